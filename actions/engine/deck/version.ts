@@ -1,0 +1,44 @@
+import semver from 'semver'
+
+import { DeckhandError } from '../errors.js'
+
+/** The deck release deckhand is tested against and installs when no version is asked for. */
+export const DEFAULT_DECK_VERSION = '1.65.1'
+/** Oldest deck deckhand drives; older releases lack flags the product relies on. */
+export const MIN_DECK_VERSION = '1.20.0'
+
+/** What a given deck release can do, derived from its version (see deck's changelog). */
+export interface DeckFeatures {
+  version: string
+  /** `deck gateway …` / `deck file …` exist (v1.28.0); older releases only have the legacy top-level commands. */
+  gatewayCommands: boolean
+  /** `--kong-admin-token` / DECK_KONG_ADMIN_TOKEN exist (v1.64.0); older releases need a Kong-Admin-Token header. */
+  adminTokenEnv: boolean
+}
+
+/**
+ * Reads the version out of `deck version` output, e.g. `decK v1.65.1 (d3adb33f)`.
+ */
+export function parseDeckVersion(output: string): string {
+  const match = /\bv?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)\b/.exec(output)
+  const version = match?.[1]
+  if (!version || !semver.valid(version)) {
+    throw new DeckhandError(`Could not read a version from 'deck version' output: ${JSON.stringify(output.trim())}`)
+  }
+  return version
+}
+
+export function deckFeatures(version: string): DeckFeatures {
+  const v = semver.coerce(version)?.version ?? version
+  if (semver.lt(v, MIN_DECK_VERSION)) {
+    throw new DeckhandError(
+      `deck ${version} is too old: deckhand needs deck ${MIN_DECK_VERSION} or newer. ` +
+        `Set deck-version to a newer release (default ${DEFAULT_DECK_VERSION}) or put a newer deck on PATH.`,
+    )
+  }
+  return {
+    version,
+    gatewayCommands: semver.gte(v, '1.28.0'),
+    adminTokenEnv: semver.gte(v, '1.64.0'),
+  }
+}

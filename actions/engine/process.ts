@@ -1,0 +1,58 @@
+import { spawn } from 'node:child_process'
+
+export interface RunOptions {
+  /** Working directory of the child. */
+  cwd?: string
+  /** Extra environment on top of the parent's; `undefined` values remove a variable. */
+  env?: Record<string, string | undefined>
+  /** Kill the child after this many milliseconds. */
+  timeoutMs?: number
+}
+
+export interface RunResult {
+  exitCode: number
+  stdout: string
+  stderr: string
+  /** Set when the process was killed by a signal (including our own timeout). */
+  signal: NodeJS.Signals | null
+}
+
+/**
+ * Runs a program without a shell and collects its output. Arguments are passed as an array, so
+ * nothing is interpolated; secrets are passed through `env` or files, never through `args`.
+ * Rejects only when the program cannot be started (ENOENT, EACCES); a non-zero exit is a result.
+ */
+export function run(program: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const env: NodeJS.ProcessEnv = { ...process.env }
+  for (const [key, value] of Object.entries(options.env ?? {})) {
+    if (value === undefined) delete env[key]
+    else env[key] = value
+  }
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, [...args], {
+      cwd: options.cwd,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      windowsHide: true,
+    })
+    const stdout: Buffer[] = []
+    const stderr: Buffer[] = []
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk))
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))
+    const timer =
+      options.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGTERM'), options.timeoutMs)
+    child.on('error', (err) => {
+      if (timer) clearTimeout(timer)
+      reject(err)
+    })
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer)
+      resolve({
+        exitCode: code ?? 1,
+        signal,
+        stdout: Buffer.concat(stdout).toString('utf8'),
+        stderr: Buffer.concat(stderr).toString('utf8'),
+      })
+    })
+  })
+}

@@ -1,0 +1,15 @@
+// Jest 30 in ESM mode, as actions/typescript-action runs it. Type checking is `npm run typecheck`'s job,
+// so ts-jest only transpiles (isolatedModules), which keeps the suite fast.
+export default {
+  preset: 'ts-jest',
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleFileExtensions: ['ts', 'js', 'mjs'],
+  resolver: 'ts-jest-resolver',
+  testMatch: ['<rootDir>/test/**/*.test.ts'],
+  clearMocks: true,
+  testTimeout: 60000,
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', useESM: true, isolatedModules: true }],
+  },
+}
