@@ -1,0 +1,57 @@
+import { COLLECTIONS, type CollectionSpec, type JsonObject, isObject, sortKey } from './entities.js'
+
+/** Fields that change without the configuration changing; dropping them makes dumps byte-stable. */
+const VOLATILE_FIELDS = ['created_at', 'updated_at']
+
+/**
+ * Puts a state file into deckhand's canonical form, in place: entity lists sorted by identity
+ * (name/username/…, then id, then content as the last resort), timestamps dropped. Object keys are
+ * ordered by the YAML writer, so together an unchanged gateway always yields the same bytes,
+ * whatever order deck or the Admin API returned things in.
+ */
+export function normalizeContent(content: JsonObject): JsonObject {
+  sortCollections(content, COLLECTIONS)
+  return content
+}
+
+function sortCollections(holder: JsonObject, specs: Readonly<Record<string, CollectionSpec>>): void {
+  for (const [collection, spec] of Object.entries(specs)) {
+    const list = holder[collection]
+    if (!Array.isArray(list)) continue
+    for (const entity of list) {
+      if (!isObject(entity)) continue
+      for (const field of VOLATILE_FIELDS) delete entity[field]
+      if (spec.nested) sortCollections(entity, spec.nested)
+    }
+    sortEntities(list, spec)
+  }
+}
+
+function sortEntities(list: unknown[], spec: CollectionSpec): void {
+  const keyed = list.map((entity) => ({
+    entity,
+    key: isObject(entity) ? sortKey(entity, spec) : '',
+    tie: undefined as string | undefined,
+  }))
+  keyed.sort((a, b) => {
+    if (a.key !== b.key) return a.key < b.key ? -1 : 1
+    // Same identity and no id (possible for unnamed entities): order by content so the result is total.
+    a.tie ??= canonicalJson(a.entity)
+    b.tie ??= canonicalJson(b.entity)
+    return a.tie < b.tie ? -1 : a.tie > b.tie ? 1 : 0
+  })
+  keyed.forEach((k, i) => (list[i] = k.entity))
+}
+
+/** JSON with object keys sorted, used only to break ties between otherwise identical identities. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    isObject(v)
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, v[k]]),
+        )
+      : v,
+  )
+}
