@@ -1,0 +1,75 @@
+import type { DeckFeatures } from './version.js'
+
+/**
+ * Typed builders for the deck argv deckhand uses. Every argv they produce is checked in the tests
+ * against deck's real flag set for that subcommand and version.
+ */
+
+export interface DumpCommand {
+  /** Output file; omitted with allWorkspaces (deck then writes `<workspace>.json` into its cwd). */
+  outputFile?: string
+  workspace?: string
+  allWorkspaces?: boolean
+  selectTags?: readonly string[]
+  skipConsumers?: boolean
+  withId?: boolean
+}
+
+export function dumpArgs(features: DeckFeatures, cmd: DumpCommand): string[] {
+  const args = features.gatewayCommands ? ['gateway', 'dump'] : ['dump']
+  // JSON: it parses many times faster than YAML; deckhand writes the YAML itself. --yes: no prompt without a TTY.
+  args.push('--format', 'json', '--yes')
+  if (cmd.allWorkspaces) args.push('--all-workspaces')
+  else {
+    if (cmd.outputFile) args.push('--output-file', cmd.outputFile)
+    if (cmd.workspace) args.push('--workspace', cmd.workspace)
+  }
+  for (const tag of cmd.selectTags ?? []) args.push('--select-tag', tag)
+  if (cmd.skipConsumers) args.push('--skip-consumers')
+  if (cmd.withId) args.push('--with-id')
+  return args
+}
+
+export interface ValidateCommand {
+  files: readonly string[]
+  online: boolean
+  workspace?: string
+  parallelism?: number
+}
+
+export function validateArgs(features: DeckFeatures, cmd: ValidateCommand): string[] {
+  let args: string[]
+  if (features.gatewayCommands) {
+    args = cmd.online ? ['gateway', 'validate'] : ['file', 'validate']
+    args.push(...cmd.files)
+  } else {
+    args = ['validate']
+    for (const file of cmd.files) args.push('--state', file)
+    if (cmd.online) args.push('--online')
+  }
+  if (cmd.workspace) args.push('--workspace', cmd.workspace)
+  if (cmd.parallelism !== undefined) args.push('--parallelism', String(cmd.parallelism))
+  return args
+}
+
+export interface GlobalArgs {
+  kongAddr?: string
+  tlsSkipVerify?: boolean
+  caCertFile?: string
+  tlsServerName?: string
+  timeoutSeconds?: number
+  configFile?: string
+}
+
+/** Flags every invocation gets: explicit address (never Konnect auto-detection), no colour, no telemetry. */
+export function globalArgs(g: GlobalArgs): string[] {
+  const args: string[] = []
+  if (g.kongAddr) args.push('--kong-addr', g.kongAddr)
+  args.push('--no-color', '--analytics=false')
+  if (g.tlsSkipVerify) args.push('--tls-skip-verify')
+  if (g.caCertFile) args.push('--ca-cert-file', g.caCertFile)
+  if (g.tlsServerName) args.push('--tls-server-name', g.tlsServerName)
+  if (g.timeoutSeconds !== undefined) args.push('--timeout', String(g.timeoutSeconds))
+  if (g.configFile) args.push('--config', g.configFile)
+  return args
+}

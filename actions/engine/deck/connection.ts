@@ -1,0 +1,64 @@
+import { DeckhandError } from '../errors.js'
+
+/** How to reach the Kong Admin API. Secret values (token, header values) never go on a command line. */
+export interface Connection {
+  kongAddr: string
+  adminToken?: string
+  /** Extra request headers, `Name: value` each. Values may be secret (e.g. an Authorization header). */
+  headers?: string[]
+  tlsSkipVerify?: boolean
+  /** CA certificate: PEM content or a path to a PEM file. */
+  caCert?: string
+  tlsServerName?: string
+  /** Per-request timeout in seconds (deck's default, 10, is too short for large gateways). */
+  timeoutSeconds?: number
+}
+
+/** Checks the Admin API address and returns it normalized; errors say how to fix the value. */
+export function parseKongAddr(value: string | undefined): string {
+  const raw = (value ?? '').trim()
+  if (raw === '') {
+    throw new DeckhandError('kong-addr is required: the Kong Admin API address, e.g. http://kong-admin.internal:8001')
+  }
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new DeckhandError(`kong-addr "${raw}" is not a URL: give the full address with scheme, e.g. http://kong-admin.internal:8001`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new DeckhandError(`kong-addr "${raw}" must use http:// or https://, not ${url.protocol}`)
+  }
+  if (url.username || url.password) {
+    // Credentials in the URL would end up on deck's command line and in logs.
+    throw new DeckhandError('kong-addr must not contain credentials: pass them with kong-admin-token or headers instead')
+  }
+  if (url.search || url.hash) throw new DeckhandError(`kong-addr "${raw}" must not have a query string or fragment`)
+  return raw.replace(/\/+$/, '')
+}
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+
+/** Parses `Name: value` lines (blank lines ignored) into deck's `Name:value` form. */
+export function parseHeaders(lines: readonly string[]): string[] {
+  return lines
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .map((line) => {
+      const colon = line.indexOf(':')
+      const name = line.slice(0, colon).trim()
+      if (colon <= 0 || !HEADER_NAME.test(name)) {
+        // The line may hold a secret: name only its position.
+        throw new DeckhandError('headers: each line must be "Name: value" with a valid header name (a line does not match)')
+      }
+      return `${name}:${line.slice(colon + 1).trim()}`
+    })
+}
+
+/** Values that must never appear in output: the token and every header value. */
+export function connectionSecrets(connection: Connection | undefined): string[] {
+  if (!connection) return []
+  const secrets = [connection.adminToken ?? '']
+  for (const header of connection.headers ?? []) secrets.push(header.slice(header.indexOf(':') + 1))
+  return secrets.filter((s) => s.length >= 3)
+}

@@ -1,0 +1,221 @@
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
+import { basename, join } from 'node:path'
+import { parse as parseYaml } from 'yaml'
+
+import { dumpArgs } from './deck/commands.js'
+import { type DeckRunner } from './deck/runner.js'
+import { DeckhandError } from './errors.js'
+import { privateTempDir, writeFileAtomic } from './fs-atomic.js'
+import type { Logger } from './log.js'
+import { digestFiles, sha256Hex } from './state/digest.js'
+import { countEntities, isObject, totalEntities } from './state/entities.js'
+import { processDeckOutput, type ProcessedFile } from './state/pipeline.js'
+import type { Redaction } from './state/redact.js'
+
+/** sha256sum-format manifest of the files a dump owns; written last, so its presence means "complete". */
+export const MANIFEST = 'SHA256SUMS'
+/** Names (never values) of the variables a redacted dump needs at sync time. */
+export const REQUIRED_ENV = 'required-env.txt'
+
+export interface DumpOptions {
+  deck: DeckRunner
+  logger: Logger
+  outputDir: string
+  workspace?: string
+  allWorkspaces?: boolean
+  selectTags?: readonly string[]
+  skipConsumers?: boolean
+  withId?: boolean
+  redactSecrets: boolean
+  allowEmpty?: boolean
+  /** Per-invocation limit for deck, in milliseconds. */
+  timeoutMs?: number
+}
+
+export interface WorkspaceDump {
+  workspace: string
+  file: string
+  counts: Record<string, number>
+  redactions: Redaction[]
+}
+
+export interface DumpResult {
+  /** Paths of the written state files, one per workspace. */
+  files: string[]
+  workspaces: WorkspaceDump[]
+  entityCount: number
+  digest: string
+  secretsRedacted: number
+  /** Sorted, unique variable names the files reference. */
+  requiredEnv: string[]
+  /** Files of an earlier dump removed because their workspace is gone. */
+  removed: string[]
+  /** False when the new files are byte-identical to what output-dir held. */
+  changed: boolean
+}
+
+/** Workspace names become file names: refuse anything that could escape the output directory. */
+function fileNameFor(workspace: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(workspace) || workspace.includes('..')) {
+    throw new DeckhandError(`workspace name "${workspace}" cannot be used as a file name`)
+  }
+  return `${workspace}.yaml`
+}
+
+/**
+ * Dumps Kong's configuration into `<output-dir>/<workspace>.yaml`, normalized and (by default) with
+ * every secret replaced by a deck environment reference. Nothing in output-dir changes unless deck
+ * succeeded and every file parsed: the new files are staged beside the old ones and renamed in, and the
+ * manifest goes last.
+ */
+export async function dump(options: DumpOptions): Promise<DumpResult> {
+  if (options.workspace && options.allWorkspaces) {
+    throw new DeckhandError('workspace and all-workspaces exclude each other: set one of them')
+  }
+  await ensureDirectory(options.outputDir)
+
+  const processed = await runDeckDump(options)
+  const entityCount = processed.reduce((sum, f) => sum + totalEntities(f.counts), 0)
+  if (entityCount === 0 && !options.allowEmpty) {
+    const previous = await previousEntityCount(options.outputDir)
+    if (previous > 0) {
+      throw new DeckhandError(
+        `deck returned no entities, but the previous dump in ${options.outputDir} holds ${previous}. ` +
+          'Refusing to replace it with an empty one (wrong workspace, select-tags or address?). ' +
+          'Set allow-empty: true if the gateway really is empty now.',
+      )
+    }
+  }
+
+  const files = new Map<string, string>()
+  const workspaces: WorkspaceDump[] = []
+  for (const file of processed) {
+    const name = fileNameFor(file.workspace)
+    if (files.has(name)) throw new DeckhandError(`deck returned workspace "${file.workspace}" twice`)
+    files.set(name, file.yaml)
+    workspaces.push({ workspace: file.workspace, file: join(options.outputDir, name), counts: file.counts, redactions: file.redactions })
+  }
+  const requiredEnv = [...new Set(processed.flatMap((f) => f.redactions.map((r) => r.name)))].sort()
+  const outcome = await install(options.outputDir, files, requiredEnv, options.logger)
+
+  return {
+    files: workspaces.map((w) => w.file),
+    workspaces,
+    entityCount,
+    digest: digestFiles(files),
+    secretsRedacted: processed.reduce((sum, f) => sum + f.redactions.length, 0),
+    requiredEnv,
+    ...outcome,
+  }
+}
+
+async function ensureDirectory(dir: string): Promise<void> {
+  const info = await stat(dir).catch(() => undefined)
+  if (info && !info.isDirectory()) throw new DeckhandError(`output-dir ${dir} exists and is not a directory`)
+  try {
+    await mkdir(dir, { recursive: true })
+  } catch (err) {
+    throw new DeckhandError(`output-dir ${dir} cannot be created: ${(err as Error).message}`)
+  }
+}
+
+/** Runs deck in a private directory (its output holds plaintext secrets) and processes what it wrote. */
+async function runDeckDump(options: DumpOptions): Promise<ProcessedFile[]> {
+  const work = await privateTempDir('deckhand-dump-')
+  try {
+    const single = !options.allWorkspaces
+    const args = dumpArgs(options.deck.deck.features, {
+      outputFile: single ? join(work.path, 'dump.json') : undefined,
+      workspace: options.workspace,
+      allWorkspaces: options.allWorkspaces,
+      selectTags: options.selectTags,
+      skipConsumers: options.skipConsumers,
+      withId: options.withId,
+    })
+    // --all-workspaces writes <workspace>.json into deck's working directory.
+    await options.deck.run(args, { online: true, cwd: work.path, timeoutMs: options.timeoutMs })
+    const outputs = (await readdir(work.path)).filter((f) => f.endsWith('.json')).sort()
+    if (outputs.length === 0) throw new DeckhandError('deck reported success but wrote no dump file')
+    const results: ProcessedFile[] = []
+    for (const name of outputs) {
+      const text = await readFile(join(work.path, name), 'utf8')
+      const fallback = single ? (options.workspace ?? 'default') : basename(name, '.json')
+      results.push(processDeckOutput(text, { workspace: fallback, redact: options.redactSecrets, source: `deck dump ${fallback}` }))
+    }
+    options.logger.debug(`deck wrote ${outputs.length} file(s)`)
+    return results
+  } finally {
+    await work.cleanup()
+  }
+}
+
+/** Files listed in an earlier dump's manifest (the files deckhand owns in output-dir). */
+async function previousFiles(dir: string): Promise<string[] | undefined> {
+  const text = await readFile(join(dir, MANIFEST), 'utf8').catch(() => undefined)
+  if (text === undefined) return undefined
+  return text
+    .split('\n')
+    .map((line) => /^[0-9a-f]{64} [ *](.+)$/.exec(line)?.[1])
+    .filter((name): name is string => name !== undefined && !name.includes('/'))
+}
+
+async function previousEntityCount(dir: string): Promise<number> {
+  const names = (await previousFiles(dir)) ?? (await readdir(dir)).filter((f) => f.endsWith('.yaml'))
+  let total = 0
+  for (const name of names.filter((n) => n.endsWith('.yaml'))) {
+    const text = await readFile(join(dir, name), 'utf8').catch(() => '')
+    try {
+      const doc: unknown = parseYaml(text)
+      if (isObject(doc)) total += totalEntities(countEntities(doc))
+    } catch {
+      // An unreadable earlier dump is not proof that the gateway was empty: err on keeping it.
+      total += text.trim() === '' ? 0 : 1
+    }
+  }
+  return total
+}
+
+/**
+ * Puts the new files in place: stage them in a directory inside output-dir (same file system, so
+ * renames are atomic), rename each over its old version, drop files of vanished workspaces, then
+ * write the manifest. Identical files are rewritten too, which also repairs hand edits. A crash before
+ * the manifest leaves complete files and an old manifest, which the next run repairs.
+ */
+async function install(
+  dir: string,
+  files: Map<string, string>,
+  requiredEnv: string[],
+  logger: Logger,
+): Promise<{ removed: string[]; changed: boolean }> {
+  const all = new Map(files)
+  all.set(
+    REQUIRED_ENV,
+    requiredEnv.length === 0
+      ? ''
+      : `# Set these environment variables before deck sync/diff/validate of these files.\n${requiredEnv.join('\n')}\n`,
+  )
+  const manifest = [...all.keys()]
+    .sort()
+    .map((name) => `${sha256Hex(all.get(name)!)}  ${name}\n`)
+    .join('')
+
+  const before = await readFile(join(dir, MANIFEST), 'utf8').catch(() => undefined)
+  const owned = (await previousFiles(dir)) ?? []
+  const removed = owned.filter((name) => !all.has(name) && name !== MANIFEST)
+  const unchanged = before === manifest && removed.length === 0
+  if (unchanged) logger.info('Configuration unchanged since the last dump')
+
+  const staging = await mkdtemp(join(dir, '.deckhand-staging-'))
+  try {
+    for (const [name, data] of all) await writeFileAtomic(join(staging, name), data)
+    for (const name of all.keys()) await rename(join(staging, name), join(dir, name))
+  } finally {
+    await rm(staging, { recursive: true, force: true })
+  }
+  for (const name of removed) {
+    await rm(join(dir, name), { force: true })
+    logger.info(`Removed ${name}: its workspace is no longer on the gateway`)
+  }
+  await writeFileAtomic(join(dir, MANIFEST), manifest)
+  return { removed: removed.map((name) => join(dir, name)), changed: !unchanged }
+}

@@ -1,0 +1,53 @@
+import { type Connection, parseHeaders, parseKongAddr } from '../deck/connection.js'
+import { type ToolStore, locateDeck } from '../deck/install.js'
+import { DeckRunner } from '../deck/runner.js'
+import { deckFeatures } from '../deck/version.js'
+import type { Logger } from '../log.js'
+import type { Report } from '../report.js'
+import type { Inputs } from './inputs.js'
+
+/** What a job needs from the place it runs in. */
+export interface JobContext {
+  logger: Logger
+  /** Where downloaded deck releases are cached. */
+  store: ToolStore
+  env: NodeJS.ProcessEnv
+  /** Called with every secret value as soon as it is known, so the host can mask it. */
+  secret: (value: string) => void
+}
+
+export interface JobResult {
+  outputs: Record<string, string>
+  report: Report
+  /** False when the job ran but found the subject failing (e.g. invalid files): exit non-zero. */
+  ok: boolean
+}
+
+/** Reads the connection inputs; the address is required only where the command talks to Kong. */
+export function readConnection(inputs: Inputs, ctx: JobContext): Connection {
+  const connection: Connection = {
+    kongAddr: parseKongAddr(inputs.string('kong-addr')),
+    adminToken: inputs.string('kong-admin-token'),
+    headers: parseHeaders(inputs.list('headers')),
+    tlsSkipVerify: inputs.boolean('tls-skip-verify'),
+    caCert: inputs.string('ca-cert'),
+    tlsServerName: inputs.string('tls-server-name'),
+    timeoutSeconds: inputs.integer('timeout'),
+  }
+  if (connection.adminToken) ctx.secret(connection.adminToken)
+  for (const header of connection.headers ?? []) ctx.secret(header.slice(header.indexOf(':') + 1))
+  return connection
+}
+
+/** Finds or installs deck per the deck-path / deck-version inputs and wraps it with the connection. */
+export async function openDeck(inputs: Inputs, ctx: JobContext, connection: Connection | undefined): Promise<DeckRunner> {
+  const located = await locateDeck({
+    deckPath: inputs.string('deck-path'),
+    version: inputs.string('deck-version'),
+    releaseBaseUrl: ctx.env.DECKHAND_DECK_RELEASES_URL || undefined,
+    store: ctx.store,
+    logger: ctx.logger,
+    pathEnv: ctx.env.PATH,
+  })
+  return new DeckRunner({ path: located.path, features: deckFeatures(located.version) }, connection, ctx.logger)
+}

@@ -1,0 +1,60 @@
+import { COMMANDS } from '../../spec.js'
+import { dump } from '../dump.js'
+import { emptyReport } from '../report.js'
+import { type JobContext, type JobResult, openDeck, readConnection } from './context.js'
+import { Inputs, type InputSource } from './inputs.js'
+
+export async function dumpJob(source: InputSource, ctx: JobContext): Promise<JobResult> {
+  const inputs = new Inputs(COMMANDS.dump!.inputs, source)
+  const connection = readConnection(inputs, ctx)
+  const options = {
+    outputDir: inputs.string('output-dir')!,
+    workspace: inputs.string('workspace'),
+    allWorkspaces: inputs.boolean('all-workspaces'),
+    selectTags: inputs.list('select-tags'),
+    skipConsumers: inputs.boolean('skip-consumers'),
+    withId: inputs.boolean('with-id'),
+    redactSecrets: inputs.boolean('redact-secrets'),
+    allowEmpty: inputs.boolean('allow-empty'),
+  }
+  const deck = await openDeck(inputs, ctx, connection)
+  if (!options.redactSecrets) {
+    ctx.logger.warn('redact-secrets is false: the files hold plaintext credentials and keys. Keep them out of git and artifacts.')
+  }
+  const result = await dump({ ...options, deck, logger: ctx.logger })
+
+  const report = emptyReport('deckhand dump')
+  report.lines.push(
+    `${result.entityCount} entities from ${result.workspaces.length} workspace(s) of ${connection.kongAddr} ` +
+      `(deck ${deck.deck.features.version}); ${result.changed ? 'changed' : 'unchanged'} since the last dump.`,
+    `Digest ${result.digest}; ${result.secretsRedacted} secret value(s) replaced by environment references.`,
+  )
+  const kinds = [...new Set(result.workspaces.flatMap((w) => Object.keys(w.counts)))].sort()
+  report.tables.push({
+    caption: 'Entities per workspace',
+    header: ['workspace', ...kinds, 'total'],
+    rows: result.workspaces.map((w) => [
+      w.workspace,
+      ...kinds.map((k) => String(w.counts[k] ?? 0)),
+      String(Object.values(w.counts).reduce((a, b) => a + b, 0)),
+    ]),
+  })
+  if (result.requiredEnv.length > 0) {
+    report.lines.push(`Set ${result.requiredEnv.length} DECK_ variable(s) listed in required-env.txt before syncing these files.`)
+  }
+  for (const removed of result.removed) report.lines.push(`Removed ${removed}: its workspace is gone.`)
+
+  return {
+    ok: true,
+    report,
+    outputs: {
+      files: result.files.join('\n'),
+      workspaces: result.workspaces.map((w) => w.workspace).join('\n'),
+      'entity-count': String(result.entityCount),
+      digest: result.digest,
+      'secrets-redacted': String(result.secretsRedacted),
+      'required-env': result.requiredEnv.join('\n'),
+      changed: String(result.changed),
+    },
+  }
+}

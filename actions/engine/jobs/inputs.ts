@@ -1,0 +1,56 @@
+import { DeckhandError } from '../errors.js'
+import type { InputSpec } from '../../spec.js'
+
+/** Where raw input values come from: action inputs, or CLI options and environment. */
+export type InputSource = (name: string) => string | undefined
+
+/** Typed access to a command's inputs, with the spec's defaults and clear errors for bad values. */
+export class Inputs {
+  constructor(
+    private readonly specs: Record<string, InputSpec>,
+    private readonly source: InputSource,
+  ) {}
+
+  private raw(name: string): string | undefined {
+    const spec = this.specs[name]
+    if (!spec) throw new Error(`unknown input ${name}`)
+    const value = this.source(name)?.trim()
+    if (value !== undefined && value !== '') return value
+    if (spec.default !== undefined && spec.default !== '') return spec.default
+    if (spec.required) throw new DeckhandError(`Input ${name} is required: ${spec.description}`)
+    return undefined
+  }
+
+  string(name: string): string | undefined {
+    return this.raw(name)
+  }
+
+  boolean(name: string): boolean {
+    const value = this.raw(name)
+    if (value === undefined) return false
+    // The same values @actions/core's getBooleanInput accepts (YAML 1.2 core schema).
+    if (['true', 'True', 'TRUE'].includes(value)) return true
+    if (['false', 'False', 'FALSE'].includes(value)) return false
+    throw new DeckhandError(`Input ${name} must be true or false, got "${value}"`)
+  }
+
+  /** A positive integer, or undefined when not set. */
+  integer(name: string): number | undefined {
+    const value = this.raw(name)
+    if (value === undefined) return undefined
+    if (!/^[0-9]+$/.test(value) || Number(value) < 1) {
+      throw new DeckhandError(`Input ${name} must be a positive integer, got "${value}"`)
+    }
+    return Number(value)
+  }
+
+  /** One item per line; blank lines and surrounding space dropped. */
+  list(name: string): string[] {
+    const value = this.raw(name)
+    if (value === undefined) return []
+    return value
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '')
+  }
+}

@@ -1,0 +1,54 @@
+import { COMMANDS } from '../../spec.js'
+import type { Connection } from '../deck/connection.js'
+import { emptyReport } from '../report.js'
+import { validate } from '../validate.js'
+import { type JobContext, type JobResult, openDeck, readConnection } from './context.js'
+import { Inputs, type InputSource } from './inputs.js'
+
+export async function validateJob(source: InputSource, ctx: JobContext): Promise<JobResult> {
+  const inputs = new Inputs(COMMANDS.validate!.inputs, source)
+  const online = inputs.boolean('online')
+  // Offline validation needs no gateway; only read (and require) the address when going online.
+  const connection: Connection | undefined = online ? readConnection(inputs, ctx) : undefined
+  const parallelism = inputs.integer('parallelism')
+  const state = inputs.list('state')
+  const deck = await openDeck(inputs, ctx, connection)
+  const result = await validate({
+    state,
+    online,
+    workspace: inputs.string('workspace'),
+    parallelism,
+    deck,
+    logger: ctx.logger,
+    env: ctx.env,
+  })
+
+  const report = emptyReport('deckhand validate')
+  report.lines.push(
+    result.valid
+      ? `${result.files.length} file(s) valid (${online ? 'online against ' + connection!.kongAddr : 'offline'}).`
+      : `${result.problems.length} problem(s) in ${result.files.length} file(s).`,
+  )
+  if (!result.valid) {
+    report.tables.push({
+      caption: 'Problems',
+      header: ['file', 'line', 'check', 'problem'],
+      rows: result.problems.map((p) => [p.file ?? '', p.line === undefined ? '' : String(p.line), p.check, p.message]),
+    })
+  }
+  report.annotations.push(
+    ...result.problems.map((p) => ({
+      level: 'error' as const,
+      title: `deckhand validate: ${p.check}`,
+      message: p.message,
+      file: p.file,
+      line: p.line,
+      column: p.column,
+    })),
+  )
+  return {
+    ok: result.valid,
+    report,
+    outputs: { valid: String(result.valid), problems: String(result.problems.length) },
+  }
+}

@@ -1,0 +1,60 @@
+import * as core from '@actions/core'
+
+import { errorMessage, isDeckhandError } from '../engine/errors.js'
+import type { JobContext, JobResult } from '../engine/jobs/context.js'
+import type { InputSource } from '../engine/jobs/inputs.js'
+import type { Logger } from '../engine/log.js'
+import { COMMANDS } from '../spec.js'
+import { renderSummary, selectAnnotations } from './summary.js'
+import { ToolCacheStore } from './tool-cache-store.js'
+
+export type Job = (source: InputSource, ctx: JobContext) => Promise<JobResult>
+
+const logger: Logger = {
+  info: (m) => core.info(m),
+  warn: (m) => core.warning(m),
+  debug: (m) => core.debug(m),
+}
+
+/**
+ * Runs one command as a GitHub Action step: secret inputs are masked before anything else happens,
+ * outputs and the job summary are written, problems become annotations, and any failure fails the
+ * step with an actionable message (no stack trace unless step debugging is on).
+ */
+export async function runAction(command: string, job: Job): Promise<void> {
+  try {
+    const spec = COMMANDS[command]
+    if (!spec) throw new Error(`unknown command ${command}`)
+    for (const [name, input] of Object.entries(spec.inputs)) {
+      if (!input.secret) continue
+      for (const line of core.getInput(name).split('\n')) maskSecret(line)
+    }
+    const source: InputSource = (name) => core.getInput(name)
+    const result = await job(source, { logger, store: new ToolCacheStore(), env: process.env, secret: maskSecret })
+
+    for (const [name, value] of Object.entries(result.outputs)) core.setOutput(name, value)
+    const { emit, held } = selectAnnotations(result.report.annotations)
+    for (const a of emit) {
+      const props = { title: a.title, file: a.file, startLine: a.line, startColumn: a.column }
+      if (a.level === 'error') core.error(a.message, props)
+      else if (a.level === 'warning') core.warning(a.message, props)
+      else core.notice(a.message, props)
+    }
+    if (held > 0) core.notice(`${held} more problem(s) not annotated (GitHub shows 10 per type); all are in the job summary.`)
+    if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(renderSummary(result.report)).write()
+    for (const line of result.report.lines) core.info(line)
+    if (!result.ok) core.setFailed(`${result.report.title}: ${result.report.lines[0] ?? 'failed'}`)
+  } catch (err) {
+    if (!isDeckhandError(err)) core.debug((err as Error)?.stack ?? String(err))
+    core.setFailed(isDeckhandError(err) ? [err.message, ...err.details].join('\n') : errorMessage(err))
+  }
+}
+
+/** Masks a value and, for a `Name: value` header line, the value on its own. */
+function maskSecret(value: string): void {
+  const trimmed = value.trim()
+  if (trimmed.length < 3) return
+  core.setSecret(trimmed)
+  const colon = trimmed.indexOf(':')
+  if (colon > 0 && trimmed.slice(colon + 1).trim().length >= 3) core.setSecret(trimmed.slice(colon + 1).trim())
+}

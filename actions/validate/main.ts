@@ -1,0 +1,4 @@
+import { validateJob } from '../engine/jobs/validate.js'
+import { runAction } from '../github/run-action.js'
+
+await runAction('validate', validateJob)
