@@ -35,41 +35,75 @@ const deckInputs: Record<string, InputSpec> = {
 }
 
 const connectionInputs: Record<string, InputSpec> = {
-  'kong-addr': { type: 'string', description: 'Kong Admin API address, e.g. http://kong-admin.internal:8001.' },
+  'kong-addr': {
+    type: 'string',
+    description: 'Kong Admin API address, e.g. http://kong-admin.internal:8001.',
+  },
   'kong-admin-token': {
     type: 'string',
     secret: true,
-    description: 'Admin token (Kong Enterprise RBAC), sent as the Kong-Admin-Token header. Never put on a command line.',
+    description:
+      'Admin token (Kong Enterprise RBAC), sent as the Kong-Admin-Token header. Never put on a command line.',
   },
   headers: {
     type: 'list',
     secret: true,
     description: 'Extra request headers, one "Name: value" per line. Values are treated as secrets.',
   },
-  'tls-skip-verify': { type: 'boolean', default: 'false', description: 'Skip verification of the Admin API certificate.' },
-  'ca-cert': { type: 'string', description: 'CA certificate for the Admin API: PEM content or a path to a PEM file.' },
-  'tls-server-name': { type: 'string', description: 'Server name to verify the Admin API certificate against.' },
+  'tls-skip-verify': {
+    type: 'boolean',
+    default: 'false',
+    description: 'Skip verification of the Admin API certificate.',
+  },
+  'ca-cert': {
+    type: 'string',
+    description: 'CA certificate for the Admin API: PEM content or a path to a PEM file.',
+  },
+  'tls-server-name': {
+    type: 'string',
+    description: 'Server name to verify the Admin API certificate against.',
+  },
   timeout: { type: 'integer', default: '30', description: 'Seconds deck waits for each Admin API request.' },
 }
 
 export const COMMANDS: Record<string, CommandSpec> = {
   dump: {
     name: 'dump',
-    summary: 'Back up Kong declaratively: normalized, byte-stable deck files per workspace with secrets redacted.',
+    summary:
+      'Back up Kong declaratively: normalized, byte-stable deck files per workspace with secrets redacted.',
     inputs: {
       'kong-addr': { ...connectionInputs['kong-addr']!, required: true },
       'kong-admin-token': connectionInputs['kong-admin-token']!,
       headers: connectionInputs.headers!,
-      workspace: { type: 'string', description: 'Workspace to dump (Kong Enterprise). Default: the default workspace.' },
-      'all-workspaces': { type: 'boolean', default: 'false', description: 'Dump every workspace, one file each.' },
-      'select-tags': { type: 'list', description: 'Only entities carrying all of these tags (one per line).' },
-      'skip-consumers': { type: 'boolean', default: 'false', description: 'Leave consumers, consumer groups and their credentials out.' },
+      workspace: {
+        type: 'string',
+        description: 'Workspace to dump (Kong Enterprise). Default: the default workspace.',
+      },
+      'all-workspaces': {
+        type: 'boolean',
+        default: 'false',
+        description: 'Dump every workspace, one file each.',
+      },
+      'select-tags': {
+        type: 'list',
+        description: 'Only entities carrying all of these tags (one per line).',
+      },
+      'skip-consumers': {
+        type: 'boolean',
+        default: 'false',
+        description: 'Leave consumers, consumer groups and their credentials out.',
+      },
       'with-id': { type: 'boolean', default: 'false', description: 'Keep entity IDs in the files.' },
-      'output-dir': { type: 'string', default: 'kong', description: 'Directory that receives <workspace>.yaml, required-env.txt and SHA256SUMS.' },
+      'output-dir': {
+        type: 'string',
+        default: 'kong',
+        description: 'Directory that receives <workspace>.yaml, required-env.txt and SHA256SUMS.',
+      },
       'redact-secrets': {
         type: 'boolean',
         default: 'true',
-        description: 'Replace every credential, private key and secret config value with a ${{ env "DECK_…" }} reference.',
+        description:
+          'Replace every credential, private key and secret config value with a deck environment reference to a DECK_ variable.',
       },
       'allow-empty': {
         type: 'boolean',
@@ -94,7 +128,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   validate: {
     name: 'validate',
-    summary: 'Check deck state files: YAML, duplicates, unset DECK_ variables, then deck file/gateway validate.',
+    summary:
+      'Check deck state files: YAML, duplicates, unset DECK_ variables, then deck file/gateway validate.',
     inputs: {
       state: { type: 'list', default: 'kong', description: 'State files or directories, one per line.' },
       online: {
@@ -102,8 +137,14 @@ export const COMMANDS: Record<string, CommandSpec> = {
         default: 'false',
         description: 'Validate against a live gateway (deck gateway validate); needs kong-addr.',
       },
-      workspace: { type: 'string', description: 'Workspace to validate against; overrides _workspace in the files.' },
-      parallelism: { type: 'integer', description: 'Number of concurrent requests deck makes when online (deck default 10).' },
+      workspace: {
+        type: 'string',
+        description: 'Workspace to validate against; overrides _workspace in the files.',
+      },
+      parallelism: {
+        type: 'integer',
+        description: 'Number of concurrent requests deck makes when online (deck default 10).',
+      },
       ...connectionInputs,
       ...deckInputs,
     },
@@ -117,7 +158,11 @@ export const COMMANDS: Record<string, CommandSpec> = {
 /** Inputs of the root action: `command` plus the union of all commands' inputs. */
 export function rootInputs(): Record<string, InputSpec> {
   const union: Record<string, InputSpec> = {
-    command: { type: 'string', required: true, description: `What to run: ${Object.keys(COMMANDS).join(', ')}.` },
+    command: {
+      type: 'string',
+      required: true,
+      description: `What to run: ${Object.keys(COMMANDS).join(', ')}.`,
+    },
   }
   for (const spec of Object.values(COMMANDS)) {
     for (const [name, input] of Object.entries(spec.inputs)) {

@@ -18,7 +18,8 @@ export const ENTRIES = {
 }
 
 // Bundled CommonJS dependencies call require() for Node built-ins; ESM output needs one.
-const banner = "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);"
+const banner =
+  "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);"
 
 async function bundle() {
   const files = new Map()
@@ -70,5 +71,6 @@ if (check) {
     await writeFile(join(dist, name), contents)
   }
   await chmod(join(dist, 'cli', 'index.js'), 0o755)
-  for (const [name, contents] of files) console.log(`dist/${name}  ${(contents.length / 1024).toFixed(0)} KiB`)
+  for (const [name, contents] of files)
+    console.log(`dist/${name}  ${(contents.length / 1024).toFixed(0)} KiB`)
 }

@@ -26,7 +26,11 @@ function scramble(value: unknown, seed: number): unknown {
     return items.every((v) => typeof v === 'object' && v !== null) ? shuffled(items, seed) : items
   }
   if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, scramble(v, seed + 7)]))
+    return Object.fromEntries(
+      Object.entries(value)
+        .reverse()
+        .map(([k, v]) => [k, scramble(v, seed + 7)]),
+    )
   }
   return value
 }
@@ -94,7 +98,11 @@ describe('redact', () => {
         'DECK_PAYMENTS_VAULT_HASHI_CONFIG_TOKEN',
       ]),
     )
-    expect(processContent(scramble(sampleState(), 9), opts).redactions.map((r) => r.name).sort()).toEqual([...names].sort())
+    expect(
+      processContent(scramble(sampleState(), 9), opts)
+        .redactions.map((r) => r.name)
+        .sort(),
+    ).toEqual([...names].sort())
   })
 
   test('rendering the references the way deck does gives back exactly the original configuration', () => {
@@ -127,7 +135,8 @@ describe('redact', () => {
 
 describe('findEnvReferences', () => {
   test('finds both quoting styles with line numbers and skips comment lines', () => {
-    const text = 'a: 1\nkey: ${{ env "DECK_A" }}\n# old: ${{ env "DECK_OLD" }}\nb: |-\n  ${{ env `DECK_B` | indent 2 }}\n'
+    const text =
+      'a: 1\nkey: ${{ env "DECK_A" }}\n# old: ${{ env "DECK_OLD" }}\nb: |-\n  ${{ env `DECK_B` | indent 2 }}\n'
     expect(findEnvReferences(text)).toEqual([
       { name: 'DECK_A', line: 2 },
       { name: 'DECK_B', line: 5 },

@@ -20,12 +20,65 @@ function prng(seed: number): () => number {
 }
 
 const TRICKY = [
-  '', ' ', 'yes', 'No', 'ON', 'off', 'y', 'N', 'true', 'False', 'null', 'Null', '~', '123', '0x1F', '1e3', '.inf', '-',
-  '0777', '1:20', '2001-12-14', 'a: b', 'a:', 'key #comment', '#hash', '@at', '`tick', '!tag', '&anchor', '*alias',
-  '%percent', '[flow]', '{flow}', 'comma, separated', '"quoted"', "'single'", 'back\\slash', 'tab\there', ' lead',
-  'trail ', 'multi\nline', 'multi\nline\n', 'multi\n\n', '\nleading newline', '  indented\nblock', 'crlf\r\nline',
-  'nel\u0085line', 'ls\u2028ps\u2029', 'bom\ufeff', 'del\u007f', 'c1\u0090', 'emoji \u{1F600}', 'ünïcödé', '/path/x',
-  'http://example.com:8080/a', 'rate-limiting', '_format_version', '${{ env "DECK_X" }}', '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
+  '',
+  ' ',
+  'yes',
+  'No',
+  'ON',
+  'off',
+  'y',
+  'N',
+  'true',
+  'False',
+  'null',
+  'Null',
+  '~',
+  '123',
+  '0x1F',
+  '1e3',
+  '.inf',
+  '-',
+  '0777',
+  '1:20',
+  '2001-12-14',
+  'a: b',
+  'a:',
+  'key #comment',
+  '#hash',
+  '@at',
+  '`tick',
+  '!tag',
+  '&anchor',
+  '*alias',
+  '%percent',
+  '[flow]',
+  '{flow}',
+  'comma, separated',
+  '"quoted"',
+  "'single'",
+  'back\\slash',
+  'tab\there',
+  ' lead',
+  'trail ',
+  'multi\nline',
+  'multi\nline\n',
+  'multi\n\n',
+  '\nleading newline',
+  '  indented\nblock',
+  'crlf\r\nline',
+  'nel\u0085line',
+  'ls\u2028ps\u2029',
+  'bom\ufeff',
+  'del\u007f',
+  'c1\u0090',
+  'emoji \u{1F600}',
+  'ünïcödé',
+  '/path/x',
+  'http://example.com:8080/a',
+  'rate-limiting',
+  '_format_version',
+  '${{ env "DECK_X" }}',
+  '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
 ]
 
 function randomValue(rand: () => number, depth: number): unknown {
@@ -42,7 +95,10 @@ function randomValue(rand: () => number, depth: number): unknown {
   if (r < 0.7) return Array.from({ length: Math.floor(rand() * 4) }, () => randomValue(rand, depth + 1))
   const obj: Record<string, unknown> = {}
   for (let i = Math.floor(rand() * 5); i > 0; i--) {
-    obj[String(TRICKY[Math.floor(rand() * TRICKY.length)]) + (rand() < 0.5 ? '' : `k${i}`)] = randomValue(rand, depth + 1)
+    obj[String(TRICKY[Math.floor(rand() * TRICKY.length)]) + (rand() < 0.5 ? '' : `k${i}`)] = randomValue(
+      rand,
+      depth + 1,
+    )
   }
   return obj
 }
@@ -102,7 +158,10 @@ describe('toYaml', () => {
     const text = toYaml({ key: '${{ env "DECK_X" }}', headers: ['Authorization:${{ env "DECK_Y" }}'] })
     expect(text).not.toContain('\\"')
     expect(text).toContain('key: |-\n  ${{ env "DECK_X" }}\n')
-    expect(parse(text)).toEqual({ key: '${{ env "DECK_X" }}', headers: ['Authorization:${{ env "DECK_Y" }}'] })
+    expect(parse(text)).toEqual({
+      key: '${{ env "DECK_X" }}',
+      headers: ['Authorization:${{ env "DECK_Y" }}'],
+    })
   })
 
   test.each([
@@ -117,7 +176,11 @@ describe('toYaml', () => {
     // deck's indent re-indents every line break, so several final line breaks render as one.
     ['pem\n\n', 'pem\n'],
   ])('a reference to %j renders back through deck templating (YAML 1.1 and 1.2)', (value, expected) => {
-    const doc = { top: new EnvRef('DECK_A', value), list: [new EnvRef('DECK_A', value)], deep: { m: [{ k: new EnvRef('DECK_A', value) }] } }
+    const doc = {
+      top: new EnvRef('DECK_A', value),
+      list: [new EnvRef('DECK_A', value)],
+      deep: { m: [{ k: new EnvRef('DECK_A', value) }] },
+    }
     const text = toYaml(doc)
     expect(text).not.toContain(value.trim() || '\u0000')
     const rendered = renderDeckTemplate(text, { DECK_A: value })

@@ -40,10 +40,17 @@ function commandUsage(spec: CommandSpec): string {
   const lines = [`Usage: deckhand ${spec.name} [options]`, '', spec.summary, '', 'Options:']
   for (const [name, input] of Object.entries(spec.inputs)) {
     const value = input.type === 'boolean' ? '' : ' <value>'
-    const extra = [input.required ? 'required' : '', input.default ? `default ${input.default}` : '', input.type === 'list' ? 'repeatable' : '']
+    const extra = [
+      input.required ? 'required' : '',
+      input.default ? `default ${input.default}` : '',
+      input.type === 'list' ? 'repeatable' : '',
+    ]
       .filter(Boolean)
       .join(', ')
-    lines.push(`  --${name}${value}`, `      ${input.description}${extra ? ` (${extra})` : ''}  [${envName(name)}]`)
+    lines.push(
+      `  --${name}${value}`,
+      `      ${input.description}${extra ? ` (${extra})` : ''}  [${envName(name)}]`,
+    )
   }
   lines.push('  --json', '      Print the outputs as one JSON object on stdout instead of a report.')
   return lines.join('\n')
@@ -60,9 +67,20 @@ const stderrLogger = (verbose: boolean): Logger => ({
 export function renderText(report: Report): string {
   const out = [report.title, ...report.lines]
   for (const table of report.tables) {
-    const widths = table.header.map((h, i) => Math.max(h.length, ...table.rows.map((r) => (r[i] ?? '').length)))
-    const row = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()
-    out.push('', ...(table.caption ? [table.caption] : []), row(table.header), row(widths.map((w) => '-'.repeat(w))))
+    const widths = table.header.map((h, i) =>
+      Math.max(h.length, ...table.rows.map((r) => (r[i] ?? '').length)),
+    )
+    const row = (cells: string[]) =>
+      cells
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd()
+    out.push(
+      '',
+      ...(table.caption ? [table.caption] : []),
+      row(table.header),
+      row(widths.map((w) => '-'.repeat(w))),
+    )
     out.push(...table.rows.map(row))
   }
   for (const a of report.annotations) {
@@ -85,7 +103,9 @@ async function runCommand(spec: CommandSpec, argv: string[]): Promise<number> {
     .filter(([, i]) => i.type === 'boolean')
     .map(([n]) => n)
   // `--all-workspaces` alone means true, as a flag should.
-  const args = argv.map((a) => (booleanFlags.includes(a.replace(/^--/, '')) && a.startsWith('--') ? `${a}=true` : a))
+  const args = argv.map((a) =>
+    booleanFlags.includes(a.replace(/^--/, '')) && a.startsWith('--') ? `${a}=true` : a,
+  )
   const { values } = parseArgs({ args, options, strict: true, allowPositionals: false })
   if (values.help) {
     process.stdout.write(commandUsage(spec) + '\n')
@@ -98,7 +118,9 @@ async function runCommand(spec: CommandSpec, argv: string[]): Promise<number> {
   }
   for (const [name, input] of Object.entries(spec.inputs)) {
     if (input.secret && values[name] !== undefined) {
-      process.stderr.write(`warning: --${name} is visible to other users in the process list; prefer ${envName(name)}\n`)
+      process.stderr.write(
+        `warning: --${name} is visible to other users in the process list; prefer ${envName(name)}\n`,
+      )
     }
   }
   const verbose = Boolean(values.verbose) || process.env.DECKHAND_VERBOSE === 'true'
@@ -122,7 +144,9 @@ async function redactFiles(argv: string[]): Promise<number> {
     allowPositionals: true,
   })
   if (values.help || positionals.length === 0) {
-    process.stdout.write('Usage: deckhand redact [--workspace NAME] FILE...\n\nRewrites each deck state file in place with secrets replaced by ${{ env "DECK_…" }} references\nand prints the variable names (never the values) the files now need.\n')
+    process.stdout.write(
+      'Usage: deckhand redact [--workspace NAME] FILE...\n\nRewrites each deck state file in place with secrets replaced by ${{ env "DECK_…" }} references\nand prints the variable names (never the values) the files now need.\n',
+    )
     return positionals.length === 0 && !values.help ? 2 : 0
   }
   const names = new Set<string>()
@@ -142,7 +166,12 @@ async function redactFiles(argv: string[]): Promise<number> {
     for (const r of result.redactions) names.add(r.name)
     process.stderr.write(`${file}: ${result.redactions.length} secret value(s) replaced\n`)
   }
-  process.stdout.write([...names].sort().map((n) => `${n}\n`).join(''))
+  process.stdout.write(
+    [...names]
+      .sort()
+      .map((n) => `${n}\n`)
+      .join(''),
+  )
   return 0
 }
 
@@ -170,7 +199,9 @@ export async function main(argv: string[]): Promise<number> {
       return 1
     }
     if ((err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`deckhand: ${errorMessage(err)}\nRun 'deckhand ${command} --help' for the options.\n`)
+      process.stderr.write(
+        `deckhand: ${errorMessage(err)}\nRun 'deckhand ${command} --help' for the options.\n`,
+      )
       return 2
     }
     process.stderr.write(`deckhand: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`)

@@ -93,7 +93,12 @@ export async function dump(options: DumpOptions): Promise<DumpResult> {
     const name = fileNameFor(file.workspace)
     if (files.has(name)) throw new DeckhandError(`deck returned workspace "${file.workspace}" twice`)
     files.set(name, file.yaml)
-    workspaces.push({ workspace: file.workspace, file: join(options.outputDir, name), counts: file.counts, redactions: file.redactions })
+    workspaces.push({
+      workspace: file.workspace,
+      file: join(options.outputDir, name),
+      counts: file.counts,
+      redactions: file.redactions,
+    })
   }
   const requiredEnv = [...new Set(processed.flatMap((f) => f.redactions.map((r) => r.name)))].sort()
   const outcome = await install(options.outputDir, files, requiredEnv, options.logger)
@@ -140,7 +145,13 @@ async function runDeckDump(options: DumpOptions): Promise<ProcessedFile[]> {
     for (const name of outputs) {
       const text = await readFile(join(work.path, name), 'utf8')
       const fallback = single ? (options.workspace ?? 'default') : basename(name, '.json')
-      results.push(processDeckOutput(text, { workspace: fallback, redact: options.redactSecrets, source: `deck dump ${fallback}` }))
+      results.push(
+        processDeckOutput(text, {
+          workspace: fallback,
+          redact: options.redactSecrets,
+          source: `deck dump ${fallback}`,
+        }),
+      )
     }
     options.logger.debug(`deck wrote ${outputs.length} file(s)`)
     return results

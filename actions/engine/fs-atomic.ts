@@ -27,7 +27,9 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
 }
 
 /** A private (0700) temporary directory, removed by the returned cleanup function. */
-export async function privateTempDir(prefix = 'deckhand-'): Promise<{ path: string; cleanup: () => Promise<void> }> {
+export async function privateTempDir(
+  prefix = 'deckhand-',
+): Promise<{ path: string; cleanup: () => Promise<void> }> {
   const path = await mkdtemp(join(process.env.RUNNER_TEMP || tmpdir(), prefix))
   return { path, cleanup: () => rm(path, { recursive: true, force: true }) }
 }

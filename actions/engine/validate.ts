@@ -44,7 +44,10 @@ const STATE_EXTENSIONS = new Set(['.yaml', '.yml', '.json'])
  * (`deck file validate`, or `deck gateway validate` when online), once per workspace.
  */
 export async function validate(options: ValidateOptions): Promise<ValidateResult> {
-  if (options.parallelism !== undefined && !(Number.isInteger(options.parallelism) && options.parallelism > 0)) {
+  if (
+    options.parallelism !== undefined &&
+    !(Number.isInteger(options.parallelism) && options.parallelism > 0)
+  ) {
     throw new DeckhandError(`parallelism must be a positive integer, got ${options.parallelism}`)
   }
   const files = await expandState(options.state)
@@ -85,10 +88,16 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
       })
       try {
         await options.deck.run(args, { online: options.online ?? false, timeoutMs: options.timeoutMs })
-        options.logger.info(`deck validated ${group.length} file(s)${workspace ? ` of workspace ${workspace}` : ''}`)
+        options.logger.info(
+          `deck validated ${group.length} file(s)${workspace ? ` of workspace ${workspace}` : ''}`,
+        )
       } catch (err) {
         if (!isDeckhandError(err)) throw err
-        problems.push({ check: 'deck', file: group.length === 1 ? group[0] : undefined, message: err.message })
+        problems.push({
+          check: 'deck',
+          file: group.length === 1 ? group[0] : undefined,
+          message: err.message,
+        })
       }
     }
   }
@@ -97,7 +106,8 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
 
 /** Files named directly, and state files found below named directories, each once, in a stable order. */
 export async function expandState(paths: readonly string[]): Promise<string[]> {
-  if (paths.length === 0) throw new DeckhandError('state is required: name the state files or directories to check')
+  if (paths.length === 0)
+    throw new DeckhandError('state is required: name the state files or directories to check')
   const found: string[] = []
   for (const path of paths) {
     const info = await stat(path).catch(() => undefined)
@@ -113,7 +123,9 @@ export async function expandState(paths: readonly string[]): Promise<string[]> {
 
 async function walk(dir: string): Promise<string[]> {
   const out: string[] = []
-  for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
+    a.name.localeCompare(b.name),
+  )) {
     const path = join(dir, entry.name)
     if (entry.name.startsWith('.')) continue
     if (entry.isDirectory()) out.push(...(await walk(path)))
@@ -129,16 +141,32 @@ export function checkFile(file: string, text: string): { problems: Problem[]; wo
   const problems: Problem[] = []
   for (const error of doc.errors) {
     const pos = lines.linePos(error.pos[0])
-    problems.push({ check: 'yaml', file, line: pos.line, column: pos.col, message: `YAML: ${error.message.split('\n')[0]}` })
+    problems.push({
+      check: 'yaml',
+      file,
+      line: pos.line,
+      column: pos.col,
+      message: `YAML: ${error.message.split('\n')[0]}`,
+    })
   }
   if (problems.length > 0) return { problems }
   if (!isMap(doc.contents)) {
-    problems.push({ check: 'format', file, line: 1, message: 'not a deck state file: the top level must be a mapping' })
+    problems.push({
+      check: 'format',
+      file,
+      line: 1,
+      message: 'not a deck state file: the top level must be a mapping',
+    })
     return { problems }
   }
   const content = doc.toJS() as Record<string, unknown>
   if (content._format_version === undefined) {
-    problems.push({ check: 'format', file, line: 1, message: '_format_version is missing (deck needs it, e.g. _format_version: "3.0")' })
+    problems.push({
+      check: 'format',
+      file,
+      line: 1,
+      message: '_format_version is missing (deck needs it, e.g. _format_version: "3.0")',
+    })
   }
   findDuplicates(doc.contents, COLLECTIONS, file, lines, problems, '')
   const workspace = typeof content._workspace === 'string' ? content._workspace : undefined

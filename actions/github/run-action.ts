@@ -30,7 +30,12 @@ export async function runAction(command: string, job: Job): Promise<void> {
       for (const line of core.getInput(name).split('\n')) maskSecret(line)
     }
     const source: InputSource = (name) => core.getInput(name)
-    const result = await job(source, { logger, store: new ToolCacheStore(), env: process.env, secret: maskSecret })
+    const result = await job(source, {
+      logger,
+      store: new ToolCacheStore(),
+      env: process.env,
+      secret: maskSecret,
+    })
 
     for (const [name, value] of Object.entries(result.outputs)) core.setOutput(name, value)
     const { emit, held } = selectAnnotations(result.report.annotations)
@@ -40,7 +45,10 @@ export async function runAction(command: string, job: Job): Promise<void> {
       else if (a.level === 'warning') core.warning(a.message, props)
       else core.notice(a.message, props)
     }
-    if (held > 0) core.notice(`${held} more problem(s) not annotated (GitHub shows 10 per type); all are in the job summary.`)
+    if (held > 0)
+      core.notice(
+        `${held} more problem(s) not annotated (GitHub shows 10 per type); all are in the job summary.`,
+      )
     if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(renderSummary(result.report)).write()
     for (const line of result.report.lines) core.info(line)
     if (!result.ok) core.setFailed(`${result.report.title}: ${result.report.lines[0] ?? 'failed'}`)
@@ -56,5 +64,6 @@ function maskSecret(value: string): void {
   if (trimmed.length < 3) return
   core.setSecret(trimmed)
   const colon = trimmed.indexOf(':')
-  if (colon > 0 && trimmed.slice(colon + 1).trim().length >= 3) core.setSecret(trimmed.slice(colon + 1).trim())
+  if (colon > 0 && trimmed.slice(colon + 1).trim().length >= 3)
+    core.setSecret(trimmed.slice(colon + 1).trim())
 }

@@ -16,14 +16,21 @@ export function renderSummary(report: Report): string {
   for (const line of report.lines) parts.push(`${escapeHtml(line)}\n`)
   for (const table of report.tables) {
     const head = table.header.map((h) => `<th>${escapeHtml(h)}</th>`).join('')
-    const rows = table.rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('\n')
+    const rows = table.rows
+      .map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`)
+      .join('\n')
     const caption = table.caption ? `<caption>${escapeHtml(table.caption)}</caption>` : ''
     parts.push(`\n<table>${caption}<thead><tr>${head}</tr></thead><tbody>\n${rows}\n</tbody></table>\n`)
   }
   let text = parts.join('\n')
   if (Buffer.byteLength(text) > SUMMARY_LIMIT_BYTES) {
-    const note = '\n\n_Summary truncated to fit the 1 MiB step summary limit; the full list is in the step log._\n'
-    text = Buffer.from(text).subarray(0, SUMMARY_LIMIT_BYTES - note.length).toString('utf8').replace(/\uFFFD$/, '') + note
+    const note =
+      '\n\n_Summary truncated to fit the 1 MiB step summary limit; the full list is in the step log._\n'
+    text =
+      Buffer.from(text)
+        .subarray(0, SUMMARY_LIMIT_BYTES - note.length)
+        .toString('utf8')
+        .replace(/\uFFFD$/, '') + note
   }
   return text
 }

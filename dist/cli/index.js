@@ -12631,7 +12631,9 @@ function parseDeckVersion(output) {
   const match = /\bv?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)\b/.exec(output);
   const version = match?.[1];
   if (!version || !import_semver.default.valid(version)) {
-    throw new DeckhandError(`Could not read a version from 'deck version' output: ${JSON.stringify(output.trim())}`);
+    throw new DeckhandError(
+      `Could not read a version from 'deck version' output: ${JSON.stringify(output.trim())}`
+    );
   }
   return version;
 }
@@ -13083,7 +13085,11 @@ var COLLECTIONS = {
   vaults: { label: "vault", identity: ["prefix"] },
   partials: { label: "partial", identity: ["name"] },
   keys: { label: "key", identity: ["name", "kid"] },
-  key_sets: { label: "key_set", identity: ["name"], nested: { keys: { label: "key", identity: ["name", "kid"] } } },
+  key_sets: {
+    label: "key_set",
+    identity: ["name"],
+    nested: { keys: { label: "key", identity: ["name", "kid"] } }
+  },
   rbac_roles: { label: "rbac_role", identity: ["name"] },
   custom_entities: { label: "custom_entity", identity: ["type", "name"] },
   degraphql_routes: { label: "degraphql_route", identity: ["uri", "query"] },
@@ -13229,7 +13235,18 @@ var SECRET_NAMES = /* @__PURE__ */ new Set([
   "client_jwk",
   "jwk"
 ]);
-var SECRET_SUFFIXES = ["_password", "_passphrase", "_secret", "_token", "_private_key", "_api_key", "_apikey", "_secret_key", "_access_key", "_secret_id"];
+var SECRET_SUFFIXES = [
+  "_password",
+  "_passphrase",
+  "_secret",
+  "_token",
+  "_private_key",
+  "_api_key",
+  "_apikey",
+  "_secret_key",
+  "_access_key",
+  "_secret_id"
+];
 var SENSITIVE_HEADER = /^(authorization|proxy-authorization|x-api-key|api-key|apikey|cookie|x-auth-token)$/i;
 function isSecretFieldName(name) {
   const lower = name.toLowerCase();
@@ -13255,14 +13272,28 @@ function redactContent(content, options) {
       replace(entity, field, [...scope.path, field], [...scope.location, field]);
     }
     if (CONFIG_COLLECTIONS.has(collection) && isObject(entity.config)) {
-      redactConfig(entity.config, [...scope.path, "config"], [...scope.location, "config"], replace, namer, redactions);
+      redactConfig(
+        entity.config,
+        [...scope.path, "config"],
+        [...scope.location, "config"],
+        replace,
+        namer,
+        redactions
+      );
     }
     if (collection === "keys") redactKey(entity, scope, replace);
     if (collection === "filter_chains" && Array.isArray(entity.filters)) {
       entity.filters.forEach((filter, i) => {
         if (isObject(filter) && isObject(filter.config)) {
           const at2 = [...scope.path, "filter", String(filter.name ?? i), "config"];
-          redactConfig(filter.config, at2, [...scope.location, `filter ${String(filter.name ?? i)}`], replace, namer, redactions);
+          redactConfig(
+            filter.config,
+            at2,
+            [...scope.location, `filter ${String(filter.name ?? i)}`],
+            replace,
+            namer,
+            redactions
+          );
         }
       });
     }
@@ -13275,7 +13306,8 @@ function redactConfig(config, path, location, replace, namer, redactions) {
     const where = [...location, field];
     if (isSecretFieldName(field)) {
       if (typeof value === "string") replace(config, field, at2, where);
-      else if (Array.isArray(value)) value.forEach((_2, i) => replace(value, i, [...at2, String(i + 1)], [...where, String(i + 1)]));
+      else if (Array.isArray(value))
+        value.forEach((_2, i) => replace(value, i, [...at2, String(i + 1)], [...where, String(i + 1)]));
       else if (isObject(value)) redactAllStrings(value, at2, where, replace);
     } else if (field.toLowerCase() === "headers") {
       redactHeaders(value, at2, where, namer, redactions);
@@ -13283,7 +13315,8 @@ function redactConfig(config, path, location, replace, namer, redactions) {
       redactConfig(value, at2, where, replace, namer, redactions);
     } else if (Array.isArray(value)) {
       value.forEach((item, i) => {
-        if (isObject(item)) redactConfig(item, [...at2, String(i + 1)], [...where, String(i + 1)], replace, namer, redactions);
+        if (isObject(item))
+          redactConfig(item, [...at2, String(i + 1)], [...where, String(i + 1)], replace, namer, redactions);
       });
     }
   }
@@ -13331,7 +13364,12 @@ function redactKey(entity, scope, replace) {
     replace(entity, "jwk", [...scope.path, "jwk"], [...scope.location, "jwk"]);
   }
   if (isObject(entity.pem)) {
-    replace(entity.pem, "private_key", [...scope.path, "pem", "private_key"], [...scope.location, "pem", "private_key"]);
+    replace(
+      entity.pem,
+      "private_key",
+      [...scope.path, "pem", "private_key"],
+      [...scope.location, "pem", "private_key"]
+    );
   }
 }
 function scopeOf(visit) {
@@ -13352,7 +13390,8 @@ function nameForEnv(entity, spec, index) {
     if (spec.label === "certificate") {
       const sni = Array.isArray(entity.snis) ? entity.snis.find(isObject) : void 0;
       if (sni && typeof sni.name === "string") return sni.name;
-      if (typeof entity.cert === "string") return createHash2("sha256").update(entity.cert).digest("hex").slice(0, 8);
+      if (typeof entity.cert === "string")
+        return createHash2("sha256").update(entity.cert).digest("hex").slice(0, 8);
     } else if (parts.length > 0) {
       return parts.join("_");
     }
@@ -13464,7 +13503,10 @@ function plainSafe(value) {
   return PLAIN.test(value) && !value.endsWith(":") && !RESERVED.has(value.toLowerCase());
 }
 function quote(value) {
-  return JSON.stringify(value).replace(NEEDS_ESCAPE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return JSON.stringify(value).replace(
+    NEEDS_ESCAPE,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`
+  );
 }
 function scalarKey(key) {
   return plainSafe(key) ? key : quote(key);
@@ -13490,13 +13532,17 @@ function processDeckOutput(json, options) {
   try {
     content = JSON.parse(json);
   } catch (err) {
-    throw new DeckhandError(`deck produced output that is not valid JSON (${options.source}): ${err.message}`);
+    throw new DeckhandError(
+      `deck produced output that is not valid JSON (${options.source}): ${err.message}`
+    );
   }
   return processContent(content, options);
 }
 function processContent(content, options) {
   if (!isObject(content)) {
-    throw new DeckhandError(`${options.source} does not hold a deck state object (expected keys like _format_version, services, \u2026)`);
+    throw new DeckhandError(
+      `${options.source} does not hold a deck state object (expected keys like _format_version, services, \u2026)`
+    );
   }
   const doc = normalizeContent(content);
   const workspace = typeof doc._workspace === "string" && doc._workspace !== "" ? doc._workspace : options.workspace;
@@ -13515,7 +13561,10 @@ var deckInputs = {
   "deck-path": { type: "string", description: "Path to a deck binary to use as it is (no download)." }
 };
 var connectionInputs = {
-  "kong-addr": { type: "string", description: "Kong Admin API address, e.g. http://kong-admin.internal:8001." },
+  "kong-addr": {
+    type: "string",
+    description: "Kong Admin API address, e.g. http://kong-admin.internal:8001."
+  },
   "kong-admin-token": {
     type: "string",
     secret: true,
@@ -13526,9 +13575,19 @@ var connectionInputs = {
     secret: true,
     description: 'Extra request headers, one "Name: value" per line. Values are treated as secrets.'
   },
-  "tls-skip-verify": { type: "boolean", default: "false", description: "Skip verification of the Admin API certificate." },
-  "ca-cert": { type: "string", description: "CA certificate for the Admin API: PEM content or a path to a PEM file." },
-  "tls-server-name": { type: "string", description: "Server name to verify the Admin API certificate against." },
+  "tls-skip-verify": {
+    type: "boolean",
+    default: "false",
+    description: "Skip verification of the Admin API certificate."
+  },
+  "ca-cert": {
+    type: "string",
+    description: "CA certificate for the Admin API: PEM content or a path to a PEM file."
+  },
+  "tls-server-name": {
+    type: "string",
+    description: "Server name to verify the Admin API certificate against."
+  },
   timeout: { type: "integer", default: "30", description: "Seconds deck waits for each Admin API request." }
 };
 var COMMANDS = {
@@ -13539,16 +13598,34 @@ var COMMANDS = {
       "kong-addr": { ...connectionInputs["kong-addr"], required: true },
       "kong-admin-token": connectionInputs["kong-admin-token"],
       headers: connectionInputs.headers,
-      workspace: { type: "string", description: "Workspace to dump (Kong Enterprise). Default: the default workspace." },
-      "all-workspaces": { type: "boolean", default: "false", description: "Dump every workspace, one file each." },
-      "select-tags": { type: "list", description: "Only entities carrying all of these tags (one per line)." },
-      "skip-consumers": { type: "boolean", default: "false", description: "Leave consumers, consumer groups and their credentials out." },
+      workspace: {
+        type: "string",
+        description: "Workspace to dump (Kong Enterprise). Default: the default workspace."
+      },
+      "all-workspaces": {
+        type: "boolean",
+        default: "false",
+        description: "Dump every workspace, one file each."
+      },
+      "select-tags": {
+        type: "list",
+        description: "Only entities carrying all of these tags (one per line)."
+      },
+      "skip-consumers": {
+        type: "boolean",
+        default: "false",
+        description: "Leave consumers, consumer groups and their credentials out."
+      },
       "with-id": { type: "boolean", default: "false", description: "Keep entity IDs in the files." },
-      "output-dir": { type: "string", default: "kong", description: "Directory that receives <workspace>.yaml, required-env.txt and SHA256SUMS." },
+      "output-dir": {
+        type: "string",
+        default: "kong",
+        description: "Directory that receives <workspace>.yaml, required-env.txt and SHA256SUMS."
+      },
       "redact-secrets": {
         type: "boolean",
         default: "true",
-        description: 'Replace every credential, private key and secret config value with a ${{ env "DECK_\u2026" }} reference.'
+        description: "Replace every credential, private key and secret config value with a deck environment reference to a DECK_ variable."
       },
       "allow-empty": {
         type: "boolean",
@@ -13581,8 +13658,14 @@ var COMMANDS = {
         default: "false",
         description: "Validate against a live gateway (deck gateway validate); needs kong-addr."
       },
-      workspace: { type: "string", description: "Workspace to validate against; overrides _workspace in the files." },
-      parallelism: { type: "integer", description: "Number of concurrent requests deck makes when online (deck default 10)." },
+      workspace: {
+        type: "string",
+        description: "Workspace to validate against; overrides _workspace in the files."
+      },
+      parallelism: {
+        type: "integer",
+        description: "Number of concurrent requests deck makes when online (deck default 10)."
+      },
       ...connectionInputs,
       ...deckInputs
     },
@@ -13647,21 +13730,28 @@ import { join as join4 } from "node:path";
 function parseKongAddr(value) {
   const raw = (value ?? "").trim();
   if (raw === "") {
-    throw new DeckhandError("kong-addr is required: the Kong Admin API address, e.g. http://kong-admin.internal:8001");
+    throw new DeckhandError(
+      "kong-addr is required: the Kong Admin API address, e.g. http://kong-admin.internal:8001"
+    );
   }
   let url;
   try {
     url = new URL(raw);
   } catch {
-    throw new DeckhandError(`kong-addr "${raw}" is not a URL: give the full address with scheme, e.g. http://kong-admin.internal:8001`);
+    throw new DeckhandError(
+      `kong-addr "${raw}" is not a URL: give the full address with scheme, e.g. http://kong-admin.internal:8001`
+    );
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new DeckhandError(`kong-addr "${raw}" must use http:// or https://, not ${url.protocol}`);
   }
   if (url.username || url.password) {
-    throw new DeckhandError("kong-addr must not contain credentials: pass them with kong-admin-token or headers instead");
+    throw new DeckhandError(
+      "kong-addr must not contain credentials: pass them with kong-admin-token or headers instead"
+    );
   }
-  if (url.search || url.hash) throw new DeckhandError(`kong-addr "${raw}" must not have a query string or fragment`);
+  if (url.search || url.hash)
+    throw new DeckhandError(`kong-addr "${raw}" must not have a query string or fragment`);
   return raw.replace(/\/+$/, "");
 }
 var HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -13670,7 +13760,9 @@ function parseHeaders(lines) {
     const colon = line.indexOf(":");
     const name = line.slice(0, colon).trim();
     if (colon <= 0 || !HEADER_NAME.test(name)) {
-      throw new DeckhandError('headers: each line must be "Name: value" with a valid header name (a line does not match)');
+      throw new DeckhandError(
+        'headers: each line must be "Name: value" with a valid header name (a line does not match)'
+      );
     }
     return `${name}:${line.slice(colon + 1).trim()}`;
   });
@@ -13721,7 +13813,9 @@ var DeckRunner = class {
         if (conn.caCert?.includes("-----BEGIN")) env.DECK_CA_CERT = conn.caCert;
         else if (conn.caCert) {
           await access2(conn.caCert).catch(() => {
-            throw new DeckhandError(`ca-cert: "${conn.caCert}" is neither a PEM certificate nor a readable file`);
+            throw new DeckhandError(
+              `ca-cert: "${conn.caCert}" is neither a PEM certificate nor a readable file`
+            );
           });
           global.caCertFile = conn.caCert;
         }
@@ -13730,7 +13824,9 @@ var DeckRunner = class {
       this.logger.debug(`deck ${argv.join(" ")}`);
       const result = await this.spawn(argv, env, options);
       if (result.signal) {
-        throw new DeckhandError(`deck ${commandName(command)} was stopped by ${result.signal}; nothing was written`);
+        throw new DeckhandError(
+          `deck ${commandName(command)} was stopped by ${result.signal}; nothing was written`
+        );
       }
       if (result.exitCode !== 0) throw this.failure(command, result, secrets);
       return { ...result, stdout: scrub(result.stdout, secrets), stderr: scrub(result.stderr, secrets) };
@@ -13760,7 +13856,9 @@ var DeckRunner = class {
   }
 };
 function commandName(command) {
-  return (command[0] === "gateway" || command[0] === "file" ? command.slice(0, 2) : command.slice(0, 1)).join(" ");
+  return (command[0] === "gateway" || command[0] === "file" ? command.slice(0, 2) : command.slice(0, 1)).join(
+    " "
+  );
 }
 
 // actions/engine/state/digest.ts
@@ -13809,7 +13907,12 @@ async function dump(options) {
     const name = fileNameFor(file.workspace);
     if (files.has(name)) throw new DeckhandError(`deck returned workspace "${file.workspace}" twice`);
     files.set(name, file.yaml);
-    workspaces.push({ workspace: file.workspace, file: join5(options.outputDir, name), counts: file.counts, redactions: file.redactions });
+    workspaces.push({
+      workspace: file.workspace,
+      file: join5(options.outputDir, name),
+      counts: file.counts,
+      redactions: file.redactions
+    });
   }
   const requiredEnv = [...new Set(processed.flatMap((f2) => f2.redactions.map((r) => r.name)))].sort();
   const outcome = await install2(options.outputDir, files, requiredEnv, options.logger);
@@ -13851,7 +13954,13 @@ async function runDeckDump(options) {
     for (const name of outputs) {
       const text = await readFile2(join5(work.path, name), "utf8");
       const fallback = single ? options.workspace ?? "default" : basename2(name, ".json");
-      results.push(processDeckOutput(text, { workspace: fallback, redact: options.redactSecrets, source: `deck dump ${fallback}` }));
+      results.push(
+        processDeckOutput(text, {
+          workspace: fallback,
+          redact: options.redactSecrets,
+          source: `deck dump ${fallback}`
+        })
+      );
     }
     options.logger.debug(`deck wrote ${outputs.length} file(s)`);
     return results;
@@ -13937,7 +14046,11 @@ async function openDeck(inputs, ctx, connection) {
     logger: ctx.logger,
     pathEnv: ctx.env.PATH
   });
-  return new DeckRunner({ path: located.path, features: deckFeatures(located.version) }, connection, ctx.logger);
+  return new DeckRunner(
+    { path: located.path, features: deckFeatures(located.version) },
+    connection,
+    ctx.logger
+  );
 }
 
 // actions/engine/jobs/inputs.ts
@@ -14000,7 +14113,9 @@ async function dumpJob(source, ctx) {
   };
   const deck = await openDeck(inputs, ctx, connection);
   if (!options.redactSecrets) {
-    ctx.logger.warn("redact-secrets is false: the files hold plaintext credentials and keys. Keep them out of git and artifacts.");
+    ctx.logger.warn(
+      "redact-secrets is false: the files hold plaintext credentials and keys. Keep them out of git and artifacts."
+    );
   }
   const result = await dump({ ...options, deck, logger: ctx.logger });
   const report = emptyReport("deckhand dump");
@@ -14019,7 +14134,9 @@ async function dumpJob(source, ctx) {
     ])
   });
   if (result.requiredEnv.length > 0) {
-    report.lines.push(`Set ${result.requiredEnv.length} DECK_ variable(s) listed in required-env.txt before syncing these files.`);
+    report.lines.push(
+      `Set ${result.requiredEnv.length} DECK_ variable(s) listed in required-env.txt before syncing these files.`
+    );
   }
   for (const removed of result.removed) report.lines.push(`Removed ${removed}: its workspace is gone.`);
   return {
@@ -14099,17 +14216,24 @@ async function validate(options) {
       });
       try {
         await options.deck.run(args, { online: options.online ?? false, timeoutMs: options.timeoutMs });
-        options.logger.info(`deck validated ${group.length} file(s)${workspace ? ` of workspace ${workspace}` : ""}`);
+        options.logger.info(
+          `deck validated ${group.length} file(s)${workspace ? ` of workspace ${workspace}` : ""}`
+        );
       } catch (err) {
         if (!isDeckhandError(err)) throw err;
-        problems.push({ check: "deck", file: group.length === 1 ? group[0] : void 0, message: err.message });
+        problems.push({
+          check: "deck",
+          file: group.length === 1 ? group[0] : void 0,
+          message: err.message
+        });
       }
     }
   }
   return { valid: problems.length === 0, files, problems };
 }
 async function expandState(paths) {
-  if (paths.length === 0) throw new DeckhandError("state is required: name the state files or directories to check");
+  if (paths.length === 0)
+    throw new DeckhandError("state is required: name the state files or directories to check");
   const found = [];
   for (const path of paths) {
     const info = await stat4(path).catch(() => void 0);
@@ -14124,7 +14248,9 @@ async function expandState(paths) {
 }
 async function walk(dir) {
   const out = [];
-  for (const entry of (await readdir2(dir, { withFileTypes: true })).sort((a, b2) => a.name.localeCompare(b2.name))) {
+  for (const entry of (await readdir2(dir, { withFileTypes: true })).sort(
+    (a, b2) => a.name.localeCompare(b2.name)
+  )) {
     const path = join6(dir, entry.name);
     if (entry.name.startsWith(".")) continue;
     if (entry.isDirectory()) out.push(...await walk(path));
@@ -14138,16 +14264,32 @@ function checkFile(file, text) {
   const problems = [];
   for (const error of doc.errors) {
     const pos = lines.linePos(error.pos[0]);
-    problems.push({ check: "yaml", file, line: pos.line, column: pos.col, message: `YAML: ${error.message.split("\n")[0]}` });
+    problems.push({
+      check: "yaml",
+      file,
+      line: pos.line,
+      column: pos.col,
+      message: `YAML: ${error.message.split("\n")[0]}`
+    });
   }
   if (problems.length > 0) return { problems };
   if (!(0, import_yaml4.isMap)(doc.contents)) {
-    problems.push({ check: "format", file, line: 1, message: "not a deck state file: the top level must be a mapping" });
+    problems.push({
+      check: "format",
+      file,
+      line: 1,
+      message: "not a deck state file: the top level must be a mapping"
+    });
     return { problems };
   }
   const content = doc.toJS();
   if (content._format_version === void 0) {
-    problems.push({ check: "format", file, line: 1, message: '_format_version is missing (deck needs it, e.g. _format_version: "3.0")' });
+    problems.push({
+      check: "format",
+      file,
+      line: 1,
+      message: '_format_version is missing (deck needs it, e.g. _format_version: "3.0")'
+    });
   }
   findDuplicates(doc.contents, COLLECTIONS, file, lines, problems, "");
   const workspace = typeof content._workspace === "string" ? content._workspace : void 0;
@@ -14205,7 +14347,12 @@ async function validateJob(source, ctx) {
     report.tables.push({
       caption: "Problems",
       header: ["file", "line", "check", "problem"],
-      rows: result.problems.map((p2) => [p2.file ?? "", p2.line === void 0 ? "" : String(p2.line), p2.check, p2.message])
+      rows: result.problems.map((p2) => [
+        p2.file ?? "",
+        p2.line === void 0 ? "" : String(p2.line),
+        p2.check,
+        p2.message
+      ])
     });
   }
   report.annotations.push(
@@ -14256,8 +14403,15 @@ function commandUsage(spec) {
   const lines = [`Usage: deckhand ${spec.name} [options]`, "", spec.summary, "", "Options:"];
   for (const [name, input] of Object.entries(spec.inputs)) {
     const value = input.type === "boolean" ? "" : " <value>";
-    const extra = [input.required ? "required" : "", input.default ? `default ${input.default}` : "", input.type === "list" ? "repeatable" : ""].filter(Boolean).join(", ");
-    lines.push(`  --${name}${value}`, `      ${input.description}${extra ? ` (${extra})` : ""}  [${envName(name)}]`);
+    const extra = [
+      input.required ? "required" : "",
+      input.default ? `default ${input.default}` : "",
+      input.type === "list" ? "repeatable" : ""
+    ].filter(Boolean).join(", ");
+    lines.push(
+      `  --${name}${value}`,
+      `      ${input.description}${extra ? ` (${extra})` : ""}  [${envName(name)}]`
+    );
   }
   lines.push("  --json", "      Print the outputs as one JSON object on stdout instead of a report.");
   return lines.join("\n");
@@ -14275,9 +14429,16 @@ var stderrLogger = (verbose) => ({
 function renderText(report) {
   const out = [report.title, ...report.lines];
   for (const table of report.tables) {
-    const widths = table.header.map((h, i) => Math.max(h.length, ...table.rows.map((r) => (r[i] ?? "").length)));
+    const widths = table.header.map(
+      (h, i) => Math.max(h.length, ...table.rows.map((r) => (r[i] ?? "").length))
+    );
     const row = (cells) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
-    out.push("", ...table.caption ? [table.caption] : [], row(table.header), row(widths.map((w2) => "-".repeat(w2))));
+    out.push(
+      "",
+      ...table.caption ? [table.caption] : [],
+      row(table.header),
+      row(widths.map((w2) => "-".repeat(w2)))
+    );
     out.push(...table.rows.map(row));
   }
   for (const a of report.annotations) {
@@ -14295,7 +14456,9 @@ async function runCommand(spec, argv) {
     options[name] = { type: "string", multiple: input.type === "list" };
   }
   const booleanFlags = Object.entries(spec.inputs).filter(([, i]) => i.type === "boolean").map(([n]) => n);
-  const args = argv.map((a) => booleanFlags.includes(a.replace(/^--/, "")) && a.startsWith("--") ? `${a}=true` : a);
+  const args = argv.map(
+    (a) => booleanFlags.includes(a.replace(/^--/, "")) && a.startsWith("--") ? `${a}=true` : a
+  );
   const { values } = parseArgs({ args, options, strict: true, allowPositionals: false });
   if (values.help) {
     process.stdout.write(commandUsage(spec) + "\n");
@@ -14308,8 +14471,10 @@ async function runCommand(spec, argv) {
   };
   for (const [name, input] of Object.entries(spec.inputs)) {
     if (input.secret && values[name] !== void 0) {
-      process.stderr.write(`warning: --${name} is visible to other users in the process list; prefer ${envName(name)}
-`);
+      process.stderr.write(
+        `warning: --${name} is visible to other users in the process list; prefer ${envName(name)}
+`
+      );
     }
   }
   const verbose = Boolean(values.verbose) || process.env.DECKHAND_VERBOSE === "true";
@@ -14331,7 +14496,9 @@ async function redactFiles(argv) {
     allowPositionals: true
   });
   if (values.help || positionals.length === 0) {
-    process.stdout.write('Usage: deckhand redact [--workspace NAME] FILE...\n\nRewrites each deck state file in place with secrets replaced by ${{ env "DECK_\u2026" }} references\nand prints the variable names (never the values) the files now need.\n');
+    process.stdout.write(
+      'Usage: deckhand redact [--workspace NAME] FILE...\n\nRewrites each deck state file in place with secrets replaced by ${{ env "DECK_\u2026" }} references\nand prints the variable names (never the values) the files now need.\n'
+    );
     return positionals.length === 0 && !values.help ? 2 : 0;
   }
   const names = /* @__PURE__ */ new Set();
@@ -14352,8 +14519,10 @@ async function redactFiles(argv) {
     process.stderr.write(`${file}: ${result.redactions.length} secret value(s) replaced
 `);
   }
-  process.stdout.write([...names].sort().map((n) => `${n}
-`).join(""));
+  process.stdout.write(
+    [...names].sort().map((n) => `${n}
+`).join("")
+  );
   return 0;
 }
 async function main(argv) {
@@ -14385,9 +14554,11 @@ ${usage()}
       return 1;
     }
     if (err.code?.startsWith("ERR_PARSE_ARGS")) {
-      process.stderr.write(`deckhand: ${errorMessage(err)}
+      process.stderr.write(
+        `deckhand: ${errorMessage(err)}
 Run 'deckhand ${command} --help' for the options.
-`);
+`
+      );
       return 2;
     }
     process.stderr.write(`deckhand: unexpected error: ${err?.stack ?? String(err)}

@@ -30693,7 +30693,10 @@ var deckInputs = {
   "deck-path": { type: "string", description: "Path to a deck binary to use as it is (no download)." }
 };
 var connectionInputs = {
-  "kong-addr": { type: "string", description: "Kong Admin API address, e.g. http://kong-admin.internal:8001." },
+  "kong-addr": {
+    type: "string",
+    description: "Kong Admin API address, e.g. http://kong-admin.internal:8001."
+  },
   "kong-admin-token": {
     type: "string",
     secret: true,
@@ -30704,9 +30707,19 @@ var connectionInputs = {
     secret: true,
     description: 'Extra request headers, one "Name: value" per line. Values are treated as secrets.'
   },
-  "tls-skip-verify": { type: "boolean", default: "false", description: "Skip verification of the Admin API certificate." },
-  "ca-cert": { type: "string", description: "CA certificate for the Admin API: PEM content or a path to a PEM file." },
-  "tls-server-name": { type: "string", description: "Server name to verify the Admin API certificate against." },
+  "tls-skip-verify": {
+    type: "boolean",
+    default: "false",
+    description: "Skip verification of the Admin API certificate."
+  },
+  "ca-cert": {
+    type: "string",
+    description: "CA certificate for the Admin API: PEM content or a path to a PEM file."
+  },
+  "tls-server-name": {
+    type: "string",
+    description: "Server name to verify the Admin API certificate against."
+  },
   timeout: { type: "integer", default: "30", description: "Seconds deck waits for each Admin API request." }
 };
 var COMMANDS = {
@@ -30717,16 +30730,34 @@ var COMMANDS = {
       "kong-addr": { ...connectionInputs["kong-addr"], required: true },
       "kong-admin-token": connectionInputs["kong-admin-token"],
       headers: connectionInputs.headers,
-      workspace: { type: "string", description: "Workspace to dump (Kong Enterprise). Default: the default workspace." },
-      "all-workspaces": { type: "boolean", default: "false", description: "Dump every workspace, one file each." },
-      "select-tags": { type: "list", description: "Only entities carrying all of these tags (one per line)." },
-      "skip-consumers": { type: "boolean", default: "false", description: "Leave consumers, consumer groups and their credentials out." },
+      workspace: {
+        type: "string",
+        description: "Workspace to dump (Kong Enterprise). Default: the default workspace."
+      },
+      "all-workspaces": {
+        type: "boolean",
+        default: "false",
+        description: "Dump every workspace, one file each."
+      },
+      "select-tags": {
+        type: "list",
+        description: "Only entities carrying all of these tags (one per line)."
+      },
+      "skip-consumers": {
+        type: "boolean",
+        default: "false",
+        description: "Leave consumers, consumer groups and their credentials out."
+      },
       "with-id": { type: "boolean", default: "false", description: "Keep entity IDs in the files." },
-      "output-dir": { type: "string", default: "kong", description: "Directory that receives <workspace>.yaml, required-env.txt and SHA256SUMS." },
+      "output-dir": {
+        type: "string",
+        default: "kong",
+        description: "Directory that receives <workspace>.yaml, required-env.txt and SHA256SUMS."
+      },
       "redact-secrets": {
         type: "boolean",
         default: "true",
-        description: 'Replace every credential, private key and secret config value with a ${{ env "DECK_\u2026" }} reference.'
+        description: "Replace every credential, private key and secret config value with a deck environment reference to a DECK_ variable."
       },
       "allow-empty": {
         type: "boolean",
@@ -30759,8 +30790,14 @@ var COMMANDS = {
         default: "false",
         description: "Validate against a live gateway (deck gateway validate); needs kong-addr."
       },
-      workspace: { type: "string", description: "Workspace to validate against; overrides _workspace in the files." },
-      parallelism: { type: "integer", description: "Number of concurrent requests deck makes when online (deck default 10)." },
+      workspace: {
+        type: "string",
+        description: "Workspace to validate against; overrides _workspace in the files."
+      },
+      parallelism: {
+        type: "integer",
+        description: "Number of concurrent requests deck makes when online (deck default 10)."
+      },
       ...connectionInputs,
       ...deckInputs
     },
@@ -31229,7 +31266,9 @@ function parseDeckVersion(output) {
   const match = /\bv?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)\b/.exec(output);
   const version = match?.[1];
   if (!version || !import_semver.default.valid(version)) {
-    throw new DeckhandError(`Could not read a version from 'deck version' output: ${JSON.stringify(output.trim())}`);
+    throw new DeckhandError(
+      `Could not read a version from 'deck version' output: ${JSON.stringify(output.trim())}`
+    );
   }
   return version;
 }
@@ -31543,7 +31582,12 @@ async function runAction(command2, job2) {
       for (const line of getInput(name).split("\n")) maskSecret(line);
     }
     const source = (name) => getInput(name);
-    const result = await job2(source, { logger, store: new ToolCacheStore(), env: process.env, secret: maskSecret });
+    const result = await job2(source, {
+      logger,
+      store: new ToolCacheStore(),
+      env: process.env,
+      secret: maskSecret
+    });
     for (const [name, value] of Object.entries(result.outputs)) setOutput(name, value);
     const { emit, held } = selectAnnotations(result.report.annotations);
     for (const a of emit) {
@@ -31552,7 +31596,10 @@ async function runAction(command2, job2) {
       else if (a.level === "warning") warning(a.message, props);
       else notice(a.message, props);
     }
-    if (held > 0) notice(`${held} more problem(s) not annotated (GitHub shows 10 per type); all are in the job summary.`);
+    if (held > 0)
+      notice(
+        `${held} more problem(s) not annotated (GitHub shows 10 per type); all are in the job summary.`
+      );
     if (process.env.GITHUB_STEP_SUMMARY) await summary.addRaw(renderSummary(result.report)).write();
     for (const line of result.report.lines) info(line);
     if (!result.ok) setFailed(`${result.report.title}: ${result.report.lines[0] ?? "failed"}`);
@@ -31566,7 +31613,8 @@ function maskSecret(value) {
   if (trimmed.length < 3) return;
   setSecret(trimmed);
   const colon = trimmed.indexOf(":");
-  if (colon > 0 && trimmed.slice(colon + 1).trim().length >= 3) setSecret(trimmed.slice(colon + 1).trim());
+  if (colon > 0 && trimmed.slice(colon + 1).trim().length >= 3)
+    setSecret(trimmed.slice(colon + 1).trim());
 }
 
 // actions/engine/dump.ts
@@ -31651,21 +31699,28 @@ async function privateTempDir(prefix = "deckhand-") {
 function parseKongAddr(value) {
   const raw = (value ?? "").trim();
   if (raw === "") {
-    throw new DeckhandError("kong-addr is required: the Kong Admin API address, e.g. http://kong-admin.internal:8001");
+    throw new DeckhandError(
+      "kong-addr is required: the Kong Admin API address, e.g. http://kong-admin.internal:8001"
+    );
   }
   let url;
   try {
     url = new URL(raw);
   } catch {
-    throw new DeckhandError(`kong-addr "${raw}" is not a URL: give the full address with scheme, e.g. http://kong-admin.internal:8001`);
+    throw new DeckhandError(
+      `kong-addr "${raw}" is not a URL: give the full address with scheme, e.g. http://kong-admin.internal:8001`
+    );
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new DeckhandError(`kong-addr "${raw}" must use http:// or https://, not ${url.protocol}`);
   }
   if (url.username || url.password) {
-    throw new DeckhandError("kong-addr must not contain credentials: pass them with kong-admin-token or headers instead");
+    throw new DeckhandError(
+      "kong-addr must not contain credentials: pass them with kong-admin-token or headers instead"
+    );
   }
-  if (url.search || url.hash) throw new DeckhandError(`kong-addr "${raw}" must not have a query string or fragment`);
+  if (url.search || url.hash)
+    throw new DeckhandError(`kong-addr "${raw}" must not have a query string or fragment`);
   return raw.replace(/\/+$/, "");
 }
 var HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -31674,7 +31729,9 @@ function parseHeaders(lines) {
     const colon = line.indexOf(":");
     const name = line.slice(0, colon).trim();
     if (colon <= 0 || !HEADER_NAME.test(name)) {
-      throw new DeckhandError('headers: each line must be "Name: value" with a valid header name (a line does not match)');
+      throw new DeckhandError(
+        'headers: each line must be "Name: value" with a valid header name (a line does not match)'
+      );
     }
     return `${name}:${line.slice(colon + 1).trim()}`;
   });
@@ -31725,7 +31782,9 @@ var DeckRunner = class {
         if (conn.caCert?.includes("-----BEGIN")) env.DECK_CA_CERT = conn.caCert;
         else if (conn.caCert) {
           await access3(conn.caCert).catch(() => {
-            throw new DeckhandError(`ca-cert: "${conn.caCert}" is neither a PEM certificate nor a readable file`);
+            throw new DeckhandError(
+              `ca-cert: "${conn.caCert}" is neither a PEM certificate nor a readable file`
+            );
           });
           global2.caCertFile = conn.caCert;
         }
@@ -31734,7 +31793,9 @@ var DeckRunner = class {
       this.logger.debug(`deck ${argv.join(" ")}`);
       const result = await this.spawn(argv, env, options);
       if (result.signal) {
-        throw new DeckhandError(`deck ${commandName(command2)} was stopped by ${result.signal}; nothing was written`);
+        throw new DeckhandError(
+          `deck ${commandName(command2)} was stopped by ${result.signal}; nothing was written`
+        );
       }
       if (result.exitCode !== 0) throw this.failure(command2, result, secrets);
       return { ...result, stdout: scrub(result.stdout, secrets), stderr: scrub(result.stderr, secrets) };
@@ -31764,7 +31825,9 @@ var DeckRunner = class {
   }
 };
 function commandName(command2) {
-  return (command2[0] === "gateway" || command2[0] === "file" ? command2.slice(0, 2) : command2.slice(0, 1)).join(" ");
+  return (command2[0] === "gateway" || command2[0] === "file" ? command2.slice(0, 2) : command2.slice(0, 1)).join(
+    " "
+  );
 }
 
 // actions/engine/state/digest.ts
@@ -31836,7 +31899,11 @@ var COLLECTIONS = {
   vaults: { label: "vault", identity: ["prefix"] },
   partials: { label: "partial", identity: ["name"] },
   keys: { label: "key", identity: ["name", "kid"] },
-  key_sets: { label: "key_set", identity: ["name"], nested: { keys: { label: "key", identity: ["name", "kid"] } } },
+  key_sets: {
+    label: "key_set",
+    identity: ["name"],
+    nested: { keys: { label: "key", identity: ["name", "kid"] } }
+  },
   rbac_roles: { label: "rbac_role", identity: ["name"] },
   custom_entities: { label: "custom_entity", identity: ["type", "name"] },
   degraphql_routes: { label: "degraphql_route", identity: ["uri", "query"] },
@@ -31982,7 +32049,18 @@ var SECRET_NAMES = /* @__PURE__ */ new Set([
   "client_jwk",
   "jwk"
 ]);
-var SECRET_SUFFIXES = ["_password", "_passphrase", "_secret", "_token", "_private_key", "_api_key", "_apikey", "_secret_key", "_access_key", "_secret_id"];
+var SECRET_SUFFIXES = [
+  "_password",
+  "_passphrase",
+  "_secret",
+  "_token",
+  "_private_key",
+  "_api_key",
+  "_apikey",
+  "_secret_key",
+  "_access_key",
+  "_secret_id"
+];
 var SENSITIVE_HEADER = /^(authorization|proxy-authorization|x-api-key|api-key|apikey|cookie|x-auth-token)$/i;
 function isSecretFieldName(name) {
   const lower = name.toLowerCase();
@@ -32008,14 +32086,28 @@ function redactContent(content, options) {
       replace(entity, field, [...scope.path, field], [...scope.location, field]);
     }
     if (CONFIG_COLLECTIONS.has(collection) && isObject(entity.config)) {
-      redactConfig(entity.config, [...scope.path, "config"], [...scope.location, "config"], replace, namer, redactions);
+      redactConfig(
+        entity.config,
+        [...scope.path, "config"],
+        [...scope.location, "config"],
+        replace,
+        namer,
+        redactions
+      );
     }
     if (collection === "keys") redactKey(entity, scope, replace);
     if (collection === "filter_chains" && Array.isArray(entity.filters)) {
       entity.filters.forEach((filter, i) => {
         if (isObject(filter) && isObject(filter.config)) {
           const at = [...scope.path, "filter", String(filter.name ?? i), "config"];
-          redactConfig(filter.config, at, [...scope.location, `filter ${String(filter.name ?? i)}`], replace, namer, redactions);
+          redactConfig(
+            filter.config,
+            at,
+            [...scope.location, `filter ${String(filter.name ?? i)}`],
+            replace,
+            namer,
+            redactions
+          );
         }
       });
     }
@@ -32028,7 +32120,8 @@ function redactConfig(config, path5, location, replace, namer, redactions) {
     const where = [...location, field];
     if (isSecretFieldName(field)) {
       if (typeof value === "string") replace(config, field, at, where);
-      else if (Array.isArray(value)) value.forEach((_, i) => replace(value, i, [...at, String(i + 1)], [...where, String(i + 1)]));
+      else if (Array.isArray(value))
+        value.forEach((_, i) => replace(value, i, [...at, String(i + 1)], [...where, String(i + 1)]));
       else if (isObject(value)) redactAllStrings(value, at, where, replace);
     } else if (field.toLowerCase() === "headers") {
       redactHeaders(value, at, where, namer, redactions);
@@ -32036,7 +32129,8 @@ function redactConfig(config, path5, location, replace, namer, redactions) {
       redactConfig(value, at, where, replace, namer, redactions);
     } else if (Array.isArray(value)) {
       value.forEach((item, i) => {
-        if (isObject(item)) redactConfig(item, [...at, String(i + 1)], [...where, String(i + 1)], replace, namer, redactions);
+        if (isObject(item))
+          redactConfig(item, [...at, String(i + 1)], [...where, String(i + 1)], replace, namer, redactions);
       });
     }
   }
@@ -32084,7 +32178,12 @@ function redactKey(entity, scope, replace) {
     replace(entity, "jwk", [...scope.path, "jwk"], [...scope.location, "jwk"]);
   }
   if (isObject(entity.pem)) {
-    replace(entity.pem, "private_key", [...scope.path, "pem", "private_key"], [...scope.location, "pem", "private_key"]);
+    replace(
+      entity.pem,
+      "private_key",
+      [...scope.path, "pem", "private_key"],
+      [...scope.location, "pem", "private_key"]
+    );
   }
 }
 function scopeOf(visit) {
@@ -32105,7 +32204,8 @@ function nameForEnv(entity, spec, index) {
     if (spec.label === "certificate") {
       const sni = Array.isArray(entity.snis) ? entity.snis.find(isObject) : void 0;
       if (sni && typeof sni.name === "string") return sni.name;
-      if (typeof entity.cert === "string") return createHash3("sha256").update(entity.cert).digest("hex").slice(0, 8);
+      if (typeof entity.cert === "string")
+        return createHash3("sha256").update(entity.cert).digest("hex").slice(0, 8);
     } else if (parts.length > 0) {
       return parts.join("_");
     }
@@ -32217,7 +32317,10 @@ function plainSafe(value) {
   return PLAIN.test(value) && !value.endsWith(":") && !RESERVED.has(value.toLowerCase());
 }
 function quote(value) {
-  return JSON.stringify(value).replace(NEEDS_ESCAPE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return JSON.stringify(value).replace(
+    NEEDS_ESCAPE,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`
+  );
 }
 function scalarKey(key) {
   return plainSafe(key) ? key : quote(key);
@@ -32243,13 +32346,17 @@ function processDeckOutput(json, options) {
   try {
     content = JSON.parse(json);
   } catch (err) {
-    throw new DeckhandError(`deck produced output that is not valid JSON (${options.source}): ${err.message}`);
+    throw new DeckhandError(
+      `deck produced output that is not valid JSON (${options.source}): ${err.message}`
+    );
   }
   return processContent(content, options);
 }
 function processContent(content, options) {
   if (!isObject(content)) {
-    throw new DeckhandError(`${options.source} does not hold a deck state object (expected keys like _format_version, services, \u2026)`);
+    throw new DeckhandError(
+      `${options.source} does not hold a deck state object (expected keys like _format_version, services, \u2026)`
+    );
   }
   const doc = normalizeContent(content);
   const workspace = typeof doc._workspace === "string" && doc._workspace !== "" ? doc._workspace : options.workspace;
@@ -32288,7 +32395,12 @@ async function dump(options) {
     const name = fileNameFor(file.workspace);
     if (files.has(name)) throw new DeckhandError(`deck returned workspace "${file.workspace}" twice`);
     files.set(name, file.yaml);
-    workspaces.push({ workspace: file.workspace, file: join8(options.outputDir, name), counts: file.counts, redactions: file.redactions });
+    workspaces.push({
+      workspace: file.workspace,
+      file: join8(options.outputDir, name),
+      counts: file.counts,
+      redactions: file.redactions
+    });
   }
   const requiredEnv = [...new Set(processed.flatMap((f) => f.redactions.map((r) => r.name)))].sort();
   const outcome = await install2(options.outputDir, files, requiredEnv, options.logger);
@@ -32330,7 +32442,13 @@ async function runDeckDump(options) {
     for (const name of outputs) {
       const text = await readFile2(join8(work.path, name), "utf8");
       const fallback = single ? options.workspace ?? "default" : basename4(name, ".json");
-      results.push(processDeckOutput(text, { workspace: fallback, redact: options.redactSecrets, source: `deck dump ${fallback}` }));
+      results.push(
+        processDeckOutput(text, {
+          workspace: fallback,
+          redact: options.redactSecrets,
+          source: `deck dump ${fallback}`
+        })
+      );
     }
     options.logger.debug(`deck wrote ${outputs.length} file(s)`);
     return results;
@@ -32416,7 +32534,11 @@ async function openDeck(inputs, ctx, connection) {
     logger: ctx.logger,
     pathEnv: ctx.env.PATH
   });
-  return new DeckRunner({ path: located.path, features: deckFeatures(located.version) }, connection, ctx.logger);
+  return new DeckRunner(
+    { path: located.path, features: deckFeatures(located.version) },
+    connection,
+    ctx.logger
+  );
 }
 
 // actions/engine/jobs/inputs.ts
@@ -32479,7 +32601,9 @@ async function dumpJob(source, ctx) {
   };
   const deck = await openDeck(inputs, ctx, connection);
   if (!options.redactSecrets) {
-    ctx.logger.warn("redact-secrets is false: the files hold plaintext credentials and keys. Keep them out of git and artifacts.");
+    ctx.logger.warn(
+      "redact-secrets is false: the files hold plaintext credentials and keys. Keep them out of git and artifacts."
+    );
   }
   const result = await dump({ ...options, deck, logger: ctx.logger });
   const report = emptyReport("deckhand dump");
@@ -32498,7 +32622,9 @@ async function dumpJob(source, ctx) {
     ])
   });
   if (result.requiredEnv.length > 0) {
-    report.lines.push(`Set ${result.requiredEnv.length} DECK_ variable(s) listed in required-env.txt before syncing these files.`);
+    report.lines.push(
+      `Set ${result.requiredEnv.length} DECK_ variable(s) listed in required-env.txt before syncing these files.`
+    );
   }
   for (const removed of result.removed) report.lines.push(`Removed ${removed}: its workspace is gone.`);
   return {
@@ -32578,17 +32704,24 @@ async function validate(options) {
       });
       try {
         await options.deck.run(args, { online: options.online ?? false, timeoutMs: options.timeoutMs });
-        options.logger.info(`deck validated ${group.length} file(s)${workspace ? ` of workspace ${workspace}` : ""}`);
+        options.logger.info(
+          `deck validated ${group.length} file(s)${workspace ? ` of workspace ${workspace}` : ""}`
+        );
       } catch (err) {
         if (!isDeckhandError(err)) throw err;
-        problems.push({ check: "deck", file: group.length === 1 ? group[0] : void 0, message: err.message });
+        problems.push({
+          check: "deck",
+          file: group.length === 1 ? group[0] : void 0,
+          message: err.message
+        });
       }
     }
   }
   return { valid: problems.length === 0, files, problems };
 }
 async function expandState(paths) {
-  if (paths.length === 0) throw new DeckhandError("state is required: name the state files or directories to check");
+  if (paths.length === 0)
+    throw new DeckhandError("state is required: name the state files or directories to check");
   const found = [];
   for (const path5 of paths) {
     const info2 = await stat5(path5).catch(() => void 0);
@@ -32603,7 +32736,9 @@ async function expandState(paths) {
 }
 async function walk(dir) {
   const out = [];
-  for (const entry of (await readdir3(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const entry of (await readdir3(dir, { withFileTypes: true })).sort(
+    (a, b) => a.name.localeCompare(b.name)
+  )) {
     const path5 = join9(dir, entry.name);
     if (entry.name.startsWith(".")) continue;
     if (entry.isDirectory()) out.push(...await walk(path5));
@@ -32617,16 +32752,32 @@ function checkFile(file, text) {
   const problems = [];
   for (const error2 of doc.errors) {
     const pos = lines.linePos(error2.pos[0]);
-    problems.push({ check: "yaml", file, line: pos.line, column: pos.col, message: `YAML: ${error2.message.split("\n")[0]}` });
+    problems.push({
+      check: "yaml",
+      file,
+      line: pos.line,
+      column: pos.col,
+      message: `YAML: ${error2.message.split("\n")[0]}`
+    });
   }
   if (problems.length > 0) return { problems };
   if (!(0, import_yaml4.isMap)(doc.contents)) {
-    problems.push({ check: "format", file, line: 1, message: "not a deck state file: the top level must be a mapping" });
+    problems.push({
+      check: "format",
+      file,
+      line: 1,
+      message: "not a deck state file: the top level must be a mapping"
+    });
     return { problems };
   }
   const content = doc.toJS();
   if (content._format_version === void 0) {
-    problems.push({ check: "format", file, line: 1, message: '_format_version is missing (deck needs it, e.g. _format_version: "3.0")' });
+    problems.push({
+      check: "format",
+      file,
+      line: 1,
+      message: '_format_version is missing (deck needs it, e.g. _format_version: "3.0")'
+    });
   }
   findDuplicates(doc.contents, COLLECTIONS, file, lines, problems, "");
   const workspace = typeof content._workspace === "string" ? content._workspace : void 0;
@@ -32684,7 +32835,12 @@ async function validateJob(source, ctx) {
     report.tables.push({
       caption: "Problems",
       header: ["file", "line", "check", "problem"],
-      rows: result.problems.map((p) => [p.file ?? "", p.line === void 0 ? "" : String(p.line), p.check, p.message])
+      rows: result.problems.map((p) => [
+        p.file ?? "",
+        p.line === void 0 ? "" : String(p.line),
+        p.check,
+        p.message
+      ])
     });
   }
   report.annotations.push(

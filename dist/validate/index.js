@@ -28703,7 +28703,10 @@ var deckInputs = {
   "deck-path": { type: "string", description: "Path to a deck binary to use as it is (no download)." }
 };
 var connectionInputs = {
-  "kong-addr": { type: "string", description: "Kong Admin API address, e.g. http://kong-admin.internal:8001." },
+  "kong-addr": {
+    type: "string",
+    description: "Kong Admin API address, e.g. http://kong-admin.internal:8001."
+  },
   "kong-admin-token": {
     type: "string",
     secret: true,
@@ -28714,9 +28717,19 @@ var connectionInputs = {
     secret: true,
     description: 'Extra request headers, one "Name: value" per line. Values are treated as secrets.'
   },
-  "tls-skip-verify": { type: "boolean", default: "false", description: "Skip verification of the Admin API certificate." },
-  "ca-cert": { type: "string", description: "CA certificate for the Admin API: PEM content or a path to a PEM file." },
-  "tls-server-name": { type: "string", description: "Server name to verify the Admin API certificate against." },
+  "tls-skip-verify": {
+    type: "boolean",
+    default: "false",
+    description: "Skip verification of the Admin API certificate."
+  },
+  "ca-cert": {
+    type: "string",
+    description: "CA certificate for the Admin API: PEM content or a path to a PEM file."
+  },
+  "tls-server-name": {
+    type: "string",
+    description: "Server name to verify the Admin API certificate against."
+  },
   timeout: { type: "integer", default: "30", description: "Seconds deck waits for each Admin API request." }
 };
 var COMMANDS = {
@@ -28727,16 +28740,34 @@ var COMMANDS = {
       "kong-addr": { ...connectionInputs["kong-addr"], required: true },
       "kong-admin-token": connectionInputs["kong-admin-token"],
       headers: connectionInputs.headers,
-      workspace: { type: "string", description: "Workspace to dump (Kong Enterprise). Default: the default workspace." },
-      "all-workspaces": { type: "boolean", default: "false", description: "Dump every workspace, one file each." },
-      "select-tags": { type: "list", description: "Only entities carrying all of these tags (one per line)." },
-      "skip-consumers": { type: "boolean", default: "false", description: "Leave consumers, consumer groups and their credentials out." },
+      workspace: {
+        type: "string",
+        description: "Workspace to dump (Kong Enterprise). Default: the default workspace."
+      },
+      "all-workspaces": {
+        type: "boolean",
+        default: "false",
+        description: "Dump every workspace, one file each."
+      },
+      "select-tags": {
+        type: "list",
+        description: "Only entities carrying all of these tags (one per line)."
+      },
+      "skip-consumers": {
+        type: "boolean",
+        default: "false",
+        description: "Leave consumers, consumer groups and their credentials out."
+      },
       "with-id": { type: "boolean", default: "false", description: "Keep entity IDs in the files." },
-      "output-dir": { type: "string", default: "kong", description: "Directory that receives <workspace>.yaml, required-env.txt and SHA256SUMS." },
+      "output-dir": {
+        type: "string",
+        default: "kong",
+        description: "Directory that receives <workspace>.yaml, required-env.txt and SHA256SUMS."
+      },
       "redact-secrets": {
         type: "boolean",
         default: "true",
-        description: 'Replace every credential, private key and secret config value with a ${{ env "DECK_\u2026" }} reference.'
+        description: "Replace every credential, private key and secret config value with a deck environment reference to a DECK_ variable."
       },
       "allow-empty": {
         type: "boolean",
@@ -28769,8 +28800,14 @@ var COMMANDS = {
         default: "false",
         description: "Validate against a live gateway (deck gateway validate); needs kong-addr."
       },
-      workspace: { type: "string", description: "Workspace to validate against; overrides _workspace in the files." },
-      parallelism: { type: "integer", description: "Number of concurrent requests deck makes when online (deck default 10)." },
+      workspace: {
+        type: "string",
+        description: "Workspace to validate against; overrides _workspace in the files."
+      },
+      parallelism: {
+        type: "integer",
+        description: "Number of concurrent requests deck makes when online (deck default 10)."
+      },
       ...connectionInputs,
       ...deckInputs
     },
@@ -28888,7 +28925,11 @@ var COLLECTIONS = {
   vaults: { label: "vault", identity: ["prefix"] },
   partials: { label: "partial", identity: ["name"] },
   keys: { label: "key", identity: ["name", "kid"] },
-  key_sets: { label: "key_set", identity: ["name"], nested: { keys: { label: "key", identity: ["name", "kid"] } } },
+  key_sets: {
+    label: "key_set",
+    identity: ["name"],
+    nested: { keys: { label: "key", identity: ["name", "kid"] } }
+  },
   rbac_roles: { label: "rbac_role", identity: ["name"] },
   custom_entities: { label: "custom_entity", identity: ["type", "name"] },
   degraphql_routes: { label: "degraphql_route", identity: ["uri", "query"] },
@@ -28967,17 +29008,24 @@ async function validate(options) {
       });
       try {
         await options.deck.run(args, { online: options.online ?? false, timeoutMs: options.timeoutMs });
-        options.logger.info(`deck validated ${group.length} file(s)${workspace ? ` of workspace ${workspace}` : ""}`);
+        options.logger.info(
+          `deck validated ${group.length} file(s)${workspace ? ` of workspace ${workspace}` : ""}`
+        );
       } catch (err) {
         if (!isDeckhandError(err)) throw err;
-        problems.push({ check: "deck", file: group.length === 1 ? group[0] : void 0, message: err.message });
+        problems.push({
+          check: "deck",
+          file: group.length === 1 ? group[0] : void 0,
+          message: err.message
+        });
       }
     }
   }
   return { valid: problems.length === 0, files, problems };
 }
 async function expandState(paths) {
-  if (paths.length === 0) throw new DeckhandError("state is required: name the state files or directories to check");
+  if (paths.length === 0)
+    throw new DeckhandError("state is required: name the state files or directories to check");
   const found = [];
   for (const path5 of paths) {
     const info2 = await stat(path5).catch(() => void 0);
@@ -28992,7 +29040,9 @@ async function expandState(paths) {
 }
 async function walk(dir) {
   const out = [];
-  for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const entry of (await readdir(dir, { withFileTypes: true })).sort(
+    (a, b) => a.name.localeCompare(b.name)
+  )) {
     const path5 = join(dir, entry.name);
     if (entry.name.startsWith(".")) continue;
     if (entry.isDirectory()) out.push(...await walk(path5));
@@ -29006,16 +29056,32 @@ function checkFile(file, text) {
   const problems = [];
   for (const error2 of doc.errors) {
     const pos = lines.linePos(error2.pos[0]);
-    problems.push({ check: "yaml", file, line: pos.line, column: pos.col, message: `YAML: ${error2.message.split("\n")[0]}` });
+    problems.push({
+      check: "yaml",
+      file,
+      line: pos.line,
+      column: pos.col,
+      message: `YAML: ${error2.message.split("\n")[0]}`
+    });
   }
   if (problems.length > 0) return { problems };
   if (!(0, import_yaml.isMap)(doc.contents)) {
-    problems.push({ check: "format", file, line: 1, message: "not a deck state file: the top level must be a mapping" });
+    problems.push({
+      check: "format",
+      file,
+      line: 1,
+      message: "not a deck state file: the top level must be a mapping"
+    });
     return { problems };
   }
   const content = doc.toJS();
   if (content._format_version === void 0) {
-    problems.push({ check: "format", file, line: 1, message: '_format_version is missing (deck needs it, e.g. _format_version: "3.0")' });
+    problems.push({
+      check: "format",
+      file,
+      line: 1,
+      message: '_format_version is missing (deck needs it, e.g. _format_version: "3.0")'
+    });
   }
   findDuplicates(doc.contents, COLLECTIONS, file, lines, problems, "");
   const workspace = typeof content._workspace === "string" ? content._workspace : void 0;
@@ -29052,21 +29118,28 @@ function findDuplicates(holder, specs, file, lines, problems, where) {
 function parseKongAddr(value) {
   const raw = (value ?? "").trim();
   if (raw === "") {
-    throw new DeckhandError("kong-addr is required: the Kong Admin API address, e.g. http://kong-admin.internal:8001");
+    throw new DeckhandError(
+      "kong-addr is required: the Kong Admin API address, e.g. http://kong-admin.internal:8001"
+    );
   }
   let url;
   try {
     url = new URL(raw);
   } catch {
-    throw new DeckhandError(`kong-addr "${raw}" is not a URL: give the full address with scheme, e.g. http://kong-admin.internal:8001`);
+    throw new DeckhandError(
+      `kong-addr "${raw}" is not a URL: give the full address with scheme, e.g. http://kong-admin.internal:8001`
+    );
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new DeckhandError(`kong-addr "${raw}" must use http:// or https://, not ${url.protocol}`);
   }
   if (url.username || url.password) {
-    throw new DeckhandError("kong-addr must not contain credentials: pass them with kong-admin-token or headers instead");
+    throw new DeckhandError(
+      "kong-addr must not contain credentials: pass them with kong-admin-token or headers instead"
+    );
   }
-  if (url.search || url.hash) throw new DeckhandError(`kong-addr "${raw}" must not have a query string or fragment`);
+  if (url.search || url.hash)
+    throw new DeckhandError(`kong-addr "${raw}" must not have a query string or fragment`);
   return raw.replace(/\/+$/, "");
 }
 var HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -29075,7 +29148,9 @@ function parseHeaders(lines) {
     const colon = line.indexOf(":");
     const name = line.slice(0, colon).trim();
     if (colon <= 0 || !HEADER_NAME.test(name)) {
-      throw new DeckhandError('headers: each line must be "Name: value" with a valid header name (a line does not match)');
+      throw new DeckhandError(
+        'headers: each line must be "Name: value" with a valid header name (a line does not match)'
+      );
     }
     return `${name}:${line.slice(colon + 1).trim()}`;
   });
@@ -29138,7 +29213,9 @@ function parseDeckVersion(output) {
   const match = /\bv?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)\b/.exec(output);
   const version = match?.[1];
   if (!version || !import_semver.default.valid(version)) {
-    throw new DeckhandError(`Could not read a version from 'deck version' output: ${JSON.stringify(output.trim())}`);
+    throw new DeckhandError(
+      `Could not read a version from 'deck version' output: ${JSON.stringify(output.trim())}`
+    );
   }
   return version;
 }
@@ -29467,7 +29544,9 @@ var DeckRunner = class {
         if (conn.caCert?.includes("-----BEGIN")) env.DECK_CA_CERT = conn.caCert;
         else if (conn.caCert) {
           await access2(conn.caCert).catch(() => {
-            throw new DeckhandError(`ca-cert: "${conn.caCert}" is neither a PEM certificate nor a readable file`);
+            throw new DeckhandError(
+              `ca-cert: "${conn.caCert}" is neither a PEM certificate nor a readable file`
+            );
           });
           global2.caCertFile = conn.caCert;
         }
@@ -29476,7 +29555,9 @@ var DeckRunner = class {
       this.logger.debug(`deck ${argv.join(" ")}`);
       const result = await this.spawn(argv, env, options);
       if (result.signal) {
-        throw new DeckhandError(`deck ${commandName(command)} was stopped by ${result.signal}; nothing was written`);
+        throw new DeckhandError(
+          `deck ${commandName(command)} was stopped by ${result.signal}; nothing was written`
+        );
       }
       if (result.exitCode !== 0) throw this.failure(command, result, secrets);
       return { ...result, stdout: scrub(result.stdout, secrets), stderr: scrub(result.stderr, secrets) };
@@ -29506,7 +29587,9 @@ var DeckRunner = class {
   }
 };
 function commandName(command) {
-  return (command[0] === "gateway" || command[0] === "file" ? command.slice(0, 2) : command.slice(0, 1)).join(" ");
+  return (command[0] === "gateway" || command[0] === "file" ? command.slice(0, 2) : command.slice(0, 1)).join(
+    " "
+  );
 }
 
 // actions/engine/jobs/context.ts
@@ -29533,7 +29616,11 @@ async function openDeck(inputs, ctx, connection) {
     logger: ctx.logger,
     pathEnv: ctx.env.PATH
   });
-  return new DeckRunner({ path: located.path, features: deckFeatures(located.version) }, connection, ctx.logger);
+  return new DeckRunner(
+    { path: located.path, features: deckFeatures(located.version) },
+    connection,
+    ctx.logger
+  );
 }
 
 // actions/engine/jobs/inputs.ts
@@ -29605,7 +29692,12 @@ async function validateJob(source, ctx) {
     report.tables.push({
       caption: "Problems",
       header: ["file", "line", "check", "problem"],
-      rows: result.problems.map((p) => [p.file ?? "", p.line === void 0 ? "" : String(p.line), p.check, p.message])
+      rows: result.problems.map((p) => [
+        p.file ?? "",
+        p.line === void 0 ? "" : String(p.line),
+        p.check,
+        p.message
+      ])
     });
   }
   report.annotations.push(
@@ -32043,7 +32135,12 @@ async function runAction(command, job) {
       for (const line of getInput(name).split("\n")) maskSecret(line);
     }
     const source = (name) => getInput(name);
-    const result = await job(source, { logger, store: new ToolCacheStore(), env: process.env, secret: maskSecret });
+    const result = await job(source, {
+      logger,
+      store: new ToolCacheStore(),
+      env: process.env,
+      secret: maskSecret
+    });
     for (const [name, value] of Object.entries(result.outputs)) setOutput(name, value);
     const { emit, held } = selectAnnotations(result.report.annotations);
     for (const a of emit) {
@@ -32052,7 +32149,10 @@ async function runAction(command, job) {
       else if (a.level === "warning") warning(a.message, props);
       else notice(a.message, props);
     }
-    if (held > 0) notice(`${held} more problem(s) not annotated (GitHub shows 10 per type); all are in the job summary.`);
+    if (held > 0)
+      notice(
+        `${held} more problem(s) not annotated (GitHub shows 10 per type); all are in the job summary.`
+      );
     if (process.env.GITHUB_STEP_SUMMARY) await summary.addRaw(renderSummary(result.report)).write();
     for (const line of result.report.lines) info(line);
     if (!result.ok) setFailed(`${result.report.title}: ${result.report.lines[0] ?? "failed"}`);
@@ -32066,7 +32166,8 @@ function maskSecret(value) {
   if (trimmed.length < 3) return;
   setSecret(trimmed);
   const colon = trimmed.indexOf(":");
-  if (colon > 0 && trimmed.slice(colon + 1).trim().length >= 3) setSecret(trimmed.slice(colon + 1).trim());
+  if (colon > 0 && trimmed.slice(colon + 1).trim().length >= 3)
+    setSecret(trimmed.slice(colon + 1).trim());
 }
 
 // actions/validate/main.ts

@@ -18,22 +18,29 @@ export interface Connection {
 export function parseKongAddr(value: string | undefined): string {
   const raw = (value ?? '').trim()
   if (raw === '') {
-    throw new DeckhandError('kong-addr is required: the Kong Admin API address, e.g. http://kong-admin.internal:8001')
+    throw new DeckhandError(
+      'kong-addr is required: the Kong Admin API address, e.g. http://kong-admin.internal:8001',
+    )
   }
   let url: URL
   try {
     url = new URL(raw)
   } catch {
-    throw new DeckhandError(`kong-addr "${raw}" is not a URL: give the full address with scheme, e.g. http://kong-admin.internal:8001`)
+    throw new DeckhandError(
+      `kong-addr "${raw}" is not a URL: give the full address with scheme, e.g. http://kong-admin.internal:8001`,
+    )
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new DeckhandError(`kong-addr "${raw}" must use http:// or https://, not ${url.protocol}`)
   }
   if (url.username || url.password) {
     // Credentials in the URL would end up on deck's command line and in logs.
-    throw new DeckhandError('kong-addr must not contain credentials: pass them with kong-admin-token or headers instead')
+    throw new DeckhandError(
+      'kong-addr must not contain credentials: pass them with kong-admin-token or headers instead',
+    )
   }
-  if (url.search || url.hash) throw new DeckhandError(`kong-addr "${raw}" must not have a query string or fragment`)
+  if (url.search || url.hash)
+    throw new DeckhandError(`kong-addr "${raw}" must not have a query string or fragment`)
   return raw.replace(/\/+$/, '')
 }
 
@@ -49,7 +56,9 @@ export function parseHeaders(lines: readonly string[]): string[] {
       const name = line.slice(0, colon).trim()
       if (colon <= 0 || !HEADER_NAME.test(name)) {
         // The line may hold a secret: name only its position.
-        throw new DeckhandError('headers: each line must be "Name: value" with a valid header name (a line does not match)')
+        throw new DeckhandError(
+          'headers: each line must be "Name: value" with a valid header name (a line does not match)',
+        )
       }
       return `${name}:${line.slice(colon + 1).trim()}`
     })

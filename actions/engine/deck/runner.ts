@@ -65,7 +65,9 @@ export class DeckRunner {
         if (conn.caCert?.includes('-----BEGIN')) env.DECK_CA_CERT = conn.caCert
         else if (conn.caCert) {
           await access(conn.caCert).catch(() => {
-            throw new DeckhandError(`ca-cert: "${conn.caCert}" is neither a PEM certificate nor a readable file`)
+            throw new DeckhandError(
+              `ca-cert: "${conn.caCert}" is neither a PEM certificate nor a readable file`,
+            )
           })
           global.caCertFile = conn.caCert
         }
@@ -74,7 +76,9 @@ export class DeckRunner {
       this.logger.debug(`deck ${argv.join(' ')}`)
       const result = await this.spawn(argv, env, options)
       if (result.signal) {
-        throw new DeckhandError(`deck ${commandName(command)} was stopped by ${result.signal}; nothing was written`)
+        throw new DeckhandError(
+          `deck ${commandName(command)} was stopped by ${result.signal}; nothing was written`,
+        )
       }
       if (result.exitCode !== 0) throw this.failure(command, result, secrets)
       return { ...result, stdout: scrub(result.stdout, secrets), stderr: scrub(result.stderr, secrets) }
@@ -83,7 +87,11 @@ export class DeckRunner {
     }
   }
 
-  private async spawn(argv: string[], env: Record<string, string>, options: DeckRunOptions): Promise<RunResult> {
+  private async spawn(
+    argv: string[],
+    env: Record<string, string>,
+    options: DeckRunOptions,
+  ): Promise<RunResult> {
     try {
       return await run(this.deck.path, argv, { env, cwd: options.cwd, timeoutMs: options.timeoutMs })
     } catch (err) {
@@ -113,5 +121,7 @@ export class DeckRunner {
 
 /** `gateway dump`, `file validate` or a legacy `dump`: the words that name the subcommand. */
 function commandName(command: readonly string[]): string {
-  return (command[0] === 'gateway' || command[0] === 'file' ? command.slice(0, 2) : command.slice(0, 1)).join(' ')
+  return (command[0] === 'gateway' || command[0] === 'file' ? command.slice(0, 2) : command.slice(0, 1)).join(
+    ' ',
+  )
 }

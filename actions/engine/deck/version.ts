@@ -23,7 +23,9 @@ export function parseDeckVersion(output: string): string {
   const match = /\bv?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)\b/.exec(output)
   const version = match?.[1]
   if (!version || !semver.valid(version)) {
-    throw new DeckhandError(`Could not read a version from 'deck version' output: ${JSON.stringify(output.trim())}`)
+    throw new DeckhandError(
+      `Could not read a version from 'deck version' output: ${JSON.stringify(output.trim())}`,
+    )
   }
   return version
 }

@@ -40,7 +40,11 @@ export function readConnection(inputs: Inputs, ctx: JobContext): Connection {
 }
 
 /** Finds or installs deck per the deck-path / deck-version inputs and wraps it with the connection. */
-export async function openDeck(inputs: Inputs, ctx: JobContext, connection: Connection | undefined): Promise<DeckRunner> {
+export async function openDeck(
+  inputs: Inputs,
+  ctx: JobContext,
+  connection: Connection | undefined,
+): Promise<DeckRunner> {
   const located = await locateDeck({
     deckPath: inputs.string('deck-path'),
     version: inputs.string('deck-version'),
@@ -49,5 +53,9 @@ export async function openDeck(inputs: Inputs, ctx: JobContext, connection: Conn
     logger: ctx.logger,
     pathEnv: ctx.env.PATH,
   })
-  return new DeckRunner({ path: located.path, features: deckFeatures(located.version) }, connection, ctx.logger)
+  return new DeckRunner(
+    { path: located.path, features: deckFeatures(located.version) },
+    connection,
+    ctx.logger,
+  )
 }

@@ -19,7 +19,9 @@ export async function dumpJob(source: InputSource, ctx: JobContext): Promise<Job
   }
   const deck = await openDeck(inputs, ctx, connection)
   if (!options.redactSecrets) {
-    ctx.logger.warn('redact-secrets is false: the files hold plaintext credentials and keys. Keep them out of git and artifacts.')
+    ctx.logger.warn(
+      'redact-secrets is false: the files hold plaintext credentials and keys. Keep them out of git and artifacts.',
+    )
   }
   const result = await dump({ ...options, deck, logger: ctx.logger })
 
@@ -40,7 +42,9 @@ export async function dumpJob(source: InputSource, ctx: JobContext): Promise<Job
     ]),
   })
   if (result.requiredEnv.length > 0) {
-    report.lines.push(`Set ${result.requiredEnv.length} DECK_ variable(s) listed in required-env.txt before syncing these files.`)
+    report.lines.push(
+      `Set ${result.requiredEnv.length} DECK_ variable(s) listed in required-env.txt before syncing these files.`,
+    )
   }
   for (const removed of result.removed) report.lines.push(`Removed ${removed}: its workspace is gone.`)
 

@@ -33,7 +33,12 @@ export async function validateJob(source: InputSource, ctx: JobContext): Promise
     report.tables.push({
       caption: 'Problems',
       header: ['file', 'line', 'check', 'problem'],
-      rows: result.problems.map((p) => [p.file ?? '', p.line === undefined ? '' : String(p.line), p.check, p.message]),
+      rows: result.problems.map((p) => [
+        p.file ?? '',
+        p.line === undefined ? '' : String(p.line),
+        p.check,
+        p.message,
+      ]),
     })
   }
   report.annotations.push(

@@ -73,7 +73,11 @@ export const COLLECTIONS: Readonly<Record<string, CollectionSpec>> = {
   vaults: { label: 'vault', identity: ['prefix'] },
   partials: { label: 'partial', identity: ['name'] },
   keys: { label: 'key', identity: ['name', 'kid'] },
-  key_sets: { label: 'key_set', identity: ['name'], nested: { keys: { label: 'key', identity: ['name', 'kid'] } } },
+  key_sets: {
+    label: 'key_set',
+    identity: ['name'],
+    nested: { keys: { label: 'key', identity: ['name', 'kid'] } },
+  },
   rbac_roles: { label: 'rbac_role', identity: ['name'] },
   custom_entities: { label: 'custom_entity', identity: ['type', 'name'] },
   degraphql_routes: { label: 'degraphql_route', identity: ['uri', 'query'] },

@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto'
 
-import { type CollectionSpec, type EntityVisit, type Json, type JsonObject, isObject, walkEntities } from './entities.js'
+import {
+  type CollectionSpec,
+  type EntityVisit,
+  type Json,
+  type JsonObject,
+  isObject,
+  walkEntities,
+} from './entities.js'
 
 /**
  * A secret replaced by a deck environment reference. The YAML writer renders it as a block literal
@@ -71,7 +78,18 @@ const SECRET_NAMES = new Set([
   'client_jwk',
   'jwk',
 ])
-const SECRET_SUFFIXES = ['_password', '_passphrase', '_secret', '_token', '_private_key', '_api_key', '_apikey', '_secret_key', '_access_key', '_secret_id']
+const SECRET_SUFFIXES = [
+  '_password',
+  '_passphrase',
+  '_secret',
+  '_token',
+  '_private_key',
+  '_api_key',
+  '_apikey',
+  '_secret_key',
+  '_access_key',
+  '_secret_id',
+]
 const SENSITIVE_HEADER = /^(authorization|proxy-authorization|x-api-key|api-key|apikey|cookie|x-auth-token)$/i
 
 export function isSecretFieldName(name: string): boolean {
@@ -104,7 +122,12 @@ export interface RedactOptions {
 export function redactContent(content: JsonObject, options: RedactOptions): Redaction[] {
   const namer = new EnvNamer(options.workspace)
   const redactions: Redaction[] = []
-  const replace = (holder: JsonObject | Json[], key: string | number, path: string[], location: string[]): void => {
+  const replace = (
+    holder: JsonObject | Json[],
+    key: string | number,
+    path: string[],
+    location: string[],
+  ): void => {
     const value = (holder as Record<string | number, Json>)[key]
     if (typeof value !== 'string' || value === '' || isReference(value)) return
     const name = namer.name(path)
@@ -119,14 +142,28 @@ export function redactContent(content: JsonObject, options: RedactOptions): Reda
       replace(entity, field, [...scope.path, field], [...scope.location, field])
     }
     if (CONFIG_COLLECTIONS.has(collection) && isObject(entity.config)) {
-      redactConfig(entity.config, [...scope.path, 'config'], [...scope.location, 'config'], replace, namer, redactions)
+      redactConfig(
+        entity.config,
+        [...scope.path, 'config'],
+        [...scope.location, 'config'],
+        replace,
+        namer,
+        redactions,
+      )
     }
     if (collection === 'keys') redactKey(entity, scope, replace)
     if (collection === 'filter_chains' && Array.isArray(entity.filters)) {
       entity.filters.forEach((filter, i) => {
         if (isObject(filter) && isObject(filter.config)) {
           const at = [...scope.path, 'filter', String(filter.name ?? i), 'config']
-          redactConfig(filter.config, at, [...scope.location, `filter ${String(filter.name ?? i)}`], replace, namer, redactions)
+          redactConfig(
+            filter.config,
+            at,
+            [...scope.location, `filter ${String(filter.name ?? i)}`],
+            replace,
+            namer,
+            redactions,
+          )
         }
       })
     }
@@ -150,7 +187,8 @@ function redactConfig(
     const where = [...location, field]
     if (isSecretFieldName(field)) {
       if (typeof value === 'string') replace(config, field, at, where)
-      else if (Array.isArray(value)) value.forEach((_, i) => replace(value, i, [...at, String(i + 1)], [...where, String(i + 1)]))
+      else if (Array.isArray(value))
+        value.forEach((_, i) => replace(value, i, [...at, String(i + 1)], [...where, String(i + 1)]))
       else if (isObject(value)) redactAllStrings(value, at, where, replace)
     } else if (field.toLowerCase() === 'headers') {
       redactHeaders(value, at, where, namer, redactions)
@@ -158,7 +196,8 @@ function redactConfig(
       redactConfig(value, at, where, replace, namer, redactions)
     } else if (Array.isArray(value)) {
       value.forEach((item, i) => {
-        if (isObject(item)) redactConfig(item, [...at, String(i + 1)], [...where, String(i + 1)], replace, namer, redactions)
+        if (isObject(item))
+          redactConfig(item, [...at, String(i + 1)], [...where, String(i + 1)], replace, namer, redactions)
       })
     }
   }
@@ -176,7 +215,13 @@ function redactAllStrings(obj: JsonObject, path: string[], location: string[], r
  * `Name:value` lines (`request-transformer`: `add.headers`). Only sensitive headers are redacted;
  * for lines, the header name stays in the file and only the value becomes a reference.
  */
-function redactHeaders(value: Json | undefined, path: string[], location: string[], namer: EnvNamer, redactions: Redaction[]): void {
+function redactHeaders(
+  value: Json | undefined,
+  path: string[],
+  location: string[],
+  namer: EnvNamer,
+  redactions: Redaction[],
+): void {
   const record = (name: string, where: string[]): string => {
     redactions.push({ name, location: where.join(' / ') })
     return name
@@ -215,7 +260,12 @@ function redactKey(entity: JsonObject, scope: Scope, replace: Replace): void {
     replace(entity, 'jwk', [...scope.path, 'jwk'], [...scope.location, 'jwk'])
   }
   if (isObject(entity.pem)) {
-    replace(entity.pem, 'private_key', [...scope.path, 'pem', 'private_key'], [...scope.location, 'pem', 'private_key'])
+    replace(
+      entity.pem,
+      'private_key',
+      [...scope.path, 'pem', 'private_key'],
+      [...scope.location, 'pem', 'private_key'],
+    )
   }
 }
 
@@ -253,7 +303,8 @@ function nameForEnv(entity: JsonObject, spec: CollectionSpec, index: number | un
     if (spec.label === 'certificate') {
       const sni = Array.isArray(entity.snis) ? entity.snis.find(isObject) : undefined
       if (sni && typeof sni.name === 'string') return sni.name
-      if (typeof entity.cert === 'string') return createHash('sha256').update(entity.cert).digest('hex').slice(0, 8)
+      if (typeof entity.cert === 'string')
+        return createHash('sha256').update(entity.cert).digest('hex').slice(0, 8)
     } else if (parts.length > 0) {
       return parts.join('_')
     }

@@ -105,7 +105,10 @@ function plainSafe(value: string): boolean {
 }
 
 function quote(value: string): string {
-  return JSON.stringify(value).replace(NEEDS_ESCAPE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  return JSON.stringify(value).replace(
+    NEEDS_ESCAPE,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  )
 }
 
 function scalarKey(key: string): string {

@@ -1,0 +1,66 @@
+import { describe, expect, test } from '@jest/globals'
+import { execFile } from 'node:child_process'
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { parse } from 'yaml'
+
+import { COMMANDS } from '../actions/spec.js'
+import { ROOT } from './support/action.js'
+
+const exec = promisify(execFile)
+
+async function sources(dir: string): Promise<string[]> {
+  const out: string[] = []
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) out.push(...(await sources(path)))
+    else if (entry.name.endsWith('.ts')) out.push(path)
+  }
+  return out
+}
+
+describe('repository', () => {
+  test('dist/ is what npm run package builds from the sources', async () => {
+    await expect(
+      exec(process.execPath, [join(ROOT, 'script/build.mjs'), '--check'], { cwd: ROOT }),
+    ).resolves.toBeDefined()
+  })
+
+  test('action.yml files and README tables are generated from actions/spec.ts', async () => {
+    await expect(
+      exec(process.execPath, [join(ROOT, 'script/docs.mjs'), '--check'], { cwd: ROOT }),
+    ).resolves.toBeDefined()
+  })
+
+  test.each(Object.keys(COMMANDS))(
+    'actions/%s/action.yml declares exactly the spec and runs node24 from dist',
+    async (name) => {
+      const action = parse(await readFile(join(ROOT, 'actions', name, 'action.yml'), 'utf8'))
+      expect(Object.keys(action.inputs).sort()).toEqual(Object.keys(COMMANDS[name]!.inputs).sort())
+      expect(Object.keys(action.outputs).sort()).toEqual(Object.keys(COMMANDS[name]!.outputs).sort())
+      expect(action.runs).toEqual({ using: 'node24', main: `../../dist/${name}/index.js` })
+      await expect(readFile(join(ROOT, 'actions', name, action.runs.main))).resolves.toBeDefined()
+    },
+  )
+
+  test('the root action takes command plus every input of every command', async () => {
+    const action = parse(await readFile(join(ROOT, 'action.yml'), 'utf8'))
+    expect(action.inputs.command.required).toBe(true)
+    for (const spec of Object.values(COMMANDS)) {
+      for (const input of Object.keys(spec.inputs)) expect(action.inputs).toHaveProperty([input])
+    }
+    expect(action.runs).toEqual({ using: 'node24', main: 'dist/main/index.js' })
+  })
+
+  test('the engine imports nothing from @actions, and the CLI bundle carries none of it', async () => {
+    for (const file of await sources(join(ROOT, 'actions', 'engine'))) {
+      expect({ file, imports: /from '@actions\//.test(await readFile(file, 'utf8')) }).toEqual({
+        file,
+        imports: false,
+      })
+    }
+    const cli = await readFile(join(ROOT, 'dist', 'cli', 'index.js'), 'utf8')
+    expect(cli).not.toMatch(/::set-output|GITHUB_STEP_SUMMARY|@actions\/core/)
+  })
+})
