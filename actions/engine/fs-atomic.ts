@@ -30,6 +30,8 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
 export async function privateTempDir(
   prefix = 'deckhand-',
 ): Promise<{ path: string; cleanup: () => Promise<void> }> {
-  const path = await mkdtemp(join(process.env.RUNNER_TEMP || tmpdir(), prefix))
+  const base = process.env.RUNNER_TEMP || tmpdir()
+  await mkdir(base, { recursive: true })
+  const path = await mkdtemp(join(base, prefix))
   return { path, cleanup: () => rm(path, { recursive: true, force: true }) }
 }

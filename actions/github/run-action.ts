@@ -58,10 +58,13 @@ export async function runAction(command: string, job: Job): Promise<void> {
   }
 }
 
+const masked = new Set<string>()
+
 /** Masks a value and, for a `Name: value` header line, the value on its own. */
 function maskSecret(value: string): void {
   const trimmed = value.trim()
-  if (trimmed.length < 3) return
+  if (trimmed.length < 3 || masked.has(trimmed)) return
+  masked.add(trimmed)
   core.setSecret(trimmed)
   const colon = trimmed.indexOf(':')
   if (colon > 0 && trimmed.slice(colon + 1).trim().length >= 3)

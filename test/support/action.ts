@@ -5,6 +5,22 @@ import { join, resolve } from 'node:path'
 
 export const ROOT = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..', '..')
 
+/** What the runner shows of a step's stdout: workflow commands that register masks are consumed, not shown. */
+export function visibleLog(stdout: string): string {
+  return stdout
+    .split('\n')
+    .filter((line) => !line.startsWith('::add-mask::'))
+    .join('\n')
+}
+
+/** Values the step asked the runner to mask. */
+export function maskedValues(stdout: string): string[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.startsWith('::add-mask::'))
+    .map((line) => line.slice('::add-mask::'.length))
+}
+
 export interface ActionRun {
   exitCode: number
   stdout: string

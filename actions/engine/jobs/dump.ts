@@ -31,15 +31,16 @@ export async function dumpJob(source: InputSource, ctx: JobContext): Promise<Job
       `(deck ${deck.deck.features.version}); ${result.changed ? 'changed' : 'unchanged'} since the last dump.`,
     `Digest ${result.digest}; ${result.secretsRedacted} secret value(s) replaced by environment references.`,
   )
+  // Kinds down, workspaces across: there are many kinds and usually few workspaces.
   const kinds = [...new Set(result.workspaces.flatMap((w) => Object.keys(w.counts)))].sort()
+  const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0)
   report.tables.push({
     caption: 'Entities per workspace',
-    header: ['workspace', ...kinds, 'total'],
-    rows: result.workspaces.map((w) => [
-      w.workspace,
-      ...kinds.map((k) => String(w.counts[k] ?? 0)),
-      String(Object.values(w.counts).reduce((a, b) => a + b, 0)),
-    ]),
+    header: ['kind', ...result.workspaces.map((w) => w.workspace)],
+    rows: [
+      ...kinds.map((kind) => [kind, ...result.workspaces.map((w) => String(w.counts[kind] ?? 0))]),
+      ['total', ...result.workspaces.map((w) => String(total(w.counts)))],
+    ],
   })
   if (result.requiredEnv.length > 0) {
     report.lines.push(

@@ -1,7 +1,7 @@
 import { COMMANDS } from '../../spec.js'
 import type { Connection } from '../deck/connection.js'
 import { emptyReport } from '../report.js'
-import { validate } from '../validate.js'
+import { expandState, validate } from '../validate.js'
 import { type JobContext, type JobResult, openDeck, readConnection } from './context.js'
 import { Inputs, type InputSource } from './inputs.js'
 
@@ -11,7 +11,8 @@ export async function validateJob(source: InputSource, ctx: JobContext): Promise
   // Offline validation needs no gateway; only read (and require) the address when going online.
   const connection: Connection | undefined = online ? readConnection(inputs, ctx) : undefined
   const parallelism = inputs.integer('parallelism')
-  const state = inputs.list('state')
+  // Bad paths fail here, before deck is looked up (and perhaps downloaded).
+  const state = await expandState(inputs.list('state'))
   const deck = await openDeck(inputs, ctx, connection)
   const result = await validate({
     state,

@@ -1,0 +1,225 @@
+// npm run bench [-- --write-readme]
+// Measures deckhand against floors taken in the same run, because these figures are only comparable as
+// ratios on a shared, noisy machine. Not part of the tests.
+import { build } from 'esbuild'
+import { spawn } from 'node:child_process'
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const ENTITIES = Number(process.env.BENCH_ENTITIES ?? 100_000)
+const RUNS = 3
+
+/** The engine's pipeline, bundled in memory so the benchmark runs the same code the actions ship. */
+async function loadEngine(dir) {
+  const source = `export { processDeckOutput } from '${join(root, 'actions/engine/state/pipeline.ts')}'
+export { digestFiles } from '${join(root, 'actions/engine/state/digest.ts')}'`
+  const out = await build({
+    stdin: { contents: source, resolveDir: root, loader: 'ts' },
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    write: false,
+  })
+  const file = join(dir, 'engine.mjs')
+  await writeFile(file, out.outputFiles[0].contents)
+  return file
+}
+
+/** A deck JSON dump of a busy gateway: services with routes and plugins, consumers with credentials. */
+function generate(total) {
+  const services = []
+  const consumers = []
+  const plugins = []
+  let n = 0
+  for (let i = 0; n < total * 0.6; i++) {
+    services.push({
+      name: `svc-${i}`,
+      host: `svc-${i}.internal`,
+      port: 8080,
+      protocol: 'http',
+      path: `/v1/${i}`,
+      retries: 5,
+      connect_timeout: 60000,
+      read_timeout: 60000,
+      write_timeout: 60000,
+      enabled: true,
+      tags: ['team-a', 'prod'],
+      routes: [
+        {
+          name: `svc-${i}-r1`,
+          paths: [`/api/${i}`],
+          methods: ['GET', 'POST'],
+          protocols: ['http', 'https'],
+          strip_path: true,
+          preserve_host: false,
+          https_redirect_status_code: 426,
+          regex_priority: 0,
+        },
+        {
+          name: `svc-${i}-r2`,
+          hosts: [`h${i}.example.com`],
+          protocols: ['https'],
+          strip_path: false,
+          preserve_host: true,
+          https_redirect_status_code: 426,
+          regex_priority: 0,
+        },
+      ],
+      plugins: [
+        {
+          name: 'rate-limiting',
+          enabled: true,
+          protocols: ['http', 'https'],
+          config: {
+            minute: 100,
+            policy: 'redis',
+            redis: { host: 'redis', port: 6379, password: `pw-${i}`, database: 0, timeout: 2000 },
+            fault_tolerant: true,
+            hide_client_headers: false,
+          },
+        },
+      ],
+    })
+    n += 4
+  }
+  for (let i = 0; n < total; i++) {
+    consumers.push({
+      username: `user-${i}`,
+      custom_id: `cid-${i}`,
+      tags: ['imported'],
+      keyauth_credentials: [{ key: `key-${i}-${(i * 2654435761) % 4294967296}` }],
+      acls: [{ group: 'users' }],
+    })
+    n += 3
+  }
+  plugins.push({
+    name: 'prometheus',
+    enabled: true,
+    protocols: ['http', 'https'],
+    config: { per_consumer: false },
+  })
+  return { _format_version: '3.0', _workspace: 'default', services, consumers, plugins }
+}
+
+function best(fn) {
+  let min = Infinity
+  for (let i = 0; i < RUNS; i++) {
+    const t = performance.now()
+    fn()
+    min = Math.min(min, performance.now() - t)
+  }
+  return min
+}
+
+/** Runs a Node script in a child and returns its stdout and peak RSS (MiB). */
+function child(script, args = []) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+    let out = ''
+    p.stdout.on('data', (d) => (out += d))
+    p.on('error', reject)
+    p.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${script} exited ${code}`))))
+  })
+}
+
+/** Time from spawning a process until its first byte of output, best of several runs. */
+async function firstOutputMs(args, env) {
+  let min = Infinity
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now()
+    await new Promise((resolve) => {
+      const p = spawn(process.execPath, args, {
+        env: { PATH: process.env.PATH, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      let done = false
+      const first = () => {
+        if (!done) {
+          done = true
+          min = Math.min(min, performance.now() - t)
+        }
+      }
+      p.stdout.once('data', first)
+      p.stderr.once('data', first)
+      p.on('close', () => {
+        first()
+        resolve()
+      })
+    })
+  }
+  return min
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'deckhand-bench-'))
+try {
+  const engineFile = await loadEngine(dir)
+  const { processDeckOutput, digestFiles } = await import(engineFile)
+  const doc = generate(ENTITIES)
+  const json = JSON.stringify(doc, null, 2)
+  const jsonFile = join(dir, 'dump.json')
+  await writeFile(jsonFile, json)
+
+  let entities = 0
+  let redacted = 0
+  const floor = best(() => JSON.stringify(JSON.parse(json)))
+  const pipeline = best(() => {
+    const result = processDeckOutput(json, { workspace: 'default', redact: true, source: 'bench' })
+    digestFiles(new Map([['default.yaml', result.yaml]]))
+    entities = Object.values(result.counts).reduce((a, b) => a + b, 0)
+    redacted = result.redactions.length
+  })
+
+  // Peak memory of the pipeline alone, in a fresh process.
+  const memScript = join(dir, 'mem.mjs')
+  await writeFile(
+    memScript,
+    `import { readFileSync } from 'node:fs'
+import { processDeckOutput, digestFiles } from ${JSON.stringify(engineFile)}
+const before = process.resourceUsage().maxRSS
+const r = processDeckOutput(readFileSync(${JSON.stringify(jsonFile)}, 'utf8'), { workspace: 'default', redact: true, source: 'bench' })
+digestFiles(new Map([['default.yaml', r.yaml]]))
+console.log(JSON.stringify({ before: before / 1024, peak: process.resourceUsage().maxRSS / 1024 }))`,
+  )
+  const mem = JSON.parse(await child(memScript))
+
+  const bareNode = await firstOutputMs(['-e', 'console.log(1)'], {})
+  const action = await firstOutputMs([join(root, 'dist/validate/index.js')], {
+    INPUT_STATE: join(dir, 'missing'),
+    RUNNER_TEMP: dir,
+    RUNNER_TOOL_CACHE: dir,
+  })
+
+  const bundles = []
+  for (const name of (await readdir(join(root, 'dist'))).sort()) {
+    bundles.push(`${name} ${((await stat(join(root, 'dist', name, 'index.js'))).size / 1024).toFixed(0)} KiB`)
+  }
+
+  const lines = [
+    `Machine: ${process.platform}/${process.arch}, Node.js ${process.version}; best of ${RUNS} runs.`,
+    '',
+    '| measurement | deckhand | floor | ratio | target |',
+    '|---|---|---|---|---|',
+    `| dump pipeline on ${entities.toLocaleString('en')} entities (${(json.length / 2 ** 20).toFixed(0)} MiB of deck JSON, ${redacted.toLocaleString('en')} secrets): normalize + redact + YAML + digest | ${pipeline.toFixed(0)} ms | ${floor.toFixed(0)} ms (JSON.parse + JSON.stringify) | ${(pipeline / floor).toFixed(2)}x | at most 3x |`,
+    `| peak memory of that pipeline (fresh process) | ${mem.peak.toFixed(0)} MiB | ${mem.before.toFixed(0)} MiB (process at start) | | under 1,024 MiB |`,
+    `| cold start of dist/validate to its first log line | ${action.toFixed(0)} ms | ${bareNode.toFixed(0)} ms (node -e) | ${(action / bareNode).toFixed(2)}x | |`,
+    '',
+    `Bundle sizes: ${bundles.join(', ')}.`,
+  ]
+  const text = lines.join('\n')
+  console.log(text)
+
+  if (process.argv.includes('--write-readme')) {
+    const readmePath = join(root, 'README.md')
+    const readme = await readFile(readmePath, 'utf8')
+    const start = '<!-- bench -->'
+    const end = '<!-- /bench -->'
+    const updated = `${readme.slice(0, readme.indexOf(start) + start.length)}\n${text}\n${readme.slice(readme.indexOf(end))}`
+    await writeFile(readmePath, updated)
+    console.log('\nREADME.md updated')
+  }
+} finally {
+  await rm(dir, { recursive: true, force: true })
+}
