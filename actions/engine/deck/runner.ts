@@ -110,11 +110,21 @@ export class DeckRunner {
       .split('\n')
       .map((l) => l.trimEnd())
       .filter((l) => l !== '' && !l.startsWith('Info:'))
-    const main = lines.find((l) => l.startsWith('Error:')) ?? lines[0] ?? 'no error output'
-    const name = commandName(command)
+    const start = Math.max(
+      0,
+      lines.findIndex((l) => l.startsWith('Error:')),
+    )
+    // deck lists several causes as indented lines under "N errors occurred:": they are the message.
+    let end = start + 1
+    while (end < lines.length && /^\s/.test(lines[end]!)) end++
+    const message = lines
+      .slice(start, end)
+      .map((l) => l.trim())
+      .join(' ')
+      .replace(/^Error:\s*/, '')
     return new DeckhandError(
-      `deck ${name} failed (exit ${result.exitCode}): ${main.replace(/^Error:\s*/, '')}`,
-      lines.filter((l) => l !== main),
+      `deck ${commandName(command)} failed (exit ${result.exitCode}): ${message || 'no error output'}`,
+      [...lines.slice(0, start), ...lines.slice(end)],
     )
   }
 }
