@@ -53,6 +53,39 @@ describe('repository', () => {
     expect(action.runs).toEqual({ using: 'node24', main: 'dist/main/index.js' })
   })
 
+  test('example workflows use only inputs and outputs the actions declare', async () => {
+    const dir = join(ROOT, 'examples')
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.yml'))
+    expect(files.length).toBeGreaterThan(0)
+    for (const name of files) {
+      const text = await readFile(join(dir, name), 'utf8')
+      const workflow = parse(text)
+      for (const job of Object.values(workflow.jobs) as {
+        steps: { id?: string; uses?: string; with?: object }[]
+      }[]) {
+        const outputsOf = new Map<string, string[]>()
+        for (const step of job.steps) {
+          const match = /^deckhand\/deckhand(?:\/actions\/([a-z-]+))?@/.exec(step.uses ?? '')
+          if (!match) continue
+          const action = parse(
+            await readFile(join(ROOT, match[1] ? `actions/${match[1]}/action.yml` : 'action.yml'), 'utf8'),
+          )
+          for (const input of Object.keys(step.with ?? {}))
+            expect({ name, input, known: input in action.inputs }).toEqual({ name, input, known: true })
+          if (step.id) outputsOf.set(step.id, Object.keys(action.outputs))
+        }
+        for (const [, id, output] of text.matchAll(/steps\.([a-z0-9_-]+)\.outputs\.([a-z0-9-]+)/g)) {
+          if (outputsOf.has(id!))
+            expect({ name, output, known: outputsOf.get(id!)!.includes(output!) }).toEqual({
+              name,
+              output,
+              known: true,
+            })
+        }
+      }
+    }
+  })
+
   test('the engine imports nothing from @actions, and the CLI bundle carries none of it', async () => {
     for (const file of await sources(join(ROOT, 'actions', 'engine'))) {
       expect({ file, imports: /from '@actions\//.test(await readFile(file, 'utf8')) }).toEqual({
