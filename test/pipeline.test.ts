@@ -1,10 +1,12 @@
 import { describe, expect, test } from '@jest/globals'
+import { createHash } from 'node:crypto'
 import { parse } from 'yaml'
 
 import { countEntities } from '../actions/engine/state/entities.js'
 import { findEnvReferences, missingEnv } from '../actions/engine/state/env-refs.js'
 import { normalizeContent } from '../actions/engine/state/normalize.js'
 import { processContent } from '../actions/engine/state/pipeline.js'
+import { EnvNamer } from '../actions/engine/state/redact.js'
 import { renderDeckTemplate } from './support/deck-template.js'
 import { PEM_KEY, SAMPLE_SECRETS, sampleState } from './support/sample-state.js'
 
@@ -142,5 +144,74 @@ describe('findEnvReferences', () => {
       { name: 'DECK_B', line: 5 },
     ])
     expect(missingEnv(findEnvReferences(text), { DECK_A: 'x' })).toEqual(['DECK_B'])
+  })
+})
+
+/** The naming rule as first written, part by part: EnvNamer must give exactly the same names. */
+class ReferenceNamer {
+  private readonly byName = new Map<string, string>()
+  private readonly issued = new Map<string, number>()
+
+  constructor(private readonly workspace: string) {}
+
+  name(parts: readonly string[]): string {
+    const sanitize = (part: string) =>
+      part
+        .toUpperCase()
+        .replace(/[^A-Z0-9]+/g, '_')
+        .replace(/^_+|_+$/g, '')
+    const path = [this.workspace, ...parts].join('\u0000')
+    const seen = this.issued.get(path) ?? 0
+    this.issued.set(path, seen + 1)
+    const raw = seen === 0 ? path : `${path}\u0000${seen}`
+    const base = `DECK_${[this.workspace, ...parts].map(sanitize).filter(Boolean).join('_')}`
+    const owner = this.byName.get(base)
+    if (owner === undefined || owner === raw) {
+      this.byName.set(base, raw)
+      return base
+    }
+    const unique = `${base}_${createHash('sha256').update(raw).digest('hex').slice(0, 6).toUpperCase()}`
+    this.byName.set(unique, raw)
+    return unique
+  }
+}
+
+describe('EnvNamer', () => {
+  test('gives the names of the part-by-part rule, repeats and collisions included', () => {
+    let s = 20260611
+    const rand = () => (s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32
+    // Separators, case mappings that change length or land in A-Z (ß, ı, ſ, ﬀ), surrogates, empty parts.
+    const atoms = [
+      'a',
+      'B',
+      '-',
+      '_',
+      ' ',
+      '\u0000',
+      'ß',
+      'ı',
+      'ſ',
+      'İ',
+      'ﬀ',
+      'é',
+      '\ud83d',
+      '😀',
+      '1',
+      '.',
+      'x-y',
+      '',
+    ]
+    const part = () =>
+      Array.from({ length: Math.floor(rand() * 4) }, () => atoms[Math.floor(rand() * atoms.length)]).join('')
+    for (let run = 0; run < 300; run++) {
+      const workspace = rand() < 0.3 ? part() : 'default'
+      const namer = new EnvNamer(workspace)
+      const reference = new ReferenceNamer(workspace)
+      const pool = Array.from({ length: 6 }, () => Array.from({ length: Math.floor(rand() * 4) }, part))
+      for (let i = 0; i < 30; i++) {
+        const parts = rand() < 0.5 ? pool[Math.floor(rand() * pool.length)]! : Array.from({ length: 2 }, part)
+        expect({ run, i, name: namer.name(parts) }).toEqual({ run, i, name: reference.name(parts) })
+      }
+    }
   })
 })

@@ -194,3 +194,126 @@ describe('toYaml', () => {
     expect(() => toYaml({ x: () => 1 })).toThrow(/function/)
   })
 })
+
+/**
+ * The writer as first written: straightforward and slow. The optimized writer must produce exactly the
+ * same bytes, which the round-trip tests alone would not notice (they compare parsed values).
+ */
+function referenceYaml(doc: Record<string, unknown>): string {
+  const out: string[] = []
+  const writeMap = (obj: Record<string, unknown>, indent: number, into: string[]): void => {
+    const pad = ' '.repeat(indent)
+    for (const key of Object.keys(obj).sort()) {
+      const value = obj[key]
+      if (value === undefined) continue
+      into.push(pad, referenceScalar(key), ':')
+      writeValue(value, indent, into)
+    }
+  }
+  const writeValue = (value: unknown, indent: number, into: string[]): void => {
+    if (value instanceof EnvRef) {
+      into.push(' ', value.header(), '\n', ' '.repeat(indent + 2), value.template(indent + 2), '\n')
+    } else if (Array.isArray(value)) {
+      if (value.length === 0) into.push(' []\n')
+      else {
+        into.push('\n')
+        writeSeq(value, indent, into)
+      }
+    } else if (typeof value === 'object' && value !== null) {
+      if (Object.keys(value).length === 0) into.push(' {}\n')
+      else {
+        into.push('\n')
+        writeMap(value as Record<string, unknown>, indent + 2, into)
+      }
+    } else if (typeof value === 'string' && referenceIsBlock(value)) {
+      let end = value.length
+      while (end > 0 && value[end - 1] === '\n') end--
+      const trailing = value.length - end
+      into.push(trailing === 0 ? ' |-\n' : trailing === 1 ? ' |\n' : ' |+\n')
+      const pad = ' '.repeat(indent + 2)
+      for (const line of value.slice(0, end).split('\n')) into.push(line === '' ? '\n' : `${pad}${line}\n`)
+      for (let i = 1; i < trailing; i++) into.push('\n')
+    } else {
+      into.push(' ', referenceScalar(value), '\n')
+    }
+  }
+  const writeSeq = (list: unknown[], indent: number, into: string[]): void => {
+    const pad = ' '.repeat(indent)
+    for (const item of list) {
+      if (typeof item === 'object' && item !== null && !(item instanceof EnvRef)) {
+        const keys = Array.isArray(item) ? item : Object.keys(item)
+        if (keys.length > 0) {
+          const nested: string[] = []
+          if (Array.isArray(item)) writeSeq(item, indent + 2, nested)
+          else writeMap(item as Record<string, unknown>, indent + 2, nested)
+          nested[0] = `${pad}- ${nested[0]!.slice(indent + 2)}`
+          into.push(...nested)
+          continue
+        }
+      }
+      into.push(pad, '-')
+      writeValue(item, indent, into)
+    }
+  }
+  writeMap(doc, 0, out)
+  return out.join('')
+}
+
+function referenceIsBlock(value: string): boolean {
+  const printable = /^[\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]*$/
+  if (!(value.includes('\n') || value.includes('${{')) || !printable.test(value)) return false
+  if (value.trim() === '') return false
+  return value.split('\n').every((line) => !/^[ \t]/.test(line))
+}
+
+function referenceScalar(value: unknown): string {
+  if (value === null) return 'null'
+  if (typeof value === 'number') return String(value)
+  if (typeof value === 'boolean') return value ? 'true' : 'false'
+  const text = value as string
+  const reserved = ['y', 'n', 'yes', 'no', 'true', 'false', 'on', 'off', 'null']
+  if (
+    /^[A-Za-z_/][A-Za-z0-9_./@+:-]*$/.test(text) &&
+    !text.endsWith(':') &&
+    !reserved.includes(text.toLowerCase())
+  )
+    return text
+  return JSON.stringify(text).replace(
+    /[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  )
+}
+
+describe('toYaml matches the reference writer byte for byte', () => {
+  test('on generated documents, with references and keys in any order', () => {
+    const rand = prng(20260611)
+    const withRefs = (value: unknown, depth: number): unknown => {
+      if (Array.isArray(value)) return value.map((v) => withRefs(v, depth + 1))
+      if (typeof value === 'object' && value !== null) {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withRefs(v, depth + 1)]))
+      }
+      if (typeof value === 'string' && rand() < 0.2)
+        return new EnvRef('DECK_X', value, rand() < 0.3 ? 'H:' : '')
+      return value
+    }
+    for (let i = 0; i < 3000; i++) {
+      const doc = { root: withRefs(randomValue(rand, 0), 0), n: i, [`k${i % 7}`]: [{ b: 1, a: [[], {}] }] }
+      expect({ i, text: toYaml(doc) }).toEqual({ i, text: referenceYaml(doc) })
+    }
+  })
+
+  test('on repeated entity shapes and deep nesting', () => {
+    const services = Array.from({ length: 50 }, (_, i) => ({
+      name: `svc-${i}`,
+      port: 8080 + i,
+      host: `h${i}`,
+      routes: [{ paths: [`/p${i}`], name: `r${i}`, hosts: i % 2 ? [] : ['a.example.com'] }],
+      tags: i % 3 ? ['a', 'b'] : [],
+    }))
+    let deep: unknown = { leaf: 'x\ny', ref: new EnvRef('DECK_D', ' pem\n') }
+    for (let d = 0; d < 60; d++) deep = d % 3 === 0 ? [deep, d] : d % 3 === 1 ? [[deep]] : { z: deep, a: d }
+    for (const doc of [{ services }, { deep }, {}, { only: undefined }]) {
+      expect(toYaml(doc)).toBe(referenceYaml(doc))
+    }
+  })
+})

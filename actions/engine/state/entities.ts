@@ -119,30 +119,43 @@ export interface EntityVisit {
   spec: CollectionSpec
   /** Collection key the entity sits in, e.g. `keyauth_credentials`. */
   collection: string
-  /** The chain of enclosing entities, outermost first. */
-  parents: readonly { entity: JsonObject; spec: CollectionSpec; collection: string }[]
+  /**
+   * The chain of enclosing entities, outermost first. The walk reuses one list for every visit, so it
+   * is valid only during the call: copy it to keep it.
+   */
+  parents: readonly EntityLink[]
   /** Position within its collection after normalization. */
   index: number
 }
 
+export interface EntityLink {
+  entity: JsonObject
+  spec: CollectionSpec
+  collection: string
+}
+
 /** Visits every entity of a state file, depth first, parents before children. */
 export function walkEntities(content: JsonObject, visit: (v: EntityVisit) => void): void {
-  const walk = (
-    holder: JsonObject,
-    specs: Readonly<Record<string, CollectionSpec>>,
-    parents: EntityVisit['parents'],
-  ): void => {
-    for (const [collection, spec] of Object.entries(specs)) {
+  // One shared chain, pushed and popped, rather than a copy of it for every entity of a large file.
+  const parents: EntityLink[] = []
+  const walk = (holder: JsonObject, specs: Readonly<Record<string, CollectionSpec>>): void => {
+    for (const collection in specs) {
       const list = holder[collection]
       if (!Array.isArray(list)) continue
-      list.forEach((entity, index) => {
-        if (!isObject(entity)) return
+      const spec = specs[collection]!
+      for (let index = 0, length = list.length; index < length; index++) {
+        const entity = list[index]
+        if (!isObject(entity)) continue
         visit({ entity, spec, collection, parents, index })
-        if (spec.nested) walk(entity, spec.nested, [...parents, { entity, spec, collection }])
-      })
+        if (spec.nested) {
+          parents.push({ entity, spec, collection })
+          walk(entity, spec.nested)
+          parents.pop()
+        }
+      }
     }
   }
-  walk(content, COLLECTIONS, [])
+  walk(content, COLLECTIONS)
 }
 
 /** Entity counts of one state file, keyed by collection (nested collections counted under their own key). */

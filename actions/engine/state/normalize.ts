@@ -15,15 +15,18 @@ export function normalizeContent(content: JsonObject): JsonObject {
 }
 
 function sortCollections(holder: JsonObject, specs: Readonly<Record<string, CollectionSpec>>): void {
-  for (const [collection, spec] of Object.entries(specs)) {
+  for (const collection in specs) {
     const list = holder[collection]
     if (!Array.isArray(list)) continue
+    const spec = specs[collection]!
     for (const entity of list) {
       if (!isObject(entity)) continue
-      for (const field of VOLATILE_FIELDS) delete entity[field]
+      // Checking first is cheaper than deleting a property that is not there, the usual case.
+      for (const field of VOLATILE_FIELDS) if (field in entity) delete entity[field]
       if (spec.nested) sortCollections(entity, spec.nested)
     }
-    sortEntities(list, spec)
+    // Most nested lists (a route's plugins, a consumer's credentials) hold a single entity.
+    if (list.length > 1) sortEntities(list, spec)
   }
 }
 

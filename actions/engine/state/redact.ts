@@ -120,173 +120,228 @@ export interface RedactOptions {
  * so they stay the same from one dump to the next as long as the entities keep their names.
  */
 export function redactContent(content: JsonObject, options: RedactOptions): Redaction[] {
-  const namer = new EnvNamer(options.workspace)
-  const redactions: Redaction[] = []
-  const replace = (
-    holder: JsonObject | Json[],
-    key: string | number,
-    path: string[],
-    location: string[],
-  ): void => {
-    const value = (holder as Record<string | number, Json>)[key]
-    if (typeof value !== 'string' || value === '' || isReference(value)) return
-    const name = namer.name(path)
-    ;(holder as Record<string | number, unknown>)[key] = new EnvRef(name, value)
-    redactions.push({ name, location: location.join(' / ') })
-  }
-
-  walkEntities(content, (visit) => {
-    const { entity, collection } = visit
-    const scope = scopeOf(visit)
-    for (const field of SECRET_FIELDS[collection] ?? []) {
-      replace(entity, field, [...scope.path, field], [...scope.location, field])
-    }
-    if (CONFIG_COLLECTIONS.has(collection) && isObject(entity.config)) {
-      redactConfig(
-        entity.config,
-        [...scope.path, 'config'],
-        [...scope.location, 'config'],
-        replace,
-        namer,
-        redactions,
-      )
-    }
-    if (collection === 'keys') redactKey(entity, scope, replace)
-    if (collection === 'filter_chains' && Array.isArray(entity.filters)) {
-      entity.filters.forEach((filter, i) => {
-        if (isObject(filter) && isObject(filter.config)) {
-          const at = [...scope.path, 'filter', String(filter.name ?? i), 'config']
-          redactConfig(
-            filter.config,
-            at,
-            [...scope.location, `filter ${String(filter.name ?? i)}`],
-            replace,
-            namer,
-            redactions,
-          )
-        }
-      })
-    }
-  })
-  return redactions
+  const redactor = new Redactor(options)
+  walkEntities(content, (visit) => redactor.entity(visit))
+  return redactor.redactions
 }
 
-type Replace = (holder: JsonObject | Json[], key: string | number, path: string[], location: string[]) => void
-
-/** Walks a free-form configuration object and redacts by field name, and header lines by header name. */
-function redactConfig(
-  config: JsonObject,
-  path: string[],
-  location: string[],
-  replace: Replace,
-  namer: EnvNamer,
-  redactions: Redaction[],
-): void {
-  for (const [field, value] of Object.entries(config)) {
-    const at = [...path, field]
-    const where = [...location, field]
-    if (isSecretFieldName(field)) {
-      if (typeof value === 'string') replace(config, field, at, where)
-      else if (Array.isArray(value))
-        value.forEach((_, i) => replace(value, i, [...at, String(i + 1)], [...where, String(i + 1)]))
-      else if (isObject(value)) redactAllStrings(value, at, where, replace)
-    } else if (field.toLowerCase() === 'headers') {
-      redactHeaders(value, at, where, namer, redactions)
-    } else if (isObject(value)) {
-      redactConfig(value, at, where, replace, namer, redactions)
-    } else if (Array.isArray(value)) {
-      value.forEach((item, i) => {
-        if (isObject(item))
-          redactConfig(item, [...at, String(i + 1)], [...where, String(i + 1)], replace, namer, redactions)
-      })
-    }
-  }
-}
-
-function redactAllStrings(obj: JsonObject, path: string[], location: string[], replace: Replace): void {
-  for (const [field, value] of Object.entries(obj)) {
-    if (typeof value === 'string') replace(obj, field, [...path, field], [...location, field])
-    else if (isObject(value)) redactAllStrings(value, [...path, field], [...location, field], replace)
-  }
-}
+/** How the redaction walk treats a configuration field, by its name. */
+type FieldKind = 'secret' | 'headers' | 'other'
 
 /**
- * Plugins carry headers either as a map (`http-log`: `{Authorization: "Bearer …"}`) or as
- * `Name:value` lines (`request-transformer`: `add.headers`). Only sensitive headers are redacted;
- * for lines, the header name stays in the file and only the value becomes a reference.
+ * Redacts one entity at a time. Where the walk is below the entity is kept as stacks that grow and
+ * shrink with it; they, and the entity's own scope, are turned into a name and a location only when a
+ * value is replaced, because most entities and fields hold no secret.
  */
-function redactHeaders(
-  value: Json | undefined,
-  path: string[],
-  location: string[],
-  namer: EnvNamer,
-  redactions: Redaction[],
-): void {
-  const record = (name: string, where: string[]): string => {
-    redactions.push({ name, location: where.join(' / ') })
+class Redactor {
+  readonly redactions: Redaction[] = []
+  private readonly namer: EnvNamer
+  private visit!: EntityVisit
+  private scope: Scope | undefined
+  /** Name parts below the entity. */
+  private readonly path: string[] = []
+  /** Location parts below the entity, parallel to `path`; null for a part only the name has. */
+  private readonly where: (string | null)[] = []
+  /** Field names repeat across every plugin of a file, so each is classified once. */
+  private readonly fieldKinds = new Map<string, FieldKind>()
+
+  constructor(options: RedactOptions) {
+    this.namer = new EnvNamer(options.workspace)
+  }
+
+  /** Redacts the secrets of one entity; entities come in {@link walkEntities} order. */
+  entity(visit: EntityVisit): void {
+    this.visit = visit
+    this.scope = undefined
+    const { entity, collection } = visit
+    for (const field of SECRET_FIELDS[collection] ?? []) this.replaceField(entity, field)
+    if (CONFIG_COLLECTIONS.has(collection) && isObject(entity.config)) {
+      this.enter('config')
+      this.config(entity.config)
+      this.leave()
+    }
+    if (collection === 'keys') this.key(entity)
+    if (collection === 'filter_chains' && Array.isArray(entity.filters)) this.filters(entity.filters)
+  }
+
+  private enter(part: string, where: string | null = part): void {
+    this.path.push(part)
+    this.where.push(where)
+  }
+
+  private leave(): void {
+    this.path.pop()
+    this.where.pop()
+  }
+
+  /** Replaces `holder[key]`, a secret when it is a non-empty string that is not a reference already. */
+  private replace(holder: JsonObject | Json[], key: string | number): void {
+    const value = (holder as Record<string | number, Json>)[key]
+    if (typeof value !== 'string' || value === '' || isReference(value)) return
+    ;(holder as Record<string | number, unknown>)[key] = new EnvRef(this.record(), value)
+  }
+
+  private replaceField(holder: JsonObject, field: string): void {
+    this.enter(field)
+    this.replace(holder, field)
+    this.leave()
+  }
+
+  /** Names the value at the current position and records its replacement. */
+  private record(): string {
+    const scope = (this.scope ??= scopeOf(this.visit))
+    const name = this.namer.name(scope.path.concat(this.path))
+    const location = [scope.location]
+    for (const part of this.where) if (part !== null) location.push(part)
+    this.redactions.push({ name, location: location.join(' / ') })
     return name
   }
-  if (isObject(value)) {
-    for (const [header, v] of Object.entries(value)) {
-      if (!SENSITIVE_HEADER.test(header)) continue
-      const where = [...location, header]
-      const at = [...path, header]
-      if (typeof v === 'string' && v !== '' && !isReference(v)) {
-        value[header] = new EnvRef(record(namer.name(at), where), v) as unknown as Json
-      } else if (Array.isArray(v)) {
-        v.forEach((item, i) => {
-          if (typeof item === 'string' && item !== '' && !isReference(item)) {
-            v[i] = new EnvRef(record(namer.name([...at, String(i + 1)]), where), item) as unknown as Json
-          }
-        })
+
+  /** Walks a free-form configuration object and redacts by field name, and header lines by header name. */
+  private config(config: JsonObject): void {
+    for (const field of Object.keys(config)) {
+      const value = config[field]
+      const kind = this.fieldKind(field)
+      if (kind === 'other' && (typeof value !== 'object' || value === null)) continue
+      this.enter(field)
+      if (kind === 'secret') this.secret(config, field)
+      else if (kind === 'headers') this.headers(value)
+      else if (Array.isArray(value)) this.configList(value)
+      else this.config(value as JsonObject)
+      this.leave()
+    }
+  }
+
+  private fieldKind(field: string): FieldKind {
+    let kind = this.fieldKinds.get(field)
+    if (kind === undefined) {
+      kind = isSecretFieldName(field) ? 'secret' : field.toLowerCase() === 'headers' ? 'headers' : 'other'
+      this.fieldKinds.set(field, kind)
+    }
+    return kind
+  }
+
+  private configList(list: Json[]): void {
+    for (let i = 0; i < list.length; i++) {
+      const item = list[i]
+      if (!isObject(item)) continue
+      this.enter(String(i + 1))
+      this.config(item)
+      this.leave()
+    }
+  }
+
+  /** A field named like a secret: a string, a list of strings, or an object whose strings all are. */
+  private secret(config: JsonObject, field: string): void {
+    const value = config[field]
+    if (typeof value === 'string') this.replace(config, field)
+    else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        this.enter(String(i + 1))
+        this.replace(value, i)
+        this.leave()
+      }
+    } else if (isObject(value)) this.allStrings(value)
+  }
+
+  private allStrings(obj: JsonObject): void {
+    for (const field of Object.keys(obj)) {
+      const value = obj[field]
+      if (typeof value === 'string') this.replaceField(obj, field)
+      else if (isObject(value)) {
+        this.enter(field)
+        this.allStrings(value)
+        this.leave()
       }
     }
-  } else if (Array.isArray(value)) {
-    value.forEach((line, i) => {
-      if (typeof line !== 'string') return
-      const colon = line.indexOf(':')
-      const header = line.slice(0, colon).trim()
-      const secret = line.slice(colon + 1)
-      if (colon <= 0 || !SENSITIVE_HEADER.test(header) || secret.trim() === '' || isReference(secret)) return
-      const name = record(namer.name([...path, header]), [...location, header])
-      value[i] = new EnvRef(name, secret, line.slice(0, colon + 1)) as unknown as Json
-    })
   }
-}
 
-/** `keys` entities hold either a JWK (a JSON string: private when it has private members) or a PEM pair. */
-function redactKey(entity: JsonObject, scope: Scope, replace: Replace): void {
-  if (typeof entity.jwk === 'string' && /"(d|p|q|dp|dq|qi|k)"\s*:/.test(entity.jwk)) {
-    replace(entity, 'jwk', [...scope.path, 'jwk'], [...scope.location, 'jwk'])
+  /**
+   * Plugins carry headers either as a map (`http-log`: `{Authorization: "Bearer …"}`) or as
+   * `Name:value` lines (`request-transformer`: `add.headers`). Only sensitive headers are redacted;
+   * for lines, the header name stays in the file and only the value becomes a reference.
+   */
+  private headers(value: Json | undefined): void {
+    if (isObject(value)) {
+      for (const header of Object.keys(value)) {
+        if (!SENSITIVE_HEADER.test(header)) continue
+        const v = value[header]
+        this.enter(header)
+        if (typeof v === 'string') this.replace(value, header)
+        else if (Array.isArray(v)) {
+          // Each value of a multi-valued header gets its own name, all at the header's location.
+          for (let i = 0; i < v.length; i++) {
+            this.enter(String(i + 1), null)
+            this.replace(v, i)
+            this.leave()
+          }
+        }
+        this.leave()
+      }
+    } else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const line = value[i]
+        if (typeof line !== 'string') continue
+        const colon = line.indexOf(':')
+        if (colon <= 0) continue
+        const header = line.slice(0, colon).trim()
+        const secret = line.slice(colon + 1)
+        if (!SENSITIVE_HEADER.test(header) || secret.trim() === '' || isReference(secret)) continue
+        this.enter(header)
+        value[i] = new EnvRef(this.record(), secret, line.slice(0, colon + 1)) as unknown as Json
+        this.leave()
+      }
+    }
   }
-  if (isObject(entity.pem)) {
-    replace(
-      entity.pem,
-      'private_key',
-      [...scope.path, 'pem', 'private_key'],
-      [...scope.location, 'pem', 'private_key'],
-    )
+
+  /** `keys` entities hold either a JWK (a JSON string: private when it has private members) or a PEM pair. */
+  private key(entity: JsonObject): void {
+    if (typeof entity.jwk === 'string' && /"(d|p|q|dp|dq|qi|k)"\s*:/.test(entity.jwk)) {
+      this.replaceField(entity, 'jwk')
+    }
+    if (isObject(entity.pem)) {
+      this.enter('pem')
+      this.replaceField(entity.pem, 'private_key')
+      this.leave()
+    }
+  }
+
+  private filters(filters: Json[]): void {
+    filters.forEach((filter, i) => {
+      if (!isObject(filter) || !isObject(filter.config)) return
+      const name = String(filter.name ?? i)
+      this.enter('filter', `filter ${name}`)
+      this.enter(name, null)
+      this.enter('config', null)
+      this.config(filter.config)
+      this.leave()
+      this.leave()
+      this.leave()
+    })
   }
 }
 
 interface Scope {
   /** Name parts: label and identity of each entity from the outermost in. */
   path: string[]
-  /** The same, for humans. */
-  location: string[]
+  /** The same for humans, joined: `consumer alice / keyauth 1`. */
+  location: string
 }
 
 function scopeOf(visit: EntityVisit): Scope {
-  const chain = [...visit.parents, { entity: visit.entity, spec: visit.spec, collection: visit.collection }]
-  const path: string[] = []
-  const location: string[] = []
-  chain.forEach((link, depth) => {
-    const index = depth === chain.length - 1 ? visit.index : undefined
-    const id = nameForEnv(link.entity, link.spec, index)
-    path.push(link.spec.label, id)
-    location.push(`${link.spec.label} ${id}`)
-  })
-  return { path, location }
+  const scope: Scope = { path: [], location: '' }
+  // Only the entity's own position is passed on: an enclosing entity with neither identity nor id is 1.
+  for (const parent of visit.parents) {
+    addLink(scope, parent.spec, nameForEnv(parent.entity, parent.spec, undefined))
+  }
+  addLink(scope, visit.spec, nameForEnv(visit.entity, visit.spec, visit.index))
+  return scope
+}
+
+function addLink(scope: Scope, spec: CollectionSpec, id: string): void {
+  scope.path.push(spec.label, id)
+  const link = `${spec.label} ${id}`
+  scope.location = scope.location === '' ? link : `${scope.location} / ${link}`
 }
 
 /**
@@ -295,22 +350,30 @@ function scopeOf(visit: EntityVisit): Scope {
  */
 function nameForEnv(entity: JsonObject, spec: CollectionSpec, index: number | undefined): string {
   if (!spec.secretIdentity) {
-    const parts = spec.identity
-      .map((field) => entity[field])
-      .map((v) => (typeof v === 'string' ? v : isObject(v) && typeof v.name === 'string' ? v.name : ''))
-      .filter((v) => v !== '')
     // A certificate's identity is its PEM: name it by its first SNI, or a short digest of the (public) cert.
     if (spec.label === 'certificate') {
       const sni = Array.isArray(entity.snis) ? entity.snis.find(isObject) : undefined
       if (sni && typeof sni.name === 'string') return sni.name
       if (typeof entity.cert === 'string')
         return createHash('sha256').update(entity.cert).digest('hex').slice(0, 8)
-    } else if (parts.length > 0) {
-      return parts.join('_')
+    } else {
+      const identity = identityForEnv(entity, spec)
+      if (identity !== '') return identity
     }
   }
   if (typeof entity.id === 'string' && entity.id !== '') return entity.id.slice(0, 8)
   return String((index ?? 0) + 1)
+}
+
+/** The identity fields that hold a name (directly or as a `{ name }` reference), joined by `_`. */
+function identityForEnv(entity: JsonObject, spec: CollectionSpec): string {
+  let identity = ''
+  for (const field of spec.identity) {
+    const v = entity[field]
+    const part = typeof v === 'string' ? v : isObject(v) && typeof v.name === 'string' ? v.name : ''
+    if (part !== '') identity = identity === '' ? part : `${identity}_${part}`
+  }
+  return identity
 }
 
 /**
@@ -324,13 +387,16 @@ export class EnvNamer {
   constructor(private readonly workspace: string) {}
 
   name(parts: readonly string[]): string {
-    // The same path asked for twice (two header lines of one name) still needs two variables.
     const path = [this.workspace, ...parts].join('\u0000')
-    const seen = this.issued.get(path) ?? 0
+    // Sanitizing the joined path gives the sanitized parts joined by `_`, empty ones left out: upper
+    // casing goes character by character, the separator becomes `_`, and runs of `_` collapse.
+    const base = `DECK_${sanitize(path)}`
+    // The same path asked for twice (two header lines of one name) still needs two variables. A path
+    // issued before has taken its base name, so a base name not taken yet means a new path.
+    const owner = this.byName.get(base)
+    const seen = owner === undefined ? 0 : (this.issued.get(path) ?? 0)
     this.issued.set(path, seen + 1)
     const raw = seen === 0 ? path : `${path}\u0000${seen}`
-    const base = `DECK_${[this.workspace, ...parts].map(sanitize).filter(Boolean).join('_')}`
-    const owner = this.byName.get(base)
     if (owner === undefined || owner === raw) {
       this.byName.set(base, raw)
       return base
@@ -341,9 +407,11 @@ export class EnvNamer {
   }
 }
 
-function sanitize(part: string): string {
-  return part
-    .toUpperCase()
-    .replace(/[^A-Z0-9]+/g, '_')
-    .replace(/^_+|_+$/g, '')
+/** Upper case, each run of characters outside `[A-Z0-9]` as one `_`, none at either end. */
+function sanitize(text: string): string {
+  const words = text.toUpperCase().replace(/[^A-Z0-9]+/g, '_')
+  // Runs are single underscores now, so at most one is dropped at each end.
+  const start = words.startsWith('_') ? 1 : 0
+  const end = words.length > start && words.endsWith('_') ? words.length - 1 : words.length
+  return start === 0 && end === words.length ? words : words.slice(start, end)
 }
