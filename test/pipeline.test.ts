@@ -98,6 +98,9 @@ describe('redact', () => {
         'DECK_PAYMENTS_CERTIFICATE_API_EXAMPLE_COM_KEY',
         'DECK_PAYMENTS_CONSUMER_BOB_BASICAUTH_BOB_PASSWORD',
         'DECK_PAYMENTS_VAULT_HASHI_CONFIG_TOKEN',
+        // OAuth2 credentials are named by their unique client_id; plugins by name and scope together.
+        'DECK_PAYMENTS_CONSUMER_BOB_OAUTH2_CID_CLIENT_SECRET',
+        'DECK_PAYMENTS_SERVICE_ORDERS_ROUTE_ORDERS_A_PLUGIN_SESSION_CONFIG_SECRET',
       ]),
     )
     expect(

@@ -4446,13 +4446,13 @@ var require_resolve_block_scalar = __commonJS({
   "node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
-    function resolveBlockScalar(ctx, scalar2, onError) {
-      const start = scalar2.offset;
-      const header = parseBlockScalarHeader(scalar2, ctx.options.strict, onError);
+    function resolveBlockScalar(ctx, scalar, onError) {
+      const start = scalar.offset;
+      const header = parseBlockScalarHeader(scalar, ctx.options.strict, onError);
       if (!header)
         return { value: "", type: null, comment: "", range: [start, start, start] };
       const type = header.mode === ">" ? Scalar.Scalar.BLOCK_FOLDED : Scalar.Scalar.BLOCK_LITERAL;
-      const lines = scalar2.source ? splitLines(scalar2.source) : [];
+      const lines = scalar.source ? splitLines(scalar.source) : [];
       let chompStart = lines.length;
       for (let i = lines.length - 1; i >= 0; --i) {
         const content = lines[i][1];
@@ -4464,12 +4464,12 @@ var require_resolve_block_scalar = __commonJS({
       if (chompStart === 0) {
         const value2 = header.chomp === "+" && lines.length > 0 ? "\n".repeat(Math.max(1, lines.length - 1)) : "";
         let end2 = start + header.length;
-        if (scalar2.source)
-          end2 += scalar2.source.length;
+        if (scalar.source)
+          end2 += scalar.source.length;
         return { value: value2, type, comment: header.comment, range: [start, end2, end2] };
       }
-      let trimIndent = scalar2.indent + header.indent;
-      let offset = scalar2.offset + header.length;
+      let trimIndent = scalar.indent + header.indent;
+      let offset = scalar.offset + header.length;
       let contentStart = 0;
       for (let i = 0; i < chompStart; ++i) {
         const [indent, content] = lines[i];
@@ -4547,7 +4547,7 @@ var require_resolve_block_scalar = __commonJS({
         default:
           value += "\n";
       }
-      const end = start + header.length + scalar2.source.length;
+      const end = start + header.length + scalar.source.length;
       return { value, type, comment: header.comment, range: [start, end, end] };
     }
     function parseBlockScalarHeader({ offset, props }, strict, onError) {
@@ -4630,8 +4630,8 @@ var require_resolve_flow_scalar = __commonJS({
     "use strict";
     var Scalar = require_Scalar();
     var resolveEnd = require_resolve_end();
-    function resolveFlowScalar(scalar2, strict, onError) {
-      const { offset, type, source, end } = scalar2;
+    function resolveFlowScalar(scalar, strict, onError) {
+      const { offset, type, source, end } = scalar;
       let _type;
       let value;
       const _onError = (rel, code, msg) => onError(offset + rel, code, msg);
@@ -4650,7 +4650,7 @@ var require_resolve_flow_scalar = __commonJS({
           break;
         /* istanbul ignore next should not happen */
         default:
-          onError(scalar2, "UNEXPECTED_TOKEN", `Expected a flow scalar value, but found: ${type}`);
+          onError(scalar, "UNEXPECTED_TOKEN", `Expected a flow scalar value, but found: ${type}`);
           return {
             value: "",
             type: null,
@@ -4865,26 +4865,26 @@ var require_compose_scalar = __commonJS({
         tag = findScalarTagByTest(ctx, value, token, onError);
       else
         tag = ctx.schema[identity.SCALAR];
-      let scalar2;
+      let scalar;
       try {
         const res = tag.resolve(value, (msg) => onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg), ctx.options);
-        scalar2 = identity.isScalar(res) ? res : new Scalar.Scalar(res);
+        scalar = identity.isScalar(res) ? res : new Scalar.Scalar(res);
       } catch (error2) {
         const msg = error2 instanceof Error ? error2.message : String(error2);
         onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg);
-        scalar2 = new Scalar.Scalar(value);
+        scalar = new Scalar.Scalar(value);
       }
-      scalar2.range = range;
-      scalar2.source = value;
+      scalar.range = range;
+      scalar.source = value;
       if (type)
-        scalar2.type = type;
+        scalar.type = type;
       if (tagName)
-        scalar2.tag = tagName;
+        scalar.tag = tagName;
       if (tag.format)
-        scalar2.format = tag.format;
+        scalar.format = tag.format;
       if (comment)
-        scalar2.comment = comment;
-      return scalar2;
+        scalar.comment = comment;
+      return scalar;
     }
     function findScalarTagByName(schema, value, tagName, tagToken, onError) {
       if (tagName === "!")
@@ -6712,37 +6712,37 @@ var require_parser = __commonJS({
           };
         }
       }
-      *scalar(scalar2) {
+      *scalar(scalar) {
         if (this.type === "map-value-ind") {
           const prev = getPrevProps(this.peek(2));
           const start = getFirstKeyStartProps(prev);
           let sep2;
-          if (scalar2.end) {
-            sep2 = scalar2.end;
+          if (scalar.end) {
+            sep2 = scalar.end;
             sep2.push(this.sourceToken);
-            delete scalar2.end;
+            delete scalar.end;
           } else
             sep2 = [this.sourceToken];
           const map = {
             type: "block-map",
-            offset: scalar2.offset,
-            indent: scalar2.indent,
-            items: [{ start, key: scalar2, sep: sep2 }]
+            offset: scalar.offset,
+            indent: scalar.indent,
+            items: [{ start, key: scalar, sep: sep2 }]
           };
           this.onKeyLine = true;
           this.stack[this.stack.length - 1] = map;
         } else
-          yield* this.lineEnd(scalar2);
+          yield* this.lineEnd(scalar);
       }
-      *blockScalar(scalar2) {
+      *blockScalar(scalar) {
         switch (this.type) {
           case "space":
           case "comment":
           case "newline":
-            scalar2.props.push(this.sourceToken);
+            scalar.props.push(this.sourceToken);
             return;
           case "scalar":
-            scalar2.source = this.source;
+            scalar.source = this.source;
             this.atNewLine = true;
             this.indent = 0;
             if (this.onNewLine) {
@@ -27052,7 +27052,7 @@ var require_receiver = __commonJS({
             const buffer = this.consume(2);
             const fin = (buffer[0] & 128) !== 0;
             const opcode = buffer[0] & 15;
-            const masked = (buffer[1] & 128) === 128;
+            const masked2 = (buffer[1] & 128) === 128;
             const fragmented = !fin && opcode !== opcodes.CONTINUATION;
             const payloadLength = buffer[1] & 127;
             const rsv1 = buffer[0] & 64;
@@ -27062,7 +27062,7 @@ var require_receiver = __commonJS({
               failWebsocketConnection(this.ws, "Invalid opcode received");
               return callback();
             }
-            if (masked) {
+            if (masked2) {
               failWebsocketConnection(this.ws, "Frame cannot be masked");
               return callback();
             }
@@ -27110,7 +27110,7 @@ var require_receiver = __commonJS({
               this.#info.compressed = rsv1 !== 0;
             }
             this.#info.opcode = opcode;
-            this.#info.masked = masked;
+            this.#info.masked = masked2;
             this.#info.fin = fin;
             this.#info.fragmented = fragmented;
           } else if (this.#state === parserStates.PAYLOADLENGTH_16) {
@@ -28895,7 +28895,9 @@ async function writeFileAtomic(path5, data, mode = 420) {
   }
 }
 async function privateTempDir(prefix = "deckhand-") {
-  const path5 = await mkdtemp(join(process.env.RUNNER_TEMP || tmpdir(), prefix));
+  const base = process.env.RUNNER_TEMP || tmpdir();
+  await mkdir(base, { recursive: true });
+  const path5 = await mkdtemp(join(base, prefix));
   return { path: path5, cleanup: () => rm(path5, { recursive: true, force: true }) };
 }
 
@@ -29056,11 +29058,16 @@ var DeckRunner = class {
   /** deck prints `Error: …` on stderr and exits 1; keep its words, they name the cause. */
   failure(command, result, secrets) {
     const lines = scrub(result.stderr, secrets).split("\n").map((l) => l.trimEnd()).filter((l) => l !== "" && !l.startsWith("Info:"));
-    const main = lines.find((l) => l.startsWith("Error:")) ?? lines[0] ?? "no error output";
-    const name = commandName(command);
+    const start = Math.max(
+      0,
+      lines.findIndex((l) => l.startsWith("Error:"))
+    );
+    let end = start + 1;
+    while (end < lines.length && /^\s/.test(lines[end])) end++;
+    const message = lines.slice(start, end).map((l) => l.trim()).join(" ").replace(/^Error:\s*/, "");
     return new DeckhandError(
-      `deck ${name} failed (exit ${result.exitCode}): ${main.replace(/^Error:\s*/, "")}`,
-      lines.filter((l) => l !== main)
+      `deck ${commandName(command)} failed (exit ${result.exitCode}): ${message || "no error output"}`,
+      [...lines.slice(0, start), ...lines.slice(end)]
     );
   }
 };
@@ -29089,7 +29096,8 @@ function sha256Hex(data) {
 // actions/engine/state/entities.ts
 var plugin = {
   label: "plugin",
-  identity: ["instance_name", "name", "service", "route", "consumer", "consumer_group"]
+  identity: ["instance_name", "name", "service", "route", "consumer", "consumer_group"],
+  compositeIdentity: true
 };
 var filterChain = { label: "filter_chain", identity: ["name"] };
 var route = {
@@ -29102,7 +29110,7 @@ var credentials = {
   basicauth_credentials: { label: "basicauth", identity: ["username"] },
   hmacauth_credentials: { label: "hmacauth", identity: ["username"] },
   jwt_secrets: { label: "jwt", identity: ["key"] },
-  oauth2_credentials: { label: "oauth2", identity: ["name", "client_id"] },
+  oauth2_credentials: { label: "oauth2", identity: ["client_id"] },
   acls: { label: "acl", identity: ["group"] },
   mtls_auth_credentials: { label: "mtls", identity: ["subject_name"] }
 };
@@ -29145,8 +29153,8 @@ var COLLECTIONS = {
     nested: { keys: { label: "key", identity: ["name", "kid"] } }
   },
   rbac_roles: { label: "rbac_role", identity: ["name"] },
-  custom_entities: { label: "custom_entity", identity: ["type", "name"] },
-  degraphql_routes: { label: "degraphql_route", identity: ["uri", "query"] },
+  custom_entities: { label: "custom_entity", identity: ["type", "name"], compositeIdentity: true },
+  degraphql_routes: { label: "degraphql_route", identity: ["uri", "query"], compositeIdentity: true },
   licenses: { label: "license", identity: [] }
 };
 function isObject(value) {
@@ -29164,18 +29172,25 @@ function sortKey(entity, spec) {
   return key + identityPart(entity.id);
 }
 function walkEntities(content, visit) {
-  const walk = (holder, specs, parents) => {
-    for (const [collection, spec] of Object.entries(specs)) {
+  const parents = [];
+  const walk = (holder, specs) => {
+    for (const collection in specs) {
       const list = holder[collection];
       if (!Array.isArray(list)) continue;
-      list.forEach((entity, index) => {
-        if (!isObject(entity)) return;
+      const spec = specs[collection];
+      for (let index = 0, length = list.length; index < length; index++) {
+        const entity = list[index];
+        if (!isObject(entity)) continue;
         visit({ entity, spec, collection, parents, index });
-        if (spec.nested) walk(entity, spec.nested, [...parents, { entity, spec, collection }]);
-      });
+        if (spec.nested) {
+          parents.push({ entity, spec, collection });
+          walk(entity, spec.nested);
+          parents.pop();
+        }
+      }
     }
   };
-  walk(content, COLLECTIONS, []);
+  walk(content, COLLECTIONS);
 }
 function countEntities(content) {
   const counts = {};
@@ -29195,15 +29210,16 @@ function normalizeContent(content) {
   return content;
 }
 function sortCollections(holder, specs) {
-  for (const [collection, spec] of Object.entries(specs)) {
+  for (const collection in specs) {
     const list = holder[collection];
     if (!Array.isArray(list)) continue;
+    const spec = specs[collection];
     for (const entity of list) {
       if (!isObject(entity)) continue;
-      for (const field of VOLATILE_FIELDS) delete entity[field];
+      for (const field of VOLATILE_FIELDS) if (field in entity) delete entity[field];
       if (spec.nested) sortCollections(entity, spec.nested);
     }
-    sortEntities(list, spec);
+    if (list.length > 1) sortEntities(list, spec);
   }
 }
 function sortEntities(list, spec) {
@@ -29304,148 +29320,219 @@ function isReference(value) {
   return /^\{vault:\/\/[^}]+\}$/.test(value.trim()) || value.includes("${{");
 }
 function redactContent(content, options) {
-  const namer = new EnvNamer(options.workspace);
-  const redactions = [];
-  const replace = (holder, key, path5, location) => {
+  const redactor = new Redactor(options);
+  walkEntities(content, (visit) => redactor.entity(visit));
+  return redactor.redactions;
+}
+var Redactor = class {
+  redactions = [];
+  namer;
+  visit;
+  scope;
+  /** Name parts below the entity. */
+  path = [];
+  /** Location parts below the entity, parallel to `path`; null for a part only the name has. */
+  where = [];
+  /** Field names repeat across every plugin of a file, so each is classified once. */
+  fieldKinds = /* @__PURE__ */ new Map();
+  constructor(options) {
+    this.namer = new EnvNamer(options.workspace);
+  }
+  /** Redacts the secrets of one entity; entities come in {@link walkEntities} order. */
+  entity(visit) {
+    this.visit = visit;
+    this.scope = void 0;
+    const { entity, collection } = visit;
+    for (const field of SECRET_FIELDS[collection] ?? []) this.replaceField(entity, field);
+    if (CONFIG_COLLECTIONS.has(collection) && isObject(entity.config)) {
+      this.enter("config");
+      this.config(entity.config);
+      this.leave();
+    }
+    if (collection === "keys") this.key(entity);
+    if (collection === "filter_chains" && Array.isArray(entity.filters)) this.filters(entity.filters);
+  }
+  enter(part, where = part) {
+    this.path.push(part);
+    this.where.push(where);
+  }
+  leave() {
+    this.path.pop();
+    this.where.pop();
+  }
+  /** Replaces `holder[key]`, a secret when it is a non-empty string that is not a reference already. */
+  replace(holder, key) {
     const value = holder[key];
     if (typeof value !== "string" || value === "" || isReference(value)) return;
-    const name = namer.name(path5);
-    holder[key] = new EnvRef(name, value);
-    redactions.push({ name, location: location.join(" / ") });
-  };
-  walkEntities(content, (visit) => {
-    const { entity, collection } = visit;
-    const scope = scopeOf(visit);
-    for (const field of SECRET_FIELDS[collection] ?? []) {
-      replace(entity, field, [...scope.path, field], [...scope.location, field]);
-    }
-    if (CONFIG_COLLECTIONS.has(collection) && isObject(entity.config)) {
-      redactConfig(
-        entity.config,
-        [...scope.path, "config"],
-        [...scope.location, "config"],
-        replace,
-        namer,
-        redactions
-      );
-    }
-    if (collection === "keys") redactKey(entity, scope, replace);
-    if (collection === "filter_chains" && Array.isArray(entity.filters)) {
-      entity.filters.forEach((filter, i) => {
-        if (isObject(filter) && isObject(filter.config)) {
-          const at = [...scope.path, "filter", String(filter.name ?? i), "config"];
-          redactConfig(
-            filter.config,
-            at,
-            [...scope.location, `filter ${String(filter.name ?? i)}`],
-            replace,
-            namer,
-            redactions
-          );
-        }
-      });
-    }
-  });
-  return redactions;
-}
-function redactConfig(config, path5, location, replace, namer, redactions) {
-  for (const [field, value] of Object.entries(config)) {
-    const at = [...path5, field];
-    const where = [...location, field];
-    if (isSecretFieldName(field)) {
-      if (typeof value === "string") replace(config, field, at, where);
-      else if (Array.isArray(value))
-        value.forEach((_, i) => replace(value, i, [...at, String(i + 1)], [...where, String(i + 1)]));
-      else if (isObject(value)) redactAllStrings(value, at, where, replace);
-    } else if (field.toLowerCase() === "headers") {
-      redactHeaders(value, at, where, namer, redactions);
-    } else if (isObject(value)) {
-      redactConfig(value, at, where, replace, namer, redactions);
-    } else if (Array.isArray(value)) {
-      value.forEach((item, i) => {
-        if (isObject(item))
-          redactConfig(item, [...at, String(i + 1)], [...where, String(i + 1)], replace, namer, redactions);
-      });
-    }
+    holder[key] = new EnvRef(this.record(), value);
   }
-}
-function redactAllStrings(obj, path5, location, replace) {
-  for (const [field, value] of Object.entries(obj)) {
-    if (typeof value === "string") replace(obj, field, [...path5, field], [...location, field]);
-    else if (isObject(value)) redactAllStrings(value, [...path5, field], [...location, field], replace);
+  replaceField(holder, field) {
+    this.enter(field);
+    this.replace(holder, field);
+    this.leave();
   }
-}
-function redactHeaders(value, path5, location, namer, redactions) {
-  const record = (name, where) => {
-    redactions.push({ name, location: where.join(" / ") });
+  /** Names the value at the current position and records its replacement. */
+  record() {
+    const scope = this.scope ??= scopeOf(this.visit);
+    const name = this.namer.name(scope.path.concat(this.path));
+    const location = [scope.location];
+    for (const part of this.where) if (part !== null) location.push(part);
+    this.redactions.push({ name, location: location.join(" / ") });
     return name;
-  };
-  if (isObject(value)) {
-    for (const [header, v] of Object.entries(value)) {
-      if (!SENSITIVE_HEADER.test(header)) continue;
-      const where = [...location, header];
-      const at = [...path5, header];
-      if (typeof v === "string" && v !== "" && !isReference(v)) {
-        value[header] = new EnvRef(record(namer.name(at), where), v);
-      } else if (Array.isArray(v)) {
-        v.forEach((item, i) => {
-          if (typeof item === "string" && item !== "" && !isReference(item)) {
-            v[i] = new EnvRef(record(namer.name([...at, String(i + 1)]), where), item);
-          }
-        });
+  }
+  /** Walks a free-form configuration object and redacts by field name, and header lines by header name. */
+  config(config) {
+    for (const field of Object.keys(config)) {
+      const value = config[field];
+      const kind = this.fieldKind(field);
+      if (kind === "other" && (typeof value !== "object" || value === null)) continue;
+      this.enter(field);
+      if (kind === "secret") this.secret(config, field);
+      else if (kind === "headers") this.headers(value);
+      else if (Array.isArray(value)) this.configList(value);
+      else this.config(value);
+      this.leave();
+    }
+  }
+  fieldKind(field) {
+    let kind = this.fieldKinds.get(field);
+    if (kind === void 0) {
+      kind = isSecretFieldName(field) ? "secret" : field.toLowerCase() === "headers" ? "headers" : "other";
+      this.fieldKinds.set(field, kind);
+    }
+    return kind;
+  }
+  configList(list) {
+    for (let i = 0; i < list.length; i++) {
+      const item = list[i];
+      if (!isObject(item)) continue;
+      this.enter(String(i + 1));
+      this.config(item);
+      this.leave();
+    }
+  }
+  /** A field named like a secret: a string, a list of strings, or an object whose strings all are. */
+  secret(config, field) {
+    const value = config[field];
+    if (typeof value === "string") this.replace(config, field);
+    else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        this.enter(String(i + 1));
+        this.replace(value, i);
+        this.leave();
+      }
+    } else if (isObject(value)) this.allStrings(value);
+  }
+  allStrings(obj) {
+    for (const field of Object.keys(obj)) {
+      const value = obj[field];
+      if (typeof value === "string") this.replaceField(obj, field);
+      else if (isObject(value)) {
+        this.enter(field);
+        this.allStrings(value);
+        this.leave();
       }
     }
-  } else if (Array.isArray(value)) {
-    value.forEach((line, i) => {
-      if (typeof line !== "string") return;
-      const colon = line.indexOf(":");
-      const header = line.slice(0, colon).trim();
-      const secret = line.slice(colon + 1);
-      if (colon <= 0 || !SENSITIVE_HEADER.test(header) || secret.trim() === "" || isReference(secret)) return;
-      const name = record(namer.name([...path5, header]), [...location, header]);
-      value[i] = new EnvRef(name, secret, line.slice(0, colon + 1));
+  }
+  /**
+   * Plugins carry headers either as a map (`http-log`: `{Authorization: "Bearer …"}`) or as
+   * `Name:value` lines (`request-transformer`: `add.headers`). Only sensitive headers are redacted;
+   * for lines, the header name stays in the file and only the value becomes a reference.
+   */
+  headers(value) {
+    if (isObject(value)) {
+      for (const header of Object.keys(value)) {
+        if (!SENSITIVE_HEADER.test(header)) continue;
+        const v = value[header];
+        this.enter(header);
+        if (typeof v === "string") this.replace(value, header);
+        else if (Array.isArray(v)) {
+          for (let i = 0; i < v.length; i++) {
+            this.enter(String(i + 1), null);
+            this.replace(v, i);
+            this.leave();
+          }
+        }
+        this.leave();
+      }
+    } else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const line = value[i];
+        if (typeof line !== "string") continue;
+        const colon = line.indexOf(":");
+        if (colon <= 0) continue;
+        const header = line.slice(0, colon).trim();
+        const secret = line.slice(colon + 1);
+        if (!SENSITIVE_HEADER.test(header) || secret.trim() === "" || isReference(secret)) continue;
+        this.enter(header);
+        value[i] = new EnvRef(this.record(), secret, line.slice(0, colon + 1));
+        this.leave();
+      }
+    }
+  }
+  /** `keys` entities hold either a JWK (a JSON string: private when it has private members) or a PEM pair. */
+  key(entity) {
+    if (typeof entity.jwk === "string" && /"(d|p|q|dp|dq|qi|k)"\s*:/.test(entity.jwk)) {
+      this.replaceField(entity, "jwk");
+    }
+    if (isObject(entity.pem)) {
+      this.enter("pem");
+      this.replaceField(entity.pem, "private_key");
+      this.leave();
+    }
+  }
+  filters(filters) {
+    filters.forEach((filter, i) => {
+      if (!isObject(filter) || !isObject(filter.config)) return;
+      const name = String(filter.name ?? i);
+      this.enter("filter", `filter ${name}`);
+      this.enter(name, null);
+      this.enter("config", null);
+      this.config(filter.config);
+      this.leave();
+      this.leave();
+      this.leave();
     });
   }
-}
-function redactKey(entity, scope, replace) {
-  if (typeof entity.jwk === "string" && /"(d|p|q|dp|dq|qi|k)"\s*:/.test(entity.jwk)) {
-    replace(entity, "jwk", [...scope.path, "jwk"], [...scope.location, "jwk"]);
-  }
-  if (isObject(entity.pem)) {
-    replace(
-      entity.pem,
-      "private_key",
-      [...scope.path, "pem", "private_key"],
-      [...scope.location, "pem", "private_key"]
-    );
-  }
-}
+};
 function scopeOf(visit) {
-  const chain = [...visit.parents, { entity: visit.entity, spec: visit.spec, collection: visit.collection }];
-  const path5 = [];
-  const location = [];
-  chain.forEach((link, depth) => {
-    const index = depth === chain.length - 1 ? visit.index : void 0;
-    const id = nameForEnv(link.entity, link.spec, index);
-    path5.push(link.spec.label, id);
-    location.push(`${link.spec.label} ${id}`);
-  });
-  return { path: path5, location };
+  const scope = { path: [], location: "" };
+  for (const parent of visit.parents) {
+    addLink(scope, parent.spec, nameForEnv(parent.entity, parent.spec, void 0));
+  }
+  addLink(scope, visit.spec, nameForEnv(visit.entity, visit.spec, visit.index));
+  return scope;
+}
+function addLink(scope, spec, id) {
+  scope.path.push(spec.label, id);
+  const link = `${spec.label} ${id}`;
+  scope.location = scope.location === "" ? link : `${scope.location} / ${link}`;
 }
 function nameForEnv(entity, spec, index) {
   if (!spec.secretIdentity) {
-    const parts = spec.identity.map((field) => entity[field]).map((v) => typeof v === "string" ? v : isObject(v) && typeof v.name === "string" ? v.name : "").filter((v) => v !== "");
     if (spec.label === "certificate") {
       const sni = Array.isArray(entity.snis) ? entity.snis.find(isObject) : void 0;
       if (sni && typeof sni.name === "string") return sni.name;
       if (typeof entity.cert === "string")
         return createHash2("sha256").update(entity.cert).digest("hex").slice(0, 8);
-    } else if (parts.length > 0) {
-      return parts.join("_");
+    } else {
+      const identity = identityForEnv(entity, spec);
+      if (identity !== "") return identity;
     }
   }
   if (typeof entity.id === "string" && entity.id !== "") return entity.id.slice(0, 8);
   return String((index ?? 0) + 1);
+}
+function identityForEnv(entity, spec) {
+  let identity = "";
+  for (const field of spec.identity) {
+    const v = entity[field];
+    const part = typeof v === "string" ? v : isObject(v) && typeof v.name === "string" ? v.name : "";
+    if (part === "") continue;
+    if (!spec.compositeIdentity) return part;
+    identity = identity === "" ? part : `${identity}_${part}`;
+  }
+  return identity;
 }
 var EnvNamer = class {
   constructor(workspace) {
@@ -29456,11 +29543,11 @@ var EnvNamer = class {
   issued = /* @__PURE__ */ new Map();
   name(parts) {
     const path5 = [this.workspace, ...parts].join("\0");
-    const seen = this.issued.get(path5) ?? 0;
+    const base = `DECK_${sanitize(path5)}`;
+    const owner = this.byName.get(base);
+    const seen = owner === void 0 ? 0 : this.issued.get(path5) ?? 0;
     this.issued.set(path5, seen + 1);
     const raw = seen === 0 ? path5 : `${path5}\0${seen}`;
-    const base = `DECK_${[this.workspace, ...parts].map(sanitize).filter(Boolean).join("_")}`;
-    const owner = this.byName.get(base);
     if (owner === void 0 || owner === raw) {
       this.byName.set(base, raw);
       return base;
@@ -29470,73 +29557,160 @@ var EnvNamer = class {
     return unique;
   }
 };
-function sanitize(part) {
-  return part.toUpperCase().replace(/[^A-Z0-9]+/g, "_").replace(/^_+|_+$/g, "");
+function sanitize(text) {
+  const words = text.toUpperCase().replace(/[^A-Z0-9]+/g, "_");
+  const start = words.startsWith("_") ? 1 : 0;
+  const end = words.length > start && words.endsWith("_") ? words.length - 1 : words.length;
+  return start === 0 && end === words.length ? words : words.slice(start, end);
 }
 
 // actions/engine/state/yaml.ts
 function toYaml(doc) {
-  const out = [];
-  writeMap(doc, 0, out);
-  return out.join("");
+  const writer = new YamlWriter();
+  const keys = Object.keys(doc);
+  if (keys.length > 0) writer.map(doc, keys, 0, "");
+  return writer.text();
 }
-function writeMap(obj, indent, out) {
-  const pad = " ".repeat(indent);
-  for (const key of Object.keys(obj).sort()) {
-    const value = obj[key];
-    if (value === void 0) continue;
-    out.push(pad, scalarKey(key), ":");
-    writeValue(value, indent, out);
+var CHUNK_SIZE = 16384;
+var YamlWriter = class {
+  /** The text written since the last chunk was set aside. */
+  out = "";
+  chunks = [];
+  layouts = new Layouts();
+  text() {
+    this.chunks.push(this.out);
+    this.out = "";
+    return this.chunks.join("");
   }
-}
-function writeValue(value, indent, out) {
-  if (value instanceof EnvRef) {
-    out.push(" ", value.header(), "\n", " ".repeat(indent + 2), value.template(indent + 2), "\n");
-  } else if (Array.isArray(value)) {
-    if (value.length === 0) out.push(" []\n");
-    else {
-      out.push("\n");
-      writeSeq(value, indent, out);
+  /** Writes a map with at least one key. */
+  map(obj, keys, indent, first) {
+    const layout = this.layouts.of(keys);
+    const { sorted, texts } = layout;
+    const lines = keyLines(layout, indent);
+    let dashed = first !== indentation(indent);
+    for (let i = 0; i < sorted.length; i++) {
+      const value = obj[sorted[i]];
+      if (value === void 0) continue;
+      this.out += dashed ? first + texts[i] : lines[i];
+      dashed = false;
+      this.value(value, indent);
+      if (this.out.length > CHUNK_SIZE) this.flush();
     }
-  } else if (typeof value === "object" && value !== null) {
-    if (Object.keys(value).length === 0) out.push(" {}\n");
-    else {
-      out.push("\n");
-      writeMap(value, indent + 2, out);
-    }
-  } else if (typeof value === "string" && isBlockLiteral(value)) {
-    writeBlockLiteral(value, indent + 2, out);
-  } else {
-    out.push(" ", scalar(value), "\n");
   }
-}
-function writeSeq(list, indent, out) {
-  const pad = " ".repeat(indent);
-  for (const item of list) {
-    if (typeof item === "object" && item !== null && !(item instanceof EnvRef)) {
-      const keys = Array.isArray(item) ? item : Object.keys(item);
-      if (keys.length > 0) {
-        const nested = [];
-        if (Array.isArray(item)) writeSeq(item, indent + 2, nested);
-        else writeMap(item, indent + 2, nested);
-        nested[0] = `${pad}- ${nested[0].slice(indent + 2)}`;
-        out.push(...nested);
-        continue;
+  /**
+   * Sets the current text aside as a chunk. Reading a character makes V8 flatten the rope into one
+   * string, so its many small pieces die young instead of being kept, and copied by every garbage
+   * collection, until the whole file is done: on large dumps that makes the writer much faster.
+   */
+  flush() {
+    this.out.charCodeAt(0);
+    this.chunks.push(this.out);
+    this.out = "";
+  }
+  /** Writes the value of a key or a sequence item whose indicator (`key:` or `-`) is already out. */
+  value(value, indent) {
+    if (typeof value === "string") this.string(value, indent);
+    else if (typeof value !== "object" || value === null) this.out += " " + otherScalar(value) + "\n";
+    else if (Array.isArray(value)) {
+      if (value.length === 0) this.out += " []\n";
+      else {
+        this.out += "\n";
+        this.seq(value, indent, indentation(indent));
+      }
+    } else if (value instanceof EnvRef) {
+      const pad = indentation(indent + 2);
+      this.out += " " + value.header() + "\n" + pad + value.template(indent + 2) + "\n";
+    } else {
+      const keys = Object.keys(value);
+      if (keys.length === 0) this.out += " {}\n";
+      else {
+        this.out += "\n";
+        this.map(value, keys, indent + 2, indentation(indent + 2));
       }
     }
-    out.push(pad, "-");
-    writeValue(item, indent, out);
   }
+  seq(list, indent, first) {
+    const pad = indentation(indent);
+    let prefix = first;
+    for (const item of list) {
+      if (typeof item === "object" && item !== null && !(item instanceof EnvRef)) {
+        const dash = prefix === pad ? dashIndentation(indent) : prefix + "- ";
+        if (Array.isArray(item)) {
+          if (item.length > 0) {
+            this.seq(item, indent + 2, dash);
+            prefix = pad;
+            continue;
+          }
+        } else {
+          const keys = Object.keys(item);
+          if (keys.length > 0) {
+            this.map(item, keys, indent + 2, dash);
+            prefix = pad;
+            continue;
+          }
+        }
+      }
+      this.out += prefix + "-";
+      prefix = pad;
+      this.value(item, indent);
+    }
+  }
+  string(value, indent) {
+    if (plainSafe(value)) this.out += " " + value + "\n";
+    else if (isBlockLiteral(value)) this.blockLiteral(value, indent + 2);
+    else this.out += " " + quote(value) + "\n";
+  }
+  blockLiteral(value, indent) {
+    let end = value.length;
+    while (end > 0 && value[end - 1] === "\n") end--;
+    const trailing = value.length - end;
+    this.out += trailing === 0 ? " |-\n" : trailing === 1 ? " |\n" : " |+\n";
+    const pad = indentation(indent);
+    for (const line of value.slice(0, end).split("\n")) this.out += line === "" ? "\n" : pad + line + "\n";
+    for (let i = 1; i < trailing; i++) this.out += "\n";
+  }
+};
+var MAX_CACHED_INDENT = 64;
+var indentations = [];
+var dashIndentations = [];
+function indentation(width) {
+  if (width > MAX_CACHED_INDENT) return " ".repeat(width);
+  return indentations[width] ??= " ".repeat(width);
 }
-function writeBlockLiteral(value, indent, out) {
-  let end = value.length;
-  while (end > 0 && value[end - 1] === "\n") end--;
-  const trailing = value.length - end;
-  out.push(trailing === 0 ? " |-\n" : trailing === 1 ? " |\n" : " |+\n");
-  const pad = " ".repeat(indent);
-  for (const line of value.slice(0, end).split("\n")) out.push(line === "" ? "\n" : `${pad}${line}
-`);
-  for (let i = 1; i < trailing; i++) out.push("\n");
+function dashIndentation(width) {
+  if (width > MAX_CACHED_INDENT) return " ".repeat(width) + "- ";
+  return dashIndentations[width] ??= " ".repeat(width) + "- ";
+}
+function keyLines(layout, indent) {
+  const pad = indentation(indent);
+  if (indent > MAX_CACHED_INDENT) return layout.texts.map((text) => pad + text);
+  return layout.lines[indent] ??= layout.texts.map((text) => pad + text);
+}
+var MAX_LAYOUTS_PER_KEY = 32;
+var Layouts = class {
+  byFirstKey = /* @__PURE__ */ new Map();
+  of(keys) {
+    const candidates = this.byFirstKey.get(keys[0]);
+    if (candidates === void 0) {
+      const layout2 = newLayout(keys);
+      this.byFirstKey.set(keys[0], [layout2]);
+      return layout2;
+    }
+    for (const layout2 of candidates) if (sameKeys(layout2.keys, keys)) return layout2;
+    const layout = newLayout(keys);
+    if (candidates.length < MAX_LAYOUTS_PER_KEY) candidates.push(layout);
+    return layout;
+  }
+};
+function sameKeys(a, b) {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+function newLayout(keys) {
+  const sorted = [...keys].sort();
+  const texts = sorted.map((key) => (plainSafe(key) ? key : quote(key)) + ":");
+  return { keys, sorted, texts, lines: [] };
 }
 var PRINTABLE_LINES = /^[\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]*$/;
 var NEEDS_ESCAPE = /[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]/g;
@@ -29546,9 +29720,22 @@ function isBlockLiteral(value) {
   return value.split("\n").every((line) => !/^[ \t]/.test(line));
 }
 var RESERVED = /* @__PURE__ */ new Set(["y", "n", "yes", "no", "true", "false", "on", "off", "null"]);
-var PLAIN = /^[A-Za-z_/][A-Za-z0-9_./@+:-]*$/;
+var PLAIN_FIRST = 1;
+var PLAIN_REST = 2;
+var PLAIN_CHARS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  if (/[A-Za-z_/]/.test(ch)) PLAIN_CHARS[c] |= PLAIN_FIRST;
+  if (/[A-Za-z0-9_./@+:-]/.test(ch)) PLAIN_CHARS[c] |= PLAIN_REST;
+}
+function isPlainChar(code, where) {
+  return code < 128 && (PLAIN_CHARS[code] & where) !== 0;
+}
 function plainSafe(value) {
-  return PLAIN.test(value) && !value.endsWith(":") && !RESERVED.has(value.toLowerCase());
+  const length = value.length;
+  if (length === 0 || !isPlainChar(value.charCodeAt(0), PLAIN_FIRST)) return false;
+  for (let i = 1; i < length; i++) if (!isPlainChar(value.charCodeAt(i), PLAIN_REST)) return false;
+  return value.charCodeAt(length - 1) !== 58 && !(length <= 5 && RESERVED.has(value.toLowerCase()));
 }
 function quote(value) {
   return JSON.stringify(value).replace(
@@ -29556,14 +29743,9 @@ function quote(value) {
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`
   );
 }
-function scalarKey(key) {
-  return plainSafe(key) ? key : quote(key);
-}
-function scalar(value) {
+function otherScalar(value) {
   if (value === null) return "null";
   switch (typeof value) {
-    case "string":
-      return plainSafe(value) ? value : quote(value);
     case "number":
       if (!Number.isFinite(value)) throw new TypeError(`cannot write ${value} as YAML`);
       return String(value);
@@ -30139,14 +30321,14 @@ async function dumpJob(source, ctx) {
     `Digest ${result.digest}; ${result.secretsRedacted} secret value(s) replaced by environment references.`
   );
   const kinds = [...new Set(result.workspaces.flatMap((w) => Object.keys(w.counts)))].sort();
+  const total = (counts) => Object.values(counts).reduce((a, b) => a + b, 0);
   report.tables.push({
     caption: "Entities per workspace",
-    header: ["workspace", ...kinds, "total"],
-    rows: result.workspaces.map((w) => [
-      w.workspace,
-      ...kinds.map((k) => String(w.counts[k] ?? 0)),
-      String(Object.values(w.counts).reduce((a, b) => a + b, 0))
-    ])
+    header: ["kind", ...result.workspaces.map((w) => w.workspace)],
+    rows: [
+      ...kinds.map((kind) => [kind, ...result.workspaces.map((w) => String(w.counts[kind] ?? 0))]),
+      ["total", ...result.workspaces.map((w) => String(total(w.counts)))]
+    ]
   });
   if (result.requiredEnv.length > 0) {
     report.lines.push(
@@ -32613,9 +32795,11 @@ async function runAction(command, job) {
     setFailed(isDeckhandError(err) ? [err.message, ...err.details].join("\n") : errorMessage(err));
   }
 }
+var masked = /* @__PURE__ */ new Set();
 function maskSecret(value) {
   const trimmed = value.trim();
-  if (trimmed.length < 3) return;
+  if (trimmed.length < 3 || masked.has(trimmed)) return;
+  masked.add(trimmed);
   setSecret(trimmed);
   const colon = trimmed.indexOf(":");
   if (colon > 0 && trimmed.slice(colon + 1).trim().length >= 3)

@@ -27052,7 +27052,7 @@ var require_receiver = __commonJS({
             const buffer = this.consume(2);
             const fin = (buffer[0] & 128) !== 0;
             const opcode = buffer[0] & 15;
-            const masked = (buffer[1] & 128) === 128;
+            const masked2 = (buffer[1] & 128) === 128;
             const fragmented = !fin && opcode !== opcodes.CONTINUATION;
             const payloadLength = buffer[1] & 127;
             const rsv1 = buffer[0] & 64;
@@ -27062,7 +27062,7 @@ var require_receiver = __commonJS({
               failWebsocketConnection(this.ws, "Invalid opcode received");
               return callback();
             }
-            if (masked) {
+            if (masked2) {
               failWebsocketConnection(this.ws, "Frame cannot be masked");
               return callback();
             }
@@ -27110,7 +27110,7 @@ var require_receiver = __commonJS({
               this.#info.compressed = rsv1 !== 0;
             }
             this.#info.opcode = opcode;
-            this.#info.masked = masked;
+            this.#info.masked = masked2;
             this.#info.fin = fin;
             this.#info.fragmented = fragmented;
           } else if (this.#state === parserStates.PAYLOADLENGTH_16) {
@@ -28875,7 +28875,8 @@ function errorMessage(err) {
 // actions/engine/state/entities.ts
 var plugin = {
   label: "plugin",
-  identity: ["instance_name", "name", "service", "route", "consumer", "consumer_group"]
+  identity: ["instance_name", "name", "service", "route", "consumer", "consumer_group"],
+  compositeIdentity: true
 };
 var filterChain = { label: "filter_chain", identity: ["name"] };
 var route = {
@@ -28888,7 +28889,7 @@ var credentials = {
   basicauth_credentials: { label: "basicauth", identity: ["username"] },
   hmacauth_credentials: { label: "hmacauth", identity: ["username"] },
   jwt_secrets: { label: "jwt", identity: ["key"] },
-  oauth2_credentials: { label: "oauth2", identity: ["name", "client_id"] },
+  oauth2_credentials: { label: "oauth2", identity: ["client_id"] },
   acls: { label: "acl", identity: ["group"] },
   mtls_auth_credentials: { label: "mtls", identity: ["subject_name"] }
 };
@@ -28931,8 +28932,8 @@ var COLLECTIONS = {
     nested: { keys: { label: "key", identity: ["name", "kid"] } }
   },
   rbac_roles: { label: "rbac_role", identity: ["name"] },
-  custom_entities: { label: "custom_entity", identity: ["type", "name"] },
-  degraphql_routes: { label: "degraphql_route", identity: ["uri", "query"] },
+  custom_entities: { label: "custom_entity", identity: ["type", "name"], compositeIdentity: true },
+  degraphql_routes: { label: "degraphql_route", identity: ["uri", "query"], compositeIdentity: true },
   licenses: { label: "license", identity: [] }
 };
 function isObject(value) {
@@ -29501,7 +29502,9 @@ import { mkdir, mkdtemp, open, rename, rm as rm2 } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join as join3 } from "node:path";
 async function privateTempDir(prefix = "deckhand-") {
-  const path5 = await mkdtemp(join3(process.env.RUNNER_TEMP || tmpdir(), prefix));
+  const base = process.env.RUNNER_TEMP || tmpdir();
+  await mkdir(base, { recursive: true });
+  const path5 = await mkdtemp(join3(base, prefix));
   return { path: path5, cleanup: () => rm2(path5, { recursive: true, force: true }) };
 }
 
@@ -29578,11 +29581,16 @@ var DeckRunner = class {
   /** deck prints `Error: …` on stderr and exits 1; keep its words, they name the cause. */
   failure(command, result, secrets) {
     const lines = scrub(result.stderr, secrets).split("\n").map((l) => l.trimEnd()).filter((l) => l !== "" && !l.startsWith("Info:"));
-    const main = lines.find((l) => l.startsWith("Error:")) ?? lines[0] ?? "no error output";
-    const name = commandName(command);
+    const start = Math.max(
+      0,
+      lines.findIndex((l) => l.startsWith("Error:"))
+    );
+    let end = start + 1;
+    while (end < lines.length && /^\s/.test(lines[end])) end++;
+    const message = lines.slice(start, end).map((l) => l.trim()).join(" ").replace(/^Error:\s*/, "");
     return new DeckhandError(
-      `deck ${name} failed (exit ${result.exitCode}): ${main.replace(/^Error:\s*/, "")}`,
-      lines.filter((l) => l !== main)
+      `deck ${commandName(command)} failed (exit ${result.exitCode}): ${message || "no error output"}`,
+      [...lines.slice(0, start), ...lines.slice(end)]
     );
   }
 };
@@ -29673,7 +29681,7 @@ async function validateJob(source, ctx) {
   const online = inputs.boolean("online");
   const connection = online ? readConnection(inputs, ctx) : void 0;
   const parallelism = inputs.integer("parallelism");
-  const state = inputs.list("state");
+  const state = await expandState(inputs.list("state"));
   const deck = await openDeck(inputs, ctx, connection);
   const result = await validate({
     state,
@@ -32161,9 +32169,11 @@ async function runAction(command, job) {
     setFailed(isDeckhandError(err) ? [err.message, ...err.details].join("\n") : errorMessage(err));
   }
 }
+var masked = /* @__PURE__ */ new Set();
 function maskSecret(value) {
   const trimmed = value.trim();
-  if (trimmed.length < 3) return;
+  if (trimmed.length < 3 || masked.has(trimmed)) return;
+  masked.add(trimmed);
   setSecret(trimmed);
   const colon = trimmed.indexOf(":");
   if (colon > 0 && trimmed.slice(colon + 1).trim().length >= 3)

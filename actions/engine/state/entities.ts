@@ -16,11 +16,17 @@ export interface CollectionSpec {
   readonly nested?: Readonly<Record<string, CollectionSpec>>
   /** Whether the identity fields hold a secret (then names are derived from the id or position instead). */
   readonly secretIdentity?: boolean
+  /**
+   * Whether the identity fields identify the entity only together (a plugin: its name and its scope).
+   * Otherwise they are alternatives (a consumer: username, else custom_id) and the first present names it.
+   */
+  readonly compositeIdentity?: boolean
 }
 
 const plugin: CollectionSpec = {
   label: 'plugin',
   identity: ['instance_name', 'name', 'service', 'route', 'consumer', 'consumer_group'],
+  compositeIdentity: true,
 }
 const filterChain: CollectionSpec = { label: 'filter_chain', identity: ['name'] }
 const route: CollectionSpec = {
@@ -34,7 +40,7 @@ const credentials: Record<string, CollectionSpec> = {
   basicauth_credentials: { label: 'basicauth', identity: ['username'] },
   hmacauth_credentials: { label: 'hmacauth', identity: ['username'] },
   jwt_secrets: { label: 'jwt', identity: ['key'] },
-  oauth2_credentials: { label: 'oauth2', identity: ['name', 'client_id'] },
+  oauth2_credentials: { label: 'oauth2', identity: ['client_id'] },
   acls: { label: 'acl', identity: ['group'] },
   mtls_auth_credentials: { label: 'mtls', identity: ['subject_name'] },
 }
@@ -79,8 +85,8 @@ export const COLLECTIONS: Readonly<Record<string, CollectionSpec>> = {
     nested: { keys: { label: 'key', identity: ['name', 'kid'] } },
   },
   rbac_roles: { label: 'rbac_role', identity: ['name'] },
-  custom_entities: { label: 'custom_entity', identity: ['type', 'name'] },
-  degraphql_routes: { label: 'degraphql_route', identity: ['uri', 'query'] },
+  custom_entities: { label: 'custom_entity', identity: ['type', 'name'], compositeIdentity: true },
+  degraphql_routes: { label: 'degraphql_route', identity: ['uri', 'query'], compositeIdentity: true },
   licenses: { label: 'license', identity: [] },
 }
 

@@ -365,13 +365,18 @@ function nameForEnv(entity: JsonObject, spec: CollectionSpec, index: number | un
   return String((index ?? 0) + 1)
 }
 
-/** The identity fields that hold a name (directly or as a `{ name }` reference), joined by `_`. */
+/**
+ * The identity fields that hold a name (directly or as a `{ name }` reference): all of them joined by `_`
+ * for a composite identity, else the first one present.
+ */
 function identityForEnv(entity: JsonObject, spec: CollectionSpec): string {
   let identity = ''
   for (const field of spec.identity) {
     const v = entity[field]
     const part = typeof v === 'string' ? v : isObject(v) && typeof v.name === 'string' ? v.name : ''
-    if (part !== '') identity = identity === '' ? part : `${identity}_${part}`
+    if (part === '') continue
+    if (!spec.compositeIdentity) return part
+    identity = identity === '' ? part : `${identity}_${part}`
   }
   return identity
 }
