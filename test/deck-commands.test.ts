@@ -1,0 +1,80 @@
+import { describe, expect, test } from '@jest/globals'
+
+import { dumpArgs, globalArgs, validateArgs } from '../actions/engine/deck/commands.js'
+import { deckFeatures } from '../actions/engine/deck/version.js'
+import { checkDeckArgv } from './deck-double/flags.mjs'
+
+// Releases around every feature boundary deckhand cares about (legacy tree, gateway tree, token flag).
+const VERSIONS = ['1.20.0', '1.27.0', '1.28.0', '1.28.1', '1.40.0', '1.50.0', '1.63.0', '1.64.0', '1.65.1']
+
+const GLOBALS = [
+  {},
+  { kongAddr: 'https://kong:8444', tlsSkipVerify: true, timeoutSeconds: 30 },
+  {
+    kongAddr: 'http://127.0.0.1:8001',
+    caCertFile: '/tmp/ca.pem',
+    tlsServerName: 'kong.internal',
+    configFile: '/tmp/deck.yaml',
+  },
+]
+
+/** Every combination of the options each builder takes. */
+function* dumpCases() {
+  for (const allWorkspaces of [false, true])
+    for (const workspace of [undefined, 'team-a'])
+      for (const selectTags of [[], ['a', 'b']])
+        for (const skipConsumers of [false, true])
+          for (const withId of [false, true]) {
+            if (allWorkspaces && workspace) continue // refused by deckhand before deck runs
+            yield {
+              allWorkspaces,
+              workspace,
+              selectTags,
+              skipConsumers,
+              withId,
+              outputFile: allWorkspaces ? undefined : '/tmp/out.json',
+            }
+          }
+}
+
+function* validateCases() {
+  for (const online of [false, true])
+    for (const workspace of [undefined, 'team-a'])
+      for (const parallelism of [undefined, 4])
+        for (const files of [['a.yaml'], ['a.yaml', 'dir']]) yield { online, workspace, parallelism, files }
+}
+
+describe('every argv deckhand builds is one real deck accepts', () => {
+  test.each(VERSIONS)('deck %s: dump', (version) => {
+    const features = deckFeatures(version)
+    for (const cmd of dumpCases())
+      for (const g of GLOBALS) {
+        const argv = [...dumpArgs(features, cmd), ...globalArgs(g)]
+        expect({ argv, error: checkDeckArgv(argv, version) }).toEqual({ argv, error: null })
+      }
+  })
+
+  test.each(VERSIONS)('deck %s: validate', (version) => {
+    const features = deckFeatures(version)
+    for (const cmd of validateCases())
+      for (const g of GLOBALS) {
+        const argv = [...validateArgs(features, cmd), ...globalArgs(g)]
+        expect({ argv, error: checkDeckArgv(argv, version) }).toEqual({ argv, error: null })
+      }
+  })
+
+  test('the flag check is not a rubber stamp', () => {
+    expect(checkDeckArgv(['gateway', 'dump', '--no-such-flag'], '1.65.1')).toMatch(
+      /unknown flag: --no-such-flag/,
+    )
+    expect(checkDeckArgv(['gateway', 'dump', '--kong-admin-token', 'x'], '1.63.0')).toMatch(/unknown flag/)
+    expect(checkDeckArgv(['gateway', 'sync', '--non-zero-exit-code'], '1.65.1')).toMatch(/unknown flag/)
+    expect(checkDeckArgv(['gateway', 'dump', '--all-workspaces', '--output-file', 'x'], '1.65.1')).toMatch(
+      /all-workspaces/,
+    )
+  })
+
+  test('deck older than deckhand supports is refused with the way out', () => {
+    expect(() => deckFeatures('1.19.0')).toThrow(/too old.*1\.20\.0 or newer.*deck-version/)
+  })
+})
