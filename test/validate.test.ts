@@ -119,6 +119,16 @@ describe('validate action (bundled)', () => {
     expect(errorAnnotations(run.stdout)[0]!.message).toMatch(/deck file validate failed \(exit 1\).*port/)
   })
 
+  test('annotation paths are relative to GITHUB_WORKSPACE, where GitHub looks for them', async () => {
+    await file('kong/nofmt.yaml', 'services: []\n')
+    const run = await runBundledAction(
+      'validate',
+      { state: join(w.dir, 'kong') },
+      { env: { ...doubleEnv({ log: w.log }), GITHUB_WORKSPACE: w.dir } },
+    )
+    expect(errorAnnotations(run.stdout)[0]!.props).toContain('file=kong/nofmt.yaml,line=1')
+  })
+
   test('more than ten problems: ten annotations, a notice with the rest, all of them in the summary', async () => {
     const services = Array.from({ length: 13 }, () => '- name: same\n  host: h\n').join('')
     const state = await file('many.yaml', `_format_version: "3.0"\nservices:\n${services}`)

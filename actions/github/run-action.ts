@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import { isAbsolute, relative, sep } from 'node:path'
 
 import { errorMessage, isDeckhandError } from '../engine/errors.js'
 import type { JobContext, JobResult } from '../engine/jobs/context.js'
@@ -40,7 +41,7 @@ export async function runAction(command: string, job: Job): Promise<void> {
     for (const [name, value] of Object.entries(result.outputs)) core.setOutput(name, value)
     const { emit, held } = selectAnnotations(result.report.annotations)
     for (const a of emit) {
-      const props = { title: a.title, file: a.file, startLine: a.line, startColumn: a.column }
+      const props = { title: a.title, file: workspacePath(a.file), startLine: a.line, startColumn: a.column }
       if (a.level === 'error') core.error(a.message, props)
       else if (a.level === 'warning') core.warning(a.message, props)
       else core.notice(a.message, props)
@@ -56,6 +57,14 @@ export async function runAction(command: string, job: Job): Promise<void> {
     if (!isDeckhandError(err)) core.debug((err as Error)?.stack ?? String(err))
     core.setFailed(isDeckhandError(err) ? [err.message, ...err.details].join('\n') : errorMessage(err))
   }
+}
+
+/** GitHub places annotations by paths relative to the checkout; the engine may report absolute ones. */
+function workspacePath(file: string | undefined): string | undefined {
+  const root = process.env.GITHUB_WORKSPACE
+  if (!file || !root || !isAbsolute(file)) return file
+  const rel = relative(root, file)
+  return rel.startsWith('..') || isAbsolute(rel) ? file : rel.split(sep).join('/')
 }
 
 const masked = new Set<string>()
