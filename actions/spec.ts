@@ -4,6 +4,8 @@
  * Input names are the action input names and the CLI option names alike.
  */
 
+import { DEFAULT_DECK_VERSION } from './engine/deck/version.js'
+
 export type InputType = 'string' | 'boolean' | 'integer' | 'list'
 
 export interface InputSpec {
@@ -24,12 +26,10 @@ export interface CommandSpec {
   outputs: Record<string, string>
 }
 
-export const DEFAULT_DECK_VERSION_INPUT = '1.65.1'
-
 const deckInputs: Record<string, InputSpec> = {
   'deck-version': {
     type: 'string',
-    description: `deck release to use when deck is not on PATH (or to insist on one): a version like ${DEFAULT_DECK_VERSION_INPUT}, or latest. Downloads are verified against the release's checksums.`,
+    description: `deck release to use when deck is not on PATH (or to insist on one): a version like ${DEFAULT_DECK_VERSION}, or latest. Downloads are verified against the release's checksums.`,
   },
   'deck-path': { type: 'string', description: 'Path to a deck binary to use as it is (no download).' },
 }

@@ -8,10 +8,3 @@ export interface Logger {
   warn(message: string): void
   debug(message: string): void
 }
-
-/** Logger that drops everything; for library callers and tests that do not care. */
-export const silentLogger: Logger = {
-  info: () => undefined,
-  warn: () => undefined,
-  debug: () => undefined,
-}

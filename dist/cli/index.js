@@ -13729,11 +13729,10 @@ function processContent(content, options) {
 }
 
 // actions/spec.ts
-var DEFAULT_DECK_VERSION_INPUT = "1.65.1";
 var deckInputs = {
   "deck-version": {
     type: "string",
-    description: `deck release to use when deck is not on PATH (or to insist on one): a version like ${DEFAULT_DECK_VERSION_INPUT}, or latest. Downloads are verified against the release's checksums.`
+    description: `deck release to use when deck is not on PATH (or to insist on one): a version like ${DEFAULT_DECK_VERSION}, or latest. Downloads are verified against the release's checksums.`
   },
   "deck-path": { type: "string", description: "Path to a deck binary to use as it is (no download)." }
 };
@@ -14215,8 +14214,7 @@ function readConnection(inputs, ctx) {
     tlsServerName: inputs.string("tls-server-name"),
     timeoutSeconds: inputs.integer("timeout")
   };
-  if (connection.adminToken) ctx.secret(connection.adminToken);
-  for (const header of connection.headers ?? []) ctx.secret(header.slice(header.indexOf(":") + 1));
+  for (const secret of connectionSecrets(connection)) ctx.secret(secret);
   return connection;
 }
 async function openDeck(inputs, ctx, connection) {

@@ -30686,12 +30686,39 @@ function errorMessage(err) {
   return err instanceof Error ? err.message : String(err);
 }
 
+// actions/engine/deck/version.ts
+var import_semver = __toESM(require_semver2(), 1);
+var DEFAULT_DECK_VERSION = "1.65.1";
+var MIN_DECK_VERSION = "1.20.0";
+function parseDeckVersion(output) {
+  const match = /\bv?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)\b/.exec(output);
+  const version = match?.[1];
+  if (!version || !import_semver.default.valid(version)) {
+    throw new DeckhandError(
+      `Could not read a version from 'deck version' output: ${JSON.stringify(output.trim())}`
+    );
+  }
+  return version;
+}
+function deckFeatures(version) {
+  const v = import_semver.default.coerce(version)?.version ?? version;
+  if (import_semver.default.lt(v, MIN_DECK_VERSION)) {
+    throw new DeckhandError(
+      `deck ${version} is too old: deckhand needs deck ${MIN_DECK_VERSION} or newer. Set deck-version to a newer release (default ${DEFAULT_DECK_VERSION}) or put a newer deck on PATH.`
+    );
+  }
+  return {
+    version,
+    gatewayCommands: import_semver.default.gte(v, "1.28.0"),
+    adminTokenEnv: import_semver.default.gte(v, "1.64.0")
+  };
+}
+
 // actions/spec.ts
-var DEFAULT_DECK_VERSION_INPUT = "1.65.1";
 var deckInputs = {
   "deck-version": {
     type: "string",
-    description: `deck release to use when deck is not on PATH (or to insist on one): a version like ${DEFAULT_DECK_VERSION_INPUT}, or latest. Downloads are verified against the release's checksums.`
+    description: `deck release to use when deck is not on PATH (or to insist on one): a version like ${DEFAULT_DECK_VERSION}, or latest. Downloads are verified against the release's checksums.`
   },
   "deck-path": { type: "string", description: "Path to a deck binary to use as it is (no download)." }
 };
@@ -30859,12 +30886,12 @@ import * as crypto2 from "crypto";
 import * as fs3 from "fs";
 
 // node_modules/@actions/tool-cache/lib/manifest.js
-var semver = __toESM(require_semver2(), 1);
+var semver2 = __toESM(require_semver2(), 1);
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
 import * as os6 from "os";
 import * as path4 from "path";
-var semver2 = __toESM(require_semver2(), 1);
+var semver3 = __toESM(require_semver2(), 1);
 import * as stream from "stream";
 import * as util from "util";
 import { ok as ok2 } from "assert";
@@ -31086,7 +31113,7 @@ function extractTar(file_1, dest_1) {
 }
 function cacheDir(sourceDir, tool, version, arch3) {
   return __awaiter8(this, void 0, void 0, function* () {
-    version = semver2.clean(version) || version;
+    version = semver3.clean(version) || version;
     arch3 = arch3 || os6.arch();
     debug(`Caching tool ${tool} ${version} ${arch3}`);
     debug(`source dir: ${sourceDir}`);
@@ -31117,7 +31144,7 @@ function find(toolName, versionSpec, arch3) {
   }
   let toolPath = "";
   if (versionSpec) {
-    versionSpec = semver2.clean(versionSpec) || "";
+    versionSpec = semver3.clean(versionSpec) || "";
     const cachePath = path4.join(_getCacheDirectory(), toolName, versionSpec, arch3);
     debug(`checking cache: ${cachePath}`);
     if (fs3.existsSync(cachePath) && fs3.existsSync(`${cachePath}.complete`)) {
@@ -31157,7 +31184,7 @@ function _createExtractFolder(dest) {
 }
 function _createToolPath(tool, version, arch3) {
   return __awaiter8(this, void 0, void 0, function* () {
-    const folderPath = path4.join(_getCacheDirectory(), tool, semver2.clean(version) || version, arch3 || "");
+    const folderPath = path4.join(_getCacheDirectory(), tool, semver3.clean(version) || version, arch3 || "");
     debug(`destination ${folderPath}`);
     const markerPath = `${folderPath}.complete`;
     yield rmRF(folderPath);
@@ -31167,15 +31194,15 @@ function _createToolPath(tool, version, arch3) {
   });
 }
 function _completeToolPath(tool, version, arch3) {
-  const folderPath = path4.join(_getCacheDirectory(), tool, semver2.clean(version) || version, arch3 || "");
+  const folderPath = path4.join(_getCacheDirectory(), tool, semver3.clean(version) || version, arch3 || "");
   const markerPath = `${folderPath}.complete`;
   fs3.writeFileSync(markerPath, "");
   debug("finished caching tool");
 }
 function isExplicitVersion(versionSpec) {
-  const c = semver2.clean(versionSpec) || "";
+  const c = semver3.clean(versionSpec) || "";
   debug(`isExplicit: ${c}`);
-  const valid2 = semver2.valid(c) != null;
+  const valid2 = semver3.valid(c) != null;
   debug(`explicit? ${valid2}`);
   return valid2;
 }
@@ -31183,14 +31210,14 @@ function evaluateVersions(versions, versionSpec) {
   let version = "";
   debug(`evaluating ${versions.length} versions`);
   versions = versions.sort((a, b) => {
-    if (semver2.gt(a, b)) {
+    if (semver3.gt(a, b)) {
       return 1;
     }
     return -1;
   });
   for (let i = versions.length - 1; i >= 0; i--) {
     const potential = versions[i];
-    const satisfied = semver2.satisfies(potential, versionSpec);
+    const satisfied = semver3.satisfies(potential, versionSpec);
     if (satisfied) {
       version = potential;
       break;
@@ -31259,34 +31286,6 @@ function run(program, args, options = {}) {
       });
     });
   });
-}
-
-// actions/engine/deck/version.ts
-var import_semver = __toESM(require_semver2(), 1);
-var DEFAULT_DECK_VERSION = "1.65.1";
-var MIN_DECK_VERSION = "1.20.0";
-function parseDeckVersion(output) {
-  const match = /\bv?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)\b/.exec(output);
-  const version = match?.[1];
-  if (!version || !import_semver.default.valid(version)) {
-    throw new DeckhandError(
-      `Could not read a version from 'deck version' output: ${JSON.stringify(output.trim())}`
-    );
-  }
-  return version;
-}
-function deckFeatures(version) {
-  const v = import_semver.default.coerce(version)?.version ?? version;
-  if (import_semver.default.lt(v, MIN_DECK_VERSION)) {
-    throw new DeckhandError(
-      `deck ${version} is too old: deckhand needs deck ${MIN_DECK_VERSION} or newer. Set deck-version to a newer release (default ${DEFAULT_DECK_VERSION}) or put a newer deck on PATH.`
-    );
-  }
-  return {
-    version,
-    gatewayCommands: import_semver.default.gte(v, "1.28.0"),
-    adminTokenEnv: import_semver.default.gte(v, "1.64.0")
-  };
 }
 
 // actions/engine/deck/install.ts
@@ -32714,8 +32713,7 @@ function readConnection(inputs, ctx) {
     tlsServerName: inputs.string("tls-server-name"),
     timeoutSeconds: inputs.integer("timeout")
   };
-  if (connection.adminToken) ctx.secret(connection.adminToken);
-  for (const header of connection.headers ?? []) ctx.secret(header.slice(header.indexOf(":") + 1));
+  for (const secret of connectionSecrets(connection)) ctx.secret(secret);
   return connection;
 }
 async function openDeck(inputs, ctx, connection) {

@@ -51,26 +51,7 @@ const refOf = (value) =>
 /** Flattens one workspace of a fixture into Kong's collections with foreign keys (_service, ...). */
 export function flattenWorkspace(content) {
   const c = content ?? {}
-  const raw = {
-    services: [],
-    routes: [],
-    plugins: [],
-    consumers: [],
-    consumerGroups: [],
-    members: [],
-    credentials: Object.fromEntries(CREDENTIAL_KINDS.map(([kind]) => [kind, []])),
-    upstreams: [],
-    targets: [],
-    certificates: [],
-    snis: [],
-    caCertificates: [],
-    vaults: [],
-    partials: [],
-    keys: [],
-    keySets: [],
-    customEntities: [],
-    rbacRoles: [],
-  }
+  const raw = emptyState()
   const pluginOf = (p, scope, i) =>
     raw.plugins.push({ ...ensureId(own(p), 'plugin', `${JSON.stringify(scope)}${p.name}${i}`), ...scope })
   const routeOf = (r, serviceId, i) => {

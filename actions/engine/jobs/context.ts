@@ -1,4 +1,4 @@
-import { type Connection, parseHeaders, parseKongAddr } from '../deck/connection.js'
+import { type Connection, connectionSecrets, parseHeaders, parseKongAddr } from '../deck/connection.js'
 import { type ToolStore, locateDeck } from '../deck/install.js'
 import { DeckRunner } from '../deck/runner.js'
 import { deckFeatures } from '../deck/version.js'
@@ -34,8 +34,7 @@ export function readConnection(inputs: Inputs, ctx: JobContext): Connection {
     tlsServerName: inputs.string('tls-server-name'),
     timeoutSeconds: inputs.integer('timeout'),
   }
-  if (connection.adminToken) ctx.secret(connection.adminToken)
-  for (const header of connection.headers ?? []) ctx.secret(header.slice(header.indexOf(':') + 1))
+  for (const secret of connectionSecrets(connection)) ctx.secret(secret)
   return connection
 }
 
