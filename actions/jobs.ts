@@ -1,10 +1,13 @@
 import { dumpJob } from './engine/jobs/dump.js'
 import type { JobContext, JobResult } from './engine/jobs/context.js'
 import type { InputSource } from './engine/jobs/inputs.js'
+import { diffJob, syncJob } from './engine/jobs/reconcile.js'
 import { validateJob } from './engine/jobs/validate.js'
 
 /** Every command's job, by name: what the root action and the CLI dispatch on. */
 export const JOBS: Record<string, (source: InputSource, ctx: JobContext) => Promise<JobResult>> = {
   dump: dumpJob,
   validate: validateJob,
+  diff: diffJob,
+  sync: syncJob,
 }

@@ -16,6 +16,8 @@ export interface InputSpec {
   default?: string
   /** Masked in logs and never echoed. */
   secret?: boolean
+  /** Only meaningful inside GitHub Actions (pull request comments): the CLI does not offer it. */
+  actionOnly?: boolean
 }
 
 export interface CommandSpec {
@@ -64,6 +66,68 @@ const connectionInputs: Record<string, InputSpec> = {
     description: 'Server name to verify the Admin API certificate against.',
   },
   timeout: { type: 'integer', default: '30', description: 'Seconds deck waits for each Admin API request.' },
+}
+
+const planInputs: Record<string, InputSpec> = {
+  state: {
+    type: 'list',
+    default: 'kong',
+    description:
+      'State files or directories, one per line. Files of one workspace are planned together; each workspace (and select-tags set) is its own deck run.',
+  },
+  'kong-addr': { ...connectionInputs['kong-addr']!, required: true },
+  'kong-admin-token': connectionInputs['kong-admin-token']!,
+  headers: connectionInputs.headers!,
+  workspace: {
+    type: 'string',
+    description: 'Workspace to plan against; overrides _workspace in every file.',
+  },
+  'select-tags': {
+    type: 'list',
+    description:
+      'Only entities carrying all of these tags (one per line); overrides _info.select_tags in the files.',
+  },
+  'skip-consumers': {
+    type: 'boolean',
+    default: 'false',
+    description: 'Leave consumers, consumer groups and their credentials out of the plan (and the sync).',
+  },
+  parallelism: {
+    type: 'integer',
+    description: 'Concurrent Admin API requests deck makes per workspace (deck default 10).',
+  },
+  'plan-file': {
+    type: 'string',
+    description:
+      "Where to write the plan as JSON (secrets masked). Default: a new file in the runner's temporary directory.",
+  },
+  'comment-on-pr': {
+    type: 'boolean',
+    actionOnly: true,
+    description:
+      'Post the plan on the pull request, one comment per workflow and workspace, updated in place. Default: true on pull_request events.',
+  },
+  'github-token': {
+    type: 'string',
+    secret: true,
+    actionOnly: true,
+    default: '${{ github.token }}',
+    description: 'Token for the pull request comment; needs pull-requests: write.',
+  },
+  ...deckInputs,
+  'tls-skip-verify': connectionInputs['tls-skip-verify']!,
+  'ca-cert': connectionInputs['ca-cert']!,
+  'tls-server-name': connectionInputs['tls-server-name']!,
+  timeout: connectionInputs.timeout!,
+}
+
+const planOutputs: Record<string, string> = {
+  creating: 'Entities the plan creates.',
+  updating: 'Entities the plan updates.',
+  deleting: 'Entities the plan deletes.',
+  total: 'All planned changes.',
+  'has-changes': 'true when the gateway differs from the state files.',
+  plan: 'Path of the plan as JSON: every change per workspace, secrets masked.',
 }
 
 export const COMMANDS: Record<string, CommandSpec> = {
@@ -155,6 +219,48 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
 }
 
+COMMANDS.diff = {
+  name: 'diff',
+  summary:
+    'Plan: what syncing the state files would change on Kong, per workspace, in the job summary and on the pull request.',
+  inputs: planInputs,
+  outputs: planOutputs,
+}
+
+COMMANDS.sync = {
+  name: 'sync',
+  summary:
+    'Apply the state files to Kong after planning: deletions over the limit are refused before anything is sent, failed entities fail the step.',
+  inputs: {
+    ...planInputs,
+    'max-deletes': {
+      type: 'integer',
+      default: '0',
+      description:
+        'Most entities the sync may delete, across all workspaces; a plan that deletes more is refused before anything is sent.',
+    },
+    'allow-deletes': {
+      type: 'boolean',
+      default: 'false',
+      description: 'Allow any number of deletions (they are still planned, counted and reported).',
+    },
+    'dry-run': {
+      type: 'boolean',
+      default: 'false',
+      description: 'Plan and check the guard rails, send nothing.',
+    },
+    'workspace-concurrency': {
+      type: 'integer',
+      default: '1',
+      description: 'How many workspaces sync at the same time (never two syncs of one workspace).',
+    },
+  },
+  outputs: {
+    ...planOutputs,
+    applied: 'true when changes were sent to the gateway and Kong accepted at least one.',
+  },
+}
+
 /** Inputs of the root action: `command` plus the union of all commands' inputs. */
 export function rootInputs(): Record<string, InputSpec> {
   const union: Record<string, InputSpec> = {
@@ -167,8 +273,10 @@ export function rootInputs(): Record<string, InputSpec> {
   for (const spec of Object.values(COMMANDS)) {
     for (const [name, input] of Object.entries(spec.inputs)) {
       const existing = union[name]
-      // Required-ness and defaults depend on the command; the code applies them.
-      if (!existing) union[name] = { ...input, required: false, default: undefined }
+      // Required-ness and defaults depend on the command; the code applies them. Expressions such as
+      // `${{ github.token }}` only the runner can evaluate: those stay.
+      const expression = input.default?.startsWith('${{') ? input.default : undefined
+      if (!existing) union[name] = { ...input, required: false, default: expression }
     }
   }
   return union

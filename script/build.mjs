@@ -14,6 +14,8 @@ export const ENTRIES = {
   main: 'actions/main.ts',
   dump: 'actions/dump/main.ts',
   validate: 'actions/validate/main.ts',
+  diff: 'actions/diff/main.ts',
+  sync: 'actions/sync/main.ts',
   cli: 'actions/cli/index.ts',
 }
 

@@ -48,7 +48,7 @@ function table(inputs, outputs) {
   const esc = (s) => String(s).replace(/\|/g, '\\|')
   const rows = Object.entries(inputs).map(
     ([key, i]) =>
-      `| \`${key}\` | ${i.required ? 'yes' : 'no'} | ${i.default !== undefined ? `\`${i.default}\`` : ''} | ${esc(i.description)}${i.secret ? ' (secret)' : ''} |`,
+      `| \`${key}\` | ${i.required ? 'yes' : 'no'} | ${i.default !== undefined ? `\`${i.default}\`` : ''} | ${esc(i.description)}${i.secret ? ' (secret)' : ''}${i.actionOnly ? ' (action only)' : ''} |`,
   )
   const outs = Object.entries(outputs).map(([key, d]) => `| \`${key}\` | ${esc(d)} |`)
   return [

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals'
 
-import { dumpArgs, globalArgs, validateArgs } from '../actions/engine/deck/commands.js'
+import { dumpArgs, globalArgs, reconcileArgs, validateArgs } from '../actions/engine/deck/commands.js'
 import { deckFeatures } from '../actions/engine/deck/version.js'
 import { checkDeckArgv } from './deck-double/flags.mjs'
 
@@ -44,6 +44,19 @@ function* validateCases() {
         for (const files of [['a.yaml'], ['a.yaml', 'dir']]) yield { online, workspace, parallelism, files }
 }
 
+function* reconcileCases() {
+  for (const mode of ['diff', 'sync'] as const)
+    for (const workspace of [undefined, 'team-a'])
+      for (const selectTags of [[], ['a', 'b']])
+        for (const skipConsumers of [false, true])
+          for (const parallelism of [undefined, 4])
+            for (const files of [['a.yaml'], ['a.yaml', 'dir']])
+              yield { mode, workspace, selectTags, skipConsumers, parallelism, files }
+}
+
+// --json-output came with deck 1.24.0: diff and sync need it.
+const JSON_VERSIONS = VERSIONS.filter((v) => v !== '1.20.0')
+
 describe('every argv deckhand builds is one real deck accepts', () => {
   test.each(VERSIONS)('deck %s: dump', (version) => {
     const features = deckFeatures(version)
@@ -61,6 +74,24 @@ describe('every argv deckhand builds is one real deck accepts', () => {
         const argv = [...validateArgs(features, cmd), ...globalArgs(g)]
         expect({ argv, error: checkDeckArgv(argv, version) }).toEqual({ argv, error: null })
       }
+  })
+
+  test.each(JSON_VERSIONS)('deck %s: diff and sync', (version) => {
+    const features = deckFeatures(version)
+    for (const cmd of reconcileCases())
+      for (const g of GLOBALS) {
+        const argv = [...reconcileArgs(features, cmd), ...globalArgs(g)]
+        expect(argv).toContain('--json-output')
+        expect(argv).not.toContain('--non-zero-exit-code')
+        expect(argv).not.toContain('--silence-events')
+        expect({ argv, error: checkDeckArgv(argv, version) }).toEqual({ argv, error: null })
+      }
+  })
+
+  test('diff and sync refuse a deck without JSON output, naming the way out', () => {
+    expect(() => reconcileArgs(deckFeatures('1.23.0'), { mode: 'diff', files: ['a.yaml'] })).toThrow(
+      /1\.24\.0.*deck-version/,
+    )
   })
 
   test('the flag check is not a rubber stamp', () => {

@@ -53,7 +53,7 @@ describe('validate action (bundled)', () => {
     const [annotation] = errorAnnotations(missing.stdout)
     expect(annotation!.props).toContain(`file=${state},line=6`)
     expect(annotation!.message).toMatch(
-      /2 environment variable\(s\) .* not set: DECK_ALICE_KEY, DECK_BOB_KEY/,
+      /2 environment variable\(s\) .* not set: DECK_ALICE_KEY \(.*:6\), DECK_BOB_KEY \(.*:10\)/,
     )
     expect(await readCalls(w.log)).not.toContainEqual(
       expect.objectContaining({ argv: expect.arrayContaining(['validate']) }),
@@ -233,6 +233,6 @@ describe('root action', () => {
     expect(ok.outputs.valid).toBe('true')
     const bad = await runBundledAction('main', { command: 'frobnicate' }, { env: doubleEnv({ log: w.log }) })
     expect(bad.exitCode).toBe(1)
-    expect(bad.stdout).toMatch(/::error::command must be one of dump, validate; got "frobnicate"/)
+    expect(bad.stdout).toMatch(/::error::command must be one of dump, validate, diff, sync; got "frobnicate"/)
   })
 })

@@ -10,7 +10,7 @@ import type { Logger } from '../engine/log.js'
 import type { Report } from '../engine/report.js'
 import { processContent } from '../engine/state/pipeline.js'
 import { JOBS } from '../jobs.js'
-import { COMMANDS, type CommandSpec } from '../spec.js'
+import { COMMANDS, type CommandSpec, type InputSpec } from '../spec.js'
 
 const VERSION = '0.1.0'
 
@@ -36,9 +36,14 @@ function usage(): string {
   return lines.join('\n')
 }
 
+/** The inputs the CLI offers as options: all but those that only make sense inside GitHub Actions. */
+function cliInputs(spec: CommandSpec): [string, InputSpec][] {
+  return Object.entries(spec.inputs).filter(([, input]) => !input.actionOnly)
+}
+
 function commandUsage(spec: CommandSpec): string {
   const lines = [`Usage: deckhand ${spec.name} [options]`, '', spec.summary, '', 'Options:']
-  for (const [name, input] of Object.entries(spec.inputs)) {
+  for (const [name, input] of cliInputs(spec)) {
     const value = input.type === 'boolean' ? '' : ' <value>'
     const extra = [
       input.required ? 'required' : '',
@@ -95,11 +100,11 @@ async function runCommand(spec: CommandSpec, argv: string[]): Promise<number> {
     json: { type: 'boolean' },
     verbose: { type: 'boolean' },
   }
-  for (const [name, input] of Object.entries(spec.inputs)) {
+  for (const [name, input] of cliInputs(spec)) {
     // Booleans take a value (--redact-secrets=false) so that defaults of true can be turned off.
     options[name] = { type: 'string', multiple: input.type === 'list' }
   }
-  const booleanFlags = Object.entries(spec.inputs)
+  const booleanFlags = cliInputs(spec)
     .filter(([, i]) => i.type === 'boolean')
     .map(([n]) => n)
   // `--all-workspaces` alone means true, as a flag should.
@@ -112,11 +117,12 @@ async function runCommand(spec: CommandSpec, argv: string[]): Promise<number> {
     return 0
   }
   const source = (name: string): string | undefined => {
+    if (spec.inputs[name]?.actionOnly) return undefined
     const value = values[name] as string | string[] | undefined
     if (Array.isArray(value)) return value.join('\n')
     return value ?? process.env[envName(name)]
   }
-  for (const [name, input] of Object.entries(spec.inputs)) {
+  for (const [name, input] of cliInputs(spec)) {
     if (input.secret && values[name] !== undefined) {
       process.stderr.write(
         `warning: --${name} is visible to other users in the process list; prefer ${envName(name)}\n`,

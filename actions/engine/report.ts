@@ -6,6 +6,8 @@ export interface Table {
   caption?: string
   header: string[]
   rows: string[][]
+  /** A long table: shown folded under its caption where the medium allows (a <details> block on GitHub). */
+  collapsed?: boolean
 }
 
 export interface Annotation {
@@ -28,4 +30,14 @@ export interface Report {
 
 export function emptyReport(title: string): Report {
   return { title, lines: [], tables: [], annotations: [] }
+}
+
+/**
+ * A report on one part of the change under review (one workspace's plan), meant to be posted where
+ * reviewers look, such as a pull request comment, and replaced on the next run: the same `key` stands
+ * for the same post.
+ */
+export interface Review {
+  key: string
+  report: Report
 }

@@ -64,18 +64,8 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
     byWorkspace.set(workspace, [...(byWorkspace.get(workspace) ?? []), file])
   }
 
-  const missing = missingEnv(refs, options.env ?? process.env)
-  if (missing.length > 0) {
-    const first = refs.find((r) => r.name === missing[0])!
-    problems.push({
-      check: 'env',
-      file: first.file,
-      line: first.line,
-      message:
-        `${missing.length} environment variable(s) referenced by the state files are not set: ${missing.join(', ')}. ` +
-        'deck expands them even to validate; set them (for example from secrets) before this step.',
-    })
-  }
+  const missing = envProblem(refs, missingEnv(refs, options.env ?? process.env), 'validate')
+  if (missing) problems.push(missing)
 
   // deck would stop at the first of these problems with less detail: report ours and skip it.
   if (problems.length === 0) {
@@ -102,6 +92,31 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
     }
   }
   return { valid: problems.length === 0, files, problems }
+}
+
+/**
+ * One problem naming every unset variable the files reference, placed at the first reference: deck
+ * would stop at the first one, and a run per missing variable helps nobody.
+ */
+export function envProblem(
+  refs: readonly { name: string; file: string; line: number }[],
+  missing: readonly string[],
+  purpose: string,
+): Problem | undefined {
+  if (missing.length === 0) return undefined
+  const first = refs.find((r) => r.name === missing[0])!
+  const where = missing.map((name) => {
+    const ref = refs.find((r) => r.name === name)!
+    return `${name} (${ref.file}:${ref.line})`
+  })
+  return {
+    check: 'env',
+    file: first.file,
+    line: first.line,
+    message:
+      `${missing.length} environment variable(s) referenced by the state files are not set: ${where.join(', ')}. ` +
+      `deck expands them even to ${purpose}; set them (for example from secrets) before this step.`,
+  }
 }
 
 /** Files named directly, and state files found below named directories, each once, in a stable order. */
@@ -135,7 +150,10 @@ async function walk(dir: string): Promise<string[]> {
 }
 
 /** Local checks of one file, with line numbers. */
-export function checkFile(file: string, text: string): { problems: Problem[]; workspace?: string } {
+export function checkFile(
+  file: string,
+  text: string,
+): { problems: Problem[]; workspace?: string; selectTags?: string[] } {
   const lines = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
   const problems: Problem[] = []
@@ -170,7 +188,11 @@ export function checkFile(file: string, text: string): { problems: Problem[]; wo
   }
   findDuplicates(doc.contents, COLLECTIONS, file, lines, problems, '')
   const workspace = typeof content._workspace === 'string' ? content._workspace : undefined
-  return { problems, workspace }
+  const info = content._info as { select_tags?: unknown } | undefined
+  const selectTags = Array.isArray(info?.select_tags)
+    ? info.select_tags.filter((t): t is string => typeof t === 'string')
+    : undefined
+  return { problems, workspace, selectTags }
 }
 
 /** Two entities of one collection with the same identity: deck rejects them as "entity already exists". */

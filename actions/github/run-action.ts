@@ -3,9 +3,10 @@ import { isAbsolute, relative, sep } from 'node:path'
 
 import { errorMessage, isDeckhandError } from '../engine/errors.js'
 import type { JobContext, JobResult } from '../engine/jobs/context.js'
-import type { InputSource } from '../engine/jobs/inputs.js'
+import { Inputs, type InputSource } from '../engine/jobs/inputs.js'
 import type { Logger } from '../engine/log.js'
-import { COMMANDS } from '../spec.js'
+import type { Review } from '../engine/report.js'
+import { COMMANDS, type CommandSpec } from '../spec.js'
 import { renderSummary, selectAnnotations } from './summary.js'
 import { ToolCacheStore } from './tool-cache-store.js'
 
@@ -51,12 +52,72 @@ export async function runAction(command: string, job: Job): Promise<void> {
         `${held} more problem(s) not annotated (GitHub shows 10 per type); all are in the job summary.`,
       )
     if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(renderSummary(result.report)).write()
+    if (result.reviews?.length) await postReviews(spec, source, result.reviews)
     for (const line of result.report.lines) core.info(line)
     if (!result.ok) core.setFailed(`${result.report.title}: ${result.report.lines[0] ?? 'failed'}`)
   } catch (err) {
     if (!isDeckhandError(err)) core.debug((err as Error)?.stack ?? String(err))
     core.setFailed(isDeckhandError(err) ? [err.message, ...err.details].join('\n') : errorMessage(err))
   }
+}
+
+/**
+ * Posts each review as a pull request comment, one per workflow and review key, edited in place on later
+ * runs. On by default for pull request events. A comment that cannot be posted (a fork's read-only token,
+ * a missing permission) is a warning: the plan itself is in the summary and the outputs.
+ */
+async function postReviews(
+  spec: CommandSpec,
+  source: InputSource,
+  reviews: readonly Review[],
+): Promise<void> {
+  if (!spec.inputs['comment-on-pr']) return
+  // Loaded only here: @actions/github reads the event payload as soon as it is imported.
+  const { COMMENT_LIMIT, commentLength, pullRequestNumber, upsertComments } = await import('./pr-comments.js')
+  const inputs = new Inputs(spec.inputs, source)
+  const number = pullRequestNumber(process.env)
+  const wanted = inputs.optionalBoolean('comment-on-pr') ?? number !== undefined
+  if (!wanted) return
+  if (number === undefined) {
+    core.warning(
+      `comment-on-pr is true, but this ${process.env.GITHUB_EVENT_NAME ?? ''} run belongs to no pull request: nothing posted.`,
+    )
+    return
+  }
+  const token = inputs.string('github-token')
+  if (!token) {
+    core.warning('comment-on-pr needs github-token (the default, github.token, was cleared): nothing posted.')
+    return
+  }
+  const env = process.env
+  const run = `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
+  const footer = `\n<sub>Posted by deckhand from [${escapeMarkdown(env.GITHUB_WORKFLOW ?? 'a workflow')}](${run}); updated on every run.</sub>\n`
+  const comments = reviews.map((review) => {
+    const key = `${env.GITHUB_WORKFLOW ?? ''}/${review.key}`
+    const room = COMMENT_LIMIT - commentLength({ key, body: '' }) - footer.length
+    const body = renderSummary(review.report, {
+      limit: room,
+      measure: (text) => text.length,
+      truncatedNote:
+        'Plan truncated to fit a pull request comment; the job summary and the plan file have all of it.',
+    })
+    return { key, body: body + footer }
+  })
+  try {
+    const outcomes = await upsertComments(comments, {
+      token,
+      apiUrl: env.GITHUB_API_URL || 'https://api.github.com',
+      repository: env.GITHUB_REPOSITORY ?? '',
+      number,
+    })
+    for (const o of outcomes) core.info(`Pull request comment ${o.action}: ${o.url}`)
+  } catch (err) {
+    core.warning(`The plan was not posted on pull request #${number}: ${errorMessage(err)}`)
+  }
+}
+
+function escapeMarkdown(text: string): string {
+  return text.replace(/[[\]()<>*_`\\]/g, (c) => `\\${c}`)
 }
 
 /** GitHub places annotations by paths relative to the checkout; the engine may report absolute ones. */

@@ -1,3 +1,4 @@
+import { DeckhandError } from '../errors.js'
 import type { DeckFeatures } from './version.js'
 
 /**
@@ -48,6 +49,42 @@ export function validateArgs(features: DeckFeatures, cmd: ValidateCommand): stri
     if (cmd.online) args.push('--online')
   }
   if (cmd.workspace) args.push('--workspace', cmd.workspace)
+  if (cmd.parallelism !== undefined) args.push('--parallelism', String(cmd.parallelism))
+  return args
+}
+
+export interface ReconcileCommand {
+  /** `diff` only plans; `sync` applies (creates, updates and deletes). */
+  mode: 'diff' | 'sync'
+  /** The files of one workspace (and one tag set): deck merges them into one target state. */
+  files: readonly string[]
+  workspace?: string
+  selectTags?: readonly string[]
+  skipConsumers?: boolean
+  parallelism?: number
+}
+
+/**
+ * `deck gateway diff|sync --json-output`. Never `--non-zero-exit-code` (deck exits 2 before printing the
+ * JSON) nor `--silence-events` (it hides the JSON too); deck masks DECK_ values in the output by default.
+ */
+export function reconcileArgs(features: DeckFeatures, cmd: ReconcileCommand): string[] {
+  if (!features.jsonOutput) {
+    throw new DeckhandError(
+      `deck ${features.version} cannot print ${cmd.mode} results as JSON (--json-output came with deck 1.24.0): ` +
+        'set deck-version to a newer release.',
+    )
+  }
+  let args: string[]
+  if (features.gatewayCommands) args = ['gateway', cmd.mode, ...cmd.files]
+  else {
+    args = [cmd.mode]
+    for (const file of cmd.files) args.push('--state', file)
+  }
+  args.push('--json-output')
+  if (cmd.workspace) args.push('--workspace', cmd.workspace)
+  for (const tag of cmd.selectTags ?? []) args.push('--select-tag', tag)
+  if (cmd.skipConsumers) args.push('--skip-consumers')
   if (cmd.parallelism !== undefined) args.push('--parallelism', String(cmd.parallelism))
   return args
 }

@@ -14,6 +14,8 @@ export interface DeckFeatures {
   gatewayCommands: boolean
   /** `--kong-admin-token` / DECK_KONG_ADMIN_TOKEN exist (v1.64.0); older releases need a Kong-Admin-Token header. */
   adminTokenEnv: boolean
+  /** `diff`/`sync --json-output` exist (v1.24.0): deckhand reads plans and results only as JSON. */
+  jsonOutput: boolean
 }
 
 /**
@@ -42,5 +44,6 @@ export function deckFeatures(version: string): DeckFeatures {
     version,
     gatewayCommands: semver.gte(v, '1.28.0'),
     adminTokenEnv: semver.gte(v, '1.64.0'),
+    jsonOutput: semver.gte(v, '1.24.0'),
   }
 }

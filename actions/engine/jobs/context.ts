@@ -3,7 +3,7 @@ import { type ToolStore, locateDeck } from '../deck/install.js'
 import { DeckRunner } from '../deck/runner.js'
 import { deckFeatures } from '../deck/version.js'
 import type { Logger } from '../log.js'
-import type { Report } from '../report.js'
+import type { Report, Review } from '../report.js'
 import type { Inputs } from './inputs.js'
 
 /** What a job needs from the place it runs in. */
@@ -21,6 +21,8 @@ export interface JobResult {
   report: Report
   /** False when the job ran but found the subject failing (e.g. invalid files): exit non-zero. */
   ok: boolean
+  /** Reports for reviewers of a change (plans), posted by adapters that can (pull request comments). */
+  reviews?: Review[]
 }
 
 /** Reads the connection inputs; the address is required only where the command talks to Kong. */

@@ -34,6 +34,21 @@ export class Inputs {
     throw new DeckhandError(`Input ${name} must be true or false, got "${value}"`)
   }
 
+  /** true or false when set, undefined when neither set nor defaulted (the caller decides). */
+  optionalBoolean(name: string): boolean | undefined {
+    return this.raw(name) === undefined ? undefined : this.boolean(name)
+  }
+
+  /** A whole number, zero included, or undefined when not set. */
+  count(name: string): number | undefined {
+    const value = this.raw(name)
+    if (value === undefined) return undefined
+    if (!/^[0-9]+$/.test(value)) {
+      throw new DeckhandError(`Input ${name} must be a whole number (0 or more), got "${value}"`)
+    }
+    return Number(value)
+  }
+
   /** A positive integer, or undefined when not set. */
   integer(name: string): number | undefined {
     const value = this.raw(name)

@@ -4,6 +4,7 @@ import { emptyReport } from '../report.js'
 import { expandState, validate } from '../validate.js'
 import { type JobContext, type JobResult, openDeck, readConnection } from './context.js'
 import { Inputs, type InputSource } from './inputs.js'
+import { addProblems } from './problems.js'
 
 export async function validateJob(source: InputSource, ctx: JobContext): Promise<JobResult> {
   const inputs = new Inputs(COMMANDS.validate!.inputs, source)
@@ -30,28 +31,7 @@ export async function validateJob(source: InputSource, ctx: JobContext): Promise
       ? `${result.files.length} file(s) valid (${online ? 'online against ' + connection!.kongAddr : 'offline'}).`
       : `${result.problems.length} problem(s) in ${result.files.length} file(s).`,
   )
-  if (!result.valid) {
-    report.tables.push({
-      caption: 'Problems',
-      header: ['file', 'line', 'check', 'problem'],
-      rows: result.problems.map((p) => [
-        p.file ?? '',
-        p.line === undefined ? '' : String(p.line),
-        p.check,
-        p.message,
-      ]),
-    })
-  }
-  report.annotations.push(
-    ...result.problems.map((p) => ({
-      level: 'error' as const,
-      title: `deckhand validate: ${p.check}`,
-      message: p.message,
-      file: p.file,
-      line: p.line,
-      column: p.column,
-    })),
-  )
+  if (!result.valid) addProblems(report, result.problems, 'validate')
   return {
     ok: result.valid,
     report,

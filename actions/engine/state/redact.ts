@@ -57,7 +57,14 @@ const SECRET_FIELDS: Readonly<Record<string, readonly string[]>> = {
   jwt_secrets: ['secret'],
   oauth2_credentials: ['client_secret'],
   certificates: ['key', 'key_alt'],
+  // Never dumped by deck, but a sync may carry one: the payload is the license key.
+  licenses: ['payload'],
 }
+
+// Mask mode never names a variable, so the visit's spec only has to exist.
+const UNNAMED: CollectionSpec = { label: '', identity: [] }
+/** deck's own mask for values of DECK_ variables in its JSON output: already no secret. */
+const DECK_MASK = '[masked]'
 
 /** Collections whose `config` object is free-form and scanned with the name rule below. */
 const CONFIG_COLLECTIONS = new Set(['plugins', 'partials', 'vaults'])
@@ -125,6 +132,23 @@ export function redactContent(content: JsonObject, options: RedactOptions): Reda
   return redactor.redactions
 }
 
+/** What a masked secret reads as in plans, reports and comments. */
+export const MASK = '[redacted]'
+
+/**
+ * Replaces, in place, every secret value of one entity with {@link MASK} (for plans and reports, which
+ * must show that a secret is there, or changed, but never its value), by the same rules as files.
+ * `collection` is the entity's collection in deck's file format (undefined for a kind deckhand has no
+ * rules for); beyond its rules, every field of the entity is also judged by its name. The masked values are added to `found`,
+ * so that free text (deck's and Kong's error messages) can be scrubbed of them too.
+ */
+export function maskEntity(entity: JsonObject, collection: string | undefined, found: Set<string>): void {
+  const masker = new Redactor({ workspace: '' }, found)
+  if (collection !== undefined) masker.entity({ entity, collection, spec: UNNAMED, parents: [], index: 0 })
+  // Then every field by its name, wherever it is: a plan is shown, not synced, so masking more is safe.
+  masker.wholeEntity(entity)
+}
+
 /** How the redaction walk treats a configuration field, by its name. */
 type FieldKind = 'secret' | 'headers' | 'other'
 
@@ -145,7 +169,14 @@ class Redactor {
   /** Field names repeat across every plugin of a file, so each is classified once. */
   private readonly fieldKinds = new Map<string, FieldKind>()
 
-  constructor(options: RedactOptions) {
+  /**
+   * @param masked when given, secrets are replaced by {@link MASK} (and collected here) instead of
+   * environment references.
+   */
+  constructor(
+    options: RedactOptions,
+    private readonly masked?: Set<string>,
+  ) {
     this.namer = new EnvNamer(options.workspace)
   }
 
@@ -161,7 +192,18 @@ class Redactor {
       this.leave()
     }
     if (collection === 'keys') this.key(entity)
+    // Active health checks send headers of their own, an Authorization header among them at times.
+    if (collection === 'upstreams' && isObject(entity.healthchecks)) {
+      this.enter('healthchecks')
+      this.config(entity.healthchecks)
+      this.leave()
+    }
     if (collection === 'filter_chains' && Array.isArray(entity.filters)) this.filters(entity.filters)
+  }
+
+  /** An entity of a kind without rules: every field is judged by its name, as configuration is. */
+  wholeEntity(entity: JsonObject): void {
+    this.config(entity)
   }
 
   private enter(part: string, where: string | null = part): void {
@@ -177,14 +219,21 @@ class Redactor {
   /** Replaces `holder[key]`, a secret when it is a non-empty string that is not a reference already. */
   private replace(holder: JsonObject | Json[], key: string | number): void {
     const value = (holder as Record<string | number, Json>)[key]
-    if (typeof value !== 'string' || value === '' || isReference(value)) return
-    ;(holder as Record<string | number, unknown>)[key] = new EnvRef(this.record(), value)
+    if (typeof value !== 'string' || value === '' || value === MASK || isReference(value)) return
+    ;(holder as Record<string | number, unknown>)[key] = this.replacement(value)
   }
 
   private replaceField(holder: JsonObject, field: string): void {
     this.enter(field)
     this.replace(holder, field)
     this.leave()
+  }
+
+  /** What replaces a secret: the mask, or a reference to the variable named for this position. */
+  private replacement(value: string, prefix = ''): EnvRef | string {
+    if (!this.masked) return new EnvRef(this.record(), value, prefix)
+    if (value !== DECK_MASK) this.masked.add(value.trim())
+    return prefix + MASK
   }
 
   /** Names the value at the current position and records its replacement. */
@@ -286,9 +335,15 @@ class Redactor {
         if (colon <= 0) continue
         const header = line.slice(0, colon).trim()
         const secret = line.slice(colon + 1)
-        if (!SENSITIVE_HEADER.test(header) || secret.trim() === '' || isReference(secret)) continue
+        if (
+          !SENSITIVE_HEADER.test(header) ||
+          secret.trim() === '' ||
+          isReference(secret) ||
+          secret.trim() === MASK
+        )
+          continue
         this.enter(header)
-        value[i] = new EnvRef(this.record(), secret, line.slice(0, colon + 1)) as unknown as Json
+        value[i] = this.replacement(secret, line.slice(0, colon + 1)) as unknown as Json
         this.leave()
       }
     }

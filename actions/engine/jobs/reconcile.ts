@@ -1,0 +1,282 @@
+import { join } from 'node:path'
+
+import { COMMANDS } from '../../spec.js'
+import { connectionSecrets } from '../deck/connection.js'
+import { writeFileAtomic, privateTempDir } from '../fs-atomic.js'
+import type { Counts, TargetPlan } from '../plan/model.js'
+import { deckAnnotations, planReviews, planTable } from '../plan/report.js'
+import { readTargets, targetLabel } from '../plan/targets.js'
+import {
+  checkDeletes,
+  describeCounts,
+  planTargets,
+  type ReconcileOptions,
+  type SyncResult,
+  syncTargets,
+  totalCounts,
+} from '../reconcile.js'
+import { emptyReport, type Report } from '../report.js'
+import { type JobContext, type JobResult, openDeck, readConnection } from './context.js'
+import { Inputs, type InputSource } from './inputs.js'
+import { addProblems } from './problems.js'
+
+type Mode = 'diff' | 'sync'
+
+/** Everything diff and sync share: inputs, local checks, deck, and the plan. */
+async function plan(mode: Mode, source: InputSource, ctx: JobContext) {
+  const inputs = new Inputs(COMMANDS[mode]!.inputs, source)
+  const connection = readConnection(inputs, ctx)
+  const parallelism = inputs.integer('parallelism')
+  const read = await readTargets({
+    state: inputs.list('state'),
+    workspace: inputs.string('workspace'),
+    selectTags: inputs.list('select-tags'),
+    env: ctx.env,
+  })
+  const report = emptyReport(`deckhand ${mode}`)
+  if (read.problems.length > 0) {
+    // Caught before deck is even looked up: nothing has been sent anywhere.
+    report.lines.push(
+      `${read.problems.length} problem(s) in ${read.files.length} state file(s); nothing was planned or sent.`,
+    )
+    addProblems(report, read.problems, mode)
+    return { inputs, report, failed: true as const }
+  }
+  const deck = await openDeck(inputs, ctx, connection)
+  // Values of the DECK_ variables the files use are secrets by construction (the dump put them there).
+  const envValues = read.envNames.map((name) => ctx.env[name] ?? '')
+  for (const value of envValues) if (value.length >= 3) ctx.secret(value)
+  const options: ReconcileOptions = {
+    deck,
+    logger: ctx.logger,
+    secrets: [...connectionSecrets(connection), ...envValues],
+    skipConsumers: inputs.boolean('skip-consumers'),
+    parallelism,
+  }
+  const plans = await planTargets(read.targets, options)
+  return { inputs, report, failed: false as const, plans, options, gateway: connection.kongAddr, deck }
+}
+
+export async function diffJob(source: InputSource, ctx: JobContext): Promise<JobResult> {
+  const planned = await plan('diff', source, ctx)
+  if (planned.failed) return { ok: false, report: planned.report, outputs: {} }
+  const { inputs, report, plans, gateway } = planned
+  const counts = totalCounts(plans)
+  const planErrors = plans.some((p) => p.errors.length > 0)
+  report.lines.push(headline(counts, plans, gateway))
+  if (planErrors) report.lines.push('deck reported errors while planning: the plan is incomplete.')
+  addPlanTables(report, plans)
+  report.annotations.push(...deckAnnotations(plans, 'diff'))
+  const planFile = await writePlan(inputs.string('plan-file'), {
+    command: 'diff',
+    gateway,
+    deck: planned.deck.deck.features.version,
+    counts,
+    targets: plans,
+  })
+  return {
+    ok: !planErrors,
+    report,
+    outputs: planOutputs(counts, planFile),
+    reviews: planReviews(plans, { command: 'diff', gateway }),
+  }
+}
+
+export async function syncJob(source: InputSource, ctx: JobContext): Promise<JobResult> {
+  const planned = await plan('sync', source, ctx)
+  if (planned.failed) return { ok: false, report: planned.report, outputs: { applied: 'false' } }
+  const { inputs, report, plans, gateway, options } = planned
+  const counts = totalCounts(plans)
+  const guard = {
+    maxDeletes: inputs.count('max-deletes') ?? 0,
+    allowDeletes: inputs.boolean('allow-deletes'),
+  }
+  const dryRun = inputs.boolean('dry-run')
+  const concurrency = inputs.integer('workspace-concurrency') ?? 1
+  const deletes = checkDeletes(plans, guard)
+  const planErrors = plans.some((p) => p.errors.length > 0)
+  report.annotations.push(...deckAnnotations(plans, 'sync'))
+
+  const record = {
+    command: 'sync',
+    gateway,
+    deck: planned.deck.deck.features.version,
+    counts,
+    dryRun,
+    guard: { ...guard, deletions: deletes.deletions.length, allowed: deletes.allowed },
+  }
+  const finish = async (ok: boolean, results?: Map<TargetPlan, SyncResult>) => {
+    const targets = plans.map((p) => ({ ...p, result: results?.get(p) }))
+    const planFile = await writePlan(inputs.string('plan-file'), { ...record, targets })
+    const applied = [...(results?.values() ?? [])].some(
+      (r) => r.status === 'synced' && r.outcome.applied.length > 0,
+    )
+    return {
+      ok,
+      report,
+      outputs: { ...planOutputs(counts, planFile), applied: String(applied) },
+      reviews: planReviews(plans, { command: 'sync', gateway, results, dryRun }),
+    }
+  }
+
+  if (planErrors) {
+    report.lines.push('deck reported errors while planning; nothing was sent to the gateway.')
+    addPlanTables(report, plans)
+    return finish(false)
+  }
+  if (!deletes.allowed) {
+    const names = deletes.deletions.map((d) => `${d.change.kind} ${d.change.name} (${targetLabel(d.target)})`)
+    report.lines.push(
+      `Refused: the plan deletes ${deletes.deletions.length} entit${deletes.deletions.length === 1 ? 'y' : 'ies'}, ` +
+        `more than max-deletes (${guard.maxDeletes}). Nothing was sent to the gateway.`,
+      `If these deletions are intended, raise max-deletes to ${deletes.deletions.length} or set allow-deletes: true.`,
+    )
+    report.tables.push({
+      caption: 'Entities the sync would delete',
+      header: ['workspace', 'kind', 'name'],
+      rows: deletes.deletions.map((d) => [targetLabel(d.target), d.change.kind, d.change.name]),
+      collapsed: deletes.deletions.length > 25,
+    })
+    report.annotations.push({
+      level: 'error',
+      title: 'deckhand sync: too many deletions',
+      message: `The plan deletes ${deletes.deletions.length} (max-deletes ${guard.maxDeletes}): ${shortList(names)}`,
+    })
+    addPlanTables(report, plans)
+    return finish(false)
+  }
+  if (dryRun) {
+    report.lines.push(`Dry run: ${headline(counts, plans, gateway)} Nothing was sent to the gateway.`)
+    addPlanTables(report, plans, { dryRun: true })
+    return finish(true)
+  }
+  if (counts.total === 0) {
+    report.lines.push(headline(counts, plans, gateway))
+    return finish(true)
+  }
+
+  const results = await syncTargets(plans, { ...options, concurrency })
+  const ok = describeSync(report, plans, results, gateway)
+  addPlanTables(report, plans, { results })
+  return finish(ok, results)
+}
+
+/** Adds the outcome of a sync to the report; false when anything failed or went past the plan. */
+function describeSync(
+  report: Report,
+  plans: readonly TargetPlan[],
+  results: Map<TargetPlan, SyncResult>,
+  gateway: string,
+): boolean {
+  let applied = 0
+  let ok = true
+  const lines: string[] = []
+  for (const plan of plans) {
+    const result = results.get(plan)!
+    const label = targetLabel(plan)
+    if (result.status === 'error') {
+      ok = false
+      lines.push(`Workspace ${label}: deck failed, nothing reported as applied: ${result.message}`)
+      report.annotations.push({ level: 'error', title: `deckhand sync: ${label}`, message: result.message })
+    } else if (result.status === 'not-started') {
+      if (plan.counts.total > 0) lines.push(`Workspace ${label}: not started after an earlier failure.`)
+    } else if (result.status === 'synced') {
+      const o = result.outcome
+      applied += o.applied.length
+      if (o.failed.length > 0 || o.otherErrors.length > 0) {
+        ok = false
+        lines.push(
+          `Workspace ${label}: ${o.failed.length + o.otherErrors.length} failed, ${o.dropped.length} dropped ` +
+            `(never sent), ${o.applied.length} applied. The gateway is partly synced: fix the cause and sync again.`,
+        )
+        for (const f of o.failed) {
+          report.annotations.push({
+            level: 'error',
+            title: `deckhand sync: ${f.change.action} ${f.change.kind} ${f.change.name} failed`,
+            message: f.error,
+          })
+        }
+        for (const e of o.otherErrors) {
+          report.annotations.push({ level: 'error', title: `deckhand sync: ${label}`, message: e })
+        }
+        if (o.dropped.length > 0) {
+          report.annotations.push({
+            level: 'warning',
+            title: `deckhand sync: ${label}: ${o.dropped.length} change(s) dropped`,
+            message: shortList(o.dropped.map((c) => `${c.action} ${c.kind} ${c.name}`)),
+          })
+        }
+      }
+      const unplannedDeletes = result.unplanned.filter((c) => c.action === 'delete')
+      if (unplannedDeletes.length > 0) {
+        ok = false
+        const message =
+          `deck deleted ${unplannedDeletes.length} entit${unplannedDeletes.length === 1 ? 'y' : 'ies'} the plan did not show ` +
+          `(the gateway changed between plan and sync): ${shortList(unplannedDeletes.map((c) => `${c.kind} ${c.name}`))}`
+        lines.push(`Workspace ${label}: ${message}`)
+        report.annotations.push({ level: 'error', title: `deckhand sync: ${label}`, message })
+      } else if (result.unplanned.length > 0) {
+        report.annotations.push({
+          level: 'warning',
+          title: `deckhand sync: ${label}`,
+          message: `The sync made ${result.unplanned.length} change(s) its plan did not show: the gateway changed between plan and sync.`,
+        })
+      }
+    }
+  }
+  report.lines.unshift(
+    ok
+      ? `Applied ${applied} change(s) to ${gateway}: ${describeCounts(totalCounts(plans))}.`
+      : `Sync failed: ${applied} change(s) applied to ${gateway}, see below for what failed.`,
+  )
+  report.lines.push(...lines)
+  return ok
+}
+
+function headline(counts: Counts, plans: readonly TargetPlan[], gateway: string): string {
+  const where = `${plans.length} workspace target(s)`
+  return counts.total === 0
+    ? `No changes: ${gateway} matches the state files (${where}).`
+    : `Plan for ${gateway}: ${describeCounts(counts)} across ${where}.`
+}
+
+function addPlanTables(
+  report: Report,
+  plans: readonly TargetPlan[],
+  options: { results?: Map<TargetPlan, SyncResult>; dryRun?: boolean } = {},
+): void {
+  const unchanged = plans.filter((p) => p.changes.length === 0).map((p) => targetLabel(p))
+  for (const p of plans) {
+    if (p.changes.length === 0) continue
+    const withResult = options.results !== undefined || options.dryRun === true
+    report.tables.push(planTable(p, { result: options.results?.get(p), dryRun: options.dryRun, withResult }))
+  }
+  if (unchanged.length > 0 && unchanged.length < plans.length) {
+    report.lines.push(`Unchanged: ${unchanged.join(', ')}.`)
+  }
+}
+
+function planOutputs(counts: Counts, planFile: string): Record<string, string> {
+  return {
+    creating: String(counts.creating),
+    updating: String(counts.updating),
+    deleting: String(counts.deleting),
+    total: String(counts.total),
+    'has-changes': String(counts.total > 0),
+    plan: planFile,
+  }
+}
+
+/** The first few items and how many more: annotation messages stay readable. */
+function shortList(items: readonly string[], max = 10): string {
+  const shown = items.slice(0, max).join(', ')
+  return items.length > max ? `${shown} and ${items.length - max} more` : shown
+}
+
+/** Writes the plan as JSON (atomically) where asked, or into a new private temporary directory. */
+async function writePlan(path: string | undefined, plan: Record<string, unknown>): Promise<string> {
+  const file = path ?? join((await privateTempDir('deckhand-plan-')).path, 'plan.json')
+  const document = { format: 'deckhand-plan/1', generatedAt: new Date().toISOString(), ...plan }
+  await writeFileAtomic(file, JSON.stringify(document, null, 2) + '\n')
+  return file
+}

@@ -1,0 +1,68 @@
+import { readFile } from 'node:fs/promises'
+
+import { findEnvReferences, missingEnv } from '../state/env-refs.js'
+import { checkFile, envProblem, expandState, type Problem } from '../validate.js'
+
+/**
+ * What one deck diff or sync run covers: deck takes one workspace per run and merges the files it is
+ * given, which must share their select tags. Files of one workspace are therefore planned and synced
+ * together (separately they would delete each other's entities); a second tag set of the same
+ * workspace is a target of its own, never synced at the same time as the first.
+ */
+export interface StateTarget {
+  /** Workspace to pass to deck, empty when neither the files nor the input name one (the default). */
+  workspace: string
+  selectTags: string[]
+  files: string[]
+}
+
+export interface TargetOptions {
+  /** Files or directories. */
+  state: readonly string[]
+  /** Overrides `_workspace` of every file. */
+  workspace?: string
+  /** Overrides `_info.select_tags` of every file. */
+  selectTags?: readonly string[]
+  env: NodeJS.ProcessEnv
+}
+
+/**
+ * Reads the state files, checks them locally (YAML, format, duplicates, and every DECK_ variable they
+ * reference being set) and groups them into targets. Nothing here talks to deck or Kong.
+ */
+export async function readTargets(
+  options: TargetOptions,
+): Promise<{ targets: StateTarget[]; files: string[]; problems: Problem[]; envNames: string[] }> {
+  const files = await expandState(options.state)
+  const problems: Problem[] = []
+  const refs: { name: string; file: string; line: number }[] = []
+  const groups = new Map<string, StateTarget>()
+  for (const file of files) {
+    const text = await readFile(file, 'utf8')
+    const checked = checkFile(file, text)
+    problems.push(...checked.problems)
+    for (const ref of findEnvReferences(text)) refs.push({ ...ref, file })
+    const workspace = options.workspace ?? checked.workspace ?? ''
+    const selectTags = [
+      ...(options.selectTags?.length ? options.selectTags : (checked.selectTags ?? [])),
+    ].sort()
+    // The default workspace may be named or left out: the same target either way.
+    const key = JSON.stringify([workspace === 'default' ? '' : workspace, selectTags])
+    const group = groups.get(key)
+    if (group) group.files.push(file)
+    else groups.set(key, { workspace, selectTags, files: [file] })
+  }
+  const missing = envProblem(refs, missingEnv(refs, options.env), 'diff or sync')
+  if (missing) problems.push(missing)
+  const targets = [...groups.values()].sort(
+    (a, b) =>
+      a.workspace.localeCompare(b.workspace) || a.selectTags.join(',').localeCompare(b.selectTags.join(',')),
+  )
+  return { targets, files, problems, envNames: [...new Set(refs.map((r) => r.name))] }
+}
+
+/** How a target is called in reports: its workspace, and its tags when it has any. */
+export function targetLabel(target: Pick<StateTarget, 'workspace' | 'selectTags'>): string {
+  const workspace = target.workspace || 'default'
+  return target.selectTags.length ? `${workspace} [${target.selectTags.join(', ')}]` : workspace
+}

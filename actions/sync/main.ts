@@ -1,0 +1,4 @@
+import { syncJob } from '../engine/jobs/reconcile.js'
+import { runAction } from '../github/run-action.js'
+
+await runAction('sync', syncJob)
