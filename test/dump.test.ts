@@ -7,30 +7,10 @@ import { parse } from 'yaml'
 
 import { checkDeckArgv } from './deck-double/flags.mjs'
 import { maskedValues, ROOT, runBundledAction, visibleLog } from './support/action.js'
-import { doubleEnv, FIXTURES, readCalls, workdir } from './support/deck-double.js'
+import { doubleEnv, FIXTURE_SECRETS, FIXTURES, readCalls, workdir } from './support/deck-double.js'
 
 const KONG = 'http://127.0.0.1:8001'
 const TOKEN = 'kong-admin-s3cret'
-/** Secret values of test/fixtures/gateway/enterprise.yaml, taken from the fixture by hand. */
-const FIXTURE_SECRETS = [
-  'r3d1s-billing-Pa55',
-  'Zm9vYmFyLXNlc3Npb24tc2VjcmV0LTIwMjU=',
-  'oidc-Cl13nt-S3cret-9f8e7d',
-  'AKIAEXAMPLEBILLING42',
-  'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-  'logs-Ingest-T0ken-7c1d',
-  'alice-K3y-6f4b2a9c',
-  '8c6f5b0a3e9e2d7f1c4b6a5d3e2f1a0b9c8d7e6f',
-  'hmac-S3cr3t-alice-1d2c',
-  'jwt-HS256-Sh4red-S3cret-acme',
-  'kHq3Zb8tXv1Wm6Yp0Rs4Lc9Nd2Fg7Jh5',
-  'oauth2-Cl13nt-S3cret-acme',
-  'hvs.CAESIJ0examplePaymentsVaultT0ken',
-  'r3d1s-Sh4red-Pa55w0rd',
-  'ScM8-LYDDF8jWRReMHOgpjjnT63ues3JcVn3K5gYzsE',
-  'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC90H6CgLbWhdGy',
-  'merchant-K3y-0a1b2c3d4e',
-]
 
 let w: Awaited<ReturnType<typeof workdir>>
 let out: string

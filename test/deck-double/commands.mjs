@@ -1,5 +1,6 @@
-// The commands the double runs: version, ping, dump and validate, following Kong/deck cmd/*.go.
-// sync, diff, apply and reset parse and check their flags but are not emulated.
+// The commands the double runs: version, ping, dump and validate, following Kong/deck cmd/*.go, and
+// the helpers diff, sync and apply (sync.mjs) share with them. reset parses and checks its flags but
+// is not emulated.
 
 import { X509Certificate } from 'node:crypto'
 import { closeSync, existsSync, openSync } from 'node:fs'
@@ -51,7 +52,7 @@ for (const kind of ['sync', 'diff']) {
     "         - the default changed from 'kong.yaml' to '-' (stdin/stdout)\n"
 }
 
-function legacyNotice(ctx) {
+export function legacyNotice(ctx) {
   const { cmd, version } = ctx
   if (cmd.variant !== 'legacy' || !atLeast(version, '1.28.0')) return
   if (atLeast(version, '1.30.0')) return ctx.err(MOVED[cmd.kind])
@@ -64,14 +65,14 @@ function legacyNotice(ctx) {
 
 // ---- talking to Kong ----
 
-function konnectNotEmulated() {
+export function konnectNotEmulated() {
   return new DeckError(
     'deck double: Konnect mode is not emulated (set --kong-addr to the gateway fixture address)',
   )
 }
 
 // GDR utils.GetKongClient: TLS settings, then headers, are checked before any request.
-function kongClient(ctx) {
+export function kongClient(ctx) {
   const { rootConfig } = ctx
   if (rootConfig.caCert) {
     const blocks =
@@ -106,7 +107,7 @@ function kongClient(ctx) {
 }
 
 // deck's fetchKongVersion: GET /, falling back to /<workspace>/kong for workspace-scoped RBAC users.
-function fetchKongVersion(ctx, workspace) {
+export function fetchKongVersion(ctx, workspace) {
   const client = kongClient(ctx)
   try {
     return client.root()
@@ -127,7 +128,7 @@ function fetchKongVersion(ctx, workspace) {
 }
 
 // deck's workspaceExists (Kong mode).
-function workspaceExists(ctx, name) {
+export function workspaceExists(ctx, name) {
   if (!name || ctx.rootConfig.skipWorkspaceCrud) return true
   try {
     return kongClient(ctx).workspaceExists(name)
@@ -137,7 +138,7 @@ function workspaceExists(ctx, name) {
   }
 }
 
-function wrapHttp(prefix, fn) {
+export function wrapHttp(prefix, fn) {
   try {
     return fn()
   } catch (err) {
@@ -175,7 +176,7 @@ function scanln() {
   return words[0]
 }
 
-function confirm(ctx, message) {
+export function confirm(ctx, message) {
   ctx.out(message)
   const answer = scanln().toLowerCase()
   return answer === 'yes' || answer === 'y'
@@ -400,7 +401,7 @@ export function runValidate(ctx) {
   if (online) validateOnline(ctx, client, content, raw)
 }
 
-/** sync, diff, apply, reset: flags are fully checked, the operation itself is not emulated. */
+/** reset: flags are fully checked, the operation itself is not emulated. */
 export function runNotEmulated(ctx) {
   legacyNotice(ctx)
   const { cmd, parsed } = ctx

@@ -85,7 +85,8 @@ export function shuffleTree(tree, seed) {
 
 // ---- JSON (encoding/json) ----
 
-function jsonString(s) {
+/** encoding/json's string encoding (HTML-safe escapes, invalid surrogates replaced). */
+export function jsonString(s) {
   let out = '"'
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)
@@ -115,27 +116,32 @@ function jsonString(s) {
   return out + '"'
 }
 
-function jsonValue(v, indent) {
+function jsonValue(v, indent, unit) {
   if (v === null || v === undefined) return 'null'
   if (typeof v === 'boolean') return String(v)
   if (typeof v === 'number') return String(v)
   if (typeof v === 'string') return jsonString(v)
-  const inner = indent + '  '
+  const inner = indent + unit
   if (Array.isArray(v)) {
     if (v.length === 0) return '[]'
-    return '[\n' + v.map((x) => inner + jsonValue(x, inner)).join(',\n') + '\n' + indent + ']'
+    return '[\n' + v.map((x) => inner + jsonValue(x, inner, unit)).join(',\n') + '\n' + indent + ']'
   }
   if (v instanceof Map) {
     if (v.size === 0) return '{}'
-    const items = [...v.entries()].map(([k, x]) => `${inner}${jsonString(k)}: ${jsonValue(x, inner)}`)
+    const items = [...v.entries()].map(([k, x]) => `${inner}${jsonString(k)}: ${jsonValue(x, inner, unit)}`)
     return '{\n' + items.join(',\n') + '\n' + indent + '}'
   }
-  return jsonValue(goMap(v), indent)
+  return jsonValue(goMap(v), indent, unit)
 }
 
 /** json.MarshalIndent(v, "", "  "): no trailing newline. */
 export function toGoJSON(tree) {
-  return jsonValue(tree, '')
+  return jsonValue(tree, '', '  ')
+}
+
+/** json.MarshalIndent(v, "", unit), e.g. the tab deck's --json-output uses: no trailing newline. */
+export function toGoJSONIndent(tree, unit) {
+  return jsonValue(tree, '', unit)
 }
 
 // ---- YAML (go.yaml.in/yaml/v2 via sigs.k8s.io/yaml) ----

@@ -27,6 +27,9 @@ export function loadGateway(env) {
   if (!['enterprise', 'community'].includes(edition)) {
     throw new DeckError(`deck double: gateway fixture ${path}: edition must be enterprise or community`)
   }
+  if (fixture.reject !== undefined && fixture.reject !== null && !Array.isArray(fixture.reject)) {
+    throw new DeckError(`deck double: gateway fixture ${path}: reject must be a list`)
+  }
   const workspaces = fixture.workspaces ?? { default: {} }
   if (edition === 'community' && Object.keys(workspaces).some((w) => w !== 'default')) {
     throw new DeckError(`deck double: gateway fixture ${path}: community Kong has only the default workspace`)
@@ -164,6 +167,13 @@ export class AdminClient {
     this.request('GET', '/workspaces?size=1000')
     if (this.gateway.edition !== 'enterprise') throw new HttpFailure(httpError(404, NOT_FOUND), 404)
     return Object.keys(this.gateway.workspaces)
+  }
+
+  /** POST /workspaces (Kong Enterprise only; OSS Kong has no such route). */
+  createWorkspace(name) {
+    this.request('POST', '/workspaces')
+    if (this.gateway.edition !== 'enterprise') throw new HttpFailure(httpError(404, NOT_FOUND), 404)
+    this.gateway.workspaces[name] = {}
   }
 
   /** The entities of one workspace ("" = default), as the fixture holds them. */

@@ -21,6 +21,7 @@ import { DeckError, goQuote } from './gostr.mjs'
 import { writeAll } from './io.mjs'
 import { InitConfigExit, initConfig, readConfigFile, Settings } from './settings.mjs'
 import { GoPanic } from './state.mjs'
+import { runReconcile } from './sync.mjs'
 import { atLeast, DEFAULT_VERSION, parseVersion } from './versions.mjs'
 
 // The value of the last --config on the command line, read loosely (for the invocation log).
@@ -78,9 +79,9 @@ const RUNNERS = {
   ping: runPing,
   dump: runDump,
   validate: runValidate,
-  sync: runNotEmulated,
-  diff: runNotEmulated,
-  apply: runNotEmulated,
+  sync: runReconcile,
+  diff: runReconcile,
+  apply: runReconcile,
   reset: runNotEmulated,
 }
 
@@ -117,14 +118,14 @@ export async function main(argv, env = process.env) {
     if (!cmd.emulated) throw new DeckError(`deck double: ${goQuote(commandPath(cmd))} is not emulated`)
     await injectFault(ctx)
     if (
-      ['ping', 'dump'].includes(cmd.kind) ||
+      ['ping', 'dump', 'sync', 'diff', 'apply'].includes(cmd.kind) ||
       (cmd.kind === 'validate' && cmd.variant === 'gateway') ||
       (cmd.kind === 'validate' && flagValue(parsed, 'online'))
     ) {
       ctx.gateway = loadGateway(env)
     }
-    RUNNERS[cmd.kind](ctx)
-    return 0
+    const code = RUNNERS[cmd.kind](ctx)
+    return typeof code === 'number' ? code : 0
   } catch (err) {
     if (env.DECK_DOUBLE_FAIL === 'crash' && ctx.cmd?.kind === 'dump') process.kill(process.pid, 'SIGKILL')
     if (err instanceof InitConfigExit) {

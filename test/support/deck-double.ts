@@ -1,6 +1,8 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+
+import { parse, stringify } from 'yaml'
 
 import { ROOT } from './action.js'
 
@@ -46,3 +48,47 @@ export async function readCalls(log: string): Promise<LoggedCall[]> {
     .filter((line) => line.trim() !== '')
     .map((line) => JSON.parse(line) as LoggedCall)
 }
+
+/** A gateway fixture as parsed YAML: kongAddr, kongVersion, edition, workspaces, reject, ... */
+export type GatewayFixture = Record<string, unknown>
+
+/**
+ * Copies test/fixtures/gateway/<name> into dir (deck gateway sync rewrites its fixture; the originals
+ * must stay untouched), after letting edit change the parsed fixture (e.g. add `reject`). Returns the
+ * copy's path.
+ */
+export async function copyFixture(
+  name: string,
+  dir: string,
+  edit?: (fixture: GatewayFixture) => void,
+): Promise<string> {
+  const text = await readFile(join(FIXTURES, name), 'utf8')
+  const path = join(dir, name)
+  if (edit) {
+    const fixture = parse(text) as GatewayFixture
+    edit(fixture)
+    await writeFile(path, stringify(fixture))
+  } else await writeFile(path, text)
+  return path
+}
+
+/** Secret values of test/fixtures/gateway/enterprise.yaml, taken from the fixture by hand. */
+export const FIXTURE_SECRETS = [
+  'r3d1s-billing-Pa55',
+  'Zm9vYmFyLXNlc3Npb24tc2VjcmV0LTIwMjU=',
+  'oidc-Cl13nt-S3cret-9f8e7d',
+  'AKIAEXAMPLEBILLING42',
+  'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+  'logs-Ingest-T0ken-7c1d',
+  'alice-K3y-6f4b2a9c',
+  '8c6f5b0a3e9e2d7f1c4b6a5d3e2f1a0b9c8d7e6f',
+  'hmac-S3cr3t-alice-1d2c',
+  'jwt-HS256-Sh4red-S3cret-acme',
+  'kHq3Zb8tXv1Wm6Yp0Rs4Lc9Nd2Fg7Jh5',
+  'oauth2-Cl13nt-S3cret-acme',
+  'hvs.CAESIJ0examplePaymentsVaultT0ken',
+  'r3d1s-Sh4red-Pa55w0rd',
+  'ScM8-LYDDF8jWRReMHOgpjjnT63ues3JcVn3K5gYzsE',
+  'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC90H6CgLbWhdGy',
+  'merchant-K3y-0a1b2c3d4e',
+]
