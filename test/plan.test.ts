@@ -203,7 +203,7 @@ describe('the outcome of a sync', () => {
     const text = deckOutput({
       dropped: true,
       errors: [
-        `while processing event: create key-auth ${rawName} failed: HTTP status 409 (message: "UNIQUE violation detected on '{key="${KEY}"}'")`,
+        `while processing event: Create key-auth ${rawName} failed: HTTP status 409 (message: "UNIQUE violation detected on '{key="${KEY}"}'")`,
       ],
     })
     const outcome = syncOutcome(parseDeckJson(text, 'gateway sync'), new PlanMasker())
@@ -211,7 +211,7 @@ describe('the outcome of a sync', () => {
       ['key-auth', '[redacted] for consumer alice'],
     ])
     expect(outcome.failed[0]!.error).toMatch(
-      /create key-auth \[redacted\] for consumer alice failed: HTTP status 409/,
+      /Create key-auth \[redacted\] for consumer alice failed: HTTP status 409/,
     )
     expect(outcome.applied.map((c) => c.name)).toEqual([
       'http-log (global)',

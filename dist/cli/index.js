@@ -9582,7 +9582,7 @@ var require_semver2 = __commonJS({
 
 // actions/cli/main.ts
 var import_yaml5 = __toESM(require_dist(), 1);
-import { readFile as readFile4 } from "node:fs/promises";
+import { readFile as readFile5 } from "node:fs/promises";
 import { parseArgs } from "node:util";
 
 // actions/engine/deck/dir-store.ts
@@ -12647,7 +12647,8 @@ function deckFeatures(version) {
   return {
     version,
     gatewayCommands: import_semver.default.gte(v2, "1.28.0"),
-    adminTokenEnv: import_semver.default.gte(v2, "1.64.0")
+    adminTokenEnv: import_semver.default.gte(v2, "1.64.0"),
+    jsonOutput: import_semver.default.gte(v2, "1.24.0")
   };
 }
 
@@ -13228,8 +13229,12 @@ var SECRET_FIELDS = {
   hmacauth_credentials: ["secret"],
   jwt_secrets: ["secret"],
   oauth2_credentials: ["client_secret"],
-  certificates: ["key", "key_alt"]
+  certificates: ["key", "key_alt"],
+  // Never dumped by deck, but a sync may carry one: the payload is the license key.
+  licenses: ["payload"]
 };
+var UNNAMED = { label: "", identity: [] };
+var DECK_MASK = "[masked]";
 var CONFIG_COLLECTIONS = /* @__PURE__ */ new Set(["plugins", "partials", "vaults"]);
 var SECRET_NAMES = /* @__PURE__ */ new Set([
   "password",
@@ -13271,7 +13276,22 @@ function redactContent(content, options) {
   walkEntities(content, (visit) => redactor.entity(visit));
   return redactor.redactions;
 }
+var MASK = "[redacted]";
+function maskEntity(entity, collection, found) {
+  const masker = new Redactor({ workspace: "" }, found);
+  if (collection !== void 0) masker.entity({ entity, collection, spec: UNNAMED, parents: [], index: 0 });
+  masker.wholeEntity(entity);
+}
 var Redactor = class {
+  /**
+   * @param masked when given, secrets are replaced by {@link MASK} (and collected here) instead of
+   * environment references.
+   */
+  constructor(options, masked) {
+    this.masked = masked;
+    this.namer = new EnvNamer(options.workspace);
+  }
+  masked;
   redactions = [];
   namer;
   visit;
@@ -13282,9 +13302,6 @@ var Redactor = class {
   where = [];
   /** Field names repeat across every plugin of a file, so each is classified once. */
   fieldKinds = /* @__PURE__ */ new Map();
-  constructor(options) {
-    this.namer = new EnvNamer(options.workspace);
-  }
   /** Redacts the secrets of one entity; entities come in {@link walkEntities} order. */
   entity(visit) {
     this.visit = visit;
@@ -13297,7 +13314,16 @@ var Redactor = class {
       this.leave();
     }
     if (collection === "keys") this.key(entity);
+    if (collection === "upstreams" && isObject(entity.healthchecks)) {
+      this.enter("healthchecks");
+      this.config(entity.healthchecks);
+      this.leave();
+    }
     if (collection === "filter_chains" && Array.isArray(entity.filters)) this.filters(entity.filters);
+  }
+  /** An entity of a kind without rules: every field is judged by its name, as configuration is. */
+  wholeEntity(entity) {
+    this.config(entity);
   }
   enter(part, where = part) {
     this.path.push(part);
@@ -13310,13 +13336,19 @@ var Redactor = class {
   /** Replaces `holder[key]`, a secret when it is a non-empty string that is not a reference already. */
   replace(holder, key) {
     const value = holder[key];
-    if (typeof value !== "string" || value === "" || isReference(value)) return;
-    holder[key] = new EnvRef(this.record(), value);
+    if (typeof value !== "string" || value === "" || value === MASK || isReference(value)) return;
+    holder[key] = this.replacement(value);
   }
   replaceField(holder, field) {
     this.enter(field);
     this.replace(holder, field);
     this.leave();
+  }
+  /** What replaces a secret: the mask, or a reference to the variable named for this position. */
+  replacement(value, prefix = "") {
+    if (!this.masked) return new EnvRef(this.record(), value, prefix);
+    if (value !== DECK_MASK) this.masked.add(value.trim());
+    return prefix + MASK;
   }
   /** Names the value at the current position and records its replacement. */
   record() {
@@ -13410,9 +13442,10 @@ var Redactor = class {
         if (colon <= 0) continue;
         const header = line.slice(0, colon).trim();
         const secret = line.slice(colon + 1);
-        if (!SENSITIVE_HEADER.test(header) || secret.trim() === "" || isReference(secret)) continue;
+        if (!SENSITIVE_HEADER.test(header) || secret.trim() === "" || isReference(secret) || secret.trim() === MASK)
+          continue;
         this.enter(header);
-        value[i] = new EnvRef(this.record(), secret, line.slice(0, colon + 1));
+        value[i] = this.replacement(secret, line.slice(0, colon + 1));
         this.leave();
       }
     }
@@ -13766,6 +13799,62 @@ var connectionInputs = {
   },
   timeout: { type: "integer", default: "30", description: "Seconds deck waits for each Admin API request." }
 };
+var planInputs = {
+  state: {
+    type: "list",
+    default: "kong",
+    description: "State files or directories, one per line. Files of one workspace are planned together; each workspace (and select-tags set) is its own deck run."
+  },
+  "kong-addr": { ...connectionInputs["kong-addr"], required: true },
+  "kong-admin-token": connectionInputs["kong-admin-token"],
+  headers: connectionInputs.headers,
+  workspace: {
+    type: "string",
+    description: "Workspace to plan against; overrides _workspace in every file."
+  },
+  "select-tags": {
+    type: "list",
+    description: "Only entities carrying all of these tags (one per line); overrides _info.select_tags in the files."
+  },
+  "skip-consumers": {
+    type: "boolean",
+    default: "false",
+    description: "Leave consumers, consumer groups and their credentials out of the plan (and the sync)."
+  },
+  parallelism: {
+    type: "integer",
+    description: "Concurrent Admin API requests deck makes per workspace (deck default 10)."
+  },
+  "plan-file": {
+    type: "string",
+    description: "Where to write the plan as JSON (secrets masked). Default: a new file in the runner's temporary directory."
+  },
+  "comment-on-pr": {
+    type: "boolean",
+    actionOnly: true,
+    description: "Post the plan on the pull request, one comment per workflow and workspace, updated in place. Default: true on pull_request events."
+  },
+  "github-token": {
+    type: "string",
+    secret: true,
+    actionOnly: true,
+    default: "${{ github.token }}",
+    description: "Token for the pull request comment; needs pull-requests: write."
+  },
+  ...deckInputs,
+  "tls-skip-verify": connectionInputs["tls-skip-verify"],
+  "ca-cert": connectionInputs["ca-cert"],
+  "tls-server-name": connectionInputs["tls-server-name"],
+  timeout: connectionInputs.timeout
+};
+var planOutputs = {
+  creating: "Entities the plan creates.",
+  updating: "Entities the plan updates.",
+  deleting: "Entities the plan deletes.",
+  total: "All planned changes.",
+  "has-changes": "true when the gateway differs from the state files.",
+  plan: "Path of the plan as JSON: every change per workspace, secrets masked."
+};
 var COMMANDS = {
   dump: {
     name: "dump",
@@ -13851,6 +13940,43 @@ var COMMANDS = {
     }
   }
 };
+COMMANDS.diff = {
+  name: "diff",
+  summary: "Plan: what syncing the state files would change on Kong, per workspace, in the job summary and on the pull request.",
+  inputs: planInputs,
+  outputs: planOutputs
+};
+COMMANDS.sync = {
+  name: "sync",
+  summary: "Apply the state files to Kong after planning: deletions over the limit are refused before anything is sent, failed entities fail the step.",
+  inputs: {
+    ...planInputs,
+    "max-deletes": {
+      type: "integer",
+      default: "0",
+      description: "Most entities the sync may delete, across all workspaces; a plan that deletes more is refused before anything is sent."
+    },
+    "allow-deletes": {
+      type: "boolean",
+      default: "false",
+      description: "Allow any number of deletions (they are still planned, counted and reported)."
+    },
+    "dry-run": {
+      type: "boolean",
+      default: "false",
+      description: "Plan and check the guard rails, send nothing."
+    },
+    "workspace-concurrency": {
+      type: "integer",
+      default: "1",
+      description: "How many workspaces sync at the same time (never two syncs of one workspace)."
+    }
+  },
+  outputs: {
+    ...planOutputs,
+    applied: "true when changes were sent to the gateway and Kong accepted at least one."
+  }
+};
 
 // actions/engine/dump.ts
 var import_yaml3 = __toESM(require_dist(), 1);
@@ -13882,6 +14008,25 @@ function validateArgs(features, cmd) {
     if (cmd.online) args.push("--online");
   }
   if (cmd.workspace) args.push("--workspace", cmd.workspace);
+  if (cmd.parallelism !== void 0) args.push("--parallelism", String(cmd.parallelism));
+  return args;
+}
+function reconcileArgs(features, cmd) {
+  if (!features.jsonOutput) {
+    throw new DeckhandError(
+      `deck ${features.version} cannot print ${cmd.mode} results as JSON (--json-output came with deck 1.24.0): set deck-version to a newer release.`
+    );
+  }
+  let args;
+  if (features.gatewayCommands) args = ["gateway", cmd.mode, ...cmd.files];
+  else {
+    args = [cmd.mode];
+    for (const file of cmd.files) args.push("--state", file);
+  }
+  args.push("--json-output");
+  if (cmd.workspace) args.push("--workspace", cmd.workspace);
+  for (const tag of cmd.selectTags ?? []) args.push("--select-tag", tag);
+  if (cmd.skipConsumers) args.push("--skip-consumers");
   if (cmd.parallelism !== void 0) args.push("--parallelism", String(cmd.parallelism));
   return args;
 }
@@ -14260,6 +14405,19 @@ var Inputs = class {
     if (["false", "False", "FALSE"].includes(value)) return false;
     throw new DeckhandError(`Input ${name} must be true or false, got "${value}"`);
   }
+  /** true or false when set, undefined when neither set nor defaulted (the caller decides). */
+  optionalBoolean(name) {
+    return this.raw(name) === void 0 ? void 0 : this.boolean(name);
+  }
+  /** A whole number, zero included, or undefined when not set. */
+  count(name) {
+    const value = this.raw(name);
+    if (value === void 0) return void 0;
+    if (!/^[0-9]+$/.test(value)) {
+      throw new DeckhandError(`Input ${name} must be a whole number (0 or more), got "${value}"`);
+    }
+    return Number(value);
+  }
   /** A positive integer, or undefined when not set. */
   integer(name) {
     const value = this.raw(name);
@@ -14334,10 +14492,282 @@ async function dumpJob(source, ctx) {
   };
 }
 
-// actions/engine/validate.ts
-var import_yaml4 = __toESM(require_dist(), 1);
-import { readdir as readdir2, readFile as readFile3, stat as stat4 } from "node:fs/promises";
-import { extname, join as join6 } from "node:path";
+// actions/engine/jobs/reconcile.ts
+import { join as join7 } from "node:path";
+
+// actions/engine/plan/report.ts
+import { createHash as createHash4 } from "node:crypto";
+
+// actions/engine/plan/deck-output.ts
+function parseDeckJson(stdout, command) {
+  const start = stdout.search(/^\{/m);
+  if (start < 0) {
+    throw new DeckhandError(
+      `deck ${command} printed no JSON result${stdout.trim() ? "" : " (its output was empty)"}: is the deck binary a real deck 1.24.0 or later?`
+    );
+  }
+  let value;
+  try {
+    value = JSON.parse(stdout.slice(start));
+  } catch (err) {
+    throw new DeckhandError(
+      `deck ${command} printed a result that is not valid JSON (${err.message}). deck before 1.62.1 could break its JSON when masking DECK_ values (Kong/deck#2047): set deck-version to a newer release.`
+    );
+  }
+  return checkShape(value, command);
+}
+function checkShape(value, command) {
+  const bad = (what) => new DeckhandError(`deck ${command} printed JSON deckhand does not understand: ${what}`);
+  if (!isRecord(value) || !isRecord(value.changes) || !isRecord(value.summary)) {
+    throw bad('expected "changes" and "summary" objects');
+  }
+  const changes = value.changes;
+  for (const key of ["creating", "updating", "deleting"]) {
+    if (!Array.isArray(changes[key])) throw bad(`changes.${key} is not a list`);
+  }
+  for (const key of [
+    "creating",
+    "updating",
+    "deleting",
+    "dropped_creations",
+    "dropped_updates",
+    "dropped_deletions"
+  ]) {
+    const list = changes[key];
+    if (list === void 0) continue;
+    if (!Array.isArray(list)) throw bad(`changes.${key} is not a list`);
+    for (const change of list) {
+      if (!isRecord(change) || typeof change.name !== "string" || typeof change.kind !== "string") {
+        throw bad(`an entry of changes.${key} lacks a name or kind`);
+      }
+    }
+  }
+  const summary = value.summary;
+  for (const key of ["creating", "updating", "deleting", "total"]) {
+    if (typeof summary[key] !== "number") throw bad(`summary.${key} is not a number`);
+  }
+  for (const key of ["warnings", "errors"]) {
+    const list = value[key];
+    if (list !== void 0 && list !== null && !(Array.isArray(list) && list.every((e) => typeof e === "string")))
+      throw bad(`${key} is not a list of strings`);
+  }
+  return {
+    changes,
+    summary,
+    warnings: value.warnings ?? [],
+    errors: value.errors ?? []
+  };
+}
+function isRecord(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+// actions/engine/plan/fields.ts
+var STAMPS = /* @__PURE__ */ new Set(["created_at", "updated_at"]);
+var VALUE_WIDTH = 80;
+var MAX_FIELDS = 50;
+function changedFields(raw, masked) {
+  const paths = [];
+  collect(raw.old, raw.new, [], paths);
+  const fields = paths.slice(0, MAX_FIELDS).map((path) => {
+    const before = at2(masked.old, path);
+    const after = at2(masked.new, path);
+    const change = { path: path.join(".") };
+    if (holdsMask(before) || holdsMask(after)) change.sensitive = true;
+    else {
+      if (before !== void 0) change.old = show(before);
+      if (after !== void 0) change.new = show(after);
+    }
+    return change;
+  });
+  return { fields, total: paths.length };
+}
+function collect(a, b2, path, out) {
+  if (same(a, b2)) return;
+  if (isObject(a) && isObject(b2)) {
+    const keys = [.../* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b2)])].sort();
+    for (const key of keys) {
+      if (path.length === 0 && STAMPS.has(key)) continue;
+      collect(a[key], b2[key], [...path, key], out);
+    }
+    return;
+  }
+  out.push(path);
+}
+function same(a, b2) {
+  if (a === void 0 || a === null) return b2 === void 0 || b2 === null;
+  if (b2 === void 0 || b2 === null) return false;
+  if (Array.isArray(a)) {
+    return Array.isArray(b2) && a.length === b2.length && a.every((item, i) => same(item, b2[i]));
+  }
+  if (isObject(a)) {
+    if (!isObject(b2)) return false;
+    const keys = /* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b2)]);
+    for (const key of keys) if (!same(a[key], b2[key])) return false;
+    return true;
+  }
+  return a === b2;
+}
+function at2(value, path) {
+  let current = value;
+  for (const key of path) {
+    if (!isObject(current)) return void 0;
+    current = current[key];
+  }
+  return current === null ? void 0 : current;
+}
+function holdsMask(value) {
+  if (typeof value === "string") return value.includes(MASK);
+  if (Array.isArray(value)) return value.some(holdsMask);
+  if (isObject(value)) return Object.values(value).some(holdsMask);
+  return false;
+}
+function show(value) {
+  const text = JSON.stringify(value);
+  return text.length <= VALUE_WIDTH ? text : `${text.slice(0, VALUE_WIDTH - 1)}\u2026`;
+}
+
+// actions/engine/plan/model.ts
+var PlanMasker = class {
+  /** Secret values found in bodies, plus those the caller knows (tokens, DECK_ values). */
+  secrets = /* @__PURE__ */ new Set();
+  constructor(known = []) {
+    for (const value of known) this.add(value);
+  }
+  add(value) {
+    if (value.trim().length >= 6) this.secrets.add(value.trim());
+  }
+  /** A change of deck's output, masked: bodies structurally, names by kind. */
+  change(action, change) {
+    const rawOld = change.body?.old ?? void 0;
+    const rawNew = change.body?.new ?? void 0;
+    const found = /* @__PURE__ */ new Set();
+    const old = this.entity(rawOld, change.kind, found);
+    const now = this.entity(rawNew, change.kind, found);
+    for (const value of found) this.add(value);
+    const planned = { action, kind: change.kind, name: maskName(change.kind, change.name) };
+    if (action === "update") {
+      const { fields, total } = changedFields({ old: rawOld, new: rawNew }, { old, new: now });
+      planned.fields = fields;
+      planned.fieldCount = total;
+    }
+    if (old !== void 0) planned.old = old;
+    if (now !== void 0) planned.new = now;
+    return planned;
+  }
+  entity(body, kind, found) {
+    if (!isObject(body)) return void 0;
+    const copy = structuredClone(body);
+    maskEntity(copy, COLLECTION_OF_KIND[kind], found);
+    return copy;
+  }
+  /**
+   * Free text (names, deck's warnings and errors, Kong's messages) with every known secret replaced.
+   * Call after all changes went through {@link change}: Kong's errors can echo a value from a body.
+   */
+  text(value) {
+    return scrub(
+      value,
+      [...this.secrets].sort((a, b2) => b2.length - a.length)
+    );
+  }
+  /** Scrubs the names of changes masked so far (a secret found in a later body may appear in them). */
+  scrubChanges(changes) {
+    for (const change of changes) change.name = this.text(change.name);
+  }
+};
+var COLLECTION_OF_KIND = {
+  service: "services",
+  route: "routes",
+  plugin: "plugins",
+  "consumer-group-plugin": "plugins",
+  consumer: "consumers",
+  "consumer-group": "consumer_groups",
+  "key-auth": "keyauth_credentials",
+  "basic-auth": "basicauth_credentials",
+  "hmac-auth": "hmacauth_credentials",
+  "jwt-auth": "jwt_secrets",
+  "oauth2-cred": "oauth2_credentials",
+  "acl-group": "acls",
+  "mtls-auth": "mtls_auth_credentials",
+  upstream: "upstreams",
+  target: "targets",
+  certificate: "certificates",
+  sni: "snis",
+  "ca-certificate": "ca_certificates",
+  vault: "vaults",
+  partial: "partials",
+  key: "keys",
+  "key-set": "key_sets",
+  "filter-chain": "filter_chains",
+  "rbac-role": "rbac_roles",
+  license: "licenses"
+};
+function maskName(kind, name) {
+  if (kind !== "key-auth") return name;
+  const at3 = name.indexOf(" for consumer ");
+  return at3 < 0 ? MASK : MASK + name.slice(at3);
+}
+function targetPlan(output, target, masker) {
+  const changes = [
+    ...output.changes.creating.map((c) => masker.change("create", c)),
+    ...output.changes.updating.map((c) => masker.change("update", c)),
+    ...output.changes.deleting.map((c) => masker.change("delete", c))
+  ];
+  masker.scrubChanges(changes);
+  return {
+    ...target,
+    counts: { ...output.summary },
+    changes,
+    warnings: output.warnings.map((w2) => masker.text(w2)),
+    errors: output.errors.map((e) => masker.text(e))
+  };
+}
+function syncOutcome(output, masker) {
+  const attempted = [];
+  const add = (action, op, list) => {
+    for (const raw of list) attempted.push({ change: masker.change(action, raw), raw, op });
+  };
+  add("create", "Create", output.changes.creating);
+  add("update", "Update", output.changes.updating);
+  add("delete", "Delete", output.changes.deleting);
+  const dropped = [
+    ...(output.changes.dropped_creations ?? []).map((c) => masker.change("create", c)),
+    ...(output.changes.dropped_updates ?? []).map((c) => masker.change("update", c)),
+    ...(output.changes.dropped_deletions ?? []).map((c) => masker.change("delete", c))
+  ];
+  const failed = [];
+  const otherErrors = [];
+  const failedSet = /* @__PURE__ */ new Set();
+  for (const error of output.errors) {
+    const hit = attempted.find(
+      (a) => !failedSet.has(a.change) && error.includes(`${a.op} ${a.raw.kind} ${a.raw.name} failed`)
+    );
+    if (hit) {
+      failedSet.add(hit.change);
+      failed.push({ change: hit.change, error });
+    } else otherErrors.push(error);
+  }
+  const applied = attempted.filter((a) => !failedSet.has(a.change)).map((a) => a.change);
+  masker.scrubChanges([...applied, ...dropped, ...failed.map((f2) => f2.change)]);
+  for (const f2 of failed) {
+    const raw = attempted.find((a) => a.change === f2.change).raw;
+    f2.error = masker.text(
+      f2.error.replace(`${raw.kind} ${raw.name} failed`, `${raw.kind} ${f2.change.name} failed`)
+    );
+  }
+  return {
+    applied,
+    failed,
+    dropped,
+    otherErrors: otherErrors.map((e) => masker.text(e)),
+    warnings: output.warnings.map((w2) => masker.text(w2)),
+    counts: { ...output.summary }
+  };
+}
+
+// actions/engine/plan/targets.ts
+import { readFile as readFile4 } from "node:fs/promises";
 
 // actions/engine/state/env-refs.ts
 var TEMPLATE = /\$\{\{(.*?)\}\}/g;
@@ -14359,6 +14789,9 @@ function missingEnv(refs, env = process.env) {
 }
 
 // actions/engine/validate.ts
+var import_yaml4 = __toESM(require_dist(), 1);
+import { readdir as readdir2, readFile as readFile3, stat as stat4 } from "node:fs/promises";
+import { extname, join as join6 } from "node:path";
 var STATE_EXTENSIONS = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
 async function validate(options) {
   if (options.parallelism !== void 0 && !(Number.isInteger(options.parallelism) && options.parallelism > 0)) {
@@ -14376,16 +14809,8 @@ async function validate(options) {
     const workspace = options.workspace ?? checked.workspace ?? "";
     byWorkspace.set(workspace, [...byWorkspace.get(workspace) ?? [], file]);
   }
-  const missing = missingEnv(refs, options.env ?? process.env);
-  if (missing.length > 0) {
-    const first = refs.find((r) => r.name === missing[0]);
-    problems.push({
-      check: "env",
-      file: first.file,
-      line: first.line,
-      message: `${missing.length} environment variable(s) referenced by the state files are not set: ${missing.join(", ")}. deck expands them even to validate; set them (for example from secrets) before this step.`
-    });
-  }
+  const missing = envProblem(refs, missingEnv(refs, options.env ?? process.env), "validate");
+  if (missing) problems.push(missing);
   if (problems.length === 0) {
     for (const [workspace, group] of [...byWorkspace].sort(([a], [b2]) => a.localeCompare(b2))) {
       const args = validateArgs(options.deck.deck.features, {
@@ -14410,6 +14835,20 @@ async function validate(options) {
     }
   }
   return { valid: problems.length === 0, files, problems };
+}
+function envProblem(refs, missing, purpose) {
+  if (missing.length === 0) return void 0;
+  const first = refs.find((r) => r.name === missing[0]);
+  const where = missing.map((name) => {
+    const ref = refs.find((r) => r.name === name);
+    return `${name} (${ref.file}:${ref.line})`;
+  });
+  return {
+    check: "env",
+    file: first.file,
+    line: first.line,
+    message: `${missing.length} environment variable(s) referenced by the state files are not set: ${where.join(", ")}. deck expands them even to ${purpose}; set them (for example from secrets) before this step.`
+  };
 }
 async function expandState(paths) {
   if (paths.length === 0)
@@ -14473,7 +14912,9 @@ function checkFile(file, text) {
   }
   findDuplicates(doc.contents, COLLECTIONS, file, lines, problems, "");
   const workspace = typeof content._workspace === "string" ? content._workspace : void 0;
-  return { problems, workspace };
+  const info = content._info;
+  const selectTags = Array.isArray(info?.select_tags) ? info.select_tags.filter((t) => typeof t === "string") : void 0;
+  return { problems, workspace, selectTags };
 }
 function findDuplicates(holder, specs, file, lines, problems, where) {
   for (const [collection, spec] of Object.entries(specs)) {
@@ -14502,6 +14943,487 @@ function findDuplicates(holder, specs, file, lines, problems, where) {
   }
 }
 
+// actions/engine/plan/targets.ts
+async function readTargets(options) {
+  const files = await expandState(options.state);
+  const problems = [];
+  const refs = [];
+  const groups = /* @__PURE__ */ new Map();
+  for (const file of files) {
+    const text = await readFile4(file, "utf8");
+    const checked = checkFile(file, text);
+    problems.push(...checked.problems);
+    for (const ref of findEnvReferences(text)) refs.push({ ...ref, file });
+    const workspace = options.workspace ?? checked.workspace ?? "";
+    const selectTags = [
+      ...options.selectTags?.length ? options.selectTags : checked.selectTags ?? []
+    ].sort();
+    const key = JSON.stringify([workspace === "default" ? "" : workspace, selectTags]);
+    const group = groups.get(key);
+    if (group) group.files.push(file);
+    else groups.set(key, { workspace, selectTags, files: [file] });
+  }
+  const missing = envProblem(refs, missingEnv(refs, options.env), "diff or sync");
+  if (missing) problems.push(missing);
+  const targets = [...groups.values()].sort(
+    (a, b2) => a.workspace.localeCompare(b2.workspace) || a.selectTags.join(",").localeCompare(b2.selectTags.join(","))
+  );
+  return { targets, files, problems, envNames: [...new Set(refs.map((r) => r.name))] };
+}
+function targetLabel(target) {
+  const workspace = target.workspace || "default";
+  return target.selectTags.length ? `${workspace} [${target.selectTags.join(", ")}]` : workspace;
+}
+
+// actions/engine/reconcile.ts
+async function planTargets(targets, options) {
+  const plans = [];
+  for (const target of targets) {
+    const output = await runDeck("diff", target, options);
+    const plan2 = targetPlan(output, target, new PlanMasker(options.secrets));
+    options.logger.info(`${targetLabel(target)}: ${describeCounts(plan2.counts)}`);
+    plans.push(plan2);
+  }
+  return plans;
+}
+function totalCounts(plans) {
+  const sum = { creating: 0, updating: 0, deleting: 0, total: 0 };
+  for (const { counts } of plans) {
+    sum.creating += counts.creating;
+    sum.updating += counts.updating;
+    sum.deleting += counts.deleting;
+    sum.total += counts.total;
+  }
+  return sum;
+}
+function describeCounts(c) {
+  if (c.total === 0) return "no changes";
+  return `${c.creating} to create, ${c.updating} to update, ${c.deleting} to delete`;
+}
+function checkDeletes(plans, guard) {
+  const deletions = plans.flatMap(
+    (target) => target.changes.filter((c) => c.action === "delete").map((change) => ({ target, change }))
+  );
+  return { allowed: guard.allowDeletes || deletions.length <= guard.maxDeletes, deletions };
+}
+async function syncTargets(plans, options) {
+  const results = /* @__PURE__ */ new Map();
+  let failed = false;
+  const work = plans.filter((p2) => {
+    if (p2.counts.total > 0) return true;
+    results.set(p2, { status: "unchanged" });
+    return false;
+  });
+  await runBounded(work, options.concurrency, workspaceKey, async (plan2) => {
+    if (failed) {
+      results.set(plan2, { status: "not-started" });
+      return;
+    }
+    let result;
+    try {
+      const output = await runDeck("sync", plan2, options);
+      const masker = new PlanMasker(options.secrets);
+      const outcome = syncOutcome(output, masker);
+      result = { status: "synced", outcome, unplanned: unplannedChanges(plan2, outcome) };
+      if (outcome.failed.length > 0 || outcome.otherErrors.length > 0) failed = true;
+      options.logger.info(
+        `${targetLabel(plan2)}: applied ${outcome.applied.length}, failed ${outcome.failed.length}, dropped ${outcome.dropped.length}`
+      );
+    } catch (err) {
+      if (!isDeckhandError(err)) throw err;
+      failed = true;
+      result = { status: "error", message: errorMessage(err) };
+    }
+    results.set(plan2, result);
+  });
+  return new Map(plans.map((p2) => [p2, results.get(p2) ?? { status: "not-started" }]));
+}
+function unplannedChanges(plan2, outcome) {
+  const planned = new Set(plan2.changes.map(changeKey));
+  return [...outcome.applied, ...outcome.failed.map((f2) => f2.change)].filter(
+    (c) => !planned.has(changeKey(c))
+  );
+}
+var changeKey = (c) => `${c.action}\0${c.kind}\0${c.name}`;
+var workspaceKey = (p2) => p2.workspace === "default" ? "" : p2.workspace;
+async function runDeck(mode, target, options) {
+  const args = reconcileArgs(options.deck.deck.features, {
+    mode,
+    files: target.files,
+    workspace: target.workspace || void 0,
+    selectTags: target.selectTags,
+    skipConsumers: options.skipConsumers,
+    parallelism: options.parallelism
+  });
+  const result = await options.deck.run(args, { online: true, timeoutMs: options.timeoutMs });
+  return parseDeckJson(result.stdout, `gateway ${mode}`);
+}
+async function runBounded(items, limit, keyOf, work) {
+  const pending = [...items];
+  const busy = /* @__PURE__ */ new Set();
+  const running = /* @__PURE__ */ new Set();
+  while (pending.length > 0 || running.size > 0) {
+    let index;
+    while (running.size < limit && (index = pending.findIndex((item) => !busy.has(keyOf(item)))) >= 0) {
+      const [item] = pending.splice(index, 1);
+      const key = keyOf(item);
+      busy.add(key);
+      const task = work(item).finally(() => {
+        busy.delete(key);
+        running.delete(task);
+      });
+      running.add(task);
+    }
+    await Promise.race(running);
+  }
+}
+
+// actions/engine/plan/report.ts
+var FOLD_ROWS = 25;
+var SYMBOL = {
+  create: "+ create",
+  update: "~ update",
+  delete: "- delete"
+};
+function describeFields(change) {
+  if (change.action !== "update" || !change.fields) return "";
+  const parts = change.fields.map(describeField);
+  const more = (change.fieldCount ?? parts.length) - parts.length;
+  if (more > 0) parts.push(`\u2026 and ${more} more`);
+  return parts.join("; ");
+}
+function describeField(field) {
+  if (field.sensitive) return `${field.path}: changed (secret)`;
+  return `${field.path}: ${field.old ?? "(unset)"} \u2192 ${field.new ?? "(unset)"}`;
+}
+function resultOf(change, result, dryRun) {
+  if (dryRun) return "not applied (dry run)";
+  if (!result) return "";
+  switch (result.status) {
+    case "unchanged":
+      return "";
+    case "not-started":
+      return "not started";
+    case "error":
+      return "not applied (deck failed)";
+    case "synced": {
+      const same2 = (c) => c.action === change.action && c.kind === change.kind && c.name === change.name;
+      const failure = result.outcome.failed.find((f2) => same2(f2.change));
+      if (failure) return `failed: ${failure.error}`;
+      if (result.outcome.dropped.some(same2)) return "dropped";
+      if (result.outcome.applied.some(same2)) return "applied";
+      return "not applied";
+    }
+  }
+}
+function planTable(plan2, options = {}) {
+  const header = ["action", "kind", "name", "changes"];
+  if (options.withResult) header.push("result");
+  const rows = plan2.changes.map((c) => {
+    const row = [SYMBOL[c.action], c.kind, c.name, describeFields(c)];
+    if (options.withResult) row.push(resultOf(c, options.result, options.dryRun ?? false));
+    return row;
+  });
+  const files = plan2.files.join(", ");
+  return {
+    caption: `Workspace ${targetLabel(plan2)} (${files}): ${describeCounts(plan2.counts)}`,
+    header,
+    rows,
+    collapsed: rows.length > FOLD_ROWS
+  };
+}
+function deckAnnotations(plans, command) {
+  return plans.flatMap((p2) => [
+    ...p2.warnings.map((message) => ({
+      level: "warning",
+      title: `deck ${command}: ${targetLabel(p2)}`,
+      message
+    })),
+    ...p2.errors.map((message) => ({
+      level: "error",
+      title: `deck ${command}: ${targetLabel(p2)}`,
+      message
+    }))
+  ]);
+}
+function planReviews(plans, options) {
+  const gateway = createHash4("sha256").update(options.gateway).digest("hex").slice(0, 12);
+  return plans.map((plan2) => {
+    const report = {
+      title: `deckhand ${options.command === "diff" ? "plan" : "sync"}: workspace ${targetLabel(plan2)}`,
+      lines: [
+        plan2.counts.total === 0 ? `No changes: ${host(options.gateway)} matches ${plan2.files.join(", ")}.` : `${capitalize(describeCounts(plan2.counts))} on ${host(options.gateway)}.`
+      ],
+      tables: [],
+      annotations: []
+    };
+    if (plan2.changes.length > 0) {
+      const result = options.results?.get(plan2);
+      report.tables.push(
+        planTable(plan2, { result, dryRun: options.dryRun, withResult: options.command === "sync" })
+      );
+    }
+    for (const w2 of plan2.warnings) report.lines.push(`deck warning: ${w2}`);
+    for (const e of plan2.errors) report.lines.push(`deck error: ${e}`);
+    return { key: `plan/${gateway}/${targetLabel(plan2)}`, report };
+  });
+}
+function host(addr) {
+  try {
+    return new URL(addr).host;
+  } catch {
+    return addr;
+  }
+}
+function capitalize(text) {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+// actions/engine/jobs/problems.ts
+function addProblems(report, problems, command) {
+  report.tables.push({
+    caption: "Problems",
+    header: ["file", "line", "check", "problem"],
+    rows: problems.map((p2) => [p2.file ?? "", p2.line === void 0 ? "" : String(p2.line), p2.check, p2.message])
+  });
+  report.annotations.push(
+    ...problems.map((p2) => ({
+      level: "error",
+      title: `deckhand ${command}: ${p2.check}`,
+      message: p2.message,
+      file: p2.file,
+      line: p2.line,
+      column: p2.column
+    }))
+  );
+}
+
+// actions/engine/jobs/reconcile.ts
+async function plan(mode, source, ctx) {
+  const inputs = new Inputs(COMMANDS[mode].inputs, source);
+  const connection = readConnection(inputs, ctx);
+  const parallelism = inputs.integer("parallelism");
+  const read = await readTargets({
+    state: inputs.list("state"),
+    workspace: inputs.string("workspace"),
+    selectTags: inputs.list("select-tags"),
+    env: ctx.env
+  });
+  const report = emptyReport(`deckhand ${mode}`);
+  if (read.problems.length > 0) {
+    report.lines.push(
+      `${read.problems.length} problem(s) in ${read.files.length} state file(s); nothing was planned or sent.`
+    );
+    addProblems(report, read.problems, mode);
+    return { inputs, report, failed: true };
+  }
+  const deck = await openDeck(inputs, ctx, connection);
+  const envValues = read.envNames.map((name) => ctx.env[name] ?? "");
+  for (const value of envValues) if (value.length >= 3) ctx.secret(value);
+  const options = {
+    deck,
+    logger: ctx.logger,
+    secrets: [...connectionSecrets(connection), ...envValues],
+    skipConsumers: inputs.boolean("skip-consumers"),
+    parallelism
+  };
+  const plans = await planTargets(read.targets, options);
+  return { inputs, report, failed: false, plans, options, gateway: connection.kongAddr, deck };
+}
+async function diffJob(source, ctx) {
+  const planned = await plan("diff", source, ctx);
+  if (planned.failed) return { ok: false, report: planned.report, outputs: {} };
+  const { inputs, report, plans, gateway } = planned;
+  const counts = totalCounts(plans);
+  const planErrors = plans.some((p2) => p2.errors.length > 0);
+  report.lines.push(headline(counts, plans, gateway));
+  if (planErrors) report.lines.push("deck reported errors while planning: the plan is incomplete.");
+  addPlanTables(report, plans);
+  report.annotations.push(...deckAnnotations(plans, "diff"));
+  const planFile = await writePlan(inputs.string("plan-file"), {
+    command: "diff",
+    gateway,
+    deck: planned.deck.deck.features.version,
+    counts,
+    targets: plans
+  });
+  return {
+    ok: !planErrors,
+    report,
+    outputs: planOutputs2(counts, planFile),
+    reviews: planReviews(plans, { command: "diff", gateway })
+  };
+}
+async function syncJob(source, ctx) {
+  const planned = await plan("sync", source, ctx);
+  if (planned.failed) return { ok: false, report: planned.report, outputs: { applied: "false" } };
+  const { inputs, report, plans, gateway, options } = planned;
+  const counts = totalCounts(plans);
+  const guard = {
+    maxDeletes: inputs.count("max-deletes") ?? 0,
+    allowDeletes: inputs.boolean("allow-deletes")
+  };
+  const dryRun = inputs.boolean("dry-run");
+  const concurrency = inputs.integer("workspace-concurrency") ?? 1;
+  const deletes = checkDeletes(plans, guard);
+  const planErrors = plans.some((p2) => p2.errors.length > 0);
+  report.annotations.push(...deckAnnotations(plans, "sync"));
+  const record = {
+    command: "sync",
+    gateway,
+    deck: planned.deck.deck.features.version,
+    counts,
+    dryRun,
+    guard: { ...guard, deletions: deletes.deletions.length, allowed: deletes.allowed }
+  };
+  const finish2 = async (ok2, results2) => {
+    const targets = plans.map((p2) => ({ ...p2, result: results2?.get(p2) }));
+    const planFile = await writePlan(inputs.string("plan-file"), { ...record, targets });
+    const applied = [...results2?.values() ?? []].some(
+      (r) => r.status === "synced" && r.outcome.applied.length > 0
+    );
+    return {
+      ok: ok2,
+      report,
+      outputs: { ...planOutputs2(counts, planFile), applied: String(applied) },
+      reviews: planReviews(plans, { command: "sync", gateway, results: results2, dryRun })
+    };
+  };
+  if (planErrors) {
+    report.lines.push("deck reported errors while planning; nothing was sent to the gateway.");
+    addPlanTables(report, plans);
+    return finish2(false);
+  }
+  if (!deletes.allowed) {
+    const names = deletes.deletions.map((d) => `${d.change.kind} ${d.change.name} (${targetLabel(d.target)})`);
+    report.lines.push(
+      `Refused: the plan deletes ${deletes.deletions.length} entit${deletes.deletions.length === 1 ? "y" : "ies"}, more than max-deletes (${guard.maxDeletes}). Nothing was sent to the gateway.`,
+      `If these deletions are intended, raise max-deletes to ${deletes.deletions.length} or set allow-deletes: true.`
+    );
+    report.tables.push({
+      caption: "Entities the sync would delete",
+      header: ["workspace", "kind", "name"],
+      rows: deletes.deletions.map((d) => [targetLabel(d.target), d.change.kind, d.change.name]),
+      collapsed: deletes.deletions.length > 25
+    });
+    report.annotations.push({
+      level: "error",
+      title: "deckhand sync: too many deletions",
+      message: `The plan deletes ${deletes.deletions.length} (max-deletes ${guard.maxDeletes}): ${shortList(names)}`
+    });
+    addPlanTables(report, plans);
+    return finish2(false);
+  }
+  if (dryRun) {
+    report.lines.push(`Dry run: ${headline(counts, plans, gateway)} Nothing was sent to the gateway.`);
+    addPlanTables(report, plans, { dryRun: true });
+    return finish2(true);
+  }
+  if (counts.total === 0) {
+    report.lines.push(headline(counts, plans, gateway));
+    return finish2(true);
+  }
+  const results = await syncTargets(plans, { ...options, concurrency });
+  const ok = describeSync(report, plans, results, gateway);
+  addPlanTables(report, plans, { results });
+  return finish2(ok, results);
+}
+function describeSync(report, plans, results, gateway) {
+  let applied = 0;
+  let ok = true;
+  const lines = [];
+  for (const plan2 of plans) {
+    const result = results.get(plan2);
+    const label = targetLabel(plan2);
+    if (result.status === "error") {
+      ok = false;
+      lines.push(`Workspace ${label}: deck failed, nothing reported as applied: ${result.message}`);
+      report.annotations.push({ level: "error", title: `deckhand sync: ${label}`, message: result.message });
+    } else if (result.status === "not-started") {
+      if (plan2.counts.total > 0) lines.push(`Workspace ${label}: not started after an earlier failure.`);
+    } else if (result.status === "synced") {
+      const o = result.outcome;
+      applied += o.applied.length;
+      if (o.failed.length > 0 || o.otherErrors.length > 0) {
+        ok = false;
+        lines.push(
+          `Workspace ${label}: ${o.failed.length + o.otherErrors.length} failed, ${o.dropped.length} dropped (never sent), ${o.applied.length} applied. The gateway is partly synced: fix the cause and sync again.`
+        );
+        for (const f2 of o.failed) {
+          report.annotations.push({
+            level: "error",
+            title: `deckhand sync: ${f2.change.action} ${f2.change.kind} ${f2.change.name} failed`,
+            message: f2.error
+          });
+        }
+        for (const e of o.otherErrors) {
+          report.annotations.push({ level: "error", title: `deckhand sync: ${label}`, message: e });
+        }
+        if (o.dropped.length > 0) {
+          report.annotations.push({
+            level: "warning",
+            title: `deckhand sync: ${label}: ${o.dropped.length} change(s) dropped`,
+            message: shortList(o.dropped.map((c) => `${c.action} ${c.kind} ${c.name}`))
+          });
+        }
+      }
+      const unplannedDeletes = result.unplanned.filter((c) => c.action === "delete");
+      if (unplannedDeletes.length > 0) {
+        ok = false;
+        const message = `deck deleted ${unplannedDeletes.length} entit${unplannedDeletes.length === 1 ? "y" : "ies"} the plan did not show (the gateway changed between plan and sync): ${shortList(unplannedDeletes.map((c) => `${c.kind} ${c.name}`))}`;
+        lines.push(`Workspace ${label}: ${message}`);
+        report.annotations.push({ level: "error", title: `deckhand sync: ${label}`, message });
+      } else if (result.unplanned.length > 0) {
+        report.annotations.push({
+          level: "warning",
+          title: `deckhand sync: ${label}`,
+          message: `The sync made ${result.unplanned.length} change(s) its plan did not show: the gateway changed between plan and sync.`
+        });
+      }
+    }
+  }
+  report.lines.unshift(
+    ok ? `Applied ${applied} change(s) to ${gateway}: ${describeCounts(totalCounts(plans))}.` : `Sync failed: ${applied} change(s) applied to ${gateway}, see below for what failed.`
+  );
+  report.lines.push(...lines);
+  return ok;
+}
+function headline(counts, plans, gateway) {
+  const where = `${plans.length} workspace target(s)`;
+  return counts.total === 0 ? `No changes: ${gateway} matches the state files (${where}).` : `Plan for ${gateway}: ${describeCounts(counts)} across ${where}.`;
+}
+function addPlanTables(report, plans, options = {}) {
+  const unchanged = plans.filter((p2) => p2.changes.length === 0).map((p2) => targetLabel(p2));
+  for (const p2 of plans) {
+    if (p2.changes.length === 0) continue;
+    const withResult = options.results !== void 0 || options.dryRun === true;
+    report.tables.push(planTable(p2, { result: options.results?.get(p2), dryRun: options.dryRun, withResult }));
+  }
+  if (unchanged.length > 0 && unchanged.length < plans.length) {
+    report.lines.push(`Unchanged: ${unchanged.join(", ")}.`);
+  }
+}
+function planOutputs2(counts, planFile) {
+  return {
+    creating: String(counts.creating),
+    updating: String(counts.updating),
+    deleting: String(counts.deleting),
+    total: String(counts.total),
+    "has-changes": String(counts.total > 0),
+    plan: planFile
+  };
+}
+function shortList(items, max = 10) {
+  const shown = items.slice(0, max).join(", ");
+  return items.length > max ? `${shown} and ${items.length - max} more` : shown;
+}
+async function writePlan(path, plan2) {
+  const file = path ?? join7((await privateTempDir("deckhand-plan-")).path, "plan.json");
+  const document = { format: "deckhand-plan/1", generatedAt: (/* @__PURE__ */ new Date()).toISOString(), ...plan2 };
+  await writeFileAtomic(file, JSON.stringify(document, null, 2) + "\n");
+  return file;
+}
+
 // actions/engine/jobs/validate.ts
 async function validateJob(source, ctx) {
   const inputs = new Inputs(COMMANDS.validate.inputs, source);
@@ -14523,28 +15445,7 @@ async function validateJob(source, ctx) {
   report.lines.push(
     result.valid ? `${result.files.length} file(s) valid (${online ? "online against " + connection.kongAddr : "offline"}).` : `${result.problems.length} problem(s) in ${result.files.length} file(s).`
   );
-  if (!result.valid) {
-    report.tables.push({
-      caption: "Problems",
-      header: ["file", "line", "check", "problem"],
-      rows: result.problems.map((p2) => [
-        p2.file ?? "",
-        p2.line === void 0 ? "" : String(p2.line),
-        p2.check,
-        p2.message
-      ])
-    });
-  }
-  report.annotations.push(
-    ...result.problems.map((p2) => ({
-      level: "error",
-      title: `deckhand validate: ${p2.check}`,
-      message: p2.message,
-      file: p2.file,
-      line: p2.line,
-      column: p2.column
-    }))
-  );
+  if (!result.valid) addProblems(report, result.problems, "validate");
   return {
     ok: result.valid,
     report,
@@ -14555,7 +15456,9 @@ async function validateJob(source, ctx) {
 // actions/jobs.ts
 var JOBS = {
   dump: dumpJob,
-  validate: validateJob
+  validate: validateJob,
+  diff: diffJob,
+  sync: syncJob
 };
 
 // actions/cli/main.ts
@@ -14579,9 +15482,12 @@ function usage() {
   ];
   return lines.join("\n");
 }
+function cliInputs(spec) {
+  return Object.entries(spec.inputs).filter(([, input]) => !input.actionOnly);
+}
 function commandUsage(spec) {
   const lines = [`Usage: deckhand ${spec.name} [options]`, "", spec.summary, "", "Options:"];
-  for (const [name, input] of Object.entries(spec.inputs)) {
+  for (const [name, input] of cliInputs(spec)) {
     const value = input.type === "boolean" ? "" : " <value>";
     const extra = [
       input.required ? "required" : "",
@@ -14632,10 +15538,10 @@ async function runCommand(spec, argv) {
     json: { type: "boolean" },
     verbose: { type: "boolean" }
   };
-  for (const [name, input] of Object.entries(spec.inputs)) {
+  for (const [name, input] of cliInputs(spec)) {
     options[name] = { type: "string", multiple: input.type === "list" };
   }
-  const booleanFlags = Object.entries(spec.inputs).filter(([, i]) => i.type === "boolean").map(([n]) => n);
+  const booleanFlags = cliInputs(spec).filter(([, i]) => i.type === "boolean").map(([n]) => n);
   const args = argv.map(
     (a) => booleanFlags.includes(a.replace(/^--/, "")) && a.startsWith("--") ? `${a}=true` : a
   );
@@ -14645,11 +15551,12 @@ async function runCommand(spec, argv) {
     return 0;
   }
   const source = (name) => {
+    if (spec.inputs[name]?.actionOnly) return void 0;
     const value = values[name];
     if (Array.isArray(value)) return value.join("\n");
     return value ?? process.env[envName(name)];
   };
-  for (const [name, input] of Object.entries(spec.inputs)) {
+  for (const [name, input] of cliInputs(spec)) {
     if (input.secret && values[name] !== void 0) {
       process.stderr.write(
         `warning: --${name} is visible to other users in the process list; prefer ${envName(name)}
@@ -14683,7 +15590,7 @@ async function redactFiles(argv) {
   }
   const names = /* @__PURE__ */ new Set();
   for (const file of positionals) {
-    const text = await readFile4(file, "utf8").catch(() => {
+    const text = await readFile5(file, "utf8").catch(() => {
       throw new DeckhandError(`cannot read ${file}`);
     });
     let content;

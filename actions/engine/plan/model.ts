@@ -183,9 +183,9 @@ export function syncOutcome(output: DeckJsonOutput, masker: PlanMasker): SyncOut
   const add = (action: Action, op: string, list: DeckChange[]) => {
     for (const raw of list) attempted.push({ change: masker.change(action, raw), raw, op })
   }
-  add('create', 'create', output.changes.creating)
-  add('update', 'update', output.changes.updating)
-  add('delete', 'delete', output.changes.deleting)
+  add('create', 'Create', output.changes.creating)
+  add('update', 'Update', output.changes.updating)
+  add('delete', 'Delete', output.changes.deleting)
   const dropped = [
     ...(output.changes.dropped_creations ?? []).map((c) => masker.change('create', c)),
     ...(output.changes.dropped_updates ?? []).map((c) => masker.change('update', c)),
@@ -196,7 +196,8 @@ export function syncOutcome(output: DeckJsonOutput, masker: PlanMasker): SyncOut
   const otherErrors: string[] = []
   const failedSet = new Set<PlannedChange>()
   for (const error of output.errors) {
-    // Match on deck's own words for the raw entity, before any masking changed the name.
+    // Match on deck's own words for the raw entity, before any masking changed the name. GDR's
+    // crud.Op names are capitalized (`Create service x failed`).
     const hit = attempted.find(
       (a) => !failedSet.has(a.change) && error.includes(`${a.op} ${a.raw.kind} ${a.raw.name} failed`),
     )
