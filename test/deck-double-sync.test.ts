@@ -5,9 +5,9 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parse, stringify } from 'yaml'
+import { parse } from 'yaml'
 
-import { copyFixture, type GatewayFixture } from './support/deck-double.js'
+import { copyFixture, type GatewayFixture, editYaml } from './support/deck-double.js'
 
 const DECK = fileURLToPath(new URL('./deck-double/deck', import.meta.url))
 const FIXTURES = fileURLToPath(new URL('./fixtures/gateway/', import.meta.url))
@@ -92,12 +92,6 @@ async function dumpTo(
   return file
 }
 
-async function editYaml(file: string, change: (doc: Entity) => void): Promise<void> {
-  const doc = parse(await readFile(file, 'utf8')) as Entity
-  change(doc)
-  await writeFile(file, stringify(doc))
-}
-
 function report(r: Result): Report {
   expect(r.stdout.endsWith('}\n\n')).toBe(true)
   return JSON.parse(r.stdout) as Report
@@ -157,7 +151,7 @@ describe('gateway diff', () => {
 
   it('lists creations, updates and deletions with GDR’s kinds, names, order and bodies', async () => {
     const file = await dumpTo(await scratch('changes'), 'team-payments')
-    await editYaml(file, (doc) => {
+    await editYaml<Entity>(file, (doc) => {
       const svc = list(doc, 'services')[0]!
       svc.retries = 9
       list(doc, 'services').push({
@@ -343,7 +337,7 @@ describe('gateway diff', () => {
 
   it('leaves consumers, consumer groups and their plugins out with --skip-consumers', async () => {
     const file = await dumpTo(await scratch('skip'), 'default')
-    await editYaml(file, (doc) => {
+    await editYaml<Entity>(file, (doc) => {
       delete doc.consumers
       delete doc.consumer_groups
       doc.plugins = list(doc, 'plugins').filter((p) => !p.consumer)
@@ -472,7 +466,7 @@ describe('gateway diff', () => {
 describe('gateway sync', () => {
   async function changedTeamPayments(dir: string, gateway: string): Promise<string> {
     const file = await dumpTo(dir, 'team-payments', gateway)
-    await editYaml(file, (doc) => {
+    await editYaml<Entity>(file, (doc) => {
       list(doc, 'services')[0]!.retries = 9
       list(doc, 'services').push({ name: 'refunds', host: 'refunds.internal', port: 8080, protocol: 'http' })
       list(doc, 'services').push({

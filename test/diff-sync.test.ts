@@ -1,11 +1,17 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { parse, stringify } from 'yaml'
 
 import { checkDeckArgv } from './deck-double/flags.mjs'
 import { type ActionRun, maskedValues, ROOT, runBundledAction, visibleLog } from './support/action.js'
-import { copyFixture, doubleEnv, FIXTURE_SECRETS, readCalls, workdir } from './support/deck-double.js'
+import {
+  copyFixture,
+  doubleEnv,
+  editYaml,
+  FIXTURE_SECRETS,
+  readCalls,
+  workdir,
+} from './support/deck-double.js'
 import { READ_TOKEN, startGitHubApi, WRITE_TOKEN } from './support/github-api.js'
 
 const KONG = 'http://127.0.0.1:8001'
@@ -42,12 +48,6 @@ async function dumpPlain(
   )
   expect(run.exitCode).toBe(0)
   return out
-}
-
-async function edit(file: string, change: (doc: Doc) => void): Promise<void> {
-  const doc = parse(await readFile(file, 'utf8')) as Doc
-  change(doc)
-  await writeFile(file, stringify(doc))
 }
 
 /** Everything a user, a log or git could see of a run, plan file included. */
@@ -105,7 +105,7 @@ describe('diff action (bundled)', () => {
   test('creations, updates with their fields, and deletions appear in outputs, summary and plan', async () => {
     const state = await dumpPlain({ workspace: 'team-payments' })
     const file = join(state, 'team-payments.yaml')
-    await edit(file, (doc) => {
+    await editYaml<Doc>(file, (doc) => {
       const svc = doc.services![0]!
       svc.retries = 9
       doc.services!.push({ name: 'refunds', host: 'refunds.internal', port: 8080, protocol: 'http' })
@@ -172,6 +172,40 @@ describe('diff action (bundled)', () => {
   })
 })
 
+describe('older deck releases', () => {
+  test('deck before 1.28 is driven through the legacy diff command, the token in a private header file', async () => {
+    const state = await dumpPlain({ workspace: 'team-payments' })
+    const file = join(state, 'team-payments.yaml')
+    await editYaml<Doc>(file, (doc) => {
+      doc.services![0]!.retries = 9
+    })
+    const run = await runBundledAction(
+      'diff',
+      { ...planInputs(), state: file },
+      { env: { ...env(), DECK_DOUBLE_VERSION: '1.27.0' } },
+    )
+    expect(run.exitCode).toBe(0)
+    expect(run.outputs.updating).toBe('1')
+    const [call] = await deckCalls('diff')
+    expect(call!.argv.slice(0, 3)).toEqual(['diff', '--state', file])
+    expect(checkDeckArgv(call!.argv, '1.27.0')).toBeNull()
+    expect(call!.env.DECK_KONG_ADMIN_TOKEN).toBeUndefined()
+    expect(call!.config).toEqual({ headers: [`Kong-Admin-Token:${TOKEN}`] })
+  })
+
+  test('deck without JSON output is refused with the way out', async () => {
+    const state = await dumpPlain({ workspace: 'sandbox' })
+    const run = await runBundledAction(
+      'diff',
+      { ...planInputs(), state },
+      { env: { ...env(), DECK_DOUBLE_VERSION: '1.23.0' } },
+    )
+    expect(run.exitCode).toBe(1)
+    expect(run.stdout).toMatch(/::error::deck 1\.23\.0 cannot print diff results as JSON .*deck-version/)
+    expect(await deckCalls('diff')).toEqual([])
+  })
+})
+
 describe('the plan on the pull request', () => {
   let api: Awaited<ReturnType<typeof startGitHubApi>>
   beforeAll(async () => {
@@ -196,7 +230,7 @@ describe('the plan on the pull request', () => {
   test('one comment per workspace, edited in place by the next run, with no secret in it', async () => {
     const state = await dumpPlain({ workspace: 'team-payments' })
     const file = join(state, 'team-payments.yaml')
-    await edit(file, (doc) => {
+    await editYaml<Doc>(file, (doc) => {
       doc.services![0]!.retries = 9
     })
     const first = await runBundledAction(
@@ -213,7 +247,7 @@ describe('the plan on the pull request', () => {
     expect(comments[0]!.body).toContain('retries: ')
     expect(comments[0]!.body).toContain('actions/runs/42')
 
-    await edit(file, (doc) => {
+    await editYaml<Doc>(file, (doc) => {
       doc.services![0]!.retries = 4
       doc.consumers = []
     })
@@ -264,7 +298,7 @@ describe('sync action (bundled)', () => {
   test('plans, applies, and a second run finds nothing left to do', async () => {
     const state = await dumpPlain({ workspace: 'team-payments' })
     const file = join(state, 'team-payments.yaml')
-    await edit(file, (doc) => {
+    await editYaml<Doc>(file, (doc) => {
       doc.services![0]!.retries = 9
       doc.services!.push({ name: 'refunds', host: 'refunds.internal', port: 8080, protocol: 'http' })
     })
@@ -283,7 +317,7 @@ describe('sync action (bundled)', () => {
   test('deletions over max-deletes are refused, named, and nothing is sent', async () => {
     const state = await dumpPlain({ workspace: 'team-payments' })
     const file = join(state, 'team-payments.yaml')
-    await edit(file, (doc) => {
+    await editYaml<Doc>(file, (doc) => {
       doc.consumers = []
     })
     const before = await readFile(gateway, 'utf8')
@@ -314,7 +348,7 @@ describe('sync action (bundled)', () => {
   test('dry-run plans and checks, and sends nothing', async () => {
     const state = await dumpPlain({ workspace: 'team-payments' })
     const file = join(state, 'team-payments.yaml')
-    await edit(file, (doc) => {
+    await editYaml<Doc>(file, (doc) => {
       doc.services![0]!.retries = 9
     })
     const run = await runBundledAction(
@@ -342,7 +376,7 @@ describe('sync action (bundled)', () => {
     })
     const state = await dumpPlain({ workspace: 'team-payments' })
     const file = join(state, 'team-payments.yaml')
-    await edit(file, (doc) => {
+    await editYaml<Doc>(file, (doc) => {
       doc.services!.push({ name: 'refunds', host: 'refunds.internal', port: 8080, protocol: 'http' })
       doc.services!.push({ name: 'disputes', host: 'disputes.internal', port: 8080, protocol: 'http' })
       doc.consumers = []
@@ -381,7 +415,7 @@ describe('sync action (bundled)', () => {
   test('several workspaces sync with bounded concurrency; each argv is real deck', async () => {
     const state = await dumpPlain()
     for (const ws of ['default', 'team-payments']) {
-      await edit(join(state, `${ws}.yaml`), (doc) => {
+      await editYaml<Doc>(join(state, `${ws}.yaml`), (doc) => {
         doc.services = [
           ...(doc.services ?? []),
           { name: `new-in-${ws}`, host: 'x.internal', port: 80, protocol: 'http' },
@@ -409,7 +443,7 @@ describe('the CLI', () => {
   test('diff prints the plan and its outputs as JSON; sync refuses deletions with exit 1', async () => {
     const state = await dumpPlain({ workspace: 'team-payments' })
     const file = join(state, 'team-payments.yaml')
-    await edit(file, (doc) => {
+    await editYaml<Doc>(file, (doc) => {
       doc.consumers = []
     })
     const { execFile } = await import('node:child_process')

@@ -9582,7 +9582,7 @@ var require_semver2 = __commonJS({
 
 // actions/cli/main.ts
 var import_yaml5 = __toESM(require_dist(), 1);
-import { readFile as readFile5 } from "node:fs/promises";
+import { readFile as readFile4 } from "node:fs/promises";
 import { parseArgs } from "node:util";
 
 // actions/engine/deck/dir-store.ts
@@ -14767,7 +14767,7 @@ function syncOutcome(output, masker) {
 }
 
 // actions/engine/plan/targets.ts
-import { readFile as readFile4 } from "node:fs/promises";
+import { readFile as readFile3 } from "node:fs/promises";
 
 // actions/engine/state/env-refs.ts
 var TEMPLATE = /\$\{\{(.*?)\}\}/g;
@@ -14788,54 +14788,11 @@ function missingEnv(refs, env = process.env) {
   return [...new Set(refs.map((r) => r.name))].filter((name) => env[name] === void 0);
 }
 
-// actions/engine/validate.ts
+// actions/engine/state/files.ts
 var import_yaml4 = __toESM(require_dist(), 1);
-import { readdir as readdir2, readFile as readFile3, stat as stat4 } from "node:fs/promises";
+import { readdir as readdir2, stat as stat4 } from "node:fs/promises";
 import { extname, join as join6 } from "node:path";
 var STATE_EXTENSIONS = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
-async function validate(options) {
-  if (options.parallelism !== void 0 && !(Number.isInteger(options.parallelism) && options.parallelism > 0)) {
-    throw new DeckhandError(`parallelism must be a positive integer, got ${options.parallelism}`);
-  }
-  const files = await expandState(options.state);
-  const problems = [];
-  const byWorkspace = /* @__PURE__ */ new Map();
-  const refs = [];
-  for (const file of files) {
-    const text = await readFile3(file, "utf8");
-    const checked = checkFile(file, text);
-    problems.push(...checked.problems);
-    for (const ref of findEnvReferences(text)) refs.push({ ...ref, file });
-    const workspace = options.workspace ?? checked.workspace ?? "";
-    byWorkspace.set(workspace, [...byWorkspace.get(workspace) ?? [], file]);
-  }
-  const missing = envProblem(refs, missingEnv(refs, options.env ?? process.env), "validate");
-  if (missing) problems.push(missing);
-  if (problems.length === 0) {
-    for (const [workspace, group] of [...byWorkspace].sort(([a], [b2]) => a.localeCompare(b2))) {
-      const args = validateArgs(options.deck.deck.features, {
-        files: group,
-        online: options.online ?? false,
-        workspace: options.workspace,
-        parallelism: options.parallelism
-      });
-      try {
-        await options.deck.run(args, { online: options.online ?? false, timeoutMs: options.timeoutMs });
-        options.logger.info(
-          `deck validated ${group.length} file(s)${workspace ? ` of workspace ${workspace}` : ""}`
-        );
-      } catch (err) {
-        if (!isDeckhandError(err)) throw err;
-        problems.push({
-          check: "deck",
-          file: group.length === 1 ? group[0] : void 0,
-          message: err.message
-        });
-      }
-    }
-  }
-  return { valid: problems.length === 0, files, problems };
-}
 function envProblem(refs, missing, purpose) {
   if (missing.length === 0) return void 0;
   const first = refs.find((r) => r.name === missing[0]);
@@ -14950,7 +14907,7 @@ async function readTargets(options) {
   const refs = [];
   const groups = /* @__PURE__ */ new Map();
   for (const file of files) {
-    const text = await readFile4(file, "utf8");
+    const text = await readFile3(file, "utf8");
     const checked = checkFile(file, text);
     problems.push(...checked.problems);
     for (const ref of findEnvReferences(text)) refs.push({ ...ref, file });
@@ -14963,7 +14920,7 @@ async function readTargets(options) {
     if (group) group.files.push(file);
     else groups.set(key, { workspace, selectTags, files: [file] });
   }
-  const missing = envProblem(refs, missingEnv(refs, options.env), "diff or sync");
+  const missing = envProblem(refs, missingEnv(refs, options.env), options.purpose ?? "diff or sync");
   if (missing) problems.push(missing);
   const targets = [...groups.values()].sort(
     (a, b2) => a.workspace.localeCompare(b2.workspace) || a.selectTags.join(",").localeCompare(b2.selectTags.join(","))
@@ -15424,6 +15381,42 @@ async function writePlan(path, plan2) {
   return file;
 }
 
+// actions/engine/validate.ts
+async function validate(options) {
+  if (options.parallelism !== void 0 && !(Number.isInteger(options.parallelism) && options.parallelism > 0)) {
+    throw new DeckhandError(`parallelism must be a positive integer, got ${options.parallelism}`);
+  }
+  const { targets, files, problems } = await readTargets({
+    state: options.state,
+    env: options.env ?? process.env,
+    purpose: "validate"
+  });
+  if (problems.length === 0) {
+    for (const target of targets) {
+      const args = validateArgs(options.deck.deck.features, {
+        files: target.files,
+        online: options.online ?? false,
+        workspace: options.workspace,
+        parallelism: options.parallelism
+      });
+      try {
+        await options.deck.run(args, { online: options.online ?? false, timeoutMs: options.timeoutMs });
+        options.logger.info(
+          `deck validated ${target.files.length} file(s) of workspace ${targetLabel(target)}`
+        );
+      } catch (err) {
+        if (!isDeckhandError(err)) throw err;
+        problems.push({
+          check: "deck",
+          file: target.files.length === 1 ? target.files[0] : void 0,
+          message: err.message
+        });
+      }
+    }
+  }
+  return { valid: problems.length === 0, files, problems };
+}
+
 // actions/engine/jobs/validate.ts
 async function validateJob(source, ctx) {
   const inputs = new Inputs(COMMANDS.validate.inputs, source);
@@ -15590,7 +15583,7 @@ async function redactFiles(argv) {
   }
   const names = /* @__PURE__ */ new Set();
   for (const file of positionals) {
-    const text = await readFile5(file, "utf8").catch(() => {
+    const text = await readFile4(file, "utf8").catch(() => {
       throw new DeckhandError(`cannot read ${file}`);
     });
     let content;

@@ -35218,7 +35218,7 @@ function syncOutcome(output, masker) {
 }
 
 // actions/engine/plan/targets.ts
-import { readFile as readFile2 } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 
 // actions/engine/state/env-refs.ts
 var TEMPLATE = /\$\{\{(.*?)\}\}/g;
@@ -35239,11 +35239,11 @@ function missingEnv(refs, env = process.env) {
   return [...new Set(refs.map((r) => r.name))].filter((name) => env[name] === void 0);
 }
 
-// actions/engine/validate.ts
+// actions/engine/state/files.ts
 var import_yaml2 = __toESM(require_dist(), 1);
-import { readdir, readFile, stat } from "node:fs/promises";
-import { extname, join as join3 } from "node:path";
 init_errors();
+import { readdir, stat } from "node:fs/promises";
+import { extname, join as join3 } from "node:path";
 var STATE_EXTENSIONS = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
 function envProblem(refs, missing, purpose) {
   if (missing.length === 0) return void 0;
@@ -35359,7 +35359,7 @@ async function readTargets(options) {
   const refs = [];
   const groups = /* @__PURE__ */ new Map();
   for (const file of files) {
-    const text = await readFile2(file, "utf8");
+    const text = await readFile(file, "utf8");
     const checked = checkFile(file, text);
     problems.push(...checked.problems);
     for (const ref of findEnvReferences(text)) refs.push({ ...ref, file });
@@ -35372,7 +35372,7 @@ async function readTargets(options) {
     if (group) group.files.push(file);
     else groups.set(key, { workspace, selectTags, files: [file] });
   }
-  const missing = envProblem(refs, missingEnv(refs, options.env), "diff or sync");
+  const missing = envProblem(refs, missingEnv(refs, options.env), options.purpose ?? "diff or sync");
   if (missing) problems.push(missing);
   const targets = [...groups.values()].sort(
     (a, b) => a.workspace.localeCompare(b.workspace) || a.selectTags.join(",").localeCompare(b.selectTags.join(","))
@@ -35598,7 +35598,7 @@ var import_semver2 = __toESM(require_semver2(), 1);
 init_errors();
 import { createHash as createHash3 } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { access as access2, constants, readFile as readFile3, rm as rm2, stat as stat2 } from "node:fs/promises";
+import { access as access2, constants, readFile as readFile2, rm as rm2, stat as stat2 } from "node:fs/promises";
 import { delimiter, join as join4, resolve } from "node:path";
 var DEFAULT_RELEASE_BASE_URL = "https://github.com/Kong/deck/releases";
 var CHECKSUMS_ASSET = "checksums.txt";
@@ -35747,7 +35747,7 @@ async function install(version, platform2, releaseBaseUrl, store, logger2) {
     const checksumsFile = await download(store, checksumsUrl, version);
     let checksums;
     try {
-      checksums = parseChecksums(await readFile3(checksumsFile, "utf8"));
+      checksums = parseChecksums(await readFile2(checksumsFile, "utf8"));
     } finally {
       await rm2(checksumsFile, { force: true });
     }

@@ -34272,41 +34272,11 @@ function emptyReport(title) {
   return { title, lines: [], tables: [], annotations: [] };
 }
 
-// actions/engine/validate.ts
+// actions/engine/state/files.ts
 var import_yaml = __toESM(require_dist(), 1);
-import { readdir, readFile, stat } from "node:fs/promises";
+init_errors();
+import { readdir, stat } from "node:fs/promises";
 import { extname, join } from "node:path";
-
-// actions/engine/deck/commands.ts
-init_errors();
-function validateArgs(features, cmd) {
-  let args;
-  if (features.gatewayCommands) {
-    args = cmd.online ? ["gateway", "validate"] : ["file", "validate"];
-    args.push(...cmd.files);
-  } else {
-    args = ["validate"];
-    for (const file of cmd.files) args.push("--state", file);
-    if (cmd.online) args.push("--online");
-  }
-  if (cmd.workspace) args.push("--workspace", cmd.workspace);
-  if (cmd.parallelism !== void 0) args.push("--parallelism", String(cmd.parallelism));
-  return args;
-}
-function globalArgs(g) {
-  const args = [];
-  if (g.kongAddr) args.push("--kong-addr", g.kongAddr);
-  args.push("--no-color", "--analytics=false");
-  if (g.tlsSkipVerify) args.push("--tls-skip-verify");
-  if (g.caCertFile) args.push("--ca-cert-file", g.caCertFile);
-  if (g.tlsServerName) args.push("--tls-server-name", g.tlsServerName);
-  if (g.timeoutSeconds !== void 0) args.push("--timeout", String(g.timeoutSeconds));
-  if (g.configFile) args.push("--config", g.configFile);
-  return args;
-}
-
-// actions/engine/validate.ts
-init_errors();
 
 // actions/engine/state/entities.ts
 var plugin = {
@@ -34388,70 +34358,8 @@ function entityName(entity, spec) {
   return typeof entity.id === "string" ? entity.id : "";
 }
 
-// actions/engine/state/env-refs.ts
-var TEMPLATE = /\$\{\{(.*?)\}\}/g;
-var ENV_CALL = /\benv\s+(?:"([^"]*)"|`([^`]*)`)/g;
-function findEnvReferences(text) {
-  const refs = [];
-  text.split("\n").forEach((line, i) => {
-    if (line.trimStart().startsWith("#")) return;
-    for (const template of line.matchAll(TEMPLATE)) {
-      for (const call of (template[1] ?? "").matchAll(ENV_CALL)) {
-        refs.push({ name: call[1] ?? call[2] ?? "", line: i + 1 });
-      }
-    }
-  });
-  return refs;
-}
-function missingEnv(refs, env = process.env) {
-  return [...new Set(refs.map((r) => r.name))].filter((name) => env[name] === void 0);
-}
-
-// actions/engine/validate.ts
+// actions/engine/state/files.ts
 var STATE_EXTENSIONS = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
-async function validate(options) {
-  if (options.parallelism !== void 0 && !(Number.isInteger(options.parallelism) && options.parallelism > 0)) {
-    throw new DeckhandError(`parallelism must be a positive integer, got ${options.parallelism}`);
-  }
-  const files = await expandState(options.state);
-  const problems = [];
-  const byWorkspace = /* @__PURE__ */ new Map();
-  const refs = [];
-  for (const file of files) {
-    const text = await readFile(file, "utf8");
-    const checked = checkFile(file, text);
-    problems.push(...checked.problems);
-    for (const ref of findEnvReferences(text)) refs.push({ ...ref, file });
-    const workspace = options.workspace ?? checked.workspace ?? "";
-    byWorkspace.set(workspace, [...byWorkspace.get(workspace) ?? [], file]);
-  }
-  const missing = envProblem(refs, missingEnv(refs, options.env ?? process.env), "validate");
-  if (missing) problems.push(missing);
-  if (problems.length === 0) {
-    for (const [workspace, group] of [...byWorkspace].sort(([a], [b]) => a.localeCompare(b))) {
-      const args = validateArgs(options.deck.deck.features, {
-        files: group,
-        online: options.online ?? false,
-        workspace: options.workspace,
-        parallelism: options.parallelism
-      });
-      try {
-        await options.deck.run(args, { online: options.online ?? false, timeoutMs: options.timeoutMs });
-        options.logger.info(
-          `deck validated ${group.length} file(s)${workspace ? ` of workspace ${workspace}` : ""}`
-        );
-      } catch (err) {
-        if (!isDeckhandError(err)) throw err;
-        problems.push({
-          check: "deck",
-          file: group.length === 1 ? group[0] : void 0,
-          message: err.message
-        });
-      }
-    }
-  }
-  return { valid: problems.length === 0, files, problems };
-}
 function envProblem(refs, missing, purpose) {
   if (missing.length === 0) return void 0;
   const first = refs.find((r) => r.name === missing[0]);
@@ -34557,6 +34465,127 @@ function findDuplicates(holder, specs, file, lines, problems, where) {
       if (spec.nested) findDuplicates(item, spec.nested, file, lines, problems, ` in ${spec.label} "${name}"`);
     }
   }
+}
+
+// actions/engine/deck/commands.ts
+init_errors();
+function validateArgs(features, cmd) {
+  let args;
+  if (features.gatewayCommands) {
+    args = cmd.online ? ["gateway", "validate"] : ["file", "validate"];
+    args.push(...cmd.files);
+  } else {
+    args = ["validate"];
+    for (const file of cmd.files) args.push("--state", file);
+    if (cmd.online) args.push("--online");
+  }
+  if (cmd.workspace) args.push("--workspace", cmd.workspace);
+  if (cmd.parallelism !== void 0) args.push("--parallelism", String(cmd.parallelism));
+  return args;
+}
+function globalArgs(g) {
+  const args = [];
+  if (g.kongAddr) args.push("--kong-addr", g.kongAddr);
+  args.push("--no-color", "--analytics=false");
+  if (g.tlsSkipVerify) args.push("--tls-skip-verify");
+  if (g.caCertFile) args.push("--ca-cert-file", g.caCertFile);
+  if (g.tlsServerName) args.push("--tls-server-name", g.tlsServerName);
+  if (g.timeoutSeconds !== void 0) args.push("--timeout", String(g.timeoutSeconds));
+  if (g.configFile) args.push("--config", g.configFile);
+  return args;
+}
+
+// actions/engine/validate.ts
+init_errors();
+
+// actions/engine/plan/targets.ts
+import { readFile } from "node:fs/promises";
+
+// actions/engine/state/env-refs.ts
+var TEMPLATE = /\$\{\{(.*?)\}\}/g;
+var ENV_CALL = /\benv\s+(?:"([^"]*)"|`([^`]*)`)/g;
+function findEnvReferences(text) {
+  const refs = [];
+  text.split("\n").forEach((line, i) => {
+    if (line.trimStart().startsWith("#")) return;
+    for (const template of line.matchAll(TEMPLATE)) {
+      for (const call of (template[1] ?? "").matchAll(ENV_CALL)) {
+        refs.push({ name: call[1] ?? call[2] ?? "", line: i + 1 });
+      }
+    }
+  });
+  return refs;
+}
+function missingEnv(refs, env = process.env) {
+  return [...new Set(refs.map((r) => r.name))].filter((name) => env[name] === void 0);
+}
+
+// actions/engine/plan/targets.ts
+async function readTargets(options) {
+  const files = await expandState(options.state);
+  const problems = [];
+  const refs = [];
+  const groups = /* @__PURE__ */ new Map();
+  for (const file of files) {
+    const text = await readFile(file, "utf8");
+    const checked = checkFile(file, text);
+    problems.push(...checked.problems);
+    for (const ref of findEnvReferences(text)) refs.push({ ...ref, file });
+    const workspace = options.workspace ?? checked.workspace ?? "";
+    const selectTags = [
+      ...options.selectTags?.length ? options.selectTags : checked.selectTags ?? []
+    ].sort();
+    const key = JSON.stringify([workspace === "default" ? "" : workspace, selectTags]);
+    const group = groups.get(key);
+    if (group) group.files.push(file);
+    else groups.set(key, { workspace, selectTags, files: [file] });
+  }
+  const missing = envProblem(refs, missingEnv(refs, options.env), options.purpose ?? "diff or sync");
+  if (missing) problems.push(missing);
+  const targets = [...groups.values()].sort(
+    (a, b) => a.workspace.localeCompare(b.workspace) || a.selectTags.join(",").localeCompare(b.selectTags.join(","))
+  );
+  return { targets, files, problems, envNames: [...new Set(refs.map((r) => r.name))] };
+}
+function targetLabel(target) {
+  const workspace = target.workspace || "default";
+  return target.selectTags.length ? `${workspace} [${target.selectTags.join(", ")}]` : workspace;
+}
+
+// actions/engine/validate.ts
+async function validate(options) {
+  if (options.parallelism !== void 0 && !(Number.isInteger(options.parallelism) && options.parallelism > 0)) {
+    throw new DeckhandError(`parallelism must be a positive integer, got ${options.parallelism}`);
+  }
+  const { targets, files, problems } = await readTargets({
+    state: options.state,
+    env: options.env ?? process.env,
+    purpose: "validate"
+  });
+  if (problems.length === 0) {
+    for (const target of targets) {
+      const args = validateArgs(options.deck.deck.features, {
+        files: target.files,
+        online: options.online ?? false,
+        workspace: options.workspace,
+        parallelism: options.parallelism
+      });
+      try {
+        await options.deck.run(args, { online: options.online ?? false, timeoutMs: options.timeoutMs });
+        options.logger.info(
+          `deck validated ${target.files.length} file(s) of workspace ${targetLabel(target)}`
+        );
+      } catch (err) {
+        if (!isDeckhandError(err)) throw err;
+        problems.push({
+          check: "deck",
+          file: target.files.length === 1 ? target.files[0] : void 0,
+          message: err.message
+        });
+      }
+    }
+  }
+  return { valid: problems.length === 0, files, problems };
 }
 
 // actions/engine/deck/connection.ts

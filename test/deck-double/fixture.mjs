@@ -11,7 +11,7 @@ import { parseDocument } from 'yaml'
 import { DeckError } from './gostr.mjs'
 import { httpError } from './gateway.mjs'
 import { CREDENTIALS, KIND_TYPES, kongPlain } from './kong.mjs'
-import { CREDENTIAL_KINDS } from './state.mjs'
+import { CREDENTIAL_KINDS, FOREIGN_KEYS } from './state.mjs'
 
 const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v)
 
@@ -161,20 +161,9 @@ function cascade(raw, kind, id) {
   }
 }
 
-const INTERNAL = [
-  '_service',
-  '_route',
-  '_consumer',
-  '_consumer_group',
-  '_upstream',
-  '_certificate',
-  '_set',
-  '_permissions',
-]
-
 function bare(e) {
   const out = {}
-  for (const [k, v] of Object.entries(e)) if (!INTERNAL.includes(k)) out[k] = v
+  for (const [k, v] of Object.entries(e)) if (!FOREIGN_KEYS.includes(k)) out[k] = v
   return out
 }
 

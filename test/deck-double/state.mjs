@@ -253,7 +253,8 @@ function sortBy(list, key) {
 }
 
 const TIMESTAMP_FIELDS = ['created_at', 'updated_at']
-const FOREIGN_KEYS = [
+/** The flat state's links between entities (not Kong fields). */
+export const FOREIGN_KEYS = [
   '_service',
   '_route',
   '_consumer',

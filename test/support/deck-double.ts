@@ -92,3 +92,13 @@ export const FIXTURE_SECRETS = [
   'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC90H6CgLbWhdGy',
   'merchant-K3y-0a1b2c3d4e',
 ]
+
+/** Rewrites a YAML (or JSON) file through `change`, as a user editing a deck file would. */
+export async function editYaml<T = Record<string, unknown>>(
+  file: string,
+  change: (doc: T) => void,
+): Promise<void> {
+  const doc = parse(await readFile(file, 'utf8')) as T
+  change(doc)
+  await writeFile(file, stringify(doc))
+}

@@ -1,5 +1,5 @@
 import type { Report } from '../report.js'
-import type { Problem } from '../validate.js'
+import type { Problem } from '../state/files.js'
 
 /** Problems found in state files as a report table and annotations (at most one per problem). */
 export function addProblems(report: Report, problems: readonly Problem[], command: string): void {

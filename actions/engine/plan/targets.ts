@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 
 import { findEnvReferences, missingEnv } from '../state/env-refs.js'
-import { checkFile, envProblem, expandState, type Problem } from '../validate.js'
+import { checkFile, envProblem, expandState, type Problem } from '../state/files.js'
 
 /**
  * What one deck diff or sync run covers: deck takes one workspace per run and merges the files it is
@@ -24,6 +24,8 @@ export interface TargetOptions {
   /** Overrides `_info.select_tags` of every file. */
   selectTags?: readonly string[]
   env: NodeJS.ProcessEnv
+  /** What deck needs the variables for, in the message about unset ones. */
+  purpose?: string
 }
 
 /**
@@ -52,7 +54,7 @@ export async function readTargets(
     if (group) group.files.push(file)
     else groups.set(key, { workspace, selectTags, files: [file] })
   }
-  const missing = envProblem(refs, missingEnv(refs, options.env), 'diff or sync')
+  const missing = envProblem(refs, missingEnv(refs, options.env), options.purpose ?? 'diff or sync')
   if (missing) problems.push(missing)
   const targets = [...groups.values()].sort(
     (a, b) =>
