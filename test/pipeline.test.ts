@@ -87,6 +87,29 @@ describe('redact', () => {
     expect(result.yaml).toContain('cookie_name: x')
   })
 
+  test('headers an upstream sends with its active health checks are redacted like plugin headers', () => {
+    const content = {
+      _format_version: '3.0',
+      upstreams: [
+        {
+          name: 'billing.internal',
+          healthchecks: {
+            active: {
+              http_path: '/health',
+              headers: { Authorization: ['Bearer hc-T0ken-5521'], 'X-Probe': ['deckhand'] },
+            },
+          },
+        },
+      ],
+    }
+    const result = processContent(content, opts)
+    expect(result.yaml).not.toContain('hc-T0ken-5521')
+    expect(result.yaml).toContain('deckhand')
+    expect(result.redactions.map((r) => r.name)).toEqual([
+      'DECK_PAYMENTS_UPSTREAM_BILLING_INTERNAL_HEALTHCHECKS_ACTIVE_HEADERS_AUTHORIZATION_1',
+    ])
+  })
+
   test('names are stable, prefixed DECK_ and derived from the entity', () => {
     const names = result.redactions.map((r) => r.name)
     expect(new Set(names).size).toBe(names.length)
