@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 import { parseDeckJson } from '../actions/engine/plan/deck-output.js'
-import { changedFields } from '../actions/engine/plan/fields.js'
+import { changedPaths, fieldChanges } from '../actions/engine/plan/fields.js'
 import { maskName, PlanMasker, syncOutcome, targetPlan } from '../actions/engine/plan/model.js'
 import { readTargets } from '../actions/engine/plan/targets.js'
 import { checkDeletes, runBounded } from '../actions/engine/reconcile.js'
@@ -235,16 +235,16 @@ describe('the outcome of a sync', () => {
 
 describe('changed fields', () => {
   it('treats absent and null alike and compares lists whole', () => {
-    const raw = { old: { a: null, paths: ['/a', '/b'] }, new: { paths: ['/a', '/c'] } }
-    expect(changedFields(raw, raw)).toEqual({
-      fields: [{ path: 'paths', old: '["/a","/b"]', new: '["/a","/c"]' }],
-      total: 1,
-    })
+    const old = { a: null, paths: ['/a', '/b'] }
+    const now = { paths: ['/a', '/c'] }
+    const paths = changedPaths(old, now)
+    expect(paths).toEqual([['paths']])
+    expect(fieldChanges(paths, old, now)).toEqual([{ path: 'paths', old: '["/a","/b"]', new: '["/a","/c"]' }])
   })
 
   it('cuts long values', () => {
-    const raw = { old: { description: 'x'.repeat(200) }, new: { description: 'y' } }
-    const { fields } = changedFields(raw, raw)
+    const old = { description: 'x'.repeat(200) }
+    const fields = fieldChanges(changedPaths(old, { description: 'y' }), old, { description: 'y' })
     expect(fields[0]!.old).toHaveLength(80)
     expect(fields[0]!.old!.endsWith('…')).toBe(true)
   })

@@ -38486,12 +38486,15 @@ function isRecord(value) {
 var STAMPS = /* @__PURE__ */ new Set(["created_at", "updated_at"]);
 var VALUE_WIDTH = 80;
 var MAX_FIELDS = 50;
-function changedFields(raw, masked2) {
+function changedPaths(old, now) {
   const paths = [];
-  collect(raw.old, raw.new, [], paths);
-  const fields = paths.slice(0, MAX_FIELDS).map((path5) => {
-    const before = at(masked2.old, path5);
-    const after = at(masked2.new, path5);
+  collect(old, now, [], paths);
+  return paths;
+}
+function fieldChanges(paths, old, now) {
+  return paths.slice(0, MAX_FIELDS).map((path5) => {
+    const before = at(old, path5);
+    const after = at(now, path5);
     const change = { path: path5.join(".") };
     if (holdsMask(before) || holdsMask(after)) change.sensitive = true;
     else {
@@ -38500,7 +38503,6 @@ function changedFields(raw, masked2) {
     }
     return change;
   });
-  return { fields, total: paths.length };
 }
 function collect(a, b, path5, out) {
   if (same(a, b)) return;
@@ -38551,49 +38553,46 @@ function show(value) {
 var PlanMasker = class {
   /** Secret values found in bodies, plus those the caller knows (tokens, DECK_ values). */
   secrets = /* @__PURE__ */ new Set();
+  /** The secrets longest first (a secret may contain another), kept until one is added. */
+  sorted;
   constructor(known = []) {
     for (const value of known) this.add(value);
   }
   add(value) {
-    if (value.trim().length >= 6) this.secrets.add(value.trim());
-  }
-  /** A change of deck's output, masked: bodies structurally, names by kind. */
-  change(action, change) {
-    const rawOld = change.body?.old ?? void 0;
-    const rawNew = change.body?.new ?? void 0;
-    const found = /* @__PURE__ */ new Set();
-    const old = this.entity(rawOld, change.kind, found);
-    const now = this.entity(rawNew, change.kind, found);
-    for (const value of found) this.add(value);
-    const planned = { action, kind: change.kind, name: maskName(change.kind, change.name) };
-    if (action === "update") {
-      const { fields, total } = changedFields({ old: rawOld, new: rawNew }, { old, new: now });
-      planned.fields = fields;
-      planned.fieldCount = total;
-    }
-    if (old !== void 0) planned.old = old;
-    if (now !== void 0) planned.new = now;
-    return planned;
-  }
-  entity(body, kind, found) {
-    if (!isObject2(body)) return void 0;
-    const copy = structuredClone(body);
-    maskEntity(copy, COLLECTION_OF_KIND[kind], found);
-    return copy;
+    if (value.trim().length < 6 || this.secrets.has(value.trim())) return;
+    this.secrets.add(value.trim());
+    this.sorted = void 0;
   }
   /**
-   * Free text (names, deck's warnings and errors, Kong's messages) with every known secret replaced.
-   * Call after all changes went through {@link change}: Kong's errors can echo a value from a body.
+   * A change of deck's output, masked: bodies structurally, names by kind. The bodies are masked in
+   * place (they come fresh from parsing deck's output), after the changed fields were found on them.
+   */
+  change(action, change) {
+    const old = isObject2(change.body?.old) ? change.body.old : void 0;
+    const now = isObject2(change.body?.new) ? change.body.new : void 0;
+    const paths = action === "update" ? changedPaths(old, now) : void 0;
+    const found = /* @__PURE__ */ new Set();
+    if (old) maskEntity(old, COLLECTION_OF_KIND[change.kind], found);
+    if (now) maskEntity(now, COLLECTION_OF_KIND[change.kind], found);
+    for (const value of found) this.add(value);
+    const planned = { action, kind: change.kind, name: maskName(change.kind, change.name) };
+    if (paths) {
+      planned.fields = fieldChanges(paths, old, now);
+      planned.fieldCount = paths.length;
+    }
+    if (old) planned.old = old;
+    if (now) planned.new = now;
+    return planned;
+  }
+  /**
+   * Free text (deck's warnings and errors, Kong's messages) with every known secret replaced. Call after
+   * the changes went through {@link change}: Kong's errors can echo a value from a body. Names need no
+   * scrubbing: deck builds them from identities, and the one secret identity (a key-auth key) is masked
+   * by kind.
    */
   text(value) {
-    return scrub(
-      value,
-      [...this.secrets].sort((a, b) => b.length - a.length)
-    );
-  }
-  /** Scrubs the names of changes masked so far (a secret found in a later body may appear in them). */
-  scrubChanges(changes) {
-    for (const change of changes) change.name = this.text(change.name);
+    this.sorted ??= [...this.secrets].sort((a, b) => b.length - a.length);
+    return scrub(value, this.sorted);
   }
 };
 var COLLECTION_OF_KIND = {
@@ -38634,7 +38633,6 @@ function targetPlan(output, target, masker) {
     ...output.changes.updating.map((c) => masker.change("update", c)),
     ...output.changes.deleting.map((c) => masker.change("delete", c))
   ];
-  masker.scrubChanges(changes);
   return {
     ...target,
     counts: { ...output.summary },
@@ -38669,7 +38667,6 @@ function syncOutcome(output, masker) {
     } else otherErrors.push(error2);
   }
   const applied = attempted.filter((a) => !failedSet.has(a.change)).map((a) => a.change);
-  masker.scrubChanges([...applied, ...dropped, ...failed.map((f) => f.change)]);
   for (const f of failed) {
     const raw = attempted.find((a) => a.change === f.change).raw;
     f.error = masker.text(

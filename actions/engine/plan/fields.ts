@@ -20,19 +20,21 @@ const VALUE_WIDTH = 80
 export const MAX_FIELDS = 50
 
 /**
- * The fields that differ between the current (`old`) and the target (`new`) entity of an update,
- * compared on the raw bodies (masking first would hide a changed secret) and shown from the masked
- * ones. Objects are compared field by field, anything else (lists included) as a whole.
+ * The paths of the fields that differ between the current (`old`) and the target (`new`) entity of an
+ * update. Compare the raw bodies: masking first would hide a changed secret. Objects are compared field
+ * by field, anything else (lists included) as a whole.
  */
-export function changedFields(
-  raw: { old: unknown; new: unknown },
-  masked: { old: unknown; new: unknown },
-): { fields: FieldChange[]; total: number } {
+export function changedPaths(old: unknown, now: unknown): string[][] {
   const paths: string[][] = []
-  collect(raw.old as Json, raw.new as Json, [], paths)
-  const fields = paths.slice(0, MAX_FIELDS).map((path) => {
-    const before = at(masked.old as Json, path)
-    const after = at(masked.new as Json, path)
+  collect(old as Json, now as Json, [], paths)
+  return paths
+}
+
+/** The changes at `paths` (at most {@link MAX_FIELDS}), shown from the masked bodies. */
+export function fieldChanges(paths: readonly string[][], old: unknown, now: unknown): FieldChange[] {
+  return paths.slice(0, MAX_FIELDS).map((path) => {
+    const before = at(old as Json, path)
+    const after = at(now as Json, path)
     const change: FieldChange = { path: path.join('.') }
     if (holdsMask(before) || holdsMask(after)) change.sensitive = true
     else {
@@ -41,7 +43,6 @@ export function changedFields(
     }
     return change
   })
-  return { fields, total: paths.length }
 }
 
 function collect(a: Json | undefined, b: Json | undefined, path: string[], out: string[][]): void {

@@ -1,8 +1,8 @@
 import { scrub } from '../deck/runner.js'
-import { isObject, type Json, type JsonObject } from '../state/entities.js'
+import { isObject, type Json } from '../state/entities.js'
 import { MASK, maskEntity } from '../state/redact.js'
 import type { DeckChange, DeckJsonOutput } from './deck-output.js'
-import { changedFields, type FieldChange } from './fields.js'
+import { changedPaths, type FieldChange, fieldChanges } from './fields.js'
 
 export type Action = 'create' | 'update' | 'delete'
 
@@ -60,6 +60,8 @@ export interface SyncOutcome {
 export class PlanMasker {
   /** Secret values found in bodies, plus those the caller knows (tokens, DECK_ values). */
   private readonly secrets = new Set<string>()
+  /** The secrets longest first (a secret may contain another), kept until one is added. */
+  private sorted: string[] | undefined
 
   constructor(known: Iterable<string> = []) {
     for (const value of known) this.add(value)
@@ -67,49 +69,42 @@ export class PlanMasker {
 
   private add(value: string): void {
     // Short values would scrub ordinary words out of messages; the bodies are masked structurally anyway.
-    if (value.trim().length >= 6) this.secrets.add(value.trim())
-  }
-
-  /** A change of deck's output, masked: bodies structurally, names by kind. */
-  change(action: Action, change: DeckChange): PlannedChange {
-    const rawOld = change.body?.old ?? undefined
-    const rawNew = change.body?.new ?? undefined
-    const found = new Set<string>()
-    const old = this.entity(rawOld, change.kind, found)
-    const now = this.entity(rawNew, change.kind, found)
-    for (const value of found) this.add(value)
-    const planned: PlannedChange = { action, kind: change.kind, name: maskName(change.kind, change.name) }
-    if (action === 'update') {
-      const { fields, total } = changedFields({ old: rawOld, new: rawNew }, { old, new: now })
-      planned.fields = fields
-      planned.fieldCount = total
-    }
-    if (old !== undefined) planned.old = old
-    if (now !== undefined) planned.new = now
-    return planned
-  }
-
-  private entity(body: unknown, kind: string, found: Set<string>): Json | undefined {
-    if (!isObject(body)) return undefined
-    const copy = structuredClone(body) as JsonObject
-    maskEntity(copy, COLLECTION_OF_KIND[kind], found)
-    return copy
+    if (value.trim().length < 6 || this.secrets.has(value.trim())) return
+    this.secrets.add(value.trim())
+    this.sorted = undefined
   }
 
   /**
-   * Free text (names, deck's warnings and errors, Kong's messages) with every known secret replaced.
-   * Call after all changes went through {@link change}: Kong's errors can echo a value from a body.
+   * A change of deck's output, masked: bodies structurally, names by kind. The bodies are masked in
+   * place (they come fresh from parsing deck's output), after the changed fields were found on them.
    */
-  text(value: string): string {
-    return scrub(
-      value,
-      [...this.secrets].sort((a, b) => b.length - a.length),
-    )
+  change(action: Action, change: DeckChange): PlannedChange {
+    const old = isObject(change.body?.old) ? change.body.old : undefined
+    const now = isObject(change.body?.new) ? change.body.new : undefined
+    const paths = action === 'update' ? changedPaths(old, now) : undefined
+    const found = new Set<string>()
+    if (old) maskEntity(old, COLLECTION_OF_KIND[change.kind], found)
+    if (now) maskEntity(now, COLLECTION_OF_KIND[change.kind], found)
+    for (const value of found) this.add(value)
+    const planned: PlannedChange = { action, kind: change.kind, name: maskName(change.kind, change.name) }
+    if (paths) {
+      planned.fields = fieldChanges(paths, old, now)
+      planned.fieldCount = paths.length
+    }
+    if (old) planned.old = old
+    if (now) planned.new = now
+    return planned
   }
 
-  /** Scrubs the names of changes masked so far (a secret found in a later body may appear in them). */
-  scrubChanges(changes: PlannedChange[]): void {
-    for (const change of changes) change.name = this.text(change.name)
+  /**
+   * Free text (deck's warnings and errors, Kong's messages) with every known secret replaced. Call after
+   * the changes went through {@link change}: Kong's errors can echo a value from a body. Names need no
+   * scrubbing: deck builds them from identities, and the one secret identity (a key-auth key) is masked
+   * by kind.
+   */
+  text(value: string): string {
+    this.sorted ??= [...this.secrets].sort((a, b) => b.length - a.length)
+    return scrub(value, this.sorted)
   }
 }
 
@@ -163,7 +158,6 @@ export function targetPlan(
     ...output.changes.updating.map((c) => masker.change('update', c)),
     ...output.changes.deleting.map((c) => masker.change('delete', c)),
   ]
-  masker.scrubChanges(changes)
   return {
     ...target,
     counts: { ...output.summary },
@@ -207,7 +201,6 @@ export function syncOutcome(output: DeckJsonOutput, masker: PlanMasker): SyncOut
     } else otherErrors.push(error)
   }
   const applied = attempted.filter((a) => !failedSet.has(a.change)).map((a) => a.change)
-  masker.scrubChanges([...applied, ...dropped, ...failed.map((f) => f.change)])
   for (const f of failed) {
     // The error names the entity as deck does (a key-auth by part of its key): name it as the plan does.
     const raw = attempted.find((a) => a.change === f.change)!.raw
