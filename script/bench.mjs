@@ -10,17 +10,26 @@ import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const ENTITIES = Number(process.env.BENCH_ENTITIES ?? 100_000)
+const CHANGES = Number(process.env.BENCH_CHANGES ?? 30_000)
+// As in build.mjs: bundled CommonJS dependencies (yaml) call require().
+const banner =
+  "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);"
 const RUNS = 3
 
 /** The engine's pipeline, bundled in memory so the benchmark runs the same code the actions ship. */
 async function loadEngine(dir) {
   const source = `export { processDeckOutput } from '${join(root, 'actions/engine/state/pipeline.ts')}'
-export { digestFiles } from '${join(root, 'actions/engine/state/digest.ts')}'`
+export { digestFiles } from '${join(root, 'actions/engine/state/digest.ts')}'
+export { parseDeckJson } from '${join(root, 'actions/engine/plan/deck-output.ts')}'
+export { PlanMasker, targetPlan } from '${join(root, 'actions/engine/plan/model.ts')}'
+export { planTable } from '${join(root, 'actions/engine/plan/report.ts')}'
+export { renderSummary } from '${join(root, 'actions/github/summary.ts')}'`
   const out = await build({
     stdin: { contents: source, resolveDir: root, loader: 'ts' },
     bundle: true,
     format: 'esm',
     platform: 'node',
+    banner: { js: banner },
     write: false,
   })
   const file = join(dir, 'engine.mjs')
@@ -104,6 +113,63 @@ function generate(total) {
   return { _format_version: '3.0', _workspace: 'default', services, consumers, plugins }
 }
 
+/**
+ * What \`deck gateway diff --json-output\` prints for a large change: a third creations (services with
+ * a secret in a plugin), a third updates (plugin settings and a password), a third deletions (consumers'
+ * key-auth credentials), bodies in full as deck prints them, tab-indented.
+ */
+function generatePlan(total) {
+  const svc = (i) => ({ id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, name: `svc-${i}` })
+  const creating = []
+  const updating = []
+  const deleting = []
+  for (let i = 0; i < total / 3; i++) {
+    creating.push({
+      name: `svc-${i}`,
+      kind: 'service',
+      body: {
+        new: {
+          ...svc(i),
+          host: `svc-${i}.internal`,
+          port: 8080,
+          protocol: 'http',
+          retries: 5,
+          tags: ['prod'],
+        },
+        old: null,
+      },
+    })
+    const plugin = (minute, password) => ({
+      config: { minute, policy: 'redis', redis: { host: 'redis', password, port: 6379 } },
+      enabled: true,
+      id: `10000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      name: 'rate-limiting',
+      protocols: ['http', 'https'],
+      service: svc(i),
+    })
+    updating.push({
+      name: `rate-limiting for service svc-${i}`,
+      kind: 'plugin',
+      body: { new: plugin(20, `pw-new-${i}`), old: { ...plugin(10, `pw-old-${i}`), created_at: 1700000000 } },
+    })
+    deleting.push({
+      name: `${String(i).padStart(5, '0').slice(-5)} for consumer user-${i}`,
+      kind: 'key-auth',
+      body: {
+        new: { consumer: { id: `c-${i}`, username: `user-${i}` }, id: `k-${i}`, key: `key-${i}-${i * 7919}` },
+        old: null,
+      },
+    })
+  }
+  const summary = { creating: creating.length, updating: updating.length, deleting: deleting.length }
+  summary.total = summary.creating + summary.updating + summary.deleting
+  return JSON.stringify(
+    { changes: { creating, updating, deleting }, summary, warnings: [], errors: [] },
+    null,
+    '\t',
+  )
+}
+
 function best(fn) {
   let min = Infinity
   for (let i = 0; i < RUNS; i++) {
@@ -172,6 +238,19 @@ try {
     redacted = result.redactions.length
   })
 
+  // A plan: deck's JSON in, masked plan, changed fields and the job summary out.
+  const { parseDeckJson, PlanMasker, targetPlan, planTable, renderSummary } = await import(engineFile)
+  const planJson = generatePlan(CHANGES)
+  const planFloor = best(() => JSON.stringify(JSON.parse(planJson)))
+  let planned = 0
+  const planTime = best(() => {
+    const target = { workspace: 'default', selectTags: [], files: ['kong/default.yaml'] }
+    const plan = targetPlan(parseDeckJson(planJson, 'gateway diff'), target, new PlanMasker())
+    renderSummary({ title: 'deckhand diff', lines: [], tables: [planTable(plan)], annotations: [] })
+    JSON.stringify(plan)
+    planned = plan.changes.length
+  })
+
   // Peak memory of the pipeline alone, in a fresh process.
   const memScript = join(dir, 'mem.mjs')
   await writeFile(
@@ -204,6 +283,7 @@ console.log(JSON.stringify({ before: before / 1024, peak: process.resourceUsage(
     '|---|---|---|---|---|',
     `| dump pipeline on ${entities.toLocaleString('en')} entities (${(json.length / 2 ** 20).toFixed(0)} MiB of deck JSON, ${redacted.toLocaleString('en')} secrets): normalize + redact + YAML + digest | ${pipeline.toFixed(0)} ms | ${floor.toFixed(0)} ms (JSON.parse + JSON.stringify) | ${(pipeline / floor).toFixed(2)}x | at most 3x |`,
     `| peak memory of that pipeline (fresh process) | ${mem.peak.toFixed(0)} MiB | ${mem.before.toFixed(0)} MiB (process at start) | | under 1,024 MiB |`,
+    `| plan of ${planned.toLocaleString('en')} changes (${(planJson.length / 2 ** 20).toFixed(0)} MiB of deck JSON): parse + mask + changed fields + summary + plan file | ${planTime.toFixed(0)} ms | ${planFloor.toFixed(0)} ms (JSON.parse + JSON.stringify) | ${(planTime / planFloor).toFixed(2)}x | at most 4x |`,
     `| cold start of dist/validate to its first log line | ${action.toFixed(0)} ms | ${bareNode.toFixed(0)} ms (node -e) | ${(action / bareNode).toFixed(2)}x | |`,
     '',
     `Bundle sizes: ${bundles.join(', ')}.`,
