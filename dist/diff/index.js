@@ -35912,8 +35912,10 @@ async function diffJob(source, ctx) {
   };
 }
 function headline(counts, plans, gateway) {
-  const where = `${plans.length} workspace target(s)`;
-  return counts.total === 0 ? `No changes: ${gateway} matches the state files (${where}).` : `Plan for ${gateway}: ${describeCounts(counts)} across ${where}.`;
+  const workspaces = new Set(plans.map((p) => p.workspace || "default")).size;
+  const tagSets = plans.length > workspaces ? `, ${plans.length} tag sets` : "";
+  const where = `${workspaces} workspace${workspaces === 1 ? "" : "s"}${tagSets}`;
+  return counts.total === 0 ? `No changes: ${gateway} matches the state files (${where}).` : `Plan for ${gateway}: ${describeCounts(counts)} in ${where}.`;
 }
 function addPlanTables(report, plans, options = {}) {
   const unchanged = plans.filter((p) => p.changes.length === 0).map((p) => targetLabel(p));

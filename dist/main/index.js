@@ -39238,7 +39238,7 @@ function describeSync(report, plans, results, gateway) {
           report.annotations.push({
             level: "warning",
             title: `deckhand sync: ${label}: ${o.dropped.length} change(s) dropped`,
-            message: shortList(o.dropped.map((c) => `${c.action} ${c.kind} ${c.name}`))
+            message: `Never sent after the failure: ${shortList(o.dropped.map((c) => `${c.action} ${c.kind} ${c.name}`))}`
           });
         }
       }
@@ -39264,8 +39264,10 @@ function describeSync(report, plans, results, gateway) {
   return ok3;
 }
 function headline(counts, plans, gateway) {
-  const where = `${plans.length} workspace target(s)`;
-  return counts.total === 0 ? `No changes: ${gateway} matches the state files (${where}).` : `Plan for ${gateway}: ${describeCounts(counts)} across ${where}.`;
+  const workspaces = new Set(plans.map((p) => p.workspace || "default")).size;
+  const tagSets = plans.length > workspaces ? `, ${plans.length} tag sets` : "";
+  const where = `${workspaces} workspace${workspaces === 1 ? "" : "s"}${tagSets}`;
+  return counts.total === 0 ? `No changes: ${gateway} matches the state files (${where}).` : `Plan for ${gateway}: ${describeCounts(counts)} in ${where}.`;
 }
 function addPlanTables(report, plans, options = {}) {
   const unchanged = plans.filter((p) => p.changes.length === 0).map((p) => targetLabel(p));

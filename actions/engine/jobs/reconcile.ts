@@ -203,7 +203,7 @@ function describeSync(
           report.annotations.push({
             level: 'warning',
             title: `deckhand sync: ${label}: ${o.dropped.length} change(s) dropped`,
-            message: shortList(o.dropped.map((c) => `${c.action} ${c.kind} ${c.name}`)),
+            message: `Never sent after the failure: ${shortList(o.dropped.map((c) => `${c.action} ${c.kind} ${c.name}`))}`,
           })
         }
       }
@@ -234,10 +234,12 @@ function describeSync(
 }
 
 function headline(counts: Counts, plans: readonly TargetPlan[], gateway: string): string {
-  const where = `${plans.length} workspace target(s)`
+  const workspaces = new Set(plans.map((p) => p.workspace || 'default')).size
+  const tagSets = plans.length > workspaces ? `, ${plans.length} tag sets` : ''
+  const where = `${workspaces} workspace${workspaces === 1 ? '' : 's'}${tagSets}`
   return counts.total === 0
     ? `No changes: ${gateway} matches the state files (${where}).`
-    : `Plan for ${gateway}: ${describeCounts(counts)} across ${where}.`
+    : `Plan for ${gateway}: ${describeCounts(counts)} in ${where}.`
 }
 
 function addPlanTables(
