@@ -4,6 +4,7 @@ import { errorMessage, isDeckhandError } from './errors.js'
 import type { Logger } from './log.js'
 import { parseDeckJson } from './plan/deck-output.js'
 import {
+  changeKey,
   type Counts,
   type PlannedChange,
   PlanMasker,
@@ -136,7 +137,6 @@ function unplannedChanges(plan: TargetPlan, outcome: SyncOutcome): PlannedChange
   )
 }
 
-const changeKey = (c: PlannedChange) => `${c.action}\u0000${c.kind}\u0000${c.name}`
 const workspaceKey = (p: TargetPlan) => (p.workspace === 'default' ? '' : p.workspace)
 
 async function runDeck(mode: 'diff' | 'sync', target: StateTarget, options: ReconcileOptions) {

@@ -14522,9 +14522,6 @@ function checkShape(value, command) {
     throw bad('expected "changes" and "summary" objects');
   }
   const changes = value.changes;
-  for (const key of ["creating", "updating", "deleting"]) {
-    if (!Array.isArray(changes[key])) throw bad(`changes.${key} is not a list`);
-  }
   for (const key of [
     "creating",
     "updating",
@@ -14534,7 +14531,7 @@ function checkShape(value, command) {
     "dropped_deletions"
   ]) {
     const list = changes[key];
-    if (list === void 0) continue;
+    if (list === void 0 && key.startsWith("dropped_")) continue;
     if (!Array.isArray(list)) throw bad(`changes.${key} is not a list`);
     for (const change of list) {
       if (!isRecord(change) || typeof change.name !== "string" || typeof change.kind !== "string") {
@@ -14585,7 +14582,6 @@ function fieldChanges(paths, old, now) {
   });
 }
 function collect(a, b2, path, out) {
-  if (same(a, b2)) return;
   if (isObject(a) && isObject(b2)) {
     const keys = [.../* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b2)])].sort();
     for (const key of keys) {
@@ -14594,7 +14590,7 @@ function collect(a, b2, path, out) {
     }
     return;
   }
-  out.push(path);
+  if (!same(a, b2)) out.push(path);
 }
 function same(a, b2) {
   if (a === void 0 || a === null) return b2 === void 0 || b2 === null;
@@ -14630,6 +14626,9 @@ function show(value) {
 }
 
 // actions/engine/plan/model.ts
+function changeKey(change) {
+  return `${change.action}\0${change.kind}\0${change.name}`;
+}
 var PlanMasker = class {
   /** Secret values found in bodies, plus those the caller knows (tokens, DECK_ values). */
   secrets = /* @__PURE__ */ new Set();
@@ -14998,7 +14997,6 @@ function unplannedChanges(plan2, outcome) {
     (c) => !planned.has(changeKey(c))
   );
 }
-var changeKey = (c) => `${c.action}\0${c.kind}\0${c.name}`;
 var workspaceKey = (p2) => p2.workspace === "default" ? "" : p2.workspace;
 async function runDeck(mode, target, options) {
   const args = reconcileArgs(options.deck.deck.features, {
@@ -15050,32 +15048,32 @@ function describeField(field) {
   if (field.sensitive) return `${field.path}: changed (secret)`;
   return `${field.path}: ${field.old ?? "(unset)"} \u2192 ${field.new ?? "(unset)"}`;
 }
-function resultOf(change, result, dryRun) {
-  if (dryRun) return "not applied (dry run)";
-  if (!result) return "";
-  switch (result.status) {
+function resultColumn(result, dryRun) {
+  if (dryRun) return () => "not applied (dry run)";
+  switch (result?.status) {
+    case void 0:
     case "unchanged":
-      return "";
+      return () => "";
     case "not-started":
-      return "not started";
+      return () => "not started";
     case "error":
-      return "not applied (deck failed)";
+      return () => "not applied (deck failed)";
     case "synced": {
-      const same2 = (c) => c.action === change.action && c.kind === change.kind && c.name === change.name;
-      const failure = result.outcome.failed.find((f2) => same2(f2.change));
-      if (failure) return `failed: ${failure.error}`;
-      if (result.outcome.dropped.some(same2)) return "dropped";
-      if (result.outcome.applied.some(same2)) return "applied";
-      return "not applied";
+      const index = /* @__PURE__ */ new Map();
+      for (const f2 of result.outcome.failed) index.set(changeKey(f2.change), `failed: ${f2.error}`);
+      for (const c of result.outcome.dropped) if (!index.has(changeKey(c))) index.set(changeKey(c), "dropped");
+      for (const c of result.outcome.applied) if (!index.has(changeKey(c))) index.set(changeKey(c), "applied");
+      return (change) => index.get(changeKey(change)) ?? "not applied";
     }
   }
 }
 function planTable(plan2, options = {}) {
   const header = ["action", "kind", "name", "changes"];
   if (options.withResult) header.push("result");
+  const result = options.withResult ? resultColumn(options.result, options.dryRun ?? false) : void 0;
   const rows = plan2.changes.map((c) => {
     const row = [SYMBOL[c.action], c.kind, c.name, describeFields(c)];
-    if (options.withResult) row.push(resultOf(c, options.result, options.dryRun ?? false));
+    if (result) row.push(result(c));
     return row;
   });
   const files = plan2.files.join(", ");

@@ -34413,9 +34413,6 @@ function checkShape(value, command) {
     throw bad('expected "changes" and "summary" objects');
   }
   const changes = value.changes;
-  for (const key of ["creating", "updating", "deleting"]) {
-    if (!Array.isArray(changes[key])) throw bad(`changes.${key} is not a list`);
-  }
   for (const key of [
     "creating",
     "updating",
@@ -34425,7 +34422,7 @@ function checkShape(value, command) {
     "dropped_deletions"
   ]) {
     const list = changes[key];
-    if (list === void 0) continue;
+    if (list === void 0 && key.startsWith("dropped_")) continue;
     if (!Array.isArray(list)) throw bad(`changes.${key} is not a list`);
     for (const change of list) {
       if (!isRecord(change) || typeof change.name !== "string" || typeof change.kind !== "string") {
@@ -35036,7 +35033,6 @@ function fieldChanges(paths, old, now) {
   });
 }
 function collect(a, b, path5, out) {
-  if (same(a, b)) return;
   if (isObject(a) && isObject(b)) {
     const keys = [.../* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b)])].sort();
     for (const key of keys) {
@@ -35045,7 +35041,7 @@ function collect(a, b, path5, out) {
     }
     return;
   }
-  out.push(path5);
+  if (!same(a, b)) out.push(path5);
 }
 function same(a, b) {
   if (a === void 0 || a === null) return b === void 0 || b === null;
@@ -35081,6 +35077,9 @@ function show(value) {
 }
 
 // actions/engine/plan/model.ts
+function changeKey(change) {
+  return `${change.action}\0${change.kind}\0${change.name}`;
+}
 var PlanMasker = class {
   /** Secret values found in bodies, plus those the caller knows (tokens, DECK_ values). */
   secrets = /* @__PURE__ */ new Set();
@@ -35450,7 +35449,6 @@ function unplannedChanges(plan2, outcome) {
     (c) => !planned.has(changeKey(c))
   );
 }
-var changeKey = (c) => `${c.action}\0${c.kind}\0${c.name}`;
 var workspaceKey = (p) => p.workspace === "default" ? "" : p.workspace;
 async function runDeck(mode, target, options) {
   const args = reconcileArgs(options.deck.deck.features, {
@@ -35502,32 +35500,32 @@ function describeField(field) {
   if (field.sensitive) return `${field.path}: changed (secret)`;
   return `${field.path}: ${field.old ?? "(unset)"} \u2192 ${field.new ?? "(unset)"}`;
 }
-function resultOf(change, result, dryRun) {
-  if (dryRun) return "not applied (dry run)";
-  if (!result) return "";
-  switch (result.status) {
+function resultColumn(result, dryRun) {
+  if (dryRun) return () => "not applied (dry run)";
+  switch (result?.status) {
+    case void 0:
     case "unchanged":
-      return "";
+      return () => "";
     case "not-started":
-      return "not started";
+      return () => "not started";
     case "error":
-      return "not applied (deck failed)";
+      return () => "not applied (deck failed)";
     case "synced": {
-      const same2 = (c) => c.action === change.action && c.kind === change.kind && c.name === change.name;
-      const failure = result.outcome.failed.find((f) => same2(f.change));
-      if (failure) return `failed: ${failure.error}`;
-      if (result.outcome.dropped.some(same2)) return "dropped";
-      if (result.outcome.applied.some(same2)) return "applied";
-      return "not applied";
+      const index = /* @__PURE__ */ new Map();
+      for (const f of result.outcome.failed) index.set(changeKey(f.change), `failed: ${f.error}`);
+      for (const c of result.outcome.dropped) if (!index.has(changeKey(c))) index.set(changeKey(c), "dropped");
+      for (const c of result.outcome.applied) if (!index.has(changeKey(c))) index.set(changeKey(c), "applied");
+      return (change) => index.get(changeKey(change)) ?? "not applied";
     }
   }
 }
 function planTable(plan2, options = {}) {
   const header = ["action", "kind", "name", "changes"];
   if (options.withResult) header.push("result");
+  const result = options.withResult ? resultColumn(options.result, options.dryRun ?? false) : void 0;
   const rows = plan2.changes.map((c) => {
     const row = [SYMBOL[c.action], c.kind, c.name, describeFields(c)];
-    if (options.withResult) row.push(resultOf(c, options.result, options.dryRun ?? false));
+    if (result) row.push(result(c));
     return row;
   });
   const files = plan2.files.join(", ");

@@ -62,9 +62,6 @@ function checkShape(value: unknown, command: string): DeckJsonOutput {
     throw bad('expected "changes" and "summary" objects')
   }
   const changes = value.changes
-  for (const key of ['creating', 'updating', 'deleting']) {
-    if (!Array.isArray(changes[key])) throw bad(`changes.${key} is not a list`)
-  }
   for (const key of [
     'creating',
     'updating',
@@ -74,7 +71,8 @@ function checkShape(value: unknown, command: string): DeckJsonOutput {
     'dropped_deletions',
   ]) {
     const list = changes[key]
-    if (list === undefined) continue
+    // deck omits the dropped_* lists when they are empty; the other three are always there.
+    if (list === undefined && key.startsWith('dropped_')) continue
     if (!Array.isArray(list)) throw bad(`changes.${key} is not a list`)
     for (const change of list) {
       if (!isRecord(change) || typeof change.name !== 'string' || typeof change.kind !== 'string') {

@@ -46,7 +46,7 @@ export function fieldChanges(paths: readonly string[][], old: unknown, now: unkn
 }
 
 function collect(a: Json | undefined, b: Json | undefined, path: string[], out: string[][]): void {
-  if (same(a, b)) return
+  // Objects are walked field by field (no deep comparison first: it would be repeated at every level).
   if (isObject(a) && isObject(b)) {
     const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()
     for (const key of keys) {
@@ -55,7 +55,7 @@ function collect(a: Json | undefined, b: Json | undefined, path: string[], out: 
     }
     return
   }
-  out.push(path)
+  if (!same(a, b)) out.push(path)
 }
 
 /** Deep equality where an absent field and a null one are the same (Go omits nil fields). */

@@ -22,6 +22,11 @@ export interface PlannedChange {
   new?: Json
 }
 
+/** Identifies a change within one target's plan and its sync: action, kind and (masked) name. */
+export function changeKey(change: PlannedChange): string {
+  return `${change.action}\u0000${change.kind}\u0000${change.name}`
+}
+
 export interface Counts {
   creating: number
   updating: number

@@ -4,7 +4,7 @@ import type { Annotation, Report, Review, Table } from '../report.js'
 import type { SyncResult } from '../reconcile.js'
 import { describeCounts } from '../reconcile.js'
 import type { FieldChange } from './fields.js'
-import type { PlannedChange, TargetPlan } from './model.js'
+import { changeKey, type PlannedChange, type TargetPlan } from './model.js'
 import { targetLabel } from './targets.js'
 
 /** Tables longer than this are folded in summaries and comments. */
@@ -30,25 +30,27 @@ function describeField(field: FieldChange): string {
   return `${field.path}: ${field.old ?? '(unset)'} → ${field.new ?? '(unset)'}`
 }
 
-/** The result of one change in a sync, for the result column. */
-function resultOf(change: PlannedChange, result: SyncResult | undefined, dryRun: boolean): string {
-  if (dryRun) return 'not applied (dry run)'
-  if (!result) return ''
-  switch (result.status) {
+/**
+ * The result column of a sync: what became of each change, looked up by {@link changeKey} (a large sync
+ * has tens of thousands of changes, so the outcome is indexed once, not searched per row).
+ */
+function resultColumn(result: SyncResult | undefined, dryRun: boolean): (change: PlannedChange) => string {
+  if (dryRun) return () => 'not applied (dry run)'
+  switch (result?.status) {
+    case undefined:
     case 'unchanged':
-      return ''
+      return () => ''
     case 'not-started':
-      return 'not started'
+      return () => 'not started'
     case 'error':
-      return 'not applied (deck failed)'
+      return () => 'not applied (deck failed)'
     case 'synced': {
-      const same = (c: PlannedChange) =>
-        c.action === change.action && c.kind === change.kind && c.name === change.name
-      const failure = result.outcome.failed.find((f) => same(f.change))
-      if (failure) return `failed: ${failure.error}`
-      if (result.outcome.dropped.some(same)) return 'dropped'
-      if (result.outcome.applied.some(same)) return 'applied'
-      return 'not applied'
+      const index = new Map<string, string>()
+      // First word wins, as before: failed over dropped over applied.
+      for (const f of result.outcome.failed) index.set(changeKey(f.change), `failed: ${f.error}`)
+      for (const c of result.outcome.dropped) if (!index.has(changeKey(c))) index.set(changeKey(c), 'dropped')
+      for (const c of result.outcome.applied) if (!index.has(changeKey(c))) index.set(changeKey(c), 'applied')
+      return (change) => index.get(changeKey(change)) ?? 'not applied'
     }
   }
 }
@@ -60,9 +62,10 @@ export function planTable(
 ): Table {
   const header = ['action', 'kind', 'name', 'changes']
   if (options.withResult) header.push('result')
+  const result = options.withResult ? resultColumn(options.result, options.dryRun ?? false) : undefined
   const rows = plan.changes.map((c) => {
     const row = [SYMBOL[c.action], c.kind, c.name, describeFields(c)]
-    if (options.withResult) row.push(resultOf(c, options.result, options.dryRun ?? false))
+    if (result) row.push(result(c))
     return row
   })
   const files = plan.files.join(', ')
