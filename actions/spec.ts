@@ -261,6 +261,249 @@ COMMANDS.sync = {
   },
 }
 
+const artifactInputs: Record<string, InputSpec> = {
+  'upload-artifact': {
+    type: 'boolean',
+    default: 'true',
+    actionOnly: true,
+    description:
+      'Upload the backup and its manifest as a workflow artifact. On GitHub Enterprise Server, which the artifact service does not support, the step says so and keeps the files.',
+  },
+  'artifact-name': {
+    type: 'string',
+    actionOnly: true,
+    description: 'Artifact name. Default: the backup file or folder name.',
+  },
+  'retention-days': {
+    type: 'integer',
+    actionOnly: true,
+    description: "Days GitHub keeps the artifact (1 to 90). Default: the repository's setting.",
+  },
+}
+
+const artifactDownloadInputs: Record<string, InputSpec> = {
+  'artifact-run-id': {
+    type: 'string',
+    actionOnly: true,
+    description:
+      'When input names an artifact of another workflow run: that run id (needs github-token with actions: read). Default: this run.',
+  },
+  'github-token': {
+    type: 'string',
+    secret: true,
+    actionOnly: true,
+    default: '${{ github.token }}',
+    description: 'Token to download an artifact of another workflow run.',
+  },
+}
+
+const postgresInputs: Record<string, InputSpec> = {
+  'database-url': {
+    type: 'string',
+    secret: true,
+    description:
+      'postgres://user:password@host:5432/kong?sslmode=require (or redis://:password@host:6379 for engine redis). Empty: the standard PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE variables. The password is handed to the tools in a private file, never on a command line.',
+  },
+  'postgres-bin': {
+    type: 'string',
+    description:
+      'Directory holding pg_dump, pg_restore and psql. Default: the newest PostgreSQL client found on PATH or in the usual install folders (it must be at least the server version).',
+  },
+}
+
+COMMANDS['db-dump'] = {
+  name: 'db-dump',
+  summary:
+    "Back up the gateway's database natively: pg_dump (or Redis's RDB) with a checksummed manifest written last, verified after the dump.",
+  inputs: {
+    engine: { type: 'string', default: 'postgres', description: 'postgres or redis.' },
+    'database-url': postgresInputs['database-url']!,
+    format: {
+      type: 'string',
+      default: 'directory',
+      description:
+        'pg_dump format: directory (parallel), custom, tar or plain. Ignored for redis (always an RDB file).',
+    },
+    jobs: {
+      type: 'integer',
+      description: 'Parallel pg_dump jobs, directory format only. Default: the number of CPUs.',
+    },
+    compress: {
+      type: 'string',
+      description:
+        "pg_dump compression: a level 0-9 or method[:level] such as gzip:6, lz4 or zstd (PostgreSQL 16 clients), none. Default: pg_dump's (gzip for directory and custom).",
+    },
+    profile: {
+      type: 'string',
+      default: 'kong',
+      description:
+        "kong: keep every table's schema but skip the data of tables that only hold short-lived runtime state (cluster events, rate-limiting counters, locks, data-plane registrations); never configuration or credentials. none: dump everything.",
+    },
+    'exclude-table-data': {
+      type: 'list',
+      description:
+        'More tables whose data to skip (schema kept), one pg_dump pattern per line, e.g. public.my_audit_log.',
+    },
+    'output-dir': {
+      type: 'string',
+      default: 'db-backup',
+      description:
+        'Directory that receives the backup, in a new folder <database>-<UTC time> holding the dump and manifest.json. Earlier backups are never touched.',
+    },
+    verify: {
+      type: 'boolean',
+      default: 'true',
+      description:
+        'Read the dump back after writing it (pg_restore --list, redis-check-rdb) and check every checksum.',
+    },
+    'postgres-bin': postgresInputs['postgres-bin']!,
+    ...artifactInputs,
+  },
+  outputs: {
+    path: 'The backup folder (dump and manifest.json).',
+    'size-bytes': 'Size of the dump in bytes.',
+    manifest:
+      'Path of manifest.json: versions, database, format, profile, per-table row counts, sha256 of every file.',
+    tables: 'Tables dumped (Redis: databases holding keys).',
+    rows: 'Rows dumped (Redis: keys), as counted in the snapshot the dump was taken from.',
+    'duration-ms': 'How long the dump and its verification took.',
+    'artifact-id': 'Id of the uploaded artifact, when one was uploaded.',
+  },
+}
+
+COMMANDS['db-restore'] = {
+  name: 'db-restore',
+  summary:
+    'Restore a db-dump backup: checksums verified before the database is touched, row counts and configuration checksums compared afterwards.',
+  inputs: {
+    input: {
+      type: 'string',
+      required: true,
+      description:
+        'The backup: its folder, its manifest.json, or (in GitHub Actions) the name of an artifact uploaded by db-dump.',
+    },
+    'database-url': {
+      ...postgresInputs['database-url']!,
+      description:
+        'Where to restore: postgres://user:password@host:5432/kong, or with create, a maintenance database such as postgres. Empty: the PG* variables. The password goes in a private file, never on a command line.',
+    },
+    create: {
+      type: 'boolean',
+      default: 'false',
+      description:
+        'Create the database named in the backup (pg_restore --create), connecting to the maintenance database of database-url.',
+    },
+    clean: {
+      type: 'boolean',
+      default: 'false',
+      description:
+        'Drop existing objects first (--clean --if-exists). Without it, a database that already holds tables is refused, so nothing is overwritten by accident.',
+    },
+    jobs: {
+      type: 'integer',
+      description: 'Parallel pg_restore jobs (directory and custom formats). Default: the number of CPUs.',
+    },
+    verify: {
+      type: 'boolean',
+      default: 'true',
+      description:
+        'After restoring, compare the row count of every table and the checksum of every configuration table with the manifest; any difference fails the step.',
+    },
+    'no-owner': {
+      type: 'boolean',
+      default: 'false',
+      description:
+        'Do not restore object ownership: everything belongs to the connecting user (for a server without the original roles, such as a fresh RDS instance).',
+    },
+    'postgres-bin': postgresInputs['postgres-bin']!,
+    ...artifactDownloadInputs,
+  },
+  outputs: {
+    database: 'The database restored into.',
+    tables: 'Tables checked after the restore.',
+    rows: 'Rows checked after the restore.',
+    verified: 'true when every row count and checksum matched the manifest.',
+    'duration-ms': 'How long the verification of the backup, the restore and the comparison took.',
+  },
+}
+
+COMMANDS['files-backup'] = {
+  name: 'files-backup',
+  summary:
+    "Back up the gateway's files (kong.conf, certificates, Tyk and Kestra files) into a tar.gz with a sha256 manifest; private keys only when asked.",
+  inputs: {
+    paths: {
+      type: 'list',
+      required: true,
+      description:
+        'Files, directories or globs, one per line (**, *, ?, and !pattern to exclude), e.g. /etc/kong/kong.conf, /opt/tyk-gateway/apps, /app/storage.',
+    },
+    root: {
+      type: 'string',
+      default: '.',
+      description:
+        'Files are stored relative to this directory, and every match must lie inside it (use / for system paths).',
+    },
+    output: {
+      type: 'string',
+      default: 'files-backup.tar.gz',
+      description:
+        'The archive to write (tar.gz); its manifest goes beside it as <output>.manifest.json. Replaced only once the new archive is complete.',
+    },
+    'include-secrets': {
+      type: 'boolean',
+      default: 'false',
+      description:
+        'Include private keys and certificates (PEM, DER, PKCS#12, keystores). Off: they are left out and listed in the summary.',
+    },
+    ...artifactInputs,
+  },
+  outputs: {
+    path: 'The archive.',
+    manifest: 'Path of the manifest: sha256, size and mode of every file.',
+    files: 'Files in the archive.',
+    'size-bytes': 'Size of the archive in bytes.',
+    'secrets-excluded': 'Private key and certificate files left out (include-secrets false).',
+    'artifact-id': 'Id of the uploaded artifact, when one was uploaded.',
+  },
+}
+
+COMMANDS['files-restore'] = {
+  name: 'files-restore',
+  summary:
+    'Restore a files-backup archive: every checksum is verified before any file is written, and existing files are replaced only when allowed.',
+  inputs: {
+    input: {
+      type: 'string',
+      required: true,
+      description:
+        'The archive (its manifest beside it as <archive>.manifest.json), or (in GitHub Actions) the name of an artifact uploaded by files-backup.',
+    },
+    target: {
+      type: 'string',
+      default: '.',
+      description: "Directory to restore into (the backup's root; / for system paths).",
+    },
+    overwrite: {
+      type: 'boolean',
+      default: 'false',
+      description:
+        'Replace existing files whose content differs. Off: such files are listed and the step fails before writing anything.',
+    },
+    'dry-run': {
+      type: 'boolean',
+      default: 'false',
+      description: 'Verify the archive and report what would be written; write nothing.',
+    },
+    ...artifactDownloadInputs,
+  },
+  outputs: {
+    files: 'Files written.',
+    unchanged: 'Files already present with the same content.',
+    verified: 'true when the archive and every file matched the manifest.',
+  },
+}
+
 /** Inputs of the root action: `command` plus the union of all commands' inputs. */
 export function rootInputs(): Record<string, InputSpec> {
   const union: Record<string, InputSpec> = {

@@ -1,3 +1,4 @@
+import type { ArtifactStore } from '../artifacts.js'
 import { type Connection, connectionSecrets, parseHeaders, parseKongAddr } from '../deck/connection.js'
 import { type ToolStore, locateDeck } from '../deck/install.js'
 import { DeckRunner } from '../deck/runner.js'
@@ -14,6 +15,8 @@ export interface JobContext {
   env: NodeJS.ProcessEnv
   /** Called with every secret value as soon as it is known, so the host can mask it. */
   secret: (value: string) => void
+  /** Workflow artifacts, where the host has them (GitHub Actions); absent elsewhere. */
+  artifacts?: ArtifactStore
 }
 
 export interface JobResult {
