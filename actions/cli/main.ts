@@ -9,10 +9,9 @@ import type { JobContext } from '../engine/jobs/context.js'
 import type { Logger } from '../engine/log.js'
 import type { Report } from '../engine/report.js'
 import { processContent } from '../engine/state/pipeline.js'
+import { TOOL_VERSION as VERSION } from '../engine/version.js'
 import { JOBS } from '../jobs.js'
 import { COMMANDS, type CommandSpec, type InputSpec } from '../spec.js'
-
-const VERSION = '0.1.0'
 
 /** Environment variable an option falls back to: `kong-admin-token` -> `DECKHAND_KONG_ADMIN_TOKEN`. */
 export function envName(option: string): string {

@@ -7,6 +7,8 @@ export interface RunOptions {
   env?: Record<string, string | undefined>
   /** Kill the child after this many milliseconds. */
   timeoutMs?: number
+  /** Fed to the child's stdin (a decompressed dump, say); stdin is closed when it ends. */
+  stdin?: NodeJS.ReadableStream
 }
 
 export interface RunResult {
@@ -32,13 +34,22 @@ export function run(program: string, args: readonly string[], options: RunOption
     const child = spawn(program, [...args], {
       cwd: options.cwd,
       env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       windowsHide: true,
     })
+    if (options.stdin && child.stdin) {
+      // A child that exits early closes its stdin: that is its exit status's story, not an error here.
+      child.stdin.on('error', () => undefined)
+      options.stdin.on('error', (err) => {
+        child.kill('SIGTERM')
+        reject(err)
+      })
+      options.stdin.pipe(child.stdin)
+    }
     const stdout: Buffer[] = []
     const stderr: Buffer[] = []
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk))
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))
+    child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk))
+    child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk))
     const timer =
       options.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGTERM'), options.timeoutMs)
     child.on('error', (err) => {

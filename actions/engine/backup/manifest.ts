@@ -1,0 +1,119 @@
+import { readFile } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
+
+import { DeckhandError, errorMessage } from '../errors.js'
+import { writeFileAtomic } from '../fs-atomic.js'
+import { type FileDigest, digestFiles, listFiles } from './checksums.js'
+
+export const MANIFEST_FILE = 'manifest.json'
+export const DB_MANIFEST_FORMAT = 'deckhand-db/1'
+
+export interface TableRecord {
+  schema: string
+  table: string
+  /** Rows in the dump: what the table holds after a restore (0 when its rows were skipped). */
+  rows: number
+  /** false when the profile or exclude-table-data left the rows out: the table is restored empty. */
+  data: boolean
+  /** For skipped tables: the planner's estimate of the rows left behind. */
+  skippedRowsEstimate?: number
+  /** Checksum of the rows (configuration tables), compared after a restore. */
+  checksum?: string
+}
+
+/**
+ * Everything needed to trust and restore a database backup, written last: a backup folder without a
+ * complete manifest is not a backup.
+ */
+export interface DbManifest {
+  format: typeof DB_MANIFEST_FORMAT
+  engine: 'postgres' | 'redis'
+  tool: { name: 'deckhand'; version: string }
+  /** Client programs and their versions, e.g. { pg_dump: '15.18' }. */
+  clients: Record<string, string>
+  server: { version: string; versionNum?: number }
+  /** Database name (Redis: the databases that held keys, e.g. db0,db1). */
+  database: string
+  encoding?: string
+  dump: {
+    /** The dump inside the folder: a file, or the folder of a directory-format dump. */
+    path: string
+    format: string
+    compress?: string
+    jobs?: number
+    profile?: string
+    /** Tables whose rows were left out, schema.table. */
+    excludedTableData?: string[]
+    /** The dump and the row counts come from one snapshot. */
+    consistentSnapshot?: boolean
+  }
+  startedAt: string
+  finishedAt: string
+  tables: TableRecord[]
+  totals: { tables: number; rows: number; sizeBytes: number }
+  files: FileDigest[]
+}
+
+export async function writeManifest(folder: string, manifest: DbManifest): Promise<string> {
+  const path = join(folder, MANIFEST_FILE)
+  await writeFileAtomic(path, JSON.stringify(manifest, null, 2) + '\n')
+  return path
+}
+
+/**
+ * Finds the manifest for an input that names a backup folder, its manifest, or the dump inside it.
+ * A missing or unreadable manifest is refused: without it nothing says the dump is complete.
+ */
+export async function readManifest(
+  input: string,
+): Promise<{ manifest: DbManifest; folder: string; path: string }> {
+  const candidates = input.endsWith('.json')
+    ? [resolve(input)]
+    : [join(resolve(input), MANIFEST_FILE), join(dirname(resolve(input)), MANIFEST_FILE)]
+  for (const path of candidates) {
+    let text: string
+    try {
+      text = await readFile(path, 'utf8')
+    } catch {
+      continue
+    }
+    let manifest: DbManifest
+    try {
+      manifest = JSON.parse(text) as DbManifest
+    } catch (err) {
+      throw new DeckhandError(
+        `${path} is not valid JSON (${errorMessage(err)}): the backup cannot be trusted.`,
+      )
+    }
+    if (manifest?.format !== DB_MANIFEST_FORMAT || !Array.isArray(manifest.files) || !manifest.dump?.path) {
+      throw new DeckhandError(
+        `${path} is not a deckhand database manifest (format ${DB_MANIFEST_FORMAT}): is this a db-dump backup folder?`,
+      )
+    }
+    return { manifest, folder: dirname(path), path }
+  }
+  throw new DeckhandError(
+    `No manifest.json for ${input}: a dump without its manifest is incomplete (the dump was interrupted, or only part of the backup was copied). Give the backup folder that db-dump wrote.`,
+  )
+}
+
+/**
+ * Checks every file of the backup against the manifest: the same set of files, sizes and sha256.
+ * Returns the problems found (empty when the backup is intact).
+ */
+export async function verifyFiles(folder: string, files: readonly FileDigest[]): Promise<string[]> {
+  const problems: string[] = []
+  const expected = new Map(files.map((f) => [f.path, f]))
+  const onDisk = (await listFiles(folder)).filter((f) => resolve(f) !== join(resolve(folder), MANIFEST_FILE))
+  const actual = await digestFiles(folder, onDisk)
+  for (const file of actual) {
+    const want = expected.get(file.path)
+    if (!want) problems.push(`${file.path}: not in the manifest`)
+    else if (want.size !== file.size)
+      problems.push(`${file.path}: ${file.size} bytes, the manifest says ${want.size}`)
+    else if (want.sha256 !== file.sha256) problems.push(`${file.path}: sha256 differs from the manifest`)
+    expected.delete(file.path)
+  }
+  for (const missing of expected.keys()) problems.push(`${missing}: missing`)
+  return problems
+}
