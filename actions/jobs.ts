@@ -1,5 +1,7 @@
+import { dbDumpJob, dbRestoreJob } from './engine/jobs/database.js'
 import { dumpJob } from './engine/jobs/dump.js'
 import type { JobContext, JobResult } from './engine/jobs/context.js'
+import { filesBackupJob, filesRestoreJob } from './engine/jobs/files.js'
 import type { InputSource } from './engine/jobs/inputs.js'
 import { diffJob, syncJob } from './engine/jobs/reconcile.js'
 import { validateJob } from './engine/jobs/validate.js'
@@ -10,4 +12,8 @@ export const JOBS: Record<string, (source: InputSource, ctx: JobContext) => Prom
   validate: validateJob,
   diff: diffJob,
   sync: syncJob,
+  'db-dump': dbDumpJob,
+  'db-restore': dbRestoreJob,
+  'files-backup': filesBackupJob,
+  'files-restore': filesRestoreJob,
 }

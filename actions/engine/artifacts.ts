@@ -27,7 +27,7 @@ export function artifactServiceUnavailable(env: NodeJS.ProcessEnv): string | und
   const server = env.GITHUB_SERVER_URL
   if (server) {
     const host = new URL(server).hostname.toLowerCase()
-    if (host !== 'github.com' && !host.endsWith('.ghe.com') && host !== 'localhost' && host !== '127.0.0.1')
+    if (host !== 'github.com' && !host.endsWith('.ghe.com') && !host.endsWith('.localhost'))
       return `${host} looks like GitHub Enterprise Server, which does not support the artifact service`
   }
   if (!env.ACTIONS_RUNTIME_TOKEN || !env.ACTIONS_RESULTS_URL)

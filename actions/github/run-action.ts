@@ -7,6 +7,7 @@ import { Inputs, type InputSource } from '../engine/jobs/inputs.js'
 import type { Logger } from '../engine/log.js'
 import type { Review } from '../engine/report.js'
 import { COMMANDS, type CommandSpec } from '../spec.js'
+import { ActionsArtifactStore } from './artifacts.js'
 import { renderSummary, selectAnnotations } from './summary.js'
 import { ToolCacheStore } from './tool-cache-store.js'
 
@@ -35,6 +36,7 @@ export async function runAction(command: string, job: Job): Promise<void> {
     const result = await job(source, {
       logger,
       store: new ToolCacheStore(),
+      artifacts: new ActionsArtifactStore(),
       env: process.env,
       secret: maskSecret,
     })

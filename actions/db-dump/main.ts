@@ -1,0 +1,4 @@
+import { dbDumpJob } from '../engine/jobs/database.js'
+import { runAction } from '../github/run-action.js'
+
+await runAction('db-dump', dbDumpJob)

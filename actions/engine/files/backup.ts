@@ -1,0 +1,329 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises'
+import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import { list, Pack, type ReadEntry } from 'tar'
+import { glob, isDynamicPattern } from 'tinyglobby'
+
+import { sha256File } from '../backup/checksums.js'
+import { DeckhandError } from '../errors.js'
+import { writeFileAtomic } from '../fs-atomic.js'
+import type { Logger } from '../log.js'
+
+export const FILES_FORMAT = 'deckhand-files/1'
+export const MANIFEST_SUFFIX = '.manifest.json'
+
+export interface FileEntry {
+  /** Path relative to the backup's root, with forward slashes. */
+  path: string
+  size: number
+  sha256: string
+  /** Permission bits as an octal string, e.g. '0644'. */
+  mode: string
+}
+
+/**
+ * `<output>.manifest.json`: what the archive holds. Written after the archive, so it never describes a torn one.
+ */
+export interface FilesManifest {
+  format: typeof FILES_FORMAT
+  createdAt: string
+  /** The directory the paths are relative to, absolute, on the machine that made the backup. */
+  root: string
+  tool: 'deckhand'
+  files: FileEntry[]
+  archive: { file: string; size: number; sha256: string }
+  secretsIncluded: boolean
+  secretsExcluded: string[]
+}
+
+export interface FilesBackupOptions {
+  /** Files, directories or globs; relative ones are relative to root; `!pattern` excludes. */
+  patterns: string[]
+  root: string
+  /** The tar.gz to write; its manifest goes beside it. */
+  output: string
+  includeSecrets: boolean
+  logger: Logger
+}
+
+export interface FilesBackupResult {
+  archive: string
+  manifest: string
+  files: FileEntry[]
+  /** Size of the archive. */
+  sizeBytes: number
+  /** Private keys and certificates left out (include-secrets false), relative to root. */
+  secretsExcluded: string[]
+  /** Private keys and certificates in the archive (include-secrets true). */
+  secretsIncluded: number
+}
+
+/** Extensions of private keys, certificates and the stores that hold them. */
+const SECRET_EXTENSIONS = new Set([
+  '.key',
+  '.pem',
+  '.crt',
+  '.cer',
+  '.der',
+  '.p12',
+  '.pfx',
+  '.jks',
+  '.keystore',
+  '.p8',
+])
+
+/** PEM armour of a private key (PKCS#1, PKCS#8, EC, encrypted, OpenSSH, PGP) or a certificate. */
+const PEM_SECRET = /-----BEGIN [A-Z0-9 ]*(?:PRIVATE KEY(?: BLOCK)?|CERTIFICATE)-----/
+
+const SNIFF_BYTES = 64 * 1024
+
+/**
+ * Why a file counts as a private key or certificate, or undefined when it does not: by its extension,
+ * or by PEM armour in its first 64 KiB (keys named kong.conf.bak or embedded in a JSON file included).
+ */
+export async function secretKind(path: string): Promise<string | undefined> {
+  const extension = extname(path).toLowerCase()
+  if (SECRET_EXTENSIONS.has(extension)) return `${extension} file`
+  const handle = await open(path, 'r')
+  try {
+    const buffer = Buffer.alloc(SNIFF_BYTES)
+    const { bytesRead } = await handle.read(buffer, 0, SNIFF_BYTES, 0)
+    const match = PEM_SECRET.exec(buffer.subarray(0, bytesRead).toString('latin1'))
+    if (!match) return undefined
+    return match[0].includes('PRIVATE KEY') ? 'PEM private key' : 'PEM certificate'
+  } finally {
+    await handle.close()
+  }
+}
+
+/** Octal permission bits as the manifest stores them. */
+export function formatMode(mode: number): string {
+  return (mode & 0o7777).toString(8).padStart(4, '0')
+}
+
+const GLOB_OPTIONS = {
+  absolute: true,
+  dot: true,
+  onlyFiles: true,
+  followSymbolicLinks: true,
+  expandDirectories: false,
+} as const
+
+/**
+ * Every regular file an absolute pattern names: the file itself, everything under a directory, and for
+ * a glob every file it matches plus everything under the directories it matches. Symbolic links are
+ * followed (a link to a file is backed up as the file), broken ones are skipped.
+ */
+async function expandPattern(pattern: string): Promise<string[]> {
+  const segments = pattern.split('/')
+  const dynamic = segments.findIndex((segment) => isDynamicPattern(segment))
+  if (dynamic === -1) {
+    const stats = await stat(pattern).catch(() => undefined)
+    if (stats?.isFile()) return [resolve(pattern)]
+    if (!stats?.isDirectory()) return []
+    return (await glob('**', { ...GLOB_OPTIONS, cwd: pattern })).map((p) => resolve(p))
+  }
+  const base = segments.slice(0, dynamic).join('/') || '/'
+  const rest = segments.slice(dynamic).join('/')
+  const matches = await glob([rest, `${rest}/**`], { ...GLOB_OPTIONS, cwd: base })
+  return matches.map((p) => resolve(p))
+}
+
+/** An absolute pattern, with forward slashes (what the glob library expects). */
+function absolutePattern(root: string, pattern: string): string {
+  const absolute = resolve(root, pattern)
+  return sep === '\\' ? absolute.split(sep).join('/') : absolute
+}
+
+function isInside(root: string, path: string): boolean {
+  const rel = relative(root, path)
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel)
+}
+
+function toPosix(path: string): string {
+  return sep === '\\' ? path.split(sep).join('/') : path
+}
+
+/** Sorted by code units, not locale: the order must not depend on the machine. */
+function byPath(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+/** The files the patterns select, relative to root and sorted; the output and its manifest never. */
+async function selectFiles(
+  patterns: readonly string[],
+  root: string,
+  ownFiles: (path: string) => boolean,
+): Promise<string[]> {
+  const includes = patterns.filter((p) => !p.startsWith('!'))
+  const excludes = patterns.filter((p) => p.startsWith('!')).map((p) => p.slice(1).trim())
+  if (includes.length === 0)
+    throw new DeckhandError(
+      'paths holds only exclusions (!pattern): name the files or directories to back up.',
+    )
+
+  const selected = new Set<string>()
+  const empty: string[] = []
+  for (const pattern of includes) {
+    const matches = (await expandPattern(absolutePattern(root, pattern))).filter((p) => !ownFiles(p))
+    if (matches.length === 0) empty.push(pattern)
+    for (const match of matches) selected.add(match)
+  }
+  if (empty.length > 0) {
+    throw new DeckhandError(
+      `${empty.length} of the paths match no file, so the backup would silently miss them: ${empty.join(', ')}. ` +
+        `Relative paths are relative to root (${root}); fix or remove them.`,
+    )
+  }
+  const outside = [...selected].filter((p) => !isInside(root, p)).sort(byPath)
+  if (outside.length > 0) {
+    throw new DeckhandError(
+      `${outside.length} matched file(s) lie outside root ${root}, e.g. ${outside[0]}: ` +
+        'files are stored relative to root, so set root to a directory holding them all (/ for system paths).',
+      outside.slice(0, 20),
+    )
+  }
+  for (const pattern of excludes) {
+    if (pattern === '') continue
+    for (const match of await expandPattern(absolutePattern(root, pattern))) selected.delete(match)
+  }
+  return [...selected].map((p) => toPosix(relative(root, p))).sort(byPath)
+}
+
+/** The archive as it came out of tar: each entry's size and sha256, read back from the written file. */
+async function readBack(archive: string): Promise<Map<string, { size: number; sha256: string }>> {
+  const entries = new Map<string, { size: number; sha256: string }>()
+  const problems: string[] = []
+  await list({
+    file: archive,
+    strict: true,
+    onReadEntry: (entry: ReadEntry) => {
+      if (entry.type !== 'File') problems.push(`${entry.path} is a ${entry.type}`)
+      const hash = createHash('sha256')
+      let size = 0
+      entry.on('data', (chunk: Buffer) => {
+        hash.update(chunk)
+        size += chunk.length
+      })
+      entry.on('end', () => entries.set(entry.path, { size, sha256: hash.digest('hex') }))
+    },
+  })
+  if (problems.length > 0) throw new Error(`the new archive holds unexpected entries: ${problems.join(', ')}`)
+  return entries
+}
+
+/**
+ * Backs up files into a tar.gz with a manifest beside it. Entries are in path order with their real
+ * modes and modification times; the manifest's checksums are read back from the written archive, so the
+ * two always agree. The previous archive and manifest are replaced only once the new archive is complete
+ * and readable, the manifest last.
+ */
+export async function filesBackup(options: FilesBackupOptions): Promise<FilesBackupResult> {
+  const root = resolve(options.root)
+  const rootStats = await stat(root).catch(() => undefined)
+  if (!rootStats?.isDirectory()) throw new DeckhandError(`root ${root} is not a directory.`)
+  const archive = resolve(options.output)
+  const manifestPath = `${archive}${MANIFEST_SUFFIX}`
+  if ((await stat(archive).catch(() => undefined))?.isDirectory())
+    throw new DeckhandError(
+      `output ${archive} is a directory: name the archive file, e.g. files-backup.tar.gz.`,
+    )
+
+  // The output may lie inside a directory being backed up: never archive it, its manifest or their temps.
+  const outputDir = dirname(archive)
+  const ownNames = [basename(archive), basename(manifestPath)]
+  const ownFiles = (path: string): boolean =>
+    dirname(path) === outputDir &&
+    ownNames.some((name) => {
+      const file = basename(path)
+      return file === name || (file.startsWith(`.${name}.`) && file.endsWith('.tmp'))
+    })
+
+  const selected = await selectFiles(options.patterns, root, ownFiles)
+  const secretsExcluded: string[] = []
+  const files: string[] = []
+  let secretsIncluded = 0
+  for (const path of selected) {
+    const kind = await secretKind(join(root, path))
+    if (kind === undefined) files.push(path)
+    else if (options.includeSecrets) {
+      files.push(path)
+      secretsIncluded++
+      options.logger.debug(`${path}: ${kind}, included`)
+    } else {
+      secretsExcluded.push(path)
+      options.logger.info(`Left out ${path} (${kind}; include-secrets is false)`)
+    }
+  }
+  if (files.length === 0) {
+    throw new DeckhandError(
+      `Nothing to back up: the ${selected.length} matched file(s) are all private keys or certificates, ` +
+        'left out because include-secrets is false.',
+      secretsExcluded.slice(0, 20),
+    )
+  }
+  const modes = new Map<string, string>()
+  for (const path of files) modes.set(path, formatMode((await stat(join(root, path))).mode))
+
+  await mkdir(outputDir, { recursive: true })
+  const temp = join(outputDir, `.${basename(archive)}.${randomBytes(6).toString('hex')}.tmp`)
+  let entries: Map<string, { size: number; sha256: string }>
+  try {
+    // Pack rather than create(): create() reads names starting with @ as archives to concatenate.
+    const pack = new Pack({
+      cwd: root,
+      gzip: true,
+      portable: true,
+      follow: true,
+      noDirRecurse: true,
+      strict: true,
+    })
+    const written = pipeline(pack, createWriteStream(temp, { flags: 'wx', mode: 0o600 }))
+    for (const path of files) pack.write(path)
+    pack.end()
+    await written
+    entries = await readBack(temp)
+    const missing = files.filter((path) => !entries.has(path))
+    if (missing.length > 0 || entries.size !== files.length)
+      throw new Error(
+        `the new archive does not hold what was packed (missing: ${missing.join(', ') || 'none'})`,
+      )
+    const handle = await open(temp, 'r')
+    try {
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    await rename(temp, archive)
+  } catch (err) {
+    await rm(temp, { force: true })
+    throw err
+  }
+
+  const archiveDigest = await sha256File(archive)
+  const fileEntries: FileEntry[] = files.map((path) => {
+    const entry = entries.get(path)!
+    return { path, size: entry.size, sha256: entry.sha256, mode: modes.get(path)! }
+  })
+  const manifest: FilesManifest = {
+    format: FILES_FORMAT,
+    createdAt: new Date().toISOString(),
+    root,
+    tool: 'deckhand',
+    files: fileEntries,
+    archive: { file: basename(archive), size: archiveDigest.size, sha256: archiveDigest.sha256 },
+    secretsIncluded: options.includeSecrets,
+    secretsExcluded,
+  }
+  await writeFileAtomic(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`)
+  return {
+    archive,
+    manifest: manifestPath,
+    files: fileEntries,
+    sizeBytes: archiveDigest.size,
+    secretsExcluded,
+    secretsIncluded,
+  }
+}

@@ -1,0 +1,186 @@
+import { basename } from 'node:path'
+
+import { listFiles } from '../backup/checksums.js'
+import type { Profile } from '../backup/kong-profile.js'
+import { type DbDumpResult, dumpPostgres } from '../database/pg-dump.js'
+import { restorePostgres } from '../database/pg-restore.js'
+import { dumpRedis } from '../database/redis-dump.js'
+import { DeckhandError } from '../errors.js'
+import { DUMP_FORMATS, type DumpFormat } from '../postgres/commands.js'
+import { parsePgTarget } from '../postgres/connection.js'
+import { parseRedisTarget } from '../redis/connection.js'
+import { emptyReport } from '../report.js'
+import { COMMANDS } from '../../spec.js'
+import { resolveBackupInput, uploadBackup } from './artifacts.js'
+import type { JobContext, JobResult } from './context.js'
+import { Inputs, type InputSource } from './inputs.js'
+
+function oneOf<T extends string>(inputs: Inputs, name: string, allowed: readonly T[]): T {
+  const value = inputs.string(name) as T
+  if (!allowed.includes(value))
+    throw new DeckhandError(`Input ${name} must be one of ${allowed.join(', ')}; got "${value}"`)
+  return value
+}
+
+/** 1234567 -> "1.2 MiB" */
+export function formatBytes(bytes: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB']
+  let value = bytes
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(1)} ${units[unit]}`
+}
+
+const number = (n: number) => n.toLocaleString('en-US')
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
+
+export async function dbDumpJob(source: InputSource, ctx: JobContext): Promise<JobResult> {
+  const inputs = new Inputs(COMMANDS['db-dump']!.inputs, source)
+  const engine = oneOf(inputs, 'engine', ['postgres', 'redis'] as const)
+  const url = inputs.string('database-url')
+  if (url) ctx.secret(url)
+  let result: DbDumpResult
+  if (engine === 'redis') {
+    const target = parseRedisTarget(url)
+    if (target.password) ctx.secret(target.password)
+    result = await dumpRedis({
+      target,
+      outputDir: inputs.string('output-dir')!,
+      verify: inputs.boolean('verify'),
+      logger: ctx.logger,
+    })
+  } else {
+    const target = parsePgTarget(url, ctx.env)
+    if (target.password) ctx.secret(target.password)
+    result = await dumpPostgres({
+      target,
+      format: oneOf<DumpFormat>(inputs, 'format', DUMP_FORMATS),
+      jobs: inputs.integer('jobs'),
+      compress: inputs.string('compress'),
+      profile: oneOf<Profile>(inputs, 'profile', ['kong', 'none']),
+      excludeTableData: inputs.list('exclude-table-data'),
+      outputDir: inputs.string('output-dir')!,
+      verify: inputs.boolean('verify'),
+      binDir: inputs.string('postgres-bin'),
+      pathEnv: ctx.env.PATH,
+      logger: ctx.logger,
+    })
+  }
+  const { manifest } = result
+  const artifactId = await uploadBackup(inputs, ctx, {
+    files: await listFiles(result.folder),
+    rootDir: result.folder,
+    defaultName: basename(result.folder),
+  })
+
+  const report = emptyReport('deckhand db-dump')
+  const skipped = manifest.tables.filter((t) => !t.data)
+  report.lines.push(
+    `Backed up ${manifest.database} (${manifest.engine === 'redis' ? 'Redis' : 'PostgreSQL'} ${manifest.server.version}): ` +
+      `${number(manifest.totals.tables)} ${manifest.engine === 'redis' ? 'database(s)' : 'tables'}, ${number(manifest.totals.rows)} ${manifest.engine === 'redis' ? 'keys' : 'rows'}, ` +
+      `${formatBytes(manifest.totals.sizeBytes)} in ${seconds(result.durationMs)}, to ${result.folder}.`,
+  )
+  if (manifest.engine === 'postgres') {
+    report.lines.push(
+      `Format ${manifest.dump.format}${manifest.dump.jobs ? ` (${manifest.dump.jobs} jobs)` : ''}, profile ${manifest.dump.profile}` +
+        (skipped.length
+          ? `: rows of ${skipped.length} runtime table(s) left out (${skipped.map((t) => t.table).join(', ')}; about ${number(skipped.reduce((s, t) => s + (t.skippedRowsEstimate ?? 0), 0))} rows), their definitions kept.`
+          : '.'),
+    )
+  }
+  report.lines.push(
+    `Verified: ${inputs.boolean('verify') ? 'the dump reads back and every checksum matches manifest.json' : 'no (verify is false)'}.`,
+  )
+  if (artifactId) report.lines.push(`Uploaded as artifact ${artifactId}.`)
+  for (const note of result.notes) report.annotations.push({ level: 'warning', message: note })
+  report.tables.push({
+    caption: manifest.engine === 'redis' ? 'Keys per database' : 'Rows per table',
+    header: manifest.engine === 'redis' ? ['database', 'keys'] : ['table', 'rows', 'data'],
+    rows: manifest.tables.map((t) =>
+      manifest.engine === 'redis'
+        ? [t.table, number(t.rows)]
+        : [
+            `${t.schema}.${t.table}`,
+            t.data ? number(t.rows) : `~${number(t.skippedRowsEstimate ?? 0)}`,
+            t.data ? 'dumped' : 'skipped',
+          ],
+    ),
+    collapsed: true,
+  })
+  return {
+    ok: true,
+    report,
+    outputs: {
+      path: result.folder,
+      'size-bytes': String(manifest.totals.sizeBytes),
+      manifest: result.manifestPath,
+      tables: String(manifest.totals.tables),
+      rows: String(manifest.totals.rows),
+      'duration-ms': String(result.durationMs),
+      'artifact-id': artifactId ?? '',
+    },
+  }
+}
+
+export async function dbRestoreJob(source: InputSource, ctx: JobContext): Promise<JobResult> {
+  const inputs = new Inputs(COMMANDS['db-restore']!.inputs, source)
+  const url = inputs.string('database-url')
+  if (url) ctx.secret(url)
+  const target = parsePgTarget(url, ctx.env)
+  if (target.password) ctx.secret(target.password)
+  const input = await resolveBackupInput(inputs, ctx, inputs.string('input')!)
+  try {
+    const result = await restorePostgres({
+      input: input.path,
+      target,
+      create: inputs.boolean('create'),
+      clean: inputs.boolean('clean'),
+      jobs: inputs.integer('jobs'),
+      verify: inputs.boolean('verify'),
+      noOwner: inputs.boolean('no-owner'),
+      binDir: inputs.string('postgres-bin'),
+      pathEnv: ctx.env.PATH,
+      logger: ctx.logger,
+    })
+    const report = emptyReport('deckhand db-restore')
+    const verify = inputs.boolean('verify')
+    const ok = !verify || result.verified
+    report.lines.push(
+      ok
+        ? `Restored ${result.manifest.database} (backup of ${result.manifest.startedAt}) into ${result.database} in ${seconds(result.durationMs)}.`
+        : `Restored ${result.manifest.database} into ${result.database}, but ${result.differences.length} table(s) differ from the backup's manifest.`,
+      verify
+        ? `${result.verified ? 'Verified' : 'Checked'}: ${number(result.tablesChecked)} tables and ${number(result.rowsChecked)} rows compared with the manifest (row counts, and checksums of configuration tables).`
+        : 'Not verified (verify is false).',
+    )
+    for (const note of result.notes) report.annotations.push({ level: 'warning', message: note })
+    if (result.differences.length) {
+      report.tables.push({
+        caption: 'Differences from the manifest',
+        header: ['table', 'expected', 'found'],
+        rows: result.differences.map((d) => [d.table, d.expected, d.actual]),
+      })
+      for (const d of result.differences.slice(0, 10))
+        report.annotations.push({
+          level: 'error',
+          message: `${d.table}: expected ${d.expected}, found ${d.actual}`,
+        })
+    }
+    return {
+      ok,
+      report,
+      outputs: {
+        database: result.database,
+        tables: String(result.tablesChecked),
+        rows: String(result.rowsChecked),
+        verified: String(result.verified),
+        'duration-ms': String(result.durationMs),
+      },
+    }
+  } finally {
+    await input.cleanup()
+  }
+}

@@ -1,0 +1,162 @@
+import { basename, dirname } from 'node:path'
+
+import { COMMANDS } from '../../spec.js'
+import { filesBackup } from '../files/backup.js'
+import { filesRestore } from '../files/restore.js'
+import { emptyReport, type Table } from '../report.js'
+import { resolveBackupInput, uploadBackup } from './artifacts.js'
+import type { JobContext, JobResult } from './context.js'
+import { Inputs, type InputSource } from './inputs.js'
+
+/** Bytes for people: 512 B, 3.4 KiB, 12.0 MiB. */
+export function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`
+  const units = ['KiB', 'MiB', 'GiB', 'TiB']
+  let value = bytes / 1024
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return `${value.toFixed(1)} ${units[unit]}`
+}
+
+/** The directory a file is counted under: its first two directory levels (etc/kong, opt/tyk-gateway). */
+function topDirectory(path: string): string {
+  const dirs = path.split('/').slice(0, -1)
+  return dirs.length === 0 ? '.' : dirs.slice(0, 2).join('/')
+}
+
+/** A table is folded when it would push the rest of the summary out of sight. */
+const FOLD_ROWS = 20
+
+/** Lists paths in a line, the first few only: tables carry the full list. */
+function someOf(paths: readonly string[], max = 10): string {
+  const shown = paths.slice(0, max).join(', ')
+  return paths.length > max ? `${shown} and ${paths.length - max} more` : shown
+}
+
+export async function filesBackupJob(source: InputSource, ctx: JobContext): Promise<JobResult> {
+  const inputs = new Inputs(COMMANDS['files-backup']!.inputs, source)
+  const includeSecrets = inputs.boolean('include-secrets')
+  const result = await filesBackup({
+    patterns: inputs.list('paths'),
+    root: inputs.string('root')!,
+    output: inputs.string('output')!,
+    includeSecrets,
+    logger: ctx.logger,
+  })
+  const artifactId = await uploadBackup(inputs, ctx, {
+    files: [result.archive, result.manifest],
+    rootDir: dirname(result.archive),
+    defaultName: basename(result.archive),
+    location: result.archive,
+  })
+
+  const total = result.files.reduce((sum, f) => sum + f.size, 0)
+  const report = emptyReport('deckhand files-backup')
+  report.lines.push(
+    `Backed up ${result.files.length} file(s), ${formatSize(total)}, into ${result.archive} (${formatSize(result.sizeBytes)}); ` +
+      `checksums in ${result.manifest}.`,
+  )
+  if (result.secretsExcluded.length > 0) {
+    report.lines.push(
+      `${result.secretsExcluded.length} private key/certificate file(s) left out (include-secrets: false): ` +
+        `${someOf(result.secretsExcluded)}. Back them up separately, in a secret store.`,
+    )
+  } else if (includeSecrets) {
+    report.lines.push(
+      `Private keys and certificates are included (include-secrets: true): keep this archive as secret as the keys. ` +
+        `${result.secretsIncluded} such file(s) in it.`,
+    )
+  } else {
+    report.lines.push('No private key or certificate files matched.')
+  }
+  if (artifactId !== undefined) report.lines.push(`Uploaded as artifact ${artifactId}.`)
+
+  const groups = new Map<string, { count: number; size: number }>()
+  for (const file of result.files) {
+    const group = groups.get(topDirectory(file.path)) ?? { count: 0, size: 0 }
+    group.count++
+    group.size += file.size
+    groups.set(topDirectory(file.path), group)
+  }
+  const byDirectory: Table = {
+    caption: 'Files by directory',
+    header: ['directory', 'files', 'size'],
+    rows: [...groups]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([dir, g]) => [dir, String(g.count), formatSize(g.size)]),
+    collapsed: groups.size > FOLD_ROWS,
+  }
+  report.tables.push(byDirectory)
+  if (result.secretsExcluded.length > 0) {
+    report.tables.push({
+      caption: 'Left out: private keys and certificates',
+      header: ['file'],
+      rows: result.secretsExcluded.map((path) => [path]),
+      collapsed: result.secretsExcluded.length > FOLD_ROWS,
+    })
+  }
+
+  return {
+    ok: true,
+    report,
+    outputs: {
+      path: result.archive,
+      manifest: result.manifest,
+      files: String(result.files.length),
+      'size-bytes': String(result.sizeBytes),
+      'secrets-excluded': result.secretsExcluded.join('\n'),
+      'artifact-id': artifactId ?? '',
+    },
+  }
+}
+
+export async function filesRestoreJob(source: InputSource, ctx: JobContext): Promise<JobResult> {
+  const inputs = new Inputs(COMMANDS['files-restore']!.inputs, source)
+  const target = inputs.string('target')!
+  const overwrite = inputs.boolean('overwrite')
+  const dryRun = inputs.boolean('dry-run')
+  const input = await resolveBackupInput(inputs, ctx, inputs.string('input')!)
+  let result: Awaited<ReturnType<typeof filesRestore>>
+  try {
+    result = await filesRestore({ input: input.path, target, overwrite, dryRun, logger: ctx.logger })
+  } finally {
+    await input.cleanup()
+  }
+
+  const replaced = new Set(result.conflicts)
+  const created = result.written.filter((path) => !replaced.has(path))
+  const total = result.written.length + result.unchanged.length
+  const report = emptyReport(`deckhand files-restore${dryRun ? ' (dry run)' : ''}`)
+  report.lines.push(
+    `Verified ${basename(result.archive)}: the archive and all ${total} file(s) match the manifest (sha256).`,
+    dryRun
+      ? `Dry run: would write ${result.written.length} file(s) into ${target} (${created.length} new, ${replaced.size} replacing ` +
+          `different content); ${result.unchanged.length} unchanged. Nothing was written.`
+      : `Wrote ${result.written.length} file(s) into ${target} (${created.length} new, ${replaced.size} replaced); ` +
+          `${result.unchanged.length} already up to date.`,
+  )
+  const rows = [
+    ...created.map((path) => [path, dryRun ? 'would create' : 'created']),
+    ...result.conflicts.map((path) => [path, dryRun ? 'would replace' : 'replaced']),
+    ...result.unchanged.map((path) => [path, 'unchanged']),
+  ].sort(([a], [b]) => (a! < b! ? -1 : a! > b! ? 1 : 0))
+  report.tables.push({
+    caption: 'Files',
+    header: ['file', 'action'],
+    rows,
+    collapsed: rows.length > FOLD_ROWS,
+  })
+
+  return {
+    ok: true,
+    report,
+    outputs: {
+      files: String(result.written.length),
+      unchanged: String(result.unchanged.length),
+      verified: String(result.verified),
+    },
+  }
+}
