@@ -9,6 +9,7 @@ export default {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   clearMocks: true,
   testTimeout: 60000,
+  globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', useESM: true }],
   },

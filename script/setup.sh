@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Installs what deckhand's tests need on a Debian machine, idempotently:
-#  - system packages (git; PostgreSQL and Redis join when the database backups land),
+#  - system packages: git; PostgreSQL (server and client: the tests start throwaway servers with its initdb and
+#    postgres, and dump them with its pg_dump); Redis (redis-server, and redis-tools for redis-cli and
+#    redis-check-rdb). Debian's own versions, whatever they are: the tests find the newest
+#    /usr/lib/postgresql/*/bin. A package may create and start a default server of its own (where the machine
+#    runs services at all); the tests never use it,
 #  - Node.js 24, the runtime GitHub runs `node24` actions on, from the npm registry's node-linux-* package,
 #    linked as $DECKHAND_TOOLS/node24/bin/node (default /opt/deckhand). Put that directory first on PATH.
 set -euo pipefail
 
 tools="${DECKHAND_TOOLS:-/opt/deckhand}"
-packages=(git ca-certificates)
+packages=(git ca-certificates postgresql postgresql-client redis-server redis-tools)
 
 missing=()
 for p in "${packages[@]}"; do
