@@ -233,6 +233,8 @@ describe('root action', () => {
     expect(ok.outputs.valid).toBe('true')
     const bad = await runBundledAction('main', { command: 'frobnicate' }, { env: doubleEnv({ log: w.log }) })
     expect(bad.exitCode).toBe(1)
-    expect(bad.stdout).toMatch(/::error::command must be one of dump, validate, diff, sync; got "frobnicate"/)
+    expect(bad.stdout).toMatch(
+      /::error::command must be one of dump, validate, diff, sync, db-dump, db-restore, files-backup, files-restore; got "frobnicate"/,
+    )
   })
 })
