@@ -461,9 +461,10 @@ COMMANDS['files-backup'] = {
   outputs: {
     path: 'The archive.',
     manifest: 'Path of the manifest: sha256, size and mode of every file.',
-    files: 'Files in the archive.',
+    files: 'Number of files in the archive.',
     'size-bytes': 'Size of the archive in bytes.',
-    'secrets-excluded': 'Private key and certificate files left out (include-secrets false).',
+    'secrets-excluded':
+      'Private key and certificate files left out (include-secrets false), one path per line.',
     'artifact-id': 'Id of the uploaded artifact, when one was uploaded.',
   },
 }
@@ -498,8 +499,8 @@ COMMANDS['files-restore'] = {
     ...artifactDownloadInputs,
   },
   outputs: {
-    files: 'Files written.',
-    unchanged: 'Files already present with the same content.',
+    files: 'Number of files written (in a dry run: that would be written).',
+    unchanged: 'Number of files already present with the same content.',
     verified: 'true when the archive and every file matched the manifest.',
   },
 }

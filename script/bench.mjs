@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
+import { benchDatabase } from './bench-db.mjs'
+
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const ENTITIES = Number(process.env.BENCH_ENTITIES ?? 100_000)
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 30_000)
@@ -288,6 +290,10 @@ console.log(JSON.stringify({ before: before / 1024, peak: process.resourceUsage(
     '',
     `Bundle sizes: ${bundles.join(', ')}.`,
   ]
+  if (process.env.BENCH_DB !== '0') {
+    console.log('Database benchmark: loading the database (about a minute)…')
+    lines.push('', '### Database backups', '', ...(await benchDatabase({ runs: RUNS })))
+  }
   const text = lines.join('\n')
   console.log(text)
 

@@ -20,13 +20,13 @@ export function envName(option: string): string {
 
 function usage(): string {
   const lines = [
-    'deckhand: back up, validate and restore API gateway configuration (Kong) with deck.',
+    'deckhand: back up, validate and restore API gateway configuration (Kong): declaratively with deck, natively with pg_dump.',
     '',
     'Usage: deckhand <command> [options]',
     '',
     'Commands:',
-    ...Object.values(COMMANDS).map((c) => `  ${c.name.padEnd(10)} ${c.summary}`),
-    `  ${'redact'.padEnd(10)} Replace secrets in existing deck files with \${{ env "DECK_…" }} references, in place.`,
+    ...Object.values(COMMANDS).map((c) => `  ${c.name.padEnd(14)} ${c.summary}`),
+    `  ${'redact'.padEnd(14)} Replace secrets in existing deck files with \${{ env "DECK_…" }} references, in place.`,
     '',
     'Every option can also be set through an environment variable: --kong-addr as DECKHAND_KONG_ADDR, and so on.',
     'Pass secrets that way (DECKHAND_KONG_ADMIN_TOKEN, DECKHAND_HEADERS): options are visible in the process list.',

@@ -13,7 +13,7 @@ var __require = /* @__PURE__ */ ((x) => typeof require !== "undefined" ? require
   if (typeof require !== "undefined") return require.apply(this, arguments);
   throw Error('Dynamic require of "' + x + '" is not supported');
 });
-var __commonJS = (cb, mod) => function __require2() {
+var __commonJS = (cb, mod) => function __require3() {
   try {
     return mod || (0, cb[__getOwnPropNames(cb)[0]])((mod = { exports: {} }).exports, mod), mod.exports;
   } catch (e) {
@@ -22,9 +22,9 @@ var __commonJS = (cb, mod) => function __require2() {
 };
 var __copyProps = (to2, from, except, desc) => {
   if (from && typeof from === "object" || typeof from === "function") {
-    for (let key of __getOwnPropNames(from))
-      if (!__hasOwnProp.call(to2, key) && key !== except)
-        __defProp(to2, key, { get: () => from[key], enumerable: !(desc = __getOwnPropDesc(from, key)) || desc.enumerable });
+    for (let key2 of __getOwnPropNames(from))
+      if (!__hasOwnProp.call(to2, key2) && key2 !== except)
+        __defProp(to2, key2, { get: () => from[key2], enumerable: !(desc = __getOwnPropDesc(from, key2)) || desc.enumerable });
   }
   return to2;
 };
@@ -114,11 +114,11 @@ var require_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    function visit_(key, node, visitor, path) {
-      const ctrl = callVisitor(key, node, visitor, path);
+    function visit_(key2, node, visitor, path) {
+      const ctrl = callVisitor(key2, node, visitor, path);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path, ctrl);
-        return visit_(key, ctrl, visitor, path);
+        replaceNode(key2, path, ctrl);
+        return visit_(key2, ctrl, visitor, path);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
@@ -162,11 +162,11 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node, visitor, path) {
-      const ctrl = await callVisitor(key, node, visitor, path);
+    async function visitAsync_(key2, node, visitor, path) {
+      const ctrl = await callVisitor(key2, node, visitor, path);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path, ctrl);
-        return visitAsync_(key, ctrl, visitor, path);
+        replaceNode(key2, path, ctrl);
+        return visitAsync_(key2, ctrl, visitor, path);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
@@ -216,27 +216,27 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node, visitor, path) {
+    function callVisitor(key2, node, visitor, path) {
       if (typeof visitor === "function")
-        return visitor(key, node, path);
+        return visitor(key2, node, path);
       if (identity.isMap(node))
-        return visitor.Map?.(key, node, path);
+        return visitor.Map?.(key2, node, path);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key, node, path);
+        return visitor.Seq?.(key2, node, path);
       if (identity.isPair(node))
-        return visitor.Pair?.(key, node, path);
+        return visitor.Pair?.(key2, node, path);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key, node, path);
+        return visitor.Scalar?.(key2, node, path);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key, node, path);
+        return visitor.Alias?.(key2, node, path);
       return void 0;
     }
-    function replaceNode(key, path, node) {
+    function replaceNode(key2, path, node) {
       const parent = path[path.length - 1];
       if (identity.isCollection(parent)) {
-        parent.items[key] = node;
+        parent.items[key2] = node;
       } else if (identity.isPair(parent)) {
-        if (key === "key")
+        if (key2 === "key")
           parent.key = node;
         else
           parent.value = node;
@@ -497,7 +497,7 @@ var require_anchors = __commonJS({
 var require_applyReviver = __commonJS({
   "node_modules/yaml/dist/doc/applyReviver.js"(exports) {
     "use strict";
-    function applyReviver(reviver, obj, key, val) {
+    function applyReviver(reviver, obj, key2, val) {
       if (val && typeof val === "object") {
         if (Array.isArray(val)) {
           for (let i = 0, len = val.length; i < len; ++i) {
@@ -537,7 +537,7 @@ var require_applyReviver = __commonJS({
           }
         }
       }
-      return reviver.call(obj, key, val);
+      return reviver.call(obj, key2, val);
     }
     exports.applyReviver = applyReviver;
   }
@@ -900,14 +900,14 @@ var require_Collection = __commonJS({
         if (isEmptyPath(path))
           this.add(value);
         else {
-          const [key, ...rest] = path;
-          const node = this.get(key, true);
+          const [key2, ...rest] = path;
+          const node = this.get(key2, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
           else if (node === void 0 && this.schema)
-            this.set(key, collectionFromPath(this.schema, rest, value));
+            this.set(key2, collectionFromPath(this.schema, rest, value));
           else
-            throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest}`);
+            throw new Error(`Expected YAML collection at ${key2}. Remaining path: ${rest}`);
         }
       }
       /**
@@ -915,14 +915,14 @@ var require_Collection = __commonJS({
        * @returns `true` if the item was found and removed.
        */
       deleteIn(path) {
-        const [key, ...rest] = path;
+        const [key2, ...rest] = path;
         if (rest.length === 0)
-          return this.delete(key);
-        const node = this.get(key, true);
+          return this.delete(key2);
+        const node = this.get(key2, true);
         if (identity.isCollection(node))
           return node.deleteIn(rest);
         else
-          throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest}`);
+          throw new Error(`Expected YAML collection at ${key2}. Remaining path: ${rest}`);
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -930,8 +930,8 @@ var require_Collection = __commonJS({
        * `true` (collections are always returned intact).
        */
       getIn(path, keepScalar) {
-        const [key, ...rest] = path;
-        const node = this.get(key, true);
+        const [key2, ...rest] = path;
+        const node = this.get(key2, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
         else
@@ -949,10 +949,10 @@ var require_Collection = __commonJS({
        * Checks if the collection includes a value with the key `key`.
        */
       hasIn(path) {
-        const [key, ...rest] = path;
+        const [key2, ...rest] = path;
         if (rest.length === 0)
-          return this.has(key);
-        const node = this.get(key, true);
+          return this.has(key2);
+        const node = this.get(key2, true);
         return identity.isCollection(node) ? node.hasIn(rest) : false;
       }
       /**
@@ -960,17 +960,17 @@ var require_Collection = __commonJS({
        * boolean to add/remove the item from the set.
        */
       setIn(path, value) {
-        const [key, ...rest] = path;
+        const [key2, ...rest] = path;
         if (rest.length === 0) {
-          this.set(key, value);
+          this.set(key2, value);
         } else {
-          const node = this.get(key, true);
+          const node = this.get(key2, true);
           if (identity.isCollection(node))
             node.setIn(rest, value);
           else if (node === void 0 && this.schema)
-            this.set(key, collectionFromPath(this.schema, rest, value));
+            this.set(key2, collectionFromPath(this.schema, rest, value));
           else
-            throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest}`);
+            throw new Error(`Expected YAML collection at ${key2}. Remaining path: ${rest}`);
         }
       }
     };
@@ -1548,19 +1548,19 @@ var require_stringifyPair = __commonJS({
     var Scalar = require_Scalar();
     var stringify2 = require_stringify();
     var stringifyComment = require_stringifyComment();
-    function stringifyPair({ key, value }, ctx, onComment, onChompKeep) {
+    function stringifyPair({ key: key2, value }, ctx, onComment, onChompKeep) {
       const { allNullValues, doc, indent, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx;
-      let keyComment = identity.isNode(key) && key.comment || null;
+      let keyComment = identity.isNode(key2) && key2.comment || null;
       if (simpleKeys) {
         if (keyComment) {
           throw new Error("With simple keys, key nodes cannot have comments");
         }
-        if (identity.isCollection(key) || !identity.isNode(key) && typeof key === "object") {
+        if (identity.isCollection(key2) || !identity.isNode(key2) && typeof key2 === "object") {
           const msg = "With simple keys, collection cannot be used as a key value";
           throw new Error(msg);
         }
       }
-      let explicitKey = !simpleKeys && (!key || keyComment && value == null && !ctx.inFlow || identity.isCollection(key) || (identity.isScalar(key) ? key.type === Scalar.Scalar.BLOCK_FOLDED || key.type === Scalar.Scalar.BLOCK_LITERAL : typeof key === "object"));
+      let explicitKey = !simpleKeys && (!key2 || keyComment && value == null && !ctx.inFlow || identity.isCollection(key2) || (identity.isScalar(key2) ? key2.type === Scalar.Scalar.BLOCK_FOLDED || key2.type === Scalar.Scalar.BLOCK_LITERAL : typeof key2 === "object"));
       ctx = Object.assign({}, ctx, {
         allNullValues: false,
         implicitKey: !explicitKey && (simpleKeys || !allNullValues),
@@ -1568,7 +1568,7 @@ var require_stringifyPair = __commonJS({
       });
       let keyCommentDone = false;
       let chompKeep = false;
-      let str = stringify2.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
+      let str = stringify2.stringify(key2, ctx, () => keyCommentDone = true, () => chompKeep = true);
       if (!explicitKey && !ctx.inFlow && str.length > 1024) {
         if (simpleKeys)
           throw new Error("With simple keys, single line scalar must not span more than 1024 characters");
@@ -1712,7 +1712,7 @@ var require_merge = __commonJS({
       }),
       stringify: () => MERGE_KEY
     };
-    var isMergeKey = (ctx, key) => (merge.identify(key) || identity.isScalar(key) && (!key.type || key.type === Scalar.Scalar.PLAIN) && merge.identify(key.value)) && ctx?.doc.schema.tags.some((tag) => tag.tag === merge.tag && tag.default);
+    var isMergeKey = (ctx, key2) => (merge.identify(key2) || identity.isScalar(key2) && (!key2.type || key2.type === Scalar.Scalar.PLAIN) && merge.identify(key2.value)) && ctx?.doc.schema.tags.some((tag) => tag.tag === merge.tag && tag.default);
     function addMergeToJSMap(ctx, map, value) {
       const source = resolveAliasValue(ctx, value);
       if (identity.isSeq(source))
@@ -1729,14 +1729,14 @@ var require_merge = __commonJS({
       if (!identity.isMap(source))
         throw new Error("Merge sources must be maps or map aliases");
       const srcMap = source.toJSON(null, ctx, Map);
-      for (const [key, value2] of srcMap) {
+      for (const [key2, value2] of srcMap) {
         if (map instanceof Map) {
-          if (!map.has(key))
-            map.set(key, value2);
+          if (!map.has(key2))
+            map.set(key2, value2);
         } else if (map instanceof Set) {
-          map.add(key);
-        } else if (!Object.prototype.hasOwnProperty.call(map, key)) {
-          Object.defineProperty(map, key, {
+          map.add(key2);
+        } else if (!Object.prototype.hasOwnProperty.call(map, key2)) {
+          Object.defineProperty(map, key2, {
             value: value2,
             writable: true,
             enumerable: true,
@@ -1759,24 +1759,24 @@ var require_merge = __commonJS({
 var require_addPairToJSMap = __commonJS({
   "node_modules/yaml/dist/nodes/addPairToJSMap.js"(exports) {
     "use strict";
-    var log = require_log();
+    var log2 = require_log();
     var merge = require_merge();
     var stringify2 = require_stringify();
     var identity = require_identity();
     var toJS = require_toJS();
-    function addPairToJSMap(ctx, map, { key, value }) {
-      if (identity.isNode(key) && key.addToJSMap)
-        key.addToJSMap(ctx, map, value);
-      else if (merge.isMergeKey(ctx, key))
+    function addPairToJSMap(ctx, map, { key: key2, value }) {
+      if (identity.isNode(key2) && key2.addToJSMap)
+        key2.addToJSMap(ctx, map, value);
+      else if (merge.isMergeKey(ctx, key2))
         merge.addMergeToJSMap(ctx, map, value);
       else {
-        const jsKey = toJS.toJS(key, "", ctx);
+        const jsKey = toJS.toJS(key2, "", ctx);
         if (map instanceof Map) {
           map.set(jsKey, toJS.toJS(value, jsKey, ctx));
         } else if (map instanceof Set) {
           map.add(jsKey);
         } else {
-          const stringKey = stringifyKey(key, jsKey, ctx);
+          const stringKey = stringifyKey(key2, jsKey, ctx);
           const jsValue = toJS.toJS(value, stringKey, ctx);
           if (stringKey in map)
             Object.defineProperty(map, stringKey, {
@@ -1791,24 +1791,24 @@ var require_addPairToJSMap = __commonJS({
       }
       return map;
     }
-    function stringifyKey(key, jsKey, ctx) {
+    function stringifyKey(key2, jsKey, ctx) {
       if (jsKey === null)
         return "";
       if (typeof jsKey !== "object")
         return String(jsKey);
-      if (identity.isNode(key) && ctx?.doc) {
+      if (identity.isNode(key2) && ctx?.doc) {
         const strCtx = stringify2.createStringifyContext(ctx.doc, {});
         strCtx.anchors = /* @__PURE__ */ new Set();
         for (const node of ctx.anchors.keys())
           strCtx.anchors.add(node.anchor);
         strCtx.inFlow = true;
         strCtx.inStringifyKey = true;
-        const strKey = key.toString(strCtx);
+        const strKey = key2.toString(strCtx);
         if (!ctx.mapKeyWarned) {
           let jsonStr = JSON.stringify(strKey);
           if (jsonStr.length > 40)
             jsonStr = jsonStr.substring(0, 36) + '..."';
-          log.warn(ctx.doc.options.logLevel, `Keys with collection values will be stringified due to JS Object restrictions: ${jsonStr}. Set mapAsMap: true to use object keys.`);
+          log2.warn(ctx.doc.options.logLevel, `Keys with collection values will be stringified due to JS Object restrictions: ${jsonStr}. Set mapAsMap: true to use object keys.`);
           ctx.mapKeyWarned = true;
         }
         return strKey;
@@ -1827,24 +1827,24 @@ var require_Pair = __commonJS({
     var stringifyPair = require_stringifyPair();
     var addPairToJSMap = require_addPairToJSMap();
     var identity = require_identity();
-    function createPair(key, value, ctx) {
-      const k2 = createNode.createNode(key, void 0, ctx);
+    function createPair(key2, value, ctx) {
+      const k2 = createNode.createNode(key2, void 0, ctx);
       const v2 = createNode.createNode(value, void 0, ctx);
       return new Pair(k2, v2);
     }
     var Pair = class _Pair {
-      constructor(key, value = null) {
+      constructor(key2, value = null) {
         Object.defineProperty(this, identity.NODE_TYPE, { value: identity.PAIR });
-        this.key = key;
+        this.key = key2;
         this.value = value;
       }
       clone(schema) {
-        let { key, value } = this;
-        if (identity.isNode(key))
-          key = key.clone(schema);
+        let { key: key2, value } = this;
+        if (identity.isNode(key2))
+          key2 = key2.clone(schema);
         if (identity.isNode(value))
           value = value.clone(schema);
-        return new _Pair(key, value);
+        return new _Pair(key2, value);
       }
       toJSON(_2, ctx) {
         const pair = ctx?.mapAsMap ? /* @__PURE__ */ new Map() : {};
@@ -2020,11 +2020,11 @@ var require_YAMLMap = __commonJS({
     var identity = require_identity();
     var Pair = require_Pair();
     var Scalar = require_Scalar();
-    function findPair(items, key) {
-      const k2 = identity.isScalar(key) ? key.value : key;
+    function findPair(items, key2) {
+      const k2 = identity.isScalar(key2) ? key2.value : key2;
       for (const it2 of items) {
         if (identity.isPair(it2)) {
-          if (it2.key === key || it2.key === k2)
+          if (it2.key === key2 || it2.key === k2)
             return it2;
           if (identity.isScalar(it2.key) && it2.key.value === k2)
             return it2;
@@ -2047,20 +2047,20 @@ var require_YAMLMap = __commonJS({
       static from(schema, obj, ctx) {
         const { keepUndefined, replacer } = ctx;
         const map = new this(schema);
-        const add = (key, value) => {
+        const add = (key2, value) => {
           if (typeof replacer === "function")
-            value = replacer.call(obj, key, value);
-          else if (Array.isArray(replacer) && !replacer.includes(key))
+            value = replacer.call(obj, key2, value);
+          else if (Array.isArray(replacer) && !replacer.includes(key2))
             return;
           if (value !== void 0 || keepUndefined)
-            map.items.push(Pair.createPair(key, value, ctx));
+            map.items.push(Pair.createPair(key2, value, ctx));
         };
         if (obj instanceof Map) {
-          for (const [key, value] of obj)
-            add(key, value);
+          for (const [key2, value] of obj)
+            add(key2, value);
         } else if (obj && typeof obj === "object") {
-          for (const key of Object.keys(obj))
-            add(key, obj[key]);
+          for (const key2 of Object.keys(obj))
+            add(key2, obj[key2]);
         }
         if (typeof schema.sortMapEntries === "function") {
           map.items.sort(schema.sortMapEntries);
@@ -2100,23 +2100,23 @@ var require_YAMLMap = __commonJS({
           this.items.push(_pair);
         }
       }
-      delete(key) {
-        const it2 = findPair(this.items, key);
+      delete(key2) {
+        const it2 = findPair(this.items, key2);
         if (!it2)
           return false;
         const del = this.items.splice(this.items.indexOf(it2), 1);
         return del.length > 0;
       }
-      get(key, keepScalar) {
-        const it2 = findPair(this.items, key);
+      get(key2, keepScalar) {
+        const it2 = findPair(this.items, key2);
         const node = it2?.value;
         return (!keepScalar && identity.isScalar(node) ? node.value : node) ?? void 0;
       }
-      has(key) {
-        return !!findPair(this.items, key);
+      has(key2) {
+        return !!findPair(this.items, key2);
       }
-      set(key, value) {
-        this.add(new Pair.Pair(key, value), true);
+      set(key2, value) {
+        this.add(new Pair.Pair(key2, value), true);
       }
       /**
        * @param ctx - Conversion context, originally set in Document#toJS()
@@ -2205,15 +2205,15 @@ var require_YAMLSeq = __commonJS({
        *
        * @returns `true` if the item was found and removed.
        */
-      delete(key) {
-        const idx = asItemIndex(key);
+      delete(key2) {
+        const idx = asItemIndex(key2);
         if (typeof idx !== "number")
           return false;
         const del = this.items.splice(idx, 1);
         return del.length > 0;
       }
-      get(key, keepScalar) {
-        const idx = asItemIndex(key);
+      get(key2, keepScalar) {
+        const idx = asItemIndex(key2);
         if (typeof idx !== "number")
           return void 0;
         const it2 = this.items[idx];
@@ -2225,8 +2225,8 @@ var require_YAMLSeq = __commonJS({
        * `key` must contain a representation of an integer for this to succeed.
        * It may be wrapped in a `Scalar`.
        */
-      has(key) {
-        const idx = asItemIndex(key);
+      has(key2) {
+        const idx = asItemIndex(key2);
         return typeof idx === "number" && idx < this.items.length;
       }
       /**
@@ -2236,10 +2236,10 @@ var require_YAMLSeq = __commonJS({
        * If `key` does not contain a representation of an integer, this will throw.
        * It may be wrapped in a `Scalar`.
        */
-      set(key, value) {
-        const idx = asItemIndex(key);
+      set(key2, value) {
+        const idx = asItemIndex(key2);
         if (typeof idx !== "number")
-          throw new Error(`Expected a valid index, not ${key}.`);
+          throw new Error(`Expected a valid index, not ${key2}.`);
         const prev = this.items[idx];
         if (identity.isScalar(prev) && Scalar.isScalarValue(value))
           prev.value = value;
@@ -2273,8 +2273,8 @@ var require_YAMLSeq = __commonJS({
           let i = 0;
           for (let it2 of obj) {
             if (typeof replacer === "function") {
-              const key = obj instanceof Set ? it2 : String(i++);
-              it2 = replacer.call(obj, key, it2);
+              const key2 = obj instanceof Set ? it2 : String(i++);
+              it2 = replacer.call(obj, key2, it2);
             }
             seq.items.push(createNode.createNode(it2, void 0, ctx));
           }
@@ -2282,8 +2282,8 @@ var require_YAMLSeq = __commonJS({
         return seq;
       }
     };
-    function asItemIndex(key) {
-      let idx = identity.isScalar(key) ? key.value : key;
+    function asItemIndex(key2) {
+      let idx = identity.isScalar(key2) ? key2.value : key2;
       if (idx && typeof idx === "string")
         idx = Number(idx);
       return typeof idx === "number" && Number.isInteger(idx) && idx >= 0 ? idx : null;
@@ -2697,25 +2697,25 @@ ${cn2.comment}` : item.comment;
         for (let it2 of iterable) {
           if (typeof replacer === "function")
             it2 = replacer.call(iterable, String(i++), it2);
-          let key, value;
+          let key2, value;
           if (Array.isArray(it2)) {
             if (it2.length === 2) {
-              key = it2[0];
+              key2 = it2[0];
               value = it2[1];
             } else
               throw new TypeError(`Expected [key, value] tuple: ${it2}`);
           } else if (it2 && it2 instanceof Object) {
             const keys = Object.keys(it2);
             if (keys.length === 1) {
-              key = keys[0];
-              value = it2[key];
+              key2 = keys[0];
+              value = it2[key2];
             } else {
               throw new TypeError(`Expected tuple with one key, not ${keys.length} keys`);
             }
           } else {
-            key = it2;
+            key2 = it2;
           }
-          pairs2.items.push(Pair.createPair(key, value, ctx));
+          pairs2.items.push(Pair.createPair(key2, value, ctx));
         }
       return pairs2;
     }
@@ -2762,16 +2762,16 @@ var require_omap = __commonJS({
         if (ctx?.onCreate)
           ctx.onCreate(map);
         for (const pair of this.items) {
-          let key, value;
+          let key2, value;
           if (identity.isPair(pair)) {
-            key = toJS.toJS(pair.key, "", ctx);
-            value = toJS.toJS(pair.value, key, ctx);
+            key2 = toJS.toJS(pair.key, "", ctx);
+            value = toJS.toJS(pair.value, key2, ctx);
           } else {
-            key = toJS.toJS(pair, "", ctx);
+            key2 = toJS.toJS(pair, "", ctx);
           }
-          if (map.has(key))
+          if (map.has(key2))
             throw new Error("Ordered maps must not include duplicate keys");
-          map.set(key, value);
+          map.set(key2, value);
         }
         return map;
       }
@@ -2792,12 +2792,12 @@ var require_omap = __commonJS({
       resolve(seq, onError) {
         const pairs$1 = pairs.resolvePairs(seq, onError);
         const seenKeys = [];
-        for (const { key } of pairs$1.items) {
-          if (identity.isScalar(key)) {
-            if (seenKeys.includes(key.value)) {
-              onError(`Ordered maps must not include duplicate keys: ${key.value}`);
+        for (const { key: key2 } of pairs$1.items) {
+          if (identity.isScalar(key2)) {
+            if (seenKeys.includes(key2.value)) {
+              onError(`Ordered maps must not include duplicate keys: ${key2.value}`);
             } else {
-              seenKeys.push(key.value);
+              seenKeys.push(key2.value);
             }
           }
         }
@@ -2982,14 +2982,14 @@ var require_set = __commonJS({
         super(schema);
         this.tag = _YAMLSet.tag;
       }
-      add(key) {
+      add(key2) {
         let pair;
-        if (identity.isPair(key))
-          pair = key;
-        else if (key && typeof key === "object" && "key" in key && "value" in key && key.value === null)
-          pair = new Pair.Pair(key.key, null);
+        if (identity.isPair(key2))
+          pair = key2;
+        else if (key2 && typeof key2 === "object" && "key" in key2 && "value" in key2 && key2.value === null)
+          pair = new Pair.Pair(key2.key, null);
         else
-          pair = new Pair.Pair(key, null);
+          pair = new Pair.Pair(key2, null);
         const prev = YAMLMap.findPair(this.items, pair.key);
         if (!prev)
           this.items.push(pair);
@@ -2998,18 +2998,18 @@ var require_set = __commonJS({
        * If `keepPair` is `true`, returns the Pair matching `key`.
        * Otherwise, returns the value of that Pair's key.
        */
-      get(key, keepPair) {
-        const pair = YAMLMap.findPair(this.items, key);
+      get(key2, keepPair) {
+        const pair = YAMLMap.findPair(this.items, key2);
         return !keepPair && identity.isPair(pair) ? identity.isScalar(pair.key) ? pair.key.value : pair.key : pair;
       }
-      set(key, value) {
+      set(key2, value) {
         if (typeof value !== "boolean")
           throw new Error(`Expected boolean value for set(key, value) in a YAML set, not ${typeof value}`);
-        const prev = YAMLMap.findPair(this.items, key);
+        const prev = YAMLMap.findPair(this.items, key2);
         if (prev && !value) {
           this.items.splice(this.items.indexOf(prev), 1);
         } else if (!prev && value) {
-          this.items.push(new Pair.Pair(key));
+          this.items.push(new Pair.Pair(key2));
         }
       }
       toJSON(_2, ctx) {
@@ -3115,7 +3115,7 @@ var require_timestamp = __commonJS({
       resolve: (str) => parseSexagesimal(str, false),
       stringify: stringifySexagesimal
     };
-    var timestamp = {
+    var timestamp2 = {
       identify: (value) => value instanceof Date,
       default: true,
       tag: "tag:yaml.org,2002:timestamp",
@@ -3124,7 +3124,7 @@ var require_timestamp = __commonJS({
       // assumed to be 00:00:00Z (start of day, UTC).
       test: RegExp("^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:(?:t|T|[ \\t]+)([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2}(\\.[0-9]+)?)(?:[ \\t]*(Z|[-+][012]?[0-9](?::[0-9]{2})?))?)?$"),
       resolve(str) {
-        const match = str.match(timestamp.test);
+        const match = str.match(timestamp2.test);
         if (!match)
           throw new Error("!!timestamp expects a date, starting with yyyy-mm-dd");
         const [, year, month, day, hour, minute, second] = match.map(Number);
@@ -3143,7 +3143,7 @@ var require_timestamp = __commonJS({
     };
     exports.floatTime = floatTime;
     exports.intTime = intTime;
-    exports.timestamp = timestamp;
+    exports.timestamp = timestamp2;
   }
 });
 
@@ -3163,7 +3163,7 @@ var require_schema3 = __commonJS({
     var omap = require_omap();
     var pairs = require_pairs();
     var set = require_set();
-    var timestamp = require_timestamp();
+    var timestamp2 = require_timestamp();
     var schema = [
       map.map,
       seq.seq,
@@ -3183,9 +3183,9 @@ var require_schema3 = __commonJS({
       omap.omap,
       pairs.pairs,
       set.set,
-      timestamp.intTime,
-      timestamp.floatTime,
-      timestamp.timestamp
+      timestamp2.intTime,
+      timestamp2.floatTime,
+      timestamp2.timestamp
     ];
     exports.schema = schema;
   }
@@ -3210,7 +3210,7 @@ var require_tags = __commonJS({
     var pairs = require_pairs();
     var schema$2 = require_schema3();
     var set = require_set();
-    var timestamp = require_timestamp();
+    var timestamp2 = require_timestamp();
     var schemas = /* @__PURE__ */ new Map([
       ["core", schema.schema],
       ["failsafe", [map.map, seq.seq, string.string]],
@@ -3224,11 +3224,11 @@ var require_tags = __commonJS({
       float: float.float,
       floatExp: float.floatExp,
       floatNaN: float.floatNaN,
-      floatTime: timestamp.floatTime,
+      floatTime: timestamp2.floatTime,
       int: int.int,
       intHex: int.intHex,
       intOct: int.intOct,
-      intTime: timestamp.intTime,
+      intTime: timestamp2.intTime,
       map: map.map,
       merge: merge.merge,
       null: _null.nullTag,
@@ -3236,7 +3236,7 @@ var require_tags = __commonJS({
       pairs: pairs.pairs,
       seq: seq.seq,
       set: set.set,
-      timestamp: timestamp.timestamp
+      timestamp: timestamp2.timestamp
     };
     var coreKnownTags = {
       "tag:yaml.org,2002:binary": binary.binary,
@@ -3244,7 +3244,7 @@ var require_tags = __commonJS({
       "tag:yaml.org,2002:omap": omap.omap,
       "tag:yaml.org,2002:pairs": pairs.pairs,
       "tag:yaml.org,2002:set": set.set,
-      "tag:yaml.org,2002:timestamp": timestamp.timestamp
+      "tag:yaml.org,2002:timestamp": timestamp2.timestamp
     };
     function getTags(customTags, schemaName, addMergeTag) {
       const schemaTags = schemas.get(schemaName);
@@ -3256,7 +3256,7 @@ var require_tags = __commonJS({
         if (Array.isArray(customTags))
           tags = [];
         else {
-          const keys = Array.from(schemas.keys()).filter((key) => key !== "yaml11").map((key) => JSON.stringify(key)).join(", ");
+          const keys = Array.from(schemas.keys()).filter((key2) => key2 !== "yaml11").map((key2) => JSON.stringify(key2)).join(", ");
           throw new Error(`Unknown schema "${schemaName}"; use one of ${keys} or define customTags array`);
         }
       }
@@ -3272,7 +3272,7 @@ var require_tags = __commonJS({
         const tagObj = typeof tag === "string" ? tagsByName[tag] : tag;
         if (!tagObj) {
           const tagName = JSON.stringify(tag);
-          const keys = Object.keys(tagsByName).map((key) => JSON.stringify(key)).join(", ");
+          const keys = Object.keys(tagsByName).map((key2) => JSON.stringify(key2)).join(", ");
           throw new Error(`Unknown custom tag ${tagName}; use one of ${keys}`);
         }
         if (!tags2.includes(tagObj))
@@ -3536,8 +3536,8 @@ var require_Document = __commonJS({
        * Convert a key and a value into a `Pair` using the current schema,
        * recursively wrapping all values as `Scalar` or `Collection` nodes.
        */
-      createPair(key, value, options = {}) {
-        const k2 = this.createNode(key, null, options);
+      createPair(key2, value, options = {}) {
+        const k2 = this.createNode(key2, null, options);
         const v2 = this.createNode(value, null, options);
         return new Pair.Pair(k2, v2);
       }
@@ -3545,8 +3545,8 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      delete(key) {
-        return assertCollection(this.contents) ? this.contents.delete(key) : false;
+      delete(key2) {
+        return assertCollection(this.contents) ? this.contents.delete(key2) : false;
       }
       /**
        * Removes a value from the document.
@@ -3566,8 +3566,8 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      get(key, keepScalar) {
-        return identity.isCollection(this.contents) ? this.contents.get(key, keepScalar) : void 0;
+      get(key2, keepScalar) {
+        return identity.isCollection(this.contents) ? this.contents.get(key2, keepScalar) : void 0;
       }
       /**
        * Returns item at `path`, or `undefined` if not found. By default unwraps
@@ -3582,8 +3582,8 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value with the key `key`.
        */
-      has(key) {
-        return identity.isCollection(this.contents) ? this.contents.has(key) : false;
+      has(key2) {
+        return identity.isCollection(this.contents) ? this.contents.has(key2) : false;
       }
       /**
        * Checks if the document includes a value at `path`.
@@ -3597,11 +3597,11 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      set(key, value) {
+      set(key2, value) {
         if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, [key], value);
+          this.contents = Collection.collectionFromPath(this.schema, [key2], value);
         } else if (assertCollection(this.contents)) {
-          this.contents.set(key, value);
+          this.contents.set(key2, value);
         }
       }
       /**
@@ -3909,24 +3909,24 @@ var require_resolve_props = __commonJS({
 var require_util_contains_newline = __commonJS({
   "node_modules/yaml/dist/compose/util-contains-newline.js"(exports) {
     "use strict";
-    function containsNewline(key) {
-      if (!key)
+    function containsNewline(key2) {
+      if (!key2)
         return null;
-      switch (key.type) {
+      switch (key2.type) {
         case "alias":
         case "scalar":
         case "double-quoted-scalar":
         case "single-quoted-scalar":
-          if (key.source.includes("\n"))
+          if (key2.source.includes("\n"))
             return true;
-          if (key.end) {
-            for (const st2 of key.end)
+          if (key2.end) {
+            for (const st2 of key2.end)
               if (st2.type === "newline")
                 return true;
           }
           return false;
         case "flow-collection":
-          for (const it2 of key.items) {
+          for (const it2 of key2.items) {
             for (const st2 of it2.start)
               if (st2.type === "newline")
                 return true;
@@ -4000,10 +4000,10 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key, sep, value } = collItem;
+        const { start, key: key2, sep: sep5, value } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
-          next: key ?? sep?.[0],
+          next: key2 ?? sep5?.[0],
           offset,
           onError,
           parentIndent: bm.indent,
@@ -4011,13 +4011,13 @@ var require_resolve_block_map = __commonJS({
         });
         const implicitKey = !keyProps.found;
         if (implicitKey) {
-          if (key) {
-            if (key.type === "block-seq")
+          if (key2) {
+            if (key2.type === "block-seq")
               onError(offset, "BLOCK_AS_IMPLICIT_KEY", "A block sequence may not be used as an implicit map key");
-            else if ("indent" in key && key.indent !== bm.indent)
+            else if ("indent" in key2 && key2.indent !== bm.indent)
               onError(offset, "BAD_INDENT", startColMsg);
           }
-          if (!keyProps.anchor && !keyProps.tag && !sep) {
+          if (!keyProps.anchor && !keyProps.tag && !sep5) {
             commentEnd = keyProps.end;
             if (keyProps.comment) {
               if (map.comment)
@@ -4027,27 +4027,27 @@ var require_resolve_block_map = __commonJS({
             }
             continue;
           }
-          if (keyProps.newlineAfterProp || utilContainsNewline.containsNewline(key)) {
-            onError(key ?? start[start.length - 1], "MULTILINE_IMPLICIT_KEY", "Implicit keys need to be on a single line");
+          if (keyProps.newlineAfterProp || utilContainsNewline.containsNewline(key2)) {
+            onError(key2 ?? start[start.length - 1], "MULTILINE_IMPLICIT_KEY", "Implicit keys need to be on a single line");
           }
         } else if (keyProps.found?.indent !== bm.indent) {
           onError(offset, "BAD_INDENT", startColMsg);
         }
         ctx.atKey = true;
         const keyStart = keyProps.end;
-        const keyNode = key ? composeNode(ctx, key, keyProps, onError) : composeEmptyNode(ctx, keyStart, start, null, keyProps, onError);
+        const keyNode = key2 ? composeNode(ctx, key2, keyProps, onError) : composeEmptyNode(ctx, keyStart, start, null, keyProps, onError);
         if (ctx.schema.compat)
-          utilFlowIndentCheck.flowIndentCheck(bm.indent, key, onError);
+          utilFlowIndentCheck.flowIndentCheck(bm.indent, key2, onError);
         ctx.atKey = false;
         if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-        const valueProps = resolveProps.resolveProps(sep ?? [], {
+        const valueProps = resolveProps.resolveProps(sep5 ?? [], {
           indicator: "map-value-ind",
           next: value,
           offset: keyNode.range[2],
           onError,
           parentIndent: bm.indent,
-          startOnNewline: !key || key.type === "block-scalar"
+          startOnNewline: !key2 || key2.type === "block-scalar"
         });
         offset = valueProps.end;
         if (valueProps.found) {
@@ -4057,7 +4057,7 @@ var require_resolve_block_map = __commonJS({
             if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep, null, valueProps, onError);
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep5, null, valueProps, onError);
           if (ctx.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
           offset = valueNode.range[2];
@@ -4148,7 +4148,7 @@ var require_resolve_end = __commonJS({
       let comment = "";
       if (end) {
         let hasSpace = false;
-        let sep = "";
+        let sep5 = "";
         for (const token of end) {
           const { source, type } = token;
           switch (type) {
@@ -4162,13 +4162,13 @@ var require_resolve_end = __commonJS({
               if (!comment)
                 comment = cb;
               else
-                comment += sep + cb;
-              sep = "";
+                comment += sep5 + cb;
+              sep5 = "";
               break;
             }
             case "newline":
               if (comment)
-                sep += source;
+                sep5 += source;
               hasSpace = true;
               break;
             default:
@@ -4211,18 +4211,18 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i = 0; i < fc.items.length; ++i) {
         const collItem = fc.items[i];
-        const { start, key, sep, value } = collItem;
+        const { start, key: key2, sep: sep5, value } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
-          next: key ?? sep?.[0],
+          next: key2 ?? sep5?.[0],
           offset,
           onError,
           parentIndent: fc.indent,
           startOnNewline: false
         });
         if (!props.found) {
-          if (!props.anchor && !props.tag && !sep && !value) {
+          if (!props.anchor && !props.tag && !sep5 && !value) {
             if (i === 0 && props.comma)
               onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
             else if (i < fc.items.length - 1)
@@ -4236,9 +4236,9 @@ var require_resolve_flow_collection = __commonJS({
             offset = props.end;
             continue;
           }
-          if (!isMap2 && ctx.options.strict && utilContainsNewline.containsNewline(key))
+          if (!isMap2 && ctx.options.strict && utilContainsNewline.containsNewline(key2))
             onError(
-              key,
+              key2,
               // checked by containsNewline()
               "MULTILINE_IMPLICIT_KEY",
               "Implicit keys of flow sequence pairs need to be on a single line"
@@ -4276,8 +4276,8 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap2 && !sep && !props.found) {
-          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep, null, props, onError);
+        if (!isMap2 && !sep5 && !props.found) {
+          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep5, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
           if (isBlock(value))
@@ -4285,11 +4285,11 @@ var require_resolve_flow_collection = __commonJS({
         } else {
           ctx.atKey = true;
           const keyStart = props.end;
-          const keyNode = key ? composeNode(ctx, key, props, onError) : composeEmptyNode(ctx, keyStart, start, null, props, onError);
-          if (isBlock(key))
+          const keyNode = key2 ? composeNode(ctx, key2, props, onError) : composeEmptyNode(ctx, keyStart, start, null, props, onError);
+          if (isBlock(key2))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
           ctx.atKey = false;
-          const valueProps = resolveProps.resolveProps(sep ?? [], {
+          const valueProps = resolveProps.resolveProps(sep5 ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
             next: value,
@@ -4300,8 +4300,8 @@ var require_resolve_flow_collection = __commonJS({
           });
           if (valueProps.found) {
             if (!isMap2 && !props.found && ctx.options.strict) {
-              if (sep)
-                for (const st2 of sep) {
+              if (sep5)
+                for (const st2 of sep5) {
                   if (st2 === valueProps.found)
                     break;
                   if (st2.type === "newline") {
@@ -4318,7 +4318,7 @@ var require_resolve_flow_collection = __commonJS({
             else
               onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep, null, valueProps, onError) : null;
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep5, null, valueProps, onError) : null;
           if (valueNode) {
             if (isBlock(value))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
@@ -4498,7 +4498,7 @@ var require_resolve_block_scalar = __commonJS({
           chompStart = i + 1;
       }
       let value = "";
-      let sep = "";
+      let sep5 = "";
       let prevMoreIndented = false;
       for (let i = 0; i < contentStart; ++i)
         value += lines[i][0].slice(trimIndent) + "\n";
@@ -4515,24 +4515,24 @@ var require_resolve_block_scalar = __commonJS({
           indent = "";
         }
         if (type === Scalar.Scalar.BLOCK_LITERAL) {
-          value += sep + indent.slice(trimIndent) + content;
-          sep = "\n";
+          value += sep5 + indent.slice(trimIndent) + content;
+          sep5 = "\n";
         } else if (indent.length > trimIndent || content[0] === "	") {
-          if (sep === " ")
-            sep = "\n";
-          else if (!prevMoreIndented && sep === "\n")
-            sep = "\n\n";
-          value += sep + indent.slice(trimIndent) + content;
-          sep = "\n";
+          if (sep5 === " ")
+            sep5 = "\n";
+          else if (!prevMoreIndented && sep5 === "\n")
+            sep5 = "\n\n";
+          value += sep5 + indent.slice(trimIndent) + content;
+          sep5 = "\n";
           prevMoreIndented = true;
         } else if (content === "") {
-          if (sep === "\n")
+          if (sep5 === "\n")
             value += "\n";
           else
-            sep = "\n";
+            sep5 = "\n";
         } else {
-          value += sep + content;
-          sep = " ";
+          value += sep5 + content;
+          sep5 = " ";
           prevMoreIndented = false;
         }
       }
@@ -4715,25 +4715,25 @@ var require_resolve_flow_scalar = __commonJS({
         trimBoth = /^[ \t]+|[ \t]+$/g;
       }
       let res = match[1].replace(trimEnd, "");
-      let sep = " ";
+      let sep5 = " ";
       let pos = line.lastIndex;
       while (match = line.exec(source)) {
         const lm = match[1].replace(trimBoth, "");
         if (lm === "") {
-          if (sep === "\n")
-            res += sep;
+          if (sep5 === "\n")
+            res += sep5;
           else
-            sep = "\n";
+            sep5 = "\n";
         } else {
-          res += sep + lm;
-          sep = " ";
+          res += sep5 + lm;
+          sep5 = " ";
         }
         pos = line.lastIndex;
       }
       const last = /[ \t]*(.*)/sy;
       last.lastIndex = pos;
       match = last.exec(source);
-      return res + sep + (match?.[1] ?? "");
+      return res + sep5 + (match?.[1] ?? "");
     }
     function doubleQuotedValue(source, onError) {
       let res = "";
@@ -5436,9 +5436,9 @@ var require_cst_scalar = __commonJS({
         ];
         if (!addEndtoBlockProps(props, "end" in token ? token.end : void 0))
           props.push({ type: "newline", offset: -1, indent, source: "\n" });
-        for (const key of Object.keys(token))
-          if (key !== "type" && key !== "offset")
-            delete token[key];
+        for (const key2 of Object.keys(token))
+          if (key2 !== "type" && key2 !== "offset")
+            delete token[key2];
         Object.assign(token, { type: "block-scalar", indent, props, source: body });
       }
     }
@@ -5486,9 +5486,9 @@ var require_cst_scalar = __commonJS({
         default: {
           const indent = "indent" in token ? token.indent : -1;
           const end = "end" in token && Array.isArray(token.end) ? token.end.filter((st2) => st2.type === "space" || st2.type === "comment" || st2.type === "newline") : [];
-          for (const key of Object.keys(token))
-            if (key !== "type" && key !== "offset")
-              delete token[key];
+          for (const key2 of Object.keys(token))
+            if (key2 !== "type" && key2 !== "offset")
+              delete token[key2];
           Object.assign(token, { type, indent, source, end });
         }
       }
@@ -5543,14 +5543,14 @@ var require_cst_stringify = __commonJS({
         }
       }
     }
-    function stringifyItem({ start, key, sep, value }) {
+    function stringifyItem({ start, key: key2, sep: sep5, value }) {
       let res = "";
       for (const st2 of start)
         res += st2.source;
-      if (key)
-        res += stringifyToken(key);
-      if (sep)
-        for (const st2 of sep)
+      if (key2)
+        res += stringifyToken(key2);
+      if (sep5)
+        for (const st2 of sep5)
           res += st2.source;
       if (value)
         res += stringifyToken(value);
@@ -6717,18 +6717,18 @@ var require_parser = __commonJS({
         if (this.type === "map-value-ind") {
           const prev = getPrevProps(this.peek(2));
           const start = getFirstKeyStartProps(prev);
-          let sep;
+          let sep5;
           if (scalar.end) {
-            sep = scalar.end;
-            sep.push(this.sourceToken);
+            sep5 = scalar.end;
+            sep5.push(this.sourceToken);
             delete scalar.end;
           } else
-            sep = [this.sourceToken];
+            sep5 = [this.sourceToken];
           const map = {
             type: "block-map",
             offset: scalar.offset,
             indent: scalar.indent,
-            items: [{ start, key: scalar, sep }]
+            items: [{ start, key: scalar, sep: sep5 }]
           };
           this.onKeyLine = true;
           this.stack[this.stack.length - 1] = map;
@@ -6880,16 +6880,16 @@ var require_parser = __commonJS({
                   });
                 } else if (isFlowToken(it2.key) && !includesToken(it2.sep, "newline")) {
                   const start2 = getFirstKeyStartProps(it2.start);
-                  const key = it2.key;
-                  const sep = it2.sep;
-                  sep.push(this.sourceToken);
+                  const key2 = it2.key;
+                  const sep5 = it2.sep;
+                  sep5.push(this.sourceToken);
                   delete it2.key;
                   delete it2.sep;
                   this.stack.push({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
-                    items: [{ start: start2, key, sep }]
+                    items: [{ start: start2, key: key2, sep: sep5 }]
                   });
                 } else if (start.length > 0) {
                   it2.sep = it2.sep.concat(start, this.sourceToken);
@@ -7083,13 +7083,13 @@ var require_parser = __commonJS({
             const prev = getPrevProps(parent);
             const start = getFirstKeyStartProps(prev);
             fixFlowSeqItems(fc);
-            const sep = fc.end.splice(1, fc.end.length);
-            sep.push(this.sourceToken);
+            const sep5 = fc.end.splice(1, fc.end.length);
+            sep5.push(this.sourceToken);
             const map = {
               type: "block-map",
               offset: fc.offset,
               indent: fc.indent,
-              items: [{ start, key: fc, sep }]
+              items: [{ start, key: fc, sep: sep5 }]
             };
             this.onKeyLine = true;
             this.stack[this.stack.length - 1] = map;
@@ -7225,7 +7225,7 @@ var require_public_api = __commonJS({
     var composer = require_composer();
     var Document = require_Document();
     var errors = require_errors();
-    var log = require_log();
+    var log2 = require_log();
     var identity = require_identity();
     var lineCounter = require_line_counter();
     var parser = require_parser();
@@ -7277,7 +7277,7 @@ var require_public_api = __commonJS({
       const doc = parseDocument2(src, options);
       if (!doc)
         return null;
-      doc.warnings.forEach((warning) => log.warn(doc.options.logLevel, warning));
+      doc.warnings.forEach((warning) => log2.warn(doc.options.logLevel, warning));
       if (doc.errors.length > 0) {
         if (doc.options.logLevel !== "silent")
           throw doc.errors[0];
@@ -8025,8 +8025,8 @@ var require_compare = __commonJS({
   "node_modules/semver/functions/compare.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
-    var compare = (a, b2, loose) => new SemVer(a, loose).compare(new SemVer(b2, loose));
-    module.exports = compare;
+    var compare2 = (a, b2, loose) => new SemVer(a, loose).compare(new SemVer(b2, loose));
+    module.exports = compare2;
   }
 });
 
@@ -8034,8 +8034,8 @@ var require_compare = __commonJS({
 var require_rcompare = __commonJS({
   "node_modules/semver/functions/rcompare.js"(exports, module) {
     "use strict";
-    var compare = require_compare();
-    var rcompare = (a, b2, loose) => compare(b2, a, loose);
+    var compare2 = require_compare();
+    var rcompare = (a, b2, loose) => compare2(b2, a, loose);
     module.exports = rcompare;
   }
 });
@@ -8044,8 +8044,8 @@ var require_rcompare = __commonJS({
 var require_compare_loose = __commonJS({
   "node_modules/semver/functions/compare-loose.js"(exports, module) {
     "use strict";
-    var compare = require_compare();
-    var compareLoose = (a, b2) => compare(a, b2, true);
+    var compare2 = require_compare();
+    var compareLoose = (a, b2) => compare2(a, b2, true);
     module.exports = compareLoose;
   }
 });
@@ -8088,8 +8088,8 @@ var require_rsort = __commonJS({
 var require_gt = __commonJS({
   "node_modules/semver/functions/gt.js"(exports, module) {
     "use strict";
-    var compare = require_compare();
-    var gt2 = (a, b2, loose) => compare(a, b2, loose) > 0;
+    var compare2 = require_compare();
+    var gt2 = (a, b2, loose) => compare2(a, b2, loose) > 0;
     module.exports = gt2;
   }
 });
@@ -8098,8 +8098,8 @@ var require_gt = __commonJS({
 var require_lt = __commonJS({
   "node_modules/semver/functions/lt.js"(exports, module) {
     "use strict";
-    var compare = require_compare();
-    var lt2 = (a, b2, loose) => compare(a, b2, loose) < 0;
+    var compare2 = require_compare();
+    var lt2 = (a, b2, loose) => compare2(a, b2, loose) < 0;
     module.exports = lt2;
   }
 });
@@ -8108,8 +8108,8 @@ var require_lt = __commonJS({
 var require_eq = __commonJS({
   "node_modules/semver/functions/eq.js"(exports, module) {
     "use strict";
-    var compare = require_compare();
-    var eq = (a, b2, loose) => compare(a, b2, loose) === 0;
+    var compare2 = require_compare();
+    var eq = (a, b2, loose) => compare2(a, b2, loose) === 0;
     module.exports = eq;
   }
 });
@@ -8118,8 +8118,8 @@ var require_eq = __commonJS({
 var require_neq = __commonJS({
   "node_modules/semver/functions/neq.js"(exports, module) {
     "use strict";
-    var compare = require_compare();
-    var neq = (a, b2, loose) => compare(a, b2, loose) !== 0;
+    var compare2 = require_compare();
+    var neq = (a, b2, loose) => compare2(a, b2, loose) !== 0;
     module.exports = neq;
   }
 });
@@ -8128,8 +8128,8 @@ var require_neq = __commonJS({
 var require_gte = __commonJS({
   "node_modules/semver/functions/gte.js"(exports, module) {
     "use strict";
-    var compare = require_compare();
-    var gte = (a, b2, loose) => compare(a, b2, loose) >= 0;
+    var compare2 = require_compare();
+    var gte = (a, b2, loose) => compare2(a, b2, loose) >= 0;
     module.exports = gte;
   }
 });
@@ -8138,8 +8138,8 @@ var require_gte = __commonJS({
 var require_lte = __commonJS({
   "node_modules/semver/functions/lte.js"(exports, module) {
     "use strict";
-    var compare = require_compare();
-    var lte = (a, b2, loose) => compare(a, b2, loose) <= 0;
+    var compare2 = require_compare();
+    var lte = (a, b2, loose) => compare2(a, b2, loose) <= 0;
     module.exports = lte;
   }
 });
@@ -8233,8 +8233,8 @@ var require_coerce = __commonJS({
       const minor = match[3] || "0";
       const patch = match[4] || "0";
       const prerelease = options.includePrerelease && match[5] ? `-${match[5]}` : "";
-      const build = options.includePrerelease && match[6] ? `+${match[6]}` : "";
-      return parse(`${major}.${minor}.${patch}${prerelease}${build}`, options);
+      const build2 = options.includePrerelease && match[6] ? `+${match[6]}` : "";
+      return parse(`${major}.${minor}.${patch}${prerelease}${build2}`, options);
     };
     module.exports = coerce;
   }
@@ -8245,10 +8245,10 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports, module) {
     "use strict";
     var parse = require_parse();
-    var constants2 = require_constants();
+    var constants4 = require_constants();
     var SemVer = require_semver();
     var truncate = (version, truncation, options) => {
-      if (!constants2.RELEASE_TYPES.includes(truncation)) {
+      if (!constants4.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version, options);
@@ -8290,27 +8290,27 @@ var require_lrucache = __commonJS({
         this.max = 1e3;
         this.map = /* @__PURE__ */ new Map();
       }
-      get(key) {
-        const value = this.map.get(key);
+      get(key2) {
+        const value = this.map.get(key2);
         if (value === void 0) {
           return void 0;
         } else {
-          this.map.delete(key);
-          this.map.set(key, value);
+          this.map.delete(key2);
+          this.map.set(key2, value);
           return value;
         }
       }
-      delete(key) {
-        return this.map.delete(key);
+      delete(key2) {
+        return this.map.delete(key2);
       }
-      set(key, value) {
-        const deleted = this.delete(key);
+      set(key2, value) {
+        const deleted = this.delete(key2);
         if (!deleted && value !== void 0) {
           if (this.map.size >= this.max) {
             const firstKey = this.map.keys().next().value;
             this.delete(firstKey);
           }
-          this.map.set(key, value);
+          this.map.set(key2, value);
         }
         return this;
       }
@@ -9276,12 +9276,12 @@ var require_simplify = __commonJS({
   "node_modules/semver/ranges/simplify.js"(exports, module) {
     "use strict";
     var satisfies = require_satisfies();
-    var compare = require_compare();
+    var compare2 = require_compare();
     module.exports = (versions, range, options) => {
       const set = [];
       let first = null;
       let prev = null;
-      const v2 = versions.sort((a, b2) => compare(a, b2, options));
+      const v2 = versions.sort((a, b2) => compare2(a, b2, options));
       for (const version of v2) {
         const included = satisfies(version, range, options);
         if (included) {
@@ -9329,7 +9329,7 @@ var require_subset = __commonJS({
     var Comparator = require_comparator();
     var { ANY } = Comparator;
     var satisfies = require_satisfies();
-    var compare = require_compare();
+    var compare2 = require_compare();
     var subset = (sub, dom, options = {}) => {
       if (sub === dom) {
         return true;
@@ -9389,7 +9389,7 @@ var require_subset = __commonJS({
       }
       let gtltComp;
       if (gt2 && lt2) {
-        gtltComp = compare(gt2.semver, lt2.semver, options);
+        gtltComp = compare2(gt2.semver, lt2.semver, options);
         if (gtltComp > 0) {
           return null;
         } else if (gtltComp === 0 && (gt2.operator !== ">=" || lt2.operator !== "<=")) {
@@ -9469,14 +9469,14 @@ var require_subset = __commonJS({
       if (!a) {
         return b2;
       }
-      const comp = compare(a.semver, b2.semver, options);
+      const comp = compare2(a.semver, b2.semver, options);
       return comp > 0 ? a : comp < 0 ? b2 : b2.operator === ">" && a.operator === ">=" ? b2 : a;
     };
     var lowerLT = (a, b2, options) => {
       if (!a) {
         return b2;
       }
-      const comp = compare(a.semver, b2.semver, options);
+      const comp = compare2(a.semver, b2.semver, options);
       return comp < 0 ? a : comp > 0 ? b2 : b2.operator === "<" && a.operator === "<=" ? b2 : a;
     };
     module.exports = subset;
@@ -9488,7 +9488,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports, module) {
     "use strict";
     var internalRe = require_re();
-    var constants2 = require_constants();
+    var constants4 = require_constants();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse = require_parse();
@@ -9500,7 +9500,7 @@ var require_semver2 = __commonJS({
     var minor = require_minor();
     var patch = require_patch();
     var prerelease = require_prerelease();
-    var compare = require_compare();
+    var compare2 = require_compare();
     var rcompare = require_rcompare();
     var compareLoose = require_compare_loose();
     var compareBuild = require_compare_build();
@@ -9539,7 +9539,7 @@ var require_semver2 = __commonJS({
       minor,
       patch,
       prerelease,
-      compare,
+      compare: compare2,
       rcompare,
       compareLoose,
       compareBuild,
@@ -9572,17 +9572,1793 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants2.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants2.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants4.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants4.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
   }
 });
 
+// node_modules/picomatch/lib/constants.js
+var require_constants2 = __commonJS({
+  "node_modules/picomatch/lib/constants.js"(exports, module) {
+    "use strict";
+    var WIN_SLASH = "\\\\/";
+    var WIN_NO_SLASH = `[^${WIN_SLASH}]`;
+    var DEFAULT_MAX_EXTGLOB_RECURSION = 0;
+    var DOT_LITERAL = "\\.";
+    var PLUS_LITERAL = "\\+";
+    var QMARK_LITERAL = "\\?";
+    var SLASH_LITERAL = "\\/";
+    var ONE_CHAR = "(?=.)";
+    var QMARK = "[^/]";
+    var END_ANCHOR = `(?:${SLASH_LITERAL}|$)`;
+    var START_ANCHOR = `(?:^|${SLASH_LITERAL})`;
+    var DOTS_SLASH = `${DOT_LITERAL}{1,2}${END_ANCHOR}`;
+    var NO_DOT = `(?!${DOT_LITERAL})`;
+    var NO_DOTS = `(?!${START_ANCHOR}${DOTS_SLASH})`;
+    var NO_DOT_SLASH = `(?!${DOT_LITERAL}{0,1}${END_ANCHOR})`;
+    var NO_DOTS_SLASH = `(?!${DOTS_SLASH})`;
+    var QMARK_NO_DOT = `[^.${SLASH_LITERAL}]`;
+    var STAR = `${QMARK}*?`;
+    var SEP = "/";
+    var POSIX_CHARS = {
+      DOT_LITERAL,
+      PLUS_LITERAL,
+      QMARK_LITERAL,
+      SLASH_LITERAL,
+      ONE_CHAR,
+      QMARK,
+      END_ANCHOR,
+      DOTS_SLASH,
+      NO_DOT,
+      NO_DOTS,
+      NO_DOT_SLASH,
+      NO_DOTS_SLASH,
+      QMARK_NO_DOT,
+      STAR,
+      START_ANCHOR,
+      SEP
+    };
+    var WINDOWS_CHARS = {
+      ...POSIX_CHARS,
+      SLASH_LITERAL: `[${WIN_SLASH}]`,
+      QMARK: WIN_NO_SLASH,
+      STAR: `${WIN_NO_SLASH}*?`,
+      DOTS_SLASH: `${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$)`,
+      NO_DOT: `(?!${DOT_LITERAL})`,
+      NO_DOTS: `(?!(?:^|[${WIN_SLASH}])${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$))`,
+      NO_DOT_SLASH: `(?!${DOT_LITERAL}{0,1}(?:[${WIN_SLASH}]|$))`,
+      NO_DOTS_SLASH: `(?!${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$))`,
+      QMARK_NO_DOT: `[^.${WIN_SLASH}]`,
+      START_ANCHOR: `(?:^|[${WIN_SLASH}])`,
+      END_ANCHOR: `(?:[${WIN_SLASH}]|$)`,
+      SEP: "\\"
+    };
+    var POSIX_REGEX_SOURCE = {
+      __proto__: null,
+      alnum: "a-zA-Z0-9",
+      alpha: "a-zA-Z",
+      ascii: "\\x00-\\x7F",
+      blank: " \\t",
+      cntrl: "\\x00-\\x1F\\x7F",
+      digit: "0-9",
+      graph: "\\x21-\\x7E",
+      lower: "a-z",
+      print: "\\x20-\\x7E ",
+      punct: "\\-!\"#$%&'()\\*+,./:;<=>?@[\\]^_`{|}~",
+      space: " \\t\\r\\n\\v\\f",
+      upper: "A-Z",
+      word: "A-Za-z0-9_",
+      xdigit: "A-Fa-f0-9"
+    };
+    module.exports = {
+      DEFAULT_MAX_EXTGLOB_RECURSION,
+      MAX_LENGTH: 1024 * 64,
+      POSIX_REGEX_SOURCE,
+      // regular expressions
+      REGEX_BACKSLASH: /\\(?![*+?^${}(|)[\]])/g,
+      REGEX_NON_SPECIAL_CHARS: /^[^@![\].,$*+?^{}()|\\/]+/,
+      REGEX_SPECIAL_CHARS: /[-*+?.^${}(|)[\]]/,
+      REGEX_SPECIAL_CHARS_BACKREF: /(\\?)((\W)(\3*))/g,
+      REGEX_SPECIAL_CHARS_GLOBAL: /([-*+?.^${}(|)[\]])/g,
+      REGEX_REMOVE_BACKSLASH: /(?:\[.*?[^\\]\]|\\(?=.))/g,
+      // Replace globs with equivalent patterns to reduce parsing time.
+      REPLACEMENTS: {
+        __proto__: null,
+        "***": "*",
+        "**/**": "**",
+        "**/**/**": "**"
+      },
+      // Digits
+      CHAR_0: 48,
+      /* 0 */
+      CHAR_9: 57,
+      /* 9 */
+      // Alphabet chars.
+      CHAR_UPPERCASE_A: 65,
+      /* A */
+      CHAR_LOWERCASE_A: 97,
+      /* a */
+      CHAR_UPPERCASE_Z: 90,
+      /* Z */
+      CHAR_LOWERCASE_Z: 122,
+      /* z */
+      CHAR_LEFT_PARENTHESES: 40,
+      /* ( */
+      CHAR_RIGHT_PARENTHESES: 41,
+      /* ) */
+      CHAR_ASTERISK: 42,
+      /* * */
+      // Non-alphabetic chars.
+      CHAR_AMPERSAND: 38,
+      /* & */
+      CHAR_AT: 64,
+      /* @ */
+      CHAR_BACKWARD_SLASH: 92,
+      /* \ */
+      CHAR_CARRIAGE_RETURN: 13,
+      /* \r */
+      CHAR_CIRCUMFLEX_ACCENT: 94,
+      /* ^ */
+      CHAR_COLON: 58,
+      /* : */
+      CHAR_COMMA: 44,
+      /* , */
+      CHAR_DOT: 46,
+      /* . */
+      CHAR_DOUBLE_QUOTE: 34,
+      /* " */
+      CHAR_EQUAL: 61,
+      /* = */
+      CHAR_EXCLAMATION_MARK: 33,
+      /* ! */
+      CHAR_FORM_FEED: 12,
+      /* \f */
+      CHAR_FORWARD_SLASH: 47,
+      /* / */
+      CHAR_GRAVE_ACCENT: 96,
+      /* ` */
+      CHAR_HASH: 35,
+      /* # */
+      CHAR_HYPHEN_MINUS: 45,
+      /* - */
+      CHAR_LEFT_ANGLE_BRACKET: 60,
+      /* < */
+      CHAR_LEFT_CURLY_BRACE: 123,
+      /* { */
+      CHAR_LEFT_SQUARE_BRACKET: 91,
+      /* [ */
+      CHAR_LINE_FEED: 10,
+      /* \n */
+      CHAR_NO_BREAK_SPACE: 160,
+      /* \u00A0 */
+      CHAR_PERCENT: 37,
+      /* % */
+      CHAR_PLUS: 43,
+      /* + */
+      CHAR_QUESTION_MARK: 63,
+      /* ? */
+      CHAR_RIGHT_ANGLE_BRACKET: 62,
+      /* > */
+      CHAR_RIGHT_CURLY_BRACE: 125,
+      /* } */
+      CHAR_RIGHT_SQUARE_BRACKET: 93,
+      /* ] */
+      CHAR_SEMICOLON: 59,
+      /* ; */
+      CHAR_SINGLE_QUOTE: 39,
+      /* ' */
+      CHAR_SPACE: 32,
+      /*   */
+      CHAR_TAB: 9,
+      /* \t */
+      CHAR_UNDERSCORE: 95,
+      /* _ */
+      CHAR_VERTICAL_LINE: 124,
+      /* | */
+      CHAR_ZERO_WIDTH_NOBREAK_SPACE: 65279,
+      /* \uFEFF */
+      /**
+       * Create EXTGLOB_CHARS
+       */
+      extglobChars(chars) {
+        return {
+          "!": { type: "negate", open: "(?:(?!(?:", close: `))${chars.STAR})` },
+          "?": { type: "qmark", open: "(?:", close: ")?" },
+          "+": { type: "plus", open: "(?:", close: ")+" },
+          "*": { type: "star", open: "(?:", close: ")*" },
+          "@": { type: "at", open: "(?:", close: ")" }
+        };
+      },
+      /**
+       * Create GLOB_CHARS
+       */
+      globChars(win32) {
+        return win32 === true ? WINDOWS_CHARS : POSIX_CHARS;
+      }
+    };
+  }
+});
+
+// node_modules/picomatch/lib/utils.js
+var require_utils = __commonJS({
+  "node_modules/picomatch/lib/utils.js"(exports) {
+    "use strict";
+    var {
+      REGEX_BACKSLASH,
+      REGEX_REMOVE_BACKSLASH,
+      REGEX_SPECIAL_CHARS,
+      REGEX_SPECIAL_CHARS_GLOBAL
+    } = require_constants2();
+    exports.isObject = (val) => val !== null && typeof val === "object" && !Array.isArray(val);
+    exports.hasRegexChars = (str) => REGEX_SPECIAL_CHARS.test(str);
+    exports.isRegexChar = (str) => str.length === 1 && exports.hasRegexChars(str);
+    exports.escapeRegex = (str) => str.replace(REGEX_SPECIAL_CHARS_GLOBAL, "\\$1");
+    exports.toPosixSlashes = (str) => str.replace(REGEX_BACKSLASH, "/");
+    exports.isWindows = () => {
+      if (typeof navigator !== "undefined" && navigator.platform) {
+        const platform = navigator.platform.toLowerCase();
+        return platform === "win32" || platform === "windows";
+      }
+      if (typeof process !== "undefined" && process.platform) {
+        return process.platform === "win32";
+      }
+      return false;
+    };
+    exports.removeBackslashes = (str) => {
+      return str.replace(REGEX_REMOVE_BACKSLASH, (match) => {
+        return match === "\\" ? "" : match;
+      });
+    };
+    exports.escapeLast = (input, char, lastIdx) => {
+      const idx = input.lastIndexOf(char, lastIdx);
+      if (idx === -1) return input;
+      if (input[idx - 1] === "\\") return exports.escapeLast(input, char, idx - 1);
+      return `${input.slice(0, idx)}\\${input.slice(idx)}`;
+    };
+    exports.removePrefix = (input, state = {}) => {
+      let output = input;
+      if (output.startsWith("./")) {
+        output = output.slice(2);
+        state.prefix = "./";
+      }
+      return output;
+    };
+    exports.wrapOutput = (input, state = {}, options = {}) => {
+      const prepend = options.contains ? "" : "^";
+      const append = options.contains ? "" : "$";
+      let output = `${prepend}(?:${input})${append}`;
+      if (state.negated === true) {
+        output = `(?:^(?!${output}).*$)`;
+      }
+      return output;
+    };
+    exports.basename = (path, { windows } = {}) => {
+      const segs = path.split(windows ? /[\\/]/ : "/");
+      const last = segs[segs.length - 1];
+      if (last === "") {
+        return segs[segs.length - 2];
+      }
+      return last;
+    };
+  }
+});
+
+// node_modules/picomatch/lib/scan.js
+var require_scan = __commonJS({
+  "node_modules/picomatch/lib/scan.js"(exports, module) {
+    "use strict";
+    var utils = require_utils();
+    var {
+      CHAR_ASTERISK,
+      /* * */
+      CHAR_AT,
+      /* @ */
+      CHAR_BACKWARD_SLASH,
+      /* \ */
+      CHAR_COMMA,
+      /* , */
+      CHAR_DOT,
+      /* . */
+      CHAR_EXCLAMATION_MARK,
+      /* ! */
+      CHAR_FORWARD_SLASH,
+      /* / */
+      CHAR_LEFT_CURLY_BRACE,
+      /* { */
+      CHAR_LEFT_PARENTHESES,
+      /* ( */
+      CHAR_LEFT_SQUARE_BRACKET,
+      /* [ */
+      CHAR_PLUS,
+      /* + */
+      CHAR_QUESTION_MARK,
+      /* ? */
+      CHAR_RIGHT_CURLY_BRACE,
+      /* } */
+      CHAR_RIGHT_PARENTHESES,
+      /* ) */
+      CHAR_RIGHT_SQUARE_BRACKET
+      /* ] */
+    } = require_constants2();
+    var isPathSeparator = (code) => {
+      return code === CHAR_FORWARD_SLASH || code === CHAR_BACKWARD_SLASH;
+    };
+    var depth = (token) => {
+      if (token.isPrefix !== true) {
+        token.depth = token.isGlobstar ? Infinity : 1;
+      }
+    };
+    var scan = (input, options) => {
+      const opts = options || {};
+      const length = input.length - 1;
+      const scanToEnd = opts.parts === true || opts.tokens === true || opts.scanToEnd === true;
+      const slashes = [];
+      const tokens = [];
+      const parts = [];
+      let str = input;
+      let index = -1;
+      let start = 0;
+      let lastIndex = 0;
+      let isBrace = false;
+      let isBracket = false;
+      let isGlob = false;
+      let isExtglob = false;
+      let isGlobstar = false;
+      let braceEscaped = false;
+      let backslashes = false;
+      let negated = false;
+      let negatedExtglob = false;
+      let finished = false;
+      let braces = 0;
+      let prev;
+      let code;
+      let token = { value: "", depth: 0, isGlob: false };
+      const eos = () => index >= length;
+      const peek = () => str.charCodeAt(index + 1);
+      const advance = () => {
+        prev = code;
+        return str.charCodeAt(++index);
+      };
+      while (index < length) {
+        code = advance();
+        let next;
+        if (code === CHAR_BACKWARD_SLASH) {
+          backslashes = token.backslashes = true;
+          code = advance();
+          if (code === CHAR_LEFT_CURLY_BRACE) {
+            braceEscaped = true;
+          }
+          continue;
+        }
+        if (braceEscaped === true || code === CHAR_LEFT_CURLY_BRACE) {
+          braces++;
+          while (eos() !== true && (code = advance())) {
+            if (code === CHAR_BACKWARD_SLASH) {
+              backslashes = token.backslashes = true;
+              advance();
+              continue;
+            }
+            if (code === CHAR_LEFT_CURLY_BRACE) {
+              braces++;
+              continue;
+            }
+            if (braceEscaped !== true && code === CHAR_DOT && (code = advance()) === CHAR_DOT) {
+              isBrace = token.isBrace = true;
+              isGlob = token.isGlob = true;
+              finished = true;
+              if (scanToEnd === true) {
+                continue;
+              }
+              break;
+            }
+            if (braceEscaped !== true && code === CHAR_COMMA) {
+              isBrace = token.isBrace = true;
+              isGlob = token.isGlob = true;
+              finished = true;
+              if (scanToEnd === true) {
+                continue;
+              }
+              break;
+            }
+            if (code === CHAR_RIGHT_CURLY_BRACE) {
+              braces--;
+              if (braces === 0) {
+                braceEscaped = false;
+                isBrace = token.isBrace = true;
+                finished = true;
+                break;
+              }
+            }
+          }
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+        if (code === CHAR_FORWARD_SLASH) {
+          slashes.push(index);
+          tokens.push(token);
+          token = { value: "", depth: 0, isGlob: false };
+          if (finished === true) continue;
+          if (prev === CHAR_DOT && index === start + 1) {
+            start += 2;
+            continue;
+          }
+          lastIndex = index + 1;
+          continue;
+        }
+        if (opts.noext !== true) {
+          const isExtglobChar = code === CHAR_PLUS || code === CHAR_AT || code === CHAR_ASTERISK || code === CHAR_QUESTION_MARK || code === CHAR_EXCLAMATION_MARK;
+          if (isExtglobChar === true && peek() === CHAR_LEFT_PARENTHESES) {
+            isGlob = token.isGlob = true;
+            isExtglob = token.isExtglob = true;
+            finished = true;
+            if (code === CHAR_EXCLAMATION_MARK && index === start) {
+              negatedExtglob = true;
+            }
+            if (scanToEnd === true) {
+              let parens = 0;
+              while (eos() !== true && (code = advance())) {
+                if (code === CHAR_BACKWARD_SLASH) {
+                  backslashes = token.backslashes = true;
+                  advance();
+                  continue;
+                }
+                if (code === CHAR_LEFT_PARENTHESES) {
+                  parens++;
+                  continue;
+                }
+                if (code === CHAR_RIGHT_PARENTHESES && --parens === 0) {
+                  finished = true;
+                  break;
+                }
+              }
+              continue;
+            }
+            break;
+          }
+        }
+        if (code === CHAR_ASTERISK) {
+          if (prev === CHAR_ASTERISK) isGlobstar = token.isGlobstar = true;
+          isGlob = token.isGlob = true;
+          finished = true;
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+        if (code === CHAR_QUESTION_MARK) {
+          isGlob = token.isGlob = true;
+          finished = true;
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+        if (code === CHAR_LEFT_SQUARE_BRACKET) {
+          while (eos() !== true && (next = advance())) {
+            if (next === CHAR_BACKWARD_SLASH) {
+              backslashes = token.backslashes = true;
+              advance();
+              continue;
+            }
+            if (next === CHAR_RIGHT_SQUARE_BRACKET) {
+              isBracket = token.isBracket = true;
+              isGlob = token.isGlob = true;
+              finished = true;
+              break;
+            }
+          }
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+        if (opts.nonegate !== true && code === CHAR_EXCLAMATION_MARK && index === start) {
+          negated = token.negated = true;
+          start++;
+          continue;
+        }
+        if (opts.noparen !== true && code === CHAR_LEFT_PARENTHESES) {
+          isGlob = token.isGlob = true;
+          if (scanToEnd === true) {
+            let parens = 1;
+            while (eos() !== true && (code = advance())) {
+              if (code === CHAR_BACKWARD_SLASH) {
+                backslashes = token.backslashes = true;
+                advance();
+                continue;
+              }
+              if (code === CHAR_LEFT_PARENTHESES) {
+                parens++;
+                continue;
+              }
+              if (code === CHAR_RIGHT_PARENTHESES && --parens === 0) {
+                finished = true;
+                break;
+              }
+            }
+            continue;
+          }
+          break;
+        }
+        if (isGlob === true) {
+          finished = true;
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+      }
+      if (opts.noext === true) {
+        isExtglob = false;
+        isGlob = false;
+      }
+      let base = str;
+      let prefix = "";
+      let glob2 = "";
+      if (start > 0) {
+        prefix = str.slice(0, start);
+        str = str.slice(start);
+        lastIndex -= start;
+      }
+      if (base && isGlob === true && lastIndex > 0) {
+        base = str.slice(0, lastIndex);
+        glob2 = str.slice(lastIndex);
+      } else if (isGlob === true) {
+        base = "";
+        glob2 = str;
+      } else {
+        base = str;
+      }
+      if (base && base !== "" && base !== "/" && base !== str) {
+        if (isPathSeparator(base.charCodeAt(base.length - 1))) {
+          base = base.slice(0, -1);
+        }
+      }
+      if (opts.unescape === true) {
+        if (glob2) glob2 = utils.removeBackslashes(glob2);
+        if (base && backslashes === true) {
+          base = utils.removeBackslashes(base);
+        }
+      }
+      const state = {
+        prefix,
+        input,
+        start,
+        base,
+        glob: glob2,
+        isBrace,
+        isBracket,
+        isGlob,
+        isExtglob,
+        isGlobstar,
+        negated,
+        negatedExtglob
+      };
+      if (opts.tokens === true) {
+        state.maxDepth = 0;
+        if (!isPathSeparator(code)) {
+          tokens.push(token);
+        }
+        state.tokens = tokens;
+      }
+      if (opts.parts === true || opts.tokens === true) {
+        let prevIndex;
+        for (let idx = 0; idx < slashes.length; idx++) {
+          const n2 = prevIndex !== void 0 ? prevIndex + 1 : start;
+          const i = slashes[idx];
+          const value2 = input.slice(n2, i);
+          if (opts.tokens) {
+            if (idx === 0 && start !== 0) {
+              tokens[idx].isPrefix = true;
+              tokens[idx].value = prefix;
+            } else {
+              tokens[idx].value = value2;
+            }
+            depth(tokens[idx]);
+            state.maxDepth += tokens[idx].depth;
+          }
+          if (i >= start) {
+            parts.push(value2);
+            prevIndex = i;
+          }
+        }
+        const n = prevIndex !== void 0 ? prevIndex + 1 : start;
+        const value = input.slice(n);
+        parts.push(value);
+        if (opts.tokens && prevIndex && prevIndex + 1 < input.length) {
+          tokens[tokens.length - 1].value = value;
+          depth(tokens[tokens.length - 1]);
+          state.maxDepth += tokens[tokens.length - 1].depth;
+        }
+        state.slashes = slashes;
+        state.parts = parts;
+      }
+      return state;
+    };
+    module.exports = scan;
+  }
+});
+
+// node_modules/picomatch/lib/parse.js
+var require_parse2 = __commonJS({
+  "node_modules/picomatch/lib/parse.js"(exports, module) {
+    "use strict";
+    var constants4 = require_constants2();
+    var utils = require_utils();
+    var {
+      MAX_LENGTH,
+      POSIX_REGEX_SOURCE,
+      REGEX_NON_SPECIAL_CHARS,
+      REGEX_SPECIAL_CHARS_BACKREF,
+      REPLACEMENTS
+    } = constants4;
+    var expandRange = (args, options) => {
+      if (typeof options.expandRange === "function") {
+        return options.expandRange(...args, options);
+      }
+      args.sort();
+      const value = `[${args.join("-")}]`;
+      try {
+        new RegExp(value);
+      } catch (ex) {
+        return args.map((v2) => utils.escapeRegex(v2)).join("..");
+      }
+      return value;
+    };
+    var syntaxError = (type, char) => {
+      return `Missing ${type}: "${char}" - use "\\\\${char}" to match literal characters`;
+    };
+    var splitTopLevel = (input) => {
+      const parts = [];
+      let bracket = 0;
+      let paren = 0;
+      let quote2 = 0;
+      let value = "";
+      let escaped = false;
+      for (const ch of input) {
+        if (escaped === true) {
+          value += ch;
+          escaped = false;
+          continue;
+        }
+        if (ch === "\\") {
+          value += ch;
+          escaped = true;
+          continue;
+        }
+        if (ch === '"') {
+          quote2 = quote2 === 1 ? 0 : 1;
+          value += ch;
+          continue;
+        }
+        if (quote2 === 0) {
+          if (ch === "[") {
+            bracket++;
+          } else if (ch === "]" && bracket > 0) {
+            bracket--;
+          } else if (bracket === 0) {
+            if (ch === "(") {
+              paren++;
+            } else if (ch === ")" && paren > 0) {
+              paren--;
+            } else if (ch === "|" && paren === 0) {
+              parts.push(value);
+              value = "";
+              continue;
+            }
+          }
+        }
+        value += ch;
+      }
+      parts.push(value);
+      return parts;
+    };
+    var isPlainBranch = (branch) => {
+      let escaped = false;
+      for (const ch of branch) {
+        if (escaped === true) {
+          escaped = false;
+          continue;
+        }
+        if (ch === "\\") {
+          escaped = true;
+          continue;
+        }
+        if (/[?*+@!()[\]{}]/.test(ch)) {
+          return false;
+        }
+      }
+      return true;
+    };
+    var normalizeSimpleBranch = (branch) => {
+      let value = branch.trim();
+      let changed = true;
+      while (changed === true) {
+        changed = false;
+        if (/^@\([^\\()[\]{}|]+\)$/.test(value)) {
+          value = value.slice(2, -1);
+          changed = true;
+        }
+      }
+      if (!isPlainBranch(value)) {
+        return;
+      }
+      return value.replace(/\\(.)/g, "$1");
+    };
+    var hasRepeatedCharPrefixOverlap = (branches) => {
+      const values = branches.map(normalizeSimpleBranch).filter(Boolean);
+      for (let i = 0; i < values.length; i++) {
+        for (let j2 = i + 1; j2 < values.length; j2++) {
+          const a = values[i];
+          const b2 = values[j2];
+          const char = a[0];
+          if (!char || a !== char.repeat(a.length) || b2 !== char.repeat(b2.length)) {
+            continue;
+          }
+          if (a === b2 || a.startsWith(b2) || b2.startsWith(a)) {
+            return true;
+          }
+        }
+      }
+      return false;
+    };
+    var parseRepeatedExtglob = (pattern, requireEnd = true) => {
+      if (pattern[0] !== "+" && pattern[0] !== "*" || pattern[1] !== "(") {
+        return;
+      }
+      let bracket = 0;
+      let paren = 0;
+      let quote2 = 0;
+      let escaped = false;
+      for (let i = 1; i < pattern.length; i++) {
+        const ch = pattern[i];
+        if (escaped === true) {
+          escaped = false;
+          continue;
+        }
+        if (ch === "\\") {
+          escaped = true;
+          continue;
+        }
+        if (ch === '"') {
+          quote2 = quote2 === 1 ? 0 : 1;
+          continue;
+        }
+        if (quote2 === 1) {
+          continue;
+        }
+        if (ch === "[") {
+          bracket++;
+          continue;
+        }
+        if (ch === "]" && bracket > 0) {
+          bracket--;
+          continue;
+        }
+        if (bracket > 0) {
+          continue;
+        }
+        if (ch === "(") {
+          paren++;
+          continue;
+        }
+        if (ch === ")") {
+          paren--;
+          if (paren === 0) {
+            if (requireEnd === true && i !== pattern.length - 1) {
+              return;
+            }
+            return {
+              type: pattern[0],
+              body: pattern.slice(2, i),
+              end: i
+            };
+          }
+        }
+      }
+    };
+    var buildCharClassStar = (chars) => {
+      const source = chars.length === 1 ? utils.escapeRegex(chars[0]) : `[${chars.map((ch) => utils.escapeRegex(ch)).join("")}]`;
+      return `${source}*`;
+    };
+    var getStarExtglobSequenceChars = (pattern) => {
+      let index = 0;
+      const chars = [];
+      while (index < pattern.length) {
+        const match = parseRepeatedExtglob(pattern.slice(index), false);
+        if (!match || match.type !== "*") {
+          return;
+        }
+        const branches = splitTopLevel(match.body).map((branch2) => branch2.trim());
+        if (branches.length !== 1) {
+          return;
+        }
+        const branch = normalizeSimpleBranch(branches[0]);
+        if (!branch || branch.length !== 1) {
+          return;
+        }
+        chars.push(branch);
+        index += match.end + 1;
+      }
+      if (chars.length < 1) {
+        return;
+      }
+      return chars;
+    };
+    var repeatedExtglobRecursion = (pattern) => {
+      let depth = 0;
+      let value = pattern.trim();
+      let match = parseRepeatedExtglob(value);
+      while (match) {
+        depth++;
+        value = match.body.trim();
+        match = parseRepeatedExtglob(value);
+      }
+      return depth;
+    };
+    var analyzeRepeatedExtglob = (body, options) => {
+      if (options.maxExtglobRecursion === false) {
+        return { risky: false };
+      }
+      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants4.DEFAULT_MAX_EXTGLOB_RECURSION;
+      const branches = splitTopLevel(body).map((branch) => branch.trim());
+      if (branches.length > 1) {
+        if (branches.some((branch) => branch === "") || branches.some((branch) => /^[*?]+$/.test(branch)) || hasRepeatedCharPrefixOverlap(branches)) {
+          return { risky: true };
+        }
+      }
+      const safeChars = [];
+      let sawStarSequence = false;
+      let combinable = true;
+      for (const branch of branches) {
+        const chars = getStarExtglobSequenceChars(branch);
+        if (chars) {
+          sawStarSequence = true;
+          safeChars.push(...chars);
+          continue;
+        }
+        const literal = normalizeSimpleBranch(branch);
+        if (literal && literal.length === 1) {
+          safeChars.push(literal);
+          continue;
+        }
+        combinable = false;
+        if (repeatedExtglobRecursion(branch) > max) {
+          return { risky: true };
+        }
+      }
+      if (sawStarSequence) {
+        return combinable ? { risky: true, safeOutput: buildCharClassStar([...new Set(safeChars)]) } : { risky: true };
+      }
+      return { risky: false };
+    };
+    var parse = (input, options) => {
+      if (typeof input !== "string") {
+        throw new TypeError("Expected a string");
+      }
+      input = REPLACEMENTS[input] || input;
+      const opts = { ...options };
+      const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
+      let len = input.length;
+      if (len > max) {
+        throw new SyntaxError(`Input length: ${len}, exceeds maximum allowed length: ${max}`);
+      }
+      const bos = { type: "bos", value: "", output: opts.prepend || "" };
+      const tokens = [bos];
+      const capture = opts.capture ? "" : "?:";
+      const PLATFORM_CHARS = constants4.globChars(opts.windows);
+      const EXTGLOB_CHARS = constants4.extglobChars(PLATFORM_CHARS);
+      const {
+        DOT_LITERAL,
+        PLUS_LITERAL,
+        SLASH_LITERAL,
+        ONE_CHAR,
+        DOTS_SLASH,
+        NO_DOT,
+        NO_DOT_SLASH,
+        NO_DOTS_SLASH,
+        QMARK,
+        QMARK_NO_DOT,
+        STAR,
+        START_ANCHOR
+      } = PLATFORM_CHARS;
+      const globstar = (opts2) => {
+        return `(${capture}(?:(?!${START_ANCHOR}${opts2.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
+      };
+      const nodot = opts.dot ? "" : NO_DOT;
+      const qmarkNoDot = opts.dot ? QMARK : QMARK_NO_DOT;
+      let star = opts.bash === true ? globstar(opts) : STAR;
+      if (opts.capture) {
+        star = `(${star})`;
+      }
+      if (typeof opts.noext === "boolean") {
+        opts.noextglob = opts.noext;
+      }
+      const state = {
+        input,
+        index: -1,
+        start: 0,
+        dot: opts.dot === true,
+        consumed: "",
+        output: "",
+        prefix: "",
+        backtrack: false,
+        negated: false,
+        brackets: 0,
+        braces: 0,
+        parens: 0,
+        quotes: 0,
+        globstar: false,
+        tokens
+      };
+      input = utils.removePrefix(input, state);
+      len = input.length;
+      const extglobs = [];
+      const braces = [];
+      const stack = [];
+      let prev = bos;
+      let value;
+      const eos = () => state.index === len - 1;
+      const peek = state.peek = (n = 1) => input[state.index + n];
+      const advance = state.advance = () => input[++state.index] || "";
+      const remaining = () => input.slice(state.index + 1);
+      const consume = (value2 = "", num = 0) => {
+        state.consumed += value2;
+        state.index += num;
+      };
+      const append = (token) => {
+        state.output += token.output != null ? token.output : token.value;
+        consume(token.value);
+      };
+      const negate = () => {
+        let count = 1;
+        while (peek() === "!" && (peek(2) !== "(" || peek(3) === "?")) {
+          advance();
+          state.start++;
+          count++;
+        }
+        if (count % 2 === 0) {
+          return false;
+        }
+        state.negated = true;
+        state.start++;
+        return true;
+      };
+      const increment = (type) => {
+        state[type]++;
+        stack.push(type);
+      };
+      const decrement = (type) => {
+        state[type]--;
+        stack.pop();
+      };
+      const push = (tok) => {
+        if (prev.type === "globstar") {
+          const isBrace = state.braces > 0 && (tok.type === "comma" || tok.type === "brace");
+          const isExtglob = tok.extglob === true || extglobs.length && (tok.type === "pipe" || tok.type === "paren");
+          if (tok.type !== "slash" && tok.type !== "paren" && !isBrace && !isExtglob) {
+            state.output = state.output.slice(0, -prev.output.length);
+            prev.type = "star";
+            prev.value = "*";
+            prev.output = star;
+            state.output += prev.output;
+          }
+        }
+        if (extglobs.length && tok.type !== "paren") {
+          extglobs[extglobs.length - 1].inner += tok.value;
+        }
+        if (tok.value || tok.output) append(tok);
+        if (prev && prev.type === "text" && tok.type === "text") {
+          prev.output = (prev.output || prev.value) + tok.value;
+          prev.value += tok.value;
+          return;
+        }
+        tok.prev = prev;
+        tokens.push(tok);
+        prev = tok;
+      };
+      const extglobOpen = (type, value2) => {
+        const token = { ...EXTGLOB_CHARS[value2], conditions: 1, inner: "" };
+        token.prev = prev;
+        token.parens = state.parens;
+        token.output = state.output;
+        token.startIndex = state.index;
+        token.tokensIndex = tokens.length;
+        const output = (opts.capture ? "(" : "") + token.open;
+        increment("parens");
+        push({ type, value: value2, output: state.output ? "" : ONE_CHAR });
+        push({ type: "paren", extglob: true, value: advance(), output });
+        extglobs.push(token);
+      };
+      const extglobClose = (token) => {
+        const literal = input.slice(token.startIndex, state.index + 1);
+        const body = input.slice(token.startIndex + 2, state.index);
+        const analysis = analyzeRepeatedExtglob(body, opts);
+        if ((token.type === "plus" || token.type === "star") && analysis.risky) {
+          const safeOutput = analysis.safeOutput ? (token.output ? "" : ONE_CHAR) + (opts.capture ? `(${analysis.safeOutput})` : analysis.safeOutput) : void 0;
+          const open4 = tokens[token.tokensIndex];
+          open4.type = "text";
+          open4.value = literal;
+          open4.output = safeOutput || utils.escapeRegex(literal);
+          for (let i = token.tokensIndex + 1; i < tokens.length; i++) {
+            tokens[i].value = "";
+            tokens[i].output = "";
+            delete tokens[i].suffix;
+          }
+          state.output = token.output + open4.output;
+          state.backtrack = true;
+          push({ type: "paren", extglob: true, value, output: "" });
+          decrement("parens");
+          return;
+        }
+        let output = token.close + (opts.capture ? ")" : "");
+        let rest;
+        if (token.type === "negate") {
+          let extglobStar = star;
+          if (token.inner && token.inner.length > 1 && token.inner.includes("/")) {
+            extglobStar = globstar(opts);
+          }
+          if (extglobStar !== star || eos() || /^\)+$/.test(remaining())) {
+            output = token.close = `)$))${extglobStar}`;
+          }
+          if (token.inner.includes("*") && (rest = remaining()) && /^\.[^\\/.]+$/.test(rest)) {
+            const expression = parse(rest, { ...options, fastpaths: false }).output;
+            output = token.close = `)${expression})${extglobStar})`;
+          }
+          if (token.prev.type === "bos") {
+            state.negatedExtglob = true;
+          }
+        }
+        push({ type: "paren", extglob: true, value, output });
+        decrement("parens");
+      };
+      if (opts.fastpaths !== false && !/(^[*!]|[/()[\]{}"])/.test(input)) {
+        let backslashes = false;
+        let output = input.replace(REGEX_SPECIAL_CHARS_BACKREF, (m2, esc, chars, first, rest, index) => {
+          if (first === "\\") {
+            backslashes = true;
+            return m2;
+          }
+          if (first === "?") {
+            if (esc) {
+              return esc + first + (rest ? QMARK.repeat(rest.length) : "");
+            }
+            if (index === 0) {
+              return qmarkNoDot + (rest ? QMARK.repeat(rest.length) : "");
+            }
+            return QMARK.repeat(chars.length);
+          }
+          if (first === ".") {
+            return DOT_LITERAL.repeat(chars.length);
+          }
+          if (first === "*") {
+            if (esc) {
+              return esc + first + (rest ? star : "");
+            }
+            return star;
+          }
+          return esc ? m2 : `\\${m2}`;
+        });
+        if (backslashes === true) {
+          if (opts.unescape === true) {
+            output = output.replace(/\\/g, "");
+          } else {
+            output = output.replace(/\\+/g, (m2) => {
+              return m2.length % 2 === 0 ? "\\\\" : m2 ? "\\" : "";
+            });
+          }
+        }
+        if (output === input && opts.contains === true) {
+          state.output = input;
+          return state;
+        }
+        state.output = utils.wrapOutput(output, state, options);
+        return state;
+      }
+      while (!eos()) {
+        value = advance();
+        if (value === "\0") {
+          continue;
+        }
+        if (value === "\\") {
+          const next = peek();
+          if (next === "/" && opts.bash !== true) {
+            continue;
+          }
+          if (next === "." || next === ";") {
+            continue;
+          }
+          if (!next) {
+            value += "\\";
+            push({ type: "text", value });
+            continue;
+          }
+          const match = /^\\+/.exec(remaining());
+          let slashes = 0;
+          if (match && match[0].length > 2) {
+            slashes = match[0].length;
+            state.index += slashes;
+            if (slashes % 2 !== 0) {
+              value += "\\";
+            }
+          }
+          if (opts.unescape === true) {
+            value = advance();
+          } else {
+            value += advance();
+          }
+          if (state.brackets === 0) {
+            push({ type: "text", value });
+            continue;
+          }
+        }
+        if (state.brackets > 0 && (value !== "]" || prev.value === "[" || prev.value === "[^")) {
+          if (opts.posix !== false && value === ":") {
+            const inner = prev.value.slice(1);
+            if (inner.includes("[")) {
+              prev.posix = true;
+              if (inner.includes(":")) {
+                const idx = prev.value.lastIndexOf("[");
+                const pre = prev.value.slice(0, idx);
+                const rest2 = prev.value.slice(idx + 2);
+                const posix2 = POSIX_REGEX_SOURCE[rest2];
+                if (posix2) {
+                  prev.value = pre + posix2;
+                  state.backtrack = true;
+                  advance();
+                  if (!bos.output && tokens.indexOf(prev) === 1) {
+                    bos.output = ONE_CHAR;
+                  }
+                  continue;
+                }
+              }
+            }
+          }
+          if (value === "[" && peek() !== ":" || value === "-" && peek() === "]") {
+            value = `\\${value}`;
+          }
+          if (value === "]" && (prev.value === "[" || prev.value === "[^")) {
+            value = `\\${value}`;
+          }
+          if (opts.posix === true && value === "!" && prev.value === "[") {
+            value = "^";
+          }
+          prev.value += value;
+          append({ value });
+          continue;
+        }
+        if (state.quotes === 1 && value !== '"') {
+          value = utils.escapeRegex(value);
+          prev.value += value;
+          append({ value });
+          continue;
+        }
+        if (value === '"') {
+          state.quotes = state.quotes === 1 ? 0 : 1;
+          if (opts.keepQuotes === true) {
+            push({ type: "text", value });
+          }
+          continue;
+        }
+        if (value === "(") {
+          increment("parens");
+          push({ type: "paren", value });
+          continue;
+        }
+        if (value === ")") {
+          if (state.parens === 0 && opts.strictBrackets === true) {
+            throw new SyntaxError(syntaxError("opening", "("));
+          }
+          const extglob = extglobs[extglobs.length - 1];
+          if (extglob && state.parens === extglob.parens + 1) {
+            extglobClose(extglobs.pop());
+            continue;
+          }
+          push({ type: "paren", value, output: state.parens ? ")" : "\\)" });
+          decrement("parens");
+          continue;
+        }
+        if (value === "[") {
+          if (opts.nobracket === true || !remaining().includes("]")) {
+            if (opts.nobracket !== true && opts.strictBrackets === true) {
+              throw new SyntaxError(syntaxError("closing", "]"));
+            }
+            value = `\\${value}`;
+          } else {
+            increment("brackets");
+          }
+          push({ type: "bracket", value });
+          continue;
+        }
+        if (value === "]") {
+          if (opts.nobracket === true || prev && prev.type === "bracket" && prev.value.length === 1) {
+            push({ type: "text", value, output: `\\${value}` });
+            continue;
+          }
+          if (state.brackets === 0) {
+            if (opts.strictBrackets === true) {
+              throw new SyntaxError(syntaxError("opening", "["));
+            }
+            push({ type: "text", value, output: `\\${value}` });
+            continue;
+          }
+          decrement("brackets");
+          const prevValue = prev.value.slice(1);
+          if (prev.posix !== true && prevValue[0] === "^" && !prevValue.includes("/")) {
+            value = `/${value}`;
+          }
+          prev.value += value;
+          append({ value });
+          if (opts.literalBrackets === false || utils.hasRegexChars(prevValue)) {
+            continue;
+          }
+          const escaped = utils.escapeRegex(prev.value);
+          state.output = state.output.slice(0, -prev.value.length);
+          if (opts.literalBrackets === true) {
+            state.output += escaped;
+            prev.value = escaped;
+            continue;
+          }
+          prev.value = `(${capture}${escaped}|${prev.value})`;
+          state.output += prev.value;
+          continue;
+        }
+        if (value === "{" && opts.nobrace !== true) {
+          increment("braces");
+          const open4 = {
+            type: "brace",
+            value,
+            output: "(",
+            outputIndex: state.output.length,
+            tokensIndex: state.tokens.length
+          };
+          braces.push(open4);
+          push(open4);
+          continue;
+        }
+        if (value === "}") {
+          const brace = braces[braces.length - 1];
+          if (opts.nobrace === true || !brace) {
+            push({ type: "text", value, output: value });
+            continue;
+          }
+          let output = ")";
+          if (brace.dots === true) {
+            const arr = tokens.slice();
+            const range = [];
+            for (let i = arr.length - 1; i >= 0; i--) {
+              tokens.pop();
+              if (arr[i].type === "brace") {
+                break;
+              }
+              if (arr[i].type !== "dots") {
+                range.unshift(arr[i].value);
+              }
+            }
+            output = expandRange(range, opts);
+            state.backtrack = true;
+          }
+          if (brace.comma !== true && brace.dots !== true) {
+            const out = state.output.slice(0, brace.outputIndex);
+            const toks = state.tokens.slice(brace.tokensIndex);
+            brace.value = brace.output = "\\{";
+            value = output = "\\}";
+            state.output = out;
+            for (const t of toks) {
+              state.output += t.output || t.value;
+            }
+          }
+          push({ type: "brace", value, output });
+          decrement("braces");
+          braces.pop();
+          continue;
+        }
+        if (value === "|") {
+          if (extglobs.length > 0) {
+            extglobs[extglobs.length - 1].conditions++;
+          }
+          push({ type: "text", value });
+          continue;
+        }
+        if (value === ",") {
+          let output = value;
+          const brace = braces[braces.length - 1];
+          if (brace && stack[stack.length - 1] === "braces") {
+            brace.comma = true;
+            output = "|";
+          }
+          push({ type: "comma", value, output });
+          continue;
+        }
+        if (value === "/") {
+          if (prev.type === "dot" && state.index === state.start + 1) {
+            state.start = state.index + 1;
+            state.consumed = "";
+            state.output = "";
+            tokens.pop();
+            prev = bos;
+            continue;
+          }
+          push({ type: "slash", value, output: SLASH_LITERAL });
+          continue;
+        }
+        if (value === ".") {
+          if (state.braces > 0 && prev.type === "dot") {
+            if (prev.value === ".") prev.output = DOT_LITERAL;
+            const brace = braces[braces.length - 1];
+            prev.type = "dots";
+            prev.output += value;
+            prev.value += value;
+            brace.dots = true;
+            continue;
+          }
+          if (state.braces + state.parens === 0 && prev.type !== "bos" && prev.type !== "slash") {
+            push({ type: "text", value, output: DOT_LITERAL });
+            continue;
+          }
+          push({ type: "dot", value, output: DOT_LITERAL });
+          continue;
+        }
+        if (value === "?") {
+          const isGroup = prev && prev.value === "(";
+          if (!isGroup && opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
+            extglobOpen("qmark", value);
+            continue;
+          }
+          if (prev && prev.type === "paren") {
+            const next = peek();
+            let output = value;
+            if (prev.value === "(" && !/[!=<:]/.test(next) || next === "<" && !/<([!=]|\w+>)/.test(remaining())) {
+              output = `\\${value}`;
+            }
+            push({ type: "text", value, output });
+            continue;
+          }
+          if (opts.dot !== true && (prev.type === "slash" || prev.type === "bos")) {
+            push({ type: "qmark", value, output: QMARK_NO_DOT });
+            continue;
+          }
+          push({ type: "qmark", value, output: QMARK });
+          continue;
+        }
+        if (value === "!") {
+          if (opts.noextglob !== true && peek() === "(") {
+            if (peek(2) !== "?" || !/[!=<:]/.test(peek(3))) {
+              extglobOpen("negate", value);
+              continue;
+            }
+          }
+          if (opts.nonegate !== true && state.index === 0) {
+            negate();
+            continue;
+          }
+        }
+        if (value === "+") {
+          if (opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
+            extglobOpen("plus", value);
+            continue;
+          }
+          if (prev && prev.value === "(" || opts.regex === false) {
+            push({ type: "plus", value, output: PLUS_LITERAL });
+            continue;
+          }
+          if (prev && (prev.type === "bracket" || prev.type === "paren" || prev.type === "brace") || state.parens > 0) {
+            push({ type: "plus", value });
+            continue;
+          }
+          push({ type: "plus", value: PLUS_LITERAL });
+          continue;
+        }
+        if (value === "@") {
+          if (opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
+            push({ type: "at", extglob: true, value, output: "" });
+            continue;
+          }
+          push({ type: "text", value });
+          continue;
+        }
+        if (value !== "*") {
+          if (value === "$" || value === "^") {
+            value = `\\${value}`;
+          }
+          const match = REGEX_NON_SPECIAL_CHARS.exec(remaining());
+          if (match) {
+            value += match[0];
+            state.index += match[0].length;
+          }
+          push({ type: "text", value });
+          continue;
+        }
+        if (prev && (prev.type === "globstar" || prev.star === true)) {
+          prev.type = "star";
+          prev.star = true;
+          prev.value += value;
+          prev.output = star;
+          state.backtrack = true;
+          state.globstar = true;
+          consume(value);
+          continue;
+        }
+        let rest = remaining();
+        if (opts.noextglob !== true && /^\([^?]/.test(rest)) {
+          extglobOpen("star", value);
+          continue;
+        }
+        if (prev.type === "star") {
+          if (opts.noglobstar === true) {
+            consume(value);
+            continue;
+          }
+          const prior = prev.prev;
+          const before = prior.prev;
+          const isStart = prior.type === "slash" || prior.type === "bos";
+          const afterStar = before && (before.type === "star" || before.type === "globstar");
+          if (opts.bash === true && (!isStart || rest[0] && rest[0] !== "/")) {
+            push({ type: "star", value, output: "" });
+            continue;
+          }
+          const isBrace = state.braces > 0 && (prior.type === "comma" || prior.type === "brace");
+          const isExtglob = extglobs.length && (prior.type === "pipe" || prior.type === "paren");
+          if (!isStart && prior.type !== "paren" && !isBrace && !isExtglob) {
+            push({ type: "star", value, output: "" });
+            continue;
+          }
+          while (rest.slice(0, 3) === "/**") {
+            const after = input[state.index + 4];
+            if (after && after !== "/") {
+              break;
+            }
+            rest = rest.slice(3);
+            consume("/**", 3);
+          }
+          const isEnd = eos() || state.parens > 0 && rest === ")".repeat(state.parens) && !extglobs.some((extglob) => extglob.type === "negate");
+          if (prior.type === "bos" && eos()) {
+            prev.type = "globstar";
+            prev.value += value;
+            prev.output = globstar(opts);
+            state.output = prev.output;
+            state.globstar = true;
+            consume(value);
+            continue;
+          }
+          if (prior.type === "slash" && prior.prev.type !== "bos" && !afterStar && isEnd) {
+            state.output = state.output.slice(0, -(prior.output + prev.output).length);
+            prior.output = `(?:${prior.output}`;
+            prev.type = "globstar";
+            prev.output = globstar(opts) + (opts.strictSlashes ? ")" : "|$)");
+            prev.value += value;
+            state.globstar = true;
+            state.output += prior.output + prev.output;
+            consume(value);
+            continue;
+          }
+          if (prior.type === "slash" && prior.prev.type !== "bos" && rest[0] === "/") {
+            const end = rest[1] !== void 0 ? "|$" : "";
+            state.output = state.output.slice(0, -(prior.output + prev.output).length);
+            prior.output = `(?:${prior.output}`;
+            prev.type = "globstar";
+            prev.output = `${globstar(opts)}${SLASH_LITERAL}|${SLASH_LITERAL}${end})`;
+            prev.value += value;
+            state.output += prior.output + prev.output;
+            state.globstar = true;
+            consume(value + advance());
+            push({ type: "slash", value: "/", output: "" });
+            continue;
+          }
+          if (prior.type === "bos" && rest[0] === "/") {
+            prev.type = "globstar";
+            prev.value += value;
+            prev.output = `(?:^|${SLASH_LITERAL}|${globstar(opts)}${SLASH_LITERAL})`;
+            state.output = prev.output;
+            state.globstar = true;
+            consume(value + advance());
+            push({ type: "slash", value: "/", output: "" });
+            continue;
+          }
+          state.output = state.output.slice(0, -prev.output.length);
+          prev.type = "globstar";
+          prev.output = globstar(opts);
+          prev.value += value;
+          state.output += prev.output;
+          state.globstar = true;
+          consume(value);
+          continue;
+        }
+        const token = { type: "star", value, output: star };
+        if (opts.bash === true) {
+          token.output = ".*?";
+          if (prev.type === "bos" || prev.type === "slash") {
+            token.output = nodot + token.output;
+          }
+          push(token);
+          continue;
+        }
+        if (prev && (prev.type === "bracket" || prev.type === "paren") && opts.regex === true) {
+          token.output = value;
+          push(token);
+          continue;
+        }
+        if (state.index === state.start || prev.type === "slash" || prev.type === "dot") {
+          if (prev.type === "dot") {
+            state.output += NO_DOT_SLASH;
+            prev.output += NO_DOT_SLASH;
+          } else if (opts.dot === true) {
+            state.output += NO_DOTS_SLASH;
+            prev.output += NO_DOTS_SLASH;
+          } else {
+            state.output += nodot;
+            prev.output += nodot;
+          }
+          if (peek() !== "*") {
+            state.output += ONE_CHAR;
+            prev.output += ONE_CHAR;
+          }
+        }
+        push(token);
+      }
+      while (state.brackets > 0) {
+        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError("closing", "]"));
+        state.output = utils.escapeLast(state.output, "[");
+        decrement("brackets");
+      }
+      while (state.parens > 0) {
+        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError("closing", ")"));
+        state.output = utils.escapeLast(state.output, "(");
+        decrement("parens");
+      }
+      while (state.braces > 0) {
+        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError("closing", "}"));
+        state.output = utils.escapeLast(state.output, "{");
+        decrement("braces");
+      }
+      if (opts.strictSlashes !== true && (prev.type === "star" || prev.type === "bracket")) {
+        push({ type: "maybe_slash", value: "", output: `${SLASH_LITERAL}?` });
+      }
+      if (state.backtrack === true) {
+        state.output = "";
+        for (const token of state.tokens) {
+          state.output += token.output != null ? token.output : token.value;
+          if (token.suffix) {
+            state.output += token.suffix;
+          }
+        }
+      }
+      return state;
+    };
+    parse.fastpaths = (input, options) => {
+      const opts = { ...options };
+      const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
+      const len = input.length;
+      if (len > max) {
+        throw new SyntaxError(`Input length: ${len}, exceeds maximum allowed length: ${max}`);
+      }
+      input = REPLACEMENTS[input] || input;
+      const {
+        DOT_LITERAL,
+        SLASH_LITERAL,
+        ONE_CHAR,
+        DOTS_SLASH,
+        NO_DOT,
+        NO_DOTS,
+        NO_DOTS_SLASH,
+        STAR,
+        START_ANCHOR
+      } = constants4.globChars(opts.windows);
+      const nodot = opts.dot ? NO_DOTS : NO_DOT;
+      const slashDot = opts.dot ? NO_DOTS_SLASH : NO_DOT;
+      const capture = opts.capture ? "" : "?:";
+      const state = { negated: false, prefix: "" };
+      let star = opts.bash === true ? ".*?" : STAR;
+      if (opts.capture) {
+        star = `(${star})`;
+      }
+      const globstar = (opts2) => {
+        if (opts2.noglobstar === true) return star;
+        return `(${capture}(?:(?!${START_ANCHOR}${opts2.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
+      };
+      const create = (str) => {
+        switch (str) {
+          case "*":
+            return `${nodot}${ONE_CHAR}${star}`;
+          case ".*":
+            return `${DOT_LITERAL}${ONE_CHAR}${star}`;
+          case "*.*":
+            return `${nodot}${star}${DOT_LITERAL}${ONE_CHAR}${star}`;
+          case "*/*":
+            return `${nodot}${star}${SLASH_LITERAL}${ONE_CHAR}${slashDot}${star}`;
+          case "**":
+            return nodot + globstar(opts);
+          case "**/*":
+            return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${slashDot}${ONE_CHAR}${star}`;
+          case "**/*.*":
+            return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${slashDot}${star}${DOT_LITERAL}${ONE_CHAR}${star}`;
+          case "**/.*":
+            return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${DOT_LITERAL}${ONE_CHAR}${star}`;
+          default: {
+            const match = /^(.*?)\.(\w+)$/.exec(str);
+            if (!match) return;
+            const source2 = create(match[1]);
+            if (!source2) return;
+            return source2 + DOT_LITERAL + match[2];
+          }
+        }
+      };
+      const output = utils.removePrefix(input, state);
+      let source = create(output);
+      if (source && opts.strictSlashes !== true) {
+        source += `${SLASH_LITERAL}?`;
+      }
+      return source;
+    };
+    module.exports = parse;
+  }
+});
+
+// node_modules/picomatch/lib/picomatch.js
+var require_picomatch = __commonJS({
+  "node_modules/picomatch/lib/picomatch.js"(exports, module) {
+    "use strict";
+    var scan = require_scan();
+    var parse = require_parse2();
+    var utils = require_utils();
+    var constants4 = require_constants2();
+    var isObject2 = (val) => val && typeof val === "object" && !Array.isArray(val);
+    var picomatch2 = (glob2, options, returnState = false) => {
+      if (Array.isArray(glob2)) {
+        const fns = glob2.map((input) => picomatch2(input, options, returnState));
+        const arrayMatcher = (str) => {
+          for (const isMatch of fns) {
+            const state2 = isMatch(str);
+            if (state2) return state2;
+          }
+          return false;
+        };
+        return arrayMatcher;
+      }
+      const isState = isObject2(glob2) && glob2.tokens && glob2.input;
+      if (glob2 === "" || typeof glob2 !== "string" && !isState) {
+        throw new TypeError("Expected pattern to be a non-empty string");
+      }
+      const opts = options || {};
+      const posix2 = opts.windows;
+      const regex = isState ? picomatch2.compileRe(glob2, options) : picomatch2.makeRe(glob2, options, false, true);
+      const state = regex.state;
+      delete regex.state;
+      let isIgnored = () => false;
+      if (opts.ignore) {
+        const ignoreOpts = { ...options, ignore: null, onMatch: null, onResult: null };
+        isIgnored = picomatch2(opts.ignore, ignoreOpts, returnState);
+      }
+      const matcher = (input, returnObject = false) => {
+        const { isMatch, match, output } = picomatch2.test(input, regex, options, { glob: glob2, posix: posix2 });
+        const result = { glob: glob2, state, regex, posix: posix2, input, output, match, isMatch };
+        if (typeof opts.onResult === "function") {
+          opts.onResult(result);
+        }
+        if (isMatch === false) {
+          result.isMatch = false;
+          return returnObject ? result : false;
+        }
+        if (isIgnored(input)) {
+          if (typeof opts.onIgnore === "function") {
+            opts.onIgnore(result);
+          }
+          result.isMatch = false;
+          return returnObject ? result : false;
+        }
+        if (typeof opts.onMatch === "function") {
+          opts.onMatch(result);
+        }
+        return returnObject ? result : true;
+      };
+      if (returnState) {
+        matcher.state = state;
+      }
+      return matcher;
+    };
+    picomatch2.test = (input, regex, options, { glob: glob2, posix: posix2 } = {}) => {
+      if (typeof input !== "string") {
+        throw new TypeError("Expected input to be a string");
+      }
+      if (input === "") {
+        return { isMatch: false, output: "" };
+      }
+      const opts = options || {};
+      const format = opts.format || (posix2 ? utils.toPosixSlashes : null);
+      let match = input === glob2;
+      let output = match && format ? format(input) : input;
+      if (match === false) {
+        output = format ? format(input) : input;
+        match = output === glob2;
+      }
+      if (match === false || opts.capture === true) {
+        if (opts.matchBase === true || opts.basename === true) {
+          match = picomatch2.matchBase(input, regex, options, posix2);
+        } else {
+          match = regex.exec(output);
+        }
+      }
+      return { isMatch: Boolean(match), match, output };
+    };
+    picomatch2.matchBase = (input, glob2, options, posix2 = options && options.windows) => {
+      const regex = glob2 instanceof RegExp ? glob2 : picomatch2.makeRe(glob2, options);
+      return regex.test(utils.basename(input, { windows: posix2 }));
+    };
+    picomatch2.isMatch = (str, patterns, options) => picomatch2(patterns, options)(str);
+    picomatch2.parse = (pattern, options) => {
+      if (Array.isArray(pattern)) return pattern.map((p2) => picomatch2.parse(p2, options));
+      return parse(pattern, { ...options, fastpaths: false });
+    };
+    picomatch2.scan = (input, options) => scan(input, options);
+    picomatch2.compileRe = (state, options, returnOutput = false, returnState = false) => {
+      if (returnOutput === true) {
+        return state.output;
+      }
+      const opts = options || {};
+      const prepend = opts.contains ? "" : "^";
+      const append = opts.contains ? "" : "$";
+      let source = `${prepend}(?:${state.output})${append}`;
+      if (state && state.negated === true) {
+        source = `^(?!${source}).*$`;
+      }
+      const regex = picomatch2.toRegex(source, options);
+      if (returnState === true) {
+        regex.state = state;
+      }
+      return regex;
+    };
+    picomatch2.makeRe = (input, options = {}, returnOutput = false, returnState = false) => {
+      if (!input || typeof input !== "string") {
+        throw new TypeError("Expected a non-empty string");
+      }
+      let parsed = { negated: false, fastpaths: true };
+      if (options.fastpaths !== false && (input[0] === "." || input[0] === "*")) {
+        parsed.output = parse.fastpaths(input, options);
+      }
+      if (!parsed.output) {
+        parsed = parse(input, options);
+      }
+      return picomatch2.compileRe(parsed, options, returnOutput, returnState);
+    };
+    picomatch2.toRegex = (source, options) => {
+      try {
+        const opts = options || {};
+        return new RegExp(source, opts.flags || (opts.nocase ? "i" : ""));
+      } catch (err) {
+        if (options && options.debug === true) throw err;
+        return /$^/;
+      }
+    };
+    picomatch2.constants = constants4;
+    module.exports = picomatch2;
+  }
+});
+
+// node_modules/picomatch/index.js
+var require_picomatch2 = __commonJS({
+  "node_modules/picomatch/index.js"(exports, module) {
+    "use strict";
+    var pico = require_picomatch();
+    var utils = require_utils();
+    function picomatch2(glob2, options, returnState = false) {
+      if (options && (options.windows === null || options.windows === void 0)) {
+        options = { ...options, windows: utils.isWindows() };
+      }
+      return pico(glob2, options, returnState);
+    }
+    Object.assign(picomatch2, pico);
+    module.exports = picomatch2;
+  }
+});
+
 // actions/cli/main.ts
 var import_yaml5 = __toESM(require_dist(), 1);
-import { readFile as readFile4 } from "node:fs/promises";
+import { readFile as readFile6 } from "node:fs/promises";
 import { parseArgs } from "node:util";
 
 // actions/engine/deck/dir-store.ts
@@ -12591,17 +14367,25 @@ function errorMessage(err) {
 import { spawn } from "node:child_process";
 function run(program, args, options = {}) {
   const env = { ...process.env };
-  for (const [key, value] of Object.entries(options.env ?? {})) {
-    if (value === void 0) delete env[key];
-    else env[key] = value;
+  for (const [key2, value] of Object.entries(options.env ?? {})) {
+    if (value === void 0) delete env[key2];
+    else env[key2] = value;
   }
-  return new Promise((resolve2, reject) => {
+  return new Promise((resolve9, reject) => {
     const child = spawn(program, [...args], {
       cwd: options.cwd,
       env,
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"],
       windowsHide: true
     });
+    if (options.stdin && child.stdin) {
+      child.stdin.on("error", () => void 0);
+      options.stdin.on("error", (err) => {
+        child.kill("SIGTERM");
+        reject(err);
+      });
+      options.stdin.pipe(child.stdin);
+    }
     const stdout = [];
     const stderr = [];
     child.stdout.on("data", (chunk) => stdout.push(chunk));
@@ -12613,7 +14397,7 @@ function run(program, args, options = {}) {
     });
     child.on("close", (code, signal) => {
       if (timer) clearTimeout(timer);
-      resolve2({
+      resolve9({
         exitCode: code ?? 1,
         signal,
         stdout: Buffer.concat(stdout).toString("utf8"),
@@ -12672,13 +14456,13 @@ function currentPlatform(nodePlatform = process.platform, nodeArch = process.arc
   return platform;
 }
 function checkPlatform(platform) {
-  const key = `${platform.os}/${platform.arch}`;
-  if (MISSING_BUILDS.has(key) || !Object.values(NODE_OS).includes(platform.os)) throw unsupported(key);
-  if (!Object.values(NODE_ARCH).includes(platform.arch)) throw unsupported(key);
+  const key2 = `${platform.os}/${platform.arch}`;
+  if (MISSING_BUILDS.has(key2) || !Object.values(NODE_OS).includes(platform.os)) throw unsupported(key2);
+  if (!Object.values(NODE_ARCH).includes(platform.arch)) throw unsupported(key2);
 }
-function unsupported(key) {
+function unsupported(key2) {
   return new DeckhandError(
-    `deck publishes no release build for ${key} (there are builds for linux and darwin on amd64 and arm64, windows/amd64 and freebsd/amd64). Install deck yourself and set deck-path to the binary.`
+    `deck publishes no release build for ${key2} (there are builds for linux and darwin on amd64 and arm64, windows/amd64 and freebsd/amd64). Install deck yourself and set deck-path to the binary.`
   );
 }
 function deckBinaryName(platform) {
@@ -13115,9 +14899,9 @@ function entityName(entity, spec) {
   return typeof entity.id === "string" ? entity.id : "";
 }
 function sortKey(entity, spec) {
-  let key = "";
-  for (const field of spec.identity) key += identityPart(entity[field]) + "\0";
-  return key + identityPart(entity.id);
+  let key2 = "";
+  for (const field of spec.identity) key2 += identityPart(entity[field]) + "\0";
+  return key2 + identityPart(entity.id);
 }
 function walkEntities(content, visit) {
   const parents = [];
@@ -13334,10 +15118,10 @@ var Redactor = class {
     this.where.pop();
   }
   /** Replaces `holder[key]`, a secret when it is a non-empty string that is not a reference already. */
-  replace(holder, key) {
-    const value = holder[key];
+  replace(holder, key2) {
+    const value = holder[key2];
     if (typeof value !== "string" || value === "" || value === MASK || isReference(value)) return;
-    holder[key] = this.replacement(value);
+    holder[key2] = this.replacement(value);
   }
   replaceField(holder, field) {
     this.enter(field);
@@ -13689,7 +15473,7 @@ function sameKeys(a, b2) {
 }
 function newLayout(keys) {
   const sorted = [...keys].sort();
-  const texts = sorted.map((key) => (plainSafe(key) ? key : quote(key)) + ":");
+  const texts = sorted.map((key2) => (plainSafe(key2) ? key2 : quote(key2)) + ":");
   return { keys, sorted, texts, lines: [] };
 }
 var PRINTABLE_LINES = /^[\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]*$/;
@@ -13759,6 +15543,1195 @@ function processContent(content, options) {
   const counts = countEntities(doc);
   const redactions = options.redact ? redactContent(doc, { workspace }) : [];
   return { yaml: toYaml(doc), workspace, counts, redactions };
+}
+
+// actions/engine/version.ts
+var TOOL_VERSION = "0.1.0";
+
+// actions/engine/jobs/database.ts
+import { basename as basename2 } from "node:path";
+
+// actions/engine/backup/checksums.ts
+import { createHash as createHash3 } from "node:crypto";
+import { createReadStream as createReadStream2 } from "node:fs";
+import { lstat, readdir } from "node:fs/promises";
+import { join as join4, relative, sep } from "node:path";
+async function sha256File2(path) {
+  const hash = createHash3("sha256");
+  let size = 0;
+  for await (const chunk of createReadStream2(path, { highWaterMark: 1 << 20 })) {
+    hash.update(chunk);
+    size += chunk.length;
+  }
+  return { sha256: hash.digest("hex"), size };
+}
+async function listFiles(dir) {
+  const out = [];
+  const walk2 = async (current) => {
+    for (const entry of await readdir(current, { withFileTypes: true })) {
+      const full = join4(current, entry.name);
+      if (entry.isDirectory()) await walk2(full);
+      else if (entry.isFile()) out.push(full);
+      else throw new Error(`${full} is neither a file nor a directory`);
+    }
+  };
+  const stats = await lstat(dir);
+  if (stats.isFile()) return [dir];
+  await walk2(dir);
+  return out.sort();
+}
+async function digestFiles(root, files, concurrency = 4) {
+  const results = new Array(files.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < files.length) {
+      const index = next++;
+      const file = files[index];
+      const { sha256, size } = await sha256File2(file);
+      results[index] = { path: relative(root, file).split(sep).join("/"), size, sha256 };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
+  return results;
+}
+
+// actions/engine/database/pg-dump.ts
+import { availableParallelism } from "node:os";
+import { join as join9 } from "node:path";
+
+// actions/engine/backup/kong-profile.ts
+var KONG_SKIPPED_TABLES = [
+  "cluster_events",
+  "ratelimiting_metrics",
+  "response_ratelimiting_metrics",
+  "clustering_data_planes",
+  "clustering_rpc_requests",
+  "locks",
+  "oauth2_authorization_codes"
+];
+var KONG_RUNTIME_TABLES = [
+  ...KONG_SKIPPED_TABLES,
+  "oauth2_tokens",
+  "sessions",
+  "session_metadatas"
+];
+
+// actions/engine/backup/manifest.ts
+import { readFile as readFile2 } from "node:fs/promises";
+import { dirname as dirname3, join as join5, resolve as resolve2 } from "node:path";
+var MANIFEST_FILE = "manifest.json";
+var DB_MANIFEST_FORMAT = "deckhand-db/1";
+async function writeManifest(folder, manifest) {
+  const path = join5(folder, MANIFEST_FILE);
+  await writeFileAtomic(path, JSON.stringify(manifest, null, 2) + "\n");
+  return path;
+}
+async function readManifest(input) {
+  const candidates = input.endsWith(".json") ? [resolve2(input)] : [join5(resolve2(input), MANIFEST_FILE), join5(dirname3(resolve2(input)), MANIFEST_FILE)];
+  for (const path of candidates) {
+    let text;
+    try {
+      text = await readFile2(path, "utf8");
+    } catch {
+      continue;
+    }
+    let manifest;
+    try {
+      manifest = JSON.parse(text);
+    } catch (err) {
+      throw new DeckhandError(
+        `${path} is not valid JSON (${errorMessage(err)}): the backup cannot be trusted.`
+      );
+    }
+    if (manifest?.format !== DB_MANIFEST_FORMAT || !Array.isArray(manifest.files) || !manifest.dump?.path) {
+      throw new DeckhandError(
+        `${path} is not a deckhand database manifest (format ${DB_MANIFEST_FORMAT}): is this a db-dump backup folder?`
+      );
+    }
+    return { manifest, folder: dirname3(path), path };
+  }
+  throw new DeckhandError(
+    `No manifest.json for ${input}: a dump without its manifest is incomplete (the dump was interrupted, or only part of the backup was copied). Give the backup folder that db-dump wrote.`
+  );
+}
+async function verifyFiles(folder, files) {
+  const problems = [];
+  const expected = new Map(files.map((f2) => [f2.path, f2]));
+  const onDisk = (await listFiles(folder)).filter((f2) => resolve2(f2) !== join5(resolve2(folder), MANIFEST_FILE));
+  const actual = await digestFiles(folder, onDisk);
+  for (const file of actual) {
+    const want = expected.get(file.path);
+    if (!want) problems.push(`${file.path}: not in the manifest`);
+    else if (want.size !== file.size)
+      problems.push(`${file.path}: ${file.size} bytes, the manifest says ${want.size}`);
+    else if (want.sha256 !== file.sha256) problems.push(`${file.path}: sha256 differs from the manifest`);
+    expected.delete(file.path);
+  }
+  for (const missing of expected.keys()) problems.push(`${missing}: missing`);
+  return problems;
+}
+
+// actions/engine/postgres/commands.ts
+var DUMP_FORMATS = ["directory", "custom", "tar", "plain"];
+var FORMAT_FLAG = { directory: "d", custom: "c", tar: "t", plain: "p" };
+function quotedName({ schema, table }) {
+  const quote2 = (name) => `"${name.replace(/"/g, '""')}"`;
+  return `${quote2(schema)}.${quote2(table)}`;
+}
+function pgDumpArgs(options) {
+  const args = [`--format=${FORMAT_FLAG[options.format]}`, `--file=${options.file}`, "--no-password"];
+  if (options.jobs !== void 0 && options.jobs > 1) {
+    if (options.format !== "directory") throw new Error("pg_dump --jobs needs the directory format");
+    args.push(`--jobs=${options.jobs}`);
+  }
+  if (options.compress !== void 0) args.push(`--compress=${options.compress}`);
+  if (options.snapshot) args.push(`--snapshot=${options.snapshot}`);
+  for (const table of options.excludeTableData ?? []) args.push(`--exclude-table-data=${quotedName(table)}`);
+  return args;
+}
+function pgRestoreArgs(options) {
+  const args = [`--dbname=${options.database}`, "--no-password", "--exit-on-error"];
+  if (options.create) args.push("--create");
+  if (options.clean) args.push("--clean", "--if-exists");
+  if (options.jobs !== void 0 && options.jobs > 1) {
+    if (options.singleTransaction) throw new Error("pg_restore --single-transaction cannot run in parallel");
+    args.push(`--jobs=${options.jobs}`);
+  }
+  if (options.singleTransaction) {
+    if (options.create) throw new Error("pg_restore --single-transaction cannot create the database");
+    args.push("--single-transaction");
+  }
+  if (options.noOwner) args.push("--no-owner", "--no-privileges");
+  args.push(options.input);
+  return args;
+}
+function pgRestoreListArgs(input) {
+  return ["--list", input];
+}
+function psqlArgs(options = {}) {
+  const args = [
+    "--no-psqlrc",
+    "--no-password",
+    "--quiet",
+    "--no-align",
+    "--tuples-only",
+    "--set=ON_ERROR_STOP=1"
+  ];
+  if (options.singleTransaction) args.push("--single-transaction");
+  if (options.file) args.push(`--file=${options.file}`);
+  return args;
+}
+
+// actions/engine/postgres/catalog.ts
+async function serverInfo(session) {
+  const info = await session.json(
+    `SELECT json_build_object(
+       'version', current_setting('server_version'),
+       'versionNum', current_setting('server_version_num')::int,
+       'database', current_database(),
+       'encoding', pg_encoding_to_char(d.encoding),
+       'sizeBytes', pg_database_size(d.oid))
+     FROM pg_database d WHERE d.datname = current_database()`
+  );
+  return { ...info, major: Math.floor(info.versionNum / 1e4) };
+}
+async function listTables(session) {
+  const tables = await session.json(
+    `SELECT coalesce(json_agg(json_build_object('schema', n.nspname, 'table', c.relname, 'estimate', c.reltuples::bigint)
+       ORDER BY n.nspname, c.relname), '[]')
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind = 'r' AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
+       AND NOT EXISTS (SELECT 1 FROM pg_depend e
+                       WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e')`
+  );
+  return tables;
+}
+async function countTables(session, tables) {
+  const out = [];
+  for (const { table, checksum } of tables) {
+    const name = quotedName(table);
+    if (checksum) {
+      const [line] = await session.query(
+        `SELECT count(*) || ' ' || coalesce(sum(('x' || substr(md5(t::text), 1, 16))::bit(64)::bigint::numeric), 0) FROM ${name} AS t`
+      );
+      const [rows, sum] = (line ?? "0 0").split(" ");
+      out.push({ ...table, rows: Number(rows), checksum: sum });
+    } else {
+      const [line] = await session.query(`SELECT count(*) FROM ${name}`);
+      out.push({ ...table, rows: Number(line ?? 0) });
+    }
+  }
+  return out;
+}
+async function kongSchemas(session) {
+  return session.json(
+    `SELECT coalesce(json_agg(table_schema ORDER BY table_schema), '[]')
+     FROM information_schema.tables WHERE table_name = 'schema_meta' AND table_type = 'BASE TABLE'`
+  );
+}
+async function userTableCount(session) {
+  const [line] = await session.query(
+    `SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind IN ('r', 'p') AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'`
+  );
+  return Number(line ?? 0);
+}
+async function databaseExists(session, name) {
+  const [line] = await session.query(
+    `SELECT count(*) FROM pg_database WHERE datname = '${name.replace(/'/g, "''")}'`
+  );
+  return Number(line) > 0;
+}
+
+// actions/engine/postgres/connection.ts
+import { writeFile } from "node:fs/promises";
+import { join as join6 } from "node:path";
+var URL_SETTINGS = {
+  sslmode: "PGSSLMODE",
+  sslrootcert: "PGSSLROOTCERT",
+  sslcert: "PGSSLCERT",
+  sslkey: "PGSSLKEY",
+  sslcrl: "PGSSLCRL",
+  connect_timeout: "PGCONNECT_TIMEOUT",
+  application_name: "PGAPPNAME",
+  options: "PGOPTIONS",
+  target_session_attrs: "PGTARGETSESSIONATTRS",
+  gssencmode: "PGGSSENCMODE",
+  channel_binding: "PGCHANNELBINDING"
+};
+function parsePgTarget(url, env) {
+  const raw = (url ?? "").trim();
+  if (raw === "") {
+    const target = {
+      host: env.PGHOST || void 0,
+      port: env.PGPORT || void 0,
+      user: env.PGUSER || void 0,
+      database: env.PGDATABASE || void 0,
+      password: env.PGPASSWORD || void 0,
+      settings: {}
+    };
+    for (const variable of Object.values(URL_SETTINGS))
+      if (env[variable]) target.settings[variable] = env[variable];
+    if (!target.host && !target.database && !target.user) {
+      throw new DeckhandError(
+        "No database given: set database-url (postgres://user:password@host:5432/kong) or the PGHOST, PGUSER, PGPASSWORD and PGDATABASE variables."
+      );
+    }
+    return target;
+  }
+  let parsed;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new DeckhandError(
+      "database-url is not a URL: use postgres://user:password@host:5432/database (percent-encode special characters in the password)."
+    );
+  }
+  if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
+    throw new DeckhandError(
+      `database-url must start with postgres:// or postgresql://, not ${parsed.protocol}//`
+    );
+  }
+  const decode = (value, what) => {
+    try {
+      return decodeURIComponent(value);
+    } catch {
+      throw new DeckhandError(`database-url: the ${what} is not valid percent-encoding`);
+    }
+  };
+  const settings = {};
+  let host2 = parsed.hostname ? decode(parsed.hostname, "host").replace(/^\[(.*)\]$/, "$1") : void 0;
+  for (const [key2, value] of parsed.searchParams) {
+    if (key2 === "host") host2 = value;
+    else if (key2 === "port" || key2 === "user" || key2 === "dbname") continue;
+    else if (URL_SETTINGS[key2]) settings[URL_SETTINGS[key2]] = value;
+    else throw new DeckhandError(`database-url: unsupported parameter "${key2}"`);
+  }
+  const database = decode(parsed.pathname.replace(/^\//, ""), "database name");
+  return {
+    host: host2,
+    port: parsed.port || parsed.searchParams.get("port") || void 0,
+    user: parsed.username ? decode(parsed.username, "user name") : parsed.searchParams.get("user") || void 0,
+    database: database || parsed.searchParams.get("dbname") || void 0,
+    password: parsed.password ? decode(parsed.password, "password") : void 0,
+    settings
+  };
+}
+function withDatabase(target, database) {
+  return { ...target, database };
+}
+function describeTarget(target) {
+  const host2 = target.host ?? "localhost";
+  return `${target.user ? `${target.user}@` : ""}${host2}${target.port ? `:${target.port}` : ""}/${target.database ?? ""}`;
+}
+function pgpassField(value) {
+  return value.replace(/[\\:]/g, (c) => `\\${c}`);
+}
+async function libpqEnv(target, dir) {
+  const env = {
+    PGHOST: target.host,
+    PGPORT: target.port,
+    PGUSER: target.user,
+    PGDATABASE: target.database,
+    PGPASSWORD: void 0,
+    PGPASSFILE: void 0,
+    PGSERVICE: void 0,
+    // Messages in English, whatever the runner's locale: errors are recognised by their text.
+    LC_MESSAGES: "C",
+    ...target.settings
+  };
+  if (target.password !== void 0) {
+    const file = join6(dir, "pgpass");
+    await writeFile(file, `*:*:*:${pgpassField(target.user ?? "*")}:${pgpassField(target.password)}
+`, {
+      mode: 384
+    });
+    env.PGPASSFILE = file;
+  }
+  return env;
+}
+function explainPgError(tool, stderr, target) {
+  const text = scrubPassword(stderr, target).trim();
+  const where = describeTarget(target);
+  const rules = [
+    [
+      /password authentication failed|no password supplied|SASL authentication failed/i,
+      `PostgreSQL at ${where} refused the credentials: check the user and password in database-url (or PGUSER/PGPASSWORD).`
+    ],
+    [
+      /could not translate host name|Name or service not known|nodename nor servname/i,
+      `cannot resolve the database host of ${where}: check the host in database-url (or PGHOST).`
+    ],
+    [
+      /Connection refused|could not connect|timeout expired|No route to host|Network is unreachable/i,
+      `cannot reach PostgreSQL at ${where}: is the server running and reachable from this runner (host, port, firewall, security group)?`
+    ],
+    [
+      /database "[^"]*" does not exist/i,
+      `the database of ${where} does not exist: check the database name in database-url, or use create to let the restore create it.`
+    ],
+    [
+      /no pg_hba\.conf entry/i,
+      `PostgreSQL at ${where} does not accept connections from this runner (pg_hba.conf).`
+    ],
+    [
+      /server version mismatch|unsupported version .* in file header/i,
+      `the ${tool} client is older than the server or the dump: install a newer PostgreSQL client or point postgres-bin at one.`
+    ],
+    [/permission denied/i, `the database user of ${where} lacks a permission ${tool} needs.`]
+  ];
+  const rule = rules.find(([pattern]) => pattern.test(text));
+  const detail = text.split("\n").filter(Boolean).slice(-6).join("\n");
+  return rule ? `${rule[1]}
+${tool} said: ${detail}` : `${tool} failed: ${detail || "no error output"}`;
+}
+function scrubPassword(text, target) {
+  const { password } = target;
+  if (!password) return text;
+  let out = text.split(password).join("[redacted]");
+  const encoded = encodeURIComponent(password);
+  if (encoded !== password) out = out.split(encoded).join("[redacted]");
+  return out;
+}
+
+// actions/engine/postgres/session.ts
+import { spawn as spawn2 } from "node:child_process";
+import { randomBytes as randomBytes3 } from "node:crypto";
+var PsqlSession = class _PsqlSession {
+  constructor(psql, env, target) {
+    this.target = target;
+    const childEnv = { ...process.env };
+    for (const [key2, value] of Object.entries({ ...env, PGDATABASE: target.database ?? env.PGDATABASE })) {
+      if (value === void 0) delete childEnv[key2];
+      else childEnv[key2] = value;
+    }
+    this.child = spawn2(psql, psqlArgs(), { env: childEnv, stdio: ["pipe", "pipe", "pipe"] });
+    this.child.stdout.setEncoding("utf8").on("data", (chunk) => {
+      this.stdout += chunk;
+      this.waiter?.();
+    });
+    this.child.stderr.setEncoding("utf8").on("data", (chunk) => {
+      this.stderr += chunk;
+    });
+    this.child.stdin.on("error", () => void 0);
+    this.child.on("close", (code, signal) => {
+      this.exited = { code, signal };
+      this.waiter?.();
+    });
+    this.child.on("error", (err) => {
+      this.stderr += String(err);
+      this.exited = { code: 1, signal: null };
+      this.waiter?.();
+    });
+  }
+  target;
+  child;
+  marker = `__deckhand_${randomBytes3(8).toString("hex")}__`;
+  stdout = "";
+  stderr = "";
+  exited;
+  waiter;
+  queue = Promise.resolve();
+  /**
+   * Starts psql and checks the connection with a first query, so that a wrong password or an
+   * unreachable host is reported here, with an actionable message.
+   */
+  static async open(psql, env, target) {
+    const session = new _PsqlSession(psql, env, target);
+    await session.query(
+      "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET extra_float_digits = 3; SET bytea_output = 'hex'"
+    );
+    return session;
+  }
+  /** Runs SQL and returns its output lines (unaligned, tuples only). Statements run one after another. */
+  query(sql) {
+    const next = this.queue.then(() => this.exchange(sql));
+    this.queue = next.catch(() => void 0);
+    return next;
+  }
+  /** Runs a query that returns one JSON value (json_agg, json_build_object) and parses it. */
+  async json(sql) {
+    const lines = await this.query(sql);
+    const text = lines.join("\n").trim();
+    return text === "" ? null : JSON.parse(text);
+  }
+  async exchange(sql) {
+    if (this.exited) throw this.failure();
+    this.stdout = "";
+    this.child.stdin.write(`${sql.trim().replace(/;?$/, ";")}
+\\echo ${this.marker}
+`);
+    for (; ; ) {
+      const end = this.stdout.indexOf(`${this.marker}
+`);
+      if (end >= 0) {
+        const out = this.stdout.slice(0, end);
+        this.stdout = this.stdout.slice(end + this.marker.length + 1);
+        return out.split("\n").filter((line) => line !== "");
+      }
+      if (this.exited) throw this.failure();
+      await new Promise((resolve9) => this.waiter = resolve9);
+      this.waiter = void 0;
+    }
+  }
+  failure() {
+    return new DeckhandError(explainPgError("psql", this.stderr, this.target));
+  }
+  /** Ends the session (and with it any open transaction and exported snapshot). */
+  async close() {
+    if (this.exited) return;
+    this.child.stdin.end("\\q\n");
+    await new Promise((resolve9) => {
+      if (this.exited) return resolve9();
+      const timer = setTimeout(() => this.child.kill("SIGTERM"), 5e3);
+      this.child.once("close", () => {
+        clearTimeout(timer);
+        resolve9();
+      });
+    });
+  }
+};
+
+// actions/engine/postgres/tools.ts
+import { access as access2, constants as constants2, readdir as readdir2 } from "node:fs/promises";
+import { delimiter as delimiter2, join as join7 } from "node:path";
+var INSTALL_ROOTS = [
+  { dir: "/usr/lib/postgresql", bin: (v2) => join7("/usr/lib/postgresql", v2, "bin") },
+  { dir: "/usr", bin: (v2) => join7("/usr", v2, "bin") },
+  { dir: "/opt/homebrew/opt", bin: (v2) => join7("/opt/homebrew/opt", v2, "bin") },
+  { dir: "/usr/local/opt", bin: (v2) => join7("/usr/local/opt", v2, "bin") }
+];
+async function executable(path) {
+  return access2(path, constants2.X_OK).then(
+    () => true,
+    () => false
+  );
+}
+function parseClientVersion(output) {
+  const match = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/.exec(output);
+  if (!match) return void 0;
+  return { version: match[2] ? `${match[1]}.${match[2]}` : match[1], major: Number(match[1]) };
+}
+async function clientsIn(binDir) {
+  const pgDump = join7(binDir, "pg_dump");
+  if (!await executable(pgDump)) return void 0;
+  const result = await run(pgDump, ["--version"]).catch(() => void 0);
+  const parsed = result && result.exitCode === 0 ? parseClientVersion(result.stdout) : void 0;
+  if (!parsed) return void 0;
+  const pgRestore = join7(binDir, "pg_restore");
+  const psql = join7(binDir, "psql");
+  if (!await executable(pgRestore) || !await executable(psql)) return void 0;
+  return { binDir, ...parsed, pgDump, pgRestore, psql };
+}
+async function candidateDirs(pathEnv) {
+  const dirs = (pathEnv ?? "").split(delimiter2).filter(Boolean);
+  for (const root of INSTALL_ROOTS) {
+    const entries = await readdir2(root.dir).catch(() => []);
+    for (const entry of entries) {
+      if (/^(?:\d+|pgsql-\d+|postgresql@\d+)$/.test(entry)) dirs.push(root.bin(entry));
+    }
+  }
+  return [...new Set(dirs)];
+}
+async function locatePgClients(options) {
+  let clients;
+  if (options.binDir) {
+    clients = await clientsIn(options.binDir);
+    if (!clients) {
+      throw new DeckhandError(
+        `postgres-bin: ${options.binDir} does not hold working pg_dump, pg_restore and psql programs.`
+      );
+    }
+  } else {
+    const found = (await Promise.all((await candidateDirs(options.pathEnv)).map(clientsIn))).filter(
+      (c) => c !== void 0
+    );
+    clients = found.sort((a, b2) => b2.major - a.major)[0];
+    if (!clients) {
+      throw new DeckhandError(
+        "No PostgreSQL client found (pg_dump, pg_restore, psql): install one (Debian/Ubuntu: apt-get install postgresql-client) or set postgres-bin."
+      );
+    }
+  }
+  if (options.minMajor !== void 0 && clients.major < options.minMajor) {
+    throw new DeckhandError(
+      `pg_dump ${clients.version} (${clients.binDir}) is older than PostgreSQL ${options.minMajor}, which it must read: install postgresql-client-${options.minMajor} or newer, or set postgres-bin to its bin folder.`
+    );
+  }
+  return clients;
+}
+
+// actions/engine/database/folder.ts
+import { randomBytes as randomBytes4 } from "node:crypto";
+import { mkdir as mkdir3, rename as rename3, rm as rm4, stat as stat3 } from "node:fs/promises";
+import { join as join8, resolve as resolve3 } from "node:path";
+function timestamp(date) {
+  return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+}
+function safeName(name) {
+  return name.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^[.]+/, "") || "backup";
+}
+async function pendingFolder(outputDir, name) {
+  const dir = resolve3(outputDir);
+  const path = join8(dir, `.${name}.partial-${randomBytes4(4).toString("hex")}`);
+  try {
+    await mkdir3(dir, { recursive: true });
+    await mkdir3(path);
+  } catch (err) {
+    const code = err.code ?? "error";
+    throw new DeckhandError(
+      `output-dir ${outputDir} cannot be written (${code}): choose a writable directory with enough free space.`
+    );
+  }
+  return {
+    path,
+    async commit() {
+      for (let n = 1; ; n++) {
+        const final = join8(dir, n === 1 ? name : `${name}-${n}`);
+        const taken = await stat3(final).then(
+          () => true,
+          () => false
+        );
+        if (taken) continue;
+        await rename3(path, final);
+        return final;
+      }
+    },
+    discard: () => rm4(path, { recursive: true, force: true })
+  };
+}
+
+// actions/engine/database/verify-dump.ts
+import { createReadStream as createReadStream3 } from "node:fs";
+import { open as open2 } from "node:fs/promises";
+import { createGunzip } from "node:zlib";
+var PLAIN_TRAILER = "PostgreSQL database dump complete";
+async function checkDumpReadable(pgRestore, format, path, tables) {
+  if (format === "plain") return checkPlainDump(path);
+  const listed = await run(pgRestore, pgRestoreListArgs(path));
+  if (listed.exitCode !== 0) {
+    throw new DeckhandError(
+      `pg_restore cannot read the new dump: ${listed.stderr.trim() || "no error output"}`
+    );
+  }
+  const withData = /* @__PURE__ */ new Set();
+  for (const line of listed.stdout.split("\n")) {
+    const match = /^\d+; \d+ \d+ TABLE DATA (\S+) (\S+) /.exec(line);
+    if (match) withData.add(`${match[1]}.${match[2]}`);
+  }
+  const problems = [];
+  for (const t of tables) {
+    if (/\s/.test(t.schema + t.table)) continue;
+    const has = withData.has(`${t.schema}.${t.table}`);
+    if (t.data && !has) problems.push(`${t.schema}.${t.table}: rows missing from the dump`);
+    if (!t.data && has) problems.push(`${t.schema}.${t.table}: rows dumped although they were to be skipped`);
+  }
+  if (problems.length) throw new DeckhandError("The new dump does not hold what was dumped", problems);
+}
+async function checkPlainDump(path) {
+  let tail;
+  if (path.endsWith(".gz")) {
+    tail = await gunzipTail(path);
+  } else if (path.endsWith(".sql")) {
+    const handle = await open2(path, "r");
+    try {
+      const { size } = await handle.stat();
+      const length = Math.min(size, 4096);
+      const buffer = Buffer.alloc(length);
+      await handle.read(buffer, 0, length, size - length);
+      tail = buffer.toString("utf8");
+    } finally {
+      await handle.close();
+    }
+  } else {
+    return;
+  }
+  if (!tail.includes(PLAIN_TRAILER)) {
+    throw new DeckhandError(
+      `The plain dump ${path} is incomplete: it does not end with pg_dump's completion line.`
+    );
+  }
+}
+async function gunzipTail(path) {
+  let tail = Buffer.alloc(0);
+  try {
+    for await (const chunk of createReadStream3(path).pipe(createGunzip())) {
+      tail = Buffer.concat([tail, chunk]).subarray(-4096);
+    }
+  } catch (err) {
+    throw new DeckhandError(`The plain dump ${path} is not a valid gzip file: ${err.message}`);
+  }
+  return tail.toString("utf8");
+}
+
+// actions/engine/database/pg-dump.ts
+var COMPRESS = /^(?:[0-9]|none|gzip|lz4|zstd)(?::[A-Za-z0-9=,_-]+)?$/;
+function dumpFileName(database, format, compress) {
+  const base = safeName(database);
+  if (format === "directory") return "dump";
+  if (format === "custom") return `${base}.dump`;
+  if (format === "tar") return `${base}.tar`;
+  const method = compress?.split(":")[0];
+  if (!method || method === "0" || method === "none") return `${base}.sql`;
+  return `${base}.sql.${method === "lz4" ? "lz4" : method === "zstd" ? "zst" : "gz"}`;
+}
+function matchTables(pattern, tables) {
+  const parts = [];
+  let current = "";
+  let quoted = false;
+  let sawQuote = false;
+  const regexPart = (text, caseSensitive) => (caseSensitive ? text : text.toLowerCase()).replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  for (const char of pattern.trim()) {
+    if (char === '"') {
+      quoted = !quoted;
+      sawQuote = true;
+    } else if (char === "." && !quoted) {
+      parts.push(regexPart(current, sawQuote));
+      current = "";
+      sawQuote = false;
+    } else current += char;
+  }
+  parts.push(regexPart(current, sawQuote));
+  if (parts.length > 2)
+    throw new DeckhandError(`exclude-table-data: "${pattern}" is not schema.table or table`);
+  const [schema, table] = parts.length === 2 ? parts : [".*", parts[0]];
+  const schemaRe = new RegExp(`^${schema}$`);
+  const tableRe = new RegExp(`^${table}$`);
+  return tables.filter((t) => schemaRe.test(t.schema) && tableRe.test(t.table));
+}
+var key = (t) => `${t.schema}.${t.table}`;
+async function dumpPostgres(options) {
+  const { logger, format } = options;
+  const started = /* @__PURE__ */ new Date();
+  const t0 = performance.now();
+  const notes = [];
+  const phase = (name) => logger.debug(`${name}: ${Math.round(performance.now() - t0)} ms`);
+  if (options.compress !== void 0 && !COMPRESS.test(options.compress)) {
+    throw new DeckhandError(
+      `compress "${options.compress}" is not a pg_dump compression: use a level 0-9, none, gzip[:level], lz4 or zstd.`
+    );
+  }
+  if (options.compress !== void 0 && format === "tar" && !/^(?:0|none)$/.test(options.compress)) {
+    throw new DeckhandError(
+      "The tar format cannot be compressed by pg_dump: use the directory or custom format."
+    );
+  }
+  if (options.jobs !== void 0 && options.jobs > 1 && format !== "directory") {
+    throw new DeckhandError(
+      `jobs needs the directory format: pg_dump dumps the ${format} format in one process.`
+    );
+  }
+  const jobs = format === "directory" ? options.jobs ?? availableParallelism() : void 0;
+  const clients = await locatePgClients({ binDir: options.binDir, pathEnv: options.pathEnv });
+  if (options.compress?.includes(":") || /^(?:gzip|lz4|zstd)$/.test(options.compress ?? "")) {
+    if (clients.major < 16)
+      throw new DeckhandError(
+        `compress "${options.compress}" needs a PostgreSQL 16 or newer client (found pg_dump ${clients.version}): use a level 0-9, or set postgres-bin.`
+      );
+  }
+  const temp = await privateTempDir("deckhand-pg-");
+  let session;
+  let pending;
+  try {
+    const env = await libpqEnv(options.target, temp.path);
+    session = await PsqlSession.open(clients.psql, env, options.target);
+    await session.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+    const [snapshot] = await session.query("SELECT pg_export_snapshot()");
+    phase("snapshot exported");
+    const server = await serverInfo(session);
+    if (clients.major < server.major) {
+      throw new DeckhandError(
+        `pg_dump ${clients.version} cannot dump PostgreSQL ${server.major} (${describeTarget(options.target)}): install postgresql-client-${server.major} or newer, or set postgres-bin to its bin folder.`
+      );
+    }
+    const tables = await listTables(session);
+    const kong = new Set(await kongSchemas(session));
+    const skipped = skippedTables(options, tables, kong, notes);
+    const runtime = (t) => kong.has(t.schema) && KONG_RUNTIME_TABLES.includes(t.table);
+    const name = `${safeName(server.database)}-${timestamp(started)}`;
+    pending = await pendingFolder(options.outputDir, name);
+    const dumpPath = dumpFileName(server.database, format, options.compress);
+    logger.info(
+      `Dumping ${describeTarget(options.target)} (PostgreSQL ${server.version}) with pg_dump ${clients.version}: ${format} format${jobs ? `, ${jobs} job(s)` : ""}, profile ${options.profile}` + (skipped.size ? `, rows of ${skipped.size} table(s) skipped` : "")
+    );
+    const args = pgDumpArgs({
+      format,
+      file: join9(pending.path, dumpPath),
+      jobs,
+      compress: options.compress,
+      snapshot,
+      excludeTableData: tables.filter((t) => skipped.has(key(t)))
+    });
+    const [dumped, counts] = await Promise.all([
+      run(clients.pgDump, args, { env }),
+      countTables(
+        session,
+        tables.filter((t) => !skipped.has(key(t))).map((table) => ({ table, checksum: !runtime(table) }))
+      )
+    ]);
+    if (dumped.signal || dumped.exitCode !== 0) {
+      const why = dumped.signal ? `pg_dump was killed (${dumped.signal}) before it finished` : explainPgError("pg_dump", dumped.stderr, options.target);
+      throw new DeckhandError(`${why}. The incomplete dump was removed; earlier backups are untouched.`);
+    }
+    phase("pg_dump and counts done");
+    const countsByTable = new Map(counts.map((c) => [key(c), c]));
+    const records = tables.map((t) => {
+      const count = countsByTable.get(key(t));
+      return count ? { schema: t.schema, table: t.table, rows: count.rows, data: true, checksum: count.checksum } : {
+        schema: t.schema,
+        table: t.table,
+        rows: 0,
+        data: false,
+        skippedRowsEstimate: Math.max(t.estimate, 0)
+      };
+    });
+    await session.query("ROLLBACK");
+    await session.close();
+    session = void 0;
+    const files = await listFiles(pending.path);
+    const [digests] = await Promise.all([
+      digestFiles(pending.path, files),
+      options.verify ? checkDumpReadable(clients.pgRestore, format, join9(pending.path, dumpPath), records) : Promise.resolve()
+    ]);
+    phase("checksums and pg_restore --list done");
+    const sizeBytes = digests.reduce((sum, f2) => sum + f2.size, 0);
+    const dumpedRows = records.filter((r) => r.data).reduce((sum, r) => sum + r.rows, 0);
+    const manifest = {
+      format: DB_MANIFEST_FORMAT,
+      engine: "postgres",
+      tool: { name: "deckhand", version: TOOL_VERSION },
+      clients: { pg_dump: clients.version },
+      server: { version: server.version, versionNum: server.versionNum },
+      database: server.database,
+      encoding: server.encoding,
+      dump: {
+        path: dumpPath,
+        format,
+        ...options.compress !== void 0 ? { compress: options.compress } : {},
+        ...jobs ? { jobs } : {},
+        profile: options.profile,
+        excludedTableData: [...skipped].sort(),
+        consistentSnapshot: true
+      },
+      startedAt: started.toISOString(),
+      finishedAt: (/* @__PURE__ */ new Date()).toISOString(),
+      tables: records,
+      totals: { tables: records.length, rows: dumpedRows, sizeBytes },
+      files: digests
+    };
+    await writeManifest(pending.path, manifest);
+    const folder = await pending.commit();
+    pending = void 0;
+    phase("manifest written");
+    return {
+      folder,
+      manifestPath: join9(folder, "manifest.json"),
+      manifest,
+      durationMs: Math.round(performance.now() - t0),
+      notes
+    };
+  } finally {
+    await session?.close();
+    await pending?.discard();
+    await temp.cleanup();
+  }
+}
+function skippedTables(options, tables, kongSchemas2, notes) {
+  const skipped = /* @__PURE__ */ new Set();
+  if (options.profile === "kong") {
+    if (kongSchemas2.size === 0) {
+      notes.push(
+        "This database does not look like Kong's (no schema_meta table): the kong profile skipped nothing. Use profile none for other databases."
+      );
+    }
+    for (const t of tables) {
+      if (kongSchemas2.has(t.schema) && KONG_SKIPPED_TABLES.includes(t.table)) skipped.add(key(t));
+    }
+  }
+  for (const pattern of options.excludeTableData) {
+    const matches = matchTables(pattern, tables);
+    if (matches.length === 0) notes.push(`exclude-table-data "${pattern}" matches no table.`);
+    for (const t of matches) skipped.add(key(t));
+  }
+  return skipped;
+}
+
+// actions/engine/database/pg-restore.ts
+import { createReadStream as createReadStream4 } from "node:fs";
+import { availableParallelism as availableParallelism2 } from "node:os";
+import { join as join10 } from "node:path";
+import { createGunzip as createGunzip2 } from "node:zlib";
+async function restorePostgres(options) {
+  const { logger } = options;
+  const t0 = performance.now();
+  const notes = [];
+  const { manifest, folder } = await readManifest(options.input);
+  if (manifest.engine !== "postgres") {
+    throw new DeckhandError(
+      `This is a ${manifest.engine} backup: restore it by stopping the server, putting ${manifest.dump.path} in its data directory as dump.rdb (with append-only files off), and starting it again.`
+    );
+  }
+  const problems = await verifyFiles(folder, manifest.files);
+  if (problems.length) {
+    throw new DeckhandError(
+      `The backup in ${folder} does not match its manifest: refusing to restore it (the database was not touched).`,
+      problems
+    );
+  }
+  logger.info(
+    `Backup of ${manifest.database} from ${manifest.startedAt} verified: ${manifest.files.length} file(s).`
+  );
+  const format = manifest.dump.format;
+  const dumpMajor = Number(manifest.clients.pg_dump?.split(".")[0] ?? 0);
+  const clients = await locatePgClients({
+    binDir: options.binDir,
+    pathEnv: options.pathEnv,
+    minMajor: dumpMajor
+  });
+  if (format === "plain" && (options.create || options.clean || options.noOwner)) {
+    throw new DeckhandError(
+      "create, clean and no-owner cannot apply to a plain dump (its SQL is fixed when it is written): restore it into an empty database, or dump with the directory or custom format."
+    );
+  }
+  const database = options.create ? manifest.database : options.target.database;
+  if (!database) throw new DeckhandError("database-url names no database to restore into.");
+  if (options.create && options.target.database === manifest.database) {
+    throw new DeckhandError(
+      `With create, database-url must name a maintenance database such as postgres, not ${manifest.database} itself: pg_restore connects there to drop and create ${manifest.database}.`
+    );
+  }
+  const connectTo = options.create ? withDatabase(options.target, options.target.database ?? "postgres") : options.target;
+  const temp = await privateTempDir("deckhand-pg-");
+  try {
+    const env = await libpqEnv(connectTo, temp.path);
+    const pre = await PsqlSession.open(clients.psql, env, connectTo);
+    let nonEmpty;
+    try {
+      const server = await serverInfo(pre);
+      if (manifest.server.versionNum && server.versionNum < manifest.server.versionNum - manifest.server.versionNum % 1e4) {
+        notes.push(
+          `The backup comes from PostgreSQL ${manifest.server.version}, the target runs ${server.version}: restoring into an older major version may fail.`
+        );
+      }
+      nonEmpty = options.create ? await databaseExists(pre, database) : await userTableCount(pre) > 0;
+    } finally {
+      await pre.close();
+    }
+    if (nonEmpty && !options.clean) {
+      throw new DeckhandError(
+        options.create ? `Database ${database} already exists on ${describeTarget(connectTo)}: set clean to drop and recreate it, or restore elsewhere. Nothing was changed.` : `${describeTarget(connectTo)} already holds tables: set clean to replace them, or restore into an empty database. Nothing was changed.`
+      );
+    }
+    let jobs = format === "directory" || format === "custom" ? options.jobs ?? availableParallelism2() : 1;
+    let singleTransaction = false;
+    if (!options.create && (format === "plain" || jobs === 1 || nonEmpty && options.jobs === void 0)) {
+      singleTransaction = true;
+      if (jobs > 1)
+        notes.push("Restored in one transaction (no parallel jobs) because it replaced existing tables.");
+      jobs = 1;
+    }
+    logger.info(
+      `Restoring into ${describeTarget(withDatabase(connectTo, database))} with ${format === "plain" ? "psql" : "pg_restore"} ${clients.version}${jobs > 1 ? `, ${jobs} jobs` : ""}${singleTransaction ? ", in one transaction" : ""}${options.clean ? ", dropping existing objects first" : ""}.`
+    );
+    const dumpPath = join10(folder, manifest.dump.path);
+    const restored = format === "plain" ? await run(
+      clients.psql,
+      psqlArgs({ singleTransaction: true, file: dumpPath.endsWith(".sql") ? dumpPath : void 0 }),
+      {
+        env,
+        stdin: dumpPath.endsWith(".gz") ? createReadStream4(dumpPath).pipe(createGunzip2()) : void 0
+      }
+    ) : await run(
+      clients.pgRestore,
+      pgRestoreArgs({
+        input: dumpPath,
+        database: connectTo.database ?? database,
+        create: options.create,
+        clean: options.clean,
+        jobs,
+        noOwner: options.noOwner,
+        singleTransaction
+      }),
+      { env }
+    );
+    if (restored.signal || restored.exitCode !== 0) {
+      const why = restored.signal ? `the restore was killed (${restored.signal})` : explainPgError(format === "plain" ? "psql" : "pg_restore", restored.stderr, connectTo);
+      const role = /role "[^"]+" does not exist/.test(restored.stderr) ? " The backup names roles this server lacks: set no-owner to restore everything as the connecting user." : "";
+      throw new DeckhandError(
+        `${why}${role}${singleTransaction ? " The restore ran in one transaction: the database is as it was." : ""}`
+      );
+    }
+    const result = {
+      database,
+      manifest,
+      tablesChecked: 0,
+      rowsChecked: 0,
+      differences: [],
+      verified: false,
+      durationMs: 0,
+      notes
+    };
+    if (options.verify) {
+      const restoredTarget = withDatabase(connectTo, database);
+      const session = await PsqlSession.open(clients.psql, env, restoredTarget);
+      try {
+        await compare(session, manifest, result);
+      } finally {
+        await session.close();
+      }
+      result.verified = result.differences.length === 0;
+    }
+    result.durationMs = Math.round(performance.now() - t0);
+    return result;
+  } finally {
+    await temp.cleanup();
+  }
+}
+async function compare(session, manifest, result) {
+  await session.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+  const present = new Set((await listTables(session)).map((t) => `${t.schema}.${t.table}`));
+  const wanted = manifest.tables.filter((t) => {
+    if (present.has(`${t.schema}.${t.table}`)) return true;
+    result.differences.push({
+      table: `${t.schema}.${t.table}`,
+      expected: `${t.rows} rows`,
+      actual: "table missing"
+    });
+    return false;
+  });
+  const counts = await countTables(
+    session,
+    wanted.map((t) => ({ table: t, checksum: t.checksum !== void 0 }))
+  );
+  await session.query("ROLLBACK");
+  for (const [i, count] of counts.entries()) {
+    const want = wanted[i];
+    const name = `${want.schema}.${want.table}`;
+    result.tablesChecked++;
+    result.rowsChecked += count.rows;
+    if (count.rows !== want.rows) {
+      result.differences.push({ table: name, expected: `${want.rows} rows`, actual: `${count.rows} rows` });
+    } else if (want.checksum !== void 0 && count.checksum !== want.checksum) {
+      result.differences.push({
+        table: name,
+        expected: "the dumped rows",
+        actual: "same count, different content"
+      });
+    }
+  }
+}
+
+// actions/engine/database/redis-dump.ts
+import { join as join11 } from "node:path";
+
+// actions/engine/redis/connection.ts
+function parseRedisTarget(url) {
+  const raw = (url ?? "").trim();
+  if (raw === "") {
+    throw new DeckhandError(
+      "engine redis needs database-url: redis://:password@host:6379 (rediss:// for TLS)."
+    );
+  }
+  let parsed;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new DeckhandError(
+      "database-url is not a URL: use redis://:password@host:6379 (percent-encode the password)."
+    );
+  }
+  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") {
+    throw new DeckhandError(
+      `With engine redis, database-url must start with redis:// or rediss://, not ${parsed.protocol}//`
+    );
+  }
+  const decode = (value) => {
+    try {
+      return decodeURIComponent(value);
+    } catch {
+      throw new DeckhandError("database-url: the user or password is not valid percent-encoding");
+    }
+  };
+  return {
+    host: parsed.hostname.replace(/^\[(.*)\]$/, "$1") || "127.0.0.1",
+    port: parsed.port ? Number(parsed.port) : 6379,
+    user: parsed.username ? decode(parsed.username) : void 0,
+    password: parsed.password ? decode(parsed.password) : void 0,
+    tls: parsed.protocol === "rediss:"
+  };
+}
+function describeRedis(target) {
+  return `${target.tls ? "rediss" : "redis"}://${target.user ? `${target.user}@` : ""}${target.host}:${target.port}`;
+}
+function redisCliArgs(target) {
+  const args = ["-h", target.host, "-p", String(target.port)];
+  if (target.user) args.push("--user", target.user);
+  if (target.tls) args.push("--tls");
+  return args;
+}
+function redisCliEnv(target) {
+  return { REDISCLI_AUTH: target.password };
+}
+function explainRedisError(output, target) {
+  const where = describeRedis(target);
+  const text = target.password ? output.split(target.password).join("[redacted]").trim() : output.trim();
+  const rules = [
+    [
+      /NOAUTH|WRONGPASS|invalid password|invalid username-password/i,
+      `Redis at ${where} refused the credentials: check the password (and user) in database-url.`
+    ],
+    [
+      /Connection refused|Could not connect|timed out|No route to host|Name or service not known/i,
+      `cannot reach Redis at ${where}: is it running and reachable from this runner?`
+    ],
+    [
+      /unknown command .*SYNC|NOPERM|not allowed/i,
+      `Redis at ${where} does not allow replication (SYNC), which redis-cli --rdb needs: managed services such as ElastiCache or Memorystore offer their own snapshots instead; or grant the user +sync.`
+    ]
+  ];
+  const rule = rules.find(([pattern]) => pattern.test(text));
+  const detail = text.split("\n").filter(Boolean).slice(-4).join("\n");
+  return rule ? `${rule[1]}
+redis-cli said: ${detail}` : `redis-cli failed: ${detail || "no error output"}`;
+}
+
+// actions/engine/database/redis-dump.ts
+function parseInfo(text) {
+  const out = /* @__PURE__ */ new Map();
+  for (const line of text.split(/\r?\n/)) {
+    const colon = line.indexOf(":");
+    if (colon > 0 && !line.startsWith("#")) out.set(line.slice(0, colon), line.slice(colon + 1).trim());
+  }
+  return out;
+}
+async function dumpRedis(options) {
+  const { target, logger } = options;
+  const t0 = performance.now();
+  const started = /* @__PURE__ */ new Date();
+  const cli = options.binDir ? join11(options.binDir, "redis-cli") : "redis-cli";
+  const env = redisCliEnv(target);
+  const exec = async (args) => {
+    const result = await run(cli, [...redisCliArgs(target), ...args], { env }).catch(
+      (err) => {
+        if (err.code === "ENOENT")
+          throw new DeckhandError(
+            "redis-cli not found: install it (Debian/Ubuntu: apt-get install redis-tools)."
+          );
+        throw err;
+      }
+    );
+    const output = `${result.stderr}
+${result.stdout}`;
+    if (result.exitCode !== 0 || /^(?:\(error\) )?(?:ERR|NOAUTH|WRONGPASS|NOPERM)\b/m.test(result.stdout)) {
+      throw new DeckhandError(explainRedisError(output, target));
+    }
+    return result;
+  };
+  const version = (await run(cli, ["--version"], { env }).catch(() => void 0))?.stdout.trim().split(" ")[1] ?? "unknown";
+  const server = parseInfo((await exec(["INFO", "server"])).stdout);
+  const keyspace = parseInfo((await exec(["INFO", "keyspace"])).stdout);
+  const tables = [...keyspace.entries()].filter(([name2]) => /^db\d+$/.test(name2)).map(([name2, value]) => ({
+    schema: "redis",
+    table: name2,
+    rows: Number(/keys=(\d+)/.exec(value)?.[1] ?? 0),
+    data: true
+  }));
+  const name = `redis-${safeName(target.host)}-${target.port}-${timestamp(started)}`;
+  const pending = await pendingFolder(options.outputDir, name);
+  try {
+    logger.info(
+      `Dumping ${describeRedis(target)} (Redis ${server.get("redis_version") ?? "?"}) with redis-cli ${version} --rdb.`
+    );
+    const file = join11(pending.path, "dump.rdb");
+    const dumped = await run(cli, [...redisCliArgs(target), "--rdb", file], { env });
+    if (dumped.signal || dumped.exitCode !== 0) {
+      const why = dumped.signal ? `redis-cli was killed (${dumped.signal})` : explainRedisError(`${dumped.stderr}
+${dumped.stdout}`, target);
+      throw new DeckhandError(`${why}. The incomplete dump was removed; earlier backups are untouched.`);
+    }
+    if (options.verify) {
+      const checker = options.binDir ? join11(options.binDir, "redis-check-rdb") : "redis-check-rdb";
+      const checked = await run(checker, [file]).catch(() => void 0);
+      if (!checked)
+        logger.warn("redis-check-rdb not found: the RDB file was not checked (install redis-tools).");
+      else if (checked.exitCode !== 0)
+        throw new DeckhandError(
+          `redis-check-rdb rejects the new dump: ${checked.stdout.trim().split("\n").slice(-3).join(" ")}`
+        );
+    }
+    const digests = await digestFiles(pending.path, await listFiles(pending.path));
+    const sizeBytes = digests.reduce((sum, f2) => sum + f2.size, 0);
+    const manifest = {
+      format: DB_MANIFEST_FORMAT,
+      engine: "redis",
+      tool: { name: "deckhand", version: TOOL_VERSION },
+      clients: { "redis-cli": version },
+      server: { version: server.get("redis_version") ?? "unknown" },
+      database: tables.map((t) => t.table).join(",") || "empty",
+      dump: { path: "dump.rdb", format: "rdb" },
+      startedAt: started.toISOString(),
+      finishedAt: (/* @__PURE__ */ new Date()).toISOString(),
+      tables,
+      totals: { tables: tables.length, rows: tables.reduce((sum, t) => sum + t.rows, 0), sizeBytes },
+      files: digests
+    };
+    await writeManifest(pending.path, manifest);
+    const folder = await pending.commit();
+    return {
+      folder,
+      manifestPath: join11(folder, "manifest.json"),
+      manifest,
+      durationMs: Math.round(performance.now() - t0),
+      notes: []
+    };
+  } finally {
+    await pending.discard();
+  }
+}
+
+// actions/engine/report.ts
+function emptyReport(title) {
+  return { title, lines: [], tables: [], annotations: [] };
 }
 
 // actions/spec.ts
@@ -13977,11 +16950,508 @@ COMMANDS.sync = {
     applied: "true when changes were sent to the gateway and Kong accepted at least one."
   }
 };
+var artifactInputs = {
+  "upload-artifact": {
+    type: "boolean",
+    default: "true",
+    actionOnly: true,
+    description: "Upload the backup and its manifest as a workflow artifact. On GitHub Enterprise Server, which the artifact service does not support, the step says so and keeps the files."
+  },
+  "artifact-name": {
+    type: "string",
+    actionOnly: true,
+    description: "Artifact name. Default: the backup file or folder name."
+  },
+  "retention-days": {
+    type: "integer",
+    actionOnly: true,
+    description: "Days GitHub keeps the artifact (1 to 90). Default: the repository's setting."
+  }
+};
+var artifactDownloadInputs = {
+  "artifact-run-id": {
+    type: "string",
+    actionOnly: true,
+    description: "When input names an artifact of another workflow run: that run id (needs github-token with actions: read). Default: this run."
+  },
+  "github-token": {
+    type: "string",
+    secret: true,
+    actionOnly: true,
+    default: "${{ github.token }}",
+    description: "Token to download an artifact of another workflow run."
+  }
+};
+var postgresInputs = {
+  "database-url": {
+    type: "string",
+    secret: true,
+    description: "postgres://user:password@host:5432/kong?sslmode=require (or redis://:password@host:6379 for engine redis). Empty: the standard PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE variables. The password is handed to the tools in a private file, never on a command line."
+  },
+  "postgres-bin": {
+    type: "string",
+    description: "Directory holding pg_dump, pg_restore and psql. Default: the newest PostgreSQL client found on PATH or in the usual install folders (it must be at least the server version)."
+  }
+};
+COMMANDS["db-dump"] = {
+  name: "db-dump",
+  summary: "Back up the gateway's database natively: pg_dump (or Redis's RDB) with a checksummed manifest written last, verified after the dump.",
+  inputs: {
+    engine: { type: "string", default: "postgres", description: "postgres or redis." },
+    "database-url": postgresInputs["database-url"],
+    format: {
+      type: "string",
+      default: "directory",
+      description: "pg_dump format: directory (parallel), custom, tar or plain. Ignored for redis (always an RDB file)."
+    },
+    jobs: {
+      type: "integer",
+      description: "Parallel pg_dump jobs, directory format only. Default: the number of CPUs."
+    },
+    compress: {
+      type: "string",
+      description: "pg_dump compression: a level 0-9 or method[:level] such as gzip:6, lz4 or zstd (PostgreSQL 16 clients), none. Default: pg_dump's (gzip for directory and custom)."
+    },
+    profile: {
+      type: "string",
+      default: "kong",
+      description: "kong: keep every table's schema but skip the data of tables that only hold short-lived runtime state (cluster events, rate-limiting counters, locks, data-plane registrations); never configuration or credentials. none: dump everything."
+    },
+    "exclude-table-data": {
+      type: "list",
+      description: "More tables whose data to skip (schema kept), one pg_dump pattern per line, e.g. public.my_audit_log."
+    },
+    "output-dir": {
+      type: "string",
+      default: "db-backup",
+      description: "Directory that receives the backup, in a new folder <database>-<UTC time> holding the dump and manifest.json. Earlier backups are never touched."
+    },
+    verify: {
+      type: "boolean",
+      default: "true",
+      description: "Read the dump back after writing it (pg_restore --list, redis-check-rdb) and check every checksum."
+    },
+    "postgres-bin": postgresInputs["postgres-bin"],
+    ...artifactInputs
+  },
+  outputs: {
+    path: "The backup folder (dump and manifest.json).",
+    "size-bytes": "Size of the dump in bytes.",
+    manifest: "Path of manifest.json: versions, database, format, profile, per-table row counts, sha256 of every file.",
+    tables: "Tables dumped (Redis: databases holding keys).",
+    rows: "Rows dumped (Redis: keys), as counted in the snapshot the dump was taken from.",
+    "duration-ms": "How long the dump and its verification took.",
+    "artifact-id": "Id of the uploaded artifact, when one was uploaded."
+  }
+};
+COMMANDS["db-restore"] = {
+  name: "db-restore",
+  summary: "Restore a db-dump backup: checksums verified before the database is touched, row counts and configuration checksums compared afterwards.",
+  inputs: {
+    input: {
+      type: "string",
+      required: true,
+      description: "The backup: its folder, its manifest.json, or (in GitHub Actions) the name of an artifact uploaded by db-dump."
+    },
+    "database-url": {
+      ...postgresInputs["database-url"],
+      description: "Where to restore: postgres://user:password@host:5432/kong, or with create, a maintenance database such as postgres. Empty: the PG* variables. The password goes in a private file, never on a command line."
+    },
+    create: {
+      type: "boolean",
+      default: "false",
+      description: "Create the database named in the backup (pg_restore --create), connecting to the maintenance database of database-url."
+    },
+    clean: {
+      type: "boolean",
+      default: "false",
+      description: "Drop existing objects first (--clean --if-exists). Without it, a database that already holds tables is refused, so nothing is overwritten by accident."
+    },
+    jobs: {
+      type: "integer",
+      description: "Parallel pg_restore jobs (directory and custom formats). Default: the number of CPUs."
+    },
+    verify: {
+      type: "boolean",
+      default: "true",
+      description: "After restoring, compare the row count of every table and the checksum of every configuration table with the manifest; any difference fails the step."
+    },
+    "no-owner": {
+      type: "boolean",
+      default: "false",
+      description: "Do not restore object ownership: everything belongs to the connecting user (for a server without the original roles, such as a fresh RDS instance)."
+    },
+    "postgres-bin": postgresInputs["postgres-bin"],
+    ...artifactDownloadInputs
+  },
+  outputs: {
+    database: "The database restored into.",
+    tables: "Tables checked after the restore.",
+    rows: "Rows checked after the restore.",
+    verified: "true when every row count and checksum matched the manifest.",
+    "duration-ms": "How long the verification of the backup, the restore and the comparison took."
+  }
+};
+COMMANDS["files-backup"] = {
+  name: "files-backup",
+  summary: "Back up the gateway's files (kong.conf, certificates, Tyk and Kestra files) into a tar.gz with a sha256 manifest; private keys only when asked.",
+  inputs: {
+    paths: {
+      type: "list",
+      required: true,
+      description: "Files, directories or globs, one per line (**, *, ?, and !pattern to exclude), e.g. /etc/kong/kong.conf, /opt/tyk-gateway/apps, /app/storage."
+    },
+    root: {
+      type: "string",
+      default: ".",
+      description: "Files are stored relative to this directory, and every match must lie inside it (use / for system paths)."
+    },
+    output: {
+      type: "string",
+      default: "files-backup.tar.gz",
+      description: "The archive to write (tar.gz); its manifest goes beside it as <output>.manifest.json. Replaced only once the new archive is complete."
+    },
+    "include-secrets": {
+      type: "boolean",
+      default: "false",
+      description: "Include private keys and certificates (PEM, DER, PKCS#12, keystores). Off: they are left out and listed in the summary."
+    },
+    ...artifactInputs
+  },
+  outputs: {
+    path: "The archive.",
+    manifest: "Path of the manifest: sha256, size and mode of every file.",
+    files: "Number of files in the archive.",
+    "size-bytes": "Size of the archive in bytes.",
+    "secrets-excluded": "Private key and certificate files left out (include-secrets false), one path per line.",
+    "artifact-id": "Id of the uploaded artifact, when one was uploaded."
+  }
+};
+COMMANDS["files-restore"] = {
+  name: "files-restore",
+  summary: "Restore a files-backup archive: every checksum is verified before any file is written, and existing files are replaced only when allowed.",
+  inputs: {
+    input: {
+      type: "string",
+      required: true,
+      description: "The archive (its manifest beside it as <archive>.manifest.json), or (in GitHub Actions) the name of an artifact uploaded by files-backup."
+    },
+    target: {
+      type: "string",
+      default: ".",
+      description: "Directory to restore into (the backup's root; / for system paths)."
+    },
+    overwrite: {
+      type: "boolean",
+      default: "false",
+      description: "Replace existing files whose content differs. Off: such files are listed and the step fails before writing anything."
+    },
+    "dry-run": {
+      type: "boolean",
+      default: "false",
+      description: "Verify the archive and report what would be written; write nothing."
+    },
+    ...artifactDownloadInputs
+  },
+  outputs: {
+    files: "Number of files written (in a dry run: that would be written).",
+    unchanged: "Number of files already present with the same content.",
+    verified: "true when the archive and every file matched the manifest."
+  }
+};
+
+// actions/engine/jobs/artifacts.ts
+import { stat as stat4 } from "node:fs/promises";
+import { resolve as resolve4 } from "node:path";
+
+// actions/engine/artifacts.ts
+function artifactServiceUnavailable(env) {
+  const server = env.GITHUB_SERVER_URL;
+  if (server) {
+    const host2 = new URL(server).hostname.toLowerCase();
+    if (host2 !== "github.com" && !host2.endsWith(".ghe.com") && !host2.endsWith(".localhost"))
+      return `${host2} looks like GitHub Enterprise Server, which does not support the artifact service`;
+  }
+  if (!env.ACTIONS_RUNTIME_TOKEN || !env.ACTIONS_RESULTS_URL)
+    return "the artifact service is not available to this step (no ACTIONS_RUNTIME_TOKEN or ACTIONS_RESULTS_URL)";
+  return void 0;
+}
+
+// actions/engine/jobs/artifacts.ts
+async function uploadBackup(inputs, ctx, backup) {
+  if (!inputs.boolean("upload-artifact") || !ctx.artifacts) return void 0;
+  const retentionDays = inputs.integer("retention-days");
+  if (retentionDays !== void 0 && retentionDays > 90)
+    throw new DeckhandError(`retention-days must be between 1 and 90, got ${retentionDays}`);
+  const name = inputs.string("artifact-name") ?? backup.defaultName;
+  if (/["<>|*?:\\/\r\n]/.test(name)) {
+    throw new DeckhandError(
+      `artifact-name "${name}" holds a character artifact names cannot have (" : < > | * ? \\ / or a line break).`
+    );
+  }
+  const unavailable = artifactServiceUnavailable(ctx.env);
+  if (unavailable) {
+    ctx.logger.warn(
+      `Not uploaded as an artifact: ${unavailable}. The backup stays at ${backup.location ?? backup.rootDir}.`
+    );
+    return void 0;
+  }
+  const uploaded = await ctx.artifacts.upload(name, backup.files, backup.rootDir, retentionDays);
+  ctx.logger.info(`Uploaded artifact ${name} (id ${uploaded.id}, ${uploaded.size} bytes)`);
+  return uploaded.id;
+}
+async function resolveBackupInput(inputs, ctx, input) {
+  const path = resolve4(input);
+  if (await stat4(path).then(
+    () => true,
+    () => false
+  ))
+    return { path, cleanup: async () => void 0 };
+  if (!ctx.artifacts || /[\\/]/.test(input))
+    throw new DeckhandError(`input ${path}: no such file or directory.`);
+  const runId = inputs.string("artifact-run-id");
+  let from;
+  if (runId !== void 0) {
+    if (!/^[0-9]+$/.test(runId))
+      throw new DeckhandError(`artifact-run-id must be a workflow run id (digits), got "${runId}"`);
+    const token = inputs.string("github-token");
+    if (!token)
+      throw new DeckhandError(
+        "artifact-run-id needs github-token (with actions: read) to download from another run."
+      );
+    ctx.secret(token);
+    from = { runId, token };
+  }
+  const temp = await privateTempDir("deckhand-artifact-");
+  try {
+    await ctx.artifacts.download(input, temp.path, from);
+  } catch (err) {
+    await temp.cleanup();
+    throw new DeckhandError(
+      `input ${input} is neither a file nor an artifact of ${from ? `workflow run ${from.runId}` : "this workflow run"}: ` + errorMessage(err),
+      [],
+      { cause: err }
+    );
+  }
+  ctx.logger.info(`Downloaded artifact ${input}${from ? ` of run ${from.runId}` : ""}`);
+  return { path: temp.path, cleanup: temp.cleanup };
+}
+
+// actions/engine/jobs/inputs.ts
+var Inputs = class {
+  constructor(specs, source) {
+    this.specs = specs;
+    this.source = source;
+  }
+  specs;
+  source;
+  raw(name) {
+    const spec = this.specs[name];
+    if (!spec) throw new Error(`unknown input ${name}`);
+    const value = this.source(name)?.trim();
+    if (value !== void 0 && value !== "") return value;
+    if (spec.default !== void 0 && spec.default !== "") return spec.default;
+    if (spec.required) throw new DeckhandError(`Input ${name} is required: ${spec.description}`);
+    return void 0;
+  }
+  string(name) {
+    return this.raw(name);
+  }
+  boolean(name) {
+    const value = this.raw(name);
+    if (value === void 0) return false;
+    if (["true", "True", "TRUE"].includes(value)) return true;
+    if (["false", "False", "FALSE"].includes(value)) return false;
+    throw new DeckhandError(`Input ${name} must be true or false, got "${value}"`);
+  }
+  /** true or false when set, undefined when neither set nor defaulted (the caller decides). */
+  optionalBoolean(name) {
+    return this.raw(name) === void 0 ? void 0 : this.boolean(name);
+  }
+  /** A whole number, zero included, or undefined when not set. */
+  count(name) {
+    const value = this.raw(name);
+    if (value === void 0) return void 0;
+    if (!/^[0-9]+$/.test(value)) {
+      throw new DeckhandError(`Input ${name} must be a whole number (0 or more), got "${value}"`);
+    }
+    return Number(value);
+  }
+  /** A positive integer, or undefined when not set. */
+  integer(name) {
+    const value = this.raw(name);
+    if (value === void 0) return void 0;
+    if (!/^[0-9]+$/.test(value) || Number(value) < 1) {
+      throw new DeckhandError(`Input ${name} must be a positive integer, got "${value}"`);
+    }
+    return Number(value);
+  }
+  /** One item per line; blank lines and surrounding space dropped. */
+  list(name) {
+    const value = this.raw(name);
+    if (value === void 0) return [];
+    return value.split("\n").map((line) => line.trim()).filter((line) => line !== "");
+  }
+};
+
+// actions/engine/jobs/database.ts
+function oneOf(inputs, name, allowed) {
+  const value = inputs.string(name);
+  if (!allowed.includes(value))
+    throw new DeckhandError(`Input ${name} must be one of ${allowed.join(", ")}; got "${value}"`);
+  return value;
+}
+function formatBytes(bytes) {
+  const units = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(1)} ${units[unit]}`;
+}
+var number = (n) => n.toLocaleString("en-US");
+var seconds = (ms2) => `${(ms2 / 1e3).toFixed(1)} s`;
+async function dbDumpJob(source, ctx) {
+  const inputs = new Inputs(COMMANDS["db-dump"].inputs, source);
+  const engine = oneOf(inputs, "engine", ["postgres", "redis"]);
+  const url = inputs.string("database-url");
+  if (url) ctx.secret(url);
+  let result;
+  if (engine === "redis") {
+    const target = parseRedisTarget(url);
+    if (target.password) ctx.secret(target.password);
+    result = await dumpRedis({
+      target,
+      outputDir: inputs.string("output-dir"),
+      verify: inputs.boolean("verify"),
+      logger: ctx.logger
+    });
+  } else {
+    const target = parsePgTarget(url, ctx.env);
+    if (target.password) ctx.secret(target.password);
+    result = await dumpPostgres({
+      target,
+      format: oneOf(inputs, "format", DUMP_FORMATS),
+      jobs: inputs.integer("jobs"),
+      compress: inputs.string("compress"),
+      profile: oneOf(inputs, "profile", ["kong", "none"]),
+      excludeTableData: inputs.list("exclude-table-data"),
+      outputDir: inputs.string("output-dir"),
+      verify: inputs.boolean("verify"),
+      binDir: inputs.string("postgres-bin"),
+      pathEnv: ctx.env.PATH,
+      logger: ctx.logger
+    });
+  }
+  const { manifest } = result;
+  const artifactId = await uploadBackup(inputs, ctx, {
+    files: await listFiles(result.folder),
+    rootDir: result.folder,
+    defaultName: basename2(result.folder)
+  });
+  const report2 = emptyReport("deckhand db-dump");
+  const skipped = manifest.tables.filter((t) => !t.data);
+  report2.lines.push(
+    `Backed up ${manifest.database} (${manifest.engine === "redis" ? "Redis" : "PostgreSQL"} ${manifest.server.version}): ${number(manifest.totals.tables)} ${manifest.engine === "redis" ? "database(s)" : "tables"}, ${number(manifest.totals.rows)} ${manifest.engine === "redis" ? "keys" : "rows"}, ${formatBytes(manifest.totals.sizeBytes)} in ${seconds(result.durationMs)}, to ${result.folder}.`
+  );
+  if (manifest.engine === "postgres") {
+    report2.lines.push(
+      `Format ${manifest.dump.format}${manifest.dump.jobs ? ` (${manifest.dump.jobs} jobs)` : ""}, profile ${manifest.dump.profile}` + (skipped.length ? `: rows of ${skipped.length} runtime table(s) left out (${skipped.map((t) => t.table).join(", ")}; about ${number(skipped.reduce((s3, t) => s3 + (t.skippedRowsEstimate ?? 0), 0))} rows), their definitions kept.` : ".")
+    );
+  }
+  report2.lines.push(
+    `Verified: ${inputs.boolean("verify") ? "the dump reads back and every checksum matches manifest.json" : "no (verify is false)"}.`
+  );
+  if (artifactId) report2.lines.push(`Uploaded as artifact ${artifactId}.`);
+  for (const note of result.notes) report2.annotations.push({ level: "warning", message: note });
+  report2.tables.push({
+    caption: manifest.engine === "redis" ? "Keys per database" : "Rows per table",
+    header: manifest.engine === "redis" ? ["database", "keys"] : ["table", "rows", "data"],
+    rows: manifest.tables.map(
+      (t) => manifest.engine === "redis" ? [t.table, number(t.rows)] : [
+        `${t.schema}.${t.table}`,
+        t.data ? number(t.rows) : `~${number(t.skippedRowsEstimate ?? 0)}`,
+        t.data ? "dumped" : "skipped"
+      ]
+    ),
+    collapsed: true
+  });
+  return {
+    ok: true,
+    report: report2,
+    outputs: {
+      path: result.folder,
+      "size-bytes": String(manifest.totals.sizeBytes),
+      manifest: result.manifestPath,
+      tables: String(manifest.totals.tables),
+      rows: String(manifest.totals.rows),
+      "duration-ms": String(result.durationMs),
+      "artifact-id": artifactId ?? ""
+    }
+  };
+}
+async function dbRestoreJob(source, ctx) {
+  const inputs = new Inputs(COMMANDS["db-restore"].inputs, source);
+  const url = inputs.string("database-url");
+  if (url) ctx.secret(url);
+  const target = parsePgTarget(url, ctx.env);
+  if (target.password) ctx.secret(target.password);
+  const input = await resolveBackupInput(inputs, ctx, inputs.string("input"));
+  try {
+    const result = await restorePostgres({
+      input: input.path,
+      target,
+      create: inputs.boolean("create"),
+      clean: inputs.boolean("clean"),
+      jobs: inputs.integer("jobs"),
+      verify: inputs.boolean("verify"),
+      noOwner: inputs.boolean("no-owner"),
+      binDir: inputs.string("postgres-bin"),
+      pathEnv: ctx.env.PATH,
+      logger: ctx.logger
+    });
+    const report2 = emptyReport("deckhand db-restore");
+    const verify = inputs.boolean("verify");
+    const ok = !verify || result.verified;
+    report2.lines.push(
+      ok ? `Restored ${result.manifest.database} (backup of ${result.manifest.startedAt}) into ${result.database} in ${seconds(result.durationMs)}.` : `Restored ${result.manifest.database} into ${result.database}, but ${result.differences.length} table(s) differ from the backup's manifest.`,
+      verify ? `${result.verified ? "Verified" : "Checked"}: ${number(result.tablesChecked)} tables and ${number(result.rowsChecked)} rows compared with the manifest (row counts, and checksums of configuration tables).` : "Not verified (verify is false)."
+    );
+    for (const note of result.notes) report2.annotations.push({ level: "warning", message: note });
+    if (result.differences.length) {
+      report2.tables.push({
+        caption: "Differences from the manifest",
+        header: ["table", "expected", "found"],
+        rows: result.differences.map((d) => [d.table, d.expected, d.actual])
+      });
+      for (const d of result.differences.slice(0, 10))
+        report2.annotations.push({
+          level: "error",
+          message: `${d.table}: expected ${d.expected}, found ${d.actual}`
+        });
+    }
+    return {
+      ok,
+      report: report2,
+      outputs: {
+        database: result.database,
+        tables: String(result.tablesChecked),
+        rows: String(result.rowsChecked),
+        verified: String(result.verified),
+        "duration-ms": String(result.durationMs)
+      }
+    };
+  } finally {
+    await input.cleanup();
+  }
+}
 
 // actions/engine/dump.ts
 var import_yaml3 = __toESM(require_dist(), 1);
-import { mkdir as mkdir3, mkdtemp as mkdtemp3, readdir, readFile as readFile2, rename as rename3, rm as rm4, stat as stat3 } from "node:fs/promises";
-import { basename as basename2, join as join5 } from "node:path";
+import { mkdir as mkdir4, mkdtemp as mkdtemp3, readdir as readdir3, readFile as readFile3, rename as rename4, rm as rm5, stat as stat5 } from "node:fs/promises";
+import { basename as basename3, join as join13 } from "node:path";
 
 // actions/engine/deck/commands.ts
 function dumpArgs(features, cmd) {
@@ -14044,8 +17514,8 @@ function globalArgs(g2) {
 
 // actions/engine/deck/runner.ts
 var import_yaml2 = __toESM(require_dist(), 1);
-import { access as access2, writeFile } from "node:fs/promises";
-import { join as join4 } from "node:path";
+import { access as access3, writeFile as writeFile2 } from "node:fs/promises";
+import { join as join12 } from "node:path";
 
 // actions/engine/deck/connection.ts
 function parseKongAddr(value) {
@@ -14124,8 +17594,8 @@ var DeckRunner = class {
           else headers.push(`Kong-Admin-Token:${conn.adminToken}`);
         }
         if (headers.length > 0) {
-          global.configFile = join4(temp.path, "deck.yaml");
-          await writeFile(global.configFile, (0, import_yaml2.stringify)({ headers }), { mode: 384 });
+          global.configFile = join12(temp.path, "deck.yaml");
+          await writeFile2(global.configFile, (0, import_yaml2.stringify)({ headers }), { mode: 384 });
         }
         global.kongAddr = conn.kongAddr;
         global.tlsSkipVerify = conn.tlsSkipVerify;
@@ -14133,7 +17603,7 @@ var DeckRunner = class {
         global.timeoutSeconds = conn.timeoutSeconds;
         if (conn.caCert?.includes("-----BEGIN")) env.DECK_CA_CERT = conn.caCert;
         else if (conn.caCert) {
-          await access2(conn.caCert).catch(() => {
+          await access3(conn.caCert).catch(() => {
             throw new DeckhandError(
               `ca-cert: "${conn.caCert}" is neither a PEM certificate nor a readable file`
             );
@@ -14188,9 +17658,9 @@ function commandName(command) {
 }
 
 // actions/engine/state/digest.ts
-import { createHash as createHash3 } from "node:crypto";
-function digestFiles(files) {
-  const hash = createHash3("sha256");
+import { createHash as createHash4 } from "node:crypto";
+function digestFiles2(files) {
+  const hash = createHash4("sha256");
   for (const name of [...files.keys()].sort()) {
     const data = files.get(name);
     const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
@@ -14200,7 +17670,7 @@ function digestFiles(files) {
   return `sha256:${hash.digest("hex")}`;
 }
 function sha256Hex(data) {
-  return createHash3("sha256").update(data).digest("hex");
+  return createHash4("sha256").update(data).digest("hex");
 }
 
 // actions/engine/dump.ts
@@ -14235,7 +17705,7 @@ async function dump(options) {
     files.set(name, file.yaml);
     workspaces.push({
       workspace: file.workspace,
-      file: join5(options.outputDir, name),
+      file: join13(options.outputDir, name),
       counts: file.counts,
       redactions: file.redactions
     });
@@ -14246,17 +17716,17 @@ async function dump(options) {
     files: workspaces.map((w2) => w2.file),
     workspaces,
     entityCount,
-    digest: digestFiles(files),
+    digest: digestFiles2(files),
     secretsRedacted: processed.reduce((sum, f2) => sum + f2.redactions.length, 0),
     requiredEnv,
     ...outcome
   };
 }
 async function ensureDirectory(dir) {
-  const info = await stat3(dir).catch(() => void 0);
+  const info = await stat5(dir).catch(() => void 0);
   if (info && !info.isDirectory()) throw new DeckhandError(`output-dir ${dir} exists and is not a directory`);
   try {
-    await mkdir3(dir, { recursive: true });
+    await mkdir4(dir, { recursive: true });
   } catch (err) {
     throw new DeckhandError(`output-dir ${dir} cannot be created: ${err.message}`);
   }
@@ -14266,7 +17736,7 @@ async function runDeckDump(options) {
   try {
     const single = !options.allWorkspaces;
     const args = dumpArgs(options.deck.deck.features, {
-      outputFile: single ? join5(work.path, "dump.json") : void 0,
+      outputFile: single ? join13(work.path, "dump.json") : void 0,
       workspace: options.workspace,
       allWorkspaces: options.allWorkspaces,
       selectTags: options.selectTags,
@@ -14274,12 +17744,12 @@ async function runDeckDump(options) {
       withId: options.withId
     });
     await options.deck.run(args, { online: true, cwd: work.path, timeoutMs: options.timeoutMs });
-    const outputs = (await readdir(work.path)).filter((f2) => f2.endsWith(".json")).sort();
+    const outputs = (await readdir3(work.path)).filter((f2) => f2.endsWith(".json")).sort();
     if (outputs.length === 0) throw new DeckhandError("deck reported success but wrote no dump file");
     const results = [];
     for (const name of outputs) {
-      const text = await readFile2(join5(work.path, name), "utf8");
-      const fallback = single ? options.workspace ?? "default" : basename2(name, ".json");
+      const text = await readFile3(join13(work.path, name), "utf8");
+      const fallback = single ? options.workspace ?? "default" : basename3(name, ".json");
       results.push(
         processDeckOutput(text, {
           workspace: fallback,
@@ -14295,15 +17765,15 @@ async function runDeckDump(options) {
   }
 }
 async function previousFiles(dir) {
-  const text = await readFile2(join5(dir, MANIFEST), "utf8").catch(() => void 0);
+  const text = await readFile3(join13(dir, MANIFEST), "utf8").catch(() => void 0);
   if (text === void 0) return void 0;
   return text.split("\n").map((line) => /^[0-9a-f]{64} [ *](.+)$/.exec(line)?.[1]).filter((name) => name !== void 0 && !name.includes("/"));
 }
 async function previousEntityCount(dir) {
-  const names = await previousFiles(dir) ?? (await readdir(dir)).filter((f2) => f2.endsWith(".yaml"));
+  const names = await previousFiles(dir) ?? (await readdir3(dir)).filter((f2) => f2.endsWith(".yaml"));
   let total = 0;
   for (const name of names.filter((n) => n.endsWith(".yaml"))) {
-    const text = await readFile2(join5(dir, name), "utf8").catch(() => "");
+    const text = await readFile3(join13(dir, name), "utf8").catch(() => "");
     try {
       const doc = (0, import_yaml3.parse)(text);
       if (isObject(doc)) total += totalEntities(countEntities(doc));
@@ -14323,29 +17793,24 @@ ${requiredEnv.join("\n")}
   );
   const manifest = [...all.keys()].sort().map((name) => `${sha256Hex(all.get(name))}  ${name}
 `).join("");
-  const before = await readFile2(join5(dir, MANIFEST), "utf8").catch(() => void 0);
+  const before = await readFile3(join13(dir, MANIFEST), "utf8").catch(() => void 0);
   const owned = await previousFiles(dir) ?? [];
   const removed = owned.filter((name) => !all.has(name) && name !== MANIFEST);
   const unchanged = before === manifest && removed.length === 0;
   if (unchanged) logger.info("Configuration unchanged since the last dump");
-  const staging = await mkdtemp3(join5(dir, ".deckhand-staging-"));
+  const staging = await mkdtemp3(join13(dir, ".deckhand-staging-"));
   try {
-    for (const [name, data] of all) await writeFileAtomic(join5(staging, name), data);
-    for (const name of all.keys()) await rename3(join5(staging, name), join5(dir, name));
+    for (const [name, data] of all) await writeFileAtomic(join13(staging, name), data);
+    for (const name of all.keys()) await rename4(join13(staging, name), join13(dir, name));
   } finally {
-    await rm4(staging, { recursive: true, force: true });
+    await rm5(staging, { recursive: true, force: true });
   }
   for (const name of removed) {
-    await rm4(join5(dir, name), { force: true });
+    await rm5(join13(dir, name), { force: true });
     logger.info(`Removed ${name}: its workspace is no longer on the gateway`);
   }
-  await writeFileAtomic(join5(dir, MANIFEST), manifest);
-  return { removed: removed.map((name) => join5(dir, name)), changed: !unchanged };
-}
-
-// actions/engine/report.ts
-function emptyReport(title) {
-  return { title, lines: [], tables: [], annotations: [] };
+  await writeFileAtomic(join13(dir, MANIFEST), manifest);
+  return { removed: removed.map((name) => join13(dir, name)), changed: !unchanged };
 }
 
 // actions/engine/jobs/context.ts
@@ -14378,63 +17843,6 @@ async function openDeck(inputs, ctx, connection) {
   );
 }
 
-// actions/engine/jobs/inputs.ts
-var Inputs = class {
-  constructor(specs, source) {
-    this.specs = specs;
-    this.source = source;
-  }
-  specs;
-  source;
-  raw(name) {
-    const spec = this.specs[name];
-    if (!spec) throw new Error(`unknown input ${name}`);
-    const value = this.source(name)?.trim();
-    if (value !== void 0 && value !== "") return value;
-    if (spec.default !== void 0 && spec.default !== "") return spec.default;
-    if (spec.required) throw new DeckhandError(`Input ${name} is required: ${spec.description}`);
-    return void 0;
-  }
-  string(name) {
-    return this.raw(name);
-  }
-  boolean(name) {
-    const value = this.raw(name);
-    if (value === void 0) return false;
-    if (["true", "True", "TRUE"].includes(value)) return true;
-    if (["false", "False", "FALSE"].includes(value)) return false;
-    throw new DeckhandError(`Input ${name} must be true or false, got "${value}"`);
-  }
-  /** true or false when set, undefined when neither set nor defaulted (the caller decides). */
-  optionalBoolean(name) {
-    return this.raw(name) === void 0 ? void 0 : this.boolean(name);
-  }
-  /** A whole number, zero included, or undefined when not set. */
-  count(name) {
-    const value = this.raw(name);
-    if (value === void 0) return void 0;
-    if (!/^[0-9]+$/.test(value)) {
-      throw new DeckhandError(`Input ${name} must be a whole number (0 or more), got "${value}"`);
-    }
-    return Number(value);
-  }
-  /** A positive integer, or undefined when not set. */
-  integer(name) {
-    const value = this.raw(name);
-    if (value === void 0) return void 0;
-    if (!/^[0-9]+$/.test(value) || Number(value) < 1) {
-      throw new DeckhandError(`Input ${name} must be a positive integer, got "${value}"`);
-    }
-    return Number(value);
-  }
-  /** One item per line; blank lines and surrounding space dropped. */
-  list(name) {
-    const value = this.raw(name);
-    if (value === void 0) return [];
-    return value.split("\n").map((line) => line.trim()).filter((line) => line !== "");
-  }
-};
-
 // actions/engine/jobs/dump.ts
 async function dumpJob(source, ctx) {
   const inputs = new Inputs(COMMANDS.dump.inputs, source);
@@ -14456,14 +17864,14 @@ async function dumpJob(source, ctx) {
     );
   }
   const result = await dump({ ...options, deck, logger: ctx.logger });
-  const report = emptyReport("deckhand dump");
-  report.lines.push(
+  const report2 = emptyReport("deckhand dump");
+  report2.lines.push(
     `${result.entityCount} entities from ${result.workspaces.length} workspace(s) of ${connection.kongAddr} (deck ${deck.deck.features.version}); ${result.changed ? "changed" : "unchanged"} since the last dump.`,
     `Digest ${result.digest}; ${result.secretsRedacted} secret value(s) replaced by environment references.`
   );
   const kinds = [...new Set(result.workspaces.flatMap((w2) => Object.keys(w2.counts)))].sort();
   const total = (counts) => Object.values(counts).reduce((a, b2) => a + b2, 0);
-  report.tables.push({
+  report2.tables.push({
     caption: "Entities per workspace",
     header: ["kind", ...result.workspaces.map((w2) => w2.workspace)],
     rows: [
@@ -14472,14 +17880,14 @@ async function dumpJob(source, ctx) {
     ]
   });
   if (result.requiredEnv.length > 0) {
-    report.lines.push(
+    report2.lines.push(
       `Set ${result.requiredEnv.length} DECK_ variable(s) listed in required-env.txt before syncing these files.`
     );
   }
-  for (const removed of result.removed) report.lines.push(`Removed ${removed}: its workspace is gone.`);
+  for (const removed of result.removed) report2.lines.push(`Removed ${removed}: its workspace is gone.`);
   return {
     ok: true,
-    report,
+    report: report2,
     outputs: {
       files: result.files.join("\n"),
       workspaces: result.workspaces.map((w2) => w2.workspace).join("\n"),
@@ -14492,11 +17900,1354 @@ async function dumpJob(source, ctx) {
   };
 }
 
+// actions/engine/jobs/files.ts
+import { basename as basename7, dirname as dirname7 } from "node:path";
+
+// actions/engine/files/backup.ts
+import { createHash as createHash5, randomBytes as randomBytes5 } from "node:crypto";
+import { createWriteStream as createWriteStream2 } from "node:fs";
+import { mkdir as mkdir5, open as open3, rename as rename5, rm as rm6, stat as stat7 } from "node:fs/promises";
+import { basename as basename5, dirname as dirname5, extname, isAbsolute as isAbsolute2, join as join14, relative as relative3, resolve as resolve7, sep as sep3 } from "node:path";
+import { pipeline as pipeline2 } from "node:stream/promises";
+
+// node_modules/tinyglobby/dist/index.mjs
+import { readdir as readdir4, readdirSync, realpath, realpathSync, stat as stat6, statSync } from "fs";
+import { isAbsolute, posix, resolve as resolve6 } from "path";
+import { fileURLToPath } from "url";
+
+// node_modules/fdir/dist/index.mjs
+import { createRequire } from "module";
+import { basename as basename4, dirname as dirname4, normalize, relative as relative2, resolve as resolve5, sep as sep2 } from "path";
+import * as nativeFs from "fs";
+var __require2 = /* @__PURE__ */ createRequire(import.meta.url);
+function cleanPath(path) {
+  let normalized = normalize(path);
+  if (normalized.length > 1 && normalized[normalized.length - 1] === sep2) normalized = normalized.substring(0, normalized.length - 1);
+  return normalized;
+}
+var SLASHES_REGEX = /[\\/]/g;
+function convertSlashes(path, separator) {
+  return path.replace(SLASHES_REGEX, separator);
+}
+var WINDOWS_ROOT_DIR_REGEX = /^[a-z]:[\\/]$/i;
+function isRootDirectory(path) {
+  return path === "/" || WINDOWS_ROOT_DIR_REGEX.test(path);
+}
+function normalizePath(path, options) {
+  const { resolvePaths, normalizePath: normalizePath$1, pathSeparator } = options;
+  const pathNeedsCleaning = process.platform === "win32" && path.includes("/") || path.startsWith(".");
+  if (resolvePaths) path = resolve5(path);
+  if (normalizePath$1 || pathNeedsCleaning) path = cleanPath(path);
+  if (path === ".") return "";
+  const needsSeperator = path[path.length - 1] !== pathSeparator;
+  return convertSlashes(needsSeperator ? path + pathSeparator : path, pathSeparator);
+}
+function joinPathWithBasePath(filename, directoryPath) {
+  return directoryPath + filename;
+}
+function joinPathWithRelativePath(root, options) {
+  return function(filename, directoryPath) {
+    const sameRoot = directoryPath.startsWith(root);
+    if (sameRoot) return directoryPath.slice(root.length) + filename;
+    else return convertSlashes(relative2(root, directoryPath), options.pathSeparator) + options.pathSeparator + filename;
+  };
+}
+function joinPath(filename) {
+  return filename;
+}
+function joinDirectoryPath(filename, directoryPath, separator) {
+  return directoryPath + filename + separator;
+}
+function build$7(root, options) {
+  const { relativePaths, includeBasePath } = options;
+  return relativePaths && root ? joinPathWithRelativePath(root, options) : includeBasePath ? joinPathWithBasePath : joinPath;
+}
+function pushDirectoryWithRelativePath(root) {
+  return function(directoryPath, paths) {
+    paths.push(directoryPath.substring(root.length) || ".");
+  };
+}
+function pushDirectoryFilterWithRelativePath(root) {
+  return function(directoryPath, paths, filters) {
+    const relativePath = directoryPath.substring(root.length) || ".";
+    if (filters.every((filter) => filter(relativePath, true))) paths.push(relativePath);
+  };
+}
+var pushDirectory = (directoryPath, paths) => {
+  paths.push(directoryPath || ".");
+};
+var pushDirectoryFilter = (directoryPath, paths, filters) => {
+  const path = directoryPath || ".";
+  if (filters.every((filter) => filter(path, true))) paths.push(path);
+};
+var empty$2 = () => {
+};
+function build$6(root, options) {
+  const { includeDirs, filters, relativePaths } = options;
+  if (!includeDirs) return empty$2;
+  if (relativePaths) return filters && filters.length ? pushDirectoryFilterWithRelativePath(root) : pushDirectoryWithRelativePath(root);
+  return filters && filters.length ? pushDirectoryFilter : pushDirectory;
+}
+var pushFileFilterAndCount = (filename, _paths, counts, filters) => {
+  if (filters.every((filter) => filter(filename, false))) counts.files++;
+};
+var pushFileFilter = (filename, paths, _counts, filters) => {
+  if (filters.every((filter) => filter(filename, false))) paths.push(filename);
+};
+var pushFileCount = (_filename, _paths, counts, _filters) => {
+  counts.files++;
+};
+var pushFile = (filename, paths) => {
+  paths.push(filename);
+};
+var empty$1 = () => {
+};
+function build$5(options) {
+  const { excludeFiles, filters, onlyCounts } = options;
+  if (excludeFiles) return empty$1;
+  if (filters && filters.length) return onlyCounts ? pushFileFilterAndCount : pushFileFilter;
+  else if (onlyCounts) return pushFileCount;
+  else return pushFile;
+}
+var getArray = (paths) => {
+  return paths;
+};
+var getArrayGroup = () => {
+  return [""].slice(0, 0);
+};
+function build$4(options) {
+  return options.group ? getArrayGroup : getArray;
+}
+var groupFiles = (groups, directory, files) => {
+  groups.push({
+    directory,
+    files,
+    dir: directory
+  });
+};
+var empty = () => {
+};
+function build$3(options) {
+  return options.group ? groupFiles : empty;
+}
+var resolveSymlinksAsync = function(path, state, callback$1) {
+  const { queue, fs: fs2, options: { suppressErrors } } = state;
+  queue.enqueue();
+  fs2.realpath(path, (error, resolvedPath) => {
+    if (error) return queue.dequeue(suppressErrors ? null : error, state);
+    fs2.stat(resolvedPath, (error$1, stat10) => {
+      if (error$1) return queue.dequeue(suppressErrors ? null : error$1, state);
+      if (stat10.isDirectory() && isRecursive(path, resolvedPath, state)) return queue.dequeue(null, state);
+      callback$1(stat10, resolvedPath);
+      queue.dequeue(null, state);
+    });
+  });
+};
+var resolveSymlinks = function(path, state, callback$1) {
+  const { queue, fs: fs2, options: { suppressErrors } } = state;
+  queue.enqueue();
+  try {
+    const resolvedPath = fs2.realpathSync(path);
+    const stat10 = fs2.statSync(resolvedPath);
+    if (stat10.isDirectory() && isRecursive(path, resolvedPath, state)) return;
+    callback$1(stat10, resolvedPath);
+  } catch (e) {
+    if (!suppressErrors) throw e;
+  }
+};
+function build$2(options, isSynchronous) {
+  if (!options.resolveSymlinks || options.excludeSymlinks) return null;
+  return isSynchronous ? resolveSymlinks : resolveSymlinksAsync;
+}
+function isRecursive(path, resolved, state) {
+  if (state.options.useRealPaths) return isRecursiveUsingRealPaths(resolved, state);
+  let parent = dirname4(path);
+  let depth = 1;
+  while (parent !== state.root && depth < 2) {
+    const resolvedPath = state.symlinks.get(parent);
+    const isSameRoot = !!resolvedPath && (resolvedPath === resolved || resolvedPath.startsWith(resolved) || resolved.startsWith(resolvedPath));
+    if (isSameRoot) depth++;
+    else parent = dirname4(parent);
+  }
+  state.symlinks.set(path, resolved);
+  return depth > 1;
+}
+function isRecursiveUsingRealPaths(resolved, state) {
+  return state.visited.includes(resolved + state.options.pathSeparator);
+}
+var onlyCountsSync = (state) => {
+  return state.counts;
+};
+var groupsSync = (state) => {
+  return state.groups;
+};
+var defaultSync = (state) => {
+  return state.paths;
+};
+var limitFilesSync = (state) => {
+  return state.paths.slice(0, state.options.maxFiles);
+};
+var onlyCountsAsync = (state, error, callback$1) => {
+  report(error, callback$1, state.counts, state.options.suppressErrors);
+  return null;
+};
+var defaultAsync = (state, error, callback$1) => {
+  report(error, callback$1, state.paths, state.options.suppressErrors);
+  return null;
+};
+var limitFilesAsync = (state, error, callback$1) => {
+  report(error, callback$1, state.paths.slice(0, state.options.maxFiles), state.options.suppressErrors);
+  return null;
+};
+var groupsAsync = (state, error, callback$1) => {
+  report(error, callback$1, state.groups, state.options.suppressErrors);
+  return null;
+};
+function report(error, callback$1, output, suppressErrors) {
+  if (error && !suppressErrors) callback$1(error, output);
+  else callback$1(null, output);
+}
+function build$1(options, isSynchronous) {
+  const { onlyCounts, group, maxFiles } = options;
+  if (onlyCounts) return isSynchronous ? onlyCountsSync : onlyCountsAsync;
+  else if (group) return isSynchronous ? groupsSync : groupsAsync;
+  else if (maxFiles) return isSynchronous ? limitFilesSync : limitFilesAsync;
+  else return isSynchronous ? defaultSync : defaultAsync;
+}
+var readdirOpts = { withFileTypes: true };
+var walkAsync = (state, crawlPath, directoryPath, currentDepth, callback$1) => {
+  state.queue.enqueue();
+  if (currentDepth < 0) return state.queue.dequeue(null, state);
+  const { fs: fs2 } = state;
+  state.visited.push(crawlPath);
+  state.counts.directories++;
+  fs2.readdir(crawlPath || ".", readdirOpts, (error, entries = []) => {
+    callback$1(entries, directoryPath, currentDepth);
+    state.queue.dequeue(state.options.suppressErrors ? null : error, state);
+  });
+};
+var walkSync = (state, crawlPath, directoryPath, currentDepth, callback$1) => {
+  const { fs: fs2 } = state;
+  if (currentDepth < 0) return;
+  state.visited.push(crawlPath);
+  state.counts.directories++;
+  let entries = [];
+  try {
+    entries = fs2.readdirSync(crawlPath || ".", readdirOpts);
+  } catch (e) {
+    if (!state.options.suppressErrors) throw e;
+  }
+  callback$1(entries, directoryPath, currentDepth);
+};
+function build(isSynchronous) {
+  return isSynchronous ? walkSync : walkAsync;
+}
+var Queue = class {
+  count = 0;
+  constructor(onQueueEmpty) {
+    this.onQueueEmpty = onQueueEmpty;
+  }
+  enqueue() {
+    this.count++;
+    return this.count;
+  }
+  dequeue(error, output) {
+    if (this.onQueueEmpty && (--this.count <= 0 || error)) {
+      this.onQueueEmpty(error, output);
+      if (error) {
+        output.controller.abort();
+        this.onQueueEmpty = void 0;
+      }
+    }
+  }
+};
+var Counter = class {
+  _files = 0;
+  _directories = 0;
+  set files(num) {
+    this._files = num;
+  }
+  get files() {
+    return this._files;
+  }
+  set directories(num) {
+    this._directories = num;
+  }
+  get directories() {
+    return this._directories;
+  }
+  /**
+  * @deprecated use `directories` instead
+  */
+  /* c8 ignore next 3 */
+  get dirs() {
+    return this._directories;
+  }
+};
+var Aborter = class {
+  aborted = false;
+  abort() {
+    this.aborted = true;
+  }
+};
+var Walker = class {
+  root;
+  isSynchronous;
+  state;
+  joinPath;
+  pushDirectory;
+  pushFile;
+  getArray;
+  groupFiles;
+  resolveSymlink;
+  walkDirectory;
+  callbackInvoker;
+  constructor(root, options, callback$1) {
+    this.isSynchronous = !callback$1;
+    this.callbackInvoker = build$1(options, this.isSynchronous);
+    this.root = normalizePath(root, options);
+    this.state = {
+      root: isRootDirectory(this.root) ? this.root : this.root.slice(0, -1),
+      paths: [""].slice(0, 0),
+      groups: [],
+      counts: new Counter(),
+      options,
+      queue: new Queue((error, state) => this.callbackInvoker(state, error, callback$1)),
+      symlinks: /* @__PURE__ */ new Map(),
+      visited: [""].slice(0, 0),
+      controller: new Aborter(),
+      fs: options.fs || nativeFs
+    };
+    this.joinPath = build$7(this.root, options);
+    this.pushDirectory = build$6(this.root, options);
+    this.pushFile = build$5(options);
+    this.getArray = build$4(options);
+    this.groupFiles = build$3(options);
+    this.resolveSymlink = build$2(options, this.isSynchronous);
+    this.walkDirectory = build(this.isSynchronous);
+  }
+  start() {
+    this.pushDirectory(this.root, this.state.paths, this.state.options.filters);
+    this.walkDirectory(this.state, this.root, this.root, this.state.options.maxDepth, this.walk);
+    return this.isSynchronous ? this.callbackInvoker(this.state, null) : null;
+  }
+  walk = (entries, directoryPath, depth) => {
+    const { paths, options: { filters, resolveSymlinks: resolveSymlinks$1, excludeSymlinks, exclude, maxFiles, signal, useRealPaths, pathSeparator }, controller } = this.state;
+    if (controller.aborted || signal && signal.aborted || maxFiles && paths.length > maxFiles) return;
+    const files = this.getArray(this.state.paths);
+    for (let i = 0; i < entries.length; ++i) {
+      const entry = entries[i];
+      if (entry.isFile() || entry.isSymbolicLink() && !resolveSymlinks$1 && !excludeSymlinks) {
+        const filename = this.joinPath(entry.name, directoryPath);
+        this.pushFile(filename, files, this.state.counts, filters);
+      } else if (entry.isDirectory()) {
+        let path = joinDirectoryPath(entry.name, directoryPath, this.state.options.pathSeparator);
+        if (exclude && exclude(entry.name, path)) continue;
+        this.pushDirectory(path, paths, filters);
+        this.walkDirectory(this.state, path, path, depth - 1, this.walk);
+      } else if (this.resolveSymlink && entry.isSymbolicLink()) {
+        let path = joinPathWithBasePath(entry.name, directoryPath);
+        this.resolveSymlink(path, this.state, (stat10, resolvedPath) => {
+          if (stat10.isDirectory()) {
+            resolvedPath = normalizePath(resolvedPath, this.state.options);
+            if (exclude && exclude(entry.name, useRealPaths ? resolvedPath : path + pathSeparator)) return;
+            this.walkDirectory(this.state, resolvedPath, useRealPaths ? resolvedPath : path + pathSeparator, depth - 1, this.walk);
+          } else {
+            resolvedPath = useRealPaths ? resolvedPath : path;
+            const filename = basename4(resolvedPath);
+            const directoryPath$1 = normalizePath(dirname4(resolvedPath), this.state.options);
+            resolvedPath = this.joinPath(filename, directoryPath$1);
+            this.pushFile(resolvedPath, files, this.state.counts, filters);
+          }
+        });
+      }
+    }
+    this.groupFiles(this.state.groups, directoryPath, files);
+  };
+};
+function promise(root, options) {
+  return new Promise((resolve$1, reject) => {
+    callback(root, options, (err, output) => {
+      if (err) return reject(err);
+      resolve$1(output);
+    });
+  });
+}
+function callback(root, options, callback$1) {
+  let walker = new Walker(root, options, callback$1);
+  walker.start();
+}
+function sync(root, options) {
+  const walker = new Walker(root, options);
+  return walker.start();
+}
+var APIBuilder = class {
+  constructor(root, options) {
+    this.root = root;
+    this.options = options;
+  }
+  withPromise() {
+    return promise(this.root, this.options);
+  }
+  withCallback(cb) {
+    callback(this.root, this.options, cb);
+  }
+  sync() {
+    return sync(this.root, this.options);
+  }
+};
+var pm = null;
+try {
+  __require2.resolve("picomatch");
+  pm = __require2("picomatch");
+} catch {
+}
+var Builder = class {
+  globCache = {};
+  options = {
+    maxDepth: Infinity,
+    suppressErrors: true,
+    pathSeparator: sep2,
+    filters: []
+  };
+  globFunction;
+  constructor(options) {
+    this.options = {
+      ...this.options,
+      ...options
+    };
+    this.globFunction = this.options.globFunction;
+  }
+  group() {
+    this.options.group = true;
+    return this;
+  }
+  withPathSeparator(separator) {
+    this.options.pathSeparator = separator;
+    return this;
+  }
+  withBasePath() {
+    this.options.includeBasePath = true;
+    return this;
+  }
+  withRelativePaths() {
+    this.options.relativePaths = true;
+    return this;
+  }
+  withDirs() {
+    this.options.includeDirs = true;
+    return this;
+  }
+  withMaxDepth(depth) {
+    this.options.maxDepth = depth;
+    return this;
+  }
+  withMaxFiles(limit) {
+    this.options.maxFiles = limit;
+    return this;
+  }
+  withFullPaths() {
+    this.options.resolvePaths = true;
+    this.options.includeBasePath = true;
+    return this;
+  }
+  withErrors() {
+    this.options.suppressErrors = false;
+    return this;
+  }
+  withSymlinks({ resolvePaths = true } = {}) {
+    this.options.resolveSymlinks = true;
+    this.options.useRealPaths = resolvePaths;
+    return this.withFullPaths();
+  }
+  withAbortSignal(signal) {
+    this.options.signal = signal;
+    return this;
+  }
+  normalize() {
+    this.options.normalizePath = true;
+    return this;
+  }
+  filter(predicate) {
+    this.options.filters.push(predicate);
+    return this;
+  }
+  onlyDirs() {
+    this.options.excludeFiles = true;
+    this.options.includeDirs = true;
+    return this;
+  }
+  exclude(predicate) {
+    this.options.exclude = predicate;
+    return this;
+  }
+  onlyCounts() {
+    this.options.onlyCounts = true;
+    return this;
+  }
+  crawl(root) {
+    return new APIBuilder(root || ".", this.options);
+  }
+  withGlobFunction(fn) {
+    this.globFunction = fn;
+    return this;
+  }
+  /**
+  * @deprecated Pass options using the constructor instead:
+  * ```ts
+  * new fdir(options).crawl("/path/to/root");
+  * ```
+  * This method will be removed in v7.0
+  */
+  /* c8 ignore next 4 */
+  crawlWithOptions(root, options) {
+    this.options = {
+      ...this.options,
+      ...options
+    };
+    return new APIBuilder(root || ".", this.options);
+  }
+  glob(...patterns) {
+    if (this.globFunction) return this.globWithOptions(patterns);
+    return this.globWithOptions(patterns, ...[{ dot: true }]);
+  }
+  globWithOptions(patterns, ...options) {
+    const globFn = this.globFunction || pm;
+    if (!globFn) throw new Error("Please specify a glob function to use glob matching.");
+    var isMatch = this.globCache[patterns.join("\0")];
+    if (!isMatch) {
+      isMatch = globFn(patterns, ...options);
+      this.globCache[patterns.join("\0")] = isMatch;
+    }
+    this.options.filters.push((path) => isMatch(path));
+    return this;
+  }
+};
+
+// node_modules/tinyglobby/dist/index.mjs
+var import_picomatch = __toESM(require_picomatch2(), 1);
+var isReadonlyArray = Array.isArray;
+var BACKSLASHES = /\\/g;
+var DRIVE_RELATIVE_PATH = /^[A-Za-z]:$/;
+var isWin = process.platform === "win32";
+var ONLY_PARENT_DIRECTORIES = /^(\/?\.\.)+$/;
+function getPartialMatcher(patterns, options = {}) {
+  const patternsCount = patterns.length;
+  const patternsParts = Array(patternsCount);
+  const matchers = Array(patternsCount);
+  let i, j2;
+  for (i = 0; i < patternsCount; i++) {
+    const parts = splitPattern(patterns[i]);
+    patternsParts[i] = parts;
+    const partsCount = parts.length;
+    const partMatchers = Array(partsCount);
+    for (j2 = 0; j2 < partsCount; j2++) partMatchers[j2] = (0, import_picomatch.default)(parts[j2], options);
+    matchers[i] = partMatchers;
+  }
+  return (input) => {
+    const inputParts = input.split("/");
+    if (inputParts[0] === ".." && ONLY_PARENT_DIRECTORIES.test(input)) return true;
+    for (i = 0; i < patternsCount; i++) {
+      const patternParts = patternsParts[i];
+      const matcher = matchers[i];
+      const inputPatternCount = inputParts.length;
+      const minParts = Math.min(inputPatternCount, patternParts.length);
+      j2 = 0;
+      while (j2 < minParts) {
+        const part = patternParts[j2];
+        if (part.includes("/")) return true;
+        if (!matcher[j2](inputParts[j2])) break;
+        if (!options.noglobstar && part === "**") return true;
+        j2++;
+      }
+      if (j2 === inputPatternCount) return true;
+    }
+    return false;
+  };
+}
+var WIN32_ROOT_DIR = /^[A-Z]:\/$/i;
+var isRoot = isWin ? (p2) => WIN32_ROOT_DIR.test(p2) : (p2) => p2 === "/";
+function buildFormat(cwd, root, absolute) {
+  if (cwd === root || root.startsWith(`${cwd}/`)) {
+    if (absolute) {
+      const start = cwd.length + +!isRoot(cwd);
+      return (p2, isDir) => p2.slice(start, isDir ? -1 : void 0) || ".";
+    }
+    const prefix = root.slice(cwd.length + 1);
+    if (prefix) return (p2, isDir) => {
+      if (p2 === ".") return prefix;
+      const result = `${prefix}/${p2}`;
+      return isDir ? result.slice(0, -1) : result;
+    };
+    return (p2, isDir) => isDir && p2 !== "." ? p2.slice(0, -1) : p2;
+  }
+  if (absolute) return (p2) => posix.relative(cwd, p2) || ".";
+  return (p2) => posix.relative(cwd, `${root}/${p2}`) || ".";
+}
+function buildRelative(cwd, root) {
+  if (root.startsWith(`${cwd}/`)) {
+    const prefix = root.slice(cwd.length + 1);
+    return (p2) => `${prefix}/${p2}`;
+  }
+  return (p2) => {
+    const result = posix.relative(cwd, `${root}/${p2}`);
+    return p2[p2.length - 1] === "/" && result !== "" ? `${result}/` : result || ".";
+  };
+}
+function ensureNonDriveRelativePath(path) {
+  return path.replace(DRIVE_RELATIVE_PATH, (match) => `${match}/`);
+}
+var splitPatternOptions = { parts: true };
+function splitPattern(path) {
+  var _result$parts;
+  const result = import_picomatch.default.scan(path, splitPatternOptions);
+  return ((_result$parts = result.parts) === null || _result$parts === void 0 ? void 0 : _result$parts.length) ? result.parts : [path];
+}
+var POSIX_UNESCAPED_GLOB_SYMBOLS = /(?<!\\)([()[\]{}*?|]|^!|[!+@](?=\()|\\(?![()[\]{}!*+?@|]))/g;
+var WIN32_UNESCAPED_GLOB_SYMBOLS = /(?<!\\)([()[\]{}]|^!|[!+@](?=\())/g;
+var escapePosixPath = (path) => path.replace(POSIX_UNESCAPED_GLOB_SYMBOLS, "\\$&");
+var escapeWin32Path = (path) => path.replace(WIN32_UNESCAPED_GLOB_SYMBOLS, "\\$&");
+var escapePath = isWin ? escapeWin32Path : escapePosixPath;
+function isDynamicPattern(pattern, options) {
+  if ((options === null || options === void 0 ? void 0 : options.caseSensitiveMatch) === false) return true;
+  const scan = import_picomatch.default.scan(pattern);
+  return scan.isGlob || scan.negated;
+}
+function log(...tasks) {
+  console.log(`[tinyglobby ${(/* @__PURE__ */ new Date()).toLocaleTimeString("es")}]`, ...tasks);
+}
+function ensureStringArray(value) {
+  return typeof value === "string" ? [value] : value !== null && value !== void 0 ? value : [];
+}
+var PARENT_DIRECTORY = /^(\/?\.\.)+/;
+var ESCAPING_BACKSLASHES = /\\(?=[()[\]{}!*+?@|])/g;
+function normalizePattern(pattern, opts, props, isIgnore) {
+  var _PARENT_DIRECTORY$exe;
+  const cwd = opts.cwd;
+  let result = pattern;
+  if (pattern[pattern.length - 1] === "/") result = pattern.slice(0, -1);
+  if (result[result.length - 1] !== "*" && opts.expandDirectories) result += "/**";
+  const escapedCwd = escapePath(cwd);
+  result = isAbsolute(result.replace(ESCAPING_BACKSLASHES, "")) ? posix.relative(escapedCwd, result) : posix.normalize(result);
+  const parentDir = (_PARENT_DIRECTORY$exe = PARENT_DIRECTORY.exec(result)) === null || _PARENT_DIRECTORY$exe === void 0 ? void 0 : _PARENT_DIRECTORY$exe[0];
+  const parts = splitPattern(result);
+  if (parentDir) {
+    const n = (parentDir.length + 1) / 3;
+    let i = 0;
+    const cwdParts = escapedCwd.split("/");
+    while (i < n && parts[i + n] === cwdParts[cwdParts.length + i - n]) {
+      result = result.slice(0, (n - i - 1) * 3) + result.slice((n - i) * 3 + parts[i + n].length + 1) || ".";
+      i++;
+    }
+    const potentialRoot = posix.join(cwd, parentDir.slice(i * 3));
+    if (potentialRoot[0] !== "." && props.root.length > potentialRoot.length) {
+      props.root = ensureNonDriveRelativePath(potentialRoot);
+      props.depthOffset = -n + i;
+    }
+  }
+  if (!isIgnore && props.depthOffset >= 0) {
+    var _props$commonPath;
+    (_props$commonPath = props.commonPath) !== null && _props$commonPath !== void 0 || (props.commonPath = parts);
+    const newCommonPath = [];
+    const length = Math.min(props.commonPath.length, parts.length);
+    for (let i = 0; i < length; i++) {
+      const part = parts[i];
+      if (part === "**" && !parts[i + 1]) {
+        newCommonPath.pop();
+        break;
+      }
+      if (i === parts.length - 1 || part !== props.commonPath[i] || isDynamicPattern(part)) break;
+      newCommonPath.push(part);
+    }
+    props.depthOffset = newCommonPath.length;
+    props.commonPath = newCommonPath;
+    props.root = ensureNonDriveRelativePath(newCommonPath.length > 0 ? posix.join(cwd, ...newCommonPath) : cwd);
+  }
+  return result;
+}
+function processPatterns(options, patterns, props) {
+  const matchPatterns = [];
+  const ignorePatterns = [];
+  for (const pattern of options.ignore) {
+    if (!pattern) continue;
+    if (pattern[0] !== "!" || pattern[1] === "(") ignorePatterns.push(normalizePattern(pattern, options, props, true));
+  }
+  for (const pattern of patterns) {
+    if (!pattern) continue;
+    if (pattern[0] !== "!" || pattern[1] === "(") matchPatterns.push(normalizePattern(pattern, options, props, false));
+    else if (pattern[1] !== "!" || pattern[2] === "(") ignorePatterns.push(normalizePattern(pattern.slice(1), options, props, true));
+  }
+  return {
+    match: matchPatterns,
+    ignore: ignorePatterns
+  };
+}
+function buildCrawler(options, patterns) {
+  const cwd = options.cwd;
+  const props = {
+    root: cwd,
+    depthOffset: 0
+  };
+  const processed = processPatterns(options, patterns, props);
+  if (options.debug) log("internal processing patterns:", processed);
+  const { absolute, caseSensitiveMatch, debug, dot, followSymbolicLinks, onlyDirectories } = options;
+  const root = props.root.replace(BACKSLASHES, "");
+  const matchOptions = {
+    dot,
+    nobrace: options.braceExpansion === false,
+    nocase: !caseSensitiveMatch,
+    noextglob: options.extglob === false,
+    noglobstar: options.globstar === false,
+    posix: true
+  };
+  const matcher = (0, import_picomatch.default)(processed.match, matchOptions);
+  const ignore = (0, import_picomatch.default)(processed.ignore, matchOptions);
+  const partialMatcher = getPartialMatcher(processed.match, matchOptions);
+  const format = buildFormat(cwd, root, absolute);
+  const excludeFormatter = absolute ? format : buildFormat(cwd, root, true);
+  const excludePredicate = (_2, p2) => {
+    const relativePath = excludeFormatter(p2, true);
+    return relativePath !== "." && !partialMatcher(relativePath) || ignore(relativePath);
+  };
+  let maxDepth;
+  if (options.deep !== void 0) maxDepth = Math.round(options.deep - props.depthOffset);
+  const crawler = new Builder({
+    filters: [debug ? (p2, isDirectory) => {
+      const path = format(p2, isDirectory);
+      const matches = matcher(path) && !ignore(path);
+      if (matches) log(`matched ${path}`);
+      return matches;
+    } : (p2, isDirectory) => {
+      const path = format(p2, isDirectory);
+      return matcher(path) && !ignore(path);
+    }],
+    exclude: debug ? (_2, p2) => {
+      const skipped = excludePredicate(_2, p2);
+      log(`${skipped ? "skipped" : "crawling"} ${p2}`);
+      return skipped;
+    } : excludePredicate,
+    fs: options.fs,
+    pathSeparator: "/",
+    relativePaths: !absolute,
+    resolvePaths: absolute,
+    includeBasePath: absolute,
+    resolveSymlinks: followSymbolicLinks,
+    excludeSymlinks: !followSymbolicLinks,
+    excludeFiles: onlyDirectories,
+    includeDirs: onlyDirectories || !options.onlyFiles,
+    maxDepth,
+    signal: options.signal
+  }).crawl(root);
+  if (options.debug) log("internal properties:", {
+    ...props,
+    root
+  });
+  return [crawler, cwd !== root && !absolute && buildRelative(cwd, root)];
+}
+function formatPaths(paths, mapper) {
+  if (mapper) for (let i = paths.length - 1; i >= 0; i--) paths[i] = mapper(paths[i]);
+  return paths;
+}
+var defaultOptions = {
+  caseSensitiveMatch: true,
+  debug: !!process.env.TINYGLOBBY_DEBUG,
+  expandDirectories: true,
+  followSymbolicLinks: true,
+  onlyFiles: true
+};
+function getOptions(options) {
+  const opts = Object.assign({}, options);
+  for (const key2 in defaultOptions) if (opts[key2] === void 0) Object.assign(opts, { [key2]: defaultOptions[key2] });
+  opts.cwd = (opts.cwd instanceof URL ? fileURLToPath(opts.cwd) : resolve6(opts.cwd || process.cwd())).replace(BACKSLASHES, "/");
+  opts.ignore = ensureStringArray(opts.ignore);
+  opts.fs && (opts.fs = {
+    readdir: opts.fs.readdir || readdir4,
+    readdirSync: opts.fs.readdirSync || readdirSync,
+    realpath: opts.fs.realpath || realpath,
+    realpathSync: opts.fs.realpathSync || realpathSync,
+    stat: opts.fs.stat || stat6,
+    statSync: opts.fs.statSync || statSync
+  });
+  if (opts.debug) log("globbing with options:", opts);
+  return opts;
+}
+function getCrawler(globInput, inputOptions = {}) {
+  var _ref;
+  if (globInput && (inputOptions === null || inputOptions === void 0 ? void 0 : inputOptions.patterns)) throw new Error("Cannot pass patterns as both an argument and an option");
+  const isModern = isReadonlyArray(globInput) || typeof globInput === "string";
+  const patterns = ensureStringArray((_ref = isModern ? globInput : globInput.patterns) !== null && _ref !== void 0 ? _ref : "**/*");
+  const options = getOptions(isModern ? inputOptions : globInput);
+  return patterns.length > 0 ? buildCrawler(options, patterns) : [];
+}
+async function glob(globInput, options) {
+  const [crawler, relative4] = getCrawler(globInput, options);
+  return crawler ? formatPaths(await crawler.withPromise(), relative4) : [];
+}
+
+// actions/engine/files/backup.ts
+var FILES_FORMAT = "deckhand-files/1";
+var MANIFEST_SUFFIX = ".manifest.json";
+var SECRET_EXTENSIONS = /* @__PURE__ */ new Set([
+  ".key",
+  ".pem",
+  ".crt",
+  ".cer",
+  ".der",
+  ".p12",
+  ".pfx",
+  ".jks",
+  ".keystore",
+  ".p8"
+]);
+var PEM_SECRET = /-----BEGIN [A-Z0-9 ]*(?:PRIVATE KEY(?: BLOCK)?|CERTIFICATE)-----/;
+var SNIFF_BYTES = 64 * 1024;
+async function secretKind(path) {
+  const extension = extname(path).toLowerCase();
+  if (SECRET_EXTENSIONS.has(extension)) return `${extension} file`;
+  const handle = await open3(path, "r");
+  try {
+    const buffer = Buffer.alloc(SNIFF_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, SNIFF_BYTES, 0);
+    const match = PEM_SECRET.exec(buffer.subarray(0, bytesRead).toString("latin1"));
+    if (!match) return void 0;
+    return match[0].includes("PRIVATE KEY") ? "PEM private key" : "PEM certificate";
+  } finally {
+    await handle.close();
+  }
+}
+function formatMode(mode) {
+  return (mode & 4095).toString(8).padStart(4, "0");
+}
+var GLOB_OPTIONS = {
+  absolute: true,
+  dot: true,
+  onlyFiles: true,
+  followSymbolicLinks: true,
+  expandDirectories: false
+};
+async function expandPattern(pattern) {
+  const segments = pattern.split("/");
+  const dynamic = segments.findIndex((segment) => isDynamicPattern(segment));
+  if (dynamic === -1) {
+    const stats = await stat7(pattern).catch(() => void 0);
+    if (stats?.isFile()) return [resolve7(pattern)];
+    if (!stats?.isDirectory()) return [];
+    return (await glob("**", { ...GLOB_OPTIONS, cwd: pattern })).map((p2) => resolve7(p2));
+  }
+  const base = segments.slice(0, dynamic).join("/") || "/";
+  const rest = segments.slice(dynamic).join("/");
+  const matches = await glob([rest, `${rest}/**`], { ...GLOB_OPTIONS, cwd: base });
+  return matches.map((p2) => resolve7(p2));
+}
+function absolutePattern(root, pattern) {
+  const absolute = resolve7(root, pattern);
+  return sep3 === "\\" ? absolute.split(sep3).join("/") : absolute;
+}
+function isInside(root, path) {
+  const rel = relative3(root, path);
+  return rel !== "" && rel !== ".." && !rel.startsWith(`..${sep3}`) && !isAbsolute2(rel);
+}
+function toPosix(path) {
+  return sep3 === "\\" ? path.split(sep3).join("/") : path;
+}
+function byPath(a, b2) {
+  return a < b2 ? -1 : a > b2 ? 1 : 0;
+}
+async function selectFiles(patterns, root, ownFiles) {
+  const includes = patterns.filter((p2) => !p2.startsWith("!"));
+  const excludes = patterns.filter((p2) => p2.startsWith("!")).map((p2) => p2.slice(1).trim());
+  if (includes.length === 0)
+    throw new DeckhandError(
+      "paths holds only exclusions (!pattern): name the files or directories to back up."
+    );
+  const selected = /* @__PURE__ */ new Set();
+  const empty2 = [];
+  for (const pattern of includes) {
+    const matches = (await expandPattern(absolutePattern(root, pattern))).filter((p2) => !ownFiles(p2));
+    if (matches.length === 0) empty2.push(pattern);
+    for (const match of matches) selected.add(match);
+  }
+  if (empty2.length > 0) {
+    throw new DeckhandError(
+      `${empty2.length} of the paths match no file, so the backup would silently miss them: ${empty2.join(", ")}. Relative paths are relative to root (${root}); fix or remove them.`
+    );
+  }
+  const outside = [...selected].filter((p2) => !isInside(root, p2)).sort(byPath);
+  if (outside.length > 0) {
+    throw new DeckhandError(
+      `${outside.length} matched file(s) lie outside root ${root}, e.g. ${outside[0]}: files are stored relative to root, so set root to a directory holding them all (/ for system paths).`,
+      outside.slice(0, 20)
+    );
+  }
+  for (const pattern of excludes) {
+    if (pattern === "") continue;
+    for (const match of await expandPattern(absolutePattern(root, pattern))) selected.delete(match);
+  }
+  return [...selected].map((p2) => toPosix(relative3(root, p2))).sort(byPath);
+}
+async function readBack(archive) {
+  const entries = /* @__PURE__ */ new Map();
+  const problems = [];
+  await Ct({
+    file: archive,
+    strict: true,
+    onReadEntry: (entry) => {
+      if (entry.type !== "File") problems.push(`${entry.path} is a ${entry.type}`);
+      const hash = createHash5("sha256");
+      let size = 0;
+      entry.on("data", (chunk) => {
+        hash.update(chunk);
+        size += chunk.length;
+      });
+      entry.on("end", () => entries.set(entry.path, { size, sha256: hash.digest("hex") }));
+    }
+  });
+  if (problems.length > 0) throw new Error(`the new archive holds unexpected entries: ${problems.join(", ")}`);
+  return entries;
+}
+async function filesBackup(options) {
+  const root = resolve7(options.root);
+  const rootStats = await stat7(root).catch(() => void 0);
+  if (!rootStats?.isDirectory()) throw new DeckhandError(`root ${root} is not a directory.`);
+  const archive = resolve7(options.output);
+  const manifestPath = `${archive}${MANIFEST_SUFFIX}`;
+  if ((await stat7(archive).catch(() => void 0))?.isDirectory())
+    throw new DeckhandError(
+      `output ${archive} is a directory: name the archive file, e.g. files-backup.tar.gz.`
+    );
+  const outputDir = dirname5(archive);
+  const ownNames = [basename5(archive), basename5(manifestPath)];
+  const ownFiles = (path) => dirname5(path) === outputDir && ownNames.some((name) => {
+    const file = basename5(path);
+    return file === name || file.startsWith(`.${name}.`) && file.endsWith(".tmp");
+  });
+  const selected = await selectFiles(options.patterns, root, ownFiles);
+  const secretsExcluded = [];
+  const files = [];
+  let secretsIncluded = 0;
+  for (const path of selected) {
+    const kind = await secretKind(join14(root, path));
+    if (kind === void 0) files.push(path);
+    else if (options.includeSecrets) {
+      files.push(path);
+      secretsIncluded++;
+      options.logger.debug(`${path}: ${kind}, included`);
+    } else {
+      secretsExcluded.push(path);
+      options.logger.info(`Left out ${path} (${kind}; include-secrets is false)`);
+    }
+  }
+  if (files.length === 0) {
+    throw new DeckhandError(
+      `Nothing to back up: the ${selected.length} matched file(s) are all private keys or certificates, left out because include-secrets is false.`,
+      secretsExcluded.slice(0, 20)
+    );
+  }
+  const modes = /* @__PURE__ */ new Map();
+  for (const path of files) modes.set(path, formatMode((await stat7(join14(root, path))).mode));
+  await mkdir5(outputDir, { recursive: true });
+  const temp = join14(outputDir, `.${basename5(archive)}.${randomBytes5(6).toString("hex")}.tmp`);
+  let entries;
+  try {
+    const pack = new wt({
+      cwd: root,
+      gzip: true,
+      portable: true,
+      follow: true,
+      noDirRecurse: true,
+      strict: true
+    });
+    const written = pipeline2(pack, createWriteStream2(temp, { flags: "wx", mode: 384 }));
+    for (const path of files) pack.write(path);
+    pack.end();
+    await written;
+    entries = await readBack(temp);
+    const missing = files.filter((path) => !entries.has(path));
+    if (missing.length > 0 || entries.size !== files.length)
+      throw new Error(
+        `the new archive does not hold what was packed (missing: ${missing.join(", ") || "none"})`
+      );
+    const handle = await open3(temp, "r");
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename5(temp, archive);
+  } catch (err) {
+    await rm6(temp, { force: true });
+    throw err;
+  }
+  const archiveDigest = await sha256File2(archive);
+  const fileEntries = files.map((path) => {
+    const entry = entries.get(path);
+    return { path, size: entry.size, sha256: entry.sha256, mode: modes.get(path) };
+  });
+  const manifest = {
+    format: FILES_FORMAT,
+    createdAt: (/* @__PURE__ */ new Date()).toISOString(),
+    root,
+    tool: "deckhand",
+    files: fileEntries,
+    archive: { file: basename5(archive), size: archiveDigest.size, sha256: archiveDigest.sha256 },
+    secretsIncluded: options.includeSecrets,
+    secretsExcluded
+  };
+  await writeFileAtomic(manifestPath, `${JSON.stringify(manifest, null, 2)}
+`);
+  return {
+    archive,
+    manifest: manifestPath,
+    files: fileEntries,
+    sizeBytes: archiveDigest.size,
+    secretsExcluded,
+    secretsIncluded
+  };
+}
+
+// actions/engine/files/restore.ts
+import { randomBytes as randomBytes6 } from "node:crypto";
+import { constants as constants3 } from "node:fs";
+import { chmod, copyFile, lstat as lstat2, mkdir as mkdir6, readdir as readdir5, readFile as readFile4, rename as rename6, rm as rm7, stat as stat8, utimes } from "node:fs/promises";
+import { basename as basename6, dirname as dirname6, join as join15, resolve as resolve8, sep as sep4 } from "node:path";
+var SHA256 = /^[0-9a-f]{64}$/;
+function safeRelative(path) {
+  if (path === "" || path.startsWith("/") || /^[a-zA-Z]:/.test(path) || path.includes("\\")) return false;
+  return path.split("/").every((segment) => segment !== "" && segment !== "." && segment !== "..");
+}
+function parseManifest(text, path) {
+  let doc;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new DeckhandError(`${path} is not a files-backup manifest: ${errorMessage(err)}`);
+  }
+  const m2 = doc;
+  const problems = [];
+  if (!m2 || typeof m2 !== "object") problems.push("not a JSON object");
+  else {
+    if (m2.format !== FILES_FORMAT) problems.push(`format is ${JSON.stringify(m2.format)}, not ${FILES_FORMAT}`);
+    const a = m2.archive;
+    if (!a || typeof a.file !== "string" || a.file !== basename6(a.file) || a.file === "" || typeof a.size !== "number" || typeof a.sha256 !== "string" || !SHA256.test(a.sha256))
+      problems.push("archive must name the archive file with its size and sha256");
+    if (!Array.isArray(m2.files) || m2.files.length === 0) problems.push("files must list the archived files");
+    else {
+      const seen = /* @__PURE__ */ new Set();
+      for (const f2 of m2.files) {
+        const ok = f2 && typeof f2.path === "string" && safeRelative(f2.path) && typeof f2.size === "number" && typeof f2.sha256 === "string" && SHA256.test(f2.sha256) && typeof f2.mode === "string" && /^[0-7]{3,4}$/.test(f2.mode);
+        if (!ok) problems.push(`bad file entry ${JSON.stringify(f2)}`);
+        else if (seen.has(f2.path)) problems.push(`${f2.path} is listed twice`);
+        else seen.add(f2.path);
+      }
+    }
+  }
+  if (problems.length > 0)
+    throw new DeckhandError(`${path} is not a valid files-backup manifest; nothing was restored.`, problems);
+  return m2;
+}
+async function locate(input) {
+  const path = resolve8(input);
+  const stats = await stat8(path).catch(() => void 0);
+  if (!stats) throw new DeckhandError(`${path}: no such file or directory.`);
+  let manifestPath;
+  if (stats.isDirectory()) {
+    const found = (await readdir5(path)).filter((name) => name.endsWith(MANIFEST_SUFFIX));
+    if (found.length !== 1) {
+      throw new DeckhandError(
+        `${path} holds ${found.length === 0 ? "no" : found.length} *${MANIFEST_SUFFIX} file(s): name the archive or its manifest instead.`,
+        found
+      );
+    }
+    manifestPath = join15(path, found[0]);
+  } else if (path.endsWith(MANIFEST_SUFFIX)) manifestPath = path;
+  else manifestPath = `${path}${MANIFEST_SUFFIX}`;
+  let text;
+  try {
+    text = await readFile4(manifestPath, "utf8");
+  } catch (err) {
+    throw new DeckhandError(
+      `Cannot read the manifest ${manifestPath} (${errorMessage(err)}): without it the archive cannot be verified, so nothing was restored. It is written beside the archive as <archive>.manifest.json.`
+    );
+  }
+  const manifest = parseManifest(text, manifestPath);
+  const named = !stats.isDirectory() && !path.endsWith(MANIFEST_SUFFIX);
+  const archive = named ? path : join15(dirname6(manifestPath), manifest.archive.file);
+  return { manifestPath, manifest, archive };
+}
+async function extractVerified(archive, dir, manifest) {
+  const problems = [];
+  await So({
+    file: archive,
+    cwd: dir,
+    preservePaths: false,
+    noChmod: true,
+    filter: (path, entry) => {
+      const type = entry.type;
+      if (type !== "File" && type !== "OldFile" && type !== "ContiguousFile" && type !== "Directory") {
+        problems.push(`${path} is a ${type}`);
+        return false;
+      }
+      const normalized = path.replace(/^(\.\/)+/, "").replace(/\/$/, "");
+      if (!safeRelative(normalized)) {
+        problems.push(`${path} is not a plain relative path`);
+        return false;
+      }
+      return true;
+    },
+    onwarn: (_code, message) => problems.push(message)
+  });
+  if (problems.length > 0)
+    throw new DeckhandError(
+      `The archive holds entries a files-backup archive never has; nothing was restored.`,
+      problems.slice(0, 20)
+    );
+  const files = await listFiles(dir);
+  const digests = await digestFiles(dir, files);
+  const expected = new Map(manifest.files.map((f2) => [f2.path, f2]));
+  const found = new Set(digests.map((d) => d.path));
+  const extra = digests.filter((d) => !expected.has(d.path)).map((d) => `${d.path}: not in the manifest`);
+  const missing = manifest.files.filter((f2) => !found.has(f2.path)).map((f2) => `${f2.path}: not in the archive`);
+  const differ = digests.filter((d) => {
+    const want = expected.get(d.path);
+    return want !== void 0 && (want.sha256 !== d.sha256 || want.size !== d.size);
+  }).map((d) => `${d.path}: sha256 or size differs from the manifest`);
+  const all = [...missing, ...extra, ...differ];
+  if (all.length > 0) {
+    throw new DeckhandError(
+      `The archive's files do not match the manifest (${all.length} difference(s)); nothing was restored.`,
+      all.slice(0, 20)
+    );
+  }
+}
+async function plan(manifest, target) {
+  const actions = /* @__PURE__ */ new Map();
+  const blocked = [];
+  const dirs = /* @__PURE__ */ new Map();
+  const prefix = target.endsWith(sep4) ? target : `${target}${sep4}`;
+  const usableDir = async (dir) => {
+    if (dir === target || !dir.startsWith(prefix)) return true;
+    const known = dirs.get(dir);
+    if (known !== void 0) return known;
+    const stats = await stat8(dir).catch(() => void 0);
+    const ok = (stats === void 0 || stats.isDirectory()) && await usableDir(dirname6(dir));
+    dirs.set(dir, ok);
+    return ok;
+  };
+  for (const file of manifest.files) {
+    const dest = join15(target, file.path);
+    if (!await usableDir(dirname6(dest))) {
+      blocked.push(`${file.path}: a parent directory's place is taken by a file`);
+      continue;
+    }
+    const stats = await stat8(dest).catch(() => void 0);
+    if (!stats) actions.set(file.path, "write");
+    else if (!stats.isFile()) blocked.push(`${file.path}: exists and is not a regular file`);
+    else actions.set(file.path, (await sha256File2(dest)).sha256 === file.sha256 ? "unchanged" : "conflict");
+  }
+  return { actions, blocked };
+}
+async function place(source, dest, mode, sha256) {
+  await mkdir6(dirname6(dest), { recursive: true });
+  const temp = join15(dirname6(dest), `.${basename6(dest)}.${randomBytes6(6).toString("hex")}.tmp`);
+  try {
+    await copyFile(source, temp, constants3.COPYFILE_EXCL);
+    await chmod(temp, mode);
+    const { mtime, atime } = await lstat2(source);
+    await utimes(temp, atime, mtime);
+    if ((await sha256File2(temp)).sha256 !== sha256)
+      throw new Error(`${dest}: the copy does not match the archive`);
+    await rename6(temp, dest);
+  } catch (err) {
+    await rm7(temp, { force: true });
+    throw err;
+  }
+}
+async function filesRestore(options) {
+  const { manifestPath, manifest, archive } = await locate(options.input);
+  const archiveStats = await stat8(archive).catch(() => void 0);
+  if (!archiveStats?.isFile())
+    throw new DeckhandError(
+      `${archive}, the archive ${manifestPath} describes, is missing; nothing was restored.`
+    );
+  const digest = await sha256File2(archive);
+  if (digest.size !== manifest.archive.size || digest.sha256 !== manifest.archive.sha256) {
+    throw new DeckhandError(
+      `${archive} does not match its manifest (sha256 ${digest.sha256}, ${digest.size} bytes; the manifest says ${manifest.archive.sha256}, ${manifest.archive.size} bytes): it was altered, truncated or belongs to another backup. Nothing was restored.`
+    );
+  }
+  options.logger.info(`${archive}: sha256 matches the manifest (${manifest.files.length} file(s))`);
+  const temp = await privateTempDir("deckhand-files-");
+  try {
+    await extractVerified(archive, temp.path, manifest);
+    const target = resolve8(options.target);
+    const targetStats = await stat8(target).catch(() => void 0);
+    if (targetStats && !targetStats.isDirectory())
+      throw new DeckhandError(`target ${target} is not a directory; nothing was restored.`);
+    const { actions, blocked } = await plan(manifest, target);
+    if (blocked.length > 0)
+      throw new DeckhandError(
+        `${blocked.length} file(s) cannot be restored into ${target}; nothing was written.`,
+        blocked
+      );
+    const of = (action) => [...actions].filter(([, a]) => a === action).map(([path]) => path);
+    const conflicts = of("conflict");
+    const unchanged = of("unchanged");
+    if (conflicts.length > 0 && !options.overwrite) {
+      throw new DeckhandError(
+        `${conflicts.length} file(s) in ${target} differ from the backup; nothing was written. Set overwrite to true to replace them.`,
+        conflicts
+      );
+    }
+    const written = manifest.files.map((f2) => f2.path).filter((path) => actions.get(path) !== "unchanged");
+    if (!options.dryRun) {
+      for (const file of manifest.files) {
+        if (actions.get(file.path) === "unchanged") continue;
+        await place(join15(temp.path, file.path), join15(target, file.path), parseInt(file.mode, 8), file.sha256);
+        options.logger.debug(`wrote ${file.path}`);
+      }
+    }
+    return { archive, manifest: manifestPath, written, unchanged, conflicts, verified: true };
+  } finally {
+    await temp.cleanup();
+  }
+}
+
+// actions/engine/jobs/files.ts
+function formatSize(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+function topDirectory(path) {
+  const dirs = path.split("/").slice(0, -1);
+  return dirs.length === 0 ? "." : dirs.slice(0, 2).join("/");
+}
+var FOLD_ROWS = 20;
+function someOf(paths, max = 10) {
+  const shown = paths.slice(0, max).join(", ");
+  return paths.length > max ? `${shown} and ${paths.length - max} more` : shown;
+}
+async function filesBackupJob(source, ctx) {
+  const inputs = new Inputs(COMMANDS["files-backup"].inputs, source);
+  const includeSecrets = inputs.boolean("include-secrets");
+  const result = await filesBackup({
+    patterns: inputs.list("paths"),
+    root: inputs.string("root"),
+    output: inputs.string("output"),
+    includeSecrets,
+    logger: ctx.logger
+  });
+  const artifactId = await uploadBackup(inputs, ctx, {
+    files: [result.archive, result.manifest],
+    rootDir: dirname7(result.archive),
+    defaultName: basename7(result.archive),
+    location: result.archive
+  });
+  const total = result.files.reduce((sum, f2) => sum + f2.size, 0);
+  const report2 = emptyReport("deckhand files-backup");
+  report2.lines.push(
+    `Backed up ${result.files.length} file(s), ${formatSize(total)}, into ${result.archive} (${formatSize(result.sizeBytes)}); checksums in ${result.manifest}.`
+  );
+  if (result.secretsExcluded.length > 0) {
+    report2.lines.push(
+      `${result.secretsExcluded.length} private key/certificate file(s) left out (include-secrets: false): ${someOf(result.secretsExcluded)}. Back them up separately, in a secret store.`
+    );
+  } else if (includeSecrets) {
+    report2.lines.push(
+      `Private keys and certificates are included (include-secrets: true): keep this archive as secret as the keys. ${result.secretsIncluded} such file(s) in it.`
+    );
+  } else {
+    report2.lines.push("No private key or certificate files matched.");
+  }
+  if (artifactId !== void 0) report2.lines.push(`Uploaded as artifact ${artifactId}.`);
+  const groups = /* @__PURE__ */ new Map();
+  for (const file of result.files) {
+    const group = groups.get(topDirectory(file.path)) ?? { count: 0, size: 0 };
+    group.count++;
+    group.size += file.size;
+    groups.set(topDirectory(file.path), group);
+  }
+  const byDirectory = {
+    caption: "Files by directory",
+    header: ["directory", "files", "size"],
+    rows: [...groups].sort(([a], [b2]) => a < b2 ? -1 : a > b2 ? 1 : 0).map(([dir, g2]) => [dir, String(g2.count), formatSize(g2.size)]),
+    collapsed: groups.size > FOLD_ROWS
+  };
+  report2.tables.push(byDirectory);
+  if (result.secretsExcluded.length > 0) {
+    report2.tables.push({
+      caption: "Left out: private keys and certificates",
+      header: ["file"],
+      rows: result.secretsExcluded.map((path) => [path]),
+      collapsed: result.secretsExcluded.length > FOLD_ROWS
+    });
+  }
+  return {
+    ok: true,
+    report: report2,
+    outputs: {
+      path: result.archive,
+      manifest: result.manifest,
+      files: String(result.files.length),
+      "size-bytes": String(result.sizeBytes),
+      "secrets-excluded": result.secretsExcluded.join("\n"),
+      "artifact-id": artifactId ?? ""
+    }
+  };
+}
+async function filesRestoreJob(source, ctx) {
+  const inputs = new Inputs(COMMANDS["files-restore"].inputs, source);
+  const target = inputs.string("target");
+  const overwrite = inputs.boolean("overwrite");
+  const dryRun = inputs.boolean("dry-run");
+  const input = await resolveBackupInput(inputs, ctx, inputs.string("input"));
+  let result;
+  try {
+    result = await filesRestore({ input: input.path, target, overwrite, dryRun, logger: ctx.logger });
+  } finally {
+    await input.cleanup();
+  }
+  const replaced = new Set(result.conflicts);
+  const created = result.written.filter((path) => !replaced.has(path));
+  const total = result.written.length + result.unchanged.length;
+  const report2 = emptyReport(`deckhand files-restore${dryRun ? " (dry run)" : ""}`);
+  report2.lines.push(
+    `Verified ${basename7(result.archive)}: the archive and all ${total} file(s) match the manifest (sha256).`,
+    dryRun ? `Dry run: would write ${result.written.length} file(s) into ${target} (${created.length} new, ${replaced.size} replacing different content); ${result.unchanged.length} unchanged. Nothing was written.` : `Wrote ${result.written.length} file(s) into ${target} (${created.length} new, ${replaced.size} replaced); ${result.unchanged.length} already up to date.`
+  );
+  const rows = [
+    ...created.map((path) => [path, dryRun ? "would create" : "created"]),
+    ...result.conflicts.map((path) => [path, dryRun ? "would replace" : "replaced"]),
+    ...result.unchanged.map((path) => [path, "unchanged"])
+  ].sort(([a], [b2]) => a < b2 ? -1 : a > b2 ? 1 : 0);
+  report2.tables.push({
+    caption: "Files",
+    header: ["file", "action"],
+    rows,
+    collapsed: rows.length > FOLD_ROWS
+  });
+  return {
+    ok: true,
+    report: report2,
+    outputs: {
+      files: String(result.written.length),
+      unchanged: String(result.unchanged.length),
+      verified: String(result.verified)
+    }
+  };
+}
+
 // actions/engine/jobs/reconcile.ts
-import { join as join7 } from "node:path";
+import { join as join17 } from "node:path";
 
 // actions/engine/plan/report.ts
-import { createHash as createHash4 } from "node:crypto";
+import { createHash as createHash6 } from "node:crypto";
 
 // actions/engine/plan/deck-output.ts
 function parseDeckJson(stdout, command) {
@@ -14522,7 +19273,7 @@ function checkShape(value, command) {
     throw bad('expected "changes" and "summary" objects');
   }
   const changes = value.changes;
-  for (const key of [
+  for (const key2 of [
     "creating",
     "updating",
     "deleting",
@@ -14530,23 +19281,23 @@ function checkShape(value, command) {
     "dropped_updates",
     "dropped_deletions"
   ]) {
-    const list = changes[key];
-    if (list === void 0 && key.startsWith("dropped_")) continue;
-    if (!Array.isArray(list)) throw bad(`changes.${key} is not a list`);
+    const list = changes[key2];
+    if (list === void 0 && key2.startsWith("dropped_")) continue;
+    if (!Array.isArray(list)) throw bad(`changes.${key2} is not a list`);
     for (const change of list) {
       if (!isRecord(change) || typeof change.name !== "string" || typeof change.kind !== "string") {
-        throw bad(`an entry of changes.${key} lacks a name or kind`);
+        throw bad(`an entry of changes.${key2} lacks a name or kind`);
       }
     }
   }
   const summary = value.summary;
-  for (const key of ["creating", "updating", "deleting", "total"]) {
-    if (typeof summary[key] !== "number") throw bad(`summary.${key} is not a number`);
+  for (const key2 of ["creating", "updating", "deleting", "total"]) {
+    if (typeof summary[key2] !== "number") throw bad(`summary.${key2} is not a number`);
   }
-  for (const key of ["warnings", "errors"]) {
-    const list = value[key];
+  for (const key2 of ["warnings", "errors"]) {
+    const list = value[key2];
     if (list !== void 0 && list !== null && !(Array.isArray(list) && list.every((e) => typeof e === "string")))
-      throw bad(`${key} is not a list of strings`);
+      throw bad(`${key2} is not a list of strings`);
   }
   return {
     changes,
@@ -14584,9 +19335,9 @@ function fieldChanges(paths, old, now) {
 function collect(a, b2, path, out) {
   if (isObject(a) && isObject(b2)) {
     const keys = [.../* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b2)])].sort();
-    for (const key of keys) {
-      if (path.length === 0 && STAMPS.has(key)) continue;
-      collect(a[key], b2[key], [...path, key], out);
+    for (const key2 of keys) {
+      if (path.length === 0 && STAMPS.has(key2)) continue;
+      collect(a[key2], b2[key2], [...path, key2], out);
     }
     return;
   }
@@ -14601,16 +19352,16 @@ function same(a, b2) {
   if (isObject(a)) {
     if (!isObject(b2)) return false;
     const keys = /* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b2)]);
-    for (const key of keys) if (!same(a[key], b2[key])) return false;
+    for (const key2 of keys) if (!same(a[key2], b2[key2])) return false;
     return true;
   }
   return a === b2;
 }
 function at2(value, path) {
   let current = value;
-  for (const key of path) {
+  for (const key2 of path) {
     if (!isObject(current)) return void 0;
-    current = current[key];
+    current = current[key2];
   }
   return current === null ? void 0 : current;
 }
@@ -14763,7 +19514,7 @@ function syncOutcome(output, masker) {
 }
 
 // actions/engine/plan/targets.ts
-import { readFile as readFile3 } from "node:fs/promises";
+import { readFile as readFile5 } from "node:fs/promises";
 
 // actions/engine/state/env-refs.ts
 var TEMPLATE = /\$\{\{(.*?)\}\}/g;
@@ -14786,8 +19537,8 @@ function missingEnv(refs, env = process.env) {
 
 // actions/engine/state/files.ts
 var import_yaml4 = __toESM(require_dist(), 1);
-import { readdir as readdir2, stat as stat4 } from "node:fs/promises";
-import { extname, join as join6 } from "node:path";
+import { readdir as readdir6, stat as stat9 } from "node:fs/promises";
+import { extname as extname2, join as join16 } from "node:path";
 var STATE_EXTENSIONS = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
 function envProblem(refs, missing, purpose) {
   if (missing.length === 0) return void 0;
@@ -14808,7 +19559,7 @@ async function expandState(paths) {
     throw new DeckhandError("state is required: name the state files or directories to check");
   const found = [];
   for (const path of paths) {
-    const info = await stat4(path).catch(() => void 0);
+    const info = await stat9(path).catch(() => void 0);
     if (!info) throw new DeckhandError(`state: ${path} does not exist`);
     if (info.isDirectory()) {
       const inDir = await walk(path);
@@ -14820,13 +19571,13 @@ async function expandState(paths) {
 }
 async function walk(dir) {
   const out = [];
-  for (const entry of (await readdir2(dir, { withFileTypes: true })).sort(
+  for (const entry of (await readdir6(dir, { withFileTypes: true })).sort(
     (a, b2) => a.name.localeCompare(b2.name)
   )) {
-    const path = join6(dir, entry.name);
+    const path = join16(dir, entry.name);
     if (entry.name.startsWith(".")) continue;
     if (entry.isDirectory()) out.push(...await walk(path));
-    else if (STATE_EXTENSIONS.has(extname(entry.name))) out.push(path);
+    else if (STATE_EXTENSIONS.has(extname2(entry.name))) out.push(path);
   }
   return out;
 }
@@ -14903,7 +19654,7 @@ async function readTargets(options) {
   const refs = [];
   const groups = /* @__PURE__ */ new Map();
   for (const file of files) {
-    const text = await readFile3(file, "utf8");
+    const text = await readFile5(file, "utf8");
     const checked = checkFile(file, text);
     problems.push(...checked.problems);
     for (const ref of findEnvReferences(text)) refs.push({ ...ref, file });
@@ -14911,10 +19662,10 @@ async function readTargets(options) {
     const selectTags = [
       ...options.selectTags?.length ? options.selectTags : checked.selectTags ?? []
     ].sort();
-    const key = JSON.stringify([workspace === "default" ? "" : workspace, selectTags]);
-    const group = groups.get(key);
+    const key2 = JSON.stringify([workspace === "default" ? "" : workspace, selectTags]);
+    const group = groups.get(key2);
     if (group) group.files.push(file);
-    else groups.set(key, { workspace, selectTags, files: [file] });
+    else groups.set(key2, { workspace, selectTags, files: [file] });
   }
   const missing = envProblem(refs, missingEnv(refs, options.env), options.purpose ?? "diff or sync");
   if (missing) problems.push(missing);
@@ -14933,9 +19684,9 @@ async function planTargets(targets, options) {
   const plans = [];
   for (const target of targets) {
     const output = await runDeck("diff", target, options);
-    const plan2 = targetPlan(output, target, new PlanMasker(options.secrets));
-    options.logger.info(`${targetLabel(target)}: ${describeCounts(plan2.counts)}`);
-    plans.push(plan2);
+    const plan3 = targetPlan(output, target, new PlanMasker(options.secrets));
+    options.logger.info(`${targetLabel(target)}: ${describeCounts(plan3.counts)}`);
+    plans.push(plan3);
   }
   return plans;
 }
@@ -14967,32 +19718,32 @@ async function syncTargets(plans, options) {
     results.set(p2, { status: "unchanged" });
     return false;
   });
-  await runBounded(work, options.concurrency, workspaceKey, async (plan2) => {
+  await runBounded(work, options.concurrency, workspaceKey, async (plan3) => {
     if (failed) {
-      results.set(plan2, { status: "not-started" });
+      results.set(plan3, { status: "not-started" });
       return;
     }
     let result;
     try {
-      const output = await runDeck("sync", plan2, options);
+      const output = await runDeck("sync", plan3, options);
       const masker = new PlanMasker(options.secrets);
       const outcome = syncOutcome(output, masker);
-      result = { status: "synced", outcome, unplanned: unplannedChanges(plan2, outcome) };
+      result = { status: "synced", outcome, unplanned: unplannedChanges(plan3, outcome) };
       if (outcome.failed.length > 0 || outcome.otherErrors.length > 0) failed = true;
       options.logger.info(
-        `${targetLabel(plan2)}: applied ${outcome.applied.length}, failed ${outcome.failed.length}, dropped ${outcome.dropped.length}`
+        `${targetLabel(plan3)}: applied ${outcome.applied.length}, failed ${outcome.failed.length}, dropped ${outcome.dropped.length}`
       );
     } catch (err) {
       if (!isDeckhandError(err)) throw err;
       failed = true;
       result = { status: "error", message: errorMessage(err) };
     }
-    results.set(plan2, result);
+    results.set(plan3, result);
   });
   return new Map(plans.map((p2) => [p2, results.get(p2) ?? { status: "not-started" }]));
 }
-function unplannedChanges(plan2, outcome) {
-  const planned = new Set(plan2.changes.map(changeKey));
+function unplannedChanges(plan3, outcome) {
+  const planned = new Set(plan3.changes.map(changeKey));
   return [...outcome.applied, ...outcome.failed.map((f2) => f2.change)].filter(
     (c) => !planned.has(changeKey(c))
   );
@@ -15018,10 +19769,10 @@ async function runBounded(items, limit, keyOf, work) {
     let index;
     while (running.size < limit && (index = pending.findIndex((item) => !busy.has(keyOf(item)))) >= 0) {
       const [item] = pending.splice(index, 1);
-      const key = keyOf(item);
-      busy.add(key);
+      const key2 = keyOf(item);
+      busy.add(key2);
       const task = work(item).finally(() => {
-        busy.delete(key);
+        busy.delete(key2);
         running.delete(task);
       });
       running.add(task);
@@ -15031,7 +19782,7 @@ async function runBounded(items, limit, keyOf, work) {
 }
 
 // actions/engine/plan/report.ts
-var FOLD_ROWS = 25;
+var FOLD_ROWS2 = 25;
 var SYMBOL = {
   create: "+ create",
   update: "~ update",
@@ -15067,21 +19818,21 @@ function resultColumn(result, dryRun) {
     }
   }
 }
-function planTable(plan2, options = {}) {
+function planTable(plan3, options = {}) {
   const header = ["action", "kind", "name", "changes"];
   if (options.withResult) header.push("result");
   const result = options.withResult ? resultColumn(options.result, options.dryRun ?? false) : void 0;
-  const rows = plan2.changes.map((c) => {
+  const rows = plan3.changes.map((c) => {
     const row = [SYMBOL[c.action], c.kind, c.name, describeFields(c)];
     if (result) row.push(result(c));
     return row;
   });
-  const files = plan2.files.join(", ");
+  const files = plan3.files.join(", ");
   return {
-    caption: `Workspace ${targetLabel(plan2)} (${files}): ${describeCounts(plan2.counts)}`,
+    caption: `Workspace ${targetLabel(plan3)} (${files}): ${describeCounts(plan3.counts)}`,
     header,
     rows,
-    collapsed: rows.length > FOLD_ROWS
+    collapsed: rows.length > FOLD_ROWS2
   };
 }
 function deckAnnotations(plans, command) {
@@ -15099,25 +19850,25 @@ function deckAnnotations(plans, command) {
   ]);
 }
 function planReviews(plans, options) {
-  const gateway = createHash4("sha256").update(options.gateway).digest("hex").slice(0, 12);
-  return plans.map((plan2) => {
-    const report = {
-      title: `deckhand ${options.command === "diff" ? "plan" : "sync"}: workspace ${targetLabel(plan2)}`,
+  const gateway = createHash6("sha256").update(options.gateway).digest("hex").slice(0, 12);
+  return plans.map((plan3) => {
+    const report2 = {
+      title: `deckhand ${options.command === "diff" ? "plan" : "sync"}: workspace ${targetLabel(plan3)}`,
       lines: [
-        plan2.counts.total === 0 ? `No changes: ${host(options.gateway)} matches ${plan2.files.join(", ")}.` : `${capitalize(describeCounts(plan2.counts))} on ${host(options.gateway)}.`
+        plan3.counts.total === 0 ? `No changes: ${host(options.gateway)} matches ${plan3.files.join(", ")}.` : `${capitalize(describeCounts(plan3.counts))} on ${host(options.gateway)}.`
       ],
       tables: [],
       annotations: []
     };
-    if (plan2.changes.length > 0) {
-      const result = options.results?.get(plan2);
-      report.tables.push(
-        planTable(plan2, { result, dryRun: options.dryRun, withResult: options.command === "sync" })
+    if (plan3.changes.length > 0) {
+      const result = options.results?.get(plan3);
+      report2.tables.push(
+        planTable(plan3, { result, dryRun: options.dryRun, withResult: options.command === "sync" })
       );
     }
-    for (const w2 of plan2.warnings) report.lines.push(`deck warning: ${w2}`);
-    for (const e of plan2.errors) report.lines.push(`deck error: ${e}`);
-    return { key: `plan/${gateway}/${targetLabel(plan2)}`, report };
+    for (const w2 of plan3.warnings) report2.lines.push(`deck warning: ${w2}`);
+    for (const e of plan3.errors) report2.lines.push(`deck error: ${e}`);
+    return { key: `plan/${gateway}/${targetLabel(plan3)}`, report: report2 };
   });
 }
 function host(addr) {
@@ -15132,13 +19883,13 @@ function capitalize(text) {
 }
 
 // actions/engine/jobs/problems.ts
-function addProblems(report, problems, command) {
-  report.tables.push({
+function addProblems(report2, problems, command) {
+  report2.tables.push({
     caption: "Problems",
     header: ["file", "line", "check", "problem"],
     rows: problems.map((p2) => [p2.file ?? "", p2.line === void 0 ? "" : String(p2.line), p2.check, p2.message])
   });
-  report.annotations.push(
+  report2.annotations.push(
     ...problems.map((p2) => ({
       level: "error",
       title: `deckhand ${command}: ${p2.check}`,
@@ -15151,7 +19902,7 @@ function addProblems(report, problems, command) {
 }
 
 // actions/engine/jobs/reconcile.ts
-async function plan(mode, source, ctx) {
+async function plan2(mode, source, ctx) {
   const inputs = new Inputs(COMMANDS[mode].inputs, source);
   const connection = readConnection(inputs, ctx);
   const parallelism = inputs.integer("parallelism");
@@ -15161,13 +19912,13 @@ async function plan(mode, source, ctx) {
     selectTags: inputs.list("select-tags"),
     env: ctx.env
   });
-  const report = emptyReport(`deckhand ${mode}`);
+  const report2 = emptyReport(`deckhand ${mode}`);
   if (read.problems.length > 0) {
-    report.lines.push(
+    report2.lines.push(
       `${read.problems.length} problem(s) in ${read.files.length} state file(s); nothing was planned or sent.`
     );
-    addProblems(report, read.problems, mode);
-    return { inputs, report, failed: true };
+    addProblems(report2, read.problems, mode);
+    return { inputs, report: report2, failed: true };
   }
   const deck = await openDeck(inputs, ctx, connection);
   const envValues = read.envNames.map((name) => ctx.env[name] ?? "");
@@ -15180,18 +19931,18 @@ async function plan(mode, source, ctx) {
     parallelism
   };
   const plans = await planTargets(read.targets, options);
-  return { inputs, report, failed: false, plans, options, gateway: connection.kongAddr, deck };
+  return { inputs, report: report2, failed: false, plans, options, gateway: connection.kongAddr, deck };
 }
 async function diffJob(source, ctx) {
-  const planned = await plan("diff", source, ctx);
+  const planned = await plan2("diff", source, ctx);
   if (planned.failed) return { ok: false, report: planned.report, outputs: {} };
-  const { inputs, report, plans, gateway } = planned;
+  const { inputs, report: report2, plans, gateway } = planned;
   const counts = totalCounts(plans);
   const planErrors = plans.some((p2) => p2.errors.length > 0);
-  report.lines.push(headline(counts, plans, gateway));
-  if (planErrors) report.lines.push("deck reported errors while planning: the plan is incomplete.");
-  addPlanTables(report, plans);
-  report.annotations.push(...deckAnnotations(plans, "diff"));
+  report2.lines.push(headline(counts, plans, gateway));
+  if (planErrors) report2.lines.push("deck reported errors while planning: the plan is incomplete.");
+  addPlanTables(report2, plans);
+  report2.annotations.push(...deckAnnotations(plans, "diff"));
   const planFile = await writePlan(inputs.string("plan-file"), {
     command: "diff",
     gateway,
@@ -15201,15 +19952,15 @@ async function diffJob(source, ctx) {
   });
   return {
     ok: !planErrors,
-    report,
+    report: report2,
     outputs: planOutputs2(counts, planFile),
     reviews: planReviews(plans, { command: "diff", gateway })
   };
 }
 async function syncJob(source, ctx) {
-  const planned = await plan("sync", source, ctx);
+  const planned = await plan2("sync", source, ctx);
   if (planned.failed) return { ok: false, report: planned.report, outputs: { applied: "false" } };
-  const { inputs, report, plans, gateway, options } = planned;
+  const { inputs, report: report2, plans, gateway, options } = planned;
   const counts = totalCounts(plans);
   const guard = {
     maxDeletes: inputs.count("max-deletes") ?? 0,
@@ -15219,7 +19970,7 @@ async function syncJob(source, ctx) {
   const concurrency = inputs.integer("workspace-concurrency") ?? 1;
   const deletes = checkDeletes(plans, guard);
   const planErrors = plans.some((p2) => p2.errors.length > 0);
-  report.annotations.push(...deckAnnotations(plans, "sync"));
+  report2.annotations.push(...deckAnnotations(plans, "sync"));
   const record = {
     command: "sync",
     gateway,
@@ -15236,63 +19987,63 @@ async function syncJob(source, ctx) {
     );
     return {
       ok: ok2,
-      report,
+      report: report2,
       outputs: { ...planOutputs2(counts, planFile), applied: String(applied) },
       reviews: planReviews(plans, { command: "sync", gateway, results: results2, dryRun })
     };
   };
   if (planErrors) {
-    report.lines.push("deck reported errors while planning; nothing was sent to the gateway.");
-    addPlanTables(report, plans);
+    report2.lines.push("deck reported errors while planning; nothing was sent to the gateway.");
+    addPlanTables(report2, plans);
     return finish2(false);
   }
   if (!deletes.allowed) {
     const names = deletes.deletions.map((d) => `${d.change.kind} ${d.change.name} (${targetLabel(d.target)})`);
-    report.lines.push(
+    report2.lines.push(
       `Refused: the plan deletes ${deletes.deletions.length} entit${deletes.deletions.length === 1 ? "y" : "ies"}, more than max-deletes (${guard.maxDeletes}). Nothing was sent to the gateway.`,
       `If these deletions are intended, raise max-deletes to ${deletes.deletions.length} or set allow-deletes: true.`
     );
-    report.tables.push({
+    report2.tables.push({
       caption: "Entities the sync would delete",
       header: ["workspace", "kind", "name"],
       rows: deletes.deletions.map((d) => [targetLabel(d.target), d.change.kind, d.change.name]),
       collapsed: deletes.deletions.length > 25
     });
-    report.annotations.push({
+    report2.annotations.push({
       level: "error",
       title: "deckhand sync: too many deletions",
       message: `The plan deletes ${deletes.deletions.length} (max-deletes ${guard.maxDeletes}): ${shortList(names)}`
     });
-    addPlanTables(report, plans);
+    addPlanTables(report2, plans);
     return finish2(false);
   }
   if (dryRun) {
-    report.lines.push(`Dry run: ${headline(counts, plans, gateway)} Nothing was sent to the gateway.`);
-    addPlanTables(report, plans, { dryRun: true });
+    report2.lines.push(`Dry run: ${headline(counts, plans, gateway)} Nothing was sent to the gateway.`);
+    addPlanTables(report2, plans, { dryRun: true });
     return finish2(true);
   }
   if (counts.total === 0) {
-    report.lines.push(headline(counts, plans, gateway));
+    report2.lines.push(headline(counts, plans, gateway));
     return finish2(true);
   }
   const results = await syncTargets(plans, { ...options, concurrency });
-  const ok = describeSync(report, plans, results, gateway);
-  addPlanTables(report, plans, { results });
+  const ok = describeSync(report2, plans, results, gateway);
+  addPlanTables(report2, plans, { results });
   return finish2(ok, results);
 }
-function describeSync(report, plans, results, gateway) {
+function describeSync(report2, plans, results, gateway) {
   let applied = 0;
   let ok = true;
   const lines = [];
-  for (const plan2 of plans) {
-    const result = results.get(plan2);
-    const label = targetLabel(plan2);
+  for (const plan3 of plans) {
+    const result = results.get(plan3);
+    const label = targetLabel(plan3);
     if (result.status === "error") {
       ok = false;
       lines.push(`Workspace ${label}: deck failed, nothing reported as applied: ${result.message}`);
-      report.annotations.push({ level: "error", title: `deckhand sync: ${label}`, message: result.message });
+      report2.annotations.push({ level: "error", title: `deckhand sync: ${label}`, message: result.message });
     } else if (result.status === "not-started") {
-      if (plan2.counts.total > 0) lines.push(`Workspace ${label}: not started after an earlier failure.`);
+      if (plan3.counts.total > 0) lines.push(`Workspace ${label}: not started after an earlier failure.`);
     } else if (result.status === "synced") {
       const o = result.outcome;
       applied += o.applied.length;
@@ -15302,17 +20053,17 @@ function describeSync(report, plans, results, gateway) {
           `Workspace ${label}: ${o.failed.length + o.otherErrors.length} failed, ${o.dropped.length} dropped (never sent), ${o.applied.length} applied. The gateway is partly synced: fix the cause and sync again.`
         );
         for (const f2 of o.failed) {
-          report.annotations.push({
+          report2.annotations.push({
             level: "error",
             title: `deckhand sync: ${f2.change.action} ${f2.change.kind} ${f2.change.name} failed`,
             message: f2.error
           });
         }
         for (const e of o.otherErrors) {
-          report.annotations.push({ level: "error", title: `deckhand sync: ${label}`, message: e });
+          report2.annotations.push({ level: "error", title: `deckhand sync: ${label}`, message: e });
         }
         if (o.dropped.length > 0) {
-          report.annotations.push({
+          report2.annotations.push({
             level: "warning",
             title: `deckhand sync: ${label}: ${o.dropped.length} change(s) dropped`,
             message: `Never sent after the failure: ${shortList(o.dropped.map((c) => `${c.action} ${c.kind} ${c.name}`))}`
@@ -15324,9 +20075,9 @@ function describeSync(report, plans, results, gateway) {
         ok = false;
         const message = `deck deleted ${unplannedDeletes.length} entit${unplannedDeletes.length === 1 ? "y" : "ies"} the plan did not show (the gateway changed between plan and sync): ${shortList(unplannedDeletes.map((c) => `${c.kind} ${c.name}`))}`;
         lines.push(`Workspace ${label}: ${message}`);
-        report.annotations.push({ level: "error", title: `deckhand sync: ${label}`, message });
+        report2.annotations.push({ level: "error", title: `deckhand sync: ${label}`, message });
       } else if (result.unplanned.length > 0) {
-        report.annotations.push({
+        report2.annotations.push({
           level: "warning",
           title: `deckhand sync: ${label}`,
           message: `The sync made ${result.unplanned.length} change(s) its plan did not show: the gateway changed between plan and sync.`
@@ -15334,10 +20085,10 @@ function describeSync(report, plans, results, gateway) {
       }
     }
   }
-  report.lines.unshift(
+  report2.lines.unshift(
     ok ? `Applied ${applied} change(s) to ${gateway}: ${describeCounts(totalCounts(plans))}.` : `Sync failed: ${applied} change(s) applied to ${gateway}, see below for what failed.`
   );
-  report.lines.push(...lines);
+  report2.lines.push(...lines);
   return ok;
 }
 function headline(counts, plans, gateway) {
@@ -15346,15 +20097,15 @@ function headline(counts, plans, gateway) {
   const where = `${workspaces} workspace${workspaces === 1 ? "" : "s"}${tagSets}`;
   return counts.total === 0 ? `No changes: ${gateway} matches the state files (${where}).` : `Plan for ${gateway}: ${describeCounts(counts)} in ${where}.`;
 }
-function addPlanTables(report, plans, options = {}) {
+function addPlanTables(report2, plans, options = {}) {
   const unchanged = plans.filter((p2) => p2.changes.length === 0).map((p2) => targetLabel(p2));
   for (const p2 of plans) {
     if (p2.changes.length === 0) continue;
     const withResult = options.results !== void 0 || options.dryRun === true;
-    report.tables.push(planTable(p2, { result: options.results?.get(p2), dryRun: options.dryRun, withResult }));
+    report2.tables.push(planTable(p2, { result: options.results?.get(p2), dryRun: options.dryRun, withResult }));
   }
   if (unchanged.length > 0 && unchanged.length < plans.length) {
-    report.lines.push(`Unchanged: ${unchanged.join(", ")}.`);
+    report2.lines.push(`Unchanged: ${unchanged.join(", ")}.`);
   }
 }
 function planOutputs2(counts, planFile) {
@@ -15371,9 +20122,9 @@ function shortList(items, max = 10) {
   const shown = items.slice(0, max).join(", ");
   return items.length > max ? `${shown} and ${items.length - max} more` : shown;
 }
-async function writePlan(path, plan2) {
-  const file = path ?? join7((await privateTempDir("deckhand-plan-")).path, "plan.json");
-  const document = { format: "deckhand-plan/1", generatedAt: (/* @__PURE__ */ new Date()).toISOString(), ...plan2 };
+async function writePlan(path, plan3) {
+  const file = path ?? join17((await privateTempDir("deckhand-plan-")).path, "plan.json");
+  const document = { format: "deckhand-plan/1", generatedAt: (/* @__PURE__ */ new Date()).toISOString(), ...plan3 };
   await writeFileAtomic(file, JSON.stringify(document, null, 2) + "\n");
   return file;
 }
@@ -15431,14 +20182,14 @@ async function validateJob(source, ctx) {
     logger: ctx.logger,
     env: ctx.env
   });
-  const report = emptyReport("deckhand validate");
-  report.lines.push(
+  const report2 = emptyReport("deckhand validate");
+  report2.lines.push(
     result.valid ? `${result.files.length} file(s) valid (${online ? "online against " + connection.kongAddr : "offline"}).` : `${result.problems.length} problem(s) in ${result.files.length} file(s).`
   );
-  if (!result.valid) addProblems(report, result.problems, "validate");
+  if (!result.valid) addProblems(report2, result.problems, "validate");
   return {
     ok: result.valid,
-    report,
+    report: report2,
     outputs: { valid: String(result.valid), problems: String(result.problems.length) }
   };
 }
@@ -15448,23 +20199,26 @@ var JOBS = {
   dump: dumpJob,
   validate: validateJob,
   diff: diffJob,
-  sync: syncJob
+  sync: syncJob,
+  "db-dump": dbDumpJob,
+  "db-restore": dbRestoreJob,
+  "files-backup": filesBackupJob,
+  "files-restore": filesRestoreJob
 };
 
 // actions/cli/main.ts
-var VERSION = "0.1.0";
 function envName(option) {
   return `DECKHAND_${option.toUpperCase().replace(/-/g, "_")}`;
 }
 function usage() {
   const lines = [
-    "deckhand: back up, validate and restore API gateway configuration (Kong) with deck.",
+    "deckhand: back up, validate and restore API gateway configuration (Kong): declaratively with deck, natively with pg_dump.",
     "",
     "Usage: deckhand <command> [options]",
     "",
     "Commands:",
-    ...Object.values(COMMANDS).map((c) => `  ${c.name.padEnd(10)} ${c.summary}`),
-    `  ${"redact".padEnd(10)} Replace secrets in existing deck files with \${{ env "DECK_\u2026" }} references, in place.`,
+    ...Object.values(COMMANDS).map((c) => `  ${c.name.padEnd(14)} ${c.summary}`),
+    `  ${"redact".padEnd(14)} Replace secrets in existing deck files with \${{ env "DECK_\u2026" }} references, in place.`,
     "",
     "Every option can also be set through an environment variable: --kong-addr as DECKHAND_KONG_ADDR, and so on.",
     "Pass secrets that way (DECKHAND_KONG_ADMIN_TOKEN, DECKHAND_HEADERS): options are visible in the process list.",
@@ -15502,9 +20256,9 @@ var stderrLogger = (verbose) => ({
 `);
   }
 });
-function renderText(report) {
-  const out = [report.title, ...report.lines];
-  for (const table of report.tables) {
+function renderText(report2) {
+  const out = [report2.title, ...report2.lines];
+  for (const table of report2.tables) {
     const widths = table.header.map(
       (h, i) => Math.max(h.length, ...table.rows.map((r) => (r[i] ?? "").length))
     );
@@ -15517,7 +20271,7 @@ function renderText(report) {
     );
     out.push(...table.rows.map(row));
   }
-  for (const a of report.annotations) {
+  for (const a of report2.annotations) {
     out.push(`${a.level}: ${a.file ? `${a.file}${a.line ? `:${a.line}` : ""}: ` : ""}${a.message}`);
   }
   return out.join("\n") + "\n";
@@ -15580,7 +20334,7 @@ async function redactFiles(argv) {
   }
   const names = /* @__PURE__ */ new Set();
   for (const file of positionals) {
-    const text = await readFile4(file, "utf8").catch(() => {
+    const text = await readFile6(file, "utf8").catch(() => {
       throw new DeckhandError(`cannot read ${file}`);
     });
     let content;
@@ -15610,7 +20364,7 @@ async function main(argv) {
       return command === void 0 ? 2 : 0;
     }
     if (command === "--version" || command === "version") {
-      process.stdout.write(`deckhand ${VERSION}
+      process.stdout.write(`deckhand ${TOOL_VERSION}
 `);
       return 0;
     }

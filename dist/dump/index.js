@@ -11739,9 +11739,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve3, reject) => {
+          return new Promise((resolve4, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve3(data);
+              return err ? reject(err) : resolve4(data);
             });
           });
         }
@@ -11779,12 +11779,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve3, reject) => {
+          return new Promise((resolve4, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve3(data);
+              ) : resolve4(data);
             });
           });
         }
@@ -14051,8 +14051,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve3, reject) => {
-        res = resolve3;
+      const promise = new Promise((resolve4, reject) => {
+        res = resolve4;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -16303,12 +16303,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve3, reject) => {
+      const waitForDrain = () => new Promise((resolve4, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve3;
+          callback = resolve4;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -16978,12 +16978,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve3, reject) => {
+      const waitForDrain = () => new Promise((resolve4, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve3;
+          callback = resolve4;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -17462,16 +17462,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve3) => {
+        return new Promise((resolve4) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve3;
+            this[kClosedResolve] = resolve4;
           } else {
-            resolve3(null);
+            resolve4(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve3) => {
+        return new Promise((resolve4) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
@@ -17482,7 +17482,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve3(null);
+            resolve4(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -17533,7 +17533,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve3, reject) => {
+        const socket = await new Promise((resolve4, reject) => {
           client[kConnector]({
             host,
             hostname,
@@ -17545,7 +17545,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve3(socket2);
+              resolve4(socket2);
             }
           });
         });
@@ -17881,8 +17881,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve3) => {
-            this[kClosedResolve] = resolve3;
+          await new Promise((resolve4) => {
+            this[kClosedResolve] = resolve4;
           });
         }
       }
@@ -19151,7 +19151,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve3, reject) => {
+        return await new Promise((resolve4, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -19164,7 +19164,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve3(null);
+              resolve4(null);
             }
           }).on("error", noop3).on("data", function(chunk) {
             limit -= chunk.length;
@@ -19183,7 +19183,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream2, type) {
       assert(!stream2[kConsume]);
-      return new Promise((resolve3, reject) => {
+      return new Promise((resolve4, reject) => {
         if (isUnusable(stream2)) {
           const rState = stream2._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -19200,7 +19200,7 @@ var require_readable = __commonJS({
             stream2[kConsume] = {
               type,
               stream: stream2,
-              resolve: resolve3,
+              resolve: resolve4,
               reject,
               length: 0,
               body: []
@@ -19270,18 +19270,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve3, stream: stream2, length } = consume2;
+      const { type, body, resolve: resolve4, stream: stream2, length } = consume2;
       try {
         if (type === "text") {
-          resolve3(chunksDecode(body, length));
+          resolve4(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve3(JSON.parse(chunksDecode(body, length)));
+          resolve4(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve3(chunksConcat(body, length).buffer);
+          resolve4(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve3(new Blob(body, { type: stream2[kContentType] }));
+          resolve4(new Blob(body, { type: stream2[kContentType] }));
         } else if (type === "bytes") {
-          resolve3(chunksConcat(body, length));
+          resolve4(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -19538,9 +19538,9 @@ var require_api_request = __commonJS({
     };
     function request2(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve4, reject) => {
           request2.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve3(data);
+            return err ? reject(err) : resolve4(data);
           });
         });
       }
@@ -19763,9 +19763,9 @@ var require_api_stream = __commonJS({
     };
     function stream2(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve4, reject) => {
           stream2.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve3(data);
+            return err ? reject(err) : resolve4(data);
           });
         });
       }
@@ -20050,9 +20050,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve4, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve3(data);
+            return err ? reject(err) : resolve4(data);
           });
         });
       }
@@ -20144,9 +20144,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve4, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve3(data);
+            return err ? reject(err) : resolve4(data);
           });
         });
       }
@@ -24009,7 +24009,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve3, reject) => agent.dispatch(
+        return new Promise((resolve4, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -24085,7 +24085,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable({ read: resume });
               const onError = this.onError.bind(this);
-              resolve3({
+              resolve4({
                 status,
                 statusText,
                 headersList,
@@ -24128,7 +24128,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve3({
+              resolve4({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -27869,8 +27869,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms) {
-      return new Promise((resolve3) => {
-        setTimeout(resolve3, ms).unref();
+      return new Promise((resolve4) => {
+        setTimeout(resolve4, ms).unref();
       });
     }
     module.exports = {
@@ -28908,11 +28908,11 @@ var require_lib = __commonJS({
     })();
     var __awaiter10 = exports && exports.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve3) {
-          resolve3(value);
+        return value instanceof P ? value : new P(function(resolve4) {
+          resolve4(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve3, reject) {
+      return new (P || (P = Promise))(function(resolve4, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -28928,7 +28928,7 @@ var require_lib = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -29015,26 +29015,26 @@ var require_lib = __commonJS({
       }
       readBody() {
         return __awaiter10(this, void 0, void 0, function* () {
-          return new Promise((resolve3) => __awaiter10(this, void 0, void 0, function* () {
+          return new Promise((resolve4) => __awaiter10(this, void 0, void 0, function* () {
             let output = Buffer.alloc(0);
             this.message.on("data", (chunk) => {
               output = Buffer.concat([output, chunk]);
             });
             this.message.on("end", () => {
-              resolve3(output.toString());
+              resolve4(output.toString());
             });
           }));
         });
       }
       readBodyBuffer() {
         return __awaiter10(this, void 0, void 0, function* () {
-          return new Promise((resolve3) => __awaiter10(this, void 0, void 0, function* () {
+          return new Promise((resolve4) => __awaiter10(this, void 0, void 0, function* () {
             const chunks = [];
             this.message.on("data", (chunk) => {
               chunks.push(chunk);
             });
             this.message.on("end", () => {
-              resolve3(Buffer.concat(chunks));
+              resolve4(Buffer.concat(chunks));
             });
           }));
         });
@@ -29242,14 +29242,14 @@ var require_lib = __commonJS({
        */
       requestRaw(info2, data) {
         return __awaiter10(this, void 0, void 0, function* () {
-          return new Promise((resolve3, reject) => {
+          return new Promise((resolve4, reject) => {
             function callbackForResult(err, res) {
               if (err) {
                 reject(err);
               } else if (!res) {
                 reject(new Error("Unknown error"));
               } else {
-                resolve3(res);
+                resolve4(res);
               }
             }
             this.requestRawWithCallback(info2, data, callbackForResult);
@@ -29493,12 +29493,12 @@ var require_lib = __commonJS({
         return __awaiter10(this, void 0, void 0, function* () {
           retryNumber = Math.min(ExponentialBackoffCeiling2, retryNumber);
           const ms = ExponentialBackoffTimeSlice2 * Math.pow(2, retryNumber);
-          return new Promise((resolve3) => setTimeout(() => resolve3(), ms));
+          return new Promise((resolve4) => setTimeout(() => resolve4(), ms));
         });
       }
       _processResponse(res, options) {
         return __awaiter10(this, void 0, void 0, function* () {
-          return new Promise((resolve3, reject) => __awaiter10(this, void 0, void 0, function* () {
+          return new Promise((resolve4, reject) => __awaiter10(this, void 0, void 0, function* () {
             const statusCode = res.message.statusCode || 0;
             const response = {
               statusCode,
@@ -29506,7 +29506,7 @@ var require_lib = __commonJS({
               headers: {}
             };
             if (statusCode === HttpCodes2.NotFound) {
-              resolve3(response);
+              resolve4(response);
             }
             function dateTimeDeserializer(key, value) {
               if (typeof value === "string") {
@@ -29545,7 +29545,7 @@ var require_lib = __commonJS({
               err.result = response.result;
               reject(err);
             } else {
-              resolve3(response);
+              resolve4(response);
             }
           }));
         });
@@ -29603,11 +29603,11 @@ var init_utils = __esm({
     import_undici2 = __toESM(require_undici(), 1);
     __awaiter9 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve3) {
-          resolve3(value);
+        return value instanceof P ? value : new P(function(resolve4) {
+          resolve4(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve3, reject) {
+      return new (P || (P = Promise))(function(resolve4, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -29623,7 +29623,7 @@ var init_utils = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -34266,6 +34266,215 @@ COMMANDS.sync = {
     applied: "true when changes were sent to the gateway and Kong accepted at least one."
   }
 };
+var artifactInputs = {
+  "upload-artifact": {
+    type: "boolean",
+    default: "true",
+    actionOnly: true,
+    description: "Upload the backup and its manifest as a workflow artifact. On GitHub Enterprise Server, which the artifact service does not support, the step says so and keeps the files."
+  },
+  "artifact-name": {
+    type: "string",
+    actionOnly: true,
+    description: "Artifact name. Default: the backup file or folder name."
+  },
+  "retention-days": {
+    type: "integer",
+    actionOnly: true,
+    description: "Days GitHub keeps the artifact (1 to 90). Default: the repository's setting."
+  }
+};
+var artifactDownloadInputs = {
+  "artifact-run-id": {
+    type: "string",
+    actionOnly: true,
+    description: "When input names an artifact of another workflow run: that run id (needs github-token with actions: read). Default: this run."
+  },
+  "github-token": {
+    type: "string",
+    secret: true,
+    actionOnly: true,
+    default: "${{ github.token }}",
+    description: "Token to download an artifact of another workflow run."
+  }
+};
+var postgresInputs = {
+  "database-url": {
+    type: "string",
+    secret: true,
+    description: "postgres://user:password@host:5432/kong?sslmode=require (or redis://:password@host:6379 for engine redis). Empty: the standard PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE variables. The password is handed to the tools in a private file, never on a command line."
+  },
+  "postgres-bin": {
+    type: "string",
+    description: "Directory holding pg_dump, pg_restore and psql. Default: the newest PostgreSQL client found on PATH or in the usual install folders (it must be at least the server version)."
+  }
+};
+COMMANDS["db-dump"] = {
+  name: "db-dump",
+  summary: "Back up the gateway's database natively: pg_dump (or Redis's RDB) with a checksummed manifest written last, verified after the dump.",
+  inputs: {
+    engine: { type: "string", default: "postgres", description: "postgres or redis." },
+    "database-url": postgresInputs["database-url"],
+    format: {
+      type: "string",
+      default: "directory",
+      description: "pg_dump format: directory (parallel), custom, tar or plain. Ignored for redis (always an RDB file)."
+    },
+    jobs: {
+      type: "integer",
+      description: "Parallel pg_dump jobs, directory format only. Default: the number of CPUs."
+    },
+    compress: {
+      type: "string",
+      description: "pg_dump compression: a level 0-9 or method[:level] such as gzip:6, lz4 or zstd (PostgreSQL 16 clients), none. Default: pg_dump's (gzip for directory and custom)."
+    },
+    profile: {
+      type: "string",
+      default: "kong",
+      description: "kong: keep every table's schema but skip the data of tables that only hold short-lived runtime state (cluster events, rate-limiting counters, locks, data-plane registrations); never configuration or credentials. none: dump everything."
+    },
+    "exclude-table-data": {
+      type: "list",
+      description: "More tables whose data to skip (schema kept), one pg_dump pattern per line, e.g. public.my_audit_log."
+    },
+    "output-dir": {
+      type: "string",
+      default: "db-backup",
+      description: "Directory that receives the backup, in a new folder <database>-<UTC time> holding the dump and manifest.json. Earlier backups are never touched."
+    },
+    verify: {
+      type: "boolean",
+      default: "true",
+      description: "Read the dump back after writing it (pg_restore --list, redis-check-rdb) and check every checksum."
+    },
+    "postgres-bin": postgresInputs["postgres-bin"],
+    ...artifactInputs
+  },
+  outputs: {
+    path: "The backup folder (dump and manifest.json).",
+    "size-bytes": "Size of the dump in bytes.",
+    manifest: "Path of manifest.json: versions, database, format, profile, per-table row counts, sha256 of every file.",
+    tables: "Tables dumped (Redis: databases holding keys).",
+    rows: "Rows dumped (Redis: keys), as counted in the snapshot the dump was taken from.",
+    "duration-ms": "How long the dump and its verification took.",
+    "artifact-id": "Id of the uploaded artifact, when one was uploaded."
+  }
+};
+COMMANDS["db-restore"] = {
+  name: "db-restore",
+  summary: "Restore a db-dump backup: checksums verified before the database is touched, row counts and configuration checksums compared afterwards.",
+  inputs: {
+    input: {
+      type: "string",
+      required: true,
+      description: "The backup: its folder, its manifest.json, or (in GitHub Actions) the name of an artifact uploaded by db-dump."
+    },
+    "database-url": {
+      ...postgresInputs["database-url"],
+      description: "Where to restore: postgres://user:password@host:5432/kong, or with create, a maintenance database such as postgres. Empty: the PG* variables. The password goes in a private file, never on a command line."
+    },
+    create: {
+      type: "boolean",
+      default: "false",
+      description: "Create the database named in the backup (pg_restore --create), connecting to the maintenance database of database-url."
+    },
+    clean: {
+      type: "boolean",
+      default: "false",
+      description: "Drop existing objects first (--clean --if-exists). Without it, a database that already holds tables is refused, so nothing is overwritten by accident."
+    },
+    jobs: {
+      type: "integer",
+      description: "Parallel pg_restore jobs (directory and custom formats). Default: the number of CPUs."
+    },
+    verify: {
+      type: "boolean",
+      default: "true",
+      description: "After restoring, compare the row count of every table and the checksum of every configuration table with the manifest; any difference fails the step."
+    },
+    "no-owner": {
+      type: "boolean",
+      default: "false",
+      description: "Do not restore object ownership: everything belongs to the connecting user (for a server without the original roles, such as a fresh RDS instance)."
+    },
+    "postgres-bin": postgresInputs["postgres-bin"],
+    ...artifactDownloadInputs
+  },
+  outputs: {
+    database: "The database restored into.",
+    tables: "Tables checked after the restore.",
+    rows: "Rows checked after the restore.",
+    verified: "true when every row count and checksum matched the manifest.",
+    "duration-ms": "How long the verification of the backup, the restore and the comparison took."
+  }
+};
+COMMANDS["files-backup"] = {
+  name: "files-backup",
+  summary: "Back up the gateway's files (kong.conf, certificates, Tyk and Kestra files) into a tar.gz with a sha256 manifest; private keys only when asked.",
+  inputs: {
+    paths: {
+      type: "list",
+      required: true,
+      description: "Files, directories or globs, one per line (**, *, ?, and !pattern to exclude), e.g. /etc/kong/kong.conf, /opt/tyk-gateway/apps, /app/storage."
+    },
+    root: {
+      type: "string",
+      default: ".",
+      description: "Files are stored relative to this directory, and every match must lie inside it (use / for system paths)."
+    },
+    output: {
+      type: "string",
+      default: "files-backup.tar.gz",
+      description: "The archive to write (tar.gz); its manifest goes beside it as <output>.manifest.json. Replaced only once the new archive is complete."
+    },
+    "include-secrets": {
+      type: "boolean",
+      default: "false",
+      description: "Include private keys and certificates (PEM, DER, PKCS#12, keystores). Off: they are left out and listed in the summary."
+    },
+    ...artifactInputs
+  },
+  outputs: {
+    path: "The archive.",
+    manifest: "Path of the manifest: sha256, size and mode of every file.",
+    files: "Number of files in the archive.",
+    "size-bytes": "Size of the archive in bytes.",
+    "secrets-excluded": "Private key and certificate files left out (include-secrets false), one path per line.",
+    "artifact-id": "Id of the uploaded artifact, when one was uploaded."
+  }
+};
+COMMANDS["files-restore"] = {
+  name: "files-restore",
+  summary: "Restore a files-backup archive: every checksum is verified before any file is written, and existing files are replaced only when allowed.",
+  inputs: {
+    input: {
+      type: "string",
+      required: true,
+      description: "The archive (its manifest beside it as <archive>.manifest.json), or (in GitHub Actions) the name of an artifact uploaded by files-backup."
+    },
+    target: {
+      type: "string",
+      default: ".",
+      description: "Directory to restore into (the backup's root; / for system paths)."
+    },
+    overwrite: {
+      type: "boolean",
+      default: "false",
+      description: "Replace existing files whose content differs. Off: such files are listed and the step fails before writing anything."
+    },
+    "dry-run": {
+      type: "boolean",
+      default: "false",
+      description: "Verify the archive and report what would be written; write nothing."
+    },
+    ...artifactDownloadInputs
+  },
+  outputs: {
+    files: "Number of files written (in a dry run: that would be written).",
+    unchanged: "Number of files already present with the same content.",
+    verified: "true when the archive and every file matched the manifest."
+  }
+};
 
 // actions/engine/dump.ts
 var import_yaml3 = __toESM(require_dist(), 1);
@@ -34343,13 +34552,21 @@ function run(program, args, options = {}) {
     if (value === void 0) delete env[key];
     else env[key] = value;
   }
-  return new Promise((resolve3, reject) => {
+  return new Promise((resolve4, reject) => {
     const child2 = spawn(program, [...args], {
       cwd: options.cwd,
       env,
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"],
       windowsHide: true
     });
+    if (options.stdin && child2.stdin) {
+      child2.stdin.on("error", () => void 0);
+      options.stdin.on("error", (err) => {
+        child2.kill("SIGTERM");
+        reject(err);
+      });
+      options.stdin.pipe(child2.stdin);
+    }
     const stdout = [];
     const stderr = [];
     child2.stdout.on("data", (chunk) => stdout.push(chunk));
@@ -34361,7 +34578,7 @@ function run(program, args, options = {}) {
     });
     child2.on("close", (code, signal) => {
       if (timer) clearTimeout(timer);
-      resolve3({
+      resolve4({
         exitCode: code ?? 1,
         signal,
         stdout: Buffer.concat(stdout).toString("utf8"),
@@ -35986,11 +36203,11 @@ var tunnel = __toESM(require_tunnel2(), 1);
 var import_undici = __toESM(require_undici(), 1);
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve3) {
-      resolve3(value);
+    return value instanceof P ? value : new P(function(resolve4) {
+      resolve4(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve3, reject) {
+  return new (P || (P = Promise))(function(resolve4, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -36006,7 +36223,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -36079,26 +36296,26 @@ var HttpClientResponse = class {
   }
   readBody() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve3) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve4) => __awaiter(this, void 0, void 0, function* () {
         let output = Buffer.alloc(0);
         this.message.on("data", (chunk) => {
           output = Buffer.concat([output, chunk]);
         });
         this.message.on("end", () => {
-          resolve3(output.toString());
+          resolve4(output.toString());
         });
       }));
     });
   }
   readBodyBuffer() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve3) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve4) => __awaiter(this, void 0, void 0, function* () {
         const chunks = [];
         this.message.on("data", (chunk) => {
           chunks.push(chunk);
         });
         this.message.on("end", () => {
-          resolve3(Buffer.concat(chunks));
+          resolve4(Buffer.concat(chunks));
         });
       }));
     });
@@ -36301,14 +36518,14 @@ var HttpClient = class {
    */
   requestRaw(info2, data) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve3, reject) => {
+      return new Promise((resolve4, reject) => {
         function callbackForResult(err, res) {
           if (err) {
             reject(err);
           } else if (!res) {
             reject(new Error("Unknown error"));
           } else {
-            resolve3(res);
+            resolve4(res);
           }
         }
         this.requestRawWithCallback(info2, data, callbackForResult);
@@ -36552,12 +36769,12 @@ var HttpClient = class {
     return __awaiter(this, void 0, void 0, function* () {
       retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
       const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-      return new Promise((resolve3) => setTimeout(() => resolve3(), ms));
+      return new Promise((resolve4) => setTimeout(() => resolve4(), ms));
     });
   }
   _processResponse(res, options) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve3, reject) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve4, reject) => __awaiter(this, void 0, void 0, function* () {
         const statusCode = res.message.statusCode || 0;
         const response = {
           statusCode,
@@ -36565,7 +36782,7 @@ var HttpClient = class {
           headers: {}
         };
         if (statusCode === HttpCodes.NotFound) {
-          resolve3(response);
+          resolve4(response);
         }
         function dateTimeDeserializer(key, value) {
           if (typeof value === "string") {
@@ -36604,7 +36821,7 @@ var HttpClient = class {
           err.result = response.result;
           reject(err);
         } else {
-          resolve3(response);
+          resolve4(response);
         }
       }));
     });
@@ -36617,11 +36834,11 @@ import { EOL as EOL3 } from "os";
 import { constants as constants2, promises } from "fs";
 var __awaiter2 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve3) {
-      resolve3(value);
+    return value instanceof P ? value : new P(function(resolve4) {
+      resolve4(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve3, reject) {
+  return new (P || (P = Promise))(function(resolve4, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -36637,7 +36854,7 @@ var __awaiter2 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -36915,11 +37132,11 @@ import * as fs2 from "fs";
 import * as path from "path";
 var __awaiter3 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve3) {
-      resolve3(value);
+    return value instanceof P ? value : new P(function(resolve4) {
+      resolve4(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve3, reject) {
+  return new (P || (P = Promise))(function(resolve4, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -36935,7 +37152,7 @@ var __awaiter3 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -37048,11 +37265,11 @@ function isUnixExecutable(stats) {
 // node_modules/@actions/io/lib/io.js
 var __awaiter4 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve3) {
-      resolve3(value);
+    return value instanceof P ? value : new P(function(resolve4) {
+      resolve4(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve3, reject) {
+  return new (P || (P = Promise))(function(resolve4, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -37068,7 +37285,7 @@ var __awaiter4 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -37238,11 +37455,11 @@ function copyFile2(srcFile, destFile, force) {
 import { setTimeout as setTimeout2 } from "timers";
 var __awaiter5 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve3) {
-      resolve3(value);
+    return value instanceof P ? value : new P(function(resolve4) {
+      resolve4(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve3, reject) {
+  return new (P || (P = Promise))(function(resolve4, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -37258,7 +37475,7 @@ var __awaiter5 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -37477,7 +37694,7 @@ var ToolRunner = class extends events.EventEmitter {
         this.toolPath = path3.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
       }
       this.toolPath = yield which(this.toolPath, true);
-      return new Promise((resolve3, reject) => __awaiter5(this, void 0, void 0, function* () {
+      return new Promise((resolve4, reject) => __awaiter5(this, void 0, void 0, function* () {
         this._debug(`exec tool: ${this.toolPath}`);
         this._debug("arguments:");
         for (const arg of this.args) {
@@ -37560,7 +37777,7 @@ var ToolRunner = class extends events.EventEmitter {
           if (error2) {
             reject(error2);
           } else {
-            resolve3(exitCode);
+            resolve4(exitCode);
           }
         });
         if (this.options.input) {
@@ -37683,11 +37900,11 @@ var ExecState = class _ExecState extends events.EventEmitter {
 // node_modules/@actions/exec/lib/exec.js
 var __awaiter6 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve3) {
-      resolve3(value);
+    return value instanceof P ? value : new P(function(resolve4) {
+      resolve4(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve3, reject) {
+  return new (P || (P = Promise))(function(resolve4, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -37703,7 +37920,7 @@ var __awaiter6 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -37778,6 +37995,208 @@ function info(message) {
 // actions/github/run-action.ts
 init_errors();
 import { isAbsolute, relative as relative2, sep as sep3 } from "node:path";
+
+// actions/github/artifacts.ts
+import { readdir as readdir3, stat as stat4 } from "node:fs/promises";
+import { join as join7, resolve as resolve3 } from "node:path";
+
+// actions/engine/artifacts.ts
+function artifactServiceUnavailable(env) {
+  const server = env.GITHUB_SERVER_URL;
+  if (server) {
+    const host = new URL(server).hostname.toLowerCase();
+    if (host !== "github.com" && !host.endsWith(".ghe.com") && !host.endsWith(".localhost"))
+      return `${host} looks like GitHub Enterprise Server, which does not support the artifact service`;
+  }
+  if (!env.ACTIONS_RUNTIME_TOKEN || !env.ACTIONS_RESULTS_URL)
+    return "the artifact service is not available to this step (no ACTIONS_RUNTIME_TOKEN or ACTIONS_RESULTS_URL)";
+  return void 0;
+}
+
+// actions/github/artifacts.ts
+init_errors();
+var ActionsArtifactStore = class {
+  constructor(env = process.env) {
+    this.env = env;
+  }
+  env;
+  #client;
+  async upload(name, files, rootDir, retentionDays) {
+    const what = `Artifact "${name}" was not uploaded`;
+    this.checkService(what, "Set upload-artifact to false and keep the backup another way.");
+    const root = resolve3(rootDir);
+    try {
+      const paths = await expandFiles(files.map((file) => resolve3(root, file)));
+      const client = await this.client();
+      const { id, size } = await client.uploadArtifact(name, paths, root, {
+        retentionDays,
+        // Stored, not deflated: backups arrive compressed already (pg_dump's directory and custom formats
+        // gzip their data by default, files-backup writes a tar.gz), and deflating them again takes about
+        // three times the CPU of storing for no smaller artifact. Dumps written uncompressed (plain or tar
+        // format, compress none) upload at full size; the plain format takes db-dump's compress input.
+        compressionLevel: 0
+      });
+      if (id === void 0) throw new DeckhandError(`${what}: the artifact service returned no artifact id.`);
+      return { id: String(id), size: size ?? 0 };
+    } catch (err) {
+      throw this.translate(err, what, { name });
+    }
+  }
+  async download(name, destDir, from) {
+    const path5 = resolve3(destDir);
+    if (!from) {
+      const what2 = `Artifact "${name}" was not downloaded`;
+      this.checkService(what2, "Pass the backup's path as input instead of an artifact name.");
+      const run3 = this.describeRun(this.env.GITHUB_RUN_ID);
+      try {
+        const client = await this.client();
+        const { artifact } = await client.getArtifact(name);
+        const { digestMismatch } = await client.downloadArtifact(artifact.id, {
+          path: path5,
+          ...artifact.digest ? { expectedHash: artifact.digest } : {}
+        });
+        if (digestMismatch) throw this.corrupt(name);
+      } catch (err) {
+        throw this.translate(err, what2, { name, run: run3 });
+      }
+      return;
+    }
+    const what = `Artifact "${name}" of workflow run ${from.runId} was not downloaded`;
+    if (!/^[1-9]\d*$/.test(from.runId.trim()))
+      throw new DeckhandError(
+        `artifact-run-id must be a workflow run id (the number in \u2026/actions/runs/<id>), got "${from.runId}".`
+      );
+    if (!from.token)
+      throw new DeckhandError(
+        `${what}: downloading from another workflow run needs github-token (a token with actions: read).`
+      );
+    const ghes = this.ghesReason();
+    if (ghes) throw new DeckhandError(`${what}: ${ghes}. Pass the backup's path as input instead.`);
+    const [owner, repo] = (this.env.GITHUB_REPOSITORY ?? "").split("/");
+    if (!owner || !repo)
+      throw new DeckhandError(
+        `${what}: GITHUB_REPOSITORY (owner/name) is not set, so the run cannot be found.`
+      );
+    const run2 = this.describeRun(from.runId.trim());
+    const findBy = {
+      token: from.token,
+      workflowRunId: Number(from.runId.trim()),
+      repositoryOwner: owner,
+      repositoryName: repo
+    };
+    try {
+      const client = await this.client();
+      const { artifact } = await client.getArtifact(name, { findBy });
+      const { digestMismatch } = await client.downloadArtifact(artifact.id, {
+        path: path5,
+        findBy,
+        ...artifact.digest ? { expectedHash: artifact.digest } : {}
+      });
+      if (digestMismatch) throw this.corrupt(name);
+    } catch (err) {
+      throw this.translate(err, what, { name, run: run2, otherRun: true, token: from.token });
+    }
+  }
+  client() {
+    this.#client ??= import("../artifact/index.js").then(
+      ({ DefaultArtifactClient }) => new DefaultArtifactClient()
+    );
+    return this.#client;
+  }
+  /** Fails early, with the engine's own wording, where the artifact service cannot be reached. */
+  checkService(what, instead) {
+    const reason = artifactServiceUnavailable(this.env) ?? this.ghesReason();
+    if (reason) throw new DeckhandError(`${what}: ${reason}. ${instead}`);
+  }
+  /**
+   * @actions/artifact refuses any host but github.com, *.ghe.com and *.localhost as GitHub Enterprise
+   * Server; this says so before the library does, in the same terms as artifactServiceUnavailable.
+   */
+  ghesReason() {
+    const server = this.env.GITHUB_SERVER_URL;
+    if (!server) return void 0;
+    let host;
+    try {
+      host = new URL(server).hostname.toLowerCase();
+    } catch {
+      return void 0;
+    }
+    if (host === "github.com" || host.endsWith(".ghe.com") || host.endsWith(".localhost")) return void 0;
+    return `${host} looks like GitHub Enterprise Server, which does not support the artifact service`;
+  }
+  describeRun(runId) {
+    const repository = this.env.GITHUB_REPOSITORY;
+    const id = runId ? `workflow run ${runId}` : "this workflow run";
+    return repository ? `${id} of ${repository}` : id;
+  }
+  corrupt(name) {
+    return new DeckhandError(
+      `Artifact "${name}" was downloaded, but its sha256 digest differs from the one recorded at upload: the download is damaged. Run the step again.`
+    );
+  }
+  /** The library's errors as messages a user can act on; no token ever appears in them. */
+  translate(err, what, at) {
+    const scrub2 = (text) => scrubSecrets(text, [at.token, this.env.ACTIONS_RUNTIME_TOKEN]);
+    if (err instanceof DeckhandError)
+      return new DeckhandError(scrub2(err.message), err.details.map(scrub2), { cause: err });
+    const name = err instanceof Error ? err.name : "";
+    const message = scrub2(errorMessage(err));
+    const status = httpStatus(err);
+    const fail = (text) => new DeckhandError(text, [], { cause: err });
+    const runHint = at.otherRun ? `Check artifact-run-id: the artifact must have been uploaded by db-dump or files-backup in ${at.run}, and not have expired.` : `The db-dump or files-backup step that uploads it must run earlier in ${at.run ?? "this workflow run"} (in any job); for an artifact of an earlier run, pass artifact-run-id (and a github-token with actions: read).`;
+    if (name === "GHESNotSupportedError")
+      return fail(
+        `${what}: ${this.ghesReason() ?? "this looks like GitHub Enterprise Server, which does not support the artifact service"}. ${at.run ? "Pass the backup's path as input instead of an artifact name." : "Set upload-artifact to false and keep the backup another way."}`
+      );
+    if (name === "ArtifactNotFoundError")
+      return fail(`No artifact named "${at.name}" was found in ${at.run ?? "this workflow run"}. ${runHint}`);
+    if (name === "UsageError" || /artifact storage quota has been hit/i.test(message))
+      return fail(
+        `${what}: the artifact storage quota of this account is used up. Delete old artifacts or raise the storage limit, or set upload-artifact to false.`
+      );
+    if (name === "FilesNotFoundError") return fail(`${what}: ${message}.`);
+    if (/artifact name is not valid|artifact name input during validation is empty/i.test(message))
+      return fail(`${what}: ${message.split("\n")[0]} Choose another artifact-name.`);
+    if (/\(409\)/.test(message))
+      return fail(
+        `${what}: an artifact with this name already exists in this workflow run (names are unique per run, across its jobs and re-run attempts). Choose another artifact-name.`
+      );
+    if (at.otherRun && status !== void 0) {
+      if (status === 401)
+        return fail(`${what}: GitHub rejected github-token (401 Bad credentials). Pass a valid token.`);
+      if (status === 403)
+        return fail(
+          `${what}: github-token may not read the artifacts of ${at.run}. It needs the actions: read permission (in the workflow: permissions: actions: read), and access to that repository.`
+        );
+      if (status === 404) return fail(`${what}: ${at.run} was not found. ${runHint}`);
+      if (status === 410) return fail(`${what}: the artifact has expired and is no longer stored.`);
+    }
+    return fail(`${what}: ${message}`);
+  }
+};
+async function expandFiles(paths) {
+  const out = [];
+  for (const path5 of paths) {
+    const info2 = await stat4(path5).catch(() => void 0);
+    if (!info2?.isDirectory()) {
+      out.push(path5);
+      continue;
+    }
+    const entries = await readdir3(path5, { recursive: true, withFileTypes: true });
+    const files = entries.filter((e) => !e.isDirectory()).map((e) => join7(e.parentPath, e.name));
+    out.push(...files.length > 0 ? files.sort() : [path5]);
+  }
+  return out;
+}
+function httpStatus(err) {
+  const status = typeof err === "object" && err !== null ? err.status : void 0;
+  return typeof status === "number" ? status : void 0;
+}
+function scrubSecrets(text, secrets) {
+  let out = text;
+  for (const secret of secrets) if (secret && secret.length >= 3) out = out.split(secret).join("***");
+  return out;
+}
 
 // actions/github/summary.ts
 var ANNOTATIONS_PER_TYPE = 10;
@@ -37864,8 +38283,8 @@ function selectAnnotations(annotations) {
 }
 
 // actions/github/tool-cache-store.ts
-import { stat as stat4 } from "node:fs/promises";
-import { join as join8 } from "node:path";
+import { stat as stat5 } from "node:fs/promises";
+import { join as join9 } from "node:path";
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
 import * as crypto2 from "crypto";
@@ -37885,11 +38304,11 @@ import { ok as ok2 } from "assert";
 // node_modules/@actions/tool-cache/lib/retry-helper.js
 var __awaiter7 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve3) {
-      resolve3(value);
+    return value instanceof P ? value : new P(function(resolve4) {
+      resolve4(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve3, reject) {
+  return new (P || (P = Promise))(function(resolve4, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -37905,7 +38324,7 @@ var __awaiter7 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -37947,7 +38366,7 @@ var RetryHelper = class {
   }
   sleep(seconds) {
     return __awaiter7(this, void 0, void 0, function* () {
-      return new Promise((resolve3) => setTimeout(resolve3, seconds * 1e3));
+      return new Promise((resolve4) => setTimeout(resolve4, seconds * 1e3));
     });
   }
 };
@@ -37955,11 +38374,11 @@ var RetryHelper = class {
 // node_modules/@actions/tool-cache/lib/tool-cache.js
 var __awaiter8 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve3) {
-      resolve3(value);
+    return value instanceof P ? value : new P(function(resolve4) {
+      resolve4(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve3, reject) {
+  return new (P || (P = Promise))(function(resolve4, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -37975,7 +38394,7 @@ var __awaiter8 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -38240,7 +38659,7 @@ var ToolCacheStore = class {
   async find(version, platform2) {
     const dir = find(TOOL, normalizeVersion(version), toolCacheKey(platform2));
     if (!dir) return void 0;
-    const binary = await stat4(join8(dir, deckBinaryName(platform2))).catch(() => void 0);
+    const binary = await stat5(join9(dir, deckBinaryName(platform2))).catch(() => void 0);
     return binary?.isFile() ? dir : void 0;
   }
   download(url) {
@@ -38272,6 +38691,7 @@ async function runAction(command, job) {
     const result = await job(source, {
       logger,
       store: new ToolCacheStore(),
+      artifacts: new ActionsArtifactStore(),
       env: process.env,
       secret: maskSecret
     });

@@ -81,11 +81,11 @@ export async function locatePgClients(options: {
       )
     }
   } else {
-    const found: PgClients[] = []
-    for (const dir of await candidateDirs(options.pathEnv)) {
-      const c = await clientsIn(dir)
-      if (c) found.push(c)
-    }
+    // Asked all at once: on Debian /usr/bin/pg_dump is a Perl wrapper that takes a while to answer.
+    const found = (await Promise.all((await candidateDirs(options.pathEnv)).map(clientsIn))).filter(
+      (c): c is PgClients => c !== undefined,
+    )
+    // The newest; between equal versions, the first found (PATH order).
     clients = found.sort((a, b) => b.major - a.major)[0]
     if (!clients) {
       throw new DeckhandError(
