@@ -26993,7 +26993,7 @@ COMMANDS["db-dump"] = {
     verify: {
       type: "boolean",
       default: "true",
-      description: "Read the dump back after writing it (pg_restore --list, redis-check-rdb) and check every checksum."
+      description: "Read the dump back before the manifest is written: pg_restore --list must list the rows of exactly the tables dumped (redis-check-rdb for Redis)."
     },
     "postgres-bin": postgresInputs["postgres-bin"],
     ...artifactInputs
