@@ -16,6 +16,10 @@ const cli = join(root, 'dist/cli/index.js')
 const CONFIG_ENTITIES = Number(process.env.DEMO_CONFIG_ENTITIES ?? 5_000)
 const RUNTIME_ROWS = Number(process.env.DEMO_RUNTIME_ROWS ?? 200_000)
 
+/** What a user of the gateway would look at: its entities, counted. */
+const ENTITY_COUNTS =
+  "SELECT (SELECT count(*) FROM services) || ' services, ' || (SELECT count(*) FROM routes) || ' routes, ' || (SELECT count(*) FROM consumers) || ' consumers, ' || (SELECT count(*) FROM keyauth_credentials) || ' key-auth credentials'"
+
 const step = (text) => process.stdout.write(`\n== ${text}\n`)
 
 /** Runs the deckhand CLI as a user would; the database URL (with its password) goes through the environment. */
@@ -58,10 +62,7 @@ try {
     configEntities: CONFIG_ENTITIES,
     runtimeRows: RUNTIME_ROWS,
   })
-  const before = await pg.psql(
-    "SELECT (SELECT count(*) FROM services) || ' services, ' || (SELECT count(*) FROM routes) || ' routes, ' || (SELECT count(*) FROM consumers) || ' consumers, ' || (SELECT count(*) FROM keyauth_credentials) || ' key-auth credentials'",
-    'kong',
-  )
+  const before = await pg.psql(ENTITY_COUNTS, 'kong')
   console.log(`   ${n(loaded.rows)} rows in ${loaded.tables} tables: ${before}`)
 
   step('Backing up: deckhand db-dump (directory format, kong profile)')
@@ -75,10 +76,7 @@ try {
 
   step('Restoring: deckhand db-restore --create (checksums first, row counts and checksums after)')
   const restore = await deckhand(['db-restore', '--input', dump.outputs.path, '--create'], pg.url('postgres'))
-  const after = await pg.psql(
-    "SELECT (SELECT count(*) FROM services) || ' services, ' || (SELECT count(*) FROM routes) || ' routes, ' || (SELECT count(*) FROM consumers) || ' consumers, ' || (SELECT count(*) FROM keyauth_credentials) || ' key-auth credentials'",
-    'kong',
-  )
+  const after = await pg.psql(ENTITY_COUNTS, 'kong')
   failed = restore.outputs.verified !== 'true' || after !== before
 
   step('Report')

@@ -21,3 +21,18 @@ export function isDeckhandError(err: unknown): err is DeckhandError {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err)
 }
+
+/**
+ * An actionable message for a tool's error output: the first rule whose pattern matches the output
+ * leads, followed by the output's last lines. The output must already be scrubbed of secrets.
+ */
+export function explainOutput(
+  tool: string,
+  output: string,
+  rules: readonly (readonly [RegExp, string])[],
+  lines = 6,
+): string {
+  const rule = rules.find(([pattern]) => pattern.test(output))
+  const detail = output.split('\n').filter(Boolean).slice(-lines).join('\n')
+  return rule ? `${rule[1]}\n${tool} said: ${detail}` : `${tool} failed: ${detail || 'no error output'}`
+}

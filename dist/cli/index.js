@@ -8245,10 +8245,10 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports, module) {
     "use strict";
     var parse = require_parse();
-    var constants4 = require_constants();
+    var constants3 = require_constants();
     var SemVer = require_semver();
     var truncate = (version, truncation, options) => {
-      if (!constants4.RELEASE_TYPES.includes(truncation)) {
+      if (!constants3.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version, options);
@@ -9488,7 +9488,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports, module) {
     "use strict";
     var internalRe = require_re();
-    var constants4 = require_constants();
+    var constants3 = require_constants();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse = require_parse();
@@ -9572,8 +9572,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants4.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants4.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants3.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants3.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -10188,7 +10188,7 @@ var require_scan = __commonJS({
 var require_parse2 = __commonJS({
   "node_modules/picomatch/lib/parse.js"(exports, module) {
     "use strict";
-    var constants4 = require_constants2();
+    var constants3 = require_constants2();
     var utils = require_utils();
     var {
       MAX_LENGTH,
@@ -10196,7 +10196,7 @@ var require_parse2 = __commonJS({
       REGEX_NON_SPECIAL_CHARS,
       REGEX_SPECIAL_CHARS_BACKREF,
       REPLACEMENTS
-    } = constants4;
+    } = constants3;
     var expandRange = (args, options) => {
       if (typeof options.expandRange === "function") {
         return options.expandRange(...args, options);
@@ -10405,7 +10405,7 @@ var require_parse2 = __commonJS({
       if (options.maxExtglobRecursion === false) {
         return { risky: false };
       }
-      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants4.DEFAULT_MAX_EXTGLOB_RECURSION;
+      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants3.DEFAULT_MAX_EXTGLOB_RECURSION;
       const branches = splitTopLevel(body).map((branch) => branch.trim());
       if (branches.length > 1) {
         if (branches.some((branch) => branch === "") || branches.some((branch) => /^[*?]+$/.test(branch)) || hasRepeatedCharPrefixOverlap(branches)) {
@@ -10451,8 +10451,8 @@ var require_parse2 = __commonJS({
       const bos = { type: "bos", value: "", output: opts.prepend || "" };
       const tokens = [bos];
       const capture = opts.capture ? "" : "?:";
-      const PLATFORM_CHARS = constants4.globChars(opts.windows);
-      const EXTGLOB_CHARS = constants4.extglobChars(PLATFORM_CHARS);
+      const PLATFORM_CHARS = constants3.globChars(opts.windows);
+      const EXTGLOB_CHARS = constants3.extglobChars(PLATFORM_CHARS);
       const {
         DOT_LITERAL,
         PLUS_LITERAL,
@@ -11148,7 +11148,7 @@ var require_parse2 = __commonJS({
         NO_DOTS_SLASH,
         STAR,
         START_ANCHOR
-      } = constants4.globChars(opts.windows);
+      } = constants3.globChars(opts.windows);
       const nodot = opts.dot ? NO_DOTS : NO_DOT;
       const slashDot = opts.dot ? NO_DOTS_SLASH : NO_DOT;
       const capture = opts.capture ? "" : "?:";
@@ -11206,7 +11206,7 @@ var require_picomatch = __commonJS({
     var scan = require_scan();
     var parse = require_parse2();
     var utils = require_utils();
-    var constants4 = require_constants2();
+    var constants3 = require_constants2();
     var isObject2 = (val) => val && typeof val === "object" && !Array.isArray(val);
     var picomatch2 = (glob2, options, returnState = false) => {
       if (Array.isArray(glob2)) {
@@ -11334,7 +11334,7 @@ var require_picomatch = __commonJS({
         return /$^/;
       }
     };
-    picomatch2.constants = constants4;
+    picomatch2.constants = constants3;
     module.exports = picomatch2;
   }
 });
@@ -11364,7 +11364,7 @@ import { parseArgs } from "node:util";
 // actions/engine/deck/dir-store.ts
 import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { cp, mkdir, mkdtemp, rename, rm as rm2, stat as stat2 } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, rename, rm as rm2, stat as stat3 } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
 import { dirname, join as join2 } from "node:path";
 import { Readable } from "node:stream";
@@ -14343,7 +14343,7 @@ var To = (s3) => {
 var import_semver2 = __toESM(require_semver2(), 1);
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { access, constants, readFile, rm, stat } from "node:fs/promises";
+import { readFile, rm, stat as stat2 } from "node:fs/promises";
 import { delimiter, join, resolve } from "node:path";
 
 // actions/engine/errors.ts
@@ -14361,6 +14361,30 @@ function isDeckhandError(err) {
 }
 function errorMessage(err) {
   return err instanceof Error ? err.message : String(err);
+}
+function explainOutput(tool, output, rules, lines = 6) {
+  const rule = rules.find(([pattern]) => pattern.test(output));
+  const detail = output.split("\n").filter(Boolean).slice(-lines).join("\n");
+  return rule ? `${rule[1]}
+${tool} said: ${detail}` : `${tool} failed: ${detail || "no error output"}`;
+}
+
+// actions/engine/paths.ts
+import { access, constants, stat } from "node:fs/promises";
+async function exists(path) {
+  return stat(path).then(
+    () => true,
+    () => false
+  );
+}
+async function isFile(path) {
+  return (await stat(path).catch(() => void 0))?.isFile() ?? false;
+}
+async function isExecutable(path) {
+  return access(path, constants.X_OK).then(
+    () => true,
+    () => false
+  );
 }
 
 // actions/engine/process.ts
@@ -14636,7 +14660,7 @@ async function sha256File(path) {
   return hash.digest("hex");
 }
 async function checkExplicitDeck(path) {
-  const info = await stat(path).catch(() => void 0);
+  const info = await stat2(path).catch(() => void 0);
   if (!info) throw new DeckhandError(`deck-path ${path} does not exist.`);
   if (!info.isFile()) throw new DeckhandError(`deck-path ${path} is not a file; point it at the deck binary.`);
   if (!await isExecutable(path)) {
@@ -14650,15 +14674,6 @@ async function findOnPath(binary, pathEnv) {
     if (await isFile(candidate) && await isExecutable(candidate)) return candidate;
   }
   return void 0;
-}
-async function isFile(path) {
-  return (await stat(path).catch(() => void 0))?.isFile() ?? false;
-}
-async function isExecutable(path) {
-  return access(path, constants.X_OK).then(
-    () => true,
-    () => false
-  );
 }
 async function readDeckVersion(path) {
   let result;
@@ -14776,7 +14791,7 @@ var DirToolStore = class {
   }
 };
 async function holdsBinary(dir, platform) {
-  return (await stat2(join2(dir, deckBinaryName(platform))).catch(() => void 0))?.isFile() ?? false;
+  return (await stat3(join2(dir, deckBinaryName(platform))).catch(() => void 0))?.isFile() ?? false;
 }
 async function renamed(from, to2) {
   try {
@@ -15786,6 +15801,15 @@ async function databaseExists(session, name) {
 // actions/engine/postgres/connection.ts
 import { writeFile } from "node:fs/promises";
 import { join as join6 } from "node:path";
+
+// actions/engine/scrub.ts
+function scrub(text, secrets, mask = "***") {
+  let out = text;
+  for (const secret of secrets) if (secret) out = out.split(secret).join(mask);
+  return out;
+}
+
+// actions/engine/postgres/connection.ts
 var URL_SETTINGS = {
   sslmode: "PGSSLMODE",
   sslrootcert: "PGSSLROOTCERT",
@@ -15920,18 +15944,11 @@ function explainPgError(tool, stderr, target) {
     ],
     [/permission denied/i, `the database user of ${where} lacks a permission ${tool} needs.`]
   ];
-  const rule = rules.find(([pattern]) => pattern.test(text));
-  const detail = text.split("\n").filter(Boolean).slice(-6).join("\n");
-  return rule ? `${rule[1]}
-${tool} said: ${detail}` : `${tool} failed: ${detail || "no error output"}`;
+  return explainOutput(tool, text, rules);
 }
 function scrubPassword(text, target) {
   const { password } = target;
-  if (!password) return text;
-  let out = text.split(password).join("[redacted]");
-  const encoded = encodeURIComponent(password);
-  if (encoded !== password) out = out.split(encoded).join("[redacted]");
-  return out;
+  return password ? scrub(text, [password, encodeURIComponent(password)], "[redacted]") : text;
 }
 
 // actions/engine/postgres/session.ts
@@ -16033,7 +16050,7 @@ var PsqlSession = class _PsqlSession {
 };
 
 // actions/engine/postgres/tools.ts
-import { access as access2, constants as constants2, readdir as readdir2 } from "node:fs/promises";
+import { readdir as readdir2 } from "node:fs/promises";
 import { delimiter as delimiter2, join as join7 } from "node:path";
 var INSTALL_ROOTS = [
   { dir: "/usr/lib/postgresql", bin: (v2) => join7("/usr/lib/postgresql", v2, "bin") },
@@ -16041,12 +16058,6 @@ var INSTALL_ROOTS = [
   { dir: "/opt/homebrew/opt", bin: (v2) => join7("/opt/homebrew/opt", v2, "bin") },
   { dir: "/usr/local/opt", bin: (v2) => join7("/usr/local/opt", v2, "bin") }
 ];
-async function executable(path) {
-  return access2(path, constants2.X_OK).then(
-    () => true,
-    () => false
-  );
-}
 function parseClientVersion(output) {
   const match = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/.exec(output);
   if (!match) return void 0;
@@ -16054,13 +16065,13 @@ function parseClientVersion(output) {
 }
 async function clientsIn(binDir) {
   const pgDump = join7(binDir, "pg_dump");
-  if (!await executable(pgDump)) return void 0;
+  if (!await isExecutable(pgDump)) return void 0;
   const result = await run(pgDump, ["--version"]).catch(() => void 0);
   const parsed = result && result.exitCode === 0 ? parseClientVersion(result.stdout) : void 0;
   if (!parsed) return void 0;
   const pgRestore = join7(binDir, "pg_restore");
   const psql = join7(binDir, "psql");
-  if (!await executable(pgRestore) || !await executable(psql)) return void 0;
+  if (!await isExecutable(pgRestore) || !await isExecutable(psql)) return void 0;
   return { binDir, ...parsed, pgDump, pgRestore, psql };
 }
 async function candidateDirs(pathEnv) {
@@ -16103,7 +16114,7 @@ async function locatePgClients(options) {
 
 // actions/engine/database/folder.ts
 import { randomBytes as randomBytes4 } from "node:crypto";
-import { mkdir as mkdir3, rename as rename3, rm as rm4, stat as stat3 } from "node:fs/promises";
+import { mkdir as mkdir3, rename as rename3, rm as rm4 } from "node:fs/promises";
 import { join as join8, resolve as resolve3 } from "node:path";
 function timestamp(date) {
   return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
@@ -16128,11 +16139,7 @@ async function pendingFolder(outputDir, name) {
     async commit() {
       for (let n = 1; ; n++) {
         const final = join8(dir, n === 1 ? name : `${name}-${n}`);
-        const taken = await stat3(final).then(
-          () => true,
-          () => false
-        );
-        if (taken) continue;
+        if (await exists(final)) continue;
         await rename3(path, final);
         return final;
       }
@@ -16365,7 +16372,7 @@ async function dumpPostgres(options) {
     phase("manifest written");
     return {
       folder,
-      manifestPath: join9(folder, "manifest.json"),
+      manifestPath: join9(folder, MANIFEST_FILE),
       manifest,
       durationMs: Math.round(performance.now() - t0),
       notes
@@ -16614,7 +16621,7 @@ function redisCliEnv(target) {
 }
 function explainRedisError(output, target) {
   const where = describeRedis(target);
-  const text = target.password ? output.split(target.password).join("[redacted]").trim() : output.trim();
+  const text = scrub(output, [target.password], "[redacted]").trim();
   const rules = [
     [
       /NOAUTH|WRONGPASS|invalid password|invalid username-password/i,
@@ -16629,10 +16636,7 @@ function explainRedisError(output, target) {
       `Redis at ${where} does not allow replication (SYNC), which redis-cli --rdb needs: managed services such as ElastiCache or Memorystore offer their own snapshots instead; or grant the user +sync.`
     ]
   ];
-  const rule = rules.find(([pattern]) => pattern.test(text));
-  const detail = text.split("\n").filter(Boolean).slice(-4).join("\n");
-  return rule ? `${rule[1]}
-redis-cli said: ${detail}` : `redis-cli failed: ${detail || "no error output"}`;
+  return explainOutput("redis-cli", text, rules, 4);
 }
 
 // actions/engine/database/redis-dump.ts
@@ -16719,7 +16723,7 @@ ${dumped.stdout}`, target);
     const folder = await pending.commit();
     return {
       folder,
-      manifestPath: join11(folder, "manifest.json"),
+      manifestPath: join11(folder, MANIFEST_FILE),
       manifest,
       durationMs: Math.round(performance.now() - t0),
       notes: []
@@ -16732,6 +16736,17 @@ ${dumped.stdout}`, target);
 // actions/engine/report.ts
 function emptyReport(title) {
   return { title, lines: [], tables: [], annotations: [] };
+}
+function formatBytes(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
 }
 
 // actions/spec.ts
@@ -17161,7 +17176,6 @@ COMMANDS["files-restore"] = {
 };
 
 // actions/engine/jobs/artifacts.ts
-import { stat as stat4 } from "node:fs/promises";
 import { resolve as resolve4 } from "node:path";
 
 // actions/engine/artifacts.ts
@@ -17202,11 +17216,7 @@ async function uploadBackup(inputs, ctx, backup) {
 }
 async function resolveBackupInput(inputs, ctx, input) {
   const path = resolve4(input);
-  if (await stat4(path).then(
-    () => true,
-    () => false
-  ))
-    return { path, cleanup: async () => void 0 };
+  if (await exists(path)) return { path, cleanup: async () => void 0 };
   if (!ctx.artifacts || /[\\/]/.test(input))
     throw new DeckhandError(`input ${path}: no such file or directory.`);
   const runId = inputs.string("artifact-run-id");
@@ -17300,16 +17310,6 @@ function oneOf(inputs, name, allowed) {
   if (!allowed.includes(value))
     throw new DeckhandError(`Input ${name} must be one of ${allowed.join(", ")}; got "${value}"`);
   return value;
-}
-function formatBytes(bytes) {
-  const units = ["bytes", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(1)} ${units[unit]}`;
 }
 var number = (n) => n.toLocaleString("en-US");
 var seconds = (ms2) => `${(ms2 / 1e3).toFixed(1)} s`;
@@ -17450,7 +17450,7 @@ async function dbRestoreJob(source, ctx) {
 
 // actions/engine/dump.ts
 var import_yaml3 = __toESM(require_dist(), 1);
-import { mkdir as mkdir4, mkdtemp as mkdtemp3, readdir as readdir3, readFile as readFile3, rename as rename4, rm as rm5, stat as stat5 } from "node:fs/promises";
+import { mkdir as mkdir4, mkdtemp as mkdtemp3, readdir as readdir3, readFile as readFile3, rename as rename4, rm as rm5, stat as stat4 } from "node:fs/promises";
 import { basename as basename3, join as join13 } from "node:path";
 
 // actions/engine/deck/commands.ts
@@ -17514,7 +17514,7 @@ function globalArgs(g2) {
 
 // actions/engine/deck/runner.ts
 var import_yaml2 = __toESM(require_dist(), 1);
-import { access as access3, writeFile as writeFile2 } from "node:fs/promises";
+import { access as access2, writeFile as writeFile2 } from "node:fs/promises";
 import { join as join12 } from "node:path";
 
 // actions/engine/deck/connection.ts
@@ -17566,11 +17566,6 @@ function connectionSecrets(connection) {
 }
 
 // actions/engine/deck/runner.ts
-function scrub(text, secrets) {
-  let out = text;
-  for (const secret of secrets) if (secret) out = out.split(secret).join("***");
-  return out;
-}
 var DeckRunner = class {
   constructor(deck, connection, logger) {
     this.deck = deck;
@@ -17603,7 +17598,7 @@ var DeckRunner = class {
         global.timeoutSeconds = conn.timeoutSeconds;
         if (conn.caCert?.includes("-----BEGIN")) env.DECK_CA_CERT = conn.caCert;
         else if (conn.caCert) {
-          await access3(conn.caCert).catch(() => {
+          await access2(conn.caCert).catch(() => {
             throw new DeckhandError(
               `ca-cert: "${conn.caCert}" is neither a PEM certificate nor a readable file`
             );
@@ -17723,7 +17718,7 @@ async function dump(options) {
   };
 }
 async function ensureDirectory(dir) {
-  const info = await stat5(dir).catch(() => void 0);
+  const info = await stat4(dir).catch(() => void 0);
   if (info && !info.isDirectory()) throw new DeckhandError(`output-dir ${dir} exists and is not a directory`);
   try {
     await mkdir4(dir, { recursive: true });
@@ -17906,12 +17901,12 @@ import { basename as basename7, dirname as dirname7 } from "node:path";
 // actions/engine/files/backup.ts
 import { createHash as createHash5, randomBytes as randomBytes5 } from "node:crypto";
 import { createWriteStream as createWriteStream2 } from "node:fs";
-import { mkdir as mkdir5, open as open3, rename as rename5, rm as rm6, stat as stat7 } from "node:fs/promises";
+import { mkdir as mkdir5, open as open3, rename as rename5, rm as rm6, stat as stat6 } from "node:fs/promises";
 import { basename as basename5, dirname as dirname5, extname, isAbsolute as isAbsolute2, join as join14, relative as relative3, resolve as resolve7, sep as sep3 } from "node:path";
 import { pipeline as pipeline2 } from "node:stream/promises";
 
 // node_modules/tinyglobby/dist/index.mjs
-import { readdir as readdir4, readdirSync, realpath, realpathSync, stat as stat6, statSync } from "fs";
+import { readdir as readdir4, readdirSync, realpath, realpathSync, stat as stat5, statSync } from "fs";
 import { isAbsolute, posix, resolve as resolve6 } from "path";
 import { fileURLToPath } from "url";
 
@@ -18035,10 +18030,10 @@ var resolveSymlinksAsync = function(path, state, callback$1) {
   queue.enqueue();
   fs2.realpath(path, (error, resolvedPath) => {
     if (error) return queue.dequeue(suppressErrors ? null : error, state);
-    fs2.stat(resolvedPath, (error$1, stat10) => {
+    fs2.stat(resolvedPath, (error$1, stat9) => {
       if (error$1) return queue.dequeue(suppressErrors ? null : error$1, state);
-      if (stat10.isDirectory() && isRecursive(path, resolvedPath, state)) return queue.dequeue(null, state);
-      callback$1(stat10, resolvedPath);
+      if (stat9.isDirectory() && isRecursive(path, resolvedPath, state)) return queue.dequeue(null, state);
+      callback$1(stat9, resolvedPath);
       queue.dequeue(null, state);
     });
   });
@@ -18048,9 +18043,9 @@ var resolveSymlinks = function(path, state, callback$1) {
   queue.enqueue();
   try {
     const resolvedPath = fs2.realpathSync(path);
-    const stat10 = fs2.statSync(resolvedPath);
-    if (stat10.isDirectory() && isRecursive(path, resolvedPath, state)) return;
-    callback$1(stat10, resolvedPath);
+    const stat9 = fs2.statSync(resolvedPath);
+    if (stat9.isDirectory() && isRecursive(path, resolvedPath, state)) return;
+    callback$1(stat9, resolvedPath);
   } catch (e) {
     if (!suppressErrors) throw e;
   }
@@ -18247,8 +18242,8 @@ var Walker = class {
         this.walkDirectory(this.state, path, path, depth - 1, this.walk);
       } else if (this.resolveSymlink && entry.isSymbolicLink()) {
         let path = joinPathWithBasePath(entry.name, directoryPath);
-        this.resolveSymlink(path, this.state, (stat10, resolvedPath) => {
-          if (stat10.isDirectory()) {
+        this.resolveSymlink(path, this.state, (stat9, resolvedPath) => {
+          if (stat9.isDirectory()) {
             resolvedPath = normalizePath(resolvedPath, this.state.options);
             if (exclude && exclude(entry.name, useRealPaths ? resolvedPath : path + pathSeparator)) return;
             this.walkDirectory(this.state, resolvedPath, useRealPaths ? resolvedPath : path + pathSeparator, depth - 1, this.walk);
@@ -18665,7 +18660,7 @@ function getOptions(options) {
     readdirSync: opts.fs.readdirSync || readdirSync,
     realpath: opts.fs.realpath || realpath,
     realpathSync: opts.fs.realpathSync || realpathSync,
-    stat: opts.fs.stat || stat6,
+    stat: opts.fs.stat || stat5,
     statSync: opts.fs.statSync || statSync
   });
   if (opts.debug) log("globbing with options:", opts);
@@ -18729,7 +18724,7 @@ async function expandPattern(pattern) {
   const segments = pattern.split("/");
   const dynamic = segments.findIndex((segment) => isDynamicPattern(segment));
   if (dynamic === -1) {
-    const stats = await stat7(pattern).catch(() => void 0);
+    const stats = await stat6(pattern).catch(() => void 0);
     if (stats?.isFile()) return [resolve7(pattern)];
     if (!stats?.isDirectory()) return [];
     return (await glob("**", { ...GLOB_OPTIONS, cwd: pattern })).map((p2) => resolve7(p2));
@@ -18807,11 +18802,11 @@ async function readBack(archive) {
 }
 async function filesBackup(options) {
   const root = resolve7(options.root);
-  const rootStats = await stat7(root).catch(() => void 0);
+  const rootStats = await stat6(root).catch(() => void 0);
   if (!rootStats?.isDirectory()) throw new DeckhandError(`root ${root} is not a directory.`);
   const archive = resolve7(options.output);
   const manifestPath = `${archive}${MANIFEST_SUFFIX}`;
-  if ((await stat7(archive).catch(() => void 0))?.isDirectory())
+  if ((await stat6(archive).catch(() => void 0))?.isDirectory())
     throw new DeckhandError(
       `output ${archive} is a directory: name the archive file, e.g. files-backup.tar.gz.`
     );
@@ -18844,7 +18839,7 @@ async function filesBackup(options) {
     );
   }
   const modes = /* @__PURE__ */ new Map();
-  for (const path of files) modes.set(path, formatMode((await stat7(join14(root, path))).mode));
+  for (const path of files) modes.set(path, formatMode((await stat6(join14(root, path))).mode));
   await mkdir5(outputDir, { recursive: true });
   const temp = join14(outputDir, `.${basename5(archive)}.${randomBytes5(6).toString("hex")}.tmp`);
   let entries;
@@ -18907,8 +18902,8 @@ async function filesBackup(options) {
 
 // actions/engine/files/restore.ts
 import { randomBytes as randomBytes6 } from "node:crypto";
-import { constants as constants3 } from "node:fs";
-import { chmod, copyFile, lstat as lstat2, mkdir as mkdir6, readdir as readdir5, readFile as readFile4, rename as rename6, rm as rm7, stat as stat8, utimes } from "node:fs/promises";
+import { constants as constants2 } from "node:fs";
+import { chmod, copyFile, lstat as lstat2, mkdir as mkdir6, readdir as readdir5, readFile as readFile4, rename as rename6, rm as rm7, stat as stat7, utimes } from "node:fs/promises";
 import { basename as basename6, dirname as dirname6, join as join15, resolve as resolve8, sep as sep4 } from "node:path";
 var SHA256 = /^[0-9a-f]{64}$/;
 function safeRelative(path) {
@@ -18947,7 +18942,7 @@ function parseManifest(text, path) {
 }
 async function locate(input) {
   const path = resolve8(input);
-  const stats = await stat8(path).catch(() => void 0);
+  const stats = await stat7(path).catch(() => void 0);
   if (!stats) throw new DeckhandError(`${path}: no such file or directory.`);
   let manifestPath;
   if (stats.isDirectory()) {
@@ -19028,7 +19023,7 @@ async function plan(manifest, target) {
     if (dir === target || !dir.startsWith(prefix)) return true;
     const known = dirs.get(dir);
     if (known !== void 0) return known;
-    const stats = await stat8(dir).catch(() => void 0);
+    const stats = await stat7(dir).catch(() => void 0);
     const ok = (stats === void 0 || stats.isDirectory()) && await usableDir(dirname6(dir));
     dirs.set(dir, ok);
     return ok;
@@ -19039,7 +19034,7 @@ async function plan(manifest, target) {
       blocked.push(`${file.path}: a parent directory's place is taken by a file`);
       continue;
     }
-    const stats = await stat8(dest).catch(() => void 0);
+    const stats = await stat7(dest).catch(() => void 0);
     if (!stats) actions.set(file.path, "write");
     else if (!stats.isFile()) blocked.push(`${file.path}: exists and is not a regular file`);
     else actions.set(file.path, (await sha256File2(dest)).sha256 === file.sha256 ? "unchanged" : "conflict");
@@ -19050,7 +19045,7 @@ async function place(source, dest, mode, sha256) {
   await mkdir6(dirname6(dest), { recursive: true });
   const temp = join15(dirname6(dest), `.${basename6(dest)}.${randomBytes6(6).toString("hex")}.tmp`);
   try {
-    await copyFile(source, temp, constants3.COPYFILE_EXCL);
+    await copyFile(source, temp, constants2.COPYFILE_EXCL);
     await chmod(temp, mode);
     const { mtime, atime } = await lstat2(source);
     await utimes(temp, atime, mtime);
@@ -19064,7 +19059,7 @@ async function place(source, dest, mode, sha256) {
 }
 async function filesRestore(options) {
   const { manifestPath, manifest, archive } = await locate(options.input);
-  const archiveStats = await stat8(archive).catch(() => void 0);
+  const archiveStats = await stat7(archive).catch(() => void 0);
   if (!archiveStats?.isFile())
     throw new DeckhandError(
       `${archive}, the archive ${manifestPath} describes, is missing; nothing was restored.`
@@ -19080,7 +19075,7 @@ async function filesRestore(options) {
   try {
     await extractVerified(archive, temp.path, manifest);
     const target = resolve8(options.target);
-    const targetStats = await stat8(target).catch(() => void 0);
+    const targetStats = await stat7(target).catch(() => void 0);
     if (targetStats && !targetStats.isDirectory())
       throw new DeckhandError(`target ${target} is not a directory; nothing was restored.`);
     const { actions, blocked } = await plan(manifest, target);
@@ -19113,17 +19108,6 @@ async function filesRestore(options) {
 }
 
 // actions/engine/jobs/files.ts
-function formatSize(bytes) {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
-}
 function topDirectory(path) {
   const dirs = path.split("/").slice(0, -1);
   return dirs.length === 0 ? "." : dirs.slice(0, 2).join("/");
@@ -19152,7 +19136,7 @@ async function filesBackupJob(source, ctx) {
   const total = result.files.reduce((sum, f2) => sum + f2.size, 0);
   const report2 = emptyReport("deckhand files-backup");
   report2.lines.push(
-    `Backed up ${result.files.length} file(s), ${formatSize(total)}, into ${result.archive} (${formatSize(result.sizeBytes)}); checksums in ${result.manifest}.`
+    `Backed up ${result.files.length} file(s), ${formatBytes(total)}, into ${result.archive} (${formatBytes(result.sizeBytes)}); checksums in ${result.manifest}.`
   );
   if (result.secretsExcluded.length > 0) {
     report2.lines.push(
@@ -19176,7 +19160,7 @@ async function filesBackupJob(source, ctx) {
   const byDirectory = {
     caption: "Files by directory",
     header: ["directory", "files", "size"],
-    rows: [...groups].sort(([a], [b2]) => a < b2 ? -1 : a > b2 ? 1 : 0).map(([dir, g2]) => [dir, String(g2.count), formatSize(g2.size)]),
+    rows: [...groups].sort(([a], [b2]) => a < b2 ? -1 : a > b2 ? 1 : 0).map(([dir, g2]) => [dir, String(g2.count), formatBytes(g2.size)]),
     collapsed: groups.size > FOLD_ROWS
   };
   report2.tables.push(byDirectory);
@@ -19537,7 +19521,7 @@ function missingEnv(refs, env = process.env) {
 
 // actions/engine/state/files.ts
 var import_yaml4 = __toESM(require_dist(), 1);
-import { readdir as readdir6, stat as stat9 } from "node:fs/promises";
+import { readdir as readdir6, stat as stat8 } from "node:fs/promises";
 import { extname as extname2, join as join16 } from "node:path";
 var STATE_EXTENSIONS = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
 function envProblem(refs, missing, purpose) {
@@ -19559,7 +19543,7 @@ async function expandState(paths) {
     throw new DeckhandError("state is required: name the state files or directories to check");
   const found = [];
   for (const path of paths) {
-    const info = await stat9(path).catch(() => void 0);
+    const info = await stat8(path).catch(() => void 0);
     if (!info) throw new DeckhandError(`state: ${path} does not exist`);
     if (info.isDirectory()) {
       const inDir = await walk(path);

@@ -55,6 +55,12 @@ function isDeckhandError(err) {
 function errorMessage(err) {
   return err instanceof Error ? err.message : String(err);
 }
+function explainOutput(tool, output, rules, lines = 6) {
+  const rule = rules.find(([pattern]) => pattern.test(output));
+  const detail = output.split("\n").filter(Boolean).slice(-lines).join("\n");
+  return rule ? `${rule[1]}
+${tool} said: ${detail}` : `${tool} failed: ${detail || "no error output"}`;
+}
 var DeckhandError;
 var init_errors = __esm({
   "actions/engine/errors.ts"() {
@@ -14283,12 +14289,12 @@ var require_headers = __commonJS({
       append(name, value, isLowerCase) {
         this[kHeadersSortedMap] = null;
         const lowercaseName = isLowerCase ? name : name.toLowerCase();
-        const exists2 = this[kHeadersMap].get(lowercaseName);
-        if (exists2) {
+        const exists3 = this[kHeadersMap].get(lowercaseName);
+        if (exists3) {
           const delimiter3 = lowercaseName === "cookie" ? "; " : ", ";
           this[kHeadersMap].set(lowercaseName, {
-            name: exists2.name,
-            value: `${exists2.value}${delimiter3}${value}`
+            name: exists3.name,
+            value: `${exists3.value}${delimiter3}${value}`
           });
         } else {
           this[kHeadersMap].set(lowercaseName, { name, value });
@@ -26891,6 +26897,15 @@ async function kongSchemas(session) {
 init_errors();
 import { writeFile } from "node:fs/promises";
 import { join as join4 } from "node:path";
+
+// actions/engine/scrub.ts
+function scrub(text, secrets, mask = "***") {
+  let out = text;
+  for (const secret of secrets) if (secret) out = out.split(secret).join(mask);
+  return out;
+}
+
+// actions/engine/postgres/connection.ts
 var URL_SETTINGS = {
   sslmode: "PGSSLMODE",
   sslrootcert: "PGSSLROOTCERT",
@@ -27022,18 +27037,11 @@ function explainPgError(tool, stderr, target) {
     ],
     [/permission denied/i, `the database user of ${where} lacks a permission ${tool} needs.`]
   ];
-  const rule = rules.find(([pattern]) => pattern.test(text));
-  const detail = text.split("\n").filter(Boolean).slice(-6).join("\n");
-  return rule ? `${rule[1]}
-${tool} said: ${detail}` : `${tool} failed: ${detail || "no error output"}`;
+  return explainOutput(tool, text, rules);
 }
 function scrubPassword(text, target) {
   const { password } = target;
-  if (!password) return text;
-  let out = text.split(password).join("[redacted]");
-  const encoded = encodeURIComponent(password);
-  if (encoded !== password) out = out.split(encoded).join("[redacted]");
-  return out;
+  return password ? scrub(text, [password, encodeURIComponent(password)], "[redacted]") : text;
 }
 
 // actions/engine/postgres/session.ts
@@ -27137,8 +27145,23 @@ var PsqlSession = class _PsqlSession {
 
 // actions/engine/postgres/tools.ts
 init_errors();
-import { access, constants, readdir as readdir2 } from "node:fs/promises";
+import { readdir as readdir2 } from "node:fs/promises";
 import { delimiter, join as join5 } from "node:path";
+
+// actions/engine/paths.ts
+import { access, constants, stat } from "node:fs/promises";
+async function exists(path5) {
+  return stat(path5).then(
+    () => true,
+    () => false
+  );
+}
+async function isExecutable(path5) {
+  return access(path5, constants.X_OK).then(
+    () => true,
+    () => false
+  );
+}
 
 // actions/engine/process.ts
 import { spawn as spawn2 } from "node:child_process";
@@ -27191,12 +27214,6 @@ var INSTALL_ROOTS = [
   { dir: "/opt/homebrew/opt", bin: (v) => join5("/opt/homebrew/opt", v, "bin") },
   { dir: "/usr/local/opt", bin: (v) => join5("/usr/local/opt", v, "bin") }
 ];
-async function executable(path5) {
-  return access(path5, constants.X_OK).then(
-    () => true,
-    () => false
-  );
-}
 function parseClientVersion(output) {
   const match = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/.exec(output);
   if (!match) return void 0;
@@ -27204,13 +27221,13 @@ function parseClientVersion(output) {
 }
 async function clientsIn(binDir) {
   const pgDump = join5(binDir, "pg_dump");
-  if (!await executable(pgDump)) return void 0;
+  if (!await isExecutable(pgDump)) return void 0;
   const result = await run(pgDump, ["--version"]).catch(() => void 0);
   const parsed = result && result.exitCode === 0 ? parseClientVersion(result.stdout) : void 0;
   if (!parsed) return void 0;
   const pgRestore = join5(binDir, "pg_restore");
   const psql = join5(binDir, "psql");
-  if (!await executable(pgRestore) || !await executable(psql)) return void 0;
+  if (!await isExecutable(pgRestore) || !await isExecutable(psql)) return void 0;
   return { binDir, ...parsed, pgDump, pgRestore, psql };
 }
 async function candidateDirs(pathEnv) {
@@ -27257,7 +27274,7 @@ var TOOL_VERSION = "0.1.0";
 // actions/engine/database/folder.ts
 init_errors();
 import { randomBytes as randomBytes3 } from "node:crypto";
-import { mkdir as mkdir2, rename as rename2, rm as rm2, stat } from "node:fs/promises";
+import { mkdir as mkdir2, rename as rename2, rm as rm2 } from "node:fs/promises";
 import { join as join6, resolve as resolve2 } from "node:path";
 function timestamp(date) {
   return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
@@ -27282,11 +27299,7 @@ async function pendingFolder(outputDir, name) {
     async commit() {
       for (let n = 1; ; n++) {
         const final = join6(dir, n === 1 ? name : `${name}-${n}`);
-        const taken = await stat(final).then(
-          () => true,
-          () => false
-        );
-        if (taken) continue;
+        if (await exists(final)) continue;
         await rename2(path5, final);
         return final;
       }
@@ -27520,7 +27533,7 @@ async function dumpPostgres(options) {
     phase("manifest written");
     return {
       folder,
-      manifestPath: join7(folder, "manifest.json"),
+      manifestPath: join7(folder, MANIFEST_FILE),
       manifest,
       durationMs: Math.round(performance.now() - t0),
       notes
@@ -27609,7 +27622,7 @@ function redisCliEnv(target) {
 }
 function explainRedisError(output, target) {
   const where = describeRedis(target);
-  const text = target.password ? output.split(target.password).join("[redacted]").trim() : output.trim();
+  const text = scrub(output, [target.password], "[redacted]").trim();
   const rules = [
     [
       /NOAUTH|WRONGPASS|invalid password|invalid username-password/i,
@@ -27624,10 +27637,7 @@ function explainRedisError(output, target) {
       `Redis at ${where} does not allow replication (SYNC), which redis-cli --rdb needs: managed services such as ElastiCache or Memorystore offer their own snapshots instead; or grant the user +sync.`
     ]
   ];
-  const rule = rules.find(([pattern]) => pattern.test(text));
-  const detail = text.split("\n").filter(Boolean).slice(-4).join("\n");
-  return rule ? `${rule[1]}
-redis-cli said: ${detail}` : `redis-cli failed: ${detail || "no error output"}`;
+  return explainOutput("redis-cli", text, rules, 4);
 }
 
 // actions/engine/database/redis-dump.ts
@@ -27714,7 +27724,7 @@ ${dumped.stdout}`, target);
     const folder = await pending.commit();
     return {
       folder,
-      manifestPath: join8(folder, "manifest.json"),
+      manifestPath: join8(folder, MANIFEST_FILE),
       manifest,
       durationMs: Math.round(performance.now() - t0),
       notes: []
@@ -27730,6 +27740,17 @@ init_errors();
 // actions/engine/report.ts
 function emptyReport(title) {
   return { title, lines: [], tables: [], annotations: [] };
+}
+function formatBytes(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
 }
 
 // actions/engine/deck/version.ts
@@ -28265,16 +28286,6 @@ function oneOf(inputs, name, allowed) {
   if (!allowed.includes(value))
     throw new DeckhandError(`Input ${name} must be one of ${allowed.join(", ")}; got "${value}"`);
   return value;
-}
-function formatBytes(bytes) {
-  const units = ["bytes", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(1)} ${units[unit]}`;
 }
 var number = (n) => n.toLocaleString("en-US");
 var seconds = (ms) => `${(ms / 1e3).toFixed(1)} s`;
@@ -29508,7 +29519,7 @@ function readlink(fsPath) {
   });
 }
 var READONLY = fs2.constants.O_RDONLY;
-function exists(fsPath) {
+function exists2(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
     try {
       yield stat2(fsPath);
@@ -29632,12 +29643,12 @@ var __awaiter4 = function(thisArg, _arguments, P, generator) {
 function cp(source_1, dest_1) {
   return __awaiter4(this, arguments, void 0, function* (source, dest, options = {}) {
     const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-    const destStat = (yield exists(dest)) ? yield stat2(dest) : null;
+    const destStat = (yield exists2(dest)) ? yield stat2(dest) : null;
     if (destStat && destStat.isFile() && !force) {
       return;
     }
     const newDest = destStat && destStat.isDirectory() && copySourceDirectory ? path2.join(dest, path2.basename(source)) : dest;
-    if (!(yield exists(source))) {
+    if (!(yield exists2(source))) {
       throw new Error(`no such file or directory: ${source}`);
     }
     const sourceStat = yield stat2(source);
@@ -29784,7 +29795,7 @@ function copyFile2(srcFile, destFile, force) {
       }
       const symlinkFull = yield readlink(srcFile);
       yield symlink(symlinkFull, destFile, IS_WINDOWS ? "junction" : null);
-    } else if (!(yield exists(destFile)) || force) {
+    } else if (!(yield exists2(destFile)) || force) {
       yield copyFile(srcFile, destFile);
     }
   });
@@ -30047,7 +30058,7 @@ var ToolRunner = class extends events.EventEmitter {
         state.on("debug", (message) => {
           this._debug(message);
         });
-        if (this.options.cwd && !(yield exists(this.options.cwd))) {
+        if (this.options.cwd && !(yield exists2(this.options.cwd))) {
           return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
         }
         const fileName = this._getSpawnFileName();
@@ -30460,11 +30471,11 @@ var ActionsArtifactStore = class {
   }
   /** The library's errors as messages a user can act on; no token ever appears in them. */
   translate(err, what, at) {
-    const scrub = (text) => scrubSecrets(text, [at.token, this.env.ACTIONS_RUNTIME_TOKEN]);
+    const scrub2 = (text) => scrubSecrets(text, [at.token, this.env.ACTIONS_RUNTIME_TOKEN]);
     if (err instanceof DeckhandError)
-      return new DeckhandError(scrub(err.message), err.details.map(scrub), { cause: err });
+      return new DeckhandError(scrub2(err.message), err.details.map(scrub2), { cause: err });
     const name = err instanceof Error ? err.name : "";
-    const message = scrub(errorMessage(err));
+    const message = scrub2(errorMessage(err));
     const status = httpStatus(err);
     const fail = (text) => new DeckhandError(text, [], { cause: err });
     const runHint = at.otherRun ? `Check artifact-run-id: the artifact must have been uploaded by db-dump or files-backup in ${at.run}, and not have expired.` : `The db-dump or files-backup step that uploads it must run earlier in ${at.run ?? "this workflow run"} (in any job); for an artifact of an earlier run, pass artifact-run-id (and a github-token with actions: read).`;

@@ -55,6 +55,12 @@ function isDeckhandError(err) {
 function errorMessage(err) {
   return err instanceof Error ? err.message : String(err);
 }
+function explainOutput(tool, output, rules, lines = 6) {
+  const rule = rules.find(([pattern]) => pattern.test(output));
+  const detail = output.split("\n").filter(Boolean).slice(-lines).join("\n");
+  return rule ? `${rule[1]}
+${tool} said: ${detail}` : `${tool} failed: ${detail || "no error output"}`;
+}
 var DeckhandError;
 var init_errors = __esm({
   "actions/engine/errors.ts"() {
@@ -14283,12 +14289,12 @@ var require_headers = __commonJS({
       append(name, value, isLowerCase) {
         this[kHeadersSortedMap] = null;
         const lowercaseName = isLowerCase ? name : name.toLowerCase();
-        const exists2 = this[kHeadersMap].get(lowercaseName);
-        if (exists2) {
+        const exists3 = this[kHeadersMap].get(lowercaseName);
+        if (exists3) {
           const delimiter3 = lowercaseName === "cookie" ? "; " : ", ";
           this[kHeadersMap].set(lowercaseName, {
-            name: exists2.name,
-            value: `${exists2.value}${delimiter3}${value}`
+            name: exists3.name,
+            value: `${exists3.value}${delimiter3}${value}`
           });
         } else {
           this[kHeadersMap].set(lowercaseName, { name, value });
@@ -26912,6 +26918,15 @@ async function databaseExists(session, name) {
 init_errors();
 import { writeFile } from "node:fs/promises";
 import { join as join4 } from "node:path";
+
+// actions/engine/scrub.ts
+function scrub(text, secrets, mask = "***") {
+  let out = text;
+  for (const secret of secrets) if (secret) out = out.split(secret).join(mask);
+  return out;
+}
+
+// actions/engine/postgres/connection.ts
 var URL_SETTINGS = {
   sslmode: "PGSSLMODE",
   sslrootcert: "PGSSLROOTCERT",
@@ -27046,18 +27061,11 @@ function explainPgError(tool, stderr, target) {
     ],
     [/permission denied/i, `the database user of ${where} lacks a permission ${tool} needs.`]
   ];
-  const rule = rules.find(([pattern]) => pattern.test(text));
-  const detail = text.split("\n").filter(Boolean).slice(-6).join("\n");
-  return rule ? `${rule[1]}
-${tool} said: ${detail}` : `${tool} failed: ${detail || "no error output"}`;
+  return explainOutput(tool, text, rules);
 }
 function scrubPassword(text, target) {
   const { password } = target;
-  if (!password) return text;
-  let out = text.split(password).join("[redacted]");
-  const encoded = encodeURIComponent(password);
-  if (encoded !== password) out = out.split(encoded).join("[redacted]");
-  return out;
+  return password ? scrub(text, [password, encodeURIComponent(password)], "[redacted]") : text;
 }
 
 // actions/engine/postgres/session.ts
@@ -27161,8 +27169,23 @@ var PsqlSession = class _PsqlSession {
 
 // actions/engine/postgres/tools.ts
 init_errors();
-import { access, constants, readdir as readdir2 } from "node:fs/promises";
+import { readdir as readdir2 } from "node:fs/promises";
 import { delimiter, join as join5 } from "node:path";
+
+// actions/engine/paths.ts
+import { access, constants, stat } from "node:fs/promises";
+async function exists(path5) {
+  return stat(path5).then(
+    () => true,
+    () => false
+  );
+}
+async function isExecutable(path5) {
+  return access(path5, constants.X_OK).then(
+    () => true,
+    () => false
+  );
+}
 
 // actions/engine/process.ts
 import { spawn as spawn2 } from "node:child_process";
@@ -27215,12 +27238,6 @@ var INSTALL_ROOTS = [
   { dir: "/opt/homebrew/opt", bin: (v) => join5("/opt/homebrew/opt", v, "bin") },
   { dir: "/usr/local/opt", bin: (v) => join5("/usr/local/opt", v, "bin") }
 ];
-async function executable(path5) {
-  return access(path5, constants.X_OK).then(
-    () => true,
-    () => false
-  );
-}
 function parseClientVersion(output) {
   const match = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/.exec(output);
   if (!match) return void 0;
@@ -27228,13 +27245,13 @@ function parseClientVersion(output) {
 }
 async function clientsIn(binDir) {
   const pgDump = join5(binDir, "pg_dump");
-  if (!await executable(pgDump)) return void 0;
+  if (!await isExecutable(pgDump)) return void 0;
   const result = await run(pgDump, ["--version"]).catch(() => void 0);
   const parsed = result && result.exitCode === 0 ? parseClientVersion(result.stdout) : void 0;
   if (!parsed) return void 0;
   const pgRestore = join5(binDir, "pg_restore");
   const psql = join5(binDir, "psql");
-  if (!await executable(pgRestore) || !await executable(psql)) return void 0;
+  if (!await isExecutable(pgRestore) || !await isExecutable(psql)) return void 0;
   return { binDir, ...parsed, pgDump, pgRestore, psql };
 }
 async function candidateDirs(pathEnv) {
@@ -27893,7 +27910,6 @@ COMMANDS["files-restore"] = {
 };
 
 // actions/engine/jobs/artifacts.ts
-import { stat } from "node:fs/promises";
 import { resolve as resolve2 } from "node:path";
 
 // actions/engine/artifacts.ts
@@ -27913,11 +27929,7 @@ function artifactServiceUnavailable(env) {
 init_errors();
 async function resolveBackupInput(inputs, ctx, input) {
   const path5 = resolve2(input);
-  if (await stat(path5).then(
-    () => true,
-    () => false
-  ))
-    return { path: path5, cleanup: async () => void 0 };
+  if (await exists(path5)) return { path: path5, cleanup: async () => void 0 };
   if (!ctx.artifacts || /[\\/]/.test(input))
     throw new DeckhandError(`input ${path5}: no such file or directory.`);
   const runId = inputs.string("artifact-run-id");
@@ -29215,7 +29227,7 @@ function readlink(fsPath) {
   });
 }
 var READONLY = fs2.constants.O_RDONLY;
-function exists(fsPath) {
+function exists2(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
     try {
       yield stat2(fsPath);
@@ -29339,12 +29351,12 @@ var __awaiter4 = function(thisArg, _arguments, P, generator) {
 function cp(source_1, dest_1) {
   return __awaiter4(this, arguments, void 0, function* (source, dest, options = {}) {
     const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-    const destStat = (yield exists(dest)) ? yield stat2(dest) : null;
+    const destStat = (yield exists2(dest)) ? yield stat2(dest) : null;
     if (destStat && destStat.isFile() && !force) {
       return;
     }
     const newDest = destStat && destStat.isDirectory() && copySourceDirectory ? path2.join(dest, path2.basename(source)) : dest;
-    if (!(yield exists(source))) {
+    if (!(yield exists2(source))) {
       throw new Error(`no such file or directory: ${source}`);
     }
     const sourceStat = yield stat2(source);
@@ -29491,7 +29503,7 @@ function copyFile2(srcFile, destFile, force) {
       }
       const symlinkFull = yield readlink(srcFile);
       yield symlink(symlinkFull, destFile, IS_WINDOWS ? "junction" : null);
-    } else if (!(yield exists(destFile)) || force) {
+    } else if (!(yield exists2(destFile)) || force) {
       yield copyFile(srcFile, destFile);
     }
   });
@@ -29754,7 +29766,7 @@ var ToolRunner = class extends events.EventEmitter {
         state.on("debug", (message) => {
           this._debug(message);
         });
-        if (this.options.cwd && !(yield exists(this.options.cwd))) {
+        if (this.options.cwd && !(yield exists2(this.options.cwd))) {
           return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
         }
         const fileName = this._getSpawnFileName();
@@ -30167,11 +30179,11 @@ var ActionsArtifactStore = class {
   }
   /** The library's errors as messages a user can act on; no token ever appears in them. */
   translate(err, what, at) {
-    const scrub = (text) => scrubSecrets(text, [at.token, this.env.ACTIONS_RUNTIME_TOKEN]);
+    const scrub2 = (text) => scrubSecrets(text, [at.token, this.env.ACTIONS_RUNTIME_TOKEN]);
     if (err instanceof DeckhandError)
-      return new DeckhandError(scrub(err.message), err.details.map(scrub), { cause: err });
+      return new DeckhandError(scrub2(err.message), err.details.map(scrub2), { cause: err });
     const name = err instanceof Error ? err.name : "";
-    const message = scrub(errorMessage(err));
+    const message = scrub2(errorMessage(err));
     const status = httpStatus(err);
     const fail = (text) => new DeckhandError(text, [], { cause: err });
     const runHint = at.otherRun ? `Check artifact-run-id: the artifact must have been uploaded by db-dump or files-backup in ${at.run}, and not have expired.` : `The db-dump or files-backup step that uploads it must run earlier in ${at.run ?? "this workflow run"} (in any job); for an artifact of an earlier run, pass artifact-run-id (and a github-token with actions: read).`;

@@ -34659,146 +34659,11 @@ function isRecord(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-// actions/engine/deck/runner.ts
-var import_yaml = __toESM(require_dist(), 1);
-init_errors();
-import { access, writeFile } from "node:fs/promises";
-import { join as join2 } from "node:path";
-
-// actions/engine/process.ts
-import { spawn } from "node:child_process";
-function run(program, args, options = {}) {
-  const env = { ...process.env };
-  for (const [key, value] of Object.entries(options.env ?? {})) {
-    if (value === void 0) delete env[key];
-    else env[key] = value;
-  }
-  return new Promise((resolve4, reject) => {
-    const child2 = spawn(program, [...args], {
-      cwd: options.cwd,
-      env,
-      stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"],
-      windowsHide: true
-    });
-    if (options.stdin && child2.stdin) {
-      child2.stdin.on("error", () => void 0);
-      options.stdin.on("error", (err) => {
-        child2.kill("SIGTERM");
-        reject(err);
-      });
-      options.stdin.pipe(child2.stdin);
-    }
-    const stdout = [];
-    const stderr = [];
-    child2.stdout.on("data", (chunk) => stdout.push(chunk));
-    child2.stderr.on("data", (chunk) => stderr.push(chunk));
-    const timer = options.timeoutMs === void 0 ? void 0 : setTimeout(() => child2.kill("SIGTERM"), options.timeoutMs);
-    child2.on("error", (err) => {
-      if (timer) clearTimeout(timer);
-      reject(err);
-    });
-    child2.on("close", (code, signal) => {
-      if (timer) clearTimeout(timer);
-      resolve4({
-        exitCode: code ?? 1,
-        signal,
-        stdout: Buffer.concat(stdout).toString("utf8"),
-        stderr: Buffer.concat(stderr).toString("utf8")
-      });
-    });
-  });
-}
-
-// actions/engine/deck/runner.ts
-function scrub(text, secrets) {
+// actions/engine/scrub.ts
+function scrub(text, secrets, mask = "***") {
   let out = text;
-  for (const secret of secrets) if (secret) out = out.split(secret).join("***");
+  for (const secret of secrets) if (secret) out = out.split(secret).join(mask);
   return out;
-}
-var DeckRunner = class {
-  constructor(deck, connection, logger2) {
-    this.deck = deck;
-    this.connection = connection;
-    this.logger = logger2;
-  }
-  deck;
-  connection;
-  logger;
-  async run(command, options) {
-    const secrets = connectionSecrets(this.connection);
-    const temp = await privateTempDir("deckhand-deck-");
-    try {
-      const env = {};
-      const global2 = {};
-      const conn = options.online ? this.connection : void 0;
-      if (conn) {
-        const headers = [...conn.headers ?? []];
-        if (conn.adminToken) {
-          if (this.deck.features.adminTokenEnv) env.DECK_KONG_ADMIN_TOKEN = conn.adminToken;
-          else headers.push(`Kong-Admin-Token:${conn.adminToken}`);
-        }
-        if (headers.length > 0) {
-          global2.configFile = join2(temp.path, "deck.yaml");
-          await writeFile(global2.configFile, (0, import_yaml.stringify)({ headers }), { mode: 384 });
-        }
-        global2.kongAddr = conn.kongAddr;
-        global2.tlsSkipVerify = conn.tlsSkipVerify;
-        global2.tlsServerName = conn.tlsServerName;
-        global2.timeoutSeconds = conn.timeoutSeconds;
-        if (conn.caCert?.includes("-----BEGIN")) env.DECK_CA_CERT = conn.caCert;
-        else if (conn.caCert) {
-          await access(conn.caCert).catch(() => {
-            throw new DeckhandError(
-              `ca-cert: "${conn.caCert}" is neither a PEM certificate nor a readable file`
-            );
-          });
-          global2.caCertFile = conn.caCert;
-        }
-      }
-      const argv = [...command, ...globalArgs(global2)];
-      this.logger.debug(`deck ${argv.join(" ")}`);
-      const result = await this.spawn(argv, env, options);
-      if (result.signal) {
-        throw new DeckhandError(
-          `deck ${commandName(command)} was stopped by ${result.signal}; nothing was written`
-        );
-      }
-      if (result.exitCode !== 0) throw this.failure(command, result, secrets);
-      return { ...result, stdout: scrub(result.stdout, secrets), stderr: scrub(result.stderr, secrets) };
-    } finally {
-      await temp.cleanup();
-    }
-  }
-  async spawn(argv, env, options) {
-    try {
-      return await run(this.deck.path, argv, { env, cwd: options.cwd, timeoutMs: options.timeoutMs });
-    } catch (err) {
-      const code = err.code;
-      throw new DeckhandError(
-        code === "ENOENT" ? `deck not found at ${this.deck.path}: install it, put it on PATH or set deck-path` : `deck at ${this.deck.path} could not be started (${code ?? err.message})`
-      );
-    }
-  }
-  /** deck prints `Error: …` on stderr and exits 1; keep its words, they name the cause. */
-  failure(command, result, secrets) {
-    const lines = scrub(result.stderr, secrets).split("\n").map((l) => l.trimEnd()).filter((l) => l !== "" && !l.startsWith("Info:"));
-    const start = Math.max(
-      0,
-      lines.findIndex((l) => l.startsWith("Error:"))
-    );
-    let end = start + 1;
-    while (end < lines.length && /^\s/.test(lines[end])) end++;
-    const message = lines.slice(start, end).map((l) => l.trim()).join(" ").replace(/^Error:\s*/, "");
-    return new DeckhandError(
-      `deck ${commandName(command)} failed (exit ${result.exitCode}): ${message || "no error output"}`,
-      [...lines.slice(0, start), ...lines.slice(end)]
-    );
-  }
-};
-function commandName(command) {
-  return (command[0] === "gateway" || command[0] === "file" ? command.slice(0, 2) : command.slice(0, 1)).join(
-    " "
-  );
 }
 
 // actions/engine/state/entities.ts
@@ -35412,10 +35277,10 @@ function missingEnv(refs, env = process.env) {
 }
 
 // actions/engine/state/files.ts
-var import_yaml2 = __toESM(require_dist(), 1);
+var import_yaml = __toESM(require_dist(), 1);
 init_errors();
 import { readdir, stat } from "node:fs/promises";
-import { extname, join as join3 } from "node:path";
+import { extname, join as join2 } from "node:path";
 var STATE_EXTENSIONS = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
 function envProblem(refs, missing, purpose) {
   if (missing.length === 0) return void 0;
@@ -35451,7 +35316,7 @@ async function walk(dir) {
   for (const entry of (await readdir(dir, { withFileTypes: true })).sort(
     (a, b) => a.name.localeCompare(b.name)
   )) {
-    const path5 = join3(dir, entry.name);
+    const path5 = join2(dir, entry.name);
     if (entry.name.startsWith(".")) continue;
     if (entry.isDirectory()) out.push(...await walk(path5));
     else if (STATE_EXTENSIONS.has(extname(entry.name))) out.push(path5);
@@ -35459,8 +35324,8 @@ async function walk(dir) {
   return out;
 }
 function checkFile(file, text) {
-  const lines = new import_yaml2.LineCounter();
-  const doc = (0, import_yaml2.parseDocument)(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const lines = new import_yaml.LineCounter();
+  const doc = (0, import_yaml.parseDocument)(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const problems = [];
   for (const error2 of doc.errors) {
     const pos = lines.linePos(error2.pos[0]);
@@ -35473,7 +35338,7 @@ function checkFile(file, text) {
     });
   }
   if (problems.length > 0) return { problems };
-  if (!(0, import_yaml2.isMap)(doc.contents)) {
+  if (!(0, import_yaml.isMap)(doc.contents)) {
     problems.push({
       check: "format",
       file,
@@ -35500,10 +35365,10 @@ function checkFile(file, text) {
 function findDuplicates(holder, specs, file, lines, problems, where) {
   for (const [collection, spec] of Object.entries(specs)) {
     const seq = holder.get(collection, true);
-    if (!(0, import_yaml2.isSeq)(seq)) continue;
+    if (!(0, import_yaml.isSeq)(seq)) continue;
     const seen = /* @__PURE__ */ new Map();
     for (const item of seq.items) {
-      if (!(0, import_yaml2.isMap)(item)) continue;
+      if (!(0, import_yaml.isMap)(item)) continue;
       const entity = item.toJSON();
       const line = item.range ? lines.linePos(item.range[0]).line : void 0;
       const named = !spec.secretIdentity && !spec.identity.includes("cert");
@@ -35705,8 +35570,66 @@ var import_semver2 = __toESM(require_semver2(), 1);
 init_errors();
 import { createHash as createHash3 } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { access as access2, constants, readFile as readFile2, rm as rm2, stat as stat2 } from "node:fs/promises";
-import { delimiter, join as join4, resolve } from "node:path";
+import { readFile as readFile2, rm as rm2, stat as stat3 } from "node:fs/promises";
+import { delimiter, join as join3, resolve } from "node:path";
+
+// actions/engine/paths.ts
+import { access, constants, stat as stat2 } from "node:fs/promises";
+async function isFile(path5) {
+  return (await stat2(path5).catch(() => void 0))?.isFile() ?? false;
+}
+async function isExecutable(path5) {
+  return access(path5, constants.X_OK).then(
+    () => true,
+    () => false
+  );
+}
+
+// actions/engine/process.ts
+import { spawn } from "node:child_process";
+function run(program, args, options = {}) {
+  const env = { ...process.env };
+  for (const [key, value] of Object.entries(options.env ?? {})) {
+    if (value === void 0) delete env[key];
+    else env[key] = value;
+  }
+  return new Promise((resolve4, reject) => {
+    const child2 = spawn(program, [...args], {
+      cwd: options.cwd,
+      env,
+      stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"],
+      windowsHide: true
+    });
+    if (options.stdin && child2.stdin) {
+      child2.stdin.on("error", () => void 0);
+      options.stdin.on("error", (err) => {
+        child2.kill("SIGTERM");
+        reject(err);
+      });
+      options.stdin.pipe(child2.stdin);
+    }
+    const stdout = [];
+    const stderr = [];
+    child2.stdout.on("data", (chunk) => stdout.push(chunk));
+    child2.stderr.on("data", (chunk) => stderr.push(chunk));
+    const timer = options.timeoutMs === void 0 ? void 0 : setTimeout(() => child2.kill("SIGTERM"), options.timeoutMs);
+    child2.on("error", (err) => {
+      if (timer) clearTimeout(timer);
+      reject(err);
+    });
+    child2.on("close", (code, signal) => {
+      if (timer) clearTimeout(timer);
+      resolve4({
+        exitCode: code ?? 1,
+        signal,
+        stdout: Buffer.concat(stdout).toString("utf8"),
+        stderr: Buffer.concat(stderr).toString("utf8")
+      });
+    });
+  });
+}
+
+// actions/engine/deck/install.ts
 var DEFAULT_RELEASE_BASE_URL = "https://github.com/Kong/deck/releases";
 var CHECKSUMS_ASSET = "checksums.txt";
 var MISSING_BUILDS = /* @__PURE__ */ new Set(["windows/arm64", "freebsd/arm64"]);
@@ -35835,9 +35758,9 @@ async function locateDeck(options) {
   const version = wanted ?? DEFAULT_DECK_VERSION;
   deckFeatures(version);
   const cached = await store.find(version, platform2);
-  if (cached) return finish(join4(cached, binary), "cache", logger2);
+  if (cached) return finish(join3(cached, binary), "cache", logger2);
   const installed = await install(version, platform2, releaseBaseUrl, store, logger2);
-  const located = await finish(join4(installed, binary), "download", logger2);
+  const located = await finish(join3(installed, binary), "download", logger2);
   if (!import_semver2.default.eq(located.version, version)) {
     logger2.warn(`The deck ${version} release archive contains deck ${located.version}`);
   }
@@ -35875,7 +35798,7 @@ async function install(version, platform2, releaseBaseUrl, store, logger2) {
     let saved;
     try {
       const binary = deckBinaryName(platform2);
-      if (!await isFile(join4(extracted, binary))) {
+      if (!await isFile(join3(extracted, binary))) {
         throw new DeckhandError(`${assetUrl} does not contain ${binary}; nothing was installed.`);
       }
       saved = await store.save(extracted, version, platform2);
@@ -35906,7 +35829,7 @@ async function sha256File(path5) {
   return hash.digest("hex");
 }
 async function checkExplicitDeck(path5) {
-  const info2 = await stat2(path5).catch(() => void 0);
+  const info2 = await stat3(path5).catch(() => void 0);
   if (!info2) throw new DeckhandError(`deck-path ${path5} does not exist.`);
   if (!info2.isFile()) throw new DeckhandError(`deck-path ${path5} is not a file; point it at the deck binary.`);
   if (!await isExecutable(path5)) {
@@ -35920,15 +35843,6 @@ async function findOnPath(binary, pathEnv) {
     if (await isFile(candidate) && await isExecutable(candidate)) return candidate;
   }
   return void 0;
-}
-async function isFile(path5) {
-  return (await stat2(path5).catch(() => void 0))?.isFile() ?? false;
-}
-async function isExecutable(path5) {
-  return access2(path5, constants.X_OK).then(
-    () => true,
-    () => false
-  );
 }
 async function readDeckVersion(path5) {
   let result;
@@ -35962,6 +35876,97 @@ async function finish(path5, source, logger2, knownVersion) {
 }
 function trimSlashes(url) {
   return url.replace(/\/+$/, "");
+}
+
+// actions/engine/deck/runner.ts
+var import_yaml2 = __toESM(require_dist(), 1);
+init_errors();
+import { access as access2, writeFile } from "node:fs/promises";
+import { join as join4 } from "node:path";
+var DeckRunner = class {
+  constructor(deck, connection, logger2) {
+    this.deck = deck;
+    this.connection = connection;
+    this.logger = logger2;
+  }
+  deck;
+  connection;
+  logger;
+  async run(command, options) {
+    const secrets = connectionSecrets(this.connection);
+    const temp = await privateTempDir("deckhand-deck-");
+    try {
+      const env = {};
+      const global2 = {};
+      const conn = options.online ? this.connection : void 0;
+      if (conn) {
+        const headers = [...conn.headers ?? []];
+        if (conn.adminToken) {
+          if (this.deck.features.adminTokenEnv) env.DECK_KONG_ADMIN_TOKEN = conn.adminToken;
+          else headers.push(`Kong-Admin-Token:${conn.adminToken}`);
+        }
+        if (headers.length > 0) {
+          global2.configFile = join4(temp.path, "deck.yaml");
+          await writeFile(global2.configFile, (0, import_yaml2.stringify)({ headers }), { mode: 384 });
+        }
+        global2.kongAddr = conn.kongAddr;
+        global2.tlsSkipVerify = conn.tlsSkipVerify;
+        global2.tlsServerName = conn.tlsServerName;
+        global2.timeoutSeconds = conn.timeoutSeconds;
+        if (conn.caCert?.includes("-----BEGIN")) env.DECK_CA_CERT = conn.caCert;
+        else if (conn.caCert) {
+          await access2(conn.caCert).catch(() => {
+            throw new DeckhandError(
+              `ca-cert: "${conn.caCert}" is neither a PEM certificate nor a readable file`
+            );
+          });
+          global2.caCertFile = conn.caCert;
+        }
+      }
+      const argv = [...command, ...globalArgs(global2)];
+      this.logger.debug(`deck ${argv.join(" ")}`);
+      const result = await this.spawn(argv, env, options);
+      if (result.signal) {
+        throw new DeckhandError(
+          `deck ${commandName(command)} was stopped by ${result.signal}; nothing was written`
+        );
+      }
+      if (result.exitCode !== 0) throw this.failure(command, result, secrets);
+      return { ...result, stdout: scrub(result.stdout, secrets), stderr: scrub(result.stderr, secrets) };
+    } finally {
+      await temp.cleanup();
+    }
+  }
+  async spawn(argv, env, options) {
+    try {
+      return await run(this.deck.path, argv, { env, cwd: options.cwd, timeoutMs: options.timeoutMs });
+    } catch (err) {
+      const code = err.code;
+      throw new DeckhandError(
+        code === "ENOENT" ? `deck not found at ${this.deck.path}: install it, put it on PATH or set deck-path` : `deck at ${this.deck.path} could not be started (${code ?? err.message})`
+      );
+    }
+  }
+  /** deck prints `Error: …` on stderr and exits 1; keep its words, they name the cause. */
+  failure(command, result, secrets) {
+    const lines = scrub(result.stderr, secrets).split("\n").map((l) => l.trimEnd()).filter((l) => l !== "" && !l.startsWith("Info:"));
+    const start = Math.max(
+      0,
+      lines.findIndex((l) => l.startsWith("Error:"))
+    );
+    let end = start + 1;
+    while (end < lines.length && /^\s/.test(lines[end])) end++;
+    const message = lines.slice(start, end).map((l) => l.trim()).join(" ").replace(/^Error:\s*/, "");
+    return new DeckhandError(
+      `deck ${commandName(command)} failed (exit ${result.exitCode}): ${message || "no error output"}`,
+      [...lines.slice(0, start), ...lines.slice(end)]
+    );
+  }
+};
+function commandName(command) {
+  return (command[0] === "gateway" || command[0] === "file" ? command.slice(0, 2) : command.slice(0, 1)).join(
+    " "
+  );
 }
 
 // actions/engine/jobs/context.ts
@@ -37299,7 +37304,7 @@ var __awaiter3 = function(thisArg, _arguments, P, generator) {
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { chmod, copyFile, lstat, mkdir: mkdir2, open: open2, readdir: readdir2, rename: rename2, rm: rm3, rmdir, stat: stat3, symlink, unlink } = fs2.promises;
+var { chmod, copyFile, lstat, mkdir: mkdir2, open: open2, readdir: readdir2, rename: rename2, rm: rm3, rmdir, stat: stat4, symlink, unlink } = fs2.promises;
 var IS_WINDOWS = process.platform === "win32";
 function readlink(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
@@ -37314,7 +37319,7 @@ var READONLY = fs2.constants.O_RDONLY;
 function exists(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
     try {
-      yield stat3(fsPath);
+      yield stat4(fsPath);
     } catch (err) {
       if (err.code === "ENOENT") {
         return false;
@@ -37338,7 +37343,7 @@ function tryGetExecutablePath(filePath, extensions) {
   return __awaiter3(this, void 0, void 0, function* () {
     let stats = void 0;
     try {
-      stats = yield stat3(filePath);
+      stats = yield stat4(filePath);
     } catch (err) {
       if (err.code !== "ENOENT") {
         console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
@@ -37361,7 +37366,7 @@ function tryGetExecutablePath(filePath, extensions) {
       filePath = originalFilePath + extension;
       stats = void 0;
       try {
-        stats = yield stat3(filePath);
+        stats = yield stat4(filePath);
       } catch (err) {
         if (err.code !== "ENOENT") {
           console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
@@ -37435,7 +37440,7 @@ var __awaiter4 = function(thisArg, _arguments, P, generator) {
 function cp(source_1, dest_1) {
   return __awaiter4(this, arguments, void 0, function* (source, dest, options = {}) {
     const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-    const destStat = (yield exists(dest)) ? yield stat3(dest) : null;
+    const destStat = (yield exists(dest)) ? yield stat4(dest) : null;
     if (destStat && destStat.isFile() && !force) {
       return;
     }
@@ -37443,7 +37448,7 @@ function cp(source_1, dest_1) {
     if (!(yield exists(source))) {
       throw new Error(`no such file or directory: ${source}`);
     }
-    const sourceStat = yield stat3(source);
+    const sourceStat = yield stat4(source);
     if (sourceStat.isDirectory()) {
       if (!recursive) {
         throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
@@ -37570,7 +37575,7 @@ function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
         yield copyFile2(srcFile, destFile, force);
       }
     }
-    yield chmod(destDir, (yield stat3(sourceDir)).mode);
+    yield chmod(destDir, (yield stat4(sourceDir)).mode);
   });
 }
 function copyFile2(srcFile, destFile, force) {
@@ -38139,7 +38144,7 @@ init_errors();
 import { isAbsolute, relative as relative2, sep as sep3 } from "node:path";
 
 // actions/github/artifacts.ts
-import { readdir as readdir3, stat as stat4 } from "node:fs/promises";
+import { readdir as readdir3, stat as stat5 } from "node:fs/promises";
 import { join as join8, resolve as resolve3 } from "node:path";
 
 // actions/engine/artifacts.ts
@@ -38319,7 +38324,7 @@ var ActionsArtifactStore = class {
 async function expandFiles(paths) {
   const out = [];
   for (const path5 of paths) {
-    const info2 = await stat4(path5).catch(() => void 0);
+    const info2 = await stat5(path5).catch(() => void 0);
     if (!info2?.isDirectory()) {
       out.push(path5);
       continue;
@@ -38425,7 +38430,7 @@ function selectAnnotations(annotations) {
 }
 
 // actions/github/tool-cache-store.ts
-import { stat as stat5 } from "node:fs/promises";
+import { stat as stat6 } from "node:fs/promises";
 import { join as join10 } from "node:path";
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
@@ -38801,7 +38806,7 @@ var ToolCacheStore = class {
   async find(version, platform2) {
     const dir = find(TOOL, normalizeVersion(version), toolCacheKey(platform2));
     if (!dir) return void 0;
-    const binary = await stat5(join10(dir, deckBinaryName(platform2))).catch(() => void 0);
+    const binary = await stat6(join10(dir, deckBinaryName(platform2))).catch(() => void 0);
     return binary?.isFile() ? dir : void 0;
   }
   download(url) {

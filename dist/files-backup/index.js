@@ -16059,12 +16059,12 @@ var require_headers = __commonJS({
       append(name, value, isLowerCase) {
         this[kHeadersSortedMap] = null;
         const lowercaseName = isLowerCase ? name : name.toLowerCase();
-        const exists2 = this[kHeadersMap].get(lowercaseName);
-        if (exists2) {
+        const exists3 = this[kHeadersMap].get(lowercaseName);
+        if (exists3) {
           const delimiter2 = lowercaseName === "cookie" ? "; " : ", ";
           this[kHeadersMap].set(lowercaseName, {
-            name: exists2.name,
-            value: `${exists2.value}${delimiter2}${value}`
+            name: exists3.name,
+            value: `${exists3.value}${delimiter2}${value}`
           });
         } else {
           this[kHeadersMap].set(lowercaseName, { name, value });
@@ -32917,6 +32917,17 @@ init_errors();
 function emptyReport(title) {
   return { title, lines: [], tables: [], annotations: [] };
 }
+function formatBytes(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
 
 // actions/engine/artifacts.ts
 function artifactServiceUnavailable(env) {
@@ -33015,17 +33026,6 @@ var Inputs = class {
 };
 
 // actions/engine/jobs/files.ts
-function formatSize(bytes) {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
-}
 function topDirectory(path5) {
   const dirs = path5.split("/").slice(0, -1);
   return dirs.length === 0 ? "." : dirs.slice(0, 2).join("/");
@@ -33054,7 +33054,7 @@ async function filesBackupJob(source, ctx) {
   const total = result.files.reduce((sum, f2) => sum + f2.size, 0);
   const report2 = emptyReport("deckhand files-backup");
   report2.lines.push(
-    `Backed up ${result.files.length} file(s), ${formatSize(total)}, into ${result.archive} (${formatSize(result.sizeBytes)}); checksums in ${result.manifest}.`
+    `Backed up ${result.files.length} file(s), ${formatBytes(total)}, into ${result.archive} (${formatBytes(result.sizeBytes)}); checksums in ${result.manifest}.`
   );
   if (result.secretsExcluded.length > 0) {
     report2.lines.push(
@@ -33078,7 +33078,7 @@ async function filesBackupJob(source, ctx) {
   const byDirectory = {
     caption: "Files by directory",
     header: ["directory", "files", "size"],
-    rows: [...groups].sort(([a], [b2]) => a < b2 ? -1 : a > b2 ? 1 : 0).map(([dir, g2]) => [dir, String(g2.count), formatSize(g2.size)]),
+    rows: [...groups].sort(([a], [b2]) => a < b2 ? -1 : a > b2 ? 1 : 0).map(([dir, g2]) => [dir, String(g2.count), formatBytes(g2.size)]),
     collapsed: groups.size > FOLD_ROWS
   };
   report2.tables.push(byDirectory);
@@ -34254,7 +34254,7 @@ function readlink(fsPath) {
   });
 }
 var READONLY = fs3.constants.O_RDONLY;
-function exists(fsPath) {
+function exists2(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
     try {
       yield stat3(fsPath);
@@ -34378,12 +34378,12 @@ var __awaiter4 = function(thisArg, _arguments, P2, generator) {
 function cp(source_1, dest_1) {
   return __awaiter4(this, arguments, void 0, function* (source, dest, options = {}) {
     const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-    const destStat = (yield exists(dest)) ? yield stat3(dest) : null;
+    const destStat = (yield exists2(dest)) ? yield stat3(dest) : null;
     if (destStat && destStat.isFile() && !force) {
       return;
     }
     const newDest = destStat && destStat.isDirectory() && copySourceDirectory ? path2.join(dest, path2.basename(source)) : dest;
-    if (!(yield exists(source))) {
+    if (!(yield exists2(source))) {
       throw new Error(`no such file or directory: ${source}`);
     }
     const sourceStat = yield stat3(source);
@@ -34530,7 +34530,7 @@ function copyFile2(srcFile, destFile, force) {
       }
       const symlinkFull = yield readlink(srcFile);
       yield symlink(symlinkFull, destFile, IS_WINDOWS ? "junction" : null);
-    } else if (!(yield exists(destFile)) || force) {
+    } else if (!(yield exists2(destFile)) || force) {
       yield copyFile(srcFile, destFile);
     }
   });
@@ -34793,7 +34793,7 @@ var ToolRunner = class extends events.EventEmitter {
         state.on("debug", (message) => {
           this._debug(message);
         });
-        if (this.options.cwd && !(yield exists(this.options.cwd))) {
+        if (this.options.cwd && !(yield exists2(this.options.cwd))) {
           return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
         }
         const fileName = this._getSpawnFileName();

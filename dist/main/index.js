@@ -5798,7 +5798,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants6 = require_constants2();
+    var constants5 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util2.addListener;
@@ -5873,7 +5873,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants6.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants5.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -5968,11 +5968,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants6.ERROR.OK) {
+          if (ret !== constants5.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants6.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants5.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants6.ERROR.PAUSED) {
+            } else if (ret === constants5.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -5995,10 +5995,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants6.ERROR.OK) {
+        if (ret === constants5.ERROR.OK) {
           return null;
         }
-        if (ret === constants6.ERROR.PAUSED || ret === constants6.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants5.ERROR.PAUSED || ret === constants5.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6015,7 +6015,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants6.ERROR[ret], data);
+        return new HTTPParserError(message, constants5.ERROR[ret], data);
       }
       destroy() {
         assert(this.ptr != null);
@@ -6195,7 +6195,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants6.ERROR.PAUSED : 0;
+        return pause ? constants5.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6217,7 +6217,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request2.onData(buf) === false) {
-          return constants6.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6253,13 +6253,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util2.destroy(socket, new InformationalError("reset"));
-          return constants6.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util2.destroy(socket, new InformationalError("reset"));
-          return constants6.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util2.destroy(socket, new InformationalError("reset"));
-          return constants6.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -12047,12 +12047,12 @@ var require_headers = __commonJS({
       append(name, value, isLowerCase) {
         this[kHeadersSortedMap] = null;
         const lowercaseName = isLowerCase ? name : name.toLowerCase();
-        const exists2 = this[kHeadersMap].get(lowercaseName);
-        if (exists2) {
+        const exists3 = this[kHeadersMap].get(lowercaseName);
+        if (exists3) {
           const delimiter4 = lowercaseName === "cookie" ? "; " : ", ";
           this[kHeadersMap].set(lowercaseName, {
-            name: exists2.name,
-            value: `${exists2.value}${delimiter4}${value}`
+            name: exists3.name,
+            value: `${exists3.value}${delimiter4}${value}`
           });
         } else {
           this[kHeadersMap].set(lowercaseName, { name, value });
@@ -19169,6 +19169,12 @@ function isDeckhandError(err) {
 function errorMessage(err) {
   return err instanceof Error ? err.message : String(err);
 }
+function explainOutput(tool, output, rules, lines = 6) {
+  const rule = rules.find(([pattern]) => pattern.test(output));
+  const detail = output.split("\n").filter(Boolean).slice(-lines).join("\n");
+  return rule ? `${rule[1]}
+${tool} said: ${detail}` : `${tool} failed: ${detail || "no error output"}`;
+}
 var DeckhandError;
 var init_errors = __esm({
   "actions/engine/errors.ts"() {
@@ -20063,10 +20069,10 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports, module) {
     "use strict";
     var parse3 = require_parse2();
-    var constants6 = require_constants6();
+    var constants5 = require_constants6();
     var SemVer = require_semver();
     var truncate = (version, truncation, options) => {
-      if (!constants6.RELEASE_TYPES.includes(truncation)) {
+      if (!constants5.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version, options);
@@ -21306,7 +21312,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports, module) {
     "use strict";
     var internalRe = require_re();
-    var constants6 = require_constants6();
+    var constants5 = require_constants6();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse3 = require_parse2();
@@ -21390,8 +21396,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants6.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants6.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants5.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants5.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -34628,7 +34634,7 @@ var require_scan = __commonJS({
 var require_parse3 = __commonJS({
   "node_modules/picomatch/lib/parse.js"(exports, module) {
     "use strict";
-    var constants6 = require_constants7();
+    var constants5 = require_constants7();
     var utils = require_utils2();
     var {
       MAX_LENGTH,
@@ -34636,7 +34642,7 @@ var require_parse3 = __commonJS({
       REGEX_NON_SPECIAL_CHARS,
       REGEX_SPECIAL_CHARS_BACKREF,
       REPLACEMENTS
-    } = constants6;
+    } = constants5;
     var expandRange = (args, options) => {
       if (typeof options.expandRange === "function") {
         return options.expandRange(...args, options);
@@ -34845,7 +34851,7 @@ var require_parse3 = __commonJS({
       if (options.maxExtglobRecursion === false) {
         return { risky: false };
       }
-      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants6.DEFAULT_MAX_EXTGLOB_RECURSION;
+      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants5.DEFAULT_MAX_EXTGLOB_RECURSION;
       const branches = splitTopLevel(body).map((branch) => branch.trim());
       if (branches.length > 1) {
         if (branches.some((branch) => branch === "") || branches.some((branch) => /^[*?]+$/.test(branch)) || hasRepeatedCharPrefixOverlap(branches)) {
@@ -34891,8 +34897,8 @@ var require_parse3 = __commonJS({
       const bos = { type: "bos", value: "", output: opts.prepend || "" };
       const tokens = [bos];
       const capture = opts.capture ? "" : "?:";
-      const PLATFORM_CHARS = constants6.globChars(opts.windows);
-      const EXTGLOB_CHARS = constants6.extglobChars(PLATFORM_CHARS);
+      const PLATFORM_CHARS = constants5.globChars(opts.windows);
+      const EXTGLOB_CHARS = constants5.extglobChars(PLATFORM_CHARS);
       const {
         DOT_LITERAL,
         PLUS_LITERAL,
@@ -35588,7 +35594,7 @@ var require_parse3 = __commonJS({
         NO_DOTS_SLASH,
         STAR,
         START_ANCHOR
-      } = constants6.globChars(opts.windows);
+      } = constants5.globChars(opts.windows);
       const nodot = opts.dot ? NO_DOTS : NO_DOT;
       const slashDot = opts.dot ? NO_DOTS_SLASH : NO_DOT;
       const capture = opts.capture ? "" : "?:";
@@ -35646,7 +35652,7 @@ var require_picomatch = __commonJS({
     var scan = require_scan();
     var parse3 = require_parse3();
     var utils = require_utils2();
-    var constants6 = require_constants7();
+    var constants5 = require_constants7();
     var isObject3 = (val) => val && typeof val === "object" && !Array.isArray(val);
     var picomatch2 = (glob2, options, returnState = false) => {
       if (Array.isArray(glob2)) {
@@ -35774,7 +35780,7 @@ var require_picomatch = __commonJS({
         return /$^/;
       }
     };
-    picomatch2.constants = constants6;
+    picomatch2.constants = constants5;
     module.exports = picomatch2;
   }
 });
@@ -38574,7 +38580,7 @@ function selectAnnotations(annotations) {
 }
 
 // actions/github/tool-cache-store.ts
-import { stat as stat4 } from "node:fs/promises";
+import { stat as stat5 } from "node:fs/promises";
 import { join as join6 } from "node:path";
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
@@ -38946,8 +38952,26 @@ var import_semver2 = __toESM(require_semver2(), 1);
 init_errors();
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { access as access2, constants as constants3, readFile, rm as rm2, stat as stat3 } from "node:fs/promises";
+import { readFile, rm as rm2, stat as stat4 } from "node:fs/promises";
 import { delimiter as delimiter2, join as join5, resolve as resolve3 } from "node:path";
+
+// actions/engine/paths.ts
+import { access as access2, constants as constants3, stat as stat3 } from "node:fs/promises";
+async function exists2(path5) {
+  return stat3(path5).then(
+    () => true,
+    () => false
+  );
+}
+async function isFile(path5) {
+  return (await stat3(path5).catch(() => void 0))?.isFile() ?? false;
+}
+async function isExecutable(path5) {
+  return access2(path5, constants3.X_OK).then(
+    () => true,
+    () => false
+  );
+}
 
 // actions/engine/process.ts
 import { spawn as spawn2 } from "node:child_process";
@@ -39193,7 +39217,7 @@ async function sha256File(path5) {
   return hash.digest("hex");
 }
 async function checkExplicitDeck(path5) {
-  const info2 = await stat3(path5).catch(() => void 0);
+  const info2 = await stat4(path5).catch(() => void 0);
   if (!info2) throw new DeckhandError(`deck-path ${path5} does not exist.`);
   if (!info2.isFile()) throw new DeckhandError(`deck-path ${path5} is not a file; point it at the deck binary.`);
   if (!await isExecutable(path5)) {
@@ -39207,15 +39231,6 @@ async function findOnPath(binary, pathEnv) {
     if (await isFile(candidate) && await isExecutable(candidate)) return candidate;
   }
   return void 0;
-}
-async function isFile(path5) {
-  return (await stat3(path5).catch(() => void 0))?.isFile() ?? false;
-}
-async function isExecutable(path5) {
-  return access2(path5, constants3.X_OK).then(
-    () => true,
-    () => false
-  );
 }
 async function readDeckVersion(path5) {
   let result;
@@ -39260,7 +39275,7 @@ var ToolCacheStore = class {
   async find(version, platform2) {
     const dir = find(TOOL, normalizeVersion(version), toolCacheKey(platform2));
     if (!dir) return void 0;
-    const binary = await stat4(join6(dir, deckBinaryName(platform2))).catch(() => void 0);
+    const binary = await stat5(join6(dir, deckBinaryName(platform2))).catch(() => void 0);
     return binary?.isFile() ? dir : void 0;
   }
   download(url) {
@@ -39657,6 +39672,15 @@ async function databaseExists(session, name) {
 init_errors();
 import { writeFile as writeFile2 } from "node:fs/promises";
 import { join as join10 } from "node:path";
+
+// actions/engine/scrub.ts
+function scrub(text, secrets, mask = "***") {
+  let out = text;
+  for (const secret of secrets) if (secret) out = out.split(secret).join(mask);
+  return out;
+}
+
+// actions/engine/postgres/connection.ts
 var URL_SETTINGS = {
   sslmode: "PGSSLMODE",
   sslrootcert: "PGSSLROOTCERT",
@@ -39791,18 +39815,11 @@ function explainPgError(tool, stderr, target) {
     ],
     [/permission denied/i, `the database user of ${where} lacks a permission ${tool} needs.`]
   ];
-  const rule = rules.find(([pattern]) => pattern.test(text));
-  const detail = text.split("\n").filter(Boolean).slice(-6).join("\n");
-  return rule ? `${rule[1]}
-${tool} said: ${detail}` : `${tool} failed: ${detail || "no error output"}`;
+  return explainOutput(tool, text, rules);
 }
 function scrubPassword(text, target) {
   const { password } = target;
-  if (!password) return text;
-  let out = text.split(password).join("[redacted]");
-  const encoded = encodeURIComponent(password);
-  if (encoded !== password) out = out.split(encoded).join("[redacted]");
-  return out;
+  return password ? scrub(text, [password, encodeURIComponent(password)], "[redacted]") : text;
 }
 
 // actions/engine/postgres/session.ts
@@ -39906,7 +39923,7 @@ var PsqlSession = class _PsqlSession {
 
 // actions/engine/postgres/tools.ts
 init_errors();
-import { access as access3, constants as constants4, readdir as readdir4 } from "node:fs/promises";
+import { readdir as readdir4 } from "node:fs/promises";
 import { delimiter as delimiter3, join as join11 } from "node:path";
 var INSTALL_ROOTS = [
   { dir: "/usr/lib/postgresql", bin: (v2) => join11("/usr/lib/postgresql", v2, "bin") },
@@ -39914,12 +39931,6 @@ var INSTALL_ROOTS = [
   { dir: "/opt/homebrew/opt", bin: (v2) => join11("/opt/homebrew/opt", v2, "bin") },
   { dir: "/usr/local/opt", bin: (v2) => join11("/usr/local/opt", v2, "bin") }
 ];
-async function executable(path5) {
-  return access3(path5, constants4.X_OK).then(
-    () => true,
-    () => false
-  );
-}
 function parseClientVersion(output) {
   const match = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/.exec(output);
   if (!match) return void 0;
@@ -39927,13 +39938,13 @@ function parseClientVersion(output) {
 }
 async function clientsIn(binDir) {
   const pgDump = join11(binDir, "pg_dump");
-  if (!await executable(pgDump)) return void 0;
+  if (!await isExecutable(pgDump)) return void 0;
   const result = await run(pgDump, ["--version"]).catch(() => void 0);
   const parsed = result && result.exitCode === 0 ? parseClientVersion(result.stdout) : void 0;
   if (!parsed) return void 0;
   const pgRestore = join11(binDir, "pg_restore");
   const psql = join11(binDir, "psql");
-  if (!await executable(pgRestore) || !await executable(psql)) return void 0;
+  if (!await isExecutable(pgRestore) || !await isExecutable(psql)) return void 0;
   return { binDir, ...parsed, pgDump, pgRestore, psql };
 }
 async function candidateDirs(pathEnv) {
@@ -39980,7 +39991,7 @@ var TOOL_VERSION = "0.1.0";
 // actions/engine/database/folder.ts
 init_errors();
 import { randomBytes as randomBytes3 } from "node:crypto";
-import { mkdir as mkdir3, rename as rename3, rm as rm4, stat as stat5 } from "node:fs/promises";
+import { mkdir as mkdir3, rename as rename3, rm as rm4 } from "node:fs/promises";
 import { join as join12, resolve as resolve5 } from "node:path";
 function timestamp(date) {
   return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
@@ -40005,11 +40016,7 @@ async function pendingFolder(outputDir, name) {
     async commit() {
       for (let n = 1; ; n++) {
         const final = join12(dir, n === 1 ? name : `${name}-${n}`);
-        const taken = await stat5(final).then(
-          () => true,
-          () => false
-        );
-        if (taken) continue;
+        if (await exists2(final)) continue;
         await rename3(path5, final);
         return final;
       }
@@ -40243,7 +40250,7 @@ async function dumpPostgres(options) {
     phase("manifest written");
     return {
       folder,
-      manifestPath: join13(folder, "manifest.json"),
+      manifestPath: join13(folder, MANIFEST_FILE),
       manifest,
       durationMs: Math.round(performance.now() - t0),
       notes
@@ -40495,7 +40502,7 @@ function redisCliEnv(target) {
 }
 function explainRedisError(output, target) {
   const where = describeRedis(target);
-  const text = target.password ? output.split(target.password).join("[redacted]").trim() : output.trim();
+  const text = scrub(output, [target.password], "[redacted]").trim();
   const rules = [
     [
       /NOAUTH|WRONGPASS|invalid password|invalid username-password/i,
@@ -40510,10 +40517,7 @@ function explainRedisError(output, target) {
       `Redis at ${where} does not allow replication (SYNC), which redis-cli --rdb needs: managed services such as ElastiCache or Memorystore offer their own snapshots instead; or grant the user +sync.`
     ]
   ];
-  const rule = rules.find(([pattern]) => pattern.test(text));
-  const detail = text.split("\n").filter(Boolean).slice(-4).join("\n");
-  return rule ? `${rule[1]}
-redis-cli said: ${detail}` : `redis-cli failed: ${detail || "no error output"}`;
+  return explainOutput("redis-cli", text, rules, 4);
 }
 
 // actions/engine/database/redis-dump.ts
@@ -40600,7 +40604,7 @@ ${dumped.stdout}`, target);
     const folder = await pending.commit();
     return {
       folder,
-      manifestPath: join15(folder, "manifest.json"),
+      manifestPath: join15(folder, MANIFEST_FILE),
       manifest,
       durationMs: Math.round(performance.now() - t0),
       notes: []
@@ -40617,9 +40621,19 @@ init_errors();
 function emptyReport(title) {
   return { title, lines: [], tables: [], annotations: [] };
 }
+function formatBytes(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
 
 // actions/engine/jobs/artifacts.ts
-import { stat as stat6 } from "node:fs/promises";
 import { resolve as resolve6 } from "node:path";
 init_errors();
 async function uploadBackup(inputs, ctx, backup) {
@@ -40646,11 +40660,7 @@ async function uploadBackup(inputs, ctx, backup) {
 }
 async function resolveBackupInput(inputs, ctx, input) {
   const path5 = resolve6(input);
-  if (await stat6(path5).then(
-    () => true,
-    () => false
-  ))
-    return { path: path5, cleanup: async () => void 0 };
+  if (await exists2(path5)) return { path: path5, cleanup: async () => void 0 };
   if (!ctx.artifacts || /[\\/]/.test(input))
     throw new DeckhandError(`input ${path5}: no such file or directory.`);
   const runId = inputs.string("artifact-run-id");
@@ -40687,16 +40697,6 @@ function oneOf(inputs, name, allowed) {
   if (!allowed.includes(value))
     throw new DeckhandError(`Input ${name} must be one of ${allowed.join(", ")}; got "${value}"`);
   return value;
-}
-function formatBytes(bytes) {
-  const units = ["bytes", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(1)} ${units[unit]}`;
 }
 var number = (n) => n.toLocaleString("en-US");
 var seconds = (ms2) => `${(ms2 / 1e3).toFixed(1)} s`;
@@ -40837,7 +40837,7 @@ async function dbRestoreJob(source, ctx) {
 
 // actions/engine/dump.ts
 var import_yaml3 = __toESM(require_dist(), 1);
-import { mkdir as mkdir4, mkdtemp as mkdtemp2, readdir as readdir5, readFile as readFile3, rename as rename4, rm as rm5, stat as stat7 } from "node:fs/promises";
+import { mkdir as mkdir4, mkdtemp as mkdtemp2, readdir as readdir5, readFile as readFile3, rename as rename4, rm as rm5, stat as stat6 } from "node:fs/promises";
 import { basename as basename5, join as join17 } from "node:path";
 
 // actions/engine/deck/commands.ts
@@ -40903,7 +40903,7 @@ function globalArgs(g2) {
 // actions/engine/deck/runner.ts
 var import_yaml = __toESM(require_dist(), 1);
 init_errors();
-import { access as access4, writeFile as writeFile3 } from "node:fs/promises";
+import { access as access3, writeFile as writeFile3 } from "node:fs/promises";
 import { join as join16 } from "node:path";
 
 // actions/engine/deck/connection.ts
@@ -40956,11 +40956,6 @@ function connectionSecrets(connection) {
 }
 
 // actions/engine/deck/runner.ts
-function scrub(text, secrets) {
-  let out = text;
-  for (const secret of secrets) if (secret) out = out.split(secret).join("***");
-  return out;
-}
 var DeckRunner = class {
   constructor(deck, connection, logger2) {
     this.deck = deck;
@@ -40993,7 +40988,7 @@ var DeckRunner = class {
         global2.timeoutSeconds = conn.timeoutSeconds;
         if (conn.caCert?.includes("-----BEGIN")) env.DECK_CA_CERT = conn.caCert;
         else if (conn.caCert) {
-          await access4(conn.caCert).catch(() => {
+          await access3(conn.caCert).catch(() => {
             throw new DeckhandError(
               `ca-cert: "${conn.caCert}" is neither a PEM certificate nor a readable file`
             );
@@ -41845,7 +41840,7 @@ async function dump(options) {
   };
 }
 async function ensureDirectory(dir) {
-  const info2 = await stat7(dir).catch(() => void 0);
+  const info2 = await stat6(dir).catch(() => void 0);
   if (info2 && !info2.isDirectory()) throw new DeckhandError(`output-dir ${dir} exists and is not a directory`);
   try {
     await mkdir4(dir, { recursive: true });
@@ -42028,7 +42023,7 @@ import { basename as basename9, dirname as dirname9 } from "node:path";
 // actions/engine/files/backup.ts
 import { createHash as createHash5, randomBytes as randomBytes4 } from "node:crypto";
 import { createWriteStream as createWriteStream2 } from "node:fs";
-import { mkdir as mkdir5, open as open4, rename as rename5, rm as rm6, stat as stat9 } from "node:fs/promises";
+import { mkdir as mkdir5, open as open4, rename as rename5, rm as rm6, stat as stat8 } from "node:fs/promises";
 import { basename as basename7, dirname as dirname7, extname as extname2, isAbsolute as isAbsolute3, join as join18, relative as relative5, resolve as resolve9, sep as sep6 } from "node:path";
 import { pipeline as pipeline2 } from "node:stream/promises";
 
@@ -45002,7 +44997,7 @@ var To = (s3) => {
 };
 
 // node_modules/tinyglobby/dist/index.mjs
-import { readdir as readdir6, readdirSync as readdirSync2, realpath, realpathSync, stat as stat8, statSync as statSync2 } from "fs";
+import { readdir as readdir6, readdirSync as readdirSync2, realpath, realpathSync, stat as stat7, statSync as statSync2 } from "fs";
 import { isAbsolute as isAbsolute2, posix, resolve as resolve8 } from "path";
 import { fileURLToPath } from "url";
 
@@ -45126,10 +45121,10 @@ var resolveSymlinksAsync = function(path5, state, callback$1) {
   queue.enqueue();
   fs5.realpath(path5, (error2, resolvedPath) => {
     if (error2) return queue.dequeue(suppressErrors ? null : error2, state);
-    fs5.stat(resolvedPath, (error$1, stat12) => {
+    fs5.stat(resolvedPath, (error$1, stat11) => {
       if (error$1) return queue.dequeue(suppressErrors ? null : error$1, state);
-      if (stat12.isDirectory() && isRecursive(path5, resolvedPath, state)) return queue.dequeue(null, state);
-      callback$1(stat12, resolvedPath);
+      if (stat11.isDirectory() && isRecursive(path5, resolvedPath, state)) return queue.dequeue(null, state);
+      callback$1(stat11, resolvedPath);
       queue.dequeue(null, state);
     });
   });
@@ -45139,9 +45134,9 @@ var resolveSymlinks = function(path5, state, callback$1) {
   queue.enqueue();
   try {
     const resolvedPath = fs5.realpathSync(path5);
-    const stat12 = fs5.statSync(resolvedPath);
-    if (stat12.isDirectory() && isRecursive(path5, resolvedPath, state)) return;
-    callback$1(stat12, resolvedPath);
+    const stat11 = fs5.statSync(resolvedPath);
+    if (stat11.isDirectory() && isRecursive(path5, resolvedPath, state)) return;
+    callback$1(stat11, resolvedPath);
   } catch (e) {
     if (!suppressErrors) throw e;
   }
@@ -45338,8 +45333,8 @@ var Walker = class {
         this.walkDirectory(this.state, path5, path5, depth - 1, this.walk);
       } else if (this.resolveSymlink && entry.isSymbolicLink()) {
         let path5 = joinPathWithBasePath(entry.name, directoryPath);
-        this.resolveSymlink(path5, this.state, (stat12, resolvedPath) => {
-          if (stat12.isDirectory()) {
+        this.resolveSymlink(path5, this.state, (stat11, resolvedPath) => {
+          if (stat11.isDirectory()) {
             resolvedPath = normalizePath(resolvedPath, this.state.options);
             if (exclude && exclude(entry.name, useRealPaths ? resolvedPath : path5 + pathSeparator)) return;
             this.walkDirectory(this.state, resolvedPath, useRealPaths ? resolvedPath : path5 + pathSeparator, depth - 1, this.walk);
@@ -45756,7 +45751,7 @@ function getOptions(options) {
     readdirSync: opts.fs.readdirSync || readdirSync2,
     realpath: opts.fs.realpath || realpath,
     realpathSync: opts.fs.realpathSync || realpathSync,
-    stat: opts.fs.stat || stat8,
+    stat: opts.fs.stat || stat7,
     statSync: opts.fs.statSync || statSync2
   });
   if (opts.debug) log("globbing with options:", opts);
@@ -45821,7 +45816,7 @@ async function expandPattern(pattern) {
   const segments = pattern.split("/");
   const dynamic = segments.findIndex((segment) => isDynamicPattern(segment));
   if (dynamic === -1) {
-    const stats = await stat9(pattern).catch(() => void 0);
+    const stats = await stat8(pattern).catch(() => void 0);
     if (stats?.isFile()) return [resolve9(pattern)];
     if (!stats?.isDirectory()) return [];
     return (await glob("**", { ...GLOB_OPTIONS, cwd: pattern })).map((p2) => resolve9(p2));
@@ -45899,11 +45894,11 @@ async function readBack(archive) {
 }
 async function filesBackup(options) {
   const root = resolve9(options.root);
-  const rootStats = await stat9(root).catch(() => void 0);
+  const rootStats = await stat8(root).catch(() => void 0);
   if (!rootStats?.isDirectory()) throw new DeckhandError(`root ${root} is not a directory.`);
   const archive = resolve9(options.output);
   const manifestPath = `${archive}${MANIFEST_SUFFIX}`;
-  if ((await stat9(archive).catch(() => void 0))?.isDirectory())
+  if ((await stat8(archive).catch(() => void 0))?.isDirectory())
     throw new DeckhandError(
       `output ${archive} is a directory: name the archive file, e.g. files-backup.tar.gz.`
     );
@@ -45936,7 +45931,7 @@ async function filesBackup(options) {
     );
   }
   const modes = /* @__PURE__ */ new Map();
-  for (const path5 of files) modes.set(path5, formatMode((await stat9(join18(root, path5))).mode));
+  for (const path5 of files) modes.set(path5, formatMode((await stat8(join18(root, path5))).mode));
   await mkdir5(outputDir, { recursive: true });
   const temp = join18(outputDir, `.${basename7(archive)}.${randomBytes4(6).toString("hex")}.tmp`);
   let entries;
@@ -45999,8 +45994,8 @@ async function filesBackup(options) {
 
 // actions/engine/files/restore.ts
 import { randomBytes as randomBytes5 } from "node:crypto";
-import { constants as constants5 } from "node:fs";
-import { chmod as chmod2, copyFile as copyFile3, lstat as lstat3, mkdir as mkdir6, readdir as readdir7, readFile as readFile4, rename as rename6, rm as rm7, stat as stat10, utimes } from "node:fs/promises";
+import { constants as constants4 } from "node:fs";
+import { chmod as chmod2, copyFile as copyFile3, lstat as lstat3, mkdir as mkdir6, readdir as readdir7, readFile as readFile4, rename as rename6, rm as rm7, stat as stat9, utimes } from "node:fs/promises";
 import { basename as basename8, dirname as dirname8, join as join19, resolve as resolve10, sep as sep7 } from "node:path";
 init_errors();
 var SHA256 = /^[0-9a-f]{64}$/;
@@ -46040,7 +46035,7 @@ function parseManifest(text, path5) {
 }
 async function locate(input) {
   const path5 = resolve10(input);
-  const stats = await stat10(path5).catch(() => void 0);
+  const stats = await stat9(path5).catch(() => void 0);
   if (!stats) throw new DeckhandError(`${path5}: no such file or directory.`);
   let manifestPath;
   if (stats.isDirectory()) {
@@ -46121,7 +46116,7 @@ async function plan(manifest, target) {
     if (dir === target || !dir.startsWith(prefix)) return true;
     const known = dirs.get(dir);
     if (known !== void 0) return known;
-    const stats = await stat10(dir).catch(() => void 0);
+    const stats = await stat9(dir).catch(() => void 0);
     const ok3 = (stats === void 0 || stats.isDirectory()) && await usableDir(dirname8(dir));
     dirs.set(dir, ok3);
     return ok3;
@@ -46132,7 +46127,7 @@ async function plan(manifest, target) {
       blocked.push(`${file.path}: a parent directory's place is taken by a file`);
       continue;
     }
-    const stats = await stat10(dest).catch(() => void 0);
+    const stats = await stat9(dest).catch(() => void 0);
     if (!stats) actions.set(file.path, "write");
     else if (!stats.isFile()) blocked.push(`${file.path}: exists and is not a regular file`);
     else actions.set(file.path, (await sha256File2(dest)).sha256 === file.sha256 ? "unchanged" : "conflict");
@@ -46143,7 +46138,7 @@ async function place(source, dest, mode, sha256) {
   await mkdir6(dirname8(dest), { recursive: true });
   const temp = join19(dirname8(dest), `.${basename8(dest)}.${randomBytes5(6).toString("hex")}.tmp`);
   try {
-    await copyFile3(source, temp, constants5.COPYFILE_EXCL);
+    await copyFile3(source, temp, constants4.COPYFILE_EXCL);
     await chmod2(temp, mode);
     const { mtime, atime } = await lstat3(source);
     await utimes(temp, atime, mtime);
@@ -46157,7 +46152,7 @@ async function place(source, dest, mode, sha256) {
 }
 async function filesRestore(options) {
   const { manifestPath, manifest, archive } = await locate(options.input);
-  const archiveStats = await stat10(archive).catch(() => void 0);
+  const archiveStats = await stat9(archive).catch(() => void 0);
   if (!archiveStats?.isFile())
     throw new DeckhandError(
       `${archive}, the archive ${manifestPath} describes, is missing; nothing was restored.`
@@ -46173,7 +46168,7 @@ async function filesRestore(options) {
   try {
     await extractVerified(archive, temp.path, manifest);
     const target = resolve10(options.target);
-    const targetStats = await stat10(target).catch(() => void 0);
+    const targetStats = await stat9(target).catch(() => void 0);
     if (targetStats && !targetStats.isDirectory())
       throw new DeckhandError(`target ${target} is not a directory; nothing was restored.`);
     const { actions, blocked } = await plan(manifest, target);
@@ -46206,17 +46201,6 @@ async function filesRestore(options) {
 }
 
 // actions/engine/jobs/files.ts
-function formatSize(bytes) {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
-}
 function topDirectory(path5) {
   const dirs = path5.split("/").slice(0, -1);
   return dirs.length === 0 ? "." : dirs.slice(0, 2).join("/");
@@ -46245,7 +46229,7 @@ async function filesBackupJob(source, ctx) {
   const total = result.files.reduce((sum, f2) => sum + f2.size, 0);
   const report2 = emptyReport("deckhand files-backup");
   report2.lines.push(
-    `Backed up ${result.files.length} file(s), ${formatSize(total)}, into ${result.archive} (${formatSize(result.sizeBytes)}); checksums in ${result.manifest}.`
+    `Backed up ${result.files.length} file(s), ${formatBytes(total)}, into ${result.archive} (${formatBytes(result.sizeBytes)}); checksums in ${result.manifest}.`
   );
   if (result.secretsExcluded.length > 0) {
     report2.lines.push(
@@ -46269,7 +46253,7 @@ async function filesBackupJob(source, ctx) {
   const byDirectory = {
     caption: "Files by directory",
     header: ["directory", "files", "size"],
-    rows: [...groups].sort(([a], [b2]) => a < b2 ? -1 : a > b2 ? 1 : 0).map(([dir, g2]) => [dir, String(g2.count), formatSize(g2.size)]),
+    rows: [...groups].sort(([a], [b2]) => a < b2 ? -1 : a > b2 ? 1 : 0).map(([dir, g2]) => [dir, String(g2.count), formatBytes(g2.size)]),
     collapsed: groups.size > FOLD_ROWS
   };
   report2.tables.push(byDirectory);
@@ -46635,7 +46619,7 @@ function missingEnv(refs, env = process.env) {
 // actions/engine/state/files.ts
 var import_yaml4 = __toESM(require_dist(), 1);
 init_errors();
-import { readdir as readdir8, stat as stat11 } from "node:fs/promises";
+import { readdir as readdir8, stat as stat10 } from "node:fs/promises";
 import { extname as extname3, join as join20 } from "node:path";
 var STATE_EXTENSIONS = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
 function envProblem(refs, missing, purpose) {
@@ -46657,7 +46641,7 @@ async function expandState(paths) {
     throw new DeckhandError("state is required: name the state files or directories to check");
   const found = [];
   for (const path5 of paths) {
-    const info2 = await stat11(path5).catch(() => void 0);
+    const info2 = await stat10(path5).catch(() => void 0);
     if (!info2) throw new DeckhandError(`state: ${path5} does not exist`);
     if (info2.isDirectory()) {
       const inDir = await walk(path5);

@@ -34851,8 +34851,20 @@ var import_semver2 = __toESM(require_semver2(), 1);
 init_errors();
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { access, constants, readFile as readFile2, rm, stat as stat2 } from "node:fs/promises";
+import { readFile as readFile2, rm, stat as stat3 } from "node:fs/promises";
 import { delimiter, join as join2, resolve } from "node:path";
+
+// actions/engine/paths.ts
+import { access, constants, stat as stat2 } from "node:fs/promises";
+async function isFile(path5) {
+  return (await stat2(path5).catch(() => void 0))?.isFile() ?? false;
+}
+async function isExecutable(path5) {
+  return access(path5, constants.X_OK).then(
+    () => true,
+    () => false
+  );
+}
 
 // actions/engine/process.ts
 import { spawn } from "node:child_process";
@@ -35098,7 +35110,7 @@ async function sha256File(path5) {
   return hash.digest("hex");
 }
 async function checkExplicitDeck(path5) {
-  const info2 = await stat2(path5).catch(() => void 0);
+  const info2 = await stat3(path5).catch(() => void 0);
   if (!info2) throw new DeckhandError(`deck-path ${path5} does not exist.`);
   if (!info2.isFile()) throw new DeckhandError(`deck-path ${path5} is not a file; point it at the deck binary.`);
   if (!await isExecutable(path5)) {
@@ -35112,15 +35124,6 @@ async function findOnPath(binary, pathEnv) {
     if (await isFile(candidate) && await isExecutable(candidate)) return candidate;
   }
   return void 0;
-}
-async function isFile(path5) {
-  return (await stat2(path5).catch(() => void 0))?.isFile() ?? false;
-}
-async function isExecutable(path5) {
-  return access(path5, constants.X_OK).then(
-    () => true,
-    () => false
-  );
 }
 async function readDeckVersion(path5) {
   let result;
@@ -35173,12 +35176,14 @@ async function privateTempDir(prefix = "deckhand-") {
   return { path: path5, cleanup: () => rm2(path5, { recursive: true, force: true }) };
 }
 
-// actions/engine/deck/runner.ts
-function scrub(text, secrets) {
+// actions/engine/scrub.ts
+function scrub(text, secrets, mask = "***") {
   let out = text;
-  for (const secret of secrets) if (secret) out = out.split(secret).join("***");
+  for (const secret of secrets) if (secret) out = out.split(secret).join(mask);
   return out;
 }
+
+// actions/engine/deck/runner.ts
 var DeckRunner = class {
   constructor(deck, connection, logger2) {
     this.deck = deck;
@@ -36539,7 +36544,7 @@ var __awaiter3 = function(thisArg, _arguments, P, generator) {
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { chmod, copyFile, lstat, mkdir: mkdir2, open: open2, readdir: readdir2, rename: rename2, rm: rm3, rmdir, stat: stat3, symlink, unlink } = fs2.promises;
+var { chmod, copyFile, lstat, mkdir: mkdir2, open: open2, readdir: readdir2, rename: rename2, rm: rm3, rmdir, stat: stat4, symlink, unlink } = fs2.promises;
 var IS_WINDOWS = process.platform === "win32";
 function readlink(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
@@ -36554,7 +36559,7 @@ var READONLY = fs2.constants.O_RDONLY;
 function exists(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
     try {
-      yield stat3(fsPath);
+      yield stat4(fsPath);
     } catch (err) {
       if (err.code === "ENOENT") {
         return false;
@@ -36578,7 +36583,7 @@ function tryGetExecutablePath(filePath, extensions) {
   return __awaiter3(this, void 0, void 0, function* () {
     let stats = void 0;
     try {
-      stats = yield stat3(filePath);
+      stats = yield stat4(filePath);
     } catch (err) {
       if (err.code !== "ENOENT") {
         console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
@@ -36601,7 +36606,7 @@ function tryGetExecutablePath(filePath, extensions) {
       filePath = originalFilePath + extension;
       stats = void 0;
       try {
-        stats = yield stat3(filePath);
+        stats = yield stat4(filePath);
       } catch (err) {
         if (err.code !== "ENOENT") {
           console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
@@ -36675,7 +36680,7 @@ var __awaiter4 = function(thisArg, _arguments, P, generator) {
 function cp(source_1, dest_1) {
   return __awaiter4(this, arguments, void 0, function* (source, dest, options = {}) {
     const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-    const destStat = (yield exists(dest)) ? yield stat3(dest) : null;
+    const destStat = (yield exists(dest)) ? yield stat4(dest) : null;
     if (destStat && destStat.isFile() && !force) {
       return;
     }
@@ -36683,7 +36688,7 @@ function cp(source_1, dest_1) {
     if (!(yield exists(source))) {
       throw new Error(`no such file or directory: ${source}`);
     }
-    const sourceStat = yield stat3(source);
+    const sourceStat = yield stat4(source);
     if (sourceStat.isDirectory()) {
       if (!recursive) {
         throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
@@ -36810,7 +36815,7 @@ function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
         yield copyFile2(srcFile, destFile, force);
       }
     }
-    yield chmod(destDir, (yield stat3(sourceDir)).mode);
+    yield chmod(destDir, (yield stat4(sourceDir)).mode);
   });
 }
 function copyFile2(srcFile, destFile, force) {
@@ -37379,7 +37384,7 @@ init_errors();
 import { isAbsolute, relative as relative2, sep as sep3 } from "node:path";
 
 // actions/github/artifacts.ts
-import { readdir as readdir3, stat as stat4 } from "node:fs/promises";
+import { readdir as readdir3, stat as stat5 } from "node:fs/promises";
 import { join as join7, resolve as resolve3 } from "node:path";
 
 // actions/engine/artifacts.ts
@@ -37559,7 +37564,7 @@ var ActionsArtifactStore = class {
 async function expandFiles(paths) {
   const out = [];
   for (const path5 of paths) {
-    const info2 = await stat4(path5).catch(() => void 0);
+    const info2 = await stat5(path5).catch(() => void 0);
     if (!info2?.isDirectory()) {
       out.push(path5);
       continue;
@@ -37665,7 +37670,7 @@ function selectAnnotations(annotations) {
 }
 
 // actions/github/tool-cache-store.ts
-import { stat as stat5 } from "node:fs/promises";
+import { stat as stat6 } from "node:fs/promises";
 import { join as join9 } from "node:path";
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
@@ -38041,7 +38046,7 @@ var ToolCacheStore = class {
   async find(version, platform2) {
     const dir = find(TOOL, normalizeVersion(version), toolCacheKey(platform2));
     if (!dir) return void 0;
-    const binary = await stat5(join9(dir, deckBinaryName(platform2))).catch(() => void 0);
+    const binary = await stat6(join9(dir, deckBinaryName(platform2))).catch(() => void 0);
     return binary?.isFile() ? dir : void 0;
   }
   download(url) {

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import { mkdir, rename, rm, stat } from 'node:fs/promises'
+import { mkdir, rename, rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 
 import { DeckhandError } from '../errors.js'
+import { exists } from '../paths.js'
 
 /** A backup being written: a hidden folder that becomes the backup only when everything is in it. */
 export interface PendingFolder {
@@ -45,11 +46,7 @@ export async function pendingFolder(outputDir: string, name: string): Promise<Pe
     async commit() {
       for (let n = 1; ; n++) {
         const final = join(dir, n === 1 ? name : `${name}-${n}`)
-        const taken = await stat(final).then(
-          () => true,
-          () => false,
-        )
-        if (taken) continue
+        if (await exists(final)) continue
         await rename(path, final)
         return final
       }

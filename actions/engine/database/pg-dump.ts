@@ -3,7 +3,13 @@ import { join } from 'node:path'
 
 import { digestFiles, listFiles } from '../backup/checksums.js'
 import { KONG_RUNTIME_TABLES, KONG_SKIPPED_TABLES, type Profile } from '../backup/kong-profile.js'
-import { type DbManifest, type TableRecord, DB_MANIFEST_FORMAT, writeManifest } from '../backup/manifest.js'
+import {
+  type DbManifest,
+  type TableRecord,
+  DB_MANIFEST_FORMAT,
+  MANIFEST_FILE,
+  writeManifest,
+} from '../backup/manifest.js'
 import { DeckhandError } from '../errors.js'
 import { privateTempDir } from '../fs-atomic.js'
 import type { Logger } from '../log.js'
@@ -235,7 +241,7 @@ export async function dumpPostgres(options: PgDumpOptions): Promise<DbDumpResult
     phase('manifest written')
     return {
       folder,
-      manifestPath: join(folder, 'manifest.json'),
+      manifestPath: join(folder, MANIFEST_FILE),
       manifest,
       durationMs: Math.round(performance.now() - t0),
       notes,

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 
 import { digestFiles, listFiles } from '../backup/checksums.js'
-import { type DbManifest, DB_MANIFEST_FORMAT, writeManifest } from '../backup/manifest.js'
+import { type DbManifest, DB_MANIFEST_FORMAT, MANIFEST_FILE, writeManifest } from '../backup/manifest.js'
 import { DeckhandError } from '../errors.js'
 import type { Logger } from '../log.js'
 import { run } from '../process.js'
@@ -120,7 +120,7 @@ export async function dumpRedis(options: RedisDumpOptions): Promise<DbDumpResult
     const folder = await pending.commit()
     return {
       folder,
-      manifestPath: join(folder, 'manifest.json'),
+      manifestPath: join(folder, MANIFEST_FILE),
       manifest,
       durationMs: Math.round(performance.now() - t0),
       notes: [],

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { access, constants, readFile, rm, stat } from 'node:fs/promises'
+import { readFile, rm, stat } from 'node:fs/promises'
 import { delimiter, join, resolve } from 'node:path'
 import semver from 'semver'
 
 import { DeckhandError, errorMessage } from '../errors.js'
 import type { Logger } from '../log.js'
+import { isExecutable, isFile } from '../paths.js'
 import { run } from '../process.js'
 import { DEFAULT_DECK_VERSION, deckFeatures, parseDeckVersion } from './version.js'
 
@@ -335,18 +336,6 @@ async function findOnPath(binary: string, pathEnv: string): Promise<string | und
     if ((await isFile(candidate)) && (await isExecutable(candidate))) return candidate
   }
   return undefined
-}
-
-async function isFile(path: string): Promise<boolean> {
-  return (await stat(path).catch(() => undefined))?.isFile() ?? false
-}
-
-async function isExecutable(path: string): Promise<boolean> {
-  // On Windows X_OK is only an existence check, which is what we want there.
-  return access(path, constants.X_OK).then(
-    () => true,
-    () => false,
-  )
 }
 
 /** Runs `<deck> version` and returns the version it reports. */

@@ -6,6 +6,7 @@ import { DeckhandError } from '../errors.js'
 import { privateTempDir } from '../fs-atomic.js'
 import type { Logger } from '../log.js'
 import { run, type RunResult } from '../process.js'
+import { scrub } from '../scrub.js'
 import { type GlobalArgs, globalArgs } from './commands.js'
 import { type Connection, connectionSecrets } from './connection.js'
 import type { DeckFeatures } from './version.js'
@@ -20,13 +21,6 @@ export interface DeckRunOptions {
   online: boolean
   cwd?: string
   timeoutMs?: number
-}
-
-/** Replaces every occurrence of the given secrets in text. */
-export function scrub(text: string, secrets: readonly string[]): string {
-  let out = text
-  for (const secret of secrets) if (secret) out = out.split(secret).join('***')
-  return out
 }
 
 /**

@@ -1,9 +1,9 @@
-import { stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
 
 import { artifactServiceUnavailable } from '../artifacts.js'
 import { DeckhandError, errorMessage } from '../errors.js'
 import { privateTempDir } from '../fs-atomic.js'
+import { exists } from '../paths.js'
 import type { JobContext } from './context.js'
 import type { Inputs } from './inputs.js'
 
@@ -55,13 +55,7 @@ export async function resolveBackupInput(
   input: string,
 ): Promise<{ path: string; cleanup: () => Promise<void> }> {
   const path = resolve(input)
-  if (
-    await stat(path).then(
-      () => true,
-      () => false,
-    )
-  )
-    return { path, cleanup: async () => undefined }
+  if (await exists(path)) return { path, cleanup: async () => undefined }
   // Artifact names cannot hold a slash: such an input can only have been meant as a path.
   if (!ctx.artifacts || /[\\/]/.test(input))
     throw new DeckhandError(`input ${path}: no such file or directory.`)

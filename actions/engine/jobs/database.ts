@@ -9,7 +9,7 @@ import { DeckhandError } from '../errors.js'
 import { DUMP_FORMATS, type DumpFormat } from '../postgres/commands.js'
 import { parsePgTarget } from '../postgres/connection.js'
 import { parseRedisTarget } from '../redis/connection.js'
-import { emptyReport } from '../report.js'
+import { emptyReport, formatBytes } from '../report.js'
 import { COMMANDS } from '../../spec.js'
 import { resolveBackupInput, uploadBackup } from './artifacts.js'
 import type { JobContext, JobResult } from './context.js'
@@ -20,18 +20,6 @@ function oneOf<T extends string>(inputs: Inputs, name: string, allowed: readonly
   if (!allowed.includes(value))
     throw new DeckhandError(`Input ${name} must be one of ${allowed.join(', ')}; got "${value}"`)
   return value
-}
-
-/** 1234567 -> "1.2 MiB" */
-export function formatBytes(bytes: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB']
-  let value = bytes
-  let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(1)} ${units[unit]}`
 }
 
 const number = (n: number) => n.toLocaleString('en-US')

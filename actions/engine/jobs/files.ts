@@ -3,23 +3,10 @@ import { basename, dirname } from 'node:path'
 import { COMMANDS } from '../../spec.js'
 import { filesBackup } from '../files/backup.js'
 import { filesRestore } from '../files/restore.js'
-import { emptyReport, type Table } from '../report.js'
+import { emptyReport, formatBytes, type Table } from '../report.js'
 import { resolveBackupInput, uploadBackup } from './artifacts.js'
 import type { JobContext, JobResult } from './context.js'
 import { Inputs, type InputSource } from './inputs.js'
-
-/** Bytes for people: 512 B, 3.4 KiB, 12.0 MiB. */
-export function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`
-  const units = ['KiB', 'MiB', 'GiB', 'TiB']
-  let value = bytes / 1024
-  let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return `${value.toFixed(1)} ${units[unit]}`
-}
 
 /** The directory a file is counted under: its first two directory levels (etc/kong, opt/tyk-gateway). */
 function topDirectory(path: string): string {
@@ -56,7 +43,7 @@ export async function filesBackupJob(source: InputSource, ctx: JobContext): Prom
   const total = result.files.reduce((sum, f) => sum + f.size, 0)
   const report = emptyReport('deckhand files-backup')
   report.lines.push(
-    `Backed up ${result.files.length} file(s), ${formatSize(total)}, into ${result.archive} (${formatSize(result.sizeBytes)}); ` +
+    `Backed up ${result.files.length} file(s), ${formatBytes(total)}, into ${result.archive} (${formatBytes(result.sizeBytes)}); ` +
       `checksums in ${result.manifest}.`,
   )
   if (result.secretsExcluded.length > 0) {
@@ -86,7 +73,7 @@ export async function filesBackupJob(source: InputSource, ctx: JobContext): Prom
     header: ['directory', 'files', 'size'],
     rows: [...groups]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([dir, g]) => [dir, String(g.count), formatSize(g.size)]),
+      .map(([dir, g]) => [dir, String(g.count), formatBytes(g.size)]),
     collapsed: groups.size > FOLD_ROWS,
   }
   report.tables.push(byDirectory)

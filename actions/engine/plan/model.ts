@@ -1,4 +1,4 @@
-import { scrub } from '../deck/runner.js'
+import { scrub } from '../scrub.js'
 import { isObject, type Json } from '../state/entities.js'
 import { MASK, maskEntity } from '../state/redact.js'
 import type { DeckChange, DeckJsonOutput } from './deck-output.js'

@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
-import { DeckhandError } from '../errors.js'
+import { DeckhandError, explainOutput } from '../errors.js'
+import { scrub } from '../scrub.js'
 
 /**
  * Where a PostgreSQL database is, without its password: what the tools get through libpq's
@@ -177,17 +178,11 @@ export function explainPgError(tool: string, stderr: string, target: PgTarget): 
     ],
     [/permission denied/i, `the database user of ${where} lacks a permission ${tool} needs.`],
   ]
-  const rule = rules.find(([pattern]) => pattern.test(text))
-  const detail = text.split('\n').filter(Boolean).slice(-6).join('\n')
-  return rule ? `${rule[1]}\n${tool} said: ${detail}` : `${tool} failed: ${detail || 'no error output'}`
+  return explainOutput(tool, text, rules)
 }
 
 /** Removes the password from text that may echo it (a connection string in an error, say). */
 export function scrubPassword(text: string, target: PgTarget): string {
   const { password } = target
-  if (!password) return text
-  let out = text.split(password).join('[redacted]')
-  const encoded = encodeURIComponent(password)
-  if (encoded !== password) out = out.split(encoded).join('[redacted]')
-  return out
+  return password ? scrub(text, [password, encodeURIComponent(password)], '[redacted]') : text
 }

@@ -1,7 +1,8 @@
-import { access, constants, readdir } from 'node:fs/promises'
+import { readdir } from 'node:fs/promises'
 import { delimiter, join } from 'node:path'
 
 import { DeckhandError } from '../errors.js'
+import { isExecutable } from '../paths.js'
 import { run } from '../process.js'
 
 /** The PostgreSQL client programs deckhand drives, from one installation so their versions agree. */
@@ -23,13 +24,6 @@ const INSTALL_ROOTS: { dir: string; bin: (entry: string) => string }[] = [
   { dir: '/usr/local/opt', bin: (v) => join('/usr/local/opt', v, 'bin') },
 ]
 
-async function executable(path: string): Promise<boolean> {
-  return access(path, constants.X_OK).then(
-    () => true,
-    () => false,
-  )
-}
-
 /** `pg_dump (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)` -> 15.18 */
 export function parseClientVersion(output: string): { version: string; major: number } | undefined {
   const match = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/.exec(output)
@@ -39,13 +33,13 @@ export function parseClientVersion(output: string): { version: string; major: nu
 
 async function clientsIn(binDir: string): Promise<PgClients | undefined> {
   const pgDump = join(binDir, 'pg_dump')
-  if (!(await executable(pgDump))) return undefined
+  if (!(await isExecutable(pgDump))) return undefined
   const result = await run(pgDump, ['--version']).catch(() => undefined)
   const parsed = result && result.exitCode === 0 ? parseClientVersion(result.stdout) : undefined
   if (!parsed) return undefined
   const pgRestore = join(binDir, 'pg_restore')
   const psql = join(binDir, 'psql')
-  if (!(await executable(pgRestore)) || !(await executable(psql))) return undefined
+  if (!(await isExecutable(pgRestore)) || !(await isExecutable(psql))) return undefined
   return { binDir, ...parsed, pgDump, pgRestore, psql }
 }
 

@@ -1,4 +1,5 @@
-import { DeckhandError } from '../errors.js'
+import { DeckhandError, explainOutput } from '../errors.js'
+import { scrub } from '../scrub.js'
 
 /** Where a Redis server is. The password reaches redis-cli through REDISCLI_AUTH, never its arguments. */
 export interface RedisTarget {
@@ -66,7 +67,7 @@ export function redisCliEnv(target: RedisTarget): Record<string, string | undefi
 /** An actionable message for redis-cli's error output. */
 export function explainRedisError(output: string, target: RedisTarget): string {
   const where = describeRedis(target)
-  const text = target.password ? output.split(target.password).join('[redacted]').trim() : output.trim()
+  const text = scrub(output, [target.password], '[redacted]').trim()
   const rules: [RegExp, string][] = [
     [
       /NOAUTH|WRONGPASS|invalid password|invalid username-password/i,
@@ -81,7 +82,5 @@ export function explainRedisError(output: string, target: RedisTarget): string {
       `Redis at ${where} does not allow replication (SYNC), which redis-cli --rdb needs: managed services such as ElastiCache or Memorystore offer their own snapshots instead; or grant the user +sync.`,
     ],
   ]
-  const rule = rules.find(([pattern]) => pattern.test(text))
-  const detail = text.split('\n').filter(Boolean).slice(-4).join('\n')
-  return rule ? `${rule[1]}\nredis-cli said: ${detail}` : `redis-cli failed: ${detail || 'no error output'}`
+  return explainOutput('redis-cli', text, rules, 4)
 }
