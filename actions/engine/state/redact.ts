@@ -64,7 +64,7 @@ const SECRET_FIELDS: Readonly<Record<string, readonly string[]>> = {
 // Mask mode never names a variable, so the visit's spec only has to exist.
 const UNNAMED: CollectionSpec = { label: '', identity: [] }
 /** deck's own mask for values of DECK_ variables in its JSON output: already no secret. */
-const DECK_MASK = '[masked]'
+export const DECK_MASK = '[masked]'
 
 /** Collections whose `config` object is free-form and scanned with the name rule below. */
 const CONFIG_COLLECTIONS = new Set(['plugins', 'partials', 'vaults'])
