@@ -5,7 +5,6 @@ import { join } from 'node:path'
 import { inspect } from 'node:util'
 
 import { artifactServiceUnavailable } from '../actions/engine/artifacts.js'
-import { DeckhandError } from '../actions/engine/errors.js'
 import { ActionsArtifactStore } from '../actions/github/artifacts.js'
 import {
   ACTIONS_READ_TOKEN,
@@ -13,6 +12,7 @@ import {
   NO_ACTIONS_TOKEN,
   startArtifactService,
 } from './support/artifact-service.js'
+import { failure } from './support/errors.js'
 
 // @actions/artifact reads most of its settings from process.env at each call, but @actions/github (which it
 // uses for other runs) takes GITHUB_API_URL once, when first imported: the store imports the library on first
@@ -109,15 +109,6 @@ async function readTree(dir: string): Promise<Record<string, Buffer>> {
       ] = await readFile(path)
     }
   return out
-}
-
-async function failure(promise: Promise<unknown>): Promise<DeckhandError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  expect(err).toBeInstanceOf(DeckhandError)
-  return err as DeckhandError
 }
 
 /** Neither the error (message, details, cause) nor anything logged shows a token. */

@@ -20,13 +20,13 @@ import { create as createTar, list as listTar, type ReadEntry } from 'tar'
 
 import type { ArtifactStore } from '../actions/engine/artifacts.js'
 import type { ToolStore } from '../actions/engine/deck/install.js'
-import { DeckhandError } from '../actions/engine/errors.js'
 import { type FilesManifest, filesBackup } from '../actions/engine/files/backup.js'
 import { filesRestore } from '../actions/engine/files/restore.js'
 import type { JobContext } from '../actions/engine/jobs/context.js'
 import { filesBackupJob, filesRestoreJob } from '../actions/engine/jobs/files.js'
 import type { Logger } from '../actions/engine/log.js'
 import { ROOT, runBundledAction } from './support/action.js'
+import { failure } from './support/errors.js'
 
 const PRIVATE_KEY = [
   '-----BEGIN PRIVATE KEY-----',
@@ -151,15 +151,6 @@ async function entries(archive: string) {
     },
   })
   return found
-}
-
-async function thrown(promise: Promise<unknown>): Promise<DeckhandError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  expect(err).toBeInstanceOf(DeckhandError)
-  return err as DeckhandError
 }
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -366,7 +357,7 @@ describe('files backup', () => {
     const first = await backup()
     const before = { archive: await readFile(first.archive), manifest: await readFile(first.manifest) }
     await writeFile(join(root, 'etc/kong/kong.conf'), 'changed\n')
-    const err = await thrown(backup({ patterns: [...PATHS, 'etc/kong/kong.yml'] }))
+    const err = await failure(backup({ patterns: [...PATHS, 'etc/kong/kong.yml'] }))
     expect(err.message).toContain('etc/kong/kong.yml')
     expect(err.message).toMatch(/match no file/)
     expect(await readFile(first.archive)).toEqual(before.archive)
@@ -378,7 +369,7 @@ describe('files backup', () => {
     await mkdir(join(dir, 'elsewhere'))
     await writeFile(join(dir, 'elsewhere', 'kong.conf'), 'x\n')
     for (const pattern of [join(dir, 'elsewhere', 'kong.conf'), '../elsewhere/*.conf']) {
-      const err = await thrown(backup({ patterns: ['etc/kong', pattern] }))
+      const err = await failure(backup({ patterns: ['etc/kong', pattern] }))
       expect(err.message).toContain('outside root')
       expect(err.message).toContain(join(dir, 'elsewhere', 'kong.conf'))
       expect(err.message).toMatch(/set root/)
@@ -403,7 +394,7 @@ describe('files backup', () => {
   })
 
   it('refuses when every match is a key left out', async () => {
-    const err = await thrown(backup({ patterns: ['etc/kong/ssl'] }))
+    const err = await failure(backup({ patterns: ['etc/kong/ssl'] }))
     expect(err.message).toMatch(/Nothing to back up/)
   })
 })
@@ -439,7 +430,7 @@ describe('files restore', () => {
     const middle = Math.floor(bytes.length / 2)
     bytes[middle] = bytes[middle]! ^ 0xff
     await writeFile(made.archive, bytes)
-    const err = await thrown(restore(made.archive))
+    const err = await failure(restore(made.archive))
     expect(err.message).toMatch(/does not match its manifest/)
     expect(err.message).toMatch(/Nothing was restored/)
     await expect(stat(target)).rejects.toThrow()
@@ -450,7 +441,7 @@ describe('files restore', () => {
     await writeFile(join(root, 'opt/tyk-gateway/apps/orders.json'), '{"name": "orders", "api_id": "1b"}\n')
     const other = await backup({ output: join(dir, 'other', 'files.tar.gz') })
     await copyFile(other.manifest, mine.manifest)
-    const err = await thrown(restore(mine.archive))
+    const err = await failure(restore(mine.archive))
     expect(err.message).toMatch(/does not match its manifest/)
     await expect(stat(target)).rejects.toThrow()
   })
@@ -460,7 +451,7 @@ describe('files restore', () => {
     const manifest = JSON.parse(await readFile(made.manifest, 'utf8')) as FilesManifest
     manifest.files[0]!.sha256 = '0'.repeat(64)
     await writeFile(made.manifest, JSON.stringify(manifest))
-    const err = await thrown(restore(made.archive))
+    const err = await failure(restore(made.archive))
     expect(err.message).toMatch(/do not match the manifest/)
     expect(err.details.join('\n')).toContain(manifest.files[0]!.path)
     await expect(stat(target)).rejects.toThrow()
@@ -472,13 +463,13 @@ describe('files restore', () => {
     // Same archive, one file dropped from the manifest: the archive holds an extra file.
     const dropped = manifest.files.shift()!
     await writeFile(made.manifest, JSON.stringify(manifest))
-    const extra = await thrown(restore(made.archive))
+    const extra = await failure(restore(made.archive))
     expect(extra.details).toContain(`${dropped.path}: not in the manifest`)
 
     await rm(made.manifest)
-    expect((await thrown(restore(made.archive))).message).toMatch(/Cannot read the manifest/)
+    expect((await failure(restore(made.archive))).message).toMatch(/Cannot read the manifest/)
     await writeFile(made.manifest, JSON.stringify({ format: 'something-else/1' }))
-    expect((await thrown(restore(made.archive))).message).toMatch(/not a valid files-backup manifest/)
+    expect((await failure(restore(made.archive))).message).toMatch(/not a valid files-backup manifest/)
     await expect(stat(target)).rejects.toThrow()
   })
 
@@ -518,7 +509,7 @@ describe('files restore', () => {
         secretsExcluded: [],
       }
       await writeFile(`${archive}.manifest.json`, JSON.stringify(manifest))
-      const err = await thrown(restore(archive))
+      const err = await failure(restore(archive))
       expect(err.message).toMatch(/nothing was restored/)
       expect(err.details.join('\n')).toMatch(problem)
       await expect(stat(target)).rejects.toThrow()
@@ -531,7 +522,7 @@ describe('files restore', () => {
     await writeFile(join(target, 'etc/kong/kong.conf'), 'admin_listen = off\n')
     await rm(join(target, 'opt/tyk-gateway/apps/orders.json'))
 
-    const err = await thrown(restore(made.archive))
+    const err = await failure(restore(made.archive))
     expect(err.message).toMatch(/1 file\(s\) in .* differ from the backup; nothing was written/)
     expect(err.details).toEqual(['etc/kong/kong.conf'])
     expect(await readFile(join(target, 'etc/kong/kong.conf'), 'utf8')).toBe('admin_listen = off\n')
@@ -626,7 +617,9 @@ describe('files jobs and artifacts', () => {
     expect(await tree(target)).toEqual(NON_SECRET)
 
     const missing: Record<string, string> = { input: 'no-such-artifact', target }
-    const err = await thrown(filesRestoreJob((name) => missing[name], jobContext(fakeStore([]), service).ctx))
+    const err = await failure(
+      filesRestoreJob((name) => missing[name], jobContext(fakeStore([]), service).ctx),
+    )
     expect(err.message).toMatch(/neither a file nor an artifact of this workflow run/)
   })
 })

@@ -2,9 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { inspect } from 'node:util'
 
-import { DeckhandError } from '../actions/engine/errors.js'
 // Types only (erased): the module itself is imported below, after GITHUB_API_URL is set.
 import type { CommentTarget } from '../actions/github/pr-comments.js'
 import {
@@ -14,6 +12,7 @@ import {
   startGitHubApi,
   WRITE_TOKEN,
 } from './support/github-api.js'
+import { failure, expectNoTokens } from './support/errors.js'
 
 // @actions/github picks its proxy once, when imported, for GITHUB_API_URL (not for the baseUrl handed to
 // getOctokit). A loopback API URL there keeps an ambient HTTPS_PROXY from capturing requests to the stand-in.
@@ -42,22 +41,6 @@ function target(api: GitHubApi, overrides: Partial<CommentTarget> = {}): Comment
 /** Method and path of every request, e.g. `GET /repos/o/r/issues/7/comments?per_page=100`. */
 function calls(api: GitHubApi): string[] {
   return api.requests.map((r) => `${r.method} ${r.path}`)
-}
-
-async function failure(promise: Promise<unknown>): Promise<DeckhandError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  expect(err).toBeInstanceOf(DeckhandError)
-  return err as DeckhandError
-}
-
-/** Nothing the error carries (message, details, cause with the request) shows the token. */
-function expectNoToken(err: Error, token: string): void {
-  expect(err.message).not.toContain(token)
-  expect(inspect(err, { depth: 20 })).not.toContain(token)
-  expect(JSON.stringify(err)).not.toContain(token)
 }
 
 describe('upsertComments', () => {
@@ -224,7 +207,7 @@ describe('upsertComments', () => {
     expect(err.message).toContain('GitHub rejected the github-token')
     expect(err.message).toContain('401 Bad credentials')
     expect(err.message).toContain('invalid, expired or revoked')
-    expectNoToken(err, token)
+    expectNoTokens(err, token)
   })
 
   it('explains a token that may not comment (403) and the permission the job needs', async () => {
@@ -238,7 +221,7 @@ describe('upsertComments', () => {
     expect(err.message).toContain('may not comment on pull request #7 in octo-org/gateway-config')
     expect(err.message).toContain('permissions: pull-requests: write')
     expect(err.message).toContain('forks')
-    expectNoToken(err, READ_TOKEN)
+    expectNoTokens(err, READ_TOKEN)
     expect(api.comments(PR)).toEqual([])
   })
 
@@ -251,7 +234,7 @@ describe('upsertComments', () => {
       expect(err.message).toContain(
         'the repository or pull request does not exist, or the github-token cannot see it',
       )
-      expectNoToken(err, WRITE_TOKEN)
+      expectNoTokens(err, WRITE_TOKEN)
     }
   })
 
@@ -263,7 +246,7 @@ describe('upsertComments', () => {
 
     expect(err.message).toContain('422 Validation Failed: body is too long (maximum is 100 characters)')
     expect(err.message).toContain('posting the comment "plan"')
-    expectNoToken(err, WRITE_TOKEN)
+    expectNoTokens(err, WRITE_TOKEN)
   })
 
   it('explains an API it cannot reach', async () => {
@@ -274,7 +257,7 @@ describe('upsertComments', () => {
 
     expect(err.message).toContain(`Could not reach the GitHub API at ${gone.url}`)
     expect(err.message).toMatch(/ECONNREFUSED/)
-    expectNoToken(err, WRITE_TOKEN)
+    expectNoTokens(err, WRITE_TOKEN)
   })
 
   it('rejects a body over the limit before any request', async () => {

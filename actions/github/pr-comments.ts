@@ -2,6 +2,7 @@ import { getOctokit } from '@actions/github'
 import { readFileSync } from 'node:fs'
 
 import { DeckhandError } from '../engine/errors.js'
+import { checkApiTarget, githubMessage, isHttpError, isObject, networkReason } from './api.js'
 
 /** One comment deckhand keeps on a pull request, updated in place on later runs. */
 export interface PullRequestComment {
@@ -154,22 +155,13 @@ export async function upsertComments(
 }
 
 function checkTarget(target: CommentTarget): { owner: string; repo: string; baseUrl: string } {
-  if (!target.token)
-    throw new DeckhandError('github-token is empty: pass a token that may comment on the pull request.')
-  const parts = /^([^/\s]+)\/([^/\s]+)$/.exec(target.repository)
-  if (!parts?.[1] || !parts[2])
-    throw new DeckhandError(`Repository "${target.repository}" is not of the form owner/name.`)
+  const { owner, repo, apiUrl } = checkApiTarget(
+    target,
+    'github-token is empty: pass a token that may comment on the pull request.',
+  )
   if (!Number.isSafeInteger(target.number) || target.number <= 0)
     throw new DeckhandError(`Pull request number ${target.number} is not a positive integer.`)
-  let url: URL
-  try {
-    url = new URL(target.apiUrl)
-  } catch {
-    throw new DeckhandError(`GitHub API URL "${target.apiUrl}" is not a URL.`)
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:')
-    throw new DeckhandError(`GitHub API URL "${target.apiUrl}" is not an http(s) URL.`)
-  return { owner: parts[1], repo: parts[2], baseUrl: target.apiUrl.replace(/\/+$/, '') }
+  return { owner, repo, baseUrl: apiUrl }
 }
 
 function checkComments(
@@ -195,35 +187,6 @@ function checkComments(
 function firstLine(body: string): string {
   const end = body.indexOf('\n')
   return (end < 0 ? body : body.slice(0, end)).replace(/\r$/, '')
-}
-
-/** An octokit RequestError (status + optional response), recognised by shape. */
-interface HttpError extends Error {
-  status: number
-  response?: { data?: unknown }
-}
-
-function isHttpError(err: unknown): err is HttpError {
-  return err instanceof Error && typeof (err as Partial<HttpError>).status === 'number'
-}
-
-/** GitHub's own explanation: `message` plus the validation errors' messages, without documentation URLs. */
-function githubMessage(err: HttpError): string {
-  const data = err.response?.data
-  if (!isObject(data) || typeof data.message !== 'string') return err.message
-  const errors = Array.isArray(data.errors)
-    ? data.errors.map((e) =>
-        typeof e === 'string'
-          ? e
-          : isObject(e) && typeof e.message === 'string'
-            ? e.message
-            : isObject(e)
-              ? [e.field, e.code].filter((part) => typeof part === 'string').join(' ')
-              : '',
-      )
-    : []
-  const detail = errors.filter((e) => e !== '').join('; ')
-  return detail ? `${data.message}: ${detail}` : data.message
 }
 
 interface Attempt {
@@ -285,29 +248,11 @@ function apiError(err: unknown, { doing, where, apiUrl, notFound }: Attempt): un
   }
 }
 
-/** The innermost explanation of a failed fetch, e.g. `connect ECONNREFUSED 127.0.0.1:443` under `fetch failed`. */
-function networkReason(err: Error): string {
-  let reason = err.message
-  for (
-    let cause: unknown = err.cause, depth = 0;
-    isObject(cause) && depth < 5;
-    cause = cause.cause, depth++
-  ) {
-    if (typeof cause.message === 'string' && cause.message !== '') reason = cause.message
-    else if (typeof cause.code === 'string') reason = cause.code
-  }
-  return reason
-}
-
 function percentEncode(char: string): string {
   return Array.from(
     Buffer.from(char, 'utf8'),
     (byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`,
   ).join('')
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 function positiveInteger(value: unknown): number | undefined {
