@@ -1,3 +1,4 @@
+import { commitJob } from './engine/jobs/commit.js'
 import { dbDumpJob, dbRestoreJob } from './engine/jobs/database.js'
 import { dumpJob } from './engine/jobs/dump.js'
 import type { JobContext, JobResult } from './engine/jobs/context.js'
@@ -16,4 +17,5 @@ export const JOBS: Record<string, (source: InputSource, ctx: JobContext) => Prom
   'db-restore': dbRestoreJob,
   'files-backup': filesBackupJob,
   'files-restore': filesRestoreJob,
+  commit: commitJob,
 }

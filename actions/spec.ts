@@ -4,6 +4,7 @@
  * Input names are the action input names and the CLI option names alike.
  */
 
+import { ACTIONS_BOT, DEFAULT_DRIFT_BRANCH, DEFAULT_MESSAGE, PLACEHOLDERS } from './engine/commit/defaults.js'
 import { DEFAULT_DECK_VERSION } from './engine/deck/version.js'
 
 export type InputType = 'string' | 'boolean' | 'integer' | 'list'
@@ -502,6 +503,76 @@ COMMANDS['files-restore'] = {
     files: 'Number of files written (in a dry run: that would be written).',
     unchanged: 'Number of files already present with the same content.',
     verified: 'true when the archive and every file matched the manifest.',
+  },
+}
+
+COMMANDS.commit = {
+  name: 'commit',
+  summary:
+    'Commit the dumped configuration to git when it drifted, with an entity-level report; push race-safe or open a pull request.',
+  inputs: {
+    path: {
+      type: 'list',
+      default: 'kong',
+      description:
+        'What to commit: the folder the dump wrote (its output-dir), or several files or folders of one repository, one per line.',
+    },
+    mode: {
+      type: 'string',
+      default: 'push',
+      description:
+        'push: commit to branch and push, retrying when another run or a person pushed first. pull-request: keep the drift on its own branch with one open pull request.',
+    },
+    branch: {
+      type: 'string',
+      description: `push: the branch to push to (default the checked-out branch, or the run's branch on a detached checkout). pull-request: deckhand's branch for the drift (default ${DEFAULT_DRIFT_BRANCH}), replaced on every run.`,
+    },
+    base: {
+      type: 'string',
+      description:
+        "pull-request: the branch the pull request goes into (default the checked-out branch, else the repository's default branch).",
+    },
+    message: {
+      type: 'string',
+      default: DEFAULT_MESSAGE,
+      description: `Commit subject (and pull request title). Placeholders: ${PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}. The drift report and the dump time follow in the body.`,
+    },
+    'author-name': {
+      type: 'string',
+      description: `Author and committer name. Default: git's user.name, else ${ACTIONS_BOT.name}.`,
+    },
+    'author-email': {
+      type: 'string',
+      description: `Author and committer email. Default: git's user.email, else ${ACTIONS_BOT.email}.`,
+    },
+    'push-retries': {
+      type: 'integer',
+      default: '5',
+      description:
+        'Times to fetch, merge and push again when the branch moved meanwhile, waiting 1, 2, 4… seconds (with jitter) in between. 0: fail on the first rejection.',
+    },
+    'github-token': {
+      type: 'string',
+      secret: true,
+      default: '${{ github.token }}',
+      description:
+        "Token for pushing to GitHub and for the pull request (contents: write; pull-requests: write in pull-request mode). Replaces the credentials the checkout persisted; remotes elsewhere keep git's own.",
+    },
+    'sign-off': {
+      type: 'boolean',
+      default: 'false',
+      description: 'Add a Signed-off-by trailer for the committer (DCO).',
+    },
+  },
+  outputs: {
+    changed: 'true when a commit was pushed (push) or the drift pull request holds changes (pull-request).',
+    'commit-sha': "The commit pushed, or the drift branch's commit; empty when nothing changed.",
+    branch: 'The branch pushed to.',
+    'pull-request-number': 'Number of the drift pull request (pull-request mode).',
+    'pull-request-url': 'Web address of the drift pull request (pull-request mode).',
+    added: 'Entities the commit adds.',
+    'changed-entities': 'Entities the commit changes.',
+    removed: 'Entities the commit removes.',
   },
 }
 

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
+import { benchCommit } from './bench-commit.mjs'
 import { benchDatabase } from './bench-db.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -290,6 +291,7 @@ console.log(JSON.stringify({ before: before / 1024, peak: process.resourceUsage(
     '',
     `Bundle sizes: ${bundles.join(', ')}.`,
   ]
+  lines.push('', '### Drift commits', '', ...(await benchCommit({ runs: RUNS, generate, processDeckOutput })))
   if (process.env.BENCH_DB !== '0') {
     console.log('Database benchmark: loading the database (about a minute)…')
     lines.push('', '### Database backups', '', ...(await benchDatabase({ runs: RUNS })))

@@ -134,6 +134,8 @@ async function runCommand(spec: CommandSpec, argv: string[]): Promise<number> {
     store: new DirToolStore(),
     env: process.env,
     secret: () => undefined,
+    pullRequests: async (options) =>
+      (await import('../github/pull-request-host.js')).openPullRequestHost(options, process.env),
   }
   const result = await JOBS[spec.name]!(source, ctx)
   if (values.json) process.stdout.write(JSON.stringify(result.outputs, null, 2) + '\n')

@@ -160,14 +160,18 @@ async function runDeckDump(options: DumpOptions): Promise<ProcessedFile[]> {
   }
 }
 
-/** Files listed in an earlier dump's manifest (the files deckhand owns in output-dir). */
-async function previousFiles(dir: string): Promise<string[] | undefined> {
-  const text = await readFile(join(dir, MANIFEST), 'utf8').catch(() => undefined)
-  if (text === undefined) return undefined
+/** The file names a dump manifest lists: the files deckhand owns in its folder. */
+export function manifestNames(text: string): string[] {
   return text
     .split('\n')
     .map((line) => /^[0-9a-f]{64} [ *](.+)$/.exec(line)?.[1])
     .filter((name): name is string => name !== undefined && !name.includes('/'))
+}
+
+/** Files listed in an earlier dump's manifest. */
+async function previousFiles(dir: string): Promise<string[] | undefined> {
+  const text = await readFile(join(dir, MANIFEST), 'utf8').catch(() => undefined)
+  return text === undefined ? undefined : manifestNames(text)
 }
 
 async function previousEntityCount(dir: string): Promise<number> {

@@ -37,6 +37,9 @@ export async function runAction(command: string, job: Job): Promise<void> {
       logger,
       store: new ToolCacheStore(),
       artifacts: new ActionsArtifactStore(),
+      // Loaded only when used: @actions/github reads the event payload as soon as it is imported.
+      pullRequests: async (options) =>
+        (await import('./pull-request-host.js')).openPullRequestHost(options, process.env),
       env: process.env,
       secret: maskSecret,
     })

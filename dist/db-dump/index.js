@@ -21404,6 +21404,96 @@ var require_undici = __commonJS({
   }
 });
 
+// actions/github/summary.ts
+function escapeHtml(text) {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\|/g, "&#124;");
+}
+function renderSummary(report, options = SUMMARY_OPTIONS) {
+  const budget = options.limit - RESERVE;
+  const out = [];
+  let used = 0;
+  let truncated = false;
+  const fits = (text, reserve = 0) => used + options.measure(text) + reserve <= budget;
+  const add = (text) => {
+    out.push(text);
+    used += options.measure(text);
+  };
+  add(`## ${escapeHtml(report.title)}
+
+`);
+  for (const line of report.lines) {
+    const text = `${escapeHtml(line)}
+
+`;
+    if (!fits(text)) {
+      truncated = true;
+      break;
+    }
+    add(text);
+  }
+  for (const table of truncated ? [] : report.tables) {
+    const caption = table.caption ? escapeHtml(table.caption) : "";
+    const head = table.header.map((h) => `<th>${escapeHtml(h)}</th>`).join("");
+    const open4 = (table.collapsed ? `<details><summary>${caption || "Details"} (${table.rows.length} rows)</summary>
+
+<table>` : `<table>${caption ? `<caption>${caption}</caption>` : ""}`) + `<thead><tr>${head}</tr></thead><tbody>
+`;
+    const close = `</tbody></table>
+${table.collapsed ? "\n</details>\n" : ""}
+`;
+    if (!fits(open4 + close)) {
+      truncated = true;
+      break;
+    }
+    add(open4);
+    let shown = 0;
+    for (const row of table.rows) {
+      const html = `<tr>${row.map((c) => `<td>${escapeHtml(c)}</td>`).join("")}</tr>
+`;
+      if (!fits(html, options.measure(close))) break;
+      add(html);
+      shown++;
+    }
+    if (shown < table.rows.length) {
+      truncated = true;
+      add(
+        `<tr><td colspan="${table.header.length}"><em>\u2026 ${table.rows.length - shown} more row(s) not shown</em></td></tr>
+`
+      );
+    }
+    add(close);
+    if (truncated) break;
+  }
+  if (truncated) add(`
+_${escapeHtml(options.truncatedNote)}_
+`);
+  return out.join("");
+}
+function selectAnnotations(annotations) {
+  const perLevel = /* @__PURE__ */ new Map();
+  const emit = [];
+  for (const a of annotations) {
+    const n = perLevel.get(a.level) ?? 0;
+    if (n < ANNOTATIONS_PER_TYPE) emit.push(a);
+    perLevel.set(a.level, n + 1);
+  }
+  return { emit, held: annotations.length - emit.length };
+}
+var ANNOTATIONS_PER_TYPE, SUMMARY_LIMIT_BYTES, SUMMARY_OPTIONS, RESERVE;
+var init_summary = __esm({
+  "actions/github/summary.ts"() {
+    "use strict";
+    ANNOTATIONS_PER_TYPE = 10;
+    SUMMARY_LIMIT_BYTES = 1024 * 1024 - 4096;
+    SUMMARY_OPTIONS = {
+      limit: SUMMARY_LIMIT_BYTES,
+      measure: (text) => Buffer.byteLength(text),
+      truncatedNote: "Summary truncated to fit the 1 MiB step summary limit; the full list is in the step log."
+    };
+    RESERVE = 512;
+  }
+});
+
 // node_modules/@actions/github/lib/context.js
 import { readFileSync, existsSync as existsSync3 } from "fs";
 import { EOL as EOL6 } from "os";
@@ -26479,6 +26569,348 @@ var init_github = __esm({
   }
 });
 
+// actions/github/api.ts
+function checkApiTarget(target, emptyToken) {
+  if (!target.token) throw new DeckhandError(emptyToken);
+  const parts = /^([^/\s]+)\/([^/\s]+)$/.exec(target.repository);
+  if (!parts?.[1] || !parts[2])
+    throw new DeckhandError(`Repository "${target.repository}" is not of the form owner/name.`);
+  let url;
+  try {
+    url = new URL(target.apiUrl);
+  } catch {
+    throw new DeckhandError(`GitHub API URL "${target.apiUrl}" is not a URL.`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:")
+    throw new DeckhandError(`GitHub API URL "${target.apiUrl}" is not an http(s) URL.`);
+  return { owner: parts[1], repo: parts[2], apiUrl: target.apiUrl.replace(/\/+$/, "") };
+}
+function isHttpError(err) {
+  return err instanceof Error && typeof err.status === "number";
+}
+function githubMessage(err) {
+  const data = err.response?.data;
+  if (!isObject(data) || typeof data.message !== "string") return err.message;
+  const detail = validationErrors(err).map(
+    (e) => typeof e.message === "string" ? e.message : [e.field, e.code].filter((part) => typeof part === "string").join(" ")
+  ).filter((e) => e !== "").join("; ");
+  return detail ? `${data.message}: ${detail}` : data.message;
+}
+function validationErrors(err) {
+  const data = err.response?.data;
+  const errors = isObject(data) && Array.isArray(data.errors) ? data.errors : [];
+  return errors.map((e) => typeof e === "string" ? { message: e } : isObject(e) ? e : {});
+}
+function networkReason(err) {
+  let reason = err.message;
+  for (let cause = err.cause, depth = 0; isObject(cause) && depth < 5; cause = cause.cause, depth++) {
+    if (typeof cause.message === "string" && cause.message !== "") reason = cause.message;
+    else if (typeof cause.code === "string") reason = cause.code;
+  }
+  return reason;
+}
+function isObject(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+var init_api = __esm({
+  "actions/github/api.ts"() {
+    "use strict";
+    init_errors();
+  }
+});
+
+// actions/github/pull-requests.ts
+function repositoryFromRemote(remoteUrl, serverUrl = "https://github.com") {
+  const host = hostOf(serverUrl);
+  const remote = splitRemote(remoteUrl.trim());
+  if (!host || !remote || remote.host.toLowerCase() !== host) return void 0;
+  const parts = /^\/?([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)\/([A-Za-z0-9._-]+?)(?:\.git)?\/?$/.exec(
+    remote.path
+  );
+  if (!parts?.[1] || !parts[2] || parts[2] === "." || parts[2] === "..") return void 0;
+  return `${parts[1]}/${parts[2]}`;
+}
+function splitRemote(remote) {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(remote)) {
+    let url;
+    try {
+      url = new URL(remote);
+    } catch {
+      return void 0;
+    }
+    if (!["https:", "http:", "ssh:", "git:"].includes(url.protocol)) return void 0;
+    return { host: url.hostname, path: url.pathname };
+  }
+  const scp = /^(?:[^@/\s]+@)?([^:/\s]+):(?!\/\/)(.+)$/.exec(remote);
+  return scp?.[1] && scp[2] ? { host: scp[1], path: scp[2] } : void 0;
+}
+function hostOf(serverUrl) {
+  try {
+    return new URL(serverUrl).hostname.toLowerCase() || void 0;
+  } catch {
+    return void 0;
+  }
+}
+function renderBody(request2, footerLength) {
+  return renderSummary(request2.body, {
+    limit: PULL_REQUEST_BODY_LIMIT - footerLength,
+    measure: (text) => text.length,
+    truncatedNote: TRUNCATED_NOTE
+  });
+}
+function footer(env) {
+  const server = (env.GITHUB_SERVER_URL || "https://github.com").replace(/\/+$/, "");
+  const repository = env.GITHUB_REPOSITORY ?? "";
+  const runId = env.GITHUB_RUN_ID ?? "";
+  const linkable = /^[^/\s]+\/[^/\s]+$/.test(repository) && /^\d+$/.test(runId) && /^https?:\/\/[^\s()]+$/.test(server);
+  const run2 = linkable ? `; last changed by [workflow run ${runId}](${server}/${repository}/actions/runs/${runId})` : "";
+  return `
+${FOOTER_START}, updated on every run${run2}.</sub>
+`;
+}
+function withoutFooter(body) {
+  const at = body.lastIndexOf(`
+${FOOTER_START}`);
+  return at < 0 ? body : body.slice(0, at);
+}
+function fit(text) {
+  return text.length <= PULL_REQUEST_BODY_LIMIT ? text : `${text.slice(0, PULL_REQUEST_BODY_LIMIT - 1)}\u2026`;
+}
+function checkTarget(target) {
+  return checkApiTarget(
+    target,
+    "github-token is empty: pull-request mode needs a token that may push and open pull requests (contents: write and pull-requests: write)."
+  );
+}
+function checkBranches(head, base) {
+  if (!head || !base) throw new DeckhandError("A drift pull request needs both a head and a base branch.");
+  if (head === base)
+    throw new DeckhandError(
+      `The drift branch and the base branch are both "${head}": a pull request needs two different branches.`
+    );
+}
+function apiError(err, attempt) {
+  if (!isHttpError(err)) return err;
+  const options = { cause: err };
+  const { doing, apiUrl } = attempt;
+  if (!err.response)
+    return new DeckhandError(
+      `Could not reach the GitHub API at ${apiUrl} while ${doing}: ${networkReason(err)}`,
+      [],
+      options
+    );
+  const said = githubMessage(err);
+  const github = `GitHub said: ${err.status} ${said}`;
+  return new DeckhandError(explain(err, said, github, attempt), [], options);
+}
+function explain(err, said, github, attempt) {
+  const { doing, repository } = attempt;
+  switch (err.status) {
+    case 401:
+      return `GitHub rejected the github-token while ${doing} (${github}): the token is invalid, expired or revoked.`;
+    case 403:
+    case 429:
+      return forbidden(err.status, said, github, attempt);
+    case 404:
+      return `Not found while ${doing} (${github}): the repository ${repository} does not exist, or the github-token cannot see it (a private repository the token has no access to).`;
+    case 422:
+      return refused(err, github, attempt);
+    default:
+      return `The GitHub API failed while ${doing} (${github}).`;
+  }
+}
+function forbidden(status, said, github, { doing, repository }) {
+  if (status === 429 || /rate limit/i.test(said))
+    return `GitHub's API rate limit stopped deckhand while ${doing} (${github}): run the job again later.`;
+  if (/not permitted to create or approve pull requests/i.test(said))
+    return `GitHub Actions may not create pull requests in ${repository} (${github}). Enable Settings \u2192 Actions \u2192 General \u2192 Workflow permissions \u2192 "Allow GitHub Actions to create and approve pull requests" (in the organization's settings too when it is greyed out in the repository), or pass a personal access token or a GitHub App token as github-token.`;
+  return `The github-token lacks permission for ${doing} (${github}): give the job ${PERMISSIONS}. Workflows run for pull requests from forks only get a read-only token.`;
+}
+function refused(err, github, { doing, repository, branches }) {
+  const invalid = (field) => validationErrors(err).some((e) => e.field === field && e.code === "invalid");
+  if (branches && /No commits between/i.test(github))
+    return `GitHub will not open a pull request from ${branches.head} into ${branches.base} in ${repository} (${github}): ${branches.head} has no commits that ${branches.base} lacks.`;
+  if (branches && invalid("head"))
+    return `The branch ${branches.head} does not exist in ${repository} (${github}): push it before opening the pull request.`;
+  if (branches && invalid("base"))
+    return `The base branch ${branches.base} does not exist in ${repository} (${github}): name an existing branch.`;
+  return `GitHub refused the request while ${doing} (${github}).`;
+}
+var PULL_REQUEST_BODY_LIMIT, FOOTER_START, TRUNCATED_NOTE, GitHubPullRequests, PERMISSIONS;
+var init_pull_requests = __esm({
+  "actions/github/pull-requests.ts"() {
+    "use strict";
+    init_github();
+    init_errors();
+    init_api();
+    init_summary();
+    PULL_REQUEST_BODY_LIMIT = 65535;
+    FOOTER_START = "<sub>Opened by deckhand";
+    TRUNCATED_NOTE = "Drift report truncated to fit a pull request description; the job summary has all of it.";
+    GitHubPullRequests = class {
+      repository;
+      #owner;
+      #repo;
+      #apiUrl;
+      #octokit;
+      constructor(target) {
+        const { owner, repo, apiUrl } = checkTarget(target);
+        this.repository = `${owner}/${repo}`;
+        this.#owner = owner;
+        this.#repo = repo;
+        this.#apiUrl = apiUrl;
+        this.#octokit = getOctokit(target.token, { baseUrl: apiUrl });
+      }
+      async defaultBranch() {
+        const { data } = await this.#call(
+          `reading the repository ${this.repository}`,
+          () => this.#octokit.rest.repos.get({ owner: this.#owner, repo: this.#repo })
+        );
+        return data.default_branch;
+      }
+      async upsert(request2) {
+        checkBranches(request2.head, request2.base);
+        if (request2.title.trim() === "") throw new DeckhandError("A drift pull request needs a non-empty title.");
+        const end = footer(process.env);
+        const content = renderBody(request2, end.length);
+        const body = content + end;
+        const open4 = await this.#findOpen(request2.head, request2.base);
+        if (open4) return this.#update(open4, request2, content, body);
+        const created = await this.#create(request2, body);
+        if (created) return { number: created.number, url: created.html_url, action: "created" };
+        const raced = await this.#findOpen(request2.head, request2.base);
+        if (!raced)
+          throw new DeckhandError(
+            `GitHub said a pull request from ${request2.head} into ${request2.base} already exists in ${this.repository}, but none is open: run the job again.`
+          );
+        return this.#update(raced, request2, content, body);
+      }
+      async close(head, base, reason) {
+        checkBranches(head, base);
+        const open4 = await this.#findOpen(head, base);
+        if (!open4) return void 0;
+        const where = `pull request #${open4.number} in ${this.repository}`;
+        if (reason.trim() !== "")
+          await this.#call(
+            `commenting on ${where} before closing it`,
+            () => this.#octokit.rest.issues.createComment({
+              owner: this.#owner,
+              repo: this.#repo,
+              issue_number: open4.number,
+              body: fit(reason)
+            })
+          );
+        const { data } = await this.#call(
+          `closing ${where}`,
+          () => this.#octokit.rest.pulls.update({
+            owner: this.#owner,
+            repo: this.#repo,
+            pull_number: open4.number,
+            state: "closed"
+          })
+        );
+        return { number: data.number, url: data.html_url, action: "closed" };
+      }
+      /**
+       * The open pull request from this repository's `head` into `base`. The `owner:` prefix is what makes
+       * GitHub filter on head at all (a bare branch name is ignored); the refs are compared again here so a
+       * pull request from a fork's branch of the same name, or one GitHub matched loosely, is never taken.
+       */
+      async #findOpen(head, base) {
+        const pulls = await this.#call(
+          `listing the open pull requests from ${head} into ${base} in ${this.repository}`,
+          () => this.#octokit.paginate(this.#octokit.rest.pulls.list, {
+            owner: this.#owner,
+            repo: this.#repo,
+            state: "open",
+            head: `${this.#owner}:${head}`,
+            base,
+            per_page: 100
+          })
+        );
+        const ours = this.repository.toLowerCase();
+        return pulls.find(
+          (pr) => pr.state === "open" && pr.head.ref === head && pr.base.ref === base && pr.head.repo?.full_name.toLowerCase() === ours
+        );
+      }
+      /** The created pull request, or undefined when GitHub says one is open already. */
+      async #create(request2, body) {
+        const doing = `creating the pull request from ${request2.head} into ${request2.base} in ${this.repository}`;
+        try {
+          const { data } = await this.#octokit.rest.pulls.create({
+            owner: this.#owner,
+            repo: this.#repo,
+            title: request2.title,
+            head: request2.head,
+            base: request2.base,
+            body,
+            maintainer_can_modify: false
+          });
+          return data;
+        } catch (err) {
+          if (isHttpError(err) && err.status === 422 && /A pull request already exists/i.test(githubMessage(err)))
+            return void 0;
+          throw this.#error(err, doing, request2);
+        }
+      }
+      async #update(open4, request2, content, body) {
+        if (open4.title === request2.title && withoutFooter(open4.body ?? "") === content)
+          return { number: open4.number, url: open4.html_url, action: "unchanged" };
+        const { data } = await this.#call(
+          `updating pull request #${open4.number} in ${this.repository}`,
+          () => this.#octokit.rest.pulls.update({
+            owner: this.#owner,
+            repo: this.#repo,
+            pull_number: open4.number,
+            title: request2.title,
+            body
+          }),
+          request2
+        );
+        return { number: data.number, url: data.html_url, action: "updated" };
+      }
+      async #call(doing, request2, branches) {
+        try {
+          return await request2();
+        } catch (err) {
+          throw this.#error(err, doing, branches);
+        }
+      }
+      #error(err, doing, branches) {
+        return apiError(err, { doing, repository: this.repository, apiUrl: this.#apiUrl, branches });
+      }
+    };
+    PERMISSIONS = "`permissions: { contents: write, pull-requests: write }`";
+  }
+});
+
+// actions/github/pull-request-host.ts
+var pull_request_host_exports = {};
+__export(pull_request_host_exports, {
+  openPullRequestHost: () => openPullRequestHost
+});
+async function openPullRequestHost(options, env) {
+  if (!options.token)
+    throw new DeckhandError(
+      "mode pull-request needs github-token (the default, github.token, was cleared): nothing was pushed."
+    );
+  const serverUrl = env.GITHUB_SERVER_URL || "https://github.com";
+  const repository = repositoryFromRemote(options.remoteUrl, serverUrl) ?? env.GITHUB_REPOSITORY;
+  if (!repository)
+    throw new DeckhandError(
+      `The remote ${options.remoteUrl} is not a repository on ${serverUrl}, and GITHUB_REPOSITORY is not set: pull-request mode needs a GitHub repository.`
+    );
+  const apiUrl = env.GITHUB_API_URL || (new URL(serverUrl).hostname === "github.com" ? "https://api.github.com" : `${serverUrl.replace(/\/+$/, "")}/api/v3`);
+  return new GitHubPullRequests({ token: options.token, apiUrl, repository });
+}
+var init_pull_request_host = __esm({
+  "actions/github/pull-request-host.ts"() {
+    "use strict";
+    init_errors();
+    init_pull_requests();
+  }
+});
+
 // actions/github/pr-comments.ts
 var pr_comments_exports = {};
 __export(pr_comments_exports, {
@@ -26524,7 +26956,7 @@ function commentLength(comment) {
   return commentBody(comment).length;
 }
 async function upsertComments(comments, target) {
-  const { owner, repo, baseUrl: baseUrl2 } = checkTarget(target);
+  const { owner, repo, baseUrl: baseUrl2 } = checkTarget2(target);
   const wanted = checkComments(comments);
   if (wanted.length === 0) return [];
   const octokit = getOctokit(target.token, { baseUrl: baseUrl2 });
@@ -26533,7 +26965,7 @@ async function upsertComments(comments, target) {
     try {
       return await request2();
     } catch (err) {
-      throw apiError(err, { doing, where, apiUrl: baseUrl2, notFound });
+      throw apiError2(err, { doing, where, apiUrl: baseUrl2, notFound });
     }
   };
   const existing = await call(
@@ -26567,23 +26999,14 @@ async function upsertComments(comments, target) {
   }
   return outcomes;
 }
-function checkTarget(target) {
-  if (!target.token)
-    throw new DeckhandError("github-token is empty: pass a token that may comment on the pull request.");
-  const parts = /^([^/\s]+)\/([^/\s]+)$/.exec(target.repository);
-  if (!parts?.[1] || !parts[2])
-    throw new DeckhandError(`Repository "${target.repository}" is not of the form owner/name.`);
+function checkTarget2(target) {
+  const { owner, repo, apiUrl } = checkApiTarget(
+    target,
+    "github-token is empty: pass a token that may comment on the pull request."
+  );
   if (!Number.isSafeInteger(target.number) || target.number <= 0)
     throw new DeckhandError(`Pull request number ${target.number} is not a positive integer.`);
-  let url;
-  try {
-    url = new URL(target.apiUrl);
-  } catch {
-    throw new DeckhandError(`GitHub API URL "${target.apiUrl}" is not a URL.`);
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:")
-    throw new DeckhandError(`GitHub API URL "${target.apiUrl}" is not an http(s) URL.`);
-  return { owner: parts[1], repo: parts[2], baseUrl: target.apiUrl.replace(/\/+$/, "") };
+  return { owner, repo, baseUrl: apiUrl };
 }
 function checkComments(comments) {
   const seen = /* @__PURE__ */ new Set();
@@ -26604,19 +27027,7 @@ function firstLine(body) {
   const end = body.indexOf("\n");
   return (end < 0 ? body : body.slice(0, end)).replace(/\r$/, "");
 }
-function isHttpError(err) {
-  return err instanceof Error && typeof err.status === "number";
-}
-function githubMessage(err) {
-  const data = err.response?.data;
-  if (!isObject(data) || typeof data.message !== "string") return err.message;
-  const errors = Array.isArray(data.errors) ? data.errors.map(
-    (e) => typeof e === "string" ? e : isObject(e) && typeof e.message === "string" ? e.message : isObject(e) ? [e.field, e.code].filter((part) => typeof part === "string").join(" ") : ""
-  ) : [];
-  const detail = errors.filter((e) => e !== "").join("; ");
-  return detail ? `${data.message}: ${detail}` : data.message;
-}
-function apiError(err, { doing, where, apiUrl, notFound }) {
+function apiError2(err, { doing, where, apiUrl, notFound }) {
   if (!isHttpError(err)) return err;
   const status = err.status;
   const said = githubMessage(err);
@@ -26660,22 +27071,11 @@ function apiError(err, { doing, where, apiUrl, notFound }) {
       return new DeckhandError(`The GitHub API failed while ${doing} (${github}).`, [], options);
   }
 }
-function networkReason(err) {
-  let reason = err.message;
-  for (let cause = err.cause, depth = 0; isObject(cause) && depth < 5; cause = cause.cause, depth++) {
-    if (typeof cause.message === "string" && cause.message !== "") reason = cause.message;
-    else if (typeof cause.code === "string") reason = cause.code;
-  }
-  return reason;
-}
 function percentEncode(char) {
   return Array.from(
     Buffer.from(char, "utf8"),
     (byte) => `%${byte.toString(16).toUpperCase().padStart(2, "0")}`
   ).join("");
-}
-function isObject(value) {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 function positiveInteger(value) {
   return typeof value === "number" && Number.isSafeInteger(value) && value > 0 ? value : void 0;
@@ -26686,6 +27086,7 @@ var init_pr_comments = __esm({
     "use strict";
     init_github();
     init_errors();
+    init_api();
     COMMENT_LIMIT = 65535;
     PULL_REQUEST_EVENTS = /* @__PURE__ */ new Set([
       "pull_request",
@@ -27753,6 +28154,15 @@ function formatBytes(bytes) {
   return `${value.toFixed(1)} ${units[unit]}`;
 }
 
+// actions/engine/commit/defaults.ts
+var DEFAULT_MESSAGE = "Gateway drift in {path}: {added} added, {changed} changed, {removed} removed";
+var PLACEHOLDERS = ["added", "changed", "removed", "total", "workspaces", "path", "branch"];
+var DEFAULT_DRIFT_BRANCH = "deckhand/drift";
+var ACTIONS_BOT = {
+  name: "github-actions[bot]",
+  email: "41898282+github-actions[bot]@users.noreply.github.com"
+};
+
 // actions/engine/deck/version.ts
 var import_semver = __toESM(require_semver2(), 1);
 init_errors();
@@ -28183,6 +28593,69 @@ COMMANDS["files-restore"] = {
     verified: "true when the archive and every file matched the manifest."
   }
 };
+COMMANDS.commit = {
+  name: "commit",
+  summary: "Commit the dumped configuration to git when it drifted, with an entity-level report; push race-safe or open a pull request.",
+  inputs: {
+    path: {
+      type: "list",
+      default: "kong",
+      description: "What to commit: the folder the dump wrote (its output-dir), or several files or folders of one repository, one per line."
+    },
+    mode: {
+      type: "string",
+      default: "push",
+      description: "push: commit to branch and push, retrying when another run or a person pushed first. pull-request: keep the drift on its own branch with one open pull request."
+    },
+    branch: {
+      type: "string",
+      description: `push: the branch to push to (default the checked-out branch, or the run's branch on a detached checkout). pull-request: deckhand's branch for the drift (default ${DEFAULT_DRIFT_BRANCH}), replaced on every run.`
+    },
+    base: {
+      type: "string",
+      description: "pull-request: the branch the pull request goes into (default the checked-out branch, else the repository's default branch)."
+    },
+    message: {
+      type: "string",
+      default: DEFAULT_MESSAGE,
+      description: `Commit subject (and pull request title). Placeholders: ${PLACEHOLDERS.map((p) => `{${p}}`).join(", ")}. The drift report and the dump time follow in the body.`
+    },
+    "author-name": {
+      type: "string",
+      description: `Author and committer name. Default: git's user.name, else ${ACTIONS_BOT.name}.`
+    },
+    "author-email": {
+      type: "string",
+      description: `Author and committer email. Default: git's user.email, else ${ACTIONS_BOT.email}.`
+    },
+    "push-retries": {
+      type: "integer",
+      default: "5",
+      description: "Times to fetch, merge and push again when the branch moved meanwhile, waiting 1, 2, 4\u2026 seconds (with jitter) in between. 0: fail on the first rejection."
+    },
+    "github-token": {
+      type: "string",
+      secret: true,
+      default: "${{ github.token }}",
+      description: "Token for pushing to GitHub and for the pull request (contents: write; pull-requests: write in pull-request mode). Replaces the credentials the checkout persisted; remotes elsewhere keep git's own."
+    },
+    "sign-off": {
+      type: "boolean",
+      default: "false",
+      description: "Add a Signed-off-by trailer for the committer (DCO)."
+    }
+  },
+  outputs: {
+    changed: "true when a commit was pushed (push) or the drift pull request holds changes (pull-request).",
+    "commit-sha": "The commit pushed, or the drift branch's commit; empty when nothing changed.",
+    branch: "The branch pushed to.",
+    "pull-request-number": "Number of the drift pull request (pull-request mode).",
+    "pull-request-url": "Web address of the drift pull request (pull-request mode).",
+    added: "Entities the commit adds.",
+    "changed-entities": "Entities the commit changes.",
+    removed: "Entities the commit removes."
+  }
+};
 
 // actions/engine/artifacts.ts
 function artifactServiceUnavailable(env) {
@@ -28236,7 +28709,8 @@ var Inputs = class {
     if (!spec) throw new Error(`unknown input ${name}`);
     const value = this.source(name)?.trim();
     if (value !== void 0 && value !== "") return value;
-    if (spec.default !== void 0 && spec.default !== "") return spec.default;
+    if (spec.default !== void 0 && spec.default !== "" && !spec.default.startsWith("${{"))
+      return spec.default;
     if (spec.required) throw new DeckhandError(`Input ${name} is required: ${spec.description}`);
     return void 0;
   }
@@ -30533,89 +31007,8 @@ function scrubSecrets(text, secrets) {
   return out;
 }
 
-// actions/github/summary.ts
-var ANNOTATIONS_PER_TYPE = 10;
-var SUMMARY_LIMIT_BYTES = 1024 * 1024 - 4096;
-function escapeHtml(text) {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\|/g, "&#124;");
-}
-var SUMMARY_OPTIONS = {
-  limit: SUMMARY_LIMIT_BYTES,
-  measure: (text) => Buffer.byteLength(text),
-  truncatedNote: "Summary truncated to fit the 1 MiB step summary limit; the full list is in the step log."
-};
-var RESERVE = 512;
-function renderSummary(report, options = SUMMARY_OPTIONS) {
-  const budget = options.limit - RESERVE;
-  const out = [];
-  let used = 0;
-  let truncated = false;
-  const fits = (text, reserve = 0) => used + options.measure(text) + reserve <= budget;
-  const add = (text) => {
-    out.push(text);
-    used += options.measure(text);
-  };
-  add(`## ${escapeHtml(report.title)}
-
-`);
-  for (const line of report.lines) {
-    const text = `${escapeHtml(line)}
-
-`;
-    if (!fits(text)) {
-      truncated = true;
-      break;
-    }
-    add(text);
-  }
-  for (const table of truncated ? [] : report.tables) {
-    const caption = table.caption ? escapeHtml(table.caption) : "";
-    const head = table.header.map((h) => `<th>${escapeHtml(h)}</th>`).join("");
-    const open4 = (table.collapsed ? `<details><summary>${caption || "Details"} (${table.rows.length} rows)</summary>
-
-<table>` : `<table>${caption ? `<caption>${caption}</caption>` : ""}`) + `<thead><tr>${head}</tr></thead><tbody>
-`;
-    const close = `</tbody></table>
-${table.collapsed ? "\n</details>\n" : ""}
-`;
-    if (!fits(open4 + close)) {
-      truncated = true;
-      break;
-    }
-    add(open4);
-    let shown = 0;
-    for (const row of table.rows) {
-      const html = `<tr>${row.map((c) => `<td>${escapeHtml(c)}</td>`).join("")}</tr>
-`;
-      if (!fits(html, options.measure(close))) break;
-      add(html);
-      shown++;
-    }
-    if (shown < table.rows.length) {
-      truncated = true;
-      add(
-        `<tr><td colspan="${table.header.length}"><em>\u2026 ${table.rows.length - shown} more row(s) not shown</em></td></tr>
-`
-      );
-    }
-    add(close);
-    if (truncated) break;
-  }
-  if (truncated) add(`
-_${escapeHtml(options.truncatedNote)}_
-`);
-  return out.join("");
-}
-function selectAnnotations(annotations) {
-  const perLevel = /* @__PURE__ */ new Map();
-  const emit = [];
-  for (const a of annotations) {
-    const n = perLevel.get(a.level) ?? 0;
-    if (n < ANNOTATIONS_PER_TYPE) emit.push(a);
-    perLevel.set(a.level, n + 1);
-  }
-  return { emit, held: annotations.length - emit.length };
-}
+// actions/github/run-action.ts
+init_summary();
 
 // actions/github/tool-cache-store.ts
 import { stat as stat4 } from "node:fs/promises";
@@ -31043,6 +31436,8 @@ async function runAction(command, job) {
       logger,
       store: new ToolCacheStore(),
       artifacts: new ActionsArtifactStore(),
+      // Loaded only when used: @actions/github reads the event payload as soon as it is imported.
+      pullRequests: async (options) => (await Promise.resolve().then(() => (init_pull_request_host(), pull_request_host_exports))).openPullRequestHost(options, process.env),
       env: process.env,
       secret: maskSecret
     });
@@ -31087,18 +31482,18 @@ async function postReviews(spec, source, reviews) {
   }
   const env = process.env;
   const run2 = `${env.GITHUB_SERVER_URL ?? "https://github.com"}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`;
-  const footer = `
+  const footer2 = `
 <sub>Posted by deckhand from [${escapeMarkdown(env.GITHUB_WORKFLOW ?? "a workflow")}](${run2}); updated on every run.</sub>
 `;
   const comments = reviews.map((review) => {
     const key2 = `${env.GITHUB_WORKFLOW ?? ""}/${review.key}`;
-    const room = COMMENT_LIMIT2 - commentLength2({ key: key2, body: "" }) - footer.length;
+    const room = COMMENT_LIMIT2 - commentLength2({ key: key2, body: "" }) - footer2.length;
     const body = renderSummary(review.report, {
       limit: room,
       measure: (text) => text.length,
       truncatedNote: "Plan truncated to fit a pull request comment; the job summary and the plan file have all of it."
     });
-    return { key: key2, body: body + footer };
+    return { key: key2, body: body + footer2 };
   });
   try {
     const outcomes = await upsertComments2(comments, {

@@ -2173,9 +2173,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback2) {
         if (callback2 === void 0) {
-          return new Promise((resolve11, reject) => {
+          return new Promise((resolve12, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve11(data);
+              return err ? reject(err) : resolve12(data);
             });
           });
         }
@@ -2213,12 +2213,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback2 === void 0) {
-          return new Promise((resolve11, reject) => {
+          return new Promise((resolve12, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve11(data);
+              ) : resolve12(data);
             });
           });
         }
@@ -4485,8 +4485,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise2 = new Promise((resolve11, reject) => {
-        res = resolve11;
+      const promise2 = new Promise((resolve12, reject) => {
+        res = resolve12;
         rej = reject;
       });
       return { promise: promise2, resolve: res, reject: rej };
@@ -5068,22 +5068,22 @@ var require_formdata = __commonJS({
         name = webidl.converters.USVString(name, prefix, "name");
         value = isBlobLike(value) ? webidl.converters.Blob(value, prefix, "value", { strict: false }) : webidl.converters.USVString(value, prefix, "value");
         filename = arguments.length === 3 ? webidl.converters.USVString(filename, prefix, "filename") : void 0;
-        const entry = makeEntry(name, value, filename);
-        this[kState].push(entry);
+        const entry2 = makeEntry(name, value, filename);
+        this[kState].push(entry2);
       }
       delete(name) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.delete";
         webidl.argumentLengthCheck(arguments, 1, prefix);
         name = webidl.converters.USVString(name, prefix, "name");
-        this[kState] = this[kState].filter((entry) => entry.name !== name);
+        this[kState] = this[kState].filter((entry2) => entry2.name !== name);
       }
       get(name) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.get";
         webidl.argumentLengthCheck(arguments, 1, prefix);
         name = webidl.converters.USVString(name, prefix, "name");
-        const idx = this[kState].findIndex((entry) => entry.name === name);
+        const idx = this[kState].findIndex((entry2) => entry2.name === name);
         if (idx === -1) {
           return null;
         }
@@ -5094,14 +5094,14 @@ var require_formdata = __commonJS({
         const prefix = "FormData.getAll";
         webidl.argumentLengthCheck(arguments, 1, prefix);
         name = webidl.converters.USVString(name, prefix, "name");
-        return this[kState].filter((entry) => entry.name === name).map((entry) => entry.value);
+        return this[kState].filter((entry2) => entry2.name === name).map((entry2) => entry2.value);
       }
       has(name) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.has";
         webidl.argumentLengthCheck(arguments, 1, prefix);
         name = webidl.converters.USVString(name, prefix, "name");
-        return this[kState].findIndex((entry) => entry.name === name) !== -1;
+        return this[kState].findIndex((entry2) => entry2.name === name) !== -1;
       }
       set(name, value, filename = void 0) {
         webidl.brandCheck(this, _FormData);
@@ -5115,16 +5115,16 @@ var require_formdata = __commonJS({
         name = webidl.converters.USVString(name, prefix, "name");
         value = isBlobLike(value) ? webidl.converters.Blob(value, prefix, "name", { strict: false }) : webidl.converters.USVString(value, prefix, "name");
         filename = arguments.length === 3 ? webidl.converters.USVString(filename, prefix, "name") : void 0;
-        const entry = makeEntry(name, value, filename);
-        const idx = this[kState].findIndex((entry2) => entry2.name === name);
+        const entry2 = makeEntry(name, value, filename);
+        const idx = this[kState].findIndex((entry3) => entry3.name === name);
         if (idx !== -1) {
           this[kState] = [
             ...this[kState].slice(0, idx),
-            entry,
-            ...this[kState].slice(idx + 1).filter((entry2) => entry2.name !== name)
+            entry2,
+            ...this[kState].slice(idx + 1).filter((entry3) => entry3.name !== name)
           ];
         } else {
-          this[kState].push(entry);
+          this[kState].push(entry2);
         }
       }
       [nodeUtil.inspect.custom](depth, options) {
@@ -6737,12 +6737,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve11, reject) => {
+      const waitForDrain = () => new Promise((resolve12, reject) => {
         assert(callback2 === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback2 = resolve11;
+          callback2 = resolve12;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -7412,12 +7412,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve11, reject) => {
+      const waitForDrain = () => new Promise((resolve12, reject) => {
         assert(callback2 === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback2 = resolve11;
+          callback2 = resolve12;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -7896,16 +7896,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve11) => {
+        return new Promise((resolve12) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve11;
+            this[kClosedResolve] = resolve12;
           } else {
-            resolve11(null);
+            resolve12(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve11) => {
+        return new Promise((resolve12) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
@@ -7916,7 +7916,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve11(null);
+            resolve12(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback2);
@@ -7967,7 +7967,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve11, reject) => {
+        const socket = await new Promise((resolve12, reject) => {
           client[kConnector]({
             host: host2,
             hostname,
@@ -7979,7 +7979,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve11(socket2);
+              resolve12(socket2);
             }
           });
         });
@@ -8315,8 +8315,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve11) => {
-            this[kClosedResolve] = resolve11;
+          await new Promise((resolve12) => {
+            this[kClosedResolve] = resolve12;
           });
         }
       }
@@ -9021,16 +9021,16 @@ var require_env_http_proxy_agent = __commonJS({
           return false;
         }
         for (let i = 0; i < this.#noProxyEntries.length; i++) {
-          const entry = this.#noProxyEntries[i];
-          if (entry.port && entry.port !== port) {
+          const entry2 = this.#noProxyEntries[i];
+          if (entry2.port && entry2.port !== port) {
             continue;
           }
-          if (!/^[.*]/.test(entry.hostname)) {
-            if (hostname === entry.hostname) {
+          if (!/^[.*]/.test(entry2.hostname)) {
+            if (hostname === entry2.hostname) {
               return false;
             }
           } else {
-            if (hostname.endsWith(entry.hostname.replace(/^\*/, ""))) {
+            if (hostname.endsWith(entry2.hostname.replace(/^\*/, ""))) {
               return false;
             }
           }
@@ -9042,13 +9042,13 @@ var require_env_http_proxy_agent = __commonJS({
         const noProxySplit = noProxyValue.split(/[,\s]/);
         const noProxyEntries = [];
         for (let i = 0; i < noProxySplit.length; i++) {
-          const entry = noProxySplit[i];
-          if (!entry) {
+          const entry2 = noProxySplit[i];
+          if (!entry2) {
             continue;
           }
-          const parsed = entry.match(/^(.+):(\d+)$/);
+          const parsed = entry2.match(/^(.+):(\d+)$/);
           noProxyEntries.push({
-            hostname: (parsed ? parsed[1] : entry).toLowerCase(),
+            hostname: (parsed ? parsed[1] : entry2).toLowerCase(),
             port: parsed ? Number.parseInt(parsed[2], 10) : 0
           });
         }
@@ -9458,7 +9458,7 @@ var require_readable = __commonJS({
   "node_modules/undici/lib/api/readable.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var { Readable } = __require("node:stream");
+    var { Readable: Readable2 } = __require("node:stream");
     var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = require_errors();
     var util2 = require_util();
     var { ReadableStreamFrom } = require_util();
@@ -9470,7 +9470,7 @@ var require_readable = __commonJS({
     var kContentLength = /* @__PURE__ */ Symbol("kContentLength");
     var noop3 = () => {
     };
-    var BodyReadable = class extends Readable {
+    var BodyReadable = class extends Readable2 {
       constructor({
         resume,
         abort,
@@ -9585,7 +9585,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve11, reject) => {
+        return await new Promise((resolve12, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -9598,7 +9598,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve11(null);
+              resolve12(null);
             }
           }).on("error", noop3).on("data", function(chunk) {
             limit -= chunk.length;
@@ -9617,7 +9617,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream2, type) {
       assert(!stream2[kConsume]);
-      return new Promise((resolve11, reject) => {
+      return new Promise((resolve12, reject) => {
         if (isUnusable(stream2)) {
           const rState = stream2._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -9634,7 +9634,7 @@ var require_readable = __commonJS({
             stream2[kConsume] = {
               type,
               stream: stream2,
-              resolve: resolve11,
+              resolve: resolve12,
               reject,
               length: 0,
               body: []
@@ -9704,18 +9704,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve11, stream: stream2, length } = consume2;
+      const { type, body, resolve: resolve12, stream: stream2, length } = consume2;
       try {
         if (type === "text") {
-          resolve11(chunksDecode(body, length));
+          resolve12(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve11(JSON.parse(chunksDecode(body, length)));
+          resolve12(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve11(chunksConcat(body, length).buffer);
+          resolve12(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve11(new Blob(body, { type: stream2[kContentType] }));
+          resolve12(new Blob(body, { type: stream2[kContentType] }));
         } else if (type === "bytes") {
-          resolve11(chunksConcat(body, length));
+          resolve12(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -9812,7 +9812,7 @@ var require_api_request = __commonJS({
   "node_modules/undici/lib/api/api-request.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var { Readable } = require_readable();
+    var { Readable: Readable2 } = require_readable();
     var { InvalidArgumentError, RequestAbortedError } = require_errors();
     var util2 = require_util();
     var { getResolveErrorBodyCallback } = require_util3();
@@ -9907,7 +9907,7 @@ var require_api_request = __commonJS({
         const parsedHeaders = responseHeaders === "raw" ? util2.parseHeaders(rawHeaders) : headers;
         const contentType = parsedHeaders["content-type"];
         const contentLength = parsedHeaders["content-length"];
-        const res = new Readable({
+        const res = new Readable2({
           resume,
           abort,
           contentType,
@@ -9972,9 +9972,9 @@ var require_api_request = __commonJS({
     };
     function request2(opts, callback2) {
       if (callback2 === void 0) {
-        return new Promise((resolve11, reject) => {
+        return new Promise((resolve12, reject) => {
           request2.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve11(data);
+            return err ? reject(err) : resolve12(data);
           });
         });
       }
@@ -10197,9 +10197,9 @@ var require_api_stream = __commonJS({
     };
     function stream2(opts, factory, callback2) {
       if (callback2 === void 0) {
-        return new Promise((resolve11, reject) => {
+        return new Promise((resolve12, reject) => {
           stream2.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve11(data);
+            return err ? reject(err) : resolve12(data);
           });
         });
       }
@@ -10222,7 +10222,7 @@ var require_api_pipeline = __commonJS({
   "node_modules/undici/lib/api/api-pipeline.js"(exports, module) {
     "use strict";
     var {
-      Readable,
+      Readable: Readable2,
       Duplex,
       PassThrough
     } = __require("node:stream");
@@ -10236,7 +10236,7 @@ var require_api_pipeline = __commonJS({
     var { addSignal, removeSignal } = require_abort_signal();
     var assert = __require("node:assert");
     var kResume = /* @__PURE__ */ Symbol("resume");
-    var PipelineRequest = class extends Readable {
+    var PipelineRequest = class extends Readable2 {
       constructor() {
         super({ autoDestroy: true });
         this[kResume] = null;
@@ -10253,7 +10253,7 @@ var require_api_pipeline = __commonJS({
         callback2(err);
       }
     };
-    var PipelineResponse = class extends Readable {
+    var PipelineResponse = class extends Readable2 {
       constructor(resume) {
         super({ autoDestroy: true });
         this[kResume] = resume;
@@ -10484,9 +10484,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback2) {
       if (callback2 === void 0) {
-        return new Promise((resolve11, reject) => {
+        return new Promise((resolve12, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve11(data);
+            return err ? reject(err) : resolve12(data);
           });
         });
       }
@@ -10578,9 +10578,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback2) {
       if (callback2 === void 0) {
-        return new Promise((resolve11, reject) => {
+        return new Promise((resolve12, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve11(data);
+            return err ? reject(err) : resolve12(data);
           });
         });
       }
@@ -13578,7 +13578,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants3();
     var EE = __require("node:events");
-    var { Readable, pipeline: pipeline3, finished } = __require("node:stream");
+    var { Readable: Readable2, pipeline: pipeline3, finished } = __require("node:stream");
     var { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = require_util();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
@@ -14443,7 +14443,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve11, reject) => agent.dispatch(
+        return new Promise((resolve12, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -14517,9 +14517,9 @@ var require_fetch = __commonJS({
                   }
                 }
               }
-              this.body = new Readable({ read: resume });
+              this.body = new Readable2({ read: resume });
               const onError = this.onError.bind(this);
-              resolve11({
+              resolve12({
                 status,
                 statusText,
                 headersList,
@@ -14562,7 +14562,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve11({
+              resolve12({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -17521,7 +17521,7 @@ var require_receiver = __commonJS({
             const buffer = this.consume(2);
             const fin = (buffer[0] & 128) !== 0;
             const opcode = buffer[0] & 15;
-            const masked2 = (buffer[1] & 128) === 128;
+            const masked3 = (buffer[1] & 128) === 128;
             const fragmented = !fin && opcode !== opcodes.CONTINUATION;
             const payloadLength = buffer[1] & 127;
             const rsv1 = buffer[0] & 64;
@@ -17531,7 +17531,7 @@ var require_receiver = __commonJS({
               failWebsocketConnection(this.ws, "Invalid opcode received");
               return callback2();
             }
-            if (masked2) {
+            if (masked3) {
               failWebsocketConnection(this.ws, "Frame cannot be masked");
               return callback2();
             }
@@ -17579,7 +17579,7 @@ var require_receiver = __commonJS({
               this.#info.compressed = rsv1 !== 0;
             }
             this.#info.opcode = opcode;
-            this.#info.masked = masked2;
+            this.#info.masked = masked3;
             this.#info.fin = fin;
             this.#info.fragmented = fragmented;
           } else if (this.#state === parserStates.PAYLOADLENGTH_16) {
@@ -18303,8 +18303,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms2) {
-      return new Promise((resolve11) => {
-        setTimeout(resolve11, ms2).unref();
+      return new Promise((resolve12) => {
+        setTimeout(resolve12, ms2).unref();
       });
     }
     module.exports = {
@@ -18514,22 +18514,22 @@ var require_eventsource_stream = __commonJS({
           return;
         }
         let fieldLength = line.length;
-        let valueStart = line.length;
+        let valueStart2 = line.length;
         if (colonPosition !== -1) {
           fieldLength = colonPosition;
-          valueStart = colonPosition + 1;
-          if (line[valueStart] === SPACE) {
-            ++valueStart;
+          valueStart2 = colonPosition + 1;
+          if (line[valueStart2] === SPACE) {
+            ++valueStart2;
           }
         }
         if (isFieldName(line, fieldLength, DATA)) {
           if (this.maxEventSize > 0 && this.dataLineCount >= this.maxDataLines) {
             throw createMaxEventSizeExceededError();
           }
-          const valueBytes = line.length - valueStart;
+          const valueBytes = line.length - valueStart2;
           const dataSize = this.eventFieldSizes.data + (event.data === void 0 ? 0 : 1) + valueBytes;
           this.setEventFieldSize("data", dataSize);
-          const value = line.toString("utf8", valueStart);
+          const value = line.toString("utf8", valueStart2);
           if (event.data === void 0) {
             event.data = value;
           } else {
@@ -18540,23 +18540,23 @@ ${value}`;
           return;
         }
         if (isFieldName(line, fieldLength, RETRY)) {
-          if (isASCIINumberBytes(line, valueStart)) {
-            this.setEventFieldSize("retry", line.length - valueStart);
-            event.retry = line.toString("utf8", valueStart);
+          if (isASCIINumberBytes(line, valueStart2)) {
+            this.setEventFieldSize("retry", line.length - valueStart2);
+            event.retry = line.toString("utf8", valueStart2);
           }
           return;
         }
         if (isFieldName(line, fieldLength, ID)) {
-          if (isValidLastEventIdBytes(line, valueStart)) {
-            this.setEventFieldSize("id", line.length - valueStart);
-            event.id = line.toString("utf8", valueStart);
+          if (isValidLastEventIdBytes(line, valueStart2)) {
+            this.setEventFieldSize("id", line.length - valueStart2);
+            event.id = line.toString("utf8", valueStart2);
           }
           return;
         }
         if (isFieldName(line, fieldLength, EVENT)) {
-          if (valueStart < line.length) {
-            this.setEventFieldSize("event", line.length - valueStart);
-            event.event = line.toString("utf8", valueStart);
+          if (valueStart2 < line.length) {
+            this.setEventFieldSize("event", line.length - valueStart2);
+            event.event = line.toString("utf8", valueStart2);
           }
         }
       }
@@ -21404,6 +21404,96 @@ var require_semver2 = __commonJS({
   }
 });
 
+// actions/github/summary.ts
+function escapeHtml(text) {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\|/g, "&#124;");
+}
+function renderSummary(report2, options = SUMMARY_OPTIONS) {
+  const budget = options.limit - RESERVE;
+  const out = [];
+  let used = 0;
+  let truncated = false;
+  const fits = (text, reserve = 0) => used + options.measure(text) + reserve <= budget;
+  const add = (text) => {
+    out.push(text);
+    used += options.measure(text);
+  };
+  add(`## ${escapeHtml(report2.title)}
+
+`);
+  for (const line of report2.lines) {
+    const text = `${escapeHtml(line)}
+
+`;
+    if (!fits(text)) {
+      truncated = true;
+      break;
+    }
+    add(text);
+  }
+  for (const table of truncated ? [] : report2.tables) {
+    const caption = table.caption ? escapeHtml(table.caption) : "";
+    const head = table.header.map((h) => `<th>${escapeHtml(h)}</th>`).join("");
+    const open5 = (table.collapsed ? `<details><summary>${caption || "Details"} (${table.rows.length} rows)</summary>
+
+<table>` : `<table>${caption ? `<caption>${caption}</caption>` : ""}`) + `<thead><tr>${head}</tr></thead><tbody>
+`;
+    const close = `</tbody></table>
+${table.collapsed ? "\n</details>\n" : ""}
+`;
+    if (!fits(open5 + close)) {
+      truncated = true;
+      break;
+    }
+    add(open5);
+    let shown = 0;
+    for (const row of table.rows) {
+      const html = `<tr>${row.map((c) => `<td>${escapeHtml(c)}</td>`).join("")}</tr>
+`;
+      if (!fits(html, options.measure(close))) break;
+      add(html);
+      shown++;
+    }
+    if (shown < table.rows.length) {
+      truncated = true;
+      add(
+        `<tr><td colspan="${table.header.length}"><em>\u2026 ${table.rows.length - shown} more row(s) not shown</em></td></tr>
+`
+      );
+    }
+    add(close);
+    if (truncated) break;
+  }
+  if (truncated) add(`
+_${escapeHtml(options.truncatedNote)}_
+`);
+  return out.join("");
+}
+function selectAnnotations(annotations) {
+  const perLevel = /* @__PURE__ */ new Map();
+  const emit = [];
+  for (const a of annotations) {
+    const n = perLevel.get(a.level) ?? 0;
+    if (n < ANNOTATIONS_PER_TYPE) emit.push(a);
+    perLevel.set(a.level, n + 1);
+  }
+  return { emit, held: annotations.length - emit.length };
+}
+var ANNOTATIONS_PER_TYPE, SUMMARY_LIMIT_BYTES, SUMMARY_OPTIONS, RESERVE;
+var init_summary = __esm({
+  "actions/github/summary.ts"() {
+    "use strict";
+    ANNOTATIONS_PER_TYPE = 10;
+    SUMMARY_LIMIT_BYTES = 1024 * 1024 - 4096;
+    SUMMARY_OPTIONS = {
+      limit: SUMMARY_LIMIT_BYTES,
+      measure: (text) => Buffer.byteLength(text),
+      truncatedNote: "Summary truncated to fit the 1 MiB step summary limit; the full list is in the step log."
+    };
+    RESERVE = 512;
+  }
+});
+
 // node_modules/@actions/github/lib/context.js
 import { readFileSync, existsSync as existsSync3 } from "fs";
 import { EOL as EOL6 } from "os";
@@ -21584,11 +21674,11 @@ var require_lib = __commonJS({
     })();
     var __awaiter10 = exports && exports.__awaiter || function(thisArg, _arguments, P2, generator) {
       function adopt(value) {
-        return value instanceof P2 ? value : new P2(function(resolve11) {
-          resolve11(value);
+        return value instanceof P2 ? value : new P2(function(resolve12) {
+          resolve12(value);
         });
       }
-      return new (P2 || (P2 = Promise))(function(resolve11, reject) {
+      return new (P2 || (P2 = Promise))(function(resolve12, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -21604,7 +21694,7 @@ var require_lib = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -21691,26 +21781,26 @@ var require_lib = __commonJS({
       }
       readBody() {
         return __awaiter10(this, void 0, void 0, function* () {
-          return new Promise((resolve11) => __awaiter10(this, void 0, void 0, function* () {
+          return new Promise((resolve12) => __awaiter10(this, void 0, void 0, function* () {
             let output = Buffer.alloc(0);
             this.message.on("data", (chunk) => {
               output = Buffer.concat([output, chunk]);
             });
             this.message.on("end", () => {
-              resolve11(output.toString());
+              resolve12(output.toString());
             });
           }));
         });
       }
       readBodyBuffer() {
         return __awaiter10(this, void 0, void 0, function* () {
-          return new Promise((resolve11) => __awaiter10(this, void 0, void 0, function* () {
+          return new Promise((resolve12) => __awaiter10(this, void 0, void 0, function* () {
             const chunks = [];
             this.message.on("data", (chunk) => {
               chunks.push(chunk);
             });
             this.message.on("end", () => {
-              resolve11(Buffer.concat(chunks));
+              resolve12(Buffer.concat(chunks));
             });
           }));
         });
@@ -21918,14 +22008,14 @@ var require_lib = __commonJS({
        */
       requestRaw(info2, data) {
         return __awaiter10(this, void 0, void 0, function* () {
-          return new Promise((resolve11, reject) => {
+          return new Promise((resolve12, reject) => {
             function callbackForResult(err, res) {
               if (err) {
                 reject(err);
               } else if (!res) {
                 reject(new Error("Unknown error"));
               } else {
-                resolve11(res);
+                resolve12(res);
               }
             }
             this.requestRawWithCallback(info2, data, callbackForResult);
@@ -22169,12 +22259,12 @@ var require_lib = __commonJS({
         return __awaiter10(this, void 0, void 0, function* () {
           retryNumber = Math.min(ExponentialBackoffCeiling2, retryNumber);
           const ms2 = ExponentialBackoffTimeSlice2 * Math.pow(2, retryNumber);
-          return new Promise((resolve11) => setTimeout(() => resolve11(), ms2));
+          return new Promise((resolve12) => setTimeout(() => resolve12(), ms2));
         });
       }
       _processResponse(res, options) {
         return __awaiter10(this, void 0, void 0, function* () {
-          return new Promise((resolve11, reject) => __awaiter10(this, void 0, void 0, function* () {
+          return new Promise((resolve12, reject) => __awaiter10(this, void 0, void 0, function* () {
             const statusCode = res.message.statusCode || 0;
             const response = {
               statusCode,
@@ -22182,7 +22272,7 @@ var require_lib = __commonJS({
               headers: {}
             };
             if (statusCode === HttpCodes2.NotFound) {
-              resolve11(response);
+              resolve12(response);
             }
             function dateTimeDeserializer(key2, value) {
               if (typeof value === "string") {
@@ -22221,7 +22311,7 @@ var require_lib = __commonJS({
               err.result = response.result;
               reject(err);
             } else {
-              resolve11(response);
+              resolve12(response);
             }
           }));
         });
@@ -22279,11 +22369,11 @@ var init_utils = __esm({
     import_undici2 = __toESM(require_undici(), 1);
     __awaiter9 = function(thisArg, _arguments, P2, generator) {
       function adopt(value) {
-        return value instanceof P2 ? value : new P2(function(resolve11) {
-          resolve11(value);
+        return value instanceof P2 ? value : new P2(function(resolve12) {
+          resolve12(value);
         });
       }
-      return new (P2 || (P2 = Promise))(function(resolve11, reject) {
+      return new (P2 || (P2 = Promise))(function(resolve12, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -22299,7 +22389,7 @@ var init_utils = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -22771,11 +22861,11 @@ var init_dist_bundle = __esm({
 function parse2(header, options) {
   const stopFlags = SEMI_FLAG | (options?.comma === true ? COMMA_FLAG : 0);
   const len = header.length;
-  let valueStart = options?.start ?? 0;
-  while ((CHAR_MAP[header.charCodeAt(valueStart)] & OWS) !== 0) {
-    valueStart++;
+  let valueStart2 = options?.start ?? 0;
+  while ((CHAR_MAP[header.charCodeAt(valueStart2)] & OWS) !== 0) {
+    valueStart2++;
   }
-  let index = valueStart;
+  let index = valueStart2;
   let typeFlags = 0;
   let whitespace = -1;
   let stop = options?.parameters === false ? COMMA_FLAG : 0;
@@ -22796,7 +22886,7 @@ function parse2(header, options) {
     index++;
   }
   const valueEnd = whitespace === -1 ? index : whitespace;
-  const value = header.slice(valueStart, valueEnd);
+  const value = header.slice(valueStart2, valueEnd);
   const type = (typeFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
   if (index === len || stop !== 0) {
     return { type, index, parameters: new NullObject() };
@@ -22862,7 +22952,7 @@ function parseParameters(header, type, index, len, stopFlags) {
           }
           continue parameter;
         }
-        const valueStart = index;
+        const valueStart2 = index;
         let stop = 0;
         let valueWhitespace = -1;
         while (index < len) {
@@ -22882,7 +22972,7 @@ function parseParameters(header, type, index, len, stopFlags) {
         }
         if (parameters[key2] === void 0) {
           const valueEnd = valueWhitespace === -1 ? index : valueWhitespace;
-          parameters[key2] = header.slice(valueStart, valueEnd);
+          parameters[key2] = header.slice(valueStart2, valueEnd);
         }
         if (stop !== 0)
           break parameter;
@@ -26479,6 +26569,348 @@ var init_github = __esm({
   }
 });
 
+// actions/github/api.ts
+function checkApiTarget(target, emptyToken) {
+  if (!target.token) throw new DeckhandError(emptyToken);
+  const parts = /^([^/\s]+)\/([^/\s]+)$/.exec(target.repository);
+  if (!parts?.[1] || !parts[2])
+    throw new DeckhandError(`Repository "${target.repository}" is not of the form owner/name.`);
+  let url;
+  try {
+    url = new URL(target.apiUrl);
+  } catch {
+    throw new DeckhandError(`GitHub API URL "${target.apiUrl}" is not a URL.`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:")
+    throw new DeckhandError(`GitHub API URL "${target.apiUrl}" is not an http(s) URL.`);
+  return { owner: parts[1], repo: parts[2], apiUrl: target.apiUrl.replace(/\/+$/, "") };
+}
+function isHttpError(err) {
+  return err instanceof Error && typeof err.status === "number";
+}
+function githubMessage(err) {
+  const data = err.response?.data;
+  if (!isObject(data) || typeof data.message !== "string") return err.message;
+  const detail = validationErrors(err).map(
+    (e) => typeof e.message === "string" ? e.message : [e.field, e.code].filter((part) => typeof part === "string").join(" ")
+  ).filter((e) => e !== "").join("; ");
+  return detail ? `${data.message}: ${detail}` : data.message;
+}
+function validationErrors(err) {
+  const data = err.response?.data;
+  const errors = isObject(data) && Array.isArray(data.errors) ? data.errors : [];
+  return errors.map((e) => typeof e === "string" ? { message: e } : isObject(e) ? e : {});
+}
+function networkReason(err) {
+  let reason = err.message;
+  for (let cause = err.cause, depth = 0; isObject(cause) && depth < 5; cause = cause.cause, depth++) {
+    if (typeof cause.message === "string" && cause.message !== "") reason = cause.message;
+    else if (typeof cause.code === "string") reason = cause.code;
+  }
+  return reason;
+}
+function isObject(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+var init_api = __esm({
+  "actions/github/api.ts"() {
+    "use strict";
+    init_errors();
+  }
+});
+
+// actions/github/pull-requests.ts
+function repositoryFromRemote(remoteUrl, serverUrl = "https://github.com") {
+  const host2 = hostOf(serverUrl);
+  const remote = splitRemote(remoteUrl.trim());
+  if (!host2 || !remote || remote.host.toLowerCase() !== host2) return void 0;
+  const parts = /^\/?([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)\/([A-Za-z0-9._-]+?)(?:\.git)?\/?$/.exec(
+    remote.path
+  );
+  if (!parts?.[1] || !parts[2] || parts[2] === "." || parts[2] === "..") return void 0;
+  return `${parts[1]}/${parts[2]}`;
+}
+function splitRemote(remote) {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(remote)) {
+    let url;
+    try {
+      url = new URL(remote);
+    } catch {
+      return void 0;
+    }
+    if (!["https:", "http:", "ssh:", "git:"].includes(url.protocol)) return void 0;
+    return { host: url.hostname, path: url.pathname };
+  }
+  const scp = /^(?:[^@/\s]+@)?([^:/\s]+):(?!\/\/)(.+)$/.exec(remote);
+  return scp?.[1] && scp[2] ? { host: scp[1], path: scp[2] } : void 0;
+}
+function hostOf(serverUrl) {
+  try {
+    return new URL(serverUrl).hostname.toLowerCase() || void 0;
+  } catch {
+    return void 0;
+  }
+}
+function renderBody(request2, footerLength) {
+  return renderSummary(request2.body, {
+    limit: PULL_REQUEST_BODY_LIMIT - footerLength,
+    measure: (text) => text.length,
+    truncatedNote: TRUNCATED_NOTE
+  });
+}
+function footer(env) {
+  const server = (env.GITHUB_SERVER_URL || "https://github.com").replace(/\/+$/, "");
+  const repository = env.GITHUB_REPOSITORY ?? "";
+  const runId = env.GITHUB_RUN_ID ?? "";
+  const linkable = /^[^/\s]+\/[^/\s]+$/.test(repository) && /^\d+$/.test(runId) && /^https?:\/\/[^\s()]+$/.test(server);
+  const run2 = linkable ? `; last changed by [workflow run ${runId}](${server}/${repository}/actions/runs/${runId})` : "";
+  return `
+${FOOTER_START}, updated on every run${run2}.</sub>
+`;
+}
+function withoutFooter(body) {
+  const at3 = body.lastIndexOf(`
+${FOOTER_START}`);
+  return at3 < 0 ? body : body.slice(0, at3);
+}
+function fit(text) {
+  return text.length <= PULL_REQUEST_BODY_LIMIT ? text : `${text.slice(0, PULL_REQUEST_BODY_LIMIT - 1)}\u2026`;
+}
+function checkTarget(target) {
+  return checkApiTarget(
+    target,
+    "github-token is empty: pull-request mode needs a token that may push and open pull requests (contents: write and pull-requests: write)."
+  );
+}
+function checkBranches(head, base) {
+  if (!head || !base) throw new DeckhandError("A drift pull request needs both a head and a base branch.");
+  if (head === base)
+    throw new DeckhandError(
+      `The drift branch and the base branch are both "${head}": a pull request needs two different branches.`
+    );
+}
+function apiError(err, attempt) {
+  if (!isHttpError(err)) return err;
+  const options = { cause: err };
+  const { doing, apiUrl } = attempt;
+  if (!err.response)
+    return new DeckhandError(
+      `Could not reach the GitHub API at ${apiUrl} while ${doing}: ${networkReason(err)}`,
+      [],
+      options
+    );
+  const said = githubMessage(err);
+  const github = `GitHub said: ${err.status} ${said}`;
+  return new DeckhandError(explain(err, said, github, attempt), [], options);
+}
+function explain(err, said, github, attempt) {
+  const { doing, repository } = attempt;
+  switch (err.status) {
+    case 401:
+      return `GitHub rejected the github-token while ${doing} (${github}): the token is invalid, expired or revoked.`;
+    case 403:
+    case 429:
+      return forbidden(err.status, said, github, attempt);
+    case 404:
+      return `Not found while ${doing} (${github}): the repository ${repository} does not exist, or the github-token cannot see it (a private repository the token has no access to).`;
+    case 422:
+      return refused(err, github, attempt);
+    default:
+      return `The GitHub API failed while ${doing} (${github}).`;
+  }
+}
+function forbidden(status, said, github, { doing, repository }) {
+  if (status === 429 || /rate limit/i.test(said))
+    return `GitHub's API rate limit stopped deckhand while ${doing} (${github}): run the job again later.`;
+  if (/not permitted to create or approve pull requests/i.test(said))
+    return `GitHub Actions may not create pull requests in ${repository} (${github}). Enable Settings \u2192 Actions \u2192 General \u2192 Workflow permissions \u2192 "Allow GitHub Actions to create and approve pull requests" (in the organization's settings too when it is greyed out in the repository), or pass a personal access token or a GitHub App token as github-token.`;
+  return `The github-token lacks permission for ${doing} (${github}): give the job ${PERMISSIONS}. Workflows run for pull requests from forks only get a read-only token.`;
+}
+function refused(err, github, { doing, repository, branches }) {
+  const invalid = (field) => validationErrors(err).some((e) => e.field === field && e.code === "invalid");
+  if (branches && /No commits between/i.test(github))
+    return `GitHub will not open a pull request from ${branches.head} into ${branches.base} in ${repository} (${github}): ${branches.head} has no commits that ${branches.base} lacks.`;
+  if (branches && invalid("head"))
+    return `The branch ${branches.head} does not exist in ${repository} (${github}): push it before opening the pull request.`;
+  if (branches && invalid("base"))
+    return `The base branch ${branches.base} does not exist in ${repository} (${github}): name an existing branch.`;
+  return `GitHub refused the request while ${doing} (${github}).`;
+}
+var PULL_REQUEST_BODY_LIMIT, FOOTER_START, TRUNCATED_NOTE, GitHubPullRequests, PERMISSIONS;
+var init_pull_requests = __esm({
+  "actions/github/pull-requests.ts"() {
+    "use strict";
+    init_github();
+    init_errors();
+    init_api();
+    init_summary();
+    PULL_REQUEST_BODY_LIMIT = 65535;
+    FOOTER_START = "<sub>Opened by deckhand";
+    TRUNCATED_NOTE = "Drift report truncated to fit a pull request description; the job summary has all of it.";
+    GitHubPullRequests = class {
+      repository;
+      #owner;
+      #repo;
+      #apiUrl;
+      #octokit;
+      constructor(target) {
+        const { owner, repo, apiUrl } = checkTarget(target);
+        this.repository = `${owner}/${repo}`;
+        this.#owner = owner;
+        this.#repo = repo;
+        this.#apiUrl = apiUrl;
+        this.#octokit = getOctokit(target.token, { baseUrl: apiUrl });
+      }
+      async defaultBranch() {
+        const { data } = await this.#call(
+          `reading the repository ${this.repository}`,
+          () => this.#octokit.rest.repos.get({ owner: this.#owner, repo: this.#repo })
+        );
+        return data.default_branch;
+      }
+      async upsert(request2) {
+        checkBranches(request2.head, request2.base);
+        if (request2.title.trim() === "") throw new DeckhandError("A drift pull request needs a non-empty title.");
+        const end = footer(process.env);
+        const content = renderBody(request2, end.length);
+        const body = content + end;
+        const open5 = await this.#findOpen(request2.head, request2.base);
+        if (open5) return this.#update(open5, request2, content, body);
+        const created = await this.#create(request2, body);
+        if (created) return { number: created.number, url: created.html_url, action: "created" };
+        const raced = await this.#findOpen(request2.head, request2.base);
+        if (!raced)
+          throw new DeckhandError(
+            `GitHub said a pull request from ${request2.head} into ${request2.base} already exists in ${this.repository}, but none is open: run the job again.`
+          );
+        return this.#update(raced, request2, content, body);
+      }
+      async close(head, base, reason) {
+        checkBranches(head, base);
+        const open5 = await this.#findOpen(head, base);
+        if (!open5) return void 0;
+        const where = `pull request #${open5.number} in ${this.repository}`;
+        if (reason.trim() !== "")
+          await this.#call(
+            `commenting on ${where} before closing it`,
+            () => this.#octokit.rest.issues.createComment({
+              owner: this.#owner,
+              repo: this.#repo,
+              issue_number: open5.number,
+              body: fit(reason)
+            })
+          );
+        const { data } = await this.#call(
+          `closing ${where}`,
+          () => this.#octokit.rest.pulls.update({
+            owner: this.#owner,
+            repo: this.#repo,
+            pull_number: open5.number,
+            state: "closed"
+          })
+        );
+        return { number: data.number, url: data.html_url, action: "closed" };
+      }
+      /**
+       * The open pull request from this repository's `head` into `base`. The `owner:` prefix is what makes
+       * GitHub filter on head at all (a bare branch name is ignored); the refs are compared again here so a
+       * pull request from a fork's branch of the same name, or one GitHub matched loosely, is never taken.
+       */
+      async #findOpen(head, base) {
+        const pulls = await this.#call(
+          `listing the open pull requests from ${head} into ${base} in ${this.repository}`,
+          () => this.#octokit.paginate(this.#octokit.rest.pulls.list, {
+            owner: this.#owner,
+            repo: this.#repo,
+            state: "open",
+            head: `${this.#owner}:${head}`,
+            base,
+            per_page: 100
+          })
+        );
+        const ours = this.repository.toLowerCase();
+        return pulls.find(
+          (pr2) => pr2.state === "open" && pr2.head.ref === head && pr2.base.ref === base && pr2.head.repo?.full_name.toLowerCase() === ours
+        );
+      }
+      /** The created pull request, or undefined when GitHub says one is open already. */
+      async #create(request2, body) {
+        const doing = `creating the pull request from ${request2.head} into ${request2.base} in ${this.repository}`;
+        try {
+          const { data } = await this.#octokit.rest.pulls.create({
+            owner: this.#owner,
+            repo: this.#repo,
+            title: request2.title,
+            head: request2.head,
+            base: request2.base,
+            body,
+            maintainer_can_modify: false
+          });
+          return data;
+        } catch (err) {
+          if (isHttpError(err) && err.status === 422 && /A pull request already exists/i.test(githubMessage(err)))
+            return void 0;
+          throw this.#error(err, doing, request2);
+        }
+      }
+      async #update(open5, request2, content, body) {
+        if (open5.title === request2.title && withoutFooter(open5.body ?? "") === content)
+          return { number: open5.number, url: open5.html_url, action: "unchanged" };
+        const { data } = await this.#call(
+          `updating pull request #${open5.number} in ${this.repository}`,
+          () => this.#octokit.rest.pulls.update({
+            owner: this.#owner,
+            repo: this.#repo,
+            pull_number: open5.number,
+            title: request2.title,
+            body
+          }),
+          request2
+        );
+        return { number: data.number, url: data.html_url, action: "updated" };
+      }
+      async #call(doing, request2, branches) {
+        try {
+          return await request2();
+        } catch (err) {
+          throw this.#error(err, doing, branches);
+        }
+      }
+      #error(err, doing, branches) {
+        return apiError(err, { doing, repository: this.repository, apiUrl: this.#apiUrl, branches });
+      }
+    };
+    PERMISSIONS = "`permissions: { contents: write, pull-requests: write }`";
+  }
+});
+
+// actions/github/pull-request-host.ts
+var pull_request_host_exports = {};
+__export(pull_request_host_exports, {
+  openPullRequestHost: () => openPullRequestHost
+});
+async function openPullRequestHost(options, env) {
+  if (!options.token)
+    throw new DeckhandError(
+      "mode pull-request needs github-token (the default, github.token, was cleared): nothing was pushed."
+    );
+  const serverUrl = env.GITHUB_SERVER_URL || "https://github.com";
+  const repository = repositoryFromRemote(options.remoteUrl, serverUrl) ?? env.GITHUB_REPOSITORY;
+  if (!repository)
+    throw new DeckhandError(
+      `The remote ${options.remoteUrl} is not a repository on ${serverUrl}, and GITHUB_REPOSITORY is not set: pull-request mode needs a GitHub repository.`
+    );
+  const apiUrl = env.GITHUB_API_URL || (new URL(serverUrl).hostname === "github.com" ? "https://api.github.com" : `${serverUrl.replace(/\/+$/, "")}/api/v3`);
+  return new GitHubPullRequests({ token: options.token, apiUrl, repository });
+}
+var init_pull_request_host = __esm({
+  "actions/github/pull-request-host.ts"() {
+    "use strict";
+    init_errors();
+    init_pull_requests();
+  }
+});
+
 // actions/github/pr-comments.ts
 var pr_comments_exports = {};
 __export(pr_comments_exports, {
@@ -26524,7 +26956,7 @@ function commentLength(comment) {
   return commentBody(comment).length;
 }
 async function upsertComments(comments, target) {
-  const { owner, repo, baseUrl: baseUrl2 } = checkTarget(target);
+  const { owner, repo, baseUrl: baseUrl2 } = checkTarget2(target);
   const wanted = checkComments(comments);
   if (wanted.length === 0) return [];
   const octokit = getOctokit(target.token, { baseUrl: baseUrl2 });
@@ -26533,7 +26965,7 @@ async function upsertComments(comments, target) {
     try {
       return await request2();
     } catch (err) {
-      throw apiError(err, { doing, where, apiUrl: baseUrl2, notFound });
+      throw apiError2(err, { doing, where, apiUrl: baseUrl2, notFound });
     }
   };
   const existing = await call(
@@ -26567,23 +26999,14 @@ async function upsertComments(comments, target) {
   }
   return outcomes;
 }
-function checkTarget(target) {
-  if (!target.token)
-    throw new DeckhandError("github-token is empty: pass a token that may comment on the pull request.");
-  const parts = /^([^/\s]+)\/([^/\s]+)$/.exec(target.repository);
-  if (!parts?.[1] || !parts[2])
-    throw new DeckhandError(`Repository "${target.repository}" is not of the form owner/name.`);
+function checkTarget2(target) {
+  const { owner, repo, apiUrl } = checkApiTarget(
+    target,
+    "github-token is empty: pass a token that may comment on the pull request."
+  );
   if (!Number.isSafeInteger(target.number) || target.number <= 0)
     throw new DeckhandError(`Pull request number ${target.number} is not a positive integer.`);
-  let url;
-  try {
-    url = new URL(target.apiUrl);
-  } catch {
-    throw new DeckhandError(`GitHub API URL "${target.apiUrl}" is not a URL.`);
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:")
-    throw new DeckhandError(`GitHub API URL "${target.apiUrl}" is not an http(s) URL.`);
-  return { owner: parts[1], repo: parts[2], baseUrl: target.apiUrl.replace(/\/+$/, "") };
+  return { owner, repo, baseUrl: apiUrl };
 }
 function checkComments(comments) {
   const seen = /* @__PURE__ */ new Set();
@@ -26604,19 +27027,7 @@ function firstLine(body) {
   const end = body.indexOf("\n");
   return (end < 0 ? body : body.slice(0, end)).replace(/\r$/, "");
 }
-function isHttpError(err) {
-  return err instanceof Error && typeof err.status === "number";
-}
-function githubMessage(err) {
-  const data = err.response?.data;
-  if (!isObject(data) || typeof data.message !== "string") return err.message;
-  const errors = Array.isArray(data.errors) ? data.errors.map(
-    (e) => typeof e === "string" ? e : isObject(e) && typeof e.message === "string" ? e.message : isObject(e) ? [e.field, e.code].filter((part) => typeof part === "string").join(" ") : ""
-  ) : [];
-  const detail = errors.filter((e) => e !== "").join("; ");
-  return detail ? `${data.message}: ${detail}` : data.message;
-}
-function apiError(err, { doing, where, apiUrl, notFound }) {
+function apiError2(err, { doing, where, apiUrl, notFound }) {
   if (!isHttpError(err)) return err;
   const status = err.status;
   const said = githubMessage(err);
@@ -26660,22 +27071,11 @@ function apiError(err, { doing, where, apiUrl, notFound }) {
       return new DeckhandError(`The GitHub API failed while ${doing} (${github}).`, [], options);
   }
 }
-function networkReason(err) {
-  let reason = err.message;
-  for (let cause = err.cause, depth = 0; isObject(cause) && depth < 5; cause = cause.cause, depth++) {
-    if (typeof cause.message === "string" && cause.message !== "") reason = cause.message;
-    else if (typeof cause.code === "string") reason = cause.code;
-  }
-  return reason;
-}
 function percentEncode(char) {
   return Array.from(
     Buffer.from(char, "utf8"),
     (byte) => `%${byte.toString(16).toUpperCase().padStart(2, "0")}`
   ).join("");
-}
-function isObject(value) {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 function positiveInteger(value) {
   return typeof value === "number" && Number.isSafeInteger(value) && value > 0 ? value : void 0;
@@ -26686,6 +27086,7 @@ var init_pr_comments = __esm({
     "use strict";
     init_github();
     init_errors();
+    init_api();
     COMMENT_LIMIT = 65535;
     PULL_REQUEST_EVENTS = /* @__PURE__ */ new Set([
       "pull_request",
@@ -26707,12 +27108,12 @@ var require_identity = __commonJS({
     var SCALAR = /* @__PURE__ */ Symbol.for("yaml.scalar");
     var SEQ = /* @__PURE__ */ Symbol.for("yaml.seq");
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
-    var isAlias = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
+    var isAlias2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
     var isDocument = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === DOC;
-    var isMap2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
+    var isMap3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
     var isPair = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR;
-    var isScalar = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
-    var isSeq2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
+    var isScalar2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
+    var isSeq3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
     function isCollection(node) {
       if (node && typeof node === "object")
         switch (node[NODE_TYPE]) {
@@ -26733,7 +27134,7 @@ var require_identity = __commonJS({
         }
       return false;
     }
-    var hasAnchor = (node) => (isScalar(node) || isCollection(node)) && !!node.anchor;
+    var hasAnchor = (node) => (isScalar2(node) || isCollection(node)) && !!node.anchor;
     exports.ALIAS = ALIAS;
     exports.DOC = DOC;
     exports.MAP = MAP;
@@ -26742,14 +27143,14 @@ var require_identity = __commonJS({
     exports.SCALAR = SCALAR;
     exports.SEQ = SEQ;
     exports.hasAnchor = hasAnchor;
-    exports.isAlias = isAlias;
+    exports.isAlias = isAlias2;
     exports.isCollection = isCollection;
     exports.isDocument = isDocument;
-    exports.isMap = isMap2;
+    exports.isMap = isMap3;
     exports.isNode = isNode;
     exports.isPair = isPair;
-    exports.isScalar = isScalar;
-    exports.isSeq = isSeq2;
+    exports.isScalar = isScalar2;
+    exports.isSeq = isSeq3;
   }
 });
 
@@ -27399,7 +27800,7 @@ var require_Scalar = __commonJS({
     var Node = require_Node();
     var toJS = require_toJS();
     var isScalarValue = (value) => !value || typeof value !== "function" && typeof value !== "object";
-    var Scalar = class extends Node.NodeBase {
+    var Scalar2 = class extends Node.NodeBase {
       constructor(value) {
         super(identity.SCALAR);
         this.value = value;
@@ -27411,12 +27812,12 @@ var require_Scalar = __commonJS({
         return String(this.value);
       }
     };
-    Scalar.BLOCK_FOLDED = "BLOCK_FOLDED";
-    Scalar.BLOCK_LITERAL = "BLOCK_LITERAL";
-    Scalar.PLAIN = "PLAIN";
-    Scalar.QUOTE_DOUBLE = "QUOTE_DOUBLE";
-    Scalar.QUOTE_SINGLE = "QUOTE_SINGLE";
-    exports.Scalar = Scalar;
+    Scalar2.BLOCK_FOLDED = "BLOCK_FOLDED";
+    Scalar2.BLOCK_LITERAL = "BLOCK_LITERAL";
+    Scalar2.PLAIN = "PLAIN";
+    Scalar2.QUOTE_DOUBLE = "QUOTE_DOUBLE";
+    Scalar2.QUOTE_SINGLE = "QUOTE_SINGLE";
+    exports.Scalar = Scalar2;
     exports.isScalarValue = isScalarValue;
   }
 });
@@ -27427,7 +27828,7 @@ var require_createNode = __commonJS({
     "use strict";
     var Alias = require_Alias();
     var identity = require_identity();
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var defaultTagPrefix = "tag:yaml.org,2002:";
     function findTagObject(value, tagName, tags) {
       if (tagName) {
@@ -27472,7 +27873,7 @@ var require_createNode = __commonJS({
           value = value.toJSON();
         }
         if (!value || typeof value !== "object") {
-          const node2 = new Scalar.Scalar(value);
+          const node2 = new Scalar2.Scalar(value);
           if (ref)
             ref.node = node2;
           return node2;
@@ -27483,7 +27884,7 @@ var require_createNode = __commonJS({
         onTagObj(tagObj);
         delete ctx.onTagObj;
       }
-      const node = tagObj?.createNode ? tagObj.createNode(ctx.schema, value, ctx) : typeof tagObj?.nodeClass?.from === "function" ? tagObj.nodeClass.from(ctx.schema, value, ctx) : new Scalar.Scalar(value);
+      const node = tagObj?.createNode ? tagObj.createNode(ctx.schema, value, ctx) : typeof tagObj?.nodeClass?.from === "function" ? tagObj.nodeClass.from(ctx.schema, value, ctx) : new Scalar2.Scalar(value);
       if (tagName)
         node.tag = tagName;
       else if (!tagObj.default)
@@ -27796,7 +28197,7 @@ ${indent}${text.slice(fold + 1, end2)}`;
 var require_stringifyString = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyString.js"(exports) {
     "use strict";
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var foldFlowLines = require_foldFlowLines();
     var getFoldOptions = (ctx, isBlock) => ({
       indentAtStart: isBlock ? ctx.indent.length : ctx.indentAtStart,
@@ -27939,7 +28340,7 @@ ${indent}`) + "'";
         return quotedString(value, ctx);
       }
       const indent = ctx.indent || (ctx.forceBlockIndent || containsDocumentMarker(value) ? "  " : "");
-      const literal = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar.Scalar.BLOCK_FOLDED ? false : type === Scalar.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent.length);
+      const literal = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar2.Scalar.BLOCK_FOLDED ? false : type === Scalar2.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent.length);
       if (!value)
         return literal ? "|\n" : ">\n";
       let chomp;
@@ -27994,7 +28395,7 @@ ${indent}`) + "'";
         const foldedValue = value.replace(/\n+/g, "\n$&").replace(/(?:^|\n)([\t ].*)(?:([\n\t ]*)\n(?![\n\t ]))?/g, "$1$2").replace(/\n+/g, `$&${indent}`);
         let literalFallback = false;
         const foldOptions = getFoldOptions(ctx, true);
-        if (blockQuote !== "folded" && type !== Scalar.Scalar.BLOCK_FOLDED) {
+        if (blockQuote !== "folded" && type !== Scalar2.Scalar.BLOCK_FOLDED) {
           foldOptions.onOverflow = () => {
             literalFallback = true;
           };
@@ -28017,7 +28418,7 @@ ${indent}${start}${value}${end}`;
       if (/^[\n\t ,[\]{}#&*!|>'"%@`]|^[?-]$|^[?-][ \t]|[\n:][ \t]|[ \t]\n|[\n\t ]#|[\n\t :]$/.test(value)) {
         return implicitKey || inFlow || !value.includes("\n") ? quotedString(value, ctx) : blockString(item, ctx, onComment, onChompKeep);
       }
-      if (!implicitKey && !inFlow && type !== Scalar.Scalar.PLAIN && value.includes("\n")) {
+      if (!implicitKey && !inFlow && type !== Scalar2.Scalar.PLAIN && value.includes("\n")) {
         return blockString(item, ctx, onComment, onChompKeep);
       }
       if (containsDocumentMarker(value)) {
@@ -28042,20 +28443,20 @@ ${indent}`);
       const { implicitKey, inFlow } = ctx;
       const ss2 = typeof item.value === "string" ? item : Object.assign({}, item, { value: String(item.value) });
       let { type } = item;
-      if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
+      if (type !== Scalar2.Scalar.QUOTE_DOUBLE) {
         if (/[\x00-\x08\x0b-\x1f\x7f-\x9f\u{D800}-\u{DFFF}]/u.test(ss2.value))
-          type = Scalar.Scalar.QUOTE_DOUBLE;
+          type = Scalar2.Scalar.QUOTE_DOUBLE;
       }
       const _stringify = (_type) => {
         switch (_type) {
-          case Scalar.Scalar.BLOCK_FOLDED:
-          case Scalar.Scalar.BLOCK_LITERAL:
+          case Scalar2.Scalar.BLOCK_FOLDED:
+          case Scalar2.Scalar.BLOCK_LITERAL:
             return implicitKey || inFlow ? quotedString(ss2.value, ctx) : blockString(ss2, ctx, onComment, onChompKeep);
-          case Scalar.Scalar.QUOTE_DOUBLE:
+          case Scalar2.Scalar.QUOTE_DOUBLE:
             return doubleQuotedString(ss2.value, ctx);
-          case Scalar.Scalar.QUOTE_SINGLE:
+          case Scalar2.Scalar.QUOTE_SINGLE:
             return singleQuotedString(ss2.value, ctx);
-          case Scalar.Scalar.PLAIN:
+          case Scalar2.Scalar.PLAIN:
             return plainString(ss2, ctx, onComment, onChompKeep);
           default:
             return null;
@@ -28204,7 +28605,7 @@ var require_stringifyPair = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyPair.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var stringify2 = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyPair({ key: key2, value }, ctx, onComment, onChompKeep) {
@@ -28219,7 +28620,7 @@ var require_stringifyPair = __commonJS({
           throw new Error(msg);
         }
       }
-      let explicitKey = !simpleKeys && (!key2 || keyComment && value == null && !ctx.inFlow || identity.isCollection(key2) || (identity.isScalar(key2) ? key2.type === Scalar.Scalar.BLOCK_FOLDED || key2.type === Scalar.Scalar.BLOCK_LITERAL : typeof key2 === "object"));
+      let explicitKey = !simpleKeys && (!key2 || keyComment && value == null && !ctx.inFlow || identity.isCollection(key2) || (identity.isScalar(key2) ? key2.type === Scalar2.Scalar.BLOCK_FOLDED || key2.type === Scalar2.Scalar.BLOCK_LITERAL : typeof key2 === "object"));
       ctx = Object.assign({}, ctx, {
         allNullValues: false,
         implicitKey: !explicitKey && (simpleKeys || !allNullValues),
@@ -28359,19 +28760,19 @@ var require_merge = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/merge.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var MERGE_KEY = "<<";
     var merge2 = {
       identify: (value) => value === MERGE_KEY || typeof value === "symbol" && value.description === MERGE_KEY,
       default: "key",
       tag: "tag:yaml.org,2002:merge",
       test: /^<<$/,
-      resolve: () => Object.assign(new Scalar.Scalar(Symbol(MERGE_KEY)), {
+      resolve: () => Object.assign(new Scalar2.Scalar(Symbol(MERGE_KEY)), {
         addToJSMap: addMergeToJSMap
       }),
       stringify: () => MERGE_KEY
     };
-    var isMergeKey = (ctx, key2) => (merge2.identify(key2) || identity.isScalar(key2) && (!key2.type || key2.type === Scalar.Scalar.PLAIN) && merge2.identify(key2.value)) && ctx?.doc.schema.tags.some((tag) => tag.tag === merge2.tag && tag.default);
+    var isMergeKey = (ctx, key2) => (merge2.identify(key2) || identity.isScalar(key2) && (!key2.type || key2.type === Scalar2.Scalar.PLAIN) && merge2.identify(key2.value)) && ctx?.doc.schema.tags.some((tag) => tag.tag === merge2.tag && tag.default);
     function addMergeToJSMap(ctx, map, value) {
       const source = resolveAliasValue(ctx, value);
       if (identity.isSeq(source))
@@ -28678,7 +29079,7 @@ var require_YAMLMap = __commonJS({
     var Collection2 = require_Collection();
     var identity = require_identity();
     var Pair = require_Pair();
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     function findPair(items, key2) {
       const k2 = identity.isScalar(key2) ? key2.value : key2;
       for (const it2 of items) {
@@ -28745,7 +29146,7 @@ var require_YAMLMap = __commonJS({
         if (prev) {
           if (!overwrite)
             throw new Error(`Key ${_pair.key} already set`);
-          if (identity.isScalar(prev.value) && Scalar.isScalarValue(_pair.value))
+          if (identity.isScalar(prev.value) && Scalar2.isScalarValue(_pair.value))
             prev.value.value = _pair.value;
           else
             prev.value = _pair.value;
@@ -28843,7 +29244,7 @@ var require_YAMLSeq = __commonJS({
     var stringifyCollection = require_stringifyCollection();
     var Collection2 = require_Collection();
     var identity = require_identity();
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var toJS = require_toJS();
     var YAMLSeq = class extends Collection2.Collection {
       static get tagName() {
@@ -28900,7 +29301,7 @@ var require_YAMLSeq = __commonJS({
         if (typeof idx !== "number")
           throw new Error(`Expected a valid index, not ${key2}.`);
         const prev = this.items[idx];
-        if (identity.isScalar(prev) && Scalar.isScalarValue(value))
+        if (identity.isScalar(prev) && Scalar2.isScalarValue(value))
           prev.value = value;
         else
           this.items[idx] = value;
@@ -28996,14 +29397,14 @@ var require_string = __commonJS({
 var require_null = __commonJS({
   "node_modules/yaml/dist/schema/common/null.js"(exports) {
     "use strict";
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var nullTag = {
       identify: (value) => value == null,
-      createNode: () => new Scalar.Scalar(null),
+      createNode: () => new Scalar2.Scalar(null),
       default: true,
       tag: "tag:yaml.org,2002:null",
       test: /^(?:~|[Nn]ull|NULL)?$/,
-      resolve: () => new Scalar.Scalar(null),
+      resolve: () => new Scalar2.Scalar(null),
       stringify: ({ source }, ctx) => typeof source === "string" && nullTag.test.test(source) ? source : ctx.options.nullStr
     };
     exports.nullTag = nullTag;
@@ -29014,13 +29415,13 @@ var require_null = __commonJS({
 var require_bool = __commonJS({
   "node_modules/yaml/dist/schema/core/bool.js"(exports) {
     "use strict";
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var boolTag = {
       identify: (value) => typeof value === "boolean",
       default: true,
       tag: "tag:yaml.org,2002:bool",
       test: /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/,
-      resolve: (str) => new Scalar.Scalar(str[0] === "t" || str[0] === "T"),
+      resolve: (str) => new Scalar2.Scalar(str[0] === "t" || str[0] === "T"),
       stringify({ source, value }, ctx) {
         if (source && boolTag.test.test(source)) {
           const sv = source[0] === "t" || source[0] === "T";
@@ -29065,7 +29466,7 @@ var require_stringifyNumber = __commonJS({
 var require_float = __commonJS({
   "node_modules/yaml/dist/schema/core/float.js"(exports) {
     "use strict";
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var stringifyNumber = require_stringifyNumber();
     var floatNaN = {
       identify: (value) => typeof value === "number",
@@ -29093,7 +29494,7 @@ var require_float = __commonJS({
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/,
       resolve(str) {
-        const node = new Scalar.Scalar(parseFloat(str));
+        const node = new Scalar2.Scalar(parseFloat(str));
         const dot = str.indexOf(".");
         if (dot !== -1 && str[str.length - 1] === "0")
           node.minFractionDigits = str.length - dot - 1;
@@ -29184,7 +29585,7 @@ var require_schema = __commonJS({
 var require_schema2 = __commonJS({
   "node_modules/yaml/dist/schema/json/schema.js"(exports) {
     "use strict";
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var map = require_map();
     var seq = require_seq();
     function intIdentify(value) {
@@ -29201,7 +29602,7 @@ var require_schema2 = __commonJS({
       },
       {
         identify: (value) => value == null,
-        createNode: () => new Scalar.Scalar(null),
+        createNode: () => new Scalar2.Scalar(null),
         default: true,
         tag: "tag:yaml.org,2002:null",
         test: /^null$/,
@@ -29252,7 +29653,7 @@ var require_binary = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/binary.js"(exports) {
     "use strict";
     var node_buffer = __require("buffer");
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var stringifyString = require_stringifyString();
     var binary = {
       identify: (value) => value instanceof Uint8Array,
@@ -29296,15 +29697,15 @@ var require_binary = __commonJS({
         } else {
           throw new Error("This environment does not support writing binary tags; either Buffer or btoa is required");
         }
-        type ?? (type = Scalar.Scalar.BLOCK_LITERAL);
-        if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
+        type ?? (type = Scalar2.Scalar.BLOCK_LITERAL);
+        if (type !== Scalar2.Scalar.QUOTE_DOUBLE) {
           const lineWidth = Math.max(ctx.options.lineWidth - ctx.indent.length, ctx.options.minContentWidth);
           const n = Math.ceil(str.length / lineWidth);
           const lines = new Array(n);
           for (let i = 0, o = 0; i < n; ++i, o += lineWidth) {
             lines[i] = str.substr(o, lineWidth);
           }
-          str = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
+          str = lines.join(type === Scalar2.Scalar.BLOCK_LITERAL ? "\n" : " ");
         }
         return stringifyString.stringifyString({ comment, type, value: str }, ctx, onComment, onChompKeep);
       }
@@ -29319,7 +29720,7 @@ var require_pairs = __commonJS({
     "use strict";
     var identity = require_identity();
     var Pair = require_Pair();
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var YAMLSeq = require_YAMLSeq();
     function resolvePairs(seq, onError) {
       if (identity.isSeq(seq)) {
@@ -29330,7 +29731,7 @@ var require_pairs = __commonJS({
           else if (identity.isMap(item)) {
             if (item.items.length > 1)
               onError("Each pair must have its own sequence indicator");
-            const pair = item.items[0] || new Pair.Pair(new Scalar.Scalar(null));
+            const pair = item.items[0] || new Pair.Pair(new Scalar2.Scalar(null));
             if (item.commentBefore)
               pair.key.commentBefore = pair.key.commentBefore ? `${item.commentBefore}
 ${pair.key.commentBefore}` : item.commentBefore;
@@ -29473,7 +29874,7 @@ var require_omap = __commonJS({
 var require_bool2 = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/bool.js"(exports) {
     "use strict";
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     function boolStringify({ value, source }, ctx) {
       const boolObj = value ? trueTag : falseTag;
       if (source && boolObj.test.test(source))
@@ -29485,7 +29886,7 @@ var require_bool2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:bool",
       test: /^(?:Y|y|[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/,
-      resolve: () => new Scalar.Scalar(true),
+      resolve: () => new Scalar2.Scalar(true),
       stringify: boolStringify
     };
     var falseTag = {
@@ -29493,7 +29894,7 @@ var require_bool2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:bool",
       test: /^(?:N|n|[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/,
-      resolve: () => new Scalar.Scalar(false),
+      resolve: () => new Scalar2.Scalar(false),
       stringify: boolStringify
     };
     exports.falseTag = falseTag;
@@ -29505,7 +29906,7 @@ var require_bool2 = __commonJS({
 var require_float2 = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/float.js"(exports) {
     "use strict";
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var stringifyNumber = require_stringifyNumber();
     var floatNaN = {
       identify: (value) => typeof value === "number",
@@ -29533,7 +29934,7 @@ var require_float2 = __commonJS({
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*$/,
       resolve(str) {
-        const node = new Scalar.Scalar(parseFloat(str.replace(/_/g, "")));
+        const node = new Scalar2.Scalar(parseFloat(str.replace(/_/g, "")));
         const dot = str.indexOf(".");
         if (dot !== -1) {
           const f2 = str.substring(dot + 1).replace(/_/g, "");
@@ -29954,7 +30355,7 @@ var require_Schema = __commonJS({
     var string = require_string();
     var tags = require_tags();
     var sortMapEntriesByKey = (a, b2) => a.key < b2.key ? -1 : a.key > b2.key ? 1 : 0;
-    var Schema = class _Schema {
+    var Schema3 = class _Schema {
       constructor({ compat, customTags, merge: merge2, resolveKnownTags, schema, sortMapEntries, toStringDefaults }) {
         this.compat = Array.isArray(compat) ? tags.getTags(compat, "compat") : compat ? tags.getTags(null, compat) : null;
         this.name = typeof schema === "string" && schema || "core";
@@ -29972,7 +30373,7 @@ var require_Schema = __commonJS({
         return copy;
       }
     };
-    exports.Schema = Schema;
+    exports.Schema = Schema3;
   }
 });
 
@@ -30065,7 +30466,7 @@ var require_Document = __commonJS({
     var identity = require_identity();
     var Pair = require_Pair();
     var toJS = require_toJS();
-    var Schema = require_Schema();
+    var Schema3 = require_Schema();
     var stringifyDocument = require_stringifyDocument();
     var anchors = require_anchors();
     var applyReviver = require_applyReviver();
@@ -30316,7 +30717,7 @@ var require_Document = __commonJS({
         if (options.schema instanceof Object)
           this.schema = options.schema;
         else if (opt)
-          this.schema = new Schema.Schema(Object.assign(opt, options));
+          this.schema = new Schema3.Schema(Object.assign(opt, options));
         else
           throw new Error(`With a null YAML version, the { schema: Schema } option is required`);
       }
@@ -30659,10 +31060,10 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key: key2, sep: sep8, value } = collItem;
+        const { start, key: key2, sep: sep9, value } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
-          next: key2 ?? sep8?.[0],
+          next: key2 ?? sep9?.[0],
           offset,
           onError,
           parentIndent: bm.indent,
@@ -30676,7 +31077,7 @@ var require_resolve_block_map = __commonJS({
             else if ("indent" in key2 && key2.indent !== bm.indent)
               onError(offset, "BAD_INDENT", startColMsg);
           }
-          if (!keyProps.anchor && !keyProps.tag && !sep8) {
+          if (!keyProps.anchor && !keyProps.tag && !sep9) {
             commentEnd = keyProps.end;
             if (keyProps.comment) {
               if (map.comment)
@@ -30700,7 +31101,7 @@ var require_resolve_block_map = __commonJS({
         ctx.atKey = false;
         if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-        const valueProps = resolveProps.resolveProps(sep8 ?? [], {
+        const valueProps = resolveProps.resolveProps(sep9 ?? [], {
           indicator: "map-value-ind",
           next: value,
           offset: keyNode.range[2],
@@ -30716,7 +31117,7 @@ var require_resolve_block_map = __commonJS({
             if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep8, null, valueProps, onError);
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep9, null, valueProps, onError);
           if (ctx.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
           offset = valueNode.range[2];
@@ -30807,7 +31208,7 @@ var require_resolve_end = __commonJS({
       let comment = "";
       if (end) {
         let hasSpace = false;
-        let sep8 = "";
+        let sep9 = "";
         for (const token of end) {
           const { source, type } = token;
           switch (type) {
@@ -30821,13 +31222,13 @@ var require_resolve_end = __commonJS({
               if (!comment)
                 comment = cb;
               else
-                comment += sep8 + cb;
-              sep8 = "";
+                comment += sep9 + cb;
+              sep9 = "";
               break;
             }
             case "newline":
               if (comment)
-                sep8 += source;
+                sep9 += source;
               hasSpace = true;
               break;
             default:
@@ -30857,9 +31258,9 @@ var require_resolve_flow_collection = __commonJS({
     var blockMsg = "Block collections are not allowed within flow collections";
     var isBlock = (token) => token && (token.type === "block-map" || token.type === "block-seq");
     function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
-      const isMap2 = fc.start.source === "{";
-      const fcName = isMap2 ? "flow map" : "flow sequence";
-      const NodeClass = tag?.nodeClass ?? (isMap2 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
+      const isMap3 = fc.start.source === "{";
+      const fcName = isMap3 ? "flow map" : "flow sequence";
+      const NodeClass = tag?.nodeClass ?? (isMap3 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
       const coll = new NodeClass(ctx.schema);
       coll.flow = true;
       const atRoot = ctx.atRoot;
@@ -30870,18 +31271,18 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i = 0; i < fc.items.length; ++i) {
         const collItem = fc.items[i];
-        const { start, key: key2, sep: sep8, value } = collItem;
+        const { start, key: key2, sep: sep9, value } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
-          next: key2 ?? sep8?.[0],
+          next: key2 ?? sep9?.[0],
           offset,
           onError,
           parentIndent: fc.indent,
           startOnNewline: false
         });
         if (!props.found) {
-          if (!props.anchor && !props.tag && !sep8 && !value) {
+          if (!props.anchor && !props.tag && !sep9 && !value) {
             if (i === 0 && props.comma)
               onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
             else if (i < fc.items.length - 1)
@@ -30895,7 +31296,7 @@ var require_resolve_flow_collection = __commonJS({
             offset = props.end;
             continue;
           }
-          if (!isMap2 && ctx.options.strict && utilContainsNewline.containsNewline(key2))
+          if (!isMap3 && ctx.options.strict && utilContainsNewline.containsNewline(key2))
             onError(
               key2,
               // checked by containsNewline()
@@ -30935,8 +31336,8 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap2 && !sep8 && !props.found) {
-          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep8, null, props, onError);
+        if (!isMap3 && !sep9 && !props.found) {
+          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep9, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
           if (isBlock(value))
@@ -30948,7 +31349,7 @@ var require_resolve_flow_collection = __commonJS({
           if (isBlock(key2))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
           ctx.atKey = false;
-          const valueProps = resolveProps.resolveProps(sep8 ?? [], {
+          const valueProps = resolveProps.resolveProps(sep9 ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
             next: value,
@@ -30958,9 +31359,9 @@ var require_resolve_flow_collection = __commonJS({
             startOnNewline: false
           });
           if (valueProps.found) {
-            if (!isMap2 && !props.found && ctx.options.strict) {
-              if (sep8)
-                for (const st2 of sep8) {
+            if (!isMap3 && !props.found && ctx.options.strict) {
+              if (sep9)
+                for (const st2 of sep9) {
                   if (st2 === valueProps.found)
                     break;
                   if (st2.type === "newline") {
@@ -30977,7 +31378,7 @@ var require_resolve_flow_collection = __commonJS({
             else
               onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep8, null, valueProps, onError) : null;
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep9, null, valueProps, onError) : null;
           if (valueNode) {
             if (isBlock(value))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
@@ -30990,7 +31391,7 @@ var require_resolve_flow_collection = __commonJS({
           const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
-          if (isMap2) {
+          if (isMap3) {
             const map = coll;
             if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
@@ -31006,7 +31407,7 @@ var require_resolve_flow_collection = __commonJS({
           offset = valueNode ? valueNode.range[2] : valueProps.end;
         }
       }
-      const expectedEnd = isMap2 ? "}" : "]";
+      const expectedEnd = isMap3 ? "}" : "]";
       const [ce2, ...ee2] = fc.end;
       let cePos = offset;
       if (ce2?.source === expectedEnd)
@@ -31041,7 +31442,7 @@ var require_compose_collection = __commonJS({
   "node_modules/yaml/dist/compose/compose-collection.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var YAMLMap = require_YAMLMap();
     var YAMLSeq = require_YAMLSeq();
     var resolveBlockMap = require_resolve_block_map();
@@ -31090,7 +31491,7 @@ var require_compose_collection = __commonJS({
       }
       const coll = resolveCollection(CN, ctx, token, onError, tagName, tag);
       const res = tag.resolve?.(coll, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg), ctx.options) ?? coll;
-      const node = identity.isNode(res) ? res : new Scalar.Scalar(res);
+      const node = identity.isNode(res) ? res : new Scalar2.Scalar(res);
       node.range = coll.range;
       node.tag = tagName;
       if (tag?.format)
@@ -31105,13 +31506,13 @@ var require_compose_collection = __commonJS({
 var require_resolve_block_scalar = __commonJS({
   "node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports) {
     "use strict";
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     function resolveBlockScalar(ctx, scalar, onError) {
       const start = scalar.offset;
       const header = parseBlockScalarHeader(scalar, ctx.options.strict, onError);
       if (!header)
         return { value: "", type: null, comment: "", range: [start, start, start] };
-      const type = header.mode === ">" ? Scalar.Scalar.BLOCK_FOLDED : Scalar.Scalar.BLOCK_LITERAL;
+      const type = header.mode === ">" ? Scalar2.Scalar.BLOCK_FOLDED : Scalar2.Scalar.BLOCK_LITERAL;
       const lines = scalar.source ? splitLines(scalar.source) : [];
       let chompStart = lines.length;
       for (let i = lines.length - 1; i >= 0; --i) {
@@ -31157,7 +31558,7 @@ var require_resolve_block_scalar = __commonJS({
           chompStart = i + 1;
       }
       let value = "";
-      let sep8 = "";
+      let sep9 = "";
       let prevMoreIndented = false;
       for (let i = 0; i < contentStart; ++i)
         value += lines[i][0].slice(trimIndent) + "\n";
@@ -31173,25 +31574,25 @@ var require_resolve_block_scalar = __commonJS({
           onError(offset - content.length - (crlf ? 2 : 1), "BAD_INDENT", message);
           indent = "";
         }
-        if (type === Scalar.Scalar.BLOCK_LITERAL) {
-          value += sep8 + indent.slice(trimIndent) + content;
-          sep8 = "\n";
+        if (type === Scalar2.Scalar.BLOCK_LITERAL) {
+          value += sep9 + indent.slice(trimIndent) + content;
+          sep9 = "\n";
         } else if (indent.length > trimIndent || content[0] === "	") {
-          if (sep8 === " ")
-            sep8 = "\n";
-          else if (!prevMoreIndented && sep8 === "\n")
-            sep8 = "\n\n";
-          value += sep8 + indent.slice(trimIndent) + content;
-          sep8 = "\n";
+          if (sep9 === " ")
+            sep9 = "\n";
+          else if (!prevMoreIndented && sep9 === "\n")
+            sep9 = "\n\n";
+          value += sep9 + indent.slice(trimIndent) + content;
+          sep9 = "\n";
           prevMoreIndented = true;
         } else if (content === "") {
-          if (sep8 === "\n")
+          if (sep9 === "\n")
             value += "\n";
           else
-            sep8 = "\n";
+            sep9 = "\n";
         } else {
-          value += sep8 + content;
-          sep8 = " ";
+          value += sep9 + content;
+          sep9 = " ";
           prevMoreIndented = false;
         }
       }
@@ -31288,7 +31689,7 @@ var require_resolve_block_scalar = __commonJS({
 var require_resolve_flow_scalar = __commonJS({
   "node_modules/yaml/dist/compose/resolve-flow-scalar.js"(exports) {
     "use strict";
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var resolveEnd = require_resolve_end();
     function resolveFlowScalar(scalar, strict, onError) {
       const { offset, type, source, end } = scalar;
@@ -31297,15 +31698,15 @@ var require_resolve_flow_scalar = __commonJS({
       const _onError = (rel, code, msg) => onError(offset + rel, code, msg);
       switch (type) {
         case "scalar":
-          _type = Scalar.Scalar.PLAIN;
+          _type = Scalar2.Scalar.PLAIN;
           value = plainValue(source, _onError);
           break;
         case "single-quoted-scalar":
-          _type = Scalar.Scalar.QUOTE_SINGLE;
+          _type = Scalar2.Scalar.QUOTE_SINGLE;
           value = singleQuotedValue(source, _onError);
           break;
         case "double-quoted-scalar":
-          _type = Scalar.Scalar.QUOTE_DOUBLE;
+          _type = Scalar2.Scalar.QUOTE_DOUBLE;
           value = doubleQuotedValue(source, _onError);
           break;
         /* istanbul ignore next should not happen */
@@ -31374,25 +31775,25 @@ var require_resolve_flow_scalar = __commonJS({
         trimBoth = /^[ \t]+|[ \t]+$/g;
       }
       let res = match[1].replace(trimEnd, "");
-      let sep8 = " ";
+      let sep9 = " ";
       let pos = line.lastIndex;
       while (match = line.exec(source)) {
         const lm = match[1].replace(trimBoth, "");
         if (lm === "") {
-          if (sep8 === "\n")
-            res += sep8;
+          if (sep9 === "\n")
+            res += sep9;
           else
-            sep8 = "\n";
+            sep9 = "\n";
         } else {
-          res += sep8 + lm;
-          sep8 = " ";
+          res += sep9 + lm;
+          sep9 = " ";
         }
         pos = line.lastIndex;
       }
       const last = /[ \t]*(.*)/sy;
       last.lastIndex = pos;
       match = last.exec(source);
-      return res + sep8 + (match?.[1] ?? "");
+      return res + sep9 + (match?.[1] ?? "");
     }
     function doubleQuotedValue(source, onError) {
       let res = "";
@@ -31510,7 +31911,7 @@ var require_compose_scalar = __commonJS({
   "node_modules/yaml/dist/compose/compose-scalar.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var resolveBlockScalar = require_resolve_block_scalar();
     var resolveFlowScalar = require_resolve_flow_scalar();
     function composeScalar(ctx, token, tagToken, onError) {
@@ -31528,11 +31929,11 @@ var require_compose_scalar = __commonJS({
       let scalar;
       try {
         const res = tag.resolve(value, (msg) => onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg), ctx.options);
-        scalar = identity.isScalar(res) ? res : new Scalar.Scalar(res);
+        scalar = identity.isScalar(res) ? res : new Scalar2.Scalar(res);
       } catch (error2) {
         const msg = error2 instanceof Error ? error2.message : String(error2);
         onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg);
-        scalar = new Scalar.Scalar(value);
+        scalar = new Scalar2.Scalar(value);
       }
       scalar.range = range;
       scalar.source = value;
@@ -32202,14 +32603,14 @@ var require_cst_stringify = __commonJS({
         }
       }
     }
-    function stringifyItem({ start, key: key2, sep: sep8, value }) {
+    function stringifyItem({ start, key: key2, sep: sep9, value }) {
       let res = "";
       for (const st2 of start)
         res += st2.source;
       if (key2)
         res += stringifyToken(key2);
-      if (sep8)
-        for (const st2 of sep8)
+      if (sep9)
+        for (const st2 of sep9)
           res += st2.source;
       if (value)
         res += stringifyToken(value);
@@ -32293,7 +32694,7 @@ var require_cst = __commonJS({
     var FLOW_END = "";
     var SCALAR = "";
     var isCollection = (token) => !!token && "items" in token;
-    var isScalar = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
+    var isScalar2 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
     function prettyToken(token) {
       switch (token) {
         case BOM:
@@ -32377,7 +32778,7 @@ var require_cst = __commonJS({
     exports.FLOW_END = FLOW_END;
     exports.SCALAR = SCALAR;
     exports.isCollection = isCollection;
-    exports.isScalar = isScalar;
+    exports.isScalar = isScalar2;
     exports.prettyToken = prettyToken;
     exports.tokenType = tokenType;
   }
@@ -32976,7 +33377,7 @@ var require_lexer = __commonJS({
 var require_line_counter = __commonJS({
   "node_modules/yaml/dist/parse/line-counter.js"(exports) {
     "use strict";
-    var LineCounter2 = class {
+    var LineCounter3 = class {
       constructor() {
         this.lineStarts = [];
         this.addNewLine = (offset) => this.lineStarts.push(offset);
@@ -32999,7 +33400,7 @@ var require_line_counter = __commonJS({
         };
       }
     };
-    exports.LineCounter = LineCounter2;
+    exports.LineCounter = LineCounter3;
   }
 });
 
@@ -33376,18 +33777,18 @@ var require_parser = __commonJS({
         if (this.type === "map-value-ind") {
           const prev = getPrevProps(this.peek(2));
           const start = getFirstKeyStartProps(prev);
-          let sep8;
+          let sep9;
           if (scalar.end) {
-            sep8 = scalar.end;
-            sep8.push(this.sourceToken);
+            sep9 = scalar.end;
+            sep9.push(this.sourceToken);
             delete scalar.end;
           } else
-            sep8 = [this.sourceToken];
+            sep9 = [this.sourceToken];
           const map = {
             type: "block-map",
             offset: scalar.offset,
             indent: scalar.indent,
-            items: [{ start, key: scalar, sep: sep8 }]
+            items: [{ start, key: scalar, sep: sep9 }]
           };
           this.onKeyLine = true;
           this.stack[this.stack.length - 1] = map;
@@ -33540,15 +33941,15 @@ var require_parser = __commonJS({
                 } else if (isFlowToken(it2.key) && !includesToken(it2.sep, "newline")) {
                   const start2 = getFirstKeyStartProps(it2.start);
                   const key2 = it2.key;
-                  const sep8 = it2.sep;
-                  sep8.push(this.sourceToken);
+                  const sep9 = it2.sep;
+                  sep9.push(this.sourceToken);
                   delete it2.key;
                   delete it2.sep;
                   this.stack.push({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
-                    items: [{ start: start2, key: key2, sep: sep8 }]
+                    items: [{ start: start2, key: key2, sep: sep9 }]
                   });
                 } else if (start.length > 0) {
                   it2.sep = it2.sep.concat(start, this.sourceToken);
@@ -33742,13 +34143,13 @@ var require_parser = __commonJS({
             const prev = getPrevProps(parent);
             const start = getFirstKeyStartProps(prev);
             fixFlowSeqItems(fc);
-            const sep8 = fc.end.splice(1, fc.end.length);
-            sep8.push(this.sourceToken);
+            const sep9 = fc.end.splice(1, fc.end.length);
+            sep9.push(this.sourceToken);
             const map = {
               type: "block-map",
               offset: fc.offset,
               indent: fc.indent,
-              items: [{ start, key: fc, sep: sep8 }]
+              items: [{ start, key: fc, sep: sep9 }]
             };
             this.onKeyLine = true;
             this.stack[this.stack.length - 1] = map;
@@ -33907,7 +34308,7 @@ var require_public_api = __commonJS({
         return docs;
       return Object.assign([], { empty: true }, composer$1.streamInfo());
     }
-    function parseDocument2(source, options = {}) {
+    function parseDocument3(source, options = {}) {
       const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
       const composer$1 = new composer.Composer(options);
@@ -33933,7 +34334,7 @@ var require_public_api = __commonJS({
       } else if (options === void 0 && reviver && typeof reviver === "object") {
         options = reviver;
       }
-      const doc = parseDocument2(src, options);
+      const doc = parseDocument3(src, options);
       if (!doc)
         return null;
       doc.warnings.forEach((warning2) => log2.warn(doc.options.logLevel, warning2));
@@ -33969,7 +34370,7 @@ var require_public_api = __commonJS({
     }
     exports.parse = parse3;
     exports.parseAllDocuments = parseAllDocuments;
-    exports.parseDocument = parseDocument2;
+    exports.parseDocument = parseDocument3;
     exports.stringify = stringify2;
   }
 });
@@ -33980,12 +34381,12 @@ var require_dist = __commonJS({
     "use strict";
     var composer = require_composer();
     var Document = require_Document();
-    var Schema = require_Schema();
+    var Schema3 = require_Schema();
     var errors = require_errors2();
     var Alias = require_Alias();
     var identity = require_identity();
     var Pair = require_Pair();
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var YAMLMap = require_YAMLMap();
     var YAMLSeq = require_YAMLSeq();
     var cst = require_cst();
@@ -33996,7 +34397,7 @@ var require_dist = __commonJS({
     var visit = require_visit();
     exports.Composer = composer.Composer;
     exports.Document = Document.Document;
-    exports.Schema = Schema.Schema;
+    exports.Schema = Schema3.Schema;
     exports.YAMLError = errors.YAMLError;
     exports.YAMLParseError = errors.YAMLParseError;
     exports.YAMLWarning = errors.YAMLWarning;
@@ -34010,7 +34411,7 @@ var require_dist = __commonJS({
     exports.isScalar = identity.isScalar;
     exports.isSeq = identity.isSeq;
     exports.Pair = Pair.Pair;
-    exports.Scalar = Scalar.Scalar;
+    exports.Scalar = Scalar2.Scalar;
     exports.YAMLMap = YAMLMap.YAMLMap;
     exports.YAMLSeq = YAMLSeq.YAMLSeq;
     exports.CST = cst;
@@ -35152,9 +35553,9 @@ var require_parse3 = __commonJS({
                 const idx = prev.value.lastIndexOf("[");
                 const pre = prev.value.slice(0, idx);
                 const rest2 = prev.value.slice(idx + 2);
-                const posix2 = POSIX_REGEX_SOURCE[rest2];
-                if (posix2) {
-                  prev.value = pre + posix2;
+                const posix4 = POSIX_REGEX_SOURCE[rest2];
+                if (posix4) {
+                  prev.value = pre + posix4;
                   state.backtrack = true;
                   advance();
                   if (!bos.output && tokens.indexOf(prev) === 1) {
@@ -35671,7 +36072,7 @@ var require_picomatch = __commonJS({
         throw new TypeError("Expected pattern to be a non-empty string");
       }
       const opts = options || {};
-      const posix2 = opts.windows;
+      const posix4 = opts.windows;
       const regex = isState ? picomatch2.compileRe(glob2, options) : picomatch2.makeRe(glob2, options, false, true);
       const state = regex.state;
       delete regex.state;
@@ -35681,8 +36082,8 @@ var require_picomatch = __commonJS({
         isIgnored = picomatch2(opts.ignore, ignoreOpts, returnState);
       }
       const matcher = (input, returnObject = false) => {
-        const { isMatch, match, output } = picomatch2.test(input, regex, options, { glob: glob2, posix: posix2 });
-        const result = { glob: glob2, state, regex, posix: posix2, input, output, match, isMatch };
+        const { isMatch, match, output } = picomatch2.test(input, regex, options, { glob: glob2, posix: posix4 });
+        const result = { glob: glob2, state, regex, posix: posix4, input, output, match, isMatch };
         if (typeof opts.onResult === "function") {
           opts.onResult(result);
         }
@@ -35707,7 +36108,7 @@ var require_picomatch = __commonJS({
       }
       return matcher;
     };
-    picomatch2.test = (input, regex, options, { glob: glob2, posix: posix2 } = {}) => {
+    picomatch2.test = (input, regex, options, { glob: glob2, posix: posix4 } = {}) => {
       if (typeof input !== "string") {
         throw new TypeError("Expected input to be a string");
       }
@@ -35715,7 +36116,7 @@ var require_picomatch = __commonJS({
         return { isMatch: false, output: "" };
       }
       const opts = options || {};
-      const format = opts.format || (posix2 ? utils.toPosixSlashes : null);
+      const format = opts.format || (posix4 ? utils.toPosixSlashes : null);
       let match = input === glob2;
       let output = match && format ? format(input) : input;
       if (match === false) {
@@ -35724,16 +36125,16 @@ var require_picomatch = __commonJS({
       }
       if (match === false || opts.capture === true) {
         if (opts.matchBase === true || opts.basename === true) {
-          match = picomatch2.matchBase(input, regex, options, posix2);
+          match = picomatch2.matchBase(input, regex, options, posix4);
         } else {
           match = regex.exec(output);
         }
       }
       return { isMatch: Boolean(match), match, output };
     };
-    picomatch2.matchBase = (input, glob2, options, posix2 = options && options.windows) => {
+    picomatch2.matchBase = (input, glob2, options, posix4 = options && options.windows) => {
       const regex = glob2 instanceof RegExp ? glob2 : picomatch2.makeRe(glob2, options);
-      return regex.test(utils.basename(input, { windows: posix2 }));
+      return regex.test(utils.basename(input, { windows: posix4 }));
     };
     picomatch2.isMatch = (str, patterns, options) => picomatch2(patterns, options)(str);
     picomatch2.parse = (pattern, options) => {
@@ -35986,11 +36387,11 @@ var tunnel = __toESM(require_tunnel2(), 1);
 var import_undici = __toESM(require_undici(), 1);
 var __awaiter = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve11) {
-      resolve11(value);
+    return value instanceof P2 ? value : new P2(function(resolve12) {
+      resolve12(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve11, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve12, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -36006,7 +36407,7 @@ var __awaiter = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -36079,26 +36480,26 @@ var HttpClientResponse = class {
   }
   readBody() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve11) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve12) => __awaiter(this, void 0, void 0, function* () {
         let output = Buffer.alloc(0);
         this.message.on("data", (chunk) => {
           output = Buffer.concat([output, chunk]);
         });
         this.message.on("end", () => {
-          resolve11(output.toString());
+          resolve12(output.toString());
         });
       }));
     });
   }
   readBodyBuffer() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve11) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve12) => __awaiter(this, void 0, void 0, function* () {
         const chunks = [];
         this.message.on("data", (chunk) => {
           chunks.push(chunk);
         });
         this.message.on("end", () => {
-          resolve11(Buffer.concat(chunks));
+          resolve12(Buffer.concat(chunks));
         });
       }));
     });
@@ -36301,14 +36702,14 @@ var HttpClient = class {
    */
   requestRaw(info2, data) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve11, reject) => {
+      return new Promise((resolve12, reject) => {
         function callbackForResult(err, res) {
           if (err) {
             reject(err);
           } else if (!res) {
             reject(new Error("Unknown error"));
           } else {
-            resolve11(res);
+            resolve12(res);
           }
         }
         this.requestRawWithCallback(info2, data, callbackForResult);
@@ -36552,12 +36953,12 @@ var HttpClient = class {
     return __awaiter(this, void 0, void 0, function* () {
       retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
       const ms2 = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-      return new Promise((resolve11) => setTimeout(() => resolve11(), ms2));
+      return new Promise((resolve12) => setTimeout(() => resolve12(), ms2));
     });
   }
   _processResponse(res, options) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve11, reject) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve12, reject) => __awaiter(this, void 0, void 0, function* () {
         const statusCode = res.message.statusCode || 0;
         const response = {
           statusCode,
@@ -36565,7 +36966,7 @@ var HttpClient = class {
           headers: {}
         };
         if (statusCode === HttpCodes.NotFound) {
-          resolve11(response);
+          resolve12(response);
         }
         function dateTimeDeserializer(key2, value) {
           if (typeof value === "string") {
@@ -36604,7 +37005,7 @@ var HttpClient = class {
           err.result = response.result;
           reject(err);
         } else {
-          resolve11(response);
+          resolve12(response);
         }
       }));
     });
@@ -36617,11 +37018,11 @@ import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter2 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve11) {
-      resolve11(value);
+    return value instanceof P2 ? value : new P2(function(resolve12) {
+      resolve12(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve11, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve12, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -36637,7 +37038,7 @@ var __awaiter2 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -36915,11 +37316,11 @@ import * as fs2 from "fs";
 import * as path from "path";
 var __awaiter3 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve11) {
-      resolve11(value);
+    return value instanceof P2 ? value : new P2(function(resolve12) {
+      resolve12(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve11, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve12, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -36935,7 +37336,7 @@ var __awaiter3 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -37048,11 +37449,11 @@ function isUnixExecutable(stats) {
 // node_modules/@actions/io/lib/io.js
 var __awaiter4 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve11) {
-      resolve11(value);
+    return value instanceof P2 ? value : new P2(function(resolve12) {
+      resolve12(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve11, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve12, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -37068,7 +37469,7 @@ var __awaiter4 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -37238,11 +37639,11 @@ function copyFile2(srcFile, destFile, force) {
 import { setTimeout as setTimeout2 } from "timers";
 var __awaiter5 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve11) {
-      resolve11(value);
+    return value instanceof P2 ? value : new P2(function(resolve12) {
+      resolve12(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve11, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve12, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -37258,7 +37659,7 @@ var __awaiter5 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -37477,7 +37878,7 @@ var ToolRunner = class extends events.EventEmitter {
         this.toolPath = path3.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
       }
       this.toolPath = yield which(this.toolPath, true);
-      return new Promise((resolve11, reject) => __awaiter5(this, void 0, void 0, function* () {
+      return new Promise((resolve12, reject) => __awaiter5(this, void 0, void 0, function* () {
         this._debug(`exec tool: ${this.toolPath}`);
         this._debug("arguments:");
         for (const arg of this.args) {
@@ -37560,7 +37961,7 @@ var ToolRunner = class extends events.EventEmitter {
           if (error2) {
             reject(error2);
           } else {
-            resolve11(exitCode);
+            resolve12(exitCode);
           }
         });
         if (this.options.input) {
@@ -37683,11 +38084,11 @@ var ExecState = class _ExecState extends events.EventEmitter {
 // node_modules/@actions/exec/lib/exec.js
 var __awaiter6 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve11) {
-      resolve11(value);
+    return value instanceof P2 ? value : new P2(function(resolve12) {
+      resolve12(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve11, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve12, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -37703,7 +38104,7 @@ var __awaiter6 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -37793,7 +38194,8 @@ var Inputs = class {
     if (!spec) throw new Error(`unknown input ${name}`);
     const value = this.source(name)?.trim();
     if (value !== void 0 && value !== "") return value;
-    if (spec.default !== void 0 && spec.default !== "") return spec.default;
+    if (spec.default !== void 0 && spec.default !== "" && !spec.default.startsWith("${{"))
+      return spec.default;
     if (spec.required) throw new DeckhandError(`Input ${name} is required: ${spec.description}`);
     return void 0;
   }
@@ -37835,6 +38237,15 @@ var Inputs = class {
     if (value === void 0) return [];
     return value.split("\n").map((line) => line.trim()).filter((line) => line !== "");
   }
+};
+
+// actions/engine/commit/defaults.ts
+var DEFAULT_MESSAGE = "Gateway drift in {path}: {added} added, {changed} changed, {removed} removed";
+var PLACEHOLDERS = ["added", "changed", "removed", "total", "workspaces", "path", "branch"];
+var DEFAULT_DRIFT_BRANCH = "deckhand/drift";
+var ACTIONS_BOT = {
+  name: "github-actions[bot]",
+  email: "41898282+github-actions[bot]@users.noreply.github.com"
 };
 
 // actions/engine/deck/version.ts
@@ -38292,6 +38703,69 @@ COMMANDS["files-restore"] = {
     verified: "true when the archive and every file matched the manifest."
   }
 };
+COMMANDS.commit = {
+  name: "commit",
+  summary: "Commit the dumped configuration to git when it drifted, with an entity-level report; push race-safe or open a pull request.",
+  inputs: {
+    path: {
+      type: "list",
+      default: "kong",
+      description: "What to commit: the folder the dump wrote (its output-dir), or several files or folders of one repository, one per line."
+    },
+    mode: {
+      type: "string",
+      default: "push",
+      description: "push: commit to branch and push, retrying when another run or a person pushed first. pull-request: keep the drift on its own branch with one open pull request."
+    },
+    branch: {
+      type: "string",
+      description: `push: the branch to push to (default the checked-out branch, or the run's branch on a detached checkout). pull-request: deckhand's branch for the drift (default ${DEFAULT_DRIFT_BRANCH}), replaced on every run.`
+    },
+    base: {
+      type: "string",
+      description: "pull-request: the branch the pull request goes into (default the checked-out branch, else the repository's default branch)."
+    },
+    message: {
+      type: "string",
+      default: DEFAULT_MESSAGE,
+      description: `Commit subject (and pull request title). Placeholders: ${PLACEHOLDERS.map((p2) => `{${p2}}`).join(", ")}. The drift report and the dump time follow in the body.`
+    },
+    "author-name": {
+      type: "string",
+      description: `Author and committer name. Default: git's user.name, else ${ACTIONS_BOT.name}.`
+    },
+    "author-email": {
+      type: "string",
+      description: `Author and committer email. Default: git's user.email, else ${ACTIONS_BOT.email}.`
+    },
+    "push-retries": {
+      type: "integer",
+      default: "5",
+      description: "Times to fetch, merge and push again when the branch moved meanwhile, waiting 1, 2, 4\u2026 seconds (with jitter) in between. 0: fail on the first rejection."
+    },
+    "github-token": {
+      type: "string",
+      secret: true,
+      default: "${{ github.token }}",
+      description: "Token for pushing to GitHub and for the pull request (contents: write; pull-requests: write in pull-request mode). Replaces the credentials the checkout persisted; remotes elsewhere keep git's own."
+    },
+    "sign-off": {
+      type: "boolean",
+      default: "false",
+      description: "Add a Signed-off-by trailer for the committer (DCO)."
+    }
+  },
+  outputs: {
+    changed: "true when a commit was pushed (push) or the drift pull request holds changes (pull-request).",
+    "commit-sha": "The commit pushed, or the drift branch's commit; empty when nothing changed.",
+    branch: "The branch pushed to.",
+    "pull-request-number": "Number of the drift pull request (pull-request mode).",
+    "pull-request-url": "Web address of the drift pull request (pull-request mode).",
+    added: "Entities the commit adds.",
+    "changed-entities": "Entities the commit changes.",
+    removed: "Entities the commit removes."
+  }
+};
 
 // actions/github/artifacts.ts
 import { readdir as readdir2, stat as stat2 } from "node:fs/promises";
@@ -38495,89 +38969,8 @@ function scrubSecrets(text, secrets) {
   return out;
 }
 
-// actions/github/summary.ts
-var ANNOTATIONS_PER_TYPE = 10;
-var SUMMARY_LIMIT_BYTES = 1024 * 1024 - 4096;
-function escapeHtml(text) {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\|/g, "&#124;");
-}
-var SUMMARY_OPTIONS = {
-  limit: SUMMARY_LIMIT_BYTES,
-  measure: (text) => Buffer.byteLength(text),
-  truncatedNote: "Summary truncated to fit the 1 MiB step summary limit; the full list is in the step log."
-};
-var RESERVE = 512;
-function renderSummary(report2, options = SUMMARY_OPTIONS) {
-  const budget = options.limit - RESERVE;
-  const out = [];
-  let used = 0;
-  let truncated = false;
-  const fits = (text, reserve = 0) => used + options.measure(text) + reserve <= budget;
-  const add = (text) => {
-    out.push(text);
-    used += options.measure(text);
-  };
-  add(`## ${escapeHtml(report2.title)}
-
-`);
-  for (const line of report2.lines) {
-    const text = `${escapeHtml(line)}
-
-`;
-    if (!fits(text)) {
-      truncated = true;
-      break;
-    }
-    add(text);
-  }
-  for (const table of truncated ? [] : report2.tables) {
-    const caption = table.caption ? escapeHtml(table.caption) : "";
-    const head = table.header.map((h) => `<th>${escapeHtml(h)}</th>`).join("");
-    const open5 = (table.collapsed ? `<details><summary>${caption || "Details"} (${table.rows.length} rows)</summary>
-
-<table>` : `<table>${caption ? `<caption>${caption}</caption>` : ""}`) + `<thead><tr>${head}</tr></thead><tbody>
-`;
-    const close = `</tbody></table>
-${table.collapsed ? "\n</details>\n" : ""}
-`;
-    if (!fits(open5 + close)) {
-      truncated = true;
-      break;
-    }
-    add(open5);
-    let shown = 0;
-    for (const row of table.rows) {
-      const html = `<tr>${row.map((c) => `<td>${escapeHtml(c)}</td>`).join("")}</tr>
-`;
-      if (!fits(html, options.measure(close))) break;
-      add(html);
-      shown++;
-    }
-    if (shown < table.rows.length) {
-      truncated = true;
-      add(
-        `<tr><td colspan="${table.header.length}"><em>\u2026 ${table.rows.length - shown} more row(s) not shown</em></td></tr>
-`
-      );
-    }
-    add(close);
-    if (truncated) break;
-  }
-  if (truncated) add(`
-_${escapeHtml(options.truncatedNote)}_
-`);
-  return out.join("");
-}
-function selectAnnotations(annotations) {
-  const perLevel = /* @__PURE__ */ new Map();
-  const emit = [];
-  for (const a of annotations) {
-    const n = perLevel.get(a.level) ?? 0;
-    if (n < ANNOTATIONS_PER_TYPE) emit.push(a);
-    perLevel.set(a.level, n + 1);
-  }
-  return { emit, held: annotations.length - emit.length };
-}
+// actions/github/run-action.ts
+init_summary();
 
 // actions/github/tool-cache-store.ts
 import { stat as stat5 } from "node:fs/promises";
@@ -38601,11 +38994,11 @@ import { ok as ok2 } from "assert";
 // node_modules/@actions/tool-cache/lib/retry-helper.js
 var __awaiter7 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve11) {
-      resolve11(value);
+    return value instanceof P2 ? value : new P2(function(resolve12) {
+      resolve12(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve11, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve12, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -38621,7 +39014,7 @@ var __awaiter7 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -38663,7 +39056,7 @@ var RetryHelper = class {
   }
   sleep(seconds2) {
     return __awaiter7(this, void 0, void 0, function* () {
-      return new Promise((resolve11) => setTimeout(resolve11, seconds2 * 1e3));
+      return new Promise((resolve12) => setTimeout(resolve12, seconds2 * 1e3));
     });
   }
 };
@@ -38671,11 +39064,11 @@ var RetryHelper = class {
 // node_modules/@actions/tool-cache/lib/tool-cache.js
 var __awaiter8 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve11) {
-      resolve11(value);
+    return value instanceof P2 ? value : new P2(function(resolve12) {
+      resolve12(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve11, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve12, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -38691,7 +39084,7 @@ var __awaiter8 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -38981,7 +39374,7 @@ function run(program, args, options = {}) {
     if (value === void 0) delete env[key2];
     else env[key2] = value;
   }
-  return new Promise((resolve11, reject) => {
+  return new Promise((resolve12, reject) => {
     const child2 = spawn2(program, [...args], {
       cwd: options.cwd,
       env,
@@ -39007,7 +39400,7 @@ function run(program, args, options = {}) {
     });
     child2.on("close", (code, signal) => {
       if (timer) clearTimeout(timer);
-      resolve11({
+      resolve12({
         exitCode: code ?? 1,
         signal,
         stdout: Buffer.concat(stdout).toString("utf8"),
@@ -39308,6 +39701,8 @@ async function runAction(command2, job2) {
       logger,
       store: new ToolCacheStore(),
       artifacts: new ActionsArtifactStore(),
+      // Loaded only when used: @actions/github reads the event payload as soon as it is imported.
+      pullRequests: async (options) => (await Promise.resolve().then(() => (init_pull_request_host(), pull_request_host_exports))).openPullRequestHost(options, process.env),
       env: process.env,
       secret: maskSecret
     });
@@ -39336,10 +39731,10 @@ async function postReviews(spec, source, reviews) {
   if (!spec.inputs["comment-on-pr"]) return;
   const { COMMENT_LIMIT: COMMENT_LIMIT2, commentLength: commentLength2, pullRequestNumber: pullRequestNumber2, upsertComments: upsertComments2 } = await Promise.resolve().then(() => (init_pr_comments(), pr_comments_exports));
   const inputs = new Inputs(spec.inputs, source);
-  const number2 = pullRequestNumber2(process.env);
-  const wanted = inputs.optionalBoolean("comment-on-pr") ?? number2 !== void 0;
+  const number3 = pullRequestNumber2(process.env);
+  const wanted = inputs.optionalBoolean("comment-on-pr") ?? number3 !== void 0;
   if (!wanted) return;
-  if (number2 === void 0) {
+  if (number3 === void 0) {
     warning(
       `comment-on-pr is true, but this ${process.env.GITHUB_EVENT_NAME ?? ""} run belongs to no pull request: nothing posted.`
     );
@@ -39352,29 +39747,29 @@ async function postReviews(spec, source, reviews) {
   }
   const env = process.env;
   const run2 = `${env.GITHUB_SERVER_URL ?? "https://github.com"}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`;
-  const footer = `
+  const footer2 = `
 <sub>Posted by deckhand from [${escapeMarkdown(env.GITHUB_WORKFLOW ?? "a workflow")}](${run2}); updated on every run.</sub>
 `;
   const comments = reviews.map((review) => {
     const key2 = `${env.GITHUB_WORKFLOW ?? ""}/${review.key}`;
-    const room = COMMENT_LIMIT2 - commentLength2({ key: key2, body: "" }) - footer.length;
+    const room = COMMENT_LIMIT2 - commentLength2({ key: key2, body: "" }) - footer2.length;
     const body = renderSummary(review.report, {
       limit: room,
       measure: (text) => text.length,
       truncatedNote: "Plan truncated to fit a pull request comment; the job summary and the plan file have all of it."
     });
-    return { key: key2, body: body + footer };
+    return { key: key2, body: body + footer2 };
   });
   try {
     const outcomes = await upsertComments2(comments, {
       token,
       apiUrl: env.GITHUB_API_URL || "https://api.github.com",
       repository: env.GITHUB_REPOSITORY ?? "",
-      number: number2
+      number: number3
     });
     for (const o of outcomes) info(`Pull request comment ${o.action}: ${o.url}`);
   } catch (err) {
-    warning(`The plan was not posted on pull request #${number2}: ${errorMessage(err)}`);
+    warning(`The plan was not posted on pull request #${number3}: ${errorMessage(err)}`);
   }
 }
 function escapeMarkdown(text) {
@@ -39397,1448 +39792,17 @@ function maskSecret(value) {
     setSecret(trimmed.slice(colon + 1).trim());
 }
 
-// actions/engine/jobs/database.ts
-import { basename as basename4 } from "node:path";
-
-// actions/engine/backup/checksums.ts
-import { createHash as createHash2 } from "node:crypto";
-import { createReadStream as createReadStream2 } from "node:fs";
-import { lstat as lstat2, readdir as readdir3 } from "node:fs/promises";
-import { join as join7, relative as relative3, sep as sep4 } from "node:path";
-async function sha256File2(path5) {
-  const hash = createHash2("sha256");
-  let size = 0;
-  for await (const chunk of createReadStream2(path5, { highWaterMark: 1 << 20 })) {
-    hash.update(chunk);
-    size += chunk.length;
-  }
-  return { sha256: hash.digest("hex"), size };
-}
-async function listFiles(dir) {
-  const out = [];
-  const walk2 = async (current) => {
-    for (const entry of await readdir3(current, { withFileTypes: true })) {
-      const full = join7(current, entry.name);
-      if (entry.isDirectory()) await walk2(full);
-      else if (entry.isFile()) out.push(full);
-      else throw new Error(`${full} is neither a file nor a directory`);
-    }
-  };
-  const stats = await lstat2(dir);
-  if (stats.isFile()) return [dir];
-  await walk2(dir);
-  return out.sort();
-}
-async function digestFiles(root, files, concurrency = 4) {
-  const results = new Array(files.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < files.length) {
-      const index = next++;
-      const file = files[index];
-      const { sha256, size } = await sha256File2(file);
-      results[index] = { path: relative3(root, file).split(sep4).join("/"), size, sha256 };
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
-  return results;
-}
-
-// actions/engine/database/pg-dump.ts
-import { availableParallelism } from "node:os";
+// actions/engine/jobs/commit.ts
 import { join as join13 } from "node:path";
 
-// actions/engine/backup/kong-profile.ts
-var KONG_SKIPPED_TABLES = [
-  "cluster_events",
-  "ratelimiting_metrics",
-  "response_ratelimiting_metrics",
-  "clustering_data_planes",
-  "clustering_rpc_requests",
-  "locks",
-  "oauth2_authorization_codes"
-];
-var KONG_RUNTIME_TABLES = [
-  ...KONG_SKIPPED_TABLES,
-  "oauth2_tokens",
-  "sessions",
-  "session_metadatas"
-];
-
-// actions/engine/backup/manifest.ts
-init_errors();
-import { readFile as readFile2 } from "node:fs/promises";
-import { dirname as dirname5, join as join9, resolve as resolve4 } from "node:path";
-
-// actions/engine/fs-atomic.ts
-import { randomBytes } from "node:crypto";
-import { mkdir as mkdir2, mkdtemp, open as open2, rename as rename2, rm as rm3 } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { basename as basename3, dirname as dirname4, join as join8 } from "node:path";
-async function writeFileAtomic(path5, data, mode = 420) {
-  const dir = dirname4(path5);
-  await mkdir2(dir, { recursive: true });
-  const temp = join8(dir, `.${basename3(path5)}.${randomBytes(6).toString("hex")}.tmp`);
-  const handle = await open2(temp, "wx", mode);
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename2(temp, path5);
-  } catch (err) {
-    await rm3(temp, { force: true });
-    throw err;
-  }
-}
-async function privateTempDir(prefix = "deckhand-") {
-  const base = process.env.RUNNER_TEMP || tmpdir();
-  await mkdir2(base, { recursive: true });
-  const path5 = await mkdtemp(join8(base, prefix));
-  return { path: path5, cleanup: () => rm3(path5, { recursive: true, force: true }) };
-}
-
-// actions/engine/backup/manifest.ts
-var MANIFEST_FILE = "manifest.json";
-var DB_MANIFEST_FORMAT = "deckhand-db/1";
-async function writeManifest(folder, manifest) {
-  const path5 = join9(folder, MANIFEST_FILE);
-  await writeFileAtomic(path5, JSON.stringify(manifest, null, 2) + "\n");
-  return path5;
-}
-async function readManifest(input) {
-  const candidates = input.endsWith(".json") ? [resolve4(input)] : [join9(resolve4(input), MANIFEST_FILE), join9(dirname5(resolve4(input)), MANIFEST_FILE)];
-  for (const path5 of candidates) {
-    let text;
-    try {
-      text = await readFile2(path5, "utf8");
-    } catch {
-      continue;
-    }
-    let manifest;
-    try {
-      manifest = JSON.parse(text);
-    } catch (err) {
-      throw new DeckhandError(
-        `${path5} is not valid JSON (${errorMessage(err)}): the backup cannot be trusted.`
-      );
-    }
-    if (manifest?.format !== DB_MANIFEST_FORMAT || !Array.isArray(manifest.files) || !manifest.dump?.path) {
-      throw new DeckhandError(
-        `${path5} is not a deckhand database manifest (format ${DB_MANIFEST_FORMAT}): is this a db-dump backup folder?`
-      );
-    }
-    return { manifest, folder: dirname5(path5), path: path5 };
-  }
-  throw new DeckhandError(
-    `No manifest.json for ${input}: a dump without its manifest is incomplete (the dump was interrupted, or only part of the backup was copied). Give the backup folder that db-dump wrote.`
-  );
-}
-async function verifyFiles(folder, files) {
-  const problems = [];
-  const expected = new Map(files.map((f2) => [f2.path, f2]));
-  const onDisk = (await listFiles(folder)).filter((f2) => resolve4(f2) !== join9(resolve4(folder), MANIFEST_FILE));
-  const actual = await digestFiles(folder, onDisk);
-  for (const file of actual) {
-    const want = expected.get(file.path);
-    if (!want) problems.push(`${file.path}: not in the manifest`);
-    else if (want.size !== file.size)
-      problems.push(`${file.path}: ${file.size} bytes, the manifest says ${want.size}`);
-    else if (want.sha256 !== file.sha256) problems.push(`${file.path}: sha256 differs from the manifest`);
-    expected.delete(file.path);
-  }
-  for (const missing of expected.keys()) problems.push(`${missing}: missing`);
-  return problems;
-}
-
-// actions/engine/database/pg-dump.ts
-init_errors();
-
-// actions/engine/postgres/commands.ts
-var DUMP_FORMATS = ["directory", "custom", "tar", "plain"];
-var FORMAT_FLAG = { directory: "d", custom: "c", tar: "t", plain: "p" };
-function quotedName({ schema, table }) {
-  const quote2 = (name) => `"${name.replace(/"/g, '""')}"`;
-  return `${quote2(schema)}.${quote2(table)}`;
-}
-function pgDumpArgs(options) {
-  const args = [`--format=${FORMAT_FLAG[options.format]}`, `--file=${options.file}`, "--no-password"];
-  if (options.jobs !== void 0 && options.jobs > 1) {
-    if (options.format !== "directory") throw new Error("pg_dump --jobs needs the directory format");
-    args.push(`--jobs=${options.jobs}`);
-  }
-  if (options.compress !== void 0) args.push(`--compress=${options.compress}`);
-  if (options.snapshot) args.push(`--snapshot=${options.snapshot}`);
-  for (const table of options.excludeTableData ?? []) args.push(`--exclude-table-data=${quotedName(table)}`);
-  return args;
-}
-function pgRestoreArgs(options) {
-  const args = [`--dbname=${options.database}`, "--no-password", "--exit-on-error"];
-  if (options.create) args.push("--create");
-  if (options.clean) args.push("--clean", "--if-exists");
-  if (options.jobs !== void 0 && options.jobs > 1) {
-    if (options.singleTransaction) throw new Error("pg_restore --single-transaction cannot run in parallel");
-    args.push(`--jobs=${options.jobs}`);
-  }
-  if (options.singleTransaction) {
-    if (options.create) throw new Error("pg_restore --single-transaction cannot create the database");
-    args.push("--single-transaction");
-  }
-  if (options.noOwner) args.push("--no-owner", "--no-privileges");
-  args.push(options.input);
-  return args;
-}
-function pgRestoreListArgs(input) {
-  return ["--list", input];
-}
-function psqlArgs(options = {}) {
-  const args = [
-    "--no-psqlrc",
-    "--no-password",
-    "--quiet",
-    "--no-align",
-    "--tuples-only",
-    "--set=ON_ERROR_STOP=1"
-  ];
-  if (options.singleTransaction) args.push("--single-transaction");
-  if (options.file) args.push(`--file=${options.file}`);
-  return args;
-}
-
-// actions/engine/postgres/catalog.ts
-async function serverInfo(session) {
-  const info2 = await session.json(
-    `SELECT json_build_object(
-       'version', current_setting('server_version'),
-       'versionNum', current_setting('server_version_num')::int,
-       'database', current_database(),
-       'encoding', pg_encoding_to_char(d.encoding),
-       'sizeBytes', pg_database_size(d.oid))
-     FROM pg_database d WHERE d.datname = current_database()`
-  );
-  return { ...info2, major: Math.floor(info2.versionNum / 1e4) };
-}
-async function listTables(session) {
-  const tables = await session.json(
-    `SELECT coalesce(json_agg(json_build_object('schema', n.nspname, 'table', c.relname, 'estimate', c.reltuples::bigint)
-       ORDER BY n.nspname, c.relname), '[]')
-     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE c.relkind = 'r' AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
-       AND NOT EXISTS (SELECT 1 FROM pg_depend e
-                       WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e')`
-  );
-  return tables;
-}
-async function countTables(session, tables) {
-  const out = [];
-  for (const { table, checksum } of tables) {
-    const name = quotedName(table);
-    if (checksum) {
-      const [line] = await session.query(
-        `SELECT count(*) || ' ' || coalesce(sum(('x' || substr(md5(t::text), 1, 16))::bit(64)::bigint::numeric), 0) FROM ${name} AS t`
-      );
-      const [rows, sum] = (line ?? "0 0").split(" ");
-      out.push({ ...table, rows: Number(rows), checksum: sum });
-    } else {
-      const [line] = await session.query(`SELECT count(*) FROM ${name}`);
-      out.push({ ...table, rows: Number(line ?? 0) });
-    }
-  }
-  return out;
-}
-async function kongSchemas(session) {
-  return session.json(
-    `SELECT coalesce(json_agg(table_schema ORDER BY table_schema), '[]')
-     FROM information_schema.tables WHERE table_name = 'schema_meta' AND table_type = 'BASE TABLE'`
-  );
-}
-async function userTableCount(session) {
-  const [line] = await session.query(
-    `SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE c.relkind IN ('r', 'p') AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'`
-  );
-  return Number(line ?? 0);
-}
-async function databaseExists(session, name) {
-  const [line] = await session.query(
-    `SELECT count(*) FROM pg_database WHERE datname = '${name.replace(/'/g, "''")}'`
-  );
-  return Number(line) > 0;
-}
-
-// actions/engine/postgres/connection.ts
-init_errors();
-import { writeFile as writeFile2 } from "node:fs/promises";
-import { join as join10 } from "node:path";
-
-// actions/engine/scrub.ts
-function scrub(text, secrets, mask = "***") {
-  let out = text;
-  for (const secret of secrets) if (secret) out = out.split(secret).join(mask);
-  return out;
-}
-
-// actions/engine/postgres/connection.ts
-var URL_SETTINGS = {
-  sslmode: "PGSSLMODE",
-  sslrootcert: "PGSSLROOTCERT",
-  sslcert: "PGSSLCERT",
-  sslkey: "PGSSLKEY",
-  sslcrl: "PGSSLCRL",
-  connect_timeout: "PGCONNECT_TIMEOUT",
-  application_name: "PGAPPNAME",
-  options: "PGOPTIONS",
-  target_session_attrs: "PGTARGETSESSIONATTRS",
-  gssencmode: "PGGSSENCMODE",
-  channel_binding: "PGCHANNELBINDING"
-};
-function parsePgTarget(url, env) {
-  const raw = (url ?? "").trim();
-  if (raw === "") {
-    const target = {
-      host: env.PGHOST || void 0,
-      port: env.PGPORT || void 0,
-      user: env.PGUSER || void 0,
-      database: env.PGDATABASE || void 0,
-      password: env.PGPASSWORD || void 0,
-      settings: {}
-    };
-    for (const variable of Object.values(URL_SETTINGS))
-      if (env[variable]) target.settings[variable] = env[variable];
-    if (!target.host && !target.database && !target.user) {
-      throw new DeckhandError(
-        "No database given: set database-url (postgres://user:password@host:5432/kong) or the PGHOST, PGUSER, PGPASSWORD and PGDATABASE variables."
-      );
-    }
-    return target;
-  }
-  let parsed;
-  try {
-    parsed = new URL(raw);
-  } catch {
-    throw new DeckhandError(
-      "database-url is not a URL: use postgres://user:password@host:5432/database (percent-encode special characters in the password)."
-    );
-  }
-  if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
-    throw new DeckhandError(
-      `database-url must start with postgres:// or postgresql://, not ${parsed.protocol}//`
-    );
-  }
-  const decode = (value, what) => {
-    try {
-      return decodeURIComponent(value);
-    } catch {
-      throw new DeckhandError(`database-url: the ${what} is not valid percent-encoding`);
-    }
-  };
-  const settings = {};
-  let host2 = parsed.hostname ? decode(parsed.hostname, "host").replace(/^\[(.*)\]$/, "$1") : void 0;
-  for (const [key2, value] of parsed.searchParams) {
-    if (key2 === "host") host2 = value;
-    else if (key2 === "port" || key2 === "user" || key2 === "dbname") continue;
-    else if (URL_SETTINGS[key2]) settings[URL_SETTINGS[key2]] = value;
-    else throw new DeckhandError(`database-url: unsupported parameter "${key2}"`);
-  }
-  const database = decode(parsed.pathname.replace(/^\//, ""), "database name");
-  return {
-    host: host2,
-    port: parsed.port || parsed.searchParams.get("port") || void 0,
-    user: parsed.username ? decode(parsed.username, "user name") : parsed.searchParams.get("user") || void 0,
-    database: database || parsed.searchParams.get("dbname") || void 0,
-    password: parsed.password ? decode(parsed.password, "password") : void 0,
-    settings
-  };
-}
-function withDatabase(target, database) {
-  return { ...target, database };
-}
-function describeTarget(target) {
-  const host2 = target.host ?? "localhost";
-  return `${target.user ? `${target.user}@` : ""}${host2}${target.port ? `:${target.port}` : ""}/${target.database ?? ""}`;
-}
-function pgpassField(value) {
-  return value.replace(/[\\:]/g, (c) => `\\${c}`);
-}
-async function libpqEnv(target, dir) {
-  const env = {
-    PGHOST: target.host,
-    PGPORT: target.port,
-    PGUSER: target.user,
-    PGDATABASE: target.database,
-    PGPASSWORD: void 0,
-    PGPASSFILE: void 0,
-    PGSERVICE: void 0,
-    // Messages in English, whatever the runner's locale: errors are recognised by their text.
-    LC_MESSAGES: "C",
-    ...target.settings
-  };
-  if (target.password !== void 0) {
-    const file = join10(dir, "pgpass");
-    await writeFile2(file, `*:*:*:${pgpassField(target.user ?? "*")}:${pgpassField(target.password)}
-`, {
-      mode: 384
-    });
-    env.PGPASSFILE = file;
-  }
-  return env;
-}
-function explainPgError(tool, stderr, target) {
-  const text = scrubPassword(stderr, target).trim();
-  const where = describeTarget(target);
-  const rules = [
-    [
-      /password authentication failed|no password supplied|SASL authentication failed/i,
-      `PostgreSQL at ${where} refused the credentials: check the user and password in database-url (or PGUSER/PGPASSWORD).`
-    ],
-    [
-      /could not translate host name|Name or service not known|nodename nor servname/i,
-      `cannot resolve the database host of ${where}: check the host in database-url (or PGHOST).`
-    ],
-    [
-      /Connection refused|could not connect|timeout expired|No route to host|Network is unreachable/i,
-      `cannot reach PostgreSQL at ${where}: is the server running and reachable from this runner (host, port, firewall, security group)?`
-    ],
-    [
-      /database "[^"]*" does not exist/i,
-      `the database of ${where} does not exist: check the database name in database-url, or use create to let the restore create it.`
-    ],
-    [
-      /no pg_hba\.conf entry/i,
-      `PostgreSQL at ${where} does not accept connections from this runner (pg_hba.conf).`
-    ],
-    [
-      /server version mismatch|unsupported version .* in file header/i,
-      `the ${tool} client is older than the server or the dump: install a newer PostgreSQL client or point postgres-bin at one.`
-    ],
-    [/permission denied/i, `the database user of ${where} lacks a permission ${tool} needs.`]
-  ];
-  return explainOutput(tool, text, rules);
-}
-function scrubPassword(text, target) {
-  const { password } = target;
-  return password ? scrub(text, [password, encodeURIComponent(password)], "[redacted]") : text;
-}
-
-// actions/engine/postgres/session.ts
-init_errors();
-import { spawn as spawn3 } from "node:child_process";
-import { randomBytes as randomBytes2 } from "node:crypto";
-var PsqlSession = class _PsqlSession {
-  constructor(psql, env, target) {
-    this.target = target;
-    const childEnv = { ...process.env };
-    for (const [key2, value] of Object.entries({ ...env, PGDATABASE: target.database ?? env.PGDATABASE })) {
-      if (value === void 0) delete childEnv[key2];
-      else childEnv[key2] = value;
-    }
-    this.child = spawn3(psql, psqlArgs(), { env: childEnv, stdio: ["pipe", "pipe", "pipe"] });
-    this.child.stdout.setEncoding("utf8").on("data", (chunk) => {
-      this.stdout += chunk;
-      this.waiter?.();
-    });
-    this.child.stderr.setEncoding("utf8").on("data", (chunk) => {
-      this.stderr += chunk;
-    });
-    this.child.stdin.on("error", () => void 0);
-    this.child.on("close", (code, signal) => {
-      this.exited = { code, signal };
-      this.waiter?.();
-    });
-    this.child.on("error", (err) => {
-      this.stderr += String(err);
-      this.exited = { code: 1, signal: null };
-      this.waiter?.();
-    });
-  }
-  target;
-  child;
-  marker = `__deckhand_${randomBytes2(8).toString("hex")}__`;
-  stdout = "";
-  stderr = "";
-  exited;
-  waiter;
-  queue = Promise.resolve();
-  /**
-   * Starts psql and checks the connection with a first query, so that a wrong password or an
-   * unreachable host is reported here, with an actionable message.
-   */
-  static async open(psql, env, target) {
-    const session = new _PsqlSession(psql, env, target);
-    await session.query(
-      "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET extra_float_digits = 3; SET bytea_output = 'hex'"
-    );
-    return session;
-  }
-  /** Runs SQL and returns its output lines (unaligned, tuples only). Statements run one after another. */
-  query(sql) {
-    const next = this.queue.then(() => this.exchange(sql));
-    this.queue = next.catch(() => void 0);
-    return next;
-  }
-  /** Runs a query that returns one JSON value (json_agg, json_build_object) and parses it. */
-  async json(sql) {
-    const lines = await this.query(sql);
-    const text = lines.join("\n").trim();
-    return text === "" ? null : JSON.parse(text);
-  }
-  async exchange(sql) {
-    if (this.exited) throw this.failure();
-    this.stdout = "";
-    this.child.stdin.write(`${sql.trim().replace(/;?$/, ";")}
-\\echo ${this.marker}
-`);
-    for (; ; ) {
-      const end = this.stdout.indexOf(`${this.marker}
-`);
-      if (end >= 0) {
-        const out = this.stdout.slice(0, end);
-        this.stdout = this.stdout.slice(end + this.marker.length + 1);
-        return out.split("\n").filter((line) => line !== "");
-      }
-      if (this.exited) throw this.failure();
-      await new Promise((resolve11) => this.waiter = resolve11);
-      this.waiter = void 0;
-    }
-  }
-  failure() {
-    return new DeckhandError(explainPgError("psql", this.stderr, this.target));
-  }
-  /** Ends the session (and with it any open transaction and exported snapshot). */
-  async close() {
-    if (this.exited) return;
-    this.child.stdin.end("\\q\n");
-    await new Promise((resolve11) => {
-      if (this.exited) return resolve11();
-      const timer = setTimeout(() => this.child.kill("SIGTERM"), 5e3);
-      this.child.once("close", () => {
-        clearTimeout(timer);
-        resolve11();
-      });
-    });
-  }
-};
-
-// actions/engine/postgres/tools.ts
-init_errors();
-import { readdir as readdir4 } from "node:fs/promises";
-import { delimiter as delimiter3, join as join11 } from "node:path";
-var INSTALL_ROOTS = [
-  { dir: "/usr/lib/postgresql", bin: (v2) => join11("/usr/lib/postgresql", v2, "bin") },
-  { dir: "/usr", bin: (v2) => join11("/usr", v2, "bin") },
-  { dir: "/opt/homebrew/opt", bin: (v2) => join11("/opt/homebrew/opt", v2, "bin") },
-  { dir: "/usr/local/opt", bin: (v2) => join11("/usr/local/opt", v2, "bin") }
-];
-function parseClientVersion(output) {
-  const match = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/.exec(output);
-  if (!match) return void 0;
-  return { version: match[2] ? `${match[1]}.${match[2]}` : match[1], major: Number(match[1]) };
-}
-async function clientsIn(binDir) {
-  const pgDump = join11(binDir, "pg_dump");
-  if (!await isExecutable(pgDump)) return void 0;
-  const result = await run(pgDump, ["--version"]).catch(() => void 0);
-  const parsed = result && result.exitCode === 0 ? parseClientVersion(result.stdout) : void 0;
-  if (!parsed) return void 0;
-  const pgRestore = join11(binDir, "pg_restore");
-  const psql = join11(binDir, "psql");
-  if (!await isExecutable(pgRestore) || !await isExecutable(psql)) return void 0;
-  return { binDir, ...parsed, pgDump, pgRestore, psql };
-}
-async function candidateDirs(pathEnv) {
-  const dirs = (pathEnv ?? "").split(delimiter3).filter(Boolean);
-  for (const root of INSTALL_ROOTS) {
-    const entries = await readdir4(root.dir).catch(() => []);
-    for (const entry of entries) {
-      if (/^(?:\d+|pgsql-\d+|postgresql@\d+)$/.test(entry)) dirs.push(root.bin(entry));
-    }
-  }
-  return [...new Set(dirs)];
-}
-async function locatePgClients(options) {
-  let clients;
-  if (options.binDir) {
-    clients = await clientsIn(options.binDir);
-    if (!clients) {
-      throw new DeckhandError(
-        `postgres-bin: ${options.binDir} does not hold working pg_dump, pg_restore and psql programs.`
-      );
-    }
-  } else {
-    const found = (await Promise.all((await candidateDirs(options.pathEnv)).map(clientsIn))).filter(
-      (c) => c !== void 0
-    );
-    clients = found.sort((a, b2) => b2.major - a.major)[0];
-    if (!clients) {
-      throw new DeckhandError(
-        "No PostgreSQL client found (pg_dump, pg_restore, psql): install one (Debian/Ubuntu: apt-get install postgresql-client) or set postgres-bin."
-      );
-    }
-  }
-  if (options.minMajor !== void 0 && clients.major < options.minMajor) {
-    throw new DeckhandError(
-      `pg_dump ${clients.version} (${clients.binDir}) is older than PostgreSQL ${options.minMajor}, which it must read: install postgresql-client-${options.minMajor} or newer, or set postgres-bin to its bin folder.`
-    );
-  }
-  return clients;
-}
-
-// actions/engine/version.ts
-var TOOL_VERSION = "0.1.0";
-
-// actions/engine/database/folder.ts
-init_errors();
-import { randomBytes as randomBytes3 } from "node:crypto";
-import { mkdir as mkdir3, rename as rename3, rm as rm4 } from "node:fs/promises";
-import { join as join12, resolve as resolve5 } from "node:path";
-function timestamp(date) {
-  return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
-}
-function safeName(name) {
-  return name.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^[.]+/, "") || "backup";
-}
-async function pendingFolder(outputDir, name) {
-  const dir = resolve5(outputDir);
-  const path5 = join12(dir, `.${name}.partial-${randomBytes3(4).toString("hex")}`);
-  try {
-    await mkdir3(dir, { recursive: true });
-    await mkdir3(path5);
-  } catch (err) {
-    const code = err.code ?? "error";
-    throw new DeckhandError(
-      `output-dir ${outputDir} cannot be written (${code}): choose a writable directory with enough free space.`
-    );
-  }
-  return {
-    path: path5,
-    async commit() {
-      for (let n = 1; ; n++) {
-        const final = join12(dir, n === 1 ? name : `${name}-${n}`);
-        if (await exists2(final)) continue;
-        await rename3(path5, final);
-        return final;
-      }
-    },
-    discard: () => rm4(path5, { recursive: true, force: true })
-  };
-}
-
-// actions/engine/database/verify-dump.ts
-init_errors();
-import { createReadStream as createReadStream3 } from "node:fs";
-import { open as open3 } from "node:fs/promises";
-import { createGunzip } from "node:zlib";
-var PLAIN_TRAILER = "PostgreSQL database dump complete";
-async function checkDumpReadable(pgRestore, format, path5, tables) {
-  if (format === "plain") return checkPlainDump(path5);
-  const listed = await run(pgRestore, pgRestoreListArgs(path5));
-  if (listed.exitCode !== 0) {
-    throw new DeckhandError(
-      `pg_restore cannot read the new dump: ${listed.stderr.trim() || "no error output"}`
-    );
-  }
-  const withData = /* @__PURE__ */ new Set();
-  for (const line of listed.stdout.split("\n")) {
-    const match = /^\d+; \d+ \d+ TABLE DATA (\S+) (\S+) /.exec(line);
-    if (match) withData.add(`${match[1]}.${match[2]}`);
-  }
-  const problems = [];
-  for (const t of tables) {
-    if (/\s/.test(t.schema + t.table)) continue;
-    const has = withData.has(`${t.schema}.${t.table}`);
-    if (t.data && !has) problems.push(`${t.schema}.${t.table}: rows missing from the dump`);
-    if (!t.data && has) problems.push(`${t.schema}.${t.table}: rows dumped although they were to be skipped`);
-  }
-  if (problems.length) throw new DeckhandError("The new dump does not hold what was dumped", problems);
-}
-async function checkPlainDump(path5) {
-  let tail;
-  if (path5.endsWith(".gz")) {
-    tail = await gunzipTail(path5);
-  } else if (path5.endsWith(".sql")) {
-    const handle = await open3(path5, "r");
-    try {
-      const { size } = await handle.stat();
-      const length = Math.min(size, 4096);
-      const buffer = Buffer.alloc(length);
-      await handle.read(buffer, 0, length, size - length);
-      tail = buffer.toString("utf8");
-    } finally {
-      await handle.close();
-    }
-  } else {
-    return;
-  }
-  if (!tail.includes(PLAIN_TRAILER)) {
-    throw new DeckhandError(
-      `The plain dump ${path5} is incomplete: it does not end with pg_dump's completion line.`
-    );
-  }
-}
-async function gunzipTail(path5) {
-  let tail = Buffer.alloc(0);
-  try {
-    for await (const chunk of createReadStream3(path5).pipe(createGunzip())) {
-      tail = Buffer.concat([tail, chunk]).subarray(-4096);
-    }
-  } catch (err) {
-    throw new DeckhandError(`The plain dump ${path5} is not a valid gzip file: ${err.message}`);
-  }
-  return tail.toString("utf8");
-}
-
-// actions/engine/database/pg-dump.ts
-var COMPRESS = /^(?:[0-9]|none|gzip|lz4|zstd)(?::[A-Za-z0-9=,_-]+)?$/;
-function dumpFileName(database, format, compress) {
-  const base = safeName(database);
-  if (format === "directory") return "dump";
-  if (format === "custom") return `${base}.dump`;
-  if (format === "tar") return `${base}.tar`;
-  const method = compress?.split(":")[0];
-  if (!method || method === "0" || method === "none") return `${base}.sql`;
-  return `${base}.sql.${method === "lz4" ? "lz4" : method === "zstd" ? "zst" : "gz"}`;
-}
-function matchTables(pattern, tables) {
-  const parts = [];
-  let current = "";
-  let quoted = false;
-  let sawQuote = false;
-  const regexPart = (text, caseSensitive) => (caseSensitive ? text : text.toLowerCase()).replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
-  for (const char of pattern.trim()) {
-    if (char === '"') {
-      quoted = !quoted;
-      sawQuote = true;
-    } else if (char === "." && !quoted) {
-      parts.push(regexPart(current, sawQuote));
-      current = "";
-      sawQuote = false;
-    } else current += char;
-  }
-  parts.push(regexPart(current, sawQuote));
-  if (parts.length > 2)
-    throw new DeckhandError(`exclude-table-data: "${pattern}" is not schema.table or table`);
-  const [schema, table] = parts.length === 2 ? parts : [".*", parts[0]];
-  const schemaRe = new RegExp(`^${schema}$`);
-  const tableRe = new RegExp(`^${table}$`);
-  return tables.filter((t) => schemaRe.test(t.schema) && tableRe.test(t.table));
-}
-var key = (t) => `${t.schema}.${t.table}`;
-async function dumpPostgres(options) {
-  const { logger: logger2, format } = options;
-  const started = /* @__PURE__ */ new Date();
-  const t0 = performance.now();
-  const notes = [];
-  const phase = (name) => logger2.debug(`${name}: ${Math.round(performance.now() - t0)} ms`);
-  if (options.compress !== void 0 && !COMPRESS.test(options.compress)) {
-    throw new DeckhandError(
-      `compress "${options.compress}" is not a pg_dump compression: use a level 0-9, none, gzip[:level], lz4 or zstd.`
-    );
-  }
-  if (options.compress !== void 0 && format === "tar" && !/^(?:0|none)$/.test(options.compress)) {
-    throw new DeckhandError(
-      "The tar format cannot be compressed by pg_dump: use the directory or custom format."
-    );
-  }
-  if (options.jobs !== void 0 && options.jobs > 1 && format !== "directory") {
-    throw new DeckhandError(
-      `jobs needs the directory format: pg_dump dumps the ${format} format in one process.`
-    );
-  }
-  const jobs = format === "directory" ? options.jobs ?? availableParallelism() : void 0;
-  const clients = await locatePgClients({ binDir: options.binDir, pathEnv: options.pathEnv });
-  if (options.compress?.includes(":") || /^(?:gzip|lz4|zstd)$/.test(options.compress ?? "")) {
-    if (clients.major < 16)
-      throw new DeckhandError(
-        `compress "${options.compress}" needs a PostgreSQL 16 or newer client (found pg_dump ${clients.version}): use a level 0-9, or set postgres-bin.`
-      );
-  }
-  const temp = await privateTempDir("deckhand-pg-");
-  let session;
-  let pending;
-  try {
-    const env = await libpqEnv(options.target, temp.path);
-    session = await PsqlSession.open(clients.psql, env, options.target);
-    await session.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-    const [snapshot] = await session.query("SELECT pg_export_snapshot()");
-    phase("snapshot exported");
-    const server = await serverInfo(session);
-    if (clients.major < server.major) {
-      throw new DeckhandError(
-        `pg_dump ${clients.version} cannot dump PostgreSQL ${server.major} (${describeTarget(options.target)}): install postgresql-client-${server.major} or newer, or set postgres-bin to its bin folder.`
-      );
-    }
-    const tables = await listTables(session);
-    const kong = new Set(await kongSchemas(session));
-    const skipped = skippedTables(options, tables, kong, notes);
-    const runtime = (t) => kong.has(t.schema) && KONG_RUNTIME_TABLES.includes(t.table);
-    const name = `${safeName(server.database)}-${timestamp(started)}`;
-    pending = await pendingFolder(options.outputDir, name);
-    const dumpPath = dumpFileName(server.database, format, options.compress);
-    logger2.info(
-      `Dumping ${describeTarget(options.target)} (PostgreSQL ${server.version}) with pg_dump ${clients.version}: ${format} format${jobs ? `, ${jobs} job(s)` : ""}, profile ${options.profile}` + (skipped.size ? `, rows of ${skipped.size} table(s) skipped` : "")
-    );
-    const args = pgDumpArgs({
-      format,
-      file: join13(pending.path, dumpPath),
-      jobs,
-      compress: options.compress,
-      snapshot,
-      excludeTableData: tables.filter((t) => skipped.has(key(t)))
-    });
-    const [dumped, counts] = await Promise.all([
-      run(clients.pgDump, args, { env }),
-      countTables(
-        session,
-        tables.filter((t) => !skipped.has(key(t))).map((table) => ({ table, checksum: !runtime(table) }))
-      )
-    ]);
-    if (dumped.signal || dumped.exitCode !== 0) {
-      const why = dumped.signal ? `pg_dump was killed (${dumped.signal}) before it finished` : explainPgError("pg_dump", dumped.stderr, options.target);
-      throw new DeckhandError(`${why}. The incomplete dump was removed; earlier backups are untouched.`);
-    }
-    phase("pg_dump and counts done");
-    const countsByTable = new Map(counts.map((c) => [key(c), c]));
-    const records = tables.map((t) => {
-      const count = countsByTable.get(key(t));
-      return count ? { schema: t.schema, table: t.table, rows: count.rows, data: true, checksum: count.checksum } : {
-        schema: t.schema,
-        table: t.table,
-        rows: 0,
-        data: false,
-        skippedRowsEstimate: Math.max(t.estimate, 0)
-      };
-    });
-    await session.query("ROLLBACK");
-    await session.close();
-    session = void 0;
-    const files = await listFiles(pending.path);
-    const [digests] = await Promise.all([
-      digestFiles(pending.path, files),
-      options.verify ? checkDumpReadable(clients.pgRestore, format, join13(pending.path, dumpPath), records) : Promise.resolve()
-    ]);
-    phase("checksums and pg_restore --list done");
-    const sizeBytes = digests.reduce((sum, f2) => sum + f2.size, 0);
-    const dumpedRows = records.filter((r) => r.data).reduce((sum, r) => sum + r.rows, 0);
-    const manifest = {
-      format: DB_MANIFEST_FORMAT,
-      engine: "postgres",
-      tool: { name: "deckhand", version: TOOL_VERSION },
-      clients: { pg_dump: clients.version },
-      server: { version: server.version, versionNum: server.versionNum },
-      database: server.database,
-      encoding: server.encoding,
-      dump: {
-        path: dumpPath,
-        format,
-        ...options.compress !== void 0 ? { compress: options.compress } : {},
-        ...jobs ? { jobs } : {},
-        profile: options.profile,
-        excludedTableData: [...skipped].sort(),
-        consistentSnapshot: true
-      },
-      startedAt: started.toISOString(),
-      finishedAt: (/* @__PURE__ */ new Date()).toISOString(),
-      tables: records,
-      totals: { tables: records.length, rows: dumpedRows, sizeBytes },
-      files: digests
-    };
-    await writeManifest(pending.path, manifest);
-    const folder = await pending.commit();
-    pending = void 0;
-    phase("manifest written");
-    return {
-      folder,
-      manifestPath: join13(folder, MANIFEST_FILE),
-      manifest,
-      durationMs: Math.round(performance.now() - t0),
-      notes
-    };
-  } finally {
-    await session?.close();
-    await pending?.discard();
-    await temp.cleanup();
-  }
-}
-function skippedTables(options, tables, kongSchemas2, notes) {
-  const skipped = /* @__PURE__ */ new Set();
-  if (options.profile === "kong") {
-    if (kongSchemas2.size === 0) {
-      notes.push(
-        "This database does not look like Kong's (no schema_meta table): the kong profile skipped nothing. Use profile none for other databases."
-      );
-    }
-    for (const t of tables) {
-      if (kongSchemas2.has(t.schema) && KONG_SKIPPED_TABLES.includes(t.table)) skipped.add(key(t));
-    }
-  }
-  for (const pattern of options.excludeTableData) {
-    const matches = matchTables(pattern, tables);
-    if (matches.length === 0) notes.push(`exclude-table-data "${pattern}" matches no table.`);
-    for (const t of matches) skipped.add(key(t));
-  }
-  return skipped;
-}
-
-// actions/engine/database/pg-restore.ts
-import { createReadStream as createReadStream4 } from "node:fs";
-import { availableParallelism as availableParallelism2 } from "node:os";
-import { join as join14 } from "node:path";
-import { createGunzip as createGunzip2 } from "node:zlib";
-init_errors();
-async function restorePostgres(options) {
-  const { logger: logger2 } = options;
-  const t0 = performance.now();
-  const notes = [];
-  const { manifest, folder } = await readManifest(options.input);
-  if (manifest.engine !== "postgres") {
-    throw new DeckhandError(
-      `This is a ${manifest.engine} backup: restore it by stopping the server, putting ${manifest.dump.path} in its data directory as dump.rdb (with append-only files off), and starting it again.`
-    );
-  }
-  const problems = await verifyFiles(folder, manifest.files);
-  if (problems.length) {
-    throw new DeckhandError(
-      `The backup in ${folder} does not match its manifest: refusing to restore it (the database was not touched).`,
-      problems
-    );
-  }
-  logger2.info(
-    `Backup of ${manifest.database} from ${manifest.startedAt} verified: ${manifest.files.length} file(s).`
-  );
-  const format = manifest.dump.format;
-  const dumpMajor = Number(manifest.clients.pg_dump?.split(".")[0] ?? 0);
-  const clients = await locatePgClients({
-    binDir: options.binDir,
-    pathEnv: options.pathEnv,
-    minMajor: dumpMajor
-  });
-  if (format === "plain" && (options.create || options.clean || options.noOwner)) {
-    throw new DeckhandError(
-      "create, clean and no-owner cannot apply to a plain dump (its SQL is fixed when it is written): restore it into an empty database, or dump with the directory or custom format."
-    );
-  }
-  const database = options.create ? manifest.database : options.target.database;
-  if (!database) throw new DeckhandError("database-url names no database to restore into.");
-  if (options.create && options.target.database === manifest.database) {
-    throw new DeckhandError(
-      `With create, database-url must name a maintenance database such as postgres, not ${manifest.database} itself: pg_restore connects there to drop and create ${manifest.database}.`
-    );
-  }
-  const connectTo = options.create ? withDatabase(options.target, options.target.database ?? "postgres") : options.target;
-  const temp = await privateTempDir("deckhand-pg-");
-  try {
-    const env = await libpqEnv(connectTo, temp.path);
-    const pre = await PsqlSession.open(clients.psql, env, connectTo);
-    let nonEmpty;
-    try {
-      const server = await serverInfo(pre);
-      if (manifest.server.versionNum && server.versionNum < manifest.server.versionNum - manifest.server.versionNum % 1e4) {
-        notes.push(
-          `The backup comes from PostgreSQL ${manifest.server.version}, the target runs ${server.version}: restoring into an older major version may fail.`
-        );
-      }
-      nonEmpty = options.create ? await databaseExists(pre, database) : await userTableCount(pre) > 0;
-    } finally {
-      await pre.close();
-    }
-    if (nonEmpty && !options.clean) {
-      throw new DeckhandError(
-        options.create ? `Database ${database} already exists on ${describeTarget(connectTo)}: set clean to drop and recreate it, or restore elsewhere. Nothing was changed.` : `${describeTarget(connectTo)} already holds tables: set clean to replace them, or restore into an empty database. Nothing was changed.`
-      );
-    }
-    let jobs = format === "directory" || format === "custom" ? options.jobs ?? availableParallelism2() : 1;
-    let singleTransaction = false;
-    if (!options.create && (format === "plain" || jobs === 1 || nonEmpty && options.jobs === void 0)) {
-      singleTransaction = true;
-      if (jobs > 1)
-        notes.push("Restored in one transaction (no parallel jobs) because it replaced existing tables.");
-      jobs = 1;
-    }
-    logger2.info(
-      `Restoring into ${describeTarget(withDatabase(connectTo, database))} with ${format === "plain" ? "psql" : "pg_restore"} ${clients.version}${jobs > 1 ? `, ${jobs} jobs` : ""}${singleTransaction ? ", in one transaction" : ""}${options.clean ? ", dropping existing objects first" : ""}.`
-    );
-    const dumpPath = join14(folder, manifest.dump.path);
-    const restored = format === "plain" ? await run(
-      clients.psql,
-      psqlArgs({ singleTransaction: true, file: dumpPath.endsWith(".sql") ? dumpPath : void 0 }),
-      {
-        env,
-        stdin: dumpPath.endsWith(".gz") ? createReadStream4(dumpPath).pipe(createGunzip2()) : void 0
-      }
-    ) : await run(
-      clients.pgRestore,
-      pgRestoreArgs({
-        input: dumpPath,
-        database: connectTo.database ?? database,
-        create: options.create,
-        clean: options.clean,
-        jobs,
-        noOwner: options.noOwner,
-        singleTransaction
-      }),
-      { env }
-    );
-    if (restored.signal || restored.exitCode !== 0) {
-      const why = restored.signal ? `the restore was killed (${restored.signal})` : explainPgError(format === "plain" ? "psql" : "pg_restore", restored.stderr, connectTo);
-      const role = /role "[^"]+" does not exist/.test(restored.stderr) ? " The backup names roles this server lacks: set no-owner to restore everything as the connecting user." : "";
-      throw new DeckhandError(
-        `${why}${role}${singleTransaction ? " The restore ran in one transaction: the database is as it was." : ""}`
-      );
-    }
-    const result = {
-      database,
-      manifest,
-      tablesChecked: 0,
-      rowsChecked: 0,
-      differences: [],
-      verified: false,
-      durationMs: 0,
-      notes
-    };
-    if (options.verify) {
-      const restoredTarget = withDatabase(connectTo, database);
-      const session = await PsqlSession.open(clients.psql, env, restoredTarget);
-      try {
-        await compare(session, manifest, result);
-      } finally {
-        await session.close();
-      }
-      result.verified = result.differences.length === 0;
-    }
-    result.durationMs = Math.round(performance.now() - t0);
-    return result;
-  } finally {
-    await temp.cleanup();
-  }
-}
-async function compare(session, manifest, result) {
-  await session.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-  const present = new Set((await listTables(session)).map((t) => `${t.schema}.${t.table}`));
-  const wanted = manifest.tables.filter((t) => {
-    if (present.has(`${t.schema}.${t.table}`)) return true;
-    result.differences.push({
-      table: `${t.schema}.${t.table}`,
-      expected: `${t.rows} rows`,
-      actual: "table missing"
-    });
-    return false;
-  });
-  const counts = await countTables(
-    session,
-    wanted.map((t) => ({ table: t, checksum: t.checksum !== void 0 }))
-  );
-  await session.query("ROLLBACK");
-  for (const [i, count] of counts.entries()) {
-    const want = wanted[i];
-    const name = `${want.schema}.${want.table}`;
-    result.tablesChecked++;
-    result.rowsChecked += count.rows;
-    if (count.rows !== want.rows) {
-      result.differences.push({ table: name, expected: `${want.rows} rows`, actual: `${count.rows} rows` });
-    } else if (want.checksum !== void 0 && count.checksum !== want.checksum) {
-      result.differences.push({
-        table: name,
-        expected: "the dumped rows",
-        actual: "same count, different content"
-      });
-    }
-  }
-}
-
-// actions/engine/database/redis-dump.ts
-import { join as join15 } from "node:path";
-init_errors();
-
-// actions/engine/redis/connection.ts
-init_errors();
-function parseRedisTarget(url) {
-  const raw = (url ?? "").trim();
-  if (raw === "") {
-    throw new DeckhandError(
-      "engine redis needs database-url: redis://:password@host:6379 (rediss:// for TLS)."
-    );
-  }
-  let parsed;
-  try {
-    parsed = new URL(raw);
-  } catch {
-    throw new DeckhandError(
-      "database-url is not a URL: use redis://:password@host:6379 (percent-encode the password)."
-    );
-  }
-  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") {
-    throw new DeckhandError(
-      `With engine redis, database-url must start with redis:// or rediss://, not ${parsed.protocol}//`
-    );
-  }
-  const decode = (value) => {
-    try {
-      return decodeURIComponent(value);
-    } catch {
-      throw new DeckhandError("database-url: the user or password is not valid percent-encoding");
-    }
-  };
-  return {
-    host: parsed.hostname.replace(/^\[(.*)\]$/, "$1") || "127.0.0.1",
-    port: parsed.port ? Number(parsed.port) : 6379,
-    user: parsed.username ? decode(parsed.username) : void 0,
-    password: parsed.password ? decode(parsed.password) : void 0,
-    tls: parsed.protocol === "rediss:"
-  };
-}
-function describeRedis(target) {
-  return `${target.tls ? "rediss" : "redis"}://${target.user ? `${target.user}@` : ""}${target.host}:${target.port}`;
-}
-function redisCliArgs(target) {
-  const args = ["-h", target.host, "-p", String(target.port)];
-  if (target.user) args.push("--user", target.user);
-  if (target.tls) args.push("--tls");
-  return args;
-}
-function redisCliEnv(target) {
-  return { REDISCLI_AUTH: target.password };
-}
-function explainRedisError(output, target) {
-  const where = describeRedis(target);
-  const text = scrub(output, [target.password], "[redacted]").trim();
-  const rules = [
-    [
-      /NOAUTH|WRONGPASS|invalid password|invalid username-password/i,
-      `Redis at ${where} refused the credentials: check the password (and user) in database-url.`
-    ],
-    [
-      /Connection refused|Could not connect|timed out|No route to host|Name or service not known/i,
-      `cannot reach Redis at ${where}: is it running and reachable from this runner?`
-    ],
-    [
-      /unknown command .*SYNC|NOPERM|not allowed/i,
-      `Redis at ${where} does not allow replication (SYNC), which redis-cli --rdb needs: managed services such as ElastiCache or Memorystore offer their own snapshots instead; or grant the user +sync.`
-    ]
-  ];
-  return explainOutput("redis-cli", text, rules, 4);
-}
-
-// actions/engine/database/redis-dump.ts
-function parseInfo(text) {
-  const out = /* @__PURE__ */ new Map();
-  for (const line of text.split(/\r?\n/)) {
-    const colon = line.indexOf(":");
-    if (colon > 0 && !line.startsWith("#")) out.set(line.slice(0, colon), line.slice(colon + 1).trim());
-  }
-  return out;
-}
-async function dumpRedis(options) {
-  const { target, logger: logger2 } = options;
-  const t0 = performance.now();
-  const started = /* @__PURE__ */ new Date();
-  const cli = options.binDir ? join15(options.binDir, "redis-cli") : "redis-cli";
-  const env = redisCliEnv(target);
-  const exec2 = async (args) => {
-    const result = await run(cli, [...redisCliArgs(target), ...args], { env }).catch(
-      (err) => {
-        if (err.code === "ENOENT")
-          throw new DeckhandError(
-            "redis-cli not found: install it (Debian/Ubuntu: apt-get install redis-tools)."
-          );
-        throw err;
-      }
-    );
-    const output = `${result.stderr}
-${result.stdout}`;
-    if (result.exitCode !== 0 || /^(?:\(error\) )?(?:ERR|NOAUTH|WRONGPASS|NOPERM)\b/m.test(result.stdout)) {
-      throw new DeckhandError(explainRedisError(output, target));
-    }
-    return result;
-  };
-  const version = (await run(cli, ["--version"], { env }).catch(() => void 0))?.stdout.trim().split(" ")[1] ?? "unknown";
-  const server = parseInfo((await exec2(["INFO", "server"])).stdout);
-  const keyspace = parseInfo((await exec2(["INFO", "keyspace"])).stdout);
-  const tables = [...keyspace.entries()].filter(([name2]) => /^db\d+$/.test(name2)).map(([name2, value]) => ({
-    schema: "redis",
-    table: name2,
-    rows: Number(/keys=(\d+)/.exec(value)?.[1] ?? 0),
-    data: true
-  }));
-  const name = `redis-${safeName(target.host)}-${target.port}-${timestamp(started)}`;
-  const pending = await pendingFolder(options.outputDir, name);
-  try {
-    logger2.info(
-      `Dumping ${describeRedis(target)} (Redis ${server.get("redis_version") ?? "?"}) with redis-cli ${version} --rdb.`
-    );
-    const file = join15(pending.path, "dump.rdb");
-    const dumped = await run(cli, [...redisCliArgs(target), "--rdb", file], { env });
-    if (dumped.signal || dumped.exitCode !== 0) {
-      const why = dumped.signal ? `redis-cli was killed (${dumped.signal})` : explainRedisError(`${dumped.stderr}
-${dumped.stdout}`, target);
-      throw new DeckhandError(`${why}. The incomplete dump was removed; earlier backups are untouched.`);
-    }
-    if (options.verify) {
-      const checker = options.binDir ? join15(options.binDir, "redis-check-rdb") : "redis-check-rdb";
-      const checked = await run(checker, [file]).catch(() => void 0);
-      if (!checked)
-        logger2.warn("redis-check-rdb not found: the RDB file was not checked (install redis-tools).");
-      else if (checked.exitCode !== 0)
-        throw new DeckhandError(
-          `redis-check-rdb rejects the new dump: ${checked.stdout.trim().split("\n").slice(-3).join(" ")}`
-        );
-    }
-    const digests = await digestFiles(pending.path, await listFiles(pending.path));
-    const sizeBytes = digests.reduce((sum, f2) => sum + f2.size, 0);
-    const manifest = {
-      format: DB_MANIFEST_FORMAT,
-      engine: "redis",
-      tool: { name: "deckhand", version: TOOL_VERSION },
-      clients: { "redis-cli": version },
-      server: { version: server.get("redis_version") ?? "unknown" },
-      database: tables.map((t) => t.table).join(",") || "empty",
-      dump: { path: "dump.rdb", format: "rdb" },
-      startedAt: started.toISOString(),
-      finishedAt: (/* @__PURE__ */ new Date()).toISOString(),
-      tables,
-      totals: { tables: tables.length, rows: tables.reduce((sum, t) => sum + t.rows, 0), sizeBytes },
-      files: digests
-    };
-    await writeManifest(pending.path, manifest);
-    const folder = await pending.commit();
-    return {
-      folder,
-      manifestPath: join15(folder, MANIFEST_FILE),
-      manifest,
-      durationMs: Math.round(performance.now() - t0),
-      notes: []
-    };
-  } finally {
-    await pending.discard();
-  }
-}
-
-// actions/engine/jobs/database.ts
-init_errors();
-
-// actions/engine/report.ts
-function emptyReport(title) {
-  return { title, lines: [], tables: [], annotations: [] };
-}
-function formatBytes(bytes) {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
-}
-
-// actions/engine/jobs/artifacts.ts
-import { resolve as resolve6 } from "node:path";
-init_errors();
-async function uploadBackup(inputs, ctx, backup) {
-  if (!inputs.boolean("upload-artifact") || !ctx.artifacts) return void 0;
-  const retentionDays = inputs.integer("retention-days");
-  if (retentionDays !== void 0 && retentionDays > 90)
-    throw new DeckhandError(`retention-days must be between 1 and 90, got ${retentionDays}`);
-  const name = inputs.string("artifact-name") ?? backup.defaultName;
-  if (/["<>|*?:\\/\r\n]/.test(name)) {
-    throw new DeckhandError(
-      `artifact-name "${name}" holds a character artifact names cannot have (" : < > | * ? \\ / or a line break).`
-    );
-  }
-  const unavailable = artifactServiceUnavailable(ctx.env);
-  if (unavailable) {
-    ctx.logger.warn(
-      `Not uploaded as an artifact: ${unavailable}. The backup stays at ${backup.location ?? backup.rootDir}.`
-    );
-    return void 0;
-  }
-  const uploaded = await ctx.artifacts.upload(name, backup.files, backup.rootDir, retentionDays);
-  ctx.logger.info(`Uploaded artifact ${name} (id ${uploaded.id}, ${uploaded.size} bytes)`);
-  return uploaded.id;
-}
-async function resolveBackupInput(inputs, ctx, input) {
-  const path5 = resolve6(input);
-  if (await exists2(path5)) return { path: path5, cleanup: async () => void 0 };
-  if (!ctx.artifacts || /[\\/]/.test(input))
-    throw new DeckhandError(`input ${path5}: no such file or directory.`);
-  const runId = inputs.string("artifact-run-id");
-  let from;
-  if (runId !== void 0) {
-    if (!/^[0-9]+$/.test(runId))
-      throw new DeckhandError(`artifact-run-id must be a workflow run id (digits), got "${runId}"`);
-    const token = inputs.string("github-token");
-    if (!token)
-      throw new DeckhandError(
-        "artifact-run-id needs github-token (with actions: read) to download from another run."
-      );
-    ctx.secret(token);
-    from = { runId, token };
-  }
-  const temp = await privateTempDir("deckhand-artifact-");
-  try {
-    await ctx.artifacts.download(input, temp.path, from);
-  } catch (err) {
-    await temp.cleanup();
-    throw new DeckhandError(
-      `input ${input} is neither a file nor an artifact of ${from ? `workflow run ${from.runId}` : "this workflow run"}: ` + errorMessage(err),
-      [],
-      { cause: err }
-    );
-  }
-  ctx.logger.info(`Downloaded artifact ${input}${from ? ` of run ${from.runId}` : ""}`);
-  return { path: temp.path, cleanup: temp.cleanup };
-}
-
-// actions/engine/jobs/database.ts
-function oneOf(inputs, name, allowed) {
-  const value = inputs.string(name);
-  if (!allowed.includes(value))
-    throw new DeckhandError(`Input ${name} must be one of ${allowed.join(", ")}; got "${value}"`);
-  return value;
-}
-var number = (n) => n.toLocaleString("en-US");
-var seconds = (ms2) => `${(ms2 / 1e3).toFixed(1)} s`;
-async function dbDumpJob(source, ctx) {
-  const inputs = new Inputs(COMMANDS["db-dump"].inputs, source);
-  const engine = oneOf(inputs, "engine", ["postgres", "redis"]);
-  const url = inputs.string("database-url");
-  if (url) ctx.secret(url);
-  let result;
-  if (engine === "redis") {
-    const target = parseRedisTarget(url);
-    if (target.password) ctx.secret(target.password);
-    result = await dumpRedis({
-      target,
-      outputDir: inputs.string("output-dir"),
-      verify: inputs.boolean("verify"),
-      logger: ctx.logger
-    });
-  } else {
-    const target = parsePgTarget(url, ctx.env);
-    if (target.password) ctx.secret(target.password);
-    result = await dumpPostgres({
-      target,
-      format: oneOf(inputs, "format", DUMP_FORMATS),
-      jobs: inputs.integer("jobs"),
-      compress: inputs.string("compress"),
-      profile: oneOf(inputs, "profile", ["kong", "none"]),
-      excludeTableData: inputs.list("exclude-table-data"),
-      outputDir: inputs.string("output-dir"),
-      verify: inputs.boolean("verify"),
-      binDir: inputs.string("postgres-bin"),
-      pathEnv: ctx.env.PATH,
-      logger: ctx.logger
-    });
-  }
-  const { manifest } = result;
-  const artifactId = await uploadBackup(inputs, ctx, {
-    files: await listFiles(result.folder),
-    rootDir: result.folder,
-    defaultName: basename4(result.folder)
-  });
-  const report2 = emptyReport("deckhand db-dump");
-  const skipped = manifest.tables.filter((t) => !t.data);
-  report2.lines.push(
-    `Backed up ${manifest.database} (${manifest.engine === "redis" ? "Redis" : "PostgreSQL"} ${manifest.server.version}): ${number(manifest.totals.tables)} ${manifest.engine === "redis" ? "database(s)" : "tables"}, ${number(manifest.totals.rows)} ${manifest.engine === "redis" ? "keys" : "rows"}, ${formatBytes(manifest.totals.sizeBytes)} in ${seconds(result.durationMs)}, to ${result.folder}.`
-  );
-  if (manifest.engine === "postgres") {
-    report2.lines.push(
-      `Format ${manifest.dump.format}${manifest.dump.jobs ? ` (${manifest.dump.jobs} jobs)` : ""}, profile ${manifest.dump.profile}` + (skipped.length ? `: rows of ${skipped.length} runtime table(s) left out (${skipped.map((t) => t.table).join(", ")}; about ${number(skipped.reduce((s3, t) => s3 + (t.skippedRowsEstimate ?? 0), 0))} rows), their definitions kept.` : ".")
-    );
-  }
-  report2.lines.push(
-    `Verified: ${inputs.boolean("verify") ? "the dump reads back and every checksum matches manifest.json" : "no (verify is false)"}.`
-  );
-  if (artifactId) report2.lines.push(`Uploaded as artifact ${artifactId}.`);
-  for (const note of result.notes) report2.annotations.push({ level: "warning", message: note });
-  report2.tables.push({
-    caption: manifest.engine === "redis" ? "Keys per database" : "Rows per table",
-    header: manifest.engine === "redis" ? ["database", "keys"] : ["table", "rows", "data"],
-    rows: manifest.tables.map(
-      (t) => manifest.engine === "redis" ? [t.table, number(t.rows)] : [
-        `${t.schema}.${t.table}`,
-        t.data ? number(t.rows) : `~${number(t.skippedRowsEstimate ?? 0)}`,
-        t.data ? "dumped" : "skipped"
-      ]
-    ),
-    collapsed: true
-  });
-  return {
-    ok: true,
-    report: report2,
-    outputs: {
-      path: result.folder,
-      "size-bytes": String(manifest.totals.sizeBytes),
-      manifest: result.manifestPath,
-      tables: String(manifest.totals.tables),
-      rows: String(manifest.totals.rows),
-      "duration-ms": String(result.durationMs),
-      "artifact-id": artifactId ?? ""
-    }
-  };
-}
-async function dbRestoreJob(source, ctx) {
-  const inputs = new Inputs(COMMANDS["db-restore"].inputs, source);
-  const url = inputs.string("database-url");
-  if (url) ctx.secret(url);
-  const target = parsePgTarget(url, ctx.env);
-  if (target.password) ctx.secret(target.password);
-  const input = await resolveBackupInput(inputs, ctx, inputs.string("input"));
-  try {
-    const result = await restorePostgres({
-      input: input.path,
-      target,
-      create: inputs.boolean("create"),
-      clean: inputs.boolean("clean"),
-      jobs: inputs.integer("jobs"),
-      verify: inputs.boolean("verify"),
-      noOwner: inputs.boolean("no-owner"),
-      binDir: inputs.string("postgres-bin"),
-      pathEnv: ctx.env.PATH,
-      logger: ctx.logger
-    });
-    const report2 = emptyReport("deckhand db-restore");
-    const verify = inputs.boolean("verify");
-    const ok3 = !verify || result.verified;
-    report2.lines.push(
-      ok3 ? `Restored ${result.manifest.database} (backup of ${result.manifest.startedAt}) into ${result.database} in ${seconds(result.durationMs)}.` : `Restored ${result.manifest.database} into ${result.database}, but ${result.differences.length} table(s) differ from the backup's manifest.`,
-      verify ? `${result.verified ? "Verified" : "Checked"}: ${number(result.tablesChecked)} tables and ${number(result.rowsChecked)} rows compared with the manifest (row counts, and checksums of configuration tables).` : "Not verified (verify is false)."
-    );
-    for (const note of result.notes) report2.annotations.push({ level: "warning", message: note });
-    if (result.differences.length) {
-      report2.tables.push({
-        caption: "Differences from the manifest",
-        header: ["table", "expected", "found"],
-        rows: result.differences.map((d) => [d.table, d.expected, d.actual])
-      });
-      for (const d of result.differences.slice(0, 10))
-        report2.annotations.push({
-          level: "error",
-          message: `${d.table}: expected ${d.expected}, found ${d.actual}`
-        });
-    }
-    return {
-      ok: ok3,
-      report: report2,
-      outputs: {
-        database: result.database,
-        tables: String(result.tablesChecked),
-        rows: String(result.rowsChecked),
-        verified: String(result.verified),
-        "duration-ms": String(result.durationMs)
-      }
-    };
-  } finally {
-    await input.cleanup();
-  }
-}
+// actions/engine/commit/drift-commit.ts
+import { stat as stat9 } from "node:fs/promises";
+import { extname as extname5, join as join12, posix as posix2 } from "node:path";
 
 // actions/engine/dump.ts
 var import_yaml3 = __toESM(require_dist(), 1);
-import { mkdir as mkdir4, mkdtemp as mkdtemp2, readdir as readdir5, readFile as readFile3, rename as rename4, rm as rm5, stat as stat6 } from "node:fs/promises";
-import { basename as basename5, join as join17 } from "node:path";
+import { mkdir as mkdir3, mkdtemp as mkdtemp2, readdir as readdir3, readFile as readFile2, rename as rename3, rm as rm4, stat as stat6 } from "node:fs/promises";
+import { basename as basename4, join as join9 } from "node:path";
 
 // actions/engine/deck/commands.ts
 init_errors();
@@ -40903,8 +39867,45 @@ function globalArgs(g2) {
 // actions/engine/deck/runner.ts
 var import_yaml = __toESM(require_dist(), 1);
 init_errors();
-import { access as access3, writeFile as writeFile3 } from "node:fs/promises";
-import { join as join16 } from "node:path";
+import { access as access3, writeFile as writeFile2 } from "node:fs/promises";
+import { join as join8 } from "node:path";
+
+// actions/engine/fs-atomic.ts
+import { randomBytes } from "node:crypto";
+import { mkdir as mkdir2, mkdtemp, open as open2, rename as rename2, rm as rm3 } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename as basename3, dirname as dirname4, join as join7 } from "node:path";
+async function writeFileAtomic(path5, data, mode = 420) {
+  const dir = dirname4(path5);
+  await mkdir2(dir, { recursive: true });
+  const temp = join7(dir, `.${basename3(path5)}.${randomBytes(6).toString("hex")}.tmp`);
+  const handle = await open2(temp, "wx", mode);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename2(temp, path5);
+  } catch (err) {
+    await rm3(temp, { force: true });
+    throw err;
+  }
+}
+async function privateTempDir(prefix = "deckhand-") {
+  const base = process.env.RUNNER_TEMP || tmpdir();
+  await mkdir2(base, { recursive: true });
+  const path5 = await mkdtemp(join7(base, prefix));
+  return { path: path5, cleanup: () => rm3(path5, { recursive: true, force: true }) };
+}
+
+// actions/engine/scrub.ts
+function scrub(text, secrets, mask = "***") {
+  let out = text;
+  for (const secret of secrets) if (secret) out = out.split(secret).join(mask);
+  return out;
+}
 
 // actions/engine/deck/connection.ts
 init_errors();
@@ -40979,8 +39980,8 @@ var DeckRunner = class {
           else headers.push(`Kong-Admin-Token:${conn.adminToken}`);
         }
         if (headers.length > 0) {
-          global2.configFile = join16(temp.path, "deck.yaml");
-          await writeFile3(global2.configFile, (0, import_yaml.stringify)({ headers }), { mode: 384 });
+          global2.configFile = join8(temp.path, "deck.yaml");
+          await writeFile2(global2.configFile, (0, import_yaml.stringify)({ headers }), { mode: 384 });
         }
         global2.kongAddr = conn.kongAddr;
         global2.tlsSkipVerify = conn.tlsSkipVerify;
@@ -41046,9 +40047,9 @@ function commandName(command2) {
 init_errors();
 
 // actions/engine/state/digest.ts
-import { createHash as createHash3 } from "node:crypto";
-function digestFiles2(files) {
-  const hash = createHash3("sha256");
+import { createHash as createHash2 } from "node:crypto";
+function digestFiles(files) {
+  const hash = createHash2("sha256");
   for (const name of [...files.keys()].sort()) {
     const data = files.get(name);
     const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
@@ -41058,7 +40059,7 @@ function digestFiles2(files) {
   return `sha256:${hash.digest("hex")}`;
 }
 function sha256Hex(data) {
-  return createHash3("sha256").update(data).digest("hex");
+  return createHash2("sha256").update(data).digest("hex");
 }
 
 // actions/engine/state/entities.ts
@@ -41223,7 +40224,7 @@ function canonicalJson(value) {
 }
 
 // actions/engine/state/redact.ts
-import { createHash as createHash4 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 var EnvRef = class {
   /** Keeps only the shape of `value`, never the value itself. */
   constructor(name, value, prefix = "") {
@@ -41316,8 +40317,8 @@ var Redactor = class {
    * @param masked when given, secrets are replaced by {@link MASK} (and collected here) instead of
    * environment references.
    */
-  constructor(options, masked2) {
-    this.masked = masked2;
+  constructor(options, masked3) {
+    this.masked = masked3;
     this.namer = new EnvNamer(options.workspace);
   }
   masked;
@@ -41523,7 +40524,7 @@ function nameForEnv(entity, spec, index) {
       const sni = Array.isArray(entity.snis) ? entity.snis.find(isObject2) : void 0;
       if (sni && typeof sni.name === "string") return sni.name;
       if (typeof entity.cert === "string")
-        return createHash4("sha256").update(entity.cert).digest("hex").slice(0, 8);
+        return createHash3("sha256").update(entity.cert).digest("hex").slice(0, 8);
     } else {
       const identity = identityForEnv(entity, spec);
       if (identity !== "") return identity;
@@ -41561,7 +40562,7 @@ var EnvNamer = class {
       this.byName.set(base, raw);
       return base;
     }
-    const unique = `${base}_${createHash4("sha256").update(raw).digest("hex").slice(0, 6).toUpperCase()}`;
+    const unique = `${base}_${createHash3("sha256").update(raw).digest("hex").slice(0, 6).toUpperCase()}`;
     this.byName.set(unique, raw);
     return unique;
   }
@@ -41822,7 +40823,7 @@ async function dump(options) {
     files.set(name, file.yaml);
     workspaces.push({
       workspace: file.workspace,
-      file: join17(options.outputDir, name),
+      file: join9(options.outputDir, name),
       counts: file.counts,
       redactions: file.redactions
     });
@@ -41833,7 +40834,7 @@ async function dump(options) {
     files: workspaces.map((w2) => w2.file),
     workspaces,
     entityCount,
-    digest: digestFiles2(files),
+    digest: digestFiles(files),
     secretsRedacted: processed.reduce((sum, f2) => sum + f2.redactions.length, 0),
     requiredEnv,
     ...outcome
@@ -41843,7 +40844,7 @@ async function ensureDirectory(dir) {
   const info2 = await stat6(dir).catch(() => void 0);
   if (info2 && !info2.isDirectory()) throw new DeckhandError(`output-dir ${dir} exists and is not a directory`);
   try {
-    await mkdir4(dir, { recursive: true });
+    await mkdir3(dir, { recursive: true });
   } catch (err) {
     throw new DeckhandError(`output-dir ${dir} cannot be created: ${err.message}`);
   }
@@ -41853,7 +40854,7 @@ async function runDeckDump(options) {
   try {
     const single = !options.allWorkspaces;
     const args = dumpArgs(options.deck.deck.features, {
-      outputFile: single ? join17(work.path, "dump.json") : void 0,
+      outputFile: single ? join9(work.path, "dump.json") : void 0,
       workspace: options.workspace,
       allWorkspaces: options.allWorkspaces,
       selectTags: options.selectTags,
@@ -41861,12 +40862,12 @@ async function runDeckDump(options) {
       withId: options.withId
     });
     await options.deck.run(args, { online: true, cwd: work.path, timeoutMs: options.timeoutMs });
-    const outputs = (await readdir5(work.path)).filter((f2) => f2.endsWith(".json")).sort();
+    const outputs = (await readdir3(work.path)).filter((f2) => f2.endsWith(".json")).sort();
     if (outputs.length === 0) throw new DeckhandError("deck reported success but wrote no dump file");
     const results = [];
     for (const name of outputs) {
-      const text = await readFile3(join17(work.path, name), "utf8");
-      const fallback = single ? options.workspace ?? "default" : basename5(name, ".json");
+      const text = await readFile2(join9(work.path, name), "utf8");
+      const fallback = single ? options.workspace ?? "default" : basename4(name, ".json");
       results.push(
         processDeckOutput(text, {
           workspace: fallback,
@@ -41881,16 +40882,18 @@ async function runDeckDump(options) {
     await work.cleanup();
   }
 }
-async function previousFiles(dir) {
-  const text = await readFile3(join17(dir, MANIFEST), "utf8").catch(() => void 0);
-  if (text === void 0) return void 0;
+function manifestNames(text) {
   return text.split("\n").map((line) => /^[0-9a-f]{64} [ *](.+)$/.exec(line)?.[1]).filter((name) => name !== void 0 && !name.includes("/"));
 }
+async function previousFiles(dir) {
+  const text = await readFile2(join9(dir, MANIFEST), "utf8").catch(() => void 0);
+  return text === void 0 ? void 0 : manifestNames(text);
+}
 async function previousEntityCount(dir) {
-  const names = await previousFiles(dir) ?? (await readdir5(dir)).filter((f2) => f2.endsWith(".yaml"));
+  const names = await previousFiles(dir) ?? (await readdir3(dir)).filter((f2) => f2.endsWith(".yaml"));
   let total = 0;
   for (const name of names.filter((n) => n.endsWith(".yaml"))) {
-    const text = await readFile3(join17(dir, name), "utf8").catch(() => "");
+    const text = await readFile2(join9(dir, name), "utf8").catch(() => "");
     try {
       const doc = (0, import_yaml3.parse)(text);
       if (isObject2(doc)) total += totalEntities(countEntities(doc));
@@ -41910,24 +40913,5841 @@ ${requiredEnv.join("\n")}
   );
   const manifest = [...all.keys()].sort().map((name) => `${sha256Hex(all.get(name))}  ${name}
 `).join("");
-  const before = await readFile3(join17(dir, MANIFEST), "utf8").catch(() => void 0);
+  const before = await readFile2(join9(dir, MANIFEST), "utf8").catch(() => void 0);
   const owned = await previousFiles(dir) ?? [];
   const removed = owned.filter((name) => !all.has(name) && name !== MANIFEST);
   const unchanged = before === manifest && removed.length === 0;
   if (unchanged) logger2.info("Configuration unchanged since the last dump");
-  const staging = await mkdtemp2(join17(dir, ".deckhand-staging-"));
+  const staging = await mkdtemp2(join9(dir, ".deckhand-staging-"));
   try {
-    for (const [name, data] of all) await writeFileAtomic(join17(staging, name), data);
-    for (const name of all.keys()) await rename4(join17(staging, name), join17(dir, name));
+    for (const [name, data] of all) await writeFileAtomic(join9(staging, name), data);
+    for (const name of all.keys()) await rename3(join9(staging, name), join9(dir, name));
   } finally {
-    await rm5(staging, { recursive: true, force: true });
+    await rm4(staging, { recursive: true, force: true });
   }
   for (const name of removed) {
-    await rm5(join17(dir, name), { force: true });
+    await rm4(join9(dir, name), { force: true });
     logger2.info(`Removed ${name}: its workspace is no longer on the gateway`);
   }
-  await writeFileAtomic(join17(dir, MANIFEST), manifest);
-  return { removed: removed.map((name) => join17(dir, name)), changed: !unchanged };
+  await writeFileAtomic(join9(dir, MANIFEST), manifest);
+  return { removed: removed.map((name) => join9(dir, name)), changed: !unchanged };
+}
+
+// actions/engine/drift/compare.ts
+import { createHash as createHash4 } from "node:crypto";
+import { basename as basename5, extname as extname2 } from "node:path";
+
+// actions/engine/plan/fields.ts
+var STAMPS = /* @__PURE__ */ new Set(["created_at", "updated_at"]);
+var VALUE_WIDTH = 80;
+var MAX_FIELDS = 50;
+function changedPaths(old, now) {
+  const paths = [];
+  collect(old, now, [], paths);
+  return paths;
+}
+function fieldChanges(paths, old, now) {
+  return paths.slice(0, MAX_FIELDS).map((path5) => {
+    const before = at(old, path5);
+    const after = at(now, path5);
+    const change = { path: path5.join(".") };
+    if (holdsMask(before) || holdsMask(after)) change.sensitive = true;
+    else {
+      if (before !== void 0) change.old = show(before);
+      if (after !== void 0) change.new = show(after);
+    }
+    return change;
+  });
+}
+function collect(a, b2, path5, out) {
+  if (isObject2(a) && isObject2(b2)) {
+    const keys = [.../* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b2)])].sort();
+    for (const key2 of keys) {
+      if (path5.length === 0 && STAMPS.has(key2)) continue;
+      collect(a[key2], b2[key2], [...path5, key2], out);
+    }
+    return;
+  }
+  if (!same(a, b2)) out.push(path5);
+}
+function same(a, b2) {
+  if (a === void 0 || a === null) return b2 === void 0 || b2 === null;
+  if (b2 === void 0 || b2 === null) return false;
+  if (Array.isArray(a)) {
+    return Array.isArray(b2) && a.length === b2.length && a.every((item, i) => same(item, b2[i]));
+  }
+  if (isObject2(a)) {
+    if (!isObject2(b2)) return false;
+    const keys = /* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b2)]);
+    for (const key2 of keys) if (!same(a[key2], b2[key2])) return false;
+    return true;
+  }
+  return a === b2;
+}
+function at(value, path5) {
+  let current = value;
+  for (const key2 of path5) {
+    if (!isObject2(current)) return void 0;
+    current = current[key2];
+  }
+  return current === null ? void 0 : current;
+}
+function holdsMask(value) {
+  if (typeof value === "string") return value.includes(MASK);
+  if (Array.isArray(value)) return value.some(holdsMask);
+  if (isObject2(value)) return Object.values(value).some(holdsMask);
+  return false;
+}
+function show(value) {
+  const text = JSON.stringify(value);
+  return text.length <= VALUE_WIDTH ? text : `${text.slice(0, VALUE_WIDTH - 1)}\u2026`;
+}
+
+// node_modules/js-yaml/dist/js-yaml.mjs
+var NOT_RESOLVED = /* @__PURE__ */ Symbol("NOT_RESOLVED");
+function defineScalarTag(tagName, options) {
+  return {
+    tagName,
+    nodeKind: "scalar",
+    implicit: options.implicit ?? false,
+    matchByTagPrefix: options.matchByTagPrefix ?? false,
+    implicitFirstChars: options.implicitFirstChars ?? null,
+    resolve: options.resolve,
+    identify: options.identify,
+    represent: options.represent ?? ((data) => String(data)),
+    representTagName: options.representTagName ?? (() => tagName)
+  };
+}
+function defineSequenceTag(tagName, options) {
+  const carrierIsResult = options.finalize === void 0;
+  return {
+    tagName,
+    nodeKind: "sequence",
+    implicit: false,
+    matchByTagPrefix: options.matchByTagPrefix ?? false,
+    create: options.create,
+    addItem: options.addItem,
+    finalize: options.finalize ?? ((carrier) => carrier),
+    carrierIsResult,
+    identify: options.identify,
+    represent: options.represent ?? ((data) => data),
+    representTagName: options.representTagName ?? (() => tagName)
+  };
+}
+function defineMappingTag(tagName, options) {
+  const carrierIsResult = options.finalize === void 0;
+  return {
+    tagName,
+    nodeKind: "mapping",
+    implicit: false,
+    matchByTagPrefix: options.matchByTagPrefix ?? false,
+    create: options.create,
+    addPair: options.addPair,
+    has: options.has,
+    keys: options.keys,
+    get: options.get,
+    finalize: options.finalize ?? ((carrier) => carrier),
+    carrierIsResult,
+    identify: options.identify,
+    represent: options.represent ?? ((data) => data),
+    representTagName: options.representTagName ?? (() => tagName)
+  };
+}
+var strTag = defineScalarTag("tag:yaml.org,2002:str", {
+  resolve: (source) => source,
+  identify: (data) => typeof data === "string"
+});
+var NULL_VALUES$1 = [
+  "",
+  "~",
+  "null",
+  "Null",
+  "NULL"
+];
+var nullCoreTag = defineScalarTag("tag:yaml.org,2002:null", {
+  implicit: true,
+  implicitFirstChars: [
+    "",
+    "~",
+    "n",
+    "N"
+  ],
+  resolve: (source) => {
+    if (NULL_VALUES$1.indexOf(source) !== -1) return null;
+    return NOT_RESOLVED;
+  },
+  identify: (object) => object === null,
+  represent: () => "null"
+});
+var nullJsonTag = defineScalarTag("tag:yaml.org,2002:null", {
+  implicit: true,
+  implicitFirstChars: ["n"],
+  resolve: (source, isExplicit) => {
+    if (source === "null" || isExplicit && source === "") return null;
+    return NOT_RESOLVED;
+  },
+  identify: (object) => object === null,
+  represent: () => "null"
+});
+var NULL_VALUES = [
+  "",
+  "~",
+  "null",
+  "Null",
+  "NULL"
+];
+var nullYaml11Tag = defineScalarTag("tag:yaml.org,2002:null", {
+  implicit: true,
+  implicitFirstChars: [
+    "",
+    "~",
+    "n",
+    "N"
+  ],
+  resolve: (source) => {
+    if (NULL_VALUES.indexOf(source) !== -1) return null;
+    return NOT_RESOLVED;
+  },
+  identify: (object) => object === null,
+  represent: () => "null"
+});
+var TRUE_VALUES$2 = [
+  "true",
+  "True",
+  "TRUE"
+];
+var FALSE_VALUES$2 = [
+  "false",
+  "False",
+  "FALSE"
+];
+var boolCoreTag = defineScalarTag("tag:yaml.org,2002:bool", {
+  implicit: true,
+  implicitFirstChars: [
+    "t",
+    "T",
+    "f",
+    "F"
+  ],
+  resolve: (source) => {
+    if (TRUE_VALUES$2.indexOf(source) !== -1) return true;
+    if (FALSE_VALUES$2.indexOf(source) !== -1) return false;
+    return NOT_RESOLVED;
+  },
+  identify: (object) => Object.prototype.toString.call(object) === "[object Boolean]",
+  represent: (object) => object ? "true" : "false"
+});
+var TRUE_VALUES$1 = ["true"];
+var FALSE_VALUES$1 = ["false"];
+var boolJsonTag = defineScalarTag("tag:yaml.org,2002:bool", {
+  implicit: true,
+  implicitFirstChars: ["t", "f"],
+  resolve: (source) => {
+    if (TRUE_VALUES$1.indexOf(source) !== -1) return true;
+    if (FALSE_VALUES$1.indexOf(source) !== -1) return false;
+    return NOT_RESOLVED;
+  },
+  identify: (object) => Object.prototype.toString.call(object) === "[object Boolean]",
+  represent: (object) => object ? "true" : "false"
+});
+var TRUE_VALUES = [
+  "true",
+  "True",
+  "TRUE",
+  "y",
+  "Y",
+  "yes",
+  "Yes",
+  "YES",
+  "on",
+  "On",
+  "ON"
+];
+var FALSE_VALUES = [
+  "false",
+  "False",
+  "FALSE",
+  "n",
+  "N",
+  "no",
+  "No",
+  "NO",
+  "off",
+  "Off",
+  "OFF"
+];
+var boolYaml11Tag = defineScalarTag("tag:yaml.org,2002:bool", {
+  implicit: true,
+  implicitFirstChars: [
+    "y",
+    "Y",
+    "n",
+    "N",
+    "t",
+    "T",
+    "f",
+    "F",
+    "o",
+    "O"
+  ],
+  resolve: (source) => {
+    if (TRUE_VALUES.indexOf(source) !== -1) return true;
+    if (FALSE_VALUES.indexOf(source) !== -1) return false;
+    return NOT_RESOLVED;
+  },
+  identify: (object) => Object.prototype.toString.call(object) === "[object Boolean]",
+  represent: (object) => object ? "true" : "false"
+});
+var YAML_INTEGER_IMPLICIT_PATTERN$1 = /* @__PURE__ */ new RegExp("^(?:0o[0-7]+|0x[0-9a-fA-F]+|[-+]?[0-9]+)$");
+var YAML_INTEGER_EXPLICIT_PATTERN$1 = /* @__PURE__ */ new RegExp("^(?:[-+]?0b[0-1]+|[-+]?0o[0-7]+|[-+]?0x[0-9a-fA-F]+|[-+]?[0-9]+)$");
+function parseYamlInteger$2(source) {
+  let value = source;
+  let sign = 1;
+  if (value[0] === "-" || value[0] === "+") {
+    if (value[0] === "-") sign = -1;
+    value = value.slice(1);
+  }
+  if (value.startsWith("0b")) return sign * parseInt(value.slice(2), 2);
+  if (value.startsWith("0o")) return sign * parseInt(value.slice(2), 8);
+  if (value.startsWith("0x")) return sign * parseInt(value.slice(2), 16);
+  return sign * parseInt(value, 10);
+}
+function resolveYamlInteger$2(source, isExplicit) {
+  if (isExplicit) {
+    if (!YAML_INTEGER_EXPLICIT_PATTERN$1.test(source)) return NOT_RESOLVED;
+  } else if (!YAML_INTEGER_IMPLICIT_PATTERN$1.test(source)) return NOT_RESOLVED;
+  const result = parseYamlInteger$2(source);
+  return Number.isFinite(result) ? result : NOT_RESOLVED;
+}
+var intCoreTag = defineScalarTag("tag:yaml.org,2002:int", {
+  implicit: true,
+  implicitFirstChars: [
+    "-",
+    "+",
+    ..."0123456789"
+  ],
+  resolve: resolveYamlInteger$2,
+  identify: (object) => Number.isInteger(object) && !Object.is(object, -0) && object.toString(10).indexOf("e") < 0,
+  represent: (object) => object.toString(10)
+});
+var YAML_INTEGER_IMPLICIT_PATTERN = /* @__PURE__ */ new RegExp("^-?(?:0|[1-9][0-9]*)$");
+var YAML_INTEGER_EXPLICIT_PATTERN = /* @__PURE__ */ new RegExp("^(?:[-+]?0b[0-1]+|[-+]?0o[0-7]+|[-+]?0x[0-9a-fA-F]+|[-+]?[0-9]+)$");
+function parseYamlInteger$1(source) {
+  let value = source;
+  let sign = 1;
+  if (value[0] === "-" || value[0] === "+") {
+    if (value[0] === "-") sign = -1;
+    value = value.slice(1);
+  }
+  if (value.startsWith("0b")) return sign * parseInt(value.slice(2), 2);
+  if (value.startsWith("0o")) return sign * parseInt(value.slice(2), 8);
+  if (value.startsWith("0x")) return sign * parseInt(value.slice(2), 16);
+  return sign * parseInt(value, 10);
+}
+function resolveYamlInteger$1(source, isExplicit) {
+  if (isExplicit) {
+    if (!YAML_INTEGER_EXPLICIT_PATTERN.test(source)) return NOT_RESOLVED;
+  } else if (!YAML_INTEGER_IMPLICIT_PATTERN.test(source)) return NOT_RESOLVED;
+  const result = parseYamlInteger$1(source);
+  return Number.isFinite(result) ? result : NOT_RESOLVED;
+}
+var intJsonTag = defineScalarTag("tag:yaml.org,2002:int", {
+  implicit: true,
+  implicitFirstChars: ["-", ..."0123456789"],
+  resolve: resolveYamlInteger$1,
+  identify: (object) => Number.isInteger(object) && !Object.is(object, -0) && object.toString(10).indexOf("e") < 0,
+  represent: (object) => object.toString(10)
+});
+var YAML_INTEGER_PATTERN = /* @__PURE__ */ new RegExp("^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?0x[0-9a-fA-F_]+|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+|[-+]?(?:0|[1-9][0-9_]*))$");
+function parseYamlInteger(source) {
+  let value = source.replace(/_/g, "");
+  let sign = 1;
+  if (value[0] === "-" || value[0] === "+") {
+    if (value[0] === "-") sign = -1;
+    value = value.slice(1);
+  }
+  if (value.startsWith("0b")) return sign * parseInt(value.slice(2), 2);
+  if (value.startsWith("0x")) return sign * parseInt(value.slice(2), 16);
+  if (value.includes(":")) {
+    let result = 0;
+    for (const part of value.split(":")) result = result * 60 + Number(part);
+    return sign * result;
+  }
+  if (value !== "0" && value[0] === "0") return sign * parseInt(value, 8);
+  return sign * parseInt(value, 10);
+}
+function resolveYamlInteger(source) {
+  if (!YAML_INTEGER_PATTERN.test(source)) return NOT_RESOLVED;
+  const result = parseYamlInteger(source);
+  return Number.isFinite(result) ? result : NOT_RESOLVED;
+}
+var intYaml11Tag = defineScalarTag("tag:yaml.org,2002:int", {
+  implicit: true,
+  implicitFirstChars: [
+    "-",
+    "+",
+    ..."0123456789"
+  ],
+  resolve: resolveYamlInteger,
+  identify: (object) => Number.isInteger(object) && !Object.is(object, -0) && object.toString(10).indexOf("e") < 0,
+  represent: (object) => object.toString(10)
+});
+var YAML_FLOAT_PATTERN$1 = /* @__PURE__ */ new RegExp("^(?:[-+]?[0-9]+(?:\\.[0-9]*)?(?:[eE][-+]?[0-9]+)?|[-+]?\\.[0-9]+(?:[eE][-+]?[0-9]+)?|[-+]?\\.(?:inf|Inf|INF)|\\.(?:nan|NaN|NAN))$");
+var YAML_FLOAT_SPECIAL_PATTERN$1 = /* @__PURE__ */ new RegExp("^(?:[-+]?\\.(?:inf|Inf|INF)|\\.(?:nan|NaN|NAN))$");
+function resolveYamlFloat$2(source) {
+  if (!YAML_FLOAT_PATTERN$1.test(source)) return NOT_RESOLVED;
+  let value = source.toLowerCase();
+  const sign = value[0] === "-" ? -1 : 1;
+  if ("+-".includes(value[0])) value = value.slice(1);
+  if (value === ".inf") return sign === 1 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+  if (value === ".nan") return NaN;
+  const result = sign * parseFloat(value);
+  if (Number.isFinite(result) || YAML_FLOAT_SPECIAL_PATTERN$1.test(source)) return result;
+  return NOT_RESOLVED;
+}
+function representYamlFloat$2(object) {
+  if (isNaN(object)) return ".nan";
+  if (object === Number.POSITIVE_INFINITY) return ".inf";
+  if (object === Number.NEGATIVE_INFINITY) return "-.inf";
+  if (Object.is(object, -0)) return "-0.0";
+  const result = object.toString(10);
+  return /^[-+]?[0-9]+e/.test(result) ? result.replace("e", ".e") : result;
+}
+var floatCoreTag = defineScalarTag("tag:yaml.org,2002:float", {
+  implicit: true,
+  implicitFirstChars: [
+    "-",
+    "+",
+    ".",
+    ..."0123456789"
+  ],
+  resolve: resolveYamlFloat$2,
+  identify: (object) => typeof object === "number" && (!Number.isInteger(object) || Object.is(object, -0) || object.toString(10).indexOf("e") >= 0),
+  represent: representYamlFloat$2
+});
+var YAML_FLOAT_IMPLICIT_PATTERN = /* @__PURE__ */ new RegExp("^-?(?:0|[1-9][0-9]*)(?:\\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$");
+var YAML_FLOAT_EXPLICIT_PATTERN = /* @__PURE__ */ new RegExp("^(?:[-+]?[0-9]+(?:\\.[0-9]*)?(?:[eE][-+]?[0-9]+)?|[-+]?\\.[0-9]+(?:[eE][-+]?[0-9]+)?|[-+]?\\.(?:inf|Inf|INF)|\\.(?:nan|NaN|NAN))$");
+function resolveYamlFloat$1(source, isExplicit) {
+  if (isExplicit) {
+    if (!YAML_FLOAT_EXPLICIT_PATTERN.test(source)) return NOT_RESOLVED;
+    let value = source.toLowerCase();
+    const sign = value[0] === "-" ? -1 : 1;
+    if ("+-".includes(value[0])) value = value.slice(1);
+    if (value === ".inf") return sign === 1 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+    if (value === ".nan") return NaN;
+    const result2 = sign * parseFloat(value);
+    return Number.isFinite(result2) ? result2 : NOT_RESOLVED;
+  }
+  if (!YAML_FLOAT_IMPLICIT_PATTERN.test(source)) return NOT_RESOLVED;
+  const result = Number(source);
+  if (Number.isFinite(result)) return result;
+  return NOT_RESOLVED;
+}
+function representYamlFloat$1(object) {
+  if (isNaN(object)) return ".nan";
+  if (object === Number.POSITIVE_INFINITY) return ".inf";
+  if (object === Number.NEGATIVE_INFINITY) return "-.inf";
+  if (Object.is(object, -0)) return "-0.0";
+  const result = object.toString(10);
+  return /^[-+]?[0-9]+e/.test(result) ? result.replace("e", ".e") : result;
+}
+var floatJsonTag = defineScalarTag("tag:yaml.org,2002:float", {
+  implicit: true,
+  implicitFirstChars: ["-", ..."0123456789"],
+  resolve: resolveYamlFloat$1,
+  identify: (object) => typeof object === "number" && (!Number.isInteger(object) || Object.is(object, -0) || object.toString(10).indexOf("e") >= 0),
+  represent: representYamlFloat$1
+});
+var YAML_FLOAT_PATTERN = /* @__PURE__ */ new RegExp("^(?:[-+]?(?:(?:[0-9][0-9_]*)?\\.[0-9_]*)(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\\.[0-9_]*|[-+]?\\.(?:inf|Inf|INF)|\\.(?:nan|NaN|NAN))$");
+var YAML_FLOAT_SPECIAL_PATTERN = /* @__PURE__ */ new RegExp("^(?:[-+]?\\.(?:inf|Inf|INF)|\\.(?:nan|NaN|NAN))$");
+function resolveYamlFloat(source) {
+  if (!YAML_FLOAT_PATTERN.test(source)) return NOT_RESOLVED;
+  let value = source.toLowerCase().replace(/_/g, "");
+  const sign = value[0] === "-" ? -1 : 1;
+  if ("+-".includes(value[0])) value = value.slice(1);
+  if (value === ".inf") return sign === 1 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+  if (value === ".nan") return NaN;
+  let result = 0;
+  if (value.includes(":")) {
+    for (const part of value.split(":")) result = result * 60 + Number(part);
+    result *= sign;
+  } else result = sign * parseFloat(value);
+  if (Number.isFinite(result) || YAML_FLOAT_SPECIAL_PATTERN.test(source)) return result;
+  return NOT_RESOLVED;
+}
+function representYamlFloat(object) {
+  if (isNaN(object)) return ".nan";
+  if (object === Number.POSITIVE_INFINITY) return ".inf";
+  if (object === Number.NEGATIVE_INFINITY) return "-.inf";
+  if (Object.is(object, -0)) return "-0.0";
+  const result = object.toString(10);
+  return /^[-+]?[0-9]+e/.test(result) ? result.replace("e", ".e") : result;
+}
+var floatYaml11Tag = defineScalarTag("tag:yaml.org,2002:float", {
+  implicit: true,
+  implicitFirstChars: [
+    "-",
+    "+",
+    ".",
+    ..."0123456789"
+  ],
+  resolve: resolveYamlFloat,
+  identify: (object) => typeof object === "number" && (!Number.isInteger(object) || Object.is(object, -0) || object.toString(10).indexOf("e") >= 0),
+  represent: representYamlFloat
+});
+var mergeTag = defineScalarTag("tag:yaml.org,2002:merge", {
+  implicit: true,
+  implicitFirstChars: ["<"],
+  resolve: (source, isExplicit) => {
+    if (source === "<<" || isExplicit && source === "") return "<<";
+    return NOT_RESOLVED;
+  },
+  identify: () => false
+});
+var BASE64_PATTERN = /^[A-Za-z0-9+/]*={0,2}$/;
+function resolveYamlBinary(source) {
+  const input = source.replace(/\s/g, "");
+  if (input.length % 4 !== 0 || !BASE64_PATTERN.test(input)) return NOT_RESOLVED;
+  const binary = atob(input);
+  const result = new Uint8Array(binary.length);
+  for (let index = 0; index < binary.length; index++) result[index] = binary.charCodeAt(index);
+  return result;
+}
+function representYamlBinary(object) {
+  let binary = "";
+  for (let index = 0; index < object.length; index++) binary += String.fromCharCode(object[index]);
+  return btoa(binary);
+}
+var binaryTag = defineScalarTag("tag:yaml.org,2002:binary", {
+  resolve: resolveYamlBinary,
+  identify: (object) => Object.prototype.toString.call(object) === "[object Uint8Array]",
+  represent: representYamlBinary
+});
+var YAML_DATE_REGEXP = /* @__PURE__ */ new RegExp("^([0-9][0-9][0-9][0-9])-([0-9][0-9])-([0-9][0-9])$");
+var YAML_TIMESTAMP_REGEXP = /* @__PURE__ */ new RegExp("^([0-9][0-9][0-9][0-9])-([0-9][0-9]?)-([0-9][0-9]?)(?:[Tt]|[ \\t]+)([0-9][0-9]?):([0-9][0-9]):([0-9][0-9])(?:\\.([0-9]*))?(?:[ \\t]*(Z|([-+])([0-9][0-9]?)(?::([0-9][0-9]))?))?$");
+function makeUtcDate(year, month, day, hour = 0, minute = 0, second = 0, fraction = 0) {
+  const date = new Date(Date.UTC(year, month, day, hour, minute, second, fraction));
+  date.setUTCFullYear(year, month, day);
+  return date;
+}
+function resolveYamlTimestamp(source) {
+  let match = YAML_DATE_REGEXP.exec(source);
+  if (match === null) match = YAML_TIMESTAMP_REGEXP.exec(source);
+  if (match === null) return NOT_RESOLVED;
+  const year = +match[1];
+  const month = +match[2] - 1;
+  const day = +match[3];
+  if (!match[4]) {
+    const date2 = makeUtcDate(year, month, day);
+    if (date2.getUTCFullYear() !== year || date2.getUTCMonth() !== month || date2.getUTCDate() !== day) return NOT_RESOLVED;
+    return date2;
+  }
+  const hour = +match[4];
+  const minute = +match[5];
+  const second = +match[6];
+  let fraction = 0;
+  if (hour > 23 || minute > 59 || second > 59) return NOT_RESOLVED;
+  if (match[7]) {
+    let value = match[7].slice(0, 3);
+    while (value.length < 3) value += "0";
+    fraction = +value;
+  }
+  const date = makeUtcDate(year, month, day, hour, minute, second, fraction);
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month || date.getUTCDate() !== day) return NOT_RESOLVED;
+  if (match[9]) {
+    const offsetHour = +match[10];
+    const offsetMinute = +(match[11] || 0);
+    if (offsetHour > 23 || offsetMinute > 59) return NOT_RESOLVED;
+    const offset = (offsetHour * 60 + offsetMinute) * 6e4;
+    date.setTime(date.getTime() - (match[9] === "-" ? -offset : offset));
+  }
+  return date;
+}
+var timestampTag = defineScalarTag("tag:yaml.org,2002:timestamp", {
+  implicit: true,
+  implicitFirstChars: [..."0123456789"],
+  resolve: resolveYamlTimestamp,
+  identify: (object) => object instanceof Date,
+  represent: (object) => object.toISOString()
+});
+var seqTag = defineSequenceTag("tag:yaml.org,2002:seq", {
+  create: () => [],
+  addItem: (container, item) => {
+    container.push(item);
+  },
+  identify: Array.isArray
+});
+function isPlainObject3(data) {
+  if (data === null || typeof data !== "object" || Array.isArray(data)) return false;
+  const prototype = Object.getPrototypeOf(data);
+  return prototype === null || prototype === Object.prototype;
+}
+function pick(object, keys) {
+  const result = {};
+  for (const key2 of keys) if (object[key2] !== void 0) result[key2] = object[key2];
+  return result;
+}
+var omapTag = defineSequenceTag("tag:yaml.org,2002:omap", {
+  create: () => ({
+    list: [],
+    seen: /* @__PURE__ */ new Set()
+  }),
+  addItem: (carrier, item) => {
+    let key2;
+    if (item instanceof Map) {
+      if (item.size !== 1) return "cannot resolve an ordered map item";
+      key2 = item.keys().next().value;
+    } else if (isPlainObject3(item)) {
+      const itemKeys = Object.keys(item);
+      if (itemKeys.length !== 1) return "cannot resolve an ordered map item";
+      key2 = itemKeys[0];
+    } else return "cannot resolve an ordered map item";
+    if (carrier.seen.has(key2)) return "duplicate key in ordered map";
+    carrier.seen.add(key2);
+    carrier.list.push(item);
+    return "";
+  },
+  finalize: (carrier) => carrier.list,
+  identify: () => false
+});
+var pairsTag = defineSequenceTag("tag:yaml.org,2002:pairs", {
+  create: () => [],
+  addItem: (container, item) => {
+    if (item instanceof Map) {
+      if (item.size !== 1) return "cannot resolve a pairs item";
+      container.push(item.entries().next().value);
+      return "";
+    }
+    if (Object.prototype.toString.call(item) !== "[object Object]") return "cannot resolve a pairs item";
+    const object = item;
+    const keys = Object.keys(object);
+    if (keys.length !== 1) return "cannot resolve a pairs item";
+    container.push([keys[0], object[keys[0]]]);
+    return "";
+  },
+  identify: () => false
+});
+var mapTag = defineMappingTag("tag:yaml.org,2002:map", {
+  create: () => ({}),
+  identify: isPlainObject3,
+  represent: (o) => {
+    const map = /* @__PURE__ */ new Map();
+    for (const key2 of Object.keys(o)) map.set(key2, o[key2]);
+    return map;
+  },
+  addPair: (container, key2, value) => {
+    if (key2 !== null && typeof key2 === "object") return "object-based map does not support complex keys";
+    const normalizedKey = String(key2);
+    if (normalizedKey === "__proto__") Object.defineProperty(container, normalizedKey, {
+      value,
+      enumerable: true,
+      configurable: true,
+      writable: true
+    });
+    else container[normalizedKey] = value;
+    return "";
+  },
+  has: (container, key2) => {
+    if (key2 !== null && typeof key2 === "object") return false;
+    return Object.prototype.hasOwnProperty.call(container, String(key2));
+  },
+  keys: (container) => Object.keys(container),
+  get: (container, key2) => {
+    const normalizedKey = String(key2);
+    if (!Object.prototype.hasOwnProperty.call(container, normalizedKey)) return null;
+    return container[normalizedKey];
+  }
+});
+var setTag = defineMappingTag("tag:yaml.org,2002:set", {
+  create: () => /* @__PURE__ */ new Set(),
+  identify: (data) => data instanceof Set,
+  represent: (data) => {
+    const map = /* @__PURE__ */ new Map();
+    for (const key2 of data) map.set(key2, null);
+    return map;
+  },
+  addPair: (container, key2, value) => {
+    if (value !== null) return "cannot resolve a set item";
+    container.add(key2);
+    return "";
+  },
+  has: (container, key2) => container.has(key2),
+  keys: (container) => container.keys(),
+  get: () => null
+});
+function createTagDefinitionMap() {
+  return {
+    scalar: /* @__PURE__ */ Object.create(null),
+    sequence: /* @__PURE__ */ Object.create(null),
+    mapping: /* @__PURE__ */ Object.create(null)
+  };
+}
+function createTagDefinitionListMap() {
+  return {
+    scalar: [],
+    sequence: [],
+    mapping: []
+  };
+}
+function compileTags(tags) {
+  const result = [];
+  for (const tag of tags) {
+    let index = result.length;
+    for (let previousIndex = 0; previousIndex < result.length; previousIndex++) {
+      const previous = result[previousIndex];
+      if (previous.nodeKind === tag.nodeKind && previous.tagName === tag.tagName && previous.matchByTagPrefix === tag.matchByTagPrefix) {
+        index = previousIndex;
+        break;
+      }
+    }
+    result[index] = tag;
+  }
+  return result;
+}
+var Schema = class Schema2 {
+  tags;
+  /** @internal */
+  implicitScalarTags;
+  /**
+  * Dispatch implicit scalar resolvers by `source.charAt(0)`. Each bucket holds
+  * the resolvers that may match that key, in schema order; a key absent from
+  * the map uses
+  * {@link Schema.implicitScalarAnyFirstChar}
+  * (resolvers that declared no first-char constraint, so they apply to any
+  * first character).
+  */
+  implicitScalarByFirstChar;
+  implicitScalarAnyFirstChar;
+  /**
+  * The default scalar tag (`!!str`), resolved once so the composer's fallback
+  * for unresolved plain scalars avoids a keyed lookup per scalar.
+  *
+  * @internal
+  */
+  defaultScalarTag;
+  /**
+  * The default container tags (`!!seq` / `!!map`), used by the dumper: when a
+  * value is identified by its default tag, the tag is implicit and not
+  * printed. Undefined if the schema does not define them (then such values
+  * can't be dumped).
+  *
+  * @internal
+  */
+  defaultSequenceTag;
+  /** @internal */
+  defaultMappingTag;
+  exact;
+  prefix;
+  constructor(tags) {
+    const compiledTags = compileTags(tags);
+    const implicitScalarTags = [];
+    const exact = createTagDefinitionMap();
+    const prefix = createTagDefinitionListMap();
+    for (const tag of compiledTags) {
+      if (tag.nodeKind === "scalar" && tag.implicit) {
+        if (tag.matchByTagPrefix) throw new Error("Implicit scalar tags cannot match by tag prefix");
+        implicitScalarTags.push(tag);
+      }
+      switch (tag.nodeKind) {
+        case "scalar":
+          if (tag.matchByTagPrefix) prefix.scalar.push(tag);
+          else exact.scalar[tag.tagName] = tag;
+          break;
+        case "sequence":
+          if (tag.matchByTagPrefix) prefix.sequence.push(tag);
+          else exact.sequence[tag.tagName] = tag;
+          break;
+        case "mapping":
+          if (tag.matchByTagPrefix) prefix.mapping.push(tag);
+          else exact.mapping[tag.tagName] = tag;
+      }
+    }
+    const implicitScalarAnyFirstChar = implicitScalarTags.filter((tag) => tag.implicitFirstChars === null);
+    const keys = /* @__PURE__ */ new Set();
+    for (const tag of implicitScalarTags) if (tag.implicitFirstChars !== null) for (const key2 of tag.implicitFirstChars) keys.add(key2);
+    const implicitScalarByFirstChar = /* @__PURE__ */ new Map();
+    for (const key2 of keys) implicitScalarByFirstChar.set(key2, implicitScalarTags.filter((tag) => tag.implicitFirstChars === null || tag.implicitFirstChars.indexOf(key2) !== -1));
+    const defaultScalarTag = exact.scalar["tag:yaml.org,2002:str"];
+    if (!defaultScalarTag) throw new Error("schema does not define the default scalar tag (tag:yaml.org,2002:str)");
+    this.tags = compiledTags;
+    this.implicitScalarTags = implicitScalarTags;
+    this.implicitScalarByFirstChar = implicitScalarByFirstChar;
+    this.implicitScalarAnyFirstChar = implicitScalarAnyFirstChar;
+    this.defaultScalarTag = defaultScalarTag;
+    this.defaultSequenceTag = exact.sequence["tag:yaml.org,2002:seq"];
+    this.defaultMappingTag = exact.mapping["tag:yaml.org,2002:map"];
+    this.exact = exact;
+    this.prefix = prefix;
+  }
+  /** @internal */
+  lookupScalarTag(tagName) {
+    const exactTag = this.exact.scalar[tagName];
+    if (exactTag) return exactTag;
+    for (const tag of this.prefix.scalar) if (tagName.startsWith(tag.tagName)) return tag;
+  }
+  /** @internal */
+  lookupSequenceTag(tagName) {
+    const exactTag = this.exact.sequence[tagName];
+    if (exactTag) return exactTag;
+    for (const tag of this.prefix.sequence) if (tagName.startsWith(tag.tagName)) return tag;
+  }
+  /** @internal */
+  lookupMappingTag(tagName) {
+    const exactTag = this.exact.mapping[tagName];
+    if (exactTag) return exactTag;
+    for (const tag of this.prefix.mapping) if (tagName.startsWith(tag.tagName)) return tag;
+  }
+  /** @internal */
+  resolveImplicitScalarTag(source) {
+    const candidates = this.implicitScalarByFirstChar.get(source.charAt(0)) ?? this.implicitScalarAnyFirstChar;
+    for (const tag2 of candidates) {
+      const value = tag2.resolve(source, false, tag2.tagName);
+      if (value !== NOT_RESOLVED) return {
+        value,
+        tag: tag2
+      };
+    }
+    const tag = this.defaultScalarTag;
+    return {
+      value: tag.resolve(source, false, tag.tagName),
+      tag
+    };
+  }
+  /**
+  * Creates a new schema with the specified tags added. If a tag already
+  * exists, it is replaced by the specified tag.
+  *
+  * @example
+  *
+  * ```javascript
+  * import { CORE_SCHEMA, mergeTag, realMapTag } from 'js-yaml'
+  *
+  * const schema = CORE_SCHEMA.withTags(mergeTag, realMapTag)
+  * ```
+  */
+  withTags(...tags) {
+    let flatTags = [];
+    for (const tag of tags) flatTags = flatTags.concat(tag);
+    return new Schema2([...this.tags, ...flatTags]);
+  }
+};
+var FAILSAFE_SCHEMA = new Schema([
+  strTag,
+  seqTag,
+  mapTag
+]);
+var JSON_SCHEMA = new Schema([
+  ...FAILSAFE_SCHEMA.tags,
+  nullJsonTag,
+  boolJsonTag,
+  intJsonTag,
+  floatJsonTag
+]);
+var CORE_SCHEMA = new Schema([
+  ...FAILSAFE_SCHEMA.tags,
+  nullCoreTag,
+  boolCoreTag,
+  intCoreTag,
+  floatCoreTag
+]);
+var YAML11_SCHEMA = new Schema([
+  ...FAILSAFE_SCHEMA.tags,
+  nullYaml11Tag,
+  boolYaml11Tag,
+  intYaml11Tag,
+  floatYaml11Tag,
+  timestampTag,
+  mergeTag,
+  binaryTag,
+  omapTag,
+  pairsTag,
+  setTag
+]);
+var DUMP_SCHEMA = YAML11_SCHEMA.withTags({
+  ...intYaml11Tag,
+  resolve: (source, isExplicit, tagName) => {
+    const result = intYaml11Tag.resolve(source, isExplicit, tagName);
+    return result === NOT_RESOLVED ? intCoreTag.resolve(source, isExplicit, tagName) : result;
+  }
+}, {
+  ...floatYaml11Tag,
+  resolve: (source, isExplicit, tagName) => {
+    const result = floatYaml11Tag.resolve(source, isExplicit, tagName);
+    return result === NOT_RESOLVED ? floatCoreTag.resolve(source, isExplicit, tagName) : result;
+  }
+});
+var realMapTag = defineMappingTag("tag:yaml.org,2002:map", {
+  create: () => /* @__PURE__ */ new Map(),
+  addPair: (container, key2, value) => {
+    container.set(key2, value);
+    return "";
+  },
+  has: (container, key2) => container.has(key2),
+  keys: (container) => container.keys(),
+  get: (container, key2) => container.get(key2),
+  identify: (data) => data instanceof Map || isPlainObject3(data),
+  represent: (data) => {
+    if (data instanceof Map) return data;
+    const map = /* @__PURE__ */ new Map();
+    const obj = data;
+    for (const key2 of Object.keys(obj)) map.set(key2, obj[key2]);
+    return map;
+  }
+});
+function normalizeKey(key2) {
+  if (Array.isArray(key2)) {
+    const array = Array.prototype.slice.call(key2);
+    for (let index = 0; index < array.length; index++) {
+      if (Array.isArray(array[index])) return null;
+      if (typeof array[index] === "object" && Object.prototype.toString.call(array[index]) === "[object Object]") array[index] = "[object Object]";
+    }
+    return String(array);
+  }
+  if (typeof key2 === "object" && Object.prototype.toString.call(key2) === "[object Object]") return "[object Object]";
+  return String(key2);
+}
+var legacyMapTag = defineMappingTag("tag:yaml.org,2002:map", {
+  create: () => ({}),
+  identify: isPlainObject3,
+  represent: (o) => {
+    const map = /* @__PURE__ */ new Map();
+    for (const key2 of Object.keys(o)) map.set(key2, o[key2]);
+    return map;
+  },
+  addPair: (container, key2, value) => {
+    const normalizedKey = normalizeKey(key2);
+    if (normalizedKey === null) return "nested arrays are not supported inside keys";
+    if (normalizedKey === "__proto__") Object.defineProperty(container, normalizedKey, {
+      value,
+      enumerable: true,
+      configurable: true,
+      writable: true
+    });
+    else container[normalizedKey] = value;
+    return "";
+  },
+  has: (container, key2) => {
+    const normalizedKey = normalizeKey(key2);
+    return normalizedKey !== null && Object.prototype.hasOwnProperty.call(container, normalizedKey);
+  },
+  keys: (container) => Object.keys(container),
+  get: (container, key2) => {
+    const normalizedKey = String(key2);
+    if (!Object.prototype.hasOwnProperty.call(container, normalizedKey)) return null;
+    return container[normalizedKey];
+  }
+});
+var DEFAULT_SNIPPET_OPTIONS = {
+  maxLength: 79,
+  indent: 1,
+  linesBefore: 3,
+  linesAfter: 2
+};
+function getLine(buffer, lineStart, lineEnd, position, maxLineLength) {
+  let head = "";
+  let tail = "";
+  const maxHalfLength = Math.floor(maxLineLength / 2) - 1;
+  if (position - lineStart > maxHalfLength) {
+    head = " ... ";
+    lineStart = position - maxHalfLength + head.length;
+  }
+  if (lineEnd - position > maxHalfLength) {
+    tail = " ...";
+    lineEnd = position + maxHalfLength - tail.length;
+  }
+  return {
+    str: head + buffer.slice(lineStart, lineEnd).replace(/\t/g, "\u2192") + tail,
+    pos: position - lineStart + head.length
+  };
+}
+function padStart(string, max) {
+  return " ".repeat(Math.max(max - string.length, 0)) + string;
+}
+function makeSnippet(mark, options) {
+  if (!mark.buffer) return null;
+  const opts = {
+    ...DEFAULT_SNIPPET_OPTIONS,
+    ...options
+  };
+  const re2 = /\r?\n|\r|\0/g;
+  const lineStarts = [0];
+  const lineEnds = [];
+  let match;
+  let foundLineNo = -1;
+  while (match = re2.exec(mark.buffer)) {
+    lineEnds.push(match.index);
+    lineStarts.push(match.index + match[0].length);
+    if (mark.position <= match.index && foundLineNo < 0) foundLineNo = lineStarts.length - 2;
+  }
+  if (foundLineNo < 0) foundLineNo = lineStarts.length - 1;
+  let result = "";
+  const lineNoLength = Math.min(mark.line + opts.linesAfter, lineEnds.length).toString().length;
+  const maxLineLength = opts.maxLength - (opts.indent + lineNoLength + 3);
+  for (let i = 1; i <= opts.linesBefore; i++) {
+    if (foundLineNo - i < 0) break;
+    const line2 = getLine(mark.buffer, lineStarts[foundLineNo - i], lineEnds[foundLineNo - i], mark.position - (lineStarts[foundLineNo] - lineStarts[foundLineNo - i]), maxLineLength);
+    result = `${" ".repeat(opts.indent)}${padStart((mark.line - i + 1).toString(), lineNoLength)} | ${line2.str}
+${result}`;
+  }
+  const line = getLine(mark.buffer, lineStarts[foundLineNo], lineEnds[foundLineNo], mark.position, maxLineLength);
+  result += `${" ".repeat(opts.indent)}${padStart((mark.line + 1).toString(), lineNoLength)} | ${line.str}
+`;
+  result += `${"-".repeat(opts.indent + lineNoLength + 3 + line.pos)}^
+`;
+  for (let i = 1; i <= opts.linesAfter; i++) {
+    if (foundLineNo + i >= lineEnds.length) break;
+    const line2 = getLine(mark.buffer, lineStarts[foundLineNo + i], lineEnds[foundLineNo + i], mark.position - (lineStarts[foundLineNo] - lineStarts[foundLineNo + i]), maxLineLength);
+    result += `${" ".repeat(opts.indent)}${padStart((mark.line + i + 1).toString(), lineNoLength)} | ${line2.str}
+`;
+  }
+  return result.replace(/\n$/, "");
+}
+function formatError(exception, compact) {
+  let where = "";
+  if (!exception.mark) return exception.reason;
+  if (exception.mark.name) where += `in "${exception.mark.name}" `;
+  where += `(${exception.mark.line + 1}:${exception.mark.column + 1})`;
+  if (!compact && exception.mark.snippet) where += `
+
+${exception.mark.snippet}`;
+  return `${exception.reason} ${where}`;
+}
+var YAMLException = class YAMLException2 extends Error {
+  reason;
+  mark;
+  /**
+  * Optional `mark` contains source snippet data. Usually, use
+  * {@link YAMLException.throwAt} instead of passing it directly.
+  */
+  constructor(reason, mark) {
+    super();
+    this.name = "YAMLException";
+    this.reason = reason;
+    this.mark = mark;
+    this.message = formatError(this, false);
+    if (Error.captureStackTrace) Error.captureStackTrace(this, this.constructor);
+  }
+  /**
+  * Returns the formatted error, omitting the source snippet in compact mode.
+  */
+  toString(compact) {
+    return `${this.name}: ${formatError(this, compact)}`;
+  }
+  /**
+  * Builds a YAMLException with a source snippet and throws it. `source` is
+  * the raw input text; `position` is an offset into it.
+  */
+  static throwAt(source, position, message, filename = "") {
+    let line = 0;
+    let lineStart = 0;
+    for (let index = 0; index < position; index++) {
+      const ch = source.charCodeAt(index);
+      if (ch === 10) {
+        line++;
+        lineStart = index + 1;
+      } else if (ch === 13) {
+        line++;
+        if (source.charCodeAt(index + 1) === 10) index++;
+        lineStart = index + 1;
+      }
+    }
+    const mark = {
+      name: filename,
+      buffer: source,
+      position,
+      line,
+      column: position - lineStart
+    };
+    mark.snippet = makeSnippet(mark);
+    throw new YAMLException2(message, mark);
+  }
+};
+var EVENT_ID = {
+  DOCUMENT: 1,
+  SEQUENCE: 2,
+  MAPPING: 3,
+  SCALAR: 4,
+  ALIAS: 5,
+  POP: 6
+};
+var SCALAR_STYLE = {
+  PLAIN: 1,
+  SINGLE_QUOTED: 2,
+  DOUBLE_QUOTED: 3,
+  LITERAL_BLOCK: 4,
+  FOLDED_BLOCK: 5
+};
+var COLLECTION_STYLE = {
+  BLOCK: 1,
+  FLOW: 2
+};
+var CHOMPING_MODE = {
+  CLIP: 1,
+  STRIP: 2,
+  KEEP: 3
+};
+var NO_RANGE$3 = -1;
+function simpleEscapeSequence(c) {
+  switch (c) {
+    case 48:
+      return "\0";
+    case 97:
+      return "\x07";
+    case 98:
+      return "\b";
+    case 116:
+      return "	";
+    case 9:
+      return "	";
+    case 110:
+      return "\n";
+    case 118:
+      return "\v";
+    case 102:
+      return "\f";
+    case 114:
+      return "\r";
+    case 101:
+      return "\x1B";
+    case 32:
+      return " ";
+    case 34:
+      return '"';
+    case 47:
+      return "/";
+    case 92:
+      return "\\";
+    case 78:
+      return "\x85";
+    case 95:
+      return "\xA0";
+    case 76:
+      return "\u2028";
+    case 80:
+      return "\u2029";
+    default:
+      return "";
+  }
+}
+var simpleEscapeCheck = new Array(256);
+var simpleEscapeMap = new Array(256);
+for (let i = 0; i < 256; i++) {
+  simpleEscapeCheck[i] = simpleEscapeSequence(i) ? 1 : 0;
+  simpleEscapeMap[i] = simpleEscapeSequence(i);
+}
+function charFromCodepoint(c) {
+  if (c <= 65535) return String.fromCharCode(c);
+  return String.fromCharCode((c - 65536 >> 10) + 55296, (c - 65536 & 1023) + 56320);
+}
+function fromHexCode$1(c) {
+  if (c >= 48 && c <= 57) return c - 48;
+  return (c | 32) - 97 + 10;
+}
+function escapedHexLen$1(c) {
+  if (c === 120) return 2;
+  if (c === 117) return 4;
+  return 8;
+}
+function skipFoldedBreaks(input, position, end) {
+  let breaks = 0;
+  while (position < end) {
+    const ch = input.charCodeAt(position);
+    if (ch === 10) {
+      breaks++;
+      position++;
+    } else if (ch === 13) {
+      breaks++;
+      position++;
+      if (input.charCodeAt(position) === 10) position++;
+    } else if (ch === 32 || ch === 9) position++;
+    else break;
+  }
+  return {
+    position,
+    breaks
+  };
+}
+function foldedBreaks(count) {
+  if (count === 1) return " ";
+  return "\n".repeat(count - 1);
+}
+function getPlainValue(input, start, end) {
+  let result = "";
+  let position = start;
+  let captureStart = start;
+  let captureEnd = start;
+  while (position < end) {
+    const ch = input.charCodeAt(position);
+    if (ch === 10 || ch === 13) {
+      result += input.slice(captureStart, captureEnd);
+      const fold = skipFoldedBreaks(input, position, end);
+      result += foldedBreaks(fold.breaks);
+      position = captureStart = captureEnd = fold.position;
+    } else {
+      position++;
+      if (ch !== 32 && ch !== 9) captureEnd = position;
+    }
+  }
+  return result + input.slice(captureStart, captureEnd);
+}
+function getSingleQuotedValue(input, start, end) {
+  let result = "";
+  let position = start;
+  let captureStart = start;
+  let captureEnd = start;
+  while (position < end) {
+    const ch = input.charCodeAt(position);
+    if (ch === 39) {
+      result += input.slice(captureStart, position) + "'";
+      position += 2;
+      captureStart = captureEnd = position;
+    } else if (ch === 10 || ch === 13) {
+      result += input.slice(captureStart, captureEnd);
+      const fold = skipFoldedBreaks(input, position, end);
+      result += foldedBreaks(fold.breaks);
+      position = captureStart = captureEnd = fold.position;
+    } else {
+      position++;
+      if (ch !== 32 && ch !== 9) captureEnd = position;
+    }
+  }
+  return result + input.slice(captureStart, end);
+}
+function getDoubleQuotedValue(input, start, end) {
+  let result = "";
+  let position = start;
+  let captureStart = start;
+  let captureEnd = start;
+  while (position < end) {
+    const ch = input.charCodeAt(position);
+    if (ch === 92) {
+      result += input.slice(captureStart, position);
+      position++;
+      const escaped = input.charCodeAt(position);
+      if (escaped === 10 || escaped === 13) position = skipFoldedBreaks(input, position, end).position;
+      else if (escaped < 256 && simpleEscapeCheck[escaped]) {
+        result += simpleEscapeMap[escaped];
+        position++;
+      } else {
+        let hexLength = escapedHexLen$1(escaped);
+        let hexResult = 0;
+        for (; hexLength > 0; hexLength--) {
+          position++;
+          const digit = fromHexCode$1(input.charCodeAt(position));
+          hexResult = (hexResult << 4) + digit;
+        }
+        result += charFromCodepoint(hexResult);
+        position++;
+      }
+      captureStart = captureEnd = position;
+    } else if (ch === 10 || ch === 13) {
+      result += input.slice(captureStart, captureEnd);
+      const fold = skipFoldedBreaks(input, position, end);
+      result += foldedBreaks(fold.breaks);
+      position = captureStart = captureEnd = fold.position;
+    } else {
+      position++;
+      if (ch !== 32 && ch !== 9) captureEnd = position;
+    }
+  }
+  return result + input.slice(captureStart, end);
+}
+function getBlockValue(input, start, end, indent, chomping, folded) {
+  const textIndent = indent < 0 ? 0 : indent;
+  const region = input.slice(start, end).replace(/\r\n?/g, "\n");
+  const lines = region === "" ? [] : (region.endsWith("\n") ? region.slice(0, -1) : region).split("\n");
+  let result = "";
+  let didReadContent = false;
+  let emptyLines = 0;
+  let atMoreIndented = false;
+  for (const line of lines) {
+    let column = 0;
+    while (column < textIndent && line.charCodeAt(column) === 32) column++;
+    if (indent < 0 || column >= line.length) {
+      emptyLines++;
+      continue;
+    }
+    const content = line.slice(textIndent);
+    const first = content.charCodeAt(0);
+    if (folded) {
+      if (first === 32 || first === 9) {
+        atMoreIndented = true;
+        result += "\n".repeat(didReadContent ? 1 + emptyLines : emptyLines);
+      } else if (atMoreIndented) {
+        atMoreIndented = false;
+        result += "\n".repeat(emptyLines + 1);
+      } else if (emptyLines === 0) {
+        if (didReadContent) result += " ";
+      } else result += "\n".repeat(emptyLines);
+    } else result += "\n".repeat(didReadContent ? 1 + emptyLines : emptyLines);
+    result += content;
+    didReadContent = true;
+    emptyLines = 0;
+  }
+  if (chomping === CHOMPING_MODE.KEEP) result += "\n".repeat(didReadContent ? 1 + emptyLines : emptyLines);
+  else if (chomping !== CHOMPING_MODE.STRIP) {
+    if (didReadContent) result += "\n";
+  }
+  return result;
+}
+function getScalarValue(input, scalar) {
+  if (scalar.valueStart === NO_RANGE$3) return "";
+  const { valueStart: valueStart2, valueEnd } = scalar;
+  if (scalar.fast) return input.slice(valueStart2, valueEnd);
+  switch (scalar.style) {
+    case SCALAR_STYLE.SINGLE_QUOTED:
+      return getSingleQuotedValue(input, valueStart2, valueEnd);
+    case SCALAR_STYLE.DOUBLE_QUOTED:
+      return getDoubleQuotedValue(input, valueStart2, valueEnd);
+    case SCALAR_STYLE.LITERAL_BLOCK:
+      return getBlockValue(input, valueStart2, valueEnd, scalar.indent, scalar.chomping, false);
+    case SCALAR_STYLE.FOLDED_BLOCK:
+      return getBlockValue(input, valueStart2, valueEnd, scalar.indent, scalar.chomping, true);
+    default:
+      return getPlainValue(input, valueStart2, valueEnd);
+  }
+}
+var DEFAULT_TAG_HANDLERS = Object.assign(/* @__PURE__ */ Object.create(null), {
+  "!": "!",
+  "!!": "tag:yaml.org,2002:"
+});
+var TAG_SUFFIX_CHARS = "-#;/?:@&=+$_.~*'()";
+var TAG_URI_CHARS = TAG_SUFFIX_CHARS + "!,[]";
+function tagPercentDecode(source) {
+  let result = "";
+  let index = 0;
+  while (index < source.length) {
+    if (source.charCodeAt(index) !== 37) {
+      result += source[index++];
+      continue;
+    }
+    let ch = parseInt(source.slice(index + 1, index + 3), 16);
+    index += 3;
+    if (ch >= 192) {
+      let remaining = ch < 224 ? 1 : ch < 240 ? 2 : 3;
+      ch &= (1 << 6 - remaining) - 1;
+      while (remaining-- > 0) {
+        ch = ch << 6 | parseInt(source.slice(index + 1, index + 3), 16) & 63;
+        index += 3;
+      }
+    }
+    if (ch < 65536) result += String.fromCharCode(ch);
+    else {
+      ch -= 65536;
+      result += String.fromCharCode(55296 | ch >> 10, 56320 | ch & 1023);
+    }
+  }
+  return result;
+}
+function tagNameFull(rawTag, tagHandlers) {
+  if (rawTag.startsWith("!<") && rawTag.endsWith(">")) return tagPercentDecode(rawTag.slice(2, -1));
+  const handleEnd = rawTag.indexOf("!", 1);
+  const handle = handleEnd === -1 ? "!" : rawTag.slice(0, handleEnd + 1);
+  return tagPercentDecode(tagHandlers?.[handle] ?? DEFAULT_TAG_HANDLERS[handle] ?? handle) + tagPercentDecode(rawTag.slice(handle.length));
+}
+var NO_RANGE$2 = -1;
+var MERGE_TAG_NAME = "tag:yaml.org,2002:merge";
+var DEFAULT_CONSTRUCTOR_OPTIONS = {
+  filename: "",
+  schema: CORE_SCHEMA,
+  json: false,
+  maxTotalMergeKeys: 1e4,
+  maxAliases: -1
+};
+function eventPosition$1(event) {
+  if ("tagStart" in event && event.tagStart !== NO_RANGE$2) return event.tagStart;
+  if ("anchorStart" in event && event.anchorStart !== NO_RANGE$2) return event.anchorStart;
+  if ("valueStart" in event && event.valueStart !== NO_RANGE$2) return event.valueStart;
+  if ("start" in event) return event.start;
+  return 0;
+}
+function throwError$1(state, message) {
+  YAMLException.throwAt(state.source, state.position, message, state.filename);
+}
+function finalizeCollection(state, position, tag, carrier) {
+  try {
+    return tag.finalize(carrier);
+  } catch (error2) {
+    if (error2 instanceof YAMLException) throw error2;
+    YAMLException.throwAt(state.source, position, error2 instanceof Error ? error2.message : String(error2), state.filename);
+  }
+}
+function constructScalar(state, event) {
+  const source = getScalarValue(state.source, event);
+  const rawTag = event.tagStart === NO_RANGE$2 ? "" : state.source.slice(event.tagStart, event.tagEnd);
+  const strTag2 = state.schema.defaultScalarTag;
+  if (rawTag !== "") {
+    if (rawTag === "!") return {
+      value: source,
+      tag: strTag2
+    };
+    const tagName = tagNameFull(rawTag, state.tagHandlers);
+    const scalarTag = state.schema.lookupScalarTag(tagName);
+    if (scalarTag) {
+      const result = scalarTag.resolve(source, true, tagName);
+      if (result === NOT_RESOLVED) throwError$1(state, `cannot resolve a node with !<${tagName}> explicit tag`);
+      return {
+        value: result,
+        tag: scalarTag
+      };
+    }
+    const collectionTagDef = state.schema.lookupMappingTag(tagName) ?? state.schema.lookupSequenceTag(tagName);
+    if (collectionTagDef) {
+      if (source !== "") throwError$1(state, `cannot resolve a node with !<${tagName}> explicit tag`);
+      const carrier = collectionTagDef.create(tagName);
+      return {
+        value: collectionTagDef.carrierIsResult ? carrier : finalizeCollection(state, state.position, collectionTagDef, carrier),
+        tag: collectionTagDef
+      };
+    }
+    throwError$1(state, `unknown scalar tag !<${tagName}>`);
+  }
+  if (event.style === SCALAR_STYLE.PLAIN) return state.schema.resolveImplicitScalarTag(source);
+  return {
+    value: strTag2.resolve(source, false, strTag2.tagName),
+    tag: strTag2
+  };
+}
+function collectionTagName(state, event, defaultTagName) {
+  const rawTag = event.tagStart === NO_RANGE$2 ? "" : state.source.slice(event.tagStart, event.tagEnd);
+  return rawTag === "" || rawTag === "!" ? defaultTagName : tagNameFull(rawTag, state.tagHandlers);
+}
+function isMappingTag(tag) {
+  return tag.nodeKind === "mapping";
+}
+function chargeMergeWork(state) {
+  state.totalMergeKeys++;
+  if (state.maxTotalMergeKeys !== -1 && state.totalMergeKeys > state.maxTotalMergeKeys) throwError$1(state, `merge keys exceeded maxTotalMergeKeys (${state.maxTotalMergeKeys})`);
+}
+function mergeKeys(state, frame, source, sourceTag) {
+  chargeMergeWork(state);
+  for (const sourceKey of sourceTag.keys(source)) {
+    chargeMergeWork(state);
+    if (frame.tag.has(frame.value, sourceKey)) continue;
+    const err = frame.tag.addPair(frame.value, sourceKey, sourceTag.get(source, sourceKey));
+    if (err) throwError$1(state, err);
+    frame.overridable ??= /* @__PURE__ */ new Set();
+    frame.overridable.add(sourceKey);
+  }
+}
+function mergeSource(state, frame, source, sourceTag) {
+  state.position = frame.keyPosition;
+  if (isMappingTag(sourceTag)) mergeKeys(state, frame, source, sourceTag);
+  else if (sourceTag.nodeKind === "sequence" && Array.isArray(source)) {
+    if (source.length > 100) throwError$1(state, "abnormal merge sequence size");
+    for (const element of source) {
+      const elementTag = state.nodeTags.get(element);
+      if (!elementTag) throwError$1(state, "cannot merge mappings; the provided source object is unacceptable");
+      mergeKeys(state, frame, element, elementTag);
+    }
+  } else throwError$1(state, "cannot merge mappings; the provided source object is unacceptable");
+}
+function addMappingValue(state, frame, key2, value, tag) {
+  state.position = frame.keyPosition;
+  if (frame.keyIsMerge) {
+    mergeSource(state, frame, value, tag);
+    return;
+  }
+  if (!state.json && frame.tag.has(frame.value, key2) && !frame.overridable?.has(key2)) throwError$1(state, "duplicated mapping key");
+  const err = frame.tag.addPair(frame.value, key2, value);
+  if (err) throwError$1(state, err);
+  frame.overridable?.delete(key2);
+}
+function addValue(state, value, tag) {
+  const frame = state.frames[state.frames.length - 1];
+  if (frame.kind === "document") {
+    frame.value = value;
+    frame.hasValue = true;
+  } else if (frame.kind === "sequence") {
+    if (isMappingTag(tag)) state.nodeTags.set(value, tag);
+    const err = frame.tag.addItem(frame.value, value, frame.index++);
+    if (err) throwError$1(state, err);
+  } else if (frame.hasKey) {
+    const key2 = frame.key;
+    frame.key = void 0;
+    frame.hasKey = false;
+    addMappingValue(state, frame, key2, value, tag);
+  } else {
+    frame.key = value;
+    frame.keyPosition = state.position;
+    frame.hasKey = true;
+    frame.keyIsMerge = tag.tagName === MERGE_TAG_NAME;
+  }
+}
+function storeAnchor(state, event, value, tag, isValueFinal) {
+  if (event.anchorStart !== NO_RANGE$2) {
+    const anchor = {
+      value,
+      tag,
+      isValueFinal
+    };
+    state.anchors.set(state.source.slice(event.anchorStart, event.anchorEnd), anchor);
+    return anchor;
+  }
+  return null;
+}
+function constructFromEvents(events2, options) {
+  const state = {
+    ...DEFAULT_CONSTRUCTOR_OPTIONS,
+    ...options,
+    events: events2,
+    documents: [],
+    eventIndex: 0,
+    position: 0,
+    frames: [],
+    anchors: /* @__PURE__ */ new Map(),
+    nodeTags: /* @__PURE__ */ new Map(),
+    tagHandlers: /* @__PURE__ */ Object.create(null),
+    totalMergeKeys: 0,
+    aliasCount: 0
+  };
+  while (state.eventIndex < state.events.length) {
+    const event = state.events[state.eventIndex++];
+    state.position = eventPosition$1(event);
+    switch (event.type) {
+      case EVENT_ID.DOCUMENT:
+        state.anchors = /* @__PURE__ */ new Map();
+        state.nodeTags = /* @__PURE__ */ new Map();
+        state.aliasCount = 0;
+        state.tagHandlers = /* @__PURE__ */ Object.create(null);
+        for (const directive of event.directives) if (directive.kind === "tag") state.tagHandlers[directive.handle] = directive.prefix;
+        state.frames.push({
+          kind: "document",
+          position: state.position,
+          value: void 0,
+          hasValue: false
+        });
+        break;
+      case EVENT_ID.SCALAR: {
+        const { value, tag } = constructScalar(state, event);
+        storeAnchor(state, event, value, tag, true);
+        addValue(state, value, tag);
+        break;
+      }
+      case EVENT_ID.SEQUENCE: {
+        const tagName = collectionTagName(state, event, "tag:yaml.org,2002:seq");
+        const tag = state.schema.lookupSequenceTag(tagName);
+        if (!tag) throwError$1(state, `unknown sequence tag !<${tagName}>`);
+        const value = tag.create(tagName);
+        const anchor = storeAnchor(state, event, value, tag, tag.carrierIsResult);
+        state.frames.push({
+          kind: "sequence",
+          position: state.position,
+          value,
+          tag,
+          anchor,
+          index: 0
+        });
+        break;
+      }
+      case EVENT_ID.MAPPING: {
+        const tagName = collectionTagName(state, event, "tag:yaml.org,2002:map");
+        const tag = state.schema.lookupMappingTag(tagName);
+        if (!tag) throwError$1(state, `unknown mapping tag !<${tagName}>`);
+        const value = tag.create(tagName);
+        const anchor = storeAnchor(state, event, value, tag, tag.carrierIsResult);
+        state.frames.push({
+          kind: "mapping",
+          position: state.position,
+          value,
+          tag,
+          anchor,
+          key: void 0,
+          keyPosition: state.position,
+          hasKey: false,
+          keyIsMerge: false,
+          overridable: null
+        });
+        break;
+      }
+      case EVENT_ID.ALIAS: {
+        if (state.maxAliases !== -1 && ++state.aliasCount > state.maxAliases) throwError$1(state, `aliases exceeded maxAliases (${state.maxAliases})`);
+        const name = state.source.slice(event.anchorStart, event.anchorEnd);
+        const anchor = state.anchors.get(name);
+        if (!anchor) throwError$1(state, `unidentified alias "${name}"`);
+        if (!anchor.isValueFinal) throwError$1(state, `recursive alias "${name}" is not supported for tag ${anchor.tag.tagName} because it uses finalize()`);
+        addValue(state, anchor.value, anchor.tag);
+        break;
+      }
+      case EVENT_ID.POP: {
+        const frame = state.frames.pop();
+        if (frame.kind === "mapping" && frame.hasKey) {
+          state.position = frame.keyPosition;
+          throwError$1(state, "incomplete mapping pair in event stream");
+        }
+        if (frame.kind === "document") state.documents.push(frame.value);
+        else {
+          const value = frame.tag.carrierIsResult ? frame.value : finalizeCollection(state, frame.position, frame.tag, frame.value);
+          if (frame.anchor) {
+            frame.anchor.value = value;
+            frame.anchor.isValueFinal = true;
+          }
+          addValue(state, value, frame.tag);
+        }
+        break;
+      }
+    }
+  }
+  return state.documents;
+}
+var NO_RANGE$1 = -1;
+var HAS_OWN = Object.prototype.hasOwnProperty;
+var CONTEXT_FLOW_IN = 1;
+var CONTEXT_FLOW_OUT = 2;
+var CONTEXT_BLOCK_IN = 3;
+var CONTEXT_BLOCK_OUT = 4;
+var PATTERN_NON_PRINTABLE = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x84\x86-\x9F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/;
+var PATTERN_FLOW_INDICATORS = /[,\[\]{}]/;
+var PATTERN_TAG_HANDLE = /^(?:!|!!|![0-9A-Za-z-]+!)$/;
+var NS_URI_CHAR = String.raw`(?:%[0-9A-Fa-f]{2}|[0-9A-Za-z\-#;/?:@&=+$,_.!~*'()\[\]])`;
+var NS_TAG_CHAR = String.raw`(?:%[0-9A-Fa-f]{2}|[0-9A-Za-z\-#;/?:@&=+$.~*'()_])`;
+var PATTERN_TAG_URI = new RegExp(`^(?:${NS_URI_CHAR})*$`);
+var PATTERN_TAG_SUFFIX = new RegExp(`^(?:${NS_TAG_CHAR})+$`);
+var PATTERN_TAG_PREFIX = new RegExp(`^(?:!(?:${NS_URI_CHAR})*|${NS_TAG_CHAR}(?:${NS_URI_CHAR})*)$`);
+var DEFAULT_PARSER_OPTIONS = {
+  filename: "",
+  maxDepth: 100
+};
+function addDocumentEvent(state, explicitStart, explicitEnd) {
+  state.events.push({
+    type: EVENT_ID.DOCUMENT,
+    explicitStart,
+    explicitEnd,
+    directives: state.directives
+  });
+}
+function addSequenceEvent(state, start, anchorStart, anchorEnd, tagStart, tagEnd, style) {
+  state.events.push({
+    type: EVENT_ID.SEQUENCE,
+    start,
+    anchorStart,
+    anchorEnd,
+    tagStart,
+    tagEnd,
+    style
+  });
+}
+function addMappingEvent(state, start, anchorStart, anchorEnd, tagStart, tagEnd, style) {
+  state.events.push({
+    type: EVENT_ID.MAPPING,
+    start,
+    anchorStart,
+    anchorEnd,
+    tagStart,
+    tagEnd,
+    style
+  });
+}
+function insertFlowPairMappingEvent(state, snapshot) {
+  state.events.splice(snapshot.eventsLength, 0, {
+    type: EVENT_ID.MAPPING,
+    start: snapshot.position,
+    anchorStart: NO_RANGE$1,
+    anchorEnd: NO_RANGE$1,
+    tagStart: NO_RANGE$1,
+    tagEnd: NO_RANGE$1,
+    style: COLLECTION_STYLE.FLOW
+  });
+}
+function addScalarEvent(state, valueStart2, valueEnd, anchorStart, anchorEnd, tagStart, tagEnd, style, chomping = CHOMPING_MODE.CLIP, indent = -1, fast = false) {
+  state.events.push({
+    type: EVENT_ID.SCALAR,
+    valueStart: valueStart2,
+    valueEnd,
+    anchorStart,
+    anchorEnd,
+    tagStart,
+    tagEnd,
+    style,
+    chomping,
+    indent,
+    fast
+  });
+}
+function addAliasEvent(state, anchorStart, anchorEnd) {
+  state.events.push({
+    type: EVENT_ID.ALIAS,
+    anchorStart,
+    anchorEnd
+  });
+}
+function addPopEvent(state) {
+  state.events.push({ type: EVENT_ID.POP });
+}
+function addEmptyScalarEvent(state) {
+  addScalarEvent(state, NO_RANGE$1, NO_RANGE$1, NO_RANGE$1, NO_RANGE$1, NO_RANGE$1, NO_RANGE$1, SCALAR_STYLE.PLAIN);
+}
+function emptyProperties() {
+  return {
+    anchorStart: NO_RANGE$1,
+    anchorEnd: NO_RANGE$1,
+    tagStart: NO_RANGE$1,
+    tagEnd: NO_RANGE$1
+  };
+}
+function snapshotState(state) {
+  return {
+    position: state.position,
+    line: state.line,
+    lineStart: state.lineStart,
+    lineIndent: state.lineIndent,
+    firstTabInLine: state.firstTabInLine,
+    eventsLength: state.events.length
+  };
+}
+function restoreState(state, snapshot) {
+  state.position = snapshot.position;
+  state.line = snapshot.line;
+  state.lineStart = snapshot.lineStart;
+  state.lineIndent = snapshot.lineIndent;
+  state.firstTabInLine = snapshot.firstTabInLine;
+  state.events.length = snapshot.eventsLength;
+}
+function throwError(state, message) {
+  YAMLException.throwAt(state.input.slice(0, state.length), state.position, message, state.filename);
+}
+function isEol(c) {
+  return c === 10 || c === 13;
+}
+function isWhiteSpace(c) {
+  return c === 9 || c === 32;
+}
+function isWsOrEol(c) {
+  return isWhiteSpace(c) || isEol(c);
+}
+function isWsOrEolOrEnd(c) {
+  return c === 0 || isWsOrEol(c);
+}
+function isFlowIndicator(c) {
+  return c === 44 || c === 91 || c === 93 || c === 123 || c === 125;
+}
+function fromDecimalCode(c) {
+  return c >= 48 && c <= 57 ? c - 48 : -1;
+}
+function fromHexCode(c) {
+  if (c >= 48 && c <= 57) return c - 48;
+  const lc = c | 32;
+  if (lc >= 97 && lc <= 102) return lc - 97 + 10;
+  return -1;
+}
+function escapedHexLen(c) {
+  if (c === 120) return 2;
+  if (c === 117) return 4;
+  if (c === 85) return 8;
+  return 0;
+}
+function isSimpleEscape(c) {
+  return c === 48 || c === 97 || c === 98 || c === 116 || c === 9 || c === 110 || c === 118 || c === 102 || c === 114 || c === 101 || c === 32 || c === 34 || c === 47 || c === 92 || c === 78 || c === 95 || c === 76 || c === 80;
+}
+function consumeLineBreak(state) {
+  if (state.input.charCodeAt(state.position) === 10) state.position++;
+  else {
+    state.position++;
+    if (state.input.charCodeAt(state.position) === 10) state.position++;
+  }
+  state.line++;
+  state.lineStart = state.position;
+  state.lineIndent = 0;
+  state.firstTabInLine = -1;
+}
+function skipSeparationSpace(state, allowComments) {
+  let lineBreaks2 = 0;
+  let ch = state.input.charCodeAt(state.position);
+  let hasSeparation = state.position === state.lineStart || isWsOrEol(state.input.charCodeAt(state.position - 1));
+  while (ch !== 0) {
+    while (isWhiteSpace(ch)) {
+      hasSeparation = true;
+      if (ch === 9 && state.firstTabInLine === -1) state.firstTabInLine = state.position;
+      ch = state.input.charCodeAt(++state.position);
+    }
+    if (allowComments && hasSeparation && ch === 35) do
+      ch = state.input.charCodeAt(++state.position);
+    while (!isEol(ch) && ch !== 0);
+    if (!isEol(ch)) break;
+    consumeLineBreak(state);
+    lineBreaks2++;
+    hasSeparation = true;
+    ch = state.input.charCodeAt(state.position);
+    while (ch === 32) {
+      state.lineIndent++;
+      ch = state.input.charCodeAt(++state.position);
+    }
+  }
+  return lineBreaks2;
+}
+function testDocumentSeparator(state, position = state.position) {
+  const ch = state.input.charCodeAt(position);
+  if ((ch === 45 || ch === 46) && ch === state.input.charCodeAt(position + 1) && ch === state.input.charCodeAt(position + 2)) {
+    const following = state.input.charCodeAt(position + 3);
+    return following === 0 || isWsOrEol(following);
+  }
+  return false;
+}
+function skipByteOrderMark(state) {
+  if (state.position === state.lineStart && state.input.charCodeAt(state.position) === 65279) {
+    state.position++;
+    state.lineStart = state.position;
+  }
+}
+function testDocumentBoundary(state) {
+  if (state.position !== state.lineStart) return false;
+  if (testDocumentSeparator(state)) return true;
+  if (state.input.charCodeAt(state.position) !== 65279) return false;
+  const snapshot = snapshotState(state);
+  skipByteOrderMark(state);
+  skipSeparationSpace(state, true);
+  const ch = state.input.charCodeAt(state.position);
+  const result = state.position === state.lineStart && (ch === 37 || ch === 45 && testDocumentSeparator(state));
+  restoreState(state, snapshot);
+  return result;
+}
+function skipUntilLineEnd(state) {
+  let ch = state.input.charCodeAt(state.position);
+  while (ch !== 0 && !isEol(ch)) ch = state.input.charCodeAt(++state.position);
+}
+function checkPrintable(state, start, end) {
+  const match = PATTERN_NON_PRINTABLE.exec(state.input.slice(start, end));
+  if (match !== null) {
+    state.position = start + match.index + match[0].length - 1;
+    throwError(state, "the stream contains non-printable characters");
+  }
+}
+function readTagProperty(state, props, inFlow) {
+  if (state.input.charCodeAt(state.position) !== 33) return false;
+  if (props.tagStart !== NO_RANGE$1) throwError(state, "duplication of a tag property");
+  const start = state.position;
+  let isVerbatim = false;
+  let isNamed = false;
+  let tagHandle = "!";
+  let ch = state.input.charCodeAt(++state.position);
+  if (ch === 60) {
+    isVerbatim = true;
+    ch = state.input.charCodeAt(++state.position);
+  } else if (ch === 33) {
+    isNamed = true;
+    tagHandle = "!!";
+    ch = state.input.charCodeAt(++state.position);
+  }
+  let suffixStart = state.position;
+  let tagName;
+  if (isVerbatim) {
+    while (ch !== 0 && ch !== 62) ch = state.input.charCodeAt(++state.position);
+    if (ch !== 62) throwError(state, "unexpected end of the stream within a verbatim tag");
+    tagName = state.input.slice(suffixStart, state.position);
+    state.position++;
+  } else {
+    while (ch !== 0 && !isWsOrEol(ch) && !(inFlow && isFlowIndicator(ch))) {
+      if (ch === 33) {
+        if (!isNamed) {
+          tagHandle = state.input.slice(suffixStart - 1, state.position + 1);
+          if (!PATTERN_TAG_HANDLE.test(tagHandle)) throwError(state, "named tag handle cannot contain such characters");
+          isNamed = true;
+          suffixStart = state.position + 1;
+        } else throwError(state, "tag suffix cannot contain exclamation marks");
+      }
+      ch = state.input.charCodeAt(++state.position);
+    }
+    tagName = state.input.slice(suffixStart, state.position);
+    if (PATTERN_FLOW_INDICATORS.test(tagName)) throwError(state, "tag suffix cannot contain flow indicator characters");
+  }
+  if (tagName && !(isVerbatim ? PATTERN_TAG_URI.test(tagName) : PATTERN_TAG_SUFFIX.test(tagName))) throwError(state, `tag name cannot contain such characters: ${tagName}`);
+  if (!isVerbatim && tagHandle !== "!" && tagHandle !== "!!" && !HAS_OWN.call(state.tagHandlers, tagHandle)) throwError(state, `undeclared tag handle "${tagHandle}"`);
+  props.tagStart = start;
+  props.tagEnd = state.position;
+  return true;
+}
+function readAnchorProperty(state, props) {
+  if (state.input.charCodeAt(state.position) !== 38) return false;
+  if (props.anchorStart !== NO_RANGE$1) throwError(state, "duplication of an anchor property");
+  state.position++;
+  const start = state.position;
+  while (state.input.charCodeAt(state.position) !== 0 && !isWsOrEol(state.input.charCodeAt(state.position)) && !isFlowIndicator(state.input.charCodeAt(state.position))) state.position++;
+  if (state.position === start) throwError(state, "name of an anchor node must contain at least one character");
+  props.anchorStart = start;
+  props.anchorEnd = state.position;
+  return true;
+}
+function readAlias(state, props) {
+  if (state.input.charCodeAt(state.position) !== 42) return false;
+  if (props.anchorStart !== NO_RANGE$1 || props.tagStart !== NO_RANGE$1) throwError(state, "alias node should not have any properties");
+  state.position++;
+  const start = state.position;
+  while (state.input.charCodeAt(state.position) !== 0 && !isWsOrEol(state.input.charCodeAt(state.position)) && !isFlowIndicator(state.input.charCodeAt(state.position))) state.position++;
+  if (state.position === start) throwError(state, "name of an alias node must contain at least one character");
+  addAliasEvent(state, start, state.position);
+  return true;
+}
+function readFlowScalarBreak(state, nodeIndent) {
+  skipSeparationSpace(state, false);
+  if (state.lineIndent < nodeIndent) throwError(state, "deficient indentation");
+}
+function readSingleQuotedScalar(state, nodeIndent, props) {
+  if (state.input.charCodeAt(state.position) !== 39) return false;
+  state.position++;
+  const start = state.position;
+  let simple = true;
+  while (state.input.charCodeAt(state.position) !== 0) {
+    const ch = state.input.charCodeAt(state.position);
+    if (ch === 39) {
+      if (state.input.charCodeAt(state.position + 1) === 39) {
+        simple = false;
+        state.position += 2;
+        continue;
+      }
+      const end = state.position;
+      state.position++;
+      addScalarEvent(state, start, end, props.anchorStart, props.anchorEnd, props.tagStart, props.tagEnd, SCALAR_STYLE.SINGLE_QUOTED, CHOMPING_MODE.CLIP, -1, simple);
+      return true;
+    }
+    if (isEol(ch)) {
+      simple = false;
+      readFlowScalarBreak(state, nodeIndent);
+    } else if (state.position === state.lineStart && testDocumentSeparator(state)) throwError(state, "unexpected end of the document within a single quoted scalar");
+    else if (ch !== 9 && ch < 32) throwError(state, "expected valid JSON character");
+    else state.position++;
+  }
+  throwError(state, "unexpected end of the stream within a single quoted scalar");
+}
+function readDoubleQuotedScalar(state, nodeIndent, props) {
+  if (state.input.charCodeAt(state.position) !== 34) return false;
+  state.position++;
+  const start = state.position;
+  let simple = true;
+  while (state.input.charCodeAt(state.position) !== 0) {
+    const ch = state.input.charCodeAt(state.position);
+    if (ch === 34) {
+      const end = state.position;
+      state.position++;
+      addScalarEvent(state, start, end, props.anchorStart, props.anchorEnd, props.tagStart, props.tagEnd, SCALAR_STYLE.DOUBLE_QUOTED, CHOMPING_MODE.CLIP, -1, simple);
+      return true;
+    }
+    if (ch === 92) {
+      simple = false;
+      const escaped = state.input.charCodeAt(++state.position);
+      if (isEol(escaped)) readFlowScalarBreak(state, nodeIndent);
+      else if (isSimpleEscape(escaped)) state.position++;
+      else {
+        let hexLength = escapedHexLen(escaped);
+        if (hexLength === 0) throwError(state, "unknown escape sequence");
+        while (hexLength-- > 0) {
+          state.position++;
+          if (fromHexCode(state.input.charCodeAt(state.position)) < 0) throwError(state, "expected hexadecimal character");
+        }
+        state.position++;
+      }
+    } else if (isEol(ch)) {
+      simple = false;
+      readFlowScalarBreak(state, nodeIndent);
+    } else if (state.position === state.lineStart && testDocumentSeparator(state)) throwError(state, "unexpected end of the document within a double quoted scalar");
+    else if (ch !== 9 && ch < 32) throwError(state, "expected valid JSON character");
+    else state.position++;
+  }
+  throwError(state, "unexpected end of the stream within a double quoted scalar");
+}
+function readBlockScalar(state, parentIndent, props) {
+  const ch = state.input.charCodeAt(state.position);
+  let chomping = CHOMPING_MODE.CLIP;
+  let indent = -1;
+  let detectedIndent = false;
+  if (ch !== 124 && ch !== 62) return false;
+  const style = ch === 124 ? SCALAR_STYLE.LITERAL_BLOCK : SCALAR_STYLE.FOLDED_BLOCK;
+  state.position++;
+  while (state.input.charCodeAt(state.position) !== 0) {
+    const current = state.input.charCodeAt(state.position);
+    const digit = fromDecimalCode(current);
+    if (current === 43 || current === 45) {
+      if (chomping !== CHOMPING_MODE.CLIP) throwError(state, "repeat of a chomping mode identifier");
+      chomping = current === 43 ? CHOMPING_MODE.KEEP : CHOMPING_MODE.STRIP;
+      state.position++;
+    } else if (digit >= 0) {
+      if (digit === 0) throwError(state, "bad explicit indentation width of a block scalar; it cannot be less than one");
+      if (detectedIndent) throwError(state, "repeat of an indentation width identifier");
+      indent = parentIndent + digit - 1;
+      detectedIndent = true;
+      state.position++;
+    } else break;
+  }
+  let hadWhitespace = false;
+  while (isWhiteSpace(state.input.charCodeAt(state.position))) {
+    hadWhitespace = true;
+    state.position++;
+  }
+  if (hadWhitespace && state.input.charCodeAt(state.position) === 35) skipUntilLineEnd(state);
+  if (isEol(state.input.charCodeAt(state.position))) consumeLineBreak(state);
+  else if (state.input.charCodeAt(state.position) !== 0) throwError(state, "a line break is expected");
+  let contentIndent = detectedIndent ? indent : -1;
+  let maxLeadingIndent = 0;
+  const valueStart2 = state.position;
+  let valueEnd = state.position;
+  while (state.input.charCodeAt(state.position) !== 0) {
+    const linePosition = state.position;
+    let column = 0;
+    while (state.input.charCodeAt(linePosition + column) === 32) column++;
+    const first = state.input.charCodeAt(linePosition + column);
+    if (first === 0) {
+      if (contentIndent >= 0) {
+        if (column > contentIndent) valueEnd = linePosition + column;
+      } else if (column > 0) valueEnd = linePosition + column;
+      break;
+    }
+    if (testDocumentBoundary(state)) break;
+    if (!detectedIndent && contentIndent === -1 && isEol(first)) maxLeadingIndent = Math.max(maxLeadingIndent, column);
+    if (!detectedIndent && contentIndent === -1 && !isEol(first)) {
+      if (first === 9 && column < parentIndent) {
+        state.position = linePosition + column;
+        throwError(state, "tab characters must not be used in indentation");
+      }
+      if (column >= parentIndent && column < maxLeadingIndent) {
+        state.position = linePosition + column;
+        throwError(state, "bad indentation of a mapping entry");
+      }
+    }
+    if (contentIndent === -1 && first !== 0 && !isEol(first) && column < parentIndent) {
+      state.lineIndent = column;
+      state.position = linePosition + column;
+      break;
+    }
+    if (!detectedIndent && first !== 0 && !isEol(first) && contentIndent === -1) contentIndent = column;
+    const requiredIndent = contentIndent === -1 ? parentIndent + 1 : contentIndent;
+    if (first !== 0 && !isEol(first) && column < requiredIndent) {
+      state.lineIndent = column;
+      state.position = linePosition + column;
+      break;
+    }
+    skipUntilLineEnd(state);
+    valueEnd = state.position;
+    if (isEol(state.input.charCodeAt(state.position))) {
+      consumeLineBreak(state);
+      valueEnd = state.position;
+    }
+  }
+  checkPrintable(state, valueStart2, valueEnd);
+  addScalarEvent(state, valueStart2, valueEnd, props.anchorStart, props.anchorEnd, props.tagStart, props.tagEnd, style, chomping, contentIndent);
+  return true;
+}
+function canStartPlainScalar(state, nodeContext) {
+  const ch = state.input.charCodeAt(state.position);
+  const inFlow = nodeContext === CONTEXT_FLOW_IN;
+  if (ch === 0 || isWsOrEol(ch) || ch === 35 || ch === 38 || ch === 42 || ch === 33 || ch === 124 || ch === 62 || ch === 39 || ch === 34 || ch === 37 || ch === 64 || ch === 96 || isFlowIndicator(ch)) return false;
+  if (ch === 63 || ch === 45) {
+    const following = state.input.charCodeAt(state.position + 1);
+    if (isWsOrEolOrEnd(following) || inFlow && isFlowIndicator(following)) return false;
+  }
+  return true;
+}
+function readPlainScalar(state, nodeIndent, nodeContext, props) {
+  if (!canStartPlainScalar(state, nodeContext)) return false;
+  const start = state.position;
+  let end = state.position;
+  let ch = state.input.charCodeAt(state.position);
+  const inFlow = nodeContext === CONTEXT_FLOW_IN;
+  let multiline = false;
+  while (ch !== 0) {
+    if (testDocumentBoundary(state)) break;
+    if (ch === 58) {
+      const following = state.input.charCodeAt(state.position + 1);
+      if (isWsOrEolOrEnd(following) || inFlow && isFlowIndicator(following)) break;
+    } else if (ch === 35) {
+      if (isWsOrEol(state.input.charCodeAt(state.position - 1))) break;
+    } else if (inFlow && isFlowIndicator(ch)) break;
+    else if (isEol(ch)) {
+      const savedPosition = state.position;
+      const savedLine = state.line;
+      const savedLineStart = state.lineStart;
+      const savedLineIndent = state.lineIndent;
+      skipSeparationSpace(state, false);
+      if (state.lineIndent >= nodeIndent) {
+        multiline = true;
+        ch = state.input.charCodeAt(state.position);
+        continue;
+      }
+      state.position = savedPosition;
+      state.line = savedLine;
+      state.lineStart = savedLineStart;
+      state.lineIndent = savedLineIndent;
+      break;
+    }
+    if (!isWhiteSpace(ch)) end = state.position + 1;
+    ch = state.input.charCodeAt(++state.position);
+  }
+  if (end === start) return false;
+  checkPrintable(state, start, end);
+  addScalarEvent(state, start, end, props.anchorStart, props.anchorEnd, props.tagStart, props.tagEnd, SCALAR_STYLE.PLAIN, CHOMPING_MODE.CLIP, -1, !multiline);
+  return true;
+}
+function skipFlowSeparationSpace(state, nodeIndent) {
+  const startLine = state.line;
+  skipSeparationSpace(state, true);
+  if (state.line > startLine && state.lineIndent < nodeIndent || state.firstTabInLine !== -1 && state.lineIndent < nodeIndent) throwError(state, "deficient indentation");
+}
+function readFlowCollection(state, nodeIndent, props) {
+  const ch = state.input.charCodeAt(state.position);
+  const isMapping = ch === 123;
+  const start = state.position;
+  let readNext = true;
+  if (ch !== 91 && ch !== 123) return false;
+  const terminator = isMapping ? 125 : 93;
+  if (isMapping) addMappingEvent(state, start, props.anchorStart, props.anchorEnd, props.tagStart, props.tagEnd, COLLECTION_STYLE.FLOW);
+  else addSequenceEvent(state, start, props.anchorStart, props.anchorEnd, props.tagStart, props.tagEnd, COLLECTION_STYLE.FLOW);
+  state.position++;
+  while (state.input.charCodeAt(state.position) !== 0) {
+    skipFlowSeparationSpace(state, nodeIndent);
+    let ch2 = state.input.charCodeAt(state.position);
+    if (ch2 === terminator) {
+      state.position++;
+      addPopEvent(state);
+      return true;
+    } else if (!readNext) throwError(state, "missed comma between flow collection entries");
+    else if (ch2 === 44) throwError(state, "expected the node content, but found ','");
+    let isPair = false;
+    let isExplicitPair = false;
+    if (ch2 === 63 && isWsOrEol(state.input.charCodeAt(state.position + 1))) {
+      isPair = isExplicitPair = true;
+      state.position += 1;
+      skipFlowSeparationSpace(state, nodeIndent);
+    }
+    const entryLine = state.line;
+    const entryStart = snapshotState(state);
+    const keyWasRead = parseNode(state, nodeIndent, CONTEXT_FLOW_IN, false, true);
+    skipFlowSeparationSpace(state, nodeIndent);
+    ch2 = state.input.charCodeAt(state.position);
+    if ((isMapping || isExplicitPair || state.line === entryLine) && ch2 === 58) {
+      isPair = true;
+      state.position++;
+      skipFlowSeparationSpace(state, nodeIndent);
+      if (!isMapping) {
+        insertFlowPairMappingEvent(state, entryStart);
+        if (!keyWasRead) addEmptyScalarEvent(state);
+      } else if (!keyWasRead) addEmptyScalarEvent(state);
+      if (!parseNode(state, nodeIndent, CONTEXT_FLOW_IN, false, true)) addEmptyScalarEvent(state);
+      skipFlowSeparationSpace(state, nodeIndent);
+      if (!isMapping) addPopEvent(state);
+    } else if (isMapping && isPair) {
+      if (!keyWasRead) addEmptyScalarEvent(state);
+      addEmptyScalarEvent(state);
+    } else if (isMapping) addEmptyScalarEvent(state);
+    else if (isPair) {
+      insertFlowPairMappingEvent(state, entryStart);
+      if (!keyWasRead) addEmptyScalarEvent(state);
+      addEmptyScalarEvent(state);
+      addPopEvent(state);
+    }
+    ch2 = state.input.charCodeAt(state.position);
+    if (ch2 === 44) {
+      readNext = true;
+      state.position++;
+    } else readNext = false;
+  }
+  throwError(state, "unexpected end of the stream within a flow collection");
+}
+function readBlockSequence(state, nodeIndent, props) {
+  if (state.firstTabInLine !== -1 || state.input.charCodeAt(state.position) !== 45 || !isWsOrEolOrEnd(state.input.charCodeAt(state.position + 1))) return false;
+  addSequenceEvent(state, state.position, props.anchorStart, props.anchorEnd, props.tagStart, props.tagEnd, COLLECTION_STYLE.BLOCK);
+  while (state.input.charCodeAt(state.position) === 45 && isWsOrEolOrEnd(state.input.charCodeAt(state.position + 1))) {
+    if (state.firstTabInLine !== -1) {
+      state.position = state.firstTabInLine;
+      throwError(state, "tab characters must not be used in indentation");
+    }
+    const entryLine = state.line;
+    state.position++;
+    const hadBreak = skipSeparationSpace(state, true) > 0;
+    if (state.firstTabInLine !== -1 && state.input.charCodeAt(state.position) === 45 && isWsOrEolOrEnd(state.input.charCodeAt(state.position + 1))) throwError(state, "bad indentation of a sequence entry");
+    if (hadBreak && state.lineIndent <= nodeIndent) addEmptyScalarEvent(state);
+    else parseNode(state, nodeIndent, CONTEXT_BLOCK_IN, false, true);
+    skipSeparationSpace(state, true);
+    if (state.lineIndent < nodeIndent || state.position >= state.length) break;
+    if (state.lineIndent > nodeIndent) throwError(state, "bad indentation of a sequence entry");
+    if (state.line === entryLine && state.input.charCodeAt(state.position) === 45 && isWsOrEolOrEnd(state.input.charCodeAt(state.position + 1))) throwError(state, "bad indentation of a sequence entry");
+  }
+  addPopEvent(state);
+  return true;
+}
+function readBlockMapping(state, nodeIndent, flowIndent, props) {
+  let atExplicitKey = false;
+  let detected = false;
+  let mappingOpened = false;
+  let pendingExplicitKey = false;
+  if (state.firstTabInLine !== -1) return false;
+  let ch = state.input.charCodeAt(state.position);
+  while (ch !== 0) {
+    if (!atExplicitKey && state.firstTabInLine !== -1) {
+      state.position = state.firstTabInLine;
+      throwError(state, "tab characters must not be used in indentation");
+    }
+    const following = state.input.charCodeAt(state.position + 1);
+    const entryLine = state.line;
+    if ((ch === 63 || ch === 58) && isWsOrEolOrEnd(following)) {
+      if (!mappingOpened) {
+        addMappingEvent(state, state.position, props.anchorStart, props.anchorEnd, props.tagStart, props.tagEnd, COLLECTION_STYLE.BLOCK);
+        mappingOpened = true;
+      }
+      if (ch === 63) {
+        if (atExplicitKey) addEmptyScalarEvent(state);
+        detected = true;
+        atExplicitKey = true;
+      } else if (atExplicitKey) atExplicitKey = false;
+      else {
+        addEmptyScalarEvent(state);
+        detected = true;
+        atExplicitKey = false;
+      }
+      state.position += 1;
+      pendingExplicitKey = true;
+    } else {
+      if (atExplicitKey) {
+        addEmptyScalarEvent(state);
+        atExplicitKey = false;
+      }
+      const beforeKey = snapshotState(state);
+      if (!parseNode(state, flowIndent, CONTEXT_FLOW_OUT, false, true)) break;
+      if (state.line === entryLine) {
+        ch = state.input.charCodeAt(state.position);
+        while (isWhiteSpace(ch)) ch = state.input.charCodeAt(++state.position);
+        if (ch === 58) {
+          ch = state.input.charCodeAt(++state.position);
+          if (!isWsOrEolOrEnd(ch)) throwError(state, "a whitespace character is expected after the key-value separator within a block mapping");
+          if (!mappingOpened) {
+            state.events.splice(beforeKey.eventsLength, 0, {
+              type: EVENT_ID.MAPPING,
+              start: beforeKey.position,
+              anchorStart: props.anchorStart,
+              anchorEnd: props.anchorEnd,
+              tagStart: props.tagStart,
+              tagEnd: props.tagEnd,
+              style: COLLECTION_STYLE.BLOCK
+            });
+            mappingOpened = true;
+          }
+          detected = true;
+          atExplicitKey = false;
+          pendingExplicitKey = false;
+        } else if (detected) throwError(state, "expected ':' after a mapping key");
+        else {
+          if (props.anchorStart !== NO_RANGE$1 || props.tagStart !== NO_RANGE$1) {
+            restoreState(state, beforeKey);
+            return false;
+          }
+          return true;
+        }
+      } else if (detected) throwError(state, "can not read a block mapping entry; a multiline key may not be an implicit key");
+      else {
+        if (props.anchorStart !== NO_RANGE$1 || props.tagStart !== NO_RANGE$1) {
+          restoreState(state, beforeKey);
+          return false;
+        }
+        return true;
+      }
+    }
+    if (parseNode(state, nodeIndent, CONTEXT_BLOCK_OUT, true, pendingExplicitKey)) pendingExplicitKey = false;
+    if (!atExplicitKey) {
+      if (pendingExplicitKey) {
+        addEmptyScalarEvent(state);
+        pendingExplicitKey = false;
+      }
+    }
+    skipSeparationSpace(state, true);
+    ch = state.input.charCodeAt(state.position);
+    if ((state.line === entryLine || state.lineIndent > nodeIndent) && ch !== 0) throwError(state, "bad indentation of a mapping entry");
+    else if (state.lineIndent < nodeIndent) break;
+  }
+  if (!detected) return false;
+  if (atExplicitKey) addEmptyScalarEvent(state);
+  if (mappingOpened) addPopEvent(state);
+  return true;
+}
+function parseNode(state, parentIndent, nodeContext, allowToSeek, allowCompact, allowPropertyMapping = true) {
+  if (state.depth >= state.maxDepth) throwError(state, `nesting exceeded maxDepth (${state.maxDepth})`);
+  state.depth++;
+  let indentStatus = 1;
+  let atNewLine = false;
+  let hasContent = false;
+  let propertyStart = null;
+  const props = emptyProperties();
+  let allowBlockScalars = nodeContext === CONTEXT_BLOCK_OUT || nodeContext === CONTEXT_BLOCK_IN;
+  let allowBlockCollections = allowBlockScalars;
+  const allowBlockStyles = allowBlockScalars;
+  if (allowToSeek && skipSeparationSpace(state, true)) {
+    atNewLine = true;
+    if (state.lineIndent > parentIndent) indentStatus = 1;
+    else if (state.lineIndent === parentIndent) indentStatus = 0;
+    else indentStatus = -1;
+  }
+  if (indentStatus === 1) while (true) {
+    const ch = state.input.charCodeAt(state.position);
+    const propertyState = snapshotState(state);
+    if (atNewLine && indentStatus !== 1 && (ch === 33 || ch === 38)) break;
+    if (atNewLine && allowBlockStyles && (props.tagStart !== NO_RANGE$1 || props.anchorStart !== NO_RANGE$1) && (ch === 33 || ch === 38)) {
+      const fallbackState = snapshotState(state);
+      const flowIndent = parentIndent + 1;
+      if (readBlockMapping(state, state.position - state.lineStart, flowIndent, props) && state.events[fallbackState.eventsLength]?.type === EVENT_ID.MAPPING) {
+        state.depth--;
+        return true;
+      }
+      restoreState(state, fallbackState);
+    }
+    if (atNewLine && (ch === 33 && props.tagStart !== NO_RANGE$1 || ch === 38 && props.anchorStart !== NO_RANGE$1)) break;
+    if (!readTagProperty(state, props, nodeContext === CONTEXT_FLOW_IN) && !readAnchorProperty(state, props)) break;
+    if (propertyStart === null) propertyStart = propertyState;
+    if (skipSeparationSpace(state, true)) {
+      atNewLine = true;
+      allowBlockCollections = allowBlockStyles;
+      if (state.lineIndent > parentIndent) indentStatus = 1;
+      else if (state.lineIndent === parentIndent) indentStatus = 0;
+      else indentStatus = -1;
+    } else allowBlockCollections = false;
+  }
+  if (allowBlockCollections) allowBlockCollections = atNewLine || allowCompact;
+  if (indentStatus === 1 || nodeContext === CONTEXT_BLOCK_OUT) {
+    const flowIndent = nodeContext === CONTEXT_FLOW_IN || nodeContext === CONTEXT_FLOW_OUT ? parentIndent : parentIndent + 1;
+    const blockIndent = state.position - state.lineStart;
+    if (indentStatus === 1) {
+      if (allowBlockCollections && (readBlockSequence(state, blockIndent, props) || readBlockMapping(state, blockIndent, flowIndent, props)) || readFlowCollection(state, flowIndent, props)) hasContent = true;
+      else {
+        const ch = state.input.charCodeAt(state.position);
+        if (propertyStart !== null && allowPropertyMapping && allowBlockStyles && !allowBlockCollections && ch !== 124 && ch !== 62) {
+          const fallbackState = snapshotState(state);
+          const propertyIndent = propertyStart.position - propertyStart.lineStart;
+          restoreState(state, propertyStart);
+          if (readBlockMapping(state, propertyIndent, flowIndent, emptyProperties()) && state.events[fallbackState.eventsLength]?.type === EVENT_ID.MAPPING) hasContent = true;
+          else restoreState(state, fallbackState);
+        }
+        if (!hasContent && (allowBlockScalars && readBlockScalar(state, flowIndent, props) || readSingleQuotedScalar(state, flowIndent, props) || readDoubleQuotedScalar(state, flowIndent, props) || readAlias(state, props) || readPlainScalar(state, flowIndent, nodeContext, props))) hasContent = true;
+      }
+    } else if (indentStatus === 0) hasContent = allowBlockCollections && readBlockSequence(state, blockIndent, props);
+  }
+  allowBlockScalars = allowBlockScalars && !hasContent;
+  if (!hasContent && (props.anchorStart !== NO_RANGE$1 || props.tagStart !== NO_RANGE$1 || allowBlockScalars)) {
+    addScalarEvent(state, NO_RANGE$1, NO_RANGE$1, props.anchorStart, props.anchorEnd, props.tagStart, props.tagEnd, SCALAR_STYLE.PLAIN);
+    hasContent = true;
+  }
+  state.depth--;
+  return hasContent || props.anchorStart !== NO_RANGE$1 || props.tagStart !== NO_RANGE$1;
+}
+function readDirective(state) {
+  if (state.lineIndent > 0 || state.input.charCodeAt(state.position) !== 37) return false;
+  state.position++;
+  const nameStart = state.position;
+  while (state.input.charCodeAt(state.position) !== 0 && !isWsOrEol(state.input.charCodeAt(state.position))) state.position++;
+  const name = state.input.slice(nameStart, state.position);
+  const args = [];
+  if (name.length === 0) throwError(state, "directive name must not be less than one character in length");
+  while (state.input.charCodeAt(state.position) !== 0 && !isEol(state.input.charCodeAt(state.position))) {
+    while (isWhiteSpace(state.input.charCodeAt(state.position))) state.position++;
+    if (state.input.charCodeAt(state.position) === 35 || isEol(state.input.charCodeAt(state.position)) || state.input.charCodeAt(state.position) === 0) break;
+    const start = state.position;
+    while (state.input.charCodeAt(state.position) !== 0 && !isWsOrEol(state.input.charCodeAt(state.position))) state.position++;
+    args.push(state.input.slice(start, state.position));
+  }
+  if (isEol(state.input.charCodeAt(state.position))) consumeLineBreak(state);
+  if (name === "YAML") {
+    if (state.directives.some((directive) => directive.kind === "yaml")) throwError(state, "duplication of %YAML directive");
+    if (args.length !== 1) throwError(state, "YAML directive accepts exactly one argument");
+    const match = /^([0-9]+)\.([0-9]+)$/.exec(args[0]);
+    if (match === null) throwError(state, "ill-formed argument of the YAML directive");
+    if (parseInt(match[1], 10) !== 1) throwError(state, "unacceptable YAML version of the document");
+    state.directives.push({
+      kind: "yaml",
+      version: args[0]
+    });
+  } else if (name === "TAG") {
+    if (args.length !== 2) throwError(state, "TAG directive accepts exactly two arguments");
+    const [handle, prefix] = args;
+    if (!PATTERN_TAG_HANDLE.test(handle)) throwError(state, "ill-formed tag handle (first argument) of the TAG directive");
+    if (HAS_OWN.call(state.tagHandlers, handle)) throwError(state, `there is a previously declared suffix for "${handle}" tag handle`);
+    if (!PATTERN_TAG_PREFIX.test(prefix)) throwError(state, "ill-formed tag prefix (second argument) of the TAG directive");
+    state.tagHandlers[handle] = prefix;
+    state.directives.push({
+      kind: "tag",
+      handle,
+      prefix
+    });
+  }
+  return true;
+}
+function readDocument(state) {
+  state.directives = [];
+  state.tagHandlers = /* @__PURE__ */ Object.create(null);
+  let hasDirectives = false;
+  skipSeparationSpace(state, true);
+  while (readDirective(state)) {
+    hasDirectives = true;
+    skipSeparationSpace(state, true);
+  }
+  let explicitStart = false;
+  let explicitEnd = false;
+  let allowCompact = true;
+  if (state.lineIndent === 0 && state.input.charCodeAt(state.position) === 45 && state.input.charCodeAt(state.position + 1) === 45 && state.input.charCodeAt(state.position + 2) === 45 && isWsOrEolOrEnd(state.input.charCodeAt(state.position + 3))) {
+    explicitStart = true;
+    const markerLine = state.line;
+    state.position += 3;
+    skipSeparationSpace(state, true);
+    allowCompact = state.line > markerLine;
+  } else if (hasDirectives) throwError(state, "directives end mark is expected");
+  const documentEventIndex = state.events.length;
+  if (!explicitStart && state.position === state.lineStart && state.input.charCodeAt(state.position) === 46 && testDocumentSeparator(state)) {
+    state.position += 3;
+    skipSeparationSpace(state, true);
+    return;
+  }
+  addDocumentEvent(state, explicitStart, false);
+  if (!parseNode(state, state.lineIndent - 1, CONTEXT_BLOCK_OUT, false, allowCompact, allowCompact)) addEmptyScalarEvent(state);
+  skipSeparationSpace(state, true);
+  if (state.position === state.lineStart && testDocumentSeparator(state)) {
+    explicitEnd = state.input.charCodeAt(state.position) === 46;
+    if (explicitEnd) {
+      const markerLine = state.line;
+      state.position += 3;
+      skipSeparationSpace(state, true);
+      if (state.line === markerLine && state.position < state.length) throwError(state, "end of the stream or a document separator is expected");
+    }
+  }
+  const documentEvent = state.events[documentEventIndex];
+  if (documentEvent?.type === EVENT_ID.DOCUMENT) documentEvent.explicitEnd = explicitEnd;
+  addPopEvent(state);
+  if (!explicitEnd && state.position < state.length && !testDocumentBoundary(state)) throwError(state, "end of the stream or a document separator is expected");
+}
+function parseEvents(input, options) {
+  const length = input.length;
+  const state = {
+    ...DEFAULT_PARSER_OPTIONS,
+    ...options,
+    input: `${input}\0`,
+    length,
+    position: 0,
+    line: 0,
+    lineStart: 0,
+    lineIndent: 0,
+    firstTabInLine: -1,
+    depth: 0,
+    directives: [],
+    tagHandlers: /* @__PURE__ */ Object.create(null),
+    events: []
+  };
+  const nullpos = input.indexOf("\0");
+  if (nullpos !== -1) YAMLException.throwAt(input, nullpos, "null byte is not allowed in input", state.filename);
+  while (state.position < state.length) {
+    skipByteOrderMark(state);
+    skipSeparationSpace(state, true);
+    if (state.position >= state.length) break;
+    const documentStart = state.position;
+    readDocument(state);
+    if (state.position === documentStart)
+      throwError(state, "can not read a document");
+  }
+  return state.events;
+}
+var DEFAULT_LOAD_OPTIONS = {
+  ...DEFAULT_PARSER_OPTIONS,
+  ...DEFAULT_CONSTRUCTOR_OPTIONS
+};
+function loadDocuments(input, options = {}) {
+  const opts = {
+    ...DEFAULT_LOAD_OPTIONS,
+    ...options
+  };
+  const source = String(input);
+  const PARSER_OPT_KEYS = Object.keys(DEFAULT_PARSER_OPTIONS);
+  const CONSTRUCTOR_OPT_KEYS = Object.keys(DEFAULT_CONSTRUCTOR_OPTIONS);
+  return constructFromEvents(parseEvents(source, pick(opts, PARSER_OPT_KEYS)), {
+    ...pick(opts, CONSTRUCTOR_OPT_KEYS),
+    source
+  });
+}
+function load(input, options) {
+  const documents = loadDocuments(input, options);
+  if (documents.length === 0) throw new YAMLException("expected a document, but the input is empty");
+  if (documents.length === 1) return documents[0];
+  throw new YAMLException("expected a single document in the stream, but found more");
+}
+function hasBit(mask, bit) {
+  return (mask & 1 << bit) !== 0;
+}
+var DEFAULT_SCALAR_STYLE_RULES = {
+  applyQuoteFlowKeysOption,
+  doubleQuoteForInvisibles,
+  doubleQuoteWhitespaceOnly,
+  applyForceQuotesOption,
+  tryLongOrMultilineAsBlock,
+  quoteInvalidPlain,
+  fallbackToDoubleQuoted
+};
+function _preferredQuotedStyle(layout) {
+  if (layout.presenterOptions.quoteStyle === "single" && hasBit(layout.allowedStylesMask, SCALAR_STYLE.SINGLE_QUOTED)) return SCALAR_STYLE.SINGLE_QUOTED;
+  return SCALAR_STYLE.DOUBLE_QUOTED;
+}
+function applyQuoteFlowKeysOption(layout) {
+  if (!layout.presenterOptions.quoteFlowKeys) return;
+  if (!layout.isKey || !layout.flowOnly || layout.style !== SCALAR_STYLE.PLAIN) return;
+  layout.style = SCALAR_STYLE.DOUBLE_QUOTED;
+}
+function doubleQuoteForInvisibles(layout) {
+  if (layout.style === SCALAR_STYLE.PLAIN && /[\t\x7F-\xA0\u2028\u2029\uFEFF\uFFFE\uFFFF]/.test(layout.node.value)) layout.style = SCALAR_STYLE.DOUBLE_QUOTED;
+}
+function doubleQuoteWhitespaceOnly(layout) {
+  if (layout.style === SCALAR_STYLE.PLAIN && /^\s+$/.test(layout.node.value)) layout.style = SCALAR_STYLE.DOUBLE_QUOTED;
+}
+function applyForceQuotesOption(layout) {
+  if (!layout.presenterOptions.forceQuotes) return;
+  if (layout.isKey || layout.style !== SCALAR_STYLE.PLAIN) return;
+  if (layout.node.tag !== layout.presenterOptions.schema.defaultScalarTag.tagName) return;
+  layout.style = layout.node.value.includes("\n") ? SCALAR_STYLE.DOUBLE_QUOTED : _preferredQuotedStyle(layout);
+}
+function tryLongOrMultilineAsBlock(layout) {
+  if (layout.style !== SCALAR_STYLE.PLAIN || layout.isKey) return;
+  const value = layout.node.value;
+  const multiline = value.indexOf("\n") !== -1;
+  if (!hasBit(layout.allowedStylesMask, SCALAR_STYLE.LITERAL_BLOCK)) {
+    if (multiline) layout.style = SCALAR_STYLE.DOUBLE_QUOTED;
+    return;
+  }
+  const w2 = layout.presenterOptions.lineWidth;
+  if (w2 === -1) {
+    if (multiline) layout.style = SCALAR_STYLE.LITERAL_BLOCK;
+    return;
+  }
+  const availableWidth = Math.max(Math.min(w2, 40), w2 - layout.shiftOfContent);
+  let position = 0;
+  let shouldFold = false;
+  while (position <= value.length) {
+    let lineEnd = value.length;
+    const nextLineBreak = value.indexOf("\n", position);
+    if (nextLineBreak !== -1) lineEnd = nextLineBreak;
+    const line = value.slice(position, lineEnd);
+    if (line.length > availableWidth && line[0] !== " " && / [^ \t]/.test(line)) shouldFold = true;
+    if (nextLineBreak === -1) break;
+    position = nextLineBreak + 1;
+  }
+  if (shouldFold) layout.style = SCALAR_STYLE.FOLDED_BLOCK;
+  else if (multiline) layout.style = SCALAR_STYLE.LITERAL_BLOCK;
+}
+function quoteInvalidPlain(layout) {
+  if (layout.style === SCALAR_STYLE.PLAIN && !hasBit(layout.allowedStylesMask, SCALAR_STYLE.PLAIN)) layout.style = _preferredQuotedStyle(layout);
+}
+function fallbackToDoubleQuoted(layout) {
+  if (!hasBit(layout.allowedStylesMask, layout.style)) layout.style = SCALAR_STYLE.DOUBLE_QUOTED;
+}
+var SRC_C_PRINTABLE = "[\\x09\\x0A\\x0D\\x20-\\x7E\\x85\\xA0-\\uD7FF\\uE000-\\uFFFD\\u{10000}-\\u{10FFFF}]";
+var SRC_B_CHAR = "[\\n\\r]";
+var SRC_C_BYTE_ORDER_MARK = "\\uFEFF";
+var SRC_S_WHITE = "[ \\t]";
+var SRC_NB_CHAR = `(?:(?!(?:${SRC_B_CHAR}|${SRC_C_BYTE_ORDER_MARK}))${SRC_C_PRINTABLE})`;
+var SRC_NS_CHAR = `(?:(?!${SRC_S_WHITE})${SRC_NB_CHAR})`;
+var SRC_NB_JSON = "[\\x09\\x20-\\uD7FF\\uE000-\\uFFFF\\u{10000}-\\u{10FFFF}]";
+var SRC_C_INDICATOR = "[-?:,\\[\\]{}#&*!|>'\"%@`]";
+var SRC_C_FLOW_INDICATOR = "[,\\[\\]{}]";
+var SRC_NS_PLAIN_SAFE_FLOW_OUT = SRC_NS_CHAR;
+var SRC_NS_PLAIN_SAFE_FLOW_IN = `(?:(?!${SRC_C_FLOW_INDICATOR})${SRC_NS_CHAR})`;
+var SRC_NS_PLAIN_FIRST_FLOW_OUT = `(?:(?:(?!${SRC_C_INDICATOR})${SRC_NS_CHAR})|[?:-](?=${SRC_NS_PLAIN_SAFE_FLOW_OUT}))`;
+var SRC_NS_PLAIN_FIRST_FLOW_IN = `(?:(?:(?!${SRC_C_INDICATOR})${SRC_NS_CHAR})|[?:-](?=${SRC_NS_PLAIN_SAFE_FLOW_IN}))`;
+var SRC_NS_PLAIN_CHAR_FLOW_OUT = `(?:(?:(?![:#])${SRC_NS_PLAIN_SAFE_FLOW_OUT})|:(?=${SRC_NS_PLAIN_SAFE_FLOW_OUT}))#*`;
+var SRC_NS_PLAIN_CHAR_FLOW_IN = `(?:(?:(?![:#])${SRC_NS_PLAIN_SAFE_FLOW_IN})|:(?=${SRC_NS_PLAIN_SAFE_FLOW_IN}))#*`;
+var SRC_NB_NS_PLAIN_IN_LINE_FLOW_OUT = `(?:${SRC_S_WHITE}*${SRC_NS_PLAIN_CHAR_FLOW_OUT})*`;
+var SRC_NB_NS_PLAIN_IN_LINE_FLOW_IN = `(?:${SRC_S_WHITE}*${SRC_NS_PLAIN_CHAR_FLOW_IN})*`;
+var SRC_NS_PLAIN_ONE_LINE_FLOW_OUT = `${SRC_NS_PLAIN_FIRST_FLOW_OUT}#*${SRC_NB_NS_PLAIN_IN_LINE_FLOW_OUT}`;
+var SRC_NS_PLAIN_ONE_LINE_FLOW_IN = `${SRC_NS_PLAIN_FIRST_FLOW_IN}#*${SRC_NB_NS_PLAIN_IN_LINE_FLOW_IN}`;
+var SRC_NS_PLAIN_ONE_LINE_BLOCK_KEY = SRC_NS_PLAIN_ONE_LINE_FLOW_OUT;
+var SRC_NS_PLAIN_ONE_LINE_FLOW_KEY = SRC_NS_PLAIN_ONE_LINE_FLOW_IN;
+var SRC_S_NS_PLAIN_NEXT_LINE_FLOW_OUT = `\\n+${SRC_NS_PLAIN_CHAR_FLOW_OUT}${SRC_NB_NS_PLAIN_IN_LINE_FLOW_OUT}`;
+var SRC_S_NS_PLAIN_NEXT_LINE_FLOW_IN = `\\n+${SRC_NS_PLAIN_CHAR_FLOW_IN}${SRC_NB_NS_PLAIN_IN_LINE_FLOW_IN}`;
+var SRC_NS_PLAIN_MULTI_LINE_FLOW_OUT = `${SRC_NS_PLAIN_ONE_LINE_FLOW_OUT}(?:${SRC_S_NS_PLAIN_NEXT_LINE_FLOW_OUT})*`;
+var SRC_NS_PLAIN_MULTI_LINE_FLOW_IN = `${SRC_NS_PLAIN_ONE_LINE_FLOW_IN}(?:${SRC_S_NS_PLAIN_NEXT_LINE_FLOW_IN})*`;
+var NS_PLAIN_FLOW_OUT = new RegExp(`^(?:${SRC_NS_PLAIN_MULTI_LINE_FLOW_OUT})$`, "u");
+var NS_PLAIN_FLOW_IN = new RegExp(`^(?:${SRC_NS_PLAIN_MULTI_LINE_FLOW_IN})$`, "u");
+var NS_PLAIN_BLOCK_KEY = new RegExp(`^(?:${SRC_NS_PLAIN_ONE_LINE_BLOCK_KEY})$`, "u");
+var NS_PLAIN_FLOW_KEY = new RegExp(`^(?:${SRC_NS_PLAIN_ONE_LINE_FLOW_KEY})$`, "u");
+var NB_SINGLE_ONE_LINE = new RegExp(`^(?:${SRC_NB_JSON})*$`, "u");
+var NB_SINGLE_MULTI_LINE = new RegExp(`^(?:${SRC_NB_JSON}|\\n)*$`, "u");
+var BLOCK_SCALAR_CONTENT = new RegExp(`^(?:${SRC_NB_CHAR}|\\n)*$`, "u");
+var DEFAULT_PRESENTER_OPTIONS = {
+  indent: 2,
+  seqNoIndent: false,
+  seqInlineFirst: true,
+  lineWidth: 80,
+  flowBracketPadding: false,
+  flowSkipCommaSpace: false,
+  flowSkipColonSpace: false,
+  quoteFlowKeys: false,
+  quoteStyle: "single",
+  forceQuotes: false,
+  scalarStyleRules: Object.keys(DEFAULT_SCALAR_STYLE_RULES).map((name) => Reflect.get(DEFAULT_SCALAR_STYLE_RULES, name)),
+  tagBeforeAnchor: false
+};
+var DEFAULT_DUMP_OPTIONS = {
+  ...DEFAULT_PRESENTER_OPTIONS,
+  schema: DUMP_SCHEMA,
+  skipInvalid: false,
+  noRefs: false,
+  flowLevel: -1,
+  sortKeys: false,
+  transform: () => {
+  }
+};
+var EVENT_DOCUMENT = EVENT_ID.DOCUMENT;
+var EVENT_SEQUENCE = EVENT_ID.SEQUENCE;
+var EVENT_MAPPING = EVENT_ID.MAPPING;
+var EVENT_SCALAR = EVENT_ID.SCALAR;
+var EVENT_ALIAS = EVENT_ID.ALIAS;
+var EVENT_POP = EVENT_ID.POP;
+var SCALAR_STYLE_PLAIN = SCALAR_STYLE.PLAIN;
+var SCALAR_STYLE_SINGLE_QUOTED = SCALAR_STYLE.SINGLE_QUOTED;
+var SCALAR_STYLE_DOUBLE_QUOTED = SCALAR_STYLE.DOUBLE_QUOTED;
+var SCALAR_STYLE_LITERAL_BLOCK = SCALAR_STYLE.LITERAL_BLOCK;
+var SCALAR_STYLE_FOLDED_BLOCK = SCALAR_STYLE.FOLDED_BLOCK;
+var COLLECTION_STYLE_BLOCK = COLLECTION_STYLE.BLOCK;
+var COLLECTION_STYLE_FLOW = COLLECTION_STYLE.FLOW;
+var CHOMPING_CLIP = CHOMPING_MODE.CLIP;
+var CHOMPING_STRIP = CHOMPING_MODE.STRIP;
+var CHOMPING_KEEP = CHOMPING_MODE.KEEP;
+
+// actions/engine/state/read.ts
+function readStateText(text) {
+  if (/^\s*\{/.test(text)) {
+    try {
+      return JSON.parse(text);
+    } catch {
+    }
+  }
+  return load(text, { schema: CORE_SCHEMA });
+}
+function mayHaveAnchors(text) {
+  return /(^|[\s[{,:-])&[^\s]/.test(text);
+}
+
+// actions/engine/drift/compare.ts
+var STATE_FILE = /\.(ya?ml|json)$/i;
+function compareStateFiles(before, after) {
+  const old = /* @__PURE__ */ new Map();
+  const now = /* @__PURE__ */ new Map();
+  const otherFiles = [];
+  const unreadable = [];
+  const paths = [.../* @__PURE__ */ new Set([...before.keys(), ...after.keys()])].sort();
+  for (const file of paths) {
+    const oldText = before.get(file);
+    const newText = after.get(file);
+    if (oldText === newText) continue;
+    if (!STATE_FILE.test(file)) {
+      otherFiles.push(file);
+      continue;
+    }
+    let oldContent;
+    let newContent;
+    try {
+      oldContent = readState(oldText);
+      newContent = readState(newText);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      unreadable.push({ file, error: message.split("\n")[0] });
+      continue;
+    }
+    if (!oldContent && !newContent) otherFiles.push(file);
+    if (oldContent) locate(old, file, oldContent);
+    if (newContent) locate(now, file, newContent);
+  }
+  const found = [];
+  const add = (at3, drift) => found.push({ drift, order: at3.order });
+  for (const workspace of /* @__PURE__ */ new Set([...old.keys(), ...now.keys()])) {
+    const was = old.get(workspace) ?? /* @__PURE__ */ new Map();
+    const is2 = now.get(workspace) ?? /* @__PURE__ */ new Map();
+    for (const [key2, current] of is2) {
+      const previous = was.get(key2);
+      if (!previous) add(current, entry("added", workspace, current));
+      else {
+        const change = compareFields(previous, current);
+        if (change) add(current, { ...entry("changed", workspace, current), ...change });
+      }
+    }
+    for (const [key2, previous] of was) {
+      if (!is2.has(key2)) add(previous, entry("removed", workspace, previous));
+    }
+  }
+  found.sort(
+    (a, b2) => compareText(a.drift.workspace, b2.drift.workspace) || a.order - b2.order || compareText(a.drift.name, b2.drift.name)
+  );
+  const entities = found.map((f2) => f2.drift);
+  return {
+    entities,
+    counts: countDrift(entities),
+    workspaces: [...new Set(entities.map((e) => e.workspace))].sort(),
+    otherFiles,
+    unreadable
+  };
+}
+function countDrift(entities) {
+  const counts = { added: 0, changed: 0, removed: 0 };
+  for (const e of entities) counts[e.action]++;
+  return counts;
+}
+function entry(action, workspace, at3) {
+  return { action, workspace, kind: at3.spec.label, name: at3.name, file: at3.file };
+}
+function compareText(a, b2) {
+  return a < b2 ? -1 : a > b2 ? 1 : 0;
+}
+function readState(text) {
+  if (text === void 0) return void 0;
+  const content = readStateText(text);
+  if (!isObject2(content)) return void 0;
+  const isState = "_format_version" in content || Object.keys(COLLECTIONS).some((key2) => key2 in content);
+  return isState ? content : void 0;
+}
+var ORDER = /* @__PURE__ */ new Map();
+(function number(specs, prefix) {
+  for (const [collection, spec] of Object.entries(specs)) {
+    const chain = prefix + collection;
+    ORDER.set(chain, ORDER.size);
+    if (spec.nested) number(spec.nested, chain + "/");
+  }
+})(COLLECTIONS, "");
+function locate(side, file, content) {
+  const declared = content._workspace;
+  const workspace = typeof declared === "string" && declared !== "" ? declared : basename5(file, extname2(file));
+  const found = side.get(workspace) ?? /* @__PURE__ */ new Map();
+  side.set(workspace, found);
+  const keys = [];
+  const names = [];
+  const chains = [];
+  walkEntities(content, ({ entity, spec, collection, parents, index: position }) => {
+    const depth = parents.length;
+    const parentKey = depth > 0 ? keys[depth - 1] + "" : "";
+    const parentName = depth > 0 ? names[depth - 1] + " / " : "";
+    const chain = depth > 0 ? `${chains[depth - 1]}/${collection}` : collection;
+    const own = ownName(entity, spec, position);
+    let name = own;
+    let key2 = `${parentKey}${collection}\0${name}`;
+    for (let n = 2; found.has(key2); n++) {
+      name = `${own} #${n}`;
+      key2 = `${parentKey}${collection}\0${name}`;
+    }
+    keys[depth] = key2;
+    names[depth] = `${parentName}${spec.label} ${name}`;
+    chains[depth] = chain;
+    found.set(key2, { entity, spec, collection, name: names[depth], file, order: ORDER.get(chain) ?? 0 });
+  });
+}
+function ownName(entity, spec, index) {
+  if (spec.identity.includes("cert") && typeof entity.cert === "string") {
+    return `sha256:${createHash4("sha256").update(entity.cert.trim()).digest("hex").slice(0, 12)}`;
+  }
+  const name = firstAlternative(entity, spec) ?? entityName(entity, spec);
+  if (name !== "") return name;
+  if (spec.secretIdentity) {
+    const reference = referenceName(entity[spec.identity[0]]);
+    if (reference) return reference;
+  }
+  return `#${index + 1}`;
+}
+function firstAlternative(entity, spec) {
+  if (spec.compositeIdentity || spec.secretIdentity) return void 0;
+  for (const field of spec.identity) {
+    const value = entity[field];
+    if (typeof value === "string" && value !== "") return value;
+  }
+  return void 0;
+}
+var ENV_TEMPLATE = /^\$\{\{\s*env\s+(?:"([^"]*)"|`([^`]*)`)[^}]*\}\}$/;
+function referenceName(value) {
+  if (typeof value !== "string" || !isReference(value)) return void 0;
+  const text = value.trim();
+  const env = ENV_TEMPLATE.exec(text);
+  if (env) return env[1] ?? env[2];
+  return text.startsWith("{vault://") ? text : void 0;
+}
+function compareFields(previous, current) {
+  const old = ownFields(previous.entity, previous.spec);
+  const now = ownFields(current.entity, current.spec);
+  const paths = changedPaths(old, now);
+  if (paths.length === 0) return void 0;
+  const fields = fieldChanges(paths, masked2(old, current.collection), masked2(now, current.collection));
+  return { fields, fieldCount: paths.length };
+}
+function ownFields(entity, spec) {
+  const nested = spec.nested;
+  if (!nested) return entity;
+  const own = {};
+  for (const key2 of Object.keys(entity)) if (!Object.hasOwn(nested, key2)) own[key2] = entity[key2];
+  return own;
+}
+function masked2(entity, collection) {
+  const copy = structuredClone(entity);
+  maskEntity(copy, collection, /* @__PURE__ */ new Set());
+  return copy;
+}
+
+// actions/engine/plan/report.ts
+import { createHash as createHash5 } from "node:crypto";
+
+// actions/engine/reconcile.ts
+init_errors();
+
+// actions/engine/plan/deck-output.ts
+init_errors();
+function parseDeckJson(stdout, command2) {
+  const start = stdout.search(/^\{/m);
+  if (start < 0) {
+    throw new DeckhandError(
+      `deck ${command2} printed no JSON result${stdout.trim() ? "" : " (its output was empty)"}: is the deck binary a real deck 1.24.0 or later?`
+    );
+  }
+  let value;
+  try {
+    value = JSON.parse(stdout.slice(start));
+  } catch (err) {
+    throw new DeckhandError(
+      `deck ${command2} printed a result that is not valid JSON (${err.message}). deck before 1.62.1 could break its JSON when masking DECK_ values (Kong/deck#2047): set deck-version to a newer release.`
+    );
+  }
+  return checkShape(value, command2);
+}
+function checkShape(value, command2) {
+  const bad = (what) => new DeckhandError(`deck ${command2} printed JSON deckhand does not understand: ${what}`);
+  if (!isRecord(value) || !isRecord(value.changes) || !isRecord(value.summary)) {
+    throw bad('expected "changes" and "summary" objects');
+  }
+  const changes = value.changes;
+  for (const key2 of [
+    "creating",
+    "updating",
+    "deleting",
+    "dropped_creations",
+    "dropped_updates",
+    "dropped_deletions"
+  ]) {
+    const list = changes[key2];
+    if (list === void 0 && key2.startsWith("dropped_")) continue;
+    if (!Array.isArray(list)) throw bad(`changes.${key2} is not a list`);
+    for (const change of list) {
+      if (!isRecord(change) || typeof change.name !== "string" || typeof change.kind !== "string") {
+        throw bad(`an entry of changes.${key2} lacks a name or kind`);
+      }
+    }
+  }
+  const summary2 = value.summary;
+  for (const key2 of ["creating", "updating", "deleting", "total"]) {
+    if (typeof summary2[key2] !== "number") throw bad(`summary.${key2} is not a number`);
+  }
+  for (const key2 of ["warnings", "errors"]) {
+    const list = value[key2];
+    if (list !== void 0 && list !== null && !(Array.isArray(list) && list.every((e) => typeof e === "string")))
+      throw bad(`${key2} is not a list of strings`);
+  }
+  return {
+    changes,
+    summary: summary2,
+    warnings: value.warnings ?? [],
+    errors: value.errors ?? []
+  };
+}
+function isRecord(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+// actions/engine/plan/model.ts
+function changeKey(change) {
+  return `${change.action}\0${change.kind}\0${change.name}`;
+}
+var PlanMasker = class {
+  /** Secret values found in bodies, plus those the caller knows (tokens, DECK_ values). */
+  secrets = /* @__PURE__ */ new Set();
+  /** The secrets longest first (a secret may contain another), kept until one is added. */
+  sorted;
+  constructor(known = []) {
+    for (const value of known) this.add(value);
+  }
+  add(value) {
+    if (value.trim().length < 6 || this.secrets.has(value.trim())) return;
+    this.secrets.add(value.trim());
+    this.sorted = void 0;
+  }
+  /**
+   * A change of deck's output, masked: bodies structurally, names by kind. The bodies are masked in
+   * place (they come fresh from parsing deck's output), after the changed fields were found on them.
+   */
+  change(action, change) {
+    const old = isObject2(change.body?.old) ? change.body.old : void 0;
+    const now = isObject2(change.body?.new) ? change.body.new : void 0;
+    const paths = action === "update" ? changedPaths(old, now) : void 0;
+    const found = /* @__PURE__ */ new Set();
+    if (old) maskEntity(old, COLLECTION_OF_KIND[change.kind], found);
+    if (now) maskEntity(now, COLLECTION_OF_KIND[change.kind], found);
+    for (const value of found) this.add(value);
+    const planned = { action, kind: change.kind, name: maskName(change.kind, change.name) };
+    if (paths) {
+      planned.fields = fieldChanges(paths, old, now);
+      planned.fieldCount = paths.length;
+    }
+    if (old) planned.old = old;
+    if (now) planned.new = now;
+    return planned;
+  }
+  /**
+   * Free text (deck's warnings and errors, Kong's messages) with every known secret replaced. Call after
+   * the changes went through {@link change}: Kong's errors can echo a value from a body. Names need no
+   * scrubbing: deck builds them from identities, and the one secret identity (a key-auth key) is masked
+   * by kind.
+   */
+  text(value) {
+    this.sorted ??= [...this.secrets].sort((a, b2) => b2.length - a.length);
+    return scrub(value, this.sorted);
+  }
+};
+var COLLECTION_OF_KIND = {
+  service: "services",
+  route: "routes",
+  plugin: "plugins",
+  "consumer-group-plugin": "plugins",
+  consumer: "consumers",
+  "consumer-group": "consumer_groups",
+  "key-auth": "keyauth_credentials",
+  "basic-auth": "basicauth_credentials",
+  "hmac-auth": "hmacauth_credentials",
+  "jwt-auth": "jwt_secrets",
+  "oauth2-cred": "oauth2_credentials",
+  "acl-group": "acls",
+  "mtls-auth": "mtls_auth_credentials",
+  upstream: "upstreams",
+  target: "targets",
+  certificate: "certificates",
+  sni: "snis",
+  "ca-certificate": "ca_certificates",
+  vault: "vaults",
+  partial: "partials",
+  key: "keys",
+  "key-set": "key_sets",
+  "filter-chain": "filter_chains",
+  "rbac-role": "rbac_roles",
+  license: "licenses"
+};
+function maskName(kind, name) {
+  if (kind !== "key-auth") return name;
+  const at3 = name.indexOf(" for consumer ");
+  return at3 < 0 ? MASK : MASK + name.slice(at3);
+}
+function targetPlan(output, target, masker) {
+  const changes = [
+    ...output.changes.creating.map((c) => masker.change("create", c)),
+    ...output.changes.updating.map((c) => masker.change("update", c)),
+    ...output.changes.deleting.map((c) => masker.change("delete", c))
+  ];
+  return {
+    ...target,
+    counts: { ...output.summary },
+    changes,
+    warnings: output.warnings.map((w2) => masker.text(w2)),
+    errors: output.errors.map((e) => masker.text(e))
+  };
+}
+function syncOutcome(output, masker) {
+  const attempted = [];
+  const add = (action, op, list) => {
+    for (const raw of list) attempted.push({ change: masker.change(action, raw), raw, op });
+  };
+  add("create", "Create", output.changes.creating);
+  add("update", "Update", output.changes.updating);
+  add("delete", "Delete", output.changes.deleting);
+  const dropped = [
+    ...(output.changes.dropped_creations ?? []).map((c) => masker.change("create", c)),
+    ...(output.changes.dropped_updates ?? []).map((c) => masker.change("update", c)),
+    ...(output.changes.dropped_deletions ?? []).map((c) => masker.change("delete", c))
+  ];
+  const failed = [];
+  const otherErrors = [];
+  const failedSet = /* @__PURE__ */ new Set();
+  for (const error2 of output.errors) {
+    const hit = attempted.find(
+      (a) => !failedSet.has(a.change) && error2.includes(`${a.op} ${a.raw.kind} ${a.raw.name} failed`)
+    );
+    if (hit) {
+      failedSet.add(hit.change);
+      failed.push({ change: hit.change, error: error2 });
+    } else otherErrors.push(error2);
+  }
+  const applied = attempted.filter((a) => !failedSet.has(a.change)).map((a) => a.change);
+  for (const f2 of failed) {
+    const raw = attempted.find((a) => a.change === f2.change).raw;
+    f2.error = masker.text(
+      f2.error.replace(`${raw.kind} ${raw.name} failed`, `${raw.kind} ${f2.change.name} failed`)
+    );
+  }
+  return {
+    applied,
+    failed,
+    dropped,
+    otherErrors: otherErrors.map((e) => masker.text(e)),
+    warnings: output.warnings.map((w2) => masker.text(w2)),
+    counts: { ...output.summary }
+  };
+}
+
+// actions/engine/plan/targets.ts
+import { readFile as readFile3 } from "node:fs/promises";
+
+// actions/engine/state/env-refs.ts
+var TEMPLATE = /\$\{\{(.*?)\}\}/g;
+var ENV_CALL = /\benv\s+(?:"([^"]*)"|`([^`]*)`)/g;
+function findEnvReferences(text) {
+  const refs = [];
+  text.split("\n").forEach((line, i) => {
+    if (line.trimStart().startsWith("#")) return;
+    for (const template of line.matchAll(TEMPLATE)) {
+      for (const call of (template[1] ?? "").matchAll(ENV_CALL)) {
+        refs.push({ name: call[1] ?? call[2] ?? "", line: i + 1 });
+      }
+    }
+  });
+  return refs;
+}
+function missingEnv(refs, env = process.env) {
+  return [...new Set(refs.map((r) => r.name))].filter((name) => env[name] === void 0);
+}
+
+// actions/engine/state/files.ts
+var import_yaml4 = __toESM(require_dist(), 1);
+init_errors();
+import { readdir as readdir4, stat as stat7 } from "node:fs/promises";
+import { extname as extname3, join as join10 } from "node:path";
+var STATE_EXTENSIONS = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
+function envProblem(refs, missing, purpose) {
+  if (missing.length === 0) return void 0;
+  const first = refs.find((r) => r.name === missing[0]);
+  const where = missing.map((name) => {
+    const ref = refs.find((r) => r.name === name);
+    return `${name} (${ref.file}:${ref.line})`;
+  });
+  return {
+    check: "env",
+    file: first.file,
+    line: first.line,
+    message: `${missing.length} environment variable(s) referenced by the state files are not set: ${where.join(", ")}. deck expands them even to ${purpose}; set them (for example from secrets) before this step.`
+  };
+}
+async function expandState(paths) {
+  if (paths.length === 0)
+    throw new DeckhandError("state is required: name the state files or directories to check");
+  const found = [];
+  for (const path5 of paths) {
+    const info2 = await stat7(path5).catch(() => void 0);
+    if (!info2) throw new DeckhandError(`state: ${path5} does not exist`);
+    if (info2.isDirectory()) {
+      const inDir = await walk(path5);
+      if (inDir.length === 0) throw new DeckhandError(`state: ${path5} holds no .yaml, .yml or .json files`);
+      found.push(...inDir);
+    } else found.push(path5);
+  }
+  return [...new Set(found)];
+}
+async function walk(dir) {
+  const out = [];
+  for (const entry2 of (await readdir4(dir, { withFileTypes: true })).sort(
+    (a, b2) => a.name.localeCompare(b2.name)
+  )) {
+    const path5 = join10(dir, entry2.name);
+    if (entry2.name.startsWith(".")) continue;
+    if (entry2.isDirectory()) out.push(...await walk(path5));
+    else if (STATE_EXTENSIONS.has(extname3(entry2.name))) out.push(path5);
+  }
+  return out;
+}
+function checkFile(file, text) {
+  const lines = new import_yaml4.LineCounter();
+  const doc = (0, import_yaml4.parseDocument)(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const problems = [];
+  for (const error2 of doc.errors) {
+    const pos = lines.linePos(error2.pos[0]);
+    problems.push({
+      check: "yaml",
+      file,
+      line: pos.line,
+      column: pos.col,
+      message: `YAML: ${error2.message.split("\n")[0]}`
+    });
+  }
+  if (problems.length > 0) return { problems };
+  if (!(0, import_yaml4.isMap)(doc.contents)) {
+    problems.push({
+      check: "format",
+      file,
+      line: 1,
+      message: "not a deck state file: the top level must be a mapping"
+    });
+    return { problems };
+  }
+  const content = doc.toJS();
+  if (content._format_version === void 0) {
+    problems.push({
+      check: "format",
+      file,
+      line: 1,
+      message: '_format_version is missing (deck needs it, e.g. _format_version: "3.0")'
+    });
+  }
+  findDuplicates(doc.contents, COLLECTIONS, file, lines, problems, "");
+  const workspace = typeof content._workspace === "string" ? content._workspace : void 0;
+  const info2 = content._info;
+  const selectTags = Array.isArray(info2?.select_tags) ? info2.select_tags.filter((t) => typeof t === "string") : void 0;
+  return { problems, workspace, selectTags };
+}
+function findDuplicates(holder, specs, file, lines, problems, where) {
+  for (const [collection, spec] of Object.entries(specs)) {
+    const seq = holder.get(collection, true);
+    if (!(0, import_yaml4.isSeq)(seq)) continue;
+    const seen = /* @__PURE__ */ new Map();
+    for (const item of seq.items) {
+      if (!(0, import_yaml4.isMap)(item)) continue;
+      const entity = item.toJSON();
+      const line = item.range ? lines.linePos(item.range[0]).line : void 0;
+      const named = !spec.secretIdentity && !spec.identity.includes("cert");
+      const name = named && isObject2(entity) ? entityName(entity, spec) : "";
+      if (name !== "") {
+        const first = seen.get(name);
+        if (first !== void 0) {
+          problems.push({
+            check: "duplicate",
+            file,
+            line,
+            message: `duplicate ${spec.label} "${name}"${where} (first defined on line ${first})`
+          });
+        } else seen.set(name, line ?? 0);
+      }
+      if (spec.nested) findDuplicates(item, spec.nested, file, lines, problems, ` in ${spec.label} "${name}"`);
+    }
+  }
+}
+
+// actions/engine/plan/targets.ts
+async function readTargets(options) {
+  const files = await expandState(options.state);
+  const problems = [];
+  const refs = [];
+  const groups = /* @__PURE__ */ new Map();
+  for (const file of files) {
+    const text = await readFile3(file, "utf8");
+    const checked = checkFile(file, text);
+    problems.push(...checked.problems);
+    for (const ref of findEnvReferences(text)) refs.push({ ...ref, file });
+    const workspace = options.workspace ?? checked.workspace ?? "";
+    const selectTags = [
+      ...options.selectTags?.length ? options.selectTags : checked.selectTags ?? []
+    ].sort();
+    const key2 = JSON.stringify([workspace === "default" ? "" : workspace, selectTags]);
+    const group = groups.get(key2);
+    if (group) group.files.push(file);
+    else groups.set(key2, { workspace, selectTags, files: [file] });
+  }
+  const missing = envProblem(refs, missingEnv(refs, options.env), options.purpose ?? "diff or sync");
+  if (missing) problems.push(missing);
+  const targets = [...groups.values()].sort(
+    (a, b2) => a.workspace.localeCompare(b2.workspace) || a.selectTags.join(",").localeCompare(b2.selectTags.join(","))
+  );
+  return { targets, files, problems, envNames: [...new Set(refs.map((r) => r.name))] };
+}
+function targetLabel(target) {
+  const workspace = target.workspace || "default";
+  return target.selectTags.length ? `${workspace} [${target.selectTags.join(", ")}]` : workspace;
+}
+
+// actions/engine/reconcile.ts
+async function planTargets(targets, options) {
+  const plans = [];
+  for (const target of targets) {
+    const output = await runDeck("diff", target, options);
+    const plan3 = targetPlan(output, target, new PlanMasker(options.secrets));
+    options.logger.info(`${targetLabel(target)}: ${describeCounts(plan3.counts)}`);
+    plans.push(plan3);
+  }
+  return plans;
+}
+function totalCounts(plans) {
+  const sum = { creating: 0, updating: 0, deleting: 0, total: 0 };
+  for (const { counts } of plans) {
+    sum.creating += counts.creating;
+    sum.updating += counts.updating;
+    sum.deleting += counts.deleting;
+    sum.total += counts.total;
+  }
+  return sum;
+}
+function describeCounts(c) {
+  if (c.total === 0) return "no changes";
+  return `${c.creating} to create, ${c.updating} to update, ${c.deleting} to delete`;
+}
+function checkDeletes(plans, guard) {
+  const deletions = plans.flatMap(
+    (target) => target.changes.filter((c) => c.action === "delete").map((change) => ({ target, change }))
+  );
+  return { allowed: guard.allowDeletes || deletions.length <= guard.maxDeletes, deletions };
+}
+async function syncTargets(plans, options) {
+  const results = /* @__PURE__ */ new Map();
+  let failed = false;
+  const work = plans.filter((p2) => {
+    if (p2.counts.total > 0) return true;
+    results.set(p2, { status: "unchanged" });
+    return false;
+  });
+  await runBounded(work, options.concurrency, workspaceKey, async (plan3) => {
+    if (failed) {
+      results.set(plan3, { status: "not-started" });
+      return;
+    }
+    let result;
+    try {
+      const output = await runDeck("sync", plan3, options);
+      const masker = new PlanMasker(options.secrets);
+      const outcome = syncOutcome(output, masker);
+      result = { status: "synced", outcome, unplanned: unplannedChanges(plan3, outcome) };
+      if (outcome.failed.length > 0 || outcome.otherErrors.length > 0) failed = true;
+      options.logger.info(
+        `${targetLabel(plan3)}: applied ${outcome.applied.length}, failed ${outcome.failed.length}, dropped ${outcome.dropped.length}`
+      );
+    } catch (err) {
+      if (!isDeckhandError(err)) throw err;
+      failed = true;
+      result = { status: "error", message: errorMessage(err) };
+    }
+    results.set(plan3, result);
+  });
+  return new Map(plans.map((p2) => [p2, results.get(p2) ?? { status: "not-started" }]));
+}
+function unplannedChanges(plan3, outcome) {
+  const planned = new Set(plan3.changes.map(changeKey));
+  return [...outcome.applied, ...outcome.failed.map((f2) => f2.change)].filter(
+    (c) => !planned.has(changeKey(c))
+  );
+}
+var workspaceKey = (p2) => p2.workspace === "default" ? "" : p2.workspace;
+async function runDeck(mode, target, options) {
+  const args = reconcileArgs(options.deck.deck.features, {
+    mode,
+    files: target.files,
+    workspace: target.workspace || void 0,
+    selectTags: target.selectTags,
+    skipConsumers: options.skipConsumers,
+    parallelism: options.parallelism
+  });
+  const result = await options.deck.run(args, { online: true, timeoutMs: options.timeoutMs });
+  return parseDeckJson(result.stdout, `gateway ${mode}`);
+}
+async function runBounded(items, limit, keyOf, work) {
+  const pending = [...items];
+  const busy = /* @__PURE__ */ new Set();
+  const running = /* @__PURE__ */ new Set();
+  while (pending.length > 0 || running.size > 0) {
+    let index;
+    while (running.size < limit && (index = pending.findIndex((item) => !busy.has(keyOf(item)))) >= 0) {
+      const [item] = pending.splice(index, 1);
+      const key2 = keyOf(item);
+      busy.add(key2);
+      const task = work(item).finally(() => {
+        busy.delete(key2);
+        running.delete(task);
+      });
+      running.add(task);
+    }
+    await Promise.race(running);
+  }
+}
+
+// actions/engine/plan/report.ts
+var FOLD_ROWS = 25;
+var SYMBOL = {
+  create: "+ create",
+  update: "~ update",
+  delete: "- delete"
+};
+function describeFields(change) {
+  if (change.action !== "update" || !change.fields) return "";
+  const parts = change.fields.map(describeField);
+  const more = (change.fieldCount ?? parts.length) - parts.length;
+  if (more > 0) parts.push(`\u2026 and ${more} more`);
+  return parts.join("; ");
+}
+function describeField(field) {
+  if (field.sensitive) return `${field.path}: changed (secret)`;
+  return `${field.path}: ${field.old ?? "(unset)"} \u2192 ${field.new ?? "(unset)"}`;
+}
+function resultColumn(result, dryRun) {
+  if (dryRun) return () => "not applied (dry run)";
+  switch (result?.status) {
+    case void 0:
+    case "unchanged":
+      return () => "";
+    case "not-started":
+      return () => "not started";
+    case "error":
+      return () => "not applied (deck failed)";
+    case "synced": {
+      const index = /* @__PURE__ */ new Map();
+      for (const f2 of result.outcome.failed) index.set(changeKey(f2.change), `failed: ${f2.error}`);
+      for (const c of result.outcome.dropped) if (!index.has(changeKey(c))) index.set(changeKey(c), "dropped");
+      for (const c of result.outcome.applied) if (!index.has(changeKey(c))) index.set(changeKey(c), "applied");
+      return (change) => index.get(changeKey(change)) ?? "not applied";
+    }
+  }
+}
+function planTable(plan3, options = {}) {
+  const header = ["action", "kind", "name", "changes"];
+  if (options.withResult) header.push("result");
+  const result = options.withResult ? resultColumn(options.result, options.dryRun ?? false) : void 0;
+  const rows = plan3.changes.map((c) => {
+    const row = [SYMBOL[c.action], c.kind, c.name, describeFields(c)];
+    if (result) row.push(result(c));
+    return row;
+  });
+  const files = plan3.files.join(", ");
+  return {
+    caption: `Workspace ${targetLabel(plan3)} (${files}): ${describeCounts(plan3.counts)}`,
+    header,
+    rows,
+    collapsed: rows.length > FOLD_ROWS
+  };
+}
+function deckAnnotations(plans, command2) {
+  return plans.flatMap((p2) => [
+    ...p2.warnings.map((message) => ({
+      level: "warning",
+      title: `deck ${command2}: ${targetLabel(p2)}`,
+      message
+    })),
+    ...p2.errors.map((message) => ({
+      level: "error",
+      title: `deck ${command2}: ${targetLabel(p2)}`,
+      message
+    }))
+  ]);
+}
+function planReviews(plans, options) {
+  const gateway = createHash5("sha256").update(options.gateway).digest("hex").slice(0, 12);
+  return plans.map((plan3) => {
+    const report2 = {
+      title: `deckhand ${options.command === "diff" ? "plan" : "sync"}: workspace ${targetLabel(plan3)}`,
+      lines: [
+        plan3.counts.total === 0 ? `No changes: ${host(options.gateway)} matches ${plan3.files.join(", ")}.` : `${capitalize(describeCounts(plan3.counts))} on ${host(options.gateway)}.`
+      ],
+      tables: [],
+      annotations: []
+    };
+    if (plan3.changes.length > 0) {
+      const result = options.results?.get(plan3);
+      report2.tables.push(
+        planTable(plan3, { result, dryRun: options.dryRun, withResult: options.command === "sync" })
+      );
+    }
+    for (const w2 of plan3.warnings) report2.lines.push(`deck warning: ${w2}`);
+    for (const e of plan3.errors) report2.lines.push(`deck error: ${e}`);
+    return { key: `plan/${gateway}/${targetLabel(plan3)}`, report: report2 };
+  });
+}
+function host(addr) {
+  try {
+    return new URL(addr).host;
+  } catch {
+    return addr;
+  }
+}
+function capitalize(text) {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+// actions/engine/drift/render.ts
+var FOLD_ROWS2 = 25;
+var LINE_WIDTH = 100;
+var CHANGE = { added: "+ added", changed: "~ changed", removed: "- removed" };
+var MARK = { added: "+", changed: "~", removed: "-" };
+function describeDrift(counts) {
+  if (counts.added + counts.changed + counts.removed === 0) return "no entity changes";
+  return `${counts.added} added, ${counts.changed} changed, ${counts.removed} removed`;
+}
+function driftTables(drift) {
+  const tables = [];
+  for (const [workspace, entities] of byWorkspace(drift.entities)) {
+    const rows = entities.map((e) => [CHANGE[e.action], e.kind, e.name, fieldsCell(e)]);
+    tables.push({
+      caption: `Workspace ${workspace}: ${describeDrift(countDrift(entities))}`,
+      header: ["change", "kind", "name", "fields"],
+      rows,
+      collapsed: rows.length > FOLD_ROWS2
+    });
+  }
+  const others = [
+    ...drift.otherFiles.map((file) => [file, "not a deck state file: not compared"]),
+    ...drift.unreadable.map((u2) => [u2.file, `unreadable: ${u2.error}`])
+  ];
+  if (others.length > 0) {
+    tables.push({
+      caption: "Other changed files",
+      header: ["file", "note"],
+      rows: others,
+      collapsed: others.length > FOLD_ROWS2
+    });
+  }
+  return tables;
+}
+function driftLines(drift, limit = 40) {
+  const lines = [];
+  const headers = drift.workspaces.length > 1;
+  let workspace;
+  for (const [i, e] of drift.entities.entries()) {
+    if (i === limit) {
+      lines.push(`\u2026 and ${drift.entities.length - limit} more`);
+      break;
+    }
+    if (headers && e.workspace !== workspace) {
+      workspace = e.workspace;
+      lines.push(cut(`workspace ${workspace}:`));
+    }
+    lines.push(cut(`${headers ? "  " : ""}${MARK[e.action]} ${e.name}${fieldPaths(e)}`));
+  }
+  return lines;
+}
+function fieldsCell(e) {
+  if (e.action !== "changed") return "";
+  return describeFields({
+    action: "update",
+    kind: e.kind,
+    name: e.name,
+    fields: e.fields,
+    fieldCount: e.fieldCount
+  });
+}
+function fieldPaths(e) {
+  if (!e.fields || e.fields.length === 0) return "";
+  const paths = e.fields.map((f2) => f2.path);
+  const more = (e.fieldCount ?? paths.length) - paths.length;
+  if (more > 0) paths.push(`${more} more`);
+  return ` (${paths.join(", ")})`;
+}
+function cut(line) {
+  return line.length <= LINE_WIDTH ? line : `${line.slice(0, LINE_WIDTH - 1)}\u2026`;
+}
+function byWorkspace(entities) {
+  const groups = /* @__PURE__ */ new Map();
+  for (const e of entities) {
+    const group = groups.get(e.workspace);
+    if (group) group.push(e);
+    else groups.set(e.workspace, [e]);
+  }
+  return groups;
+}
+
+// actions/engine/commit/drift-commit.ts
+init_errors();
+
+// actions/engine/git/auth.ts
+function tokenAuth(remoteUrl, token, serverUrl) {
+  const remote = parseUrl2(remoteUrl);
+  const server = parseUrl2(serverUrl);
+  if (!remote || !server || !/^https?:$/.test(remote.protocol) || remote.host !== server.host)
+    return void 0;
+  const basic = Buffer.from(`x-access-token:${token}`, "utf8").toString("base64");
+  const key2 = `http.${remote.protocol}//${remote.host}/.extraheader`;
+  return {
+    env: {
+      GIT_CONFIG_COUNT: "2",
+      GIT_CONFIG_KEY_0: key2,
+      GIT_CONFIG_VALUE_0: "",
+      GIT_CONFIG_KEY_1: key2,
+      GIT_CONFIG_VALUE_1: `AUTHORIZATION: basic ${basic}`
+    },
+    secrets: [basic]
+  };
+}
+function parseUrl2(text) {
+  try {
+    return new URL(text);
+  } catch {
+    return void 0;
+  }
+}
+
+// actions/engine/git/commands.ts
+var NULL_OID = "0000000000000000000000000000000000000000";
+function isValidBranch(name) {
+  if (name === "" || name === "@" || name.startsWith("-") || name.startsWith("/") || name.endsWith("/"))
+    return false;
+  if (name.endsWith(".") || name.endsWith(".lock") || name.includes("..") || name.includes("//")) return false;
+  if (name.includes("@{") || [...name].some((c) => c <= " " || c === "\x7F") || /[~^:?*[\\]/.test(name))
+    return false;
+  return name.split("/").every((part) => part !== "" && !part.startsWith(".") && !part.endsWith(".lock"));
+}
+function fetchArgs(options) {
+  const args = ["fetch", "--quiet", "--no-tags", "--no-recurse-submodules", "--no-write-fetch-head"];
+  if (options.depth !== void 0) args.push(`--depth=${options.depth}`);
+  args.push(options.remote, `+refs/heads/${options.branch}:${trackingRef(options.remote, options.branch)}`);
+  return args;
+}
+function trackingRef(remote, branch) {
+  return `refs/remotes/${remote}/${branch}`;
+}
+function pushArgs(options) {
+  const args = ["push", "--porcelain", "--no-verify"];
+  if (options.lease !== void 0) {
+    const expected = options.lease === NULL_OID ? "" : options.lease;
+    args.push(`--force-with-lease=refs/heads/${options.branch}:${expected}`);
+  }
+  args.push(options.remote, `${options.commit}:refs/heads/${options.branch}`);
+  return args;
+}
+function lsTreeArgs(treeish, paths) {
+  return ["ls-tree", "-r", "-z", "--full-tree", treeish, "--", ...paths];
+}
+function addArgs(paths) {
+  return ["add", "--all", "--", ...paths];
+}
+function lsFilesArgs(paths) {
+  return ["ls-files", "--stage", "-z", "--", ...paths];
+}
+function commitTreeArgs(tree, parent) {
+  return ["commit-tree", tree, ...parent ? ["-p", parent] : [], "-F", "-"];
+}
+function logMessagesArgs(range, path5, limit) {
+  return ["log", `--max-count=${limit}`, "--format=%B%x1e", range, "--", path5];
+}
+
+// actions/engine/git/repository.ts
+init_errors();
+import { Readable } from "node:stream";
+import { dirname as dirname5, isAbsolute as isAbsolute2, join as join11, relative as relative3, resolve as resolve4, sep as sep4 } from "node:path";
+import { stat as stat8 } from "node:fs/promises";
+var MOVED = /non-fast-forward|fetch first|stale info|failed to update ref|cannot lock ref|incorrect old value|failed to lock/;
+var REMOTE_FAILURES = [
+  [
+    /refusing to allow .* to create or update workflow|without `?workflows?`? (permission|scope)/i,
+    "GitHub refuses changes to workflow files from this token: pass a personal access token or GitHub App token with the workflows permission as github-token, or keep .github/workflows out of path."
+  ],
+  [
+    /GH006|protected branch/i,
+    "The branch is protected against direct pushes: use mode: pull-request, or let this token bypass the protection."
+  ],
+  [
+    /GH013|repository rule violations/i,
+    "A repository ruleset refused the push: use mode: pull-request, or add this token to the ruleset bypass list."
+  ],
+  [
+    /Permission to .* denied|returned error: 403|403 Forbidden|write access to repository not granted/i,
+    "The token may not push to this repository: give the job `permissions: contents: write`, or pass a token with write access as github-token."
+  ],
+  [
+    /Authentication failed|could not read Username|returned error: 401|terminal prompts disabled|Invalid username or password/i,
+    "git could not authenticate to the remote: pass github-token, or check out with persist-credentials left on (or configure credentials for git)."
+  ],
+  [
+    /shallow update not allowed/i,
+    "The remote refused commits from a shallow clone: check out with fetch-depth: 0."
+  ],
+  [/hook declined/i, "A hook on the remote refused the push; its message is below."],
+  [
+    /Could not resolve host|Connection refused|Connection timed out|unable to access|Network is unreachable/i,
+    "The remote cannot be reached: check the network and the remote URL."
+  ],
+  [
+    /does not appear to be a git repository|Repository not found|not found/i,
+    "The remote repository was not found, or the token cannot see it."
+  ]
+];
+var GitRepository = class _GitRepository {
+  constructor(root, options) {
+    this.root = root;
+    this.options = options;
+  }
+  root;
+  options;
+  /** From now on, commands that talk to the remote carry these credentials (scrubbed from all output). */
+  authenticate(env, secrets) {
+    this.options = {
+      remoteEnv: { ...this.options.remoteEnv, ...env },
+      secrets: [...this.options.secrets ?? [], ...secrets]
+    };
+  }
+  /** The repository that holds `path` (a file or directory, which must exist). */
+  static async open(path5, options = {}) {
+    const info2 = await stat8(path5).catch(() => void 0);
+    if (!info2) throw new DeckhandError(`path ${path5} does not exist: dump the gateway into it first.`);
+    const dir = info2.isDirectory() ? resolve4(path5) : dirname5(resolve4(path5));
+    const found = await run("git", ["rev-parse", "--show-toplevel"], { cwd: dir, env: BASE_ENV }).catch(
+      (err) => {
+        throw new DeckhandError(`git cannot be run (${err.message}): install git and put it on PATH.`);
+      }
+    );
+    if (found.exitCode !== 0) {
+      throw new DeckhandError(
+        `${path5} is not inside a git repository: check out the repository first (actions/checkout), then dump into a folder of it.`
+      );
+    }
+    return new _GitRepository(found.stdout.trim(), options);
+  }
+  /** `path` (relative to the current directory, or absolute) as a path from the top level, `/`-separated. */
+  relativePath(path5) {
+    const rel = relative3(this.root, resolve4(path5));
+    if (rel.startsWith("..") || isAbsolute2(rel))
+      throw new DeckhandError(`path ${path5} is outside the repository at ${this.root}.`);
+    return rel === "" ? "." : rel.split(sep4).join("/");
+  }
+  /** Runs git in the top level; a non-zero exit throws unless `allowFailure`. Output is scrubbed. */
+  async git(args, options = {}) {
+    const env = { ...BASE_ENV, ...options.remote ? this.options.remoteEnv : {}, ...options.env };
+    const result = await run("git", args, {
+      cwd: this.root,
+      env,
+      stdin: options.stdin === void 0 ? void 0 : Readable.from([options.stdin])
+    });
+    const secrets = this.options.secrets ?? [];
+    const scrubbed = {
+      ...result,
+      stdout: scrub(result.stdout, secrets),
+      stderr: scrub(result.stderr, secrets)
+    };
+    if (scrubbed.exitCode !== 0 && !options.allowFailure) {
+      const output = `${scrubbed.stderr}
+${scrubbed.stdout}`.trim();
+      throw new DeckhandError(
+        options.remote ? explainOutput(`git ${args[0]}`, output, REMOTE_FAILURES) : `git ${args[0]} failed: ${output.split("\n").slice(-6).join("\n") || `exit ${scrubbed.exitCode}`}`
+      );
+    }
+    return scrubbed;
+  }
+  async line(args) {
+    const result = await this.git(args, { allowFailure: true });
+    const out = result.stdout.trim();
+    return result.exitCode === 0 && out !== "" ? out : void 0;
+  }
+  /** The commit HEAD points at; undefined in a repository without commits. */
+  head() {
+    return this.line(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"]);
+  }
+  /** The branch HEAD is attached to; undefined when detached. */
+  currentBranch() {
+    return this.line(["symbolic-ref", "--quiet", "--short", "HEAD"]);
+  }
+  async isShallow() {
+    return await this.line(["rev-parse", "--is-shallow-repository"]) === "true";
+  }
+  async remoteUrl(remote) {
+    const url = await this.line(["remote", "get-url", remote]);
+    if (!url)
+      throw new DeckhandError(
+        `The repository has no remote "${remote}": clone it, or add the remote to push to.`
+      );
+    return url;
+  }
+  async config(name) {
+    return this.line(["config", "--get", name]);
+  }
+  /**
+   * Fetches `branch` and returns the commit it points at on the remote, or undefined when the remote has
+   * no such branch.
+   */
+  async fetchBranch(remote, branch, depth) {
+    const result = await this.git(fetchArgs({ remote, branch, depth }), { remote: true, allowFailure: true });
+    if (result.exitCode !== 0) {
+      if (/couldn't find remote ref|no such ref was fetched/i.test(result.stderr)) return void 0;
+      throw new DeckhandError(
+        explainOutput("git fetch", `${result.stderr}
+${result.stdout}`.trim(), REMOTE_FAILURES)
+      );
+    }
+    return this.line(["rev-parse", "--verify", "--quiet", `${trackingRef(remote, branch)}^{commit}`]);
+  }
+  /** Files of a commit or tree below `paths`. */
+  async tree(treeish, paths) {
+    if (!treeish) return /* @__PURE__ */ new Map();
+    const { stdout } = await this.git(lsTreeArgs(treeish, paths));
+    const tree = /* @__PURE__ */ new Map();
+    for (const record of stdout.split("\0")) {
+      const match = /^(\d+) \w+ ([0-9a-f]+)\t(.+)$/s.exec(record);
+      if (match) tree.set(match[3], { mode: match[1], oid: match[2] });
+    }
+    return tree;
+  }
+  /**
+   * The working tree below `paths` as it would be committed: staged in a private index that starts from
+   * `head`, so untracked files count, deleted ones are gone and .gitignore applies; the user's index is
+   * left alone. The files' blobs are written to the object database on the way.
+   */
+  async worktree(head, paths) {
+    return this.withIndex(async (env) => {
+      await this.git(head ? ["read-tree", head] : ["read-tree", "--empty"], { env });
+      await this.git(addArgs(paths), { env });
+      const { stdout } = await this.git(lsFilesArgs(paths), { env });
+      const tree = /* @__PURE__ */ new Map();
+      for (const record of stdout.split("\0")) {
+        const match = /^(\d+) ([0-9a-f]+) \d\t(.+)$/s.exec(record);
+        if (match) tree.set(match[3], { mode: match[1], oid: match[2] });
+      }
+      return tree;
+    });
+  }
+  /** A tree: `start`'s (or an empty one) with `changes` applied; null removes a file. */
+  async writeTree(start, changes) {
+    return this.withIndex(async (env) => {
+      await this.git(start ? ["read-tree", start] : ["read-tree", "--empty"], { env });
+      const lines = [...changes].map(
+        ([path5, entry2]) => entry2 ? `${entry2.mode} ${entry2.oid}	${path5}` : `0 ${NULL_OID}	${path5}`
+      );
+      if (lines.length > 0)
+        await this.git(["update-index", "-z", "--index-info"], { env, stdin: lines.join("\0") + "\0" });
+      return (await this.git(["write-tree"], { env })).stdout.trim();
+    });
+  }
+  async treeOf(commit) {
+    return (await this.git(["rev-parse", "--verify", `${commit}^{tree}`])).stdout.trim();
+  }
+  async parentOf(commit) {
+    return this.line(["rev-parse", "--verify", "--quiet", `${commit}^1`]);
+  }
+  async commitTree(tree, parent, message, who) {
+    const env = {
+      GIT_AUTHOR_NAME: who.name,
+      GIT_AUTHOR_EMAIL: who.email,
+      GIT_COMMITTER_NAME: who.name,
+      GIT_COMMITTER_EMAIL: who.email
+    };
+    return (await this.git(commitTreeArgs(tree, parent), { env, stdin: message })).stdout.trim();
+  }
+  async readBlob(oid) {
+    return (await this.git(["cat-file", "blob", oid])).stdout;
+  }
+  /** Messages of the newest `limit` commits in `range` that touched `path`. */
+  async messages(range, path5, limit = 1) {
+    const result = await this.git(logMessagesArgs(range, path5, limit), { allowFailure: true });
+    if (result.exitCode !== 0) return [];
+    return result.stdout.split("").map((m2) => m2.trim()).filter((m2) => m2 !== "");
+  }
+  /** Pushes; a rejection because the branch moved is an outcome, any other failure an explained error. */
+  async push(options) {
+    const result = await this.git(pushArgs(options), { remote: true, allowFailure: true });
+    if (result.exitCode === 0) {
+      await this.git(["update-ref", trackingRef(options.remote, options.branch), options.commit]);
+      return { status: "pushed" };
+    }
+    const refused2 = result.stdout.split("\n").find((line) => line.startsWith("!"));
+    const reason = refused2?.split("	")[2] ?? "";
+    if (MOVED.test(reason) || !refused2 && MOVED.test(result.stderr)) return { status: "moved", reason };
+    throw new DeckhandError(explainOutput("git push", `${result.stderr}
+${reason}`.trim(), REMOTE_FAILURES));
+  }
+  /** Paths with changes (staged, unstaged or untracked) outside `paths`. */
+  async changesOutside(paths) {
+    const { stdout } = await this.git(["status", "--porcelain", "-z", "--untracked-files=no"], {
+      env: { GIT_OPTIONAL_LOCKS: "0" }
+    });
+    const inside = (file) => paths.some((p2) => p2 === "." || file === p2 || file.startsWith(p2.endsWith("/") ? p2 : `${p2}/`));
+    return stdout.split("\0").filter((record) => record.length > 3).map((record) => record.slice(3)).filter((file) => !inside(file));
+  }
+  async isAncestor(ancestor, commit) {
+    return (await this.git(["merge-base", "--is-ancestor", ancestor, commit], { allowFailure: true })).exitCode === 0;
+  }
+  async resetHard(commit) {
+    await this.git(["reset", "--hard", "--quiet", commit]);
+  }
+  /** Runs `fn` with GIT_INDEX_FILE pointing at a fresh private index, removed afterwards. */
+  async withIndex(fn) {
+    const dir = await privateTempDir("deckhand-index-");
+    try {
+      return await fn({ GIT_INDEX_FILE: join11(dir.path, "index") });
+    } finally {
+      await dir.cleanup();
+    }
+  }
+};
+var BASE_ENV = {
+  GIT_TERMINAL_PROMPT: "0",
+  LC_ALL: "C"
+};
+
+// actions/engine/state/secret-scan.ts
+var import_yaml5 = __toESM(require_dist(), 1);
+import { extname as extname4 } from "node:path";
+var STATE_EXTENSIONS2 = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
+var PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/g;
+var PRIVATE_KEY_LOCATION = "PEM private key";
+function scanFile(file, text) {
+  return STATE_EXTENSIONS2.has(extname4(file).toLowerCase()) ? scanStateFile(file, text) : scanPrivateKeys(file, text);
+}
+function scanPrivateKeys(file, text) {
+  const findings = [];
+  let line = 1;
+  let counted = 0;
+  for (const match of text.matchAll(PRIVATE_KEY)) {
+    line += lineBreaks(text, counted, match.index);
+    counted = match.index;
+    findings.push({ file, line, location: PRIVATE_KEY_LOCATION });
+  }
+  return findings;
+}
+function scanStateFile(file, text) {
+  const state = readState2(text);
+  if (!state) return scanPrivateKeys(file, text);
+  const secrets = redactedValues(state).map(({ line, location }) => ({ file, line, location }));
+  const reported = new Set(secrets.map((s3) => s3.line));
+  const keys = scanPrivateKeys(file, text).filter((key2) => !reported.has(key2.line));
+  return [...secrets, ...keys].sort((a, b2) => a.line - b2.line);
+}
+function readState2(text) {
+  if (mayHaveAnchors(text)) return readYaml(text);
+  let content;
+  try {
+    content = readStateText(text);
+  } catch {
+    return void 0;
+  }
+  if (!isObject2(content)) return void 0;
+  return { content, lines: (paths) => readYaml(text)?.lines(paths) ?? paths.map(() => void 0) };
+}
+function redactedValues(state) {
+  replaceDeckMasks(state.content);
+  const redactions = redactContent(state.content, { workspace: "" });
+  if (redactions.length === 0) return [];
+  const locations = new Map(redactions.map((r) => [r.name, r.location]));
+  const refs = envRefs(state.content);
+  const lines = state.lines(refs.map((r) => r.path));
+  return refs.map(({ ref }, i) => ({ line: lines[i] ?? 1, location: locations.get(ref.name) ?? "" }));
+}
+function replaceDeckMasks(value) {
+  if (typeof value !== "object" || value === null) return;
+  const holder = value;
+  for (const key2 of Object.keys(holder)) {
+    const v2 = holder[key2];
+    if (typeof v2 !== "string") replaceDeckMasks(v2);
+    else if (v2.includes(DECK_MASK)) {
+      const colon = v2.indexOf(":");
+      if (v2.trim() === DECK_MASK) holder[key2] = MASK;
+      else if (colon > 0 && v2.slice(colon + 1).trim() === DECK_MASK)
+        holder[key2] = `${v2.slice(0, colon + 1)}${MASK}`;
+    }
+  }
+}
+function envRefs(content) {
+  const refs = [];
+  const path5 = [];
+  const visited = /* @__PURE__ */ new Set();
+  const walk2 = (value) => {
+    if (typeof value !== "object" || value === null) return;
+    if (value instanceof EnvRef) refs.push({ path: [...path5], ref: value });
+    else if (!visited.has(value)) {
+      visited.add(value);
+      const isList = Array.isArray(value);
+      for (const key2 of Object.keys(value)) {
+        path5.push(isList ? Number(key2) : key2);
+        walk2(value[key2]);
+        path5.pop();
+      }
+    }
+  };
+  walk2(content);
+  return refs;
+}
+function readYaml(text) {
+  const counter = new import_yaml5.LineCounter();
+  const doc = (0, import_yaml5.parseDocument)(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0 || !(0, import_yaml5.isMap)(doc.contents)) return void 0;
+  let aliased = false;
+  let content;
+  try {
+    content = doc.toJS({ onAnchor: (_value, count) => aliased ||= count > 0 });
+  } catch {
+    return void 0;
+  }
+  if (!isObject2(content) || aliased && isCyclic(content)) return void 0;
+  const lineOf = (path5) => {
+    const node = nodeAt(doc, path5);
+    return node ? counter.linePos(valueStart(node, text)).line : void 0;
+  };
+  return { content, lines: (paths) => paths.map(lineOf) };
+}
+function nodeAt(doc, path5) {
+  let node = doc.contents;
+  for (const part of path5) {
+    if ((0, import_yaml5.isAlias)(node)) node = node.resolve(doc);
+    if ((0, import_yaml5.isSeq)(node)) node = node.items[part];
+    else if ((0, import_yaml5.isMap)(node)) node = node.items.find((pair) => keyText(pair.key) === String(part))?.value;
+    else return void 0;
+  }
+  if ((0, import_yaml5.isAlias)(node)) node = node.resolve(doc);
+  return node;
+}
+function keyText(key2) {
+  return (0, import_yaml5.isScalar)(key2) ? String(key2.value) : String(key2);
+}
+function valueStart(node, text) {
+  const start = node.range?.[0] ?? 0;
+  if (!(0, import_yaml5.isScalar)(node) || node.type !== import_yaml5.Scalar.BLOCK_LITERAL && node.type !== import_yaml5.Scalar.BLOCK_FOLDED)
+    return start;
+  const lineEnd = text.indexOf("\n", start);
+  return lineEnd === -1 ? start : lineEnd + 1;
+}
+function isCyclic(root) {
+  const open5 = /* @__PURE__ */ new Set();
+  const done = /* @__PURE__ */ new Set();
+  const visit = (value) => {
+    if (typeof value !== "object" || value === null || done.has(value)) return false;
+    if (open5.has(value)) return true;
+    open5.add(value);
+    for (const child2 of Object.values(value)) if (visit(child2)) return true;
+    open5.delete(value);
+    done.add(value);
+    return false;
+  };
+  return visit(root);
+}
+function lineBreaks(text, from, to2) {
+  let count = 0;
+  for (let i = text.indexOf("\n", from); i !== -1 && i < to2; i = text.indexOf("\n", i + 1)) count++;
+  return count;
+}
+
+// actions/engine/report.ts
+function emptyReport(title) {
+  return { title, lines: [], tables: [], annotations: [] };
+}
+function formatBytes(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+// actions/engine/commit/report.ts
+function pullRequestBody(drift, paths, base) {
+  const report2 = emptyReport("Gateway configuration drift");
+  report2.lines.push(
+    `The gateway's configuration dumped into ${paths.map((p2) => `\`${p2}\``).join(", ")} differs from \`${base}\`: ${describeDrift(drift.counts)}.`,
+    "Every scheduled run replaces this branch with its latest dump. Merge to accept the drift into git; to undo it instead, sync the gateway from the files on the base branch."
+  );
+  report2.tables.push(...driftTables(drift));
+  return report2;
+}
+
+// actions/engine/commit/merge.ts
+import { posix } from "node:path";
+function sameEntry(a, b2) {
+  return a === b2 || a !== void 0 && b2 !== void 0 && a.oid === b2.oid && a.mode === b2.mode;
+}
+function changedPaths2(a, b2) {
+  const paths = /* @__PURE__ */ new Set([...a.keys(), ...b2.keys()]);
+  return [...paths].filter((path5) => !sameEntry(a.get(path5), b2.get(path5))).sort();
+}
+function mergeTrees(input) {
+  const { base, ours, theirs } = input;
+  const tree = /* @__PURE__ */ new Map();
+  const conflicts = [];
+  const oursChanged = changedDumps(base, ours, input.dumpOf);
+  const contested = /* @__PURE__ */ new Map();
+  for (const dump2 of contestedDumps(base, ours, theirs, input.dumpOf))
+    contested.set(dump2, input.winners.get(dump2) ?? "ours");
+  for (const path5 of /* @__PURE__ */ new Set([...base.keys(), ...ours.keys(), ...theirs.keys()])) {
+    const dump2 = input.dumpOf(path5);
+    let entry2;
+    if (dump2 !== void 0) {
+      const side = contested.get(dump2) ?? (oursChanged.has(dump2) ? "ours" : "theirs");
+      entry2 = (side === "ours" ? ours : theirs).get(path5);
+    } else {
+      const [b2, o, t] = [base.get(path5), ours.get(path5), theirs.get(path5)];
+      if (sameEntry(o, b2) || sameEntry(o, t)) entry2 = t;
+      else if (sameEntry(t, b2)) entry2 = o;
+      else {
+        conflicts.push(path5);
+        entry2 = t;
+      }
+    }
+    if (entry2) tree.set(path5, entry2);
+  }
+  return { tree, conflicts: conflicts.sort(), contested };
+}
+function changedDumps(base, side, dumpOf) {
+  const dumps = /* @__PURE__ */ new Set();
+  for (const path5 of changedPaths2(base, side)) {
+    const dump2 = dumpOf(path5);
+    if (dump2 !== void 0) dumps.add(dump2);
+  }
+  return dumps;
+}
+function contestedDumps(base, ours, theirs, dumpOf) {
+  const theirsChanged = changedDumps(base, theirs, dumpOf);
+  return [...changedDumps(base, ours, dumpOf)].filter((dump2) => theirsChanged.has(dump2)).sort();
+}
+function dumpFolders(trees, manifest, listed) {
+  const folders = /* @__PURE__ */ new Set();
+  for (const tree of trees) {
+    for (const path5 of tree.keys()) if (posix.basename(path5) === manifest) folders.add(posix.dirname(path5));
+  }
+  const dumpOf = (path5) => {
+    const folder = posix.dirname(path5);
+    if (!folders.has(folder)) return void 0;
+    const name = posix.basename(path5);
+    return name === manifest || listed(folder).has(name) ? folder : void 0;
+  };
+  return { folders: [...folders].sort(), dumpOf };
+}
+
+// actions/engine/commit/message.ts
+init_errors();
+var DUMP_TRAILER = "Deckhand-Dump";
+function checkTemplate(template) {
+  const unknown = [...template.matchAll(/\{([^{}\s]*)\}/g)].map((m2) => m2[1]).filter((name) => !PLACEHOLDERS.includes(name));
+  if (unknown.length > 0) {
+    throw new DeckhandError(
+      `message uses unknown placeholder(s) ${unknown.map((n) => `{${n}}`).join(", ")}; known: ${PLACEHOLDERS.map((n) => `{${n}}`).join(", ")}.`
+    );
+  }
+  if (template.trim() === "") throw new DeckhandError("message is empty: give a commit message template.");
+}
+function renderTemplate(template, values) {
+  return template.replace(
+    /\{([^{}\s]*)\}/g,
+    (whole, name) => name in values ? values[name] : whole
+  );
+}
+function commitMessage(parts) {
+  const trailers = [...parts.dumps].map(
+    ([folder, time]) => `${DUMP_TRAILER}: ${folder} ${time.toISOString()}`
+  );
+  if (parts.signOff) trailers.push(`Signed-off-by: ${parts.signOff.name} <${parts.signOff.email}>`);
+  const sections = [parts.subject.trim(), parts.body.join("\n").trim(), trailers.join("\n")];
+  return sections.filter((s3) => s3 !== "").join("\n\n") + "\n";
+}
+function dumpTime(message, folder) {
+  for (const line of message.split("\n")) {
+    const match = new RegExp(`^${DUMP_TRAILER}: (.+) (\\S+)$`).exec(line.trim());
+    if (match && match[1] === folder) {
+      const time = new Date(match[2]);
+      if (!Number.isNaN(time.getTime())) return time;
+    }
+  }
+  return void 0;
+}
+
+// actions/engine/commit/drift-commit.ts
+var SHALLOW_FETCH_DEPTH = 50;
+var STATE_EXTENSIONS3 = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
+var REGULAR = /* @__PURE__ */ new Set(["100644", "100755"]);
+var NO_DRIFT = {
+  entities: [],
+  counts: { added: 0, changed: 0, removed: 0 },
+  workspaces: [],
+  otherFiles: [],
+  unreadable: []
+};
+async function driftCommit(options) {
+  checkTemplate(options.message);
+  if (options.paths.length === 0) throw new DeckhandError("path is empty: name the folder the dump wrote.");
+  for (const path5 of options.paths) {
+    if (!await stat9(path5).catch(() => void 0))
+      throw new DeckhandError(`path ${path5} does not exist: dump the gateway into it first.`);
+  }
+  const repo = await GitRepository.open(options.paths[0]);
+  const paths = [...new Set(options.paths.map((p2) => repo.relativePath(p2)))];
+  const remote = options.remote ?? "origin";
+  const remoteUrl = await repo.remoteUrl(remote);
+  if (options.token) {
+    options.secret(options.token);
+    const auth2 = tokenAuth(remoteUrl, options.token, options.serverUrl);
+    for (const secret of auth2?.secrets ?? []) options.secret(secret);
+    repo.authenticate(auth2?.env ?? {}, [options.token, ...auth2?.secrets ?? []]);
+  }
+  const session = new CommitSession(repo, paths, remote, options);
+  return options.mode === "push" ? session.push() : session.pullRequest(remoteUrl);
+}
+var CommitSession = class {
+  constructor(repo, paths, remote, options) {
+    this.repo = repo;
+    this.paths = paths;
+    this.remote = remote;
+    this.options = options;
+    this.sleep = options.sleep ?? ((ms2) => new Promise((resolve12) => setTimeout(resolve12, ms2)));
+  }
+  repo;
+  paths;
+  remote;
+  options;
+  head;
+  base = /* @__PURE__ */ new Map();
+  ours = /* @__PURE__ */ new Map();
+  blobs = /* @__PURE__ */ new Map();
+  sleep;
+  result(status, branch, extra = {}) {
+    return {
+      status,
+      branch,
+      attempts: 0,
+      drift: NO_DRIFT,
+      secrets: [],
+      newerOnBranch: [],
+      checkoutUpdated: false,
+      root: this.repo.root,
+      paths: this.paths,
+      ...extra
+    };
+  }
+  /** Reads HEAD and the working tree; the secret check of what would be committed. */
+  async prepare() {
+    this.head = await this.repo.head();
+    this.base = await this.repo.tree(this.head, this.paths);
+    this.ours = await this.repo.worktree(this.head, this.paths);
+    const local = changedPaths2(this.base, this.ours);
+    const secrets = [];
+    for (const path5 of local) {
+      const entry2 = this.ours.get(path5);
+      if (!entry2 || !REGULAR.has(entry2.mode)) continue;
+      secrets.push(...scanFile(path5, await this.blob(entry2.oid)));
+    }
+    return { local, secrets };
+  }
+  async push() {
+    const branch = await this.pushBranch();
+    const { local, secrets } = await this.prepare();
+    if (secrets.length > 0) return this.result("refused", branch, { secrets });
+    if (local.length === 0) {
+      this.options.logger.info(`No file below ${this.paths.join(", ")} changed: nothing to commit.`);
+      return this.result("unchanged", branch);
+    }
+    const depth = await this.repo.isShallow() ? SHALLOW_FETCH_DEPTH : void 0;
+    for (let attempt = 1; ; attempt++) {
+      const tip = await this.repo.fetchBranch(this.remote, branch, depth);
+      const parent = tip ?? this.head;
+      const built = await this.build(parent, branch);
+      if (!built.commit) {
+        this.options.logger.info(`${branch} already holds these files: nothing to commit.`);
+        return this.result("unchanged", branch, { attempts: attempt - 1, newerOnBranch: built.newer });
+      }
+      const outcome = await this.repo.push({ remote: this.remote, commit: built.commit, branch });
+      if (outcome.status === "pushed") {
+        this.options.logger.info(`Pushed ${built.commit.slice(0, 12)} to ${branch} (attempt ${attempt}).`);
+        return this.result("committed", branch, {
+          commit: built.commit,
+          attempts: attempt,
+          drift: built.drift,
+          newerOnBranch: built.newer,
+          checkoutUpdated: await this.updateCheckout(branch, built.commit)
+        });
+      }
+      await this.backoff(attempt, branch, outcome.reason);
+    }
+  }
+  async pullRequest(remoteUrl) {
+    if (!this.options.pullRequests)
+      throw new DeckhandError(
+        "mode pull-request needs GitHub: run in GitHub Actions, or set github-token and a GitHub remote."
+      );
+    const host2 = await this.options.pullRequests(remoteUrl);
+    const head = this.options.branch || DEFAULT_DRIFT_BRANCH;
+    if (!isValidBranch(head)) throw new DeckhandError(`branch "${head}" is not a valid branch name.`);
+    const base = this.options.base || await this.repo.currentBranch() || refBranch(this.options.env) || await host2.defaultBranch();
+    if (!isValidBranch(base)) throw new DeckhandError(`base "${base}" is not a valid branch name.`);
+    if (base === head)
+      throw new DeckhandError(
+        `branch and base are both ${base}: the drift pull request needs a branch of its own.`
+      );
+    const { secrets } = await this.prepare();
+    if (secrets.length > 0) return this.result("refused", head, { base, secrets });
+    const depth = await this.repo.isShallow() ? SHALLOW_FETCH_DEPTH : void 0;
+    for (let attempt = 1; ; attempt++) {
+      const tip = await this.repo.fetchBranch(this.remote, base, depth);
+      if (!tip) throw new DeckhandError(`The base branch ${base} does not exist on ${this.remote}.`);
+      const current = await this.repo.fetchBranch(this.remote, head, depth);
+      const built = await this.build(tip, base);
+      if (!built.commit) {
+        const closed = await host2.close(
+          head,
+          base,
+          `The gateway's configuration in ${this.paths.join(", ")} matches ${base} again: nothing left to review.`
+        );
+        if (closed) this.options.logger.info(`Closed pull request #${closed.number}: no drift left.`);
+        return this.result("unchanged", head, { base, pullRequest: closed, newerOnBranch: built.newer });
+      }
+      const commit = await this.sameChange(current, tip, built.tree) ? current : built.commit;
+      if (commit !== current) {
+        const outcome = await this.repo.push({
+          remote: this.remote,
+          commit,
+          branch: head,
+          lease: current ?? NULL_OID
+        });
+        if (outcome.status === "moved") {
+          await this.backoff(attempt, head, outcome.reason);
+          continue;
+        }
+        this.options.logger.info(`Pushed ${commit.slice(0, 12)} to ${head} (attempt ${attempt}).`);
+      } else this.options.logger.info(`${head} already holds this change.`);
+      const pullRequest = await host2.upsert({
+        head,
+        base,
+        title: built.subject,
+        body: pullRequestBody(built.drift, this.paths, base)
+      });
+      return this.result("committed", head, {
+        base,
+        commit,
+        attempts: commit === current ? 0 : attempt,
+        drift: built.drift,
+        newerOnBranch: built.newer,
+        pullRequest
+      });
+    }
+  }
+  /**
+   * The commit this run makes on `parent`: this run's files merged into the branch's. No commit when the
+   * result is what the branch already holds.
+   */
+  async build(parent, branch) {
+    const theirs = parent === this.head ? this.base : await this.repo.tree(parent, this.paths);
+    const folders = await this.dumpFolders(theirs);
+    const contested = contestedDumps(this.base, this.ours, theirs, folders.dumpOf);
+    const winners = /* @__PURE__ */ new Map();
+    const newer = [];
+    for (const folder of contested) {
+      const side = await this.newerDump(folder, parent);
+      winners.set(folder, side);
+      if (side === "theirs") newer.push(folder);
+    }
+    for (const folder of newer)
+      this.options.logger.info(`${branch} already has a newer dump of ${folder}: keeping it.`);
+    const merged = mergeTrees({ base: this.base, ours: this.ours, theirs, dumpOf: folders.dumpOf, winners });
+    if (merged.conflicts.length > 0) {
+      throw new DeckhandError(
+        `${merged.conflicts.length} file(s) changed both here and on ${branch} since the checkout, and they are not deckhand dump files, so neither version may simply win. Nothing was committed and the files here are untouched: merge the branch into the checkout, resolve, and run again.`,
+        merged.conflicts
+      );
+    }
+    const changes = changedPaths2(theirs, merged.tree);
+    const none = { commit: void 0, newer, drift: NO_DRIFT };
+    if (changes.length === 0) return { ...none, tree: "", subject: "" };
+    const drift = await this.drift(theirs, merged.tree, changes);
+    const tree = await this.repo.writeTree(
+      parent,
+      new Map(changes.map((path5) => [path5, merged.tree.get(path5) ?? null]))
+    );
+    const dumps = /* @__PURE__ */ new Map();
+    for (const path5 of changes) {
+      const folder = folders.dumpOf(path5);
+      if (folder !== void 0 && (winners.get(folder) ?? "ours") === "ours" && !dumps.has(folder))
+        dumps.set(folder, await this.ourDumpTime(folder));
+    }
+    const subject = renderTemplate(this.options.message, {
+      added: String(drift.counts.added),
+      changed: String(drift.counts.changed),
+      removed: String(drift.counts.removed),
+      total: String(drift.counts.added + drift.counts.changed + drift.counts.removed),
+      workspaces: drift.workspaces.join(", ") || "-",
+      path: this.paths.join(", "),
+      branch
+    });
+    const identity = await this.identity();
+    const message = commitMessage({
+      subject,
+      body: driftLines(drift),
+      dumps,
+      signOff: this.options.signOff ? identity : void 0
+    });
+    const commit = await this.repo.commitTree(tree, parent, message, identity);
+    return { commit, tree, newer, drift, subject: subject.split("\n")[0].trim() };
+  }
+  /** Whether `current` is a commit on `tip` with exactly `tree`. */
+  async sameChange(current, tip, tree) {
+    if (!current) return false;
+    return await this.repo.parentOf(current) === tip && await this.repo.treeOf(current) === tree;
+  }
+  /** Which dump of a folder both sides changed is newer: the branch's (per its commit trailer) or ours. */
+  async newerDump(folder, parent) {
+    if (!parent) return "ours";
+    const range = this.head ? `${this.head}..${parent}` : parent;
+    const [message] = await this.repo.messages(range, posix2.join(folder, MANIFEST), 1);
+    const theirs = message === void 0 ? void 0 : dumpTime(message, folder);
+    if (!theirs) return "ours";
+    return theirs.getTime() > (await this.ourDumpTime(folder)).getTime() ? "theirs" : "ours";
+  }
+  /** When this run's dump was taken: its manifest is written last. */
+  async ourDumpTime(folder) {
+    const info2 = await stat9(join12(this.repo.root, folder, MANIFEST)).catch(() => void 0);
+    return info2?.mtime ?? /* @__PURE__ */ new Date();
+  }
+  async dumpFolders(theirs) {
+    const trees = [this.base, this.ours, theirs];
+    const listed = /* @__PURE__ */ new Map();
+    const found = dumpFolders(trees, MANIFEST, (folder) => listed.get(folder) ?? /* @__PURE__ */ new Set());
+    for (const folder of found.folders) {
+      const names = /* @__PURE__ */ new Set();
+      for (const tree of trees) {
+        const entry2 = tree.get(posix2.join(folder, MANIFEST));
+        if (entry2) for (const name of manifestNames(await this.blob(entry2.oid))) names.add(name);
+      }
+      listed.set(folder, names);
+    }
+    return found;
+  }
+  /**
+   * The drift report of a commit. Each folder is compared on its own: a repository may hold several
+   * gateways' dumps, each with a `default` workspace, which must not be matched with one another.
+   */
+  async drift(before, after, changes) {
+    const read = async (tree, path5) => {
+      const entry2 = tree.get(path5);
+      return entry2 && REGULAR.has(entry2.mode) ? this.blob(entry2.oid) : void 0;
+    };
+    const folders = /* @__PURE__ */ new Map();
+    const other = [];
+    for (const path5 of changes) {
+      if (!STATE_EXTENSIONS3.has(extname5(path5))) {
+        other.push(path5);
+        continue;
+      }
+      const folder = posix2.dirname(path5);
+      let sides = folders.get(folder);
+      if (!sides) folders.set(folder, sides = { old: /* @__PURE__ */ new Map(), now: /* @__PURE__ */ new Map() });
+      const [a, b2] = [await read(before, path5), await read(after, path5)];
+      if (a !== void 0) sides.old.set(path5, a);
+      if (b2 !== void 0) sides.now.set(path5, b2);
+    }
+    const drifts = [...folders].map(([folder, { old, now }]) => {
+      const drift = compareStateFiles(old, now);
+      if (folders.size === 1) return drift;
+      const label = (workspace) => `${workspace} (${folder})`;
+      return {
+        ...drift,
+        entities: drift.entities.map((e) => ({ ...e, workspace: label(e.workspace) })),
+        workspaces: drift.workspaces.map(label)
+      };
+    });
+    return {
+      entities: drifts.flatMap((d) => d.entities),
+      counts: {
+        added: drifts.reduce((n, d) => n + d.counts.added, 0),
+        changed: drifts.reduce((n, d) => n + d.counts.changed, 0),
+        removed: drifts.reduce((n, d) => n + d.counts.removed, 0)
+      },
+      workspaces: drifts.flatMap((d) => d.workspaces).sort(),
+      otherFiles: [.../* @__PURE__ */ new Set([...drifts.flatMap((d) => d.otherFiles), ...other])].sort(),
+      unreadable: drifts.flatMap((d) => d.unreadable)
+    };
+  }
+  blob(oid) {
+    let text = this.blobs.get(oid);
+    if (!text) this.blobs.set(oid, text = this.repo.readBlob(oid));
+    return text;
+  }
+  async identity() {
+    const { author } = this.options;
+    return {
+      name: author.name || await this.repo.config("user.name") || ACTIONS_BOT.name,
+      email: author.email || await this.repo.config("user.email") || ACTIONS_BOT.email
+    };
+  }
+  /** Push mode's branch: named, checked out, or the one the workflow run is for. */
+  async pushBranch() {
+    const branch = this.options.branch || await this.repo.currentBranch() || refBranch(this.options.env);
+    if (!branch)
+      throw new DeckhandError(
+        "HEAD is detached and this run belongs to no branch: set branch to the branch to push to."
+      );
+    if (!isValidBranch(branch)) throw new DeckhandError(`branch "${branch}" is not a valid branch name.`);
+    return branch;
+  }
+  /** Exponential backoff with jitter, so that racing runs spread out instead of colliding again. */
+  async backoff(attempt, branch, reason) {
+    if (attempt > this.options.pushRetries) {
+      throw new DeckhandError(
+        `The push to ${branch} was rejected ${attempt} time(s) because the branch kept moving (${reason}). Nothing was lost: the files here are untouched and the next run commits them. Raise push-retries if many runs push to this branch at once.`
+      );
+    }
+    const ceiling = 1e3 * 2 ** (attempt - 1);
+    const delay = Math.round(ceiling / 2 + Math.random() * ceiling / 2);
+    this.options.logger.info(
+      `${branch} moved while pushing (${reason}): fetching again in ${(delay / 1e3).toFixed(1)} s (retry ${attempt} of ${this.options.pushRetries}).`
+    );
+    await this.sleep(delay);
+  }
+  /**
+   * Moves the checkout to the pushed commit when that loses nothing: HEAD is on the branch (or detached
+   * at an ancestor of the commit) and nothing outside the committed paths is modified.
+   */
+  async updateCheckout(branch, commit) {
+    const current = await this.repo.currentBranch();
+    const onBranch = current === branch || current === void 0 && (!this.head || await this.repo.isAncestor(this.head, commit));
+    if (!onBranch || (await this.repo.changesOutside(this.paths)).length > 0) return false;
+    if (await this.repo.head() !== this.head) return false;
+    await this.repo.resetHard(commit);
+    return true;
+  }
+};
+function refBranch(env) {
+  if (env.GITHUB_HEAD_REF) return env.GITHUB_HEAD_REF;
+  const ref = env.GITHUB_REF ?? "";
+  return ref.startsWith("refs/heads/") ? ref.slice("refs/heads/".length) : void 0;
+}
+
+// actions/engine/jobs/commit.ts
+init_errors();
+var MODES = ["push", "pull-request"];
+async function commitJob(source, ctx) {
+  const inputs = new Inputs(COMMANDS.commit.inputs, source);
+  const mode = inputs.string("mode");
+  if (!MODES.includes(mode)) throw new DeckhandError(`mode must be push or pull-request, got "${mode}".`);
+  const token = inputs.string("github-token");
+  if (token) ctx.secret(token);
+  const factory = ctx.pullRequests;
+  const result = await driftCommit({
+    paths: inputs.list("path"),
+    mode,
+    branch: inputs.string("branch"),
+    base: inputs.string("base"),
+    message: inputs.string("message"),
+    author: { name: inputs.string("author-name"), email: inputs.string("author-email") },
+    pushRetries: inputs.count("push-retries") ?? 5,
+    signOff: inputs.boolean("sign-off"),
+    token,
+    serverUrl: ctx.env.GITHUB_SERVER_URL || "https://github.com",
+    env: ctx.env,
+    logger: ctx.logger,
+    secret: ctx.secret,
+    pullRequests: factory && ((remoteUrl) => factory({ remoteUrl, token }))
+  });
+  const { counts } = result.drift;
+  return {
+    ok: result.status !== "refused",
+    report: commitReport(result),
+    outputs: {
+      changed: String(result.status === "committed"),
+      "commit-sha": result.commit ?? "",
+      branch: result.branch,
+      "pull-request-number": result.pullRequest ? String(result.pullRequest.number) : "",
+      "pull-request-url": result.pullRequest?.url ?? "",
+      added: String(counts.added),
+      "changed-entities": String(counts.changed),
+      removed: String(counts.removed)
+    }
+  };
+}
+function commitReport(result) {
+  const report2 = emptyReport("deckhand commit");
+  const where = result.paths.join(", ");
+  if (result.status === "refused") {
+    const files = new Set(result.secrets.map((s3) => s3.file));
+    report2.lines.push(
+      `Refused to commit ${where}: ${result.secrets.length} secret value(s) in ${files.size} file(s) are not redacted. Nothing was committed. Dump with redact-secrets: true (the default), or run \`deckhand redact\` on the files.`
+    );
+    report2.tables.push({
+      caption: "Unredacted secrets (values not shown)",
+      header: ["file", "line", "where"],
+      rows: result.secrets.map((s3) => [s3.file, String(s3.line), s3.location])
+    });
+    for (const s3 of result.secrets) {
+      report2.annotations.push({
+        level: "error",
+        title: "Unredacted secret",
+        message: `${s3.location} holds a secret value; it must be a \${{ env "DECK_\u2026" }} reference before it is committed.`,
+        file: join13(result.root, s3.file),
+        line: s3.line
+      });
+    }
+    return report2;
+  }
+  const drift = describeDrift(result.drift.counts);
+  const pr2 = result.pullRequest;
+  if (result.status === "committed") {
+    const commit = result.commit.slice(0, 12);
+    if (pr2) {
+      report2.lines.push(
+        `Drift of ${where} against ${result.base}: ${drift}. Commit ${commit} on ${result.branch}; pull request #${pr2.number} ${pr2.action}: ${pr2.url}`
+      );
+    } else {
+      const tries = result.attempts > 1 ? ` after ${result.attempts} attempts (the branch moved meanwhile)` : "";
+      report2.lines.push(`Committed ${commit} to ${result.branch}${tries}: ${drift}.`);
+    }
+  } else {
+    report2.lines.push(
+      pr2 ? `No drift: ${where} matches ${result.base}. Pull request #${pr2.number} closed: ${pr2.url}` : `No drift: ${where} matches ${result.base ?? result.branch}; nothing committed.`
+    );
+  }
+  for (const folder of result.newerOnBranch)
+    report2.lines.push(`${folder}: ${result.branch} already had a newer dump, which was kept.`);
+  if (result.checkoutUpdated) report2.lines.push("The checkout now stands at the new commit.");
+  report2.tables.push(...driftTables(result.drift));
+  return report2;
+}
+
+// actions/engine/jobs/database.ts
+import { basename as basename6 } from "node:path";
+
+// actions/engine/backup/checksums.ts
+import { createHash as createHash6 } from "node:crypto";
+import { createReadStream as createReadStream2 } from "node:fs";
+import { lstat as lstat2, readdir as readdir5 } from "node:fs/promises";
+import { join as join14, relative as relative4, sep as sep5 } from "node:path";
+async function sha256File2(path5) {
+  const hash = createHash6("sha256");
+  let size = 0;
+  for await (const chunk of createReadStream2(path5, { highWaterMark: 1 << 20 })) {
+    hash.update(chunk);
+    size += chunk.length;
+  }
+  return { sha256: hash.digest("hex"), size };
+}
+async function listFiles(dir) {
+  const out = [];
+  const walk2 = async (current) => {
+    for (const entry2 of await readdir5(current, { withFileTypes: true })) {
+      const full = join14(current, entry2.name);
+      if (entry2.isDirectory()) await walk2(full);
+      else if (entry2.isFile()) out.push(full);
+      else throw new Error(`${full} is neither a file nor a directory`);
+    }
+  };
+  const stats = await lstat2(dir);
+  if (stats.isFile()) return [dir];
+  await walk2(dir);
+  return out.sort();
+}
+async function digestFiles2(root, files, concurrency = 4) {
+  const results = new Array(files.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < files.length) {
+      const index = next++;
+      const file = files[index];
+      const { sha256, size } = await sha256File2(file);
+      results[index] = { path: relative4(root, file).split(sep5).join("/"), size, sha256 };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
+  return results;
+}
+
+// actions/engine/database/pg-dump.ts
+import { availableParallelism } from "node:os";
+import { join as join19 } from "node:path";
+
+// actions/engine/backup/kong-profile.ts
+var KONG_SKIPPED_TABLES = [
+  "cluster_events",
+  "ratelimiting_metrics",
+  "response_ratelimiting_metrics",
+  "clustering_data_planes",
+  "clustering_rpc_requests",
+  "locks",
+  "oauth2_authorization_codes"
+];
+var KONG_RUNTIME_TABLES = [
+  ...KONG_SKIPPED_TABLES,
+  "oauth2_tokens",
+  "sessions",
+  "session_metadatas"
+];
+
+// actions/engine/backup/manifest.ts
+init_errors();
+import { readFile as readFile4 } from "node:fs/promises";
+import { dirname as dirname6, join as join15, resolve as resolve5 } from "node:path";
+var MANIFEST_FILE = "manifest.json";
+var DB_MANIFEST_FORMAT = "deckhand-db/1";
+async function writeManifest(folder, manifest) {
+  const path5 = join15(folder, MANIFEST_FILE);
+  await writeFileAtomic(path5, JSON.stringify(manifest, null, 2) + "\n");
+  return path5;
+}
+async function readManifest(input) {
+  const candidates = input.endsWith(".json") ? [resolve5(input)] : [join15(resolve5(input), MANIFEST_FILE), join15(dirname6(resolve5(input)), MANIFEST_FILE)];
+  for (const path5 of candidates) {
+    let text;
+    try {
+      text = await readFile4(path5, "utf8");
+    } catch {
+      continue;
+    }
+    let manifest;
+    try {
+      manifest = JSON.parse(text);
+    } catch (err) {
+      throw new DeckhandError(
+        `${path5} is not valid JSON (${errorMessage(err)}): the backup cannot be trusted.`
+      );
+    }
+    if (manifest?.format !== DB_MANIFEST_FORMAT || !Array.isArray(manifest.files) || !manifest.dump?.path) {
+      throw new DeckhandError(
+        `${path5} is not a deckhand database manifest (format ${DB_MANIFEST_FORMAT}): is this a db-dump backup folder?`
+      );
+    }
+    return { manifest, folder: dirname6(path5), path: path5 };
+  }
+  throw new DeckhandError(
+    `No manifest.json for ${input}: a dump without its manifest is incomplete (the dump was interrupted, or only part of the backup was copied). Give the backup folder that db-dump wrote.`
+  );
+}
+async function verifyFiles(folder, files) {
+  const problems = [];
+  const expected = new Map(files.map((f2) => [f2.path, f2]));
+  const onDisk = (await listFiles(folder)).filter((f2) => resolve5(f2) !== join15(resolve5(folder), MANIFEST_FILE));
+  const actual = await digestFiles2(folder, onDisk);
+  for (const file of actual) {
+    const want = expected.get(file.path);
+    if (!want) problems.push(`${file.path}: not in the manifest`);
+    else if (want.size !== file.size)
+      problems.push(`${file.path}: ${file.size} bytes, the manifest says ${want.size}`);
+    else if (want.sha256 !== file.sha256) problems.push(`${file.path}: sha256 differs from the manifest`);
+    expected.delete(file.path);
+  }
+  for (const missing of expected.keys()) problems.push(`${missing}: missing`);
+  return problems;
+}
+
+// actions/engine/database/pg-dump.ts
+init_errors();
+
+// actions/engine/postgres/commands.ts
+var DUMP_FORMATS = ["directory", "custom", "tar", "plain"];
+var FORMAT_FLAG = { directory: "d", custom: "c", tar: "t", plain: "p" };
+function quotedName({ schema, table }) {
+  const quote2 = (name) => `"${name.replace(/"/g, '""')}"`;
+  return `${quote2(schema)}.${quote2(table)}`;
+}
+function pgDumpArgs(options) {
+  const args = [`--format=${FORMAT_FLAG[options.format]}`, `--file=${options.file}`, "--no-password"];
+  if (options.jobs !== void 0 && options.jobs > 1) {
+    if (options.format !== "directory") throw new Error("pg_dump --jobs needs the directory format");
+    args.push(`--jobs=${options.jobs}`);
+  }
+  if (options.compress !== void 0) args.push(`--compress=${options.compress}`);
+  if (options.snapshot) args.push(`--snapshot=${options.snapshot}`);
+  for (const table of options.excludeTableData ?? []) args.push(`--exclude-table-data=${quotedName(table)}`);
+  return args;
+}
+function pgRestoreArgs(options) {
+  const args = [`--dbname=${options.database}`, "--no-password", "--exit-on-error"];
+  if (options.create) args.push("--create");
+  if (options.clean) args.push("--clean", "--if-exists");
+  if (options.jobs !== void 0 && options.jobs > 1) {
+    if (options.singleTransaction) throw new Error("pg_restore --single-transaction cannot run in parallel");
+    args.push(`--jobs=${options.jobs}`);
+  }
+  if (options.singleTransaction) {
+    if (options.create) throw new Error("pg_restore --single-transaction cannot create the database");
+    args.push("--single-transaction");
+  }
+  if (options.noOwner) args.push("--no-owner", "--no-privileges");
+  args.push(options.input);
+  return args;
+}
+function pgRestoreListArgs(input) {
+  return ["--list", input];
+}
+function psqlArgs(options = {}) {
+  const args = [
+    "--no-psqlrc",
+    "--no-password",
+    "--quiet",
+    "--no-align",
+    "--tuples-only",
+    "--set=ON_ERROR_STOP=1"
+  ];
+  if (options.singleTransaction) args.push("--single-transaction");
+  if (options.file) args.push(`--file=${options.file}`);
+  return args;
+}
+
+// actions/engine/postgres/catalog.ts
+async function serverInfo(session) {
+  const info2 = await session.json(
+    `SELECT json_build_object(
+       'version', current_setting('server_version'),
+       'versionNum', current_setting('server_version_num')::int,
+       'database', current_database(),
+       'encoding', pg_encoding_to_char(d.encoding),
+       'sizeBytes', pg_database_size(d.oid))
+     FROM pg_database d WHERE d.datname = current_database()`
+  );
+  return { ...info2, major: Math.floor(info2.versionNum / 1e4) };
+}
+async function listTables(session) {
+  const tables = await session.json(
+    `SELECT coalesce(json_agg(json_build_object('schema', n.nspname, 'table', c.relname, 'estimate', c.reltuples::bigint)
+       ORDER BY n.nspname, c.relname), '[]')
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind = 'r' AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
+       AND NOT EXISTS (SELECT 1 FROM pg_depend e
+                       WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e')`
+  );
+  return tables;
+}
+async function countTables(session, tables) {
+  const out = [];
+  for (const { table, checksum } of tables) {
+    const name = quotedName(table);
+    if (checksum) {
+      const [line] = await session.query(
+        `SELECT count(*) || ' ' || coalesce(sum(('x' || substr(md5(t::text), 1, 16))::bit(64)::bigint::numeric), 0) FROM ${name} AS t`
+      );
+      const [rows, sum] = (line ?? "0 0").split(" ");
+      out.push({ ...table, rows: Number(rows), checksum: sum });
+    } else {
+      const [line] = await session.query(`SELECT count(*) FROM ${name}`);
+      out.push({ ...table, rows: Number(line ?? 0) });
+    }
+  }
+  return out;
+}
+async function kongSchemas(session) {
+  return session.json(
+    `SELECT coalesce(json_agg(table_schema ORDER BY table_schema), '[]')
+     FROM information_schema.tables WHERE table_name = 'schema_meta' AND table_type = 'BASE TABLE'`
+  );
+}
+async function userTableCount(session) {
+  const [line] = await session.query(
+    `SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind IN ('r', 'p') AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'`
+  );
+  return Number(line ?? 0);
+}
+async function databaseExists(session, name) {
+  const [line] = await session.query(
+    `SELECT count(*) FROM pg_database WHERE datname = '${name.replace(/'/g, "''")}'`
+  );
+  return Number(line) > 0;
+}
+
+// actions/engine/postgres/connection.ts
+init_errors();
+import { writeFile as writeFile3 } from "node:fs/promises";
+import { join as join16 } from "node:path";
+var URL_SETTINGS = {
+  sslmode: "PGSSLMODE",
+  sslrootcert: "PGSSLROOTCERT",
+  sslcert: "PGSSLCERT",
+  sslkey: "PGSSLKEY",
+  sslcrl: "PGSSLCRL",
+  connect_timeout: "PGCONNECT_TIMEOUT",
+  application_name: "PGAPPNAME",
+  options: "PGOPTIONS",
+  target_session_attrs: "PGTARGETSESSIONATTRS",
+  gssencmode: "PGGSSENCMODE",
+  channel_binding: "PGCHANNELBINDING"
+};
+function parsePgTarget(url, env) {
+  const raw = (url ?? "").trim();
+  if (raw === "") {
+    const target = {
+      host: env.PGHOST || void 0,
+      port: env.PGPORT || void 0,
+      user: env.PGUSER || void 0,
+      database: env.PGDATABASE || void 0,
+      password: env.PGPASSWORD || void 0,
+      settings: {}
+    };
+    for (const variable of Object.values(URL_SETTINGS))
+      if (env[variable]) target.settings[variable] = env[variable];
+    if (!target.host && !target.database && !target.user) {
+      throw new DeckhandError(
+        "No database given: set database-url (postgres://user:password@host:5432/kong) or the PGHOST, PGUSER, PGPASSWORD and PGDATABASE variables."
+      );
+    }
+    return target;
+  }
+  let parsed;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new DeckhandError(
+      "database-url is not a URL: use postgres://user:password@host:5432/database (percent-encode special characters in the password)."
+    );
+  }
+  if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
+    throw new DeckhandError(
+      `database-url must start with postgres:// or postgresql://, not ${parsed.protocol}//`
+    );
+  }
+  const decode = (value, what) => {
+    try {
+      return decodeURIComponent(value);
+    } catch {
+      throw new DeckhandError(`database-url: the ${what} is not valid percent-encoding`);
+    }
+  };
+  const settings = {};
+  let host2 = parsed.hostname ? decode(parsed.hostname, "host").replace(/^\[(.*)\]$/, "$1") : void 0;
+  for (const [key2, value] of parsed.searchParams) {
+    if (key2 === "host") host2 = value;
+    else if (key2 === "port" || key2 === "user" || key2 === "dbname") continue;
+    else if (URL_SETTINGS[key2]) settings[URL_SETTINGS[key2]] = value;
+    else throw new DeckhandError(`database-url: unsupported parameter "${key2}"`);
+  }
+  const database = decode(parsed.pathname.replace(/^\//, ""), "database name");
+  return {
+    host: host2,
+    port: parsed.port || parsed.searchParams.get("port") || void 0,
+    user: parsed.username ? decode(parsed.username, "user name") : parsed.searchParams.get("user") || void 0,
+    database: database || parsed.searchParams.get("dbname") || void 0,
+    password: parsed.password ? decode(parsed.password, "password") : void 0,
+    settings
+  };
+}
+function withDatabase(target, database) {
+  return { ...target, database };
+}
+function describeTarget(target) {
+  const host2 = target.host ?? "localhost";
+  return `${target.user ? `${target.user}@` : ""}${host2}${target.port ? `:${target.port}` : ""}/${target.database ?? ""}`;
+}
+function pgpassField(value) {
+  return value.replace(/[\\:]/g, (c) => `\\${c}`);
+}
+async function libpqEnv(target, dir) {
+  const env = {
+    PGHOST: target.host,
+    PGPORT: target.port,
+    PGUSER: target.user,
+    PGDATABASE: target.database,
+    PGPASSWORD: void 0,
+    PGPASSFILE: void 0,
+    PGSERVICE: void 0,
+    // Messages in English, whatever the runner's locale: errors are recognised by their text.
+    LC_MESSAGES: "C",
+    ...target.settings
+  };
+  if (target.password !== void 0) {
+    const file = join16(dir, "pgpass");
+    await writeFile3(file, `*:*:*:${pgpassField(target.user ?? "*")}:${pgpassField(target.password)}
+`, {
+      mode: 384
+    });
+    env.PGPASSFILE = file;
+  }
+  return env;
+}
+function explainPgError(tool, stderr, target) {
+  const text = scrubPassword(stderr, target).trim();
+  const where = describeTarget(target);
+  const rules = [
+    [
+      /password authentication failed|no password supplied|SASL authentication failed/i,
+      `PostgreSQL at ${where} refused the credentials: check the user and password in database-url (or PGUSER/PGPASSWORD).`
+    ],
+    [
+      /could not translate host name|Name or service not known|nodename nor servname/i,
+      `cannot resolve the database host of ${where}: check the host in database-url (or PGHOST).`
+    ],
+    [
+      /Connection refused|could not connect|timeout expired|No route to host|Network is unreachable/i,
+      `cannot reach PostgreSQL at ${where}: is the server running and reachable from this runner (host, port, firewall, security group)?`
+    ],
+    [
+      /database "[^"]*" does not exist/i,
+      `the database of ${where} does not exist: check the database name in database-url, or use create to let the restore create it.`
+    ],
+    [
+      /no pg_hba\.conf entry/i,
+      `PostgreSQL at ${where} does not accept connections from this runner (pg_hba.conf).`
+    ],
+    [
+      /server version mismatch|unsupported version .* in file header/i,
+      `the ${tool} client is older than the server or the dump: install a newer PostgreSQL client or point postgres-bin at one.`
+    ],
+    [/permission denied/i, `the database user of ${where} lacks a permission ${tool} needs.`]
+  ];
+  return explainOutput(tool, text, rules);
+}
+function scrubPassword(text, target) {
+  const { password } = target;
+  return password ? scrub(text, [password, encodeURIComponent(password)], "[redacted]") : text;
+}
+
+// actions/engine/postgres/session.ts
+init_errors();
+import { spawn as spawn3 } from "node:child_process";
+import { randomBytes as randomBytes2 } from "node:crypto";
+var PsqlSession = class _PsqlSession {
+  constructor(psql, env, target) {
+    this.target = target;
+    const childEnv = { ...process.env };
+    for (const [key2, value] of Object.entries({ ...env, PGDATABASE: target.database ?? env.PGDATABASE })) {
+      if (value === void 0) delete childEnv[key2];
+      else childEnv[key2] = value;
+    }
+    this.child = spawn3(psql, psqlArgs(), { env: childEnv, stdio: ["pipe", "pipe", "pipe"] });
+    this.child.stdout.setEncoding("utf8").on("data", (chunk) => {
+      this.stdout += chunk;
+      this.waiter?.();
+    });
+    this.child.stderr.setEncoding("utf8").on("data", (chunk) => {
+      this.stderr += chunk;
+    });
+    this.child.stdin.on("error", () => void 0);
+    this.child.on("close", (code, signal) => {
+      this.exited = { code, signal };
+      this.waiter?.();
+    });
+    this.child.on("error", (err) => {
+      this.stderr += String(err);
+      this.exited = { code: 1, signal: null };
+      this.waiter?.();
+    });
+  }
+  target;
+  child;
+  marker = `__deckhand_${randomBytes2(8).toString("hex")}__`;
+  stdout = "";
+  stderr = "";
+  exited;
+  waiter;
+  queue = Promise.resolve();
+  /**
+   * Starts psql and checks the connection with a first query, so that a wrong password or an
+   * unreachable host is reported here, with an actionable message.
+   */
+  static async open(psql, env, target) {
+    const session = new _PsqlSession(psql, env, target);
+    await session.query(
+      "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET extra_float_digits = 3; SET bytea_output = 'hex'"
+    );
+    return session;
+  }
+  /** Runs SQL and returns its output lines (unaligned, tuples only). Statements run one after another. */
+  query(sql) {
+    const next = this.queue.then(() => this.exchange(sql));
+    this.queue = next.catch(() => void 0);
+    return next;
+  }
+  /** Runs a query that returns one JSON value (json_agg, json_build_object) and parses it. */
+  async json(sql) {
+    const lines = await this.query(sql);
+    const text = lines.join("\n").trim();
+    return text === "" ? null : JSON.parse(text);
+  }
+  async exchange(sql) {
+    if (this.exited) throw this.failure();
+    this.stdout = "";
+    this.child.stdin.write(`${sql.trim().replace(/;?$/, ";")}
+\\echo ${this.marker}
+`);
+    for (; ; ) {
+      const end = this.stdout.indexOf(`${this.marker}
+`);
+      if (end >= 0) {
+        const out = this.stdout.slice(0, end);
+        this.stdout = this.stdout.slice(end + this.marker.length + 1);
+        return out.split("\n").filter((line) => line !== "");
+      }
+      if (this.exited) throw this.failure();
+      await new Promise((resolve12) => this.waiter = resolve12);
+      this.waiter = void 0;
+    }
+  }
+  failure() {
+    return new DeckhandError(explainPgError("psql", this.stderr, this.target));
+  }
+  /** Ends the session (and with it any open transaction and exported snapshot). */
+  async close() {
+    if (this.exited) return;
+    this.child.stdin.end("\\q\n");
+    await new Promise((resolve12) => {
+      if (this.exited) return resolve12();
+      const timer = setTimeout(() => this.child.kill("SIGTERM"), 5e3);
+      this.child.once("close", () => {
+        clearTimeout(timer);
+        resolve12();
+      });
+    });
+  }
+};
+
+// actions/engine/postgres/tools.ts
+init_errors();
+import { readdir as readdir6 } from "node:fs/promises";
+import { delimiter as delimiter3, join as join17 } from "node:path";
+var INSTALL_ROOTS = [
+  { dir: "/usr/lib/postgresql", bin: (v2) => join17("/usr/lib/postgresql", v2, "bin") },
+  { dir: "/usr", bin: (v2) => join17("/usr", v2, "bin") },
+  { dir: "/opt/homebrew/opt", bin: (v2) => join17("/opt/homebrew/opt", v2, "bin") },
+  { dir: "/usr/local/opt", bin: (v2) => join17("/usr/local/opt", v2, "bin") }
+];
+function parseClientVersion(output) {
+  const match = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/.exec(output);
+  if (!match) return void 0;
+  return { version: match[2] ? `${match[1]}.${match[2]}` : match[1], major: Number(match[1]) };
+}
+async function clientsIn(binDir) {
+  const pgDump = join17(binDir, "pg_dump");
+  if (!await isExecutable(pgDump)) return void 0;
+  const result = await run(pgDump, ["--version"]).catch(() => void 0);
+  const parsed = result && result.exitCode === 0 ? parseClientVersion(result.stdout) : void 0;
+  if (!parsed) return void 0;
+  const pgRestore = join17(binDir, "pg_restore");
+  const psql = join17(binDir, "psql");
+  if (!await isExecutable(pgRestore) || !await isExecutable(psql)) return void 0;
+  return { binDir, ...parsed, pgDump, pgRestore, psql };
+}
+async function candidateDirs(pathEnv) {
+  const dirs = (pathEnv ?? "").split(delimiter3).filter(Boolean);
+  for (const root of INSTALL_ROOTS) {
+    const entries = await readdir6(root.dir).catch(() => []);
+    for (const entry2 of entries) {
+      if (/^(?:\d+|pgsql-\d+|postgresql@\d+)$/.test(entry2)) dirs.push(root.bin(entry2));
+    }
+  }
+  return [...new Set(dirs)];
+}
+async function locatePgClients(options) {
+  let clients;
+  if (options.binDir) {
+    clients = await clientsIn(options.binDir);
+    if (!clients) {
+      throw new DeckhandError(
+        `postgres-bin: ${options.binDir} does not hold working pg_dump, pg_restore and psql programs.`
+      );
+    }
+  } else {
+    const found = (await Promise.all((await candidateDirs(options.pathEnv)).map(clientsIn))).filter(
+      (c) => c !== void 0
+    );
+    clients = found.sort((a, b2) => b2.major - a.major)[0];
+    if (!clients) {
+      throw new DeckhandError(
+        "No PostgreSQL client found (pg_dump, pg_restore, psql): install one (Debian/Ubuntu: apt-get install postgresql-client) or set postgres-bin."
+      );
+    }
+  }
+  if (options.minMajor !== void 0 && clients.major < options.minMajor) {
+    throw new DeckhandError(
+      `pg_dump ${clients.version} (${clients.binDir}) is older than PostgreSQL ${options.minMajor}, which it must read: install postgresql-client-${options.minMajor} or newer, or set postgres-bin to its bin folder.`
+    );
+  }
+  return clients;
+}
+
+// actions/engine/version.ts
+var TOOL_VERSION = "0.1.0";
+
+// actions/engine/database/folder.ts
+init_errors();
+import { randomBytes as randomBytes3 } from "node:crypto";
+import { mkdir as mkdir4, rename as rename4, rm as rm5 } from "node:fs/promises";
+import { join as join18, resolve as resolve6 } from "node:path";
+function timestamp(date) {
+  return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+}
+function safeName(name) {
+  return name.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^[.]+/, "") || "backup";
+}
+async function pendingFolder(outputDir, name) {
+  const dir = resolve6(outputDir);
+  const path5 = join18(dir, `.${name}.partial-${randomBytes3(4).toString("hex")}`);
+  try {
+    await mkdir4(dir, { recursive: true });
+    await mkdir4(path5);
+  } catch (err) {
+    const code = err.code ?? "error";
+    throw new DeckhandError(
+      `output-dir ${outputDir} cannot be written (${code}): choose a writable directory with enough free space.`
+    );
+  }
+  return {
+    path: path5,
+    async commit() {
+      for (let n = 1; ; n++) {
+        const final = join18(dir, n === 1 ? name : `${name}-${n}`);
+        if (await exists2(final)) continue;
+        await rename4(path5, final);
+        return final;
+      }
+    },
+    discard: () => rm5(path5, { recursive: true, force: true })
+  };
+}
+
+// actions/engine/database/verify-dump.ts
+init_errors();
+import { createReadStream as createReadStream3 } from "node:fs";
+import { open as open3 } from "node:fs/promises";
+import { createGunzip } from "node:zlib";
+var PLAIN_TRAILER = "PostgreSQL database dump complete";
+async function checkDumpReadable(pgRestore, format, path5, tables) {
+  if (format === "plain") return checkPlainDump(path5);
+  const listed = await run(pgRestore, pgRestoreListArgs(path5));
+  if (listed.exitCode !== 0) {
+    throw new DeckhandError(
+      `pg_restore cannot read the new dump: ${listed.stderr.trim() || "no error output"}`
+    );
+  }
+  const withData = /* @__PURE__ */ new Set();
+  for (const line of listed.stdout.split("\n")) {
+    const match = /^\d+; \d+ \d+ TABLE DATA (\S+) (\S+) /.exec(line);
+    if (match) withData.add(`${match[1]}.${match[2]}`);
+  }
+  const problems = [];
+  for (const t of tables) {
+    if (/\s/.test(t.schema + t.table)) continue;
+    const has = withData.has(`${t.schema}.${t.table}`);
+    if (t.data && !has) problems.push(`${t.schema}.${t.table}: rows missing from the dump`);
+    if (!t.data && has) problems.push(`${t.schema}.${t.table}: rows dumped although they were to be skipped`);
+  }
+  if (problems.length) throw new DeckhandError("The new dump does not hold what was dumped", problems);
+}
+async function checkPlainDump(path5) {
+  let tail;
+  if (path5.endsWith(".gz")) {
+    tail = await gunzipTail(path5);
+  } else if (path5.endsWith(".sql")) {
+    const handle = await open3(path5, "r");
+    try {
+      const { size } = await handle.stat();
+      const length = Math.min(size, 4096);
+      const buffer = Buffer.alloc(length);
+      await handle.read(buffer, 0, length, size - length);
+      tail = buffer.toString("utf8");
+    } finally {
+      await handle.close();
+    }
+  } else {
+    return;
+  }
+  if (!tail.includes(PLAIN_TRAILER)) {
+    throw new DeckhandError(
+      `The plain dump ${path5} is incomplete: it does not end with pg_dump's completion line.`
+    );
+  }
+}
+async function gunzipTail(path5) {
+  let tail = Buffer.alloc(0);
+  try {
+    for await (const chunk of createReadStream3(path5).pipe(createGunzip())) {
+      tail = Buffer.concat([tail, chunk]).subarray(-4096);
+    }
+  } catch (err) {
+    throw new DeckhandError(`The plain dump ${path5} is not a valid gzip file: ${err.message}`);
+  }
+  return tail.toString("utf8");
+}
+
+// actions/engine/database/pg-dump.ts
+var COMPRESS = /^(?:[0-9]|none|gzip|lz4|zstd)(?::[A-Za-z0-9=,_-]+)?$/;
+function dumpFileName(database, format, compress) {
+  const base = safeName(database);
+  if (format === "directory") return "dump";
+  if (format === "custom") return `${base}.dump`;
+  if (format === "tar") return `${base}.tar`;
+  const method = compress?.split(":")[0];
+  if (!method || method === "0" || method === "none") return `${base}.sql`;
+  return `${base}.sql.${method === "lz4" ? "lz4" : method === "zstd" ? "zst" : "gz"}`;
+}
+function matchTables(pattern, tables) {
+  const parts = [];
+  let current = "";
+  let quoted = false;
+  let sawQuote = false;
+  const regexPart = (text, caseSensitive) => (caseSensitive ? text : text.toLowerCase()).replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  for (const char of pattern.trim()) {
+    if (char === '"') {
+      quoted = !quoted;
+      sawQuote = true;
+    } else if (char === "." && !quoted) {
+      parts.push(regexPart(current, sawQuote));
+      current = "";
+      sawQuote = false;
+    } else current += char;
+  }
+  parts.push(regexPart(current, sawQuote));
+  if (parts.length > 2)
+    throw new DeckhandError(`exclude-table-data: "${pattern}" is not schema.table or table`);
+  const [schema, table] = parts.length === 2 ? parts : [".*", parts[0]];
+  const schemaRe = new RegExp(`^${schema}$`);
+  const tableRe = new RegExp(`^${table}$`);
+  return tables.filter((t) => schemaRe.test(t.schema) && tableRe.test(t.table));
+}
+var key = (t) => `${t.schema}.${t.table}`;
+async function dumpPostgres(options) {
+  const { logger: logger2, format } = options;
+  const started = /* @__PURE__ */ new Date();
+  const t0 = performance.now();
+  const notes = [];
+  const phase = (name) => logger2.debug(`${name}: ${Math.round(performance.now() - t0)} ms`);
+  if (options.compress !== void 0 && !COMPRESS.test(options.compress)) {
+    throw new DeckhandError(
+      `compress "${options.compress}" is not a pg_dump compression: use a level 0-9, none, gzip[:level], lz4 or zstd.`
+    );
+  }
+  if (options.compress !== void 0 && format === "tar" && !/^(?:0|none)$/.test(options.compress)) {
+    throw new DeckhandError(
+      "The tar format cannot be compressed by pg_dump: use the directory or custom format."
+    );
+  }
+  if (options.jobs !== void 0 && options.jobs > 1 && format !== "directory") {
+    throw new DeckhandError(
+      `jobs needs the directory format: pg_dump dumps the ${format} format in one process.`
+    );
+  }
+  const jobs = format === "directory" ? options.jobs ?? availableParallelism() : void 0;
+  const clients = await locatePgClients({ binDir: options.binDir, pathEnv: options.pathEnv });
+  if (options.compress?.includes(":") || /^(?:gzip|lz4|zstd)$/.test(options.compress ?? "")) {
+    if (clients.major < 16)
+      throw new DeckhandError(
+        `compress "${options.compress}" needs a PostgreSQL 16 or newer client (found pg_dump ${clients.version}): use a level 0-9, or set postgres-bin.`
+      );
+  }
+  const temp = await privateTempDir("deckhand-pg-");
+  let session;
+  let pending;
+  try {
+    const env = await libpqEnv(options.target, temp.path);
+    session = await PsqlSession.open(clients.psql, env, options.target);
+    await session.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+    const [snapshot] = await session.query("SELECT pg_export_snapshot()");
+    phase("snapshot exported");
+    const server = await serverInfo(session);
+    if (clients.major < server.major) {
+      throw new DeckhandError(
+        `pg_dump ${clients.version} cannot dump PostgreSQL ${server.major} (${describeTarget(options.target)}): install postgresql-client-${server.major} or newer, or set postgres-bin to its bin folder.`
+      );
+    }
+    const tables = await listTables(session);
+    const kong = new Set(await kongSchemas(session));
+    const skipped = skippedTables(options, tables, kong, notes);
+    const runtime = (t) => kong.has(t.schema) && KONG_RUNTIME_TABLES.includes(t.table);
+    const name = `${safeName(server.database)}-${timestamp(started)}`;
+    pending = await pendingFolder(options.outputDir, name);
+    const dumpPath = dumpFileName(server.database, format, options.compress);
+    logger2.info(
+      `Dumping ${describeTarget(options.target)} (PostgreSQL ${server.version}) with pg_dump ${clients.version}: ${format} format${jobs ? `, ${jobs} job(s)` : ""}, profile ${options.profile}` + (skipped.size ? `, rows of ${skipped.size} table(s) skipped` : "")
+    );
+    const args = pgDumpArgs({
+      format,
+      file: join19(pending.path, dumpPath),
+      jobs,
+      compress: options.compress,
+      snapshot,
+      excludeTableData: tables.filter((t) => skipped.has(key(t)))
+    });
+    const [dumped, counts] = await Promise.all([
+      run(clients.pgDump, args, { env }),
+      countTables(
+        session,
+        tables.filter((t) => !skipped.has(key(t))).map((table) => ({ table, checksum: !runtime(table) }))
+      )
+    ]);
+    if (dumped.signal || dumped.exitCode !== 0) {
+      const why = dumped.signal ? `pg_dump was killed (${dumped.signal}) before it finished` : explainPgError("pg_dump", dumped.stderr, options.target);
+      throw new DeckhandError(`${why}. The incomplete dump was removed; earlier backups are untouched.`);
+    }
+    phase("pg_dump and counts done");
+    const countsByTable = new Map(counts.map((c) => [key(c), c]));
+    const records = tables.map((t) => {
+      const count = countsByTable.get(key(t));
+      return count ? { schema: t.schema, table: t.table, rows: count.rows, data: true, checksum: count.checksum } : {
+        schema: t.schema,
+        table: t.table,
+        rows: 0,
+        data: false,
+        skippedRowsEstimate: Math.max(t.estimate, 0)
+      };
+    });
+    await session.query("ROLLBACK");
+    await session.close();
+    session = void 0;
+    const files = await listFiles(pending.path);
+    const [digests] = await Promise.all([
+      digestFiles2(pending.path, files),
+      options.verify ? checkDumpReadable(clients.pgRestore, format, join19(pending.path, dumpPath), records) : Promise.resolve()
+    ]);
+    phase("checksums and pg_restore --list done");
+    const sizeBytes = digests.reduce((sum, f2) => sum + f2.size, 0);
+    const dumpedRows = records.filter((r) => r.data).reduce((sum, r) => sum + r.rows, 0);
+    const manifest = {
+      format: DB_MANIFEST_FORMAT,
+      engine: "postgres",
+      tool: { name: "deckhand", version: TOOL_VERSION },
+      clients: { pg_dump: clients.version },
+      server: { version: server.version, versionNum: server.versionNum },
+      database: server.database,
+      encoding: server.encoding,
+      dump: {
+        path: dumpPath,
+        format,
+        ...options.compress !== void 0 ? { compress: options.compress } : {},
+        ...jobs ? { jobs } : {},
+        profile: options.profile,
+        excludedTableData: [...skipped].sort(),
+        consistentSnapshot: true
+      },
+      startedAt: started.toISOString(),
+      finishedAt: (/* @__PURE__ */ new Date()).toISOString(),
+      tables: records,
+      totals: { tables: records.length, rows: dumpedRows, sizeBytes },
+      files: digests
+    };
+    await writeManifest(pending.path, manifest);
+    const folder = await pending.commit();
+    pending = void 0;
+    phase("manifest written");
+    return {
+      folder,
+      manifestPath: join19(folder, MANIFEST_FILE),
+      manifest,
+      durationMs: Math.round(performance.now() - t0),
+      notes
+    };
+  } finally {
+    await session?.close();
+    await pending?.discard();
+    await temp.cleanup();
+  }
+}
+function skippedTables(options, tables, kongSchemas2, notes) {
+  const skipped = /* @__PURE__ */ new Set();
+  if (options.profile === "kong") {
+    if (kongSchemas2.size === 0) {
+      notes.push(
+        "This database does not look like Kong's (no schema_meta table): the kong profile skipped nothing. Use profile none for other databases."
+      );
+    }
+    for (const t of tables) {
+      if (kongSchemas2.has(t.schema) && KONG_SKIPPED_TABLES.includes(t.table)) skipped.add(key(t));
+    }
+  }
+  for (const pattern of options.excludeTableData) {
+    const matches = matchTables(pattern, tables);
+    if (matches.length === 0) notes.push(`exclude-table-data "${pattern}" matches no table.`);
+    for (const t of matches) skipped.add(key(t));
+  }
+  return skipped;
+}
+
+// actions/engine/database/pg-restore.ts
+import { createReadStream as createReadStream4 } from "node:fs";
+import { availableParallelism as availableParallelism2 } from "node:os";
+import { join as join20 } from "node:path";
+import { createGunzip as createGunzip2 } from "node:zlib";
+init_errors();
+async function restorePostgres(options) {
+  const { logger: logger2 } = options;
+  const t0 = performance.now();
+  const notes = [];
+  const { manifest, folder } = await readManifest(options.input);
+  if (manifest.engine !== "postgres") {
+    throw new DeckhandError(
+      `This is a ${manifest.engine} backup: restore it by stopping the server, putting ${manifest.dump.path} in its data directory as dump.rdb (with append-only files off), and starting it again.`
+    );
+  }
+  const problems = await verifyFiles(folder, manifest.files);
+  if (problems.length) {
+    throw new DeckhandError(
+      `The backup in ${folder} does not match its manifest: refusing to restore it (the database was not touched).`,
+      problems
+    );
+  }
+  logger2.info(
+    `Backup of ${manifest.database} from ${manifest.startedAt} verified: ${manifest.files.length} file(s).`
+  );
+  const format = manifest.dump.format;
+  const dumpMajor = Number(manifest.clients.pg_dump?.split(".")[0] ?? 0);
+  const clients = await locatePgClients({
+    binDir: options.binDir,
+    pathEnv: options.pathEnv,
+    minMajor: dumpMajor
+  });
+  if (format === "plain" && (options.create || options.clean || options.noOwner)) {
+    throw new DeckhandError(
+      "create, clean and no-owner cannot apply to a plain dump (its SQL is fixed when it is written): restore it into an empty database, or dump with the directory or custom format."
+    );
+  }
+  const database = options.create ? manifest.database : options.target.database;
+  if (!database) throw new DeckhandError("database-url names no database to restore into.");
+  if (options.create && options.target.database === manifest.database) {
+    throw new DeckhandError(
+      `With create, database-url must name a maintenance database such as postgres, not ${manifest.database} itself: pg_restore connects there to drop and create ${manifest.database}.`
+    );
+  }
+  const connectTo = options.create ? withDatabase(options.target, options.target.database ?? "postgres") : options.target;
+  const temp = await privateTempDir("deckhand-pg-");
+  try {
+    const env = await libpqEnv(connectTo, temp.path);
+    const pre = await PsqlSession.open(clients.psql, env, connectTo);
+    let nonEmpty;
+    try {
+      const server = await serverInfo(pre);
+      if (manifest.server.versionNum && server.versionNum < manifest.server.versionNum - manifest.server.versionNum % 1e4) {
+        notes.push(
+          `The backup comes from PostgreSQL ${manifest.server.version}, the target runs ${server.version}: restoring into an older major version may fail.`
+        );
+      }
+      nonEmpty = options.create ? await databaseExists(pre, database) : await userTableCount(pre) > 0;
+    } finally {
+      await pre.close();
+    }
+    if (nonEmpty && !options.clean) {
+      throw new DeckhandError(
+        options.create ? `Database ${database} already exists on ${describeTarget(connectTo)}: set clean to drop and recreate it, or restore elsewhere. Nothing was changed.` : `${describeTarget(connectTo)} already holds tables: set clean to replace them, or restore into an empty database. Nothing was changed.`
+      );
+    }
+    let jobs = format === "directory" || format === "custom" ? options.jobs ?? availableParallelism2() : 1;
+    let singleTransaction = false;
+    if (!options.create && (format === "plain" || jobs === 1 || nonEmpty && options.jobs === void 0)) {
+      singleTransaction = true;
+      if (jobs > 1)
+        notes.push("Restored in one transaction (no parallel jobs) because it replaced existing tables.");
+      jobs = 1;
+    }
+    logger2.info(
+      `Restoring into ${describeTarget(withDatabase(connectTo, database))} with ${format === "plain" ? "psql" : "pg_restore"} ${clients.version}${jobs > 1 ? `, ${jobs} jobs` : ""}${singleTransaction ? ", in one transaction" : ""}${options.clean ? ", dropping existing objects first" : ""}.`
+    );
+    const dumpPath = join20(folder, manifest.dump.path);
+    const restored = format === "plain" ? await run(
+      clients.psql,
+      psqlArgs({ singleTransaction: true, file: dumpPath.endsWith(".sql") ? dumpPath : void 0 }),
+      {
+        env,
+        stdin: dumpPath.endsWith(".gz") ? createReadStream4(dumpPath).pipe(createGunzip2()) : void 0
+      }
+    ) : await run(
+      clients.pgRestore,
+      pgRestoreArgs({
+        input: dumpPath,
+        database: connectTo.database ?? database,
+        create: options.create,
+        clean: options.clean,
+        jobs,
+        noOwner: options.noOwner,
+        singleTransaction
+      }),
+      { env }
+    );
+    if (restored.signal || restored.exitCode !== 0) {
+      const why = restored.signal ? `the restore was killed (${restored.signal})` : explainPgError(format === "plain" ? "psql" : "pg_restore", restored.stderr, connectTo);
+      const role = /role "[^"]+" does not exist/.test(restored.stderr) ? " The backup names roles this server lacks: set no-owner to restore everything as the connecting user." : "";
+      throw new DeckhandError(
+        `${why}${role}${singleTransaction ? " The restore ran in one transaction: the database is as it was." : ""}`
+      );
+    }
+    const result = {
+      database,
+      manifest,
+      tablesChecked: 0,
+      rowsChecked: 0,
+      differences: [],
+      verified: false,
+      durationMs: 0,
+      notes
+    };
+    if (options.verify) {
+      const restoredTarget = withDatabase(connectTo, database);
+      const session = await PsqlSession.open(clients.psql, env, restoredTarget);
+      try {
+        await compare(session, manifest, result);
+      } finally {
+        await session.close();
+      }
+      result.verified = result.differences.length === 0;
+    }
+    result.durationMs = Math.round(performance.now() - t0);
+    return result;
+  } finally {
+    await temp.cleanup();
+  }
+}
+async function compare(session, manifest, result) {
+  await session.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+  const present = new Set((await listTables(session)).map((t) => `${t.schema}.${t.table}`));
+  const wanted = manifest.tables.filter((t) => {
+    if (present.has(`${t.schema}.${t.table}`)) return true;
+    result.differences.push({
+      table: `${t.schema}.${t.table}`,
+      expected: `${t.rows} rows`,
+      actual: "table missing"
+    });
+    return false;
+  });
+  const counts = await countTables(
+    session,
+    wanted.map((t) => ({ table: t, checksum: t.checksum !== void 0 }))
+  );
+  await session.query("ROLLBACK");
+  for (const [i, count] of counts.entries()) {
+    const want = wanted[i];
+    const name = `${want.schema}.${want.table}`;
+    result.tablesChecked++;
+    result.rowsChecked += count.rows;
+    if (count.rows !== want.rows) {
+      result.differences.push({ table: name, expected: `${want.rows} rows`, actual: `${count.rows} rows` });
+    } else if (want.checksum !== void 0 && count.checksum !== want.checksum) {
+      result.differences.push({
+        table: name,
+        expected: "the dumped rows",
+        actual: "same count, different content"
+      });
+    }
+  }
+}
+
+// actions/engine/database/redis-dump.ts
+import { join as join21 } from "node:path";
+init_errors();
+
+// actions/engine/redis/connection.ts
+init_errors();
+function parseRedisTarget(url) {
+  const raw = (url ?? "").trim();
+  if (raw === "") {
+    throw new DeckhandError(
+      "engine redis needs database-url: redis://:password@host:6379 (rediss:// for TLS)."
+    );
+  }
+  let parsed;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new DeckhandError(
+      "database-url is not a URL: use redis://:password@host:6379 (percent-encode the password)."
+    );
+  }
+  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") {
+    throw new DeckhandError(
+      `With engine redis, database-url must start with redis:// or rediss://, not ${parsed.protocol}//`
+    );
+  }
+  const decode = (value) => {
+    try {
+      return decodeURIComponent(value);
+    } catch {
+      throw new DeckhandError("database-url: the user or password is not valid percent-encoding");
+    }
+  };
+  return {
+    host: parsed.hostname.replace(/^\[(.*)\]$/, "$1") || "127.0.0.1",
+    port: parsed.port ? Number(parsed.port) : 6379,
+    user: parsed.username ? decode(parsed.username) : void 0,
+    password: parsed.password ? decode(parsed.password) : void 0,
+    tls: parsed.protocol === "rediss:"
+  };
+}
+function describeRedis(target) {
+  return `${target.tls ? "rediss" : "redis"}://${target.user ? `${target.user}@` : ""}${target.host}:${target.port}`;
+}
+function redisCliArgs(target) {
+  const args = ["-h", target.host, "-p", String(target.port)];
+  if (target.user) args.push("--user", target.user);
+  if (target.tls) args.push("--tls");
+  return args;
+}
+function redisCliEnv(target) {
+  return { REDISCLI_AUTH: target.password };
+}
+function explainRedisError(output, target) {
+  const where = describeRedis(target);
+  const text = scrub(output, [target.password], "[redacted]").trim();
+  const rules = [
+    [
+      /NOAUTH|WRONGPASS|invalid password|invalid username-password/i,
+      `Redis at ${where} refused the credentials: check the password (and user) in database-url.`
+    ],
+    [
+      /Connection refused|Could not connect|timed out|No route to host|Name or service not known/i,
+      `cannot reach Redis at ${where}: is it running and reachable from this runner?`
+    ],
+    [
+      /unknown command .*SYNC|NOPERM|not allowed/i,
+      `Redis at ${where} does not allow replication (SYNC), which redis-cli --rdb needs: managed services such as ElastiCache or Memorystore offer their own snapshots instead; or grant the user +sync.`
+    ]
+  ];
+  return explainOutput("redis-cli", text, rules, 4);
+}
+
+// actions/engine/database/redis-dump.ts
+function parseInfo(text) {
+  const out = /* @__PURE__ */ new Map();
+  for (const line of text.split(/\r?\n/)) {
+    const colon = line.indexOf(":");
+    if (colon > 0 && !line.startsWith("#")) out.set(line.slice(0, colon), line.slice(colon + 1).trim());
+  }
+  return out;
+}
+async function dumpRedis(options) {
+  const { target, logger: logger2 } = options;
+  const t0 = performance.now();
+  const started = /* @__PURE__ */ new Date();
+  const cli = options.binDir ? join21(options.binDir, "redis-cli") : "redis-cli";
+  const env = redisCliEnv(target);
+  const exec2 = async (args) => {
+    const result = await run(cli, [...redisCliArgs(target), ...args], { env }).catch(
+      (err) => {
+        if (err.code === "ENOENT")
+          throw new DeckhandError(
+            "redis-cli not found: install it (Debian/Ubuntu: apt-get install redis-tools)."
+          );
+        throw err;
+      }
+    );
+    const output = `${result.stderr}
+${result.stdout}`;
+    if (result.exitCode !== 0 || /^(?:\(error\) )?(?:ERR|NOAUTH|WRONGPASS|NOPERM)\b/m.test(result.stdout)) {
+      throw new DeckhandError(explainRedisError(output, target));
+    }
+    return result;
+  };
+  const version = (await run(cli, ["--version"], { env }).catch(() => void 0))?.stdout.trim().split(" ")[1] ?? "unknown";
+  const server = parseInfo((await exec2(["INFO", "server"])).stdout);
+  const keyspace = parseInfo((await exec2(["INFO", "keyspace"])).stdout);
+  const tables = [...keyspace.entries()].filter(([name2]) => /^db\d+$/.test(name2)).map(([name2, value]) => ({
+    schema: "redis",
+    table: name2,
+    rows: Number(/keys=(\d+)/.exec(value)?.[1] ?? 0),
+    data: true
+  }));
+  const name = `redis-${safeName(target.host)}-${target.port}-${timestamp(started)}`;
+  const pending = await pendingFolder(options.outputDir, name);
+  try {
+    logger2.info(
+      `Dumping ${describeRedis(target)} (Redis ${server.get("redis_version") ?? "?"}) with redis-cli ${version} --rdb.`
+    );
+    const file = join21(pending.path, "dump.rdb");
+    const dumped = await run(cli, [...redisCliArgs(target), "--rdb", file], { env });
+    if (dumped.signal || dumped.exitCode !== 0) {
+      const why = dumped.signal ? `redis-cli was killed (${dumped.signal})` : explainRedisError(`${dumped.stderr}
+${dumped.stdout}`, target);
+      throw new DeckhandError(`${why}. The incomplete dump was removed; earlier backups are untouched.`);
+    }
+    if (options.verify) {
+      const checker = options.binDir ? join21(options.binDir, "redis-check-rdb") : "redis-check-rdb";
+      const checked = await run(checker, [file]).catch(() => void 0);
+      if (!checked)
+        logger2.warn("redis-check-rdb not found: the RDB file was not checked (install redis-tools).");
+      else if (checked.exitCode !== 0)
+        throw new DeckhandError(
+          `redis-check-rdb rejects the new dump: ${checked.stdout.trim().split("\n").slice(-3).join(" ")}`
+        );
+    }
+    const digests = await digestFiles2(pending.path, await listFiles(pending.path));
+    const sizeBytes = digests.reduce((sum, f2) => sum + f2.size, 0);
+    const manifest = {
+      format: DB_MANIFEST_FORMAT,
+      engine: "redis",
+      tool: { name: "deckhand", version: TOOL_VERSION },
+      clients: { "redis-cli": version },
+      server: { version: server.get("redis_version") ?? "unknown" },
+      database: tables.map((t) => t.table).join(",") || "empty",
+      dump: { path: "dump.rdb", format: "rdb" },
+      startedAt: started.toISOString(),
+      finishedAt: (/* @__PURE__ */ new Date()).toISOString(),
+      tables,
+      totals: { tables: tables.length, rows: tables.reduce((sum, t) => sum + t.rows, 0), sizeBytes },
+      files: digests
+    };
+    await writeManifest(pending.path, manifest);
+    const folder = await pending.commit();
+    return {
+      folder,
+      manifestPath: join21(folder, MANIFEST_FILE),
+      manifest,
+      durationMs: Math.round(performance.now() - t0),
+      notes: []
+    };
+  } finally {
+    await pending.discard();
+  }
+}
+
+// actions/engine/jobs/database.ts
+init_errors();
+
+// actions/engine/jobs/artifacts.ts
+import { resolve as resolve7 } from "node:path";
+init_errors();
+async function uploadBackup(inputs, ctx, backup) {
+  if (!inputs.boolean("upload-artifact") || !ctx.artifacts) return void 0;
+  const retentionDays = inputs.integer("retention-days");
+  if (retentionDays !== void 0 && retentionDays > 90)
+    throw new DeckhandError(`retention-days must be between 1 and 90, got ${retentionDays}`);
+  const name = inputs.string("artifact-name") ?? backup.defaultName;
+  if (/["<>|*?:\\/\r\n]/.test(name)) {
+    throw new DeckhandError(
+      `artifact-name "${name}" holds a character artifact names cannot have (" : < > | * ? \\ / or a line break).`
+    );
+  }
+  const unavailable = artifactServiceUnavailable(ctx.env);
+  if (unavailable) {
+    ctx.logger.warn(
+      `Not uploaded as an artifact: ${unavailable}. The backup stays at ${backup.location ?? backup.rootDir}.`
+    );
+    return void 0;
+  }
+  const uploaded = await ctx.artifacts.upload(name, backup.files, backup.rootDir, retentionDays);
+  ctx.logger.info(`Uploaded artifact ${name} (id ${uploaded.id}, ${uploaded.size} bytes)`);
+  return uploaded.id;
+}
+async function resolveBackupInput(inputs, ctx, input) {
+  const path5 = resolve7(input);
+  if (await exists2(path5)) return { path: path5, cleanup: async () => void 0 };
+  if (!ctx.artifacts || /[\\/]/.test(input))
+    throw new DeckhandError(`input ${path5}: no such file or directory.`);
+  const runId = inputs.string("artifact-run-id");
+  let from;
+  if (runId !== void 0) {
+    if (!/^[0-9]+$/.test(runId))
+      throw new DeckhandError(`artifact-run-id must be a workflow run id (digits), got "${runId}"`);
+    const token = inputs.string("github-token");
+    if (!token)
+      throw new DeckhandError(
+        "artifact-run-id needs github-token (with actions: read) to download from another run."
+      );
+    ctx.secret(token);
+    from = { runId, token };
+  }
+  const temp = await privateTempDir("deckhand-artifact-");
+  try {
+    await ctx.artifacts.download(input, temp.path, from);
+  } catch (err) {
+    await temp.cleanup();
+    throw new DeckhandError(
+      `input ${input} is neither a file nor an artifact of ${from ? `workflow run ${from.runId}` : "this workflow run"}: ` + errorMessage(err),
+      [],
+      { cause: err }
+    );
+  }
+  ctx.logger.info(`Downloaded artifact ${input}${from ? ` of run ${from.runId}` : ""}`);
+  return { path: temp.path, cleanup: temp.cleanup };
+}
+
+// actions/engine/jobs/database.ts
+function oneOf(inputs, name, allowed) {
+  const value = inputs.string(name);
+  if (!allowed.includes(value))
+    throw new DeckhandError(`Input ${name} must be one of ${allowed.join(", ")}; got "${value}"`);
+  return value;
+}
+var number2 = (n) => n.toLocaleString("en-US");
+var seconds = (ms2) => `${(ms2 / 1e3).toFixed(1)} s`;
+async function dbDumpJob(source, ctx) {
+  const inputs = new Inputs(COMMANDS["db-dump"].inputs, source);
+  const engine = oneOf(inputs, "engine", ["postgres", "redis"]);
+  const url = inputs.string("database-url");
+  if (url) ctx.secret(url);
+  let result;
+  if (engine === "redis") {
+    const target = parseRedisTarget(url);
+    if (target.password) ctx.secret(target.password);
+    result = await dumpRedis({
+      target,
+      outputDir: inputs.string("output-dir"),
+      verify: inputs.boolean("verify"),
+      logger: ctx.logger
+    });
+  } else {
+    const target = parsePgTarget(url, ctx.env);
+    if (target.password) ctx.secret(target.password);
+    result = await dumpPostgres({
+      target,
+      format: oneOf(inputs, "format", DUMP_FORMATS),
+      jobs: inputs.integer("jobs"),
+      compress: inputs.string("compress"),
+      profile: oneOf(inputs, "profile", ["kong", "none"]),
+      excludeTableData: inputs.list("exclude-table-data"),
+      outputDir: inputs.string("output-dir"),
+      verify: inputs.boolean("verify"),
+      binDir: inputs.string("postgres-bin"),
+      pathEnv: ctx.env.PATH,
+      logger: ctx.logger
+    });
+  }
+  const { manifest } = result;
+  const artifactId = await uploadBackup(inputs, ctx, {
+    files: await listFiles(result.folder),
+    rootDir: result.folder,
+    defaultName: basename6(result.folder)
+  });
+  const report2 = emptyReport("deckhand db-dump");
+  const skipped = manifest.tables.filter((t) => !t.data);
+  report2.lines.push(
+    `Backed up ${manifest.database} (${manifest.engine === "redis" ? "Redis" : "PostgreSQL"} ${manifest.server.version}): ${number2(manifest.totals.tables)} ${manifest.engine === "redis" ? "database(s)" : "tables"}, ${number2(manifest.totals.rows)} ${manifest.engine === "redis" ? "keys" : "rows"}, ${formatBytes(manifest.totals.sizeBytes)} in ${seconds(result.durationMs)}, to ${result.folder}.`
+  );
+  if (manifest.engine === "postgres") {
+    report2.lines.push(
+      `Format ${manifest.dump.format}${manifest.dump.jobs ? ` (${manifest.dump.jobs} jobs)` : ""}, profile ${manifest.dump.profile}` + (skipped.length ? `: rows of ${skipped.length} runtime table(s) left out (${skipped.map((t) => t.table).join(", ")}; about ${number2(skipped.reduce((s3, t) => s3 + (t.skippedRowsEstimate ?? 0), 0))} rows), their definitions kept.` : ".")
+    );
+  }
+  report2.lines.push(
+    `Verified: ${inputs.boolean("verify") ? "the dump reads back and every checksum matches manifest.json" : "no (verify is false)"}.`
+  );
+  if (artifactId) report2.lines.push(`Uploaded as artifact ${artifactId}.`);
+  for (const note of result.notes) report2.annotations.push({ level: "warning", message: note });
+  report2.tables.push({
+    caption: manifest.engine === "redis" ? "Keys per database" : "Rows per table",
+    header: manifest.engine === "redis" ? ["database", "keys"] : ["table", "rows", "data"],
+    rows: manifest.tables.map(
+      (t) => manifest.engine === "redis" ? [t.table, number2(t.rows)] : [
+        `${t.schema}.${t.table}`,
+        t.data ? number2(t.rows) : `~${number2(t.skippedRowsEstimate ?? 0)}`,
+        t.data ? "dumped" : "skipped"
+      ]
+    ),
+    collapsed: true
+  });
+  return {
+    ok: true,
+    report: report2,
+    outputs: {
+      path: result.folder,
+      "size-bytes": String(manifest.totals.sizeBytes),
+      manifest: result.manifestPath,
+      tables: String(manifest.totals.tables),
+      rows: String(manifest.totals.rows),
+      "duration-ms": String(result.durationMs),
+      "artifact-id": artifactId ?? ""
+    }
+  };
+}
+async function dbRestoreJob(source, ctx) {
+  const inputs = new Inputs(COMMANDS["db-restore"].inputs, source);
+  const url = inputs.string("database-url");
+  if (url) ctx.secret(url);
+  const target = parsePgTarget(url, ctx.env);
+  if (target.password) ctx.secret(target.password);
+  const input = await resolveBackupInput(inputs, ctx, inputs.string("input"));
+  try {
+    const result = await restorePostgres({
+      input: input.path,
+      target,
+      create: inputs.boolean("create"),
+      clean: inputs.boolean("clean"),
+      jobs: inputs.integer("jobs"),
+      verify: inputs.boolean("verify"),
+      noOwner: inputs.boolean("no-owner"),
+      binDir: inputs.string("postgres-bin"),
+      pathEnv: ctx.env.PATH,
+      logger: ctx.logger
+    });
+    const report2 = emptyReport("deckhand db-restore");
+    const verify = inputs.boolean("verify");
+    const ok3 = !verify || result.verified;
+    report2.lines.push(
+      ok3 ? `Restored ${result.manifest.database} (backup of ${result.manifest.startedAt}) into ${result.database} in ${seconds(result.durationMs)}.` : `Restored ${result.manifest.database} into ${result.database}, but ${result.differences.length} table(s) differ from the backup's manifest.`,
+      verify ? `${result.verified ? "Verified" : "Checked"}: ${number2(result.tablesChecked)} tables and ${number2(result.rowsChecked)} rows compared with the manifest (row counts, and checksums of configuration tables).` : "Not verified (verify is false)."
+    );
+    for (const note of result.notes) report2.annotations.push({ level: "warning", message: note });
+    if (result.differences.length) {
+      report2.tables.push({
+        caption: "Differences from the manifest",
+        header: ["table", "expected", "found"],
+        rows: result.differences.map((d) => [d.table, d.expected, d.actual])
+      });
+      for (const d of result.differences.slice(0, 10))
+        report2.annotations.push({
+          level: "error",
+          message: `${d.table}: expected ${d.expected}, found ${d.actual}`
+        });
+    }
+    return {
+      ok: ok3,
+      report: report2,
+      outputs: {
+        database: result.database,
+        tables: String(result.tablesChecked),
+        rows: String(result.rowsChecked),
+        verified: String(result.verified),
+        "duration-ms": String(result.durationMs)
+      }
+    };
+  } finally {
+    await input.cleanup();
+  }
 }
 
 // actions/engine/jobs/context.ts
@@ -42018,13 +46838,13 @@ async function dumpJob(source, ctx) {
 }
 
 // actions/engine/jobs/files.ts
-import { basename as basename9, dirname as dirname9 } from "node:path";
+import { basename as basename10, dirname as dirname10 } from "node:path";
 
 // actions/engine/files/backup.ts
-import { createHash as createHash5, randomBytes as randomBytes4 } from "node:crypto";
+import { createHash as createHash7, randomBytes as randomBytes4 } from "node:crypto";
 import { createWriteStream as createWriteStream2 } from "node:fs";
-import { mkdir as mkdir5, open as open4, rename as rename5, rm as rm6, stat as stat8 } from "node:fs/promises";
-import { basename as basename7, dirname as dirname7, extname as extname2, isAbsolute as isAbsolute3, join as join18, relative as relative5, resolve as resolve9, sep as sep6 } from "node:path";
+import { mkdir as mkdir5, open as open4, rename as rename5, rm as rm6, stat as stat11 } from "node:fs/promises";
+import { basename as basename8, dirname as dirname8, extname as extname6, isAbsolute as isAbsolute4, join as join22, relative as relative6, resolve as resolve10, sep as sep7 } from "node:path";
 import { pipeline as pipeline2 } from "node:stream/promises";
 
 // node_modules/tar/dist/esm/index.min.js
@@ -42421,7 +47241,7 @@ var Ut = /* @__PURE__ */ Symbol("_onerror");
 var Ht = /* @__PURE__ */ Symbol("_onopen");
 var Ii = /* @__PURE__ */ Symbol("_onread");
 var Pt = /* @__PURE__ */ Symbol("_onwrite");
-var at = /* @__PURE__ */ Symbol("_open");
+var at2 = /* @__PURE__ */ Symbol("_open");
 var U = /* @__PURE__ */ Symbol("_path");
 var ot = /* @__PURE__ */ Symbol("_pos");
 var Y = /* @__PURE__ */ Symbol("_queue");
@@ -42445,7 +47265,7 @@ var _t = class extends A {
   [ht];
   constructor(t, e) {
     if (e = e || {}, super(e), this.readable = true, this.writable = false, typeof t != "string") throw new TypeError("path must be a string");
-    this[bt] = false, this[m] = typeof e.fd == "number" ? e.fd : void 0, this[U] = t, this[Ci] = e.readSize || 16 * 1024 * 1024, this[j] = false, this[Fi] = typeof e.size == "number" ? e.size : 1 / 0, this[ee] = this[Fi], this[ht] = typeof e.autoClose == "boolean" ? e.autoClose : true, typeof this[m] == "number" ? this[zt]() : this[at]();
+    this[bt] = false, this[m] = typeof e.fd == "number" ? e.fd : void 0, this[U] = t, this[Ci] = e.readSize || 16 * 1024 * 1024, this[j] = false, this[Fi] = typeof e.size == "number" ? e.size : 1 / 0, this[ee] = this[Fi], this[ht] = typeof e.autoClose == "boolean" ? e.autoClose : true, typeof this[m] == "number" ? this[zt]() : this[at2]();
   }
   get fd() {
     return this[m];
@@ -42459,7 +47279,7 @@ var _t = class extends A {
   end() {
     throw new TypeError("this is a readable stream");
   }
-  [at]() {
+  [at2]() {
     I.open(this[U], "r", (t, e) => this[Ht](t, e));
   }
   [Ht](t, e) {
@@ -42507,7 +47327,7 @@ var _t = class extends A {
   }
 };
 var Be = class extends _t {
-  [at]() {
+  [at2]() {
     let t = true;
     try {
       this[Ht](null, I.openSync(this[U], "r")), t = false;
@@ -42557,7 +47377,7 @@ var et = class extends Qr {
   constructor(t, e) {
     e = e || {}, super(e), this[U] = t, this[m] = typeof e.fd == "number" ? e.fd : void 0, this[ie] = e.mode === void 0 ? 438 : e.mode, this[ot] = typeof e.start == "number" ? e.start : void 0, this[ht] = typeof e.autoClose == "boolean" ? e.autoClose : true;
     let i = this[ot] !== void 0 ? "r+" : "w";
-    this[Me] = e.flags === void 0, this[tt] = e.flags === void 0 ? i : e.flags, this[m] === void 0 && this[at]();
+    this[Me] = e.flags === void 0, this[tt] = e.flags === void 0 ? i : e.flags, this[m] === void 0 && this[at2]();
   }
   emit(t, ...e) {
     if (t === "error") {
@@ -42575,11 +47395,11 @@ var et = class extends Qr {
   [Ut](t) {
     this[H](), this[gt2] = true, this.emit("error", t);
   }
-  [at]() {
+  [at2]() {
     I.open(this[U], this[tt], this[ie], (t, e) => this[Ht](t, e));
   }
   [Ht](t, e) {
-    this[Me] && this[tt] === "r+" && t && t.code === "ENOENT" ? (this[tt] = "w", this[at]()) : t ? this[Ut](t) : (this[m] = e, this.emit("open", e), this[gt2] || this[Ai]());
+    this[Me] && this[tt] === "r+" && t && t.code === "ENOENT" ? (this[tt] = "w", this[at2]()) : t ? this[Ut](t) : (this[m] = e, this.emit("open", e), this[gt2] || this[Ai]());
   }
   end(t, e) {
     return t && this.write(t, e), this[te] = true, !this[gt2] && !this[Y].length && typeof this[m] == "number" && this[Pt](null, 0), this;
@@ -42609,12 +47429,12 @@ var et = class extends Qr {
   }
 };
 var Wt = class extends et {
-  [at]() {
+  [at2]() {
     let t;
     if (this[Me] && this[tt] === "r+") try {
       t = I.openSync(this[U], this[tt], this[ie]);
     } catch (e) {
-      if (e?.code === "ENOENT") return this[tt] = "w", this[at]();
+      if (e?.code === "ENOENT") return this[tt] = "w", this[at2]();
       throw e;
     }
     else t = I.openSync(this[U], this[tt], this[ie]);
@@ -44997,18 +49817,18 @@ var To = (s3) => {
 };
 
 // node_modules/tinyglobby/dist/index.mjs
-import { readdir as readdir6, readdirSync as readdirSync2, realpath, realpathSync, stat as stat7, statSync as statSync2 } from "fs";
-import { isAbsolute as isAbsolute2, posix, resolve as resolve8 } from "path";
+import { readdir as readdir7, readdirSync as readdirSync2, realpath, realpathSync, stat as stat10, statSync as statSync2 } from "fs";
+import { isAbsolute as isAbsolute3, posix as posix3, resolve as resolve9 } from "path";
 import { fileURLToPath } from "url";
 
 // node_modules/fdir/dist/index.mjs
 import { createRequire } from "module";
-import { basename as basename6, dirname as dirname6, normalize, relative as relative4, resolve as resolve7, sep as sep5 } from "path";
+import { basename as basename7, dirname as dirname7, normalize, relative as relative5, resolve as resolve8, sep as sep6 } from "path";
 import * as nativeFs from "fs";
 var __require2 = /* @__PURE__ */ createRequire(import.meta.url);
 function cleanPath(path5) {
   let normalized = normalize(path5);
-  if (normalized.length > 1 && normalized[normalized.length - 1] === sep5) normalized = normalized.substring(0, normalized.length - 1);
+  if (normalized.length > 1 && normalized[normalized.length - 1] === sep6) normalized = normalized.substring(0, normalized.length - 1);
   return normalized;
 }
 var SLASHES_REGEX = /[\\/]/g;
@@ -45022,7 +49842,7 @@ function isRootDirectory(path5) {
 function normalizePath(path5, options) {
   const { resolvePaths, normalizePath: normalizePath$1, pathSeparator } = options;
   const pathNeedsCleaning = process.platform === "win32" && path5.includes("/") || path5.startsWith(".");
-  if (resolvePaths) path5 = resolve7(path5);
+  if (resolvePaths) path5 = resolve8(path5);
   if (normalizePath$1 || pathNeedsCleaning) path5 = cleanPath(path5);
   if (path5 === ".") return "";
   const needsSeperator = path5[path5.length - 1] !== pathSeparator;
@@ -45035,7 +49855,7 @@ function joinPathWithRelativePath(root, options) {
   return function(filename, directoryPath) {
     const sameRoot = directoryPath.startsWith(root);
     if (sameRoot) return directoryPath.slice(root.length) + filename;
-    else return convertSlashes(relative4(root, directoryPath), options.pathSeparator) + options.pathSeparator + filename;
+    else return convertSlashes(relative5(root, directoryPath), options.pathSeparator) + options.pathSeparator + filename;
   };
 }
 function joinPath(filename) {
@@ -45121,10 +49941,10 @@ var resolveSymlinksAsync = function(path5, state, callback$1) {
   queue.enqueue();
   fs5.realpath(path5, (error2, resolvedPath) => {
     if (error2) return queue.dequeue(suppressErrors ? null : error2, state);
-    fs5.stat(resolvedPath, (error$1, stat11) => {
+    fs5.stat(resolvedPath, (error$1, stat13) => {
       if (error$1) return queue.dequeue(suppressErrors ? null : error$1, state);
-      if (stat11.isDirectory() && isRecursive(path5, resolvedPath, state)) return queue.dequeue(null, state);
-      callback$1(stat11, resolvedPath);
+      if (stat13.isDirectory() && isRecursive(path5, resolvedPath, state)) return queue.dequeue(null, state);
+      callback$1(stat13, resolvedPath);
       queue.dequeue(null, state);
     });
   });
@@ -45134,9 +49954,9 @@ var resolveSymlinks = function(path5, state, callback$1) {
   queue.enqueue();
   try {
     const resolvedPath = fs5.realpathSync(path5);
-    const stat11 = fs5.statSync(resolvedPath);
-    if (stat11.isDirectory() && isRecursive(path5, resolvedPath, state)) return;
-    callback$1(stat11, resolvedPath);
+    const stat13 = fs5.statSync(resolvedPath);
+    if (stat13.isDirectory() && isRecursive(path5, resolvedPath, state)) return;
+    callback$1(stat13, resolvedPath);
   } catch (e) {
     if (!suppressErrors) throw e;
   }
@@ -45147,13 +49967,13 @@ function build$2(options, isSynchronous) {
 }
 function isRecursive(path5, resolved, state) {
   if (state.options.useRealPaths) return isRecursiveUsingRealPaths(resolved, state);
-  let parent = dirname6(path5);
+  let parent = dirname7(path5);
   let depth = 1;
   while (parent !== state.root && depth < 2) {
     const resolvedPath = state.symlinks.get(parent);
     const isSameRoot = !!resolvedPath && (resolvedPath === resolved || resolvedPath.startsWith(resolved) || resolved.startsWith(resolvedPath));
     if (isSameRoot) depth++;
-    else parent = dirname6(parent);
+    else parent = dirname7(parent);
   }
   state.symlinks.set(path5, resolved);
   return depth > 1;
@@ -45322,26 +50142,26 @@ var Walker = class {
     if (controller.aborted || signal && signal.aborted || maxFiles && paths.length > maxFiles) return;
     const files = this.getArray(this.state.paths);
     for (let i = 0; i < entries.length; ++i) {
-      const entry = entries[i];
-      if (entry.isFile() || entry.isSymbolicLink() && !resolveSymlinks$1 && !excludeSymlinks) {
-        const filename = this.joinPath(entry.name, directoryPath);
+      const entry2 = entries[i];
+      if (entry2.isFile() || entry2.isSymbolicLink() && !resolveSymlinks$1 && !excludeSymlinks) {
+        const filename = this.joinPath(entry2.name, directoryPath);
         this.pushFile(filename, files, this.state.counts, filters);
-      } else if (entry.isDirectory()) {
-        let path5 = joinDirectoryPath(entry.name, directoryPath, this.state.options.pathSeparator);
-        if (exclude && exclude(entry.name, path5)) continue;
+      } else if (entry2.isDirectory()) {
+        let path5 = joinDirectoryPath(entry2.name, directoryPath, this.state.options.pathSeparator);
+        if (exclude && exclude(entry2.name, path5)) continue;
         this.pushDirectory(path5, paths, filters);
         this.walkDirectory(this.state, path5, path5, depth - 1, this.walk);
-      } else if (this.resolveSymlink && entry.isSymbolicLink()) {
-        let path5 = joinPathWithBasePath(entry.name, directoryPath);
-        this.resolveSymlink(path5, this.state, (stat11, resolvedPath) => {
-          if (stat11.isDirectory()) {
+      } else if (this.resolveSymlink && entry2.isSymbolicLink()) {
+        let path5 = joinPathWithBasePath(entry2.name, directoryPath);
+        this.resolveSymlink(path5, this.state, (stat13, resolvedPath) => {
+          if (stat13.isDirectory()) {
             resolvedPath = normalizePath(resolvedPath, this.state.options);
-            if (exclude && exclude(entry.name, useRealPaths ? resolvedPath : path5 + pathSeparator)) return;
+            if (exclude && exclude(entry2.name, useRealPaths ? resolvedPath : path5 + pathSeparator)) return;
             this.walkDirectory(this.state, resolvedPath, useRealPaths ? resolvedPath : path5 + pathSeparator, depth - 1, this.walk);
           } else {
             resolvedPath = useRealPaths ? resolvedPath : path5;
-            const filename = basename6(resolvedPath);
-            const directoryPath$1 = normalizePath(dirname6(resolvedPath), this.state.options);
+            const filename = basename7(resolvedPath);
+            const directoryPath$1 = normalizePath(dirname7(resolvedPath), this.state.options);
             resolvedPath = this.joinPath(filename, directoryPath$1);
             this.pushFile(resolvedPath, files, this.state.counts, filters);
           }
@@ -45393,7 +50213,7 @@ var Builder = class {
   options = {
     maxDepth: Infinity,
     suppressErrors: true,
-    pathSeparator: sep5,
+    pathSeparator: sep6,
     filters: []
   };
   globFunction;
@@ -45567,8 +50387,8 @@ function buildFormat(cwd, root, absolute) {
     };
     return (p2, isDir) => isDir && p2 !== "." ? p2.slice(0, -1) : p2;
   }
-  if (absolute) return (p2) => posix.relative(cwd, p2) || ".";
-  return (p2) => posix.relative(cwd, `${root}/${p2}`) || ".";
+  if (absolute) return (p2) => posix3.relative(cwd, p2) || ".";
+  return (p2) => posix3.relative(cwd, `${root}/${p2}`) || ".";
 }
 function buildRelative(cwd, root) {
   if (root.startsWith(`${cwd}/`)) {
@@ -45576,7 +50396,7 @@ function buildRelative(cwd, root) {
     return (p2) => `${prefix}/${p2}`;
   }
   return (p2) => {
-    const result = posix.relative(cwd, `${root}/${p2}`);
+    const result = posix3.relative(cwd, `${root}/${p2}`);
     return p2[p2.length - 1] === "/" && result !== "" ? `${result}/` : result || ".";
   };
 }
@@ -45614,7 +50434,7 @@ function normalizePattern(pattern, opts, props, isIgnore) {
   if (pattern[pattern.length - 1] === "/") result = pattern.slice(0, -1);
   if (result[result.length - 1] !== "*" && opts.expandDirectories) result += "/**";
   const escapedCwd = escapePath(cwd);
-  result = isAbsolute2(result.replace(ESCAPING_BACKSLASHES, "")) ? posix.relative(escapedCwd, result) : posix.normalize(result);
+  result = isAbsolute3(result.replace(ESCAPING_BACKSLASHES, "")) ? posix3.relative(escapedCwd, result) : posix3.normalize(result);
   const parentDir = (_PARENT_DIRECTORY$exe = PARENT_DIRECTORY.exec(result)) === null || _PARENT_DIRECTORY$exe === void 0 ? void 0 : _PARENT_DIRECTORY$exe[0];
   const parts = splitPattern(result);
   if (parentDir) {
@@ -45625,7 +50445,7 @@ function normalizePattern(pattern, opts, props, isIgnore) {
       result = result.slice(0, (n - i - 1) * 3) + result.slice((n - i) * 3 + parts[i + n].length + 1) || ".";
       i++;
     }
-    const potentialRoot = posix.join(cwd, parentDir.slice(i * 3));
+    const potentialRoot = posix3.join(cwd, parentDir.slice(i * 3));
     if (potentialRoot[0] !== "." && props.root.length > potentialRoot.length) {
       props.root = ensureNonDriveRelativePath(potentialRoot);
       props.depthOffset = -n + i;
@@ -45647,7 +50467,7 @@ function normalizePattern(pattern, opts, props, isIgnore) {
     }
     props.depthOffset = newCommonPath.length;
     props.commonPath = newCommonPath;
-    props.root = ensureNonDriveRelativePath(newCommonPath.length > 0 ? posix.join(cwd, ...newCommonPath) : cwd);
+    props.root = ensureNonDriveRelativePath(newCommonPath.length > 0 ? posix3.join(cwd, ...newCommonPath) : cwd);
   }
   return result;
 }
@@ -45744,14 +50564,14 @@ var defaultOptions = {
 function getOptions(options) {
   const opts = Object.assign({}, options);
   for (const key2 in defaultOptions) if (opts[key2] === void 0) Object.assign(opts, { [key2]: defaultOptions[key2] });
-  opts.cwd = (opts.cwd instanceof URL ? fileURLToPath(opts.cwd) : resolve8(opts.cwd || process.cwd())).replace(BACKSLASHES, "/");
+  opts.cwd = (opts.cwd instanceof URL ? fileURLToPath(opts.cwd) : resolve9(opts.cwd || process.cwd())).replace(BACKSLASHES, "/");
   opts.ignore = ensureStringArray(opts.ignore);
   opts.fs && (opts.fs = {
-    readdir: opts.fs.readdir || readdir6,
+    readdir: opts.fs.readdir || readdir7,
     readdirSync: opts.fs.readdirSync || readdirSync2,
     realpath: opts.fs.realpath || realpath,
     realpathSync: opts.fs.realpathSync || realpathSync,
-    stat: opts.fs.stat || stat7,
+    stat: opts.fs.stat || stat10,
     statSync: opts.fs.statSync || statSync2
   });
   if (opts.debug) log("globbing with options:", opts);
@@ -45766,8 +50586,8 @@ function getCrawler(globInput, inputOptions = {}) {
   return patterns.length > 0 ? buildCrawler(options, patterns) : [];
 }
 async function glob(globInput, options) {
-  const [crawler, relative6] = getCrawler(globInput, options);
-  return crawler ? formatPaths(await crawler.withPromise(), relative6) : [];
+  const [crawler, relative7] = getCrawler(globInput, options);
+  return crawler ? formatPaths(await crawler.withPromise(), relative7) : [];
 }
 
 // actions/engine/files/backup.ts
@@ -45789,7 +50609,7 @@ var SECRET_EXTENSIONS = /* @__PURE__ */ new Set([
 var PEM_SECRET = /-----BEGIN [A-Z0-9 ]*(?:PRIVATE KEY(?: BLOCK)?|CERTIFICATE)-----/;
 var SNIFF_BYTES = 64 * 1024;
 async function secretKind(path5) {
-  const extension = extname2(path5).toLowerCase();
+  const extension = extname6(path5).toLowerCase();
   if (SECRET_EXTENSIONS.has(extension)) return `${extension} file`;
   const handle = await open4(path5, "r");
   try {
@@ -45816,26 +50636,26 @@ async function expandPattern(pattern) {
   const segments = pattern.split("/");
   const dynamic = segments.findIndex((segment) => isDynamicPattern(segment));
   if (dynamic === -1) {
-    const stats = await stat8(pattern).catch(() => void 0);
-    if (stats?.isFile()) return [resolve9(pattern)];
+    const stats = await stat11(pattern).catch(() => void 0);
+    if (stats?.isFile()) return [resolve10(pattern)];
     if (!stats?.isDirectory()) return [];
-    return (await glob("**", { ...GLOB_OPTIONS, cwd: pattern })).map((p2) => resolve9(p2));
+    return (await glob("**", { ...GLOB_OPTIONS, cwd: pattern })).map((p2) => resolve10(p2));
   }
   const base = segments.slice(0, dynamic).join("/") || "/";
   const rest = segments.slice(dynamic).join("/");
   const matches = await glob([rest, `${rest}/**`], { ...GLOB_OPTIONS, cwd: base });
-  return matches.map((p2) => resolve9(p2));
+  return matches.map((p2) => resolve10(p2));
 }
 function absolutePattern(root, pattern) {
-  const absolute = resolve9(root, pattern);
-  return sep6 === "\\" ? absolute.split(sep6).join("/") : absolute;
+  const absolute = resolve10(root, pattern);
+  return sep7 === "\\" ? absolute.split(sep7).join("/") : absolute;
 }
 function isInside(root, path5) {
-  const rel = relative5(root, path5);
-  return rel !== "" && rel !== ".." && !rel.startsWith(`..${sep6}`) && !isAbsolute3(rel);
+  const rel = relative6(root, path5);
+  return rel !== "" && rel !== ".." && !rel.startsWith(`..${sep7}`) && !isAbsolute4(rel);
 }
 function toPosix(path5) {
-  return sep6 === "\\" ? path5.split(sep6).join("/") : path5;
+  return sep7 === "\\" ? path5.split(sep7).join("/") : path5;
 }
 function byPath(a, b2) {
   return a < b2 ? -1 : a > b2 ? 1 : 0;
@@ -45870,7 +50690,7 @@ async function selectFiles(patterns, root, ownFiles) {
     if (pattern === "") continue;
     for (const match of await expandPattern(absolutePattern(root, pattern))) selected.delete(match);
   }
-  return [...selected].map((p2) => toPosix(relative5(root, p2))).sort(byPath);
+  return [...selected].map((p2) => toPosix(relative6(root, p2))).sort(byPath);
 }
 async function readBack(archive) {
   const entries = /* @__PURE__ */ new Map();
@@ -45878,34 +50698,34 @@ async function readBack(archive) {
   await Ct({
     file: archive,
     strict: true,
-    onReadEntry: (entry) => {
-      if (entry.type !== "File") problems.push(`${entry.path} is a ${entry.type}`);
-      const hash = createHash5("sha256");
+    onReadEntry: (entry2) => {
+      if (entry2.type !== "File") problems.push(`${entry2.path} is a ${entry2.type}`);
+      const hash = createHash7("sha256");
       let size = 0;
-      entry.on("data", (chunk) => {
+      entry2.on("data", (chunk) => {
         hash.update(chunk);
         size += chunk.length;
       });
-      entry.on("end", () => entries.set(entry.path, { size, sha256: hash.digest("hex") }));
+      entry2.on("end", () => entries.set(entry2.path, { size, sha256: hash.digest("hex") }));
     }
   });
   if (problems.length > 0) throw new Error(`the new archive holds unexpected entries: ${problems.join(", ")}`);
   return entries;
 }
 async function filesBackup(options) {
-  const root = resolve9(options.root);
-  const rootStats = await stat8(root).catch(() => void 0);
+  const root = resolve10(options.root);
+  const rootStats = await stat11(root).catch(() => void 0);
   if (!rootStats?.isDirectory()) throw new DeckhandError(`root ${root} is not a directory.`);
-  const archive = resolve9(options.output);
+  const archive = resolve10(options.output);
   const manifestPath = `${archive}${MANIFEST_SUFFIX}`;
-  if ((await stat8(archive).catch(() => void 0))?.isDirectory())
+  if ((await stat11(archive).catch(() => void 0))?.isDirectory())
     throw new DeckhandError(
       `output ${archive} is a directory: name the archive file, e.g. files-backup.tar.gz.`
     );
-  const outputDir = dirname7(archive);
-  const ownNames = [basename7(archive), basename7(manifestPath)];
-  const ownFiles = (path5) => dirname7(path5) === outputDir && ownNames.some((name) => {
-    const file = basename7(path5);
+  const outputDir = dirname8(archive);
+  const ownNames = [basename8(archive), basename8(manifestPath)];
+  const ownFiles = (path5) => dirname8(path5) === outputDir && ownNames.some((name) => {
+    const file = basename8(path5);
     return file === name || file.startsWith(`.${name}.`) && file.endsWith(".tmp");
   });
   const selected = await selectFiles(options.patterns, root, ownFiles);
@@ -45913,7 +50733,7 @@ async function filesBackup(options) {
   const files = [];
   let secretsIncluded = 0;
   for (const path5 of selected) {
-    const kind = await secretKind(join18(root, path5));
+    const kind = await secretKind(join22(root, path5));
     if (kind === void 0) files.push(path5);
     else if (options.includeSecrets) {
       files.push(path5);
@@ -45931,9 +50751,9 @@ async function filesBackup(options) {
     );
   }
   const modes = /* @__PURE__ */ new Map();
-  for (const path5 of files) modes.set(path5, formatMode((await stat8(join18(root, path5))).mode));
+  for (const path5 of files) modes.set(path5, formatMode((await stat11(join22(root, path5))).mode));
   await mkdir5(outputDir, { recursive: true });
-  const temp = join18(outputDir, `.${basename7(archive)}.${randomBytes4(6).toString("hex")}.tmp`);
+  const temp = join22(outputDir, `.${basename8(archive)}.${randomBytes4(6).toString("hex")}.tmp`);
   let entries;
   try {
     const pack = new wt({
@@ -45967,8 +50787,8 @@ async function filesBackup(options) {
   }
   const archiveDigest = await sha256File2(archive);
   const fileEntries = files.map((path5) => {
-    const entry = entries.get(path5);
-    return { path: path5, size: entry.size, sha256: entry.sha256, mode: modes.get(path5) };
+    const entry2 = entries.get(path5);
+    return { path: path5, size: entry2.size, sha256: entry2.sha256, mode: modes.get(path5) };
   });
   const manifest = {
     format: FILES_FORMAT,
@@ -45976,7 +50796,7 @@ async function filesBackup(options) {
     root,
     tool: "deckhand",
     files: fileEntries,
-    archive: { file: basename7(archive), size: archiveDigest.size, sha256: archiveDigest.sha256 },
+    archive: { file: basename8(archive), size: archiveDigest.size, sha256: archiveDigest.sha256 },
     secretsIncluded: options.includeSecrets,
     secretsExcluded
   };
@@ -45995,8 +50815,8 @@ async function filesBackup(options) {
 // actions/engine/files/restore.ts
 import { randomBytes as randomBytes5 } from "node:crypto";
 import { constants as constants4 } from "node:fs";
-import { chmod as chmod2, copyFile as copyFile3, lstat as lstat3, mkdir as mkdir6, readdir as readdir7, readFile as readFile4, rename as rename6, rm as rm7, stat as stat9, utimes } from "node:fs/promises";
-import { basename as basename8, dirname as dirname8, join as join19, resolve as resolve10, sep as sep7 } from "node:path";
+import { chmod as chmod2, copyFile as copyFile3, lstat as lstat3, mkdir as mkdir6, readdir as readdir8, readFile as readFile5, rename as rename6, rm as rm7, stat as stat12, utimes } from "node:fs/promises";
+import { basename as basename9, dirname as dirname9, join as join23, resolve as resolve11, sep as sep8 } from "node:path";
 init_errors();
 var SHA256 = /^[0-9a-f]{64}$/;
 function safeRelative(path5) {
@@ -46016,7 +50836,7 @@ function parseManifest(text, path5) {
   else {
     if (m2.format !== FILES_FORMAT) problems.push(`format is ${JSON.stringify(m2.format)}, not ${FILES_FORMAT}`);
     const a = m2.archive;
-    if (!a || typeof a.file !== "string" || a.file !== basename8(a.file) || a.file === "" || typeof a.size !== "number" || typeof a.sha256 !== "string" || !SHA256.test(a.sha256))
+    if (!a || typeof a.file !== "string" || a.file !== basename9(a.file) || a.file === "" || typeof a.size !== "number" || typeof a.sha256 !== "string" || !SHA256.test(a.sha256))
       problems.push("archive must name the archive file with its size and sha256");
     if (!Array.isArray(m2.files) || m2.files.length === 0) problems.push("files must list the archived files");
     else {
@@ -46033,25 +50853,25 @@ function parseManifest(text, path5) {
     throw new DeckhandError(`${path5} is not a valid files-backup manifest; nothing was restored.`, problems);
   return m2;
 }
-async function locate(input) {
-  const path5 = resolve10(input);
-  const stats = await stat9(path5).catch(() => void 0);
+async function locate2(input) {
+  const path5 = resolve11(input);
+  const stats = await stat12(path5).catch(() => void 0);
   if (!stats) throw new DeckhandError(`${path5}: no such file or directory.`);
   let manifestPath;
   if (stats.isDirectory()) {
-    const found = (await readdir7(path5)).filter((name) => name.endsWith(MANIFEST_SUFFIX));
+    const found = (await readdir8(path5)).filter((name) => name.endsWith(MANIFEST_SUFFIX));
     if (found.length !== 1) {
       throw new DeckhandError(
         `${path5} holds ${found.length === 0 ? "no" : found.length} *${MANIFEST_SUFFIX} file(s): name the archive or its manifest instead.`,
         found
       );
     }
-    manifestPath = join19(path5, found[0]);
+    manifestPath = join23(path5, found[0]);
   } else if (path5.endsWith(MANIFEST_SUFFIX)) manifestPath = path5;
   else manifestPath = `${path5}${MANIFEST_SUFFIX}`;
   let text;
   try {
-    text = await readFile4(manifestPath, "utf8");
+    text = await readFile5(manifestPath, "utf8");
   } catch (err) {
     throw new DeckhandError(
       `Cannot read the manifest ${manifestPath} (${errorMessage(err)}): without it the archive cannot be verified, so nothing was restored. It is written beside the archive as <archive>.manifest.json.`
@@ -46059,7 +50879,7 @@ async function locate(input) {
   }
   const manifest = parseManifest(text, manifestPath);
   const named = !stats.isDirectory() && !path5.endsWith(MANIFEST_SUFFIX);
-  const archive = named ? path5 : join19(dirname8(manifestPath), manifest.archive.file);
+  const archive = named ? path5 : join23(dirname9(manifestPath), manifest.archive.file);
   return { manifestPath, manifest, archive };
 }
 async function extractVerified(archive, dir, manifest) {
@@ -46069,8 +50889,8 @@ async function extractVerified(archive, dir, manifest) {
     cwd: dir,
     preservePaths: false,
     noChmod: true,
-    filter: (path5, entry) => {
-      const type = entry.type;
+    filter: (path5, entry2) => {
+      const type = entry2.type;
       if (type !== "File" && type !== "OldFile" && type !== "ContiguousFile" && type !== "Directory") {
         problems.push(`${path5} is a ${type}`);
         return false;
@@ -46090,7 +50910,7 @@ async function extractVerified(archive, dir, manifest) {
       problems.slice(0, 20)
     );
   const files = await listFiles(dir);
-  const digests = await digestFiles(dir, files);
+  const digests = await digestFiles2(dir, files);
   const expected = new Map(manifest.files.map((f2) => [f2.path, f2]));
   const found = new Set(digests.map((d) => d.path));
   const extra = digests.filter((d) => !expected.has(d.path)).map((d) => `${d.path}: not in the manifest`);
@@ -46111,23 +50931,23 @@ async function plan(manifest, target) {
   const actions = /* @__PURE__ */ new Map();
   const blocked = [];
   const dirs = /* @__PURE__ */ new Map();
-  const prefix = target.endsWith(sep7) ? target : `${target}${sep7}`;
+  const prefix = target.endsWith(sep8) ? target : `${target}${sep8}`;
   const usableDir = async (dir) => {
     if (dir === target || !dir.startsWith(prefix)) return true;
     const known = dirs.get(dir);
     if (known !== void 0) return known;
-    const stats = await stat9(dir).catch(() => void 0);
-    const ok3 = (stats === void 0 || stats.isDirectory()) && await usableDir(dirname8(dir));
+    const stats = await stat12(dir).catch(() => void 0);
+    const ok3 = (stats === void 0 || stats.isDirectory()) && await usableDir(dirname9(dir));
     dirs.set(dir, ok3);
     return ok3;
   };
   for (const file of manifest.files) {
-    const dest = join19(target, file.path);
-    if (!await usableDir(dirname8(dest))) {
+    const dest = join23(target, file.path);
+    if (!await usableDir(dirname9(dest))) {
       blocked.push(`${file.path}: a parent directory's place is taken by a file`);
       continue;
     }
-    const stats = await stat9(dest).catch(() => void 0);
+    const stats = await stat12(dest).catch(() => void 0);
     if (!stats) actions.set(file.path, "write");
     else if (!stats.isFile()) blocked.push(`${file.path}: exists and is not a regular file`);
     else actions.set(file.path, (await sha256File2(dest)).sha256 === file.sha256 ? "unchanged" : "conflict");
@@ -46135,8 +50955,8 @@ async function plan(manifest, target) {
   return { actions, blocked };
 }
 async function place(source, dest, mode, sha256) {
-  await mkdir6(dirname8(dest), { recursive: true });
-  const temp = join19(dirname8(dest), `.${basename8(dest)}.${randomBytes5(6).toString("hex")}.tmp`);
+  await mkdir6(dirname9(dest), { recursive: true });
+  const temp = join23(dirname9(dest), `.${basename9(dest)}.${randomBytes5(6).toString("hex")}.tmp`);
   try {
     await copyFile3(source, temp, constants4.COPYFILE_EXCL);
     await chmod2(temp, mode);
@@ -46151,8 +50971,8 @@ async function place(source, dest, mode, sha256) {
   }
 }
 async function filesRestore(options) {
-  const { manifestPath, manifest, archive } = await locate(options.input);
-  const archiveStats = await stat9(archive).catch(() => void 0);
+  const { manifestPath, manifest, archive } = await locate2(options.input);
+  const archiveStats = await stat12(archive).catch(() => void 0);
   if (!archiveStats?.isFile())
     throw new DeckhandError(
       `${archive}, the archive ${manifestPath} describes, is missing; nothing was restored.`
@@ -46167,8 +50987,8 @@ async function filesRestore(options) {
   const temp = await privateTempDir("deckhand-files-");
   try {
     await extractVerified(archive, temp.path, manifest);
-    const target = resolve10(options.target);
-    const targetStats = await stat9(target).catch(() => void 0);
+    const target = resolve11(options.target);
+    const targetStats = await stat12(target).catch(() => void 0);
     if (targetStats && !targetStats.isDirectory())
       throw new DeckhandError(`target ${target} is not a directory; nothing was restored.`);
     const { actions, blocked } = await plan(manifest, target);
@@ -46190,7 +51010,7 @@ async function filesRestore(options) {
     if (!options.dryRun) {
       for (const file of manifest.files) {
         if (actions.get(file.path) === "unchanged") continue;
-        await place(join19(temp.path, file.path), join19(target, file.path), parseInt(file.mode, 8), file.sha256);
+        await place(join23(temp.path, file.path), join23(target, file.path), parseInt(file.mode, 8), file.sha256);
         options.logger.debug(`wrote ${file.path}`);
       }
     }
@@ -46205,7 +51025,7 @@ function topDirectory(path5) {
   const dirs = path5.split("/").slice(0, -1);
   return dirs.length === 0 ? "." : dirs.slice(0, 2).join("/");
 }
-var FOLD_ROWS = 20;
+var FOLD_ROWS3 = 20;
 function someOf(paths, max = 10) {
   const shown = paths.slice(0, max).join(", ");
   return paths.length > max ? `${shown} and ${paths.length - max} more` : shown;
@@ -46222,8 +51042,8 @@ async function filesBackupJob(source, ctx) {
   });
   const artifactId = await uploadBackup(inputs, ctx, {
     files: [result.archive, result.manifest],
-    rootDir: dirname9(result.archive),
-    defaultName: basename9(result.archive),
+    rootDir: dirname10(result.archive),
+    defaultName: basename10(result.archive),
     location: result.archive
   });
   const total = result.files.reduce((sum, f2) => sum + f2.size, 0);
@@ -46254,7 +51074,7 @@ async function filesBackupJob(source, ctx) {
     caption: "Files by directory",
     header: ["directory", "files", "size"],
     rows: [...groups].sort(([a], [b2]) => a < b2 ? -1 : a > b2 ? 1 : 0).map(([dir, g2]) => [dir, String(g2.count), formatBytes(g2.size)]),
-    collapsed: groups.size > FOLD_ROWS
+    collapsed: groups.size > FOLD_ROWS3
   };
   report2.tables.push(byDirectory);
   if (result.secretsExcluded.length > 0) {
@@ -46262,7 +51082,7 @@ async function filesBackupJob(source, ctx) {
       caption: "Left out: private keys and certificates",
       header: ["file"],
       rows: result.secretsExcluded.map((path5) => [path5]),
-      collapsed: result.secretsExcluded.length > FOLD_ROWS
+      collapsed: result.secretsExcluded.length > FOLD_ROWS3
     });
   }
   return {
@@ -46295,7 +51115,7 @@ async function filesRestoreJob(source, ctx) {
   const total = result.written.length + result.unchanged.length;
   const report2 = emptyReport(`deckhand files-restore${dryRun ? " (dry run)" : ""}`);
   report2.lines.push(
-    `Verified ${basename9(result.archive)}: the archive and all ${total} file(s) match the manifest (sha256).`,
+    `Verified ${basename10(result.archive)}: the archive and all ${total} file(s) match the manifest (sha256).`,
     dryRun ? `Dry run: would write ${result.written.length} file(s) into ${target} (${created.length} new, ${replaced.size} replacing different content); ${result.unchanged.length} unchanged. Nothing was written.` : `Wrote ${result.written.length} file(s) into ${target} (${created.length} new, ${replaced.size} replaced); ${result.unchanged.length} already up to date.`
   );
   const rows = [
@@ -46307,7 +51127,7 @@ async function filesRestoreJob(source, ctx) {
     caption: "Files",
     header: ["file", "action"],
     rows,
-    collapsed: rows.length > FOLD_ROWS
+    collapsed: rows.length > FOLD_ROWS3
   });
   return {
     ok: true,
@@ -46321,648 +51141,7 @@ async function filesRestoreJob(source, ctx) {
 }
 
 // actions/engine/jobs/reconcile.ts
-import { join as join21 } from "node:path";
-
-// actions/engine/plan/report.ts
-import { createHash as createHash6 } from "node:crypto";
-
-// actions/engine/reconcile.ts
-init_errors();
-
-// actions/engine/plan/deck-output.ts
-init_errors();
-function parseDeckJson(stdout, command2) {
-  const start = stdout.search(/^\{/m);
-  if (start < 0) {
-    throw new DeckhandError(
-      `deck ${command2} printed no JSON result${stdout.trim() ? "" : " (its output was empty)"}: is the deck binary a real deck 1.24.0 or later?`
-    );
-  }
-  let value;
-  try {
-    value = JSON.parse(stdout.slice(start));
-  } catch (err) {
-    throw new DeckhandError(
-      `deck ${command2} printed a result that is not valid JSON (${err.message}). deck before 1.62.1 could break its JSON when masking DECK_ values (Kong/deck#2047): set deck-version to a newer release.`
-    );
-  }
-  return checkShape(value, command2);
-}
-function checkShape(value, command2) {
-  const bad = (what) => new DeckhandError(`deck ${command2} printed JSON deckhand does not understand: ${what}`);
-  if (!isRecord(value) || !isRecord(value.changes) || !isRecord(value.summary)) {
-    throw bad('expected "changes" and "summary" objects');
-  }
-  const changes = value.changes;
-  for (const key2 of [
-    "creating",
-    "updating",
-    "deleting",
-    "dropped_creations",
-    "dropped_updates",
-    "dropped_deletions"
-  ]) {
-    const list = changes[key2];
-    if (list === void 0 && key2.startsWith("dropped_")) continue;
-    if (!Array.isArray(list)) throw bad(`changes.${key2} is not a list`);
-    for (const change of list) {
-      if (!isRecord(change) || typeof change.name !== "string" || typeof change.kind !== "string") {
-        throw bad(`an entry of changes.${key2} lacks a name or kind`);
-      }
-    }
-  }
-  const summary2 = value.summary;
-  for (const key2 of ["creating", "updating", "deleting", "total"]) {
-    if (typeof summary2[key2] !== "number") throw bad(`summary.${key2} is not a number`);
-  }
-  for (const key2 of ["warnings", "errors"]) {
-    const list = value[key2];
-    if (list !== void 0 && list !== null && !(Array.isArray(list) && list.every((e) => typeof e === "string")))
-      throw bad(`${key2} is not a list of strings`);
-  }
-  return {
-    changes,
-    summary: summary2,
-    warnings: value.warnings ?? [],
-    errors: value.errors ?? []
-  };
-}
-function isRecord(value) {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-// actions/engine/plan/fields.ts
-var STAMPS = /* @__PURE__ */ new Set(["created_at", "updated_at"]);
-var VALUE_WIDTH = 80;
-var MAX_FIELDS = 50;
-function changedPaths(old, now) {
-  const paths = [];
-  collect(old, now, [], paths);
-  return paths;
-}
-function fieldChanges(paths, old, now) {
-  return paths.slice(0, MAX_FIELDS).map((path5) => {
-    const before = at2(old, path5);
-    const after = at2(now, path5);
-    const change = { path: path5.join(".") };
-    if (holdsMask(before) || holdsMask(after)) change.sensitive = true;
-    else {
-      if (before !== void 0) change.old = show(before);
-      if (after !== void 0) change.new = show(after);
-    }
-    return change;
-  });
-}
-function collect(a, b2, path5, out) {
-  if (isObject2(a) && isObject2(b2)) {
-    const keys = [.../* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b2)])].sort();
-    for (const key2 of keys) {
-      if (path5.length === 0 && STAMPS.has(key2)) continue;
-      collect(a[key2], b2[key2], [...path5, key2], out);
-    }
-    return;
-  }
-  if (!same(a, b2)) out.push(path5);
-}
-function same(a, b2) {
-  if (a === void 0 || a === null) return b2 === void 0 || b2 === null;
-  if (b2 === void 0 || b2 === null) return false;
-  if (Array.isArray(a)) {
-    return Array.isArray(b2) && a.length === b2.length && a.every((item, i) => same(item, b2[i]));
-  }
-  if (isObject2(a)) {
-    if (!isObject2(b2)) return false;
-    const keys = /* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b2)]);
-    for (const key2 of keys) if (!same(a[key2], b2[key2])) return false;
-    return true;
-  }
-  return a === b2;
-}
-function at2(value, path5) {
-  let current = value;
-  for (const key2 of path5) {
-    if (!isObject2(current)) return void 0;
-    current = current[key2];
-  }
-  return current === null ? void 0 : current;
-}
-function holdsMask(value) {
-  if (typeof value === "string") return value.includes(MASK);
-  if (Array.isArray(value)) return value.some(holdsMask);
-  if (isObject2(value)) return Object.values(value).some(holdsMask);
-  return false;
-}
-function show(value) {
-  const text = JSON.stringify(value);
-  return text.length <= VALUE_WIDTH ? text : `${text.slice(0, VALUE_WIDTH - 1)}\u2026`;
-}
-
-// actions/engine/plan/model.ts
-function changeKey(change) {
-  return `${change.action}\0${change.kind}\0${change.name}`;
-}
-var PlanMasker = class {
-  /** Secret values found in bodies, plus those the caller knows (tokens, DECK_ values). */
-  secrets = /* @__PURE__ */ new Set();
-  /** The secrets longest first (a secret may contain another), kept until one is added. */
-  sorted;
-  constructor(known = []) {
-    for (const value of known) this.add(value);
-  }
-  add(value) {
-    if (value.trim().length < 6 || this.secrets.has(value.trim())) return;
-    this.secrets.add(value.trim());
-    this.sorted = void 0;
-  }
-  /**
-   * A change of deck's output, masked: bodies structurally, names by kind. The bodies are masked in
-   * place (they come fresh from parsing deck's output), after the changed fields were found on them.
-   */
-  change(action, change) {
-    const old = isObject2(change.body?.old) ? change.body.old : void 0;
-    const now = isObject2(change.body?.new) ? change.body.new : void 0;
-    const paths = action === "update" ? changedPaths(old, now) : void 0;
-    const found = /* @__PURE__ */ new Set();
-    if (old) maskEntity(old, COLLECTION_OF_KIND[change.kind], found);
-    if (now) maskEntity(now, COLLECTION_OF_KIND[change.kind], found);
-    for (const value of found) this.add(value);
-    const planned = { action, kind: change.kind, name: maskName(change.kind, change.name) };
-    if (paths) {
-      planned.fields = fieldChanges(paths, old, now);
-      planned.fieldCount = paths.length;
-    }
-    if (old) planned.old = old;
-    if (now) planned.new = now;
-    return planned;
-  }
-  /**
-   * Free text (deck's warnings and errors, Kong's messages) with every known secret replaced. Call after
-   * the changes went through {@link change}: Kong's errors can echo a value from a body. Names need no
-   * scrubbing: deck builds them from identities, and the one secret identity (a key-auth key) is masked
-   * by kind.
-   */
-  text(value) {
-    this.sorted ??= [...this.secrets].sort((a, b2) => b2.length - a.length);
-    return scrub(value, this.sorted);
-  }
-};
-var COLLECTION_OF_KIND = {
-  service: "services",
-  route: "routes",
-  plugin: "plugins",
-  "consumer-group-plugin": "plugins",
-  consumer: "consumers",
-  "consumer-group": "consumer_groups",
-  "key-auth": "keyauth_credentials",
-  "basic-auth": "basicauth_credentials",
-  "hmac-auth": "hmacauth_credentials",
-  "jwt-auth": "jwt_secrets",
-  "oauth2-cred": "oauth2_credentials",
-  "acl-group": "acls",
-  "mtls-auth": "mtls_auth_credentials",
-  upstream: "upstreams",
-  target: "targets",
-  certificate: "certificates",
-  sni: "snis",
-  "ca-certificate": "ca_certificates",
-  vault: "vaults",
-  partial: "partials",
-  key: "keys",
-  "key-set": "key_sets",
-  "filter-chain": "filter_chains",
-  "rbac-role": "rbac_roles",
-  license: "licenses"
-};
-function maskName(kind, name) {
-  if (kind !== "key-auth") return name;
-  const at3 = name.indexOf(" for consumer ");
-  return at3 < 0 ? MASK : MASK + name.slice(at3);
-}
-function targetPlan(output, target, masker) {
-  const changes = [
-    ...output.changes.creating.map((c) => masker.change("create", c)),
-    ...output.changes.updating.map((c) => masker.change("update", c)),
-    ...output.changes.deleting.map((c) => masker.change("delete", c))
-  ];
-  return {
-    ...target,
-    counts: { ...output.summary },
-    changes,
-    warnings: output.warnings.map((w2) => masker.text(w2)),
-    errors: output.errors.map((e) => masker.text(e))
-  };
-}
-function syncOutcome(output, masker) {
-  const attempted = [];
-  const add = (action, op, list) => {
-    for (const raw of list) attempted.push({ change: masker.change(action, raw), raw, op });
-  };
-  add("create", "Create", output.changes.creating);
-  add("update", "Update", output.changes.updating);
-  add("delete", "Delete", output.changes.deleting);
-  const dropped = [
-    ...(output.changes.dropped_creations ?? []).map((c) => masker.change("create", c)),
-    ...(output.changes.dropped_updates ?? []).map((c) => masker.change("update", c)),
-    ...(output.changes.dropped_deletions ?? []).map((c) => masker.change("delete", c))
-  ];
-  const failed = [];
-  const otherErrors = [];
-  const failedSet = /* @__PURE__ */ new Set();
-  for (const error2 of output.errors) {
-    const hit = attempted.find(
-      (a) => !failedSet.has(a.change) && error2.includes(`${a.op} ${a.raw.kind} ${a.raw.name} failed`)
-    );
-    if (hit) {
-      failedSet.add(hit.change);
-      failed.push({ change: hit.change, error: error2 });
-    } else otherErrors.push(error2);
-  }
-  const applied = attempted.filter((a) => !failedSet.has(a.change)).map((a) => a.change);
-  for (const f2 of failed) {
-    const raw = attempted.find((a) => a.change === f2.change).raw;
-    f2.error = masker.text(
-      f2.error.replace(`${raw.kind} ${raw.name} failed`, `${raw.kind} ${f2.change.name} failed`)
-    );
-  }
-  return {
-    applied,
-    failed,
-    dropped,
-    otherErrors: otherErrors.map((e) => masker.text(e)),
-    warnings: output.warnings.map((w2) => masker.text(w2)),
-    counts: { ...output.summary }
-  };
-}
-
-// actions/engine/plan/targets.ts
-import { readFile as readFile5 } from "node:fs/promises";
-
-// actions/engine/state/env-refs.ts
-var TEMPLATE = /\$\{\{(.*?)\}\}/g;
-var ENV_CALL = /\benv\s+(?:"([^"]*)"|`([^`]*)`)/g;
-function findEnvReferences(text) {
-  const refs = [];
-  text.split("\n").forEach((line, i) => {
-    if (line.trimStart().startsWith("#")) return;
-    for (const template of line.matchAll(TEMPLATE)) {
-      for (const call of (template[1] ?? "").matchAll(ENV_CALL)) {
-        refs.push({ name: call[1] ?? call[2] ?? "", line: i + 1 });
-      }
-    }
-  });
-  return refs;
-}
-function missingEnv(refs, env = process.env) {
-  return [...new Set(refs.map((r) => r.name))].filter((name) => env[name] === void 0);
-}
-
-// actions/engine/state/files.ts
-var import_yaml4 = __toESM(require_dist(), 1);
-init_errors();
-import { readdir as readdir8, stat as stat10 } from "node:fs/promises";
-import { extname as extname3, join as join20 } from "node:path";
-var STATE_EXTENSIONS = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
-function envProblem(refs, missing, purpose) {
-  if (missing.length === 0) return void 0;
-  const first = refs.find((r) => r.name === missing[0]);
-  const where = missing.map((name) => {
-    const ref = refs.find((r) => r.name === name);
-    return `${name} (${ref.file}:${ref.line})`;
-  });
-  return {
-    check: "env",
-    file: first.file,
-    line: first.line,
-    message: `${missing.length} environment variable(s) referenced by the state files are not set: ${where.join(", ")}. deck expands them even to ${purpose}; set them (for example from secrets) before this step.`
-  };
-}
-async function expandState(paths) {
-  if (paths.length === 0)
-    throw new DeckhandError("state is required: name the state files or directories to check");
-  const found = [];
-  for (const path5 of paths) {
-    const info2 = await stat10(path5).catch(() => void 0);
-    if (!info2) throw new DeckhandError(`state: ${path5} does not exist`);
-    if (info2.isDirectory()) {
-      const inDir = await walk(path5);
-      if (inDir.length === 0) throw new DeckhandError(`state: ${path5} holds no .yaml, .yml or .json files`);
-      found.push(...inDir);
-    } else found.push(path5);
-  }
-  return [...new Set(found)];
-}
-async function walk(dir) {
-  const out = [];
-  for (const entry of (await readdir8(dir, { withFileTypes: true })).sort(
-    (a, b2) => a.name.localeCompare(b2.name)
-  )) {
-    const path5 = join20(dir, entry.name);
-    if (entry.name.startsWith(".")) continue;
-    if (entry.isDirectory()) out.push(...await walk(path5));
-    else if (STATE_EXTENSIONS.has(extname3(entry.name))) out.push(path5);
-  }
-  return out;
-}
-function checkFile(file, text) {
-  const lines = new import_yaml4.LineCounter();
-  const doc = (0, import_yaml4.parseDocument)(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const problems = [];
-  for (const error2 of doc.errors) {
-    const pos = lines.linePos(error2.pos[0]);
-    problems.push({
-      check: "yaml",
-      file,
-      line: pos.line,
-      column: pos.col,
-      message: `YAML: ${error2.message.split("\n")[0]}`
-    });
-  }
-  if (problems.length > 0) return { problems };
-  if (!(0, import_yaml4.isMap)(doc.contents)) {
-    problems.push({
-      check: "format",
-      file,
-      line: 1,
-      message: "not a deck state file: the top level must be a mapping"
-    });
-    return { problems };
-  }
-  const content = doc.toJS();
-  if (content._format_version === void 0) {
-    problems.push({
-      check: "format",
-      file,
-      line: 1,
-      message: '_format_version is missing (deck needs it, e.g. _format_version: "3.0")'
-    });
-  }
-  findDuplicates(doc.contents, COLLECTIONS, file, lines, problems, "");
-  const workspace = typeof content._workspace === "string" ? content._workspace : void 0;
-  const info2 = content._info;
-  const selectTags = Array.isArray(info2?.select_tags) ? info2.select_tags.filter((t) => typeof t === "string") : void 0;
-  return { problems, workspace, selectTags };
-}
-function findDuplicates(holder, specs, file, lines, problems, where) {
-  for (const [collection, spec] of Object.entries(specs)) {
-    const seq = holder.get(collection, true);
-    if (!(0, import_yaml4.isSeq)(seq)) continue;
-    const seen = /* @__PURE__ */ new Map();
-    for (const item of seq.items) {
-      if (!(0, import_yaml4.isMap)(item)) continue;
-      const entity = item.toJSON();
-      const line = item.range ? lines.linePos(item.range[0]).line : void 0;
-      const named = !spec.secretIdentity && !spec.identity.includes("cert");
-      const name = named && isObject2(entity) ? entityName(entity, spec) : "";
-      if (name !== "") {
-        const first = seen.get(name);
-        if (first !== void 0) {
-          problems.push({
-            check: "duplicate",
-            file,
-            line,
-            message: `duplicate ${spec.label} "${name}"${where} (first defined on line ${first})`
-          });
-        } else seen.set(name, line ?? 0);
-      }
-      if (spec.nested) findDuplicates(item, spec.nested, file, lines, problems, ` in ${spec.label} "${name}"`);
-    }
-  }
-}
-
-// actions/engine/plan/targets.ts
-async function readTargets(options) {
-  const files = await expandState(options.state);
-  const problems = [];
-  const refs = [];
-  const groups = /* @__PURE__ */ new Map();
-  for (const file of files) {
-    const text = await readFile5(file, "utf8");
-    const checked = checkFile(file, text);
-    problems.push(...checked.problems);
-    for (const ref of findEnvReferences(text)) refs.push({ ...ref, file });
-    const workspace = options.workspace ?? checked.workspace ?? "";
-    const selectTags = [
-      ...options.selectTags?.length ? options.selectTags : checked.selectTags ?? []
-    ].sort();
-    const key2 = JSON.stringify([workspace === "default" ? "" : workspace, selectTags]);
-    const group = groups.get(key2);
-    if (group) group.files.push(file);
-    else groups.set(key2, { workspace, selectTags, files: [file] });
-  }
-  const missing = envProblem(refs, missingEnv(refs, options.env), options.purpose ?? "diff or sync");
-  if (missing) problems.push(missing);
-  const targets = [...groups.values()].sort(
-    (a, b2) => a.workspace.localeCompare(b2.workspace) || a.selectTags.join(",").localeCompare(b2.selectTags.join(","))
-  );
-  return { targets, files, problems, envNames: [...new Set(refs.map((r) => r.name))] };
-}
-function targetLabel(target) {
-  const workspace = target.workspace || "default";
-  return target.selectTags.length ? `${workspace} [${target.selectTags.join(", ")}]` : workspace;
-}
-
-// actions/engine/reconcile.ts
-async function planTargets(targets, options) {
-  const plans = [];
-  for (const target of targets) {
-    const output = await runDeck("diff", target, options);
-    const plan3 = targetPlan(output, target, new PlanMasker(options.secrets));
-    options.logger.info(`${targetLabel(target)}: ${describeCounts(plan3.counts)}`);
-    plans.push(plan3);
-  }
-  return plans;
-}
-function totalCounts(plans) {
-  const sum = { creating: 0, updating: 0, deleting: 0, total: 0 };
-  for (const { counts } of plans) {
-    sum.creating += counts.creating;
-    sum.updating += counts.updating;
-    sum.deleting += counts.deleting;
-    sum.total += counts.total;
-  }
-  return sum;
-}
-function describeCounts(c) {
-  if (c.total === 0) return "no changes";
-  return `${c.creating} to create, ${c.updating} to update, ${c.deleting} to delete`;
-}
-function checkDeletes(plans, guard) {
-  const deletions = plans.flatMap(
-    (target) => target.changes.filter((c) => c.action === "delete").map((change) => ({ target, change }))
-  );
-  return { allowed: guard.allowDeletes || deletions.length <= guard.maxDeletes, deletions };
-}
-async function syncTargets(plans, options) {
-  const results = /* @__PURE__ */ new Map();
-  let failed = false;
-  const work = plans.filter((p2) => {
-    if (p2.counts.total > 0) return true;
-    results.set(p2, { status: "unchanged" });
-    return false;
-  });
-  await runBounded(work, options.concurrency, workspaceKey, async (plan3) => {
-    if (failed) {
-      results.set(plan3, { status: "not-started" });
-      return;
-    }
-    let result;
-    try {
-      const output = await runDeck("sync", plan3, options);
-      const masker = new PlanMasker(options.secrets);
-      const outcome = syncOutcome(output, masker);
-      result = { status: "synced", outcome, unplanned: unplannedChanges(plan3, outcome) };
-      if (outcome.failed.length > 0 || outcome.otherErrors.length > 0) failed = true;
-      options.logger.info(
-        `${targetLabel(plan3)}: applied ${outcome.applied.length}, failed ${outcome.failed.length}, dropped ${outcome.dropped.length}`
-      );
-    } catch (err) {
-      if (!isDeckhandError(err)) throw err;
-      failed = true;
-      result = { status: "error", message: errorMessage(err) };
-    }
-    results.set(plan3, result);
-  });
-  return new Map(plans.map((p2) => [p2, results.get(p2) ?? { status: "not-started" }]));
-}
-function unplannedChanges(plan3, outcome) {
-  const planned = new Set(plan3.changes.map(changeKey));
-  return [...outcome.applied, ...outcome.failed.map((f2) => f2.change)].filter(
-    (c) => !planned.has(changeKey(c))
-  );
-}
-var workspaceKey = (p2) => p2.workspace === "default" ? "" : p2.workspace;
-async function runDeck(mode, target, options) {
-  const args = reconcileArgs(options.deck.deck.features, {
-    mode,
-    files: target.files,
-    workspace: target.workspace || void 0,
-    selectTags: target.selectTags,
-    skipConsumers: options.skipConsumers,
-    parallelism: options.parallelism
-  });
-  const result = await options.deck.run(args, { online: true, timeoutMs: options.timeoutMs });
-  return parseDeckJson(result.stdout, `gateway ${mode}`);
-}
-async function runBounded(items, limit, keyOf, work) {
-  const pending = [...items];
-  const busy = /* @__PURE__ */ new Set();
-  const running = /* @__PURE__ */ new Set();
-  while (pending.length > 0 || running.size > 0) {
-    let index;
-    while (running.size < limit && (index = pending.findIndex((item) => !busy.has(keyOf(item)))) >= 0) {
-      const [item] = pending.splice(index, 1);
-      const key2 = keyOf(item);
-      busy.add(key2);
-      const task = work(item).finally(() => {
-        busy.delete(key2);
-        running.delete(task);
-      });
-      running.add(task);
-    }
-    await Promise.race(running);
-  }
-}
-
-// actions/engine/plan/report.ts
-var FOLD_ROWS2 = 25;
-var SYMBOL = {
-  create: "+ create",
-  update: "~ update",
-  delete: "- delete"
-};
-function describeFields(change) {
-  if (change.action !== "update" || !change.fields) return "";
-  const parts = change.fields.map(describeField);
-  const more = (change.fieldCount ?? parts.length) - parts.length;
-  if (more > 0) parts.push(`\u2026 and ${more} more`);
-  return parts.join("; ");
-}
-function describeField(field) {
-  if (field.sensitive) return `${field.path}: changed (secret)`;
-  return `${field.path}: ${field.old ?? "(unset)"} \u2192 ${field.new ?? "(unset)"}`;
-}
-function resultColumn(result, dryRun) {
-  if (dryRun) return () => "not applied (dry run)";
-  switch (result?.status) {
-    case void 0:
-    case "unchanged":
-      return () => "";
-    case "not-started":
-      return () => "not started";
-    case "error":
-      return () => "not applied (deck failed)";
-    case "synced": {
-      const index = /* @__PURE__ */ new Map();
-      for (const f2 of result.outcome.failed) index.set(changeKey(f2.change), `failed: ${f2.error}`);
-      for (const c of result.outcome.dropped) if (!index.has(changeKey(c))) index.set(changeKey(c), "dropped");
-      for (const c of result.outcome.applied) if (!index.has(changeKey(c))) index.set(changeKey(c), "applied");
-      return (change) => index.get(changeKey(change)) ?? "not applied";
-    }
-  }
-}
-function planTable(plan3, options = {}) {
-  const header = ["action", "kind", "name", "changes"];
-  if (options.withResult) header.push("result");
-  const result = options.withResult ? resultColumn(options.result, options.dryRun ?? false) : void 0;
-  const rows = plan3.changes.map((c) => {
-    const row = [SYMBOL[c.action], c.kind, c.name, describeFields(c)];
-    if (result) row.push(result(c));
-    return row;
-  });
-  const files = plan3.files.join(", ");
-  return {
-    caption: `Workspace ${targetLabel(plan3)} (${files}): ${describeCounts(plan3.counts)}`,
-    header,
-    rows,
-    collapsed: rows.length > FOLD_ROWS2
-  };
-}
-function deckAnnotations(plans, command2) {
-  return plans.flatMap((p2) => [
-    ...p2.warnings.map((message) => ({
-      level: "warning",
-      title: `deck ${command2}: ${targetLabel(p2)}`,
-      message
-    })),
-    ...p2.errors.map((message) => ({
-      level: "error",
-      title: `deck ${command2}: ${targetLabel(p2)}`,
-      message
-    }))
-  ]);
-}
-function planReviews(plans, options) {
-  const gateway = createHash6("sha256").update(options.gateway).digest("hex").slice(0, 12);
-  return plans.map((plan3) => {
-    const report2 = {
-      title: `deckhand ${options.command === "diff" ? "plan" : "sync"}: workspace ${targetLabel(plan3)}`,
-      lines: [
-        plan3.counts.total === 0 ? `No changes: ${host(options.gateway)} matches ${plan3.files.join(", ")}.` : `${capitalize(describeCounts(plan3.counts))} on ${host(options.gateway)}.`
-      ],
-      tables: [],
-      annotations: []
-    };
-    if (plan3.changes.length > 0) {
-      const result = options.results?.get(plan3);
-      report2.tables.push(
-        planTable(plan3, { result, dryRun: options.dryRun, withResult: options.command === "sync" })
-      );
-    }
-    for (const w2 of plan3.warnings) report2.lines.push(`deck warning: ${w2}`);
-    for (const e of plan3.errors) report2.lines.push(`deck error: ${e}`);
-    return { key: `plan/${gateway}/${targetLabel(plan3)}`, report: report2 };
-  });
-}
-function host(addr) {
-  try {
-    return new URL(addr).host;
-  } catch {
-    return addr;
-  }
-}
-function capitalize(text) {
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}
+import { join as join24 } from "node:path";
 
 // actions/engine/jobs/problems.ts
 function addProblems(report2, problems, command2) {
@@ -47205,7 +51384,7 @@ function shortList(items, max = 10) {
   return items.length > max ? `${shown} and ${items.length - max} more` : shown;
 }
 async function writePlan(path5, plan3) {
-  const file = path5 ?? join21((await privateTempDir("deckhand-plan-")).path, "plan.json");
+  const file = path5 ?? join24((await privateTempDir("deckhand-plan-")).path, "plan.json");
   const document = { format: "deckhand-plan/1", generatedAt: (/* @__PURE__ */ new Date()).toISOString(), ...plan3 };
   await writeFileAtomic(file, JSON.stringify(document, null, 2) + "\n");
   return file;
@@ -47286,7 +51465,8 @@ var JOBS = {
   "db-dump": dbDumpJob,
   "db-restore": dbRestoreJob,
   "files-backup": filesBackupJob,
-  "files-restore": filesRestoreJob
+  "files-restore": filesRestoreJob,
+  commit: commitJob
 };
 
 // actions/main.ts
@@ -47318,4 +51498,7 @@ content-type/dist/index.js:
 
 @octokit/graphql/dist-bundle/index.js:
   (* v8 ignore if -- @preserve *)
+
+js-yaml/dist/js-yaml.mjs:
+  (*! js-yaml 5.5.0 https://github.com/nodeca/js-yaml @license MIT *)
 */

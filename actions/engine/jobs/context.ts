@@ -4,6 +4,7 @@ import { type ToolStore, locateDeck } from '../deck/install.js'
 import { DeckRunner } from '../deck/runner.js'
 import { deckFeatures } from '../deck/version.js'
 import type { Logger } from '../log.js'
+import type { PullRequestHost } from '../pull-requests.js'
 import type { Report, Review } from '../report.js'
 import type { Inputs } from './inputs.js'
 
@@ -17,6 +18,8 @@ export interface JobContext {
   secret: (value: string) => void
   /** Workflow artifacts, where the host has them (GitHub Actions); absent elsewhere. */
   artifacts?: ArtifactStore
+  /** Opens pull requests for the repository behind a git remote, where the host can (GitHub). */
+  pullRequests?: (options: { remoteUrl: string; token?: string }) => Promise<PullRequestHost>
 }
 
 export interface JobResult {

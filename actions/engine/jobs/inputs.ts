@@ -16,7 +16,9 @@ export class Inputs {
     if (!spec) throw new Error(`unknown input ${name}`)
     const value = this.source(name)?.trim()
     if (value !== undefined && value !== '') return value
-    if (spec.default !== undefined && spec.default !== '') return spec.default
+    // `${{ github.token }}` and the like are for the runner to evaluate; elsewhere they mean "not set".
+    if (spec.default !== undefined && spec.default !== '' && !spec.default.startsWith('${{'))
+      return spec.default
     if (spec.required) throw new DeckhandError(`Input ${name} is required: ${spec.description}`)
     return undefined
   }
