@@ -1,11 +1,12 @@
 // The drift-commit part of `npm run bench`: the commit action on a drifted dump of a large gateway, against
 // plain `git add` + `git commit` + `git push` of the same files, on the same local remote, in the same run.
-import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+
+import { exec as execIn } from './bench-db.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const GIT_ENV = {
@@ -16,22 +17,9 @@ const GIT_ENV = {
   GIT_COMMITTER_EMAIL: 'bench@example.com',
 }
 
+/** A program (git, the action) with the benchmark's git identity. */
 function exec(program, args, options = {}) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(program, args, {
-      cwd: options.cwd,
-      env: { ...process.env, ...GIT_ENV, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let out = ''
-    let err = ''
-    p.stdout.on('data', (d) => (out += d))
-    p.stderr.on('data', (d) => (err += d))
-    p.on('error', reject)
-    p.on('close', (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`${program} ${args[0]} exited ${code}: ${err}${out}`)),
-    )
-  })
+  return execIn(program, args, { ...GIT_ENV, ...options.env }, options.cwd)
 }
 
 /** Writes a dump the way the dump command lays it out: the workspace file, required-env.txt, SHA256SUMS last. */

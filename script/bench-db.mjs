@@ -14,9 +14,14 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const RUNTIME_ROWS = Number(process.env.BENCH_DB_ROWS ?? 1_000_000)
 const CONFIG_ENTITIES = Number(process.env.BENCH_DB_CONFIG ?? 50_000)
 
-function exec(program, args, env = {}) {
+/** Runs a program to completion: its stdout, or an error with everything it printed. */
+export function exec(program, args, env = {}, cwd = undefined) {
   return new Promise((resolve, reject) => {
-    const p = spawn(program, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const p = spawn(program, args, {
+      cwd,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let out = ''
     let err = ''
     p.stdout.on('data', (d) => (out += d))

@@ -44982,14 +44982,11 @@ function mergeTrees(input) {
   const tree = /* @__PURE__ */ new Map();
   const conflicts = [];
   const oursChanged = changedDumps(base, ours, input.dumpOf);
-  const contested = /* @__PURE__ */ new Map();
-  for (const dump2 of contestedDumps(base, ours, theirs, input.dumpOf))
-    contested.set(dump2, input.winners.get(dump2) ?? "ours");
   for (const path of /* @__PURE__ */ new Set([...base.keys(), ...ours.keys(), ...theirs.keys()])) {
     const dump2 = input.dumpOf(path);
     let entry2;
     if (dump2 !== void 0) {
-      const side = contested.get(dump2) ?? (oursChanged.has(dump2) ? "ours" : "theirs");
+      const side = input.winners.get(dump2) ?? (oursChanged.has(dump2) ? "ours" : "theirs");
       entry2 = (side === "ours" ? ours : theirs).get(path);
     } else {
       const [b2, o, t] = [base.get(path), ours.get(path), theirs.get(path)];
@@ -45002,7 +44999,7 @@ function mergeTrees(input) {
     }
     if (entry2) tree.set(path, entry2);
   }
-  return { tree, conflicts: conflicts.sort(), contested };
+  return { tree, conflicts: conflicts.sort() };
 }
 function changedDumps(base, side, dumpOf) {
   const dumps = /* @__PURE__ */ new Set();
@@ -45082,7 +45079,7 @@ async function driftCommit(options) {
   checkTemplate(options.message);
   if (options.paths.length === 0) throw new DeckhandError("path is empty: name the folder the dump wrote.");
   for (const path of options.paths) {
-    if (!await stat7(path).catch(() => void 0))
+    if (!await exists(path))
       throw new DeckhandError(`path ${path} does not exist: dump the gateway into it first.`);
   }
   const repo = await GitRepository.open(options.paths[0]);
@@ -45358,13 +45355,10 @@ var CommitSession = class {
         workspaces: drift.workspaces.map(label)
       };
     });
+    const entities = drifts.flatMap((d) => d.entities);
     return {
-      entities: drifts.flatMap((d) => d.entities),
-      counts: {
-        added: drifts.reduce((n, d) => n + d.counts.added, 0),
-        changed: drifts.reduce((n, d) => n + d.counts.changed, 0),
-        removed: drifts.reduce((n, d) => n + d.counts.removed, 0)
-      },
+      entities,
+      counts: countDrift(entities),
       workspaces: drifts.flatMap((d) => d.workspaces).sort(),
       otherFiles: [.../* @__PURE__ */ new Set([...drifts.flatMap((d) => d.otherFiles), ...other])].sort(),
       unreadable: drifts.flatMap((d) => d.unreadable)
@@ -45494,7 +45488,6 @@ async function commitJob(source, ctx) {
   const mode = inputs.string("mode");
   if (!MODES.includes(mode)) throw new DeckhandError(`mode must be push or pull-request, got "${mode}".`);
   const token = inputs.string("github-token");
-  if (token) ctx.secret(token);
   const factory = ctx.pullRequests;
   const result = await driftCommit({
     paths: inputs.list("path"),

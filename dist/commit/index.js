@@ -926,10 +926,10 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports, module) {
     "use strict";
     var parse3 = require_parse();
-    var constants3 = require_constants();
+    var constants4 = require_constants();
     var SemVer = require_semver();
     var truncate = (version, truncation, options) => {
-      if (!constants3.RELEASE_TYPES.includes(truncation)) {
+      if (!constants4.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version, options);
@@ -2169,7 +2169,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports, module) {
     "use strict";
     var internalRe = require_re();
-    var constants3 = require_constants();
+    var constants4 = require_constants();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse3 = require_parse();
@@ -2253,8 +2253,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants3.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants3.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants4.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants4.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -15370,7 +15370,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants3 = require_constants3();
+    var constants4 = require_constants3();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util2.addListener;
@@ -15445,7 +15445,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants3.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -15540,11 +15540,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants3.ERROR.OK) {
+          if (ret !== constants4.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants3.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants3.ERROR.PAUSED) {
+            } else if (ret === constants4.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -15567,10 +15567,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants3.ERROR.OK) {
+        if (ret === constants4.ERROR.OK) {
           return null;
         }
-        if (ret === constants3.ERROR.PAUSED || ret === constants3.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -15587,7 +15587,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants3.ERROR[ret], data);
+        return new HTTPParserError(message, constants4.ERROR[ret], data);
       }
       destroy() {
         assert(this.ptr != null);
@@ -15767,7 +15767,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants3.ERROR.PAUSED : 0;
+        return pause ? constants4.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -15789,7 +15789,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request2.onData(buf) === false) {
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -15825,13 +15825,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util2.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util2.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util2.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -21619,12 +21619,12 @@ var require_headers = __commonJS({
       append(name, value, isLowerCase) {
         this[kHeadersSortedMap] = null;
         const lowercaseName = isLowerCase ? name : name.toLowerCase();
-        const exists2 = this[kHeadersMap].get(lowercaseName);
-        if (exists2) {
+        const exists3 = this[kHeadersMap].get(lowercaseName);
+        if (exists3) {
           const delimiter2 = lowercaseName === "cookie" ? "; " : ", ";
           this[kHeadersMap].set(lowercaseName, {
-            name: exists2.name,
-            value: `${exists2.value}${delimiter2}${value}`
+            name: exists3.name,
+            value: `${exists3.value}${delimiter2}${value}`
           });
         } else {
           this[kHeadersMap].set(lowercaseName, { name, value });
@@ -34934,7 +34934,7 @@ COMMANDS.commit = {
 };
 
 // actions/engine/commit/drift-commit.ts
-import { stat as stat2 } from "node:fs/promises";
+import { stat as stat3 } from "node:fs/promises";
 import { extname as extname3, join as join3, posix as posix2 } from "node:path";
 
 // actions/engine/dump.ts
@@ -38655,6 +38655,15 @@ var BASE_ENV = {
   LC_ALL: "C"
 };
 
+// actions/engine/paths.ts
+import { access, constants, stat as stat2 } from "node:fs/promises";
+async function exists(path5) {
+  return stat2(path5).then(
+    () => true,
+    () => false
+  );
+}
+
 // actions/engine/state/secret-scan.ts
 var import_yaml5 = __toESM(require_dist(), 1);
 import { extname as extname2 } from "node:path";
@@ -38826,14 +38835,11 @@ function mergeTrees(input) {
   const tree = /* @__PURE__ */ new Map();
   const conflicts = [];
   const oursChanged = changedDumps(base, ours, input.dumpOf);
-  const contested = /* @__PURE__ */ new Map();
-  for (const dump of contestedDumps(base, ours, theirs, input.dumpOf))
-    contested.set(dump, input.winners.get(dump) ?? "ours");
   for (const path5 of /* @__PURE__ */ new Set([...base.keys(), ...ours.keys(), ...theirs.keys()])) {
     const dump = input.dumpOf(path5);
     let entry2;
     if (dump !== void 0) {
-      const side = contested.get(dump) ?? (oursChanged.has(dump) ? "ours" : "theirs");
+      const side = input.winners.get(dump) ?? (oursChanged.has(dump) ? "ours" : "theirs");
       entry2 = (side === "ours" ? ours : theirs).get(path5);
     } else {
       const [b, o, t] = [base.get(path5), ours.get(path5), theirs.get(path5)];
@@ -38846,7 +38852,7 @@ function mergeTrees(input) {
     }
     if (entry2) tree.set(path5, entry2);
   }
-  return { tree, conflicts: conflicts.sort(), contested };
+  return { tree, conflicts: conflicts.sort() };
 }
 function changedDumps(base, side, dumpOf) {
   const dumps = /* @__PURE__ */ new Set();
@@ -38926,7 +38932,7 @@ async function driftCommit(options) {
   checkTemplate(options.message);
   if (options.paths.length === 0) throw new DeckhandError("path is empty: name the folder the dump wrote.");
   for (const path5 of options.paths) {
-    if (!await stat2(path5).catch(() => void 0))
+    if (!await exists(path5))
       throw new DeckhandError(`path ${path5} does not exist: dump the gateway into it first.`);
   }
   const repo = await GitRepository.open(options.paths[0]);
@@ -39152,7 +39158,7 @@ var CommitSession = class {
   }
   /** When this run's dump was taken: its manifest is written last. */
   async ourDumpTime(folder) {
-    const info2 = await stat2(join3(this.repo.root, folder, MANIFEST)).catch(() => void 0);
+    const info2 = await stat3(join3(this.repo.root, folder, MANIFEST)).catch(() => void 0);
     return info2?.mtime ?? /* @__PURE__ */ new Date();
   }
   async dumpFolders(theirs) {
@@ -39202,13 +39208,10 @@ var CommitSession = class {
         workspaces: drift.workspaces.map(label)
       };
     });
+    const entities = drifts.flatMap((d) => d.entities);
     return {
-      entities: drifts.flatMap((d) => d.entities),
-      counts: {
-        added: drifts.reduce((n, d) => n + d.counts.added, 0),
-        changed: drifts.reduce((n, d) => n + d.counts.changed, 0),
-        removed: drifts.reduce((n, d) => n + d.counts.removed, 0)
-      },
+      entities,
+      counts: countDrift(entities),
       workspaces: drifts.flatMap((d) => d.workspaces).sort(),
       otherFiles: [.../* @__PURE__ */ new Set([...drifts.flatMap((d) => d.otherFiles), ...other])].sort(),
       unreadable: drifts.flatMap((d) => d.unreadable)
@@ -39338,7 +39341,6 @@ async function commitJob(source, ctx) {
   const mode = inputs.string("mode");
   if (!MODES.includes(mode)) throw new DeckhandError(`mode must be push or pull-request, got "${mode}".`);
   const token = inputs.string("github-token");
-  if (token) ctx.secret(token);
   const factory = ctx.pullRequests;
   const result = await driftCommit({
     paths: inputs.list("path"),
@@ -40232,7 +40234,7 @@ var lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => (c[k.toLowerCase(
 
 // node_modules/@actions/core/lib/summary.js
 import { EOL as EOL3 } from "os";
-import { constants, promises } from "fs";
+import { constants as constants2, promises } from "fs";
 var __awaiter2 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
     return value instanceof P ? value : new P(function(resolve4) {
@@ -40260,7 +40262,7 @@ var __awaiter2 = function(thisArg, _arguments, P, generator) {
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { access, appendFile, writeFile } = promises;
+var { access: access2, appendFile, writeFile } = promises;
 var SUMMARY_ENV_VAR = "GITHUB_STEP_SUMMARY";
 var Summary = class {
   constructor() {
@@ -40282,7 +40284,7 @@ var Summary = class {
         throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
       }
       try {
-        yield access(pathFromEnv, constants.R_OK | constants.W_OK);
+        yield access2(pathFromEnv, constants2.R_OK | constants2.W_OK);
       } catch (_a) {
         throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
       }
@@ -40558,7 +40560,7 @@ var __awaiter3 = function(thisArg, _arguments, P, generator) {
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { chmod, copyFile, lstat, mkdir: mkdir2, open: open2, readdir, rename: rename2, rm: rm2, rmdir, stat: stat3, symlink, unlink } = fs2.promises;
+var { chmod, copyFile, lstat, mkdir: mkdir2, open: open2, readdir, rename: rename2, rm: rm2, rmdir, stat: stat4, symlink, unlink } = fs2.promises;
 var IS_WINDOWS = process.platform === "win32";
 function readlink(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
@@ -40570,10 +40572,10 @@ function readlink(fsPath) {
   });
 }
 var READONLY = fs2.constants.O_RDONLY;
-function exists(fsPath) {
+function exists2(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
     try {
-      yield stat3(fsPath);
+      yield stat4(fsPath);
     } catch (err) {
       if (err.code === "ENOENT") {
         return false;
@@ -40597,7 +40599,7 @@ function tryGetExecutablePath(filePath, extensions) {
   return __awaiter3(this, void 0, void 0, function* () {
     let stats = void 0;
     try {
-      stats = yield stat3(filePath);
+      stats = yield stat4(filePath);
     } catch (err) {
       if (err.code !== "ENOENT") {
         console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
@@ -40620,7 +40622,7 @@ function tryGetExecutablePath(filePath, extensions) {
       filePath = originalFilePath + extension;
       stats = void 0;
       try {
-        stats = yield stat3(filePath);
+        stats = yield stat4(filePath);
       } catch (err) {
         if (err.code !== "ENOENT") {
           console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
@@ -40694,15 +40696,15 @@ var __awaiter4 = function(thisArg, _arguments, P, generator) {
 function cp(source_1, dest_1) {
   return __awaiter4(this, arguments, void 0, function* (source, dest, options = {}) {
     const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-    const destStat = (yield exists(dest)) ? yield stat3(dest) : null;
+    const destStat = (yield exists2(dest)) ? yield stat4(dest) : null;
     if (destStat && destStat.isFile() && !force) {
       return;
     }
     const newDest = destStat && destStat.isDirectory() && copySourceDirectory ? path2.join(dest, path2.basename(source)) : dest;
-    if (!(yield exists(source))) {
+    if (!(yield exists2(source))) {
       throw new Error(`no such file or directory: ${source}`);
     }
-    const sourceStat = yield stat3(source);
+    const sourceStat = yield stat4(source);
     if (sourceStat.isDirectory()) {
       if (!recursive) {
         throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
@@ -40829,7 +40831,7 @@ function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
         yield copyFile2(srcFile, destFile, force);
       }
     }
-    yield chmod(destDir, (yield stat3(sourceDir)).mode);
+    yield chmod(destDir, (yield stat4(sourceDir)).mode);
   });
 }
 function copyFile2(srcFile, destFile, force) {
@@ -40846,7 +40848,7 @@ function copyFile2(srcFile, destFile, force) {
       }
       const symlinkFull = yield readlink(srcFile);
       yield symlink(symlinkFull, destFile, IS_WINDOWS ? "junction" : null);
-    } else if (!(yield exists(destFile)) || force) {
+    } else if (!(yield exists2(destFile)) || force) {
       yield copyFile(srcFile, destFile);
     }
   });
@@ -41109,7 +41111,7 @@ var ToolRunner = class extends events.EventEmitter {
         state.on("debug", (message) => {
           this._debug(message);
         });
-        if (this.options.cwd && !(yield exists(this.options.cwd))) {
+        if (this.options.cwd && !(yield exists2(this.options.cwd))) {
           return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
         }
         const fileName = this._getSpawnFileName();
@@ -41398,7 +41400,7 @@ init_errors();
 import { isAbsolute as isAbsolute2, relative as relative3, sep as sep4 } from "node:path";
 
 // actions/github/artifacts.ts
-import { readdir as readdir2, stat as stat4 } from "node:fs/promises";
+import { readdir as readdir2, stat as stat5 } from "node:fs/promises";
 import { join as join7, resolve as resolve3 } from "node:path";
 
 // actions/engine/artifacts.ts
@@ -41578,7 +41580,7 @@ var ActionsArtifactStore = class {
 async function expandFiles(paths) {
   const out = [];
   for (const path5 of paths) {
-    const info2 = await stat4(path5).catch(() => void 0);
+    const info2 = await stat5(path5).catch(() => void 0);
     if (!info2?.isDirectory()) {
       out.push(path5);
       continue;
@@ -41603,7 +41605,7 @@ function scrubSecrets(text, secrets) {
 init_summary();
 
 // actions/github/tool-cache-store.ts
-import { stat as stat5 } from "node:fs/promises";
+import { stat as stat6 } from "node:fs/promises";
 import { join as join9 } from "node:path";
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
@@ -41995,7 +41997,7 @@ var ToolCacheStore = class {
   async find(version, platform2) {
     const dir = find(TOOL, normalizeVersion(version), toolCacheKey(platform2));
     if (!dir) return void 0;
-    const binary = await stat5(join9(dir, deckBinaryName(platform2))).catch(() => void 0);
+    const binary = await stat6(join9(dir, deckBinaryName(platform2))).catch(() => void 0);
     return binary?.isFile() ? dir : void 0;
   }
   download(url) {

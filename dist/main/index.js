@@ -44836,14 +44836,11 @@ function mergeTrees(input) {
   const tree = /* @__PURE__ */ new Map();
   const conflicts = [];
   const oursChanged = changedDumps(base, ours, input.dumpOf);
-  const contested = /* @__PURE__ */ new Map();
-  for (const dump2 of contestedDumps(base, ours, theirs, input.dumpOf))
-    contested.set(dump2, input.winners.get(dump2) ?? "ours");
   for (const path5 of /* @__PURE__ */ new Set([...base.keys(), ...ours.keys(), ...theirs.keys()])) {
     const dump2 = input.dumpOf(path5);
     let entry2;
     if (dump2 !== void 0) {
-      const side = contested.get(dump2) ?? (oursChanged.has(dump2) ? "ours" : "theirs");
+      const side = input.winners.get(dump2) ?? (oursChanged.has(dump2) ? "ours" : "theirs");
       entry2 = (side === "ours" ? ours : theirs).get(path5);
     } else {
       const [b2, o, t] = [base.get(path5), ours.get(path5), theirs.get(path5)];
@@ -44856,7 +44853,7 @@ function mergeTrees(input) {
     }
     if (entry2) tree.set(path5, entry2);
   }
-  return { tree, conflicts: conflicts.sort(), contested };
+  return { tree, conflicts: conflicts.sort() };
 }
 function changedDumps(base, side, dumpOf) {
   const dumps = /* @__PURE__ */ new Set();
@@ -44936,7 +44933,7 @@ async function driftCommit(options) {
   checkTemplate(options.message);
   if (options.paths.length === 0) throw new DeckhandError("path is empty: name the folder the dump wrote.");
   for (const path5 of options.paths) {
-    if (!await stat9(path5).catch(() => void 0))
+    if (!await exists2(path5))
       throw new DeckhandError(`path ${path5} does not exist: dump the gateway into it first.`);
   }
   const repo = await GitRepository.open(options.paths[0]);
@@ -45212,13 +45209,10 @@ var CommitSession = class {
         workspaces: drift.workspaces.map(label)
       };
     });
+    const entities = drifts.flatMap((d) => d.entities);
     return {
-      entities: drifts.flatMap((d) => d.entities),
-      counts: {
-        added: drifts.reduce((n, d) => n + d.counts.added, 0),
-        changed: drifts.reduce((n, d) => n + d.counts.changed, 0),
-        removed: drifts.reduce((n, d) => n + d.counts.removed, 0)
-      },
+      entities,
+      counts: countDrift(entities),
       workspaces: drifts.flatMap((d) => d.workspaces).sort(),
       otherFiles: [.../* @__PURE__ */ new Set([...drifts.flatMap((d) => d.otherFiles), ...other])].sort(),
       unreadable: drifts.flatMap((d) => d.unreadable)
@@ -45287,7 +45281,6 @@ async function commitJob(source, ctx) {
   const mode = inputs.string("mode");
   if (!MODES.includes(mode)) throw new DeckhandError(`mode must be push or pull-request, got "${mode}".`);
   const token = inputs.string("github-token");
-  if (token) ctx.secret(token);
   const factory = ctx.pullRequests;
   const result = await driftCommit({
     paths: inputs.list("path"),

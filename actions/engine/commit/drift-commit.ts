@@ -2,13 +2,14 @@ import { stat } from 'node:fs/promises'
 import { extname, join, posix } from 'node:path'
 
 import { MANIFEST, manifestNames } from '../dump.js'
-import { compareStateFiles, type Drift } from '../drift/compare.js'
+import { compareStateFiles, countDrift, type Drift } from '../drift/compare.js'
 import { driftLines } from '../drift/render.js'
 import { DeckhandError } from '../errors.js'
 import { tokenAuth } from '../git/auth.js'
 import { isValidBranch, NULL_OID } from '../git/commands.js'
 import { GitRepository, type Identity, type Tree } from '../git/repository.js'
 import type { Logger } from '../log.js'
+import { exists } from '../paths.js'
 import type { PullRequestHost, PullRequestOutcome } from '../pull-requests.js'
 import { scanFile, type SecretFinding } from '../state/secret-scan.js'
 import { ACTIONS_BOT, DEFAULT_DRIFT_BRANCH } from './defaults.js'
@@ -103,7 +104,7 @@ export async function driftCommit(options: DriftCommitOptions): Promise<DriftCom
   checkTemplate(options.message)
   if (options.paths.length === 0) throw new DeckhandError('path is empty: name the folder the dump wrote.')
   for (const path of options.paths) {
-    if (!(await stat(path).catch(() => undefined)))
+    if (!(await exists(path)))
       throw new DeckhandError(`path ${path} does not exist: dump the gateway into it first.`)
   }
   const repo = await GitRepository.open(options.paths[0]!)
@@ -407,13 +408,10 @@ class CommitSession {
         workspaces: drift.workspaces.map(label),
       }
     })
+    const entities = drifts.flatMap((d) => d.entities)
     return {
-      entities: drifts.flatMap((d) => d.entities),
-      counts: {
-        added: drifts.reduce((n, d) => n + d.counts.added, 0),
-        changed: drifts.reduce((n, d) => n + d.counts.changed, 0),
-        removed: drifts.reduce((n, d) => n + d.counts.removed, 0),
-      },
+      entities,
+      counts: countDrift(entities),
       workspaces: drifts.flatMap((d) => d.workspaces).sort(),
       otherFiles: [...new Set([...drifts.flatMap((d) => d.otherFiles), ...other])].sort(),
       unreadable: drifts.flatMap((d) => d.unreadable),

@@ -29,8 +29,6 @@ export interface MergeResult {
   tree: Tree
   /** Files changed differently on both sides, outside dump folders. */
   conflicts: string[]
-  /** Dump folders both sides changed, and who won each. */
-  contested: Map<string, Side>
 }
 
 export function sameEntry(a: TreeEntry | undefined, b: TreeEntry | undefined): boolean {
@@ -48,15 +46,13 @@ export function mergeTrees(input: MergeInput): MergeResult {
   const tree: Tree = new Map()
   const conflicts: string[] = []
   const oursChanged = changedDumps(base, ours, input.dumpOf)
-  const contested = new Map<string, Side>()
-  for (const dump of contestedDumps(base, ours, theirs, input.dumpOf))
-    contested.set(dump, input.winners.get(dump) ?? 'ours')
 
   for (const path of new Set([...base.keys(), ...ours.keys(), ...theirs.keys()])) {
     const dump = input.dumpOf(path)
     let entry: TreeEntry | undefined
     if (dump !== undefined) {
-      const side = contested.get(dump) ?? (oursChanged.has(dump) ? 'ours' : 'theirs')
+      // A dump only one side changed is that side's; one both changed goes to its winner.
+      const side = input.winners.get(dump) ?? (oursChanged.has(dump) ? 'ours' : 'theirs')
       entry = (side === 'ours' ? ours : theirs).get(path)
     } else {
       const [b, o, t] = [base.get(path), ours.get(path), theirs.get(path)]
@@ -69,7 +65,7 @@ export function mergeTrees(input: MergeInput): MergeResult {
     }
     if (entry) tree.set(path, entry)
   }
-  return { tree, conflicts: conflicts.sort(), contested }
+  return { tree, conflicts: conflicts.sort() }
 }
 
 /** Dump folders with a file that differs between `base` and `side`. */

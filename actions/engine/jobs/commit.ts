@@ -15,7 +15,6 @@ export async function commitJob(source: InputSource, ctx: JobContext): Promise<J
   const mode = inputs.string('mode') as CommitMode
   if (!MODES.includes(mode)) throw new DeckhandError(`mode must be push or pull-request, got "${mode}".`)
   const token = inputs.string('github-token')
-  if (token) ctx.secret(token)
   const factory = ctx.pullRequests
   const result = await driftCommit({
     paths: inputs.list('path'),
