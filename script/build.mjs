@@ -4,6 +4,7 @@ import { build } from 'esbuild'
 import { mkdir, readdir, readFile, rm, writeFile, chmod } from 'node:fs/promises'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import ts from 'typescript'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const dist = join(root, 'dist')
@@ -62,6 +63,41 @@ async function bundle() {
   return files
 }
 
+/**
+ * dist/pulumi/: the Pulumi component compiled file by file, with type declarations, and not bundled: @pulumi/*
+ * must stay the program's own single copy (peer dependencies), or resources would register with the wrong runtime.
+ */
+function compilePulumi() {
+  const config = ts.getParsedCommandLineOfConfigFile(
+    join(root, 'tsconfig.json'),
+    {},
+    { ...ts.sys, onUnRecoverableConfigFileDiagnostic() {} },
+  )
+  const options = {
+    ...config.options,
+    noEmit: false,
+    declaration: true,
+    rootDir: join(root, 'pulumi'),
+    outDir: join(dist, 'pulumi'),
+  }
+  const program = ts.createProgram([join(root, 'pulumi', 'index.ts')], options)
+  const files = new Map()
+  const result = program.emit(undefined, (fileName, text) =>
+    files.set(relative(dist, fileName), Buffer.from(text)),
+  )
+  const problems = [...ts.getPreEmitDiagnostics(program), ...result.diagnostics]
+  if (problems.length > 0) {
+    throw new Error(
+      ts.formatDiagnostics(problems, {
+        getCanonicalFileName: (f) => f,
+        getCurrentDirectory: () => root,
+        getNewLine: () => '\n',
+      }),
+    )
+  }
+  return files
+}
+
 async function existing(dir, prefix = '') {
   const out = new Map()
   for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
@@ -73,6 +109,7 @@ async function existing(dir, prefix = '') {
 }
 
 const files = await bundle()
+for (const [name, contents] of compilePulumi()) files.set(name, contents)
 if (check) {
   const current = await existing(dist)
   const stale = [...new Set([...files.keys(), ...current.keys()])].filter((name) => {
@@ -84,7 +121,7 @@ if (check) {
     console.error(`dist/ is stale (${stale.join(', ')}): run 'npm run package' and commit dist/.`)
     process.exit(1)
   }
-  console.log(`dist/ is up to date (${files.size} bundles)`)
+  console.log(`dist/ is up to date (${files.size} files)`)
 } else {
   await rm(dist, { recursive: true, force: true })
   for (const [name, contents] of files) {
@@ -92,6 +129,8 @@ if (check) {
     await writeFile(join(dist, name), contents)
   }
   await chmod(join(dist, 'cli', 'index.js'), 0o755)
-  for (const [name, contents] of files)
-    console.log(`dist/${name}  ${(contents.length / 1024).toFixed(0)} KiB`)
+  for (const [name, contents] of files) {
+    if (!name.startsWith('pulumi/')) console.log(`dist/${name}  ${(contents.length / 1024).toFixed(0)} KiB`)
+  }
+  console.log(`dist/pulumi/  ${[...files.keys()].filter((name) => name.startsWith('pulumi/')).length} files`)
 }

@@ -1,0 +1,7 @@
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import type { BucketSettings, Settings } from './settings.js';
+export interface BackupBucket {
+    bucket: aws.s3.Bucket;
+}
+export declare function backupBucket(options: BucketSettings, settings: Settings, kmsKeyArn: pulumi.Input<string>, parent: pulumi.Resource): BackupBucket;

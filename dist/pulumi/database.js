@@ -1,0 +1,59 @@
+// Kong's PostgreSQL on RDS: private, encrypted, protected from deletion, and restorable from a snapshot or to a
+// point in time, which is what a disaster recovery starts from.
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import * as random from '@pulumi/random';
+import { generatedSecret } from './secrets.js';
+export function gatewayDatabase(database, settings, network, securityGroupId, kmsKeyArn, parent) {
+    const { name, region, tags } = settings;
+    const opts = { parent };
+    const password = generatedSecret(`${name}-db-password`, `Password of the Kong database of ${name}`, settings, kmsKeyArn, parent);
+    const subnetGroup = new aws.rds.SubnetGroup(`${name}-db`, { region, subnetIds: network.privateSubnetIds, description: `Kong database of ${name}`, tags }, opts);
+    // A fixed final snapshot name would make the second delete of a rebuilt stack fail; a stable suffix does not.
+    const suffix = new random.RandomId(`${name}-final-snapshot`, { byteLength: 4 }, opts);
+    const restoring = database.restoreFromSnapshot !== undefined || database.restoreToPointInTime !== undefined;
+    const instance = new aws.rds.Instance(`${name}-db`, {
+        region,
+        engine: 'postgres',
+        engineVersion: database.engineVersion,
+        instanceClass: database.instanceClass,
+        allocatedStorage: database.allocatedStorage,
+        maxAllocatedStorage: database.maxAllocatedStorage,
+        storageType: 'gp3',
+        storageEncrypted: true,
+        kmsKeyId: kmsKeyArn,
+        // A restore takes user and database from its source; naming them again is refused by RDS.
+        username: restoring ? undefined : database.username,
+        dbName: restoring ? undefined : database.databaseName,
+        // Also resets the master password of a restored instance, so the secret is right in every case.
+        password: password.value,
+        snapshotIdentifier: database.restoreFromSnapshot,
+        restoreToPointInTime: database.restoreToPointInTime,
+        dbSubnetGroupName: subnetGroup.name,
+        vpcSecurityGroupIds: [securityGroupId],
+        publiclyAccessible: false,
+        multiAz: database.multiAz,
+        backupRetentionPeriod: database.backupRetentionDays,
+        // Backups outlive the instance: they are what the next recovery restores from.
+        deleteAutomatedBackups: false,
+        copyTagsToSnapshot: true,
+        deletionProtection: database.deletionProtection,
+        skipFinalSnapshot: database.skipFinalSnapshot,
+        finalSnapshotIdentifier: database.skipFinalSnapshot
+            ? undefined
+            : pulumi.interpolate `${name.toLowerCase()}-final-${suffix.hex}`,
+        autoMinorVersionUpgrade: true,
+        enabledCloudwatchLogsExports: ['postgresql', 'upgrade'],
+        tags,
+    }, {
+        parent,
+        // The restore source is used once, when the instance is created; later edits must not replace the database.
+        ignoreChanges: ['snapshotIdentifier', 'restoreToPointInTime'],
+    });
+    return {
+        instance,
+        password,
+        username: restoring ? instance.username : pulumi.output(database.username),
+        databaseName: restoring ? instance.dbName : pulumi.output(database.databaseName),
+    };
+}

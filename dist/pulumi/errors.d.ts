@@ -1,0 +1,11 @@
+/**
+ * A KongGateway argument that cannot work. Thrown while the component is constructed (or, for facts only AWS
+ * knows, such as a subnet's zone, when the lookup answers), so `pulumi preview` stops before anything changes.
+ */
+export declare class KongGatewayArgumentError extends Error {
+    /** The argument at fault, as the caller wrote it (`database.instanceClass`, `adminAllowedCidrs[1]`). */
+    readonly argument: string;
+    constructor(
+    /** The argument at fault, as the caller wrote it (`database.instanceClass`, `adminAllowedCidrs[1]`). */
+    argument: string, message: string);
+}

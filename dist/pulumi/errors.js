@@ -1,0 +1,14 @@
+/**
+ * A KongGateway argument that cannot work. Thrown while the component is constructed (or, for facts only AWS
+ * knows, such as a subnet's zone, when the lookup answers), so `pulumi preview` stops before anything changes.
+ */
+export class KongGatewayArgumentError extends Error {
+    argument;
+    constructor(
+    /** The argument at fault, as the caller wrote it (`database.instanceClass`, `adminAllowedCidrs[1]`). */
+    argument, message) {
+        super(`KongGateway ${argument}: ${message}`);
+        this.argument = argument;
+        this.name = 'KongGatewayArgumentError';
+    }
+}

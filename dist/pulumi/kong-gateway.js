@@ -1,0 +1,154 @@
+import * as pulumi from '@pulumi/pulumi';
+import { backupBucket } from './backup-bucket.js';
+import { gatewayDatabase } from './database.js';
+import { account, encryptionKey } from './encryption.js';
+import { KongGatewayArgumentError } from './errors.js';
+import { firewall } from './firewall.js';
+import { loadBalancers } from './load-balancers.js';
+import { gatewayNetwork } from './network.js';
+import { generatedSecret, storedSecret } from './secrets.js';
+import { kongService } from './service.js';
+import { settings as checkedSettings } from './settings.js';
+/** Secrets Manager's limit on a secret value, and so on a declarative configuration passed through one. */
+export const DECLARATIVE_CONFIG_LIMIT = 65536;
+/**
+ * A Kong gateway on AWS, secure by default: Kong on ECS Fargate behind an application load balancer, PostgreSQL
+ * on RDS (or DB-less), the Admin API reachable only inside the VPC unless listed addresses are allowed over TLS,
+ * secrets in Secrets Manager, and a bucket for backups. Built empty, or from a database snapshot, for disaster
+ * recovery and for the new cluster of a dual-cluster upgrade.
+ */
+export class KongGateway extends pulumi.ComponentResource {
+    /** The proxy's URL (https when a certificate is given). */
+    proxyUrl;
+    /** The Admin API's URL: inside the VPC unless adminAllowedCidrs are given. */
+    adminUrl;
+    /** `host:port` of the database; undefined in DB-less mode. */
+    databaseEndpoint;
+    /** RDS identifier of the database: the source of a later point-in-time restore. */
+    databaseInstanceIdentifier;
+    /** Secrets Manager ARN of the database password. */
+    databasePasswordSecretArn;
+    /** Secrets Manager ARN of the admin token (Kong Enterprise: the super admin's RBAC token). */
+    adminTokenSecretArn;
+    /** Secrets Manager ARN of the declarative configuration (DB-less mode). */
+    declarativeConfigSecretArn;
+    /** The bucket for the backup actions. */
+    backupBucketName;
+    backupBucketArn;
+    clusterName;
+    serviceName;
+    logGroupName;
+    vpcId;
+    /** The key of the database, secrets, logs and backups. */
+    kmsKeyArn;
+    /** The role of the Kong containers, for callers that grant Kong AWS permissions. */
+    taskRoleArn;
+    /** The Kong tasks' security group, for callers that let Kong reach more (an upstream's group, say). */
+    taskSecurityGroupId;
+    /** The Kong image the tasks run. */
+    kongImage;
+    /** Children that callers commonly extend (alarms, DNS records, WAF). */
+    database;
+    service;
+    proxyLoadBalancer;
+    adminLoadBalancer;
+    backupBucket;
+    constructor(name, args = {}, opts) {
+        // Arguments are checked before anything registers: a mistake stops the preview, not a half-done update.
+        const settings = checkedSettings(name, args);
+        super('deckhand:aws:KongGateway', name, {}, opts);
+        const awsAccount = account(settings, this);
+        const kmsKeyArn = encryptionKey(settings, awsAccount, this);
+        const network = gatewayNetwork(settings, this);
+        const groups = firewall(settings, network, this);
+        const storedSecrets = {};
+        const database = settings.database
+            ? gatewayDatabase(settings.database, settings, network, groups.database.id, kmsKeyArn, this)
+            : undefined;
+        if (database)
+            storedSecrets.KONG_PG_PASSWORD = database.password;
+        // Enterprise seeds its super admin with KONG_PASSWORD at bootstrap; RBAC needs a database.
+        if (database && settings.image.edition === 'enterprise') {
+            storedSecrets.KONG_PASSWORD = generatedSecret(`${name}-admin-token`, `Kong Admin API token (super admin) of ${name}`, settings, kmsKeyArn, this);
+        }
+        if (settings.declarativeConfig !== undefined) {
+            const config = pulumi.output(settings.declarativeConfig).apply((text) => {
+                const size = Buffer.byteLength(text);
+                if (size > DECLARATIVE_CONFIG_LIMIT) {
+                    throw new KongGatewayArgumentError('declarativeConfig', `is ${size} bytes; Secrets Manager holds at most ${DECLARATIVE_CONFIG_LIMIT}. Start with a smaller ` +
+                        "configuration (or none) and post the full one to each node's /config");
+                }
+                return text;
+            });
+            storedSecrets.KONG_DECLARATIVE_CONFIG_STRING = storedSecret(`${name}-declarative-config`, `Kong declarative configuration of ${name}`, config, settings, kmsKeyArn, this);
+        }
+        const balancers = loadBalancers(settings, network, groups, this);
+        const connection = pulumi
+            .all([
+            network.vpcCidrBlock,
+            database?.instance.address,
+            database?.instance.port,
+            database?.username,
+            database?.databaseName,
+        ])
+            .apply(([trustedIps, host, port, user, databaseName]) => ({
+            trustedIps,
+            enforceRbac: settings.enforceRbac,
+            ...(host !== undefined ? { database: { host, port: port, user: user, name: databaseName } } : {}),
+        }));
+        const kong = kongService(settings, {
+            account: awsAccount,
+            kmsKeyArn,
+            privateSubnetIds: network.privateSubnetIds,
+            securityGroupId: groups.tasks.id,
+            loadBalancers: balancers,
+            connection,
+            storedSecrets,
+        }, this);
+        const bucket = settings.backupBucket
+            ? backupBucket(settings.backupBucket, settings, kmsKeyArn, this).bucket
+            : undefined;
+        const none = pulumi.output(undefined);
+        this.proxyUrl = balancers.proxyUrl;
+        this.adminUrl = balancers.adminUrl;
+        this.databaseEndpoint = database ? database.instance.endpoint : none;
+        this.databaseInstanceIdentifier = database ? database.instance.identifier : none;
+        this.databasePasswordSecretArn = storedSecrets.KONG_PG_PASSWORD?.arn ?? none;
+        this.adminTokenSecretArn = storedSecrets.KONG_PASSWORD?.arn ?? none;
+        this.declarativeConfigSecretArn = storedSecrets.KONG_DECLARATIVE_CONFIG_STRING?.arn ?? none;
+        this.backupBucketName = bucket ? bucket.bucket : none;
+        this.backupBucketArn = bucket ? bucket.arn : none;
+        this.clusterName = kong.cluster.name;
+        this.serviceName = kong.service.name;
+        this.logGroupName = kong.logGroup.name;
+        this.vpcId = network.vpcId;
+        this.kmsKeyArn = kmsKeyArn;
+        this.taskRoleArn = kong.taskRole.arn;
+        this.taskSecurityGroupId = groups.tasks.id;
+        this.kongImage = pulumi.output(settings.image.reference);
+        this.database = database?.instance;
+        this.service = kong.service;
+        this.proxyLoadBalancer = balancers.proxy;
+        this.adminLoadBalancer = balancers.admin;
+        this.backupBucket = bucket;
+        this.registerOutputs({
+            proxyUrl: this.proxyUrl,
+            adminUrl: this.adminUrl,
+            databaseEndpoint: this.databaseEndpoint,
+            databaseInstanceIdentifier: this.databaseInstanceIdentifier,
+            databasePasswordSecretArn: this.databasePasswordSecretArn,
+            adminTokenSecretArn: this.adminTokenSecretArn,
+            declarativeConfigSecretArn: this.declarativeConfigSecretArn,
+            backupBucketName: this.backupBucketName,
+            backupBucketArn: this.backupBucketArn,
+            clusterName: this.clusterName,
+            serviceName: this.serviceName,
+            logGroupName: this.logGroupName,
+            vpcId: this.vpcId,
+            kmsKeyArn: this.kmsKeyArn,
+            taskRoleArn: this.taskRoleArn,
+            taskSecurityGroupId: this.taskSecurityGroupId,
+            kongImage: this.kongImage,
+        });
+    }
+}

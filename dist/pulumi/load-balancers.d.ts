@@ -1,0 +1,21 @@
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { type Firewall } from './firewall.js';
+import type { GatewayNetwork } from './network.js';
+import type { Settings } from './settings.js';
+export declare const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+export interface LoadBalancers {
+    proxy: aws.lb.LoadBalancer;
+    admin: aws.lb.LoadBalancer;
+    proxyTargets: aws.lb.TargetGroup;
+    adminTargets: aws.lb.TargetGroup;
+    listeners: aws.lb.Listener[];
+    proxyUrl: pulumi.Output<string>;
+    adminUrl: pulumi.Output<string>;
+}
+/**
+ * `/status/ready` (Kong 3.3+) answers 200 only once Kong has a configuration and a database it can reach. A DB-less
+ * node started without configuration stays "not ready" until one is posted, so it is checked on `/status`.
+ */
+export declare function healthCheckPath(settings: Settings): string;
+export declare function loadBalancers(settings: Settings, network: GatewayNetwork, firewall: Firewall, parent: pulumi.Resource): LoadBalancers;

@@ -1,0 +1,73 @@
+import type * as pulumi from '@pulumi/pulumi';
+import type { KongGatewayArgs, PointInTimeRestore } from './args.js';
+import { type Ipv4Cidr } from './cidr.js';
+import { type KongImage } from './kong-image.js';
+export type Network = {
+    kind: 'existing';
+    vpcId: pulumi.Input<string>;
+    publicSubnetIds: pulumi.Input<string>[];
+    privateSubnetIds: pulumi.Input<string>[];
+} | {
+    kind: 'create';
+    cidr: Ipv4Cidr;
+    cidrBlock: string;
+    availabilityZones?: string[];
+    natGateways: 'single' | 'perAz';
+};
+export interface DatabaseSettings {
+    instanceClass: pulumi.Input<string>;
+    allocatedStorage: number;
+    maxAllocatedStorage: number;
+    /** Undefined on a restore without an explicit version: the snapshot's version stays. */
+    engineVersion?: string;
+    multiAz: boolean;
+    backupRetentionDays: number;
+    deletionProtection: boolean;
+    skipFinalSnapshot: boolean;
+    username: string;
+    databaseName: string;
+    restoreFromSnapshot?: pulumi.Input<string>;
+    restoreToPointInTime?: PointInTimeRestore;
+}
+export interface BucketSettings {
+    expireAfterDays: number;
+    noncurrentVersionDays: number;
+    objectLock?: {
+        mode: 'GOVERNANCE' | 'COMPLIANCE';
+        days: number;
+    };
+}
+export interface Settings {
+    name: string;
+    region?: pulumi.Input<string>;
+    tags: Record<string, string>;
+    network: Network;
+    image: KongImage;
+    /** Undefined in DB-less mode. */
+    database?: DatabaseSettings;
+    declarativeConfig?: pulumi.Input<string>;
+    kongEnvironment: Record<string, pulumi.Input<string>>;
+    kongSecrets: Record<string, pulumi.Input<string>>;
+    licenseSecretArn?: pulumi.Input<string>;
+    /** RBAC needs Enterprise and a licence; then the generated admin token is the super admin's. */
+    enforceRbac: boolean;
+    desiredCount: number;
+    cpu: number;
+    memory: number;
+    cpuArchitecture: 'X86_64' | 'ARM64';
+    migrationsFinish: boolean;
+    logRetentionDays: number;
+    waitForSteadyState: boolean;
+    certificateArn?: pulumi.Input<string>;
+    proxyAllowedCidrs: string[];
+    /** Undefined: only inside the VPC, through an internal load balancer. */
+    adminAllowedCidrs?: string[];
+    kmsKeyArn?: pulumi.Input<string>;
+    backupBucket?: BucketSettings;
+}
+export declare const DEFAULT_VPC_CIDR = "10.42.0.0/16";
+export declare const LOG_RETENTION_DAYS: number[];
+/** Settings the component wires itself: a caller overriding them would break the gateway. */
+export declare const MANAGED_KONG_SETTINGS: Set<string>;
+/** Validates the arguments and returns them with every default filled in. */
+export declare function settings(name: string, args: KongGatewayArgs): Settings;

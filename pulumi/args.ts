@@ -1,0 +1,136 @@
+import type * as pulumi from '@pulumi/pulumi'
+
+import type { KongEdition } from './kong-image.js'
+
+/** Database sizing and protection. Every field has a production default. */
+export interface DatabaseOptions {
+  /** RDS instance class. Default `db.t4g.medium`. */
+  instanceClass?: pulumi.Input<string>
+  /** Initial storage in GiB (gp3). Default 20. */
+  allocatedStorage?: number
+  /** Storage autoscaling ceiling in GiB. Default 100; equal to `allocatedStorage` turns autoscaling off. */
+  maxAllocatedStorage?: number
+  /** PostgreSQL version, major or major.minor. Default `16`; on a restore, the snapshot's version unless set. */
+  engineVersion?: string
+  /** A standby in a second zone. Default true. */
+  multiAz?: boolean
+  /** Days of automated backups, which bound point-in-time recovery. Default 14 (1 to 35). */
+  backupRetentionDays?: number
+  /** Default true: the instance cannot be deleted until this is turned off. */
+  deletionProtection?: boolean
+  /** Default false: deleting the instance first takes a final snapshot. */
+  skipFinalSnapshot?: boolean
+  /** Master user of a new database. Default `kong`; a restore keeps the snapshot's user. */
+  username?: string
+  /** Database of a new instance. Default `kong`; a restore keeps the snapshot's database. */
+  databaseName?: string
+}
+
+/** Point-in-time recovery of an RDS instance (`aws.rds.Instance.restoreToPointInTime`). */
+export interface PointInTimeRestore {
+  /** Identifier of the instance to restore from (one of the three sources). */
+  sourceDbInstanceIdentifier?: pulumi.Input<string>
+  /** ARN of retained automated backups, for an instance that no longer exists. */
+  sourceDbInstanceAutomatedBackupsArn?: pulumi.Input<string>
+  /** Resource id (`db-…`) of the source instance. */
+  sourceDbiResourceId?: pulumi.Input<string>
+  /** UTC time to restore to, ISO 8601 (`2026-11-20T23:00:00Z`). Exactly one of this and useLatestRestorableTime. */
+  restoreTime?: string
+  /** Restore to the latest restorable time. */
+  useLatestRestorableTime?: boolean
+}
+
+/** The backup bucket's retention. */
+export interface BackupBucketOptions {
+  /** Days after which a backup object expires (becomes a noncurrent version). Default 365. */
+  expireAfterDays?: number
+  /** Days a noncurrent version is kept before it is deleted. Default 90. */
+  noncurrentVersionDays?: number
+  /**
+   * S3 Object Lock default retention: versions cannot be deleted or overwritten for `days`, not even by the
+   * account root in COMPLIANCE mode. Can only be chosen when the bucket is created.
+   */
+  objectLock?: { mode: 'GOVERNANCE' | 'COMPLIANCE'; days: number }
+}
+
+export interface KongGatewayArgs {
+  /** AWS region of every regional resource. Default: the provider's region. Set it to rebuild in another region. */
+  region?: pulumi.Input<string>
+  /** Tags added to every resource that takes tags. */
+  tags?: Record<string, string>
+
+  /** An existing VPC. With it, give `publicSubnetIds` and `privateSubnetIds`; without it, a VPC is created. */
+  vpcId?: pulumi.Input<string>
+  /** Subnets for the internet-facing load balancers, in at least two availability zones. */
+  publicSubnetIds?: pulumi.Input<string>[]
+  /** Subnets for the Kong tasks, the database and internal load balancers, in at least two availability zones. */
+  privateSubnetIds?: pulumi.Input<string>[]
+  /** CIDR block of a created VPC. Default `10.42.0.0/16`. */
+  vpcCidrBlock?: string
+  /** Two or more zones for a created VPC. Default: the region's first two available zones. */
+  availabilityZones?: string[]
+  /** NAT gateways of a created VPC: `single` (default, cheaper) or `perAz` (survives a zone outage). */
+  natGateways?: 'single' | 'perAz'
+
+  /** Kong image with a version tag. Default `kong/kong-gateway:3.10`, the current LTS line. */
+  kongImage?: string
+  /** Edition of the image, when its repository name does not tell (`kong-gateway` is Enterprise). */
+  edition?: KongEdition
+  /** `database` (default): PostgreSQL on RDS. `dbless`: no database, configuration from `declarativeConfig`. */
+  mode?: 'database' | 'dbless'
+  /**
+   * DB-less mode: the declarative configuration (YAML or JSON) Kong loads at start. Stored in Secrets Manager and
+   * passed as an ECS secret, so it may hold credentials; at most 64 KiB. Without it Kong starts empty.
+   */
+  declarativeConfig?: pulumi.Input<string>
+  /** More `KONG_*` settings for the Kong containers. Secrets do not belong here: see `kongSecrets`. */
+  kongEnvironment?: Record<string, pulumi.Input<string>>
+  /** `KONG_*` settings taken from Secrets Manager or SSM Parameter Store: variable name → secret or parameter ARN. */
+  kongSecrets?: Record<string, pulumi.Input<string>>
+  /** Secrets Manager ARN of a Kong Enterprise licence. With it, RBAC is enforced on the Admin API. */
+  licenseSecretArn?: pulumi.Input<string>
+  /** Kong tasks. Default 2. */
+  desiredCount?: number
+  /** Task CPU units. Default 1024. */
+  cpu?: number
+  /** Task memory in MiB. Default 2048. */
+  memory?: number
+  /** Default `X86_64`; `ARM64` runs on Graviton (Kong images are multi-architecture). */
+  cpuArchitecture?: 'X86_64' | 'ARM64'
+  /**
+   * Default true: each task runs `kong migrations bootstrap`, `up` and `finish` before Kong starts. Turn off
+   * during a rolling upgrade inside one cluster, where `finish` must wait until no old Kong uses the database.
+   */
+  migrationsFinish?: boolean
+  /** Days the CloudWatch logs are kept. Default 30. */
+  logRetentionDays?: number
+  /** Default true: `pulumi up` returns once the Kong service is healthy, so a restore can follow at once. */
+  waitForSteadyState?: boolean
+
+  /** ACM certificate for HTTPS on the proxy (443, with 80 redirected) and the Admin API (8444). */
+  certificateArn?: pulumi.Input<string>
+  /** Who may reach the proxy. Default `0.0.0.0/0`. */
+  proxyAllowedCidrs?: string[]
+  /**
+   * Who may reach the Admin API from outside the VPC, over TLS (needs `certificateArn`). Default: nobody; the
+   * Admin API load balancer is internal and answers only inside the VPC.
+   */
+  adminAllowedCidrs?: string[]
+  /**
+   * Lets `adminAllowedCidrs` contain 0.0.0.0/0 or ::/0. Only with Kong Enterprise and a licence, so that RBAC
+   * tokens guard the Admin API; refused otherwise, as Kong's Admin API has no authentication of its own.
+   */
+  allowAdminFromAnywhere?: boolean
+
+  /** Database sizing and protection (database mode). */
+  database?: DatabaseOptions
+  /** Create the database from this RDS snapshot (identifier or ARN). Used at creation only. */
+  restoreFromSnapshot?: pulumi.Input<string>
+  /** Create the database as a point-in-time copy of another instance. Used at creation only. */
+  restoreToPointInTime?: PointInTimeRestore
+
+  /** A KMS key for the database, secrets, logs and backups. Default: a new key with rotation, kept on delete. */
+  kmsKeyArn?: pulumi.Input<string>
+  /** The backup bucket: default on; `false` for none. */
+  backupBucket?: boolean | BackupBucketOptions
+}

@@ -1,0 +1,174 @@
+// Every security group and rule of the gateway, in one place so that its exposure can be read at a glance:
+//   proxy load balancer  ← proxyAllowedCidrs on 80/443
+//   admin load balancer  ← the VPC, or adminAllowedCidrs over TLS, on the admin listener only
+//   Kong tasks           ← each load balancer on its own port and the status port; egress anywhere (image, upstreams)
+//   database             ← Kong tasks on 5432; no egress
+import * as aws from '@pulumi/aws'
+import * as pulumi from '@pulumi/pulumi'
+
+import { cidrFamily } from './cidr.js'
+import type { Settings } from './settings.js'
+
+/** Container ports of Kong. The Admin API listens with TLS even inside the VPC, so tokens never cross in clear. */
+export const KONG_PORTS = { proxy: 8000, admin: 8444, status: 8100 } as const
+export const POSTGRES_PORT = 5432
+
+/** Where each load balancer listens. */
+export function listenerPorts(settings: Settings) {
+  const tls = settings.certificateArn !== undefined
+  return { proxy: tls ? [80, 443] : [80], admin: tls ? 8444 : 8001, tls }
+}
+
+export interface Firewall {
+  proxyLoadBalancer: aws.ec2.SecurityGroup
+  adminLoadBalancer: aws.ec2.SecurityGroup
+  tasks: aws.ec2.SecurityGroup
+  database?: aws.ec2.SecurityGroup
+}
+
+function cidrRule(cidr: string) {
+  return cidrFamily(cidr) === 'ipv6' ? { cidrIpv6: cidr } : { cidrIpv4: cidr }
+}
+
+export function firewall(
+  settings: Settings,
+  vpc: { vpcId: pulumi.Input<string>; vpcCidrBlock: pulumi.Input<string> },
+  parent: pulumi.Resource,
+): Firewall {
+  const { name, region, tags } = settings
+  const opts = { parent }
+  const group = (suffix: string, description: string) =>
+    new aws.ec2.SecurityGroup(
+      `${name}-${suffix}`,
+      {
+        region,
+        vpcId: vpc.vpcId,
+        description,
+        revokeRulesOnDelete: true,
+        tags: { ...tags, Name: `${name}-${suffix}` },
+      },
+      opts,
+    )
+  const ingress = (
+    ruleName: string,
+    securityGroupId: pulumi.Input<string>,
+    port: number,
+    source: {
+      cidrIpv4?: pulumi.Input<string>
+      cidrIpv6?: string
+      referencedSecurityGroupId?: pulumi.Input<string>
+    },
+    description: string,
+  ) =>
+    new aws.vpc.SecurityGroupIngressRule(
+      `${name}-${ruleName}`,
+      {
+        region,
+        securityGroupId,
+        ipProtocol: 'tcp',
+        fromPort: port,
+        toPort: port,
+        description,
+        ...source,
+        tags,
+      },
+      opts,
+    )
+  const egressTo = (
+    ruleName: string,
+    securityGroupId: pulumi.Input<string>,
+    port: number,
+    target: pulumi.Input<string>,
+    description: string,
+  ) =>
+    new aws.vpc.SecurityGroupEgressRule(
+      `${name}-${ruleName}`,
+      {
+        region,
+        securityGroupId,
+        ipProtocol: 'tcp',
+        fromPort: port,
+        toPort: port,
+        referencedSecurityGroupId: target,
+        description,
+        tags,
+      },
+      opts,
+    )
+
+  const listeners = listenerPorts(settings)
+  const proxyLoadBalancer = group('proxy-lb', `Kong proxy load balancer of ${name}`)
+  const adminLoadBalancer = group('admin-lb', `Kong Admin API load balancer of ${name}`)
+  const tasks = group('kong', `Kong tasks of ${name}`)
+
+  for (const port of listeners.proxy) {
+    settings.proxyAllowedCidrs.forEach((cidr, index) =>
+      ingress(
+        `proxy-lb-in-${port}-${index + 1}`,
+        proxyLoadBalancer.id,
+        port,
+        cidrRule(cidr),
+        `Proxy clients on ${port}`,
+      ),
+    )
+  }
+  if (settings.adminAllowedCidrs) {
+    settings.adminAllowedCidrs.forEach((cidr, index) =>
+      ingress(
+        `admin-lb-in-${index + 1}`,
+        adminLoadBalancer.id,
+        listeners.admin,
+        cidrRule(cidr),
+        'Admin API clients allowed by adminAllowedCidrs (TLS)',
+      ),
+    )
+  } else {
+    ingress(
+      'admin-lb-in-vpc',
+      adminLoadBalancer.id,
+      listeners.admin,
+      { cidrIpv4: vpc.vpcCidrBlock },
+      'Admin API clients inside the VPC',
+    )
+  }
+
+  const routes: [string, aws.ec2.SecurityGroup, number][] = [
+    ['proxy', proxyLoadBalancer, KONG_PORTS.proxy],
+    ['proxy-status', proxyLoadBalancer, KONG_PORTS.status],
+    ['admin', adminLoadBalancer, KONG_PORTS.admin],
+    ['admin-status', adminLoadBalancer, KONG_PORTS.status],
+  ]
+  for (const [route, balancer, port] of routes) {
+    egressTo(`${route}-lb-out`, balancer.id, port, tasks.id, `To Kong on ${port}`)
+    ingress(
+      `kong-in-${route}`,
+      tasks.id,
+      port,
+      { referencedSecurityGroupId: balancer.id },
+      `From the ${route} load balancer`,
+    )
+  }
+  new aws.vpc.SecurityGroupEgressRule(
+    `${name}-kong-out`,
+    {
+      region,
+      securityGroupId: tasks.id,
+      ipProtocol: '-1',
+      cidrIpv4: '0.0.0.0/0',
+      description: 'Image registry, upstream services, AWS APIs',
+      tags,
+    },
+    opts,
+  )
+
+  if (!settings.database) return { proxyLoadBalancer, adminLoadBalancer, tasks }
+  const database = group('db', `Kong database of ${name}`)
+  ingress(
+    'db-in-kong',
+    database.id,
+    POSTGRES_PORT,
+    { referencedSecurityGroupId: tasks.id },
+    'From Kong tasks',
+  )
+  return { proxyLoadBalancer, adminLoadBalancer, tasks, database }
+}

@@ -1,0 +1,186 @@
+import type * as aws from '@pulumi/aws'
+import * as pulumi from '@pulumi/pulumi'
+
+import type { KongGatewayArgs } from './args.js'
+import { backupBucket } from './backup-bucket.js'
+import type { KongConnection } from './containers.js'
+import { gatewayDatabase } from './database.js'
+import { account, encryptionKey } from './encryption.js'
+import { KongGatewayArgumentError } from './errors.js'
+import { firewall } from './firewall.js'
+import { loadBalancers } from './load-balancers.js'
+import { gatewayNetwork } from './network.js'
+import { generatedSecret, storedSecret, type StoredSecret } from './secrets.js'
+import { kongService } from './service.js'
+import { settings as checkedSettings } from './settings.js'
+
+/** Secrets Manager's limit on a secret value, and so on a declarative configuration passed through one. */
+export const DECLARATIVE_CONFIG_LIMIT = 65536
+
+/**
+ * A Kong gateway on AWS, secure by default: Kong on ECS Fargate behind an application load balancer, PostgreSQL
+ * on RDS (or DB-less), the Admin API reachable only inside the VPC unless listed addresses are allowed over TLS,
+ * secrets in Secrets Manager, and a bucket for backups. Built empty, or from a database snapshot, for disaster
+ * recovery and for the new cluster of a dual-cluster upgrade.
+ */
+export class KongGateway extends pulumi.ComponentResource {
+  /** The proxy's URL (https when a certificate is given). */
+  readonly proxyUrl: pulumi.Output<string>
+  /** The Admin API's URL: inside the VPC unless adminAllowedCidrs are given. */
+  readonly adminUrl: pulumi.Output<string>
+  /** `host:port` of the database; undefined in DB-less mode. */
+  readonly databaseEndpoint: pulumi.Output<string | undefined>
+  /** RDS identifier of the database: the source of a later point-in-time restore. */
+  readonly databaseInstanceIdentifier: pulumi.Output<string | undefined>
+  /** Secrets Manager ARN of the database password. */
+  readonly databasePasswordSecretArn: pulumi.Output<string | undefined>
+  /** Secrets Manager ARN of the admin token (Kong Enterprise: the super admin's RBAC token). */
+  readonly adminTokenSecretArn: pulumi.Output<string | undefined>
+  /** Secrets Manager ARN of the declarative configuration (DB-less mode). */
+  readonly declarativeConfigSecretArn: pulumi.Output<string | undefined>
+  /** The bucket for the backup actions. */
+  readonly backupBucketName: pulumi.Output<string | undefined>
+  readonly backupBucketArn: pulumi.Output<string | undefined>
+  readonly clusterName: pulumi.Output<string>
+  readonly serviceName: pulumi.Output<string>
+  readonly logGroupName: pulumi.Output<string>
+  readonly vpcId: pulumi.Output<string>
+  /** The key of the database, secrets, logs and backups. */
+  readonly kmsKeyArn: pulumi.Output<string>
+  /** The role of the Kong containers, for callers that grant Kong AWS permissions. */
+  readonly taskRoleArn: pulumi.Output<string>
+  /** The Kong tasks' security group, for callers that let Kong reach more (an upstream's group, say). */
+  readonly taskSecurityGroupId: pulumi.Output<string>
+  /** The Kong image the tasks run. */
+  readonly kongImage: pulumi.Output<string>
+
+  /** Children that callers commonly extend (alarms, DNS records, WAF). */
+  readonly database?: aws.rds.Instance
+  readonly service: aws.ecs.Service
+  readonly proxyLoadBalancer: aws.lb.LoadBalancer
+  readonly adminLoadBalancer: aws.lb.LoadBalancer
+  readonly backupBucket?: aws.s3.Bucket
+
+  constructor(name: string, args: KongGatewayArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+    // Arguments are checked before anything registers: a mistake stops the preview, not a half-done update.
+    const settings = checkedSettings(name, args)
+    super('deckhand:aws:KongGateway', name, {}, opts)
+
+    const awsAccount = account(settings, this)
+    const kmsKeyArn = encryptionKey(settings, awsAccount, this)
+    const network = gatewayNetwork(settings, this)
+    const groups = firewall(settings, network, this)
+
+    const storedSecrets: Record<string, StoredSecret> = {}
+    const database = settings.database
+      ? gatewayDatabase(settings.database, settings, network, groups.database!.id, kmsKeyArn, this)
+      : undefined
+    if (database) storedSecrets.KONG_PG_PASSWORD = database.password
+    // Enterprise seeds its super admin with KONG_PASSWORD at bootstrap; RBAC needs a database.
+    if (database && settings.image.edition === 'enterprise') {
+      storedSecrets.KONG_PASSWORD = generatedSecret(
+        `${name}-admin-token`,
+        `Kong Admin API token (super admin) of ${name}`,
+        settings,
+        kmsKeyArn,
+        this,
+      )
+    }
+    if (settings.declarativeConfig !== undefined) {
+      const config = pulumi.output(settings.declarativeConfig).apply((text) => {
+        const size = Buffer.byteLength(text)
+        if (size > DECLARATIVE_CONFIG_LIMIT) {
+          throw new KongGatewayArgumentError(
+            'declarativeConfig',
+            `is ${size} bytes; Secrets Manager holds at most ${DECLARATIVE_CONFIG_LIMIT}. Start with a smaller ` +
+              "configuration (or none) and post the full one to each node's /config",
+          )
+        }
+        return text
+      })
+      storedSecrets.KONG_DECLARATIVE_CONFIG_STRING = storedSecret(
+        `${name}-declarative-config`,
+        `Kong declarative configuration of ${name}`,
+        config,
+        settings,
+        kmsKeyArn,
+        this,
+      )
+    }
+
+    const balancers = loadBalancers(settings, network, groups, this)
+    const connection: pulumi.Output<KongConnection> = pulumi
+      .all([
+        network.vpcCidrBlock,
+        database?.instance.address,
+        database?.instance.port,
+        database?.username,
+        database?.databaseName,
+      ])
+      .apply(([trustedIps, host, port, user, databaseName]) => ({
+        trustedIps,
+        enforceRbac: settings.enforceRbac,
+        ...(host !== undefined ? { database: { host, port: port!, user: user!, name: databaseName! } } : {}),
+      }))
+    const kong = kongService(
+      settings,
+      {
+        account: awsAccount,
+        kmsKeyArn,
+        privateSubnetIds: network.privateSubnetIds,
+        securityGroupId: groups.tasks.id,
+        loadBalancers: balancers,
+        connection,
+        storedSecrets,
+      },
+      this,
+    )
+    const bucket = settings.backupBucket
+      ? backupBucket(settings.backupBucket, settings, kmsKeyArn, this).bucket
+      : undefined
+
+    const none = pulumi.output<string | undefined>(undefined)
+    this.proxyUrl = balancers.proxyUrl
+    this.adminUrl = balancers.adminUrl
+    this.databaseEndpoint = database ? database.instance.endpoint : none
+    this.databaseInstanceIdentifier = database ? database.instance.identifier : none
+    this.databasePasswordSecretArn = storedSecrets.KONG_PG_PASSWORD?.arn ?? none
+    this.adminTokenSecretArn = storedSecrets.KONG_PASSWORD?.arn ?? none
+    this.declarativeConfigSecretArn = storedSecrets.KONG_DECLARATIVE_CONFIG_STRING?.arn ?? none
+    this.backupBucketName = bucket ? bucket.bucket : none
+    this.backupBucketArn = bucket ? bucket.arn : none
+    this.clusterName = kong.cluster.name
+    this.serviceName = kong.service.name
+    this.logGroupName = kong.logGroup.name
+    this.vpcId = network.vpcId
+    this.kmsKeyArn = kmsKeyArn
+    this.taskRoleArn = kong.taskRole.arn
+    this.taskSecurityGroupId = groups.tasks.id
+    this.kongImage = pulumi.output(settings.image.reference)
+    this.database = database?.instance
+    this.service = kong.service
+    this.proxyLoadBalancer = balancers.proxy
+    this.adminLoadBalancer = balancers.admin
+    this.backupBucket = bucket
+
+    this.registerOutputs({
+      proxyUrl: this.proxyUrl,
+      adminUrl: this.adminUrl,
+      databaseEndpoint: this.databaseEndpoint,
+      databaseInstanceIdentifier: this.databaseInstanceIdentifier,
+      databasePasswordSecretArn: this.databasePasswordSecretArn,
+      adminTokenSecretArn: this.adminTokenSecretArn,
+      declarativeConfigSecretArn: this.declarativeConfigSecretArn,
+      backupBucketName: this.backupBucketName,
+      backupBucketArn: this.backupBucketArn,
+      clusterName: this.clusterName,
+      serviceName: this.serviceName,
+      logGroupName: this.logGroupName,
+      vpcId: this.vpcId,
+      kmsKeyArn: this.kmsKeyArn,
+      taskRoleArn: this.taskRoleArn,
+      taskSecurityGroupId: this.taskSecurityGroupId,
+      kongImage: this.kongImage,
+    })
+  }
+}

@@ -1,0 +1,459 @@
+// Checks a KongGateway's arguments and fills in the defaults, before any resource exists. Everything here is
+// plain data, so a mistake stops `pulumi preview` with the argument's name and what to write instead.
+import type * as pulumi from '@pulumi/pulumi'
+
+import type { BackupBucketOptions, KongGatewayArgs, PointInTimeRestore } from './args.js'
+import { cidrFamily, isAnywhere, parseIpv4Cidr, type Ipv4Cidr } from './cidr.js'
+import { KongGatewayArgumentError } from './errors.js'
+import { DEFAULT_KONG_IMAGE, parseKongImage, type KongImage } from './kong-image.js'
+
+export type Network =
+  | {
+      kind: 'existing'
+      vpcId: pulumi.Input<string>
+      publicSubnetIds: pulumi.Input<string>[]
+      privateSubnetIds: pulumi.Input<string>[]
+    }
+  | {
+      kind: 'create'
+      cidr: Ipv4Cidr
+      cidrBlock: string
+      availabilityZones?: string[]
+      natGateways: 'single' | 'perAz'
+    }
+
+export interface DatabaseSettings {
+  instanceClass: pulumi.Input<string>
+  allocatedStorage: number
+  maxAllocatedStorage: number
+  /** Undefined on a restore without an explicit version: the snapshot's version stays. */
+  engineVersion?: string
+  multiAz: boolean
+  backupRetentionDays: number
+  deletionProtection: boolean
+  skipFinalSnapshot: boolean
+  username: string
+  databaseName: string
+  restoreFromSnapshot?: pulumi.Input<string>
+  restoreToPointInTime?: PointInTimeRestore
+}
+
+export interface BucketSettings {
+  expireAfterDays: number
+  noncurrentVersionDays: number
+  objectLock?: { mode: 'GOVERNANCE' | 'COMPLIANCE'; days: number }
+}
+
+export interface Settings {
+  name: string
+  region?: pulumi.Input<string>
+  tags: Record<string, string>
+  network: Network
+  image: KongImage
+  /** Undefined in DB-less mode. */
+  database?: DatabaseSettings
+  declarativeConfig?: pulumi.Input<string>
+  kongEnvironment: Record<string, pulumi.Input<string>>
+  kongSecrets: Record<string, pulumi.Input<string>>
+  licenseSecretArn?: pulumi.Input<string>
+  /** RBAC needs Enterprise and a licence; then the generated admin token is the super admin's. */
+  enforceRbac: boolean
+  desiredCount: number
+  cpu: number
+  memory: number
+  cpuArchitecture: 'X86_64' | 'ARM64'
+  migrationsFinish: boolean
+  logRetentionDays: number
+  waitForSteadyState: boolean
+  certificateArn?: pulumi.Input<string>
+  proxyAllowedCidrs: string[]
+  /** Undefined: only inside the VPC, through an internal load balancer. */
+  adminAllowedCidrs?: string[]
+  kmsKeyArn?: pulumi.Input<string>
+  backupBucket?: BucketSettings
+}
+
+export const DEFAULT_VPC_CIDR = '10.42.0.0/16'
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+]
+// Fargate task sizes: CPU units → memory range in MiB and its step.
+const FARGATE_MEMORY: Record<number, [min: number, max: number, step: number]> = {
+  256: [512, 2048, 512],
+  512: [1024, 4096, 1024],
+  1024: [2048, 8192, 1024],
+  2048: [4096, 16384, 1024],
+  4096: [8192, 30720, 1024],
+  8192: [16384, 61440, 4096],
+  16384: [32768, 122880, 8192],
+}
+
+/** Settings the component wires itself: a caller overriding them would break the gateway. */
+export const MANAGED_KONG_SETTINGS = new Set([
+  'KONG_DATABASE',
+  'KONG_PG_HOST',
+  'KONG_PG_PORT',
+  'KONG_PG_USER',
+  'KONG_PG_PASSWORD',
+  'KONG_PG_DATABASE',
+  'KONG_PASSWORD',
+  'KONG_LICENSE_DATA',
+  'KONG_DECLARATIVE_CONFIG',
+  'KONG_DECLARATIVE_CONFIG_STRING',
+  'KONG_PROXY_LISTEN',
+  'KONG_ADMIN_LISTEN',
+  'KONG_STATUS_LISTEN',
+])
+// A plain task environment is readable by anyone who may describe the task definition.
+const SECRET_SETTING = /PASSWORD|SECRET|TOKEN|PRIVATE|_KEY$|_KEY_|LICENSE_DATA|CREDENTIAL/
+
+function fail(argument: string, message: string): never {
+  throw new KongGatewayArgumentError(argument, message)
+}
+
+function integer(
+  argument: string,
+  value: number | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const result = value ?? fallback
+  if (!Number.isInteger(result) || result < min || result > max) {
+    fail(argument, `${result} is not a whole number from ${min} to ${max}`)
+  }
+  return result
+}
+
+function oneOf<T extends string>(
+  argument: string,
+  value: T | undefined,
+  allowed: readonly T[],
+  fallback: T,
+): T {
+  const result = value ?? fallback
+  if (!allowed.includes(result)) fail(argument, `"${result}" is not one of ${allowed.join(', ')}`)
+  return result
+}
+
+/** Checks a string that is already known; Outputs are checked by AWS. */
+function known(value: pulumi.Input<string> | undefined): value is string {
+  return typeof value === 'string'
+}
+
+function checkArn(
+  argument: string,
+  value: pulumi.Input<string> | undefined,
+  services: RegExp,
+  example: string,
+) {
+  if (known(value) && !(value.startsWith('arn:') && services.test(value.split(':')[2] ?? ''))) {
+    fail(argument, `"${value}" is not an ARN of the right kind, such as ${example}`)
+  }
+}
+
+function checkName(name: string) {
+  // Load balancer, target group and database names allow only letters, digits and single hyphens.
+  if (!/^[a-zA-Z](?:[a-zA-Z0-9]|-(?=[a-zA-Z0-9])){0,31}$/.test(name)) {
+    fail(
+      'name',
+      `"${name}" cannot name AWS resources: use up to 32 letters, digits and single hyphens, starting with a letter`,
+    )
+  }
+}
+
+function checkCidrs(argument: string, cidrs: string[]) {
+  if (cidrs.length === 0) fail(argument, 'is empty; leave it out for the default')
+  cidrs.forEach((cidr, index) => {
+    if (!cidrFamily(cidr)) fail(`${argument}[${index}]`, `"${cidr}" is not an IPv4 or IPv6 CIDR block`)
+  })
+}
+
+function network(args: KongGatewayArgs): Network {
+  if (args.vpcId === undefined) {
+    if (args.publicSubnetIds || args.privateSubnetIds) {
+      fail('vpcId', 'is missing: subnets can only be used together with the VPC they belong to')
+    }
+    const cidrBlock = args.vpcCidrBlock ?? DEFAULT_VPC_CIDR
+    const cidr = parseIpv4Cidr(cidrBlock)
+    if (!cidr || cidr.prefix < 16 || cidr.prefix > 22) {
+      fail('vpcCidrBlock', `"${cidrBlock}" is not an IPv4 block from /16 to /22`)
+    }
+    const zones = args.availabilityZones
+    if (zones && new Set(zones).size > 4) fail('availabilityZones', 'names more than four zones')
+    if (zones && new Set(zones).size < 2) {
+      fail(
+        'availabilityZones',
+        `${zones.length === 0 ? 'is empty' : `names only ${zones[0]}`}: the database and the load balancers ` +
+          'need subnets in at least two availability zones',
+      )
+    }
+    return {
+      kind: 'create',
+      cidr,
+      cidrBlock,
+      ...(zones ? { availabilityZones: [...new Set(zones)] } : {}),
+      natGateways: oneOf('natGateways', args.natGateways, ['single', 'perAz'], 'single'),
+    }
+  }
+  if (args.vpcCidrBlock || args.availabilityZones || args.natGateways) {
+    fail('vpcId', 'is given, so vpcCidrBlock, availabilityZones and natGateways (for a new VPC) do not apply')
+  }
+  for (const key of ['publicSubnetIds', 'privateSubnetIds'] as const) {
+    const ids = args[key]
+    if (!ids || ids.length < 2) {
+      fail(
+        key,
+        `needs at least two subnets, in different availability zones, when vpcId is given (got ${ids?.length ?? 0})`,
+      )
+    }
+  }
+  return {
+    kind: 'existing',
+    vpcId: args.vpcId,
+    publicSubnetIds: args.publicSubnetIds!,
+    privateSubnetIds: args.privateSubnetIds!,
+  }
+}
+
+function pointInTime(restore: PointInTimeRestore): PointInTimeRestore {
+  const sources = [
+    restore.sourceDbInstanceIdentifier,
+    restore.sourceDbInstanceAutomatedBackupsArn,
+    restore.sourceDbiResourceId,
+  ].filter((source) => source !== undefined)
+  if (sources.length !== 1) {
+    fail(
+      'restoreToPointInTime',
+      'needs exactly one source: sourceDbInstanceIdentifier, sourceDbInstanceAutomatedBackupsArn or sourceDbiResourceId',
+    )
+  }
+  const latest = restore.useLatestRestorableTime === true
+  if (latest === (restore.restoreTime !== undefined)) {
+    fail('restoreToPointInTime', 'needs exactly one of restoreTime and useLatestRestorableTime: true')
+  }
+  if (
+    restore.restoreTime !== undefined &&
+    (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(restore.restoreTime) ||
+      Number.isNaN(Date.parse(restore.restoreTime)))
+  ) {
+    fail(
+      'restoreToPointInTime.restoreTime',
+      `"${restore.restoreTime}" is not a UTC time like 2026-11-20T23:00:00Z`,
+    )
+  }
+  return restore
+}
+
+function database(args: KongGatewayArgs): DatabaseSettings {
+  const options = args.database ?? {}
+  if (args.restoreFromSnapshot !== undefined && args.restoreToPointInTime !== undefined) {
+    fail('restoreFromSnapshot', 'and restoreToPointInTime are alternatives: give one')
+  }
+  if (
+    known(args.restoreFromSnapshot) &&
+    !/^(arn:\S+|[a-zA-Z][a-zA-Z0-9-:]{0,254})$/.test(args.restoreFromSnapshot)
+  ) {
+    fail('restoreFromSnapshot', `"${args.restoreFromSnapshot}" is not an RDS snapshot identifier or ARN`)
+  }
+  const restoring = args.restoreFromSnapshot !== undefined || args.restoreToPointInTime !== undefined
+  const engineVersion = options.engineVersion ?? (restoring ? undefined : '16')
+  if (engineVersion !== undefined && !/^\d{2,}(\.\d+)?$/.test(engineVersion)) {
+    fail('database.engineVersion', `"${engineVersion}" is not a PostgreSQL version such as 16 or 16.4`)
+  }
+  const allocatedStorage = integer('database.allocatedStorage', options.allocatedStorage, 20, 20, 65536)
+  const identifier = /^[a-zA-Z][a-zA-Z0-9_]{0,62}$/
+  const username = options.username ?? 'kong'
+  const databaseName = options.databaseName ?? 'kong'
+  if (!identifier.test(username) || ['postgres', 'rdsadmin'].includes(username.toLowerCase())) {
+    fail('database.username', `"${username}" cannot be an RDS master user`)
+  }
+  if (!identifier.test(databaseName))
+    fail('database.databaseName', `"${databaseName}" is not a database name`)
+  return {
+    instanceClass: options.instanceClass ?? 'db.t4g.medium',
+    allocatedStorage,
+    maxAllocatedStorage: integer(
+      'database.maxAllocatedStorage',
+      options.maxAllocatedStorage,
+      Math.max(100, allocatedStorage),
+      allocatedStorage,
+      65536,
+    ),
+    ...(engineVersion !== undefined ? { engineVersion } : {}),
+    multiAz: options.multiAz ?? true,
+    // Zero would turn automated backups, and so point-in-time recovery, off.
+    backupRetentionDays: integer('database.backupRetentionDays', options.backupRetentionDays, 14, 1, 35),
+    deletionProtection: options.deletionProtection ?? true,
+    skipFinalSnapshot: options.skipFinalSnapshot ?? false,
+    username,
+    databaseName,
+    ...(args.restoreFromSnapshot !== undefined ? { restoreFromSnapshot: args.restoreFromSnapshot } : {}),
+    ...(args.restoreToPointInTime !== undefined
+      ? { restoreToPointInTime: pointInTime(args.restoreToPointInTime) }
+      : {}),
+  }
+}
+
+function kongEnvironment(values: Record<string, pulumi.Input<string>> = {}) {
+  for (const key of Object.keys(values)) {
+    if (!/^KONG_[A-Z0-9_]+$/.test(key)) fail(`kongEnvironment.${key}`, 'is not a KONG_* setting')
+    if (MANAGED_KONG_SETTINGS.has(key)) fail(`kongEnvironment.${key}`, 'is set by the component itself')
+    if (SECRET_SETTING.test(key)) {
+      fail(
+        `kongEnvironment.${key}`,
+        'looks like a secret, and the task environment is visible to anyone who may read the task definition; ' +
+          `put its Secrets Manager or SSM ARN in kongSecrets.${key} instead`,
+      )
+    }
+  }
+  return values
+}
+
+function kongSecrets(values: Record<string, pulumi.Input<string>> = {}) {
+  for (const [key, arn] of Object.entries(values)) {
+    if (!/^KONG_[A-Z0-9_]+$/.test(key)) fail(`kongSecrets.${key}`, 'is not a KONG_* setting')
+    if (MANAGED_KONG_SETTINGS.has(key)) fail(`kongSecrets.${key}`, 'is set by the component itself')
+    checkArn(
+      `kongSecrets.${key}`,
+      arn,
+      /^(secretsmanager|ssm)$/,
+      'arn:aws:secretsmanager:…:secret:kong-cert-AbCdEf',
+    )
+  }
+  return values
+}
+
+function fargateSize(args: KongGatewayArgs): { cpu: number; memory: number } {
+  const cpu = args.cpu ?? 1024
+  const range = FARGATE_MEMORY[cpu]
+  if (!range) fail('cpu', `${cpu} is not a Fargate size: ${Object.keys(FARGATE_MEMORY).join(', ')}`)
+  const [min, max, step] = range
+  const memory = args.memory ?? Math.max(2048, min)
+  if (memory < min || memory > max || (memory - min) % step !== 0) {
+    fail('memory', `${memory} MiB does not fit ${cpu} CPU units: from ${min} to ${max} in steps of ${step}`)
+  }
+  return { cpu, memory }
+}
+
+function bucket(option: KongGatewayArgs['backupBucket']): BucketSettings | undefined {
+  if (option === false) return undefined
+  const options: BackupBucketOptions = option === true || option === undefined ? {} : option
+  const lock = options.objectLock
+  if (lock) {
+    oneOf('backupBucket.objectLock.mode', lock.mode, ['GOVERNANCE', 'COMPLIANCE'], 'GOVERNANCE')
+    integer('backupBucket.objectLock.days', lock.days, 0, 1, 36500)
+  }
+  return {
+    expireAfterDays: integer('backupBucket.expireAfterDays', options.expireAfterDays, 365, 1, 36500),
+    noncurrentVersionDays: integer(
+      'backupBucket.noncurrentVersionDays',
+      options.noncurrentVersionDays,
+      90,
+      1,
+      36500,
+    ),
+    ...(lock ? { objectLock: { mode: lock.mode, days: lock.days } } : {}),
+  }
+}
+
+/** Validates the arguments and returns them with every default filled in. */
+export function settings(name: string, args: KongGatewayArgs): Settings {
+  checkName(name)
+  if (args.edition !== undefined) oneOf('edition', args.edition, ['community', 'enterprise'], 'community')
+  const image = parseKongImage(args.kongImage ?? DEFAULT_KONG_IMAGE, args.edition)
+  const mode = oneOf('mode', args.mode, ['database', 'dbless'], 'database')
+  if (mode === 'dbless') {
+    for (const key of ['database', 'restoreFromSnapshot', 'restoreToPointInTime'] as const) {
+      if (args[key] !== undefined) fail(key, 'does not apply in DB-less mode, which has no database')
+    }
+  } else if (args.declarativeConfig !== undefined) {
+    fail(
+      'declarativeConfig',
+      'is for DB-less mode (mode: "dbless"); a database gateway is restored with deck',
+    )
+  }
+  if (args.licenseSecretArn !== undefined && image.edition !== 'enterprise') {
+    fail('licenseSecretArn', `is for Kong Enterprise, and ${image.reference} is the open-source image`)
+  }
+  checkArn(
+    'licenseSecretArn',
+    args.licenseSecretArn,
+    /^secretsmanager$/,
+    'arn:aws:secretsmanager:…:secret:kong-license-AbCdEf',
+  )
+  checkArn(
+    'certificateArn',
+    args.certificateArn,
+    /^(acm|iam)$/,
+    'arn:aws:acm:eu-west-1:123456789012:certificate/…',
+  )
+  checkArn('kmsKeyArn', args.kmsKeyArn, /^kms$/, 'arn:aws:kms:eu-west-1:123456789012:key/…')
+  // RBAC lives in the database: a DB-less node has none, whatever the licence.
+  const enforceRbac =
+    image.edition === 'enterprise' && args.licenseSecretArn !== undefined && mode === 'database'
+
+  const proxyAllowedCidrs = args.proxyAllowedCidrs ?? ['0.0.0.0/0']
+  checkCidrs('proxyAllowedCidrs', proxyAllowedCidrs)
+  const admin = args.adminAllowedCidrs
+  if (admin !== undefined) {
+    checkCidrs('adminAllowedCidrs', admin)
+    if (args.certificateArn === undefined) {
+      fail(
+        'adminAllowedCidrs',
+        'opens the Admin API beyond the VPC, which must be over TLS: give certificateArn as well',
+      )
+    }
+    const anywhere = admin.find(isAnywhere)
+    if (anywhere && !args.allowAdminFromAnywhere) {
+      fail(
+        'adminAllowedCidrs',
+        `contains ${anywhere}, which opens the Admin API to the whole internet; list your runners' and ` +
+          "operators' addresses instead, or set allowAdminFromAnywhere with Kong Enterprise RBAC",
+      )
+    }
+    if (anywhere && !enforceRbac) {
+      fail(
+        'allowAdminFromAnywhere',
+        'needs Kong Enterprise with licenseSecretArn in database mode, so that RBAC guards the Admin API; ' +
+          "without it anyone on the internet could rewrite the gateway's configuration",
+      )
+    }
+  } else if (args.allowAdminFromAnywhere) {
+    fail('allowAdminFromAnywhere', 'has no effect without adminAllowedCidrs; leave it out')
+  }
+
+  const backupBucket = bucket(args.backupBucket)
+  const logRetentionDays = args.logRetentionDays ?? 30
+  if (!LOG_RETENTION_DAYS.includes(logRetentionDays)) {
+    fail(
+      'logRetentionDays',
+      `${logRetentionDays} is not a CloudWatch retention: ${LOG_RETENTION_DAYS.join(', ')}`,
+    )
+  }
+
+  return {
+    name,
+    ...(args.region !== undefined ? { region: args.region } : {}),
+    tags: { ...args.tags, 'deckhand:gateway': name },
+    network: network(args),
+    image,
+    ...(mode === 'database' ? { database: database(args) } : {}),
+    ...(args.declarativeConfig !== undefined ? { declarativeConfig: args.declarativeConfig } : {}),
+    kongEnvironment: kongEnvironment(args.kongEnvironment),
+    kongSecrets: kongSecrets(args.kongSecrets),
+    ...(args.licenseSecretArn !== undefined ? { licenseSecretArn: args.licenseSecretArn } : {}),
+    enforceRbac,
+    desiredCount: integer('desiredCount', args.desiredCount, 2, 0, 1000),
+    ...fargateSize(args),
+    cpuArchitecture: oneOf('cpuArchitecture', args.cpuArchitecture, ['X86_64', 'ARM64'], 'X86_64'),
+    migrationsFinish: args.migrationsFinish ?? true,
+    logRetentionDays,
+    waitForSteadyState: args.waitForSteadyState ?? true,
+    ...(args.certificateArn !== undefined ? { certificateArn: args.certificateArn } : {}),
+    proxyAllowedCidrs,
+    ...(admin !== undefined ? { adminAllowedCidrs: admin } : {}),
+    ...(args.kmsKeyArn !== undefined ? { kmsKeyArn: args.kmsKeyArn } : {}),
+    ...(backupBucket ? { backupBucket } : {}),
+  }
+}
