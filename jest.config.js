@@ -4,8 +4,10 @@ export default {
   preset: 'ts-jest',
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
-  moduleFileExtensions: ['ts', 'js', 'mjs'],
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   resolver: 'ts-jest-resolver',
+  // The example programs import the component by its published name.
+  moduleNameMapper: { '^deckhand/pulumi$': '<rootDir>/pulumi/index.ts' },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   clearMocks: true,
   testTimeout: 60000,

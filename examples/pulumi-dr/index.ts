@@ -1,0 +1,29 @@
+// A Kong gateway rebuilt on AWS from code: `pulumi up` gives a fresh, empty (or snapshot-restored) gateway, and the
+// deckhand restore steps put its configuration back. The same program builds the new cluster of a dual-cluster
+// upgrade: a newer kongImage, the old cluster's latest snapshot, and the migrations run on the copy.
+import * as pulumi from '@pulumi/pulumi'
+import { KongGateway } from 'deckhand/pulumi'
+
+const config = new pulumi.Config()
+const certificateArn = config.get('certificateArn') || undefined
+const adminAllowedCidrs = config.getObject<string[]>('adminAllowedCidrs') ?? []
+
+const gateway = new KongGateway('kong', {
+  kongImage: config.get('kongImage'),
+  restoreFromSnapshot: config.get('restoreFromSnapshot') || undefined,
+  certificateArn,
+  adminAllowedCidrs: adminAllowedCidrs.length > 0 ? adminAllowedCidrs : undefined,
+  database: { deletionProtection: config.getBoolean('deletionProtection') ?? true },
+  tags: { 'deckhand:stack': pulumi.getStack() },
+})
+
+// What the restore steps need next (pulumi/actions exposes each as a step output).
+export const proxyUrl = gateway.proxyUrl
+export const adminUrl = gateway.adminUrl
+export const databaseEndpoint = gateway.databaseEndpoint
+export const databaseInstanceIdentifier = gateway.databaseInstanceIdentifier
+export const databasePasswordSecretArn = gateway.databasePasswordSecretArn
+export const adminTokenSecretArn = gateway.adminTokenSecretArn
+export const backupBucketName = gateway.backupBucketName
+export const clusterName = gateway.clusterName
+export const serviceName = gateway.serviceName

@@ -1,0 +1,952 @@
+// The KongGateway component under Pulumi's mocks: what it creates, and the security properties a rebuilt gateway
+// must have whatever the arguments. No cloud and no Pulumi CLI are involved.
+import { describe, expect, test } from '@jest/globals'
+import * as pulumi from '@pulumi/pulumi'
+import { execFile } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { parse } from 'yaml'
+
+import { KongGateway, KongGatewayArgumentError, type KongGatewayArgs } from '../pulumi/index.js'
+import { parseKongImage } from '../pulumi/kong-image.js'
+import { parseIpv4Cidr, subnetCidr } from '../pulumi/cidr.js'
+import { secretsPolicy } from '../pulumi/service.js'
+import { secretResourceArn } from '../pulumi/secrets.js'
+import { ROOT } from './support/action.js'
+import { runProgram, valueOf, type Cloud, type Registered } from './support/pulumi-mocks.js'
+
+const T = {
+  gateway: 'deckhand:aws:KongGateway',
+  vpc: 'aws:ec2/vpc:Vpc',
+  subnet: 'aws:ec2/subnet:Subnet',
+  nat: 'aws:ec2/natGateway:NatGateway',
+  igw: 'aws:ec2/internetGateway:InternetGateway',
+  db: 'aws:rds/instance:Instance',
+  subnetGroup: 'aws:rds/subnetGroup:SubnetGroup',
+  securityGroup: 'aws:ec2/securityGroup:SecurityGroup',
+  ingress: 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule',
+  egress: 'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule',
+  loadBalancer: 'aws:lb/loadBalancer:LoadBalancer',
+  targetGroup: 'aws:lb/targetGroup:TargetGroup',
+  listener: 'aws:lb/listener:Listener',
+  task: 'aws:ecs/taskDefinition:TaskDefinition',
+  service: 'aws:ecs/service:Service',
+  secret: 'aws:secretsmanager/secret:Secret',
+  secretVersion: 'aws:secretsmanager/secretVersion:SecretVersion',
+  rolePolicy: 'aws:iam/rolePolicy:RolePolicy',
+  logGroup: 'aws:cloudwatch/logGroup:LogGroup',
+  key: 'aws:kms/key:Key',
+  bucket: 'aws:s3/bucket:Bucket',
+  publicAccess: 'aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock',
+  encryption: 'aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration',
+  versioning: 'aws:s3/bucketVersioning:BucketVersioning',
+  ownership: 'aws:s3/bucketOwnershipControls:BucketOwnershipControls',
+  lifecycle: 'aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration',
+  objectLock: 'aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration',
+  bucketPolicy: 'aws:s3/bucketPolicy:BucketPolicy',
+}
+const CERTIFICATE = 'arn:aws:acm:eu-west-1:123456789012:certificate/0f0e0d0c-1111-2222-3333-444455556666'
+const LICENSE = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:kong-license-AbCdEf'
+/** Every port the Admin API can be reached on: Kong's listeners and the admin load balancer's. */
+const ADMIN_PORTS = [8001, 8444]
+
+const EXISTING: Cloud = {
+  vpcs: { 'vpc-0a1': { cidrBlock: '172.31.0.0/16' } },
+  subnets: {
+    'subnet-pub-a': { availabilityZone: 'eu-west-1a', vpcId: 'vpc-0a1' },
+    'subnet-pub-b': { availabilityZone: 'eu-west-1b', vpcId: 'vpc-0a1' },
+    'subnet-priv-a': { availabilityZone: 'eu-west-1a', vpcId: 'vpc-0a1' },
+    'subnet-priv-b': { availabilityZone: 'eu-west-1b', vpcId: 'vpc-0a1' },
+    'subnet-priv-a2': { availabilityZone: 'eu-west-1a', vpcId: 'vpc-0a1' },
+    'subnet-other': { availabilityZone: 'eu-west-1b', vpcId: 'vpc-other' },
+  },
+}
+const EXISTING_ARGS: KongGatewayArgs = {
+  vpcId: 'vpc-0a1',
+  publicSubnetIds: ['subnet-pub-a', 'subnet-pub-b'],
+  privateSubnetIds: ['subnet-priv-a', 'subnet-priv-b'],
+}
+
+async function deploy(name: string, args: KongGatewayArgs = {}, cloud: Cloud = {}) {
+  const run = await runProgram(cloud, (record) => new KongGateway(name, args, { transformations: [record] }))
+  const all = (type: string) => run.resources.filter((resource) => resource.type === type)
+  const one = (type: string, resourceName?: string): Registered => {
+    const found = all(type).filter((resource) => resourceName === undefined || resource.name === resourceName)
+    if (found.length !== 1)
+      throw new Error(`expected one ${type} ${resourceName ?? ''}, found ${found.length}`)
+    return found[0]!
+  }
+  const containers = (): Record<string, any>[] => JSON.parse(one(T.task).inputs.containerDefinitions) // eslint-disable-line @typescript-eslint/no-explicit-any
+  const container = (containerName: string) => containers().find((c) => c.name === containerName)!
+  const environment = (containerName = 'kong'): Record<string, string> =>
+    Object.fromEntries(
+      container(containerName).environment.map((e: { name: string; value: string }) => [e.name, e.value]),
+    )
+  const secrets = (containerName = 'kong'): Record<string, string> =>
+    Object.fromEntries(
+      container(containerName).secrets.map((s: { name: string; valueFrom: string }) => [s.name, s.valueFrom]),
+    )
+  return { ...run, gateway: run.result, all, one, containers, container, environment, secrets }
+}
+
+/** A value as Pulumi records a secret: encrypted in the state, masked in every display. */
+function secret(value: string) {
+  return { [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig, value }
+}
+
+/** Rules that let the whole internet in, with the ports they open. */
+function openToTheWorld(rules: Registered[]) {
+  return rules.filter((rule) => rule.inputs.cidrIpv4 === '0.0.0.0/0' || rule.inputs.cidrIpv6 === '::/0')
+}
+
+function opens(rule: Registered, port: number): boolean {
+  const { ipProtocol, fromPort, toPort } = rule.inputs
+  return ipProtocol === '-1' || (fromPort <= port && port <= toPort)
+}
+
+describe('a gateway with the defaults', () => {
+  test('creates a two-zone network, the database, Kong on Fargate behind two load balancers, and a backup bucket', async () => {
+    const d = await deploy('kong')
+    expect(d.all(T.gateway).map((r) => r.name)).toEqual(['kong'])
+    expect(d.all(T.vpc)).toHaveLength(1)
+    const subnets = d.all(T.subnet)
+    expect(subnets.map((s) => s.name).sort()).toEqual([
+      'kong-private-1',
+      'kong-private-2',
+      'kong-public-1',
+      'kong-public-2',
+    ])
+    expect(new Set(subnets.map((s) => s.inputs.availabilityZone))).toEqual(
+      new Set(['eu-west-1a', 'eu-west-1b']),
+    )
+    expect(subnets.map((s) => s.inputs.cidrBlock).sort()).toEqual([
+      '10.42.0.0/20',
+      '10.42.128.0/19',
+      '10.42.16.0/20',
+      '10.42.160.0/19',
+    ])
+    expect(subnets.every((s) => s.inputs.mapPublicIpOnLaunch === false)).toBe(true)
+    expect(d.all(T.nat)).toHaveLength(1)
+    expect(d.all(T.db)).toHaveLength(1)
+    expect(d.all(T.service)).toHaveLength(1)
+    expect(
+      d
+        .all(T.loadBalancer)
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(['kong-admin', 'kong-proxy'])
+    expect(d.all(T.bucket)).toHaveLength(1)
+    expect(d.all(T.key)).toHaveLength(1)
+  })
+
+  test('every child is parented to the component and named after it', async () => {
+    const d = await deploy('edge')
+    const children = d.resources.filter((r) => r.type !== T.gateway)
+    expect(children.length).toBeGreaterThan(50)
+    const label = (child: Registered) => `${child.type} ${child.name}`
+    expect(
+      children.filter((child) => !child.name.startsWith('edge-') && child.name !== 'edge').map(label),
+    ).toEqual([])
+    const orphans = children.filter((child) => d.parents.get(`${child.type}::${child.name}`) !== d.gateway)
+    expect(orphans.map(label)).toEqual([])
+  })
+
+  test('the database is private, encrypted, protected from deletion and keeps its backups and a final snapshot', async () => {
+    const d = await deploy('kong')
+    const db = d.one(T.db).inputs
+    const keyArn = await valueOf(d.gateway.kmsKeyArn)
+    expect(db).toMatchObject({
+      engine: 'postgres',
+      engineVersion: '16',
+      storageEncrypted: true,
+      kmsKeyId: keyArn,
+      publiclyAccessible: false,
+      deletionProtection: true,
+      skipFinalSnapshot: false,
+      finalSnapshotIdentifier: 'kong-final-a1b2c3d4',
+      deleteAutomatedBackups: false,
+      backupRetentionPeriod: 14,
+      copyTagsToSnapshot: true,
+      multiAz: true,
+      username: 'kong',
+      dbName: 'kong',
+    })
+    expect(db.snapshotIdentifier).toBeUndefined()
+    // In the private subnets, behind a group that admits only the Kong tasks, on 5432.
+    const privateIds = d
+      .all(T.subnet)
+      .filter((s) => s.name.includes('private'))
+      .map((s) => `${s.name}-id`)
+    expect(d.one(T.subnetGroup).inputs.subnetIds.sort()).toEqual(privateIds.sort())
+    expect(db.vpcSecurityGroupIds).toEqual(['kong-db-id'])
+    const dbRules = d.all(T.ingress).filter((r) => r.inputs.securityGroupId === 'kong-db-id')
+    expect(dbRules.map((r) => r.inputs)).toEqual([
+      expect.objectContaining({ fromPort: 5432, toPort: 5432, referencedSecurityGroupId: 'kong-kong-id' }),
+    ])
+    expect(d.all(T.egress).filter((r) => r.inputs.securityGroupId === 'kong-db-id')).toEqual([])
+    // The key that encrypts snapshots outlives the stack (retainOnDelete is not visible to mocks; the key is
+    // created with rotation and the longest deletion window).
+    expect(d.one(T.key).inputs).toMatchObject({ enableKeyRotation: true, deletionWindowInDays: 30 })
+  })
+
+  test('the Admin API is internal: no rule opens it to the internet, its load balancer admits only the VPC', async () => {
+    const d = await deploy('kong')
+    for (const rule of openToTheWorld(d.all(T.ingress))) {
+      for (const port of ADMIN_PORTS) expect(opens(rule, port)).toBe(false)
+    }
+    expect(d.one(T.loadBalancer, 'kong-admin').inputs).toMatchObject({ internal: true })
+    const privateIds = d
+      .all(T.subnet)
+      .filter((s) => s.name.includes('private'))
+      .map((s) => `${s.name}-id`)
+    expect(d.one(T.loadBalancer, 'kong-admin').inputs.subnets.sort()).toEqual(privateIds.sort())
+    const adminRules = d.all(T.ingress).filter((r) => r.inputs.securityGroupId === 'kong-admin-lb-id')
+    expect(adminRules.map((r) => [r.inputs.cidrIpv4, r.inputs.fromPort])).toEqual([['10.42.0.0/16', 8001]])
+    // The tasks admit the admin port only from the admin load balancer.
+    const taskAdmin = d
+      .all(T.ingress)
+      .filter((r) => r.inputs.securityGroupId === 'kong-kong-id' && r.inputs.fromPort === 8444)
+    expect(taskAdmin.map((r) => r.inputs.referencedSecurityGroupId)).toEqual(['kong-admin-lb-id'])
+    expect(await valueOf(d.gateway.adminUrl)).toBe('http://kong-admin.eu-west-1.elb.amazonaws.com:8001')
+    expect(await valueOf(d.gateway.proxyUrl)).toBe('http://kong-proxy.eu-west-1.elb.amazonaws.com')
+    // The proxy is what the internet reaches, on port 80 only without a certificate.
+    expect(
+      openToTheWorld(d.all(T.ingress)).map((r) => [r.inputs.securityGroupId, r.inputs.fromPort]),
+    ).toEqual([['kong-proxy-lb-id', 80]])
+  })
+
+  test('passwords and tokens reach the containers only as ECS secrets, readable by the execution role alone', async () => {
+    const d = await deploy('kong')
+    const passwordArn = await valueOf(d.gateway.databasePasswordSecretArn)
+    const tokenArn = await valueOf(d.gateway.adminTokenSecretArn)
+    for (const name of ['kong', 'migrations-bootstrap', 'migrations-up', 'migrations-finish']) {
+      expect(d.secrets(name)).toEqual({ KONG_PG_PASSWORD: passwordArn, KONG_PASSWORD: tokenArn })
+      expect(Object.keys(d.environment(name)).filter((key) => /PASSWORD|TOKEN|SECRET/.test(key))).toEqual([])
+    }
+    // The generated values appear only where they are stored or used, never in a task definition or a policy.
+    for (const value of ['generated-kong-db-password-password', 'generated-kong-admin-token-password']) {
+      const holders = d.resources
+        .filter((r) => JSON.stringify(r.inputs).includes(value))
+        .map((r) => `${r.type} ${r.name}`)
+      const expected = [
+        `${T.secretVersion} ${value.includes('db') ? 'kong-db-password' : 'kong-admin-token'}`,
+      ]
+      if (value.includes('db')) expected.push(`${T.db} kong-db`)
+      expect(holders.sort()).toEqual(expected.sort())
+    }
+    // Marked secret, so the Pulumi state encrypts them and no preview shows them.
+    expect(d.one(T.secretVersion, 'kong-db-password').inputs.secretString).toEqual(
+      secret('generated-kong-db-password-password'),
+    )
+    expect(d.one(T.db).inputs.password).toEqual(secret('generated-kong-db-password-password'))
+    // Stored under the gateway's key.
+    const keyArn = await valueOf(d.gateway.kmsKeyArn)
+    expect(d.all(T.secret).map((s) => s.inputs.kmsKeyId)).toEqual([keyArn, keyArn])
+    const policy = JSON.parse(d.one(T.rolePolicy).inputs.policy)
+    expect(policy.Statement).toEqual([
+      { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: [tokenArn, passwordArn].sort() },
+      { Effect: 'Allow', Action: 'kms:Decrypt', Resource: keyArn },
+    ])
+  })
+
+  test('migrations run bootstrap, up and finish, each after the previous succeeded, and Kong starts after them', async () => {
+    const d = await deploy('kong')
+    const containers = d.containers()
+    expect(containers.map((c) => c.name)).toEqual([
+      'migrations-bootstrap',
+      'migrations-up',
+      'migrations-finish',
+      'kong',
+    ])
+    expect(containers.map((c) => c.command)).toEqual([
+      ['kong', 'migrations', 'bootstrap'],
+      ['kong', 'migrations', 'up'],
+      ['kong', 'migrations', 'finish'],
+      undefined,
+    ])
+    expect(containers.map((c) => c.essential)).toEqual([false, false, false, true])
+    expect(containers.map((c) => c.dependsOn)).toEqual([
+      undefined,
+      [{ containerName: 'migrations-bootstrap', condition: 'SUCCESS' }],
+      [{ containerName: 'migrations-up', condition: 'SUCCESS' }],
+      [{ containerName: 'migrations-finish', condition: 'SUCCESS' }],
+    ])
+    expect(new Set(containers.map((c) => c.image))).toEqual(new Set(['kong/kong-gateway:3.10']))
+    const kong = d.container('kong')
+    expect(kong.healthCheck.command).toEqual(['CMD', 'kong', 'health'])
+    expect(kong.portMappings.map((p: { containerPort: number }) => p.containerPort)).toEqual([
+      8000, 8444, 8100,
+    ])
+    expect(d.environment()).toMatchObject({
+      KONG_DATABASE: 'postgres',
+      KONG_PG_HOST: 'kong-db.abc.eu-west-1.rds.amazonaws.com',
+      KONG_PG_PORT: '5432',
+      KONG_PG_USER: 'kong',
+      KONG_PG_DATABASE: 'kong',
+      KONG_PG_SSL: 'on',
+      KONG_PG_SSL_REQUIRED: 'on',
+      KONG_ADMIN_LISTEN: '0.0.0.0:8444 ssl',
+      KONG_STATUS_LISTEN: '0.0.0.0:8100',
+      KONG_TRUSTED_IPS: '10.42.0.0/16',
+    })
+    expect(d.environment().KONG_ENFORCE_RBAC).toBeUndefined()
+    // Load balancers check Kong's readiness on the status listener.
+    for (const group of d.all(T.targetGroup)) {
+      expect(group.inputs.healthCheck).toMatchObject({
+        port: '8100',
+        path: '/status/ready',
+        protocol: 'HTTP',
+        matcher: '200',
+      })
+      expect(group.inputs.targetType).toBe('ip')
+    }
+    const logGroup = d.one(T.logGroup).inputs
+    expect(logGroup).toMatchObject({ retentionInDays: 30, kmsKeyId: await valueOf(d.gateway.kmsKeyArn) })
+    expect(kong.logConfiguration.options['awslogs-group']).toBe(await valueOf(d.gateway.logGroupName))
+    const service = d.one(T.service).inputs
+    expect(service).toMatchObject({
+      launchType: 'FARGATE',
+      desiredCount: 2,
+      waitForSteadyState: true,
+      deploymentCircuitBreaker: { enable: true, rollback: true },
+      networkConfiguration: { assignPublicIp: false, securityGroups: ['kong-kong-id'] },
+    })
+  })
+
+  test('the backup bucket is private, encrypted with the key, versioned, owner-enforced, expiring, and TLS-only', async () => {
+    const d = await deploy('kong')
+    const keyArn = await valueOf(d.gateway.kmsKeyArn)
+    expect(d.one(T.bucket).inputs.forceDestroy).toBe(false)
+    expect(d.one(T.bucket).inputs.objectLockEnabled).toBeUndefined()
+    expect(d.one(T.publicAccess).inputs).toMatchObject({
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    })
+    expect(d.one(T.encryption).inputs.rules).toEqual([
+      {
+        applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: keyArn },
+        bucketKeyEnabled: true,
+      },
+    ])
+    expect(d.one(T.versioning).inputs.versioningConfiguration).toEqual({ status: 'Enabled' })
+    expect(d.one(T.ownership).inputs.rule).toEqual({ objectOwnership: 'BucketOwnerEnforced' })
+    expect(d.one(T.lifecycle).inputs.rules).toEqual([
+      expect.objectContaining({
+        status: 'Enabled',
+        expiration: { days: 365 },
+        noncurrentVersionExpiration: { noncurrentDays: 90 },
+        abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+      }),
+    ])
+    expect(d.all(T.objectLock)).toEqual([])
+    const policy = JSON.parse(d.one(T.bucketPolicy).inputs.policy)
+    expect(policy.Statement).toEqual([
+      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    ])
+    for (const resource of [
+      T.publicAccess,
+      T.encryption,
+      T.versioning,
+      T.ownership,
+      T.lifecycle,
+      T.bucketPolicy,
+    ]) {
+      expect(d.one(resource).inputs.bucket).toBe('kong-backups-id')
+    }
+    expect(await valueOf(d.gateway.backupBucketName)).toBe('kong-backups-generated')
+  })
+
+  test('outputs name everything a DR pipeline needs next', async () => {
+    const d = await deploy('kong')
+    const g = d.gateway
+    expect({
+      proxyUrl: await valueOf(g.proxyUrl),
+      adminUrl: await valueOf(g.adminUrl),
+      databaseEndpoint: await valueOf(g.databaseEndpoint),
+      databaseInstanceIdentifier: await valueOf(g.databaseInstanceIdentifier),
+      databasePasswordSecretArn: await valueOf(g.databasePasswordSecretArn),
+      adminTokenSecretArn: await valueOf(g.adminTokenSecretArn),
+      declarativeConfigSecretArn: await valueOf(g.declarativeConfigSecretArn),
+      backupBucketName: await valueOf(g.backupBucketName),
+      clusterName: await valueOf(g.clusterName),
+      serviceName: await valueOf(g.serviceName),
+      kongImage: await valueOf(g.kongImage),
+    }).toEqual({
+      proxyUrl: 'http://kong-proxy.eu-west-1.elb.amazonaws.com',
+      adminUrl: 'http://kong-admin.eu-west-1.elb.amazonaws.com:8001',
+      databaseEndpoint: 'kong-db.abc.eu-west-1.rds.amazonaws.com:5432',
+      databaseInstanceIdentifier: 'kong-db-generated',
+      databasePasswordSecretArn:
+        'arn:aws:secretsmanager:eu-west-1:123456789012:secret:kong-db-password-AbCdEf',
+      adminTokenSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:kong-admin-token-AbCdEf',
+      declarativeConfigSecretArn: undefined,
+      backupBucketName: 'kong-backups-generated',
+      clusterName: 'kong-generated',
+      serviceName: 'kong-generated',
+      kongImage: 'kong/kong-gateway:3.10',
+    })
+  })
+})
+
+describe('options', () => {
+  test('a certificate turns on HTTPS: 443 with a TLS 1.2+ policy, 80 redirected, the Admin API on 8444', async () => {
+    const d = await deploy('kong', { certificateArn: CERTIFICATE })
+    const listeners = Object.fromEntries(d.all(T.listener).map((l) => [l.name, l.inputs]))
+    expect(listeners['kong-proxy-https']).toMatchObject({
+      port: 443,
+      protocol: 'HTTPS',
+      certificateArn: CERTIFICATE,
+    })
+    expect(listeners['kong-proxy-https']!.sslPolicy).toMatch(/^ELBSecurityPolicy-TLS13-1-2/)
+    expect(listeners['kong-proxy-http']!.defaultActions).toEqual([
+      expect.objectContaining({
+        type: 'redirect',
+        redirect: { protocol: 'HTTPS', port: '443', statusCode: 'HTTP_301' },
+      }),
+    ])
+    expect(listeners['kong-admin-https']).toMatchObject({
+      port: 8444,
+      protocol: 'HTTPS',
+      certificateArn: CERTIFICATE,
+    })
+    expect(await valueOf(d.gateway.proxyUrl)).toBe('https://kong-proxy.eu-west-1.elb.amazonaws.com')
+    expect(await valueOf(d.gateway.adminUrl)).toBe('https://kong-admin.eu-west-1.elb.amazonaws.com:8444')
+    // Still internal: a certificate alone does not open the Admin API.
+    expect(d.one(T.loadBalancer, 'kong-admin').inputs.internal).toBe(true)
+    for (const rule of openToTheWorld(d.all(T.ingress))) {
+      for (const port of ADMIN_PORTS) expect(opens(rule, port)).toBe(false)
+    }
+  })
+
+  test('adminAllowedCidrs open the Admin API over TLS to exactly those addresses', async () => {
+    const d = await deploy('kong', {
+      certificateArn: CERTIFICATE,
+      adminAllowedCidrs: ['203.0.113.0/24', '2001:db8::/48'],
+    })
+    const admin = d.one(T.loadBalancer, 'kong-admin').inputs
+    expect(admin.internal).toBe(false)
+    const rules = d.all(T.ingress).filter((r) => r.inputs.securityGroupId === 'kong-admin-lb-id')
+    expect(
+      rules.map((r) => [r.inputs.cidrIpv4 ?? r.inputs.cidrIpv6, r.inputs.fromPort, r.inputs.toPort]),
+    ).toEqual([
+      ['203.0.113.0/24', 8444, 8444],
+      ['2001:db8::/48', 8444, 8444],
+    ])
+    expect(
+      d
+        .all(T.listener)
+        .filter((l) => l.inputs.loadBalancerArn.includes('kong-admin'))
+        .map((l) => l.inputs.protocol),
+    ).toEqual(['HTTPS'])
+  })
+
+  test('the whole internet on the Admin API only with the explicit override and Enterprise RBAC', async () => {
+    const d = await deploy('kong', {
+      certificateArn: CERTIFICATE,
+      adminAllowedCidrs: ['0.0.0.0/0'],
+      allowAdminFromAnywhere: true,
+      licenseSecretArn: LICENSE,
+    })
+    expect(
+      openToTheWorld(d.all(T.ingress))
+        .filter((r) => opens(r, 8444))
+        .map((r) => r.inputs.securityGroupId),
+    ).toEqual(['kong-admin-lb-id'])
+    expect(d.environment()).toMatchObject({ KONG_ENFORCE_RBAC: 'on' })
+    expect(d.secrets()).toMatchObject({ KONG_LICENSE_DATA: LICENSE })
+  })
+
+  test('restoreFromSnapshot creates the database from the snapshot, once, with the snapshot user', async () => {
+    const d = await deploy('dr', { restoreFromSnapshot: 'kong-nightly-2026-11-20' })
+    const db = d.one(T.db).inputs
+    expect(db.snapshotIdentifier).toBe('kong-nightly-2026-11-20')
+    expect(db.username).toBeUndefined()
+    expect(db.dbName).toBeUndefined()
+    expect(db.engineVersion).toBeUndefined()
+    // The password is still set, so the secret is right for the restored instance too.
+    expect(db.password).toEqual(secret('generated-dr-db-password-password'))
+    expect(db).toMatchObject({ storageEncrypted: true, publiclyAccessible: false, deletionProtection: true })
+    expect(d.environment()).toMatchObject({ KONG_PG_USER: 'snapshot_user', KONG_PG_DATABASE: 'snapshot_db' })
+    // Migrations bring an older snapshot up to the image's version.
+    expect(d.containers().map((c) => c.name)).toContain('migrations-up')
+  })
+
+  test('restoreToPointInTime wires the source and the time', async () => {
+    const restore = { sourceDbInstanceIdentifier: 'kong-db-1a2b3c4', restoreTime: '2026-11-20T23:00:00Z' }
+    const d = await deploy('pitr', { restoreToPointInTime: restore, database: { engineVersion: '16.4' } })
+    expect(d.one(T.db).inputs.restoreToPointInTime).toEqual(restore)
+    expect(d.one(T.db).inputs.engineVersion).toBe('16.4')
+    expect(d.one(T.db).inputs.snapshotIdentifier).toBeUndefined()
+  })
+
+  test('DB-less mode creates no database, runs no migrations and loads the configuration from a secret', async () => {
+    const config = '_format_version: "3.0"\nservices:\n- name: orders\n  url: http://orders.internal\n'
+    const d = await deploy('edge', { mode: 'dbless', declarativeConfig: config })
+    expect(d.all(T.db)).toEqual([])
+    expect(d.all(T.subnetGroup)).toEqual([])
+    expect(
+      d
+        .all(T.securityGroup)
+        .map((g) => g.name)
+        .sort(),
+    ).toEqual(['edge-admin-lb', 'edge-kong', 'edge-proxy-lb'])
+    expect(d.containers().map((c) => c.name)).toEqual(['kong'])
+    expect(d.environment().KONG_DATABASE).toBe('off')
+    expect(d.environment().KONG_PG_HOST).toBeUndefined()
+    const configArn = await valueOf(d.gateway.declarativeConfigSecretArn)
+    expect(d.secrets()).toEqual({ KONG_DECLARATIVE_CONFIG_STRING: configArn })
+    expect(d.one(T.secretVersion).inputs.secretString).toEqual(secret(config))
+    expect(JSON.stringify(d.one(T.task).inputs)).not.toContain('orders.internal')
+    expect(await valueOf(d.gateway.databaseEndpoint)).toBeUndefined()
+    expect(await valueOf(d.gateway.adminTokenSecretArn)).toBeUndefined()
+    expect(d.all(T.targetGroup).map((g) => g.inputs.healthCheck.path)).toEqual([
+      '/status/ready',
+      '/status/ready',
+    ])
+  })
+
+  test('DB-less without a configuration is checked on /status: an empty node is never "ready"', async () => {
+    const d = await deploy('edge', { mode: 'dbless' })
+    expect(d.all(T.targetGroup).map((g) => g.inputs.healthCheck.path)).toEqual(['/status', '/status'])
+    expect(d.secrets()).toEqual({})
+  })
+
+  test('an existing VPC is used as given: no network is created, its subnets and CIDR are wired in', async () => {
+    const d = await deploy('kong', EXISTING_ARGS, EXISTING)
+    for (const type of [T.vpc, T.subnet, T.nat, T.igw]) expect(d.all(type)).toEqual([])
+    expect(
+      d.invoked
+        .filter((i) => i.token === 'aws:ec2/getSubnet:getSubnet')
+        .map((i) => i.inputs.id)
+        .sort(),
+    ).toEqual(['subnet-priv-a', 'subnet-priv-b', 'subnet-pub-a', 'subnet-pub-b'])
+    expect(d.one(T.loadBalancer, 'kong-proxy').inputs.subnets).toEqual(['subnet-pub-a', 'subnet-pub-b'])
+    expect(d.one(T.loadBalancer, 'kong-admin').inputs.subnets).toEqual(['subnet-priv-a', 'subnet-priv-b'])
+    expect(d.one(T.subnetGroup).inputs.subnetIds).toEqual(['subnet-priv-a', 'subnet-priv-b'])
+    expect(d.one(T.service).inputs.networkConfiguration.subnets).toEqual(['subnet-priv-a', 'subnet-priv-b'])
+    expect(d.all(T.securityGroup).every((g) => g.inputs.vpcId === 'vpc-0a1')).toBe(true)
+    expect(d.environment().KONG_TRUSTED_IPS).toBe('172.31.0.0/16')
+    const adminRules = d.all(T.ingress).filter((r) => r.inputs.securityGroupId === 'kong-admin-lb-id')
+    expect(adminRules.map((r) => r.inputs.cidrIpv4)).toEqual(['172.31.0.0/16'])
+    expect(await valueOf(d.gateway.vpcId)).toBe('vpc-0a1')
+  })
+
+  test('a region and tags reach every regional resource', async () => {
+    const d = await deploy('kong', { region: 'eu-central-1', tags: { team: 'platform' } })
+    const regional = d.resources.filter((r) => r.type.startsWith('aws:') && !r.type.startsWith('aws:iam/'))
+    expect(regional.length).toBeGreaterThan(40)
+    expect(regional.filter((r) => r.inputs.region !== 'eu-central-1').map((r) => r.type)).toEqual([])
+    for (const type of [T.vpc, T.db, T.service, T.bucket, T.loadBalancer, T.key]) {
+      for (const resource of d.all(type))
+        expect(resource.inputs.tags).toMatchObject({ team: 'platform', 'deckhand:gateway': 'kong' })
+    }
+    expect(
+      d.invoked.find((i) => i.token === 'aws:index/getAvailabilityZones:getAvailabilityZones')?.inputs.region,
+    ).toBe('eu-central-1')
+  })
+
+  test('object lock, retention, sizing, per-zone NAT, secrets from the caller and no bucket', async () => {
+    const d = await deploy('kong', {
+      natGateways: 'perAz',
+      backupBucket: {
+        objectLock: { mode: 'COMPLIANCE', days: 30 },
+        expireAfterDays: 90,
+        noncurrentVersionDays: 7,
+      },
+      database: {
+        instanceClass: 'db.r7g.large',
+        allocatedStorage: 50,
+        multiAz: false,
+        backupRetentionDays: 35,
+      },
+      cpu: 2048,
+      memory: 4096,
+      desiredCount: 3,
+      migrationsFinish: false,
+      kongEnvironment: { KONG_LOG_LEVEL: 'info' },
+      kongSecrets: { KONG_SSL_CERT_KEY: 'arn:aws:ssm:eu-west-1:123456789012:parameter/kong/tls-key' },
+    })
+    expect(d.all(T.nat)).toHaveLength(2)
+    expect(d.one(T.bucket).inputs.objectLockEnabled).toBe(true)
+    expect(d.one(T.objectLock).inputs.rule).toEqual({ defaultRetention: { mode: 'COMPLIANCE', days: 30 } })
+    expect(d.one(T.lifecycle).inputs.rules[0]).toMatchObject({
+      expiration: { days: 90 },
+      noncurrentVersionExpiration: { noncurrentDays: 7 },
+    })
+    expect(d.one(T.db).inputs).toMatchObject({
+      instanceClass: 'db.r7g.large',
+      allocatedStorage: 50,
+      maxAllocatedStorage: 100,
+      multiAz: false,
+      backupRetentionPeriod: 35,
+    })
+    expect(d.one(T.task).inputs).toMatchObject({ cpu: '2048', memory: '4096' })
+    expect(d.one(T.service).inputs.desiredCount).toBe(3)
+    expect(d.containers().map((c) => c.name)).toEqual(['migrations-bootstrap', 'migrations-up', 'kong'])
+    expect(d.environment().KONG_LOG_LEVEL).toBe('info')
+    expect(d.secrets().KONG_SSL_CERT_KEY).toBe('arn:aws:ssm:eu-west-1:123456789012:parameter/kong/tls-key')
+    const policy = JSON.parse(d.one(T.rolePolicy).inputs.policy)
+    expect(policy.Statement[0]).toEqual({
+      Effect: 'Allow',
+      Action: 'ssm:GetParameters',
+      Resource: ['arn:aws:ssm:eu-west-1:123456789012:parameter/kong/tls-key'],
+    })
+
+    const bare = await deploy('bare', {
+      backupBucket: false,
+      kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/abcd',
+    })
+    expect(bare.resources.filter((r) => r.type.startsWith('aws:s3/'))).toEqual([])
+    expect(bare.all(T.key)).toEqual([])
+    expect(bare.one(T.db).inputs.kmsKeyId).toBe('arn:aws:kms:eu-west-1:123456789012:key/abcd')
+    expect(await valueOf(bare.gateway.backupBucketName)).toBeUndefined()
+  })
+})
+
+describe('bad arguments stop the program before anything is created', () => {
+  const cases: [string, KongGatewayArgs, RegExp][] = [
+    [
+      'one availability zone',
+      { availabilityZones: ['eu-west-1a'] },
+      /availabilityZones: names only eu-west-1a: .*at least two availability zones/,
+    ],
+    [
+      'too few existing subnets',
+      { ...EXISTING_ARGS, privateSubnetIds: ['subnet-priv-a'] },
+      /privateSubnetIds: needs at least two subnets, in different availability zones/,
+    ],
+    [
+      'subnets without their VPC',
+      { publicSubnetIds: ['a', 'b'], privateSubnetIds: ['c', 'd'] },
+      /vpcId: is missing/,
+    ],
+    [
+      'the whole internet on the Admin API',
+      { certificateArn: CERTIFICATE, adminAllowedCidrs: ['10.0.0.0/8', '0.0.0.0/0'] },
+      /adminAllowedCidrs: contains 0\.0\.0\.0\/0, which opens the Admin API to the whole internet/,
+    ],
+    ['::/0 as well', { certificateArn: CERTIFICATE, adminAllowedCidrs: ['::/0'] }, /contains ::\/0/],
+    [
+      'the override without RBAC',
+      { certificateArn: CERTIFICATE, adminAllowedCidrs: ['0.0.0.0/0'], allowAdminFromAnywhere: true },
+      /allowAdminFromAnywhere: needs Kong Enterprise with licenseSecretArn/,
+    ],
+    [
+      'the override in DB-less mode, which has no RBAC',
+      {
+        mode: 'dbless',
+        certificateArn: CERTIFICATE,
+        adminAllowedCidrs: ['0.0.0.0/0'],
+        allowAdminFromAnywhere: true,
+        licenseSecretArn: LICENSE,
+      },
+      /allowAdminFromAnywhere: needs Kong Enterprise with licenseSecretArn in database mode/,
+    ],
+    [
+      'the Admin API outside the VPC without TLS',
+      { adminAllowedCidrs: ['203.0.113.0/24'] },
+      /adminAllowedCidrs: opens the Admin API beyond the VPC, which must be over TLS: give certificateArn/,
+    ],
+    [
+      'a malformed CIDR',
+      { certificateArn: CERTIFICATE, adminAllowedCidrs: ['203.0.113.0'] },
+      /adminAllowedCidrs\[0\]: "203\.0\.113\.0" is not an IPv4 or IPv6 CIDR block/,
+    ],
+    [
+      'an image without a tag',
+      { kongImage: 'kong/kong-gateway' },
+      /kongImage: "kong\/kong-gateway" is not an image reference with a version tag/,
+    ],
+    [
+      'latest',
+      { kongImage: 'kong:latest' },
+      /kongImage: tag "latest" is not a Kong version .* pin a version/,
+    ],
+    [
+      'a branch tag',
+      { kongImage: 'kong/kong-gateway:master-ubuntu' },
+      /tag "master-ubuntu" is not a Kong version/,
+    ],
+    [
+      'Kong 2',
+      { kongImage: 'kong:2.8.1' },
+      /kongImage: Kong 2\.8\.1 is not supported; use a Kong 3\.x image/,
+    ],
+    [
+      'a database password in the plain environment',
+      { kongEnvironment: { KONG_PG_PASSWORD: 'x' } },
+      /kongEnvironment\.KONG_PG_PASSWORD: is set by the component itself/,
+    ],
+    [
+      'a secret in the plain environment',
+      { kongEnvironment: { KONG_CLUSTER_CERT_KEY: 'x' } },
+      /kongEnvironment\.KONG_CLUSTER_CERT_KEY: looks like a secret.*kongSecrets\.KONG_CLUSTER_CERT_KEY/,
+    ],
+    [
+      "a setting that is not Kong's",
+      { kongEnvironment: { LOG_LEVEL: 'debug' } },
+      /kongEnvironment\.LOG_LEVEL: is not a KONG_\* setting/,
+    ],
+    [
+      'a secret that is not an ARN',
+      { kongSecrets: { KONG_SSL_CERT_KEY: 'my-key' } },
+      /kongSecrets\.KONG_SSL_CERT_KEY: "my-key" is not an ARN/,
+    ],
+    [
+      'two restores',
+      {
+        restoreFromSnapshot: 'snap',
+        restoreToPointInTime: { sourceDbInstanceIdentifier: 'db', useLatestRestorableTime: true },
+      },
+      /restoreFromSnapshot: and restoreToPointInTime are alternatives/,
+    ],
+    [
+      'a restore time that is not UTC',
+      { restoreToPointInTime: { sourceDbInstanceIdentifier: 'db', restoreTime: '2026-11-20 23:00' } },
+      /restoreTime: "2026-11-20 23:00" is not a UTC time/,
+    ],
+    [
+      'a restore without a source',
+      { restoreToPointInTime: { useLatestRestorableTime: true } },
+      /restoreToPointInTime: needs exactly one source/,
+    ],
+    [
+      'a snapshot in DB-less mode',
+      { mode: 'dbless', restoreFromSnapshot: 'snap' },
+      /restoreFromSnapshot: does not apply in DB-less mode/,
+    ],
+    [
+      'a declarative configuration with a database',
+      { declarativeConfig: '_format_version: "3.0"' },
+      /declarativeConfig: is for DB-less mode/,
+    ],
+    [
+      'a licence for the open-source image',
+      { kongImage: 'kong:3.9.3', licenseSecretArn: LICENSE },
+      /licenseSecretArn: is for Kong Enterprise, and kong:3\.9\.3 is the open-source image/,
+    ],
+    [
+      'a Fargate size that does not exist',
+      { cpu: 1024, memory: 1024 },
+      /memory: 1024 MiB does not fit 1024 CPU units: from 2048 to 8192 in steps of 1024/,
+    ],
+    [
+      'no automated backups',
+      { database: { backupRetentionDays: 0 } },
+      /database\.backupRetentionDays: 0 is not a whole number from 1 to 35/,
+    ],
+    [
+      'an unknown log retention',
+      { logRetentionDays: 10 },
+      /logRetentionDays: 10 is not a CloudWatch retention/,
+    ],
+    [
+      'a certificate that is not one',
+      { certificateArn: 'arn:aws:s3:::bucket' },
+      /certificateArn: "arn:aws:s3:::bucket" is not an ARN of the right kind/,
+    ],
+    [
+      'new-VPC settings with an existing VPC',
+      { ...EXISTING_ARGS, natGateways: 'perAz' },
+      /vpcId: is given, so vpcCidrBlock, availabilityZones and natGateways .* do not apply/,
+    ],
+    [
+      'a VPC block too small to split',
+      { vpcCidrBlock: '10.0.0.0/24' },
+      /vpcCidrBlock: "10\.0\.0\.0\/24" is not an IPv4 block from \/16 to \/22/,
+    ],
+  ]
+  test.each(cases)('%s', async (_title, args, message) => {
+    const run = runProgram({}, () => new KongGateway('kong', args))
+    await expect(run).rejects.toThrow(KongGatewayArgumentError)
+    await expect(run).rejects.toThrow(message)
+  })
+
+  test('a name AWS cannot use', async () => {
+    await expect(runProgram({}, () => new KongGateway('kong_gw', {}))).rejects.toThrow(
+      /name: "kong_gw" cannot name AWS resources: use up to 32 letters, digits and single hyphens/,
+    )
+  })
+
+  test('nothing is registered when the arguments are refused', async () => {
+    const run = await runProgram({}, () => {
+      try {
+        return new KongGateway('kong', { kongImage: 'kong:latest' })
+      } catch (error) {
+        return error
+      }
+    })
+    expect(run.result).toBeInstanceOf(KongGatewayArgumentError)
+    expect(run.resources).toEqual([])
+  })
+})
+
+describe('the built component (dist/pulumi) as a program runs it', () => {
+  const program = (name: string, args: KongGatewayArgs, cloud: Cloud) =>
+    promisify(execFile)(process.execPath, ['test/support/pulumi-program.mjs'], {
+      env: { ...process.env, NODE_OPTIONS: '', DECKHAND_PROGRAM: JSON.stringify({ name, args, cloud }) },
+    })
+
+  test('builds a gateway and prints its outputs', async () => {
+    const { stdout } = await program('kong', { certificateArn: CERTIFICATE }, {})
+    expect(JSON.parse(stdout)).toEqual({
+      proxyUrl: 'https://kong-proxy.eu-west-1.elb.amazonaws.com',
+      adminUrl: 'https://kong-admin.eu-west-1.elb.amazonaws.com:8444',
+      databaseEndpoint: 'kong-db.abc.eu-west-1.rds.amazonaws.com:5432',
+      backupBucketName: 'kong-backups-generated',
+      clusterName: 'kong-generated',
+    })
+  })
+
+  test('existing subnets all in one zone fail the program with a clear error', async () => {
+    const args = { ...EXISTING_ARGS, privateSubnetIds: ['subnet-priv-a', 'subnet-priv-a2'] }
+    const failure = await program('kong', args, EXISTING).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    )
+    expect(failure?.code).not.toBe(0)
+    expect(failure?.stderr).toContain(
+      'KongGateway privateSubnetIds: every subnet is in eu-west-1a: the database and the load balancers need subnets in at least two availability zones',
+    )
+  })
+
+  test('a subnet of another VPC fails the program with a clear error', async () => {
+    const args = { ...EXISTING_ARGS, publicSubnetIds: ['subnet-pub-a', 'subnet-other'] }
+    const failure = await program('kong', args, EXISTING).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    )
+    expect(failure?.code).not.toBe(0)
+    expect(failure?.stderr).toContain('KongGateway publicSubnetIds: subnet-other is not in vpc-0a1')
+  })
+
+  test('a declarative configuration over 64 KiB fails the program with a clear error', async () => {
+    const declarativeConfig = `_format_version: "3.0"\n# ${'x'.repeat(70_000)}\n`
+    const failure = await program('edge', { mode: 'dbless', declarativeConfig }, {}).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    )
+    expect(failure?.code).not.toBe(0)
+    expect(failure?.stderr).toMatch(
+      /KongGateway declarativeConfig: is 70\d+ bytes; Secrets Manager holds at most 65536/,
+    )
+  })
+})
+
+describe('the example program (examples/pulumi-dr)', () => {
+  const dir = join(ROOT, 'examples', 'pulumi-dr')
+
+  test('reads only configuration its Pulumi.yaml declares', async () => {
+    const project = parse(await readFile(join(dir, 'Pulumi.yaml'), 'utf8'))
+    const program = await readFile(join(dir, 'index.ts'), 'utf8')
+    const read = [...program.matchAll(/config\.get\w*(?:<[^>]+>)?\('([^']+)'\)/g)].map((m) => m[1])
+    expect(read.length).toBeGreaterThan(3)
+    for (const key of read) expect({ key, declared: key! in project.config }).toEqual({ key, declared: true })
+    expect(project.runtime.name).toBe('nodejs')
+  })
+
+  test('builds a snapshot-restored gateway with HTTPS and the runner allowed to the Admin API', async () => {
+    pulumi.runtime.setAllConfig({
+      'kong-dr:restoreFromSnapshot': 'kong-nightly-2026-11-20',
+      'kong-dr:certificateArn': CERTIFICATE,
+      'kong-dr:adminAllowedCidrs': '["198.51.100.7/32"]',
+      'kong-dr:deletionProtection': 'true',
+    })
+    const run = await runProgram(
+      {},
+      () => import('../examples/pulumi-dr/index.js') as Promise<Record<string, pulumi.Output<unknown>>>,
+      'kong-dr',
+    )
+    const db = run.resources.find((r) => r.type === T.db)!.inputs
+    expect(db).toMatchObject({ snapshotIdentifier: 'kong-nightly-2026-11-20', deletionProtection: true })
+    const admin = run.resources.filter(
+      (r) => r.type === T.ingress && r.inputs.securityGroupId === 'kong-admin-lb-id',
+    )
+    expect(admin.map((r) => [r.inputs.cidrIpv4, r.inputs.fromPort])).toEqual([['198.51.100.7/32', 8444]])
+    expect(await valueOf(run.result.adminUrl!)).toBe('https://kong-admin.eu-west-1.elb.amazonaws.com:8444')
+    expect(Object.keys(run.result).sort()).toEqual([
+      'adminTokenSecretArn',
+      'adminUrl',
+      'backupBucketName',
+      'clusterName',
+      'databaseEndpoint',
+      'databaseInstanceIdentifier',
+      'databasePasswordSecretArn',
+      'proxyUrl',
+      'serviceName',
+    ])
+  })
+})
+
+describe('the README', () => {
+  test('documents every argument and output of the component', async () => {
+    const readme = await readFile(join(ROOT, 'README.md'), 'utf8')
+    const section = readme.slice(readme.indexOf('## Rebuild on AWS'), readme.indexOf('## The CLI'))
+    const documented = new Set([...section.matchAll(/^\| `([a-zA-Z.]+)` \|/gm)].map((m) => m[1]))
+    const args = await readFile(join(ROOT, 'pulumi', 'args.ts'), 'utf8')
+    const argsInterface = args.slice(args.indexOf('export interface KongGatewayArgs'))
+    const argNames = [...argsInterface.matchAll(/^ {2}(\w+)\?:/gm)].map((m) => m[1]!)
+    const component = await readFile(join(ROOT, 'pulumi', 'kong-gateway.ts'), 'utf8')
+    const outputs = [...component.matchAll(/^ {2}readonly (\w+): pulumi\.Output/gm)].map((m) => m[1]!)
+    expect(argNames.length).toBeGreaterThan(30)
+    expect(outputs.length).toBeGreaterThan(15)
+    expect([...argNames, ...outputs].filter((name) => !documented.has(name))).toEqual([])
+  })
+})
+
+describe('building blocks', () => {
+  test('Kong image references', () => {
+    expect(parseKongImage('kong/kong-gateway:3.10.0.6')).toMatchObject({
+      version: [3, 10, 0, 6],
+      edition: 'enterprise',
+    })
+    expect(parseKongImage('kong:3.9.3')).toMatchObject({ version: [3, 9, 3], edition: 'community' })
+    expect(
+      parseKongImage('123456789012.dkr.ecr.eu-west-1.amazonaws.com/mirror/kong-gateway:3.14.0.1-distroless'),
+    ).toMatchObject({
+      repository: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/mirror/kong-gateway',
+      edition: 'enterprise',
+    })
+    const digest = `kong:3.9.3@sha256:${'a'.repeat(64)}`
+    expect(parseKongImage(digest)).toMatchObject({ reference: digest, tag: '3.9.3' })
+    expect(parseKongImage('registry.local:5000/custom:3.10', 'enterprise').edition).toBe('enterprise')
+  })
+
+  test('subnet blocks of a new VPC do not overlap and fit four zones', () => {
+    const base = parseIpv4Cidr('10.42.0.0/16')!
+    const blocks = [0, 1, 2, 3].flatMap((i) => [subnetCidr(base, 4, i), subnetCidr(base, 3, 4 + i)])
+    expect(blocks).toEqual([
+      '10.42.0.0/20',
+      '10.42.128.0/19',
+      '10.42.16.0/20',
+      '10.42.160.0/19',
+      '10.42.32.0/20',
+      '10.42.192.0/19',
+      '10.42.48.0/20',
+      '10.42.224.0/19',
+    ])
+    expect(subnetCidr(parseIpv4Cidr('192.168.4.0/22')!, 4, 1)).toBe('192.168.4.64/26')
+    expect(() => subnetCidr(base, 2, 4)).toThrow(RangeError)
+  })
+
+  test('the execution role reads exactly the named secrets', () => {
+    const key = 'arn:aws:kms:eu-west-1:123456789012:key/k'
+    const json = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:kong-AbCdEf:password::'
+    expect(secretResourceArn(json)).toBe('arn:aws:secretsmanager:eu-west-1:123456789012:secret:kong-AbCdEf')
+    expect(
+      JSON.parse(
+        secretsPolicy([json, 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:kong-AbCdEf'], key),
+      ).Statement,
+    ).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:kong-AbCdEf'],
+      },
+      { Effect: 'Allow', Action: 'kms:Decrypt', Resource: key },
+    ])
+  })
+})

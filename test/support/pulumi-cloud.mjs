@@ -1,0 +1,82 @@
+// A pretend AWS account for Pulumi programs run under pulumi.runtime.setMocks: no engine, no cloud. Every resource
+// is recorded with its inputs and answered with the outputs AWS or the providers would compute (only those the
+// component reads); invokes are answered from a small description of the account. Plain JavaScript, so that both
+// the Jest suites and a child `node` process running the built dist/pulumi can share it.
+
+function arnOf(type, name) {
+  const [service, kind = 'component'] = type.split(':')[1].split('/')
+  // Secrets Manager appends six random characters to a secret's name.
+  if (type === 'aws:secretsmanager/secret:Secret')
+    return `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${name}-AbCdEf`
+  return `arn:aws:${service}:eu-west-1:123456789012:${kind.toLowerCase()}/${name}`
+}
+
+function computed(type, name, inputs) {
+  const arn = arnOf(type, name)
+  const state = { ...inputs, arn, name: inputs.name ?? `${name}-generated` }
+  switch (type) {
+    case 'random:index/randomPassword:RandomPassword':
+      return { ...state, result: `generated-${name}-password` }
+    case 'random:index/randomId:RandomId':
+      return { ...state, hex: 'a1b2c3d4' }
+    case 'aws:kms/key:Key':
+      return { ...state, keyId: `${name}-key-id` }
+    case 'aws:rds/instance:Instance': {
+      const address = `${name}.abc.eu-west-1.rds.amazonaws.com`
+      // A restore names neither user nor database: RDS takes the snapshot's.
+      return {
+        ...state,
+        identifier: `${name}-generated`,
+        address,
+        port: 5432,
+        endpoint: `${address}:5432`,
+        username: inputs.username ?? 'snapshot_user',
+        dbName: inputs.dbName ?? 'snapshot_db',
+      }
+    }
+    case 'aws:lb/loadBalancer:LoadBalancer':
+      return { ...state, dnsName: `${name}.eu-west-1.elb.amazonaws.com` }
+    case 'aws:s3/bucket:Bucket':
+      return { ...state, bucket: `${name}-generated` }
+    default:
+      return state
+  }
+}
+
+function answer(cloud, token, inputs) {
+  switch (token) {
+    case 'aws:index/getCallerIdentity:getCallerIdentity':
+      return { accountId: '123456789012', arn: 'arn:aws:iam::123456789012:user/ci', userId: 'AIDAEXAMPLE' }
+    case 'aws:index/getPartition:getPartition':
+      return { partition: 'aws', dnsSuffix: 'amazonaws.com' }
+    case 'aws:index/getRegion:getRegion':
+      return { region: inputs.region ?? 'eu-west-1', name: inputs.region ?? 'eu-west-1' }
+    case 'aws:index/getAvailabilityZones:getAvailabilityZones':
+      return { names: cloud.zones ?? ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'] }
+    case 'aws:ec2/getVpc:getVpc': {
+      const vpc = cloud.vpcs?.[inputs.id]
+      if (!vpc) throw new Error(`InvalidVpcID.NotFound: ${inputs.id}`)
+      return { id: inputs.id, cidrBlock: vpc.cidrBlock }
+    }
+    case 'aws:ec2/getSubnet:getSubnet': {
+      const subnet = cloud.subnets?.[inputs.id]
+      if (!subnet) throw new Error(`InvalidSubnetID.NotFound: ${inputs.id}`)
+      return { id: inputs.id, ...subnet }
+    }
+    default:
+      throw new Error(`the test cloud does not answer ${token}`)
+  }
+}
+
+export function mockCloud(cloud, registered, invoked = []) {
+  return {
+    newResource(args) {
+      registered.push({ type: args.type, name: args.name, inputs: args.inputs })
+      return { id: `${args.name}-id`, state: computed(args.type, args.name, args.inputs) }
+    },
+    call(args) {
+      invoked.push({ token: args.token, inputs: args.inputs })
+      return answer(cloud, args.token, args.inputs)
+    },
+  }
+}
