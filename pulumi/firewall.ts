@@ -49,18 +49,21 @@ export function firewall(
       },
       opts,
     )
-  const ingress = (
+  /** One TCP port between a group and a peer (an address block or another group). */
+  const rule = (
+    direction: 'ingress' | 'egress',
     ruleName: string,
     securityGroupId: pulumi.Input<string>,
     port: number,
-    source: {
+    peer: {
       cidrIpv4?: pulumi.Input<string>
       cidrIpv6?: string
       referencedSecurityGroupId?: pulumi.Input<string>
     },
     description: string,
-  ) =>
-    new aws.vpc.SecurityGroupIngressRule(
+  ) => {
+    const Rule = direction === 'ingress' ? aws.vpc.SecurityGroupIngressRule : aws.vpc.SecurityGroupEgressRule
+    return new Rule(
       `${name}-${ruleName}`,
       {
         region,
@@ -69,32 +72,12 @@ export function firewall(
         fromPort: port,
         toPort: port,
         description,
-        ...source,
+        ...peer,
         tags,
       },
       opts,
     )
-  const egressTo = (
-    ruleName: string,
-    securityGroupId: pulumi.Input<string>,
-    port: number,
-    target: pulumi.Input<string>,
-    description: string,
-  ) =>
-    new aws.vpc.SecurityGroupEgressRule(
-      `${name}-${ruleName}`,
-      {
-        region,
-        securityGroupId,
-        ipProtocol: 'tcp',
-        fromPort: port,
-        toPort: port,
-        referencedSecurityGroupId: target,
-        description,
-        tags,
-      },
-      opts,
-    )
+  }
 
   const listeners = listenerPorts(settings)
   const proxyLoadBalancer = group('proxy-lb', `Kong proxy load balancer of ${name}`)
@@ -103,7 +86,8 @@ export function firewall(
 
   for (const port of listeners.proxy) {
     settings.proxyAllowedCidrs.forEach((cidr, index) =>
-      ingress(
+      rule(
+        'ingress',
         `proxy-lb-in-${port}-${index + 1}`,
         proxyLoadBalancer.id,
         port,
@@ -114,7 +98,8 @@ export function firewall(
   }
   if (settings.adminAllowedCidrs) {
     settings.adminAllowedCidrs.forEach((cidr, index) =>
-      ingress(
+      rule(
+        'ingress',
         `admin-lb-in-${index + 1}`,
         adminLoadBalancer.id,
         listeners.admin,
@@ -123,7 +108,8 @@ export function firewall(
       ),
     )
   } else {
-    ingress(
+    rule(
+      'ingress',
       'admin-lb-in-vpc',
       adminLoadBalancer.id,
       listeners.admin,
@@ -139,8 +125,16 @@ export function firewall(
     ['admin-status', adminLoadBalancer, KONG_PORTS.status],
   ]
   for (const [route, balancer, port] of routes) {
-    egressTo(`${route}-lb-out`, balancer.id, port, tasks.id, `To Kong on ${port}`)
-    ingress(
+    rule(
+      'egress',
+      `${route}-lb-out`,
+      balancer.id,
+      port,
+      { referencedSecurityGroupId: tasks.id },
+      `To Kong on ${port}`,
+    )
+    rule(
+      'ingress',
       `kong-in-${route}`,
       tasks.id,
       port,
@@ -163,7 +157,8 @@ export function firewall(
 
   if (!settings.database) return { proxyLoadBalancer, adminLoadBalancer, tasks }
   const database = group('db', `Kong database of ${name}`)
-  ingress(
+  rule(
+    'ingress',
     'db-in-kong',
     database.id,
     POSTGRES_PORT,

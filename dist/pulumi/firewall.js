@@ -27,38 +27,32 @@ export function firewall(settings, vpc, parent) {
         revokeRulesOnDelete: true,
         tags: { ...tags, Name: `${name}-${suffix}` },
     }, opts);
-    const ingress = (ruleName, securityGroupId, port, source, description) => new aws.vpc.SecurityGroupIngressRule(`${name}-${ruleName}`, {
-        region,
-        securityGroupId,
-        ipProtocol: 'tcp',
-        fromPort: port,
-        toPort: port,
-        description,
-        ...source,
-        tags,
-    }, opts);
-    const egressTo = (ruleName, securityGroupId, port, target, description) => new aws.vpc.SecurityGroupEgressRule(`${name}-${ruleName}`, {
-        region,
-        securityGroupId,
-        ipProtocol: 'tcp',
-        fromPort: port,
-        toPort: port,
-        referencedSecurityGroupId: target,
-        description,
-        tags,
-    }, opts);
+    /** One TCP port between a group and a peer (an address block or another group). */
+    const rule = (direction, ruleName, securityGroupId, port, peer, description) => {
+        const Rule = direction === 'ingress' ? aws.vpc.SecurityGroupIngressRule : aws.vpc.SecurityGroupEgressRule;
+        return new Rule(`${name}-${ruleName}`, {
+            region,
+            securityGroupId,
+            ipProtocol: 'tcp',
+            fromPort: port,
+            toPort: port,
+            description,
+            ...peer,
+            tags,
+        }, opts);
+    };
     const listeners = listenerPorts(settings);
     const proxyLoadBalancer = group('proxy-lb', `Kong proxy load balancer of ${name}`);
     const adminLoadBalancer = group('admin-lb', `Kong Admin API load balancer of ${name}`);
     const tasks = group('kong', `Kong tasks of ${name}`);
     for (const port of listeners.proxy) {
-        settings.proxyAllowedCidrs.forEach((cidr, index) => ingress(`proxy-lb-in-${port}-${index + 1}`, proxyLoadBalancer.id, port, cidrRule(cidr), `Proxy clients on ${port}`));
+        settings.proxyAllowedCidrs.forEach((cidr, index) => rule('ingress', `proxy-lb-in-${port}-${index + 1}`, proxyLoadBalancer.id, port, cidrRule(cidr), `Proxy clients on ${port}`));
     }
     if (settings.adminAllowedCidrs) {
-        settings.adminAllowedCidrs.forEach((cidr, index) => ingress(`admin-lb-in-${index + 1}`, adminLoadBalancer.id, listeners.admin, cidrRule(cidr), 'Admin API clients allowed by adminAllowedCidrs (TLS)'));
+        settings.adminAllowedCidrs.forEach((cidr, index) => rule('ingress', `admin-lb-in-${index + 1}`, adminLoadBalancer.id, listeners.admin, cidrRule(cidr), 'Admin API clients allowed by adminAllowedCidrs (TLS)'));
     }
     else {
-        ingress('admin-lb-in-vpc', adminLoadBalancer.id, listeners.admin, { cidrIpv4: vpc.vpcCidrBlock }, 'Admin API clients inside the VPC');
+        rule('ingress', 'admin-lb-in-vpc', adminLoadBalancer.id, listeners.admin, { cidrIpv4: vpc.vpcCidrBlock }, 'Admin API clients inside the VPC');
     }
     const routes = [
         ['proxy', proxyLoadBalancer, KONG_PORTS.proxy],
@@ -67,8 +61,8 @@ export function firewall(settings, vpc, parent) {
         ['admin-status', adminLoadBalancer, KONG_PORTS.status],
     ];
     for (const [route, balancer, port] of routes) {
-        egressTo(`${route}-lb-out`, balancer.id, port, tasks.id, `To Kong on ${port}`);
-        ingress(`kong-in-${route}`, tasks.id, port, { referencedSecurityGroupId: balancer.id }, `From the ${route} load balancer`);
+        rule('egress', `${route}-lb-out`, balancer.id, port, { referencedSecurityGroupId: tasks.id }, `To Kong on ${port}`);
+        rule('ingress', `kong-in-${route}`, tasks.id, port, { referencedSecurityGroupId: balancer.id }, `From the ${route} load balancer`);
     }
     new aws.vpc.SecurityGroupEgressRule(`${name}-kong-out`, {
         region,
@@ -81,6 +75,6 @@ export function firewall(settings, vpc, parent) {
     if (!settings.database)
         return { proxyLoadBalancer, adminLoadBalancer, tasks };
     const database = group('db', `Kong database of ${name}`);
-    ingress('db-in-kong', database.id, POSTGRES_PORT, { referencedSecurityGroupId: tasks.id }, 'From Kong tasks');
+    rule('ingress', 'db-in-kong', database.id, POSTGRES_PORT, { referencedSecurityGroupId: tasks.id }, 'From Kong tasks');
     return { proxyLoadBalancer, adminLoadBalancer, tasks, database };
 }

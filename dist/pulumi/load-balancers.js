@@ -55,57 +55,31 @@ export function loadBalancers(settings, network, firewall, parent) {
     const admin = balancer('admin', settings.adminAllowedCidrs === undefined, firewall.adminLoadBalancer);
     // The load balancer talks TLS to Kong's admin listener (Kong's own certificate; targets are not verified by ALB).
     const adminTargets = targets('admin', KONG_PORTS.admin, 'HTTPS');
-    const listeners = [];
     const forward = (targetGroup) => [{ type: 'forward', targetGroupArn: targetGroup.arn }];
-    if (ports.tls) {
-        listeners.push(new aws.lb.Listener(`${name}-proxy-https`, {
-            region,
-            loadBalancerArn: proxy.arn,
-            port: 443,
-            protocol: 'HTTPS',
-            sslPolicy: TLS_POLICY,
-            certificateArn: settings.certificateArn,
-            defaultActions: forward(proxyTargets),
-            tags,
-        }, opts), new aws.lb.Listener(`${name}-proxy-http`, {
-            region,
-            loadBalancerArn: proxy.arn,
-            port: 80,
-            protocol: 'HTTP',
-            defaultActions: [
-                { type: 'redirect', redirect: { protocol: 'HTTPS', port: '443', statusCode: 'HTTP_301' } },
-            ],
-            tags,
-        }, opts), new aws.lb.Listener(`${name}-admin-https`, {
-            region,
-            loadBalancerArn: admin.arn,
-            port: ports.admin,
-            protocol: 'HTTPS',
-            sslPolicy: TLS_POLICY,
-            certificateArn: settings.certificateArn,
-            defaultActions: forward(adminTargets),
-            tags,
-        }, opts));
-    }
-    else {
-        listeners.push(new aws.lb.Listener(`${name}-proxy-http`, {
-            region,
-            loadBalancerArn: proxy.arn,
-            port: 80,
-            protocol: 'HTTP',
-            defaultActions: forward(proxyTargets),
-            tags,
-        }, opts), 
-        // Plain HTTP only on an internal load balancer (settings refuse adminAllowedCidrs without a certificate).
-        new aws.lb.Listener(`${name}-admin-http`, {
-            region,
-            loadBalancerArn: admin.arn,
-            port: ports.admin,
-            protocol: 'HTTP',
-            defaultActions: forward(adminTargets),
-            tags,
-        }, opts));
-    }
+    const listener = (suffix, balancer, port, tls, defaultActions) => new aws.lb.Listener(`${name}-${suffix}`, {
+        region,
+        loadBalancerArn: balancer.arn,
+        port,
+        protocol: tls ? 'HTTPS' : 'HTTP',
+        ...(tls ? { sslPolicy: TLS_POLICY, certificateArn: settings.certificateArn } : {}),
+        defaultActions,
+        tags,
+    }, opts);
+    const redirectToHttps = {
+        type: 'redirect',
+        redirect: { protocol: 'HTTPS', port: '443', statusCode: 'HTTP_301' },
+    };
+    const listeners = ports.tls
+        ? [
+            listener('proxy-https', proxy, 443, true, forward(proxyTargets)),
+            listener('proxy-http', proxy, 80, false, [redirectToHttps]),
+            listener('admin-https', admin, ports.admin, true, forward(adminTargets)),
+        ]
+        : [
+            listener('proxy-http', proxy, 80, false, forward(proxyTargets)),
+            // Plain HTTP only on an internal load balancer (settings refuse adminAllowedCidrs without a certificate).
+            listener('admin-http', admin, ports.admin, false, forward(adminTargets)),
+        ];
     return {
         proxy,
         admin,
