@@ -275,7 +275,8 @@ console.log(JSON.stringify({ before: before / 1024, peak: process.resourceUsage(
   })
 
   const bundles = []
-  for (const name of (await readdir(join(root, 'dist'))).sort()) {
+  // dist/pulumi is compiled, not bundled: it is the component's modules, not an action.
+  for (const name of (await readdir(join(root, 'dist'))).filter((name) => name !== 'pulumi').sort()) {
     bundles.push(`${name} ${((await stat(join(root, 'dist', name, 'index.js'))).size / 1024).toFixed(0)} KiB`)
   }
 
