@@ -115,6 +115,35 @@ function createdNetwork(network: Create, settings: Settings, parent: pulumi.Reso
     opts,
   )
 
+  /** A subnet in one zone, with its route table association. */
+  const subnet = (
+    kind: 'public' | 'private',
+    suffix: string,
+    zone: pulumi.Input<string>,
+    cidrBlock: string,
+    routeTable: aws.ec2.RouteTable,
+  ) => {
+    const created = new aws.ec2.Subnet(
+      `${name}-${kind}-${suffix}`,
+      {
+        region,
+        vpcId: vpc.id,
+        availabilityZone: zone,
+        cidrBlock,
+        // Only the load balancers have public addresses, and AWS gives them their own.
+        mapPublicIpOnLaunch: false,
+        tags: { ...tags, Name: `${name}-${kind}-${suffix}` },
+      },
+      opts,
+    )
+    new aws.ec2.RouteTableAssociation(
+      `${name}-${kind}-${suffix}`,
+      { region, subnetId: created.id, routeTableId: routeTable.id },
+      opts,
+    )
+    return created
+  }
+
   const publicSubnets: aws.ec2.Subnet[] = []
   const privateSubnets: aws.ec2.Subnet[] = []
   const natGateways: aws.ec2.NatGateway[] = []
@@ -123,24 +152,7 @@ function createdNetwork(network: Create, settings: Settings, parent: pulumi.Reso
   for (let index = 0; index < zoneCount; index++) {
     const zone = zones.apply((names) => names[index]!)
     const suffix = `${index + 1}`
-    const publicSubnet = new aws.ec2.Subnet(
-      `${name}-public-${suffix}`,
-      {
-        region,
-        vpcId: vpc.id,
-        availabilityZone: zone,
-        cidrBlock: subnetCidr(network.cidr, 4, index),
-        // The load balancers get public addresses; nothing else runs here.
-        mapPublicIpOnLaunch: false,
-        tags: { ...tags, Name: `${name}-public-${suffix}` },
-      },
-      opts,
-    )
-    new aws.ec2.RouteTableAssociation(
-      `${name}-public-${suffix}`,
-      { region, subnetId: publicSubnet.id, routeTableId: publicRoutes.id },
-      opts,
-    )
+    const publicSubnet = subnet('public', suffix, zone, subnetCidr(network.cidr, 4, index), publicRoutes)
     publicSubnets.push(publicSubnet)
 
     if (index === 0 || network.natGateways === 'perAz') {
@@ -158,18 +170,6 @@ function createdNetwork(network: Create, settings: Settings, parent: pulumi.Reso
         ),
       )
     }
-    const privateSubnet = new aws.ec2.Subnet(
-      `${name}-private-${suffix}`,
-      {
-        region,
-        vpcId: vpc.id,
-        availabilityZone: zone,
-        cidrBlock: subnetCidr(network.cidr, 3, 4 + index),
-        mapPublicIpOnLaunch: false,
-        tags: { ...tags, Name: `${name}-private-${suffix}` },
-      },
-      opts,
-    )
     const privateRoutes = new aws.ec2.RouteTable(
       `${name}-private-${suffix}`,
       {
@@ -181,12 +181,9 @@ function createdNetwork(network: Create, settings: Settings, parent: pulumi.Reso
       },
       opts,
     )
-    new aws.ec2.RouteTableAssociation(
-      `${name}-private-${suffix}`,
-      { region, subnetId: privateSubnet.id, routeTableId: privateRoutes.id },
-      opts,
+    privateSubnets.push(
+      subnet('private', suffix, zone, subnetCidr(network.cidr, 3, 4 + index), privateRoutes),
     )
-    privateSubnets.push(privateSubnet)
   }
 
   return {

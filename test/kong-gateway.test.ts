@@ -789,6 +789,15 @@ describe('the built component (dist/pulumi) as a program runs it', () => {
     promisify(execFile)(process.execPath, ['test/support/pulumi-program.mjs'], {
       env: { ...process.env, NODE_OPTIONS: '', DECKHAND_PROGRAM: JSON.stringify({ name, args, cloud }) },
     })
+  /** Runs a program that must fail; returns what it printed on stderr. */
+  const failure = async (name: string, args: KongGatewayArgs, cloud: Cloud) => {
+    const error = await program(name, args, cloud).then(
+      () => undefined,
+      (failed: { code: number; stderr: string }) => failed,
+    )
+    expect(error?.code).toBeGreaterThan(0)
+    return error?.stderr ?? ''
+  }
 
   test('builds a gateway and prints its outputs', async () => {
     const { stdout } = await program('kong', { certificateArn: CERTIFICATE }, {})
@@ -803,34 +812,21 @@ describe('the built component (dist/pulumi) as a program runs it', () => {
 
   test('existing subnets all in one zone fail the program with a clear error', async () => {
     const args = { ...EXISTING_ARGS, privateSubnetIds: ['subnet-priv-a', 'subnet-priv-a2'] }
-    const failure = await program('kong', args, EXISTING).then(
-      () => undefined,
-      (error: { code: number; stderr: string }) => error,
-    )
-    expect(failure?.code).not.toBe(0)
-    expect(failure?.stderr).toContain(
+    expect(await failure('kong', args, EXISTING)).toContain(
       'KongGateway privateSubnetIds: every subnet is in eu-west-1a: the database and the load balancers need subnets in at least two availability zones',
     )
   })
 
   test('a subnet of another VPC fails the program with a clear error', async () => {
     const args = { ...EXISTING_ARGS, publicSubnetIds: ['subnet-pub-a', 'subnet-other'] }
-    const failure = await program('kong', args, EXISTING).then(
-      () => undefined,
-      (error: { code: number; stderr: string }) => error,
+    expect(await failure('kong', args, EXISTING)).toContain(
+      'KongGateway publicSubnetIds: subnet-other is not in vpc-0a1',
     )
-    expect(failure?.code).not.toBe(0)
-    expect(failure?.stderr).toContain('KongGateway publicSubnetIds: subnet-other is not in vpc-0a1')
   })
 
   test('a declarative configuration over 64 KiB fails the program with a clear error', async () => {
     const declarativeConfig = `_format_version: "3.0"\n# ${'x'.repeat(70_000)}\n`
-    const failure = await program('edge', { mode: 'dbless', declarativeConfig }, {}).then(
-      () => undefined,
-      (error: { code: number; stderr: string }) => error,
-    )
-    expect(failure?.code).not.toBe(0)
-    expect(failure?.stderr).toMatch(
+    expect(await failure('edge', { mode: 'dbless', declarativeConfig }, {})).toMatch(
       /KongGateway declarativeConfig: is 70\d+ bytes; Secrets Manager holds at most 65536/,
     )
   })

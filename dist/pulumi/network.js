@@ -57,6 +57,20 @@ function createdNetwork(network, settings, parent) {
         routes: [{ cidrBlock: '0.0.0.0/0', gatewayId: internetGateway.id }],
         tags: { ...tags, Name: `${name}-public` },
     }, opts);
+    /** A subnet in one zone, with its route table association. */
+    const subnet = (kind, suffix, zone, cidrBlock, routeTable) => {
+        const created = new aws.ec2.Subnet(`${name}-${kind}-${suffix}`, {
+            region,
+            vpcId: vpc.id,
+            availabilityZone: zone,
+            cidrBlock,
+            // Only the load balancers have public addresses, and AWS gives them their own.
+            mapPublicIpOnLaunch: false,
+            tags: { ...tags, Name: `${name}-${kind}-${suffix}` },
+        }, opts);
+        new aws.ec2.RouteTableAssociation(`${name}-${kind}-${suffix}`, { region, subnetId: created.id, routeTableId: routeTable.id }, opts);
+        return created;
+    };
     const publicSubnets = [];
     const privateSubnets = [];
     const natGateways = [];
@@ -65,16 +79,7 @@ function createdNetwork(network, settings, parent) {
     for (let index = 0; index < zoneCount; index++) {
         const zone = zones.apply((names) => names[index]);
         const suffix = `${index + 1}`;
-        const publicSubnet = new aws.ec2.Subnet(`${name}-public-${suffix}`, {
-            region,
-            vpcId: vpc.id,
-            availabilityZone: zone,
-            cidrBlock: subnetCidr(network.cidr, 4, index),
-            // The load balancers get public addresses; nothing else runs here.
-            mapPublicIpOnLaunch: false,
-            tags: { ...tags, Name: `${name}-public-${suffix}` },
-        }, opts);
-        new aws.ec2.RouteTableAssociation(`${name}-public-${suffix}`, { region, subnetId: publicSubnet.id, routeTableId: publicRoutes.id }, opts);
+        const publicSubnet = subnet('public', suffix, zone, subnetCidr(network.cidr, 4, index), publicRoutes);
         publicSubnets.push(publicSubnet);
         if (index === 0 || network.natGateways === 'perAz') {
             const address = new aws.ec2.Eip(`${name}-nat-${suffix}`, { region, domain: 'vpc', tags }, opts);
@@ -85,14 +90,6 @@ function createdNetwork(network, settings, parent) {
                 tags: { ...tags, Name: `${name}-${suffix}` },
             }, { parent, dependsOn: [internetGateway] }));
         }
-        const privateSubnet = new aws.ec2.Subnet(`${name}-private-${suffix}`, {
-            region,
-            vpcId: vpc.id,
-            availabilityZone: zone,
-            cidrBlock: subnetCidr(network.cidr, 3, 4 + index),
-            mapPublicIpOnLaunch: false,
-            tags: { ...tags, Name: `${name}-private-${suffix}` },
-        }, opts);
         const privateRoutes = new aws.ec2.RouteTable(`${name}-private-${suffix}`, {
             region,
             vpcId: vpc.id,
@@ -100,8 +97,7 @@ function createdNetwork(network, settings, parent) {
             routes: [{ cidrBlock: '0.0.0.0/0', natGatewayId: natGateways[natGateways.length - 1].id }],
             tags: { ...tags, Name: `${name}-private-${suffix}` },
         }, opts);
-        new aws.ec2.RouteTableAssociation(`${name}-private-${suffix}`, { region, subnetId: privateSubnet.id, routeTableId: privateRoutes.id }, opts);
-        privateSubnets.push(privateSubnet);
+        privateSubnets.push(subnet('private', suffix, zone, subnetCidr(network.cidr, 3, 4 + index), privateRoutes));
     }
     return {
         vpcId: vpc.id,
