@@ -5,6 +5,7 @@ import type { JobContext, JobResult } from './engine/jobs/context.js'
 import { filesBackupJob, filesRestoreJob } from './engine/jobs/files.js'
 import type { InputSource } from './engine/jobs/inputs.js'
 import { diffJob, syncJob } from './engine/jobs/reconcile.js'
+import { restoreJob } from './engine/jobs/restore.js'
 import { validateJob } from './engine/jobs/validate.js'
 
 /** Every command's job, by name: what the root action and the CLI dispatch on. */
@@ -18,4 +19,5 @@ export const JOBS: Record<string, (source: InputSource, ctx: JobContext) => Prom
   'files-backup': filesBackupJob,
   'files-restore': filesRestoreJob,
   commit: commitJob,
+  restore: restoreJob,
 }

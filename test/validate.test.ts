@@ -234,7 +234,7 @@ describe('root action', () => {
     const bad = await runBundledAction('main', { command: 'frobnicate' }, { env: doubleEnv({ log: w.log }) })
     expect(bad.exitCode).toBe(1)
     expect(bad.stdout).toMatch(
-      /::error::command must be one of dump, validate, diff, sync, db-dump, db-restore, files-backup, files-restore, commit; got "frobnicate"/,
+      /::error::command must be one of dump, validate, diff, sync, db-dump, db-restore, files-backup, files-restore, commit, restore; got "frobnicate"/,
     )
   })
 })

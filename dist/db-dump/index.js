@@ -28656,6 +28656,96 @@ COMMANDS.commit = {
     removed: "Entities the commit removes."
   }
 };
+COMMANDS.restore = {
+  name: "restore",
+  summary: "Disaster recovery in one step: wait for a fresh gateway, restore its database or its declarative state (or load DB-less nodes), prove it, and report the recovery time.",
+  inputs: {
+    strategy: {
+      type: "string",
+      default: "auto",
+      description: "auto: the database backup when db-dump is given and verifies, else (or when that restore fails) the declarative state. database: db-dump only. declarative: deck sync of state. dbless: POST state to every node's /config."
+    },
+    "kong-addr": {
+      type: "list",
+      required: true,
+      description: "Kong Admin API address, e.g. http://kong-admin.internal:8001. Several (one per line) for dbless, where each node is loaded, or to wait for every node of a cluster."
+    },
+    "kong-admin-token": connectionInputs["kong-admin-token"],
+    headers: connectionInputs.headers,
+    state: {
+      type: "list",
+      default: "kong",
+      description: "Declarative state files or directories (what dump wrote, usually checked out from the repository), one per line. Used by declarative and dbless, by auto without a usable db-dump, and to verify."
+    },
+    "db-dump": {
+      type: "string",
+      description: "A db-dump backup: its folder, its manifest.json, or (in GitHub Actions) the name of the artifact db-dump uploaded."
+    },
+    "database-url": {
+      ...postgresInputs["database-url"],
+      description: "The gateway's database, to restore db-dump into: postgres://user:password@host:5432/kong. Empty: the PG* variables. The password goes in a private file, never on a command line."
+    },
+    "restart-command": {
+      type: "string",
+      description: "Shell command that restarts the Kong nodes after a database restore, so they drop what they cached, e.g. aws ecs update-service --force-new-deployment \u2026 && aws ecs wait services-stable \u2026. deckhand then waits for the gateway again."
+    },
+    "keyring-export": {
+      type: "string",
+      secret: true,
+      description: "Kong Enterprise keyring export (the data of POST /keyring/export), or a path to a file holding it: imported on every node before encrypted data is restored or verified."
+    },
+    overwrite: {
+      type: "boolean",
+      default: "false",
+      description: "Restore onto a gateway that already holds configuration. Off: restore checks first and refuses a gateway (or database) with services, routes, consumers or plugins, so a wrong address cannot replace a live gateway."
+    },
+    "wait-timeout": {
+      type: "integer",
+      default: "600",
+      description: "Seconds to wait for the gateway to answer (Admin API root and /status), at the start and again after a restart, retrying with backoff."
+    },
+    "smoke-requests": {
+      type: "list",
+      description: 'Requests that prove the proxy serves traffic, one "METHOD URL STATUS" per line, e.g. GET https://api.example.com/health 200 (STATUS may be 2xx). Query values (API keys) are masked in logs and reports.'
+    },
+    "smoke-timeout": {
+      type: "integer",
+      default: "30",
+      description: "Seconds each smoke request is retried (with backoff) until it answers as expected: Kong applies new configuration to its router a few seconds after it is written."
+    },
+    "report-file": {
+      type: "string",
+      description: "Where to write the recovery report as JSON. Default: a new file in the runner's temporary directory."
+    },
+    parallelism: {
+      type: "integer",
+      description: "Concurrent Admin API requests deck makes per workspace (deck default 10)."
+    },
+    jobs: {
+      type: "integer",
+      description: "Parallel pg_restore jobs. Default: one transaction, so a failed restore leaves the database as it was."
+    },
+    "no-owner": {
+      type: "boolean",
+      default: "false",
+      description: "Do not restore object ownership: everything belongs to the connecting user (for a server without the original roles)."
+    },
+    "postgres-bin": postgresInputs["postgres-bin"],
+    ...deckInputs,
+    "tls-skip-verify": connectionInputs["tls-skip-verify"],
+    "ca-cert": connectionInputs["ca-cert"],
+    "tls-server-name": connectionInputs["tls-server-name"],
+    timeout: connectionInputs.timeout,
+    ...artifactDownloadInputs
+  },
+  outputs: {
+    "strategy-used": "What restored the gateway: database, declarative or dbless.",
+    "rto-seconds": "Seconds from the start of the step until the gateway was restored and verified.",
+    "entities-restored": "Entities restored: configuration rows for database, entities created or updated for declarative, entities loaded per node for dbless.",
+    verified: "true only when every check passed: zero diff (or the manifest's row counts) and every smoke request.",
+    report: "Path of the recovery report as JSON: phases and their durations, what was restored, what was not."
+  }
+};
 
 // actions/engine/artifacts.ts
 function artifactServiceUnavailable(env) {

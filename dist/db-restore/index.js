@@ -27157,6 +27157,30 @@ var KONG_RUNTIME_TABLES = [
   "sessions",
   "session_metadatas"
 ];
+var KONG_ENTITY_TABLES = [
+  "services",
+  "routes",
+  "consumers",
+  "plugins",
+  "upstreams",
+  "targets",
+  "certificates",
+  "snis",
+  "ca_certificates",
+  "keys",
+  "key_sets",
+  "sm_vaults",
+  "filter_chains",
+  "acls",
+  "basicauth_credentials",
+  "hmacauth_credentials",
+  "jwt_secrets",
+  "keyauth_credentials",
+  "oauth2_credentials",
+  "consumer_groups",
+  "consumer_group_consumers",
+  "consumer_group_plugins"
+];
 
 // actions/engine/backup/manifest.ts
 init_errors();
@@ -27301,6 +27325,12 @@ async function countTables(session, tables) {
   }
   return out;
 }
+async function kongSchemas(session) {
+  return session.json(
+    `SELECT coalesce(json_agg(table_schema ORDER BY table_schema), '[]')
+     FROM information_schema.tables WHERE table_name = 'schema_meta' AND table_type = 'BASE TABLE'`
+  );
+}
 async function userTableCount(session) {
   const [line] = await session.query(
     `SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -27313,6 +27343,22 @@ async function databaseExists(session, name) {
     `SELECT count(*) FROM pg_database WHERE datname = '${name.replace(/'/g, "''")}'`
   );
   return Number(line) > 0;
+}
+async function kongRowsIn(session, tables) {
+  const schemas = await kongSchemas(session);
+  if (schemas.length === 0) return [];
+  const list = (names) => names.map((n) => `'${n.replace(/'/g, "''")}'`).join(", ");
+  const present = await session.json(
+    `SELECT coalesce(json_agg(json_build_object('schema', table_schema, 'table', table_name)
+       ORDER BY table_schema, table_name), '[]')
+     FROM information_schema.tables
+     WHERE table_type = 'BASE TABLE' AND table_schema IN (${list(schemas)}) AND table_name IN (${list(tables)})`
+  );
+  const counts = await countTables(
+    session,
+    present.map((table) => ({ table, checksum: false }))
+  );
+  return counts.filter((c) => c.rows > 0);
 }
 
 // actions/engine/postgres/connection.ts
@@ -27705,6 +27751,14 @@ import { availableParallelism } from "node:os";
 import { join as join6 } from "node:path";
 import { createGunzip } from "node:zlib";
 init_errors();
+var ConfiguredGatewayError = class extends DeckhandError {
+  constructor(where, tables) {
+    super(
+      `${where} already holds a configured Kong (${tables.map((t) => `${t.table}: ${t.rows}`).join(", ")}): restore only fills an empty or freshly bootstrapped gateway. Nothing was changed. If you mean to replace this configuration, set overwrite to true.`
+    );
+    this.name = "ConfiguredGatewayError";
+  }
+};
 async function restorePostgres(options) {
   const { logger: logger2 } = options;
   const t0 = performance.now();
@@ -27758,6 +27812,10 @@ async function restorePostgres(options) {
         );
       }
       nonEmpty = options.create ? await databaseExists(pre, database) : await userTableCount(pre) > 0;
+      if (options.refuseConfigured && !options.create && nonEmpty) {
+        const configured = await kongRowsIn(pre, KONG_ENTITY_TABLES);
+        if (configured.length > 0) throw new ConfiguredGatewayError(describeTarget(connectTo), configured);
+      }
     } finally {
       await pre.close();
     }
@@ -27766,6 +27824,7 @@ async function restorePostgres(options) {
         options.create ? `Database ${database} already exists on ${describeTarget(connectTo)}: set clean to drop and recreate it, or restore elsewhere. Nothing was changed.` : `${describeTarget(connectTo)} already holds tables: set clean to replace them, or restore into an empty database. Nothing was changed.`
       );
     }
+    options.checked?.();
     let jobs = format === "directory" || format === "custom" ? options.jobs ?? availableParallelism() : 1;
     let singleTransaction = false;
     if (!options.create && (format === "plain" || jobs === 1 || nonEmpty && options.jobs === void 0)) {
@@ -28381,6 +28440,96 @@ COMMANDS.commit = {
     removed: "Entities the commit removes."
   }
 };
+COMMANDS.restore = {
+  name: "restore",
+  summary: "Disaster recovery in one step: wait for a fresh gateway, restore its database or its declarative state (or load DB-less nodes), prove it, and report the recovery time.",
+  inputs: {
+    strategy: {
+      type: "string",
+      default: "auto",
+      description: "auto: the database backup when db-dump is given and verifies, else (or when that restore fails) the declarative state. database: db-dump only. declarative: deck sync of state. dbless: POST state to every node's /config."
+    },
+    "kong-addr": {
+      type: "list",
+      required: true,
+      description: "Kong Admin API address, e.g. http://kong-admin.internal:8001. Several (one per line) for dbless, where each node is loaded, or to wait for every node of a cluster."
+    },
+    "kong-admin-token": connectionInputs["kong-admin-token"],
+    headers: connectionInputs.headers,
+    state: {
+      type: "list",
+      default: "kong",
+      description: "Declarative state files or directories (what dump wrote, usually checked out from the repository), one per line. Used by declarative and dbless, by auto without a usable db-dump, and to verify."
+    },
+    "db-dump": {
+      type: "string",
+      description: "A db-dump backup: its folder, its manifest.json, or (in GitHub Actions) the name of the artifact db-dump uploaded."
+    },
+    "database-url": {
+      ...postgresInputs["database-url"],
+      description: "The gateway's database, to restore db-dump into: postgres://user:password@host:5432/kong. Empty: the PG* variables. The password goes in a private file, never on a command line."
+    },
+    "restart-command": {
+      type: "string",
+      description: "Shell command that restarts the Kong nodes after a database restore, so they drop what they cached, e.g. aws ecs update-service --force-new-deployment \u2026 && aws ecs wait services-stable \u2026. deckhand then waits for the gateway again."
+    },
+    "keyring-export": {
+      type: "string",
+      secret: true,
+      description: "Kong Enterprise keyring export (the data of POST /keyring/export), or a path to a file holding it: imported on every node before encrypted data is restored or verified."
+    },
+    overwrite: {
+      type: "boolean",
+      default: "false",
+      description: "Restore onto a gateway that already holds configuration. Off: restore checks first and refuses a gateway (or database) with services, routes, consumers or plugins, so a wrong address cannot replace a live gateway."
+    },
+    "wait-timeout": {
+      type: "integer",
+      default: "600",
+      description: "Seconds to wait for the gateway to answer (Admin API root and /status), at the start and again after a restart, retrying with backoff."
+    },
+    "smoke-requests": {
+      type: "list",
+      description: 'Requests that prove the proxy serves traffic, one "METHOD URL STATUS" per line, e.g. GET https://api.example.com/health 200 (STATUS may be 2xx). Query values (API keys) are masked in logs and reports.'
+    },
+    "smoke-timeout": {
+      type: "integer",
+      default: "30",
+      description: "Seconds each smoke request is retried (with backoff) until it answers as expected: Kong applies new configuration to its router a few seconds after it is written."
+    },
+    "report-file": {
+      type: "string",
+      description: "Where to write the recovery report as JSON. Default: a new file in the runner's temporary directory."
+    },
+    parallelism: {
+      type: "integer",
+      description: "Concurrent Admin API requests deck makes per workspace (deck default 10)."
+    },
+    jobs: {
+      type: "integer",
+      description: "Parallel pg_restore jobs. Default: one transaction, so a failed restore leaves the database as it was."
+    },
+    "no-owner": {
+      type: "boolean",
+      default: "false",
+      description: "Do not restore object ownership: everything belongs to the connecting user (for a server without the original roles)."
+    },
+    "postgres-bin": postgresInputs["postgres-bin"],
+    ...deckInputs,
+    "tls-skip-verify": connectionInputs["tls-skip-verify"],
+    "ca-cert": connectionInputs["ca-cert"],
+    "tls-server-name": connectionInputs["tls-server-name"],
+    timeout: connectionInputs.timeout,
+    ...artifactDownloadInputs
+  },
+  outputs: {
+    "strategy-used": "What restored the gateway: database, declarative or dbless.",
+    "rto-seconds": "Seconds from the start of the step until the gateway was restored and verified.",
+    "entities-restored": "Entities restored: configuration rows for database, entities created or updated for declarative, entities loaded per node for dbless.",
+    verified: "true only when every check passed: zero diff (or the manifest's row counts) and every smoke request.",
+    report: "Path of the recovery report as JSON: phases and their durations, what was restored, what was not."
+  }
+};
 
 // actions/engine/jobs/artifacts.ts
 import { resolve as resolve2 } from "node:path";
@@ -28400,11 +28549,11 @@ function artifactServiceUnavailable(env) {
 
 // actions/engine/jobs/artifacts.ts
 init_errors();
-async function resolveBackupInput(inputs, ctx, input) {
+async function resolveBackupInput(inputs, ctx, input, name = "input") {
   const path5 = resolve2(input);
   if (await exists(path5)) return { path: path5, cleanup: async () => void 0 };
   if (!ctx.artifacts || /[\\/]/.test(input))
-    throw new DeckhandError(`input ${path5}: no such file or directory.`);
+    throw new DeckhandError(`${name} ${path5}: no such file or directory.`);
   const runId = inputs.string("artifact-run-id");
   let from;
   if (runId !== void 0) {
@@ -28424,7 +28573,7 @@ async function resolveBackupInput(inputs, ctx, input) {
   } catch (err) {
     await temp.cleanup();
     throw new DeckhandError(
-      `input ${input} is neither a file nor an artifact of ${from ? `workflow run ${from.runId}` : "this workflow run"}: ` + errorMessage(err),
+      `${name} ${input} is neither a file nor an artifact of ${from ? `workflow run ${from.runId}` : "this workflow run"}: ` + errorMessage(err),
       [],
       { cause: err }
     );

@@ -4195,10 +4195,10 @@ var require_util2 = __commonJS({
     function TAOCheck() {
       return "success";
     }
-    function appendFetchMetadata(httpRequest) {
+    function appendFetchMetadata(httpRequest2) {
       let header = null;
-      header = httpRequest.mode;
-      httpRequest.headersList.set("sec-fetch-mode", header, true);
+      header = httpRequest2.mode;
+      httpRequest2.headersList.set("sec-fetch-mode", header, true);
     }
     function appendRequestOriginHeader(request2) {
       let serializedOrigin = request2.origin;
@@ -14157,74 +14157,74 @@ var require_fetch = __commonJS({
     async function httpNetworkOrCacheFetch(fetchParams, isAuthenticationFetch = false, isNewConnectionFetch = false) {
       const request2 = fetchParams.request;
       let httpFetchParams = null;
-      let httpRequest = null;
+      let httpRequest2 = null;
       let response = null;
       const httpCache = null;
       const revalidatingFlag = false;
       if (request2.window === "no-window" && request2.redirect === "error") {
         httpFetchParams = fetchParams;
-        httpRequest = request2;
+        httpRequest2 = request2;
       } else {
-        httpRequest = cloneRequest(request2);
+        httpRequest2 = cloneRequest(request2);
         httpFetchParams = { ...fetchParams };
-        httpFetchParams.request = httpRequest;
+        httpFetchParams.request = httpRequest2;
       }
       const includeCredentials = request2.credentials === "include" || request2.credentials === "same-origin" && request2.responseTainting === "basic";
-      const contentLength = httpRequest.body ? httpRequest.body.length : null;
+      const contentLength = httpRequest2.body ? httpRequest2.body.length : null;
       let contentLengthHeaderValue = null;
-      if (httpRequest.body == null && ["POST", "PUT"].includes(httpRequest.method)) {
+      if (httpRequest2.body == null && ["POST", "PUT"].includes(httpRequest2.method)) {
         contentLengthHeaderValue = "0";
       }
       if (contentLength != null) {
         contentLengthHeaderValue = isomorphicEncode(`${contentLength}`);
       }
       if (contentLengthHeaderValue != null) {
-        httpRequest.headersList.append("content-length", contentLengthHeaderValue, true);
+        httpRequest2.headersList.append("content-length", contentLengthHeaderValue, true);
       }
-      if (contentLength != null && httpRequest.keepalive) {
+      if (contentLength != null && httpRequest2.keepalive) {
       }
-      if (httpRequest.referrer instanceof URL) {
-        httpRequest.headersList.append("referer", isomorphicEncode(httpRequest.referrer.href), true);
+      if (httpRequest2.referrer instanceof URL) {
+        httpRequest2.headersList.append("referer", isomorphicEncode(httpRequest2.referrer.href), true);
       }
-      appendRequestOriginHeader(httpRequest);
-      appendFetchMetadata(httpRequest);
-      if (!httpRequest.headersList.contains("user-agent", true)) {
-        httpRequest.headersList.append("user-agent", defaultUserAgent);
+      appendRequestOriginHeader(httpRequest2);
+      appendFetchMetadata(httpRequest2);
+      if (!httpRequest2.headersList.contains("user-agent", true)) {
+        httpRequest2.headersList.append("user-agent", defaultUserAgent);
       }
-      if (httpRequest.cache === "default" && (httpRequest.headersList.contains("if-modified-since", true) || httpRequest.headersList.contains("if-none-match", true) || httpRequest.headersList.contains("if-unmodified-since", true) || httpRequest.headersList.contains("if-match", true) || httpRequest.headersList.contains("if-range", true))) {
-        httpRequest.cache = "no-store";
+      if (httpRequest2.cache === "default" && (httpRequest2.headersList.contains("if-modified-since", true) || httpRequest2.headersList.contains("if-none-match", true) || httpRequest2.headersList.contains("if-unmodified-since", true) || httpRequest2.headersList.contains("if-match", true) || httpRequest2.headersList.contains("if-range", true))) {
+        httpRequest2.cache = "no-store";
       }
-      if (httpRequest.cache === "no-cache" && !httpRequest.preventNoCacheCacheControlHeaderModification && !httpRequest.headersList.contains("cache-control", true)) {
-        httpRequest.headersList.append("cache-control", "max-age=0", true);
+      if (httpRequest2.cache === "no-cache" && !httpRequest2.preventNoCacheCacheControlHeaderModification && !httpRequest2.headersList.contains("cache-control", true)) {
+        httpRequest2.headersList.append("cache-control", "max-age=0", true);
       }
-      if (httpRequest.cache === "no-store" || httpRequest.cache === "reload") {
-        if (!httpRequest.headersList.contains("pragma", true)) {
-          httpRequest.headersList.append("pragma", "no-cache", true);
+      if (httpRequest2.cache === "no-store" || httpRequest2.cache === "reload") {
+        if (!httpRequest2.headersList.contains("pragma", true)) {
+          httpRequest2.headersList.append("pragma", "no-cache", true);
         }
-        if (!httpRequest.headersList.contains("cache-control", true)) {
-          httpRequest.headersList.append("cache-control", "no-cache", true);
+        if (!httpRequest2.headersList.contains("cache-control", true)) {
+          httpRequest2.headersList.append("cache-control", "no-cache", true);
         }
       }
-      if (httpRequest.headersList.contains("range", true)) {
-        httpRequest.headersList.append("accept-encoding", "identity", true);
+      if (httpRequest2.headersList.contains("range", true)) {
+        httpRequest2.headersList.append("accept-encoding", "identity", true);
       }
-      if (!httpRequest.headersList.contains("accept-encoding", true)) {
-        if (urlHasHttpsScheme(requestCurrentURL(httpRequest))) {
-          httpRequest.headersList.append("accept-encoding", "br, gzip, deflate", true);
+      if (!httpRequest2.headersList.contains("accept-encoding", true)) {
+        if (urlHasHttpsScheme(requestCurrentURL(httpRequest2))) {
+          httpRequest2.headersList.append("accept-encoding", "br, gzip, deflate", true);
         } else {
-          httpRequest.headersList.append("accept-encoding", "gzip, deflate", true);
+          httpRequest2.headersList.append("accept-encoding", "gzip, deflate", true);
         }
       }
-      httpRequest.headersList.delete("host", true);
+      httpRequest2.headersList.delete("host", true);
       if (includeCredentials) {
       }
       if (httpCache == null) {
-        httpRequest.cache = "no-store";
+        httpRequest2.cache = "no-store";
       }
-      if (httpRequest.cache !== "no-store" && httpRequest.cache !== "reload") {
+      if (httpRequest2.cache !== "no-store" && httpRequest2.cache !== "reload") {
       }
       if (response == null) {
-        if (httpRequest.cache === "only-if-cached") {
+        if (httpRequest2.cache === "only-if-cached") {
           return makeNetworkError("only if cached");
         }
         const forwardResponse = await httpNetworkFetch(
@@ -14232,7 +14232,7 @@ var require_fetch = __commonJS({
           includeCredentials,
           isNewConnectionFetch
         );
-        if (!safeMethodsSet.has(httpRequest.method) && forwardResponse.status >= 200 && forwardResponse.status <= 399) {
+        if (!safeMethodsSet.has(httpRequest2.method) && forwardResponse.status >= 200 && forwardResponse.status <= 399) {
         }
         if (revalidatingFlag && forwardResponse.status === 304) {
         }
@@ -14240,8 +14240,8 @@ var require_fetch = __commonJS({
           response = forwardResponse;
         }
       }
-      response.urlList = [...httpRequest.urlList];
-      if (httpRequest.headersList.contains("range", true)) {
+      response.urlList = [...httpRequest2.urlList];
+      if (httpRequest2.headersList.contains("range", true)) {
         response.rangeRequested = true;
       }
       response.requestIncludesCredentials = includeCredentials;
@@ -22614,11 +22614,11 @@ function removeNonChars(variableName) {
   return variableName.replace(/(?:^\W+)|(?:(?<!\W)\W+$)/g, "").split(/,/);
 }
 function extractUrlVariableNames(url) {
-  const matches = url.match(urlVariableRegex);
-  if (!matches) {
+  const matches2 = url.match(urlVariableRegex);
+  if (!matches2) {
     return [];
   }
-  return matches.map(removeNonChars).reduce((a, b2) => a.concat(b2), []);
+  return matches2.map(removeNonChars).reduce((a, b2) => a.concat(b2), []);
 }
 function omit(object, keysToOmit) {
   const result = { __proto__: null };
@@ -23502,8 +23502,8 @@ async function fetchWrapper(requestOptions) {
     data: ""
   };
   if ("deprecation" in responseHeaders) {
-    const matches = responseHeaders.link && responseHeaders.link.match(/<([^<>]+)>; rel="deprecation"/);
-    const deprecationLink = matches && matches.pop();
+    const matches2 = responseHeaders.link && responseHeaders.link.match(/<([^<>]+)>; rel="deprecation"/);
+    const deprecationLink = matches2 && matches2.pop();
     log2.warn(
       `[@octokit/request] "${requestOptions.method} ${requestOptions.url}" is deprecated. It is scheduled to be removed on ${responseHeaders.sunset}${deprecationLink ? `. See ${deprecationLink}` : ""}`
     );
@@ -37541,9 +37541,9 @@ function which(tool, check) {
       }
       return result;
     }
-    const matches = yield findInPath(tool);
-    if (matches && matches.length > 0) {
-      return matches[0];
+    const matches2 = yield findInPath(tool);
+    if (matches2 && matches2.length > 0) {
+      return matches2[0];
     }
     return "";
   });
@@ -37579,14 +37579,14 @@ function findInPath(tool) {
         }
       }
     }
-    const matches = [];
+    const matches2 = [];
     for (const directory of directories) {
       const filePath = yield tryGetExecutablePath(path2.join(directory, tool), extensions);
       if (filePath) {
-        matches.push(filePath);
+        matches2.push(filePath);
       }
     }
-    return matches;
+    return matches2;
   });
 }
 function readCopyOptions(options) {
@@ -38764,6 +38764,96 @@ COMMANDS.commit = {
     added: "Entities the commit adds.",
     "changed-entities": "Entities the commit changes.",
     removed: "Entities the commit removes."
+  }
+};
+COMMANDS.restore = {
+  name: "restore",
+  summary: "Disaster recovery in one step: wait for a fresh gateway, restore its database or its declarative state (or load DB-less nodes), prove it, and report the recovery time.",
+  inputs: {
+    strategy: {
+      type: "string",
+      default: "auto",
+      description: "auto: the database backup when db-dump is given and verifies, else (or when that restore fails) the declarative state. database: db-dump only. declarative: deck sync of state. dbless: POST state to every node's /config."
+    },
+    "kong-addr": {
+      type: "list",
+      required: true,
+      description: "Kong Admin API address, e.g. http://kong-admin.internal:8001. Several (one per line) for dbless, where each node is loaded, or to wait for every node of a cluster."
+    },
+    "kong-admin-token": connectionInputs["kong-admin-token"],
+    headers: connectionInputs.headers,
+    state: {
+      type: "list",
+      default: "kong",
+      description: "Declarative state files or directories (what dump wrote, usually checked out from the repository), one per line. Used by declarative and dbless, by auto without a usable db-dump, and to verify."
+    },
+    "db-dump": {
+      type: "string",
+      description: "A db-dump backup: its folder, its manifest.json, or (in GitHub Actions) the name of the artifact db-dump uploaded."
+    },
+    "database-url": {
+      ...postgresInputs["database-url"],
+      description: "The gateway's database, to restore db-dump into: postgres://user:password@host:5432/kong. Empty: the PG* variables. The password goes in a private file, never on a command line."
+    },
+    "restart-command": {
+      type: "string",
+      description: "Shell command that restarts the Kong nodes after a database restore, so they drop what they cached, e.g. aws ecs update-service --force-new-deployment \u2026 && aws ecs wait services-stable \u2026. deckhand then waits for the gateway again."
+    },
+    "keyring-export": {
+      type: "string",
+      secret: true,
+      description: "Kong Enterprise keyring export (the data of POST /keyring/export), or a path to a file holding it: imported on every node before encrypted data is restored or verified."
+    },
+    overwrite: {
+      type: "boolean",
+      default: "false",
+      description: "Restore onto a gateway that already holds configuration. Off: restore checks first and refuses a gateway (or database) with services, routes, consumers or plugins, so a wrong address cannot replace a live gateway."
+    },
+    "wait-timeout": {
+      type: "integer",
+      default: "600",
+      description: "Seconds to wait for the gateway to answer (Admin API root and /status), at the start and again after a restart, retrying with backoff."
+    },
+    "smoke-requests": {
+      type: "list",
+      description: 'Requests that prove the proxy serves traffic, one "METHOD URL STATUS" per line, e.g. GET https://api.example.com/health 200 (STATUS may be 2xx). Query values (API keys) are masked in logs and reports.'
+    },
+    "smoke-timeout": {
+      type: "integer",
+      default: "30",
+      description: "Seconds each smoke request is retried (with backoff) until it answers as expected: Kong applies new configuration to its router a few seconds after it is written."
+    },
+    "report-file": {
+      type: "string",
+      description: "Where to write the recovery report as JSON. Default: a new file in the runner's temporary directory."
+    },
+    parallelism: {
+      type: "integer",
+      description: "Concurrent Admin API requests deck makes per workspace (deck default 10)."
+    },
+    jobs: {
+      type: "integer",
+      description: "Parallel pg_restore jobs. Default: one transaction, so a failed restore leaves the database as it was."
+    },
+    "no-owner": {
+      type: "boolean",
+      default: "false",
+      description: "Do not restore object ownership: everything belongs to the connecting user (for a server without the original roles)."
+    },
+    "postgres-bin": postgresInputs["postgres-bin"],
+    ...deckInputs,
+    "tls-skip-verify": connectionInputs["tls-skip-verify"],
+    "ca-cert": connectionInputs["ca-cert"],
+    "tls-server-name": connectionInputs["tls-server-name"],
+    timeout: connectionInputs.timeout,
+    ...artifactDownloadInputs
+  },
+  outputs: {
+    "strategy-used": "What restored the gateway: database, declarative or dbless.",
+    "rto-seconds": "Seconds from the start of the step until the gateway was restored and verified.",
+    "entities-restored": "Entities restored: configuration rows for database, entities created or updated for declarative, entities loaded per node for dbless.",
+    verified: "true only when every check passed: zero diff (or the manifest's row counts) and every smoke request.",
+    report: "Path of the recovery report as JSON: phases and their durations, what was restored, what was not."
   }
 };
 
@@ -40126,6 +40216,7 @@ var COLLECTIONS = {
   degraphql_routes: { label: "degraphql_route", identity: ["uri", "query"], compositeIdentity: true },
   licenses: { label: "license", identity: [] }
 };
+var META_KEYS = /* @__PURE__ */ new Set(["_format_version", "_transform", "_info", "_workspace", "_konnect"]);
 function isObject2(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
@@ -45429,6 +45520,48 @@ var KONG_RUNTIME_TABLES = [
   "sessions",
   "session_metadatas"
 ];
+var KONG_ENTITY_TABLES = [
+  "services",
+  "routes",
+  "consumers",
+  "plugins",
+  "upstreams",
+  "targets",
+  "certificates",
+  "snis",
+  "ca_certificates",
+  "keys",
+  "key_sets",
+  "sm_vaults",
+  "filter_chains",
+  "acls",
+  "basicauth_credentials",
+  "hmacauth_credentials",
+  "jwt_secrets",
+  "keyauth_credentials",
+  "oauth2_credentials",
+  "consumer_groups",
+  "consumer_group_consumers",
+  "consumer_group_plugins"
+];
+var KONG_UNMANAGED_ENTERPRISE_TABLES = [
+  "admins",
+  "rbac_",
+  "keyring_",
+  "licenses",
+  "developers",
+  "portal_",
+  "event_hooks",
+  "groups",
+  "group_rbac_roles",
+  "login_attempts",
+  "audit_",
+  "applications",
+  "application_instances"
+];
+function isUnmanagedEnterpriseTable(table) {
+  return KONG_UNMANAGED_ENTERPRISE_TABLES.some((p2) => p2.endsWith("_") ? table.startsWith(p2) : table === p2);
+}
 
 // actions/engine/backup/manifest.ts
 init_errors();
@@ -45599,6 +45732,22 @@ async function databaseExists(session, name) {
     `SELECT count(*) FROM pg_database WHERE datname = '${name.replace(/'/g, "''")}'`
   );
   return Number(line) > 0;
+}
+async function kongRowsIn(session, tables) {
+  const schemas = await kongSchemas(session);
+  if (schemas.length === 0) return [];
+  const list = (names) => names.map((n) => `'${n.replace(/'/g, "''")}'`).join(", ");
+  const present = await session.json(
+    `SELECT coalesce(json_agg(json_build_object('schema', table_schema, 'table', table_name)
+       ORDER BY table_schema, table_name), '[]')
+     FROM information_schema.tables
+     WHERE table_type = 'BASE TABLE' AND table_schema IN (${list(schemas)}) AND table_name IN (${list(tables)})`
+  );
+  const counts = await countTables(
+    session,
+    present.map((table) => ({ table, checksum: false }))
+  );
+  return counts.filter((c) => c.rows > 0);
 }
 
 // actions/engine/postgres/connection.ts
@@ -46198,9 +46347,9 @@ function skippedTables(options, tables, kongSchemas2, notes) {
     }
   }
   for (const pattern of options.excludeTableData) {
-    const matches = matchTables(pattern, tables);
-    if (matches.length === 0) notes.push(`exclude-table-data "${pattern}" matches no table.`);
-    for (const t of matches) skipped.add(key(t));
+    const matches2 = matchTables(pattern, tables);
+    if (matches2.length === 0) notes.push(`exclude-table-data "${pattern}" matches no table.`);
+    for (const t of matches2) skipped.add(key(t));
   }
   return skipped;
 }
@@ -46211,6 +46360,14 @@ import { availableParallelism as availableParallelism2 } from "node:os";
 import { join as join20 } from "node:path";
 import { createGunzip as createGunzip2 } from "node:zlib";
 init_errors();
+var ConfiguredGatewayError = class extends DeckhandError {
+  constructor(where, tables) {
+    super(
+      `${where} already holds a configured Kong (${tables.map((t) => `${t.table}: ${t.rows}`).join(", ")}): restore only fills an empty or freshly bootstrapped gateway. Nothing was changed. If you mean to replace this configuration, set overwrite to true.`
+    );
+    this.name = "ConfiguredGatewayError";
+  }
+};
 async function restorePostgres(options) {
   const { logger: logger2 } = options;
   const t0 = performance.now();
@@ -46264,6 +46421,10 @@ async function restorePostgres(options) {
         );
       }
       nonEmpty = options.create ? await databaseExists(pre, database) : await userTableCount(pre) > 0;
+      if (options.refuseConfigured && !options.create && nonEmpty) {
+        const configured = await kongRowsIn(pre, KONG_ENTITY_TABLES);
+        if (configured.length > 0) throw new ConfiguredGatewayError(describeTarget(connectTo), configured);
+      }
     } finally {
       await pre.close();
     }
@@ -46272,6 +46433,7 @@ async function restorePostgres(options) {
         options.create ? `Database ${database} already exists on ${describeTarget(connectTo)}: set clean to drop and recreate it, or restore elsewhere. Nothing was changed.` : `${describeTarget(connectTo)} already holds tables: set clean to replace them, or restore into an empty database. Nothing was changed.`
       );
     }
+    options.checked?.();
     let jobs = format === "directory" || format === "custom" ? options.jobs ?? availableParallelism2() : 1;
     let singleTransaction = false;
     if (!options.create && (format === "plain" || jobs === 1 || nonEmpty && options.jobs === void 0)) {
@@ -46566,11 +46728,11 @@ async function uploadBackup(inputs, ctx, backup) {
   ctx.logger.info(`Uploaded artifact ${name} (id ${uploaded.id}, ${uploaded.size} bytes)`);
   return uploaded.id;
 }
-async function resolveBackupInput(inputs, ctx, input) {
+async function resolveBackupInput(inputs, ctx, input, name = "input") {
   const path5 = resolve7(input);
   if (await exists2(path5)) return { path: path5, cleanup: async () => void 0 };
   if (!ctx.artifacts || /[\\/]/.test(input))
-    throw new DeckhandError(`input ${path5}: no such file or directory.`);
+    throw new DeckhandError(`${name} ${path5}: no such file or directory.`);
   const runId = inputs.string("artifact-run-id");
   let from;
   if (runId !== void 0) {
@@ -46590,7 +46752,7 @@ async function resolveBackupInput(inputs, ctx, input) {
   } catch (err) {
     await temp.cleanup();
     throw new DeckhandError(
-      `input ${input} is neither a file nor an artifact of ${from ? `workflow run ${from.runId}` : "this workflow run"}: ` + errorMessage(err),
+      `${name} ${input} is neither a file nor an artifact of ${from ? `workflow run ${from.runId}` : "this workflow run"}: ` + errorMessage(err),
       [],
       { cause: err }
     );
@@ -50513,9 +50675,9 @@ function buildCrawler(options, patterns) {
   const crawler = new Builder({
     filters: [debug2 ? (p2, isDirectory2) => {
       const path5 = format(p2, isDirectory2);
-      const matches = matcher(path5) && !ignore(path5);
-      if (matches) log(`matched ${path5}`);
-      return matches;
+      const matches2 = matcher(path5) && !ignore(path5);
+      if (matches2) log(`matched ${path5}`);
+      return matches2;
     } : (p2, isDirectory2) => {
       const path5 = format(p2, isDirectory2);
       return matcher(path5) && !ignore(path5);
@@ -50636,8 +50798,8 @@ async function expandPattern(pattern) {
   }
   const base = segments.slice(0, dynamic).join("/") || "/";
   const rest = segments.slice(dynamic).join("/");
-  const matches = await glob([rest, `${rest}/**`], { ...GLOB_OPTIONS, cwd: base });
-  return matches.map((p2) => resolve10(p2));
+  const matches2 = await glob([rest, `${rest}/**`], { ...GLOB_OPTIONS, cwd: base });
+  return matches2.map((p2) => resolve10(p2));
 }
 function absolutePattern(root, pattern) {
   const absolute = resolve10(root, pattern);
@@ -50663,9 +50825,9 @@ async function selectFiles(patterns, root, ownFiles) {
   const selected = /* @__PURE__ */ new Set();
   const empty2 = [];
   for (const pattern of includes) {
-    const matches = (await expandPattern(absolutePattern(root, pattern))).filter((p2) => !ownFiles(p2));
-    if (matches.length === 0) empty2.push(pattern);
-    for (const match of matches) selected.add(match);
+    const matches2 = (await expandPattern(absolutePattern(root, pattern))).filter((p2) => !ownFiles(p2));
+    if (matches2.length === 0) empty2.push(pattern);
+    for (const match of matches2) selected.add(match);
   }
   if (empty2.length > 0) {
     throw new DeckhandError(
@@ -51383,6 +51545,1036 @@ async function writePlan(path5, plan3) {
   return file;
 }
 
+// actions/engine/jobs/restore.ts
+import { readFile as readFile8 } from "node:fs/promises";
+import { join as join25 } from "node:path";
+init_errors();
+
+// actions/engine/kong/admin.ts
+init_errors();
+import { readFile as readFile6 } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+var TransportError = class extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "TransportError";
+  }
+};
+var EMPTY_CONFIGURATION_HASH = "00000000000000000000000000000000";
+var KongAdmin = class _KongAdmin {
+  constructor(address, connection, ca) {
+    this.address = address;
+    this.connection = connection;
+    this.ca = ca;
+  }
+  address;
+  connection;
+  ca;
+  static async open(address, connection) {
+    let ca;
+    if (connection.caCert?.includes("-----BEGIN")) ca = connection.caCert;
+    else if (connection.caCert) {
+      ca = await readFile6(connection.caCert, "utf8").catch(() => {
+        throw new DeckhandError(
+          `ca-cert: "${connection.caCert}" is neither a PEM certificate nor a readable file`
+        );
+      });
+    }
+    return new _KongAdmin(address, connection, ca);
+  }
+  /** Sends one request; resolves with any HTTP answer, rejects with TransportError when there is none. */
+  request(method, path5, body, timeoutMs = (this.connection.timeoutSeconds ?? 30) * 1e3) {
+    const url = new URL(this.address + path5);
+    const headers = { Accept: "application/json", "User-Agent": "deckhand" };
+    for (const header of this.connection.headers ?? []) {
+      const colon = header.indexOf(":");
+      headers[header.slice(0, colon)] = header.slice(colon + 1);
+    }
+    if (this.connection.adminToken) headers["Kong-Admin-Token"] = this.connection.adminToken;
+    if (body) {
+      headers["Content-Type"] = body.contentType;
+      headers["Content-Length"] = String(Buffer.byteLength(body.data));
+    }
+    const https2 = url.protocol === "https:";
+    const send = https2 ? httpsRequest : httpRequest;
+    return new Promise((resolve12, reject) => {
+      const req = send(
+        url,
+        {
+          method,
+          headers,
+          timeout: timeoutMs,
+          ...https2 ? {
+            ca: this.ca,
+            rejectUnauthorized: !this.connection.tlsSkipVerify,
+            servername: this.connection.tlsServerName
+          } : {}
+        },
+        (res) => {
+          const chunks = [];
+          res.on("data", (chunk) => chunks.push(chunk));
+          res.on(
+            "end",
+            () => resolve12({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              body: Buffer.concat(chunks).toString("utf8")
+            })
+          );
+          res.on("error", (err) => reject(new TransportError(err.message)));
+        }
+      );
+      req.on("timeout", () => req.destroy(new Error(`no answer within ${Math.round(timeoutMs / 1e3)} s`)));
+      req.on(
+        "error",
+        (err) => reject(new TransportError(err.message || (err.code ?? "no answer")))
+      );
+      req.end(body?.data);
+    });
+  }
+  /** A request that must succeed with `expected`; anything else is an error naming the endpoint and Kong's message. */
+  async expect(method, path5, expected, body) {
+    const res = await this.request(method, path5, body);
+    if (res.status !== expected)
+      throw new DeckhandError(`${method} ${this.address}${path5}: ${describeAnswer(res)}`);
+    return res;
+  }
+  async info() {
+    const root = parseJson(await this.expect("GET", "/", 200));
+    return {
+      version: root.version ?? "unknown",
+      edition: root.edition === "enterprise" ? "enterprise" : "community",
+      nodeId: root.node_id ?? "",
+      database: root.configuration?.database ?? "unknown"
+    };
+  }
+  async status() {
+    const status = parseJson(await this.expect("GET", "/status", 200));
+    return { databaseReachable: status.database?.reachable, configurationHash: status.configuration_hash };
+  }
+};
+function describeAnswer(res) {
+  let message = "";
+  try {
+    const parsed = JSON.parse(res.body);
+    if (typeof parsed.message === "string") message = parsed.message;
+  } catch {
+    message = res.body.slice(0, 200).trim();
+  }
+  return `HTTP ${res.status}${message ? ` (${message})` : ""}`;
+}
+function parseJson(res) {
+  try {
+    return JSON.parse(res.body);
+  } catch {
+    throw new DeckhandError(
+      `The Admin API answered with something other than JSON (HTTP ${res.status}): is this Kong?`
+    );
+  }
+}
+function formBody(fields) {
+  return { contentType: "application/x-www-form-urlencoded", data: new URLSearchParams(fields).toString() };
+}
+
+// actions/engine/restore/restore.ts
+init_errors();
+
+// actions/engine/restore/declarative-config.ts
+init_errors();
+import { readFile as readFile7 } from "node:fs/promises";
+async function buildDeclarativeConfig(state, env) {
+  const files = await expandState(state);
+  const texts = await Promise.all(files.map((file) => readFile7(file, "utf8")));
+  const refs = texts.flatMap((text) => findEnvReferences(text));
+  const missing = missingEnv(refs, env);
+  if (missing.length > 0) {
+    throw new DeckhandError(
+      `${missing.length} environment variable(s) the state files reference are not set: ${missing.join(", ")}. Set them (for example from secrets) before this step: they hold the values the dump redacted.`
+    );
+  }
+  const merged = {};
+  let formatVersion;
+  texts.forEach((text, i) => {
+    const file = files[i];
+    let content;
+    try {
+      content = readStateText(renderTemplates(text, env, file));
+    } catch (err) {
+      if (err instanceof DeckhandError) throw err;
+      throw new DeckhandError(`${file} does not parse: ${err.message.split("\n")[0]}`);
+    }
+    if (content === null || content === void 0) return;
+    if (!isObject2(content)) throw new DeckhandError(`${file}: a state file must be a mapping of collections`);
+    const workspace = content._workspace;
+    if (typeof workspace === "string" && workspace !== "" && workspace !== "default") {
+      throw new DeckhandError(
+        `${file} belongs to workspace ${workspace}: DB-less Kong has no workspaces. Restore only the default workspace's files with strategy dbless.`
+      );
+    }
+    const info2 = content._info;
+    if (isObject2(info2) && Array.isArray(info2.select_tags) && info2.select_tags.length > 0) {
+      throw new DeckhandError(
+        `${file} covers only entities tagged ${info2.select_tags.join(", ")}: a DB-less node loads one whole configuration, so every file it needs must be given together, without select_tags.`
+      );
+    }
+    const version = content._format_version;
+    if (typeof version === "string") {
+      if (formatVersion !== void 0 && formatVersion !== version) {
+        throw new DeckhandError(
+          `${file}: _format_version ${version} differs from the other files' ${formatVersion}`
+        );
+      }
+      formatVersion = version;
+    }
+    for (const [key2, value] of Object.entries(content)) {
+      if (META_KEYS.has(key2)) continue;
+      if (!Array.isArray(value)) throw new DeckhandError(`${file}: ${key2} must be a list`);
+      merged[key2] = [...merged[key2] ?? [], ...value];
+    }
+  });
+  const config = { _format_version: formatVersion ?? "3.0", ...merged };
+  return {
+    body: JSON.stringify(config),
+    counts: countCollections(config),
+    files,
+    envNames: [...new Set(refs.map((r) => r.name))]
+  };
+}
+var TEMPLATE2 = /\$\{\{\s*(.*?)\s*\}\}/g;
+var ENV = /^env\s+(?:"([^"]*)"|`([^`]*)`)$/;
+function renderTemplates(text, env, file) {
+  return text.split("\n").map(
+    (line, i) => line.trimStart().startsWith("#") ? line : line.replace(
+      TEMPLATE2,
+      (_whole, pipeline3) => renderPipeline(pipeline3, env, `${file}:${i + 1}`)
+    )
+  ).join("\n");
+}
+function renderPipeline(pipeline3, env, where) {
+  const [first = "", ...rest] = pipeline3.split("|").map((part) => part.trim());
+  const call = ENV.exec(first);
+  if (!call) throw new DeckhandError(`${where}: the template "${pipeline3}" is not an env reference`);
+  let value = env[call[1] ?? call[2] ?? ""] ?? "";
+  for (const step of rest) {
+    const indent = /^indent\s+(\d+)$/.exec(step);
+    if (indent) value = value.replaceAll("\n", "\n" + " ".repeat(Number(indent[1])));
+    else if (step === "toBool") value = String(/^(1|t|T|TRUE|true|True)$/.test(value));
+    else if (step === "toInt" || step === "toFloat") {
+      if (!/^[-+]?\d+(\.\d+)?$/.test(value.trim()))
+        throw new DeckhandError(`${where}: ${step} needs a number, and the variable does not hold one`);
+      value = value.trim();
+    } else throw new DeckhandError(`${where}: "${step}" is not a function deck's templates offer`);
+  }
+  return value;
+}
+var isReference2 = (spec) => spec.label === "group" || spec.label === "member";
+function flatten(specs, into = {}) {
+  for (const [name, spec] of Object.entries(specs)) {
+    if (isReference2(spec)) continue;
+    into[name] ??= spec;
+    if (spec.nested) flatten(spec.nested, into);
+  }
+  return into;
+}
+var FLAT = flatten(COLLECTIONS);
+function countCollections(content) {
+  const counts = {};
+  const walk2 = (holder, specs) => {
+    for (const [key2, value] of Object.entries(holder)) {
+      const spec = specs[key2];
+      if (!spec || isReference2(spec) || !Array.isArray(value)) continue;
+      for (const entity of value) {
+        if (!isObject2(entity)) continue;
+        counts[key2] = (counts[key2] ?? 0) + 1;
+        if (spec.nested) walk2(entity, spec.nested);
+      }
+    }
+  };
+  walk2(content, FLAT);
+  return counts;
+}
+
+// actions/engine/restore/dbless.ts
+var import_yaml6 = __toESM(require_dist(), 1);
+init_errors();
+var sleep = (ms2) => new Promise((resolve12) => setTimeout(resolve12, ms2));
+async function nodeEntityCounts(admin) {
+  const answer = parseJson(await admin.expect("GET", "/config", 200));
+  const content = typeof answer.config === "string" ? (0, import_yaml6.parse)(answer.config) : void 0;
+  return isObject2(content) ? countCollections(content) : {};
+}
+async function loadNode(admin, config, options) {
+  let busy = 0;
+  for (; ; ) {
+    const res = await admin.request("POST", "/config?check_hash=1&flatten_errors=1", {
+      contentType: "application/json",
+      data: JSON.stringify({ config: config.body })
+    });
+    if (res.status === 201 || res.status === 200) return { address: admin.address, reloaded: true, busy };
+    if (res.status === 304) return { address: admin.address, reloaded: false, busy };
+    if (res.status === 429 || res.status === 503) {
+      busy++;
+      const wait = retryAfterMs(res.headers["retry-after"]);
+      if (performance.now() + wait > options.deadline) {
+        throw new DeckhandError(
+          `${admin.address} was still busy loading a configuration (${describeAnswer(res)}) when wait-timeout ran out. Nothing else was changed on it.`
+        );
+      }
+      options.logger.info(
+        `${admin.address} is busy (${describeAnswer(res)}); trying again in ${wait / 1e3} s.`
+      );
+      await sleep(wait);
+      continue;
+    }
+    if (res.status === 413) {
+      throw new DeckhandError(
+        `${admin.address} refused the configuration as too large (${describeAnswer(res)}, ${Buffer.byteLength(config.body)} bytes): raise lmdb_map_size (KONG_LMDB_MAP_SIZE) on the DB-less nodes and restore again.`
+      );
+    }
+    if (res.status === 400)
+      throw new DeckhandError(
+        `${admin.address} rejected the configuration: ${describeAnswer(res)}`,
+        flatErrors(res.body)
+      );
+    throw new DeckhandError(`POST ${admin.address}/config: ${describeAnswer(res)}`);
+  }
+}
+function flatErrors(body) {
+  try {
+    const parsed = JSON.parse(body);
+    return (parsed.flattened_errors ?? []).slice(0, 20).flatMap(
+      (e) => (e.errors ?? []).map(
+        (f2) => `${e.entity_type ?? "entity"} ${e.entity_name ?? ""}: ${f2.field ? `${f2.field}: ` : ""}${f2.message ?? ""}`.trim()
+      )
+    );
+  } catch {
+    return [];
+  }
+}
+function retryAfterMs(value) {
+  const seconds2 = Number(Array.isArray(value) ? value[0] : value);
+  return Number.isFinite(seconds2) && seconds2 > 0 ? Math.min(seconds2, 60) * 1e3 : 1e3;
+}
+async function checkNodes(admins, config) {
+  const checks = await Promise.all(
+    admins.map(async (admin) => {
+      const [status, counts] = await Promise.all([admin.status(), nodeEntityCounts(admin)]);
+      const hash = status.configurationHash ?? "";
+      const problems = [];
+      if (!hash || hash === EMPTY_CONFIGURATION_HASH) problems.push("reports no configuration loaded");
+      for (const key2 of /* @__PURE__ */ new Set([...Object.keys(config.counts), ...Object.keys(counts)])) {
+        const want = config.counts[key2] ?? 0;
+        const got = counts[key2] ?? 0;
+        if (want !== got) problems.push(`${key2}: ${got} instead of ${want}`);
+      }
+      return { address: admin.address, hash, counts, problems };
+    })
+  );
+  const hashes = new Set(checks.map((c) => c.hash));
+  if (hashes.size > 1) {
+    for (const check of checks) check.problems.push(`configuration hash ${check.hash} differs between nodes`);
+  }
+  return { checks, ok: checks.every((c) => c.problems.length === 0) };
+}
+
+// actions/engine/restore/smoke.ts
+init_errors();
+function parseSmokeRequests(lines) {
+  return lines.map((line, i) => {
+    const parts = line.trim().split(/\s+/);
+    const [method = "", url = "", expected = ""] = parts;
+    let valid2 = parts.length === 3 && /^[A-Z]+$/.test(method) && /^([1-5]\d\d|[1-5]xx)$/.test(expected);
+    if (valid2) {
+      try {
+        valid2 = ["http:", "https:"].includes(new URL(url).protocol);
+      } catch {
+        valid2 = false;
+      }
+    }
+    if (!valid2) {
+      throw new DeckhandError(
+        `smoke-requests line ${i + 1} is not "METHOD URL STATUS", e.g. GET https://api.example.com/health 200 (STATUS may be a class such as 2xx).`
+      );
+    }
+    return { method, url, expected };
+  });
+}
+function displayUrl(url) {
+  const u2 = new URL(url);
+  u2.username = "";
+  u2.password = "";
+  for (const key2 of [...u2.searchParams.keys()]) u2.searchParams.set(key2, "***");
+  return u2.toString().replace(/%2A%2A%2A/g, "***");
+}
+var matches = (status, expected) => expected.endsWith("xx") ? String(status)[0] === expected[0] : String(status) === expected;
+var sleep2 = (ms2) => new Promise((resolve12) => setTimeout(resolve12, ms2));
+async function runSmokeRequests(requests, options) {
+  const results = [];
+  for (const request2 of requests) {
+    const until = performance.now() + (options.windowMs ?? 3e4);
+    const result = {
+      method: request2.method,
+      url: displayUrl(request2.url),
+      expected: request2.expected,
+      status: 0,
+      ok: false,
+      attempts: 0
+    };
+    for (let delay = 500; ; delay = Math.min(delay * 2, 5e3)) {
+      result.attempts++;
+      try {
+        const res = await fetch(request2.url, {
+          method: request2.method,
+          redirect: "manual",
+          signal: AbortSignal.timeout(options.timeoutMs ?? 1e4)
+        });
+        await res.body?.cancel();
+        result.status = res.status;
+        result.error = void 0;
+        result.ok = matches(res.status, request2.expected);
+      } catch (err) {
+        result.status = 0;
+        result.error = err.cause ? String(err.cause.message) : err.message;
+      }
+      if (result.ok || performance.now() + delay > until) break;
+      await sleep2(delay);
+    }
+    options.logger.info(
+      `Smoke ${result.method} ${result.url}: ${result.status || result.error} (expected ${result.expected})${result.ok ? "" : ", FAILED"}${result.attempts > 1 ? ` after ${result.attempts} attempts` : ""}`
+    );
+    results.push(result);
+  }
+  return results;
+}
+
+// actions/engine/restore/timeline.ts
+init_errors();
+var round = (ms2) => Math.round(ms2 / 100) / 10;
+var Timeline = class {
+  started = performance.now();
+  phases = [];
+  checks = [];
+  /** Seconds since the start. */
+  elapsed() {
+    return round(performance.now() - this.started);
+  }
+  /**
+   * Runs one phase and records it, as failed when it throws (the error goes on). `detail` describes
+   * a successful result for the report.
+   */
+  async phase(name, work, detail) {
+    const begin = performance.now();
+    const startedAt = round(begin - this.started);
+    try {
+      const result = await work();
+      this.phases.push({
+        name,
+        status: "ok",
+        startedAt,
+        seconds: round(performance.now() - begin),
+        detail: detail?.(result)
+      });
+      return result;
+    } catch (err) {
+      this.phases.push({
+        name,
+        status: "failed",
+        startedAt,
+        seconds: round(performance.now() - begin),
+        detail: errorMessage(err)
+      });
+      throw err;
+    }
+  }
+  check(name, ok3, detail) {
+    this.checks.push({ name, ok: ok3, detail });
+  }
+};
+
+// actions/engine/restore/wait.ts
+init_errors();
+var sleep3 = (ms2) => new Promise((resolve12) => setTimeout(resolve12, ms2));
+async function waitForGateway(admins, options) {
+  return Promise.all(admins.map((admin) => waitForNode(admin, options)));
+}
+async function waitForNode(admin, options) {
+  const started = performance.now();
+  let delay = options.firstDelayMs ?? 1e3;
+  let last;
+  for (let attempt = 1; ; attempt++) {
+    const why = await probe(admin);
+    if (typeof why !== "string") {
+      if (attempt > 1)
+        options.logger.info(`${admin.address} is up (Kong ${why.info.version}) after ${attempt} attempts.`);
+      return { admin, ...why, attempts: attempt };
+    }
+    last = why;
+    const now = performance.now();
+    if (now >= options.deadline) break;
+    const elapsed = Math.round((now - started) / 1e3);
+    options.logger.info(
+      `Waiting for ${admin.address} (attempt ${attempt}, ${elapsed} s of ${options.timeoutSeconds} s): ${why}`
+    );
+    await sleep3(Math.min(delay, Math.max(0, options.deadline - now)));
+    delay = Math.min(delay * 2, options.maxDelayMs ?? 15e3);
+  }
+  throw new DeckhandError(
+    `The gateway at ${admin.address} did not come up within ${options.timeoutSeconds} s (wait-timeout); last: ${last}. Check that Kong is running and reachable from here (address, port, security groups), or raise wait-timeout. Nothing was restored.`
+  );
+}
+async function probe(admin) {
+  try {
+    const root = await admin.request("GET", "/");
+    if (root.status === 401 || root.status === 403) {
+      throw new DeckhandError(
+        `${admin.address} refused the credentials (${describeAnswer(root)}): check kong-admin-token and headers.`
+      );
+    }
+    if (root.status !== 200) return `GET / answered ${describeAnswer(root)}`;
+    const info2 = await admin.info();
+    const statusAnswer = await admin.request("GET", "/status");
+    if (statusAnswer.status !== 200) return `GET /status answered ${describeAnswer(statusAnswer)}`;
+    const status = await admin.status();
+    if (status.databaseReachable === false) return "Kong is up but cannot reach its database";
+    return { info: info2, status };
+  } catch (err) {
+    if (err instanceof TransportError) return err.message;
+    throw err;
+  }
+}
+
+// actions/engine/restore/restore.ts
+var STRATEGIES = ["auto", "database", "declarative", "dbless"];
+async function restoreGateway(options) {
+  const recovery = new Recovery(options);
+  try {
+    await recovery.run();
+  } catch (err) {
+    if (!isDeckhandError(err)) throw err;
+    recovery.outcome.error = { message: err.message, details: err.details };
+  }
+  return recovery.finish();
+}
+var Recovery = class {
+  constructor(options) {
+    this.options = options;
+    this.logger = options.logger;
+    this.deadline = this.timeline.started + options.waitTimeoutSeconds * 1e3;
+    this.outcome = {
+      strategy: options.strategy,
+      verified: false,
+      rtoSeconds: 0,
+      entitiesRestored: 0,
+      phases: this.timeline.phases,
+      checks: this.timeline.checks,
+      smoke: [],
+      restored: [],
+      notRestored: [],
+      warnings: []
+    };
+  }
+  options;
+  timeline = new Timeline();
+  outcome;
+  deadline;
+  logger;
+  manifest;
+  /** Set when the database check found the gateway unconfigured: a fallback sync may then delete what a failed restore left. */
+  foundEmpty = false;
+  async run() {
+    const nodes = await this.waitPhase("wait for the gateway");
+    const first = nodes[0].info;
+    this.outcome.gateway = {
+      version: first.version,
+      edition: first.edition,
+      database: first.database,
+      nodes: nodes.map((n) => n.admin.address)
+    };
+    const dbless = nodes.filter((n) => n.info.database === "off");
+    if (dbless.length > 0 && dbless.length < nodes.length) {
+      throw new DeckhandError(
+        `Some nodes run DB-less (${dbless.map((n) => n.admin.address).join(", ")}) and others with a database: restore them in separate steps.`
+      );
+    }
+    const strategy = this.options.strategy;
+    if (dbless.length > 0 && strategy !== "auto" && strategy !== "dbless") {
+      throw new DeckhandError(
+        `${first.database === "off" ? "The gateway runs DB-less" : ""} (database = off): it has no database to restore and decK cannot write to it. Use strategy dbless (or auto).`
+      );
+    }
+    if (dbless.length === 0 && strategy === "dbless") {
+      throw new DeckhandError(
+        `The gateway runs with a database (${first.database}), not DB-less: POST /config is only for DB-less nodes. Use strategy declarative, database or auto.`
+      );
+    }
+    if (dbless.length > 0) await this.dbless();
+    else if (strategy === "database") await this.database();
+    else if (strategy === "declarative") await this.declarative();
+    else if (this.options.dbDump) {
+      try {
+        await this.database();
+      } catch (err) {
+        if (!isDeckhandError(err) || err instanceof ConfiguredGatewayError) throw err;
+        this.outcome.fallback = err.message;
+        this.outcome.warnings.push(
+          `The database restore failed, so the declarative state was restored instead: ${err.message}`
+        );
+        this.logger.warn(`Database restore failed; restoring the declarative state instead. ${err.message}`);
+        await this.declarative();
+      }
+    } else await this.declarative();
+    await this.smoke();
+    this.outcome.verified = this.timeline.checks.length > 0 && this.timeline.checks.every((c) => c.ok);
+  }
+  finish() {
+    this.outcome.rtoSeconds = this.timeline.elapsed();
+    if (this.outcome.error) this.outcome.verified = false;
+    return this.outcome;
+  }
+  waitPhase(name) {
+    return this.timeline.phase(
+      name,
+      () => waitForGateway(this.options.admins, {
+        deadline: this.deadline,
+        timeoutSeconds: this.options.waitTimeoutSeconds,
+        logger: this.logger
+      }),
+      (nodes) => `${nodes.length} node(s) up, Kong ${nodes[0].info.version} (${nodes[0].info.edition})`
+    );
+  }
+  // ----- database -----------------------------------------------------------------------------
+  async database() {
+    const { dbDump, database } = this.options;
+    if (!dbDump) throw new DeckhandError("strategy database needs db-dump: the db-dump backup to restore.");
+    if (!database) throw new DeckhandError("strategy database needs database-url (or the PG* variables).");
+    const result = await this.timeline.phase(
+      "restore the database",
+      async () => {
+        this.manifest = (await readManifest(dbDump)).manifest;
+        return restorePostgres({
+          input: dbDump,
+          target: database.target,
+          create: false,
+          // A freshly bootstrapped gateway holds Kong's (empty) tables: they are replaced.
+          clean: true,
+          jobs: database.jobs,
+          verify: true,
+          noOwner: database.noOwner,
+          refuseConfigured: !this.options.overwrite,
+          // From here on, whatever the database holds was put there by this restore.
+          checked: () => this.foundEmpty = true,
+          binDir: database.binDir,
+          pathEnv: this.options.env.PATH,
+          logger: this.logger
+        });
+      },
+      (r) => `${r.manifest.database} from the backup of ${r.manifest.startedAt}`
+    );
+    this.outcome.strategyUsed = "database";
+    const entities = result.manifest.tables.filter((t) => t.data && KONG_ENTITY_TABLES.includes(t.table));
+    this.outcome.entitiesRestored = entities.reduce((sum, t) => sum + t.rows, 0);
+    this.outcome.restored.push(
+      `Database ${result.manifest.database} from the backup of ${result.manifest.startedAt}: ${result.tablesChecked} tables, ${result.rowsChecked} rows (${entities.map((t) => `${t.table} ${t.rows}`).join(", ") || "no entities"}).`
+    );
+    for (const note of result.notes) this.outcome.warnings.push(note);
+    const skipped = result.manifest.tables.filter((t) => !t.data);
+    if (skipped.length > 0) {
+      this.outcome.notRestored.push(
+        `Rows of ${skipped.length} runtime table(s) the backup left out (${skipped.map((t) => t.table).join(", ")}): they refill as the gateway runs.`
+      );
+    }
+    this.timeline.check(
+      "manifest's row counts",
+      result.verified,
+      result.verified ? `${result.tablesChecked} tables, ${result.rowsChecked} rows match the backup` : `${result.differences.length} table(s) differ: ${result.differences.slice(0, 5).map((d) => `${d.table} (expected ${d.expected}, found ${d.actual})`).join(", ")}`
+    );
+    await this.restartNodes();
+    await this.importKeyring();
+  }
+  /** Kong caches entities and its router: after a restore behind its back, its nodes must start again. */
+  async restartNodes() {
+    const command2 = this.options.restartCommand;
+    if (command2) {
+      await this.timeline.phase("restart the nodes", async () => {
+        this.logger.info("Restarting the Kong nodes with restart-command.");
+        const remaining = Math.max(1e3, this.deadline - performance.now());
+        const done = await run("sh", ["-c", command2], {
+          env: this.options.env,
+          timeoutMs: remaining
+        });
+        const output = scrub(`${done.stdout}
+${done.stderr}`, this.options.reconcile.secrets).trim();
+        for (const line of output.split("\n").filter(Boolean).slice(-20)) this.logger.info(`  ${line}`);
+        if (done.signal || done.exitCode !== 0) {
+          throw new DeckhandError(
+            `restart-command ${done.signal ? `was stopped (${done.signal}) when wait-timeout ran out` : `exited with ${done.exitCode}`}: the database is restored, but the nodes may still serve what they cached before. Restart them and run the verification again.`
+          );
+        }
+      });
+    } else {
+      this.outcome.warnings.push(
+        "The Kong nodes were not restarted after the database restore: Kong caches entities and its router, so they may serve what they held before until they restart. Set restart-command, or restart them."
+      );
+    }
+    await this.waitPhase(command2 ? "wait for the restarted gateway" : "wait for the gateway again");
+  }
+  // ----- declarative --------------------------------------------------------------------------
+  async declarative() {
+    const read = await readTargets({ state: this.options.state, env: this.options.env, purpose: "restore" });
+    if (read.problems.length > 0) {
+      throw new DeckhandError(
+        `The state files have ${read.problems.length} problem(s); nothing was restored from them.`,
+        read.problems.map((p2) => `${[p2.file, p2.line].filter(Boolean).join(":") || "state"}: ${p2.message}`)
+      );
+    }
+    await this.importKeyring();
+    const deck = await this.options.deck();
+    const reconcile = {
+      ...this.options.reconcile,
+      deck,
+      secrets: [...this.options.reconcile.secrets, ...this.secretsOf(read.envNames)]
+    };
+    const plans = await this.timeline.phase(
+      "plan",
+      () => planTargets(read.targets, reconcile),
+      (p2) => `${totalCounts(p2).total} change(s) in ${p2.length} target(s)`
+    );
+    this.refuseConfigured(plans);
+    const counts = totalCounts(plans);
+    if (counts.deleting > 0) {
+      this.outcome.warnings.push(
+        `The sync deletes ${counts.deleting} entit${counts.deleting === 1 ? "y" : "ies"} the state does not hold${this.options.overwrite ? " (overwrite is set)" : " (left by the failed database restore)"}.`
+      );
+    }
+    const results = await this.timeline.phase(
+      "sync the declarative state",
+      async () => {
+        const results2 = await syncTargets(plans, { ...reconcile, concurrency: 1 });
+        const problems = [];
+        for (const [plan3, result] of results2) {
+          if (result.status === "error") problems.push(`${targetLabel(plan3)}: ${result.message}`);
+          else if (result.status === "synced") {
+            for (const f2 of result.outcome.failed)
+              problems.push(`${f2.change.action} ${f2.change.kind} ${f2.change.name}: ${f2.error}`);
+            problems.push(...result.outcome.otherErrors);
+          }
+        }
+        if (problems.length > 0) {
+          throw new DeckhandError(
+            `deck could not restore everything (${problems.length} failure(s)); the gateway is partly restored.`,
+            problems
+          );
+        }
+        return results2;
+      },
+      (r) => `${[...r.values()].reduce((n, x) => n + (x.status === "synced" ? x.outcome.applied.length : 0), 0)} change(s) applied`
+    );
+    this.outcome.strategyUsed = "declarative";
+    const applied = [...results.values()].flatMap((r) => r.status === "synced" ? r.outcome.applied : []);
+    this.outcome.entitiesRestored = applied.filter((c) => c.action !== "delete").length;
+    this.outcome.restored.push(
+      `Declarative state of ${plans.map((p2) => targetLabel(p2)).join(", ")} from ${read.files.length} file(s): ${describeKinds(applied)}.`
+    );
+    this.addUnmanaged();
+    const after = await this.timeline.phase(
+      "verify with deck diff",
+      () => planTargets(read.targets, reconcile),
+      (p2) => `${totalCounts(p2).total} difference(s)`
+    );
+    const left = after.flatMap(
+      (p2) => p2.changes.map((c) => `${c.action} ${c.kind} ${c.name} (${targetLabel(p2)})`)
+    );
+    this.timeline.check(
+      "deck diff against the state",
+      left.length === 0,
+      left.length === 0 ? "no differences" : `${left.length} difference(s): ${left.slice(0, 10).join(", ")}`
+    );
+  }
+  /** A plan that updates or deletes means the gateway holds configuration: refused unless overwrite or known debris. */
+  refuseConfigured(plans) {
+    if (this.options.overwrite || this.foundEmpty) return;
+    const existing = plans.flatMap(
+      (p2) => p2.changes.filter((c) => c.action !== "create").map((c) => `${c.action} ${c.kind} ${c.name} (${targetLabel(p2)})`)
+    );
+    if (existing.length === 0) return;
+    throw new DeckhandError(
+      `The gateway already holds configuration the restore would change or delete (${existing.length}: ${existing.slice(0, 5).join(", ")}${existing.length > 5 ? ", \u2026" : ""}). restore only fills an empty or freshly bootstrapped gateway. Nothing was changed. If you mean to replace this configuration, set overwrite to true.`
+    );
+  }
+  /** What a declarative restore cannot bring back: Enterprise data decK does not manage. */
+  addUnmanaged() {
+    const tables = (this.manifest?.tables ?? []).filter(
+      (t) => t.rows > 0 && isUnmanagedEnterpriseTable(t.table)
+    );
+    if (tables.length > 0) {
+      this.outcome.notRestored.push(
+        `Kong Enterprise data decK does not manage, present in the database backup: ${tables.map((t) => `${t.table} (${t.rows} rows)`).join(", ")}. Recreate it, or restore the database once the backup's problem is fixed.`
+      );
+    } else if (this.outcome.gateway?.edition === "enterprise") {
+      this.outcome.notRestored.push(
+        "Kong Enterprise data decK does not manage (admins, RBAC users and roles, the keyring, licences, Dev Portal, event hooks) is not part of a declarative restore: recreate it or restore it from a database backup."
+      );
+    }
+  }
+  // ----- DB-less ------------------------------------------------------------------------------
+  async dbless() {
+    const config = await buildDeclarativeConfig(this.options.state, this.options.env);
+    this.secretsOf(config.envNames);
+    const total = totalEntities(config.counts);
+    if (!this.options.overwrite) {
+      for (const admin of this.options.admins) {
+        const held = await nodeEntityCounts(admin);
+        const differs = Object.keys({ ...held, ...config.counts }).some(
+          (k2) => (held[k2] ?? 0) !== (config.counts[k2] ?? 0)
+        );
+        if (totalEntities(held) > 0 && differs) {
+          throw new DeckhandError(
+            `${admin.address} already runs a different configuration (${totalEntities(held)} entities): restore only fills an empty node. Nothing was changed. If you mean to replace it, set overwrite to true.`
+          );
+        }
+      }
+    }
+    await this.importKeyring();
+    const loads = await this.timeline.phase(
+      "load DB-less nodes",
+      () => Promise.all(
+        this.options.admins.map(
+          (admin) => loadNode(admin, config, { deadline: this.deadline, logger: this.logger })
+        )
+      ),
+      (l) => `${l.filter((x) => x.reloaded).length} of ${l.length} node(s) loaded, ${l.reduce((n, x) => n + x.busy, 0)} busy answer(s) waited out`
+    );
+    this.outcome.strategyUsed = "dbless";
+    this.outcome.entitiesRestored = total;
+    this.outcome.restored.push(
+      `Declarative configuration from ${config.files.length} file(s), ${total} entities, into ${loads.length} DB-less node(s)${loads.some((l) => !l.reloaded) ? ` (${loads.filter((l) => !l.reloaded).length} already held it)` : ""}.`
+    );
+    this.addUnmanaged();
+    const checked = await this.timeline.phase(
+      "verify the nodes",
+      () => checkNodes(this.options.admins, config)
+    );
+    for (const node of checked.checks) {
+      this.timeline.check(
+        `configuration of ${node.address}`,
+        node.problems.length === 0,
+        node.problems.length === 0 ? `${total} entities, hash ${node.hash}` : node.problems.join("; ")
+      );
+    }
+  }
+  /** Values of the DECK_ variables the state uses: the secrets the dump redacted, masked from here on. */
+  secretsOf(names) {
+    const values = names.map((name) => this.options.env[name] ?? "").filter((v2) => v2.length >= 3);
+    for (const value of values) this.options.secret(value);
+    return values;
+  }
+  // ----- keyring and smoke --------------------------------------------------------------------
+  /** Imports the Enterprise keyring on every node, before anything encrypted is written or read back. */
+  async importKeyring() {
+    const data = this.options.keyringExport;
+    if (!data) return;
+    await this.timeline.phase("import the keyring", async () => {
+      for (const admin of this.options.admins) {
+        const res = await admin.request("POST", "/keyring/import", formBody({ data }));
+        if (res.status === 404) {
+          throw new DeckhandError(
+            `keyring-export is set, but ${admin.address} has no keyring (${describeAnswer(res)}): it needs Kong Enterprise with keyring_enabled and keyring_strategy cluster.`
+          );
+        }
+        if (res.status !== 201 && res.status !== 200 && res.status !== 204) {
+          throw new DeckhandError(`${admin.address} refused the keyring import: ${describeAnswer(res)}`);
+        }
+        const keyring = parseJson(await admin.expect("GET", "/keyring", 200));
+        if (!keyring.active)
+          throw new DeckhandError(`${admin.address} has no active keyring key after the import.`);
+      }
+    });
+    this.outcome.restored.push(`Keyring imported on ${this.options.admins.length} node(s).`);
+  }
+  async smoke() {
+    if (this.options.smoke.length === 0) return;
+    const results = await this.timeline.phase(
+      "smoke requests",
+      () => runSmokeRequests(this.options.smoke, { logger: this.logger, windowMs: this.options.smokeWindowMs }),
+      (r) => `${r.filter((x) => x.ok).length} of ${r.length} as expected`
+    );
+    this.outcome.smoke = results;
+    for (const r of results) {
+      this.timeline.check(
+        `${r.method} ${r.url}`,
+        r.ok,
+        `${r.status || r.error} (expected ${r.expected})${r.attempts > 1 ? ` after ${r.attempts} attempts` : ""}`
+      );
+    }
+  }
+};
+function describeKinds(changes) {
+  const kinds = /* @__PURE__ */ new Map();
+  for (const c of changes) if (c.action !== "delete") kinds.set(c.kind, (kinds.get(c.kind) ?? 0) + 1);
+  return kinds.size === 0 ? "nothing to create" : [...kinds].map(([k2, n]) => `${n} ${k2}${n === 1 ? "" : "s"}`).join(", ");
+}
+
+// actions/engine/jobs/restore.ts
+async function restoreJob(source, ctx) {
+  const inputs = new Inputs(COMMANDS.restore.inputs, source);
+  const strategy = inputs.string("strategy");
+  if (!STRATEGIES.includes(strategy))
+    throw new DeckhandError(`Input strategy must be one of ${STRATEGIES.join(", ")}; got "${strategy}"`);
+  const addresses = inputs.list("kong-addr");
+  if (addresses.length === 0)
+    throw new DeckhandError("kong-addr is required: the Kong Admin API address(es).");
+  const connections = addresses.map((address) => readConnection(withAddress(inputs, address), ctx));
+  const connection = connections[0];
+  const admins = await Promise.all(connections.map((c) => KongAdmin.open(c.kongAddr, c)));
+  const smoke = parseSmokeRequests(inputs.list("smoke-requests"));
+  for (const line of inputs.list("smoke-requests")) maskQuery(line, ctx);
+  const keyringExport = await readKeyring(inputs.string("keyring-export"));
+  if (keyringExport) ctx.secret(keyringExport);
+  const dumpInput = inputs.string("db-dump");
+  const url = inputs.string("database-url");
+  if (url) ctx.secret(url);
+  const usesDatabase = dumpInput !== void 0 && strategy !== "declarative" && strategy !== "dbless";
+  if (strategy === "database" && dumpInput === void 0)
+    throw new DeckhandError(
+      "strategy database needs db-dump: the folder, manifest or artifact name of a db-dump backup."
+    );
+  const target = usesDatabase ? parsePgTarget(url, ctx.env) : void 0;
+  if (target?.password) ctx.secret(target.password);
+  const dump2 = usesDatabase ? await resolveBackupInput(inputs, ctx, dumpInput, "db-dump") : void 0;
+  try {
+    const outcome = await restoreGateway({
+      strategy,
+      admins,
+      state: inputs.list("state"),
+      dbDump: dump2?.path,
+      database: target && {
+        target,
+        jobs: inputs.integer("jobs"),
+        noOwner: inputs.boolean("no-owner"),
+        binDir: inputs.string("postgres-bin")
+      },
+      restartCommand: inputs.string("restart-command"),
+      keyringExport,
+      overwrite: inputs.boolean("overwrite"),
+      waitTimeoutSeconds: inputs.integer("wait-timeout"),
+      smoke,
+      smokeWindowMs: inputs.integer("smoke-timeout") * 1e3,
+      deck: () => openDeck(inputs, ctx, connection),
+      reconcile: {
+        logger: ctx.logger,
+        secrets: [...connectionSecrets(connection), ...keyringExport ? [keyringExport] : []],
+        parallelism: inputs.integer("parallelism")
+      },
+      env: ctx.env,
+      secret: ctx.secret,
+      logger: ctx.logger
+    });
+    const reportFile = await writeReport(inputs.string("report-file"), outcome);
+    return {
+      ok: outcome.verified,
+      report: describe(outcome, reportFile),
+      outputs: {
+        "strategy-used": outcome.strategyUsed ?? "",
+        "rto-seconds": String(outcome.rtoSeconds),
+        "entities-restored": String(outcome.entitiesRestored),
+        verified: String(outcome.verified),
+        report: reportFile
+      }
+    };
+  } finally {
+    await dump2?.cleanup();
+  }
+}
+function withAddress(inputs, address) {
+  return new Inputs(
+    COMMANDS.restore.inputs,
+    (name) => name === "kong-addr" ? address : inputs.string(name)
+  );
+}
+function maskQuery(line, ctx) {
+  const url = line.trim().split(/\s+/)[1];
+  if (!url) return;
+  for (const value of new URL(url).searchParams.values()) if (value.length >= 3) ctx.secret(value);
+}
+async function readKeyring(value) {
+  if (!value) return void 0;
+  const text = value.includes("\n") ? void 0 : await readFile8(value, "utf8").catch(() => void 0);
+  if (text === void 0) {
+    if (/^[A-Za-z0-9+/=\s]+$/.test(value)) return value.replace(/\s+/g, "");
+    throw new DeckhandError(
+      "keyring-export is neither a keyring export (the base64 data of POST /keyring/export) nor a readable file."
+    );
+  }
+  const trimmed = text.trim();
+  if (trimmed.startsWith("{")) {
+    const data = JSON.parse(trimmed).data;
+    if (typeof data === "string") return data;
+  }
+  return trimmed;
+}
+async function writeReport(path5, outcome) {
+  const file = path5 ?? join25((await privateTempDir("deckhand-restore-")).path, "restore-report.json");
+  const document = { format: "deckhand-restore/1", generatedAt: (/* @__PURE__ */ new Date()).toISOString(), ...outcome };
+  await writeFileAtomic(file, JSON.stringify(document, null, 2) + "\n");
+  return file;
+}
+function describe(outcome, reportFile) {
+  const report2 = emptyReport("deckhand restore");
+  const gateway = outcome.gateway ? `Kong ${outcome.gateway.version} (${outcome.gateway.edition}, ${outcome.gateway.database === "off" ? "DB-less" : outcome.gateway.database}) at ${outcome.gateway.nodes.join(", ")}` : "the gateway";
+  if (outcome.error) {
+    report2.lines.push(`Restore of ${gateway} failed after ${outcome.rtoSeconds} s: ${outcome.error.message}`);
+    report2.annotations.push({ level: "error", title: "deckhand restore", message: outcome.error.message });
+    for (const detail of outcome.error.details.slice(0, 10))
+      report2.annotations.push({ level: "error", title: "deckhand restore", message: detail });
+  } else if (outcome.verified) {
+    report2.lines.push(
+      `Restored ${gateway} with the ${outcome.strategyUsed} strategy and verified it: RTO ${outcome.rtoSeconds} s, ${outcome.entitiesRestored} entities restored.`
+    );
+  } else {
+    const failed = outcome.checks.filter((c) => !c.ok);
+    report2.lines.push(
+      `Restored ${gateway} with the ${outcome.strategyUsed} strategy, but ${failed.length} check(s) failed: not verified (${outcome.rtoSeconds} s).`
+    );
+    for (const check of failed)
+      report2.annotations.push({
+        level: "error",
+        title: `deckhand restore: ${check.name}`,
+        message: check.detail
+      });
+  }
+  if (outcome.fallback)
+    report2.lines.push(
+      `The database restore failed, so the declarative state was restored: ${outcome.fallback}`
+    );
+  report2.lines.push(...outcome.restored.map((r) => `Restored: ${r}`));
+  for (const item of outcome.notRestored) {
+    report2.lines.push(`Not restored: ${item}`);
+    report2.annotations.push({ level: "warning", title: "deckhand restore: not restored", message: item });
+  }
+  for (const warning2 of outcome.warnings)
+    report2.annotations.push({ level: "warning", title: "deckhand restore", message: warning2 });
+  report2.tables.push({
+    caption: `Recovery timeline (RTO ${outcome.rtoSeconds} s)`,
+    header: ["phase", "started at", "took", "result"],
+    rows: outcome.phases.map((p2) => [
+      p2.name,
+      `${p2.startedAt} s`,
+      `${p2.seconds} s`,
+      `${p2.status}${p2.detail ? `: ${p2.detail}` : ""}`
+    ])
+  });
+  if (outcome.checks.length > 0) {
+    report2.tables.push({
+      caption: "Checks",
+      header: ["check", "result", "detail"],
+      rows: outcome.checks.map((c) => [c.name, c.ok ? "passed" : "FAILED", c.detail])
+    });
+  }
+  report2.lines.push(`Report: ${reportFile}`);
+  return report2;
+}
+
 // actions/engine/validate.ts
 init_errors();
 async function validate(options) {
@@ -51459,7 +52651,8 @@ var JOBS = {
   "db-restore": dbRestoreJob,
   "files-backup": filesBackupJob,
   "files-restore": filesRestoreJob,
-  commit: commitJob
+  commit: commitJob,
+  restore: restoreJob
 };
 
 // actions/main.ts

@@ -39,3 +39,56 @@ export const KONG_RUNTIME_TABLES: readonly string[] = [
 ]
 
 export type Profile = 'kong' | 'none'
+
+/**
+ * Tables holding the gateway's configuration entities (what decK manages): rows in any of them mean the
+ * gateway is configured, and their rows are the entities a database restore brings back.
+ */
+export const KONG_ENTITY_TABLES: readonly string[] = [
+  'services',
+  'routes',
+  'consumers',
+  'plugins',
+  'upstreams',
+  'targets',
+  'certificates',
+  'snis',
+  'ca_certificates',
+  'keys',
+  'key_sets',
+  'sm_vaults',
+  'filter_chains',
+  'acls',
+  'basicauth_credentials',
+  'hmacauth_credentials',
+  'jwt_secrets',
+  'keyauth_credentials',
+  'oauth2_credentials',
+  'consumer_groups',
+  'consumer_group_consumers',
+  'consumer_group_plugins',
+]
+
+/**
+ * Kong Enterprise data that decK does not manage, so a declarative restore cannot bring it back: admins,
+ * RBAC users and roles, the keyring, licences, the Dev Portal, event hooks. Matched as table-name prefixes.
+ */
+export const KONG_UNMANAGED_ENTERPRISE_TABLES: readonly string[] = [
+  'admins',
+  'rbac_',
+  'keyring_',
+  'licenses',
+  'developers',
+  'portal_',
+  'event_hooks',
+  'groups',
+  'group_rbac_roles',
+  'login_attempts',
+  'audit_',
+  'applications',
+  'application_instances',
+]
+
+export function isUnmanagedEnterpriseTable(table: string): boolean {
+  return KONG_UNMANAGED_ENTERPRISE_TABLES.some((p) => (p.endsWith('_') ? table.startsWith(p) : table === p))
+}

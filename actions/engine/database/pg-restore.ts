@@ -7,7 +7,16 @@ import { type DbManifest, readManifest, verifyFiles } from '../backup/manifest.j
 import { DeckhandError } from '../errors.js'
 import { privateTempDir } from '../fs-atomic.js'
 import type { Logger } from '../log.js'
-import { countTables, databaseExists, listTables, serverInfo, userTableCount } from '../postgres/catalog.js'
+import { KONG_ENTITY_TABLES } from '../backup/kong-profile.js'
+import {
+  countTables,
+  databaseExists,
+  kongRowsIn,
+  listTables,
+  serverInfo,
+  type TableCount,
+  userTableCount,
+} from '../postgres/catalog.js'
 import { pgRestoreArgs, psqlArgs } from '../postgres/commands.js'
 import {
   type PgTarget,
@@ -29,9 +38,27 @@ export interface PgRestoreOptions {
   jobs?: number
   verify: boolean
   noOwner: boolean
+  /**
+   * Refuse a database whose Kong entity tables hold rows (a configured gateway), even with clean: what a
+   * disaster-recovery restore uses so that it only ever fills an empty or freshly bootstrapped gateway.
+   */
+  refuseConfigured?: boolean
+  /** Called once the backup and the target passed every check, just before the database is changed. */
+  checked?: () => void
   binDir?: string
   pathEnv?: string
   logger: Logger
+}
+
+/** The target already holds a configured gateway: refused before anything was changed. */
+export class ConfiguredGatewayError extends DeckhandError {
+  constructor(where: string, tables: readonly TableCount[]) {
+    super(
+      `${where} already holds a configured Kong (${tables.map((t) => `${t.table}: ${t.rows}`).join(', ')}): ` +
+        'restore only fills an empty or freshly bootstrapped gateway. Nothing was changed. If you mean to replace this configuration, set overwrite to true.',
+    )
+    this.name = 'ConfiguredGatewayError'
+  }
 }
 
 /** One table whose restored rows differ from the manifest. */
@@ -120,6 +147,10 @@ export async function restorePostgres(options: PgRestoreOptions): Promise<DbRest
         )
       }
       nonEmpty = options.create ? await databaseExists(pre, database) : (await userTableCount(pre)) > 0
+      if (options.refuseConfigured && !options.create && nonEmpty) {
+        const configured = await kongRowsIn(pre, KONG_ENTITY_TABLES)
+        if (configured.length > 0) throw new ConfiguredGatewayError(describeTarget(connectTo), configured)
+      }
     } finally {
       await pre.close()
     }
@@ -131,6 +162,7 @@ export async function restorePostgres(options: PgRestoreOptions): Promise<DbRest
       )
     }
 
+    options.checked?.()
     let jobs = format === 'directory' || format === 'custom' ? (options.jobs ?? availableParallelism()) : 1
     // Replacing a live database: one transaction, so a failure halfway leaves it as it was.
     let singleTransaction = false

@@ -53,12 +53,14 @@ export async function resolveBackupInput(
   inputs: Inputs,
   ctx: JobContext,
   input: string,
+  /** The input's name, for messages. */
+  name = 'input',
 ): Promise<{ path: string; cleanup: () => Promise<void> }> {
   const path = resolve(input)
   if (await exists(path)) return { path, cleanup: async () => undefined }
   // Artifact names cannot hold a slash: such an input can only have been meant as a path.
   if (!ctx.artifacts || /[\\/]/.test(input))
-    throw new DeckhandError(`input ${path}: no such file or directory.`)
+    throw new DeckhandError(`${name} ${path}: no such file or directory.`)
 
   const runId = inputs.string('artifact-run-id')
   let from: { runId: string; token: string } | undefined
@@ -79,7 +81,7 @@ export async function resolveBackupInput(
   } catch (err) {
     await temp.cleanup()
     throw new DeckhandError(
-      `input ${input} is neither a file nor an artifact of ${from ? `workflow run ${from.runId}` : 'this workflow run'}: ` +
+      `${name} ${input} is neither a file nor an artifact of ${from ? `workflow run ${from.runId}` : 'this workflow run'}: ` +
         errorMessage(err),
       [],
       { cause: err },

@@ -102,3 +102,24 @@ export async function databaseExists(session: PsqlSession, name: string): Promis
   )
   return Number(line) > 0
 }
+
+/**
+ * Rows in those of `tables` that exist in a Kong schema (one with schema_meta), non-empty ones only: what
+ * tells a configured gateway's database from a freshly bootstrapped or empty one.
+ */
+export async function kongRowsIn(session: PsqlSession, tables: readonly string[]): Promise<TableCount[]> {
+  const schemas = await kongSchemas(session)
+  if (schemas.length === 0) return []
+  const list = (names: readonly string[]) => names.map((n) => `'${n.replace(/'/g, "''")}'`).join(', ')
+  const present = await session.json<QualifiedTable[]>(
+    `SELECT coalesce(json_agg(json_build_object('schema', table_schema, 'table', table_name)
+       ORDER BY table_schema, table_name), '[]')
+     FROM information_schema.tables
+     WHERE table_type = 'BASE TABLE' AND table_schema IN (${list(schemas)}) AND table_name IN (${list(tables)})`,
+  )
+  const counts = await countTables(
+    session,
+    present.map((table) => ({ table, checksum: false })),
+  )
+  return counts.filter((c) => c.rows > 0)
+}

@@ -1,0 +1,188 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+
+import { connectionSecrets } from '../deck/connection.js'
+import { DeckhandError } from '../errors.js'
+import { privateTempDir, writeFileAtomic } from '../fs-atomic.js'
+import { KongAdmin } from '../kong/admin.js'
+import { parsePgTarget } from '../postgres/connection.js'
+import { emptyReport, type Report } from '../report.js'
+import { type RestoreOutcome, restoreGateway, STRATEGIES, type Strategy } from '../restore/restore.js'
+import { parseSmokeRequests } from '../restore/smoke.js'
+import { COMMANDS } from '../../spec.js'
+import { resolveBackupInput } from './artifacts.js'
+import { type JobContext, type JobResult, openDeck, readConnection } from './context.js'
+import { Inputs, type InputSource } from './inputs.js'
+
+export async function restoreJob(source: InputSource, ctx: JobContext): Promise<JobResult> {
+  const inputs = new Inputs(COMMANDS.restore!.inputs, source)
+  const strategy = inputs.string('strategy') as Strategy
+  if (!STRATEGIES.includes(strategy))
+    throw new DeckhandError(`Input strategy must be one of ${STRATEGIES.join(', ')}; got "${strategy}"`)
+  const addresses = inputs.list('kong-addr')
+  if (addresses.length === 0)
+    throw new DeckhandError('kong-addr is required: the Kong Admin API address(es).')
+  // Every address gets the checks deck's does; the first is the one deck talks to.
+  const connections = addresses.map((address) => readConnection(withAddress(inputs, address), ctx))
+  const connection = connections[0]!
+  const admins = await Promise.all(connections.map((c) => KongAdmin.open(c.kongAddr, c)))
+  const smoke = parseSmokeRequests(inputs.list('smoke-requests'))
+  for (const line of inputs.list('smoke-requests')) maskQuery(line, ctx)
+  const keyringExport = await readKeyring(inputs.string('keyring-export'))
+  if (keyringExport) ctx.secret(keyringExport)
+
+  const dumpInput = inputs.string('db-dump')
+  const url = inputs.string('database-url')
+  if (url) ctx.secret(url)
+  const usesDatabase = dumpInput !== undefined && strategy !== 'declarative' && strategy !== 'dbless'
+  if (strategy === 'database' && dumpInput === undefined)
+    throw new DeckhandError(
+      'strategy database needs db-dump: the folder, manifest or artifact name of a db-dump backup.',
+    )
+  const target = usesDatabase ? parsePgTarget(url, ctx.env) : undefined
+  if (target?.password) ctx.secret(target.password)
+  const dump = usesDatabase ? await resolveBackupInput(inputs, ctx, dumpInput!, 'db-dump') : undefined
+
+  try {
+    const outcome = await restoreGateway({
+      strategy,
+      admins,
+      state: inputs.list('state'),
+      dbDump: dump?.path,
+      database: target && {
+        target,
+        jobs: inputs.integer('jobs'),
+        noOwner: inputs.boolean('no-owner'),
+        binDir: inputs.string('postgres-bin'),
+      },
+      restartCommand: inputs.string('restart-command'),
+      keyringExport,
+      overwrite: inputs.boolean('overwrite'),
+      waitTimeoutSeconds: inputs.integer('wait-timeout')!,
+      smoke,
+      smokeWindowMs: inputs.integer('smoke-timeout')! * 1000,
+      deck: () => openDeck(inputs, ctx, connection),
+      reconcile: {
+        logger: ctx.logger,
+        secrets: [...connectionSecrets(connection), ...(keyringExport ? [keyringExport] : [])],
+        parallelism: inputs.integer('parallelism'),
+      },
+      env: ctx.env,
+      secret: ctx.secret,
+      logger: ctx.logger,
+    })
+    const reportFile = await writeReport(inputs.string('report-file'), outcome)
+    return {
+      ok: outcome.verified,
+      report: describe(outcome, reportFile),
+      outputs: {
+        'strategy-used': outcome.strategyUsed ?? '',
+        'rto-seconds': String(outcome.rtoSeconds),
+        'entities-restored': String(outcome.entitiesRestored),
+        verified: String(outcome.verified),
+        report: reportFile,
+      },
+    }
+  } finally {
+    await dump?.cleanup()
+  }
+}
+
+/** The inputs with kong-addr replaced, so each address gets the same checks as a single one. */
+function withAddress(inputs: Inputs, address: string): Inputs {
+  return new Inputs(COMMANDS.restore!.inputs, (name) =>
+    name === 'kong-addr' ? address : inputs.string(name),
+  )
+}
+
+/** Query values of smoke URLs often carry API keys: masked like any other secret. */
+function maskQuery(line: string, ctx: JobContext): void {
+  const url = line.trim().split(/\s+/)[1]
+  if (!url) return
+  for (const value of new URL(url).searchParams.values()) if (value.length >= 3) ctx.secret(value)
+}
+
+/** keyring-export holds the export itself, or names a file holding it. */
+async function readKeyring(value: string | undefined): Promise<string | undefined> {
+  if (!value) return undefined
+  const text = value.includes('\n') ? undefined : await readFile(value, 'utf8').catch(() => undefined)
+  if (text === undefined) {
+    if (/^[A-Za-z0-9+/=\s]+$/.test(value)) return value.replace(/\s+/g, '')
+    throw new DeckhandError(
+      'keyring-export is neither a keyring export (the base64 data of POST /keyring/export) nor a readable file.',
+    )
+  }
+  const trimmed = text.trim()
+  // A file may hold the whole answer of /keyring/export: {"data": "…"}.
+  if (trimmed.startsWith('{')) {
+    const data = (JSON.parse(trimmed) as { data?: unknown }).data
+    if (typeof data === 'string') return data
+  }
+  return trimmed
+}
+
+async function writeReport(path: string | undefined, outcome: RestoreOutcome): Promise<string> {
+  const file = path ?? join((await privateTempDir('deckhand-restore-')).path, 'restore-report.json')
+  const document = { format: 'deckhand-restore/1', generatedAt: new Date().toISOString(), ...outcome }
+  await writeFileAtomic(file, JSON.stringify(document, null, 2) + '\n')
+  return file
+}
+
+/** The job summary: the verdict and RTO first, then the phases, checks and what was (not) restored. */
+function describe(outcome: RestoreOutcome, reportFile: string): Report {
+  const report = emptyReport('deckhand restore')
+  const gateway = outcome.gateway
+    ? `Kong ${outcome.gateway.version} (${outcome.gateway.edition}, ${outcome.gateway.database === 'off' ? 'DB-less' : outcome.gateway.database}) at ${outcome.gateway.nodes.join(', ')}`
+    : 'the gateway'
+  if (outcome.error) {
+    report.lines.push(`Restore of ${gateway} failed after ${outcome.rtoSeconds} s: ${outcome.error.message}`)
+    report.annotations.push({ level: 'error', title: 'deckhand restore', message: outcome.error.message })
+    for (const detail of outcome.error.details.slice(0, 10))
+      report.annotations.push({ level: 'error', title: 'deckhand restore', message: detail })
+  } else if (outcome.verified) {
+    report.lines.push(
+      `Restored ${gateway} with the ${outcome.strategyUsed} strategy and verified it: RTO ${outcome.rtoSeconds} s, ${outcome.entitiesRestored} entities restored.`,
+    )
+  } else {
+    const failed = outcome.checks.filter((c) => !c.ok)
+    report.lines.push(
+      `Restored ${gateway} with the ${outcome.strategyUsed} strategy, but ${failed.length} check(s) failed: not verified (${outcome.rtoSeconds} s).`,
+    )
+    for (const check of failed)
+      report.annotations.push({
+        level: 'error',
+        title: `deckhand restore: ${check.name}`,
+        message: check.detail,
+      })
+  }
+  if (outcome.fallback)
+    report.lines.push(
+      `The database restore failed, so the declarative state was restored: ${outcome.fallback}`,
+    )
+  report.lines.push(...outcome.restored.map((r) => `Restored: ${r}`))
+  for (const item of outcome.notRestored) {
+    report.lines.push(`Not restored: ${item}`)
+    report.annotations.push({ level: 'warning', title: 'deckhand restore: not restored', message: item })
+  }
+  for (const warning of outcome.warnings)
+    report.annotations.push({ level: 'warning', title: 'deckhand restore', message: warning })
+  report.tables.push({
+    caption: `Recovery timeline (RTO ${outcome.rtoSeconds} s)`,
+    header: ['phase', 'started at', 'took', 'result'],
+    rows: outcome.phases.map((p) => [
+      p.name,
+      `${p.startedAt} s`,
+      `${p.seconds} s`,
+      `${p.status}${p.detail ? `: ${p.detail}` : ''}`,
+    ]),
+  })
+  if (outcome.checks.length > 0) {
+    report.tables.push({
+      caption: 'Checks',
+      header: ['check', 'result', 'detail'],
+      rows: outcome.checks.map((c) => [c.name, c.ok ? 'passed' : 'FAILED', c.detail]),
+    })
+  }
+  report.lines.push(`Report: ${reportFile}`)
+  return report
+}
