@@ -6,8 +6,13 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   resolver: 'ts-jest-resolver',
-  // The example programs import the component by its published name.
-  moduleNameMapper: { '^deckhand/pulumi$': '<rootDir>/pulumi/index.ts' },
+  moduleNameMapper: {
+    // The example programs import the component by its published name.
+    '^deckhand/pulumi$': '<rootDir>/pulumi/index.ts',
+    // @actions/workflow-parser imports its schemas as JSON without an import attribute, which Jest 30 warns
+    // about (and its next major refuses); these modules read the same files.
+    '^\\.\\./(workflow|action)-v1\\.0\\.min\\.json$': '<rootDir>/test/support/github-$1-schema.mjs',
+  },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   clearMocks: true,
   testTimeout: 60000,

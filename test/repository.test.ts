@@ -10,6 +10,23 @@ import { ROOT } from './support/action.js'
 
 const exec = promisify(execFile)
 
+interface InputMetadata {
+  required?: boolean
+  default?: unknown
+}
+
+/**
+ * The metadata file of a deckhand action a step uses: the published ones (deckhand/deckhand@v1,
+ * deckhand/deckhand/actions/<name>@v1) and the checkout's (./, ./actions/<name>). Undefined for other actions.
+ */
+function deckhandAction(uses: string): string | undefined {
+  const match =
+    /^deckhand\/deckhand(?:\/actions\/([a-z-]+))?@/.exec(uses) ??
+    /^\.\/(?:actions\/([a-z-]+)\/?)?$/.exec(uses)
+  if (!match) return undefined
+  return match[1] ? join('actions', match[1], 'action.yml') : 'action.yml'
+}
+
 async function sources(dir: string): Promise<string[]> {
   const out: string[] = []
   for (const entry of await readdir(dir, { withFileTypes: true })) {
@@ -53,38 +70,75 @@ describe('repository', () => {
     expect(action.runs).toEqual({ using: 'node24', main: 'dist/main/index.js' })
   })
 
-  test('example workflows use only inputs and outputs the actions declare', async () => {
-    const dir = join(ROOT, 'examples')
-    // Workflows beside example programs (examples/pulumi-dr/) too; Pulumi.yaml files are not workflows.
-    const files = (await readdir(dir, { recursive: true })).filter((f) => f.endsWith('.yml'))
-    expect(files.length).toBeGreaterThan(0)
+  test('workflows use only inputs and outputs the actions declare, and every required input', async () => {
+    // Workflows beside example programs (examples/pulumi-dr/) too; Pulumi.yaml files are not workflows. This
+    // repository's own workflows run the actions from the checkout (uses: ./actions/<name>, ./ the root one).
+    const examples = (await readdir(join(ROOT, 'examples'), { recursive: true }))
+      .filter((f) => f.endsWith('.yml'))
+      .map((f) => join('examples', f))
+    const own = (await readdir(join(ROOT, '.github', 'workflows')))
+      .filter((f) => f.endsWith('.yml'))
+      .map((f) => join('.github', 'workflows', f))
+    const files = [...examples, ...own]
+    expect(files).toEqual(
+      expect.arrayContaining([
+        join('examples', 'dr-rebuild.yml'),
+        join('examples', 'nightly-backup.yml'),
+        join('.github', 'workflows', 'e2e.yml'),
+      ]),
+    )
+    const used = new Set<string>()
     for (const name of files) {
-      const text = await readFile(join(dir, name), 'utf8')
+      const text = await readFile(join(ROOT, name), 'utf8')
       const workflow = parse(text)
-      for (const job of Object.values(workflow.jobs) as {
-        steps: { id?: string; uses?: string; with?: object }[]
-      }[]) {
+      for (const [jobId, job] of Object.entries(workflow.jobs) as [
+        string,
+        { steps?: { id?: string; uses?: string; with?: Record<string, unknown> }[] },
+      ][]) {
         const outputsOf = new Map<string, string[]>()
-        for (const step of job.steps) {
-          const match = /^deckhand\/deckhand(?:\/actions\/([a-z-]+))?@/.exec(step.uses ?? '')
-          if (!match) continue
-          const action = parse(
-            await readFile(join(ROOT, match[1] ? `actions/${match[1]}/action.yml` : 'action.yml'), 'utf8'),
-          )
+        for (const step of job.steps ?? []) {
+          const file = deckhandAction(step.uses ?? '')
+          if (!file) continue
+          used.add(`${name} ${file}`)
+          const action = parse(await readFile(join(ROOT, file), 'utf8'))
+          const where = { name, job: jobId, step: step.id ?? step.uses }
           for (const input of Object.keys(step.with ?? {}))
-            expect({ name, input, known: input in action.inputs }).toEqual({ name, input, known: true })
+            expect({ ...where, input, known: input in action.inputs }).toEqual({
+              ...where,
+              input,
+              known: true,
+            })
+          for (const [input, spec] of Object.entries(action.inputs) as [string, InputMetadata][]) {
+            if (spec.required !== true || spec.default !== undefined) continue
+            expect({ ...where, input, given: input in (step.with ?? {}) }).toEqual({
+              ...where,
+              input,
+              given: true,
+            })
+          }
           if (step.id) outputsOf.set(step.id, Object.keys(action.outputs))
         }
-        for (const [, id, output] of text.matchAll(/steps\.([a-z0-9_-]+)\.outputs\.([a-z0-9-]+)/g)) {
+        // Outputs read anywhere in the job's text; the ids of other jobs' steps are not in outputsOf.
+        const jobText = JSON.stringify(job)
+        for (const [, id, output] of jobText.matchAll(/steps\.([a-z0-9_-]+)\.outputs\.([a-z0-9-]+)/g)) {
           if (outputsOf.has(id!))
-            expect({ name, output, known: outputsOf.get(id!)!.includes(output!) }).toEqual({
+            expect({ name, job: jobId, id, output, known: outputsOf.get(id!)!.includes(output!) }).toEqual({
               name,
+              job: jobId,
+              id,
               output,
               known: true,
             })
         }
       }
     }
+    // The local references resolve too: e2e.yml runs the actions from the checkout.
+    expect([...used]).toEqual(
+      expect.arrayContaining([
+        `${join('.github', 'workflows', 'e2e.yml')} ${join('actions', 'restore', 'action.yml')}`,
+        `${join('examples', 'dr-rebuild.yml')} ${join('actions', 'restore', 'action.yml')}`,
+      ]),
+    )
   })
 
   test('the engine imports nothing from @actions, and the CLI bundle carries none of it', async () => {
