@@ -462,6 +462,31 @@ describe('restore, auto', () => {
     expect(await pg.psql('SELECT count(*) FROM services', target)).toBe('0')
   })
 
+  test('a database restored but failing afterwards (the restart) is not a reason to fall back', async () => {
+    const backup = await databaseBackup()
+    const target = await bootstrapped('fresh_db_auto_restart')
+    const { state } = await dumpSource()
+    const kong = await standIn({ database: 'postgres' })
+    const gateway = await emptyFixture(kong.adminUrl)
+    const run = await restore(
+      {
+        'kong-addr': kong.adminUrl,
+        'db-dump': backup,
+        'database-url': pg.url(target),
+        state,
+        'restart-command': 'echo cannot reach the cluster >&2; exit 3',
+      },
+      { DECK_DOUBLE_GATEWAY: gateway },
+    )
+    expect(run.exitCode).not.toBe(0)
+    expect(run.outputs['strategy-used']).toBe('database')
+    expect(run.stdout).toMatch(/restart-command exited with 3: the database is restored/)
+    expect(run.stdout).toContain('cannot reach the cluster')
+    const doc = await report(run)
+    expect(phaseNames(doc)).toEqual(['wait for the gateway', 'restore the database', 'restart the nodes'])
+    expect(await readFile(gateway, 'utf8')).not.toContain('shop')
+  })
+
   test('with no db-dump, restores the declarative state', async () => {
     const { state } = await dumpSource()
     const kong = await standIn({ database: 'postgres' })

@@ -49310,7 +49310,6 @@ var Recovery = class {
   constructor(options) {
     this.options = options;
     this.logger = options.logger;
-    this.deadline = this.timeline.started + options.waitTimeoutSeconds * 1e3;
     this.outcome = {
       strategy: options.strategy,
       verified: false,
@@ -49327,11 +49326,12 @@ var Recovery = class {
   options;
   timeline = new Timeline();
   outcome;
-  deadline;
   logger;
   manifest;
   /** Set when the database check found the gateway unconfigured: a fallback sync may then delete what a failed restore left. */
   foundEmpty = false;
+  /** Set once pg_restore succeeded: from then on a failure is not a reason to fall back. */
+  databaseRestored = false;
   async run() {
     const nodes = await this.waitPhase("wait for the gateway");
     const first = nodes[0].info;
@@ -49350,7 +49350,7 @@ var Recovery = class {
     const strategy = this.options.strategy;
     if (dbless.length > 0 && strategy !== "auto" && strategy !== "dbless") {
       throw new DeckhandError(
-        `${first.database === "off" ? "The gateway runs DB-less" : ""} (database = off): it has no database to restore and decK cannot write to it. Use strategy dbless (or auto).`
+        `The gateway runs DB-less (database = off): it has no database to restore and decK cannot write to it. Use strategy dbless (or auto).`
       );
     }
     if (dbless.length === 0 && strategy === "dbless") {
@@ -49365,7 +49365,7 @@ var Recovery = class {
       try {
         await this.database();
       } catch (err) {
-        if (!isDeckhandError(err) || err instanceof ConfiguredGatewayError) throw err;
+        if (!isDeckhandError(err) || err instanceof ConfiguredGatewayError || this.databaseRestored) throw err;
         this.outcome.fallback = err.message;
         this.outcome.warnings.push(
           `The database restore failed, so the declarative state was restored instead: ${err.message}`
@@ -49382,11 +49382,15 @@ var Recovery = class {
     if (this.outcome.error) this.outcome.verified = false;
     return this.outcome;
   }
+  /** Each wait (for the gateway, a restart, a busy node) gets the whole wait-timeout from when it starts. */
+  deadline() {
+    return performance.now() + this.options.waitTimeoutSeconds * 1e3;
+  }
   waitPhase(name) {
     return this.timeline.phase(
       name,
       () => waitForGateway(this.options.admins, {
-        deadline: this.deadline,
+        deadline: this.deadline(),
         timeoutSeconds: this.options.waitTimeoutSeconds,
         logger: this.logger
       }),
@@ -49422,6 +49426,7 @@ var Recovery = class {
       (r) => `${r.manifest.database} from the backup of ${r.manifest.startedAt}`
     );
     this.outcome.strategyUsed = "database";
+    this.databaseRestored = true;
     const entities = result.manifest.tables.filter((t) => t.data && KONG_ENTITY_TABLES.includes(t.table));
     this.outcome.entitiesRestored = entities.reduce((sum, t) => sum + t.rows, 0);
     this.outcome.restored.push(
@@ -49448,7 +49453,7 @@ var Recovery = class {
     if (command) {
       await this.timeline.phase("restart the nodes", async () => {
         this.logger.info("Restarting the Kong nodes with restart-command.");
-        const remaining = Math.max(1e3, this.deadline - performance.now());
+        const remaining = this.options.waitTimeoutSeconds * 1e3;
         const done = await run("sh", ["-c", command], {
           env: this.options.env,
           timeoutMs: remaining
@@ -49590,7 +49595,7 @@ ${done.stderr}`, this.options.reconcile.secrets).trim();
       "load DB-less nodes",
       () => Promise.all(
         this.options.admins.map(
-          (admin) => loadNode(admin, config, { deadline: this.deadline, logger: this.logger })
+          (admin) => loadNode(admin, config, { deadline: this.deadline(), logger: this.logger })
         )
       ),
       (l) => `${l.filter((x) => x.reloaded).length} of ${l.length} node(s) loaded, ${l.reduce((n, x) => n + x.busy, 0)} busy answer(s) waited out`

@@ -87,15 +87,15 @@ export async function restoreGateway(options: RestoreOptions): Promise<RestoreOu
 class Recovery {
   readonly timeline = new Timeline()
   readonly outcome: RestoreOutcome
-  private readonly deadline: number
   private readonly logger: Logger
   private manifest?: DbManifest
   /** Set when the database check found the gateway unconfigured: a fallback sync may then delete what a failed restore left. */
   private foundEmpty = false
+  /** Set once pg_restore succeeded: from then on a failure is not a reason to fall back. */
+  private databaseRestored = false
 
   constructor(private readonly options: RestoreOptions) {
     this.logger = options.logger
-    this.deadline = this.timeline.started + options.waitTimeoutSeconds * 1000
     this.outcome = {
       strategy: options.strategy,
       verified: false,
@@ -128,7 +128,7 @@ class Recovery {
     const strategy = this.options.strategy
     if (dbless.length > 0 && strategy !== 'auto' && strategy !== 'dbless') {
       throw new DeckhandError(
-        `${first.database === 'off' ? 'The gateway runs DB-less' : ''} (database = off): it has no database to restore and decK cannot write to it. Use strategy dbless (or auto).`,
+        `The gateway runs DB-less (database = off): it has no database to restore and decK cannot write to it. Use strategy dbless (or auto).`,
       )
     }
     if (dbless.length === 0 && strategy === 'dbless') {
@@ -144,8 +144,9 @@ class Recovery {
       try {
         await this.database()
       } catch (err) {
-        // A configured gateway is never a reason to try another way: nothing may be overwritten.
-        if (!isDeckhandError(err) || err instanceof ConfiguredGatewayError) throw err
+        // Only a restore that did not happen is a reason to try the other way. A configured gateway must not be
+        // overwritten, and a restored database that fails later (restart, keyring) is not a failed restore.
+        if (!isDeckhandError(err) || err instanceof ConfiguredGatewayError || this.databaseRestored) throw err
         this.outcome.fallback = err.message
         this.outcome.warnings.push(
           `The database restore failed, so the declarative state was restored instead: ${err.message}`,
@@ -165,12 +166,17 @@ class Recovery {
     return this.outcome
   }
 
+  /** Each wait (for the gateway, a restart, a busy node) gets the whole wait-timeout from when it starts. */
+  private deadline(): number {
+    return performance.now() + this.options.waitTimeoutSeconds * 1000
+  }
+
   private waitPhase(name: string): Promise<ReadyNode[]> {
     return this.timeline.phase(
       name,
       () =>
         waitForGateway(this.options.admins, {
-          deadline: this.deadline,
+          deadline: this.deadline(),
           timeoutSeconds: this.options.waitTimeoutSeconds,
           logger: this.logger,
         }),
@@ -209,6 +215,7 @@ class Recovery {
       (r) => `${r.manifest.database} from the backup of ${r.manifest.startedAt}`,
     )
     this.outcome.strategyUsed = 'database'
+    this.databaseRestored = true
     const entities = result.manifest.tables.filter((t) => t.data && KONG_ENTITY_TABLES.includes(t.table))
     this.outcome.entitiesRestored = entities.reduce((sum, t) => sum + t.rows, 0)
     this.outcome.restored.push(
@@ -243,7 +250,7 @@ class Recovery {
     if (command) {
       await this.timeline.phase('restart the nodes', async () => {
         this.logger.info('Restarting the Kong nodes with restart-command.')
-        const remaining = Math.max(1000, this.deadline - performance.now())
+        const remaining = this.options.waitTimeoutSeconds * 1000
         const done = await run('sh', ['-c', command], {
           env: this.options.env as Record<string, string>,
           timeoutMs: remaining,
@@ -397,7 +404,7 @@ class Recovery {
       () =>
         Promise.all(
           this.options.admins.map((admin) =>
-            loadNode(admin, config, { deadline: this.deadline, logger: this.logger }),
+            loadNode(admin, config, { deadline: this.deadline(), logger: this.logger }),
           ),
         ),
       (l) =>
