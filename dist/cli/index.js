@@ -45564,6 +45564,13 @@ var Inputs = class {
     }
     return Number(value);
   }
+  /** One of a fixed set of values (the spec's default when unset). */
+  oneOf(name, allowed) {
+    const value = this.raw(name);
+    if (!allowed.includes(value))
+      throw new DeckhandError(`Input ${name} must be one of ${allowed.join(", ")}; got "${value}"`);
+    return value;
+  }
   /** One item per line; blank lines and surrounding space dropped. */
   list(name) {
     const value = this.raw(name);
@@ -46904,9 +46911,6 @@ ${dumped.stdout}`, target);
   }
 }
 
-// actions/engine/jobs/database.ts
-init_errors();
-
 // actions/engine/jobs/artifacts.ts
 import { resolve as resolve5 } from "node:path";
 
@@ -46981,17 +46985,11 @@ async function resolveBackupInput(inputs, ctx, input, name = "input") {
 }
 
 // actions/engine/jobs/database.ts
-function oneOf(inputs, name, allowed) {
-  const value = inputs.string(name);
-  if (!allowed.includes(value))
-    throw new DeckhandError(`Input ${name} must be one of ${allowed.join(", ")}; got "${value}"`);
-  return value;
-}
 var number2 = (n) => n.toLocaleString("en-US");
 var seconds = (ms2) => `${(ms2 / 1e3).toFixed(1)} s`;
 async function dbDumpJob(source, ctx) {
   const inputs = new Inputs(COMMANDS["db-dump"].inputs, source);
-  const engine = oneOf(inputs, "engine", ["postgres", "redis"]);
+  const engine = inputs.oneOf("engine", ["postgres", "redis"]);
   const url = inputs.string("database-url");
   if (url) ctx.secret(url);
   let result;
@@ -47009,10 +47007,10 @@ async function dbDumpJob(source, ctx) {
     if (target.password) ctx.secret(target.password);
     result = await dumpPostgres({
       target,
-      format: oneOf(inputs, "format", DUMP_FORMATS),
+      format: inputs.oneOf("format", DUMP_FORMATS),
       jobs: inputs.integer("jobs"),
       compress: inputs.string("compress"),
-      profile: oneOf(inputs, "profile", ["kong", "none"]),
+      profile: inputs.oneOf("profile", ["kong", "none"]),
       excludeTableData: inputs.list("exclude-table-data"),
       outputDir: inputs.string("output-dir"),
       verify: inputs.boolean("verify"),
@@ -48891,19 +48889,25 @@ var KongAdmin = class _KongAdmin {
     return res;
   }
   async info() {
-    const root = parseJson(await this.expect("GET", "/", 200));
-    return {
-      version: root.version ?? "unknown",
-      edition: root.edition === "enterprise" ? "enterprise" : "community",
-      nodeId: root.node_id ?? "",
-      database: root.configuration?.database ?? "unknown"
-    };
+    return nodeInfo(await this.expect("GET", "/", 200));
   }
   async status() {
-    const status = parseJson(await this.expect("GET", "/status", 200));
-    return { databaseReachable: status.database?.reachable, configurationHash: status.configuration_hash };
+    return nodeStatus(await this.expect("GET", "/status", 200));
   }
 };
+function nodeInfo(res) {
+  const root = parseJson(res);
+  return {
+    version: root.version ?? "unknown",
+    edition: root.edition === "enterprise" ? "enterprise" : "community",
+    nodeId: root.node_id ?? "",
+    database: root.configuration?.database ?? "unknown"
+  };
+}
+function nodeStatus(res) {
+  const status = parseJson(res);
+  return { databaseReachable: status.database?.reachable, configurationHash: status.configuration_hash };
+}
 function describeAnswer(res) {
   let message = "";
   try {
@@ -49048,7 +49052,7 @@ function countCollections(content) {
 // actions/engine/restore/dbless.ts
 var import_yaml6 = __toESM(require_dist(), 1);
 init_errors();
-var sleep = (ms2) => new Promise((resolve10) => setTimeout(resolve10, ms2));
+import { setTimeout as sleep } from "node:timers/promises";
 async function nodeEntityCounts(admin) {
   const answer = parseJson(await admin.expect("GET", "/config", 200));
   const content = typeof answer.config === "string" ? (0, import_yaml6.parse)(answer.config) : void 0;
@@ -49130,6 +49134,7 @@ async function checkNodes(admins, config) {
 
 // actions/engine/restore/smoke.ts
 init_errors();
+import { setTimeout as sleep2 } from "node:timers/promises";
 function parseSmokeRequests(lines) {
   return lines.map((line, i) => {
     const parts = line.trim().split(/\s+/);
@@ -49158,7 +49163,6 @@ function displayUrl(url) {
   return u2.toString().replace(/%2A%2A%2A/g, "***");
 }
 var matches = (status, expected) => expected.endsWith("xx") ? String(status)[0] === expected[0] : String(status) === expected;
-var sleep2 = (ms2) => new Promise((resolve10) => setTimeout(resolve10, ms2));
 async function runSmokeRequests(requests, options) {
   const results = [];
   for (const request2 of requests) {
@@ -49244,7 +49248,7 @@ var Timeline = class {
 
 // actions/engine/restore/wait.ts
 init_errors();
-var sleep3 = (ms2) => new Promise((resolve10) => setTimeout(resolve10, ms2));
+import { setTimeout as sleep3 } from "node:timers/promises";
 async function waitForGateway(admins, options) {
   return Promise.all(admins.map((admin) => waitForNode(admin, options)));
 }
@@ -49282,10 +49286,10 @@ async function probe(admin) {
       );
     }
     if (root.status !== 200) return `GET / answered ${describeAnswer(root)}`;
-    const info = await admin.info();
     const statusAnswer = await admin.request("GET", "/status");
     if (statusAnswer.status !== 200) return `GET /status answered ${describeAnswer(statusAnswer)}`;
-    const status = await admin.status();
+    const info = nodeInfo(root);
+    const status = nodeStatus(statusAnswer);
     if (status.databaseReachable === false) return "Kong is up but cannot reach its database";
     return { info, status };
   } catch (err) {
@@ -49673,9 +49677,7 @@ function describeKinds(changes) {
 // actions/engine/jobs/restore.ts
 async function restoreJob(source, ctx) {
   const inputs = new Inputs(COMMANDS.restore.inputs, source);
-  const strategy = inputs.string("strategy");
-  if (!STRATEGIES.includes(strategy))
-    throw new DeckhandError(`Input strategy must be one of ${STRATEGIES.join(", ")}; got "${strategy}"`);
+  const strategy = inputs.oneOf("strategy", STRATEGIES);
   const addresses = inputs.list("kong-addr");
   if (addresses.length === 0)
     throw new DeckhandError("kong-addr is required: the Kong Admin API address(es).");
@@ -49683,7 +49685,8 @@ async function restoreJob(source, ctx) {
   const connection = connections[0];
   const admins = await Promise.all(connections.map((c) => KongAdmin.open(c.kongAddr, c)));
   const smoke = parseSmokeRequests(inputs.list("smoke-requests"));
-  for (const line of inputs.list("smoke-requests")) maskQuery(line, ctx);
+  for (const { url: url2 } of smoke)
+    for (const value of new URL(url2).searchParams.values()) if (value.length >= 3) ctx.secret(value);
   const keyringExport = await readKeyring(inputs.string("keyring-export"));
   if (keyringExport) ctx.secret(keyringExport);
   const dumpInput = inputs.string("db-dump");
@@ -49746,11 +49749,6 @@ function withAddress(inputs, address) {
     COMMANDS.restore.inputs,
     (name) => name === "kong-addr" ? address : inputs.string(name)
   );
-}
-function maskQuery(line, ctx) {
-  const url = line.trim().split(/\s+/)[1];
-  if (!url) return;
-  for (const value of new URL(url).searchParams.values()) if (value.length >= 3) ctx.secret(value);
 }
 async function readKeyring(value) {
   if (!value) return void 0;

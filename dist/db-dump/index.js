@@ -28135,9 +28135,6 @@ ${dumped.stdout}`, target);
   }
 }
 
-// actions/engine/jobs/database.ts
-init_errors();
-
 // actions/engine/report.ts
 function emptyReport(title) {
   return { title, lines: [], tables: [], annotations: [] };
@@ -28836,6 +28833,13 @@ var Inputs = class {
     }
     return Number(value);
   }
+  /** One of a fixed set of values (the spec's default when unset). */
+  oneOf(name, allowed) {
+    const value = this.raw(name);
+    if (!allowed.includes(value))
+      throw new DeckhandError(`Input ${name} must be one of ${allowed.join(", ")}; got "${value}"`);
+    return value;
+  }
   /** One item per line; blank lines and surrounding space dropped. */
   list(name) {
     const value = this.raw(name);
@@ -28845,17 +28849,11 @@ var Inputs = class {
 };
 
 // actions/engine/jobs/database.ts
-function oneOf(inputs, name, allowed) {
-  const value = inputs.string(name);
-  if (!allowed.includes(value))
-    throw new DeckhandError(`Input ${name} must be one of ${allowed.join(", ")}; got "${value}"`);
-  return value;
-}
 var number = (n) => n.toLocaleString("en-US");
 var seconds = (ms) => `${(ms / 1e3).toFixed(1)} s`;
 async function dbDumpJob(source, ctx) {
   const inputs = new Inputs(COMMANDS["db-dump"].inputs, source);
-  const engine = oneOf(inputs, "engine", ["postgres", "redis"]);
+  const engine = inputs.oneOf("engine", ["postgres", "redis"]);
   const url = inputs.string("database-url");
   if (url) ctx.secret(url);
   let result;
@@ -28873,10 +28871,10 @@ async function dbDumpJob(source, ctx) {
     if (target.password) ctx.secret(target.password);
     result = await dumpPostgres({
       target,
-      format: oneOf(inputs, "format", DUMP_FORMATS),
+      format: inputs.oneOf("format", DUMP_FORMATS),
       jobs: inputs.integer("jobs"),
       compress: inputs.string("compress"),
-      profile: oneOf(inputs, "profile", ["kong", "none"]),
+      profile: inputs.oneOf("profile", ["kong", "none"]),
       excludeTableData: inputs.list("exclude-table-data"),
       outputDir: inputs.string("output-dir"),
       verify: inputs.boolean("verify"),

@@ -27930,9 +27930,6 @@ init_errors();
 // actions/engine/redis/connection.ts
 init_errors();
 
-// actions/engine/jobs/database.ts
-init_errors();
-
 // actions/engine/report.ts
 function emptyReport(title) {
   return { title, lines: [], tables: [], annotations: [] };
@@ -28632,6 +28629,13 @@ var Inputs = class {
       throw new DeckhandError(`Input ${name} must be a positive integer, got "${value}"`);
     }
     return Number(value);
+  }
+  /** One of a fixed set of values (the spec's default when unset). */
+  oneOf(name, allowed) {
+    const value = this.raw(name);
+    if (!allowed.includes(value))
+      throw new DeckhandError(`Input ${name} must be one of ${allowed.join(", ")}; got "${value}"`);
+    return value;
   }
   /** One item per line; blank lines and surrounding space dropped. */
   list(name) {

@@ -36613,6 +36613,13 @@ var Inputs = class {
     }
     return Number(value);
   }
+  /** One of a fixed set of values (the spec's default when unset). */
+  oneOf(name, allowed) {
+    const value = this.raw(name);
+    if (!allowed.includes(value))
+      throw new DeckhandError(`Input ${name} must be one of ${allowed.join(", ")}; got "${value}"`);
+    return value;
+  }
   /** One item per line; blank lines and surrounding space dropped. */
   list(name) {
     const value = this.raw(name);

@@ -5,7 +5,6 @@ import type { Profile } from '../backup/kong-profile.js'
 import { type DbDumpResult, dumpPostgres } from '../database/pg-dump.js'
 import { restorePostgres } from '../database/pg-restore.js'
 import { dumpRedis } from '../database/redis-dump.js'
-import { DeckhandError } from '../errors.js'
 import { DUMP_FORMATS, type DumpFormat } from '../postgres/commands.js'
 import { parsePgTarget } from '../postgres/connection.js'
 import { parseRedisTarget } from '../redis/connection.js'
@@ -15,19 +14,12 @@ import { resolveBackupInput, uploadBackup } from './artifacts.js'
 import type { JobContext, JobResult } from './context.js'
 import { Inputs, type InputSource } from './inputs.js'
 
-function oneOf<T extends string>(inputs: Inputs, name: string, allowed: readonly T[]): T {
-  const value = inputs.string(name) as T
-  if (!allowed.includes(value))
-    throw new DeckhandError(`Input ${name} must be one of ${allowed.join(', ')}; got "${value}"`)
-  return value
-}
-
 const number = (n: number) => n.toLocaleString('en-US')
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
 
 export async function dbDumpJob(source: InputSource, ctx: JobContext): Promise<JobResult> {
   const inputs = new Inputs(COMMANDS['db-dump']!.inputs, source)
-  const engine = oneOf(inputs, 'engine', ['postgres', 'redis'] as const)
+  const engine = inputs.oneOf('engine', ['postgres', 'redis'] as const)
   const url = inputs.string('database-url')
   if (url) ctx.secret(url)
   let result: DbDumpResult
@@ -45,10 +37,10 @@ export async function dbDumpJob(source: InputSource, ctx: JobContext): Promise<J
     if (target.password) ctx.secret(target.password)
     result = await dumpPostgres({
       target,
-      format: oneOf<DumpFormat>(inputs, 'format', DUMP_FORMATS),
+      format: inputs.oneOf<DumpFormat>('format', DUMP_FORMATS),
       jobs: inputs.integer('jobs'),
       compress: inputs.string('compress'),
-      profile: oneOf<Profile>(inputs, 'profile', ['kong', 'none']),
+      profile: inputs.oneOf<Profile>('profile', ['kong', 'none']),
       excludeTableData: inputs.list('exclude-table-data'),
       outputDir: inputs.string('output-dir')!,
       verify: inputs.boolean('verify'),

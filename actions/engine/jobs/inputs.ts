@@ -61,6 +61,14 @@ export class Inputs {
     return Number(value)
   }
 
+  /** One of a fixed set of values (the spec's default when unset). */
+  oneOf<T extends string>(name: string, allowed: readonly T[]): T {
+    const value = this.raw(name) as T
+    if (!allowed.includes(value))
+      throw new DeckhandError(`Input ${name} must be one of ${allowed.join(', ')}; got "${value}"`)
+    return value
+  }
+
   /** One item per line; blank lines and surrounding space dropped. */
   list(name: string): string[] {
     const value = this.raw(name)

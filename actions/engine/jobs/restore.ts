@@ -16,9 +16,7 @@ import { Inputs, type InputSource } from './inputs.js'
 
 export async function restoreJob(source: InputSource, ctx: JobContext): Promise<JobResult> {
   const inputs = new Inputs(COMMANDS.restore!.inputs, source)
-  const strategy = inputs.string('strategy') as Strategy
-  if (!STRATEGIES.includes(strategy))
-    throw new DeckhandError(`Input strategy must be one of ${STRATEGIES.join(', ')}; got "${strategy}"`)
+  const strategy = inputs.oneOf<Strategy>('strategy', STRATEGIES)
   const addresses = inputs.list('kong-addr')
   if (addresses.length === 0)
     throw new DeckhandError('kong-addr is required: the Kong Admin API address(es).')
@@ -27,7 +25,9 @@ export async function restoreJob(source: InputSource, ctx: JobContext): Promise<
   const connection = connections[0]!
   const admins = await Promise.all(connections.map((c) => KongAdmin.open(c.kongAddr, c)))
   const smoke = parseSmokeRequests(inputs.list('smoke-requests'))
-  for (const line of inputs.list('smoke-requests')) maskQuery(line, ctx)
+  // Query values of smoke URLs often carry API keys.
+  for (const { url } of smoke)
+    for (const value of new URL(url).searchParams.values()) if (value.length >= 3) ctx.secret(value)
   const keyringExport = await readKeyring(inputs.string('keyring-export'))
   if (keyringExport) ctx.secret(keyringExport)
 
@@ -93,13 +93,6 @@ function withAddress(inputs: Inputs, address: string): Inputs {
   return new Inputs(COMMANDS.restore!.inputs, (name) =>
     name === 'kong-addr' ? address : inputs.string(name),
   )
-}
-
-/** Query values of smoke URLs often carry API keys: masked like any other secret. */
-function maskQuery(line: string, ctx: JobContext): void {
-  const url = line.trim().split(/\s+/)[1]
-  if (!url) return
-  for (const value of new URL(url).searchParams.values()) if (value.length >= 3) ctx.secret(value)
 }
 
 /** keyring-export holds the export itself, or names a file holding it. */

@@ -127,27 +127,34 @@ export class KongAdmin {
   }
 
   async info(): Promise<NodeInfo> {
-    const root = parseJson(await this.expect('GET', '/', 200)) as {
-      version?: string
-      edition?: string
-      node_id?: string
-      configuration?: { database?: string }
-    }
-    return {
-      version: root.version ?? 'unknown',
-      edition: root.edition === 'enterprise' ? 'enterprise' : 'community',
-      nodeId: root.node_id ?? '',
-      database: root.configuration?.database ?? 'unknown',
-    }
+    return nodeInfo(await this.expect('GET', '/', 200))
   }
 
   async status(): Promise<NodeStatus> {
-    const status = parseJson(await this.expect('GET', '/status', 200)) as {
-      database?: { reachable?: boolean }
-      configuration_hash?: string
-    }
-    return { databaseReachable: status.database?.reachable, configurationHash: status.configuration_hash }
+    return nodeStatus(await this.expect('GET', '/status', 200))
   }
+}
+
+/** A node's `GET /` answer. */
+export function nodeInfo(res: AdminResponse): NodeInfo {
+  const root = parseJson(res) as {
+    version?: string
+    edition?: string
+    node_id?: string
+    configuration?: { database?: string }
+  }
+  return {
+    version: root.version ?? 'unknown',
+    edition: root.edition === 'enterprise' ? 'enterprise' : 'community',
+    nodeId: root.node_id ?? '',
+    database: root.configuration?.database ?? 'unknown',
+  }
+}
+
+/** A node's `GET /status` answer. */
+export function nodeStatus(res: AdminResponse): NodeStatus {
+  const status = parseJson(res) as { database?: { reachable?: boolean }; configuration_hash?: string }
+  return { databaseReachable: status.database?.reachable, configurationHash: status.configuration_hash }
 }
 
 /** Kong's answer in a few words: the status and its `message`, never the whole body. */

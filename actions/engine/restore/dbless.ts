@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+
 import { parse as parseYaml } from 'yaml'
 
 import { DeckhandError } from '../errors.js'
@@ -5,8 +7,6 @@ import { describeAnswer, EMPTY_CONFIGURATION_HASH, type KongAdmin, parseJson } f
 import type { Logger } from '../log.js'
 import { isObject } from '../state/entities.js'
 import { countCollections, type DeclarativeConfig } from './declarative-config.js'
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Entities a DB-less node holds now, per collection: from `GET /config`. */
 export async function nodeEntityCounts(admin: KongAdmin): Promise<Record<string, number>> {

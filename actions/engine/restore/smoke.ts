@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+
 import { DeckhandError } from '../errors.js'
 import type { Logger } from '../log.js'
 
@@ -53,8 +55,6 @@ export function displayUrl(url: string): string {
 
 const matches = (status: number, expected: string) =>
   expected.endsWith('xx') ? String(status)[0] === expected[0] : String(status) === expected
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
  * Sends each request until it answers as expected or `windowMs` has passed: Kong applies a new

@@ -1,8 +1,12 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+
 import { DeckhandError } from '../errors.js'
 import {
   describeAnswer,
   type KongAdmin,
+  nodeInfo,
   type NodeInfo,
+  nodeStatus,
   type NodeStatus,
   TransportError,
 } from '../kong/admin.js'
@@ -26,8 +30,6 @@ export interface ReadyNode {
   /** Attempts it took. */
   attempts: number
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
  * Waits until every node answers `GET /` and `GET /status` (and, with a database, reaches it), retrying with
@@ -78,10 +80,10 @@ async function probe(admin: KongAdmin): Promise<{ info: NodeInfo; status: NodeSt
       )
     }
     if (root.status !== 200) return `GET / answered ${describeAnswer(root)}`
-    const info = await admin.info()
     const statusAnswer = await admin.request('GET', '/status')
     if (statusAnswer.status !== 200) return `GET /status answered ${describeAnswer(statusAnswer)}`
-    const status = await admin.status()
+    const info = nodeInfo(root)
+    const status = nodeStatus(statusAnswer)
     if (status.databaseReachable === false) return 'Kong is up but cannot reach its database'
     return { info, status }
   } catch (err) {
