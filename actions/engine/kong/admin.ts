@@ -1,24 +1,10 @@
-import { readFile } from 'node:fs/promises'
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
-import { request as httpsRequest } from 'node:https'
-
 import type { Connection } from '../deck/connection.js'
 import { DeckhandError } from '../errors.js'
+import { type HttpAnswer, readCaCert, sendRequest, TransportError } from '../http.js'
 
 /** One Admin API answer. */
-export interface AdminResponse {
-  status: number
-  headers: IncomingHttpHeaders
-  body: string
-}
-
-/** The request never got an HTTP answer: refused, reset, timed out, TLS failure. */
-export class TransportError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'TransportError'
-  }
-}
+export type AdminResponse = HttpAnswer
+export { TransportError }
 
 /** What `GET /` says about a node. */
 export interface NodeInfo {
@@ -50,16 +36,7 @@ export class KongAdmin {
   ) {}
 
   static async open(address: string, connection: Connection): Promise<KongAdmin> {
-    let ca: string | undefined
-    if (connection.caCert?.includes('-----BEGIN')) ca = connection.caCert
-    else if (connection.caCert) {
-      ca = await readFile(connection.caCert, 'utf8').catch(() => {
-        throw new DeckhandError(
-          `ca-cert: "${connection.caCert}" is neither a PEM certificate nor a readable file`,
-        )
-      })
-    }
-    return new KongAdmin(address, connection, ca)
+    return new KongAdmin(address, connection, await readCaCert(connection.caCert))
   }
 
   /** Sends one request; resolves with any HTTP answer, rejects with TransportError when there is none. */
@@ -69,52 +46,22 @@ export class KongAdmin {
     body?: { contentType: string; data: string },
     timeoutMs = (this.connection.timeoutSeconds ?? 30) * 1000,
   ): Promise<AdminResponse> {
-    const url = new URL(this.address + path)
-    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': 'deckhand' }
+    const headers: Record<string, string> = {}
     for (const header of this.connection.headers ?? []) {
       const colon = header.indexOf(':')
       headers[header.slice(0, colon)] = header.slice(colon + 1)
     }
     if (this.connection.adminToken) headers['Kong-Admin-Token'] = this.connection.adminToken
-    if (body) {
-      headers['Content-Type'] = body.contentType
-      headers['Content-Length'] = String(Buffer.byteLength(body.data))
-    }
-    const https = url.protocol === 'https:'
-    const send = https ? httpsRequest : httpRequest
-    return new Promise((resolve, reject) => {
-      const req = send(
-        url,
-        {
-          method,
-          headers,
-          timeout: timeoutMs,
-          ...(https
-            ? {
-                ca: this.ca,
-                rejectUnauthorized: !this.connection.tlsSkipVerify,
-                servername: this.connection.tlsServerName,
-              }
-            : {}),
-        },
-        (res) => {
-          const chunks: Buffer[] = []
-          res.on('data', (chunk: Buffer) => chunks.push(chunk))
-          res.on('end', () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              headers: res.headers,
-              body: Buffer.concat(chunks).toString('utf8'),
-            }),
-          )
-          res.on('error', (err) => reject(new TransportError(err.message)))
-        },
-      )
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${Math.round(timeoutMs / 1000)} s`)))
-      req.on('error', (err: NodeJS.ErrnoException) =>
-        reject(new TransportError(err.message || (err.code ?? 'no answer'))),
-      )
-      req.end(body?.data)
+    return sendRequest(new URL(this.address + path), {
+      method,
+      headers,
+      body,
+      timeoutMs,
+      tls: {
+        ca: this.ca,
+        skipVerify: this.connection.tlsSkipVerify,
+        serverName: this.connection.tlsServerName,
+      },
     })
   }
 
