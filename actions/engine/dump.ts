@@ -114,7 +114,7 @@ export async function dump(options: DumpOptions): Promise<DumpResult> {
   }
 }
 
-async function ensureDirectory(dir: string): Promise<void> {
+export async function ensureDirectory(dir: string): Promise<void> {
   const info = await stat(dir).catch(() => undefined)
   if (info && !info.isDirectory()) throw new DeckhandError(`output-dir ${dir} exists and is not a directory`)
   try {
@@ -169,7 +169,7 @@ export function manifestNames(text: string): string[] {
 }
 
 /** Files listed in an earlier dump's manifest. */
-async function previousFiles(dir: string): Promise<string[] | undefined> {
+export async function previousFiles(dir: string): Promise<string[] | undefined> {
   const text = await readFile(join(dir, MANIFEST), 'utf8').catch(() => undefined)
   return text === undefined ? undefined : manifestNames(text)
 }
@@ -196,7 +196,7 @@ async function previousEntityCount(dir: string): Promise<number> {
  * write the manifest. Identical files are rewritten too, which also repairs hand edits. A crash before
  * the manifest leaves complete files and an old manifest, which the next run repairs.
  */
-async function install(
+export async function install(
   dir: string,
   files: Map<string, string>,
   requiredEnv: string[],
@@ -229,7 +229,7 @@ async function install(
   }
   for (const name of removed) {
     await rm(join(dir, name), { force: true })
-    logger.info(`Removed ${name}: its workspace is no longer on the gateway`)
+    logger.info(`Removed ${name}: what it held is no longer on the gateway`)
   }
   await writeFileAtomic(join(dir, MANIFEST), manifest)
   return { removed: removed.map((name) => join(dir, name)), changed: !unchanged }

@@ -16,31 +16,46 @@ export interface Connection {
 
 /** Checks the Admin API address and returns it normalized; errors say how to fix the value. */
 export function parseKongAddr(value: string | undefined): string {
+  return parseAddress(
+    value,
+    'kong-addr',
+    'the Kong Admin API',
+    'http://kong-admin.internal:8001',
+    'kong-admin-token or headers',
+  )
+}
+
+/**
+ * Checks a gateway address input (`what` it is, an `example`) and returns it without trailing slashes.
+ * Credentials in a URL would end up on command lines and in logs: they go in `credentialInputs`.
+ */
+export function parseAddress(
+  value: string | undefined,
+  input: string,
+  what: string,
+  example: string,
+  credentialInputs: string,
+): string {
   const raw = (value ?? '').trim()
-  if (raw === '') {
-    throw new DeckhandError(
-      'kong-addr is required: the Kong Admin API address, e.g. http://kong-admin.internal:8001',
-    )
-  }
+  if (raw === '') throw new DeckhandError(`${input} is required: ${what} address, e.g. ${example}`)
   let url: URL
   try {
     url = new URL(raw)
   } catch {
     throw new DeckhandError(
-      `kong-addr "${raw}" is not a URL: give the full address with scheme, e.g. http://kong-admin.internal:8001`,
+      `${input} "${raw}" is not a URL: give the full address with scheme, e.g. ${example}`,
     )
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new DeckhandError(`kong-addr "${raw}" must use http:// or https://, not ${url.protocol}`)
+    throw new DeckhandError(`${input} "${raw}" must use http:// or https://, not ${url.protocol}`)
   }
   if (url.username || url.password) {
-    // Credentials in the URL would end up on deck's command line and in logs.
     throw new DeckhandError(
-      'kong-addr must not contain credentials: pass them with kong-admin-token or headers instead',
+      `${input} must not contain credentials: pass them with ${credentialInputs} instead`,
     )
   }
   if (url.search || url.hash)
-    throw new DeckhandError(`kong-addr "${raw}" must not have a query string or fragment`)
+    throw new DeckhandError(`${input} "${raw}" must not have a query string or fragment`)
   return raw.replace(/\/+$/, '')
 }
 

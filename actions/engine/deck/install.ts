@@ -329,7 +329,7 @@ async function checkExplicitDeck(path: string): Promise<void> {
   }
 }
 
-async function findOnPath(binary: string, pathEnv: string): Promise<string | undefined> {
+export async function findOnPath(binary: string, pathEnv: string): Promise<string | undefined> {
   for (const dir of pathEnv.split(delimiter)) {
     if (!dir) continue
     const candidate = resolve(dir, binary)

@@ -97,7 +97,8 @@ const SECRET_SUFFIXES = [
   '_access_key',
   '_secret_id',
 ]
-const SENSITIVE_HEADER = /^(authorization|proxy-authorization|x-api-key|api-key|apikey|cookie|x-auth-token)$/i
+export const SENSITIVE_HEADER =
+  /^(authorization|proxy-authorization|x-api-key|api-key|apikey|cookie|x-auth-token)$/i
 
 export function isSecretFieldName(name: string): boolean {
   const lower = name.toLowerCase()
@@ -437,20 +438,24 @@ function identityForEnv(entity: JsonObject, spec: CollectionSpec): string {
 }
 
 /**
- * Turns name parts into `DECK_…` variable names: upper case, `[A-Z0-9_]`, and unique within a file.
+ * Turns name parts into `DECK_…` (or another prefix's) variable names: upper case, `[A-Z0-9_]`, and unique within a file.
  * Two different paths that sanitize to the same name get a short digest of their raw path appended.
  */
 export class EnvNamer {
   private readonly byName = new Map<string, string>()
   private readonly issued = new Map<string, number>()
 
-  constructor(private readonly workspace: string) {}
+  constructor(
+    private readonly workspace: string,
+    /** deck expands only variables whose names start with DECK_. */
+    private readonly prefix = 'DECK_',
+  ) {}
 
   name(parts: readonly string[]): string {
     const path = [this.workspace, ...parts].join('\u0000')
     // Sanitizing the joined path gives the sanitized parts joined by `_`, empty ones left out: upper
     // casing goes character by character, the separator becomes `_`, and runs of `_` collapse.
-    const base = `DECK_${sanitize(path)}`
+    const base = `${this.prefix}${sanitize(path)}`
     // The same path asked for twice (two header lines of one name) still needs two variables. A path
     // issued before has taken its base name, so a base name not taken yet means a new path.
     const owner = this.byName.get(base)

@@ -1,0 +1,168 @@
+import { DeckhandError } from '../errors.js'
+import { isObject, type Json, type JsonObject } from '../state/entities.js'
+
+/**
+ * What deckhand keeps of a Tyk gateway: API definitions, classic and Tyk OAS, and policies. Each is one
+ * JSON file named as tyk-sync names them (`api-<api_id>.json`, `oas-<id>.json`, `policy-<id>.json`),
+ * holding the object as the Gateway API takes it, with its keys sorted and what the gateway stamps on
+ * its own left out, so that an unchanged gateway dumps to the same bytes.
+ */
+
+export type TykFormat = 'classic' | 'oas' | 'policy'
+
+/** The entity kinds of reports and drift: an API (either format) or a policy. */
+export type TykKind = 'api' | 'policy'
+
+export interface TykObject {
+  format: TykFormat
+  /** api_id, the OAS `x-tyk-api-gateway.info.id`, or the policy id. */
+  id: string
+  name: string
+  body: JsonObject
+}
+
+export const TYK_KIND: Readonly<Record<TykFormat, TykKind>> = { classic: 'api', oas: 'api', policy: 'policy' }
+
+const FILE_PREFIX: Readonly<Record<TykFormat, string>> = { classic: 'api-', oas: 'oas-', policy: 'policy-' }
+
+/** The manifest tyk-sync reads a directory by (tyk-vcs/spec.go); written beside the objects. */
+export const TYK_SPEC_FILE = '.tyk.json'
+
+/** Which of the three a JSON object is, by its shape; undefined for anything else. */
+export function formatOf(value: unknown): TykFormat | undefined {
+  if (!isObject(value)) return undefined
+  if (isOasDocument(value) || (isObject(value.oas) && isOasDocument(value.oas))) return 'oas'
+  if (isClassicDefinition(value) || isClassicDefinition(value.api_definition)) return 'classic'
+  if (isObject(value.access_rights) && !('api_id' in value)) return 'policy'
+  return undefined
+}
+
+function isOasDocument(value: JsonObject): boolean {
+  return typeof value.openapi === 'string' && isObject(value['x-tyk-api-gateway'])
+}
+
+function isClassicDefinition(value: Json | undefined): boolean {
+  return isObject(value) && typeof value.api_id === 'string' && isObject(value.proxy)
+}
+
+/**
+ * The API definition inside an object. tyk-sync keeps Dashboard APIs wrapped, with the Dashboard's own
+ * fields beside the definition (`{"api_definition": …}`, `{"oas": …}`); the Gateway API has them bare.
+ */
+export function definitionOf(body: JsonObject, format: TykFormat): JsonObject {
+  if (format === 'classic' && isObject(body.api_definition)) return body.api_definition
+  if (format === 'oas' && isObject(body.oas)) return body.oas
+  return body
+}
+
+/** Reads one object's identity; errors name what is missing, for the file or answer `source`. */
+export function tykObject(body: JsonObject, source: string, format = formatOf(body)): TykObject {
+  if (!format) {
+    throw new DeckhandError(
+      `${source} is neither a Tyk API definition (classic or OAS) nor a policy: expected api_id and proxy, ` +
+        'openapi and x-tyk-api-gateway, or access_rights',
+    )
+  }
+  let id: Json | undefined
+  let name: Json | undefined
+  const definition = definitionOf(body, format)
+  if (format === 'oas') {
+    const info = (definition['x-tyk-api-gateway'] as JsonObject).info
+    id = isObject(info) ? info.id : undefined
+    name = isObject(info) ? info.name : undefined
+  } else if (format === 'classic') {
+    id = definition.api_id
+    name = definition.name
+  } else {
+    // Policies made through the Gateway API carry `id`; `_id` is the Dashboard's database id.
+    id = typeof body.id === 'string' && body.id !== '' ? body.id : body._id
+    name = body.name
+  }
+  if (typeof id !== 'string' || id === '') {
+    const field = format === 'oas' ? 'x-tyk-api-gateway.info.id' : format === 'classic' ? 'api_id' : 'id'
+    throw new DeckhandError(`${source} has no ${field}: every ${TYK_KIND[format]} needs a stable id`)
+  }
+  return { format, id, name: typeof name === 'string' && name !== '' ? name : id, body }
+}
+
+/** Like {@link tykObject}, for readers that must not fail (reports, scans): a missing id reads as `fallback`. */
+export function looseTykObject(body: JsonObject, fallback: string): TykObject | undefined {
+  const format = formatOf(body)
+  if (!format) return undefined
+  try {
+    return tykObject(body, fallback, format)
+  } catch {
+    return { format, id: fallback, name: fallback, body }
+  }
+}
+
+/** The file an object is kept in. Ids become file names, so anything that could leave the folder is refused. */
+export function fileNameOf(object: Pick<TykObject, 'format' | 'id'>): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(object.id) || object.id.includes('..')) {
+    throw new DeckhandError(
+      `${TYK_KIND[object.format]} id "${object.id}" cannot be used in a file name: use letters, digits, ".", "_" or "-"`,
+    )
+  }
+  return `${FILE_PREFIX[object.format]}${object.id}.json`
+}
+
+/** How reports and drift call an object: its name and its id, since names need not be unique. */
+export function displayName(object: Pick<TykObject, 'id' | 'name'>): string {
+  return object.name === object.id ? object.id : `${object.name} (${object.id})`
+}
+
+/**
+ * The object as kept: keys sorted at every level (list order is meaningful). A policy always carries
+ * its id (the Gateway API matches the body's id with the path's), and the empty database id the
+ * gateway answers with is left out, so a policy written without one compares equal.
+ */
+export function normalize(object: TykObject): TykObject {
+  const body = sortKeys(object.body) as JsonObject
+  if (object.format === 'policy') {
+    if (body._id === '' || body._id === null) delete body._id
+    if (!('id' in body) || body.id === '') body.id = object.id
+  }
+  return { ...object, body: object.format === 'policy' ? (sortKeys(body) as JsonObject) : body }
+}
+
+function sortKeys(value: Json): Json {
+  if (Array.isArray(value)) return value.map(sortKeys)
+  if (!isObject(value)) return value
+  const sorted: JsonObject = {}
+  for (const key of Object.keys(value).sort()) sorted[key] = sortKeys(value[key]!)
+  return sorted
+}
+
+/** An object's file text: two-space JSON with a final line break, the same bytes for the same object. */
+export function renderObject(body: unknown): string {
+  return JSON.stringify(body, null, 2) + '\n'
+}
+
+/** Identifies an object across the files and the gateway: an API is one id whatever its format. */
+export function objectKey(object: Pick<TykObject, 'format' | 'id'>): string {
+  return `${TYK_KIND[object.format]}\u0000${object.id}`
+}
+
+/**
+ * tyk-sync's `.tyk.json` for a set of objects (tyk-vcs/spec.go), so the folder also feeds
+ * `tyk-sync sync -p`, which reads only the files it lists: a `files` entry per API, a `policies` entry
+ * per policy.
+ */
+export function tykSpec(objects: readonly TykObject[]): string {
+  const apis = objects.filter((o) => o.format !== 'policy')
+  const policies = objects.filter((o) => o.format === 'policy')
+  return renderObject({
+    type: 'apidef',
+    files: apis.map((o) => ({ file: fileNameOf(o), api_id: o.id })),
+    policies: policies.map((o) => ({ file: fileNameOf(o), id: o.id })),
+  })
+}
+
+/** Objects in file-name order: the order of the manifest, the plan and the report. */
+export function sortObjects<T extends Pick<TykObject, 'format' | 'id'>>(objects: readonly T[]): T[] {
+  return [...objects].sort((a, b) => {
+    const x = fileNameOf(a)
+    const y = fileNameOf(b)
+    return x < y ? -1 : x > y ? 1 : 0
+  })
+}

@@ -1,0 +1,94 @@
+import { changedPaths, fieldChanges } from '../plan/fields.js'
+import type { Action, Counts, PlannedChange, TargetPlan } from '../plan/model.js'
+import { scrub } from '../scrub.js'
+import type { JsonObject } from '../state/entities.js'
+import { displayName, normalize, objectKey, sortObjects, TYK_KIND, type TykObject } from './objects.js'
+import { maskTykBody } from './redact.js'
+
+/**
+ * The plan that makes a Tyk gateway hold what the files hold: each API and policy created, updated or
+ * deleted, compared after normalization (so stamps and key order never make a change), with every
+ * secret masked. The steps keep the real bodies for the sync; only the plan is ever shown or written.
+ */
+
+export interface TykStep {
+  action: Action
+  change: PlannedChange
+  /** What goes to the gateway: the desired object (create, update) or the current one (delete). */
+  object: TykObject
+}
+
+export interface TykPlan {
+  plan: TargetPlan
+  steps: TykStep[]
+  /** Every secret value seen in either side, for scrubbing free text (the gateway's error messages). */
+  secrets: string[]
+}
+
+export function planTyk(
+  desired: readonly TykObject[],
+  current: readonly TykObject[],
+  files: readonly string[],
+): TykPlan {
+  const want = new Map(sortObjects(desired.map(normalize)).map((o) => [objectKey(o), o]))
+  const have = new Map(sortObjects(current.map(normalize)).map((o) => [objectKey(o), o]))
+  const found = new Set<string>()
+  const steps: TykStep[] = []
+  const step = (action: Action, object: TykObject, before?: TykObject) => {
+    const change: PlannedChange = { action, kind: TYK_KIND[object.format], name: displayName(object) }
+    const shownOld = before ? masked(before.body, found) : undefined
+    const shownNew = action === 'delete' ? undefined : masked(object.body, found)
+    if (action === 'update' && before) {
+      const paths = changedPaths(before.body, object.body)
+      change.fields = fieldChanges(paths, shownOld, shownNew)
+      change.fieldCount = paths.length
+    }
+    if (action === 'delete') change.old = masked(object.body, found)
+    else if (shownOld) change.old = shownOld
+    if (shownNew) change.new = shownNew
+    steps.push({ action, change, object })
+  }
+  for (const [key, object] of want) {
+    const before = have.get(key)
+    if (!before) step('create', object)
+    else if (before.format !== object.format) {
+      // An API moving between classic and OAS cannot be updated in place: it is replaced.
+      step('delete', before)
+      step('create', object)
+    } else if (changedPaths(before.body, object.body).length > 0) step('update', object, before)
+  }
+  for (const [key, object] of have) if (!want.has(key)) step('delete', object)
+
+  const order: Record<Action, number> = { create: 0, update: 1, delete: 2 }
+  steps.sort((a, b) => order[a.action] - order[b.action])
+  const counts: Counts = { creating: 0, updating: 0, deleting: 0, total: steps.length }
+  for (const s of steps)
+    counts[s.action === 'create' ? 'creating' : s.action === 'update' ? 'updating' : 'deleting']++
+  return {
+    plan: {
+      workspace: '',
+      selectTags: [],
+      files: [...files],
+      counts,
+      changes: steps.map((s) => s.change),
+      warnings: [],
+      errors: [],
+    },
+    steps,
+    secrets: [...found].filter((value) => value.length >= 6),
+  }
+}
+
+function masked(body: JsonObject, found: Set<string>): JsonObject {
+  const copy = structuredClone(body)
+  maskTykBody(copy, found)
+  return copy
+}
+
+/** Free text with every secret of the plan replaced. */
+export function scrubPlan(text: string, plan: TykPlan, known: readonly string[]): string {
+  return scrub(
+    text,
+    [...plan.secrets, ...known].sort((a, b) => b.length - a.length),
+  )
+}

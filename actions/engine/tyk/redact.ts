@@ -1,0 +1,167 @@
+import { DeckhandError } from '../errors.js'
+import { isObject, type Json, type JsonObject } from '../state/entities.js'
+import {
+  EnvNamer,
+  EnvRef,
+  isReference,
+  isSecretFieldName,
+  MASK,
+  type Redaction,
+  SENSITIVE_HEADER,
+} from '../state/redact.js'
+import { displayName, TYK_KIND, type TykObject } from './objects.js'
+
+/**
+ * Secrets in Tyk API definitions and policies, found by the same rules as Kong's configuration:
+ * fields named like secrets (snake_case or camelCase: `password`, `client_secret`, `clientSecret`),
+ * sensitive headers in header maps and name/value lists (`global_headers`, `transformRequestHeaders`),
+ * a JWT source when the signing method is HMAC (then it is the shared secret), PEM private keys
+ * anywhere, and URLs with a password in them.
+ */
+
+/** Prefix of the variables a redacted Tyk file references; deckhand fills them itself at sync. */
+export const TYK_ENV_PREFIX = 'DECKHAND_TYK_'
+
+const PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/
+/** Objects holding headers as `{ Name: value }`. */
+const HEADER_MAPS = new Set(['global_headers', 'add_headers', 'set_headers', 'headers', 'header_map'])
+
+/** `clientSecret` → `client_secret`, so that one set of names covers both of Tyk's formats. */
+function snakeCase(name: string): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase()
+}
+
+function hasUrlPassword(value: string): boolean {
+  if (!/^[a-z][a-z0-9+.-]*:\/\/[^/\s]*:[^/\s]*@/i.test(value)) return false
+  try {
+    return new URL(value).password !== ''
+  } catch {
+    return false
+  }
+}
+
+/** Whether a JWT configuration signs with a shared secret (classic `jwt_signing_method`, OAS `signingMethod`). */
+function signsWithSharedSecret(holder: JsonObject): boolean {
+  const method = holder.jwt_signing_method ?? holder.signingMethod
+  return typeof method === 'string' && method.toLowerCase() === 'hmac'
+}
+
+type Replace = (holder: JsonObject | Json[], key: string | number, path: readonly string[]) => void
+
+/** Walks one object and calls `replace` for every secret string value, with its path. */
+function walkSecrets(body: JsonObject, replace: Replace): void {
+  const path: string[] = []
+  const visit = (holder: JsonObject | Json[], key: string | number, secretByName: boolean): void => {
+    const value = (holder as Record<string | number, Json>)[key]!
+    path.push(String(key))
+    if (typeof value === 'string') {
+      if (value !== '' && value !== MASK && !isReference(value)) {
+        if (secretByName || PRIVATE_KEY.test(value) || hasUrlPassword(value)) replace(holder, key, path)
+      }
+    } else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const item = value[i]
+        // `[{name: "Authorization", value: "Bearer …"}]`, as OAS header transforms hold them.
+        if (isObject(item) && typeof item.name === 'string' && SENSITIVE_HEADER.test(item.name)) {
+          path.push(String(i))
+          if (typeof item.value === 'string') visit(item, 'value', true)
+          path.pop()
+        } else visit(value, i, secretByName)
+      }
+    } else if (isObject(value)) {
+      const headers = typeof key === 'string' && HEADER_MAPS.has(key)
+      const sharedSecret = signsWithSharedSecret(value)
+      for (const field of Object.keys(value)) {
+        const secret =
+          isSecretFieldName(snakeCase(field)) ||
+          (headers && SENSITIVE_HEADER.test(field)) ||
+          (sharedSecret && (field === 'jwt_source' || field === 'source'))
+        visit(value, field, secret)
+      }
+    }
+    path.pop()
+  }
+  for (const field of Object.keys(body)) {
+    visit(
+      body,
+      field,
+      isSecretFieldName(snakeCase(field)) || (field === 'jwt_source' && signsWithSharedSecret(body)),
+    )
+  }
+}
+
+/**
+ * Replaces, in place, every secret of an object with an {@link EnvRef} to a variable named for the
+ * object and the field (`DECKHAND_TYK_API_<id>_UPSTREAM_AUTH_…`), and returns what it replaced.
+ */
+export function redactTykObject(object: TykObject, namer = new EnvNamer('', TYK_ENV_PREFIX)): Redaction[] {
+  const redactions: Redaction[] = []
+  const kind = TYK_KIND[object.format]
+  walkSecrets(object.body, (holder, key, path) => {
+    const value = (holder as Record<string | number, Json>)[key] as string
+    const name = namer.name([kind, object.id, ...path])
+    redactions.push({ name, location: `${kind} ${displayName(object)} / ${path.join('.')}` })
+    ;(holder as Record<string | number, unknown>)[key] = new EnvRef(name, value)
+  })
+  return redactions
+}
+
+/** Replaces, in place, every secret of a body with {@link MASK}; the values go into `found`. */
+export function maskTykBody(body: JsonObject, found: Set<string>): void {
+  walkSecrets(body, (holder, key) => {
+    const value = (holder as Record<string | number, Json>)[key] as string
+    found.add(value.trim())
+    ;(holder as Record<string | number, Json>)[key] = MASK
+  })
+}
+
+/** JSON text of a redacted body: each reference becomes the `${{ env "NAME" }}` string deckhand fills. */
+export function renderRedacted(body: JsonObject): string {
+  return (
+    JSON.stringify(
+      body,
+      (_key, value: unknown) => (value instanceof EnvRef ? `\${{ env "${value.name}" }}` : value),
+      2,
+    ) + '\n'
+  )
+}
+
+const TEMPLATE = /\$\{\{\s*env\s+(?:"([^"]*)"|`([^`]*)`)\s*\}\}/g
+
+/** Every variable a body references, each once. */
+export function referencedEnv(body: Json): string[] {
+  const names = new Set<string>()
+  const walk = (value: Json): void => {
+    if (typeof value === 'string') for (const m of value.matchAll(TEMPLATE)) names.add(m[1] ?? m[2] ?? '')
+    else if (Array.isArray(value)) value.forEach(walk)
+    else if (isObject(value)) Object.values(value).forEach(walk)
+  }
+  walk(body)
+  return [...names]
+}
+
+/**
+ * A copy of a body with every `${{ env "NAME" }}` filled from `env`. The templates are filled in the
+ * parsed strings, not in the JSON text, so a value with quotes or line breaks (a PEM key) stays valid.
+ */
+export function fillEnv(body: JsonObject, env: NodeJS.ProcessEnv, source: string): JsonObject {
+  const missing = referencedEnv(body).filter((name) => env[name] === undefined)
+  if (missing.length > 0) {
+    throw new DeckhandError(
+      `${source} references ${missing.length} unset variable(s): ${missing.join(', ')}. ` +
+        'Set them (from your secret store) before diff, sync or restore; required-env.txt of the dump lists them all.',
+    )
+  }
+  const fill = (value: Json): Json => {
+    if (typeof value === 'string')
+      return value.replace(TEMPLATE, (_m, a?: string, b?: string) => env[a ?? b ?? '']!)
+    if (Array.isArray(value)) return value.map(fill)
+    if (isObject(value)) {
+      const copy: JsonObject = {}
+      for (const key of Object.keys(value)) copy[key] = fill(value[key]!)
+      return copy
+    }
+    return value
+  }
+  return fill(body) as JsonObject
+}

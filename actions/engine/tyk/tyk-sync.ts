@@ -1,0 +1,141 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+
+import { findOnPath } from '../deck/install.js'
+import { DeckhandError } from '../errors.js'
+import { privateTempDir, writeFileAtomic } from '../fs-atomic.js'
+import type { Logger } from '../log.js'
+import type { SyncOutcome } from '../plan/model.js'
+import { run, type RunResult } from '../process.js'
+import { scrub } from '../scrub.js'
+import { isObject } from '../state/entities.js'
+import {
+  fileNameOf,
+  renderObject,
+  sortObjects,
+  TYK_SPEC_FILE,
+  tykObject,
+  type TykObject,
+  tykSpec,
+} from './objects.js'
+import type { TykPlan } from './plan.js'
+import type { TykWriter } from './sync.js'
+
+/**
+ * tyk-sync for Tyk Dashboard users: `dump` reads the Dashboard into a folder, `sync` makes it hold a
+ * folder (deleting what the folder lacks), `publish` only creates. deckhand plans first from a fresh
+ * dump, so the delete guard sees what sync would delete. The last open-source release, 1.5.0, is the
+ * one these flags follow; the secret goes in TYKGIT_DB_SECRET, never on the command line. Against an
+ * open-source gateway tyk-sync skips policies, so there deckhand talks to the Gateway API itself.
+ */
+
+export type TykSyncCommand = 'dump' | 'sync' | 'publish'
+
+/** tyk-sync's argv: the Dashboard URL and a folder; `dump` writes into it, the others read it. */
+export function tykSyncArgs(command: TykSyncCommand, dashboard: string, folder: string): string[] {
+  return command === 'dump'
+    ? ['dump', '-d', dashboard, '-t', folder]
+    : [command, '-d', dashboard, '-p', folder]
+}
+
+/** The tyk-sync binary: tyk-sync-path when given, else `tyk-sync` on PATH. */
+export async function locateTykSync(path: string | undefined, pathEnv: string): Promise<string> {
+  if (path) return path
+  const found = await findOnPath('tyk-sync', pathEnv)
+  if (!found) {
+    throw new DeckhandError(
+      'tyk-dashboard needs tyk-sync, which is not on PATH: install it (1.5.0 is the last open-source release) or set tyk-sync-path.',
+    )
+  }
+  return found
+}
+
+export class TykSync implements TykWriter {
+  constructor(
+    private readonly program: string,
+    private readonly dashboard: string,
+    private readonly secret: string,
+    private readonly logger: Logger,
+    private readonly timeoutMs = 300_000,
+  ) {}
+
+  private async run(command: TykSyncCommand, folder: string): Promise<RunResult> {
+    let result: RunResult
+    try {
+      result = await run(this.program, tykSyncArgs(command, this.dashboard, folder), {
+        env: { TYKGIT_DB_SECRET: this.secret },
+        timeoutMs: this.timeoutMs,
+      })
+    } catch (err) {
+      throw new DeckhandError(`tyk-sync could not be started (${this.program}): ${(err as Error).message}`)
+    }
+    const output = scrub(`${result.stdout}\n${result.stderr}`, [this.secret]).trim()
+    for (const line of output.split('\n')) if (line.trim() !== '') this.logger.debug(`tyk-sync: ${line}`)
+    // tyk-sync reports some failures with "Error:" and exit status 0.
+    const error = output.split('\n').find((line) => /^\s*(Error|FATA|panic)\b/.test(line))
+    if (result.exitCode !== 0 || result.signal || error) {
+      const why = error?.trim() ?? output.split('\n').slice(-3).join(' ').trim()
+      throw new DeckhandError(
+        `tyk-sync ${command} failed (${result.signal ? `killed by ${result.signal}` : `exit ${result.exitCode}`}): ${why || 'no output'}`,
+      )
+    }
+    return result
+  }
+
+  /** The Dashboard's APIs and policies, from a dump into a private folder (it may hold secrets). */
+  async read(): Promise<TykObject[]> {
+    const work = await privateTempDir('deckhand-tyk-sync-')
+    try {
+      await this.run('dump', work.path)
+      return await readTykSyncFolder(work.path)
+    } finally {
+      await work.cleanup()
+    }
+  }
+
+  /** Writes the desired objects (secrets filled) into a private folder and syncs the Dashboard to it. */
+  async apply(plan: TykPlan, desired: readonly TykObject[]): Promise<SyncOutcome> {
+    const work = await privateTempDir('deckhand-tyk-sync-')
+    const outcome: SyncOutcome = {
+      applied: [],
+      failed: [],
+      dropped: [],
+      otherErrors: [],
+      warnings: [],
+      counts: { ...plan.plan.counts },
+    }
+    try {
+      const objects = sortObjects(desired)
+      for (const object of objects)
+        await writeFileAtomic(join(work.path, fileNameOf(object)), renderObject(object.body))
+      await writeFileAtomic(join(work.path, TYK_SPEC_FILE), tykSpec(objects))
+      await this.run('sync', work.path)
+      outcome.applied = plan.steps.map((s) => s.change)
+    } catch (err) {
+      if (!(err instanceof DeckhandError)) throw err
+      // tyk-sync does not say how far it got: nothing is reported as applied, and the re-plan tells.
+      outcome.otherErrors.push(scrub(err.message, plan.secrets))
+    } finally {
+      await work.cleanup()
+    }
+    return outcome
+  }
+}
+
+/** The objects of a tyk-sync folder: the files its `.tyk.json` lists (templates, `assets`, are not kept). */
+export async function readTykSyncFolder(dir: string): Promise<TykObject[]> {
+  const specText = await readFile(join(dir, TYK_SPEC_FILE), 'utf8').catch(() => undefined)
+  if (specText === undefined)
+    throw new DeckhandError(`tyk-sync wrote no ${TYK_SPEC_FILE}: the dump is incomplete`)
+  const spec = JSON.parse(specText) as { files?: { file?: string }[]; policies?: { file?: string }[] }
+  const names = [...(spec.files ?? []), ...(spec.policies ?? [])].map((entry) => entry.file)
+  const objects: TykObject[] = []
+  for (const name of names) {
+    if (typeof name !== 'string' || name.includes('/') || name.includes('..'))
+      throw new DeckhandError(`${TYK_SPEC_FILE} lists an unexpected file name: ${String(name)}`)
+    const body: unknown = JSON.parse(await readFile(join(dir, name), 'utf8'))
+    if (!isObject(body)) throw new DeckhandError(`tyk-sync wrote ${name}, which is not a JSON object`)
+    objects.push(tykObject(body, `${name} of the tyk-sync dump`))
+  }
+  return objects
+}
