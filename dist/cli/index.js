@@ -29007,7 +29007,7 @@ var require_receiver = __commonJS({
             const buffer = this.consume(2);
             const fin = (buffer[0] & 128) !== 0;
             const opcode = buffer[0] & 15;
-            const masked2 = (buffer[1] & 128) === 128;
+            const masked3 = (buffer[1] & 128) === 128;
             const fragmented = !fin && opcode !== opcodes.CONTINUATION;
             const payloadLength = buffer[1] & 127;
             const rsv1 = buffer[0] & 64;
@@ -29017,7 +29017,7 @@ var require_receiver = __commonJS({
               failWebsocketConnection(this.ws, "Invalid opcode received");
               return callback2();
             }
-            if (masked2) {
+            if (masked3) {
               failWebsocketConnection(this.ws, "Frame cannot be masked");
               return callback2();
             }
@@ -29065,7 +29065,7 @@ var require_receiver = __commonJS({
               this.#info.compressed = rsv1 !== 0;
             }
             this.#info.opcode = opcode;
-            this.#info.masked = masked2;
+            this.#info.masked = masked3;
             this.#info.fin = fin;
             this.#info.fragmented = fragmented;
           } else if (this.#state === parserStates.PAYLOADLENGTH_16) {
@@ -36009,7 +36009,7 @@ var init_pull_request_host = __esm({
 
 // actions/cli/main.ts
 var import_yaml7 = __toESM(require_dist(), 1);
-import { readFile as readFile9 } from "node:fs/promises";
+import { readFile as readFile11 } from "node:fs/promises";
 import { parseArgs } from "node:util";
 
 // actions/engine/deck/dir-store.ts
@@ -39723,8 +39723,8 @@ var Redactor = class {
    * @param masked when given, secrets are replaced by {@link MASK} (and collected here) instead of
    * environment references.
    */
-  constructor(options, masked2) {
-    this.masked = masked2;
+  constructor(options, masked3) {
+    this.masked = masked3;
     this.namer = new EnvNamer(options.workspace);
   }
   masked;
@@ -39951,15 +39951,17 @@ function identityForEnv(entity, spec) {
   return identity;
 }
 var EnvNamer = class {
-  constructor(workspace) {
+  constructor(workspace, prefix = "DECK_") {
     this.workspace = workspace;
+    this.prefix = prefix;
   }
   workspace;
+  prefix;
   byName = /* @__PURE__ */ new Map();
   issued = /* @__PURE__ */ new Map();
   name(parts) {
     const path = [this.workspace, ...parts].join("\0");
-    const base = `DECK_${sanitize(path)}`;
+    const base = `${this.prefix}${sanitize(path)}`;
     const owner = this.byName.get(base);
     const seen = owner === void 0 ? 0 : this.issued.get(path) ?? 0;
     this.issued.set(path, seen + 1);
@@ -40250,13 +40252,36 @@ var connectionInputs = {
   },
   timeout: { type: "integer", default: "30", description: "Seconds deck waits for each Admin API request." }
 };
+var tykInputs = {
+  gateway: {
+    type: "string",
+    default: "kong",
+    description: "The gateway: kong, or tyk (the Tyk Gateway API at tyk-addr, or a Tyk Dashboard through tyk-sync at tyk-dashboard)."
+  },
+  "tyk-addr": {
+    type: "string",
+    description: "Tyk Gateway address for gateway: tyk, e.g. http://tyk-gateway:8080 (its control API port when one is configured)."
+  },
+  "tyk-secret": {
+    type: "string",
+    secret: true,
+    description: "The Tyk Gateway API secret (secret in tyk.conf), sent as the x-tyk-authorization header; with tyk-dashboard, the Dashboard API key, given to tyk-sync in its environment. Never put on a command line."
+  },
+  "tyk-dashboard": {
+    type: "string",
+    description: "Tyk Dashboard URL, instead of tyk-addr: dump, diff and sync go through tyk-sync (dump, sync), planned first like a Kong sync."
+  },
+  "tyk-sync-path": {
+    type: "string",
+    description: "Path to the tyk-sync binary for tyk-dashboard. Default: tyk-sync on PATH."
+  }
+};
 var planInputs = {
   state: {
     type: "list",
-    default: "kong",
-    description: "State files or directories, one per line. Files of one workspace are planned together; each workspace (and select-tags set) is its own deck run."
+    description: "State files or directories, one per line. Files of one workspace are planned together; each workspace (and select-tags set) is its own deck run. Tyk: folders of API and policy files, planned as one. Default: kong, or tyk for gateway: tyk."
   },
-  "kong-addr": { ...connectionInputs["kong-addr"], required: true },
+  "kong-addr": connectionInputs["kong-addr"],
   "kong-admin-token": connectionInputs["kong-admin-token"],
   headers: connectionInputs.headers,
   workspace: {
@@ -40292,6 +40317,7 @@ var planInputs = {
     default: "${{ github.token }}",
     description: "Token for the pull request comment; needs pull-requests: write."
   },
+  ...tykInputs,
   ...deckInputs,
   "tls-skip-verify": connectionInputs["tls-skip-verify"],
   "ca-cert": connectionInputs["ca-cert"],
@@ -40311,7 +40337,7 @@ var COMMANDS = {
     name: "dump",
     summary: "Back up Kong declaratively: normalized, byte-stable deck files per workspace with secrets redacted.",
     inputs: {
-      "kong-addr": { ...connectionInputs["kong-addr"], required: true },
+      "kong-addr": connectionInputs["kong-addr"],
       "kong-admin-token": connectionInputs["kong-admin-token"],
       headers: connectionInputs.headers,
       workspace: {
@@ -40335,19 +40361,19 @@ var COMMANDS = {
       "with-id": { type: "boolean", default: "false", description: "Keep entity IDs in the files." },
       "output-dir": {
         type: "string",
-        default: "kong",
-        description: "Directory that receives <workspace>.yaml, required-env.txt and SHA256SUMS."
+        description: "Directory that receives <workspace>.yaml (Tyk: one api-, oas- or policy-<id>.json per object and .tyk.json), required-env.txt and SHA256SUMS. Default: kong, or tyk for gateway: tyk."
       },
       "redact-secrets": {
         type: "boolean",
         default: "true",
-        description: "Replace every credential, private key and secret config value with a deck environment reference to a DECK_ variable."
+        description: "Replace every credential, private key and secret config value with an environment reference: to a DECK_ variable (deck fills it), or for Tyk a DECKHAND_TYK_ variable (deckhand fills it)."
       },
       "allow-empty": {
         type: "boolean",
         default: "false",
         description: "Accept a dump with no entities even when the previous dump had some."
       },
+      ...tykInputs,
       ...deckInputs,
       "tls-skip-verify": connectionInputs["tls-skip-verify"],
       "ca-cert": connectionInputs["ca-cert"],
@@ -40711,15 +40737,13 @@ COMMANDS.restore = {
     },
     "kong-addr": {
       type: "list",
-      required: true,
-      description: "Kong Admin API address, e.g. http://kong-admin.internal:8001. Several (one per line) for dbless, where each node is loaded, or to wait for every node of a cluster."
+      description: "Kong Admin API address, e.g. http://kong-admin.internal:8001. Several (one per line) for dbless, where each node is loaded, or to wait for every node of a cluster. Required for gateway: kong."
     },
     "kong-admin-token": connectionInputs["kong-admin-token"],
     headers: connectionInputs.headers,
     state: {
       type: "list",
-      default: "kong",
-      description: "Declarative state files or directories (what dump wrote, usually checked out from the repository), one per line. Used by declarative and dbless, by auto without a usable db-dump, and to verify."
+      description: "Declarative state files or directories (what dump wrote, usually checked out from the repository), one per line. Used by declarative and dbless, by auto without a usable db-dump, and to verify. Default: kong, or tyk for gateway: tyk."
     },
     "db-dump": {
       type: "string",
@@ -40775,6 +40799,7 @@ COMMANDS.restore = {
       description: "Do not restore object ownership: everything belongs to the connecting user (for a server without the original roles)."
     },
     "postgres-bin": postgresInputs["postgres-bin"],
+    ...tykInputs,
     ...deckInputs,
     "tls-skip-verify": connectionInputs["tls-skip-verify"],
     "ca-cert": connectionInputs["ca-cert"],
@@ -40876,30 +40901,35 @@ function scrub(text, secrets, mask = "***") {
 // actions/engine/deck/connection.ts
 init_errors();
 function parseKongAddr(value) {
+  return parseAddress(
+    value,
+    "kong-addr",
+    "the Kong Admin API",
+    "http://kong-admin.internal:8001",
+    "kong-admin-token or headers"
+  );
+}
+function parseAddress(value, input, what, example, credentialInputs) {
   const raw = (value ?? "").trim();
-  if (raw === "") {
-    throw new DeckhandError(
-      "kong-addr is required: the Kong Admin API address, e.g. http://kong-admin.internal:8001"
-    );
-  }
+  if (raw === "") throw new DeckhandError(`${input} is required: ${what} address, e.g. ${example}`);
   let url;
   try {
     url = new URL(raw);
   } catch {
     throw new DeckhandError(
-      `kong-addr "${raw}" is not a URL: give the full address with scheme, e.g. http://kong-admin.internal:8001`
+      `${input} "${raw}" is not a URL: give the full address with scheme, e.g. ${example}`
     );
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new DeckhandError(`kong-addr "${raw}" must use http:// or https://, not ${url.protocol}`);
+    throw new DeckhandError(`${input} "${raw}" must use http:// or https://, not ${url.protocol}`);
   }
   if (url.username || url.password) {
     throw new DeckhandError(
-      "kong-addr must not contain credentials: pass them with kong-admin-token or headers instead"
+      `${input} must not contain credentials: pass them with ${credentialInputs} instead`
     );
   }
   if (url.search || url.hash)
-    throw new DeckhandError(`kong-addr "${raw}" must not have a query string or fragment`);
+    throw new DeckhandError(`${input} "${raw}" must not have a query string or fragment`);
   return raw.replace(/\/+$/, "");
 }
 var HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -41164,7 +41194,7 @@ ${requiredEnv.join("\n")}
   }
   for (const name of removed) {
     await rm4(join5(dir, name), { force: true });
-    logger.info(`Removed ${name}: its workspace is no longer on the gateway`);
+    logger.info(`Removed ${name}: what it held is no longer on the gateway`);
   }
   await writeFileAtomic(join5(dir, MANIFEST), manifest);
   return { removed: removed.map((name) => join5(dir, name)), changed: !unchanged };
@@ -43750,6 +43780,226 @@ function mayHaveAnchors(text) {
   return /(^|[\s[{,:-])&[^\s]/.test(text);
 }
 
+// actions/engine/tyk/objects.ts
+init_errors();
+var TYK_KIND = { classic: "api", oas: "api", policy: "policy" };
+var FILE_PREFIX = { classic: "api-", oas: "oas-", policy: "policy-" };
+var TYK_SPEC_FILE = ".tyk.json";
+function formatOf(value) {
+  if (!isObject(value)) return void 0;
+  if (isOasDocument(value) || isObject(value.oas) && isOasDocument(value.oas)) return "oas";
+  if (isClassicDefinition(value) || isClassicDefinition(value.api_definition)) return "classic";
+  if (isObject(value.access_rights) && !("api_id" in value)) return "policy";
+  return void 0;
+}
+function isOasDocument(value) {
+  return typeof value.openapi === "string" && isObject(value["x-tyk-api-gateway"]);
+}
+function isClassicDefinition(value) {
+  return isObject(value) && typeof value.api_id === "string" && isObject(value.proxy);
+}
+function definitionOf(body, format) {
+  if (format === "classic" && isObject(body.api_definition)) return body.api_definition;
+  if (format === "oas" && isObject(body.oas)) return body.oas;
+  return body;
+}
+function tykObject(body, source, format = formatOf(body)) {
+  if (!format) {
+    throw new DeckhandError(
+      `${source} is neither a Tyk API definition (classic or OAS) nor a policy: expected api_id and proxy, openapi and x-tyk-api-gateway, or access_rights`
+    );
+  }
+  let id;
+  let name;
+  const definition = definitionOf(body, format);
+  if (format === "oas") {
+    const info = definition["x-tyk-api-gateway"].info;
+    id = isObject(info) ? info.id : void 0;
+    name = isObject(info) ? info.name : void 0;
+  } else if (format === "classic") {
+    id = definition.api_id;
+    name = definition.name;
+  } else {
+    id = typeof body.id === "string" && body.id !== "" ? body.id : body._id;
+    name = body.name;
+  }
+  if (typeof id !== "string" || id === "") {
+    const field = format === "oas" ? "x-tyk-api-gateway.info.id" : format === "classic" ? "api_id" : "id";
+    throw new DeckhandError(`${source} has no ${field}: every ${TYK_KIND[format]} needs a stable id`);
+  }
+  return { format, id, name: typeof name === "string" && name !== "" ? name : id, body };
+}
+function looseTykObject(body, fallback) {
+  const format = formatOf(body);
+  if (!format) return void 0;
+  try {
+    return tykObject(body, fallback, format);
+  } catch {
+    return { format, id: fallback, name: fallback, body };
+  }
+}
+function fileNameOf(object) {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(object.id) || object.id.includes("..")) {
+    throw new DeckhandError(
+      `${TYK_KIND[object.format]} id "${object.id}" cannot be used in a file name: use letters, digits, ".", "_" or "-"`
+    );
+  }
+  return `${FILE_PREFIX[object.format]}${object.id}.json`;
+}
+function displayName(object) {
+  return object.name === object.id ? object.id : `${object.name} (${object.id})`;
+}
+function normalize(object) {
+  const body = sortKeys(object.body);
+  if (object.format === "policy") {
+    if (body._id === "" || body._id === null) delete body._id;
+    if (!("id" in body) || body.id === "") body.id = object.id;
+  }
+  return { ...object, body: object.format === "policy" ? sortKeys(body) : body };
+}
+function sortKeys(value) {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (!isObject(value)) return value;
+  const sorted = {};
+  for (const key2 of Object.keys(value).sort()) sorted[key2] = sortKeys(value[key2]);
+  return sorted;
+}
+function renderObject(body) {
+  return JSON.stringify(body, null, 2) + "\n";
+}
+function objectKey(object) {
+  return `${TYK_KIND[object.format]}\0${object.id}`;
+}
+function tykSpec(objects) {
+  const apis = objects.filter((o) => o.format !== "policy");
+  const policies = objects.filter((o) => o.format === "policy");
+  return renderObject({
+    type: "apidef",
+    files: apis.map((o) => ({ file: fileNameOf(o), api_id: o.id })),
+    policies: policies.map((o) => ({ file: fileNameOf(o), id: o.id }))
+  });
+}
+function sortObjects(objects) {
+  return [...objects].sort((a, b2) => {
+    const x = fileNameOf(a);
+    const y = fileNameOf(b2);
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+}
+
+// actions/engine/tyk/redact.ts
+init_errors();
+var TYK_ENV_PREFIX = "DECKHAND_TYK_";
+var PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/;
+var HEADER_MAPS = /* @__PURE__ */ new Set(["global_headers", "add_headers", "set_headers", "headers", "header_map"]);
+function snakeCase(name) {
+  return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
+}
+function hasUrlPassword(value) {
+  if (!/^[a-z][a-z0-9+.-]*:\/\/[^/\s]*:[^/\s]*@/i.test(value)) return false;
+  try {
+    return new URL(value).password !== "";
+  } catch {
+    return false;
+  }
+}
+function signsWithSharedSecret(holder) {
+  const method = holder.jwt_signing_method ?? holder.signingMethod;
+  return typeof method === "string" && method.toLowerCase() === "hmac";
+}
+function walkSecrets(body, replace) {
+  const path = [];
+  const visit = (holder, key2, secretByName) => {
+    const value = holder[key2];
+    path.push(String(key2));
+    if (typeof value === "string") {
+      if (value !== "" && value !== MASK && !isReference(value)) {
+        if (secretByName || PRIVATE_KEY.test(value) || hasUrlPassword(value)) replace(holder, key2, path);
+      }
+    } else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const item = value[i];
+        if (isObject(item) && typeof item.name === "string" && SENSITIVE_HEADER.test(item.name)) {
+          path.push(String(i));
+          if (typeof item.value === "string") visit(item, "value", true);
+          path.pop();
+        } else visit(value, i, secretByName);
+      }
+    } else if (isObject(value)) {
+      const headers = typeof key2 === "string" && HEADER_MAPS.has(key2);
+      const sharedSecret = signsWithSharedSecret(value);
+      for (const field of Object.keys(value)) {
+        const secret = isSecretFieldName(snakeCase(field)) || headers && SENSITIVE_HEADER.test(field) || sharedSecret && (field === "jwt_source" || field === "source");
+        visit(value, field, secret);
+      }
+    }
+    path.pop();
+  };
+  for (const field of Object.keys(body)) {
+    visit(
+      body,
+      field,
+      isSecretFieldName(snakeCase(field)) || field === "jwt_source" && signsWithSharedSecret(body)
+    );
+  }
+}
+function redactTykObject(object, namer = new EnvNamer("", TYK_ENV_PREFIX)) {
+  const redactions = [];
+  const kind = TYK_KIND[object.format];
+  walkSecrets(object.body, (holder, key2, path) => {
+    const value = holder[key2];
+    const name = namer.name([kind, object.id, ...path]);
+    redactions.push({ name, location: `${kind} ${displayName(object)} / ${path.join(".")}` });
+    holder[key2] = new EnvRef(name, value);
+  });
+  return redactions;
+}
+function maskTykBody(body, found) {
+  walkSecrets(body, (holder, key2) => {
+    const value = holder[key2];
+    found.add(value.trim());
+    holder[key2] = MASK;
+  });
+}
+function renderRedacted(body) {
+  return JSON.stringify(
+    body,
+    (_key, value) => value instanceof EnvRef ? `\${{ env "${value.name}" }}` : value,
+    2
+  ) + "\n";
+}
+var TEMPLATE = /\$\{\{\s*env\s+(?:"([^"]*)"|`([^`]*)`)\s*\}\}/g;
+function referencedEnv(body) {
+  const names = /* @__PURE__ */ new Set();
+  const walk2 = (value) => {
+    if (typeof value === "string") for (const m2 of value.matchAll(TEMPLATE)) names.add(m2[1] ?? m2[2] ?? "");
+    else if (Array.isArray(value)) value.forEach(walk2);
+    else if (isObject(value)) Object.values(value).forEach(walk2);
+  };
+  walk2(body);
+  return [...names];
+}
+function fillEnv(body, env, source) {
+  const missing = referencedEnv(body).filter((name) => env[name] === void 0);
+  if (missing.length > 0) {
+    throw new DeckhandError(
+      `${source} references ${missing.length} unset variable(s): ${missing.join(", ")}. Set them (from your secret store) before diff, sync or restore; required-env.txt of the dump lists them all.`
+    );
+  }
+  const fill = (value) => {
+    if (typeof value === "string")
+      return value.replace(TEMPLATE, (_m, a, b2) => env[a ?? b2 ?? ""]);
+    if (Array.isArray(value)) return value.map(fill);
+    if (isObject(value)) {
+      const copy = {};
+      for (const key2 of Object.keys(value)) copy[key2] = fill(value[key2]);
+      return copy;
+    }
+    return value;
+  };
+  return fill(body);
+}
+
 // actions/engine/drift/compare.ts
 var STATE_FILE = /\.(ya?ml|json)$/i;
 function compareStateFiles(before, after) {
@@ -43824,8 +44074,27 @@ function readState(text) {
   if (text === void 0) return void 0;
   const content = readStateText(text);
   if (!isObject(content)) return void 0;
-  const isState = "_format_version" in content || Object.keys(COLLECTIONS).some((key2) => key2 in content);
+  const isState = "_format_version" in content || Object.keys(COLLECTIONS).some((key2) => key2 in content) || formatOf(content) !== void 0;
   return isState ? content : void 0;
+}
+var TYK_SPECS = {
+  api: { label: "api", identity: ["api_id"] },
+  policy: { label: "policy", identity: ["id"] }
+};
+var TYK_COLLECTIONS = { api: "apis", policy: "policies" };
+function locateTyk(side, file, content) {
+  const object = looseTykObject(content, basename3(file));
+  const kind = TYK_KIND[object.format];
+  const found = side.get("tyk") ?? /* @__PURE__ */ new Map();
+  side.set("tyk", found);
+  found.set(`${kind}\0${object.id}`, {
+    entity: content,
+    spec: TYK_SPECS[kind],
+    collection: TYK_COLLECTIONS[kind],
+    name: displayName(object),
+    file,
+    order: ORDER.size + (kind === "api" ? 0 : 1)
+  });
 }
 var ORDER = /* @__PURE__ */ new Map();
 (function number(specs, prefix) {
@@ -43836,6 +44105,7 @@ var ORDER = /* @__PURE__ */ new Map();
   }
 })(COLLECTIONS, "");
 function locate(side, file, content) {
+  if (formatOf(content)) return locateTyk(side, file, content);
   const declared = content._workspace;
   const workspace = typeof declared === "string" && declared !== "" ? declared : basename3(file, extname(file));
   const found = side.get(workspace) ?? /* @__PURE__ */ new Map();
@@ -43906,7 +44176,9 @@ function ownFields(entity, spec) {
 }
 function masked(entity, collection) {
   const copy = structuredClone(entity);
-  maskEntity(copy, collection, /* @__PURE__ */ new Set());
+  if (collection === TYK_COLLECTIONS.api || collection === TYK_COLLECTIONS.policy)
+    maskTykBody(copy, /* @__PURE__ */ new Set());
+  else maskEntity(copy, collection, /* @__PURE__ */ new Set());
   return copy;
 }
 
@@ -44119,13 +44391,13 @@ function syncOutcome(output, masker) {
 import { readFile as readFile3 } from "node:fs/promises";
 
 // actions/engine/state/env-refs.ts
-var TEMPLATE = /\$\{\{(.*?)\}\}/g;
+var TEMPLATE2 = /\$\{\{(.*?)\}\}/g;
 var ENV_CALL = /\benv\s+(?:"([^"]*)"|`([^`]*)`)/g;
 function findEnvReferences(text) {
   const refs = [];
   text.split("\n").forEach((line, i) => {
     if (line.trimStart().startsWith("#")) return;
-    for (const template of line.matchAll(TEMPLATE)) {
+    for (const template of line.matchAll(TEMPLATE2)) {
       for (const call of (template[1] ?? "").matchAll(ENV_CALL)) {
         refs.push({ name: call[1] ?? call[2] ?? "", line: i + 1 });
       }
@@ -44895,7 +45167,7 @@ var BASE_ENV = {
 var import_yaml5 = __toESM(require_dist(), 1);
 import { extname as extname3 } from "node:path";
 var STATE_EXTENSIONS2 = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
-var PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/g;
+var PRIVATE_KEY2 = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/g;
 var PRIVATE_KEY_LOCATION = "PEM private key";
 function scanFile(file, text) {
   return STATE_EXTENSIONS2.has(extname3(file).toLowerCase()) ? scanStateFile(file, text) : scanPrivateKeys(file, text);
@@ -44904,7 +45176,7 @@ function scanPrivateKeys(file, text) {
   const findings = [];
   let line = 1;
   let counted = 0;
-  for (const match of text.matchAll(PRIVATE_KEY)) {
+  for (const match of text.matchAll(PRIVATE_KEY2)) {
     line += lineBreaks(text, counted, match.index);
     counted = match.index;
     findings.push({ file, line, location: PRIVATE_KEY_LOCATION });
@@ -44932,7 +45204,8 @@ function readState2(text) {
 }
 function redactedValues(state) {
   replaceDeckMasks(state.content);
-  const redactions = redactContent(state.content, { workspace: "" });
+  const tyk = looseTykObject(state.content, "file");
+  const redactions = tyk ? redactTykObject(tyk) : redactContent(state.content, { workspace: "" });
   if (redactions.length === 0) return [];
   const locations = new Map(redactions.map((r) => [r.name, r.location]));
   const refs = envRefs(state.content);
@@ -45531,6 +45804,16 @@ var Inputs = class {
       return spec.default;
     if (spec.required) throw new DeckhandError(`Input ${name} is required: ${spec.description}`);
     return void 0;
+  }
+  /** Whether the command has this input. */
+  has(name) {
+    return name in this.specs;
+  }
+  /** Whether the user gave a value (a default does not count). */
+  given(name) {
+    if (!this.specs[name]) throw new Error(`unknown input ${name}`);
+    const value = this.source(name)?.trim();
+    return value !== void 0 && value !== "";
   }
   string(name) {
     return this.raw(name);
@@ -47152,12 +47435,679 @@ async function openDeck(inputs, ctx, connection) {
   );
 }
 
+// actions/engine/jobs/tyk.ts
+init_errors();
+
+// actions/engine/tyk/folder.ts
+import { readdir as readdir5, readFile as readFile5, stat as stat8 } from "node:fs/promises";
+import { join as join18 } from "node:path";
+init_errors();
+async function writeTykDump(options) {
+  await ensureDirectory(options.outputDir);
+  const objects = sortObjects(options.objects.map(normalize));
+  if (objects.length === 0 && !options.allowEmpty) {
+    const previous = (await previousFiles(options.outputDir) ?? []).filter(isObjectFile);
+    if (previous.length > 0) {
+      throw new DeckhandError(
+        `the gateway returned no APIs and no policies, but the previous dump in ${options.outputDir} holds ${previous.length}. Refusing to replace it with an empty one (wrong address or gateway?). Set allow-empty: true if the gateway really is empty now.`
+      );
+    }
+  }
+  const files = /* @__PURE__ */ new Map();
+  const redactions = [];
+  const counts = { api: 0, policy: 0 };
+  for (const object of objects) {
+    const name = fileNameOf(object);
+    if (files.has(name))
+      throw new DeckhandError(`the gateway returned ${TYK_KIND[object.format]} ${object.id} twice`);
+    if (options.redactSecrets) redactions.push(...redactTykObject(object));
+    files.set(name, renderRedacted(object.body));
+    counts[TYK_KIND[object.format]]++;
+  }
+  files.set(TYK_SPEC_FILE, tykSpec(objects));
+  const requiredEnv = [...new Set(redactions.map((r) => r.name))].sort();
+  const outcome = await install2(options.outputDir, files, requiredEnv, options.logger);
+  return {
+    files: [...files.keys()].filter(isObjectFile).map((name) => join18(options.outputDir, name)),
+    counts,
+    entityCount: objects.length,
+    digest: digestFiles(files),
+    secretsRedacted: redactions.length,
+    redactions,
+    requiredEnv,
+    ...outcome
+  };
+}
+var OBJECT_FILE = /^(api|oas|policy)-.+\.json$/;
+function isObjectFile(name) {
+  return OBJECT_FILE.test(name);
+}
+async function readTykState(paths) {
+  if (paths.length === 0) throw new DeckhandError("state: name at least one Tyk folder or file");
+  const files = [];
+  for (const path of paths) {
+    const info = await stat8(path).catch(() => void 0);
+    if (!info) throw new DeckhandError(`state: ${path} does not exist`);
+    if (info.isDirectory()) {
+      const names = (await readdir5(path)).filter((n) => n.endsWith(".json") && n !== TYK_SPEC_FILE).sort();
+      files.push(...names.map((n) => join18(path, n)));
+    } else files.push(path);
+  }
+  const objects = [];
+  const seen = /* @__PURE__ */ new Map();
+  for (const file of files) {
+    let body;
+    try {
+      body = JSON.parse(await readFile5(file, "utf8"));
+    } catch (err) {
+      throw new DeckhandError(`${file} is not valid JSON: ${err.message}`);
+    }
+    if (!isObject(body) || !formatOf(body)) {
+      throw new DeckhandError(
+        `${file} is not a Tyk API definition or policy (expected api_id and proxy, openapi and x-tyk-api-gateway, or access_rights). Keep other files out of the state folder.`
+      );
+    }
+    const object = tykObject(body, file);
+    const key2 = objectKey(object);
+    const earlier = seen.get(key2);
+    if (earlier)
+      throw new DeckhandError(`${TYK_KIND[object.format]} ${object.id} is in both ${earlier} and ${file}`);
+    seen.set(key2, file);
+    objects.push(object);
+  }
+  return { objects, files };
+}
+
+// actions/engine/tyk/plan.ts
+function planTyk(desired, current, files) {
+  const want = new Map(sortObjects(desired.map(normalize)).map((o) => [objectKey(o), o]));
+  const have = new Map(sortObjects(current.map(normalize)).map((o) => [objectKey(o), o]));
+  const found = /* @__PURE__ */ new Set();
+  const steps = [];
+  const step = (action, object, before) => {
+    const change = { action, kind: TYK_KIND[object.format], name: displayName(object) };
+    const shownOld = before ? masked2(before.body, found) : void 0;
+    const shownNew = action === "delete" ? void 0 : masked2(object.body, found);
+    if (action === "update" && before) {
+      const paths = changedPaths(before.body, object.body);
+      change.fields = fieldChanges(paths, shownOld, shownNew);
+      change.fieldCount = paths.length;
+    }
+    if (action === "delete") change.old = masked2(object.body, found);
+    else if (shownOld) change.old = shownOld;
+    if (shownNew) change.new = shownNew;
+    steps.push({ action, change, object });
+  };
+  for (const [key2, object] of want) {
+    const before = have.get(key2);
+    if (!before) step("create", object);
+    else if (before.format !== object.format) {
+      step("delete", before);
+      step("create", object);
+    } else if (changedPaths(before.body, object.body).length > 0) step("update", object, before);
+  }
+  for (const [key2, object] of have) if (!want.has(key2)) step("delete", object);
+  const order = { create: 0, update: 1, delete: 2 };
+  steps.sort((a, b2) => order[a.action] - order[b2.action]);
+  const counts = { creating: 0, updating: 0, deleting: 0, total: steps.length };
+  for (const s3 of steps)
+    counts[s3.action === "create" ? "creating" : s3.action === "update" ? "updating" : "deleting"]++;
+  return {
+    plan: {
+      workspace: "",
+      selectTags: [],
+      files: [...files],
+      counts,
+      changes: steps.map((s3) => s3.change),
+      warnings: [],
+      errors: []
+    },
+    steps,
+    secrets: [...found].filter((value) => value.length >= 6)
+  };
+}
+function masked2(body, found) {
+  const copy = structuredClone(body);
+  maskTykBody(copy, found);
+  return copy;
+}
+function scrubPlan(text, plan3, known) {
+  return scrub(
+    text,
+    [...plan3.secrets, ...known].sort((a, b2) => b2.length - a.length)
+  );
+}
+
+// actions/engine/tyk/sync.ts
+init_errors();
+import { setTimeout as sleep } from "node:timers/promises";
+function stepOrder(steps) {
+  const rank = (s3) => {
+    const policy = TYK_KIND[s3.object.format] === "policy";
+    if (s3.action === "delete") return policy ? 2 : 3;
+    return policy ? 1 : 0;
+  };
+  return [...steps].sort((a, b2) => rank(a) - rank(b2));
+}
+async function applySteps(plan3, gateway, logger, known) {
+  const applied = [];
+  const failed = [];
+  const dropped = [];
+  const otherErrors = [];
+  for (const step of stepOrder(plan3.steps)) {
+    if (failed.length > 0) {
+      dropped.push(step.change);
+      continue;
+    }
+    try {
+      if (step.action === "create") await gateway.create(step.object);
+      else if (step.action === "update") await gateway.update(step.object);
+      else await gateway.remove(step.object);
+      applied.push(step.change);
+      logger.info(`${step.action} ${step.change.kind} ${step.change.name}`);
+    } catch (err) {
+      if (!isDeckhandError(err)) throw err;
+      failed.push({ change: step.change, error: scrubPlan(errorMessage(err), plan3, known) });
+    }
+  }
+  if (applied.length > 0) {
+    try {
+      await gateway.reloadGroup();
+    } catch (err) {
+      if (!isDeckhandError(err)) throw err;
+      otherErrors.push(
+        `the reload failed, the gateway may still serve the old configuration: ${errorMessage(err)}`
+      );
+    }
+  }
+  return { applied, failed, dropped, otherErrors, warnings: [], counts: { ...plan3.plan.counts } };
+}
+async function waitForConvergence(desired, writer, files, timeoutMs, logger) {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 200;
+  for (; ; ) {
+    const plan3 = planTyk(desired, await writer.read(), files);
+    if (plan3.plan.counts.total === 0 || Date.now() + delay > deadline) return plan3;
+    logger.info(`Waiting for the gateway to load the changes: ${describeCounts(plan3.plan.counts)} left`);
+    await sleep(delay);
+    delay = Math.min(delay * 2, 2e3);
+  }
+}
+
+// actions/engine/tyk/gateway-api.ts
+init_errors();
+
+// actions/engine/http.ts
+init_errors();
+import { readFile as readFile6 } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+var TransportError = class extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "TransportError";
+  }
+};
+async function readCaCert(value, input = "ca-cert") {
+  if (!value) return void 0;
+  if (value.includes("-----BEGIN")) return value;
+  return readFile6(value, "utf8").catch(() => {
+    throw new DeckhandError(`${input}: "${value}" is neither a PEM certificate nor a readable file`);
+  });
+}
+function sendRequest(url, request2) {
+  const headers = {
+    Accept: "application/json",
+    "User-Agent": "deckhand",
+    ...request2.headers
+  };
+  const { body, timeoutMs, tls } = request2;
+  if (body) {
+    headers["Content-Type"] = body.contentType;
+    headers["Content-Length"] = String(Buffer.byteLength(body.data));
+  }
+  const https = url.protocol === "https:";
+  const send = https ? httpsRequest : httpRequest;
+  return new Promise((resolve10, reject) => {
+    const req = send(
+      url,
+      {
+        method: request2.method,
+        headers,
+        timeout: timeoutMs,
+        ...https ? { ca: tls?.ca, rejectUnauthorized: !tls?.skipVerify, servername: tls?.serverName } : {}
+      },
+      (res) => {
+        const chunks = [];
+        res.on("data", (chunk) => chunks.push(chunk));
+        res.on(
+          "end",
+          () => resolve10({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString("utf8")
+          })
+        );
+        res.on("error", (err) => reject(new TransportError(err.message)));
+      }
+    );
+    req.on("timeout", () => req.destroy(new Error(`no answer within ${Math.round(timeoutMs / 1e3)} s`)));
+    req.on(
+      "error",
+      (err) => reject(new TransportError(err.message || (err.code ?? "no answer")))
+    );
+    req.end(body?.data);
+  });
+}
+function jsonBody(value) {
+  return { contentType: "application/json", data: JSON.stringify(value) };
+}
+
+// actions/engine/tyk/gateway-api.ts
+var PATHS = {
+  classic: "/tyk/apis",
+  oas: "/tyk/apis/oas",
+  policy: "/tyk/policies"
+};
+var TykGateway = class _TykGateway {
+  constructor(address, connection, tls) {
+    this.address = address;
+    this.connection = connection;
+    this.tls = tls;
+  }
+  address;
+  connection;
+  tls;
+  static async open(connection) {
+    const ca = await readCaCert(connection.caCert);
+    return new _TykGateway(connection.addr, connection, {
+      ca,
+      skipVerify: connection.tlsSkipVerify,
+      serverName: connection.tlsServerName
+    });
+  }
+  request(method, path, body) {
+    return sendRequest(new URL(this.address + path), {
+      method,
+      headers: { "x-tyk-authorization": this.connection.secret },
+      body: body === void 0 ? void 0 : jsonBody(body),
+      timeoutMs: (this.connection.timeoutSeconds ?? 30) * 1e3,
+      tls: this.tls
+    });
+  }
+  /** A request whose lack of an answer is an error naming the call. */
+  async send(method, path, body) {
+    try {
+      return await this.request(method, path, body);
+    } catch (err) {
+      if (err instanceof TransportError)
+        throw new DeckhandError(`${method} ${this.address}${path}: no answer (${err.message})`);
+      throw err;
+    }
+  }
+  /** A request that must answer 200; anything else is an error naming the call and Tyk's message. */
+  async call(method, path, body) {
+    const res = await this.send(method, path, body);
+    if (res.status === 403) {
+      throw new DeckhandError(
+        `${method} ${this.address}${path}: the gateway refused the secret (${describeTykAnswer(res)}). tyk-secret must be the \`secret\` of tyk.conf (TYK_GW_SECRET).`
+      );
+    }
+    if (res.status !== 200)
+      throw new DeckhandError(`${method} ${this.address}${path}: ${describeTykAnswer(res)}`);
+    return parseTykJson(res, `${method} ${path}`);
+  }
+  /** Liveness and version; no secret needed, but a gateway answers it only once it is up. */
+  async hello() {
+    const res = await this.send("GET", "/hello");
+    if (res.status !== 200) throw new DeckhandError(`GET ${this.address}/hello: ${describeTykAnswer(res)}`);
+    const body = parseTykJson(res, "GET /hello");
+    return {
+      status: typeof body.status === "string" ? body.status : "unknown",
+      version: typeof body.version === "string" ? body.version : "unknown"
+    };
+  }
+  /**
+   * Every API and policy the gateway has loaded. `GET /tyk/apis` lists Tyk OAS APIs too, converted to
+   * the classic form and marked `is_oas`: those are read from `/tyk/apis/oas` instead, as they are kept.
+   */
+  async list() {
+    const classic = await this.listOf("classic");
+    const oas = await this.listOf("oas");
+    const policies = await this.listOf("policy");
+    return [...classic.filter((api) => api.is_oas !== true), ...oas, ...policies].map(
+      (body) => tykObject(body, `an object the gateway listed at ${this.address}`)
+    );
+  }
+  async listOf(format) {
+    const list = await this.call("GET", PATHS[format]);
+    if (list === null) return [];
+    if (!Array.isArray(list) || !list.every(isObject)) {
+      throw new DeckhandError(`GET ${this.address}${PATHS[format]}: expected a JSON list`);
+    }
+    return list;
+  }
+  async create(object) {
+    await this.call("POST", PATHS[object.format], definitionOf(object.body, object.format));
+  }
+  async update(object) {
+    const path = `${PATHS[object.format]}/${encodeURIComponent(object.id)}`;
+    await this.call("PUT", path, definitionOf(object.body, object.format));
+  }
+  async remove(object) {
+    await this.call("DELETE", `${PATHS[object.format]}/${encodeURIComponent(object.id)}`);
+  }
+  /** Asks every gateway of the cluster to reload; the reload itself happens in the background. */
+  async reloadGroup() {
+    await this.call("GET", "/tyk/reload/group");
+  }
+};
+function describeTykAnswer(res) {
+  let message = "";
+  try {
+    const parsed = JSON.parse(res.body);
+    if (typeof parsed.message === "string") message = parsed.message;
+  } catch {
+    message = res.body.slice(0, 200).trim();
+  }
+  return `HTTP ${res.status}${message ? ` (${message})` : ""}`;
+}
+function parseTykJson(res, what) {
+  try {
+    return JSON.parse(res.body);
+  } catch {
+    throw new DeckhandError(`${what}: the answer is not JSON (HTTP ${res.status}): is this a Tyk gateway?`);
+  }
+}
+
+// actions/engine/tyk/tyk-sync.ts
+import { readFile as readFile7 } from "node:fs/promises";
+import { join as join19 } from "node:path";
+init_errors();
+function tykSyncArgs(command, dashboard, folder) {
+  return command === "dump" ? ["dump", "-d", dashboard, "-t", folder] : [command, "-d", dashboard, "-p", folder];
+}
+async function locateTykSync(path, pathEnv) {
+  if (path) return path;
+  const found = await findOnPath("tyk-sync", pathEnv);
+  if (!found) {
+    throw new DeckhandError(
+      "tyk-dashboard needs tyk-sync, which is not on PATH: install it (1.5.0 is the last open-source release) or set tyk-sync-path."
+    );
+  }
+  return found;
+}
+var TykSync = class {
+  constructor(program, dashboard, secret, logger, timeoutMs = 3e5) {
+    this.program = program;
+    this.dashboard = dashboard;
+    this.secret = secret;
+    this.logger = logger;
+    this.timeoutMs = timeoutMs;
+  }
+  program;
+  dashboard;
+  secret;
+  logger;
+  timeoutMs;
+  async run(command, folder) {
+    let result;
+    try {
+      result = await run(this.program, tykSyncArgs(command, this.dashboard, folder), {
+        env: { TYKGIT_DB_SECRET: this.secret },
+        timeoutMs: this.timeoutMs
+      });
+    } catch (err) {
+      throw new DeckhandError(`tyk-sync could not be started (${this.program}): ${err.message}`);
+    }
+    const output = scrub(`${result.stdout}
+${result.stderr}`, [this.secret]).trim();
+    for (const line of output.split("\n")) if (line.trim() !== "") this.logger.debug(`tyk-sync: ${line}`);
+    const error = output.split("\n").find((line) => /^\s*(Error|FATA|panic)\b/.test(line));
+    if (result.exitCode !== 0 || result.signal || error) {
+      const why = error?.trim() ?? output.split("\n").slice(-3).join(" ").trim();
+      throw new DeckhandError(
+        `tyk-sync ${command} failed (${result.signal ? `killed by ${result.signal}` : `exit ${result.exitCode}`}): ${why || "no output"}`
+      );
+    }
+    return result;
+  }
+  /** The Dashboard's APIs and policies, from a dump into a private folder (it may hold secrets). */
+  async read() {
+    const work = await privateTempDir("deckhand-tyk-sync-");
+    try {
+      await this.run("dump", work.path);
+      return await readTykSyncFolder(work.path);
+    } finally {
+      await work.cleanup();
+    }
+  }
+  /** Writes the desired objects (secrets filled) into a private folder and syncs the Dashboard to it. */
+  async apply(plan3, desired) {
+    const work = await privateTempDir("deckhand-tyk-sync-");
+    const outcome = {
+      applied: [],
+      failed: [],
+      dropped: [],
+      otherErrors: [],
+      warnings: [],
+      counts: { ...plan3.plan.counts }
+    };
+    try {
+      const objects = sortObjects(desired);
+      for (const object of objects)
+        await writeFileAtomic(join19(work.path, fileNameOf(object)), renderObject(object.body));
+      await writeFileAtomic(join19(work.path, TYK_SPEC_FILE), tykSpec(objects));
+      await this.run("sync", work.path);
+      outcome.applied = plan3.steps.map((s3) => s3.change);
+    } catch (err) {
+      if (!(err instanceof DeckhandError)) throw err;
+      outcome.otherErrors.push(scrub(err.message, plan3.secrets));
+    } finally {
+      await work.cleanup();
+    }
+    return outcome;
+  }
+};
+async function readTykSyncFolder(dir) {
+  const specText = await readFile7(join19(dir, TYK_SPEC_FILE), "utf8").catch(() => void 0);
+  if (specText === void 0)
+    throw new DeckhandError(`tyk-sync wrote no ${TYK_SPEC_FILE}: the dump is incomplete`);
+  const spec = JSON.parse(specText);
+  const names = [...spec.files ?? [], ...spec.policies ?? []].map((entry2) => entry2.file);
+  const objects = [];
+  for (const name of names) {
+    if (typeof name !== "string" || name.includes("/") || name.includes(".."))
+      throw new DeckhandError(`${TYK_SPEC_FILE} lists an unexpected file name: ${String(name)}`);
+    const body = JSON.parse(await readFile7(join19(dir, name), "utf8"));
+    if (!isObject(body)) throw new DeckhandError(`tyk-sync wrote ${name}, which is not a JSON object`);
+    objects.push(tykObject(body, `${name} of the tyk-sync dump`));
+  }
+  return objects;
+}
+
+// actions/engine/tyk/target.ts
+async function openTykTarget(endpoint2, logger, probe2 = true) {
+  if (endpoint2.kind === "dashboard") {
+    const program = await locateTykSync(endpoint2.tykSyncPath, endpoint2.pathEnv);
+    return {
+      address: endpoint2.url,
+      description: `Tyk Dashboard at ${endpoint2.url} (tyk-sync)`,
+      writer: new TykSync(program, endpoint2.url, endpoint2.secret, logger)
+    };
+  }
+  const gateway = await TykGateway.open(endpoint2.connection);
+  const version = probe2 ? (await gateway.hello()).version : void 0;
+  const secrets = [endpoint2.connection.secret];
+  return {
+    address: gateway.address,
+    description: `Tyk Gateway${version ? ` ${version}` : ""} at ${gateway.address}`,
+    gateway,
+    writer: {
+      read: () => gateway.list(),
+      apply: (plan3) => applySteps(plan3, gateway, logger, secrets)
+    }
+  };
+}
+
+// actions/engine/jobs/tyk.ts
+function gatewayKind(inputs) {
+  return inputs.oneOf("gateway", ["kong", "tyk"]);
+}
+var CONVERGE_MS = 6e4;
+function refuseKongInputs(inputs, names) {
+  const set = names.filter(
+    (name) => inputs.has(name) && inputs.given(name) && inputs.string(name) !== "false"
+  );
+  if (set.length > 0) {
+    throw new DeckhandError(
+      `${set.join(", ")} ${set.length === 1 ? "is" : "are"} for Kong and cannot be used with gateway: tyk.`
+    );
+  }
+}
+function readTykEndpoint(inputs, ctx) {
+  const secret = inputs.string("tyk-secret");
+  if (!secret) {
+    throw new DeckhandError(
+      "tyk-secret is required for gateway: tyk: the Gateway API secret (secret in tyk.conf), or the Dashboard API key with tyk-dashboard."
+    );
+  }
+  ctx.secret(secret);
+  const addr = inputs.string("tyk-addr");
+  const dashboard = inputs.string("tyk-dashboard");
+  if (addr && dashboard)
+    throw new DeckhandError("Set tyk-addr (the Gateway API) or tyk-dashboard (tyk-sync), not both.");
+  if (dashboard) {
+    return {
+      kind: "dashboard",
+      url: parseAddress(
+        dashboard,
+        "tyk-dashboard",
+        "the Tyk Dashboard",
+        "http://tyk-dashboard:3000",
+        "tyk-secret"
+      ),
+      secret,
+      tykSyncPath: inputs.string("tyk-sync-path"),
+      pathEnv: ctx.env.PATH ?? ""
+    };
+  }
+  if (!addr) {
+    throw new DeckhandError(
+      "gateway: tyk needs tyk-addr (the Gateway API, e.g. http://tyk-gateway:8080) or tyk-dashboard (a Tyk Dashboard, through tyk-sync)."
+    );
+  }
+  return {
+    kind: "gateway",
+    connection: {
+      addr: parseAddress(addr, "tyk-addr", "the Tyk Gateway", "http://tyk-gateway:8080", "tyk-secret"),
+      secret,
+      caCert: inputs.string("ca-cert"),
+      tlsSkipVerify: inputs.boolean("tls-skip-verify"),
+      tlsServerName: inputs.string("tls-server-name"),
+      timeoutSeconds: inputs.integer("timeout")
+    }
+  };
+}
+async function tykDumpJob(inputs, ctx) {
+  refuseKongInputs(inputs, ["workspace", "all-workspaces", "select-tags", "skip-consumers", "with-id"]);
+  const target = await openTykTarget(readTykEndpoint(inputs, ctx), ctx.logger);
+  const redactSecrets = inputs.boolean("redact-secrets");
+  if (!redactSecrets) {
+    ctx.logger.warn(
+      "redact-secrets is false: the files hold plaintext secrets. Keep them out of git and artifacts."
+    );
+  }
+  const result = await writeTykDump({
+    objects: await target.writer.read(),
+    outputDir: inputs.string("output-dir") ?? "tyk",
+    redactSecrets,
+    allowEmpty: inputs.boolean("allow-empty"),
+    logger: ctx.logger
+  });
+  const report2 = emptyReport("deckhand dump");
+  report2.lines.push(
+    `${result.counts.api} API(s) and ${result.counts.policy} polic${result.counts.policy === 1 ? "y" : "ies"} from ${target.description}; ${result.changed ? "changed" : "unchanged"} since the last dump.`,
+    `Digest ${result.digest}; ${result.secretsRedacted} secret value(s) replaced by environment references.`
+  );
+  if (result.requiredEnv.length > 0) {
+    report2.lines.push(
+      `Set ${result.requiredEnv.length} DECKHAND_TYK_ variable(s) listed in required-env.txt before syncing these files.`
+    );
+  }
+  for (const removed of result.removed) report2.lines.push(`Removed ${removed}: no longer on the gateway.`);
+  return {
+    ok: true,
+    report: report2,
+    outputs: {
+      files: result.files.join("\n"),
+      workspaces: "",
+      "entity-count": String(result.entityCount),
+      digest: result.digest,
+      "secrets-redacted": String(result.secretsRedacted),
+      "required-env": result.requiredEnv.join("\n"),
+      changed: String(result.changed)
+    }
+  };
+}
+async function readDesired(inputs, ctx) {
+  const paths = inputs.list("state");
+  const state = paths.length > 0 ? paths : ["tyk"];
+  const { objects, files } = await readTykState(state);
+  const filled = objects.map((object, i) => {
+    for (const name of referencedEnv(object.body)) {
+      const value = ctx.env[name];
+      if (value !== void 0 && value.length >= 3) ctx.secret(value);
+    }
+    return { ...object, body: fillEnv(object.body, ctx.env, files[i]) };
+  });
+  return { objects: filled, paths: state };
+}
+async function planTykJob(inputs, ctx) {
+  refuseKongInputs(inputs, [
+    "workspace",
+    "select-tags",
+    "skip-consumers",
+    "parallelism",
+    "workspace-concurrency"
+  ]);
+  const desired = await readDesired(inputs, ctx);
+  const target = await openTykTarget(readTykEndpoint(inputs, ctx), ctx.logger);
+  const planned = planTyk(desired.objects, await target.writer.read(), desired.paths);
+  planned.plan.workspace = "tyk";
+  ctx.logger.info(`tyk: ${describeCounts(planned.plan.counts)}`);
+  const plan3 = planned.plan;
+  return {
+    target,
+    plans: [plan3],
+    sync: async () => {
+      const outcome = await target.writer.apply(planned, desired.objects);
+      if (outcome.failed.length === 0 && outcome.otherErrors.length === 0) {
+        const after = await waitForConvergence(
+          desired.objects,
+          target.writer,
+          desired.paths,
+          CONVERGE_MS,
+          ctx.logger
+        );
+        if (after.plan.counts.total > 0) {
+          outcome.otherErrors.push(
+            `the gateway still differs from the files ${CONVERGE_MS / 1e3} s after the reload: ${describeCounts(after.plan.counts)}`
+          );
+        }
+      }
+      return /* @__PURE__ */ new Map([[plan3, { status: "synced", outcome, unplanned: [] }]]);
+    }
+  };
+}
+
 // actions/engine/jobs/dump.ts
 async function dumpJob(source, ctx) {
   const inputs = new Inputs(COMMANDS.dump.inputs, source);
+  if (gatewayKind(inputs) === "tyk") return tykDumpJob(inputs, ctx);
   const connection = readConnection(inputs, ctx);
   const options = {
-    outputDir: inputs.string("output-dir"),
+    outputDir: inputs.string("output-dir") ?? "kong",
     workspace: inputs.string("workspace"),
     allWorkspaces: inputs.boolean("all-workspaces"),
     selectTags: inputs.list("select-tags"),
@@ -47215,22 +48165,22 @@ import { basename as basename8, dirname as dirname8 } from "node:path";
 // actions/engine/files/backup.ts
 import { createHash as createHash7, randomBytes as randomBytes5 } from "node:crypto";
 import { createWriteStream as createWriteStream2 } from "node:fs";
-import { mkdir as mkdir5, open as open3, rename as rename5, rm as rm6, stat as stat9 } from "node:fs/promises";
-import { basename as basename6, dirname as dirname6, extname as extname5, isAbsolute as isAbsolute3, join as join18, relative as relative4, resolve as resolve8, sep as sep4 } from "node:path";
+import { mkdir as mkdir5, open as open3, rename as rename5, rm as rm6, stat as stat10 } from "node:fs/promises";
+import { basename as basename6, dirname as dirname6, extname as extname5, isAbsolute as isAbsolute3, join as join20, relative as relative4, resolve as resolve8, sep as sep4 } from "node:path";
 import { pipeline as pipeline2 } from "node:stream/promises";
 
 // node_modules/tinyglobby/dist/index.mjs
-import { readdir as readdir5, readdirSync, realpath, realpathSync, stat as stat8, statSync } from "fs";
+import { readdir as readdir6, readdirSync, realpath, realpathSync, stat as stat9, statSync } from "fs";
 import { isAbsolute as isAbsolute2, posix as posix3, resolve as resolve7 } from "path";
 import { fileURLToPath } from "url";
 
 // node_modules/fdir/dist/index.mjs
 import { createRequire } from "module";
-import { basename as basename5, dirname as dirname5, normalize, relative as relative3, resolve as resolve6, sep as sep3 } from "path";
+import { basename as basename5, dirname as dirname5, normalize as normalize2, relative as relative3, resolve as resolve6, sep as sep3 } from "path";
 import * as nativeFs from "fs";
 var __require2 = /* @__PURE__ */ createRequire(import.meta.url);
 function cleanPath(path) {
-  let normalized = normalize(path);
+  let normalized = normalize2(path);
   if (normalized.length > 1 && normalized[normalized.length - 1] === sep3) normalized = normalized.substring(0, normalized.length - 1);
   return normalized;
 }
@@ -47344,10 +48294,10 @@ var resolveSymlinksAsync = function(path, state, callback$1) {
   queue.enqueue();
   fs2.realpath(path, (error, resolvedPath) => {
     if (error) return queue.dequeue(suppressErrors ? null : error, state);
-    fs2.stat(resolvedPath, (error$1, stat11) => {
+    fs2.stat(resolvedPath, (error$1, stat12) => {
       if (error$1) return queue.dequeue(suppressErrors ? null : error$1, state);
-      if (stat11.isDirectory() && isRecursive(path, resolvedPath, state)) return queue.dequeue(null, state);
-      callback$1(stat11, resolvedPath);
+      if (stat12.isDirectory() && isRecursive(path, resolvedPath, state)) return queue.dequeue(null, state);
+      callback$1(stat12, resolvedPath);
       queue.dequeue(null, state);
     });
   });
@@ -47357,9 +48307,9 @@ var resolveSymlinks = function(path, state, callback$1) {
   queue.enqueue();
   try {
     const resolvedPath = fs2.realpathSync(path);
-    const stat11 = fs2.statSync(resolvedPath);
-    if (stat11.isDirectory() && isRecursive(path, resolvedPath, state)) return;
-    callback$1(stat11, resolvedPath);
+    const stat12 = fs2.statSync(resolvedPath);
+    if (stat12.isDirectory() && isRecursive(path, resolvedPath, state)) return;
+    callback$1(stat12, resolvedPath);
   } catch (e) {
     if (!suppressErrors) throw e;
   }
@@ -47556,8 +48506,8 @@ var Walker = class {
         this.walkDirectory(this.state, path, path, depth - 1, this.walk);
       } else if (this.resolveSymlink && entry2.isSymbolicLink()) {
         let path = joinPathWithBasePath(entry2.name, directoryPath);
-        this.resolveSymlink(path, this.state, (stat11, resolvedPath) => {
-          if (stat11.isDirectory()) {
+        this.resolveSymlink(path, this.state, (stat12, resolvedPath) => {
+          if (stat12.isDirectory()) {
             resolvedPath = normalizePath(resolvedPath, this.state.options);
             if (exclude && exclude(entry2.name, useRealPaths ? resolvedPath : path + pathSeparator)) return;
             this.walkDirectory(this.state, resolvedPath, useRealPaths ? resolvedPath : path + pathSeparator, depth - 1, this.walk);
@@ -47970,11 +48920,11 @@ function getOptions(options) {
   opts.cwd = (opts.cwd instanceof URL ? fileURLToPath(opts.cwd) : resolve7(opts.cwd || process.cwd())).replace(BACKSLASHES, "/");
   opts.ignore = ensureStringArray(opts.ignore);
   opts.fs && (opts.fs = {
-    readdir: opts.fs.readdir || readdir5,
+    readdir: opts.fs.readdir || readdir6,
     readdirSync: opts.fs.readdirSync || readdirSync,
     realpath: opts.fs.realpath || realpath,
     realpathSync: opts.fs.realpathSync || realpathSync,
-    stat: opts.fs.stat || stat8,
+    stat: opts.fs.stat || stat9,
     statSync: opts.fs.statSync || statSync
   });
   if (opts.debug) log("globbing with options:", opts);
@@ -48039,7 +48989,7 @@ async function expandPattern(pattern) {
   const segments = pattern.split("/");
   const dynamic = segments.findIndex((segment) => isDynamicPattern(segment));
   if (dynamic === -1) {
-    const stats = await stat9(pattern).catch(() => void 0);
+    const stats = await stat10(pattern).catch(() => void 0);
     if (stats?.isFile()) return [resolve8(pattern)];
     if (!stats?.isDirectory()) return [];
     return (await glob("**", { ...GLOB_OPTIONS, cwd: pattern })).map((p2) => resolve8(p2));
@@ -48117,11 +49067,11 @@ async function readBack(archive) {
 }
 async function filesBackup(options) {
   const root = resolve8(options.root);
-  const rootStats = await stat9(root).catch(() => void 0);
+  const rootStats = await stat10(root).catch(() => void 0);
   if (!rootStats?.isDirectory()) throw new DeckhandError(`root ${root} is not a directory.`);
   const archive = resolve8(options.output);
   const manifestPath = `${archive}${MANIFEST_SUFFIX}`;
-  if ((await stat9(archive).catch(() => void 0))?.isDirectory())
+  if ((await stat10(archive).catch(() => void 0))?.isDirectory())
     throw new DeckhandError(
       `output ${archive} is a directory: name the archive file, e.g. files-backup.tar.gz.`
     );
@@ -48136,7 +49086,7 @@ async function filesBackup(options) {
   const files = [];
   let secretsIncluded = 0;
   for (const path of selected) {
-    const kind = await secretKind(join18(root, path));
+    const kind = await secretKind(join20(root, path));
     if (kind === void 0) files.push(path);
     else if (options.includeSecrets) {
       files.push(path);
@@ -48154,9 +49104,9 @@ async function filesBackup(options) {
     );
   }
   const modes = /* @__PURE__ */ new Map();
-  for (const path of files) modes.set(path, formatMode((await stat9(join18(root, path))).mode));
+  for (const path of files) modes.set(path, formatMode((await stat10(join20(root, path))).mode));
   await mkdir5(outputDir, { recursive: true });
-  const temp = join18(outputDir, `.${basename6(archive)}.${randomBytes5(6).toString("hex")}.tmp`);
+  const temp = join20(outputDir, `.${basename6(archive)}.${randomBytes5(6).toString("hex")}.tmp`);
   let entries;
   try {
     const pack = new wt({
@@ -48218,8 +49168,8 @@ async function filesBackup(options) {
 // actions/engine/files/restore.ts
 import { randomBytes as randomBytes6 } from "node:crypto";
 import { constants as constants2 } from "node:fs";
-import { chmod, copyFile, lstat as lstat2, mkdir as mkdir6, readdir as readdir6, readFile as readFile5, rename as rename6, rm as rm7, stat as stat10, utimes } from "node:fs/promises";
-import { basename as basename7, dirname as dirname7, join as join19, resolve as resolve9, sep as sep5 } from "node:path";
+import { chmod, copyFile, lstat as lstat2, mkdir as mkdir6, readdir as readdir7, readFile as readFile8, rename as rename6, rm as rm7, stat as stat11, utimes } from "node:fs/promises";
+import { basename as basename7, dirname as dirname7, join as join21, resolve as resolve9, sep as sep5 } from "node:path";
 init_errors();
 var SHA256 = /^[0-9a-f]{64}$/;
 function safeRelative(path) {
@@ -48258,23 +49208,23 @@ function parseManifest(text, path) {
 }
 async function locate2(input) {
   const path = resolve9(input);
-  const stats = await stat10(path).catch(() => void 0);
+  const stats = await stat11(path).catch(() => void 0);
   if (!stats) throw new DeckhandError(`${path}: no such file or directory.`);
   let manifestPath;
   if (stats.isDirectory()) {
-    const found = (await readdir6(path)).filter((name) => name.endsWith(MANIFEST_SUFFIX));
+    const found = (await readdir7(path)).filter((name) => name.endsWith(MANIFEST_SUFFIX));
     if (found.length !== 1) {
       throw new DeckhandError(
         `${path} holds ${found.length === 0 ? "no" : found.length} *${MANIFEST_SUFFIX} file(s): name the archive or its manifest instead.`,
         found
       );
     }
-    manifestPath = join19(path, found[0]);
+    manifestPath = join21(path, found[0]);
   } else if (path.endsWith(MANIFEST_SUFFIX)) manifestPath = path;
   else manifestPath = `${path}${MANIFEST_SUFFIX}`;
   let text;
   try {
-    text = await readFile5(manifestPath, "utf8");
+    text = await readFile8(manifestPath, "utf8");
   } catch (err) {
     throw new DeckhandError(
       `Cannot read the manifest ${manifestPath} (${errorMessage(err)}): without it the archive cannot be verified, so nothing was restored. It is written beside the archive as <archive>.manifest.json.`
@@ -48282,7 +49232,7 @@ async function locate2(input) {
   }
   const manifest = parseManifest(text, manifestPath);
   const named = !stats.isDirectory() && !path.endsWith(MANIFEST_SUFFIX);
-  const archive = named ? path : join19(dirname7(manifestPath), manifest.archive.file);
+  const archive = named ? path : join21(dirname7(manifestPath), manifest.archive.file);
   return { manifestPath, manifest, archive };
 }
 async function extractVerified(archive, dir, manifest) {
@@ -48339,18 +49289,18 @@ async function plan(manifest, target) {
     if (dir === target || !dir.startsWith(prefix)) return true;
     const known = dirs.get(dir);
     if (known !== void 0) return known;
-    const stats = await stat10(dir).catch(() => void 0);
+    const stats = await stat11(dir).catch(() => void 0);
     const ok = (stats === void 0 || stats.isDirectory()) && await usableDir(dirname7(dir));
     dirs.set(dir, ok);
     return ok;
   };
   for (const file of manifest.files) {
-    const dest = join19(target, file.path);
+    const dest = join21(target, file.path);
     if (!await usableDir(dirname7(dest))) {
       blocked.push(`${file.path}: a parent directory's place is taken by a file`);
       continue;
     }
-    const stats = await stat10(dest).catch(() => void 0);
+    const stats = await stat11(dest).catch(() => void 0);
     if (!stats) actions.set(file.path, "write");
     else if (!stats.isFile()) blocked.push(`${file.path}: exists and is not a regular file`);
     else actions.set(file.path, (await sha256File2(dest)).sha256 === file.sha256 ? "unchanged" : "conflict");
@@ -48359,7 +49309,7 @@ async function plan(manifest, target) {
 }
 async function place(source, dest, mode, sha256) {
   await mkdir6(dirname7(dest), { recursive: true });
-  const temp = join19(dirname7(dest), `.${basename7(dest)}.${randomBytes6(6).toString("hex")}.tmp`);
+  const temp = join21(dirname7(dest), `.${basename7(dest)}.${randomBytes6(6).toString("hex")}.tmp`);
   try {
     await copyFile(source, temp, constants2.COPYFILE_EXCL);
     await chmod(temp, mode);
@@ -48375,7 +49325,7 @@ async function place(source, dest, mode, sha256) {
 }
 async function filesRestore(options) {
   const { manifestPath, manifest, archive } = await locate2(options.input);
-  const archiveStats = await stat10(archive).catch(() => void 0);
+  const archiveStats = await stat11(archive).catch(() => void 0);
   if (!archiveStats?.isFile())
     throw new DeckhandError(
       `${archive}, the archive ${manifestPath} describes, is missing; nothing was restored.`
@@ -48391,7 +49341,7 @@ async function filesRestore(options) {
   try {
     await extractVerified(archive, temp.path, manifest);
     const target = resolve9(options.target);
-    const targetStats = await stat10(target).catch(() => void 0);
+    const targetStats = await stat11(target).catch(() => void 0);
     if (targetStats && !targetStats.isDirectory())
       throw new DeckhandError(`target ${target} is not a directory; nothing was restored.`);
     const { actions, blocked } = await plan(manifest, target);
@@ -48413,7 +49363,7 @@ async function filesRestore(options) {
     if (!options.dryRun) {
       for (const file of manifest.files) {
         if (actions.get(file.path) === "unchanged") continue;
-        await place(join19(temp.path, file.path), join19(target, file.path), parseInt(file.mode, 8), file.sha256);
+        await place(join21(temp.path, file.path), join21(target, file.path), parseInt(file.mode, 8), file.sha256);
         options.logger.debug(`wrote ${file.path}`);
       }
     }
@@ -48544,7 +49494,7 @@ async function filesRestoreJob(source, ctx) {
 }
 
 // actions/engine/jobs/reconcile.ts
-import { join as join20 } from "node:path";
+import { join as join22 } from "node:path";
 
 // actions/engine/jobs/problems.ts
 function addProblems(report2, problems, command) {
@@ -48568,15 +49518,28 @@ function addProblems(report2, problems, command) {
 // actions/engine/jobs/reconcile.ts
 async function plan2(mode, source, ctx) {
   const inputs = new Inputs(COMMANDS[mode].inputs, source);
+  const report2 = emptyReport(`deckhand ${mode}`);
+  if (gatewayKind(inputs) === "tyk") {
+    const tyk = await planTykJob(inputs, ctx);
+    return {
+      inputs,
+      report: report2,
+      failed: false,
+      plans: tyk.plans,
+      gateway: tyk.target.address,
+      scope: "the APIs and policies",
+      tool: { tyk: tyk.target.description },
+      sync: tyk.sync
+    };
+  }
   const connection = readConnection(inputs, ctx);
   const parallelism = inputs.integer("parallelism");
   const read = await readTargets({
-    state: inputs.list("state"),
+    state: inputs.list("state").length > 0 ? inputs.list("state") : ["kong"],
     workspace: inputs.string("workspace"),
     selectTags: inputs.list("select-tags"),
     env: ctx.env
   });
-  const report2 = emptyReport(`deckhand ${mode}`);
   if (read.problems.length > 0) {
     report2.lines.push(
       `${read.problems.length} problem(s) in ${read.files.length} state file(s); nothing was planned or sent.`
@@ -48595,7 +49558,17 @@ async function plan2(mode, source, ctx) {
     parallelism
   };
   const plans = await planTargets(read.targets, options);
-  return { inputs, report: report2, failed: false, plans, options, gateway: connection.kongAddr, deck };
+  return {
+    inputs,
+    report: report2,
+    failed: false,
+    plans,
+    gateway: connection.kongAddr,
+    scope: void 0,
+    tool: { deck: deck.deck.features.version },
+    // Only sync has workspace-concurrency.
+    sync: () => syncTargets(plans, { ...options, concurrency: inputs.integer("workspace-concurrency") ?? 1 })
+  };
 }
 async function diffJob(source, ctx) {
   const planned = await plan2("diff", source, ctx);
@@ -48603,14 +49576,14 @@ async function diffJob(source, ctx) {
   const { inputs, report: report2, plans, gateway } = planned;
   const counts = totalCounts(plans);
   const planErrors = plans.some((p2) => p2.errors.length > 0);
-  report2.lines.push(headline(counts, plans, gateway));
+  report2.lines.push(headline(counts, plans, gateway, planned.scope));
   if (planErrors) report2.lines.push("deck reported errors while planning: the plan is incomplete.");
   addPlanTables(report2, plans);
   report2.annotations.push(...deckAnnotations(plans, "diff"));
   const planFile = await writePlan(inputs.string("plan-file"), {
     command: "diff",
     gateway,
-    deck: planned.deck.deck.features.version,
+    ...planned.tool,
     counts,
     targets: plans
   });
@@ -48624,21 +49597,20 @@ async function diffJob(source, ctx) {
 async function syncJob(source, ctx) {
   const planned = await plan2("sync", source, ctx);
   if (planned.failed) return { ok: false, report: planned.report, outputs: { applied: "false" } };
-  const { inputs, report: report2, plans, gateway, options } = planned;
+  const { inputs, report: report2, plans, gateway } = planned;
   const counts = totalCounts(plans);
   const guard = {
     maxDeletes: inputs.count("max-deletes") ?? 0,
     allowDeletes: inputs.boolean("allow-deletes")
   };
   const dryRun = inputs.boolean("dry-run");
-  const concurrency = inputs.integer("workspace-concurrency") ?? 1;
   const deletes = checkDeletes(plans, guard);
   const planErrors = plans.some((p2) => p2.errors.length > 0);
   report2.annotations.push(...deckAnnotations(plans, "sync"));
   const record = {
     command: "sync",
     gateway,
-    deck: planned.deck.deck.features.version,
+    ...planned.tool,
     counts,
     dryRun,
     guard: { ...guard, deletions: deletes.deletions.length, allowed: deletes.allowed }
@@ -48682,15 +49654,17 @@ async function syncJob(source, ctx) {
     return finish2(false);
   }
   if (dryRun) {
-    report2.lines.push(`Dry run: ${headline(counts, plans, gateway)} Nothing was sent to the gateway.`);
+    report2.lines.push(
+      `Dry run: ${headline(counts, plans, gateway, planned.scope)} Nothing was sent to the gateway.`
+    );
     addPlanTables(report2, plans, { dryRun: true });
     return finish2(true);
   }
   if (counts.total === 0) {
-    report2.lines.push(headline(counts, plans, gateway));
+    report2.lines.push(headline(counts, plans, gateway, planned.scope));
     return finish2(true);
   }
-  const results = await syncTargets(plans, { ...options, concurrency });
+  const results = await planned.sync();
   const ok = describeSync(report2, plans, results, gateway);
   addPlanTables(report2, plans, { results });
   return finish2(ok, results);
@@ -48755,10 +49729,10 @@ function describeSync(report2, plans, results, gateway) {
   report2.lines.push(...lines);
   return ok;
 }
-function headline(counts, plans, gateway) {
+function headline(counts, plans, gateway, scope) {
   const workspaces = new Set(plans.map((p2) => p2.workspace || "default")).size;
   const tagSets = plans.length > workspaces ? `, ${plans.length} tag sets` : "";
-  const where = `${workspaces} workspace${workspaces === 1 ? "" : "s"}${tagSets}`;
+  const where = scope ?? `${workspaces} workspace${workspaces === 1 ? "" : "s"}${tagSets}`;
   return counts.total === 0 ? `No changes: ${gateway} matches the state files (${where}).` : `Plan for ${gateway}: ${describeCounts(counts)} in ${where}.`;
 }
 function addPlanTables(report2, plans, options = {}) {
@@ -48787,28 +49761,19 @@ function shortList(items, max = 10) {
   return items.length > max ? `${shown} and ${items.length - max} more` : shown;
 }
 async function writePlan(path, plan3) {
-  const file = path ?? join20((await privateTempDir("deckhand-plan-")).path, "plan.json");
+  const file = path ?? join22((await privateTempDir("deckhand-plan-")).path, "plan.json");
   const document = { format: "deckhand-plan/1", generatedAt: (/* @__PURE__ */ new Date()).toISOString(), ...plan3 };
   await writeFileAtomic(file, JSON.stringify(document, null, 2) + "\n");
   return file;
 }
 
 // actions/engine/jobs/restore.ts
-import { readFile as readFile8 } from "node:fs/promises";
-import { join as join21 } from "node:path";
+import { readFile as readFile10 } from "node:fs/promises";
+import { join as join23 } from "node:path";
 init_errors();
 
 // actions/engine/kong/admin.ts
 init_errors();
-import { readFile as readFile6 } from "node:fs/promises";
-import { request as httpRequest } from "node:http";
-import { request as httpsRequest } from "node:https";
-var TransportError = class extends Error {
-  constructor(message) {
-    super(message);
-    this.name = "TransportError";
-  }
-};
 var EMPTY_CONFIGURATION_HASH = "00000000000000000000000000000000";
 var KongAdmin = class _KongAdmin {
   constructor(address, connection, ca) {
@@ -48820,65 +49785,26 @@ var KongAdmin = class _KongAdmin {
   connection;
   ca;
   static async open(address, connection) {
-    let ca;
-    if (connection.caCert?.includes("-----BEGIN")) ca = connection.caCert;
-    else if (connection.caCert) {
-      ca = await readFile6(connection.caCert, "utf8").catch(() => {
-        throw new DeckhandError(
-          `ca-cert: "${connection.caCert}" is neither a PEM certificate nor a readable file`
-        );
-      });
-    }
-    return new _KongAdmin(address, connection, ca);
+    return new _KongAdmin(address, connection, await readCaCert(connection.caCert));
   }
   /** Sends one request; resolves with any HTTP answer, rejects with TransportError when there is none. */
   request(method, path, body, timeoutMs = (this.connection.timeoutSeconds ?? 30) * 1e3) {
-    const url = new URL(this.address + path);
-    const headers = { Accept: "application/json", "User-Agent": "deckhand" };
+    const headers = {};
     for (const header of this.connection.headers ?? []) {
       const colon = header.indexOf(":");
       headers[header.slice(0, colon)] = header.slice(colon + 1);
     }
     if (this.connection.adminToken) headers["Kong-Admin-Token"] = this.connection.adminToken;
-    if (body) {
-      headers["Content-Type"] = body.contentType;
-      headers["Content-Length"] = String(Buffer.byteLength(body.data));
-    }
-    const https = url.protocol === "https:";
-    const send = https ? httpsRequest : httpRequest;
-    return new Promise((resolve10, reject) => {
-      const req = send(
-        url,
-        {
-          method,
-          headers,
-          timeout: timeoutMs,
-          ...https ? {
-            ca: this.ca,
-            rejectUnauthorized: !this.connection.tlsSkipVerify,
-            servername: this.connection.tlsServerName
-          } : {}
-        },
-        (res) => {
-          const chunks = [];
-          res.on("data", (chunk) => chunks.push(chunk));
-          res.on(
-            "end",
-            () => resolve10({
-              status: res.statusCode ?? 0,
-              headers: res.headers,
-              body: Buffer.concat(chunks).toString("utf8")
-            })
-          );
-          res.on("error", (err) => reject(new TransportError(err.message)));
-        }
-      );
-      req.on("timeout", () => req.destroy(new Error(`no answer within ${Math.round(timeoutMs / 1e3)} s`)));
-      req.on(
-        "error",
-        (err) => reject(new TransportError(err.message || (err.code ?? "no answer")))
-      );
-      req.end(body?.data);
+    return sendRequest(new URL(this.address + path), {
+      method,
+      headers,
+      body,
+      timeoutMs,
+      tls: {
+        ca: this.ca,
+        skipVerify: this.connection.tlsSkipVerify,
+        serverName: this.connection.tlsServerName
+      }
     });
   }
   /** A request that must succeed with `expected`; anything else is an error naming the endpoint and Kong's message. */
@@ -48936,10 +49862,10 @@ init_errors();
 
 // actions/engine/restore/declarative-config.ts
 init_errors();
-import { readFile as readFile7 } from "node:fs/promises";
+import { readFile as readFile9 } from "node:fs/promises";
 async function buildDeclarativeConfig(state, env) {
   const files = await expandState(state);
-  const texts = await Promise.all(files.map((file) => readFile7(file, "utf8")));
+  const texts = await Promise.all(files.map((file) => readFile9(file, "utf8")));
   const refs = texts.flatMap((text) => findEnvReferences(text));
   const missing = missingEnv(refs, env);
   if (missing.length > 0) {
@@ -48995,12 +49921,12 @@ async function buildDeclarativeConfig(state, env) {
     envNames: [...new Set(refs.map((r) => r.name))]
   };
 }
-var TEMPLATE2 = /\$\{\{\s*(.*?)\s*\}\}/g;
+var TEMPLATE3 = /\$\{\{\s*(.*?)\s*\}\}/g;
 var ENV = /^env\s+(?:"([^"]*)"|`([^`]*)`)$/;
 function renderTemplates(text, env, file) {
   return text.split("\n").map(
     (line, i) => line.trimStart().startsWith("#") ? line : line.replace(
-      TEMPLATE2,
+      TEMPLATE3,
       (_whole, pipeline3) => renderPipeline(pipeline3, env, `${file}:${i + 1}`)
     )
   ).join("\n");
@@ -49052,7 +49978,7 @@ function countCollections(content) {
 // actions/engine/restore/dbless.ts
 var import_yaml6 = __toESM(require_dist(), 1);
 init_errors();
-import { setTimeout as sleep } from "node:timers/promises";
+import { setTimeout as sleep2 } from "node:timers/promises";
 async function nodeEntityCounts(admin) {
   const answer = parseJson(await admin.expect("GET", "/config", 200));
   const content = typeof answer.config === "string" ? (0, import_yaml6.parse)(answer.config) : void 0;
@@ -49078,7 +50004,7 @@ async function loadNode(admin, config, options) {
       options.logger.info(
         `${admin.address} is busy (${describeAnswer(res)}); trying again in ${wait / 1e3} s.`
       );
-      await sleep(wait);
+      await sleep2(wait);
       continue;
     }
     if (res.status === 413) {
@@ -49134,7 +50060,7 @@ async function checkNodes(admins, config) {
 
 // actions/engine/restore/smoke.ts
 init_errors();
-import { setTimeout as sleep2 } from "node:timers/promises";
+import { setTimeout as sleep3 } from "node:timers/promises";
 function parseSmokeRequests(lines) {
   return lines.map((line, i) => {
     const parts = line.trim().split(/\s+/);
@@ -49192,7 +50118,7 @@ async function runSmokeRequests(requests, options) {
         result.error = err.cause ? String(err.cause.message) : err.message;
       }
       if (result.ok || performance.now() + delay > until) break;
-      await sleep2(delay);
+      await sleep3(delay);
     }
     options.logger.info(
       `Smoke ${result.method} ${result.url}: ${result.status || result.error} (expected ${result.expected})${result.ok ? "" : ", FAILED"}${result.attempts > 1 ? ` after ${result.attempts} attempts` : ""}`
@@ -49248,7 +50174,7 @@ var Timeline = class {
 
 // actions/engine/restore/wait.ts
 init_errors();
-import { setTimeout as sleep3 } from "node:timers/promises";
+import { setTimeout as sleep4 } from "node:timers/promises";
 async function waitForGateway(admins, options) {
   return Promise.all(admins.map((admin) => waitForNode(admin, options)));
 }
@@ -49270,7 +50196,7 @@ async function waitForNode(admin, options) {
     options.logger.info(
       `Waiting for ${admin.address} (attempt ${attempt}, ${elapsed} s of ${options.timeoutSeconds} s): ${why}`
     );
-    await sleep3(Math.min(delay, Math.max(0, options.deadline - now)));
+    await sleep4(Math.min(delay, Math.max(0, options.deadline - now)));
     delay = Math.min(delay * 2, options.maxDelayMs ?? 15e3);
   }
   throw new DeckhandError(
@@ -49674,9 +50600,127 @@ function describeKinds(changes) {
   return kinds.size === 0 ? "nothing to create" : [...kinds].map(([k2, n]) => `${n} ${k2}${n === 1 ? "" : "s"}`).join(", ");
 }
 
+// actions/engine/tyk/restore.ts
+init_errors();
+import { setTimeout as sleep5 } from "node:timers/promises";
+var NOT_RESTORED = [
+  "Keys, OAuth clients, quotas and rate-limit counters live in Redis: restore its backup (db-dump with engine redis) as well.",
+  "Certificates are referenced by id; the certificate store (/tyk/certs) is not part of these files.",
+  "tyk.conf, middleware and plugin bundles are files on the gateway host: restore them with files-restore."
+];
+async function restoreTyk(options) {
+  const timeline = new Timeline();
+  const outcome = {
+    strategy: "declarative",
+    verified: false,
+    rtoSeconds: 0,
+    entitiesRestored: 0,
+    phases: timeline.phases,
+    checks: timeline.checks,
+    smoke: [],
+    restored: [],
+    notRestored: [...NOT_RESTORED],
+    warnings: []
+  };
+  const { target, logger } = options;
+  try {
+    const version = await timeline.phase(
+      "wait for the gateway",
+      () => waitForTyk(options),
+      (v2) => v2
+    );
+    outcome.gateway = { version, edition: "tyk", database: "redis", nodes: [target.address] };
+    const plan3 = await timeline.phase(
+      "plan",
+      async () => planTyk(options.desired, await target.writer.read(), options.files),
+      (p2) => describeCounts(p2.plan.counts)
+    );
+    const { counts } = plan3.plan;
+    if (!options.overwrite && counts.updating + counts.deleting > 0) {
+      const names = plan3.plan.changes.filter((c) => c.action !== "create").map((c) => `${c.action} ${c.kind} ${c.name}`);
+      throw new DeckhandError(
+        `Refused: ${target.address} already holds APIs or policies the files would change or delete (${counts.updating} to update, ${counts.deleting} to delete). Nothing was changed. Is this the gateway you meant? Set overwrite: true to replace its configuration.`,
+        names
+      );
+    }
+    outcome.strategyUsed = "declarative";
+    if (counts.total > 0) {
+      const applied = await timeline.phase(
+        "sync",
+        async () => {
+          const result = await target.writer.apply(plan3, options.desired);
+          const failures = [
+            ...result.failed.map((f2) => `${f2.change.action} ${f2.change.kind} ${f2.change.name}: ${f2.error}`),
+            ...result.otherErrors
+          ];
+          if (failures.length > 0)
+            throw new DeckhandError(`The gateway refused part of the restore: ${failures[0]}`, failures);
+          return result;
+        },
+        (r) => `${r.applied.length} change(s) applied, reload requested`
+      );
+      outcome.entitiesRestored = applied.applied.filter((c) => c.action !== "delete").length;
+      outcome.restored.push(`${describeCounts(counts)} (APIs and policies) on ${target.address}`);
+    }
+    const after = await timeline.phase(
+      "verify",
+      () => waitForConvergence(options.desired, target.writer, options.files, options.convergeMs, logger),
+      (p2) => describeCounts(p2.plan.counts)
+    );
+    const left = after.plan.changes.map((c) => `${c.action} ${c.kind} ${c.name}`);
+    timeline.check(
+      "the gateway serves the files",
+      left.length === 0,
+      left.length === 0 ? `${options.desired.length} APIs and policies, no difference after the reload` : `still different after ${Math.round(options.convergeMs / 1e3)} s: ${left.slice(0, 10).join(", ")}`
+    );
+    if (options.smoke.length > 0) {
+      outcome.smoke = await timeline.phase(
+        "smoke requests",
+        () => runSmokeRequests(options.smoke, { logger, windowMs: options.smokeWindowMs })
+      );
+      for (const s3 of outcome.smoke)
+        timeline.check(`${s3.method} ${s3.url}`, s3.ok, `${s3.status || s3.error} (expected ${s3.expected})`);
+    }
+    outcome.verified = timeline.checks.every((c) => c.ok);
+  } catch (err) {
+    if (!isDeckhandError(err)) throw err;
+    outcome.error = { message: err.message, details: err.details };
+  }
+  outcome.rtoSeconds = timeline.elapsed();
+  return outcome;
+}
+async function waitForTyk(options) {
+  const deadline = performance.now() + options.waitTimeoutSeconds * 1e3;
+  const { gateway } = options.target;
+  let delay = 1e3;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if (gateway) {
+        const health = await gateway.hello();
+        if (health.status === "pass" || health.status === "warn") return health.version;
+        throw new DeckhandError(`/hello says ${health.status}`);
+      }
+      await options.target.writer.read();
+      return "Dashboard";
+    } catch (err) {
+      if (!isDeckhandError(err)) throw err;
+      if (/refused the secret/.test(err.message)) throw err;
+      if (performance.now() + delay > deadline) {
+        throw new DeckhandError(
+          `${options.target.address} did not come up within ${options.waitTimeoutSeconds} s: ${errorMessage(err)}`
+        );
+      }
+      options.logger.info(`Waiting for ${options.target.address} (attempt ${attempt}): ${errorMessage(err)}`);
+      await sleep5(delay);
+      delay = Math.min(delay * 2, 15e3);
+    }
+  }
+}
+
 // actions/engine/jobs/restore.ts
 async function restoreJob(source, ctx) {
   const inputs = new Inputs(COMMANDS.restore.inputs, source);
+  if (gatewayKind(inputs) === "tyk") return tykRestoreJob(inputs, ctx);
   const strategy = inputs.oneOf("strategy", STRATEGIES);
   const addresses = inputs.list("kong-addr");
   if (addresses.length === 0)
@@ -49685,8 +50729,7 @@ async function restoreJob(source, ctx) {
   const connection = connections[0];
   const admins = await Promise.all(connections.map((c) => KongAdmin.open(c.kongAddr, c)));
   const smoke = parseSmokeRequests(inputs.list("smoke-requests"));
-  for (const { url: url2 } of smoke)
-    for (const value of new URL(url2).searchParams.values()) if (value.length >= 3) ctx.secret(value);
+  maskSmokeQueries(smoke, ctx);
   const keyringExport = await readKeyring(inputs.string("keyring-export"));
   if (keyringExport) ctx.secret(keyringExport);
   const dumpInput = inputs.string("db-dump");
@@ -49704,7 +50747,7 @@ async function restoreJob(source, ctx) {
     const outcome = await restoreGateway({
       strategy,
       admins,
-      state: inputs.list("state"),
+      state: inputs.list("state").length > 0 ? inputs.list("state") : ["kong"],
       dbDump: dump2?.path,
       database: target && {
         target,
@@ -49728,21 +50771,53 @@ async function restoreJob(source, ctx) {
       secret: ctx.secret,
       logger: ctx.logger
     });
-    const reportFile = await writeReport(inputs.string("report-file"), outcome);
-    return {
-      ok: outcome.verified,
-      report: describe(outcome, reportFile),
-      outputs: {
-        "strategy-used": outcome.strategyUsed ?? "",
-        "rto-seconds": String(outcome.rtoSeconds),
-        "entities-restored": String(outcome.entitiesRestored),
-        verified: String(outcome.verified),
-        report: reportFile
-      }
-    };
+    return await restoreResult(inputs, outcome);
   } finally {
     await dump2?.cleanup();
   }
+}
+async function restoreResult(inputs, outcome) {
+  const reportFile = await writeReport(inputs.string("report-file"), outcome);
+  return {
+    ok: outcome.verified,
+    report: describe(outcome, reportFile),
+    outputs: {
+      "strategy-used": outcome.strategyUsed ?? "",
+      "rto-seconds": String(outcome.rtoSeconds),
+      "entities-restored": String(outcome.entitiesRestored),
+      verified: String(outcome.verified),
+      report: reportFile
+    }
+  };
+}
+async function tykRestoreJob(inputs, ctx) {
+  refuseKongInputs(inputs, ["kong-addr", "kong-admin-token", "db-dump", "restart-command", "keyring-export"]);
+  const strategy = inputs.oneOf("strategy", STRATEGIES);
+  if (strategy !== "auto" && strategy !== "declarative") {
+    throw new DeckhandError(
+      `strategy ${strategy} is for Kong: a Tyk gateway is restored from its API and policy files (auto or declarative); restore its Redis with db-restore.`
+    );
+  }
+  const smoke = parseSmokeRequests(inputs.list("smoke-requests"));
+  maskSmokeQueries(smoke, ctx);
+  const desired = await readDesired(inputs, ctx);
+  const target = await openTykTarget(readTykEndpoint(inputs, ctx), ctx.logger, false);
+  const outcome = await restoreTyk({
+    target,
+    desired: desired.objects,
+    files: desired.paths,
+    overwrite: inputs.boolean("overwrite"),
+    waitTimeoutSeconds: inputs.integer("wait-timeout"),
+    convergeMs: CONVERGE_MS,
+    smoke,
+    smokeWindowMs: inputs.integer("smoke-timeout") * 1e3,
+    logger: ctx.logger
+  });
+  return restoreResult(inputs, outcome);
+}
+function maskSmokeQueries(smoke, ctx) {
+  for (const { url } of smoke)
+    for (const value of new URL(url).searchParams.values()) if (value.length >= 3) ctx.secret(value);
 }
 function withAddress(inputs, address) {
   return new Inputs(
@@ -49752,7 +50827,7 @@ function withAddress(inputs, address) {
 }
 async function readKeyring(value) {
   if (!value) return void 0;
-  const text = value.includes("\n") ? void 0 : await readFile8(value, "utf8").catch(() => void 0);
+  const text = value.includes("\n") ? void 0 : await readFile10(value, "utf8").catch(() => void 0);
   if (text === void 0) {
     if (/^[A-Za-z0-9+/=\s]+$/.test(value)) return value.replace(/\s+/g, "");
     throw new DeckhandError(
@@ -49767,14 +50842,14 @@ async function readKeyring(value) {
   return trimmed;
 }
 async function writeReport(path, outcome) {
-  const file = path ?? join21((await privateTempDir("deckhand-restore-")).path, "restore-report.json");
+  const file = path ?? join23((await privateTempDir("deckhand-restore-")).path, "restore-report.json");
   const document = { format: "deckhand-restore/1", generatedAt: (/* @__PURE__ */ new Date()).toISOString(), ...outcome };
   await writeFileAtomic(file, JSON.stringify(document, null, 2) + "\n");
   return file;
 }
 function describe(outcome, reportFile) {
   const report2 = emptyReport("deckhand restore");
-  const gateway = outcome.gateway ? `Kong ${outcome.gateway.version} (${outcome.gateway.edition}, ${outcome.gateway.database === "off" ? "DB-less" : outcome.gateway.database}) at ${outcome.gateway.nodes.join(", ")}` : "the gateway";
+  const gateway = outcome.gateway?.edition === "tyk" ? `Tyk ${outcome.gateway.version} at ${outcome.gateway.nodes.join(", ")}` : outcome.gateway ? `Kong ${outcome.gateway.version} (${outcome.gateway.edition}, ${outcome.gateway.database === "off" ? "DB-less" : outcome.gateway.database}) at ${outcome.gateway.nodes.join(", ")}` : "the gateway";
   if (outcome.error) {
     report2.lines.push(`Restore of ${gateway} failed after ${outcome.rtoSeconds} s: ${outcome.error.message}`);
     report2.annotations.push({ level: "error", title: "deckhand restore", message: outcome.error.message });
@@ -50037,7 +51112,7 @@ async function redactFiles(argv) {
   }
   const names = /* @__PURE__ */ new Set();
   for (const file of positionals) {
-    const text = await readFile9(file, "utf8").catch(() => {
+    const text = await readFile11(file, "utf8").catch(() => {
       throw new DeckhandError(`cannot read ${file}`);
     });
     let content;

@@ -34482,13 +34482,36 @@ var connectionInputs = {
   },
   timeout: { type: "integer", default: "30", description: "Seconds deck waits for each Admin API request." }
 };
+var tykInputs = {
+  gateway: {
+    type: "string",
+    default: "kong",
+    description: "The gateway: kong, or tyk (the Tyk Gateway API at tyk-addr, or a Tyk Dashboard through tyk-sync at tyk-dashboard)."
+  },
+  "tyk-addr": {
+    type: "string",
+    description: "Tyk Gateway address for gateway: tyk, e.g. http://tyk-gateway:8080 (its control API port when one is configured)."
+  },
+  "tyk-secret": {
+    type: "string",
+    secret: true,
+    description: "The Tyk Gateway API secret (secret in tyk.conf), sent as the x-tyk-authorization header; with tyk-dashboard, the Dashboard API key, given to tyk-sync in its environment. Never put on a command line."
+  },
+  "tyk-dashboard": {
+    type: "string",
+    description: "Tyk Dashboard URL, instead of tyk-addr: dump, diff and sync go through tyk-sync (dump, sync), planned first like a Kong sync."
+  },
+  "tyk-sync-path": {
+    type: "string",
+    description: "Path to the tyk-sync binary for tyk-dashboard. Default: tyk-sync on PATH."
+  }
+};
 var planInputs = {
   state: {
     type: "list",
-    default: "kong",
-    description: "State files or directories, one per line. Files of one workspace are planned together; each workspace (and select-tags set) is its own deck run."
+    description: "State files or directories, one per line. Files of one workspace are planned together; each workspace (and select-tags set) is its own deck run. Tyk: folders of API and policy files, planned as one. Default: kong, or tyk for gateway: tyk."
   },
-  "kong-addr": { ...connectionInputs["kong-addr"], required: true },
+  "kong-addr": connectionInputs["kong-addr"],
   "kong-admin-token": connectionInputs["kong-admin-token"],
   headers: connectionInputs.headers,
   workspace: {
@@ -34524,6 +34547,7 @@ var planInputs = {
     default: "${{ github.token }}",
     description: "Token for the pull request comment; needs pull-requests: write."
   },
+  ...tykInputs,
   ...deckInputs,
   "tls-skip-verify": connectionInputs["tls-skip-verify"],
   "ca-cert": connectionInputs["ca-cert"],
@@ -34543,7 +34567,7 @@ var COMMANDS = {
     name: "dump",
     summary: "Back up Kong declaratively: normalized, byte-stable deck files per workspace with secrets redacted.",
     inputs: {
-      "kong-addr": { ...connectionInputs["kong-addr"], required: true },
+      "kong-addr": connectionInputs["kong-addr"],
       "kong-admin-token": connectionInputs["kong-admin-token"],
       headers: connectionInputs.headers,
       workspace: {
@@ -34567,19 +34591,19 @@ var COMMANDS = {
       "with-id": { type: "boolean", default: "false", description: "Keep entity IDs in the files." },
       "output-dir": {
         type: "string",
-        default: "kong",
-        description: "Directory that receives <workspace>.yaml, required-env.txt and SHA256SUMS."
+        description: "Directory that receives <workspace>.yaml (Tyk: one api-, oas- or policy-<id>.json per object and .tyk.json), required-env.txt and SHA256SUMS. Default: kong, or tyk for gateway: tyk."
       },
       "redact-secrets": {
         type: "boolean",
         default: "true",
-        description: "Replace every credential, private key and secret config value with a deck environment reference to a DECK_ variable."
+        description: "Replace every credential, private key and secret config value with an environment reference: to a DECK_ variable (deck fills it), or for Tyk a DECKHAND_TYK_ variable (deckhand fills it)."
       },
       "allow-empty": {
         type: "boolean",
         default: "false",
         description: "Accept a dump with no entities even when the previous dump had some."
       },
+      ...tykInputs,
       ...deckInputs,
       "tls-skip-verify": connectionInputs["tls-skip-verify"],
       "ca-cert": connectionInputs["ca-cert"],
@@ -34943,15 +34967,13 @@ COMMANDS.restore = {
     },
     "kong-addr": {
       type: "list",
-      required: true,
-      description: "Kong Admin API address, e.g. http://kong-admin.internal:8001. Several (one per line) for dbless, where each node is loaded, or to wait for every node of a cluster."
+      description: "Kong Admin API address, e.g. http://kong-admin.internal:8001. Several (one per line) for dbless, where each node is loaded, or to wait for every node of a cluster. Required for gateway: kong."
     },
     "kong-admin-token": connectionInputs["kong-admin-token"],
     headers: connectionInputs.headers,
     state: {
       type: "list",
-      default: "kong",
-      description: "Declarative state files or directories (what dump wrote, usually checked out from the repository), one per line. Used by declarative and dbless, by auto without a usable db-dump, and to verify."
+      description: "Declarative state files or directories (what dump wrote, usually checked out from the repository), one per line. Used by declarative and dbless, by auto without a usable db-dump, and to verify. Default: kong, or tyk for gateway: tyk."
     },
     "db-dump": {
       type: "string",
@@ -35007,6 +35029,7 @@ COMMANDS.restore = {
       description: "Do not restore object ownership: everything belongs to the connecting user (for a server without the original roles)."
     },
     "postgres-bin": postgresInputs["postgres-bin"],
+    ...tykInputs,
     ...deckInputs,
     "tls-skip-verify": connectionInputs["tls-skip-verify"],
     "ca-cert": connectionInputs["ca-cert"],
@@ -35531,15 +35554,17 @@ function identityForEnv(entity, spec) {
   return identity;
 }
 var EnvNamer = class {
-  constructor(workspace) {
+  constructor(workspace, prefix = "DECK_") {
     this.workspace = workspace;
+    this.prefix = prefix;
   }
   workspace;
+  prefix;
   byName = /* @__PURE__ */ new Map();
   issued = /* @__PURE__ */ new Map();
   name(parts) {
     const path5 = [this.workspace, ...parts].join("\0");
-    const base = `DECK_${sanitize(path5)}`;
+    const base = `${this.prefix}${sanitize(path5)}`;
     const owner = this.byName.get(base);
     const seen = owner === void 0 ? 0 : this.issued.get(path5) ?? 0;
     this.issued.set(path5, seen + 1);
@@ -38156,6 +38181,141 @@ function mayHaveAnchors(text) {
   return /(^|[\s[{,:-])&[^\s]/.test(text);
 }
 
+// actions/engine/tyk/objects.ts
+init_errors();
+var TYK_KIND = { classic: "api", oas: "api", policy: "policy" };
+function formatOf(value) {
+  if (!isObject(value)) return void 0;
+  if (isOasDocument(value) || isObject(value.oas) && isOasDocument(value.oas)) return "oas";
+  if (isClassicDefinition(value) || isClassicDefinition(value.api_definition)) return "classic";
+  if (isObject(value.access_rights) && !("api_id" in value)) return "policy";
+  return void 0;
+}
+function isOasDocument(value) {
+  return typeof value.openapi === "string" && isObject(value["x-tyk-api-gateway"]);
+}
+function isClassicDefinition(value) {
+  return isObject(value) && typeof value.api_id === "string" && isObject(value.proxy);
+}
+function definitionOf(body, format) {
+  if (format === "classic" && isObject(body.api_definition)) return body.api_definition;
+  if (format === "oas" && isObject(body.oas)) return body.oas;
+  return body;
+}
+function tykObject(body, source, format = formatOf(body)) {
+  if (!format) {
+    throw new DeckhandError(
+      `${source} is neither a Tyk API definition (classic or OAS) nor a policy: expected api_id and proxy, openapi and x-tyk-api-gateway, or access_rights`
+    );
+  }
+  let id;
+  let name;
+  const definition = definitionOf(body, format);
+  if (format === "oas") {
+    const info2 = definition["x-tyk-api-gateway"].info;
+    id = isObject(info2) ? info2.id : void 0;
+    name = isObject(info2) ? info2.name : void 0;
+  } else if (format === "classic") {
+    id = definition.api_id;
+    name = definition.name;
+  } else {
+    id = typeof body.id === "string" && body.id !== "" ? body.id : body._id;
+    name = body.name;
+  }
+  if (typeof id !== "string" || id === "") {
+    const field = format === "oas" ? "x-tyk-api-gateway.info.id" : format === "classic" ? "api_id" : "id";
+    throw new DeckhandError(`${source} has no ${field}: every ${TYK_KIND[format]} needs a stable id`);
+  }
+  return { format, id, name: typeof name === "string" && name !== "" ? name : id, body };
+}
+function looseTykObject(body, fallback) {
+  const format = formatOf(body);
+  if (!format) return void 0;
+  try {
+    return tykObject(body, fallback, format);
+  } catch {
+    return { format, id: fallback, name: fallback, body };
+  }
+}
+function displayName(object) {
+  return object.name === object.id ? object.id : `${object.name} (${object.id})`;
+}
+
+// actions/engine/tyk/redact.ts
+init_errors();
+var TYK_ENV_PREFIX = "DECKHAND_TYK_";
+var PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/;
+var HEADER_MAPS = /* @__PURE__ */ new Set(["global_headers", "add_headers", "set_headers", "headers", "header_map"]);
+function snakeCase(name) {
+  return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
+}
+function hasUrlPassword(value) {
+  if (!/^[a-z][a-z0-9+.-]*:\/\/[^/\s]*:[^/\s]*@/i.test(value)) return false;
+  try {
+    return new URL(value).password !== "";
+  } catch {
+    return false;
+  }
+}
+function signsWithSharedSecret(holder) {
+  const method = holder.jwt_signing_method ?? holder.signingMethod;
+  return typeof method === "string" && method.toLowerCase() === "hmac";
+}
+function walkSecrets(body, replace) {
+  const path5 = [];
+  const visit = (holder, key, secretByName) => {
+    const value = holder[key];
+    path5.push(String(key));
+    if (typeof value === "string") {
+      if (value !== "" && value !== MASK && !isReference(value)) {
+        if (secretByName || PRIVATE_KEY.test(value) || hasUrlPassword(value)) replace(holder, key, path5);
+      }
+    } else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const item = value[i];
+        if (isObject(item) && typeof item.name === "string" && SENSITIVE_HEADER.test(item.name)) {
+          path5.push(String(i));
+          if (typeof item.value === "string") visit(item, "value", true);
+          path5.pop();
+        } else visit(value, i, secretByName);
+      }
+    } else if (isObject(value)) {
+      const headers = typeof key === "string" && HEADER_MAPS.has(key);
+      const sharedSecret = signsWithSharedSecret(value);
+      for (const field of Object.keys(value)) {
+        const secret = isSecretFieldName(snakeCase(field)) || headers && SENSITIVE_HEADER.test(field) || sharedSecret && (field === "jwt_source" || field === "source");
+        visit(value, field, secret);
+      }
+    }
+    path5.pop();
+  };
+  for (const field of Object.keys(body)) {
+    visit(
+      body,
+      field,
+      isSecretFieldName(snakeCase(field)) || field === "jwt_source" && signsWithSharedSecret(body)
+    );
+  }
+}
+function redactTykObject(object, namer = new EnvNamer("", TYK_ENV_PREFIX)) {
+  const redactions = [];
+  const kind = TYK_KIND[object.format];
+  walkSecrets(object.body, (holder, key, path5) => {
+    const value = holder[key];
+    const name = namer.name([kind, object.id, ...path5]);
+    redactions.push({ name, location: `${kind} ${displayName(object)} / ${path5.join(".")}` });
+    holder[key] = new EnvRef(name, value);
+  });
+  return redactions;
+}
+function maskTykBody(body, found) {
+  walkSecrets(body, (holder, key) => {
+    const value = holder[key];
+    found.add(value.trim());
+    holder[key] = MASK;
+  });
+}
+
 // actions/engine/drift/compare.ts
 var STATE_FILE = /\.(ya?ml|json)$/i;
 function compareStateFiles(before, after) {
@@ -38230,8 +38390,27 @@ function readState(text) {
   if (text === void 0) return void 0;
   const content = readStateText(text);
   if (!isObject(content)) return void 0;
-  const isState = "_format_version" in content || Object.keys(COLLECTIONS).some((key) => key in content);
+  const isState = "_format_version" in content || Object.keys(COLLECTIONS).some((key) => key in content) || formatOf(content) !== void 0;
   return isState ? content : void 0;
+}
+var TYK_SPECS = {
+  api: { label: "api", identity: ["api_id"] },
+  policy: { label: "policy", identity: ["id"] }
+};
+var TYK_COLLECTIONS = { api: "apis", policy: "policies" };
+function locateTyk(side, file, content) {
+  const object = looseTykObject(content, basename2(file));
+  const kind = TYK_KIND[object.format];
+  const found = side.get("tyk") ?? /* @__PURE__ */ new Map();
+  side.set("tyk", found);
+  found.set(`${kind}\0${object.id}`, {
+    entity: content,
+    spec: TYK_SPECS[kind],
+    collection: TYK_COLLECTIONS[kind],
+    name: displayName(object),
+    file,
+    order: ORDER.size + (kind === "api" ? 0 : 1)
+  });
 }
 var ORDER = /* @__PURE__ */ new Map();
 (function number(specs, prefix) {
@@ -38242,6 +38421,7 @@ var ORDER = /* @__PURE__ */ new Map();
   }
 })(COLLECTIONS, "");
 function locate(side, file, content) {
+  if (formatOf(content)) return locateTyk(side, file, content);
   const declared = content._workspace;
   const workspace = typeof declared === "string" && declared !== "" ? declared : basename2(file, extname(file));
   const found = side.get(workspace) ?? /* @__PURE__ */ new Map();
@@ -38312,7 +38492,9 @@ function ownFields(entity, spec) {
 }
 function masked(entity, collection) {
   const copy = structuredClone(entity);
-  maskEntity(copy, collection, /* @__PURE__ */ new Set());
+  if (collection === TYK_COLLECTIONS.api || collection === TYK_COLLECTIONS.policy)
+    maskTykBody(copy, /* @__PURE__ */ new Set());
+  else maskEntity(copy, collection, /* @__PURE__ */ new Set());
   return copy;
 }
 
@@ -38758,7 +38940,7 @@ async function exists(path5) {
 var import_yaml5 = __toESM(require_dist(), 1);
 import { extname as extname2 } from "node:path";
 var STATE_EXTENSIONS = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
-var PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/g;
+var PRIVATE_KEY2 = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/g;
 var PRIVATE_KEY_LOCATION = "PEM private key";
 function scanFile(file, text) {
   return STATE_EXTENSIONS.has(extname2(file).toLowerCase()) ? scanStateFile(file, text) : scanPrivateKeys(file, text);
@@ -38767,7 +38949,7 @@ function scanPrivateKeys(file, text) {
   const findings = [];
   let line = 1;
   let counted = 0;
-  for (const match of text.matchAll(PRIVATE_KEY)) {
+  for (const match of text.matchAll(PRIVATE_KEY2)) {
     line += lineBreaks(text, counted, match.index);
     counted = match.index;
     findings.push({ file, line, location: PRIVATE_KEY_LOCATION });
@@ -38795,7 +38977,8 @@ function readState2(text) {
 }
 function redactedValues(state) {
   replaceDeckMasks(state.content);
-  const redactions = redactContent(state.content, { workspace: "" });
+  const tyk = looseTykObject(state.content, "file");
+  const redactions = tyk ? redactTykObject(tyk) : redactContent(state.content, { workspace: "" });
   if (redactions.length === 0) return [];
   const locations = new Map(redactions.map((r) => [r.name, r.location]));
   const refs = envRefs(state.content);
@@ -39383,6 +39566,16 @@ var Inputs = class {
       return spec.default;
     if (spec.required) throw new DeckhandError(`Input ${name} is required: ${spec.description}`);
     return void 0;
+  }
+  /** Whether the command has this input. */
+  has(name) {
+    return name in this.specs;
+  }
+  /** Whether the user gave a value (a default does not count). */
+  given(name) {
+    if (!this.specs[name]) throw new Error(`unknown input ${name}`);
+    const value = this.source(name)?.trim();
+    return value !== void 0 && value !== "";
   }
   string(name) {
     return this.raw(name);

@@ -28203,13 +28203,36 @@ var connectionInputs = {
   },
   timeout: { type: "integer", default: "30", description: "Seconds deck waits for each Admin API request." }
 };
+var tykInputs = {
+  gateway: {
+    type: "string",
+    default: "kong",
+    description: "The gateway: kong, or tyk (the Tyk Gateway API at tyk-addr, or a Tyk Dashboard through tyk-sync at tyk-dashboard)."
+  },
+  "tyk-addr": {
+    type: "string",
+    description: "Tyk Gateway address for gateway: tyk, e.g. http://tyk-gateway:8080 (its control API port when one is configured)."
+  },
+  "tyk-secret": {
+    type: "string",
+    secret: true,
+    description: "The Tyk Gateway API secret (secret in tyk.conf), sent as the x-tyk-authorization header; with tyk-dashboard, the Dashboard API key, given to tyk-sync in its environment. Never put on a command line."
+  },
+  "tyk-dashboard": {
+    type: "string",
+    description: "Tyk Dashboard URL, instead of tyk-addr: dump, diff and sync go through tyk-sync (dump, sync), planned first like a Kong sync."
+  },
+  "tyk-sync-path": {
+    type: "string",
+    description: "Path to the tyk-sync binary for tyk-dashboard. Default: tyk-sync on PATH."
+  }
+};
 var planInputs = {
   state: {
     type: "list",
-    default: "kong",
-    description: "State files or directories, one per line. Files of one workspace are planned together; each workspace (and select-tags set) is its own deck run."
+    description: "State files or directories, one per line. Files of one workspace are planned together; each workspace (and select-tags set) is its own deck run. Tyk: folders of API and policy files, planned as one. Default: kong, or tyk for gateway: tyk."
   },
-  "kong-addr": { ...connectionInputs["kong-addr"], required: true },
+  "kong-addr": connectionInputs["kong-addr"],
   "kong-admin-token": connectionInputs["kong-admin-token"],
   headers: connectionInputs.headers,
   workspace: {
@@ -28245,6 +28268,7 @@ var planInputs = {
     default: "${{ github.token }}",
     description: "Token for the pull request comment; needs pull-requests: write."
   },
+  ...tykInputs,
   ...deckInputs,
   "tls-skip-verify": connectionInputs["tls-skip-verify"],
   "ca-cert": connectionInputs["ca-cert"],
@@ -28264,7 +28288,7 @@ var COMMANDS = {
     name: "dump",
     summary: "Back up Kong declaratively: normalized, byte-stable deck files per workspace with secrets redacted.",
     inputs: {
-      "kong-addr": { ...connectionInputs["kong-addr"], required: true },
+      "kong-addr": connectionInputs["kong-addr"],
       "kong-admin-token": connectionInputs["kong-admin-token"],
       headers: connectionInputs.headers,
       workspace: {
@@ -28288,19 +28312,19 @@ var COMMANDS = {
       "with-id": { type: "boolean", default: "false", description: "Keep entity IDs in the files." },
       "output-dir": {
         type: "string",
-        default: "kong",
-        description: "Directory that receives <workspace>.yaml, required-env.txt and SHA256SUMS."
+        description: "Directory that receives <workspace>.yaml (Tyk: one api-, oas- or policy-<id>.json per object and .tyk.json), required-env.txt and SHA256SUMS. Default: kong, or tyk for gateway: tyk."
       },
       "redact-secrets": {
         type: "boolean",
         default: "true",
-        description: "Replace every credential, private key and secret config value with a deck environment reference to a DECK_ variable."
+        description: "Replace every credential, private key and secret config value with an environment reference: to a DECK_ variable (deck fills it), or for Tyk a DECKHAND_TYK_ variable (deckhand fills it)."
       },
       "allow-empty": {
         type: "boolean",
         default: "false",
         description: "Accept a dump with no entities even when the previous dump had some."
       },
+      ...tykInputs,
       ...deckInputs,
       "tls-skip-verify": connectionInputs["tls-skip-verify"],
       "ca-cert": connectionInputs["ca-cert"],
@@ -28664,15 +28688,13 @@ COMMANDS.restore = {
     },
     "kong-addr": {
       type: "list",
-      required: true,
-      description: "Kong Admin API address, e.g. http://kong-admin.internal:8001. Several (one per line) for dbless, where each node is loaded, or to wait for every node of a cluster."
+      description: "Kong Admin API address, e.g. http://kong-admin.internal:8001. Several (one per line) for dbless, where each node is loaded, or to wait for every node of a cluster. Required for gateway: kong."
     },
     "kong-admin-token": connectionInputs["kong-admin-token"],
     headers: connectionInputs.headers,
     state: {
       type: "list",
-      default: "kong",
-      description: "Declarative state files or directories (what dump wrote, usually checked out from the repository), one per line. Used by declarative and dbless, by auto without a usable db-dump, and to verify."
+      description: "Declarative state files or directories (what dump wrote, usually checked out from the repository), one per line. Used by declarative and dbless, by auto without a usable db-dump, and to verify. Default: kong, or tyk for gateway: tyk."
     },
     "db-dump": {
       type: "string",
@@ -28728,6 +28750,7 @@ COMMANDS.restore = {
       description: "Do not restore object ownership: everything belongs to the connecting user (for a server without the original roles)."
     },
     "postgres-bin": postgresInputs["postgres-bin"],
+    ...tykInputs,
     ...deckInputs,
     "tls-skip-verify": connectionInputs["tls-skip-verify"],
     "ca-cert": connectionInputs["ca-cert"],
@@ -28800,6 +28823,16 @@ var Inputs = class {
       return spec.default;
     if (spec.required) throw new DeckhandError(`Input ${name} is required: ${spec.description}`);
     return void 0;
+  }
+  /** Whether the command has this input. */
+  has(name) {
+    return name in this.specs;
+  }
+  /** Whether the user gave a value (a default does not count). */
+  given(name) {
+    if (!this.specs[name]) throw new Error(`unknown input ${name}`);
+    const value = this.source(name)?.trim();
+    return value !== void 0 && value !== "";
   }
   string(name) {
     return this.raw(name);

@@ -2297,10 +2297,10 @@ var require_identity = __commonJS({
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
     var isAlias = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
     var isDocument = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === DOC;
-    var isMap = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
+    var isMap2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
     var isPair = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR;
     var isScalar = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
-    var isSeq = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
+    var isSeq2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
     function isCollection(node) {
       if (node && typeof node === "object")
         switch (node[NODE_TYPE]) {
@@ -2333,11 +2333,11 @@ var require_identity = __commonJS({
     exports.isAlias = isAlias;
     exports.isCollection = isCollection;
     exports.isDocument = isDocument;
-    exports.isMap = isMap;
+    exports.isMap = isMap2;
     exports.isNode = isNode;
     exports.isPair = isPair;
     exports.isScalar = isScalar;
-    exports.isSeq = isSeq;
+    exports.isSeq = isSeq2;
   }
 });
 
@@ -6445,9 +6445,9 @@ var require_resolve_flow_collection = __commonJS({
     var blockMsg = "Block collections are not allowed within flow collections";
     var isBlock = (token) => token && (token.type === "block-map" || token.type === "block-seq");
     function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
-      const isMap = fc.start.source === "{";
-      const fcName = isMap ? "flow map" : "flow sequence";
-      const NodeClass = tag?.nodeClass ?? (isMap ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
+      const isMap2 = fc.start.source === "{";
+      const fcName = isMap2 ? "flow map" : "flow sequence";
+      const NodeClass = tag?.nodeClass ?? (isMap2 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
       const coll = new NodeClass(ctx.schema);
       coll.flow = true;
       const atRoot = ctx.atRoot;
@@ -6483,7 +6483,7 @@ var require_resolve_flow_collection = __commonJS({
             offset = props.end;
             continue;
           }
-          if (!isMap && ctx.options.strict && utilContainsNewline.containsNewline(key))
+          if (!isMap2 && ctx.options.strict && utilContainsNewline.containsNewline(key))
             onError(
               key,
               // checked by containsNewline()
@@ -6523,7 +6523,7 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap && !sep4 && !props.found) {
+        if (!isMap2 && !sep4 && !props.found) {
           const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep4, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
@@ -6546,7 +6546,7 @@ var require_resolve_flow_collection = __commonJS({
             startOnNewline: false
           });
           if (valueProps.found) {
-            if (!isMap && !props.found && ctx.options.strict) {
+            if (!isMap2 && !props.found && ctx.options.strict) {
               if (sep4)
                 for (const st of sep4) {
                   if (st === valueProps.found)
@@ -6578,7 +6578,7 @@ var require_resolve_flow_collection = __commonJS({
           const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
-          if (isMap) {
+          if (isMap2) {
             const map = coll;
             if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
@@ -6594,7 +6594,7 @@ var require_resolve_flow_collection = __commonJS({
           offset = valueNode ? valueNode.range[2] : valueProps.end;
         }
       }
-      const expectedEnd = isMap ? "}" : "]";
+      const expectedEnd = isMap2 ? "}" : "]";
       const [ce, ...ee] = fc.end;
       let cePos = offset;
       if (ce?.source === expectedEnd)
@@ -8564,7 +8564,7 @@ var require_lexer = __commonJS({
 var require_line_counter = __commonJS({
   "node_modules/yaml/dist/parse/line-counter.js"(exports) {
     "use strict";
-    var LineCounter = class {
+    var LineCounter2 = class {
       constructor() {
         this.lineStarts = [];
         this.addNewLine = (offset) => this.lineStarts.push(offset);
@@ -8587,7 +8587,7 @@ var require_line_counter = __commonJS({
         };
       }
     };
-    exports.LineCounter = LineCounter;
+    exports.LineCounter = LineCounter2;
   }
 });
 
@@ -9495,7 +9495,7 @@ var require_public_api = __commonJS({
         return docs;
       return Object.assign([], { empty: true }, composer$1.streamInfo());
     }
-    function parseDocument(source, options = {}) {
+    function parseDocument2(source, options = {}) {
       const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
       const composer$1 = new composer.Composer(options);
@@ -9521,7 +9521,7 @@ var require_public_api = __commonJS({
       } else if (options === void 0 && reviver && typeof reviver === "object") {
         options = reviver;
       }
-      const doc = parseDocument(src, options);
+      const doc = parseDocument2(src, options);
       if (!doc)
         return null;
       doc.warnings.forEach((warning2) => log.warn(doc.options.logLevel, warning2));
@@ -9557,7 +9557,7 @@ var require_public_api = __commonJS({
     }
     exports.parse = parse3;
     exports.parseAllDocuments = parseAllDocuments;
-    exports.parseDocument = parseDocument;
+    exports.parseDocument = parseDocument2;
     exports.stringify = stringify2;
   }
 });
@@ -13761,10 +13761,10 @@ var require_util2 = __commonJS({
     function TAOCheck() {
       return "success";
     }
-    function appendFetchMetadata(httpRequest) {
+    function appendFetchMetadata(httpRequest2) {
       let header = null;
-      header = httpRequest.mode;
-      httpRequest.headersList.set("sec-fetch-mode", header, true);
+      header = httpRequest2.mode;
+      httpRequest2.headersList.set("sec-fetch-mode", header, true);
     }
     function appendRequestOriginHeader(request2) {
       let serializedOrigin = request2.origin;
@@ -23723,74 +23723,74 @@ var require_fetch = __commonJS({
     async function httpNetworkOrCacheFetch(fetchParams, isAuthenticationFetch = false, isNewConnectionFetch = false) {
       const request2 = fetchParams.request;
       let httpFetchParams = null;
-      let httpRequest = null;
+      let httpRequest2 = null;
       let response = null;
       const httpCache = null;
       const revalidatingFlag = false;
       if (request2.window === "no-window" && request2.redirect === "error") {
         httpFetchParams = fetchParams;
-        httpRequest = request2;
+        httpRequest2 = request2;
       } else {
-        httpRequest = cloneRequest(request2);
+        httpRequest2 = cloneRequest(request2);
         httpFetchParams = { ...fetchParams };
-        httpFetchParams.request = httpRequest;
+        httpFetchParams.request = httpRequest2;
       }
       const includeCredentials = request2.credentials === "include" || request2.credentials === "same-origin" && request2.responseTainting === "basic";
-      const contentLength = httpRequest.body ? httpRequest.body.length : null;
+      const contentLength = httpRequest2.body ? httpRequest2.body.length : null;
       let contentLengthHeaderValue = null;
-      if (httpRequest.body == null && ["POST", "PUT"].includes(httpRequest.method)) {
+      if (httpRequest2.body == null && ["POST", "PUT"].includes(httpRequest2.method)) {
         contentLengthHeaderValue = "0";
       }
       if (contentLength != null) {
         contentLengthHeaderValue = isomorphicEncode(`${contentLength}`);
       }
       if (contentLengthHeaderValue != null) {
-        httpRequest.headersList.append("content-length", contentLengthHeaderValue, true);
+        httpRequest2.headersList.append("content-length", contentLengthHeaderValue, true);
       }
-      if (contentLength != null && httpRequest.keepalive) {
+      if (contentLength != null && httpRequest2.keepalive) {
       }
-      if (httpRequest.referrer instanceof URL) {
-        httpRequest.headersList.append("referer", isomorphicEncode(httpRequest.referrer.href), true);
+      if (httpRequest2.referrer instanceof URL) {
+        httpRequest2.headersList.append("referer", isomorphicEncode(httpRequest2.referrer.href), true);
       }
-      appendRequestOriginHeader(httpRequest);
-      appendFetchMetadata(httpRequest);
-      if (!httpRequest.headersList.contains("user-agent", true)) {
-        httpRequest.headersList.append("user-agent", defaultUserAgent);
+      appendRequestOriginHeader(httpRequest2);
+      appendFetchMetadata(httpRequest2);
+      if (!httpRequest2.headersList.contains("user-agent", true)) {
+        httpRequest2.headersList.append("user-agent", defaultUserAgent);
       }
-      if (httpRequest.cache === "default" && (httpRequest.headersList.contains("if-modified-since", true) || httpRequest.headersList.contains("if-none-match", true) || httpRequest.headersList.contains("if-unmodified-since", true) || httpRequest.headersList.contains("if-match", true) || httpRequest.headersList.contains("if-range", true))) {
-        httpRequest.cache = "no-store";
+      if (httpRequest2.cache === "default" && (httpRequest2.headersList.contains("if-modified-since", true) || httpRequest2.headersList.contains("if-none-match", true) || httpRequest2.headersList.contains("if-unmodified-since", true) || httpRequest2.headersList.contains("if-match", true) || httpRequest2.headersList.contains("if-range", true))) {
+        httpRequest2.cache = "no-store";
       }
-      if (httpRequest.cache === "no-cache" && !httpRequest.preventNoCacheCacheControlHeaderModification && !httpRequest.headersList.contains("cache-control", true)) {
-        httpRequest.headersList.append("cache-control", "max-age=0", true);
+      if (httpRequest2.cache === "no-cache" && !httpRequest2.preventNoCacheCacheControlHeaderModification && !httpRequest2.headersList.contains("cache-control", true)) {
+        httpRequest2.headersList.append("cache-control", "max-age=0", true);
       }
-      if (httpRequest.cache === "no-store" || httpRequest.cache === "reload") {
-        if (!httpRequest.headersList.contains("pragma", true)) {
-          httpRequest.headersList.append("pragma", "no-cache", true);
+      if (httpRequest2.cache === "no-store" || httpRequest2.cache === "reload") {
+        if (!httpRequest2.headersList.contains("pragma", true)) {
+          httpRequest2.headersList.append("pragma", "no-cache", true);
         }
-        if (!httpRequest.headersList.contains("cache-control", true)) {
-          httpRequest.headersList.append("cache-control", "no-cache", true);
+        if (!httpRequest2.headersList.contains("cache-control", true)) {
+          httpRequest2.headersList.append("cache-control", "no-cache", true);
         }
       }
-      if (httpRequest.headersList.contains("range", true)) {
-        httpRequest.headersList.append("accept-encoding", "identity", true);
+      if (httpRequest2.headersList.contains("range", true)) {
+        httpRequest2.headersList.append("accept-encoding", "identity", true);
       }
-      if (!httpRequest.headersList.contains("accept-encoding", true)) {
-        if (urlHasHttpsScheme(requestCurrentURL(httpRequest))) {
-          httpRequest.headersList.append("accept-encoding", "br, gzip, deflate", true);
+      if (!httpRequest2.headersList.contains("accept-encoding", true)) {
+        if (urlHasHttpsScheme(requestCurrentURL(httpRequest2))) {
+          httpRequest2.headersList.append("accept-encoding", "br, gzip, deflate", true);
         } else {
-          httpRequest.headersList.append("accept-encoding", "gzip, deflate", true);
+          httpRequest2.headersList.append("accept-encoding", "gzip, deflate", true);
         }
       }
-      httpRequest.headersList.delete("host", true);
+      httpRequest2.headersList.delete("host", true);
       if (includeCredentials) {
       }
       if (httpCache == null) {
-        httpRequest.cache = "no-store";
+        httpRequest2.cache = "no-store";
       }
-      if (httpRequest.cache !== "no-store" && httpRequest.cache !== "reload") {
+      if (httpRequest2.cache !== "no-store" && httpRequest2.cache !== "reload") {
       }
       if (response == null) {
-        if (httpRequest.cache === "only-if-cached") {
+        if (httpRequest2.cache === "only-if-cached") {
           return makeNetworkError("only if cached");
         }
         const forwardResponse = await httpNetworkFetch(
@@ -23798,7 +23798,7 @@ var require_fetch = __commonJS({
           includeCredentials,
           isNewConnectionFetch
         );
-        if (!safeMethodsSet.has(httpRequest.method) && forwardResponse.status >= 200 && forwardResponse.status <= 399) {
+        if (!safeMethodsSet.has(httpRequest2.method) && forwardResponse.status >= 200 && forwardResponse.status <= 399) {
         }
         if (revalidatingFlag && forwardResponse.status === 304) {
         }
@@ -23806,8 +23806,8 @@ var require_fetch = __commonJS({
           response = forwardResponse;
         }
       }
-      response.urlList = [...httpRequest.urlList];
-      if (httpRequest.headersList.contains("range", true)) {
+      response.urlList = [...httpRequest2.urlList];
+      if (httpRequest2.headersList.contains("range", true)) {
         response.rangeRequested = true;
       }
       response.requestIncludesCredentials = includeCredentials;
@@ -34498,13 +34498,36 @@ var connectionInputs = {
   },
   timeout: { type: "integer", default: "30", description: "Seconds deck waits for each Admin API request." }
 };
+var tykInputs = {
+  gateway: {
+    type: "string",
+    default: "kong",
+    description: "The gateway: kong, or tyk (the Tyk Gateway API at tyk-addr, or a Tyk Dashboard through tyk-sync at tyk-dashboard)."
+  },
+  "tyk-addr": {
+    type: "string",
+    description: "Tyk Gateway address for gateway: tyk, e.g. http://tyk-gateway:8080 (its control API port when one is configured)."
+  },
+  "tyk-secret": {
+    type: "string",
+    secret: true,
+    description: "The Tyk Gateway API secret (secret in tyk.conf), sent as the x-tyk-authorization header; with tyk-dashboard, the Dashboard API key, given to tyk-sync in its environment. Never put on a command line."
+  },
+  "tyk-dashboard": {
+    type: "string",
+    description: "Tyk Dashboard URL, instead of tyk-addr: dump, diff and sync go through tyk-sync (dump, sync), planned first like a Kong sync."
+  },
+  "tyk-sync-path": {
+    type: "string",
+    description: "Path to the tyk-sync binary for tyk-dashboard. Default: tyk-sync on PATH."
+  }
+};
 var planInputs = {
   state: {
     type: "list",
-    default: "kong",
-    description: "State files or directories, one per line. Files of one workspace are planned together; each workspace (and select-tags set) is its own deck run."
+    description: "State files or directories, one per line. Files of one workspace are planned together; each workspace (and select-tags set) is its own deck run. Tyk: folders of API and policy files, planned as one. Default: kong, or tyk for gateway: tyk."
   },
-  "kong-addr": { ...connectionInputs["kong-addr"], required: true },
+  "kong-addr": connectionInputs["kong-addr"],
   "kong-admin-token": connectionInputs["kong-admin-token"],
   headers: connectionInputs.headers,
   workspace: {
@@ -34540,6 +34563,7 @@ var planInputs = {
     default: "${{ github.token }}",
     description: "Token for the pull request comment; needs pull-requests: write."
   },
+  ...tykInputs,
   ...deckInputs,
   "tls-skip-verify": connectionInputs["tls-skip-verify"],
   "ca-cert": connectionInputs["ca-cert"],
@@ -34559,7 +34583,7 @@ var COMMANDS = {
     name: "dump",
     summary: "Back up Kong declaratively: normalized, byte-stable deck files per workspace with secrets redacted.",
     inputs: {
-      "kong-addr": { ...connectionInputs["kong-addr"], required: true },
+      "kong-addr": connectionInputs["kong-addr"],
       "kong-admin-token": connectionInputs["kong-admin-token"],
       headers: connectionInputs.headers,
       workspace: {
@@ -34583,19 +34607,19 @@ var COMMANDS = {
       "with-id": { type: "boolean", default: "false", description: "Keep entity IDs in the files." },
       "output-dir": {
         type: "string",
-        default: "kong",
-        description: "Directory that receives <workspace>.yaml, required-env.txt and SHA256SUMS."
+        description: "Directory that receives <workspace>.yaml (Tyk: one api-, oas- or policy-<id>.json per object and .tyk.json), required-env.txt and SHA256SUMS. Default: kong, or tyk for gateway: tyk."
       },
       "redact-secrets": {
         type: "boolean",
         default: "true",
-        description: "Replace every credential, private key and secret config value with a deck environment reference to a DECK_ variable."
+        description: "Replace every credential, private key and secret config value with an environment reference: to a DECK_ variable (deck fills it), or for Tyk a DECKHAND_TYK_ variable (deckhand fills it)."
       },
       "allow-empty": {
         type: "boolean",
         default: "false",
         description: "Accept a dump with no entities even when the previous dump had some."
       },
+      ...tykInputs,
       ...deckInputs,
       "tls-skip-verify": connectionInputs["tls-skip-verify"],
       "ca-cert": connectionInputs["ca-cert"],
@@ -34959,15 +34983,13 @@ COMMANDS.restore = {
     },
     "kong-addr": {
       type: "list",
-      required: true,
-      description: "Kong Admin API address, e.g. http://kong-admin.internal:8001. Several (one per line) for dbless, where each node is loaded, or to wait for every node of a cluster."
+      description: "Kong Admin API address, e.g. http://kong-admin.internal:8001. Several (one per line) for dbless, where each node is loaded, or to wait for every node of a cluster. Required for gateway: kong."
     },
     "kong-admin-token": connectionInputs["kong-admin-token"],
     headers: connectionInputs.headers,
     state: {
       type: "list",
-      default: "kong",
-      description: "Declarative state files or directories (what dump wrote, usually checked out from the repository), one per line. Used by declarative and dbless, by auto without a usable db-dump, and to verify."
+      description: "Declarative state files or directories (what dump wrote, usually checked out from the repository), one per line. Used by declarative and dbless, by auto without a usable db-dump, and to verify. Default: kong, or tyk for gateway: tyk."
     },
     "db-dump": {
       type: "string",
@@ -35023,6 +35045,7 @@ COMMANDS.restore = {
       description: "Do not restore object ownership: everything belongs to the connecting user (for a server without the original roles)."
     },
     "postgres-bin": postgresInputs["postgres-bin"],
+    ...tykInputs,
     ...deckInputs,
     "tls-skip-verify": connectionInputs["tls-skip-verify"],
     "ca-cert": connectionInputs["ca-cert"],
@@ -35161,30 +35184,35 @@ function scrub(text, secrets, mask = "***") {
 // actions/engine/deck/connection.ts
 init_errors();
 function parseKongAddr(value) {
+  return parseAddress(
+    value,
+    "kong-addr",
+    "the Kong Admin API",
+    "http://kong-admin.internal:8001",
+    "kong-admin-token or headers"
+  );
+}
+function parseAddress(value, input, what, example, credentialInputs) {
   const raw = (value ?? "").trim();
-  if (raw === "") {
-    throw new DeckhandError(
-      "kong-addr is required: the Kong Admin API address, e.g. http://kong-admin.internal:8001"
-    );
-  }
+  if (raw === "") throw new DeckhandError(`${input} is required: ${what} address, e.g. ${example}`);
   let url;
   try {
     url = new URL(raw);
   } catch {
     throw new DeckhandError(
-      `kong-addr "${raw}" is not a URL: give the full address with scheme, e.g. http://kong-admin.internal:8001`
+      `${input} "${raw}" is not a URL: give the full address with scheme, e.g. ${example}`
     );
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new DeckhandError(`kong-addr "${raw}" must use http:// or https://, not ${url.protocol}`);
+    throw new DeckhandError(`${input} "${raw}" must use http:// or https://, not ${url.protocol}`);
   }
   if (url.username || url.password) {
     throw new DeckhandError(
-      "kong-addr must not contain credentials: pass them with kong-admin-token or headers instead"
+      `${input} must not contain credentials: pass them with ${credentialInputs} instead`
     );
   }
   if (url.search || url.hash)
-    throw new DeckhandError(`kong-addr "${raw}" must not have a query string or fragment`);
+    throw new DeckhandError(`${input} "${raw}" must not have a query string or fragment`);
   return raw.replace(/\/+$/, "");
 }
 var HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -35784,15 +35812,17 @@ function identityForEnv(entity, spec) {
   return identity;
 }
 var EnvNamer = class {
-  constructor(workspace) {
+  constructor(workspace, prefix = "DECK_") {
     this.workspace = workspace;
+    this.prefix = prefix;
   }
   workspace;
+  prefix;
   byName = /* @__PURE__ */ new Map();
   issued = /* @__PURE__ */ new Map();
   name(parts) {
     const path5 = [this.workspace, ...parts].join("\0");
-    const base = `DECK_${sanitize(path5)}`;
+    const base = `${this.prefix}${sanitize(path5)}`;
     const owner = this.byName.get(base);
     const seen = owner === void 0 ? 0 : this.issued.get(path5) ?? 0;
     this.issued.set(path5, seen + 1);
@@ -36166,7 +36196,7 @@ ${requiredEnv.join("\n")}
   }
   for (const name of removed) {
     await rm2(join3(dir, name), { force: true });
-    logger2.info(`Removed ${name}: its workspace is no longer on the gateway`);
+    logger2.info(`Removed ${name}: what it held is no longer on the gateway`);
   }
   await writeFileAtomic(join3(dir, MANIFEST), manifest);
   return { removed: removed.map((name) => join3(dir, name)), changed: !unchanged };
@@ -36495,6 +36525,16 @@ var Inputs = class {
     if (spec.required) throw new DeckhandError(`Input ${name} is required: ${spec.description}`);
     return void 0;
   }
+  /** Whether the command has this input. */
+  has(name) {
+    return name in this.specs;
+  }
+  /** Whether the user gave a value (a default does not count). */
+  given(name) {
+    if (!this.specs[name]) throw new Error(`unknown input ${name}`);
+    const value = this.source(name)?.trim();
+    return value !== void 0 && value !== "";
+  }
   string(name) {
     return this.raw(name);
   }
@@ -36542,12 +36582,710 @@ var Inputs = class {
   }
 };
 
+// actions/engine/jobs/tyk.ts
+init_errors();
+
+// actions/engine/reconcile.ts
+init_errors();
+
+// actions/engine/plan/deck-output.ts
+init_errors();
+
+// actions/engine/state/files.ts
+var import_yaml4 = __toESM(require_dist(), 1);
+init_errors();
+
+// actions/engine/tyk/folder.ts
+import { join as join5 } from "node:path";
+init_errors();
+
+// actions/engine/tyk/objects.ts
+init_errors();
+var TYK_KIND = { classic: "api", oas: "api", policy: "policy" };
+var FILE_PREFIX = { classic: "api-", oas: "oas-", policy: "policy-" };
+var TYK_SPEC_FILE = ".tyk.json";
+function formatOf(value) {
+  if (!isObject(value)) return void 0;
+  if (isOasDocument(value) || isObject(value.oas) && isOasDocument(value.oas)) return "oas";
+  if (isClassicDefinition(value) || isClassicDefinition(value.api_definition)) return "classic";
+  if (isObject(value.access_rights) && !("api_id" in value)) return "policy";
+  return void 0;
+}
+function isOasDocument(value) {
+  return typeof value.openapi === "string" && isObject(value["x-tyk-api-gateway"]);
+}
+function isClassicDefinition(value) {
+  return isObject(value) && typeof value.api_id === "string" && isObject(value.proxy);
+}
+function definitionOf(body, format) {
+  if (format === "classic" && isObject(body.api_definition)) return body.api_definition;
+  if (format === "oas" && isObject(body.oas)) return body.oas;
+  return body;
+}
+function tykObject(body, source, format = formatOf(body)) {
+  if (!format) {
+    throw new DeckhandError(
+      `${source} is neither a Tyk API definition (classic or OAS) nor a policy: expected api_id and proxy, openapi and x-tyk-api-gateway, or access_rights`
+    );
+  }
+  let id;
+  let name;
+  const definition = definitionOf(body, format);
+  if (format === "oas") {
+    const info2 = definition["x-tyk-api-gateway"].info;
+    id = isObject(info2) ? info2.id : void 0;
+    name = isObject(info2) ? info2.name : void 0;
+  } else if (format === "classic") {
+    id = definition.api_id;
+    name = definition.name;
+  } else {
+    id = typeof body.id === "string" && body.id !== "" ? body.id : body._id;
+    name = body.name;
+  }
+  if (typeof id !== "string" || id === "") {
+    const field = format === "oas" ? "x-tyk-api-gateway.info.id" : format === "classic" ? "api_id" : "id";
+    throw new DeckhandError(`${source} has no ${field}: every ${TYK_KIND[format]} needs a stable id`);
+  }
+  return { format, id, name: typeof name === "string" && name !== "" ? name : id, body };
+}
+function fileNameOf(object) {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(object.id) || object.id.includes("..")) {
+    throw new DeckhandError(
+      `${TYK_KIND[object.format]} id "${object.id}" cannot be used in a file name: use letters, digits, ".", "_" or "-"`
+    );
+  }
+  return `${FILE_PREFIX[object.format]}${object.id}.json`;
+}
+function displayName(object) {
+  return object.name === object.id ? object.id : `${object.name} (${object.id})`;
+}
+function normalize(object) {
+  const body = sortKeys(object.body);
+  if (object.format === "policy") {
+    if (body._id === "" || body._id === null) delete body._id;
+    if (!("id" in body) || body.id === "") body.id = object.id;
+  }
+  return { ...object, body: object.format === "policy" ? sortKeys(body) : body };
+}
+function sortKeys(value) {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (!isObject(value)) return value;
+  const sorted = {};
+  for (const key of Object.keys(value).sort()) sorted[key] = sortKeys(value[key]);
+  return sorted;
+}
+function renderObject(body) {
+  return JSON.stringify(body, null, 2) + "\n";
+}
+function tykSpec(objects) {
+  const apis = objects.filter((o) => o.format !== "policy");
+  const policies = objects.filter((o) => o.format === "policy");
+  return renderObject({
+    type: "apidef",
+    files: apis.map((o) => ({ file: fileNameOf(o), api_id: o.id })),
+    policies: policies.map((o) => ({ file: fileNameOf(o), id: o.id }))
+  });
+}
+function sortObjects(objects) {
+  return [...objects].sort((a, b) => {
+    const x = fileNameOf(a);
+    const y = fileNameOf(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+}
+
+// actions/engine/tyk/redact.ts
+init_errors();
+var TYK_ENV_PREFIX = "DECKHAND_TYK_";
+var PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/;
+var HEADER_MAPS = /* @__PURE__ */ new Set(["global_headers", "add_headers", "set_headers", "headers", "header_map"]);
+function snakeCase(name) {
+  return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
+}
+function hasUrlPassword(value) {
+  if (!/^[a-z][a-z0-9+.-]*:\/\/[^/\s]*:[^/\s]*@/i.test(value)) return false;
+  try {
+    return new URL(value).password !== "";
+  } catch {
+    return false;
+  }
+}
+function signsWithSharedSecret(holder) {
+  const method = holder.jwt_signing_method ?? holder.signingMethod;
+  return typeof method === "string" && method.toLowerCase() === "hmac";
+}
+function walkSecrets(body, replace) {
+  const path5 = [];
+  const visit = (holder, key, secretByName) => {
+    const value = holder[key];
+    path5.push(String(key));
+    if (typeof value === "string") {
+      if (value !== "" && value !== MASK && !isReference(value)) {
+        if (secretByName || PRIVATE_KEY.test(value) || hasUrlPassword(value)) replace(holder, key, path5);
+      }
+    } else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const item = value[i];
+        if (isObject(item) && typeof item.name === "string" && SENSITIVE_HEADER.test(item.name)) {
+          path5.push(String(i));
+          if (typeof item.value === "string") visit(item, "value", true);
+          path5.pop();
+        } else visit(value, i, secretByName);
+      }
+    } else if (isObject(value)) {
+      const headers = typeof key === "string" && HEADER_MAPS.has(key);
+      const sharedSecret = signsWithSharedSecret(value);
+      for (const field of Object.keys(value)) {
+        const secret = isSecretFieldName(snakeCase(field)) || headers && SENSITIVE_HEADER.test(field) || sharedSecret && (field === "jwt_source" || field === "source");
+        visit(value, field, secret);
+      }
+    }
+    path5.pop();
+  };
+  for (const field of Object.keys(body)) {
+    visit(
+      body,
+      field,
+      isSecretFieldName(snakeCase(field)) || field === "jwt_source" && signsWithSharedSecret(body)
+    );
+  }
+}
+function redactTykObject(object, namer = new EnvNamer("", TYK_ENV_PREFIX)) {
+  const redactions = [];
+  const kind = TYK_KIND[object.format];
+  walkSecrets(object.body, (holder, key, path5) => {
+    const value = holder[key];
+    const name = namer.name([kind, object.id, ...path5]);
+    redactions.push({ name, location: `${kind} ${displayName(object)} / ${path5.join(".")}` });
+    holder[key] = new EnvRef(name, value);
+  });
+  return redactions;
+}
+function renderRedacted(body) {
+  return JSON.stringify(
+    body,
+    (_key, value) => value instanceof EnvRef ? `\${{ env "${value.name}" }}` : value,
+    2
+  ) + "\n";
+}
+
+// actions/engine/tyk/folder.ts
+async function writeTykDump(options) {
+  await ensureDirectory(options.outputDir);
+  const objects = sortObjects(options.objects.map(normalize));
+  if (objects.length === 0 && !options.allowEmpty) {
+    const previous = (await previousFiles(options.outputDir) ?? []).filter(isObjectFile);
+    if (previous.length > 0) {
+      throw new DeckhandError(
+        `the gateway returned no APIs and no policies, but the previous dump in ${options.outputDir} holds ${previous.length}. Refusing to replace it with an empty one (wrong address or gateway?). Set allow-empty: true if the gateway really is empty now.`
+      );
+    }
+  }
+  const files = /* @__PURE__ */ new Map();
+  const redactions = [];
+  const counts = { api: 0, policy: 0 };
+  for (const object of objects) {
+    const name = fileNameOf(object);
+    if (files.has(name))
+      throw new DeckhandError(`the gateway returned ${TYK_KIND[object.format]} ${object.id} twice`);
+    if (options.redactSecrets) redactions.push(...redactTykObject(object));
+    files.set(name, renderRedacted(object.body));
+    counts[TYK_KIND[object.format]]++;
+  }
+  files.set(TYK_SPEC_FILE, tykSpec(objects));
+  const requiredEnv = [...new Set(redactions.map((r) => r.name))].sort();
+  const outcome = await install(options.outputDir, files, requiredEnv, options.logger);
+  return {
+    files: [...files.keys()].filter(isObjectFile).map((name) => join5(options.outputDir, name)),
+    counts,
+    entityCount: objects.length,
+    digest: digestFiles(files),
+    secretsRedacted: redactions.length,
+    redactions,
+    requiredEnv,
+    ...outcome
+  };
+}
+var OBJECT_FILE = /^(api|oas|policy)-.+\.json$/;
+function isObjectFile(name) {
+  return OBJECT_FILE.test(name);
+}
+
+// actions/engine/tyk/plan.ts
+function scrubPlan(text, plan, known) {
+  return scrub(
+    text,
+    [...plan.secrets, ...known].sort((a, b) => b.length - a.length)
+  );
+}
+
+// actions/engine/tyk/sync.ts
+init_errors();
+function stepOrder(steps) {
+  const rank = (s) => {
+    const policy = TYK_KIND[s.object.format] === "policy";
+    if (s.action === "delete") return policy ? 2 : 3;
+    return policy ? 1 : 0;
+  };
+  return [...steps].sort((a, b) => rank(a) - rank(b));
+}
+async function applySteps(plan, gateway, logger2, known) {
+  const applied = [];
+  const failed = [];
+  const dropped = [];
+  const otherErrors = [];
+  for (const step of stepOrder(plan.steps)) {
+    if (failed.length > 0) {
+      dropped.push(step.change);
+      continue;
+    }
+    try {
+      if (step.action === "create") await gateway.create(step.object);
+      else if (step.action === "update") await gateway.update(step.object);
+      else await gateway.remove(step.object);
+      applied.push(step.change);
+      logger2.info(`${step.action} ${step.change.kind} ${step.change.name}`);
+    } catch (err) {
+      if (!isDeckhandError(err)) throw err;
+      failed.push({ change: step.change, error: scrubPlan(errorMessage(err), plan, known) });
+    }
+  }
+  if (applied.length > 0) {
+    try {
+      await gateway.reloadGroup();
+    } catch (err) {
+      if (!isDeckhandError(err)) throw err;
+      otherErrors.push(
+        `the reload failed, the gateway may still serve the old configuration: ${errorMessage(err)}`
+      );
+    }
+  }
+  return { applied, failed, dropped, otherErrors, warnings: [], counts: { ...plan.plan.counts } };
+}
+
+// actions/engine/tyk/gateway-api.ts
+init_errors();
+
+// actions/engine/http.ts
+init_errors();
+import { readFile as readFile3 } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+var TransportError = class extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "TransportError";
+  }
+};
+async function readCaCert(value, input = "ca-cert") {
+  if (!value) return void 0;
+  if (value.includes("-----BEGIN")) return value;
+  return readFile3(value, "utf8").catch(() => {
+    throw new DeckhandError(`${input}: "${value}" is neither a PEM certificate nor a readable file`);
+  });
+}
+function sendRequest(url, request2) {
+  const headers = {
+    Accept: "application/json",
+    "User-Agent": "deckhand",
+    ...request2.headers
+  };
+  const { body, timeoutMs, tls } = request2;
+  if (body) {
+    headers["Content-Type"] = body.contentType;
+    headers["Content-Length"] = String(Buffer.byteLength(body.data));
+  }
+  const https2 = url.protocol === "https:";
+  const send = https2 ? httpsRequest : httpRequest;
+  return new Promise((resolve4, reject) => {
+    const req = send(
+      url,
+      {
+        method: request2.method,
+        headers,
+        timeout: timeoutMs,
+        ...https2 ? { ca: tls?.ca, rejectUnauthorized: !tls?.skipVerify, servername: tls?.serverName } : {}
+      },
+      (res) => {
+        const chunks = [];
+        res.on("data", (chunk) => chunks.push(chunk));
+        res.on(
+          "end",
+          () => resolve4({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString("utf8")
+          })
+        );
+        res.on("error", (err) => reject(new TransportError(err.message)));
+      }
+    );
+    req.on("timeout", () => req.destroy(new Error(`no answer within ${Math.round(timeoutMs / 1e3)} s`)));
+    req.on(
+      "error",
+      (err) => reject(new TransportError(err.message || (err.code ?? "no answer")))
+    );
+    req.end(body?.data);
+  });
+}
+function jsonBody(value) {
+  return { contentType: "application/json", data: JSON.stringify(value) };
+}
+
+// actions/engine/tyk/gateway-api.ts
+var PATHS = {
+  classic: "/tyk/apis",
+  oas: "/tyk/apis/oas",
+  policy: "/tyk/policies"
+};
+var TykGateway = class _TykGateway {
+  constructor(address, connection, tls) {
+    this.address = address;
+    this.connection = connection;
+    this.tls = tls;
+  }
+  address;
+  connection;
+  tls;
+  static async open(connection) {
+    const ca = await readCaCert(connection.caCert);
+    return new _TykGateway(connection.addr, connection, {
+      ca,
+      skipVerify: connection.tlsSkipVerify,
+      serverName: connection.tlsServerName
+    });
+  }
+  request(method, path5, body) {
+    return sendRequest(new URL(this.address + path5), {
+      method,
+      headers: { "x-tyk-authorization": this.connection.secret },
+      body: body === void 0 ? void 0 : jsonBody(body),
+      timeoutMs: (this.connection.timeoutSeconds ?? 30) * 1e3,
+      tls: this.tls
+    });
+  }
+  /** A request whose lack of an answer is an error naming the call. */
+  async send(method, path5, body) {
+    try {
+      return await this.request(method, path5, body);
+    } catch (err) {
+      if (err instanceof TransportError)
+        throw new DeckhandError(`${method} ${this.address}${path5}: no answer (${err.message})`);
+      throw err;
+    }
+  }
+  /** A request that must answer 200; anything else is an error naming the call and Tyk's message. */
+  async call(method, path5, body) {
+    const res = await this.send(method, path5, body);
+    if (res.status === 403) {
+      throw new DeckhandError(
+        `${method} ${this.address}${path5}: the gateway refused the secret (${describeTykAnswer(res)}). tyk-secret must be the \`secret\` of tyk.conf (TYK_GW_SECRET).`
+      );
+    }
+    if (res.status !== 200)
+      throw new DeckhandError(`${method} ${this.address}${path5}: ${describeTykAnswer(res)}`);
+    return parseTykJson(res, `${method} ${path5}`);
+  }
+  /** Liveness and version; no secret needed, but a gateway answers it only once it is up. */
+  async hello() {
+    const res = await this.send("GET", "/hello");
+    if (res.status !== 200) throw new DeckhandError(`GET ${this.address}/hello: ${describeTykAnswer(res)}`);
+    const body = parseTykJson(res, "GET /hello");
+    return {
+      status: typeof body.status === "string" ? body.status : "unknown",
+      version: typeof body.version === "string" ? body.version : "unknown"
+    };
+  }
+  /**
+   * Every API and policy the gateway has loaded. `GET /tyk/apis` lists Tyk OAS APIs too, converted to
+   * the classic form and marked `is_oas`: those are read from `/tyk/apis/oas` instead, as they are kept.
+   */
+  async list() {
+    const classic = await this.listOf("classic");
+    const oas = await this.listOf("oas");
+    const policies = await this.listOf("policy");
+    return [...classic.filter((api) => api.is_oas !== true), ...oas, ...policies].map(
+      (body) => tykObject(body, `an object the gateway listed at ${this.address}`)
+    );
+  }
+  async listOf(format) {
+    const list = await this.call("GET", PATHS[format]);
+    if (list === null) return [];
+    if (!Array.isArray(list) || !list.every(isObject)) {
+      throw new DeckhandError(`GET ${this.address}${PATHS[format]}: expected a JSON list`);
+    }
+    return list;
+  }
+  async create(object) {
+    await this.call("POST", PATHS[object.format], definitionOf(object.body, object.format));
+  }
+  async update(object) {
+    const path5 = `${PATHS[object.format]}/${encodeURIComponent(object.id)}`;
+    await this.call("PUT", path5, definitionOf(object.body, object.format));
+  }
+  async remove(object) {
+    await this.call("DELETE", `${PATHS[object.format]}/${encodeURIComponent(object.id)}`);
+  }
+  /** Asks every gateway of the cluster to reload; the reload itself happens in the background. */
+  async reloadGroup() {
+    await this.call("GET", "/tyk/reload/group");
+  }
+};
+function describeTykAnswer(res) {
+  let message = "";
+  try {
+    const parsed = JSON.parse(res.body);
+    if (typeof parsed.message === "string") message = parsed.message;
+  } catch {
+    message = res.body.slice(0, 200).trim();
+  }
+  return `HTTP ${res.status}${message ? ` (${message})` : ""}`;
+}
+function parseTykJson(res, what) {
+  try {
+    return JSON.parse(res.body);
+  } catch {
+    throw new DeckhandError(`${what}: the answer is not JSON (HTTP ${res.status}): is this a Tyk gateway?`);
+  }
+}
+
+// actions/engine/tyk/tyk-sync.ts
+import { readFile as readFile4 } from "node:fs/promises";
+import { join as join6 } from "node:path";
+init_errors();
+function tykSyncArgs(command, dashboard, folder) {
+  return command === "dump" ? ["dump", "-d", dashboard, "-t", folder] : [command, "-d", dashboard, "-p", folder];
+}
+async function locateTykSync(path5, pathEnv) {
+  if (path5) return path5;
+  const found = await findOnPath("tyk-sync", pathEnv);
+  if (!found) {
+    throw new DeckhandError(
+      "tyk-dashboard needs tyk-sync, which is not on PATH: install it (1.5.0 is the last open-source release) or set tyk-sync-path."
+    );
+  }
+  return found;
+}
+var TykSync = class {
+  constructor(program, dashboard, secret, logger2, timeoutMs = 3e5) {
+    this.program = program;
+    this.dashboard = dashboard;
+    this.secret = secret;
+    this.logger = logger2;
+    this.timeoutMs = timeoutMs;
+  }
+  program;
+  dashboard;
+  secret;
+  logger;
+  timeoutMs;
+  async run(command, folder) {
+    let result;
+    try {
+      result = await run(this.program, tykSyncArgs(command, this.dashboard, folder), {
+        env: { TYKGIT_DB_SECRET: this.secret },
+        timeoutMs: this.timeoutMs
+      });
+    } catch (err) {
+      throw new DeckhandError(`tyk-sync could not be started (${this.program}): ${err.message}`);
+    }
+    const output = scrub(`${result.stdout}
+${result.stderr}`, [this.secret]).trim();
+    for (const line of output.split("\n")) if (line.trim() !== "") this.logger.debug(`tyk-sync: ${line}`);
+    const error2 = output.split("\n").find((line) => /^\s*(Error|FATA|panic)\b/.test(line));
+    if (result.exitCode !== 0 || result.signal || error2) {
+      const why = error2?.trim() ?? output.split("\n").slice(-3).join(" ").trim();
+      throw new DeckhandError(
+        `tyk-sync ${command} failed (${result.signal ? `killed by ${result.signal}` : `exit ${result.exitCode}`}): ${why || "no output"}`
+      );
+    }
+    return result;
+  }
+  /** The Dashboard's APIs and policies, from a dump into a private folder (it may hold secrets). */
+  async read() {
+    const work = await privateTempDir("deckhand-tyk-sync-");
+    try {
+      await this.run("dump", work.path);
+      return await readTykSyncFolder(work.path);
+    } finally {
+      await work.cleanup();
+    }
+  }
+  /** Writes the desired objects (secrets filled) into a private folder and syncs the Dashboard to it. */
+  async apply(plan, desired) {
+    const work = await privateTempDir("deckhand-tyk-sync-");
+    const outcome = {
+      applied: [],
+      failed: [],
+      dropped: [],
+      otherErrors: [],
+      warnings: [],
+      counts: { ...plan.plan.counts }
+    };
+    try {
+      const objects = sortObjects(desired);
+      for (const object of objects)
+        await writeFileAtomic(join6(work.path, fileNameOf(object)), renderObject(object.body));
+      await writeFileAtomic(join6(work.path, TYK_SPEC_FILE), tykSpec(objects));
+      await this.run("sync", work.path);
+      outcome.applied = plan.steps.map((s) => s.change);
+    } catch (err) {
+      if (!(err instanceof DeckhandError)) throw err;
+      outcome.otherErrors.push(scrub(err.message, plan.secrets));
+    } finally {
+      await work.cleanup();
+    }
+    return outcome;
+  }
+};
+async function readTykSyncFolder(dir) {
+  const specText = await readFile4(join6(dir, TYK_SPEC_FILE), "utf8").catch(() => void 0);
+  if (specText === void 0)
+    throw new DeckhandError(`tyk-sync wrote no ${TYK_SPEC_FILE}: the dump is incomplete`);
+  const spec = JSON.parse(specText);
+  const names = [...spec.files ?? [], ...spec.policies ?? []].map((entry) => entry.file);
+  const objects = [];
+  for (const name of names) {
+    if (typeof name !== "string" || name.includes("/") || name.includes(".."))
+      throw new DeckhandError(`${TYK_SPEC_FILE} lists an unexpected file name: ${String(name)}`);
+    const body = JSON.parse(await readFile4(join6(dir, name), "utf8"));
+    if (!isObject(body)) throw new DeckhandError(`tyk-sync wrote ${name}, which is not a JSON object`);
+    objects.push(tykObject(body, `${name} of the tyk-sync dump`));
+  }
+  return objects;
+}
+
+// actions/engine/tyk/target.ts
+async function openTykTarget(endpoint2, logger2, probe = true) {
+  if (endpoint2.kind === "dashboard") {
+    const program = await locateTykSync(endpoint2.tykSyncPath, endpoint2.pathEnv);
+    return {
+      address: endpoint2.url,
+      description: `Tyk Dashboard at ${endpoint2.url} (tyk-sync)`,
+      writer: new TykSync(program, endpoint2.url, endpoint2.secret, logger2)
+    };
+  }
+  const gateway = await TykGateway.open(endpoint2.connection);
+  const version = probe ? (await gateway.hello()).version : void 0;
+  const secrets = [endpoint2.connection.secret];
+  return {
+    address: gateway.address,
+    description: `Tyk Gateway${version ? ` ${version}` : ""} at ${gateway.address}`,
+    gateway,
+    writer: {
+      read: () => gateway.list(),
+      apply: (plan) => applySteps(plan, gateway, logger2, secrets)
+    }
+  };
+}
+
+// actions/engine/jobs/tyk.ts
+function gatewayKind(inputs) {
+  return inputs.oneOf("gateway", ["kong", "tyk"]);
+}
+function refuseKongInputs(inputs, names) {
+  const set = names.filter(
+    (name) => inputs.has(name) && inputs.given(name) && inputs.string(name) !== "false"
+  );
+  if (set.length > 0) {
+    throw new DeckhandError(
+      `${set.join(", ")} ${set.length === 1 ? "is" : "are"} for Kong and cannot be used with gateway: tyk.`
+    );
+  }
+}
+function readTykEndpoint(inputs, ctx) {
+  const secret = inputs.string("tyk-secret");
+  if (!secret) {
+    throw new DeckhandError(
+      "tyk-secret is required for gateway: tyk: the Gateway API secret (secret in tyk.conf), or the Dashboard API key with tyk-dashboard."
+    );
+  }
+  ctx.secret(secret);
+  const addr = inputs.string("tyk-addr");
+  const dashboard = inputs.string("tyk-dashboard");
+  if (addr && dashboard)
+    throw new DeckhandError("Set tyk-addr (the Gateway API) or tyk-dashboard (tyk-sync), not both.");
+  if (dashboard) {
+    return {
+      kind: "dashboard",
+      url: parseAddress(
+        dashboard,
+        "tyk-dashboard",
+        "the Tyk Dashboard",
+        "http://tyk-dashboard:3000",
+        "tyk-secret"
+      ),
+      secret,
+      tykSyncPath: inputs.string("tyk-sync-path"),
+      pathEnv: ctx.env.PATH ?? ""
+    };
+  }
+  if (!addr) {
+    throw new DeckhandError(
+      "gateway: tyk needs tyk-addr (the Gateway API, e.g. http://tyk-gateway:8080) or tyk-dashboard (a Tyk Dashboard, through tyk-sync)."
+    );
+  }
+  return {
+    kind: "gateway",
+    connection: {
+      addr: parseAddress(addr, "tyk-addr", "the Tyk Gateway", "http://tyk-gateway:8080", "tyk-secret"),
+      secret,
+      caCert: inputs.string("ca-cert"),
+      tlsSkipVerify: inputs.boolean("tls-skip-verify"),
+      tlsServerName: inputs.string("tls-server-name"),
+      timeoutSeconds: inputs.integer("timeout")
+    }
+  };
+}
+async function tykDumpJob(inputs, ctx) {
+  refuseKongInputs(inputs, ["workspace", "all-workspaces", "select-tags", "skip-consumers", "with-id"]);
+  const target = await openTykTarget(readTykEndpoint(inputs, ctx), ctx.logger);
+  const redactSecrets = inputs.boolean("redact-secrets");
+  if (!redactSecrets) {
+    ctx.logger.warn(
+      "redact-secrets is false: the files hold plaintext secrets. Keep them out of git and artifacts."
+    );
+  }
+  const result = await writeTykDump({
+    objects: await target.writer.read(),
+    outputDir: inputs.string("output-dir") ?? "tyk",
+    redactSecrets,
+    allowEmpty: inputs.boolean("allow-empty"),
+    logger: ctx.logger
+  });
+  const report = emptyReport("deckhand dump");
+  report.lines.push(
+    `${result.counts.api} API(s) and ${result.counts.policy} polic${result.counts.policy === 1 ? "y" : "ies"} from ${target.description}; ${result.changed ? "changed" : "unchanged"} since the last dump.`,
+    `Digest ${result.digest}; ${result.secretsRedacted} secret value(s) replaced by environment references.`
+  );
+  if (result.requiredEnv.length > 0) {
+    report.lines.push(
+      `Set ${result.requiredEnv.length} DECKHAND_TYK_ variable(s) listed in required-env.txt before syncing these files.`
+    );
+  }
+  for (const removed of result.removed) report.lines.push(`Removed ${removed}: no longer on the gateway.`);
+  return {
+    ok: true,
+    report,
+    outputs: {
+      files: result.files.join("\n"),
+      workspaces: "",
+      "entity-count": String(result.entityCount),
+      digest: result.digest,
+      "secrets-redacted": String(result.secretsRedacted),
+      "required-env": result.requiredEnv.join("\n"),
+      changed: String(result.changed)
+    }
+  };
+}
+
 // actions/engine/jobs/dump.ts
 async function dumpJob(source, ctx) {
   const inputs = new Inputs(COMMANDS.dump.inputs, source);
+  if (gatewayKind(inputs) === "tyk") return tykDumpJob(inputs, ctx);
   const connection = readConnection(inputs, ctx);
   const options = {
-    outputDir: inputs.string("output-dir"),
+    outputDir: inputs.string("output-dir") ?? "kong",
     workspace: inputs.string("workspace"),
     allWorkspaces: inputs.boolean("all-workspaces"),
     selectTags: inputs.list("select-tags"),
@@ -38578,7 +39316,7 @@ import { isAbsolute, relative as relative2, sep as sep3 } from "node:path";
 
 // actions/github/artifacts.ts
 import { readdir as readdir3, stat as stat5 } from "node:fs/promises";
-import { join as join7, resolve as resolve3 } from "node:path";
+import { join as join9, resolve as resolve3 } from "node:path";
 
 // actions/engine/artifacts.ts
 function artifactServiceUnavailable(env) {
@@ -38763,7 +39501,7 @@ async function expandFiles(paths) {
       continue;
     }
     const entries = await readdir3(path5, { recursive: true, withFileTypes: true });
-    const files = entries.filter((e) => !e.isDirectory()).map((e) => join7(e.parentPath, e.name));
+    const files = entries.filter((e) => !e.isDirectory()).map((e) => join9(e.parentPath, e.name));
     out.push(...files.length > 0 ? files.sort() : [path5]);
   }
   return out;
@@ -38783,7 +39521,7 @@ init_summary();
 
 // actions/github/tool-cache-store.ts
 import { stat as stat6 } from "node:fs/promises";
-import { join as join9 } from "node:path";
+import { join as join11 } from "node:path";
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
 import * as crypto2 from "crypto";
@@ -39158,7 +39896,7 @@ var ToolCacheStore = class {
   async find(version, platform2) {
     const dir = find(TOOL, normalizeVersion(version), toolCacheKey(platform2));
     if (!dir) return void 0;
-    const binary = await stat6(join9(dir, deckBinaryName(platform2))).catch(() => void 0);
+    const binary = await stat6(join11(dir, deckBinaryName(platform2))).catch(() => void 0);
     return binary?.isFile() ? dir : void 0;
   }
   download(url) {

@@ -27093,7 +27093,7 @@ var require_receiver = __commonJS({
             const buffer = this.consume(2);
             const fin = (buffer[0] & 128) !== 0;
             const opcode = buffer[0] & 15;
-            const masked2 = (buffer[1] & 128) === 128;
+            const masked3 = (buffer[1] & 128) === 128;
             const fragmented = !fin && opcode !== opcodes.CONTINUATION;
             const payloadLength = buffer[1] & 127;
             const rsv1 = buffer[0] & 64;
@@ -27103,7 +27103,7 @@ var require_receiver = __commonJS({
               failWebsocketConnection(this.ws, "Invalid opcode received");
               return callback();
             }
-            if (masked2) {
+            if (masked3) {
               failWebsocketConnection(this.ws, "Frame cannot be masked");
               return callback();
             }
@@ -27151,7 +27151,7 @@ var require_receiver = __commonJS({
               this.#info.compressed = rsv1 !== 0;
             }
             this.#info.opcode = opcode;
-            this.#info.masked = masked2;
+            this.#info.masked = masked3;
             this.#info.fin = fin;
             this.#info.fragmented = fragmented;
           } else if (this.#state === parserStates.PAYLOADLENGTH_16) {
@@ -34428,36 +34428,41 @@ var init_pr_comments = __esm({
 });
 
 // actions/engine/jobs/restore.ts
-import { readFile as readFile6 } from "node:fs/promises";
-import { join as join10 } from "node:path";
+import { readFile as readFile8 } from "node:fs/promises";
+import { join as join12 } from "node:path";
 
 // actions/engine/deck/connection.ts
 init_errors();
 function parseKongAddr(value) {
+  return parseAddress(
+    value,
+    "kong-addr",
+    "the Kong Admin API",
+    "http://kong-admin.internal:8001",
+    "kong-admin-token or headers"
+  );
+}
+function parseAddress(value, input, what, example, credentialInputs) {
   const raw = (value ?? "").trim();
-  if (raw === "") {
-    throw new DeckhandError(
-      "kong-addr is required: the Kong Admin API address, e.g. http://kong-admin.internal:8001"
-    );
-  }
+  if (raw === "") throw new DeckhandError(`${input} is required: ${what} address, e.g. ${example}`);
   let url;
   try {
     url = new URL(raw);
   } catch {
     throw new DeckhandError(
-      `kong-addr "${raw}" is not a URL: give the full address with scheme, e.g. http://kong-admin.internal:8001`
+      `${input} "${raw}" is not a URL: give the full address with scheme, e.g. ${example}`
     );
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new DeckhandError(`kong-addr "${raw}" must use http:// or https://, not ${url.protocol}`);
+    throw new DeckhandError(`${input} "${raw}" must use http:// or https://, not ${url.protocol}`);
   }
   if (url.username || url.password) {
     throw new DeckhandError(
-      "kong-addr must not contain credentials: pass them with kong-admin-token or headers instead"
+      `${input} must not contain credentials: pass them with ${credentialInputs} instead`
     );
   }
   if (url.search || url.hash)
-    throw new DeckhandError(`kong-addr "${raw}" must not have a query string or fragment`);
+    throw new DeckhandError(`${input} "${raw}" must not have a query string or fragment`);
   return raw.replace(/\/+$/, "");
 }
 var HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -34515,6 +34520,9 @@ async function privateTempDir(prefix = "deckhand-") {
 
 // actions/engine/kong/admin.ts
 init_errors();
+
+// actions/engine/http.ts
+init_errors();
 import { readFile } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
@@ -34524,6 +34532,62 @@ var TransportError = class extends Error {
     this.name = "TransportError";
   }
 };
+async function readCaCert(value, input = "ca-cert") {
+  if (!value) return void 0;
+  if (value.includes("-----BEGIN")) return value;
+  return readFile(value, "utf8").catch(() => {
+    throw new DeckhandError(`${input}: "${value}" is neither a PEM certificate nor a readable file`);
+  });
+}
+function sendRequest(url, request2) {
+  const headers = {
+    Accept: "application/json",
+    "User-Agent": "deckhand",
+    ...request2.headers
+  };
+  const { body, timeoutMs, tls } = request2;
+  if (body) {
+    headers["Content-Type"] = body.contentType;
+    headers["Content-Length"] = String(Buffer.byteLength(body.data));
+  }
+  const https2 = url.protocol === "https:";
+  const send = https2 ? httpsRequest : httpRequest;
+  return new Promise((resolve6, reject) => {
+    const req = send(
+      url,
+      {
+        method: request2.method,
+        headers,
+        timeout: timeoutMs,
+        ...https2 ? { ca: tls?.ca, rejectUnauthorized: !tls?.skipVerify, servername: tls?.serverName } : {}
+      },
+      (res) => {
+        const chunks = [];
+        res.on("data", (chunk) => chunks.push(chunk));
+        res.on(
+          "end",
+          () => resolve6({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString("utf8")
+          })
+        );
+        res.on("error", (err) => reject(new TransportError(err.message)));
+      }
+    );
+    req.on("timeout", () => req.destroy(new Error(`no answer within ${Math.round(timeoutMs / 1e3)} s`)));
+    req.on(
+      "error",
+      (err) => reject(new TransportError(err.message || (err.code ?? "no answer")))
+    );
+    req.end(body?.data);
+  });
+}
+function jsonBody(value) {
+  return { contentType: "application/json", data: JSON.stringify(value) };
+}
+
+// actions/engine/kong/admin.ts
 var EMPTY_CONFIGURATION_HASH = "00000000000000000000000000000000";
 var KongAdmin = class _KongAdmin {
   constructor(address, connection, ca) {
@@ -34535,65 +34599,26 @@ var KongAdmin = class _KongAdmin {
   connection;
   ca;
   static async open(address, connection) {
-    let ca;
-    if (connection.caCert?.includes("-----BEGIN")) ca = connection.caCert;
-    else if (connection.caCert) {
-      ca = await readFile(connection.caCert, "utf8").catch(() => {
-        throw new DeckhandError(
-          `ca-cert: "${connection.caCert}" is neither a PEM certificate nor a readable file`
-        );
-      });
-    }
-    return new _KongAdmin(address, connection, ca);
+    return new _KongAdmin(address, connection, await readCaCert(connection.caCert));
   }
   /** Sends one request; resolves with any HTTP answer, rejects with TransportError when there is none. */
   request(method, path5, body, timeoutMs = (this.connection.timeoutSeconds ?? 30) * 1e3) {
-    const url = new URL(this.address + path5);
-    const headers = { Accept: "application/json", "User-Agent": "deckhand" };
+    const headers = {};
     for (const header of this.connection.headers ?? []) {
       const colon = header.indexOf(":");
       headers[header.slice(0, colon)] = header.slice(colon + 1);
     }
     if (this.connection.adminToken) headers["Kong-Admin-Token"] = this.connection.adminToken;
-    if (body) {
-      headers["Content-Type"] = body.contentType;
-      headers["Content-Length"] = String(Buffer.byteLength(body.data));
-    }
-    const https2 = url.protocol === "https:";
-    const send = https2 ? httpsRequest : httpRequest;
-    return new Promise((resolve6, reject) => {
-      const req = send(
-        url,
-        {
-          method,
-          headers,
-          timeout: timeoutMs,
-          ...https2 ? {
-            ca: this.ca,
-            rejectUnauthorized: !this.connection.tlsSkipVerify,
-            servername: this.connection.tlsServerName
-          } : {}
-        },
-        (res) => {
-          const chunks = [];
-          res.on("data", (chunk) => chunks.push(chunk));
-          res.on(
-            "end",
-            () => resolve6({
-              status: res.statusCode ?? 0,
-              headers: res.headers,
-              body: Buffer.concat(chunks).toString("utf8")
-            })
-          );
-          res.on("error", (err) => reject(new TransportError(err.message)));
-        }
-      );
-      req.on("timeout", () => req.destroy(new Error(`no answer within ${Math.round(timeoutMs / 1e3)} s`)));
-      req.on(
-        "error",
-        (err) => reject(new TransportError(err.message || (err.code ?? "no answer")))
-      );
-      req.end(body?.data);
+    return sendRequest(new URL(this.address + path5), {
+      method,
+      headers,
+      body,
+      timeoutMs,
+      tls: {
+        ca: this.ca,
+        skipVerify: this.connection.tlsSkipVerify,
+        serverName: this.connection.tlsServerName
+      }
     });
   }
   /** A request that must succeed with `expected`; anything else is an error naming the endpoint and Kong's message. */
@@ -35924,8 +35949,8 @@ var Redactor = class {
    * @param masked when given, secrets are replaced by {@link MASK} (and collected here) instead of
    * environment references.
    */
-  constructor(options, masked2) {
-    this.masked = masked2;
+  constructor(options, masked3) {
+    this.masked = masked3;
     this.namer = new EnvNamer(options.workspace);
   }
   masked;
@@ -36152,15 +36177,17 @@ function identityForEnv(entity, spec) {
   return identity;
 }
 var EnvNamer = class {
-  constructor(workspace) {
+  constructor(workspace, prefix = "DECK_") {
     this.workspace = workspace;
+    this.prefix = prefix;
   }
   workspace;
+  prefix;
   byName = /* @__PURE__ */ new Map();
   issued = /* @__PURE__ */ new Map();
   name(parts) {
     const path5 = [this.workspace, ...parts].join("\0");
-    const base = `DECK_${sanitize(path5)}`;
+    const base = `${this.prefix}${sanitize(path5)}`;
     const owner = this.byName.get(base);
     const seen = owner === void 0 ? 0 : this.issued.get(path5) ?? 0;
     this.issued.set(path5, seen + 1);
@@ -39729,14 +39756,562 @@ function describeKinds(changes) {
   return kinds.size === 0 ? "nothing to create" : [...kinds].map(([k, n]) => `${n} ${k}${n === 1 ? "" : "s"}`).join(", ");
 }
 
-// actions/engine/commit/defaults.ts
-var DEFAULT_MESSAGE = "Gateway drift in {path}: {added} added, {changed} changed, {removed} removed";
-var PLACEHOLDERS = ["added", "changed", "removed", "total", "workspaces", "path", "branch"];
-var DEFAULT_DRIFT_BRANCH = "deckhand/drift";
-var ACTIONS_BOT = {
-  name: "github-actions[bot]",
-  email: "41898282+github-actions[bot]@users.noreply.github.com"
+// actions/engine/tyk/restore.ts
+init_errors();
+import { setTimeout as sleep5 } from "node:timers/promises";
+
+// actions/engine/tyk/objects.ts
+init_errors();
+var TYK_KIND = { classic: "api", oas: "api", policy: "policy" };
+var FILE_PREFIX = { classic: "api-", oas: "oas-", policy: "policy-" };
+var TYK_SPEC_FILE = ".tyk.json";
+function formatOf(value) {
+  if (!isObject(value)) return void 0;
+  if (isOasDocument(value) || isObject(value.oas) && isOasDocument(value.oas)) return "oas";
+  if (isClassicDefinition(value) || isClassicDefinition(value.api_definition)) return "classic";
+  if (isObject(value.access_rights) && !("api_id" in value)) return "policy";
+  return void 0;
+}
+function isOasDocument(value) {
+  return typeof value.openapi === "string" && isObject(value["x-tyk-api-gateway"]);
+}
+function isClassicDefinition(value) {
+  return isObject(value) && typeof value.api_id === "string" && isObject(value.proxy);
+}
+function definitionOf(body, format) {
+  if (format === "classic" && isObject(body.api_definition)) return body.api_definition;
+  if (format === "oas" && isObject(body.oas)) return body.oas;
+  return body;
+}
+function tykObject(body, source, format = formatOf(body)) {
+  if (!format) {
+    throw new DeckhandError(
+      `${source} is neither a Tyk API definition (classic or OAS) nor a policy: expected api_id and proxy, openapi and x-tyk-api-gateway, or access_rights`
+    );
+  }
+  let id;
+  let name;
+  const definition = definitionOf(body, format);
+  if (format === "oas") {
+    const info2 = definition["x-tyk-api-gateway"].info;
+    id = isObject(info2) ? info2.id : void 0;
+    name = isObject(info2) ? info2.name : void 0;
+  } else if (format === "classic") {
+    id = definition.api_id;
+    name = definition.name;
+  } else {
+    id = typeof body.id === "string" && body.id !== "" ? body.id : body._id;
+    name = body.name;
+  }
+  if (typeof id !== "string" || id === "") {
+    const field = format === "oas" ? "x-tyk-api-gateway.info.id" : format === "classic" ? "api_id" : "id";
+    throw new DeckhandError(`${source} has no ${field}: every ${TYK_KIND[format]} needs a stable id`);
+  }
+  return { format, id, name: typeof name === "string" && name !== "" ? name : id, body };
+}
+function fileNameOf(object) {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(object.id) || object.id.includes("..")) {
+    throw new DeckhandError(
+      `${TYK_KIND[object.format]} id "${object.id}" cannot be used in a file name: use letters, digits, ".", "_" or "-"`
+    );
+  }
+  return `${FILE_PREFIX[object.format]}${object.id}.json`;
+}
+function displayName(object) {
+  return object.name === object.id ? object.id : `${object.name} (${object.id})`;
+}
+function normalize(object) {
+  const body = sortKeys(object.body);
+  if (object.format === "policy") {
+    if (body._id === "" || body._id === null) delete body._id;
+    if (!("id" in body) || body.id === "") body.id = object.id;
+  }
+  return { ...object, body: object.format === "policy" ? sortKeys(body) : body };
+}
+function sortKeys(value) {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (!isObject(value)) return value;
+  const sorted = {};
+  for (const key of Object.keys(value).sort()) sorted[key] = sortKeys(value[key]);
+  return sorted;
+}
+function renderObject(body) {
+  return JSON.stringify(body, null, 2) + "\n";
+}
+function objectKey(object) {
+  return `${TYK_KIND[object.format]}\0${object.id}`;
+}
+function tykSpec(objects) {
+  const apis = objects.filter((o) => o.format !== "policy");
+  const policies = objects.filter((o) => o.format === "policy");
+  return renderObject({
+    type: "apidef",
+    files: apis.map((o) => ({ file: fileNameOf(o), api_id: o.id })),
+    policies: policies.map((o) => ({ file: fileNameOf(o), id: o.id }))
+  });
+}
+function sortObjects(objects) {
+  return [...objects].sort((a, b) => {
+    const x = fileNameOf(a);
+    const y = fileNameOf(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+}
+
+// actions/engine/tyk/redact.ts
+init_errors();
+var PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/;
+var HEADER_MAPS = /* @__PURE__ */ new Set(["global_headers", "add_headers", "set_headers", "headers", "header_map"]);
+function snakeCase(name) {
+  return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
+}
+function hasUrlPassword(value) {
+  if (!/^[a-z][a-z0-9+.-]*:\/\/[^/\s]*:[^/\s]*@/i.test(value)) return false;
+  try {
+    return new URL(value).password !== "";
+  } catch {
+    return false;
+  }
+}
+function signsWithSharedSecret(holder) {
+  const method = holder.jwt_signing_method ?? holder.signingMethod;
+  return typeof method === "string" && method.toLowerCase() === "hmac";
+}
+function walkSecrets(body, replace) {
+  const path5 = [];
+  const visit = (holder, key, secretByName) => {
+    const value = holder[key];
+    path5.push(String(key));
+    if (typeof value === "string") {
+      if (value !== "" && value !== MASK && !isReference(value)) {
+        if (secretByName || PRIVATE_KEY.test(value) || hasUrlPassword(value)) replace(holder, key, path5);
+      }
+    } else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const item = value[i];
+        if (isObject(item) && typeof item.name === "string" && SENSITIVE_HEADER.test(item.name)) {
+          path5.push(String(i));
+          if (typeof item.value === "string") visit(item, "value", true);
+          path5.pop();
+        } else visit(value, i, secretByName);
+      }
+    } else if (isObject(value)) {
+      const headers = typeof key === "string" && HEADER_MAPS.has(key);
+      const sharedSecret = signsWithSharedSecret(value);
+      for (const field of Object.keys(value)) {
+        const secret = isSecretFieldName(snakeCase(field)) || headers && SENSITIVE_HEADER.test(field) || sharedSecret && (field === "jwt_source" || field === "source");
+        visit(value, field, secret);
+      }
+    }
+    path5.pop();
+  };
+  for (const field of Object.keys(body)) {
+    visit(
+      body,
+      field,
+      isSecretFieldName(snakeCase(field)) || field === "jwt_source" && signsWithSharedSecret(body)
+    );
+  }
+}
+function maskTykBody(body, found) {
+  walkSecrets(body, (holder, key) => {
+    const value = holder[key];
+    found.add(value.trim());
+    holder[key] = MASK;
+  });
+}
+var TEMPLATE3 = /\$\{\{\s*env\s+(?:"([^"]*)"|`([^`]*)`)\s*\}\}/g;
+function referencedEnv(body) {
+  const names = /* @__PURE__ */ new Set();
+  const walk2 = (value) => {
+    if (typeof value === "string") for (const m of value.matchAll(TEMPLATE3)) names.add(m[1] ?? m[2] ?? "");
+    else if (Array.isArray(value)) value.forEach(walk2);
+    else if (isObject(value)) Object.values(value).forEach(walk2);
+  };
+  walk2(body);
+  return [...names];
+}
+function fillEnv(body, env, source) {
+  const missing = referencedEnv(body).filter((name) => env[name] === void 0);
+  if (missing.length > 0) {
+    throw new DeckhandError(
+      `${source} references ${missing.length} unset variable(s): ${missing.join(", ")}. Set them (from your secret store) before diff, sync or restore; required-env.txt of the dump lists them all.`
+    );
+  }
+  const fill = (value) => {
+    if (typeof value === "string")
+      return value.replace(TEMPLATE3, (_m, a, b) => env[a ?? b ?? ""]);
+    if (Array.isArray(value)) return value.map(fill);
+    if (isObject(value)) {
+      const copy = {};
+      for (const key of Object.keys(value)) copy[key] = fill(value[key]);
+      return copy;
+    }
+    return value;
+  };
+  return fill(body);
+}
+
+// actions/engine/tyk/plan.ts
+function planTyk(desired, current, files) {
+  const want = new Map(sortObjects(desired.map(normalize)).map((o) => [objectKey(o), o]));
+  const have = new Map(sortObjects(current.map(normalize)).map((o) => [objectKey(o), o]));
+  const found = /* @__PURE__ */ new Set();
+  const steps = [];
+  const step = (action, object, before) => {
+    const change = { action, kind: TYK_KIND[object.format], name: displayName(object) };
+    const shownOld = before ? masked(before.body, found) : void 0;
+    const shownNew = action === "delete" ? void 0 : masked(object.body, found);
+    if (action === "update" && before) {
+      const paths = changedPaths(before.body, object.body);
+      change.fields = fieldChanges(paths, shownOld, shownNew);
+      change.fieldCount = paths.length;
+    }
+    if (action === "delete") change.old = masked(object.body, found);
+    else if (shownOld) change.old = shownOld;
+    if (shownNew) change.new = shownNew;
+    steps.push({ action, change, object });
+  };
+  for (const [key, object] of want) {
+    const before = have.get(key);
+    if (!before) step("create", object);
+    else if (before.format !== object.format) {
+      step("delete", before);
+      step("create", object);
+    } else if (changedPaths(before.body, object.body).length > 0) step("update", object, before);
+  }
+  for (const [key, object] of have) if (!want.has(key)) step("delete", object);
+  const order = { create: 0, update: 1, delete: 2 };
+  steps.sort((a, b) => order[a.action] - order[b.action]);
+  const counts = { creating: 0, updating: 0, deleting: 0, total: steps.length };
+  for (const s of steps)
+    counts[s.action === "create" ? "creating" : s.action === "update" ? "updating" : "deleting"]++;
+  return {
+    plan: {
+      workspace: "",
+      selectTags: [],
+      files: [...files],
+      counts,
+      changes: steps.map((s) => s.change),
+      warnings: [],
+      errors: []
+    },
+    steps,
+    secrets: [...found].filter((value) => value.length >= 6)
+  };
+}
+function masked(body, found) {
+  const copy = structuredClone(body);
+  maskTykBody(copy, found);
+  return copy;
+}
+function scrubPlan(text, plan, known) {
+  return scrub(
+    text,
+    [...plan.secrets, ...known].sort((a, b) => b.length - a.length)
+  );
+}
+
+// actions/engine/tyk/sync.ts
+init_errors();
+import { setTimeout as sleep4 } from "node:timers/promises";
+function stepOrder(steps) {
+  const rank = (s) => {
+    const policy = TYK_KIND[s.object.format] === "policy";
+    if (s.action === "delete") return policy ? 2 : 3;
+    return policy ? 1 : 0;
+  };
+  return [...steps].sort((a, b) => rank(a) - rank(b));
+}
+async function applySteps(plan, gateway, logger2, known) {
+  const applied = [];
+  const failed = [];
+  const dropped = [];
+  const otherErrors = [];
+  for (const step of stepOrder(plan.steps)) {
+    if (failed.length > 0) {
+      dropped.push(step.change);
+      continue;
+    }
+    try {
+      if (step.action === "create") await gateway.create(step.object);
+      else if (step.action === "update") await gateway.update(step.object);
+      else await gateway.remove(step.object);
+      applied.push(step.change);
+      logger2.info(`${step.action} ${step.change.kind} ${step.change.name}`);
+    } catch (err) {
+      if (!isDeckhandError(err)) throw err;
+      failed.push({ change: step.change, error: scrubPlan(errorMessage(err), plan, known) });
+    }
+  }
+  if (applied.length > 0) {
+    try {
+      await gateway.reloadGroup();
+    } catch (err) {
+      if (!isDeckhandError(err)) throw err;
+      otherErrors.push(
+        `the reload failed, the gateway may still serve the old configuration: ${errorMessage(err)}`
+      );
+    }
+  }
+  return { applied, failed, dropped, otherErrors, warnings: [], counts: { ...plan.plan.counts } };
+}
+async function waitForConvergence(desired, writer, files, timeoutMs, logger2) {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 200;
+  for (; ; ) {
+    const plan = planTyk(desired, await writer.read(), files);
+    if (plan.plan.counts.total === 0 || Date.now() + delay > deadline) return plan;
+    logger2.info(`Waiting for the gateway to load the changes: ${describeCounts(plan.plan.counts)} left`);
+    await sleep4(delay);
+    delay = Math.min(delay * 2, 2e3);
+  }
+}
+
+// actions/engine/tyk/restore.ts
+var NOT_RESTORED = [
+  "Keys, OAuth clients, quotas and rate-limit counters live in Redis: restore its backup (db-dump with engine redis) as well.",
+  "Certificates are referenced by id; the certificate store (/tyk/certs) is not part of these files.",
+  "tyk.conf, middleware and plugin bundles are files on the gateway host: restore them with files-restore."
+];
+async function restoreTyk(options) {
+  const timeline = new Timeline();
+  const outcome = {
+    strategy: "declarative",
+    verified: false,
+    rtoSeconds: 0,
+    entitiesRestored: 0,
+    phases: timeline.phases,
+    checks: timeline.checks,
+    smoke: [],
+    restored: [],
+    notRestored: [...NOT_RESTORED],
+    warnings: []
+  };
+  const { target, logger: logger2 } = options;
+  try {
+    const version = await timeline.phase(
+      "wait for the gateway",
+      () => waitForTyk(options),
+      (v) => v
+    );
+    outcome.gateway = { version, edition: "tyk", database: "redis", nodes: [target.address] };
+    const plan = await timeline.phase(
+      "plan",
+      async () => planTyk(options.desired, await target.writer.read(), options.files),
+      (p) => describeCounts(p.plan.counts)
+    );
+    const { counts } = plan.plan;
+    if (!options.overwrite && counts.updating + counts.deleting > 0) {
+      const names = plan.plan.changes.filter((c) => c.action !== "create").map((c) => `${c.action} ${c.kind} ${c.name}`);
+      throw new DeckhandError(
+        `Refused: ${target.address} already holds APIs or policies the files would change or delete (${counts.updating} to update, ${counts.deleting} to delete). Nothing was changed. Is this the gateway you meant? Set overwrite: true to replace its configuration.`,
+        names
+      );
+    }
+    outcome.strategyUsed = "declarative";
+    if (counts.total > 0) {
+      const applied = await timeline.phase(
+        "sync",
+        async () => {
+          const result = await target.writer.apply(plan, options.desired);
+          const failures = [
+            ...result.failed.map((f) => `${f.change.action} ${f.change.kind} ${f.change.name}: ${f.error}`),
+            ...result.otherErrors
+          ];
+          if (failures.length > 0)
+            throw new DeckhandError(`The gateway refused part of the restore: ${failures[0]}`, failures);
+          return result;
+        },
+        (r) => `${r.applied.length} change(s) applied, reload requested`
+      );
+      outcome.entitiesRestored = applied.applied.filter((c) => c.action !== "delete").length;
+      outcome.restored.push(`${describeCounts(counts)} (APIs and policies) on ${target.address}`);
+    }
+    const after = await timeline.phase(
+      "verify",
+      () => waitForConvergence(options.desired, target.writer, options.files, options.convergeMs, logger2),
+      (p) => describeCounts(p.plan.counts)
+    );
+    const left = after.plan.changes.map((c) => `${c.action} ${c.kind} ${c.name}`);
+    timeline.check(
+      "the gateway serves the files",
+      left.length === 0,
+      left.length === 0 ? `${options.desired.length} APIs and policies, no difference after the reload` : `still different after ${Math.round(options.convergeMs / 1e3)} s: ${left.slice(0, 10).join(", ")}`
+    );
+    if (options.smoke.length > 0) {
+      outcome.smoke = await timeline.phase(
+        "smoke requests",
+        () => runSmokeRequests(options.smoke, { logger: logger2, windowMs: options.smokeWindowMs })
+      );
+      for (const s of outcome.smoke)
+        timeline.check(`${s.method} ${s.url}`, s.ok, `${s.status || s.error} (expected ${s.expected})`);
+    }
+    outcome.verified = timeline.checks.every((c) => c.ok);
+  } catch (err) {
+    if (!isDeckhandError(err)) throw err;
+    outcome.error = { message: err.message, details: err.details };
+  }
+  outcome.rtoSeconds = timeline.elapsed();
+  return outcome;
+}
+async function waitForTyk(options) {
+  const deadline = performance.now() + options.waitTimeoutSeconds * 1e3;
+  const { gateway } = options.target;
+  let delay = 1e3;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if (gateway) {
+        const health = await gateway.hello();
+        if (health.status === "pass" || health.status === "warn") return health.version;
+        throw new DeckhandError(`/hello says ${health.status}`);
+      }
+      await options.target.writer.read();
+      return "Dashboard";
+    } catch (err) {
+      if (!isDeckhandError(err)) throw err;
+      if (/refused the secret/.test(err.message)) throw err;
+      if (performance.now() + delay > deadline) {
+        throw new DeckhandError(
+          `${options.target.address} did not come up within ${options.waitTimeoutSeconds} s: ${errorMessage(err)}`
+        );
+      }
+      options.logger.info(`Waiting for ${options.target.address} (attempt ${attempt}): ${errorMessage(err)}`);
+      await sleep5(delay);
+      delay = Math.min(delay * 2, 15e3);
+    }
+  }
+}
+
+// actions/engine/tyk/gateway-api.ts
+init_errors();
+var PATHS = {
+  classic: "/tyk/apis",
+  oas: "/tyk/apis/oas",
+  policy: "/tyk/policies"
 };
+var TykGateway = class _TykGateway {
+  constructor(address, connection, tls) {
+    this.address = address;
+    this.connection = connection;
+    this.tls = tls;
+  }
+  address;
+  connection;
+  tls;
+  static async open(connection) {
+    const ca = await readCaCert(connection.caCert);
+    return new _TykGateway(connection.addr, connection, {
+      ca,
+      skipVerify: connection.tlsSkipVerify,
+      serverName: connection.tlsServerName
+    });
+  }
+  request(method, path5, body) {
+    return sendRequest(new URL(this.address + path5), {
+      method,
+      headers: { "x-tyk-authorization": this.connection.secret },
+      body: body === void 0 ? void 0 : jsonBody(body),
+      timeoutMs: (this.connection.timeoutSeconds ?? 30) * 1e3,
+      tls: this.tls
+    });
+  }
+  /** A request whose lack of an answer is an error naming the call. */
+  async send(method, path5, body) {
+    try {
+      return await this.request(method, path5, body);
+    } catch (err) {
+      if (err instanceof TransportError)
+        throw new DeckhandError(`${method} ${this.address}${path5}: no answer (${err.message})`);
+      throw err;
+    }
+  }
+  /** A request that must answer 200; anything else is an error naming the call and Tyk's message. */
+  async call(method, path5, body) {
+    const res = await this.send(method, path5, body);
+    if (res.status === 403) {
+      throw new DeckhandError(
+        `${method} ${this.address}${path5}: the gateway refused the secret (${describeTykAnswer(res)}). tyk-secret must be the \`secret\` of tyk.conf (TYK_GW_SECRET).`
+      );
+    }
+    if (res.status !== 200)
+      throw new DeckhandError(`${method} ${this.address}${path5}: ${describeTykAnswer(res)}`);
+    return parseTykJson(res, `${method} ${path5}`);
+  }
+  /** Liveness and version; no secret needed, but a gateway answers it only once it is up. */
+  async hello() {
+    const res = await this.send("GET", "/hello");
+    if (res.status !== 200) throw new DeckhandError(`GET ${this.address}/hello: ${describeTykAnswer(res)}`);
+    const body = parseTykJson(res, "GET /hello");
+    return {
+      status: typeof body.status === "string" ? body.status : "unknown",
+      version: typeof body.version === "string" ? body.version : "unknown"
+    };
+  }
+  /**
+   * Every API and policy the gateway has loaded. `GET /tyk/apis` lists Tyk OAS APIs too, converted to
+   * the classic form and marked `is_oas`: those are read from `/tyk/apis/oas` instead, as they are kept.
+   */
+  async list() {
+    const classic = await this.listOf("classic");
+    const oas = await this.listOf("oas");
+    const policies = await this.listOf("policy");
+    return [...classic.filter((api) => api.is_oas !== true), ...oas, ...policies].map(
+      (body) => tykObject(body, `an object the gateway listed at ${this.address}`)
+    );
+  }
+  async listOf(format) {
+    const list = await this.call("GET", PATHS[format]);
+    if (list === null) return [];
+    if (!Array.isArray(list) || !list.every(isObject)) {
+      throw new DeckhandError(`GET ${this.address}${PATHS[format]}: expected a JSON list`);
+    }
+    return list;
+  }
+  async create(object) {
+    await this.call("POST", PATHS[object.format], definitionOf(object.body, object.format));
+  }
+  async update(object) {
+    const path5 = `${PATHS[object.format]}/${encodeURIComponent(object.id)}`;
+    await this.call("PUT", path5, definitionOf(object.body, object.format));
+  }
+  async remove(object) {
+    await this.call("DELETE", `${PATHS[object.format]}/${encodeURIComponent(object.id)}`);
+  }
+  /** Asks every gateway of the cluster to reload; the reload itself happens in the background. */
+  async reloadGroup() {
+    await this.call("GET", "/tyk/reload/group");
+  }
+};
+function describeTykAnswer(res) {
+  let message = "";
+  try {
+    const parsed = JSON.parse(res.body);
+    if (typeof parsed.message === "string") message = parsed.message;
+  } catch {
+    message = res.body.slice(0, 200).trim();
+  }
+  return `HTTP ${res.status}${message ? ` (${message})` : ""}`;
+}
+function parseTykJson(res, what) {
+  try {
+    return JSON.parse(res.body);
+  } catch {
+    throw new DeckhandError(`${what}: the answer is not JSON (HTTP ${res.status}): is this a Tyk gateway?`);
+  }
+}
+
+// actions/engine/tyk/tyk-sync.ts
+import { readFile as readFile6 } from "node:fs/promises";
+import { join as join9 } from "node:path";
+
+// actions/engine/deck/install.ts
+var import_semver2 = __toESM(require_semver2(), 1);
+init_errors();
+import { createHash as createHash3 } from "node:crypto";
+import { createReadStream as createReadStream3 } from "node:fs";
+import { readFile as readFile5, rm as rm2, stat as stat3 } from "node:fs/promises";
+import { delimiter as delimiter2, join as join8, resolve as resolve2 } from "node:path";
 
 // actions/engine/deck/version.ts
 var import_semver = __toESM(require_semver2(), 1);
@@ -39767,6 +40342,392 @@ function deckFeatures(version) {
     jsonOutput: import_semver.default.gte(v, "1.24.0")
   };
 }
+
+// actions/engine/deck/install.ts
+var DEFAULT_RELEASE_BASE_URL = "https://github.com/Kong/deck/releases";
+var CHECKSUMS_ASSET = "checksums.txt";
+var MISSING_BUILDS = /* @__PURE__ */ new Set(["windows/arm64", "freebsd/arm64"]);
+var NODE_OS = {
+  linux: "linux",
+  darwin: "darwin",
+  win32: "windows",
+  freebsd: "freebsd"
+};
+var NODE_ARCH = { x64: "amd64", arm64: "arm64" };
+function currentPlatform(nodePlatform = process.platform, nodeArch = process.arch) {
+  const os7 = NODE_OS[nodePlatform];
+  const arch3 = NODE_ARCH[nodeArch];
+  if (!os7 || !arch3) throw unsupported(`${nodePlatform}/${nodeArch}`);
+  const platform2 = { os: os7, arch: arch3 };
+  checkPlatform(platform2);
+  return platform2;
+}
+function checkPlatform(platform2) {
+  const key = `${platform2.os}/${platform2.arch}`;
+  if (MISSING_BUILDS.has(key) || !Object.values(NODE_OS).includes(platform2.os)) throw unsupported(key);
+  if (!Object.values(NODE_ARCH).includes(platform2.arch)) throw unsupported(key);
+}
+function unsupported(key) {
+  return new DeckhandError(
+    `deck publishes no release build for ${key} (there are builds for linux and darwin on amd64 and arm64, windows/amd64 and freebsd/amd64). Install deck yourself and set deck-path to the binary.`
+  );
+}
+function deckBinaryName(platform2) {
+  return platform2.os === "windows" ? "deck.exe" : "deck";
+}
+function normalizeVersion(input) {
+  const version = input.trim().replace(/^v/, "");
+  if (!/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/.test(version) || import_semver2.default.valid(version) !== version) {
+    throw new DeckhandError(
+      `Invalid deck version ${JSON.stringify(input)}: expected 'latest' or a release version such as ${DEFAULT_DECK_VERSION} or v${DEFAULT_DECK_VERSION}.`
+    );
+  }
+  return version;
+}
+function releaseAsset(version, platform2) {
+  checkPlatform(platform2);
+  const arch3 = platform2.os === "darwin" ? "all" : platform2.arch;
+  return `deck_${normalizeVersion(version)}_${platform2.os}_${arch3}.tar.gz`;
+}
+function parseChecksums(text) {
+  const sums = /* @__PURE__ */ new Map();
+  for (const line of text.split(/\r?\n/)) {
+    const match = /^([0-9a-fA-F]{64}) [ *]?(\S.*)$/.exec(line.trim());
+    if (match?.[1] && match[2]) sums.set(match[2], match[1].toLowerCase());
+  }
+  return sums;
+}
+async function fetchWithRetry(url, init = {}, options = {}) {
+  const { attempts = 3, timeoutMs = 3e4, retryDelayMs = 1e3 } = options;
+  for (let attempt = 1; ; attempt++) {
+    let response;
+    try {
+      response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    } catch (err) {
+      if (attempt >= attempts) throw err;
+    }
+    if (response) {
+      if (response.status < 500 || attempt >= attempts) return response;
+      await response.body?.cancel();
+    }
+    await new Promise((done) => setTimeout(done, retryDelayMs * 2 ** (attempt - 1)));
+  }
+}
+async function resolveLatestVersion(releaseBaseUrl) {
+  const url = `${trimSlashes(releaseBaseUrl)}/latest`;
+  const fail = (why) => new DeckhandError(
+    `Could not resolve the latest deck release from ${url}: ${why}. Set deck-version to an explicit version such as ${DEFAULT_DECK_VERSION}.`
+  );
+  let response;
+  try {
+    response = await fetchWithRetry(url, { redirect: "manual" });
+  } catch (err) {
+    throw fail(errorMessage(err));
+  }
+  await response.body?.cancel();
+  const location = response.headers.get("location");
+  if (response.status < 300 || response.status >= 400 || !location) {
+    throw fail(`expected a redirect to the release tag, got HTTP ${response.status}`);
+  }
+  const tag = /\/tag\/([^/?#]+)\/?(?:[?#].*)?$/.exec(new URL(location, url).href)?.[1];
+  if (!tag) throw fail(`unexpected redirect to ${location}`);
+  try {
+    return normalizeVersion(decodeURIComponent(tag));
+  } catch {
+    throw fail(`the release tag ${JSON.stringify(tag)} is not a version`);
+  }
+}
+async function locateDeck(options) {
+  const { store, logger: logger2 } = options;
+  const platform2 = options.platform ?? currentPlatform();
+  checkPlatform(platform2);
+  const binary = deckBinaryName(platform2);
+  if (options.deckPath) {
+    const path5 = resolve2(options.deckPath);
+    await checkExplicitDeck(path5);
+    return finish(path5, "deck-path", logger2);
+  }
+  let asked = options.version?.trim() || void 0;
+  if (asked?.toLowerCase() === "latest") asked = "latest";
+  const normalized = asked === void 0 || asked === "latest" ? void 0 : normalizeVersion(asked);
+  const releaseBaseUrl = trimSlashes(options.releaseBaseUrl ?? DEFAULT_RELEASE_BASE_URL);
+  const wanted = asked === "latest" ? await resolveLatestVersion(releaseBaseUrl) : normalized;
+  if (asked === "latest") logger2.info(`Latest deck release: ${wanted}`);
+  const onPath = await findOnPath(binary, options.pathEnv ?? process.env.PATH ?? "");
+  if (onPath) {
+    if (wanted === void 0) return finish(onPath, "PATH", logger2);
+    let pathVersion;
+    try {
+      pathVersion = await readDeckVersion(onPath);
+    } catch (err) {
+      logger2.warn(`Ignoring the deck on PATH: ${errorMessage(err)}`);
+    }
+    if (pathVersion !== void 0 && import_semver2.default.eq(pathVersion, wanted)) {
+      return finish(onPath, "PATH", logger2, pathVersion);
+    }
+    if (pathVersion !== void 0) {
+      logger2.info(`deck on PATH (${onPath}) is ${pathVersion}, not the requested ${wanted}`);
+    }
+  }
+  const version = wanted ?? DEFAULT_DECK_VERSION;
+  deckFeatures(version);
+  const cached = await store.find(version, platform2);
+  if (cached) return finish(join8(cached, binary), "cache", logger2);
+  const installed = await install(version, platform2, releaseBaseUrl, store, logger2);
+  const located = await finish(join8(installed, binary), "download", logger2);
+  if (!import_semver2.default.eq(located.version, version)) {
+    logger2.warn(`The deck ${version} release archive contains deck ${located.version}`);
+  }
+  return located;
+}
+async function install(version, platform2, releaseBaseUrl, store, logger2) {
+  const asset = releaseAsset(version, platform2);
+  const releaseUrl = `${releaseBaseUrl}/download/v${version}`;
+  const assetUrl = `${releaseUrl}/${asset}`;
+  const checksumsUrl = `${releaseUrl}/${CHECKSUMS_ASSET}`;
+  logger2.info(`Downloading deck ${version} from ${assetUrl}`);
+  const archive = await download(store, assetUrl, version);
+  try {
+    const checksumsFile = await download(store, checksumsUrl, version);
+    let checksums;
+    try {
+      checksums = parseChecksums(await readFile5(checksumsFile, "utf8"));
+    } finally {
+      await rm2(checksumsFile, { force: true });
+    }
+    const expected = checksums.get(asset);
+    const actual = await sha256File2(archive);
+    if (expected !== actual) {
+      throw new DeckhandError(
+        `deck ${version} failed checksum verification: ${assetUrl} has sha256 ${actual}, but ${checksumsUrl} ` + (expected ? `expects ${expected}` : `has no entry for ${asset}`) + ". The download was discarded and nothing was installed."
+      );
+    }
+    logger2.debug(`sha256 ${actual} of ${asset} matches ${CHECKSUMS_ASSET}`);
+    let extracted;
+    try {
+      extracted = await store.extract(archive);
+    } catch (err) {
+      throw new DeckhandError(`Could not extract ${asset}: ${errorMessage(err)}`, [], { cause: err });
+    }
+    let saved;
+    try {
+      const binary = deckBinaryName(platform2);
+      if (!await isFile(join8(extracted, binary))) {
+        throw new DeckhandError(`${assetUrl} does not contain ${binary}; nothing was installed.`);
+      }
+      saved = await store.save(extracted, version, platform2);
+      return saved;
+    } finally {
+      if (saved === void 0 || resolve2(saved) !== resolve2(extracted)) {
+        await rm2(extracted, { recursive: true, force: true });
+      }
+    }
+  } finally {
+    await rm2(archive, { force: true });
+  }
+}
+async function download(store, url, version) {
+  try {
+    return await store.download(url);
+  } catch (err) {
+    throw new DeckhandError(
+      `Could not download ${url}: ${errorMessage(err)}. Check that deck v${version} is a published release.`,
+      [],
+      { cause: err }
+    );
+  }
+}
+async function sha256File2(path5) {
+  const hash = createHash3("sha256");
+  for await (const chunk of createReadStream3(path5)) hash.update(chunk);
+  return hash.digest("hex");
+}
+async function checkExplicitDeck(path5) {
+  const info2 = await stat3(path5).catch(() => void 0);
+  if (!info2) throw new DeckhandError(`deck-path ${path5} does not exist.`);
+  if (!info2.isFile()) throw new DeckhandError(`deck-path ${path5} is not a file; point it at the deck binary.`);
+  if (!await isExecutable(path5)) {
+    throw new DeckhandError(`deck-path ${path5} is not executable (chmod +x it).`);
+  }
+}
+async function findOnPath(binary, pathEnv) {
+  for (const dir of pathEnv.split(delimiter2)) {
+    if (!dir) continue;
+    const candidate = resolve2(dir, binary);
+    if (await isFile(candidate) && await isExecutable(candidate)) return candidate;
+  }
+  return void 0;
+}
+async function readDeckVersion(path5) {
+  let result;
+  try {
+    result = await run(path5, ["version"], { timeoutMs: 3e4, env: { DECK_ANALYTICS: "off" } });
+  } catch (err) {
+    throw new DeckhandError(`Could not run ${path5}: ${errorMessage(err)}`, [], { cause: err });
+  }
+  if (result.signal || result.exitCode !== 0) {
+    const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
+    const stderr = result.stderr.trim();
+    throw new DeckhandError(`'${path5} version' ${how}${stderr ? `: ${stderr}` : ""}`);
+  }
+  try {
+    return parseDeckVersion(result.stdout);
+  } catch (err) {
+    throw new DeckhandError(`${path5} does not look like deck: ${errorMessage(err)}`, [], { cause: err });
+  }
+}
+var SOURCE_LABEL = {
+  "deck-path": "deck-path",
+  PATH: "PATH",
+  cache: "the tool cache",
+  download: "a verified download"
+};
+async function finish(path5, source, logger2, knownVersion) {
+  const version = knownVersion ?? await readDeckVersion(path5);
+  deckFeatures(version);
+  logger2.info(`Using deck ${version} from ${SOURCE_LABEL[source]}: ${path5}`);
+  return { path: path5, version, source };
+}
+function trimSlashes(url) {
+  return url.replace(/\/+$/, "");
+}
+
+// actions/engine/tyk/tyk-sync.ts
+init_errors();
+function tykSyncArgs(command, dashboard, folder) {
+  return command === "dump" ? ["dump", "-d", dashboard, "-t", folder] : [command, "-d", dashboard, "-p", folder];
+}
+async function locateTykSync(path5, pathEnv) {
+  if (path5) return path5;
+  const found = await findOnPath("tyk-sync", pathEnv);
+  if (!found) {
+    throw new DeckhandError(
+      "tyk-dashboard needs tyk-sync, which is not on PATH: install it (1.5.0 is the last open-source release) or set tyk-sync-path."
+    );
+  }
+  return found;
+}
+var TykSync = class {
+  constructor(program, dashboard, secret, logger2, timeoutMs = 3e5) {
+    this.program = program;
+    this.dashboard = dashboard;
+    this.secret = secret;
+    this.logger = logger2;
+    this.timeoutMs = timeoutMs;
+  }
+  program;
+  dashboard;
+  secret;
+  logger;
+  timeoutMs;
+  async run(command, folder) {
+    let result;
+    try {
+      result = await run(this.program, tykSyncArgs(command, this.dashboard, folder), {
+        env: { TYKGIT_DB_SECRET: this.secret },
+        timeoutMs: this.timeoutMs
+      });
+    } catch (err) {
+      throw new DeckhandError(`tyk-sync could not be started (${this.program}): ${err.message}`);
+    }
+    const output = scrub(`${result.stdout}
+${result.stderr}`, [this.secret]).trim();
+    for (const line of output.split("\n")) if (line.trim() !== "") this.logger.debug(`tyk-sync: ${line}`);
+    const error2 = output.split("\n").find((line) => /^\s*(Error|FATA|panic)\b/.test(line));
+    if (result.exitCode !== 0 || result.signal || error2) {
+      const why = error2?.trim() ?? output.split("\n").slice(-3).join(" ").trim();
+      throw new DeckhandError(
+        `tyk-sync ${command} failed (${result.signal ? `killed by ${result.signal}` : `exit ${result.exitCode}`}): ${why || "no output"}`
+      );
+    }
+    return result;
+  }
+  /** The Dashboard's APIs and policies, from a dump into a private folder (it may hold secrets). */
+  async read() {
+    const work = await privateTempDir("deckhand-tyk-sync-");
+    try {
+      await this.run("dump", work.path);
+      return await readTykSyncFolder(work.path);
+    } finally {
+      await work.cleanup();
+    }
+  }
+  /** Writes the desired objects (secrets filled) into a private folder and syncs the Dashboard to it. */
+  async apply(plan, desired) {
+    const work = await privateTempDir("deckhand-tyk-sync-");
+    const outcome = {
+      applied: [],
+      failed: [],
+      dropped: [],
+      otherErrors: [],
+      warnings: [],
+      counts: { ...plan.plan.counts }
+    };
+    try {
+      const objects = sortObjects(desired);
+      for (const object of objects)
+        await writeFileAtomic(join9(work.path, fileNameOf(object)), renderObject(object.body));
+      await writeFileAtomic(join9(work.path, TYK_SPEC_FILE), tykSpec(objects));
+      await this.run("sync", work.path);
+      outcome.applied = plan.steps.map((s) => s.change);
+    } catch (err) {
+      if (!(err instanceof DeckhandError)) throw err;
+      outcome.otherErrors.push(scrub(err.message, plan.secrets));
+    } finally {
+      await work.cleanup();
+    }
+    return outcome;
+  }
+};
+async function readTykSyncFolder(dir) {
+  const specText = await readFile6(join9(dir, TYK_SPEC_FILE), "utf8").catch(() => void 0);
+  if (specText === void 0)
+    throw new DeckhandError(`tyk-sync wrote no ${TYK_SPEC_FILE}: the dump is incomplete`);
+  const spec = JSON.parse(specText);
+  const names = [...spec.files ?? [], ...spec.policies ?? []].map((entry) => entry.file);
+  const objects = [];
+  for (const name of names) {
+    if (typeof name !== "string" || name.includes("/") || name.includes(".."))
+      throw new DeckhandError(`${TYK_SPEC_FILE} lists an unexpected file name: ${String(name)}`);
+    const body = JSON.parse(await readFile6(join9(dir, name), "utf8"));
+    if (!isObject(body)) throw new DeckhandError(`tyk-sync wrote ${name}, which is not a JSON object`);
+    objects.push(tykObject(body, `${name} of the tyk-sync dump`));
+  }
+  return objects;
+}
+
+// actions/engine/tyk/target.ts
+async function openTykTarget(endpoint2, logger2, probe2 = true) {
+  if (endpoint2.kind === "dashboard") {
+    const program = await locateTykSync(endpoint2.tykSyncPath, endpoint2.pathEnv);
+    return {
+      address: endpoint2.url,
+      description: `Tyk Dashboard at ${endpoint2.url} (tyk-sync)`,
+      writer: new TykSync(program, endpoint2.url, endpoint2.secret, logger2)
+    };
+  }
+  const gateway = await TykGateway.open(endpoint2.connection);
+  const version = probe2 ? (await gateway.hello()).version : void 0;
+  const secrets = [endpoint2.connection.secret];
+  return {
+    address: gateway.address,
+    description: `Tyk Gateway${version ? ` ${version}` : ""} at ${gateway.address}`,
+    gateway,
+    writer: {
+      read: () => gateway.list(),
+      apply: (plan) => applySteps(plan, gateway, logger2, secrets)
+    }
+  };
+}
+
+// actions/engine/commit/defaults.ts
+var DEFAULT_MESSAGE = "Gateway drift in {path}: {added} added, {changed} changed, {removed} removed";
+var PLACEHOLDERS = ["added", "changed", "removed", "total", "workspaces", "path", "branch"];
+var DEFAULT_DRIFT_BRANCH = "deckhand/drift";
+var ACTIONS_BOT = {
+  name: "github-actions[bot]",
+  email: "41898282+github-actions[bot]@users.noreply.github.com"
+};
 
 // actions/spec.ts
 var deckInputs = {
@@ -39806,13 +40767,36 @@ var connectionInputs = {
   },
   timeout: { type: "integer", default: "30", description: "Seconds deck waits for each Admin API request." }
 };
+var tykInputs = {
+  gateway: {
+    type: "string",
+    default: "kong",
+    description: "The gateway: kong, or tyk (the Tyk Gateway API at tyk-addr, or a Tyk Dashboard through tyk-sync at tyk-dashboard)."
+  },
+  "tyk-addr": {
+    type: "string",
+    description: "Tyk Gateway address for gateway: tyk, e.g. http://tyk-gateway:8080 (its control API port when one is configured)."
+  },
+  "tyk-secret": {
+    type: "string",
+    secret: true,
+    description: "The Tyk Gateway API secret (secret in tyk.conf), sent as the x-tyk-authorization header; with tyk-dashboard, the Dashboard API key, given to tyk-sync in its environment. Never put on a command line."
+  },
+  "tyk-dashboard": {
+    type: "string",
+    description: "Tyk Dashboard URL, instead of tyk-addr: dump, diff and sync go through tyk-sync (dump, sync), planned first like a Kong sync."
+  },
+  "tyk-sync-path": {
+    type: "string",
+    description: "Path to the tyk-sync binary for tyk-dashboard. Default: tyk-sync on PATH."
+  }
+};
 var planInputs = {
   state: {
     type: "list",
-    default: "kong",
-    description: "State files or directories, one per line. Files of one workspace are planned together; each workspace (and select-tags set) is its own deck run."
+    description: "State files or directories, one per line. Files of one workspace are planned together; each workspace (and select-tags set) is its own deck run. Tyk: folders of API and policy files, planned as one. Default: kong, or tyk for gateway: tyk."
   },
-  "kong-addr": { ...connectionInputs["kong-addr"], required: true },
+  "kong-addr": connectionInputs["kong-addr"],
   "kong-admin-token": connectionInputs["kong-admin-token"],
   headers: connectionInputs.headers,
   workspace: {
@@ -39848,6 +40832,7 @@ var planInputs = {
     default: "${{ github.token }}",
     description: "Token for the pull request comment; needs pull-requests: write."
   },
+  ...tykInputs,
   ...deckInputs,
   "tls-skip-verify": connectionInputs["tls-skip-verify"],
   "ca-cert": connectionInputs["ca-cert"],
@@ -39867,7 +40852,7 @@ var COMMANDS = {
     name: "dump",
     summary: "Back up Kong declaratively: normalized, byte-stable deck files per workspace with secrets redacted.",
     inputs: {
-      "kong-addr": { ...connectionInputs["kong-addr"], required: true },
+      "kong-addr": connectionInputs["kong-addr"],
       "kong-admin-token": connectionInputs["kong-admin-token"],
       headers: connectionInputs.headers,
       workspace: {
@@ -39891,19 +40876,19 @@ var COMMANDS = {
       "with-id": { type: "boolean", default: "false", description: "Keep entity IDs in the files." },
       "output-dir": {
         type: "string",
-        default: "kong",
-        description: "Directory that receives <workspace>.yaml, required-env.txt and SHA256SUMS."
+        description: "Directory that receives <workspace>.yaml (Tyk: one api-, oas- or policy-<id>.json per object and .tyk.json), required-env.txt and SHA256SUMS. Default: kong, or tyk for gateway: tyk."
       },
       "redact-secrets": {
         type: "boolean",
         default: "true",
-        description: "Replace every credential, private key and secret config value with a deck environment reference to a DECK_ variable."
+        description: "Replace every credential, private key and secret config value with an environment reference: to a DECK_ variable (deck fills it), or for Tyk a DECKHAND_TYK_ variable (deckhand fills it)."
       },
       "allow-empty": {
         type: "boolean",
         default: "false",
         description: "Accept a dump with no entities even when the previous dump had some."
       },
+      ...tykInputs,
       ...deckInputs,
       "tls-skip-verify": connectionInputs["tls-skip-verify"],
       "ca-cert": connectionInputs["ca-cert"],
@@ -40267,15 +41252,13 @@ COMMANDS.restore = {
     },
     "kong-addr": {
       type: "list",
-      required: true,
-      description: "Kong Admin API address, e.g. http://kong-admin.internal:8001. Several (one per line) for dbless, where each node is loaded, or to wait for every node of a cluster."
+      description: "Kong Admin API address, e.g. http://kong-admin.internal:8001. Several (one per line) for dbless, where each node is loaded, or to wait for every node of a cluster. Required for gateway: kong."
     },
     "kong-admin-token": connectionInputs["kong-admin-token"],
     headers: connectionInputs.headers,
     state: {
       type: "list",
-      default: "kong",
-      description: "Declarative state files or directories (what dump wrote, usually checked out from the repository), one per line. Used by declarative and dbless, by auto without a usable db-dump, and to verify."
+      description: "Declarative state files or directories (what dump wrote, usually checked out from the repository), one per line. Used by declarative and dbless, by auto without a usable db-dump, and to verify. Default: kong, or tyk for gateway: tyk."
     },
     "db-dump": {
       type: "string",
@@ -40331,6 +41314,7 @@ COMMANDS.restore = {
       description: "Do not restore object ownership: everything belongs to the connecting user (for a server without the original roles)."
     },
     "postgres-bin": postgresInputs["postgres-bin"],
+    ...tykInputs,
     ...deckInputs,
     "tls-skip-verify": connectionInputs["tls-skip-verify"],
     "ca-cert": connectionInputs["ca-cert"],
@@ -40348,7 +41332,7 @@ COMMANDS.restore = {
 };
 
 // actions/engine/jobs/artifacts.ts
-import { resolve as resolve2 } from "node:path";
+import { resolve as resolve3 } from "node:path";
 
 // actions/engine/artifacts.ts
 function artifactServiceUnavailable(env) {
@@ -40366,7 +41350,7 @@ function artifactServiceUnavailable(env) {
 // actions/engine/jobs/artifacts.ts
 init_errors();
 async function resolveBackupInput(inputs, ctx, input, name = "input") {
-  const path5 = resolve2(input);
+  const path5 = resolve3(input);
   if (await exists(path5)) return { path: path5, cleanup: async () => void 0 };
   if (!ctx.artifacts || /[\\/]/.test(input))
     throw new DeckhandError(`${name} ${path5}: no such file or directory.`);
@@ -40398,266 +41382,11 @@ async function resolveBackupInput(inputs, ctx, input, name = "input") {
   return { path: temp.path, cleanup: temp.cleanup };
 }
 
-// actions/engine/deck/install.ts
-var import_semver2 = __toESM(require_semver2(), 1);
-init_errors();
-import { createHash as createHash3 } from "node:crypto";
-import { createReadStream as createReadStream3 } from "node:fs";
-import { readFile as readFile5, rm as rm2, stat as stat3 } from "node:fs/promises";
-import { delimiter as delimiter2, join as join8, resolve as resolve3 } from "node:path";
-var DEFAULT_RELEASE_BASE_URL = "https://github.com/Kong/deck/releases";
-var CHECKSUMS_ASSET = "checksums.txt";
-var MISSING_BUILDS = /* @__PURE__ */ new Set(["windows/arm64", "freebsd/arm64"]);
-var NODE_OS = {
-  linux: "linux",
-  darwin: "darwin",
-  win32: "windows",
-  freebsd: "freebsd"
-};
-var NODE_ARCH = { x64: "amd64", arm64: "arm64" };
-function currentPlatform(nodePlatform = process.platform, nodeArch = process.arch) {
-  const os7 = NODE_OS[nodePlatform];
-  const arch3 = NODE_ARCH[nodeArch];
-  if (!os7 || !arch3) throw unsupported(`${nodePlatform}/${nodeArch}`);
-  const platform2 = { os: os7, arch: arch3 };
-  checkPlatform(platform2);
-  return platform2;
-}
-function checkPlatform(platform2) {
-  const key = `${platform2.os}/${platform2.arch}`;
-  if (MISSING_BUILDS.has(key) || !Object.values(NODE_OS).includes(platform2.os)) throw unsupported(key);
-  if (!Object.values(NODE_ARCH).includes(platform2.arch)) throw unsupported(key);
-}
-function unsupported(key) {
-  return new DeckhandError(
-    `deck publishes no release build for ${key} (there are builds for linux and darwin on amd64 and arm64, windows/amd64 and freebsd/amd64). Install deck yourself and set deck-path to the binary.`
-  );
-}
-function deckBinaryName(platform2) {
-  return platform2.os === "windows" ? "deck.exe" : "deck";
-}
-function normalizeVersion(input) {
-  const version = input.trim().replace(/^v/, "");
-  if (!/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/.test(version) || import_semver2.default.valid(version) !== version) {
-    throw new DeckhandError(
-      `Invalid deck version ${JSON.stringify(input)}: expected 'latest' or a release version such as ${DEFAULT_DECK_VERSION} or v${DEFAULT_DECK_VERSION}.`
-    );
-  }
-  return version;
-}
-function releaseAsset(version, platform2) {
-  checkPlatform(platform2);
-  const arch3 = platform2.os === "darwin" ? "all" : platform2.arch;
-  return `deck_${normalizeVersion(version)}_${platform2.os}_${arch3}.tar.gz`;
-}
-function parseChecksums(text) {
-  const sums = /* @__PURE__ */ new Map();
-  for (const line of text.split(/\r?\n/)) {
-    const match = /^([0-9a-fA-F]{64}) [ *]?(\S.*)$/.exec(line.trim());
-    if (match?.[1] && match[2]) sums.set(match[2], match[1].toLowerCase());
-  }
-  return sums;
-}
-async function fetchWithRetry(url, init = {}, options = {}) {
-  const { attempts = 3, timeoutMs = 3e4, retryDelayMs = 1e3 } = options;
-  for (let attempt = 1; ; attempt++) {
-    let response;
-    try {
-      response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
-    } catch (err) {
-      if (attempt >= attempts) throw err;
-    }
-    if (response) {
-      if (response.status < 500 || attempt >= attempts) return response;
-      await response.body?.cancel();
-    }
-    await new Promise((done) => setTimeout(done, retryDelayMs * 2 ** (attempt - 1)));
-  }
-}
-async function resolveLatestVersion(releaseBaseUrl) {
-  const url = `${trimSlashes(releaseBaseUrl)}/latest`;
-  const fail = (why) => new DeckhandError(
-    `Could not resolve the latest deck release from ${url}: ${why}. Set deck-version to an explicit version such as ${DEFAULT_DECK_VERSION}.`
-  );
-  let response;
-  try {
-    response = await fetchWithRetry(url, { redirect: "manual" });
-  } catch (err) {
-    throw fail(errorMessage(err));
-  }
-  await response.body?.cancel();
-  const location = response.headers.get("location");
-  if (response.status < 300 || response.status >= 400 || !location) {
-    throw fail(`expected a redirect to the release tag, got HTTP ${response.status}`);
-  }
-  const tag = /\/tag\/([^/?#]+)\/?(?:[?#].*)?$/.exec(new URL(location, url).href)?.[1];
-  if (!tag) throw fail(`unexpected redirect to ${location}`);
-  try {
-    return normalizeVersion(decodeURIComponent(tag));
-  } catch {
-    throw fail(`the release tag ${JSON.stringify(tag)} is not a version`);
-  }
-}
-async function locateDeck(options) {
-  const { store, logger: logger2 } = options;
-  const platform2 = options.platform ?? currentPlatform();
-  checkPlatform(platform2);
-  const binary = deckBinaryName(platform2);
-  if (options.deckPath) {
-    const path5 = resolve3(options.deckPath);
-    await checkExplicitDeck(path5);
-    return finish(path5, "deck-path", logger2);
-  }
-  let asked = options.version?.trim() || void 0;
-  if (asked?.toLowerCase() === "latest") asked = "latest";
-  const normalized = asked === void 0 || asked === "latest" ? void 0 : normalizeVersion(asked);
-  const releaseBaseUrl = trimSlashes(options.releaseBaseUrl ?? DEFAULT_RELEASE_BASE_URL);
-  const wanted = asked === "latest" ? await resolveLatestVersion(releaseBaseUrl) : normalized;
-  if (asked === "latest") logger2.info(`Latest deck release: ${wanted}`);
-  const onPath = await findOnPath(binary, options.pathEnv ?? process.env.PATH ?? "");
-  if (onPath) {
-    if (wanted === void 0) return finish(onPath, "PATH", logger2);
-    let pathVersion;
-    try {
-      pathVersion = await readDeckVersion(onPath);
-    } catch (err) {
-      logger2.warn(`Ignoring the deck on PATH: ${errorMessage(err)}`);
-    }
-    if (pathVersion !== void 0 && import_semver2.default.eq(pathVersion, wanted)) {
-      return finish(onPath, "PATH", logger2, pathVersion);
-    }
-    if (pathVersion !== void 0) {
-      logger2.info(`deck on PATH (${onPath}) is ${pathVersion}, not the requested ${wanted}`);
-    }
-  }
-  const version = wanted ?? DEFAULT_DECK_VERSION;
-  deckFeatures(version);
-  const cached = await store.find(version, platform2);
-  if (cached) return finish(join8(cached, binary), "cache", logger2);
-  const installed = await install(version, platform2, releaseBaseUrl, store, logger2);
-  const located = await finish(join8(installed, binary), "download", logger2);
-  if (!import_semver2.default.eq(located.version, version)) {
-    logger2.warn(`The deck ${version} release archive contains deck ${located.version}`);
-  }
-  return located;
-}
-async function install(version, platform2, releaseBaseUrl, store, logger2) {
-  const asset = releaseAsset(version, platform2);
-  const releaseUrl = `${releaseBaseUrl}/download/v${version}`;
-  const assetUrl = `${releaseUrl}/${asset}`;
-  const checksumsUrl = `${releaseUrl}/${CHECKSUMS_ASSET}`;
-  logger2.info(`Downloading deck ${version} from ${assetUrl}`);
-  const archive = await download(store, assetUrl, version);
-  try {
-    const checksumsFile = await download(store, checksumsUrl, version);
-    let checksums;
-    try {
-      checksums = parseChecksums(await readFile5(checksumsFile, "utf8"));
-    } finally {
-      await rm2(checksumsFile, { force: true });
-    }
-    const expected = checksums.get(asset);
-    const actual = await sha256File2(archive);
-    if (expected !== actual) {
-      throw new DeckhandError(
-        `deck ${version} failed checksum verification: ${assetUrl} has sha256 ${actual}, but ${checksumsUrl} ` + (expected ? `expects ${expected}` : `has no entry for ${asset}`) + ". The download was discarded and nothing was installed."
-      );
-    }
-    logger2.debug(`sha256 ${actual} of ${asset} matches ${CHECKSUMS_ASSET}`);
-    let extracted;
-    try {
-      extracted = await store.extract(archive);
-    } catch (err) {
-      throw new DeckhandError(`Could not extract ${asset}: ${errorMessage(err)}`, [], { cause: err });
-    }
-    let saved;
-    try {
-      const binary = deckBinaryName(platform2);
-      if (!await isFile(join8(extracted, binary))) {
-        throw new DeckhandError(`${assetUrl} does not contain ${binary}; nothing was installed.`);
-      }
-      saved = await store.save(extracted, version, platform2);
-      return saved;
-    } finally {
-      if (saved === void 0 || resolve3(saved) !== resolve3(extracted)) {
-        await rm2(extracted, { recursive: true, force: true });
-      }
-    }
-  } finally {
-    await rm2(archive, { force: true });
-  }
-}
-async function download(store, url, version) {
-  try {
-    return await store.download(url);
-  } catch (err) {
-    throw new DeckhandError(
-      `Could not download ${url}: ${errorMessage(err)}. Check that deck v${version} is a published release.`,
-      [],
-      { cause: err }
-    );
-  }
-}
-async function sha256File2(path5) {
-  const hash = createHash3("sha256");
-  for await (const chunk of createReadStream3(path5)) hash.update(chunk);
-  return hash.digest("hex");
-}
-async function checkExplicitDeck(path5) {
-  const info2 = await stat3(path5).catch(() => void 0);
-  if (!info2) throw new DeckhandError(`deck-path ${path5} does not exist.`);
-  if (!info2.isFile()) throw new DeckhandError(`deck-path ${path5} is not a file; point it at the deck binary.`);
-  if (!await isExecutable(path5)) {
-    throw new DeckhandError(`deck-path ${path5} is not executable (chmod +x it).`);
-  }
-}
-async function findOnPath(binary, pathEnv) {
-  for (const dir of pathEnv.split(delimiter2)) {
-    if (!dir) continue;
-    const candidate = resolve3(dir, binary);
-    if (await isFile(candidate) && await isExecutable(candidate)) return candidate;
-  }
-  return void 0;
-}
-async function readDeckVersion(path5) {
-  let result;
-  try {
-    result = await run(path5, ["version"], { timeoutMs: 3e4, env: { DECK_ANALYTICS: "off" } });
-  } catch (err) {
-    throw new DeckhandError(`Could not run ${path5}: ${errorMessage(err)}`, [], { cause: err });
-  }
-  if (result.signal || result.exitCode !== 0) {
-    const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
-    const stderr = result.stderr.trim();
-    throw new DeckhandError(`'${path5} version' ${how}${stderr ? `: ${stderr}` : ""}`);
-  }
-  try {
-    return parseDeckVersion(result.stdout);
-  } catch (err) {
-    throw new DeckhandError(`${path5} does not look like deck: ${errorMessage(err)}`, [], { cause: err });
-  }
-}
-var SOURCE_LABEL = {
-  "deck-path": "deck-path",
-  PATH: "PATH",
-  cache: "the tool cache",
-  download: "a verified download"
-};
-async function finish(path5, source, logger2, knownVersion) {
-  const version = knownVersion ?? await readDeckVersion(path5);
-  deckFeatures(version);
-  logger2.info(`Using deck ${version} from ${SOURCE_LABEL[source]}: ${path5}`);
-  return { path: path5, version, source };
-}
-function trimSlashes(url) {
-  return url.replace(/\/+$/, "");
-}
-
 // actions/engine/deck/runner.ts
 var import_yaml3 = __toESM(require_dist(), 1);
 init_errors();
 import { access as access2, writeFile as writeFile2 } from "node:fs/promises";
-import { join as join9 } from "node:path";
+import { join as join10 } from "node:path";
 var DeckRunner = class {
   constructor(deck, connection, logger2) {
     this.deck = deck;
@@ -40681,7 +41410,7 @@ var DeckRunner = class {
           else headers.push(`Kong-Admin-Token:${conn.adminToken}`);
         }
         if (headers.length > 0) {
-          global2.configFile = join9(temp.path, "deck.yaml");
+          global2.configFile = join10(temp.path, "deck.yaml");
           await writeFile2(global2.configFile, (0, import_yaml3.stringify)({ headers }), { mode: 384 });
         }
         global2.kongAddr = conn.kongAddr;
@@ -40793,6 +41522,16 @@ var Inputs = class {
     if (spec.required) throw new DeckhandError(`Input ${name} is required: ${spec.description}`);
     return void 0;
   }
+  /** Whether the command has this input. */
+  has(name) {
+    return name in this.specs;
+  }
+  /** Whether the user gave a value (a default does not count). */
+  given(name) {
+    if (!this.specs[name]) throw new Error(`unknown input ${name}`);
+    const value = this.source(name)?.trim();
+    return value !== void 0 && value !== "";
+  }
   string(name) {
     return this.raw(name);
   }
@@ -40840,9 +41579,145 @@ var Inputs = class {
   }
 };
 
+// actions/engine/jobs/tyk.ts
+init_errors();
+
+// actions/engine/tyk/folder.ts
+import { readdir as readdir4, readFile as readFile7, stat as stat4 } from "node:fs/promises";
+import { join as join11 } from "node:path";
+
+// actions/engine/dump.ts
+var import_yaml5 = __toESM(require_dist(), 1);
+init_errors();
+
+// actions/engine/state/pipeline.ts
+init_errors();
+
+// actions/engine/state/yaml.ts
+var PLAIN_FIRST = 1;
+var PLAIN_REST = 2;
+var PLAIN_CHARS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  if (/[A-Za-z_/]/.test(ch)) PLAIN_CHARS[c] |= PLAIN_FIRST;
+  if (/[A-Za-z0-9_./@+:-]/.test(ch)) PLAIN_CHARS[c] |= PLAIN_REST;
+}
+
+// actions/engine/tyk/folder.ts
+init_errors();
+async function readTykState(paths) {
+  if (paths.length === 0) throw new DeckhandError("state: name at least one Tyk folder or file");
+  const files = [];
+  for (const path5 of paths) {
+    const info2 = await stat4(path5).catch(() => void 0);
+    if (!info2) throw new DeckhandError(`state: ${path5} does not exist`);
+    if (info2.isDirectory()) {
+      const names = (await readdir4(path5)).filter((n) => n.endsWith(".json") && n !== TYK_SPEC_FILE).sort();
+      files.push(...names.map((n) => join11(path5, n)));
+    } else files.push(path5);
+  }
+  const objects = [];
+  const seen = /* @__PURE__ */ new Map();
+  for (const file of files) {
+    let body;
+    try {
+      body = JSON.parse(await readFile7(file, "utf8"));
+    } catch (err) {
+      throw new DeckhandError(`${file} is not valid JSON: ${err.message}`);
+    }
+    if (!isObject(body) || !formatOf(body)) {
+      throw new DeckhandError(
+        `${file} is not a Tyk API definition or policy (expected api_id and proxy, openapi and x-tyk-api-gateway, or access_rights). Keep other files out of the state folder.`
+      );
+    }
+    const object = tykObject(body, file);
+    const key = objectKey(object);
+    const earlier = seen.get(key);
+    if (earlier)
+      throw new DeckhandError(`${TYK_KIND[object.format]} ${object.id} is in both ${earlier} and ${file}`);
+    seen.set(key, file);
+    objects.push(object);
+  }
+  return { objects, files };
+}
+
+// actions/engine/jobs/tyk.ts
+function gatewayKind(inputs) {
+  return inputs.oneOf("gateway", ["kong", "tyk"]);
+}
+var CONVERGE_MS = 6e4;
+function refuseKongInputs(inputs, names) {
+  const set = names.filter(
+    (name) => inputs.has(name) && inputs.given(name) && inputs.string(name) !== "false"
+  );
+  if (set.length > 0) {
+    throw new DeckhandError(
+      `${set.join(", ")} ${set.length === 1 ? "is" : "are"} for Kong and cannot be used with gateway: tyk.`
+    );
+  }
+}
+function readTykEndpoint(inputs, ctx) {
+  const secret = inputs.string("tyk-secret");
+  if (!secret) {
+    throw new DeckhandError(
+      "tyk-secret is required for gateway: tyk: the Gateway API secret (secret in tyk.conf), or the Dashboard API key with tyk-dashboard."
+    );
+  }
+  ctx.secret(secret);
+  const addr = inputs.string("tyk-addr");
+  const dashboard = inputs.string("tyk-dashboard");
+  if (addr && dashboard)
+    throw new DeckhandError("Set tyk-addr (the Gateway API) or tyk-dashboard (tyk-sync), not both.");
+  if (dashboard) {
+    return {
+      kind: "dashboard",
+      url: parseAddress(
+        dashboard,
+        "tyk-dashboard",
+        "the Tyk Dashboard",
+        "http://tyk-dashboard:3000",
+        "tyk-secret"
+      ),
+      secret,
+      tykSyncPath: inputs.string("tyk-sync-path"),
+      pathEnv: ctx.env.PATH ?? ""
+    };
+  }
+  if (!addr) {
+    throw new DeckhandError(
+      "gateway: tyk needs tyk-addr (the Gateway API, e.g. http://tyk-gateway:8080) or tyk-dashboard (a Tyk Dashboard, through tyk-sync)."
+    );
+  }
+  return {
+    kind: "gateway",
+    connection: {
+      addr: parseAddress(addr, "tyk-addr", "the Tyk Gateway", "http://tyk-gateway:8080", "tyk-secret"),
+      secret,
+      caCert: inputs.string("ca-cert"),
+      tlsSkipVerify: inputs.boolean("tls-skip-verify"),
+      tlsServerName: inputs.string("tls-server-name"),
+      timeoutSeconds: inputs.integer("timeout")
+    }
+  };
+}
+async function readDesired(inputs, ctx) {
+  const paths = inputs.list("state");
+  const state = paths.length > 0 ? paths : ["tyk"];
+  const { objects, files } = await readTykState(state);
+  const filled = objects.map((object, i) => {
+    for (const name of referencedEnv(object.body)) {
+      const value = ctx.env[name];
+      if (value !== void 0 && value.length >= 3) ctx.secret(value);
+    }
+    return { ...object, body: fillEnv(object.body, ctx.env, files[i]) };
+  });
+  return { objects: filled, paths: state };
+}
+
 // actions/engine/jobs/restore.ts
 async function restoreJob(source, ctx) {
   const inputs = new Inputs(COMMANDS.restore.inputs, source);
+  if (gatewayKind(inputs) === "tyk") return tykRestoreJob(inputs, ctx);
   const strategy = inputs.oneOf("strategy", STRATEGIES);
   const addresses = inputs.list("kong-addr");
   if (addresses.length === 0)
@@ -40851,8 +41726,7 @@ async function restoreJob(source, ctx) {
   const connection = connections[0];
   const admins = await Promise.all(connections.map((c) => KongAdmin.open(c.kongAddr, c)));
   const smoke = parseSmokeRequests(inputs.list("smoke-requests"));
-  for (const { url: url2 } of smoke)
-    for (const value of new URL(url2).searchParams.values()) if (value.length >= 3) ctx.secret(value);
+  maskSmokeQueries(smoke, ctx);
   const keyringExport = await readKeyring(inputs.string("keyring-export"));
   if (keyringExport) ctx.secret(keyringExport);
   const dumpInput = inputs.string("db-dump");
@@ -40870,7 +41744,7 @@ async function restoreJob(source, ctx) {
     const outcome = await restoreGateway({
       strategy,
       admins,
-      state: inputs.list("state"),
+      state: inputs.list("state").length > 0 ? inputs.list("state") : ["kong"],
       dbDump: dump?.path,
       database: target && {
         target,
@@ -40894,21 +41768,53 @@ async function restoreJob(source, ctx) {
       secret: ctx.secret,
       logger: ctx.logger
     });
-    const reportFile = await writeReport(inputs.string("report-file"), outcome);
-    return {
-      ok: outcome.verified,
-      report: describe(outcome, reportFile),
-      outputs: {
-        "strategy-used": outcome.strategyUsed ?? "",
-        "rto-seconds": String(outcome.rtoSeconds),
-        "entities-restored": String(outcome.entitiesRestored),
-        verified: String(outcome.verified),
-        report: reportFile
-      }
-    };
+    return await restoreResult(inputs, outcome);
   } finally {
     await dump?.cleanup();
   }
+}
+async function restoreResult(inputs, outcome) {
+  const reportFile = await writeReport(inputs.string("report-file"), outcome);
+  return {
+    ok: outcome.verified,
+    report: describe(outcome, reportFile),
+    outputs: {
+      "strategy-used": outcome.strategyUsed ?? "",
+      "rto-seconds": String(outcome.rtoSeconds),
+      "entities-restored": String(outcome.entitiesRestored),
+      verified: String(outcome.verified),
+      report: reportFile
+    }
+  };
+}
+async function tykRestoreJob(inputs, ctx) {
+  refuseKongInputs(inputs, ["kong-addr", "kong-admin-token", "db-dump", "restart-command", "keyring-export"]);
+  const strategy = inputs.oneOf("strategy", STRATEGIES);
+  if (strategy !== "auto" && strategy !== "declarative") {
+    throw new DeckhandError(
+      `strategy ${strategy} is for Kong: a Tyk gateway is restored from its API and policy files (auto or declarative); restore its Redis with db-restore.`
+    );
+  }
+  const smoke = parseSmokeRequests(inputs.list("smoke-requests"));
+  maskSmokeQueries(smoke, ctx);
+  const desired = await readDesired(inputs, ctx);
+  const target = await openTykTarget(readTykEndpoint(inputs, ctx), ctx.logger, false);
+  const outcome = await restoreTyk({
+    target,
+    desired: desired.objects,
+    files: desired.paths,
+    overwrite: inputs.boolean("overwrite"),
+    waitTimeoutSeconds: inputs.integer("wait-timeout"),
+    convergeMs: CONVERGE_MS,
+    smoke,
+    smokeWindowMs: inputs.integer("smoke-timeout") * 1e3,
+    logger: ctx.logger
+  });
+  return restoreResult(inputs, outcome);
+}
+function maskSmokeQueries(smoke, ctx) {
+  for (const { url } of smoke)
+    for (const value of new URL(url).searchParams.values()) if (value.length >= 3) ctx.secret(value);
 }
 function withAddress(inputs, address) {
   return new Inputs(
@@ -40918,7 +41824,7 @@ function withAddress(inputs, address) {
 }
 async function readKeyring(value) {
   if (!value) return void 0;
-  const text = value.includes("\n") ? void 0 : await readFile6(value, "utf8").catch(() => void 0);
+  const text = value.includes("\n") ? void 0 : await readFile8(value, "utf8").catch(() => void 0);
   if (text === void 0) {
     if (/^[A-Za-z0-9+/=\s]+$/.test(value)) return value.replace(/\s+/g, "");
     throw new DeckhandError(
@@ -40933,14 +41839,14 @@ async function readKeyring(value) {
   return trimmed;
 }
 async function writeReport(path5, outcome) {
-  const file = path5 ?? join10((await privateTempDir("deckhand-restore-")).path, "restore-report.json");
+  const file = path5 ?? join12((await privateTempDir("deckhand-restore-")).path, "restore-report.json");
   const document = { format: "deckhand-restore/1", generatedAt: (/* @__PURE__ */ new Date()).toISOString(), ...outcome };
   await writeFileAtomic(file, JSON.stringify(document, null, 2) + "\n");
   return file;
 }
 function describe(outcome, reportFile) {
   const report = emptyReport("deckhand restore");
-  const gateway = outcome.gateway ? `Kong ${outcome.gateway.version} (${outcome.gateway.edition}, ${outcome.gateway.database === "off" ? "DB-less" : outcome.gateway.database}) at ${outcome.gateway.nodes.join(", ")}` : "the gateway";
+  const gateway = outcome.gateway?.edition === "tyk" ? `Tyk ${outcome.gateway.version} at ${outcome.gateway.nodes.join(", ")}` : outcome.gateway ? `Kong ${outcome.gateway.version} (${outcome.gateway.edition}, ${outcome.gateway.database === "off" ? "DB-less" : outcome.gateway.database}) at ${outcome.gateway.nodes.join(", ")}` : "the gateway";
   if (outcome.error) {
     report.lines.push(`Restore of ${gateway} failed after ${outcome.rtoSeconds} s: ${outcome.error.message}`);
     report.annotations.push({ level: "error", title: "deckhand restore", message: outcome.error.message });
@@ -42132,7 +43038,7 @@ var __awaiter3 = function(thisArg, _arguments, P, generator) {
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { chmod, copyFile, lstat: lstat2, mkdir: mkdir2, open: open2, readdir: readdir4, rename: rename2, rm: rm3, rmdir, stat: stat4, symlink, unlink } = fs2.promises;
+var { chmod, copyFile, lstat: lstat2, mkdir: mkdir2, open: open2, readdir: readdir5, rename: rename2, rm: rm3, rmdir, stat: stat5, symlink, unlink } = fs2.promises;
 var IS_WINDOWS = process.platform === "win32";
 function readlink(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
@@ -42147,7 +43053,7 @@ var READONLY = fs2.constants.O_RDONLY;
 function exists2(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
     try {
-      yield stat4(fsPath);
+      yield stat5(fsPath);
     } catch (err) {
       if (err.code === "ENOENT") {
         return false;
@@ -42171,7 +43077,7 @@ function tryGetExecutablePath(filePath, extensions) {
   return __awaiter3(this, void 0, void 0, function* () {
     let stats = void 0;
     try {
-      stats = yield stat4(filePath);
+      stats = yield stat5(filePath);
     } catch (err) {
       if (err.code !== "ENOENT") {
         console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
@@ -42194,7 +43100,7 @@ function tryGetExecutablePath(filePath, extensions) {
       filePath = originalFilePath + extension;
       stats = void 0;
       try {
-        stats = yield stat4(filePath);
+        stats = yield stat5(filePath);
       } catch (err) {
         if (err.code !== "ENOENT") {
           console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
@@ -42205,7 +43111,7 @@ function tryGetExecutablePath(filePath, extensions) {
           try {
             const directory = path.dirname(filePath);
             const upperName = path.basename(filePath).toUpperCase();
-            for (const actualName of yield readdir4(directory)) {
+            for (const actualName of yield readdir5(directory)) {
               if (upperName === actualName.toUpperCase()) {
                 filePath = path.join(directory, actualName);
                 break;
@@ -42268,7 +43174,7 @@ var __awaiter4 = function(thisArg, _arguments, P, generator) {
 function cp(source_1, dest_1) {
   return __awaiter4(this, arguments, void 0, function* (source, dest, options = {}) {
     const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-    const destStat = (yield exists2(dest)) ? yield stat4(dest) : null;
+    const destStat = (yield exists2(dest)) ? yield stat5(dest) : null;
     if (destStat && destStat.isFile() && !force) {
       return;
     }
@@ -42276,7 +43182,7 @@ function cp(source_1, dest_1) {
     if (!(yield exists2(source))) {
       throw new Error(`no such file or directory: ${source}`);
     }
-    const sourceStat = yield stat4(source);
+    const sourceStat = yield stat5(source);
     if (sourceStat.isDirectory()) {
       if (!recursive) {
         throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
@@ -42392,7 +43298,7 @@ function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
       return;
     currentDepth++;
     yield mkdirP(destDir);
-    const files = yield readdir4(sourceDir);
+    const files = yield readdir5(sourceDir);
     for (const fileName of files) {
       const srcFile = `${sourceDir}/${fileName}`;
       const destFile = `${destDir}/${fileName}`;
@@ -42403,7 +43309,7 @@ function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
         yield copyFile2(srcFile, destFile, force);
       }
     }
-    yield chmod(destDir, (yield stat4(sourceDir)).mode);
+    yield chmod(destDir, (yield stat5(sourceDir)).mode);
   });
 }
 function copyFile2(srcFile, destFile, force) {
@@ -42972,8 +43878,8 @@ init_errors();
 import { isAbsolute, relative as relative3, sep as sep4 } from "node:path";
 
 // actions/github/artifacts.ts
-import { readdir as readdir5, stat as stat5 } from "node:fs/promises";
-import { join as join13, resolve as resolve5 } from "node:path";
+import { readdir as readdir6, stat as stat6 } from "node:fs/promises";
+import { join as join15, resolve as resolve5 } from "node:path";
 init_errors();
 var ActionsArtifactStore = class {
   constructor(env = process.env) {
@@ -43137,13 +44043,13 @@ var ActionsArtifactStore = class {
 async function expandFiles(paths) {
   const out = [];
   for (const path5 of paths) {
-    const info2 = await stat5(path5).catch(() => void 0);
+    const info2 = await stat6(path5).catch(() => void 0);
     if (!info2?.isDirectory()) {
       out.push(path5);
       continue;
     }
-    const entries = await readdir5(path5, { recursive: true, withFileTypes: true });
-    const files = entries.filter((e) => !e.isDirectory()).map((e) => join13(e.parentPath, e.name));
+    const entries = await readdir6(path5, { recursive: true, withFileTypes: true });
+    const files = entries.filter((e) => !e.isDirectory()).map((e) => join15(e.parentPath, e.name));
     out.push(...files.length > 0 ? files.sort() : [path5]);
   }
   return out;
@@ -43162,8 +44068,8 @@ function scrubSecrets(text, secrets) {
 init_summary();
 
 // actions/github/tool-cache-store.ts
-import { stat as stat6 } from "node:fs/promises";
-import { join as join15 } from "node:path";
+import { stat as stat7 } from "node:fs/promises";
+import { join as join17 } from "node:path";
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
 import * as crypto2 from "crypto";
@@ -43538,7 +44444,7 @@ var ToolCacheStore = class {
   async find(version, platform2) {
     const dir = find(TOOL, normalizeVersion(version), toolCacheKey(platform2));
     if (!dir) return void 0;
-    const binary = await stat6(join15(dir, deckBinaryName(platform2))).catch(() => void 0);
+    const binary = await stat7(join17(dir, deckBinaryName(platform2))).catch(() => void 0);
     return binary?.isFile() ? dir : void 0;
   }
   download(url) {
@@ -43651,11 +44557,11 @@ function workspacePath(file) {
   const rel = relative3(root, file);
   return rel.startsWith("..") || isAbsolute(rel) ? file : rel.split(sep4).join("/");
 }
-var masked = /* @__PURE__ */ new Set();
+var masked2 = /* @__PURE__ */ new Set();
 function maskSecret(value) {
   const trimmed = value.trim();
-  if (trimmed.length < 3 || masked.has(trimmed)) return;
-  masked.add(trimmed);
+  if (trimmed.length < 3 || masked2.has(trimmed)) return;
+  masked2.add(trimmed);
   setSecret(trimmed);
   const colon = trimmed.indexOf(":");
   if (colon > 0 && trimmed.slice(colon + 1).trim().length >= 3)

@@ -13761,10 +13761,10 @@ var require_util2 = __commonJS({
     function TAOCheck() {
       return "success";
     }
-    function appendFetchMetadata(httpRequest) {
+    function appendFetchMetadata(httpRequest2) {
       let header = null;
-      header = httpRequest.mode;
-      httpRequest.headersList.set("sec-fetch-mode", header, true);
+      header = httpRequest2.mode;
+      httpRequest2.headersList.set("sec-fetch-mode", header, true);
     }
     function appendRequestOriginHeader(request2) {
       let serializedOrigin = request2.origin;
@@ -23723,74 +23723,74 @@ var require_fetch = __commonJS({
     async function httpNetworkOrCacheFetch(fetchParams, isAuthenticationFetch = false, isNewConnectionFetch = false) {
       const request2 = fetchParams.request;
       let httpFetchParams = null;
-      let httpRequest = null;
+      let httpRequest2 = null;
       let response = null;
       const httpCache = null;
       const revalidatingFlag = false;
       if (request2.window === "no-window" && request2.redirect === "error") {
         httpFetchParams = fetchParams;
-        httpRequest = request2;
+        httpRequest2 = request2;
       } else {
-        httpRequest = cloneRequest(request2);
+        httpRequest2 = cloneRequest(request2);
         httpFetchParams = { ...fetchParams };
-        httpFetchParams.request = httpRequest;
+        httpFetchParams.request = httpRequest2;
       }
       const includeCredentials = request2.credentials === "include" || request2.credentials === "same-origin" && request2.responseTainting === "basic";
-      const contentLength = httpRequest.body ? httpRequest.body.length : null;
+      const contentLength = httpRequest2.body ? httpRequest2.body.length : null;
       let contentLengthHeaderValue = null;
-      if (httpRequest.body == null && ["POST", "PUT"].includes(httpRequest.method)) {
+      if (httpRequest2.body == null && ["POST", "PUT"].includes(httpRequest2.method)) {
         contentLengthHeaderValue = "0";
       }
       if (contentLength != null) {
         contentLengthHeaderValue = isomorphicEncode(`${contentLength}`);
       }
       if (contentLengthHeaderValue != null) {
-        httpRequest.headersList.append("content-length", contentLengthHeaderValue, true);
+        httpRequest2.headersList.append("content-length", contentLengthHeaderValue, true);
       }
-      if (contentLength != null && httpRequest.keepalive) {
+      if (contentLength != null && httpRequest2.keepalive) {
       }
-      if (httpRequest.referrer instanceof URL) {
-        httpRequest.headersList.append("referer", isomorphicEncode(httpRequest.referrer.href), true);
+      if (httpRequest2.referrer instanceof URL) {
+        httpRequest2.headersList.append("referer", isomorphicEncode(httpRequest2.referrer.href), true);
       }
-      appendRequestOriginHeader(httpRequest);
-      appendFetchMetadata(httpRequest);
-      if (!httpRequest.headersList.contains("user-agent", true)) {
-        httpRequest.headersList.append("user-agent", defaultUserAgent);
+      appendRequestOriginHeader(httpRequest2);
+      appendFetchMetadata(httpRequest2);
+      if (!httpRequest2.headersList.contains("user-agent", true)) {
+        httpRequest2.headersList.append("user-agent", defaultUserAgent);
       }
-      if (httpRequest.cache === "default" && (httpRequest.headersList.contains("if-modified-since", true) || httpRequest.headersList.contains("if-none-match", true) || httpRequest.headersList.contains("if-unmodified-since", true) || httpRequest.headersList.contains("if-match", true) || httpRequest.headersList.contains("if-range", true))) {
-        httpRequest.cache = "no-store";
+      if (httpRequest2.cache === "default" && (httpRequest2.headersList.contains("if-modified-since", true) || httpRequest2.headersList.contains("if-none-match", true) || httpRequest2.headersList.contains("if-unmodified-since", true) || httpRequest2.headersList.contains("if-match", true) || httpRequest2.headersList.contains("if-range", true))) {
+        httpRequest2.cache = "no-store";
       }
-      if (httpRequest.cache === "no-cache" && !httpRequest.preventNoCacheCacheControlHeaderModification && !httpRequest.headersList.contains("cache-control", true)) {
-        httpRequest.headersList.append("cache-control", "max-age=0", true);
+      if (httpRequest2.cache === "no-cache" && !httpRequest2.preventNoCacheCacheControlHeaderModification && !httpRequest2.headersList.contains("cache-control", true)) {
+        httpRequest2.headersList.append("cache-control", "max-age=0", true);
       }
-      if (httpRequest.cache === "no-store" || httpRequest.cache === "reload") {
-        if (!httpRequest.headersList.contains("pragma", true)) {
-          httpRequest.headersList.append("pragma", "no-cache", true);
+      if (httpRequest2.cache === "no-store" || httpRequest2.cache === "reload") {
+        if (!httpRequest2.headersList.contains("pragma", true)) {
+          httpRequest2.headersList.append("pragma", "no-cache", true);
         }
-        if (!httpRequest.headersList.contains("cache-control", true)) {
-          httpRequest.headersList.append("cache-control", "no-cache", true);
+        if (!httpRequest2.headersList.contains("cache-control", true)) {
+          httpRequest2.headersList.append("cache-control", "no-cache", true);
         }
       }
-      if (httpRequest.headersList.contains("range", true)) {
-        httpRequest.headersList.append("accept-encoding", "identity", true);
+      if (httpRequest2.headersList.contains("range", true)) {
+        httpRequest2.headersList.append("accept-encoding", "identity", true);
       }
-      if (!httpRequest.headersList.contains("accept-encoding", true)) {
-        if (urlHasHttpsScheme(requestCurrentURL(httpRequest))) {
-          httpRequest.headersList.append("accept-encoding", "br, gzip, deflate", true);
+      if (!httpRequest2.headersList.contains("accept-encoding", true)) {
+        if (urlHasHttpsScheme(requestCurrentURL(httpRequest2))) {
+          httpRequest2.headersList.append("accept-encoding", "br, gzip, deflate", true);
         } else {
-          httpRequest.headersList.append("accept-encoding", "gzip, deflate", true);
+          httpRequest2.headersList.append("accept-encoding", "gzip, deflate", true);
         }
       }
-      httpRequest.headersList.delete("host", true);
+      httpRequest2.headersList.delete("host", true);
       if (includeCredentials) {
       }
       if (httpCache == null) {
-        httpRequest.cache = "no-store";
+        httpRequest2.cache = "no-store";
       }
-      if (httpRequest.cache !== "no-store" && httpRequest.cache !== "reload") {
+      if (httpRequest2.cache !== "no-store" && httpRequest2.cache !== "reload") {
       }
       if (response == null) {
-        if (httpRequest.cache === "only-if-cached") {
+        if (httpRequest2.cache === "only-if-cached") {
           return makeNetworkError("only if cached");
         }
         const forwardResponse = await httpNetworkFetch(
@@ -23798,7 +23798,7 @@ var require_fetch = __commonJS({
           includeCredentials,
           isNewConnectionFetch
         );
-        if (!safeMethodsSet.has(httpRequest.method) && forwardResponse.status >= 200 && forwardResponse.status <= 399) {
+        if (!safeMethodsSet.has(httpRequest2.method) && forwardResponse.status >= 200 && forwardResponse.status <= 399) {
         }
         if (revalidatingFlag && forwardResponse.status === 304) {
         }
@@ -23806,8 +23806,8 @@ var require_fetch = __commonJS({
           response = forwardResponse;
         }
       }
-      response.urlList = [...httpRequest.urlList];
-      if (httpRequest.headersList.contains("range", true)) {
+      response.urlList = [...httpRequest2.urlList];
+      if (httpRequest2.headersList.contains("range", true)) {
         response.rangeRequested = true;
       }
       response.requestIncludesCredentials = includeCredentials;
@@ -27087,7 +27087,7 @@ var require_receiver = __commonJS({
             const buffer = this.consume(2);
             const fin = (buffer[0] & 128) !== 0;
             const opcode = buffer[0] & 15;
-            const masked2 = (buffer[1] & 128) === 128;
+            const masked3 = (buffer[1] & 128) === 128;
             const fragmented = !fin && opcode !== opcodes.CONTINUATION;
             const payloadLength = buffer[1] & 127;
             const rsv1 = buffer[0] & 64;
@@ -27097,7 +27097,7 @@ var require_receiver = __commonJS({
               failWebsocketConnection(this.ws, "Invalid opcode received");
               return callback();
             }
-            if (masked2) {
+            if (masked3) {
               failWebsocketConnection(this.ws, "Frame cannot be masked");
               return callback();
             }
@@ -27145,7 +27145,7 @@ var require_receiver = __commonJS({
               this.#info.compressed = rsv1 !== 0;
             }
             this.#info.opcode = opcode;
-            this.#info.masked = masked2;
+            this.#info.masked = masked3;
             this.#info.fin = fin;
             this.#info.fragmented = fragmented;
           } else if (this.#state === parserStates.PAYLOADLENGTH_16) {
@@ -34422,7 +34422,7 @@ var init_pr_comments = __esm({
 });
 
 // actions/engine/jobs/reconcile.ts
-import { join as join5 } from "node:path";
+import { join as join7 } from "node:path";
 
 // actions/engine/commit/defaults.ts
 var DEFAULT_MESSAGE = "Gateway drift in {path}: {added} added, {changed} changed, {removed} removed";
@@ -34501,13 +34501,36 @@ var connectionInputs = {
   },
   timeout: { type: "integer", default: "30", description: "Seconds deck waits for each Admin API request." }
 };
+var tykInputs = {
+  gateway: {
+    type: "string",
+    default: "kong",
+    description: "The gateway: kong, or tyk (the Tyk Gateway API at tyk-addr, or a Tyk Dashboard through tyk-sync at tyk-dashboard)."
+  },
+  "tyk-addr": {
+    type: "string",
+    description: "Tyk Gateway address for gateway: tyk, e.g. http://tyk-gateway:8080 (its control API port when one is configured)."
+  },
+  "tyk-secret": {
+    type: "string",
+    secret: true,
+    description: "The Tyk Gateway API secret (secret in tyk.conf), sent as the x-tyk-authorization header; with tyk-dashboard, the Dashboard API key, given to tyk-sync in its environment. Never put on a command line."
+  },
+  "tyk-dashboard": {
+    type: "string",
+    description: "Tyk Dashboard URL, instead of tyk-addr: dump, diff and sync go through tyk-sync (dump, sync), planned first like a Kong sync."
+  },
+  "tyk-sync-path": {
+    type: "string",
+    description: "Path to the tyk-sync binary for tyk-dashboard. Default: tyk-sync on PATH."
+  }
+};
 var planInputs = {
   state: {
     type: "list",
-    default: "kong",
-    description: "State files or directories, one per line. Files of one workspace are planned together; each workspace (and select-tags set) is its own deck run."
+    description: "State files or directories, one per line. Files of one workspace are planned together; each workspace (and select-tags set) is its own deck run. Tyk: folders of API and policy files, planned as one. Default: kong, or tyk for gateway: tyk."
   },
-  "kong-addr": { ...connectionInputs["kong-addr"], required: true },
+  "kong-addr": connectionInputs["kong-addr"],
   "kong-admin-token": connectionInputs["kong-admin-token"],
   headers: connectionInputs.headers,
   workspace: {
@@ -34543,6 +34566,7 @@ var planInputs = {
     default: "${{ github.token }}",
     description: "Token for the pull request comment; needs pull-requests: write."
   },
+  ...tykInputs,
   ...deckInputs,
   "tls-skip-verify": connectionInputs["tls-skip-verify"],
   "ca-cert": connectionInputs["ca-cert"],
@@ -34562,7 +34586,7 @@ var COMMANDS = {
     name: "dump",
     summary: "Back up Kong declaratively: normalized, byte-stable deck files per workspace with secrets redacted.",
     inputs: {
-      "kong-addr": { ...connectionInputs["kong-addr"], required: true },
+      "kong-addr": connectionInputs["kong-addr"],
       "kong-admin-token": connectionInputs["kong-admin-token"],
       headers: connectionInputs.headers,
       workspace: {
@@ -34586,19 +34610,19 @@ var COMMANDS = {
       "with-id": { type: "boolean", default: "false", description: "Keep entity IDs in the files." },
       "output-dir": {
         type: "string",
-        default: "kong",
-        description: "Directory that receives <workspace>.yaml, required-env.txt and SHA256SUMS."
+        description: "Directory that receives <workspace>.yaml (Tyk: one api-, oas- or policy-<id>.json per object and .tyk.json), required-env.txt and SHA256SUMS. Default: kong, or tyk for gateway: tyk."
       },
       "redact-secrets": {
         type: "boolean",
         default: "true",
-        description: "Replace every credential, private key and secret config value with a deck environment reference to a DECK_ variable."
+        description: "Replace every credential, private key and secret config value with an environment reference: to a DECK_ variable (deck fills it), or for Tyk a DECKHAND_TYK_ variable (deckhand fills it)."
       },
       "allow-empty": {
         type: "boolean",
         default: "false",
         description: "Accept a dump with no entities even when the previous dump had some."
       },
+      ...tykInputs,
       ...deckInputs,
       "tls-skip-verify": connectionInputs["tls-skip-verify"],
       "ca-cert": connectionInputs["ca-cert"],
@@ -34962,15 +34986,13 @@ COMMANDS.restore = {
     },
     "kong-addr": {
       type: "list",
-      required: true,
-      description: "Kong Admin API address, e.g. http://kong-admin.internal:8001. Several (one per line) for dbless, where each node is loaded, or to wait for every node of a cluster."
+      description: "Kong Admin API address, e.g. http://kong-admin.internal:8001. Several (one per line) for dbless, where each node is loaded, or to wait for every node of a cluster. Required for gateway: kong."
     },
     "kong-admin-token": connectionInputs["kong-admin-token"],
     headers: connectionInputs.headers,
     state: {
       type: "list",
-      default: "kong",
-      description: "Declarative state files or directories (what dump wrote, usually checked out from the repository), one per line. Used by declarative and dbless, by auto without a usable db-dump, and to verify."
+      description: "Declarative state files or directories (what dump wrote, usually checked out from the repository), one per line. Used by declarative and dbless, by auto without a usable db-dump, and to verify. Default: kong, or tyk for gateway: tyk."
     },
     "db-dump": {
       type: "string",
@@ -35026,6 +35048,7 @@ COMMANDS.restore = {
       description: "Do not restore object ownership: everything belongs to the connecting user (for a server without the original roles)."
     },
     "postgres-bin": postgresInputs["postgres-bin"],
+    ...tykInputs,
     ...deckInputs,
     "tls-skip-verify": connectionInputs["tls-skip-verify"],
     "ca-cert": connectionInputs["ca-cert"],
@@ -35045,30 +35068,35 @@ COMMANDS.restore = {
 // actions/engine/deck/connection.ts
 init_errors();
 function parseKongAddr(value) {
+  return parseAddress(
+    value,
+    "kong-addr",
+    "the Kong Admin API",
+    "http://kong-admin.internal:8001",
+    "kong-admin-token or headers"
+  );
+}
+function parseAddress(value, input, what, example, credentialInputs) {
   const raw = (value ?? "").trim();
-  if (raw === "") {
-    throw new DeckhandError(
-      "kong-addr is required: the Kong Admin API address, e.g. http://kong-admin.internal:8001"
-    );
-  }
+  if (raw === "") throw new DeckhandError(`${input} is required: ${what} address, e.g. ${example}`);
   let url;
   try {
     url = new URL(raw);
   } catch {
     throw new DeckhandError(
-      `kong-addr "${raw}" is not a URL: give the full address with scheme, e.g. http://kong-admin.internal:8001`
+      `${input} "${raw}" is not a URL: give the full address with scheme, e.g. ${example}`
     );
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new DeckhandError(`kong-addr "${raw}" must use http:// or https://, not ${url.protocol}`);
+    throw new DeckhandError(`${input} "${raw}" must use http:// or https://, not ${url.protocol}`);
   }
   if (url.username || url.password) {
     throw new DeckhandError(
-      "kong-addr must not contain credentials: pass them with kong-admin-token or headers instead"
+      `${input} must not contain credentials: pass them with ${credentialInputs} instead`
     );
   }
   if (url.search || url.hash)
-    throw new DeckhandError(`kong-addr "${raw}" must not have a query string or fragment`);
+    throw new DeckhandError(`${input} "${raw}" must not have a query string or fragment`);
   return raw.replace(/\/+$/, "");
 }
 var HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -35398,8 +35426,8 @@ var Redactor = class {
    * @param masked when given, secrets are replaced by {@link MASK} (and collected here) instead of
    * environment references.
    */
-  constructor(options, masked2) {
-    this.masked = masked2;
+  constructor(options, masked3) {
+    this.masked = masked3;
     this.namer = new EnvNamer(options.workspace);
   }
   masked;
@@ -35626,15 +35654,17 @@ function identityForEnv(entity, spec) {
   return identity;
 }
 var EnvNamer = class {
-  constructor(workspace) {
+  constructor(workspace, prefix = "DECK_") {
     this.workspace = workspace;
+    this.prefix = prefix;
   }
   workspace;
+  prefix;
   byName = /* @__PURE__ */ new Map();
   issued = /* @__PURE__ */ new Map();
   name(parts) {
     const path5 = [this.workspace, ...parts].join("\0");
-    const base = `DECK_${sanitize(path5)}`;
+    const base = `${this.prefix}${sanitize(path5)}`;
     const owner = this.byName.get(base);
     const seen = owner === void 0 ? 0 : this.issued.get(path5) ?? 0;
     this.issued.set(path5, seen + 1);
@@ -36686,6 +36716,16 @@ var Inputs = class {
     if (spec.required) throw new DeckhandError(`Input ${name} is required: ${spec.description}`);
     return void 0;
   }
+  /** Whether the command has this input. */
+  has(name) {
+    return name in this.specs;
+  }
+  /** Whether the user gave a value (a default does not count). */
+  given(name) {
+    if (!this.specs[name]) throw new Error(`unknown input ${name}`);
+    const value = this.source(name)?.trim();
+    return value !== void 0 && value !== "";
+  }
   string(name) {
     return this.raw(name);
   }
@@ -36752,18 +36792,829 @@ function addProblems(report, problems, command) {
   );
 }
 
+// actions/engine/jobs/tyk.ts
+init_errors();
+
+// actions/engine/tyk/folder.ts
+import { readdir as readdir2, readFile as readFile3, stat as stat4 } from "node:fs/promises";
+import { join as join5 } from "node:path";
+
+// actions/engine/dump.ts
+var import_yaml4 = __toESM(require_dist(), 1);
+init_errors();
+
+// actions/engine/state/pipeline.ts
+init_errors();
+
+// actions/engine/state/yaml.ts
+var PLAIN_FIRST = 1;
+var PLAIN_REST = 2;
+var PLAIN_CHARS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  if (/[A-Za-z_/]/.test(ch)) PLAIN_CHARS[c] |= PLAIN_FIRST;
+  if (/[A-Za-z0-9_./@+:-]/.test(ch)) PLAIN_CHARS[c] |= PLAIN_REST;
+}
+
+// actions/engine/tyk/folder.ts
+init_errors();
+
+// actions/engine/tyk/objects.ts
+init_errors();
+var TYK_KIND = { classic: "api", oas: "api", policy: "policy" };
+var FILE_PREFIX = { classic: "api-", oas: "oas-", policy: "policy-" };
+var TYK_SPEC_FILE = ".tyk.json";
+function formatOf(value) {
+  if (!isObject(value)) return void 0;
+  if (isOasDocument(value) || isObject(value.oas) && isOasDocument(value.oas)) return "oas";
+  if (isClassicDefinition(value) || isClassicDefinition(value.api_definition)) return "classic";
+  if (isObject(value.access_rights) && !("api_id" in value)) return "policy";
+  return void 0;
+}
+function isOasDocument(value) {
+  return typeof value.openapi === "string" && isObject(value["x-tyk-api-gateway"]);
+}
+function isClassicDefinition(value) {
+  return isObject(value) && typeof value.api_id === "string" && isObject(value.proxy);
+}
+function definitionOf(body, format) {
+  if (format === "classic" && isObject(body.api_definition)) return body.api_definition;
+  if (format === "oas" && isObject(body.oas)) return body.oas;
+  return body;
+}
+function tykObject(body, source, format = formatOf(body)) {
+  if (!format) {
+    throw new DeckhandError(
+      `${source} is neither a Tyk API definition (classic or OAS) nor a policy: expected api_id and proxy, openapi and x-tyk-api-gateway, or access_rights`
+    );
+  }
+  let id;
+  let name;
+  const definition = definitionOf(body, format);
+  if (format === "oas") {
+    const info2 = definition["x-tyk-api-gateway"].info;
+    id = isObject(info2) ? info2.id : void 0;
+    name = isObject(info2) ? info2.name : void 0;
+  } else if (format === "classic") {
+    id = definition.api_id;
+    name = definition.name;
+  } else {
+    id = typeof body.id === "string" && body.id !== "" ? body.id : body._id;
+    name = body.name;
+  }
+  if (typeof id !== "string" || id === "") {
+    const field = format === "oas" ? "x-tyk-api-gateway.info.id" : format === "classic" ? "api_id" : "id";
+    throw new DeckhandError(`${source} has no ${field}: every ${TYK_KIND[format]} needs a stable id`);
+  }
+  return { format, id, name: typeof name === "string" && name !== "" ? name : id, body };
+}
+function fileNameOf(object) {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(object.id) || object.id.includes("..")) {
+    throw new DeckhandError(
+      `${TYK_KIND[object.format]} id "${object.id}" cannot be used in a file name: use letters, digits, ".", "_" or "-"`
+    );
+  }
+  return `${FILE_PREFIX[object.format]}${object.id}.json`;
+}
+function displayName(object) {
+  return object.name === object.id ? object.id : `${object.name} (${object.id})`;
+}
+function normalize(object) {
+  const body = sortKeys(object.body);
+  if (object.format === "policy") {
+    if (body._id === "" || body._id === null) delete body._id;
+    if (!("id" in body) || body.id === "") body.id = object.id;
+  }
+  return { ...object, body: object.format === "policy" ? sortKeys(body) : body };
+}
+function sortKeys(value) {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (!isObject(value)) return value;
+  const sorted = {};
+  for (const key of Object.keys(value).sort()) sorted[key] = sortKeys(value[key]);
+  return sorted;
+}
+function renderObject(body) {
+  return JSON.stringify(body, null, 2) + "\n";
+}
+function objectKey(object) {
+  return `${TYK_KIND[object.format]}\0${object.id}`;
+}
+function tykSpec(objects) {
+  const apis = objects.filter((o) => o.format !== "policy");
+  const policies = objects.filter((o) => o.format === "policy");
+  return renderObject({
+    type: "apidef",
+    files: apis.map((o) => ({ file: fileNameOf(o), api_id: o.id })),
+    policies: policies.map((o) => ({ file: fileNameOf(o), id: o.id }))
+  });
+}
+function sortObjects(objects) {
+  return [...objects].sort((a, b) => {
+    const x = fileNameOf(a);
+    const y = fileNameOf(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+}
+
+// actions/engine/tyk/redact.ts
+init_errors();
+var PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/;
+var HEADER_MAPS = /* @__PURE__ */ new Set(["global_headers", "add_headers", "set_headers", "headers", "header_map"]);
+function snakeCase(name) {
+  return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
+}
+function hasUrlPassword(value) {
+  if (!/^[a-z][a-z0-9+.-]*:\/\/[^/\s]*:[^/\s]*@/i.test(value)) return false;
+  try {
+    return new URL(value).password !== "";
+  } catch {
+    return false;
+  }
+}
+function signsWithSharedSecret(holder) {
+  const method = holder.jwt_signing_method ?? holder.signingMethod;
+  return typeof method === "string" && method.toLowerCase() === "hmac";
+}
+function walkSecrets(body, replace) {
+  const path5 = [];
+  const visit = (holder, key, secretByName) => {
+    const value = holder[key];
+    path5.push(String(key));
+    if (typeof value === "string") {
+      if (value !== "" && value !== MASK && !isReference(value)) {
+        if (secretByName || PRIVATE_KEY.test(value) || hasUrlPassword(value)) replace(holder, key, path5);
+      }
+    } else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const item = value[i];
+        if (isObject(item) && typeof item.name === "string" && SENSITIVE_HEADER.test(item.name)) {
+          path5.push(String(i));
+          if (typeof item.value === "string") visit(item, "value", true);
+          path5.pop();
+        } else visit(value, i, secretByName);
+      }
+    } else if (isObject(value)) {
+      const headers = typeof key === "string" && HEADER_MAPS.has(key);
+      const sharedSecret = signsWithSharedSecret(value);
+      for (const field of Object.keys(value)) {
+        const secret = isSecretFieldName(snakeCase(field)) || headers && SENSITIVE_HEADER.test(field) || sharedSecret && (field === "jwt_source" || field === "source");
+        visit(value, field, secret);
+      }
+    }
+    path5.pop();
+  };
+  for (const field of Object.keys(body)) {
+    visit(
+      body,
+      field,
+      isSecretFieldName(snakeCase(field)) || field === "jwt_source" && signsWithSharedSecret(body)
+    );
+  }
+}
+function maskTykBody(body, found) {
+  walkSecrets(body, (holder, key) => {
+    const value = holder[key];
+    found.add(value.trim());
+    holder[key] = MASK;
+  });
+}
+var TEMPLATE2 = /\$\{\{\s*env\s+(?:"([^"]*)"|`([^`]*)`)\s*\}\}/g;
+function referencedEnv(body) {
+  const names = /* @__PURE__ */ new Set();
+  const walk2 = (value) => {
+    if (typeof value === "string") for (const m of value.matchAll(TEMPLATE2)) names.add(m[1] ?? m[2] ?? "");
+    else if (Array.isArray(value)) value.forEach(walk2);
+    else if (isObject(value)) Object.values(value).forEach(walk2);
+  };
+  walk2(body);
+  return [...names];
+}
+function fillEnv(body, env, source) {
+  const missing = referencedEnv(body).filter((name) => env[name] === void 0);
+  if (missing.length > 0) {
+    throw new DeckhandError(
+      `${source} references ${missing.length} unset variable(s): ${missing.join(", ")}. Set them (from your secret store) before diff, sync or restore; required-env.txt of the dump lists them all.`
+    );
+  }
+  const fill = (value) => {
+    if (typeof value === "string")
+      return value.replace(TEMPLATE2, (_m, a, b) => env[a ?? b ?? ""]);
+    if (Array.isArray(value)) return value.map(fill);
+    if (isObject(value)) {
+      const copy = {};
+      for (const key of Object.keys(value)) copy[key] = fill(value[key]);
+      return copy;
+    }
+    return value;
+  };
+  return fill(body);
+}
+
+// actions/engine/tyk/folder.ts
+async function readTykState(paths) {
+  if (paths.length === 0) throw new DeckhandError("state: name at least one Tyk folder or file");
+  const files = [];
+  for (const path5 of paths) {
+    const info2 = await stat4(path5).catch(() => void 0);
+    if (!info2) throw new DeckhandError(`state: ${path5} does not exist`);
+    if (info2.isDirectory()) {
+      const names = (await readdir2(path5)).filter((n) => n.endsWith(".json") && n !== TYK_SPEC_FILE).sort();
+      files.push(...names.map((n) => join5(path5, n)));
+    } else files.push(path5);
+  }
+  const objects = [];
+  const seen = /* @__PURE__ */ new Map();
+  for (const file of files) {
+    let body;
+    try {
+      body = JSON.parse(await readFile3(file, "utf8"));
+    } catch (err) {
+      throw new DeckhandError(`${file} is not valid JSON: ${err.message}`);
+    }
+    if (!isObject(body) || !formatOf(body)) {
+      throw new DeckhandError(
+        `${file} is not a Tyk API definition or policy (expected api_id and proxy, openapi and x-tyk-api-gateway, or access_rights). Keep other files out of the state folder.`
+      );
+    }
+    const object = tykObject(body, file);
+    const key = objectKey(object);
+    const earlier = seen.get(key);
+    if (earlier)
+      throw new DeckhandError(`${TYK_KIND[object.format]} ${object.id} is in both ${earlier} and ${file}`);
+    seen.set(key, file);
+    objects.push(object);
+  }
+  return { objects, files };
+}
+
+// actions/engine/tyk/plan.ts
+function planTyk(desired, current, files) {
+  const want = new Map(sortObjects(desired.map(normalize)).map((o) => [objectKey(o), o]));
+  const have = new Map(sortObjects(current.map(normalize)).map((o) => [objectKey(o), o]));
+  const found = /* @__PURE__ */ new Set();
+  const steps = [];
+  const step = (action, object, before) => {
+    const change = { action, kind: TYK_KIND[object.format], name: displayName(object) };
+    const shownOld = before ? masked(before.body, found) : void 0;
+    const shownNew = action === "delete" ? void 0 : masked(object.body, found);
+    if (action === "update" && before) {
+      const paths = changedPaths(before.body, object.body);
+      change.fields = fieldChanges(paths, shownOld, shownNew);
+      change.fieldCount = paths.length;
+    }
+    if (action === "delete") change.old = masked(object.body, found);
+    else if (shownOld) change.old = shownOld;
+    if (shownNew) change.new = shownNew;
+    steps.push({ action, change, object });
+  };
+  for (const [key, object] of want) {
+    const before = have.get(key);
+    if (!before) step("create", object);
+    else if (before.format !== object.format) {
+      step("delete", before);
+      step("create", object);
+    } else if (changedPaths(before.body, object.body).length > 0) step("update", object, before);
+  }
+  for (const [key, object] of have) if (!want.has(key)) step("delete", object);
+  const order = { create: 0, update: 1, delete: 2 };
+  steps.sort((a, b) => order[a.action] - order[b.action]);
+  const counts = { creating: 0, updating: 0, deleting: 0, total: steps.length };
+  for (const s of steps)
+    counts[s.action === "create" ? "creating" : s.action === "update" ? "updating" : "deleting"]++;
+  return {
+    plan: {
+      workspace: "",
+      selectTags: [],
+      files: [...files],
+      counts,
+      changes: steps.map((s) => s.change),
+      warnings: [],
+      errors: []
+    },
+    steps,
+    secrets: [...found].filter((value) => value.length >= 6)
+  };
+}
+function masked(body, found) {
+  const copy = structuredClone(body);
+  maskTykBody(copy, found);
+  return copy;
+}
+function scrubPlan(text, plan2, known) {
+  return scrub(
+    text,
+    [...plan2.secrets, ...known].sort((a, b) => b.length - a.length)
+  );
+}
+
+// actions/engine/tyk/sync.ts
+init_errors();
+import { setTimeout as sleep } from "node:timers/promises";
+function stepOrder(steps) {
+  const rank = (s) => {
+    const policy = TYK_KIND[s.object.format] === "policy";
+    if (s.action === "delete") return policy ? 2 : 3;
+    return policy ? 1 : 0;
+  };
+  return [...steps].sort((a, b) => rank(a) - rank(b));
+}
+async function applySteps(plan2, gateway, logger2, known) {
+  const applied = [];
+  const failed = [];
+  const dropped = [];
+  const otherErrors = [];
+  for (const step of stepOrder(plan2.steps)) {
+    if (failed.length > 0) {
+      dropped.push(step.change);
+      continue;
+    }
+    try {
+      if (step.action === "create") await gateway.create(step.object);
+      else if (step.action === "update") await gateway.update(step.object);
+      else await gateway.remove(step.object);
+      applied.push(step.change);
+      logger2.info(`${step.action} ${step.change.kind} ${step.change.name}`);
+    } catch (err) {
+      if (!isDeckhandError(err)) throw err;
+      failed.push({ change: step.change, error: scrubPlan(errorMessage(err), plan2, known) });
+    }
+  }
+  if (applied.length > 0) {
+    try {
+      await gateway.reloadGroup();
+    } catch (err) {
+      if (!isDeckhandError(err)) throw err;
+      otherErrors.push(
+        `the reload failed, the gateway may still serve the old configuration: ${errorMessage(err)}`
+      );
+    }
+  }
+  return { applied, failed, dropped, otherErrors, warnings: [], counts: { ...plan2.plan.counts } };
+}
+async function waitForConvergence(desired, writer, files, timeoutMs, logger2) {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 200;
+  for (; ; ) {
+    const plan2 = planTyk(desired, await writer.read(), files);
+    if (plan2.plan.counts.total === 0 || Date.now() + delay > deadline) return plan2;
+    logger2.info(`Waiting for the gateway to load the changes: ${describeCounts(plan2.plan.counts)} left`);
+    await sleep(delay);
+    delay = Math.min(delay * 2, 2e3);
+  }
+}
+
+// actions/engine/tyk/gateway-api.ts
+init_errors();
+
+// actions/engine/http.ts
+init_errors();
+import { readFile as readFile4 } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+var TransportError = class extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "TransportError";
+  }
+};
+async function readCaCert(value, input = "ca-cert") {
+  if (!value) return void 0;
+  if (value.includes("-----BEGIN")) return value;
+  return readFile4(value, "utf8").catch(() => {
+    throw new DeckhandError(`${input}: "${value}" is neither a PEM certificate nor a readable file`);
+  });
+}
+function sendRequest(url, request2) {
+  const headers = {
+    Accept: "application/json",
+    "User-Agent": "deckhand",
+    ...request2.headers
+  };
+  const { body, timeoutMs, tls } = request2;
+  if (body) {
+    headers["Content-Type"] = body.contentType;
+    headers["Content-Length"] = String(Buffer.byteLength(body.data));
+  }
+  const https2 = url.protocol === "https:";
+  const send = https2 ? httpsRequest : httpRequest;
+  return new Promise((resolve4, reject) => {
+    const req = send(
+      url,
+      {
+        method: request2.method,
+        headers,
+        timeout: timeoutMs,
+        ...https2 ? { ca: tls?.ca, rejectUnauthorized: !tls?.skipVerify, servername: tls?.serverName } : {}
+      },
+      (res) => {
+        const chunks = [];
+        res.on("data", (chunk) => chunks.push(chunk));
+        res.on(
+          "end",
+          () => resolve4({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString("utf8")
+          })
+        );
+        res.on("error", (err) => reject(new TransportError(err.message)));
+      }
+    );
+    req.on("timeout", () => req.destroy(new Error(`no answer within ${Math.round(timeoutMs / 1e3)} s`)));
+    req.on(
+      "error",
+      (err) => reject(new TransportError(err.message || (err.code ?? "no answer")))
+    );
+    req.end(body?.data);
+  });
+}
+function jsonBody(value) {
+  return { contentType: "application/json", data: JSON.stringify(value) };
+}
+
+// actions/engine/tyk/gateway-api.ts
+var PATHS = {
+  classic: "/tyk/apis",
+  oas: "/tyk/apis/oas",
+  policy: "/tyk/policies"
+};
+var TykGateway = class _TykGateway {
+  constructor(address, connection, tls) {
+    this.address = address;
+    this.connection = connection;
+    this.tls = tls;
+  }
+  address;
+  connection;
+  tls;
+  static async open(connection) {
+    const ca = await readCaCert(connection.caCert);
+    return new _TykGateway(connection.addr, connection, {
+      ca,
+      skipVerify: connection.tlsSkipVerify,
+      serverName: connection.tlsServerName
+    });
+  }
+  request(method, path5, body) {
+    return sendRequest(new URL(this.address + path5), {
+      method,
+      headers: { "x-tyk-authorization": this.connection.secret },
+      body: body === void 0 ? void 0 : jsonBody(body),
+      timeoutMs: (this.connection.timeoutSeconds ?? 30) * 1e3,
+      tls: this.tls
+    });
+  }
+  /** A request whose lack of an answer is an error naming the call. */
+  async send(method, path5, body) {
+    try {
+      return await this.request(method, path5, body);
+    } catch (err) {
+      if (err instanceof TransportError)
+        throw new DeckhandError(`${method} ${this.address}${path5}: no answer (${err.message})`);
+      throw err;
+    }
+  }
+  /** A request that must answer 200; anything else is an error naming the call and Tyk's message. */
+  async call(method, path5, body) {
+    const res = await this.send(method, path5, body);
+    if (res.status === 403) {
+      throw new DeckhandError(
+        `${method} ${this.address}${path5}: the gateway refused the secret (${describeTykAnswer(res)}). tyk-secret must be the \`secret\` of tyk.conf (TYK_GW_SECRET).`
+      );
+    }
+    if (res.status !== 200)
+      throw new DeckhandError(`${method} ${this.address}${path5}: ${describeTykAnswer(res)}`);
+    return parseTykJson(res, `${method} ${path5}`);
+  }
+  /** Liveness and version; no secret needed, but a gateway answers it only once it is up. */
+  async hello() {
+    const res = await this.send("GET", "/hello");
+    if (res.status !== 200) throw new DeckhandError(`GET ${this.address}/hello: ${describeTykAnswer(res)}`);
+    const body = parseTykJson(res, "GET /hello");
+    return {
+      status: typeof body.status === "string" ? body.status : "unknown",
+      version: typeof body.version === "string" ? body.version : "unknown"
+    };
+  }
+  /**
+   * Every API and policy the gateway has loaded. `GET /tyk/apis` lists Tyk OAS APIs too, converted to
+   * the classic form and marked `is_oas`: those are read from `/tyk/apis/oas` instead, as they are kept.
+   */
+  async list() {
+    const classic = await this.listOf("classic");
+    const oas = await this.listOf("oas");
+    const policies = await this.listOf("policy");
+    return [...classic.filter((api) => api.is_oas !== true), ...oas, ...policies].map(
+      (body) => tykObject(body, `an object the gateway listed at ${this.address}`)
+    );
+  }
+  async listOf(format) {
+    const list = await this.call("GET", PATHS[format]);
+    if (list === null) return [];
+    if (!Array.isArray(list) || !list.every(isObject)) {
+      throw new DeckhandError(`GET ${this.address}${PATHS[format]}: expected a JSON list`);
+    }
+    return list;
+  }
+  async create(object) {
+    await this.call("POST", PATHS[object.format], definitionOf(object.body, object.format));
+  }
+  async update(object) {
+    const path5 = `${PATHS[object.format]}/${encodeURIComponent(object.id)}`;
+    await this.call("PUT", path5, definitionOf(object.body, object.format));
+  }
+  async remove(object) {
+    await this.call("DELETE", `${PATHS[object.format]}/${encodeURIComponent(object.id)}`);
+  }
+  /** Asks every gateway of the cluster to reload; the reload itself happens in the background. */
+  async reloadGroup() {
+    await this.call("GET", "/tyk/reload/group");
+  }
+};
+function describeTykAnswer(res) {
+  let message = "";
+  try {
+    const parsed = JSON.parse(res.body);
+    if (typeof parsed.message === "string") message = parsed.message;
+  } catch {
+    message = res.body.slice(0, 200).trim();
+  }
+  return `HTTP ${res.status}${message ? ` (${message})` : ""}`;
+}
+function parseTykJson(res, what) {
+  try {
+    return JSON.parse(res.body);
+  } catch {
+    throw new DeckhandError(`${what}: the answer is not JSON (HTTP ${res.status}): is this a Tyk gateway?`);
+  }
+}
+
+// actions/engine/tyk/tyk-sync.ts
+import { readFile as readFile5 } from "node:fs/promises";
+import { join as join6 } from "node:path";
+init_errors();
+function tykSyncArgs(command, dashboard, folder) {
+  return command === "dump" ? ["dump", "-d", dashboard, "-t", folder] : [command, "-d", dashboard, "-p", folder];
+}
+async function locateTykSync(path5, pathEnv) {
+  if (path5) return path5;
+  const found = await findOnPath("tyk-sync", pathEnv);
+  if (!found) {
+    throw new DeckhandError(
+      "tyk-dashboard needs tyk-sync, which is not on PATH: install it (1.5.0 is the last open-source release) or set tyk-sync-path."
+    );
+  }
+  return found;
+}
+var TykSync = class {
+  constructor(program, dashboard, secret, logger2, timeoutMs = 3e5) {
+    this.program = program;
+    this.dashboard = dashboard;
+    this.secret = secret;
+    this.logger = logger2;
+    this.timeoutMs = timeoutMs;
+  }
+  program;
+  dashboard;
+  secret;
+  logger;
+  timeoutMs;
+  async run(command, folder) {
+    let result;
+    try {
+      result = await run(this.program, tykSyncArgs(command, this.dashboard, folder), {
+        env: { TYKGIT_DB_SECRET: this.secret },
+        timeoutMs: this.timeoutMs
+      });
+    } catch (err) {
+      throw new DeckhandError(`tyk-sync could not be started (${this.program}): ${err.message}`);
+    }
+    const output = scrub(`${result.stdout}
+${result.stderr}`, [this.secret]).trim();
+    for (const line of output.split("\n")) if (line.trim() !== "") this.logger.debug(`tyk-sync: ${line}`);
+    const error2 = output.split("\n").find((line) => /^\s*(Error|FATA|panic)\b/.test(line));
+    if (result.exitCode !== 0 || result.signal || error2) {
+      const why = error2?.trim() ?? output.split("\n").slice(-3).join(" ").trim();
+      throw new DeckhandError(
+        `tyk-sync ${command} failed (${result.signal ? `killed by ${result.signal}` : `exit ${result.exitCode}`}): ${why || "no output"}`
+      );
+    }
+    return result;
+  }
+  /** The Dashboard's APIs and policies, from a dump into a private folder (it may hold secrets). */
+  async read() {
+    const work = await privateTempDir("deckhand-tyk-sync-");
+    try {
+      await this.run("dump", work.path);
+      return await readTykSyncFolder(work.path);
+    } finally {
+      await work.cleanup();
+    }
+  }
+  /** Writes the desired objects (secrets filled) into a private folder and syncs the Dashboard to it. */
+  async apply(plan2, desired) {
+    const work = await privateTempDir("deckhand-tyk-sync-");
+    const outcome = {
+      applied: [],
+      failed: [],
+      dropped: [],
+      otherErrors: [],
+      warnings: [],
+      counts: { ...plan2.plan.counts }
+    };
+    try {
+      const objects = sortObjects(desired);
+      for (const object of objects)
+        await writeFileAtomic(join6(work.path, fileNameOf(object)), renderObject(object.body));
+      await writeFileAtomic(join6(work.path, TYK_SPEC_FILE), tykSpec(objects));
+      await this.run("sync", work.path);
+      outcome.applied = plan2.steps.map((s) => s.change);
+    } catch (err) {
+      if (!(err instanceof DeckhandError)) throw err;
+      outcome.otherErrors.push(scrub(err.message, plan2.secrets));
+    } finally {
+      await work.cleanup();
+    }
+    return outcome;
+  }
+};
+async function readTykSyncFolder(dir) {
+  const specText = await readFile5(join6(dir, TYK_SPEC_FILE), "utf8").catch(() => void 0);
+  if (specText === void 0)
+    throw new DeckhandError(`tyk-sync wrote no ${TYK_SPEC_FILE}: the dump is incomplete`);
+  const spec = JSON.parse(specText);
+  const names = [...spec.files ?? [], ...spec.policies ?? []].map((entry) => entry.file);
+  const objects = [];
+  for (const name of names) {
+    if (typeof name !== "string" || name.includes("/") || name.includes(".."))
+      throw new DeckhandError(`${TYK_SPEC_FILE} lists an unexpected file name: ${String(name)}`);
+    const body = JSON.parse(await readFile5(join6(dir, name), "utf8"));
+    if (!isObject(body)) throw new DeckhandError(`tyk-sync wrote ${name}, which is not a JSON object`);
+    objects.push(tykObject(body, `${name} of the tyk-sync dump`));
+  }
+  return objects;
+}
+
+// actions/engine/tyk/target.ts
+async function openTykTarget(endpoint2, logger2, probe = true) {
+  if (endpoint2.kind === "dashboard") {
+    const program = await locateTykSync(endpoint2.tykSyncPath, endpoint2.pathEnv);
+    return {
+      address: endpoint2.url,
+      description: `Tyk Dashboard at ${endpoint2.url} (tyk-sync)`,
+      writer: new TykSync(program, endpoint2.url, endpoint2.secret, logger2)
+    };
+  }
+  const gateway = await TykGateway.open(endpoint2.connection);
+  const version = probe ? (await gateway.hello()).version : void 0;
+  const secrets = [endpoint2.connection.secret];
+  return {
+    address: gateway.address,
+    description: `Tyk Gateway${version ? ` ${version}` : ""} at ${gateway.address}`,
+    gateway,
+    writer: {
+      read: () => gateway.list(),
+      apply: (plan2) => applySteps(plan2, gateway, logger2, secrets)
+    }
+  };
+}
+
+// actions/engine/jobs/tyk.ts
+function gatewayKind(inputs) {
+  return inputs.oneOf("gateway", ["kong", "tyk"]);
+}
+var CONVERGE_MS = 6e4;
+function refuseKongInputs(inputs, names) {
+  const set = names.filter(
+    (name) => inputs.has(name) && inputs.given(name) && inputs.string(name) !== "false"
+  );
+  if (set.length > 0) {
+    throw new DeckhandError(
+      `${set.join(", ")} ${set.length === 1 ? "is" : "are"} for Kong and cannot be used with gateway: tyk.`
+    );
+  }
+}
+function readTykEndpoint(inputs, ctx) {
+  const secret = inputs.string("tyk-secret");
+  if (!secret) {
+    throw new DeckhandError(
+      "tyk-secret is required for gateway: tyk: the Gateway API secret (secret in tyk.conf), or the Dashboard API key with tyk-dashboard."
+    );
+  }
+  ctx.secret(secret);
+  const addr = inputs.string("tyk-addr");
+  const dashboard = inputs.string("tyk-dashboard");
+  if (addr && dashboard)
+    throw new DeckhandError("Set tyk-addr (the Gateway API) or tyk-dashboard (tyk-sync), not both.");
+  if (dashboard) {
+    return {
+      kind: "dashboard",
+      url: parseAddress(
+        dashboard,
+        "tyk-dashboard",
+        "the Tyk Dashboard",
+        "http://tyk-dashboard:3000",
+        "tyk-secret"
+      ),
+      secret,
+      tykSyncPath: inputs.string("tyk-sync-path"),
+      pathEnv: ctx.env.PATH ?? ""
+    };
+  }
+  if (!addr) {
+    throw new DeckhandError(
+      "gateway: tyk needs tyk-addr (the Gateway API, e.g. http://tyk-gateway:8080) or tyk-dashboard (a Tyk Dashboard, through tyk-sync)."
+    );
+  }
+  return {
+    kind: "gateway",
+    connection: {
+      addr: parseAddress(addr, "tyk-addr", "the Tyk Gateway", "http://tyk-gateway:8080", "tyk-secret"),
+      secret,
+      caCert: inputs.string("ca-cert"),
+      tlsSkipVerify: inputs.boolean("tls-skip-verify"),
+      tlsServerName: inputs.string("tls-server-name"),
+      timeoutSeconds: inputs.integer("timeout")
+    }
+  };
+}
+async function readDesired(inputs, ctx) {
+  const paths = inputs.list("state");
+  const state = paths.length > 0 ? paths : ["tyk"];
+  const { objects, files } = await readTykState(state);
+  const filled = objects.map((object, i) => {
+    for (const name of referencedEnv(object.body)) {
+      const value = ctx.env[name];
+      if (value !== void 0 && value.length >= 3) ctx.secret(value);
+    }
+    return { ...object, body: fillEnv(object.body, ctx.env, files[i]) };
+  });
+  return { objects: filled, paths: state };
+}
+async function planTykJob(inputs, ctx) {
+  refuseKongInputs(inputs, [
+    "workspace",
+    "select-tags",
+    "skip-consumers",
+    "parallelism",
+    "workspace-concurrency"
+  ]);
+  const desired = await readDesired(inputs, ctx);
+  const target = await openTykTarget(readTykEndpoint(inputs, ctx), ctx.logger);
+  const planned = planTyk(desired.objects, await target.writer.read(), desired.paths);
+  planned.plan.workspace = "tyk";
+  ctx.logger.info(`tyk: ${describeCounts(planned.plan.counts)}`);
+  const plan2 = planned.plan;
+  return {
+    target,
+    plans: [plan2],
+    sync: async () => {
+      const outcome = await target.writer.apply(planned, desired.objects);
+      if (outcome.failed.length === 0 && outcome.otherErrors.length === 0) {
+        const after = await waitForConvergence(
+          desired.objects,
+          target.writer,
+          desired.paths,
+          CONVERGE_MS,
+          ctx.logger
+        );
+        if (after.plan.counts.total > 0) {
+          outcome.otherErrors.push(
+            `the gateway still differs from the files ${CONVERGE_MS / 1e3} s after the reload: ${describeCounts(after.plan.counts)}`
+          );
+        }
+      }
+      return /* @__PURE__ */ new Map([[plan2, { status: "synced", outcome, unplanned: [] }]]);
+    }
+  };
+}
+
 // actions/engine/jobs/reconcile.ts
 async function plan(mode, source, ctx) {
   const inputs = new Inputs(COMMANDS[mode].inputs, source);
+  const report = emptyReport(`deckhand ${mode}`);
+  if (gatewayKind(inputs) === "tyk") {
+    const tyk = await planTykJob(inputs, ctx);
+    return {
+      inputs,
+      report,
+      failed: false,
+      plans: tyk.plans,
+      gateway: tyk.target.address,
+      scope: "the APIs and policies",
+      tool: { tyk: tyk.target.description },
+      sync: tyk.sync
+    };
+  }
   const connection = readConnection(inputs, ctx);
   const parallelism = inputs.integer("parallelism");
   const read = await readTargets({
-    state: inputs.list("state"),
+    state: inputs.list("state").length > 0 ? inputs.list("state") : ["kong"],
     workspace: inputs.string("workspace"),
     selectTags: inputs.list("select-tags"),
     env: ctx.env
   });
-  const report = emptyReport(`deckhand ${mode}`);
   if (read.problems.length > 0) {
     report.lines.push(
       `${read.problems.length} problem(s) in ${read.files.length} state file(s); nothing was planned or sent.`
@@ -36782,26 +37633,35 @@ async function plan(mode, source, ctx) {
     parallelism
   };
   const plans = await planTargets(read.targets, options);
-  return { inputs, report, failed: false, plans, options, gateway: connection.kongAddr, deck };
+  return {
+    inputs,
+    report,
+    failed: false,
+    plans,
+    gateway: connection.kongAddr,
+    scope: void 0,
+    tool: { deck: deck.deck.features.version },
+    // Only sync has workspace-concurrency.
+    sync: () => syncTargets(plans, { ...options, concurrency: inputs.integer("workspace-concurrency") ?? 1 })
+  };
 }
 async function syncJob(source, ctx) {
   const planned = await plan("sync", source, ctx);
   if (planned.failed) return { ok: false, report: planned.report, outputs: { applied: "false" } };
-  const { inputs, report, plans, gateway, options } = planned;
+  const { inputs, report, plans, gateway } = planned;
   const counts = totalCounts(plans);
   const guard = {
     maxDeletes: inputs.count("max-deletes") ?? 0,
     allowDeletes: inputs.boolean("allow-deletes")
   };
   const dryRun = inputs.boolean("dry-run");
-  const concurrency = inputs.integer("workspace-concurrency") ?? 1;
   const deletes = checkDeletes(plans, guard);
   const planErrors = plans.some((p) => p.errors.length > 0);
   report.annotations.push(...deckAnnotations(plans, "sync"));
   const record = {
     command: "sync",
     gateway,
-    deck: planned.deck.deck.features.version,
+    ...planned.tool,
     counts,
     dryRun,
     guard: { ...guard, deletions: deletes.deletions.length, allowed: deletes.allowed }
@@ -36845,15 +37705,17 @@ async function syncJob(source, ctx) {
     return finish2(false);
   }
   if (dryRun) {
-    report.lines.push(`Dry run: ${headline(counts, plans, gateway)} Nothing was sent to the gateway.`);
+    report.lines.push(
+      `Dry run: ${headline(counts, plans, gateway, planned.scope)} Nothing was sent to the gateway.`
+    );
     addPlanTables(report, plans, { dryRun: true });
     return finish2(true);
   }
   if (counts.total === 0) {
-    report.lines.push(headline(counts, plans, gateway));
+    report.lines.push(headline(counts, plans, gateway, planned.scope));
     return finish2(true);
   }
-  const results = await syncTargets(plans, { ...options, concurrency });
+  const results = await planned.sync();
   const ok3 = describeSync(report, plans, results, gateway);
   addPlanTables(report, plans, { results });
   return finish2(ok3, results);
@@ -36918,10 +37780,10 @@ function describeSync(report, plans, results, gateway) {
   report.lines.push(...lines);
   return ok3;
 }
-function headline(counts, plans, gateway) {
+function headline(counts, plans, gateway, scope) {
   const workspaces = new Set(plans.map((p) => p.workspace || "default")).size;
   const tagSets = plans.length > workspaces ? `, ${plans.length} tag sets` : "";
-  const where = `${workspaces} workspace${workspaces === 1 ? "" : "s"}${tagSets}`;
+  const where = scope ?? `${workspaces} workspace${workspaces === 1 ? "" : "s"}${tagSets}`;
   return counts.total === 0 ? `No changes: ${gateway} matches the state files (${where}).` : `Plan for ${gateway}: ${describeCounts(counts)} in ${where}.`;
 }
 function addPlanTables(report, plans, options = {}) {
@@ -36950,7 +37812,7 @@ function shortList(items, max = 10) {
   return items.length > max ? `${shown} and ${items.length - max} more` : shown;
 }
 async function writePlan(path5, plan2) {
-  const file = path5 ?? join5((await privateTempDir("deckhand-plan-")).path, "plan.json");
+  const file = path5 ?? join7((await privateTempDir("deckhand-plan-")).path, "plan.json");
   const document = { format: "deckhand-plan/1", generatedAt: (/* @__PURE__ */ new Date()).toISOString(), ...plan2 };
   await writeFileAtomic(file, JSON.stringify(document, null, 2) + "\n");
   return file;
@@ -38094,7 +38956,7 @@ var __awaiter3 = function(thisArg, _arguments, P, generator) {
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { chmod, copyFile, lstat, mkdir: mkdir2, open: open2, readdir: readdir2, rename: rename2, rm: rm3, rmdir, stat: stat4, symlink, unlink } = fs2.promises;
+var { chmod, copyFile, lstat, mkdir: mkdir2, open: open2, readdir: readdir3, rename: rename2, rm: rm3, rmdir, stat: stat5, symlink, unlink } = fs2.promises;
 var IS_WINDOWS = process.platform === "win32";
 function readlink(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
@@ -38109,7 +38971,7 @@ var READONLY = fs2.constants.O_RDONLY;
 function exists(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
     try {
-      yield stat4(fsPath);
+      yield stat5(fsPath);
     } catch (err) {
       if (err.code === "ENOENT") {
         return false;
@@ -38133,7 +38995,7 @@ function tryGetExecutablePath(filePath, extensions) {
   return __awaiter3(this, void 0, void 0, function* () {
     let stats = void 0;
     try {
-      stats = yield stat4(filePath);
+      stats = yield stat5(filePath);
     } catch (err) {
       if (err.code !== "ENOENT") {
         console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
@@ -38156,7 +39018,7 @@ function tryGetExecutablePath(filePath, extensions) {
       filePath = originalFilePath + extension;
       stats = void 0;
       try {
-        stats = yield stat4(filePath);
+        stats = yield stat5(filePath);
       } catch (err) {
         if (err.code !== "ENOENT") {
           console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
@@ -38167,7 +39029,7 @@ function tryGetExecutablePath(filePath, extensions) {
           try {
             const directory = path.dirname(filePath);
             const upperName = path.basename(filePath).toUpperCase();
-            for (const actualName of yield readdir2(directory)) {
+            for (const actualName of yield readdir3(directory)) {
               if (upperName === actualName.toUpperCase()) {
                 filePath = path.join(directory, actualName);
                 break;
@@ -38230,7 +39092,7 @@ var __awaiter4 = function(thisArg, _arguments, P, generator) {
 function cp(source_1, dest_1) {
   return __awaiter4(this, arguments, void 0, function* (source, dest, options = {}) {
     const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-    const destStat = (yield exists(dest)) ? yield stat4(dest) : null;
+    const destStat = (yield exists(dest)) ? yield stat5(dest) : null;
     if (destStat && destStat.isFile() && !force) {
       return;
     }
@@ -38238,7 +39100,7 @@ function cp(source_1, dest_1) {
     if (!(yield exists(source))) {
       throw new Error(`no such file or directory: ${source}`);
     }
-    const sourceStat = yield stat4(source);
+    const sourceStat = yield stat5(source);
     if (sourceStat.isDirectory()) {
       if (!recursive) {
         throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
@@ -38354,7 +39216,7 @@ function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
       return;
     currentDepth++;
     yield mkdirP(destDir);
-    const files = yield readdir2(sourceDir);
+    const files = yield readdir3(sourceDir);
     for (const fileName of files) {
       const srcFile = `${sourceDir}/${fileName}`;
       const destFile = `${destDir}/${fileName}`;
@@ -38365,7 +39227,7 @@ function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
         yield copyFile2(srcFile, destFile, force);
       }
     }
-    yield chmod(destDir, (yield stat4(sourceDir)).mode);
+    yield chmod(destDir, (yield stat5(sourceDir)).mode);
   });
 }
 function copyFile2(srcFile, destFile, force) {
@@ -38934,8 +39796,8 @@ init_errors();
 import { isAbsolute, relative as relative2, sep as sep3 } from "node:path";
 
 // actions/github/artifacts.ts
-import { readdir as readdir3, stat as stat5 } from "node:fs/promises";
-import { join as join8, resolve as resolve3 } from "node:path";
+import { readdir as readdir4, stat as stat6 } from "node:fs/promises";
+import { join as join10, resolve as resolve3 } from "node:path";
 
 // actions/engine/artifacts.ts
 function artifactServiceUnavailable(env) {
@@ -39114,13 +39976,13 @@ var ActionsArtifactStore = class {
 async function expandFiles(paths) {
   const out = [];
   for (const path5 of paths) {
-    const info2 = await stat5(path5).catch(() => void 0);
+    const info2 = await stat6(path5).catch(() => void 0);
     if (!info2?.isDirectory()) {
       out.push(path5);
       continue;
     }
-    const entries = await readdir3(path5, { recursive: true, withFileTypes: true });
-    const files = entries.filter((e) => !e.isDirectory()).map((e) => join8(e.parentPath, e.name));
+    const entries = await readdir4(path5, { recursive: true, withFileTypes: true });
+    const files = entries.filter((e) => !e.isDirectory()).map((e) => join10(e.parentPath, e.name));
     out.push(...files.length > 0 ? files.sort() : [path5]);
   }
   return out;
@@ -39139,8 +40001,8 @@ function scrubSecrets(text, secrets) {
 init_summary();
 
 // actions/github/tool-cache-store.ts
-import { stat as stat6 } from "node:fs/promises";
-import { join as join10 } from "node:path";
+import { stat as stat7 } from "node:fs/promises";
+import { join as join12 } from "node:path";
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
 import * as crypto2 from "crypto";
@@ -39515,7 +40377,7 @@ var ToolCacheStore = class {
   async find(version, platform2) {
     const dir = find(TOOL, normalizeVersion(version), toolCacheKey(platform2));
     if (!dir) return void 0;
-    const binary = await stat6(join10(dir, deckBinaryName(platform2))).catch(() => void 0);
+    const binary = await stat7(join12(dir, deckBinaryName(platform2))).catch(() => void 0);
     return binary?.isFile() ? dir : void 0;
   }
   download(url) {
@@ -39628,11 +40490,11 @@ function workspacePath(file) {
   const rel = relative2(root, file);
   return rel.startsWith("..") || isAbsolute(rel) ? file : rel.split(sep3).join("/");
 }
-var masked = /* @__PURE__ */ new Set();
+var masked2 = /* @__PURE__ */ new Set();
 function maskSecret(value) {
   const trimmed = value.trim();
-  if (trimmed.length < 3 || masked.has(trimmed)) return;
-  masked.add(trimmed);
+  if (trimmed.length < 3 || masked2.has(trimmed)) return;
+  masked2.add(trimmed);
   setSecret(trimmed);
   const colon = trimmed.indexOf(":");
   if (colon > 0 && trimmed.slice(colon + 1).trim().length >= 3)

@@ -13,6 +13,8 @@ import {
 } from '../state/entities.js'
 import { readStateText } from '../state/read.js'
 import { isReference, maskEntity } from '../state/redact.js'
+import { displayName, formatOf, looseTykObject, TYK_KIND, type TykKind } from '../tyk/objects.js'
+import { maskTykBody } from '../tyk/redact.js'
 
 /**
  * Drift between two versions of a set of deck state files (what git holds and what a dump just wrote),
@@ -164,8 +166,34 @@ function readState(text: string | undefined): JsonObject | undefined {
   if (text === undefined) return undefined
   const content = readStateText(text)
   if (!isObject(content)) return undefined
-  const isState = '_format_version' in content || Object.keys(COLLECTIONS).some((key) => key in content)
+  const isState =
+    '_format_version' in content ||
+    Object.keys(COLLECTIONS).some((key) => key in content) ||
+    formatOf(content) !== undefined
   return isState ? (content as JsonObject) : undefined
+}
+
+/** Tyk objects are entities of their own kinds, reported after Kong's, in the `tyk` workspace. */
+const TYK_SPECS: Readonly<Record<TykKind, CollectionSpec>> = {
+  api: { label: 'api', identity: ['api_id'] },
+  policy: { label: 'policy', identity: ['id'] },
+}
+const TYK_COLLECTIONS: Readonly<Record<TykKind, string>> = { api: 'apis', policy: 'policies' }
+
+/** A Tyk file holds one object: an API (classic or OAS) or a policy, known by its id. */
+function locateTyk(side: Side, file: string, content: JsonObject): void {
+  const object = looseTykObject(content, basename(file))!
+  const kind = TYK_KIND[object.format]
+  const found = side.get('tyk') ?? new Map<string, Located>()
+  side.set('tyk', found)
+  found.set(`${kind}\u0000${object.id}`, {
+    entity: content,
+    spec: TYK_SPECS[kind],
+    collection: TYK_COLLECTIONS[kind],
+    name: displayName(object),
+    file,
+    order: ORDER.size + (kind === 'api' ? 0 : 1),
+  })
 }
 
 /** Each collection chain (`services/routes/plugins`) numbered in the order of a COLLECTIONS walk. */
@@ -180,6 +208,7 @@ const ORDER = new Map<string, number>()
 
 /** Adds every entity of one side of a file to its workspace's index. */
 function locate(side: Side, file: string, content: JsonObject): void {
+  if (formatOf(content)) return locateTyk(side, file, content)
   const declared = content._workspace
   const workspace = typeof declared === 'string' && declared !== '' ? declared : basename(file, extname(file))
   const found = side.get(workspace) ?? new Map<string, Located>()
@@ -279,6 +308,8 @@ function ownFields(entity: JsonObject, spec: CollectionSpec): JsonObject {
 
 function masked(entity: JsonObject, collection: string): JsonObject {
   const copy = structuredClone(entity)
-  maskEntity(copy, collection, new Set())
+  if (collection === TYK_COLLECTIONS.api || collection === TYK_COLLECTIONS.policy)
+    maskTykBody(copy, new Set())
+  else maskEntity(copy, collection, new Set())
   return copy
 }

@@ -3,12 +3,14 @@ import { dump } from '../dump.js'
 import { emptyReport } from '../report.js'
 import { type JobContext, type JobResult, openDeck, readConnection } from './context.js'
 import { Inputs, type InputSource } from './inputs.js'
+import { gatewayKind, tykDumpJob } from './tyk.js'
 
 export async function dumpJob(source: InputSource, ctx: JobContext): Promise<JobResult> {
   const inputs = new Inputs(COMMANDS.dump!.inputs, source)
+  if (gatewayKind(inputs) === 'tyk') return tykDumpJob(inputs, ctx)
   const connection = readConnection(inputs, ctx)
   const options = {
-    outputDir: inputs.string('output-dir')!,
+    outputDir: inputs.string('output-dir') ?? 'kong',
     workspace: inputs.string('workspace'),
     allWorkspaces: inputs.boolean('all-workspaces'),
     selectTags: inputs.list('select-tags'),

@@ -23,6 +23,18 @@ export class Inputs {
     return undefined
   }
 
+  /** Whether the command has this input. */
+  has(name: string): boolean {
+    return name in this.specs
+  }
+
+  /** Whether the user gave a value (a default does not count). */
+  given(name: string): boolean {
+    if (!this.specs[name]) throw new Error(`unknown input ${name}`)
+    const value = this.source(name)?.trim()
+    return value !== undefined && value !== ''
+  }
+
   string(name: string): string | undefined {
     return this.raw(name)
   }

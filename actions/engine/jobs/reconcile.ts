@@ -19,21 +19,35 @@ import { emptyReport, type Report } from '../report.js'
 import { type JobContext, type JobResult, openDeck, readConnection } from './context.js'
 import { Inputs, type InputSource } from './inputs.js'
 import { addProblems } from './problems.js'
+import { gatewayKind, planTykJob } from './tyk.js'
 
 type Mode = 'diff' | 'sync'
 
-/** Everything diff and sync share: inputs, local checks, deck, and the plan. */
+/** Everything diff and sync share: inputs, local checks, the plan, and how to carry it out. */
 async function plan(mode: Mode, source: InputSource, ctx: JobContext) {
   const inputs = new Inputs(COMMANDS[mode]!.inputs, source)
+  const report = emptyReport(`deckhand ${mode}`)
+  if (gatewayKind(inputs) === 'tyk') {
+    const tyk = await planTykJob(inputs, ctx)
+    return {
+      inputs,
+      report,
+      failed: false as const,
+      plans: tyk.plans,
+      gateway: tyk.target.address,
+      scope: 'the APIs and policies',
+      tool: { tyk: tyk.target.description },
+      sync: tyk.sync,
+    }
+  }
   const connection = readConnection(inputs, ctx)
   const parallelism = inputs.integer('parallelism')
   const read = await readTargets({
-    state: inputs.list('state'),
+    state: inputs.list('state').length > 0 ? inputs.list('state') : ['kong'],
     workspace: inputs.string('workspace'),
     selectTags: inputs.list('select-tags'),
     env: ctx.env,
   })
-  const report = emptyReport(`deckhand ${mode}`)
   if (read.problems.length > 0) {
     // Caught before deck is even looked up: nothing has been sent anywhere.
     report.lines.push(
@@ -54,7 +68,17 @@ async function plan(mode: Mode, source: InputSource, ctx: JobContext) {
     parallelism,
   }
   const plans = await planTargets(read.targets, options)
-  return { inputs, report, failed: false as const, plans, options, gateway: connection.kongAddr, deck }
+  return {
+    inputs,
+    report,
+    failed: false as const,
+    plans,
+    gateway: connection.kongAddr,
+    scope: undefined,
+    tool: { deck: deck.deck.features.version },
+    // Only sync has workspace-concurrency.
+    sync: () => syncTargets(plans, { ...options, concurrency: inputs.integer('workspace-concurrency') ?? 1 }),
+  }
 }
 
 export async function diffJob(source: InputSource, ctx: JobContext): Promise<JobResult> {
@@ -63,14 +87,14 @@ export async function diffJob(source: InputSource, ctx: JobContext): Promise<Job
   const { inputs, report, plans, gateway } = planned
   const counts = totalCounts(plans)
   const planErrors = plans.some((p) => p.errors.length > 0)
-  report.lines.push(headline(counts, plans, gateway))
+  report.lines.push(headline(counts, plans, gateway, planned.scope))
   if (planErrors) report.lines.push('deck reported errors while planning: the plan is incomplete.')
   addPlanTables(report, plans)
   report.annotations.push(...deckAnnotations(plans, 'diff'))
   const planFile = await writePlan(inputs.string('plan-file'), {
     command: 'diff',
     gateway,
-    deck: planned.deck.deck.features.version,
+    ...planned.tool,
     counts,
     targets: plans,
   })
@@ -85,14 +109,13 @@ export async function diffJob(source: InputSource, ctx: JobContext): Promise<Job
 export async function syncJob(source: InputSource, ctx: JobContext): Promise<JobResult> {
   const planned = await plan('sync', source, ctx)
   if (planned.failed) return { ok: false, report: planned.report, outputs: { applied: 'false' } }
-  const { inputs, report, plans, gateway, options } = planned
+  const { inputs, report, plans, gateway } = planned
   const counts = totalCounts(plans)
   const guard = {
     maxDeletes: inputs.count('max-deletes') ?? 0,
     allowDeletes: inputs.boolean('allow-deletes'),
   }
   const dryRun = inputs.boolean('dry-run')
-  const concurrency = inputs.integer('workspace-concurrency') ?? 1
   const deletes = checkDeletes(plans, guard)
   const planErrors = plans.some((p) => p.errors.length > 0)
   report.annotations.push(...deckAnnotations(plans, 'sync'))
@@ -100,7 +123,7 @@ export async function syncJob(source: InputSource, ctx: JobContext): Promise<Job
   const record = {
     command: 'sync',
     gateway,
-    deck: planned.deck.deck.features.version,
+    ...planned.tool,
     counts,
     dryRun,
     guard: { ...guard, deletions: deletes.deletions.length, allowed: deletes.allowed },
@@ -146,16 +169,18 @@ export async function syncJob(source: InputSource, ctx: JobContext): Promise<Job
     return finish(false)
   }
   if (dryRun) {
-    report.lines.push(`Dry run: ${headline(counts, plans, gateway)} Nothing was sent to the gateway.`)
+    report.lines.push(
+      `Dry run: ${headline(counts, plans, gateway, planned.scope)} Nothing was sent to the gateway.`,
+    )
     addPlanTables(report, plans, { dryRun: true })
     return finish(true)
   }
   if (counts.total === 0) {
-    report.lines.push(headline(counts, plans, gateway))
+    report.lines.push(headline(counts, plans, gateway, planned.scope))
     return finish(true)
   }
 
-  const results = await syncTargets(plans, { ...options, concurrency })
+  const results = await planned.sync()
   const ok = describeSync(report, plans, results, gateway)
   addPlanTables(report, plans, { results })
   return finish(ok, results)
@@ -233,10 +258,11 @@ function describeSync(
   return ok
 }
 
-function headline(counts: Counts, plans: readonly TargetPlan[], gateway: string): string {
+/** `scope` names what was planned when it is not Kong's workspaces. */
+function headline(counts: Counts, plans: readonly TargetPlan[], gateway: string, scope?: string): string {
   const workspaces = new Set(plans.map((p) => p.workspace || 'default')).size
   const tagSets = plans.length > workspaces ? `, ${plans.length} tag sets` : ''
-  const where = `${workspaces} workspace${workspaces === 1 ? '' : 's'}${tagSets}`
+  const where = scope ?? `${workspaces} workspace${workspaces === 1 ? '' : 's'}${tagSets}`
   return counts.total === 0
     ? `No changes: ${gateway} matches the state files (${where}).`
     : `Plan for ${gateway}: ${describeCounts(counts)} in ${where}.`

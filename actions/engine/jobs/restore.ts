@@ -8,14 +8,18 @@ import { KongAdmin } from '../kong/admin.js'
 import { parsePgTarget } from '../postgres/connection.js'
 import { emptyReport, type Report } from '../report.js'
 import { type RestoreOutcome, restoreGateway, STRATEGIES, type Strategy } from '../restore/restore.js'
-import { parseSmokeRequests } from '../restore/smoke.js'
+import { parseSmokeRequests, type SmokeRequest } from '../restore/smoke.js'
+import { restoreTyk } from '../tyk/restore.js'
+import { openTykTarget } from '../tyk/target.js'
 import { COMMANDS } from '../../spec.js'
 import { resolveBackupInput } from './artifacts.js'
 import { type JobContext, type JobResult, openDeck, readConnection } from './context.js'
 import { Inputs, type InputSource } from './inputs.js'
+import { CONVERGE_MS, gatewayKind, readDesired, readTykEndpoint, refuseKongInputs } from './tyk.js'
 
 export async function restoreJob(source: InputSource, ctx: JobContext): Promise<JobResult> {
   const inputs = new Inputs(COMMANDS.restore!.inputs, source)
+  if (gatewayKind(inputs) === 'tyk') return tykRestoreJob(inputs, ctx)
   const strategy = inputs.oneOf<Strategy>('strategy', STRATEGIES)
   const addresses = inputs.list('kong-addr')
   if (addresses.length === 0)
@@ -25,9 +29,7 @@ export async function restoreJob(source: InputSource, ctx: JobContext): Promise<
   const connection = connections[0]!
   const admins = await Promise.all(connections.map((c) => KongAdmin.open(c.kongAddr, c)))
   const smoke = parseSmokeRequests(inputs.list('smoke-requests'))
-  // Query values of smoke URLs often carry API keys.
-  for (const { url } of smoke)
-    for (const value of new URL(url).searchParams.values()) if (value.length >= 3) ctx.secret(value)
+  maskSmokeQueries(smoke, ctx)
   const keyringExport = await readKeyring(inputs.string('keyring-export'))
   if (keyringExport) ctx.secret(keyringExport)
 
@@ -47,7 +49,7 @@ export async function restoreJob(source: InputSource, ctx: JobContext): Promise<
     const outcome = await restoreGateway({
       strategy,
       admins,
-      state: inputs.list('state'),
+      state: inputs.list('state').length > 0 ? inputs.list('state') : ['kong'],
       dbDump: dump?.path,
       database: target && {
         target,
@@ -71,21 +73,58 @@ export async function restoreJob(source: InputSource, ctx: JobContext): Promise<
       secret: ctx.secret,
       logger: ctx.logger,
     })
-    const reportFile = await writeReport(inputs.string('report-file'), outcome)
-    return {
-      ok: outcome.verified,
-      report: describe(outcome, reportFile),
-      outputs: {
-        'strategy-used': outcome.strategyUsed ?? '',
-        'rto-seconds': String(outcome.rtoSeconds),
-        'entities-restored': String(outcome.entitiesRestored),
-        verified: String(outcome.verified),
-        report: reportFile,
-      },
-    }
+    return await restoreResult(inputs, outcome)
   } finally {
     await dump?.cleanup()
   }
+}
+
+async function restoreResult(inputs: Inputs, outcome: RestoreOutcome): Promise<JobResult> {
+  const reportFile = await writeReport(inputs.string('report-file'), outcome)
+  return {
+    ok: outcome.verified,
+    report: describe(outcome, reportFile),
+    outputs: {
+      'strategy-used': outcome.strategyUsed ?? '',
+      'rto-seconds': String(outcome.rtoSeconds),
+      'entities-restored': String(outcome.entitiesRestored),
+      verified: String(outcome.verified),
+      report: reportFile,
+    },
+  }
+}
+
+/** gateway: tyk: the API and policy files into a Tyk gateway (or Dashboard), proved by a re-plan. */
+async function tykRestoreJob(inputs: Inputs, ctx: JobContext): Promise<JobResult> {
+  refuseKongInputs(inputs, ['kong-addr', 'kong-admin-token', 'db-dump', 'restart-command', 'keyring-export'])
+  const strategy = inputs.oneOf<Strategy>('strategy', STRATEGIES)
+  if (strategy !== 'auto' && strategy !== 'declarative') {
+    throw new DeckhandError(
+      `strategy ${strategy} is for Kong: a Tyk gateway is restored from its API and policy files (auto or declarative); restore its Redis with db-restore.`,
+    )
+  }
+  const smoke = parseSmokeRequests(inputs.list('smoke-requests'))
+  maskSmokeQueries(smoke, ctx)
+  const desired = await readDesired(inputs, ctx)
+  const target = await openTykTarget(readTykEndpoint(inputs, ctx), ctx.logger, false)
+  const outcome = await restoreTyk({
+    target,
+    desired: desired.objects,
+    files: desired.paths,
+    overwrite: inputs.boolean('overwrite'),
+    waitTimeoutSeconds: inputs.integer('wait-timeout')!,
+    convergeMs: CONVERGE_MS,
+    smoke,
+    smokeWindowMs: inputs.integer('smoke-timeout')! * 1000,
+    logger: ctx.logger,
+  })
+  return restoreResult(inputs, outcome)
+}
+
+/** Query values of smoke URLs often carry API keys. */
+function maskSmokeQueries(smoke: readonly SmokeRequest[], ctx: JobContext): void {
+  for (const { url } of smoke)
+    for (const value of new URL(url).searchParams.values()) if (value.length >= 3) ctx.secret(value)
 }
 
 /** The inputs with kong-addr replaced, so each address gets the same checks as a single one. */
@@ -124,9 +163,12 @@ async function writeReport(path: string | undefined, outcome: RestoreOutcome): P
 /** The job summary: the verdict and RTO first, then the phases, checks and what was (not) restored. */
 function describe(outcome: RestoreOutcome, reportFile: string): Report {
   const report = emptyReport('deckhand restore')
-  const gateway = outcome.gateway
-    ? `Kong ${outcome.gateway.version} (${outcome.gateway.edition}, ${outcome.gateway.database === 'off' ? 'DB-less' : outcome.gateway.database}) at ${outcome.gateway.nodes.join(', ')}`
-    : 'the gateway'
+  const gateway =
+    outcome.gateway?.edition === 'tyk'
+      ? `Tyk ${outcome.gateway.version} at ${outcome.gateway.nodes.join(', ')}`
+      : outcome.gateway
+        ? `Kong ${outcome.gateway.version} (${outcome.gateway.edition}, ${outcome.gateway.database === 'off' ? 'DB-less' : outcome.gateway.database}) at ${outcome.gateway.nodes.join(', ')}`
+        : 'the gateway'
   if (outcome.error) {
     report.lines.push(`Restore of ${gateway} failed after ${outcome.rtoSeconds} s: ${outcome.error.message}`)
     report.annotations.push({ level: 'error', title: 'deckhand restore', message: outcome.error.message })

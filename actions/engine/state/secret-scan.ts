@@ -13,6 +13,8 @@ import {
 
 import { isObject, type JsonObject } from './entities.js'
 import { mayHaveAnchors, readStateText } from './read.js'
+import { looseTykObject } from '../tyk/objects.js'
+import { redactTykObject } from '../tyk/redact.js'
 import { DECK_MASK, EnvRef, MASK, redactContent } from './redact.js'
 
 /**
@@ -102,7 +104,9 @@ function readState(text: string): StateText | undefined {
  */
 function redactedValues(state: StateText): { line: number; location: string }[] {
   replaceDeckMasks(state.content)
-  const redactions = redactContent(state.content, { workspace: '' })
+  // A Tyk API or policy file: its own rules, on the same data (redacted in place).
+  const tyk = looseTykObject(state.content, 'file')
+  const redactions = tyk ? redactTykObject(tyk) : redactContent(state.content, { workspace: '' })
   if (redactions.length === 0) return []
   const locations = new Map(redactions.map((r) => [r.name, r.location]))
   const refs = envRefs(state.content)

@@ -1,0 +1,193 @@
+import { parseAddress } from '../deck/connection.js'
+import { DeckhandError } from '../errors.js'
+import type { SyncResult } from '../reconcile.js'
+import { describeCounts } from '../reconcile.js'
+import { emptyReport } from '../report.js'
+import type { TargetPlan } from '../plan/model.js'
+import { readTykState, writeTykDump } from '../tyk/folder.js'
+import type { TykObject } from '../tyk/objects.js'
+import { planTyk } from '../tyk/plan.js'
+import { fillEnv, referencedEnv } from '../tyk/redact.js'
+import { waitForConvergence } from '../tyk/sync.js'
+import { openTykTarget, type TykEndpoint, type TykTarget } from '../tyk/target.js'
+import type { JobContext, JobResult } from './context.js'
+import type { Inputs } from './inputs.js'
+
+/**
+ * The Tyk side of dump, diff, sync and restore (`gateway: tyk`). The jobs read the same inputs as for
+ * Kong where they mean the same (output-dir, state, max-deletes, overwrite…); Kong-only ones are
+ * refused rather than silently ignored.
+ */
+
+export type GatewayKind = 'kong' | 'tyk'
+
+export function gatewayKind(inputs: Inputs): GatewayKind {
+  return inputs.oneOf<GatewayKind>('gateway', ['kong', 'tyk'])
+}
+
+/** How long a gateway may take to serve what was written after the reload was requested. */
+export const CONVERGE_MS = 60_000
+
+/** Inputs that only mean something to Kong (and deck): set with gateway: tyk, they are a mistake. */
+export function refuseKongInputs(inputs: Inputs, names: readonly string[]): void {
+  const set = names.filter(
+    (name) => inputs.has(name) && inputs.given(name) && inputs.string(name) !== 'false',
+  )
+  if (set.length > 0) {
+    throw new DeckhandError(
+      `${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} for Kong and cannot be used with gateway: tyk.`,
+    )
+  }
+}
+
+/** Reads tyk-addr or tyk-dashboard, and the secret, which is masked at once. */
+export function readTykEndpoint(inputs: Inputs, ctx: JobContext): TykEndpoint {
+  const secret = inputs.string('tyk-secret')
+  if (!secret) {
+    throw new DeckhandError(
+      'tyk-secret is required for gateway: tyk: the Gateway API secret (secret in tyk.conf), or the Dashboard API key with tyk-dashboard.',
+    )
+  }
+  ctx.secret(secret)
+  const addr = inputs.string('tyk-addr')
+  const dashboard = inputs.string('tyk-dashboard')
+  if (addr && dashboard)
+    throw new DeckhandError('Set tyk-addr (the Gateway API) or tyk-dashboard (tyk-sync), not both.')
+  if (dashboard) {
+    return {
+      kind: 'dashboard',
+      url: parseAddress(
+        dashboard,
+        'tyk-dashboard',
+        'the Tyk Dashboard',
+        'http://tyk-dashboard:3000',
+        'tyk-secret',
+      ),
+      secret,
+      tykSyncPath: inputs.string('tyk-sync-path'),
+      pathEnv: ctx.env.PATH ?? '',
+    }
+  }
+  if (!addr) {
+    throw new DeckhandError(
+      'gateway: tyk needs tyk-addr (the Gateway API, e.g. http://tyk-gateway:8080) or tyk-dashboard (a Tyk Dashboard, through tyk-sync).',
+    )
+  }
+  return {
+    kind: 'gateway',
+    connection: {
+      addr: parseAddress(addr, 'tyk-addr', 'the Tyk Gateway', 'http://tyk-gateway:8080', 'tyk-secret'),
+      secret,
+      caCert: inputs.string('ca-cert'),
+      tlsSkipVerify: inputs.boolean('tls-skip-verify'),
+      tlsServerName: inputs.string('tls-server-name'),
+      timeoutSeconds: inputs.integer('timeout'),
+    },
+  }
+}
+
+export async function tykDumpJob(inputs: Inputs, ctx: JobContext): Promise<JobResult> {
+  refuseKongInputs(inputs, ['workspace', 'all-workspaces', 'select-tags', 'skip-consumers', 'with-id'])
+  const target = await openTykTarget(readTykEndpoint(inputs, ctx), ctx.logger)
+  const redactSecrets = inputs.boolean('redact-secrets')
+  if (!redactSecrets) {
+    ctx.logger.warn(
+      'redact-secrets is false: the files hold plaintext secrets. Keep them out of git and artifacts.',
+    )
+  }
+  const result = await writeTykDump({
+    objects: await target.writer.read(),
+    outputDir: inputs.string('output-dir') ?? 'tyk',
+    redactSecrets,
+    allowEmpty: inputs.boolean('allow-empty'),
+    logger: ctx.logger,
+  })
+  const report = emptyReport('deckhand dump')
+  report.lines.push(
+    `${result.counts.api} API(s) and ${result.counts.policy} polic${result.counts.policy === 1 ? 'y' : 'ies'} from ` +
+      `${target.description}; ${result.changed ? 'changed' : 'unchanged'} since the last dump.`,
+    `Digest ${result.digest}; ${result.secretsRedacted} secret value(s) replaced by environment references.`,
+  )
+  if (result.requiredEnv.length > 0) {
+    report.lines.push(
+      `Set ${result.requiredEnv.length} DECKHAND_TYK_ variable(s) listed in required-env.txt before syncing these files.`,
+    )
+  }
+  for (const removed of result.removed) report.lines.push(`Removed ${removed}: no longer on the gateway.`)
+  return {
+    ok: true,
+    report,
+    outputs: {
+      files: result.files.join('\n'),
+      workspaces: '',
+      'entity-count': String(result.entityCount),
+      digest: result.digest,
+      'secrets-redacted': String(result.secretsRedacted),
+      'required-env': result.requiredEnv.join('\n'),
+      changed: String(result.changed),
+    },
+  }
+}
+
+/** The state folder's objects with their DECKHAND_TYK_ references filled; every filled value is masked. */
+export async function readDesired(
+  inputs: Inputs,
+  ctx: JobContext,
+): Promise<{ objects: TykObject[]; paths: string[] }> {
+  const paths = inputs.list('state')
+  const state = paths.length > 0 ? paths : ['tyk']
+  const { objects, files } = await readTykState(state)
+  const filled = objects.map((object, i) => {
+    for (const name of referencedEnv(object.body)) {
+      const value = ctx.env[name]
+      if (value !== undefined && value.length >= 3) ctx.secret(value)
+    }
+    return { ...object, body: fillEnv(object.body, ctx.env, files[i]!) }
+  })
+  return { objects: filled, paths: state }
+}
+
+/** What diff and sync need from Tyk: the plan, and how to carry it out. */
+export interface TykPlanned {
+  target: TykTarget
+  plans: TargetPlan[]
+  sync: () => Promise<Map<TargetPlan, SyncResult>>
+}
+
+export async function planTykJob(inputs: Inputs, ctx: JobContext): Promise<TykPlanned> {
+  refuseKongInputs(inputs, [
+    'workspace',
+    'select-tags',
+    'skip-consumers',
+    'parallelism',
+    'workspace-concurrency',
+  ])
+  const desired = await readDesired(inputs, ctx)
+  const target = await openTykTarget(readTykEndpoint(inputs, ctx), ctx.logger)
+  const planned = planTyk(desired.objects, await target.writer.read(), desired.paths)
+  planned.plan.workspace = 'tyk'
+  ctx.logger.info(`tyk: ${describeCounts(planned.plan.counts)}`)
+  const plan = planned.plan
+  return {
+    target,
+    plans: [plan],
+    sync: async () => {
+      const outcome = await target.writer.apply(planned, desired.objects)
+      if (outcome.failed.length === 0 && outcome.otherErrors.length === 0) {
+        const after = await waitForConvergence(
+          desired.objects,
+          target.writer,
+          desired.paths,
+          CONVERGE_MS,
+          ctx.logger,
+        )
+        if (after.plan.counts.total > 0) {
+          outcome.otherErrors.push(
+            `the gateway still differs from the files ${CONVERGE_MS / 1000} s after the reload: ${describeCounts(after.plan.counts)}`,
+          )
+        }
+      }
+      return new Map<TargetPlan, SyncResult>([[plan, { status: 'synced', outcome, unplanned: [] }]])
+    },
+  }
+}
