@@ -47850,6 +47850,8 @@ var TykSync = class {
   secret;
   logger;
   timeoutMs;
+  /** What the last run printed (secret scrubbed), for errors that come after it exited. */
+  lastOutput = "";
   async run(command, folder) {
     let result;
     try {
@@ -47862,6 +47864,7 @@ var TykSync = class {
     }
     const output = scrub(`${result.stdout}
 ${result.stderr}`, [this.secret]).trim();
+    this.lastOutput = output;
     for (const line of output.split("\n")) if (line.trim() !== "") this.logger.debug(`tyk-sync: ${line}`);
     const error = output.split("\n").find((line) => /^\s*(Error|FATA|panic)\b/.test(line));
     if (result.exitCode !== 0 || result.signal || error) {
@@ -47877,7 +47880,30 @@ ${result.stderr}`, [this.secret]).trim();
     const work = await privateTempDir("deckhand-tyk-sync-");
     try {
       await this.run("dump", work.path);
-      return await readTykSyncFolder(work.path);
+      return await readTykSyncFolder(work.path).catch((err) => {
+        const said = this.lastOutput.split("\n").slice(-3).join(" ").trim();
+        throw new DeckhandError(`${err.message}. tyk-sync said: ${said || "nothing"}`);
+      });
+    } finally {
+      await work.cleanup();
+    }
+  }
+  /**
+   * The Dashboard's templates (tyk-sync's assets) as a fresh dump has them: `tyk-sync sync` deletes every
+   * template its folder does not list, and deckhand does not keep templates, so each sync carries them over.
+   */
+  async currentAssets(into) {
+    const work = await privateTempDir("deckhand-tyk-sync-");
+    try {
+      await this.run("dump", work.path);
+      const spec = JSON.parse(await readFile7(join19(work.path, TYK_SPEC_FILE), "utf8"));
+      const assets = [];
+      for (const asset of spec.assets ?? []) {
+        if (typeof asset.file !== "string" || asset.file.includes("/") || asset.file.includes("..")) continue;
+        await writeFileAtomic(join19(into, asset.file), await readFile7(join19(work.path, asset.file), "utf8"));
+        assets.push({ file: asset.file, id: typeof asset.id === "string" ? asset.id : "" });
+      }
+      return assets;
     } finally {
       await work.cleanup();
     }

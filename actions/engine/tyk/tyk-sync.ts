@@ -51,6 +51,9 @@ export async function locateTykSync(path: string | undefined, pathEnv: string): 
 }
 
 export class TykSync implements TykWriter {
+  /** What the last run printed (secret scrubbed), for errors that come after it exited. */
+  private lastOutput = ''
+
   constructor(
     private readonly program: string,
     private readonly dashboard: string,
@@ -70,6 +73,7 @@ export class TykSync implements TykWriter {
       throw new DeckhandError(`tyk-sync could not be started (${this.program}): ${(err as Error).message}`)
     }
     const output = scrub(`${result.stdout}\n${result.stderr}`, [this.secret]).trim()
+    this.lastOutput = output
     for (const line of output.split('\n')) if (line.trim() !== '') this.logger.debug(`tyk-sync: ${line}`)
     // tyk-sync reports some failures with "Error:" and exit status 0.
     const error = output.split('\n').find((line) => /^\s*(Error|FATA|panic)\b/.test(line))
@@ -87,7 +91,34 @@ export class TykSync implements TykWriter {
     const work = await privateTempDir('deckhand-tyk-sync-')
     try {
       await this.run('dump', work.path)
-      return await readTykSyncFolder(work.path)
+      return await readTykSyncFolder(work.path).catch((err: unknown) => {
+        // tyk-sync exits 0 on some failures (an unreachable Dashboard): say what it printed.
+        const said = this.lastOutput.split('\n').slice(-3).join(' ').trim()
+        throw new DeckhandError(`${(err as Error).message}. tyk-sync said: ${said || 'nothing'}`)
+      })
+    } finally {
+      await work.cleanup()
+    }
+  }
+
+  /**
+   * The Dashboard's templates (tyk-sync's assets) as a fresh dump has them: `tyk-sync sync` deletes every
+   * template its folder does not list, and deckhand does not keep templates, so each sync carries them over.
+   */
+  private async currentAssets(into: string): Promise<{ file: string; id: string }[]> {
+    const work = await privateTempDir('deckhand-tyk-sync-')
+    try {
+      await this.run('dump', work.path)
+      const spec = JSON.parse(await readFile(join(work.path, TYK_SPEC_FILE), 'utf8')) as {
+        assets?: { file?: unknown; id?: unknown }[]
+      }
+      const assets: { file: string; id: string }[] = []
+      for (const asset of spec.assets ?? []) {
+        if (typeof asset.file !== 'string' || asset.file.includes('/') || asset.file.includes('..')) continue
+        await writeFileAtomic(join(into, asset.file), await readFile(join(work.path, asset.file), 'utf8'))
+        assets.push({ file: asset.file, id: typeof asset.id === 'string' ? asset.id : '' })
+      }
+      return assets
     } finally {
       await work.cleanup()
     }
