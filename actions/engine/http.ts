@@ -91,6 +91,18 @@ export function sendRequest(url: URL, request: HttpRequest): Promise<HttpAnswer>
   })
 }
 
+/** A gateway's answer in a few words: the status and its `message`, never the whole body. */
+export function describeAnswer(res: HttpAnswer): string {
+  let message = ''
+  try {
+    const parsed = JSON.parse(res.body) as { message?: unknown }
+    if (typeof parsed.message === 'string') message = parsed.message
+  } catch {
+    message = res.body.slice(0, 200).trim()
+  }
+  return `HTTP ${res.status}${message ? ` (${message})` : ''}`
+}
+
 /** A JSON body. */
 export function jsonBody(value: unknown): { contentType: string; data: string } {
   return { contentType: 'application/json', data: JSON.stringify(value) }

@@ -13,7 +13,7 @@ import {
 } from '../state/entities.js'
 import { readStateText } from '../state/read.js'
 import { isReference, maskEntity } from '../state/redact.js'
-import { displayName, formatOf, looseTykObject, TYK_KIND, type TykKind } from '../tyk/objects.js'
+import { displayName, formatOf, looseTykObject, objectKey, TYK_KIND, type TykKind } from '../tyk/objects.js'
 import { maskTykBody } from '../tyk/redact.js'
 
 /**
@@ -186,7 +186,7 @@ function locateTyk(side: Side, file: string, content: JsonObject): void {
   const kind = TYK_KIND[object.format]
   const found = side.get('tyk') ?? new Map<string, Located>()
   side.set('tyk', found)
-  found.set(`${kind}\u0000${object.id}`, {
+  found.set(objectKey(object), {
     entity: content,
     spec: TYK_SPECS[kind],
     collection: TYK_COLLECTIONS[kind],

@@ -1,10 +1,10 @@
 import type { Connection } from '../deck/connection.js'
 import { DeckhandError } from '../errors.js'
-import { type HttpAnswer, readCaCert, sendRequest, TransportError } from '../http.js'
+import { describeAnswer, type HttpAnswer, readCaCert, sendRequest, TransportError } from '../http.js'
 
 /** One Admin API answer. */
 export type AdminResponse = HttpAnswer
-export { TransportError }
+export { describeAnswer, TransportError }
 
 /** What `GET /` says about a node. */
 export interface NodeInfo {
@@ -102,18 +102,6 @@ export function nodeInfo(res: AdminResponse): NodeInfo {
 export function nodeStatus(res: AdminResponse): NodeStatus {
   const status = parseJson(res) as { database?: { reachable?: boolean }; configuration_hash?: string }
   return { databaseReachable: status.database?.reachable, configurationHash: status.configuration_hash }
-}
-
-/** Kong's answer in a few words: the status and its `message`, never the whole body. */
-export function describeAnswer(res: AdminResponse): string {
-  let message = ''
-  try {
-    const parsed = JSON.parse(res.body) as { message?: unknown }
-    if (typeof parsed.message === 'string') message = parsed.message
-  } catch {
-    message = res.body.slice(0, 200).trim()
-  }
-  return `HTTP ${res.status}${message ? ` (${message})` : ''}`
 }
 
 export function parseJson(res: AdminResponse): unknown {

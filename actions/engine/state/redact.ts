@@ -97,6 +97,8 @@ const SECRET_SUFFIXES = [
   '_access_key',
   '_secret_id',
 ]
+/** The armour of a private key in any PEM flavour (PKCS#1, PKCS#8, encrypted, EC, OpenSSH, PGP). */
+export const PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/
 export const SENSITIVE_HEADER =
   /^(authorization|proxy-authorization|x-api-key|api-key|apikey|cookie|x-auth-token)$/i
 

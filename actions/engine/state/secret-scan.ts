@@ -15,7 +15,7 @@ import { isObject, type JsonObject } from './entities.js'
 import { mayHaveAnchors, readStateText } from './read.js'
 import { looseTykObject } from '../tyk/objects.js'
 import { redactTykObject } from '../tyk/redact.js'
-import { DECK_MASK, EnvRef, MASK, redactContent } from './redact.js'
+import { DECK_MASK, EnvRef, MASK, PRIVATE_KEY, redactContent } from './redact.js'
 
 /**
  * Finds secrets a file about to be committed still holds in plain text: in a deck state file, every
@@ -33,8 +33,8 @@ export interface SecretFinding {
 }
 
 const STATE_EXTENSIONS = new Set(['.yaml', '.yml', '.json'])
-/** The armour of a private key in any PEM flavour (PKCS#1, PKCS#8, encrypted, EC, OpenSSH, PGP). */
-const PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/g
+/** Every private key's armour in a text. */
+const PRIVATE_KEYS = new RegExp(PRIVATE_KEY.source, 'g')
 const PRIVATE_KEY_LOCATION = 'PEM private key'
 
 /** Dispatches on the extension: state files get the redaction rules, any other file the private key scan. */
@@ -49,7 +49,7 @@ export function scanPrivateKeys(file: string, text: string): SecretFinding[] {
   const findings: SecretFinding[] = []
   let line = 1
   let counted = 0
-  for (const match of text.matchAll(PRIVATE_KEY)) {
+  for (const match of text.matchAll(PRIVATE_KEYS)) {
     line += lineBreaks(text, counted, match.index)
     counted = match.index
     findings.push({ file, line, location: PRIVATE_KEY_LOCATION })

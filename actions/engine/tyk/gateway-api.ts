@@ -1,5 +1,6 @@
 import { DeckhandError } from '../errors.js'
 import {
+  describeAnswer,
   type HttpAnswer,
   jsonBody,
   readCaCert,
@@ -80,19 +81,19 @@ export class TykGateway {
     const res = await this.send(method, path, body)
     if (res.status === 403) {
       throw new DeckhandError(
-        `${method} ${this.address}${path}: the gateway refused the secret (${describeTykAnswer(res)}). ` +
+        `${method} ${this.address}${path}: the gateway refused the secret (${describeAnswer(res)}). ` +
           'tyk-secret must be the `secret` of tyk.conf (TYK_GW_SECRET).',
       )
     }
     if (res.status !== 200)
-      throw new DeckhandError(`${method} ${this.address}${path}: ${describeTykAnswer(res)}`)
+      throw new DeckhandError(`${method} ${this.address}${path}: ${describeAnswer(res)}`)
     return parseTykJson(res, `${method} ${path}`)
   }
 
   /** Liveness and version; no secret needed, but a gateway answers it only once it is up. */
   async hello(): Promise<TykHealth> {
     const res = await this.send('GET', '/hello')
-    if (res.status !== 200) throw new DeckhandError(`GET ${this.address}/hello: ${describeTykAnswer(res)}`)
+    if (res.status !== 200) throw new DeckhandError(`GET ${this.address}/hello: ${describeAnswer(res)}`)
     const body = parseTykJson(res, 'GET /hello') as { status?: unknown; version?: unknown }
     return {
       status: typeof body.status === 'string' ? body.status : 'unknown',
@@ -140,18 +141,6 @@ export class TykGateway {
   async reloadGroup(): Promise<void> {
     await this.call('GET', '/tyk/reload/group')
   }
-}
-
-/** Tyk's answer in a few words: the status and its `message`, never the whole body. */
-export function describeTykAnswer(res: HttpAnswer): string {
-  let message = ''
-  try {
-    const parsed = JSON.parse(res.body) as { message?: unknown }
-    if (typeof parsed.message === 'string') message = parsed.message
-  } catch {
-    message = res.body.slice(0, 200).trim()
-  }
-  return `HTTP ${res.status}${message ? ` (${message})` : ''}`
 }
 
 function parseTykJson(res: HttpAnswer, what: string): unknown {

@@ -34,14 +34,13 @@ export function planTyk(
   const have = new Map(sortObjects(current.map(normalize)).map((o) => [objectKey(o), o]))
   const found = new Set<string>()
   const steps: TykStep[] = []
-  const step = (action: Action, object: TykObject, before?: TykObject) => {
+  const step = (action: Action, object: TykObject, update?: { before: TykObject; paths: string[][] }) => {
     const change: PlannedChange = { action, kind: TYK_KIND[object.format], name: displayName(object) }
-    const shownOld = before ? masked(before.body, found) : undefined
+    const shownOld = update ? masked(update.before.body, found) : undefined
     const shownNew = action === 'delete' ? undefined : masked(object.body, found)
-    if (action === 'update' && before) {
-      const paths = changedPaths(before.body, object.body)
-      change.fields = fieldChanges(paths, shownOld, shownNew)
-      change.fieldCount = paths.length
+    if (update) {
+      change.fields = fieldChanges(update.paths, shownOld, shownNew)
+      change.fieldCount = update.paths.length
     }
     if (action === 'delete') change.old = masked(object.body, found)
     else if (shownOld) change.old = shownOld
@@ -55,7 +54,10 @@ export function planTyk(
       // An API moving between classic and OAS cannot be updated in place: it is replaced.
       step('delete', before)
       step('create', object)
-    } else if (changedPaths(before.body, object.body).length > 0) step('update', object, before)
+    } else {
+      const paths = changedPaths(before.body, object.body)
+      if (paths.length > 0) step('update', object, { before, paths })
+    }
   }
   for (const [key, object] of have) if (!want.has(key)) step('delete', object)
 

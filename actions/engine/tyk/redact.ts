@@ -6,6 +6,7 @@ import {
   isReference,
   isSecretFieldName,
   MASK,
+  PRIVATE_KEY,
   type Redaction,
   SENSITIVE_HEADER,
 } from '../state/redact.js'
@@ -22,7 +23,6 @@ import { displayName, TYK_KIND, type TykObject } from './objects.js'
 /** Prefix of the variables a redacted Tyk file references; deckhand fills them itself at sync. */
 export const TYK_ENV_PREFIX = 'DECKHAND_TYK_'
 
-const PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/
 /** Objects holding headers as `{ Name: value }`. */
 const HEADER_MAPS = new Set(['global_headers', 'add_headers', 'set_headers', 'headers', 'header_map'])
 
