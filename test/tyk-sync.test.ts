@@ -675,18 +675,14 @@ describe('sync action with tyk-dashboard (bundled)', () => {
     expectNoSecrets(await visible(run))
   })
 
-  // Known gap, kept visible: tyk-sync sync still deletes the Dashboard's templates (see the README's Tyk section).
-  test.failing(
-    'sync leaves the Dashboard’s API templates alone: deckhand neither keeps nor plans them',
-    async () => {
-      const { state, vars } = await folderWithTwoDeletions()
-      const run = await runBundledAction('sync', tyk({ state, 'max-deletes': '2' }), { env: env(vars) })
-      expect(run.exitCode).toBe(0)
-      expect(run.outputs.deleting).toBe('2')
-      // tyk-sync sync deletes every template its folder's .tyk.json does not list.
-      expect([...(await dashboardHolds()).assets.keys()]).toEqual(['tpl-default'])
-    },
-  )
+  test('sync leaves the Dashboard’s API templates alone: deckhand neither keeps nor plans them', async () => {
+    const { state, vars } = await folderWithTwoDeletions()
+    const run = await runBundledAction('sync', tyk({ state, 'max-deletes': '2' }), { env: env(vars) })
+    expect(run.exitCode).toBe(0)
+    expect(run.outputs.deleting).toBe('2')
+    // tyk-sync sync deletes every template its folder's .tyk.json does not list.
+    expect([...(await dashboardHolds()).assets.keys()]).toEqual(['tpl-default'])
+  })
 })
 
 describe('tyk-sync missing', () => {

@@ -35302,6 +35302,7 @@ var SECRET_SUFFIXES = [
   "_access_key",
   "_secret_id"
 ];
+var PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/;
 var SENSITIVE_HEADER = /^(authorization|proxy-authorization|x-api-key|api-key|apikey|cookie|x-auth-token)$/i;
 function isSecretFieldName(name) {
   const lower = name.toLowerCase();
@@ -38240,11 +38241,13 @@ function looseTykObject(body, fallback) {
 function displayName(object) {
   return object.name === object.id ? object.id : `${object.name} (${object.id})`;
 }
+function objectKey(object) {
+  return `${TYK_KIND[object.format]}\0${object.id}`;
+}
 
 // actions/engine/tyk/redact.ts
 init_errors();
 var TYK_ENV_PREFIX = "DECKHAND_TYK_";
-var PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/;
 var HEADER_MAPS = /* @__PURE__ */ new Set(["global_headers", "add_headers", "set_headers", "headers", "header_map"]);
 function snakeCase(name) {
   return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
@@ -38403,7 +38406,7 @@ function locateTyk(side, file, content) {
   const kind = TYK_KIND[object.format];
   const found = side.get("tyk") ?? /* @__PURE__ */ new Map();
   side.set("tyk", found);
-  found.set(`${kind}\0${object.id}`, {
+  found.set(objectKey(object), {
     entity: content,
     spec: TYK_SPECS[kind],
     collection: TYK_COLLECTIONS[kind],
@@ -38940,7 +38943,7 @@ async function exists(path5) {
 var import_yaml5 = __toESM(require_dist(), 1);
 import { extname as extname2 } from "node:path";
 var STATE_EXTENSIONS = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
-var PRIVATE_KEY2 = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/g;
+var PRIVATE_KEYS = new RegExp(PRIVATE_KEY.source, "g");
 var PRIVATE_KEY_LOCATION = "PEM private key";
 function scanFile(file, text) {
   return STATE_EXTENSIONS.has(extname2(file).toLowerCase()) ? scanStateFile(file, text) : scanPrivateKeys(file, text);
@@ -38949,7 +38952,7 @@ function scanPrivateKeys(file, text) {
   const findings = [];
   let line = 1;
   let counted = 0;
-  for (const match of text.matchAll(PRIVATE_KEY2)) {
+  for (const match of text.matchAll(PRIVATE_KEYS)) {
     line += lineBreaks(text, counted, match.index);
     counted = match.index;
     findings.push({ file, line, location: PRIVATE_KEY_LOCATION });

@@ -35407,6 +35407,7 @@ var SECRET_SUFFIXES = [
   "_access_key",
   "_secret_id"
 ];
+var PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/;
 var SENSITIVE_HEADER = /^(authorization|proxy-authorization|x-api-key|api-key|apikey|cookie|x-auth-token)$/i;
 function isSecretFieldName(name) {
   const lower = name.toLowerCase();
@@ -36880,12 +36881,11 @@ function displayName(object) {
   return object.name === object.id ? object.id : `${object.name} (${object.id})`;
 }
 function normalize(object) {
-  const body = sortKeys(object.body);
-  if (object.format === "policy") {
-    if (body._id === "" || body._id === null) delete body._id;
-    if (!("id" in body) || body.id === "") body.id = object.id;
-  }
-  return { ...object, body: object.format === "policy" ? sortKeys(body) : body };
+  if (object.format !== "policy") return { ...object, body: sortKeys(object.body) };
+  const body = { ...object.body };
+  if (body._id === "" || body._id === null) delete body._id;
+  if (!("id" in body) || body.id === "") body.id = object.id;
+  return { ...object, body: sortKeys(body) };
 }
 function sortKeys(value) {
   if (Array.isArray(value)) return value.map(sortKeys);
@@ -36900,13 +36900,14 @@ function renderObject(body) {
 function objectKey(object) {
   return `${TYK_KIND[object.format]}\0${object.id}`;
 }
-function tykSpec(objects) {
+function tykSpec(objects, assets = []) {
   const apis = objects.filter((o) => o.format !== "policy");
   const policies = objects.filter((o) => o.format === "policy");
   return renderObject({
     type: "apidef",
     files: apis.map((o) => ({ file: fileNameOf(o), api_id: o.id })),
-    policies: policies.map((o) => ({ file: fileNameOf(o), id: o.id }))
+    policies: policies.map((o) => ({ file: fileNameOf(o), id: o.id })),
+    ...assets.length > 0 ? { assets } : {}
   });
 }
 function sortObjects(objects) {
@@ -36919,7 +36920,6 @@ function sortObjects(objects) {
 
 // actions/engine/tyk/redact.ts
 init_errors();
-var PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/;
 var HEADER_MAPS = /* @__PURE__ */ new Set(["global_headers", "add_headers", "set_headers", "headers", "header_map"]);
 function snakeCase(name) {
   return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
@@ -37054,14 +37054,13 @@ function planTyk(desired, current, files) {
   const have = new Map(sortObjects(current.map(normalize)).map((o) => [objectKey(o), o]));
   const found = /* @__PURE__ */ new Set();
   const steps = [];
-  const step = (action, object, before) => {
+  const step = (action, object, update) => {
     const change = { action, kind: TYK_KIND[object.format], name: displayName(object) };
-    const shownOld = before ? masked(before.body, found) : void 0;
+    const shownOld = update ? masked(update.before.body, found) : void 0;
     const shownNew = action === "delete" ? void 0 : masked(object.body, found);
-    if (action === "update" && before) {
-      const paths = changedPaths(before.body, object.body);
-      change.fields = fieldChanges(paths, shownOld, shownNew);
-      change.fieldCount = paths.length;
+    if (update) {
+      change.fields = fieldChanges(update.paths, shownOld, shownNew);
+      change.fieldCount = update.paths.length;
     }
     if (action === "delete") change.old = masked(object.body, found);
     else if (shownOld) change.old = shownOld;
@@ -37074,7 +37073,10 @@ function planTyk(desired, current, files) {
     else if (before.format !== object.format) {
       step("delete", before);
       step("create", object);
-    } else if (changedPaths(before.body, object.body).length > 0) step("update", object, before);
+    } else {
+      const paths = changedPaths(before.body, object.body);
+      if (paths.length > 0) step("update", object, { before, paths });
+    }
   }
   for (const [key, object] of have) if (!want.has(key)) step("delete", object);
   const order = { create: 0, update: 1, delete: 2 };
@@ -37229,6 +37231,16 @@ function sendRequest(url, request2) {
     req.end(body?.data);
   });
 }
+function describeAnswer(res) {
+  let message = "";
+  try {
+    const parsed = JSON.parse(res.body);
+    if (typeof parsed.message === "string") message = parsed.message;
+  } catch {
+    message = res.body.slice(0, 200).trim();
+  }
+  return `HTTP ${res.status}${message ? ` (${message})` : ""}`;
+}
 function jsonBody(value) {
   return { contentType: "application/json", data: JSON.stringify(value) };
 }
@@ -37280,17 +37292,17 @@ var TykGateway = class _TykGateway {
     const res = await this.send(method, path5, body);
     if (res.status === 403) {
       throw new DeckhandError(
-        `${method} ${this.address}${path5}: the gateway refused the secret (${describeTykAnswer(res)}). tyk-secret must be the \`secret\` of tyk.conf (TYK_GW_SECRET).`
+        `${method} ${this.address}${path5}: the gateway refused the secret (${describeAnswer(res)}). tyk-secret must be the \`secret\` of tyk.conf (TYK_GW_SECRET).`
       );
     }
     if (res.status !== 200)
-      throw new DeckhandError(`${method} ${this.address}${path5}: ${describeTykAnswer(res)}`);
+      throw new DeckhandError(`${method} ${this.address}${path5}: ${describeAnswer(res)}`);
     return parseTykJson(res, `${method} ${path5}`);
   }
   /** Liveness and version; no secret needed, but a gateway answers it only once it is up. */
   async hello() {
     const res = await this.send("GET", "/hello");
-    if (res.status !== 200) throw new DeckhandError(`GET ${this.address}/hello: ${describeTykAnswer(res)}`);
+    if (res.status !== 200) throw new DeckhandError(`GET ${this.address}/hello: ${describeAnswer(res)}`);
     const body = parseTykJson(res, "GET /hello");
     return {
       status: typeof body.status === "string" ? body.status : "unknown",
@@ -37332,16 +37344,6 @@ var TykGateway = class _TykGateway {
     await this.call("GET", "/tyk/reload/group");
   }
 };
-function describeTykAnswer(res) {
-  let message = "";
-  try {
-    const parsed = JSON.parse(res.body);
-    if (typeof parsed.message === "string") message = parsed.message;
-  } catch {
-    message = res.body.slice(0, 200).trim();
-  }
-  return `HTTP ${res.status}${message ? ` (${message})` : ""}`;
-}
 function parseTykJson(res, what) {
   try {
     return JSON.parse(res.body);
@@ -37382,6 +37384,12 @@ var TykSync = class {
   timeoutMs;
   /** What the last run printed (secret scrubbed), for errors that come after it exited. */
   lastOutput = "";
+  /**
+   * The Dashboard's templates (tyk-sync's assets) as the last read found them: `tyk-sync sync` deletes
+   * every template its folder does not list, and deckhand does not keep templates, so a sync carries
+   * over those of the dump it was planned from.
+   */
+  assets = [];
   async run(command, folder) {
     let result;
     try {
@@ -37410,30 +37418,12 @@ ${result.stderr}`, [this.secret]).trim();
     const work = await privateTempDir("deckhand-tyk-sync-");
     try {
       await this.run("dump", work.path);
-      return await readTykSyncFolder(work.path).catch((err) => {
+      const objects = await readTykSyncFolder(work.path).catch((err) => {
         const said = this.lastOutput.split("\n").slice(-3).join(" ").trim();
         throw new DeckhandError(`${err.message}. tyk-sync said: ${said || "nothing"}`);
       });
-    } finally {
-      await work.cleanup();
-    }
-  }
-  /**
-   * The Dashboard's templates (tyk-sync's assets) as a fresh dump has them: `tyk-sync sync` deletes every
-   * template its folder does not list, and deckhand does not keep templates, so each sync carries them over.
-   */
-  async currentAssets(into) {
-    const work = await privateTempDir("deckhand-tyk-sync-");
-    try {
-      await this.run("dump", work.path);
-      const spec = JSON.parse(await readFile5(join6(work.path, TYK_SPEC_FILE), "utf8"));
-      const assets = [];
-      for (const asset of spec.assets ?? []) {
-        if (typeof asset.file !== "string" || asset.file.includes("/") || asset.file.includes("..")) continue;
-        await writeFileAtomic(join6(into, asset.file), await readFile5(join6(work.path, asset.file), "utf8"));
-        assets.push({ file: asset.file, id: typeof asset.id === "string" ? asset.id : "" });
-      }
-      return assets;
+      this.assets = await readAssets(work.path);
+      return objects;
     } finally {
       await work.cleanup();
     }
@@ -37453,7 +37443,9 @@ ${result.stderr}`, [this.secret]).trim();
       const objects = sortObjects(desired);
       for (const object of objects)
         await writeFileAtomic(join6(work.path, fileNameOf(object)), renderObject(object.body));
-      await writeFileAtomic(join6(work.path, TYK_SPEC_FILE), tykSpec(objects));
+      for (const asset of this.assets) await writeFileAtomic(join6(work.path, asset.file), asset.text);
+      const assets = this.assets.map(({ file, id }) => ({ file, id }));
+      await writeFileAtomic(join6(work.path, TYK_SPEC_FILE), tykSpec(objects, assets));
       await this.run("sync", work.path);
       outcome.applied = plan2.steps.map((s) => s.change);
     } catch (err) {
@@ -37465,6 +37457,16 @@ ${result.stderr}`, [this.secret]).trim();
     return outcome;
   }
 };
+async function readAssets(dir) {
+  const spec = JSON.parse(await readFile5(join6(dir, TYK_SPEC_FILE), "utf8"));
+  const assets = [];
+  for (const asset of spec.assets ?? []) {
+    if (typeof asset.file !== "string" || asset.file.includes("/") || asset.file.includes("..")) continue;
+    const text = await readFile5(join6(dir, asset.file), "utf8");
+    assets.push({ file: asset.file, id: typeof asset.id === "string" ? asset.id : "", text });
+  }
+  return assets;
+}
 async function readTykSyncFolder(dir) {
   const specText = await readFile5(join6(dir, TYK_SPEC_FILE), "utf8").catch(() => void 0);
   if (specText === void 0)

@@ -117,12 +117,11 @@ export function displayName(object: Pick<TykObject, 'id' | 'name'>): string {
  * gateway answers with is left out, so a policy written without one compares equal.
  */
 export function normalize(object: TykObject): TykObject {
-  const body = sortKeys(object.body) as JsonObject
-  if (object.format === 'policy') {
-    if (body._id === '' || body._id === null) delete body._id
-    if (!('id' in body) || body.id === '') body.id = object.id
-  }
-  return { ...object, body: object.format === 'policy' ? (sortKeys(body) as JsonObject) : body }
+  if (object.format !== 'policy') return { ...object, body: sortKeys(object.body) as JsonObject }
+  const body = { ...object.body }
+  if (body._id === '' || body._id === null) delete body._id
+  if (!('id' in body) || body.id === '') body.id = object.id
+  return { ...object, body: sortKeys(body) as JsonObject }
 }
 
 function sortKeys(value: Json): Json {
@@ -148,13 +147,18 @@ export function objectKey(object: Pick<TykObject, 'format' | 'id'>): string {
  * `tyk-sync sync -p`, which reads only the files it lists: a `files` entry per API, a `policies` entry
  * per policy.
  */
-export function tykSpec(objects: readonly TykObject[]): string {
+export function tykSpec(
+  objects: readonly TykObject[],
+  /** tyk-sync's templates, listed so that its sync keeps them. */
+  assets: readonly { file: string; id: string }[] = [],
+): string {
   const apis = objects.filter((o) => o.format !== 'policy')
   const policies = objects.filter((o) => o.format === 'policy')
   return renderObject({
     type: 'apidef',
     files: apis.map((o) => ({ file: fileNameOf(o), api_id: o.id })),
     policies: policies.map((o) => ({ file: fileNameOf(o), id: o.id })),
+    ...(assets.length > 0 ? { assets } : {}),
   })
 }
 

@@ -53,6 +53,12 @@ export async function locateTykSync(path: string | undefined, pathEnv: string): 
 export class TykSync implements TykWriter {
   /** What the last run printed (secret scrubbed), for errors that come after it exited. */
   private lastOutput = ''
+  /**
+   * The Dashboard's templates (tyk-sync's assets) as the last read found them: `tyk-sync sync` deletes
+   * every template its folder does not list, and deckhand does not keep templates, so a sync carries
+   * over those of the dump it was planned from.
+   */
+  private assets: { file: string; id: string; text: string }[] = []
 
   constructor(
     private readonly program: string,
@@ -91,34 +97,13 @@ export class TykSync implements TykWriter {
     const work = await privateTempDir('deckhand-tyk-sync-')
     try {
       await this.run('dump', work.path)
-      return await readTykSyncFolder(work.path).catch((err: unknown) => {
+      const objects = await readTykSyncFolder(work.path).catch((err: unknown) => {
         // tyk-sync exits 0 on some failures (an unreachable Dashboard): say what it printed.
         const said = this.lastOutput.split('\n').slice(-3).join(' ').trim()
         throw new DeckhandError(`${(err as Error).message}. tyk-sync said: ${said || 'nothing'}`)
       })
-    } finally {
-      await work.cleanup()
-    }
-  }
-
-  /**
-   * The Dashboard's templates (tyk-sync's assets) as a fresh dump has them: `tyk-sync sync` deletes every
-   * template its folder does not list, and deckhand does not keep templates, so each sync carries them over.
-   */
-  private async currentAssets(into: string): Promise<{ file: string; id: string }[]> {
-    const work = await privateTempDir('deckhand-tyk-sync-')
-    try {
-      await this.run('dump', work.path)
-      const spec = JSON.parse(await readFile(join(work.path, TYK_SPEC_FILE), 'utf8')) as {
-        assets?: { file?: unknown; id?: unknown }[]
-      }
-      const assets: { file: string; id: string }[] = []
-      for (const asset of spec.assets ?? []) {
-        if (typeof asset.file !== 'string' || asset.file.includes('/') || asset.file.includes('..')) continue
-        await writeFileAtomic(join(into, asset.file), await readFile(join(work.path, asset.file), 'utf8'))
-        assets.push({ file: asset.file, id: typeof asset.id === 'string' ? asset.id : '' })
-      }
-      return assets
+      this.assets = await readAssets(work.path)
+      return objects
     } finally {
       await work.cleanup()
     }
@@ -139,7 +124,9 @@ export class TykSync implements TykWriter {
       const objects = sortObjects(desired)
       for (const object of objects)
         await writeFileAtomic(join(work.path, fileNameOf(object)), renderObject(object.body))
-      await writeFileAtomic(join(work.path, TYK_SPEC_FILE), tykSpec(objects))
+      for (const asset of this.assets) await writeFileAtomic(join(work.path, asset.file), asset.text)
+      const assets = this.assets.map(({ file, id }) => ({ file, id }))
+      await writeFileAtomic(join(work.path, TYK_SPEC_FILE), tykSpec(objects, assets))
       await this.run('sync', work.path)
       outcome.applied = plan.steps.map((s) => s.change)
     } catch (err) {
@@ -151,6 +138,20 @@ export class TykSync implements TykWriter {
     }
     return outcome
   }
+}
+
+/** The templates a tyk-sync dump listed in its `.tyk.json`, with their files' text. */
+async function readAssets(dir: string): Promise<{ file: string; id: string; text: string }[]> {
+  const spec = JSON.parse(await readFile(join(dir, TYK_SPEC_FILE), 'utf8')) as {
+    assets?: { file?: unknown; id?: unknown }[]
+  }
+  const assets: { file: string; id: string; text: string }[] = []
+  for (const asset of spec.assets ?? []) {
+    if (typeof asset.file !== 'string' || asset.file.includes('/') || asset.file.includes('..')) continue
+    const text = await readFile(join(dir, asset.file), 'utf8')
+    assets.push({ file: asset.file, id: typeof asset.id === 'string' ? asset.id : '', text })
+  }
+  return assets
 }
 
 /** The objects of a tyk-sync folder: the files its `.tyk.json` lists (templates, `assets`, are not kept). */
