@@ -99,6 +99,14 @@ const tykInputs: Record<string, InputSpec> = {
   },
 }
 
+/** Only where something is written to Tyk: sync and restore. */
+const convergeTimeout: InputSpec = {
+  type: 'integer',
+  default: '60',
+  description:
+    'gateway: tyk: seconds to wait after writing (and the reload) until the gateway serves what the files hold, re-reading with backoff; still different then, the step fails.',
+}
+
 const planInputs: Record<string, InputSpec> = {
   state: {
     type: 'list',
@@ -286,6 +294,7 @@ COMMANDS.sync = {
       default: '1',
       description: 'How many workspaces sync at the same time (never two syncs of one workspace).',
     },
+    'converge-timeout': convergeTimeout,
   },
   outputs: {
     ...planOutputs,
@@ -696,6 +705,7 @@ COMMANDS.restore = {
     },
     'postgres-bin': postgresInputs['postgres-bin']!,
     ...tykInputs,
+    'converge-timeout': convergeTimeout,
     ...deckInputs,
     'tls-skip-verify': connectionInputs['tls-skip-verify']!,
     'ca-cert': connectionInputs['ca-cert']!,

@@ -462,12 +462,18 @@ describe('dump action with tyk-dashboard (bundled)', () => {
     // The Dashboard's own wrapper fields are kept; what tyk-sync's Policy struct lacks is not there.
     expect(billing).toMatchObject({ hook_references: [], is_site: false, sort_by: 0 })
     expect(gold).not.toHaveProperty('graphql_access_rights')
-    expect(gold).toMatchObject({
-      _id: DB.gold,
-      id: 'gold',
-      org_id: ORG,
-      date_created: '2024-05-02T09:30:00Z',
-    })
+    expect(gold).toMatchObject({ id: 'gold', org_id: ORG, date_created: '2024-05-02T09:30:00Z' })
+    // Database ids are this Dashboard's alone (another gives others): never in the files. Org ids stay
+    // (tyk-sync refuses a policy without one).
+    expect(gold).not.toHaveProperty('_id')
+    expect(billing.api_definition).not.toHaveProperty('id')
+    expect(billing.api_definition).toMatchObject({ api_id: 'billing', org_id: ORG })
+    const petsInfo = (pets.oas as { 'x-tyk-api-gateway': { info: Json } })['x-tyk-api-gateway'].info
+    expect(petsInfo).toMatchObject({ id: 'petstore', orgId: ORG })
+    expect(petsInfo).not.toHaveProperty('dbId')
+    const free = await readJson(join(out, FILES.free))
+    expect(free).toMatchObject({ id: DB.free, name: 'Free' })
+    expect(free).not.toHaveProperty('_id')
 
     const files = [...(await snapshot(out)).values()].join('\n')
     expectNoSecrets(files + (await visible(run)))
@@ -663,11 +669,21 @@ describe('sync action with tyk-dashboard (bundled)', () => {
     const holds = await dashboardHolds()
     expect([...holds.apis.keys()].sort()).toEqual(['billing', 'petstore'])
     expect([...holds.policies.keys()].sort()).toEqual(['gold'])
-    expect(holds.apis.get('billing')).toEqual(filled(await readJson(join(state, FILES.billing)), vars))
+    // The Dashboard keeps its database id beside what the file holds.
+    const billingFile = filled(await readJson(join(state, FILES.billing)), vars) as Json
+    expect(holds.apis.get('billing')).toEqual({
+      ...billingFile,
+      api_definition: { ...(billingFile.api_definition as Json), id: DB.billing },
+    })
     // An OAS API's file is its `oas` document and the Dashboard's fields; api_definition is the Dashboard's own.
     const { api_definition: _classic, ...petstore } = holds.apis.get('petstore')!
+    const petsInfo = (petstore.oas as { 'x-tyk-api-gateway': { info: Json } })['x-tyk-api-gateway'].info
+    expect(petsInfo.dbId).toBe(DB.petstore)
+    delete petsInfo.dbId
     expect(petstore).toEqual(filled(await readJson(join(state, FILES.petstore)), vars))
-    expect(holds.policies.get('gold')).toEqual(filled(await readJson(join(state, FILES.gold)), vars))
+    const { _id: goldId, ...gold } = holds.policies.get('gold')!
+    expect(goldId).toBe(DB.gold)
+    expect(gold).toEqual(filled(await readJson(join(state, FILES.gold)), vars))
     // The real values are in the Dashboard again.
     const billing = holds.apis.get('billing')!.api_definition as Json
     expect(((billing.upstream_auth as Json).basic_auth as Json).password).toBe(UPSTREAM_PASSWORD)
@@ -682,6 +698,118 @@ describe('sync action with tyk-dashboard (bundled)', () => {
     expect(run.outputs.deleting).toBe('2')
     // tyk-sync sync deletes every template its folder's .tyk.json does not list.
     expect([...(await dashboardHolds()).assets.keys()]).toEqual(['tpl-default'])
+  })
+})
+
+describe('tyk-sync sync into another Dashboard, and files written by hand', () => {
+  const OTHER_ORG = '6a0f00c2b7e1aa0001ffee01'
+
+  /** Points the double at a new, empty Dashboard of another organisation (a rebuilt one). */
+  async function rebuiltDashboard(): Promise<void> {
+    store = join(w.dir, 'rebuilt')
+    await writeJson(join(store, 'dashboard.json'), { url: DASHBOARD, org_id: OTHER_ORG })
+  }
+
+  test('a dump synced into a rebuilt Dashboard (new database ids, another org) converges at once, and diff is clean', async () => {
+    const dumped = join(w.dir, 'dumped')
+    expect((await dump(dumped)).exitCode).toBe(0)
+    const vars = await secretEnv(dumped)
+    await rebuiltDashboard()
+    await rm(w.log)
+
+    // converge-timeout 1: a plan that kept seeing the Dashboard's own stamps as changes would fail here.
+    const run = await runBundledAction('sync', tyk({ state: dumped, 'converge-timeout': '1' }), {
+      env: env(vars),
+    })
+    expect(run.exitCode).toBe(0)
+    expect(run.outputs).toMatchObject({ creating: '5', updating: '0', deleting: '0', applied: 'true' })
+    // Planned, synced, and read back once: nothing left to wait for.
+    expect((await calls()).map((c) => c.argv[0])).toEqual(['dump', 'sync', 'dump'])
+
+    const holds = await dashboardHolds()
+    expect([...holds.apis.keys()].sort()).toEqual(['billing', 'orders', 'petstore'])
+    expect([...holds.policies.keys()].sort()).toEqual([DB.free, 'gold'])
+    const billing = holds.apis.get('billing')!.api_definition as Json
+    expect(billing.id).not.toBe(DB.billing)
+    expect(billing.org_id).toBe(OTHER_ORG)
+    expect(holds.policies.get('gold')!._id).not.toBe(DB.gold)
+    expect(holds.policies.get('gold')!.org_id).toBe(OTHER_ORG)
+
+    const diff = await runBundledAction('diff', tyk({ state: dumped }), { env: env(vars) })
+    expect(diff.exitCode).toBe(0)
+    expect(diff.outputs['has-changes']).toBe('false')
+    // A real change still shows, the org and ids aside.
+    const file = join(dumped, FILES.orders)
+    const orders = await readJson(file)
+    ;(orders.api_definition as Json).name = 'Orders API v2'
+    await writeJson(file, orders)
+    const changed = await runBundledAction('diff', tyk({ state: dumped }), { env: env(vars) })
+    expect(changed.outputs).toMatchObject({ updating: '1', total: '1' })
+    expect(changed.summary).toContain('api_definition.name: "Orders API" → "Orders API v2"')
+    expect(changed.summary).not.toContain('org_id')
+    expectNoSecrets((await visible(run)) + (await visible(changed)))
+  })
+
+  test('a bare API definition and a policy written by hand, with no ids or org of the Dashboard, are created and then match', async () => {
+    const state = join(w.dir, 'state')
+    await mkdir(state)
+    await writeJson(join(state, 'api-inventory.json'), {
+      name: 'Inventory API',
+      api_id: 'inventory',
+      use_keyless: true,
+      active: true,
+      proxy: { listen_path: '/inventory/', target_url: 'http://inventory.internal', strip_listen_path: true },
+      version_data: { not_versioned: true, versions: { Default: { name: 'Default' } } },
+    })
+    await writeJson(join(state, 'policy-bronze.json'), {
+      id: 'bronze',
+      name: 'Bronze',
+      org_id: ORG,
+      rate: 5,
+      per: 1,
+      access_rights: { inventory: { api_id: 'inventory', api_name: 'Inventory API', versions: ['Default'] } },
+    })
+    await rebuiltDashboard()
+
+    const run = await runBundledAction('sync', tyk({ state, 'converge-timeout': '1' }), { env: env() })
+    expect(run.exitCode).toBe(0)
+    expect(run.outputs).toMatchObject({ creating: '2', applied: 'true' })
+    const holds = await dashboardHolds()
+    // tyk-sync wrapped the bare definition in the Dashboard's fields and stamped its org.
+    expect(holds.apis.get('inventory')).toMatchObject({
+      api_definition: { api_id: 'inventory', name: 'Inventory API', org_id: OTHER_ORG },
+      is_site: false,
+    })
+    expect(holds.policies.get('bronze')).toMatchObject({ name: 'Bronze', org_id: OTHER_ORG })
+
+    const diff = await runBundledAction('diff', tyk({ state }), { env: env() })
+    expect(diff.outputs['has-changes']).toBe('false')
+  })
+
+  test('deleting the last policies is refused before tyk-sync runs, which would leave them in place', async () => {
+    const dumped = join(w.dir, 'dumped')
+    expect((await dump(dumped)).exitCode).toBe(0)
+    const vars = await secretEnv(dumped)
+    await rm(join(dumped, FILES.gold))
+    await rm(join(dumped, FILES.free))
+    await rm(w.log)
+    const before = await snapshot(store)
+
+    // The plan cannot be carried out: diff fails too, so a pull request check says so before the merge.
+    const diff = await runBundledAction('diff', tyk({ state: dumped }), { env: env(vars) })
+    expect(diff.exitCode).not.toBe(0)
+    expect(diff.outputs.deleting).toBe('2')
+    expect(diff.summary).toContain("tyk-sync sync never deletes a Dashboard's last policies")
+
+    const sync = await runBundledAction('sync', tyk({ state: dumped, 'allow-deletes': 'true' }), {
+      env: env(vars),
+    })
+    expect(sync.exitCode).not.toBe(0)
+    expect(sync.outputs.applied).toBe('false')
+    expect(sync.summary).toContain("tyk-sync sync never deletes a Dashboard's last policies")
+    expect(sync.summary).toContain('Gold (gold)')
+    expect((await calls()).map((c) => c.argv[0])).toEqual(['dump', 'dump'])
+    expect(await snapshot(store)).toEqual(before)
   })
 })
 

@@ -293,6 +293,39 @@ describe('diff and sync against a Tyk gateway', () => {
     expect(diff.summary).toContain('matches the state files (the APIs and policies)')
   })
 
+  test('a gateway slower to reload than converge-timeout fails the sync and says so; a longer one waits for it', async () => {
+    const folder = await dumpOf(await populated())
+    const env = await envFor(folder)
+    const slow = await gateway({ reloadDelayMs: 2500 })
+
+    const impatient = await runBundledAction(
+      'sync',
+      tykInputs(slow, { state: folder, 'converge-timeout': '1' }),
+      { env },
+    )
+    expect(impatient.exitCode).not.toBe(0)
+    expect(impatient.outputs).toMatchObject({ creating: '5', applied: 'true' })
+    expect(visibleLog(impatient.stdout)).toContain(
+      'the gateway still differs from the files 1 s after writing (converge-timeout): 5 to create',
+    )
+
+    const another = await gateway({ reloadDelayMs: 2500 })
+    const patient = await runBundledAction(
+      'sync',
+      tykInputs(another, { state: folder, 'converge-timeout': '30' }),
+      { env },
+    )
+    expect(patient.exitCode).toBe(0)
+    expect(
+      another
+        .loaded()
+        .policies.map((p) => p.id)
+        .sort(),
+    ).toEqual(['gold', 'silver'])
+    const diff = await runBundledAction('diff', tykInputs(another, { state: folder }), { env })
+    expect(diff.outputs['has-changes']).toBe('false')
+  })
+
   test('diff names the changed field, and masks a changed secret', async () => {
     const g = await populated()
     const folder = await dumpOf(g)
@@ -316,6 +349,36 @@ describe('diff and sync against a Tyk gateway', () => {
     expect(await readFile(planFile, 'utf8')).not.toContain('rotated-password-77')
     expect(visibleLog(diff.stdout)).not.toContain('rotated-password-77')
     expect(g.files().policies.get('gold')).toMatchObject({ rate: 1000 })
+  })
+
+  test('a field left out of a file is a change when the gateway holds a value, not when it holds a Go zero value', async () => {
+    // Tyk keeps objects as its Go structs write them: a field a file lacks comes back as "", 0, false, [] or {}.
+    const g = await gateway({
+      policies: [{ ...GOLD, hmac_enabled: false, last_check: 0, smoothing: {}, tags: ['paid'] }],
+    })
+    const folder = await dir('state')
+    const {
+      hmac_enabled: _h,
+      last_check: _l,
+      smoothing: _s,
+      tags: _t,
+      ...bare
+    } = {
+      ...GOLD,
+      hmac_enabled: false,
+      last_check: 0,
+      smoothing: {},
+    }
+    await writeFile(join(folder, 'policy-gold.json'), JSON.stringify(bare, null, 2) + '\n')
+    const diff = await runBundledAction('diff', tykInputs(g, { state: folder }))
+    expect(diff.exitCode).toBe(0)
+    expect(diff.outputs).toMatchObject({ updating: '1', total: '1' })
+    expect(diff.summary).toContain('tags: ["paid"] → (unset)')
+    for (const zero of ['hmac_enabled', 'last_check', 'smoothing']) expect(diff.summary).not.toContain(zero)
+
+    await writeFile(join(folder, 'policy-gold.json'), JSON.stringify({ ...bare, tags: ['paid'] }, null, 2))
+    const clean = await runBundledAction('diff', tykInputs(g, { state: folder }))
+    expect(clean.outputs['has-changes']).toBe('false')
   })
 
   test('an unset variable is named before anything is sent', async () => {
@@ -460,9 +523,9 @@ describe('Tyk files in the commit action', () => {
       ]),
     )
     expect(drift.entities.map((e) => [e.action, e.workspace, e.kind, e.name])).toEqual([
-      ['changed', 'tyk', 'api', 'Orders API (orders)'],
-      ['added', 'tyk', 'policy', 'Gold plan (gold)'],
-      ['removed', 'tyk', 'policy', 'Silver plan (silver)'],
+      ['changed', 'Tyk', 'api', 'Orders API (orders)'],
+      ['added', 'Tyk', 'policy', 'Gold plan (gold)'],
+      ['removed', 'Tyk', 'policy', 'Silver plan (silver)'],
     ])
     expect(drift.entities[0]!.fields).toEqual([
       { path: 'proxy.target_url', old: '"http://orders:80"', new: '"http://orders:81"' },

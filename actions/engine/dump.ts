@@ -201,13 +201,15 @@ export async function install(
   files: Map<string, string>,
   requiredEnv: string[],
   logger: Logger,
+  /** What needs the variables, for required-env.txt's first line. */
+  neededBy = 'deck sync/diff/validate',
 ): Promise<{ removed: string[]; changed: boolean }> {
   const all = new Map(files)
   all.set(
     REQUIRED_ENV,
     requiredEnv.length === 0
       ? ''
-      : `# Set these environment variables before deck sync/diff/validate of these files.\n${requiredEnv.join('\n')}\n`,
+      : `# Set these environment variables before ${neededBy} of these files.\n${requiredEnv.join('\n')}\n`,
   )
   const manifest = [...all.keys()]
     .sort()

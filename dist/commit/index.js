@@ -34506,6 +34506,11 @@ var tykInputs = {
     description: "Path to the tyk-sync binary for tyk-dashboard. Default: tyk-sync on PATH."
   }
 };
+var convergeTimeout = {
+  type: "integer",
+  default: "60",
+  description: "gateway: tyk: seconds to wait after writing (and the reload) until the gateway serves what the files hold, re-reading with backoff; still different then, the step fails."
+};
 var planInputs = {
   state: {
     type: "list",
@@ -34677,7 +34682,8 @@ COMMANDS.sync = {
       type: "integer",
       default: "1",
       description: "How many workspaces sync at the same time (never two syncs of one workspace)."
-    }
+    },
+    "converge-timeout": convergeTimeout
   },
   outputs: {
     ...planOutputs,
@@ -35030,6 +35036,7 @@ COMMANDS.restore = {
     },
     "postgres-bin": postgresInputs["postgres-bin"],
     ...tykInputs,
+    "converge-timeout": convergeTimeout,
     ...deckInputs,
     "tls-skip-verify": connectionInputs["tls-skip-verify"],
     "ca-cert": connectionInputs["ca-cert"],
@@ -38184,6 +38191,7 @@ function mayHaveAnchors(text) {
 
 // actions/engine/tyk/objects.ts
 init_errors();
+var TYK_SCOPE = "Tyk";
 var TYK_KIND = { classic: "api", oas: "api", policy: "policy" };
 function formatOf(value) {
   if (!isObject(value)) return void 0;
@@ -38404,8 +38412,8 @@ var TYK_COLLECTIONS = { api: "apis", policy: "policies" };
 function locateTyk(side, file, content) {
   const object = looseTykObject(content, basename2(file));
   const kind = TYK_KIND[object.format];
-  const found = side.get("tyk") ?? /* @__PURE__ */ new Map();
-  side.set("tyk", found);
+  const found = side.get(TYK_SCOPE) ?? /* @__PURE__ */ new Map();
+  side.set(TYK_SCOPE, found);
   found.set(objectKey(object), {
     entity: content,
     spec: TYK_SPECS[kind],
@@ -38538,7 +38546,7 @@ function driftTables(drift) {
   for (const [workspace, entities] of byWorkspace(drift.entities)) {
     const rows = entities.map((e) => [CHANGE[e.action], e.kind, e.name, fieldsCell(e)]);
     tables.push({
-      caption: `Workspace ${workspace}: ${describeDrift(countDrift(entities))}`,
+      caption: `${scopeTitle(workspace)}: ${describeDrift(countDrift(entities))}`,
       header: ["change", "kind", "name", "fields"],
       rows,
       collapsed: rows.length > FOLD_ROWS
@@ -38569,11 +38577,14 @@ function driftLines(drift, limit = 40) {
     }
     if (headers && e.workspace !== workspace) {
       workspace = e.workspace;
-      lines.push(cut(`workspace ${workspace}:`));
+      lines.push(cut(`${workspace === TYK_SCOPE ? TYK_SCOPE : `workspace ${workspace}`}:`));
     }
     lines.push(cut(`${headers ? "  " : ""}${MARK[e.action]} ${e.name}${fieldPaths(e)}`));
   }
   return lines;
+}
+function scopeTitle(workspace) {
+  return workspace === TYK_SCOPE ? TYK_SCOPE : `Workspace ${workspace}`;
 }
 function fieldsCell(e) {
   if (e.action !== "changed") return "";

@@ -28227,6 +28227,11 @@ var tykInputs = {
     description: "Path to the tyk-sync binary for tyk-dashboard. Default: tyk-sync on PATH."
   }
 };
+var convergeTimeout = {
+  type: "integer",
+  default: "60",
+  description: "gateway: tyk: seconds to wait after writing (and the reload) until the gateway serves what the files hold, re-reading with backoff; still different then, the step fails."
+};
 var planInputs = {
   state: {
     type: "list",
@@ -28398,7 +28403,8 @@ COMMANDS.sync = {
       type: "integer",
       default: "1",
       description: "How many workspaces sync at the same time (never two syncs of one workspace)."
-    }
+    },
+    "converge-timeout": convergeTimeout
   },
   outputs: {
     ...planOutputs,
@@ -28751,6 +28757,7 @@ COMMANDS.restore = {
     },
     "postgres-bin": postgresInputs["postgres-bin"],
     ...tykInputs,
+    "converge-timeout": convergeTimeout,
     ...deckInputs,
     "tls-skip-verify": connectionInputs["tls-skip-verify"],
     "ca-cert": connectionInputs["ca-cert"],

@@ -34522,6 +34522,11 @@ var tykInputs = {
     description: "Path to the tyk-sync binary for tyk-dashboard. Default: tyk-sync on PATH."
   }
 };
+var convergeTimeout = {
+  type: "integer",
+  default: "60",
+  description: "gateway: tyk: seconds to wait after writing (and the reload) until the gateway serves what the files hold, re-reading with backoff; still different then, the step fails."
+};
 var planInputs = {
   state: {
     type: "list",
@@ -34693,7 +34698,8 @@ COMMANDS.sync = {
       type: "integer",
       default: "1",
       description: "How many workspaces sync at the same time (never two syncs of one workspace)."
-    }
+    },
+    "converge-timeout": convergeTimeout
   },
   outputs: {
     ...planOutputs,
@@ -35046,6 +35052,7 @@ COMMANDS.restore = {
     },
     "postgres-bin": postgresInputs["postgres-bin"],
     ...tykInputs,
+    "converge-timeout": convergeTimeout,
     ...deckInputs,
     "tls-skip-verify": connectionInputs["tls-skip-verify"],
     "ca-cert": connectionInputs["ca-cert"],
@@ -36173,11 +36180,11 @@ async function previousEntityCount(dir) {
   }
   return total;
 }
-async function install(dir, files, requiredEnv, logger2) {
+async function install(dir, files, requiredEnv, logger2, neededBy = "deck sync/diff/validate") {
   const all = new Map(files);
   all.set(
     REQUIRED_ENV,
-    requiredEnv.length === 0 ? "" : `# Set these environment variables before deck sync/diff/validate of these files.
+    requiredEnv.length === 0 ? "" : `# Set these environment variables before ${neededBy} of these files.
 ${requiredEnv.join("\n")}
 `
   );
@@ -36661,11 +36668,21 @@ function displayName(object) {
   return object.name === object.id ? object.id : `${object.name} (${object.id})`;
 }
 function normalize(object) {
-  if (object.format !== "policy") return { ...object, body: sortKeys(object.body) };
-  const body = { ...object.body };
-  if (body._id === "" || body._id === null) delete body._id;
-  if (!("id" in body) || body.id === "") body.id = object.id;
+  const body = structuredClone(object.body);
+  if (object.format === "policy") {
+    delete body._id;
+    if (typeof body.id !== "string" || body.id === "") body.id = object.id;
+  } else if (object.format === "classic") {
+    if (isObject(body.api_definition)) delete body.api_definition.id;
+  } else {
+    const info2 = oasInfo(definitionOf(body, "oas"));
+    if (info2) delete info2.dbId;
+  }
   return { ...object, body: sortKeys(body) };
+}
+function oasInfo(definition) {
+  const extension = definition["x-tyk-api-gateway"];
+  return isObject(extension) && isObject(extension.info) ? extension.info : void 0;
 }
 function sortKeys(value) {
   if (Array.isArray(value)) return value.map(sortKeys);
@@ -36794,7 +36811,13 @@ async function writeTykDump(options) {
   }
   files.set(TYK_SPEC_FILE, tykSpec(objects));
   const requiredEnv = [...new Set(redactions.map((r) => r.name))].sort();
-  const outcome = await install(options.outputDir, files, requiredEnv, options.logger);
+  const outcome = await install(
+    options.outputDir,
+    files,
+    requiredEnv,
+    options.logger,
+    "deckhand diff/sync/restore (gateway: tyk)"
+  );
   return {
     files: [...files.keys()].filter(isObjectFile).map((name) => join5(options.outputDir, name)),
     counts,
@@ -36812,6 +36835,13 @@ function isObjectFile(name) {
 }
 
 // actions/engine/tyk/plan.ts
+function lastPolicyProblem(desired, steps) {
+  const deleting = steps.filter((s) => s.action === "delete" && s.object.format === "policy");
+  if (deleting.length === 0 || [...desired].some((o) => o.format === "policy")) return [];
+  return [
+    `the files hold no policy, and tyk-sync sync never deletes a Dashboard's last policies: ${deleting.map((s) => s.change.name).join(", ")} would stay. Delete them in the Dashboard, or keep at least one policy in the files.`
+  ];
+}
 function scrubPlan(text, plan, known) {
   return scrub(
     text,
@@ -37067,18 +37097,19 @@ async function locateTykSync(path5, pathEnv) {
   return found;
 }
 var TykSync = class {
-  constructor(program, dashboard, secret, logger2, timeoutMs = 3e5) {
+  constructor(program, url, secret, logger2, timeoutMs = 3e5) {
     this.program = program;
-    this.dashboard = dashboard;
+    this.url = url;
     this.secret = secret;
     this.logger = logger2;
     this.timeoutMs = timeoutMs;
   }
   program;
-  dashboard;
+  url;
   secret;
   logger;
   timeoutMs;
+  dashboard = true;
   /** What the last run printed (secret scrubbed), for errors that come after it exited. */
   lastOutput = "";
   /**
@@ -37090,7 +37121,7 @@ var TykSync = class {
   async run(command, folder) {
     let result;
     try {
-      result = await run(this.program, tykSyncArgs(command, this.dashboard, folder), {
+      result = await run(this.program, tykSyncArgs(command, this.url, folder), {
         env: { TYKGIT_DB_SECRET: this.secret },
         timeoutMs: this.timeoutMs
       });
@@ -37137,6 +37168,8 @@ ${result.stderr}`, [this.secret]).trim();
       counts: { ...plan.plan.counts }
     };
     try {
+      const refusal = lastPolicyProblem(desired, plan.steps);
+      if (refusal.length > 0) throw new DeckhandError(`nothing was sent: ${refusal[0]}`);
       const objects = sortObjects(desired);
       for (const object of objects)
         await writeFileAtomic(join6(work.path, fileNameOf(object)), renderObject(object.body));
@@ -37199,6 +37232,7 @@ async function openTykTarget(endpoint2, logger2, probe = true) {
     description: `Tyk Gateway${version ? ` ${version}` : ""} at ${gateway.address}`,
     gateway,
     writer: {
+      dashboard: false,
       read: () => gateway.list(),
       apply: (plan) => applySteps(plan, gateway, logger2, secrets)
     }

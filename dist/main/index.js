@@ -38357,6 +38357,11 @@ var tykInputs = {
     description: "Path to the tyk-sync binary for tyk-dashboard. Default: tyk-sync on PATH."
   }
 };
+var convergeTimeout = {
+  type: "integer",
+  default: "60",
+  description: "gateway: tyk: seconds to wait after writing (and the reload) until the gateway serves what the files hold, re-reading with backoff; still different then, the step fails."
+};
 var planInputs = {
   state: {
     type: "list",
@@ -38528,7 +38533,8 @@ COMMANDS.sync = {
       type: "integer",
       default: "1",
       description: "How many workspaces sync at the same time (never two syncs of one workspace)."
-    }
+    },
+    "converge-timeout": convergeTimeout
   },
   outputs: {
     ...planOutputs,
@@ -38881,6 +38887,7 @@ COMMANDS.restore = {
     },
     "postgres-bin": postgresInputs["postgres-bin"],
     ...tykInputs,
+    "converge-timeout": convergeTimeout,
     ...deckInputs,
     "tls-skip-verify": connectionInputs["tls-skip-verify"],
     "ca-cert": connectionInputs["ca-cert"],
@@ -41042,11 +41049,11 @@ async function previousEntityCount(dir) {
   }
   return total;
 }
-async function install2(dir, files, requiredEnv, logger2) {
+async function install2(dir, files, requiredEnv, logger2, neededBy = "deck sync/diff/validate") {
   const all = new Map(files);
   all.set(
     REQUIRED_ENV,
-    requiredEnv.length === 0 ? "" : `# Set these environment variables before deck sync/diff/validate of these files.
+    requiredEnv.length === 0 ? "" : `# Set these environment variables before ${neededBy} of these files.
 ${requiredEnv.join("\n")}
 `
   );
@@ -43654,6 +43661,7 @@ function mayHaveAnchors(text) {
 
 // actions/engine/tyk/objects.ts
 init_errors();
+var TYK_SCOPE = "Tyk";
 var TYK_KIND = { classic: "api", oas: "api", policy: "policy" };
 var FILE_PREFIX = { classic: "api-", oas: "oas-", policy: "policy-" };
 var TYK_SPEC_FILE = ".tyk.json";
@@ -43722,11 +43730,54 @@ function displayName(object) {
   return object.name === object.id ? object.id : `${object.name} (${object.id})`;
 }
 function normalize(object) {
-  if (object.format !== "policy") return { ...object, body: sortKeys(object.body) };
-  const body = { ...object.body };
-  if (body._id === "" || body._id === null) delete body._id;
-  if (!("id" in body) || body.id === "") body.id = object.id;
+  const body = structuredClone(object.body);
+  if (object.format === "policy") {
+    delete body._id;
+    if (typeof body.id !== "string" || body.id === "") body.id = object.id;
+  } else if (object.format === "classic") {
+    if (isObject2(body.api_definition)) delete body.api_definition.id;
+  } else {
+    const info2 = oasInfo(definitionOf(body, "oas"));
+    if (info2) delete info2.dbId;
+  }
   return { ...object, body: sortKeys(body) };
+}
+function oasInfo(definition) {
+  const extension = definition["x-tyk-api-gateway"];
+  return isObject2(extension) && isObject2(extension.info) ? extension.info : void 0;
+}
+function dashboardViews(current, desired) {
+  const bare = desired.format !== "policy" && definitionOf(desired.body, desired.format) === desired.body;
+  const view = (object) => {
+    const body = structuredClone(bare ? definitionOf(object.body, object.format) : object.body);
+    const definition = definitionOf(body, object.format);
+    if (object.format === "oas") {
+      const info2 = oasInfo(definition);
+      if (info2) delete info2.orgId;
+    } else delete definition.org_id;
+    if (object.format === "policy") {
+      delete body.date_created;
+      delete body.last_updated;
+    }
+    return body;
+  };
+  return [view(current), view(desired)];
+}
+function withoutZeroFill(current, desired) {
+  const out = {};
+  for (const [key2, value] of Object.entries(current)) {
+    const wanted = desired[key2];
+    if (wanted === void 0) {
+      if (!isGoZero(value)) out[key2] = value;
+    } else out[key2] = isObject2(value) && isObject2(wanted) ? withoutZeroFill(value, wanted) : value;
+  }
+  return out;
+}
+var GO_ZERO_TIME = "0001-01-01T00:00:00Z";
+function isGoZero(value) {
+  if (value === null || value === "" || value === 0 || value === false || value === GO_ZERO_TIME) return true;
+  if (Array.isArray(value)) return value.length === 0;
+  return isObject2(value) && Object.values(value).every(isGoZero);
 }
 function sortKeys(value) {
   if (Array.isArray(value)) return value.map(sortKeys);
@@ -43956,8 +44007,8 @@ var TYK_COLLECTIONS = { api: "apis", policy: "policies" };
 function locateTyk(side, file, content) {
   const object = looseTykObject(content, basename5(file));
   const kind = TYK_KIND[object.format];
-  const found = side.get("tyk") ?? /* @__PURE__ */ new Map();
-  side.set("tyk", found);
+  const found = side.get(TYK_SCOPE) ?? /* @__PURE__ */ new Map();
+  side.set(TYK_SCOPE, found);
   found.set(objectKey(object), {
     entity: content,
     spec: TYK_SPECS[kind],
@@ -44421,8 +44472,12 @@ async function readTargets(options) {
   return { targets, files, problems, envNames: [...new Set(refs.map((r) => r.name))] };
 }
 function targetLabel(target) {
+  if (target.label) return target.label;
   const workspace = target.workspace || "default";
   return target.selectTags.length ? `${workspace} [${target.selectTags.join(", ")}]` : workspace;
+}
+function targetTitle(target) {
+  return target.label ?? `workspace ${targetLabel(target)}`;
 }
 
 // actions/engine/reconcile.ts
@@ -44575,7 +44630,7 @@ function planTable(plan3, options = {}) {
   });
   const files = plan3.files.join(", ");
   return {
-    caption: `Workspace ${targetLabel(plan3)} (${files}): ${describeCounts(plan3.counts)}`,
+    caption: `${capitalize(targetTitle(plan3))} (${files}): ${describeCounts(plan3.counts)}`,
     header,
     rows,
     collapsed: rows.length > FOLD_ROWS
@@ -44585,12 +44640,12 @@ function deckAnnotations(plans, command2) {
   return plans.flatMap((p2) => [
     ...p2.warnings.map((message) => ({
       level: "warning",
-      title: `deck ${command2}: ${targetLabel(p2)}`,
+      title: `${p2.label ? "deckhand" : "deck"} ${command2}: ${targetLabel(p2)}`,
       message
     })),
     ...p2.errors.map((message) => ({
       level: "error",
-      title: `deck ${command2}: ${targetLabel(p2)}`,
+      title: `${p2.label ? "deckhand" : "deck"} ${command2}: ${targetLabel(p2)}`,
       message
     }))
   ]);
@@ -44599,7 +44654,7 @@ function planReviews(plans, options) {
   const gateway = createHash5("sha256").update(options.gateway).digest("hex").slice(0, 12);
   return plans.map((plan3) => {
     const report2 = {
-      title: `deckhand ${options.command === "diff" ? "plan" : "sync"}: workspace ${targetLabel(plan3)}`,
+      title: `deckhand ${options.command === "diff" ? "plan" : "sync"}: ${targetTitle(plan3)}`,
       lines: [
         plan3.counts.total === 0 ? `No changes: ${host(options.gateway)} matches ${plan3.files.join(", ")}.` : `${capitalize(describeCounts(plan3.counts))} on ${host(options.gateway)}.`
       ],
@@ -44612,8 +44667,9 @@ function planReviews(plans, options) {
         planTable(plan3, { result, dryRun: options.dryRun, withResult: options.command === "sync" })
       );
     }
-    for (const w2 of plan3.warnings) report2.lines.push(`deck warning: ${w2}`);
-    for (const e of plan3.errors) report2.lines.push(`deck error: ${e}`);
+    const tool = plan3.label ? "" : "deck ";
+    for (const w2 of plan3.warnings) report2.lines.push(`${tool}warning: ${w2}`);
+    for (const e of plan3.errors) report2.lines.push(`${tool}error: ${e}`);
     return { key: `plan/${gateway}/${targetLabel(plan3)}`, report: report2 };
   });
 }
@@ -44642,7 +44698,7 @@ function driftTables(drift) {
   for (const [workspace, entities] of byWorkspace(drift.entities)) {
     const rows = entities.map((e) => [CHANGE[e.action], e.kind, e.name, fieldsCell(e)]);
     tables.push({
-      caption: `Workspace ${workspace}: ${describeDrift(countDrift(entities))}`,
+      caption: `${scopeTitle(workspace)}: ${describeDrift(countDrift(entities))}`,
       header: ["change", "kind", "name", "fields"],
       rows,
       collapsed: rows.length > FOLD_ROWS2
@@ -44673,11 +44729,14 @@ function driftLines(drift, limit = 40) {
     }
     if (headers && e.workspace !== workspace) {
       workspace = e.workspace;
-      lines.push(cut(`workspace ${workspace}:`));
+      lines.push(cut(`${workspace === TYK_SCOPE ? TYK_SCOPE : `workspace ${workspace}`}:`));
     }
     lines.push(cut(`${headers ? "  " : ""}${MARK[e.action]} ${e.name}${fieldPaths(e)}`));
   }
   return lines;
+}
+function scopeTitle(workspace) {
+  return workspace === TYK_SCOPE ? TYK_SCOPE : `Workspace ${workspace}`;
 }
 function fieldsCell(e) {
   if (e.action !== "changed") return "";
@@ -47247,7 +47306,13 @@ async function writeTykDump(options) {
   }
   files.set(TYK_SPEC_FILE, tykSpec(objects));
   const requiredEnv = [...new Set(redactions.map((r) => r.name))].sort();
-  const outcome = await install2(options.outputDir, files, requiredEnv, options.logger);
+  const outcome = await install2(
+    options.outputDir,
+    files,
+    requiredEnv,
+    options.logger,
+    "deckhand diff/sync/restore (gateway: tyk)"
+  );
   return {
     files: [...files.keys()].filter(isObjectFile).map((name) => join22(options.outputDir, name)),
     counts,
@@ -47300,15 +47365,15 @@ async function readTykState(paths) {
 }
 
 // actions/engine/tyk/plan.ts
-function planTyk(desired, current, files) {
+function planTyk(desired, current, files, options = {}) {
   const want = new Map(sortObjects(desired.map(normalize)).map((o) => [objectKey(o), o]));
   const have = new Map(sortObjects(current.map(normalize)).map((o) => [objectKey(o), o]));
   const found = /* @__PURE__ */ new Set();
   const steps = [];
   const step = (action, object, update) => {
     const change = { action, kind: TYK_KIND[object.format], name: displayName(object) };
-    const shownOld = update ? masked3(update.before.body, found) : void 0;
-    const shownNew = action === "delete" ? void 0 : masked3(object.body, found);
+    const shownOld = update ? masked3(update.before, found) : void 0;
+    const shownNew = action === "delete" ? void 0 : masked3(update?.after ?? object.body, found);
     if (update) {
       change.fields = fieldChanges(update.paths, shownOld, shownNew);
       change.fieldCount = update.paths.length;
@@ -47325,8 +47390,10 @@ function planTyk(desired, current, files) {
       step("delete", before);
       step("create", object);
     } else {
-      const paths = changedPaths(before.body, object.body);
-      if (paths.length > 0) step("update", object, { before, paths });
+      const [held, now] = options.dashboard ? dashboardViews(before, object) : [before.body, object.body];
+      const old = withoutZeroFill(held, now);
+      const paths = changedPaths(old, now);
+      if (paths.length > 0) step("update", object, { before: old, after: now, paths });
     }
   }
   for (const [key2, object] of have) if (!want.has(key2)) step("delete", object);
@@ -47343,11 +47410,18 @@ function planTyk(desired, current, files) {
       counts,
       changes: steps.map((s3) => s3.change),
       warnings: [],
-      errors: []
+      errors: options.dashboard ? lastPolicyProblem(want.values(), steps) : []
     },
     steps,
     secrets: [...found].filter((value) => value.length >= 6)
   };
+}
+function lastPolicyProblem(desired, steps) {
+  const deleting = steps.filter((s3) => s3.action === "delete" && s3.object.format === "policy");
+  if (deleting.length === 0 || [...desired].some((o) => o.format === "policy")) return [];
+  return [
+    `the files hold no policy, and tyk-sync sync never deletes a Dashboard's last policies: ${deleting.map((s3) => s3.change.name).join(", ")} would stay. Delete them in the Dashboard, or keep at least one policy in the files.`
+  ];
 }
 function masked3(body, found) {
   const copy = structuredClone(body);
@@ -47409,7 +47483,7 @@ async function waitForConvergence(desired, writer, files, timeoutMs, logger2) {
   const deadline = Date.now() + timeoutMs;
   let delay = 200;
   for (; ; ) {
-    const plan3 = planTyk(desired, await writer.read(), files);
+    const plan3 = planTyk(desired, await writer.read(), files, { dashboard: writer.dashboard });
     if (plan3.plan.counts.total === 0 || Date.now() + delay > deadline) return plan3;
     logger2.info(`Waiting for the gateway to load the changes: ${describeCounts(plan3.plan.counts)} left`);
     await sleep(delay);
@@ -47621,18 +47695,19 @@ async function locateTykSync(path5, pathEnv) {
   return found;
 }
 var TykSync = class {
-  constructor(program, dashboard, secret, logger2, timeoutMs = 3e5) {
+  constructor(program, url, secret, logger2, timeoutMs = 3e5) {
     this.program = program;
-    this.dashboard = dashboard;
+    this.url = url;
     this.secret = secret;
     this.logger = logger2;
     this.timeoutMs = timeoutMs;
   }
   program;
-  dashboard;
+  url;
   secret;
   logger;
   timeoutMs;
+  dashboard = true;
   /** What the last run printed (secret scrubbed), for errors that come after it exited. */
   lastOutput = "";
   /**
@@ -47644,7 +47719,7 @@ var TykSync = class {
   async run(command2, folder) {
     let result;
     try {
-      result = await run(this.program, tykSyncArgs(command2, this.dashboard, folder), {
+      result = await run(this.program, tykSyncArgs(command2, this.url, folder), {
         env: { TYKGIT_DB_SECRET: this.secret },
         timeoutMs: this.timeoutMs
       });
@@ -47691,6 +47766,8 @@ ${result.stderr}`, [this.secret]).trim();
       counts: { ...plan3.plan.counts }
     };
     try {
+      const refusal = lastPolicyProblem(desired, plan3.steps);
+      if (refusal.length > 0) throw new DeckhandError(`nothing was sent: ${refusal[0]}`);
       const objects = sortObjects(desired);
       for (const object of objects)
         await writeFileAtomic(join23(work.path, fileNameOf(object)), renderObject(object.body));
@@ -47753,6 +47830,7 @@ async function openTykTarget(endpoint2, logger2, probe2 = true) {
     description: `Tyk Gateway${version ? ` ${version}` : ""} at ${gateway.address}`,
     gateway,
     writer: {
+      dashboard: false,
       read: () => gateway.list(),
       apply: (plan3) => applySteps(plan3, gateway, logger2, secrets)
     }
@@ -47763,7 +47841,9 @@ async function openTykTarget(endpoint2, logger2, probe2 = true) {
 function gatewayKind(inputs) {
   return inputs.oneOf("gateway", ["kong", "tyk"]);
 }
-var CONVERGE_MS = 6e4;
+function convergeMs(inputs) {
+  return ((inputs.has("converge-timeout") ? inputs.integer("converge-timeout") : void 0) ?? 60) * 1e3;
+}
 function refuseKongInputs(inputs, names) {
   const set = names.filter(
     (name) => inputs.has(name) && inputs.given(name) && inputs.string(name) !== "false"
@@ -47882,10 +47962,13 @@ async function planTykJob(inputs, ctx) {
   ]);
   const desired = await readDesired(inputs, ctx);
   const target = await openTykTarget(readTykEndpoint(inputs, ctx), ctx.logger);
-  const planned = planTyk(desired.objects, await target.writer.read(), desired.paths);
-  planned.plan.workspace = "tyk";
+  const planned = planTyk(desired.objects, await target.writer.read(), desired.paths, {
+    dashboard: target.writer.dashboard
+  });
+  planned.plan.label = TYK_SCOPE;
   ctx.logger.info(`tyk: ${describeCounts(planned.plan.counts)}`);
   const plan3 = planned.plan;
+  const timeoutMs = convergeMs(inputs);
   return {
     target,
     plans: [plan3],
@@ -47896,12 +47979,12 @@ async function planTykJob(inputs, ctx) {
           desired.objects,
           target.writer,
           desired.paths,
-          CONVERGE_MS,
+          timeoutMs,
           ctx.logger
         );
         if (after.plan.counts.total > 0) {
           outcome.otherErrors.push(
-            `the gateway still differs from the files ${CONVERGE_MS / 1e3} s after the reload: ${describeCounts(after.plan.counts)}`
+            `the gateway still differs from the files ${timeoutMs / 1e3} s after writing (converge-timeout): ${describeCounts(after.plan.counts)}`
           );
         }
       }
@@ -52355,7 +52438,7 @@ async function diffJob(source, ctx) {
   const counts = totalCounts(plans);
   const planErrors = plans.some((p2) => p2.errors.length > 0);
   report2.lines.push(headline(counts, plans, gateway, planned.scope));
-  if (planErrors) report2.lines.push("deck reported errors while planning: the plan is incomplete.");
+  if (planErrors) report2.lines.push(...planErrorLines(plans, "the plan cannot be relied on."));
   addPlanTables(report2, plans);
   report2.annotations.push(...deckAnnotations(plans, "diff"));
   const planFile = await writePlan(inputs.string("plan-file"), {
@@ -52407,7 +52490,7 @@ async function syncJob(source, ctx) {
     };
   };
   if (planErrors) {
-    report2.lines.push("deck reported errors while planning; nothing was sent to the gateway.");
+    report2.lines.push(...planErrorLines(plans, "nothing was sent to the gateway."));
     addPlanTables(report2, plans);
     return finish2(false);
   }
@@ -52419,7 +52502,7 @@ async function syncJob(source, ctx) {
     );
     report2.tables.push({
       caption: "Entities the sync would delete",
-      header: ["workspace", "kind", "name"],
+      header: [plans.some((p2) => p2.label) ? "target" : "workspace", "kind", "name"],
       rows: deletes.deletions.map((d) => [targetLabel(d.target), d.change.kind, d.change.name]),
       collapsed: deletes.deletions.length > 25
     });
@@ -52454,19 +52537,20 @@ function describeSync(report2, plans, results, gateway) {
   for (const plan3 of plans) {
     const result = results.get(plan3);
     const label = targetLabel(plan3);
+    const title = capitalize(targetTitle(plan3));
     if (result.status === "error") {
       ok3 = false;
-      lines.push(`Workspace ${label}: deck failed, nothing reported as applied: ${result.message}`);
+      lines.push(`${title}: deck failed, nothing reported as applied: ${result.message}`);
       report2.annotations.push({ level: "error", title: `deckhand sync: ${label}`, message: result.message });
     } else if (result.status === "not-started") {
-      if (plan3.counts.total > 0) lines.push(`Workspace ${label}: not started after an earlier failure.`);
+      if (plan3.counts.total > 0) lines.push(`${title}: not started after an earlier failure.`);
     } else if (result.status === "synced") {
       const o = result.outcome;
       applied += o.applied.length;
       if (o.failed.length > 0 || o.otherErrors.length > 0) {
         ok3 = false;
         lines.push(
-          `Workspace ${label}: ${o.failed.length + o.otherErrors.length} failed, ${o.dropped.length} dropped (never sent), ${o.applied.length} applied. The gateway is partly synced: fix the cause and sync again.`
+          `${title}: ${o.failed.length + o.otherErrors.length} failed, ${o.dropped.length} dropped (never sent), ${o.applied.length} applied. The gateway is partly synced: fix the cause and sync again.`
         );
         for (const f2 of o.failed) {
           report2.annotations.push({
@@ -52490,7 +52574,7 @@ function describeSync(report2, plans, results, gateway) {
       if (unplannedDeletes.length > 0) {
         ok3 = false;
         const message = `deck deleted ${unplannedDeletes.length} entit${unplannedDeletes.length === 1 ? "y" : "ies"} the plan did not show (the gateway changed between plan and sync): ${shortList(unplannedDeletes.map((c) => `${c.kind} ${c.name}`))}`;
-        lines.push(`Workspace ${label}: ${message}`);
+        lines.push(`${title}: ${message}`);
         report2.annotations.push({ level: "error", title: `deckhand sync: ${label}`, message });
       } else if (result.unplanned.length > 0) {
         report2.annotations.push({
@@ -52506,6 +52590,14 @@ function describeSync(report2, plans, results, gateway) {
   );
   report2.lines.push(...lines);
   return ok3;
+}
+function planErrorLines(plans, consequence) {
+  const lines = [`Planning found errors: ${consequence}`];
+  for (const plan3 of plans) {
+    const by = plan3.label ? "" : "deck: ";
+    for (const error2 of plan3.errors) lines.push(`${capitalize(targetTitle(plan3))}: ${by}${error2}`);
+  }
+  return lines;
 }
 function headline(counts, plans, gateway, scope) {
   const workspaces = new Set(plans.map((p2) => p2.workspace || "default")).size;
@@ -53400,7 +53492,9 @@ async function restoreTyk(options) {
     outcome.gateway = { version, edition: "tyk", database: "redis", nodes: [target.address] };
     const plan3 = await timeline.phase(
       "plan",
-      async () => planTyk(options.desired, await target.writer.read(), options.files),
+      async () => planTyk(options.desired, await target.writer.read(), options.files, {
+        dashboard: target.writer.dashboard
+      }),
       (p2) => describeCounts(p2.plan.counts)
     );
     const { counts } = plan3.plan;
@@ -53576,7 +53670,7 @@ async function tykRestoreJob(inputs, ctx) {
     files: desired.paths,
     overwrite: inputs.boolean("overwrite"),
     waitTimeoutSeconds: inputs.integer("wait-timeout"),
-    convergeMs: CONVERGE_MS,
+    convergeMs: convergeMs(inputs),
     smoke,
     smokeWindowMs: inputs.integer("smoke-timeout") * 1e3,
     logger: ctx.logger

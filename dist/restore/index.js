@@ -35758,6 +35758,7 @@ async function readTargets(options) {
   return { targets, files, problems, envNames: [...new Set(refs.map((r) => r.name))] };
 }
 function targetLabel(target) {
+  if (target.label) return target.label;
   const workspace = target.workspace || "default";
   return target.selectTags.length ? `${workspace} [${target.selectTags.join(", ")}]` : workspace;
 }
@@ -39822,11 +39823,54 @@ function displayName(object) {
   return object.name === object.id ? object.id : `${object.name} (${object.id})`;
 }
 function normalize(object) {
-  if (object.format !== "policy") return { ...object, body: sortKeys(object.body) };
-  const body = { ...object.body };
-  if (body._id === "" || body._id === null) delete body._id;
-  if (!("id" in body) || body.id === "") body.id = object.id;
+  const body = structuredClone(object.body);
+  if (object.format === "policy") {
+    delete body._id;
+    if (typeof body.id !== "string" || body.id === "") body.id = object.id;
+  } else if (object.format === "classic") {
+    if (isObject(body.api_definition)) delete body.api_definition.id;
+  } else {
+    const info2 = oasInfo(definitionOf(body, "oas"));
+    if (info2) delete info2.dbId;
+  }
   return { ...object, body: sortKeys(body) };
+}
+function oasInfo(definition) {
+  const extension = definition["x-tyk-api-gateway"];
+  return isObject(extension) && isObject(extension.info) ? extension.info : void 0;
+}
+function dashboardViews(current, desired) {
+  const bare = desired.format !== "policy" && definitionOf(desired.body, desired.format) === desired.body;
+  const view = (object) => {
+    const body = structuredClone(bare ? definitionOf(object.body, object.format) : object.body);
+    const definition = definitionOf(body, object.format);
+    if (object.format === "oas") {
+      const info2 = oasInfo(definition);
+      if (info2) delete info2.orgId;
+    } else delete definition.org_id;
+    if (object.format === "policy") {
+      delete body.date_created;
+      delete body.last_updated;
+    }
+    return body;
+  };
+  return [view(current), view(desired)];
+}
+function withoutZeroFill(current, desired) {
+  const out = {};
+  for (const [key, value] of Object.entries(current)) {
+    const wanted = desired[key];
+    if (wanted === void 0) {
+      if (!isGoZero(value)) out[key] = value;
+    } else out[key] = isObject(value) && isObject(wanted) ? withoutZeroFill(value, wanted) : value;
+  }
+  return out;
+}
+var GO_ZERO_TIME = "0001-01-01T00:00:00Z";
+function isGoZero(value) {
+  if (value === null || value === "" || value === 0 || value === false || value === GO_ZERO_TIME) return true;
+  if (Array.isArray(value)) return value.length === 0;
+  return isObject(value) && Object.values(value).every(isGoZero);
 }
 function sortKeys(value) {
   if (Array.isArray(value)) return value.map(sortKeys);
@@ -39953,15 +39997,15 @@ function fillEnv(body, env, source) {
 }
 
 // actions/engine/tyk/plan.ts
-function planTyk(desired, current, files) {
+function planTyk(desired, current, files, options = {}) {
   const want = new Map(sortObjects(desired.map(normalize)).map((o) => [objectKey(o), o]));
   const have = new Map(sortObjects(current.map(normalize)).map((o) => [objectKey(o), o]));
   const found = /* @__PURE__ */ new Set();
   const steps = [];
   const step = (action, object, update) => {
     const change = { action, kind: TYK_KIND[object.format], name: displayName(object) };
-    const shownOld = update ? masked(update.before.body, found) : void 0;
-    const shownNew = action === "delete" ? void 0 : masked(object.body, found);
+    const shownOld = update ? masked(update.before, found) : void 0;
+    const shownNew = action === "delete" ? void 0 : masked(update?.after ?? object.body, found);
     if (update) {
       change.fields = fieldChanges(update.paths, shownOld, shownNew);
       change.fieldCount = update.paths.length;
@@ -39978,8 +40022,10 @@ function planTyk(desired, current, files) {
       step("delete", before);
       step("create", object);
     } else {
-      const paths = changedPaths(before.body, object.body);
-      if (paths.length > 0) step("update", object, { before, paths });
+      const [held, now] = options.dashboard ? dashboardViews(before, object) : [before.body, object.body];
+      const old = withoutZeroFill(held, now);
+      const paths = changedPaths(old, now);
+      if (paths.length > 0) step("update", object, { before: old, after: now, paths });
     }
   }
   for (const [key, object] of have) if (!want.has(key)) step("delete", object);
@@ -39996,11 +40042,18 @@ function planTyk(desired, current, files) {
       counts,
       changes: steps.map((s) => s.change),
       warnings: [],
-      errors: []
+      errors: options.dashboard ? lastPolicyProblem(want.values(), steps) : []
     },
     steps,
     secrets: [...found].filter((value) => value.length >= 6)
   };
+}
+function lastPolicyProblem(desired, steps) {
+  const deleting = steps.filter((s) => s.action === "delete" && s.object.format === "policy");
+  if (deleting.length === 0 || [...desired].some((o) => o.format === "policy")) return [];
+  return [
+    `the files hold no policy, and tyk-sync sync never deletes a Dashboard's last policies: ${deleting.map((s) => s.change.name).join(", ")} would stay. Delete them in the Dashboard, or keep at least one policy in the files.`
+  ];
 }
 function masked(body, found) {
   const copy = structuredClone(body);
@@ -40062,7 +40115,7 @@ async function waitForConvergence(desired, writer, files, timeoutMs, logger2) {
   const deadline = Date.now() + timeoutMs;
   let delay = 200;
   for (; ; ) {
-    const plan = planTyk(desired, await writer.read(), files);
+    const plan = planTyk(desired, await writer.read(), files, { dashboard: writer.dashboard });
     if (plan.plan.counts.total === 0 || Date.now() + delay > deadline) return plan;
     logger2.info(`Waiting for the gateway to load the changes: ${describeCounts(plan.plan.counts)} left`);
     await sleep4(delay);
@@ -40100,7 +40153,9 @@ async function restoreTyk(options) {
     outcome.gateway = { version, edition: "tyk", database: "redis", nodes: [target.address] };
     const plan = await timeline.phase(
       "plan",
-      async () => planTyk(options.desired, await target.writer.read(), options.files),
+      async () => planTyk(options.desired, await target.writer.read(), options.files, {
+        dashboard: target.writer.dashboard
+      }),
       (p) => describeCounts(p.plan.counts)
     );
     const { counts } = plan.plan;
@@ -40600,18 +40655,19 @@ async function locateTykSync(path5, pathEnv) {
   return found;
 }
 var TykSync = class {
-  constructor(program, dashboard, secret, logger2, timeoutMs = 3e5) {
+  constructor(program, url, secret, logger2, timeoutMs = 3e5) {
     this.program = program;
-    this.dashboard = dashboard;
+    this.url = url;
     this.secret = secret;
     this.logger = logger2;
     this.timeoutMs = timeoutMs;
   }
   program;
-  dashboard;
+  url;
   secret;
   logger;
   timeoutMs;
+  dashboard = true;
   /** What the last run printed (secret scrubbed), for errors that come after it exited. */
   lastOutput = "";
   /**
@@ -40623,7 +40679,7 @@ var TykSync = class {
   async run(command, folder) {
     let result;
     try {
-      result = await run(this.program, tykSyncArgs(command, this.dashboard, folder), {
+      result = await run(this.program, tykSyncArgs(command, this.url, folder), {
         env: { TYKGIT_DB_SECRET: this.secret },
         timeoutMs: this.timeoutMs
       });
@@ -40670,6 +40726,8 @@ ${result.stderr}`, [this.secret]).trim();
       counts: { ...plan.plan.counts }
     };
     try {
+      const refusal = lastPolicyProblem(desired, plan.steps);
+      if (refusal.length > 0) throw new DeckhandError(`nothing was sent: ${refusal[0]}`);
       const objects = sortObjects(desired);
       for (const object of objects)
         await writeFileAtomic(join9(work.path, fileNameOf(object)), renderObject(object.body));
@@ -40732,6 +40790,7 @@ async function openTykTarget(endpoint2, logger2, probe2 = true) {
     description: `Tyk Gateway${version ? ` ${version}` : ""} at ${gateway.address}`,
     gateway,
     writer: {
+      dashboard: false,
       read: () => gateway.list(),
       apply: (plan) => applySteps(plan, gateway, logger2, secrets)
     }
@@ -40808,6 +40867,11 @@ var tykInputs = {
     type: "string",
     description: "Path to the tyk-sync binary for tyk-dashboard. Default: tyk-sync on PATH."
   }
+};
+var convergeTimeout = {
+  type: "integer",
+  default: "60",
+  description: "gateway: tyk: seconds to wait after writing (and the reload) until the gateway serves what the files hold, re-reading with backoff; still different then, the step fails."
 };
 var planInputs = {
   state: {
@@ -40980,7 +41044,8 @@ COMMANDS.sync = {
       type: "integer",
       default: "1",
       description: "How many workspaces sync at the same time (never two syncs of one workspace)."
-    }
+    },
+    "converge-timeout": convergeTimeout
   },
   outputs: {
     ...planOutputs,
@@ -41333,6 +41398,7 @@ COMMANDS.restore = {
     },
     "postgres-bin": postgresInputs["postgres-bin"],
     ...tykInputs,
+    "converge-timeout": convergeTimeout,
     ...deckInputs,
     "tls-skip-verify": connectionInputs["tls-skip-verify"],
     "ca-cert": connectionInputs["ca-cert"],
@@ -41663,7 +41729,9 @@ async function readTykState(paths) {
 function gatewayKind(inputs) {
   return inputs.oneOf("gateway", ["kong", "tyk"]);
 }
-var CONVERGE_MS = 6e4;
+function convergeMs(inputs) {
+  return ((inputs.has("converge-timeout") ? inputs.integer("converge-timeout") : void 0) ?? 60) * 1e3;
+}
 function refuseKongInputs(inputs, names) {
   const set = names.filter(
     (name) => inputs.has(name) && inputs.given(name) && inputs.string(name) !== "false"
@@ -41823,7 +41891,7 @@ async function tykRestoreJob(inputs, ctx) {
     files: desired.paths,
     overwrite: inputs.boolean("overwrite"),
     waitTimeoutSeconds: inputs.integer("wait-timeout"),
-    convergeMs: CONVERGE_MS,
+    convergeMs: convergeMs(inputs),
     smoke,
     smokeWindowMs: inputs.integer("smoke-timeout") * 1e3,
     logger: ctx.logger

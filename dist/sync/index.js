@@ -34525,6 +34525,11 @@ var tykInputs = {
     description: "Path to the tyk-sync binary for tyk-dashboard. Default: tyk-sync on PATH."
   }
 };
+var convergeTimeout = {
+  type: "integer",
+  default: "60",
+  description: "gateway: tyk: seconds to wait after writing (and the reload) until the gateway serves what the files hold, re-reading with backoff; still different then, the step fails."
+};
 var planInputs = {
   state: {
     type: "list",
@@ -34696,7 +34701,8 @@ COMMANDS.sync = {
       type: "integer",
       default: "1",
       description: "How many workspaces sync at the same time (never two syncs of one workspace)."
-    }
+    },
+    "converge-timeout": convergeTimeout
   },
   outputs: {
     ...planOutputs,
@@ -35049,6 +35055,7 @@ COMMANDS.restore = {
     },
     "postgres-bin": postgresInputs["postgres-bin"],
     ...tykInputs,
+    "converge-timeout": convergeTimeout,
     ...deckInputs,
     "tls-skip-verify": connectionInputs["tls-skip-verify"],
     "ca-cert": connectionInputs["ca-cert"],
@@ -36052,8 +36059,12 @@ async function readTargets(options) {
   return { targets, files, problems, envNames: [...new Set(refs.map((r) => r.name))] };
 }
 function targetLabel(target) {
+  if (target.label) return target.label;
   const workspace = target.workspace || "default";
   return target.selectTags.length ? `${workspace} [${target.selectTags.join(", ")}]` : workspace;
+}
+function targetTitle(target) {
+  return target.label ?? `workspace ${targetLabel(target)}`;
 }
 
 // actions/engine/reconcile.ts
@@ -36206,7 +36217,7 @@ function planTable(plan2, options = {}) {
   });
   const files = plan2.files.join(", ");
   return {
-    caption: `Workspace ${targetLabel(plan2)} (${files}): ${describeCounts(plan2.counts)}`,
+    caption: `${capitalize(targetTitle(plan2))} (${files}): ${describeCounts(plan2.counts)}`,
     header,
     rows,
     collapsed: rows.length > FOLD_ROWS
@@ -36216,12 +36227,12 @@ function deckAnnotations(plans, command) {
   return plans.flatMap((p) => [
     ...p.warnings.map((message) => ({
       level: "warning",
-      title: `deck ${command}: ${targetLabel(p)}`,
+      title: `${p.label ? "deckhand" : "deck"} ${command}: ${targetLabel(p)}`,
       message
     })),
     ...p.errors.map((message) => ({
       level: "error",
-      title: `deck ${command}: ${targetLabel(p)}`,
+      title: `${p.label ? "deckhand" : "deck"} ${command}: ${targetLabel(p)}`,
       message
     }))
   ]);
@@ -36230,7 +36241,7 @@ function planReviews(plans, options) {
   const gateway = createHash2("sha256").update(options.gateway).digest("hex").slice(0, 12);
   return plans.map((plan2) => {
     const report = {
-      title: `deckhand ${options.command === "diff" ? "plan" : "sync"}: workspace ${targetLabel(plan2)}`,
+      title: `deckhand ${options.command === "diff" ? "plan" : "sync"}: ${targetTitle(plan2)}`,
       lines: [
         plan2.counts.total === 0 ? `No changes: ${host(options.gateway)} matches ${plan2.files.join(", ")}.` : `${capitalize(describeCounts(plan2.counts))} on ${host(options.gateway)}.`
       ],
@@ -36243,8 +36254,9 @@ function planReviews(plans, options) {
         planTable(plan2, { result, dryRun: options.dryRun, withResult: options.command === "sync" })
       );
     }
-    for (const w of plan2.warnings) report.lines.push(`deck warning: ${w}`);
-    for (const e of plan2.errors) report.lines.push(`deck error: ${e}`);
+    const tool = plan2.label ? "" : "deck ";
+    for (const w of plan2.warnings) report.lines.push(`${tool}warning: ${w}`);
+    for (const e of plan2.errors) report.lines.push(`${tool}error: ${e}`);
     return { key: `plan/${gateway}/${targetLabel(plan2)}`, report };
   });
 }
@@ -36822,6 +36834,7 @@ init_errors();
 
 // actions/engine/tyk/objects.ts
 init_errors();
+var TYK_SCOPE = "Tyk";
 var TYK_KIND = { classic: "api", oas: "api", policy: "policy" };
 var FILE_PREFIX = { classic: "api-", oas: "oas-", policy: "policy-" };
 var TYK_SPEC_FILE = ".tyk.json";
@@ -36881,11 +36894,54 @@ function displayName(object) {
   return object.name === object.id ? object.id : `${object.name} (${object.id})`;
 }
 function normalize(object) {
-  if (object.format !== "policy") return { ...object, body: sortKeys(object.body) };
-  const body = { ...object.body };
-  if (body._id === "" || body._id === null) delete body._id;
-  if (!("id" in body) || body.id === "") body.id = object.id;
+  const body = structuredClone(object.body);
+  if (object.format === "policy") {
+    delete body._id;
+    if (typeof body.id !== "string" || body.id === "") body.id = object.id;
+  } else if (object.format === "classic") {
+    if (isObject(body.api_definition)) delete body.api_definition.id;
+  } else {
+    const info2 = oasInfo(definitionOf(body, "oas"));
+    if (info2) delete info2.dbId;
+  }
   return { ...object, body: sortKeys(body) };
+}
+function oasInfo(definition) {
+  const extension = definition["x-tyk-api-gateway"];
+  return isObject(extension) && isObject(extension.info) ? extension.info : void 0;
+}
+function dashboardViews(current, desired) {
+  const bare = desired.format !== "policy" && definitionOf(desired.body, desired.format) === desired.body;
+  const view = (object) => {
+    const body = structuredClone(bare ? definitionOf(object.body, object.format) : object.body);
+    const definition = definitionOf(body, object.format);
+    if (object.format === "oas") {
+      const info2 = oasInfo(definition);
+      if (info2) delete info2.orgId;
+    } else delete definition.org_id;
+    if (object.format === "policy") {
+      delete body.date_created;
+      delete body.last_updated;
+    }
+    return body;
+  };
+  return [view(current), view(desired)];
+}
+function withoutZeroFill(current, desired) {
+  const out = {};
+  for (const [key, value] of Object.entries(current)) {
+    const wanted = desired[key];
+    if (wanted === void 0) {
+      if (!isGoZero(value)) out[key] = value;
+    } else out[key] = isObject(value) && isObject(wanted) ? withoutZeroFill(value, wanted) : value;
+  }
+  return out;
+}
+var GO_ZERO_TIME = "0001-01-01T00:00:00Z";
+function isGoZero(value) {
+  if (value === null || value === "" || value === 0 || value === false || value === GO_ZERO_TIME) return true;
+  if (Array.isArray(value)) return value.length === 0;
+  return isObject(value) && Object.values(value).every(isGoZero);
 }
 function sortKeys(value) {
   if (Array.isArray(value)) return value.map(sortKeys);
@@ -37049,15 +37105,15 @@ async function readTykState(paths) {
 }
 
 // actions/engine/tyk/plan.ts
-function planTyk(desired, current, files) {
+function planTyk(desired, current, files, options = {}) {
   const want = new Map(sortObjects(desired.map(normalize)).map((o) => [objectKey(o), o]));
   const have = new Map(sortObjects(current.map(normalize)).map((o) => [objectKey(o), o]));
   const found = /* @__PURE__ */ new Set();
   const steps = [];
   const step = (action, object, update) => {
     const change = { action, kind: TYK_KIND[object.format], name: displayName(object) };
-    const shownOld = update ? masked(update.before.body, found) : void 0;
-    const shownNew = action === "delete" ? void 0 : masked(object.body, found);
+    const shownOld = update ? masked(update.before, found) : void 0;
+    const shownNew = action === "delete" ? void 0 : masked(update?.after ?? object.body, found);
     if (update) {
       change.fields = fieldChanges(update.paths, shownOld, shownNew);
       change.fieldCount = update.paths.length;
@@ -37074,8 +37130,10 @@ function planTyk(desired, current, files) {
       step("delete", before);
       step("create", object);
     } else {
-      const paths = changedPaths(before.body, object.body);
-      if (paths.length > 0) step("update", object, { before, paths });
+      const [held, now] = options.dashboard ? dashboardViews(before, object) : [before.body, object.body];
+      const old = withoutZeroFill(held, now);
+      const paths = changedPaths(old, now);
+      if (paths.length > 0) step("update", object, { before: old, after: now, paths });
     }
   }
   for (const [key, object] of have) if (!want.has(key)) step("delete", object);
@@ -37092,11 +37150,18 @@ function planTyk(desired, current, files) {
       counts,
       changes: steps.map((s) => s.change),
       warnings: [],
-      errors: []
+      errors: options.dashboard ? lastPolicyProblem(want.values(), steps) : []
     },
     steps,
     secrets: [...found].filter((value) => value.length >= 6)
   };
+}
+function lastPolicyProblem(desired, steps) {
+  const deleting = steps.filter((s) => s.action === "delete" && s.object.format === "policy");
+  if (deleting.length === 0 || [...desired].some((o) => o.format === "policy")) return [];
+  return [
+    `the files hold no policy, and tyk-sync sync never deletes a Dashboard's last policies: ${deleting.map((s) => s.change.name).join(", ")} would stay. Delete them in the Dashboard, or keep at least one policy in the files.`
+  ];
 }
 function masked(body, found) {
   const copy = structuredClone(body);
@@ -37158,7 +37223,7 @@ async function waitForConvergence(desired, writer, files, timeoutMs, logger2) {
   const deadline = Date.now() + timeoutMs;
   let delay = 200;
   for (; ; ) {
-    const plan2 = planTyk(desired, await writer.read(), files);
+    const plan2 = planTyk(desired, await writer.read(), files, { dashboard: writer.dashboard });
     if (plan2.plan.counts.total === 0 || Date.now() + delay > deadline) return plan2;
     logger2.info(`Waiting for the gateway to load the changes: ${describeCounts(plan2.plan.counts)} left`);
     await sleep(delay);
@@ -37370,18 +37435,19 @@ async function locateTykSync(path5, pathEnv) {
   return found;
 }
 var TykSync = class {
-  constructor(program, dashboard, secret, logger2, timeoutMs = 3e5) {
+  constructor(program, url, secret, logger2, timeoutMs = 3e5) {
     this.program = program;
-    this.dashboard = dashboard;
+    this.url = url;
     this.secret = secret;
     this.logger = logger2;
     this.timeoutMs = timeoutMs;
   }
   program;
-  dashboard;
+  url;
   secret;
   logger;
   timeoutMs;
+  dashboard = true;
   /** What the last run printed (secret scrubbed), for errors that come after it exited. */
   lastOutput = "";
   /**
@@ -37393,7 +37459,7 @@ var TykSync = class {
   async run(command, folder) {
     let result;
     try {
-      result = await run(this.program, tykSyncArgs(command, this.dashboard, folder), {
+      result = await run(this.program, tykSyncArgs(command, this.url, folder), {
         env: { TYKGIT_DB_SECRET: this.secret },
         timeoutMs: this.timeoutMs
       });
@@ -37440,6 +37506,8 @@ ${result.stderr}`, [this.secret]).trim();
       counts: { ...plan2.plan.counts }
     };
     try {
+      const refusal = lastPolicyProblem(desired, plan2.steps);
+      if (refusal.length > 0) throw new DeckhandError(`nothing was sent: ${refusal[0]}`);
       const objects = sortObjects(desired);
       for (const object of objects)
         await writeFileAtomic(join6(work.path, fileNameOf(object)), renderObject(object.body));
@@ -37502,6 +37570,7 @@ async function openTykTarget(endpoint2, logger2, probe = true) {
     description: `Tyk Gateway${version ? ` ${version}` : ""} at ${gateway.address}`,
     gateway,
     writer: {
+      dashboard: false,
       read: () => gateway.list(),
       apply: (plan2) => applySteps(plan2, gateway, logger2, secrets)
     }
@@ -37512,7 +37581,9 @@ async function openTykTarget(endpoint2, logger2, probe = true) {
 function gatewayKind(inputs) {
   return inputs.oneOf("gateway", ["kong", "tyk"]);
 }
-var CONVERGE_MS = 6e4;
+function convergeMs(inputs) {
+  return ((inputs.has("converge-timeout") ? inputs.integer("converge-timeout") : void 0) ?? 60) * 1e3;
+}
 function refuseKongInputs(inputs, names) {
   const set = names.filter(
     (name) => inputs.has(name) && inputs.given(name) && inputs.string(name) !== "false"
@@ -37590,10 +37661,13 @@ async function planTykJob(inputs, ctx) {
   ]);
   const desired = await readDesired(inputs, ctx);
   const target = await openTykTarget(readTykEndpoint(inputs, ctx), ctx.logger);
-  const planned = planTyk(desired.objects, await target.writer.read(), desired.paths);
-  planned.plan.workspace = "tyk";
+  const planned = planTyk(desired.objects, await target.writer.read(), desired.paths, {
+    dashboard: target.writer.dashboard
+  });
+  planned.plan.label = TYK_SCOPE;
   ctx.logger.info(`tyk: ${describeCounts(planned.plan.counts)}`);
   const plan2 = planned.plan;
+  const timeoutMs = convergeMs(inputs);
   return {
     target,
     plans: [plan2],
@@ -37604,12 +37678,12 @@ async function planTykJob(inputs, ctx) {
           desired.objects,
           target.writer,
           desired.paths,
-          CONVERGE_MS,
+          timeoutMs,
           ctx.logger
         );
         if (after.plan.counts.total > 0) {
           outcome.otherErrors.push(
-            `the gateway still differs from the files ${CONVERGE_MS / 1e3} s after the reload: ${describeCounts(after.plan.counts)}`
+            `the gateway still differs from the files ${timeoutMs / 1e3} s after writing (converge-timeout): ${describeCounts(after.plan.counts)}`
           );
         }
       }
@@ -37708,7 +37782,7 @@ async function syncJob(source, ctx) {
     };
   };
   if (planErrors) {
-    report.lines.push("deck reported errors while planning; nothing was sent to the gateway.");
+    report.lines.push(...planErrorLines(plans, "nothing was sent to the gateway."));
     addPlanTables(report, plans);
     return finish2(false);
   }
@@ -37720,7 +37794,7 @@ async function syncJob(source, ctx) {
     );
     report.tables.push({
       caption: "Entities the sync would delete",
-      header: ["workspace", "kind", "name"],
+      header: [plans.some((p) => p.label) ? "target" : "workspace", "kind", "name"],
       rows: deletes.deletions.map((d) => [targetLabel(d.target), d.change.kind, d.change.name]),
       collapsed: deletes.deletions.length > 25
     });
@@ -37755,19 +37829,20 @@ function describeSync(report, plans, results, gateway) {
   for (const plan2 of plans) {
     const result = results.get(plan2);
     const label = targetLabel(plan2);
+    const title = capitalize(targetTitle(plan2));
     if (result.status === "error") {
       ok3 = false;
-      lines.push(`Workspace ${label}: deck failed, nothing reported as applied: ${result.message}`);
+      lines.push(`${title}: deck failed, nothing reported as applied: ${result.message}`);
       report.annotations.push({ level: "error", title: `deckhand sync: ${label}`, message: result.message });
     } else if (result.status === "not-started") {
-      if (plan2.counts.total > 0) lines.push(`Workspace ${label}: not started after an earlier failure.`);
+      if (plan2.counts.total > 0) lines.push(`${title}: not started after an earlier failure.`);
     } else if (result.status === "synced") {
       const o = result.outcome;
       applied += o.applied.length;
       if (o.failed.length > 0 || o.otherErrors.length > 0) {
         ok3 = false;
         lines.push(
-          `Workspace ${label}: ${o.failed.length + o.otherErrors.length} failed, ${o.dropped.length} dropped (never sent), ${o.applied.length} applied. The gateway is partly synced: fix the cause and sync again.`
+          `${title}: ${o.failed.length + o.otherErrors.length} failed, ${o.dropped.length} dropped (never sent), ${o.applied.length} applied. The gateway is partly synced: fix the cause and sync again.`
         );
         for (const f of o.failed) {
           report.annotations.push({
@@ -37791,7 +37866,7 @@ function describeSync(report, plans, results, gateway) {
       if (unplannedDeletes.length > 0) {
         ok3 = false;
         const message = `deck deleted ${unplannedDeletes.length} entit${unplannedDeletes.length === 1 ? "y" : "ies"} the plan did not show (the gateway changed between plan and sync): ${shortList(unplannedDeletes.map((c) => `${c.kind} ${c.name}`))}`;
-        lines.push(`Workspace ${label}: ${message}`);
+        lines.push(`${title}: ${message}`);
         report.annotations.push({ level: "error", title: `deckhand sync: ${label}`, message });
       } else if (result.unplanned.length > 0) {
         report.annotations.push({
@@ -37807,6 +37882,14 @@ function describeSync(report, plans, results, gateway) {
   );
   report.lines.push(...lines);
   return ok3;
+}
+function planErrorLines(plans, consequence) {
+  const lines = [`Planning found errors: ${consequence}`];
+  for (const plan2 of plans) {
+    const by = plan2.label ? "" : "deck: ";
+    for (const error2 of plan2.errors) lines.push(`${capitalize(targetTitle(plan2))}: ${by}${error2}`);
+  }
+  return lines;
 }
 function headline(counts, plans, gateway, scope) {
   const workspaces = new Set(plans.map((p) => p.workspace || "default")).size;

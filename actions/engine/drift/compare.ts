@@ -13,7 +13,15 @@ import {
 } from '../state/entities.js'
 import { readStateText } from '../state/read.js'
 import { isReference, maskEntity } from '../state/redact.js'
-import { displayName, formatOf, looseTykObject, objectKey, TYK_KIND, type TykKind } from '../tyk/objects.js'
+import {
+  displayName,
+  formatOf,
+  looseTykObject,
+  objectKey,
+  TYK_KIND,
+  TYK_SCOPE,
+  type TykKind,
+} from '../tyk/objects.js'
 import { maskTykBody } from '../tyk/redact.js'
 
 /**
@@ -173,7 +181,7 @@ function readState(text: string | undefined): JsonObject | undefined {
   return isState ? (content as JsonObject) : undefined
 }
 
-/** Tyk objects are entities of their own kinds, reported after Kong's, in the `tyk` workspace. */
+/** Tyk objects are entities of their own kinds, reported after Kong's, under {@link TYK_SCOPE}. */
 const TYK_SPECS: Readonly<Record<TykKind, CollectionSpec>> = {
   api: { label: 'api', identity: ['api_id'] },
   policy: { label: 'policy', identity: ['id'] },
@@ -184,8 +192,8 @@ const TYK_COLLECTIONS: Readonly<Record<TykKind, string>> = { api: 'apis', policy
 function locateTyk(side: Side, file: string, content: JsonObject): void {
   const object = looseTykObject(content, basename(file))!
   const kind = TYK_KIND[object.format]
-  const found = side.get('tyk') ?? new Map<string, Located>()
-  side.set('tyk', found)
+  const found = side.get(TYK_SCOPE) ?? new Map<string, Located>()
+  side.set(TYK_SCOPE, found)
   found.set(objectKey(object), {
     entity: content,
     spec: TYK_SPECS[kind],

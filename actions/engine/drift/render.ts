@@ -1,5 +1,6 @@
 import { describeFields } from '../plan/report.js'
 import type { Table } from '../report.js'
+import { TYK_SCOPE } from '../tyk/objects.js'
 import { countDrift, type Drift, type DriftAction, type DriftCounts, type EntityDrift } from './compare.js'
 
 /** Tables longer than this are folded in summaries and pull request bodies. */
@@ -22,7 +23,7 @@ export function driftTables(drift: Drift): Table[] {
   for (const [workspace, entities] of byWorkspace(drift.entities)) {
     const rows = entities.map((e) => [CHANGE[e.action], e.kind, e.name, fieldsCell(e)])
     tables.push({
-      caption: `Workspace ${workspace}: ${describeDrift(countDrift(entities))}`,
+      caption: `${scopeTitle(workspace)}: ${describeDrift(countDrift(entities))}`,
       header: ['change', 'kind', 'name', 'fields'],
       rows,
       collapsed: rows.length > FOLD_ROWS,
@@ -58,11 +59,15 @@ export function driftLines(drift: Drift, limit = 40): string[] {
     }
     if (headers && e.workspace !== workspace) {
       workspace = e.workspace
-      lines.push(cut(`workspace ${workspace}:`))
+      lines.push(cut(`${workspace === TYK_SCOPE ? TYK_SCOPE : `workspace ${workspace}`}:`))
     }
     lines.push(cut(`${headers ? '  ' : ''}${MARK[e.action]} ${e.name}${fieldPaths(e)}`))
   }
   return lines
+}
+
+function scopeTitle(workspace: string): string {
+  return workspace === TYK_SCOPE ? TYK_SCOPE : `Workspace ${workspace}`
 }
 
 function fieldsCell(e: EntityDrift): string {

@@ -4,8 +4,8 @@ import { COMMANDS } from '../../spec.js'
 import { connectionSecrets } from '../deck/connection.js'
 import { writeFileAtomic, privateTempDir } from '../fs-atomic.js'
 import type { Counts, TargetPlan } from '../plan/model.js'
-import { deckAnnotations, planReviews, planTable } from '../plan/report.js'
-import { readTargets, targetLabel } from '../plan/targets.js'
+import { capitalize, deckAnnotations, planReviews, planTable } from '../plan/report.js'
+import { readTargets, targetLabel, targetTitle } from '../plan/targets.js'
 import {
   checkDeletes,
   describeCounts,
@@ -88,7 +88,7 @@ export async function diffJob(source: InputSource, ctx: JobContext): Promise<Job
   const counts = totalCounts(plans)
   const planErrors = plans.some((p) => p.errors.length > 0)
   report.lines.push(headline(counts, plans, gateway, planned.scope))
-  if (planErrors) report.lines.push('deck reported errors while planning: the plan is incomplete.')
+  if (planErrors) report.lines.push(...planErrorLines(plans, 'the plan cannot be relied on.'))
   addPlanTables(report, plans)
   report.annotations.push(...deckAnnotations(plans, 'diff'))
   const planFile = await writePlan(inputs.string('plan-file'), {
@@ -143,7 +143,7 @@ export async function syncJob(source: InputSource, ctx: JobContext): Promise<Job
   }
 
   if (planErrors) {
-    report.lines.push('deck reported errors while planning; nothing was sent to the gateway.')
+    report.lines.push(...planErrorLines(plans, 'nothing was sent to the gateway.'))
     addPlanTables(report, plans)
     return finish(false)
   }
@@ -156,7 +156,7 @@ export async function syncJob(source: InputSource, ctx: JobContext): Promise<Job
     )
     report.tables.push({
       caption: 'Entities the sync would delete',
-      header: ['workspace', 'kind', 'name'],
+      header: [plans.some((p) => p.label) ? 'target' : 'workspace', 'kind', 'name'],
       rows: deletes.deletions.map((d) => [targetLabel(d.target), d.change.kind, d.change.name]),
       collapsed: deletes.deletions.length > 25,
     })
@@ -199,19 +199,20 @@ function describeSync(
   for (const plan of plans) {
     const result = results.get(plan)!
     const label = targetLabel(plan)
+    const title = capitalize(targetTitle(plan))
     if (result.status === 'error') {
       ok = false
-      lines.push(`Workspace ${label}: deck failed, nothing reported as applied: ${result.message}`)
+      lines.push(`${title}: deck failed, nothing reported as applied: ${result.message}`)
       report.annotations.push({ level: 'error', title: `deckhand sync: ${label}`, message: result.message })
     } else if (result.status === 'not-started') {
-      if (plan.counts.total > 0) lines.push(`Workspace ${label}: not started after an earlier failure.`)
+      if (plan.counts.total > 0) lines.push(`${title}: not started after an earlier failure.`)
     } else if (result.status === 'synced') {
       const o = result.outcome
       applied += o.applied.length
       if (o.failed.length > 0 || o.otherErrors.length > 0) {
         ok = false
         lines.push(
-          `Workspace ${label}: ${o.failed.length + o.otherErrors.length} failed, ${o.dropped.length} dropped ` +
+          `${title}: ${o.failed.length + o.otherErrors.length} failed, ${o.dropped.length} dropped ` +
             `(never sent), ${o.applied.length} applied. The gateway is partly synced: fix the cause and sync again.`,
         )
         for (const f of o.failed) {
@@ -238,7 +239,7 @@ function describeSync(
         const message =
           `deck deleted ${unplannedDeletes.length} entit${unplannedDeletes.length === 1 ? 'y' : 'ies'} the plan did not show ` +
           `(the gateway changed between plan and sync): ${shortList(unplannedDeletes.map((c) => `${c.kind} ${c.name}`))}`
-        lines.push(`Workspace ${label}: ${message}`)
+        lines.push(`${title}: ${message}`)
         report.annotations.push({ level: 'error', title: `deckhand sync: ${label}`, message })
       } else if (result.unplanned.length > 0) {
         report.annotations.push({
@@ -256,6 +257,16 @@ function describeSync(
   )
   report.lines.push(...lines)
   return ok
+}
+
+/** What went wrong while planning, target by target: deck's errors, or what deckhand found for Tyk. */
+function planErrorLines(plans: readonly TargetPlan[], consequence: string): string[] {
+  const lines = [`Planning found errors: ${consequence}`]
+  for (const plan of plans) {
+    const by = plan.label ? '' : 'deck: '
+    for (const error of plan.errors) lines.push(`${capitalize(targetTitle(plan))}: ${by}${error}`)
+  }
+  return lines
 }
 
 /** `scope` names what was planned when it is not Kong's workspaces. */

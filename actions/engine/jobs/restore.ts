@@ -15,7 +15,7 @@ import { COMMANDS } from '../../spec.js'
 import { resolveBackupInput } from './artifacts.js'
 import { type JobContext, type JobResult, openDeck, readConnection } from './context.js'
 import { Inputs, type InputSource } from './inputs.js'
-import { CONVERGE_MS, gatewayKind, readDesired, readTykEndpoint, refuseKongInputs } from './tyk.js'
+import { convergeMs, gatewayKind, readDesired, readTykEndpoint, refuseKongInputs } from './tyk.js'
 
 export async function restoreJob(source: InputSource, ctx: JobContext): Promise<JobResult> {
   const inputs = new Inputs(COMMANDS.restore!.inputs, source)
@@ -113,7 +113,7 @@ async function tykRestoreJob(inputs: Inputs, ctx: JobContext): Promise<JobResult
     files: desired.paths,
     overwrite: inputs.boolean('overwrite'),
     waitTimeoutSeconds: inputs.integer('wait-timeout')!,
-    convergeMs: CONVERGE_MS,
+    convergeMs: convergeMs(inputs),
     smoke,
     smokeWindowMs: inputs.integer('smoke-timeout')! * 1000,
     logger: ctx.logger,

@@ -5,7 +5,7 @@ import { describeCounts } from '../reconcile.js'
 import { emptyReport } from '../report.js'
 import type { TargetPlan } from '../plan/model.js'
 import { readTykState, writeTykDump } from '../tyk/folder.js'
-import type { TykObject } from '../tyk/objects.js'
+import { TYK_SCOPE, type TykObject } from '../tyk/objects.js'
 import { planTyk } from '../tyk/plan.js'
 import { fillEnv, referencedEnv } from '../tyk/redact.js'
 import { waitForConvergence } from '../tyk/sync.js'
@@ -25,8 +25,13 @@ export function gatewayKind(inputs: Inputs): GatewayKind {
   return inputs.oneOf<GatewayKind>('gateway', ['kong', 'tyk'])
 }
 
-/** How long a gateway may take to serve what was written after the reload was requested. */
-export const CONVERGE_MS = 60_000
+/**
+ * converge-timeout in milliseconds: how long a gateway may take to serve what was written (a reload
+ * runs in the background). Diff writes nothing and has no such input.
+ */
+export function convergeMs(inputs: Inputs): number {
+  return ((inputs.has('converge-timeout') ? inputs.integer('converge-timeout') : undefined) ?? 60) * 1000
+}
 
 /** Inputs that only mean something to Kong (and deck): set with gateway: tyk, they are a mistake. */
 export function refuseKongInputs(inputs: Inputs, names: readonly string[]): void {
@@ -164,10 +169,13 @@ export async function planTykJob(inputs: Inputs, ctx: JobContext): Promise<TykPl
   ])
   const desired = await readDesired(inputs, ctx)
   const target = await openTykTarget(readTykEndpoint(inputs, ctx), ctx.logger)
-  const planned = planTyk(desired.objects, await target.writer.read(), desired.paths)
-  planned.plan.workspace = 'tyk'
+  const planned = planTyk(desired.objects, await target.writer.read(), desired.paths, {
+    dashboard: target.writer.dashboard,
+  })
+  planned.plan.label = TYK_SCOPE
   ctx.logger.info(`tyk: ${describeCounts(planned.plan.counts)}`)
   const plan = planned.plan
+  const timeoutMs = convergeMs(inputs)
   return {
     target,
     plans: [plan],
@@ -178,12 +186,12 @@ export async function planTykJob(inputs: Inputs, ctx: JobContext): Promise<TykPl
           desired.objects,
           target.writer,
           desired.paths,
-          CONVERGE_MS,
+          timeoutMs,
           ctx.logger,
         )
         if (after.plan.counts.total > 0) {
           outcome.otherErrors.push(
-            `the gateway still differs from the files ${CONVERGE_MS / 1000} s after the reload: ${describeCounts(after.plan.counts)}`,
+            `the gateway still differs from the files ${timeoutMs / 1000} s after writing (converge-timeout): ${describeCounts(after.plan.counts)}`,
           )
         }
       }

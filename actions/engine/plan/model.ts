@@ -45,6 +45,8 @@ export interface TargetPlan {
   warnings: string[]
   /** Errors deck reported while planning (e.g. reading plugin schemas): the plan is incomplete. */
   errors: string[]
+  /** What reports call a target that is not a Kong workspace (`Tyk`); absent for Kong. */
+  label?: string
 }
 
 /** What one `deck gateway sync` did with a target. */

@@ -5,7 +5,7 @@ import type { SyncResult } from '../reconcile.js'
 import { describeCounts } from '../reconcile.js'
 import type { FieldChange } from './fields.js'
 import { changeKey, type PlannedChange, type TargetPlan } from './model.js'
-import { targetLabel } from './targets.js'
+import { targetLabel, targetTitle } from './targets.js'
 
 /** Tables longer than this are folded in summaries and comments. */
 const FOLD_ROWS = 25
@@ -70,7 +70,7 @@ export function planTable(
   })
   const files = plan.files.join(', ')
   return {
-    caption: `Workspace ${targetLabel(plan)} (${files}): ${describeCounts(plan.counts)}`,
+    caption: `${capitalize(targetTitle(plan))} (${files}): ${describeCounts(plan.counts)}`,
     header,
     rows,
     collapsed: rows.length > FOLD_ROWS,
@@ -82,12 +82,12 @@ export function deckAnnotations(plans: readonly TargetPlan[], command: string): 
   return plans.flatMap((p) => [
     ...p.warnings.map((message) => ({
       level: 'warning' as const,
-      title: `deck ${command}: ${targetLabel(p)}`,
+      title: `${p.label ? 'deckhand' : 'deck'} ${command}: ${targetLabel(p)}`,
       message,
     })),
     ...p.errors.map((message) => ({
       level: 'error' as const,
-      title: `deck ${command}: ${targetLabel(p)}`,
+      title: `${p.label ? 'deckhand' : 'deck'} ${command}: ${targetLabel(p)}`,
       message,
     })),
   ])
@@ -109,7 +109,7 @@ export function planReviews(
   const gateway = createHash('sha256').update(options.gateway).digest('hex').slice(0, 12)
   return plans.map((plan) => {
     const report: Report = {
-      title: `deckhand ${options.command === 'diff' ? 'plan' : 'sync'}: workspace ${targetLabel(plan)}`,
+      title: `deckhand ${options.command === 'diff' ? 'plan' : 'sync'}: ${targetTitle(plan)}`,
       lines: [
         plan.counts.total === 0
           ? `No changes: ${host(options.gateway)} matches ${plan.files.join(', ')}.`
@@ -124,8 +124,9 @@ export function planReviews(
         planTable(plan, { result, dryRun: options.dryRun, withResult: options.command === 'sync' }),
       )
     }
-    for (const w of plan.warnings) report.lines.push(`deck warning: ${w}`)
-    for (const e of plan.errors) report.lines.push(`deck error: ${e}`)
+    const tool = plan.label ? '' : 'deck '
+    for (const w of plan.warnings) report.lines.push(`${tool}warning: ${w}`)
+    for (const e of plan.errors) report.lines.push(`${tool}error: ${e}`)
     return { key: `plan/${gateway}/${targetLabel(plan)}`, report }
   })
 }
@@ -139,6 +140,6 @@ export function host(addr: string): string {
   }
 }
 
-function capitalize(text: string): string {
+export function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1)
 }

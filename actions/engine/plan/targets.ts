@@ -64,7 +64,17 @@ export async function readTargets(
 }
 
 /** How a target is called in reports: its workspace, and its tags when it has any. */
-export function targetLabel(target: Pick<StateTarget, 'workspace' | 'selectTags'>): string {
+export function targetLabel(
+  target: Pick<StateTarget, 'workspace' | 'selectTags'> & { label?: string },
+): string {
+  if (target.label) return target.label
   const workspace = target.workspace || 'default'
   return target.selectTags.length ? `${workspace} [${target.selectTags.join(', ')}]` : workspace
+}
+
+/** A target in a sentence: `workspace default`, `workspace team-a [billing]`, or its label (`Tyk`). */
+export function targetTitle(
+  target: Pick<StateTarget, 'workspace' | 'selectTags'> & { label?: string },
+): string {
+  return target.label ?? `workspace ${targetLabel(target)}`
 }

@@ -71,7 +71,13 @@ export async function writeTykDump(options: {
   }
   files.set(TYK_SPEC_FILE, tykSpec(objects))
   const requiredEnv = [...new Set(redactions.map((r) => r.name))].sort()
-  const outcome = await install(options.outputDir, files, requiredEnv, options.logger)
+  const outcome = await install(
+    options.outputDir,
+    files,
+    requiredEnv,
+    options.logger,
+    'deckhand diff/sync/restore (gateway: tyk)',
+  )
   return {
     files: [...files.keys()].filter(isObjectFile).map((name) => join(options.outputDir, name)),
     counts,

@@ -21,6 +21,12 @@ export interface TykObject {
   body: JsonObject
 }
 
+/**
+ * Where reports put Tyk objects beside Kong's workspaces (drift, plans): not a possible Kong workspace
+ * name, so the two never mix.
+ */
+export const TYK_SCOPE = 'Tyk'
+
 export const TYK_KIND: Readonly<Record<TykFormat, TykKind>> = { classic: 'api', oas: 'api', policy: 'policy' }
 
 const FILE_PREFIX: Readonly<Record<TykFormat, string>> = { classic: 'api-', oas: 'oas-', policy: 'policy-' }
@@ -112,16 +118,79 @@ export function displayName(object: Pick<TykObject, 'id' | 'name'>): string {
 }
 
 /**
- * The object as kept: keys sorted at every level (list order is meaningful). A policy always carries
- * its id (the Gateway API matches the body's id with the path's), and the empty database id the
- * gateway answers with is left out, so a policy written without one compares equal.
+ * The object as kept: keys sorted at every level (list order is meaningful), without the database ids a
+ * Dashboard gives what it stores (a wrapped API's `api_definition.id`, an OAS API's `info.dbId`, a policy's
+ * `_id`): another Dashboard gives other ones, so files that kept them would never match a rebuilt one,
+ * and tyk-sync finds an object by its API or policy id anyway. A policy always carries its id (the
+ * Gateway API matches the body's id with the path's).
  */
 export function normalize(object: TykObject): TykObject {
-  if (object.format !== 'policy') return { ...object, body: sortKeys(object.body) as JsonObject }
-  const body = { ...object.body }
-  if (body._id === '' || body._id === null) delete body._id
-  if (!('id' in body) || body.id === '') body.id = object.id
+  const body = structuredClone(object.body)
+  if (object.format === 'policy') {
+    delete body._id
+    if (typeof body.id !== 'string' || body.id === '') body.id = object.id
+  } else if (object.format === 'classic') {
+    if (isObject(body.api_definition)) delete body.api_definition.id
+  } else {
+    const info = oasInfo(definitionOf(body, 'oas'))
+    if (info) delete info.dbId
+  }
   return { ...object, body: sortKeys(body) as JsonObject }
+}
+
+/** An OAS definition's `x-tyk-api-gateway.info`, where Tyk keeps its ids. */
+function oasInfo(definition: JsonObject): JsonObject | undefined {
+  const extension = definition['x-tyk-api-gateway']
+  return isObject(extension) && isObject(extension.info) ? extension.info : undefined
+}
+
+/**
+ * What a Tyk Dashboard's copy of an object is compared on. tyk-sync stamps the organisation of its key's
+ * user on everything it writes, so org ids are the Dashboard's, as are a policy's creation and update
+ * times; and a file may hold a bare definition, which tyk-sync wraps in the Dashboard's own fields, so
+ * those count only when the file has them too. Returns the current and desired views, in that order.
+ */
+export function dashboardViews(current: TykObject, desired: TykObject): [JsonObject, JsonObject] {
+  const bare = desired.format !== 'policy' && definitionOf(desired.body, desired.format) === desired.body
+  const view = (object: TykObject): JsonObject => {
+    const body = structuredClone(bare ? definitionOf(object.body, object.format) : object.body)
+    const definition = definitionOf(body, object.format)
+    if (object.format === 'oas') {
+      const info = oasInfo(definition)
+      if (info) delete info.orgId
+    } else delete definition.org_id
+    if (object.format === 'policy') {
+      delete body.date_created
+      delete body.last_updated
+    }
+    return body
+  }
+  return [view(current), view(desired)]
+}
+
+/**
+ * Tyk reads every object into a Go struct and keeps what that struct writes back, so a field a file
+ * leaves out comes back with its zero value ("", 0, false, null, an empty list or map, Go's zero time).
+ * Such a field means the same as an absent one and is dropped from `current`; a field the file leaves
+ * out but the gateway holds with a real value stays, and is a change.
+ */
+export function withoutZeroFill(current: JsonObject, desired: JsonObject): JsonObject {
+  const out: JsonObject = {}
+  for (const [key, value] of Object.entries(current)) {
+    const wanted = desired[key]
+    if (wanted === undefined) {
+      if (!isGoZero(value)) out[key] = value
+    } else out[key] = isObject(value) && isObject(wanted) ? withoutZeroFill(value, wanted) : value
+  }
+  return out
+}
+
+const GO_ZERO_TIME = '0001-01-01T00:00:00Z'
+
+function isGoZero(value: Json): boolean {
+  if (value === null || value === '' || value === 0 || value === false || value === GO_ZERO_TIME) return true
+  if (Array.isArray(value)) return value.length === 0
+  return isObject(value) && Object.values(value).every(isGoZero)
 }
 
 function sortKeys(value: Json): Json {

@@ -2,12 +2,22 @@ import { changedPaths, fieldChanges } from '../plan/fields.js'
 import type { Action, Counts, PlannedChange, TargetPlan } from '../plan/model.js'
 import { scrub } from '../scrub.js'
 import type { JsonObject } from '../state/entities.js'
-import { displayName, normalize, objectKey, sortObjects, TYK_KIND, type TykObject } from './objects.js'
+import {
+  dashboardViews,
+  displayName,
+  normalize,
+  objectKey,
+  sortObjects,
+  TYK_KIND,
+  type TykObject,
+  withoutZeroFill,
+} from './objects.js'
 import { maskTykBody } from './redact.js'
 
 /**
  * The plan that makes a Tyk gateway hold what the files hold: each API and policy created, updated or
- * deleted, compared after normalization (so stamps and key order never make a change), with every
+ * deleted, compared after normalization (so stamps, fields filled with Go's zero values and key order
+ * never make a change), with every
  * secret masked. The steps keep the real bodies for the sync; only the plan is ever shown or written.
  */
 
@@ -25,19 +35,29 @@ export interface TykPlan {
   secrets: string[]
 }
 
+export interface TykPlanOptions {
+  /** The target is a Tyk Dashboard (through tyk-sync): compared with {@link dashboardViews}. */
+  dashboard?: boolean
+}
+
 export function planTyk(
   desired: readonly TykObject[],
   current: readonly TykObject[],
   files: readonly string[],
+  options: TykPlanOptions = {},
 ): TykPlan {
   const want = new Map(sortObjects(desired.map(normalize)).map((o) => [objectKey(o), o]))
   const have = new Map(sortObjects(current.map(normalize)).map((o) => [objectKey(o), o]))
   const found = new Set<string>()
   const steps: TykStep[] = []
-  const step = (action: Action, object: TykObject, update?: { before: TykObject; paths: string[][] }) => {
+  const step = (
+    action: Action,
+    object: TykObject,
+    update?: { before: JsonObject; after: JsonObject; paths: string[][] },
+  ) => {
     const change: PlannedChange = { action, kind: TYK_KIND[object.format], name: displayName(object) }
-    const shownOld = update ? masked(update.before.body, found) : undefined
-    const shownNew = action === 'delete' ? undefined : masked(object.body, found)
+    const shownOld = update ? masked(update.before, found) : undefined
+    const shownNew = action === 'delete' ? undefined : masked(update?.after ?? object.body, found)
     if (update) {
       change.fields = fieldChanges(update.paths, shownOld, shownNew)
       change.fieldCount = update.paths.length
@@ -55,8 +75,10 @@ export function planTyk(
       step('delete', before)
       step('create', object)
     } else {
-      const paths = changedPaths(before.body, object.body)
-      if (paths.length > 0) step('update', object, { before, paths })
+      const [held, now] = options.dashboard ? dashboardViews(before, object) : [before.body, object.body]
+      const old = withoutZeroFill(held, now)
+      const paths = changedPaths(old, now)
+      if (paths.length > 0) step('update', object, { before: old, after: now, paths })
     }
   }
   for (const [key, object] of have) if (!want.has(key)) step('delete', object)
@@ -74,11 +96,25 @@ export function planTyk(
       counts,
       changes: steps.map((s) => s.change),
       warnings: [],
-      errors: [],
+      errors: options.dashboard ? lastPolicyProblem(want.values(), steps) : [],
     },
     steps,
     secrets: [...found].filter((value) => value.length >= 6),
   }
+}
+
+/**
+ * tyk-sync sync leaves policies alone when the folder has none, so a plan that deletes the last ones
+ * cannot be carried out by it: a planning error, which fails diff and stops sync before anything is sent.
+ */
+export function lastPolicyProblem(desired: Iterable<TykObject>, steps: readonly TykStep[]): string[] {
+  const deleting = steps.filter((s) => s.action === 'delete' && s.object.format === 'policy')
+  if (deleting.length === 0 || [...desired].some((o) => o.format === 'policy')) return []
+  return [
+    `the files hold no policy, and tyk-sync sync never deletes a Dashboard's last policies: ` +
+      `${deleting.map((s) => s.change.name).join(', ')} would stay. Delete them in the Dashboard, ` +
+      'or keep at least one policy in the files.',
+  ]
 }
 
 function masked(body: JsonObject, found: Set<string>): JsonObject {

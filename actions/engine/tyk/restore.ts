@@ -63,7 +63,10 @@ export async function restoreTyk(options: TykRestoreOptions): Promise<RestoreOut
 
     const plan = await timeline.phase(
       'plan',
-      async () => planTyk(options.desired, await target.writer.read(), options.files),
+      async () =>
+        planTyk(options.desired, await target.writer.read(), options.files, {
+          dashboard: target.writer.dashboard,
+        }),
       (p) => describeCounts(p.plan.counts),
     )
     const { counts } = plan.plan

@@ -13,6 +13,8 @@ export interface TykWriter {
   apply(plan: TykPlan, desired: readonly TykObject[]): Promise<SyncOutcome>
   /** What the gateway holds now. */
   read(): Promise<TykObject[]>
+  /** A Dashboard, whose stamps plans leave aside (see `dashboardViews`). */
+  readonly dashboard: boolean
 }
 
 /**
@@ -80,7 +82,7 @@ export async function applySteps(
  */
 export async function waitForConvergence(
   desired: readonly TykObject[],
-  writer: Pick<TykWriter, 'read'>,
+  writer: Pick<TykWriter, 'read' | 'dashboard'>,
   files: readonly string[],
   timeoutMs: number,
   logger: Logger,
@@ -88,7 +90,7 @@ export async function waitForConvergence(
   const deadline = Date.now() + timeoutMs
   let delay = 200
   for (;;) {
-    const plan = planTyk(desired, await writer.read(), files)
+    const plan = planTyk(desired, await writer.read(), files, { dashboard: writer.dashboard })
     if (plan.plan.counts.total === 0 || Date.now() + delay > deadline) return plan
     logger.info(`Waiting for the gateway to load the changes: ${describeCounts(plan.plan.counts)} left`)
     await sleep(delay)

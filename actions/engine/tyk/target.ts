@@ -36,6 +36,7 @@ export async function openTykTarget(endpoint: TykEndpoint, logger: Logger, probe
     description: `Tyk Gateway${version ? ` ${version}` : ''} at ${gateway.address}`,
     gateway,
     writer: {
+      dashboard: false,
       read: () => gateway.list(),
       apply: (plan) => applySteps(plan, gateway, logger, secrets),
     },

@@ -18,7 +18,7 @@ import {
   type TykObject,
   tykSpec,
 } from './objects.js'
-import type { TykPlan } from './plan.js'
+import { lastPolicyProblem, type TykPlan } from './plan.js'
 import type { TykWriter } from './sync.js'
 
 /**
@@ -51,6 +51,7 @@ export async function locateTykSync(path: string | undefined, pathEnv: string): 
 }
 
 export class TykSync implements TykWriter {
+  readonly dashboard = true
   /** What the last run printed (secret scrubbed), for errors that come after it exited. */
   private lastOutput = ''
   /**
@@ -62,7 +63,8 @@ export class TykSync implements TykWriter {
 
   constructor(
     private readonly program: string,
-    private readonly dashboard: string,
+    /** The Dashboard's URL. */
+    private readonly url: string,
     private readonly secret: string,
     private readonly logger: Logger,
     private readonly timeoutMs = 300_000,
@@ -71,7 +73,7 @@ export class TykSync implements TykWriter {
   private async run(command: TykSyncCommand, folder: string): Promise<RunResult> {
     let result: RunResult
     try {
-      result = await run(this.program, tykSyncArgs(command, this.dashboard, folder), {
+      result = await run(this.program, tykSyncArgs(command, this.url, folder), {
         env: { TYKGIT_DB_SECRET: this.secret },
         timeoutMs: this.timeoutMs,
       })
@@ -121,6 +123,8 @@ export class TykSync implements TykWriter {
       counts: { ...plan.plan.counts },
     }
     try {
+      const refusal = lastPolicyProblem(desired, plan.steps)
+      if (refusal.length > 0) throw new DeckhandError(`nothing was sent: ${refusal[0]}`)
       const objects = sortObjects(desired)
       for (const object of objects)
         await writeFileAtomic(join(work.path, fileNameOf(object)), renderObject(object.body))
