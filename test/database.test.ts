@@ -12,6 +12,7 @@ import {
   startRedis,
   startRedisFromRdb,
 } from '../script/servers.mjs'
+import { sessionTimeZone } from '../actions/engine/postgres/time-zone.js'
 import { type ActionRun, ROOT, maskedValues, runBundledAction, visibleLog } from './support/action.js'
 import { startArtifactService } from './support/artifact-service.js'
 
@@ -372,6 +373,30 @@ describe('artifacts', () => {
     )
     expect(run.outputs['artifact-id']).toBe('')
     expect(await readFile(run.outputs.manifest!, 'utf8')).toContain('deckhand-db/1')
+  })
+})
+
+describe('the session time zone of a restore', () => {
+  it('is the recorded one, handed to the tools as PGTZ, unless the user set PGTZ or TimeZone in the options', () => {
+    expect(sessionTimeZone('UTC', {})).toEqual({ zone: 'UTC', source: 'backup', env: { PGTZ: 'UTC' } })
+    expect(sessionTimeZone('UTC', { PGTZ: 'Asia/Tokyo', PGOPTIONS: '-c timezone=UTC' })).toEqual({
+      zone: 'Asia/Tokyo',
+      source: 'PGTZ',
+      env: {},
+    })
+    // libpq sends PGTZ after the options, so a PGTZ set here would override the user's option.
+    for (const options of [
+      '-c statement_timeout=0 -c TimeZone=America/New_York',
+      '--timezone=America/New_York',
+    ])
+      expect(sessionTimeZone('UTC', { PGOPTIONS: options })).toEqual({
+        zone: 'America/New_York',
+        source: 'PGOPTIONS',
+        env: {},
+      })
+    expect(sessionTimeZone('UTC', { PGTZ: '', PGOPTIONS: '-c statement_timeout=0' }).source).toBe('backup')
+    // An older backup: the target's default, as before.
+    expect(sessionTimeZone(undefined, {})).toEqual({ source: 'server', env: {} })
   })
 })
 

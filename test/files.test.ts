@@ -87,6 +87,9 @@ const ALL = Object.keys(HOST).sort()
 const NON_SECRET = ALL.filter((p) => !SECRETS.includes(p))
 const PATHS = ['etc/kong', 'opt/tyk-gateway', 'app/storage']
 
+/** Archive entries with etc/kong/ssl/ in path order: the folder of the keys left out, archived empty. */
+const withKeysFolder = (paths: readonly string[]) => [...paths, 'etc/kong/ssl/'].sort()
+
 const logger: Logger = { info: () => undefined, warn: () => undefined, debug: () => undefined }
 
 let dir: string
@@ -192,7 +195,9 @@ describe('files-backup action (bundled, run as the runner does)', () => {
     expect(run.stdout).toContain(`::warning::Not uploaded as an artifact: `)
     expect(run.stdout).toContain(`The backup stays at ${output}.`)
 
-    expect((await entries(output)).map((e) => e.path)).toEqual(NON_SECRET)
+    // The keys' folder stays, empty, for them to be put back in.
+    expect((await entries(output)).map((e) => e.path)).toEqual(withKeysFolder(NON_SECRET))
+    expect(run.summary).toContain('and 1 empty directory(ies) into')
     expect(run.summary).toContain(
       `${SECRETS.length} private key/certificate file(s) left out (include-secrets: false): ${SECRETS.join(', ')}`,
     )
@@ -382,7 +387,7 @@ describe('files backup', () => {
     await backup({ patterns: ['.'], output })
     const second = await backup({ patterns: ['.'], output })
     expect(second.files.map((f) => f.path)).toEqual(NON_SECRET)
-    expect((await entries(output)).map((e) => e.path)).toEqual(NON_SECRET)
+    expect((await entries(output)).map((e) => e.path)).toEqual(withKeysFolder(NON_SECRET))
   })
 
   it('backs up the file a symbolic link points to, as a file', async () => {
@@ -550,6 +555,137 @@ describe('files restore', () => {
     expect(overwriting.conflicts).toEqual(['etc/kong/kong.conf'])
     expect(await tree(target)).toEqual(['etc/kong/kong.conf'])
     expect(await readFile(join(target, 'etc/kong/kong.conf'), 'utf8')).toBe('other\n')
+  })
+})
+
+describe('empty directories', () => {
+  const DRAFTS = 'app/storage/main/company.team.billing/_files/drafts'
+  const NESTED = `${DRAFTS}/2025`
+  const modeOf = async (path: string) => (await stat(path)).mode & 0o7777
+  const directoriesIn = async (manifestPath: string) =>
+    (JSON.parse(await readFile(manifestPath, 'utf8')) as FilesManifest).directories
+
+  beforeEach(async () => {
+    await mkdir(join(root, NESTED), { recursive: true })
+    await chmod(join(root, NESTED), 0o750)
+    await chmod(join(root, DRAFTS), 0o710)
+  })
+
+  it('files-backup archives a nested empty directory with its mode; files-restore recreates it', async () => {
+    const made = await backup({ includeSecrets: true })
+    const directories = [
+      { path: DRAFTS, mode: '0710' },
+      { path: NESTED, mode: '0750' },
+    ]
+    expect(made.directories).toEqual(directories)
+    expect(await directoriesIn(made.manifest)).toEqual(directories)
+    const dirEntries = (await entries(made.archive)).filter((e) => e.type === 'Directory')
+    expect(dirEntries.map((e) => e.path)).toEqual([`${DRAFTS}/`, `${NESTED}/`])
+
+    const result = await restore(made.archive)
+    expect(result).toMatchObject({ written: ALL, directories: [DRAFTS, NESTED], directoriesPresent: [] })
+    expect(await tree(target)).toEqual(ALL)
+    expect(await readdir(join(target, NESTED))).toEqual([])
+    expect(await modeOf(join(target, DRAFTS))).toBe(0o710)
+    expect(await modeOf(join(target, NESTED))).toBe(0o750)
+
+    // Again: the directories are there, and left as they are.
+    await chmod(join(target, NESTED), 0o700)
+    const again = await restore(made.archive)
+    expect(again).toMatchObject({ written: [], directories: [], directoriesPresent: [DRAFTS, NESTED] })
+    expect(await modeOf(join(target, NESTED))).toBe(0o700)
+  })
+
+  it('a path naming an empty directory backs it up alone; the bundled files-restore creates it and counts it', async () => {
+    const made = await backup({ patterns: [DRAFTS] })
+    expect(made.files).toEqual([])
+    expect(made.directories.map((d) => d.path)).toEqual([DRAFTS, NESTED])
+
+    const run = await runBundledAction('files-restore', { input: made.archive, target })
+    expect(run.exitCode).toBe(0)
+    expect(run.outputs).toMatchObject({ files: '0', verified: 'true' })
+    expect(run.summary).toContain(
+      'the archive and all 0 file(s) and 2 empty directory(ies) match the manifest',
+    )
+    expect(run.summary).toContain('Created 2 empty directory(ies) of the backup; 0 already there.')
+    expect(await modeOf(join(target, NESTED))).toBe(0o750)
+  })
+
+  it('a directory that exclusions emptied is kept, empty; one an exclusion matches goes with everything in it', async () => {
+    // Excluding files is not removing the folders the application uses: as with tar or rsync, a directory whose
+    // files were all excluded comes back empty. To leave a directory out, the exclusion names it, or a glob
+    // matches it (**/middleware/** matches the directory itself too).
+    const made = await backup({
+      includeSecrets: true,
+      patterns: [...PATHS, '!**/*.py', '!app/storage/main/company.team/_kv', '!**/middleware/**'],
+    })
+    const scripts = 'app/storage/main/company.team/_files/scripts'
+    expect(made.directories.map((d) => d.path)).toEqual([DRAFTS, NESTED, scripts])
+    await restore(made.archive)
+    expect(await readdir(join(target, scripts))).toEqual([])
+    await expect(stat(join(target, 'app/storage/main/company.team/_kv'))).rejects.toThrow(/ENOENT/)
+    await expect(stat(join(target, 'opt/tyk-gateway/middleware'))).rejects.toThrow(/ENOENT/)
+  })
+
+  it('a manifest without directories (an older files-backup) still restores', async () => {
+    await rm(join(root, DRAFTS), { recursive: true })
+    const made = await backup({ includeSecrets: true })
+    const manifest = JSON.parse(await readFile(made.manifest, 'utf8')) as FilesManifest
+    expect(manifest.directories).toEqual([])
+    delete manifest.directories
+    await writeFile(made.manifest, JSON.stringify(manifest))
+    await expect(restore(made.archive)).resolves.toMatchObject({ written: ALL, directories: [] })
+  })
+
+  it('refuses an empty directory the archive or the manifest lacks, or a path that escapes, writing nothing', async () => {
+    const made = await backup({ includeSecrets: true })
+    const original = await readFile(made.manifest, 'utf8')
+    const edit = async (change: (m: FilesManifest) => void) => {
+      const manifest = JSON.parse(original) as FilesManifest
+      change(manifest)
+      await writeFile(made.manifest, JSON.stringify(manifest))
+      return failure(restore(made.archive))
+    }
+    const unlisted = await edit((m) => (m.directories = m.directories!.filter((d) => d.path !== NESTED)))
+    expect(unlisted.details).toContain(`${NESTED}/: not in the manifest`)
+    const missing = await edit((m) => m.directories!.push({ path: 'app/storage/main/other', mode: '0755' }))
+    expect(missing.details).toContain('app/storage/main/other/: not in the archive')
+    for (const path of ['../outside', '/tmp/outside', 'app/../../outside']) {
+      const escaping = await edit((m) => m.directories!.push({ path, mode: '0755' }))
+      expect(escaping.message).toMatch(/not a valid files-backup manifest/)
+      expect(escaping.details.join('\n')).toContain('bad directory entry')
+    }
+    const beneathFile = await edit((m) => m.directories!.push({ path: 'etc/kong/kong.conf/x', mode: '0755' }))
+    expect(beneathFile.details).toContain('etc/kong/kong.conf/x lies beneath the file etc/kong/kong.conf')
+    await expect(stat(target)).rejects.toThrow(/ENOENT/)
+  })
+
+  it('refuses a directory whose place in the target is taken, and changes nothing through a link', async () => {
+    const made = await backup({ includeSecrets: true })
+    // A file where the directory goes: refused before anything is written.
+    await mkdir(join(target, DRAFTS), { recursive: true })
+    await writeFile(join(target, NESTED), 'not a directory\n')
+    const err = await failure(restore(made.archive))
+    expect(err.message).toMatch(/cannot be restored into .*; nothing was written/)
+    expect(err.details).toEqual([`${NESTED}/: exists and is not a directory`])
+    expect(await tree(target)).toEqual([NESTED])
+
+    // A broken link there is in the way too.
+    await rm(join(target, NESTED))
+    await symlink(join(dir, 'nowhere'), join(target, NESTED))
+    expect((await failure(restore(made.archive))).details).toEqual([
+      `${NESTED}/: exists and is not a directory`,
+    ])
+
+    // A link to a directory outside the target stands for the directory, and its mode is left alone.
+    const outside = join(dir, 'outside')
+    await mkdir(outside)
+    await chmod(outside, 0o755)
+    await rm(join(target, NESTED))
+    await symlink(outside, join(target, NESTED))
+    const result = await restore(made.archive)
+    expect(result.directoriesPresent).toEqual([DRAFTS, NESTED])
+    expect(await modeOf(outside)).toBe(0o755)
   })
 })
 

@@ -3,7 +3,7 @@
 // execution files that pg_dump never sees. Both are lost, then restored in the order the README gives, and compared
 // with what was there before, row for row and byte for byte.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 
@@ -84,8 +84,11 @@ const STORAGE: Record<string, { content: string | Buffer; mode: number }> = {
 }
 const STORAGE_FILES = Object.keys(STORAGE).sort()
 const KEY_FILE = `${STORAGE_DIR}/${NS}/_kv/deploy_key.ion`
-/** A folder made in Kestra's editor and left empty. */
-const EMPTY_DIR = `${NS}/_files/drafts`
+/** Folders with nothing in them, with modes: one made in Kestra's editor and left empty, and a new namespace's. */
+const EMPTY_DIRS: Record<string, number> = {
+  [`${NS}/_files/drafts`]: 0o750,
+  'main/company/marketing': 0o700,
+}
 
 let pg: PostgresServer
 let work: string
@@ -182,7 +185,10 @@ beforeAll(async () => {
     await writeFile(join(storage, path), content)
     await chmod(join(storage, path), mode)
   }
-  await mkdir(join(storage, EMPTY_DIR), { recursive: true })
+  for (const [path, mode] of Object.entries(EMPTY_DIRS)) {
+    await mkdir(join(storage, path), { recursive: true })
+    await chmod(join(storage, path), mode)
+  }
 }, 120_000)
 
 afterAll(async () => {
@@ -218,7 +224,13 @@ describe('Kestra: database and internal storage lost, then restored', () => {
     backup = dumped.outputs.path!
     const manifest = JSON.parse(await readFile(dumped.outputs.manifest!, 'utf8'))
     expect(manifest).toMatchObject({ engine: 'postgres', database: 'kestra' })
-    expect(manifest.dump).toMatchObject({ format: 'custom', profile: 'none', excludedTableData: [] })
+    // The source's session time zone, which the restore runs in (the test server's is UTC).
+    expect(manifest.dump).toMatchObject({
+      format: 'custom',
+      profile: 'none',
+      excludedTableData: [],
+      timeZone: 'UTC',
+    })
     const dumpedRows = Object.fromEntries(
       manifest.tables.map((t: { table: string; rows: number; data: boolean }) => [
         t.table,
@@ -241,6 +253,14 @@ describe('Kestra: database and internal storage lost, then restored', () => {
     expect(files.exitCode).toBe(0)
     expect(files.outputs.files).toBe(String(STORAGE_FILES.length))
     expect(files.outputs['secrets-excluded']).toBe('')
+    // The empty folders are in the archive too, with their modes.
+    const { directories } = JSON.parse(await readFile(files.outputs.manifest!, 'utf8'))
+    expect(directories).toEqual(
+      Object.entries(EMPTY_DIRS)
+        .map(([path, mode]) => ({ path: `${STORAGE_DIR}/${path}`, mode: `0${mode.toString(8)}` }))
+        .sort((a, b) => (a.path < b.path ? -1 : 1)),
+    )
+    expect(files.summary).toContain(`and ${Object.keys(EMPTY_DIRS).length} empty directory(ies) into`)
   })
 
   it('after the database is dropped and the storage wiped, db-restore then files-restore bring both back', async () => {
@@ -268,6 +288,9 @@ describe('Kestra: database and internal storage lost, then restored', () => {
       unchanged: '0',
       verified: 'true',
     })
+    expect(files.summary).toContain(
+      `Created ${Object.keys(EMPTY_DIRS).length} empty directory(ies) of the backup; 0 already there.`,
+    )
   })
 
   it('every table holds the same rows, and the schema is whole: enums, functions, generated columns, indexes', async () => {
@@ -334,7 +357,7 @@ describe('Kestra: database and internal storage lost, then restored', () => {
     ).toBe('t')
   })
 
-  it('every storage file has its bytes and mode again: namespace files, KV, execution files', async () => {
+  it('every storage file has its bytes and mode again: namespace files, KV, execution files, empty folders', async () => {
     expect(await tree(storage)).toEqual(STORAGE_FILES)
     for (const path of STORAGE_FILES) {
       const { content, mode } = STORAGE[path]!
@@ -347,8 +370,11 @@ describe('Kestra: database and internal storage lost, then restored', () => {
       '{value:"https://api.internal.example",expirationDate:null}',
     )
     expect((await readFile(join(storage, EXECUTION_FILES, 'orders.ion'))).equals(BINARY)).toBe(true)
-    // files-backup archives files only: a namespace folder left empty does not come back.
-    await expect(stat(join(storage, EMPTY_DIR))).rejects.toThrow(/ENOENT/)
+    // Folders left empty come back, empty, with their modes.
+    for (const [path, mode] of Object.entries(EMPTY_DIRS)) {
+      expect({ path, entries: await readdir(join(storage, path)) }).toEqual({ path, entries: [] })
+      expect({ path, mode: (await stat(join(storage, path))).mode & 0o7777 }).toEqual({ path, mode })
+    }
   })
 
   it('db-restore refuses a database that already holds Kestra’s tables and changes nothing; clean replaces them', async () => {
@@ -446,41 +472,82 @@ describe('lean backups and the defaults a Kestra user meets', () => {
     expect(manifest.dump).toMatchObject({ profile: 'kong', excludedTableData: [] })
   })
 
-  it('a restore in another time zone shifts Kestra’s execution dates and fails verification; PGTZ=UTC restores them', async () => {
-    // executions.start_date and end_date are TIMESTAMP columns generated from the JSON's instants, so a restore
-    // computes them again in its session's time zone: here a server whose default is not the UTC Kestra wrote in.
-    await pg.psql('CREATE DATABASE kestra_paris')
-    await pg.psql(`ALTER DATABASE kestra_paris SET timezone = 'Europe/Paris'`)
-    const dumped = await action('db-dump', {
-      'database-url': pg.url('kestra_lean_source'),
-      profile: 'none',
-      format: 'custom',
-      'output-dir': 'db-backup-tz',
-      'upload-artifact': 'false',
-    })
-    expect(dumped.exitCode).toBe(0)
-    const shifted = await action('db-restore', {
-      'database-url': pg.url('kestra_paris'),
-      input: dumped.outputs.path!,
-    })
-    expect(shifted.exitCode).not.toBe(0)
-    expect(shifted.outputs.verified).toBe('false')
-    expect(visibleLog(shifted.stdout)).toContain(
-      '::error ::public.executions: expected the dumped rows, found same count, different content',
-    )
+  describe('time zones', () => {
     const startDates = `SELECT string_agg(start_date::text, ',' ORDER BY key) FROM executions`
-    expect(await pg.psql(startDates, 'kestra_paris')).not.toBe(
-      await pg.psql(startDates, 'kestra_lean_source'),
-    )
+    let backup: string
 
-    const utc = await action(
-      'db-restore',
-      { 'database-url': pg.url('kestra_paris'), input: dumped.outputs.path!, clean: 'true' },
-      { PGTZ: 'UTC' },
-    )
-    expect(utc.exitCode).toBe(0)
-    expect(utc.outputs.verified).toBe('true')
-    expect(await fingerprint('kestra_paris')).toEqual(await fingerprint('kestra_lean_source'))
+    beforeAll(async () => {
+      // A server whose default is not the UTC Kestra wrote in.
+      await pg.psql('CREATE DATABASE kestra_paris')
+      await pg.psql(`ALTER DATABASE kestra_paris SET timezone = 'Europe/Paris'`)
+      const dumped = await action('db-dump', {
+        'database-url': pg.url('kestra_lean_source'),
+        profile: 'none',
+        format: 'custom',
+        'output-dir': 'db-backup-tz',
+        'upload-artifact': 'false',
+      })
+      expect(dumped.exitCode).toBe(0)
+      backup = dumped.outputs.path!
+    })
+
+    it('a restore into a database whose default time zone is another runs in the dump’s: Kestra’s execution dates come back as they were', async () => {
+      // executions.start_date and end_date are TIMESTAMP columns generated from the JSON's instants, so a restore
+      // computes them again in its session's time zone: the one db-dump recorded, not the target's default.
+      expect(await pg.psql('SHOW TimeZone', 'kestra_paris')).toBe('Europe/Paris')
+      expect(JSON.parse(await readFile(join(backup, 'manifest.json'), 'utf8')).dump.timeZone).toBe('UTC')
+      const restored = await action('db-restore', { 'database-url': pg.url('kestra_paris'), input: backup })
+      expect(restored.exitCode).toBe(0)
+      expect(restored.outputs.verified).toBe('true')
+      expect(restored.summary).toContain(
+        "Session time zone: UTC, the source's, recorded at dump time; the target's default is Europe/Paris.",
+      )
+      expect(await fingerprint('kestra_paris')).toEqual(await fingerprint('kestra_lean_source'))
+    })
+
+    it('a PGTZ in the environment wins over the recorded zone: in Europe/Paris the dates shift and verification fails', async () => {
+      const shifted = await action(
+        'db-restore',
+        { 'database-url': pg.url('kestra_paris'), input: backup, clean: 'true' },
+        { PGTZ: 'Europe/Paris' },
+      )
+      expect(shifted.exitCode).not.toBe(0)
+      expect(shifted.outputs.verified).toBe('false')
+      const log = visibleLog(shifted.stdout)
+      expect(log).toContain('Session time zone: Europe/Paris, from PGTZ (the backup was dumped in UTC).')
+      expect(log).toContain(
+        '::error ::public.executions: expected the dumped rows, found same count, different content',
+      )
+      expect(log).toMatch(/::warning.*The restore ran in time zone Europe\/Paris \(PGTZ\), the dump in UTC/)
+      expect(await pg.psql(startDates, 'kestra_paris')).not.toBe(
+        await pg.psql(startDates, 'kestra_lean_source'),
+      )
+    })
+
+    it('a backup whose manifest records no time zone (an older db-dump) restores in the target’s default, as before', async () => {
+      const old = join(work, 'db-backup-tz-old')
+      await cp(backup, old, { recursive: true })
+      const manifest = JSON.parse(await readFile(join(old, 'manifest.json'), 'utf8'))
+      delete manifest.dump.timeZone
+      await writeFile(join(old, 'manifest.json'), JSON.stringify(manifest))
+
+      const restored = await action('db-restore', {
+        'database-url': pg.url('kestra_paris'),
+        input: old,
+        clean: 'true',
+      })
+      expect(restored.exitCode).not.toBe(0)
+      expect(restored.outputs.verified).toBe('false')
+      expect(restored.summary).toContain(
+        "Session time zone: Europe/Paris, the target's default: the backup records no time zone.",
+      )
+      expect(visibleLog(restored.stdout)).toMatch(
+        /::warning.*set PGTZ to the source's zone and restore again/,
+      )
+      expect(await pg.psql(startDates, 'kestra_paris')).not.toBe(
+        await pg.psql(startDates, 'kestra_lean_source'),
+      )
+    })
   })
 
   it('files-backup without include-secrets leaves out a KV value holding a private key, and names it', async () => {

@@ -27254,7 +27254,8 @@ async function serverInfo(session) {
        'versionNum', current_setting('server_version_num')::int,
        'database', current_database(),
        'encoding', pg_encoding_to_char(d.encoding),
-       'sizeBytes', pg_database_size(d.oid))
+       'sizeBytes', pg_database_size(d.oid),
+       'timeZone', (SELECT reset_val FROM pg_settings WHERE name = 'TimeZone'))
      FROM pg_database d WHERE d.datname = current_database()`
   );
   return { ...info2, major: Math.floor(info2.versionNum / 1e4) };
@@ -27920,7 +27921,8 @@ async function dumpPostgres(options) {
         ...jobs ? { jobs } : {},
         profile: options.profile,
         excludedTableData: [...skipped].sort(),
-        consistentSnapshot: true
+        consistentSnapshot: true,
+        timeZone: server.timeZone
       },
       startedAt: started.toISOString(),
       finishedAt: (/* @__PURE__ */ new Date()).toISOString(),
@@ -28938,6 +28940,8 @@ async function dbDumpJob(source, ctx) {
     report.lines.push(
       `Format ${manifest.dump.format}${manifest.dump.jobs ? ` (${manifest.dump.jobs} jobs)` : ""}, profile ${manifest.dump.profile}` + (skipped.length ? `: rows of ${skipped.length} runtime table(s) left out (${skipped.map((t) => t.table).join(", ")}; about ${number(skipped.reduce((s, t) => s + (t.skippedRowsEstimate ?? 0), 0))} rows), their definitions kept.` : ".")
     );
+    if (manifest.dump.timeZone)
+      report.lines.push(`Session time zone ${manifest.dump.timeZone}, recorded for db-restore to run in.`);
   }
   report.lines.push(
     `Verified: ${inputs.boolean("verify") ? "the dump reads back and every checksum matches manifest.json" : "no (verify is false)"}.`

@@ -33319,23 +33319,28 @@ function formatMode(mode) {
 var GLOB_OPTIONS = {
   absolute: true,
   dot: true,
-  onlyFiles: true,
+  onlyFiles: false,
   followSymbolicLinks: true,
   expandDirectories: false
 };
+function splitMatches(matches) {
+  const out = { files: [], directories: [] };
+  for (const match of matches) (match.endsWith("/") ? out.directories : out.files).push(resolve3(match));
+  return out;
+}
 async function expandPattern(pattern) {
   const segments = pattern.split("/");
   const dynamic = segments.findIndex((segment) => isDynamicPattern(segment));
   if (dynamic === -1) {
     const stats = await stat2(pattern).catch(() => void 0);
-    if (stats?.isFile()) return [resolve3(pattern)];
-    if (!stats?.isDirectory()) return [];
-    return (await glob("**", { ...GLOB_OPTIONS, cwd: pattern })).map((p2) => resolve3(p2));
+    if (stats?.isFile()) return { files: [resolve3(pattern)], directories: [] };
+    if (!stats?.isDirectory()) return { files: [], directories: [] };
+    const under = splitMatches(await glob("**", { ...GLOB_OPTIONS, cwd: pattern }));
+    return { files: under.files, directories: [resolve3(pattern), ...under.directories] };
   }
   const base = segments.slice(0, dynamic).join("/") || "/";
   const rest = segments.slice(dynamic).join("/");
-  const matches = await glob([rest, `${rest}/**`], { ...GLOB_OPTIONS, cwd: base });
-  return matches.map((p2) => resolve3(p2));
+  return splitMatches(await glob([rest, `${rest}/**`], { ...GLOB_OPTIONS, cwd: base }));
 }
 function absolutePattern(root, pattern) {
   const absolute = resolve3(root, pattern);
@@ -33351,7 +33356,7 @@ function toPosix(path5) {
 function byPath(a, b2) {
   return a < b2 ? -1 : a > b2 ? 1 : 0;
 }
-async function selectFiles(patterns, root, ownFiles) {
+async function selectPaths(patterns, root, ownFiles) {
   const includes = patterns.filter((p2) => !p2.startsWith("!"));
   const excludes = patterns.filter((p2) => p2.startsWith("!")).map((p2) => p2.slice(1).trim());
   if (includes.length === 0)
@@ -33359,18 +33364,22 @@ async function selectFiles(patterns, root, ownFiles) {
       "paths holds only exclusions (!pattern): name the files or directories to back up."
     );
   const selected = /* @__PURE__ */ new Set();
+  const directories = /* @__PURE__ */ new Set();
   const empty2 = [];
   for (const pattern of includes) {
-    const matches = (await expandPattern(absolutePattern(root, pattern))).filter((p2) => !ownFiles(p2));
-    if (matches.length === 0) empty2.push(pattern);
-    for (const match of matches) selected.add(match);
+    const matches = await expandPattern(absolutePattern(root, pattern));
+    const files = matches.files.filter((p2) => !ownFiles(p2));
+    const dirs = matches.directories.filter((p2) => p2 !== root);
+    if (files.length === 0 && dirs.length === 0) empty2.push(pattern);
+    for (const match of files) selected.add(match);
+    for (const match of dirs) directories.add(match);
   }
   if (empty2.length > 0) {
     throw new DeckhandError(
-      `${empty2.length} of the paths match no file, so the backup would silently miss them: ${empty2.join(", ")}. Relative paths are relative to root (${root}); fix or remove them.`
+      `${empty2.length} of the paths match no file or directory, so the backup would silently miss them: ${empty2.join(", ")}. Relative paths are relative to root (${root}); fix or remove them.`
     );
   }
-  const outside = [...selected].filter((p2) => !isInside(root, p2)).sort(byPath);
+  const outside = [...selected, ...directories].filter((p2) => !isInside(root, p2)).sort(byPath);
   if (outside.length > 0) {
     throw new DeckhandError(
       `${outside.length} matched file(s) lie outside root ${root}, e.g. ${outside[0]}: files are stored relative to root, so set root to a directory holding them all (/ for system paths).`,
@@ -33379,17 +33388,36 @@ async function selectFiles(patterns, root, ownFiles) {
   }
   for (const pattern of excludes) {
     if (pattern === "") continue;
-    for (const match of await expandPattern(absolutePattern(root, pattern))) selected.delete(match);
+    const matches = await expandPattern(absolutePattern(root, pattern));
+    for (const match of matches.files) selected.delete(match);
+    for (const match of matches.directories) directories.delete(match);
   }
-  return [...selected].map((p2) => toPosix(relative2(root, p2))).sort(byPath);
+  const relativeTo = (paths) => [...paths].map((p2) => toPosix(relative2(root, p2))).sort(byPath);
+  return { files: relativeTo(selected), directories: relativeTo(directories) };
+}
+function emptyDirectories(directories, files) {
+  const holding = new Set(files.flatMap(parentDirectories));
+  return directories.filter((dir) => !holding.has(dir));
+}
+function parentDirectories(path5) {
+  const parents = [];
+  for (let slash = path5.indexOf("/"); slash !== -1; slash = path5.indexOf("/", slash + 1))
+    parents.push(path5.slice(0, slash));
+  return parents;
 }
 async function readBack(archive) {
   const entries = /* @__PURE__ */ new Map();
+  const directories = [];
   const problems = [];
   await Ct({
     file: archive,
     strict: true,
     onReadEntry: (entry) => {
+      if (entry.type === "Directory") {
+        directories.push(entry.path.replace(/\/$/, ""));
+        entry.resume();
+        return;
+      }
       if (entry.type !== "File") problems.push(`${entry.path} is a ${entry.type}`);
       const hash = createHash2("sha256");
       let size = 0;
@@ -33401,7 +33429,7 @@ async function readBack(archive) {
     }
   });
   if (problems.length > 0) throw new Error(`the new archive holds unexpected entries: ${problems.join(", ")}`);
-  return entries;
+  return { entries, directories };
 }
 async function filesBackup(options) {
   const root = resolve3(options.root);
@@ -33419,7 +33447,7 @@ async function filesBackup(options) {
     const file = basename3(path5);
     return file === name || file.startsWith(`.${name}.`) && file.endsWith(".tmp");
   });
-  const selected = await selectFiles(options.patterns, root, ownFiles);
+  const { files: selected, directories: matchedDirs } = await selectPaths(options.patterns, root, ownFiles);
   const secretsExcluded = [];
   const files = [];
   let secretsIncluded = 0;
@@ -33435,14 +33463,20 @@ async function filesBackup(options) {
       options.logger.info(`Left out ${path5} (${kind}; include-secrets is false)`);
     }
   }
-  if (files.length === 0) {
+  if (files.length === 0 && secretsExcluded.length > 0) {
     throw new DeckhandError(
       `Nothing to back up: the ${selected.length} matched file(s) are all private keys or certificates, left out because include-secrets is false.`,
       secretsExcluded.slice(0, 20)
     );
   }
+  const directories = emptyDirectories(matchedDirs, files);
+  if (files.length === 0 && directories.length === 0)
+    throw new DeckhandError(
+      "Nothing to back up: the exclusions (!pattern) leave nothing of what the paths match."
+    );
   const modes = /* @__PURE__ */ new Map();
-  for (const path5 of files) modes.set(path5, formatMode((await stat2(join2(root, path5))).mode));
+  for (const path5 of [...files, ...directories])
+    modes.set(path5, formatMode((await stat2(join2(root, path5))).mode));
   await mkdir2(outputDir, { recursive: true });
   const temp = join2(outputDir, `.${basename3(archive)}.${randomBytes2(6).toString("hex")}.tmp`);
   let entries;
@@ -33456,12 +33490,16 @@ async function filesBackup(options) {
       strict: true
     });
     const written = pipeline(pack, createWriteStream(temp, { flags: "wx", mode: 384 }));
-    for (const path5 of files) pack.write(path5);
+    for (const path5 of [...files, ...directories].sort(byPath)) pack.write(path5);
     pack.end();
     await written;
-    entries = await readBack(temp);
-    const missing = files.filter((path5) => !entries.has(path5));
-    if (missing.length > 0 || entries.size !== files.length)
+    const back = await readBack(temp);
+    entries = back.entries;
+    const missing = [
+      ...files.filter((path5) => !entries.has(path5)),
+      ...directories.filter((path5) => !back.directories.includes(path5))
+    ];
+    if (missing.length > 0 || entries.size !== files.length || back.directories.length !== directories.length)
       throw new Error(
         `the new archive does not hold what was packed (missing: ${missing.join(", ") || "none"})`
       );
@@ -33481,12 +33519,14 @@ async function filesBackup(options) {
     const entry = entries.get(path5);
     return { path: path5, size: entry.size, sha256: entry.sha256, mode: modes.get(path5) };
   });
+  const directoryEntries = directories.map((path5) => ({ path: path5, mode: modes.get(path5) }));
   const manifest = {
     format: FILES_FORMAT,
     createdAt: (/* @__PURE__ */ new Date()).toISOString(),
     root,
     tool: "deckhand",
     files: fileEntries,
+    directories: directoryEntries,
     archive: { file: basename3(archive), size: archiveDigest.size, sha256: archiveDigest.sha256 },
     secretsIncluded: options.includeSecrets,
     secretsExcluded
@@ -33497,6 +33537,7 @@ async function filesBackup(options) {
     archive,
     manifest: manifestPath,
     files: fileEntries,
+    directories: directoryEntries,
     sizeBytes: archiveDigest.size,
     secretsExcluded,
     secretsIncluded
@@ -33664,9 +33705,12 @@ async function filesBackupJob(source, ctx) {
   });
   const total = result.files.reduce((sum, f2) => sum + f2.size, 0);
   const report2 = emptyReport("deckhand files-backup");
+  const empty2 = result.directories.map((d) => d.path);
   report2.lines.push(
-    `Backed up ${result.files.length} file(s), ${formatBytes(total)}, into ${result.archive} (${formatBytes(result.sizeBytes)}); checksums in ${result.manifest}.`
+    `Backed up ${result.files.length} file(s), ${formatBytes(total)}` + (empty2.length ? `, and ${empty2.length} empty directory(ies)` : "") + ` into ${result.archive} (${formatBytes(result.sizeBytes)}); checksums in ${result.manifest}.`
   );
+  if (empty2.length > 0)
+    report2.lines.push(`Empty directories in the archive, recreated by files-restore: ${someOf(empty2)}.`);
   if (result.secretsExcluded.length > 0) {
     report2.lines.push(
       `${result.secretsExcluded.length} private key/certificate file(s) left out (include-secrets: false): ${someOf(result.secretsExcluded)}. Back them up separately, in a secret store.`

@@ -30748,6 +30748,12 @@ async function privateTempDir(prefix = "deckhand-") {
 var FILES_FORMAT = "deckhand-files/1";
 var MANIFEST_SUFFIX = ".manifest.json";
 var SNIFF_BYTES = 64 * 1024;
+function parentDirectories(path5) {
+  const parents = [];
+  for (let slash = path5.indexOf("/"); slash !== -1; slash = path5.indexOf("/", slash + 1))
+    parents.push(path5.slice(0, slash));
+  return parents;
+}
 
 // actions/engine/files/restore.ts
 import { randomBytes } from "node:crypto";
@@ -30775,20 +30781,40 @@ function parseManifest(text, path5) {
     const a = m2.archive;
     if (!a || typeof a.file !== "string" || a.file !== basename2(a.file) || a.file === "" || typeof a.size !== "number" || typeof a.sha256 !== "string" || !SHA256.test(a.sha256))
       problems.push("archive must name the archive file with its size and sha256");
-    if (!Array.isArray(m2.files) || m2.files.length === 0) problems.push("files must list the archived files");
+    const dirs = m2.directories ?? [];
+    if (!Array.isArray(dirs)) problems.push("directories must list the empty directories");
+    else if (!Array.isArray(m2.files) || m2.files.length === 0 && dirs.length === 0)
+      problems.push("files must list the archived files");
     else {
       const seen = /* @__PURE__ */ new Set();
+      const add = (path6) => {
+        if (seen.has(path6)) problems.push(`${path6} is listed twice`);
+        else seen.add(path6);
+      };
       for (const f2 of m2.files) {
-        const ok3 = f2 && typeof f2.path === "string" && safeRelative(f2.path) && typeof f2.size === "number" && typeof f2.sha256 === "string" && SHA256.test(f2.sha256) && typeof f2.mode === "string" && /^[0-7]{3,4}$/.test(f2.mode);
+        const ok3 = f2 && typeof f2.path === "string" && safeRelative(f2.path) && typeof f2.size === "number" && typeof f2.sha256 === "string" && SHA256.test(f2.sha256) && validMode(f2.mode);
         if (!ok3) problems.push(`bad file entry ${JSON.stringify(f2)}`);
-        else if (seen.has(f2.path)) problems.push(`${f2.path} is listed twice`);
-        else seen.add(f2.path);
+        else add(f2.path);
+      }
+      for (const d of dirs) {
+        if (!d || typeof d.path !== "string" || !safeRelative(d.path) || !validMode(d.mode))
+          problems.push(`bad directory entry ${JSON.stringify(d)}`);
+        else add(d.path);
+      }
+      const files = new Set(m2.files.map((f2) => f2?.path));
+      for (const path6 of seen) {
+        const file = parentDirectories(path6).find((parent) => files.has(parent));
+        if (file !== void 0) problems.push(`${path6} lies beneath the file ${file}`);
       }
     }
   }
   if (problems.length > 0)
     throw new DeckhandError(`${path5} is not a valid files-backup manifest; nothing was restored.`, problems);
-  return m2;
+  const manifest = m2;
+  return { ...manifest, directories: manifest.directories ?? [] };
+}
+function validMode(mode) {
+  return typeof mode === "string" && /^[0-7]{3,4}$/.test(mode);
 }
 async function locate(input) {
   const path5 = resolve(input);
@@ -30821,6 +30847,7 @@ async function locate(input) {
 }
 async function extractVerified(archive, dir, manifest) {
   const problems = [];
+  const archivedDirs = /* @__PURE__ */ new Set();
   await So({
     file: archive,
     cwd: dir,
@@ -30837,6 +30864,7 @@ async function extractVerified(archive, dir, manifest) {
         problems.push(`${path5} is not a plain relative path`);
         return false;
       }
+      if (type === "Directory") archivedDirs.add(normalized);
       return true;
     },
     onwarn: (_code, message) => problems.push(message)
@@ -30856,7 +30884,11 @@ async function extractVerified(archive, dir, manifest) {
     const want = expected.get(d.path);
     return want !== void 0 && (want.sha256 !== d.sha256 || want.size !== d.size);
   }).map((d) => `${d.path}: sha256 or size differs from the manifest`);
-  const all = [...missing, ...extra, ...differ];
+  const listed = new Set(manifest.directories.map((d) => d.path));
+  const parents = new Set([...manifest.files.map((f2) => f2.path), ...listed].flatMap(parentDirectories));
+  const missingDirs = [...listed].filter((d) => !archivedDirs.has(d)).map((d) => `${d}/: not in the archive`);
+  const extraDirs = [...archivedDirs].filter((d) => !listed.has(d) && !parents.has(d)).map((d) => `${d}/: not in the manifest`);
+  const all = [...missing, ...missingDirs, ...extra, ...extraDirs, ...differ];
   if (all.length > 0) {
     throw new DeckhandError(
       `The archive's files do not match the manifest (${all.length} difference(s)); nothing was restored.`,
@@ -30866,6 +30898,7 @@ async function extractVerified(archive, dir, manifest) {
 }
 async function plan(manifest, target) {
   const actions = /* @__PURE__ */ new Map();
+  const newDirectories = /* @__PURE__ */ new Set();
   const blocked = [];
   const dirs = /* @__PURE__ */ new Map();
   const prefix = target.endsWith(sep2) ? target : `${target}${sep2}`;
@@ -30889,7 +30922,17 @@ async function plan(manifest, target) {
     else if (!stats.isFile()) blocked.push(`${file.path}: exists and is not a regular file`);
     else actions.set(file.path, (await sha256File(dest)).sha256 === file.sha256 ? "unchanged" : "conflict");
   }
-  return { actions, blocked };
+  for (const dir of manifest.directories) {
+    const dest = join3(target, dir.path);
+    if (!await usableDir(dirname2(dest))) {
+      blocked.push(`${dir.path}/: a parent directory's place is taken by a file`);
+      continue;
+    }
+    const stats = await stat(dest).catch(() => void 0) ?? await lstat2(dest).catch(() => void 0);
+    if (!stats) newDirectories.add(dir.path);
+    else if (!stats.isDirectory()) blocked.push(`${dir.path}/: exists and is not a directory`);
+  }
+  return { actions, newDirectories, blocked };
 }
 async function place(source, dest, mode, sha256) {
   await mkdir2(dirname2(dest), { recursive: true });
@@ -30907,6 +30950,11 @@ async function place(source, dest, mode, sha256) {
     throw err;
   }
 }
+async function createDirectories(target, directories) {
+  for (const dir of directories) await mkdir2(join3(target, dir.path), { recursive: true });
+  const deepestFirst = [...directories].sort((a, b2) => b2.path.length - a.path.length);
+  for (const dir of deepestFirst) await chmod(join3(target, dir.path), parseInt(dir.mode, 8));
+}
 async function filesRestore(options) {
   const { manifestPath, manifest, archive } = await locate(options.input);
   const archiveStats = await stat(archive).catch(() => void 0);
@@ -30920,7 +30968,9 @@ async function filesRestore(options) {
       `${archive} does not match its manifest (sha256 ${digest.sha256}, ${digest.size} bytes; the manifest says ${manifest.archive.sha256}, ${manifest.archive.size} bytes): it was altered, truncated or belongs to another backup. Nothing was restored.`
     );
   }
-  options.logger.info(`${archive}: sha256 matches the manifest (${manifest.files.length} file(s))`);
+  options.logger.info(
+    `${archive}: sha256 matches the manifest (${manifest.files.length} file(s), ${manifest.directories.length} empty directory(ies))`
+  );
   const temp = await privateTempDir("deckhand-files-");
   try {
     await extractVerified(archive, temp.path, manifest);
@@ -30928,10 +30978,10 @@ async function filesRestore(options) {
     const targetStats = await stat(target).catch(() => void 0);
     if (targetStats && !targetStats.isDirectory())
       throw new DeckhandError(`target ${target} is not a directory; nothing was restored.`);
-    const { actions, blocked } = await plan(manifest, target);
+    const { actions, newDirectories, blocked } = await plan(manifest, target);
     if (blocked.length > 0)
       throw new DeckhandError(
-        `${blocked.length} file(s) cannot be restored into ${target}; nothing was written.`,
+        `${blocked.length} path(s) cannot be restored into ${target}; nothing was written.`,
         blocked
       );
     const of = (action) => [...actions].filter(([, a]) => a === action).map(([path5]) => path5);
@@ -30950,8 +31000,22 @@ async function filesRestore(options) {
         await place(join3(temp.path, file.path), join3(target, file.path), parseInt(file.mode, 8), file.sha256);
         options.logger.debug(`wrote ${file.path}`);
       }
+      await createDirectories(
+        target,
+        manifest.directories.filter((d) => newDirectories.has(d.path))
+      );
     }
-    return { archive, manifest: manifestPath, written, unchanged, conflicts, verified: true };
+    const directories = manifest.directories.map((d) => d.path);
+    return {
+      archive,
+      manifest: manifestPath,
+      written,
+      unchanged,
+      conflicts,
+      directories: directories.filter((path5) => newDirectories.has(path5)),
+      directoriesPresent: directories.filter((path5) => !newDirectories.has(path5)),
+      verified: true
+    };
   } finally {
     await temp.cleanup();
   }
@@ -31117,15 +31181,22 @@ async function filesRestoreJob(source, ctx) {
   const replaced = new Set(result.conflicts);
   const created = result.written.filter((path5) => !replaced.has(path5));
   const total = result.written.length + result.unchanged.length;
+  const dirs = result.directories.length + result.directoriesPresent.length;
   const report = emptyReport(`deckhand files-restore${dryRun ? " (dry run)" : ""}`);
   report.lines.push(
-    `Verified ${basename3(result.archive)}: the archive and all ${total} file(s) match the manifest (sha256).`,
+    `Verified ${basename3(result.archive)}: the archive and all ${total} file(s)` + (dirs ? ` and ${dirs} empty directory(ies)` : "") + " match the manifest (sha256).",
     dryRun ? `Dry run: would write ${result.written.length} file(s) into ${target} (${created.length} new, ${replaced.size} replacing different content); ${result.unchanged.length} unchanged. Nothing was written.` : `Wrote ${result.written.length} file(s) into ${target} (${created.length} new, ${replaced.size} replaced); ${result.unchanged.length} already up to date.`
   );
+  if (dirs > 0)
+    report.lines.push(
+      `${dryRun ? "Would create" : "Created"} ${result.directories.length} empty directory(ies) of the backup; ${result.directoriesPresent.length} already there.`
+    );
   const rows = [
     ...created.map((path5) => [path5, dryRun ? "would create" : "created"]),
     ...result.conflicts.map((path5) => [path5, dryRun ? "would replace" : "replaced"]),
-    ...result.unchanged.map((path5) => [path5, "unchanged"])
+    ...result.unchanged.map((path5) => [path5, "unchanged"]),
+    ...result.directories.map((path5) => [`${path5}/`, dryRun ? "would create (empty)" : "created (empty)"]),
+    ...result.directoriesPresent.map((path5) => [`${path5}/`, "already there"])
   ].sort(([a], [b2]) => a < b2 ? -1 : a > b2 ? 1 : 0);
   report.tables.push({
     caption: "Files",

@@ -46030,7 +46030,8 @@ async function serverInfo(session) {
        'versionNum', current_setting('server_version_num')::int,
        'database', current_database(),
        'encoding', pg_encoding_to_char(d.encoding),
-       'sizeBytes', pg_database_size(d.oid))
+       'sizeBytes', pg_database_size(d.oid),
+       'timeZone', (SELECT reset_val FROM pg_settings WHERE name = 'TimeZone'))
      FROM pg_database d WHERE d.datname = current_database()`
   );
   return { ...info2, major: Math.floor(info2.versionNum / 1e4) };
@@ -46658,7 +46659,8 @@ async function dumpPostgres(options) {
         ...jobs ? { jobs } : {},
         profile: options.profile,
         excludedTableData: [...skipped].sort(),
-        consistentSnapshot: true
+        consistentSnapshot: true,
+        timeZone: server.timeZone
       },
       startedAt: started.toISOString(),
       finishedAt: (/* @__PURE__ */ new Date()).toISOString(),
@@ -46709,6 +46711,36 @@ import { availableParallelism as availableParallelism2 } from "node:os";
 import { join as join20 } from "node:path";
 import { createGunzip as createGunzip2 } from "node:zlib";
 init_errors();
+
+// actions/engine/postgres/time-zone.ts
+var OPTIONS_TIME_ZONE = /(?:^|\s)(?:-c\s*|--)timezone=(\S+)/i;
+function sessionTimeZone(recorded, inherited) {
+  if (inherited.PGTZ) return { zone: inherited.PGTZ, source: "PGTZ", env: {} };
+  const option = OPTIONS_TIME_ZONE.exec(inherited.PGOPTIONS ?? "")?.[1];
+  if (option) return { zone: option, source: "PGOPTIONS", env: {} };
+  if (recorded) return { zone: recorded, source: "backup", env: { PGTZ: recorded } };
+  return { source: "server", env: {} };
+}
+function describeTimeZone(tz, recorded, targetDefault) {
+  if (tz.source === "server") return `${targetDefault}, the target's default: the backup records no time zone`;
+  if (tz.source === "backup") {
+    const other = targetDefault !== tz.zone ? `; the target's default is ${targetDefault}` : "";
+    return `${tz.zone}, the source's, recorded at dump time${other}`;
+  }
+  const dumped = !recorded ? "the backup records none" : recorded === tz.zone ? "as at dump time" : `the backup was dumped in ${recorded}`;
+  return `${tz.zone}, from ${tz.source} (${dumped})`;
+}
+function timeZoneHint(tz, recorded) {
+  if (tz.source === "backup") return void 0;
+  if (!recorded) {
+    const ran = tz.source === "server" ? "the target's default" : `${tz.zone} (${tz.source})`;
+    return `The backup records no time zone (an older db-dump) and the restore ran in ${ran}: if columns computed through the session's time zone differ, set PGTZ to the source's zone and restore again.`;
+  }
+  if (recorded === tz.zone) return void 0;
+  return `The restore ran in time zone ${tz.zone} (${tz.source}), the dump in ${recorded}: columns computed through the session's time zone (a TIMESTAMP generated from text, say) come out shifted. Without ${tz.source === "PGTZ" ? "PGTZ" : "the TimeZone option"}, the restore runs in ${recorded}.`;
+}
+
+// actions/engine/database/pg-restore.ts
 var ConfiguredGatewayError = class extends DeckhandError {
   constructor(where, tables) {
     super(
@@ -46757,13 +46789,20 @@ async function restorePostgres(options) {
     );
   }
   const connectTo = options.create ? withDatabase(options.target, options.target.database ?? "postgres") : options.target;
+  const recordedZone = manifest.dump.timeZone;
+  const timeZone = sessionTimeZone(recordedZone, {
+    PGTZ: process.env.PGTZ,
+    PGOPTIONS: connectTo.settings.PGOPTIONS ?? process.env.PGOPTIONS
+  });
   const temp = await privateTempDir("deckhand-pg-");
   try {
     const env = await libpqEnv(connectTo, temp.path);
     const pre = await PsqlSession.open(clients.psql, env, connectTo);
     let nonEmpty;
+    let targetZone;
     try {
       const server = await serverInfo(pre);
+      targetZone = server.timeZone;
       if (manifest.server.versionNum && server.versionNum < manifest.server.versionNum - manifest.server.versionNum % 1e4) {
         notes.push(
           `The backup comes from PostgreSQL ${manifest.server.version}, the target runs ${server.version}: restoring into an older major version may fail.`
@@ -46783,6 +46822,9 @@ async function restorePostgres(options) {
       );
     }
     options.checked?.();
+    const zone = { ...timeZone, description: describeTimeZone(timeZone, recordedZone, targetZone) };
+    logger2.info(`Session time zone: ${zone.description}.`);
+    const restoreEnv = { ...env, ...timeZone.env };
     let jobs = format === "directory" || format === "custom" ? options.jobs ?? availableParallelism2() : 1;
     let singleTransaction = false;
     if (!options.create && (format === "plain" || jobs === 1 || nonEmpty && options.jobs === void 0)) {
@@ -46799,7 +46841,7 @@ async function restorePostgres(options) {
       clients.psql,
       psqlArgs({ singleTransaction: true, file: dumpPath.endsWith(".sql") ? dumpPath : void 0 }),
       {
-        env,
+        env: restoreEnv,
         stdin: dumpPath.endsWith(".gz") ? createReadStream4(dumpPath).pipe(createGunzip2()) : void 0
       }
     ) : await run(
@@ -46813,13 +46855,14 @@ async function restorePostgres(options) {
         noOwner: options.noOwner,
         singleTransaction
       }),
-      { env }
+      { env: restoreEnv }
     );
     if (restored.signal || restored.exitCode !== 0) {
       const why = restored.signal ? `the restore was killed (${restored.signal})` : explainPgError(format === "plain" ? "psql" : "pg_restore", restored.stderr, connectTo);
       const role = /role "[^"]+" does not exist/.test(restored.stderr) ? " The backup names roles this server lacks: set no-owner to restore everything as the connecting user." : "";
+      const unknownZone = /invalid value for parameter "TimeZone"/i.test(restored.stderr) ? ` This server does not know the time zone ${zone.zone} (${zone.source === "backup" ? "recorded at dump time" : zone.source}): set PGTZ to a name it knows for the same zone.` : "";
       throw new DeckhandError(
-        `${why}${role}${singleTransaction ? " The restore ran in one transaction: the database is as it was." : ""}`
+        `${why}${role}${unknownZone}${singleTransaction ? " The restore ran in one transaction: the database is as it was." : ""}`
       );
     }
     const result = {
@@ -46829,18 +46872,21 @@ async function restorePostgres(options) {
       rowsChecked: 0,
       differences: [],
       verified: false,
+      timeZone: zone,
       durationMs: 0,
       notes
     };
     if (options.verify) {
       const restoredTarget = withDatabase(connectTo, database);
-      const session = await PsqlSession.open(clients.psql, env, restoredTarget);
+      const session = await PsqlSession.open(clients.psql, restoreEnv, restoredTarget);
       try {
         await compare(session, manifest, result);
       } finally {
         await session.close();
       }
       result.verified = result.differences.length === 0;
+      const hint = result.verified ? void 0 : timeZoneHint(timeZone, recordedZone);
+      if (hint) notes.push(hint);
     }
     result.durationMs = Math.round(performance.now() - t0);
     return result;
@@ -47157,6 +47203,8 @@ async function dbDumpJob(source, ctx) {
     report2.lines.push(
       `Format ${manifest.dump.format}${manifest.dump.jobs ? ` (${manifest.dump.jobs} jobs)` : ""}, profile ${manifest.dump.profile}` + (skipped.length ? `: rows of ${skipped.length} runtime table(s) left out (${skipped.map((t) => t.table).join(", ")}; about ${number2(skipped.reduce((s3, t) => s3 + (t.skippedRowsEstimate ?? 0), 0))} rows), their definitions kept.` : ".")
     );
+    if (manifest.dump.timeZone)
+      report2.lines.push(`Session time zone ${manifest.dump.timeZone}, recorded for db-restore to run in.`);
   }
   report2.lines.push(
     `Verified: ${inputs.boolean("verify") ? "the dump reads back and every checksum matches manifest.json" : "no (verify is false)"}.`
@@ -47214,7 +47262,8 @@ async function dbRestoreJob(source, ctx) {
     const ok3 = !verify || result.verified;
     report2.lines.push(
       ok3 ? `Restored ${result.manifest.database} (backup of ${result.manifest.startedAt}) into ${result.database} in ${seconds(result.durationMs)}.` : `Restored ${result.manifest.database} into ${result.database}, but ${result.differences.length} table(s) differ from the backup's manifest.`,
-      verify ? `${result.verified ? "Verified" : "Checked"}: ${number2(result.tablesChecked)} tables and ${number2(result.rowsChecked)} rows compared with the manifest (row counts, and checksums of configuration tables).` : "Not verified (verify is false)."
+      verify ? `${result.verified ? "Verified" : "Checked"}: ${number2(result.tablesChecked)} tables and ${number2(result.rowsChecked)} rows compared with the manifest (row counts, and checksums of configuration tables).` : "Not verified (verify is false).",
+      `Session time zone: ${result.timeZone.description}.`
     );
     for (const note of result.notes) report2.annotations.push({ level: "warning", message: note });
     if (result.differences.length) {
@@ -51842,23 +51891,28 @@ function formatMode(mode) {
 var GLOB_OPTIONS = {
   absolute: true,
   dot: true,
-  onlyFiles: true,
+  onlyFiles: false,
   followSymbolicLinks: true,
   expandDirectories: false
 };
+function splitMatches(matches2) {
+  const out = { files: [], directories: [] };
+  for (const match of matches2) (match.endsWith("/") ? out.directories : out.files).push(resolve10(match));
+  return out;
+}
 async function expandPattern(pattern) {
   const segments = pattern.split("/");
   const dynamic = segments.findIndex((segment) => isDynamicPattern(segment));
   if (dynamic === -1) {
     const stats = await stat12(pattern).catch(() => void 0);
-    if (stats?.isFile()) return [resolve10(pattern)];
-    if (!stats?.isDirectory()) return [];
-    return (await glob("**", { ...GLOB_OPTIONS, cwd: pattern })).map((p2) => resolve10(p2));
+    if (stats?.isFile()) return { files: [resolve10(pattern)], directories: [] };
+    if (!stats?.isDirectory()) return { files: [], directories: [] };
+    const under = splitMatches(await glob("**", { ...GLOB_OPTIONS, cwd: pattern }));
+    return { files: under.files, directories: [resolve10(pattern), ...under.directories] };
   }
   const base = segments.slice(0, dynamic).join("/") || "/";
   const rest = segments.slice(dynamic).join("/");
-  const matches2 = await glob([rest, `${rest}/**`], { ...GLOB_OPTIONS, cwd: base });
-  return matches2.map((p2) => resolve10(p2));
+  return splitMatches(await glob([rest, `${rest}/**`], { ...GLOB_OPTIONS, cwd: base }));
 }
 function absolutePattern(root, pattern) {
   const absolute = resolve10(root, pattern);
@@ -51874,7 +51928,7 @@ function toPosix(path5) {
 function byPath(a, b2) {
   return a < b2 ? -1 : a > b2 ? 1 : 0;
 }
-async function selectFiles(patterns, root, ownFiles) {
+async function selectPaths(patterns, root, ownFiles) {
   const includes = patterns.filter((p2) => !p2.startsWith("!"));
   const excludes = patterns.filter((p2) => p2.startsWith("!")).map((p2) => p2.slice(1).trim());
   if (includes.length === 0)
@@ -51882,18 +51936,22 @@ async function selectFiles(patterns, root, ownFiles) {
       "paths holds only exclusions (!pattern): name the files or directories to back up."
     );
   const selected = /* @__PURE__ */ new Set();
+  const directories = /* @__PURE__ */ new Set();
   const empty2 = [];
   for (const pattern of includes) {
-    const matches2 = (await expandPattern(absolutePattern(root, pattern))).filter((p2) => !ownFiles(p2));
-    if (matches2.length === 0) empty2.push(pattern);
-    for (const match of matches2) selected.add(match);
+    const matches2 = await expandPattern(absolutePattern(root, pattern));
+    const files = matches2.files.filter((p2) => !ownFiles(p2));
+    const dirs = matches2.directories.filter((p2) => p2 !== root);
+    if (files.length === 0 && dirs.length === 0) empty2.push(pattern);
+    for (const match of files) selected.add(match);
+    for (const match of dirs) directories.add(match);
   }
   if (empty2.length > 0) {
     throw new DeckhandError(
-      `${empty2.length} of the paths match no file, so the backup would silently miss them: ${empty2.join(", ")}. Relative paths are relative to root (${root}); fix or remove them.`
+      `${empty2.length} of the paths match no file or directory, so the backup would silently miss them: ${empty2.join(", ")}. Relative paths are relative to root (${root}); fix or remove them.`
     );
   }
-  const outside = [...selected].filter((p2) => !isInside(root, p2)).sort(byPath);
+  const outside = [...selected, ...directories].filter((p2) => !isInside(root, p2)).sort(byPath);
   if (outside.length > 0) {
     throw new DeckhandError(
       `${outside.length} matched file(s) lie outside root ${root}, e.g. ${outside[0]}: files are stored relative to root, so set root to a directory holding them all (/ for system paths).`,
@@ -51902,17 +51960,36 @@ async function selectFiles(patterns, root, ownFiles) {
   }
   for (const pattern of excludes) {
     if (pattern === "") continue;
-    for (const match of await expandPattern(absolutePattern(root, pattern))) selected.delete(match);
+    const matches2 = await expandPattern(absolutePattern(root, pattern));
+    for (const match of matches2.files) selected.delete(match);
+    for (const match of matches2.directories) directories.delete(match);
   }
-  return [...selected].map((p2) => toPosix(relative6(root, p2))).sort(byPath);
+  const relativeTo = (paths) => [...paths].map((p2) => toPosix(relative6(root, p2))).sort(byPath);
+  return { files: relativeTo(selected), directories: relativeTo(directories) };
+}
+function emptyDirectories(directories, files) {
+  const holding = new Set(files.flatMap(parentDirectories));
+  return directories.filter((dir) => !holding.has(dir));
+}
+function parentDirectories(path5) {
+  const parents = [];
+  for (let slash = path5.indexOf("/"); slash !== -1; slash = path5.indexOf("/", slash + 1))
+    parents.push(path5.slice(0, slash));
+  return parents;
 }
 async function readBack(archive) {
   const entries = /* @__PURE__ */ new Map();
+  const directories = [];
   const problems = [];
   await Ct({
     file: archive,
     strict: true,
     onReadEntry: (entry2) => {
+      if (entry2.type === "Directory") {
+        directories.push(entry2.path.replace(/\/$/, ""));
+        entry2.resume();
+        return;
+      }
       if (entry2.type !== "File") problems.push(`${entry2.path} is a ${entry2.type}`);
       const hash = createHash7("sha256");
       let size = 0;
@@ -51924,7 +52001,7 @@ async function readBack(archive) {
     }
   });
   if (problems.length > 0) throw new Error(`the new archive holds unexpected entries: ${problems.join(", ")}`);
-  return entries;
+  return { entries, directories };
 }
 async function filesBackup(options) {
   const root = resolve10(options.root);
@@ -51942,7 +52019,7 @@ async function filesBackup(options) {
     const file = basename8(path5);
     return file === name || file.startsWith(`.${name}.`) && file.endsWith(".tmp");
   });
-  const selected = await selectFiles(options.patterns, root, ownFiles);
+  const { files: selected, directories: matchedDirs } = await selectPaths(options.patterns, root, ownFiles);
   const secretsExcluded = [];
   const files = [];
   let secretsIncluded = 0;
@@ -51958,14 +52035,20 @@ async function filesBackup(options) {
       options.logger.info(`Left out ${path5} (${kind}; include-secrets is false)`);
     }
   }
-  if (files.length === 0) {
+  if (files.length === 0 && secretsExcluded.length > 0) {
     throw new DeckhandError(
       `Nothing to back up: the ${selected.length} matched file(s) are all private keys or certificates, left out because include-secrets is false.`,
       secretsExcluded.slice(0, 20)
     );
   }
+  const directories = emptyDirectories(matchedDirs, files);
+  if (files.length === 0 && directories.length === 0)
+    throw new DeckhandError(
+      "Nothing to back up: the exclusions (!pattern) leave nothing of what the paths match."
+    );
   const modes = /* @__PURE__ */ new Map();
-  for (const path5 of files) modes.set(path5, formatMode((await stat12(join24(root, path5))).mode));
+  for (const path5 of [...files, ...directories])
+    modes.set(path5, formatMode((await stat12(join24(root, path5))).mode));
   await mkdir5(outputDir, { recursive: true });
   const temp = join24(outputDir, `.${basename8(archive)}.${randomBytes4(6).toString("hex")}.tmp`);
   let entries;
@@ -51979,12 +52062,16 @@ async function filesBackup(options) {
       strict: true
     });
     const written = pipeline2(pack, createWriteStream2(temp, { flags: "wx", mode: 384 }));
-    for (const path5 of files) pack.write(path5);
+    for (const path5 of [...files, ...directories].sort(byPath)) pack.write(path5);
     pack.end();
     await written;
-    entries = await readBack(temp);
-    const missing = files.filter((path5) => !entries.has(path5));
-    if (missing.length > 0 || entries.size !== files.length)
+    const back = await readBack(temp);
+    entries = back.entries;
+    const missing = [
+      ...files.filter((path5) => !entries.has(path5)),
+      ...directories.filter((path5) => !back.directories.includes(path5))
+    ];
+    if (missing.length > 0 || entries.size !== files.length || back.directories.length !== directories.length)
       throw new Error(
         `the new archive does not hold what was packed (missing: ${missing.join(", ") || "none"})`
       );
@@ -52004,12 +52091,14 @@ async function filesBackup(options) {
     const entry2 = entries.get(path5);
     return { path: path5, size: entry2.size, sha256: entry2.sha256, mode: modes.get(path5) };
   });
+  const directoryEntries = directories.map((path5) => ({ path: path5, mode: modes.get(path5) }));
   const manifest = {
     format: FILES_FORMAT,
     createdAt: (/* @__PURE__ */ new Date()).toISOString(),
     root,
     tool: "deckhand",
     files: fileEntries,
+    directories: directoryEntries,
     archive: { file: basename8(archive), size: archiveDigest.size, sha256: archiveDigest.sha256 },
     secretsIncluded: options.includeSecrets,
     secretsExcluded
@@ -52020,6 +52109,7 @@ async function filesBackup(options) {
     archive,
     manifest: manifestPath,
     files: fileEntries,
+    directories: directoryEntries,
     sizeBytes: archiveDigest.size,
     secretsExcluded,
     secretsIncluded
@@ -52052,20 +52142,40 @@ function parseManifest(text, path5) {
     const a = m2.archive;
     if (!a || typeof a.file !== "string" || a.file !== basename9(a.file) || a.file === "" || typeof a.size !== "number" || typeof a.sha256 !== "string" || !SHA256.test(a.sha256))
       problems.push("archive must name the archive file with its size and sha256");
-    if (!Array.isArray(m2.files) || m2.files.length === 0) problems.push("files must list the archived files");
+    const dirs = m2.directories ?? [];
+    if (!Array.isArray(dirs)) problems.push("directories must list the empty directories");
+    else if (!Array.isArray(m2.files) || m2.files.length === 0 && dirs.length === 0)
+      problems.push("files must list the archived files");
     else {
       const seen = /* @__PURE__ */ new Set();
+      const add = (path6) => {
+        if (seen.has(path6)) problems.push(`${path6} is listed twice`);
+        else seen.add(path6);
+      };
       for (const f2 of m2.files) {
-        const ok3 = f2 && typeof f2.path === "string" && safeRelative(f2.path) && typeof f2.size === "number" && typeof f2.sha256 === "string" && SHA256.test(f2.sha256) && typeof f2.mode === "string" && /^[0-7]{3,4}$/.test(f2.mode);
+        const ok3 = f2 && typeof f2.path === "string" && safeRelative(f2.path) && typeof f2.size === "number" && typeof f2.sha256 === "string" && SHA256.test(f2.sha256) && validMode(f2.mode);
         if (!ok3) problems.push(`bad file entry ${JSON.stringify(f2)}`);
-        else if (seen.has(f2.path)) problems.push(`${f2.path} is listed twice`);
-        else seen.add(f2.path);
+        else add(f2.path);
+      }
+      for (const d of dirs) {
+        if (!d || typeof d.path !== "string" || !safeRelative(d.path) || !validMode(d.mode))
+          problems.push(`bad directory entry ${JSON.stringify(d)}`);
+        else add(d.path);
+      }
+      const files = new Set(m2.files.map((f2) => f2?.path));
+      for (const path6 of seen) {
+        const file = parentDirectories(path6).find((parent) => files.has(parent));
+        if (file !== void 0) problems.push(`${path6} lies beneath the file ${file}`);
       }
     }
   }
   if (problems.length > 0)
     throw new DeckhandError(`${path5} is not a valid files-backup manifest; nothing was restored.`, problems);
-  return m2;
+  const manifest = m2;
+  return { ...manifest, directories: manifest.directories ?? [] };
+}
+function validMode(mode) {
+  return typeof mode === "string" && /^[0-7]{3,4}$/.test(mode);
 }
 async function locate2(input) {
   const path5 = resolve11(input);
@@ -52098,6 +52208,7 @@ async function locate2(input) {
 }
 async function extractVerified(archive, dir, manifest) {
   const problems = [];
+  const archivedDirs = /* @__PURE__ */ new Set();
   await So({
     file: archive,
     cwd: dir,
@@ -52114,6 +52225,7 @@ async function extractVerified(archive, dir, manifest) {
         problems.push(`${path5} is not a plain relative path`);
         return false;
       }
+      if (type === "Directory") archivedDirs.add(normalized);
       return true;
     },
     onwarn: (_code, message) => problems.push(message)
@@ -52133,7 +52245,11 @@ async function extractVerified(archive, dir, manifest) {
     const want = expected.get(d.path);
     return want !== void 0 && (want.sha256 !== d.sha256 || want.size !== d.size);
   }).map((d) => `${d.path}: sha256 or size differs from the manifest`);
-  const all = [...missing, ...extra, ...differ];
+  const listed = new Set(manifest.directories.map((d) => d.path));
+  const parents = new Set([...manifest.files.map((f2) => f2.path), ...listed].flatMap(parentDirectories));
+  const missingDirs = [...listed].filter((d) => !archivedDirs.has(d)).map((d) => `${d}/: not in the archive`);
+  const extraDirs = [...archivedDirs].filter((d) => !listed.has(d) && !parents.has(d)).map((d) => `${d}/: not in the manifest`);
+  const all = [...missing, ...missingDirs, ...extra, ...extraDirs, ...differ];
   if (all.length > 0) {
     throw new DeckhandError(
       `The archive's files do not match the manifest (${all.length} difference(s)); nothing was restored.`,
@@ -52143,6 +52259,7 @@ async function extractVerified(archive, dir, manifest) {
 }
 async function plan(manifest, target) {
   const actions = /* @__PURE__ */ new Map();
+  const newDirectories = /* @__PURE__ */ new Set();
   const blocked = [];
   const dirs = /* @__PURE__ */ new Map();
   const prefix = target.endsWith(sep8) ? target : `${target}${sep8}`;
@@ -52166,7 +52283,17 @@ async function plan(manifest, target) {
     else if (!stats.isFile()) blocked.push(`${file.path}: exists and is not a regular file`);
     else actions.set(file.path, (await sha256File2(dest)).sha256 === file.sha256 ? "unchanged" : "conflict");
   }
-  return { actions, blocked };
+  for (const dir of manifest.directories) {
+    const dest = join25(target, dir.path);
+    if (!await usableDir(dirname9(dest))) {
+      blocked.push(`${dir.path}/: a parent directory's place is taken by a file`);
+      continue;
+    }
+    const stats = await stat13(dest).catch(() => void 0) ?? await lstat3(dest).catch(() => void 0);
+    if (!stats) newDirectories.add(dir.path);
+    else if (!stats.isDirectory()) blocked.push(`${dir.path}/: exists and is not a directory`);
+  }
+  return { actions, newDirectories, blocked };
 }
 async function place(source, dest, mode, sha256) {
   await mkdir6(dirname9(dest), { recursive: true });
@@ -52184,6 +52311,11 @@ async function place(source, dest, mode, sha256) {
     throw err;
   }
 }
+async function createDirectories(target, directories) {
+  for (const dir of directories) await mkdir6(join25(target, dir.path), { recursive: true });
+  const deepestFirst = [...directories].sort((a, b2) => b2.path.length - a.path.length);
+  for (const dir of deepestFirst) await chmod2(join25(target, dir.path), parseInt(dir.mode, 8));
+}
 async function filesRestore(options) {
   const { manifestPath, manifest, archive } = await locate2(options.input);
   const archiveStats = await stat13(archive).catch(() => void 0);
@@ -52197,7 +52329,9 @@ async function filesRestore(options) {
       `${archive} does not match its manifest (sha256 ${digest.sha256}, ${digest.size} bytes; the manifest says ${manifest.archive.sha256}, ${manifest.archive.size} bytes): it was altered, truncated or belongs to another backup. Nothing was restored.`
     );
   }
-  options.logger.info(`${archive}: sha256 matches the manifest (${manifest.files.length} file(s))`);
+  options.logger.info(
+    `${archive}: sha256 matches the manifest (${manifest.files.length} file(s), ${manifest.directories.length} empty directory(ies))`
+  );
   const temp = await privateTempDir("deckhand-files-");
   try {
     await extractVerified(archive, temp.path, manifest);
@@ -52205,10 +52339,10 @@ async function filesRestore(options) {
     const targetStats = await stat13(target).catch(() => void 0);
     if (targetStats && !targetStats.isDirectory())
       throw new DeckhandError(`target ${target} is not a directory; nothing was restored.`);
-    const { actions, blocked } = await plan(manifest, target);
+    const { actions, newDirectories, blocked } = await plan(manifest, target);
     if (blocked.length > 0)
       throw new DeckhandError(
-        `${blocked.length} file(s) cannot be restored into ${target}; nothing was written.`,
+        `${blocked.length} path(s) cannot be restored into ${target}; nothing was written.`,
         blocked
       );
     const of = (action) => [...actions].filter(([, a]) => a === action).map(([path5]) => path5);
@@ -52227,8 +52361,22 @@ async function filesRestore(options) {
         await place(join25(temp.path, file.path), join25(target, file.path), parseInt(file.mode, 8), file.sha256);
         options.logger.debug(`wrote ${file.path}`);
       }
+      await createDirectories(
+        target,
+        manifest.directories.filter((d) => newDirectories.has(d.path))
+      );
     }
-    return { archive, manifest: manifestPath, written, unchanged, conflicts, verified: true };
+    const directories = manifest.directories.map((d) => d.path);
+    return {
+      archive,
+      manifest: manifestPath,
+      written,
+      unchanged,
+      conflicts,
+      directories: directories.filter((path5) => newDirectories.has(path5)),
+      directoriesPresent: directories.filter((path5) => !newDirectories.has(path5)),
+      verified: true
+    };
   } finally {
     await temp.cleanup();
   }
@@ -52262,9 +52410,12 @@ async function filesBackupJob(source, ctx) {
   });
   const total = result.files.reduce((sum, f2) => sum + f2.size, 0);
   const report2 = emptyReport("deckhand files-backup");
+  const empty2 = result.directories.map((d) => d.path);
   report2.lines.push(
-    `Backed up ${result.files.length} file(s), ${formatBytes(total)}, into ${result.archive} (${formatBytes(result.sizeBytes)}); checksums in ${result.manifest}.`
+    `Backed up ${result.files.length} file(s), ${formatBytes(total)}` + (empty2.length ? `, and ${empty2.length} empty directory(ies)` : "") + ` into ${result.archive} (${formatBytes(result.sizeBytes)}); checksums in ${result.manifest}.`
   );
+  if (empty2.length > 0)
+    report2.lines.push(`Empty directories in the archive, recreated by files-restore: ${someOf(empty2)}.`);
   if (result.secretsExcluded.length > 0) {
     report2.lines.push(
       `${result.secretsExcluded.length} private key/certificate file(s) left out (include-secrets: false): ${someOf(result.secretsExcluded)}. Back them up separately, in a secret store.`
@@ -52327,15 +52478,22 @@ async function filesRestoreJob(source, ctx) {
   const replaced = new Set(result.conflicts);
   const created = result.written.filter((path5) => !replaced.has(path5));
   const total = result.written.length + result.unchanged.length;
+  const dirs = result.directories.length + result.directoriesPresent.length;
   const report2 = emptyReport(`deckhand files-restore${dryRun ? " (dry run)" : ""}`);
   report2.lines.push(
-    `Verified ${basename10(result.archive)}: the archive and all ${total} file(s) match the manifest (sha256).`,
+    `Verified ${basename10(result.archive)}: the archive and all ${total} file(s)` + (dirs ? ` and ${dirs} empty directory(ies)` : "") + " match the manifest (sha256).",
     dryRun ? `Dry run: would write ${result.written.length} file(s) into ${target} (${created.length} new, ${replaced.size} replacing different content); ${result.unchanged.length} unchanged. Nothing was written.` : `Wrote ${result.written.length} file(s) into ${target} (${created.length} new, ${replaced.size} replaced); ${result.unchanged.length} already up to date.`
   );
+  if (dirs > 0)
+    report2.lines.push(
+      `${dryRun ? "Would create" : "Created"} ${result.directories.length} empty directory(ies) of the backup; ${result.directoriesPresent.length} already there.`
+    );
   const rows = [
     ...created.map((path5) => [path5, dryRun ? "would create" : "created"]),
     ...result.conflicts.map((path5) => [path5, dryRun ? "would replace" : "replaced"]),
-    ...result.unchanged.map((path5) => [path5, "unchanged"])
+    ...result.unchanged.map((path5) => [path5, "unchanged"]),
+    ...result.directories.map((path5) => [`${path5}/`, dryRun ? "would create (empty)" : "created (empty)"]),
+    ...result.directoriesPresent.map((path5) => [`${path5}/`, "already there"])
   ].sort(([a], [b2]) => a < b2 ? -1 : a > b2 ? 1 : 0);
   report2.tables.push({
     caption: "Files",

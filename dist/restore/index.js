@@ -35036,7 +35036,8 @@ async function serverInfo(session) {
        'versionNum', current_setting('server_version_num')::int,
        'database', current_database(),
        'encoding', pg_encoding_to_char(d.encoding),
-       'sizeBytes', pg_database_size(d.oid))
+       'sizeBytes', pg_database_size(d.oid),
+       'timeZone', (SELECT reset_val FROM pg_settings WHERE name = 'TimeZone'))
      FROM pg_database d WHERE d.datname = current_database()`
   );
   return { ...info2, major: Math.floor(info2.versionNum / 1e4) };
@@ -35203,6 +35204,34 @@ var PsqlSession = class _PsqlSession {
     });
   }
 };
+
+// actions/engine/postgres/time-zone.ts
+var OPTIONS_TIME_ZONE = /(?:^|\s)(?:-c\s*|--)timezone=(\S+)/i;
+function sessionTimeZone(recorded, inherited) {
+  if (inherited.PGTZ) return { zone: inherited.PGTZ, source: "PGTZ", env: {} };
+  const option = OPTIONS_TIME_ZONE.exec(inherited.PGOPTIONS ?? "")?.[1];
+  if (option) return { zone: option, source: "PGOPTIONS", env: {} };
+  if (recorded) return { zone: recorded, source: "backup", env: { PGTZ: recorded } };
+  return { source: "server", env: {} };
+}
+function describeTimeZone(tz, recorded, targetDefault) {
+  if (tz.source === "server") return `${targetDefault}, the target's default: the backup records no time zone`;
+  if (tz.source === "backup") {
+    const other = targetDefault !== tz.zone ? `; the target's default is ${targetDefault}` : "";
+    return `${tz.zone}, the source's, recorded at dump time${other}`;
+  }
+  const dumped = !recorded ? "the backup records none" : recorded === tz.zone ? "as at dump time" : `the backup was dumped in ${recorded}`;
+  return `${tz.zone}, from ${tz.source} (${dumped})`;
+}
+function timeZoneHint(tz, recorded) {
+  if (tz.source === "backup") return void 0;
+  if (!recorded) {
+    const ran = tz.source === "server" ? "the target's default" : `${tz.zone} (${tz.source})`;
+    return `The backup records no time zone (an older db-dump) and the restore ran in ${ran}: if columns computed through the session's time zone differ, set PGTZ to the source's zone and restore again.`;
+  }
+  if (recorded === tz.zone) return void 0;
+  return `The restore ran in time zone ${tz.zone} (${tz.source}), the dump in ${recorded}: columns computed through the session's time zone (a TIMESTAMP generated from text, say) come out shifted. Without ${tz.source === "PGTZ" ? "PGTZ" : "the TimeZone option"}, the restore runs in ${recorded}.`;
+}
 
 // actions/engine/postgres/tools.ts
 init_errors();
@@ -35381,13 +35410,20 @@ async function restorePostgres(options) {
     );
   }
   const connectTo = options.create ? withDatabase(options.target, options.target.database ?? "postgres") : options.target;
+  const recordedZone = manifest.dump.timeZone;
+  const timeZone = sessionTimeZone(recordedZone, {
+    PGTZ: process.env.PGTZ,
+    PGOPTIONS: connectTo.settings.PGOPTIONS ?? process.env.PGOPTIONS
+  });
   const temp = await privateTempDir("deckhand-pg-");
   try {
     const env = await libpqEnv(connectTo, temp.path);
     const pre = await PsqlSession.open(clients.psql, env, connectTo);
     let nonEmpty;
+    let targetZone;
     try {
       const server = await serverInfo(pre);
+      targetZone = server.timeZone;
       if (manifest.server.versionNum && server.versionNum < manifest.server.versionNum - manifest.server.versionNum % 1e4) {
         notes.push(
           `The backup comes from PostgreSQL ${manifest.server.version}, the target runs ${server.version}: restoring into an older major version may fail.`
@@ -35407,6 +35443,9 @@ async function restorePostgres(options) {
       );
     }
     options.checked?.();
+    const zone = { ...timeZone, description: describeTimeZone(timeZone, recordedZone, targetZone) };
+    logger2.info(`Session time zone: ${zone.description}.`);
+    const restoreEnv = { ...env, ...timeZone.env };
     let jobs = format === "directory" || format === "custom" ? options.jobs ?? availableParallelism() : 1;
     let singleTransaction = false;
     if (!options.create && (format === "plain" || jobs === 1 || nonEmpty && options.jobs === void 0)) {
@@ -35423,7 +35462,7 @@ async function restorePostgres(options) {
       clients.psql,
       psqlArgs({ singleTransaction: true, file: dumpPath.endsWith(".sql") ? dumpPath : void 0 }),
       {
-        env,
+        env: restoreEnv,
         stdin: dumpPath.endsWith(".gz") ? createReadStream2(dumpPath).pipe(createGunzip()) : void 0
       }
     ) : await run(
@@ -35437,13 +35476,14 @@ async function restorePostgres(options) {
         noOwner: options.noOwner,
         singleTransaction
       }),
-      { env }
+      { env: restoreEnv }
     );
     if (restored.signal || restored.exitCode !== 0) {
       const why = restored.signal ? `the restore was killed (${restored.signal})` : explainPgError(format === "plain" ? "psql" : "pg_restore", restored.stderr, connectTo);
       const role = /role "[^"]+" does not exist/.test(restored.stderr) ? " The backup names roles this server lacks: set no-owner to restore everything as the connecting user." : "";
+      const unknownZone = /invalid value for parameter "TimeZone"/i.test(restored.stderr) ? ` This server does not know the time zone ${zone.zone} (${zone.source === "backup" ? "recorded at dump time" : zone.source}): set PGTZ to a name it knows for the same zone.` : "";
       throw new DeckhandError(
-        `${why}${role}${singleTransaction ? " The restore ran in one transaction: the database is as it was." : ""}`
+        `${why}${role}${unknownZone}${singleTransaction ? " The restore ran in one transaction: the database is as it was." : ""}`
       );
     }
     const result = {
@@ -35453,18 +35493,21 @@ async function restorePostgres(options) {
       rowsChecked: 0,
       differences: [],
       verified: false,
+      timeZone: zone,
       durationMs: 0,
       notes
     };
     if (options.verify) {
       const restoredTarget = withDatabase(connectTo, database);
-      const session = await PsqlSession.open(clients.psql, env, restoredTarget);
+      const session = await PsqlSession.open(clients.psql, restoreEnv, restoredTarget);
       try {
         await compare(session, manifest, result);
       } finally {
         await session.close();
       }
       result.verified = result.differences.length === 0;
+      const hint = result.verified ? void 0 : timeZoneHint(timeZone, recordedZone);
+      if (hint) notes.push(hint);
     }
     result.durationMs = Math.round(performance.now() - t0);
     return result;

@@ -46,6 +46,11 @@ export interface DbManifest {
     excludedTableData?: string[]
     /** The dump and the row counts come from one snapshot. */
     consistentSnapshot?: boolean
+    /**
+     * PostgreSQL: the TimeZone a new session on the source gets (pg_settings.reset_val), which db-restore runs in, so that
+     * generated columns computed through the session's time zone come out as they were. Absent from older backups.
+     */
+    timeZone?: string
   }
   startedAt: string
   finishedAt: string

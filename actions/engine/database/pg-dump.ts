@@ -225,6 +225,7 @@ export async function dumpPostgres(options: PgDumpOptions): Promise<DbDumpResult
         profile: options.profile,
         excludedTableData: [...skipped].sort(),
         consistentSnapshot: true,
+        timeZone: server.timeZone,
       },
       startedAt: started.toISOString(),
       finishedAt: new Date().toISOString(),

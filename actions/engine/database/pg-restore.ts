@@ -26,6 +26,12 @@ import {
   withDatabase,
 } from '../postgres/connection.js'
 import { PsqlSession } from '../postgres/session.js'
+import {
+  type SessionTimeZone,
+  describeTimeZone,
+  sessionTimeZone,
+  timeZoneHint,
+} from '../postgres/time-zone.js'
 import { locatePgClients } from '../postgres/tools.js'
 import { run } from '../process.js'
 
@@ -76,6 +82,8 @@ export interface DbRestoreResult {
   rowsChecked: number
   differences: TableDifference[]
   verified: boolean
+  /** The session time zone pg_restore (or psql) ran in, and why. */
+  timeZone: SessionTimeZone & { description: string }
   durationMs: number
   notes: string[]
 }
@@ -129,6 +137,12 @@ export async function restorePostgres(options: PgRestoreOptions): Promise<DbRest
   const connectTo = options.create
     ? withDatabase(options.target, options.target.database ?? 'postgres')
     : options.target
+  const recordedZone = manifest.dump.timeZone
+  // What the tools inherit (run and PsqlSession start from process.env), with the target's own options on top.
+  const timeZone = sessionTimeZone(recordedZone, {
+    PGTZ: process.env.PGTZ,
+    PGOPTIONS: connectTo.settings.PGOPTIONS ?? process.env.PGOPTIONS,
+  })
 
   const temp = await privateTempDir('deckhand-pg-')
   try {
@@ -136,8 +150,10 @@ export async function restorePostgres(options: PgRestoreOptions): Promise<DbRest
     // Look before restoring: never overwrite a database by accident.
     const pre = await PsqlSession.open(clients.psql, env, connectTo)
     let nonEmpty: boolean
+    let targetZone: string
     try {
       const server = await serverInfo(pre)
+      targetZone = server.timeZone
       if (
         manifest.server.versionNum &&
         server.versionNum < manifest.server.versionNum - (manifest.server.versionNum % 10000)
@@ -163,6 +179,10 @@ export async function restorePostgres(options: PgRestoreOptions): Promise<DbRest
     }
 
     options.checked?.()
+    const zone = { ...timeZone, description: describeTimeZone(timeZone, recordedZone, targetZone) }
+    logger.info(`Session time zone: ${zone.description}.`)
+    // Every session that computes or compares generated values: pg_restore, psql, and the verification below.
+    const restoreEnv = { ...env, ...timeZone.env }
     let jobs = format === 'directory' || format === 'custom' ? (options.jobs ?? availableParallelism()) : 1
     // Replacing a live database: one transaction, so a failure halfway leaves it as it was.
     let singleTransaction = false
@@ -183,7 +203,7 @@ export async function restorePostgres(options: PgRestoreOptions): Promise<DbRest
             clients.psql,
             psqlArgs({ singleTransaction: true, file: dumpPath.endsWith('.sql') ? dumpPath : undefined }),
             {
-              env,
+              env: restoreEnv,
               stdin: dumpPath.endsWith('.gz') ? createReadStream(dumpPath).pipe(createGunzip()) : undefined,
             },
           )
@@ -198,7 +218,7 @@ export async function restorePostgres(options: PgRestoreOptions): Promise<DbRest
               noOwner: options.noOwner,
               singleTransaction,
             }),
-            { env },
+            { env: restoreEnv },
           )
     if (restored.signal || restored.exitCode !== 0) {
       const why = restored.signal
@@ -207,8 +227,11 @@ export async function restorePostgres(options: PgRestoreOptions): Promise<DbRest
       const role = /role "[^"]+" does not exist/.test(restored.stderr)
         ? ' The backup names roles this server lacks: set no-owner to restore everything as the connecting user.'
         : ''
+      const unknownZone = /invalid value for parameter "TimeZone"/i.test(restored.stderr)
+        ? ` This server does not know the time zone ${zone.zone} (${zone.source === 'backup' ? 'recorded at dump time' : zone.source}): set PGTZ to a name it knows for the same zone.`
+        : ''
       throw new DeckhandError(
-        `${why}${role}${singleTransaction ? ' The restore ran in one transaction: the database is as it was.' : ''}`,
+        `${why}${role}${unknownZone}${singleTransaction ? ' The restore ran in one transaction: the database is as it was.' : ''}`,
       )
     }
 
@@ -219,18 +242,21 @@ export async function restorePostgres(options: PgRestoreOptions): Promise<DbRest
       rowsChecked: 0,
       differences: [],
       verified: false,
+      timeZone: zone,
       durationMs: 0,
       notes,
     }
     if (options.verify) {
       const restoredTarget = withDatabase(connectTo, database)
-      const session = await PsqlSession.open(clients.psql, env, restoredTarget)
+      const session = await PsqlSession.open(clients.psql, restoreEnv, restoredTarget)
       try {
         await compare(session, manifest, result)
       } finally {
         await session.close()
       }
       result.verified = result.differences.length === 0
+      const hint = result.verified ? undefined : timeZoneHint(timeZone, recordedZone)
+      if (hint) notes.push(hint)
     }
     result.durationMs = Math.round(performance.now() - t0)
     return result

@@ -23,6 +23,14 @@ export interface FileEntry {
   mode: string
 }
 
+/** A directory the archive holds empty: nothing of what it held is in the backup, but it is restored. */
+export interface DirectoryEntry {
+  /** Path relative to the backup's root, with forward slashes. */
+  path: string
+  /** Permission bits as an octal string, e.g. '0755'. */
+  mode: string
+}
+
 /**
  * `<output>.manifest.json`: what the archive holds. Written after the archive, so it never describes a torn one.
  */
@@ -33,6 +41,8 @@ export interface FilesManifest {
   root: string
   tool: 'deckhand'
   files: FileEntry[]
+  /** Directories with no file of the archive beneath them, recreated empty; absent from older manifests. */
+  directories?: DirectoryEntry[]
   archive: { file: string; size: number; sha256: string }
   secretsIncluded: boolean
   secretsExcluded: string[]
@@ -52,6 +62,7 @@ export interface FilesBackupResult {
   archive: string
   manifest: string
   files: FileEntry[]
+  directories: DirectoryEntry[]
   /** Size of the archive. */
   sizeBytes: number
   /** Private keys and certificates left out (include-secrets false), relative to root. */
@@ -103,32 +114,45 @@ export function formatMode(mode: number): string {
   return (mode & 0o7777).toString(8).padStart(4, '0')
 }
 
+// Files and directories: the glob library ends the names of directories with a slash.
 const GLOB_OPTIONS = {
   absolute: true,
   dot: true,
-  onlyFiles: true,
+  onlyFiles: false,
   followSymbolicLinks: true,
   expandDirectories: false,
 } as const
 
+/** Absolute paths, regular files and directories apart. */
+interface Matches {
+  files: string[]
+  directories: string[]
+}
+
+function splitMatches(matches: readonly string[]): Matches {
+  const out: Matches = { files: [], directories: [] }
+  for (const match of matches) (match.endsWith('/') ? out.directories : out.files).push(resolve(match))
+  return out
+}
+
 /**
- * Every regular file an absolute pattern names: the file itself, everything under a directory, and for
- * a glob every file it matches plus everything under the directories it matches. Symbolic links are
- * followed (a link to a file is backed up as the file), broken ones are skipped.
+ * Every regular file and directory an absolute pattern names: the file itself, a directory with everything
+ * under it, and for a glob every file and directory it matches plus everything under the directories it
+ * matches. Symbolic links are followed (a link to a file is backed up as the file), broken ones are skipped.
  */
-async function expandPattern(pattern: string): Promise<string[]> {
+async function expandPattern(pattern: string): Promise<Matches> {
   const segments = pattern.split('/')
   const dynamic = segments.findIndex((segment) => isDynamicPattern(segment))
   if (dynamic === -1) {
     const stats = await stat(pattern).catch(() => undefined)
-    if (stats?.isFile()) return [resolve(pattern)]
-    if (!stats?.isDirectory()) return []
-    return (await glob('**', { ...GLOB_OPTIONS, cwd: pattern })).map((p) => resolve(p))
+    if (stats?.isFile()) return { files: [resolve(pattern)], directories: [] }
+    if (!stats?.isDirectory()) return { files: [], directories: [] }
+    const under = splitMatches(await glob('**', { ...GLOB_OPTIONS, cwd: pattern }))
+    return { files: under.files, directories: [resolve(pattern), ...under.directories] }
   }
   const base = segments.slice(0, dynamic).join('/') || '/'
   const rest = segments.slice(dynamic).join('/')
-  const matches = await glob([rest, `${rest}/**`], { ...GLOB_OPTIONS, cwd: base })
-  return matches.map((p) => resolve(p))
+  return splitMatches(await glob([rest, `${rest}/**`], { ...GLOB_OPTIONS, cwd: base }))
 }
 
 /** An absolute pattern, with forward slashes (what the glob library expects). */
@@ -151,12 +175,15 @@ function byPath(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0
 }
 
-/** The files the patterns select, relative to root and sorted; the output and its manifest never. */
-async function selectFiles(
+/**
+ * The files and directories the patterns select, relative to root and sorted; never root itself, the output or
+ * its manifest. An exclusion takes the files it matches, and a directory it matches with everything beneath it.
+ */
+async function selectPaths(
   patterns: readonly string[],
   root: string,
   ownFiles: (path: string) => boolean,
-): Promise<string[]> {
+): Promise<Matches> {
   const includes = patterns.filter((p) => !p.startsWith('!'))
   const excludes = patterns.filter((p) => p.startsWith('!')).map((p) => p.slice(1).trim())
   if (includes.length === 0)
@@ -165,19 +192,23 @@ async function selectFiles(
     )
 
   const selected = new Set<string>()
+  const directories = new Set<string>()
   const empty: string[] = []
   for (const pattern of includes) {
-    const matches = (await expandPattern(absolutePattern(root, pattern))).filter((p) => !ownFiles(p))
-    if (matches.length === 0) empty.push(pattern)
-    for (const match of matches) selected.add(match)
+    const matches = await expandPattern(absolutePattern(root, pattern))
+    const files = matches.files.filter((p) => !ownFiles(p))
+    const dirs = matches.directories.filter((p) => p !== root)
+    if (files.length === 0 && dirs.length === 0) empty.push(pattern)
+    for (const match of files) selected.add(match)
+    for (const match of dirs) directories.add(match)
   }
   if (empty.length > 0) {
     throw new DeckhandError(
-      `${empty.length} of the paths match no file, so the backup would silently miss them: ${empty.join(', ')}. ` +
+      `${empty.length} of the paths match no file or directory, so the backup would silently miss them: ${empty.join(', ')}. ` +
         `Relative paths are relative to root (${root}); fix or remove them.`,
     )
   }
-  const outside = [...selected].filter((p) => !isInside(root, p)).sort(byPath)
+  const outside = [...selected, ...directories].filter((p) => !isInside(root, p)).sort(byPath)
   if (outside.length > 0) {
     throw new DeckhandError(
       `${outside.length} matched file(s) lie outside root ${root}, e.g. ${outside[0]}: ` +
@@ -187,19 +218,53 @@ async function selectFiles(
   }
   for (const pattern of excludes) {
     if (pattern === '') continue
-    for (const match of await expandPattern(absolutePattern(root, pattern))) selected.delete(match)
+    const matches = await expandPattern(absolutePattern(root, pattern))
+    for (const match of matches.files) selected.delete(match)
+    for (const match of matches.directories) directories.delete(match)
   }
-  return [...selected].map((p) => toPosix(relative(root, p))).sort(byPath)
+  const relativeTo = (paths: Set<string>) => [...paths].map((p) => toPosix(relative(root, p))).sort(byPath)
+  return { files: relativeTo(selected), directories: relativeTo(directories) }
 }
 
-/** The archive as it came out of tar: each entry's size and sha256, read back from the written file. */
-async function readBack(archive: string): Promise<Map<string, { size: number; sha256: string }>> {
+/**
+ * The selected directories that no archived file lies beneath: they go into the archive as empty directories.
+ * That includes a directory whose files exclusions or include-secrets left out, as tar and rsync keep it: the
+ * exclusion was of files, and whoever restores expects the folders the application uses to be there. An
+ * exclusion that matches the directory itself (its path, or a glob that does, such as one ending in /**) leaves
+ * it out with everything beneath it.
+ */
+function emptyDirectories(directories: readonly string[], files: readonly string[]): string[] {
+  const holding = new Set(files.flatMap(parentDirectories))
+  return directories.filter((dir) => !holding.has(dir))
+}
+
+/** a/b/c -> a, a/b: the directories a relative path lies in. */
+export function parentDirectories(path: string): string[] {
+  const parents: string[] = []
+  for (let slash = path.indexOf('/'); slash !== -1; slash = path.indexOf('/', slash + 1))
+    parents.push(path.slice(0, slash))
+  return parents
+}
+
+/**
+ * The archive as it came out of tar: each file's size and sha256, and the directories, read back from the
+ * written file.
+ */
+async function readBack(
+  archive: string,
+): Promise<{ entries: Map<string, { size: number; sha256: string }>; directories: string[] }> {
   const entries = new Map<string, { size: number; sha256: string }>()
+  const directories: string[] = []
   const problems: string[] = []
   await list({
     file: archive,
     strict: true,
     onReadEntry: (entry: ReadEntry) => {
+      if (entry.type === 'Directory') {
+        directories.push(entry.path.replace(/\/$/, ''))
+        entry.resume()
+        return
+      }
       if (entry.type !== 'File') problems.push(`${entry.path} is a ${entry.type}`)
       const hash = createHash('sha256')
       let size = 0
@@ -211,7 +276,7 @@ async function readBack(archive: string): Promise<Map<string, { size: number; sh
     },
   })
   if (problems.length > 0) throw new Error(`the new archive holds unexpected entries: ${problems.join(', ')}`)
-  return entries
+  return { entries, directories }
 }
 
 /**
@@ -241,7 +306,7 @@ export async function filesBackup(options: FilesBackupOptions): Promise<FilesBac
       return file === name || (file.startsWith(`.${name}.`) && file.endsWith('.tmp'))
     })
 
-  const selected = await selectFiles(options.patterns, root, ownFiles)
+  const { files: selected, directories: matchedDirs } = await selectPaths(options.patterns, root, ownFiles)
   const secretsExcluded: string[] = []
   const files: string[] = []
   let secretsIncluded = 0
@@ -257,15 +322,21 @@ export async function filesBackup(options: FilesBackupOptions): Promise<FilesBac
       options.logger.info(`Left out ${path} (${kind}; include-secrets is false)`)
     }
   }
-  if (files.length === 0) {
+  if (files.length === 0 && secretsExcluded.length > 0) {
     throw new DeckhandError(
       `Nothing to back up: the ${selected.length} matched file(s) are all private keys or certificates, ` +
         'left out because include-secrets is false.',
       secretsExcluded.slice(0, 20),
     )
   }
+  const directories = emptyDirectories(matchedDirs, files)
+  if (files.length === 0 && directories.length === 0)
+    throw new DeckhandError(
+      'Nothing to back up: the exclusions (!pattern) leave nothing of what the paths match.',
+    )
   const modes = new Map<string, string>()
-  for (const path of files) modes.set(path, formatMode((await stat(join(root, path))).mode))
+  for (const path of [...files, ...directories])
+    modes.set(path, formatMode((await stat(join(root, path))).mode))
 
   await mkdir(outputDir, { recursive: true })
   const temp = join(outputDir, `.${basename(archive)}.${randomBytes(6).toString('hex')}.tmp`)
@@ -281,12 +352,17 @@ export async function filesBackup(options: FilesBackupOptions): Promise<FilesBac
       strict: true,
     })
     const written = pipeline(pack, createWriteStream(temp, { flags: 'wx', mode: 0o600 }))
-    for (const path of files) pack.write(path)
+    // A directory is packed as an entry of its own (noDirRecurse): empty, with its mode.
+    for (const path of [...files, ...directories].sort(byPath)) pack.write(path)
     pack.end()
     await written
-    entries = await readBack(temp)
-    const missing = files.filter((path) => !entries.has(path))
-    if (missing.length > 0 || entries.size !== files.length)
+    const back = await readBack(temp)
+    entries = back.entries
+    const missing = [
+      ...files.filter((path) => !entries.has(path)),
+      ...directories.filter((path) => !back.directories.includes(path)),
+    ]
+    if (missing.length > 0 || entries.size !== files.length || back.directories.length !== directories.length)
       throw new Error(
         `the new archive does not hold what was packed (missing: ${missing.join(', ') || 'none'})`,
       )
@@ -307,12 +383,14 @@ export async function filesBackup(options: FilesBackupOptions): Promise<FilesBac
     const entry = entries.get(path)!
     return { path, size: entry.size, sha256: entry.sha256, mode: modes.get(path)! }
   })
+  const directoryEntries: DirectoryEntry[] = directories.map((path) => ({ path, mode: modes.get(path)! }))
   const manifest: FilesManifest = {
     format: FILES_FORMAT,
     createdAt: new Date().toISOString(),
     root,
     tool: 'deckhand',
     files: fileEntries,
+    directories: directoryEntries,
     archive: { file: basename(archive), size: archiveDigest.size, sha256: archiveDigest.sha256 },
     secretsIncluded: options.includeSecrets,
     secretsExcluded,
@@ -322,6 +400,7 @@ export async function filesBackup(options: FilesBackupOptions): Promise<FilesBac
     archive,
     manifest: manifestPath,
     files: fileEntries,
+    directories: directoryEntries,
     sizeBytes: archiveDigest.size,
     secretsExcluded,
     secretsIncluded,

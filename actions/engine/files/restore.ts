@@ -8,7 +8,13 @@ import { digestFiles, listFiles, sha256File } from '../backup/checksums.js'
 import { DeckhandError, errorMessage } from '../errors.js'
 import { privateTempDir } from '../fs-atomic.js'
 import type { Logger } from '../log.js'
-import { FILES_FORMAT, type FilesManifest, MANIFEST_SUFFIX } from './backup.js'
+import {
+  type DirectoryEntry,
+  FILES_FORMAT,
+  type FilesManifest,
+  MANIFEST_SUFFIX,
+  parentDirectories,
+} from './backup.js'
 
 export interface FilesRestoreOptions {
   /** The archive, its manifest, or a directory holding exactly one manifest (a downloaded artifact). */
@@ -31,8 +37,15 @@ export interface FilesRestoreResult {
   unchanged: string[]
   /** Files present with other content: replaced with overwrite, else the restore was refused. */
   conflicts: string[]
+  /** Empty directories of the backup created (in a dry run: that would be created), relative to target. */
+  directories: string[]
+  /** Empty directories of the backup already present (left as they are, mode included). */
+  directoriesPresent: string[]
   verified: true
 }
+
+/** A manifest as read: older ones list no directories. */
+type Manifest = FilesManifest & { directories: DirectoryEntry[] }
 
 const SHA256 = /^[0-9a-f]{64}$/
 
@@ -42,7 +55,7 @@ function safeRelative(path: string): boolean {
   return path.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..')
 }
 
-function parseManifest(text: string, path: string): FilesManifest {
+function parseManifest(text: string, path: string): Manifest {
   let doc: unknown
   try {
     doc = JSON.parse(text)
@@ -65,9 +78,16 @@ function parseManifest(text: string, path: string): FilesManifest {
       !SHA256.test(a.sha256)
     )
       problems.push('archive must name the archive file with its size and sha256')
-    if (!Array.isArray(m.files) || m.files.length === 0) problems.push('files must list the archived files')
+    const dirs: unknown = m.directories ?? []
+    if (!Array.isArray(dirs)) problems.push('directories must list the empty directories')
+    else if (!Array.isArray(m.files) || (m.files.length === 0 && dirs.length === 0))
+      problems.push('files must list the archived files')
     else {
       const seen = new Set<string>()
+      const add = (path: string) => {
+        if (seen.has(path)) problems.push(`${path} is listed twice`)
+        else seen.add(path)
+      }
       for (const f of m.files) {
         const ok =
           f &&
@@ -76,23 +96,35 @@ function parseManifest(text: string, path: string): FilesManifest {
           typeof f.size === 'number' &&
           typeof f.sha256 === 'string' &&
           SHA256.test(f.sha256) &&
-          typeof f.mode === 'string' &&
-          /^[0-7]{3,4}$/.test(f.mode)
+          validMode(f.mode)
         if (!ok) problems.push(`bad file entry ${JSON.stringify(f)}`)
-        else if (seen.has(f.path)) problems.push(`${f.path} is listed twice`)
-        else seen.add(f.path)
+        else add(f.path)
+      }
+      for (const d of dirs as Partial<DirectoryEntry>[]) {
+        if (!d || typeof d.path !== 'string' || !safeRelative(d.path) || !validMode(d.mode))
+          problems.push(`bad directory entry ${JSON.stringify(d)}`)
+        else add(d.path)
+      }
+      // Nothing can be restored beneath a file.
+      const files = new Set(m.files.map((f) => f?.path))
+      for (const path of seen) {
+        const file = parentDirectories(path).find((parent) => files.has(parent))
+        if (file !== undefined) problems.push(`${path} lies beneath the file ${file}`)
       }
     }
   }
   if (problems.length > 0)
     throw new DeckhandError(`${path} is not a valid files-backup manifest; nothing was restored.`, problems)
-  return m as FilesManifest
+  const manifest = m as FilesManifest
+  return { ...manifest, directories: manifest.directories ?? [] }
+}
+
+function validMode(mode: unknown): boolean {
+  return typeof mode === 'string' && /^[0-7]{3,4}$/.test(mode)
 }
 
 /** Finds the manifest and archive the input names. */
-async function locate(
-  input: string,
-): Promise<{ manifestPath: string; manifest: FilesManifest; archive: string }> {
+async function locate(input: string): Promise<{ manifestPath: string; manifest: Manifest; archive: string }> {
   const path = resolve(input)
   const stats = await stat(path).catch(() => undefined)
   if (!stats) throw new DeckhandError(`${path}: no such file or directory.`)
@@ -126,9 +158,10 @@ async function locate(
   return { manifestPath, manifest, archive }
 }
 
-/** Extracts into dir, refusing anything but plain files under relative paths. */
-async function extractVerified(archive: string, dir: string, manifest: FilesManifest): Promise<void> {
+/** Extracts into dir, refusing anything but plain files and directories under relative paths. */
+async function extractVerified(archive: string, dir: string, manifest: Manifest): Promise<void> {
   const problems: string[] = []
+  const archivedDirs = new Set<string>()
   await extract({
     file: archive,
     cwd: dir,
@@ -145,6 +178,7 @@ async function extractVerified(archive: string, dir: string, manifest: FilesMani
         problems.push(`${path} is not a plain relative path`)
         return false
       }
+      if (type === 'Directory') archivedDirs.add(normalized)
       return true
     },
     onwarn: (_code: string, message: string) => problems.push(message),
@@ -167,7 +201,14 @@ async function extractVerified(archive: string, dir: string, manifest: FilesMani
       return want !== undefined && (want.sha256 !== d.sha256 || want.size !== d.size)
     })
     .map((d) => `${d.path}: sha256 or size differs from the manifest`)
-  const all = [...missing, ...extra, ...differ]
+  // The empty directories must all be there; other directory entries may only be parents of what is listed.
+  const listed = new Set(manifest.directories.map((d) => d.path))
+  const parents = new Set([...manifest.files.map((f) => f.path), ...listed].flatMap(parentDirectories))
+  const missingDirs = [...listed].filter((d) => !archivedDirs.has(d)).map((d) => `${d}/: not in the archive`)
+  const extraDirs = [...archivedDirs]
+    .filter((d) => !listed.has(d) && !parents.has(d))
+    .map((d) => `${d}/: not in the manifest`)
+  const all = [...missing, ...missingDirs, ...extra, ...extraDirs, ...differ]
   if (all.length > 0) {
     throw new DeckhandError(
       `The archive's files do not match the manifest (${all.length} difference(s)); nothing was restored.`,
@@ -178,12 +219,16 @@ async function extractVerified(archive: string, dir: string, manifest: FilesMani
 
 type Action = 'write' | 'unchanged' | 'conflict'
 
-/** What restoring each file would do to target; paths whose place is taken by a non-file are problems. */
+/**
+ * What restoring each file and empty directory would do to target; paths whose place is taken by something else
+ * are problems. A directory already there is left as it is, so nothing is ever changed through a link.
+ */
 async function plan(
-  manifest: FilesManifest,
+  manifest: Manifest,
   target: string,
-): Promise<{ actions: Map<string, Action>; blocked: string[] }> {
+): Promise<{ actions: Map<string, Action>; newDirectories: Set<string>; blocked: string[] }> {
   const actions = new Map<string, Action>()
+  const newDirectories = new Set<string>()
   const blocked: string[] = []
   const dirs = new Map<string, boolean>()
   const prefix = target.endsWith(sep) ? target : `${target}${sep}`
@@ -207,7 +252,18 @@ async function plan(
     else if (!stats.isFile()) blocked.push(`${file.path}: exists and is not a regular file`)
     else actions.set(file.path, (await sha256File(dest)).sha256 === file.sha256 ? 'unchanged' : 'conflict')
   }
-  return { actions, blocked }
+  for (const dir of manifest.directories) {
+    const dest = join(target, dir.path)
+    if (!(await usableDir(dirname(dest)))) {
+      blocked.push(`${dir.path}/: a parent directory's place is taken by a file`)
+      continue
+    }
+    // lstat too: a broken link is in the way, although stat finds nothing there.
+    const stats = (await stat(dest).catch(() => undefined)) ?? (await lstat(dest).catch(() => undefined))
+    if (!stats) newDirectories.add(dir.path)
+    else if (!stats.isDirectory()) blocked.push(`${dir.path}/: exists and is not a directory`)
+  }
+  return { actions, newDirectories, blocked }
 }
 
 /** Copies a verified file into place: a temp file beside the destination, mode and mtime, then a rename. */
@@ -226,6 +282,13 @@ async function place(source: string, dest: string, mode: number, sha256: string)
     await rm(temp, { force: true })
     throw err
   }
+}
+
+/** Creates empty directories, then sets their modes deepest first: a read-only parent would block its child. */
+async function createDirectories(target: string, directories: readonly DirectoryEntry[]): Promise<void> {
+  for (const dir of directories) await mkdir(join(target, dir.path), { recursive: true })
+  const deepestFirst = [...directories].sort((a, b) => b.path.length - a.path.length)
+  for (const dir of deepestFirst) await chmod(join(target, dir.path), parseInt(dir.mode, 8))
 }
 
 /**
@@ -248,7 +311,9 @@ export async function filesRestore(options: FilesRestoreOptions): Promise<FilesR
         'backup. Nothing was restored.',
     )
   }
-  options.logger.info(`${archive}: sha256 matches the manifest (${manifest.files.length} file(s))`)
+  options.logger.info(
+    `${archive}: sha256 matches the manifest (${manifest.files.length} file(s), ${manifest.directories.length} empty directory(ies))`,
+  )
 
   const temp = await privateTempDir('deckhand-files-')
   try {
@@ -257,10 +322,10 @@ export async function filesRestore(options: FilesRestoreOptions): Promise<FilesR
     const targetStats = await stat(target).catch(() => undefined)
     if (targetStats && !targetStats.isDirectory())
       throw new DeckhandError(`target ${target} is not a directory; nothing was restored.`)
-    const { actions, blocked } = await plan(manifest, target)
+    const { actions, newDirectories, blocked } = await plan(manifest, target)
     if (blocked.length > 0)
       throw new DeckhandError(
-        `${blocked.length} file(s) cannot be restored into ${target}; nothing was written.`,
+        `${blocked.length} path(s) cannot be restored into ${target}; nothing was written.`,
         blocked,
       )
     const of = (action: Action) => [...actions].filter(([, a]) => a === action).map(([path]) => path)
@@ -280,8 +345,22 @@ export async function filesRestore(options: FilesRestoreOptions): Promise<FilesR
         await place(join(temp.path, file.path), join(target, file.path), parseInt(file.mode, 8), file.sha256)
         options.logger.debug(`wrote ${file.path}`)
       }
+      await createDirectories(
+        target,
+        manifest.directories.filter((d) => newDirectories.has(d.path)),
+      )
     }
-    return { archive, manifest: manifestPath, written, unchanged, conflicts, verified: true }
+    const directories = manifest.directories.map((d) => d.path)
+    return {
+      archive,
+      manifest: manifestPath,
+      written,
+      unchanged,
+      conflicts,
+      directories: directories.filter((path) => newDirectories.has(path)),
+      directoriesPresent: directories.filter((path) => !newDirectories.has(path)),
+      verified: true,
+    }
   } finally {
     await temp.cleanup()
   }

@@ -70,6 +70,8 @@ export async function dbDumpJob(source: InputSource, ctx: JobContext): Promise<J
           ? `: rows of ${skipped.length} runtime table(s) left out (${skipped.map((t) => t.table).join(', ')}; about ${number(skipped.reduce((s, t) => s + (t.skippedRowsEstimate ?? 0), 0))} rows), their definitions kept.`
           : '.'),
     )
+    if (manifest.dump.timeZone)
+      report.lines.push(`Session time zone ${manifest.dump.timeZone}, recorded for db-restore to run in.`)
   }
   report.lines.push(
     `Verified: ${inputs.boolean('verify') ? 'the dump reads back and every checksum matches manifest.json' : 'no (verify is false)'}.`,
@@ -135,6 +137,7 @@ export async function dbRestoreJob(source: InputSource, ctx: JobContext): Promis
       verify
         ? `${result.verified ? 'Verified' : 'Checked'}: ${number(result.tablesChecked)} tables and ${number(result.rowsChecked)} rows compared with the manifest (row counts, and checksums of configuration tables).`
         : 'Not verified (verify is false).',
+      `Session time zone: ${result.timeZone.description}.`,
     )
     for (const note of result.notes) report.annotations.push({ level: 'warning', message: note })
     if (result.differences.length) {

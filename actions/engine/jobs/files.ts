@@ -42,10 +42,14 @@ export async function filesBackupJob(source: InputSource, ctx: JobContext): Prom
 
   const total = result.files.reduce((sum, f) => sum + f.size, 0)
   const report = emptyReport('deckhand files-backup')
+  const empty = result.directories.map((d) => d.path)
   report.lines.push(
-    `Backed up ${result.files.length} file(s), ${formatBytes(total)}, into ${result.archive} (${formatBytes(result.sizeBytes)}); ` +
-      `checksums in ${result.manifest}.`,
+    `Backed up ${result.files.length} file(s), ${formatBytes(total)}` +
+      (empty.length ? `, and ${empty.length} empty directory(ies)` : '') +
+      ` into ${result.archive} (${formatBytes(result.sizeBytes)}); checksums in ${result.manifest}.`,
   )
+  if (empty.length > 0)
+    report.lines.push(`Empty directories in the archive, recreated by files-restore: ${someOf(empty)}.`)
   if (result.secretsExcluded.length > 0) {
     report.lines.push(
       `${result.secretsExcluded.length} private key/certificate file(s) left out (include-secrets: false): ` +
@@ -116,19 +120,29 @@ export async function filesRestoreJob(source: InputSource, ctx: JobContext): Pro
   const replaced = new Set(result.conflicts)
   const created = result.written.filter((path) => !replaced.has(path))
   const total = result.written.length + result.unchanged.length
+  const dirs = result.directories.length + result.directoriesPresent.length
   const report = emptyReport(`deckhand files-restore${dryRun ? ' (dry run)' : ''}`)
   report.lines.push(
-    `Verified ${basename(result.archive)}: the archive and all ${total} file(s) match the manifest (sha256).`,
+    `Verified ${basename(result.archive)}: the archive and all ${total} file(s)` +
+      (dirs ? ` and ${dirs} empty directory(ies)` : '') +
+      ' match the manifest (sha256).',
     dryRun
       ? `Dry run: would write ${result.written.length} file(s) into ${target} (${created.length} new, ${replaced.size} replacing ` +
           `different content); ${result.unchanged.length} unchanged. Nothing was written.`
       : `Wrote ${result.written.length} file(s) into ${target} (${created.length} new, ${replaced.size} replaced); ` +
           `${result.unchanged.length} already up to date.`,
   )
+  if (dirs > 0)
+    report.lines.push(
+      `${dryRun ? 'Would create' : 'Created'} ${result.directories.length} empty directory(ies) of the backup; ` +
+        `${result.directoriesPresent.length} already there.`,
+    )
   const rows = [
     ...created.map((path) => [path, dryRun ? 'would create' : 'created']),
     ...result.conflicts.map((path) => [path, dryRun ? 'would replace' : 'replaced']),
     ...result.unchanged.map((path) => [path, 'unchanged']),
+    ...result.directories.map((path) => [`${path}/`, dryRun ? 'would create (empty)' : 'created (empty)']),
+    ...result.directoriesPresent.map((path) => [`${path}/`, 'already there']),
   ].sort(([a], [b]) => (a! < b! ? -1 : a! > b! ? 1 : 0))
   report.tables.push({
     caption: 'Files',

@@ -10,6 +10,11 @@ export interface ServerInfo {
   database: string
   encoding: string
   sizeBytes: number
+  /**
+   * The TimeZone a new session gets (the client's PGTZ or options, else the role's, database's or server's
+   * setting): pg_settings.reset_val, since PsqlSession has set its own session to UTC by the time it asks.
+   */
+  timeZone: string
 }
 
 export async function serverInfo(session: PsqlSession): Promise<ServerInfo> {
@@ -19,7 +24,8 @@ export async function serverInfo(session: PsqlSession): Promise<ServerInfo> {
        'versionNum', current_setting('server_version_num')::int,
        'database', current_database(),
        'encoding', pg_encoding_to_char(d.encoding),
-       'sizeBytes', pg_database_size(d.oid))
+       'sizeBytes', pg_database_size(d.oid),
+       'timeZone', (SELECT reset_val FROM pg_settings WHERE name = 'TimeZone'))
      FROM pg_database d WHERE d.datname = current_database()`,
   )
   return { ...info, major: Math.floor(info.versionNum / 10000) }
