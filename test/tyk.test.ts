@@ -376,9 +376,17 @@ describe('diff and sync against a Tyk gateway', () => {
     expect(diff.summary).toContain('tags: ["paid"] → (unset)')
     for (const zero of ['hmac_enabled', 'last_check', 'smoothing']) expect(diff.summary).not.toContain(zero)
 
-    await writeFile(join(folder, 'policy-gold.json'), JSON.stringify({ ...bare, tags: ['paid'] }, null, 2))
+    // The other way round too: a zero value spelled out in the file matches a field the gateway leaves out.
+    const spelledOut = { ...bare, tags: ['paid'], quota_renewal_rate: 0, meta_data: {}, is_inactive: false }
+    await writeFile(join(folder, 'policy-gold.json'), JSON.stringify(spelledOut, null, 2))
     const clean = await runBundledAction('diff', tykInputs(g, { state: folder }))
     expect(clean.outputs['has-changes']).toBe('false')
+    await writeFile(
+      join(folder, 'policy-gold.json'),
+      JSON.stringify({ ...spelledOut, quota_renewal_rate: 60 }),
+    )
+    const real = await runBundledAction('diff', tykInputs(g, { state: folder }))
+    expect(real.summary).toContain('quota_renewal_rate: (unset) → 60')
   })
 
   test('an unset variable is named before anything is sent', async () => {

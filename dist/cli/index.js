@@ -43892,13 +43892,13 @@ function dashboardViews(current, desired) {
   };
   return [view(current), view(desired)];
 }
-function withoutZeroFill(current, desired) {
+function withoutZeroFill(side, other) {
   const out = {};
-  for (const [key2, value] of Object.entries(current)) {
-    const wanted = desired[key2];
-    if (wanted === void 0) {
+  for (const [key2, value] of Object.entries(side)) {
+    const counterpart = other[key2];
+    if (counterpart === void 0) {
       if (!isGoZero(value)) out[key2] = value;
-    } else out[key2] = isObject(value) && isObject(wanted) ? withoutZeroFill(value, wanted) : value;
+    } else out[key2] = isObject(value) && isObject(counterpart) ? withoutZeroFill(value, counterpart) : value;
   }
   return out;
 }
@@ -47660,8 +47660,9 @@ function planTyk(desired, current, files, options = {}) {
     } else {
       const [held, now] = options.dashboard ? dashboardViews(before, object) : [before.body, object.body];
       const old = withoutZeroFill(held, now);
-      const paths = changedPaths(old, now);
-      if (paths.length > 0) step("update", object, { before: old, after: now, paths });
+      const next = withoutZeroFill(now, held);
+      const paths = changedPaths(old, next);
+      if (paths.length > 0) step("update", object, { before: old, after: next, paths });
     }
   }
   for (const [key2, object] of have) if (!want.has(key2)) step("delete", object);

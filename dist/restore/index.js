@@ -39899,13 +39899,13 @@ function dashboardViews(current, desired) {
   };
   return [view(current), view(desired)];
 }
-function withoutZeroFill(current, desired) {
+function withoutZeroFill(side, other) {
   const out = {};
-  for (const [key, value] of Object.entries(current)) {
-    const wanted = desired[key];
-    if (wanted === void 0) {
+  for (const [key, value] of Object.entries(side)) {
+    const counterpart = other[key];
+    if (counterpart === void 0) {
       if (!isGoZero(value)) out[key] = value;
-    } else out[key] = isObject(value) && isObject(wanted) ? withoutZeroFill(value, wanted) : value;
+    } else out[key] = isObject(value) && isObject(counterpart) ? withoutZeroFill(value, counterpart) : value;
   }
   return out;
 }
@@ -40067,8 +40067,9 @@ function planTyk(desired, current, files, options = {}) {
     } else {
       const [held, now] = options.dashboard ? dashboardViews(before, object) : [before.body, object.body];
       const old = withoutZeroFill(held, now);
-      const paths = changedPaths(old, now);
-      if (paths.length > 0) step("update", object, { before: old, after: now, paths });
+      const next = withoutZeroFill(now, held);
+      const paths = changedPaths(old, next);
+      if (paths.length > 0) step("update", object, { before: old, after: next, paths });
     }
   }
   for (const [key, object] of have) if (!want.has(key)) step("delete", object);

@@ -170,17 +170,18 @@ export function dashboardViews(current: TykObject, desired: TykObject): [JsonObj
 
 /**
  * Tyk reads every object into a Go struct and keeps what that struct writes back, so a field a file
- * leaves out comes back with its zero value ("", 0, false, null, an empty list or map, Go's zero time).
- * Such a field means the same as an absent one and is dropped from `current`; a field the file leaves
- * out but the gateway holds with a real value stays, and is a change.
+ * leaves out comes back with its zero value ("", 0, false, null, an empty list or map, Go's zero time),
+ * and one the struct marks omitempty is left out when zero. A zero-valued field of `side` that `other`
+ * lacks therefore means the same as an absent one and is dropped; a field held with a real value stays,
+ * and is a change.
  */
-export function withoutZeroFill(current: JsonObject, desired: JsonObject): JsonObject {
+export function withoutZeroFill(side: JsonObject, other: JsonObject): JsonObject {
   const out: JsonObject = {}
-  for (const [key, value] of Object.entries(current)) {
-    const wanted = desired[key]
-    if (wanted === undefined) {
+  for (const [key, value] of Object.entries(side)) {
+    const counterpart = other[key]
+    if (counterpart === undefined) {
       if (!isGoZero(value)) out[key] = value
-    } else out[key] = isObject(value) && isObject(wanted) ? withoutZeroFill(value, wanted) : value
+    } else out[key] = isObject(value) && isObject(counterpart) ? withoutZeroFill(value, counterpart) : value
   }
   return out
 }

@@ -17,8 +17,7 @@ import { maskTykBody } from './redact.js'
 /**
  * The plan that makes a Tyk gateway hold what the files hold: each API and policy created, updated or
  * deleted, compared after normalization (so stamps, fields filled with Go's zero values and key order
- * never make a change), with every
- * secret masked. The steps keep the real bodies for the sync; only the plan is ever shown or written.
+ * never make a change), with every secret masked. The steps keep the real bodies for the sync; only the plan is ever shown or written.
  */
 
 export interface TykStep {
@@ -76,9 +75,11 @@ export function planTyk(
       step('create', object)
     } else {
       const [held, now] = options.dashboard ? dashboardViews(before, object) : [before.body, object.body]
+      // Either way round: a file may spell out a zero value the gateway leaves out (Go's omitempty).
       const old = withoutZeroFill(held, now)
-      const paths = changedPaths(old, now)
-      if (paths.length > 0) step('update', object, { before: old, after: now, paths })
+      const next = withoutZeroFill(now, held)
+      const paths = changedPaths(old, next)
+      if (paths.length > 0) step('update', object, { before: old, after: next, paths })
     }
   }
   for (const [key, object] of have) if (!want.has(key)) step('delete', object)
