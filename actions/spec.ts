@@ -37,6 +37,24 @@ const deckInputs: Record<string, InputSpec> = {
   'deck-path': { type: 'string', description: 'Path to a deck binary to use as it is (no download).' },
 }
 
+/** How requests reach the Admin API (or Tyk's): TLS and the per-request timeout. */
+const transportInputs: Record<string, InputSpec> = {
+  'tls-skip-verify': {
+    type: 'boolean',
+    default: 'false',
+    description: 'Skip verification of the Admin API certificate.',
+  },
+  'ca-cert': {
+    type: 'string',
+    description: 'CA certificate for the Admin API: PEM content or a path to a PEM file.',
+  },
+  'tls-server-name': {
+    type: 'string',
+    description: 'Server name to verify the Admin API certificate against.',
+  },
+  timeout: { type: 'integer', default: '30', description: 'Seconds deck waits for each Admin API request.' },
+}
+
 const connectionInputs: Record<string, InputSpec> = {
   'kong-addr': {
     type: 'string',
@@ -53,20 +71,7 @@ const connectionInputs: Record<string, InputSpec> = {
     secret: true,
     description: 'Extra request headers, one "Name: value" per line. Values are treated as secrets.',
   },
-  'tls-skip-verify': {
-    type: 'boolean',
-    default: 'false',
-    description: 'Skip verification of the Admin API certificate.',
-  },
-  'ca-cert': {
-    type: 'string',
-    description: 'CA certificate for the Admin API: PEM content or a path to a PEM file.',
-  },
-  'tls-server-name': {
-    type: 'string',
-    description: 'Server name to verify the Admin API certificate against.',
-  },
-  timeout: { type: 'integer', default: '30', description: 'Seconds deck waits for each Admin API request.' },
+  ...transportInputs,
 }
 
 /** Tyk instead of Kong: the open-source Gateway API, or a Dashboard through tyk-sync. */
@@ -154,10 +159,7 @@ const planInputs: Record<string, InputSpec> = {
   },
   ...tykInputs,
   ...deckInputs,
-  'tls-skip-verify': connectionInputs['tls-skip-verify']!,
-  'ca-cert': connectionInputs['ca-cert']!,
-  'tls-server-name': connectionInputs['tls-server-name']!,
-  timeout: connectionInputs.timeout!,
+  ...transportInputs,
 }
 
 const planOutputs: Record<string, string> = {
@@ -215,10 +217,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       },
       ...tykInputs,
       ...deckInputs,
-      'tls-skip-verify': connectionInputs['tls-skip-verify']!,
-      'ca-cert': connectionInputs['ca-cert']!,
-      'tls-server-name': connectionInputs['tls-server-name']!,
-      timeout: connectionInputs.timeout!,
+      ...transportInputs,
     },
     outputs: {
       files: 'Written state files, one path per line.',
@@ -707,10 +706,7 @@ COMMANDS.restore = {
     ...tykInputs,
     'converge-timeout': convergeTimeout,
     ...deckInputs,
-    'tls-skip-verify': connectionInputs['tls-skip-verify']!,
-    'ca-cert': connectionInputs['ca-cert']!,
-    'tls-server-name': connectionInputs['tls-server-name']!,
-    timeout: connectionInputs.timeout!,
+    ...transportInputs,
     ...artifactDownloadInputs,
   },
   outputs: {

@@ -13,7 +13,7 @@ import {
   startRedisFromRdb,
 } from '../script/servers.mjs'
 import { sessionTimeZone } from '../actions/engine/postgres/time-zone.js'
-import { type ActionRun, ROOT, maskedValues, runBundledAction, visibleLog } from './support/action.js'
+import { ROOT, maskedValues, recordingRunner, visibleLog } from './support/action.js'
 import { startArtifactService } from './support/artifact-service.js'
 
 // Characters that need escaping in a URL and in .pgpass: the password must survive both, and never show.
@@ -22,21 +22,8 @@ const REDIS_PASSWORD = 'tyk-redis-secret-93'
 
 let pg: PostgresServer
 let work: string
-/** Everything any step printed, checked for the passwords at the end. */
-const captured: string[] = []
-
-function record(run: ActionRun): ActionRun {
-  captured.push(run.stdout, run.stderr, run.summary, JSON.stringify(run.outputs))
-  return run
-}
-
-async function action(
-  name: string,
-  inputs: Record<string, string>,
-  env: Record<string, string> = {},
-): Promise<ActionRun> {
-  return record(await runBundledAction(name, inputs, { cwd: work, env }))
-}
+/** The steps run in `work`; everything they printed is checked for the passwords at the end. */
+const { action, captured } = recordingRunner(() => work)
 
 /** Content of every table, independent of deckhand's own checksums: md5 over the rows in a fixed order. */
 async function fingerprint(database: string): Promise<Record<string, string>> {

@@ -15,7 +15,7 @@ import {
   writeFile,
 } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join, relative } from 'node:path'
+import { dirname, join } from 'node:path'
 import { create as createTar, list as listTar, type ReadEntry } from 'tar'
 
 import type { ArtifactStore } from '../actions/engine/artifacts.js'
@@ -26,6 +26,7 @@ import type { JobContext } from '../actions/engine/jobs/context.js'
 import { filesBackupJob, filesRestoreJob } from '../actions/engine/jobs/files.js'
 import type { Logger } from '../actions/engine/log.js'
 import { ROOT, runBundledAction } from './support/action.js'
+import { tree } from './support/tree.js'
 import { failure } from './support/errors.js'
 
 const PRIVATE_KEY = [
@@ -126,15 +127,6 @@ const sha256 = async (path: string) =>
   createHash('sha256')
     .update(await readFile(path))
     .digest('hex')
-
-/** Every file under a directory, relative, sorted; [] when it does not exist. */
-async function tree(base: string): Promise<string[]> {
-  const entries = await readdir(base, { recursive: true, withFileTypes: true }).catch(() => [])
-  return entries
-    .filter((e) => e.isFile())
-    .map((e) => relative(base, join(e.parentPath, e.name)).split('\\').join('/'))
-    .sort()
-}
 
 /** Each entry of a tar.gz: path, type, size, sha256 of its content, in archive order. */
 async function entries(archive: string) {

@@ -5,10 +5,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join, relative } from 'node:path'
+import { dirname, join } from 'node:path'
 
 import { type PostgresServer, startPostgres } from '../script/servers.mjs'
-import { type ActionRun, ROOT, maskedValues, runBundledAction, visibleLog } from './support/action.js'
+import { ROOT, maskedValues, recordingRunner, visibleLog } from './support/action.js'
+import { tree } from './support/tree.js'
 
 const SCHEMA = join(ROOT, 'test/fixtures/kestra-db/schema.sql')
 const SEED = join(ROOT, 'test/fixtures/kestra-db/seed.sql')
@@ -93,21 +94,8 @@ const EMPTY_DIRS: Record<string, number> = {
 let pg: PostgresServer
 let work: string
 let storage: string
-/** Everything any step printed, checked for the password at the end. */
-const captured: string[] = []
-
-function record(run: ActionRun): ActionRun {
-  captured.push(run.stdout, run.stderr, run.summary, JSON.stringify(run.outputs))
-  return run
-}
-
-async function action(
-  name: string,
-  inputs: Record<string, string>,
-  env: Record<string, string> = {},
-): Promise<ActionRun> {
-  return record(await runBundledAction(name, inputs, { cwd: work, env }))
-}
+/** The steps run in `work`; everything they printed is checked for the password at the end. */
+const { action, captured } = recordingRunner(() => work)
 
 async function loadKestra(database: string): Promise<void> {
   await pg.psql(`CREATE DATABASE ${database}`)
@@ -157,15 +145,6 @@ async function schemaOf(database: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {}
   for (const [name, sql] of Object.entries(queries)) out[name] = await pg.psql(sql, database)
   return out
-}
-
-/** Every file under a directory, relative, sorted; [] when it does not exist. */
-async function tree(base: string): Promise<string[]> {
-  const entries = await readdir(base, { recursive: true, withFileTypes: true }).catch(() => [])
-  return entries
-    .filter((e) => e.isFile())
-    .map((e) => relative(base, join(e.parentPath, e.name)).split('\\').join('/'))
-    .sort()
 }
 
 const offsetOf = (database: string) =>

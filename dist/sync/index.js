@@ -34471,6 +34471,22 @@ var deckInputs = {
   },
   "deck-path": { type: "string", description: "Path to a deck binary to use as it is (no download)." }
 };
+var transportInputs = {
+  "tls-skip-verify": {
+    type: "boolean",
+    default: "false",
+    description: "Skip verification of the Admin API certificate."
+  },
+  "ca-cert": {
+    type: "string",
+    description: "CA certificate for the Admin API: PEM content or a path to a PEM file."
+  },
+  "tls-server-name": {
+    type: "string",
+    description: "Server name to verify the Admin API certificate against."
+  },
+  timeout: { type: "integer", default: "30", description: "Seconds deck waits for each Admin API request." }
+};
 var connectionInputs = {
   "kong-addr": {
     type: "string",
@@ -34486,20 +34502,7 @@ var connectionInputs = {
     secret: true,
     description: 'Extra request headers, one "Name: value" per line. Values are treated as secrets.'
   },
-  "tls-skip-verify": {
-    type: "boolean",
-    default: "false",
-    description: "Skip verification of the Admin API certificate."
-  },
-  "ca-cert": {
-    type: "string",
-    description: "CA certificate for the Admin API: PEM content or a path to a PEM file."
-  },
-  "tls-server-name": {
-    type: "string",
-    description: "Server name to verify the Admin API certificate against."
-  },
-  timeout: { type: "integer", default: "30", description: "Seconds deck waits for each Admin API request." }
+  ...transportInputs
 };
 var tykInputs = {
   gateway: {
@@ -34573,10 +34576,7 @@ var planInputs = {
   },
   ...tykInputs,
   ...deckInputs,
-  "tls-skip-verify": connectionInputs["tls-skip-verify"],
-  "ca-cert": connectionInputs["ca-cert"],
-  "tls-server-name": connectionInputs["tls-server-name"],
-  timeout: connectionInputs.timeout
+  ...transportInputs
 };
 var planOutputs = {
   creating: "Entities the plan creates.",
@@ -34629,10 +34629,7 @@ var COMMANDS = {
       },
       ...tykInputs,
       ...deckInputs,
-      "tls-skip-verify": connectionInputs["tls-skip-verify"],
-      "ca-cert": connectionInputs["ca-cert"],
-      "tls-server-name": connectionInputs["tls-server-name"],
-      timeout: connectionInputs.timeout
+      ...transportInputs
     },
     outputs: {
       files: "Written state files, one path per line.",
@@ -35057,10 +35054,7 @@ COMMANDS.restore = {
     ...tykInputs,
     "converge-timeout": convergeTimeout,
     ...deckInputs,
-    "tls-skip-verify": connectionInputs["tls-skip-verify"],
-    "ca-cert": connectionInputs["ca-cert"],
-    "tls-server-name": connectionInputs["tls-server-name"],
-    timeout: connectionInputs.timeout,
+    ...transportInputs,
     ...artifactDownloadInputs
   },
   outputs: {

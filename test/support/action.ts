@@ -98,3 +98,20 @@ export async function runBundledAction(
     await rm(dir, { recursive: true, force: true })
   }
 }
+
+/**
+ * Runs bundled actions in one working directory (read when each runs: suites set it in beforeAll) and keeps
+ * everything each printed, so that a suite can check at its end that no secret ever showed.
+ */
+export function recordingRunner(cwd: () => string): {
+  action: (name: string, inputs: Record<string, string>, env?: Record<string, string>) => Promise<ActionRun>
+  captured: string[]
+} {
+  const captured: string[] = []
+  const action = async (name: string, inputs: Record<string, string>, env: Record<string, string> = {}) => {
+    const run = await runBundledAction(name, inputs, { cwd: cwd(), env })
+    captured.push(run.stdout, run.stderr, run.summary, JSON.stringify(run.outputs))
+    return run
+  }
+  return { action, captured }
+}
