@@ -2,6 +2,7 @@
 // against it.
 import { afterEach, describe, expect, test } from '@jest/globals'
 import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { parse as parseYaml } from 'yaml'
 
@@ -673,5 +674,125 @@ describe('restart and stop', () => {
     await node.stop()
     await expect(fetch(node.adminUrl)).rejects.toThrow()
     await expect(fetch(node.proxyUrl)).rejects.toThrow()
+  })
+})
+
+describe('GET /schemas/...', () => {
+  const fixture = (file: string) =>
+    JSON.parse(readFileSync(new URL(`./fixtures/kong-schemas/${file}`, import.meta.url), 'utf8')) as unknown
+  const httpLog = fixture('plugins/http-log.json')
+  const hcv = fixture('vaults/hcv.json')
+  const certificates = fixture('entities/certificates.json')
+  const filter = { type: 'object', properties: { header: { type: 'string' } } }
+
+  test('plugins, vaults, entities and filters: 200 with the schema as given, as Kong encodes it; recorded', async () => {
+    const node = await kong({
+      database: 'postgres',
+      schemas: {
+        plugins: { 'http-log': httpLog },
+        vaults: { hcv },
+        entities: { certificates },
+        filters: { 'add-header': filter },
+      },
+    })
+    const plugin = await call(`${node.adminUrl}/schemas/plugins/http-log`)
+    expect(plugin.status).toBe(200)
+    expect(plugin.headers.get('content-type')).toBe('application/json; charset=utf-8')
+    expect(plugin.headers.get('server')).toBe('kong/3.9.3')
+    expect(plugin.json).toEqual(httpLog)
+    // cjson escapes the slashes of the descriptions, as Kong's answers do.
+    expect(plugin.text).toContain('https:\\/\\/example.com\\/path')
+    const config = (plugin.json.fields as Record<string, { fields: Record<string, unknown>[] }>[])[1]?.config
+    expect(config?.fields[0]).toMatchObject({
+      http_endpoint: { type: 'string', required: true, encrypted: true, referenceable: true },
+    })
+
+    const vault = await call(`${node.adminUrl}/schemas/vaults/hcv`)
+    expect([vault.status, vault.json]).toEqual([200, hcv])
+    const entity = await call(`${node.adminUrl}/schemas/certificates`)
+    expect([entity.status, entity.json]).toEqual([200, certificates])
+    // A trailing slash is the same path, as elsewhere.
+    expect((await call(`${node.adminUrl}/schemas/certificates/`)).json).toEqual(certificates)
+    const wasm = await call(`${node.adminUrl}/schemas/filters/add-header`)
+    expect([wasm.status, wasm.json]).toEqual([200, filter])
+
+    expect(node.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /schemas/plugins/http-log',
+      'GET /schemas/vaults/hcv',
+      'GET /schemas/certificates',
+      'GET /schemas/certificates/',
+      'GET /schemas/filters/add-header',
+    ])
+  })
+
+  test('unknown names: 404 in the words of kong/api/routes/kong.lua; no route: Not found; the name decoded', async () => {
+    const node = await kong({
+      database: 'off',
+      schemas: { plugins: { 'http-log': httpLog }, entities: { certificates } },
+    })
+    const answers: Record<string, [number, unknown]> = {}
+    for (const path of [
+      '/schemas/plugins/acme-corp-signer',
+      '/schemas/vaults/hcv',
+      '/schemas/services',
+      '/schemas/constructor',
+      '/schemas/plugins',
+      '/schemas/filters/add-header',
+      '/schemas/plugins/acme%20corp',
+      '/schemas/partials/redis-ee',
+      '/schemas',
+      '/schemas/plugins/http-log/extra',
+    ]) {
+      const answer = await call(`${node.adminUrl}${path}`)
+      answers[path] = [answer.status, answer.json]
+    }
+    expect(answers).toEqual({
+      '/schemas/plugins/acme-corp-signer': [404, { message: "No plugin named 'acme-corp-signer'" }],
+      '/schemas/vaults/hcv': [404, { message: "No vault named 'hcv'" }],
+      '/schemas/services': [404, { message: "No entity named 'services'" }],
+      '/schemas/constructor': [404, { message: "No entity named 'constructor'" }],
+      // /schemas/plugins is the {entity} route: the plugins entity's schema, not given here.
+      '/schemas/plugins': [404, { message: "No entity named 'plugins'" }],
+      '/schemas/filters/add-header': [404, { message: "Filter 'add-header' not found" }],
+      '/schemas/plugins/acme%20corp': [404, { message: "No plugin named 'acme corp'" }],
+      '/schemas/partials/redis-ee': [404, { message: 'Not found' }],
+      '/schemas': [404, { message: 'Not found' }],
+      '/schemas/plugins/http-log/extra': [404, { message: 'Not found' }],
+    })
+    expect(node.requests.map((r) => r.path)).toEqual(Object.keys(answers))
+  })
+
+  test('the schema routes take GET only; the /validate paths are known but not emulated: 405', async () => {
+    const node = await kong({ database: 'postgres', schemas: { plugins: { 'http-log': httpLog } } })
+    const notAllowed = { message: 'Method not allowed' }
+    const post = await call(`${node.adminUrl}/schemas/plugins/http-log`, { method: 'POST' })
+    expect([post.status, post.json]).toEqual([405, notAllowed])
+    for (const path of [
+      '/schemas/plugins/validate',
+      '/schemas/vaults/validate',
+      '/schemas/services/validate',
+    ]) {
+      const answer = await call(`${node.adminUrl}${path}`)
+      expect([path, answer.status, answer.json]).toEqual([path, 405, notAllowed])
+    }
+  })
+
+  test('with RBAC, schemas need the admin token too', async () => {
+    const node = await kong({
+      database: 'postgres',
+      edition: 'enterprise',
+      adminToken: 's3cret',
+      schemas: { plugins: { 'http-log': httpLog } },
+    })
+    const denied = await call(`${node.adminUrl}/schemas/plugins/http-log`)
+    expect([denied.status, denied.json]).toEqual([401, { message: 'Invalid RBAC credentials' }])
+    const allowed = await call(`${node.adminUrl}/schemas/plugins/http-log`, {
+      headers: { 'Kong-Admin-Token': 's3cret' },
+    })
+    expect([allowed.status, allowed.headers.get('server'), allowed.json]).toEqual([
+      200,
+      'kong/3.10.0.0-enterprise-edition',
+      httpLog,
+    ])
   })
 })

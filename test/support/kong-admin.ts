@@ -5,10 +5,10 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
 
 /**
  * A local stand-in for one Kong Gateway node (3.x): its Admin API, the status endpoints the Admin API serves,
- * and its proxy, on 127.0.0.1 only, for the tests of `restore`. It answers as Kong's sources do
- * (`kong/api/routes/kong.lua`, `health.lua`, `config.lua`, `kong/status/ready.lua`, `kong/db/errors.lua`,
- * `kong/db/schema/others/declarative_config.lua`, Enterprise `kong/api/routes/keyring.lua` and `kong/rbac`,
- * `kong/plugins/key-auth`, `kong/runloop/handler.lua`):
+ * and its proxy, on 127.0.0.1 only, for the tests of `restore` and of reading live schemas. It answers as Kong's
+ * sources do (`kong/api/routes/kong.lua`, `health.lua`, `config.lua`, `schema_to_jsonable` in `kong/api`,
+ * `kong/status/ready.lua`, `kong/db/errors.lua`, `kong/db/schema/others/declarative_config.lua`, Enterprise
+ * `kong/api/routes/keyring.lua` and `kong/rbac`, `kong/plugins/key-auth`, `kong/runloop/handler.lua`):
  *
  * - `GET /` → node information (`version`, `edition`, `node_id`, `plugins`, `configuration` with secrets
  *   shown as `******`, ...)
@@ -21,7 +21,21 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
  *   whose hash is the md5 of the text, or a JSON body holding it (`{"_format_version": ...}`): that one has no
  *   text hash, so check_hash never answers 304 for it and its configuration_hash is not reproducible.
  * - Enterprise: `GET /keyring`, `GET /keyring/active`, `POST /keyring/export`, `POST /keyring/import`
+ * - `GET /schemas/{entity}`, `GET /schemas/plugins/{name}`, `GET /schemas/vaults/{name}`,
+ *   `GET /schemas/filters/{name}`: the schemas of the `schemas` option, 200 as given. Kong builds them with
+ *   `schema_to_jsonable`: `{"entity_checks": [...], "fields": [...]}`, each field a one-key object holding
+ *   every attribute but functions (`type`, `required`, `default`, `encrypted`, `referenceable`,
+ *   `description`, validators, a record's `shorthand_fields`...), with the `schema` of top-level foreign keys
+ *   removed; plugins and vaults are their subschema alone (`protocols`, `config`, ...), not the plugins or
+ *   vaults entity. Unknown names: 404 `No entity named '<name>'`, `No plugin named '<name>'`,
+ *   `No vault named '<name>'`, `Filter '<name>' not found`. `/schemas/plugins` and `/schemas/vaults` are the
+ *   `{entity}` route. `/schemas/partials/{name}` is no route (404 `Not found`): the open-source Kong followed
+ *   has no partials. The POST-only `/schemas/plugins/validate`, `/schemas/vaults/validate` and
+ *   `/schemas/{entity}/validate` are not emulated: 405 to every method.
  * - anything else: 404 `{"message":"Not found"}`; a known path with another method: 405
+ *
+ * The schema endpoints follow Kong 3.9.3 (tag `3.9.3`), the release the community node reports; their routes and
+ * `schema_to_jsonable` are the same on Kong's master (`kong/meta.lua` 3.10.0).
  *
  * Every JSON answer has `Content-Type: application/json; charset=utf-8`, `Server: kong/<version>` (Enterprise:
  * `kong/<version>-enterprise-edition`) and escapes `/` as `\/`, as Kong's cjson does.
@@ -110,6 +124,21 @@ export interface KongStandInOptions {
   maxConfigBytes?: number
   /** Enterprise: keyring enabled with `keyring_strategy = cluster` (and keyring_private_key set). */
   keyring?: boolean
+  /**
+   * What `GET /schemas/...` serves, by entity collection, plugin, vault backend and Wasm filter name: entities,
+   * plugins and vaults in the shape `schema_to_jsonable` gives (`{"entity_checks": [...], "fields": [...]}`, as
+   * in test/fixtures/kong-schemas), filters as their JSON schema. Each value is served as given, so a test can
+   * serve a malformed one. A name not listed answers 404, as on a node without that entity, plugin, vault or
+   * filter: the stand-in knows no schema it is not given, not even Kong's core entities.
+   */
+  schemas?: KongSchemas
+}
+
+export interface KongSchemas {
+  entities?: Record<string, unknown>
+  plugins?: Record<string, unknown>
+  vaults?: Record<string, unknown>
+  filters?: Record<string, unknown>
 }
 
 const COMMUNITY_VERSION = '3.9.3'
@@ -133,6 +162,10 @@ const MESSAGES = {
   noApiKey: 'No API key found in request',
   duplicateApiKey: 'Duplicate API key found',
   badApiKey: 'Unauthorized',
+  noEntity: (name: string) => `No entity named '${name}'`,
+  noPlugin: (name: string) => `No plugin named '${name}'`,
+  noVault: (name: string) => `No vault named '${name}'`,
+  noFilter: (name: string) => `Filter '${name}' not found`,
 } as const
 
 /** Bundled plugins and their priorities (handler PRIORITY), as `plugins.available_on_server` lists them. */
@@ -514,7 +547,7 @@ export async function startKongStandIn(options: KongStandInOptions): Promise<Kon
       }
       routes['/keyring/import'] = { POST: () => importKeyring(req, raw, url, reply) }
     }
-    const handlers = routes[path]
+    const handlers = Object.hasOwn(routes, path) ? routes[path] : schemaRoute(path, reply)
     if (!handlers) return reply(404, { message: MESSAGES.notFound })
     const handler = handlers[method]
     if (!handler) return reply(405, { message: MESSAGES.methodNotAllowed })
@@ -522,6 +555,41 @@ export async function startKongStandIn(options: KongStandInOptions): Promise<Kon
   }
 
   type Reply = (status: number, body?: unknown, extra?: Record<string, string>) => void
+  type Handlers = Record<string, () => Promise<void> | void>
+
+  /**
+   * The schema routes of kong/api/routes/kong.lua, in Lapis' order: the literal `/validate` paths before the
+   * named ones. Path segments are matched as sent and then percent-decoded. The `/validate` paths take POST
+   * only, which the stand-in does not emulate: every method there answers 405.
+   */
+  function schemaRoute(path: string, reply: Reply): Handlers | undefined {
+    const segments = path.split('/').slice(1)
+    if (segments[0] !== 'schemas' || segments.some((s) => s === '')) return undefined
+    const [, first = '', second = ''] = segments
+    const schemas = options.schemas ?? {}
+    const serve = (
+      table: Record<string, unknown> | undefined,
+      raw: string,
+      missing: (name: string) => string,
+    ) => {
+      const name = decodeSegment(raw)
+      const handlers: Handlers = {
+        GET: () =>
+          table !== undefined && Object.hasOwn(table, name)
+            ? reply(200, table[name])
+            : reply(404, { message: missing(name) }),
+      }
+      return handlers
+    }
+    if (segments.length === 2) return serve(schemas.entities, first, MESSAGES.noEntity)
+    if (segments.length !== 3) return undefined
+    if ((first === 'plugins' || first === 'vaults') && second === 'validate') return {}
+    if (first === 'plugins') return serve(schemas.plugins, second, MESSAGES.noPlugin)
+    if (first === 'vaults') return serve(schemas.vaults, second, MESSAGES.noVault)
+    if (first === 'filters') return serve(schemas.filters, second, MESSAGES.noFilter)
+    if (second === 'validate') return {}
+    return undefined
+  }
 
   function root(): Json {
     const enabled = dbless
@@ -1397,6 +1465,15 @@ function luaPretty(value: unknown): string {
     return `{${parts.join(',')}}`
   }
   return 'nil'
+}
+
+/** A path segment as Lapis hands it to a route: percent-decoded (left as sent when that fails). */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    return segment
+  }
 }
 
 function truthy(value: unknown): boolean {
