@@ -55,6 +55,15 @@ const transportInputs: Record<string, InputSpec> = {
   timeout: { type: 'integer', default: '30', description: 'Seconds deck waits for each Admin API request.' },
 }
 
+/** Secrets of in-house plugins where no gateway serves their schema (redact, validate, the commit scan). */
+const secretFieldsInput: Record<string, InputSpec> = {
+  'secret-fields': {
+    type: 'list',
+    description:
+      "More fields that hold secrets, one per line as KIND/NAME PATH (KIND: plugins, entities, partials or vaults; PATH dotted, [] for list elements, * for map values), e.g. plugins/acme-signer config.signing_material. Kong's schemas (bundled, and read from the gateway where there is one) already cover Kong's own plugins and any custom plugin whose schema marks its fields encrypted or referenceable.",
+  },
+}
+
 const connectionInputs: Record<string, InputSpec> = {
   'kong-addr': {
     type: 'string',
@@ -113,6 +122,7 @@ const convergeTimeout: InputSpec = {
 }
 
 const planInputs: Record<string, InputSpec> = {
+  ...secretFieldsInput,
   state: {
     type: 'list',
     description:
@@ -215,6 +225,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
         default: 'false',
         description: 'Accept a dump with no entities even when the previous dump had some.',
       },
+      ...secretFieldsInput,
       ...tykInputs,
       ...deckInputs,
       ...transportInputs,
@@ -225,6 +236,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
       'entity-count': 'Number of entities dumped, nested ones included.',
       digest: 'sha256 over the normalized files: equal digests mean an unchanged configuration.',
       'secrets-redacted': 'Number of secret values replaced by environment references.',
+      'secrets-by-rule':
+        "JSON object: how many values each rule redacted (schema: the gateway's own schemas; catalogue: Kong's schemas bundled with deckhand; name: credential field or header names; detector: the value itself, such as a private key, a JWT or credentials in a URL).",
       'required-env': 'Environment variables the files reference, one per line (names only).',
       changed: 'true when the files differ from what output-dir held before.',
     },
@@ -234,6 +247,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     summary:
       'Check deck state files: YAML, duplicates, unset DECK_ variables, then deck file/gateway validate.',
     inputs: {
+      ...secretFieldsInput,
       state: { type: 'list', default: 'kong', description: 'State files or directories, one per line.' },
       online: {
         type: 'boolean',
@@ -254,6 +268,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
     outputs: {
       valid: 'true when every check passed.',
       problems: 'Number of problems found.',
+      'plaintext-secrets':
+        'Number of secret values the files hold in plain text (by the rules a dump redacts with); each is a warning naming file and line, never the value. Not a failure: unredacted files are valid, but must not be committed.',
     },
   },
 }
@@ -550,6 +566,7 @@ COMMANDS.commit = {
   summary:
     'Commit the dumped configuration to git when it drifted, with an entity-level report; push race-safe or open a pull request.',
   inputs: {
+    ...secretFieldsInput,
     path: {
       type: 'list',
       default: 'kong',
@@ -620,6 +637,7 @@ COMMANDS.restore = {
   summary:
     'Disaster recovery in one step: wait for a fresh gateway, restore its database or its declarative state (or load DB-less nodes), prove it, and report the recovery time.',
   inputs: {
+    ...secretFieldsInput,
     strategy: {
       type: 'string',
       default: 'auto',

@@ -1,5 +1,6 @@
 // Generates every action.yml and the README's input/output tables from actions/spec.ts, so the three
-// can never disagree. `--check` fails instead of writing when anything is out of date.
+// can never disagree, and docs/secrets.md's tables from the secret catalogue. `--check` fails instead
+// of writing when anything is out of date.
 import { build } from 'esbuild'
 import { readFile, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
@@ -10,8 +11,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const check = process.argv.includes('--check')
 
 async function loadSpec() {
+  return bundleModule('actions/spec.ts')
+}
+
+async function bundleModule(path) {
   const out = await build({
-    entryPoints: [join(root, 'actions/spec.ts')],
+    entryPoints: [join(root, path)],
     bundle: true,
     format: 'esm',
     write: false,
@@ -101,6 +106,53 @@ for (const spec of Object.values(COMMANDS)) {
   readme = `${readme.slice(0, from + start.length)}\n${table(spec.inputs, spec.outputs)}\n${readme.slice(to)}`
 }
 files.set('README.md', readme)
+
+// docs/secrets.md: the catalogue's fields, judged by the same rule redaction uses.
+const { isSecretFlag } = await bundleModule('actions/engine/secrets/schema-tree.ts')
+const catalogue = JSON.parse(await readFile(join(root, 'actions/engine/secrets/kong-catalogue.json'), 'utf8'))
+const secretsPath = join(root, 'docs/secrets.md')
+let secrets = await readFile(secretsPath, 'utf8')
+const field = (path) =>
+  path
+    .split('.')
+    .filter((p) => p !== '[]' && p !== '*')
+    .pop()
+const code = (paths) =>
+  paths
+    .map((p) => `\`${p.replace(/ \(by entry\)$/, '')}\`${p.endsWith(' (by entry)') ? ' (by entry)' : ''}`)
+    .join(', ')
+const src = catalogue.sources
+const catalogueLines = [
+  `Read from Kong ${src.kong.release} (\`${src.kong.commit.slice(0, 12)}\`), the plugin schemas of Gateway ${src.docs.pluginSchemaReleases.join(', ')}, ` +
+    `the Enterprise Admin API of ${src.docs.adminApiReleases.join(', ')} and the configuration reference (\`${src.docs.commit.slice(0, 12)}\`).`,
+]
+for (const [kind, title] of [
+  ['plugins', 'Plugins'],
+  ['entities', 'Entities'],
+  ['partials', 'Partials'],
+  ['vaults', 'Vault backends'],
+]) {
+  catalogueLines.push('', `### ${title}`, '', '| name | secrets | kept |', '|---|---|---|')
+  for (const [name, paths] of Object.entries(catalogue[kind])) {
+    const entries = Object.entries(paths)
+    // A referenceable map or list is judged entry by entry (header rule), not as a whole.
+    const byEntry = ([p, f]) => f === 'referenceable' && /\.(\*|\[\])$/.test(p)
+    const secret = entries
+      .filter(([p, f]) => isSecretFlag(f, field(p)))
+      .map((e) => (byEntry(e) ? `${e[0]} (by entry)` : e[0]))
+    const kept = entries.filter(([p, f]) => !isSecretFlag(f, field(p))).map(([p]) => p)
+    catalogueLines.push(`| \`${name}\` | ${code(secret)} | ${code(kept)} |`)
+  }
+}
+{
+  const start = '<!-- generated:catalogue -->'
+  const end = '<!-- /generated:catalogue -->'
+  const from = secrets.indexOf(start)
+  const to = secrets.indexOf(end)
+  if (from < 0 || to < from) throw new Error(`docs/secrets.md lacks the ${start} … ${end} markers`)
+  secrets = `${secrets.slice(0, from + start.length)}\n${catalogueLines.join('\n')}\n${secrets.slice(to)}`
+}
+files.set('docs/secrets.md', secrets)
 
 const stale = []
 for (const [path, content] of files) {

@@ -107,6 +107,13 @@ function record(kind, name, path, value, release) {
   ;(seenIn[kind][name] ??= new Set()).add(release)
 }
 
+/** The flags of a published plugin schema (JSON Schema of the plugin entity), under `config`. */
+function recordPluginSchema(name, file, release) {
+  const out = {}
+  jsonSchemaFlags(JSON.parse(readFileSync(file, 'utf8')).properties?.config, ['config'], out)
+  for (const [path, value] of Object.entries(out)) record('plugins', name, path, value, release)
+}
+
 // Published plugin schemas. The docs name a schema file after the plugin: `ai-proxy` → `AiProxy.json`,
 // matched without regard to case (`acl` → `ACL.json`), as the docs' own site generator does.
 const pluginNames = new Set([
@@ -126,33 +133,18 @@ for (const release of releases) {
     )
     if (!file) continue
     files.delete(file.toLowerCase())
-    const out = {}
-    jsonSchemaFlags(
-      JSON.parse(readFileSync(join(schemaRoot, release, file), 'utf8')).properties?.config,
-      ['config'],
-      out,
-    )
-    for (const [path, value] of Object.entries(out)) record('plugins', name, path, value, release)
+    recordPluginSchema(name, join(schemaRoot, release, file), release)
   }
   // A plugin with no page of its own yet: its name from the file name (`StatsdAdvanced` → `statsd-advanced`).
   for (const file of files.values()) {
     const name = file.slice(0, -'.json'.length).replace(/[A-Z]/g, (c, i) => (i ? '-' : '') + c.toLowerCase())
-    const out = {}
-    jsonSchemaFlags(
-      JSON.parse(readFileSync(join(schemaRoot, release, file), 'utf8')).properties?.config,
-      ['config'],
-      out,
-    )
-    for (const [path, value] of Object.entries(out)) record('plugins', name, path, value, release)
+    recordPluginSchema(name, join(schemaRoot, release, file), release)
   }
 }
 // Third-party plugins listed on Kong's plugin hub keep their schema beside their page.
 for (const name of readdirSync(join(docsDir, 'app/_kong_plugins'))) {
   const file = join(docsDir, 'app/_kong_plugins', name, 'schema.json')
-  if (!existsSync(file)) continue
-  const out = {}
-  jsonSchemaFlags(JSON.parse(readFileSync(file, 'utf8')).properties?.config, ['config'], out)
-  for (const [path, value] of Object.entries(out)) record('plugins', name, path, value, 'plugin hub')
+  if (existsSync(file)) recordPluginSchema(name, file, 'plugin hub')
 }
 
 // Enterprise Admin API entity schemas, by the deck collection each one is.

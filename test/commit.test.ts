@@ -344,6 +344,40 @@ describe('commit: secrets', () => {
     expect(await tip(box)).toBe(before)
   })
 
+  it("refuses secrets only Kong's schemas or their values reveal, one finding per line", async () => {
+    const box = await sandbox()
+    await seeded(box)
+    const runner = await box.clone('runner')
+    const planted = {
+      loggly: ['lg', 'Zx9Qw3Ek7Rt5'].join('-'),
+      llm: ['llm', 'Yu1Io0Pa4Sd'].join('-'),
+      url: ['pw', 'Fg6Hj8Kl'].join('-'),
+    }
+    const state = drifted() as { plugins?: unknown[] }
+    state.plugins = [
+      { name: 'loggly', config: { key: planted.loggly } },
+      { name: 'ai-proxy', config: { auth: { header_name: 'x-api-key', header_value: planted.llm } } },
+      {
+        name: 'zipkin',
+        config: { http_endpoint: `https://zipkin:${planted.url}@traces.internal/api/v2/spans` },
+      },
+    ]
+    await writeDump(join(runner, 'kong'), { default: state }, { redact: false })
+    const before = await tip(box)
+
+    const run = await commitAction(box, runner)
+
+    expect(run.exitCode).toBe(1)
+    const lines = (await readFile(join(runner, 'kong', 'default.yaml'), 'utf8')).split('\n')
+    for (const value of Object.values(planted)) {
+      const line = lines.findIndex((l) => l.includes(value)) + 1
+      expect(line).toBeGreaterThan(0)
+      expect(run.stdout).toContain(`::error title=Unredacted secret,file=kong/default.yaml,line=${line}::`)
+      expect(run.stdout + run.stderr + run.summary).not.toContain(value)
+    }
+    expect(await tip(box)).toBe(before)
+  })
+
   it('masks the token and never passes it on a command line', async () => {
     const box = await sandbox()
     await seeded(box)

@@ -46,13 +46,16 @@ const SAMPLE_ROWS = [
   ['consumer bob / keyauth 2 / key', 'bob-key-2'],
   ['consumer bob / oauth2 cid / client_secret', 'csecret'],
   ['key pem-pair / pem / private_key', 'BEGIN PRIVATE KEY', 2],
+  ['key public-only / jwk', /kid\\?":\\?"k2/],
   ['key signing / jwk', /\\?"private\\?"/],
   ['partial shared-redis / config / password', 'partial-pw'],
+  ['plugin openid-connect / config / client_id / 1', 'oidc-client'],
   ['plugin openid-connect / config / client_secret / 1', 'oidc-1'],
   ['plugin openid-connect / config / client_secret / 2', 'oidc-2'],
   ['service orders / plugin aws-lambda / config / aws_key', 'AKIAFAKE'],
   ['service orders / plugin aws-lambda / config / aws_secret', 'aws-s3cret'],
   ['service orders / plugin http-log / config / headers / Authorization', 'Bearer tok'],
+  ['service orders / plugin http-log / config / http_endpoint', 'https://logs'],
   ['service orders / plugin rate-limiting / config / redis / password', 'w#rd'],
   ['service orders / plugin request-transformer / config / add / headers / Authorization', 'dXNlcjpwdw=='],
   ['service orders / route orders-a / plugin session / config / secret', 'sess-secret'],
@@ -306,9 +309,10 @@ describe('private keys', () => {
       `      ${misplaced}`,
       '',
     ].join('\n')
+    // The key in a field no schema marks is found by its value, and named by where it is.
     expect(where(scanStateFile('c.yaml', text))).toEqual([
       { line: 2, location: 'PEM private key' },
-      { line: 8, location: 'PEM private key' },
+      { line: 8, location: 'consumer c / jwt iss / rsa_public_key' },
     ])
   })
 

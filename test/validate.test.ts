@@ -45,6 +45,44 @@ describe('validate action (bundled)', () => {
     for (const call of calls) expect(checkDeckArgv(call.argv, '1.65.1')).toBeNull()
   })
 
+  test('plaintext secrets are warned about by file and line, never by value, and do not fail validation', async () => {
+    // Secrets only Kong's schemas (loggly's key, http-log's endpoint) or the value itself (a URL's
+    // credentials) tell apart, beside a plain service.
+    const key = ['lg', 'Zx9Qw3Ek7Rt5'].join('-')
+    const password = ['pw', 'Yu1Io0Pa'].join('-')
+    const text = [
+      '_format_version: "3.0"',
+      'plugins:',
+      '- name: loggly',
+      '  config:',
+      `    key: ${key}`,
+      '- name: opentelemetry',
+      '  config:',
+      `    traces_endpoint: https://otel:${password}@collector.internal:4318/v1/traces`,
+      'services:',
+      '- name: orders',
+      '  host: orders.internal',
+      '',
+    ].join('\n')
+    const state = await file('kong/default.yaml', text)
+    const run = await runBundledAction('validate', { state }, { env: doubleEnv({ log: w.log }) })
+    expect(run.exitCode).toBe(0)
+    expect(run.outputs).toMatchObject({ valid: 'true', 'plaintext-secrets': '2' })
+    const warnings = [...run.stdout.matchAll(/^::warning (.*?)::(.*)$/gm)].map((m) => [m[1], m[2]])
+    expect(warnings).toEqual([
+      [
+        expect.stringContaining(`file=${state},line=5`),
+        expect.stringContaining('plugin loggly / config / key'),
+      ],
+      [
+        expect.stringContaining(`file=${state},line=8`),
+        expect.stringContaining('plugin opentelemetry / config / traces_endpoint'),
+      ],
+    ])
+    expect(run.summary).toContain('2 secret value(s) in plain text')
+    for (const value of [key, password]) expect(run.stdout + run.summary).not.toContain(value)
+  })
+
   test('redacted files validate once their variables are set, and every unset one is named at once', async () => {
     const text = `_format_version: "3.0"\nconsumers:\n- username: alice\n  keyauth_credentials:\n  - key: |-\n      \${{ env "DECK_ALICE_KEY" }}\n- username: bob\n  keyauth_credentials:\n  - key: |-\n      \${{ env "DECK_BOB_KEY" }}\n`
     const state = await file('kong/default.yaml', text)

@@ -6,8 +6,11 @@ import { DirToolStore } from '../engine/deck/dir-store.js'
 import { DeckhandError, errorMessage, isDeckhandError } from '../engine/errors.js'
 import { writeFileAtomic } from '../engine/fs-atomic.js'
 import type { JobContext } from '../engine/jobs/context.js'
+import { Inputs } from '../engine/jobs/inputs.js'
 import type { Logger } from '../engine/log.js'
 import type { Report } from '../engine/report.js'
+import { configureSecretFields } from '../engine/secrets/configured.js'
+import { countByRule } from '../engine/secrets/report.js'
 import { processContent } from '../engine/state/pipeline.js'
 import { TOOL_VERSION as VERSION } from '../engine/version.js'
 import { JOBS } from '../jobs.js'
@@ -137,6 +140,8 @@ async function runCommand(spec: CommandSpec, argv: string[]): Promise<number> {
     pullRequests: async (options) =>
       (await import('../github/pull-request-host.js')).openPullRequestHost(options, process.env),
   }
+  if (spec.inputs['secret-fields'])
+    configureSecretFields(new Inputs(spec.inputs, source).list('secret-fields'))
   const result = await JOBS[spec.name]!(source, ctx)
   if (values.json) process.stdout.write(JSON.stringify(result.outputs, null, 2) + '\n')
   else process.stdout.write(renderText(result.report))
@@ -147,15 +152,20 @@ async function runCommand(spec: CommandSpec, argv: string[]): Promise<number> {
 async function redactFiles(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { help: { type: 'boolean' }, workspace: { type: 'string' } },
+    options: {
+      help: { type: 'boolean' },
+      workspace: { type: 'string' },
+      'secret-fields': { type: 'string', multiple: true },
+    },
     allowPositionals: true,
   })
   if (values.help || positionals.length === 0) {
     process.stdout.write(
-      'Usage: deckhand redact [--workspace NAME] FILE...\n\nRewrites each deck state file in place with secrets replaced by ${{ env "DECK_…" }} references\nand prints the variable names (never the values) the files now need.\n',
+      'Usage: deckhand redact [--workspace NAME] [--secret-fields "plugins/NAME PATH"]... FILE...\n\nRewrites each deck state file in place with secrets replaced by ${{ env "DECK_…" }} references\nand prints the variable names (never the values) the files now need. Secrets are found by Kong\'s\nschemas (bundled), credential names and value detectors; --secret-fields adds an in-house plugin\'s.\n',
     )
     return positionals.length === 0 && !values.help ? 2 : 0
   }
+  configureSecretFields(values['secret-fields'] ?? [])
   const names = new Set<string>()
   for (const file of positionals) {
     const text = await readFile(file, 'utf8').catch(() => {
@@ -171,7 +181,9 @@ async function redactFiles(argv: string[]): Promise<number> {
     const result = processContent(content, { workspace, redact: true, source: file })
     await writeFileAtomic(file, result.yaml)
     for (const r of result.redactions) names.add(r.name)
-    process.stderr.write(`${file}: ${result.redactions.length} secret value(s) replaced\n`)
+    const byRule = Object.entries(countByRule(result.redactions)).filter(([, n]) => n > 0)
+    const rules = byRule.length > 0 ? ` (${byRule.map(([rule, n]) => `${rule} ${n}`).join(', ')})` : ''
+    process.stderr.write(`${file}: ${result.redactions.length} secret value(s) replaced${rules}\n`)
   }
   process.stdout.write(
     [...names]

@@ -9,7 +9,8 @@ import { privateTempDir, writeFileAtomic } from './fs-atomic.js'
 import type { Logger } from './log.js'
 import { digestFiles, sha256Hex } from './state/digest.js'
 import { countEntities, isObject, totalEntities } from './state/entities.js'
-import { processDeckOutput, type ProcessedFile } from './state/pipeline.js'
+import { parseDeckOutput, processContent, type ProcessedFile } from './state/pipeline.js'
+import type { LiveRules } from './secrets/live-rules.js'
 import type { Redaction } from './state/redact.js'
 
 /** sha256sum-format manifest of the files a dump owns; written last, so its presence means "complete". */
@@ -27,6 +28,8 @@ export interface DumpOptions {
   skipConsumers?: boolean
   withId?: boolean
   redactSecrets: boolean
+  /** Reads the gateway's schemas for redaction; without it, the bundled catalogue decides alone. */
+  liveRules?: LiveRules
   allowEmpty?: boolean
   /** Per-invocation limit for deck, in milliseconds. */
   timeoutMs?: number
@@ -143,14 +146,16 @@ async function runDeckDump(options: DumpOptions): Promise<ProcessedFile[]> {
     if (outputs.length === 0) throw new DeckhandError('deck reported success but wrote no dump file')
     const results: ProcessedFile[] = []
     for (const name of outputs) {
-      const text = await readFile(join(work.path, name), 'utf8')
       const fallback = single ? (options.workspace ?? 'default') : basename(name, '.json')
+      const source = `deck dump ${fallback}`
+      const content = parseDeckOutput(await readFile(join(work.path, name), 'utf8'), source)
+      // The gateway's own schemas decide what is secret, beside the bundled catalogue.
+      const rules =
+        options.redactSecrets && options.liveRules && isObject(content)
+          ? await options.liveRules.for(content)
+          : undefined
       results.push(
-        processDeckOutput(text, {
-          workspace: fallback,
-          redact: options.redactSecrets,
-          source: `deck dump ${fallback}`,
-        }),
+        processContent(content, { workspace: fallback, redact: options.redactSecrets, source, rules }),
       )
     }
     options.logger.debug(`deck wrote ${outputs.length} file(s)`)

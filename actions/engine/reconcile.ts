@@ -3,7 +3,10 @@ import type { DeckRunner } from './deck/runner.js'
 import { errorMessage, isDeckhandError } from './errors.js'
 import type { Logger } from './log.js'
 import { parseDeckJson } from './plan/deck-output.js'
+import type { LiveRules } from './secrets/live-rules.js'
+import type { DeckJsonOutput } from './plan/deck-output.js'
 import {
+  changeBodies,
   changeKey,
   type Counts,
   type PlannedChange,
@@ -24,6 +27,14 @@ export interface ReconcileOptions {
   /** deck's --parallelism: concurrent Admin API requests per run. */
   parallelism?: number
   timeoutMs?: number
+  /** Reads the gateway's schemas for masking; without it, the bundled catalogue decides alone. */
+  liveRules?: LiveRules
+}
+
+/** A masker for one deck output, with the gateway's schemas for the entities it holds where they can be read. */
+async function maskerFor(output: DeckJsonOutput, options: ReconcileOptions): Promise<PlanMasker> {
+  const rules = options.liveRules ? await options.liveRules.forEntities(changeBodies(output)) : undefined
+  return new PlanMasker(options.secrets, rules)
 }
 
 /**
@@ -37,7 +48,7 @@ export async function planTargets(
   const plans: TargetPlan[] = []
   for (const target of targets) {
     const output = await runDeck('diff', target, options)
-    const plan = targetPlan(output, target, new PlanMasker(options.secrets))
+    const plan = targetPlan(output, target, await maskerFor(output, options))
     options.logger.info(`${targetLabel(target)}: ${describeCounts(plan.counts)}`)
     plans.push(plan)
   }
@@ -109,7 +120,7 @@ export async function syncTargets(
     let result: SyncResult
     try {
       const output = await runDeck('sync', plan, options)
-      const masker = new PlanMasker(options.secrets)
+      const masker = await maskerFor(output, options)
       const outcome = syncOutcome(output, masker)
       result = { status: 'synced', outcome, unplanned: unplannedChanges(plan, outcome) }
       if (outcome.failed.length > 0 || outcome.otherErrors.length > 0) failed = true

@@ -4,6 +4,7 @@ import { isAbsolute, relative, sep } from 'node:path'
 import { errorMessage, isDeckhandError } from '../engine/errors.js'
 import type { JobContext, JobResult } from '../engine/jobs/context.js'
 import { Inputs, type InputSource } from '../engine/jobs/inputs.js'
+import { configureSecretFields } from '../engine/secrets/configured.js'
 import type { Logger } from '../engine/log.js'
 import type { Review } from '../engine/report.js'
 import { COMMANDS, type CommandSpec } from '../spec.js'
@@ -33,6 +34,8 @@ export async function runAction(command: string, job: Job): Promise<void> {
       for (const line of core.getInput(name).split('\n')) maskSecret(line)
     }
     const source: InputSource = (name) => core.getInput(name)
+    if (spec.inputs['secret-fields'])
+      configureSecretFields(new Inputs(spec.inputs, source).list('secret-fields'))
     const result = await job(source, {
       logger,
       store: new ToolCacheStore(),

@@ -2641,12 +2641,12 @@ var require_directives = __commonJS({
        * Given a fully resolved tag, returns its printable string form,
        * taking into account current tag prefixes and defaults.
        */
-      tagString(tag) {
+      tagString(tag2) {
         for (const [handle, prefix] of Object.entries(this.tags)) {
-          if (tag.startsWith(prefix))
-            return handle + escapeTagName(tag.substring(prefix.length));
+          if (tag2.startsWith(prefix))
+            return handle + escapeTagName(tag2.substring(prefix.length));
         }
-        return tag[0] === "!" ? tag : `!<${tag}>`;
+        return tag2[0] === "!" ? tag2 : `!<${tag2}>`;
       }
       toString(doc) {
         const lines = this.yaml.explicit ? [`%YAML ${this.yaml.version || "1.2"}`] : [];
@@ -3625,7 +3625,7 @@ ${indent}${start}${value}${end}`;
       const str = value.replace(/\n+/g, `$&
 ${indent}`);
       if (actualString) {
-        const test = (tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str);
+        const test = (tag2) => tag2.default && tag2.tag !== "tag:yaml.org,2002:str" && tag2.test?.test(str);
         const { compat, tags } = ctx.doc.schema;
         if (tags.some(test) || compat?.some(test))
           return quotedString(value, ctx);
@@ -3755,9 +3755,9 @@ var require_stringify = __commonJS({
         anchors$1.add(anchor);
         props.push(`&${anchor}`);
       }
-      const tag = node.tag ?? (tagObj.default ? null : tagObj.tag);
-      if (tag)
-        props.push(doc.directives.tagString(tag));
+      const tag2 = node.tag ?? (tagObj.default ? null : tagObj.tag);
+      if (tag2)
+        props.push(doc.directives.tagString(tag2));
       return props.join(" ");
     }
     function stringify2(item, ctx, onComment, onChompKeep) {
@@ -3965,7 +3965,7 @@ var require_merge = __commonJS({
       }),
       stringify: () => MERGE_KEY
     };
-    var isMergeKey = (ctx, key) => (merge2.identify(key) || identity.isScalar(key) && (!key.type || key.type === Scalar2.Scalar.PLAIN) && merge2.identify(key.value)) && ctx?.doc.schema.tags.some((tag) => tag.tag === merge2.tag && tag.default);
+    var isMergeKey = (ctx, key) => (merge2.identify(key) || identity.isScalar(key) && (!key.type || key.type === Scalar2.Scalar.PLAIN) && merge2.identify(key.value)) && ctx?.doc.schema.tags.some((tag2) => tag2.tag === merge2.tag && tag2.default);
     function addMergeToJSMap(ctx, map, value) {
       const source = resolveAliasValue(ctx, value);
       if (identity.isSeq(source))
@@ -4632,14 +4632,14 @@ var require_bool = __commonJS({
 var require_stringifyNumber = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyNumber.js"(exports) {
     "use strict";
-    function stringifyNumber({ format, minFractionDigits, tag, value }) {
+    function stringifyNumber({ format, minFractionDigits, tag: tag2, value }) {
       if (typeof value === "bigint")
         return String(value);
       const num = typeof value === "number" ? value : Number(value);
       if (!isFinite(num))
         return isNaN(num) ? ".nan" : num < 0 ? "-.inf" : ".inf";
       let n = Object.is(value, -0) ? "-0" : JSON.stringify(value);
-      if (!format && minFractionDigits && (!tag || tag === "tag:yaml.org,2002:float") && /^-?\d/.test(n) && !n.includes("e")) {
+      if (!format && minFractionDigits && (!tag2 || tag2 === "tag:yaml.org,2002:float") && /^-?\d/.test(n) && !n.includes("e")) {
         let i = n.indexOf(".");
         if (i < 0) {
           i = n.length;
@@ -5514,17 +5514,17 @@ var require_tags = __commonJS({
         }
       }
       if (Array.isArray(customTags)) {
-        for (const tag of customTags)
-          tags = tags.concat(tag);
+        for (const tag2 of customTags)
+          tags = tags.concat(tag2);
       } else if (typeof customTags === "function") {
         tags = customTags(tags.slice());
       }
       if (addMergeTag)
         tags = tags.concat(merge2.merge);
-      return tags.reduce((tags2, tag) => {
-        const tagObj = typeof tag === "string" ? tagsByName[tag] : tag;
+      return tags.reduce((tags2, tag2) => {
+        const tagObj = typeof tag2 === "string" ? tagsByName[tag2] : tag2;
         if (!tagObj) {
-          const tagName = JSON.stringify(tag);
+          const tagName = JSON.stringify(tag2);
           const keys = Object.keys(tagsByName).map((key) => JSON.stringify(key)).join(", ");
           throw new Error(`Unknown custom tag ${tagName}; use one of ${keys}`);
         }
@@ -5764,7 +5764,7 @@ var require_Document = __commonJS({
           options = replacer;
           replacer = void 0;
         }
-        const { aliasDuplicateObjects, anchorPrefix, flow, keepUndefined, onTagObj, tag } = options ?? {};
+        const { aliasDuplicateObjects, anchorPrefix, flow, keepUndefined, onTagObj, tag: tag2 } = options ?? {};
         const { onAnchor, setAnchors, sourceObjects } = anchors.createNodeAnchors(
           this,
           // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
@@ -5779,7 +5779,7 @@ var require_Document = __commonJS({
           schema: this.schema,
           sourceObjects
         };
-        const node = createNode.createNode(value, tag, ctx);
+        const node = createNode.createNode(value, tag2, ctx);
         if (flow && identity.isCollection(node))
           node.flow = true;
         setAnchors();
@@ -6038,7 +6038,7 @@ var require_resolve_props = __commonJS({
       let reqSpace = false;
       let tab = null;
       let anchor = null;
-      let tag = null;
+      let tag2 = null;
       let newlineAfterProp = null;
       let comma = null;
       let found = null;
@@ -6084,7 +6084,7 @@ var require_resolve_props = __commonJS({
               commentSep += token.source;
             atNewline = true;
             hasNewline = true;
-            if (anchor || tag)
+            if (anchor || tag2)
               newlineAfterProp = token;
             hasSpace = true;
             break;
@@ -6100,9 +6100,9 @@ var require_resolve_props = __commonJS({
             reqSpace = true;
             break;
           case "tag": {
-            if (tag)
+            if (tag2)
               onError(token, "MULTIPLE_TAGS", "A node can have at most one tag");
-            tag = token;
+            tag2 = token;
             start ?? (start = token.offset);
             atNewline = false;
             hasSpace = false;
@@ -6110,7 +6110,7 @@ var require_resolve_props = __commonJS({
             break;
           }
           case indicator:
-            if (anchor || tag)
+            if (anchor || tag2)
               onError(token, "BAD_PROP_ORDER", `Anchors and tags must be after the ${token.source} indicator`);
             if (found)
               onError(token, "UNEXPECTED_TOKEN", `Unexpected ${token.source} in ${flow ?? "collection"}`);
@@ -6148,7 +6148,7 @@ var require_resolve_props = __commonJS({
         comment,
         hasNewline,
         anchor,
-        tag,
+        tag: tag2,
         newlineAfterProp,
         end,
         start: start ?? end
@@ -6245,8 +6245,8 @@ var require_resolve_block_map = __commonJS({
     var utilFlowIndentCheck = require_util_flow_indent_check();
     var utilMapIncludes = require_util_map_includes();
     var startColMsg = "All mapping items must start at the same column";
-    function resolveBlockMap({ composeNode, composeEmptyNode }, ctx, bm, onError, tag) {
-      const NodeClass = tag?.nodeClass ?? YAMLMap.YAMLMap;
+    function resolveBlockMap({ composeNode, composeEmptyNode }, ctx, bm, onError, tag2) {
+      const NodeClass = tag2?.nodeClass ?? YAMLMap.YAMLMap;
       const map = new NodeClass(ctx.schema);
       if (ctx.atRoot)
         ctx.atRoot = false;
@@ -6349,8 +6349,8 @@ var require_resolve_block_seq = __commonJS({
     var YAMLSeq = require_YAMLSeq();
     var resolveProps = require_resolve_props();
     var utilFlowIndentCheck = require_util_flow_indent_check();
-    function resolveBlockSeq({ composeNode, composeEmptyNode }, ctx, bs, onError, tag) {
-      const NodeClass = tag?.nodeClass ?? YAMLSeq.YAMLSeq;
+    function resolveBlockSeq({ composeNode, composeEmptyNode }, ctx, bs, onError, tag2) {
+      const NodeClass = tag2?.nodeClass ?? YAMLSeq.YAMLSeq;
       const seq = new NodeClass(ctx.schema);
       if (ctx.atRoot)
         ctx.atRoot = false;
@@ -6450,10 +6450,10 @@ var require_resolve_flow_collection = __commonJS({
     var utilMapIncludes = require_util_map_includes();
     var blockMsg = "Block collections are not allowed within flow collections";
     var isBlock = (token) => token && (token.type === "block-map" || token.type === "block-seq");
-    function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
+    function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag2) {
       const isMap3 = fc.start.source === "{";
       const fcName = isMap3 ? "flow map" : "flow sequence";
-      const NodeClass = tag?.nodeClass ?? (isMap3 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
+      const NodeClass = tag2?.nodeClass ?? (isMap3 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
       const coll = new NodeClass(ctx.schema);
       coll.flow = true;
       const atRoot = ctx.atRoot;
@@ -6641,8 +6641,8 @@ var require_compose_collection = __commonJS({
     var resolveBlockMap = require_resolve_block_map();
     var resolveBlockSeq = require_resolve_block_seq();
     var resolveFlowCollection = require_resolve_flow_collection();
-    function resolveCollection(CN, ctx, token, onError, tagName, tag) {
-      const coll = token.type === "block-map" ? resolveBlockMap.resolveBlockMap(CN, ctx, token, onError, tag) : token.type === "block-seq" ? resolveBlockSeq.resolveBlockSeq(CN, ctx, token, onError, tag) : resolveFlowCollection.resolveFlowCollection(CN, ctx, token, onError, tag);
+    function resolveCollection(CN, ctx, token, onError, tagName, tag2) {
+      const coll = token.type === "block-map" ? resolveBlockMap.resolveBlockMap(CN, ctx, token, onError, tag2) : token.type === "block-seq" ? resolveBlockSeq.resolveBlockSeq(CN, ctx, token, onError, tag2) : resolveFlowCollection.resolveFlowCollection(CN, ctx, token, onError, tag2);
       const Coll = coll.constructor;
       if (tagName === "!" || tagName === Coll.tagName) {
         coll.tag = Coll.tagName;
@@ -6667,12 +6667,12 @@ var require_compose_collection = __commonJS({
       if (!tagToken || !tagName || tagName === "!" || tagName === YAMLMap.YAMLMap.tagName && expType === "map" || tagName === YAMLSeq.YAMLSeq.tagName && expType === "seq") {
         return resolveCollection(CN, ctx, token, onError, tagName);
       }
-      let tag = ctx.schema.tags.find((t) => t.tag === tagName && t.collection === expType);
-      if (!tag) {
+      let tag2 = ctx.schema.tags.find((t) => t.tag === tagName && t.collection === expType);
+      if (!tag2) {
         const kt = ctx.schema.knownTags[tagName];
         if (kt?.collection === expType) {
           ctx.schema.tags.push(Object.assign({}, kt, { default: false }));
-          tag = kt;
+          tag2 = kt;
         } else {
           if (kt) {
             onError(tagToken, "BAD_COLLECTION_TYPE", `${kt.tag} used for ${expType} collection, but expects ${kt.collection ?? "scalar"}`, true);
@@ -6682,13 +6682,13 @@ var require_compose_collection = __commonJS({
           return resolveCollection(CN, ctx, token, onError, tagName);
         }
       }
-      const coll = resolveCollection(CN, ctx, token, onError, tagName, tag);
-      const res = tag.resolve?.(coll, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg), ctx.options) ?? coll;
+      const coll = resolveCollection(CN, ctx, token, onError, tagName, tag2);
+      const res = tag2.resolve?.(coll, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg), ctx.options) ?? coll;
       const node = identity.isNode(res) ? res : new Scalar2.Scalar(res);
       node.range = coll.range;
       node.tag = tagName;
-      if (tag?.format)
-        node.format = tag.format;
+      if (tag2?.format)
+        node.format = tag2.format;
       return node;
     }
     exports.composeCollection = composeCollection;
@@ -7110,18 +7110,18 @@ var require_compose_scalar = __commonJS({
     function composeScalar(ctx, token, tagToken, onError) {
       const { value, type, comment, range } = token.type === "block-scalar" ? resolveBlockScalar.resolveBlockScalar(ctx, token, onError) : resolveFlowScalar.resolveFlowScalar(token, ctx.options.strict, onError);
       const tagName = tagToken ? ctx.directives.tagName(tagToken.source, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg)) : null;
-      let tag;
+      let tag2;
       if (ctx.options.stringKeys && ctx.atKey) {
-        tag = ctx.schema[identity.SCALAR];
+        tag2 = ctx.schema[identity.SCALAR];
       } else if (tagName)
-        tag = findScalarTagByName(ctx.schema, value, tagName, tagToken, onError);
+        tag2 = findScalarTagByName(ctx.schema, value, tagName, tagToken, onError);
       else if (token.type === "scalar")
-        tag = findScalarTagByTest(ctx, value, token, onError);
+        tag2 = findScalarTagByTest(ctx, value, token, onError);
       else
-        tag = ctx.schema[identity.SCALAR];
+        tag2 = ctx.schema[identity.SCALAR];
       let scalar;
       try {
-        const res = tag.resolve(value, (msg) => onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg), ctx.options);
+        const res = tag2.resolve(value, (msg) => onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg), ctx.options);
         scalar = identity.isScalar(res) ? res : new Scalar2.Scalar(res);
       } catch (error2) {
         const msg = error2 instanceof Error ? error2.message : String(error2);
@@ -7134,8 +7134,8 @@ var require_compose_scalar = __commonJS({
         scalar.type = type;
       if (tagName)
         scalar.tag = tagName;
-      if (tag.format)
-        scalar.format = tag.format;
+      if (tag2.format)
+        scalar.format = tag2.format;
       if (comment)
         scalar.comment = comment;
       return scalar;
@@ -7144,17 +7144,17 @@ var require_compose_scalar = __commonJS({
       if (tagName === "!")
         return schema[identity.SCALAR];
       const matchWithTest = [];
-      for (const tag of schema.tags) {
-        if (!tag.collection && tag.tag === tagName) {
-          if (tag.default && tag.test)
-            matchWithTest.push(tag);
+      for (const tag2 of schema.tags) {
+        if (!tag2.collection && tag2.tag === tagName) {
+          if (tag2.default && tag2.test)
+            matchWithTest.push(tag2);
           else
-            return tag;
+            return tag2;
         }
       }
-      for (const tag of matchWithTest)
-        if (tag.test?.test(value))
-          return tag;
+      for (const tag2 of matchWithTest)
+        if (tag2.test?.test(value))
+          return tag2;
       const kt = schema.knownTags[tagName];
       if (kt && !kt.collection) {
         schema.tags.push(Object.assign({}, kt, { default: false, test: void 0 }));
@@ -7164,17 +7164,17 @@ var require_compose_scalar = __commonJS({
       return schema[identity.SCALAR];
     }
     function findScalarTagByTest({ atKey, directives, schema }, value, token, onError) {
-      const tag = schema.tags.find((tag2) => (tag2.default === true || atKey && tag2.default === "key") && tag2.test?.test(value)) || schema[identity.SCALAR];
+      const tag2 = schema.tags.find((tag3) => (tag3.default === true || atKey && tag3.default === "key") && tag3.test?.test(value)) || schema[identity.SCALAR];
       if (schema.compat) {
-        const compat = schema.compat.find((tag2) => tag2.default && tag2.test?.test(value)) ?? schema[identity.SCALAR];
-        if (tag.tag !== compat.tag) {
-          const ts = directives.tagString(tag.tag);
+        const compat = schema.compat.find((tag3) => tag3.default && tag3.test?.test(value)) ?? schema[identity.SCALAR];
+        if (tag2.tag !== compat.tag) {
+          const ts = directives.tagString(tag2.tag);
           const cs = directives.tagString(compat.tag);
           const msg = `Value may be parsed as either ${ts} or ${cs}`;
           onError(token, "TAG_RESOLVE_FAILED", msg, true);
         }
       }
-      return tag;
+      return tag2;
     }
     exports.composeScalar = composeScalar;
   }
@@ -7223,20 +7223,20 @@ var require_compose_node = __commonJS({
     var CN = { composeNode, composeEmptyNode };
     function composeNode(ctx, token, props, onError) {
       const atKey = ctx.atKey;
-      const { spaceBefore, comment, anchor, tag } = props;
+      const { spaceBefore, comment, anchor, tag: tag2 } = props;
       let node;
       let isSrcToken = true;
       switch (token.type) {
         case "alias":
           node = composeAlias(ctx, token, onError);
-          if (anchor || tag)
+          if (anchor || tag2)
             onError(token, "ALIAS_PROPS", "An alias node must not specify any properties");
           break;
         case "scalar":
         case "single-quoted-scalar":
         case "double-quoted-scalar":
         case "block-scalar":
-          node = composeScalar.composeScalar(ctx, token, tag, onError);
+          node = composeScalar.composeScalar(ctx, token, tag2, onError);
           if (anchor)
             node.anchor = anchor.source.substring(1);
           break;
@@ -7263,7 +7263,7 @@ var require_compose_node = __commonJS({
         onError(anchor, "BAD_ALIAS", "Anchor cannot be an empty string");
       if (atKey && ctx.options.stringKeys && (!identity.isScalar(node) || typeof node.value !== "string" || node.tag && node.tag !== "tag:yaml.org,2002:str")) {
         const msg = "With stringKeys, all keys must be strings";
-        onError(tag ?? token, "NON_STRING_KEY", msg);
+        onError(tag2 ?? token, "NON_STRING_KEY", msg);
       }
       if (spaceBefore)
         node.spaceBefore = true;
@@ -7277,14 +7277,14 @@ var require_compose_node = __commonJS({
         node.srcToken = token;
       return node;
     }
-    function composeEmptyNode(ctx, offset, before, pos, { spaceBefore, comment, anchor, tag, end }, onError) {
+    function composeEmptyNode(ctx, offset, before, pos, { spaceBefore, comment, anchor, tag: tag2, end }, onError) {
       const token = {
         type: "scalar",
         offset: utilEmptyScalarPosition.emptyScalarPosition(offset, before, pos),
         indent: -1,
         source: ""
       };
-      const node = composeScalar.composeScalar(ctx, token, tag, onError);
+      const node = composeScalar.composeScalar(ctx, token, tag2, onError);
       if (anchor) {
         node.anchor = anchor.source.substring(1);
         if (node.anchor === "")
@@ -29684,11 +29684,11 @@ function getUserAgentWithOrchestrationId(baseUserAgent) {
   const orchId = (_a = process.env["ACTIONS_ORCHESTRATION_ID"]) === null || _a === void 0 ? void 0 : _a.trim();
   if (orchId) {
     const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, "_");
-    const tag = `actions_orchestration_id/${sanitizedId}`;
-    if (baseUserAgent === null || baseUserAgent === void 0 ? void 0 : baseUserAgent.includes(tag))
+    const tag2 = `actions_orchestration_id/${sanitizedId}`;
+    if (baseUserAgent === null || baseUserAgent === void 0 ? void 0 : baseUserAgent.includes(tag2))
       return baseUserAgent;
     const ua = baseUserAgent ? `${baseUserAgent} ` : "";
-    return `${ua}${tag}`;
+    return `${ua}${tag2}`;
   }
   return baseUserAgent;
 }
@@ -34468,6 +34468,12 @@ var transportInputs = {
   },
   timeout: { type: "integer", default: "30", description: "Seconds deck waits for each Admin API request." }
 };
+var secretFieldsInput = {
+  "secret-fields": {
+    type: "list",
+    description: "More fields that hold secrets, one per line as KIND/NAME PATH (KIND: plugins, entities, partials or vaults; PATH dotted, [] for list elements, * for map values), e.g. plugins/acme-signer config.signing_material. Kong's schemas (bundled, and read from the gateway where there is one) already cover Kong's own plugins and any custom plugin whose schema marks its fields encrypted or referenceable."
+  }
+};
 var connectionInputs = {
   "kong-addr": {
     type: "string",
@@ -34515,6 +34521,7 @@ var convergeTimeout = {
   description: "gateway: tyk: seconds to wait after writing (and the reload) until the gateway serves what the files hold, re-reading with backoff; still different then, the step fails."
 };
 var planInputs = {
+  ...secretFieldsInput,
   state: {
     type: "list",
     description: "State files or directories, one per line. Files of one workspace are planned together; each workspace (and select-tags set) is its own deck run. Tyk: folders of API and policy files, planned as one. Default: kong, or tyk for gateway: tyk."
@@ -34608,6 +34615,7 @@ var COMMANDS = {
         default: "false",
         description: "Accept a dump with no entities even when the previous dump had some."
       },
+      ...secretFieldsInput,
       ...tykInputs,
       ...deckInputs,
       ...transportInputs
@@ -34618,6 +34626,7 @@ var COMMANDS = {
       "entity-count": "Number of entities dumped, nested ones included.",
       digest: "sha256 over the normalized files: equal digests mean an unchanged configuration.",
       "secrets-redacted": "Number of secret values replaced by environment references.",
+      "secrets-by-rule": "JSON object: how many values each rule redacted (schema: the gateway's own schemas; catalogue: Kong's schemas bundled with deckhand; name: credential field or header names; detector: the value itself, such as a private key, a JWT or credentials in a URL).",
       "required-env": "Environment variables the files reference, one per line (names only).",
       changed: "true when the files differ from what output-dir held before."
     }
@@ -34626,6 +34635,7 @@ var COMMANDS = {
     name: "validate",
     summary: "Check deck state files: YAML, duplicates, unset DECK_ variables, then deck file/gateway validate.",
     inputs: {
+      ...secretFieldsInput,
       state: { type: "list", default: "kong", description: "State files or directories, one per line." },
       online: {
         type: "boolean",
@@ -34645,7 +34655,8 @@ var COMMANDS = {
     },
     outputs: {
       valid: "true when every check passed.",
-      problems: "Number of problems found."
+      problems: "Number of problems found.",
+      "plaintext-secrets": "Number of secret values the files hold in plain text (by the rules a dump redacts with); each is a warning naming file and line, never the value. Not a failure: unredacted files are valid, but must not be committed."
     }
   }
 };
@@ -34900,6 +34911,7 @@ COMMANDS.commit = {
   name: "commit",
   summary: "Commit the dumped configuration to git when it drifted, with an entity-level report; push race-safe or open a pull request.",
   inputs: {
+    ...secretFieldsInput,
     path: {
       type: "list",
       default: "kong",
@@ -34963,6 +34975,7 @@ COMMANDS.restore = {
   name: "restore",
   summary: "Disaster recovery in one step: wait for a fresh gateway, restore its database or its declarative state (or load DB-less nodes), prove it, and report the recovery time.",
   inputs: {
+    ...secretFieldsInput,
     strategy: {
       type: "string",
       default: "auto",
@@ -35081,30 +35094,30 @@ function run(program, args, options = {}) {
     else env[key] = value;
   }
   return new Promise((resolve4, reject) => {
-    const child2 = spawn(program, [...args], {
+    const child3 = spawn(program, [...args], {
       cwd: options.cwd,
       env,
       stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"],
       windowsHide: true
     });
-    if (options.stdin && child2.stdin) {
-      child2.stdin.on("error", () => void 0);
+    if (options.stdin && child3.stdin) {
+      child3.stdin.on("error", () => void 0);
       options.stdin.on("error", (err) => {
-        child2.kill("SIGTERM");
+        child3.kill("SIGTERM");
         reject(err);
       });
-      options.stdin.pipe(child2.stdin);
+      options.stdin.pipe(child3.stdin);
     }
     const stdout = [];
     const stderr = [];
-    child2.stdout.on("data", (chunk) => stdout.push(chunk));
-    child2.stderr.on("data", (chunk) => stderr.push(chunk));
-    const timer = options.timeoutMs === void 0 ? void 0 : setTimeout(() => child2.kill("SIGTERM"), options.timeoutMs);
-    child2.on("error", (err) => {
+    child3.stdout.on("data", (chunk) => stdout.push(chunk));
+    child3.stderr.on("data", (chunk) => stderr.push(chunk));
+    const timer = options.timeoutMs === void 0 ? void 0 : setTimeout(() => child3.kill("SIGTERM"), options.timeoutMs);
+    child3.on("error", (err) => {
       if (timer) clearTimeout(timer);
       reject(err);
     });
-    child2.on("close", (code, signal) => {
+    child3.on("close", (code, signal) => {
       if (timer) clearTimeout(timer);
       resolve4({
         exitCode: code ?? 1,
@@ -35235,17 +35248,1895 @@ init_errors();
 
 // actions/engine/state/redact.ts
 import { createHash } from "node:crypto";
+
+// actions/engine/secrets/detectors.ts
+var MIN_SECRET_LENGTH = 9;
+var MAX_JSON_LENGTH = 256 * 1024;
+var MAX_TOKEN_LENGTH = 16384;
+var MAX_JWT_HEADER_LENGTH = 2048;
+var MAX_RANDOM_TOKEN_LENGTH = 1024;
+var MAX_HEADER_VALUE_LENGTH = 4096;
+var MAX_AUTHORITY_LENGTH = 2048;
+var MAX_SCHEME_LENGTH = 32;
+var LOWER = 1;
+var UPPER = 2;
+var DIGIT = 4;
+var ALL_CLASSES = LOWER | UPPER | DIGIT;
+function charClass(code) {
+  if (code >= 97 && code <= 122) return LOWER;
+  if (code >= 65 && code <= 90) return UPPER;
+  if (code >= 48 && code <= 57) return DIGIT;
+  return 0;
+}
+function isSpace(code) {
+  return code <= 32 || code === 127;
+}
+function isPlaceholder(value) {
+  const v = value.trim();
+  const n = v.length;
+  if (n === 0) return true;
+  const first = v.charCodeAt(0);
+  const last = v.charCodeAt(n - 1);
+  if (first === 123 && last === 125) return v.startsWith("{vault://") || v.startsWith("{{");
+  if (first === 36) return last === 125 || /^\$[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(v);
+  if (first === 60 && last === 62) return n <= 64;
+  if (n > 10) return false;
+  const lower = v.toLowerCase();
+  return lower === "[masked]" || lower === "[redacted]" || lower === "redacted" || lower === "%s" || /^\*{3,}$/.test(v);
+}
+var PRIVATE_KEY_ARMOUR = /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|---- BEGIN SSH2 [A-Z ]{0,20}PRIVATE KEY ----/;
+function hasPrivateKey(value) {
+  return value.includes("PRIVATE KEY") && PRIVATE_KEY_ARMOUR.test(value);
+}
+var JWK_PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k", "r", "t"];
+function jwkPrivateMembers(jwk) {
+  return JWK_PRIVATE_MEMBERS.filter((name) => Object.hasOwn(jwk, name) && jwk[name] != null);
+}
+function isPrivateJwk(value) {
+  if (!isRecord(value) || typeof value.kty !== "string") return false;
+  return jwkPrivateMembers(value).some((name) => {
+    const member = value[name];
+    return typeof member === "string" ? !isPlaceholder(member) : true;
+  });
+}
+function isRecord(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+function jsonSecret(trimmed) {
+  if (trimmed.length > MAX_JSON_LENGTH) return void 0;
+  const jwk = trimmed.includes('"kty"');
+  const gcp = trimmed.includes("service_account") || trimmed.includes("authorized_user");
+  if (!jwk && !gcp) return void 0;
+  let parsed;
+  try {
+    parsed = JSON.parse(trimmed);
+  } catch {
+    return void 0;
+  }
+  if (jwk) {
+    const candidates = Array.isArray(parsed) ? parsed : isRecord(parsed) && Array.isArray(parsed.keys) ? [parsed, ...parsed.keys] : [parsed];
+    if (candidates.some(isPrivateJwk)) return "jwk-private";
+  }
+  if (gcp && isRecord(parsed)) return gcpCredentials(parsed);
+  return void 0;
+}
+function gcpCredentials(json) {
+  const present = (name) => {
+    const v = json[name];
+    return typeof v === "string" && !isPlaceholder(v);
+  };
+  if (json.type === "service_account" && present("private_key")) return "gcp-service-account";
+  if (json.type === "authorized_user" && (present("refresh_token") || present("client_secret")))
+    return "token";
+  return void 0;
+}
+function isSchemeChar(code) {
+  return charClass(code) !== 0 || code === 43 || code === 45 || code === 46;
+}
+function isAuthorityEnd(code) {
+  switch (code) {
+    case 47:
+    // /
+    case 63:
+    // ?
+    case 35:
+    // #
+    case 92:
+    // \
+    case 34:
+    // "
+    case 39:
+    // '
+    case 60:
+    // <
+    case 62:
+    // >
+    case 96:
+    // `
+    case 123:
+    // {
+    case 125:
+    // }
+    case 124:
+    // |
+    case 94:
+      return true;
+    default:
+      return isSpace(code);
+  }
+}
+function allUrlCredentials(value, limit = Infinity) {
+  const spans = [];
+  if (value.length < MIN_SECRET_LENGTH) return spans;
+  let from = 0;
+  while (spans.length < limit) {
+    const sep5 = value.indexOf("://", from);
+    if (sep5 < 0) break;
+    from = sep5 + 3;
+    if (!hasScheme(value, sep5)) continue;
+    const start = sep5 + 3;
+    const cap = Math.min(value.length, start + MAX_AUTHORITY_LENGTH);
+    let at2 = -1;
+    let colon = -1;
+    for (let i = start; i < cap; i++) {
+      const code = value.charCodeAt(i);
+      if (isAuthorityEnd(code)) break;
+      if (code === 64) at2 = i;
+      else if (code === 58 && colon < 0) colon = i;
+    }
+    if (at2 <= start) continue;
+    if (colon >= 0 && colon < at2) {
+      if (colon + 1 < at2 && !isPlaceholder(value.slice(colon + 1, at2))) spans.push({ start, end: at2 });
+    } else if (at2 - start >= 20 && isUserinfoToken(value.slice(start, at2))) {
+      spans.push({ start, end: at2 });
+    }
+  }
+  return spans;
+}
+function hasScheme(value, sep5) {
+  let s = sep5;
+  while (s > 0 && sep5 - s < MAX_SCHEME_LENGTH && isSchemeChar(value.charCodeAt(s - 1))) s--;
+  for (; s < sep5; s++) {
+    const cls = charClass(value.charCodeAt(s));
+    if (cls === LOWER || cls === UPPER) return true;
+  }
+  return false;
+}
+function isUserinfoToken(user) {
+  if (user.length < 20 || user.length > MAX_RANDOM_TOKEN_LENGTH) return false;
+  return vendorToken(user) || isJwt(user) || looksLikeRandomToken(user);
+}
+function urlCredentials(value) {
+  return allUrlCredentials(value, 1)[0];
+}
+function isBase64UrlSegment(value, start, end) {
+  for (let i = start; i < end; i++) {
+    const code = value.charCodeAt(i);
+    if (charClass(code) === 0 && code !== 45 && code !== 95) return false;
+  }
+  return true;
+}
+function isJwt(value) {
+  if (!value.startsWith("eyJ") || value.length > MAX_TOKEN_LENGTH) return false;
+  const dots = [];
+  for (let i = value.indexOf("."); i >= 0 && dots.length < 5; i = value.indexOf(".", i + 1)) dots.push(i);
+  if (dots.length !== 2 && dots.length !== 4) return false;
+  const headerEnd = dots[0];
+  if (headerEnd > MAX_JWT_HEADER_LENGTH) return false;
+  if (dots[1] - headerEnd < 2) return false;
+  let start = 0;
+  for (const end of [...dots, value.length]) {
+    if (!isBase64UrlSegment(value, start, end)) return false;
+    start = end + 1;
+  }
+  try {
+    const header = JSON.parse(Buffer.from(value.slice(0, headerEnd), "base64url").toString("utf8"));
+    return isRecord(header) && typeof header.alg === "string";
+  } catch {
+    return false;
+  }
+}
+var AWS_ACCESS_KEY_ID = /^(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z2-7]{16}$/;
+function isAwsAccessKeyId(value) {
+  const v = value.length === 20 ? value : value.trim();
+  return v.length === 20 && v.charCodeAt(0) === 65 && AWS_ACCESS_KEY_ID.test(v);
+}
+function isAwsSecretKeyShape(value) {
+  const v = value.length === 40 ? value : value.trim();
+  if (v.length !== 40) return false;
+  let classes = 0;
+  for (let i = 0; i < 40; i++) {
+    const code = v.charCodeAt(i);
+    const cls = charClass(code);
+    if (cls === 0 && code !== 47 && code !== 43) return false;
+    classes |= cls;
+  }
+  return classes === ALL_CLASSES;
+}
+var TOKEN_FORMATS = [
+  // GitHub: classic tokens are prefix + 36 base62 (github.blog 2021-04-05); fine-grained PATs are longer.
+  ...["ghp_", "gho_", "ghu_", "ghs_", "ghr_"].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9_]{36,251}$/ })),
+  { prefix: "github_pat_", rest: /^[A-Za-z0-9_]{22,244}$/ },
+  // Slack: bot, user, app-level, legacy workspace, configuration and refresh tokens; incoming webhooks.
+  ...["xoxa-", "xoxb-", "xoxo-", "xoxp-", "xoxr-", "xoxs-", "xapp-", "xoxe-"].map((prefix) => ({
+    prefix,
+    rest: /^[A-Za-z0-9-]{10,250}$/,
+    needs: DIGIT
+  })),
+  { prefix: "xoxe.xox", rest: /^[a-z]-[A-Za-z0-9-]{10,250}$/ },
+  {
+    prefix: "https://hooks.slack.com/services/",
+    rest: /^T[A-Za-z0-9]{1,40}\/B[A-Za-z0-9]{1,40}\/[A-Za-z0-9]{8,64}$/
+  },
+  // Stripe secret and restricted keys (live and test), webhook signing secrets. `pk_` keys are public.
+  ...["sk_live_", "rk_live_", "sk_test_", "rk_test_"].map((prefix) => ({
+    prefix,
+    rest: /^[A-Za-z0-9]{20,247}$/
+  })),
+  { prefix: "whsec_", rest: /^[A-Za-z0-9+/=]{24,128}$/ },
+  // GitLab token prefixes (docs.gitlab.com, "Token prefixes"); routable tokens hold dots.
+  ...["glpat-", "gloas-", "gldt-", "glrt-", "glcbt-", "glptt-", "glft-", "glimt-", "glsoat-", "glffct-"].map(
+    (prefix) => ({ prefix, rest: /^[A-Za-z0-9_.-]{20,255}$/ })
+  ),
+  // npm access tokens.
+  { prefix: "npm_", rest: /^[A-Za-z0-9]{36}$/ },
+  // Anthropic before OpenAI, whose `sk-` it shares; OpenAI's `sk-proj-`, `sk-svcacct-`, `sk-admin-` and
+  // legacy `sk-` keys. `sk-` alone could start a slug (`sk-payments-service-prod`): mixed classes required.
+  { prefix: "sk-ant-", rest: /^[A-Za-z0-9_-]{32,255}$/ },
+  { prefix: "sk-", rest: /^[A-Za-z0-9_-]{20,255}$/, needs: ALL_CLASSES },
+  // SendGrid: SG.<22>.<43>.
+  { prefix: "SG.", rest: /^[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{16,64}$/ },
+  // Google API keys.
+  { prefix: "AIza", rest: /^[0-9A-Za-z_-]{35}$/ },
+  // Twilio API key SIDs.
+  { prefix: "SK", rest: /^[0-9a-f]{32}$/ },
+  // HashiCorp Vault service, batch and recovery tokens (Vault 1.10+).
+  ...["hvs.", "hvb.", "hvr."].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9_-]{24,300}$/ })),
+  // Kong Konnect personal and system account access tokens (what deck's --konnect-token takes).
+  ...["kpat_", "spat_"].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9]{30,100}$/ })),
+  // Hugging Face, Docker Hub, Shopify, Groq, Databricks, DigitalOcean, PyPI, Linear, Notion, Grafana,
+  // Postman, age, Tailscale, New Relic, Sentry, Pulumi, Doppler, Supabase, PlanetScale, Heroku, Mailgun.
+  { prefix: "hf_", rest: /^[A-Za-z]{34}$/ },
+  { prefix: "dckr_pat_", rest: /^[A-Za-z0-9_-]{20,64}$/ },
+  ...["shpat_", "shpca_", "shppa_", "shpss_"].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9]{32,64}$/ })),
+  { prefix: "gsk_", rest: /^[A-Za-z0-9]{52}$/ },
+  { prefix: "dapi", rest: /^[a-f0-9]{32}(?:-[0-9])?$/ },
+  ...["dop_v1_", "doo_v1_", "dor_v1_"].map((prefix) => ({ prefix, rest: /^[a-f0-9]{64}$/ })),
+  { prefix: "pypi-AgE", rest: /^[A-Za-z0-9_-]{50,}$/ },
+  { prefix: "lin_api_", rest: /^[A-Za-z0-9_]{32,128}$/ },
+  { prefix: "ntn_", rest: /^[0-9]{11}[A-Za-z0-9]{35}$/ },
+  { prefix: "glc_", rest: /^[A-Za-z0-9+/]{32,400}={0,2}$/ },
+  { prefix: "glsa_", rest: /^[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}$/ },
+  { prefix: "PMAK-", rest: /^[a-f0-9]{24}-[a-f0-9]{34}$/ },
+  { prefix: "AGE-SECRET-KEY-1", rest: /^[0-9A-Z]{58}$/ },
+  { prefix: "tskey-", rest: /^[A-Za-z0-9_-]{20,200}$/ },
+  { prefix: "NRAK-", rest: /^[A-Z0-9]{27}$/ },
+  ...["sntrys_", "sntryu_"].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9+/=_]{32,500}$/ })),
+  { prefix: "pul-", rest: /^[a-f0-9]{40}$/ },
+  ...["dp.pt.", "dp.st.", "dp.sa.", "dp.ct."].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9]{40,44}$/ })),
+  { prefix: "sbp_", rest: /^[a-f0-9]{40}$/ },
+  ...["pscale_tkn_", "pscale_pw_", "pscale_oauth_"].map((prefix) => ({
+    prefix,
+    rest: /^[A-Za-z0-9_.=-]{32,64}$/
+  })),
+  { prefix: "HRKU-", rest: /^[A-Za-z0-9_-]{30,80}$/ },
+  { prefix: "key-", rest: /^[0-9a-f]{32}$/ }
+];
+var FORMATS_BY_FIRST = /* @__PURE__ */ new Map();
+for (const format of TOKEN_FORMATS) {
+  const first = format.prefix.charCodeAt(0);
+  const list = FORMATS_BY_FIRST.get(first) ?? [];
+  list.push(format);
+  FORMATS_BY_FIRST.set(first, list);
+}
+function classesOf(value, start = 0, end = value.length) {
+  let classes = 0;
+  for (let i = start; i < end; i++) classes |= charClass(value.charCodeAt(i));
+  return classes;
+}
+function vendorToken(value) {
+  if (value.length < 20 || value.length > 512) return false;
+  const formats = FORMATS_BY_FIRST.get(value.charCodeAt(0));
+  if (!formats) return false;
+  for (const { prefix, rest, needs } of formats) {
+    if (!value.startsWith(prefix)) continue;
+    const tail = value.slice(prefix.length);
+    if (!rest.test(tail)) continue;
+    if (needs !== void 0 && (classesOf(tail) & needs) !== needs) continue;
+    return true;
+  }
+  return false;
+}
+var counts = new Uint16Array(128);
+function shannonEntropy(value) {
+  const n = value.length;
+  if (n === 0) return 0;
+  const end = Math.min(n, 65535);
+  for (let i = 0; i < end; i++) counts[value.charCodeAt(i) & 127]++;
+  let bits = 0;
+  for (let i = 0; i < end; i++) {
+    const c = value.charCodeAt(i) & 127;
+    const count = counts[c];
+    if (count === 0) continue;
+    const p = count / end;
+    bits -= p * Math.log2(p);
+    counts[c] = 0;
+  }
+  return bits;
+}
+function isTokenChar(code) {
+  return charClass(code) !== 0 || code === 43 || code === 47 || code === 61 || code === 95 || code === 45 || code === 46 || code === 126;
+}
+function hexShape(value) {
+  let lower = false;
+  let upper = false;
+  let dash = false;
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code >= 48 && code <= 57) continue;
+    if (code >= 97 && code <= 102) lower = true;
+    else if (code >= 65 && code <= 70) upper = true;
+    else if (code === 45) dash = true;
+    else return { hex: false, dash };
+  }
+  return { hex: !(lower && upper), dash };
+}
+function isHostname(value) {
+  if (!value.includes(".")) return false;
+  return /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?$/.test(value);
+}
+function isVowel(code) {
+  switch (code | 32) {
+    case 97:
+    // a
+    case 101:
+    // e
+    case 105:
+    // i
+    case 111:
+    // o
+    case 117:
+      return true;
+    default:
+      return false;
+  }
+}
+function wordShare(value) {
+  let letters = 0;
+  let inWords = 0;
+  let i = 0;
+  while (i < value.length) {
+    const cls = charClass(value.charCodeAt(i));
+    if (cls !== LOWER && cls !== UPPER) {
+      i++;
+      continue;
+    }
+    const lowers = cls === UPPER ? i + 1 : i;
+    let vowel = cls === UPPER && isVowel(value.charCodeAt(i));
+    let end = lowers;
+    while (end < value.length && charClass(value.charCodeAt(end)) === LOWER) {
+      vowel ||= isVowel(value.charCodeAt(end));
+      end++;
+    }
+    letters += end - i;
+    if (end - lowers >= 2 && vowel) inWords += end - i;
+    i = end;
+  }
+  return letters === 0 ? 0 : inWords / letters;
+}
+function derLength(der, at2) {
+  const first = der[at2];
+  if (first === void 0) return void 0;
+  if (first < 128) return [first, 1];
+  const size = first & 127;
+  if (size < 1 || size > 3 || at2 + size >= der.length) return void 0;
+  let length = 0;
+  for (let i = 1; i <= size; i++) length = length * 256 + der[at2 + i];
+  return [length, 1 + size];
+}
+function isBase64Certificate(value) {
+  if (!value.startsWith("MI")) return false;
+  const der = Buffer.from(value.slice(0, 24), "base64");
+  if (der[0] !== 48) return false;
+  const outer = derLength(der, 1);
+  if (!outer) return false;
+  let at2 = 1 + outer[1];
+  if (der[at2] !== 48) return false;
+  const tbs = derLength(der, at2 + 1);
+  if (!tbs) return false;
+  at2 += 1 + tbs[1];
+  return der[at2] === 160 && der[at2 + 1] === 3 && der[at2 + 2] === 2 && der[at2 + 3] === 1;
+}
+function looksLikeRandomToken(value) {
+  const n = value.length;
+  if (n < 20 || n > MAX_RANDOM_TOKEN_LENGTH) return false;
+  const first = value.charCodeAt(0);
+  if (first === 47 || first === 46 || first === 126) return false;
+  let classes = 0;
+  let separators = 0;
+  let pieces = 0;
+  let alnum = 0;
+  let previous = 0;
+  for (let i = 0; i < n; i++) {
+    const code = value.charCodeAt(i);
+    if (!isTokenChar(code)) return false;
+    const cls = charClass(code);
+    if (cls === 0) {
+      if (code !== 61 && code !== 43 && code !== 47) separators++;
+      previous = 0;
+      continue;
+    }
+    classes |= cls;
+    alnum++;
+    if (previous === 0 || previous === DIGIT !== (cls === DIGIT) || previous === LOWER && cls === UPPER) {
+      pieces++;
+    }
+    previous = cls;
+  }
+  if (classes === LOWER || classes === UPPER || classes === DIGIT || classes === 0) return false;
+  const { hex, dash } = hexShape(value);
+  if (hex) return !dash && n >= 32;
+  if (separators * 10 > n) return false;
+  if (isHostname(value) || isBase64Certificate(value)) return false;
+  if (shannonEntropy(value) < 3) return false;
+  const perPiece = alnum / pieces;
+  if ((classes & (LOWER | UPPER)) !== (LOWER | UPPER)) return perPiece <= 5;
+  return perPiece <= 4.5 && wordShare(value) < 0.7;
+}
+var TOKEN_SCHEMES = /* @__PURE__ */ new Set([
+  "bearer",
+  "basic",
+  "token",
+  "splunk",
+  "ssws",
+  "geniekey",
+  "apikey",
+  "api-key",
+  "bot",
+  "ldap",
+  "negotiate",
+  "ntlm"
+]);
+var PARAMETER_SCHEMES = /* @__PURE__ */ new Set([
+  "digest",
+  "hmac",
+  "oauth",
+  "aws4-hmac-sha256",
+  "sharedkey",
+  "sharedaccesssignature"
+]);
+var SIGNATURE_PARAMETER = /(?:^|[\s,&])(?:signature|response|sig|oauth_signature)=|^[A-Za-z0-9-]{1,64}:[A-Za-z0-9+/=]{16,}$/i;
+var TOKEN68 = /^[A-Za-z0-9._~+/-]+=*$/;
+function schemeCredential(trimmed) {
+  let space = 2;
+  while (space < 25 && space < trimmed.length && !isSpace(trimmed.charCodeAt(space))) space++;
+  if (space >= 25 || space >= trimmed.length) return void 0;
+  const scheme = trimmed.slice(0, space).toLowerCase();
+  if (!TOKEN_SCHEMES.has(scheme) && !PARAMETER_SCHEMES.has(scheme)) return void 0;
+  return { scheme, credential: trimmed.slice(space + 1).trim() };
+}
+function decodesToUserPassword(credential) {
+  if (credential.length < 8 || credential.length > 1024 || !/^[A-Za-z0-9+/]+={0,2}$/.test(credential))
+    return false;
+  const text = Buffer.from(credential, "base64").toString("utf8");
+  const colon = text.indexOf(":");
+  if (colon < 0 || colon === text.length - 1) return false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 32 || code === 127 || code === 65533) return false;
+  }
+  return true;
+}
+function isSchemeCredential({ scheme, credential }, strict) {
+  if (credential === "" || isPlaceholder(credential) || /realm=/i.test(credential)) return false;
+  if (PARAMETER_SCHEMES.has(scheme)) return !strict && SIGNATURE_PARAMETER.test(credential);
+  if (!TOKEN68.test(credential)) return false;
+  if (scheme === "basic" || scheme === "ldap") return decodesToUserPassword(credential);
+  if (vendorToken(credential) || isJwt(credential)) return true;
+  const classes = classesOf(credential);
+  if (strict) return credential.length >= 16 && (classes & DIGIT) !== 0 && (classes & (LOWER | UPPER)) !== 0;
+  return credential.length >= 8 && classes !== LOWER;
+}
+var CREDENTIAL_NAMES = /* @__PURE__ */ new Set([
+  "authorization",
+  "proxy-authorization",
+  "cookie",
+  "set-cookie",
+  "apikey",
+  "api-key",
+  // Google APIs take an API key as the `key` query parameter.
+  "key",
+  "password",
+  "passwd",
+  "passphrase",
+  "secret",
+  "token",
+  // Honeycomb: `X-Honeycomb-Team: <API key>` (docs.honeycomb.io, "Events API").
+  "x-honeycomb-team"
+]);
+var CREDENTIAL_LAST_PARTS = /* @__PURE__ */ new Set([
+  "token",
+  "secret",
+  "password",
+  "passwd",
+  "pwd",
+  "passphrase",
+  "apikey",
+  "auth",
+  "authentication",
+  "credential",
+  "signature",
+  "sig",
+  "jwt",
+  "assertion",
+  "cookie"
+]);
+var CREDENTIAL_SUFFIXES = [
+  "token",
+  "secret",
+  "password",
+  "passwd",
+  "apikey",
+  "accesskey",
+  "secretkey",
+  "privatekey",
+  "authkey",
+  "appkey",
+  "licensekey",
+  "masterkey",
+  "subscriptionkey"
+];
+var PLAIN_KEY_QUALIFIERS = /* @__PURE__ */ new Set([
+  "idempotency",
+  "websocket",
+  "cache",
+  "routing",
+  "partition",
+  "sort",
+  "primary",
+  "foreign",
+  "public",
+  "dedup",
+  "deduplication"
+]);
+function isCredentialName(name) {
+  if (name.length === 0 || name.length > 256) return false;
+  const n = name.trim().toLowerCase().replaceAll("_", "-");
+  if (CREDENTIAL_NAMES.has(n) || n.includes("authorization")) return true;
+  const lastDash = n.lastIndexOf("-");
+  const last = n.slice(lastDash + 1);
+  if (CREDENTIAL_LAST_PARTS.has(last)) return true;
+  if (CREDENTIAL_SUFFIXES.some((suffix) => last.endsWith(suffix))) return true;
+  if (last === "key" && lastDash > 0) {
+    const qualifier = n.slice(n.lastIndexOf("-", lastDash - 1) + 1, lastDash);
+    return !PLAIN_KEY_QUALIFIERS.has(qualifier);
+  }
+  return false;
+}
+function knownToken(value) {
+  if (isAwsAccessKeyId(value)) return "aws-access-key-id";
+  if (isJwt(value)) return "jwt";
+  if (vendorToken(value)) return "token";
+  return void 0;
+}
+function detectSecret(value) {
+  if (value.length < MIN_SECRET_LENGTH) return void 0;
+  const trimmed = value.trim();
+  if (trimmed.length < MIN_SECRET_LENGTH || isPlaceholder(trimmed)) return void 0;
+  const first = trimmed.charCodeAt(0);
+  if (first === 123 || first === 91) {
+    const json = jsonSecret(trimmed);
+    if (json) return json;
+  }
+  if (hasPrivateKey(value)) return "private-key";
+  if (value.includes("@") && urlCredentials(value)) return "url-credentials";
+  if (trimmed.length > MAX_TOKEN_LENGTH) return void 0;
+  const known = knownToken(trimmed);
+  if (known) return known;
+  const scheme = schemeCredential(trimmed);
+  if (scheme && isSchemeCredential(scheme, true)) return "token";
+  return void 0;
+}
+var PARAMETER_NAME = /^[A-Za-z0-9_.$-]{1,64}=/;
+function looksLikeCredentialValue(value) {
+  const trimmed = value.trim();
+  if (trimmed.length < 8 || isPlaceholder(trimmed)) return false;
+  if (detectSecret(trimmed)) return true;
+  if (trimmed.length > MAX_HEADER_VALUE_LENGTH || trimmed.includes("-----BEGIN ")) return false;
+  const scheme = schemeCredential(trimmed);
+  if (scheme) return isSchemeCredential(scheme, false);
+  if (looksLikeRandomToken(trimmed)) return true;
+  for (const part of trimmed.split(/[\s;,&]+/)) {
+    if (part.length < 20) continue;
+    const name = PARAMETER_NAME.exec(part);
+    const rest = name ? part.slice(name[0].length) : part;
+    if (rest.length >= 20 && !isPlaceholder(rest) && (knownToken(rest) || looksLikeRandomToken(rest)))
+      return true;
+  }
+  return false;
+}
+
+// actions/engine/secrets/kong-catalogue.json
+var kong_catalogue_default = {
+  $comment: "Generated by script/kong-secret-catalogue.mjs from Kong's sources; regenerate, do not edit.",
+  sources: {
+    kong: {
+      release: "3.10.0",
+      commit: "22246ef28c16842098369b494eef879222e30c7b",
+      read: "kong/plugins/*/{schema,daos}.lua, kong/db/schema/entities/*.lua"
+    },
+    docs: {
+      commit: "bc1cd74260f0bddb06dcf004c9c34b53bb870c1a",
+      pluginSchemaReleases: [
+        "3.4",
+        "3.7",
+        "3.8",
+        "3.9",
+        "3.10",
+        "3.11",
+        "3.12",
+        "3.13",
+        "3.14",
+        "3.15"
+      ],
+      adminApiReleases: [
+        "3.4",
+        "3.5",
+        "3.6",
+        "3.7",
+        "3.8",
+        "3.9",
+        "3.10",
+        "3.11",
+        "3.12",
+        "3.13",
+        "3.14",
+        "3.15"
+      ],
+      configurationReleases: [
+        "3.10",
+        "3.11",
+        "3.12",
+        "3.13",
+        "3.14",
+        "3.15",
+        "3.4",
+        "3.5",
+        "3.6",
+        "3.7",
+        "3.8",
+        "3.9"
+      ]
+    },
+    additions: {
+      entities: {
+        keyauth_credentials: {
+          key: "key-auth finds the consumer by this key, so Kong keeps it searchable"
+        },
+        jwt_secrets: {
+          secret: "the HMAC secret or RSA private key that signs tokens"
+        },
+        oauth2_credentials: {
+          client_secret: "kept in plain text unless hashed (hash_secret)"
+        },
+        licenses: {
+          payload: "the Enterprise license key itself"
+        }
+      }
+    }
+  },
+  entities: {
+    basicauth_credentials: {
+      password: "encrypted"
+    },
+    ca_certificates: {
+      cert: "referenceable"
+    },
+    certificates: {
+      cert: "referenceable",
+      cert_alt: "referenceable",
+      key: "encrypted",
+      key_alt: "encrypted"
+    },
+    hmacauth_credentials: {
+      secret: "encrypted"
+    },
+    jwt_secrets: {
+      secret: "encrypted"
+    },
+    keyauth_credentials: {
+      key: "encrypted"
+    },
+    keys: {
+      jwk: "encrypted",
+      "pem.private_key": "encrypted",
+      "pem.public_key": "referenceable"
+    },
+    licenses: {
+      payload: "encrypted"
+    },
+    oauth2_credentials: {
+      client_secret: "encrypted"
+    }
+  },
+  partials: {
+    embeddings: {
+      "config.auth.aws_access_key_id": "encrypted",
+      "config.auth.aws_secret_access_key": "encrypted",
+      "config.auth.azure_client_id": "referenceable",
+      "config.auth.azure_client_secret": "encrypted",
+      "config.auth.azure_tenant_id": "referenceable",
+      "config.auth.gcp_metadata_url": "referenceable",
+      "config.auth.gcp_oauth_token_url": "referenceable",
+      "config.auth.gcp_service_account_json": "encrypted",
+      "config.auth.header_name": "referenceable",
+      "config.auth.header_value": "encrypted",
+      "config.auth.param_name": "referenceable",
+      "config.auth.param_value": "encrypted"
+    },
+    model: {
+      "config.auth.aws_access_key_id": "encrypted",
+      "config.auth.aws_secret_access_key": "encrypted",
+      "config.auth.azure_client_id": "referenceable",
+      "config.auth.azure_client_secret": "encrypted",
+      "config.auth.azure_tenant_id": "referenceable",
+      "config.auth.gcp_metadata_url": "referenceable",
+      "config.auth.gcp_oauth_token_url": "referenceable",
+      "config.auth.gcp_service_account_json": "encrypted",
+      "config.auth.header_name": "referenceable",
+      "config.auth.header_value": "encrypted",
+      "config.auth.param_name": "referenceable",
+      "config.auth.param_value": "encrypted"
+    },
+    "redis-ce": {
+      "config.cloud_authentication.auth_provider": "referenceable",
+      "config.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.cloud_authentication.aws_cache_name": "referenceable",
+      "config.cloud_authentication.aws_region": "referenceable",
+      "config.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.cloud_authentication.azure_client_id": "encrypted",
+      "config.cloud_authentication.azure_client_secret": "encrypted",
+      "config.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.host": "referenceable",
+      "config.password": "encrypted",
+      "config.port": "referenceable",
+      "config.server_name": "referenceable",
+      "config.username": "referenceable"
+    },
+    "redis-ee": {
+      "config.cloud_authentication.auth_provider": "referenceable",
+      "config.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.cloud_authentication.aws_cache_name": "referenceable",
+      "config.cloud_authentication.aws_region": "referenceable",
+      "config.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.cloud_authentication.azure_client_id": "encrypted",
+      "config.cloud_authentication.azure_client_secret": "encrypted",
+      "config.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.host": "referenceable",
+      "config.password": "encrypted",
+      "config.port": "referenceable",
+      "config.sentinel_password": "encrypted",
+      "config.sentinel_username": "referenceable",
+      "config.server_name": "referenceable",
+      "config.username": "referenceable"
+    },
+    vectordb: {
+      "config.pgvector.password": "encrypted",
+      "config.pgvector.user": "referenceable",
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    }
+  },
+  plugins: {
+    ace: {
+      "config.rate_limiting.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.rate_limiting.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.rate_limiting.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.rate_limiting.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.rate_limiting.redis.cloud_authentication.aws_region": "referenceable",
+      "config.rate_limiting.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.rate_limiting.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.rate_limiting.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.rate_limiting.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.rate_limiting.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.rate_limiting.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.rate_limiting.redis.host": "referenceable",
+      "config.rate_limiting.redis.password": "encrypted",
+      "config.rate_limiting.redis.port": "referenceable",
+      "config.rate_limiting.redis.sentinel_password": "encrypted",
+      "config.rate_limiting.redis.sentinel_username": "referenceable",
+      "config.rate_limiting.redis.server_name": "referenceable",
+      "config.rate_limiting.redis.username": "referenceable"
+    },
+    acme: {
+      "config.account_email": "encrypted",
+      "config.account_key.key_id": "encrypted",
+      "config.account_key.key_set": "encrypted",
+      "config.eab_hmac_key": "encrypted",
+      "config.eab_kid": "encrypted",
+      "config.storage_config.consul.token": "encrypted",
+      "config.storage_config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.storage_config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.storage_config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.storage_config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.storage_config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.storage_config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.storage_config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.storage_config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.storage_config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.storage_config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.storage_config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.storage_config.redis.host": "referenceable",
+      "config.storage_config.redis.password": "encrypted",
+      "config.storage_config.redis.port": "referenceable",
+      "config.storage_config.redis.server_name": "referenceable",
+      "config.storage_config.redis.username": "referenceable",
+      "config.storage_config.vault.token": "encrypted"
+    },
+    "ai-aws-guardrails": {
+      "config.aws_access_key_id": "encrypted",
+      "config.aws_secret_access_key": "encrypted"
+    },
+    "ai-azure-content-safety": {
+      "config.azure_client_secret": "encrypted",
+      "config.content_safety_key": "encrypted",
+      "config.content_safety_url": "referenceable"
+    },
+    "ai-custom-guardrail": {
+      "config.params.*": "referenceable",
+      "config.request.auth.name": "referenceable",
+      "config.request.auth.value": "encrypted",
+      "config.request.body.*": "referenceable",
+      "config.request.headers.*": "referenceable",
+      "config.request.queries.*": "referenceable"
+    },
+    "ai-gcp-model-armor": {
+      "config.gcp_metadata_url": "referenceable",
+      "config.gcp_oauth_token_url": "referenceable",
+      "config.gcp_service_account_json": "encrypted"
+    },
+    "ai-lakera-guard": {
+      "config.api_key": "encrypted",
+      "config.lakera_service_url": "referenceable",
+      "config.project_id": "referenceable"
+    },
+    "ai-llm-as-judge": {
+      "config.llm.auth.aws_access_key_id": "encrypted",
+      "config.llm.auth.aws_secret_access_key": "encrypted",
+      "config.llm.auth.azure_client_id": "referenceable",
+      "config.llm.auth.azure_client_secret": "encrypted",
+      "config.llm.auth.azure_tenant_id": "referenceable",
+      "config.llm.auth.gcp_metadata_url": "referenceable",
+      "config.llm.auth.gcp_oauth_token_url": "referenceable",
+      "config.llm.auth.gcp_service_account_json": "encrypted",
+      "config.llm.auth.header_name": "referenceable",
+      "config.llm.auth.header_value": "encrypted",
+      "config.llm.auth.param_name": "referenceable",
+      "config.llm.auth.param_value": "encrypted"
+    },
+    "ai-mcp-oauth2": {
+      "config.client_id": "referenceable",
+      "config.client_jwk": "encrypted",
+      "config.client_secret": "encrypted",
+      "config.token_exchange.client_id": "referenceable",
+      "config.token_exchange.client_secret": "encrypted"
+    },
+    "ai-mcp-proxy": {
+      "config.server.session.client.secrets.[]": "encrypted",
+      "config.server.session.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.server.session.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.server.session.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.server.session.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.server.session.redis.cloud_authentication.aws_region": "referenceable",
+      "config.server.session.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.server.session.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.server.session.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.server.session.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.server.session.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.server.session.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.server.session.redis.host": "referenceable",
+      "config.server.session.redis.password": "encrypted",
+      "config.server.session.redis.port": "referenceable",
+      "config.server.session.redis.sentinel_password": "encrypted",
+      "config.server.session.redis.sentinel_username": "referenceable",
+      "config.server.session.redis.server_name": "referenceable",
+      "config.server.session.redis.username": "referenceable"
+    },
+    "ai-proxy": {
+      "config.auth.aws_access_key_id": "encrypted",
+      "config.auth.aws_secret_access_key": "encrypted",
+      "config.auth.azure_client_id": "referenceable",
+      "config.auth.azure_client_secret": "encrypted",
+      "config.auth.azure_tenant_id": "referenceable",
+      "config.auth.gcp_metadata_url": "referenceable",
+      "config.auth.gcp_oauth_token_url": "referenceable",
+      "config.auth.gcp_service_account_json": "encrypted",
+      "config.auth.header_name": "referenceable",
+      "config.auth.header_value": "encrypted",
+      "config.auth.param_name": "referenceable",
+      "config.auth.param_value": "encrypted"
+    },
+    "ai-proxy-advanced": {
+      "config.embeddings.auth.aws_access_key_id": "encrypted",
+      "config.embeddings.auth.aws_secret_access_key": "encrypted",
+      "config.embeddings.auth.azure_client_id": "referenceable",
+      "config.embeddings.auth.azure_client_secret": "encrypted",
+      "config.embeddings.auth.azure_tenant_id": "referenceable",
+      "config.embeddings.auth.gcp_metadata_url": "referenceable",
+      "config.embeddings.auth.gcp_oauth_token_url": "referenceable",
+      "config.embeddings.auth.gcp_service_account_json": "encrypted",
+      "config.embeddings.auth.header_name": "referenceable",
+      "config.embeddings.auth.header_value": "encrypted",
+      "config.embeddings.auth.param_name": "referenceable",
+      "config.embeddings.auth.param_value": "encrypted",
+      "config.targets.[].auth.aws_access_key_id": "encrypted",
+      "config.targets.[].auth.aws_secret_access_key": "encrypted",
+      "config.targets.[].auth.azure_client_id": "referenceable",
+      "config.targets.[].auth.azure_client_secret": "encrypted",
+      "config.targets.[].auth.azure_tenant_id": "referenceable",
+      "config.targets.[].auth.gcp_metadata_url": "referenceable",
+      "config.targets.[].auth.gcp_oauth_token_url": "referenceable",
+      "config.targets.[].auth.gcp_service_account_json": "encrypted",
+      "config.targets.[].auth.header_name": "referenceable",
+      "config.targets.[].auth.header_value": "encrypted",
+      "config.targets.[].auth.param_name": "referenceable",
+      "config.targets.[].auth.param_value": "encrypted",
+      "config.vectordb.pgvector.password": "encrypted",
+      "config.vectordb.pgvector.user": "referenceable",
+      "config.vectordb.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_region": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.vectordb.redis.host": "referenceable",
+      "config.vectordb.redis.password": "encrypted",
+      "config.vectordb.redis.port": "referenceable",
+      "config.vectordb.redis.sentinel_password": "encrypted",
+      "config.vectordb.redis.sentinel_username": "referenceable",
+      "config.vectordb.redis.server_name": "referenceable",
+      "config.vectordb.redis.username": "referenceable"
+    },
+    "ai-rag-injector": {
+      "config.embeddings.auth.aws_access_key_id": "encrypted",
+      "config.embeddings.auth.aws_secret_access_key": "encrypted",
+      "config.embeddings.auth.azure_client_id": "referenceable",
+      "config.embeddings.auth.azure_client_secret": "encrypted",
+      "config.embeddings.auth.azure_tenant_id": "referenceable",
+      "config.embeddings.auth.gcp_metadata_url": "referenceable",
+      "config.embeddings.auth.gcp_oauth_token_url": "referenceable",
+      "config.embeddings.auth.gcp_service_account_json": "encrypted",
+      "config.embeddings.auth.header_name": "referenceable",
+      "config.embeddings.auth.header_value": "encrypted",
+      "config.embeddings.auth.param_name": "referenceable",
+      "config.embeddings.auth.param_value": "encrypted",
+      "config.vectordb.pgvector.password": "encrypted",
+      "config.vectordb.pgvector.user": "referenceable",
+      "config.vectordb.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_region": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.vectordb.redis.host": "referenceable",
+      "config.vectordb.redis.password": "encrypted",
+      "config.vectordb.redis.port": "referenceable",
+      "config.vectordb.redis.sentinel_password": "encrypted",
+      "config.vectordb.redis.sentinel_username": "referenceable",
+      "config.vectordb.redis.server_name": "referenceable",
+      "config.vectordb.redis.username": "referenceable"
+    },
+    "ai-rate-limiting-advanced": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    "ai-request-transformer": {
+      "config.llm.auth.aws_access_key_id": "encrypted",
+      "config.llm.auth.aws_secret_access_key": "encrypted",
+      "config.llm.auth.azure_client_id": "referenceable",
+      "config.llm.auth.azure_client_secret": "encrypted",
+      "config.llm.auth.azure_tenant_id": "referenceable",
+      "config.llm.auth.gcp_metadata_url": "referenceable",
+      "config.llm.auth.gcp_oauth_token_url": "referenceable",
+      "config.llm.auth.gcp_service_account_json": "encrypted",
+      "config.llm.auth.header_name": "referenceable",
+      "config.llm.auth.header_value": "encrypted",
+      "config.llm.auth.param_name": "referenceable",
+      "config.llm.auth.param_value": "encrypted"
+    },
+    "ai-response-transformer": {
+      "config.llm.auth.aws_access_key_id": "encrypted",
+      "config.llm.auth.aws_secret_access_key": "encrypted",
+      "config.llm.auth.azure_client_id": "referenceable",
+      "config.llm.auth.azure_client_secret": "encrypted",
+      "config.llm.auth.azure_tenant_id": "referenceable",
+      "config.llm.auth.gcp_metadata_url": "referenceable",
+      "config.llm.auth.gcp_oauth_token_url": "referenceable",
+      "config.llm.auth.gcp_service_account_json": "encrypted",
+      "config.llm.auth.header_name": "referenceable",
+      "config.llm.auth.header_value": "encrypted",
+      "config.llm.auth.param_name": "referenceable",
+      "config.llm.auth.param_value": "encrypted"
+    },
+    "ai-semantic-cache": {
+      "config.embeddings.auth.aws_access_key_id": "encrypted",
+      "config.embeddings.auth.aws_secret_access_key": "encrypted",
+      "config.embeddings.auth.azure_client_id": "referenceable",
+      "config.embeddings.auth.azure_client_secret": "encrypted",
+      "config.embeddings.auth.azure_tenant_id": "referenceable",
+      "config.embeddings.auth.gcp_metadata_url": "referenceable",
+      "config.embeddings.auth.gcp_oauth_token_url": "referenceable",
+      "config.embeddings.auth.gcp_service_account_json": "encrypted",
+      "config.embeddings.auth.header_name": "referenceable",
+      "config.embeddings.auth.header_value": "encrypted",
+      "config.embeddings.auth.param_name": "referenceable",
+      "config.embeddings.auth.param_value": "encrypted",
+      "config.vectordb.pgvector.password": "encrypted",
+      "config.vectordb.pgvector.user": "referenceable",
+      "config.vectordb.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_region": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.vectordb.redis.host": "referenceable",
+      "config.vectordb.redis.password": "encrypted",
+      "config.vectordb.redis.port": "referenceable",
+      "config.vectordb.redis.sentinel_password": "encrypted",
+      "config.vectordb.redis.sentinel_username": "referenceable",
+      "config.vectordb.redis.server_name": "referenceable",
+      "config.vectordb.redis.username": "referenceable"
+    },
+    "ai-semantic-prompt-guard": {
+      "config.embeddings.auth.aws_access_key_id": "encrypted",
+      "config.embeddings.auth.aws_secret_access_key": "encrypted",
+      "config.embeddings.auth.azure_client_id": "referenceable",
+      "config.embeddings.auth.azure_client_secret": "encrypted",
+      "config.embeddings.auth.azure_tenant_id": "referenceable",
+      "config.embeddings.auth.gcp_metadata_url": "referenceable",
+      "config.embeddings.auth.gcp_oauth_token_url": "referenceable",
+      "config.embeddings.auth.gcp_service_account_json": "encrypted",
+      "config.embeddings.auth.header_name": "referenceable",
+      "config.embeddings.auth.header_value": "encrypted",
+      "config.embeddings.auth.param_name": "referenceable",
+      "config.embeddings.auth.param_value": "encrypted",
+      "config.vectordb.pgvector.password": "encrypted",
+      "config.vectordb.pgvector.user": "referenceable",
+      "config.vectordb.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_region": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.vectordb.redis.host": "referenceable",
+      "config.vectordb.redis.password": "encrypted",
+      "config.vectordb.redis.port": "referenceable",
+      "config.vectordb.redis.sentinel_password": "encrypted",
+      "config.vectordb.redis.sentinel_username": "referenceable",
+      "config.vectordb.redis.server_name": "referenceable",
+      "config.vectordb.redis.username": "referenceable"
+    },
+    "ai-semantic-response-guard": {
+      "config.embeddings.auth.aws_access_key_id": "encrypted",
+      "config.embeddings.auth.aws_secret_access_key": "encrypted",
+      "config.embeddings.auth.azure_client_id": "referenceable",
+      "config.embeddings.auth.azure_client_secret": "encrypted",
+      "config.embeddings.auth.azure_tenant_id": "referenceable",
+      "config.embeddings.auth.gcp_metadata_url": "referenceable",
+      "config.embeddings.auth.gcp_oauth_token_url": "referenceable",
+      "config.embeddings.auth.gcp_service_account_json": "encrypted",
+      "config.embeddings.auth.header_name": "referenceable",
+      "config.embeddings.auth.header_value": "encrypted",
+      "config.embeddings.auth.param_name": "referenceable",
+      "config.embeddings.auth.param_value": "encrypted",
+      "config.vectordb.pgvector.password": "encrypted",
+      "config.vectordb.pgvector.user": "referenceable",
+      "config.vectordb.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_region": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.vectordb.redis.host": "referenceable",
+      "config.vectordb.redis.password": "encrypted",
+      "config.vectordb.redis.port": "referenceable",
+      "config.vectordb.redis.sentinel_password": "encrypted",
+      "config.vectordb.redis.sentinel_username": "referenceable",
+      "config.vectordb.redis.server_name": "referenceable",
+      "config.vectordb.redis.username": "referenceable"
+    },
+    "aws-lambda": {
+      "config.aws_assume_role_arn": "encrypted",
+      "config.aws_key": "encrypted",
+      "config.aws_secret": "encrypted"
+    },
+    "azure-functions": {
+      "config.apikey": "encrypted",
+      "config.clientid": "encrypted"
+    },
+    "basic-auth": {
+      "config.brute_force_protection.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.brute_force_protection.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.brute_force_protection.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.brute_force_protection.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.brute_force_protection.redis.cloud_authentication.aws_region": "referenceable",
+      "config.brute_force_protection.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.brute_force_protection.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.brute_force_protection.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.brute_force_protection.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.brute_force_protection.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.brute_force_protection.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.brute_force_protection.redis.host": "referenceable",
+      "config.brute_force_protection.redis.password": "encrypted",
+      "config.brute_force_protection.redis.port": "referenceable",
+      "config.brute_force_protection.redis.server_name": "referenceable",
+      "config.brute_force_protection.redis.username": "referenceable"
+    },
+    confluent: {
+      "config.cluster_api_key": "encrypted",
+      "config.cluster_api_secret": "encrypted",
+      "config.confluent_cloud_api_key": "encrypted",
+      "config.confluent_cloud_api_secret": "encrypted",
+      "config.oauthbearer.client_id": "referenceable",
+      "config.oauthbearer.client_secret": "encrypted",
+      "config.oauthbearer.token_endpoint_url": "referenceable",
+      "config.schema_registry.confluent.authentication.basic.password": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.username": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.password": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.username": "encrypted"
+    },
+    "confluent-consume": {
+      "config.cluster_api_key": "encrypted",
+      "config.cluster_api_secret": "encrypted",
+      "config.confluent_cloud_api_key": "encrypted",
+      "config.confluent_cloud_api_secret": "encrypted",
+      "config.oauthbearer.client_id": "referenceable",
+      "config.oauthbearer.client_secret": "encrypted",
+      "config.oauthbearer.token_endpoint_url": "referenceable",
+      "config.schema_registry.confluent.authentication.basic.password": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.username": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.password": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.username": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.basic.password": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.basic.username": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.password": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.username": "encrypted"
+    },
+    datadog: {
+      "config.host": "referenceable"
+    },
+    datakit: {
+      "config.resources.cache.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.resources.cache.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.resources.cache.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.resources.cache.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.resources.cache.redis.cloud_authentication.aws_region": "referenceable",
+      "config.resources.cache.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.resources.cache.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.resources.cache.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.resources.cache.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.resources.cache.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.resources.cache.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.resources.cache.redis.host": "referenceable",
+      "config.resources.cache.redis.password": "encrypted",
+      "config.resources.cache.redis.port": "referenceable",
+      "config.resources.cache.redis.sentinel_password": "encrypted",
+      "config.resources.cache.redis.sentinel_username": "referenceable",
+      "config.resources.cache.redis.server_name": "referenceable",
+      "config.resources.cache.redis.username": "referenceable",
+      "config.resources.vault.*": "referenceable"
+    },
+    "forward-proxy": {
+      "config.auth_password": "encrypted",
+      "config.auth_username": "referenceable"
+    },
+    "graphql-proxy-cache-advanced": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    "graphql-rate-limiting-advanced": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    "http-log": {
+      "config.headers.*": "referenceable",
+      "config.http_endpoint": "encrypted"
+    },
+    "jwt-signer": {
+      "config.access_token_jwks_uri_client_password": "encrypted",
+      "config.access_token_jwks_uri_client_username": "referenceable",
+      "config.access_token_keyset_client_password": "encrypted",
+      "config.access_token_keyset_client_username": "referenceable",
+      "config.channel_token_jwks_uri_client_password": "encrypted",
+      "config.channel_token_jwks_uri_client_username": "referenceable",
+      "config.channel_token_keyset_client_password": "encrypted",
+      "config.channel_token_keyset_client_username": "referenceable"
+    },
+    "kafka-consume": {
+      "config.authentication.oauthbearer.client_id": "referenceable",
+      "config.authentication.oauthbearer.client_secret": "encrypted",
+      "config.authentication.oauthbearer.token_endpoint_url": "referenceable",
+      "config.authentication.password": "encrypted",
+      "config.authentication.user": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.password": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.username": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.password": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.username": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.basic.password": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.basic.username": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.password": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.username": "encrypted"
+    },
+    "kafka-log": {
+      "config.authentication.oauthbearer.client_id": "referenceable",
+      "config.authentication.oauthbearer.client_secret": "encrypted",
+      "config.authentication.oauthbearer.token_endpoint_url": "referenceable",
+      "config.authentication.password": "encrypted",
+      "config.authentication.user": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.password": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.username": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.password": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.username": "encrypted"
+    },
+    "kafka-upstream": {
+      "config.authentication.oauthbearer.client_id": "referenceable",
+      "config.authentication.oauthbearer.client_secret": "encrypted",
+      "config.authentication.oauthbearer.token_endpoint_url": "referenceable",
+      "config.authentication.password": "encrypted",
+      "config.authentication.user": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.password": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.username": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.password": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.username": "encrypted"
+    },
+    "konnect-application-auth": {
+      "config.v2_strategies.openid_connect.[].config.client_id": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_id.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].d": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].dp": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].dq": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].k": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].oth": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].p": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].q": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].qi": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].r": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].t": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_secret": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_secret.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.auth_provider": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.aws_region": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.host": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.password": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.port": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.sentinel_password": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.sentinel_username": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.server_name": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.username": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.extra_jwks_uris.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.http_proxy_authorization": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.https_proxy_authorization": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.introspection_endpoint": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.introspection_headers_values": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.introspection_headers_values.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.issuer": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.issuers_allowed.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.login_redirect_uri.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.logout_redirect_uri.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.host": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.password": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.port": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.sentinel_password": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.sentinel_username": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.server_name": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.username": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.scopes.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.session_secret": "encrypted"
+    },
+    "ldap-auth-advanced": {
+      "config.bind_dn": "referenceable",
+      "config.ldap_password": "encrypted"
+    },
+    loggly: {
+      "config.key": "encrypted"
+    },
+    "metering-and-billing": {
+      "config.api_token": "encrypted",
+      "config.ingest_endpoint": "referenceable"
+    },
+    oauth2: {
+      "config.provision_key": "encrypted"
+    },
+    "oauth2-introspection": {
+      "config.authorization_value": "encrypted"
+    },
+    "openid-connect": {
+      "config.client_id": "encrypted",
+      "config.client_id.[]": "referenceable",
+      "config.client_jwk.[].d": "encrypted",
+      "config.client_jwk.[].dp": "encrypted",
+      "config.client_jwk.[].dq": "encrypted",
+      "config.client_jwk.[].k": "encrypted",
+      "config.client_jwk.[].oth": "encrypted",
+      "config.client_jwk.[].p": "encrypted",
+      "config.client_jwk.[].q": "encrypted",
+      "config.client_jwk.[].qi": "encrypted",
+      "config.client_jwk.[].r": "encrypted",
+      "config.client_jwk.[].t": "encrypted",
+      "config.client_secret": "encrypted",
+      "config.client_secret.[]": "referenceable",
+      "config.cluster_cache_redis.cloud_authentication.auth_provider": "referenceable",
+      "config.cluster_cache_redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.cluster_cache_redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.cluster_cache_redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.cluster_cache_redis.cloud_authentication.aws_region": "referenceable",
+      "config.cluster_cache_redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.cluster_cache_redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.cluster_cache_redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.cluster_cache_redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.cluster_cache_redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.cluster_cache_redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.cluster_cache_redis.host": "referenceable",
+      "config.cluster_cache_redis.password": "encrypted",
+      "config.cluster_cache_redis.port": "referenceable",
+      "config.cluster_cache_redis.sentinel_password": "encrypted",
+      "config.cluster_cache_redis.sentinel_username": "referenceable",
+      "config.cluster_cache_redis.server_name": "referenceable",
+      "config.cluster_cache_redis.username": "referenceable",
+      "config.extra_jwks_uris.[]": "referenceable",
+      "config.http_proxy_authorization": "referenceable",
+      "config.https_proxy_authorization": "referenceable",
+      "config.introspection_endpoint": "referenceable",
+      "config.introspection_headers_values": "encrypted",
+      "config.introspection_headers_values.[]": "referenceable",
+      "config.issuer": "referenceable",
+      "config.issuers_allowed.[]": "referenceable",
+      "config.login_redirect_uri.[]": "referenceable",
+      "config.logout_redirect_uri.[]": "referenceable",
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable",
+      "config.scopes.[]": "referenceable",
+      "config.session_secret": "encrypted"
+    },
+    opentelemetry: {
+      "config.access_logs.endpoint": "referenceable",
+      "config.access_logs_endpoint": "referenceable",
+      "config.headers.*": "referenceable",
+      "config.logs_endpoint": "referenceable",
+      "config.metrics.endpoint": "referenceable",
+      "config.shorthand_fields.endpoint": "referenceable",
+      "config.traces_endpoint": "referenceable"
+    },
+    "proxy-cache-advanced": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    "rate-limiting": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    "rate-limiting-advanced": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    "request-callout": {
+      "config.cache.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.cache.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.cache.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.cache.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.cache.redis.cloud_authentication.aws_region": "referenceable",
+      "config.cache.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.cache.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.cache.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.cache.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.cache.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.cache.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.cache.redis.host": "referenceable",
+      "config.cache.redis.password": "encrypted",
+      "config.cache.redis.port": "referenceable",
+      "config.cache.redis.sentinel_password": "encrypted",
+      "config.cache.redis.sentinel_username": "referenceable",
+      "config.cache.redis.server_name": "referenceable",
+      "config.cache.redis.username": "referenceable",
+      "config.callouts.[].request.body.custom.*": "referenceable",
+      "config.callouts.[].request.headers.custom.*": "referenceable",
+      "config.callouts.[].request.http_opts.proxy.auth_password": "encrypted",
+      "config.callouts.[].request.http_opts.proxy.auth_username": "referenceable",
+      "config.callouts.[].request.query.custom.*": "referenceable",
+      "config.callouts.[].request.url": "referenceable",
+      "config.upstream.body.custom.*": "referenceable",
+      "config.upstream.headers.custom.*": "referenceable",
+      "config.upstream.query.custom.*": "referenceable"
+    },
+    "request-transformer-advanced": {
+      "config.add.body.[]": "referenceable",
+      "config.add.headers.[]": "referenceable",
+      "config.add.querystring.[]": "referenceable",
+      "config.append.body.[]": "referenceable",
+      "config.append.headers.[]": "referenceable",
+      "config.append.querystring.[]": "referenceable",
+      "config.rename.body.[]": "referenceable",
+      "config.rename.headers.[]": "referenceable",
+      "config.rename.querystring.[]": "referenceable",
+      "config.replace.body.[]": "referenceable",
+      "config.replace.headers.[]": "referenceable",
+      "config.replace.querystring.[]": "referenceable"
+    },
+    "response-ratelimiting": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    saml: {
+      "config.idp_certificate": "encrypted",
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable",
+      "config.request_signing_certificate": "encrypted",
+      "config.request_signing_key": "encrypted",
+      "config.response_encryption_key": "encrypted",
+      "config.session_secret": "encrypted"
+    },
+    "service-protection": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    session: {
+      "config.secret": "encrypted"
+    },
+    "skyflow-ai-data-control": {
+      "config.skyflow.credentials.bearer_token.api_key": "encrypted",
+      "config.skyflow.credentials.jwt_credential.service_account_json": "encrypted"
+    },
+    "solace-consume": {
+      "config.flow.properties.*": "referenceable",
+      "config.session.authentication.access_token": "encrypted",
+      "config.session.authentication.client_credentials.client_id": "encrypted",
+      "config.session.authentication.client_credentials.client_secret": "encrypted",
+      "config.session.authentication.id_token": "encrypted",
+      "config.session.authentication.password": "encrypted",
+      "config.session.authentication.username": "encrypted",
+      "config.session.host": "referenceable",
+      "config.session.properties.*": "referenceable"
+    },
+    "solace-log": {
+      "config.session.authentication.access_token": "encrypted",
+      "config.session.authentication.client_credentials.client_id": "encrypted",
+      "config.session.authentication.client_credentials.client_secret": "encrypted",
+      "config.session.authentication.id_token": "encrypted",
+      "config.session.authentication.password": "encrypted",
+      "config.session.authentication.username": "encrypted",
+      "config.session.host": "referenceable",
+      "config.session.properties.*": "referenceable"
+    },
+    "solace-upstream": {
+      "config.session.authentication.access_token": "encrypted",
+      "config.session.authentication.client_credentials.client_id": "encrypted",
+      "config.session.authentication.client_credentials.client_secret": "encrypted",
+      "config.session.authentication.id_token": "encrypted",
+      "config.session.authentication.password": "encrypted",
+      "config.session.authentication.username": "encrypted",
+      "config.session.host": "referenceable",
+      "config.session.properties.*": "referenceable"
+    },
+    "standard-webhooks": {
+      "config.secret_v1": "encrypted"
+    },
+    "upstream-oauth": {
+      "config.cache.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.cache.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.cache.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.cache.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.cache.redis.cloud_authentication.aws_region": "referenceable",
+      "config.cache.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.cache.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.cache.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.cache.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.cache.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.cache.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.cache.redis.host": "referenceable",
+      "config.cache.redis.password": "encrypted",
+      "config.cache.redis.port": "referenceable",
+      "config.cache.redis.sentinel_password": "encrypted",
+      "config.cache.redis.sentinel_username": "referenceable",
+      "config.cache.redis.server_name": "referenceable",
+      "config.cache.redis.username": "referenceable",
+      "config.oauth.client_id": "encrypted",
+      "config.oauth.client_secret": "encrypted",
+      "config.oauth.password": "encrypted",
+      "config.oauth.token_headers.*": "referenceable",
+      "config.oauth.token_post_args.*": "referenceable",
+      "config.oauth.username": "encrypted"
+    }
+  },
+  vaults: {
+    hcv: {
+      "config.approle_secret_id": "encrypted",
+      "config.aws_access_key_id": "encrypted",
+      "config.aws_secret_access_key": "encrypted",
+      "config.cert_auth_cert_key": "encrypted",
+      "config.oauth2_client_secret": "encrypted",
+      "config.token": "encrypted"
+    }
+  }
+};
+
+// actions/engine/secrets/schema-tree.ts
+var ELEMENTS = "[]";
+var VALUES = "*";
+function child(node, name) {
+  const fields = node.fields ??= /* @__PURE__ */ Object.create(null);
+  return fields[name] ??= {};
+}
+function addPath(root, path5, flag) {
+  let node = root;
+  for (const part of path5.split(".")) {
+    if (part === ELEMENTS) node = node.elements ??= {};
+    else if (part === VALUES) node = node.values ??= {};
+    else node = child(node, part);
+  }
+  if (node.flag !== "encrypted") node.flag = flag;
+}
+var PLAIN_REFERENCEABLE = /(?:^|_)(?:user|username|user_name|name|host|hostname|port|region|provider|id|dn|cert|cert_alt|certificate|public_key|url|uri|uris|endpoint|issuer|issuers_allowed|scopes|audience|realm|database|db)$/;
+function isSecretFlag(flag, field) {
+  if (flag === "encrypted") return true;
+  if (flag !== "referenceable") return false;
+  return !PLAIN_REFERENCEABLE.test(field.toLowerCase());
+}
+
+// actions/engine/secrets/rules.ts
+var TABLES = kong_catalogue_default;
+var CATALOGUE_SOURCES = kong_catalogue_default.sources;
+var compiled = /* @__PURE__ */ new Map();
+var configured = /* @__PURE__ */ new Map();
+var generation = 0;
+function addCatalogueEntry(kind, name, path5) {
+  const key = `${kind}/${name}`;
+  configured.set(key, [...configured.get(key) ?? [], path5]);
+  compiled.delete(key);
+  generation++;
+}
+function catalogueNode(kind, name) {
+  const key = `${kind}/${name}`;
+  let node = compiled.get(key);
+  if (node === void 0) {
+    const paths = Object.hasOwn(TABLES[kind] ?? {}, name) ? TABLES[kind][name] : void 0;
+    const extra = configured.get(key);
+    node = null;
+    if (paths) {
+      const root = {};
+      for (const [path5, flag] of Object.entries(paths)) addPath(root, path5, flag);
+      node = tag(root, "catalogue");
+    }
+    if (extra) {
+      const root = {};
+      for (const path5 of extra) addPath(root, path5, "encrypted");
+      node = mergeSourced(tag(root, "configured"), node ?? void 0);
+    }
+    compiled.set(key, node);
+  }
+  return node ?? void 0;
+}
+function tag(node, source) {
+  const out = {};
+  if (node.flag) {
+    out.flag = node.flag;
+    out.source = source;
+  }
+  for (const [name, member] of Object.entries(node.fields ?? {}))
+    Object.assign(child(out, name), tag(member, source));
+  if (node.elements) out.elements = tag(node.elements, source);
+  if (node.values) out.values = tag(node.values, source);
+  return out;
+}
+var SecretRules = class {
+  live = /* @__PURE__ */ new Map();
+  /** Per kind, per name: asked once per entity, so without building a key string each time. */
+  merged = /* @__PURE__ */ new Map();
+  generation = generation;
+  /** Adds a schema read from the gateway. */
+  addLive(kind, name, node) {
+    this.live.set(`${kind}/${name}`, node);
+    this.merged.get(kind)?.delete(name);
+    return this;
+  }
+  /** How many live schemas these rules hold. */
+  get liveCount() {
+    return this.live.size;
+  }
+  node(kind, name) {
+    if (this.generation !== generation) {
+      this.merged.clear();
+      this.generation = generation;
+    }
+    let byName = this.merged.get(kind);
+    if (!byName) this.merged.set(kind, byName = /* @__PURE__ */ new Map());
+    let node = byName.get(name);
+    if (node === void 0) {
+      const live = this.live.get(`${kind}/${name}`);
+      const bundled = catalogueNode(kind, name);
+      node = live ? mergeSourced(tag(live, "schema"), bundled) : bundled ?? null;
+      byName.set(name, node);
+    }
+    return node ?? void 0;
+  }
+};
+var BUNDLED_RULES = new SecretRules();
+function mergeSourced(into, from) {
+  if (!from) return into;
+  if (from.flag && (!into.flag || from.flag === "encrypted" && into.flag !== "encrypted")) {
+    into.flag = from.flag;
+    into.source = from.source;
+  }
+  for (const [name, member] of Object.entries(from.fields ?? {})) mergeSourced(child(into, name), member);
+  if (from.elements) mergeSourced(into.elements ??= {}, from.elements);
+  if (from.values) mergeSourced(into.values ??= {}, from.values);
+  return into;
+}
+
+// actions/engine/state/redact.ts
 var EnvRef = class {
   /** Keeps only the shape of `value`, never the value itself. */
-  constructor(name, value, prefix = "") {
+  constructor(name, value, prefix = "", suffix = "") {
     this.name = name;
     this.prefix = prefix;
+    this.suffix = suffix;
     this.multiline = value.includes("\n");
-    this.finalNewline = value.endsWith("\n");
+    this.finalNewline = (suffix === "" ? value : suffix).endsWith("\n");
     this.leadingSpace = prefix === "" && /^[ \t]/.test(value);
   }
   name;
   prefix;
+  suffix;
   /** The value spans several lines (PEM): the template must re-indent its continuation lines. */
   multiline;
   /** The value ends with a line break, which the block literal's chomping must keep. */
@@ -35259,19 +37150,8 @@ var EnvRef = class {
   /** Template text as deck reads it; `indent` is the column the block literal's lines start at. */
   template(indent) {
     const pipe = this.multiline ? ` | indent ${indent}` : "";
-    return `${this.prefix}\${{ env "${this.name}"${pipe} }}`;
+    return `${this.prefix}\${{ env "${this.name}"${pipe} }}${this.suffix}`;
   }
-};
-var SECRET_FIELDS = {
-  keyauth_credentials: ["key"],
-  // Kong stores a hash here, not the password: still sensitive, and a restore needs the plaintext anyway.
-  basicauth_credentials: ["password"],
-  hmacauth_credentials: ["secret"],
-  jwt_secrets: ["secret"],
-  oauth2_credentials: ["client_secret"],
-  certificates: ["key", "key_alt"],
-  // Never dumped by deck, but a sync may carry one: the payload is the license key.
-  licenses: ["payload"]
 };
 var UNNAMED = { label: "", identity: [] };
 var DECK_MASK = "[masked]";
@@ -35287,9 +37167,7 @@ var SECRET_NAMES = /* @__PURE__ */ new Set([
   "api_key",
   "apikey",
   "access_key",
-  "aws_key",
-  "client_jwk",
-  "jwk"
+  "aws_key"
 ]);
 var SECRET_SUFFIXES = [
   "_password",
@@ -35301,10 +37179,11 @@ var SECRET_SUFFIXES = [
   "_apikey",
   "_secret_key",
   "_access_key",
-  "_secret_id"
+  "_secret_id",
+  "_authorization",
+  "_hmac_key"
 ];
 var PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/;
-var SENSITIVE_HEADER = /^(authorization|proxy-authorization|x-api-key|api-key|apikey|cookie|x-auth-token)$/i;
 function isSecretFieldName(name) {
   const lower = name.toLowerCase();
   return SECRET_NAMES.has(lower) || SECRET_SUFFIXES.some((suffix) => lower.endsWith(suffix));
@@ -35318,11 +37197,37 @@ function redactContent(content, options) {
   return redactor.redactions;
 }
 var MASK = "[redacted]";
-function maskEntity(entity, collection, found) {
-  const masker = new Redactor({ workspace: "" }, found);
+function maskEntity(entity, collection, found, rules = BUNDLED_RULES) {
+  const masker = new Redactor({ workspace: "", rules }, found);
   if (collection !== void 0) masker.entity({ entity, collection, spec: UNNAMED, parents: [], index: 0 });
   masker.wholeEntity(entity);
 }
+var STRUCTURAL = /* @__PURE__ */ new Set([
+  "id",
+  "name",
+  "tags",
+  "protocols",
+  "protocol",
+  "methods",
+  "hosts",
+  "host",
+  "port",
+  "paths",
+  "path",
+  "snis",
+  "sources",
+  "destinations",
+  "username",
+  "custom_id",
+  "group",
+  "instance_name",
+  "type",
+  "prefix",
+  "kid",
+  "cert",
+  "cert_alt"
+]);
+var LINE_FIELDS = /^(?:headers|body|querystring|query|.+_headers)$/;
 var Redactor = class {
   /**
    * @param masked when given, secrets are replaced by {@link MASK} (and collected here) instead of
@@ -35331,10 +37236,12 @@ var Redactor = class {
   constructor(options, masked3) {
     this.masked = masked3;
     this.namer = new EnvNamer(options.workspace);
+    this.rules = options.rules ?? BUNDLED_RULES;
   }
   masked;
   redactions = [];
   namer;
+  rules;
   visit;
   scope;
   /** Name parts below the entity. */
@@ -35348,23 +37255,30 @@ var Redactor = class {
     this.visit = visit;
     this.scope = void 0;
     const { entity, collection } = visit;
-    for (const field of SECRET_FIELDS[collection] ?? []) this.replaceField(entity, field);
-    if (CONFIG_COLLECTIONS.has(collection) && isObject(entity.config)) {
-      this.enter("config");
-      this.config(entity.config);
-      this.leave();
+    const schema = this.schemaOf(collection, entity);
+    const nested = visit.spec.nested;
+    for (const field in entity) {
+      if (nested && Object.hasOwn(nested, field)) continue;
+      const node = schema?.fields?.[field];
+      if (STRUCTURAL.has(field) && node?.flag === void 0) continue;
+      const value = entity[field];
+      const byName = field === "config" && CONFIG_COLLECTIONS.has(collection) || field === "healthchecks" && collection === "upstreams";
+      if (collection === "filter_chains" && field === "filters" && Array.isArray(value)) {
+        this.filters(value);
+        continue;
+      }
+      this.field(entity, field, node, byName);
     }
-    if (collection === "keys") this.key(entity);
-    if (collection === "upstreams" && isObject(entity.healthchecks)) {
-      this.enter("healthchecks");
-      this.config(entity.healthchecks);
-      this.leave();
-    }
-    if (collection === "filter_chains" && Array.isArray(entity.filters)) this.filters(entity.filters);
   }
   /** An entity of a kind without rules: every field is judged by its name, as configuration is. */
   wholeEntity(entity) {
-    this.config(entity);
+    this.config(entity, void 0, true);
+  }
+  /** The schema of an entity: a plugin's by its name, a partial's by its type, a vault's by its backend. */
+  schemaOf(collection, entity) {
+    const kind = collection === "plugins" || collection === "partials" || collection === "vaults" ? collection : "entities";
+    const name = kind === "entities" ? collection : entity[kind === "partials" ? "type" : "name"];
+    return typeof name === "string" ? this.rules.node(kind, name) : void 0;
   }
   enter(part, where = part) {
     this.path.push(part);
@@ -35374,105 +37288,190 @@ var Redactor = class {
     this.path.pop();
     this.where.pop();
   }
-  /** Replaces `holder[key]`, a secret when it is a non-empty string that is not a reference already. */
-  replace(holder, key) {
+  /**
+   * Replaces `holder[key]`, a secret when it is a non-empty string that is not a reference already.
+   * With `span`, only that part of the string is the secret (a URL's credentials).
+   */
+  replace(holder, key, rule, span) {
     const value = holder[key];
     if (typeof value !== "string" || value === "" || value === MASK || isReference(value)) return;
-    holder[key] = this.replacement(value);
-  }
-  replaceField(holder, field) {
-    this.enter(field);
-    this.replace(holder, field);
-    this.leave();
+    const replaced = span ? this.replacement(
+      value.slice(span.start, span.end),
+      rule,
+      value.slice(0, span.start),
+      value.slice(span.end)
+    ) : this.replacement(value, rule);
+    holder[key] = replaced;
   }
   /** What replaces a secret: the mask, or a reference to the variable named for this position. */
-  replacement(value, prefix = "") {
-    if (!this.masked) return new EnvRef(this.record(), value, prefix);
+  replacement(value, rule, prefix = "", suffix = "") {
+    if (!this.masked) return new EnvRef(this.record(rule), value, prefix, suffix);
     if (value !== DECK_MASK) this.masked.add(value.trim());
-    return prefix + MASK;
+    return prefix + MASK + suffix;
   }
   /** Names the value at the current position and records its replacement. */
-  record() {
-    const scope = this.scope ??= scopeOf(this.visit);
-    const name = this.namer.name(scope.path.concat(this.path));
-    const location = [scope.location];
-    for (const part of this.where) if (part !== null) location.push(part);
-    this.redactions.push({ name, location: location.join(" / ") });
+  record(rule) {
+    const scope = this.scope ??= scopeOf(this.visit, this.namer);
+    const name = this.namer.name(this.path, scope.key);
+    let location = scope.location;
+    for (const part of this.where) if (part !== null) location += ` / ${part}`;
+    this.redactions.push({ name, location, rule });
     return name;
   }
-  /** Walks a free-form configuration object and redacts by field name, and header lines by header name. */
-  config(config) {
-    for (const field of Object.keys(config)) {
-      const value = config[field];
-      const kind = this.fieldKind(field);
-      if (kind === "other" && (typeof value !== "object" || value === null)) continue;
-      this.enter(field);
-      if (kind === "secret") this.secret(config, field);
-      else if (kind === "headers") this.headers(value);
-      else if (Array.isArray(value)) this.configList(value);
-      else this.config(value);
+  /**
+   * One field of an entity or of its configuration, with what the schema says of it (`node`), judged
+   * also by its name where `byName` (free-form configuration).
+   */
+  field(holder, field, node, byName) {
+    const value = holder[field];
+    if (value === null || typeof value === "number" || typeof value === "boolean" || value instanceof EnvRef)
+      return;
+    const secret = node?.flag !== void 0 && isSecretFlag(node.flag, field);
+    if (typeof value === "string" && !secret && !(byName && this.fieldKind(field) === "secret")) {
+      if (mayBeSecret(value)) {
+        this.enter(field);
+        this.detect(holder, field, field);
+        this.leave();
+      }
+      return;
+    }
+    this.enter(field);
+    if (secret) this.secret(holder, field, node.source ?? "catalogue");
+    else if (byName && this.fieldKind(field) === "secret") this.secret(holder, field, "name");
+    else if (this.isHeaderField(field, node, byName)) this.headers(value, node?.values);
+    else if (Array.isArray(value)) this.list(value, node?.elements, byName, field);
+    else if (isObject(value)) {
+      if (node?.values && !node.fields) this.map(value, node.values, byName);
+      else this.config(value, node, byName, field);
+    }
+    this.leave();
+  }
+  /** Header maps and `name:value` lists: by name anywhere, and wherever the schema makes map values references. */
+  isHeaderField(field, node, byName) {
+    if (node?.values?.flag === "referenceable") return true;
+    return byName && this.fieldKind(field) === "headers";
+  }
+  /**
+   * Walks a configuration object: every field with its schema node, and private JWK members of an object
+   * that is a JWK (it has `kty`, or is held by a field named like one).
+   */
+  config(config, node, byName, container = "") {
+    if (typeof config.kty === "string" || /jwks?$/i.test(container)) {
+      for (const member of jwkPrivateMembers(config)) {
+        this.enter(member);
+        this.replace(config, member, "detector");
+        this.leave();
+      }
+    }
+    for (const field in config) {
+      if (field.endsWith("_values") && Array.isArray(config[field])) {
+        const names = config[`${field.slice(0, -"_values".length)}_names`];
+        const child3 = node?.fields?.[field];
+        if (Array.isArray(names) && !(child3?.flag && isSecretFlag(child3.flag, field))) {
+          this.enter(field);
+          this.pairs(names, config[field]);
+          this.leave();
+          continue;
+        }
+      }
+      this.field(config, field, node?.fields?.[field], byName);
+    }
+  }
+  /** A map whose values the schema describes (`values`): each value with that node. */
+  map(map, node, byName) {
+    for (const key of Object.keys(map)) {
+      const value = map[key];
+      this.enter(key);
+      if (node.flag && isSecretFlag(node.flag, key)) this.secret(map, key, node.source ?? "catalogue");
+      else if (typeof value === "string") this.detect(map, key, key);
+      else if (Array.isArray(value)) this.list(value, node.elements, byName, key);
+      else if (isObject(value)) this.config(value, node, byName);
       this.leave();
     }
   }
   fieldKind(field) {
     let kind = this.fieldKinds.get(field);
     if (kind === void 0) {
-      kind = isSecretFieldName(field) ? "secret" : field.toLowerCase() === "headers" ? "headers" : "other";
+      const lower = field.toLowerCase();
+      kind = isSecretFieldName(field) ? "secret" : LINE_FIELDS.test(lower) ? "headers" : "other";
       this.fieldKinds.set(field, kind);
     }
     return kind;
   }
-  configList(list) {
+  /** A list: elements the schema flags are secrets, strings are checked by value, records walked. */
+  list(list, node, byName, field) {
+    const secret = node?.flag !== void 0 && isSecretFlag(node.flag, field);
     for (let i = 0; i < list.length; i++) {
       const item = list[i];
-      if (!isObject(item)) continue;
-      this.enter(String(i + 1));
-      this.config(item);
+      if (typeof item === "string") {
+        if (!secret && !mayBeSecret(item)) continue;
+        this.enter(String(i + 1));
+        if (secret) this.replace(list, i, node?.source ?? "catalogue");
+        else this.detect(list, i, field);
+        this.leave();
+      } else if (isObject(item)) {
+        this.enter(String(i + 1));
+        if (secret) this.allStrings(item, node?.source ?? "catalogue");
+        else this.config(item, node, byName, field);
+        this.leave();
+      }
+    }
+  }
+  /** A secret field: a string, a list of strings, or an object whose strings all are. */
+  secret(config, field, rule) {
+    const value = config[field];
+    if (typeof value === "string") this.replace(config, field, rule);
+    else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const item = value[i];
+        this.enter(String(i + 1));
+        if (isObject(item)) this.allStrings(item, rule);
+        else this.replace(value, i, rule);
+        this.leave();
+      }
+    } else if (isObject(value)) this.allStrings(value, rule);
+  }
+  allStrings(obj, rule) {
+    for (const field of Object.keys(obj)) {
+      const value = obj[field];
+      this.enter(field);
+      if (typeof value === "string") this.replace(obj, field, rule);
+      else if (isObject(value)) this.allStrings(value, rule);
+      else if (Array.isArray(value)) this.secret(obj, field, rule);
       this.leave();
     }
   }
-  /** A field named like a secret: a string, a list of strings, or an object whose strings all are. */
-  secret(config, field) {
-    const value = config[field];
-    if (typeof value === "string") this.replace(config, field);
-    else if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) {
-        this.enter(String(i + 1));
-        this.replace(value, i);
-        this.leave();
-      }
-    } else if (isObject(value)) this.allStrings(value);
-  }
-  allStrings(obj) {
-    for (const field of Object.keys(obj)) {
-      const value = obj[field];
-      if (typeof value === "string") this.replaceField(obj, field);
-      else if (isObject(value)) {
-        this.enter(field);
-        this.allStrings(value);
-        this.leave();
-      }
-    }
+  /** A string no rule named: a secret only when the value is one by itself. */
+  detect(holder, key, field) {
+    const value = holder[key];
+    if (typeof value !== "string" || !mayBeSecret(value)) return;
+    const kind = detectSecret(value);
+    if (kind === "url-credentials") {
+      const spans = allUrlCredentials(value, 2);
+      this.replace(holder, key, "detector", spans.length === 1 ? spans[0] : void 0);
+    } else if (kind !== void 0) this.replace(holder, key, "detector");
+    else if (isAwsSecretKeyShape(value) && /aws|secret/i.test(field)) this.replace(holder, key, "detector");
   }
   /**
    * Plugins carry headers either as a map (`http-log`: `{Authorization: "Bearer …"}`) or as
-   * `Name:value` lines (`request-transformer`: `add.headers`). Only sensitive headers are redacted;
-   * for lines, the header name stays in the file and only the value becomes a reference.
+   * `Name:value` lines (`request-transformer`: `add.headers`, and `add.body`/`add.querystring` likewise).
+   * A header is redacted when its name is a credential's, or its value looks like one; for lines, the
+   * name stays in the file and only the value becomes a reference.
    */
-  headers(value) {
+  headers(value, node) {
     if (isObject(value)) {
       for (const header of Object.keys(value)) {
-        if (!SENSITIVE_HEADER.test(header)) continue;
         const v = value[header];
+        const byName = isCredentialName(header) || node?.flag === "encrypted" && isSecretFlag(node.flag, header);
         this.enter(header);
-        if (typeof v === "string") this.replace(value, header);
+        if (typeof v === "string") this.headerValue(value, header, byName);
         else if (Array.isArray(v)) {
           for (let i = 0; i < v.length; i++) {
             this.enter(String(i + 1), null);
-            this.replace(v, i);
+            this.headerValue(v, i, byName);
             this.leave();
           }
-        }
+        } else if (isObject(v)) this.headers(v, node);
         this.leave();
       }
     } else if (Array.isArray(value)) {
@@ -35480,25 +37479,39 @@ var Redactor = class {
         const line = value[i];
         if (typeof line !== "string") continue;
         const colon = line.indexOf(":");
-        if (colon <= 0) continue;
+        if (colon <= 0) {
+          this.detect(value, i, "");
+          continue;
+        }
         const header = line.slice(0, colon).trim();
         const secret = line.slice(colon + 1);
-        if (!SENSITIVE_HEADER.test(header) || secret.trim() === "" || isReference(secret) || secret.trim() === MASK)
-          continue;
+        const trimmed = secret.trim();
+        if (trimmed === "" || isReference(secret) || trimmed === MASK) continue;
+        const rule = isCredentialName(header) ? "name" : isCredentialValue(trimmed) ? "detector" : void 0;
+        if (rule === void 0) continue;
         this.enter(header);
-        value[i] = this.replacement(secret, line.slice(0, colon + 1));
+        value[i] = this.replacement(secret, rule, line.slice(0, colon + 1));
         this.leave();
       }
     }
   }
-  /** `keys` entities hold either a JWK (a JSON string: private when it has private members) or a PEM pair. */
-  key(entity) {
-    if (typeof entity.jwk === "string" && /"(d|p|q|dp|dq|qi|k)"\s*:/.test(entity.jwk)) {
-      this.replaceField(entity, "jwk");
-    }
-    if (isObject(entity.pem)) {
-      this.enter("pem");
-      this.replaceField(entity.pem, "private_key");
+  headerValue(holder, key, byName) {
+    const v = holder[key];
+    if (typeof v !== "string") return;
+    if (byName) this.replace(holder, key, "name");
+    else if (isCredentialValue(v.trim())) this.replace(holder, key, "detector");
+    else this.detect(holder, key, String(key));
+  }
+  /** Parallel `*_names` / `*_values` lists: a value is secret when its name or the value itself says so. */
+  pairs(names, values) {
+    for (let i = 0; i < values.length; i++) {
+      const name = names[i];
+      const v = values[i];
+      if (typeof v !== "string") continue;
+      const rule = typeof name === "string" && isCredentialName(name) ? "name" : isCredentialValue(v.trim()) ? "detector" : void 0;
+      this.enter(String(i + 1), typeof name === "string" ? name : String(i + 1));
+      if (rule) this.replace(values, i, rule);
+      else this.detect(values, i, typeof name === "string" ? name : "");
       this.leave();
     }
   }
@@ -35509,19 +37522,26 @@ var Redactor = class {
       this.enter("filter", `filter ${name}`);
       this.enter(name, null);
       this.enter("config", null);
-      this.config(filter.config);
+      this.config(filter.config, void 0, true);
       this.leave();
       this.leave();
       this.leave();
     });
   }
 };
-function scopeOf(visit) {
-  const scope = { path: [], location: "" };
+function isCredentialValue(value) {
+  return looksLikeCredentialValue(value) || detectSecret(value) !== void 0;
+}
+function mayBeSecret(value) {
+  return value.length >= 8 && value !== MASK && value !== DECK_MASK;
+}
+function scopeOf(visit, namer) {
+  const scope = { path: [], location: "", key: void 0 };
   for (const parent of visit.parents) {
     addLink(scope, parent.spec, nameForEnv(parent.entity, parent.spec, void 0));
   }
   addLink(scope, visit.spec, nameForEnv(visit.entity, visit.spec, visit.index));
+  scope.key = namer.scope(scope.path);
   return scope;
 }
 function addLink(scope, spec, id) {
@@ -35564,17 +37584,28 @@ var EnvNamer = class {
   prefix;
   byName = /* @__PURE__ */ new Map();
   issued = /* @__PURE__ */ new Map();
-  name(parts) {
-    const path5 = [this.workspace, ...parts].join("\0");
-    const base = `${this.prefix}${sanitize(path5)}`;
+  /** Field paths below entities repeat across a file (`config/redis/password`): sanitized once each. */
+  cleanTails = /* @__PURE__ */ new Map();
+  /** The leading parts of many names (an entity's chain), prepared once for {@link name}. */
+  scope(parts) {
+    const raw = [this.workspace, ...parts].join("\0");
+    return { raw, clean: sanitize(raw) };
+  }
+  /** The variable for a path: `parts`, after the scope's parts when given. */
+  name(parts, scope = this.scope([])) {
+    const tail = parts.join("\0");
+    const path5 = parts.length === 0 ? scope.raw : `${scope.raw}\0${tail}`;
+    let clean2 = this.cleanTails.get(tail);
+    if (clean2 === void 0) this.cleanTails.set(tail, clean2 = sanitize(tail));
+    const base = `${this.prefix}${scope.clean && clean2 ? `${scope.clean}_${clean2}` : scope.clean || clean2}`;
     const owner = this.byName.get(base);
-    const seen = owner === void 0 ? 0 : this.issued.get(path5) ?? 0;
-    this.issued.set(path5, seen + 1);
-    const raw = seen === 0 ? path5 : `${path5}\0${seen}`;
-    if (owner === void 0 || owner === raw) {
-      this.byName.set(base, raw);
+    if (owner === void 0) {
+      this.byName.set(base, path5);
       return base;
     }
+    const seen = this.issued.get(path5) ?? (owner === path5 ? 1 : 0);
+    this.issued.set(path5, seen + 1);
+    const raw = seen === 0 ? path5 : `${path5}\0${seen}`;
     const unique = `${base}_${createHash("sha256").update(raw).digest("hex").slice(0, 6).toUpperCase()}`;
     this.byName.set(unique, raw);
     return unique;
@@ -36261,16 +38292,16 @@ function createTagDefinitionListMap() {
 }
 function compileTags(tags) {
   const result = [];
-  for (const tag of tags) {
+  for (const tag2 of tags) {
     let index = result.length;
     for (let previousIndex = 0; previousIndex < result.length; previousIndex++) {
       const previous = result[previousIndex];
-      if (previous.nodeKind === tag.nodeKind && previous.tagName === tag.tagName && previous.matchByTagPrefix === tag.matchByTagPrefix) {
+      if (previous.nodeKind === tag2.nodeKind && previous.tagName === tag2.tagName && previous.matchByTagPrefix === tag2.matchByTagPrefix) {
         index = previousIndex;
         break;
       }
     }
-    result[index] = tag;
+    result[index] = tag2;
   }
   return result;
 }
@@ -36313,30 +38344,30 @@ var Schema = class Schema2 {
     const implicitScalarTags = [];
     const exact = createTagDefinitionMap();
     const prefix = createTagDefinitionListMap();
-    for (const tag of compiledTags) {
-      if (tag.nodeKind === "scalar" && tag.implicit) {
-        if (tag.matchByTagPrefix) throw new Error("Implicit scalar tags cannot match by tag prefix");
-        implicitScalarTags.push(tag);
+    for (const tag2 of compiledTags) {
+      if (tag2.nodeKind === "scalar" && tag2.implicit) {
+        if (tag2.matchByTagPrefix) throw new Error("Implicit scalar tags cannot match by tag prefix");
+        implicitScalarTags.push(tag2);
       }
-      switch (tag.nodeKind) {
+      switch (tag2.nodeKind) {
         case "scalar":
-          if (tag.matchByTagPrefix) prefix.scalar.push(tag);
-          else exact.scalar[tag.tagName] = tag;
+          if (tag2.matchByTagPrefix) prefix.scalar.push(tag2);
+          else exact.scalar[tag2.tagName] = tag2;
           break;
         case "sequence":
-          if (tag.matchByTagPrefix) prefix.sequence.push(tag);
-          else exact.sequence[tag.tagName] = tag;
+          if (tag2.matchByTagPrefix) prefix.sequence.push(tag2);
+          else exact.sequence[tag2.tagName] = tag2;
           break;
         case "mapping":
-          if (tag.matchByTagPrefix) prefix.mapping.push(tag);
-          else exact.mapping[tag.tagName] = tag;
+          if (tag2.matchByTagPrefix) prefix.mapping.push(tag2);
+          else exact.mapping[tag2.tagName] = tag2;
       }
     }
-    const implicitScalarAnyFirstChar = implicitScalarTags.filter((tag) => tag.implicitFirstChars === null);
+    const implicitScalarAnyFirstChar = implicitScalarTags.filter((tag2) => tag2.implicitFirstChars === null);
     const keys = /* @__PURE__ */ new Set();
-    for (const tag of implicitScalarTags) if (tag.implicitFirstChars !== null) for (const key of tag.implicitFirstChars) keys.add(key);
+    for (const tag2 of implicitScalarTags) if (tag2.implicitFirstChars !== null) for (const key of tag2.implicitFirstChars) keys.add(key);
     const implicitScalarByFirstChar = /* @__PURE__ */ new Map();
-    for (const key of keys) implicitScalarByFirstChar.set(key, implicitScalarTags.filter((tag) => tag.implicitFirstChars === null || tag.implicitFirstChars.indexOf(key) !== -1));
+    for (const key of keys) implicitScalarByFirstChar.set(key, implicitScalarTags.filter((tag2) => tag2.implicitFirstChars === null || tag2.implicitFirstChars.indexOf(key) !== -1));
     const defaultScalarTag = exact.scalar["tag:yaml.org,2002:str"];
     if (!defaultScalarTag) throw new Error("schema does not define the default scalar tag (tag:yaml.org,2002:str)");
     this.tags = compiledTags;
@@ -36353,34 +38384,34 @@ var Schema = class Schema2 {
   lookupScalarTag(tagName) {
     const exactTag = this.exact.scalar[tagName];
     if (exactTag) return exactTag;
-    for (const tag of this.prefix.scalar) if (tagName.startsWith(tag.tagName)) return tag;
+    for (const tag2 of this.prefix.scalar) if (tagName.startsWith(tag2.tagName)) return tag2;
   }
   /** @internal */
   lookupSequenceTag(tagName) {
     const exactTag = this.exact.sequence[tagName];
     if (exactTag) return exactTag;
-    for (const tag of this.prefix.sequence) if (tagName.startsWith(tag.tagName)) return tag;
+    for (const tag2 of this.prefix.sequence) if (tagName.startsWith(tag2.tagName)) return tag2;
   }
   /** @internal */
   lookupMappingTag(tagName) {
     const exactTag = this.exact.mapping[tagName];
     if (exactTag) return exactTag;
-    for (const tag of this.prefix.mapping) if (tagName.startsWith(tag.tagName)) return tag;
+    for (const tag2 of this.prefix.mapping) if (tagName.startsWith(tag2.tagName)) return tag2;
   }
   /** @internal */
   resolveImplicitScalarTag(source) {
     const candidates = this.implicitScalarByFirstChar.get(source.charAt(0)) ?? this.implicitScalarAnyFirstChar;
-    for (const tag2 of candidates) {
-      const value = tag2.resolve(source, false, tag2.tagName);
+    for (const tag3 of candidates) {
+      const value = tag3.resolve(source, false, tag3.tagName);
       if (value !== NOT_RESOLVED) return {
         value,
-        tag: tag2
+        tag: tag3
       };
     }
-    const tag = this.defaultScalarTag;
+    const tag2 = this.defaultScalarTag;
     return {
-      value: tag.resolve(source, false, tag.tagName),
-      tag
+      value: tag2.resolve(source, false, tag2.tagName),
+      tag: tag2
     };
   }
   /**
@@ -36397,7 +38428,7 @@ var Schema = class Schema2 {
   */
   withTags(...tags) {
     let flatTags = [];
-    for (const tag of tags) flatTags = flatTags.concat(tag);
+    for (const tag2 of tags) flatTags = flatTags.concat(tag2);
     return new Schema2([...this.tags, ...flatTags]);
   }
 };
@@ -36934,9 +38965,9 @@ function eventPosition$1(event) {
 function throwError$1(state, message) {
   YAMLException.throwAt(state.source, state.position, message, state.filename);
 }
-function finalizeCollection(state, position, tag, carrier) {
+function finalizeCollection(state, position, tag2, carrier) {
   try {
-    return tag.finalize(carrier);
+    return tag2.finalize(carrier);
   } catch (error2) {
     if (error2 instanceof YAMLException) throw error2;
     YAMLException.throwAt(state.source, position, error2 instanceof Error ? error2.message : String(error2), state.filename);
@@ -36982,8 +39013,8 @@ function collectionTagName(state, event, defaultTagName) {
   const rawTag = event.tagStart === NO_RANGE$2 ? "" : state.source.slice(event.tagStart, event.tagEnd);
   return rawTag === "" || rawTag === "!" ? defaultTagName : tagNameFull(rawTag, state.tagHandlers);
 }
-function isMappingTag(tag) {
-  return tag.nodeKind === "mapping";
+function isMappingTag(tag2) {
+  return tag2.nodeKind === "mapping";
 }
 function chargeMergeWork(state) {
   state.totalMergeKeys++;
@@ -37012,10 +39043,10 @@ function mergeSource(state, frame, source, sourceTag) {
     }
   } else throwError$1(state, "cannot merge mappings; the provided source object is unacceptable");
 }
-function addMappingValue(state, frame, key, value, tag) {
+function addMappingValue(state, frame, key, value, tag2) {
   state.position = frame.keyPosition;
   if (frame.keyIsMerge) {
-    mergeSource(state, frame, value, tag);
+    mergeSource(state, frame, value, tag2);
     return;
   }
   if (!state.json && frame.tag.has(frame.value, key) && !frame.overridable?.has(key)) throwError$1(state, "duplicated mapping key");
@@ -37023,32 +39054,32 @@ function addMappingValue(state, frame, key, value, tag) {
   if (err) throwError$1(state, err);
   frame.overridable?.delete(key);
 }
-function addValue(state, value, tag) {
+function addValue(state, value, tag2) {
   const frame = state.frames[state.frames.length - 1];
   if (frame.kind === "document") {
     frame.value = value;
     frame.hasValue = true;
   } else if (frame.kind === "sequence") {
-    if (isMappingTag(tag)) state.nodeTags.set(value, tag);
+    if (isMappingTag(tag2)) state.nodeTags.set(value, tag2);
     const err = frame.tag.addItem(frame.value, value, frame.index++);
     if (err) throwError$1(state, err);
   } else if (frame.hasKey) {
     const key = frame.key;
     frame.key = void 0;
     frame.hasKey = false;
-    addMappingValue(state, frame, key, value, tag);
+    addMappingValue(state, frame, key, value, tag2);
   } else {
     frame.key = value;
     frame.keyPosition = state.position;
     frame.hasKey = true;
-    frame.keyIsMerge = tag.tagName === MERGE_TAG_NAME;
+    frame.keyIsMerge = tag2.tagName === MERGE_TAG_NAME;
   }
 }
-function storeAnchor(state, event, value, tag, isValueFinal) {
+function storeAnchor(state, event, value, tag2, isValueFinal) {
   if (event.anchorStart !== NO_RANGE$2) {
     const anchor = {
       value,
-      tag,
+      tag: tag2,
       isValueFinal
     };
     state.anchors.set(state.source.slice(event.anchorStart, event.anchorEnd), anchor);
@@ -37089,22 +39120,22 @@ function constructFromEvents(events2, options) {
         });
         break;
       case EVENT_ID.SCALAR: {
-        const { value, tag } = constructScalar(state, event);
-        storeAnchor(state, event, value, tag, true);
-        addValue(state, value, tag);
+        const { value, tag: tag2 } = constructScalar(state, event);
+        storeAnchor(state, event, value, tag2, true);
+        addValue(state, value, tag2);
         break;
       }
       case EVENT_ID.SEQUENCE: {
         const tagName = collectionTagName(state, event, "tag:yaml.org,2002:seq");
-        const tag = state.schema.lookupSequenceTag(tagName);
-        if (!tag) throwError$1(state, `unknown sequence tag !<${tagName}>`);
-        const value = tag.create(tagName);
-        const anchor = storeAnchor(state, event, value, tag, tag.carrierIsResult);
+        const tag2 = state.schema.lookupSequenceTag(tagName);
+        if (!tag2) throwError$1(state, `unknown sequence tag !<${tagName}>`);
+        const value = tag2.create(tagName);
+        const anchor = storeAnchor(state, event, value, tag2, tag2.carrierIsResult);
         state.frames.push({
           kind: "sequence",
           position: state.position,
           value,
-          tag,
+          tag: tag2,
           anchor,
           index: 0
         });
@@ -37112,15 +39143,15 @@ function constructFromEvents(events2, options) {
       }
       case EVENT_ID.MAPPING: {
         const tagName = collectionTagName(state, event, "tag:yaml.org,2002:map");
-        const tag = state.schema.lookupMappingTag(tagName);
-        if (!tag) throwError$1(state, `unknown mapping tag !<${tagName}>`);
-        const value = tag.create(tagName);
-        const anchor = storeAnchor(state, event, value, tag, tag.carrierIsResult);
+        const tag2 = state.schema.lookupMappingTag(tagName);
+        if (!tag2) throwError$1(state, `unknown mapping tag !<${tagName}>`);
+        const value = tag2.create(tagName);
+        const anchor = storeAnchor(state, event, value, tag2, tag2.carrierIsResult);
         state.frames.push({
           kind: "mapping",
           position: state.position,
           value,
-          tag,
+          tag: tag2,
           anchor,
           key: void 0,
           keyPosition: state.position,
@@ -38273,12 +40304,14 @@ function walkSecrets(body, replace) {
     path5.push(String(key));
     if (typeof value === "string") {
       if (value !== "" && value !== MASK && !isReference(value)) {
-        if (secretByName || PRIVATE_KEY.test(value) || hasUrlPassword(value)) replace(holder, key, path5);
+        if (secretByName) replace(holder, key, path5, "name");
+        else if (hasUrlPassword(value) || detectSecret(value) !== void 0)
+          replace(holder, key, path5, "detector");
       }
     } else if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) {
         const item = value[i];
-        if (isObject(item) && typeof item.name === "string" && SENSITIVE_HEADER.test(item.name)) {
+        if (isObject(item) && typeof item.name === "string" && isCredentialName(item.name)) {
           path5.push(String(i));
           if (typeof item.value === "string") visit(item, "value", true);
           path5.pop();
@@ -38288,7 +40321,7 @@ function walkSecrets(body, replace) {
       const headers = typeof key === "string" && HEADER_MAPS.has(key);
       const sharedSecret = signsWithSharedSecret(value);
       for (const field of Object.keys(value)) {
-        const secret = isSecretFieldName(snakeCase(field)) || headers && SENSITIVE_HEADER.test(field) || sharedSecret && (field === "jwt_source" || field === "source");
+        const secret = isSecretFieldName(snakeCase(field)) || headers && isCredentialName(field) || sharedSecret && (field === "jwt_source" || field === "source");
         visit(value, field, secret);
       }
     }
@@ -38305,10 +40338,10 @@ function walkSecrets(body, replace) {
 function redactTykObject(object, namer = new EnvNamer("", TYK_ENV_PREFIX)) {
   const redactions = [];
   const kind = TYK_KIND[object.format];
-  walkSecrets(object.body, (holder, key, path5) => {
+  walkSecrets(object.body, (holder, key, path5, rule) => {
     const value = holder[key];
     const name = namer.name([kind, object.id, ...path5]);
-    redactions.push({ name, location: `${kind} ${displayName(object)} / ${path5.join(".")}` });
+    redactions.push({ name, location: `${kind} ${displayName(object)} / ${path5.join(".")}`, rule });
     holder[key] = new EnvRef(name, value);
   });
   return redactions;
@@ -38381,9 +40414,9 @@ function compareStateFiles(before, after) {
   };
 }
 function countDrift(entities) {
-  const counts = { added: 0, changed: 0, removed: 0 };
-  for (const e of entities) counts[e.action]++;
-  return counts;
+  const counts2 = { added: 0, changed: 0, removed: 0 };
+  for (const e of entities) counts2[e.action]++;
+  return counts2;
 }
 function entry(action, workspace, at2) {
   return { action, workspace, kind: at2.spec.label, name: at2.name, file: at2.file };
@@ -38531,9 +40564,9 @@ var FOLD_ROWS = 25;
 var LINE_WIDTH = 100;
 var CHANGE = { added: "+ added", changed: "~ changed", removed: "- removed" };
 var MARK = { added: "+", changed: "~", removed: "-" };
-function describeDrift(counts) {
-  if (counts.added + counts.changed + counts.removed === 0) return "no entity changes";
-  return `${counts.added} added, ${counts.changed} changed, ${counts.removed} removed`;
+function describeDrift(counts2) {
+  if (counts2.added + counts2.changed + counts2.removed === 0) return "no entity changes";
+  return `${counts2.added} added, ${counts2.changed} changed, ${counts2.removed} removed`;
 }
 function driftTables(drift) {
   const tables = [];
@@ -39073,7 +41106,7 @@ function isCyclic(root) {
     if (typeof value !== "object" || value === null || done.has(value)) return false;
     if (open3.has(value)) return true;
     open3.add(value);
-    for (const child2 of Object.values(value)) if (visit(child2)) return true;
+    for (const child3 of Object.values(value)) if (visit(child3)) return true;
     open3.delete(value);
     done.add(value);
     return false;
@@ -39656,7 +41689,7 @@ async function commitJob(source, ctx) {
     secret: ctx.secret,
     pullRequests: factory && ((remoteUrl) => factory({ remoteUrl, token }))
   });
-  const { counts } = result.drift;
+  const { counts: counts2 } = result.drift;
   return {
     ok: result.status !== "refused",
     report: commitReport(result),
@@ -39666,9 +41699,9 @@ async function commitJob(source, ctx) {
       branch: result.branch,
       "pull-request-number": result.pullRequest ? String(result.pullRequest.number) : "",
       "pull-request-url": result.pullRequest?.url ?? "",
-      added: String(counts.added),
-      "changed-entities": String(counts.changed),
-      removed: String(counts.removed)
+      added: String(counts2.added),
+      "changed-entities": String(counts2.changed),
+      removed: String(counts2.removed)
     }
   };
 }
@@ -40599,12 +42632,12 @@ var Summary = class {
    *
    * @returns {string} content wrapped in HTML element
    */
-  wrap(tag, content, attrs = {}) {
+  wrap(tag2, content, attrs = {}) {
     const htmlAttrs = Object.entries(attrs).map(([key, value]) => ` ${key}="${value}"`).join("");
     if (!content) {
-      return `<${tag}${htmlAttrs}>`;
+      return `<${tag2}${htmlAttrs}>`;
     }
-    return `<${tag}${htmlAttrs}>${content}</${tag}>`;
+    return `<${tag2}${htmlAttrs}>${content}</${tag2}>`;
   }
   /**
    * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
@@ -40699,9 +42732,9 @@ var Summary = class {
    * @returns {Summary} summary instance
    */
   addList(items, ordered = false) {
-    const tag = ordered ? "ol" : "ul";
+    const tag2 = ordered ? "ol" : "ul";
     const listItems = items.map((item) => this.wrap("li", item)).join("");
-    const element = this.wrap(tag, listItems);
+    const element = this.wrap(tag2, listItems);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -40718,9 +42751,9 @@ var Summary = class {
           return this.wrap("td", cell);
         }
         const { header, data, colspan, rowspan } = cell;
-        const tag = header ? "th" : "td";
+        const tag2 = header ? "th" : "td";
         const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
-        return this.wrap(tag, data, attrs);
+        return this.wrap(tag2, data, attrs);
       }).join("");
       return this.wrap("tr", cells);
     }).join("");
@@ -40763,8 +42796,8 @@ var Summary = class {
    * @returns {Summary} summary instance
    */
   addHeading(text, level) {
-    const tag = `h${level}`;
-    const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
+    const tag2 = `h${level}`;
+    const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag2) ? tag2 : "h1";
     const element = this.wrap(allowedTag, text);
     return this.addRaw(element).addEOL();
   }
@@ -40821,7 +42854,7 @@ import os4 from "os";
 // node_modules/@actions/exec/lib/toolrunner.js
 import * as os3 from "os";
 import * as events from "events";
-import * as child from "child_process";
+import * as child2 from "child_process";
 import * as path3 from "path";
 
 // node_modules/@actions/io/lib/io.js
@@ -41413,7 +43446,7 @@ var ToolRunner = class extends events.EventEmitter {
           return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
         }
         const fileName = this._getSpawnFileName();
-        const cp2 = child.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
+        const cp2 = child2.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
         let stdbuffer = "";
         if (cp2.stdout) {
           cp2.stdout.on("data", (data) => {
@@ -41696,6 +43729,30 @@ function info(message) {
 // actions/github/run-action.ts
 init_errors();
 import { isAbsolute as isAbsolute2, relative as relative3, sep as sep4 } from "node:path";
+
+// actions/engine/secrets/configured.ts
+init_errors();
+var KINDS = ["plugins", "entities", "partials", "vaults"];
+var LINE = /^([a-z]+)\/([A-Za-z0-9_.-]+)\s+([A-Za-z0-9_.*[\]-]+)$/;
+var PART = /^(?:[A-Za-z0-9_-]+|\[\]|\*)$/;
+function configureSecretFields(lines) {
+  let added = 0;
+  for (const raw of lines) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const m = LINE.exec(line);
+    const kind = m?.[1];
+    const path5 = m?.[3];
+    if (!m || !KINDS.includes(kind) || !path5.split(".").every((p) => PART.test(p)) || /^(\[\]|\*)/.test(path5)) {
+      throw new DeckhandError(
+        `secret-fields: "${line.slice(0, 120)}" is not KIND/NAME PATH, where KIND is ${KINDS.join(", ")} and PATH a dotted field path with ${ELEMENTS} for a list's elements and ${VALUES} for a map's values, e.g. "plugins/acme-signer config.signing_material" or "plugins/acme-signer config.tenant_keys.*".`
+      );
+    }
+    addCatalogueEntry(kind, m[2], path5);
+    added++;
+  }
+  return added;
+}
 
 // actions/github/artifacts.ts
 import { readdir as readdir2, stat as stat5 } from "node:fs/promises";
@@ -42187,11 +44244,11 @@ function findAllVersions(toolName, arch3) {
   const toolPath = path4.join(_getCacheDirectory(), toolName);
   if (fs3.existsSync(toolPath)) {
     const children = fs3.readdirSync(toolPath);
-    for (const child2 of children) {
-      if (isExplicitVersion(child2)) {
-        const fullPath = path4.join(toolPath, child2, arch3 || "");
+    for (const child3 of children) {
+      if (isExplicitVersion(child3)) {
+        const fullPath = path4.join(toolPath, child3, arch3 || "");
         if (fs3.existsSync(fullPath) && fs3.existsSync(`${fullPath}.complete`)) {
-          versions.push(child2);
+          versions.push(child3);
         }
       }
     }
@@ -42324,6 +44381,8 @@ async function runAction(command, job) {
       for (const line of getInput(name).split("\n")) maskSecret(line);
     }
     const source = (name) => getInput(name);
+    if (spec.inputs["secret-fields"])
+      configureSecretFields(new Inputs(spec.inputs, source).list("secret-fields"));
     const result = await job(source, {
       logger,
       store: new ToolCacheStore(),

@@ -24124,11 +24124,11 @@ function getUserAgentWithOrchestrationId(baseUserAgent) {
   const orchId = (_a = process.env["ACTIONS_ORCHESTRATION_ID"]) === null || _a === void 0 ? void 0 : _a.trim();
   if (orchId) {
     const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, "_");
-    const tag = `actions_orchestration_id/${sanitizedId}`;
-    if (baseUserAgent === null || baseUserAgent === void 0 ? void 0 : baseUserAgent.includes(tag))
+    const tag2 = `actions_orchestration_id/${sanitizedId}`;
+    if (baseUserAgent === null || baseUserAgent === void 0 ? void 0 : baseUserAgent.includes(tag2))
       return baseUserAgent;
     const ua = baseUserAgent ? `${baseUserAgent} ` : "";
-    return `${ua}${tag}`;
+    return `${ua}${tag2}`;
   }
   return baseUserAgent;
 }
@@ -28908,6 +28908,12 @@ var transportInputs = {
   },
   timeout: { type: "integer", default: "30", description: "Seconds deck waits for each Admin API request." }
 };
+var secretFieldsInput = {
+  "secret-fields": {
+    type: "list",
+    description: "More fields that hold secrets, one per line as KIND/NAME PATH (KIND: plugins, entities, partials or vaults; PATH dotted, [] for list elements, * for map values), e.g. plugins/acme-signer config.signing_material. Kong's schemas (bundled, and read from the gateway where there is one) already cover Kong's own plugins and any custom plugin whose schema marks its fields encrypted or referenceable."
+  }
+};
 var connectionInputs = {
   "kong-addr": {
     type: "string",
@@ -28955,6 +28961,7 @@ var convergeTimeout = {
   description: "gateway: tyk: seconds to wait after writing (and the reload) until the gateway serves what the files hold, re-reading with backoff; still different then, the step fails."
 };
 var planInputs = {
+  ...secretFieldsInput,
   state: {
     type: "list",
     description: "State files or directories, one per line. Files of one workspace are planned together; each workspace (and select-tags set) is its own deck run. Tyk: folders of API and policy files, planned as one. Default: kong, or tyk for gateway: tyk."
@@ -29048,6 +29055,7 @@ var COMMANDS = {
         default: "false",
         description: "Accept a dump with no entities even when the previous dump had some."
       },
+      ...secretFieldsInput,
       ...tykInputs,
       ...deckInputs,
       ...transportInputs
@@ -29058,6 +29066,7 @@ var COMMANDS = {
       "entity-count": "Number of entities dumped, nested ones included.",
       digest: "sha256 over the normalized files: equal digests mean an unchanged configuration.",
       "secrets-redacted": "Number of secret values replaced by environment references.",
+      "secrets-by-rule": "JSON object: how many values each rule redacted (schema: the gateway's own schemas; catalogue: Kong's schemas bundled with deckhand; name: credential field or header names; detector: the value itself, such as a private key, a JWT or credentials in a URL).",
       "required-env": "Environment variables the files reference, one per line (names only).",
       changed: "true when the files differ from what output-dir held before."
     }
@@ -29066,6 +29075,7 @@ var COMMANDS = {
     name: "validate",
     summary: "Check deck state files: YAML, duplicates, unset DECK_ variables, then deck file/gateway validate.",
     inputs: {
+      ...secretFieldsInput,
       state: { type: "list", default: "kong", description: "State files or directories, one per line." },
       online: {
         type: "boolean",
@@ -29085,7 +29095,8 @@ var COMMANDS = {
     },
     outputs: {
       valid: "true when every check passed.",
-      problems: "Number of problems found."
+      problems: "Number of problems found.",
+      "plaintext-secrets": "Number of secret values the files hold in plain text (by the rules a dump redacts with); each is a warning naming file and line, never the value. Not a failure: unredacted files are valid, but must not be committed."
     }
   }
 };
@@ -29340,6 +29351,7 @@ COMMANDS.commit = {
   name: "commit",
   summary: "Commit the dumped configuration to git when it drifted, with an entity-level report; push race-safe or open a pull request.",
   inputs: {
+    ...secretFieldsInput,
     path: {
       type: "list",
       default: "kong",
@@ -29403,6 +29415,7 @@ COMMANDS.restore = {
   name: "restore",
   summary: "Disaster recovery in one step: wait for a fresh gateway, restore its database or its declarative state (or load DB-less nodes), prove it, and report the recovery time.",
   inputs: {
+    ...secretFieldsInput,
     strategy: {
       type: "string",
       default: "auto",
@@ -34632,12 +34645,12 @@ var Summary = class {
    *
    * @returns {string} content wrapped in HTML element
    */
-  wrap(tag, content, attrs = {}) {
+  wrap(tag2, content, attrs = {}) {
     const htmlAttrs = Object.entries(attrs).map(([key, value]) => ` ${key}="${value}"`).join("");
     if (!content) {
-      return `<${tag}${htmlAttrs}>`;
+      return `<${tag2}${htmlAttrs}>`;
     }
-    return `<${tag}${htmlAttrs}>${content}</${tag}>`;
+    return `<${tag2}${htmlAttrs}>${content}</${tag2}>`;
   }
   /**
    * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
@@ -34732,9 +34745,9 @@ var Summary = class {
    * @returns {Summary} summary instance
    */
   addList(items, ordered = false) {
-    const tag = ordered ? "ol" : "ul";
+    const tag2 = ordered ? "ol" : "ul";
     const listItems = items.map((item) => this.wrap("li", item)).join("");
-    const element = this.wrap(tag, listItems);
+    const element = this.wrap(tag2, listItems);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -34751,9 +34764,9 @@ var Summary = class {
           return this.wrap("td", cell);
         }
         const { header, data, colspan, rowspan } = cell;
-        const tag = header ? "th" : "td";
+        const tag2 = header ? "th" : "td";
         const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
-        return this.wrap(tag, data, attrs);
+        return this.wrap(tag2, data, attrs);
       }).join("");
       return this.wrap("tr", cells);
     }).join("");
@@ -34796,8 +34809,8 @@ var Summary = class {
    * @returns {Summary} summary instance
    */
   addHeading(text, level) {
-    const tag = `h${level}`;
-    const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
+    const tag2 = `h${level}`;
+    const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag2) ? tag2 : "h1";
     const element = this.wrap(allowedTag, text);
     return this.addRaw(element).addEOL();
   }
@@ -35730,6 +35743,1293 @@ function info(message) {
 init_errors();
 import { isAbsolute as isAbsolute3, relative as relative4, sep as sep5 } from "node:path";
 
+// actions/engine/secrets/configured.ts
+init_errors();
+
+// actions/engine/secrets/schema-tree.ts
+var ELEMENTS = "[]";
+var VALUES = "*";
+function child2(node, name) {
+  const fields = node.fields ??= /* @__PURE__ */ Object.create(null);
+  return fields[name] ??= {};
+}
+function addPath(root, path5, flag) {
+  let node = root;
+  for (const part of path5.split(".")) {
+    if (part === ELEMENTS) node = node.elements ??= {};
+    else if (part === VALUES) node = node.values ??= {};
+    else node = child2(node, part);
+  }
+  if (node.flag !== "encrypted") node.flag = flag;
+}
+
+// actions/engine/secrets/kong-catalogue.json
+var kong_catalogue_default = {
+  $comment: "Generated by script/kong-secret-catalogue.mjs from Kong's sources; regenerate, do not edit.",
+  sources: {
+    kong: {
+      release: "3.10.0",
+      commit: "22246ef28c16842098369b494eef879222e30c7b",
+      read: "kong/plugins/*/{schema,daos}.lua, kong/db/schema/entities/*.lua"
+    },
+    docs: {
+      commit: "bc1cd74260f0bddb06dcf004c9c34b53bb870c1a",
+      pluginSchemaReleases: [
+        "3.4",
+        "3.7",
+        "3.8",
+        "3.9",
+        "3.10",
+        "3.11",
+        "3.12",
+        "3.13",
+        "3.14",
+        "3.15"
+      ],
+      adminApiReleases: [
+        "3.4",
+        "3.5",
+        "3.6",
+        "3.7",
+        "3.8",
+        "3.9",
+        "3.10",
+        "3.11",
+        "3.12",
+        "3.13",
+        "3.14",
+        "3.15"
+      ],
+      configurationReleases: [
+        "3.10",
+        "3.11",
+        "3.12",
+        "3.13",
+        "3.14",
+        "3.15",
+        "3.4",
+        "3.5",
+        "3.6",
+        "3.7",
+        "3.8",
+        "3.9"
+      ]
+    },
+    additions: {
+      entities: {
+        keyauth_credentials: {
+          key: "key-auth finds the consumer by this key, so Kong keeps it searchable"
+        },
+        jwt_secrets: {
+          secret: "the HMAC secret or RSA private key that signs tokens"
+        },
+        oauth2_credentials: {
+          client_secret: "kept in plain text unless hashed (hash_secret)"
+        },
+        licenses: {
+          payload: "the Enterprise license key itself"
+        }
+      }
+    }
+  },
+  entities: {
+    basicauth_credentials: {
+      password: "encrypted"
+    },
+    ca_certificates: {
+      cert: "referenceable"
+    },
+    certificates: {
+      cert: "referenceable",
+      cert_alt: "referenceable",
+      key: "encrypted",
+      key_alt: "encrypted"
+    },
+    hmacauth_credentials: {
+      secret: "encrypted"
+    },
+    jwt_secrets: {
+      secret: "encrypted"
+    },
+    keyauth_credentials: {
+      key: "encrypted"
+    },
+    keys: {
+      jwk: "encrypted",
+      "pem.private_key": "encrypted",
+      "pem.public_key": "referenceable"
+    },
+    licenses: {
+      payload: "encrypted"
+    },
+    oauth2_credentials: {
+      client_secret: "encrypted"
+    }
+  },
+  partials: {
+    embeddings: {
+      "config.auth.aws_access_key_id": "encrypted",
+      "config.auth.aws_secret_access_key": "encrypted",
+      "config.auth.azure_client_id": "referenceable",
+      "config.auth.azure_client_secret": "encrypted",
+      "config.auth.azure_tenant_id": "referenceable",
+      "config.auth.gcp_metadata_url": "referenceable",
+      "config.auth.gcp_oauth_token_url": "referenceable",
+      "config.auth.gcp_service_account_json": "encrypted",
+      "config.auth.header_name": "referenceable",
+      "config.auth.header_value": "encrypted",
+      "config.auth.param_name": "referenceable",
+      "config.auth.param_value": "encrypted"
+    },
+    model: {
+      "config.auth.aws_access_key_id": "encrypted",
+      "config.auth.aws_secret_access_key": "encrypted",
+      "config.auth.azure_client_id": "referenceable",
+      "config.auth.azure_client_secret": "encrypted",
+      "config.auth.azure_tenant_id": "referenceable",
+      "config.auth.gcp_metadata_url": "referenceable",
+      "config.auth.gcp_oauth_token_url": "referenceable",
+      "config.auth.gcp_service_account_json": "encrypted",
+      "config.auth.header_name": "referenceable",
+      "config.auth.header_value": "encrypted",
+      "config.auth.param_name": "referenceable",
+      "config.auth.param_value": "encrypted"
+    },
+    "redis-ce": {
+      "config.cloud_authentication.auth_provider": "referenceable",
+      "config.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.cloud_authentication.aws_cache_name": "referenceable",
+      "config.cloud_authentication.aws_region": "referenceable",
+      "config.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.cloud_authentication.azure_client_id": "encrypted",
+      "config.cloud_authentication.azure_client_secret": "encrypted",
+      "config.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.host": "referenceable",
+      "config.password": "encrypted",
+      "config.port": "referenceable",
+      "config.server_name": "referenceable",
+      "config.username": "referenceable"
+    },
+    "redis-ee": {
+      "config.cloud_authentication.auth_provider": "referenceable",
+      "config.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.cloud_authentication.aws_cache_name": "referenceable",
+      "config.cloud_authentication.aws_region": "referenceable",
+      "config.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.cloud_authentication.azure_client_id": "encrypted",
+      "config.cloud_authentication.azure_client_secret": "encrypted",
+      "config.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.host": "referenceable",
+      "config.password": "encrypted",
+      "config.port": "referenceable",
+      "config.sentinel_password": "encrypted",
+      "config.sentinel_username": "referenceable",
+      "config.server_name": "referenceable",
+      "config.username": "referenceable"
+    },
+    vectordb: {
+      "config.pgvector.password": "encrypted",
+      "config.pgvector.user": "referenceable",
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    }
+  },
+  plugins: {
+    ace: {
+      "config.rate_limiting.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.rate_limiting.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.rate_limiting.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.rate_limiting.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.rate_limiting.redis.cloud_authentication.aws_region": "referenceable",
+      "config.rate_limiting.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.rate_limiting.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.rate_limiting.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.rate_limiting.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.rate_limiting.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.rate_limiting.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.rate_limiting.redis.host": "referenceable",
+      "config.rate_limiting.redis.password": "encrypted",
+      "config.rate_limiting.redis.port": "referenceable",
+      "config.rate_limiting.redis.sentinel_password": "encrypted",
+      "config.rate_limiting.redis.sentinel_username": "referenceable",
+      "config.rate_limiting.redis.server_name": "referenceable",
+      "config.rate_limiting.redis.username": "referenceable"
+    },
+    acme: {
+      "config.account_email": "encrypted",
+      "config.account_key.key_id": "encrypted",
+      "config.account_key.key_set": "encrypted",
+      "config.eab_hmac_key": "encrypted",
+      "config.eab_kid": "encrypted",
+      "config.storage_config.consul.token": "encrypted",
+      "config.storage_config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.storage_config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.storage_config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.storage_config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.storage_config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.storage_config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.storage_config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.storage_config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.storage_config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.storage_config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.storage_config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.storage_config.redis.host": "referenceable",
+      "config.storage_config.redis.password": "encrypted",
+      "config.storage_config.redis.port": "referenceable",
+      "config.storage_config.redis.server_name": "referenceable",
+      "config.storage_config.redis.username": "referenceable",
+      "config.storage_config.vault.token": "encrypted"
+    },
+    "ai-aws-guardrails": {
+      "config.aws_access_key_id": "encrypted",
+      "config.aws_secret_access_key": "encrypted"
+    },
+    "ai-azure-content-safety": {
+      "config.azure_client_secret": "encrypted",
+      "config.content_safety_key": "encrypted",
+      "config.content_safety_url": "referenceable"
+    },
+    "ai-custom-guardrail": {
+      "config.params.*": "referenceable",
+      "config.request.auth.name": "referenceable",
+      "config.request.auth.value": "encrypted",
+      "config.request.body.*": "referenceable",
+      "config.request.headers.*": "referenceable",
+      "config.request.queries.*": "referenceable"
+    },
+    "ai-gcp-model-armor": {
+      "config.gcp_metadata_url": "referenceable",
+      "config.gcp_oauth_token_url": "referenceable",
+      "config.gcp_service_account_json": "encrypted"
+    },
+    "ai-lakera-guard": {
+      "config.api_key": "encrypted",
+      "config.lakera_service_url": "referenceable",
+      "config.project_id": "referenceable"
+    },
+    "ai-llm-as-judge": {
+      "config.llm.auth.aws_access_key_id": "encrypted",
+      "config.llm.auth.aws_secret_access_key": "encrypted",
+      "config.llm.auth.azure_client_id": "referenceable",
+      "config.llm.auth.azure_client_secret": "encrypted",
+      "config.llm.auth.azure_tenant_id": "referenceable",
+      "config.llm.auth.gcp_metadata_url": "referenceable",
+      "config.llm.auth.gcp_oauth_token_url": "referenceable",
+      "config.llm.auth.gcp_service_account_json": "encrypted",
+      "config.llm.auth.header_name": "referenceable",
+      "config.llm.auth.header_value": "encrypted",
+      "config.llm.auth.param_name": "referenceable",
+      "config.llm.auth.param_value": "encrypted"
+    },
+    "ai-mcp-oauth2": {
+      "config.client_id": "referenceable",
+      "config.client_jwk": "encrypted",
+      "config.client_secret": "encrypted",
+      "config.token_exchange.client_id": "referenceable",
+      "config.token_exchange.client_secret": "encrypted"
+    },
+    "ai-mcp-proxy": {
+      "config.server.session.client.secrets.[]": "encrypted",
+      "config.server.session.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.server.session.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.server.session.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.server.session.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.server.session.redis.cloud_authentication.aws_region": "referenceable",
+      "config.server.session.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.server.session.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.server.session.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.server.session.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.server.session.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.server.session.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.server.session.redis.host": "referenceable",
+      "config.server.session.redis.password": "encrypted",
+      "config.server.session.redis.port": "referenceable",
+      "config.server.session.redis.sentinel_password": "encrypted",
+      "config.server.session.redis.sentinel_username": "referenceable",
+      "config.server.session.redis.server_name": "referenceable",
+      "config.server.session.redis.username": "referenceable"
+    },
+    "ai-proxy": {
+      "config.auth.aws_access_key_id": "encrypted",
+      "config.auth.aws_secret_access_key": "encrypted",
+      "config.auth.azure_client_id": "referenceable",
+      "config.auth.azure_client_secret": "encrypted",
+      "config.auth.azure_tenant_id": "referenceable",
+      "config.auth.gcp_metadata_url": "referenceable",
+      "config.auth.gcp_oauth_token_url": "referenceable",
+      "config.auth.gcp_service_account_json": "encrypted",
+      "config.auth.header_name": "referenceable",
+      "config.auth.header_value": "encrypted",
+      "config.auth.param_name": "referenceable",
+      "config.auth.param_value": "encrypted"
+    },
+    "ai-proxy-advanced": {
+      "config.embeddings.auth.aws_access_key_id": "encrypted",
+      "config.embeddings.auth.aws_secret_access_key": "encrypted",
+      "config.embeddings.auth.azure_client_id": "referenceable",
+      "config.embeddings.auth.azure_client_secret": "encrypted",
+      "config.embeddings.auth.azure_tenant_id": "referenceable",
+      "config.embeddings.auth.gcp_metadata_url": "referenceable",
+      "config.embeddings.auth.gcp_oauth_token_url": "referenceable",
+      "config.embeddings.auth.gcp_service_account_json": "encrypted",
+      "config.embeddings.auth.header_name": "referenceable",
+      "config.embeddings.auth.header_value": "encrypted",
+      "config.embeddings.auth.param_name": "referenceable",
+      "config.embeddings.auth.param_value": "encrypted",
+      "config.targets.[].auth.aws_access_key_id": "encrypted",
+      "config.targets.[].auth.aws_secret_access_key": "encrypted",
+      "config.targets.[].auth.azure_client_id": "referenceable",
+      "config.targets.[].auth.azure_client_secret": "encrypted",
+      "config.targets.[].auth.azure_tenant_id": "referenceable",
+      "config.targets.[].auth.gcp_metadata_url": "referenceable",
+      "config.targets.[].auth.gcp_oauth_token_url": "referenceable",
+      "config.targets.[].auth.gcp_service_account_json": "encrypted",
+      "config.targets.[].auth.header_name": "referenceable",
+      "config.targets.[].auth.header_value": "encrypted",
+      "config.targets.[].auth.param_name": "referenceable",
+      "config.targets.[].auth.param_value": "encrypted",
+      "config.vectordb.pgvector.password": "encrypted",
+      "config.vectordb.pgvector.user": "referenceable",
+      "config.vectordb.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_region": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.vectordb.redis.host": "referenceable",
+      "config.vectordb.redis.password": "encrypted",
+      "config.vectordb.redis.port": "referenceable",
+      "config.vectordb.redis.sentinel_password": "encrypted",
+      "config.vectordb.redis.sentinel_username": "referenceable",
+      "config.vectordb.redis.server_name": "referenceable",
+      "config.vectordb.redis.username": "referenceable"
+    },
+    "ai-rag-injector": {
+      "config.embeddings.auth.aws_access_key_id": "encrypted",
+      "config.embeddings.auth.aws_secret_access_key": "encrypted",
+      "config.embeddings.auth.azure_client_id": "referenceable",
+      "config.embeddings.auth.azure_client_secret": "encrypted",
+      "config.embeddings.auth.azure_tenant_id": "referenceable",
+      "config.embeddings.auth.gcp_metadata_url": "referenceable",
+      "config.embeddings.auth.gcp_oauth_token_url": "referenceable",
+      "config.embeddings.auth.gcp_service_account_json": "encrypted",
+      "config.embeddings.auth.header_name": "referenceable",
+      "config.embeddings.auth.header_value": "encrypted",
+      "config.embeddings.auth.param_name": "referenceable",
+      "config.embeddings.auth.param_value": "encrypted",
+      "config.vectordb.pgvector.password": "encrypted",
+      "config.vectordb.pgvector.user": "referenceable",
+      "config.vectordb.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_region": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.vectordb.redis.host": "referenceable",
+      "config.vectordb.redis.password": "encrypted",
+      "config.vectordb.redis.port": "referenceable",
+      "config.vectordb.redis.sentinel_password": "encrypted",
+      "config.vectordb.redis.sentinel_username": "referenceable",
+      "config.vectordb.redis.server_name": "referenceable",
+      "config.vectordb.redis.username": "referenceable"
+    },
+    "ai-rate-limiting-advanced": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    "ai-request-transformer": {
+      "config.llm.auth.aws_access_key_id": "encrypted",
+      "config.llm.auth.aws_secret_access_key": "encrypted",
+      "config.llm.auth.azure_client_id": "referenceable",
+      "config.llm.auth.azure_client_secret": "encrypted",
+      "config.llm.auth.azure_tenant_id": "referenceable",
+      "config.llm.auth.gcp_metadata_url": "referenceable",
+      "config.llm.auth.gcp_oauth_token_url": "referenceable",
+      "config.llm.auth.gcp_service_account_json": "encrypted",
+      "config.llm.auth.header_name": "referenceable",
+      "config.llm.auth.header_value": "encrypted",
+      "config.llm.auth.param_name": "referenceable",
+      "config.llm.auth.param_value": "encrypted"
+    },
+    "ai-response-transformer": {
+      "config.llm.auth.aws_access_key_id": "encrypted",
+      "config.llm.auth.aws_secret_access_key": "encrypted",
+      "config.llm.auth.azure_client_id": "referenceable",
+      "config.llm.auth.azure_client_secret": "encrypted",
+      "config.llm.auth.azure_tenant_id": "referenceable",
+      "config.llm.auth.gcp_metadata_url": "referenceable",
+      "config.llm.auth.gcp_oauth_token_url": "referenceable",
+      "config.llm.auth.gcp_service_account_json": "encrypted",
+      "config.llm.auth.header_name": "referenceable",
+      "config.llm.auth.header_value": "encrypted",
+      "config.llm.auth.param_name": "referenceable",
+      "config.llm.auth.param_value": "encrypted"
+    },
+    "ai-semantic-cache": {
+      "config.embeddings.auth.aws_access_key_id": "encrypted",
+      "config.embeddings.auth.aws_secret_access_key": "encrypted",
+      "config.embeddings.auth.azure_client_id": "referenceable",
+      "config.embeddings.auth.azure_client_secret": "encrypted",
+      "config.embeddings.auth.azure_tenant_id": "referenceable",
+      "config.embeddings.auth.gcp_metadata_url": "referenceable",
+      "config.embeddings.auth.gcp_oauth_token_url": "referenceable",
+      "config.embeddings.auth.gcp_service_account_json": "encrypted",
+      "config.embeddings.auth.header_name": "referenceable",
+      "config.embeddings.auth.header_value": "encrypted",
+      "config.embeddings.auth.param_name": "referenceable",
+      "config.embeddings.auth.param_value": "encrypted",
+      "config.vectordb.pgvector.password": "encrypted",
+      "config.vectordb.pgvector.user": "referenceable",
+      "config.vectordb.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_region": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.vectordb.redis.host": "referenceable",
+      "config.vectordb.redis.password": "encrypted",
+      "config.vectordb.redis.port": "referenceable",
+      "config.vectordb.redis.sentinel_password": "encrypted",
+      "config.vectordb.redis.sentinel_username": "referenceable",
+      "config.vectordb.redis.server_name": "referenceable",
+      "config.vectordb.redis.username": "referenceable"
+    },
+    "ai-semantic-prompt-guard": {
+      "config.embeddings.auth.aws_access_key_id": "encrypted",
+      "config.embeddings.auth.aws_secret_access_key": "encrypted",
+      "config.embeddings.auth.azure_client_id": "referenceable",
+      "config.embeddings.auth.azure_client_secret": "encrypted",
+      "config.embeddings.auth.azure_tenant_id": "referenceable",
+      "config.embeddings.auth.gcp_metadata_url": "referenceable",
+      "config.embeddings.auth.gcp_oauth_token_url": "referenceable",
+      "config.embeddings.auth.gcp_service_account_json": "encrypted",
+      "config.embeddings.auth.header_name": "referenceable",
+      "config.embeddings.auth.header_value": "encrypted",
+      "config.embeddings.auth.param_name": "referenceable",
+      "config.embeddings.auth.param_value": "encrypted",
+      "config.vectordb.pgvector.password": "encrypted",
+      "config.vectordb.pgvector.user": "referenceable",
+      "config.vectordb.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_region": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.vectordb.redis.host": "referenceable",
+      "config.vectordb.redis.password": "encrypted",
+      "config.vectordb.redis.port": "referenceable",
+      "config.vectordb.redis.sentinel_password": "encrypted",
+      "config.vectordb.redis.sentinel_username": "referenceable",
+      "config.vectordb.redis.server_name": "referenceable",
+      "config.vectordb.redis.username": "referenceable"
+    },
+    "ai-semantic-response-guard": {
+      "config.embeddings.auth.aws_access_key_id": "encrypted",
+      "config.embeddings.auth.aws_secret_access_key": "encrypted",
+      "config.embeddings.auth.azure_client_id": "referenceable",
+      "config.embeddings.auth.azure_client_secret": "encrypted",
+      "config.embeddings.auth.azure_tenant_id": "referenceable",
+      "config.embeddings.auth.gcp_metadata_url": "referenceable",
+      "config.embeddings.auth.gcp_oauth_token_url": "referenceable",
+      "config.embeddings.auth.gcp_service_account_json": "encrypted",
+      "config.embeddings.auth.header_name": "referenceable",
+      "config.embeddings.auth.header_value": "encrypted",
+      "config.embeddings.auth.param_name": "referenceable",
+      "config.embeddings.auth.param_value": "encrypted",
+      "config.vectordb.pgvector.password": "encrypted",
+      "config.vectordb.pgvector.user": "referenceable",
+      "config.vectordb.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_region": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.vectordb.redis.host": "referenceable",
+      "config.vectordb.redis.password": "encrypted",
+      "config.vectordb.redis.port": "referenceable",
+      "config.vectordb.redis.sentinel_password": "encrypted",
+      "config.vectordb.redis.sentinel_username": "referenceable",
+      "config.vectordb.redis.server_name": "referenceable",
+      "config.vectordb.redis.username": "referenceable"
+    },
+    "aws-lambda": {
+      "config.aws_assume_role_arn": "encrypted",
+      "config.aws_key": "encrypted",
+      "config.aws_secret": "encrypted"
+    },
+    "azure-functions": {
+      "config.apikey": "encrypted",
+      "config.clientid": "encrypted"
+    },
+    "basic-auth": {
+      "config.brute_force_protection.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.brute_force_protection.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.brute_force_protection.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.brute_force_protection.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.brute_force_protection.redis.cloud_authentication.aws_region": "referenceable",
+      "config.brute_force_protection.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.brute_force_protection.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.brute_force_protection.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.brute_force_protection.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.brute_force_protection.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.brute_force_protection.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.brute_force_protection.redis.host": "referenceable",
+      "config.brute_force_protection.redis.password": "encrypted",
+      "config.brute_force_protection.redis.port": "referenceable",
+      "config.brute_force_protection.redis.server_name": "referenceable",
+      "config.brute_force_protection.redis.username": "referenceable"
+    },
+    confluent: {
+      "config.cluster_api_key": "encrypted",
+      "config.cluster_api_secret": "encrypted",
+      "config.confluent_cloud_api_key": "encrypted",
+      "config.confluent_cloud_api_secret": "encrypted",
+      "config.oauthbearer.client_id": "referenceable",
+      "config.oauthbearer.client_secret": "encrypted",
+      "config.oauthbearer.token_endpoint_url": "referenceable",
+      "config.schema_registry.confluent.authentication.basic.password": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.username": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.password": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.username": "encrypted"
+    },
+    "confluent-consume": {
+      "config.cluster_api_key": "encrypted",
+      "config.cluster_api_secret": "encrypted",
+      "config.confluent_cloud_api_key": "encrypted",
+      "config.confluent_cloud_api_secret": "encrypted",
+      "config.oauthbearer.client_id": "referenceable",
+      "config.oauthbearer.client_secret": "encrypted",
+      "config.oauthbearer.token_endpoint_url": "referenceable",
+      "config.schema_registry.confluent.authentication.basic.password": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.username": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.password": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.username": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.basic.password": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.basic.username": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.password": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.username": "encrypted"
+    },
+    datadog: {
+      "config.host": "referenceable"
+    },
+    datakit: {
+      "config.resources.cache.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.resources.cache.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.resources.cache.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.resources.cache.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.resources.cache.redis.cloud_authentication.aws_region": "referenceable",
+      "config.resources.cache.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.resources.cache.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.resources.cache.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.resources.cache.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.resources.cache.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.resources.cache.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.resources.cache.redis.host": "referenceable",
+      "config.resources.cache.redis.password": "encrypted",
+      "config.resources.cache.redis.port": "referenceable",
+      "config.resources.cache.redis.sentinel_password": "encrypted",
+      "config.resources.cache.redis.sentinel_username": "referenceable",
+      "config.resources.cache.redis.server_name": "referenceable",
+      "config.resources.cache.redis.username": "referenceable",
+      "config.resources.vault.*": "referenceable"
+    },
+    "forward-proxy": {
+      "config.auth_password": "encrypted",
+      "config.auth_username": "referenceable"
+    },
+    "graphql-proxy-cache-advanced": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    "graphql-rate-limiting-advanced": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    "http-log": {
+      "config.headers.*": "referenceable",
+      "config.http_endpoint": "encrypted"
+    },
+    "jwt-signer": {
+      "config.access_token_jwks_uri_client_password": "encrypted",
+      "config.access_token_jwks_uri_client_username": "referenceable",
+      "config.access_token_keyset_client_password": "encrypted",
+      "config.access_token_keyset_client_username": "referenceable",
+      "config.channel_token_jwks_uri_client_password": "encrypted",
+      "config.channel_token_jwks_uri_client_username": "referenceable",
+      "config.channel_token_keyset_client_password": "encrypted",
+      "config.channel_token_keyset_client_username": "referenceable"
+    },
+    "kafka-consume": {
+      "config.authentication.oauthbearer.client_id": "referenceable",
+      "config.authentication.oauthbearer.client_secret": "encrypted",
+      "config.authentication.oauthbearer.token_endpoint_url": "referenceable",
+      "config.authentication.password": "encrypted",
+      "config.authentication.user": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.password": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.username": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.password": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.username": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.basic.password": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.basic.username": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.password": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.username": "encrypted"
+    },
+    "kafka-log": {
+      "config.authentication.oauthbearer.client_id": "referenceable",
+      "config.authentication.oauthbearer.client_secret": "encrypted",
+      "config.authentication.oauthbearer.token_endpoint_url": "referenceable",
+      "config.authentication.password": "encrypted",
+      "config.authentication.user": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.password": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.username": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.password": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.username": "encrypted"
+    },
+    "kafka-upstream": {
+      "config.authentication.oauthbearer.client_id": "referenceable",
+      "config.authentication.oauthbearer.client_secret": "encrypted",
+      "config.authentication.oauthbearer.token_endpoint_url": "referenceable",
+      "config.authentication.password": "encrypted",
+      "config.authentication.user": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.password": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.username": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.password": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.username": "encrypted"
+    },
+    "konnect-application-auth": {
+      "config.v2_strategies.openid_connect.[].config.client_id": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_id.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].d": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].dp": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].dq": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].k": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].oth": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].p": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].q": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].qi": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].r": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].t": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_secret": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_secret.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.auth_provider": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.aws_region": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.host": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.password": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.port": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.sentinel_password": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.sentinel_username": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.server_name": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.username": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.extra_jwks_uris.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.http_proxy_authorization": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.https_proxy_authorization": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.introspection_endpoint": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.introspection_headers_values": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.introspection_headers_values.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.issuer": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.issuers_allowed.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.login_redirect_uri.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.logout_redirect_uri.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.host": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.password": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.port": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.sentinel_password": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.sentinel_username": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.server_name": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.username": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.scopes.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.session_secret": "encrypted"
+    },
+    "ldap-auth-advanced": {
+      "config.bind_dn": "referenceable",
+      "config.ldap_password": "encrypted"
+    },
+    loggly: {
+      "config.key": "encrypted"
+    },
+    "metering-and-billing": {
+      "config.api_token": "encrypted",
+      "config.ingest_endpoint": "referenceable"
+    },
+    oauth2: {
+      "config.provision_key": "encrypted"
+    },
+    "oauth2-introspection": {
+      "config.authorization_value": "encrypted"
+    },
+    "openid-connect": {
+      "config.client_id": "encrypted",
+      "config.client_id.[]": "referenceable",
+      "config.client_jwk.[].d": "encrypted",
+      "config.client_jwk.[].dp": "encrypted",
+      "config.client_jwk.[].dq": "encrypted",
+      "config.client_jwk.[].k": "encrypted",
+      "config.client_jwk.[].oth": "encrypted",
+      "config.client_jwk.[].p": "encrypted",
+      "config.client_jwk.[].q": "encrypted",
+      "config.client_jwk.[].qi": "encrypted",
+      "config.client_jwk.[].r": "encrypted",
+      "config.client_jwk.[].t": "encrypted",
+      "config.client_secret": "encrypted",
+      "config.client_secret.[]": "referenceable",
+      "config.cluster_cache_redis.cloud_authentication.auth_provider": "referenceable",
+      "config.cluster_cache_redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.cluster_cache_redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.cluster_cache_redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.cluster_cache_redis.cloud_authentication.aws_region": "referenceable",
+      "config.cluster_cache_redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.cluster_cache_redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.cluster_cache_redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.cluster_cache_redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.cluster_cache_redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.cluster_cache_redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.cluster_cache_redis.host": "referenceable",
+      "config.cluster_cache_redis.password": "encrypted",
+      "config.cluster_cache_redis.port": "referenceable",
+      "config.cluster_cache_redis.sentinel_password": "encrypted",
+      "config.cluster_cache_redis.sentinel_username": "referenceable",
+      "config.cluster_cache_redis.server_name": "referenceable",
+      "config.cluster_cache_redis.username": "referenceable",
+      "config.extra_jwks_uris.[]": "referenceable",
+      "config.http_proxy_authorization": "referenceable",
+      "config.https_proxy_authorization": "referenceable",
+      "config.introspection_endpoint": "referenceable",
+      "config.introspection_headers_values": "encrypted",
+      "config.introspection_headers_values.[]": "referenceable",
+      "config.issuer": "referenceable",
+      "config.issuers_allowed.[]": "referenceable",
+      "config.login_redirect_uri.[]": "referenceable",
+      "config.logout_redirect_uri.[]": "referenceable",
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable",
+      "config.scopes.[]": "referenceable",
+      "config.session_secret": "encrypted"
+    },
+    opentelemetry: {
+      "config.access_logs.endpoint": "referenceable",
+      "config.access_logs_endpoint": "referenceable",
+      "config.headers.*": "referenceable",
+      "config.logs_endpoint": "referenceable",
+      "config.metrics.endpoint": "referenceable",
+      "config.shorthand_fields.endpoint": "referenceable",
+      "config.traces_endpoint": "referenceable"
+    },
+    "proxy-cache-advanced": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    "rate-limiting": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    "rate-limiting-advanced": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    "request-callout": {
+      "config.cache.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.cache.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.cache.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.cache.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.cache.redis.cloud_authentication.aws_region": "referenceable",
+      "config.cache.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.cache.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.cache.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.cache.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.cache.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.cache.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.cache.redis.host": "referenceable",
+      "config.cache.redis.password": "encrypted",
+      "config.cache.redis.port": "referenceable",
+      "config.cache.redis.sentinel_password": "encrypted",
+      "config.cache.redis.sentinel_username": "referenceable",
+      "config.cache.redis.server_name": "referenceable",
+      "config.cache.redis.username": "referenceable",
+      "config.callouts.[].request.body.custom.*": "referenceable",
+      "config.callouts.[].request.headers.custom.*": "referenceable",
+      "config.callouts.[].request.http_opts.proxy.auth_password": "encrypted",
+      "config.callouts.[].request.http_opts.proxy.auth_username": "referenceable",
+      "config.callouts.[].request.query.custom.*": "referenceable",
+      "config.callouts.[].request.url": "referenceable",
+      "config.upstream.body.custom.*": "referenceable",
+      "config.upstream.headers.custom.*": "referenceable",
+      "config.upstream.query.custom.*": "referenceable"
+    },
+    "request-transformer-advanced": {
+      "config.add.body.[]": "referenceable",
+      "config.add.headers.[]": "referenceable",
+      "config.add.querystring.[]": "referenceable",
+      "config.append.body.[]": "referenceable",
+      "config.append.headers.[]": "referenceable",
+      "config.append.querystring.[]": "referenceable",
+      "config.rename.body.[]": "referenceable",
+      "config.rename.headers.[]": "referenceable",
+      "config.rename.querystring.[]": "referenceable",
+      "config.replace.body.[]": "referenceable",
+      "config.replace.headers.[]": "referenceable",
+      "config.replace.querystring.[]": "referenceable"
+    },
+    "response-ratelimiting": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    saml: {
+      "config.idp_certificate": "encrypted",
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable",
+      "config.request_signing_certificate": "encrypted",
+      "config.request_signing_key": "encrypted",
+      "config.response_encryption_key": "encrypted",
+      "config.session_secret": "encrypted"
+    },
+    "service-protection": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    session: {
+      "config.secret": "encrypted"
+    },
+    "skyflow-ai-data-control": {
+      "config.skyflow.credentials.bearer_token.api_key": "encrypted",
+      "config.skyflow.credentials.jwt_credential.service_account_json": "encrypted"
+    },
+    "solace-consume": {
+      "config.flow.properties.*": "referenceable",
+      "config.session.authentication.access_token": "encrypted",
+      "config.session.authentication.client_credentials.client_id": "encrypted",
+      "config.session.authentication.client_credentials.client_secret": "encrypted",
+      "config.session.authentication.id_token": "encrypted",
+      "config.session.authentication.password": "encrypted",
+      "config.session.authentication.username": "encrypted",
+      "config.session.host": "referenceable",
+      "config.session.properties.*": "referenceable"
+    },
+    "solace-log": {
+      "config.session.authentication.access_token": "encrypted",
+      "config.session.authentication.client_credentials.client_id": "encrypted",
+      "config.session.authentication.client_credentials.client_secret": "encrypted",
+      "config.session.authentication.id_token": "encrypted",
+      "config.session.authentication.password": "encrypted",
+      "config.session.authentication.username": "encrypted",
+      "config.session.host": "referenceable",
+      "config.session.properties.*": "referenceable"
+    },
+    "solace-upstream": {
+      "config.session.authentication.access_token": "encrypted",
+      "config.session.authentication.client_credentials.client_id": "encrypted",
+      "config.session.authentication.client_credentials.client_secret": "encrypted",
+      "config.session.authentication.id_token": "encrypted",
+      "config.session.authentication.password": "encrypted",
+      "config.session.authentication.username": "encrypted",
+      "config.session.host": "referenceable",
+      "config.session.properties.*": "referenceable"
+    },
+    "standard-webhooks": {
+      "config.secret_v1": "encrypted"
+    },
+    "upstream-oauth": {
+      "config.cache.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.cache.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.cache.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.cache.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.cache.redis.cloud_authentication.aws_region": "referenceable",
+      "config.cache.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.cache.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.cache.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.cache.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.cache.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.cache.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.cache.redis.host": "referenceable",
+      "config.cache.redis.password": "encrypted",
+      "config.cache.redis.port": "referenceable",
+      "config.cache.redis.sentinel_password": "encrypted",
+      "config.cache.redis.sentinel_username": "referenceable",
+      "config.cache.redis.server_name": "referenceable",
+      "config.cache.redis.username": "referenceable",
+      "config.oauth.client_id": "encrypted",
+      "config.oauth.client_secret": "encrypted",
+      "config.oauth.password": "encrypted",
+      "config.oauth.token_headers.*": "referenceable",
+      "config.oauth.token_post_args.*": "referenceable",
+      "config.oauth.username": "encrypted"
+    }
+  },
+  vaults: {
+    hcv: {
+      "config.approle_secret_id": "encrypted",
+      "config.aws_access_key_id": "encrypted",
+      "config.aws_secret_access_key": "encrypted",
+      "config.cert_auth_cert_key": "encrypted",
+      "config.oauth2_client_secret": "encrypted",
+      "config.token": "encrypted"
+    }
+  }
+};
+
+// actions/engine/secrets/rules.ts
+var TABLES = kong_catalogue_default;
+var CATALOGUE_SOURCES = kong_catalogue_default.sources;
+var compiled = /* @__PURE__ */ new Map();
+var configured = /* @__PURE__ */ new Map();
+var generation = 0;
+function addCatalogueEntry(kind, name, path5) {
+  const key = `${kind}/${name}`;
+  configured.set(key, [...configured.get(key) ?? [], path5]);
+  compiled.delete(key);
+  generation++;
+}
+function catalogueNode(kind, name) {
+  const key = `${kind}/${name}`;
+  let node = compiled.get(key);
+  if (node === void 0) {
+    const paths = Object.hasOwn(TABLES[kind] ?? {}, name) ? TABLES[kind][name] : void 0;
+    const extra = configured.get(key);
+    node = null;
+    if (paths) {
+      const root = {};
+      for (const [path5, flag] of Object.entries(paths)) addPath(root, path5, flag);
+      node = tag(root, "catalogue");
+    }
+    if (extra) {
+      const root = {};
+      for (const path5 of extra) addPath(root, path5, "encrypted");
+      node = mergeSourced(tag(root, "configured"), node ?? void 0);
+    }
+    compiled.set(key, node);
+  }
+  return node ?? void 0;
+}
+function tag(node, source) {
+  const out = {};
+  if (node.flag) {
+    out.flag = node.flag;
+    out.source = source;
+  }
+  for (const [name, member] of Object.entries(node.fields ?? {}))
+    Object.assign(child2(out, name), tag(member, source));
+  if (node.elements) out.elements = tag(node.elements, source);
+  if (node.values) out.values = tag(node.values, source);
+  return out;
+}
+var SecretRules = class {
+  live = /* @__PURE__ */ new Map();
+  /** Per kind, per name: asked once per entity, so without building a key string each time. */
+  merged = /* @__PURE__ */ new Map();
+  generation = generation;
+  /** Adds a schema read from the gateway. */
+  addLive(kind, name, node) {
+    this.live.set(`${kind}/${name}`, node);
+    this.merged.get(kind)?.delete(name);
+    return this;
+  }
+  /** How many live schemas these rules hold. */
+  get liveCount() {
+    return this.live.size;
+  }
+  node(kind, name) {
+    if (this.generation !== generation) {
+      this.merged.clear();
+      this.generation = generation;
+    }
+    let byName = this.merged.get(kind);
+    if (!byName) this.merged.set(kind, byName = /* @__PURE__ */ new Map());
+    let node = byName.get(name);
+    if (node === void 0) {
+      const live = this.live.get(`${kind}/${name}`);
+      const bundled = catalogueNode(kind, name);
+      node = live ? mergeSourced(tag(live, "schema"), bundled) : bundled ?? null;
+      byName.set(name, node);
+    }
+    return node ?? void 0;
+  }
+};
+var BUNDLED_RULES = new SecretRules();
+function mergeSourced(into, from) {
+  if (!from) return into;
+  if (from.flag && (!into.flag || from.flag === "encrypted" && into.flag !== "encrypted")) {
+    into.flag = from.flag;
+    into.source = from.source;
+  }
+  for (const [name, member] of Object.entries(from.fields ?? {})) mergeSourced(child2(into, name), member);
+  if (from.elements) mergeSourced(into.elements ??= {}, from.elements);
+  if (from.values) mergeSourced(into.values ??= {}, from.values);
+  return into;
+}
+
+// actions/engine/secrets/configured.ts
+var KINDS = ["plugins", "entities", "partials", "vaults"];
+var LINE = /^([a-z]+)\/([A-Za-z0-9_.-]+)\s+([A-Za-z0-9_.*[\]-]+)$/;
+var PART = /^(?:[A-Za-z0-9_-]+|\[\]|\*)$/;
+function configureSecretFields(lines) {
+  let added = 0;
+  for (const raw of lines) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const m2 = LINE.exec(line);
+    const kind = m2?.[1];
+    const path5 = m2?.[3];
+    if (!m2 || !KINDS.includes(kind) || !path5.split(".").every((p2) => PART.test(p2)) || /^(\[\]|\*)/.test(path5)) {
+      throw new DeckhandError(
+        `secret-fields: "${line.slice(0, 120)}" is not KIND/NAME PATH, where KIND is ${KINDS.join(", ")} and PATH a dotted field path with ${ELEMENTS} for a list's elements and ${VALUES} for a map's values, e.g. "plugins/acme-signer config.signing_material" or "plugins/acme-signer config.tenant_keys.*".`
+      );
+    }
+    addCatalogueEntry(kind, m2[2], path5);
+    added++;
+  }
+  return added;
+}
+
 // actions/github/artifacts.ts
 import { readdir as readdir3, stat as stat4 } from "node:fs/promises";
 import { join as join5, resolve as resolve5 } from "node:path";
@@ -36205,11 +37505,11 @@ function findAllVersions(toolName, arch3) {
   const toolPath = path4.join(_getCacheDirectory(), toolName);
   if (fs4.existsSync(toolPath)) {
     const children = fs4.readdirSync(toolPath);
-    for (const child2 of children) {
-      if (isExplicitVersion(child2)) {
-        const fullPath = path4.join(toolPath, child2, arch3 || "");
+    for (const child3 of children) {
+      if (isExplicitVersion(child3)) {
+        const fullPath = path4.join(toolPath, child3, arch3 || "");
         if (fs4.existsSync(fullPath) && fs4.existsSync(`${fullPath}.complete`)) {
-          versions.push(child2);
+          versions.push(child3);
         }
       }
     }
@@ -36342,6 +37642,8 @@ async function runAction(command, job) {
       for (const line of getInput(name).split("\n")) maskSecret(line);
     }
     const source = (name) => getInput(name);
+    if (spec.inputs["secret-fields"])
+      configureSecretFields(new Inputs(spec.inputs, source).list("secret-fields"));
     const result = await job(source, {
       logger,
       store: new ToolCacheStore(),

@@ -428,12 +428,12 @@ var require_directives = __commonJS({
        * Given a fully resolved tag, returns its printable string form,
        * taking into account current tag prefixes and defaults.
        */
-      tagString(tag) {
+      tagString(tag2) {
         for (const [handle, prefix] of Object.entries(this.tags)) {
-          if (tag.startsWith(prefix))
-            return handle + escapeTagName(tag.substring(prefix.length));
+          if (tag2.startsWith(prefix))
+            return handle + escapeTagName(tag2.substring(prefix.length));
         }
-        return tag[0] === "!" ? tag : `!<${tag}>`;
+        return tag2[0] === "!" ? tag2 : `!<${tag2}>`;
       }
       toString(doc) {
         const lines = this.yaml.explicit ? [`%YAML ${this.yaml.version || "1.2"}`] : [];
@@ -1412,7 +1412,7 @@ ${indent}${start}${value}${end}`;
       const str = value.replace(/\n+/g, `$&
 ${indent}`);
       if (actualString) {
-        const test = (tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str);
+        const test = (tag2) => tag2.default && tag2.tag !== "tag:yaml.org,2002:str" && tag2.test?.test(str);
         const { compat, tags } = ctx.doc.schema;
         if (tags.some(test) || compat?.some(test))
           return quotedString(value, ctx);
@@ -1542,9 +1542,9 @@ var require_stringify = __commonJS({
         anchors$1.add(anchor);
         props.push(`&${anchor}`);
       }
-      const tag = node.tag ?? (tagObj.default ? null : tagObj.tag);
-      if (tag)
-        props.push(doc.directives.tagString(tag));
+      const tag2 = node.tag ?? (tagObj.default ? null : tagObj.tag);
+      if (tag2)
+        props.push(doc.directives.tagString(tag2));
       return props.join(" ");
     }
     function stringify2(item, ctx, onComment, onChompKeep) {
@@ -1752,7 +1752,7 @@ var require_merge = __commonJS({
       }),
       stringify: () => MERGE_KEY
     };
-    var isMergeKey = (ctx, key) => (merge2.identify(key) || identity.isScalar(key) && (!key.type || key.type === Scalar.Scalar.PLAIN) && merge2.identify(key.value)) && ctx?.doc.schema.tags.some((tag) => tag.tag === merge2.tag && tag.default);
+    var isMergeKey = (ctx, key) => (merge2.identify(key) || identity.isScalar(key) && (!key.type || key.type === Scalar.Scalar.PLAIN) && merge2.identify(key.value)) && ctx?.doc.schema.tags.some((tag2) => tag2.tag === merge2.tag && tag2.default);
     function addMergeToJSMap(ctx, map, value) {
       const source = resolveAliasValue(ctx, value);
       if (identity.isSeq(source))
@@ -2419,14 +2419,14 @@ var require_bool = __commonJS({
 var require_stringifyNumber = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyNumber.js"(exports) {
     "use strict";
-    function stringifyNumber({ format, minFractionDigits, tag, value }) {
+    function stringifyNumber({ format, minFractionDigits, tag: tag2, value }) {
       if (typeof value === "bigint")
         return String(value);
       const num = typeof value === "number" ? value : Number(value);
       if (!isFinite(num))
         return isNaN(num) ? ".nan" : num < 0 ? "-.inf" : ".inf";
       let n = Object.is(value, -0) ? "-0" : JSON.stringify(value);
-      if (!format && minFractionDigits && (!tag || tag === "tag:yaml.org,2002:float") && /^-?\d/.test(n) && !n.includes("e")) {
+      if (!format && minFractionDigits && (!tag2 || tag2 === "tag:yaml.org,2002:float") && /^-?\d/.test(n) && !n.includes("e")) {
         let i = n.indexOf(".");
         if (i < 0) {
           i = n.length;
@@ -3301,17 +3301,17 @@ var require_tags = __commonJS({
         }
       }
       if (Array.isArray(customTags)) {
-        for (const tag of customTags)
-          tags = tags.concat(tag);
+        for (const tag2 of customTags)
+          tags = tags.concat(tag2);
       } else if (typeof customTags === "function") {
         tags = customTags(tags.slice());
       }
       if (addMergeTag)
         tags = tags.concat(merge2.merge);
-      return tags.reduce((tags2, tag) => {
-        const tagObj = typeof tag === "string" ? tagsByName[tag] : tag;
+      return tags.reduce((tags2, tag2) => {
+        const tagObj = typeof tag2 === "string" ? tagsByName[tag2] : tag2;
         if (!tagObj) {
-          const tagName = JSON.stringify(tag);
+          const tagName = JSON.stringify(tag2);
           const keys = Object.keys(tagsByName).map((key) => JSON.stringify(key)).join(", ");
           throw new Error(`Unknown custom tag ${tagName}; use one of ${keys}`);
         }
@@ -3551,7 +3551,7 @@ var require_Document = __commonJS({
           options = replacer;
           replacer = void 0;
         }
-        const { aliasDuplicateObjects, anchorPrefix, flow, keepUndefined, onTagObj, tag } = options ?? {};
+        const { aliasDuplicateObjects, anchorPrefix, flow, keepUndefined, onTagObj, tag: tag2 } = options ?? {};
         const { onAnchor, setAnchors, sourceObjects } = anchors.createNodeAnchors(
           this,
           // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
@@ -3566,7 +3566,7 @@ var require_Document = __commonJS({
           schema: this.schema,
           sourceObjects
         };
-        const node = createNode.createNode(value, tag, ctx);
+        const node = createNode.createNode(value, tag2, ctx);
         if (flow && identity.isCollection(node))
           node.flow = true;
         setAnchors();
@@ -3825,7 +3825,7 @@ var require_resolve_props = __commonJS({
       let reqSpace = false;
       let tab = null;
       let anchor = null;
-      let tag = null;
+      let tag2 = null;
       let newlineAfterProp = null;
       let comma = null;
       let found = null;
@@ -3871,7 +3871,7 @@ var require_resolve_props = __commonJS({
               commentSep += token.source;
             atNewline = true;
             hasNewline = true;
-            if (anchor || tag)
+            if (anchor || tag2)
               newlineAfterProp = token;
             hasSpace = true;
             break;
@@ -3887,9 +3887,9 @@ var require_resolve_props = __commonJS({
             reqSpace = true;
             break;
           case "tag": {
-            if (tag)
+            if (tag2)
               onError(token, "MULTIPLE_TAGS", "A node can have at most one tag");
-            tag = token;
+            tag2 = token;
             start ?? (start = token.offset);
             atNewline = false;
             hasSpace = false;
@@ -3897,7 +3897,7 @@ var require_resolve_props = __commonJS({
             break;
           }
           case indicator:
-            if (anchor || tag)
+            if (anchor || tag2)
               onError(token, "BAD_PROP_ORDER", `Anchors and tags must be after the ${token.source} indicator`);
             if (found)
               onError(token, "UNEXPECTED_TOKEN", `Unexpected ${token.source} in ${flow ?? "collection"}`);
@@ -3935,7 +3935,7 @@ var require_resolve_props = __commonJS({
         comment,
         hasNewline,
         anchor,
-        tag,
+        tag: tag2,
         newlineAfterProp,
         end,
         start: start ?? end
@@ -4032,8 +4032,8 @@ var require_resolve_block_map = __commonJS({
     var utilFlowIndentCheck = require_util_flow_indent_check();
     var utilMapIncludes = require_util_map_includes();
     var startColMsg = "All mapping items must start at the same column";
-    function resolveBlockMap({ composeNode, composeEmptyNode }, ctx, bm, onError, tag) {
-      const NodeClass = tag?.nodeClass ?? YAMLMap.YAMLMap;
+    function resolveBlockMap({ composeNode, composeEmptyNode }, ctx, bm, onError, tag2) {
+      const NodeClass = tag2?.nodeClass ?? YAMLMap.YAMLMap;
       const map = new NodeClass(ctx.schema);
       if (ctx.atRoot)
         ctx.atRoot = false;
@@ -4136,8 +4136,8 @@ var require_resolve_block_seq = __commonJS({
     var YAMLSeq = require_YAMLSeq();
     var resolveProps = require_resolve_props();
     var utilFlowIndentCheck = require_util_flow_indent_check();
-    function resolveBlockSeq({ composeNode, composeEmptyNode }, ctx, bs, onError, tag) {
-      const NodeClass = tag?.nodeClass ?? YAMLSeq.YAMLSeq;
+    function resolveBlockSeq({ composeNode, composeEmptyNode }, ctx, bs, onError, tag2) {
+      const NodeClass = tag2?.nodeClass ?? YAMLSeq.YAMLSeq;
       const seq = new NodeClass(ctx.schema);
       if (ctx.atRoot)
         ctx.atRoot = false;
@@ -4237,10 +4237,10 @@ var require_resolve_flow_collection = __commonJS({
     var utilMapIncludes = require_util_map_includes();
     var blockMsg = "Block collections are not allowed within flow collections";
     var isBlock = (token) => token && (token.type === "block-map" || token.type === "block-seq");
-    function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
+    function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag2) {
       const isMap2 = fc.start.source === "{";
       const fcName = isMap2 ? "flow map" : "flow sequence";
-      const NodeClass = tag?.nodeClass ?? (isMap2 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
+      const NodeClass = tag2?.nodeClass ?? (isMap2 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
       const coll = new NodeClass(ctx.schema);
       coll.flow = true;
       const atRoot = ctx.atRoot;
@@ -4428,8 +4428,8 @@ var require_compose_collection = __commonJS({
     var resolveBlockMap = require_resolve_block_map();
     var resolveBlockSeq = require_resolve_block_seq();
     var resolveFlowCollection = require_resolve_flow_collection();
-    function resolveCollection(CN, ctx, token, onError, tagName, tag) {
-      const coll = token.type === "block-map" ? resolveBlockMap.resolveBlockMap(CN, ctx, token, onError, tag) : token.type === "block-seq" ? resolveBlockSeq.resolveBlockSeq(CN, ctx, token, onError, tag) : resolveFlowCollection.resolveFlowCollection(CN, ctx, token, onError, tag);
+    function resolveCollection(CN, ctx, token, onError, tagName, tag2) {
+      const coll = token.type === "block-map" ? resolveBlockMap.resolveBlockMap(CN, ctx, token, onError, tag2) : token.type === "block-seq" ? resolveBlockSeq.resolveBlockSeq(CN, ctx, token, onError, tag2) : resolveFlowCollection.resolveFlowCollection(CN, ctx, token, onError, tag2);
       const Coll = coll.constructor;
       if (tagName === "!" || tagName === Coll.tagName) {
         coll.tag = Coll.tagName;
@@ -4454,12 +4454,12 @@ var require_compose_collection = __commonJS({
       if (!tagToken || !tagName || tagName === "!" || tagName === YAMLMap.YAMLMap.tagName && expType === "map" || tagName === YAMLSeq.YAMLSeq.tagName && expType === "seq") {
         return resolveCollection(CN, ctx, token, onError, tagName);
       }
-      let tag = ctx.schema.tags.find((t) => t.tag === tagName && t.collection === expType);
-      if (!tag) {
+      let tag2 = ctx.schema.tags.find((t) => t.tag === tagName && t.collection === expType);
+      if (!tag2) {
         const kt = ctx.schema.knownTags[tagName];
         if (kt?.collection === expType) {
           ctx.schema.tags.push(Object.assign({}, kt, { default: false }));
-          tag = kt;
+          tag2 = kt;
         } else {
           if (kt) {
             onError(tagToken, "BAD_COLLECTION_TYPE", `${kt.tag} used for ${expType} collection, but expects ${kt.collection ?? "scalar"}`, true);
@@ -4469,13 +4469,13 @@ var require_compose_collection = __commonJS({
           return resolveCollection(CN, ctx, token, onError, tagName);
         }
       }
-      const coll = resolveCollection(CN, ctx, token, onError, tagName, tag);
-      const res = tag.resolve?.(coll, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg), ctx.options) ?? coll;
+      const coll = resolveCollection(CN, ctx, token, onError, tagName, tag2);
+      const res = tag2.resolve?.(coll, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg), ctx.options) ?? coll;
       const node = identity.isNode(res) ? res : new Scalar.Scalar(res);
       node.range = coll.range;
       node.tag = tagName;
-      if (tag?.format)
-        node.format = tag.format;
+      if (tag2?.format)
+        node.format = tag2.format;
       return node;
     }
     exports.composeCollection = composeCollection;
@@ -4897,18 +4897,18 @@ var require_compose_scalar = __commonJS({
     function composeScalar(ctx, token, tagToken, onError) {
       const { value, type, comment, range } = token.type === "block-scalar" ? resolveBlockScalar.resolveBlockScalar(ctx, token, onError) : resolveFlowScalar.resolveFlowScalar(token, ctx.options.strict, onError);
       const tagName = tagToken ? ctx.directives.tagName(tagToken.source, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg)) : null;
-      let tag;
+      let tag2;
       if (ctx.options.stringKeys && ctx.atKey) {
-        tag = ctx.schema[identity.SCALAR];
+        tag2 = ctx.schema[identity.SCALAR];
       } else if (tagName)
-        tag = findScalarTagByName(ctx.schema, value, tagName, tagToken, onError);
+        tag2 = findScalarTagByName(ctx.schema, value, tagName, tagToken, onError);
       else if (token.type === "scalar")
-        tag = findScalarTagByTest(ctx, value, token, onError);
+        tag2 = findScalarTagByTest(ctx, value, token, onError);
       else
-        tag = ctx.schema[identity.SCALAR];
+        tag2 = ctx.schema[identity.SCALAR];
       let scalar;
       try {
-        const res = tag.resolve(value, (msg) => onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg), ctx.options);
+        const res = tag2.resolve(value, (msg) => onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg), ctx.options);
         scalar = identity.isScalar(res) ? res : new Scalar.Scalar(res);
       } catch (error2) {
         const msg = error2 instanceof Error ? error2.message : String(error2);
@@ -4921,8 +4921,8 @@ var require_compose_scalar = __commonJS({
         scalar.type = type;
       if (tagName)
         scalar.tag = tagName;
-      if (tag.format)
-        scalar.format = tag.format;
+      if (tag2.format)
+        scalar.format = tag2.format;
       if (comment)
         scalar.comment = comment;
       return scalar;
@@ -4931,17 +4931,17 @@ var require_compose_scalar = __commonJS({
       if (tagName === "!")
         return schema[identity.SCALAR];
       const matchWithTest = [];
-      for (const tag of schema.tags) {
-        if (!tag.collection && tag.tag === tagName) {
-          if (tag.default && tag.test)
-            matchWithTest.push(tag);
+      for (const tag2 of schema.tags) {
+        if (!tag2.collection && tag2.tag === tagName) {
+          if (tag2.default && tag2.test)
+            matchWithTest.push(tag2);
           else
-            return tag;
+            return tag2;
         }
       }
-      for (const tag of matchWithTest)
-        if (tag.test?.test(value))
-          return tag;
+      for (const tag2 of matchWithTest)
+        if (tag2.test?.test(value))
+          return tag2;
       const kt = schema.knownTags[tagName];
       if (kt && !kt.collection) {
         schema.tags.push(Object.assign({}, kt, { default: false, test: void 0 }));
@@ -4951,17 +4951,17 @@ var require_compose_scalar = __commonJS({
       return schema[identity.SCALAR];
     }
     function findScalarTagByTest({ atKey, directives, schema }, value, token, onError) {
-      const tag = schema.tags.find((tag2) => (tag2.default === true || atKey && tag2.default === "key") && tag2.test?.test(value)) || schema[identity.SCALAR];
+      const tag2 = schema.tags.find((tag3) => (tag3.default === true || atKey && tag3.default === "key") && tag3.test?.test(value)) || schema[identity.SCALAR];
       if (schema.compat) {
-        const compat = schema.compat.find((tag2) => tag2.default && tag2.test?.test(value)) ?? schema[identity.SCALAR];
-        if (tag.tag !== compat.tag) {
-          const ts = directives.tagString(tag.tag);
+        const compat = schema.compat.find((tag3) => tag3.default && tag3.test?.test(value)) ?? schema[identity.SCALAR];
+        if (tag2.tag !== compat.tag) {
+          const ts = directives.tagString(tag2.tag);
           const cs = directives.tagString(compat.tag);
           const msg = `Value may be parsed as either ${ts} or ${cs}`;
           onError(token, "TAG_RESOLVE_FAILED", msg, true);
         }
       }
-      return tag;
+      return tag2;
     }
     exports.composeScalar = composeScalar;
   }
@@ -5010,20 +5010,20 @@ var require_compose_node = __commonJS({
     var CN = { composeNode, composeEmptyNode };
     function composeNode(ctx, token, props, onError) {
       const atKey = ctx.atKey;
-      const { spaceBefore, comment, anchor, tag } = props;
+      const { spaceBefore, comment, anchor, tag: tag2 } = props;
       let node;
       let isSrcToken = true;
       switch (token.type) {
         case "alias":
           node = composeAlias(ctx, token, onError);
-          if (anchor || tag)
+          if (anchor || tag2)
             onError(token, "ALIAS_PROPS", "An alias node must not specify any properties");
           break;
         case "scalar":
         case "single-quoted-scalar":
         case "double-quoted-scalar":
         case "block-scalar":
-          node = composeScalar.composeScalar(ctx, token, tag, onError);
+          node = composeScalar.composeScalar(ctx, token, tag2, onError);
           if (anchor)
             node.anchor = anchor.source.substring(1);
           break;
@@ -5050,7 +5050,7 @@ var require_compose_node = __commonJS({
         onError(anchor, "BAD_ALIAS", "Anchor cannot be an empty string");
       if (atKey && ctx.options.stringKeys && (!identity.isScalar(node) || typeof node.value !== "string" || node.tag && node.tag !== "tag:yaml.org,2002:str")) {
         const msg = "With stringKeys, all keys must be strings";
-        onError(tag ?? token, "NON_STRING_KEY", msg);
+        onError(tag2 ?? token, "NON_STRING_KEY", msg);
       }
       if (spaceBefore)
         node.spaceBefore = true;
@@ -5064,14 +5064,14 @@ var require_compose_node = __commonJS({
         node.srcToken = token;
       return node;
     }
-    function composeEmptyNode(ctx, offset, before, pos, { spaceBefore, comment, anchor, tag, end }, onError) {
+    function composeEmptyNode(ctx, offset, before, pos, { spaceBefore, comment, anchor, tag: tag2, end }, onError) {
       const token = {
         type: "scalar",
         offset: utilEmptyScalarPosition.emptyScalarPosition(offset, before, pos),
         indent: -1,
         source: ""
       };
-      const node = composeScalar.composeScalar(ctx, token, tag, onError);
+      const node = composeScalar.composeScalar(ctx, token, tag2, onError);
       if (anchor) {
         node.anchor = anchor.source.substring(1);
         if (node.anchor === "")
@@ -5769,7 +5769,7 @@ var require_lexer = __commonJS({
   "node_modules/yaml/dist/parse/lexer.js"(exports) {
     "use strict";
     var cst = require_cst();
-    function isEmpty(ch) {
+    function isEmpty2(ch) {
       switch (ch) {
         case void 0:
         case " ":
@@ -5847,7 +5847,7 @@ var require_lexer = __commonJS({
         }
         if (ch === "-" || ch === ".") {
           const dt = this.buffer.substr(offset, 3);
-          if ((dt === "---" || dt === "...") && isEmpty(this.buffer[offset + 3]))
+          if ((dt === "---" || dt === "...") && isEmpty2(this.buffer[offset + 3]))
             return -1;
         }
         return offset;
@@ -5946,7 +5946,7 @@ var require_lexer = __commonJS({
           if (!this.atEnd && !this.hasChars(4))
             return this.setNext("line-start");
           const s = this.peek(3);
-          if ((s === "---" || s === "...") && isEmpty(this.charAt(3))) {
+          if ((s === "---" || s === "...") && isEmpty2(this.charAt(3))) {
             yield* this.pushCount(3);
             this.indentValue = 0;
             this.indentNext = 0;
@@ -5954,7 +5954,7 @@ var require_lexer = __commonJS({
           }
         }
         this.indentValue = yield* this.pushSpaces(false);
-        if (this.indentNext > this.indentValue && !isEmpty(this.charAt(1)))
+        if (this.indentNext > this.indentValue && !isEmpty2(this.charAt(1)))
           this.indentNext = this.indentValue;
         return yield* this.parseBlockStart();
       }
@@ -5962,7 +5962,7 @@ var require_lexer = __commonJS({
         const [ch0, ch1] = this.peek(2);
         if (!ch1 && !this.atEnd)
           return this.setNext("block-start");
-        if ((ch0 === "-" || ch0 === "?" || ch0 === ":") && isEmpty(ch1)) {
+        if ((ch0 === "-" || ch0 === "?" || ch0 === ":") && isEmpty2(ch1)) {
           const n = (yield* this.pushCount(1)) + (yield* this.pushSpaces(true));
           this.indentNext = this.indentValue + 1;
           this.indentValue += n;
@@ -6026,7 +6026,7 @@ var require_lexer = __commonJS({
         const line = this.getLine();
         if (line === null)
           return this.setNext("flow");
-        if (indent !== -1 && indent < this.indentNext && line[0] !== "#" || indent === 0 && (line.startsWith("---") || line.startsWith("...")) && isEmpty(line[3])) {
+        if (indent !== -1 && indent < this.indentNext && line[0] !== "#" || indent === 0 && (line.startsWith("---") || line.startsWith("...")) && isEmpty2(line[3])) {
           const atFlowEndMarker = indent === this.indentNext - 1 && this.flowLevel === 1 && (line[0] === "]" || line[0] === "}");
           if (!atFlowEndMarker) {
             this.flowLevel = 0;
@@ -6068,7 +6068,7 @@ var require_lexer = __commonJS({
             return yield* this.parseQuotedScalar();
           case ":": {
             const next = this.charAt(1);
-            if (this.flowKey || isEmpty(next) || next === ",") {
+            if (this.flowKey || isEmpty2(next) || next === ",") {
               this.flowKey = false;
               yield* this.pushCount(1);
               yield* this.pushSpaces(true);
@@ -6131,7 +6131,7 @@ var require_lexer = __commonJS({
           else if (ch !== "-")
             break;
         }
-        return yield* this.pushUntil((ch) => isEmpty(ch) || ch === "#");
+        return yield* this.pushUntil((ch) => isEmpty2(ch) || ch === "#");
       }
       *parseBlockScalar() {
         let nl = this.pos - 1;
@@ -6213,10 +6213,10 @@ var require_lexer = __commonJS({
         while (ch = this.buffer[++i]) {
           if (ch === ":") {
             const next = this.buffer[i + 1];
-            if (isEmpty(next) || inFlow && flowIndicatorChars.has(next))
+            if (isEmpty2(next) || inFlow && flowIndicatorChars.has(next))
               break;
             end = i;
-          } else if (isEmpty(ch)) {
+          } else if (isEmpty2(ch)) {
             let next = this.buffer[i + 1];
             if (ch === "\r") {
               if (next === "\n") {
@@ -6283,7 +6283,7 @@ var require_lexer = __commonJS({
             case ":": {
               const inFlow = this.flowLevel > 0;
               const ch1 = this.charAt(1);
-              if (isEmpty(ch1) || inFlow && flowIndicatorChars.has(ch1)) {
+              if (isEmpty2(ch1) || inFlow && flowIndicatorChars.has(ch1)) {
                 if (!inFlow)
                   this.indentNext = this.indentValue + 1;
                 else if (this.flowKey)
@@ -6302,7 +6302,7 @@ var require_lexer = __commonJS({
         if (this.charAt(1) === "<") {
           let i = this.pos + 2;
           let ch = this.buffer[i];
-          while (!isEmpty(ch) && ch !== ">")
+          while (!isEmpty2(ch) && ch !== ">")
             ch = this.buffer[++i];
           return yield* this.pushToIndex(ch === ">" ? i + 1 : i, false);
         } else {
@@ -14174,7 +14174,7 @@ var require_util2 = __commonJS({
           writable: true,
           enumerable: true,
           configurable: true,
-          value: function entries() {
+          value: function entries2() {
             webidl.brandCheck(this, object);
             return makeIterator(this, "key+value");
           }
@@ -15242,9 +15242,9 @@ Content-Type: ${value.type || "application/octet-stream"}\r
                   return fd;
                 }
                 case "application/x-www-form-urlencoded": {
-                  const entries = new URLSearchParams(value.toString());
+                  const entries2 = new URLSearchParams(value.toString());
                   const fd = new FormData();
-                  for (const [name, value2] of entries) {
+                  for (const [name, value2] of entries2) {
                     fd.append(name, value2);
                   }
                   return fd;
@@ -20290,11 +20290,11 @@ var require_mock_utils = __commonJS({
     }
     function buildHeadersFromArray(headers) {
       const clone = headers.slice();
-      const entries = [];
+      const entries2 = [];
       for (let index = 0; index < clone.length; index += 2) {
-        entries.push([clone[index], clone[index + 1]]);
+        entries2.push([clone[index], clone[index + 1]]);
       }
-      return Object.fromEntries(entries);
+      return Object.fromEntries(entries2);
     }
     function matchHeaders(mockDispatch2, headers) {
       if (typeof mockDispatch2.headers === "function") {
@@ -21226,7 +21226,7 @@ var require_dns = __commonJS({
   "node_modules/undici/lib/interceptor/dns.js"(exports, module) {
     "use strict";
     var { isIP } = __require("node:net");
-    var { lookup } = __require("node:dns");
+    var { lookup: lookup2 } = __require("node:dns");
     var DecoratorHandler = require_decorator_handler();
     var { InvalidArgumentError, InformationalError } = require_errors2();
     var maxInt = Math.pow(2, 31) - 1;
@@ -21316,7 +21316,7 @@ var require_dns = __commonJS({
         }
       }
       #defaultLookup(origin, opts, cb) {
-        lookup(
+        lookup2(
           origin.hostname,
           {
             all: true,
@@ -29684,11 +29684,11 @@ function getUserAgentWithOrchestrationId(baseUserAgent) {
   const orchId = (_a = process.env["ACTIONS_ORCHESTRATION_ID"]) === null || _a === void 0 ? void 0 : _a.trim();
   if (orchId) {
     const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, "_");
-    const tag = `actions_orchestration_id/${sanitizedId}`;
-    if (baseUserAgent === null || baseUserAgent === void 0 ? void 0 : baseUserAgent.includes(tag))
+    const tag2 = `actions_orchestration_id/${sanitizedId}`;
+    if (baseUserAgent === null || baseUserAgent === void 0 ? void 0 : baseUserAgent.includes(tag2))
       return baseUserAgent;
     const ua = baseUserAgent ? `${baseUserAgent} ` : "";
-    return `${ua}${tag}`;
+    return `${ua}${tag2}`;
   }
   return baseUserAgent;
 }
@@ -34119,10 +34119,10 @@ var init_pull_requests = __esm({
         checkBranches(head, base);
         const open3 = await this.#findOpen(head, base);
         if (!open3) return void 0;
-        const where = `pull request #${open3.number} in ${this.repository}`;
+        const where2 = `pull request #${open3.number} in ${this.repository}`;
         if (reason.trim() !== "")
           await this.#call(
-            `commenting on ${where} before closing it`,
+            `commenting on ${where2} before closing it`,
             () => this.#octokit.rest.issues.createComment({
               owner: this.#owner,
               repo: this.#repo,
@@ -34131,7 +34131,7 @@ var init_pull_requests = __esm({
             })
           );
         const { data } = await this.#call(
-          `closing ${where}`,
+          `closing ${where2}`,
           () => this.#octokit.rest.pulls.update({
             owner: this.#owner,
             repo: this.#repo,
@@ -34290,16 +34290,16 @@ async function upsertComments(comments, target) {
   const wanted = checkComments(comments);
   if (wanted.length === 0) return [];
   const octokit = getOctokit(target.token, { baseUrl: baseUrl2 });
-  const where = `pull request #${target.number} in ${owner}/${repo}`;
+  const where2 = `pull request #${target.number} in ${owner}/${repo}`;
   const call = async (doing, request2, notFound = "") => {
     try {
       return await request2();
     } catch (err) {
-      throw apiError2(err, { doing, where, apiUrl: baseUrl2, notFound });
+      throw apiError2(err, { doing, where: where2, apiUrl: baseUrl2, notFound });
     }
   };
   const existing = await call(
-    `listing the comments of ${where}`,
+    `listing the comments of ${where2}`,
     () => octokit.paginate(octokit.rest.issues.listComments, {
       owner,
       repo,
@@ -34312,7 +34312,7 @@ async function upsertComments(comments, target) {
     const found = existing.find((comment) => firstLine(comment.body ?? "") === marker);
     if (!found) {
       const { data } = await call(
-        `posting the comment "${key}" on ${where}`,
+        `posting the comment "${key}" on ${where2}`,
         () => octokit.rest.issues.createComment({ owner, repo, issue_number: target.number, body })
       );
       outcomes.push({ key, action: "created", id: data.id, url: data.html_url });
@@ -34320,7 +34320,7 @@ async function upsertComments(comments, target) {
       outcomes.push({ key, action: "unchanged", id: found.id, url: found.html_url });
     } else {
       const { data } = await call(
-        `updating the comment "${key}" (${found.html_url}) on ${where}`,
+        `updating the comment "${key}" (${found.html_url}) on ${where2}`,
         () => octokit.rest.issues.updateComment({ owner, repo, comment_id: found.id, body }),
         " (or the comment was deleted meanwhile; the next run posts a new one)"
       );
@@ -34357,7 +34357,7 @@ function firstLine(body) {
   const end = body.indexOf("\n");
   return (end < 0 ? body : body.slice(0, end)).replace(/\r$/, "");
 }
-function apiError2(err, { doing, where, apiUrl, notFound }) {
+function apiError2(err, { doing, where: where2, apiUrl, notFound }) {
   if (!isHttpError(err)) return err;
   const status = err.status;
   const said = githubMessage(err);
@@ -34385,7 +34385,7 @@ function apiError2(err, { doing, where, apiUrl, notFound }) {
           options
         );
       return new DeckhandError(
-        `The github-token may not comment on ${where} (${github}). Give the job \`permissions: pull-requests: write\`; workflows run for pull requests from forks only get a read-only token and cannot comment.`,
+        `The github-token may not comment on ${where2} (${github}). Give the job \`permissions: pull-requests: write\`; workflows run for pull requests from forks only get a read-only token and cannot comment.`,
         [],
         options
       );
@@ -34790,33 +34790,33 @@ async function libpqEnv(target, dir) {
 }
 function explainPgError(tool, stderr, target) {
   const text = scrubPassword(stderr, target).trim();
-  const where = describeTarget(target);
+  const where2 = describeTarget(target);
   const rules = [
     [
       /password authentication failed|no password supplied|SASL authentication failed/i,
-      `PostgreSQL at ${where} refused the credentials: check the user and password in database-url (or PGUSER/PGPASSWORD).`
+      `PostgreSQL at ${where2} refused the credentials: check the user and password in database-url (or PGUSER/PGPASSWORD).`
     ],
     [
       /could not translate host name|Name or service not known|nodename nor servname/i,
-      `cannot resolve the database host of ${where}: check the host in database-url (or PGHOST).`
+      `cannot resolve the database host of ${where2}: check the host in database-url (or PGHOST).`
     ],
     [
       /Connection refused|could not connect|timeout expired|No route to host|Network is unreachable/i,
-      `cannot reach PostgreSQL at ${where}: is the server running and reachable from this runner (host, port, firewall, security group)?`
+      `cannot reach PostgreSQL at ${where2}: is the server running and reachable from this runner (host, port, firewall, security group)?`
     ],
     [
       /database "[^"]*" does not exist/i,
-      `the database of ${where} does not exist: check the database name in database-url, or use create to let the restore create it.`
+      `the database of ${where2} does not exist: check the database name in database-url, or use create to let the restore create it.`
     ],
     [
       /no pg_hba\.conf entry/i,
-      `PostgreSQL at ${where} does not accept connections from this runner (pg_hba.conf).`
+      `PostgreSQL at ${where2} does not accept connections from this runner (pg_hba.conf).`
     ],
     [
       /server version mismatch|unsupported version .* in file header/i,
       `the ${tool} client is older than the server or the dump: install a newer PostgreSQL client or point postgres-bin at one.`
     ],
-    [/permission denied/i, `the database user of ${where} lacks a permission ${tool} needs.`]
+    [/permission denied/i, `the database user of ${where2} lacks a permission ${tool} needs.`]
   ];
   return explainOutput(tool, text, rules);
 }
@@ -34828,6 +34828,1740 @@ function scrubPassword(text, target) {
 // actions/engine/report.ts
 function emptyReport(title) {
   return { title, lines: [], tables: [], annotations: [] };
+}
+
+// actions/engine/kong/schemas.ts
+init_errors();
+
+// actions/engine/secrets/schema-tree.ts
+var ELEMENTS = "[]";
+var VALUES = "*";
+function child(node, name) {
+  const fields = node.fields ??= /* @__PURE__ */ Object.create(null);
+  return fields[name] ??= {};
+}
+function addPath(root, path5, flag) {
+  let node = root;
+  for (const part of path5.split(".")) {
+    if (part === ELEMENTS) node = node.elements ??= {};
+    else if (part === VALUES) node = node.values ??= {};
+    else node = child(node, part);
+  }
+  if (node.flag !== "encrypted") node.flag = flag;
+}
+function mergeInto(into, from) {
+  if (from.flag === "encrypted" || from.flag && !into.flag) into.flag = from.flag;
+  for (const [name, member] of Object.entries(from.fields ?? {})) mergeInto(child(into, name), member);
+  if (from.elements) mergeInto(into.elements ??= {}, from.elements);
+  if (from.values) mergeInto(into.values ??= {}, from.values);
+  return into;
+}
+var PLAIN_REFERENCEABLE = /(?:^|_)(?:user|username|user_name|name|host|hostname|port|region|provider|id|dn|cert|cert_alt|certificate|public_key|url|uri|uris|endpoint|issuer|issuers_allowed|scopes|audience|realm|database|db)$/;
+function isSecretFlag(flag, field) {
+  if (flag === "encrypted") return true;
+  if (flag !== "referenceable") return false;
+  return !PLAIN_REFERENCEABLE.test(field.toLowerCase());
+}
+
+// actions/engine/kong/schemas.ts
+var SCHEMA_LIMITS = { maxDepth: 32, maxFields: 2e4 };
+function readKongSchema(jsonable, limits = {}) {
+  if (!isRecord(jsonable) || !Array.isArray(jsonable.fields)) {
+    const got = Array.isArray(jsonable) ? "a list" : jsonable === null ? "null" : typeof jsonable;
+    throw new DeckhandError(`Not a Kong schema: expected an object with a "fields" list, got ${got}`);
+  }
+  const maxFields = limits.maxFields ?? SCHEMA_LIMITS.maxFields;
+  const walk2 = {
+    maxDepth: limits.maxDepth ?? SCHEMA_LIMITS.maxDepth,
+    maxFields,
+    budget: maxFields,
+    ignored: /* @__PURE__ */ new Set()
+  };
+  try {
+    const fields = readFields(jsonable.fields, void 0, [], 1, walk2);
+    return { node: fields ? { fields } : {}, ignored: [...walk2.ignored] };
+  } catch (err) {
+    throw new DeckhandError(`Not a Kong schema: ${errorMessage(err)}`, [], { cause: err });
+  }
+}
+var MAX_NOTES = 20;
+function ignore(walk2, note) {
+  if (walk2.ignored.size < MAX_NOTES) walk2.ignored.add(note);
+}
+function readFields(list, shorthands, path5, depth, walk2) {
+  const out = {};
+  for (const [name, data] of entries(list, path5, walk2)) {
+    const child3 = readField(data, [...path5, name], depth, walk2);
+    if (child3) mergeInto(Object.hasOwn(out, name) ? out[name] : out[name] = {}, child3);
+  }
+  if (Array.isArray(shorthands)) {
+    for (const [name, data] of entries(shorthands, path5, walk2)) {
+      const node = {};
+      const own = flagOf(data);
+      if (own) node.flag = own;
+      for (const target of replacedWith(data)) {
+        const found = lookup(out, target);
+        if (found) mergeInto(node, found);
+      }
+      if (isEmpty(node)) continue;
+      mergeInto(Object.hasOwn(out, name) ? out[name] : out[name] = {}, node);
+    }
+  }
+  return Object.keys(out).length > 0 ? out : void 0;
+}
+function* entries(list, path5, walk2) {
+  for (const entry of list) {
+    if (!isRecord(entry)) {
+      walk2.budget--;
+      continue;
+    }
+    for (const name of Object.keys(entry)) {
+      if (walk2.budget-- <= 0) {
+        ignore(walk2, `more than ${walk2.maxFields} fields: the rest were not read`);
+        return;
+      }
+      const data = entry[name];
+      if (!isRecord(data)) continue;
+      if (name === "" || name in Object.prototype) {
+        ignore(walk2, `a field named ${JSON.stringify(name)} in ${where(path5)}: not a usable field name`);
+        continue;
+      }
+      yield [name, data];
+    }
+  }
+}
+function readField(data, path5, depth, walk2) {
+  if (depth > walk2.maxDepth) {
+    ignore(walk2, `${where(path5)}: nested deeper than ${walk2.maxDepth} levels, not read`);
+    return void 0;
+  }
+  const node = {};
+  const flag = flagOf(data);
+  if (flag) node.flag = flag;
+  if (Array.isArray(data.fields)) {
+    const fields = readFields(data.fields, data.shorthand_fields, path5, depth + 1, walk2);
+    if (fields) node.fields = fields;
+  }
+  if (isRecord(data.elements)) {
+    const elements = readField(data.elements, [...path5, ELEMENTS], depth + 1, walk2);
+    if (elements) node.elements = elements;
+  }
+  if (isRecord(data.values)) {
+    const values = readField(data.values, [...path5, VALUES], depth + 1, walk2);
+    if (values) node.values = values;
+  }
+  return isEmpty(node) ? void 0 : node;
+}
+function flagOf(data) {
+  if (data.encrypted === true) return "encrypted";
+  if (data.referenceable === true) return "referenceable";
+  return void 0;
+}
+function replacedWith(data) {
+  const paths = [];
+  const deprecation = data.deprecation;
+  if (isRecord(deprecation) && Array.isArray(deprecation.replaced_with)) {
+    for (const item of deprecation.replaced_with.slice(0, 8)) if (isRecord(item)) paths.push(item.path);
+  }
+  paths.push(data.translate_backwards);
+  return paths.filter(
+    (path5) => Array.isArray(path5) && path5.length > 0 && path5.length <= 32 && path5.every((part) => typeof part === "string")
+  );
+}
+function lookup(fields, path5) {
+  let node = { fields };
+  for (const part of path5) {
+    const next = node?.fields;
+    node = next && Object.hasOwn(next, part) ? next[part] : void 0;
+    if (!node) return void 0;
+  }
+  return node;
+}
+function isEmpty(node) {
+  return !node.flag && !node.fields && !node.elements && !node.values;
+}
+function where(path5) {
+  return path5.length > 0 ? path5.join(".") : "the schema";
+}
+function isRecord(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+var shared = /* @__PURE__ */ new Map();
+var MAX_SHARED = 4096;
+function fromProcess(key, read) {
+  const known = shared.get(key);
+  if (known) return known;
+  const pending = read();
+  if (shared.size >= MAX_SHARED) shared.delete(shared.keys().next().value);
+  shared.set(key, pending);
+  void pending.then((outcome) => {
+    if (!outcome.settled && shared.get(key) === pending) shared.delete(key);
+  });
+  return pending;
+}
+var LABELS = {
+  plugins: "plugin",
+  vaults: "vault backend",
+  entities: "entity"
+};
+var LiveSchemas = class {
+  constructor(admin, options = {}) {
+    this.admin = admin;
+    this.limits = options.limits ?? {};
+    this.sharing = options.limits === void 0;
+    const size = Math.floor(options.concurrency ?? 8);
+    this.slots = new Slots(Number.isNaN(size) ? 8 : Math.max(1, size));
+  }
+  admin;
+  /** Why schemas were not read, or read only in part: one line each, for the caller to report. */
+  problems = [];
+  cache = /* @__PURE__ */ new Map();
+  reported = /* @__PURE__ */ new Set();
+  limits;
+  /** Whether reads go through the process-wide cache: not with limits of its own, which read differently. */
+  sharing;
+  slots;
+  versionRead;
+  plugin(name) {
+    return this.schema("plugins", name);
+  }
+  vault(name) {
+    return this.schema("vaults", name);
+  }
+  entity(name) {
+    return this.schema("entities", name);
+  }
+  /** Reads many schemas ahead of their use, `concurrency` requests at a time. */
+  async prefetch(names) {
+    const wanted = [];
+    for (const kind of ["plugins", "vaults", "entities"]) {
+      for (const name of new Set(names[kind] ?? [])) wanted.push([kind, name]);
+    }
+    await Promise.all(wanted.map(([kind, name]) => this.schema(kind, name)));
+  }
+  /** The node's version from `GET /`, read once; undefined (and a problem) when it cannot be had. */
+  version() {
+    return this.versionRead ??= this.readVersion();
+  }
+  /** One schema: a copy of the tree read, or undefined (see {@link problems}). */
+  async schema(kind, name) {
+    const version = await this.version();
+    if (version === void 0) return void 0;
+    const key = `${version} ${kind}/${name}`;
+    if (typeof name !== "string" || name === "" || name === "." || name === "..") {
+      this.report(key, `No schema asked for ${LABELS[kind]} ${JSON.stringify(name)}: not a name Kong has`);
+      return void 0;
+    }
+    let pending = this.cache.get(key);
+    if (!pending) {
+      const read = () => this.fetch(kind, name);
+      pending = this.sharing ? fromProcess(`${this.admin.address} ${key}`, read) : read();
+      this.cache.set(key, pending);
+    }
+    const outcome = await pending;
+    if (outcome.problem) this.report(key, outcome.problem);
+    return outcome.node ? structuredClone(outcome.node) : void 0;
+  }
+  async fetch(kind, name) {
+    const path5 = kind === "entities" ? `/schemas/${encodeURIComponent(name)}` : `/schemas/${kind}/${encodeURIComponent(name)}`;
+    const request2 = `GET ${this.admin.address}${path5}`;
+    const label = `${LABELS[kind]} ${JSON.stringify(name)}`;
+    let res;
+    try {
+      res = await this.slots.run(() => this.admin.request("GET", path5));
+    } catch (err) {
+      return {
+        problem: `No schema for ${label}: ${request2} got no answer (${errorMessage(err)})`,
+        settled: false
+      };
+    }
+    if (res.status === 404)
+      return {
+        problem: `The gateway has no schema for ${label} (${request2}: ${describeAnswer(res)})`,
+        settled: true
+      };
+    if (res.status !== 200)
+      return { problem: `No schema for ${label}: ${request2} answered ${describeAnswer(res)}`, settled: false };
+    let body;
+    try {
+      body = JSON.parse(res.body);
+    } catch {
+      return {
+        problem: `No schema for ${label}: ${request2} answered with something other than JSON`,
+        settled: true
+      };
+    }
+    try {
+      const { node, ignored } = readKongSchema(body, this.limits);
+      return {
+        node,
+        problem: ignored.length > 0 ? `The schema of ${label} was read in part: ${ignored.join("; ")}` : void 0,
+        settled: true
+      };
+    } catch (err) {
+      return { problem: `No schema for ${label}: ${request2}: ${errorMessage(err)}`, settled: true };
+    }
+  }
+  async readVersion() {
+    const request2 = `GET ${this.admin.address}/`;
+    try {
+      const res = await this.admin.request("GET", "/");
+      if (res.status !== 200) {
+        this.report("version", `Live schemas not read: ${request2} answered ${describeAnswer(res)}`);
+        return void 0;
+      }
+      const { version } = nodeInfo(res);
+      if (version === "unknown" || version === "") {
+        this.report("version", `Live schemas not read: ${request2} did not say which Kong version it is`);
+        return void 0;
+      }
+      return version;
+    } catch (err) {
+      this.report("version", `Live schemas not read: ${request2}: ${errorMessage(err)}`);
+      return void 0;
+    }
+  }
+  report(key, problem) {
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
+    this.problems.push(problem);
+  }
+};
+var Slots = class {
+  constructor(size) {
+    this.size = size;
+  }
+  size;
+  active = 0;
+  waiting = [];
+  async run(task) {
+    while (this.active >= this.size) await new Promise((resolve6) => this.waiting.push(resolve6));
+    this.active++;
+    try {
+      return await task();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+};
+
+// actions/engine/state/entities.ts
+var plugin = {
+  label: "plugin",
+  identity: ["instance_name", "name", "service", "route", "consumer", "consumer_group"],
+  compositeIdentity: true
+};
+var filterChain = { label: "filter_chain", identity: ["name"] };
+var route = {
+  label: "route",
+  identity: ["name"],
+  nested: { plugins: plugin, filter_chains: filterChain }
+};
+var credentials = {
+  keyauth_credentials: { label: "keyauth", identity: ["key"], secretIdentity: true },
+  basicauth_credentials: { label: "basicauth", identity: ["username"] },
+  hmacauth_credentials: { label: "hmacauth", identity: ["username"] },
+  jwt_secrets: { label: "jwt", identity: ["key"] },
+  oauth2_credentials: { label: "oauth2", identity: ["client_id"] },
+  acls: { label: "acl", identity: ["group"] },
+  mtls_auth_credentials: { label: "mtls", identity: ["subject_name"] }
+};
+var COLLECTIONS = {
+  services: {
+    label: "service",
+    identity: ["name"],
+    nested: { routes: route, plugins: plugin, filter_chains: filterChain }
+  },
+  routes: route,
+  consumers: {
+    label: "consumer",
+    identity: ["username", "custom_id"],
+    nested: { ...credentials, plugins: plugin, groups: { label: "group", identity: ["name"] } }
+  },
+  consumer_groups: {
+    label: "consumer_group",
+    identity: ["name"],
+    nested: { plugins: plugin, consumers: { label: "member", identity: ["username", "custom_id"] } }
+  },
+  plugins: plugin,
+  filter_chains: filterChain,
+  upstreams: {
+    label: "upstream",
+    identity: ["name"],
+    nested: { targets: { label: "target", identity: ["target"] } }
+  },
+  certificates: {
+    label: "certificate",
+    identity: ["cert"],
+    nested: { snis: { label: "sni", identity: ["name"] } }
+  },
+  ca_certificates: { label: "ca_certificate", identity: ["cert"] },
+  vaults: { label: "vault", identity: ["prefix"] },
+  partials: { label: "partial", identity: ["name"] },
+  keys: { label: "key", identity: ["name", "kid"] },
+  key_sets: {
+    label: "key_set",
+    identity: ["name"],
+    nested: { keys: { label: "key", identity: ["name", "kid"] } }
+  },
+  rbac_roles: { label: "rbac_role", identity: ["name"] },
+  custom_entities: { label: "custom_entity", identity: ["type", "name"], compositeIdentity: true },
+  degraphql_routes: { label: "degraphql_route", identity: ["uri", "query"], compositeIdentity: true },
+  licenses: { label: "license", identity: [] }
+};
+var META_KEYS = /* @__PURE__ */ new Set(["_format_version", "_transform", "_info", "_workspace", "_konnect"]);
+function isObject(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+function identityPart(value) {
+  if (value === void 0 || value === null) return "";
+  if (typeof value === "string") return value;
+  if (isObject(value)) return identityPart(value.name ?? value.username ?? value.id);
+  return String(value);
+}
+function entityName(entity, spec) {
+  if (spec.secretIdentity) return typeof entity.id === "string" ? entity.id : "";
+  const parts = spec.identity.map((field) => identityPart(entity[field])).filter((p) => p !== "");
+  if (parts.length > 0) return parts.join(" ");
+  return typeof entity.id === "string" ? entity.id : "";
+}
+function walkEntities(content, visit) {
+  const parents = [];
+  const walk2 = (holder, specs) => {
+    for (const collection in specs) {
+      const list = holder[collection];
+      if (!Array.isArray(list)) continue;
+      const spec = specs[collection];
+      for (let index = 0, length = list.length; index < length; index++) {
+        const entity = list[index];
+        if (!isObject(entity)) continue;
+        visit({ entity, spec, collection, parents, index });
+        if (spec.nested) {
+          parents.push({ entity, spec, collection });
+          walk2(entity, spec.nested);
+          parents.pop();
+        }
+      }
+    }
+  };
+  walk2(content, COLLECTIONS);
+}
+function totalEntities(counts2) {
+  return Object.values(counts2).reduce((sum, n) => sum + n, 0);
+}
+
+// actions/engine/secrets/kong-catalogue.json
+var kong_catalogue_default = {
+  $comment: "Generated by script/kong-secret-catalogue.mjs from Kong's sources; regenerate, do not edit.",
+  sources: {
+    kong: {
+      release: "3.10.0",
+      commit: "22246ef28c16842098369b494eef879222e30c7b",
+      read: "kong/plugins/*/{schema,daos}.lua, kong/db/schema/entities/*.lua"
+    },
+    docs: {
+      commit: "bc1cd74260f0bddb06dcf004c9c34b53bb870c1a",
+      pluginSchemaReleases: [
+        "3.4",
+        "3.7",
+        "3.8",
+        "3.9",
+        "3.10",
+        "3.11",
+        "3.12",
+        "3.13",
+        "3.14",
+        "3.15"
+      ],
+      adminApiReleases: [
+        "3.4",
+        "3.5",
+        "3.6",
+        "3.7",
+        "3.8",
+        "3.9",
+        "3.10",
+        "3.11",
+        "3.12",
+        "3.13",
+        "3.14",
+        "3.15"
+      ],
+      configurationReleases: [
+        "3.10",
+        "3.11",
+        "3.12",
+        "3.13",
+        "3.14",
+        "3.15",
+        "3.4",
+        "3.5",
+        "3.6",
+        "3.7",
+        "3.8",
+        "3.9"
+      ]
+    },
+    additions: {
+      entities: {
+        keyauth_credentials: {
+          key: "key-auth finds the consumer by this key, so Kong keeps it searchable"
+        },
+        jwt_secrets: {
+          secret: "the HMAC secret or RSA private key that signs tokens"
+        },
+        oauth2_credentials: {
+          client_secret: "kept in plain text unless hashed (hash_secret)"
+        },
+        licenses: {
+          payload: "the Enterprise license key itself"
+        }
+      }
+    }
+  },
+  entities: {
+    basicauth_credentials: {
+      password: "encrypted"
+    },
+    ca_certificates: {
+      cert: "referenceable"
+    },
+    certificates: {
+      cert: "referenceable",
+      cert_alt: "referenceable",
+      key: "encrypted",
+      key_alt: "encrypted"
+    },
+    hmacauth_credentials: {
+      secret: "encrypted"
+    },
+    jwt_secrets: {
+      secret: "encrypted"
+    },
+    keyauth_credentials: {
+      key: "encrypted"
+    },
+    keys: {
+      jwk: "encrypted",
+      "pem.private_key": "encrypted",
+      "pem.public_key": "referenceable"
+    },
+    licenses: {
+      payload: "encrypted"
+    },
+    oauth2_credentials: {
+      client_secret: "encrypted"
+    }
+  },
+  partials: {
+    embeddings: {
+      "config.auth.aws_access_key_id": "encrypted",
+      "config.auth.aws_secret_access_key": "encrypted",
+      "config.auth.azure_client_id": "referenceable",
+      "config.auth.azure_client_secret": "encrypted",
+      "config.auth.azure_tenant_id": "referenceable",
+      "config.auth.gcp_metadata_url": "referenceable",
+      "config.auth.gcp_oauth_token_url": "referenceable",
+      "config.auth.gcp_service_account_json": "encrypted",
+      "config.auth.header_name": "referenceable",
+      "config.auth.header_value": "encrypted",
+      "config.auth.param_name": "referenceable",
+      "config.auth.param_value": "encrypted"
+    },
+    model: {
+      "config.auth.aws_access_key_id": "encrypted",
+      "config.auth.aws_secret_access_key": "encrypted",
+      "config.auth.azure_client_id": "referenceable",
+      "config.auth.azure_client_secret": "encrypted",
+      "config.auth.azure_tenant_id": "referenceable",
+      "config.auth.gcp_metadata_url": "referenceable",
+      "config.auth.gcp_oauth_token_url": "referenceable",
+      "config.auth.gcp_service_account_json": "encrypted",
+      "config.auth.header_name": "referenceable",
+      "config.auth.header_value": "encrypted",
+      "config.auth.param_name": "referenceable",
+      "config.auth.param_value": "encrypted"
+    },
+    "redis-ce": {
+      "config.cloud_authentication.auth_provider": "referenceable",
+      "config.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.cloud_authentication.aws_cache_name": "referenceable",
+      "config.cloud_authentication.aws_region": "referenceable",
+      "config.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.cloud_authentication.azure_client_id": "encrypted",
+      "config.cloud_authentication.azure_client_secret": "encrypted",
+      "config.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.host": "referenceable",
+      "config.password": "encrypted",
+      "config.port": "referenceable",
+      "config.server_name": "referenceable",
+      "config.username": "referenceable"
+    },
+    "redis-ee": {
+      "config.cloud_authentication.auth_provider": "referenceable",
+      "config.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.cloud_authentication.aws_cache_name": "referenceable",
+      "config.cloud_authentication.aws_region": "referenceable",
+      "config.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.cloud_authentication.azure_client_id": "encrypted",
+      "config.cloud_authentication.azure_client_secret": "encrypted",
+      "config.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.host": "referenceable",
+      "config.password": "encrypted",
+      "config.port": "referenceable",
+      "config.sentinel_password": "encrypted",
+      "config.sentinel_username": "referenceable",
+      "config.server_name": "referenceable",
+      "config.username": "referenceable"
+    },
+    vectordb: {
+      "config.pgvector.password": "encrypted",
+      "config.pgvector.user": "referenceable",
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    }
+  },
+  plugins: {
+    ace: {
+      "config.rate_limiting.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.rate_limiting.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.rate_limiting.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.rate_limiting.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.rate_limiting.redis.cloud_authentication.aws_region": "referenceable",
+      "config.rate_limiting.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.rate_limiting.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.rate_limiting.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.rate_limiting.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.rate_limiting.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.rate_limiting.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.rate_limiting.redis.host": "referenceable",
+      "config.rate_limiting.redis.password": "encrypted",
+      "config.rate_limiting.redis.port": "referenceable",
+      "config.rate_limiting.redis.sentinel_password": "encrypted",
+      "config.rate_limiting.redis.sentinel_username": "referenceable",
+      "config.rate_limiting.redis.server_name": "referenceable",
+      "config.rate_limiting.redis.username": "referenceable"
+    },
+    acme: {
+      "config.account_email": "encrypted",
+      "config.account_key.key_id": "encrypted",
+      "config.account_key.key_set": "encrypted",
+      "config.eab_hmac_key": "encrypted",
+      "config.eab_kid": "encrypted",
+      "config.storage_config.consul.token": "encrypted",
+      "config.storage_config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.storage_config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.storage_config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.storage_config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.storage_config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.storage_config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.storage_config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.storage_config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.storage_config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.storage_config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.storage_config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.storage_config.redis.host": "referenceable",
+      "config.storage_config.redis.password": "encrypted",
+      "config.storage_config.redis.port": "referenceable",
+      "config.storage_config.redis.server_name": "referenceable",
+      "config.storage_config.redis.username": "referenceable",
+      "config.storage_config.vault.token": "encrypted"
+    },
+    "ai-aws-guardrails": {
+      "config.aws_access_key_id": "encrypted",
+      "config.aws_secret_access_key": "encrypted"
+    },
+    "ai-azure-content-safety": {
+      "config.azure_client_secret": "encrypted",
+      "config.content_safety_key": "encrypted",
+      "config.content_safety_url": "referenceable"
+    },
+    "ai-custom-guardrail": {
+      "config.params.*": "referenceable",
+      "config.request.auth.name": "referenceable",
+      "config.request.auth.value": "encrypted",
+      "config.request.body.*": "referenceable",
+      "config.request.headers.*": "referenceable",
+      "config.request.queries.*": "referenceable"
+    },
+    "ai-gcp-model-armor": {
+      "config.gcp_metadata_url": "referenceable",
+      "config.gcp_oauth_token_url": "referenceable",
+      "config.gcp_service_account_json": "encrypted"
+    },
+    "ai-lakera-guard": {
+      "config.api_key": "encrypted",
+      "config.lakera_service_url": "referenceable",
+      "config.project_id": "referenceable"
+    },
+    "ai-llm-as-judge": {
+      "config.llm.auth.aws_access_key_id": "encrypted",
+      "config.llm.auth.aws_secret_access_key": "encrypted",
+      "config.llm.auth.azure_client_id": "referenceable",
+      "config.llm.auth.azure_client_secret": "encrypted",
+      "config.llm.auth.azure_tenant_id": "referenceable",
+      "config.llm.auth.gcp_metadata_url": "referenceable",
+      "config.llm.auth.gcp_oauth_token_url": "referenceable",
+      "config.llm.auth.gcp_service_account_json": "encrypted",
+      "config.llm.auth.header_name": "referenceable",
+      "config.llm.auth.header_value": "encrypted",
+      "config.llm.auth.param_name": "referenceable",
+      "config.llm.auth.param_value": "encrypted"
+    },
+    "ai-mcp-oauth2": {
+      "config.client_id": "referenceable",
+      "config.client_jwk": "encrypted",
+      "config.client_secret": "encrypted",
+      "config.token_exchange.client_id": "referenceable",
+      "config.token_exchange.client_secret": "encrypted"
+    },
+    "ai-mcp-proxy": {
+      "config.server.session.client.secrets.[]": "encrypted",
+      "config.server.session.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.server.session.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.server.session.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.server.session.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.server.session.redis.cloud_authentication.aws_region": "referenceable",
+      "config.server.session.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.server.session.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.server.session.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.server.session.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.server.session.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.server.session.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.server.session.redis.host": "referenceable",
+      "config.server.session.redis.password": "encrypted",
+      "config.server.session.redis.port": "referenceable",
+      "config.server.session.redis.sentinel_password": "encrypted",
+      "config.server.session.redis.sentinel_username": "referenceable",
+      "config.server.session.redis.server_name": "referenceable",
+      "config.server.session.redis.username": "referenceable"
+    },
+    "ai-proxy": {
+      "config.auth.aws_access_key_id": "encrypted",
+      "config.auth.aws_secret_access_key": "encrypted",
+      "config.auth.azure_client_id": "referenceable",
+      "config.auth.azure_client_secret": "encrypted",
+      "config.auth.azure_tenant_id": "referenceable",
+      "config.auth.gcp_metadata_url": "referenceable",
+      "config.auth.gcp_oauth_token_url": "referenceable",
+      "config.auth.gcp_service_account_json": "encrypted",
+      "config.auth.header_name": "referenceable",
+      "config.auth.header_value": "encrypted",
+      "config.auth.param_name": "referenceable",
+      "config.auth.param_value": "encrypted"
+    },
+    "ai-proxy-advanced": {
+      "config.embeddings.auth.aws_access_key_id": "encrypted",
+      "config.embeddings.auth.aws_secret_access_key": "encrypted",
+      "config.embeddings.auth.azure_client_id": "referenceable",
+      "config.embeddings.auth.azure_client_secret": "encrypted",
+      "config.embeddings.auth.azure_tenant_id": "referenceable",
+      "config.embeddings.auth.gcp_metadata_url": "referenceable",
+      "config.embeddings.auth.gcp_oauth_token_url": "referenceable",
+      "config.embeddings.auth.gcp_service_account_json": "encrypted",
+      "config.embeddings.auth.header_name": "referenceable",
+      "config.embeddings.auth.header_value": "encrypted",
+      "config.embeddings.auth.param_name": "referenceable",
+      "config.embeddings.auth.param_value": "encrypted",
+      "config.targets.[].auth.aws_access_key_id": "encrypted",
+      "config.targets.[].auth.aws_secret_access_key": "encrypted",
+      "config.targets.[].auth.azure_client_id": "referenceable",
+      "config.targets.[].auth.azure_client_secret": "encrypted",
+      "config.targets.[].auth.azure_tenant_id": "referenceable",
+      "config.targets.[].auth.gcp_metadata_url": "referenceable",
+      "config.targets.[].auth.gcp_oauth_token_url": "referenceable",
+      "config.targets.[].auth.gcp_service_account_json": "encrypted",
+      "config.targets.[].auth.header_name": "referenceable",
+      "config.targets.[].auth.header_value": "encrypted",
+      "config.targets.[].auth.param_name": "referenceable",
+      "config.targets.[].auth.param_value": "encrypted",
+      "config.vectordb.pgvector.password": "encrypted",
+      "config.vectordb.pgvector.user": "referenceable",
+      "config.vectordb.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_region": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.vectordb.redis.host": "referenceable",
+      "config.vectordb.redis.password": "encrypted",
+      "config.vectordb.redis.port": "referenceable",
+      "config.vectordb.redis.sentinel_password": "encrypted",
+      "config.vectordb.redis.sentinel_username": "referenceable",
+      "config.vectordb.redis.server_name": "referenceable",
+      "config.vectordb.redis.username": "referenceable"
+    },
+    "ai-rag-injector": {
+      "config.embeddings.auth.aws_access_key_id": "encrypted",
+      "config.embeddings.auth.aws_secret_access_key": "encrypted",
+      "config.embeddings.auth.azure_client_id": "referenceable",
+      "config.embeddings.auth.azure_client_secret": "encrypted",
+      "config.embeddings.auth.azure_tenant_id": "referenceable",
+      "config.embeddings.auth.gcp_metadata_url": "referenceable",
+      "config.embeddings.auth.gcp_oauth_token_url": "referenceable",
+      "config.embeddings.auth.gcp_service_account_json": "encrypted",
+      "config.embeddings.auth.header_name": "referenceable",
+      "config.embeddings.auth.header_value": "encrypted",
+      "config.embeddings.auth.param_name": "referenceable",
+      "config.embeddings.auth.param_value": "encrypted",
+      "config.vectordb.pgvector.password": "encrypted",
+      "config.vectordb.pgvector.user": "referenceable",
+      "config.vectordb.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_region": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.vectordb.redis.host": "referenceable",
+      "config.vectordb.redis.password": "encrypted",
+      "config.vectordb.redis.port": "referenceable",
+      "config.vectordb.redis.sentinel_password": "encrypted",
+      "config.vectordb.redis.sentinel_username": "referenceable",
+      "config.vectordb.redis.server_name": "referenceable",
+      "config.vectordb.redis.username": "referenceable"
+    },
+    "ai-rate-limiting-advanced": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    "ai-request-transformer": {
+      "config.llm.auth.aws_access_key_id": "encrypted",
+      "config.llm.auth.aws_secret_access_key": "encrypted",
+      "config.llm.auth.azure_client_id": "referenceable",
+      "config.llm.auth.azure_client_secret": "encrypted",
+      "config.llm.auth.azure_tenant_id": "referenceable",
+      "config.llm.auth.gcp_metadata_url": "referenceable",
+      "config.llm.auth.gcp_oauth_token_url": "referenceable",
+      "config.llm.auth.gcp_service_account_json": "encrypted",
+      "config.llm.auth.header_name": "referenceable",
+      "config.llm.auth.header_value": "encrypted",
+      "config.llm.auth.param_name": "referenceable",
+      "config.llm.auth.param_value": "encrypted"
+    },
+    "ai-response-transformer": {
+      "config.llm.auth.aws_access_key_id": "encrypted",
+      "config.llm.auth.aws_secret_access_key": "encrypted",
+      "config.llm.auth.azure_client_id": "referenceable",
+      "config.llm.auth.azure_client_secret": "encrypted",
+      "config.llm.auth.azure_tenant_id": "referenceable",
+      "config.llm.auth.gcp_metadata_url": "referenceable",
+      "config.llm.auth.gcp_oauth_token_url": "referenceable",
+      "config.llm.auth.gcp_service_account_json": "encrypted",
+      "config.llm.auth.header_name": "referenceable",
+      "config.llm.auth.header_value": "encrypted",
+      "config.llm.auth.param_name": "referenceable",
+      "config.llm.auth.param_value": "encrypted"
+    },
+    "ai-semantic-cache": {
+      "config.embeddings.auth.aws_access_key_id": "encrypted",
+      "config.embeddings.auth.aws_secret_access_key": "encrypted",
+      "config.embeddings.auth.azure_client_id": "referenceable",
+      "config.embeddings.auth.azure_client_secret": "encrypted",
+      "config.embeddings.auth.azure_tenant_id": "referenceable",
+      "config.embeddings.auth.gcp_metadata_url": "referenceable",
+      "config.embeddings.auth.gcp_oauth_token_url": "referenceable",
+      "config.embeddings.auth.gcp_service_account_json": "encrypted",
+      "config.embeddings.auth.header_name": "referenceable",
+      "config.embeddings.auth.header_value": "encrypted",
+      "config.embeddings.auth.param_name": "referenceable",
+      "config.embeddings.auth.param_value": "encrypted",
+      "config.vectordb.pgvector.password": "encrypted",
+      "config.vectordb.pgvector.user": "referenceable",
+      "config.vectordb.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_region": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.vectordb.redis.host": "referenceable",
+      "config.vectordb.redis.password": "encrypted",
+      "config.vectordb.redis.port": "referenceable",
+      "config.vectordb.redis.sentinel_password": "encrypted",
+      "config.vectordb.redis.sentinel_username": "referenceable",
+      "config.vectordb.redis.server_name": "referenceable",
+      "config.vectordb.redis.username": "referenceable"
+    },
+    "ai-semantic-prompt-guard": {
+      "config.embeddings.auth.aws_access_key_id": "encrypted",
+      "config.embeddings.auth.aws_secret_access_key": "encrypted",
+      "config.embeddings.auth.azure_client_id": "referenceable",
+      "config.embeddings.auth.azure_client_secret": "encrypted",
+      "config.embeddings.auth.azure_tenant_id": "referenceable",
+      "config.embeddings.auth.gcp_metadata_url": "referenceable",
+      "config.embeddings.auth.gcp_oauth_token_url": "referenceable",
+      "config.embeddings.auth.gcp_service_account_json": "encrypted",
+      "config.embeddings.auth.header_name": "referenceable",
+      "config.embeddings.auth.header_value": "encrypted",
+      "config.embeddings.auth.param_name": "referenceable",
+      "config.embeddings.auth.param_value": "encrypted",
+      "config.vectordb.pgvector.password": "encrypted",
+      "config.vectordb.pgvector.user": "referenceable",
+      "config.vectordb.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_region": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.vectordb.redis.host": "referenceable",
+      "config.vectordb.redis.password": "encrypted",
+      "config.vectordb.redis.port": "referenceable",
+      "config.vectordb.redis.sentinel_password": "encrypted",
+      "config.vectordb.redis.sentinel_username": "referenceable",
+      "config.vectordb.redis.server_name": "referenceable",
+      "config.vectordb.redis.username": "referenceable"
+    },
+    "ai-semantic-response-guard": {
+      "config.embeddings.auth.aws_access_key_id": "encrypted",
+      "config.embeddings.auth.aws_secret_access_key": "encrypted",
+      "config.embeddings.auth.azure_client_id": "referenceable",
+      "config.embeddings.auth.azure_client_secret": "encrypted",
+      "config.embeddings.auth.azure_tenant_id": "referenceable",
+      "config.embeddings.auth.gcp_metadata_url": "referenceable",
+      "config.embeddings.auth.gcp_oauth_token_url": "referenceable",
+      "config.embeddings.auth.gcp_service_account_json": "encrypted",
+      "config.embeddings.auth.header_name": "referenceable",
+      "config.embeddings.auth.header_value": "encrypted",
+      "config.embeddings.auth.param_name": "referenceable",
+      "config.embeddings.auth.param_value": "encrypted",
+      "config.vectordb.pgvector.password": "encrypted",
+      "config.vectordb.pgvector.user": "referenceable",
+      "config.vectordb.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_region": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.vectordb.redis.host": "referenceable",
+      "config.vectordb.redis.password": "encrypted",
+      "config.vectordb.redis.port": "referenceable",
+      "config.vectordb.redis.sentinel_password": "encrypted",
+      "config.vectordb.redis.sentinel_username": "referenceable",
+      "config.vectordb.redis.server_name": "referenceable",
+      "config.vectordb.redis.username": "referenceable"
+    },
+    "aws-lambda": {
+      "config.aws_assume_role_arn": "encrypted",
+      "config.aws_key": "encrypted",
+      "config.aws_secret": "encrypted"
+    },
+    "azure-functions": {
+      "config.apikey": "encrypted",
+      "config.clientid": "encrypted"
+    },
+    "basic-auth": {
+      "config.brute_force_protection.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.brute_force_protection.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.brute_force_protection.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.brute_force_protection.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.brute_force_protection.redis.cloud_authentication.aws_region": "referenceable",
+      "config.brute_force_protection.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.brute_force_protection.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.brute_force_protection.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.brute_force_protection.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.brute_force_protection.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.brute_force_protection.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.brute_force_protection.redis.host": "referenceable",
+      "config.brute_force_protection.redis.password": "encrypted",
+      "config.brute_force_protection.redis.port": "referenceable",
+      "config.brute_force_protection.redis.server_name": "referenceable",
+      "config.brute_force_protection.redis.username": "referenceable"
+    },
+    confluent: {
+      "config.cluster_api_key": "encrypted",
+      "config.cluster_api_secret": "encrypted",
+      "config.confluent_cloud_api_key": "encrypted",
+      "config.confluent_cloud_api_secret": "encrypted",
+      "config.oauthbearer.client_id": "referenceable",
+      "config.oauthbearer.client_secret": "encrypted",
+      "config.oauthbearer.token_endpoint_url": "referenceable",
+      "config.schema_registry.confluent.authentication.basic.password": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.username": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.password": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.username": "encrypted"
+    },
+    "confluent-consume": {
+      "config.cluster_api_key": "encrypted",
+      "config.cluster_api_secret": "encrypted",
+      "config.confluent_cloud_api_key": "encrypted",
+      "config.confluent_cloud_api_secret": "encrypted",
+      "config.oauthbearer.client_id": "referenceable",
+      "config.oauthbearer.client_secret": "encrypted",
+      "config.oauthbearer.token_endpoint_url": "referenceable",
+      "config.schema_registry.confluent.authentication.basic.password": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.username": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.password": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.username": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.basic.password": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.basic.username": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.password": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.username": "encrypted"
+    },
+    datadog: {
+      "config.host": "referenceable"
+    },
+    datakit: {
+      "config.resources.cache.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.resources.cache.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.resources.cache.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.resources.cache.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.resources.cache.redis.cloud_authentication.aws_region": "referenceable",
+      "config.resources.cache.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.resources.cache.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.resources.cache.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.resources.cache.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.resources.cache.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.resources.cache.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.resources.cache.redis.host": "referenceable",
+      "config.resources.cache.redis.password": "encrypted",
+      "config.resources.cache.redis.port": "referenceable",
+      "config.resources.cache.redis.sentinel_password": "encrypted",
+      "config.resources.cache.redis.sentinel_username": "referenceable",
+      "config.resources.cache.redis.server_name": "referenceable",
+      "config.resources.cache.redis.username": "referenceable",
+      "config.resources.vault.*": "referenceable"
+    },
+    "forward-proxy": {
+      "config.auth_password": "encrypted",
+      "config.auth_username": "referenceable"
+    },
+    "graphql-proxy-cache-advanced": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    "graphql-rate-limiting-advanced": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    "http-log": {
+      "config.headers.*": "referenceable",
+      "config.http_endpoint": "encrypted"
+    },
+    "jwt-signer": {
+      "config.access_token_jwks_uri_client_password": "encrypted",
+      "config.access_token_jwks_uri_client_username": "referenceable",
+      "config.access_token_keyset_client_password": "encrypted",
+      "config.access_token_keyset_client_username": "referenceable",
+      "config.channel_token_jwks_uri_client_password": "encrypted",
+      "config.channel_token_jwks_uri_client_username": "referenceable",
+      "config.channel_token_keyset_client_password": "encrypted",
+      "config.channel_token_keyset_client_username": "referenceable"
+    },
+    "kafka-consume": {
+      "config.authentication.oauthbearer.client_id": "referenceable",
+      "config.authentication.oauthbearer.client_secret": "encrypted",
+      "config.authentication.oauthbearer.token_endpoint_url": "referenceable",
+      "config.authentication.password": "encrypted",
+      "config.authentication.user": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.password": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.username": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.password": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.username": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.basic.password": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.basic.username": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.password": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.username": "encrypted"
+    },
+    "kafka-log": {
+      "config.authentication.oauthbearer.client_id": "referenceable",
+      "config.authentication.oauthbearer.client_secret": "encrypted",
+      "config.authentication.oauthbearer.token_endpoint_url": "referenceable",
+      "config.authentication.password": "encrypted",
+      "config.authentication.user": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.password": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.username": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.password": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.username": "encrypted"
+    },
+    "kafka-upstream": {
+      "config.authentication.oauthbearer.client_id": "referenceable",
+      "config.authentication.oauthbearer.client_secret": "encrypted",
+      "config.authentication.oauthbearer.token_endpoint_url": "referenceable",
+      "config.authentication.password": "encrypted",
+      "config.authentication.user": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.password": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.username": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.password": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.username": "encrypted"
+    },
+    "konnect-application-auth": {
+      "config.v2_strategies.openid_connect.[].config.client_id": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_id.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].d": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].dp": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].dq": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].k": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].oth": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].p": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].q": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].qi": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].r": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].t": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_secret": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_secret.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.auth_provider": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.aws_region": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.host": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.password": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.port": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.sentinel_password": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.sentinel_username": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.server_name": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.username": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.extra_jwks_uris.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.http_proxy_authorization": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.https_proxy_authorization": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.introspection_endpoint": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.introspection_headers_values": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.introspection_headers_values.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.issuer": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.issuers_allowed.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.login_redirect_uri.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.logout_redirect_uri.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.host": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.password": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.port": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.sentinel_password": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.sentinel_username": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.server_name": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.username": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.scopes.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.session_secret": "encrypted"
+    },
+    "ldap-auth-advanced": {
+      "config.bind_dn": "referenceable",
+      "config.ldap_password": "encrypted"
+    },
+    loggly: {
+      "config.key": "encrypted"
+    },
+    "metering-and-billing": {
+      "config.api_token": "encrypted",
+      "config.ingest_endpoint": "referenceable"
+    },
+    oauth2: {
+      "config.provision_key": "encrypted"
+    },
+    "oauth2-introspection": {
+      "config.authorization_value": "encrypted"
+    },
+    "openid-connect": {
+      "config.client_id": "encrypted",
+      "config.client_id.[]": "referenceable",
+      "config.client_jwk.[].d": "encrypted",
+      "config.client_jwk.[].dp": "encrypted",
+      "config.client_jwk.[].dq": "encrypted",
+      "config.client_jwk.[].k": "encrypted",
+      "config.client_jwk.[].oth": "encrypted",
+      "config.client_jwk.[].p": "encrypted",
+      "config.client_jwk.[].q": "encrypted",
+      "config.client_jwk.[].qi": "encrypted",
+      "config.client_jwk.[].r": "encrypted",
+      "config.client_jwk.[].t": "encrypted",
+      "config.client_secret": "encrypted",
+      "config.client_secret.[]": "referenceable",
+      "config.cluster_cache_redis.cloud_authentication.auth_provider": "referenceable",
+      "config.cluster_cache_redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.cluster_cache_redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.cluster_cache_redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.cluster_cache_redis.cloud_authentication.aws_region": "referenceable",
+      "config.cluster_cache_redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.cluster_cache_redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.cluster_cache_redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.cluster_cache_redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.cluster_cache_redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.cluster_cache_redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.cluster_cache_redis.host": "referenceable",
+      "config.cluster_cache_redis.password": "encrypted",
+      "config.cluster_cache_redis.port": "referenceable",
+      "config.cluster_cache_redis.sentinel_password": "encrypted",
+      "config.cluster_cache_redis.sentinel_username": "referenceable",
+      "config.cluster_cache_redis.server_name": "referenceable",
+      "config.cluster_cache_redis.username": "referenceable",
+      "config.extra_jwks_uris.[]": "referenceable",
+      "config.http_proxy_authorization": "referenceable",
+      "config.https_proxy_authorization": "referenceable",
+      "config.introspection_endpoint": "referenceable",
+      "config.introspection_headers_values": "encrypted",
+      "config.introspection_headers_values.[]": "referenceable",
+      "config.issuer": "referenceable",
+      "config.issuers_allowed.[]": "referenceable",
+      "config.login_redirect_uri.[]": "referenceable",
+      "config.logout_redirect_uri.[]": "referenceable",
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable",
+      "config.scopes.[]": "referenceable",
+      "config.session_secret": "encrypted"
+    },
+    opentelemetry: {
+      "config.access_logs.endpoint": "referenceable",
+      "config.access_logs_endpoint": "referenceable",
+      "config.headers.*": "referenceable",
+      "config.logs_endpoint": "referenceable",
+      "config.metrics.endpoint": "referenceable",
+      "config.shorthand_fields.endpoint": "referenceable",
+      "config.traces_endpoint": "referenceable"
+    },
+    "proxy-cache-advanced": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    "rate-limiting": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    "rate-limiting-advanced": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    "request-callout": {
+      "config.cache.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.cache.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.cache.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.cache.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.cache.redis.cloud_authentication.aws_region": "referenceable",
+      "config.cache.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.cache.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.cache.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.cache.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.cache.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.cache.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.cache.redis.host": "referenceable",
+      "config.cache.redis.password": "encrypted",
+      "config.cache.redis.port": "referenceable",
+      "config.cache.redis.sentinel_password": "encrypted",
+      "config.cache.redis.sentinel_username": "referenceable",
+      "config.cache.redis.server_name": "referenceable",
+      "config.cache.redis.username": "referenceable",
+      "config.callouts.[].request.body.custom.*": "referenceable",
+      "config.callouts.[].request.headers.custom.*": "referenceable",
+      "config.callouts.[].request.http_opts.proxy.auth_password": "encrypted",
+      "config.callouts.[].request.http_opts.proxy.auth_username": "referenceable",
+      "config.callouts.[].request.query.custom.*": "referenceable",
+      "config.callouts.[].request.url": "referenceable",
+      "config.upstream.body.custom.*": "referenceable",
+      "config.upstream.headers.custom.*": "referenceable",
+      "config.upstream.query.custom.*": "referenceable"
+    },
+    "request-transformer-advanced": {
+      "config.add.body.[]": "referenceable",
+      "config.add.headers.[]": "referenceable",
+      "config.add.querystring.[]": "referenceable",
+      "config.append.body.[]": "referenceable",
+      "config.append.headers.[]": "referenceable",
+      "config.append.querystring.[]": "referenceable",
+      "config.rename.body.[]": "referenceable",
+      "config.rename.headers.[]": "referenceable",
+      "config.rename.querystring.[]": "referenceable",
+      "config.replace.body.[]": "referenceable",
+      "config.replace.headers.[]": "referenceable",
+      "config.replace.querystring.[]": "referenceable"
+    },
+    "response-ratelimiting": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    saml: {
+      "config.idp_certificate": "encrypted",
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable",
+      "config.request_signing_certificate": "encrypted",
+      "config.request_signing_key": "encrypted",
+      "config.response_encryption_key": "encrypted",
+      "config.session_secret": "encrypted"
+    },
+    "service-protection": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    session: {
+      "config.secret": "encrypted"
+    },
+    "skyflow-ai-data-control": {
+      "config.skyflow.credentials.bearer_token.api_key": "encrypted",
+      "config.skyflow.credentials.jwt_credential.service_account_json": "encrypted"
+    },
+    "solace-consume": {
+      "config.flow.properties.*": "referenceable",
+      "config.session.authentication.access_token": "encrypted",
+      "config.session.authentication.client_credentials.client_id": "encrypted",
+      "config.session.authentication.client_credentials.client_secret": "encrypted",
+      "config.session.authentication.id_token": "encrypted",
+      "config.session.authentication.password": "encrypted",
+      "config.session.authentication.username": "encrypted",
+      "config.session.host": "referenceable",
+      "config.session.properties.*": "referenceable"
+    },
+    "solace-log": {
+      "config.session.authentication.access_token": "encrypted",
+      "config.session.authentication.client_credentials.client_id": "encrypted",
+      "config.session.authentication.client_credentials.client_secret": "encrypted",
+      "config.session.authentication.id_token": "encrypted",
+      "config.session.authentication.password": "encrypted",
+      "config.session.authentication.username": "encrypted",
+      "config.session.host": "referenceable",
+      "config.session.properties.*": "referenceable"
+    },
+    "solace-upstream": {
+      "config.session.authentication.access_token": "encrypted",
+      "config.session.authentication.client_credentials.client_id": "encrypted",
+      "config.session.authentication.client_credentials.client_secret": "encrypted",
+      "config.session.authentication.id_token": "encrypted",
+      "config.session.authentication.password": "encrypted",
+      "config.session.authentication.username": "encrypted",
+      "config.session.host": "referenceable",
+      "config.session.properties.*": "referenceable"
+    },
+    "standard-webhooks": {
+      "config.secret_v1": "encrypted"
+    },
+    "upstream-oauth": {
+      "config.cache.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.cache.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.cache.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.cache.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.cache.redis.cloud_authentication.aws_region": "referenceable",
+      "config.cache.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.cache.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.cache.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.cache.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.cache.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.cache.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.cache.redis.host": "referenceable",
+      "config.cache.redis.password": "encrypted",
+      "config.cache.redis.port": "referenceable",
+      "config.cache.redis.sentinel_password": "encrypted",
+      "config.cache.redis.sentinel_username": "referenceable",
+      "config.cache.redis.server_name": "referenceable",
+      "config.cache.redis.username": "referenceable",
+      "config.oauth.client_id": "encrypted",
+      "config.oauth.client_secret": "encrypted",
+      "config.oauth.password": "encrypted",
+      "config.oauth.token_headers.*": "referenceable",
+      "config.oauth.token_post_args.*": "referenceable",
+      "config.oauth.username": "encrypted"
+    }
+  },
+  vaults: {
+    hcv: {
+      "config.approle_secret_id": "encrypted",
+      "config.aws_access_key_id": "encrypted",
+      "config.aws_secret_access_key": "encrypted",
+      "config.cert_auth_cert_key": "encrypted",
+      "config.oauth2_client_secret": "encrypted",
+      "config.token": "encrypted"
+    }
+  }
+};
+
+// actions/engine/secrets/rules.ts
+var TABLES = kong_catalogue_default;
+var CATALOGUE_SOURCES = kong_catalogue_default.sources;
+var compiled = /* @__PURE__ */ new Map();
+var configured = /* @__PURE__ */ new Map();
+var generation = 0;
+function addCatalogueEntry(kind, name, path5) {
+  const key = `${kind}/${name}`;
+  configured.set(key, [...configured.get(key) ?? [], path5]);
+  compiled.delete(key);
+  generation++;
+}
+function catalogueNode(kind, name) {
+  const key = `${kind}/${name}`;
+  let node = compiled.get(key);
+  if (node === void 0) {
+    const paths = Object.hasOwn(TABLES[kind] ?? {}, name) ? TABLES[kind][name] : void 0;
+    const extra = configured.get(key);
+    node = null;
+    if (paths) {
+      const root = {};
+      for (const [path5, flag] of Object.entries(paths)) addPath(root, path5, flag);
+      node = tag(root, "catalogue");
+    }
+    if (extra) {
+      const root = {};
+      for (const path5 of extra) addPath(root, path5, "encrypted");
+      node = mergeSourced(tag(root, "configured"), node ?? void 0);
+    }
+    compiled.set(key, node);
+  }
+  return node ?? void 0;
+}
+function tag(node, source) {
+  const out = {};
+  if (node.flag) {
+    out.flag = node.flag;
+    out.source = source;
+  }
+  for (const [name, member] of Object.entries(node.fields ?? {}))
+    Object.assign(child(out, name), tag(member, source));
+  if (node.elements) out.elements = tag(node.elements, source);
+  if (node.values) out.values = tag(node.values, source);
+  return out;
+}
+var SecretRules = class {
+  live = /* @__PURE__ */ new Map();
+  /** Per kind, per name: asked once per entity, so without building a key string each time. */
+  merged = /* @__PURE__ */ new Map();
+  generation = generation;
+  /** Adds a schema read from the gateway. */
+  addLive(kind, name, node) {
+    this.live.set(`${kind}/${name}`, node);
+    this.merged.get(kind)?.delete(name);
+    return this;
+  }
+  /** How many live schemas these rules hold. */
+  get liveCount() {
+    return this.live.size;
+  }
+  node(kind, name) {
+    if (this.generation !== generation) {
+      this.merged.clear();
+      this.generation = generation;
+    }
+    let byName = this.merged.get(kind);
+    if (!byName) this.merged.set(kind, byName = /* @__PURE__ */ new Map());
+    let node = byName.get(name);
+    if (node === void 0) {
+      const live = this.live.get(`${kind}/${name}`);
+      const bundled = catalogueNode(kind, name);
+      node = live ? mergeSourced(tag(live, "schema"), bundled) : bundled ?? null;
+      byName.set(name, node);
+    }
+    return node ?? void 0;
+  }
+};
+var BUNDLED_RULES = new SecretRules();
+function mergeSourced(into, from) {
+  if (!from) return into;
+  if (from.flag && (!into.flag || from.flag === "encrypted" && into.flag !== "encrypted")) {
+    into.flag = from.flag;
+    into.source = from.source;
+  }
+  for (const [name, member] of Object.entries(from.fields ?? {})) mergeSourced(child(into, name), member);
+  if (from.elements) mergeSourced(into.elements ??= {}, from.elements);
+  if (from.values) mergeSourced(into.values ??= {}, from.values);
+  return into;
+}
+
+// actions/engine/secrets/live-rules.ts
+var NOT_ENTITIES = /* @__PURE__ */ new Set(["plugins", "groups", "consumers_of_group"]);
+function emptyNeeds() {
+  return { plugins: /* @__PURE__ */ new Set(), vaults: /* @__PURE__ */ new Set(), entities: /* @__PURE__ */ new Set() };
+}
+function addNeeds(needs, collection, entity) {
+  if (collection === "plugins" && typeof entity.name === "string") needs.plugins.add(entity.name);
+  else if (collection === "vaults" && typeof entity.name === "string") needs.vaults.add(entity.name);
+  if (!NOT_ENTITIES.has(collection)) needs.entities.add(collection);
+}
+function collectNeeds(content, needs) {
+  walkEntities(content, ({ entity, collection, parents }) => {
+    if (collection === "consumers" && parents.some((p) => p.collection === "consumer_groups")) return;
+    addNeeds(needs, collection, entity);
+  });
+  return needs;
+}
+var LiveRules = class {
+  constructor(connection) {
+    this.connection = connection;
+  }
+  connection;
+  rules = new SecretRules();
+  live;
+  added = /* @__PURE__ */ new Set();
+  /** Why some schema could not be read; never a value. */
+  get problems() {
+    return this.live?.problems ?? [];
+  }
+  /** The rules for one state file, after reading the schemas it needs that were not read yet. */
+  for(content) {
+    return this.forNeeds(collectNeeds(content, emptyNeeds()));
+  }
+  /** The rules for some entities (a plan's bodies), likewise. */
+  forEntities(entities) {
+    const needs = emptyNeeds();
+    for (const { collection, entity } of entities) addNeeds(needs, collection, entity);
+    return this.forNeeds(needs);
+  }
+  async forNeeds(needs) {
+    const fresh = (kind, names) => [...names].filter((n) => !this.added.has(`${kind}/${n}`));
+    const wanted = {
+      plugins: fresh("plugins", needs.plugins),
+      vaults: fresh("vaults", needs.vaults),
+      entities: fresh("entities", needs.entities)
+    };
+    if (wanted.plugins.length + wanted.vaults.length + wanted.entities.length === 0) return this.rules;
+    this.live ??= new LiveSchemas(await KongAdmin.open(this.connection.kongAddr, this.connection));
+    await this.live.prefetch(wanted);
+    for (const name of wanted.plugins) await this.add("plugins", name, this.live.plugin(name));
+    for (const name of wanted.vaults) await this.add("vaults", name, this.live.vault(name));
+    for (const name of wanted.entities) await this.add("entities", name, this.live.entity(name));
+    return this.rules;
+  }
+  async add(kind, name, reading) {
+    this.added.add(`${kind}/${name}`);
+    const node = await reading;
+    if (node) this.rules.addLive(kind, name, node);
+  }
+};
+
+// actions/engine/secrets/report.ts
+function addSchemaProblems(report, problems) {
+  if (problems.length === 0) return;
+  report.lines.push(
+    `Schemas not read from the gateway (${problems.length}); Kong's bundled schemas, credential names and value detectors decided there: ${problems.slice(0, 5).join("; ")}` + (problems.length > 5 ? `; and ${problems.length - 5} more` : "")
+  );
 }
 
 // actions/engine/backup/kong-profile.ts
@@ -35099,11 +36833,11 @@ async function kongRowsIn(session, tables) {
      FROM information_schema.tables
      WHERE table_type = 'BASE TABLE' AND table_schema IN (${list(schemas)}) AND table_name IN (${list(tables)})`
   );
-  const counts = await countTables(
+  const counts2 = await countTables(
     session,
     present.map((table) => ({ table, checksum: false }))
   );
-  return counts.filter((c) => c.rows > 0);
+  return counts2.filter((c) => c.rows > 0);
 }
 
 // actions/engine/postgres/session.ts
@@ -35265,30 +36999,30 @@ function run(program, args, options = {}) {
     else env[key] = value;
   }
   return new Promise((resolve6, reject) => {
-    const child2 = spawn2(program, [...args], {
+    const child3 = spawn2(program, [...args], {
       cwd: options.cwd,
       env,
       stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"],
       windowsHide: true
     });
-    if (options.stdin && child2.stdin) {
-      child2.stdin.on("error", () => void 0);
+    if (options.stdin && child3.stdin) {
+      child3.stdin.on("error", () => void 0);
       options.stdin.on("error", (err) => {
-        child2.kill("SIGTERM");
+        child3.kill("SIGTERM");
         reject(err);
       });
-      options.stdin.pipe(child2.stdin);
+      options.stdin.pipe(child3.stdin);
     }
     const stdout = [];
     const stderr = [];
-    child2.stdout.on("data", (chunk) => stdout.push(chunk));
-    child2.stderr.on("data", (chunk) => stderr.push(chunk));
-    const timer = options.timeoutMs === void 0 ? void 0 : setTimeout(() => child2.kill("SIGTERM"), options.timeoutMs);
-    child2.on("error", (err) => {
+    child3.stdout.on("data", (chunk) => stdout.push(chunk));
+    child3.stderr.on("data", (chunk) => stderr.push(chunk));
+    const timer = options.timeoutMs === void 0 ? void 0 : setTimeout(() => child3.kill("SIGTERM"), options.timeoutMs);
+    child3.on("error", (err) => {
       if (timer) clearTimeout(timer);
       reject(err);
     });
-    child2.on("close", (code, signal) => {
+    child3.on("close", (code, signal) => {
       if (timer) clearTimeout(timer);
       resolve6({
         exitCode: code ?? 1,
@@ -35326,8 +37060,8 @@ async function clientsIn(binDir) {
 async function candidateDirs(pathEnv) {
   const dirs = (pathEnv ?? "").split(delimiter).filter(Boolean);
   for (const root of INSTALL_ROOTS) {
-    const entries = await readdir2(root.dir).catch(() => []);
-    for (const entry of entries) {
+    const entries2 = await readdir2(root.dir).catch(() => []);
+    for (const entry of entries2) {
       if (/^(?:\d+|pgsql-\d+|postgresql@\d+)$/.test(entry)) dirs.push(root.bin(entry));
     }
   }
@@ -35363,9 +37097,9 @@ async function locatePgClients(options) {
 
 // actions/engine/database/pg-restore.ts
 var ConfiguredGatewayError = class extends DeckhandError {
-  constructor(where, tables) {
+  constructor(where2, tables) {
     super(
-      `${where} already holds a configured Kong (${tables.map((t) => `${t.table}: ${t.rows}`).join(", ")}): restore only fills an empty or freshly bootstrapped gateway. Nothing was changed. If you mean to replace this configuration, set overwrite to true.`
+      `${where2} already holds a configured Kong (${tables.map((t) => `${t.table}: ${t.rows}`).join(", ")}): restore only fills an empty or freshly bootstrapped gateway. Nothing was changed. If you mean to replace this configuration, set overwrite to true.`
     );
     this.name = "ConfiguredGatewayError";
   }
@@ -35431,8 +37165,8 @@ async function restorePostgres(options) {
       }
       nonEmpty = options.create ? await databaseExists(pre, database) : await userTableCount(pre) > 0;
       if (options.refuseConfigured && !options.create && nonEmpty) {
-        const configured = await kongRowsIn(pre, KONG_ENTITY_TABLES);
-        if (configured.length > 0) throw new ConfiguredGatewayError(describeTarget(connectTo), configured);
+        const configured2 = await kongRowsIn(pre, KONG_ENTITY_TABLES);
+        if (configured2.length > 0) throw new ConfiguredGatewayError(describeTarget(connectTo), configured2);
       }
     } finally {
       await pre.close();
@@ -35527,12 +37261,12 @@ async function compare(session, manifest, result) {
     });
     return false;
   });
-  const counts = await countTables(
+  const counts2 = await countTables(
     session,
     wanted.map((t) => ({ table: t, checksum: t.checksum !== void 0 }))
   );
   await session.query("ROLLBACK");
-  for (const [i, count] of counts.entries()) {
+  for (const [i, count] of counts2.entries()) {
     const want = wanted[i];
     const name = `${want.schema}.${want.table}`;
     result.tablesChecked++;
@@ -35579,97 +37313,11 @@ var import_yaml = __toESM(require_dist(), 1);
 init_errors();
 import { readdir as readdir3, stat as stat2 } from "node:fs/promises";
 import { extname, join as join7 } from "node:path";
-
-// actions/engine/state/entities.ts
-var plugin = {
-  label: "plugin",
-  identity: ["instance_name", "name", "service", "route", "consumer", "consumer_group"],
-  compositeIdentity: true
-};
-var filterChain = { label: "filter_chain", identity: ["name"] };
-var route = {
-  label: "route",
-  identity: ["name"],
-  nested: { plugins: plugin, filter_chains: filterChain }
-};
-var credentials = {
-  keyauth_credentials: { label: "keyauth", identity: ["key"], secretIdentity: true },
-  basicauth_credentials: { label: "basicauth", identity: ["username"] },
-  hmacauth_credentials: { label: "hmacauth", identity: ["username"] },
-  jwt_secrets: { label: "jwt", identity: ["key"] },
-  oauth2_credentials: { label: "oauth2", identity: ["client_id"] },
-  acls: { label: "acl", identity: ["group"] },
-  mtls_auth_credentials: { label: "mtls", identity: ["subject_name"] }
-};
-var COLLECTIONS = {
-  services: {
-    label: "service",
-    identity: ["name"],
-    nested: { routes: route, plugins: plugin, filter_chains: filterChain }
-  },
-  routes: route,
-  consumers: {
-    label: "consumer",
-    identity: ["username", "custom_id"],
-    nested: { ...credentials, plugins: plugin, groups: { label: "group", identity: ["name"] } }
-  },
-  consumer_groups: {
-    label: "consumer_group",
-    identity: ["name"],
-    nested: { plugins: plugin, consumers: { label: "member", identity: ["username", "custom_id"] } }
-  },
-  plugins: plugin,
-  filter_chains: filterChain,
-  upstreams: {
-    label: "upstream",
-    identity: ["name"],
-    nested: { targets: { label: "target", identity: ["target"] } }
-  },
-  certificates: {
-    label: "certificate",
-    identity: ["cert"],
-    nested: { snis: { label: "sni", identity: ["name"] } }
-  },
-  ca_certificates: { label: "ca_certificate", identity: ["cert"] },
-  vaults: { label: "vault", identity: ["prefix"] },
-  partials: { label: "partial", identity: ["name"] },
-  keys: { label: "key", identity: ["name", "kid"] },
-  key_sets: {
-    label: "key_set",
-    identity: ["name"],
-    nested: { keys: { label: "key", identity: ["name", "kid"] } }
-  },
-  rbac_roles: { label: "rbac_role", identity: ["name"] },
-  custom_entities: { label: "custom_entity", identity: ["type", "name"], compositeIdentity: true },
-  degraphql_routes: { label: "degraphql_route", identity: ["uri", "query"], compositeIdentity: true },
-  licenses: { label: "license", identity: [] }
-};
-var META_KEYS = /* @__PURE__ */ new Set(["_format_version", "_transform", "_info", "_workspace", "_konnect"]);
-function isObject(value) {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-function identityPart(value) {
-  if (value === void 0 || value === null) return "";
-  if (typeof value === "string") return value;
-  if (isObject(value)) return identityPart(value.name ?? value.username ?? value.id);
-  return String(value);
-}
-function entityName(entity, spec) {
-  if (spec.secretIdentity) return typeof entity.id === "string" ? entity.id : "";
-  const parts = spec.identity.map((field) => identityPart(entity[field])).filter((p) => p !== "");
-  if (parts.length > 0) return parts.join(" ");
-  return typeof entity.id === "string" ? entity.id : "";
-}
-function totalEntities(counts) {
-  return Object.values(counts).reduce((sum, n) => sum + n, 0);
-}
-
-// actions/engine/state/files.ts
 var STATE_EXTENSIONS = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
 function envProblem(refs, missing, purpose) {
   if (missing.length === 0) return void 0;
   const first = refs.find((r) => r.name === missing[0]);
-  const where = missing.map((name) => {
+  const where2 = missing.map((name) => {
     const ref = refs.find((r) => r.name === name);
     return `${name} (${ref.file}:${ref.line})`;
   });
@@ -35677,7 +37325,7 @@ function envProblem(refs, missing, purpose) {
     check: "env",
     file: first.file,
     line: first.line,
-    message: `${missing.length} environment variable(s) referenced by the state files are not set: ${where.join(", ")}. deck expands them even to ${purpose}; set them (for example from secrets) before this step.`
+    message: `${missing.length} environment variable(s) referenced by the state files are not set: ${where2.join(", ")}. deck expands them even to ${purpose}; set them (for example from secrets) before this step.`
   };
 }
 async function expandState(paths) {
@@ -35746,7 +37394,7 @@ function checkFile(file, text) {
   const selectTags = Array.isArray(info2?.select_tags) ? info2.select_tags.filter((t) => typeof t === "string") : void 0;
   return { problems, workspace, selectTags };
 }
-function findDuplicates(holder, specs, file, lines, problems, where) {
+function findDuplicates(holder, specs, file, lines, problems, where2) {
   for (const [collection, spec] of Object.entries(specs)) {
     const seq = holder.get(collection, true);
     if (!(0, import_yaml.isSeq)(seq)) continue;
@@ -35764,7 +37412,7 @@ function findDuplicates(holder, specs, file, lines, problems, where) {
             check: "duplicate",
             file,
             line,
-            message: `duplicate ${spec.label} "${name}"${where} (first defined on line ${first})`
+            message: `duplicate ${spec.label} "${name}"${where2} (first defined on line ${first})`
           });
         } else seen.set(name, line ?? 0);
       }
@@ -35822,7 +37470,7 @@ function reconcileArgs(features, cmd) {
   }
   args.push("--json-output");
   if (cmd.workspace) args.push("--workspace", cmd.workspace);
-  for (const tag of cmd.selectTags ?? []) args.push("--select-tag", tag);
+  for (const tag2 of cmd.selectTags ?? []) args.push("--select-tag", tag2);
   if (cmd.skipConsumers) args.push("--skip-consumers");
   if (cmd.parallelism !== void 0) args.push("--parallelism", String(cmd.parallelism));
   return args;
@@ -35863,7 +37511,7 @@ function parseDeckJson(stdout, command) {
 }
 function checkShape(value, command) {
   const bad = (what) => new DeckhandError(`deck ${command} printed JSON deckhand does not understand: ${what}`);
-  if (!isRecord(value) || !isRecord(value.changes) || !isRecord(value.summary)) {
+  if (!isRecord2(value) || !isRecord2(value.changes) || !isRecord2(value.summary)) {
     throw bad('expected "changes" and "summary" objects');
   }
   const changes = value.changes;
@@ -35879,7 +37527,7 @@ function checkShape(value, command) {
     if (list === void 0 && key.startsWith("dropped_")) continue;
     if (!Array.isArray(list)) throw bad(`changes.${key} is not a list`);
     for (const change of list) {
-      if (!isRecord(change) || typeof change.name !== "string" || typeof change.kind !== "string") {
+      if (!isRecord2(change) || typeof change.name !== "string" || typeof change.kind !== "string") {
         throw bad(`an entry of changes.${key} lacks a name or kind`);
       }
     }
@@ -35900,23 +37548,634 @@ function checkShape(value, command) {
     errors: value.errors ?? []
   };
 }
-function isRecord(value) {
+function isRecord2(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 // actions/engine/state/redact.ts
 import { createHash as createHash2 } from "node:crypto";
+
+// actions/engine/secrets/detectors.ts
+var MIN_SECRET_LENGTH = 9;
+var MAX_JSON_LENGTH = 256 * 1024;
+var MAX_TOKEN_LENGTH = 16384;
+var MAX_JWT_HEADER_LENGTH = 2048;
+var MAX_RANDOM_TOKEN_LENGTH = 1024;
+var MAX_HEADER_VALUE_LENGTH = 4096;
+var MAX_AUTHORITY_LENGTH = 2048;
+var MAX_SCHEME_LENGTH = 32;
+var LOWER = 1;
+var UPPER = 2;
+var DIGIT = 4;
+var ALL_CLASSES = LOWER | UPPER | DIGIT;
+function charClass(code) {
+  if (code >= 97 && code <= 122) return LOWER;
+  if (code >= 65 && code <= 90) return UPPER;
+  if (code >= 48 && code <= 57) return DIGIT;
+  return 0;
+}
+function isSpace(code) {
+  return code <= 32 || code === 127;
+}
+function isPlaceholder(value) {
+  const v = value.trim();
+  const n = v.length;
+  if (n === 0) return true;
+  const first = v.charCodeAt(0);
+  const last = v.charCodeAt(n - 1);
+  if (first === 123 && last === 125) return v.startsWith("{vault://") || v.startsWith("{{");
+  if (first === 36) return last === 125 || /^\$[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(v);
+  if (first === 60 && last === 62) return n <= 64;
+  if (n > 10) return false;
+  const lower = v.toLowerCase();
+  return lower === "[masked]" || lower === "[redacted]" || lower === "redacted" || lower === "%s" || /^\*{3,}$/.test(v);
+}
+var PRIVATE_KEY_ARMOUR = /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|---- BEGIN SSH2 [A-Z ]{0,20}PRIVATE KEY ----/;
+function hasPrivateKey(value) {
+  return value.includes("PRIVATE KEY") && PRIVATE_KEY_ARMOUR.test(value);
+}
+var JWK_PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k", "r", "t"];
+function jwkPrivateMembers(jwk) {
+  return JWK_PRIVATE_MEMBERS.filter((name) => Object.hasOwn(jwk, name) && jwk[name] != null);
+}
+function isPrivateJwk(value) {
+  if (!isRecord3(value) || typeof value.kty !== "string") return false;
+  return jwkPrivateMembers(value).some((name) => {
+    const member = value[name];
+    return typeof member === "string" ? !isPlaceholder(member) : true;
+  });
+}
+function isRecord3(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+function jsonSecret(trimmed) {
+  if (trimmed.length > MAX_JSON_LENGTH) return void 0;
+  const jwk = trimmed.includes('"kty"');
+  const gcp = trimmed.includes("service_account") || trimmed.includes("authorized_user");
+  if (!jwk && !gcp) return void 0;
+  let parsed;
+  try {
+    parsed = JSON.parse(trimmed);
+  } catch {
+    return void 0;
+  }
+  if (jwk) {
+    const candidates = Array.isArray(parsed) ? parsed : isRecord3(parsed) && Array.isArray(parsed.keys) ? [parsed, ...parsed.keys] : [parsed];
+    if (candidates.some(isPrivateJwk)) return "jwk-private";
+  }
+  if (gcp && isRecord3(parsed)) return gcpCredentials(parsed);
+  return void 0;
+}
+function gcpCredentials(json) {
+  const present = (name) => {
+    const v = json[name];
+    return typeof v === "string" && !isPlaceholder(v);
+  };
+  if (json.type === "service_account" && present("private_key")) return "gcp-service-account";
+  if (json.type === "authorized_user" && (present("refresh_token") || present("client_secret")))
+    return "token";
+  return void 0;
+}
+function isSchemeChar(code) {
+  return charClass(code) !== 0 || code === 43 || code === 45 || code === 46;
+}
+function isAuthorityEnd(code) {
+  switch (code) {
+    case 47:
+    // /
+    case 63:
+    // ?
+    case 35:
+    // #
+    case 92:
+    // \
+    case 34:
+    // "
+    case 39:
+    // '
+    case 60:
+    // <
+    case 62:
+    // >
+    case 96:
+    // `
+    case 123:
+    // {
+    case 125:
+    // }
+    case 124:
+    // |
+    case 94:
+      return true;
+    default:
+      return isSpace(code);
+  }
+}
+function allUrlCredentials(value, limit = Infinity) {
+  const spans = [];
+  if (value.length < MIN_SECRET_LENGTH) return spans;
+  let from = 0;
+  while (spans.length < limit) {
+    const sep5 = value.indexOf("://", from);
+    if (sep5 < 0) break;
+    from = sep5 + 3;
+    if (!hasScheme(value, sep5)) continue;
+    const start = sep5 + 3;
+    const cap = Math.min(value.length, start + MAX_AUTHORITY_LENGTH);
+    let at2 = -1;
+    let colon = -1;
+    for (let i = start; i < cap; i++) {
+      const code = value.charCodeAt(i);
+      if (isAuthorityEnd(code)) break;
+      if (code === 64) at2 = i;
+      else if (code === 58 && colon < 0) colon = i;
+    }
+    if (at2 <= start) continue;
+    if (colon >= 0 && colon < at2) {
+      if (colon + 1 < at2 && !isPlaceholder(value.slice(colon + 1, at2))) spans.push({ start, end: at2 });
+    } else if (at2 - start >= 20 && isUserinfoToken(value.slice(start, at2))) {
+      spans.push({ start, end: at2 });
+    }
+  }
+  return spans;
+}
+function hasScheme(value, sep5) {
+  let s = sep5;
+  while (s > 0 && sep5 - s < MAX_SCHEME_LENGTH && isSchemeChar(value.charCodeAt(s - 1))) s--;
+  for (; s < sep5; s++) {
+    const cls = charClass(value.charCodeAt(s));
+    if (cls === LOWER || cls === UPPER) return true;
+  }
+  return false;
+}
+function isUserinfoToken(user) {
+  if (user.length < 20 || user.length > MAX_RANDOM_TOKEN_LENGTH) return false;
+  return vendorToken(user) || isJwt(user) || looksLikeRandomToken(user);
+}
+function urlCredentials(value) {
+  return allUrlCredentials(value, 1)[0];
+}
+function isBase64UrlSegment(value, start, end) {
+  for (let i = start; i < end; i++) {
+    const code = value.charCodeAt(i);
+    if (charClass(code) === 0 && code !== 45 && code !== 95) return false;
+  }
+  return true;
+}
+function isJwt(value) {
+  if (!value.startsWith("eyJ") || value.length > MAX_TOKEN_LENGTH) return false;
+  const dots = [];
+  for (let i = value.indexOf("."); i >= 0 && dots.length < 5; i = value.indexOf(".", i + 1)) dots.push(i);
+  if (dots.length !== 2 && dots.length !== 4) return false;
+  const headerEnd = dots[0];
+  if (headerEnd > MAX_JWT_HEADER_LENGTH) return false;
+  if (dots[1] - headerEnd < 2) return false;
+  let start = 0;
+  for (const end of [...dots, value.length]) {
+    if (!isBase64UrlSegment(value, start, end)) return false;
+    start = end + 1;
+  }
+  try {
+    const header = JSON.parse(Buffer.from(value.slice(0, headerEnd), "base64url").toString("utf8"));
+    return isRecord3(header) && typeof header.alg === "string";
+  } catch {
+    return false;
+  }
+}
+var AWS_ACCESS_KEY_ID = /^(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z2-7]{16}$/;
+function isAwsAccessKeyId(value) {
+  const v = value.length === 20 ? value : value.trim();
+  return v.length === 20 && v.charCodeAt(0) === 65 && AWS_ACCESS_KEY_ID.test(v);
+}
+function isAwsSecretKeyShape(value) {
+  const v = value.length === 40 ? value : value.trim();
+  if (v.length !== 40) return false;
+  let classes = 0;
+  for (let i = 0; i < 40; i++) {
+    const code = v.charCodeAt(i);
+    const cls = charClass(code);
+    if (cls === 0 && code !== 47 && code !== 43) return false;
+    classes |= cls;
+  }
+  return classes === ALL_CLASSES;
+}
+var TOKEN_FORMATS = [
+  // GitHub: classic tokens are prefix + 36 base62 (github.blog 2021-04-05); fine-grained PATs are longer.
+  ...["ghp_", "gho_", "ghu_", "ghs_", "ghr_"].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9_]{36,251}$/ })),
+  { prefix: "github_pat_", rest: /^[A-Za-z0-9_]{22,244}$/ },
+  // Slack: bot, user, app-level, legacy workspace, configuration and refresh tokens; incoming webhooks.
+  ...["xoxa-", "xoxb-", "xoxo-", "xoxp-", "xoxr-", "xoxs-", "xapp-", "xoxe-"].map((prefix) => ({
+    prefix,
+    rest: /^[A-Za-z0-9-]{10,250}$/,
+    needs: DIGIT
+  })),
+  { prefix: "xoxe.xox", rest: /^[a-z]-[A-Za-z0-9-]{10,250}$/ },
+  {
+    prefix: "https://hooks.slack.com/services/",
+    rest: /^T[A-Za-z0-9]{1,40}\/B[A-Za-z0-9]{1,40}\/[A-Za-z0-9]{8,64}$/
+  },
+  // Stripe secret and restricted keys (live and test), webhook signing secrets. `pk_` keys are public.
+  ...["sk_live_", "rk_live_", "sk_test_", "rk_test_"].map((prefix) => ({
+    prefix,
+    rest: /^[A-Za-z0-9]{20,247}$/
+  })),
+  { prefix: "whsec_", rest: /^[A-Za-z0-9+/=]{24,128}$/ },
+  // GitLab token prefixes (docs.gitlab.com, "Token prefixes"); routable tokens hold dots.
+  ...["glpat-", "gloas-", "gldt-", "glrt-", "glcbt-", "glptt-", "glft-", "glimt-", "glsoat-", "glffct-"].map(
+    (prefix) => ({ prefix, rest: /^[A-Za-z0-9_.-]{20,255}$/ })
+  ),
+  // npm access tokens.
+  { prefix: "npm_", rest: /^[A-Za-z0-9]{36}$/ },
+  // Anthropic before OpenAI, whose `sk-` it shares; OpenAI's `sk-proj-`, `sk-svcacct-`, `sk-admin-` and
+  // legacy `sk-` keys. `sk-` alone could start a slug (`sk-payments-service-prod`): mixed classes required.
+  { prefix: "sk-ant-", rest: /^[A-Za-z0-9_-]{32,255}$/ },
+  { prefix: "sk-", rest: /^[A-Za-z0-9_-]{20,255}$/, needs: ALL_CLASSES },
+  // SendGrid: SG.<22>.<43>.
+  { prefix: "SG.", rest: /^[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{16,64}$/ },
+  // Google API keys.
+  { prefix: "AIza", rest: /^[0-9A-Za-z_-]{35}$/ },
+  // Twilio API key SIDs.
+  { prefix: "SK", rest: /^[0-9a-f]{32}$/ },
+  // HashiCorp Vault service, batch and recovery tokens (Vault 1.10+).
+  ...["hvs.", "hvb.", "hvr."].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9_-]{24,300}$/ })),
+  // Kong Konnect personal and system account access tokens (what deck's --konnect-token takes).
+  ...["kpat_", "spat_"].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9]{30,100}$/ })),
+  // Hugging Face, Docker Hub, Shopify, Groq, Databricks, DigitalOcean, PyPI, Linear, Notion, Grafana,
+  // Postman, age, Tailscale, New Relic, Sentry, Pulumi, Doppler, Supabase, PlanetScale, Heroku, Mailgun.
+  { prefix: "hf_", rest: /^[A-Za-z]{34}$/ },
+  { prefix: "dckr_pat_", rest: /^[A-Za-z0-9_-]{20,64}$/ },
+  ...["shpat_", "shpca_", "shppa_", "shpss_"].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9]{32,64}$/ })),
+  { prefix: "gsk_", rest: /^[A-Za-z0-9]{52}$/ },
+  { prefix: "dapi", rest: /^[a-f0-9]{32}(?:-[0-9])?$/ },
+  ...["dop_v1_", "doo_v1_", "dor_v1_"].map((prefix) => ({ prefix, rest: /^[a-f0-9]{64}$/ })),
+  { prefix: "pypi-AgE", rest: /^[A-Za-z0-9_-]{50,}$/ },
+  { prefix: "lin_api_", rest: /^[A-Za-z0-9_]{32,128}$/ },
+  { prefix: "ntn_", rest: /^[0-9]{11}[A-Za-z0-9]{35}$/ },
+  { prefix: "glc_", rest: /^[A-Za-z0-9+/]{32,400}={0,2}$/ },
+  { prefix: "glsa_", rest: /^[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}$/ },
+  { prefix: "PMAK-", rest: /^[a-f0-9]{24}-[a-f0-9]{34}$/ },
+  { prefix: "AGE-SECRET-KEY-1", rest: /^[0-9A-Z]{58}$/ },
+  { prefix: "tskey-", rest: /^[A-Za-z0-9_-]{20,200}$/ },
+  { prefix: "NRAK-", rest: /^[A-Z0-9]{27}$/ },
+  ...["sntrys_", "sntryu_"].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9+/=_]{32,500}$/ })),
+  { prefix: "pul-", rest: /^[a-f0-9]{40}$/ },
+  ...["dp.pt.", "dp.st.", "dp.sa.", "dp.ct."].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9]{40,44}$/ })),
+  { prefix: "sbp_", rest: /^[a-f0-9]{40}$/ },
+  ...["pscale_tkn_", "pscale_pw_", "pscale_oauth_"].map((prefix) => ({
+    prefix,
+    rest: /^[A-Za-z0-9_.=-]{32,64}$/
+  })),
+  { prefix: "HRKU-", rest: /^[A-Za-z0-9_-]{30,80}$/ },
+  { prefix: "key-", rest: /^[0-9a-f]{32}$/ }
+];
+var FORMATS_BY_FIRST = /* @__PURE__ */ new Map();
+for (const format of TOKEN_FORMATS) {
+  const first = format.prefix.charCodeAt(0);
+  const list = FORMATS_BY_FIRST.get(first) ?? [];
+  list.push(format);
+  FORMATS_BY_FIRST.set(first, list);
+}
+function classesOf(value, start = 0, end = value.length) {
+  let classes = 0;
+  for (let i = start; i < end; i++) classes |= charClass(value.charCodeAt(i));
+  return classes;
+}
+function vendorToken(value) {
+  if (value.length < 20 || value.length > 512) return false;
+  const formats = FORMATS_BY_FIRST.get(value.charCodeAt(0));
+  if (!formats) return false;
+  for (const { prefix, rest, needs } of formats) {
+    if (!value.startsWith(prefix)) continue;
+    const tail = value.slice(prefix.length);
+    if (!rest.test(tail)) continue;
+    if (needs !== void 0 && (classesOf(tail) & needs) !== needs) continue;
+    return true;
+  }
+  return false;
+}
+var counts = new Uint16Array(128);
+function shannonEntropy(value) {
+  const n = value.length;
+  if (n === 0) return 0;
+  const end = Math.min(n, 65535);
+  for (let i = 0; i < end; i++) counts[value.charCodeAt(i) & 127]++;
+  let bits = 0;
+  for (let i = 0; i < end; i++) {
+    const c = value.charCodeAt(i) & 127;
+    const count = counts[c];
+    if (count === 0) continue;
+    const p = count / end;
+    bits -= p * Math.log2(p);
+    counts[c] = 0;
+  }
+  return bits;
+}
+function isTokenChar(code) {
+  return charClass(code) !== 0 || code === 43 || code === 47 || code === 61 || code === 95 || code === 45 || code === 46 || code === 126;
+}
+function hexShape(value) {
+  let lower = false;
+  let upper = false;
+  let dash = false;
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code >= 48 && code <= 57) continue;
+    if (code >= 97 && code <= 102) lower = true;
+    else if (code >= 65 && code <= 70) upper = true;
+    else if (code === 45) dash = true;
+    else return { hex: false, dash };
+  }
+  return { hex: !(lower && upper), dash };
+}
+function isHostname(value) {
+  if (!value.includes(".")) return false;
+  return /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?$/.test(value);
+}
+function isVowel(code) {
+  switch (code | 32) {
+    case 97:
+    // a
+    case 101:
+    // e
+    case 105:
+    // i
+    case 111:
+    // o
+    case 117:
+      return true;
+    default:
+      return false;
+  }
+}
+function wordShare(value) {
+  let letters = 0;
+  let inWords = 0;
+  let i = 0;
+  while (i < value.length) {
+    const cls = charClass(value.charCodeAt(i));
+    if (cls !== LOWER && cls !== UPPER) {
+      i++;
+      continue;
+    }
+    const lowers = cls === UPPER ? i + 1 : i;
+    let vowel = cls === UPPER && isVowel(value.charCodeAt(i));
+    let end = lowers;
+    while (end < value.length && charClass(value.charCodeAt(end)) === LOWER) {
+      vowel ||= isVowel(value.charCodeAt(end));
+      end++;
+    }
+    letters += end - i;
+    if (end - lowers >= 2 && vowel) inWords += end - i;
+    i = end;
+  }
+  return letters === 0 ? 0 : inWords / letters;
+}
+function derLength(der, at2) {
+  const first = der[at2];
+  if (first === void 0) return void 0;
+  if (first < 128) return [first, 1];
+  const size = first & 127;
+  if (size < 1 || size > 3 || at2 + size >= der.length) return void 0;
+  let length = 0;
+  for (let i = 1; i <= size; i++) length = length * 256 + der[at2 + i];
+  return [length, 1 + size];
+}
+function isBase64Certificate(value) {
+  if (!value.startsWith("MI")) return false;
+  const der = Buffer.from(value.slice(0, 24), "base64");
+  if (der[0] !== 48) return false;
+  const outer = derLength(der, 1);
+  if (!outer) return false;
+  let at2 = 1 + outer[1];
+  if (der[at2] !== 48) return false;
+  const tbs = derLength(der, at2 + 1);
+  if (!tbs) return false;
+  at2 += 1 + tbs[1];
+  return der[at2] === 160 && der[at2 + 1] === 3 && der[at2 + 2] === 2 && der[at2 + 3] === 1;
+}
+function looksLikeRandomToken(value) {
+  const n = value.length;
+  if (n < 20 || n > MAX_RANDOM_TOKEN_LENGTH) return false;
+  const first = value.charCodeAt(0);
+  if (first === 47 || first === 46 || first === 126) return false;
+  let classes = 0;
+  let separators = 0;
+  let pieces = 0;
+  let alnum = 0;
+  let previous = 0;
+  for (let i = 0; i < n; i++) {
+    const code = value.charCodeAt(i);
+    if (!isTokenChar(code)) return false;
+    const cls = charClass(code);
+    if (cls === 0) {
+      if (code !== 61 && code !== 43 && code !== 47) separators++;
+      previous = 0;
+      continue;
+    }
+    classes |= cls;
+    alnum++;
+    if (previous === 0 || previous === DIGIT !== (cls === DIGIT) || previous === LOWER && cls === UPPER) {
+      pieces++;
+    }
+    previous = cls;
+  }
+  if (classes === LOWER || classes === UPPER || classes === DIGIT || classes === 0) return false;
+  const { hex, dash } = hexShape(value);
+  if (hex) return !dash && n >= 32;
+  if (separators * 10 > n) return false;
+  if (isHostname(value) || isBase64Certificate(value)) return false;
+  if (shannonEntropy(value) < 3) return false;
+  const perPiece = alnum / pieces;
+  if ((classes & (LOWER | UPPER)) !== (LOWER | UPPER)) return perPiece <= 5;
+  return perPiece <= 4.5 && wordShare(value) < 0.7;
+}
+var TOKEN_SCHEMES = /* @__PURE__ */ new Set([
+  "bearer",
+  "basic",
+  "token",
+  "splunk",
+  "ssws",
+  "geniekey",
+  "apikey",
+  "api-key",
+  "bot",
+  "ldap",
+  "negotiate",
+  "ntlm"
+]);
+var PARAMETER_SCHEMES = /* @__PURE__ */ new Set([
+  "digest",
+  "hmac",
+  "oauth",
+  "aws4-hmac-sha256",
+  "sharedkey",
+  "sharedaccesssignature"
+]);
+var SIGNATURE_PARAMETER = /(?:^|[\s,&])(?:signature|response|sig|oauth_signature)=|^[A-Za-z0-9-]{1,64}:[A-Za-z0-9+/=]{16,}$/i;
+var TOKEN68 = /^[A-Za-z0-9._~+/-]+=*$/;
+function schemeCredential(trimmed) {
+  let space = 2;
+  while (space < 25 && space < trimmed.length && !isSpace(trimmed.charCodeAt(space))) space++;
+  if (space >= 25 || space >= trimmed.length) return void 0;
+  const scheme = trimmed.slice(0, space).toLowerCase();
+  if (!TOKEN_SCHEMES.has(scheme) && !PARAMETER_SCHEMES.has(scheme)) return void 0;
+  return { scheme, credential: trimmed.slice(space + 1).trim() };
+}
+function decodesToUserPassword(credential) {
+  if (credential.length < 8 || credential.length > 1024 || !/^[A-Za-z0-9+/]+={0,2}$/.test(credential))
+    return false;
+  const text = Buffer.from(credential, "base64").toString("utf8");
+  const colon = text.indexOf(":");
+  if (colon < 0 || colon === text.length - 1) return false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 32 || code === 127 || code === 65533) return false;
+  }
+  return true;
+}
+function isSchemeCredential({ scheme, credential }, strict) {
+  if (credential === "" || isPlaceholder(credential) || /realm=/i.test(credential)) return false;
+  if (PARAMETER_SCHEMES.has(scheme)) return !strict && SIGNATURE_PARAMETER.test(credential);
+  if (!TOKEN68.test(credential)) return false;
+  if (scheme === "basic" || scheme === "ldap") return decodesToUserPassword(credential);
+  if (vendorToken(credential) || isJwt(credential)) return true;
+  const classes = classesOf(credential);
+  if (strict) return credential.length >= 16 && (classes & DIGIT) !== 0 && (classes & (LOWER | UPPER)) !== 0;
+  return credential.length >= 8 && classes !== LOWER;
+}
+var CREDENTIAL_NAMES = /* @__PURE__ */ new Set([
+  "authorization",
+  "proxy-authorization",
+  "cookie",
+  "set-cookie",
+  "apikey",
+  "api-key",
+  // Google APIs take an API key as the `key` query parameter.
+  "key",
+  "password",
+  "passwd",
+  "passphrase",
+  "secret",
+  "token",
+  // Honeycomb: `X-Honeycomb-Team: <API key>` (docs.honeycomb.io, "Events API").
+  "x-honeycomb-team"
+]);
+var CREDENTIAL_LAST_PARTS = /* @__PURE__ */ new Set([
+  "token",
+  "secret",
+  "password",
+  "passwd",
+  "pwd",
+  "passphrase",
+  "apikey",
+  "auth",
+  "authentication",
+  "credential",
+  "signature",
+  "sig",
+  "jwt",
+  "assertion",
+  "cookie"
+]);
+var CREDENTIAL_SUFFIXES = [
+  "token",
+  "secret",
+  "password",
+  "passwd",
+  "apikey",
+  "accesskey",
+  "secretkey",
+  "privatekey",
+  "authkey",
+  "appkey",
+  "licensekey",
+  "masterkey",
+  "subscriptionkey"
+];
+var PLAIN_KEY_QUALIFIERS = /* @__PURE__ */ new Set([
+  "idempotency",
+  "websocket",
+  "cache",
+  "routing",
+  "partition",
+  "sort",
+  "primary",
+  "foreign",
+  "public",
+  "dedup",
+  "deduplication"
+]);
+function isCredentialName(name) {
+  if (name.length === 0 || name.length > 256) return false;
+  const n = name.trim().toLowerCase().replaceAll("_", "-");
+  if (CREDENTIAL_NAMES.has(n) || n.includes("authorization")) return true;
+  const lastDash = n.lastIndexOf("-");
+  const last = n.slice(lastDash + 1);
+  if (CREDENTIAL_LAST_PARTS.has(last)) return true;
+  if (CREDENTIAL_SUFFIXES.some((suffix) => last.endsWith(suffix))) return true;
+  if (last === "key" && lastDash > 0) {
+    const qualifier = n.slice(n.lastIndexOf("-", lastDash - 1) + 1, lastDash);
+    return !PLAIN_KEY_QUALIFIERS.has(qualifier);
+  }
+  return false;
+}
+function knownToken(value) {
+  if (isAwsAccessKeyId(value)) return "aws-access-key-id";
+  if (isJwt(value)) return "jwt";
+  if (vendorToken(value)) return "token";
+  return void 0;
+}
+function detectSecret(value) {
+  if (value.length < MIN_SECRET_LENGTH) return void 0;
+  const trimmed = value.trim();
+  if (trimmed.length < MIN_SECRET_LENGTH || isPlaceholder(trimmed)) return void 0;
+  const first = trimmed.charCodeAt(0);
+  if (first === 123 || first === 91) {
+    const json = jsonSecret(trimmed);
+    if (json) return json;
+  }
+  if (hasPrivateKey(value)) return "private-key";
+  if (value.includes("@") && urlCredentials(value)) return "url-credentials";
+  if (trimmed.length > MAX_TOKEN_LENGTH) return void 0;
+  const known = knownToken(trimmed);
+  if (known) return known;
+  const scheme = schemeCredential(trimmed);
+  if (scheme && isSchemeCredential(scheme, true)) return "token";
+  return void 0;
+}
+var PARAMETER_NAME = /^[A-Za-z0-9_.$-]{1,64}=/;
+function looksLikeCredentialValue(value) {
+  const trimmed = value.trim();
+  if (trimmed.length < 8 || isPlaceholder(trimmed)) return false;
+  if (detectSecret(trimmed)) return true;
+  if (trimmed.length > MAX_HEADER_VALUE_LENGTH || trimmed.includes("-----BEGIN ")) return false;
+  const scheme = schemeCredential(trimmed);
+  if (scheme) return isSchemeCredential(scheme, false);
+  if (looksLikeRandomToken(trimmed)) return true;
+  for (const part of trimmed.split(/[\s;,&]+/)) {
+    if (part.length < 20) continue;
+    const name = PARAMETER_NAME.exec(part);
+    const rest = name ? part.slice(name[0].length) : part;
+    if (rest.length >= 20 && !isPlaceholder(rest) && (knownToken(rest) || looksLikeRandomToken(rest)))
+      return true;
+  }
+  return false;
+}
+
+// actions/engine/state/redact.ts
 var EnvRef = class {
   /** Keeps only the shape of `value`, never the value itself. */
-  constructor(name, value, prefix = "") {
+  constructor(name, value, prefix = "", suffix = "") {
     this.name = name;
     this.prefix = prefix;
+    this.suffix = suffix;
     this.multiline = value.includes("\n");
-    this.finalNewline = value.endsWith("\n");
+    this.finalNewline = (suffix === "" ? value : suffix).endsWith("\n");
     this.leadingSpace = prefix === "" && /^[ \t]/.test(value);
   }
   name;
   prefix;
+  suffix;
   /** The value spans several lines (PEM): the template must re-indent its continuation lines. */
   multiline;
   /** The value ends with a line break, which the block literal's chomping must keep. */
@@ -35930,19 +38189,8 @@ var EnvRef = class {
   /** Template text as deck reads it; `indent` is the column the block literal's lines start at. */
   template(indent) {
     const pipe = this.multiline ? ` | indent ${indent}` : "";
-    return `${this.prefix}\${{ env "${this.name}"${pipe} }}`;
+    return `${this.prefix}\${{ env "${this.name}"${pipe} }}${this.suffix}`;
   }
-};
-var SECRET_FIELDS = {
-  keyauth_credentials: ["key"],
-  // Kong stores a hash here, not the password: still sensitive, and a restore needs the plaintext anyway.
-  basicauth_credentials: ["password"],
-  hmacauth_credentials: ["secret"],
-  jwt_secrets: ["secret"],
-  oauth2_credentials: ["client_secret"],
-  certificates: ["key", "key_alt"],
-  // Never dumped by deck, but a sync may carry one: the payload is the license key.
-  licenses: ["payload"]
 };
 var UNNAMED = { label: "", identity: [] };
 var DECK_MASK = "[masked]";
@@ -35958,9 +38206,7 @@ var SECRET_NAMES = /* @__PURE__ */ new Set([
   "api_key",
   "apikey",
   "access_key",
-  "aws_key",
-  "client_jwk",
-  "jwk"
+  "aws_key"
 ]);
 var SECRET_SUFFIXES = [
   "_password",
@@ -35972,10 +38218,10 @@ var SECRET_SUFFIXES = [
   "_apikey",
   "_secret_key",
   "_access_key",
-  "_secret_id"
+  "_secret_id",
+  "_authorization",
+  "_hmac_key"
 ];
-var PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/;
-var SENSITIVE_HEADER = /^(authorization|proxy-authorization|x-api-key|api-key|apikey|cookie|x-auth-token)$/i;
 function isSecretFieldName(name) {
   const lower = name.toLowerCase();
   return SECRET_NAMES.has(lower) || SECRET_SUFFIXES.some((suffix) => lower.endsWith(suffix));
@@ -35984,11 +38230,37 @@ function isReference(value) {
   return /^\{vault:\/\/[^}]+\}$/.test(value.trim()) || value.includes("${{");
 }
 var MASK = "[redacted]";
-function maskEntity(entity, collection, found) {
-  const masker = new Redactor({ workspace: "" }, found);
+function maskEntity(entity, collection, found, rules = BUNDLED_RULES) {
+  const masker = new Redactor({ workspace: "", rules }, found);
   if (collection !== void 0) masker.entity({ entity, collection, spec: UNNAMED, parents: [], index: 0 });
   masker.wholeEntity(entity);
 }
+var STRUCTURAL = /* @__PURE__ */ new Set([
+  "id",
+  "name",
+  "tags",
+  "protocols",
+  "protocol",
+  "methods",
+  "hosts",
+  "host",
+  "port",
+  "paths",
+  "path",
+  "snis",
+  "sources",
+  "destinations",
+  "username",
+  "custom_id",
+  "group",
+  "instance_name",
+  "type",
+  "prefix",
+  "kid",
+  "cert",
+  "cert_alt"
+]);
+var LINE_FIELDS = /^(?:headers|body|querystring|query|.+_headers)$/;
 var Redactor = class {
   /**
    * @param masked when given, secrets are replaced by {@link MASK} (and collected here) instead of
@@ -35997,10 +38269,12 @@ var Redactor = class {
   constructor(options, masked3) {
     this.masked = masked3;
     this.namer = new EnvNamer(options.workspace);
+    this.rules = options.rules ?? BUNDLED_RULES;
   }
   masked;
   redactions = [];
   namer;
+  rules;
   visit;
   scope;
   /** Name parts below the entity. */
@@ -36014,131 +38288,223 @@ var Redactor = class {
     this.visit = visit;
     this.scope = void 0;
     const { entity, collection } = visit;
-    for (const field of SECRET_FIELDS[collection] ?? []) this.replaceField(entity, field);
-    if (CONFIG_COLLECTIONS.has(collection) && isObject(entity.config)) {
-      this.enter("config");
-      this.config(entity.config);
-      this.leave();
+    const schema = this.schemaOf(collection, entity);
+    const nested = visit.spec.nested;
+    for (const field in entity) {
+      if (nested && Object.hasOwn(nested, field)) continue;
+      const node = schema?.fields?.[field];
+      if (STRUCTURAL.has(field) && node?.flag === void 0) continue;
+      const value = entity[field];
+      const byName = field === "config" && CONFIG_COLLECTIONS.has(collection) || field === "healthchecks" && collection === "upstreams";
+      if (collection === "filter_chains" && field === "filters" && Array.isArray(value)) {
+        this.filters(value);
+        continue;
+      }
+      this.field(entity, field, node, byName);
     }
-    if (collection === "keys") this.key(entity);
-    if (collection === "upstreams" && isObject(entity.healthchecks)) {
-      this.enter("healthchecks");
-      this.config(entity.healthchecks);
-      this.leave();
-    }
-    if (collection === "filter_chains" && Array.isArray(entity.filters)) this.filters(entity.filters);
   }
   /** An entity of a kind without rules: every field is judged by its name, as configuration is. */
   wholeEntity(entity) {
-    this.config(entity);
+    this.config(entity, void 0, true);
   }
-  enter(part, where = part) {
+  /** The schema of an entity: a plugin's by its name, a partial's by its type, a vault's by its backend. */
+  schemaOf(collection, entity) {
+    const kind = collection === "plugins" || collection === "partials" || collection === "vaults" ? collection : "entities";
+    const name = kind === "entities" ? collection : entity[kind === "partials" ? "type" : "name"];
+    return typeof name === "string" ? this.rules.node(kind, name) : void 0;
+  }
+  enter(part, where2 = part) {
     this.path.push(part);
-    this.where.push(where);
+    this.where.push(where2);
   }
   leave() {
     this.path.pop();
     this.where.pop();
   }
-  /** Replaces `holder[key]`, a secret when it is a non-empty string that is not a reference already. */
-  replace(holder, key) {
+  /**
+   * Replaces `holder[key]`, a secret when it is a non-empty string that is not a reference already.
+   * With `span`, only that part of the string is the secret (a URL's credentials).
+   */
+  replace(holder, key, rule, span) {
     const value = holder[key];
     if (typeof value !== "string" || value === "" || value === MASK || isReference(value)) return;
-    holder[key] = this.replacement(value);
-  }
-  replaceField(holder, field) {
-    this.enter(field);
-    this.replace(holder, field);
-    this.leave();
+    const replaced = span ? this.replacement(
+      value.slice(span.start, span.end),
+      rule,
+      value.slice(0, span.start),
+      value.slice(span.end)
+    ) : this.replacement(value, rule);
+    holder[key] = replaced;
   }
   /** What replaces a secret: the mask, or a reference to the variable named for this position. */
-  replacement(value, prefix = "") {
-    if (!this.masked) return new EnvRef(this.record(), value, prefix);
+  replacement(value, rule, prefix = "", suffix = "") {
+    if (!this.masked) return new EnvRef(this.record(rule), value, prefix, suffix);
     if (value !== DECK_MASK) this.masked.add(value.trim());
-    return prefix + MASK;
+    return prefix + MASK + suffix;
   }
   /** Names the value at the current position and records its replacement. */
-  record() {
-    const scope = this.scope ??= scopeOf(this.visit);
-    const name = this.namer.name(scope.path.concat(this.path));
-    const location = [scope.location];
-    for (const part of this.where) if (part !== null) location.push(part);
-    this.redactions.push({ name, location: location.join(" / ") });
+  record(rule) {
+    const scope = this.scope ??= scopeOf(this.visit, this.namer);
+    const name = this.namer.name(this.path, scope.key);
+    let location = scope.location;
+    for (const part of this.where) if (part !== null) location += ` / ${part}`;
+    this.redactions.push({ name, location, rule });
     return name;
   }
-  /** Walks a free-form configuration object and redacts by field name, and header lines by header name. */
-  config(config) {
-    for (const field of Object.keys(config)) {
-      const value = config[field];
-      const kind = this.fieldKind(field);
-      if (kind === "other" && (typeof value !== "object" || value === null)) continue;
-      this.enter(field);
-      if (kind === "secret") this.secret(config, field);
-      else if (kind === "headers") this.headers(value);
-      else if (Array.isArray(value)) this.configList(value);
-      else this.config(value);
+  /**
+   * One field of an entity or of its configuration, with what the schema says of it (`node`), judged
+   * also by its name where `byName` (free-form configuration).
+   */
+  field(holder, field, node, byName) {
+    const value = holder[field];
+    if (value === null || typeof value === "number" || typeof value === "boolean" || value instanceof EnvRef)
+      return;
+    const secret = node?.flag !== void 0 && isSecretFlag(node.flag, field);
+    if (typeof value === "string" && !secret && !(byName && this.fieldKind(field) === "secret")) {
+      if (mayBeSecret(value)) {
+        this.enter(field);
+        this.detect(holder, field, field);
+        this.leave();
+      }
+      return;
+    }
+    this.enter(field);
+    if (secret) this.secret(holder, field, node.source ?? "catalogue");
+    else if (byName && this.fieldKind(field) === "secret") this.secret(holder, field, "name");
+    else if (this.isHeaderField(field, node, byName)) this.headers(value, node?.values);
+    else if (Array.isArray(value)) this.list(value, node?.elements, byName, field);
+    else if (isObject(value)) {
+      if (node?.values && !node.fields) this.map(value, node.values, byName);
+      else this.config(value, node, byName, field);
+    }
+    this.leave();
+  }
+  /** Header maps and `name:value` lists: by name anywhere, and wherever the schema makes map values references. */
+  isHeaderField(field, node, byName) {
+    if (node?.values?.flag === "referenceable") return true;
+    return byName && this.fieldKind(field) === "headers";
+  }
+  /**
+   * Walks a configuration object: every field with its schema node, and private JWK members of an object
+   * that is a JWK (it has `kty`, or is held by a field named like one).
+   */
+  config(config, node, byName, container = "") {
+    if (typeof config.kty === "string" || /jwks?$/i.test(container)) {
+      for (const member of jwkPrivateMembers(config)) {
+        this.enter(member);
+        this.replace(config, member, "detector");
+        this.leave();
+      }
+    }
+    for (const field in config) {
+      if (field.endsWith("_values") && Array.isArray(config[field])) {
+        const names = config[`${field.slice(0, -"_values".length)}_names`];
+        const child3 = node?.fields?.[field];
+        if (Array.isArray(names) && !(child3?.flag && isSecretFlag(child3.flag, field))) {
+          this.enter(field);
+          this.pairs(names, config[field]);
+          this.leave();
+          continue;
+        }
+      }
+      this.field(config, field, node?.fields?.[field], byName);
+    }
+  }
+  /** A map whose values the schema describes (`values`): each value with that node. */
+  map(map, node, byName) {
+    for (const key of Object.keys(map)) {
+      const value = map[key];
+      this.enter(key);
+      if (node.flag && isSecretFlag(node.flag, key)) this.secret(map, key, node.source ?? "catalogue");
+      else if (typeof value === "string") this.detect(map, key, key);
+      else if (Array.isArray(value)) this.list(value, node.elements, byName, key);
+      else if (isObject(value)) this.config(value, node, byName);
       this.leave();
     }
   }
   fieldKind(field) {
     let kind = this.fieldKinds.get(field);
     if (kind === void 0) {
-      kind = isSecretFieldName(field) ? "secret" : field.toLowerCase() === "headers" ? "headers" : "other";
+      const lower = field.toLowerCase();
+      kind = isSecretFieldName(field) ? "secret" : LINE_FIELDS.test(lower) ? "headers" : "other";
       this.fieldKinds.set(field, kind);
     }
     return kind;
   }
-  configList(list) {
+  /** A list: elements the schema flags are secrets, strings are checked by value, records walked. */
+  list(list, node, byName, field) {
+    const secret = node?.flag !== void 0 && isSecretFlag(node.flag, field);
     for (let i = 0; i < list.length; i++) {
       const item = list[i];
-      if (!isObject(item)) continue;
-      this.enter(String(i + 1));
-      this.config(item);
+      if (typeof item === "string") {
+        if (!secret && !mayBeSecret(item)) continue;
+        this.enter(String(i + 1));
+        if (secret) this.replace(list, i, node?.source ?? "catalogue");
+        else this.detect(list, i, field);
+        this.leave();
+      } else if (isObject(item)) {
+        this.enter(String(i + 1));
+        if (secret) this.allStrings(item, node?.source ?? "catalogue");
+        else this.config(item, node, byName, field);
+        this.leave();
+      }
+    }
+  }
+  /** A secret field: a string, a list of strings, or an object whose strings all are. */
+  secret(config, field, rule) {
+    const value = config[field];
+    if (typeof value === "string") this.replace(config, field, rule);
+    else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const item = value[i];
+        this.enter(String(i + 1));
+        if (isObject(item)) this.allStrings(item, rule);
+        else this.replace(value, i, rule);
+        this.leave();
+      }
+    } else if (isObject(value)) this.allStrings(value, rule);
+  }
+  allStrings(obj, rule) {
+    for (const field of Object.keys(obj)) {
+      const value = obj[field];
+      this.enter(field);
+      if (typeof value === "string") this.replace(obj, field, rule);
+      else if (isObject(value)) this.allStrings(value, rule);
+      else if (Array.isArray(value)) this.secret(obj, field, rule);
       this.leave();
     }
   }
-  /** A field named like a secret: a string, a list of strings, or an object whose strings all are. */
-  secret(config, field) {
-    const value = config[field];
-    if (typeof value === "string") this.replace(config, field);
-    else if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) {
-        this.enter(String(i + 1));
-        this.replace(value, i);
-        this.leave();
-      }
-    } else if (isObject(value)) this.allStrings(value);
-  }
-  allStrings(obj) {
-    for (const field of Object.keys(obj)) {
-      const value = obj[field];
-      if (typeof value === "string") this.replaceField(obj, field);
-      else if (isObject(value)) {
-        this.enter(field);
-        this.allStrings(value);
-        this.leave();
-      }
-    }
+  /** A string no rule named: a secret only when the value is one by itself. */
+  detect(holder, key, field) {
+    const value = holder[key];
+    if (typeof value !== "string" || !mayBeSecret(value)) return;
+    const kind = detectSecret(value);
+    if (kind === "url-credentials") {
+      const spans = allUrlCredentials(value, 2);
+      this.replace(holder, key, "detector", spans.length === 1 ? spans[0] : void 0);
+    } else if (kind !== void 0) this.replace(holder, key, "detector");
+    else if (isAwsSecretKeyShape(value) && /aws|secret/i.test(field)) this.replace(holder, key, "detector");
   }
   /**
    * Plugins carry headers either as a map (`http-log`: `{Authorization: "Bearer …"}`) or as
-   * `Name:value` lines (`request-transformer`: `add.headers`). Only sensitive headers are redacted;
-   * for lines, the header name stays in the file and only the value becomes a reference.
+   * `Name:value` lines (`request-transformer`: `add.headers`, and `add.body`/`add.querystring` likewise).
+   * A header is redacted when its name is a credential's, or its value looks like one; for lines, the
+   * name stays in the file and only the value becomes a reference.
    */
-  headers(value) {
+  headers(value, node) {
     if (isObject(value)) {
       for (const header of Object.keys(value)) {
-        if (!SENSITIVE_HEADER.test(header)) continue;
         const v = value[header];
+        const byName = isCredentialName(header) || node?.flag === "encrypted" && isSecretFlag(node.flag, header);
         this.enter(header);
-        if (typeof v === "string") this.replace(value, header);
+        if (typeof v === "string") this.headerValue(value, header, byName);
         else if (Array.isArray(v)) {
           for (let i = 0; i < v.length; i++) {
             this.enter(String(i + 1), null);
-            this.replace(v, i);
+            this.headerValue(v, i, byName);
             this.leave();
           }
-        }
+        } else if (isObject(v)) this.headers(v, node);
         this.leave();
       }
     } else if (Array.isArray(value)) {
@@ -36146,25 +38512,39 @@ var Redactor = class {
         const line = value[i];
         if (typeof line !== "string") continue;
         const colon = line.indexOf(":");
-        if (colon <= 0) continue;
+        if (colon <= 0) {
+          this.detect(value, i, "");
+          continue;
+        }
         const header = line.slice(0, colon).trim();
         const secret = line.slice(colon + 1);
-        if (!SENSITIVE_HEADER.test(header) || secret.trim() === "" || isReference(secret) || secret.trim() === MASK)
-          continue;
+        const trimmed = secret.trim();
+        if (trimmed === "" || isReference(secret) || trimmed === MASK) continue;
+        const rule = isCredentialName(header) ? "name" : isCredentialValue(trimmed) ? "detector" : void 0;
+        if (rule === void 0) continue;
         this.enter(header);
-        value[i] = this.replacement(secret, line.slice(0, colon + 1));
+        value[i] = this.replacement(secret, rule, line.slice(0, colon + 1));
         this.leave();
       }
     }
   }
-  /** `keys` entities hold either a JWK (a JSON string: private when it has private members) or a PEM pair. */
-  key(entity) {
-    if (typeof entity.jwk === "string" && /"(d|p|q|dp|dq|qi|k)"\s*:/.test(entity.jwk)) {
-      this.replaceField(entity, "jwk");
-    }
-    if (isObject(entity.pem)) {
-      this.enter("pem");
-      this.replaceField(entity.pem, "private_key");
+  headerValue(holder, key, byName) {
+    const v = holder[key];
+    if (typeof v !== "string") return;
+    if (byName) this.replace(holder, key, "name");
+    else if (isCredentialValue(v.trim())) this.replace(holder, key, "detector");
+    else this.detect(holder, key, String(key));
+  }
+  /** Parallel `*_names` / `*_values` lists: a value is secret when its name or the value itself says so. */
+  pairs(names, values) {
+    for (let i = 0; i < values.length; i++) {
+      const name = names[i];
+      const v = values[i];
+      if (typeof v !== "string") continue;
+      const rule = typeof name === "string" && isCredentialName(name) ? "name" : isCredentialValue(v.trim()) ? "detector" : void 0;
+      this.enter(String(i + 1), typeof name === "string" ? name : String(i + 1));
+      if (rule) this.replace(values, i, rule);
+      else this.detect(values, i, typeof name === "string" ? name : "");
       this.leave();
     }
   }
@@ -36175,19 +38555,26 @@ var Redactor = class {
       this.enter("filter", `filter ${name}`);
       this.enter(name, null);
       this.enter("config", null);
-      this.config(filter.config);
+      this.config(filter.config, void 0, true);
       this.leave();
       this.leave();
       this.leave();
     });
   }
 };
-function scopeOf(visit) {
-  const scope = { path: [], location: "" };
+function isCredentialValue(value) {
+  return looksLikeCredentialValue(value) || detectSecret(value) !== void 0;
+}
+function mayBeSecret(value) {
+  return value.length >= 8 && value !== MASK && value !== DECK_MASK;
+}
+function scopeOf(visit, namer) {
+  const scope = { path: [], location: "", key: void 0 };
   for (const parent of visit.parents) {
     addLink(scope, parent.spec, nameForEnv(parent.entity, parent.spec, void 0));
   }
   addLink(scope, visit.spec, nameForEnv(visit.entity, visit.spec, visit.index));
+  scope.key = namer.scope(scope.path);
   return scope;
 }
 function addLink(scope, spec, id) {
@@ -36230,17 +38617,28 @@ var EnvNamer = class {
   prefix;
   byName = /* @__PURE__ */ new Map();
   issued = /* @__PURE__ */ new Map();
-  name(parts) {
-    const path5 = [this.workspace, ...parts].join("\0");
-    const base = `${this.prefix}${sanitize(path5)}`;
+  /** Field paths below entities repeat across a file (`config/redis/password`): sanitized once each. */
+  cleanTails = /* @__PURE__ */ new Map();
+  /** The leading parts of many names (an entity's chain), prepared once for {@link name}. */
+  scope(parts) {
+    const raw = [this.workspace, ...parts].join("\0");
+    return { raw, clean: sanitize(raw) };
+  }
+  /** The variable for a path: `parts`, after the scope's parts when given. */
+  name(parts, scope = this.scope([])) {
+    const tail = parts.join("\0");
+    const path5 = parts.length === 0 ? scope.raw : `${scope.raw}\0${tail}`;
+    let clean2 = this.cleanTails.get(tail);
+    if (clean2 === void 0) this.cleanTails.set(tail, clean2 = sanitize(tail));
+    const base = `${this.prefix}${scope.clean && clean2 ? `${scope.clean}_${clean2}` : scope.clean || clean2}`;
     const owner = this.byName.get(base);
-    const seen = owner === void 0 ? 0 : this.issued.get(path5) ?? 0;
-    this.issued.set(path5, seen + 1);
-    const raw = seen === 0 ? path5 : `${path5}\0${seen}`;
-    if (owner === void 0 || owner === raw) {
-      this.byName.set(base, raw);
+    if (owner === void 0) {
+      this.byName.set(base, path5);
       return base;
     }
+    const seen = this.issued.get(path5) ?? (owner === path5 ? 1 : 0);
+    this.issued.set(path5, seen + 1);
+    const raw = seen === 0 ? path5 : `${path5}\0${seen}`;
     const unique = `${base}_${createHash2("sha256").update(raw).digest("hex").slice(0, 6).toUpperCase()}`;
     this.byName.set(unique, raw);
     return unique;
@@ -36324,13 +38722,15 @@ function changeKey(change) {
   return `${change.action}\0${change.kind}\0${change.name}`;
 }
 var PlanMasker = class {
+  constructor(known = [], rules) {
+    this.rules = rules;
+    for (const value of known) this.add(value);
+  }
+  rules;
   /** Secret values found in bodies, plus those the caller knows (tokens, DECK_ values). */
   secrets = /* @__PURE__ */ new Set();
   /** The secrets longest first (a secret may contain another), kept until one is added. */
   sorted;
-  constructor(known = []) {
-    for (const value of known) this.add(value);
-  }
   add(value) {
     if (value.trim().length < 6 || this.secrets.has(value.trim())) return;
     this.secrets.add(value.trim());
@@ -36345,8 +38745,8 @@ var PlanMasker = class {
     const now = isObject(change.body?.new) ? change.body.new : void 0;
     const paths = action === "update" ? changedPaths(old, now) : void 0;
     const found = /* @__PURE__ */ new Set();
-    if (old) maskEntity(old, COLLECTION_OF_KIND[change.kind], found);
-    if (now) maskEntity(now, COLLECTION_OF_KIND[change.kind], found);
+    if (old) maskEntity(old, COLLECTION_OF_KIND[change.kind], found, this.rules);
+    if (now) maskEntity(now, COLLECTION_OF_KIND[change.kind], found, this.rules);
     for (const value of found) this.add(value);
     const planned = { action, kind: change.kind, name: maskName(change.kind, change.name) };
     if (paths) {
@@ -36455,13 +38855,35 @@ function syncOutcome(output, masker) {
     counts: { ...output.summary }
   };
 }
+function* changeBodies(output) {
+  const c = output.changes;
+  for (const list of [
+    c.creating,
+    c.updating,
+    c.deleting,
+    c.dropped_creations,
+    c.dropped_updates,
+    c.dropped_deletions
+  ]) {
+    for (const change of list ?? []) {
+      const collection = COLLECTION_OF_KIND[change.kind];
+      if (!collection) continue;
+      for (const body of [change.body?.new, change.body?.old])
+        if (isObject(body)) yield { collection, entity: body };
+    }
+  }
+}
 
 // actions/engine/reconcile.ts
+async function maskerFor(output, options) {
+  const rules = options.liveRules ? await options.liveRules.forEntities(changeBodies(output)) : void 0;
+  return new PlanMasker(options.secrets, rules);
+}
 async function planTargets(targets, options) {
   const plans = [];
   for (const target of targets) {
     const output = await runDeck("diff", target, options);
-    const plan = targetPlan(output, target, new PlanMasker(options.secrets));
+    const plan = targetPlan(output, target, await maskerFor(output, options));
     options.logger.info(`${targetLabel(target)}: ${describeCounts(plan.counts)}`);
     plans.push(plan);
   }
@@ -36469,11 +38891,11 @@ async function planTargets(targets, options) {
 }
 function totalCounts(plans) {
   const sum = { creating: 0, updating: 0, deleting: 0, total: 0 };
-  for (const { counts } of plans) {
-    sum.creating += counts.creating;
-    sum.updating += counts.updating;
-    sum.deleting += counts.deleting;
-    sum.total += counts.total;
+  for (const { counts: counts2 } of plans) {
+    sum.creating += counts2.creating;
+    sum.updating += counts2.updating;
+    sum.deleting += counts2.deleting;
+    sum.total += counts2.total;
   }
   return sum;
 }
@@ -36497,7 +38919,7 @@ async function syncTargets(plans, options) {
     let result;
     try {
       const output = await runDeck("sync", plan, options);
-      const masker = new PlanMasker(options.secrets);
+      const masker = await maskerFor(output, options);
       const outcome = syncOutcome(output, masker);
       result = { status: "synced", outcome, unplanned: unplannedChanges(plan, outcome) };
       if (outcome.failed.length > 0 || outcome.otherErrors.length > 0) failed = true;
@@ -37144,16 +39566,16 @@ function createTagDefinitionListMap() {
 }
 function compileTags(tags) {
   const result = [];
-  for (const tag of tags) {
+  for (const tag2 of tags) {
     let index = result.length;
     for (let previousIndex = 0; previousIndex < result.length; previousIndex++) {
       const previous = result[previousIndex];
-      if (previous.nodeKind === tag.nodeKind && previous.tagName === tag.tagName && previous.matchByTagPrefix === tag.matchByTagPrefix) {
+      if (previous.nodeKind === tag2.nodeKind && previous.tagName === tag2.tagName && previous.matchByTagPrefix === tag2.matchByTagPrefix) {
         index = previousIndex;
         break;
       }
     }
-    result[index] = tag;
+    result[index] = tag2;
   }
   return result;
 }
@@ -37196,30 +39618,30 @@ var Schema = class Schema2 {
     const implicitScalarTags = [];
     const exact = createTagDefinitionMap();
     const prefix = createTagDefinitionListMap();
-    for (const tag of compiledTags) {
-      if (tag.nodeKind === "scalar" && tag.implicit) {
-        if (tag.matchByTagPrefix) throw new Error("Implicit scalar tags cannot match by tag prefix");
-        implicitScalarTags.push(tag);
+    for (const tag2 of compiledTags) {
+      if (tag2.nodeKind === "scalar" && tag2.implicit) {
+        if (tag2.matchByTagPrefix) throw new Error("Implicit scalar tags cannot match by tag prefix");
+        implicitScalarTags.push(tag2);
       }
-      switch (tag.nodeKind) {
+      switch (tag2.nodeKind) {
         case "scalar":
-          if (tag.matchByTagPrefix) prefix.scalar.push(tag);
-          else exact.scalar[tag.tagName] = tag;
+          if (tag2.matchByTagPrefix) prefix.scalar.push(tag2);
+          else exact.scalar[tag2.tagName] = tag2;
           break;
         case "sequence":
-          if (tag.matchByTagPrefix) prefix.sequence.push(tag);
-          else exact.sequence[tag.tagName] = tag;
+          if (tag2.matchByTagPrefix) prefix.sequence.push(tag2);
+          else exact.sequence[tag2.tagName] = tag2;
           break;
         case "mapping":
-          if (tag.matchByTagPrefix) prefix.mapping.push(tag);
-          else exact.mapping[tag.tagName] = tag;
+          if (tag2.matchByTagPrefix) prefix.mapping.push(tag2);
+          else exact.mapping[tag2.tagName] = tag2;
       }
     }
-    const implicitScalarAnyFirstChar = implicitScalarTags.filter((tag) => tag.implicitFirstChars === null);
+    const implicitScalarAnyFirstChar = implicitScalarTags.filter((tag2) => tag2.implicitFirstChars === null);
     const keys = /* @__PURE__ */ new Set();
-    for (const tag of implicitScalarTags) if (tag.implicitFirstChars !== null) for (const key of tag.implicitFirstChars) keys.add(key);
+    for (const tag2 of implicitScalarTags) if (tag2.implicitFirstChars !== null) for (const key of tag2.implicitFirstChars) keys.add(key);
     const implicitScalarByFirstChar = /* @__PURE__ */ new Map();
-    for (const key of keys) implicitScalarByFirstChar.set(key, implicitScalarTags.filter((tag) => tag.implicitFirstChars === null || tag.implicitFirstChars.indexOf(key) !== -1));
+    for (const key of keys) implicitScalarByFirstChar.set(key, implicitScalarTags.filter((tag2) => tag2.implicitFirstChars === null || tag2.implicitFirstChars.indexOf(key) !== -1));
     const defaultScalarTag = exact.scalar["tag:yaml.org,2002:str"];
     if (!defaultScalarTag) throw new Error("schema does not define the default scalar tag (tag:yaml.org,2002:str)");
     this.tags = compiledTags;
@@ -37236,34 +39658,34 @@ var Schema = class Schema2 {
   lookupScalarTag(tagName) {
     const exactTag = this.exact.scalar[tagName];
     if (exactTag) return exactTag;
-    for (const tag of this.prefix.scalar) if (tagName.startsWith(tag.tagName)) return tag;
+    for (const tag2 of this.prefix.scalar) if (tagName.startsWith(tag2.tagName)) return tag2;
   }
   /** @internal */
   lookupSequenceTag(tagName) {
     const exactTag = this.exact.sequence[tagName];
     if (exactTag) return exactTag;
-    for (const tag of this.prefix.sequence) if (tagName.startsWith(tag.tagName)) return tag;
+    for (const tag2 of this.prefix.sequence) if (tagName.startsWith(tag2.tagName)) return tag2;
   }
   /** @internal */
   lookupMappingTag(tagName) {
     const exactTag = this.exact.mapping[tagName];
     if (exactTag) return exactTag;
-    for (const tag of this.prefix.mapping) if (tagName.startsWith(tag.tagName)) return tag;
+    for (const tag2 of this.prefix.mapping) if (tagName.startsWith(tag2.tagName)) return tag2;
   }
   /** @internal */
   resolveImplicitScalarTag(source) {
     const candidates = this.implicitScalarByFirstChar.get(source.charAt(0)) ?? this.implicitScalarAnyFirstChar;
-    for (const tag2 of candidates) {
-      const value = tag2.resolve(source, false, tag2.tagName);
+    for (const tag3 of candidates) {
+      const value = tag3.resolve(source, false, tag3.tagName);
       if (value !== NOT_RESOLVED) return {
         value,
-        tag: tag2
+        tag: tag3
       };
     }
-    const tag = this.defaultScalarTag;
+    const tag2 = this.defaultScalarTag;
     return {
-      value: tag.resolve(source, false, tag.tagName),
-      tag
+      value: tag2.resolve(source, false, tag2.tagName),
+      tag: tag2
     };
   }
   /**
@@ -37280,7 +39702,7 @@ var Schema = class Schema2 {
   */
   withTags(...tags) {
     let flatTags = [];
-    for (const tag of tags) flatTags = flatTags.concat(tag);
+    for (const tag2 of tags) flatTags = flatTags.concat(tag2);
     return new Schema2([...this.tags, ...flatTags]);
   }
 };
@@ -37456,14 +39878,14 @@ ${result}`;
   return result.replace(/\n$/, "");
 }
 function formatError(exception, compact) {
-  let where = "";
+  let where2 = "";
   if (!exception.mark) return exception.reason;
-  if (exception.mark.name) where += `in "${exception.mark.name}" `;
-  where += `(${exception.mark.line + 1}:${exception.mark.column + 1})`;
-  if (!compact && exception.mark.snippet) where += `
+  if (exception.mark.name) where2 += `in "${exception.mark.name}" `;
+  where2 += `(${exception.mark.line + 1}:${exception.mark.column + 1})`;
+  if (!compact && exception.mark.snippet) where2 += `
 
 ${exception.mark.snippet}`;
-  return `${exception.reason} ${where}`;
+  return `${exception.reason} ${where2}`;
 }
 var YAMLException = class YAMLException2 extends Error {
   reason;
@@ -37817,9 +40239,9 @@ function eventPosition$1(event) {
 function throwError$1(state, message) {
   YAMLException.throwAt(state.source, state.position, message, state.filename);
 }
-function finalizeCollection(state, position, tag, carrier) {
+function finalizeCollection(state, position, tag2, carrier) {
   try {
-    return tag.finalize(carrier);
+    return tag2.finalize(carrier);
   } catch (error2) {
     if (error2 instanceof YAMLException) throw error2;
     YAMLException.throwAt(state.source, position, error2 instanceof Error ? error2.message : String(error2), state.filename);
@@ -37865,8 +40287,8 @@ function collectionTagName(state, event, defaultTagName) {
   const rawTag = event.tagStart === NO_RANGE$2 ? "" : state.source.slice(event.tagStart, event.tagEnd);
   return rawTag === "" || rawTag === "!" ? defaultTagName : tagNameFull(rawTag, state.tagHandlers);
 }
-function isMappingTag(tag) {
-  return tag.nodeKind === "mapping";
+function isMappingTag(tag2) {
+  return tag2.nodeKind === "mapping";
 }
 function chargeMergeWork(state) {
   state.totalMergeKeys++;
@@ -37895,10 +40317,10 @@ function mergeSource(state, frame, source, sourceTag) {
     }
   } else throwError$1(state, "cannot merge mappings; the provided source object is unacceptable");
 }
-function addMappingValue(state, frame, key, value, tag) {
+function addMappingValue(state, frame, key, value, tag2) {
   state.position = frame.keyPosition;
   if (frame.keyIsMerge) {
-    mergeSource(state, frame, value, tag);
+    mergeSource(state, frame, value, tag2);
     return;
   }
   if (!state.json && frame.tag.has(frame.value, key) && !frame.overridable?.has(key)) throwError$1(state, "duplicated mapping key");
@@ -37906,32 +40328,32 @@ function addMappingValue(state, frame, key, value, tag) {
   if (err) throwError$1(state, err);
   frame.overridable?.delete(key);
 }
-function addValue(state, value, tag) {
+function addValue(state, value, tag2) {
   const frame = state.frames[state.frames.length - 1];
   if (frame.kind === "document") {
     frame.value = value;
     frame.hasValue = true;
   } else if (frame.kind === "sequence") {
-    if (isMappingTag(tag)) state.nodeTags.set(value, tag);
+    if (isMappingTag(tag2)) state.nodeTags.set(value, tag2);
     const err = frame.tag.addItem(frame.value, value, frame.index++);
     if (err) throwError$1(state, err);
   } else if (frame.hasKey) {
     const key = frame.key;
     frame.key = void 0;
     frame.hasKey = false;
-    addMappingValue(state, frame, key, value, tag);
+    addMappingValue(state, frame, key, value, tag2);
   } else {
     frame.key = value;
     frame.keyPosition = state.position;
     frame.hasKey = true;
-    frame.keyIsMerge = tag.tagName === MERGE_TAG_NAME;
+    frame.keyIsMerge = tag2.tagName === MERGE_TAG_NAME;
   }
 }
-function storeAnchor(state, event, value, tag, isValueFinal) {
+function storeAnchor(state, event, value, tag2, isValueFinal) {
   if (event.anchorStart !== NO_RANGE$2) {
     const anchor = {
       value,
-      tag,
+      tag: tag2,
       isValueFinal
     };
     state.anchors.set(state.source.slice(event.anchorStart, event.anchorEnd), anchor);
@@ -37972,22 +40394,22 @@ function constructFromEvents(events2, options) {
         });
         break;
       case EVENT_ID.SCALAR: {
-        const { value, tag } = constructScalar(state, event);
-        storeAnchor(state, event, value, tag, true);
-        addValue(state, value, tag);
+        const { value, tag: tag2 } = constructScalar(state, event);
+        storeAnchor(state, event, value, tag2, true);
+        addValue(state, value, tag2);
         break;
       }
       case EVENT_ID.SEQUENCE: {
         const tagName = collectionTagName(state, event, "tag:yaml.org,2002:seq");
-        const tag = state.schema.lookupSequenceTag(tagName);
-        if (!tag) throwError$1(state, `unknown sequence tag !<${tagName}>`);
-        const value = tag.create(tagName);
-        const anchor = storeAnchor(state, event, value, tag, tag.carrierIsResult);
+        const tag2 = state.schema.lookupSequenceTag(tagName);
+        if (!tag2) throwError$1(state, `unknown sequence tag !<${tagName}>`);
+        const value = tag2.create(tagName);
+        const anchor = storeAnchor(state, event, value, tag2, tag2.carrierIsResult);
         state.frames.push({
           kind: "sequence",
           position: state.position,
           value,
-          tag,
+          tag: tag2,
           anchor,
           index: 0
         });
@@ -37995,15 +40417,15 @@ function constructFromEvents(events2, options) {
       }
       case EVENT_ID.MAPPING: {
         const tagName = collectionTagName(state, event, "tag:yaml.org,2002:map");
-        const tag = state.schema.lookupMappingTag(tagName);
-        if (!tag) throwError$1(state, `unknown mapping tag !<${tagName}>`);
-        const value = tag.create(tagName);
-        const anchor = storeAnchor(state, event, value, tag, tag.carrierIsResult);
+        const tag2 = state.schema.lookupMappingTag(tagName);
+        if (!tag2) throwError$1(state, `unknown mapping tag !<${tagName}>`);
+        const value = tag2.create(tagName);
+        const anchor = storeAnchor(state, event, value, tag2, tag2.carrierIsResult);
         state.frames.push({
           kind: "mapping",
           position: state.position,
           value,
-          tag,
+          tag: tag2,
           anchor,
           key: void 0,
           keyPosition: state.position,
@@ -39132,10 +41554,10 @@ function renderTemplates(text, env, file) {
     )
   ).join("\n");
 }
-function renderPipeline(pipeline2, env, where) {
+function renderPipeline(pipeline2, env, where2) {
   const [first = "", ...rest] = pipeline2.split("|").map((part) => part.trim());
   const call = ENV.exec(first);
-  if (!call) throw new DeckhandError(`${where}: the template "${pipeline2}" is not an env reference`);
+  if (!call) throw new DeckhandError(`${where2}: the template "${pipeline2}" is not an env reference`);
   let value = env[call[1] ?? call[2] ?? ""] ?? "";
   for (const step of rest) {
     const indent = /^indent\s+(\d+)$/.exec(step);
@@ -39143,9 +41565,9 @@ function renderPipeline(pipeline2, env, where) {
     else if (step === "toBool") value = String(/^(1|t|T|TRUE|true|True)$/.test(value));
     else if (step === "toInt" || step === "toFloat") {
       if (!/^[-+]?\d+(\.\d+)?$/.test(value.trim()))
-        throw new DeckhandError(`${where}: ${step} needs a number, and the variable does not hold one`);
+        throw new DeckhandError(`${where2}: ${step} needs a number, and the variable does not hold one`);
       value = value.trim();
-    } else throw new DeckhandError(`${where}: "${step}" is not a function deck's templates offer`);
+    } else throw new DeckhandError(`${where2}: "${step}" is not a function deck's templates offer`);
   }
   return value;
 }
@@ -39160,20 +41582,20 @@ function flatten(specs, into = {}) {
 }
 var FLAT = flatten(COLLECTIONS);
 function countCollections(content) {
-  const counts = {};
+  const counts2 = {};
   const walk2 = (holder, specs) => {
     for (const [key, value] of Object.entries(holder)) {
       const spec = specs[key];
       if (!spec || isReference2(spec) || !Array.isArray(value)) continue;
       for (const entity of value) {
         if (!isObject(entity)) continue;
-        counts[key] = (counts[key] ?? 0) + 1;
+        counts2[key] = (counts2[key] ?? 0) + 1;
         if (spec.nested) walk2(entity, spec.nested);
       }
     }
   };
   walk2(content, FLAT);
-  return counts;
+  return counts2;
 }
 
 // actions/engine/restore/dbless.ts
@@ -39240,16 +41662,16 @@ function retryAfterMs(value) {
 async function checkNodes(admins, config) {
   const checks = await Promise.all(
     admins.map(async (admin) => {
-      const [status, counts] = await Promise.all([admin.status(), nodeEntityCounts(admin)]);
+      const [status, counts2] = await Promise.all([admin.status(), nodeEntityCounts(admin)]);
       const hash = status.configurationHash ?? "";
       const problems = [];
       if (!hash || hash === EMPTY_CONFIGURATION_HASH) problems.push("reports no configuration loaded");
-      for (const key of /* @__PURE__ */ new Set([...Object.keys(config.counts), ...Object.keys(counts)])) {
+      for (const key of /* @__PURE__ */ new Set([...Object.keys(config.counts), ...Object.keys(counts2)])) {
         const want = config.counts[key] ?? 0;
-        const got = counts[key] ?? 0;
+        const got = counts2[key] ?? 0;
         if (want !== got) problems.push(`${key}: ${got} instead of ${want}`);
       }
-      return { address: admin.address, hash, counts, problems };
+      return { address: admin.address, hash, counts: counts2, problems };
     })
   );
   const hashes = new Set(checks.map((c) => c.hash));
@@ -39627,10 +42049,10 @@ ${done.stderr}`, this.options.reconcile.secrets).trim();
       (p) => `${totalCounts(p).total} change(s) in ${p.length} target(s)`
     );
     this.refuseConfigured(plans);
-    const counts = totalCounts(plans);
-    if (counts.deleting > 0) {
+    const counts2 = totalCounts(plans);
+    if (counts2.deleting > 0) {
       this.outcome.warnings.push(
-        `The sync deletes ${counts.deleting} entit${counts.deleting === 1 ? "y" : "ies"} the state does not hold${this.options.overwrite ? " (overwrite is set)" : " (left by the failed database restore)"}.`
+        `The sync deletes ${counts2.deleting} entit${counts2.deleting === 1 ? "y" : "ies"} the state does not hold${this.options.overwrite ? " (overwrite is set)" : " (left by the failed database restore)"}.`
       );
     }
     const results = await this.timeline.phase(
@@ -39971,12 +42393,14 @@ function walkSecrets(body, replace) {
     path5.push(String(key));
     if (typeof value === "string") {
       if (value !== "" && value !== MASK && !isReference(value)) {
-        if (secretByName || PRIVATE_KEY.test(value) || hasUrlPassword(value)) replace(holder, key, path5);
+        if (secretByName) replace(holder, key, path5, "name");
+        else if (hasUrlPassword(value) || detectSecret(value) !== void 0)
+          replace(holder, key, path5, "detector");
       }
     } else if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) {
         const item = value[i];
-        if (isObject(item) && typeof item.name === "string" && SENSITIVE_HEADER.test(item.name)) {
+        if (isObject(item) && typeof item.name === "string" && isCredentialName(item.name)) {
           path5.push(String(i));
           if (typeof item.value === "string") visit(item, "value", true);
           path5.pop();
@@ -39986,7 +42410,7 @@ function walkSecrets(body, replace) {
       const headers = typeof key === "string" && HEADER_MAPS.has(key);
       const sharedSecret = signsWithSharedSecret(value);
       for (const field of Object.keys(value)) {
-        const secret = isSecretFieldName(snakeCase(field)) || headers && SENSITIVE_HEADER.test(field) || sharedSecret && (field === "jwt_source" || field === "source");
+        const secret = isSecretFieldName(snakeCase(field)) || headers && isCredentialName(field) || sharedSecret && (field === "jwt_source" || field === "source");
         visit(value, field, secret);
       }
     }
@@ -40075,15 +42499,15 @@ function planTyk(desired, current, files, options = {}) {
   for (const [key, object] of have) if (!want.has(key)) step("delete", object);
   const order = { create: 0, update: 1, delete: 2 };
   steps.sort((a, b) => order[a.action] - order[b.action]);
-  const counts = { creating: 0, updating: 0, deleting: 0, total: steps.length };
+  const counts2 = { creating: 0, updating: 0, deleting: 0, total: steps.length };
   for (const s of steps)
-    counts[s.action === "create" ? "creating" : s.action === "update" ? "updating" : "deleting"]++;
+    counts2[s.action === "create" ? "creating" : s.action === "update" ? "updating" : "deleting"]++;
   return {
     plan: {
       workspace: "",
       selectTags: [],
       files: [...files],
-      counts,
+      counts: counts2,
       changes: steps.map((s) => s.change),
       warnings: [],
       errors: options.dashboard ? lastPolicyProblem(want.values(), steps) : []
@@ -40202,16 +42626,16 @@ async function restoreTyk(options) {
       }),
       (p) => describeCounts(p.plan.counts)
     );
-    const { counts } = plan.plan;
-    if (!options.overwrite && counts.updating + counts.deleting > 0) {
+    const { counts: counts2 } = plan.plan;
+    if (!options.overwrite && counts2.updating + counts2.deleting > 0) {
       const names = plan.plan.changes.filter((c) => c.action !== "create").map((c) => `${c.action} ${c.kind} ${c.name}`);
       throw new DeckhandError(
-        `Refused: ${target.address} already holds APIs or policies the files would change or delete (${counts.updating} to update, ${counts.deleting} to delete). Nothing was changed. Is this the gateway you meant? Set overwrite: true to replace its configuration.`,
+        `Refused: ${target.address} already holds APIs or policies the files would change or delete (${counts2.updating} to update, ${counts2.deleting} to delete). Nothing was changed. Is this the gateway you meant? Set overwrite: true to replace its configuration.`,
         names
       );
     }
     outcome.strategyUsed = "declarative";
-    if (counts.total > 0) {
+    if (counts2.total > 0) {
       const applied = await timeline.phase(
         "sync",
         async () => {
@@ -40227,7 +42651,7 @@ async function restoreTyk(options) {
         (r) => `${r.applied.length} change(s) applied, reload requested`
       );
       outcome.entitiesRestored = applied.applied.filter((c) => c.action !== "delete").length;
-      outcome.restored.push(`${describeCounts(counts)} (APIs and policies) on ${target.address}`);
+      outcome.restored.push(`${describeCounts(counts2)} (APIs and policies) on ${target.address}`);
     }
     const after = await timeline.phase(
       "verify",
@@ -40520,12 +42944,12 @@ async function resolveLatestVersion(releaseBaseUrl) {
   if (response.status < 300 || response.status >= 400 || !location) {
     throw fail(`expected a redirect to the release tag, got HTTP ${response.status}`);
   }
-  const tag = /\/tag\/([^/?#]+)\/?(?:[?#].*)?$/.exec(new URL(location, url).href)?.[1];
-  if (!tag) throw fail(`unexpected redirect to ${location}`);
+  const tag2 = /\/tag\/([^/?#]+)\/?(?:[?#].*)?$/.exec(new URL(location, url).href)?.[1];
+  if (!tag2) throw fail(`unexpected redirect to ${location}`);
   try {
-    return normalizeVersion(decodeURIComponent(tag));
+    return normalizeVersion(decodeURIComponent(tag2));
   } catch {
-    throw fail(`the release tag ${JSON.stringify(tag)} is not a version`);
+    throw fail(`the release tag ${JSON.stringify(tag2)} is not a version`);
   }
 }
 async function locateDeck(options) {
@@ -40874,6 +43298,12 @@ var transportInputs = {
   },
   timeout: { type: "integer", default: "30", description: "Seconds deck waits for each Admin API request." }
 };
+var secretFieldsInput = {
+  "secret-fields": {
+    type: "list",
+    description: "More fields that hold secrets, one per line as KIND/NAME PATH (KIND: plugins, entities, partials or vaults; PATH dotted, [] for list elements, * for map values), e.g. plugins/acme-signer config.signing_material. Kong's schemas (bundled, and read from the gateway where there is one) already cover Kong's own plugins and any custom plugin whose schema marks its fields encrypted or referenceable."
+  }
+};
 var connectionInputs = {
   "kong-addr": {
     type: "string",
@@ -40921,6 +43351,7 @@ var convergeTimeout = {
   description: "gateway: tyk: seconds to wait after writing (and the reload) until the gateway serves what the files hold, re-reading with backoff; still different then, the step fails."
 };
 var planInputs = {
+  ...secretFieldsInput,
   state: {
     type: "list",
     description: "State files or directories, one per line. Files of one workspace are planned together; each workspace (and select-tags set) is its own deck run. Tyk: folders of API and policy files, planned as one. Default: kong, or tyk for gateway: tyk."
@@ -41014,6 +43445,7 @@ var COMMANDS = {
         default: "false",
         description: "Accept a dump with no entities even when the previous dump had some."
       },
+      ...secretFieldsInput,
       ...tykInputs,
       ...deckInputs,
       ...transportInputs
@@ -41024,6 +43456,7 @@ var COMMANDS = {
       "entity-count": "Number of entities dumped, nested ones included.",
       digest: "sha256 over the normalized files: equal digests mean an unchanged configuration.",
       "secrets-redacted": "Number of secret values replaced by environment references.",
+      "secrets-by-rule": "JSON object: how many values each rule redacted (schema: the gateway's own schemas; catalogue: Kong's schemas bundled with deckhand; name: credential field or header names; detector: the value itself, such as a private key, a JWT or credentials in a URL).",
       "required-env": "Environment variables the files reference, one per line (names only).",
       changed: "true when the files differ from what output-dir held before."
     }
@@ -41032,6 +43465,7 @@ var COMMANDS = {
     name: "validate",
     summary: "Check deck state files: YAML, duplicates, unset DECK_ variables, then deck file/gateway validate.",
     inputs: {
+      ...secretFieldsInput,
       state: { type: "list", default: "kong", description: "State files or directories, one per line." },
       online: {
         type: "boolean",
@@ -41051,7 +43485,8 @@ var COMMANDS = {
     },
     outputs: {
       valid: "true when every check passed.",
-      problems: "Number of problems found."
+      problems: "Number of problems found.",
+      "plaintext-secrets": "Number of secret values the files hold in plain text (by the rules a dump redacts with); each is a warning naming file and line, never the value. Not a failure: unredacted files are valid, but must not be committed."
     }
   }
 };
@@ -41306,6 +43741,7 @@ COMMANDS.commit = {
   name: "commit",
   summary: "Commit the dumped configuration to git when it drifted, with an entity-level report; push race-safe or open a pull request.",
   inputs: {
+    ...secretFieldsInput,
     path: {
       type: "list",
       default: "kong",
@@ -41369,6 +43805,7 @@ COMMANDS.restore = {
   name: "restore",
   summary: "Disaster recovery in one step: wait for a fresh gateway, restore its database or its declarative state (or load DB-less nodes), prove it, and report the recovery time.",
   inputs: {
+    ...secretFieldsInput,
     strategy: {
       type: "string",
       default: "auto",
@@ -41848,6 +44285,7 @@ async function restoreJob(source, ctx) {
     throw new DeckhandError("kong-addr is required: the Kong Admin API address(es).");
   const connections = addresses.map((address) => readConnection(withAddress(inputs, address), ctx));
   const connection = connections[0];
+  const liveRules = new LiveRules(connection);
   const admins = await Promise.all(connections.map((c) => KongAdmin.open(c.kongAddr, c)));
   const smoke = parseSmokeRequests(inputs.list("smoke-requests"));
   maskSmokeQueries(smoke, ctx);
@@ -41886,13 +44324,16 @@ async function restoreJob(source, ctx) {
       reconcile: {
         logger: ctx.logger,
         secrets: [...connectionSecrets(connection), ...keyringExport ? [keyringExport] : []],
-        parallelism: inputs.integer("parallelism")
+        parallelism: inputs.integer("parallelism"),
+        liveRules
       },
       env: ctx.env,
       secret: ctx.secret,
       logger: ctx.logger
     });
-    return await restoreResult(inputs, outcome);
+    const result = await restoreResult(inputs, outcome);
+    addSchemaProblems(result.report, liveRules.problems);
+    return result;
   } finally {
     await dump?.cleanup();
   }
@@ -42903,12 +45344,12 @@ var Summary = class {
    *
    * @returns {string} content wrapped in HTML element
    */
-  wrap(tag, content, attrs = {}) {
+  wrap(tag2, content, attrs = {}) {
     const htmlAttrs = Object.entries(attrs).map(([key, value]) => ` ${key}="${value}"`).join("");
     if (!content) {
-      return `<${tag}${htmlAttrs}>`;
+      return `<${tag2}${htmlAttrs}>`;
     }
-    return `<${tag}${htmlAttrs}>${content}</${tag}>`;
+    return `<${tag2}${htmlAttrs}>${content}</${tag2}>`;
   }
   /**
    * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
@@ -43003,9 +45444,9 @@ var Summary = class {
    * @returns {Summary} summary instance
    */
   addList(items, ordered = false) {
-    const tag = ordered ? "ol" : "ul";
+    const tag2 = ordered ? "ol" : "ul";
     const listItems = items.map((item) => this.wrap("li", item)).join("");
-    const element = this.wrap(tag, listItems);
+    const element = this.wrap(tag2, listItems);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -43022,9 +45463,9 @@ var Summary = class {
           return this.wrap("td", cell);
         }
         const { header, data, colspan, rowspan } = cell;
-        const tag = header ? "th" : "td";
+        const tag2 = header ? "th" : "td";
         const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
-        return this.wrap(tag, data, attrs);
+        return this.wrap(tag2, data, attrs);
       }).join("");
       return this.wrap("tr", cells);
     }).join("");
@@ -43067,8 +45508,8 @@ var Summary = class {
    * @returns {Summary} summary instance
    */
   addHeading(text, level) {
-    const tag = `h${level}`;
-    const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
+    const tag2 = `h${level}`;
+    const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag2) ? tag2 : "h1";
     const element = this.wrap(allowedTag, text);
     return this.addRaw(element).addEOL();
   }
@@ -43125,7 +45566,7 @@ import os4 from "os";
 // node_modules/@actions/exec/lib/toolrunner.js
 import * as os3 from "os";
 import * as events from "events";
-import * as child from "child_process";
+import * as child2 from "child_process";
 import * as path3 from "path";
 
 // node_modules/@actions/io/lib/io.js
@@ -43717,7 +46158,7 @@ var ToolRunner = class extends events.EventEmitter {
           return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
         }
         const fileName = this._getSpawnFileName();
-        const cp2 = child.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
+        const cp2 = child2.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
         let stdbuffer = "";
         if (cp2.stdout) {
           cp2.stdout.on("data", (data) => {
@@ -44001,6 +46442,30 @@ function info(message) {
 init_errors();
 import { isAbsolute, relative as relative3, sep as sep4 } from "node:path";
 
+// actions/engine/secrets/configured.ts
+init_errors();
+var KINDS = ["plugins", "entities", "partials", "vaults"];
+var LINE = /^([a-z]+)\/([A-Za-z0-9_.-]+)\s+([A-Za-z0-9_.*[\]-]+)$/;
+var PART = /^(?:[A-Za-z0-9_-]+|\[\]|\*)$/;
+function configureSecretFields(lines) {
+  let added = 0;
+  for (const raw of lines) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const m = LINE.exec(line);
+    const kind = m?.[1];
+    const path5 = m?.[3];
+    if (!m || !KINDS.includes(kind) || !path5.split(".").every((p) => PART.test(p)) || /^(\[\]|\*)/.test(path5)) {
+      throw new DeckhandError(
+        `secret-fields: "${line.slice(0, 120)}" is not KIND/NAME PATH, where KIND is ${KINDS.join(", ")} and PATH a dotted field path with ${ELEMENTS} for a list's elements and ${VALUES} for a map's values, e.g. "plugins/acme-signer config.signing_material" or "plugins/acme-signer config.tenant_keys.*".`
+      );
+    }
+    addCatalogueEntry(kind, m[2], path5);
+    added++;
+  }
+  return added;
+}
+
 // actions/github/artifacts.ts
 import { readdir as readdir6, stat as stat6 } from "node:fs/promises";
 import { join as join15, resolve as resolve5 } from "node:path";
@@ -44172,8 +46637,8 @@ async function expandFiles(paths) {
       out.push(path5);
       continue;
     }
-    const entries = await readdir6(path5, { recursive: true, withFileTypes: true });
-    const files = entries.filter((e) => !e.isDirectory()).map((e) => join15(e.parentPath, e.name));
+    const entries2 = await readdir6(path5, { recursive: true, withFileTypes: true });
+    const files = entries2.filter((e) => !e.isDirectory()).map((e) => join15(e.parentPath, e.name));
     out.push(...files.length > 0 ? files.sort() : [path5]);
   }
   return out;
@@ -44476,11 +46941,11 @@ function findAllVersions(toolName, arch3) {
   const toolPath = path4.join(_getCacheDirectory(), toolName);
   if (fs3.existsSync(toolPath)) {
     const children = fs3.readdirSync(toolPath);
-    for (const child2 of children) {
-      if (isExplicitVersion(child2)) {
-        const fullPath = path4.join(toolPath, child2, arch3 || "");
+    for (const child3 of children) {
+      if (isExplicitVersion(child3)) {
+        const fullPath = path4.join(toolPath, child3, arch3 || "");
         if (fs3.existsSync(fullPath) && fs3.existsSync(`${fullPath}.complete`)) {
-          versions.push(child2);
+          versions.push(child3);
         }
       }
     }
@@ -44597,6 +47062,8 @@ async function runAction(command, job) {
       for (const line of getInput(name).split("\n")) maskSecret(line);
     }
     const source = (name) => getInput(name);
+    if (spec.inputs["secret-fields"])
+      configureSecretFields(new Inputs(spec.inputs, source).list("secret-fields"));
     const result = await job(source, {
       logger,
       store: new ToolCacheStore(),

@@ -2295,12 +2295,12 @@ var require_identity = __commonJS({
     var SCALAR = /* @__PURE__ */ Symbol.for("yaml.scalar");
     var SEQ = /* @__PURE__ */ Symbol.for("yaml.seq");
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
-    var isAlias = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
+    var isAlias2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
     var isDocument = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === DOC;
-    var isMap2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
+    var isMap3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
     var isPair = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR;
-    var isScalar = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
-    var isSeq2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
+    var isScalar2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
+    var isSeq3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
     function isCollection(node) {
       if (node && typeof node === "object")
         switch (node[NODE_TYPE]) {
@@ -2321,7 +2321,7 @@ var require_identity = __commonJS({
         }
       return false;
     }
-    var hasAnchor = (node) => (isScalar(node) || isCollection(node)) && !!node.anchor;
+    var hasAnchor = (node) => (isScalar2(node) || isCollection(node)) && !!node.anchor;
     exports.ALIAS = ALIAS;
     exports.DOC = DOC;
     exports.MAP = MAP;
@@ -2330,14 +2330,14 @@ var require_identity = __commonJS({
     exports.SCALAR = SCALAR;
     exports.SEQ = SEQ;
     exports.hasAnchor = hasAnchor;
-    exports.isAlias = isAlias;
+    exports.isAlias = isAlias2;
     exports.isCollection = isCollection;
     exports.isDocument = isDocument;
-    exports.isMap = isMap2;
+    exports.isMap = isMap3;
     exports.isNode = isNode;
     exports.isPair = isPair;
-    exports.isScalar = isScalar;
-    exports.isSeq = isSeq2;
+    exports.isScalar = isScalar2;
+    exports.isSeq = isSeq3;
   }
 });
 
@@ -2635,12 +2635,12 @@ var require_directives = __commonJS({
        * Given a fully resolved tag, returns its printable string form,
        * taking into account current tag prefixes and defaults.
        */
-      tagString(tag) {
+      tagString(tag2) {
         for (const [handle, prefix] of Object.entries(this.tags)) {
-          if (tag.startsWith(prefix))
-            return handle + escapeTagName(tag.substring(prefix.length));
+          if (tag2.startsWith(prefix))
+            return handle + escapeTagName(tag2.substring(prefix.length));
         }
-        return tag[0] === "!" ? tag : `!<${tag}>`;
+        return tag2[0] === "!" ? tag2 : `!<${tag2}>`;
       }
       toString(doc) {
         const lines = this.yaml.explicit ? [`%YAML ${this.yaml.version || "1.2"}`] : [];
@@ -2987,7 +2987,7 @@ var require_Scalar = __commonJS({
     var Node = require_Node();
     var toJS = require_toJS();
     var isScalarValue = (value) => !value || typeof value !== "function" && typeof value !== "object";
-    var Scalar = class extends Node.NodeBase {
+    var Scalar2 = class extends Node.NodeBase {
       constructor(value) {
         super(identity.SCALAR);
         this.value = value;
@@ -2999,12 +2999,12 @@ var require_Scalar = __commonJS({
         return String(this.value);
       }
     };
-    Scalar.BLOCK_FOLDED = "BLOCK_FOLDED";
-    Scalar.BLOCK_LITERAL = "BLOCK_LITERAL";
-    Scalar.PLAIN = "PLAIN";
-    Scalar.QUOTE_DOUBLE = "QUOTE_DOUBLE";
-    Scalar.QUOTE_SINGLE = "QUOTE_SINGLE";
-    exports.Scalar = Scalar;
+    Scalar2.BLOCK_FOLDED = "BLOCK_FOLDED";
+    Scalar2.BLOCK_LITERAL = "BLOCK_LITERAL";
+    Scalar2.PLAIN = "PLAIN";
+    Scalar2.QUOTE_DOUBLE = "QUOTE_DOUBLE";
+    Scalar2.QUOTE_SINGLE = "QUOTE_SINGLE";
+    exports.Scalar = Scalar2;
     exports.isScalarValue = isScalarValue;
   }
 });
@@ -3015,7 +3015,7 @@ var require_createNode = __commonJS({
     "use strict";
     var Alias = require_Alias();
     var identity = require_identity();
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var defaultTagPrefix = "tag:yaml.org,2002:";
     function findTagObject(value, tagName, tags) {
       if (tagName) {
@@ -3060,7 +3060,7 @@ var require_createNode = __commonJS({
           value = value.toJSON();
         }
         if (!value || typeof value !== "object") {
-          const node2 = new Scalar.Scalar(value);
+          const node2 = new Scalar2.Scalar(value);
           if (ref)
             ref.node = node2;
           return node2;
@@ -3071,7 +3071,7 @@ var require_createNode = __commonJS({
         onTagObj(tagObj);
         delete ctx.onTagObj;
       }
-      const node = tagObj?.createNode ? tagObj.createNode(ctx.schema, value, ctx) : typeof tagObj?.nodeClass?.from === "function" ? tagObj.nodeClass.from(ctx.schema, value, ctx) : new Scalar.Scalar(value);
+      const node = tagObj?.createNode ? tagObj.createNode(ctx.schema, value, ctx) : typeof tagObj?.nodeClass?.from === "function" ? tagObj.nodeClass.from(ctx.schema, value, ctx) : new Scalar2.Scalar(value);
       if (tagName)
         node.tag = tagName;
       else if (!tagObj.default)
@@ -3384,7 +3384,7 @@ ${indent}${text.slice(fold + 1, end2)}`;
 var require_stringifyString = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyString.js"(exports) {
     "use strict";
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var foldFlowLines = require_foldFlowLines();
     var getFoldOptions = (ctx, isBlock) => ({
       indentAtStart: isBlock ? ctx.indent.length : ctx.indentAtStart,
@@ -3527,7 +3527,7 @@ ${indent}`) + "'";
         return quotedString(value, ctx);
       }
       const indent = ctx.indent || (ctx.forceBlockIndent || containsDocumentMarker(value) ? "  " : "");
-      const literal = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar.Scalar.BLOCK_FOLDED ? false : type === Scalar.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent.length);
+      const literal = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar2.Scalar.BLOCK_FOLDED ? false : type === Scalar2.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent.length);
       if (!value)
         return literal ? "|\n" : ">\n";
       let chomp;
@@ -3582,7 +3582,7 @@ ${indent}`) + "'";
         const foldedValue = value.replace(/\n+/g, "\n$&").replace(/(?:^|\n)([\t ].*)(?:([\n\t ]*)\n(?![\n\t ]))?/g, "$1$2").replace(/\n+/g, `$&${indent}`);
         let literalFallback = false;
         const foldOptions = getFoldOptions(ctx, true);
-        if (blockQuote !== "folded" && type !== Scalar.Scalar.BLOCK_FOLDED) {
+        if (blockQuote !== "folded" && type !== Scalar2.Scalar.BLOCK_FOLDED) {
           foldOptions.onOverflow = () => {
             literalFallback = true;
           };
@@ -3605,7 +3605,7 @@ ${indent}${start}${value}${end}`;
       if (/^[\n\t ,[\]{}#&*!|>'"%@`]|^[?-]$|^[?-][ \t]|[\n:][ \t]|[ \t]\n|[\n\t ]#|[\n\t :]$/.test(value)) {
         return implicitKey || inFlow || !value.includes("\n") ? quotedString(value, ctx) : blockString(item, ctx, onComment, onChompKeep);
       }
-      if (!implicitKey && !inFlow && type !== Scalar.Scalar.PLAIN && value.includes("\n")) {
+      if (!implicitKey && !inFlow && type !== Scalar2.Scalar.PLAIN && value.includes("\n")) {
         return blockString(item, ctx, onComment, onChompKeep);
       }
       if (containsDocumentMarker(value)) {
@@ -3619,7 +3619,7 @@ ${indent}${start}${value}${end}`;
       const str = value.replace(/\n+/g, `$&
 ${indent}`);
       if (actualString) {
-        const test = (tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str);
+        const test = (tag2) => tag2.default && tag2.tag !== "tag:yaml.org,2002:str" && tag2.test?.test(str);
         const { compat, tags } = ctx.doc.schema;
         if (tags.some(test) || compat?.some(test))
           return quotedString(value, ctx);
@@ -3630,20 +3630,20 @@ ${indent}`);
       const { implicitKey, inFlow } = ctx;
       const ss = typeof item.value === "string" ? item : Object.assign({}, item, { value: String(item.value) });
       let { type } = item;
-      if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
+      if (type !== Scalar2.Scalar.QUOTE_DOUBLE) {
         if (/[\x00-\x08\x0b-\x1f\x7f-\x9f\u{D800}-\u{DFFF}]/u.test(ss.value))
-          type = Scalar.Scalar.QUOTE_DOUBLE;
+          type = Scalar2.Scalar.QUOTE_DOUBLE;
       }
       const _stringify = (_type) => {
         switch (_type) {
-          case Scalar.Scalar.BLOCK_FOLDED:
-          case Scalar.Scalar.BLOCK_LITERAL:
+          case Scalar2.Scalar.BLOCK_FOLDED:
+          case Scalar2.Scalar.BLOCK_LITERAL:
             return implicitKey || inFlow ? quotedString(ss.value, ctx) : blockString(ss, ctx, onComment, onChompKeep);
-          case Scalar.Scalar.QUOTE_DOUBLE:
+          case Scalar2.Scalar.QUOTE_DOUBLE:
             return doubleQuotedString(ss.value, ctx);
-          case Scalar.Scalar.QUOTE_SINGLE:
+          case Scalar2.Scalar.QUOTE_SINGLE:
             return singleQuotedString(ss.value, ctx);
-          case Scalar.Scalar.PLAIN:
+          case Scalar2.Scalar.PLAIN:
             return plainString(ss, ctx, onComment, onChompKeep);
           default:
             return null;
@@ -3749,9 +3749,9 @@ var require_stringify = __commonJS({
         anchors$1.add(anchor);
         props.push(`&${anchor}`);
       }
-      const tag = node.tag ?? (tagObj.default ? null : tagObj.tag);
-      if (tag)
-        props.push(doc.directives.tagString(tag));
+      const tag2 = node.tag ?? (tagObj.default ? null : tagObj.tag);
+      if (tag2)
+        props.push(doc.directives.tagString(tag2));
       return props.join(" ");
     }
     function stringify2(item, ctx, onComment, onChompKeep) {
@@ -3792,7 +3792,7 @@ var require_stringifyPair = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyPair.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var stringify2 = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyPair({ key, value }, ctx, onComment, onChompKeep) {
@@ -3807,7 +3807,7 @@ var require_stringifyPair = __commonJS({
           throw new Error(msg);
         }
       }
-      let explicitKey = !simpleKeys && (!key || keyComment && value == null && !ctx.inFlow || identity.isCollection(key) || (identity.isScalar(key) ? key.type === Scalar.Scalar.BLOCK_FOLDED || key.type === Scalar.Scalar.BLOCK_LITERAL : typeof key === "object"));
+      let explicitKey = !simpleKeys && (!key || keyComment && value == null && !ctx.inFlow || identity.isCollection(key) || (identity.isScalar(key) ? key.type === Scalar2.Scalar.BLOCK_FOLDED || key.type === Scalar2.Scalar.BLOCK_LITERAL : typeof key === "object"));
       ctx = Object.assign({}, ctx, {
         allNullValues: false,
         implicitKey: !explicitKey && (simpleKeys || !allNullValues),
@@ -3947,19 +3947,19 @@ var require_merge = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/merge.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var MERGE_KEY = "<<";
     var merge2 = {
       identify: (value) => value === MERGE_KEY || typeof value === "symbol" && value.description === MERGE_KEY,
       default: "key",
       tag: "tag:yaml.org,2002:merge",
       test: /^<<$/,
-      resolve: () => Object.assign(new Scalar.Scalar(Symbol(MERGE_KEY)), {
+      resolve: () => Object.assign(new Scalar2.Scalar(Symbol(MERGE_KEY)), {
         addToJSMap: addMergeToJSMap
       }),
       stringify: () => MERGE_KEY
     };
-    var isMergeKey = (ctx, key) => (merge2.identify(key) || identity.isScalar(key) && (!key.type || key.type === Scalar.Scalar.PLAIN) && merge2.identify(key.value)) && ctx?.doc.schema.tags.some((tag) => tag.tag === merge2.tag && tag.default);
+    var isMergeKey = (ctx, key) => (merge2.identify(key) || identity.isScalar(key) && (!key.type || key.type === Scalar2.Scalar.PLAIN) && merge2.identify(key.value)) && ctx?.doc.schema.tags.some((tag2) => tag2.tag === merge2.tag && tag2.default);
     function addMergeToJSMap(ctx, map, value) {
       const source = resolveAliasValue(ctx, value);
       if (identity.isSeq(source))
@@ -4266,7 +4266,7 @@ var require_YAMLMap = __commonJS({
     var Collection2 = require_Collection();
     var identity = require_identity();
     var Pair = require_Pair();
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     function findPair(items, key) {
       const k = identity.isScalar(key) ? key.value : key;
       for (const it of items) {
@@ -4333,7 +4333,7 @@ var require_YAMLMap = __commonJS({
         if (prev) {
           if (!overwrite)
             throw new Error(`Key ${_pair.key} already set`);
-          if (identity.isScalar(prev.value) && Scalar.isScalarValue(_pair.value))
+          if (identity.isScalar(prev.value) && Scalar2.isScalarValue(_pair.value))
             prev.value.value = _pair.value;
           else
             prev.value = _pair.value;
@@ -4431,7 +4431,7 @@ var require_YAMLSeq = __commonJS({
     var stringifyCollection = require_stringifyCollection();
     var Collection2 = require_Collection();
     var identity = require_identity();
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var toJS = require_toJS();
     var YAMLSeq = class extends Collection2.Collection {
       static get tagName() {
@@ -4488,7 +4488,7 @@ var require_YAMLSeq = __commonJS({
         if (typeof idx !== "number")
           throw new Error(`Expected a valid index, not ${key}.`);
         const prev = this.items[idx];
-        if (identity.isScalar(prev) && Scalar.isScalarValue(value))
+        if (identity.isScalar(prev) && Scalar2.isScalarValue(value))
           prev.value = value;
         else
           this.items[idx] = value;
@@ -4584,14 +4584,14 @@ var require_string = __commonJS({
 var require_null = __commonJS({
   "node_modules/yaml/dist/schema/common/null.js"(exports) {
     "use strict";
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var nullTag = {
       identify: (value) => value == null,
-      createNode: () => new Scalar.Scalar(null),
+      createNode: () => new Scalar2.Scalar(null),
       default: true,
       tag: "tag:yaml.org,2002:null",
       test: /^(?:~|[Nn]ull|NULL)?$/,
-      resolve: () => new Scalar.Scalar(null),
+      resolve: () => new Scalar2.Scalar(null),
       stringify: ({ source }, ctx) => typeof source === "string" && nullTag.test.test(source) ? source : ctx.options.nullStr
     };
     exports.nullTag = nullTag;
@@ -4602,13 +4602,13 @@ var require_null = __commonJS({
 var require_bool = __commonJS({
   "node_modules/yaml/dist/schema/core/bool.js"(exports) {
     "use strict";
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var boolTag = {
       identify: (value) => typeof value === "boolean",
       default: true,
       tag: "tag:yaml.org,2002:bool",
       test: /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/,
-      resolve: (str) => new Scalar.Scalar(str[0] === "t" || str[0] === "T"),
+      resolve: (str) => new Scalar2.Scalar(str[0] === "t" || str[0] === "T"),
       stringify({ source, value }, ctx) {
         if (source && boolTag.test.test(source)) {
           const sv = source[0] === "t" || source[0] === "T";
@@ -4626,14 +4626,14 @@ var require_bool = __commonJS({
 var require_stringifyNumber = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyNumber.js"(exports) {
     "use strict";
-    function stringifyNumber({ format, minFractionDigits, tag, value }) {
+    function stringifyNumber({ format, minFractionDigits, tag: tag2, value }) {
       if (typeof value === "bigint")
         return String(value);
       const num = typeof value === "number" ? value : Number(value);
       if (!isFinite(num))
         return isNaN(num) ? ".nan" : num < 0 ? "-.inf" : ".inf";
       let n = Object.is(value, -0) ? "-0" : JSON.stringify(value);
-      if (!format && minFractionDigits && (!tag || tag === "tag:yaml.org,2002:float") && /^-?\d/.test(n) && !n.includes("e")) {
+      if (!format && minFractionDigits && (!tag2 || tag2 === "tag:yaml.org,2002:float") && /^-?\d/.test(n) && !n.includes("e")) {
         let i = n.indexOf(".");
         if (i < 0) {
           i = n.length;
@@ -4653,7 +4653,7 @@ var require_stringifyNumber = __commonJS({
 var require_float = __commonJS({
   "node_modules/yaml/dist/schema/core/float.js"(exports) {
     "use strict";
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var stringifyNumber = require_stringifyNumber();
     var floatNaN = {
       identify: (value) => typeof value === "number",
@@ -4681,7 +4681,7 @@ var require_float = __commonJS({
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/,
       resolve(str) {
-        const node = new Scalar.Scalar(parseFloat(str));
+        const node = new Scalar2.Scalar(parseFloat(str));
         const dot = str.indexOf(".");
         if (dot !== -1 && str[str.length - 1] === "0")
           node.minFractionDigits = str.length - dot - 1;
@@ -4772,7 +4772,7 @@ var require_schema = __commonJS({
 var require_schema2 = __commonJS({
   "node_modules/yaml/dist/schema/json/schema.js"(exports) {
     "use strict";
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var map = require_map();
     var seq = require_seq();
     function intIdentify(value) {
@@ -4789,7 +4789,7 @@ var require_schema2 = __commonJS({
       },
       {
         identify: (value) => value == null,
-        createNode: () => new Scalar.Scalar(null),
+        createNode: () => new Scalar2.Scalar(null),
         default: true,
         tag: "tag:yaml.org,2002:null",
         test: /^null$/,
@@ -4840,7 +4840,7 @@ var require_binary = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/binary.js"(exports) {
     "use strict";
     var node_buffer = __require("buffer");
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var stringifyString = require_stringifyString();
     var binary = {
       identify: (value) => value instanceof Uint8Array,
@@ -4884,15 +4884,15 @@ var require_binary = __commonJS({
         } else {
           throw new Error("This environment does not support writing binary tags; either Buffer or btoa is required");
         }
-        type ?? (type = Scalar.Scalar.BLOCK_LITERAL);
-        if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
+        type ?? (type = Scalar2.Scalar.BLOCK_LITERAL);
+        if (type !== Scalar2.Scalar.QUOTE_DOUBLE) {
           const lineWidth = Math.max(ctx.options.lineWidth - ctx.indent.length, ctx.options.minContentWidth);
           const n = Math.ceil(str.length / lineWidth);
           const lines = new Array(n);
           for (let i = 0, o = 0; i < n; ++i, o += lineWidth) {
             lines[i] = str.substr(o, lineWidth);
           }
-          str = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
+          str = lines.join(type === Scalar2.Scalar.BLOCK_LITERAL ? "\n" : " ");
         }
         return stringifyString.stringifyString({ comment, type, value: str }, ctx, onComment, onChompKeep);
       }
@@ -4907,7 +4907,7 @@ var require_pairs = __commonJS({
     "use strict";
     var identity = require_identity();
     var Pair = require_Pair();
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var YAMLSeq = require_YAMLSeq();
     function resolvePairs(seq, onError) {
       if (identity.isSeq(seq)) {
@@ -4918,7 +4918,7 @@ var require_pairs = __commonJS({
           else if (identity.isMap(item)) {
             if (item.items.length > 1)
               onError("Each pair must have its own sequence indicator");
-            const pair = item.items[0] || new Pair.Pair(new Scalar.Scalar(null));
+            const pair = item.items[0] || new Pair.Pair(new Scalar2.Scalar(null));
             if (item.commentBefore)
               pair.key.commentBefore = pair.key.commentBefore ? `${item.commentBefore}
 ${pair.key.commentBefore}` : item.commentBefore;
@@ -5061,7 +5061,7 @@ var require_omap = __commonJS({
 var require_bool2 = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/bool.js"(exports) {
     "use strict";
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     function boolStringify({ value, source }, ctx) {
       const boolObj = value ? trueTag : falseTag;
       if (source && boolObj.test.test(source))
@@ -5073,7 +5073,7 @@ var require_bool2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:bool",
       test: /^(?:Y|y|[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/,
-      resolve: () => new Scalar.Scalar(true),
+      resolve: () => new Scalar2.Scalar(true),
       stringify: boolStringify
     };
     var falseTag = {
@@ -5081,7 +5081,7 @@ var require_bool2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:bool",
       test: /^(?:N|n|[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/,
-      resolve: () => new Scalar.Scalar(false),
+      resolve: () => new Scalar2.Scalar(false),
       stringify: boolStringify
     };
     exports.falseTag = falseTag;
@@ -5093,7 +5093,7 @@ var require_bool2 = __commonJS({
 var require_float2 = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/float.js"(exports) {
     "use strict";
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var stringifyNumber = require_stringifyNumber();
     var floatNaN = {
       identify: (value) => typeof value === "number",
@@ -5121,7 +5121,7 @@ var require_float2 = __commonJS({
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*$/,
       resolve(str) {
-        const node = new Scalar.Scalar(parseFloat(str.replace(/_/g, "")));
+        const node = new Scalar2.Scalar(parseFloat(str.replace(/_/g, "")));
         const dot = str.indexOf(".");
         if (dot !== -1) {
           const f = str.substring(dot + 1).replace(/_/g, "");
@@ -5508,17 +5508,17 @@ var require_tags = __commonJS({
         }
       }
       if (Array.isArray(customTags)) {
-        for (const tag of customTags)
-          tags = tags.concat(tag);
+        for (const tag2 of customTags)
+          tags = tags.concat(tag2);
       } else if (typeof customTags === "function") {
         tags = customTags(tags.slice());
       }
       if (addMergeTag)
         tags = tags.concat(merge2.merge);
-      return tags.reduce((tags2, tag) => {
-        const tagObj = typeof tag === "string" ? tagsByName[tag] : tag;
+      return tags.reduce((tags2, tag2) => {
+        const tagObj = typeof tag2 === "string" ? tagsByName[tag2] : tag2;
         if (!tagObj) {
-          const tagName = JSON.stringify(tag);
+          const tagName = JSON.stringify(tag2);
           const keys = Object.keys(tagsByName).map((key) => JSON.stringify(key)).join(", ");
           throw new Error(`Unknown custom tag ${tagName}; use one of ${keys}`);
         }
@@ -5542,7 +5542,7 @@ var require_Schema = __commonJS({
     var string = require_string();
     var tags = require_tags();
     var sortMapEntriesByKey = (a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
-    var Schema = class _Schema {
+    var Schema3 = class _Schema {
       constructor({ compat, customTags, merge: merge2, resolveKnownTags, schema, sortMapEntries, toStringDefaults }) {
         this.compat = Array.isArray(compat) ? tags.getTags(compat, "compat") : compat ? tags.getTags(null, compat) : null;
         this.name = typeof schema === "string" && schema || "core";
@@ -5560,7 +5560,7 @@ var require_Schema = __commonJS({
         return copy;
       }
     };
-    exports.Schema = Schema;
+    exports.Schema = Schema3;
   }
 });
 
@@ -5653,7 +5653,7 @@ var require_Document = __commonJS({
     var identity = require_identity();
     var Pair = require_Pair();
     var toJS = require_toJS();
-    var Schema = require_Schema();
+    var Schema3 = require_Schema();
     var stringifyDocument = require_stringifyDocument();
     var anchors = require_anchors();
     var applyReviver = require_applyReviver();
@@ -5758,7 +5758,7 @@ var require_Document = __commonJS({
           options = replacer;
           replacer = void 0;
         }
-        const { aliasDuplicateObjects, anchorPrefix, flow, keepUndefined, onTagObj, tag } = options ?? {};
+        const { aliasDuplicateObjects, anchorPrefix, flow, keepUndefined, onTagObj, tag: tag2 } = options ?? {};
         const { onAnchor, setAnchors, sourceObjects } = anchors.createNodeAnchors(
           this,
           // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
@@ -5773,7 +5773,7 @@ var require_Document = __commonJS({
           schema: this.schema,
           sourceObjects
         };
-        const node = createNode.createNode(value, tag, ctx);
+        const node = createNode.createNode(value, tag2, ctx);
         if (flow && identity.isCollection(node))
           node.flow = true;
         setAnchors();
@@ -5904,7 +5904,7 @@ var require_Document = __commonJS({
         if (options.schema instanceof Object)
           this.schema = options.schema;
         else if (opt)
-          this.schema = new Schema.Schema(Object.assign(opt, options));
+          this.schema = new Schema3.Schema(Object.assign(opt, options));
         else
           throw new Error(`With a null YAML version, the { schema: Schema } option is required`);
       }
@@ -6032,7 +6032,7 @@ var require_resolve_props = __commonJS({
       let reqSpace = false;
       let tab = null;
       let anchor = null;
-      let tag = null;
+      let tag2 = null;
       let newlineAfterProp = null;
       let comma = null;
       let found = null;
@@ -6078,7 +6078,7 @@ var require_resolve_props = __commonJS({
               commentSep += token.source;
             atNewline = true;
             hasNewline = true;
-            if (anchor || tag)
+            if (anchor || tag2)
               newlineAfterProp = token;
             hasSpace = true;
             break;
@@ -6094,9 +6094,9 @@ var require_resolve_props = __commonJS({
             reqSpace = true;
             break;
           case "tag": {
-            if (tag)
+            if (tag2)
               onError(token, "MULTIPLE_TAGS", "A node can have at most one tag");
-            tag = token;
+            tag2 = token;
             start ?? (start = token.offset);
             atNewline = false;
             hasSpace = false;
@@ -6104,7 +6104,7 @@ var require_resolve_props = __commonJS({
             break;
           }
           case indicator:
-            if (anchor || tag)
+            if (anchor || tag2)
               onError(token, "BAD_PROP_ORDER", `Anchors and tags must be after the ${token.source} indicator`);
             if (found)
               onError(token, "UNEXPECTED_TOKEN", `Unexpected ${token.source} in ${flow ?? "collection"}`);
@@ -6142,7 +6142,7 @@ var require_resolve_props = __commonJS({
         comment,
         hasNewline,
         anchor,
-        tag,
+        tag: tag2,
         newlineAfterProp,
         end,
         start: start ?? end
@@ -6239,8 +6239,8 @@ var require_resolve_block_map = __commonJS({
     var utilFlowIndentCheck = require_util_flow_indent_check();
     var utilMapIncludes = require_util_map_includes();
     var startColMsg = "All mapping items must start at the same column";
-    function resolveBlockMap({ composeNode, composeEmptyNode }, ctx, bm, onError, tag) {
-      const NodeClass = tag?.nodeClass ?? YAMLMap.YAMLMap;
+    function resolveBlockMap({ composeNode, composeEmptyNode }, ctx, bm, onError, tag2) {
+      const NodeClass = tag2?.nodeClass ?? YAMLMap.YAMLMap;
       const map = new NodeClass(ctx.schema);
       if (ctx.atRoot)
         ctx.atRoot = false;
@@ -6343,8 +6343,8 @@ var require_resolve_block_seq = __commonJS({
     var YAMLSeq = require_YAMLSeq();
     var resolveProps = require_resolve_props();
     var utilFlowIndentCheck = require_util_flow_indent_check();
-    function resolveBlockSeq({ composeNode, composeEmptyNode }, ctx, bs, onError, tag) {
-      const NodeClass = tag?.nodeClass ?? YAMLSeq.YAMLSeq;
+    function resolveBlockSeq({ composeNode, composeEmptyNode }, ctx, bs, onError, tag2) {
+      const NodeClass = tag2?.nodeClass ?? YAMLSeq.YAMLSeq;
       const seq = new NodeClass(ctx.schema);
       if (ctx.atRoot)
         ctx.atRoot = false;
@@ -6444,10 +6444,10 @@ var require_resolve_flow_collection = __commonJS({
     var utilMapIncludes = require_util_map_includes();
     var blockMsg = "Block collections are not allowed within flow collections";
     var isBlock = (token) => token && (token.type === "block-map" || token.type === "block-seq");
-    function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
-      const isMap2 = fc.start.source === "{";
-      const fcName = isMap2 ? "flow map" : "flow sequence";
-      const NodeClass = tag?.nodeClass ?? (isMap2 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
+    function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag2) {
+      const isMap3 = fc.start.source === "{";
+      const fcName = isMap3 ? "flow map" : "flow sequence";
+      const NodeClass = tag2?.nodeClass ?? (isMap3 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
       const coll = new NodeClass(ctx.schema);
       coll.flow = true;
       const atRoot = ctx.atRoot;
@@ -6483,7 +6483,7 @@ var require_resolve_flow_collection = __commonJS({
             offset = props.end;
             continue;
           }
-          if (!isMap2 && ctx.options.strict && utilContainsNewline.containsNewline(key))
+          if (!isMap3 && ctx.options.strict && utilContainsNewline.containsNewline(key))
             onError(
               key,
               // checked by containsNewline()
@@ -6523,7 +6523,7 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap2 && !sep4 && !props.found) {
+        if (!isMap3 && !sep4 && !props.found) {
           const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep4, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
@@ -6546,7 +6546,7 @@ var require_resolve_flow_collection = __commonJS({
             startOnNewline: false
           });
           if (valueProps.found) {
-            if (!isMap2 && !props.found && ctx.options.strict) {
+            if (!isMap3 && !props.found && ctx.options.strict) {
               if (sep4)
                 for (const st of sep4) {
                   if (st === valueProps.found)
@@ -6578,7 +6578,7 @@ var require_resolve_flow_collection = __commonJS({
           const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
-          if (isMap2) {
+          if (isMap3) {
             const map = coll;
             if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
@@ -6594,7 +6594,7 @@ var require_resolve_flow_collection = __commonJS({
           offset = valueNode ? valueNode.range[2] : valueProps.end;
         }
       }
-      const expectedEnd = isMap2 ? "}" : "]";
+      const expectedEnd = isMap3 ? "}" : "]";
       const [ce, ...ee] = fc.end;
       let cePos = offset;
       if (ce?.source === expectedEnd)
@@ -6629,14 +6629,14 @@ var require_compose_collection = __commonJS({
   "node_modules/yaml/dist/compose/compose-collection.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var YAMLMap = require_YAMLMap();
     var YAMLSeq = require_YAMLSeq();
     var resolveBlockMap = require_resolve_block_map();
     var resolveBlockSeq = require_resolve_block_seq();
     var resolveFlowCollection = require_resolve_flow_collection();
-    function resolveCollection(CN, ctx, token, onError, tagName, tag) {
-      const coll = token.type === "block-map" ? resolveBlockMap.resolveBlockMap(CN, ctx, token, onError, tag) : token.type === "block-seq" ? resolveBlockSeq.resolveBlockSeq(CN, ctx, token, onError, tag) : resolveFlowCollection.resolveFlowCollection(CN, ctx, token, onError, tag);
+    function resolveCollection(CN, ctx, token, onError, tagName, tag2) {
+      const coll = token.type === "block-map" ? resolveBlockMap.resolveBlockMap(CN, ctx, token, onError, tag2) : token.type === "block-seq" ? resolveBlockSeq.resolveBlockSeq(CN, ctx, token, onError, tag2) : resolveFlowCollection.resolveFlowCollection(CN, ctx, token, onError, tag2);
       const Coll = coll.constructor;
       if (tagName === "!" || tagName === Coll.tagName) {
         coll.tag = Coll.tagName;
@@ -6661,12 +6661,12 @@ var require_compose_collection = __commonJS({
       if (!tagToken || !tagName || tagName === "!" || tagName === YAMLMap.YAMLMap.tagName && expType === "map" || tagName === YAMLSeq.YAMLSeq.tagName && expType === "seq") {
         return resolveCollection(CN, ctx, token, onError, tagName);
       }
-      let tag = ctx.schema.tags.find((t) => t.tag === tagName && t.collection === expType);
-      if (!tag) {
+      let tag2 = ctx.schema.tags.find((t) => t.tag === tagName && t.collection === expType);
+      if (!tag2) {
         const kt = ctx.schema.knownTags[tagName];
         if (kt?.collection === expType) {
           ctx.schema.tags.push(Object.assign({}, kt, { default: false }));
-          tag = kt;
+          tag2 = kt;
         } else {
           if (kt) {
             onError(tagToken, "BAD_COLLECTION_TYPE", `${kt.tag} used for ${expType} collection, but expects ${kt.collection ?? "scalar"}`, true);
@@ -6676,13 +6676,13 @@ var require_compose_collection = __commonJS({
           return resolveCollection(CN, ctx, token, onError, tagName);
         }
       }
-      const coll = resolveCollection(CN, ctx, token, onError, tagName, tag);
-      const res = tag.resolve?.(coll, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg), ctx.options) ?? coll;
-      const node = identity.isNode(res) ? res : new Scalar.Scalar(res);
+      const coll = resolveCollection(CN, ctx, token, onError, tagName, tag2);
+      const res = tag2.resolve?.(coll, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg), ctx.options) ?? coll;
+      const node = identity.isNode(res) ? res : new Scalar2.Scalar(res);
       node.range = coll.range;
       node.tag = tagName;
-      if (tag?.format)
-        node.format = tag.format;
+      if (tag2?.format)
+        node.format = tag2.format;
       return node;
     }
     exports.composeCollection = composeCollection;
@@ -6693,13 +6693,13 @@ var require_compose_collection = __commonJS({
 var require_resolve_block_scalar = __commonJS({
   "node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports) {
     "use strict";
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     function resolveBlockScalar(ctx, scalar, onError) {
       const start = scalar.offset;
       const header = parseBlockScalarHeader(scalar, ctx.options.strict, onError);
       if (!header)
         return { value: "", type: null, comment: "", range: [start, start, start] };
-      const type = header.mode === ">" ? Scalar.Scalar.BLOCK_FOLDED : Scalar.Scalar.BLOCK_LITERAL;
+      const type = header.mode === ">" ? Scalar2.Scalar.BLOCK_FOLDED : Scalar2.Scalar.BLOCK_LITERAL;
       const lines = scalar.source ? splitLines(scalar.source) : [];
       let chompStart = lines.length;
       for (let i = lines.length - 1; i >= 0; --i) {
@@ -6761,7 +6761,7 @@ var require_resolve_block_scalar = __commonJS({
           onError(offset - content.length - (crlf ? 2 : 1), "BAD_INDENT", message);
           indent = "";
         }
-        if (type === Scalar.Scalar.BLOCK_LITERAL) {
+        if (type === Scalar2.Scalar.BLOCK_LITERAL) {
           value += sep4 + indent.slice(trimIndent) + content;
           sep4 = "\n";
         } else if (indent.length > trimIndent || content[0] === "	") {
@@ -6876,7 +6876,7 @@ var require_resolve_block_scalar = __commonJS({
 var require_resolve_flow_scalar = __commonJS({
   "node_modules/yaml/dist/compose/resolve-flow-scalar.js"(exports) {
     "use strict";
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var resolveEnd = require_resolve_end();
     function resolveFlowScalar(scalar, strict, onError) {
       const { offset, type, source, end } = scalar;
@@ -6885,15 +6885,15 @@ var require_resolve_flow_scalar = __commonJS({
       const _onError = (rel, code, msg) => onError(offset + rel, code, msg);
       switch (type) {
         case "scalar":
-          _type = Scalar.Scalar.PLAIN;
+          _type = Scalar2.Scalar.PLAIN;
           value = plainValue(source, _onError);
           break;
         case "single-quoted-scalar":
-          _type = Scalar.Scalar.QUOTE_SINGLE;
+          _type = Scalar2.Scalar.QUOTE_SINGLE;
           value = singleQuotedValue(source, _onError);
           break;
         case "double-quoted-scalar":
-          _type = Scalar.Scalar.QUOTE_DOUBLE;
+          _type = Scalar2.Scalar.QUOTE_DOUBLE;
           value = doubleQuotedValue(source, _onError);
           break;
         /* istanbul ignore next should not happen */
@@ -7098,29 +7098,29 @@ var require_compose_scalar = __commonJS({
   "node_modules/yaml/dist/compose/compose-scalar.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var resolveBlockScalar = require_resolve_block_scalar();
     var resolveFlowScalar = require_resolve_flow_scalar();
     function composeScalar(ctx, token, tagToken, onError) {
       const { value, type, comment, range } = token.type === "block-scalar" ? resolveBlockScalar.resolveBlockScalar(ctx, token, onError) : resolveFlowScalar.resolveFlowScalar(token, ctx.options.strict, onError);
       const tagName = tagToken ? ctx.directives.tagName(tagToken.source, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg)) : null;
-      let tag;
+      let tag2;
       if (ctx.options.stringKeys && ctx.atKey) {
-        tag = ctx.schema[identity.SCALAR];
+        tag2 = ctx.schema[identity.SCALAR];
       } else if (tagName)
-        tag = findScalarTagByName(ctx.schema, value, tagName, tagToken, onError);
+        tag2 = findScalarTagByName(ctx.schema, value, tagName, tagToken, onError);
       else if (token.type === "scalar")
-        tag = findScalarTagByTest(ctx, value, token, onError);
+        tag2 = findScalarTagByTest(ctx, value, token, onError);
       else
-        tag = ctx.schema[identity.SCALAR];
+        tag2 = ctx.schema[identity.SCALAR];
       let scalar;
       try {
-        const res = tag.resolve(value, (msg) => onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg), ctx.options);
-        scalar = identity.isScalar(res) ? res : new Scalar.Scalar(res);
+        const res = tag2.resolve(value, (msg) => onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg), ctx.options);
+        scalar = identity.isScalar(res) ? res : new Scalar2.Scalar(res);
       } catch (error2) {
         const msg = error2 instanceof Error ? error2.message : String(error2);
         onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg);
-        scalar = new Scalar.Scalar(value);
+        scalar = new Scalar2.Scalar(value);
       }
       scalar.range = range;
       scalar.source = value;
@@ -7128,8 +7128,8 @@ var require_compose_scalar = __commonJS({
         scalar.type = type;
       if (tagName)
         scalar.tag = tagName;
-      if (tag.format)
-        scalar.format = tag.format;
+      if (tag2.format)
+        scalar.format = tag2.format;
       if (comment)
         scalar.comment = comment;
       return scalar;
@@ -7138,17 +7138,17 @@ var require_compose_scalar = __commonJS({
       if (tagName === "!")
         return schema[identity.SCALAR];
       const matchWithTest = [];
-      for (const tag of schema.tags) {
-        if (!tag.collection && tag.tag === tagName) {
-          if (tag.default && tag.test)
-            matchWithTest.push(tag);
+      for (const tag2 of schema.tags) {
+        if (!tag2.collection && tag2.tag === tagName) {
+          if (tag2.default && tag2.test)
+            matchWithTest.push(tag2);
           else
-            return tag;
+            return tag2;
         }
       }
-      for (const tag of matchWithTest)
-        if (tag.test?.test(value))
-          return tag;
+      for (const tag2 of matchWithTest)
+        if (tag2.test?.test(value))
+          return tag2;
       const kt = schema.knownTags[tagName];
       if (kt && !kt.collection) {
         schema.tags.push(Object.assign({}, kt, { default: false, test: void 0 }));
@@ -7158,17 +7158,17 @@ var require_compose_scalar = __commonJS({
       return schema[identity.SCALAR];
     }
     function findScalarTagByTest({ atKey, directives, schema }, value, token, onError) {
-      const tag = schema.tags.find((tag2) => (tag2.default === true || atKey && tag2.default === "key") && tag2.test?.test(value)) || schema[identity.SCALAR];
+      const tag2 = schema.tags.find((tag3) => (tag3.default === true || atKey && tag3.default === "key") && tag3.test?.test(value)) || schema[identity.SCALAR];
       if (schema.compat) {
-        const compat = schema.compat.find((tag2) => tag2.default && tag2.test?.test(value)) ?? schema[identity.SCALAR];
-        if (tag.tag !== compat.tag) {
-          const ts = directives.tagString(tag.tag);
+        const compat = schema.compat.find((tag3) => tag3.default && tag3.test?.test(value)) ?? schema[identity.SCALAR];
+        if (tag2.tag !== compat.tag) {
+          const ts = directives.tagString(tag2.tag);
           const cs = directives.tagString(compat.tag);
           const msg = `Value may be parsed as either ${ts} or ${cs}`;
           onError(token, "TAG_RESOLVE_FAILED", msg, true);
         }
       }
-      return tag;
+      return tag2;
     }
     exports.composeScalar = composeScalar;
   }
@@ -7217,20 +7217,20 @@ var require_compose_node = __commonJS({
     var CN = { composeNode, composeEmptyNode };
     function composeNode(ctx, token, props, onError) {
       const atKey = ctx.atKey;
-      const { spaceBefore, comment, anchor, tag } = props;
+      const { spaceBefore, comment, anchor, tag: tag2 } = props;
       let node;
       let isSrcToken = true;
       switch (token.type) {
         case "alias":
           node = composeAlias(ctx, token, onError);
-          if (anchor || tag)
+          if (anchor || tag2)
             onError(token, "ALIAS_PROPS", "An alias node must not specify any properties");
           break;
         case "scalar":
         case "single-quoted-scalar":
         case "double-quoted-scalar":
         case "block-scalar":
-          node = composeScalar.composeScalar(ctx, token, tag, onError);
+          node = composeScalar.composeScalar(ctx, token, tag2, onError);
           if (anchor)
             node.anchor = anchor.source.substring(1);
           break;
@@ -7257,7 +7257,7 @@ var require_compose_node = __commonJS({
         onError(anchor, "BAD_ALIAS", "Anchor cannot be an empty string");
       if (atKey && ctx.options.stringKeys && (!identity.isScalar(node) || typeof node.value !== "string" || node.tag && node.tag !== "tag:yaml.org,2002:str")) {
         const msg = "With stringKeys, all keys must be strings";
-        onError(tag ?? token, "NON_STRING_KEY", msg);
+        onError(tag2 ?? token, "NON_STRING_KEY", msg);
       }
       if (spaceBefore)
         node.spaceBefore = true;
@@ -7271,14 +7271,14 @@ var require_compose_node = __commonJS({
         node.srcToken = token;
       return node;
     }
-    function composeEmptyNode(ctx, offset, before, pos, { spaceBefore, comment, anchor, tag, end }, onError) {
+    function composeEmptyNode(ctx, offset, before, pos, { spaceBefore, comment, anchor, tag: tag2, end }, onError) {
       const token = {
         type: "scalar",
         offset: utilEmptyScalarPosition.emptyScalarPosition(offset, before, pos),
         indent: -1,
         source: ""
       };
-      const node = composeScalar.composeScalar(ctx, token, tag, onError);
+      const node = composeScalar.composeScalar(ctx, token, tag2, onError);
       if (anchor) {
         node.anchor = anchor.source.substring(1);
         if (node.anchor === "")
@@ -7881,7 +7881,7 @@ var require_cst = __commonJS({
     var FLOW_END = "";
     var SCALAR = "";
     var isCollection = (token) => !!token && "items" in token;
-    var isScalar = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
+    var isScalar2 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
     function prettyToken(token) {
       switch (token) {
         case BOM:
@@ -7965,7 +7965,7 @@ var require_cst = __commonJS({
     exports.FLOW_END = FLOW_END;
     exports.SCALAR = SCALAR;
     exports.isCollection = isCollection;
-    exports.isScalar = isScalar;
+    exports.isScalar = isScalar2;
     exports.prettyToken = prettyToken;
     exports.tokenType = tokenType;
   }
@@ -8564,7 +8564,7 @@ var require_lexer = __commonJS({
 var require_line_counter = __commonJS({
   "node_modules/yaml/dist/parse/line-counter.js"(exports) {
     "use strict";
-    var LineCounter2 = class {
+    var LineCounter3 = class {
       constructor() {
         this.lineStarts = [];
         this.addNewLine = (offset) => this.lineStarts.push(offset);
@@ -8587,7 +8587,7 @@ var require_line_counter = __commonJS({
         };
       }
     };
-    exports.LineCounter = LineCounter2;
+    exports.LineCounter = LineCounter3;
   }
 });
 
@@ -9495,7 +9495,7 @@ var require_public_api = __commonJS({
         return docs;
       return Object.assign([], { empty: true }, composer$1.streamInfo());
     }
-    function parseDocument2(source, options = {}) {
+    function parseDocument3(source, options = {}) {
       const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
       const composer$1 = new composer.Composer(options);
@@ -9521,7 +9521,7 @@ var require_public_api = __commonJS({
       } else if (options === void 0 && reviver && typeof reviver === "object") {
         options = reviver;
       }
-      const doc = parseDocument2(src, options);
+      const doc = parseDocument3(src, options);
       if (!doc)
         return null;
       doc.warnings.forEach((warning2) => log.warn(doc.options.logLevel, warning2));
@@ -9557,7 +9557,7 @@ var require_public_api = __commonJS({
     }
     exports.parse = parse3;
     exports.parseAllDocuments = parseAllDocuments;
-    exports.parseDocument = parseDocument2;
+    exports.parseDocument = parseDocument3;
     exports.stringify = stringify2;
   }
 });
@@ -9568,12 +9568,12 @@ var require_dist = __commonJS({
     "use strict";
     var composer = require_composer();
     var Document = require_Document();
-    var Schema = require_Schema();
+    var Schema3 = require_Schema();
     var errors = require_errors();
     var Alias = require_Alias();
     var identity = require_identity();
     var Pair = require_Pair();
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var YAMLMap = require_YAMLMap();
     var YAMLSeq = require_YAMLSeq();
     var cst = require_cst();
@@ -9584,7 +9584,7 @@ var require_dist = __commonJS({
     var visit = require_visit();
     exports.Composer = composer.Composer;
     exports.Document = Document.Document;
-    exports.Schema = Schema.Schema;
+    exports.Schema = Schema3.Schema;
     exports.YAMLError = errors.YAMLError;
     exports.YAMLParseError = errors.YAMLParseError;
     exports.YAMLWarning = errors.YAMLWarning;
@@ -9598,7 +9598,7 @@ var require_dist = __commonJS({
     exports.isScalar = identity.isScalar;
     exports.isSeq = identity.isSeq;
     exports.Pair = Pair.Pair;
-    exports.Scalar = Scalar.Scalar;
+    exports.Scalar = Scalar2.Scalar;
     exports.YAMLMap = YAMLMap.YAMLMap;
     exports.YAMLSeq = YAMLSeq.YAMLSeq;
     exports.CST = cst;
@@ -28080,22 +28080,22 @@ var require_eventsource_stream = __commonJS({
           return;
         }
         let fieldLength = line.length;
-        let valueStart = line.length;
+        let valueStart2 = line.length;
         if (colonPosition !== -1) {
           fieldLength = colonPosition;
-          valueStart = colonPosition + 1;
-          if (line[valueStart] === SPACE) {
-            ++valueStart;
+          valueStart2 = colonPosition + 1;
+          if (line[valueStart2] === SPACE) {
+            ++valueStart2;
           }
         }
         if (isFieldName(line, fieldLength, DATA)) {
           if (this.maxEventSize > 0 && this.dataLineCount >= this.maxDataLines) {
             throw createMaxEventSizeExceededError();
           }
-          const valueBytes = line.length - valueStart;
+          const valueBytes = line.length - valueStart2;
           const dataSize = this.eventFieldSizes.data + (event.data === void 0 ? 0 : 1) + valueBytes;
           this.setEventFieldSize("data", dataSize);
-          const value = line.toString("utf8", valueStart);
+          const value = line.toString("utf8", valueStart2);
           if (event.data === void 0) {
             event.data = value;
           } else {
@@ -28106,23 +28106,23 @@ ${value}`;
           return;
         }
         if (isFieldName(line, fieldLength, RETRY)) {
-          if (isASCIINumberBytes(line, valueStart)) {
-            this.setEventFieldSize("retry", line.length - valueStart);
-            event.retry = line.toString("utf8", valueStart);
+          if (isASCIINumberBytes(line, valueStart2)) {
+            this.setEventFieldSize("retry", line.length - valueStart2);
+            event.retry = line.toString("utf8", valueStart2);
           }
           return;
         }
         if (isFieldName(line, fieldLength, ID)) {
-          if (isValidLastEventIdBytes(line, valueStart)) {
-            this.setEventFieldSize("id", line.length - valueStart);
-            event.id = line.toString("utf8", valueStart);
+          if (isValidLastEventIdBytes(line, valueStart2)) {
+            this.setEventFieldSize("id", line.length - valueStart2);
+            event.id = line.toString("utf8", valueStart2);
           }
           return;
         }
         if (isFieldName(line, fieldLength, EVENT)) {
-          if (valueStart < line.length) {
-            this.setEventFieldSize("event", line.length - valueStart);
-            event.event = line.toString("utf8", valueStart);
+          if (valueStart2 < line.length) {
+            this.setEventFieldSize("event", line.length - valueStart2);
+            event.event = line.toString("utf8", valueStart2);
           }
         }
       }
@@ -29678,11 +29678,11 @@ function getUserAgentWithOrchestrationId(baseUserAgent) {
   const orchId = (_a = process.env["ACTIONS_ORCHESTRATION_ID"]) === null || _a === void 0 ? void 0 : _a.trim();
   if (orchId) {
     const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, "_");
-    const tag = `actions_orchestration_id/${sanitizedId}`;
-    if (baseUserAgent === null || baseUserAgent === void 0 ? void 0 : baseUserAgent.includes(tag))
+    const tag2 = `actions_orchestration_id/${sanitizedId}`;
+    if (baseUserAgent === null || baseUserAgent === void 0 ? void 0 : baseUserAgent.includes(tag2))
       return baseUserAgent;
     const ua = baseUserAgent ? `${baseUserAgent} ` : "";
-    return `${ua}${tag}`;
+    return `${ua}${tag2}`;
   }
   return baseUserAgent;
 }
@@ -29872,7 +29872,7 @@ function lowercaseKeys2(object) {
     return newObj;
   }, {});
 }
-function isPlainObject(value) {
+function isPlainObject2(value) {
   if (typeof value !== "object" || value === null) return false;
   if (Object.prototype.toString.call(value) !== "[object Object]") return false;
   const proto = Object.getPrototypeOf(value);
@@ -29883,7 +29883,7 @@ function isPlainObject(value) {
 function mergeDeep(defaults2, options) {
   const result = Object.assign({}, defaults2);
   Object.keys(options).forEach((key) => {
-    if (isPlainObject(options[key])) {
+    if (isPlainObject2(options[key])) {
       if (!(key in defaults2)) Object.assign(result, { [key]: options[key] });
       else result[key] = mergeDeep(defaults2[key], options[key]);
     } else {
@@ -30185,11 +30185,11 @@ var init_dist_bundle = __esm({
 function parse2(header, options) {
   const stopFlags = SEMI_FLAG | (options?.comma === true ? COMMA_FLAG : 0);
   const len = header.length;
-  let valueStart = options?.start ?? 0;
-  while ((CHAR_MAP[header.charCodeAt(valueStart)] & OWS) !== 0) {
-    valueStart++;
+  let valueStart2 = options?.start ?? 0;
+  while ((CHAR_MAP[header.charCodeAt(valueStart2)] & OWS) !== 0) {
+    valueStart2++;
   }
-  let index = valueStart;
+  let index = valueStart2;
   let typeFlags = 0;
   let whitespace = -1;
   let stop = options?.parameters === false ? COMMA_FLAG : 0;
@@ -30210,7 +30210,7 @@ function parse2(header, options) {
     index++;
   }
   const valueEnd = whitespace === -1 ? index : whitespace;
-  const value = header.slice(valueStart, valueEnd);
+  const value = header.slice(valueStart2, valueEnd);
   const type = (typeFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
   if (index === len || stop !== 0) {
     return { type, index, parameters: new NullObject() };
@@ -30276,7 +30276,7 @@ function parseParameters(header, type, index, len, stopFlags) {
           }
           continue parameter;
         }
-        const valueStart = index;
+        const valueStart2 = index;
         let stop = 0;
         let valueWhitespace = -1;
         while (index < len) {
@@ -30296,7 +30296,7 @@ function parseParameters(header, type, index, len, stopFlags) {
         }
         if (parameters[key] === void 0) {
           const valueEnd = valueWhitespace === -1 ? index : valueWhitespace;
-          parameters[key] = header.slice(valueStart, valueEnd);
+          parameters[key] = header.slice(valueStart2, valueEnd);
         }
         if (stop !== 0)
           break parameter;
@@ -30755,7 +30755,7 @@ var init_dist_src = __esm({
 });
 
 // node_modules/@octokit/request/dist-bundle/index.js
-function isPlainObject2(value) {
+function isPlainObject3(value) {
   if (typeof value !== "object" || value === null) return false;
   if (Object.prototype.toString.call(value) !== "[object Object]") return false;
   const proto = Object.getPrototypeOf(value);
@@ -30772,7 +30772,7 @@ async function fetchWrapper(requestOptions) {
   }
   const log = requestOptions.request?.log || console;
   const parseSuccessResponseBody = requestOptions.request?.parseSuccessResponseBody !== false;
-  const body = isPlainObject2(requestOptions.body) || Array.isArray(requestOptions.body) ? JSONStringify(requestOptions.body) : requestOptions.body;
+  const body = isPlainObject3(requestOptions.body) || Array.isArray(requestOptions.body) ? JSONStringify(requestOptions.body) : requestOptions.body;
   const requestHeaders = Object.fromEntries(
     Object.entries(requestOptions.headers).map(([name, value]) => [
       name,
@@ -34421,6 +34421,9 @@ var init_pr_comments = __esm({
   }
 });
 
+// actions/engine/jobs/validate.ts
+import { readFile as readFile3 } from "node:fs/promises";
+
 // actions/engine/commit/defaults.ts
 var DEFAULT_MESSAGE = "Gateway drift in {path}: {added} added, {changed} changed, {removed} removed";
 var PLACEHOLDERS = ["added", "changed", "removed", "total", "workspaces", "path", "branch"];
@@ -34484,6 +34487,12 @@ var transportInputs = {
   },
   timeout: { type: "integer", default: "30", description: "Seconds deck waits for each Admin API request." }
 };
+var secretFieldsInput = {
+  "secret-fields": {
+    type: "list",
+    description: "More fields that hold secrets, one per line as KIND/NAME PATH (KIND: plugins, entities, partials or vaults; PATH dotted, [] for list elements, * for map values), e.g. plugins/acme-signer config.signing_material. Kong's schemas (bundled, and read from the gateway where there is one) already cover Kong's own plugins and any custom plugin whose schema marks its fields encrypted or referenceable."
+  }
+};
 var connectionInputs = {
   "kong-addr": {
     type: "string",
@@ -34531,6 +34540,7 @@ var convergeTimeout = {
   description: "gateway: tyk: seconds to wait after writing (and the reload) until the gateway serves what the files hold, re-reading with backoff; still different then, the step fails."
 };
 var planInputs = {
+  ...secretFieldsInput,
   state: {
     type: "list",
     description: "State files or directories, one per line. Files of one workspace are planned together; each workspace (and select-tags set) is its own deck run. Tyk: folders of API and policy files, planned as one. Default: kong, or tyk for gateway: tyk."
@@ -34624,6 +34634,7 @@ var COMMANDS = {
         default: "false",
         description: "Accept a dump with no entities even when the previous dump had some."
       },
+      ...secretFieldsInput,
       ...tykInputs,
       ...deckInputs,
       ...transportInputs
@@ -34634,6 +34645,7 @@ var COMMANDS = {
       "entity-count": "Number of entities dumped, nested ones included.",
       digest: "sha256 over the normalized files: equal digests mean an unchanged configuration.",
       "secrets-redacted": "Number of secret values replaced by environment references.",
+      "secrets-by-rule": "JSON object: how many values each rule redacted (schema: the gateway's own schemas; catalogue: Kong's schemas bundled with deckhand; name: credential field or header names; detector: the value itself, such as a private key, a JWT or credentials in a URL).",
       "required-env": "Environment variables the files reference, one per line (names only).",
       changed: "true when the files differ from what output-dir held before."
     }
@@ -34642,6 +34654,7 @@ var COMMANDS = {
     name: "validate",
     summary: "Check deck state files: YAML, duplicates, unset DECK_ variables, then deck file/gateway validate.",
     inputs: {
+      ...secretFieldsInput,
       state: { type: "list", default: "kong", description: "State files or directories, one per line." },
       online: {
         type: "boolean",
@@ -34661,7 +34674,8 @@ var COMMANDS = {
     },
     outputs: {
       valid: "true when every check passed.",
-      problems: "Number of problems found."
+      problems: "Number of problems found.",
+      "plaintext-secrets": "Number of secret values the files hold in plain text (by the rules a dump redacts with); each is a warning naming file and line, never the value. Not a failure: unredacted files are valid, but must not be committed."
     }
   }
 };
@@ -34916,6 +34930,7 @@ COMMANDS.commit = {
   name: "commit",
   summary: "Commit the dumped configuration to git when it drifted, with an entity-level report; push race-safe or open a pull request.",
   inputs: {
+    ...secretFieldsInput,
     path: {
       type: "list",
       default: "kong",
@@ -34979,6 +34994,7 @@ COMMANDS.restore = {
   name: "restore",
   summary: "Disaster recovery in one step: wait for a fresh gateway, restore its database or its declarative state (or load DB-less nodes), prove it, and report the recovery time.",
   inputs: {
+    ...secretFieldsInput,
     strategy: {
       type: "string",
       default: "auto",
@@ -35068,11 +35084,9 @@ function emptyReport(title) {
   return { title, lines: [], tables: [], annotations: [] };
 }
 
-// actions/engine/state/files.ts
+// actions/engine/state/secret-scan.ts
 var import_yaml = __toESM(require_dist(), 1);
-init_errors();
-import { readdir, stat } from "node:fs/promises";
-import { extname, join } from "node:path";
+import { extname } from "node:path";
 
 // actions/engine/state/entities.ts
 var plugin = {
@@ -35153,9 +35167,5181 @@ function entityName(entity, spec) {
   if (parts.length > 0) return parts.join(" ");
   return typeof entity.id === "string" ? entity.id : "";
 }
+function walkEntities(content, visit) {
+  const parents = [];
+  const walk2 = (holder, specs) => {
+    for (const collection in specs) {
+      const list = holder[collection];
+      if (!Array.isArray(list)) continue;
+      const spec = specs[collection];
+      for (let index = 0, length = list.length; index < length; index++) {
+        const entity = list[index];
+        if (!isObject(entity)) continue;
+        visit({ entity, spec, collection, parents, index });
+        if (spec.nested) {
+          parents.push({ entity, spec, collection });
+          walk2(entity, spec.nested);
+          parents.pop();
+        }
+      }
+    }
+  };
+  walk2(content, COLLECTIONS);
+}
+
+// node_modules/js-yaml/dist/js-yaml.mjs
+var NOT_RESOLVED = /* @__PURE__ */ Symbol("NOT_RESOLVED");
+function defineScalarTag(tagName, options) {
+  return {
+    tagName,
+    nodeKind: "scalar",
+    implicit: options.implicit ?? false,
+    matchByTagPrefix: options.matchByTagPrefix ?? false,
+    implicitFirstChars: options.implicitFirstChars ?? null,
+    resolve: options.resolve,
+    identify: options.identify,
+    represent: options.represent ?? ((data) => String(data)),
+    representTagName: options.representTagName ?? (() => tagName)
+  };
+}
+function defineSequenceTag(tagName, options) {
+  const carrierIsResult = options.finalize === void 0;
+  return {
+    tagName,
+    nodeKind: "sequence",
+    implicit: false,
+    matchByTagPrefix: options.matchByTagPrefix ?? false,
+    create: options.create,
+    addItem: options.addItem,
+    finalize: options.finalize ?? ((carrier) => carrier),
+    carrierIsResult,
+    identify: options.identify,
+    represent: options.represent ?? ((data) => data),
+    representTagName: options.representTagName ?? (() => tagName)
+  };
+}
+function defineMappingTag(tagName, options) {
+  const carrierIsResult = options.finalize === void 0;
+  return {
+    tagName,
+    nodeKind: "mapping",
+    implicit: false,
+    matchByTagPrefix: options.matchByTagPrefix ?? false,
+    create: options.create,
+    addPair: options.addPair,
+    has: options.has,
+    keys: options.keys,
+    get: options.get,
+    finalize: options.finalize ?? ((carrier) => carrier),
+    carrierIsResult,
+    identify: options.identify,
+    represent: options.represent ?? ((data) => data),
+    representTagName: options.representTagName ?? (() => tagName)
+  };
+}
+var strTag = defineScalarTag("tag:yaml.org,2002:str", {
+  resolve: (source) => source,
+  identify: (data) => typeof data === "string"
+});
+var NULL_VALUES$1 = [
+  "",
+  "~",
+  "null",
+  "Null",
+  "NULL"
+];
+var nullCoreTag = defineScalarTag("tag:yaml.org,2002:null", {
+  implicit: true,
+  implicitFirstChars: [
+    "",
+    "~",
+    "n",
+    "N"
+  ],
+  resolve: (source) => {
+    if (NULL_VALUES$1.indexOf(source) !== -1) return null;
+    return NOT_RESOLVED;
+  },
+  identify: (object) => object === null,
+  represent: () => "null"
+});
+var nullJsonTag = defineScalarTag("tag:yaml.org,2002:null", {
+  implicit: true,
+  implicitFirstChars: ["n"],
+  resolve: (source, isExplicit) => {
+    if (source === "null" || isExplicit && source === "") return null;
+    return NOT_RESOLVED;
+  },
+  identify: (object) => object === null,
+  represent: () => "null"
+});
+var NULL_VALUES = [
+  "",
+  "~",
+  "null",
+  "Null",
+  "NULL"
+];
+var nullYaml11Tag = defineScalarTag("tag:yaml.org,2002:null", {
+  implicit: true,
+  implicitFirstChars: [
+    "",
+    "~",
+    "n",
+    "N"
+  ],
+  resolve: (source) => {
+    if (NULL_VALUES.indexOf(source) !== -1) return null;
+    return NOT_RESOLVED;
+  },
+  identify: (object) => object === null,
+  represent: () => "null"
+});
+var TRUE_VALUES$2 = [
+  "true",
+  "True",
+  "TRUE"
+];
+var FALSE_VALUES$2 = [
+  "false",
+  "False",
+  "FALSE"
+];
+var boolCoreTag = defineScalarTag("tag:yaml.org,2002:bool", {
+  implicit: true,
+  implicitFirstChars: [
+    "t",
+    "T",
+    "f",
+    "F"
+  ],
+  resolve: (source) => {
+    if (TRUE_VALUES$2.indexOf(source) !== -1) return true;
+    if (FALSE_VALUES$2.indexOf(source) !== -1) return false;
+    return NOT_RESOLVED;
+  },
+  identify: (object) => Object.prototype.toString.call(object) === "[object Boolean]",
+  represent: (object) => object ? "true" : "false"
+});
+var TRUE_VALUES$1 = ["true"];
+var FALSE_VALUES$1 = ["false"];
+var boolJsonTag = defineScalarTag("tag:yaml.org,2002:bool", {
+  implicit: true,
+  implicitFirstChars: ["t", "f"],
+  resolve: (source) => {
+    if (TRUE_VALUES$1.indexOf(source) !== -1) return true;
+    if (FALSE_VALUES$1.indexOf(source) !== -1) return false;
+    return NOT_RESOLVED;
+  },
+  identify: (object) => Object.prototype.toString.call(object) === "[object Boolean]",
+  represent: (object) => object ? "true" : "false"
+});
+var TRUE_VALUES = [
+  "true",
+  "True",
+  "TRUE",
+  "y",
+  "Y",
+  "yes",
+  "Yes",
+  "YES",
+  "on",
+  "On",
+  "ON"
+];
+var FALSE_VALUES = [
+  "false",
+  "False",
+  "FALSE",
+  "n",
+  "N",
+  "no",
+  "No",
+  "NO",
+  "off",
+  "Off",
+  "OFF"
+];
+var boolYaml11Tag = defineScalarTag("tag:yaml.org,2002:bool", {
+  implicit: true,
+  implicitFirstChars: [
+    "y",
+    "Y",
+    "n",
+    "N",
+    "t",
+    "T",
+    "f",
+    "F",
+    "o",
+    "O"
+  ],
+  resolve: (source) => {
+    if (TRUE_VALUES.indexOf(source) !== -1) return true;
+    if (FALSE_VALUES.indexOf(source) !== -1) return false;
+    return NOT_RESOLVED;
+  },
+  identify: (object) => Object.prototype.toString.call(object) === "[object Boolean]",
+  represent: (object) => object ? "true" : "false"
+});
+var YAML_INTEGER_IMPLICIT_PATTERN$1 = /* @__PURE__ */ new RegExp("^(?:0o[0-7]+|0x[0-9a-fA-F]+|[-+]?[0-9]+)$");
+var YAML_INTEGER_EXPLICIT_PATTERN$1 = /* @__PURE__ */ new RegExp("^(?:[-+]?0b[0-1]+|[-+]?0o[0-7]+|[-+]?0x[0-9a-fA-F]+|[-+]?[0-9]+)$");
+function parseYamlInteger$2(source) {
+  let value = source;
+  let sign = 1;
+  if (value[0] === "-" || value[0] === "+") {
+    if (value[0] === "-") sign = -1;
+    value = value.slice(1);
+  }
+  if (value.startsWith("0b")) return sign * parseInt(value.slice(2), 2);
+  if (value.startsWith("0o")) return sign * parseInt(value.slice(2), 8);
+  if (value.startsWith("0x")) return sign * parseInt(value.slice(2), 16);
+  return sign * parseInt(value, 10);
+}
+function resolveYamlInteger$2(source, isExplicit) {
+  if (isExplicit) {
+    if (!YAML_INTEGER_EXPLICIT_PATTERN$1.test(source)) return NOT_RESOLVED;
+  } else if (!YAML_INTEGER_IMPLICIT_PATTERN$1.test(source)) return NOT_RESOLVED;
+  const result = parseYamlInteger$2(source);
+  return Number.isFinite(result) ? result : NOT_RESOLVED;
+}
+var intCoreTag = defineScalarTag("tag:yaml.org,2002:int", {
+  implicit: true,
+  implicitFirstChars: [
+    "-",
+    "+",
+    ..."0123456789"
+  ],
+  resolve: resolveYamlInteger$2,
+  identify: (object) => Number.isInteger(object) && !Object.is(object, -0) && object.toString(10).indexOf("e") < 0,
+  represent: (object) => object.toString(10)
+});
+var YAML_INTEGER_IMPLICIT_PATTERN = /* @__PURE__ */ new RegExp("^-?(?:0|[1-9][0-9]*)$");
+var YAML_INTEGER_EXPLICIT_PATTERN = /* @__PURE__ */ new RegExp("^(?:[-+]?0b[0-1]+|[-+]?0o[0-7]+|[-+]?0x[0-9a-fA-F]+|[-+]?[0-9]+)$");
+function parseYamlInteger$1(source) {
+  let value = source;
+  let sign = 1;
+  if (value[0] === "-" || value[0] === "+") {
+    if (value[0] === "-") sign = -1;
+    value = value.slice(1);
+  }
+  if (value.startsWith("0b")) return sign * parseInt(value.slice(2), 2);
+  if (value.startsWith("0o")) return sign * parseInt(value.slice(2), 8);
+  if (value.startsWith("0x")) return sign * parseInt(value.slice(2), 16);
+  return sign * parseInt(value, 10);
+}
+function resolveYamlInteger$1(source, isExplicit) {
+  if (isExplicit) {
+    if (!YAML_INTEGER_EXPLICIT_PATTERN.test(source)) return NOT_RESOLVED;
+  } else if (!YAML_INTEGER_IMPLICIT_PATTERN.test(source)) return NOT_RESOLVED;
+  const result = parseYamlInteger$1(source);
+  return Number.isFinite(result) ? result : NOT_RESOLVED;
+}
+var intJsonTag = defineScalarTag("tag:yaml.org,2002:int", {
+  implicit: true,
+  implicitFirstChars: ["-", ..."0123456789"],
+  resolve: resolveYamlInteger$1,
+  identify: (object) => Number.isInteger(object) && !Object.is(object, -0) && object.toString(10).indexOf("e") < 0,
+  represent: (object) => object.toString(10)
+});
+var YAML_INTEGER_PATTERN = /* @__PURE__ */ new RegExp("^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?0x[0-9a-fA-F_]+|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+|[-+]?(?:0|[1-9][0-9_]*))$");
+function parseYamlInteger(source) {
+  let value = source.replace(/_/g, "");
+  let sign = 1;
+  if (value[0] === "-" || value[0] === "+") {
+    if (value[0] === "-") sign = -1;
+    value = value.slice(1);
+  }
+  if (value.startsWith("0b")) return sign * parseInt(value.slice(2), 2);
+  if (value.startsWith("0x")) return sign * parseInt(value.slice(2), 16);
+  if (value.includes(":")) {
+    let result = 0;
+    for (const part of value.split(":")) result = result * 60 + Number(part);
+    return sign * result;
+  }
+  if (value !== "0" && value[0] === "0") return sign * parseInt(value, 8);
+  return sign * parseInt(value, 10);
+}
+function resolveYamlInteger(source) {
+  if (!YAML_INTEGER_PATTERN.test(source)) return NOT_RESOLVED;
+  const result = parseYamlInteger(source);
+  return Number.isFinite(result) ? result : NOT_RESOLVED;
+}
+var intYaml11Tag = defineScalarTag("tag:yaml.org,2002:int", {
+  implicit: true,
+  implicitFirstChars: [
+    "-",
+    "+",
+    ..."0123456789"
+  ],
+  resolve: resolveYamlInteger,
+  identify: (object) => Number.isInteger(object) && !Object.is(object, -0) && object.toString(10).indexOf("e") < 0,
+  represent: (object) => object.toString(10)
+});
+var YAML_FLOAT_PATTERN$1 = /* @__PURE__ */ new RegExp("^(?:[-+]?[0-9]+(?:\\.[0-9]*)?(?:[eE][-+]?[0-9]+)?|[-+]?\\.[0-9]+(?:[eE][-+]?[0-9]+)?|[-+]?\\.(?:inf|Inf|INF)|\\.(?:nan|NaN|NAN))$");
+var YAML_FLOAT_SPECIAL_PATTERN$1 = /* @__PURE__ */ new RegExp("^(?:[-+]?\\.(?:inf|Inf|INF)|\\.(?:nan|NaN|NAN))$");
+function resolveYamlFloat$2(source) {
+  if (!YAML_FLOAT_PATTERN$1.test(source)) return NOT_RESOLVED;
+  let value = source.toLowerCase();
+  const sign = value[0] === "-" ? -1 : 1;
+  if ("+-".includes(value[0])) value = value.slice(1);
+  if (value === ".inf") return sign === 1 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+  if (value === ".nan") return NaN;
+  const result = sign * parseFloat(value);
+  if (Number.isFinite(result) || YAML_FLOAT_SPECIAL_PATTERN$1.test(source)) return result;
+  return NOT_RESOLVED;
+}
+function representYamlFloat$2(object) {
+  if (isNaN(object)) return ".nan";
+  if (object === Number.POSITIVE_INFINITY) return ".inf";
+  if (object === Number.NEGATIVE_INFINITY) return "-.inf";
+  if (Object.is(object, -0)) return "-0.0";
+  const result = object.toString(10);
+  return /^[-+]?[0-9]+e/.test(result) ? result.replace("e", ".e") : result;
+}
+var floatCoreTag = defineScalarTag("tag:yaml.org,2002:float", {
+  implicit: true,
+  implicitFirstChars: [
+    "-",
+    "+",
+    ".",
+    ..."0123456789"
+  ],
+  resolve: resolveYamlFloat$2,
+  identify: (object) => typeof object === "number" && (!Number.isInteger(object) || Object.is(object, -0) || object.toString(10).indexOf("e") >= 0),
+  represent: representYamlFloat$2
+});
+var YAML_FLOAT_IMPLICIT_PATTERN = /* @__PURE__ */ new RegExp("^-?(?:0|[1-9][0-9]*)(?:\\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$");
+var YAML_FLOAT_EXPLICIT_PATTERN = /* @__PURE__ */ new RegExp("^(?:[-+]?[0-9]+(?:\\.[0-9]*)?(?:[eE][-+]?[0-9]+)?|[-+]?\\.[0-9]+(?:[eE][-+]?[0-9]+)?|[-+]?\\.(?:inf|Inf|INF)|\\.(?:nan|NaN|NAN))$");
+function resolveYamlFloat$1(source, isExplicit) {
+  if (isExplicit) {
+    if (!YAML_FLOAT_EXPLICIT_PATTERN.test(source)) return NOT_RESOLVED;
+    let value = source.toLowerCase();
+    const sign = value[0] === "-" ? -1 : 1;
+    if ("+-".includes(value[0])) value = value.slice(1);
+    if (value === ".inf") return sign === 1 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+    if (value === ".nan") return NaN;
+    const result2 = sign * parseFloat(value);
+    return Number.isFinite(result2) ? result2 : NOT_RESOLVED;
+  }
+  if (!YAML_FLOAT_IMPLICIT_PATTERN.test(source)) return NOT_RESOLVED;
+  const result = Number(source);
+  if (Number.isFinite(result)) return result;
+  return NOT_RESOLVED;
+}
+function representYamlFloat$1(object) {
+  if (isNaN(object)) return ".nan";
+  if (object === Number.POSITIVE_INFINITY) return ".inf";
+  if (object === Number.NEGATIVE_INFINITY) return "-.inf";
+  if (Object.is(object, -0)) return "-0.0";
+  const result = object.toString(10);
+  return /^[-+]?[0-9]+e/.test(result) ? result.replace("e", ".e") : result;
+}
+var floatJsonTag = defineScalarTag("tag:yaml.org,2002:float", {
+  implicit: true,
+  implicitFirstChars: ["-", ..."0123456789"],
+  resolve: resolveYamlFloat$1,
+  identify: (object) => typeof object === "number" && (!Number.isInteger(object) || Object.is(object, -0) || object.toString(10).indexOf("e") >= 0),
+  represent: representYamlFloat$1
+});
+var YAML_FLOAT_PATTERN = /* @__PURE__ */ new RegExp("^(?:[-+]?(?:(?:[0-9][0-9_]*)?\\.[0-9_]*)(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\\.[0-9_]*|[-+]?\\.(?:inf|Inf|INF)|\\.(?:nan|NaN|NAN))$");
+var YAML_FLOAT_SPECIAL_PATTERN = /* @__PURE__ */ new RegExp("^(?:[-+]?\\.(?:inf|Inf|INF)|\\.(?:nan|NaN|NAN))$");
+function resolveYamlFloat(source) {
+  if (!YAML_FLOAT_PATTERN.test(source)) return NOT_RESOLVED;
+  let value = source.toLowerCase().replace(/_/g, "");
+  const sign = value[0] === "-" ? -1 : 1;
+  if ("+-".includes(value[0])) value = value.slice(1);
+  if (value === ".inf") return sign === 1 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+  if (value === ".nan") return NaN;
+  let result = 0;
+  if (value.includes(":")) {
+    for (const part of value.split(":")) result = result * 60 + Number(part);
+    result *= sign;
+  } else result = sign * parseFloat(value);
+  if (Number.isFinite(result) || YAML_FLOAT_SPECIAL_PATTERN.test(source)) return result;
+  return NOT_RESOLVED;
+}
+function representYamlFloat(object) {
+  if (isNaN(object)) return ".nan";
+  if (object === Number.POSITIVE_INFINITY) return ".inf";
+  if (object === Number.NEGATIVE_INFINITY) return "-.inf";
+  if (Object.is(object, -0)) return "-0.0";
+  const result = object.toString(10);
+  return /^[-+]?[0-9]+e/.test(result) ? result.replace("e", ".e") : result;
+}
+var floatYaml11Tag = defineScalarTag("tag:yaml.org,2002:float", {
+  implicit: true,
+  implicitFirstChars: [
+    "-",
+    "+",
+    ".",
+    ..."0123456789"
+  ],
+  resolve: resolveYamlFloat,
+  identify: (object) => typeof object === "number" && (!Number.isInteger(object) || Object.is(object, -0) || object.toString(10).indexOf("e") >= 0),
+  represent: representYamlFloat
+});
+var mergeTag = defineScalarTag("tag:yaml.org,2002:merge", {
+  implicit: true,
+  implicitFirstChars: ["<"],
+  resolve: (source, isExplicit) => {
+    if (source === "<<" || isExplicit && source === "") return "<<";
+    return NOT_RESOLVED;
+  },
+  identify: () => false
+});
+var BASE64_PATTERN = /^[A-Za-z0-9+/]*={0,2}$/;
+function resolveYamlBinary(source) {
+  const input = source.replace(/\s/g, "");
+  if (input.length % 4 !== 0 || !BASE64_PATTERN.test(input)) return NOT_RESOLVED;
+  const binary = atob(input);
+  const result = new Uint8Array(binary.length);
+  for (let index = 0; index < binary.length; index++) result[index] = binary.charCodeAt(index);
+  return result;
+}
+function representYamlBinary(object) {
+  let binary = "";
+  for (let index = 0; index < object.length; index++) binary += String.fromCharCode(object[index]);
+  return btoa(binary);
+}
+var binaryTag = defineScalarTag("tag:yaml.org,2002:binary", {
+  resolve: resolveYamlBinary,
+  identify: (object) => Object.prototype.toString.call(object) === "[object Uint8Array]",
+  represent: representYamlBinary
+});
+var YAML_DATE_REGEXP = /* @__PURE__ */ new RegExp("^([0-9][0-9][0-9][0-9])-([0-9][0-9])-([0-9][0-9])$");
+var YAML_TIMESTAMP_REGEXP = /* @__PURE__ */ new RegExp("^([0-9][0-9][0-9][0-9])-([0-9][0-9]?)-([0-9][0-9]?)(?:[Tt]|[ \\t]+)([0-9][0-9]?):([0-9][0-9]):([0-9][0-9])(?:\\.([0-9]*))?(?:[ \\t]*(Z|([-+])([0-9][0-9]?)(?::([0-9][0-9]))?))?$");
+function makeUtcDate(year, month, day, hour = 0, minute = 0, second = 0, fraction = 0) {
+  const date = new Date(Date.UTC(year, month, day, hour, minute, second, fraction));
+  date.setUTCFullYear(year, month, day);
+  return date;
+}
+function resolveYamlTimestamp(source) {
+  let match = YAML_DATE_REGEXP.exec(source);
+  if (match === null) match = YAML_TIMESTAMP_REGEXP.exec(source);
+  if (match === null) return NOT_RESOLVED;
+  const year = +match[1];
+  const month = +match[2] - 1;
+  const day = +match[3];
+  if (!match[4]) {
+    const date2 = makeUtcDate(year, month, day);
+    if (date2.getUTCFullYear() !== year || date2.getUTCMonth() !== month || date2.getUTCDate() !== day) return NOT_RESOLVED;
+    return date2;
+  }
+  const hour = +match[4];
+  const minute = +match[5];
+  const second = +match[6];
+  let fraction = 0;
+  if (hour > 23 || minute > 59 || second > 59) return NOT_RESOLVED;
+  if (match[7]) {
+    let value = match[7].slice(0, 3);
+    while (value.length < 3) value += "0";
+    fraction = +value;
+  }
+  const date = makeUtcDate(year, month, day, hour, minute, second, fraction);
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month || date.getUTCDate() !== day) return NOT_RESOLVED;
+  if (match[9]) {
+    const offsetHour = +match[10];
+    const offsetMinute = +(match[11] || 0);
+    if (offsetHour > 23 || offsetMinute > 59) return NOT_RESOLVED;
+    const offset = (offsetHour * 60 + offsetMinute) * 6e4;
+    date.setTime(date.getTime() - (match[9] === "-" ? -offset : offset));
+  }
+  return date;
+}
+var timestampTag = defineScalarTag("tag:yaml.org,2002:timestamp", {
+  implicit: true,
+  implicitFirstChars: [..."0123456789"],
+  resolve: resolveYamlTimestamp,
+  identify: (object) => object instanceof Date,
+  represent: (object) => object.toISOString()
+});
+var seqTag = defineSequenceTag("tag:yaml.org,2002:seq", {
+  create: () => [],
+  addItem: (container, item) => {
+    container.push(item);
+  },
+  identify: Array.isArray
+});
+function isPlainObject(data) {
+  if (data === null || typeof data !== "object" || Array.isArray(data)) return false;
+  const prototype = Object.getPrototypeOf(data);
+  return prototype === null || prototype === Object.prototype;
+}
+function pick(object, keys) {
+  const result = {};
+  for (const key of keys) if (object[key] !== void 0) result[key] = object[key];
+  return result;
+}
+var omapTag = defineSequenceTag("tag:yaml.org,2002:omap", {
+  create: () => ({
+    list: [],
+    seen: /* @__PURE__ */ new Set()
+  }),
+  addItem: (carrier, item) => {
+    let key;
+    if (item instanceof Map) {
+      if (item.size !== 1) return "cannot resolve an ordered map item";
+      key = item.keys().next().value;
+    } else if (isPlainObject(item)) {
+      const itemKeys = Object.keys(item);
+      if (itemKeys.length !== 1) return "cannot resolve an ordered map item";
+      key = itemKeys[0];
+    } else return "cannot resolve an ordered map item";
+    if (carrier.seen.has(key)) return "duplicate key in ordered map";
+    carrier.seen.add(key);
+    carrier.list.push(item);
+    return "";
+  },
+  finalize: (carrier) => carrier.list,
+  identify: () => false
+});
+var pairsTag = defineSequenceTag("tag:yaml.org,2002:pairs", {
+  create: () => [],
+  addItem: (container, item) => {
+    if (item instanceof Map) {
+      if (item.size !== 1) return "cannot resolve a pairs item";
+      container.push(item.entries().next().value);
+      return "";
+    }
+    if (Object.prototype.toString.call(item) !== "[object Object]") return "cannot resolve a pairs item";
+    const object = item;
+    const keys = Object.keys(object);
+    if (keys.length !== 1) return "cannot resolve a pairs item";
+    container.push([keys[0], object[keys[0]]]);
+    return "";
+  },
+  identify: () => false
+});
+var mapTag = defineMappingTag("tag:yaml.org,2002:map", {
+  create: () => ({}),
+  identify: isPlainObject,
+  represent: (o) => {
+    const map = /* @__PURE__ */ new Map();
+    for (const key of Object.keys(o)) map.set(key, o[key]);
+    return map;
+  },
+  addPair: (container, key, value) => {
+    if (key !== null && typeof key === "object") return "object-based map does not support complex keys";
+    const normalizedKey = String(key);
+    if (normalizedKey === "__proto__") Object.defineProperty(container, normalizedKey, {
+      value,
+      enumerable: true,
+      configurable: true,
+      writable: true
+    });
+    else container[normalizedKey] = value;
+    return "";
+  },
+  has: (container, key) => {
+    if (key !== null && typeof key === "object") return false;
+    return Object.prototype.hasOwnProperty.call(container, String(key));
+  },
+  keys: (container) => Object.keys(container),
+  get: (container, key) => {
+    const normalizedKey = String(key);
+    if (!Object.prototype.hasOwnProperty.call(container, normalizedKey)) return null;
+    return container[normalizedKey];
+  }
+});
+var setTag = defineMappingTag("tag:yaml.org,2002:set", {
+  create: () => /* @__PURE__ */ new Set(),
+  identify: (data) => data instanceof Set,
+  represent: (data) => {
+    const map = /* @__PURE__ */ new Map();
+    for (const key of data) map.set(key, null);
+    return map;
+  },
+  addPair: (container, key, value) => {
+    if (value !== null) return "cannot resolve a set item";
+    container.add(key);
+    return "";
+  },
+  has: (container, key) => container.has(key),
+  keys: (container) => container.keys(),
+  get: () => null
+});
+function createTagDefinitionMap() {
+  return {
+    scalar: /* @__PURE__ */ Object.create(null),
+    sequence: /* @__PURE__ */ Object.create(null),
+    mapping: /* @__PURE__ */ Object.create(null)
+  };
+}
+function createTagDefinitionListMap() {
+  return {
+    scalar: [],
+    sequence: [],
+    mapping: []
+  };
+}
+function compileTags(tags) {
+  const result = [];
+  for (const tag2 of tags) {
+    let index = result.length;
+    for (let previousIndex = 0; previousIndex < result.length; previousIndex++) {
+      const previous = result[previousIndex];
+      if (previous.nodeKind === tag2.nodeKind && previous.tagName === tag2.tagName && previous.matchByTagPrefix === tag2.matchByTagPrefix) {
+        index = previousIndex;
+        break;
+      }
+    }
+    result[index] = tag2;
+  }
+  return result;
+}
+var Schema = class Schema2 {
+  tags;
+  /** @internal */
+  implicitScalarTags;
+  /**
+  * Dispatch implicit scalar resolvers by `source.charAt(0)`. Each bucket holds
+  * the resolvers that may match that key, in schema order; a key absent from
+  * the map uses
+  * {@link Schema.implicitScalarAnyFirstChar}
+  * (resolvers that declared no first-char constraint, so they apply to any
+  * first character).
+  */
+  implicitScalarByFirstChar;
+  implicitScalarAnyFirstChar;
+  /**
+  * The default scalar tag (`!!str`), resolved once so the composer's fallback
+  * for unresolved plain scalars avoids a keyed lookup per scalar.
+  *
+  * @internal
+  */
+  defaultScalarTag;
+  /**
+  * The default container tags (`!!seq` / `!!map`), used by the dumper: when a
+  * value is identified by its default tag, the tag is implicit and not
+  * printed. Undefined if the schema does not define them (then such values
+  * can't be dumped).
+  *
+  * @internal
+  */
+  defaultSequenceTag;
+  /** @internal */
+  defaultMappingTag;
+  exact;
+  prefix;
+  constructor(tags) {
+    const compiledTags = compileTags(tags);
+    const implicitScalarTags = [];
+    const exact = createTagDefinitionMap();
+    const prefix = createTagDefinitionListMap();
+    for (const tag2 of compiledTags) {
+      if (tag2.nodeKind === "scalar" && tag2.implicit) {
+        if (tag2.matchByTagPrefix) throw new Error("Implicit scalar tags cannot match by tag prefix");
+        implicitScalarTags.push(tag2);
+      }
+      switch (tag2.nodeKind) {
+        case "scalar":
+          if (tag2.matchByTagPrefix) prefix.scalar.push(tag2);
+          else exact.scalar[tag2.tagName] = tag2;
+          break;
+        case "sequence":
+          if (tag2.matchByTagPrefix) prefix.sequence.push(tag2);
+          else exact.sequence[tag2.tagName] = tag2;
+          break;
+        case "mapping":
+          if (tag2.matchByTagPrefix) prefix.mapping.push(tag2);
+          else exact.mapping[tag2.tagName] = tag2;
+      }
+    }
+    const implicitScalarAnyFirstChar = implicitScalarTags.filter((tag2) => tag2.implicitFirstChars === null);
+    const keys = /* @__PURE__ */ new Set();
+    for (const tag2 of implicitScalarTags) if (tag2.implicitFirstChars !== null) for (const key of tag2.implicitFirstChars) keys.add(key);
+    const implicitScalarByFirstChar = /* @__PURE__ */ new Map();
+    for (const key of keys) implicitScalarByFirstChar.set(key, implicitScalarTags.filter((tag2) => tag2.implicitFirstChars === null || tag2.implicitFirstChars.indexOf(key) !== -1));
+    const defaultScalarTag = exact.scalar["tag:yaml.org,2002:str"];
+    if (!defaultScalarTag) throw new Error("schema does not define the default scalar tag (tag:yaml.org,2002:str)");
+    this.tags = compiledTags;
+    this.implicitScalarTags = implicitScalarTags;
+    this.implicitScalarByFirstChar = implicitScalarByFirstChar;
+    this.implicitScalarAnyFirstChar = implicitScalarAnyFirstChar;
+    this.defaultScalarTag = defaultScalarTag;
+    this.defaultSequenceTag = exact.sequence["tag:yaml.org,2002:seq"];
+    this.defaultMappingTag = exact.mapping["tag:yaml.org,2002:map"];
+    this.exact = exact;
+    this.prefix = prefix;
+  }
+  /** @internal */
+  lookupScalarTag(tagName) {
+    const exactTag = this.exact.scalar[tagName];
+    if (exactTag) return exactTag;
+    for (const tag2 of this.prefix.scalar) if (tagName.startsWith(tag2.tagName)) return tag2;
+  }
+  /** @internal */
+  lookupSequenceTag(tagName) {
+    const exactTag = this.exact.sequence[tagName];
+    if (exactTag) return exactTag;
+    for (const tag2 of this.prefix.sequence) if (tagName.startsWith(tag2.tagName)) return tag2;
+  }
+  /** @internal */
+  lookupMappingTag(tagName) {
+    const exactTag = this.exact.mapping[tagName];
+    if (exactTag) return exactTag;
+    for (const tag2 of this.prefix.mapping) if (tagName.startsWith(tag2.tagName)) return tag2;
+  }
+  /** @internal */
+  resolveImplicitScalarTag(source) {
+    const candidates = this.implicitScalarByFirstChar.get(source.charAt(0)) ?? this.implicitScalarAnyFirstChar;
+    for (const tag3 of candidates) {
+      const value = tag3.resolve(source, false, tag3.tagName);
+      if (value !== NOT_RESOLVED) return {
+        value,
+        tag: tag3
+      };
+    }
+    const tag2 = this.defaultScalarTag;
+    return {
+      value: tag2.resolve(source, false, tag2.tagName),
+      tag: tag2
+    };
+  }
+  /**
+  * Creates a new schema with the specified tags added. If a tag already
+  * exists, it is replaced by the specified tag.
+  *
+  * @example
+  *
+  * ```javascript
+  * import { CORE_SCHEMA, mergeTag, realMapTag } from 'js-yaml'
+  *
+  * const schema = CORE_SCHEMA.withTags(mergeTag, realMapTag)
+  * ```
+  */
+  withTags(...tags) {
+    let flatTags = [];
+    for (const tag2 of tags) flatTags = flatTags.concat(tag2);
+    return new Schema2([...this.tags, ...flatTags]);
+  }
+};
+var FAILSAFE_SCHEMA = new Schema([
+  strTag,
+  seqTag,
+  mapTag
+]);
+var JSON_SCHEMA = new Schema([
+  ...FAILSAFE_SCHEMA.tags,
+  nullJsonTag,
+  boolJsonTag,
+  intJsonTag,
+  floatJsonTag
+]);
+var CORE_SCHEMA = new Schema([
+  ...FAILSAFE_SCHEMA.tags,
+  nullCoreTag,
+  boolCoreTag,
+  intCoreTag,
+  floatCoreTag
+]);
+var YAML11_SCHEMA = new Schema([
+  ...FAILSAFE_SCHEMA.tags,
+  nullYaml11Tag,
+  boolYaml11Tag,
+  intYaml11Tag,
+  floatYaml11Tag,
+  timestampTag,
+  mergeTag,
+  binaryTag,
+  omapTag,
+  pairsTag,
+  setTag
+]);
+var DUMP_SCHEMA = YAML11_SCHEMA.withTags({
+  ...intYaml11Tag,
+  resolve: (source, isExplicit, tagName) => {
+    const result = intYaml11Tag.resolve(source, isExplicit, tagName);
+    return result === NOT_RESOLVED ? intCoreTag.resolve(source, isExplicit, tagName) : result;
+  }
+}, {
+  ...floatYaml11Tag,
+  resolve: (source, isExplicit, tagName) => {
+    const result = floatYaml11Tag.resolve(source, isExplicit, tagName);
+    return result === NOT_RESOLVED ? floatCoreTag.resolve(source, isExplicit, tagName) : result;
+  }
+});
+var realMapTag = defineMappingTag("tag:yaml.org,2002:map", {
+  create: () => /* @__PURE__ */ new Map(),
+  addPair: (container, key, value) => {
+    container.set(key, value);
+    return "";
+  },
+  has: (container, key) => container.has(key),
+  keys: (container) => container.keys(),
+  get: (container, key) => container.get(key),
+  identify: (data) => data instanceof Map || isPlainObject(data),
+  represent: (data) => {
+    if (data instanceof Map) return data;
+    const map = /* @__PURE__ */ new Map();
+    const obj = data;
+    for (const key of Object.keys(obj)) map.set(key, obj[key]);
+    return map;
+  }
+});
+function normalizeKey(key) {
+  if (Array.isArray(key)) {
+    const array = Array.prototype.slice.call(key);
+    for (let index = 0; index < array.length; index++) {
+      if (Array.isArray(array[index])) return null;
+      if (typeof array[index] === "object" && Object.prototype.toString.call(array[index]) === "[object Object]") array[index] = "[object Object]";
+    }
+    return String(array);
+  }
+  if (typeof key === "object" && Object.prototype.toString.call(key) === "[object Object]") return "[object Object]";
+  return String(key);
+}
+var legacyMapTag = defineMappingTag("tag:yaml.org,2002:map", {
+  create: () => ({}),
+  identify: isPlainObject,
+  represent: (o) => {
+    const map = /* @__PURE__ */ new Map();
+    for (const key of Object.keys(o)) map.set(key, o[key]);
+    return map;
+  },
+  addPair: (container, key, value) => {
+    const normalizedKey = normalizeKey(key);
+    if (normalizedKey === null) return "nested arrays are not supported inside keys";
+    if (normalizedKey === "__proto__") Object.defineProperty(container, normalizedKey, {
+      value,
+      enumerable: true,
+      configurable: true,
+      writable: true
+    });
+    else container[normalizedKey] = value;
+    return "";
+  },
+  has: (container, key) => {
+    const normalizedKey = normalizeKey(key);
+    return normalizedKey !== null && Object.prototype.hasOwnProperty.call(container, normalizedKey);
+  },
+  keys: (container) => Object.keys(container),
+  get: (container, key) => {
+    const normalizedKey = String(key);
+    if (!Object.prototype.hasOwnProperty.call(container, normalizedKey)) return null;
+    return container[normalizedKey];
+  }
+});
+var DEFAULT_SNIPPET_OPTIONS = {
+  maxLength: 79,
+  indent: 1,
+  linesBefore: 3,
+  linesAfter: 2
+};
+function getLine(buffer, lineStart, lineEnd, position, maxLineLength) {
+  let head = "";
+  let tail = "";
+  const maxHalfLength = Math.floor(maxLineLength / 2) - 1;
+  if (position - lineStart > maxHalfLength) {
+    head = " ... ";
+    lineStart = position - maxHalfLength + head.length;
+  }
+  if (lineEnd - position > maxHalfLength) {
+    tail = " ...";
+    lineEnd = position + maxHalfLength - tail.length;
+  }
+  return {
+    str: head + buffer.slice(lineStart, lineEnd).replace(/\t/g, "\u2192") + tail,
+    pos: position - lineStart + head.length
+  };
+}
+function padStart(string, max) {
+  return " ".repeat(Math.max(max - string.length, 0)) + string;
+}
+function makeSnippet(mark, options) {
+  if (!mark.buffer) return null;
+  const opts = {
+    ...DEFAULT_SNIPPET_OPTIONS,
+    ...options
+  };
+  const re = /\r?\n|\r|\0/g;
+  const lineStarts = [0];
+  const lineEnds = [];
+  let match;
+  let foundLineNo = -1;
+  while (match = re.exec(mark.buffer)) {
+    lineEnds.push(match.index);
+    lineStarts.push(match.index + match[0].length);
+    if (mark.position <= match.index && foundLineNo < 0) foundLineNo = lineStarts.length - 2;
+  }
+  if (foundLineNo < 0) foundLineNo = lineStarts.length - 1;
+  let result = "";
+  const lineNoLength = Math.min(mark.line + opts.linesAfter, lineEnds.length).toString().length;
+  const maxLineLength = opts.maxLength - (opts.indent + lineNoLength + 3);
+  for (let i = 1; i <= opts.linesBefore; i++) {
+    if (foundLineNo - i < 0) break;
+    const line2 = getLine(mark.buffer, lineStarts[foundLineNo - i], lineEnds[foundLineNo - i], mark.position - (lineStarts[foundLineNo] - lineStarts[foundLineNo - i]), maxLineLength);
+    result = `${" ".repeat(opts.indent)}${padStart((mark.line - i + 1).toString(), lineNoLength)} | ${line2.str}
+${result}`;
+  }
+  const line = getLine(mark.buffer, lineStarts[foundLineNo], lineEnds[foundLineNo], mark.position, maxLineLength);
+  result += `${" ".repeat(opts.indent)}${padStart((mark.line + 1).toString(), lineNoLength)} | ${line.str}
+`;
+  result += `${"-".repeat(opts.indent + lineNoLength + 3 + line.pos)}^
+`;
+  for (let i = 1; i <= opts.linesAfter; i++) {
+    if (foundLineNo + i >= lineEnds.length) break;
+    const line2 = getLine(mark.buffer, lineStarts[foundLineNo + i], lineEnds[foundLineNo + i], mark.position - (lineStarts[foundLineNo] - lineStarts[foundLineNo + i]), maxLineLength);
+    result += `${" ".repeat(opts.indent)}${padStart((mark.line + i + 1).toString(), lineNoLength)} | ${line2.str}
+`;
+  }
+  return result.replace(/\n$/, "");
+}
+function formatError(exception, compact) {
+  let where = "";
+  if (!exception.mark) return exception.reason;
+  if (exception.mark.name) where += `in "${exception.mark.name}" `;
+  where += `(${exception.mark.line + 1}:${exception.mark.column + 1})`;
+  if (!compact && exception.mark.snippet) where += `
+
+${exception.mark.snippet}`;
+  return `${exception.reason} ${where}`;
+}
+var YAMLException = class YAMLException2 extends Error {
+  reason;
+  mark;
+  /**
+  * Optional `mark` contains source snippet data. Usually, use
+  * {@link YAMLException.throwAt} instead of passing it directly.
+  */
+  constructor(reason, mark) {
+    super();
+    this.name = "YAMLException";
+    this.reason = reason;
+    this.mark = mark;
+    this.message = formatError(this, false);
+    if (Error.captureStackTrace) Error.captureStackTrace(this, this.constructor);
+  }
+  /**
+  * Returns the formatted error, omitting the source snippet in compact mode.
+  */
+  toString(compact) {
+    return `${this.name}: ${formatError(this, compact)}`;
+  }
+  /**
+  * Builds a YAMLException with a source snippet and throws it. `source` is
+  * the raw input text; `position` is an offset into it.
+  */
+  static throwAt(source, position, message, filename = "") {
+    let line = 0;
+    let lineStart = 0;
+    for (let index = 0; index < position; index++) {
+      const ch = source.charCodeAt(index);
+      if (ch === 10) {
+        line++;
+        lineStart = index + 1;
+      } else if (ch === 13) {
+        line++;
+        if (source.charCodeAt(index + 1) === 10) index++;
+        lineStart = index + 1;
+      }
+    }
+    const mark = {
+      name: filename,
+      buffer: source,
+      position,
+      line,
+      column: position - lineStart
+    };
+    mark.snippet = makeSnippet(mark);
+    throw new YAMLException2(message, mark);
+  }
+};
+var EVENT_ID = {
+  DOCUMENT: 1,
+  SEQUENCE: 2,
+  MAPPING: 3,
+  SCALAR: 4,
+  ALIAS: 5,
+  POP: 6
+};
+var SCALAR_STYLE = {
+  PLAIN: 1,
+  SINGLE_QUOTED: 2,
+  DOUBLE_QUOTED: 3,
+  LITERAL_BLOCK: 4,
+  FOLDED_BLOCK: 5
+};
+var COLLECTION_STYLE = {
+  BLOCK: 1,
+  FLOW: 2
+};
+var CHOMPING_MODE = {
+  CLIP: 1,
+  STRIP: 2,
+  KEEP: 3
+};
+var NO_RANGE$3 = -1;
+function simpleEscapeSequence(c) {
+  switch (c) {
+    case 48:
+      return "\0";
+    case 97:
+      return "\x07";
+    case 98:
+      return "\b";
+    case 116:
+      return "	";
+    case 9:
+      return "	";
+    case 110:
+      return "\n";
+    case 118:
+      return "\v";
+    case 102:
+      return "\f";
+    case 114:
+      return "\r";
+    case 101:
+      return "\x1B";
+    case 32:
+      return " ";
+    case 34:
+      return '"';
+    case 47:
+      return "/";
+    case 92:
+      return "\\";
+    case 78:
+      return "\x85";
+    case 95:
+      return "\xA0";
+    case 76:
+      return "\u2028";
+    case 80:
+      return "\u2029";
+    default:
+      return "";
+  }
+}
+var simpleEscapeCheck = new Array(256);
+var simpleEscapeMap = new Array(256);
+for (let i = 0; i < 256; i++) {
+  simpleEscapeCheck[i] = simpleEscapeSequence(i) ? 1 : 0;
+  simpleEscapeMap[i] = simpleEscapeSequence(i);
+}
+function charFromCodepoint(c) {
+  if (c <= 65535) return String.fromCharCode(c);
+  return String.fromCharCode((c - 65536 >> 10) + 55296, (c - 65536 & 1023) + 56320);
+}
+function fromHexCode$1(c) {
+  if (c >= 48 && c <= 57) return c - 48;
+  return (c | 32) - 97 + 10;
+}
+function escapedHexLen$1(c) {
+  if (c === 120) return 2;
+  if (c === 117) return 4;
+  return 8;
+}
+function skipFoldedBreaks(input, position, end) {
+  let breaks = 0;
+  while (position < end) {
+    const ch = input.charCodeAt(position);
+    if (ch === 10) {
+      breaks++;
+      position++;
+    } else if (ch === 13) {
+      breaks++;
+      position++;
+      if (input.charCodeAt(position) === 10) position++;
+    } else if (ch === 32 || ch === 9) position++;
+    else break;
+  }
+  return {
+    position,
+    breaks
+  };
+}
+function foldedBreaks(count) {
+  if (count === 1) return " ";
+  return "\n".repeat(count - 1);
+}
+function getPlainValue(input, start, end) {
+  let result = "";
+  let position = start;
+  let captureStart = start;
+  let captureEnd = start;
+  while (position < end) {
+    const ch = input.charCodeAt(position);
+    if (ch === 10 || ch === 13) {
+      result += input.slice(captureStart, captureEnd);
+      const fold = skipFoldedBreaks(input, position, end);
+      result += foldedBreaks(fold.breaks);
+      position = captureStart = captureEnd = fold.position;
+    } else {
+      position++;
+      if (ch !== 32 && ch !== 9) captureEnd = position;
+    }
+  }
+  return result + input.slice(captureStart, captureEnd);
+}
+function getSingleQuotedValue(input, start, end) {
+  let result = "";
+  let position = start;
+  let captureStart = start;
+  let captureEnd = start;
+  while (position < end) {
+    const ch = input.charCodeAt(position);
+    if (ch === 39) {
+      result += input.slice(captureStart, position) + "'";
+      position += 2;
+      captureStart = captureEnd = position;
+    } else if (ch === 10 || ch === 13) {
+      result += input.slice(captureStart, captureEnd);
+      const fold = skipFoldedBreaks(input, position, end);
+      result += foldedBreaks(fold.breaks);
+      position = captureStart = captureEnd = fold.position;
+    } else {
+      position++;
+      if (ch !== 32 && ch !== 9) captureEnd = position;
+    }
+  }
+  return result + input.slice(captureStart, end);
+}
+function getDoubleQuotedValue(input, start, end) {
+  let result = "";
+  let position = start;
+  let captureStart = start;
+  let captureEnd = start;
+  while (position < end) {
+    const ch = input.charCodeAt(position);
+    if (ch === 92) {
+      result += input.slice(captureStart, position);
+      position++;
+      const escaped = input.charCodeAt(position);
+      if (escaped === 10 || escaped === 13) position = skipFoldedBreaks(input, position, end).position;
+      else if (escaped < 256 && simpleEscapeCheck[escaped]) {
+        result += simpleEscapeMap[escaped];
+        position++;
+      } else {
+        let hexLength = escapedHexLen$1(escaped);
+        let hexResult = 0;
+        for (; hexLength > 0; hexLength--) {
+          position++;
+          const digit = fromHexCode$1(input.charCodeAt(position));
+          hexResult = (hexResult << 4) + digit;
+        }
+        result += charFromCodepoint(hexResult);
+        position++;
+      }
+      captureStart = captureEnd = position;
+    } else if (ch === 10 || ch === 13) {
+      result += input.slice(captureStart, captureEnd);
+      const fold = skipFoldedBreaks(input, position, end);
+      result += foldedBreaks(fold.breaks);
+      position = captureStart = captureEnd = fold.position;
+    } else {
+      position++;
+      if (ch !== 32 && ch !== 9) captureEnd = position;
+    }
+  }
+  return result + input.slice(captureStart, end);
+}
+function getBlockValue(input, start, end, indent, chomping, folded) {
+  const textIndent = indent < 0 ? 0 : indent;
+  const region = input.slice(start, end).replace(/\r\n?/g, "\n");
+  const lines = region === "" ? [] : (region.endsWith("\n") ? region.slice(0, -1) : region).split("\n");
+  let result = "";
+  let didReadContent = false;
+  let emptyLines = 0;
+  let atMoreIndented = false;
+  for (const line of lines) {
+    let column = 0;
+    while (column < textIndent && line.charCodeAt(column) === 32) column++;
+    if (indent < 0 || column >= line.length) {
+      emptyLines++;
+      continue;
+    }
+    const content = line.slice(textIndent);
+    const first = content.charCodeAt(0);
+    if (folded) {
+      if (first === 32 || first === 9) {
+        atMoreIndented = true;
+        result += "\n".repeat(didReadContent ? 1 + emptyLines : emptyLines);
+      } else if (atMoreIndented) {
+        atMoreIndented = false;
+        result += "\n".repeat(emptyLines + 1);
+      } else if (emptyLines === 0) {
+        if (didReadContent) result += " ";
+      } else result += "\n".repeat(emptyLines);
+    } else result += "\n".repeat(didReadContent ? 1 + emptyLines : emptyLines);
+    result += content;
+    didReadContent = true;
+    emptyLines = 0;
+  }
+  if (chomping === CHOMPING_MODE.KEEP) result += "\n".repeat(didReadContent ? 1 + emptyLines : emptyLines);
+  else if (chomping !== CHOMPING_MODE.STRIP) {
+    if (didReadContent) result += "\n";
+  }
+  return result;
+}
+function getScalarValue(input, scalar) {
+  if (scalar.valueStart === NO_RANGE$3) return "";
+  const { valueStart: valueStart2, valueEnd } = scalar;
+  if (scalar.fast) return input.slice(valueStart2, valueEnd);
+  switch (scalar.style) {
+    case SCALAR_STYLE.SINGLE_QUOTED:
+      return getSingleQuotedValue(input, valueStart2, valueEnd);
+    case SCALAR_STYLE.DOUBLE_QUOTED:
+      return getDoubleQuotedValue(input, valueStart2, valueEnd);
+    case SCALAR_STYLE.LITERAL_BLOCK:
+      return getBlockValue(input, valueStart2, valueEnd, scalar.indent, scalar.chomping, false);
+    case SCALAR_STYLE.FOLDED_BLOCK:
+      return getBlockValue(input, valueStart2, valueEnd, scalar.indent, scalar.chomping, true);
+    default:
+      return getPlainValue(input, valueStart2, valueEnd);
+  }
+}
+var DEFAULT_TAG_HANDLERS = Object.assign(/* @__PURE__ */ Object.create(null), {
+  "!": "!",
+  "!!": "tag:yaml.org,2002:"
+});
+var TAG_SUFFIX_CHARS = "-#;/?:@&=+$_.~*'()";
+var TAG_URI_CHARS = TAG_SUFFIX_CHARS + "!,[]";
+function tagPercentDecode(source) {
+  let result = "";
+  let index = 0;
+  while (index < source.length) {
+    if (source.charCodeAt(index) !== 37) {
+      result += source[index++];
+      continue;
+    }
+    let ch = parseInt(source.slice(index + 1, index + 3), 16);
+    index += 3;
+    if (ch >= 192) {
+      let remaining = ch < 224 ? 1 : ch < 240 ? 2 : 3;
+      ch &= (1 << 6 - remaining) - 1;
+      while (remaining-- > 0) {
+        ch = ch << 6 | parseInt(source.slice(index + 1, index + 3), 16) & 63;
+        index += 3;
+      }
+    }
+    if (ch < 65536) result += String.fromCharCode(ch);
+    else {
+      ch -= 65536;
+      result += String.fromCharCode(55296 | ch >> 10, 56320 | ch & 1023);
+    }
+  }
+  return result;
+}
+function tagNameFull(rawTag, tagHandlers) {
+  if (rawTag.startsWith("!<") && rawTag.endsWith(">")) return tagPercentDecode(rawTag.slice(2, -1));
+  const handleEnd = rawTag.indexOf("!", 1);
+  const handle = handleEnd === -1 ? "!" : rawTag.slice(0, handleEnd + 1);
+  return tagPercentDecode(tagHandlers?.[handle] ?? DEFAULT_TAG_HANDLERS[handle] ?? handle) + tagPercentDecode(rawTag.slice(handle.length));
+}
+var NO_RANGE$2 = -1;
+var MERGE_TAG_NAME = "tag:yaml.org,2002:merge";
+var DEFAULT_CONSTRUCTOR_OPTIONS = {
+  filename: "",
+  schema: CORE_SCHEMA,
+  json: false,
+  maxTotalMergeKeys: 1e4,
+  maxAliases: -1
+};
+function eventPosition$1(event) {
+  if ("tagStart" in event && event.tagStart !== NO_RANGE$2) return event.tagStart;
+  if ("anchorStart" in event && event.anchorStart !== NO_RANGE$2) return event.anchorStart;
+  if ("valueStart" in event && event.valueStart !== NO_RANGE$2) return event.valueStart;
+  if ("start" in event) return event.start;
+  return 0;
+}
+function throwError$1(state, message) {
+  YAMLException.throwAt(state.source, state.position, message, state.filename);
+}
+function finalizeCollection(state, position, tag2, carrier) {
+  try {
+    return tag2.finalize(carrier);
+  } catch (error2) {
+    if (error2 instanceof YAMLException) throw error2;
+    YAMLException.throwAt(state.source, position, error2 instanceof Error ? error2.message : String(error2), state.filename);
+  }
+}
+function constructScalar(state, event) {
+  const source = getScalarValue(state.source, event);
+  const rawTag = event.tagStart === NO_RANGE$2 ? "" : state.source.slice(event.tagStart, event.tagEnd);
+  const strTag2 = state.schema.defaultScalarTag;
+  if (rawTag !== "") {
+    if (rawTag === "!") return {
+      value: source,
+      tag: strTag2
+    };
+    const tagName = tagNameFull(rawTag, state.tagHandlers);
+    const scalarTag = state.schema.lookupScalarTag(tagName);
+    if (scalarTag) {
+      const result = scalarTag.resolve(source, true, tagName);
+      if (result === NOT_RESOLVED) throwError$1(state, `cannot resolve a node with !<${tagName}> explicit tag`);
+      return {
+        value: result,
+        tag: scalarTag
+      };
+    }
+    const collectionTagDef = state.schema.lookupMappingTag(tagName) ?? state.schema.lookupSequenceTag(tagName);
+    if (collectionTagDef) {
+      if (source !== "") throwError$1(state, `cannot resolve a node with !<${tagName}> explicit tag`);
+      const carrier = collectionTagDef.create(tagName);
+      return {
+        value: collectionTagDef.carrierIsResult ? carrier : finalizeCollection(state, state.position, collectionTagDef, carrier),
+        tag: collectionTagDef
+      };
+    }
+    throwError$1(state, `unknown scalar tag !<${tagName}>`);
+  }
+  if (event.style === SCALAR_STYLE.PLAIN) return state.schema.resolveImplicitScalarTag(source);
+  return {
+    value: strTag2.resolve(source, false, strTag2.tagName),
+    tag: strTag2
+  };
+}
+function collectionTagName(state, event, defaultTagName) {
+  const rawTag = event.tagStart === NO_RANGE$2 ? "" : state.source.slice(event.tagStart, event.tagEnd);
+  return rawTag === "" || rawTag === "!" ? defaultTagName : tagNameFull(rawTag, state.tagHandlers);
+}
+function isMappingTag(tag2) {
+  return tag2.nodeKind === "mapping";
+}
+function chargeMergeWork(state) {
+  state.totalMergeKeys++;
+  if (state.maxTotalMergeKeys !== -1 && state.totalMergeKeys > state.maxTotalMergeKeys) throwError$1(state, `merge keys exceeded maxTotalMergeKeys (${state.maxTotalMergeKeys})`);
+}
+function mergeKeys(state, frame, source, sourceTag) {
+  chargeMergeWork(state);
+  for (const sourceKey of sourceTag.keys(source)) {
+    chargeMergeWork(state);
+    if (frame.tag.has(frame.value, sourceKey)) continue;
+    const err = frame.tag.addPair(frame.value, sourceKey, sourceTag.get(source, sourceKey));
+    if (err) throwError$1(state, err);
+    frame.overridable ??= /* @__PURE__ */ new Set();
+    frame.overridable.add(sourceKey);
+  }
+}
+function mergeSource(state, frame, source, sourceTag) {
+  state.position = frame.keyPosition;
+  if (isMappingTag(sourceTag)) mergeKeys(state, frame, source, sourceTag);
+  else if (sourceTag.nodeKind === "sequence" && Array.isArray(source)) {
+    if (source.length > 100) throwError$1(state, "abnormal merge sequence size");
+    for (const element of source) {
+      const elementTag = state.nodeTags.get(element);
+      if (!elementTag) throwError$1(state, "cannot merge mappings; the provided source object is unacceptable");
+      mergeKeys(state, frame, element, elementTag);
+    }
+  } else throwError$1(state, "cannot merge mappings; the provided source object is unacceptable");
+}
+function addMappingValue(state, frame, key, value, tag2) {
+  state.position = frame.keyPosition;
+  if (frame.keyIsMerge) {
+    mergeSource(state, frame, value, tag2);
+    return;
+  }
+  if (!state.json && frame.tag.has(frame.value, key) && !frame.overridable?.has(key)) throwError$1(state, "duplicated mapping key");
+  const err = frame.tag.addPair(frame.value, key, value);
+  if (err) throwError$1(state, err);
+  frame.overridable?.delete(key);
+}
+function addValue(state, value, tag2) {
+  const frame = state.frames[state.frames.length - 1];
+  if (frame.kind === "document") {
+    frame.value = value;
+    frame.hasValue = true;
+  } else if (frame.kind === "sequence") {
+    if (isMappingTag(tag2)) state.nodeTags.set(value, tag2);
+    const err = frame.tag.addItem(frame.value, value, frame.index++);
+    if (err) throwError$1(state, err);
+  } else if (frame.hasKey) {
+    const key = frame.key;
+    frame.key = void 0;
+    frame.hasKey = false;
+    addMappingValue(state, frame, key, value, tag2);
+  } else {
+    frame.key = value;
+    frame.keyPosition = state.position;
+    frame.hasKey = true;
+    frame.keyIsMerge = tag2.tagName === MERGE_TAG_NAME;
+  }
+}
+function storeAnchor(state, event, value, tag2, isValueFinal) {
+  if (event.anchorStart !== NO_RANGE$2) {
+    const anchor = {
+      value,
+      tag: tag2,
+      isValueFinal
+    };
+    state.anchors.set(state.source.slice(event.anchorStart, event.anchorEnd), anchor);
+    return anchor;
+  }
+  return null;
+}
+function constructFromEvents(events2, options) {
+  const state = {
+    ...DEFAULT_CONSTRUCTOR_OPTIONS,
+    ...options,
+    events: events2,
+    documents: [],
+    eventIndex: 0,
+    position: 0,
+    frames: [],
+    anchors: /* @__PURE__ */ new Map(),
+    nodeTags: /* @__PURE__ */ new Map(),
+    tagHandlers: /* @__PURE__ */ Object.create(null),
+    totalMergeKeys: 0,
+    aliasCount: 0
+  };
+  while (state.eventIndex < state.events.length) {
+    const event = state.events[state.eventIndex++];
+    state.position = eventPosition$1(event);
+    switch (event.type) {
+      case EVENT_ID.DOCUMENT:
+        state.anchors = /* @__PURE__ */ new Map();
+        state.nodeTags = /* @__PURE__ */ new Map();
+        state.aliasCount = 0;
+        state.tagHandlers = /* @__PURE__ */ Object.create(null);
+        for (const directive of event.directives) if (directive.kind === "tag") state.tagHandlers[directive.handle] = directive.prefix;
+        state.frames.push({
+          kind: "document",
+          position: state.position,
+          value: void 0,
+          hasValue: false
+        });
+        break;
+      case EVENT_ID.SCALAR: {
+        const { value, tag: tag2 } = constructScalar(state, event);
+        storeAnchor(state, event, value, tag2, true);
+        addValue(state, value, tag2);
+        break;
+      }
+      case EVENT_ID.SEQUENCE: {
+        const tagName = collectionTagName(state, event, "tag:yaml.org,2002:seq");
+        const tag2 = state.schema.lookupSequenceTag(tagName);
+        if (!tag2) throwError$1(state, `unknown sequence tag !<${tagName}>`);
+        const value = tag2.create(tagName);
+        const anchor = storeAnchor(state, event, value, tag2, tag2.carrierIsResult);
+        state.frames.push({
+          kind: "sequence",
+          position: state.position,
+          value,
+          tag: tag2,
+          anchor,
+          index: 0
+        });
+        break;
+      }
+      case EVENT_ID.MAPPING: {
+        const tagName = collectionTagName(state, event, "tag:yaml.org,2002:map");
+        const tag2 = state.schema.lookupMappingTag(tagName);
+        if (!tag2) throwError$1(state, `unknown mapping tag !<${tagName}>`);
+        const value = tag2.create(tagName);
+        const anchor = storeAnchor(state, event, value, tag2, tag2.carrierIsResult);
+        state.frames.push({
+          kind: "mapping",
+          position: state.position,
+          value,
+          tag: tag2,
+          anchor,
+          key: void 0,
+          keyPosition: state.position,
+          hasKey: false,
+          keyIsMerge: false,
+          overridable: null
+        });
+        break;
+      }
+      case EVENT_ID.ALIAS: {
+        if (state.maxAliases !== -1 && ++state.aliasCount > state.maxAliases) throwError$1(state, `aliases exceeded maxAliases (${state.maxAliases})`);
+        const name = state.source.slice(event.anchorStart, event.anchorEnd);
+        const anchor = state.anchors.get(name);
+        if (!anchor) throwError$1(state, `unidentified alias "${name}"`);
+        if (!anchor.isValueFinal) throwError$1(state, `recursive alias "${name}" is not supported for tag ${anchor.tag.tagName} because it uses finalize()`);
+        addValue(state, anchor.value, anchor.tag);
+        break;
+      }
+      case EVENT_ID.POP: {
+        const frame = state.frames.pop();
+        if (frame.kind === "mapping" && frame.hasKey) {
+          state.position = frame.keyPosition;
+          throwError$1(state, "incomplete mapping pair in event stream");
+        }
+        if (frame.kind === "document") state.documents.push(frame.value);
+        else {
+          const value = frame.tag.carrierIsResult ? frame.value : finalizeCollection(state, frame.position, frame.tag, frame.value);
+          if (frame.anchor) {
+            frame.anchor.value = value;
+            frame.anchor.isValueFinal = true;
+          }
+          addValue(state, value, frame.tag);
+        }
+        break;
+      }
+    }
+  }
+  return state.documents;
+}
+var NO_RANGE$1 = -1;
+var HAS_OWN = Object.prototype.hasOwnProperty;
+var CONTEXT_FLOW_IN = 1;
+var CONTEXT_FLOW_OUT = 2;
+var CONTEXT_BLOCK_IN = 3;
+var CONTEXT_BLOCK_OUT = 4;
+var PATTERN_NON_PRINTABLE = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x84\x86-\x9F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/;
+var PATTERN_FLOW_INDICATORS = /[,\[\]{}]/;
+var PATTERN_TAG_HANDLE = /^(?:!|!!|![0-9A-Za-z-]+!)$/;
+var NS_URI_CHAR = String.raw`(?:%[0-9A-Fa-f]{2}|[0-9A-Za-z\-#;/?:@&=+$,_.!~*'()\[\]])`;
+var NS_TAG_CHAR = String.raw`(?:%[0-9A-Fa-f]{2}|[0-9A-Za-z\-#;/?:@&=+$.~*'()_])`;
+var PATTERN_TAG_URI = new RegExp(`^(?:${NS_URI_CHAR})*$`);
+var PATTERN_TAG_SUFFIX = new RegExp(`^(?:${NS_TAG_CHAR})+$`);
+var PATTERN_TAG_PREFIX = new RegExp(`^(?:!(?:${NS_URI_CHAR})*|${NS_TAG_CHAR}(?:${NS_URI_CHAR})*)$`);
+var DEFAULT_PARSER_OPTIONS = {
+  filename: "",
+  maxDepth: 100
+};
+function addDocumentEvent(state, explicitStart, explicitEnd) {
+  state.events.push({
+    type: EVENT_ID.DOCUMENT,
+    explicitStart,
+    explicitEnd,
+    directives: state.directives
+  });
+}
+function addSequenceEvent(state, start, anchorStart, anchorEnd, tagStart, tagEnd, style) {
+  state.events.push({
+    type: EVENT_ID.SEQUENCE,
+    start,
+    anchorStart,
+    anchorEnd,
+    tagStart,
+    tagEnd,
+    style
+  });
+}
+function addMappingEvent(state, start, anchorStart, anchorEnd, tagStart, tagEnd, style) {
+  state.events.push({
+    type: EVENT_ID.MAPPING,
+    start,
+    anchorStart,
+    anchorEnd,
+    tagStart,
+    tagEnd,
+    style
+  });
+}
+function insertFlowPairMappingEvent(state, snapshot) {
+  state.events.splice(snapshot.eventsLength, 0, {
+    type: EVENT_ID.MAPPING,
+    start: snapshot.position,
+    anchorStart: NO_RANGE$1,
+    anchorEnd: NO_RANGE$1,
+    tagStart: NO_RANGE$1,
+    tagEnd: NO_RANGE$1,
+    style: COLLECTION_STYLE.FLOW
+  });
+}
+function addScalarEvent(state, valueStart2, valueEnd, anchorStart, anchorEnd, tagStart, tagEnd, style, chomping = CHOMPING_MODE.CLIP, indent = -1, fast = false) {
+  state.events.push({
+    type: EVENT_ID.SCALAR,
+    valueStart: valueStart2,
+    valueEnd,
+    anchorStart,
+    anchorEnd,
+    tagStart,
+    tagEnd,
+    style,
+    chomping,
+    indent,
+    fast
+  });
+}
+function addAliasEvent(state, anchorStart, anchorEnd) {
+  state.events.push({
+    type: EVENT_ID.ALIAS,
+    anchorStart,
+    anchorEnd
+  });
+}
+function addPopEvent(state) {
+  state.events.push({ type: EVENT_ID.POP });
+}
+function addEmptyScalarEvent(state) {
+  addScalarEvent(state, NO_RANGE$1, NO_RANGE$1, NO_RANGE$1, NO_RANGE$1, NO_RANGE$1, NO_RANGE$1, SCALAR_STYLE.PLAIN);
+}
+function emptyProperties() {
+  return {
+    anchorStart: NO_RANGE$1,
+    anchorEnd: NO_RANGE$1,
+    tagStart: NO_RANGE$1,
+    tagEnd: NO_RANGE$1
+  };
+}
+function snapshotState(state) {
+  return {
+    position: state.position,
+    line: state.line,
+    lineStart: state.lineStart,
+    lineIndent: state.lineIndent,
+    firstTabInLine: state.firstTabInLine,
+    eventsLength: state.events.length
+  };
+}
+function restoreState(state, snapshot) {
+  state.position = snapshot.position;
+  state.line = snapshot.line;
+  state.lineStart = snapshot.lineStart;
+  state.lineIndent = snapshot.lineIndent;
+  state.firstTabInLine = snapshot.firstTabInLine;
+  state.events.length = snapshot.eventsLength;
+}
+function throwError(state, message) {
+  YAMLException.throwAt(state.input.slice(0, state.length), state.position, message, state.filename);
+}
+function isEol(c) {
+  return c === 10 || c === 13;
+}
+function isWhiteSpace(c) {
+  return c === 9 || c === 32;
+}
+function isWsOrEol(c) {
+  return isWhiteSpace(c) || isEol(c);
+}
+function isWsOrEolOrEnd(c) {
+  return c === 0 || isWsOrEol(c);
+}
+function isFlowIndicator(c) {
+  return c === 44 || c === 91 || c === 93 || c === 123 || c === 125;
+}
+function fromDecimalCode(c) {
+  return c >= 48 && c <= 57 ? c - 48 : -1;
+}
+function fromHexCode(c) {
+  if (c >= 48 && c <= 57) return c - 48;
+  const lc = c | 32;
+  if (lc >= 97 && lc <= 102) return lc - 97 + 10;
+  return -1;
+}
+function escapedHexLen(c) {
+  if (c === 120) return 2;
+  if (c === 117) return 4;
+  if (c === 85) return 8;
+  return 0;
+}
+function isSimpleEscape(c) {
+  return c === 48 || c === 97 || c === 98 || c === 116 || c === 9 || c === 110 || c === 118 || c === 102 || c === 114 || c === 101 || c === 32 || c === 34 || c === 47 || c === 92 || c === 78 || c === 95 || c === 76 || c === 80;
+}
+function consumeLineBreak(state) {
+  if (state.input.charCodeAt(state.position) === 10) state.position++;
+  else {
+    state.position++;
+    if (state.input.charCodeAt(state.position) === 10) state.position++;
+  }
+  state.line++;
+  state.lineStart = state.position;
+  state.lineIndent = 0;
+  state.firstTabInLine = -1;
+}
+function skipSeparationSpace(state, allowComments) {
+  let lineBreaks2 = 0;
+  let ch = state.input.charCodeAt(state.position);
+  let hasSeparation = state.position === state.lineStart || isWsOrEol(state.input.charCodeAt(state.position - 1));
+  while (ch !== 0) {
+    while (isWhiteSpace(ch)) {
+      hasSeparation = true;
+      if (ch === 9 && state.firstTabInLine === -1) state.firstTabInLine = state.position;
+      ch = state.input.charCodeAt(++state.position);
+    }
+    if (allowComments && hasSeparation && ch === 35) do
+      ch = state.input.charCodeAt(++state.position);
+    while (!isEol(ch) && ch !== 0);
+    if (!isEol(ch)) break;
+    consumeLineBreak(state);
+    lineBreaks2++;
+    hasSeparation = true;
+    ch = state.input.charCodeAt(state.position);
+    while (ch === 32) {
+      state.lineIndent++;
+      ch = state.input.charCodeAt(++state.position);
+    }
+  }
+  return lineBreaks2;
+}
+function testDocumentSeparator(state, position = state.position) {
+  const ch = state.input.charCodeAt(position);
+  if ((ch === 45 || ch === 46) && ch === state.input.charCodeAt(position + 1) && ch === state.input.charCodeAt(position + 2)) {
+    const following = state.input.charCodeAt(position + 3);
+    return following === 0 || isWsOrEol(following);
+  }
+  return false;
+}
+function skipByteOrderMark(state) {
+  if (state.position === state.lineStart && state.input.charCodeAt(state.position) === 65279) {
+    state.position++;
+    state.lineStart = state.position;
+  }
+}
+function testDocumentBoundary(state) {
+  if (state.position !== state.lineStart) return false;
+  if (testDocumentSeparator(state)) return true;
+  if (state.input.charCodeAt(state.position) !== 65279) return false;
+  const snapshot = snapshotState(state);
+  skipByteOrderMark(state);
+  skipSeparationSpace(state, true);
+  const ch = state.input.charCodeAt(state.position);
+  const result = state.position === state.lineStart && (ch === 37 || ch === 45 && testDocumentSeparator(state));
+  restoreState(state, snapshot);
+  return result;
+}
+function skipUntilLineEnd(state) {
+  let ch = state.input.charCodeAt(state.position);
+  while (ch !== 0 && !isEol(ch)) ch = state.input.charCodeAt(++state.position);
+}
+function checkPrintable(state, start, end) {
+  const match = PATTERN_NON_PRINTABLE.exec(state.input.slice(start, end));
+  if (match !== null) {
+    state.position = start + match.index + match[0].length - 1;
+    throwError(state, "the stream contains non-printable characters");
+  }
+}
+function readTagProperty(state, props, inFlow) {
+  if (state.input.charCodeAt(state.position) !== 33) return false;
+  if (props.tagStart !== NO_RANGE$1) throwError(state, "duplication of a tag property");
+  const start = state.position;
+  let isVerbatim = false;
+  let isNamed = false;
+  let tagHandle = "!";
+  let ch = state.input.charCodeAt(++state.position);
+  if (ch === 60) {
+    isVerbatim = true;
+    ch = state.input.charCodeAt(++state.position);
+  } else if (ch === 33) {
+    isNamed = true;
+    tagHandle = "!!";
+    ch = state.input.charCodeAt(++state.position);
+  }
+  let suffixStart = state.position;
+  let tagName;
+  if (isVerbatim) {
+    while (ch !== 0 && ch !== 62) ch = state.input.charCodeAt(++state.position);
+    if (ch !== 62) throwError(state, "unexpected end of the stream within a verbatim tag");
+    tagName = state.input.slice(suffixStart, state.position);
+    state.position++;
+  } else {
+    while (ch !== 0 && !isWsOrEol(ch) && !(inFlow && isFlowIndicator(ch))) {
+      if (ch === 33) {
+        if (!isNamed) {
+          tagHandle = state.input.slice(suffixStart - 1, state.position + 1);
+          if (!PATTERN_TAG_HANDLE.test(tagHandle)) throwError(state, "named tag handle cannot contain such characters");
+          isNamed = true;
+          suffixStart = state.position + 1;
+        } else throwError(state, "tag suffix cannot contain exclamation marks");
+      }
+      ch = state.input.charCodeAt(++state.position);
+    }
+    tagName = state.input.slice(suffixStart, state.position);
+    if (PATTERN_FLOW_INDICATORS.test(tagName)) throwError(state, "tag suffix cannot contain flow indicator characters");
+  }
+  if (tagName && !(isVerbatim ? PATTERN_TAG_URI.test(tagName) : PATTERN_TAG_SUFFIX.test(tagName))) throwError(state, `tag name cannot contain such characters: ${tagName}`);
+  if (!isVerbatim && tagHandle !== "!" && tagHandle !== "!!" && !HAS_OWN.call(state.tagHandlers, tagHandle)) throwError(state, `undeclared tag handle "${tagHandle}"`);
+  props.tagStart = start;
+  props.tagEnd = state.position;
+  return true;
+}
+function readAnchorProperty(state, props) {
+  if (state.input.charCodeAt(state.position) !== 38) return false;
+  if (props.anchorStart !== NO_RANGE$1) throwError(state, "duplication of an anchor property");
+  state.position++;
+  const start = state.position;
+  while (state.input.charCodeAt(state.position) !== 0 && !isWsOrEol(state.input.charCodeAt(state.position)) && !isFlowIndicator(state.input.charCodeAt(state.position))) state.position++;
+  if (state.position === start) throwError(state, "name of an anchor node must contain at least one character");
+  props.anchorStart = start;
+  props.anchorEnd = state.position;
+  return true;
+}
+function readAlias(state, props) {
+  if (state.input.charCodeAt(state.position) !== 42) return false;
+  if (props.anchorStart !== NO_RANGE$1 || props.tagStart !== NO_RANGE$1) throwError(state, "alias node should not have any properties");
+  state.position++;
+  const start = state.position;
+  while (state.input.charCodeAt(state.position) !== 0 && !isWsOrEol(state.input.charCodeAt(state.position)) && !isFlowIndicator(state.input.charCodeAt(state.position))) state.position++;
+  if (state.position === start) throwError(state, "name of an alias node must contain at least one character");
+  addAliasEvent(state, start, state.position);
+  return true;
+}
+function readFlowScalarBreak(state, nodeIndent) {
+  skipSeparationSpace(state, false);
+  if (state.lineIndent < nodeIndent) throwError(state, "deficient indentation");
+}
+function readSingleQuotedScalar(state, nodeIndent, props) {
+  if (state.input.charCodeAt(state.position) !== 39) return false;
+  state.position++;
+  const start = state.position;
+  let simple = true;
+  while (state.input.charCodeAt(state.position) !== 0) {
+    const ch = state.input.charCodeAt(state.position);
+    if (ch === 39) {
+      if (state.input.charCodeAt(state.position + 1) === 39) {
+        simple = false;
+        state.position += 2;
+        continue;
+      }
+      const end = state.position;
+      state.position++;
+      addScalarEvent(state, start, end, props.anchorStart, props.anchorEnd, props.tagStart, props.tagEnd, SCALAR_STYLE.SINGLE_QUOTED, CHOMPING_MODE.CLIP, -1, simple);
+      return true;
+    }
+    if (isEol(ch)) {
+      simple = false;
+      readFlowScalarBreak(state, nodeIndent);
+    } else if (state.position === state.lineStart && testDocumentSeparator(state)) throwError(state, "unexpected end of the document within a single quoted scalar");
+    else if (ch !== 9 && ch < 32) throwError(state, "expected valid JSON character");
+    else state.position++;
+  }
+  throwError(state, "unexpected end of the stream within a single quoted scalar");
+}
+function readDoubleQuotedScalar(state, nodeIndent, props) {
+  if (state.input.charCodeAt(state.position) !== 34) return false;
+  state.position++;
+  const start = state.position;
+  let simple = true;
+  while (state.input.charCodeAt(state.position) !== 0) {
+    const ch = state.input.charCodeAt(state.position);
+    if (ch === 34) {
+      const end = state.position;
+      state.position++;
+      addScalarEvent(state, start, end, props.anchorStart, props.anchorEnd, props.tagStart, props.tagEnd, SCALAR_STYLE.DOUBLE_QUOTED, CHOMPING_MODE.CLIP, -1, simple);
+      return true;
+    }
+    if (ch === 92) {
+      simple = false;
+      const escaped = state.input.charCodeAt(++state.position);
+      if (isEol(escaped)) readFlowScalarBreak(state, nodeIndent);
+      else if (isSimpleEscape(escaped)) state.position++;
+      else {
+        let hexLength = escapedHexLen(escaped);
+        if (hexLength === 0) throwError(state, "unknown escape sequence");
+        while (hexLength-- > 0) {
+          state.position++;
+          if (fromHexCode(state.input.charCodeAt(state.position)) < 0) throwError(state, "expected hexadecimal character");
+        }
+        state.position++;
+      }
+    } else if (isEol(ch)) {
+      simple = false;
+      readFlowScalarBreak(state, nodeIndent);
+    } else if (state.position === state.lineStart && testDocumentSeparator(state)) throwError(state, "unexpected end of the document within a double quoted scalar");
+    else if (ch !== 9 && ch < 32) throwError(state, "expected valid JSON character");
+    else state.position++;
+  }
+  throwError(state, "unexpected end of the stream within a double quoted scalar");
+}
+function readBlockScalar(state, parentIndent, props) {
+  const ch = state.input.charCodeAt(state.position);
+  let chomping = CHOMPING_MODE.CLIP;
+  let indent = -1;
+  let detectedIndent = false;
+  if (ch !== 124 && ch !== 62) return false;
+  const style = ch === 124 ? SCALAR_STYLE.LITERAL_BLOCK : SCALAR_STYLE.FOLDED_BLOCK;
+  state.position++;
+  while (state.input.charCodeAt(state.position) !== 0) {
+    const current = state.input.charCodeAt(state.position);
+    const digit = fromDecimalCode(current);
+    if (current === 43 || current === 45) {
+      if (chomping !== CHOMPING_MODE.CLIP) throwError(state, "repeat of a chomping mode identifier");
+      chomping = current === 43 ? CHOMPING_MODE.KEEP : CHOMPING_MODE.STRIP;
+      state.position++;
+    } else if (digit >= 0) {
+      if (digit === 0) throwError(state, "bad explicit indentation width of a block scalar; it cannot be less than one");
+      if (detectedIndent) throwError(state, "repeat of an indentation width identifier");
+      indent = parentIndent + digit - 1;
+      detectedIndent = true;
+      state.position++;
+    } else break;
+  }
+  let hadWhitespace = false;
+  while (isWhiteSpace(state.input.charCodeAt(state.position))) {
+    hadWhitespace = true;
+    state.position++;
+  }
+  if (hadWhitespace && state.input.charCodeAt(state.position) === 35) skipUntilLineEnd(state);
+  if (isEol(state.input.charCodeAt(state.position))) consumeLineBreak(state);
+  else if (state.input.charCodeAt(state.position) !== 0) throwError(state, "a line break is expected");
+  let contentIndent = detectedIndent ? indent : -1;
+  let maxLeadingIndent = 0;
+  const valueStart2 = state.position;
+  let valueEnd = state.position;
+  while (state.input.charCodeAt(state.position) !== 0) {
+    const linePosition = state.position;
+    let column = 0;
+    while (state.input.charCodeAt(linePosition + column) === 32) column++;
+    const first = state.input.charCodeAt(linePosition + column);
+    if (first === 0) {
+      if (contentIndent >= 0) {
+        if (column > contentIndent) valueEnd = linePosition + column;
+      } else if (column > 0) valueEnd = linePosition + column;
+      break;
+    }
+    if (testDocumentBoundary(state)) break;
+    if (!detectedIndent && contentIndent === -1 && isEol(first)) maxLeadingIndent = Math.max(maxLeadingIndent, column);
+    if (!detectedIndent && contentIndent === -1 && !isEol(first)) {
+      if (first === 9 && column < parentIndent) {
+        state.position = linePosition + column;
+        throwError(state, "tab characters must not be used in indentation");
+      }
+      if (column >= parentIndent && column < maxLeadingIndent) {
+        state.position = linePosition + column;
+        throwError(state, "bad indentation of a mapping entry");
+      }
+    }
+    if (contentIndent === -1 && first !== 0 && !isEol(first) && column < parentIndent) {
+      state.lineIndent = column;
+      state.position = linePosition + column;
+      break;
+    }
+    if (!detectedIndent && first !== 0 && !isEol(first) && contentIndent === -1) contentIndent = column;
+    const requiredIndent = contentIndent === -1 ? parentIndent + 1 : contentIndent;
+    if (first !== 0 && !isEol(first) && column < requiredIndent) {
+      state.lineIndent = column;
+      state.position = linePosition + column;
+      break;
+    }
+    skipUntilLineEnd(state);
+    valueEnd = state.position;
+    if (isEol(state.input.charCodeAt(state.position))) {
+      consumeLineBreak(state);
+      valueEnd = state.position;
+    }
+  }
+  checkPrintable(state, valueStart2, valueEnd);
+  addScalarEvent(state, valueStart2, valueEnd, props.anchorStart, props.anchorEnd, props.tagStart, props.tagEnd, style, chomping, contentIndent);
+  return true;
+}
+function canStartPlainScalar(state, nodeContext) {
+  const ch = state.input.charCodeAt(state.position);
+  const inFlow = nodeContext === CONTEXT_FLOW_IN;
+  if (ch === 0 || isWsOrEol(ch) || ch === 35 || ch === 38 || ch === 42 || ch === 33 || ch === 124 || ch === 62 || ch === 39 || ch === 34 || ch === 37 || ch === 64 || ch === 96 || isFlowIndicator(ch)) return false;
+  if (ch === 63 || ch === 45) {
+    const following = state.input.charCodeAt(state.position + 1);
+    if (isWsOrEolOrEnd(following) || inFlow && isFlowIndicator(following)) return false;
+  }
+  return true;
+}
+function readPlainScalar(state, nodeIndent, nodeContext, props) {
+  if (!canStartPlainScalar(state, nodeContext)) return false;
+  const start = state.position;
+  let end = state.position;
+  let ch = state.input.charCodeAt(state.position);
+  const inFlow = nodeContext === CONTEXT_FLOW_IN;
+  let multiline = false;
+  while (ch !== 0) {
+    if (testDocumentBoundary(state)) break;
+    if (ch === 58) {
+      const following = state.input.charCodeAt(state.position + 1);
+      if (isWsOrEolOrEnd(following) || inFlow && isFlowIndicator(following)) break;
+    } else if (ch === 35) {
+      if (isWsOrEol(state.input.charCodeAt(state.position - 1))) break;
+    } else if (inFlow && isFlowIndicator(ch)) break;
+    else if (isEol(ch)) {
+      const savedPosition = state.position;
+      const savedLine = state.line;
+      const savedLineStart = state.lineStart;
+      const savedLineIndent = state.lineIndent;
+      skipSeparationSpace(state, false);
+      if (state.lineIndent >= nodeIndent) {
+        multiline = true;
+        ch = state.input.charCodeAt(state.position);
+        continue;
+      }
+      state.position = savedPosition;
+      state.line = savedLine;
+      state.lineStart = savedLineStart;
+      state.lineIndent = savedLineIndent;
+      break;
+    }
+    if (!isWhiteSpace(ch)) end = state.position + 1;
+    ch = state.input.charCodeAt(++state.position);
+  }
+  if (end === start) return false;
+  checkPrintable(state, start, end);
+  addScalarEvent(state, start, end, props.anchorStart, props.anchorEnd, props.tagStart, props.tagEnd, SCALAR_STYLE.PLAIN, CHOMPING_MODE.CLIP, -1, !multiline);
+  return true;
+}
+function skipFlowSeparationSpace(state, nodeIndent) {
+  const startLine = state.line;
+  skipSeparationSpace(state, true);
+  if (state.line > startLine && state.lineIndent < nodeIndent || state.firstTabInLine !== -1 && state.lineIndent < nodeIndent) throwError(state, "deficient indentation");
+}
+function readFlowCollection(state, nodeIndent, props) {
+  const ch = state.input.charCodeAt(state.position);
+  const isMapping = ch === 123;
+  const start = state.position;
+  let readNext = true;
+  if (ch !== 91 && ch !== 123) return false;
+  const terminator = isMapping ? 125 : 93;
+  if (isMapping) addMappingEvent(state, start, props.anchorStart, props.anchorEnd, props.tagStart, props.tagEnd, COLLECTION_STYLE.FLOW);
+  else addSequenceEvent(state, start, props.anchorStart, props.anchorEnd, props.tagStart, props.tagEnd, COLLECTION_STYLE.FLOW);
+  state.position++;
+  while (state.input.charCodeAt(state.position) !== 0) {
+    skipFlowSeparationSpace(state, nodeIndent);
+    let ch2 = state.input.charCodeAt(state.position);
+    if (ch2 === terminator) {
+      state.position++;
+      addPopEvent(state);
+      return true;
+    } else if (!readNext) throwError(state, "missed comma between flow collection entries");
+    else if (ch2 === 44) throwError(state, "expected the node content, but found ','");
+    let isPair = false;
+    let isExplicitPair = false;
+    if (ch2 === 63 && isWsOrEol(state.input.charCodeAt(state.position + 1))) {
+      isPair = isExplicitPair = true;
+      state.position += 1;
+      skipFlowSeparationSpace(state, nodeIndent);
+    }
+    const entryLine = state.line;
+    const entryStart = snapshotState(state);
+    const keyWasRead = parseNode(state, nodeIndent, CONTEXT_FLOW_IN, false, true);
+    skipFlowSeparationSpace(state, nodeIndent);
+    ch2 = state.input.charCodeAt(state.position);
+    if ((isMapping || isExplicitPair || state.line === entryLine) && ch2 === 58) {
+      isPair = true;
+      state.position++;
+      skipFlowSeparationSpace(state, nodeIndent);
+      if (!isMapping) {
+        insertFlowPairMappingEvent(state, entryStart);
+        if (!keyWasRead) addEmptyScalarEvent(state);
+      } else if (!keyWasRead) addEmptyScalarEvent(state);
+      if (!parseNode(state, nodeIndent, CONTEXT_FLOW_IN, false, true)) addEmptyScalarEvent(state);
+      skipFlowSeparationSpace(state, nodeIndent);
+      if (!isMapping) addPopEvent(state);
+    } else if (isMapping && isPair) {
+      if (!keyWasRead) addEmptyScalarEvent(state);
+      addEmptyScalarEvent(state);
+    } else if (isMapping) addEmptyScalarEvent(state);
+    else if (isPair) {
+      insertFlowPairMappingEvent(state, entryStart);
+      if (!keyWasRead) addEmptyScalarEvent(state);
+      addEmptyScalarEvent(state);
+      addPopEvent(state);
+    }
+    ch2 = state.input.charCodeAt(state.position);
+    if (ch2 === 44) {
+      readNext = true;
+      state.position++;
+    } else readNext = false;
+  }
+  throwError(state, "unexpected end of the stream within a flow collection");
+}
+function readBlockSequence(state, nodeIndent, props) {
+  if (state.firstTabInLine !== -1 || state.input.charCodeAt(state.position) !== 45 || !isWsOrEolOrEnd(state.input.charCodeAt(state.position + 1))) return false;
+  addSequenceEvent(state, state.position, props.anchorStart, props.anchorEnd, props.tagStart, props.tagEnd, COLLECTION_STYLE.BLOCK);
+  while (state.input.charCodeAt(state.position) === 45 && isWsOrEolOrEnd(state.input.charCodeAt(state.position + 1))) {
+    if (state.firstTabInLine !== -1) {
+      state.position = state.firstTabInLine;
+      throwError(state, "tab characters must not be used in indentation");
+    }
+    const entryLine = state.line;
+    state.position++;
+    const hadBreak = skipSeparationSpace(state, true) > 0;
+    if (state.firstTabInLine !== -1 && state.input.charCodeAt(state.position) === 45 && isWsOrEolOrEnd(state.input.charCodeAt(state.position + 1))) throwError(state, "bad indentation of a sequence entry");
+    if (hadBreak && state.lineIndent <= nodeIndent) addEmptyScalarEvent(state);
+    else parseNode(state, nodeIndent, CONTEXT_BLOCK_IN, false, true);
+    skipSeparationSpace(state, true);
+    if (state.lineIndent < nodeIndent || state.position >= state.length) break;
+    if (state.lineIndent > nodeIndent) throwError(state, "bad indentation of a sequence entry");
+    if (state.line === entryLine && state.input.charCodeAt(state.position) === 45 && isWsOrEolOrEnd(state.input.charCodeAt(state.position + 1))) throwError(state, "bad indentation of a sequence entry");
+  }
+  addPopEvent(state);
+  return true;
+}
+function readBlockMapping(state, nodeIndent, flowIndent, props) {
+  let atExplicitKey = false;
+  let detected = false;
+  let mappingOpened = false;
+  let pendingExplicitKey = false;
+  if (state.firstTabInLine !== -1) return false;
+  let ch = state.input.charCodeAt(state.position);
+  while (ch !== 0) {
+    if (!atExplicitKey && state.firstTabInLine !== -1) {
+      state.position = state.firstTabInLine;
+      throwError(state, "tab characters must not be used in indentation");
+    }
+    const following = state.input.charCodeAt(state.position + 1);
+    const entryLine = state.line;
+    if ((ch === 63 || ch === 58) && isWsOrEolOrEnd(following)) {
+      if (!mappingOpened) {
+        addMappingEvent(state, state.position, props.anchorStart, props.anchorEnd, props.tagStart, props.tagEnd, COLLECTION_STYLE.BLOCK);
+        mappingOpened = true;
+      }
+      if (ch === 63) {
+        if (atExplicitKey) addEmptyScalarEvent(state);
+        detected = true;
+        atExplicitKey = true;
+      } else if (atExplicitKey) atExplicitKey = false;
+      else {
+        addEmptyScalarEvent(state);
+        detected = true;
+        atExplicitKey = false;
+      }
+      state.position += 1;
+      pendingExplicitKey = true;
+    } else {
+      if (atExplicitKey) {
+        addEmptyScalarEvent(state);
+        atExplicitKey = false;
+      }
+      const beforeKey = snapshotState(state);
+      if (!parseNode(state, flowIndent, CONTEXT_FLOW_OUT, false, true)) break;
+      if (state.line === entryLine) {
+        ch = state.input.charCodeAt(state.position);
+        while (isWhiteSpace(ch)) ch = state.input.charCodeAt(++state.position);
+        if (ch === 58) {
+          ch = state.input.charCodeAt(++state.position);
+          if (!isWsOrEolOrEnd(ch)) throwError(state, "a whitespace character is expected after the key-value separator within a block mapping");
+          if (!mappingOpened) {
+            state.events.splice(beforeKey.eventsLength, 0, {
+              type: EVENT_ID.MAPPING,
+              start: beforeKey.position,
+              anchorStart: props.anchorStart,
+              anchorEnd: props.anchorEnd,
+              tagStart: props.tagStart,
+              tagEnd: props.tagEnd,
+              style: COLLECTION_STYLE.BLOCK
+            });
+            mappingOpened = true;
+          }
+          detected = true;
+          atExplicitKey = false;
+          pendingExplicitKey = false;
+        } else if (detected) throwError(state, "expected ':' after a mapping key");
+        else {
+          if (props.anchorStart !== NO_RANGE$1 || props.tagStart !== NO_RANGE$1) {
+            restoreState(state, beforeKey);
+            return false;
+          }
+          return true;
+        }
+      } else if (detected) throwError(state, "can not read a block mapping entry; a multiline key may not be an implicit key");
+      else {
+        if (props.anchorStart !== NO_RANGE$1 || props.tagStart !== NO_RANGE$1) {
+          restoreState(state, beforeKey);
+          return false;
+        }
+        return true;
+      }
+    }
+    if (parseNode(state, nodeIndent, CONTEXT_BLOCK_OUT, true, pendingExplicitKey)) pendingExplicitKey = false;
+    if (!atExplicitKey) {
+      if (pendingExplicitKey) {
+        addEmptyScalarEvent(state);
+        pendingExplicitKey = false;
+      }
+    }
+    skipSeparationSpace(state, true);
+    ch = state.input.charCodeAt(state.position);
+    if ((state.line === entryLine || state.lineIndent > nodeIndent) && ch !== 0) throwError(state, "bad indentation of a mapping entry");
+    else if (state.lineIndent < nodeIndent) break;
+  }
+  if (!detected) return false;
+  if (atExplicitKey) addEmptyScalarEvent(state);
+  if (mappingOpened) addPopEvent(state);
+  return true;
+}
+function parseNode(state, parentIndent, nodeContext, allowToSeek, allowCompact, allowPropertyMapping = true) {
+  if (state.depth >= state.maxDepth) throwError(state, `nesting exceeded maxDepth (${state.maxDepth})`);
+  state.depth++;
+  let indentStatus = 1;
+  let atNewLine = false;
+  let hasContent = false;
+  let propertyStart = null;
+  const props = emptyProperties();
+  let allowBlockScalars = nodeContext === CONTEXT_BLOCK_OUT || nodeContext === CONTEXT_BLOCK_IN;
+  let allowBlockCollections = allowBlockScalars;
+  const allowBlockStyles = allowBlockScalars;
+  if (allowToSeek && skipSeparationSpace(state, true)) {
+    atNewLine = true;
+    if (state.lineIndent > parentIndent) indentStatus = 1;
+    else if (state.lineIndent === parentIndent) indentStatus = 0;
+    else indentStatus = -1;
+  }
+  if (indentStatus === 1) while (true) {
+    const ch = state.input.charCodeAt(state.position);
+    const propertyState = snapshotState(state);
+    if (atNewLine && indentStatus !== 1 && (ch === 33 || ch === 38)) break;
+    if (atNewLine && allowBlockStyles && (props.tagStart !== NO_RANGE$1 || props.anchorStart !== NO_RANGE$1) && (ch === 33 || ch === 38)) {
+      const fallbackState = snapshotState(state);
+      const flowIndent = parentIndent + 1;
+      if (readBlockMapping(state, state.position - state.lineStart, flowIndent, props) && state.events[fallbackState.eventsLength]?.type === EVENT_ID.MAPPING) {
+        state.depth--;
+        return true;
+      }
+      restoreState(state, fallbackState);
+    }
+    if (atNewLine && (ch === 33 && props.tagStart !== NO_RANGE$1 || ch === 38 && props.anchorStart !== NO_RANGE$1)) break;
+    if (!readTagProperty(state, props, nodeContext === CONTEXT_FLOW_IN) && !readAnchorProperty(state, props)) break;
+    if (propertyStart === null) propertyStart = propertyState;
+    if (skipSeparationSpace(state, true)) {
+      atNewLine = true;
+      allowBlockCollections = allowBlockStyles;
+      if (state.lineIndent > parentIndent) indentStatus = 1;
+      else if (state.lineIndent === parentIndent) indentStatus = 0;
+      else indentStatus = -1;
+    } else allowBlockCollections = false;
+  }
+  if (allowBlockCollections) allowBlockCollections = atNewLine || allowCompact;
+  if (indentStatus === 1 || nodeContext === CONTEXT_BLOCK_OUT) {
+    const flowIndent = nodeContext === CONTEXT_FLOW_IN || nodeContext === CONTEXT_FLOW_OUT ? parentIndent : parentIndent + 1;
+    const blockIndent = state.position - state.lineStart;
+    if (indentStatus === 1) {
+      if (allowBlockCollections && (readBlockSequence(state, blockIndent, props) || readBlockMapping(state, blockIndent, flowIndent, props)) || readFlowCollection(state, flowIndent, props)) hasContent = true;
+      else {
+        const ch = state.input.charCodeAt(state.position);
+        if (propertyStart !== null && allowPropertyMapping && allowBlockStyles && !allowBlockCollections && ch !== 124 && ch !== 62) {
+          const fallbackState = snapshotState(state);
+          const propertyIndent = propertyStart.position - propertyStart.lineStart;
+          restoreState(state, propertyStart);
+          if (readBlockMapping(state, propertyIndent, flowIndent, emptyProperties()) && state.events[fallbackState.eventsLength]?.type === EVENT_ID.MAPPING) hasContent = true;
+          else restoreState(state, fallbackState);
+        }
+        if (!hasContent && (allowBlockScalars && readBlockScalar(state, flowIndent, props) || readSingleQuotedScalar(state, flowIndent, props) || readDoubleQuotedScalar(state, flowIndent, props) || readAlias(state, props) || readPlainScalar(state, flowIndent, nodeContext, props))) hasContent = true;
+      }
+    } else if (indentStatus === 0) hasContent = allowBlockCollections && readBlockSequence(state, blockIndent, props);
+  }
+  allowBlockScalars = allowBlockScalars && !hasContent;
+  if (!hasContent && (props.anchorStart !== NO_RANGE$1 || props.tagStart !== NO_RANGE$1 || allowBlockScalars)) {
+    addScalarEvent(state, NO_RANGE$1, NO_RANGE$1, props.anchorStart, props.anchorEnd, props.tagStart, props.tagEnd, SCALAR_STYLE.PLAIN);
+    hasContent = true;
+  }
+  state.depth--;
+  return hasContent || props.anchorStart !== NO_RANGE$1 || props.tagStart !== NO_RANGE$1;
+}
+function readDirective(state) {
+  if (state.lineIndent > 0 || state.input.charCodeAt(state.position) !== 37) return false;
+  state.position++;
+  const nameStart = state.position;
+  while (state.input.charCodeAt(state.position) !== 0 && !isWsOrEol(state.input.charCodeAt(state.position))) state.position++;
+  const name = state.input.slice(nameStart, state.position);
+  const args = [];
+  if (name.length === 0) throwError(state, "directive name must not be less than one character in length");
+  while (state.input.charCodeAt(state.position) !== 0 && !isEol(state.input.charCodeAt(state.position))) {
+    while (isWhiteSpace(state.input.charCodeAt(state.position))) state.position++;
+    if (state.input.charCodeAt(state.position) === 35 || isEol(state.input.charCodeAt(state.position)) || state.input.charCodeAt(state.position) === 0) break;
+    const start = state.position;
+    while (state.input.charCodeAt(state.position) !== 0 && !isWsOrEol(state.input.charCodeAt(state.position))) state.position++;
+    args.push(state.input.slice(start, state.position));
+  }
+  if (isEol(state.input.charCodeAt(state.position))) consumeLineBreak(state);
+  if (name === "YAML") {
+    if (state.directives.some((directive) => directive.kind === "yaml")) throwError(state, "duplication of %YAML directive");
+    if (args.length !== 1) throwError(state, "YAML directive accepts exactly one argument");
+    const match = /^([0-9]+)\.([0-9]+)$/.exec(args[0]);
+    if (match === null) throwError(state, "ill-formed argument of the YAML directive");
+    if (parseInt(match[1], 10) !== 1) throwError(state, "unacceptable YAML version of the document");
+    state.directives.push({
+      kind: "yaml",
+      version: args[0]
+    });
+  } else if (name === "TAG") {
+    if (args.length !== 2) throwError(state, "TAG directive accepts exactly two arguments");
+    const [handle, prefix] = args;
+    if (!PATTERN_TAG_HANDLE.test(handle)) throwError(state, "ill-formed tag handle (first argument) of the TAG directive");
+    if (HAS_OWN.call(state.tagHandlers, handle)) throwError(state, `there is a previously declared suffix for "${handle}" tag handle`);
+    if (!PATTERN_TAG_PREFIX.test(prefix)) throwError(state, "ill-formed tag prefix (second argument) of the TAG directive");
+    state.tagHandlers[handle] = prefix;
+    state.directives.push({
+      kind: "tag",
+      handle,
+      prefix
+    });
+  }
+  return true;
+}
+function readDocument(state) {
+  state.directives = [];
+  state.tagHandlers = /* @__PURE__ */ Object.create(null);
+  let hasDirectives = false;
+  skipSeparationSpace(state, true);
+  while (readDirective(state)) {
+    hasDirectives = true;
+    skipSeparationSpace(state, true);
+  }
+  let explicitStart = false;
+  let explicitEnd = false;
+  let allowCompact = true;
+  if (state.lineIndent === 0 && state.input.charCodeAt(state.position) === 45 && state.input.charCodeAt(state.position + 1) === 45 && state.input.charCodeAt(state.position + 2) === 45 && isWsOrEolOrEnd(state.input.charCodeAt(state.position + 3))) {
+    explicitStart = true;
+    const markerLine = state.line;
+    state.position += 3;
+    skipSeparationSpace(state, true);
+    allowCompact = state.line > markerLine;
+  } else if (hasDirectives) throwError(state, "directives end mark is expected");
+  const documentEventIndex = state.events.length;
+  if (!explicitStart && state.position === state.lineStart && state.input.charCodeAt(state.position) === 46 && testDocumentSeparator(state)) {
+    state.position += 3;
+    skipSeparationSpace(state, true);
+    return;
+  }
+  addDocumentEvent(state, explicitStart, false);
+  if (!parseNode(state, state.lineIndent - 1, CONTEXT_BLOCK_OUT, false, allowCompact, allowCompact)) addEmptyScalarEvent(state);
+  skipSeparationSpace(state, true);
+  if (state.position === state.lineStart && testDocumentSeparator(state)) {
+    explicitEnd = state.input.charCodeAt(state.position) === 46;
+    if (explicitEnd) {
+      const markerLine = state.line;
+      state.position += 3;
+      skipSeparationSpace(state, true);
+      if (state.line === markerLine && state.position < state.length) throwError(state, "end of the stream or a document separator is expected");
+    }
+  }
+  const documentEvent = state.events[documentEventIndex];
+  if (documentEvent?.type === EVENT_ID.DOCUMENT) documentEvent.explicitEnd = explicitEnd;
+  addPopEvent(state);
+  if (!explicitEnd && state.position < state.length && !testDocumentBoundary(state)) throwError(state, "end of the stream or a document separator is expected");
+}
+function parseEvents(input, options) {
+  const length = input.length;
+  const state = {
+    ...DEFAULT_PARSER_OPTIONS,
+    ...options,
+    input: `${input}\0`,
+    length,
+    position: 0,
+    line: 0,
+    lineStart: 0,
+    lineIndent: 0,
+    firstTabInLine: -1,
+    depth: 0,
+    directives: [],
+    tagHandlers: /* @__PURE__ */ Object.create(null),
+    events: []
+  };
+  const nullpos = input.indexOf("\0");
+  if (nullpos !== -1) YAMLException.throwAt(input, nullpos, "null byte is not allowed in input", state.filename);
+  while (state.position < state.length) {
+    skipByteOrderMark(state);
+    skipSeparationSpace(state, true);
+    if (state.position >= state.length) break;
+    const documentStart = state.position;
+    readDocument(state);
+    if (state.position === documentStart)
+      throwError(state, "can not read a document");
+  }
+  return state.events;
+}
+var DEFAULT_LOAD_OPTIONS = {
+  ...DEFAULT_PARSER_OPTIONS,
+  ...DEFAULT_CONSTRUCTOR_OPTIONS
+};
+function loadDocuments(input, options = {}) {
+  const opts = {
+    ...DEFAULT_LOAD_OPTIONS,
+    ...options
+  };
+  const source = String(input);
+  const PARSER_OPT_KEYS = Object.keys(DEFAULT_PARSER_OPTIONS);
+  const CONSTRUCTOR_OPT_KEYS = Object.keys(DEFAULT_CONSTRUCTOR_OPTIONS);
+  return constructFromEvents(parseEvents(source, pick(opts, PARSER_OPT_KEYS)), {
+    ...pick(opts, CONSTRUCTOR_OPT_KEYS),
+    source
+  });
+}
+function load(input, options) {
+  const documents = loadDocuments(input, options);
+  if (documents.length === 0) throw new YAMLException("expected a document, but the input is empty");
+  if (documents.length === 1) return documents[0];
+  throw new YAMLException("expected a single document in the stream, but found more");
+}
+function hasBit(mask, bit) {
+  return (mask & 1 << bit) !== 0;
+}
+var DEFAULT_SCALAR_STYLE_RULES = {
+  applyQuoteFlowKeysOption,
+  doubleQuoteForInvisibles,
+  doubleQuoteWhitespaceOnly,
+  applyForceQuotesOption,
+  tryLongOrMultilineAsBlock,
+  quoteInvalidPlain,
+  fallbackToDoubleQuoted
+};
+function _preferredQuotedStyle(layout) {
+  if (layout.presenterOptions.quoteStyle === "single" && hasBit(layout.allowedStylesMask, SCALAR_STYLE.SINGLE_QUOTED)) return SCALAR_STYLE.SINGLE_QUOTED;
+  return SCALAR_STYLE.DOUBLE_QUOTED;
+}
+function applyQuoteFlowKeysOption(layout) {
+  if (!layout.presenterOptions.quoteFlowKeys) return;
+  if (!layout.isKey || !layout.flowOnly || layout.style !== SCALAR_STYLE.PLAIN) return;
+  layout.style = SCALAR_STYLE.DOUBLE_QUOTED;
+}
+function doubleQuoteForInvisibles(layout) {
+  if (layout.style === SCALAR_STYLE.PLAIN && /[\t\x7F-\xA0\u2028\u2029\uFEFF\uFFFE\uFFFF]/.test(layout.node.value)) layout.style = SCALAR_STYLE.DOUBLE_QUOTED;
+}
+function doubleQuoteWhitespaceOnly(layout) {
+  if (layout.style === SCALAR_STYLE.PLAIN && /^\s+$/.test(layout.node.value)) layout.style = SCALAR_STYLE.DOUBLE_QUOTED;
+}
+function applyForceQuotesOption(layout) {
+  if (!layout.presenterOptions.forceQuotes) return;
+  if (layout.isKey || layout.style !== SCALAR_STYLE.PLAIN) return;
+  if (layout.node.tag !== layout.presenterOptions.schema.defaultScalarTag.tagName) return;
+  layout.style = layout.node.value.includes("\n") ? SCALAR_STYLE.DOUBLE_QUOTED : _preferredQuotedStyle(layout);
+}
+function tryLongOrMultilineAsBlock(layout) {
+  if (layout.style !== SCALAR_STYLE.PLAIN || layout.isKey) return;
+  const value = layout.node.value;
+  const multiline = value.indexOf("\n") !== -1;
+  if (!hasBit(layout.allowedStylesMask, SCALAR_STYLE.LITERAL_BLOCK)) {
+    if (multiline) layout.style = SCALAR_STYLE.DOUBLE_QUOTED;
+    return;
+  }
+  const w = layout.presenterOptions.lineWidth;
+  if (w === -1) {
+    if (multiline) layout.style = SCALAR_STYLE.LITERAL_BLOCK;
+    return;
+  }
+  const availableWidth = Math.max(Math.min(w, 40), w - layout.shiftOfContent);
+  let position = 0;
+  let shouldFold = false;
+  while (position <= value.length) {
+    let lineEnd = value.length;
+    const nextLineBreak = value.indexOf("\n", position);
+    if (nextLineBreak !== -1) lineEnd = nextLineBreak;
+    const line = value.slice(position, lineEnd);
+    if (line.length > availableWidth && line[0] !== " " && / [^ \t]/.test(line)) shouldFold = true;
+    if (nextLineBreak === -1) break;
+    position = nextLineBreak + 1;
+  }
+  if (shouldFold) layout.style = SCALAR_STYLE.FOLDED_BLOCK;
+  else if (multiline) layout.style = SCALAR_STYLE.LITERAL_BLOCK;
+}
+function quoteInvalidPlain(layout) {
+  if (layout.style === SCALAR_STYLE.PLAIN && !hasBit(layout.allowedStylesMask, SCALAR_STYLE.PLAIN)) layout.style = _preferredQuotedStyle(layout);
+}
+function fallbackToDoubleQuoted(layout) {
+  if (!hasBit(layout.allowedStylesMask, layout.style)) layout.style = SCALAR_STYLE.DOUBLE_QUOTED;
+}
+var SRC_C_PRINTABLE = "[\\x09\\x0A\\x0D\\x20-\\x7E\\x85\\xA0-\\uD7FF\\uE000-\\uFFFD\\u{10000}-\\u{10FFFF}]";
+var SRC_B_CHAR = "[\\n\\r]";
+var SRC_C_BYTE_ORDER_MARK = "\\uFEFF";
+var SRC_S_WHITE = "[ \\t]";
+var SRC_NB_CHAR = `(?:(?!(?:${SRC_B_CHAR}|${SRC_C_BYTE_ORDER_MARK}))${SRC_C_PRINTABLE})`;
+var SRC_NS_CHAR = `(?:(?!${SRC_S_WHITE})${SRC_NB_CHAR})`;
+var SRC_NB_JSON = "[\\x09\\x20-\\uD7FF\\uE000-\\uFFFF\\u{10000}-\\u{10FFFF}]";
+var SRC_C_INDICATOR = "[-?:,\\[\\]{}#&*!|>'\"%@`]";
+var SRC_C_FLOW_INDICATOR = "[,\\[\\]{}]";
+var SRC_NS_PLAIN_SAFE_FLOW_OUT = SRC_NS_CHAR;
+var SRC_NS_PLAIN_SAFE_FLOW_IN = `(?:(?!${SRC_C_FLOW_INDICATOR})${SRC_NS_CHAR})`;
+var SRC_NS_PLAIN_FIRST_FLOW_OUT = `(?:(?:(?!${SRC_C_INDICATOR})${SRC_NS_CHAR})|[?:-](?=${SRC_NS_PLAIN_SAFE_FLOW_OUT}))`;
+var SRC_NS_PLAIN_FIRST_FLOW_IN = `(?:(?:(?!${SRC_C_INDICATOR})${SRC_NS_CHAR})|[?:-](?=${SRC_NS_PLAIN_SAFE_FLOW_IN}))`;
+var SRC_NS_PLAIN_CHAR_FLOW_OUT = `(?:(?:(?![:#])${SRC_NS_PLAIN_SAFE_FLOW_OUT})|:(?=${SRC_NS_PLAIN_SAFE_FLOW_OUT}))#*`;
+var SRC_NS_PLAIN_CHAR_FLOW_IN = `(?:(?:(?![:#])${SRC_NS_PLAIN_SAFE_FLOW_IN})|:(?=${SRC_NS_PLAIN_SAFE_FLOW_IN}))#*`;
+var SRC_NB_NS_PLAIN_IN_LINE_FLOW_OUT = `(?:${SRC_S_WHITE}*${SRC_NS_PLAIN_CHAR_FLOW_OUT})*`;
+var SRC_NB_NS_PLAIN_IN_LINE_FLOW_IN = `(?:${SRC_S_WHITE}*${SRC_NS_PLAIN_CHAR_FLOW_IN})*`;
+var SRC_NS_PLAIN_ONE_LINE_FLOW_OUT = `${SRC_NS_PLAIN_FIRST_FLOW_OUT}#*${SRC_NB_NS_PLAIN_IN_LINE_FLOW_OUT}`;
+var SRC_NS_PLAIN_ONE_LINE_FLOW_IN = `${SRC_NS_PLAIN_FIRST_FLOW_IN}#*${SRC_NB_NS_PLAIN_IN_LINE_FLOW_IN}`;
+var SRC_NS_PLAIN_ONE_LINE_BLOCK_KEY = SRC_NS_PLAIN_ONE_LINE_FLOW_OUT;
+var SRC_NS_PLAIN_ONE_LINE_FLOW_KEY = SRC_NS_PLAIN_ONE_LINE_FLOW_IN;
+var SRC_S_NS_PLAIN_NEXT_LINE_FLOW_OUT = `\\n+${SRC_NS_PLAIN_CHAR_FLOW_OUT}${SRC_NB_NS_PLAIN_IN_LINE_FLOW_OUT}`;
+var SRC_S_NS_PLAIN_NEXT_LINE_FLOW_IN = `\\n+${SRC_NS_PLAIN_CHAR_FLOW_IN}${SRC_NB_NS_PLAIN_IN_LINE_FLOW_IN}`;
+var SRC_NS_PLAIN_MULTI_LINE_FLOW_OUT = `${SRC_NS_PLAIN_ONE_LINE_FLOW_OUT}(?:${SRC_S_NS_PLAIN_NEXT_LINE_FLOW_OUT})*`;
+var SRC_NS_PLAIN_MULTI_LINE_FLOW_IN = `${SRC_NS_PLAIN_ONE_LINE_FLOW_IN}(?:${SRC_S_NS_PLAIN_NEXT_LINE_FLOW_IN})*`;
+var NS_PLAIN_FLOW_OUT = new RegExp(`^(?:${SRC_NS_PLAIN_MULTI_LINE_FLOW_OUT})$`, "u");
+var NS_PLAIN_FLOW_IN = new RegExp(`^(?:${SRC_NS_PLAIN_MULTI_LINE_FLOW_IN})$`, "u");
+var NS_PLAIN_BLOCK_KEY = new RegExp(`^(?:${SRC_NS_PLAIN_ONE_LINE_BLOCK_KEY})$`, "u");
+var NS_PLAIN_FLOW_KEY = new RegExp(`^(?:${SRC_NS_PLAIN_ONE_LINE_FLOW_KEY})$`, "u");
+var NB_SINGLE_ONE_LINE = new RegExp(`^(?:${SRC_NB_JSON})*$`, "u");
+var NB_SINGLE_MULTI_LINE = new RegExp(`^(?:${SRC_NB_JSON}|\\n)*$`, "u");
+var BLOCK_SCALAR_CONTENT = new RegExp(`^(?:${SRC_NB_CHAR}|\\n)*$`, "u");
+var DEFAULT_PRESENTER_OPTIONS = {
+  indent: 2,
+  seqNoIndent: false,
+  seqInlineFirst: true,
+  lineWidth: 80,
+  flowBracketPadding: false,
+  flowSkipCommaSpace: false,
+  flowSkipColonSpace: false,
+  quoteFlowKeys: false,
+  quoteStyle: "single",
+  forceQuotes: false,
+  scalarStyleRules: Object.keys(DEFAULT_SCALAR_STYLE_RULES).map((name) => Reflect.get(DEFAULT_SCALAR_STYLE_RULES, name)),
+  tagBeforeAnchor: false
+};
+var DEFAULT_DUMP_OPTIONS = {
+  ...DEFAULT_PRESENTER_OPTIONS,
+  schema: DUMP_SCHEMA,
+  skipInvalid: false,
+  noRefs: false,
+  flowLevel: -1,
+  sortKeys: false,
+  transform: () => {
+  }
+};
+var EVENT_DOCUMENT = EVENT_ID.DOCUMENT;
+var EVENT_SEQUENCE = EVENT_ID.SEQUENCE;
+var EVENT_MAPPING = EVENT_ID.MAPPING;
+var EVENT_SCALAR = EVENT_ID.SCALAR;
+var EVENT_ALIAS = EVENT_ID.ALIAS;
+var EVENT_POP = EVENT_ID.POP;
+var SCALAR_STYLE_PLAIN = SCALAR_STYLE.PLAIN;
+var SCALAR_STYLE_SINGLE_QUOTED = SCALAR_STYLE.SINGLE_QUOTED;
+var SCALAR_STYLE_DOUBLE_QUOTED = SCALAR_STYLE.DOUBLE_QUOTED;
+var SCALAR_STYLE_LITERAL_BLOCK = SCALAR_STYLE.LITERAL_BLOCK;
+var SCALAR_STYLE_FOLDED_BLOCK = SCALAR_STYLE.FOLDED_BLOCK;
+var COLLECTION_STYLE_BLOCK = COLLECTION_STYLE.BLOCK;
+var COLLECTION_STYLE_FLOW = COLLECTION_STYLE.FLOW;
+var CHOMPING_CLIP = CHOMPING_MODE.CLIP;
+var CHOMPING_STRIP = CHOMPING_MODE.STRIP;
+var CHOMPING_KEEP = CHOMPING_MODE.KEEP;
+
+// actions/engine/state/read.ts
+function readStateText(text) {
+  if (/^\s*\{/.test(text)) {
+    try {
+      return JSON.parse(text);
+    } catch {
+    }
+  }
+  return load(text, { schema: CORE_SCHEMA });
+}
+function mayHaveAnchors(text) {
+  return /(^|[\s[{,:-])&[^\s]/.test(text);
+}
+
+// actions/engine/tyk/objects.ts
+init_errors();
+var TYK_KIND = { classic: "api", oas: "api", policy: "policy" };
+function formatOf(value) {
+  if (!isObject(value)) return void 0;
+  if (isOasDocument(value) || isObject(value.oas) && isOasDocument(value.oas)) return "oas";
+  if (isClassicDefinition(value) || isClassicDefinition(value.api_definition)) return "classic";
+  if (isObject(value.access_rights) && !("api_id" in value)) return "policy";
+  return void 0;
+}
+function isOasDocument(value) {
+  return typeof value.openapi === "string" && isObject(value["x-tyk-api-gateway"]);
+}
+function isClassicDefinition(value) {
+  return isObject(value) && typeof value.api_id === "string" && isObject(value.proxy);
+}
+function definitionOf(body, format) {
+  if (format === "classic" && isObject(body.api_definition)) return body.api_definition;
+  if (format === "oas" && isObject(body.oas)) return body.oas;
+  return body;
+}
+function tykObject(body, source, format = formatOf(body)) {
+  if (!format) {
+    throw new DeckhandError(
+      `${source} is neither a Tyk API definition (classic or OAS) nor a policy: expected api_id and proxy, openapi and x-tyk-api-gateway, or access_rights`
+    );
+  }
+  let id;
+  let name;
+  const definition = definitionOf(body, format);
+  if (format === "oas") {
+    const info2 = definition["x-tyk-api-gateway"].info;
+    id = isObject(info2) ? info2.id : void 0;
+    name = isObject(info2) ? info2.name : void 0;
+  } else if (format === "classic") {
+    id = definition.api_id;
+    name = definition.name;
+  } else {
+    id = typeof body.id === "string" && body.id !== "" ? body.id : body._id;
+    name = body.name;
+  }
+  if (typeof id !== "string" || id === "") {
+    const field = format === "oas" ? "x-tyk-api-gateway.info.id" : format === "classic" ? "api_id" : "id";
+    throw new DeckhandError(`${source} has no ${field}: every ${TYK_KIND[format]} needs a stable id`);
+  }
+  return { format, id, name: typeof name === "string" && name !== "" ? name : id, body };
+}
+function looseTykObject(body, fallback) {
+  const format = formatOf(body);
+  if (!format) return void 0;
+  try {
+    return tykObject(body, fallback, format);
+  } catch {
+    return { format, id: fallback, name: fallback, body };
+  }
+}
+function displayName(object) {
+  return object.name === object.id ? object.id : `${object.name} (${object.id})`;
+}
+
+// actions/engine/secrets/detectors.ts
+var MIN_SECRET_LENGTH = 9;
+var MAX_JSON_LENGTH = 256 * 1024;
+var MAX_TOKEN_LENGTH = 16384;
+var MAX_JWT_HEADER_LENGTH = 2048;
+var MAX_RANDOM_TOKEN_LENGTH = 1024;
+var MAX_HEADER_VALUE_LENGTH = 4096;
+var MAX_AUTHORITY_LENGTH = 2048;
+var MAX_SCHEME_LENGTH = 32;
+var LOWER = 1;
+var UPPER = 2;
+var DIGIT = 4;
+var ALL_CLASSES = LOWER | UPPER | DIGIT;
+function charClass(code) {
+  if (code >= 97 && code <= 122) return LOWER;
+  if (code >= 65 && code <= 90) return UPPER;
+  if (code >= 48 && code <= 57) return DIGIT;
+  return 0;
+}
+function isSpace(code) {
+  return code <= 32 || code === 127;
+}
+function isPlaceholder(value) {
+  const v = value.trim();
+  const n = v.length;
+  if (n === 0) return true;
+  const first = v.charCodeAt(0);
+  const last = v.charCodeAt(n - 1);
+  if (first === 123 && last === 125) return v.startsWith("{vault://") || v.startsWith("{{");
+  if (first === 36) return last === 125 || /^\$[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(v);
+  if (first === 60 && last === 62) return n <= 64;
+  if (n > 10) return false;
+  const lower = v.toLowerCase();
+  return lower === "[masked]" || lower === "[redacted]" || lower === "redacted" || lower === "%s" || /^\*{3,}$/.test(v);
+}
+var PRIVATE_KEY_ARMOUR = /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|---- BEGIN SSH2 [A-Z ]{0,20}PRIVATE KEY ----/;
+function hasPrivateKey(value) {
+  return value.includes("PRIVATE KEY") && PRIVATE_KEY_ARMOUR.test(value);
+}
+var JWK_PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k", "r", "t"];
+function jwkPrivateMembers(jwk) {
+  return JWK_PRIVATE_MEMBERS.filter((name) => Object.hasOwn(jwk, name) && jwk[name] != null);
+}
+function isPrivateJwk(value) {
+  if (!isRecord(value) || typeof value.kty !== "string") return false;
+  return jwkPrivateMembers(value).some((name) => {
+    const member = value[name];
+    return typeof member === "string" ? !isPlaceholder(member) : true;
+  });
+}
+function isRecord(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+function jsonSecret(trimmed) {
+  if (trimmed.length > MAX_JSON_LENGTH) return void 0;
+  const jwk = trimmed.includes('"kty"');
+  const gcp = trimmed.includes("service_account") || trimmed.includes("authorized_user");
+  if (!jwk && !gcp) return void 0;
+  let parsed;
+  try {
+    parsed = JSON.parse(trimmed);
+  } catch {
+    return void 0;
+  }
+  if (jwk) {
+    const candidates = Array.isArray(parsed) ? parsed : isRecord(parsed) && Array.isArray(parsed.keys) ? [parsed, ...parsed.keys] : [parsed];
+    if (candidates.some(isPrivateJwk)) return "jwk-private";
+  }
+  if (gcp && isRecord(parsed)) return gcpCredentials(parsed);
+  return void 0;
+}
+function gcpCredentials(json) {
+  const present = (name) => {
+    const v = json[name];
+    return typeof v === "string" && !isPlaceholder(v);
+  };
+  if (json.type === "service_account" && present("private_key")) return "gcp-service-account";
+  if (json.type === "authorized_user" && (present("refresh_token") || present("client_secret")))
+    return "token";
+  return void 0;
+}
+function isSchemeChar(code) {
+  return charClass(code) !== 0 || code === 43 || code === 45 || code === 46;
+}
+function isAuthorityEnd(code) {
+  switch (code) {
+    case 47:
+    // /
+    case 63:
+    // ?
+    case 35:
+    // #
+    case 92:
+    // \
+    case 34:
+    // "
+    case 39:
+    // '
+    case 60:
+    // <
+    case 62:
+    // >
+    case 96:
+    // `
+    case 123:
+    // {
+    case 125:
+    // }
+    case 124:
+    // |
+    case 94:
+      return true;
+    default:
+      return isSpace(code);
+  }
+}
+function allUrlCredentials(value, limit = Infinity) {
+  const spans = [];
+  if (value.length < MIN_SECRET_LENGTH) return spans;
+  let from = 0;
+  while (spans.length < limit) {
+    const sep4 = value.indexOf("://", from);
+    if (sep4 < 0) break;
+    from = sep4 + 3;
+    if (!hasScheme(value, sep4)) continue;
+    const start = sep4 + 3;
+    const cap = Math.min(value.length, start + MAX_AUTHORITY_LENGTH);
+    let at = -1;
+    let colon = -1;
+    for (let i = start; i < cap; i++) {
+      const code = value.charCodeAt(i);
+      if (isAuthorityEnd(code)) break;
+      if (code === 64) at = i;
+      else if (code === 58 && colon < 0) colon = i;
+    }
+    if (at <= start) continue;
+    if (colon >= 0 && colon < at) {
+      if (colon + 1 < at && !isPlaceholder(value.slice(colon + 1, at))) spans.push({ start, end: at });
+    } else if (at - start >= 20 && isUserinfoToken(value.slice(start, at))) {
+      spans.push({ start, end: at });
+    }
+  }
+  return spans;
+}
+function hasScheme(value, sep4) {
+  let s = sep4;
+  while (s > 0 && sep4 - s < MAX_SCHEME_LENGTH && isSchemeChar(value.charCodeAt(s - 1))) s--;
+  for (; s < sep4; s++) {
+    const cls = charClass(value.charCodeAt(s));
+    if (cls === LOWER || cls === UPPER) return true;
+  }
+  return false;
+}
+function isUserinfoToken(user) {
+  if (user.length < 20 || user.length > MAX_RANDOM_TOKEN_LENGTH) return false;
+  return vendorToken(user) || isJwt(user) || looksLikeRandomToken(user);
+}
+function urlCredentials(value) {
+  return allUrlCredentials(value, 1)[0];
+}
+function isBase64UrlSegment(value, start, end) {
+  for (let i = start; i < end; i++) {
+    const code = value.charCodeAt(i);
+    if (charClass(code) === 0 && code !== 45 && code !== 95) return false;
+  }
+  return true;
+}
+function isJwt(value) {
+  if (!value.startsWith("eyJ") || value.length > MAX_TOKEN_LENGTH) return false;
+  const dots = [];
+  for (let i = value.indexOf("."); i >= 0 && dots.length < 5; i = value.indexOf(".", i + 1)) dots.push(i);
+  if (dots.length !== 2 && dots.length !== 4) return false;
+  const headerEnd = dots[0];
+  if (headerEnd > MAX_JWT_HEADER_LENGTH) return false;
+  if (dots[1] - headerEnd < 2) return false;
+  let start = 0;
+  for (const end of [...dots, value.length]) {
+    if (!isBase64UrlSegment(value, start, end)) return false;
+    start = end + 1;
+  }
+  try {
+    const header = JSON.parse(Buffer.from(value.slice(0, headerEnd), "base64url").toString("utf8"));
+    return isRecord(header) && typeof header.alg === "string";
+  } catch {
+    return false;
+  }
+}
+var AWS_ACCESS_KEY_ID = /^(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z2-7]{16}$/;
+function isAwsAccessKeyId(value) {
+  const v = value.length === 20 ? value : value.trim();
+  return v.length === 20 && v.charCodeAt(0) === 65 && AWS_ACCESS_KEY_ID.test(v);
+}
+function isAwsSecretKeyShape(value) {
+  const v = value.length === 40 ? value : value.trim();
+  if (v.length !== 40) return false;
+  let classes = 0;
+  for (let i = 0; i < 40; i++) {
+    const code = v.charCodeAt(i);
+    const cls = charClass(code);
+    if (cls === 0 && code !== 47 && code !== 43) return false;
+    classes |= cls;
+  }
+  return classes === ALL_CLASSES;
+}
+var TOKEN_FORMATS = [
+  // GitHub: classic tokens are prefix + 36 base62 (github.blog 2021-04-05); fine-grained PATs are longer.
+  ...["ghp_", "gho_", "ghu_", "ghs_", "ghr_"].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9_]{36,251}$/ })),
+  { prefix: "github_pat_", rest: /^[A-Za-z0-9_]{22,244}$/ },
+  // Slack: bot, user, app-level, legacy workspace, configuration and refresh tokens; incoming webhooks.
+  ...["xoxa-", "xoxb-", "xoxo-", "xoxp-", "xoxr-", "xoxs-", "xapp-", "xoxe-"].map((prefix) => ({
+    prefix,
+    rest: /^[A-Za-z0-9-]{10,250}$/,
+    needs: DIGIT
+  })),
+  { prefix: "xoxe.xox", rest: /^[a-z]-[A-Za-z0-9-]{10,250}$/ },
+  {
+    prefix: "https://hooks.slack.com/services/",
+    rest: /^T[A-Za-z0-9]{1,40}\/B[A-Za-z0-9]{1,40}\/[A-Za-z0-9]{8,64}$/
+  },
+  // Stripe secret and restricted keys (live and test), webhook signing secrets. `pk_` keys are public.
+  ...["sk_live_", "rk_live_", "sk_test_", "rk_test_"].map((prefix) => ({
+    prefix,
+    rest: /^[A-Za-z0-9]{20,247}$/
+  })),
+  { prefix: "whsec_", rest: /^[A-Za-z0-9+/=]{24,128}$/ },
+  // GitLab token prefixes (docs.gitlab.com, "Token prefixes"); routable tokens hold dots.
+  ...["glpat-", "gloas-", "gldt-", "glrt-", "glcbt-", "glptt-", "glft-", "glimt-", "glsoat-", "glffct-"].map(
+    (prefix) => ({ prefix, rest: /^[A-Za-z0-9_.-]{20,255}$/ })
+  ),
+  // npm access tokens.
+  { prefix: "npm_", rest: /^[A-Za-z0-9]{36}$/ },
+  // Anthropic before OpenAI, whose `sk-` it shares; OpenAI's `sk-proj-`, `sk-svcacct-`, `sk-admin-` and
+  // legacy `sk-` keys. `sk-` alone could start a slug (`sk-payments-service-prod`): mixed classes required.
+  { prefix: "sk-ant-", rest: /^[A-Za-z0-9_-]{32,255}$/ },
+  { prefix: "sk-", rest: /^[A-Za-z0-9_-]{20,255}$/, needs: ALL_CLASSES },
+  // SendGrid: SG.<22>.<43>.
+  { prefix: "SG.", rest: /^[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{16,64}$/ },
+  // Google API keys.
+  { prefix: "AIza", rest: /^[0-9A-Za-z_-]{35}$/ },
+  // Twilio API key SIDs.
+  { prefix: "SK", rest: /^[0-9a-f]{32}$/ },
+  // HashiCorp Vault service, batch and recovery tokens (Vault 1.10+).
+  ...["hvs.", "hvb.", "hvr."].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9_-]{24,300}$/ })),
+  // Kong Konnect personal and system account access tokens (what deck's --konnect-token takes).
+  ...["kpat_", "spat_"].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9]{30,100}$/ })),
+  // Hugging Face, Docker Hub, Shopify, Groq, Databricks, DigitalOcean, PyPI, Linear, Notion, Grafana,
+  // Postman, age, Tailscale, New Relic, Sentry, Pulumi, Doppler, Supabase, PlanetScale, Heroku, Mailgun.
+  { prefix: "hf_", rest: /^[A-Za-z]{34}$/ },
+  { prefix: "dckr_pat_", rest: /^[A-Za-z0-9_-]{20,64}$/ },
+  ...["shpat_", "shpca_", "shppa_", "shpss_"].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9]{32,64}$/ })),
+  { prefix: "gsk_", rest: /^[A-Za-z0-9]{52}$/ },
+  { prefix: "dapi", rest: /^[a-f0-9]{32}(?:-[0-9])?$/ },
+  ...["dop_v1_", "doo_v1_", "dor_v1_"].map((prefix) => ({ prefix, rest: /^[a-f0-9]{64}$/ })),
+  { prefix: "pypi-AgE", rest: /^[A-Za-z0-9_-]{50,}$/ },
+  { prefix: "lin_api_", rest: /^[A-Za-z0-9_]{32,128}$/ },
+  { prefix: "ntn_", rest: /^[0-9]{11}[A-Za-z0-9]{35}$/ },
+  { prefix: "glc_", rest: /^[A-Za-z0-9+/]{32,400}={0,2}$/ },
+  { prefix: "glsa_", rest: /^[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}$/ },
+  { prefix: "PMAK-", rest: /^[a-f0-9]{24}-[a-f0-9]{34}$/ },
+  { prefix: "AGE-SECRET-KEY-1", rest: /^[0-9A-Z]{58}$/ },
+  { prefix: "tskey-", rest: /^[A-Za-z0-9_-]{20,200}$/ },
+  { prefix: "NRAK-", rest: /^[A-Z0-9]{27}$/ },
+  ...["sntrys_", "sntryu_"].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9+/=_]{32,500}$/ })),
+  { prefix: "pul-", rest: /^[a-f0-9]{40}$/ },
+  ...["dp.pt.", "dp.st.", "dp.sa.", "dp.ct."].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9]{40,44}$/ })),
+  { prefix: "sbp_", rest: /^[a-f0-9]{40}$/ },
+  ...["pscale_tkn_", "pscale_pw_", "pscale_oauth_"].map((prefix) => ({
+    prefix,
+    rest: /^[A-Za-z0-9_.=-]{32,64}$/
+  })),
+  { prefix: "HRKU-", rest: /^[A-Za-z0-9_-]{30,80}$/ },
+  { prefix: "key-", rest: /^[0-9a-f]{32}$/ }
+];
+var FORMATS_BY_FIRST = /* @__PURE__ */ new Map();
+for (const format of TOKEN_FORMATS) {
+  const first = format.prefix.charCodeAt(0);
+  const list = FORMATS_BY_FIRST.get(first) ?? [];
+  list.push(format);
+  FORMATS_BY_FIRST.set(first, list);
+}
+function classesOf(value, start = 0, end = value.length) {
+  let classes = 0;
+  for (let i = start; i < end; i++) classes |= charClass(value.charCodeAt(i));
+  return classes;
+}
+function vendorToken(value) {
+  if (value.length < 20 || value.length > 512) return false;
+  const formats = FORMATS_BY_FIRST.get(value.charCodeAt(0));
+  if (!formats) return false;
+  for (const { prefix, rest, needs } of formats) {
+    if (!value.startsWith(prefix)) continue;
+    const tail = value.slice(prefix.length);
+    if (!rest.test(tail)) continue;
+    if (needs !== void 0 && (classesOf(tail) & needs) !== needs) continue;
+    return true;
+  }
+  return false;
+}
+var counts = new Uint16Array(128);
+function shannonEntropy(value) {
+  const n = value.length;
+  if (n === 0) return 0;
+  const end = Math.min(n, 65535);
+  for (let i = 0; i < end; i++) counts[value.charCodeAt(i) & 127]++;
+  let bits = 0;
+  for (let i = 0; i < end; i++) {
+    const c = value.charCodeAt(i) & 127;
+    const count = counts[c];
+    if (count === 0) continue;
+    const p = count / end;
+    bits -= p * Math.log2(p);
+    counts[c] = 0;
+  }
+  return bits;
+}
+function isTokenChar(code) {
+  return charClass(code) !== 0 || code === 43 || code === 47 || code === 61 || code === 95 || code === 45 || code === 46 || code === 126;
+}
+function hexShape(value) {
+  let lower = false;
+  let upper = false;
+  let dash = false;
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code >= 48 && code <= 57) continue;
+    if (code >= 97 && code <= 102) lower = true;
+    else if (code >= 65 && code <= 70) upper = true;
+    else if (code === 45) dash = true;
+    else return { hex: false, dash };
+  }
+  return { hex: !(lower && upper), dash };
+}
+function isHostname(value) {
+  if (!value.includes(".")) return false;
+  return /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?$/.test(value);
+}
+function isVowel(code) {
+  switch (code | 32) {
+    case 97:
+    // a
+    case 101:
+    // e
+    case 105:
+    // i
+    case 111:
+    // o
+    case 117:
+      return true;
+    default:
+      return false;
+  }
+}
+function wordShare(value) {
+  let letters = 0;
+  let inWords = 0;
+  let i = 0;
+  while (i < value.length) {
+    const cls = charClass(value.charCodeAt(i));
+    if (cls !== LOWER && cls !== UPPER) {
+      i++;
+      continue;
+    }
+    const lowers = cls === UPPER ? i + 1 : i;
+    let vowel = cls === UPPER && isVowel(value.charCodeAt(i));
+    let end = lowers;
+    while (end < value.length && charClass(value.charCodeAt(end)) === LOWER) {
+      vowel ||= isVowel(value.charCodeAt(end));
+      end++;
+    }
+    letters += end - i;
+    if (end - lowers >= 2 && vowel) inWords += end - i;
+    i = end;
+  }
+  return letters === 0 ? 0 : inWords / letters;
+}
+function derLength(der, at) {
+  const first = der[at];
+  if (first === void 0) return void 0;
+  if (first < 128) return [first, 1];
+  const size = first & 127;
+  if (size < 1 || size > 3 || at + size >= der.length) return void 0;
+  let length = 0;
+  for (let i = 1; i <= size; i++) length = length * 256 + der[at + i];
+  return [length, 1 + size];
+}
+function isBase64Certificate(value) {
+  if (!value.startsWith("MI")) return false;
+  const der = Buffer.from(value.slice(0, 24), "base64");
+  if (der[0] !== 48) return false;
+  const outer = derLength(der, 1);
+  if (!outer) return false;
+  let at = 1 + outer[1];
+  if (der[at] !== 48) return false;
+  const tbs = derLength(der, at + 1);
+  if (!tbs) return false;
+  at += 1 + tbs[1];
+  return der[at] === 160 && der[at + 1] === 3 && der[at + 2] === 2 && der[at + 3] === 1;
+}
+function looksLikeRandomToken(value) {
+  const n = value.length;
+  if (n < 20 || n > MAX_RANDOM_TOKEN_LENGTH) return false;
+  const first = value.charCodeAt(0);
+  if (first === 47 || first === 46 || first === 126) return false;
+  let classes = 0;
+  let separators = 0;
+  let pieces = 0;
+  let alnum = 0;
+  let previous = 0;
+  for (let i = 0; i < n; i++) {
+    const code = value.charCodeAt(i);
+    if (!isTokenChar(code)) return false;
+    const cls = charClass(code);
+    if (cls === 0) {
+      if (code !== 61 && code !== 43 && code !== 47) separators++;
+      previous = 0;
+      continue;
+    }
+    classes |= cls;
+    alnum++;
+    if (previous === 0 || previous === DIGIT !== (cls === DIGIT) || previous === LOWER && cls === UPPER) {
+      pieces++;
+    }
+    previous = cls;
+  }
+  if (classes === LOWER || classes === UPPER || classes === DIGIT || classes === 0) return false;
+  const { hex, dash } = hexShape(value);
+  if (hex) return !dash && n >= 32;
+  if (separators * 10 > n) return false;
+  if (isHostname(value) || isBase64Certificate(value)) return false;
+  if (shannonEntropy(value) < 3) return false;
+  const perPiece = alnum / pieces;
+  if ((classes & (LOWER | UPPER)) !== (LOWER | UPPER)) return perPiece <= 5;
+  return perPiece <= 4.5 && wordShare(value) < 0.7;
+}
+var TOKEN_SCHEMES = /* @__PURE__ */ new Set([
+  "bearer",
+  "basic",
+  "token",
+  "splunk",
+  "ssws",
+  "geniekey",
+  "apikey",
+  "api-key",
+  "bot",
+  "ldap",
+  "negotiate",
+  "ntlm"
+]);
+var PARAMETER_SCHEMES = /* @__PURE__ */ new Set([
+  "digest",
+  "hmac",
+  "oauth",
+  "aws4-hmac-sha256",
+  "sharedkey",
+  "sharedaccesssignature"
+]);
+var SIGNATURE_PARAMETER = /(?:^|[\s,&])(?:signature|response|sig|oauth_signature)=|^[A-Za-z0-9-]{1,64}:[A-Za-z0-9+/=]{16,}$/i;
+var TOKEN68 = /^[A-Za-z0-9._~+/-]+=*$/;
+function schemeCredential(trimmed) {
+  let space = 2;
+  while (space < 25 && space < trimmed.length && !isSpace(trimmed.charCodeAt(space))) space++;
+  if (space >= 25 || space >= trimmed.length) return void 0;
+  const scheme = trimmed.slice(0, space).toLowerCase();
+  if (!TOKEN_SCHEMES.has(scheme) && !PARAMETER_SCHEMES.has(scheme)) return void 0;
+  return { scheme, credential: trimmed.slice(space + 1).trim() };
+}
+function decodesToUserPassword(credential) {
+  if (credential.length < 8 || credential.length > 1024 || !/^[A-Za-z0-9+/]+={0,2}$/.test(credential))
+    return false;
+  const text = Buffer.from(credential, "base64").toString("utf8");
+  const colon = text.indexOf(":");
+  if (colon < 0 || colon === text.length - 1) return false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 32 || code === 127 || code === 65533) return false;
+  }
+  return true;
+}
+function isSchemeCredential({ scheme, credential }, strict) {
+  if (credential === "" || isPlaceholder(credential) || /realm=/i.test(credential)) return false;
+  if (PARAMETER_SCHEMES.has(scheme)) return !strict && SIGNATURE_PARAMETER.test(credential);
+  if (!TOKEN68.test(credential)) return false;
+  if (scheme === "basic" || scheme === "ldap") return decodesToUserPassword(credential);
+  if (vendorToken(credential) || isJwt(credential)) return true;
+  const classes = classesOf(credential);
+  if (strict) return credential.length >= 16 && (classes & DIGIT) !== 0 && (classes & (LOWER | UPPER)) !== 0;
+  return credential.length >= 8 && classes !== LOWER;
+}
+var CREDENTIAL_NAMES = /* @__PURE__ */ new Set([
+  "authorization",
+  "proxy-authorization",
+  "cookie",
+  "set-cookie",
+  "apikey",
+  "api-key",
+  // Google APIs take an API key as the `key` query parameter.
+  "key",
+  "password",
+  "passwd",
+  "passphrase",
+  "secret",
+  "token",
+  // Honeycomb: `X-Honeycomb-Team: <API key>` (docs.honeycomb.io, "Events API").
+  "x-honeycomb-team"
+]);
+var CREDENTIAL_LAST_PARTS = /* @__PURE__ */ new Set([
+  "token",
+  "secret",
+  "password",
+  "passwd",
+  "pwd",
+  "passphrase",
+  "apikey",
+  "auth",
+  "authentication",
+  "credential",
+  "signature",
+  "sig",
+  "jwt",
+  "assertion",
+  "cookie"
+]);
+var CREDENTIAL_SUFFIXES = [
+  "token",
+  "secret",
+  "password",
+  "passwd",
+  "apikey",
+  "accesskey",
+  "secretkey",
+  "privatekey",
+  "authkey",
+  "appkey",
+  "licensekey",
+  "masterkey",
+  "subscriptionkey"
+];
+var PLAIN_KEY_QUALIFIERS = /* @__PURE__ */ new Set([
+  "idempotency",
+  "websocket",
+  "cache",
+  "routing",
+  "partition",
+  "sort",
+  "primary",
+  "foreign",
+  "public",
+  "dedup",
+  "deduplication"
+]);
+function isCredentialName(name) {
+  if (name.length === 0 || name.length > 256) return false;
+  const n = name.trim().toLowerCase().replaceAll("_", "-");
+  if (CREDENTIAL_NAMES.has(n) || n.includes("authorization")) return true;
+  const lastDash = n.lastIndexOf("-");
+  const last = n.slice(lastDash + 1);
+  if (CREDENTIAL_LAST_PARTS.has(last)) return true;
+  if (CREDENTIAL_SUFFIXES.some((suffix) => last.endsWith(suffix))) return true;
+  if (last === "key" && lastDash > 0) {
+    const qualifier = n.slice(n.lastIndexOf("-", lastDash - 1) + 1, lastDash);
+    return !PLAIN_KEY_QUALIFIERS.has(qualifier);
+  }
+  return false;
+}
+function knownToken(value) {
+  if (isAwsAccessKeyId(value)) return "aws-access-key-id";
+  if (isJwt(value)) return "jwt";
+  if (vendorToken(value)) return "token";
+  return void 0;
+}
+function detectSecret(value) {
+  if (value.length < MIN_SECRET_LENGTH) return void 0;
+  const trimmed = value.trim();
+  if (trimmed.length < MIN_SECRET_LENGTH || isPlaceholder(trimmed)) return void 0;
+  const first = trimmed.charCodeAt(0);
+  if (first === 123 || first === 91) {
+    const json = jsonSecret(trimmed);
+    if (json) return json;
+  }
+  if (hasPrivateKey(value)) return "private-key";
+  if (value.includes("@") && urlCredentials(value)) return "url-credentials";
+  if (trimmed.length > MAX_TOKEN_LENGTH) return void 0;
+  const known = knownToken(trimmed);
+  if (known) return known;
+  const scheme = schemeCredential(trimmed);
+  if (scheme && isSchemeCredential(scheme, true)) return "token";
+  return void 0;
+}
+var PARAMETER_NAME = /^[A-Za-z0-9_.$-]{1,64}=/;
+function looksLikeCredentialValue(value) {
+  const trimmed = value.trim();
+  if (trimmed.length < 8 || isPlaceholder(trimmed)) return false;
+  if (detectSecret(trimmed)) return true;
+  if (trimmed.length > MAX_HEADER_VALUE_LENGTH || trimmed.includes("-----BEGIN ")) return false;
+  const scheme = schemeCredential(trimmed);
+  if (scheme) return isSchemeCredential(scheme, false);
+  if (looksLikeRandomToken(trimmed)) return true;
+  for (const part of trimmed.split(/[\s;,&]+/)) {
+    if (part.length < 20) continue;
+    const name = PARAMETER_NAME.exec(part);
+    const rest = name ? part.slice(name[0].length) : part;
+    if (rest.length >= 20 && !isPlaceholder(rest) && (knownToken(rest) || looksLikeRandomToken(rest)))
+      return true;
+  }
+  return false;
+}
+
+// actions/engine/tyk/redact.ts
+init_errors();
+
+// actions/engine/state/redact.ts
+import { createHash } from "node:crypto";
+
+// actions/engine/secrets/kong-catalogue.json
+var kong_catalogue_default = {
+  $comment: "Generated by script/kong-secret-catalogue.mjs from Kong's sources; regenerate, do not edit.",
+  sources: {
+    kong: {
+      release: "3.10.0",
+      commit: "22246ef28c16842098369b494eef879222e30c7b",
+      read: "kong/plugins/*/{schema,daos}.lua, kong/db/schema/entities/*.lua"
+    },
+    docs: {
+      commit: "bc1cd74260f0bddb06dcf004c9c34b53bb870c1a",
+      pluginSchemaReleases: [
+        "3.4",
+        "3.7",
+        "3.8",
+        "3.9",
+        "3.10",
+        "3.11",
+        "3.12",
+        "3.13",
+        "3.14",
+        "3.15"
+      ],
+      adminApiReleases: [
+        "3.4",
+        "3.5",
+        "3.6",
+        "3.7",
+        "3.8",
+        "3.9",
+        "3.10",
+        "3.11",
+        "3.12",
+        "3.13",
+        "3.14",
+        "3.15"
+      ],
+      configurationReleases: [
+        "3.10",
+        "3.11",
+        "3.12",
+        "3.13",
+        "3.14",
+        "3.15",
+        "3.4",
+        "3.5",
+        "3.6",
+        "3.7",
+        "3.8",
+        "3.9"
+      ]
+    },
+    additions: {
+      entities: {
+        keyauth_credentials: {
+          key: "key-auth finds the consumer by this key, so Kong keeps it searchable"
+        },
+        jwt_secrets: {
+          secret: "the HMAC secret or RSA private key that signs tokens"
+        },
+        oauth2_credentials: {
+          client_secret: "kept in plain text unless hashed (hash_secret)"
+        },
+        licenses: {
+          payload: "the Enterprise license key itself"
+        }
+      }
+    }
+  },
+  entities: {
+    basicauth_credentials: {
+      password: "encrypted"
+    },
+    ca_certificates: {
+      cert: "referenceable"
+    },
+    certificates: {
+      cert: "referenceable",
+      cert_alt: "referenceable",
+      key: "encrypted",
+      key_alt: "encrypted"
+    },
+    hmacauth_credentials: {
+      secret: "encrypted"
+    },
+    jwt_secrets: {
+      secret: "encrypted"
+    },
+    keyauth_credentials: {
+      key: "encrypted"
+    },
+    keys: {
+      jwk: "encrypted",
+      "pem.private_key": "encrypted",
+      "pem.public_key": "referenceable"
+    },
+    licenses: {
+      payload: "encrypted"
+    },
+    oauth2_credentials: {
+      client_secret: "encrypted"
+    }
+  },
+  partials: {
+    embeddings: {
+      "config.auth.aws_access_key_id": "encrypted",
+      "config.auth.aws_secret_access_key": "encrypted",
+      "config.auth.azure_client_id": "referenceable",
+      "config.auth.azure_client_secret": "encrypted",
+      "config.auth.azure_tenant_id": "referenceable",
+      "config.auth.gcp_metadata_url": "referenceable",
+      "config.auth.gcp_oauth_token_url": "referenceable",
+      "config.auth.gcp_service_account_json": "encrypted",
+      "config.auth.header_name": "referenceable",
+      "config.auth.header_value": "encrypted",
+      "config.auth.param_name": "referenceable",
+      "config.auth.param_value": "encrypted"
+    },
+    model: {
+      "config.auth.aws_access_key_id": "encrypted",
+      "config.auth.aws_secret_access_key": "encrypted",
+      "config.auth.azure_client_id": "referenceable",
+      "config.auth.azure_client_secret": "encrypted",
+      "config.auth.azure_tenant_id": "referenceable",
+      "config.auth.gcp_metadata_url": "referenceable",
+      "config.auth.gcp_oauth_token_url": "referenceable",
+      "config.auth.gcp_service_account_json": "encrypted",
+      "config.auth.header_name": "referenceable",
+      "config.auth.header_value": "encrypted",
+      "config.auth.param_name": "referenceable",
+      "config.auth.param_value": "encrypted"
+    },
+    "redis-ce": {
+      "config.cloud_authentication.auth_provider": "referenceable",
+      "config.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.cloud_authentication.aws_cache_name": "referenceable",
+      "config.cloud_authentication.aws_region": "referenceable",
+      "config.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.cloud_authentication.azure_client_id": "encrypted",
+      "config.cloud_authentication.azure_client_secret": "encrypted",
+      "config.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.host": "referenceable",
+      "config.password": "encrypted",
+      "config.port": "referenceable",
+      "config.server_name": "referenceable",
+      "config.username": "referenceable"
+    },
+    "redis-ee": {
+      "config.cloud_authentication.auth_provider": "referenceable",
+      "config.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.cloud_authentication.aws_cache_name": "referenceable",
+      "config.cloud_authentication.aws_region": "referenceable",
+      "config.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.cloud_authentication.azure_client_id": "encrypted",
+      "config.cloud_authentication.azure_client_secret": "encrypted",
+      "config.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.host": "referenceable",
+      "config.password": "encrypted",
+      "config.port": "referenceable",
+      "config.sentinel_password": "encrypted",
+      "config.sentinel_username": "referenceable",
+      "config.server_name": "referenceable",
+      "config.username": "referenceable"
+    },
+    vectordb: {
+      "config.pgvector.password": "encrypted",
+      "config.pgvector.user": "referenceable",
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    }
+  },
+  plugins: {
+    ace: {
+      "config.rate_limiting.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.rate_limiting.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.rate_limiting.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.rate_limiting.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.rate_limiting.redis.cloud_authentication.aws_region": "referenceable",
+      "config.rate_limiting.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.rate_limiting.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.rate_limiting.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.rate_limiting.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.rate_limiting.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.rate_limiting.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.rate_limiting.redis.host": "referenceable",
+      "config.rate_limiting.redis.password": "encrypted",
+      "config.rate_limiting.redis.port": "referenceable",
+      "config.rate_limiting.redis.sentinel_password": "encrypted",
+      "config.rate_limiting.redis.sentinel_username": "referenceable",
+      "config.rate_limiting.redis.server_name": "referenceable",
+      "config.rate_limiting.redis.username": "referenceable"
+    },
+    acme: {
+      "config.account_email": "encrypted",
+      "config.account_key.key_id": "encrypted",
+      "config.account_key.key_set": "encrypted",
+      "config.eab_hmac_key": "encrypted",
+      "config.eab_kid": "encrypted",
+      "config.storage_config.consul.token": "encrypted",
+      "config.storage_config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.storage_config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.storage_config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.storage_config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.storage_config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.storage_config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.storage_config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.storage_config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.storage_config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.storage_config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.storage_config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.storage_config.redis.host": "referenceable",
+      "config.storage_config.redis.password": "encrypted",
+      "config.storage_config.redis.port": "referenceable",
+      "config.storage_config.redis.server_name": "referenceable",
+      "config.storage_config.redis.username": "referenceable",
+      "config.storage_config.vault.token": "encrypted"
+    },
+    "ai-aws-guardrails": {
+      "config.aws_access_key_id": "encrypted",
+      "config.aws_secret_access_key": "encrypted"
+    },
+    "ai-azure-content-safety": {
+      "config.azure_client_secret": "encrypted",
+      "config.content_safety_key": "encrypted",
+      "config.content_safety_url": "referenceable"
+    },
+    "ai-custom-guardrail": {
+      "config.params.*": "referenceable",
+      "config.request.auth.name": "referenceable",
+      "config.request.auth.value": "encrypted",
+      "config.request.body.*": "referenceable",
+      "config.request.headers.*": "referenceable",
+      "config.request.queries.*": "referenceable"
+    },
+    "ai-gcp-model-armor": {
+      "config.gcp_metadata_url": "referenceable",
+      "config.gcp_oauth_token_url": "referenceable",
+      "config.gcp_service_account_json": "encrypted"
+    },
+    "ai-lakera-guard": {
+      "config.api_key": "encrypted",
+      "config.lakera_service_url": "referenceable",
+      "config.project_id": "referenceable"
+    },
+    "ai-llm-as-judge": {
+      "config.llm.auth.aws_access_key_id": "encrypted",
+      "config.llm.auth.aws_secret_access_key": "encrypted",
+      "config.llm.auth.azure_client_id": "referenceable",
+      "config.llm.auth.azure_client_secret": "encrypted",
+      "config.llm.auth.azure_tenant_id": "referenceable",
+      "config.llm.auth.gcp_metadata_url": "referenceable",
+      "config.llm.auth.gcp_oauth_token_url": "referenceable",
+      "config.llm.auth.gcp_service_account_json": "encrypted",
+      "config.llm.auth.header_name": "referenceable",
+      "config.llm.auth.header_value": "encrypted",
+      "config.llm.auth.param_name": "referenceable",
+      "config.llm.auth.param_value": "encrypted"
+    },
+    "ai-mcp-oauth2": {
+      "config.client_id": "referenceable",
+      "config.client_jwk": "encrypted",
+      "config.client_secret": "encrypted",
+      "config.token_exchange.client_id": "referenceable",
+      "config.token_exchange.client_secret": "encrypted"
+    },
+    "ai-mcp-proxy": {
+      "config.server.session.client.secrets.[]": "encrypted",
+      "config.server.session.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.server.session.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.server.session.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.server.session.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.server.session.redis.cloud_authentication.aws_region": "referenceable",
+      "config.server.session.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.server.session.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.server.session.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.server.session.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.server.session.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.server.session.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.server.session.redis.host": "referenceable",
+      "config.server.session.redis.password": "encrypted",
+      "config.server.session.redis.port": "referenceable",
+      "config.server.session.redis.sentinel_password": "encrypted",
+      "config.server.session.redis.sentinel_username": "referenceable",
+      "config.server.session.redis.server_name": "referenceable",
+      "config.server.session.redis.username": "referenceable"
+    },
+    "ai-proxy": {
+      "config.auth.aws_access_key_id": "encrypted",
+      "config.auth.aws_secret_access_key": "encrypted",
+      "config.auth.azure_client_id": "referenceable",
+      "config.auth.azure_client_secret": "encrypted",
+      "config.auth.azure_tenant_id": "referenceable",
+      "config.auth.gcp_metadata_url": "referenceable",
+      "config.auth.gcp_oauth_token_url": "referenceable",
+      "config.auth.gcp_service_account_json": "encrypted",
+      "config.auth.header_name": "referenceable",
+      "config.auth.header_value": "encrypted",
+      "config.auth.param_name": "referenceable",
+      "config.auth.param_value": "encrypted"
+    },
+    "ai-proxy-advanced": {
+      "config.embeddings.auth.aws_access_key_id": "encrypted",
+      "config.embeddings.auth.aws_secret_access_key": "encrypted",
+      "config.embeddings.auth.azure_client_id": "referenceable",
+      "config.embeddings.auth.azure_client_secret": "encrypted",
+      "config.embeddings.auth.azure_tenant_id": "referenceable",
+      "config.embeddings.auth.gcp_metadata_url": "referenceable",
+      "config.embeddings.auth.gcp_oauth_token_url": "referenceable",
+      "config.embeddings.auth.gcp_service_account_json": "encrypted",
+      "config.embeddings.auth.header_name": "referenceable",
+      "config.embeddings.auth.header_value": "encrypted",
+      "config.embeddings.auth.param_name": "referenceable",
+      "config.embeddings.auth.param_value": "encrypted",
+      "config.targets.[].auth.aws_access_key_id": "encrypted",
+      "config.targets.[].auth.aws_secret_access_key": "encrypted",
+      "config.targets.[].auth.azure_client_id": "referenceable",
+      "config.targets.[].auth.azure_client_secret": "encrypted",
+      "config.targets.[].auth.azure_tenant_id": "referenceable",
+      "config.targets.[].auth.gcp_metadata_url": "referenceable",
+      "config.targets.[].auth.gcp_oauth_token_url": "referenceable",
+      "config.targets.[].auth.gcp_service_account_json": "encrypted",
+      "config.targets.[].auth.header_name": "referenceable",
+      "config.targets.[].auth.header_value": "encrypted",
+      "config.targets.[].auth.param_name": "referenceable",
+      "config.targets.[].auth.param_value": "encrypted",
+      "config.vectordb.pgvector.password": "encrypted",
+      "config.vectordb.pgvector.user": "referenceable",
+      "config.vectordb.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_region": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.vectordb.redis.host": "referenceable",
+      "config.vectordb.redis.password": "encrypted",
+      "config.vectordb.redis.port": "referenceable",
+      "config.vectordb.redis.sentinel_password": "encrypted",
+      "config.vectordb.redis.sentinel_username": "referenceable",
+      "config.vectordb.redis.server_name": "referenceable",
+      "config.vectordb.redis.username": "referenceable"
+    },
+    "ai-rag-injector": {
+      "config.embeddings.auth.aws_access_key_id": "encrypted",
+      "config.embeddings.auth.aws_secret_access_key": "encrypted",
+      "config.embeddings.auth.azure_client_id": "referenceable",
+      "config.embeddings.auth.azure_client_secret": "encrypted",
+      "config.embeddings.auth.azure_tenant_id": "referenceable",
+      "config.embeddings.auth.gcp_metadata_url": "referenceable",
+      "config.embeddings.auth.gcp_oauth_token_url": "referenceable",
+      "config.embeddings.auth.gcp_service_account_json": "encrypted",
+      "config.embeddings.auth.header_name": "referenceable",
+      "config.embeddings.auth.header_value": "encrypted",
+      "config.embeddings.auth.param_name": "referenceable",
+      "config.embeddings.auth.param_value": "encrypted",
+      "config.vectordb.pgvector.password": "encrypted",
+      "config.vectordb.pgvector.user": "referenceable",
+      "config.vectordb.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_region": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.vectordb.redis.host": "referenceable",
+      "config.vectordb.redis.password": "encrypted",
+      "config.vectordb.redis.port": "referenceable",
+      "config.vectordb.redis.sentinel_password": "encrypted",
+      "config.vectordb.redis.sentinel_username": "referenceable",
+      "config.vectordb.redis.server_name": "referenceable",
+      "config.vectordb.redis.username": "referenceable"
+    },
+    "ai-rate-limiting-advanced": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    "ai-request-transformer": {
+      "config.llm.auth.aws_access_key_id": "encrypted",
+      "config.llm.auth.aws_secret_access_key": "encrypted",
+      "config.llm.auth.azure_client_id": "referenceable",
+      "config.llm.auth.azure_client_secret": "encrypted",
+      "config.llm.auth.azure_tenant_id": "referenceable",
+      "config.llm.auth.gcp_metadata_url": "referenceable",
+      "config.llm.auth.gcp_oauth_token_url": "referenceable",
+      "config.llm.auth.gcp_service_account_json": "encrypted",
+      "config.llm.auth.header_name": "referenceable",
+      "config.llm.auth.header_value": "encrypted",
+      "config.llm.auth.param_name": "referenceable",
+      "config.llm.auth.param_value": "encrypted"
+    },
+    "ai-response-transformer": {
+      "config.llm.auth.aws_access_key_id": "encrypted",
+      "config.llm.auth.aws_secret_access_key": "encrypted",
+      "config.llm.auth.azure_client_id": "referenceable",
+      "config.llm.auth.azure_client_secret": "encrypted",
+      "config.llm.auth.azure_tenant_id": "referenceable",
+      "config.llm.auth.gcp_metadata_url": "referenceable",
+      "config.llm.auth.gcp_oauth_token_url": "referenceable",
+      "config.llm.auth.gcp_service_account_json": "encrypted",
+      "config.llm.auth.header_name": "referenceable",
+      "config.llm.auth.header_value": "encrypted",
+      "config.llm.auth.param_name": "referenceable",
+      "config.llm.auth.param_value": "encrypted"
+    },
+    "ai-semantic-cache": {
+      "config.embeddings.auth.aws_access_key_id": "encrypted",
+      "config.embeddings.auth.aws_secret_access_key": "encrypted",
+      "config.embeddings.auth.azure_client_id": "referenceable",
+      "config.embeddings.auth.azure_client_secret": "encrypted",
+      "config.embeddings.auth.azure_tenant_id": "referenceable",
+      "config.embeddings.auth.gcp_metadata_url": "referenceable",
+      "config.embeddings.auth.gcp_oauth_token_url": "referenceable",
+      "config.embeddings.auth.gcp_service_account_json": "encrypted",
+      "config.embeddings.auth.header_name": "referenceable",
+      "config.embeddings.auth.header_value": "encrypted",
+      "config.embeddings.auth.param_name": "referenceable",
+      "config.embeddings.auth.param_value": "encrypted",
+      "config.vectordb.pgvector.password": "encrypted",
+      "config.vectordb.pgvector.user": "referenceable",
+      "config.vectordb.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_region": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.vectordb.redis.host": "referenceable",
+      "config.vectordb.redis.password": "encrypted",
+      "config.vectordb.redis.port": "referenceable",
+      "config.vectordb.redis.sentinel_password": "encrypted",
+      "config.vectordb.redis.sentinel_username": "referenceable",
+      "config.vectordb.redis.server_name": "referenceable",
+      "config.vectordb.redis.username": "referenceable"
+    },
+    "ai-semantic-prompt-guard": {
+      "config.embeddings.auth.aws_access_key_id": "encrypted",
+      "config.embeddings.auth.aws_secret_access_key": "encrypted",
+      "config.embeddings.auth.azure_client_id": "referenceable",
+      "config.embeddings.auth.azure_client_secret": "encrypted",
+      "config.embeddings.auth.azure_tenant_id": "referenceable",
+      "config.embeddings.auth.gcp_metadata_url": "referenceable",
+      "config.embeddings.auth.gcp_oauth_token_url": "referenceable",
+      "config.embeddings.auth.gcp_service_account_json": "encrypted",
+      "config.embeddings.auth.header_name": "referenceable",
+      "config.embeddings.auth.header_value": "encrypted",
+      "config.embeddings.auth.param_name": "referenceable",
+      "config.embeddings.auth.param_value": "encrypted",
+      "config.vectordb.pgvector.password": "encrypted",
+      "config.vectordb.pgvector.user": "referenceable",
+      "config.vectordb.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_region": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.vectordb.redis.host": "referenceable",
+      "config.vectordb.redis.password": "encrypted",
+      "config.vectordb.redis.port": "referenceable",
+      "config.vectordb.redis.sentinel_password": "encrypted",
+      "config.vectordb.redis.sentinel_username": "referenceable",
+      "config.vectordb.redis.server_name": "referenceable",
+      "config.vectordb.redis.username": "referenceable"
+    },
+    "ai-semantic-response-guard": {
+      "config.embeddings.auth.aws_access_key_id": "encrypted",
+      "config.embeddings.auth.aws_secret_access_key": "encrypted",
+      "config.embeddings.auth.azure_client_id": "referenceable",
+      "config.embeddings.auth.azure_client_secret": "encrypted",
+      "config.embeddings.auth.azure_tenant_id": "referenceable",
+      "config.embeddings.auth.gcp_metadata_url": "referenceable",
+      "config.embeddings.auth.gcp_oauth_token_url": "referenceable",
+      "config.embeddings.auth.gcp_service_account_json": "encrypted",
+      "config.embeddings.auth.header_name": "referenceable",
+      "config.embeddings.auth.header_value": "encrypted",
+      "config.embeddings.auth.param_name": "referenceable",
+      "config.embeddings.auth.param_value": "encrypted",
+      "config.vectordb.pgvector.password": "encrypted",
+      "config.vectordb.pgvector.user": "referenceable",
+      "config.vectordb.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_region": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.vectordb.redis.host": "referenceable",
+      "config.vectordb.redis.password": "encrypted",
+      "config.vectordb.redis.port": "referenceable",
+      "config.vectordb.redis.sentinel_password": "encrypted",
+      "config.vectordb.redis.sentinel_username": "referenceable",
+      "config.vectordb.redis.server_name": "referenceable",
+      "config.vectordb.redis.username": "referenceable"
+    },
+    "aws-lambda": {
+      "config.aws_assume_role_arn": "encrypted",
+      "config.aws_key": "encrypted",
+      "config.aws_secret": "encrypted"
+    },
+    "azure-functions": {
+      "config.apikey": "encrypted",
+      "config.clientid": "encrypted"
+    },
+    "basic-auth": {
+      "config.brute_force_protection.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.brute_force_protection.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.brute_force_protection.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.brute_force_protection.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.brute_force_protection.redis.cloud_authentication.aws_region": "referenceable",
+      "config.brute_force_protection.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.brute_force_protection.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.brute_force_protection.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.brute_force_protection.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.brute_force_protection.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.brute_force_protection.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.brute_force_protection.redis.host": "referenceable",
+      "config.brute_force_protection.redis.password": "encrypted",
+      "config.brute_force_protection.redis.port": "referenceable",
+      "config.brute_force_protection.redis.server_name": "referenceable",
+      "config.brute_force_protection.redis.username": "referenceable"
+    },
+    confluent: {
+      "config.cluster_api_key": "encrypted",
+      "config.cluster_api_secret": "encrypted",
+      "config.confluent_cloud_api_key": "encrypted",
+      "config.confluent_cloud_api_secret": "encrypted",
+      "config.oauthbearer.client_id": "referenceable",
+      "config.oauthbearer.client_secret": "encrypted",
+      "config.oauthbearer.token_endpoint_url": "referenceable",
+      "config.schema_registry.confluent.authentication.basic.password": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.username": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.password": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.username": "encrypted"
+    },
+    "confluent-consume": {
+      "config.cluster_api_key": "encrypted",
+      "config.cluster_api_secret": "encrypted",
+      "config.confluent_cloud_api_key": "encrypted",
+      "config.confluent_cloud_api_secret": "encrypted",
+      "config.oauthbearer.client_id": "referenceable",
+      "config.oauthbearer.client_secret": "encrypted",
+      "config.oauthbearer.token_endpoint_url": "referenceable",
+      "config.schema_registry.confluent.authentication.basic.password": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.username": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.password": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.username": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.basic.password": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.basic.username": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.password": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.username": "encrypted"
+    },
+    datadog: {
+      "config.host": "referenceable"
+    },
+    datakit: {
+      "config.resources.cache.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.resources.cache.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.resources.cache.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.resources.cache.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.resources.cache.redis.cloud_authentication.aws_region": "referenceable",
+      "config.resources.cache.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.resources.cache.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.resources.cache.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.resources.cache.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.resources.cache.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.resources.cache.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.resources.cache.redis.host": "referenceable",
+      "config.resources.cache.redis.password": "encrypted",
+      "config.resources.cache.redis.port": "referenceable",
+      "config.resources.cache.redis.sentinel_password": "encrypted",
+      "config.resources.cache.redis.sentinel_username": "referenceable",
+      "config.resources.cache.redis.server_name": "referenceable",
+      "config.resources.cache.redis.username": "referenceable",
+      "config.resources.vault.*": "referenceable"
+    },
+    "forward-proxy": {
+      "config.auth_password": "encrypted",
+      "config.auth_username": "referenceable"
+    },
+    "graphql-proxy-cache-advanced": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    "graphql-rate-limiting-advanced": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    "http-log": {
+      "config.headers.*": "referenceable",
+      "config.http_endpoint": "encrypted"
+    },
+    "jwt-signer": {
+      "config.access_token_jwks_uri_client_password": "encrypted",
+      "config.access_token_jwks_uri_client_username": "referenceable",
+      "config.access_token_keyset_client_password": "encrypted",
+      "config.access_token_keyset_client_username": "referenceable",
+      "config.channel_token_jwks_uri_client_password": "encrypted",
+      "config.channel_token_jwks_uri_client_username": "referenceable",
+      "config.channel_token_keyset_client_password": "encrypted",
+      "config.channel_token_keyset_client_username": "referenceable"
+    },
+    "kafka-consume": {
+      "config.authentication.oauthbearer.client_id": "referenceable",
+      "config.authentication.oauthbearer.client_secret": "encrypted",
+      "config.authentication.oauthbearer.token_endpoint_url": "referenceable",
+      "config.authentication.password": "encrypted",
+      "config.authentication.user": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.password": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.username": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.password": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.username": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.basic.password": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.basic.username": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.password": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.username": "encrypted"
+    },
+    "kafka-log": {
+      "config.authentication.oauthbearer.client_id": "referenceable",
+      "config.authentication.oauthbearer.client_secret": "encrypted",
+      "config.authentication.oauthbearer.token_endpoint_url": "referenceable",
+      "config.authentication.password": "encrypted",
+      "config.authentication.user": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.password": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.username": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.password": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.username": "encrypted"
+    },
+    "kafka-upstream": {
+      "config.authentication.oauthbearer.client_id": "referenceable",
+      "config.authentication.oauthbearer.client_secret": "encrypted",
+      "config.authentication.oauthbearer.token_endpoint_url": "referenceable",
+      "config.authentication.password": "encrypted",
+      "config.authentication.user": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.password": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.username": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.password": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.username": "encrypted"
+    },
+    "konnect-application-auth": {
+      "config.v2_strategies.openid_connect.[].config.client_id": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_id.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].d": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].dp": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].dq": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].k": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].oth": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].p": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].q": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].qi": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].r": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].t": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_secret": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_secret.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.auth_provider": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.aws_region": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.host": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.password": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.port": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.sentinel_password": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.sentinel_username": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.server_name": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.username": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.extra_jwks_uris.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.http_proxy_authorization": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.https_proxy_authorization": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.introspection_endpoint": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.introspection_headers_values": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.introspection_headers_values.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.issuer": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.issuers_allowed.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.login_redirect_uri.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.logout_redirect_uri.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.host": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.password": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.port": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.sentinel_password": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.sentinel_username": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.server_name": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.username": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.scopes.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.session_secret": "encrypted"
+    },
+    "ldap-auth-advanced": {
+      "config.bind_dn": "referenceable",
+      "config.ldap_password": "encrypted"
+    },
+    loggly: {
+      "config.key": "encrypted"
+    },
+    "metering-and-billing": {
+      "config.api_token": "encrypted",
+      "config.ingest_endpoint": "referenceable"
+    },
+    oauth2: {
+      "config.provision_key": "encrypted"
+    },
+    "oauth2-introspection": {
+      "config.authorization_value": "encrypted"
+    },
+    "openid-connect": {
+      "config.client_id": "encrypted",
+      "config.client_id.[]": "referenceable",
+      "config.client_jwk.[].d": "encrypted",
+      "config.client_jwk.[].dp": "encrypted",
+      "config.client_jwk.[].dq": "encrypted",
+      "config.client_jwk.[].k": "encrypted",
+      "config.client_jwk.[].oth": "encrypted",
+      "config.client_jwk.[].p": "encrypted",
+      "config.client_jwk.[].q": "encrypted",
+      "config.client_jwk.[].qi": "encrypted",
+      "config.client_jwk.[].r": "encrypted",
+      "config.client_jwk.[].t": "encrypted",
+      "config.client_secret": "encrypted",
+      "config.client_secret.[]": "referenceable",
+      "config.cluster_cache_redis.cloud_authentication.auth_provider": "referenceable",
+      "config.cluster_cache_redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.cluster_cache_redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.cluster_cache_redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.cluster_cache_redis.cloud_authentication.aws_region": "referenceable",
+      "config.cluster_cache_redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.cluster_cache_redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.cluster_cache_redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.cluster_cache_redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.cluster_cache_redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.cluster_cache_redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.cluster_cache_redis.host": "referenceable",
+      "config.cluster_cache_redis.password": "encrypted",
+      "config.cluster_cache_redis.port": "referenceable",
+      "config.cluster_cache_redis.sentinel_password": "encrypted",
+      "config.cluster_cache_redis.sentinel_username": "referenceable",
+      "config.cluster_cache_redis.server_name": "referenceable",
+      "config.cluster_cache_redis.username": "referenceable",
+      "config.extra_jwks_uris.[]": "referenceable",
+      "config.http_proxy_authorization": "referenceable",
+      "config.https_proxy_authorization": "referenceable",
+      "config.introspection_endpoint": "referenceable",
+      "config.introspection_headers_values": "encrypted",
+      "config.introspection_headers_values.[]": "referenceable",
+      "config.issuer": "referenceable",
+      "config.issuers_allowed.[]": "referenceable",
+      "config.login_redirect_uri.[]": "referenceable",
+      "config.logout_redirect_uri.[]": "referenceable",
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable",
+      "config.scopes.[]": "referenceable",
+      "config.session_secret": "encrypted"
+    },
+    opentelemetry: {
+      "config.access_logs.endpoint": "referenceable",
+      "config.access_logs_endpoint": "referenceable",
+      "config.headers.*": "referenceable",
+      "config.logs_endpoint": "referenceable",
+      "config.metrics.endpoint": "referenceable",
+      "config.shorthand_fields.endpoint": "referenceable",
+      "config.traces_endpoint": "referenceable"
+    },
+    "proxy-cache-advanced": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    "rate-limiting": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    "rate-limiting-advanced": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    "request-callout": {
+      "config.cache.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.cache.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.cache.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.cache.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.cache.redis.cloud_authentication.aws_region": "referenceable",
+      "config.cache.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.cache.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.cache.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.cache.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.cache.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.cache.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.cache.redis.host": "referenceable",
+      "config.cache.redis.password": "encrypted",
+      "config.cache.redis.port": "referenceable",
+      "config.cache.redis.sentinel_password": "encrypted",
+      "config.cache.redis.sentinel_username": "referenceable",
+      "config.cache.redis.server_name": "referenceable",
+      "config.cache.redis.username": "referenceable",
+      "config.callouts.[].request.body.custom.*": "referenceable",
+      "config.callouts.[].request.headers.custom.*": "referenceable",
+      "config.callouts.[].request.http_opts.proxy.auth_password": "encrypted",
+      "config.callouts.[].request.http_opts.proxy.auth_username": "referenceable",
+      "config.callouts.[].request.query.custom.*": "referenceable",
+      "config.callouts.[].request.url": "referenceable",
+      "config.upstream.body.custom.*": "referenceable",
+      "config.upstream.headers.custom.*": "referenceable",
+      "config.upstream.query.custom.*": "referenceable"
+    },
+    "request-transformer-advanced": {
+      "config.add.body.[]": "referenceable",
+      "config.add.headers.[]": "referenceable",
+      "config.add.querystring.[]": "referenceable",
+      "config.append.body.[]": "referenceable",
+      "config.append.headers.[]": "referenceable",
+      "config.append.querystring.[]": "referenceable",
+      "config.rename.body.[]": "referenceable",
+      "config.rename.headers.[]": "referenceable",
+      "config.rename.querystring.[]": "referenceable",
+      "config.replace.body.[]": "referenceable",
+      "config.replace.headers.[]": "referenceable",
+      "config.replace.querystring.[]": "referenceable"
+    },
+    "response-ratelimiting": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    saml: {
+      "config.idp_certificate": "encrypted",
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable",
+      "config.request_signing_certificate": "encrypted",
+      "config.request_signing_key": "encrypted",
+      "config.response_encryption_key": "encrypted",
+      "config.session_secret": "encrypted"
+    },
+    "service-protection": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    session: {
+      "config.secret": "encrypted"
+    },
+    "skyflow-ai-data-control": {
+      "config.skyflow.credentials.bearer_token.api_key": "encrypted",
+      "config.skyflow.credentials.jwt_credential.service_account_json": "encrypted"
+    },
+    "solace-consume": {
+      "config.flow.properties.*": "referenceable",
+      "config.session.authentication.access_token": "encrypted",
+      "config.session.authentication.client_credentials.client_id": "encrypted",
+      "config.session.authentication.client_credentials.client_secret": "encrypted",
+      "config.session.authentication.id_token": "encrypted",
+      "config.session.authentication.password": "encrypted",
+      "config.session.authentication.username": "encrypted",
+      "config.session.host": "referenceable",
+      "config.session.properties.*": "referenceable"
+    },
+    "solace-log": {
+      "config.session.authentication.access_token": "encrypted",
+      "config.session.authentication.client_credentials.client_id": "encrypted",
+      "config.session.authentication.client_credentials.client_secret": "encrypted",
+      "config.session.authentication.id_token": "encrypted",
+      "config.session.authentication.password": "encrypted",
+      "config.session.authentication.username": "encrypted",
+      "config.session.host": "referenceable",
+      "config.session.properties.*": "referenceable"
+    },
+    "solace-upstream": {
+      "config.session.authentication.access_token": "encrypted",
+      "config.session.authentication.client_credentials.client_id": "encrypted",
+      "config.session.authentication.client_credentials.client_secret": "encrypted",
+      "config.session.authentication.id_token": "encrypted",
+      "config.session.authentication.password": "encrypted",
+      "config.session.authentication.username": "encrypted",
+      "config.session.host": "referenceable",
+      "config.session.properties.*": "referenceable"
+    },
+    "standard-webhooks": {
+      "config.secret_v1": "encrypted"
+    },
+    "upstream-oauth": {
+      "config.cache.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.cache.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.cache.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.cache.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.cache.redis.cloud_authentication.aws_region": "referenceable",
+      "config.cache.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.cache.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.cache.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.cache.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.cache.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.cache.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.cache.redis.host": "referenceable",
+      "config.cache.redis.password": "encrypted",
+      "config.cache.redis.port": "referenceable",
+      "config.cache.redis.sentinel_password": "encrypted",
+      "config.cache.redis.sentinel_username": "referenceable",
+      "config.cache.redis.server_name": "referenceable",
+      "config.cache.redis.username": "referenceable",
+      "config.oauth.client_id": "encrypted",
+      "config.oauth.client_secret": "encrypted",
+      "config.oauth.password": "encrypted",
+      "config.oauth.token_headers.*": "referenceable",
+      "config.oauth.token_post_args.*": "referenceable",
+      "config.oauth.username": "encrypted"
+    }
+  },
+  vaults: {
+    hcv: {
+      "config.approle_secret_id": "encrypted",
+      "config.aws_access_key_id": "encrypted",
+      "config.aws_secret_access_key": "encrypted",
+      "config.cert_auth_cert_key": "encrypted",
+      "config.oauth2_client_secret": "encrypted",
+      "config.token": "encrypted"
+    }
+  }
+};
+
+// actions/engine/secrets/schema-tree.ts
+var ELEMENTS = "[]";
+var VALUES = "*";
+function child(node, name) {
+  const fields = node.fields ??= /* @__PURE__ */ Object.create(null);
+  return fields[name] ??= {};
+}
+function addPath(root, path5, flag) {
+  let node = root;
+  for (const part of path5.split(".")) {
+    if (part === ELEMENTS) node = node.elements ??= {};
+    else if (part === VALUES) node = node.values ??= {};
+    else node = child(node, part);
+  }
+  if (node.flag !== "encrypted") node.flag = flag;
+}
+var PLAIN_REFERENCEABLE = /(?:^|_)(?:user|username|user_name|name|host|hostname|port|region|provider|id|dn|cert|cert_alt|certificate|public_key|url|uri|uris|endpoint|issuer|issuers_allowed|scopes|audience|realm|database|db)$/;
+function isSecretFlag(flag, field) {
+  if (flag === "encrypted") return true;
+  if (flag !== "referenceable") return false;
+  return !PLAIN_REFERENCEABLE.test(field.toLowerCase());
+}
+
+// actions/engine/secrets/rules.ts
+var TABLES = kong_catalogue_default;
+var CATALOGUE_SOURCES = kong_catalogue_default.sources;
+var compiled = /* @__PURE__ */ new Map();
+var configured = /* @__PURE__ */ new Map();
+var generation = 0;
+function addCatalogueEntry(kind, name, path5) {
+  const key = `${kind}/${name}`;
+  configured.set(key, [...configured.get(key) ?? [], path5]);
+  compiled.delete(key);
+  generation++;
+}
+function catalogueNode(kind, name) {
+  const key = `${kind}/${name}`;
+  let node = compiled.get(key);
+  if (node === void 0) {
+    const paths = Object.hasOwn(TABLES[kind] ?? {}, name) ? TABLES[kind][name] : void 0;
+    const extra = configured.get(key);
+    node = null;
+    if (paths) {
+      const root = {};
+      for (const [path5, flag] of Object.entries(paths)) addPath(root, path5, flag);
+      node = tag(root, "catalogue");
+    }
+    if (extra) {
+      const root = {};
+      for (const path5 of extra) addPath(root, path5, "encrypted");
+      node = mergeSourced(tag(root, "configured"), node ?? void 0);
+    }
+    compiled.set(key, node);
+  }
+  return node ?? void 0;
+}
+function tag(node, source) {
+  const out = {};
+  if (node.flag) {
+    out.flag = node.flag;
+    out.source = source;
+  }
+  for (const [name, member] of Object.entries(node.fields ?? {}))
+    Object.assign(child(out, name), tag(member, source));
+  if (node.elements) out.elements = tag(node.elements, source);
+  if (node.values) out.values = tag(node.values, source);
+  return out;
+}
+var SecretRules = class {
+  live = /* @__PURE__ */ new Map();
+  /** Per kind, per name: asked once per entity, so without building a key string each time. */
+  merged = /* @__PURE__ */ new Map();
+  generation = generation;
+  /** Adds a schema read from the gateway. */
+  addLive(kind, name, node) {
+    this.live.set(`${kind}/${name}`, node);
+    this.merged.get(kind)?.delete(name);
+    return this;
+  }
+  /** How many live schemas these rules hold. */
+  get liveCount() {
+    return this.live.size;
+  }
+  node(kind, name) {
+    if (this.generation !== generation) {
+      this.merged.clear();
+      this.generation = generation;
+    }
+    let byName = this.merged.get(kind);
+    if (!byName) this.merged.set(kind, byName = /* @__PURE__ */ new Map());
+    let node = byName.get(name);
+    if (node === void 0) {
+      const live = this.live.get(`${kind}/${name}`);
+      const bundled = catalogueNode(kind, name);
+      node = live ? mergeSourced(tag(live, "schema"), bundled) : bundled ?? null;
+      byName.set(name, node);
+    }
+    return node ?? void 0;
+  }
+};
+var BUNDLED_RULES = new SecretRules();
+function mergeSourced(into, from) {
+  if (!from) return into;
+  if (from.flag && (!into.flag || from.flag === "encrypted" && into.flag !== "encrypted")) {
+    into.flag = from.flag;
+    into.source = from.source;
+  }
+  for (const [name, member] of Object.entries(from.fields ?? {})) mergeSourced(child(into, name), member);
+  if (from.elements) mergeSourced(into.elements ??= {}, from.elements);
+  if (from.values) mergeSourced(into.values ??= {}, from.values);
+  return into;
+}
+
+// actions/engine/state/redact.ts
+var EnvRef = class {
+  /** Keeps only the shape of `value`, never the value itself. */
+  constructor(name, value, prefix = "", suffix = "") {
+    this.name = name;
+    this.prefix = prefix;
+    this.suffix = suffix;
+    this.multiline = value.includes("\n");
+    this.finalNewline = (suffix === "" ? value : suffix).endsWith("\n");
+    this.leadingSpace = prefix === "" && /^[ \t]/.test(value);
+  }
+  name;
+  prefix;
+  suffix;
+  /** The value spans several lines (PEM): the template must re-indent its continuation lines. */
+  multiline;
+  /** The value ends with a line break, which the block literal's chomping must keep. */
+  finalNewline;
+  /** The value starts with white space, which needs an explicit indentation indicator. */
+  leadingSpace;
+  /** Block literal header: `|` keeps one final line break, `-` strips it, `2` fixes the indentation. */
+  header() {
+    return `|${this.leadingSpace ? "2" : ""}${this.finalNewline ? "" : "-"}`;
+  }
+  /** Template text as deck reads it; `indent` is the column the block literal's lines start at. */
+  template(indent) {
+    const pipe = this.multiline ? ` | indent ${indent}` : "";
+    return `${this.prefix}\${{ env "${this.name}"${pipe} }}${this.suffix}`;
+  }
+};
+var DECK_MASK = "[masked]";
+var CONFIG_COLLECTIONS = /* @__PURE__ */ new Set(["plugins", "partials", "vaults"]);
+var SECRET_NAMES = /* @__PURE__ */ new Set([
+  "password",
+  "passwd",
+  "passphrase",
+  "secret",
+  "secrets",
+  "token",
+  "private_key",
+  "api_key",
+  "apikey",
+  "access_key",
+  "aws_key"
+]);
+var SECRET_SUFFIXES = [
+  "_password",
+  "_passphrase",
+  "_secret",
+  "_token",
+  "_private_key",
+  "_api_key",
+  "_apikey",
+  "_secret_key",
+  "_access_key",
+  "_secret_id",
+  "_authorization",
+  "_hmac_key"
+];
+var PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/;
+function isSecretFieldName(name) {
+  const lower = name.toLowerCase();
+  return SECRET_NAMES.has(lower) || SECRET_SUFFIXES.some((suffix) => lower.endsWith(suffix));
+}
+function isReference(value) {
+  return /^\{vault:\/\/[^}]+\}$/.test(value.trim()) || value.includes("${{");
+}
+function redactContent(content, options) {
+  const redactor = new Redactor(options);
+  walkEntities(content, (visit) => redactor.entity(visit));
+  return redactor.redactions;
+}
+var MASK = "[redacted]";
+var STRUCTURAL = /* @__PURE__ */ new Set([
+  "id",
+  "name",
+  "tags",
+  "protocols",
+  "protocol",
+  "methods",
+  "hosts",
+  "host",
+  "port",
+  "paths",
+  "path",
+  "snis",
+  "sources",
+  "destinations",
+  "username",
+  "custom_id",
+  "group",
+  "instance_name",
+  "type",
+  "prefix",
+  "kid",
+  "cert",
+  "cert_alt"
+]);
+var LINE_FIELDS = /^(?:headers|body|querystring|query|.+_headers)$/;
+var Redactor = class {
+  /**
+   * @param masked when given, secrets are replaced by {@link MASK} (and collected here) instead of
+   * environment references.
+   */
+  constructor(options, masked2) {
+    this.masked = masked2;
+    this.namer = new EnvNamer(options.workspace);
+    this.rules = options.rules ?? BUNDLED_RULES;
+  }
+  masked;
+  redactions = [];
+  namer;
+  rules;
+  visit;
+  scope;
+  /** Name parts below the entity. */
+  path = [];
+  /** Location parts below the entity, parallel to `path`; null for a part only the name has. */
+  where = [];
+  /** Field names repeat across every plugin of a file, so each is classified once. */
+  fieldKinds = /* @__PURE__ */ new Map();
+  /** Redacts the secrets of one entity; entities come in {@link walkEntities} order. */
+  entity(visit) {
+    this.visit = visit;
+    this.scope = void 0;
+    const { entity, collection } = visit;
+    const schema = this.schemaOf(collection, entity);
+    const nested = visit.spec.nested;
+    for (const field in entity) {
+      if (nested && Object.hasOwn(nested, field)) continue;
+      const node = schema?.fields?.[field];
+      if (STRUCTURAL.has(field) && node?.flag === void 0) continue;
+      const value = entity[field];
+      const byName = field === "config" && CONFIG_COLLECTIONS.has(collection) || field === "healthchecks" && collection === "upstreams";
+      if (collection === "filter_chains" && field === "filters" && Array.isArray(value)) {
+        this.filters(value);
+        continue;
+      }
+      this.field(entity, field, node, byName);
+    }
+  }
+  /** An entity of a kind without rules: every field is judged by its name, as configuration is. */
+  wholeEntity(entity) {
+    this.config(entity, void 0, true);
+  }
+  /** The schema of an entity: a plugin's by its name, a partial's by its type, a vault's by its backend. */
+  schemaOf(collection, entity) {
+    const kind = collection === "plugins" || collection === "partials" || collection === "vaults" ? collection : "entities";
+    const name = kind === "entities" ? collection : entity[kind === "partials" ? "type" : "name"];
+    return typeof name === "string" ? this.rules.node(kind, name) : void 0;
+  }
+  enter(part, where = part) {
+    this.path.push(part);
+    this.where.push(where);
+  }
+  leave() {
+    this.path.pop();
+    this.where.pop();
+  }
+  /**
+   * Replaces `holder[key]`, a secret when it is a non-empty string that is not a reference already.
+   * With `span`, only that part of the string is the secret (a URL's credentials).
+   */
+  replace(holder, key, rule, span) {
+    const value = holder[key];
+    if (typeof value !== "string" || value === "" || value === MASK || isReference(value)) return;
+    const replaced = span ? this.replacement(
+      value.slice(span.start, span.end),
+      rule,
+      value.slice(0, span.start),
+      value.slice(span.end)
+    ) : this.replacement(value, rule);
+    holder[key] = replaced;
+  }
+  /** What replaces a secret: the mask, or a reference to the variable named for this position. */
+  replacement(value, rule, prefix = "", suffix = "") {
+    if (!this.masked) return new EnvRef(this.record(rule), value, prefix, suffix);
+    if (value !== DECK_MASK) this.masked.add(value.trim());
+    return prefix + MASK + suffix;
+  }
+  /** Names the value at the current position and records its replacement. */
+  record(rule) {
+    const scope = this.scope ??= scopeOf(this.visit, this.namer);
+    const name = this.namer.name(this.path, scope.key);
+    let location = scope.location;
+    for (const part of this.where) if (part !== null) location += ` / ${part}`;
+    this.redactions.push({ name, location, rule });
+    return name;
+  }
+  /**
+   * One field of an entity or of its configuration, with what the schema says of it (`node`), judged
+   * also by its name where `byName` (free-form configuration).
+   */
+  field(holder, field, node, byName) {
+    const value = holder[field];
+    if (value === null || typeof value === "number" || typeof value === "boolean" || value instanceof EnvRef)
+      return;
+    const secret = node?.flag !== void 0 && isSecretFlag(node.flag, field);
+    if (typeof value === "string" && !secret && !(byName && this.fieldKind(field) === "secret")) {
+      if (mayBeSecret(value)) {
+        this.enter(field);
+        this.detect(holder, field, field);
+        this.leave();
+      }
+      return;
+    }
+    this.enter(field);
+    if (secret) this.secret(holder, field, node.source ?? "catalogue");
+    else if (byName && this.fieldKind(field) === "secret") this.secret(holder, field, "name");
+    else if (this.isHeaderField(field, node, byName)) this.headers(value, node?.values);
+    else if (Array.isArray(value)) this.list(value, node?.elements, byName, field);
+    else if (isObject(value)) {
+      if (node?.values && !node.fields) this.map(value, node.values, byName);
+      else this.config(value, node, byName, field);
+    }
+    this.leave();
+  }
+  /** Header maps and `name:value` lists: by name anywhere, and wherever the schema makes map values references. */
+  isHeaderField(field, node, byName) {
+    if (node?.values?.flag === "referenceable") return true;
+    return byName && this.fieldKind(field) === "headers";
+  }
+  /**
+   * Walks a configuration object: every field with its schema node, and private JWK members of an object
+   * that is a JWK (it has `kty`, or is held by a field named like one).
+   */
+  config(config, node, byName, container = "") {
+    if (typeof config.kty === "string" || /jwks?$/i.test(container)) {
+      for (const member of jwkPrivateMembers(config)) {
+        this.enter(member);
+        this.replace(config, member, "detector");
+        this.leave();
+      }
+    }
+    for (const field in config) {
+      if (field.endsWith("_values") && Array.isArray(config[field])) {
+        const names = config[`${field.slice(0, -"_values".length)}_names`];
+        const child3 = node?.fields?.[field];
+        if (Array.isArray(names) && !(child3?.flag && isSecretFlag(child3.flag, field))) {
+          this.enter(field);
+          this.pairs(names, config[field]);
+          this.leave();
+          continue;
+        }
+      }
+      this.field(config, field, node?.fields?.[field], byName);
+    }
+  }
+  /** A map whose values the schema describes (`values`): each value with that node. */
+  map(map, node, byName) {
+    for (const key of Object.keys(map)) {
+      const value = map[key];
+      this.enter(key);
+      if (node.flag && isSecretFlag(node.flag, key)) this.secret(map, key, node.source ?? "catalogue");
+      else if (typeof value === "string") this.detect(map, key, key);
+      else if (Array.isArray(value)) this.list(value, node.elements, byName, key);
+      else if (isObject(value)) this.config(value, node, byName);
+      this.leave();
+    }
+  }
+  fieldKind(field) {
+    let kind = this.fieldKinds.get(field);
+    if (kind === void 0) {
+      const lower = field.toLowerCase();
+      kind = isSecretFieldName(field) ? "secret" : LINE_FIELDS.test(lower) ? "headers" : "other";
+      this.fieldKinds.set(field, kind);
+    }
+    return kind;
+  }
+  /** A list: elements the schema flags are secrets, strings are checked by value, records walked. */
+  list(list, node, byName, field) {
+    const secret = node?.flag !== void 0 && isSecretFlag(node.flag, field);
+    for (let i = 0; i < list.length; i++) {
+      const item = list[i];
+      if (typeof item === "string") {
+        if (!secret && !mayBeSecret(item)) continue;
+        this.enter(String(i + 1));
+        if (secret) this.replace(list, i, node?.source ?? "catalogue");
+        else this.detect(list, i, field);
+        this.leave();
+      } else if (isObject(item)) {
+        this.enter(String(i + 1));
+        if (secret) this.allStrings(item, node?.source ?? "catalogue");
+        else this.config(item, node, byName, field);
+        this.leave();
+      }
+    }
+  }
+  /** A secret field: a string, a list of strings, or an object whose strings all are. */
+  secret(config, field, rule) {
+    const value = config[field];
+    if (typeof value === "string") this.replace(config, field, rule);
+    else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const item = value[i];
+        this.enter(String(i + 1));
+        if (isObject(item)) this.allStrings(item, rule);
+        else this.replace(value, i, rule);
+        this.leave();
+      }
+    } else if (isObject(value)) this.allStrings(value, rule);
+  }
+  allStrings(obj, rule) {
+    for (const field of Object.keys(obj)) {
+      const value = obj[field];
+      this.enter(field);
+      if (typeof value === "string") this.replace(obj, field, rule);
+      else if (isObject(value)) this.allStrings(value, rule);
+      else if (Array.isArray(value)) this.secret(obj, field, rule);
+      this.leave();
+    }
+  }
+  /** A string no rule named: a secret only when the value is one by itself. */
+  detect(holder, key, field) {
+    const value = holder[key];
+    if (typeof value !== "string" || !mayBeSecret(value)) return;
+    const kind = detectSecret(value);
+    if (kind === "url-credentials") {
+      const spans = allUrlCredentials(value, 2);
+      this.replace(holder, key, "detector", spans.length === 1 ? spans[0] : void 0);
+    } else if (kind !== void 0) this.replace(holder, key, "detector");
+    else if (isAwsSecretKeyShape(value) && /aws|secret/i.test(field)) this.replace(holder, key, "detector");
+  }
+  /**
+   * Plugins carry headers either as a map (`http-log`: `{Authorization: "Bearer …"}`) or as
+   * `Name:value` lines (`request-transformer`: `add.headers`, and `add.body`/`add.querystring` likewise).
+   * A header is redacted when its name is a credential's, or its value looks like one; for lines, the
+   * name stays in the file and only the value becomes a reference.
+   */
+  headers(value, node) {
+    if (isObject(value)) {
+      for (const header of Object.keys(value)) {
+        const v = value[header];
+        const byName = isCredentialName(header) || node?.flag === "encrypted" && isSecretFlag(node.flag, header);
+        this.enter(header);
+        if (typeof v === "string") this.headerValue(value, header, byName);
+        else if (Array.isArray(v)) {
+          for (let i = 0; i < v.length; i++) {
+            this.enter(String(i + 1), null);
+            this.headerValue(v, i, byName);
+            this.leave();
+          }
+        } else if (isObject(v)) this.headers(v, node);
+        this.leave();
+      }
+    } else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const line = value[i];
+        if (typeof line !== "string") continue;
+        const colon = line.indexOf(":");
+        if (colon <= 0) {
+          this.detect(value, i, "");
+          continue;
+        }
+        const header = line.slice(0, colon).trim();
+        const secret = line.slice(colon + 1);
+        const trimmed = secret.trim();
+        if (trimmed === "" || isReference(secret) || trimmed === MASK) continue;
+        const rule = isCredentialName(header) ? "name" : isCredentialValue(trimmed) ? "detector" : void 0;
+        if (rule === void 0) continue;
+        this.enter(header);
+        value[i] = this.replacement(secret, rule, line.slice(0, colon + 1));
+        this.leave();
+      }
+    }
+  }
+  headerValue(holder, key, byName) {
+    const v = holder[key];
+    if (typeof v !== "string") return;
+    if (byName) this.replace(holder, key, "name");
+    else if (isCredentialValue(v.trim())) this.replace(holder, key, "detector");
+    else this.detect(holder, key, String(key));
+  }
+  /** Parallel `*_names` / `*_values` lists: a value is secret when its name or the value itself says so. */
+  pairs(names, values) {
+    for (let i = 0; i < values.length; i++) {
+      const name = names[i];
+      const v = values[i];
+      if (typeof v !== "string") continue;
+      const rule = typeof name === "string" && isCredentialName(name) ? "name" : isCredentialValue(v.trim()) ? "detector" : void 0;
+      this.enter(String(i + 1), typeof name === "string" ? name : String(i + 1));
+      if (rule) this.replace(values, i, rule);
+      else this.detect(values, i, typeof name === "string" ? name : "");
+      this.leave();
+    }
+  }
+  filters(filters) {
+    filters.forEach((filter, i) => {
+      if (!isObject(filter) || !isObject(filter.config)) return;
+      const name = String(filter.name ?? i);
+      this.enter("filter", `filter ${name}`);
+      this.enter(name, null);
+      this.enter("config", null);
+      this.config(filter.config, void 0, true);
+      this.leave();
+      this.leave();
+      this.leave();
+    });
+  }
+};
+function isCredentialValue(value) {
+  return looksLikeCredentialValue(value) || detectSecret(value) !== void 0;
+}
+function mayBeSecret(value) {
+  return value.length >= 8 && value !== MASK && value !== DECK_MASK;
+}
+function scopeOf(visit, namer) {
+  const scope = { path: [], location: "", key: void 0 };
+  for (const parent of visit.parents) {
+    addLink(scope, parent.spec, nameForEnv(parent.entity, parent.spec, void 0));
+  }
+  addLink(scope, visit.spec, nameForEnv(visit.entity, visit.spec, visit.index));
+  scope.key = namer.scope(scope.path);
+  return scope;
+}
+function addLink(scope, spec, id) {
+  scope.path.push(spec.label, id);
+  const link = `${spec.label} ${id}`;
+  scope.location = scope.location === "" ? link : `${scope.location} / ${link}`;
+}
+function nameForEnv(entity, spec, index) {
+  if (!spec.secretIdentity) {
+    if (spec.label === "certificate") {
+      const sni = Array.isArray(entity.snis) ? entity.snis.find(isObject) : void 0;
+      if (sni && typeof sni.name === "string") return sni.name;
+      if (typeof entity.cert === "string")
+        return createHash("sha256").update(entity.cert).digest("hex").slice(0, 8);
+    } else {
+      const identity = identityForEnv(entity, spec);
+      if (identity !== "") return identity;
+    }
+  }
+  if (typeof entity.id === "string" && entity.id !== "") return entity.id.slice(0, 8);
+  return String((index ?? 0) + 1);
+}
+function identityForEnv(entity, spec) {
+  let identity = "";
+  for (const field of spec.identity) {
+    const v = entity[field];
+    const part = typeof v === "string" ? v : isObject(v) && typeof v.name === "string" ? v.name : "";
+    if (part === "") continue;
+    if (!spec.compositeIdentity) return part;
+    identity = identity === "" ? part : `${identity}_${part}`;
+  }
+  return identity;
+}
+var EnvNamer = class {
+  constructor(workspace, prefix = "DECK_") {
+    this.workspace = workspace;
+    this.prefix = prefix;
+  }
+  workspace;
+  prefix;
+  byName = /* @__PURE__ */ new Map();
+  issued = /* @__PURE__ */ new Map();
+  /** Field paths below entities repeat across a file (`config/redis/password`): sanitized once each. */
+  cleanTails = /* @__PURE__ */ new Map();
+  /** The leading parts of many names (an entity's chain), prepared once for {@link name}. */
+  scope(parts) {
+    const raw = [this.workspace, ...parts].join("\0");
+    return { raw, clean: sanitize(raw) };
+  }
+  /** The variable for a path: `parts`, after the scope's parts when given. */
+  name(parts, scope = this.scope([])) {
+    const tail = parts.join("\0");
+    const path5 = parts.length === 0 ? scope.raw : `${scope.raw}\0${tail}`;
+    let clean2 = this.cleanTails.get(tail);
+    if (clean2 === void 0) this.cleanTails.set(tail, clean2 = sanitize(tail));
+    const base = `${this.prefix}${scope.clean && clean2 ? `${scope.clean}_${clean2}` : scope.clean || clean2}`;
+    const owner = this.byName.get(base);
+    if (owner === void 0) {
+      this.byName.set(base, path5);
+      return base;
+    }
+    const seen = this.issued.get(path5) ?? (owner === path5 ? 1 : 0);
+    this.issued.set(path5, seen + 1);
+    const raw = seen === 0 ? path5 : `${path5}\0${seen}`;
+    const unique = `${base}_${createHash("sha256").update(raw).digest("hex").slice(0, 6).toUpperCase()}`;
+    this.byName.set(unique, raw);
+    return unique;
+  }
+};
+function sanitize(text) {
+  const words = text.toUpperCase().replace(/[^A-Z0-9]+/g, "_");
+  const start = words.startsWith("_") ? 1 : 0;
+  const end = words.length > start && words.endsWith("_") ? words.length - 1 : words.length;
+  return start === 0 && end === words.length ? words : words.slice(start, end);
+}
+
+// actions/engine/tyk/redact.ts
+var TYK_ENV_PREFIX = "DECKHAND_TYK_";
+var HEADER_MAPS = /* @__PURE__ */ new Set(["global_headers", "add_headers", "set_headers", "headers", "header_map"]);
+function snakeCase(name) {
+  return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
+}
+function hasUrlPassword(value) {
+  if (!/^[a-z][a-z0-9+.-]*:\/\/[^/\s]*:[^/\s]*@/i.test(value)) return false;
+  try {
+    return new URL(value).password !== "";
+  } catch {
+    return false;
+  }
+}
+function signsWithSharedSecret(holder) {
+  const method = holder.jwt_signing_method ?? holder.signingMethod;
+  return typeof method === "string" && method.toLowerCase() === "hmac";
+}
+function walkSecrets(body, replace) {
+  const path5 = [];
+  const visit = (holder, key, secretByName) => {
+    const value = holder[key];
+    path5.push(String(key));
+    if (typeof value === "string") {
+      if (value !== "" && value !== MASK && !isReference(value)) {
+        if (secretByName) replace(holder, key, path5, "name");
+        else if (hasUrlPassword(value) || detectSecret(value) !== void 0)
+          replace(holder, key, path5, "detector");
+      }
+    } else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const item = value[i];
+        if (isObject(item) && typeof item.name === "string" && isCredentialName(item.name)) {
+          path5.push(String(i));
+          if (typeof item.value === "string") visit(item, "value", true);
+          path5.pop();
+        } else visit(value, i, secretByName);
+      }
+    } else if (isObject(value)) {
+      const headers = typeof key === "string" && HEADER_MAPS.has(key);
+      const sharedSecret = signsWithSharedSecret(value);
+      for (const field of Object.keys(value)) {
+        const secret = isSecretFieldName(snakeCase(field)) || headers && isCredentialName(field) || sharedSecret && (field === "jwt_source" || field === "source");
+        visit(value, field, secret);
+      }
+    }
+    path5.pop();
+  };
+  for (const field of Object.keys(body)) {
+    visit(
+      body,
+      field,
+      isSecretFieldName(snakeCase(field)) || field === "jwt_source" && signsWithSharedSecret(body)
+    );
+  }
+}
+function redactTykObject(object, namer = new EnvNamer("", TYK_ENV_PREFIX)) {
+  const redactions = [];
+  const kind = TYK_KIND[object.format];
+  walkSecrets(object.body, (holder, key, path5, rule) => {
+    const value = holder[key];
+    const name = namer.name([kind, object.id, ...path5]);
+    redactions.push({ name, location: `${kind} ${displayName(object)} / ${path5.join(".")}`, rule });
+    holder[key] = new EnvRef(name, value);
+  });
+  return redactions;
+}
+
+// actions/engine/state/secret-scan.ts
+var STATE_EXTENSIONS = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
+var PRIVATE_KEYS = new RegExp(PRIVATE_KEY.source, "g");
+var PRIVATE_KEY_LOCATION = "PEM private key";
+function scanFile(file, text) {
+  return STATE_EXTENSIONS.has(extname(file).toLowerCase()) ? scanStateFile(file, text) : scanPrivateKeys(file, text);
+}
+function scanPrivateKeys(file, text) {
+  const findings = [];
+  let line = 1;
+  let counted = 0;
+  for (const match of text.matchAll(PRIVATE_KEYS)) {
+    line += lineBreaks(text, counted, match.index);
+    counted = match.index;
+    findings.push({ file, line, location: PRIVATE_KEY_LOCATION });
+  }
+  return findings;
+}
+function scanStateFile(file, text) {
+  const state = readState(text);
+  if (!state) return scanPrivateKeys(file, text);
+  const secrets = redactedValues(state).map(({ line, location }) => ({ file, line, location }));
+  const reported = new Set(secrets.map((s) => s.line));
+  const keys = scanPrivateKeys(file, text).filter((key) => !reported.has(key.line));
+  return [...secrets, ...keys].sort((a, b) => a.line - b.line);
+}
+function readState(text) {
+  if (mayHaveAnchors(text)) return readYaml(text);
+  let content;
+  try {
+    content = readStateText(text);
+  } catch {
+    return void 0;
+  }
+  if (!isObject(content)) return void 0;
+  return { content, lines: (paths) => readYaml(text)?.lines(paths) ?? paths.map(() => void 0) };
+}
+function redactedValues(state) {
+  replaceDeckMasks(state.content);
+  const tyk = looseTykObject(state.content, "file");
+  const redactions = tyk ? redactTykObject(tyk) : redactContent(state.content, { workspace: "" });
+  if (redactions.length === 0) return [];
+  const locations = new Map(redactions.map((r) => [r.name, r.location]));
+  const refs = envRefs(state.content);
+  const lines = state.lines(refs.map((r) => r.path));
+  return refs.map(({ ref }, i) => ({ line: lines[i] ?? 1, location: locations.get(ref.name) ?? "" }));
+}
+function replaceDeckMasks(value) {
+  if (typeof value !== "object" || value === null) return;
+  const holder = value;
+  for (const key of Object.keys(holder)) {
+    const v = holder[key];
+    if (typeof v !== "string") replaceDeckMasks(v);
+    else if (v.includes(DECK_MASK)) {
+      const colon = v.indexOf(":");
+      if (v.trim() === DECK_MASK) holder[key] = MASK;
+      else if (colon > 0 && v.slice(colon + 1).trim() === DECK_MASK)
+        holder[key] = `${v.slice(0, colon + 1)}${MASK}`;
+    }
+  }
+}
+function envRefs(content) {
+  const refs = [];
+  const path5 = [];
+  const visited = /* @__PURE__ */ new Set();
+  const walk2 = (value) => {
+    if (typeof value !== "object" || value === null) return;
+    if (value instanceof EnvRef) refs.push({ path: [...path5], ref: value });
+    else if (!visited.has(value)) {
+      visited.add(value);
+      const isList = Array.isArray(value);
+      for (const key of Object.keys(value)) {
+        path5.push(isList ? Number(key) : key);
+        walk2(value[key]);
+        path5.pop();
+      }
+    }
+  };
+  walk2(content);
+  return refs;
+}
+function readYaml(text) {
+  const counter = new import_yaml.LineCounter();
+  const doc = (0, import_yaml.parseDocument)(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0 || !(0, import_yaml.isMap)(doc.contents)) return void 0;
+  let aliased = false;
+  let content;
+  try {
+    content = doc.toJS({ onAnchor: (_value, count) => aliased ||= count > 0 });
+  } catch {
+    return void 0;
+  }
+  if (!isObject(content) || aliased && isCyclic(content)) return void 0;
+  const lineOf = (path5) => {
+    const node = nodeAt(doc, path5);
+    return node ? counter.linePos(valueStart(node, text)).line : void 0;
+  };
+  return { content, lines: (paths) => paths.map(lineOf) };
+}
+function nodeAt(doc, path5) {
+  let node = doc.contents;
+  for (const part of path5) {
+    if ((0, import_yaml.isAlias)(node)) node = node.resolve(doc);
+    if ((0, import_yaml.isSeq)(node)) node = node.items[part];
+    else if ((0, import_yaml.isMap)(node)) node = node.items.find((pair) => keyText(pair.key) === String(part))?.value;
+    else return void 0;
+  }
+  if ((0, import_yaml.isAlias)(node)) node = node.resolve(doc);
+  return node;
+}
+function keyText(key) {
+  return (0, import_yaml.isScalar)(key) ? String(key.value) : String(key);
+}
+function valueStart(node, text) {
+  const start = node.range?.[0] ?? 0;
+  if (!(0, import_yaml.isScalar)(node) || node.type !== import_yaml.Scalar.BLOCK_LITERAL && node.type !== import_yaml.Scalar.BLOCK_FOLDED)
+    return start;
+  const lineEnd = text.indexOf("\n", start);
+  return lineEnd === -1 ? start : lineEnd + 1;
+}
+function isCyclic(root) {
+  const open3 = /* @__PURE__ */ new Set();
+  const done = /* @__PURE__ */ new Set();
+  const visit = (value) => {
+    if (typeof value !== "object" || value === null || done.has(value)) return false;
+    if (open3.has(value)) return true;
+    open3.add(value);
+    for (const child3 of Object.values(value)) if (visit(child3)) return true;
+    open3.delete(value);
+    done.add(value);
+    return false;
+  };
+  return visit(root);
+}
+function lineBreaks(text, from, to) {
+  let count = 0;
+  for (let i = text.indexOf("\n", from); i !== -1 && i < to; i = text.indexOf("\n", i + 1)) count++;
+  return count;
+}
 
 // actions/engine/state/files.ts
-var STATE_EXTENSIONS = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
+var import_yaml2 = __toESM(require_dist(), 1);
+init_errors();
+import { readdir, stat } from "node:fs/promises";
+import { extname as extname2, join } from "node:path";
+var STATE_EXTENSIONS2 = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
 function envProblem(refs, missing, purpose) {
   if (missing.length === 0) return void 0;
   const first = refs.find((r) => r.name === missing[0]);
@@ -35193,13 +40379,13 @@ async function walk(dir) {
     const path5 = join(dir, entry.name);
     if (entry.name.startsWith(".")) continue;
     if (entry.isDirectory()) out.push(...await walk(path5));
-    else if (STATE_EXTENSIONS.has(extname(entry.name))) out.push(path5);
+    else if (STATE_EXTENSIONS2.has(extname2(entry.name))) out.push(path5);
   }
   return out;
 }
 function checkFile(file, text) {
-  const lines = new import_yaml.LineCounter();
-  const doc = (0, import_yaml.parseDocument)(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const lines = new import_yaml2.LineCounter();
+  const doc = (0, import_yaml2.parseDocument)(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const problems = [];
   for (const error2 of doc.errors) {
     const pos = lines.linePos(error2.pos[0]);
@@ -35212,7 +40398,7 @@ function checkFile(file, text) {
     });
   }
   if (problems.length > 0) return { problems };
-  if (!(0, import_yaml.isMap)(doc.contents)) {
+  if (!(0, import_yaml2.isMap)(doc.contents)) {
     problems.push({
       check: "format",
       file,
@@ -35239,10 +40425,10 @@ function checkFile(file, text) {
 function findDuplicates(holder, specs, file, lines, problems, where) {
   for (const [collection, spec] of Object.entries(specs)) {
     const seq = holder.get(collection, true);
-    if (!(0, import_yaml.isSeq)(seq)) continue;
+    if (!(0, import_yaml2.isSeq)(seq)) continue;
     const seen = /* @__PURE__ */ new Map();
     for (const item of seq.items) {
-      if (!(0, import_yaml.isMap)(item)) continue;
+      if (!(0, import_yaml2.isMap)(item)) continue;
       const entity = item.toJSON();
       const line = item.range ? lines.linePos(item.range[0]).line : void 0;
       const named = !spec.secretIdentity && !spec.identity.includes("cert");
@@ -35442,7 +40628,7 @@ function connectionSecrets(connection) {
 // actions/engine/deck/install.ts
 var import_semver2 = __toESM(require_semver2(), 1);
 init_errors();
-import { createHash } from "node:crypto";
+import { createHash as createHash2 } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { readFile as readFile2, rm, stat as stat3 } from "node:fs/promises";
 import { delimiter, join as join2, resolve } from "node:path";
@@ -35468,30 +40654,30 @@ function run(program, args, options = {}) {
     else env[key] = value;
   }
   return new Promise((resolve4, reject) => {
-    const child2 = spawn(program, [...args], {
+    const child3 = spawn(program, [...args], {
       cwd: options.cwd,
       env,
       stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"],
       windowsHide: true
     });
-    if (options.stdin && child2.stdin) {
-      child2.stdin.on("error", () => void 0);
+    if (options.stdin && child3.stdin) {
+      child3.stdin.on("error", () => void 0);
       options.stdin.on("error", (err) => {
-        child2.kill("SIGTERM");
+        child3.kill("SIGTERM");
         reject(err);
       });
-      options.stdin.pipe(child2.stdin);
+      options.stdin.pipe(child3.stdin);
     }
     const stdout = [];
     const stderr = [];
-    child2.stdout.on("data", (chunk) => stdout.push(chunk));
-    child2.stderr.on("data", (chunk) => stderr.push(chunk));
-    const timer = options.timeoutMs === void 0 ? void 0 : setTimeout(() => child2.kill("SIGTERM"), options.timeoutMs);
-    child2.on("error", (err) => {
+    child3.stdout.on("data", (chunk) => stdout.push(chunk));
+    child3.stderr.on("data", (chunk) => stderr.push(chunk));
+    const timer = options.timeoutMs === void 0 ? void 0 : setTimeout(() => child3.kill("SIGTERM"), options.timeoutMs);
+    child3.on("error", (err) => {
       if (timer) clearTimeout(timer);
       reject(err);
     });
-    child2.on("close", (code, signal) => {
+    child3.on("close", (code, signal) => {
       if (timer) clearTimeout(timer);
       resolve4({
         exitCode: code ?? 1,
@@ -35589,12 +40775,12 @@ async function resolveLatestVersion(releaseBaseUrl) {
   if (response.status < 300 || response.status >= 400 || !location) {
     throw fail(`expected a redirect to the release tag, got HTTP ${response.status}`);
   }
-  const tag = /\/tag\/([^/?#]+)\/?(?:[?#].*)?$/.exec(new URL(location, url).href)?.[1];
-  if (!tag) throw fail(`unexpected redirect to ${location}`);
+  const tag2 = /\/tag\/([^/?#]+)\/?(?:[?#].*)?$/.exec(new URL(location, url).href)?.[1];
+  if (!tag2) throw fail(`unexpected redirect to ${location}`);
   try {
-    return normalizeVersion(decodeURIComponent(tag));
+    return normalizeVersion(decodeURIComponent(tag2));
   } catch {
-    throw fail(`the release tag ${JSON.stringify(tag)} is not a version`);
+    throw fail(`the release tag ${JSON.stringify(tag2)} is not a version`);
   }
 }
 async function locateDeck(options) {
@@ -35698,7 +40884,7 @@ async function download(store, url, version) {
   }
 }
 async function sha256File(path5) {
-  const hash = createHash("sha256");
+  const hash = createHash2("sha256");
   for await (const chunk of createReadStream(path5)) hash.update(chunk);
   return hash.digest("hex");
 }
@@ -35753,7 +40939,7 @@ function trimSlashes(url) {
 }
 
 // actions/engine/deck/runner.ts
-var import_yaml2 = __toESM(require_dist(), 1);
+var import_yaml3 = __toESM(require_dist(), 1);
 init_errors();
 import { access as access2, writeFile } from "node:fs/promises";
 import { join as join4 } from "node:path";
@@ -35801,7 +40987,7 @@ var DeckRunner = class {
         }
         if (headers.length > 0) {
           global2.configFile = join4(temp.path, "deck.yaml");
-          await writeFile(global2.configFile, (0, import_yaml2.stringify)({ headers }), { mode: 384 });
+          await writeFile(global2.configFile, (0, import_yaml3.stringify)({ headers }), { mode: 384 });
         }
         global2.kongAddr = conn.kongAddr;
         global2.tlsSkipVerify = conn.tlsSkipVerify;
@@ -36010,11 +41196,39 @@ async function validateJob(source, ctx) {
     result.valid ? `${result.files.length} file(s) valid (${online ? "online against " + connection.kongAddr : "offline"}).` : `${result.problems.length} problem(s) in ${result.files.length} file(s).`
   );
   if (!result.valid) addProblems(report, result.problems, "validate");
+  const secrets = await plaintextSecrets(result.files);
+  if (secrets.length > 0) {
+    report.lines.push(
+      `${secrets.length} secret value(s) in plain text: fine for a private backup, but redact them (deckhand redact FILE) before the files go into git.`
+    );
+    for (const s of secrets.slice(0, MAX_SECRET_ANNOTATIONS)) {
+      report.annotations.push({
+        level: "warning",
+        title: "deckhand validate: plaintext secret",
+        file: s.file,
+        line: s.line,
+        message: `${s.location} holds a secret value in plain text.`
+      });
+    }
+  }
   return {
     ok: result.valid,
     report,
-    outputs: { valid: String(result.valid), problems: String(result.problems.length) }
+    outputs: {
+      valid: String(result.valid),
+      problems: String(result.problems.length),
+      "plaintext-secrets": String(secrets.length)
+    }
   };
+}
+var MAX_SECRET_ANNOTATIONS = 50;
+async function plaintextSecrets(files) {
+  const findings = [];
+  for (const file of files) {
+    const text = await readFile3(file, "utf8").catch(() => void 0);
+    if (text !== void 0) for (const f of scanFile(file, text)) findings.push(f);
+  }
+  return findings;
 }
 
 // node_modules/@actions/core/lib/command.js
@@ -36896,12 +42110,12 @@ var Summary = class {
    *
    * @returns {string} content wrapped in HTML element
    */
-  wrap(tag, content, attrs = {}) {
+  wrap(tag2, content, attrs = {}) {
     const htmlAttrs = Object.entries(attrs).map(([key, value]) => ` ${key}="${value}"`).join("");
     if (!content) {
-      return `<${tag}${htmlAttrs}>`;
+      return `<${tag2}${htmlAttrs}>`;
     }
-    return `<${tag}${htmlAttrs}>${content}</${tag}>`;
+    return `<${tag2}${htmlAttrs}>${content}</${tag2}>`;
   }
   /**
    * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
@@ -36996,9 +42210,9 @@ var Summary = class {
    * @returns {Summary} summary instance
    */
   addList(items, ordered = false) {
-    const tag = ordered ? "ol" : "ul";
+    const tag2 = ordered ? "ol" : "ul";
     const listItems = items.map((item) => this.wrap("li", item)).join("");
-    const element = this.wrap(tag, listItems);
+    const element = this.wrap(tag2, listItems);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -37015,9 +42229,9 @@ var Summary = class {
           return this.wrap("td", cell);
         }
         const { header, data, colspan, rowspan } = cell;
-        const tag = header ? "th" : "td";
+        const tag2 = header ? "th" : "td";
         const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
-        return this.wrap(tag, data, attrs);
+        return this.wrap(tag2, data, attrs);
       }).join("");
       return this.wrap("tr", cells);
     }).join("");
@@ -37060,8 +42274,8 @@ var Summary = class {
    * @returns {Summary} summary instance
    */
   addHeading(text, level) {
-    const tag = `h${level}`;
-    const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
+    const tag2 = `h${level}`;
+    const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag2) ? tag2 : "h1";
     const element = this.wrap(allowedTag, text);
     return this.addRaw(element).addEOL();
   }
@@ -37118,7 +42332,7 @@ import os4 from "os";
 // node_modules/@actions/exec/lib/toolrunner.js
 import * as os3 from "os";
 import * as events from "events";
-import * as child from "child_process";
+import * as child2 from "child_process";
 import * as path3 from "path";
 
 // node_modules/@actions/io/lib/io.js
@@ -37710,7 +42924,7 @@ var ToolRunner = class extends events.EventEmitter {
           return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
         }
         const fileName = this._getSpawnFileName();
-        const cp2 = child.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
+        const cp2 = child2.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
         let stdbuffer = "";
         if (cp2.stdout) {
           cp2.stdout.on("data", (data) => {
@@ -37993,6 +43207,30 @@ function info(message) {
 // actions/github/run-action.ts
 init_errors();
 import { isAbsolute, relative as relative2, sep as sep3 } from "node:path";
+
+// actions/engine/secrets/configured.ts
+init_errors();
+var KINDS = ["plugins", "entities", "partials", "vaults"];
+var LINE = /^([a-z]+)\/([A-Za-z0-9_.-]+)\s+([A-Za-z0-9_.*[\]-]+)$/;
+var PART = /^(?:[A-Za-z0-9_-]+|\[\]|\*)$/;
+function configureSecretFields(lines) {
+  let added = 0;
+  for (const raw of lines) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const m = LINE.exec(line);
+    const kind = m?.[1];
+    const path5 = m?.[3];
+    if (!m || !KINDS.includes(kind) || !path5.split(".").every((p) => PART.test(p)) || /^(\[\]|\*)/.test(path5)) {
+      throw new DeckhandError(
+        `secret-fields: "${line.slice(0, 120)}" is not KIND/NAME PATH, where KIND is ${KINDS.join(", ")} and PATH a dotted field path with ${ELEMENTS} for a list's elements and ${VALUES} for a map's values, e.g. "plugins/acme-signer config.signing_material" or "plugins/acme-signer config.tenant_keys.*".`
+      );
+    }
+    addCatalogueEntry(kind, m[2], path5);
+    added++;
+  }
+  return added;
+}
 
 // actions/github/artifacts.ts
 import { readdir as readdir3, stat as stat5 } from "node:fs/promises";
@@ -38484,11 +43722,11 @@ function findAllVersions(toolName, arch3) {
   const toolPath = path4.join(_getCacheDirectory(), toolName);
   if (fs3.existsSync(toolPath)) {
     const children = fs3.readdirSync(toolPath);
-    for (const child2 of children) {
-      if (isExplicitVersion(child2)) {
-        const fullPath = path4.join(toolPath, child2, arch3 || "");
+    for (const child3 of children) {
+      if (isExplicitVersion(child3)) {
+        const fullPath = path4.join(toolPath, child3, arch3 || "");
         if (fs3.existsSync(fullPath) && fs3.existsSync(`${fullPath}.complete`)) {
-          versions.push(child2);
+          versions.push(child3);
         }
       }
     }
@@ -38605,6 +43843,8 @@ async function runAction(command, job) {
       for (const line of getInput(name).split("\n")) maskSecret(line);
     }
     const source = (name) => getInput(name);
+    if (spec.inputs["secret-fields"])
+      configureSecretFields(new Inputs(spec.inputs, source).list("secret-fields"));
     const result = await job(source, {
       logger,
       store: new ToolCacheStore(),
@@ -38726,4 +43966,7 @@ content-type/dist/index.js:
 
 @octokit/graphql/dist-bundle/index.js:
   (* v8 ignore if -- @preserve *)
+
+js-yaml/dist/js-yaml.mjs:
+  (*! js-yaml 5.5.0 https://github.com/nodeca/js-yaml @license MIT *)
 */

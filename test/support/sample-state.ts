@@ -80,7 +80,7 @@ export function sampleState(): Record<string, unknown> {
     plugins: [
       {
         name: 'openid-connect',
-        config: { client_id: ['a'], client_secret: ['oidc-1', 'oidc-2'], issuer: 'https://idp' },
+        config: { client_id: ['oidc-client'], client_secret: ['oidc-1', 'oidc-2'], issuer: 'https://idp' },
       },
     ],
     certificates: [{ cert: PEM_CERT, key: PEM_KEY, snis: [{ name: 'api.example.com' }], created_at: 5 }],
@@ -112,6 +112,10 @@ export const SAMPLE_SECRETS = [
   'hmac-secret',
   'jwt-secret',
   'csecret',
+  // Kong encrypts OpenID Connect's client ids, http-log's endpoint and every key's JWK: secrets by schema.
+  'oidc-client',
+  'https://logs',
+  '"n":"abc"',
   'oidc-1',
   'oidc-2',
   'BKcwggSjAgEAAoIBAQC7',

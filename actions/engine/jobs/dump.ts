@@ -1,6 +1,8 @@
 import { COMMANDS } from '../../spec.js'
 import { dump } from '../dump.js'
 import { emptyReport } from '../report.js'
+import { LiveRules } from '../secrets/live-rules.js'
+import { addRedactionReport, countByRule } from '../secrets/report.js'
 import { type JobContext, type JobResult, openDeck, readConnection } from './context.js'
 import { Inputs, type InputSource } from './inputs.js'
 import { gatewayKind, tykDumpJob } from './tyk.js'
@@ -25,7 +27,8 @@ export async function dumpJob(source: InputSource, ctx: JobContext): Promise<Job
       'redact-secrets is false: the files hold plaintext credentials and keys. Keep them out of git and artifacts.',
     )
   }
-  const result = await dump({ ...options, deck, logger: ctx.logger })
+  const liveRules = new LiveRules(connection)
+  const result = await dump({ ...options, deck, logger: ctx.logger, liveRules })
 
   const report = emptyReport('deckhand dump')
   report.lines.push(
@@ -50,6 +53,8 @@ export async function dumpJob(source: InputSource, ctx: JobContext): Promise<Job
     )
   }
   for (const removed of result.removed) report.lines.push(`Removed ${removed}: its workspace is gone.`)
+  const redactions = result.workspaces.flatMap((w) => w.redactions)
+  addRedactionReport(report, redactions, liveRules.problems)
 
   return {
     ok: true,
@@ -60,6 +65,7 @@ export async function dumpJob(source: InputSource, ctx: JobContext): Promise<Job
       'entity-count': String(result.entityCount),
       digest: result.digest,
       'secrets-redacted': String(result.secretsRedacted),
+      'secrets-by-rule': JSON.stringify(countByRule(redactions)),
       'required-env': result.requiredEnv.join('\n'),
       changed: String(result.changed),
     },

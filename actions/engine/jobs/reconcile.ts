@@ -16,6 +16,8 @@ import {
   totalCounts,
 } from '../reconcile.js'
 import { emptyReport, type Report } from '../report.js'
+import { LiveRules } from '../secrets/live-rules.js'
+import { addSchemaProblems } from '../secrets/report.js'
 import { type JobContext, type JobResult, openDeck, readConnection } from './context.js'
 import { Inputs, type InputSource } from './inputs.js'
 import { addProblems } from './problems.js'
@@ -66,8 +68,10 @@ async function plan(mode: Mode, source: InputSource, ctx: JobContext) {
     secrets: [...connectionSecrets(connection), ...envValues],
     skipConsumers: inputs.boolean('skip-consumers'),
     parallelism,
+    liveRules: new LiveRules(connection),
   }
   const plans = await planTargets(read.targets, options)
+  addSchemaProblems(report, options.liveRules!.problems)
   return {
     inputs,
     report,

@@ -7,6 +7,8 @@ import { privateTempDir, writeFileAtomic } from '../fs-atomic.js'
 import { KongAdmin } from '../kong/admin.js'
 import { parsePgTarget } from '../postgres/connection.js'
 import { emptyReport, type Report } from '../report.js'
+import { LiveRules } from '../secrets/live-rules.js'
+import { addSchemaProblems } from '../secrets/report.js'
 import { type RestoreOutcome, restoreGateway, STRATEGIES, type Strategy } from '../restore/restore.js'
 import { parseSmokeRequests, type SmokeRequest } from '../restore/smoke.js'
 import { restoreTyk } from '../tyk/restore.js'
@@ -27,6 +29,8 @@ export async function restoreJob(source: InputSource, ctx: JobContext): Promise<
   // Every address gets the checks deck's does; the first is the one deck talks to.
   const connections = addresses.map((address) => readConnection(withAddress(inputs, address), ctx))
   const connection = connections[0]!
+  // The restored gateway's own schemas decide what plans mask (it may be empty, but its schemas are there).
+  const liveRules = new LiveRules(connection)
   const admins = await Promise.all(connections.map((c) => KongAdmin.open(c.kongAddr, c)))
   const smoke = parseSmokeRequests(inputs.list('smoke-requests'))
   maskSmokeQueries(smoke, ctx)
@@ -68,12 +72,15 @@ export async function restoreJob(source: InputSource, ctx: JobContext): Promise<
         logger: ctx.logger,
         secrets: [...connectionSecrets(connection), ...(keyringExport ? [keyringExport] : [])],
         parallelism: inputs.integer('parallelism'),
+        liveRules,
       },
       env: ctx.env,
       secret: ctx.secret,
       logger: ctx.logger,
     })
-    return await restoreResult(inputs, outcome)
+    const result = await restoreResult(inputs, outcome)
+    addSchemaProblems(result.report, liveRules.problems)
+    return result
   } finally {
     await dump?.cleanup()
   }

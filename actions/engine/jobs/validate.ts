@@ -1,6 +1,9 @@
+import { readFile } from 'node:fs/promises'
+
 import { COMMANDS } from '../../spec.js'
 import type { Connection } from '../deck/connection.js'
 import { emptyReport } from '../report.js'
+import { scanFile, type SecretFinding } from '../state/secret-scan.js'
 import { expandState } from '../state/files.js'
 import { validate } from '../validate.js'
 import { type JobContext, type JobResult, openDeck, readConnection } from './context.js'
@@ -33,9 +36,42 @@ export async function validateJob(source: InputSource, ctx: JobContext): Promise
       : `${result.problems.length} problem(s) in ${result.files.length} file(s).`,
   )
   if (!result.valid) addProblems(report, result.problems, 'validate')
+  const secrets = await plaintextSecrets(result.files)
+  if (secrets.length > 0) {
+    report.lines.push(
+      `${secrets.length} secret value(s) in plain text: fine for a private backup, but redact them ` +
+        '(deckhand redact FILE) before the files go into git.',
+    )
+    for (const s of secrets.slice(0, MAX_SECRET_ANNOTATIONS)) {
+      report.annotations.push({
+        level: 'warning',
+        title: 'deckhand validate: plaintext secret',
+        file: s.file,
+        line: s.line,
+        message: `${s.location} holds a secret value in plain text.`,
+      })
+    }
+  }
   return {
     ok: result.valid,
     report,
-    outputs: { valid: String(result.valid), problems: String(result.problems.length) },
+    outputs: {
+      valid: String(result.valid),
+      problems: String(result.problems.length),
+      'plaintext-secrets': String(secrets.length),
+    },
   }
+}
+
+/** Annotations beyond this many are summed up in the report's line (GitHub shows only a few per step). */
+const MAX_SECRET_ANNOTATIONS = 50
+
+/** What the commit action's scan would find in the files: secrets a dump would have redacted. */
+async function plaintextSecrets(files: readonly string[]): Promise<SecretFinding[]> {
+  const findings: SecretFinding[] = []
+  for (const file of files) {
+    const text = await readFile(file, 'utf8').catch(() => undefined)
+    if (text !== undefined) for (const f of scanFile(file, text)) findings.push(f)
+  }
+  return findings
 }

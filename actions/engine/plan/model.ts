@@ -1,5 +1,6 @@
 import { scrub } from '../scrub.js'
-import { isObject, type Json } from '../state/entities.js'
+import { isObject, type Json, type JsonObject } from '../state/entities.js'
+import type { SecretRules } from '../secrets/rules.js'
 import { MASK, maskEntity } from '../state/redact.js'
 import type { DeckChange, DeckJsonOutput } from './deck-output.js'
 import { changedPaths, type FieldChange, fieldChanges } from './fields.js'
@@ -70,7 +71,11 @@ export class PlanMasker {
   /** The secrets longest first (a secret may contain another), kept until one is added. */
   private sorted: string[] | undefined
 
-  constructor(known: Iterable<string> = []) {
+  constructor(
+    known: Iterable<string> = [],
+    /** Schema facts for masking; default: the bundled catalogue. */
+    private readonly rules?: SecretRules,
+  ) {
     for (const value of known) this.add(value)
   }
 
@@ -90,8 +95,8 @@ export class PlanMasker {
     const now = isObject(change.body?.new) ? change.body.new : undefined
     const paths = action === 'update' ? changedPaths(old, now) : undefined
     const found = new Set<string>()
-    if (old) maskEntity(old, COLLECTION_OF_KIND[change.kind], found)
-    if (now) maskEntity(now, COLLECTION_OF_KIND[change.kind], found)
+    if (old) maskEntity(old, COLLECTION_OF_KIND[change.kind], found, this.rules)
+    if (now) maskEntity(now, COLLECTION_OF_KIND[change.kind], found, this.rules)
     for (const value of found) this.add(value)
     const planned: PlannedChange = { action, kind: change.kind, name: maskName(change.kind, change.name) }
     if (paths) {
@@ -116,7 +121,7 @@ export class PlanMasker {
 }
 
 /** deck's entity kinds (GDR pkg/types) and the file collection whose secret rules apply to them. */
-const COLLECTION_OF_KIND: Readonly<Record<string, string>> = {
+export const COLLECTION_OF_KIND: Readonly<Record<string, string>> = {
   service: 'services',
   route: 'routes',
   plugin: 'plugins',
@@ -222,5 +227,25 @@ export function syncOutcome(output: DeckJsonOutput, masker: PlanMasker): SyncOut
     otherErrors: otherErrors.map((e) => masker.text(e)),
     warnings: output.warnings.map((w) => masker.text(w)),
     counts: { ...output.summary },
+  }
+}
+
+/** Every body of deck's output with its collection, for reading the schemas a plan needs. */
+export function* changeBodies(output: DeckJsonOutput): Generator<{ collection: string; entity: JsonObject }> {
+  const c = output.changes
+  for (const list of [
+    c.creating,
+    c.updating,
+    c.deleting,
+    c.dropped_creations,
+    c.dropped_updates,
+    c.dropped_deletions,
+  ]) {
+    for (const change of list ?? []) {
+      const collection = COLLECTION_OF_KIND[change.kind]
+      if (!collection) continue
+      for (const body of [change.body?.new, change.body?.old])
+        if (isObject(body)) yield { collection, entity: body }
+    }
   }
 }

@@ -5,15 +5,24 @@ import { addPath, child, type SchemaFlag, type SchemaNode } from './schema-tree.
  * Which rule found a secret, for the redaction report:
  * - `schema`: the gateway's own schema for the plugin or entity (read live from the Admin API),
  * - `catalogue`: the schemas bundled with deckhand (see script/kong-secret-catalogue.mjs),
+ * - `configured`: fields the user named in the `secret-fields` input,
  * - `name`: the field or header is named like a credential,
  * - `detector`: the value itself is one (a private key, a JWT, credentials in a URL, …).
  */
-export type RedactionRule = 'schema' | 'catalogue' | 'name' | 'detector'
-export const REDACTION_RULES: readonly RedactionRule[] = ['schema', 'catalogue', 'name', 'detector']
+export type RedactionRule = 'schema' | 'catalogue' | 'configured' | 'name' | 'detector'
+export const REDACTION_RULES: readonly RedactionRule[] = [
+  'schema',
+  'catalogue',
+  'configured',
+  'name',
+  'detector',
+]
 
 /** A schema node whose flags remember which source set them. */
+export type SchemaSource = 'schema' | 'catalogue' | 'configured'
+
 export interface SourcedNode extends SchemaNode {
-  source?: 'schema' | 'catalogue'
+  source?: SchemaSource
   fields?: Record<string, SourcedNode>
   elements?: SourcedNode
   values?: SourcedNode
@@ -29,6 +38,18 @@ const TABLES = catalogue as unknown as CatalogueTable & { sources: { kong: { rel
 export const CATALOGUE_SOURCES = (catalogue as unknown as { sources: unknown }).sources
 
 const compiled = new Map<string, SourcedNode | null>()
+/** Fields the user added (`secret-fields`), by `kind/name`: secrets like the catalogue's encrypted ones. */
+const configured = new Map<string, string[]>()
+/** Grows whenever the catalogue does, so that rules compiled before are compiled again. */
+let generation = 0
+
+/** Adds one user-named secret field to the catalogue of this process. */
+export function addCatalogueEntry(kind: SchemaKind, name: string, path: string): void {
+  const key = `${kind}/${name}`
+  configured.set(key, [...(configured.get(key) ?? []), path])
+  compiled.delete(key)
+  generation++
+}
 
 /** The bundled catalogue's node for one plugin, entity collection, partial type or vault backend. */
 export function catalogueNode(kind: SchemaKind, name: string): SourcedNode | undefined {
@@ -36,11 +57,17 @@ export function catalogueNode(kind: SchemaKind, name: string): SourcedNode | und
   let node = compiled.get(key)
   if (node === undefined) {
     const paths = Object.hasOwn(TABLES[kind] ?? {}, name) ? TABLES[kind]![name]! : undefined
+    const extra = configured.get(key)
     node = null
     if (paths) {
       const root: SchemaNode = {}
       for (const [path, flag] of Object.entries(paths)) addPath(root, path, flag as SchemaFlag)
       node = tag(root, 'catalogue')
+    }
+    if (extra) {
+      const root: SchemaNode = {}
+      for (const path of extra) addPath(root, path, 'encrypted')
+      node = mergeSourced(tag(root, 'configured'), node ?? undefined)
     }
     compiled.set(key, node)
   }
@@ -52,7 +79,7 @@ export function catalogueNames(kind: SchemaKind): string[] {
   return Object.keys(TABLES[kind] ?? {})
 }
 
-function tag(node: SchemaNode, source: 'schema' | 'catalogue'): SourcedNode {
+function tag(node: SchemaNode, source: SchemaSource): SourcedNode {
   const out: SourcedNode = {}
   if (node.flag) {
     out.flag = node.flag
@@ -73,12 +100,14 @@ function tag(node: SchemaNode, source: 'schema' | 'catalogue'): SourcedNode {
  */
 export class SecretRules {
   private readonly live = new Map<string, SchemaNode>()
-  private readonly merged = new Map<string, SourcedNode | null>()
+  /** Per kind, per name: asked once per entity, so without building a key string each time. */
+  private readonly merged = new Map<SchemaKind, Map<string, SourcedNode | null>>()
+  private generation = generation
 
   /** Adds a schema read from the gateway. */
   addLive(kind: SchemaKind, name: string, node: SchemaNode): this {
     this.live.set(`${kind}/${name}`, node)
-    this.merged.delete(`${kind}/${name}`)
+    this.merged.get(kind)?.delete(name)
     return this
   }
 
@@ -88,13 +117,18 @@ export class SecretRules {
   }
 
   node(kind: SchemaKind, name: string): SourcedNode | undefined {
-    const key = `${kind}/${name}`
-    let node = this.merged.get(key)
+    if (this.generation !== generation) {
+      this.merged.clear()
+      this.generation = generation
+    }
+    let byName = this.merged.get(kind)
+    if (!byName) this.merged.set(kind, (byName = new Map()))
+    let node = byName.get(name)
     if (node === undefined) {
-      const live = this.live.get(key)
+      const live = this.live.get(`${kind}/${name}`)
       const bundled = catalogueNode(kind, name)
       node = live ? mergeSourced(tag(live, 'schema'), bundled) : (bundled ?? null)
-      this.merged.set(key, node)
+      byName.set(name, node)
     }
     return node ?? undefined
   }

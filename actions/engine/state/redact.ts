@@ -1,6 +1,23 @@
 import { createHash } from 'node:crypto'
 
 import {
+  allUrlCredentials,
+  detectSecret,
+  isAwsSecretKeyShape,
+  isCredentialName,
+  jwkPrivateMembers,
+  looksLikeCredentialValue,
+} from '../secrets/detectors.js'
+import {
+  BUNDLED_RULES,
+  type RedactionRule,
+  type SchemaKind,
+  type SecretRules,
+  type SourcedNode,
+} from '../secrets/rules.js'
+import { isSecretFlag } from '../secrets/schema-tree.js'
+
+import {
   type CollectionSpec,
   type EntityVisit,
   type Json,
@@ -28,11 +45,13 @@ export class EnvRef {
     value: string,
     /** Text kept in front of the reference, e.g. `Authorization:` for a header line. */
     readonly prefix = '',
+    /** Text kept after it, e.g. `@host/path` after a URL's credentials. */
+    readonly suffix = '',
   ) {
     this.multiline = value.includes('\n')
     // deck's `indent` re-indents every line break, so a value ending in several line breaks renders
     // with exactly one (clip chomping): PEM and similar values are unaffected.
-    this.finalNewline = value.endsWith('\n')
+    this.finalNewline = (suffix === '' ? value : suffix).endsWith('\n')
     this.leadingSpace = prefix === '' && /^[ \t]/.test(value)
   }
 
@@ -44,21 +63,8 @@ export class EnvRef {
   /** Template text as deck reads it; `indent` is the column the block literal's lines start at. */
   template(indent: number): string {
     const pipe = this.multiline ? ` | indent ${indent}` : ''
-    return `${this.prefix}\${{ env "${this.name}"${pipe} }}`
+    return `${this.prefix}\${{ env "${this.name}"${pipe} }}${this.suffix}`
   }
-}
-
-/** What each kind of entity keeps secret, beyond the generic rule for configuration objects. */
-const SECRET_FIELDS: Readonly<Record<string, readonly string[]>> = {
-  keyauth_credentials: ['key'],
-  // Kong stores a hash here, not the password: still sensitive, and a restore needs the plaintext anyway.
-  basicauth_credentials: ['password'],
-  hmacauth_credentials: ['secret'],
-  jwt_secrets: ['secret'],
-  oauth2_credentials: ['client_secret'],
-  certificates: ['key', 'key_alt'],
-  // Never dumped by deck, but a sync may carry one: the payload is the license key.
-  licenses: ['payload'],
 }
 
 // Mask mode never names a variable, so the visit's spec only has to exist.
@@ -66,7 +72,7 @@ const UNNAMED: CollectionSpec = { label: '', identity: [] }
 /** deck's own mask for values of DECK_ variables in its JSON output: already no secret. */
 export const DECK_MASK = '[masked]'
 
-/** Collections whose `config` object is free-form and scanned with the name rule below. */
+/** Collections whose `config` object is free-form and also judged by field names. */
 const CONFIG_COLLECTIONS = new Set(['plugins', 'partials', 'vaults'])
 
 /** Configuration field names that hold secrets: exact names, and suffixes after an underscore. */
@@ -82,8 +88,6 @@ const SECRET_NAMES = new Set([
   'apikey',
   'access_key',
   'aws_key',
-  'client_jwk',
-  'jwk',
 ])
 const SECRET_SUFFIXES = [
   '_password',
@@ -96,11 +100,11 @@ const SECRET_SUFFIXES = [
   '_secret_key',
   '_access_key',
   '_secret_id',
+  '_authorization',
+  '_hmac_key',
 ]
 /** The armour of a private key in any PEM flavour (PKCS#1, PKCS#8, encrypted, EC, OpenSSH, PGP). */
 export const PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/
-export const SENSITIVE_HEADER =
-  /^(authorization|proxy-authorization|x-api-key|api-key|apikey|cookie|x-auth-token)$/i
 
 export function isSecretFieldName(name: string): boolean {
   const lower = name.toLowerCase()
@@ -117,11 +121,15 @@ export interface Redaction {
   name: string
   /** Where the value was, for humans: `consumer alice / keyauth 1 / key`. */
   location: string
+  /** What found it: the gateway's schema, the bundled catalogue, the field's name, or the value itself. */
+  rule: RedactionRule
 }
 
 export interface RedactOptions {
   /** Workspace the file belongs to: part of every derived name, so names never collide across files. */
   workspace: string
+  /** Schema facts; default: the bundled catalogue alone. */
+  rules?: SecretRules
 }
 
 /**
@@ -142,11 +150,16 @@ export const MASK = '[redacted]'
  * Replaces, in place, every secret value of one entity with {@link MASK} (for plans and reports, which
  * must show that a secret is there, or changed, but never its value), by the same rules as files.
  * `collection` is the entity's collection in deck's file format (undefined for a kind deckhand has no
- * rules for); beyond its rules, every field of the entity is also judged by its name. The masked values are added to `found`,
- * so that free text (deck's and Kong's error messages) can be scrubbed of them too.
+ * rules for); beyond its rules, every field of the entity is also judged by its name. The masked values
+ * are added to `found`, so that free text (deck's and Kong's error messages) can be scrubbed of them too.
  */
-export function maskEntity(entity: JsonObject, collection: string | undefined, found: Set<string>): void {
-  const masker = new Redactor({ workspace: '' }, found)
+export function maskEntity(
+  entity: JsonObject,
+  collection: string | undefined,
+  found: Set<string>,
+  rules: SecretRules = BUNDLED_RULES,
+): void {
+  const masker = new Redactor({ workspace: '', rules }, found)
   if (collection !== undefined) masker.entity({ entity, collection, spec: UNNAMED, parents: [], index: 0 })
   // Then every field by its name, wherever it is: a plan is shown, not synced, so masking more is safe.
   masker.wholeEntity(entity)
@@ -156,13 +169,49 @@ export function maskEntity(entity: JsonObject, collection: string | undefined, f
 type FieldKind = 'secret' | 'headers' | 'other'
 
 /**
- * Redacts one entity at a time. Where the walk is below the entity is kept as stacks that grow and
- * shrink with it; they, and the entity's own scope, are turned into a name and a location only when a
- * value is replaced, because most entities and fields hold no secret.
+ * Top-level entity fields that hold no secret by Kong's own validation (identifiers, names, tags,
+ * protocols, hosts, paths, SNIs): the value detectors skip them.
+ */
+const STRUCTURAL = new Set([
+  'id',
+  'name',
+  'tags',
+  'protocols',
+  'protocol',
+  'methods',
+  'hosts',
+  'host',
+  'port',
+  'paths',
+  'path',
+  'snis',
+  'sources',
+  'destinations',
+  'username',
+  'custom_id',
+  'group',
+  'instance_name',
+  'type',
+  'prefix',
+  'kid',
+  'cert',
+  'cert_alt',
+])
+
+/** Fields whose lists hold `name:value` lines (request-transformer's `add.headers`, `add.body`, …). */
+const LINE_FIELDS = /^(?:headers|body|querystring|query|.+_headers)$/
+
+/**
+ * Redacts one entity at a time. Three sources decide, and any one suffices: the schema (the gateway's
+ * own, or the bundled catalogue of Kong's), the field's name (in free-form configuration), and the
+ * value itself ({@link detectSecret}). Where the walk is below the entity is kept as stacks that grow
+ * and shrink with it; they, and the entity's own scope, are turned into a name and a location only when
+ * a value is replaced, because most entities and fields hold no secret.
  */
 class Redactor {
   readonly redactions: Redaction[] = []
   private readonly namer: EnvNamer
+  private readonly rules: SecretRules
   private visit!: EntityVisit
   private scope: Scope | undefined
   /** Name parts below the entity. */
@@ -181,6 +230,7 @@ class Redactor {
     private readonly masked?: Set<string>,
   ) {
     this.namer = new EnvNamer(options.workspace)
+    this.rules = options.rules ?? BUNDLED_RULES
   }
 
   /** Redacts the secrets of one entity; entities come in {@link walkEntities} order. */
@@ -188,25 +238,41 @@ class Redactor {
     this.visit = visit
     this.scope = undefined
     const { entity, collection } = visit
-    for (const field of SECRET_FIELDS[collection] ?? []) this.replaceField(entity, field)
-    if (CONFIG_COLLECTIONS.has(collection) && isObject(entity.config)) {
-      this.enter('config')
-      this.config(entity.config)
-      this.leave()
+    const schema = this.schemaOf(collection, entity)
+    const nested = visit.spec.nested
+    // for…in rather than Object.keys: no array per entity on a large gateway (the data is parsed JSON,
+    // so every enumerable key is its own).
+    for (const field in entity) {
+      // Nested collections are entities of their own, visited after this one; structural fields are
+      // names, hosts and paths Kong validates as such.
+      if (nested && Object.hasOwn(nested, field)) continue
+      const node = schema?.fields?.[field]
+      if (STRUCTURAL.has(field) && node?.flag === undefined) continue
+      const value = entity[field]
+      const byName =
+        (field === 'config' && CONFIG_COLLECTIONS.has(collection)) ||
+        (field === 'healthchecks' && collection === 'upstreams')
+      if (collection === 'filter_chains' && field === 'filters' && Array.isArray(value)) {
+        this.filters(value)
+        continue
+      }
+      this.field(entity, field, node, byName)
     }
-    if (collection === 'keys') this.key(entity)
-    // Active health checks send headers of their own, an Authorization header among them at times.
-    if (collection === 'upstreams' && isObject(entity.healthchecks)) {
-      this.enter('healthchecks')
-      this.config(entity.healthchecks)
-      this.leave()
-    }
-    if (collection === 'filter_chains' && Array.isArray(entity.filters)) this.filters(entity.filters)
   }
 
   /** An entity of a kind without rules: every field is judged by its name, as configuration is. */
   wholeEntity(entity: JsonObject): void {
-    this.config(entity)
+    this.config(entity, undefined, true)
+  }
+
+  /** The schema of an entity: a plugin's by its name, a partial's by its type, a vault's by its backend. */
+  private schemaOf(collection: string, entity: JsonObject): SourcedNode | undefined {
+    const kind: SchemaKind =
+      collection === 'plugins' || collection === 'partials' || collection === 'vaults'
+        ? collection
+        : 'entities'
+    const name = kind === 'entities' ? collection : entity[kind === 'partials' ? 'type' : 'name']
+    return typeof name === 'string' ? this.rules.node(kind, name) : undefined
   }
 
   private enter(part: string, where: string | null = part): void {
@@ -219,47 +285,119 @@ class Redactor {
     this.where.pop()
   }
 
-  /** Replaces `holder[key]`, a secret when it is a non-empty string that is not a reference already. */
-  private replace(holder: JsonObject | Json[], key: string | number): void {
+  /**
+   * Replaces `holder[key]`, a secret when it is a non-empty string that is not a reference already.
+   * With `span`, only that part of the string is the secret (a URL's credentials).
+   */
+  private replace(
+    holder: JsonObject | Json[],
+    key: string | number,
+    rule: RedactionRule,
+    span?: { start: number; end: number },
+  ): void {
     const value = (holder as Record<string | number, Json>)[key]
     if (typeof value !== 'string' || value === '' || value === MASK || isReference(value)) return
-    ;(holder as Record<string | number, unknown>)[key] = this.replacement(value)
-  }
-
-  private replaceField(holder: JsonObject, field: string): void {
-    this.enter(field)
-    this.replace(holder, field)
-    this.leave()
+    const replaced = span
+      ? this.replacement(
+          value.slice(span.start, span.end),
+          rule,
+          value.slice(0, span.start),
+          value.slice(span.end),
+        )
+      : this.replacement(value, rule)
+    ;(holder as Record<string | number, unknown>)[key] = replaced
   }
 
   /** What replaces a secret: the mask, or a reference to the variable named for this position. */
-  private replacement(value: string, prefix = ''): EnvRef | string {
-    if (!this.masked) return new EnvRef(this.record(), value, prefix)
+  private replacement(value: string, rule: RedactionRule, prefix = '', suffix = ''): EnvRef | string {
+    if (!this.masked) return new EnvRef(this.record(rule), value, prefix, suffix)
     if (value !== DECK_MASK) this.masked.add(value.trim())
-    return prefix + MASK
+    return prefix + MASK + suffix
   }
 
   /** Names the value at the current position and records its replacement. */
-  private record(): string {
-    const scope = (this.scope ??= scopeOf(this.visit))
-    const name = this.namer.name(scope.path.concat(this.path))
-    const location = [scope.location]
-    for (const part of this.where) if (part !== null) location.push(part)
-    this.redactions.push({ name, location: location.join(' / ') })
+  private record(rule: RedactionRule): string {
+    const scope = (this.scope ??= scopeOf(this.visit, this.namer))
+    const name = this.namer.name(this.path, scope.key)
+    let location = scope.location
+    for (const part of this.where) if (part !== null) location += ` / ${part}`
+    this.redactions.push({ name, location, rule })
     return name
   }
 
-  /** Walks a free-form configuration object and redacts by field name, and header lines by header name. */
-  private config(config: JsonObject): void {
-    for (const field of Object.keys(config)) {
-      const value = config[field]
-      const kind = this.fieldKind(field)
-      if (kind === 'other' && (typeof value !== 'object' || value === null)) continue
-      this.enter(field)
-      if (kind === 'secret') this.secret(config, field)
-      else if (kind === 'headers') this.headers(value)
-      else if (Array.isArray(value)) this.configList(value)
-      else this.config(value as JsonObject)
+  /**
+   * One field of an entity or of its configuration, with what the schema says of it (`node`), judged
+   * also by its name where `byName` (free-form configuration).
+   */
+  private field(holder: JsonObject, field: string, node: SourcedNode | undefined, byName: boolean): void {
+    const value = holder[field]
+    if (value === null || typeof value === 'number' || typeof value === 'boolean' || value instanceof EnvRef)
+      return
+    const secret = node?.flag !== undefined && isSecretFlag(node.flag, field)
+    // A plain string is the common case: the walk's position is only needed when it is replaced.
+    if (typeof value === 'string' && !secret && !(byName && this.fieldKind(field) === 'secret')) {
+      if (mayBeSecret(value)) {
+        this.enter(field)
+        this.detect(holder, field, field)
+        this.leave()
+      }
+      return
+    }
+    this.enter(field)
+    if (secret) this.secret(holder, field, node.source ?? 'catalogue')
+    else if (byName && this.fieldKind(field) === 'secret') this.secret(holder, field, 'name')
+    else if (this.isHeaderField(field, node, byName)) this.headers(value, node?.values)
+    else if (Array.isArray(value)) this.list(value, node?.elements, byName, field)
+    else if (isObject(value)) {
+      if (node?.values && !node.fields) this.map(value, node.values, byName)
+      else this.config(value, node, byName, field)
+    }
+    this.leave()
+  }
+
+  /** Header maps and `name:value` lists: by name anywhere, and wherever the schema makes map values references. */
+  private isHeaderField(field: string, node: SourcedNode | undefined, byName: boolean): boolean {
+    if (node?.values?.flag === 'referenceable') return true
+    return byName && this.fieldKind(field) === 'headers'
+  }
+
+  /**
+   * Walks a configuration object: every field with its schema node, and private JWK members of an object
+   * that is a JWK (it has `kty`, or is held by a field named like one).
+   */
+  private config(config: JsonObject, node: SourcedNode | undefined, byName: boolean, container = ''): void {
+    if (typeof config.kty === 'string' || /jwks?$/i.test(container)) {
+      for (const member of jwkPrivateMembers(config)) {
+        this.enter(member)
+        this.replace(config, member, 'detector')
+        this.leave()
+      }
+    }
+    for (const field in config) {
+      // Parallel lists (`token_headers_names` with `token_headers_values`) are judged as pairs.
+      if (field.endsWith('_values') && Array.isArray(config[field])) {
+        const names = config[`${field.slice(0, -'_values'.length)}_names`]
+        const child = node?.fields?.[field]
+        if (Array.isArray(names) && !(child?.flag && isSecretFlag(child.flag, field))) {
+          this.enter(field)
+          this.pairs(names, config[field] as Json[])
+          this.leave()
+          continue
+        }
+      }
+      this.field(config, field, node?.fields?.[field], byName)
+    }
+  }
+
+  /** A map whose values the schema describes (`values`): each value with that node. */
+  private map(map: JsonObject, node: SourcedNode, byName: boolean): void {
+    for (const key of Object.keys(map)) {
+      const value = map[key]
+      this.enter(key)
+      if (node.flag && isSecretFlag(node.flag, key)) this.secret(map, key, node.source ?? 'catalogue')
+      else if (typeof value === 'string') this.detect(map, key, key)
+      else if (Array.isArray(value)) this.list(value, node.elements, byName, key)
+      else if (isObject(value)) this.config(value, node, byName)
       this.leave()
     }
   }
@@ -267,67 +405,95 @@ class Redactor {
   private fieldKind(field: string): FieldKind {
     let kind = this.fieldKinds.get(field)
     if (kind === undefined) {
-      kind = isSecretFieldName(field) ? 'secret' : field.toLowerCase() === 'headers' ? 'headers' : 'other'
+      const lower = field.toLowerCase()
+      kind = isSecretFieldName(field) ? 'secret' : LINE_FIELDS.test(lower) ? 'headers' : 'other'
       this.fieldKinds.set(field, kind)
     }
     return kind
   }
 
-  private configList(list: Json[]): void {
+  /** A list: elements the schema flags are secrets, strings are checked by value, records walked. */
+  private list(list: Json[], node: SourcedNode | undefined, byName: boolean, field: string): void {
+    const secret = node?.flag !== undefined && isSecretFlag(node.flag, field)
     for (let i = 0; i < list.length; i++) {
       const item = list[i]
-      if (!isObject(item)) continue
-      this.enter(String(i + 1))
-      this.config(item)
+      if (typeof item === 'string') {
+        if (!secret && !mayBeSecret(item)) continue
+        this.enter(String(i + 1))
+        if (secret) this.replace(list, i, node?.source ?? 'catalogue')
+        else this.detect(list, i, field)
+        this.leave()
+      } else if (isObject(item)) {
+        this.enter(String(i + 1))
+        if (secret) this.allStrings(item, node?.source ?? 'catalogue')
+        else this.config(item, node, byName, field)
+        this.leave()
+      }
+    }
+  }
+
+  /** A secret field: a string, a list of strings, or an object whose strings all are. */
+  private secret(config: JsonObject, field: string, rule: RedactionRule): void {
+    const value = config[field]
+    if (typeof value === 'string') this.replace(config, field, rule)
+    else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const item = value[i]
+        this.enter(String(i + 1))
+        if (isObject(item)) this.allStrings(item, rule)
+        else this.replace(value, i, rule)
+        this.leave()
+      }
+    } else if (isObject(value)) this.allStrings(value, rule)
+  }
+
+  private allStrings(obj: JsonObject, rule: RedactionRule): void {
+    for (const field of Object.keys(obj)) {
+      const value = obj[field]
+      this.enter(field)
+      if (typeof value === 'string') this.replace(obj, field, rule)
+      else if (isObject(value)) this.allStrings(value, rule)
+      else if (Array.isArray(value)) this.secret(obj, field, rule)
       this.leave()
     }
   }
 
-  /** A field named like a secret: a string, a list of strings, or an object whose strings all are. */
-  private secret(config: JsonObject, field: string): void {
-    const value = config[field]
-    if (typeof value === 'string') this.replace(config, field)
-    else if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) {
-        this.enter(String(i + 1))
-        this.replace(value, i)
-        this.leave()
-      }
-    } else if (isObject(value)) this.allStrings(value)
-  }
-
-  private allStrings(obj: JsonObject): void {
-    for (const field of Object.keys(obj)) {
-      const value = obj[field]
-      if (typeof value === 'string') this.replaceField(obj, field)
-      else if (isObject(value)) {
-        this.enter(field)
-        this.allStrings(value)
-        this.leave()
-      }
-    }
+  /** A string no rule named: a secret only when the value is one by itself. */
+  private detect(holder: JsonObject | Json[], key: string | number, field: string): void {
+    const value = (holder as Record<string | number, Json>)[key]
+    if (typeof value !== 'string' || !mayBeSecret(value)) return
+    const kind = detectSecret(value)
+    // A URL keeps its scheme, host and path; only its credentials become the reference (all of the
+    // value when it holds credentials for several URLs).
+    if (kind === 'url-credentials') {
+      const spans = allUrlCredentials(value, 2)
+      this.replace(holder, key, 'detector', spans.length === 1 ? spans[0] : undefined)
+    } else if (kind !== undefined) this.replace(holder, key, 'detector')
+    else if (isAwsSecretKeyShape(value) && /aws|secret/i.test(field)) this.replace(holder, key, 'detector')
   }
 
   /**
    * Plugins carry headers either as a map (`http-log`: `{Authorization: "Bearer …"}`) or as
-   * `Name:value` lines (`request-transformer`: `add.headers`). Only sensitive headers are redacted;
-   * for lines, the header name stays in the file and only the value becomes a reference.
+   * `Name:value` lines (`request-transformer`: `add.headers`, and `add.body`/`add.querystring` likewise).
+   * A header is redacted when its name is a credential's, or its value looks like one; for lines, the
+   * name stays in the file and only the value becomes a reference.
    */
-  private headers(value: Json | undefined): void {
+  private headers(value: Json | undefined, node: SourcedNode | undefined): void {
     if (isObject(value)) {
       for (const header of Object.keys(value)) {
-        if (!SENSITIVE_HEADER.test(header)) continue
         const v = value[header]
+        const byName =
+          isCredentialName(header) || (node?.flag === 'encrypted' && isSecretFlag(node.flag, header))
         this.enter(header)
-        if (typeof v === 'string') this.replace(value, header)
+        if (typeof v === 'string') this.headerValue(value, header, byName)
         else if (Array.isArray(v)) {
           // Each value of a multi-valued header gets its own name, all at the header's location.
           for (let i = 0; i < v.length; i++) {
             this.enter(String(i + 1), null)
-            this.replace(v, i)
+            this.headerValue(v, i, byName)
             this.leave()
           }
-        }
+        } else if (isObject(v)) this.headers(v, node)
         this.leave()
       }
     } else if (Array.isArray(value)) {
@@ -335,31 +501,46 @@ class Redactor {
         const line = value[i]
         if (typeof line !== 'string') continue
         const colon = line.indexOf(':')
-        if (colon <= 0) continue
+        if (colon <= 0) {
+          this.detect(value, i, '')
+          continue
+        }
         const header = line.slice(0, colon).trim()
         const secret = line.slice(colon + 1)
-        if (
-          !SENSITIVE_HEADER.test(header) ||
-          secret.trim() === '' ||
-          isReference(secret) ||
-          secret.trim() === MASK
-        )
-          continue
+        const trimmed = secret.trim()
+        if (trimmed === '' || isReference(secret) || trimmed === MASK) continue
+        const rule = isCredentialName(header) ? 'name' : isCredentialValue(trimmed) ? 'detector' : undefined
+        if (rule === undefined) continue
         this.enter(header)
-        value[i] = this.replacement(secret, line.slice(0, colon + 1)) as unknown as Json
+        value[i] = this.replacement(secret, rule, line.slice(0, colon + 1)) as unknown as Json
         this.leave()
       }
     }
   }
 
-  /** `keys` entities hold either a JWK (a JSON string: private when it has private members) or a PEM pair. */
-  private key(entity: JsonObject): void {
-    if (typeof entity.jwk === 'string' && /"(d|p|q|dp|dq|qi|k)"\s*:/.test(entity.jwk)) {
-      this.replaceField(entity, 'jwk')
-    }
-    if (isObject(entity.pem)) {
-      this.enter('pem')
-      this.replaceField(entity.pem, 'private_key')
+  private headerValue(holder: JsonObject | Json[], key: string | number, byName: boolean): void {
+    const v = (holder as Record<string | number, Json>)[key]
+    if (typeof v !== 'string') return
+    if (byName) this.replace(holder, key, 'name')
+    else if (isCredentialValue(v.trim())) this.replace(holder, key, 'detector')
+    else this.detect(holder, key, String(key))
+  }
+
+  /** Parallel `*_names` / `*_values` lists: a value is secret when its name or the value itself says so. */
+  private pairs(names: Json[], values: Json[]): void {
+    for (let i = 0; i < values.length; i++) {
+      const name = names[i]
+      const v = values[i]
+      if (typeof v !== 'string') continue
+      const rule =
+        typeof name === 'string' && isCredentialName(name)
+          ? 'name'
+          : isCredentialValue(v.trim())
+            ? 'detector'
+            : undefined
+      this.enter(String(i + 1), typeof name === 'string' ? name : String(i + 1))
+      if (rule) this.replace(values, i, rule)
+      else this.detect(values, i, typeof name === 'string' ? name : '')
       this.leave()
     }
   }
@@ -371,7 +552,7 @@ class Redactor {
       this.enter('filter', `filter ${name}`)
       this.enter(name, null)
       this.enter('config', null)
-      this.config(filter.config)
+      this.config(filter.config, undefined, true)
       this.leave()
       this.leave()
       this.leave()
@@ -379,20 +560,36 @@ class Redactor {
   }
 }
 
+/** A header or parameter value that is a credential by its look: a scheme (`Bearer …`), a token, a key. */
+function isCredentialValue(value: string): boolean {
+  return looksLikeCredentialValue(value) || detectSecret(value) !== undefined
+}
+
+/**
+ * A cheap first look before the detectors: secrets are at least 8 characters long, and most plain
+ * strings (names, paths, tags, numbers) are shorter or are words.
+ */
+function mayBeSecret(value: string): boolean {
+  return value.length >= 8 && value !== MASK && value !== DECK_MASK
+}
+
 interface Scope {
   /** Name parts: label and identity of each entity from the outermost in. */
   path: string[]
+  /** The same, prepared for the namer once per entity. */
+  key: NameScope
   /** The same for humans, joined: `consumer alice / keyauth 1`. */
   location: string
 }
 
-function scopeOf(visit: EntityVisit): Scope {
-  const scope: Scope = { path: [], location: '' }
+function scopeOf(visit: EntityVisit, namer: EnvNamer): Scope {
+  const scope: Scope = { path: [], location: '', key: undefined as unknown as NameScope }
   // Only the entity's own position is passed on: an enclosing entity with neither identity nor id is 1.
   for (const parent of visit.parents) {
     addLink(scope, parent.spec, nameForEnv(parent.entity, parent.spec, undefined))
   }
   addLink(scope, visit.spec, nameForEnv(visit.entity, visit.spec, visit.index))
+  scope.key = namer.scope(scope.path)
   return scope
 }
 
@@ -439,6 +636,12 @@ function identityForEnv(entity: JsonObject, spec: CollectionSpec): string {
   return identity
 }
 
+/** A prefix of name parts, raw (for telling paths apart) and sanitized (for the name). */
+export interface NameScope {
+  raw: string
+  clean: string
+}
+
 /**
  * Turns name parts into `DECK_…` (or another prefix's) variable names: upper case, `[A-Z0-9_]`, and unique within a file.
  * Two different paths that sanitize to the same name get a short digest of their raw path appended.
@@ -446,6 +649,8 @@ function identityForEnv(entity: JsonObject, spec: CollectionSpec): string {
 export class EnvNamer {
   private readonly byName = new Map<string, string>()
   private readonly issued = new Map<string, number>()
+  /** Field paths below entities repeat across a file (`config/redis/password`): sanitized once each. */
+  private readonly cleanTails = new Map<string, string>()
 
   constructor(
     private readonly workspace: string,
@@ -453,21 +658,32 @@ export class EnvNamer {
     private readonly prefix = 'DECK_',
   ) {}
 
-  name(parts: readonly string[]): string {
-    const path = [this.workspace, ...parts].join('\u0000')
+  /** The leading parts of many names (an entity's chain), prepared once for {@link name}. */
+  scope(parts: readonly string[]): NameScope {
+    const raw = [this.workspace, ...parts].join('\u0000')
+    return { raw, clean: sanitize(raw) }
+  }
+
+  /** The variable for a path: `parts`, after the scope's parts when given. */
+  name(parts: readonly string[], scope: NameScope = this.scope([])): string {
+    const tail = parts.join('\u0000')
+    const path = parts.length === 0 ? scope.raw : `${scope.raw}\u0000${tail}`
     // Sanitizing the joined path gives the sanitized parts joined by `_`, empty ones left out: upper
     // casing goes character by character, the separator becomes `_`, and runs of `_` collapse.
-    const base = `${this.prefix}${sanitize(path)}`
-    // The same path asked for twice (two header lines of one name) still needs two variables. A path
-    // issued before has taken its base name, so a base name not taken yet means a new path.
+    let clean = this.cleanTails.get(tail)
+    if (clean === undefined) this.cleanTails.set(tail, (clean = sanitize(tail)))
+    const base = `${this.prefix}${scope.clean && clean ? `${scope.clean}_${clean}` : scope.clean || clean}`
+    // A base name not taken yet means a new path, which takes it (the common case: nothing else to keep).
     const owner = this.byName.get(base)
-    const seen = owner === undefined ? 0 : (this.issued.get(path) ?? 0)
-    this.issued.set(path, seen + 1)
-    const raw = seen === 0 ? path : `${path}\u0000${seen}`
-    if (owner === undefined || owner === raw) {
-      this.byName.set(base, raw)
+    if (owner === undefined) {
+      this.byName.set(base, path)
       return base
     }
+    // The same path asked for twice (two header lines of one name) still needs two variables: count
+    // the issues of paths whose base name is taken (the first issue of the owner is implied).
+    const seen = this.issued.get(path) ?? (owner === path ? 1 : 0)
+    this.issued.set(path, seen + 1)
+    const raw = seen === 0 ? path : `${path}\u0000${seen}`
     const unique = `${base}_${createHash('sha256').update(raw).digest('hex').slice(0, 6).toUpperCase()}`
     this.byName.set(unique, raw)
     return unique

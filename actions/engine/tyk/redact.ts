@@ -1,15 +1,7 @@
+import { detectSecret, isCredentialName } from '../secrets/detectors.js'
 import { DeckhandError } from '../errors.js'
 import { isObject, type Json, type JsonObject } from '../state/entities.js'
-import {
-  EnvNamer,
-  EnvRef,
-  isReference,
-  isSecretFieldName,
-  MASK,
-  PRIVATE_KEY,
-  type Redaction,
-  SENSITIVE_HEADER,
-} from '../state/redact.js'
+import { EnvNamer, EnvRef, isReference, isSecretFieldName, MASK, type Redaction } from '../state/redact.js'
 import { displayName, TYK_KIND, type TykObject } from './objects.js'
 
 /**
@@ -46,7 +38,12 @@ function signsWithSharedSecret(holder: JsonObject): boolean {
   return typeof method === 'string' && method.toLowerCase() === 'hmac'
 }
 
-type Replace = (holder: JsonObject | Json[], key: string | number, path: readonly string[]) => void
+type Replace = (
+  holder: JsonObject | Json[],
+  key: string | number,
+  path: readonly string[],
+  rule: 'name' | 'detector',
+) => void
 
 /** Walks one object and calls `replace` for every secret string value, with its path. */
 function walkSecrets(body: JsonObject, replace: Replace): void {
@@ -56,13 +53,15 @@ function walkSecrets(body: JsonObject, replace: Replace): void {
     path.push(String(key))
     if (typeof value === 'string') {
       if (value !== '' && value !== MASK && !isReference(value)) {
-        if (secretByName || PRIVATE_KEY.test(value) || hasUrlPassword(value)) replace(holder, key, path)
+        if (secretByName) replace(holder, key, path, 'name')
+        else if (hasUrlPassword(value) || detectSecret(value) !== undefined)
+          replace(holder, key, path, 'detector')
       }
     } else if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) {
         const item = value[i]
         // `[{name: "Authorization", value: "Bearer …"}]`, as OAS header transforms hold them.
-        if (isObject(item) && typeof item.name === 'string' && SENSITIVE_HEADER.test(item.name)) {
+        if (isObject(item) && typeof item.name === 'string' && isCredentialName(item.name)) {
           path.push(String(i))
           if (typeof item.value === 'string') visit(item, 'value', true)
           path.pop()
@@ -74,7 +73,7 @@ function walkSecrets(body: JsonObject, replace: Replace): void {
       for (const field of Object.keys(value)) {
         const secret =
           isSecretFieldName(snakeCase(field)) ||
-          (headers && SENSITIVE_HEADER.test(field)) ||
+          (headers && isCredentialName(field)) ||
           (sharedSecret && (field === 'jwt_source' || field === 'source'))
         visit(value, field, secret)
       }
@@ -97,10 +96,10 @@ function walkSecrets(body: JsonObject, replace: Replace): void {
 export function redactTykObject(object: TykObject, namer = new EnvNamer('', TYK_ENV_PREFIX)): Redaction[] {
   const redactions: Redaction[] = []
   const kind = TYK_KIND[object.format]
-  walkSecrets(object.body, (holder, key, path) => {
+  walkSecrets(object.body, (holder, key, path, rule) => {
     const value = (holder as Record<string | number, Json>)[key] as string
     const name = namer.name([kind, object.id, ...path])
-    redactions.push({ name, location: `${kind} ${displayName(object)} / ${path.join('.')}` })
+    redactions.push({ name, location: `${kind} ${displayName(object)} / ${path.join('.')}`, rule })
     ;(holder as Record<string | number, unknown>)[key] = new EnvRef(name, value)
   })
   return redactions
