@@ -173,3 +173,42 @@ describe('diff with the gateway schemas', () => {
     expect(plan).toContain('signing_material')
   })
 })
+
+describe('a gateway that answers with too much', () => {
+  test('a schema answer over 4 MiB is cut off and reported; the catalogue decides', async () => {
+    const { createServer } = await import('node:http')
+    const huge = JSON.stringify({
+      fields: [{ config: { type: 'record', fields: [] } }],
+      pad: 'x'.repeat(5 * 2 ** 20),
+    })
+    let sent = 0
+    const server = createServer((req, res) => {
+      res.setHeader('Content-Type', 'application/json')
+      if (req.url === '/') return res.end(JSON.stringify({ version: '3.10.0.0' }))
+      if (req.url === '/schemas/plugins/loggly') {
+        sent++
+        return res.end(huge)
+      }
+      res.statusCode = 404
+      res.end(JSON.stringify({ message: 'Not found' }))
+    })
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
+    try {
+      const { LiveRules } = await import('../actions/engine/secrets/live-rules.js')
+      const port = (server.address() as { port: number }).port
+      const live = new LiveRules({ kongAddr: `http://127.0.0.1:${port}` })
+      const rules = await live.for({
+        _format_version: '3.0',
+        plugins: [{ name: 'loggly', config: { key: 'k' } }],
+      })
+      expect(sent).toBe(1)
+      expect(live.problems.join('\n')).toMatch(/loggly.*larger than 4194304 bytes/)
+      expect(rules.liveCount).toBe(0)
+      // The bundled catalogue still knows loggly's key.
+      expect(rules.node('plugins', 'loggly')?.fields?.config?.fields?.key?.flag).toBe('encrypted')
+    } finally {
+      server.closeAllConnections()
+      await new Promise((done) => server.close(done))
+    }
+  })
+})

@@ -36,6 +36,8 @@ export interface HttpRequest {
   body?: { contentType: string; data: string }
   timeoutMs: number
   tls?: TlsOptions
+  /** Largest answer body taken, in bytes; a longer one ends the request with a TransportError. */
+  maxBytes?: number
 }
 
 /** The CA input as PEM text: given as content, or read from the path it names. */
@@ -72,7 +74,15 @@ export function sendRequest(url: URL, request: HttpRequest): Promise<HttpAnswer>
       },
       (res) => {
         const chunks: Buffer[] = []
-        res.on('data', (chunk: Buffer) => chunks.push(chunk))
+        let size = 0
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length
+          if (request.maxBytes !== undefined && size > request.maxBytes) {
+            req.destroy(new Error(`the answer is larger than ${request.maxBytes} bytes`))
+            return
+          }
+          chunks.push(chunk)
+        })
         res.on('end', () =>
           resolve({
             status: res.statusCode ?? 0,

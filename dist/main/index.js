@@ -42396,6 +42396,16 @@ var STRUCTURAL = /* @__PURE__ */ new Set([
   "cert",
   "cert_alt"
 ]);
+var TYPED = {
+  services: ["url"],
+  routes: ["headers"],
+  consumers: [],
+  consumer_groups: [],
+  upstreams: ["healthchecks"],
+  targets: [],
+  snis: [],
+  acls: []
+};
 var LINE_FIELDS = /^(?:headers|body|querystring|query|.+_headers)$/;
 var Redactor = class {
   /**
@@ -42425,19 +42435,28 @@ var Redactor = class {
     this.scope = void 0;
     const { entity, collection } = visit;
     const schema = this.schemaOf(collection, entity);
-    const nested = visit.spec.nested;
-    for (const field in entity) {
-      if (nested && Object.hasOwn(nested, field)) continue;
-      const node = schema?.fields?.[field];
-      if (STRUCTURAL.has(field) && node?.flag === void 0) continue;
-      const value = entity[field];
-      const byName = field === "config" && CONFIG_COLLECTIONS.has(collection) || field === "healthchecks" && collection === "upstreams";
-      if (collection === "filter_chains" && field === "filters" && Array.isArray(value)) {
-        this.filters(value);
-        continue;
-      }
-      this.field(entity, field, node, byName);
+    const typed = TYPED[collection];
+    if (typed) {
+      for (const field of typed) if (entity[field] !== void 0) this.topField(visit, field, schema);
+      for (const field in schema?.fields)
+        if (entity[field] !== void 0 && !typed.includes(field)) this.topField(visit, field, schema);
+      return;
     }
+    for (const field in entity) this.topField(visit, field, schema);
+  }
+  /** One field of an entity itself. */
+  topField(visit, field, schema) {
+    const { entity, collection } = visit;
+    if (visit.spec.nested && Object.hasOwn(visit.spec.nested, field)) return;
+    const node = schema?.fields?.[field];
+    if (STRUCTURAL.has(field) && node?.flag === void 0) return;
+    const value = entity[field];
+    if (collection === "filter_chains" && field === "filters" && Array.isArray(value)) {
+      this.filters(value);
+      return;
+    }
+    const byName = field === "config" && CONFIG_COLLECTIONS.has(collection) || field === "healthchecks" && collection === "upstreams";
+    this.field(entity, field, node, byName);
   }
   /** An entity of a kind without rules: every field is judged by its name, as configuration is. */
   wholeEntity(entity) {
@@ -49428,7 +49447,15 @@ function sendRequest(url, request2) {
       },
       (res) => {
         const chunks = [];
-        res.on("data", (chunk) => chunks.push(chunk));
+        let size = 0;
+        res.on("data", (chunk) => {
+          size += chunk.length;
+          if (request2.maxBytes !== void 0 && size > request2.maxBytes) {
+            req.destroy(new Error(`the answer is larger than ${request2.maxBytes} bytes`));
+            return;
+          }
+          chunks.push(chunk);
+        });
         res.on(
           "end",
           () => resolve12({
@@ -49477,7 +49504,7 @@ var KongAdmin = class _KongAdmin {
     return new _KongAdmin(address, connection, await readCaCert(connection.caCert));
   }
   /** Sends one request; resolves with any HTTP answer, rejects with TransportError when there is none. */
-  request(method, path5, body, timeoutMs = (this.connection.timeoutSeconds ?? 30) * 1e3) {
+  request(method, path5, body, timeoutMs = (this.connection.timeoutSeconds ?? 30) * 1e3, maxBytes) {
     const headers = {};
     for (const header of this.connection.headers ?? []) {
       const colon = header.indexOf(":");
@@ -49489,6 +49516,7 @@ var KongAdmin = class _KongAdmin {
       headers,
       body,
       timeoutMs,
+      maxBytes,
       tls: {
         ca: this.ca,
         skipVerify: this.connection.tlsSkipVerify,
@@ -49822,6 +49850,7 @@ var Slots = class {
 
 // actions/engine/secrets/live-rules.ts
 var NOT_ENTITIES = /* @__PURE__ */ new Set(["plugins", "groups", "consumers_of_group"]);
+var MAX_SCHEMA_BYTES = 4 * 1024 * 1024;
 function emptyNeeds() {
   return { plugins: /* @__PURE__ */ new Set(), vaults: /* @__PURE__ */ new Set(), entities: /* @__PURE__ */ new Set() };
 }
@@ -49867,7 +49896,13 @@ var LiveRules = class {
       entities: fresh("entities", needs.entities)
     };
     if (wanted.plugins.length + wanted.vaults.length + wanted.entities.length === 0) return this.rules;
-    this.live ??= new LiveSchemas(await KongAdmin.open(this.connection.kongAddr, this.connection));
+    if (!this.live) {
+      const admin = await KongAdmin.open(this.connection.kongAddr, this.connection);
+      this.live = new LiveSchemas({
+        address: admin.address,
+        request: (method, path5) => admin.request(method, path5, void 0, void 0, MAX_SCHEMA_BYTES)
+      });
+    }
     await this.live.prefetch(wanted);
     for (const name of wanted.plugins) await this.add("plugins", name, this.live.plugin(name));
     for (const name of wanted.vaults) await this.add("vaults", name, this.live.vault(name));

@@ -39737,6 +39737,16 @@ var STRUCTURAL = /* @__PURE__ */ new Set([
   "cert",
   "cert_alt"
 ]);
+var TYPED = {
+  services: ["url"],
+  routes: ["headers"],
+  consumers: [],
+  consumer_groups: [],
+  upstreams: ["healthchecks"],
+  targets: [],
+  snis: [],
+  acls: []
+};
 var LINE_FIELDS = /^(?:headers|body|querystring|query|.+_headers)$/;
 var Redactor = class {
   /**
@@ -39766,19 +39776,28 @@ var Redactor = class {
     this.scope = void 0;
     const { entity, collection } = visit;
     const schema = this.schemaOf(collection, entity);
-    const nested = visit.spec.nested;
-    for (const field in entity) {
-      if (nested && Object.hasOwn(nested, field)) continue;
-      const node = schema?.fields?.[field];
-      if (STRUCTURAL.has(field) && node?.flag === void 0) continue;
-      const value = entity[field];
-      const byName = field === "config" && CONFIG_COLLECTIONS.has(collection) || field === "healthchecks" && collection === "upstreams";
-      if (collection === "filter_chains" && field === "filters" && Array.isArray(value)) {
-        this.filters(value);
-        continue;
-      }
-      this.field(entity, field, node, byName);
+    const typed = TYPED[collection];
+    if (typed) {
+      for (const field of typed) if (entity[field] !== void 0) this.topField(visit, field, schema);
+      for (const field in schema?.fields)
+        if (entity[field] !== void 0 && !typed.includes(field)) this.topField(visit, field, schema);
+      return;
     }
+    for (const field in entity) this.topField(visit, field, schema);
+  }
+  /** One field of an entity itself. */
+  topField(visit, field, schema) {
+    const { entity, collection } = visit;
+    if (visit.spec.nested && Object.hasOwn(visit.spec.nested, field)) return;
+    const node = schema?.fields?.[field];
+    if (STRUCTURAL.has(field) && node?.flag === void 0) return;
+    const value = entity[field];
+    if (collection === "filter_chains" && field === "filters" && Array.isArray(value)) {
+      this.filters(value);
+      return;
+    }
+    const byName = field === "config" && CONFIG_COLLECTIONS.has(collection) || field === "healthchecks" && collection === "upstreams";
+    this.field(entity, field, node, byName);
   }
   /** An entity of a kind without rules: every field is judged by its name, as configuration is. */
   wholeEntity(entity) {

@@ -45,6 +45,7 @@ export class KongAdmin {
     path: string,
     body?: { contentType: string; data: string },
     timeoutMs = (this.connection.timeoutSeconds ?? 30) * 1000,
+    maxBytes?: number,
   ): Promise<AdminResponse> {
     const headers: Record<string, string> = {}
     for (const header of this.connection.headers ?? []) {
@@ -57,6 +58,7 @@ export class KongAdmin {
       headers,
       body,
       timeoutMs,
+      maxBytes,
       tls: {
         ca: this.ca,
         skipVerify: this.connection.tlsSkipVerify,

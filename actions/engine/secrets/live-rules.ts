@@ -8,6 +8,9 @@ import type { SchemaNode } from './schema-tree.js'
 /** Collections of deck's file format that are no table of Kong's own (nothing to ask a schema of). */
 const NOT_ENTITIES = new Set(['plugins', 'groups', 'consumers_of_group'])
 
+/** Largest schema answer read from a gateway. */
+const MAX_SCHEMA_BYTES = 4 * 1024 * 1024
+
 /** What a set of state files asks schemas of: plugin names, vault backends, entity tables. */
 export interface SchemaNeeds {
   plugins: Set<string>
@@ -75,7 +78,14 @@ export class LiveRules {
       entities: fresh('entities', needs.entities),
     }
     if (wanted.plugins.length + wanted.vaults.length + wanted.entities.length === 0) return this.rules
-    this.live ??= new LiveSchemas(await KongAdmin.open(this.connection.kongAddr, this.connection))
+    if (!this.live) {
+      const admin = await KongAdmin.open(this.connection.kongAddr, this.connection)
+      // A schema is a few KiB (openid-connect's, the largest, about 200 KiB): a larger answer is no schema.
+      this.live = new LiveSchemas({
+        address: admin.address,
+        request: (method, path) => admin.request(method, path, undefined, undefined, MAX_SCHEMA_BYTES),
+      })
+    }
     await this.live.prefetch(wanted)
     for (const name of wanted.plugins) await this.add('plugins', name, this.live.plugin(name))
     for (const name of wanted.vaults) await this.add('vaults', name, this.live.vault(name))

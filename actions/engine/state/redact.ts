@@ -198,6 +198,23 @@ const STRUCTURAL = new Set([
   'cert_alt',
 ])
 
+/**
+ * Entity kinds whose every field Kong validates as a name, host, path, number, enum or reference, but
+ * for the ones listed (a service's `url` may carry credentials, a route matches on header values, an
+ * upstream's health checks send headers). Only those, and what a schema flags, are visited: they are
+ * most of a large gateway's entities.
+ */
+const TYPED: Readonly<Record<string, readonly string[]>> = {
+  services: ['url'],
+  routes: ['headers'],
+  consumers: [],
+  consumer_groups: [],
+  upstreams: ['healthchecks'],
+  targets: [],
+  snis: [],
+  acls: [],
+}
+
 /** Fields whose lists hold `name:value` lines (request-transformer's `add.headers`, `add.body`, …). */
 const LINE_FIELDS = /^(?:headers|body|querystring|query|.+_headers)$/
 
@@ -239,25 +256,36 @@ class Redactor {
     this.scope = undefined
     const { entity, collection } = visit
     const schema = this.schemaOf(collection, entity)
-    const nested = visit.spec.nested
-    // for…in rather than Object.keys: no array per entity on a large gateway (the data is parsed JSON,
-    // so every enumerable key is its own).
-    for (const field in entity) {
-      // Nested collections are entities of their own, visited after this one; structural fields are
-      // names, hosts and paths Kong validates as such.
-      if (nested && Object.hasOwn(nested, field)) continue
-      const node = schema?.fields?.[field]
-      if (STRUCTURAL.has(field) && node?.flag === undefined) continue
-      const value = entity[field]
-      const byName =
-        (field === 'config' && CONFIG_COLLECTIONS.has(collection)) ||
-        (field === 'healthchecks' && collection === 'upstreams')
-      if (collection === 'filter_chains' && field === 'filters' && Array.isArray(value)) {
-        this.filters(value)
-        continue
-      }
-      this.field(entity, field, node, byName)
+    const typed = TYPED[collection]
+    if (typed) {
+      // The bulk of a large gateway: only the fields that can hold a value of the user's own, and what
+      // the schema flags.
+      for (const field of typed) if (entity[field] !== undefined) this.topField(visit, field, schema)
+      for (const field in schema?.fields)
+        if (entity[field] !== undefined && !typed.includes(field)) this.topField(visit, field, schema)
+      return
     }
+    // for…in rather than Object.keys: no array per entity (the data is parsed JSON: every key is its own).
+    for (const field in entity) this.topField(visit, field, schema)
+  }
+
+  /** One field of an entity itself. */
+  private topField(visit: EntityVisit, field: string, schema: SourcedNode | undefined): void {
+    const { entity, collection } = visit
+    // Nested collections are entities of their own, visited after this one; structural fields are
+    // names, hosts and paths Kong validates as such.
+    if (visit.spec.nested && Object.hasOwn(visit.spec.nested, field)) return
+    const node = schema?.fields?.[field]
+    if (STRUCTURAL.has(field) && node?.flag === undefined) return
+    const value = entity[field]
+    if (collection === 'filter_chains' && field === 'filters' && Array.isArray(value)) {
+      this.filters(value)
+      return
+    }
+    const byName =
+      (field === 'config' && CONFIG_COLLECTIONS.has(collection)) ||
+      (field === 'healthchecks' && collection === 'upstreams')
+    this.field(entity, field, node, byName)
   }
 
   /** An entity of a kind without rules: every field is judged by its name, as configuration is. */
