@@ -37202,6 +37202,16 @@ function maskEntity(entity, collection, found, rules = BUNDLED_RULES) {
   if (collection !== void 0) masker.entity({ entity, collection, spec: UNNAMED, parents: [], index: 0 });
   masker.wholeEntity(entity);
 }
+var FIELD_KINDS = /* @__PURE__ */ new Map();
+var MAX_FIELD_KINDS = 5e4;
+function fieldKind(field) {
+  let kind = FIELD_KINDS.get(field);
+  if (kind === void 0) {
+    kind = isSecretFieldName(field) ? "secret" : LINE_FIELDS.test(field.toLowerCase()) ? "headers" : "other";
+    if (FIELD_KINDS.size < MAX_FIELD_KINDS) FIELD_KINDS.set(field, kind);
+  }
+  return kind;
+}
 var STRUCTURAL = /* @__PURE__ */ new Set([
   "id",
   "name",
@@ -37258,8 +37268,6 @@ var Redactor = class {
   path = [];
   /** Location parts below the entity, parallel to `path`; null for a part only the name has. */
   where = [];
-  /** Field names repeat across every plugin of a file, so each is classified once. */
-  fieldKinds = /* @__PURE__ */ new Map();
   /** Redacts the secrets of one entity; entities come in {@link walkEntities} order. */
   entity(visit) {
     this.visit = visit;
@@ -37409,13 +37417,7 @@ var Redactor = class {
     }
   }
   fieldKind(field) {
-    let kind = this.fieldKinds.get(field);
-    if (kind === void 0) {
-      const lower = field.toLowerCase();
-      kind = isSecretFieldName(field) ? "secret" : LINE_FIELDS.test(lower) ? "headers" : "other";
-      this.fieldKinds.set(field, kind);
-    }
-    return kind;
+    return fieldKind(field);
   }
   /** A list: elements the schema flags are secrets, strings are checked by value, records walked. */
   list(list, node, byName, field) {

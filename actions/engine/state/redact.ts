@@ -169,6 +169,23 @@ export function maskEntity(
 type FieldKind = 'secret' | 'headers' | 'other'
 
 /**
+ * Field names repeat across every plugin of a file and every body of a plan, so each is classified once
+ * per process; the cache stops growing at a size no real set of schemas reaches (hostile input cannot
+ * make it grow without bound).
+ */
+const FIELD_KINDS = new Map<string, FieldKind>()
+const MAX_FIELD_KINDS = 50_000
+
+function fieldKind(field: string): FieldKind {
+  let kind = FIELD_KINDS.get(field)
+  if (kind === undefined) {
+    kind = isSecretFieldName(field) ? 'secret' : LINE_FIELDS.test(field.toLowerCase()) ? 'headers' : 'other'
+    if (FIELD_KINDS.size < MAX_FIELD_KINDS) FIELD_KINDS.set(field, kind)
+  }
+  return kind
+}
+
+/**
  * Top-level entity fields that hold no secret by Kong's own validation (identifiers, names, tags,
  * protocols, hosts, paths, SNIs): the value detectors skip them.
  */
@@ -235,8 +252,6 @@ class Redactor {
   private readonly path: string[] = []
   /** Location parts below the entity, parallel to `path`; null for a part only the name has. */
   private readonly where: (string | null)[] = []
-  /** Field names repeat across every plugin of a file, so each is classified once. */
-  private readonly fieldKinds = new Map<string, FieldKind>()
 
   /**
    * @param masked when given, secrets are replaced by {@link MASK} (and collected here) instead of
@@ -431,13 +446,7 @@ class Redactor {
   }
 
   private fieldKind(field: string): FieldKind {
-    let kind = this.fieldKinds.get(field)
-    if (kind === undefined) {
-      const lower = field.toLowerCase()
-      kind = isSecretFieldName(field) ? 'secret' : LINE_FIELDS.test(lower) ? 'headers' : 'other'
-      this.fieldKinds.set(field, kind)
-    }
-    return kind
+    return fieldKind(field)
   }
 
   /** A list: elements the schema flags are secrets, strings are checked by value, records walked. */
