@@ -184,12 +184,12 @@ const CASES: Case[] = [
             header_value: 'plain-looking-llm-key',
             gcp_service_account_json: '{}',
           },
-          model: { provider: 'anthropic', name: 'claude' },
+          model: { provider: 'mistral', name: 'mistral-large' },
         },
       },
     ],
     secrets: ['plain-looking-id', 'plain-looking-secret', 'plain-looking-llm-key'],
-    kept: ['redis.internal', 'eu-west-1', 'aws', 'header_name: x-api-key', 'anthropic'],
+    kept: ['redis.internal', 'eu-west-1', 'aws', 'header_name: x-api-key', 'mistral'],
   },
 ]
 
