@@ -3,7 +3,10 @@ import { spawn } from 'node:child_process'
 export interface RunOptions {
   /** Working directory of the child. */
   cwd?: string
-  /** Extra environment on top of the parent's; `undefined` values remove a variable. */
+  /**
+   * Extra environment on top of the parent's (less {@link childEnv}'s private variables); `undefined`
+   * values remove a variable.
+   */
   env?: Record<string, string | undefined>
   /** Kill the child after this many milliseconds. */
   timeoutMs?: number
@@ -20,16 +23,33 @@ export interface RunResult {
 }
 
 /**
+ * Variables no child inherits: the action's inputs (`INPUT_*`, secret ones among them), deckhand's own
+ * settings (`DECKHAND_*`: database URLs, tokens), and the runner's tokens (`ACTIONS_*`, `GITHUB_TOKEN`).
+ * A child gets what deckhand hands it explicitly, through `env`, and nothing of these by accident.
+ */
+const PRIVATE_ENV = /^(?:INPUT_|DECKHAND_|ACTIONS_)|^(?:GITHUB_TOKEN|GH_TOKEN)$/i
+
+/** The environment of a child: the parent's without its private variables, then `extra` on top. */
+export function childEnv(
+  parent: NodeJS.ProcessEnv,
+  extra: Record<string, string | undefined> = {},
+): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {}
+  for (const key of Object.keys(parent)) if (!PRIVATE_ENV.test(key)) env[key] = parent[key]
+  for (const [key, value] of Object.entries(extra)) {
+    if (value === undefined) delete env[key]
+    else env[key] = value
+  }
+  return env
+}
+
+/**
  * Runs a program without a shell and collects its output. Arguments are passed as an array, so
  * nothing is interpolated; secrets are passed through `env` or files, never through `args`.
  * Rejects only when the program cannot be started (ENOENT, EACCES); a non-zero exit is a result.
  */
 export function run(program: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env }
-  for (const [key, value] of Object.entries(options.env ?? {})) {
-    if (value === undefined) delete env[key]
-    else env[key] = value
-  }
+  const env = childEnv(process.env, options.env)
   return new Promise((resolve, reject) => {
     const child = spawn(program, [...args], {
       cwd: options.cwd,

@@ -39018,12 +39018,18 @@ async function isExecutable(path) {
 
 // actions/engine/process.ts
 import { spawn } from "node:child_process";
-function run(program, args, options = {}) {
-  const env = { ...process.env };
-  for (const [key2, value] of Object.entries(options.env ?? {})) {
+var PRIVATE_ENV = /^(?:INPUT_|DECKHAND_|ACTIONS_)|^(?:GITHUB_TOKEN|GH_TOKEN)$/i;
+function childEnv(parent, extra = {}) {
+  const env = {};
+  for (const key2 of Object.keys(parent)) if (!PRIVATE_ENV.test(key2)) env[key2] = parent[key2];
+  for (const [key2, value] of Object.entries(extra)) {
     if (value === void 0) delete env[key2];
     else env[key2] = value;
   }
+  return env;
+}
+function run(program, args, options = {}) {
+  const env = childEnv(process.env, options.env);
   return new Promise((resolve10, reject) => {
     const child2 = spawn(program, [...args], {
       cwd: options.cwd,
@@ -48603,12 +48609,8 @@ import { randomBytes as randomBytes3 } from "node:crypto";
 var PsqlSession = class _PsqlSession {
   constructor(psql, env, target) {
     this.target = target;
-    const childEnv = { ...process.env };
-    for (const [key2, value] of Object.entries({ ...env, PGDATABASE: target.database ?? env.PGDATABASE })) {
-      if (value === void 0) delete childEnv[key2];
-      else childEnv[key2] = value;
-    }
-    this.child = spawn2(psql, psqlArgs(), { env: childEnv, stdio: ["pipe", "pipe", "pipe"] });
+    const sessionEnv = childEnv(process.env, { ...env, PGDATABASE: target.database ?? env.PGDATABASE });
+    this.child = spawn2(psql, psqlArgs(), { env: sessionEnv, stdio: ["pipe", "pipe", "pipe"] });
     this.child.stdout.setEncoding("utf8").on("data", (chunk) => {
       this.stdout += chunk;
       this.waiter?.();

@@ -27518,17 +27518,65 @@ function scrubPassword(text, target) {
 
 // actions/engine/postgres/session.ts
 init_errors();
-import { spawn } from "node:child_process";
+import { spawn as spawn2 } from "node:child_process";
 import { randomBytes } from "node:crypto";
+
+// actions/engine/process.ts
+import { spawn } from "node:child_process";
+var PRIVATE_ENV = /^(?:INPUT_|DECKHAND_|ACTIONS_)|^(?:GITHUB_TOKEN|GH_TOKEN)$/i;
+function childEnv(parent, extra = {}) {
+  const env = {};
+  for (const key of Object.keys(parent)) if (!PRIVATE_ENV.test(key)) env[key] = parent[key];
+  for (const [key, value] of Object.entries(extra)) {
+    if (value === void 0) delete env[key];
+    else env[key] = value;
+  }
+  return env;
+}
+function run(program, args, options = {}) {
+  const env = childEnv(process.env, options.env);
+  return new Promise((resolve5, reject) => {
+    const child3 = spawn(program, [...args], {
+      cwd: options.cwd,
+      env,
+      stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"],
+      windowsHide: true
+    });
+    if (options.stdin && child3.stdin) {
+      child3.stdin.on("error", () => void 0);
+      options.stdin.on("error", (err) => {
+        child3.kill("SIGTERM");
+        reject(err);
+      });
+      options.stdin.pipe(child3.stdin);
+    }
+    const stdout = [];
+    const stderr = [];
+    child3.stdout.on("data", (chunk) => stdout.push(chunk));
+    child3.stderr.on("data", (chunk) => stderr.push(chunk));
+    const timer = options.timeoutMs === void 0 ? void 0 : setTimeout(() => child3.kill("SIGTERM"), options.timeoutMs);
+    child3.on("error", (err) => {
+      if (timer) clearTimeout(timer);
+      reject(err);
+    });
+    child3.on("close", (code, signal) => {
+      if (timer) clearTimeout(timer);
+      resolve5({
+        exitCode: code ?? 1,
+        signal,
+        stdout: Buffer.concat(stdout).toString("utf8"),
+        stderr: Buffer.concat(stderr).toString("utf8")
+      });
+    });
+  });
+}
+
+// actions/engine/postgres/session.ts
 var PsqlSession = class _PsqlSession {
   constructor(psql, env, target) {
     this.target = target;
-    const childEnv = { ...process.env };
-    for (const [key, value] of Object.entries({ ...env, PGDATABASE: target.database ?? env.PGDATABASE })) {
-      if (value === void 0) delete childEnv[key];
-      else childEnv[key] = value;
-    }
-    this.child = spawn(psql, psqlArgs(), { env: childEnv, stdio: ["pipe", "pipe", "pipe"] });
+    const sessionEnv = childEnv(process.env, { ...env, PGDATABASE: target.database ?? env.PGDATABASE });
+    this.child = spawn2(psql, psqlArgs(), { env: sessionEnv, stdio: ["pipe", "pipe", "pipe"] });
     this.child.stdout.setEncoding("utf8").on("data", (chunk) => {
       this.stdout += chunk;
       this.waiter?.();
@@ -27633,50 +27681,6 @@ async function isExecutable(path5) {
     () => true,
     () => false
   );
-}
-
-// actions/engine/process.ts
-import { spawn as spawn2 } from "node:child_process";
-function run(program, args, options = {}) {
-  const env = { ...process.env };
-  for (const [key, value] of Object.entries(options.env ?? {})) {
-    if (value === void 0) delete env[key];
-    else env[key] = value;
-  }
-  return new Promise((resolve5, reject) => {
-    const child3 = spawn2(program, [...args], {
-      cwd: options.cwd,
-      env,
-      stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"],
-      windowsHide: true
-    });
-    if (options.stdin && child3.stdin) {
-      child3.stdin.on("error", () => void 0);
-      options.stdin.on("error", (err) => {
-        child3.kill("SIGTERM");
-        reject(err);
-      });
-      options.stdin.pipe(child3.stdin);
-    }
-    const stdout = [];
-    const stderr = [];
-    child3.stdout.on("data", (chunk) => stdout.push(chunk));
-    child3.stderr.on("data", (chunk) => stderr.push(chunk));
-    const timer = options.timeoutMs === void 0 ? void 0 : setTimeout(() => child3.kill("SIGTERM"), options.timeoutMs);
-    child3.on("error", (err) => {
-      if (timer) clearTimeout(timer);
-      reject(err);
-    });
-    child3.on("close", (code, signal) => {
-      if (timer) clearTimeout(timer);
-      resolve5({
-        exitCode: code ?? 1,
-        signal,
-        stdout: Buffer.concat(stdout).toString("utf8"),
-        stderr: Buffer.concat(stderr).toString("utf8")
-      });
-    });
-  });
 }
 
 // actions/engine/postgres/tools.ts

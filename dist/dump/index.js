@@ -35146,12 +35146,18 @@ async function privateTempDir(prefix = "deckhand-") {
 
 // actions/engine/process.ts
 import { spawn } from "node:child_process";
-function run(program, args, options = {}) {
-  const env = { ...process.env };
-  for (const [key, value] of Object.entries(options.env ?? {})) {
+var PRIVATE_ENV = /^(?:INPUT_|DECKHAND_|ACTIONS_)|^(?:GITHUB_TOKEN|GH_TOKEN)$/i;
+function childEnv(parent, extra = {}) {
+  const env = {};
+  for (const key of Object.keys(parent)) if (!PRIVATE_ENV.test(key)) env[key] = parent[key];
+  for (const [key, value] of Object.entries(extra)) {
     if (value === void 0) delete env[key];
     else env[key] = value;
   }
+  return env;
+}
+function run(program, args, options = {}) {
+  const env = childEnv(process.env, options.env);
   return new Promise((resolve4, reject) => {
     const child3 = spawn(program, [...args], {
       cwd: options.cwd,

@@ -5,6 +5,7 @@ import type { Readable, Writable } from 'node:stream'
 import { DeckhandError } from '../errors.js'
 import { type PgTarget, explainPgError } from './connection.js'
 import { psqlArgs } from './commands.js'
+import { childEnv } from '../process.js'
 
 /**
  * One psql process kept open for a conversation: statements go to its stdin, each followed by an
@@ -26,13 +27,9 @@ export class PsqlSession {
     env: Record<string, string | undefined>,
     private readonly target: PgTarget,
   ) {
-    const childEnv: NodeJS.ProcessEnv = { ...process.env }
     // The session talks to its target's database, whatever the shared environment names.
-    for (const [key, value] of Object.entries({ ...env, PGDATABASE: target.database ?? env.PGDATABASE })) {
-      if (value === undefined) delete childEnv[key]
-      else childEnv[key] = value
-    }
-    this.child = spawn(psql, psqlArgs(), { env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] })
+    const sessionEnv = childEnv(process.env, { ...env, PGDATABASE: target.database ?? env.PGDATABASE })
+    this.child = spawn(psql, psqlArgs(), { env: sessionEnv, stdio: ['pipe', 'pipe', 'pipe'] })
     this.child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       this.stdout += chunk
       this.waiter?.()
