@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
-import { parse as parseYaml } from 'yaml'
+import { LineCounter, parseDocument } from 'yaml'
 
 import { DirToolStore } from '../engine/deck/dir-store.js'
 import { DeckhandError, errorMessage, isDeckhandError } from '../engine/errors.js'
@@ -148,6 +148,29 @@ async function runCommand(spec: CommandSpec, argv: string[]): Promise<number> {
   return result.ok ? 0 : 1
 }
 
+/**
+ * A hand-written or deck-written state file as data. An error names the line and column and never quotes
+ * the text: the offending line may be the very secret this command is about to redact. Merge keys
+ * (`<<: *creds`) are resolved as deck's YAML reader does, and aliases are limited (an alias bomb fails
+ * here, not in memory).
+ */
+function readForRedaction(file: string, text: string): unknown {
+  const lines = new LineCounter()
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, merge: true, uniqueKeys: true })
+  const error = doc.errors[0]
+  if (error) {
+    const { line, col } = lines.linePos(error.pos[0])
+    throw new DeckhandError(
+      `${file}:${line}:${col}: not valid YAML or JSON (${error.code}: ${error.message.split('\n')[0]}); nothing was changed`,
+    )
+  }
+  try {
+    return doc.toJS({ maxAliasCount: 1000 })
+  } catch (err) {
+    throw new DeckhandError(`${file}: ${errorMessage(err).split('\n')[0]}; nothing was changed`)
+  }
+}
+
 /** `deckhand redact FILE…`: the dump's redaction applied to files written by deck or by hand. */
 async function redactFiles(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -171,12 +194,7 @@ async function redactFiles(argv: string[]): Promise<number> {
     const text = await readFile(file, 'utf8').catch(() => {
       throw new DeckhandError(`cannot read ${file}`)
     })
-    let content: unknown
-    try {
-      content = parseYaml(text)
-    } catch (err) {
-      throw new DeckhandError(`${file} is not valid YAML or JSON: ${errorMessage(err)}`)
-    }
+    const content = readForRedaction(file, text)
     const workspace = values.workspace ?? 'default'
     const result = processContent(content, { workspace, redact: true, source: file })
     await writeFileAtomic(file, result.yaml)

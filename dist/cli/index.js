@@ -6329,7 +6329,7 @@ var require_lexer = __commonJS({
 var require_line_counter = __commonJS({
   "node_modules/yaml/dist/parse/line-counter.js"(exports) {
     "use strict";
-    var LineCounter3 = class {
+    var LineCounter4 = class {
       constructor() {
         this.lineStarts = [];
         this.addNewLine = (offset) => this.lineStarts.push(offset);
@@ -6352,7 +6352,7 @@ var require_line_counter = __commonJS({
         };
       }
     };
-    exports.LineCounter = LineCounter3;
+    exports.LineCounter = LineCounter4;
   }
 });
 
@@ -7260,7 +7260,7 @@ var require_public_api = __commonJS({
         return docs;
       return Object.assign([], { empty: true }, composer$1.streamInfo());
     }
-    function parseDocument3(source, options = {}) {
+    function parseDocument4(source, options = {}) {
       const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
       const composer$1 = new composer.Composer(options);
@@ -7286,7 +7286,7 @@ var require_public_api = __commonJS({
       } else if (options === void 0 && reviver && typeof reviver === "object") {
         options = reviver;
       }
-      const doc = parseDocument3(src, options);
+      const doc = parseDocument4(src, options);
       if (!doc)
         return null;
       doc.warnings.forEach((warning) => log2.warn(doc.options.logLevel, warning));
@@ -7322,7 +7322,7 @@ var require_public_api = __commonJS({
     }
     exports.parse = parse3;
     exports.parseAllDocuments = parseAllDocuments;
-    exports.parseDocument = parseDocument3;
+    exports.parseDocument = parseDocument4;
     exports.stringify = stringify2;
   }
 });
@@ -53919,6 +53919,22 @@ async function runCommand(spec, argv) {
   else process.stdout.write(renderText(result.report));
   return result.ok ? 0 : 1;
 }
+function readForRedaction(file, text) {
+  const lines = new import_yaml7.LineCounter();
+  const doc = (0, import_yaml7.parseDocument)(text, { lineCounter: lines, prettyErrors: false, merge: true, uniqueKeys: true });
+  const error = doc.errors[0];
+  if (error) {
+    const { line, col } = lines.linePos(error.pos[0]);
+    throw new DeckhandError(
+      `${file}:${line}:${col}: not valid YAML or JSON (${error.code}: ${error.message.split("\n")[0]}); nothing was changed`
+    );
+  }
+  try {
+    return doc.toJS({ maxAliasCount: 1e3 });
+  } catch (err) {
+    throw new DeckhandError(`${file}: ${errorMessage(err).split("\n")[0]}; nothing was changed`);
+  }
+}
 async function redactFiles(argv) {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -53946,12 +53962,7 @@ schemas (bundled), credential names and value detectors; --secret-fields adds an
     const text = await readFile12(file, "utf8").catch(() => {
       throw new DeckhandError(`cannot read ${file}`);
     });
-    let content;
-    try {
-      content = (0, import_yaml7.parse)(text);
-    } catch (err) {
-      throw new DeckhandError(`${file} is not valid YAML or JSON: ${errorMessage(err)}`);
-    }
+    const content = readForRedaction(file, text);
     const workspace = values.workspace ?? "default";
     const result = processContent(content, { workspace, redact: true, source: file });
     await writeFileAtomic(file, result.yaml);
