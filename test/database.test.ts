@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { execFile } from 'node:child_process'
-import { chmod, copyFile, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises'
+import { chmod, copyFile, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -44,6 +44,16 @@ async function fingerprint(database: string): Promise<Record<string, string>> {
   return out
 }
 
+/** A backup folder's mode, and every path below it that its group or others could read or enter. */
+async function modes(folder: string): Promise<{ folder: number; others: string[] }> {
+  const others: string[] = []
+  for (const entry of await readdir(folder, { recursive: true, withFileTypes: true })) {
+    const path = join(entry.parentPath, entry.name)
+    if ((await stat(path)).mode & 0o077) others.push(path)
+  }
+  return { folder: (await stat(folder)).mode & 0o777, others }
+}
+
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'deckhand-db-test-'))
   pg = await startPostgres({ user: 'kong', password: PASSWORD })
@@ -69,6 +79,8 @@ describe('db-dump and db-restore round trips on a Kong database', () => {
     expect(dumped.stderr).toBe('')
     expect(dumped.exitCode).toBe(0)
     const folder = dumped.outputs.path!
+    // The dump holds credentials: nobody but its owner reads it.
+    expect(await modes(folder)).toEqual({ folder: 0o700, others: [] })
     const manifest = JSON.parse(await readFile(dumped.outputs.manifest!, 'utf8'))
     expect(manifest).toMatchObject({ format: 'deckhand-db/1', engine: 'postgres', database: 'kong' })
     expect(manifest.dump).toMatchObject({ format, profile: 'kong', consistentSnapshot: true })
@@ -442,6 +454,7 @@ describe('Redis', () => {
       database: 'db0,db2',
       dump: { path: 'dump.rdb', format: 'rdb' },
     })
+    expect(await modes(run.outputs.path!)).toEqual({ folder: 0o700, others: [] })
     const copy = await startRedisFromRdb(join(run.outputs.path!, 'dump.rdb'), { password: REDIS_PASSWORD })
     try {
       expect(await copy.cli(['GET', 'quota-1'])).toBe('42')

@@ -48764,7 +48764,7 @@ async function locatePgClients(options) {
 // actions/engine/database/folder.ts
 init_errors();
 import { randomBytes as randomBytes4 } from "node:crypto";
-import { mkdir as mkdir4, rename as rename4, rm as rm5 } from "node:fs/promises";
+import { chmod, mkdir as mkdir4, readdir as readdir5, rename as rename4, rm as rm5 } from "node:fs/promises";
 import { join as join14, resolve as resolve4 } from "node:path";
 function timestamp(date) {
   return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
@@ -48777,7 +48777,8 @@ async function pendingFolder(outputDir, name) {
   const path = join14(dir, `.${name}.partial-${randomBytes4(4).toString("hex")}`);
   try {
     await mkdir4(dir, { recursive: true });
-    await mkdir4(path);
+    await mkdir4(path, { mode: 448 });
+    await chmod(path, 448);
   } catch (err) {
     const code = err.code ?? "error";
     throw new DeckhandError(
@@ -48787,6 +48788,7 @@ async function pendingFolder(outputDir, name) {
   return {
     path,
     async commit() {
+      await privateTree(path);
       for (let n = 1; ; n++) {
         const final = join14(dir, n === 1 ? name : `${name}-${n}`);
         if (await exists(final)) continue;
@@ -48796,6 +48798,15 @@ async function pendingFolder(outputDir, name) {
     },
     discard: () => rm5(path, { recursive: true, force: true })
   };
+}
+async function privateTree(dir) {
+  for (const entry2 of await readdir5(dir, { withFileTypes: true })) {
+    const path = join14(dir, entry2.name);
+    if (entry2.isDirectory()) {
+      await chmod(path, 448);
+      await privateTree(path);
+    } else if (entry2.isFile()) await chmod(path, 384);
+  }
 }
 
 // actions/engine/database/verify-dump.ts
@@ -50207,7 +50218,7 @@ async function openDeck(inputs, ctx, connection) {
 init_errors();
 
 // actions/engine/tyk/folder.ts
-import { readdir as readdir5, readFile as readFile6, stat as stat8 } from "node:fs/promises";
+import { readdir as readdir6, readFile as readFile6, stat as stat8 } from "node:fs/promises";
 import { join as join18 } from "node:path";
 init_errors();
 async function writeTykDump(options) {
@@ -50263,7 +50274,7 @@ async function readTykState(paths) {
     const info = await stat8(path).catch(() => void 0);
     if (!info) throw new DeckhandError(`state: ${path} does not exist`);
     if (info.isDirectory()) {
-      const names = (await readdir5(path)).filter((n) => n.endsWith(".json") && n !== TYK_SPEC_FILE).sort();
+      const names = (await readdir6(path)).filter((n) => n.endsWith(".json") && n !== TYK_SPEC_FILE).sort();
       files.push(...names.map((n) => join18(path, n)));
     } else files.push(path);
   }
@@ -50917,7 +50928,7 @@ import { basename as basename6, dirname as dirname6, extname as extname5, isAbso
 import { pipeline as pipeline2 } from "node:stream/promises";
 
 // node_modules/tinyglobby/dist/index.mjs
-import { readdir as readdir6, readdirSync, realpath, realpathSync, stat as stat9, statSync } from "fs";
+import { readdir as readdir7, readdirSync, realpath, realpathSync, stat as stat9, statSync } from "fs";
 import { isAbsolute as isAbsolute2, posix as posix3, resolve as resolve7 } from "path";
 import { fileURLToPath } from "url";
 
@@ -51667,7 +51678,7 @@ function getOptions(options) {
   opts.cwd = (opts.cwd instanceof URL ? fileURLToPath(opts.cwd) : resolve7(opts.cwd || process.cwd())).replace(BACKSLASHES, "/");
   opts.ignore = ensureStringArray(opts.ignore);
   opts.fs && (opts.fs = {
-    readdir: opts.fs.readdir || readdir6,
+    readdir: opts.fs.readdir || readdir7,
     readdirSync: opts.fs.readdirSync || readdirSync,
     realpath: opts.fs.realpath || realpath,
     realpathSync: opts.fs.realpathSync || realpathSync,
@@ -51956,7 +51967,7 @@ async function filesBackup(options) {
 // actions/engine/files/restore.ts
 import { randomBytes as randomBytes6 } from "node:crypto";
 import { constants as constants2 } from "node:fs";
-import { chmod, copyFile, lstat as lstat2, mkdir as mkdir6, readdir as readdir7, readFile as readFile8, rename as rename6, rm as rm7, stat as stat11, utimes } from "node:fs/promises";
+import { chmod as chmod2, copyFile, lstat as lstat2, mkdir as mkdir6, readdir as readdir8, readFile as readFile8, rename as rename6, rm as rm7, stat as stat11, utimes } from "node:fs/promises";
 import { basename as basename7, dirname as dirname7, join as join21, resolve as resolve9, sep as sep5 } from "node:path";
 init_errors();
 var SHA256 = /^[0-9a-f]{64}$/;
@@ -52020,7 +52031,7 @@ async function locate2(input) {
   if (!stats) throw new DeckhandError(`${path}: no such file or directory.`);
   let manifestPath;
   if (stats.isDirectory()) {
-    const found = (await readdir7(path)).filter((name) => name.endsWith(MANIFEST_SUFFIX));
+    const found = (await readdir8(path)).filter((name) => name.endsWith(MANIFEST_SUFFIX));
     if (found.length !== 1) {
       throw new DeckhandError(
         `${path} holds ${found.length === 0 ? "no" : found.length} *${MANIFEST_SUFFIX} file(s): name the archive or its manifest instead.`,
@@ -52137,7 +52148,7 @@ async function place(source, dest, mode, sha256) {
   const temp = join21(dirname7(dest), `.${basename7(dest)}.${randomBytes6(6).toString("hex")}.tmp`);
   try {
     await copyFile(source, temp, constants2.COPYFILE_EXCL);
-    await chmod(temp, mode);
+    await chmod2(temp, mode);
     const { mtime, atime } = await lstat2(source);
     await utimes(temp, atime, mtime);
     if ((await sha256File2(temp)).sha256 !== sha256)
@@ -52151,7 +52162,7 @@ async function place(source, dest, mode, sha256) {
 async function createDirectories(target, directories) {
   for (const dir of directories) await mkdir6(join21(target, dir.path), { recursive: true });
   const deepestFirst = [...directories].sort((a, b2) => b2.path.length - a.path.length);
-  for (const dir of deepestFirst) await chmod(join21(target, dir.path), parseInt(dir.mode, 8));
+  for (const dir of deepestFirst) await chmod2(join21(target, dir.path), parseInt(dir.mode, 8));
 }
 async function filesRestore(options) {
   const { manifestPath, manifest, archive } = await locate2(options.input);

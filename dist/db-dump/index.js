@@ -27680,7 +27680,7 @@ var TOOL_VERSION = "0.1.0";
 // actions/engine/database/folder.ts
 init_errors();
 import { randomBytes as randomBytes3 } from "node:crypto";
-import { mkdir as mkdir2, rename as rename2, rm as rm2 } from "node:fs/promises";
+import { chmod, mkdir as mkdir2, readdir as readdir3, rename as rename2, rm as rm2 } from "node:fs/promises";
 import { join as join6, resolve as resolve2 } from "node:path";
 function timestamp(date) {
   return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
@@ -27693,7 +27693,8 @@ async function pendingFolder(outputDir, name) {
   const path5 = join6(dir, `.${name}.partial-${randomBytes3(4).toString("hex")}`);
   try {
     await mkdir2(dir, { recursive: true });
-    await mkdir2(path5);
+    await mkdir2(path5, { mode: 448 });
+    await chmod(path5, 448);
   } catch (err) {
     const code = err.code ?? "error";
     throw new DeckhandError(
@@ -27703,6 +27704,7 @@ async function pendingFolder(outputDir, name) {
   return {
     path: path5,
     async commit() {
+      await privateTree(path5);
       for (let n = 1; ; n++) {
         const final = join6(dir, n === 1 ? name : `${name}-${n}`);
         if (await exists(final)) continue;
@@ -27712,6 +27714,15 @@ async function pendingFolder(outputDir, name) {
     },
     discard: () => rm2(path5, { recursive: true, force: true })
   };
+}
+async function privateTree(dir) {
+  for (const entry of await readdir3(dir, { withFileTypes: true })) {
+    const path5 = join6(dir, entry.name);
+    if (entry.isDirectory()) {
+      await chmod(path5, 448);
+      await privateTree(path5);
+    } else if (entry.isFile()) await chmod(path5, 384);
+  }
 }
 
 // actions/engine/database/verify-dump.ts
@@ -30124,7 +30135,7 @@ var __awaiter3 = function(thisArg, _arguments, P, generator) {
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { chmod, copyFile, lstat: lstat2, mkdir: mkdir3, open: open3, readdir: readdir3, rename: rename3, rm: rm3, rmdir, stat: stat2, symlink, unlink } = fs2.promises;
+var { chmod: chmod2, copyFile, lstat: lstat2, mkdir: mkdir3, open: open3, readdir: readdir4, rename: rename3, rm: rm3, rmdir, stat: stat2, symlink, unlink } = fs2.promises;
 var IS_WINDOWS = process.platform === "win32";
 function readlink(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
@@ -30197,7 +30208,7 @@ function tryGetExecutablePath(filePath, extensions) {
           try {
             const directory = path.dirname(filePath);
             const upperName = path.basename(filePath).toUpperCase();
-            for (const actualName of yield readdir3(directory)) {
+            for (const actualName of yield readdir4(directory)) {
               if (upperName === actualName.toUpperCase()) {
                 filePath = path.join(directory, actualName);
                 break;
@@ -30384,7 +30395,7 @@ function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
       return;
     currentDepth++;
     yield mkdirP(destDir);
-    const files = yield readdir3(sourceDir);
+    const files = yield readdir4(sourceDir);
     for (const fileName of files) {
       const srcFile = `${sourceDir}/${fileName}`;
       const destFile = `${destDir}/${fileName}`;
@@ -30395,7 +30406,7 @@ function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
         yield copyFile2(srcFile, destFile, force);
       }
     }
-    yield chmod(destDir, (yield stat2(sourceDir)).mode);
+    yield chmod2(destDir, (yield stat2(sourceDir)).mode);
   });
 }
 function copyFile2(srcFile, destFile, force) {
@@ -30406,7 +30417,7 @@ function copyFile2(srcFile, destFile, force) {
         yield unlink(destFile);
       } catch (e) {
         if (e.code === "EPERM") {
-          yield chmod(destFile, "0666");
+          yield chmod2(destFile, "0666");
           yield unlink(destFile);
         }
       }
@@ -32251,7 +32262,7 @@ function configureSecretFields(lines) {
 }
 
 // actions/github/artifacts.ts
-import { readdir as readdir4, stat as stat3 } from "node:fs/promises";
+import { readdir as readdir5, stat as stat3 } from "node:fs/promises";
 import { join as join11, resolve as resolve4 } from "node:path";
 init_errors();
 var ActionsArtifactStore = class {
@@ -32421,7 +32432,7 @@ async function expandFiles(paths) {
       out.push(path5);
       continue;
     }
-    const entries = await readdir4(path5, { recursive: true, withFileTypes: true });
+    const entries = await readdir5(path5, { recursive: true, withFileTypes: true });
     const files = entries.filter((e) => !e.isDirectory()).map((e) => join11(e.parentPath, e.name));
     out.push(...files.length > 0 ? files.sort() : [path5]);
   }

@@ -48526,7 +48526,7 @@ var TOOL_VERSION = "0.1.0";
 // actions/engine/database/folder.ts
 init_errors();
 import { randomBytes as randomBytes3 } from "node:crypto";
-import { mkdir as mkdir4, rename as rename4, rm as rm5 } from "node:fs/promises";
+import { chmod as chmod2, mkdir as mkdir4, readdir as readdir7, rename as rename4, rm as rm5 } from "node:fs/promises";
 import { join as join18, resolve as resolve6 } from "node:path";
 function timestamp(date) {
   return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
@@ -48539,7 +48539,8 @@ async function pendingFolder(outputDir, name) {
   const path5 = join18(dir, `.${name}.partial-${randomBytes3(4).toString("hex")}`);
   try {
     await mkdir4(dir, { recursive: true });
-    await mkdir4(path5);
+    await mkdir4(path5, { mode: 448 });
+    await chmod2(path5, 448);
   } catch (err) {
     const code = err.code ?? "error";
     throw new DeckhandError(
@@ -48549,6 +48550,7 @@ async function pendingFolder(outputDir, name) {
   return {
     path: path5,
     async commit() {
+      await privateTree(path5);
       for (let n = 1; ; n++) {
         const final = join18(dir, n === 1 ? name : `${name}-${n}`);
         if (await exists2(final)) continue;
@@ -48558,6 +48560,15 @@ async function pendingFolder(outputDir, name) {
     },
     discard: () => rm5(path5, { recursive: true, force: true })
   };
+}
+async function privateTree(dir) {
+  for (const entry2 of await readdir7(dir, { withFileTypes: true })) {
+    const path5 = join18(dir, entry2.name);
+    if (entry2.isDirectory()) {
+      await chmod2(path5, 448);
+      await privateTree(path5);
+    } else if (entry2.isFile()) await chmod2(path5, 384);
+  }
 }
 
 // actions/engine/database/verify-dump.ts
@@ -49992,7 +50003,7 @@ async function openDeck(inputs, ctx, connection) {
 init_errors();
 
 // actions/engine/tyk/folder.ts
-import { readdir as readdir7, readFile as readFile6, stat as stat10 } from "node:fs/promises";
+import { readdir as readdir8, readFile as readFile6, stat as stat10 } from "node:fs/promises";
 import { join as join22 } from "node:path";
 init_errors();
 async function writeTykDump(options) {
@@ -50048,7 +50059,7 @@ async function readTykState(paths) {
     const info2 = await stat10(path5).catch(() => void 0);
     if (!info2) throw new DeckhandError(`state: ${path5} does not exist`);
     if (info2.isDirectory()) {
-      const names = (await readdir7(path5)).filter((n) => n.endsWith(".json") && n !== TYK_SPEC_FILE).sort();
+      const names = (await readdir8(path5)).filter((n) => n.endsWith(".json") && n !== TYK_SPEC_FILE).sort();
       files.push(...names.map((n) => join22(path5, n)));
     } else files.push(path5);
   }
@@ -53671,7 +53682,7 @@ var To = (s3) => {
 };
 
 // node_modules/tinyglobby/dist/index.mjs
-import { readdir as readdir8, readdirSync as readdirSync2, realpath, realpathSync, stat as stat11, statSync as statSync2 } from "fs";
+import { readdir as readdir9, readdirSync as readdirSync2, realpath, realpathSync, stat as stat11, statSync as statSync2 } from "fs";
 import { isAbsolute as isAbsolute3, posix as posix3, resolve as resolve9 } from "path";
 import { fileURLToPath } from "url";
 
@@ -54421,7 +54432,7 @@ function getOptions(options) {
   opts.cwd = (opts.cwd instanceof URL ? fileURLToPath(opts.cwd) : resolve9(opts.cwd || process.cwd())).replace(BACKSLASHES, "/");
   opts.ignore = ensureStringArray(opts.ignore);
   opts.fs && (opts.fs = {
-    readdir: opts.fs.readdir || readdir8,
+    readdir: opts.fs.readdir || readdir9,
     readdirSync: opts.fs.readdirSync || readdirSync2,
     realpath: opts.fs.realpath || realpath,
     realpathSync: opts.fs.realpathSync || realpathSync,
@@ -54710,7 +54721,7 @@ async function filesBackup(options) {
 // actions/engine/files/restore.ts
 import { randomBytes as randomBytes5 } from "node:crypto";
 import { constants as constants4 } from "node:fs";
-import { chmod as chmod2, copyFile as copyFile3, lstat as lstat3, mkdir as mkdir6, readdir as readdir9, readFile as readFile8, rename as rename6, rm as rm7, stat as stat13, utimes } from "node:fs/promises";
+import { chmod as chmod3, copyFile as copyFile3, lstat as lstat3, mkdir as mkdir6, readdir as readdir10, readFile as readFile8, rename as rename6, rm as rm7, stat as stat13, utimes } from "node:fs/promises";
 import { basename as basename9, dirname as dirname9, join as join25, resolve as resolve11, sep as sep8 } from "node:path";
 init_errors();
 var SHA256 = /^[0-9a-f]{64}$/;
@@ -54774,7 +54785,7 @@ async function locate2(input) {
   if (!stats) throw new DeckhandError(`${path5}: no such file or directory.`);
   let manifestPath;
   if (stats.isDirectory()) {
-    const found = (await readdir9(path5)).filter((name) => name.endsWith(MANIFEST_SUFFIX));
+    const found = (await readdir10(path5)).filter((name) => name.endsWith(MANIFEST_SUFFIX));
     if (found.length !== 1) {
       throw new DeckhandError(
         `${path5} holds ${found.length === 0 ? "no" : found.length} *${MANIFEST_SUFFIX} file(s): name the archive or its manifest instead.`,
@@ -54891,7 +54902,7 @@ async function place(source, dest, mode, sha256) {
   const temp = join25(dirname9(dest), `.${basename9(dest)}.${randomBytes5(6).toString("hex")}.tmp`);
   try {
     await copyFile3(source, temp, constants4.COPYFILE_EXCL);
-    await chmod2(temp, mode);
+    await chmod3(temp, mode);
     const { mtime, atime } = await lstat3(source);
     await utimes(temp, atime, mtime);
     if ((await sha256File2(temp)).sha256 !== sha256)
@@ -54905,7 +54916,7 @@ async function place(source, dest, mode, sha256) {
 async function createDirectories(target, directories) {
   for (const dir of directories) await mkdir6(join25(target, dir.path), { recursive: true });
   const deepestFirst = [...directories].sort((a, b2) => b2.path.length - a.path.length);
-  for (const dir of deepestFirst) await chmod2(join25(target, dir.path), parseInt(dir.mode, 8));
+  for (const dir of deepestFirst) await chmod3(join25(target, dir.path), parseInt(dir.mode, 8));
 }
 async function filesRestore(options) {
   const { manifestPath, manifest, archive } = await locate2(options.input);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { mkdir, rename, rm } from 'node:fs/promises'
+import { chmod, mkdir, readdir, rename, rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 
 import { DeckhandError } from '../errors.js'
@@ -34,7 +34,10 @@ export async function pendingFolder(outputDir: string, name: string): Promise<Pe
   const path = join(dir, `.${name}.partial-${randomBytes(4).toString('hex')}`)
   try {
     await mkdir(dir, { recursive: true })
-    await mkdir(path)
+    // A dump holds credentials (key-auth keys, private keys, hashes): only the runner's user reads it,
+    // from the first byte on, whatever the umask.
+    await mkdir(path, { mode: 0o700 })
+    await chmod(path, 0o700)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error'
     throw new DeckhandError(
@@ -44,6 +47,8 @@ export async function pendingFolder(outputDir: string, name: string): Promise<Pe
   return {
     path,
     async commit() {
+      // The tools wrote their files with the umask's modes (0644): private before they get a public name.
+      await privateTree(path)
       for (let n = 1; ; n++) {
         const final = join(dir, n === 1 ? name : `${name}-${n}`)
         if (await exists(final)) continue
@@ -52,5 +57,16 @@ export async function pendingFolder(outputDir: string, name: string): Promise<Pe
       }
     },
     discard: () => rm(path, { recursive: true, force: true }),
+  }
+}
+
+/** Makes every file below `dir` 0600 and every folder 0700 (links are left alone: never followed). */
+async function privateTree(dir: string): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) {
+      await chmod(path, 0o700)
+      await privateTree(path)
+    } else if (entry.isFile()) await chmod(path, 0o600)
   }
 }
