@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
+import { lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 
@@ -63,6 +63,36 @@ function fileNameFor(workspace: string): string {
     throw new DeckhandError(`workspace name "${workspace}" cannot be used as a file name`)
   }
   return `${workspace}.yaml`
+}
+
+/**
+ * Files of an earlier dump that the new one drops: only those the previous SHA256SUMS lists that are
+ * still exactly what deckhand wrote (a regular file with the recorded digest). A hand-edited file, a
+ * folder, a link or a name the manifest should never have held is kept, with a warning: deckhand deletes
+ * only its own files.
+ */
+async function removable(
+  dir: string,
+  recorded: ReadonlyMap<string, string>,
+  keep: ReadonlyMap<string, string>,
+  logger: Logger,
+): Promise<string[]> {
+  const names: string[] = []
+  for (const [name, digest] of recorded) {
+    if (keep.has(name) || name === MANIFEST) continue
+    const info = await lstat(join(dir, name)).catch(() => undefined)
+    if (!info) continue
+    if (!info.isFile()) {
+      logger.warn(`Kept ${name}: ${MANIFEST} lists it, but it is not a file deckhand wrote`)
+      continue
+    }
+    if (sha256Hex(await readFile(join(dir, name))) !== digest) {
+      logger.warn(`Kept ${name}: it changed since deckhand wrote it, so it is no longer deckhand's to delete`)
+      continue
+    }
+    names.push(name)
+  }
+  return names
 }
 
 /**
@@ -167,10 +197,21 @@ async function runDeckDump(options: DumpOptions): Promise<ProcessedFile[]> {
 
 /** The file names a dump manifest lists: the files deckhand owns in its folder. */
 export function manifestNames(text: string): string[] {
-  return text
-    .split('\n')
-    .map((line) => /^[0-9a-f]{64} [ *](.+)$/.exec(line)?.[1])
-    .filter((name): name is string => name !== undefined && !name.includes('/'))
+  return [...manifestEntries(text).keys()]
+}
+
+/**
+ * The files a SHA256SUMS lists, with their digests: names of files in the same folder only (no `/`, not
+ * `.` or `..`), as deckhand writes them.
+ */
+export function manifestEntries(text: string): Map<string, string> {
+  const entries = new Map<string, string>()
+  for (const line of text.split('\n')) {
+    const m = /^([0-9a-f]{64}) [ *](.+)$/.exec(line)
+    if (!m || m[2]!.includes('/') || m[2] === '.' || m[2] === '..' || m[2]!.includes('\0')) continue
+    entries.set(m[2]!, m[1]!)
+  }
+  return entries
 }
 
 /** Files listed in an earlier dump's manifest. */
@@ -222,8 +263,12 @@ export async function install(
     .join('')
 
   const before = await readFile(join(dir, MANIFEST), 'utf8').catch(() => undefined)
-  const owned = (await previousFiles(dir)) ?? []
-  const removed = owned.filter((name) => !all.has(name) && name !== MANIFEST)
+  const removed = await removable(
+    dir,
+    before === undefined ? new Map() : manifestEntries(before),
+    all,
+    logger,
+  )
   const unchanged = before === manifest && removed.length === 0
   if (unchanged) logger.info('Configuration unchanged since the last dump')
 
@@ -235,8 +280,15 @@ export async function install(
     await rm(staging, { recursive: true, force: true })
   }
   for (const name of removed) {
-    await rm(join(dir, name), { force: true })
-    logger.info(`Removed ${name}: what it held is no longer on the gateway`)
+    try {
+      await rm(join(dir, name), { force: true })
+      logger.info(`Removed ${name}: what it held is no longer on the gateway`)
+    } catch (err) {
+      // The new dump is in place already: a file that cannot go is reported, not a failed dump.
+      logger.warn(
+        `Kept ${name} (${(err as NodeJS.ErrnoException).code ?? 'error'}): remove it by hand if it is no longer wanted`,
+      )
+    }
   }
   await writeFileAtomic(join(dir, MANIFEST), manifest)
   return { removed: removed.map((name) => join(dir, name)), changed: !unchanged }

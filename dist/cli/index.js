@@ -43034,7 +43034,7 @@ import { extname as extname4, join as join8, posix as posix2 } from "node:path";
 
 // actions/engine/dump.ts
 var import_yaml3 = __toESM(require_dist(), 1);
-import { mkdir as mkdir3, mkdtemp as mkdtemp3, readdir, readFile as readFile2, rename as rename3, rm as rm4, stat as stat4 } from "node:fs/promises";
+import { lstat, mkdir as mkdir3, mkdtemp as mkdtemp3, readdir, readFile as readFile2, rename as rename3, rm as rm4, stat as stat4 } from "node:fs/promises";
 import { basename as basename2, join as join5 } from "node:path";
 
 // actions/engine/deck/commands.ts
@@ -43279,6 +43279,24 @@ function fileNameFor(workspace) {
   }
   return `${workspace}.yaml`;
 }
+async function removable(dir, recorded, keep, logger) {
+  const names = [];
+  for (const [name, digest] of recorded) {
+    if (keep.has(name) || name === MANIFEST) continue;
+    const info = await lstat(join5(dir, name)).catch(() => void 0);
+    if (!info) continue;
+    if (!info.isFile()) {
+      logger.warn(`Kept ${name}: ${MANIFEST} lists it, but it is not a file deckhand wrote`);
+      continue;
+    }
+    if (sha256Hex(await readFile2(join5(dir, name))) !== digest) {
+      logger.warn(`Kept ${name}: it changed since deckhand wrote it, so it is no longer deckhand's to delete`);
+      continue;
+    }
+    names.push(name);
+  }
+  return names;
+}
 async function dump(options) {
   if (options.workspace && options.allWorkspaces) {
     throw new DeckhandError("workspace and all-workspaces exclude each other: set one of them");
@@ -43360,7 +43378,16 @@ async function runDeckDump(options) {
   }
 }
 function manifestNames(text) {
-  return text.split("\n").map((line) => /^[0-9a-f]{64} [ *](.+)$/.exec(line)?.[1]).filter((name) => name !== void 0 && !name.includes("/"));
+  return [...manifestEntries(text).keys()];
+}
+function manifestEntries(text) {
+  const entries2 = /* @__PURE__ */ new Map();
+  for (const line of text.split("\n")) {
+    const m2 = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
+    if (!m2 || m2[2].includes("/") || m2[2] === "." || m2[2] === ".." || m2[2].includes("\0")) continue;
+    entries2.set(m2[2], m2[1]);
+  }
+  return entries2;
 }
 async function previousFiles(dir) {
   const text = await readFile2(join5(dir, MANIFEST), "utf8").catch(() => void 0);
@@ -43391,8 +43418,12 @@ ${requiredEnv.join("\n")}
   const manifest = [...all.keys()].sort().map((name) => `${sha256Hex(all.get(name))}  ${name}
 `).join("");
   const before = await readFile2(join5(dir, MANIFEST), "utf8").catch(() => void 0);
-  const owned = await previousFiles(dir) ?? [];
-  const removed = owned.filter((name) => !all.has(name) && name !== MANIFEST);
+  const removed = await removable(
+    dir,
+    before === void 0 ? /* @__PURE__ */ new Map() : manifestEntries(before),
+    all,
+    logger
+  );
   const unchanged = before === manifest && removed.length === 0;
   if (unchanged) logger.info("Configuration unchanged since the last dump");
   const staging = await mkdtemp3(join5(dir, ".deckhand-staging-"));
@@ -43403,8 +43434,14 @@ ${requiredEnv.join("\n")}
     await rm4(staging, { recursive: true, force: true });
   }
   for (const name of removed) {
-    await rm4(join5(dir, name), { force: true });
-    logger.info(`Removed ${name}: what it held is no longer on the gateway`);
+    try {
+      await rm4(join5(dir, name), { force: true });
+      logger.info(`Removed ${name}: what it held is no longer on the gateway`);
+    } catch (err) {
+      logger.warn(
+        `Kept ${name} (${err.code ?? "error"}): remove it by hand if it is no longer wanted`
+      );
+    }
   }
   await writeFileAtomic(join5(dir, MANIFEST), manifest);
   return { removed: removed.map((name) => join5(dir, name)), changed: !unchanged };
@@ -48165,7 +48202,7 @@ import { basename as basename4 } from "node:path";
 // actions/engine/backup/checksums.ts
 import { createHash as createHash6 } from "node:crypto";
 import { createReadStream as createReadStream2 } from "node:fs";
-import { lstat, readdir as readdir3 } from "node:fs/promises";
+import { lstat as lstat2, readdir as readdir3 } from "node:fs/promises";
 import { join as join10, relative as relative2, sep as sep2 } from "node:path";
 async function sha256File2(path) {
   const hash = createHash6("sha256");
@@ -48186,7 +48223,7 @@ async function listFiles(dir) {
       else throw new Error(`${full} is neither a file nor a directory`);
     }
   };
-  const stats = await lstat(dir);
+  const stats = await lstat2(dir);
   if (stats.isFile()) return [dir];
   await walk2(dir);
   return out.sort();
@@ -51967,7 +52004,7 @@ async function filesBackup(options) {
 // actions/engine/files/restore.ts
 import { randomBytes as randomBytes6 } from "node:crypto";
 import { constants as constants2 } from "node:fs";
-import { chmod as chmod2, copyFile, lstat as lstat2, mkdir as mkdir6, readdir as readdir8, readFile as readFile8, rename as rename6, rm as rm7, stat as stat11, utimes } from "node:fs/promises";
+import { chmod as chmod2, copyFile, lstat as lstat3, mkdir as mkdir6, readdir as readdir8, readFile as readFile8, rename as rename6, rm as rm7, stat as stat11, utimes } from "node:fs/promises";
 import { basename as basename7, dirname as dirname7, join as join21, resolve as resolve9, sep as sep5 } from "node:path";
 init_errors();
 var SHA256 = /^[0-9a-f]{64}$/;
@@ -52137,7 +52174,7 @@ async function plan(manifest, target) {
       blocked.push(`${dir.path}/: a parent directory's place is taken by a file`);
       continue;
     }
-    const stats = await stat11(dest).catch(() => void 0) ?? await lstat2(dest).catch(() => void 0);
+    const stats = await stat11(dest).catch(() => void 0) ?? await lstat3(dest).catch(() => void 0);
     if (!stats) newDirectories.add(dir.path);
     else if (!stats.isDirectory()) blocked.push(`${dir.path}/: exists and is not a directory`);
   }
@@ -52149,7 +52186,7 @@ async function place(source, dest, mode, sha256) {
   try {
     await copyFile(source, temp, constants2.COPYFILE_EXCL);
     await chmod2(temp, mode);
-    const { mtime, atime } = await lstat2(source);
+    const { mtime, atime } = await lstat3(source);
     await utimes(temp, atime, mtime);
     if ((await sha256File2(temp)).sha256 !== sha256)
       throw new Error(`${dest}: the copy does not match the archive`);

@@ -37658,7 +37658,16 @@ for (let c = 0; c < 128; c++) {
 // actions/engine/dump.ts
 var MANIFEST = "SHA256SUMS";
 function manifestNames(text) {
-  return text.split("\n").map((line) => /^[0-9a-f]{64} [ *](.+)$/.exec(line)?.[1]).filter((name) => name !== void 0 && !name.includes("/"));
+  return [...manifestEntries(text).keys()];
+}
+function manifestEntries(text) {
+  const entries = /* @__PURE__ */ new Map();
+  for (const line of text.split("\n")) {
+    const m = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
+    if (!m || m[2].includes("/") || m[2] === "." || m[2] === ".." || m[2].includes("\0")) continue;
+    entries.set(m[2], m[1]);
+  }
+  return entries;
 }
 
 // actions/engine/drift/compare.ts

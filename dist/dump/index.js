@@ -35078,7 +35078,7 @@ COMMANDS.restore = {
 
 // actions/engine/dump.ts
 var import_yaml3 = __toESM(require_dist(), 1);
-import { mkdir as mkdir2, mkdtemp as mkdtemp2, readdir, readFile, rename as rename2, rm as rm2, stat } from "node:fs/promises";
+import { lstat, mkdir as mkdir2, mkdtemp as mkdtemp2, readdir, readFile, rename as rename2, rm as rm2, stat } from "node:fs/promises";
 import { basename as basename2, join as join3 } from "node:path";
 
 // actions/engine/deck/commands.ts
@@ -38140,6 +38140,24 @@ function fileNameFor(workspace) {
   }
   return `${workspace}.yaml`;
 }
+async function removable(dir, recorded, keep, logger2) {
+  const names = [];
+  for (const [name, digest] of recorded) {
+    if (keep.has(name) || name === MANIFEST) continue;
+    const info2 = await lstat(join3(dir, name)).catch(() => void 0);
+    if (!info2) continue;
+    if (!info2.isFile()) {
+      logger2.warn(`Kept ${name}: ${MANIFEST} lists it, but it is not a file deckhand wrote`);
+      continue;
+    }
+    if (sha256Hex(await readFile(join3(dir, name))) !== digest) {
+      logger2.warn(`Kept ${name}: it changed since deckhand wrote it, so it is no longer deckhand's to delete`);
+      continue;
+    }
+    names.push(name);
+  }
+  return names;
+}
 async function dump(options) {
   if (options.workspace && options.allWorkspaces) {
     throw new DeckhandError("workspace and all-workspaces exclude each other: set one of them");
@@ -38221,7 +38239,16 @@ async function runDeckDump(options) {
   }
 }
 function manifestNames(text) {
-  return text.split("\n").map((line) => /^[0-9a-f]{64} [ *](.+)$/.exec(line)?.[1]).filter((name) => name !== void 0 && !name.includes("/"));
+  return [...manifestEntries(text).keys()];
+}
+function manifestEntries(text) {
+  const entries2 = /* @__PURE__ */ new Map();
+  for (const line of text.split("\n")) {
+    const m = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
+    if (!m || m[2].includes("/") || m[2] === "." || m[2] === ".." || m[2].includes("\0")) continue;
+    entries2.set(m[2], m[1]);
+  }
+  return entries2;
 }
 async function previousFiles(dir) {
   const text = await readFile(join3(dir, MANIFEST), "utf8").catch(() => void 0);
@@ -38252,8 +38279,12 @@ ${requiredEnv.join("\n")}
   const manifest = [...all.keys()].sort().map((name) => `${sha256Hex(all.get(name))}  ${name}
 `).join("");
   const before = await readFile(join3(dir, MANIFEST), "utf8").catch(() => void 0);
-  const owned = await previousFiles(dir) ?? [];
-  const removed = owned.filter((name) => !all.has(name) && name !== MANIFEST);
+  const removed = await removable(
+    dir,
+    before === void 0 ? /* @__PURE__ */ new Map() : manifestEntries(before),
+    all,
+    logger2
+  );
   const unchanged = before === manifest && removed.length === 0;
   if (unchanged) logger2.info("Configuration unchanged since the last dump");
   const staging = await mkdtemp2(join3(dir, ".deckhand-staging-"));
@@ -38264,8 +38295,14 @@ ${requiredEnv.join("\n")}
     await rm2(staging, { recursive: true, force: true });
   }
   for (const name of removed) {
-    await rm2(join3(dir, name), { force: true });
-    logger2.info(`Removed ${name}: what it held is no longer on the gateway`);
+    try {
+      await rm2(join3(dir, name), { force: true });
+      logger2.info(`Removed ${name}: what it held is no longer on the gateway`);
+    } catch (err) {
+      logger2.warn(
+        `Kept ${name} (${err.code ?? "error"}): remove it by hand if it is no longer wanted`
+      );
+    }
   }
   await writeFileAtomic(join3(dir, MANIFEST), manifest);
   return { removed: removed.map((name) => join3(dir, name)), changed: !unchanged };
@@ -41072,7 +41109,7 @@ var __awaiter3 = function(thisArg, _arguments, P, generator) {
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { chmod, copyFile, lstat, mkdir: mkdir3, open: open2, readdir: readdir2, rename: rename3, rm: rm4, rmdir, stat: stat4, symlink, unlink } = fs2.promises;
+var { chmod, copyFile, lstat: lstat2, mkdir: mkdir3, open: open2, readdir: readdir2, rename: rename3, rm: rm4, rmdir, stat: stat4, symlink, unlink } = fs2.promises;
 var IS_WINDOWS = process.platform === "win32";
 function readlink(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
@@ -41336,7 +41373,7 @@ function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
     for (const fileName of files) {
       const srcFile = `${sourceDir}/${fileName}`;
       const destFile = `${destDir}/${fileName}`;
-      const srcFileStat = yield lstat(srcFile);
+      const srcFileStat = yield lstat2(srcFile);
       if (srcFileStat.isDirectory()) {
         yield cpDirRecursive(srcFile, destFile, currentDepth, force);
       } else {
@@ -41348,9 +41385,9 @@ function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
 }
 function copyFile2(srcFile, destFile, force) {
   return __awaiter4(this, void 0, void 0, function* () {
-    if ((yield lstat(srcFile)).isSymbolicLink()) {
+    if ((yield lstat2(srcFile)).isSymbolicLink()) {
       try {
-        yield lstat(destFile);
+        yield lstat2(destFile);
         yield unlink(destFile);
       } catch (e) {
         if (e.code === "EPERM") {

@@ -41260,7 +41260,7 @@ import { extname as extname5, join as join12, posix as posix2 } from "node:path"
 
 // actions/engine/dump.ts
 var import_yaml3 = __toESM(require_dist(), 1);
-import { mkdir as mkdir3, mkdtemp as mkdtemp2, readdir as readdir3, readFile as readFile2, rename as rename3, rm as rm4, stat as stat6 } from "node:fs/promises";
+import { lstat as lstat2, mkdir as mkdir3, mkdtemp as mkdtemp2, readdir as readdir3, readFile as readFile2, rename as rename3, rm as rm4, stat as stat6 } from "node:fs/promises";
 import { basename as basename4, join as join9 } from "node:path";
 
 // actions/engine/deck/commands.ts
@@ -43038,6 +43038,24 @@ function fileNameFor(workspace) {
   }
   return `${workspace}.yaml`;
 }
+async function removable(dir, recorded, keep, logger2) {
+  const names = [];
+  for (const [name, digest] of recorded) {
+    if (keep.has(name) || name === MANIFEST) continue;
+    const info2 = await lstat2(join9(dir, name)).catch(() => void 0);
+    if (!info2) continue;
+    if (!info2.isFile()) {
+      logger2.warn(`Kept ${name}: ${MANIFEST} lists it, but it is not a file deckhand wrote`);
+      continue;
+    }
+    if (sha256Hex(await readFile2(join9(dir, name))) !== digest) {
+      logger2.warn(`Kept ${name}: it changed since deckhand wrote it, so it is no longer deckhand's to delete`);
+      continue;
+    }
+    names.push(name);
+  }
+  return names;
+}
 async function dump(options) {
   if (options.workspace && options.allWorkspaces) {
     throw new DeckhandError("workspace and all-workspaces exclude each other: set one of them");
@@ -43119,7 +43137,16 @@ async function runDeckDump(options) {
   }
 }
 function manifestNames(text) {
-  return text.split("\n").map((line) => /^[0-9a-f]{64} [ *](.+)$/.exec(line)?.[1]).filter((name) => name !== void 0 && !name.includes("/"));
+  return [...manifestEntries(text).keys()];
+}
+function manifestEntries(text) {
+  const entries2 = /* @__PURE__ */ new Map();
+  for (const line of text.split("\n")) {
+    const m2 = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
+    if (!m2 || m2[2].includes("/") || m2[2] === "." || m2[2] === ".." || m2[2].includes("\0")) continue;
+    entries2.set(m2[2], m2[1]);
+  }
+  return entries2;
 }
 async function previousFiles(dir) {
   const text = await readFile2(join9(dir, MANIFEST), "utf8").catch(() => void 0);
@@ -43150,8 +43177,12 @@ ${requiredEnv.join("\n")}
   const manifest = [...all.keys()].sort().map((name) => `${sha256Hex(all.get(name))}  ${name}
 `).join("");
   const before = await readFile2(join9(dir, MANIFEST), "utf8").catch(() => void 0);
-  const owned = await previousFiles(dir) ?? [];
-  const removed = owned.filter((name) => !all.has(name) && name !== MANIFEST);
+  const removed = await removable(
+    dir,
+    before === void 0 ? /* @__PURE__ */ new Map() : manifestEntries(before),
+    all,
+    logger2
+  );
   const unchanged = before === manifest && removed.length === 0;
   if (unchanged) logger2.info("Configuration unchanged since the last dump");
   const staging = await mkdtemp2(join9(dir, ".deckhand-staging-"));
@@ -43162,8 +43193,14 @@ ${requiredEnv.join("\n")}
     await rm4(staging, { recursive: true, force: true });
   }
   for (const name of removed) {
-    await rm4(join9(dir, name), { force: true });
-    logger2.info(`Removed ${name}: what it held is no longer on the gateway`);
+    try {
+      await rm4(join9(dir, name), { force: true });
+      logger2.info(`Removed ${name}: what it held is no longer on the gateway`);
+    } catch (err) {
+      logger2.warn(
+        `Kept ${name} (${err.code ?? "error"}): remove it by hand if it is no longer wanted`
+      );
+    }
   }
   await writeFileAtomic(join9(dir, MANIFEST), manifest);
   return { removed: removed.map((name) => join9(dir, name)), changed: !unchanged };
@@ -47924,7 +47961,7 @@ import { basename as basename6 } from "node:path";
 // actions/engine/backup/checksums.ts
 import { createHash as createHash6 } from "node:crypto";
 import { createReadStream as createReadStream2 } from "node:fs";
-import { lstat as lstat2, readdir as readdir5 } from "node:fs/promises";
+import { lstat as lstat3, readdir as readdir5 } from "node:fs/promises";
 import { join as join14, relative as relative4, sep as sep5 } from "node:path";
 async function sha256File2(path5) {
   const hash = createHash6("sha256");
@@ -47945,7 +47982,7 @@ async function listFiles(dir) {
       else throw new Error(`${full} is neither a file nor a directory`);
     }
   };
-  const stats = await lstat2(dir);
+  const stats = await lstat3(dir);
   if (stats.isFile()) return [dir];
   await walk2(dir);
   return out.sort();
@@ -54721,7 +54758,7 @@ async function filesBackup(options) {
 // actions/engine/files/restore.ts
 import { randomBytes as randomBytes5 } from "node:crypto";
 import { constants as constants4 } from "node:fs";
-import { chmod as chmod3, copyFile as copyFile3, lstat as lstat3, mkdir as mkdir6, readdir as readdir10, readFile as readFile8, rename as rename6, rm as rm7, stat as stat13, utimes } from "node:fs/promises";
+import { chmod as chmod3, copyFile as copyFile3, lstat as lstat4, mkdir as mkdir6, readdir as readdir10, readFile as readFile8, rename as rename6, rm as rm7, stat as stat13, utimes } from "node:fs/promises";
 import { basename as basename9, dirname as dirname9, join as join25, resolve as resolve11, sep as sep8 } from "node:path";
 init_errors();
 var SHA256 = /^[0-9a-f]{64}$/;
@@ -54891,7 +54928,7 @@ async function plan(manifest, target) {
       blocked.push(`${dir.path}/: a parent directory's place is taken by a file`);
       continue;
     }
-    const stats = await stat13(dest).catch(() => void 0) ?? await lstat3(dest).catch(() => void 0);
+    const stats = await stat13(dest).catch(() => void 0) ?? await lstat4(dest).catch(() => void 0);
     if (!stats) newDirectories.add(dir.path);
     else if (!stats.isDirectory()) blocked.push(`${dir.path}/: exists and is not a directory`);
   }
@@ -54903,7 +54940,7 @@ async function place(source, dest, mode, sha256) {
   try {
     await copyFile3(source, temp, constants4.COPYFILE_EXCL);
     await chmod3(temp, mode);
-    const { mtime, atime } = await lstat3(source);
+    const { mtime, atime } = await lstat4(source);
     await utimes(temp, atime, mtime);
     if ((await sha256File2(temp)).sha256 !== sha256)
       throw new Error(`${dest}: the copy does not match the archive`);
