@@ -172,11 +172,21 @@ async function runDeckDump(options: DumpOptions): Promise<ProcessedFile[]> {
     })
     // --all-workspaces writes <workspace>.json into deck's working directory.
     await options.deck.run(args, { online: true, cwd: work.path, timeoutMs: options.timeoutMs })
-    const outputs = (await readdir(work.path)).filter((f) => f.endsWith('.json')).sort()
+    // deck adds `.json` only to a name without an extension (GDR file writer), so workspace `team.v2` is
+    // written as `team.v2`: every file deck wrote into this private folder is a dump, and names its
+    // workspace in `_workspace`.
+    const outputs = (await readdir(work.path, { withFileTypes: true }))
+      .filter((entry) => entry.isFile())
+      .map((entry) => entry.name)
+      .sort()
     if (outputs.length === 0) throw new DeckhandError('deck reported success but wrote no dump file')
     const results: ProcessedFile[] = []
     for (const name of outputs) {
-      const fallback = single ? (options.workspace ?? 'default') : basename(name, '.json')
+      const fallback = single
+        ? (options.workspace ?? 'default')
+        : name.endsWith('.json')
+          ? basename(name, '.json')
+          : name
       const source = `deck dump ${fallback}`
       const content = parseDeckOutput(await readFile(join(work.path, name), 'utf8'), source)
       // The gateway's own schemas decide what is secret, beside the bundled catalogue.

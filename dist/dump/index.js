@@ -38220,11 +38220,11 @@ async function runDeckDump(options) {
       withId: options.withId
     });
     await options.deck.run(args, { online: true, cwd: work.path, timeoutMs: options.timeoutMs });
-    const outputs = (await readdir(work.path)).filter((f) => f.endsWith(".json")).sort();
+    const outputs = (await readdir(work.path, { withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => entry.name).sort();
     if (outputs.length === 0) throw new DeckhandError("deck reported success but wrote no dump file");
     const results = [];
     for (const name of outputs) {
-      const fallback = single ? options.workspace ?? "default" : basename2(name, ".json");
+      const fallback = single ? options.workspace ?? "default" : name.endsWith(".json") ? basename2(name, ".json") : name;
       const source = `deck dump ${fallback}`;
       const content = parseDeckOutput(await readFile(join3(work.path, name), "utf8"), source);
       const rules = options.redactSecrets && options.liveRules && isObject(content) ? await options.liveRules.for(content) : void 0;

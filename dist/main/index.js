@@ -43118,11 +43118,11 @@ async function runDeckDump(options) {
       withId: options.withId
     });
     await options.deck.run(args, { online: true, cwd: work.path, timeoutMs: options.timeoutMs });
-    const outputs = (await readdir3(work.path)).filter((f2) => f2.endsWith(".json")).sort();
+    const outputs = (await readdir3(work.path, { withFileTypes: true })).filter((entry2) => entry2.isFile()).map((entry2) => entry2.name).sort();
     if (outputs.length === 0) throw new DeckhandError("deck reported success but wrote no dump file");
     const results = [];
     for (const name of outputs) {
-      const fallback = single ? options.workspace ?? "default" : basename4(name, ".json");
+      const fallback = single ? options.workspace ?? "default" : name.endsWith(".json") ? basename4(name, ".json") : name;
       const source = `deck dump ${fallback}`;
       const content = parseDeckOutput(await readFile2(join9(work.path, name), "utf8"), source);
       const rules = options.redactSecrets && options.liveRules && isObject2(content) ? await options.liveRules.for(content) : void 0;
