@@ -48309,7 +48309,7 @@ function isUnmanagedEnterpriseTable(table) {
 // actions/engine/backup/manifest.ts
 init_errors();
 import { readFile as readFile4 } from "node:fs/promises";
-import { dirname as dirname4, join as join11, resolve as resolve3 } from "node:path";
+import { dirname as dirname4, isAbsolute as isAbsolute2, join as join11, resolve as resolve3 } from "node:path";
 var MANIFEST_FILE = "manifest.json";
 var DB_MANIFEST_FORMAT = "deckhand-db/1";
 async function writeManifest(folder, manifest) {
@@ -48339,11 +48339,29 @@ async function readManifest(input) {
         `${path} is not a deckhand database manifest (format ${DB_MANIFEST_FORMAT}): is this a db-dump backup folder?`
       );
     }
+    checkDumpPath(manifest, path);
     return { manifest, folder: dirname4(path), path };
   }
   throw new DeckhandError(
     `No manifest.json for ${input}: a dump without its manifest is incomplete (the dump was interrupted, or only part of the backup was copied). Give the backup folder that db-dump wrote.`
   );
+}
+function checkDumpPath(manifest, path) {
+  const dump2 = manifest.dump.path;
+  const parts = typeof dump2 === "string" ? dump2.split(/[\\/]/) : [];
+  if (typeof dump2 !== "string" || isAbsolute2(dump2) || parts.includes("..") || parts.includes("") || dump2.includes("\0")) {
+    throw new DeckhandError(
+      `${path}: the dump it names (${JSON.stringify(String(dump2)).slice(0, 120)}) is not a path inside the backup folder: the backup cannot be trusted.`
+    );
+  }
+  const listed = manifest.files.some(
+    (f2) => typeof f2?.path === "string" && (f2.path === dump2 || f2.path.startsWith(`${dump2}/`))
+  );
+  if (!listed) {
+    throw new DeckhandError(
+      `${path}: the dump it names (${dump2}) is not among the files it checksums: the backup cannot be verified, so it is not restored.`
+    );
+  }
 }
 async function verifyFiles(folder, files) {
   const problems = [];
@@ -50961,12 +50979,12 @@ import { basename as basename8, dirname as dirname8 } from "node:path";
 import { createHash as createHash7, randomBytes as randomBytes5 } from "node:crypto";
 import { createWriteStream as createWriteStream2 } from "node:fs";
 import { mkdir as mkdir5, open as open3, rename as rename5, rm as rm6, stat as stat10 } from "node:fs/promises";
-import { basename as basename6, dirname as dirname6, extname as extname5, isAbsolute as isAbsolute3, join as join20, relative as relative4, resolve as resolve8, sep as sep4 } from "node:path";
+import { basename as basename6, dirname as dirname6, extname as extname5, isAbsolute as isAbsolute4, join as join20, relative as relative4, resolve as resolve8, sep as sep4 } from "node:path";
 import { pipeline as pipeline2 } from "node:stream/promises";
 
 // node_modules/tinyglobby/dist/index.mjs
 import { readdir as readdir7, readdirSync, realpath, realpathSync, stat as stat9, statSync } from "fs";
-import { isAbsolute as isAbsolute2, posix as posix3, resolve as resolve7 } from "path";
+import { isAbsolute as isAbsolute3, posix as posix3, resolve as resolve7 } from "path";
 import { fileURLToPath } from "url";
 
 // node_modules/fdir/dist/index.mjs
@@ -51582,7 +51600,7 @@ function normalizePattern(pattern, opts, props, isIgnore) {
   if (pattern[pattern.length - 1] === "/") result = pattern.slice(0, -1);
   if (result[result.length - 1] !== "*" && opts.expandDirectories) result += "/**";
   const escapedCwd = escapePath(cwd);
-  result = isAbsolute2(result.replace(ESCAPING_BACKSLASHES, "")) ? posix3.relative(escapedCwd, result) : posix3.normalize(result);
+  result = isAbsolute3(result.replace(ESCAPING_BACKSLASHES, "")) ? posix3.relative(escapedCwd, result) : posix3.normalize(result);
   const parentDir = (_PARENT_DIRECTORY$exe = PARENT_DIRECTORY.exec(result)) === null || _PARENT_DIRECTORY$exe === void 0 ? void 0 : _PARENT_DIRECTORY$exe[0];
   const parts = splitPattern(result);
   if (parentDir) {
@@ -51805,7 +51823,7 @@ function absolutePattern(root, pattern) {
 }
 function isInside(root, path) {
   const rel = relative4(root, path);
-  return rel !== "" && rel !== ".." && !rel.startsWith(`..${sep4}`) && !isAbsolute3(rel);
+  return rel !== "" && rel !== ".." && !rel.startsWith(`..${sep4}`) && !isAbsolute4(rel);
 }
 function toPosix(path) {
   return sep4 === "\\" ? path.split(sep4).join("/") : path;

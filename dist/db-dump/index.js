@@ -27167,7 +27167,7 @@ var KONG_RUNTIME_TABLES = [
 
 // actions/engine/backup/manifest.ts
 init_errors();
-import { dirname as dirname2, join as join3, resolve } from "node:path";
+import { dirname as dirname2, isAbsolute, join as join3, resolve } from "node:path";
 
 // actions/engine/fs-atomic.ts
 import { randomBytes } from "node:crypto";
@@ -30972,7 +30972,7 @@ function info(message) {
 
 // actions/github/run-action.ts
 init_errors();
-import { isAbsolute, relative as relative3, sep as sep4 } from "node:path";
+import { isAbsolute as isAbsolute2, relative as relative3, sep as sep4 } from "node:path";
 
 // actions/engine/secrets/configured.ts
 init_errors();
@@ -32955,9 +32955,9 @@ function escapeMarkdown(text) {
 }
 function workspacePath(file) {
   const root = process.env.GITHUB_WORKSPACE;
-  if (!file || !root || !isAbsolute(file)) return file;
+  if (!file || !root || !isAbsolute2(file)) return file;
   const rel = relative3(root, file);
-  return rel.startsWith("..") || isAbsolute(rel) ? file : rel.split(sep4).join("/");
+  return rel.startsWith("..") || isAbsolute2(rel) ? file : rel.split(sep4).join("/");
 }
 var masked = /* @__PURE__ */ new Set();
 function maskSecret(value) {

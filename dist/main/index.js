@@ -48068,7 +48068,7 @@ function isUnmanagedEnterpriseTable(table) {
 // actions/engine/backup/manifest.ts
 init_errors();
 import { readFile as readFile4 } from "node:fs/promises";
-import { dirname as dirname6, join as join15, resolve as resolve5 } from "node:path";
+import { dirname as dirname6, isAbsolute as isAbsolute3, join as join15, resolve as resolve5 } from "node:path";
 var MANIFEST_FILE = "manifest.json";
 var DB_MANIFEST_FORMAT = "deckhand-db/1";
 async function writeManifest(folder, manifest) {
@@ -48098,11 +48098,29 @@ async function readManifest(input) {
         `${path5} is not a deckhand database manifest (format ${DB_MANIFEST_FORMAT}): is this a db-dump backup folder?`
       );
     }
+    checkDumpPath(manifest, path5);
     return { manifest, folder: dirname6(path5), path: path5 };
   }
   throw new DeckhandError(
     `No manifest.json for ${input}: a dump without its manifest is incomplete (the dump was interrupted, or only part of the backup was copied). Give the backup folder that db-dump wrote.`
   );
+}
+function checkDumpPath(manifest, path5) {
+  const dump2 = manifest.dump.path;
+  const parts = typeof dump2 === "string" ? dump2.split(/[\\/]/) : [];
+  if (typeof dump2 !== "string" || isAbsolute3(dump2) || parts.includes("..") || parts.includes("") || dump2.includes("\0")) {
+    throw new DeckhandError(
+      `${path5}: the dump it names (${JSON.stringify(String(dump2)).slice(0, 120)}) is not a path inside the backup folder: the backup cannot be trusted.`
+    );
+  }
+  const listed = manifest.files.some(
+    (f2) => typeof f2?.path === "string" && (f2.path === dump2 || f2.path.startsWith(`${dump2}/`))
+  );
+  if (!listed) {
+    throw new DeckhandError(
+      `${path5}: the dump it names (${dump2}) is not among the files it checksums: the backup cannot be verified, so it is not restored.`
+    );
+  }
 }
 async function verifyFiles(folder, files) {
   const problems = [];
@@ -50746,7 +50764,7 @@ import { basename as basename10, dirname as dirname10 } from "node:path";
 import { createHash as createHash7, randomBytes as randomBytes4 } from "node:crypto";
 import { createWriteStream as createWriteStream2 } from "node:fs";
 import { mkdir as mkdir5, open as open4, rename as rename5, rm as rm6, stat as stat12 } from "node:fs/promises";
-import { basename as basename8, dirname as dirname8, extname as extname6, isAbsolute as isAbsolute4, join as join24, relative as relative6, resolve as resolve10, sep as sep7 } from "node:path";
+import { basename as basename8, dirname as dirname8, extname as extname6, isAbsolute as isAbsolute5, join as join24, relative as relative6, resolve as resolve10, sep as sep7 } from "node:path";
 import { pipeline as pipeline2 } from "node:stream/promises";
 
 // node_modules/tar/dist/esm/index.min.js
@@ -53720,7 +53738,7 @@ var To = (s3) => {
 
 // node_modules/tinyglobby/dist/index.mjs
 import { readdir as readdir9, readdirSync as readdirSync2, realpath, realpathSync, stat as stat11, statSync as statSync2 } from "fs";
-import { isAbsolute as isAbsolute3, posix as posix3, resolve as resolve9 } from "path";
+import { isAbsolute as isAbsolute4, posix as posix3, resolve as resolve9 } from "path";
 import { fileURLToPath } from "url";
 
 // node_modules/fdir/dist/index.mjs
@@ -54336,7 +54354,7 @@ function normalizePattern(pattern, opts, props, isIgnore) {
   if (pattern[pattern.length - 1] === "/") result = pattern.slice(0, -1);
   if (result[result.length - 1] !== "*" && opts.expandDirectories) result += "/**";
   const escapedCwd = escapePath(cwd);
-  result = isAbsolute3(result.replace(ESCAPING_BACKSLASHES, "")) ? posix3.relative(escapedCwd, result) : posix3.normalize(result);
+  result = isAbsolute4(result.replace(ESCAPING_BACKSLASHES, "")) ? posix3.relative(escapedCwd, result) : posix3.normalize(result);
   const parentDir = (_PARENT_DIRECTORY$exe = PARENT_DIRECTORY.exec(result)) === null || _PARENT_DIRECTORY$exe === void 0 ? void 0 : _PARENT_DIRECTORY$exe[0];
   const parts = splitPattern(result);
   if (parentDir) {
@@ -54559,7 +54577,7 @@ function absolutePattern(root, pattern) {
 }
 function isInside(root, path5) {
   const rel = relative6(root, path5);
-  return rel !== "" && rel !== ".." && !rel.startsWith(`..${sep7}`) && !isAbsolute4(rel);
+  return rel !== "" && rel !== ".." && !rel.startsWith(`..${sep7}`) && !isAbsolute5(rel);
 }
 function toPosix(path5) {
   return sep7 === "\\" ? path5.split(sep7).join("/") : path5;

@@ -36642,7 +36642,7 @@ function isUnmanagedEnterpriseTable(table) {
 // actions/engine/backup/manifest.ts
 init_errors();
 import { readFile as readFile2 } from "node:fs/promises";
-import { dirname as dirname2, join as join4, resolve } from "node:path";
+import { dirname as dirname2, isAbsolute, join as join4, resolve } from "node:path";
 
 // actions/engine/backup/checksums.ts
 import { createHash } from "node:crypto";
@@ -36713,11 +36713,29 @@ async function readManifest(input) {
         `${path5} is not a deckhand database manifest (format ${DB_MANIFEST_FORMAT}): is this a db-dump backup folder?`
       );
     }
+    checkDumpPath(manifest, path5);
     return { manifest, folder: dirname2(path5), path: path5 };
   }
   throw new DeckhandError(
     `No manifest.json for ${input}: a dump without its manifest is incomplete (the dump was interrupted, or only part of the backup was copied). Give the backup folder that db-dump wrote.`
   );
+}
+function checkDumpPath(manifest, path5) {
+  const dump = manifest.dump.path;
+  const parts = typeof dump === "string" ? dump.split(/[\\/]/) : [];
+  if (typeof dump !== "string" || isAbsolute(dump) || parts.includes("..") || parts.includes("") || dump.includes("\0")) {
+    throw new DeckhandError(
+      `${path5}: the dump it names (${JSON.stringify(String(dump)).slice(0, 120)}) is not a path inside the backup folder: the backup cannot be trusted.`
+    );
+  }
+  const listed = manifest.files.some(
+    (f) => typeof f?.path === "string" && (f.path === dump || f.path.startsWith(`${dump}/`))
+  );
+  if (!listed) {
+    throw new DeckhandError(
+      `${path5}: the dump it names (${dump}) is not among the files it checksums: the backup cannot be verified, so it is not restored.`
+    );
+  }
 }
 async function verifyFiles(folder, files) {
   const problems = [];
@@ -46481,7 +46499,7 @@ function info(message) {
 
 // actions/github/run-action.ts
 init_errors();
-import { isAbsolute, relative as relative3, sep as sep4 } from "node:path";
+import { isAbsolute as isAbsolute2, relative as relative3, sep as sep4 } from "node:path";
 
 // actions/engine/secrets/configured.ts
 init_errors();
@@ -47185,9 +47203,9 @@ function escapeMarkdown(text) {
 }
 function workspacePath(file) {
   const root = process.env.GITHUB_WORKSPACE;
-  if (!file || !root || !isAbsolute(file)) return file;
+  if (!file || !root || !isAbsolute2(file)) return file;
   const rel = relative3(root, file);
-  return rel.startsWith("..") || isAbsolute(rel) ? file : rel.split(sep4).join("/");
+  return rel.startsWith("..") || isAbsolute2(rel) ? file : rel.split(sep4).join("/");
 }
 var masked2 = /* @__PURE__ */ new Set();
 function maskSecret(value) {

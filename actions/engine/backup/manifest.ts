@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, isAbsolute, join, resolve } from 'node:path'
 
 import { DeckhandError, errorMessage } from '../errors.js'
 import { writeFileAtomic } from '../fs-atomic.js'
@@ -95,11 +95,41 @@ export async function readManifest(
         `${path} is not a deckhand database manifest (format ${DB_MANIFEST_FORMAT}): is this a db-dump backup folder?`,
       )
     }
+    checkDumpPath(manifest, path)
     return { manifest, folder: dirname(path), path }
   }
   throw new DeckhandError(
     `No manifest.json for ${input}: a dump without its manifest is incomplete (the dump was interrupted, or only part of the backup was copied). Give the backup folder that db-dump wrote.`,
   )
+}
+
+/**
+ * The dump a manifest points at must be inside its backup folder and among the files it checksums (one
+ * of them, or the folder holding them for the directory format): otherwise a hand-made manifest could make
+ * db-restore run a file from anywhere, unverified, and call it verified.
+ */
+function checkDumpPath(manifest: DbManifest, path: string): void {
+  const dump = manifest.dump.path
+  const parts = typeof dump === 'string' ? dump.split(/[\\/]/) : []
+  if (
+    typeof dump !== 'string' ||
+    isAbsolute(dump) ||
+    parts.includes('..') ||
+    parts.includes('') ||
+    dump.includes('\0')
+  ) {
+    throw new DeckhandError(
+      `${path}: the dump it names (${JSON.stringify(String(dump)).slice(0, 120)}) is not a path inside the backup folder: the backup cannot be trusted.`,
+    )
+  }
+  const listed = manifest.files.some(
+    (f) => typeof f?.path === 'string' && (f.path === dump || f.path.startsWith(`${dump}/`)),
+  )
+  if (!listed) {
+    throw new DeckhandError(
+      `${path}: the dump it names (${dump}) is not among the files it checksums: the backup cannot be verified, so it is not restored.`,
+    )
+  }
 }
 
 /**
