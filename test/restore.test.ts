@@ -550,7 +550,21 @@ describe('restore, DB-less', () => {
     const kong = await standIn({ database: 'off', maxConfigBytes: 200 })
     const run = await restore({ strategy: 'dbless', 'kong-addr': kong.adminUrl, state })
     expect(run.exitCode).not.toBe(0)
-    expect(run.stdout).toMatch(/refused the configuration as too large \(HTTP 413.*raise lmdb_map_size/)
+    expect(run.stdout).toMatch(
+      /refused the configuration as too large for its LMDB map \(HTTP 413.*raise lmdb_map_size/,
+    )
+    expect(kong.configLoads).toBe(0)
+  })
+
+  test("a body over the Admin API's nginx limit (413 from nginx, not Kong) names that limit, not lmdb_map_size", async () => {
+    const { state } = await dumpSource()
+    const kong = await standIn({ database: 'off', maxBodyBytes: 200 })
+    const run = await restore({ strategy: 'dbless', 'kong-addr': kong.adminUrl, state })
+    expect(run.exitCode).not.toBe(0)
+    expect(run.stdout).toMatch(
+      /refused a request body of \d+ bytes \(HTTP 413 from nginx.*raise nginx_admin_client_max_body_size/,
+    )
+    expect(run.stdout).not.toContain('lmdb_map_size')
     expect(kong.configLoads).toBe(0)
   })
 

@@ -55610,8 +55610,9 @@ async function loadNode(admin, config, options) {
       continue;
     }
     if (res.status === 413) {
+      const bytes = Buffer.byteLength(config.body);
       throw new DeckhandError(
-        `${admin.address} refused the configuration as too large (${describeAnswer(res)}, ${Buffer.byteLength(config.body)} bytes): raise lmdb_map_size (KONG_LMDB_MAP_SIZE) on the DB-less nodes and restore again.`
+        /lmdb/i.test(res.body) ? `${admin.address} refused the configuration as too large for its LMDB map (${describeAnswer(res)}, ${bytes} bytes): raise lmdb_map_size (KONG_LMDB_MAP_SIZE) on the DB-less nodes and restore again.` : `${admin.address} refused a request body of ${bytes} bytes (HTTP 413 from nginx, before Kong read it): raise nginx_admin_client_max_body_size (KONG_NGINX_ADMIN_CLIENT_MAX_BODY_SIZE, 10m by default) on the DB-less nodes and restore again.`
       );
     }
     if (res.status === 400)

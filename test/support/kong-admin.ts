@@ -32,6 +32,8 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
  *   `{entity}` route. `/schemas/partials/{name}` is no route (404 `Not found`): the open-source Kong followed
  *   has no partials. The POST-only `/schemas/plugins/validate`, `/schemas/vaults/validate` and
  *   `/schemas/{entity}/validate` are not emulated: 405 to every method.
+ * - a request body over `maxBodyBytes` (nginx's `client_max_body_size` on the Admin API, 10m by default):
+ *   nginx's HTML 413 page, before Kong sees the request (`kong/templates/nginx_kong.lua`, `kong_defaults.lua`)
  * - anything else: 404 `{"message":"Not found"}`; a known path with another method: 405
  *
  * The schema endpoints follow Kong 3.9.3 (tag `3.9.3`), the release the community node reports; their routes and
@@ -122,6 +124,12 @@ export interface KongStandInOptions {
   retryAfterSeconds?: number
   /** DB-less: POST /config bodies larger than this many bytes answer 413 (LMDB map full), the old config kept. */
   maxConfigBytes?: number
+  /**
+   * nginx's `client_max_body_size` on the Admin API server (`nginx_admin_client_max_body_size`, 10m by default
+   * in kong/templates/kong_defaults.lua): a larger request is answered 413 by nginx itself, with its HTML error
+   * page (the Admin API server has no `error_page`), before Kong sees it. Default 10 MiB.
+   */
+  maxBodyBytes?: number
   /** Enterprise: keyring enabled with `keyring_strategy = cluster` (and keyring_private_key set). */
   keyring?: boolean
   /**
@@ -473,6 +481,21 @@ export async function startKongStandIn(options: KongStandInOptions): Promise<Kon
 
   const admin = accept(
     createServer((req, res) => {
+      const declared = Number(req.headers['content-length'] ?? 0)
+      if (declared > (options.maxBodyBytes ?? 10 * 1024 * 1024)) {
+        // nginx refuses on the declared length, without reading the body, and closes the connection.
+        stats.requests++
+        requests.push({
+          method: req.method ?? 'GET',
+          path: req.url ?? '/',
+          headers: { ...req.headers },
+          body: '',
+        })
+        res.writeHead(413, { 'Content-Type': 'text/html', Connection: 'close' })
+        res.end(NGINX_413)
+        req.resume()
+        return
+      }
       readBody(req)
         .then((raw) => handleAdmin(req, raw, res))
         .catch(() => sendJson(res, 500, { message: MESSAGES.unexpected }, adminHeaders()))
@@ -1381,6 +1404,11 @@ function responseType(accept: string | undefined): string {
 
 // ---------------------------------------------------------------------------------------------------------
 // HTTP and encoding helpers
+
+/** nginx's own error page for 413 (ngx_http_special_response.c), as openresty sends it. */
+const NGINX_413 =
+  '<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n' +
+  '<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>openresty</center>\r\n</body>\r\n</html>\r\n'
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
