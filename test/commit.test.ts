@@ -378,6 +378,27 @@ describe('commit: secrets', () => {
     expect(await tip(box)).toBe(before)
   })
 
+  it('refuses a state file it cannot parse, since it cannot check it, and never quotes it', async () => {
+    const box = await sandbox()
+    await seeded(box)
+    const runner = await box.clone('runner')
+    const secret = ['plain', 'Zx9Qw3Ek7Rt5'].join('-')
+    await writeFile(
+      join(runner, 'kong', 'default.yaml'),
+      `consumers:\n- keyauth_credentials:\n  - key: "${secret}\n`,
+    )
+    const before = await tip(box)
+
+    const run = await commitAction(box, runner)
+
+    expect(run.exitCode).toBe(1)
+    expect(run.stdout).toMatch(
+      /::error title=Unredacted secret,file=kong\/default\.yaml,line=\d+::.*cannot be checked for secrets/,
+    )
+    expect(run.stdout + run.stderr + run.summary).not.toContain(secret)
+    expect(await tip(box)).toBe(before)
+  })
+
   it('masks the token and never passes it on a command line', async () => {
     const box = await sandbox()
     await seeded(box)

@@ -321,12 +321,53 @@ describe('private keys', () => {
     expect(where(scanStateFile('list.yaml', `- password: hunter2\n- |\n${key}\n`))).toEqual([
       { line: 3, location: 'PEM private key' },
     ])
-    expect(where(scanStateFile('broken.yaml', `password: [unclosed\nkey: |\n${key}\n`))).toEqual([
-      { line: 3, location: 'PEM private key' },
-    ])
     expect(scanStateFile('list.json', '[{"password": "hunter2"}]')).toEqual([])
     expect(scanFile('notes.txt', 'consumers:\n- username: a\n  keyauth_credentials:\n  - key: k\n')).toEqual(
       [],
+    )
+  })
+})
+
+describe('state files the scan cannot take at face value', () => {
+  it('a state file that does not parse is a finding of its own (it cannot be checked), at its first error', () => {
+    const key = `  ${PEM_KEY.trim().replace(/\n/g, '\n  ')}`
+    expect(where(scanStateFile('broken.yaml', `password: [unclosed\nkey: |\n${key}\n`))).toEqual([
+      { line: 2, location: 'not valid YAML or JSON (BAD_INDENT): cannot be checked for secrets' },
+      { line: 3, location: 'PEM private key' },
+    ])
+    const findings = scanStateFile(
+      'kong/default.yaml',
+      'consumers:\n- keyauth_credentials:\n  - key: "open-quote\n',
+    )
+    expect(findings).toHaveLength(1)
+    expect(findings[0]!.location).toMatch(/cannot be checked for secrets/)
+    expect(JSON.stringify(findings)).not.toContain('open-quote')
+  })
+
+  it('a secret reached through a YAML merge key is found, as deck reads the file', () => {
+    const text = [
+      '_format_version: "3.0"',
+      'vaults:',
+      '- name: hcv',
+      '  prefix: primary',
+      '  config: &hcv',
+      '    host: vault.internal',
+      '    token: hvs-merged-T0ken',
+      '- name: hcv',
+      '  prefix: dr',
+      '  config:',
+      '    <<: *hcv',
+      '    host: vault-dr.internal',
+      '',
+    ].join('\n')
+    // Both vaults hold the token; the merged one is placed where its text is.
+    const findings = where(scanStateFile('kong/default.yaml', text))
+    expect(findings).toHaveLength(2)
+    expect(findings).toEqual(
+      expect.arrayContaining([
+        { line: 7, location: 'vault primary / config / token' },
+        { line: 7, location: 'vault dr / config / token' },
+      ]),
     )
   })
 })

@@ -10251,7 +10251,7 @@ var require_parse2 = __commonJS({
       }
       return value;
     };
-    var syntaxError = (type, char) => {
+    var syntaxError2 = (type, char) => {
       return `Missing ${type}: "${char}" - use "\\\\${char}" to match literal characters`;
     };
     var splitTopLevel = (input) => {
@@ -10793,7 +10793,7 @@ var require_parse2 = __commonJS({
         }
         if (value === ")") {
           if (state.parens === 0 && opts.strictBrackets === true) {
-            throw new SyntaxError(syntaxError("opening", "("));
+            throw new SyntaxError(syntaxError2("opening", "("));
           }
           const extglob = extglobs[extglobs.length - 1];
           if (extglob && state.parens === extglob.parens + 1) {
@@ -10807,7 +10807,7 @@ var require_parse2 = __commonJS({
         if (value === "[") {
           if (opts.nobracket === true || !remaining().includes("]")) {
             if (opts.nobracket !== true && opts.strictBrackets === true) {
-              throw new SyntaxError(syntaxError("closing", "]"));
+              throw new SyntaxError(syntaxError2("closing", "]"));
             }
             value = `\\${value}`;
           } else {
@@ -10823,7 +10823,7 @@ var require_parse2 = __commonJS({
           }
           if (state.brackets === 0) {
             if (opts.strictBrackets === true) {
-              throw new SyntaxError(syntaxError("opening", "["));
+              throw new SyntaxError(syntaxError2("opening", "["));
             }
             push({ type: "text", value, output: `\\${value}` });
             continue;
@@ -11143,17 +11143,17 @@ var require_parse2 = __commonJS({
         push(token);
       }
       while (state.brackets > 0) {
-        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError("closing", "]"));
+        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError2("closing", "]"));
         state.output = utils.escapeLast(state.output, "[");
         decrement("brackets");
       }
       while (state.parens > 0) {
-        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError("closing", ")"));
+        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError2("closing", ")"));
         state.output = utils.escapeLast(state.output, "(");
         decrement("parens");
       }
       while (state.braces > 0) {
-        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError("closing", "}"));
+        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError2("closing", "}"));
         state.output = utils.escapeLast(state.output, "{");
         decrement("braces");
       }
@@ -47509,7 +47509,11 @@ function scanPrivateKeys(file, text) {
 }
 function scanStateFile(file, text) {
   const state = readState2(text);
-  if (!state) return scanPrivateKeys(file, text);
+  if (!state) {
+    const broken = syntaxError(text);
+    const keys2 = scanPrivateKeys(file, text);
+    return broken ? [{ file, line: broken.line, location: broken.location, unreadable: true }, ...keys2] : keys2;
+  }
   const secrets = redactedValues(state).map(({ line, location }) => ({ file, line, location }));
   const reported = new Set(secrets.map((s3) => s3.line));
   const keys = scanPrivateKeys(file, text).filter((key2) => !reported.has(key2.line));
@@ -47570,9 +47574,24 @@ function envRefs(content) {
   walk2(content);
   return refs;
 }
+function syntaxError(text) {
+  const counter = new import_yaml5.LineCounter();
+  const doc = (0, import_yaml5.parseDocument)(text, { lineCounter: counter, prettyErrors: false, merge: true });
+  const error = doc.errors[0];
+  if (!error) return void 0;
+  return {
+    line: counter.linePos(error.pos[0]).line,
+    location: `not valid YAML or JSON (${error.code}): cannot be checked for secrets`
+  };
+}
 function readYaml(text) {
   const counter = new import_yaml5.LineCounter();
-  const doc = (0, import_yaml5.parseDocument)(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  const doc = (0, import_yaml5.parseDocument)(text, {
+    lineCounter: counter,
+    prettyErrors: false,
+    uniqueKeys: true,
+    merge: true
+  });
   if (doc.errors.length > 0 || !(0, import_yaml5.isMap)(doc.contents)) return void 0;
   let aliased = false;
   let content;
@@ -47593,11 +47612,28 @@ function nodeAt(doc, path) {
   for (const part of path) {
     if ((0, import_yaml5.isAlias)(node)) node = node.resolve(doc);
     if ((0, import_yaml5.isSeq)(node)) node = node.items[part];
-    else if ((0, import_yaml5.isMap)(node)) node = node.items.find((pair) => keyText(pair.key) === String(part))?.value;
+    else if ((0, import_yaml5.isMap)(node)) node = mapValue(doc, node, String(part));
     else return void 0;
   }
   if ((0, import_yaml5.isAlias)(node)) node = node.resolve(doc);
   return node;
+}
+function mapValue(doc, map, key2, depth = 0) {
+  const own = map.items.find((pair) => keyText(pair.key) === key2);
+  if (own) return own.value;
+  if (depth > 16) return void 0;
+  for (const pair of map.items) {
+    if (!(0, import_yaml5.isScalar)(pair.key) || pair.key.source !== "<<") continue;
+    let sources = pair.value;
+    if ((0, import_yaml5.isAlias)(sources)) sources = sources.resolve(doc);
+    for (let source of (0, import_yaml5.isSeq)(sources) ? sources.items : [sources]) {
+      if ((0, import_yaml5.isAlias)(source)) source = source.resolve(doc);
+      if (!(0, import_yaml5.isMap)(source)) continue;
+      const found = mapValue(doc, source, key2, depth + 1);
+      if (found !== void 0) return found;
+    }
+  }
+  return void 0;
 }
 function keyText(key2) {
   return (0, import_yaml5.isScalar)(key2) ? String(key2.value) : String(key2);
@@ -48165,7 +48201,7 @@ function commitReport(result) {
       report2.annotations.push({
         level: "error",
         title: "Unredacted secret",
-        message: `${s3.location} holds a secret value; it must be a \${{ env "DECK_\u2026" }} reference before it is committed.`,
+        message: s3.unreadable ? `The file is ${s3.location}: fix it (or run \`deckhand validate\` on it) before it is committed.` : `${s3.location} holds a secret value; it must be a \${{ env "DECK_\u2026" }} reference before it is committed.`,
         file: join9(result.root, s3.file),
         line: s3.line
       });
@@ -53850,7 +53886,9 @@ async function plaintextSecrets(files) {
   const findings = [];
   for (const file of files) {
     const text = await readFile11(file, "utf8").catch(() => void 0);
-    if (text !== void 0) for (const f2 of scanFile(file, text)) findings.push(f2);
+    if (text !== void 0) {
+      for (const f2 of scanFile(file, text)) if (!f2.unreadable) findings.push(f2);
+    }
   }
   return findings;
 }

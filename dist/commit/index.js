@@ -41035,7 +41035,11 @@ function scanPrivateKeys(file, text) {
 }
 function scanStateFile(file, text) {
   const state = readState2(text);
-  if (!state) return scanPrivateKeys(file, text);
+  if (!state) {
+    const broken = syntaxError(text);
+    const keys2 = scanPrivateKeys(file, text);
+    return broken ? [{ file, line: broken.line, location: broken.location, unreadable: true }, ...keys2] : keys2;
+  }
   const secrets = redactedValues(state).map(({ line, location }) => ({ file, line, location }));
   const reported = new Set(secrets.map((s) => s.line));
   const keys = scanPrivateKeys(file, text).filter((key) => !reported.has(key.line));
@@ -41096,9 +41100,24 @@ function envRefs(content) {
   walk(content);
   return refs;
 }
+function syntaxError(text) {
+  const counter = new import_yaml5.LineCounter();
+  const doc = (0, import_yaml5.parseDocument)(text, { lineCounter: counter, prettyErrors: false, merge: true });
+  const error2 = doc.errors[0];
+  if (!error2) return void 0;
+  return {
+    line: counter.linePos(error2.pos[0]).line,
+    location: `not valid YAML or JSON (${error2.code}): cannot be checked for secrets`
+  };
+}
 function readYaml(text) {
   const counter = new import_yaml5.LineCounter();
-  const doc = (0, import_yaml5.parseDocument)(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  const doc = (0, import_yaml5.parseDocument)(text, {
+    lineCounter: counter,
+    prettyErrors: false,
+    uniqueKeys: true,
+    merge: true
+  });
   if (doc.errors.length > 0 || !(0, import_yaml5.isMap)(doc.contents)) return void 0;
   let aliased = false;
   let content;
@@ -41119,11 +41138,28 @@ function nodeAt(doc, path5) {
   for (const part of path5) {
     if ((0, import_yaml5.isAlias)(node)) node = node.resolve(doc);
     if ((0, import_yaml5.isSeq)(node)) node = node.items[part];
-    else if ((0, import_yaml5.isMap)(node)) node = node.items.find((pair) => keyText(pair.key) === String(part))?.value;
+    else if ((0, import_yaml5.isMap)(node)) node = mapValue(doc, node, String(part));
     else return void 0;
   }
   if ((0, import_yaml5.isAlias)(node)) node = node.resolve(doc);
   return node;
+}
+function mapValue(doc, map, key, depth = 0) {
+  const own = map.items.find((pair) => keyText(pair.key) === key);
+  if (own) return own.value;
+  if (depth > 16) return void 0;
+  for (const pair of map.items) {
+    if (!(0, import_yaml5.isScalar)(pair.key) || pair.key.source !== "<<") continue;
+    let sources = pair.value;
+    if ((0, import_yaml5.isAlias)(sources)) sources = sources.resolve(doc);
+    for (let source of (0, import_yaml5.isSeq)(sources) ? sources.items : [sources]) {
+      if ((0, import_yaml5.isAlias)(source)) source = source.resolve(doc);
+      if (!(0, import_yaml5.isMap)(source)) continue;
+      const found = mapValue(doc, source, key, depth + 1);
+      if (found !== void 0) return found;
+    }
+  }
+  return void 0;
 }
 function keyText(key) {
   return (0, import_yaml5.isScalar)(key) ? String(key.value) : String(key);
@@ -41758,7 +41794,7 @@ function commitReport(result) {
       report.annotations.push({
         level: "error",
         title: "Unredacted secret",
-        message: `${s.location} holds a secret value; it must be a \${{ env "DECK_\u2026" }} reference before it is committed.`,
+        message: s.unreadable ? `The file is ${s.location}: fix it (or run \`deckhand validate\` on it) before it is committed.` : `${s.location} holds a secret value; it must be a \${{ env "DECK_\u2026" }} reference before it is committed.`,
         file: join4(result.root, s.file),
         line: s.line
       });

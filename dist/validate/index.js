@@ -40237,7 +40237,11 @@ function scanPrivateKeys(file, text) {
 }
 function scanStateFile(file, text) {
   const state = readState(text);
-  if (!state) return scanPrivateKeys(file, text);
+  if (!state) {
+    const broken = syntaxError(text);
+    const keys2 = scanPrivateKeys(file, text);
+    return broken ? [{ file, line: broken.line, location: broken.location, unreadable: true }, ...keys2] : keys2;
+  }
   const secrets = redactedValues(state).map(({ line, location }) => ({ file, line, location }));
   const reported = new Set(secrets.map((s) => s.line));
   const keys = scanPrivateKeys(file, text).filter((key) => !reported.has(key.line));
@@ -40298,9 +40302,24 @@ function envRefs(content) {
   walk2(content);
   return refs;
 }
+function syntaxError(text) {
+  const counter = new import_yaml.LineCounter();
+  const doc = (0, import_yaml.parseDocument)(text, { lineCounter: counter, prettyErrors: false, merge: true });
+  const error2 = doc.errors[0];
+  if (!error2) return void 0;
+  return {
+    line: counter.linePos(error2.pos[0]).line,
+    location: `not valid YAML or JSON (${error2.code}): cannot be checked for secrets`
+  };
+}
 function readYaml(text) {
   const counter = new import_yaml.LineCounter();
-  const doc = (0, import_yaml.parseDocument)(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  const doc = (0, import_yaml.parseDocument)(text, {
+    lineCounter: counter,
+    prettyErrors: false,
+    uniqueKeys: true,
+    merge: true
+  });
   if (doc.errors.length > 0 || !(0, import_yaml.isMap)(doc.contents)) return void 0;
   let aliased = false;
   let content;
@@ -40321,11 +40340,28 @@ function nodeAt(doc, path5) {
   for (const part of path5) {
     if ((0, import_yaml.isAlias)(node)) node = node.resolve(doc);
     if ((0, import_yaml.isSeq)(node)) node = node.items[part];
-    else if ((0, import_yaml.isMap)(node)) node = node.items.find((pair) => keyText(pair.key) === String(part))?.value;
+    else if ((0, import_yaml.isMap)(node)) node = mapValue(doc, node, String(part));
     else return void 0;
   }
   if ((0, import_yaml.isAlias)(node)) node = node.resolve(doc);
   return node;
+}
+function mapValue(doc, map, key, depth = 0) {
+  const own = map.items.find((pair) => keyText(pair.key) === key);
+  if (own) return own.value;
+  if (depth > 16) return void 0;
+  for (const pair of map.items) {
+    if (!(0, import_yaml.isScalar)(pair.key) || pair.key.source !== "<<") continue;
+    let sources = pair.value;
+    if ((0, import_yaml.isAlias)(sources)) sources = sources.resolve(doc);
+    for (let source of (0, import_yaml.isSeq)(sources) ? sources.items : [sources]) {
+      if ((0, import_yaml.isAlias)(source)) source = source.resolve(doc);
+      if (!(0, import_yaml.isMap)(source)) continue;
+      const found = mapValue(doc, source, key, depth + 1);
+      if (found !== void 0) return found;
+    }
+  }
+  return void 0;
 }
 function keyText(key) {
   return (0, import_yaml.isScalar)(key) ? String(key.value) : String(key);
@@ -41253,7 +41289,9 @@ async function plaintextSecrets(files) {
   const findings = [];
   for (const file of files) {
     const text = await readFile3(file, "utf8").catch(() => void 0);
-    if (text !== void 0) for (const f of scanFile(file, text)) findings.push(f);
+    if (text !== void 0) {
+      for (const f of scanFile(file, text)) if (!f.unreadable) findings.push(f);
+    }
   }
   return findings;
 }

@@ -9,6 +9,7 @@ import {
   type Node,
   parseDocument,
   Scalar,
+  type YAMLMap,
 } from 'yaml'
 
 import { isObject, type JsonObject } from './entities.js'
@@ -30,6 +31,8 @@ export interface SecretFinding {
   line: number
   /** Where, for humans, never the value: e.g. `consumer alice / keyauth 1 / key`, or `PEM private key`. */
   location: string
+  /** The file is a state file that does not parse, so nothing in it could be checked. */
+  unreadable?: boolean
 }
 
 const STATE_EXTENSIONS = new Set(['.yaml', '.yml', '.json'])
@@ -63,7 +66,13 @@ export function scanPrivateKeys(file: string, text: string): SecretFinding[] {
  */
 export function scanStateFile(file: string, text: string): SecretFinding[] {
   const state = readState(text)
-  if (!state) return scanPrivateKeys(file, text)
+  if (!state) {
+    // A state file that does not parse cannot be checked field by field: it is a finding of its own, so
+    // that the commit is refused rather than a secret let through unread.
+    const broken = syntaxError(text)
+    const keys = scanPrivateKeys(file, text)
+    return broken ? [{ file, line: broken.line, location: broken.location, unreadable: true }, ...keys] : keys
+  }
   const secrets = redactedValues(state).map(({ line, location }) => ({ file, line, location }))
   // A private key that redaction found (a certificate's key) starts with its armour, so it is reported
   // on its BEGIN line already.
@@ -158,9 +167,27 @@ function envRefs(content: JsonObject): { path: PathPart[]; ref: EnvRef }[] {
 
 // Any YAML ---------------------------------------------------------------------------------------------
 
+/** Where text that is meant to be YAML or JSON first fails to parse; undefined when it parses. */
+function syntaxError(text: string): { line: number; location: string } | undefined {
+  const counter = new LineCounter()
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, merge: true })
+  const error = doc.errors[0]
+  if (!error) return undefined
+  return {
+    line: counter.linePos(error.pos[0]).line,
+    location: `not valid YAML or JSON (${error.code}): cannot be checked for secrets`,
+  }
+}
+
 function readYaml(text: string): StateText | undefined {
   const counter = new LineCounter()
-  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true })
+  // Merge keys (`<<: *creds`) as deck's YAML reader resolves them: a secret reached through one is a secret.
+  const doc = parseDocument(text, {
+    lineCounter: counter,
+    prettyErrors: false,
+    uniqueKeys: true,
+    merge: true,
+  })
   if (doc.errors.length > 0 || !isMap(doc.contents)) return undefined
   let aliased = false
   let content: unknown
@@ -185,11 +212,34 @@ function nodeAt(doc: Document, path: readonly PathPart[]): Node | undefined {
   for (const part of path) {
     if (isAlias(node)) node = node.resolve(doc)
     if (isSeq(node)) node = node.items[part as number]
-    else if (isMap(node)) node = node.items.find((pair) => keyText(pair.key) === String(part))?.value
+    else if (isMap(node)) node = mapValue(doc, node, String(part))
     else return undefined
   }
   if (isAlias(node)) node = node.resolve(doc)
   return node as Node | undefined
+}
+
+/**
+ * A map's value for a key, also when a merge key (`<<: *creds`) brought it in: then the node it came from,
+ * where its text is. Merged maps are searched in order, as YAML gives the first one precedence.
+ */
+function mapValue(doc: Document, map: YAMLMap, key: string, depth = 0): unknown {
+  const own = map.items.find((pair) => keyText(pair.key) === key)
+  if (own) return own.value
+  if (depth > 16) return undefined
+  for (const pair of map.items) {
+    // With merge keys on, yaml gives the `<<` key the value Symbol(<<) and keeps `<<` as its source.
+    if (!isScalar(pair.key) || (pair.key as Scalar).source !== '<<') continue
+    let sources: unknown = pair.value
+    if (isAlias(sources)) sources = sources.resolve(doc)
+    for (let source of isSeq(sources) ? sources.items : [sources]) {
+      if (isAlias(source)) source = source.resolve(doc)
+      if (!isMap(source)) continue
+      const found = mapValue(doc, source, key, depth + 1)
+      if (found !== undefined) return found
+    }
+  }
+  return undefined
 }
 
 function keyText(key: unknown): string {
