@@ -1,12 +1,11 @@
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
-import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parse } from 'yaml'
 
 import { checkDeckArgv } from './deck-double/flags.mjs'
-import { maskedValues, ROOT, runBundledAction, visibleLog } from './support/action.js'
+import { maskedValues, runBundledAction, runCli, visibleLog } from './support/action.js'
 import { doubleEnv, FIXTURE_SECRETS, FIXTURES, readCalls, workdir } from './support/deck-double.js'
 
 const KONG = 'http://127.0.0.1:8001'
@@ -34,19 +33,8 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
   return files
 }
 
-function cli(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [join(ROOT, 'dist/cli/index.js'), ...args],
-      { env: { ...env, HOME: w.dir } },
-      (err, stdout, stderr) =>
-        done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    )
-  })
+function cli(args: string[], env: Record<string, string>) {
+  return runCli(args, { env: { ...env, HOME: w.dir } })
 }
 
 describe('dump action (bundled, run as the runner does)', () => {

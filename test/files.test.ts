@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
-import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import {
   chmod,
@@ -25,7 +24,7 @@ import { filesRestore } from '../actions/engine/files/restore.js'
 import type { JobContext } from '../actions/engine/jobs/context.js'
 import { filesBackupJob, filesRestoreJob } from '../actions/engine/jobs/files.js'
 import type { Logger } from '../actions/engine/log.js'
-import { ROOT, runBundledAction } from './support/action.js'
+import { runBundledAction, runCli } from './support/action.js'
 import { tree } from './support/tree.js'
 import { failure } from './support/errors.js'
 
@@ -148,16 +147,8 @@ async function entries(archive: string) {
   return found
 }
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [join(ROOT, 'dist/cli/index.js'), ...args],
-      { env: { PATH: process.env.PATH ?? '', HOME: dir }, cwd: dir },
-      (err, stdout, stderr) =>
-        done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    )
-  })
+function cli(args: string[]) {
+  return runCli(args, { env: { PATH: process.env.PATH ?? '', HOME: dir }, cwd: dir })
 }
 
 function jobContext(artifacts?: ArtifactStore, env: NodeJS.ProcessEnv = {}) {

@@ -1,11 +1,10 @@
-import { execFile } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
 
-import { ROOT, runBundledAction } from './support/action.js'
+import { runBundledAction, runCli } from './support/action.js'
 import { doubleEnv } from './support/deck-double.js'
 
 /**
@@ -33,16 +32,8 @@ const STATE = [
   '',
 ].join('\n')
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [join(ROOT, 'dist/cli/index.js'), ...args],
-      { env: { PATH: process.env.PATH ?? '', HOME: dir } },
-      (err, stdout, stderr) =>
-        done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    )
-  })
+function cli(args: string[]) {
+  return runCli(args, { env: { PATH: process.env.PATH ?? '', HOME: dir } })
 }
 
 describe('secret-fields', () => {

@@ -31972,7 +31972,6 @@ var kong_catalogue_default = {
 
 // actions/engine/secrets/rules.ts
 var TABLES = kong_catalogue_default;
-var CATALOGUE_SOURCES = kong_catalogue_default.sources;
 var compiled = /* @__PURE__ */ new Map();
 var configured = /* @__PURE__ */ new Map();
 var generation = 0;

@@ -39551,7 +39551,6 @@ function isSecretFlag(flag, field) {
 
 // actions/engine/secrets/rules.ts
 var TABLES = kong_catalogue_default;
-var CATALOGUE_SOURCES = kong_catalogue_default.sources;
 var compiled = /* @__PURE__ */ new Map();
 var configured = /* @__PURE__ */ new Map();
 var generation = 0;
@@ -39698,7 +39697,6 @@ var SECRET_SUFFIXES = [
   "_authorization",
   "_hmac_key"
 ];
-var PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/;
 function isSecretFieldName(name) {
   const lower = name.toLowerCase();
   return SECRET_NAMES.has(lower) || SECRET_SUFFIXES.some((suffix) => lower.endsWith(suffix));
@@ -39864,7 +39862,8 @@ var Redactor = class {
     if (value === null || typeof value === "number" || typeof value === "boolean" || value instanceof EnvRef)
       return;
     const secret = node?.flag !== void 0 && isSecretFlag(node.flag, field);
-    if (typeof value === "string" && !secret && !(byName && this.fieldKind(field) === "secret")) {
+    const kind = byName ? fieldKind(field) : "other";
+    if (typeof value === "string" && !secret && kind !== "secret") {
       if (mayBeSecret(value)) {
         this.enter(field);
         this.detect(holder, field, field);
@@ -39874,19 +39873,14 @@ var Redactor = class {
     }
     this.enter(field);
     if (secret) this.secret(holder, field, node.source ?? "catalogue");
-    else if (byName && this.fieldKind(field) === "secret") this.secret(holder, field, "name");
-    else if (this.isHeaderField(field, node, byName)) this.headers(value, node?.values);
+    else if (kind === "secret") this.secret(holder, field, "name");
+    else if (kind === "headers" || node?.values?.flag === "referenceable") this.headers(value, node?.values);
     else if (Array.isArray(value)) this.list(value, node?.elements, byName, field);
     else if (isObject(value)) {
       if (node?.values && !node.fields) this.map(value, node.values, byName);
       else this.config(value, node, byName, field);
     }
     this.leave();
-  }
-  /** Header maps and `name:value` lists: by name anywhere, and wherever the schema makes map values references. */
-  isHeaderField(field, node, byName) {
-    if (node?.values?.flag === "referenceable") return true;
-    return byName && this.fieldKind(field) === "headers";
   }
   /**
    * Walks a configuration object: every field with its schema node, and private JWK members of an object
@@ -39925,9 +39919,6 @@ var Redactor = class {
       else if (isObject(value)) this.config(value, node, byName);
       this.leave();
     }
-  }
-  fieldKind(field) {
-    return fieldKind(field);
   }
   /** A list: elements the schema flags are secrets, strings are checked by value, records walked. */
   list(list, node, byName, field) {
@@ -40219,7 +40210,7 @@ function redactTykObject(object, namer = new EnvNamer("", TYK_ENV_PREFIX)) {
 
 // actions/engine/state/secret-scan.ts
 var STATE_EXTENSIONS = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
-var PRIVATE_KEYS = new RegExp(PRIVATE_KEY.source, "g");
+var PRIVATE_KEYS = new RegExp(PRIVATE_KEY_ARMOUR.source, "g");
 var PRIVATE_KEY_LOCATION = "PEM private key";
 function scanFile(file, text) {
   return STATE_EXTENSIONS.has(extname(file).toLowerCase()) ? scanStateFile(file, text) : scanPrivateKeys(file, text);

@@ -1,11 +1,10 @@
-import { execFile } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
 
-import { ROOT } from '../support/action.js'
+import { runCli } from '../support/action.js'
 
 /** `deckhand redact` on hostile or broken files: a clear error, no secret echoed, the file untouched. */
 
@@ -15,16 +14,8 @@ beforeEach(async () => {
 })
 afterEach(() => rm(dir, { recursive: true, force: true }))
 
-function redact(file: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [join(ROOT, 'dist/cli/index.js'), 'redact', file],
-      { env: { PATH: process.env.PATH ?? '', HOME: dir } },
-      (err, stdout, stderr) =>
-        done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    )
-  })
+function redact(file: string) {
+  return runCli(['redact', file], { env: { PATH: process.env.PATH ?? '', HOME: dir } })
 }
 
 const secret = ['sup3r', 's3cret', 'Zx9Qw3'].join('-')

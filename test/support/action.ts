@@ -115,3 +115,19 @@ export function recordingRunner(cwd: () => string): {
   }
   return { action, captured }
 }
+
+/** Runs the bundled CLI as a user does: `node dist/cli/index.js ARGS`, with exactly `env` (HOME set). */
+export function runCli(
+  args: readonly string[],
+  options: { env: Record<string, string>; cwd?: string },
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      [join(ROOT, 'dist/cli/index.js'), ...args],
+      { env: options.env, cwd: options.cwd },
+      (err, stdout, stderr) =>
+        done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    )
+  })
+}

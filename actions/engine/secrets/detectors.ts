@@ -123,7 +123,7 @@ export function isPlaceholder(value: string): boolean {
  * `RSA`, `EC`, `DSA`, PKCS#8 plain and `ENCRYPTED`, `OPENSSH`) or `PRIVATE KEY BLOCK` (PGP), and RFC 4716's
  * `---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----`. Public keys and certificates have other labels.
  */
-const PRIVATE_KEY_ARMOUR =
+export const PRIVATE_KEY_ARMOUR =
   /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|---- BEGIN SSH2 [A-Z ]{0,20}PRIVATE KEY ----/
 
 /** Whether a private key's armour is anywhere in the value (any length: one `indexOf`, then a regex). */

@@ -32,10 +32,7 @@ export interface SourcedNode extends SchemaNode {
 export type SchemaKind = 'plugins' | 'entities' | 'partials' | 'vaults'
 
 type CatalogueTable = Record<string, Record<string, Record<string, string>>>
-const TABLES = catalogue as unknown as CatalogueTable & { sources: { kong: { release: string } } }
-
-/** The Kong releases the bundled catalogue was read from, for reports and the README. */
-export const CATALOGUE_SOURCES = (catalogue as unknown as { sources: unknown }).sources
+const TABLES = catalogue as unknown as CatalogueTable
 
 const compiled = new Map<string, SourcedNode | null>()
 /** Fields the user added (`secret-fields`), by `kind/name`: secrets like the catalogue's encrypted ones. */
@@ -72,11 +69,6 @@ export function catalogueNode(kind: SchemaKind, name: string): SourcedNode | und
     compiled.set(key, node)
   }
   return node ?? undefined
-}
-
-/** Names the catalogue knows of one kind (plugins, vault backends, …). */
-export function catalogueNames(kind: SchemaKind): string[] {
-  return Object.keys(TABLES[kind] ?? {})
 }
 
 function tag(node: SchemaNode, source: SchemaSource): SourcedNode {

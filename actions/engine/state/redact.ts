@@ -103,8 +103,6 @@ const SECRET_SUFFIXES = [
   '_authorization',
   '_hmac_key',
 ]
-/** The armour of a private key in any PEM flavour (PKCS#1, PKCS#8, encrypted, EC, OpenSSH, PGP). */
-export const PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/
 
 export function isSecretFieldName(name: string): boolean {
   const lower = name.toLowerCase()
@@ -377,8 +375,9 @@ class Redactor {
     if (value === null || typeof value === 'number' || typeof value === 'boolean' || value instanceof EnvRef)
       return
     const secret = node?.flag !== undefined && isSecretFlag(node.flag, field)
+    const kind = byName ? fieldKind(field) : 'other'
     // A plain string is the common case: the walk's position is only needed when it is replaced.
-    if (typeof value === 'string' && !secret && !(byName && this.fieldKind(field) === 'secret')) {
+    if (typeof value === 'string' && !secret && kind !== 'secret') {
       if (mayBeSecret(value)) {
         this.enter(field)
         this.detect(holder, field, field)
@@ -388,20 +387,15 @@ class Redactor {
     }
     this.enter(field)
     if (secret) this.secret(holder, field, node.source ?? 'catalogue')
-    else if (byName && this.fieldKind(field) === 'secret') this.secret(holder, field, 'name')
-    else if (this.isHeaderField(field, node, byName)) this.headers(value, node?.values)
+    else if (kind === 'secret') this.secret(holder, field, 'name')
+    // Header maps and `name:value` lists: by name, and wherever the schema makes map values references.
+    else if (kind === 'headers' || node?.values?.flag === 'referenceable') this.headers(value, node?.values)
     else if (Array.isArray(value)) this.list(value, node?.elements, byName, field)
     else if (isObject(value)) {
       if (node?.values && !node.fields) this.map(value, node.values, byName)
       else this.config(value, node, byName, field)
     }
     this.leave()
-  }
-
-  /** Header maps and `name:value` lists: by name anywhere, and wherever the schema makes map values references. */
-  private isHeaderField(field: string, node: SourcedNode | undefined, byName: boolean): boolean {
-    if (node?.values?.flag === 'referenceable') return true
-    return byName && this.fieldKind(field) === 'headers'
   }
 
   /**
@@ -443,10 +437,6 @@ class Redactor {
       else if (isObject(value)) this.config(value, node, byName)
       this.leave()
     }
-  }
-
-  private fieldKind(field: string): FieldKind {
-    return fieldKind(field)
   }
 
   /** A list: elements the schema flags are secrets, strings are checked by value, records walked. */

@@ -16,7 +16,8 @@ import { isObject, type JsonObject } from './entities.js'
 import { mayHaveAnchors, readStateText } from './read.js'
 import { looseTykObject } from '../tyk/objects.js'
 import { redactTykObject } from '../tyk/redact.js'
-import { DECK_MASK, EnvRef, MASK, PRIVATE_KEY, redactContent } from './redact.js'
+import { DECK_MASK, EnvRef, MASK, redactContent } from './redact.js'
+import { PRIVATE_KEY_ARMOUR } from '../secrets/detectors.js'
 
 /**
  * Finds secrets a file about to be committed still holds in plain text: in a deck state file, every
@@ -37,7 +38,8 @@ export interface SecretFinding {
 
 const STATE_EXTENSIONS = new Set(['.yaml', '.yml', '.json'])
 /** Every private key's armour in a text. */
-const PRIVATE_KEYS = new RegExp(PRIVATE_KEY.source, 'g')
+/** The value detectors' private-key armour, as a text scan: every block, with its position. */
+const PRIVATE_KEYS = new RegExp(PRIVATE_KEY_ARMOUR.source, 'g')
 const PRIVATE_KEY_LOCATION = 'PEM private key'
 
 /** Dispatches on the extension: state files get the redaction rules, any other file the private key scan. */
