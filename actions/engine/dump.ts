@@ -6,6 +6,7 @@ import { dumpArgs } from './deck/commands.js'
 import { type DeckRunner } from './deck/runner.js'
 import { DeckhandError } from './errors.js'
 import { privateTempDir, writeFileAtomic } from './fs-atomic.js'
+import { removeOnStop } from './shutdown.js'
 import type { Logger } from './log.js'
 import { digestFiles, sha256Hex } from './state/digest.js'
 import { countEntities, isObject, totalEntities } from './state/entities.js'
@@ -283,11 +284,13 @@ export async function install(
   if (unchanged) logger.info('Configuration unchanged since the last dump')
 
   const staging = await mkdtemp(join(dir, '.deckhand-staging-'))
+  const forget = removeOnStop(staging)
   try {
     for (const [name, data] of all) await writeFileAtomic(join(staging, name), data)
     for (const name of all.keys()) await rename(join(staging, name), join(dir, name))
   } finally {
     await rm(staging, { recursive: true, force: true })
+    forget()
   }
   for (const name of removed) {
     try {

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { killTree, spawnTracked } from './shutdown.js'
 
 export interface RunOptions {
   /** Working directory of the child. */
@@ -51,7 +51,8 @@ export function childEnv(
 export function run(program: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const env = childEnv(process.env, options.env)
   return new Promise((resolve, reject) => {
-    const child = spawn(program, [...args], {
+    // Its own process group, so a timeout or a stop reaches what the program started in turn.
+    const child = spawnTracked(program, args, {
       cwd: options.cwd,
       env,
       stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
@@ -61,7 +62,7 @@ export function run(program: string, args: readonly string[], options: RunOption
       // A child that exits early closes its stdin: that is its exit status's story, not an error here.
       child.stdin.on('error', () => undefined)
       options.stdin.on('error', (err) => {
-        child.kill('SIGTERM')
+        killTree(child)
         reject(err)
       })
       options.stdin.pipe(child.stdin)
@@ -71,7 +72,7 @@ export function run(program: string, args: readonly string[], options: RunOption
     child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk))
     child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk))
     const timer =
-      options.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGTERM'), options.timeoutMs)
+      options.timeoutMs === undefined ? undefined : setTimeout(() => killTree(child), options.timeoutMs)
     child.on('error', (err) => {
       if (timer) clearTimeout(timer)
       reject(err)

@@ -8257,10 +8257,10 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports, module) {
     "use strict";
     var parse3 = require_parse();
-    var constants3 = require_constants();
+    var constants4 = require_constants();
     var SemVer = require_semver();
     var truncate = (version, truncation, options) => {
-      if (!constants3.RELEASE_TYPES.includes(truncation)) {
+      if (!constants4.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version, options);
@@ -9500,7 +9500,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports, module) {
     "use strict";
     var internalRe = require_re();
-    var constants3 = require_constants();
+    var constants4 = require_constants();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse3 = require_parse();
@@ -9584,8 +9584,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants3.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants3.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants4.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants4.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -10229,7 +10229,7 @@ var require_scan = __commonJS({
 var require_parse2 = __commonJS({
   "node_modules/picomatch/lib/parse.js"(exports, module) {
     "use strict";
-    var constants3 = require_constants2();
+    var constants4 = require_constants2();
     var utils = require_utils();
     var {
       MAX_LENGTH,
@@ -10237,7 +10237,7 @@ var require_parse2 = __commonJS({
       REGEX_NON_SPECIAL_CHARS,
       REGEX_SPECIAL_CHARS_BACKREF,
       REPLACEMENTS
-    } = constants3;
+    } = constants4;
     var expandRange = (args, options) => {
       if (typeof options.expandRange === "function") {
         return options.expandRange(...args, options);
@@ -10446,7 +10446,7 @@ var require_parse2 = __commonJS({
       if (options.maxExtglobRecursion === false) {
         return { risky: false };
       }
-      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants3.DEFAULT_MAX_EXTGLOB_RECURSION;
+      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants4.DEFAULT_MAX_EXTGLOB_RECURSION;
       const branches = splitTopLevel(body).map((branch) => branch.trim());
       if (branches.length > 1) {
         if (branches.some((branch) => branch === "") || branches.some((branch) => /^[*?]+$/.test(branch)) || hasRepeatedCharPrefixOverlap(branches)) {
@@ -10492,8 +10492,8 @@ var require_parse2 = __commonJS({
       const bos = { type: "bos", value: "", output: opts.prepend || "" };
       const tokens = [bos];
       const capture = opts.capture ? "" : "?:";
-      const PLATFORM_CHARS = constants3.globChars(opts.windows);
-      const EXTGLOB_CHARS = constants3.extglobChars(PLATFORM_CHARS);
+      const PLATFORM_CHARS = constants4.globChars(opts.windows);
+      const EXTGLOB_CHARS = constants4.extglobChars(PLATFORM_CHARS);
       const {
         DOT_LITERAL,
         PLUS_LITERAL,
@@ -11189,7 +11189,7 @@ var require_parse2 = __commonJS({
         NO_DOTS_SLASH,
         STAR,
         START_ANCHOR
-      } = constants3.globChars(opts.windows);
+      } = constants4.globChars(opts.windows);
       const nodot = opts.dot ? NO_DOTS : NO_DOT;
       const slashDot = opts.dot ? NO_DOTS_SLASH : NO_DOT;
       const capture = opts.capture ? "" : "?:";
@@ -11247,7 +11247,7 @@ var require_picomatch = __commonJS({
     var scan = require_scan();
     var parse3 = require_parse2();
     var utils = require_utils();
-    var constants3 = require_constants2();
+    var constants4 = require_constants2();
     var isObject3 = (val) => val && typeof val === "object" && !Array.isArray(val);
     var picomatch2 = (glob2, options, returnState = false) => {
       if (Array.isArray(glob2)) {
@@ -11375,7 +11375,7 @@ var require_picomatch = __commonJS({
         return /$^/;
       }
     };
-    picomatch2.constants = constants3;
+    picomatch2.constants = constants4;
     module.exports = picomatch2;
   }
 });
@@ -17284,7 +17284,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants3 = require_constants4();
+    var constants4 = require_constants4();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -17359,7 +17359,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants3.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -17454,11 +17454,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants3.ERROR.OK) {
+          if (ret !== constants4.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants3.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants3.ERROR.PAUSED) {
+            } else if (ret === constants4.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -17481,10 +17481,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants3.ERROR.OK) {
+        if (ret === constants4.ERROR.OK) {
           return null;
         }
-        if (ret === constants3.ERROR.PAUSED || ret === constants3.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -17501,7 +17501,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants3.ERROR[ret], data);
+        return new HTTPParserError(message, constants4.ERROR[ret], data);
       }
       destroy() {
         assert(this.ptr != null);
@@ -17681,7 +17681,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants3.ERROR.PAUSED : 0;
+        return pause ? constants4.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -17703,7 +17703,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request2.onData(buf) === false) {
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -17739,13 +17739,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -39016,8 +39016,89 @@ async function isExecutable(path) {
   );
 }
 
-// actions/engine/process.ts
+// actions/engine/shutdown.ts
 import { spawn } from "node:child_process";
+import { rmSync } from "node:fs";
+import { constants as constants2 } from "node:os";
+var STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"];
+var GRACE_MS = 3e3;
+var children = /* @__PURE__ */ new Set();
+var paths = /* @__PURE__ */ new Set();
+var installed = false;
+var stopping;
+function spawnTracked(program, args, options) {
+  install();
+  const child2 = spawn(program, [...args], { ...options, detached: true });
+  if (child2.pid !== void 0) {
+    children.add(child2);
+    child2.once("exit", () => {
+      children.delete(child2);
+      if (stopping && children.size === 0) stopping.finish();
+    });
+  }
+  return child2;
+}
+function killTree(child2, signal = "SIGTERM") {
+  if (child2.pid === void 0 || child2.exitCode !== null || child2.signalCode !== null) return;
+  try {
+    process.kill(-child2.pid, signal);
+  } catch {
+    child2.kill(signal);
+  }
+}
+function removeOnStop(path) {
+  install();
+  paths.add(path);
+  return () => {
+    paths.delete(path);
+  };
+}
+function removePaths() {
+  let removed = 0;
+  for (const path of paths) {
+    try {
+      rmSync(path, { recursive: true, force: true });
+      removed++;
+    } catch {
+    }
+  }
+  paths.clear();
+  return removed;
+}
+function install() {
+  if (installed) return;
+  installed = true;
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  process.on("exit", removePaths);
+}
+function onSignal(signal) {
+  if (stopping) {
+    for (const child2 of children) killTree(child2, "SIGKILL");
+    stopping.finish();
+    return;
+  }
+  let done = false;
+  const finish2 = () => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    for (const child2 of children) killTree(child2, "SIGKILL");
+    const removed = removePaths();
+    process.stderr.write(
+      `deckhand: stopped by ${signal}; ${removed} temporary path${removed === 1 ? "" : "s"} removed
+`
+    );
+    for (const s3 of STOP_SIGNALS) process.removeListener(s3, onSignal);
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    else process.exit(128 + constants2.signals[signal]);
+  };
+  const timer = setTimeout(finish2, GRACE_MS);
+  stopping = { signal, finish: finish2 };
+  for (const child2 of children) killTree(child2, "SIGTERM");
+  if (children.size === 0) finish2();
+}
+
+// actions/engine/process.ts
 var PRIVATE_ENV = /^(?:INPUT_|DECKHAND_|ACTIONS_)|^(?:GITHUB_TOKEN|GH_TOKEN)$/i;
 function childEnv(parent, extra = {}) {
   const env = {};
@@ -39031,7 +39112,7 @@ function childEnv(parent, extra = {}) {
 function run(program, args, options = {}) {
   const env = childEnv(process.env, options.env);
   return new Promise((resolve10, reject) => {
-    const child2 = spawn(program, [...args], {
+    const child2 = spawnTracked(program, args, {
       cwd: options.cwd,
       env,
       stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"],
@@ -39040,7 +39121,7 @@ function run(program, args, options = {}) {
     if (options.stdin && child2.stdin) {
       child2.stdin.on("error", () => void 0);
       options.stdin.on("error", (err) => {
-        child2.kill("SIGTERM");
+        killTree(child2);
         reject(err);
       });
       options.stdin.pipe(child2.stdin);
@@ -39049,7 +39130,7 @@ function run(program, args, options = {}) {
     const stderr = [];
     child2.stdout.on("data", (chunk) => stdout.push(chunk));
     child2.stderr.on("data", (chunk) => stderr.push(chunk));
-    const timer = options.timeoutMs === void 0 ? void 0 : setTimeout(() => child2.kill("SIGTERM"), options.timeoutMs);
+    const timer = options.timeoutMs === void 0 ? void 0 : setTimeout(() => killTree(child2), options.timeoutMs);
     child2.on("error", (err) => {
       if (timer) clearTimeout(timer);
       reject(err);
@@ -39226,14 +39307,14 @@ async function locateDeck(options) {
   deckFeatures(version);
   const cached = await store.find(version, platform);
   if (cached) return finish(join(cached, binary), "cache", logger);
-  const installed = await install(version, platform, releaseBaseUrl, store, logger);
-  const located = await finish(join(installed, binary), "download", logger);
+  const installed2 = await install2(version, platform, releaseBaseUrl, store, logger);
+  const located = await finish(join(installed2, binary), "download", logger);
   if (!import_semver2.default.eq(located.version, version)) {
     logger.warn(`The deck ${version} release archive contains deck ${located.version}`);
   }
   return located;
 }
-async function install(version, platform, releaseBaseUrl, store, logger) {
+async function install2(version, platform, releaseBaseUrl, store, logger) {
   const asset = releaseAsset(version, platform);
   const releaseUrl = `${releaseBaseUrl}/download/v${version}`;
   const assetUrl = `${releaseUrl}/${asset}`;
@@ -39452,25 +39533,35 @@ async function writeFileAtomic(path, data, mode = 420) {
   const dir = dirname2(path);
   await mkdir2(dir, { recursive: true });
   const temp = join3(dir, `.${basename(path)}.${randomBytes2(6).toString("hex")}.tmp`);
-  const handle = await open(temp, "wx", mode);
+  const forget = removeOnStop(temp);
   try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
+    const handle = await open(temp, "wx", mode);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await rename2(temp, path);
   } catch (err) {
     await rm3(temp, { force: true });
     throw err;
+  } finally {
+    forget();
   }
 }
 async function privateTempDir(prefix = "deckhand-") {
   const base = process.env.RUNNER_TEMP || tmpdir2();
   await mkdir2(base, { recursive: true });
   const path = await mkdtemp2(join3(base, prefix));
-  return { path, cleanup: () => rm3(path, { recursive: true, force: true }) };
+  const forget = removeOnStop(path);
+  return {
+    path,
+    cleanup: async () => {
+      await rm3(path, { recursive: true, force: true });
+      forget();
+    }
+  };
 }
 
 // actions/engine/jobs/inputs.ts
@@ -40758,12 +40849,12 @@ function catalogueNode(kind, name) {
   const key2 = `${kind}/${name}`;
   let node = compiled.get(key2);
   if (node === void 0) {
-    const paths = Object.hasOwn(TABLES[kind] ?? {}, name) ? TABLES[kind][name] : void 0;
+    const paths2 = Object.hasOwn(TABLES[kind] ?? {}, name) ? TABLES[kind][name] : void 0;
     const extra = configured.get(key2);
     node = null;
-    if (paths) {
+    if (paths2) {
       const root = {};
-      for (const [path, flag] of Object.entries(paths)) addPath(root, path, flag);
+      for (const [path, flag] of Object.entries(paths2)) addPath(root, path, flag);
       node = tag(root, "catalogue");
     }
     if (extra) {
@@ -43317,7 +43408,7 @@ async function dump(options) {
     });
   }
   const requiredEnv = [...new Set(processed.flatMap((f2) => f2.redactions.map((r) => r.name)))].sort();
-  const outcome = await install2(options.outputDir, files, requiredEnv, options.logger);
+  const outcome = await install3(options.outputDir, files, requiredEnv, options.logger);
   return {
     files: workspaces.map((w2) => w2.file),
     workspaces,
@@ -43398,7 +43489,7 @@ async function previousEntityCount(dir) {
   }
   return total;
 }
-async function install2(dir, files, requiredEnv, logger, neededBy = "deck sync/diff/validate") {
+async function install3(dir, files, requiredEnv, logger, neededBy = "deck sync/diff/validate") {
   const all = new Map(files);
   all.set(
     REQUIRED_ENV,
@@ -43418,11 +43509,13 @@ ${requiredEnv.join("\n")}
   const unchanged = before === manifest && removed.length === 0;
   if (unchanged) logger.info("Configuration unchanged since the last dump");
   const staging = await mkdtemp3(join5(dir, ".deckhand-staging-"));
+  const forget = removeOnStop(staging);
   try {
     for (const [name, data] of all) await writeFileAtomic(join5(staging, name), data);
     for (const name of all.keys()) await rename3(join5(staging, name), join5(dir, name));
   } finally {
     await rm4(staging, { recursive: true, force: true });
+    forget();
   }
   for (const name of removed) {
     try {
@@ -43447,12 +43540,12 @@ var STAMPS = /* @__PURE__ */ new Set(["created_at", "updated_at"]);
 var VALUE_WIDTH = 80;
 var MAX_FIELDS = 50;
 function changedPaths(old, now) {
-  const paths = [];
-  collect(old, now, [], paths);
-  return paths;
+  const paths2 = [];
+  collect(old, now, [], paths2);
+  return paths2;
 }
-function fieldChanges(paths, old, now) {
-  return paths.slice(0, MAX_FIELDS).map((path) => {
+function fieldChanges(paths2, old, now) {
+  return paths2.slice(0, MAX_FIELDS).map((path) => {
     const before = at2(old, path);
     const after = at2(now, path);
     const change = { path: path.join(".") };
@@ -46290,8 +46383,8 @@ function compareStateFiles(before, after) {
   const now = /* @__PURE__ */ new Map();
   const otherFiles = [];
   const unreadable = [];
-  const paths = [.../* @__PURE__ */ new Set([...before.keys(), ...after.keys()])].sort();
-  for (const file of paths) {
+  const paths2 = [.../* @__PURE__ */ new Set([...before.keys(), ...after.keys()])].sort();
+  for (const file of paths2) {
     const oldText = before.get(file);
     const newText = after.get(file);
     if (oldText === newText) continue;
@@ -46445,10 +46538,10 @@ function referenceName(value) {
 function compareFields(previous, current) {
   const old = ownFields(previous.entity, previous.spec);
   const now = ownFields(current.entity, current.spec);
-  const paths = changedPaths(old, now);
-  if (paths.length === 0) return void 0;
-  const fields = fieldChanges(paths, masked(old, current.collection), masked(now, current.collection));
-  return { fields, fieldCount: paths.length };
+  const paths2 = changedPaths(old, now);
+  if (paths2.length === 0) return void 0;
+  const fields = fieldChanges(paths2, masked(old, current.collection), masked(now, current.collection));
+  return { fields, fieldCount: paths2.length };
 }
 function ownFields(entity, spec) {
   const nested = spec.nested;
@@ -46559,15 +46652,15 @@ var PlanMasker = class {
   change(action, change) {
     const old = isObject(change.body?.old) ? change.body.old : void 0;
     const now = isObject(change.body?.new) ? change.body.new : void 0;
-    const paths = action === "update" ? changedPaths(old, now) : void 0;
+    const paths2 = action === "update" ? changedPaths(old, now) : void 0;
     const found = /* @__PURE__ */ new Set();
     if (old) maskEntity(old, COLLECTION_OF_KIND[change.kind], found, this.rules);
     if (now) maskEntity(now, COLLECTION_OF_KIND[change.kind], found, this.rules);
     for (const value of found) this.add(value);
     const planned = { action, kind: change.kind, name: maskName(change.kind, change.name) };
-    if (paths) {
-      planned.fields = fieldChanges(paths, old, now);
-      planned.fieldCount = paths.length;
+    if (paths2) {
+      planned.fields = fieldChanges(paths2, old, now);
+      planned.fieldCount = paths2.length;
     }
     if (old) planned.old = old;
     if (now) planned.new = now;
@@ -46732,11 +46825,11 @@ function envProblem(refs, missing, purpose) {
     message: `${missing.length} environment variable(s) referenced by the state files are not set: ${where2.join(", ")}. deck expands them even to ${purpose}; set them (for example from secrets) before this step.`
   };
 }
-async function expandState(paths) {
-  if (paths.length === 0)
+async function expandState(paths2) {
+  if (paths2.length === 0)
     throw new DeckhandError("state is required: name the state files or directories to check");
   const found = [];
-  for (const path of paths) {
+  for (const path of paths2) {
     const info = await stat5(path).catch(() => void 0);
     if (!info) throw new DeckhandError(`state: ${path} does not exist`);
     if (info.isDirectory()) {
@@ -47135,10 +47228,10 @@ function fieldsCell(e) {
 }
 function fieldPaths(e) {
   if (!e.fields || e.fields.length === 0) return "";
-  const paths = e.fields.map((f2) => f2.path);
-  const more = (e.fieldCount ?? paths.length) - paths.length;
-  if (more > 0) paths.push(`${more} more`);
-  return ` (${paths.join(", ")})`;
+  const paths2 = e.fields.map((f2) => f2.path);
+  const more = (e.fieldCount ?? paths2.length) - paths2.length;
+  if (more > 0) paths2.push(`${more} more`);
+  return ` (${paths2.join(", ")})`;
 }
 function cut(line) {
   return line.length <= LINE_WIDTH ? line : `${line.slice(0, LINE_WIDTH - 1)}\u2026`;
@@ -47211,14 +47304,14 @@ function pushArgs(options) {
   args.push(options.remote, `${options.commit}:refs/heads/${options.branch}`);
   return args;
 }
-function lsTreeArgs(treeish, paths) {
-  return ["ls-tree", "-r", "-z", "--full-tree", treeish, "--", ...paths];
+function lsTreeArgs(treeish, paths2) {
+  return ["ls-tree", "-r", "-z", "--full-tree", treeish, "--", ...paths2];
 }
-function addArgs(paths) {
-  return ["add", "--all", "--", ...paths];
+function addArgs(paths2) {
+  return ["add", "--all", "--", ...paths2];
 }
-function lsFilesArgs(paths) {
-  return ["ls-files", "--stage", "-z", "--", ...paths];
+function lsFilesArgs(paths2) {
+  return ["ls-files", "--stage", "-z", "--", ...paths2];
 }
 function commitTreeArgs(tree, parent) {
   return ["commit-tree", tree, ...parent ? ["-p", parent] : [], "-F", "-"];
@@ -47372,9 +47465,9 @@ ${result.stdout}`.trim(), REMOTE_FAILURES)
     return this.line(["rev-parse", "--verify", "--quiet", `${trackingRef(remote, branch)}^{commit}`]);
   }
   /** Files of a commit or tree below `paths`. */
-  async tree(treeish, paths) {
+  async tree(treeish, paths2) {
     if (!treeish) return /* @__PURE__ */ new Map();
-    const { stdout } = await this.git(lsTreeArgs(treeish, paths));
+    const { stdout } = await this.git(lsTreeArgs(treeish, paths2));
     const tree = /* @__PURE__ */ new Map();
     for (const record of stdout.split("\0")) {
       const match = /^(\d+) \w+ ([0-9a-f]+)\t(.+)$/s.exec(record);
@@ -47387,11 +47480,11 @@ ${result.stdout}`.trim(), REMOTE_FAILURES)
    * `head`, so untracked files count, deleted ones are gone and .gitignore applies; the user's index is
    * left alone. The files' blobs are written to the object database on the way.
    */
-  async worktree(head, paths) {
+  async worktree(head, paths2) {
     return this.withIndex(async (env) => {
       await this.git(head ? ["read-tree", head] : ["read-tree", "--empty"], { env });
-      await this.git(addArgs(paths), { env });
-      const { stdout } = await this.git(lsFilesArgs(paths), { env });
+      await this.git(addArgs(paths2), { env });
+      const { stdout } = await this.git(lsFilesArgs(paths2), { env });
       const tree = /* @__PURE__ */ new Map();
       for (const record of stdout.split("\0")) {
         const match = /^(\d+) ([0-9a-f]+) \d\t(.+)$/s.exec(record);
@@ -47450,11 +47543,11 @@ ${result.stdout}`.trim(), REMOTE_FAILURES)
 ${reason}`.trim(), REMOTE_FAILURES));
   }
   /** Paths with changes (staged, unstaged or untracked) outside `paths`. */
-  async changesOutside(paths) {
+  async changesOutside(paths2) {
     const { stdout } = await this.git(["status", "--porcelain", "-z", "--untracked-files=no"], {
       env: { GIT_OPTIONAL_LOCKS: "0" }
     });
-    const inside = (file) => paths.some((p2) => p2 === "." || file === p2 || file.startsWith(p2.endsWith("/") ? p2 : `${p2}/`));
+    const inside = (file) => paths2.some((p2) => p2 === "." || file === p2 || file.startsWith(p2.endsWith("/") ? p2 : `${p2}/`));
     return stdout.split("\0").filter((record) => record.length > 3).map((record) => record.slice(3)).filter((file) => !inside(file));
   }
   async isAncestor(ancestor, commit) {
@@ -47519,7 +47612,7 @@ function readState2(text) {
     return void 0;
   }
   if (!isObject(content)) return void 0;
-  return { content, lines: (paths) => readYaml(text)?.lines(paths) ?? paths.map(() => void 0) };
+  return { content, lines: (paths2) => readYaml(text)?.lines(paths2) ?? paths2.map(() => void 0) };
 }
 function redactedValues(state) {
   replaceDeckMasks(state.content);
@@ -47596,7 +47689,7 @@ function readYaml(text) {
     const node = nodeAt(doc, path);
     return node ? counter.linePos(valueStart(node, text)).line : void 0;
   };
-  return { content, lines: (paths) => paths.map(lineOf) };
+  return { content, lines: (paths2) => paths2.map(lineOf) };
 }
 function nodeAt(doc, path) {
   let node = doc.contents;
@@ -47673,10 +47766,10 @@ function formatBytes(bytes) {
 }
 
 // actions/engine/commit/report.ts
-function pullRequestBody(drift, paths, base) {
+function pullRequestBody(drift, paths2, base) {
   const report2 = emptyReport("Gateway configuration drift");
   report2.lines.push(
-    `The gateway's configuration dumped into ${paths.map((p2) => `\`${p2}\``).join(", ")} differs from \`${base}\`: ${describeDrift(drift.counts)}.`,
+    `The gateway's configuration dumped into ${paths2.map((p2) => `\`${p2}\``).join(", ")} differs from \`${base}\`: ${describeDrift(drift.counts)}.`,
     "Every scheduled run replaces this branch with its latest dump. Merge to accept the drift into git; to undo it instead, sync the gateway from the files on the base branch."
   );
   report2.tables.push(...driftTables(drift));
@@ -47689,8 +47782,8 @@ function sameEntry(a, b2) {
   return a === b2 || a !== void 0 && b2 !== void 0 && a.oid === b2.oid && a.mode === b2.mode;
 }
 function changedPaths2(a, b2) {
-  const paths = /* @__PURE__ */ new Set([...a.keys(), ...b2.keys()]);
-  return [...paths].filter((path) => !sameEntry(a.get(path), b2.get(path))).sort();
+  const paths2 = /* @__PURE__ */ new Set([...a.keys(), ...b2.keys()]);
+  return [...paths2].filter((path) => !sameEntry(a.get(path), b2.get(path))).sort();
 }
 function mergeTrees(input) {
   const { base, ours, theirs } = input;
@@ -47798,7 +47891,7 @@ async function driftCommit(options) {
       throw new DeckhandError(`path ${path} does not exist: dump the gateway into it first.`);
   }
   const repo = await GitRepository.open(options.paths[0]);
-  const paths = [...new Set(options.paths.map((p2) => repo.relativePath(p2)))];
+  const paths2 = [...new Set(options.paths.map((p2) => repo.relativePath(p2)))];
   const remote = options.remote ?? "origin";
   const remoteUrl = await repo.remoteUrl(remote);
   if (options.token) {
@@ -47807,13 +47900,13 @@ async function driftCommit(options) {
     for (const secret of auth2?.secrets ?? []) options.secret(secret);
     repo.authenticate(auth2?.env ?? {}, [options.token, ...auth2?.secrets ?? []]);
   }
-  const session = new CommitSession(repo, paths, remote, options);
+  const session = new CommitSession(repo, paths2, remote, options);
   return options.mode === "push" ? session.push() : session.pullRequest(remoteUrl);
 }
 var CommitSession = class {
-  constructor(repo, paths, remote, options) {
+  constructor(repo, paths2, remote, options) {
     this.repo = repo;
-    this.paths = paths;
+    this.paths = paths2;
     this.remote = remote;
     this.options = options;
     this.sleep = options.sleep ?? ((ms2) => new Promise((resolve10) => setTimeout(resolve10, ms2)));
@@ -48686,13 +48779,15 @@ function scrubPassword(text, target) {
 
 // actions/engine/postgres/session.ts
 init_errors();
-import { spawn as spawn2 } from "node:child_process";
 import { randomBytes as randomBytes3 } from "node:crypto";
 var PsqlSession = class _PsqlSession {
   constructor(psql, env, target) {
     this.target = target;
     const sessionEnv = childEnv(process.env, { ...env, PGDATABASE: target.database ?? env.PGDATABASE });
-    this.child = spawn2(psql, psqlArgs(), { env: sessionEnv, stdio: ["pipe", "pipe", "pipe"] });
+    this.child = spawnTracked(psql, psqlArgs(), {
+      env: sessionEnv,
+      stdio: ["pipe", "pipe", "pipe"]
+    });
     this.child.stdout.setEncoding("utf8").on("data", (chunk) => {
       this.stdout += chunk;
       this.waiter?.();
@@ -48770,7 +48865,7 @@ var PsqlSession = class _PsqlSession {
     this.child.stdin.end("\\q\n");
     await new Promise((resolve10) => {
       if (this.exited) return resolve10();
-      const timer = setTimeout(() => this.child.kill("SIGTERM"), 5e3);
+      const timer = setTimeout(() => killTree(this.child), 5e3);
       this.child.once("close", () => {
         clearTimeout(timer);
         resolve10();
@@ -50010,13 +50105,13 @@ function flagOf(data) {
   return void 0;
 }
 function replacedWith(data) {
-  const paths = [];
+  const paths2 = [];
   const deprecation = data.deprecation;
   if (isRecord3(deprecation) && Array.isArray(deprecation.replaced_with)) {
-    for (const item of deprecation.replaced_with.slice(0, 8)) if (isRecord3(item)) paths.push(item.path);
+    for (const item of deprecation.replaced_with.slice(0, 8)) if (isRecord3(item)) paths2.push(item.path);
   }
-  paths.push(data.translate_backwards);
-  return paths.filter(
+  paths2.push(data.translate_backwards);
+  return paths2.filter(
     (path) => Array.isArray(path) && path.length > 0 && path.length <= 32 && path.every((part) => typeof part === "string")
   );
 }
@@ -50327,7 +50422,7 @@ async function writeTykDump(options) {
   }
   files.set(TYK_SPEC_FILE, tykSpec(objects));
   const requiredEnv = [...new Set(redactions.map((r) => r.name))].sort();
-  const outcome = await install2(
+  const outcome = await install3(
     options.outputDir,
     files,
     requiredEnv,
@@ -50349,10 +50444,10 @@ var OBJECT_FILE = /^(api|oas|policy)-.+\.json$/;
 function isObjectFile(name) {
   return OBJECT_FILE.test(name);
 }
-async function readTykState(paths) {
-  if (paths.length === 0) throw new DeckhandError("state: name at least one Tyk folder or file");
+async function readTykState(paths2) {
+  if (paths2.length === 0) throw new DeckhandError("state: name at least one Tyk folder or file");
   const files = [];
-  for (const path of paths) {
+  for (const path of paths2) {
     const info = await stat8(path).catch(() => void 0);
     if (!info) throw new DeckhandError(`state: ${path} does not exist`);
     if (info.isDirectory()) {
@@ -50414,8 +50509,8 @@ function planTyk(desired, current, files, options = {}) {
       const [held, now] = options.dashboard ? dashboardViews(before, object) : [before.body, object.body];
       const old = withoutZeroFill(held, now);
       const next = withoutZeroFill(now, held);
-      const paths = changedPaths(old, next);
-      if (paths.length > 0) step("update", object, { before: old, after: next, paths });
+      const paths2 = changedPaths(old, next);
+      if (paths2.length > 0) step("update", object, { before: old, after: next, paths: paths2 });
     }
   }
   for (const [key2, object] of have) if (!want.has(key2)) step("delete", object);
@@ -50884,8 +50979,8 @@ async function tykDumpJob(inputs, ctx) {
   };
 }
 async function readDesired(inputs, ctx) {
-  const paths = inputs.list("state");
-  const state = paths.length > 0 ? paths : ["tyk"];
+  const paths2 = inputs.list("state");
+  const state = paths2.length > 0 ? paths2 : ["tyk"];
   const { objects, files } = await readTykState(state);
   const filled = objects.map((object, i) => {
     for (const name of referencedEnv(object.body)) {
@@ -51062,22 +51157,22 @@ function build$7(root, options) {
   return relativePaths && root ? joinPathWithRelativePath(root, options) : includeBasePath ? joinPathWithBasePath : joinPath;
 }
 function pushDirectoryWithRelativePath(root) {
-  return function(directoryPath, paths) {
-    paths.push(directoryPath.substring(root.length) || ".");
+  return function(directoryPath, paths2) {
+    paths2.push(directoryPath.substring(root.length) || ".");
   };
 }
 function pushDirectoryFilterWithRelativePath(root) {
-  return function(directoryPath, paths, filters) {
+  return function(directoryPath, paths2, filters) {
     const relativePath = directoryPath.substring(root.length) || ".";
-    if (filters.every((filter) => filter(relativePath, true))) paths.push(relativePath);
+    if (filters.every((filter) => filter(relativePath, true))) paths2.push(relativePath);
   };
 }
-var pushDirectory = (directoryPath, paths) => {
-  paths.push(directoryPath || ".");
+var pushDirectory = (directoryPath, paths2) => {
+  paths2.push(directoryPath || ".");
 };
-var pushDirectoryFilter = (directoryPath, paths, filters) => {
+var pushDirectoryFilter = (directoryPath, paths2, filters) => {
   const path = directoryPath || ".";
-  if (filters.every((filter) => filter(path, true))) paths.push(path);
+  if (filters.every((filter) => filter(path, true))) paths2.push(path);
 };
 var empty$2 = () => {
 };
@@ -51090,14 +51185,14 @@ function build$6(root, options) {
 var pushFileFilterAndCount = (filename, _paths, counts2, filters) => {
   if (filters.every((filter) => filter(filename, false))) counts2.files++;
 };
-var pushFileFilter = (filename, paths, _counts, filters) => {
-  if (filters.every((filter) => filter(filename, false))) paths.push(filename);
+var pushFileFilter = (filename, paths2, _counts, filters) => {
+  if (filters.every((filter) => filter(filename, false))) paths2.push(filename);
 };
 var pushFileCount = (_filename, _paths, counts2, _filters) => {
   counts2.files++;
 };
-var pushFile = (filename, paths) => {
-  paths.push(filename);
+var pushFile = (filename, paths2) => {
+  paths2.push(filename);
 };
 var empty$1 = () => {
 };
@@ -51108,8 +51203,8 @@ function build$5(options) {
   else if (onlyCounts) return pushFileCount;
   else return pushFile;
 }
-var getArray = (paths) => {
-  return paths;
+var getArray = (paths2) => {
+  return paths2;
 };
 var getArrayGroup = () => {
   return [""].slice(0, 0);
@@ -51331,8 +51426,8 @@ var Walker = class {
     return this.isSynchronous ? this.callbackInvoker(this.state, null) : null;
   }
   walk = (entries2, directoryPath, depth) => {
-    const { paths, options: { filters, resolveSymlinks: resolveSymlinks$1, excludeSymlinks, exclude, maxFiles, signal, useRealPaths, pathSeparator }, controller } = this.state;
-    if (controller.aborted || signal && signal.aborted || maxFiles && paths.length > maxFiles) return;
+    const { paths: paths2, options: { filters, resolveSymlinks: resolveSymlinks$1, excludeSymlinks, exclude, maxFiles, signal, useRealPaths, pathSeparator }, controller } = this.state;
+    if (controller.aborted || signal && signal.aborted || maxFiles && paths2.length > maxFiles) return;
     const files = this.getArray(this.state.paths);
     for (let i = 0; i < entries2.length; ++i) {
       const entry2 = entries2[i];
@@ -51342,7 +51437,7 @@ var Walker = class {
       } else if (entry2.isDirectory()) {
         let path = joinDirectoryPath(entry2.name, directoryPath, this.state.options.pathSeparator);
         if (exclude && exclude(entry2.name, path)) continue;
-        this.pushDirectory(path, paths, filters);
+        this.pushDirectory(path, paths2, filters);
         this.walkDirectory(this.state, path, path, depth - 1, this.walk);
       } else if (this.resolveSymlink && entry2.isSymbolicLink()) {
         let path = joinPathWithBasePath(entry2.name, directoryPath);
@@ -51743,9 +51838,9 @@ function buildCrawler(options, patterns) {
   });
   return [crawler, cwd !== root && !absolute && buildRelative(cwd, root)];
 }
-function formatPaths(paths, mapper) {
-  if (mapper) for (let i = paths.length - 1; i >= 0; i--) paths[i] = mapper(paths[i]);
-  return paths;
+function formatPaths(paths2, mapper) {
+  if (mapper) for (let i = paths2.length - 1; i >= 0; i--) paths2[i] = mapper(paths2[i]);
+  return paths2;
 }
 var defaultOptions = {
   caseSensitiveMatch: true,
@@ -51894,7 +51989,7 @@ async function selectPaths(patterns, root, ownFiles) {
     for (const match of matches2.files) selected.delete(match);
     for (const match of matches2.directories) directories.delete(match);
   }
-  const relativeTo = (paths) => [...paths].map((p2) => toPosix(relative4(root, p2))).sort(byPath);
+  const relativeTo = (paths2) => [...paths2].map((p2) => toPosix(relative4(root, p2))).sort(byPath);
   return { files: relativeTo(selected), directories: relativeTo(directories) };
 }
 function emptyDirectories(directories, files) {
@@ -52048,7 +52143,7 @@ async function filesBackup(options) {
 
 // actions/engine/files/restore.ts
 import { randomBytes as randomBytes6 } from "node:crypto";
-import { constants as constants2 } from "node:fs";
+import { constants as constants3 } from "node:fs";
 import { chmod as chmod2, copyFile, lstat as lstat3, mkdir as mkdir6, readdir as readdir8, readFile as readFile8, rename as rename6, rm as rm7, stat as stat11, utimes } from "node:fs/promises";
 import { basename as basename7, dirname as dirname7, join as join21, resolve as resolve9, sep as sep5 } from "node:path";
 init_errors();
@@ -52229,7 +52324,7 @@ async function place(source, dest, mode, sha256) {
   await mkdir6(dirname7(dest), { recursive: true });
   const temp = join21(dirname7(dest), `.${basename7(dest)}.${randomBytes6(6).toString("hex")}.tmp`);
   try {
-    await copyFile(source, temp, constants2.COPYFILE_EXCL);
+    await copyFile(source, temp, constants3.COPYFILE_EXCL);
     await chmod2(temp, mode);
     const { mtime, atime } = await lstat3(source);
     await utimes(temp, atime, mtime);
@@ -52318,9 +52413,9 @@ function topDirectory(path) {
   return dirs.length === 0 ? "." : dirs.slice(0, 2).join("/");
 }
 var FOLD_ROWS3 = 20;
-function someOf(paths, max = 10) {
-  const shown = paths.slice(0, max).join(", ");
-  return paths.length > max ? `${shown} and ${paths.length - max} more` : shown;
+function someOf(paths2, max = 10) {
+  const shown = paths2.slice(0, max).join(", ");
+  return paths2.length > max ? `${shown} and ${paths2.length - max} more` : shown;
 }
 async function filesBackupJob(source, ctx) {
   const inputs = new Inputs(COMMANDS["files-backup"].inputs, source);

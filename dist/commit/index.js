@@ -926,10 +926,10 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports, module) {
     "use strict";
     var parse3 = require_parse();
-    var constants4 = require_constants();
+    var constants5 = require_constants();
     var SemVer = require_semver();
     var truncate = (version, truncation, options) => {
-      if (!constants4.RELEASE_TYPES.includes(truncation)) {
+      if (!constants5.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version, options);
@@ -2169,7 +2169,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports, module) {
     "use strict";
     var internalRe = require_re();
-    var constants4 = require_constants();
+    var constants5 = require_constants();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse3 = require_parse();
@@ -2253,8 +2253,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants4.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants4.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants5.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants5.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -15370,7 +15370,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants4 = require_constants3();
+    var constants5 = require_constants3();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util2.addListener;
@@ -15445,7 +15445,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants5.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -15540,11 +15540,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants4.ERROR.OK) {
+          if (ret !== constants5.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants5.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants4.ERROR.PAUSED) {
+            } else if (ret === constants5.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -15567,10 +15567,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants4.ERROR.OK) {
+        if (ret === constants5.ERROR.OK) {
           return null;
         }
-        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants5.ERROR.PAUSED || ret === constants5.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -15587,7 +15587,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants4.ERROR[ret], data);
+        return new HTTPParserError(message, constants5.ERROR[ret], data);
       }
       destroy() {
         assert(this.ptr != null);
@@ -15767,7 +15767,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants4.ERROR.PAUSED : 0;
+        return pause ? constants5.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -15789,7 +15789,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request2.onData(buf) === false) {
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -15825,13 +15825,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util2.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util2.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util2.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -35078,15 +35078,105 @@ init_errors();
 import { mkdir, mkdtemp, open, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
+
+// actions/engine/shutdown.ts
+import { spawn } from "node:child_process";
+import { rmSync } from "node:fs";
+import { constants } from "node:os";
+var STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"];
+var GRACE_MS = 3e3;
+var children = /* @__PURE__ */ new Set();
+var paths = /* @__PURE__ */ new Set();
+var installed = false;
+var stopping;
+function spawnTracked(program, args, options) {
+  install();
+  const child3 = spawn(program, [...args], { ...options, detached: true });
+  if (child3.pid !== void 0) {
+    children.add(child3);
+    child3.once("exit", () => {
+      children.delete(child3);
+      if (stopping && children.size === 0) stopping.finish();
+    });
+  }
+  return child3;
+}
+function killTree(child3, signal = "SIGTERM") {
+  if (child3.pid === void 0 || child3.exitCode !== null || child3.signalCode !== null) return;
+  try {
+    process.kill(-child3.pid, signal);
+  } catch {
+    child3.kill(signal);
+  }
+}
+function removeOnStop(path5) {
+  install();
+  paths.add(path5);
+  return () => {
+    paths.delete(path5);
+  };
+}
+function removePaths() {
+  let removed = 0;
+  for (const path5 of paths) {
+    try {
+      rmSync(path5, { recursive: true, force: true });
+      removed++;
+    } catch {
+    }
+  }
+  paths.clear();
+  return removed;
+}
+function install() {
+  if (installed) return;
+  installed = true;
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  process.on("exit", removePaths);
+}
+function onSignal(signal) {
+  if (stopping) {
+    for (const child3 of children) killTree(child3, "SIGKILL");
+    stopping.finish();
+    return;
+  }
+  let done = false;
+  const finish = () => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    for (const child3 of children) killTree(child3, "SIGKILL");
+    const removed = removePaths();
+    process.stderr.write(
+      `deckhand: stopped by ${signal}; ${removed} temporary path${removed === 1 ? "" : "s"} removed
+`
+    );
+    for (const s of STOP_SIGNALS) process.removeListener(s, onSignal);
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    else process.exit(128 + constants.signals[signal]);
+  };
+  const timer = setTimeout(finish, GRACE_MS);
+  stopping = { signal, finish };
+  for (const child3 of children) killTree(child3, "SIGTERM");
+  if (children.size === 0) finish();
+}
+
+// actions/engine/fs-atomic.ts
 async function privateTempDir(prefix = "deckhand-") {
   const base = process.env.RUNNER_TEMP || tmpdir();
   await mkdir(base, { recursive: true });
   const path5 = await mkdtemp(join(base, prefix));
-  return { path: path5, cleanup: () => rm(path5, { recursive: true, force: true }) };
+  const forget = removeOnStop(path5);
+  return {
+    path: path5,
+    cleanup: async () => {
+      await rm(path5, { recursive: true, force: true });
+      forget();
+    }
+  };
 }
 
 // actions/engine/process.ts
-import { spawn } from "node:child_process";
 var PRIVATE_ENV = /^(?:INPUT_|DECKHAND_|ACTIONS_)|^(?:GITHUB_TOKEN|GH_TOKEN)$/i;
 function childEnv(parent, extra = {}) {
   const env = {};
@@ -35100,7 +35190,7 @@ function childEnv(parent, extra = {}) {
 function run(program, args, options = {}) {
   const env = childEnv(process.env, options.env);
   return new Promise((resolve4, reject) => {
-    const child3 = spawn(program, [...args], {
+    const child3 = spawnTracked(program, args, {
       cwd: options.cwd,
       env,
       stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"],
@@ -35109,7 +35199,7 @@ function run(program, args, options = {}) {
     if (options.stdin && child3.stdin) {
       child3.stdin.on("error", () => void 0);
       options.stdin.on("error", (err) => {
-        child3.kill("SIGTERM");
+        killTree(child3);
         reject(err);
       });
       options.stdin.pipe(child3.stdin);
@@ -35118,7 +35208,7 @@ function run(program, args, options = {}) {
     const stderr = [];
     child3.stdout.on("data", (chunk) => stdout.push(chunk));
     child3.stderr.on("data", (chunk) => stderr.push(chunk));
-    const timer = options.timeoutMs === void 0 ? void 0 : setTimeout(() => child3.kill("SIGTERM"), options.timeoutMs);
+    const timer = options.timeoutMs === void 0 ? void 0 : setTimeout(() => killTree(child3), options.timeoutMs);
     child3.on("error", (err) => {
       if (timer) clearTimeout(timer);
       reject(err);
@@ -37054,12 +37144,12 @@ function catalogueNode(kind, name) {
   const key = `${kind}/${name}`;
   let node = compiled.get(key);
   if (node === void 0) {
-    const paths = Object.hasOwn(TABLES[kind] ?? {}, name) ? TABLES[kind][name] : void 0;
+    const paths2 = Object.hasOwn(TABLES[kind] ?? {}, name) ? TABLES[kind][name] : void 0;
     const extra = configured.get(key);
     node = null;
-    if (paths) {
+    if (paths2) {
       const root = {};
-      for (const [path5, flag] of Object.entries(paths)) addPath(root, path5, flag);
+      for (const [path5, flag] of Object.entries(paths2)) addPath(root, path5, flag);
       node = tag(root, "catalogue");
     }
     if (extra) {
@@ -37670,12 +37760,12 @@ var STAMPS = /* @__PURE__ */ new Set(["created_at", "updated_at"]);
 var VALUE_WIDTH = 80;
 var MAX_FIELDS = 50;
 function changedPaths(old, now) {
-  const paths = [];
-  collect(old, now, [], paths);
-  return paths;
+  const paths2 = [];
+  collect(old, now, [], paths2);
+  return paths2;
 }
-function fieldChanges(paths, old, now) {
-  return paths.slice(0, MAX_FIELDS).map((path5) => {
+function fieldChanges(paths2, old, now) {
+  return paths2.slice(0, MAX_FIELDS).map((path5) => {
     const before = at(old, path5);
     const after = at(now, path5);
     const change = { path: path5.join(".") };
@@ -40388,8 +40478,8 @@ function compareStateFiles(before, after) {
   const now = /* @__PURE__ */ new Map();
   const otherFiles = [];
   const unreadable = [];
-  const paths = [.../* @__PURE__ */ new Set([...before.keys(), ...after.keys()])].sort();
-  for (const file of paths) {
+  const paths2 = [.../* @__PURE__ */ new Set([...before.keys(), ...after.keys()])].sort();
+  for (const file of paths2) {
     const oldText = before.get(file);
     const newText = after.get(file);
     if (oldText === newText) continue;
@@ -40543,10 +40633,10 @@ function referenceName(value) {
 function compareFields(previous, current) {
   const old = ownFields(previous.entity, previous.spec);
   const now = ownFields(current.entity, current.spec);
-  const paths = changedPaths(old, now);
-  if (paths.length === 0) return void 0;
-  const fields = fieldChanges(paths, masked(old, current.collection), masked(now, current.collection));
-  return { fields, fieldCount: paths.length };
+  const paths2 = changedPaths(old, now);
+  if (paths2.length === 0) return void 0;
+  const fields = fieldChanges(paths2, masked(old, current.collection), masked(now, current.collection));
+  return { fields, fieldCount: paths2.length };
 }
 function ownFields(entity, spec) {
   const nested = spec.nested;
@@ -40652,10 +40742,10 @@ function fieldsCell(e) {
 }
 function fieldPaths(e) {
   if (!e.fields || e.fields.length === 0) return "";
-  const paths = e.fields.map((f) => f.path);
-  const more = (e.fieldCount ?? paths.length) - paths.length;
-  if (more > 0) paths.push(`${more} more`);
-  return ` (${paths.join(", ")})`;
+  const paths2 = e.fields.map((f) => f.path);
+  const more = (e.fieldCount ?? paths2.length) - paths2.length;
+  if (more > 0) paths2.push(`${more} more`);
+  return ` (${paths2.join(", ")})`;
 }
 function cut(line) {
   return line.length <= LINE_WIDTH ? line : `${line.slice(0, LINE_WIDTH - 1)}\u2026`;
@@ -40728,14 +40818,14 @@ function pushArgs(options) {
   args.push(options.remote, `${options.commit}:refs/heads/${options.branch}`);
   return args;
 }
-function lsTreeArgs(treeish, paths) {
-  return ["ls-tree", "-r", "-z", "--full-tree", treeish, "--", ...paths];
+function lsTreeArgs(treeish, paths2) {
+  return ["ls-tree", "-r", "-z", "--full-tree", treeish, "--", ...paths2];
 }
-function addArgs(paths) {
-  return ["add", "--all", "--", ...paths];
+function addArgs(paths2) {
+  return ["add", "--all", "--", ...paths2];
 }
-function lsFilesArgs(paths) {
-  return ["ls-files", "--stage", "-z", "--", ...paths];
+function lsFilesArgs(paths2) {
+  return ["ls-files", "--stage", "-z", "--", ...paths2];
 }
 function commitTreeArgs(tree, parent) {
   return ["commit-tree", tree, ...parent ? ["-p", parent] : [], "-F", "-"];
@@ -40889,9 +40979,9 @@ ${result.stdout}`.trim(), REMOTE_FAILURES)
     return this.line(["rev-parse", "--verify", "--quiet", `${trackingRef(remote, branch)}^{commit}`]);
   }
   /** Files of a commit or tree below `paths`. */
-  async tree(treeish, paths) {
+  async tree(treeish, paths2) {
     if (!treeish) return /* @__PURE__ */ new Map();
-    const { stdout } = await this.git(lsTreeArgs(treeish, paths));
+    const { stdout } = await this.git(lsTreeArgs(treeish, paths2));
     const tree = /* @__PURE__ */ new Map();
     for (const record of stdout.split("\0")) {
       const match = /^(\d+) \w+ ([0-9a-f]+)\t(.+)$/s.exec(record);
@@ -40904,11 +40994,11 @@ ${result.stdout}`.trim(), REMOTE_FAILURES)
    * `head`, so untracked files count, deleted ones are gone and .gitignore applies; the user's index is
    * left alone. The files' blobs are written to the object database on the way.
    */
-  async worktree(head, paths) {
+  async worktree(head, paths2) {
     return this.withIndex(async (env) => {
       await this.git(head ? ["read-tree", head] : ["read-tree", "--empty"], { env });
-      await this.git(addArgs(paths), { env });
-      const { stdout } = await this.git(lsFilesArgs(paths), { env });
+      await this.git(addArgs(paths2), { env });
+      const { stdout } = await this.git(lsFilesArgs(paths2), { env });
       const tree = /* @__PURE__ */ new Map();
       for (const record of stdout.split("\0")) {
         const match = /^(\d+) ([0-9a-f]+) \d\t(.+)$/s.exec(record);
@@ -40967,11 +41057,11 @@ ${result.stdout}`.trim(), REMOTE_FAILURES)
 ${reason}`.trim(), REMOTE_FAILURES));
   }
   /** Paths with changes (staged, unstaged or untracked) outside `paths`. */
-  async changesOutside(paths) {
+  async changesOutside(paths2) {
     const { stdout } = await this.git(["status", "--porcelain", "-z", "--untracked-files=no"], {
       env: { GIT_OPTIONAL_LOCKS: "0" }
     });
-    const inside = (file) => paths.some((p) => p === "." || file === p || file.startsWith(p.endsWith("/") ? p : `${p}/`));
+    const inside = (file) => paths2.some((p) => p === "." || file === p || file.startsWith(p.endsWith("/") ? p : `${p}/`));
     return stdout.split("\0").filter((record) => record.length > 3).map((record) => record.slice(3)).filter((file) => !inside(file));
   }
   async isAncestor(ancestor, commit) {
@@ -40996,7 +41086,7 @@ var BASE_ENV = {
 };
 
 // actions/engine/paths.ts
-import { access, constants, stat as stat2 } from "node:fs/promises";
+import { access, constants as constants2, stat as stat2 } from "node:fs/promises";
 async function exists(path5) {
   return stat2(path5).then(
     () => true,
@@ -41045,7 +41135,7 @@ function readState2(text) {
     return void 0;
   }
   if (!isObject(content)) return void 0;
-  return { content, lines: (paths) => readYaml(text)?.lines(paths) ?? paths.map(() => void 0) };
+  return { content, lines: (paths2) => readYaml(text)?.lines(paths2) ?? paths2.map(() => void 0) };
 }
 function redactedValues(state) {
   replaceDeckMasks(state.content);
@@ -41122,7 +41212,7 @@ function readYaml(text) {
     const node = nodeAt(doc, path5);
     return node ? counter.linePos(valueStart(node, text)).line : void 0;
   };
-  return { content, lines: (paths) => paths.map(lineOf) };
+  return { content, lines: (paths2) => paths2.map(lineOf) };
 }
 function nodeAt(doc, path5) {
   let node = doc.contents;
@@ -41188,10 +41278,10 @@ function emptyReport(title) {
 }
 
 // actions/engine/commit/report.ts
-function pullRequestBody(drift, paths, base) {
+function pullRequestBody(drift, paths2, base) {
   const report = emptyReport("Gateway configuration drift");
   report.lines.push(
-    `The gateway's configuration dumped into ${paths.map((p) => `\`${p}\``).join(", ")} differs from \`${base}\`: ${describeDrift(drift.counts)}.`,
+    `The gateway's configuration dumped into ${paths2.map((p) => `\`${p}\``).join(", ")} differs from \`${base}\`: ${describeDrift(drift.counts)}.`,
     "Every scheduled run replaces this branch with its latest dump. Merge to accept the drift into git; to undo it instead, sync the gateway from the files on the base branch."
   );
   report.tables.push(...driftTables(drift));
@@ -41204,8 +41294,8 @@ function sameEntry(a, b) {
   return a === b || a !== void 0 && b !== void 0 && a.oid === b.oid && a.mode === b.mode;
 }
 function changedPaths2(a, b) {
-  const paths = /* @__PURE__ */ new Set([...a.keys(), ...b.keys()]);
-  return [...paths].filter((path5) => !sameEntry(a.get(path5), b.get(path5))).sort();
+  const paths2 = /* @__PURE__ */ new Set([...a.keys(), ...b.keys()]);
+  return [...paths2].filter((path5) => !sameEntry(a.get(path5), b.get(path5))).sort();
 }
 function mergeTrees(input) {
   const { base, ours, theirs } = input;
@@ -41313,7 +41403,7 @@ async function driftCommit(options) {
       throw new DeckhandError(`path ${path5} does not exist: dump the gateway into it first.`);
   }
   const repo = await GitRepository.open(options.paths[0]);
-  const paths = [...new Set(options.paths.map((p) => repo.relativePath(p)))];
+  const paths2 = [...new Set(options.paths.map((p) => repo.relativePath(p)))];
   const remote = options.remote ?? "origin";
   const remoteUrl = await repo.remoteUrl(remote);
   if (options.token) {
@@ -41322,13 +41412,13 @@ async function driftCommit(options) {
     for (const secret of auth2?.secrets ?? []) options.secret(secret);
     repo.authenticate(auth2?.env ?? {}, [options.token, ...auth2?.secrets ?? []]);
   }
-  const session = new CommitSession(repo, paths, remote, options);
+  const session = new CommitSession(repo, paths2, remote, options);
   return options.mode === "push" ? session.push() : session.pullRequest(remoteUrl);
 }
 var CommitSession = class {
-  constructor(repo, paths, remote, options) {
+  constructor(repo, paths2, remote, options) {
     this.repo = repo;
-    this.paths = paths;
+    this.paths = paths2;
     this.remote = remote;
     this.options = options;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve4) => setTimeout(resolve4, ms)));
@@ -42628,7 +42718,7 @@ var lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => (c[k.toLowerCase(
 
 // node_modules/@actions/core/lib/summary.js
 import { EOL as EOL3 } from "os";
-import { constants as constants2, promises } from "fs";
+import { constants as constants3, promises } from "fs";
 var __awaiter2 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
     return value instanceof P ? value : new P(function(resolve4) {
@@ -42678,7 +42768,7 @@ var Summary = class {
         throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
       }
       try {
-        yield access2(pathFromEnv, constants2.R_OK | constants2.W_OK);
+        yield access2(pathFromEnv, constants3.R_OK | constants3.W_OK);
       } catch (_a) {
         throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
       }
@@ -43847,9 +43937,9 @@ var ActionsArtifactStore = class {
     this.checkService(what, "Set upload-artifact to false and keep the backup another way.");
     const root = resolve3(rootDir);
     try {
-      const paths = await expandFiles(files.map((file) => resolve3(root, file)));
+      const paths2 = await expandFiles(files.map((file) => resolve3(root, file)));
       const client = await this.client();
-      const { id, size } = await client.uploadArtifact(name, paths, root, {
+      const { id, size } = await client.uploadArtifact(name, paths2, root, {
         retentionDays,
         // Stored, not deflated: backups arrive compressed already (pg_dump's directory and custom formats
         // gzip their data by default, files-backup writes a tar.gz), and deflating them again takes about
@@ -43995,9 +44085,9 @@ var ActionsArtifactStore = class {
     return fail(`${what}: ${message}`);
   }
 };
-async function expandFiles(paths) {
+async function expandFiles(paths2) {
   const out = [];
-  for (const path5 of paths) {
+  for (const path5 of paths2) {
     const info2 = await stat5(path5).catch(() => void 0);
     if (!info2?.isDirectory()) {
       out.push(path5);
@@ -44306,8 +44396,8 @@ function findAllVersions(toolName, arch3) {
   arch3 = arch3 || os6.arch();
   const toolPath = path4.join(_getCacheDirectory(), toolName);
   if (fs3.existsSync(toolPath)) {
-    const children = fs3.readdirSync(toolPath);
-    for (const child3 of children) {
+    const children2 = fs3.readdirSync(toolPath);
+    for (const child3 of children2) {
       if (isExplicitVersion(child3)) {
         const fullPath = path4.join(toolPath, child3, arch3 || "");
         if (fs3.existsSync(fullPath) && fs3.existsSync(`${fullPath}.complete`)) {

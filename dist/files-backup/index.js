@@ -926,10 +926,10 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports, module) {
     "use strict";
     var parse3 = require_parse();
-    var constants3 = require_constants();
+    var constants4 = require_constants();
     var SemVer = require_semver();
     var truncate = (version, truncation, options) => {
-      if (!constants3.RELEASE_TYPES.includes(truncation)) {
+      if (!constants4.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version, options);
@@ -2169,7 +2169,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports, module) {
     "use strict";
     var internalRe = require_re();
-    var constants3 = require_constants();
+    var constants4 = require_constants();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse3 = require_parse();
@@ -2253,8 +2253,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants3.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants3.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants4.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants4.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -2892,7 +2892,7 @@ var require_scan = __commonJS({
 var require_parse2 = __commonJS({
   "node_modules/picomatch/lib/parse.js"(exports, module) {
     "use strict";
-    var constants3 = require_constants2();
+    var constants4 = require_constants2();
     var utils = require_utils();
     var {
       MAX_LENGTH,
@@ -2900,7 +2900,7 @@ var require_parse2 = __commonJS({
       REGEX_NON_SPECIAL_CHARS,
       REGEX_SPECIAL_CHARS_BACKREF,
       REPLACEMENTS
-    } = constants3;
+    } = constants4;
     var expandRange = (args, options) => {
       if (typeof options.expandRange === "function") {
         return options.expandRange(...args, options);
@@ -3109,7 +3109,7 @@ var require_parse2 = __commonJS({
       if (options.maxExtglobRecursion === false) {
         return { risky: false };
       }
-      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants3.DEFAULT_MAX_EXTGLOB_RECURSION;
+      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants4.DEFAULT_MAX_EXTGLOB_RECURSION;
       const branches = splitTopLevel(body).map((branch) => branch.trim());
       if (branches.length > 1) {
         if (branches.some((branch) => branch === "") || branches.some((branch) => /^[*?]+$/.test(branch)) || hasRepeatedCharPrefixOverlap(branches)) {
@@ -3155,8 +3155,8 @@ var require_parse2 = __commonJS({
       const bos = { type: "bos", value: "", output: opts.prepend || "" };
       const tokens = [bos];
       const capture = opts.capture ? "" : "?:";
-      const PLATFORM_CHARS = constants3.globChars(opts.windows);
-      const EXTGLOB_CHARS = constants3.extglobChars(PLATFORM_CHARS);
+      const PLATFORM_CHARS = constants4.globChars(opts.windows);
+      const EXTGLOB_CHARS = constants4.extglobChars(PLATFORM_CHARS);
       const {
         DOT_LITERAL,
         PLUS_LITERAL,
@@ -3852,7 +3852,7 @@ var require_parse2 = __commonJS({
         NO_DOTS_SLASH,
         STAR,
         START_ANCHOR
-      } = constants3.globChars(opts.windows);
+      } = constants4.globChars(opts.windows);
       const nodot = opts.dot ? NO_DOTS : NO_DOT;
       const slashDot = opts.dot ? NO_DOTS_SLASH : NO_DOT;
       const capture = opts.capture ? "" : "?:";
@@ -3910,7 +3910,7 @@ var require_picomatch = __commonJS({
     var scan = require_scan();
     var parse3 = require_parse2();
     var utils = require_utils();
-    var constants3 = require_constants2();
+    var constants4 = require_constants2();
     var isObject2 = (val) => val && typeof val === "object" && !Array.isArray(val);
     var picomatch2 = (glob2, options, returnState = false) => {
       if (Array.isArray(glob2)) {
@@ -4038,7 +4038,7 @@ var require_picomatch = __commonJS({
         return /$^/;
       }
     };
-    picomatch2.constants = constants3;
+    picomatch2.constants = constants4;
     module.exports = picomatch2;
   }
 });
@@ -9810,7 +9810,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants3 = require_constants4();
+    var constants4 = require_constants4();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util2.addListener;
@@ -9885,7 +9885,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants3.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -9980,11 +9980,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants3.ERROR.OK) {
+          if (ret !== constants4.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants3.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants3.ERROR.PAUSED) {
+            } else if (ret === constants4.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -10007,10 +10007,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants3.ERROR.OK) {
+        if (ret === constants4.ERROR.OK) {
           return null;
         }
-        if (ret === constants3.ERROR.PAUSED || ret === constants3.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -10027,7 +10027,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants3.ERROR[ret], data);
+        return new HTTPParserError(message, constants4.ERROR[ret], data);
       }
       destroy() {
         assert(this.ptr != null);
@@ -10207,7 +10207,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants3.ERROR.PAUSED : 0;
+        return pause ? constants4.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -10229,7 +10229,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request2.onData(buf) === false) {
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -10265,13 +10265,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util2.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util2.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util2.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -32529,22 +32529,22 @@ function build$7(root, options) {
   return relativePaths && root ? joinPathWithRelativePath(root, options) : includeBasePath ? joinPathWithBasePath : joinPath;
 }
 function pushDirectoryWithRelativePath(root) {
-  return function(directoryPath, paths) {
-    paths.push(directoryPath.substring(root.length) || ".");
+  return function(directoryPath, paths2) {
+    paths2.push(directoryPath.substring(root.length) || ".");
   };
 }
 function pushDirectoryFilterWithRelativePath(root) {
-  return function(directoryPath, paths, filters) {
+  return function(directoryPath, paths2, filters) {
     const relativePath = directoryPath.substring(root.length) || ".";
-    if (filters.every((filter) => filter(relativePath, true))) paths.push(relativePath);
+    if (filters.every((filter) => filter(relativePath, true))) paths2.push(relativePath);
   };
 }
-var pushDirectory = (directoryPath, paths) => {
-  paths.push(directoryPath || ".");
+var pushDirectory = (directoryPath, paths2) => {
+  paths2.push(directoryPath || ".");
 };
-var pushDirectoryFilter = (directoryPath, paths, filters) => {
+var pushDirectoryFilter = (directoryPath, paths2, filters) => {
   const path5 = directoryPath || ".";
-  if (filters.every((filter) => filter(path5, true))) paths.push(path5);
+  if (filters.every((filter) => filter(path5, true))) paths2.push(path5);
 };
 var empty$2 = () => {
 };
@@ -32557,14 +32557,14 @@ function build$6(root, options) {
 var pushFileFilterAndCount = (filename, _paths, counts, filters) => {
   if (filters.every((filter) => filter(filename, false))) counts.files++;
 };
-var pushFileFilter = (filename, paths, _counts, filters) => {
-  if (filters.every((filter) => filter(filename, false))) paths.push(filename);
+var pushFileFilter = (filename, paths2, _counts, filters) => {
+  if (filters.every((filter) => filter(filename, false))) paths2.push(filename);
 };
 var pushFileCount = (_filename, _paths, counts, _filters) => {
   counts.files++;
 };
-var pushFile = (filename, paths) => {
-  paths.push(filename);
+var pushFile = (filename, paths2) => {
+  paths2.push(filename);
 };
 var empty$1 = () => {
 };
@@ -32575,8 +32575,8 @@ function build$5(options) {
   else if (onlyCounts) return pushFileCount;
   else return pushFile;
 }
-var getArray = (paths) => {
-  return paths;
+var getArray = (paths2) => {
+  return paths2;
 };
 var getArrayGroup = () => {
   return [""].slice(0, 0);
@@ -32798,8 +32798,8 @@ var Walker = class {
     return this.isSynchronous ? this.callbackInvoker(this.state, null) : null;
   }
   walk = (entries, directoryPath, depth) => {
-    const { paths, options: { filters, resolveSymlinks: resolveSymlinks$1, excludeSymlinks, exclude, maxFiles, signal, useRealPaths, pathSeparator }, controller } = this.state;
-    if (controller.aborted || signal && signal.aborted || maxFiles && paths.length > maxFiles) return;
+    const { paths: paths2, options: { filters, resolveSymlinks: resolveSymlinks$1, excludeSymlinks, exclude, maxFiles, signal, useRealPaths, pathSeparator }, controller } = this.state;
+    if (controller.aborted || signal && signal.aborted || maxFiles && paths2.length > maxFiles) return;
     const files = this.getArray(this.state.paths);
     for (let i = 0; i < entries.length; ++i) {
       const entry = entries[i];
@@ -32809,7 +32809,7 @@ var Walker = class {
       } else if (entry.isDirectory()) {
         let path5 = joinDirectoryPath(entry.name, directoryPath, this.state.options.pathSeparator);
         if (exclude && exclude(entry.name, path5)) continue;
-        this.pushDirectory(path5, paths, filters);
+        this.pushDirectory(path5, paths2, filters);
         this.walkDirectory(this.state, path5, path5, depth - 1, this.walk);
       } else if (this.resolveSymlink && entry.isSymbolicLink()) {
         let path5 = joinPathWithBasePath(entry.name, directoryPath);
@@ -33210,9 +33210,9 @@ function buildCrawler(options, patterns) {
   });
   return [crawler, cwd !== root && !absolute && buildRelative(cwd, root)];
 }
-function formatPaths(paths, mapper) {
-  if (mapper) for (let i = paths.length - 1; i >= 0; i--) paths[i] = mapper(paths[i]);
-  return paths;
+function formatPaths(paths2, mapper) {
+  if (mapper) for (let i = paths2.length - 1; i >= 0; i--) paths2[i] = mapper(paths2[i]);
+  return paths2;
 }
 var defaultOptions = {
   caseSensitiveMatch: true,
@@ -33270,22 +33270,96 @@ init_errors();
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, open, rename, rm } from "node:fs/promises";
 import { basename as basename2, dirname as dirname2, join } from "node:path";
+
+// actions/engine/shutdown.ts
+import { rmSync } from "node:fs";
+import { constants } from "node:os";
+var STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"];
+var GRACE_MS = 3e3;
+var children = /* @__PURE__ */ new Set();
+var paths = /* @__PURE__ */ new Set();
+var installed = false;
+var stopping;
+function killTree(child3, signal = "SIGTERM") {
+  if (child3.pid === void 0 || child3.exitCode !== null || child3.signalCode !== null) return;
+  try {
+    process.kill(-child3.pid, signal);
+  } catch {
+    child3.kill(signal);
+  }
+}
+function removeOnStop(path5) {
+  install();
+  paths.add(path5);
+  return () => {
+    paths.delete(path5);
+  };
+}
+function removePaths() {
+  let removed = 0;
+  for (const path5 of paths) {
+    try {
+      rmSync(path5, { recursive: true, force: true });
+      removed++;
+    } catch {
+    }
+  }
+  paths.clear();
+  return removed;
+}
+function install() {
+  if (installed) return;
+  installed = true;
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  process.on("exit", removePaths);
+}
+function onSignal(signal) {
+  if (stopping) {
+    for (const child3 of children) killTree(child3, "SIGKILL");
+    stopping.finish();
+    return;
+  }
+  let done = false;
+  const finish = () => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    for (const child3 of children) killTree(child3, "SIGKILL");
+    const removed = removePaths();
+    process.stderr.write(
+      `deckhand: stopped by ${signal}; ${removed} temporary path${removed === 1 ? "" : "s"} removed
+`
+    );
+    for (const s3 of STOP_SIGNALS) process.removeListener(s3, onSignal);
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    else process.exit(128 + constants.signals[signal]);
+  };
+  const timer = setTimeout(finish, GRACE_MS);
+  stopping = { signal, finish };
+  for (const child3 of children) killTree(child3, "SIGTERM");
+  if (children.size === 0) finish();
+}
+
+// actions/engine/fs-atomic.ts
 async function writeFileAtomic(path5, data, mode = 420) {
   const dir = dirname2(path5);
   await mkdir(dir, { recursive: true });
   const temp = join(dir, `.${basename2(path5)}.${randomBytes(6).toString("hex")}.tmp`);
-  const handle = await open(temp, "wx", mode);
+  const forget = removeOnStop(temp);
   try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
+    const handle = await open(temp, "wx", mode);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await rename(temp, path5);
   } catch (err) {
     await rm(temp, { force: true });
     throw err;
+  } finally {
+    forget();
   }
 }
 
@@ -33399,7 +33473,7 @@ async function selectPaths(patterns, root, ownFiles) {
     for (const match of matches.files) selected.delete(match);
     for (const match of matches.directories) directories.delete(match);
   }
-  const relativeTo = (paths) => [...paths].map((p2) => toPosix(relative2(root, p2))).sort(byPath);
+  const relativeTo = (paths2) => [...paths2].map((p2) => toPosix(relative2(root, p2))).sort(byPath);
   return { files: relativeTo(selected), directories: relativeTo(directories) };
 }
 function emptyDirectories(directories, files) {
@@ -33690,9 +33764,9 @@ function topDirectory(path5) {
   return dirs.length === 0 ? "." : dirs.slice(0, 2).join("/");
 }
 var FOLD_ROWS = 20;
-function someOf(paths, max = 10) {
-  const shown = paths.slice(0, max).join(", ");
-  return paths.length > max ? `${shown} and ${paths.length - max} more` : shown;
+function someOf(paths2, max = 10) {
+  const shown = paths2.slice(0, max).join(", ");
+  return paths2.length > max ? `${shown} and ${paths2.length - max} more` : shown;
 }
 async function filesBackupJob(source, ctx) {
   const inputs = new Inputs(COMMANDS["files-backup"].inputs, source);
@@ -34578,7 +34652,7 @@ var lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k2) => (c[k2.toLowerCas
 
 // node_modules/@actions/core/lib/summary.js
 import { EOL as EOL3 } from "os";
-import { constants, promises } from "fs";
+import { constants as constants2, promises } from "fs";
 var __awaiter2 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
     return value instanceof P2 ? value : new P2(function(resolve6) {
@@ -34628,7 +34702,7 @@ var Summary = class {
         throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
       }
       try {
-        yield access(pathFromEnv, constants.R_OK | constants.W_OK);
+        yield access(pathFromEnv, constants2.R_OK | constants2.W_OK);
       } catch (_a) {
         throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
       }
@@ -36932,12 +37006,12 @@ function catalogueNode(kind, name) {
   const key = `${kind}/${name}`;
   let node = compiled.get(key);
   if (node === void 0) {
-    const paths = Object.hasOwn(TABLES[kind] ?? {}, name) ? TABLES[kind][name] : void 0;
+    const paths2 = Object.hasOwn(TABLES[kind] ?? {}, name) ? TABLES[kind][name] : void 0;
     const extra = configured.get(key);
     node = null;
-    if (paths) {
+    if (paths2) {
       const root = {};
-      for (const [path5, flag] of Object.entries(paths)) addPath(root, path5, flag);
+      for (const [path5, flag] of Object.entries(paths2)) addPath(root, path5, flag);
       node = tag(root, "catalogue");
     }
     if (extra) {
@@ -37044,9 +37118,9 @@ var ActionsArtifactStore = class {
     this.checkService(what, "Set upload-artifact to false and keep the backup another way.");
     const root = resolve5(rootDir);
     try {
-      const paths = await expandFiles(files.map((file) => resolve5(root, file)));
+      const paths2 = await expandFiles(files.map((file) => resolve5(root, file)));
       const client = await this.client();
-      const { id, size } = await client.uploadArtifact(name, paths, root, {
+      const { id, size } = await client.uploadArtifact(name, paths2, root, {
         retentionDays,
         // Stored, not deflated: backups arrive compressed already (pg_dump's directory and custom formats
         // gzip their data by default, files-backup writes a tar.gz), and deflating them again takes about
@@ -37192,9 +37266,9 @@ var ActionsArtifactStore = class {
     return fail(`${what}: ${message}`);
   }
 };
-async function expandFiles(paths) {
+async function expandFiles(paths2) {
   const out = [];
-  for (const path5 of paths) {
+  for (const path5 of paths2) {
     const info2 = await stat4(path5).catch(() => void 0);
     if (!info2?.isDirectory()) {
       out.push(path5);
@@ -37503,8 +37577,8 @@ function findAllVersions(toolName, arch3) {
   arch3 = arch3 || os7.arch();
   const toolPath = path4.join(_getCacheDirectory(), toolName);
   if (fs4.existsSync(toolPath)) {
-    const children = fs4.readdirSync(toolPath);
-    for (const child3 of children) {
+    const children2 = fs4.readdirSync(toolPath);
+    for (const child3 of children2) {
       if (isExplicitVersion(child3)) {
         const fullPath = path4.join(toolPath, child3, arch3 || "");
         if (fs4.existsSync(fullPath) && fs4.existsSync(`${fullPath}.complete`)) {

@@ -926,10 +926,10 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports, module) {
     "use strict";
     var parse3 = require_parse();
-    var constants5 = require_constants();
+    var constants6 = require_constants();
     var SemVer = require_semver();
     var truncate = (version, truncation, options) => {
-      if (!constants5.RELEASE_TYPES.includes(truncation)) {
+      if (!constants6.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version, options);
@@ -2169,7 +2169,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports, module) {
     "use strict";
     var internalRe = require_re();
-    var constants5 = require_constants();
+    var constants6 = require_constants();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse3 = require_parse();
@@ -2253,8 +2253,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants5.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants5.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants6.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants6.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -8034,7 +8034,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants5 = require_constants3();
+    var constants6 = require_constants3();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util2.addListener;
@@ -8109,7 +8109,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants5.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants6.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -8204,11 +8204,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants5.ERROR.OK) {
+          if (ret !== constants6.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants5.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants6.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants5.ERROR.PAUSED) {
+            } else if (ret === constants6.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -8231,10 +8231,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants5.ERROR.OK) {
+        if (ret === constants6.ERROR.OK) {
           return null;
         }
-        if (ret === constants5.ERROR.PAUSED || ret === constants5.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants6.ERROR.PAUSED || ret === constants6.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -8251,7 +8251,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants5.ERROR[ret], data);
+        return new HTTPParserError(message, constants6.ERROR[ret], data);
       }
       destroy() {
         assert(this.ptr != null);
@@ -8431,7 +8431,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants5.ERROR.PAUSED : 0;
+        return pause ? constants6.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -8453,7 +8453,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request2.onData(buf) === false) {
-          return constants5.ERROR.PAUSED;
+          return constants6.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -8489,13 +8489,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util2.destroy(socket, new InformationalError("reset"));
-          return constants5.ERROR.PAUSED;
+          return constants6.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util2.destroy(socket, new InformationalError("reset"));
-          return constants5.ERROR.PAUSED;
+          return constants6.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util2.destroy(socket, new InformationalError("reset"));
-          return constants5.ERROR.PAUSED;
+          return constants6.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -30744,11 +30744,89 @@ init_errors();
 import { mkdir, mkdtemp, open, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join as join2 } from "node:path";
+
+// actions/engine/shutdown.ts
+import { rmSync } from "node:fs";
+import { constants } from "node:os";
+var STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"];
+var GRACE_MS = 3e3;
+var children = /* @__PURE__ */ new Set();
+var paths = /* @__PURE__ */ new Set();
+var installed = false;
+var stopping;
+function killTree(child3, signal = "SIGTERM") {
+  if (child3.pid === void 0 || child3.exitCode !== null || child3.signalCode !== null) return;
+  try {
+    process.kill(-child3.pid, signal);
+  } catch {
+    child3.kill(signal);
+  }
+}
+function removeOnStop(path5) {
+  install();
+  paths.add(path5);
+  return () => {
+    paths.delete(path5);
+  };
+}
+function removePaths() {
+  let removed = 0;
+  for (const path5 of paths) {
+    try {
+      rmSync(path5, { recursive: true, force: true });
+      removed++;
+    } catch {
+    }
+  }
+  paths.clear();
+  return removed;
+}
+function install() {
+  if (installed) return;
+  installed = true;
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  process.on("exit", removePaths);
+}
+function onSignal(signal) {
+  if (stopping) {
+    for (const child3 of children) killTree(child3, "SIGKILL");
+    stopping.finish();
+    return;
+  }
+  let done = false;
+  const finish = () => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    for (const child3 of children) killTree(child3, "SIGKILL");
+    const removed = removePaths();
+    process.stderr.write(
+      `deckhand: stopped by ${signal}; ${removed} temporary path${removed === 1 ? "" : "s"} removed
+`
+    );
+    for (const s3 of STOP_SIGNALS) process.removeListener(s3, onSignal);
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    else process.exit(128 + constants.signals[signal]);
+  };
+  const timer = setTimeout(finish, GRACE_MS);
+  stopping = { signal, finish };
+  for (const child3 of children) killTree(child3, "SIGTERM");
+  if (children.size === 0) finish();
+}
+
+// actions/engine/fs-atomic.ts
 async function privateTempDir(prefix = "deckhand-") {
   const base = process.env.RUNNER_TEMP || tmpdir();
   await mkdir(base, { recursive: true });
   const path5 = await mkdtemp(join2(base, prefix));
-  return { path: path5, cleanup: () => rm(path5, { recursive: true, force: true }) };
+  const forget = removeOnStop(path5);
+  return {
+    path: path5,
+    cleanup: async () => {
+      await rm(path5, { recursive: true, force: true });
+      forget();
+    }
+  };
 }
 
 // actions/engine/files/backup.ts
@@ -30764,7 +30842,7 @@ function parentDirectories(path5) {
 
 // actions/engine/files/restore.ts
 import { randomBytes } from "node:crypto";
-import { constants } from "node:fs";
+import { constants as constants2 } from "node:fs";
 import { chmod, copyFile, lstat as lstat2, mkdir as mkdir2, readdir as readdir2, readFile, rename as rename2, rm as rm2, stat, utimes } from "node:fs/promises";
 import { basename as basename2, dirname as dirname2, join as join3, resolve, sep as sep2 } from "node:path";
 init_errors();
@@ -30945,7 +31023,7 @@ async function place(source, dest, mode, sha256) {
   await mkdir2(dirname2(dest), { recursive: true });
   const temp = join3(dirname2(dest), `.${basename2(dest)}.${randomBytes(6).toString("hex")}.tmp`);
   try {
-    await copyFile(source, temp, constants.COPYFILE_EXCL);
+    await copyFile(source, temp, constants2.COPYFILE_EXCL);
     await chmod(temp, mode);
     const { mtime, atime } = await lstat2(source);
     await utimes(temp, atime, mtime);
@@ -31053,7 +31131,7 @@ function artifactServiceUnavailable(env) {
 init_errors();
 
 // actions/engine/paths.ts
-import { access, constants as constants2, stat as stat2 } from "node:fs/promises";
+import { access, constants as constants3, stat as stat2 } from "node:fs/promises";
 async function exists(path5) {
   return stat2(path5).then(
     () => true,
@@ -32034,7 +32112,7 @@ var lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k2) => (c[k2.toLowerCas
 
 // node_modules/@actions/core/lib/summary.js
 import { EOL as EOL3 } from "os";
-import { constants as constants3, promises } from "fs";
+import { constants as constants4, promises } from "fs";
 var __awaiter2 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
     return value instanceof P2 ? value : new P2(function(resolve5) {
@@ -32084,7 +32162,7 @@ var Summary = class {
         throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
       }
       try {
-        yield access2(pathFromEnv, constants3.R_OK | constants3.W_OK);
+        yield access2(pathFromEnv, constants4.R_OK | constants4.W_OK);
       } catch (_a) {
         throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
       }
@@ -34388,12 +34466,12 @@ function catalogueNode(kind, name) {
   const key = `${kind}/${name}`;
   let node = compiled.get(key);
   if (node === void 0) {
-    const paths = Object.hasOwn(TABLES[kind] ?? {}, name) ? TABLES[kind][name] : void 0;
+    const paths2 = Object.hasOwn(TABLES[kind] ?? {}, name) ? TABLES[kind][name] : void 0;
     const extra = configured.get(key);
     node = null;
-    if (paths) {
+    if (paths2) {
       const root = {};
-      for (const [path5, flag] of Object.entries(paths)) addPath(root, path5, flag);
+      for (const [path5, flag] of Object.entries(paths2)) addPath(root, path5, flag);
       node = tag(root, "catalogue");
     }
     if (extra) {
@@ -34500,9 +34578,9 @@ var ActionsArtifactStore = class {
     this.checkService(what, "Set upload-artifact to false and keep the backup another way.");
     const root = resolve4(rootDir);
     try {
-      const paths = await expandFiles(files.map((file) => resolve4(root, file)));
+      const paths2 = await expandFiles(files.map((file) => resolve4(root, file)));
       const client = await this.client();
-      const { id, size } = await client.uploadArtifact(name, paths, root, {
+      const { id, size } = await client.uploadArtifact(name, paths2, root, {
         retentionDays,
         // Stored, not deflated: backups arrive compressed already (pg_dump's directory and custom formats
         // gzip their data by default, files-backup writes a tar.gz), and deflating them again takes about
@@ -34648,9 +34726,9 @@ var ActionsArtifactStore = class {
     return fail(`${what}: ${message}`);
   }
 };
-async function expandFiles(paths) {
+async function expandFiles(paths2) {
   const out = [];
-  for (const path5 of paths) {
+  for (const path5 of paths2) {
     const info2 = await stat4(path5).catch(() => void 0);
     if (!info2?.isDirectory()) {
       out.push(path5);
@@ -34959,8 +35037,8 @@ function findAllVersions(toolName, arch3) {
   arch3 = arch3 || os7.arch();
   const toolPath = path4.join(_getCacheDirectory(), toolName);
   if (fs4.existsSync(toolPath)) {
-    const children = fs4.readdirSync(toolPath);
-    for (const child3 of children) {
+    const children2 = fs4.readdirSync(toolPath);
+    for (const child3 of children2) {
       if (isExplicitVersion(child3)) {
         const fullPath = path4.join(toolPath, child3, arch3 || "");
         if (fs4.existsSync(fullPath) && fs4.existsSync(`${fullPath}.complete`)) {

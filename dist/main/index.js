@@ -5798,7 +5798,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants5 = require_constants2();
+    var constants6 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util2.addListener;
@@ -5873,7 +5873,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants5.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants6.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -5968,11 +5968,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants5.ERROR.OK) {
+          if (ret !== constants6.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants5.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants6.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants5.ERROR.PAUSED) {
+            } else if (ret === constants6.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -5995,10 +5995,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants5.ERROR.OK) {
+        if (ret === constants6.ERROR.OK) {
           return null;
         }
-        if (ret === constants5.ERROR.PAUSED || ret === constants5.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants6.ERROR.PAUSED || ret === constants6.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6015,7 +6015,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants5.ERROR[ret], data);
+        return new HTTPParserError(message, constants6.ERROR[ret], data);
       }
       destroy() {
         assert(this.ptr != null);
@@ -6195,7 +6195,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants5.ERROR.PAUSED : 0;
+        return pause ? constants6.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6217,7 +6217,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request2.onData(buf) === false) {
-          return constants5.ERROR.PAUSED;
+          return constants6.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6253,13 +6253,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util2.destroy(socket, new InformationalError("reset"));
-          return constants5.ERROR.PAUSED;
+          return constants6.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util2.destroy(socket, new InformationalError("reset"));
-          return constants5.ERROR.PAUSED;
+          return constants6.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util2.destroy(socket, new InformationalError("reset"));
-          return constants5.ERROR.PAUSED;
+          return constants6.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -20069,10 +20069,10 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports, module) {
     "use strict";
     var parse3 = require_parse2();
-    var constants5 = require_constants6();
+    var constants6 = require_constants6();
     var SemVer = require_semver();
     var truncate = (version, truncation, options) => {
-      if (!constants5.RELEASE_TYPES.includes(truncation)) {
+      if (!constants6.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version, options);
@@ -21312,7 +21312,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports, module) {
     "use strict";
     var internalRe = require_re();
-    var constants5 = require_constants6();
+    var constants6 = require_constants6();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse3 = require_parse2();
@@ -21396,8 +21396,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants5.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants5.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants6.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants6.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -35035,7 +35035,7 @@ var require_scan = __commonJS({
 var require_parse3 = __commonJS({
   "node_modules/picomatch/lib/parse.js"(exports, module) {
     "use strict";
-    var constants5 = require_constants7();
+    var constants6 = require_constants7();
     var utils = require_utils2();
     var {
       MAX_LENGTH,
@@ -35043,7 +35043,7 @@ var require_parse3 = __commonJS({
       REGEX_NON_SPECIAL_CHARS,
       REGEX_SPECIAL_CHARS_BACKREF,
       REPLACEMENTS
-    } = constants5;
+    } = constants6;
     var expandRange = (args, options) => {
       if (typeof options.expandRange === "function") {
         return options.expandRange(...args, options);
@@ -35252,7 +35252,7 @@ var require_parse3 = __commonJS({
       if (options.maxExtglobRecursion === false) {
         return { risky: false };
       }
-      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants5.DEFAULT_MAX_EXTGLOB_RECURSION;
+      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants6.DEFAULT_MAX_EXTGLOB_RECURSION;
       const branches = splitTopLevel(body).map((branch) => branch.trim());
       if (branches.length > 1) {
         if (branches.some((branch) => branch === "") || branches.some((branch) => /^[*?]+$/.test(branch)) || hasRepeatedCharPrefixOverlap(branches)) {
@@ -35298,8 +35298,8 @@ var require_parse3 = __commonJS({
       const bos = { type: "bos", value: "", output: opts.prepend || "" };
       const tokens = [bos];
       const capture = opts.capture ? "" : "?:";
-      const PLATFORM_CHARS = constants5.globChars(opts.windows);
-      const EXTGLOB_CHARS = constants5.extglobChars(PLATFORM_CHARS);
+      const PLATFORM_CHARS = constants6.globChars(opts.windows);
+      const EXTGLOB_CHARS = constants6.extglobChars(PLATFORM_CHARS);
       const {
         DOT_LITERAL,
         PLUS_LITERAL,
@@ -35995,7 +35995,7 @@ var require_parse3 = __commonJS({
         NO_DOTS_SLASH,
         STAR,
         START_ANCHOR
-      } = constants5.globChars(opts.windows);
+      } = constants6.globChars(opts.windows);
       const nodot = opts.dot ? NO_DOTS : NO_DOT;
       const slashDot = opts.dot ? NO_DOTS_SLASH : NO_DOT;
       const capture = opts.capture ? "" : "?:";
@@ -36053,7 +36053,7 @@ var require_picomatch = __commonJS({
     var scan = require_scan();
     var parse3 = require_parse3();
     var utils = require_utils2();
-    var constants5 = require_constants7();
+    var constants6 = require_constants7();
     var isObject3 = (val) => val && typeof val === "object" && !Array.isArray(val);
     var picomatch2 = (glob2, options, returnState = false) => {
       if (Array.isArray(glob2)) {
@@ -36181,7 +36181,7 @@ var require_picomatch = __commonJS({
         return /$^/;
       }
     };
-    picomatch2.constants = constants5;
+    picomatch2.constants = constants6;
     module.exports = picomatch2;
   }
 });
@@ -39465,12 +39465,12 @@ function catalogueNode(kind, name) {
   const key2 = `${kind}/${name}`;
   let node = compiled.get(key2);
   if (node === void 0) {
-    const paths = Object.hasOwn(TABLES[kind] ?? {}, name) ? TABLES[kind][name] : void 0;
+    const paths2 = Object.hasOwn(TABLES[kind] ?? {}, name) ? TABLES[kind][name] : void 0;
     const extra = configured.get(key2);
     node = null;
-    if (paths) {
+    if (paths2) {
       const root = {};
-      for (const [path5, flag] of Object.entries(paths)) addPath(root, path5, flag);
+      for (const [path5, flag] of Object.entries(paths2)) addPath(root, path5, flag);
       node = tag(root, "catalogue");
     }
     if (extra) {
@@ -40247,9 +40247,9 @@ var ActionsArtifactStore = class {
     this.checkService(what, "Set upload-artifact to false and keep the backup another way.");
     const root = resolve2(rootDir);
     try {
-      const paths = await expandFiles(files.map((file) => resolve2(root, file)));
+      const paths2 = await expandFiles(files.map((file) => resolve2(root, file)));
       const client = await this.client();
-      const { id, size } = await client.uploadArtifact(name, paths, root, {
+      const { id, size } = await client.uploadArtifact(name, paths2, root, {
         retentionDays,
         // Stored, not deflated: backups arrive compressed already (pg_dump's directory and custom formats
         // gzip their data by default, files-backup writes a tar.gz), and deflating them again takes about
@@ -40395,9 +40395,9 @@ var ActionsArtifactStore = class {
     return fail(`${what}: ${message}`);
   }
 };
-async function expandFiles(paths) {
+async function expandFiles(paths2) {
   const out = [];
-  for (const path5 of paths) {
+  for (const path5 of paths2) {
     const info2 = await stat2(path5).catch(() => void 0);
     if (!info2?.isDirectory()) {
       out.push(path5);
@@ -40706,8 +40706,8 @@ function findAllVersions(toolName, arch3) {
   arch3 = arch3 || os6.arch();
   const toolPath = path4.join(_getCacheDirectory(), toolName);
   if (fs3.existsSync(toolPath)) {
-    const children = fs3.readdirSync(toolPath);
-    for (const child3 of children) {
+    const children2 = fs3.readdirSync(toolPath);
+    for (const child3 of children2) {
       if (isExplicitVersion(child3)) {
         const fullPath = path4.join(toolPath, child3, arch3 || "");
         if (fs3.existsSync(fullPath) && fs3.existsSync(`${fullPath}.complete`)) {
@@ -40816,8 +40816,89 @@ async function isExecutable(path5) {
   );
 }
 
-// actions/engine/process.ts
+// actions/engine/shutdown.ts
 import { spawn as spawn2 } from "node:child_process";
+import { rmSync } from "node:fs";
+import { constants as constants4 } from "node:os";
+var STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"];
+var GRACE_MS = 3e3;
+var children = /* @__PURE__ */ new Set();
+var paths = /* @__PURE__ */ new Set();
+var installed = false;
+var stopping;
+function spawnTracked(program, args, options) {
+  install();
+  const child3 = spawn2(program, [...args], { ...options, detached: true });
+  if (child3.pid !== void 0) {
+    children.add(child3);
+    child3.once("exit", () => {
+      children.delete(child3);
+      if (stopping && children.size === 0) stopping.finish();
+    });
+  }
+  return child3;
+}
+function killTree(child3, signal = "SIGTERM") {
+  if (child3.pid === void 0 || child3.exitCode !== null || child3.signalCode !== null) return;
+  try {
+    process.kill(-child3.pid, signal);
+  } catch {
+    child3.kill(signal);
+  }
+}
+function removeOnStop(path5) {
+  install();
+  paths.add(path5);
+  return () => {
+    paths.delete(path5);
+  };
+}
+function removePaths() {
+  let removed = 0;
+  for (const path5 of paths) {
+    try {
+      rmSync(path5, { recursive: true, force: true });
+      removed++;
+    } catch {
+    }
+  }
+  paths.clear();
+  return removed;
+}
+function install() {
+  if (installed) return;
+  installed = true;
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  process.on("exit", removePaths);
+}
+function onSignal(signal) {
+  if (stopping) {
+    for (const child3 of children) killTree(child3, "SIGKILL");
+    stopping.finish();
+    return;
+  }
+  let done = false;
+  const finish2 = () => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    for (const child3 of children) killTree(child3, "SIGKILL");
+    const removed = removePaths();
+    process.stderr.write(
+      `deckhand: stopped by ${signal}; ${removed} temporary path${removed === 1 ? "" : "s"} removed
+`
+    );
+    for (const s3 of STOP_SIGNALS) process.removeListener(s3, onSignal);
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    else process.exit(128 + constants4.signals[signal]);
+  };
+  const timer = setTimeout(finish2, GRACE_MS);
+  stopping = { signal, finish: finish2 };
+  for (const child3 of children) killTree(child3, "SIGTERM");
+  if (children.size === 0) finish2();
+}
+
+// actions/engine/process.ts
 var PRIVATE_ENV = /^(?:INPUT_|DECKHAND_|ACTIONS_)|^(?:GITHUB_TOKEN|GH_TOKEN)$/i;
 function childEnv(parent, extra = {}) {
   const env = {};
@@ -40831,7 +40912,7 @@ function childEnv(parent, extra = {}) {
 function run(program, args, options = {}) {
   const env = childEnv(process.env, options.env);
   return new Promise((resolve12, reject) => {
-    const child3 = spawn2(program, [...args], {
+    const child3 = spawnTracked(program, args, {
       cwd: options.cwd,
       env,
       stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"],
@@ -40840,7 +40921,7 @@ function run(program, args, options = {}) {
     if (options.stdin && child3.stdin) {
       child3.stdin.on("error", () => void 0);
       options.stdin.on("error", (err) => {
-        child3.kill("SIGTERM");
+        killTree(child3);
         reject(err);
       });
       options.stdin.pipe(child3.stdin);
@@ -40849,7 +40930,7 @@ function run(program, args, options = {}) {
     const stderr = [];
     child3.stdout.on("data", (chunk) => stdout.push(chunk));
     child3.stderr.on("data", (chunk) => stderr.push(chunk));
-    const timer = options.timeoutMs === void 0 ? void 0 : setTimeout(() => child3.kill("SIGTERM"), options.timeoutMs);
+    const timer = options.timeoutMs === void 0 ? void 0 : setTimeout(() => killTree(child3), options.timeoutMs);
     child3.on("error", (err) => {
       if (timer) clearTimeout(timer);
       reject(err);
@@ -40996,14 +41077,14 @@ async function locateDeck(options) {
   deckFeatures(version);
   const cached = await store.find(version, platform2);
   if (cached) return finish(join5(cached, binary), "cache", logger2);
-  const installed = await install(version, platform2, releaseBaseUrl, store, logger2);
-  const located = await finish(join5(installed, binary), "download", logger2);
+  const installed2 = await install2(version, platform2, releaseBaseUrl, store, logger2);
+  const located = await finish(join5(installed2, binary), "download", logger2);
   if (!import_semver2.default.eq(located.version, version)) {
     logger2.warn(`The deck ${version} release archive contains deck ${located.version}`);
   }
   return located;
 }
-async function install(version, platform2, releaseBaseUrl, store, logger2) {
+async function install2(version, platform2, releaseBaseUrl, store, logger2) {
   const asset = releaseAsset(version, platform2);
   const releaseUrl = `${releaseBaseUrl}/download/v${version}`;
   const assetUrl = `${releaseUrl}/${asset}`;
@@ -41337,25 +41418,35 @@ async function writeFileAtomic(path5, data, mode = 420) {
   const dir = dirname4(path5);
   await mkdir2(dir, { recursive: true });
   const temp = join7(dir, `.${basename3(path5)}.${randomBytes(6).toString("hex")}.tmp`);
-  const handle = await open2(temp, "wx", mode);
+  const forget = removeOnStop(temp);
   try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
+    const handle = await open2(temp, "wx", mode);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await rename2(temp, path5);
   } catch (err) {
     await rm3(temp, { force: true });
     throw err;
+  } finally {
+    forget();
   }
 }
 async function privateTempDir(prefix = "deckhand-") {
   const base = process.env.RUNNER_TEMP || tmpdir();
   await mkdir2(base, { recursive: true });
   const path5 = await mkdtemp(join7(base, prefix));
-  return { path: path5, cleanup: () => rm3(path5, { recursive: true, force: true }) };
+  const forget = removeOnStop(path5);
+  return {
+    path: path5,
+    cleanup: async () => {
+      await rm3(path5, { recursive: true, force: true });
+      forget();
+    }
+  };
 }
 
 // actions/engine/scrub.ts
@@ -43076,7 +43167,7 @@ async function dump(options) {
     });
   }
   const requiredEnv = [...new Set(processed.flatMap((f2) => f2.redactions.map((r) => r.name)))].sort();
-  const outcome = await install2(options.outputDir, files, requiredEnv, options.logger);
+  const outcome = await install3(options.outputDir, files, requiredEnv, options.logger);
   return {
     files: workspaces.map((w2) => w2.file),
     workspaces,
@@ -43157,7 +43248,7 @@ async function previousEntityCount(dir) {
   }
   return total;
 }
-async function install2(dir, files, requiredEnv, logger2, neededBy = "deck sync/diff/validate") {
+async function install3(dir, files, requiredEnv, logger2, neededBy = "deck sync/diff/validate") {
   const all = new Map(files);
   all.set(
     REQUIRED_ENV,
@@ -43177,11 +43268,13 @@ ${requiredEnv.join("\n")}
   const unchanged = before === manifest && removed.length === 0;
   if (unchanged) logger2.info("Configuration unchanged since the last dump");
   const staging = await mkdtemp2(join9(dir, ".deckhand-staging-"));
+  const forget = removeOnStop(staging);
   try {
     for (const [name, data] of all) await writeFileAtomic(join9(staging, name), data);
     for (const name of all.keys()) await rename3(join9(staging, name), join9(dir, name));
   } finally {
     await rm4(staging, { recursive: true, force: true });
+    forget();
   }
   for (const name of removed) {
     try {
@@ -43206,12 +43299,12 @@ var STAMPS = /* @__PURE__ */ new Set(["created_at", "updated_at"]);
 var VALUE_WIDTH = 80;
 var MAX_FIELDS = 50;
 function changedPaths(old, now) {
-  const paths = [];
-  collect(old, now, [], paths);
-  return paths;
+  const paths2 = [];
+  collect(old, now, [], paths2);
+  return paths2;
 }
-function fieldChanges(paths, old, now) {
-  return paths.slice(0, MAX_FIELDS).map((path5) => {
+function fieldChanges(paths2, old, now) {
+  return paths2.slice(0, MAX_FIELDS).map((path5) => {
     const before = at(old, path5);
     const after = at(now, path5);
     const change = { path: path5.join(".") };
@@ -46049,8 +46142,8 @@ function compareStateFiles(before, after) {
   const now = /* @__PURE__ */ new Map();
   const otherFiles = [];
   const unreadable = [];
-  const paths = [.../* @__PURE__ */ new Set([...before.keys(), ...after.keys()])].sort();
-  for (const file of paths) {
+  const paths2 = [.../* @__PURE__ */ new Set([...before.keys(), ...after.keys()])].sort();
+  for (const file of paths2) {
     const oldText = before.get(file);
     const newText = after.get(file);
     if (oldText === newText) continue;
@@ -46204,10 +46297,10 @@ function referenceName(value) {
 function compareFields(previous, current) {
   const old = ownFields(previous.entity, previous.spec);
   const now = ownFields(current.entity, current.spec);
-  const paths = changedPaths(old, now);
-  if (paths.length === 0) return void 0;
-  const fields = fieldChanges(paths, masked2(old, current.collection), masked2(now, current.collection));
-  return { fields, fieldCount: paths.length };
+  const paths2 = changedPaths(old, now);
+  if (paths2.length === 0) return void 0;
+  const fields = fieldChanges(paths2, masked2(old, current.collection), masked2(now, current.collection));
+  return { fields, fieldCount: paths2.length };
 }
 function ownFields(entity, spec) {
   const nested = spec.nested;
@@ -46318,15 +46411,15 @@ var PlanMasker = class {
   change(action, change) {
     const old = isObject2(change.body?.old) ? change.body.old : void 0;
     const now = isObject2(change.body?.new) ? change.body.new : void 0;
-    const paths = action === "update" ? changedPaths(old, now) : void 0;
+    const paths2 = action === "update" ? changedPaths(old, now) : void 0;
     const found = /* @__PURE__ */ new Set();
     if (old) maskEntity(old, COLLECTION_OF_KIND[change.kind], found, this.rules);
     if (now) maskEntity(now, COLLECTION_OF_KIND[change.kind], found, this.rules);
     for (const value of found) this.add(value);
     const planned = { action, kind: change.kind, name: maskName(change.kind, change.name) };
-    if (paths) {
-      planned.fields = fieldChanges(paths, old, now);
-      planned.fieldCount = paths.length;
+    if (paths2) {
+      planned.fields = fieldChanges(paths2, old, now);
+      planned.fieldCount = paths2.length;
     }
     if (old) planned.old = old;
     if (now) planned.new = now;
@@ -46491,11 +46584,11 @@ function envProblem(refs, missing, purpose) {
     message: `${missing.length} environment variable(s) referenced by the state files are not set: ${where2.join(", ")}. deck expands them even to ${purpose}; set them (for example from secrets) before this step.`
   };
 }
-async function expandState(paths) {
-  if (paths.length === 0)
+async function expandState(paths2) {
+  if (paths2.length === 0)
     throw new DeckhandError("state is required: name the state files or directories to check");
   const found = [];
-  for (const path5 of paths) {
+  for (const path5 of paths2) {
     const info2 = await stat7(path5).catch(() => void 0);
     if (!info2) throw new DeckhandError(`state: ${path5} does not exist`);
     if (info2.isDirectory()) {
@@ -46894,10 +46987,10 @@ function fieldsCell(e) {
 }
 function fieldPaths(e) {
   if (!e.fields || e.fields.length === 0) return "";
-  const paths = e.fields.map((f2) => f2.path);
-  const more = (e.fieldCount ?? paths.length) - paths.length;
-  if (more > 0) paths.push(`${more} more`);
-  return ` (${paths.join(", ")})`;
+  const paths2 = e.fields.map((f2) => f2.path);
+  const more = (e.fieldCount ?? paths2.length) - paths2.length;
+  if (more > 0) paths2.push(`${more} more`);
+  return ` (${paths2.join(", ")})`;
 }
 function cut(line) {
   return line.length <= LINE_WIDTH ? line : `${line.slice(0, LINE_WIDTH - 1)}\u2026`;
@@ -46970,14 +47063,14 @@ function pushArgs(options) {
   args.push(options.remote, `${options.commit}:refs/heads/${options.branch}`);
   return args;
 }
-function lsTreeArgs(treeish, paths) {
-  return ["ls-tree", "-r", "-z", "--full-tree", treeish, "--", ...paths];
+function lsTreeArgs(treeish, paths2) {
+  return ["ls-tree", "-r", "-z", "--full-tree", treeish, "--", ...paths2];
 }
-function addArgs(paths) {
-  return ["add", "--all", "--", ...paths];
+function addArgs(paths2) {
+  return ["add", "--all", "--", ...paths2];
 }
-function lsFilesArgs(paths) {
-  return ["ls-files", "--stage", "-z", "--", ...paths];
+function lsFilesArgs(paths2) {
+  return ["ls-files", "--stage", "-z", "--", ...paths2];
 }
 function commitTreeArgs(tree, parent) {
   return ["commit-tree", tree, ...parent ? ["-p", parent] : [], "-F", "-"];
@@ -47131,9 +47224,9 @@ ${result.stdout}`.trim(), REMOTE_FAILURES)
     return this.line(["rev-parse", "--verify", "--quiet", `${trackingRef(remote, branch)}^{commit}`]);
   }
   /** Files of a commit or tree below `paths`. */
-  async tree(treeish, paths) {
+  async tree(treeish, paths2) {
     if (!treeish) return /* @__PURE__ */ new Map();
-    const { stdout } = await this.git(lsTreeArgs(treeish, paths));
+    const { stdout } = await this.git(lsTreeArgs(treeish, paths2));
     const tree = /* @__PURE__ */ new Map();
     for (const record of stdout.split("\0")) {
       const match = /^(\d+) \w+ ([0-9a-f]+)\t(.+)$/s.exec(record);
@@ -47146,11 +47239,11 @@ ${result.stdout}`.trim(), REMOTE_FAILURES)
    * `head`, so untracked files count, deleted ones are gone and .gitignore applies; the user's index is
    * left alone. The files' blobs are written to the object database on the way.
    */
-  async worktree(head, paths) {
+  async worktree(head, paths2) {
     return this.withIndex(async (env) => {
       await this.git(head ? ["read-tree", head] : ["read-tree", "--empty"], { env });
-      await this.git(addArgs(paths), { env });
-      const { stdout } = await this.git(lsFilesArgs(paths), { env });
+      await this.git(addArgs(paths2), { env });
+      const { stdout } = await this.git(lsFilesArgs(paths2), { env });
       const tree = /* @__PURE__ */ new Map();
       for (const record of stdout.split("\0")) {
         const match = /^(\d+) ([0-9a-f]+) \d\t(.+)$/s.exec(record);
@@ -47209,11 +47302,11 @@ ${result.stdout}`.trim(), REMOTE_FAILURES)
 ${reason}`.trim(), REMOTE_FAILURES));
   }
   /** Paths with changes (staged, unstaged or untracked) outside `paths`. */
-  async changesOutside(paths) {
+  async changesOutside(paths2) {
     const { stdout } = await this.git(["status", "--porcelain", "-z", "--untracked-files=no"], {
       env: { GIT_OPTIONAL_LOCKS: "0" }
     });
-    const inside = (file) => paths.some((p2) => p2 === "." || file === p2 || file.startsWith(p2.endsWith("/") ? p2 : `${p2}/`));
+    const inside = (file) => paths2.some((p2) => p2 === "." || file === p2 || file.startsWith(p2.endsWith("/") ? p2 : `${p2}/`));
     return stdout.split("\0").filter((record) => record.length > 3).map((record) => record.slice(3)).filter((file) => !inside(file));
   }
   async isAncestor(ancestor, commit) {
@@ -47278,7 +47371,7 @@ function readState2(text) {
     return void 0;
   }
   if (!isObject2(content)) return void 0;
-  return { content, lines: (paths) => readYaml(text)?.lines(paths) ?? paths.map(() => void 0) };
+  return { content, lines: (paths2) => readYaml(text)?.lines(paths2) ?? paths2.map(() => void 0) };
 }
 function redactedValues(state) {
   replaceDeckMasks(state.content);
@@ -47355,7 +47448,7 @@ function readYaml(text) {
     const node = nodeAt(doc, path5);
     return node ? counter.linePos(valueStart(node, text)).line : void 0;
   };
-  return { content, lines: (paths) => paths.map(lineOf) };
+  return { content, lines: (paths2) => paths2.map(lineOf) };
 }
 function nodeAt(doc, path5) {
   let node = doc.contents;
@@ -47432,10 +47525,10 @@ function formatBytes(bytes) {
 }
 
 // actions/engine/commit/report.ts
-function pullRequestBody(drift, paths, base) {
+function pullRequestBody(drift, paths2, base) {
   const report2 = emptyReport("Gateway configuration drift");
   report2.lines.push(
-    `The gateway's configuration dumped into ${paths.map((p2) => `\`${p2}\``).join(", ")} differs from \`${base}\`: ${describeDrift(drift.counts)}.`,
+    `The gateway's configuration dumped into ${paths2.map((p2) => `\`${p2}\``).join(", ")} differs from \`${base}\`: ${describeDrift(drift.counts)}.`,
     "Every scheduled run replaces this branch with its latest dump. Merge to accept the drift into git; to undo it instead, sync the gateway from the files on the base branch."
   );
   report2.tables.push(...driftTables(drift));
@@ -47448,8 +47541,8 @@ function sameEntry(a, b2) {
   return a === b2 || a !== void 0 && b2 !== void 0 && a.oid === b2.oid && a.mode === b2.mode;
 }
 function changedPaths2(a, b2) {
-  const paths = /* @__PURE__ */ new Set([...a.keys(), ...b2.keys()]);
-  return [...paths].filter((path5) => !sameEntry(a.get(path5), b2.get(path5))).sort();
+  const paths2 = /* @__PURE__ */ new Set([...a.keys(), ...b2.keys()]);
+  return [...paths2].filter((path5) => !sameEntry(a.get(path5), b2.get(path5))).sort();
 }
 function mergeTrees(input) {
   const { base, ours, theirs } = input;
@@ -47557,7 +47650,7 @@ async function driftCommit(options) {
       throw new DeckhandError(`path ${path5} does not exist: dump the gateway into it first.`);
   }
   const repo = await GitRepository.open(options.paths[0]);
-  const paths = [...new Set(options.paths.map((p2) => repo.relativePath(p2)))];
+  const paths2 = [...new Set(options.paths.map((p2) => repo.relativePath(p2)))];
   const remote = options.remote ?? "origin";
   const remoteUrl = await repo.remoteUrl(remote);
   if (options.token) {
@@ -47566,13 +47659,13 @@ async function driftCommit(options) {
     for (const secret of auth2?.secrets ?? []) options.secret(secret);
     repo.authenticate(auth2?.env ?? {}, [options.token, ...auth2?.secrets ?? []]);
   }
-  const session = new CommitSession(repo, paths, remote, options);
+  const session = new CommitSession(repo, paths2, remote, options);
   return options.mode === "push" ? session.push() : session.pullRequest(remoteUrl);
 }
 var CommitSession = class {
-  constructor(repo, paths, remote, options) {
+  constructor(repo, paths2, remote, options) {
     this.repo = repo;
-    this.paths = paths;
+    this.paths = paths2;
     this.remote = remote;
     this.options = options;
     this.sleep = options.sleep ?? ((ms2) => new Promise((resolve12) => setTimeout(resolve12, ms2)));
@@ -48445,13 +48538,15 @@ function scrubPassword(text, target) {
 
 // actions/engine/postgres/session.ts
 init_errors();
-import { spawn as spawn3 } from "node:child_process";
 import { randomBytes as randomBytes2 } from "node:crypto";
 var PsqlSession = class _PsqlSession {
   constructor(psql, env, target) {
     this.target = target;
     const sessionEnv = childEnv(process.env, { ...env, PGDATABASE: target.database ?? env.PGDATABASE });
-    this.child = spawn3(psql, psqlArgs(), { env: sessionEnv, stdio: ["pipe", "pipe", "pipe"] });
+    this.child = spawnTracked(psql, psqlArgs(), {
+      env: sessionEnv,
+      stdio: ["pipe", "pipe", "pipe"]
+    });
     this.child.stdout.setEncoding("utf8").on("data", (chunk) => {
       this.stdout += chunk;
       this.waiter?.();
@@ -48529,7 +48624,7 @@ var PsqlSession = class _PsqlSession {
     this.child.stdin.end("\\q\n");
     await new Promise((resolve12) => {
       if (this.exited) return resolve12();
-      const timer = setTimeout(() => this.child.kill("SIGTERM"), 5e3);
+      const timer = setTimeout(() => killTree(this.child), 5e3);
       this.child.once("close", () => {
         clearTimeout(timer);
         resolve12();
@@ -49757,13 +49852,13 @@ function flagOf(data) {
   return void 0;
 }
 function replacedWith(data) {
-  const paths = [];
+  const paths2 = [];
   const deprecation = data.deprecation;
   if (isRecord3(deprecation) && Array.isArray(deprecation.replaced_with)) {
-    for (const item of deprecation.replaced_with.slice(0, 8)) if (isRecord3(item)) paths.push(item.path);
+    for (const item of deprecation.replaced_with.slice(0, 8)) if (isRecord3(item)) paths2.push(item.path);
   }
-  paths.push(data.translate_backwards);
-  return paths.filter(
+  paths2.push(data.translate_backwards);
+  return paths2.filter(
     (path5) => Array.isArray(path5) && path5.length > 0 && path5.length <= 32 && path5.every((part) => typeof part === "string")
   );
 }
@@ -50112,7 +50207,7 @@ async function writeTykDump(options) {
   }
   files.set(TYK_SPEC_FILE, tykSpec(objects));
   const requiredEnv = [...new Set(redactions.map((r) => r.name))].sort();
-  const outcome = await install2(
+  const outcome = await install3(
     options.outputDir,
     files,
     requiredEnv,
@@ -50134,10 +50229,10 @@ var OBJECT_FILE = /^(api|oas|policy)-.+\.json$/;
 function isObjectFile(name) {
   return OBJECT_FILE.test(name);
 }
-async function readTykState(paths) {
-  if (paths.length === 0) throw new DeckhandError("state: name at least one Tyk folder or file");
+async function readTykState(paths2) {
+  if (paths2.length === 0) throw new DeckhandError("state: name at least one Tyk folder or file");
   const files = [];
-  for (const path5 of paths) {
+  for (const path5 of paths2) {
     const info2 = await stat10(path5).catch(() => void 0);
     if (!info2) throw new DeckhandError(`state: ${path5} does not exist`);
     if (info2.isDirectory()) {
@@ -50199,8 +50294,8 @@ function planTyk(desired, current, files, options = {}) {
       const [held, now] = options.dashboard ? dashboardViews(before, object) : [before.body, object.body];
       const old = withoutZeroFill(held, now);
       const next = withoutZeroFill(now, held);
-      const paths = changedPaths(old, next);
-      if (paths.length > 0) step("update", object, { before: old, after: next, paths });
+      const paths2 = changedPaths(old, next);
+      if (paths2.length > 0) step("update", object, { before: old, after: next, paths: paths2 });
     }
   }
   for (const [key2, object] of have) if (!want.has(key2)) step("delete", object);
@@ -50669,8 +50764,8 @@ async function tykDumpJob(inputs, ctx) {
   };
 }
 async function readDesired(inputs, ctx) {
-  const paths = inputs.list("state");
-  const state = paths.length > 0 ? paths : ["tyk"];
+  const paths2 = inputs.list("state");
+  const state = paths2.length > 0 ? paths2 : ["tyk"];
   const { objects, files } = await readTykState(state);
   const filled = objects.map((object, i) => {
     for (const name of referencedEnv(object.body)) {
@@ -53816,22 +53911,22 @@ function build$7(root, options) {
   return relativePaths && root ? joinPathWithRelativePath(root, options) : includeBasePath ? joinPathWithBasePath : joinPath;
 }
 function pushDirectoryWithRelativePath(root) {
-  return function(directoryPath, paths) {
-    paths.push(directoryPath.substring(root.length) || ".");
+  return function(directoryPath, paths2) {
+    paths2.push(directoryPath.substring(root.length) || ".");
   };
 }
 function pushDirectoryFilterWithRelativePath(root) {
-  return function(directoryPath, paths, filters) {
+  return function(directoryPath, paths2, filters) {
     const relativePath = directoryPath.substring(root.length) || ".";
-    if (filters.every((filter) => filter(relativePath, true))) paths.push(relativePath);
+    if (filters.every((filter) => filter(relativePath, true))) paths2.push(relativePath);
   };
 }
-var pushDirectory = (directoryPath, paths) => {
-  paths.push(directoryPath || ".");
+var pushDirectory = (directoryPath, paths2) => {
+  paths2.push(directoryPath || ".");
 };
-var pushDirectoryFilter = (directoryPath, paths, filters) => {
+var pushDirectoryFilter = (directoryPath, paths2, filters) => {
   const path5 = directoryPath || ".";
-  if (filters.every((filter) => filter(path5, true))) paths.push(path5);
+  if (filters.every((filter) => filter(path5, true))) paths2.push(path5);
 };
 var empty$2 = () => {
 };
@@ -53844,14 +53939,14 @@ function build$6(root, options) {
 var pushFileFilterAndCount = (filename, _paths, counts2, filters) => {
   if (filters.every((filter) => filter(filename, false))) counts2.files++;
 };
-var pushFileFilter = (filename, paths, _counts, filters) => {
-  if (filters.every((filter) => filter(filename, false))) paths.push(filename);
+var pushFileFilter = (filename, paths2, _counts, filters) => {
+  if (filters.every((filter) => filter(filename, false))) paths2.push(filename);
 };
 var pushFileCount = (_filename, _paths, counts2, _filters) => {
   counts2.files++;
 };
-var pushFile = (filename, paths) => {
-  paths.push(filename);
+var pushFile = (filename, paths2) => {
+  paths2.push(filename);
 };
 var empty$1 = () => {
 };
@@ -53862,8 +53957,8 @@ function build$5(options) {
   else if (onlyCounts) return pushFileCount;
   else return pushFile;
 }
-var getArray = (paths) => {
-  return paths;
+var getArray = (paths2) => {
+  return paths2;
 };
 var getArrayGroup = () => {
   return [""].slice(0, 0);
@@ -54085,8 +54180,8 @@ var Walker = class {
     return this.isSynchronous ? this.callbackInvoker(this.state, null) : null;
   }
   walk = (entries2, directoryPath, depth) => {
-    const { paths, options: { filters, resolveSymlinks: resolveSymlinks$1, excludeSymlinks, exclude, maxFiles, signal, useRealPaths, pathSeparator }, controller } = this.state;
-    if (controller.aborted || signal && signal.aborted || maxFiles && paths.length > maxFiles) return;
+    const { paths: paths2, options: { filters, resolveSymlinks: resolveSymlinks$1, excludeSymlinks, exclude, maxFiles, signal, useRealPaths, pathSeparator }, controller } = this.state;
+    if (controller.aborted || signal && signal.aborted || maxFiles && paths2.length > maxFiles) return;
     const files = this.getArray(this.state.paths);
     for (let i = 0; i < entries2.length; ++i) {
       const entry2 = entries2[i];
@@ -54096,7 +54191,7 @@ var Walker = class {
       } else if (entry2.isDirectory()) {
         let path5 = joinDirectoryPath(entry2.name, directoryPath, this.state.options.pathSeparator);
         if (exclude && exclude(entry2.name, path5)) continue;
-        this.pushDirectory(path5, paths, filters);
+        this.pushDirectory(path5, paths2, filters);
         this.walkDirectory(this.state, path5, path5, depth - 1, this.walk);
       } else if (this.resolveSymlink && entry2.isSymbolicLink()) {
         let path5 = joinPathWithBasePath(entry2.name, directoryPath);
@@ -54497,9 +54592,9 @@ function buildCrawler(options, patterns) {
   });
   return [crawler, cwd !== root && !absolute && buildRelative(cwd, root)];
 }
-function formatPaths(paths, mapper) {
-  if (mapper) for (let i = paths.length - 1; i >= 0; i--) paths[i] = mapper(paths[i]);
-  return paths;
+function formatPaths(paths2, mapper) {
+  if (mapper) for (let i = paths2.length - 1; i >= 0; i--) paths2[i] = mapper(paths2[i]);
+  return paths2;
 }
 var defaultOptions = {
   caseSensitiveMatch: true,
@@ -54648,7 +54743,7 @@ async function selectPaths(patterns, root, ownFiles) {
     for (const match of matches2.files) selected.delete(match);
     for (const match of matches2.directories) directories.delete(match);
   }
-  const relativeTo = (paths) => [...paths].map((p2) => toPosix(relative6(root, p2))).sort(byPath);
+  const relativeTo = (paths2) => [...paths2].map((p2) => toPosix(relative6(root, p2))).sort(byPath);
   return { files: relativeTo(selected), directories: relativeTo(directories) };
 }
 function emptyDirectories(directories, files) {
@@ -54802,7 +54897,7 @@ async function filesBackup(options) {
 
 // actions/engine/files/restore.ts
 import { randomBytes as randomBytes5 } from "node:crypto";
-import { constants as constants4 } from "node:fs";
+import { constants as constants5 } from "node:fs";
 import { chmod as chmod3, copyFile as copyFile3, lstat as lstat4, mkdir as mkdir6, readdir as readdir10, readFile as readFile8, rename as rename6, rm as rm7, stat as stat13, utimes } from "node:fs/promises";
 import { basename as basename9, dirname as dirname9, join as join25, resolve as resolve11, sep as sep8 } from "node:path";
 init_errors();
@@ -54983,7 +55078,7 @@ async function place(source, dest, mode, sha256) {
   await mkdir6(dirname9(dest), { recursive: true });
   const temp = join25(dirname9(dest), `.${basename9(dest)}.${randomBytes5(6).toString("hex")}.tmp`);
   try {
-    await copyFile3(source, temp, constants4.COPYFILE_EXCL);
+    await copyFile3(source, temp, constants5.COPYFILE_EXCL);
     await chmod3(temp, mode);
     const { mtime, atime } = await lstat4(source);
     await utimes(temp, atime, mtime);
@@ -55072,9 +55167,9 @@ function topDirectory(path5) {
   return dirs.length === 0 ? "." : dirs.slice(0, 2).join("/");
 }
 var FOLD_ROWS3 = 20;
-function someOf(paths, max = 10) {
-  const shown = paths.slice(0, max).join(", ");
-  return paths.length > max ? `${shown} and ${paths.length - max} more` : shown;
+function someOf(paths2, max = 10) {
+  const shown = paths2.slice(0, max).join(", ");
+  return paths2.length > max ? `${shown} and ${paths2.length - max} more` : shown;
 }
 async function filesBackupJob(source, ctx) {
   const inputs = new Inputs(COMMANDS["files-backup"].inputs, source);

@@ -926,10 +926,10 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports, module) {
     "use strict";
     var parse3 = require_parse();
-    var constants4 = require_constants();
+    var constants5 = require_constants();
     var SemVer = require_semver();
     var truncate = (version, truncation, options) => {
-      if (!constants4.RELEASE_TYPES.includes(truncation)) {
+      if (!constants5.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version, options);
@@ -2169,7 +2169,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports, module) {
     "use strict";
     var internalRe = require_re();
-    var constants4 = require_constants();
+    var constants5 = require_constants();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse3 = require_parse();
@@ -2253,8 +2253,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants4.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants4.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants5.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants5.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -15364,7 +15364,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants4 = require_constants3();
+    var constants5 = require_constants3();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util2.addListener;
@@ -15439,7 +15439,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants5.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -15534,11 +15534,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants4.ERROR.OK) {
+          if (ret !== constants5.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants5.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants4.ERROR.PAUSED) {
+            } else if (ret === constants5.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -15561,10 +15561,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants4.ERROR.OK) {
+        if (ret === constants5.ERROR.OK) {
           return null;
         }
-        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants5.ERROR.PAUSED || ret === constants5.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -15581,7 +15581,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants4.ERROR[ret], data);
+        return new HTTPParserError(message, constants5.ERROR[ret], data);
       }
       destroy() {
         assert(this.ptr != null);
@@ -15761,7 +15761,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants4.ERROR.PAUSED : 0;
+        return pause ? constants5.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -15783,7 +15783,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request2.onData(buf) === false) {
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -15819,13 +15819,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util2.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util2.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util2.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -39564,12 +39564,12 @@ function catalogueNode(kind, name) {
   const key = `${kind}/${name}`;
   let node = compiled.get(key);
   if (node === void 0) {
-    const paths = Object.hasOwn(TABLES[kind] ?? {}, name) ? TABLES[kind][name] : void 0;
+    const paths2 = Object.hasOwn(TABLES[kind] ?? {}, name) ? TABLES[kind][name] : void 0;
     const extra = configured.get(key);
     node = null;
-    if (paths) {
+    if (paths2) {
       const root = {};
-      for (const [path5, flag] of Object.entries(paths)) addPath(root, path5, flag);
+      for (const [path5, flag] of Object.entries(paths2)) addPath(root, path5, flag);
       node = tag(root, "catalogue");
     }
     if (extra) {
@@ -40247,7 +40247,7 @@ function readState(text) {
     return void 0;
   }
   if (!isObject(content)) return void 0;
-  return { content, lines: (paths) => readYaml(text)?.lines(paths) ?? paths.map(() => void 0) };
+  return { content, lines: (paths2) => readYaml(text)?.lines(paths2) ?? paths2.map(() => void 0) };
 }
 function redactedValues(state) {
   replaceDeckMasks(state.content);
@@ -40324,7 +40324,7 @@ function readYaml(text) {
     const node = nodeAt(doc, path5);
     return node ? counter.linePos(valueStart(node, text)).line : void 0;
   };
-  return { content, lines: (paths) => paths.map(lineOf) };
+  return { content, lines: (paths2) => paths2.map(lineOf) };
 }
 function nodeAt(doc, path5) {
   let node = doc.contents;
@@ -40404,11 +40404,11 @@ function envProblem(refs, missing, purpose) {
     message: `${missing.length} environment variable(s) referenced by the state files are not set: ${where.join(", ")}. deck expands them even to ${purpose}; set them (for example from secrets) before this step.`
   };
 }
-async function expandState(paths) {
-  if (paths.length === 0)
+async function expandState(paths2) {
+  if (paths2.length === 0)
     throw new DeckhandError("state is required: name the state files or directories to check");
   const found = [];
-  for (const path5 of paths) {
+  for (const path5 of paths2) {
     const info2 = await stat(path5).catch(() => void 0);
     if (!info2) throw new DeckhandError(`state: ${path5} does not exist`);
     if (info2.isDirectory()) {
@@ -40693,8 +40693,89 @@ async function isExecutable(path5) {
   );
 }
 
-// actions/engine/process.ts
+// actions/engine/shutdown.ts
 import { spawn } from "node:child_process";
+import { rmSync } from "node:fs";
+import { constants as constants2 } from "node:os";
+var STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"];
+var GRACE_MS = 3e3;
+var children = /* @__PURE__ */ new Set();
+var paths = /* @__PURE__ */ new Set();
+var installed = false;
+var stopping;
+function spawnTracked(program, args, options) {
+  install();
+  const child3 = spawn(program, [...args], { ...options, detached: true });
+  if (child3.pid !== void 0) {
+    children.add(child3);
+    child3.once("exit", () => {
+      children.delete(child3);
+      if (stopping && children.size === 0) stopping.finish();
+    });
+  }
+  return child3;
+}
+function killTree(child3, signal = "SIGTERM") {
+  if (child3.pid === void 0 || child3.exitCode !== null || child3.signalCode !== null) return;
+  try {
+    process.kill(-child3.pid, signal);
+  } catch {
+    child3.kill(signal);
+  }
+}
+function removeOnStop(path5) {
+  install();
+  paths.add(path5);
+  return () => {
+    paths.delete(path5);
+  };
+}
+function removePaths() {
+  let removed = 0;
+  for (const path5 of paths) {
+    try {
+      rmSync(path5, { recursive: true, force: true });
+      removed++;
+    } catch {
+    }
+  }
+  paths.clear();
+  return removed;
+}
+function install() {
+  if (installed) return;
+  installed = true;
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  process.on("exit", removePaths);
+}
+function onSignal(signal) {
+  if (stopping) {
+    for (const child3 of children) killTree(child3, "SIGKILL");
+    stopping.finish();
+    return;
+  }
+  let done = false;
+  const finish2 = () => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    for (const child3 of children) killTree(child3, "SIGKILL");
+    const removed = removePaths();
+    process.stderr.write(
+      `deckhand: stopped by ${signal}; ${removed} temporary path${removed === 1 ? "" : "s"} removed
+`
+    );
+    for (const s of STOP_SIGNALS) process.removeListener(s, onSignal);
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    else process.exit(128 + constants2.signals[signal]);
+  };
+  const timer = setTimeout(finish2, GRACE_MS);
+  stopping = { signal, finish: finish2 };
+  for (const child3 of children) killTree(child3, "SIGTERM");
+  if (children.size === 0) finish2();
+}
+
+// actions/engine/process.ts
 var PRIVATE_ENV = /^(?:INPUT_|DECKHAND_|ACTIONS_)|^(?:GITHUB_TOKEN|GH_TOKEN)$/i;
 function childEnv(parent, extra = {}) {
   const env = {};
@@ -40708,7 +40789,7 @@ function childEnv(parent, extra = {}) {
 function run(program, args, options = {}) {
   const env = childEnv(process.env, options.env);
   return new Promise((resolve4, reject) => {
-    const child3 = spawn(program, [...args], {
+    const child3 = spawnTracked(program, args, {
       cwd: options.cwd,
       env,
       stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"],
@@ -40717,7 +40798,7 @@ function run(program, args, options = {}) {
     if (options.stdin && child3.stdin) {
       child3.stdin.on("error", () => void 0);
       options.stdin.on("error", (err) => {
-        child3.kill("SIGTERM");
+        killTree(child3);
         reject(err);
       });
       options.stdin.pipe(child3.stdin);
@@ -40726,7 +40807,7 @@ function run(program, args, options = {}) {
     const stderr = [];
     child3.stdout.on("data", (chunk) => stdout.push(chunk));
     child3.stderr.on("data", (chunk) => stderr.push(chunk));
-    const timer = options.timeoutMs === void 0 ? void 0 : setTimeout(() => child3.kill("SIGTERM"), options.timeoutMs);
+    const timer = options.timeoutMs === void 0 ? void 0 : setTimeout(() => killTree(child3), options.timeoutMs);
     child3.on("error", (err) => {
       if (timer) clearTimeout(timer);
       reject(err);
@@ -40873,14 +40954,14 @@ async function locateDeck(options) {
   deckFeatures(version);
   const cached = await store.find(version, platform2);
   if (cached) return finish(join2(cached, binary), "cache", logger2);
-  const installed = await install(version, platform2, releaseBaseUrl, store, logger2);
-  const located = await finish(join2(installed, binary), "download", logger2);
+  const installed2 = await install2(version, platform2, releaseBaseUrl, store, logger2);
+  const located = await finish(join2(installed2, binary), "download", logger2);
   if (!import_semver2.default.eq(located.version, version)) {
     logger2.warn(`The deck ${version} release archive contains deck ${located.version}`);
   }
   return located;
 }
-async function install(version, platform2, releaseBaseUrl, store, logger2) {
+async function install2(version, platform2, releaseBaseUrl, store, logger2) {
   const asset = releaseAsset(version, platform2);
   const releaseUrl = `${releaseBaseUrl}/download/v${version}`;
   const assetUrl = `${releaseUrl}/${asset}`;
@@ -41006,7 +41087,14 @@ async function privateTempDir(prefix = "deckhand-") {
   const base = process.env.RUNNER_TEMP || tmpdir();
   await mkdir(base, { recursive: true });
   const path5 = await mkdtemp(join3(base, prefix));
-  return { path: path5, cleanup: () => rm2(path5, { recursive: true, force: true }) };
+  const forget = removeOnStop(path5);
+  return {
+    path: path5,
+    cleanup: async () => {
+      await rm2(path5, { recursive: true, force: true });
+      forget();
+    }
+  };
 }
 
 // actions/engine/scrub.ts
@@ -42099,7 +42187,7 @@ var lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => (c[k.toLowerCase(
 
 // node_modules/@actions/core/lib/summary.js
 import { EOL as EOL3 } from "os";
-import { constants as constants2, promises } from "fs";
+import { constants as constants3, promises } from "fs";
 var __awaiter2 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
     return value instanceof P ? value : new P(function(resolve4) {
@@ -42149,7 +42237,7 @@ var Summary = class {
         throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
       }
       try {
-        yield access3(pathFromEnv, constants2.R_OK | constants2.W_OK);
+        yield access3(pathFromEnv, constants3.R_OK | constants3.W_OK);
       } catch (_a) {
         throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
       }
@@ -43318,9 +43406,9 @@ var ActionsArtifactStore = class {
     this.checkService(what, "Set upload-artifact to false and keep the backup another way.");
     const root = resolve3(rootDir);
     try {
-      const paths = await expandFiles(files.map((file) => resolve3(root, file)));
+      const paths2 = await expandFiles(files.map((file) => resolve3(root, file)));
       const client = await this.client();
-      const { id, size } = await client.uploadArtifact(name, paths, root, {
+      const { id, size } = await client.uploadArtifact(name, paths2, root, {
         retentionDays,
         // Stored, not deflated: backups arrive compressed already (pg_dump's directory and custom formats
         // gzip their data by default, files-backup writes a tar.gz), and deflating them again takes about
@@ -43466,9 +43554,9 @@ var ActionsArtifactStore = class {
     return fail(`${what}: ${message}`);
   }
 };
-async function expandFiles(paths) {
+async function expandFiles(paths2) {
   const out = [];
-  for (const path5 of paths) {
+  for (const path5 of paths2) {
     const info2 = await stat5(path5).catch(() => void 0);
     if (!info2?.isDirectory()) {
       out.push(path5);
@@ -43777,8 +43865,8 @@ function findAllVersions(toolName, arch3) {
   arch3 = arch3 || os6.arch();
   const toolPath = path4.join(_getCacheDirectory(), toolName);
   if (fs3.existsSync(toolPath)) {
-    const children = fs3.readdirSync(toolPath);
-    for (const child3 of children) {
+    const children2 = fs3.readdirSync(toolPath);
+    for (const child3 of children2) {
       if (isExplicitVersion(child3)) {
         const fullPath = path4.join(toolPath, child3, arch3 || "");
         if (fs3.existsSync(fullPath) && fs3.existsSync(`${fullPath}.complete`)) {

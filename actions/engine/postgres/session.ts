@@ -1,4 +1,4 @@
-import { type ChildProcessByStdio, spawn } from 'node:child_process'
+import type { ChildProcessByStdio } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import type { Readable, Writable } from 'node:stream'
 
@@ -6,6 +6,7 @@ import { DeckhandError } from '../errors.js'
 import { type PgTarget, explainPgError } from './connection.js'
 import { psqlArgs } from './commands.js'
 import { childEnv } from '../process.js'
+import { killTree, spawnTracked } from '../shutdown.js'
 
 /**
  * One psql process kept open for a conversation: statements go to its stdin, each followed by an
@@ -29,7 +30,10 @@ export class PsqlSession {
   ) {
     // The session talks to its target's database, whatever the shared environment names.
     const sessionEnv = childEnv(process.env, { ...env, PGDATABASE: target.database ?? env.PGDATABASE })
-    this.child = spawn(psql, psqlArgs(), { env: sessionEnv, stdio: ['pipe', 'pipe', 'pipe'] })
+    this.child = spawnTracked(psql, psqlArgs(), {
+      env: sessionEnv,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    }) as ChildProcessByStdio<Writable, Readable, Readable>
     this.child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       this.stdout += chunk
       this.waiter?.()
@@ -108,7 +112,7 @@ export class PsqlSession {
     this.child.stdin.end('\\q\n')
     await new Promise<void>((resolve) => {
       if (this.exited) return resolve()
-      const timer = setTimeout(() => this.child.kill('SIGTERM'), 5000)
+      const timer = setTimeout(() => killTree(this.child), 5000)
       this.child.once('close', () => {
         clearTimeout(timer)
         resolve()
