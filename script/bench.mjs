@@ -363,10 +363,12 @@ console.log(JSON.stringify({ before: before / 1024, peak: process.resourceUsage(
     '',
     `Bundle sizes: ${bundles.join(', ')}.`,
   ]
-  lines.push('', '### Drift commits', '', ...(await benchCommit({ runs: RUNS, generate, processDeckOutput })))
+  lines.push('', '### Drift commits', '')
+  for (const line of await benchCommit({ runs: RUNS, generate, processDeckOutput })) lines.push(line)
   if (process.env.BENCH_DB !== '0') {
     console.log('Database benchmark: loading the database (about a minute)…')
-    lines.push('', '### Database backups', '', ...(await benchDatabase({ runs: RUNS })))
+    lines.push('', '### Database backups', '')
+    for (const line of await benchDatabase({ runs: RUNS })) lines.push(line)
   }
   const text = lines.join('\n')
   console.log(text)

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { LineCounter, parseDocument } from 'yaml'
 
+import { append, maxOf } from '../engine/arrays.js'
 import { DirToolStore } from '../engine/deck/dir-store.js'
 import { DeckhandError, errorMessage, isDeckhandError } from '../engine/errors.js'
 import { writeFileAtomic } from '../engine/fs-atomic.js'
@@ -75,7 +76,10 @@ export function renderText(report: Report): string {
   const out = [report.title, ...report.lines]
   for (const table of report.tables) {
     const widths = table.header.map((h, i) =>
-      Math.max(h.length, ...table.rows.map((r) => (r[i] ?? '').length)),
+      maxOf(
+        table.rows.map((r) => (r[i] ?? '').length),
+        h.length,
+      ),
     )
     const row = (cells: string[]) =>
       cells
@@ -88,7 +92,7 @@ export function renderText(report: Report): string {
       row(table.header),
       row(widths.map((w) => '-'.repeat(w))),
     )
-    out.push(...table.rows.map(row))
+    append(out, table.rows.map(row))
   }
   for (const a of report.annotations) {
     out.push(`${a.level}: ${a.file ? `${a.file}${a.line ? `:${a.line}` : ''}: ` : ''}${a.message}`)

@@ -2,6 +2,7 @@ import type { ArtifactClient } from '@actions/artifact'
 import { readdir, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 
+import { append } from '../engine/arrays.js'
 import { type ArtifactStore, artifactServiceUnavailable, type UploadedArtifact } from '../engine/artifacts.js'
 import { DeckhandError, errorMessage } from '../engine/errors.js'
 
@@ -203,7 +204,7 @@ async function expandFiles(paths: readonly string[]): Promise<string[]> {
     }
     const entries = await readdir(path, { recursive: true, withFileTypes: true })
     const files = entries.filter((e) => !e.isDirectory()).map((e) => join(e.parentPath, e.name))
-    out.push(...(files.length > 0 ? files.sort() : [path]))
+    append(out, files.length > 0 ? files.sort() : [path])
   }
   return out
 }

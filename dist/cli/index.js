@@ -9869,8 +9869,8 @@ var require_utils = __commonJS({
     };
     exports.wrapOutput = (input, state = {}, options = {}) => {
       const prepend = options.contains ? "" : "^";
-      const append = options.contains ? "" : "$";
-      let output = `${prepend}(?:${input})${append}`;
+      const append2 = options.contains ? "" : "$";
+      let output = `${prepend}(?:${input})${append2}`;
       if (state.negated === true) {
         output = `(?:^(?!${output}).*$)`;
       }
@@ -10552,7 +10552,7 @@ var require_parse2 = __commonJS({
         state.consumed += value2;
         state.index += num;
       };
-      const append = (token) => {
+      const append2 = (token) => {
         state.output += token.output != null ? token.output : token.value;
         consume(token.value);
       };
@@ -10593,7 +10593,7 @@ var require_parse2 = __commonJS({
         if (extglobs.length && tok.type !== "paren") {
           extglobs[extglobs.length - 1].inner += tok.value;
         }
-        if (tok.value || tok.output) append(tok);
+        if (tok.value || tok.output) append2(tok);
         if (prev && prev.type === "text" && tok.type === "text") {
           prev.output = (prev.output || prev.value) + tok.value;
           prev.value += tok.value;
@@ -10770,13 +10770,13 @@ var require_parse2 = __commonJS({
             value = "^";
           }
           prev.value += value;
-          append({ value });
+          append2({ value });
           continue;
         }
         if (state.quotes === 1 && value !== '"') {
           value = utils.escapeRegex(value);
           prev.value += value;
-          append({ value });
+          append2({ value });
           continue;
         }
         if (value === '"') {
@@ -10834,7 +10834,7 @@ var require_parse2 = __commonJS({
             value = `/${value}`;
           }
           prev.value += value;
-          append({ value });
+          append2({ value });
           if (opts.literalBrackets === false || utils.hasRegexChars(prevValue)) {
             continue;
           }
@@ -11342,8 +11342,8 @@ var require_picomatch = __commonJS({
       }
       const opts = options || {};
       const prepend = opts.contains ? "" : "^";
-      const append = opts.contains ? "" : "$";
-      let source = `${prepend}(?:${state.output})${append}`;
+      const append2 = opts.contains ? "" : "$";
+      let source = `${prepend}(?:${state.output})${append2}`;
       if (state && state.negated === true) {
         source = `^(?!${source}).*$`;
       }
@@ -36012,6 +36012,17 @@ var import_yaml7 = __toESM(require_dist(), 1);
 import { readFile as readFile12 } from "node:fs/promises";
 import { parseArgs } from "node:util";
 
+// actions/engine/arrays.ts
+function append(into, items) {
+  for (const item of items) into.push(item);
+  return into;
+}
+function maxOf(values, floor = -Infinity) {
+  let max = floor;
+  for (const value of values) if (value > max) max = value;
+  return max;
+}
+
 // actions/engine/deck/dir-store.ts
 import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
@@ -43138,7 +43149,7 @@ function validateArgs(features, cmd) {
   let args;
   if (features.gatewayCommands) {
     args = cmd.online ? ["gateway", "validate"] : ["file", "validate"];
-    args.push(...cmd.files);
+    append(args, cmd.files);
   } else {
     args = ["validate"];
     for (const file of cmd.files) args.push("--state", file);
@@ -46807,9 +46818,9 @@ function missingEnv(refs, env = process.env) {
 
 // actions/engine/state/files.ts
 var import_yaml4 = __toESM(require_dist(), 1);
-init_errors();
 import { readdir as readdir2, stat as stat5 } from "node:fs/promises";
 import { extname as extname2, join as join6 } from "node:path";
+init_errors();
 var STATE_EXTENSIONS = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
 function envProblem(refs, missing, purpose) {
   if (missing.length === 0) return void 0;
@@ -46835,7 +46846,7 @@ async function expandState(paths2) {
     if (info.isDirectory()) {
       const inDir = await walk(path);
       if (inDir.length === 0) throw new DeckhandError(`state: ${path} holds no .yaml, .yml or .json files`);
-      found.push(...inDir);
+      append(found, inDir);
     } else found.push(path);
   }
   return [...new Set(found)];
@@ -46847,7 +46858,7 @@ async function walk(dir) {
   )) {
     const path = join6(dir, entry2.name);
     if (entry2.name.startsWith(".")) continue;
-    if (entry2.isDirectory()) out.push(...await walk(path));
+    if (entry2.isDirectory()) append(out, await walk(path));
     else if (STATE_EXTENSIONS.has(extname2(entry2.name))) out.push(path);
   }
   return out;
@@ -46927,7 +46938,7 @@ async function readTargets(options) {
   for (const file of files) {
     const text = await readFile3(file, "utf8");
     const checked = checkFile(file, text);
-    problems.push(...checked.problems);
+    append(problems, checked.problems);
     for (const ref of findEnvReferences(text)) refs.push({ ...ref, file });
     const workspace = options.workspace ?? checked.workspace ?? "";
     const selectTags = [
@@ -47772,7 +47783,7 @@ function pullRequestBody(drift, paths2, base) {
     `The gateway's configuration dumped into ${paths2.map((p2) => `\`${p2}\``).join(", ")} differs from \`${base}\`: ${describeDrift(drift.counts)}.`,
     "Every scheduled run replaces this branch with its latest dump. Merge to accept the drift into git; to undo it instead, sync the gateway from the files on the base branch."
   );
-  report2.tables.push(...driftTables(drift));
+  append(report2.tables, driftTables(drift));
   return report2;
 }
 
@@ -47944,7 +47955,7 @@ var CommitSession = class {
     for (const path of local) {
       const entry2 = this.ours.get(path);
       if (!entry2 || !REGULAR.has(entry2.mode)) continue;
-      secrets.push(...scanFile(path, await this.blob(entry2.oid)));
+      append(secrets, scanFile(path, await this.blob(entry2.oid)));
     }
     return { local, secrets };
   }
@@ -48312,7 +48323,7 @@ function commitReport(result) {
   for (const folder of result.newerOnBranch)
     report2.lines.push(`${folder}: ${result.branch} already had a newer dump, which was kept.`);
   if (result.checkoutUpdated) report2.lines.push("The checkout now stands at the new commit.");
-  report2.tables.push(...driftTables(result.drift));
+  append(report2.tables, driftTables(result.drift));
   return report2;
 }
 
@@ -50416,7 +50427,7 @@ async function writeTykDump(options) {
     const name = fileNameOf(object);
     if (files.has(name))
       throw new DeckhandError(`the gateway returned ${TYK_KIND[object.format]} ${object.id} twice`);
-    if (options.redactSecrets) redactions.push(...redactTykObject(object));
+    if (options.redactSecrets) append(redactions, redactTykObject(object));
     files.set(name, renderRedacted(object.body));
     counts2[TYK_KIND[object.format]]++;
   }
@@ -50452,7 +50463,10 @@ async function readTykState(paths2) {
     if (!info) throw new DeckhandError(`state: ${path} does not exist`);
     if (info.isDirectory()) {
       const names = (await readdir6(path)).filter((n) => n.endsWith(".json") && n !== TYK_SPEC_FILE).sort();
-      files.push(...names.map((n) => join18(path, n)));
+      append(
+        files,
+        names.map((n) => join18(path, n))
+      );
     } else files.push(path);
   }
   const objects = [];
@@ -52547,8 +52561,9 @@ function addProblems(report2, problems, command) {
     header: ["file", "line", "check", "problem"],
     rows: problems.map((p2) => [p2.file ?? "", p2.line === void 0 ? "" : String(p2.line), p2.check, p2.message])
   });
-  report2.annotations.push(
-    ...problems.map((p2) => ({
+  append(
+    report2.annotations,
+    problems.map((p2) => ({
       level: "error",
       title: `deckhand ${command}: ${p2.check}`,
       message: p2.message,
@@ -52623,9 +52638,9 @@ async function diffJob(source, ctx) {
   const counts2 = totalCounts(plans);
   const planErrors = plans.some((p2) => p2.errors.length > 0);
   report2.lines.push(headline(counts2, plans, gateway, planned.scope));
-  if (planErrors) report2.lines.push(...planErrorLines(plans, "the plan cannot be relied on."));
+  if (planErrors) append(report2.lines, planErrorLines(plans, "the plan cannot be relied on."));
   addPlanTables(report2, plans);
-  report2.annotations.push(...deckAnnotations(plans, "diff"));
+  append(report2.annotations, deckAnnotations(plans, "diff"));
   const planFile = await writePlan(inputs.string("plan-file"), {
     command: "diff",
     gateway,
@@ -52652,7 +52667,7 @@ async function syncJob(source, ctx) {
   const dryRun = inputs.boolean("dry-run");
   const deletes = checkDeletes(plans, guard);
   const planErrors = plans.some((p2) => p2.errors.length > 0);
-  report2.annotations.push(...deckAnnotations(plans, "sync"));
+  append(report2.annotations, deckAnnotations(plans, "sync"));
   const record = {
     command: "sync",
     gateway,
@@ -52675,7 +52690,7 @@ async function syncJob(source, ctx) {
     };
   };
   if (planErrors) {
-    report2.lines.push(...planErrorLines(plans, "nothing was sent to the gateway."));
+    append(report2.lines, planErrorLines(plans, "nothing was sent to the gateway."));
     addPlanTables(report2, plans);
     return finish2(false);
   }
@@ -52773,7 +52788,7 @@ function describeSync(report2, plans, results, gateway) {
   report2.lines.unshift(
     ok ? `Applied ${applied} change(s) to ${gateway}: ${describeCounts(totalCounts(plans))}.` : `Sync failed: ${applied} change(s) applied to ${gateway}, see below for what failed.`
   );
-  report2.lines.push(...lines);
+  append(report2.lines, lines);
   return ok;
 }
 function planErrorLines(plans, consequence) {
@@ -53413,7 +53428,7 @@ ${done.stderr}`, this.options.reconcile.secrets).trim();
           else if (result.status === "synced") {
             for (const f2 of result.outcome.failed)
               problems.push(`${f2.change.action} ${f2.change.kind} ${f2.change.name}: ${f2.error}`);
-            problems.push(...result.outcome.otherErrors);
+            append(problems, result.outcome.otherErrors);
           }
         }
         if (problems.length > 0) {
@@ -53852,7 +53867,10 @@ function describe(outcome, reportFile) {
     report2.lines.push(
       `The database restore failed, so the declarative state was restored: ${outcome.fallback}`
     );
-  report2.lines.push(...outcome.restored.map((r) => `Restored: ${r}`));
+  append(
+    report2.lines,
+    outcome.restored.map((r) => `Restored: ${r}`)
+  );
   for (const item of outcome.notRestored) {
     report2.lines.push(`Not restored: ${item}`);
     report2.annotations.push({ level: "warning", title: "deckhand restore: not restored", message: item });
@@ -54047,7 +54065,10 @@ function renderText(report2) {
   const out = [report2.title, ...report2.lines];
   for (const table of report2.tables) {
     const widths = table.header.map(
-      (h, i) => Math.max(h.length, ...table.rows.map((r) => (r[i] ?? "").length))
+      (h, i) => maxOf(
+        table.rows.map((r) => (r[i] ?? "").length),
+        h.length
+      )
     );
     const row = (cells) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
     out.push(
@@ -54056,7 +54077,7 @@ function renderText(report2) {
       row(table.header),
       row(widths.map((w2) => "-".repeat(w2)))
     );
-    out.push(...table.rows.map(row));
+    append(out, table.rows.map(row));
   }
   for (const a of report2.annotations) {
     out.push(`${a.level}: ${a.file ? `${a.file}${a.line ? `:${a.line}` : ""}: ` : ""}${a.message}`);

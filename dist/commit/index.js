@@ -34430,6 +34430,12 @@ var init_pr_comments = __esm({
 // actions/engine/jobs/commit.ts
 import { join as join4 } from "node:path";
 
+// actions/engine/arrays.ts
+function append(into, items) {
+  for (const item of items) into.push(item);
+  return into;
+}
+
 // actions/engine/commit/defaults.ts
 var DEFAULT_MESSAGE = "Gateway drift in {path}: {added} added, {changed} changed, {removed} removed";
 var PLACEHOLDERS = ["added", "changed", "removed", "total", "workspaces", "path", "branch"];
@@ -41284,7 +41290,7 @@ function pullRequestBody(drift, paths2, base) {
     `The gateway's configuration dumped into ${paths2.map((p) => `\`${p}\``).join(", ")} differs from \`${base}\`: ${describeDrift(drift.counts)}.`,
     "Every scheduled run replaces this branch with its latest dump. Merge to accept the drift into git; to undo it instead, sync the gateway from the files on the base branch."
   );
-  report.tables.push(...driftTables(drift));
+  append(report.tables, driftTables(drift));
   return report;
 }
 
@@ -41456,7 +41462,7 @@ var CommitSession = class {
     for (const path5 of local) {
       const entry2 = this.ours.get(path5);
       if (!entry2 || !REGULAR.has(entry2.mode)) continue;
-      secrets.push(...scanFile(path5, await this.blob(entry2.oid)));
+      append(secrets, scanFile(path5, await this.blob(entry2.oid)));
     }
     return { local, secrets };
   }
@@ -41902,7 +41908,7 @@ function commitReport(result) {
   for (const folder of result.newerOnBranch)
     report.lines.push(`${folder}: ${result.branch} already had a newer dump, which was kept.`);
   if (result.checkoutUpdated) report.lines.push("The checkout now stands at the new commit.");
-  report.tables.push(...driftTables(result.drift));
+  append(report.tables, driftTables(result.drift));
   return report;
 }
 
@@ -43682,7 +43688,7 @@ function argStringToArray(argString) {
   let inQuotes = false;
   let escaped = false;
   let arg = "";
-  function append(c) {
+  function append2(c) {
     if (escaped && c !== '"') {
       arg += "\\";
     }
@@ -43695,12 +43701,12 @@ function argStringToArray(argString) {
       if (!escaped) {
         inQuotes = !inQuotes;
       } else {
-        append(c);
+        append2(c);
       }
       continue;
     }
     if (c === "\\" && escaped) {
-      append(c);
+      append2(c);
       continue;
     }
     if (c === "\\" && inQuotes) {
@@ -43714,7 +43720,7 @@ function argStringToArray(argString) {
       }
       continue;
     }
-    append(c);
+    append2(c);
   }
   if (arg.length > 0) {
     args.push(arg.trim());
@@ -44095,7 +44101,7 @@ async function expandFiles(paths2) {
     }
     const entries = await readdir2(path5, { recursive: true, withFileTypes: true });
     const files = entries.filter((e) => !e.isDirectory()).map((e) => join7(e.parentPath, e.name));
-    out.push(...files.length > 0 ? files.sort() : [path5]);
+    append(out, files.length > 0 ? files.sort() : [path5]);
   }
   return out;
 }

@@ -35081,6 +35081,12 @@ var import_yaml3 = __toESM(require_dist(), 1);
 import { lstat, mkdir as mkdir2, mkdtemp as mkdtemp2, readdir, readFile, rename as rename2, rm as rm2, stat } from "node:fs/promises";
 import { basename as basename2, join as join3 } from "node:path";
 
+// actions/engine/arrays.ts
+function append(into, items) {
+  for (const item of items) into.push(item);
+  return into;
+}
+
 // actions/engine/deck/commands.ts
 init_errors();
 function dumpArgs(features, cmd) {
@@ -39540,7 +39546,7 @@ async function writeTykDump(options) {
     const name = fileNameOf(object);
     if (files.has(name))
       throw new DeckhandError(`the gateway returned ${TYK_KIND[object.format]} ${object.id} twice`);
-    if (options.redactSecrets) redactions.push(...redactTykObject(object));
+    if (options.redactSecrets) append(redactions, redactTykObject(object));
     files.set(name, renderRedacted(object.body));
     counts2[TYK_KIND[object.format]]++;
   }
@@ -41834,7 +41840,7 @@ function argStringToArray(argString) {
   let inQuotes = false;
   let escaped = false;
   let arg = "";
-  function append(c) {
+  function append2(c) {
     if (escaped && c !== '"') {
       arg += "\\";
     }
@@ -41847,12 +41853,12 @@ function argStringToArray(argString) {
       if (!escaped) {
         inQuotes = !inQuotes;
       } else {
-        append(c);
+        append2(c);
       }
       continue;
     }
     if (c === "\\" && escaped) {
-      append(c);
+      append2(c);
       continue;
     }
     if (c === "\\" && inQuotes) {
@@ -41866,7 +41872,7 @@ function argStringToArray(argString) {
       }
       continue;
     }
-    append(c);
+    append2(c);
   }
   if (arg.length > 0) {
     args.push(arg.trim());
@@ -42247,7 +42253,7 @@ async function expandFiles(paths2) {
     }
     const entries2 = await readdir3(path5, { recursive: true, withFileTypes: true });
     const files = entries2.filter((e) => !e.isDirectory()).map((e) => join9(e.parentPath, e.name));
-    out.push(...files.length > 0 ? files.sort() : [path5]);
+    append(out, files.length > 0 ? files.sort() : [path5]);
   }
   return out;
 }

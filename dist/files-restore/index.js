@@ -33076,7 +33076,7 @@ function argStringToArray(argString) {
   let inQuotes = false;
   let escaped = false;
   let arg = "";
-  function append(c) {
+  function append2(c) {
     if (escaped && c !== '"') {
       arg += "\\";
     }
@@ -33089,12 +33089,12 @@ function argStringToArray(argString) {
       if (!escaped) {
         inQuotes = !inQuotes;
       } else {
-        append(c);
+        append2(c);
       }
       continue;
     }
     if (c === "\\" && escaped) {
-      append(c);
+      append2(c);
       continue;
     }
     if (c === "\\" && inQuotes) {
@@ -33108,7 +33108,7 @@ function argStringToArray(argString) {
       }
       continue;
     }
-    append(c);
+    append2(c);
   }
   if (arg.length > 0) {
     args.push(arg.trim());
@@ -34566,6 +34566,14 @@ function configureSecretFields(lines) {
 // actions/github/artifacts.ts
 import { readdir as readdir4, stat as stat4 } from "node:fs/promises";
 import { join as join6, resolve as resolve4 } from "node:path";
+
+// actions/engine/arrays.ts
+function append(into, items) {
+  for (const item of items) into.push(item);
+  return into;
+}
+
+// actions/github/artifacts.ts
 init_errors();
 var ActionsArtifactStore = class {
   constructor(env = process.env) {
@@ -34736,7 +34744,7 @@ async function expandFiles(paths2) {
     }
     const entries = await readdir4(path5, { recursive: true, withFileTypes: true });
     const files = entries.filter((e) => !e.isDirectory()).map((e) => join6(e.parentPath, e.name));
-    out.push(...files.length > 0 ? files.sort() : [path5]);
+    append(out, files.length > 0 ? files.sort() : [path5]);
   }
   return out;
 }

@@ -34675,8 +34675,8 @@ var require_utils2 = __commonJS({
     };
     exports.wrapOutput = (input, state = {}, options = {}) => {
       const prepend = options.contains ? "" : "^";
-      const append = options.contains ? "" : "$";
-      let output = `${prepend}(?:${input})${append}`;
+      const append2 = options.contains ? "" : "$";
+      let output = `${prepend}(?:${input})${append2}`;
       if (state.negated === true) {
         output = `(?:^(?!${output}).*$)`;
       }
@@ -35358,7 +35358,7 @@ var require_parse3 = __commonJS({
         state.consumed += value2;
         state.index += num;
       };
-      const append = (token) => {
+      const append2 = (token) => {
         state.output += token.output != null ? token.output : token.value;
         consume(token.value);
       };
@@ -35399,7 +35399,7 @@ var require_parse3 = __commonJS({
         if (extglobs.length && tok.type !== "paren") {
           extglobs[extglobs.length - 1].inner += tok.value;
         }
-        if (tok.value || tok.output) append(tok);
+        if (tok.value || tok.output) append2(tok);
         if (prev && prev.type === "text" && tok.type === "text") {
           prev.output = (prev.output || prev.value) + tok.value;
           prev.value += tok.value;
@@ -35576,13 +35576,13 @@ var require_parse3 = __commonJS({
             value = "^";
           }
           prev.value += value;
-          append({ value });
+          append2({ value });
           continue;
         }
         if (state.quotes === 1 && value !== '"') {
           value = utils.escapeRegex(value);
           prev.value += value;
-          append({ value });
+          append2({ value });
           continue;
         }
         if (value === '"') {
@@ -35640,7 +35640,7 @@ var require_parse3 = __commonJS({
             value = `/${value}`;
           }
           prev.value += value;
-          append({ value });
+          append2({ value });
           if (opts.literalBrackets === false || utils.hasRegexChars(prevValue)) {
             continue;
           }
@@ -36148,8 +36148,8 @@ var require_picomatch = __commonJS({
       }
       const opts = options || {};
       const prepend = opts.contains ? "" : "^";
-      const append = opts.contains ? "" : "$";
-      let source = `${prepend}(?:${state.output})${append}`;
+      const append2 = opts.contains ? "" : "$";
+      let source = `${prepend}(?:${state.output})${append2}`;
       if (state && state.negated === true) {
         source = `^(?!${source}).*$`;
       }
@@ -37979,7 +37979,7 @@ function argStringToArray(argString) {
   let inQuotes = false;
   let escaped = false;
   let arg = "";
-  function append(c) {
+  function append2(c) {
     if (escaped && c !== '"') {
       arg += "\\";
     }
@@ -37992,12 +37992,12 @@ function argStringToArray(argString) {
       if (!escaped) {
         inQuotes = !inQuotes;
       } else {
-        append(c);
+        append2(c);
       }
       continue;
     }
     if (c === "\\" && escaped) {
-      append(c);
+      append2(c);
       continue;
     }
     if (c === "\\" && inQuotes) {
@@ -38011,7 +38011,7 @@ function argStringToArray(argString) {
       }
       continue;
     }
-    append(c);
+    append2(c);
   }
   if (arg.length > 0) {
     args.push(arg.trim());
@@ -40221,6 +40221,12 @@ COMMANDS.restore = {
 import { readdir as readdir2, stat as stat2 } from "node:fs/promises";
 import { join as join3, resolve as resolve2 } from "node:path";
 
+// actions/engine/arrays.ts
+function append(into, items) {
+  for (const item of items) into.push(item);
+  return into;
+}
+
 // actions/engine/artifacts.ts
 function artifactServiceUnavailable(env) {
   const server = env.GITHUB_SERVER_URL;
@@ -40405,7 +40411,7 @@ async function expandFiles(paths2) {
     }
     const entries2 = await readdir2(path5, { recursive: true, withFileTypes: true });
     const files = entries2.filter((e) => !e.isDirectory()).map((e) => join3(e.parentPath, e.name));
-    out.push(...files.length > 0 ? files.sort() : [path5]);
+    append(out, files.length > 0 ? files.sort() : [path5]);
   }
   return out;
 }
@@ -41362,7 +41368,7 @@ function validateArgs(features, cmd) {
   let args;
   if (features.gatewayCommands) {
     args = cmd.online ? ["gateway", "validate"] : ["file", "validate"];
-    args.push(...cmd.files);
+    append(args, cmd.files);
   } else {
     args = ["validate"];
     for (const file of cmd.files) args.push("--state", file);
@@ -46566,9 +46572,9 @@ function missingEnv(refs, env = process.env) {
 
 // actions/engine/state/files.ts
 var import_yaml4 = __toESM(require_dist(), 1);
-init_errors();
 import { readdir as readdir4, stat as stat7 } from "node:fs/promises";
 import { extname as extname3, join as join10 } from "node:path";
+init_errors();
 var STATE_EXTENSIONS = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
 function envProblem(refs, missing, purpose) {
   if (missing.length === 0) return void 0;
@@ -46594,7 +46600,7 @@ async function expandState(paths2) {
     if (info2.isDirectory()) {
       const inDir = await walk(path5);
       if (inDir.length === 0) throw new DeckhandError(`state: ${path5} holds no .yaml, .yml or .json files`);
-      found.push(...inDir);
+      append(found, inDir);
     } else found.push(path5);
   }
   return [...new Set(found)];
@@ -46606,7 +46612,7 @@ async function walk(dir) {
   )) {
     const path5 = join10(dir, entry2.name);
     if (entry2.name.startsWith(".")) continue;
-    if (entry2.isDirectory()) out.push(...await walk(path5));
+    if (entry2.isDirectory()) append(out, await walk(path5));
     else if (STATE_EXTENSIONS.has(extname3(entry2.name))) out.push(path5);
   }
   return out;
@@ -46686,7 +46692,7 @@ async function readTargets(options) {
   for (const file of files) {
     const text = await readFile3(file, "utf8");
     const checked = checkFile(file, text);
-    problems.push(...checked.problems);
+    append(problems, checked.problems);
     for (const ref of findEnvReferences(text)) refs.push({ ...ref, file });
     const workspace = options.workspace ?? checked.workspace ?? "";
     const selectTags = [
@@ -47531,7 +47537,7 @@ function pullRequestBody(drift, paths2, base) {
     `The gateway's configuration dumped into ${paths2.map((p2) => `\`${p2}\``).join(", ")} differs from \`${base}\`: ${describeDrift(drift.counts)}.`,
     "Every scheduled run replaces this branch with its latest dump. Merge to accept the drift into git; to undo it instead, sync the gateway from the files on the base branch."
   );
-  report2.tables.push(...driftTables(drift));
+  append(report2.tables, driftTables(drift));
   return report2;
 }
 
@@ -47703,7 +47709,7 @@ var CommitSession = class {
     for (const path5 of local) {
       const entry2 = this.ours.get(path5);
       if (!entry2 || !REGULAR.has(entry2.mode)) continue;
-      secrets.push(...scanFile(path5, await this.blob(entry2.oid)));
+      append(secrets, scanFile(path5, await this.blob(entry2.oid)));
     }
     return { local, secrets };
   }
@@ -48071,7 +48077,7 @@ function commitReport(result) {
   for (const folder of result.newerOnBranch)
     report2.lines.push(`${folder}: ${result.branch} already had a newer dump, which was kept.`);
   if (result.checkoutUpdated) report2.lines.push("The checkout now stands at the new commit.");
-  report2.tables.push(...driftTables(result.drift));
+  append(report2.tables, driftTables(result.drift));
   return report2;
 }
 
@@ -50201,7 +50207,7 @@ async function writeTykDump(options) {
     const name = fileNameOf(object);
     if (files.has(name))
       throw new DeckhandError(`the gateway returned ${TYK_KIND[object.format]} ${object.id} twice`);
-    if (options.redactSecrets) redactions.push(...redactTykObject(object));
+    if (options.redactSecrets) append(redactions, redactTykObject(object));
     files.set(name, renderRedacted(object.body));
     counts2[TYK_KIND[object.format]]++;
   }
@@ -50237,7 +50243,10 @@ async function readTykState(paths2) {
     if (!info2) throw new DeckhandError(`state: ${path5} does not exist`);
     if (info2.isDirectory()) {
       const names = (await readdir8(path5)).filter((n) => n.endsWith(".json") && n !== TYK_SPEC_FILE).sort();
-      files.push(...names.map((n) => join22(path5, n)));
+      append(
+        files,
+        names.map((n) => join22(path5, n))
+      );
     } else files.push(path5);
   }
   const objects = [];
@@ -55301,8 +55310,9 @@ function addProblems(report2, problems, command2) {
     header: ["file", "line", "check", "problem"],
     rows: problems.map((p2) => [p2.file ?? "", p2.line === void 0 ? "" : String(p2.line), p2.check, p2.message])
   });
-  report2.annotations.push(
-    ...problems.map((p2) => ({
+  append(
+    report2.annotations,
+    problems.map((p2) => ({
       level: "error",
       title: `deckhand ${command2}: ${p2.check}`,
       message: p2.message,
@@ -55377,9 +55387,9 @@ async function diffJob(source, ctx) {
   const counts2 = totalCounts(plans);
   const planErrors = plans.some((p2) => p2.errors.length > 0);
   report2.lines.push(headline(counts2, plans, gateway, planned.scope));
-  if (planErrors) report2.lines.push(...planErrorLines(plans, "the plan cannot be relied on."));
+  if (planErrors) append(report2.lines, planErrorLines(plans, "the plan cannot be relied on."));
   addPlanTables(report2, plans);
-  report2.annotations.push(...deckAnnotations(plans, "diff"));
+  append(report2.annotations, deckAnnotations(plans, "diff"));
   const planFile = await writePlan(inputs.string("plan-file"), {
     command: "diff",
     gateway,
@@ -55406,7 +55416,7 @@ async function syncJob(source, ctx) {
   const dryRun = inputs.boolean("dry-run");
   const deletes = checkDeletes(plans, guard);
   const planErrors = plans.some((p2) => p2.errors.length > 0);
-  report2.annotations.push(...deckAnnotations(plans, "sync"));
+  append(report2.annotations, deckAnnotations(plans, "sync"));
   const record = {
     command: "sync",
     gateway,
@@ -55429,7 +55439,7 @@ async function syncJob(source, ctx) {
     };
   };
   if (planErrors) {
-    report2.lines.push(...planErrorLines(plans, "nothing was sent to the gateway."));
+    append(report2.lines, planErrorLines(plans, "nothing was sent to the gateway."));
     addPlanTables(report2, plans);
     return finish2(false);
   }
@@ -55527,7 +55537,7 @@ function describeSync(report2, plans, results, gateway) {
   report2.lines.unshift(
     ok3 ? `Applied ${applied} change(s) to ${gateway}: ${describeCounts(totalCounts(plans))}.` : `Sync failed: ${applied} change(s) applied to ${gateway}, see below for what failed.`
   );
-  report2.lines.push(...lines);
+  append(report2.lines, lines);
   return ok3;
 }
 function planErrorLines(plans, consequence) {
@@ -56167,7 +56177,7 @@ ${done.stderr}`, this.options.reconcile.secrets).trim();
           else if (result.status === "synced") {
             for (const f2 of result.outcome.failed)
               problems.push(`${f2.change.action} ${f2.change.kind} ${f2.change.name}: ${f2.error}`);
-            problems.push(...result.outcome.otherErrors);
+            append(problems, result.outcome.otherErrors);
           }
         }
         if (problems.length > 0) {
@@ -56606,7 +56616,10 @@ function describe(outcome, reportFile) {
     report2.lines.push(
       `The database restore failed, so the declarative state was restored: ${outcome.fallback}`
     );
-  report2.lines.push(...outcome.restored.map((r) => `Restored: ${r}`));
+  append(
+    report2.lines,
+    outcome.restored.map((r) => `Restored: ${r}`)
+  );
   for (const item of outcome.notRestored) {
     report2.lines.push(`Not restored: ${item}`);
     report2.annotations.push({ level: "warning", title: "deckhand restore: not restored", message: item });

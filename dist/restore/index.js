@@ -34431,6 +34431,12 @@ var init_pr_comments = __esm({
 import { readFile as readFile8 } from "node:fs/promises";
 import { join as join12 } from "node:path";
 
+// actions/engine/arrays.ts
+function append(into, items) {
+  for (const item of items) into.push(item);
+  return into;
+}
+
 // actions/engine/deck/connection.ts
 init_errors();
 function parseKongAddr(value) {
@@ -37442,9 +37448,9 @@ function missingEnv(refs, env = process.env) {
 
 // actions/engine/state/files.ts
 var import_yaml = __toESM(require_dist(), 1);
-init_errors();
 import { readdir as readdir3, stat as stat2 } from "node:fs/promises";
 import { extname, join as join7 } from "node:path";
+init_errors();
 var STATE_EXTENSIONS = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
 function envProblem(refs, missing, purpose) {
   if (missing.length === 0) return void 0;
@@ -37470,7 +37476,7 @@ async function expandState(paths2) {
     if (info2.isDirectory()) {
       const inDir = await walk(path5);
       if (inDir.length === 0) throw new DeckhandError(`state: ${path5} holds no .yaml, .yml or .json files`);
-      found.push(...inDir);
+      append(found, inDir);
     } else found.push(path5);
   }
   return [...new Set(found)];
@@ -37482,7 +37488,7 @@ async function walk(dir) {
   )) {
     const path5 = join7(dir, entry.name);
     if (entry.name.startsWith(".")) continue;
-    if (entry.isDirectory()) out.push(...await walk(path5));
+    if (entry.isDirectory()) append(out, await walk(path5));
     else if (STATE_EXTENSIONS.has(extname(entry.name))) out.push(path5);
   }
   return out;
@@ -37562,7 +37568,7 @@ async function readTargets(options) {
   for (const file of files) {
     const text = await readFile3(file, "utf8");
     const checked = checkFile(file, text);
-    problems.push(...checked.problems);
+    append(problems, checked.problems);
     for (const ref of findEnvReferences(text)) refs.push({ ...ref, file });
     const workspace = options.workspace ?? checked.workspace ?? "";
     const selectTags = [
@@ -42212,7 +42218,7 @@ ${done.stderr}`, this.options.reconcile.secrets).trim();
           else if (result.status === "synced") {
             for (const f of result.outcome.failed)
               problems.push(`${f.change.action} ${f.change.kind} ${f.change.name}: ${f.error}`);
-            problems.push(...result.outcome.otherErrors);
+            append(problems, result.outcome.otherErrors);
           }
         }
         if (problems.length > 0) {
@@ -44319,7 +44325,10 @@ async function readTykState(paths2) {
     if (!info2) throw new DeckhandError(`state: ${path5} does not exist`);
     if (info2.isDirectory()) {
       const names = (await readdir4(path5)).filter((n) => n.endsWith(".json") && n !== TYK_SPEC_FILE).sort();
-      files.push(...names.map((n) => join11(path5, n)));
+      append(
+        files,
+        names.map((n) => join11(path5, n))
+      );
     } else files.push(path5);
   }
   const objects = [];
@@ -44584,7 +44593,10 @@ function describe(outcome, reportFile) {
     report.lines.push(
       `The database restore failed, so the declarative state was restored: ${outcome.fallback}`
     );
-  report.lines.push(...outcome.restored.map((r) => `Restored: ${r}`));
+  append(
+    report.lines,
+    outcome.restored.map((r) => `Restored: ${r}`)
+  );
   for (const item of outcome.notRestored) {
     report.lines.push(`Not restored: ${item}`);
     report.annotations.push({ level: "warning", title: "deckhand restore: not restored", message: item });
@@ -46388,7 +46400,7 @@ function argStringToArray(argString) {
   let inQuotes = false;
   let escaped = false;
   let arg = "";
-  function append(c) {
+  function append2(c) {
     if (escaped && c !== '"') {
       arg += "\\";
     }
@@ -46401,12 +46413,12 @@ function argStringToArray(argString) {
       if (!escaped) {
         inQuotes = !inQuotes;
       } else {
-        append(c);
+        append2(c);
       }
       continue;
     }
     if (c === "\\" && escaped) {
-      append(c);
+      append2(c);
       continue;
     }
     if (c === "\\" && inQuotes) {
@@ -46420,7 +46432,7 @@ function argStringToArray(argString) {
       }
       continue;
     }
-    append(c);
+    append2(c);
   }
   if (arg.length > 0) {
     args.push(arg.trim());
@@ -46786,7 +46798,7 @@ async function expandFiles(paths2) {
     }
     const entries2 = await readdir6(path5, { recursive: true, withFileTypes: true });
     const files = entries2.filter((e) => !e.isDirectory()).map((e) => join15(e.parentPath, e.name));
-    out.push(...files.length > 0 ? files.sort() : [path5]);
+    append(out, files.length > 0 ? files.sort() : [path5]);
   }
   return out;
 }

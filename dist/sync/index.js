@@ -34424,6 +34424,12 @@ var init_pr_comments = __esm({
 // actions/engine/jobs/reconcile.ts
 import { join as join7 } from "node:path";
 
+// actions/engine/arrays.ts
+function append(into, items) {
+  for (const item of items) into.push(item);
+  return into;
+}
+
 // actions/engine/commit/defaults.ts
 var DEFAULT_MESSAGE = "Gateway drift in {path}: {added} added, {changed} changed, {removed} removed";
 var PLACEHOLDERS = ["added", "changed", "removed", "total", "workspaces", "path", "branch"];
@@ -38099,9 +38105,9 @@ function missingEnv(refs, env = process.env) {
 
 // actions/engine/state/files.ts
 var import_yaml = __toESM(require_dist(), 1);
-init_errors();
 import { readdir, stat } from "node:fs/promises";
 import { extname, join as join2 } from "node:path";
+init_errors();
 var STATE_EXTENSIONS = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
 function envProblem(refs, missing, purpose) {
   if (missing.length === 0) return void 0;
@@ -38127,7 +38133,7 @@ async function expandState(paths2) {
     if (info2.isDirectory()) {
       const inDir = await walk(path5);
       if (inDir.length === 0) throw new DeckhandError(`state: ${path5} holds no .yaml, .yml or .json files`);
-      found.push(...inDir);
+      append(found, inDir);
     } else found.push(path5);
   }
   return [...new Set(found)];
@@ -38139,7 +38145,7 @@ async function walk(dir) {
   )) {
     const path5 = join2(dir, entry.name);
     if (entry.name.startsWith(".")) continue;
-    if (entry.isDirectory()) out.push(...await walk(path5));
+    if (entry.isDirectory()) append(out, await walk(path5));
     else if (STATE_EXTENSIONS.has(extname(entry.name))) out.push(path5);
   }
   return out;
@@ -38219,7 +38225,7 @@ async function readTargets(options) {
   for (const file of files) {
     const text = await readFile(file, "utf8");
     const checked = checkFile(file, text);
-    problems.push(...checked.problems);
+    append(problems, checked.problems);
     for (const ref of findEnvReferences(text)) refs.push({ ...ref, file });
     const workspace = options.workspace ?? checked.workspace ?? "";
     const selectTags = [
@@ -39499,8 +39505,9 @@ function addProblems(report, problems, command) {
     header: ["file", "line", "check", "problem"],
     rows: problems.map((p) => [p.file ?? "", p.line === void 0 ? "" : String(p.line), p.check, p.message])
   });
-  report.annotations.push(
-    ...problems.map((p) => ({
+  append(
+    report.annotations,
+    problems.map((p) => ({
       level: "error",
       title: `deckhand ${command}: ${p.check}`,
       message: p.message,
@@ -39784,7 +39791,10 @@ async function readTykState(paths2) {
     if (!info2) throw new DeckhandError(`state: ${path5} does not exist`);
     if (info2.isDirectory()) {
       const names = (await readdir2(path5)).filter((n) => n.endsWith(".json") && n !== TYK_SPEC_FILE).sort();
-      files.push(...names.map((n) => join5(path5, n)));
+      append(
+        files,
+        names.map((n) => join5(path5, n))
+      );
     } else files.push(path5);
   }
   const objects = [];
@@ -40392,7 +40402,7 @@ async function syncJob(source, ctx) {
   const dryRun = inputs.boolean("dry-run");
   const deletes = checkDeletes(plans, guard);
   const planErrors = plans.some((p) => p.errors.length > 0);
-  report.annotations.push(...deckAnnotations(plans, "sync"));
+  append(report.annotations, deckAnnotations(plans, "sync"));
   const record = {
     command: "sync",
     gateway,
@@ -40415,7 +40425,7 @@ async function syncJob(source, ctx) {
     };
   };
   if (planErrors) {
-    report.lines.push(...planErrorLines(plans, "nothing was sent to the gateway."));
+    append(report.lines, planErrorLines(plans, "nothing was sent to the gateway."));
     addPlanTables(report, plans);
     return finish2(false);
   }
@@ -40513,7 +40523,7 @@ function describeSync(report, plans, results, gateway) {
   report.lines.unshift(
     ok3 ? `Applied ${applied} change(s) to ${gateway}: ${describeCounts(totalCounts(plans))}.` : `Sync failed: ${applied} change(s) applied to ${gateway}, see below for what failed.`
   );
-  report.lines.push(...lines);
+  append(report.lines, lines);
   return ok3;
 }
 function planErrorLines(plans, consequence) {
@@ -42338,7 +42348,7 @@ function argStringToArray(argString) {
   let inQuotes = false;
   let escaped = false;
   let arg = "";
-  function append(c) {
+  function append2(c) {
     if (escaped && c !== '"') {
       arg += "\\";
     }
@@ -42351,12 +42361,12 @@ function argStringToArray(argString) {
       if (!escaped) {
         inQuotes = !inQuotes;
       } else {
-        append(c);
+        append2(c);
       }
       continue;
     }
     if (c === "\\" && escaped) {
-      append(c);
+      append2(c);
       continue;
     }
     if (c === "\\" && inQuotes) {
@@ -42370,7 +42380,7 @@ function argStringToArray(argString) {
       }
       continue;
     }
-    append(c);
+    append2(c);
   }
   if (arg.length > 0) {
     args.push(arg.trim());
@@ -42751,7 +42761,7 @@ async function expandFiles(paths2) {
     }
     const entries2 = await readdir4(path5, { recursive: true, withFileTypes: true });
     const files = entries2.filter((e) => !e.isDirectory()).map((e) => join10(e.parentPath, e.name));
-    out.push(...files.length > 0 ? files.sort() : [path5]);
+    append(out, files.length > 0 ? files.sort() : [path5]);
   }
   return out;
 }

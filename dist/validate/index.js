@@ -40386,9 +40386,17 @@ function lineBreaks(text, from, to) {
 
 // actions/engine/state/files.ts
 var import_yaml2 = __toESM(require_dist(), 1);
-init_errors();
 import { readdir, stat } from "node:fs/promises";
 import { extname as extname2, join } from "node:path";
+
+// actions/engine/arrays.ts
+function append(into, items) {
+  for (const item of items) into.push(item);
+  return into;
+}
+
+// actions/engine/state/files.ts
+init_errors();
 var STATE_EXTENSIONS2 = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
 function envProblem(refs, missing, purpose) {
   if (missing.length === 0) return void 0;
@@ -40414,7 +40422,7 @@ async function expandState(paths2) {
     if (info2.isDirectory()) {
       const inDir = await walk(path5);
       if (inDir.length === 0) throw new DeckhandError(`state: ${path5} holds no .yaml, .yml or .json files`);
-      found.push(...inDir);
+      append(found, inDir);
     } else found.push(path5);
   }
   return [...new Set(found)];
@@ -40426,7 +40434,7 @@ async function walk(dir) {
   )) {
     const path5 = join(dir, entry.name);
     if (entry.name.startsWith(".")) continue;
-    if (entry.isDirectory()) out.push(...await walk(path5));
+    if (entry.isDirectory()) append(out, await walk(path5));
     else if (STATE_EXTENSIONS2.has(extname2(entry.name))) out.push(path5);
   }
   return out;
@@ -40503,7 +40511,7 @@ function validateArgs(features, cmd) {
   let args;
   if (features.gatewayCommands) {
     args = cmd.online ? ["gateway", "validate"] : ["file", "validate"];
-    args.push(...cmd.files);
+    append(args, cmd.files);
   } else {
     args = ["validate"];
     for (const file of cmd.files) args.push("--state", file);
@@ -40559,7 +40567,7 @@ async function readTargets(options) {
   for (const file of files) {
     const text = await readFile(file, "utf8");
     const checked = checkFile(file, text);
-    problems.push(...checked.problems);
+    append(problems, checked.problems);
     for (const ref of findEnvReferences(text)) refs.push({ ...ref, file });
     const workspace = options.workspace ?? checked.workspace ?? "";
     const selectTags = [
@@ -41304,8 +41312,9 @@ function addProblems(report, problems, command) {
     header: ["file", "line", "check", "problem"],
     rows: problems.map((p) => [p.file ?? "", p.line === void 0 ? "" : String(p.line), p.check, p.message])
   });
-  report.annotations.push(
-    ...problems.map((p) => ({
+  append(
+    report.annotations,
+    problems.map((p) => ({
       level: "error",
       title: `deckhand ${command}: ${p.check}`,
       message: p.message,
@@ -43151,7 +43160,7 @@ function argStringToArray(argString) {
   let inQuotes = false;
   let escaped = false;
   let arg = "";
-  function append(c) {
+  function append2(c) {
     if (escaped && c !== '"') {
       arg += "\\";
     }
@@ -43164,12 +43173,12 @@ function argStringToArray(argString) {
       if (!escaped) {
         inQuotes = !inQuotes;
       } else {
-        append(c);
+        append2(c);
       }
       continue;
     }
     if (c === "\\" && escaped) {
-      append(c);
+      append2(c);
       continue;
     }
     if (c === "\\" && inQuotes) {
@@ -43183,7 +43192,7 @@ function argStringToArray(argString) {
       }
       continue;
     }
-    append(c);
+    append2(c);
   }
   if (arg.length > 0) {
     args.push(arg.trim());
@@ -43564,7 +43573,7 @@ async function expandFiles(paths2) {
     }
     const entries = await readdir3(path5, { recursive: true, withFileTypes: true });
     const files = entries.filter((e) => !e.isDirectory()).map((e) => join7(e.parentPath, e.name));
-    out.push(...files.length > 0 ? files.sort() : [path5]);
+    append(out, files.length > 0 ? files.sort() : [path5]);
   }
   return out;
 }

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises'
 import { extname, join, posix } from 'node:path'
 
+import { append } from '../arrays.js'
 import { MANIFEST, manifestNames } from '../dump.js'
 import { compareStateFiles, countDrift, type Drift } from '../drift/compare.js'
 import { driftLines } from '../drift/render.js'
@@ -166,7 +167,7 @@ class CommitSession {
     for (const path of local) {
       const entry = this.ours.get(path)
       if (!entry || !REGULAR.has(entry.mode)) continue
-      secrets.push(...scanFile(path, await this.blob(entry.oid)))
+      append(secrets, scanFile(path, await this.blob(entry.oid)))
     }
     return { local, secrets }
   }

@@ -1,3 +1,4 @@
+import { append } from '../arrays.js'
 import type { Drift } from '../drift/compare.js'
 import { describeDrift, driftTables } from '../drift/render.js'
 import { emptyReport, type Report } from '../report.js'
@@ -11,6 +12,6 @@ export function pullRequestBody(drift: Drift, paths: readonly string[], base: st
     'Every scheduled run replaces this branch with its latest dump. Merge to accept the drift into git; ' +
       'to undo it instead, sync the gateway from the files on the base branch.',
   )
-  report.tables.push(...driftTables(drift))
+  append(report.tables, driftTables(drift))
   return report
 }

@@ -1,3 +1,4 @@
+import { append } from '../arrays.js'
 import { DeckhandError } from '../errors.js'
 import type { DeckFeatures } from './version.js'
 
@@ -42,7 +43,7 @@ export function validateArgs(features: DeckFeatures, cmd: ValidateCommand): stri
   let args: string[]
   if (features.gatewayCommands) {
     args = cmd.online ? ['gateway', 'validate'] : ['file', 'validate']
-    args.push(...cmd.files)
+    append(args, cmd.files)
   } else {
     args = ['validate']
     for (const file of cmd.files) args.push('--state', file)

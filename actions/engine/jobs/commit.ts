@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 
+import { append } from '../arrays.js'
 import { COMMANDS } from '../../spec.js'
 import { type CommitMode, driftCommit, type DriftCommitResult } from '../commit/drift-commit.js'
 import { describeDrift, driftTables } from '../drift/render.js'
@@ -102,6 +103,6 @@ function commitReport(result: DriftCommitResult): Report {
   for (const folder of result.newerOnBranch)
     report.lines.push(`${folder}: ${result.branch} already had a newer dump, which was kept.`)
   if (result.checkoutUpdated) report.lines.push('The checkout now stands at the new commit.')
-  report.tables.push(...driftTables(result.drift))
+  append(report.tables, driftTables(result.drift))
   return report
 }

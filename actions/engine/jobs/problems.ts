@@ -1,3 +1,4 @@
+import { append } from '../arrays.js'
 import type { Report } from '../report.js'
 import type { Problem } from '../state/files.js'
 
@@ -8,8 +9,9 @@ export function addProblems(report: Report, problems: readonly Problem[], comman
     header: ['file', 'line', 'check', 'problem'],
     rows: problems.map((p) => [p.file ?? '', p.line === undefined ? '' : String(p.line), p.check, p.message]),
   })
-  report.annotations.push(
-    ...problems.map((p) => ({
+  append(
+    report.annotations,
+    problems.map((p) => ({
       level: 'error' as const,
       title: `deckhand ${command}: ${p.check}`,
       message: p.message,

@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 
+import { append } from '../arrays.js'
 import { COMMANDS } from '../../spec.js'
 import { connectionSecrets } from '../deck/connection.js'
 import { writeFileAtomic, privateTempDir } from '../fs-atomic.js'
@@ -92,9 +93,9 @@ export async function diffJob(source: InputSource, ctx: JobContext): Promise<Job
   const counts = totalCounts(plans)
   const planErrors = plans.some((p) => p.errors.length > 0)
   report.lines.push(headline(counts, plans, gateway, planned.scope))
-  if (planErrors) report.lines.push(...planErrorLines(plans, 'the plan cannot be relied on.'))
+  if (planErrors) append(report.lines, planErrorLines(plans, 'the plan cannot be relied on.'))
   addPlanTables(report, plans)
-  report.annotations.push(...deckAnnotations(plans, 'diff'))
+  append(report.annotations, deckAnnotations(plans, 'diff'))
   const planFile = await writePlan(inputs.string('plan-file'), {
     command: 'diff',
     gateway,
@@ -122,7 +123,7 @@ export async function syncJob(source: InputSource, ctx: JobContext): Promise<Job
   const dryRun = inputs.boolean('dry-run')
   const deletes = checkDeletes(plans, guard)
   const planErrors = plans.some((p) => p.errors.length > 0)
-  report.annotations.push(...deckAnnotations(plans, 'sync'))
+  append(report.annotations, deckAnnotations(plans, 'sync'))
 
   const record = {
     command: 'sync',
@@ -147,7 +148,7 @@ export async function syncJob(source: InputSource, ctx: JobContext): Promise<Job
   }
 
   if (planErrors) {
-    report.lines.push(...planErrorLines(plans, 'nothing was sent to the gateway.'))
+    append(report.lines, planErrorLines(plans, 'nothing was sent to the gateway.'))
     addPlanTables(report, plans)
     return finish(false)
   }
@@ -259,7 +260,7 @@ function describeSync(
       ? `Applied ${applied} change(s) to ${gateway}: ${describeCounts(totalCounts(plans))}.`
       : `Sync failed: ${applied} change(s) applied to ${gateway}, see below for what failed.`,
   )
-  report.lines.push(...lines)
+  append(report.lines, lines)
   return ok
 }
 

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
+import { append } from '../arrays.js'
 import { connectionSecrets } from '../deck/connection.js'
 import { DeckhandError } from '../errors.js'
 import { privateTempDir, writeFileAtomic } from '../fs-atomic.js'
@@ -201,7 +202,10 @@ function describe(outcome: RestoreOutcome, reportFile: string): Report {
     report.lines.push(
       `The database restore failed, so the declarative state was restored: ${outcome.fallback}`,
     )
-  report.lines.push(...outcome.restored.map((r) => `Restored: ${r}`))
+  append(
+    report.lines,
+    outcome.restored.map((r) => `Restored: ${r}`),
+  )
   for (const item of outcome.notRestored) {
     report.lines.push(`Not restored: ${item}`)
     report.annotations.push({ level: 'warning', title: 'deckhand restore: not restored', message: item })

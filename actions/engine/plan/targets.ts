@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
 
+import { append } from '../arrays.js'
 import { findEnvReferences, missingEnv } from '../state/env-refs.js'
 import { checkFile, envProblem, expandState, type Problem } from '../state/files.js'
 
@@ -42,7 +43,7 @@ export async function readTargets(
   for (const file of files) {
     const text = await readFile(file, 'utf8')
     const checked = checkFile(file, text)
-    problems.push(...checked.problems)
+    append(problems, checked.problems)
     for (const ref of findEnvReferences(text)) refs.push({ ...ref, file })
     const workspace = options.workspace ?? checked.workspace ?? ''
     const selectTags = [

@@ -1,3 +1,4 @@
+import { append } from '../arrays.js'
 import { KONG_ENTITY_TABLES, isUnmanagedEnterpriseTable } from '../backup/kong-profile.js'
 import { type DbManifest, readManifest } from '../backup/manifest.js'
 import { ConfiguredGatewayError, type DbRestoreResult, restorePostgres } from '../database/pg-restore.js'
@@ -311,7 +312,7 @@ class Recovery {
           else if (result.status === 'synced') {
             for (const f of result.outcome.failed)
               problems.push(`${f.change.action} ${f.change.kind} ${f.change.name}: ${f.error}`)
-            problems.push(...result.outcome.otherErrors)
+            append(problems, result.outcome.otherErrors)
           }
         }
         if (problems.length > 0) {

@@ -2,6 +2,7 @@ import { readdir, stat } from 'node:fs/promises'
 import { extname, join } from 'node:path'
 import { isMap, isSeq, LineCounter, parseDocument, type YAMLMap } from 'yaml'
 
+import { append } from '../arrays.js'
 import { DeckhandError } from '../errors.js'
 import { COLLECTIONS, type CollectionSpec, entityName, isObject } from './entities.js'
 
@@ -56,7 +57,7 @@ export async function expandState(paths: readonly string[]): Promise<string[]> {
     if (info.isDirectory()) {
       const inDir = await walk(path)
       if (inDir.length === 0) throw new DeckhandError(`state: ${path} holds no .yaml, .yml or .json files`)
-      found.push(...inDir)
+      append(found, inDir)
     } else found.push(path)
   }
   return [...new Set(found)]
@@ -69,7 +70,7 @@ async function walk(dir: string): Promise<string[]> {
   )) {
     const path = join(dir, entry.name)
     if (entry.name.startsWith('.')) continue
-    if (entry.isDirectory()) out.push(...(await walk(path)))
+    if (entry.isDirectory()) append(out, await walk(path))
     else if (STATE_EXTENSIONS.has(extname(entry.name))) out.push(path)
   }
   return out

@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 
+import { append } from '../arrays.js'
 import { ensureDirectory, install, previousFiles } from '../dump.js'
 import { DeckhandError } from '../errors.js'
 import type { Logger } from '../log.js'
@@ -65,7 +66,7 @@ export async function writeTykDump(options: {
     const name = fileNameOf(object)
     if (files.has(name))
       throw new DeckhandError(`the gateway returned ${TYK_KIND[object.format]} ${object.id} twice`)
-    if (options.redactSecrets) redactions.push(...redactTykObject(object))
+    if (options.redactSecrets) append(redactions, redactTykObject(object))
     files.set(name, renderRedacted(object.body))
     counts[TYK_KIND[object.format]]++
   }
@@ -107,7 +108,10 @@ export async function readTykState(
     if (!info) throw new DeckhandError(`state: ${path} does not exist`)
     if (info.isDirectory()) {
       const names = (await readdir(path)).filter((n) => n.endsWith('.json') && n !== TYK_SPEC_FILE).sort()
-      files.push(...names.map((n) => join(path, n)))
+      append(
+        files,
+        names.map((n) => join(path, n)),
+      )
     } else files.push(path)
   }
   const objects: TykObject[] = []
