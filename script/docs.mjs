@@ -1,8 +1,8 @@
 // Generates every action.yml and the README's input/output tables from actions/spec.ts, so the three
 // can never disagree, and docs/secrets.md's tables from the secret catalogue. `--check` fails instead
-// of writing when anything is out of date.
+// of writing when anything is out of date. docs/guarantees.md lists the fault tests of test/hostile/.
 import { build } from 'esbuild'
-import { readFile, writeFile } from 'node:fs/promises'
+import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { stringify } from 'yaml'
@@ -154,6 +154,40 @@ for (const [kind, title] of [
 }
 files.set('docs/secrets.md', secrets)
 
+// docs/guarantees.md: what deckhand promises under faults, one section per test file of test/hostile/,
+// from the file's leading comment (the promise) and its test names (the cases that prove it).
+const guaranteesPath = join(root, 'docs/guarantees.md')
+let guarantees = await readFile(guaranteesPath, 'utf8')
+{
+  const lines = []
+  const names = (await readdir(join(root, 'test/hostile'))).filter((n) => n.endsWith('.test.ts')).sort()
+  for (const name of names) {
+    const text = await readFile(join(root, 'test/hostile', name), 'utf8')
+    const comment = /^\/\*\*([\s\S]*?)\*\//m.exec(text)
+    if (!comment)
+      throw new Error(`test/hostile/${name} needs a leading /** … */ comment: the promise it proves`)
+    const promise = comment[1]
+      .split('\n')
+      .map((l) => l.replace(/^\s*\* ?/, '').trim())
+      .filter(Boolean)
+      .join(' ')
+    lines.push('', `### [${name.replace(/\.test\.ts$/, '')}](../test/hostile/${name})`, '', promise, '')
+    // describe(...) titles group the test(...) titles under them; `%s` of describe.each stays as written.
+    for (const m of text.matchAll(/^(\s*)(describe|test|it)(?:\.each\([^\n]*?\))?\(\s*(['"`])(.+?)\3/gm)) {
+      const depth = Math.floor(m[1].length / 2)
+      lines.push(`${'  '.repeat(depth)}- ${m[2] === 'describe' ? `**${m[4]}**` : m[4]}`)
+    }
+  }
+  lines.push('')
+  const start = '<!-- generated:guarantees -->'
+  const end = '<!-- /generated:guarantees -->'
+  const from = guarantees.indexOf(start)
+  const to = guarantees.indexOf(end)
+  if (from < 0 || to < from) throw new Error(`docs/guarantees.md lacks the ${start} … ${end} markers`)
+  guarantees = `${guarantees.slice(0, from + start.length)}\n${lines.join('\n')}\n${guarantees.slice(to)}`
+}
+files.set('docs/guarantees.md', guarantees)
+
 const stale = []
 for (const [path, content] of files) {
   const current = await readFile(join(root, path), 'utf8').catch(() => undefined)
@@ -162,7 +196,7 @@ for (const [path, content] of files) {
   if (!check) await writeFile(join(root, path), content)
 }
 if (check && stale.length > 0) {
-  console.error(`Out of date with actions/spec.ts: ${stale.join(', ')}. Run 'npm run docs' and commit.`)
+  console.error(`Out of date with their sources (actions/spec.ts, the secret catalogue, test/hostile/): ${stale.join(', ')}. Run 'npm run docs' and commit.`)
   process.exit(1)
 }
 console.log(
