@@ -1,5 +1,6 @@
 // The Tyk Gateway stand-in itself: that its control API answers as Tyk 5.x does, over real HTTP, before the
-// Tyk support of deckhand is tested against it.
+// Tyk support of deckhand is tested against it. Unless a test says otherwise the gateway is v5.8.1 with
+// policies.policy_path set, the configuration under which its Gateway API manages policies.
 import { afterEach, describe, expect, test } from '@jest/globals'
 
 import { startTykStandIn, type TykStandIn, type TykStandInOptions } from './support/tyk-gateway.js'
@@ -12,8 +13,10 @@ afterEach(async () => {
   for (const gateway of started.splice(0)) await gateway.close()
 })
 
+const POLICY_PATH = '/opt/tyk-gateway/policies'
+
 async function tyk(options: Partial<TykStandInOptions> = {}): Promise<TykStandIn> {
-  const gateway = await startTykStandIn({ secret: SECRET, ...options })
+  const gateway = await startTykStandIn({ secret: SECRET, conf: { policyPath: POLICY_PATH }, ...options })
   started.push(gateway)
   return gateway
 }
@@ -363,7 +366,7 @@ describe('OAS APIs', () => {
     })
   })
 
-  test('POST: x-tyk-api-gateway required, a generated id, servers added when none', async () => {
+  test('POST: x-tyk-api-gateway required, a generated id, the API URL put first in servers', async () => {
     const gateway = await tyk()
     const { 'x-tyk-api-gateway': _, ...plain } = oas('o')
     expect(await call(gateway, 'POST', '/tyk/apis/oas', plain)).toMatchObject({
@@ -377,17 +380,19 @@ describe('OAS APIs', () => {
     const id = created.json.key as string
     const doc = gateway.files().oas.get(id) as ReturnType<typeof oas> & { servers: unknown }
     expect(doc['x-tyk-api-gateway'].info.id).toBe(id)
-    expect(doc.servers).toEqual([{ url: `${gateway.url}/fresh/` }])
+    // gateway/util.go getAPIURL: tyk.conf's host (127.0.0.1 when unset) and listen_port, not the request's.
+    expect(doc.servers).toEqual([{ url: 'http://127.0.0.1:8080/fresh/' }])
     expect(gateway.files().apis.get(id)).toMatchObject({ api_id: id, is_oas: true })
 
     const own = { ...oas('mine'), servers: [{ url: 'https://api.example.com/mine/' }] }
     expect((await call(gateway, 'POST', '/tyk/apis/oas', own)).json.key).toBe('mine')
-    expect(gateway.files().oas.get('mine')).toEqual(own)
+    const stored = { ...own, servers: [{ url: 'http://127.0.0.1:8080/mine/' }, ...own.servers] }
+    expect(gateway.files().oas.get('mine')).toEqual(stored)
 
     // Invisible until a reload, then in both lists.
     expect((await call(gateway, 'GET', '/tyk/apis/oas')).json).toEqual([])
     await call(gateway, 'GET', '/tyk/reload?block=true')
-    expect((await call(gateway, 'GET', '/tyk/apis/oas/mine')).json).toEqual(own)
+    expect((await call(gateway, 'GET', '/tyk/apis/oas/mine')).json).toEqual(stored)
     expect((await call(gateway, 'GET', '/tyk/apis')).json).toHaveLength(2)
   })
 
@@ -429,7 +434,7 @@ describe('OAS APIs', () => {
     expect((await call(gateway, 'DELETE', '/tyk/apis/oas/o')).json.action).toBe('deleted')
     expect((await call(gateway, 'DELETE', '/tyk/apis/oas/o')).json).toEqual(error('Delete failed'))
     expect((await call(gateway, 'DELETE', '/tyk/apis/oas/nope')).status).toBe(404)
-    expect(gateway.files()).toEqual({ apis: new Map(), oas: new Map(), policies: new Map() })
+    expect(gateway.files()).toMatchObject({ apis: new Map(), oas: new Map(), mcp: new Map() })
   })
 })
 
@@ -449,13 +454,31 @@ describe('policies', () => {
     })
   })
 
-  test('POST: malformed bodies and _id, the id or its fallback, allowed characters, _id always written', async () => {
+  test('POST: malformed bodies and _id; v5.8.1 writes even a policy without an id', async () => {
     const gateway = await tyk()
     for (const body of ['{', '[]', { ...policy('p'), _id: 'not-an-object-id' }, { ...policy('p'), _id: 12 }])
       expect(await call(gateway, 'POST', '/tyk/policies', body)).toMatchObject({
         status: 400,
         json: error('Request malformed'),
       })
+    expect(gateway.files().policies.size).toBe(0)
+    // gateway/api.go handleAddOrUpdatePolicy, Tyk v5.8.1: no id check at all, the file is ".json".
+    expect((await call(gateway, 'POST', '/tyk/policies', { name: 'no id' })).json).toEqual({
+      key: '',
+      status: 'ok',
+      action: 'added',
+    })
+    expect(gateway.files().policies.get('')).toEqual({ name: 'no id', id: '', _id: '' })
+
+    const stamped = policy('v1.gold_~-', { last_updated: '1700000000' })
+    expect((await call(gateway, 'POST', '/tyk/policies', stamped)).json.key).toBe('v1.gold_~-')
+    expect(gateway.files().policies.get('v1.gold_~-')).toEqual({ ...stamped, _id: '' })
+    // No duplicate check.
+    expect((await call(gateway, 'POST', '/tyk/policies', stamped)).json.action).toBe('added')
+  })
+
+  test('POST on v5.13.0: the id or its _id fallback, and allowed characters', async () => {
+    const gateway = await tyk({ version: 'v5.13.0' })
     expect(await call(gateway, 'POST', '/tyk/policies', { name: 'no id', _id: null })).toMatchObject({
       status: 400,
       json: error('Unable to create policy without id.'),
@@ -474,12 +497,6 @@ describe('policies', () => {
       action: 'added',
     })
     expect(gateway.files().policies.get(mongoId)).toEqual({ name: 'legacy', _id: mongoId, id: mongoId })
-
-    const stamped = policy('v1.gold_~-', { last_updated: '1700000000' })
-    expect((await call(gateway, 'POST', '/tyk/policies', stamped)).json.key).toBe('v1.gold_~-')
-    expect(gateway.files().policies.get('v1.gold_~-')).toEqual({ ...stamped, _id: '' })
-    // No duplicate check.
-    expect((await call(gateway, 'POST', '/tyk/policies', stamped)).json.action).toBe('added')
   })
 
   test('PUT compares the ids only; DELETE looks at the file and is a 500 when it is missing', async () => {

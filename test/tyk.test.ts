@@ -89,7 +89,12 @@ afterAll(async () => {
 })
 
 async function gateway(options: Partial<Parameters<typeof startTykStandIn>[0]> = {}): Promise<TykStandIn> {
-  const g = await startTykStandIn({ secret: SECRET, ...options })
+  // policy_path set: the configuration under which the Gateway API manages policies.
+  const g = await startTykStandIn({
+    secret: SECRET,
+    conf: { policyPath: '/opt/tyk-gateway/policies' },
+    ...options,
+  })
   gateways.push(g)
   return g
 }
