@@ -1,4 +1,4 @@
-import { detectSecret, isCredentialName } from '../secrets/detectors.js'
+import { allUrlCredentials, detectSecret, isCredentialName } from '../secrets/detectors.js'
 import { DeckhandError } from '../errors.js'
 import { isObject, type Json, type JsonObject } from '../state/entities.js'
 import { EnvNamer, EnvRef, isReference, isSecretFieldName, MASK, type Redaction } from '../state/redact.js'
@@ -9,7 +9,8 @@ import { displayName, TYK_KIND, type TykObject } from './objects.js'
  * fields named like secrets (snake_case or camelCase: `password`, `client_secret`, `clientSecret`),
  * sensitive headers in header maps and name/value lists (`global_headers`, `transformRequestHeaders`),
  * a JWT source when the signing method is HMAC (then it is the shared secret), PEM private keys
- * anywhere, and URLs with a password in them.
+ * anywhere, and URLs with credentials in them (the shared detector's). Tyk's own references
+ * (`env://NAME`, `secrets://NAME`…) are kept: the gateway resolves them, they hold no secret.
  */
 
 /** Prefix of the variables a redacted Tyk file references; deckhand fills them itself at sync. */
@@ -23,13 +24,16 @@ function snakeCase(name: string): string {
   return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase()
 }
 
-function hasUrlPassword(value: string): boolean {
-  if (!/^[a-z][a-z0-9+.-]*:\/\/[^/\s]*:[^/\s]*@/i.test(value)) return false
-  try {
-    return new URL(value).password !== ''
-  } catch {
-    return false
-  }
+/**
+ * The references Tyk resolves in an API definition's text when it loads it (gateway/api_definition.go
+ * replaceSecrets, Tyk v5.8.1: `env://`, `secrets://`, `consul://`, `vault://`; v5.14.0 adds `file://`), and
+ * in its target URL and listen path (gateway/server.go kvStore). The value is not in the definition: a
+ * reference is never a secret to redact, and the gateway answers with what it resolved to.
+ */
+const TYK_REFERENCE = /(?:env|secrets|consul|vault|file):\/\/[A-Za-z0-9_]/
+
+export function isTykReference(value: string): boolean {
+  return TYK_REFERENCE.test(value)
 }
 
 /** Whether a JWT configuration signs with a shared secret (classic `jwt_signing_method`, OAS `signingMethod`). */
@@ -52,9 +56,9 @@ function walkSecrets(body: JsonObject, replace: Replace): void {
     const value = (holder as Record<string | number, Json>)[key]!
     path.push(String(key))
     if (typeof value === 'string') {
-      if (value !== '' && value !== MASK && !isReference(value)) {
+      if (value !== '' && value !== MASK && !isReference(value) && !isTykReference(value)) {
         if (secretByName) replace(holder, key, path, 'name')
-        else if (hasUrlPassword(value) || detectSecret(value) !== undefined)
+        else if (allUrlCredentials(value, 1).length > 0 || detectSecret(value) !== undefined)
           replace(holder, key, path, 'detector')
       }
     } else if (Array.isArray(value)) {
@@ -163,4 +167,30 @@ export function fillEnv(body: JsonObject, env: NodeJS.ProcessEnv, source: string
     return value
   }
   return fill(body) as JsonObject
+}
+
+/**
+ * Where `source` holds a Tyk reference (`env://NAME`…) and `target` a string at the same place, puts the
+ * reference into `target`, in place; returns how many. The Gateway API answers with what the gateway
+ * resolved a reference to, never the reference (see {@link isTykReference}): this keeps the files' references
+ * in a dump (from the previous one) and in a plan (the gateway's resolved value is the reference's value).
+ */
+export function keepReferences(target: JsonObject | Json[], source: JsonObject | Json[]): number {
+  let kept = 0
+  const keys: (string | number)[] = Array.isArray(source)
+    ? Array.from({ length: Math.min(source.length, (target as Json[]).length) }, (_, i) => i)
+    : Object.keys(source)
+  for (const key of keys) {
+    const from = (source as Record<string | number, Json>)[key]
+    const into = (target as Record<string | number, Json | undefined>)[key]
+    if (from === undefined || into === undefined) continue
+    if (typeof from === 'string') {
+      if (typeof into === 'string' && into !== from && isTykReference(from)) {
+        ;(target as Record<string | number, Json>)[key] = from
+        kept++
+      }
+    } else if (Array.isArray(from) && Array.isArray(into)) kept += keepReferences(into, from)
+    else if (isObject(from) && isObject(into)) kept += keepReferences(into, from)
+  }
+  return kept
 }
