@@ -8,7 +8,7 @@ import { readTykState, writeTykDump } from '../tyk/folder.js'
 import { TYK_SCOPE, type TykObject } from '../tyk/objects.js'
 import { planTyk } from '../tyk/plan.js'
 import { fillEnv, referencedEnv } from '../tyk/redact.js'
-import { waitForConvergence } from '../tyk/sync.js'
+import { confirmGatewayWrites, waitForConvergence } from '../tyk/sync.js'
 import { openTykTarget, type TykEndpoint, type TykTarget } from '../tyk/target.js'
 import type { JobContext, JobResult } from './context.js'
 import type { Inputs } from './inputs.js'
@@ -100,8 +100,9 @@ export async function tykDumpJob(inputs: Inputs, ctx: JobContext): Promise<JobRe
       'redact-secrets is false: the files hold plaintext secrets. Keep them out of git and artifacts.',
     )
   }
+  const objects = await target.writer.read()
   const result = await writeTykDump({
-    objects: await target.writer.read(),
+    objects,
     outputDir: inputs.string('output-dir') ?? 'tyk',
     redactSecrets,
     allowEmpty: inputs.boolean('allow-empty'),
@@ -113,6 +114,16 @@ export async function tykDumpJob(inputs: Inputs, ctx: JobContext): Promise<JobRe
       `${target.description}; ${result.changed ? 'changed' : 'unchanged'} since the last dump.`,
     `Digest ${result.digest}; ${result.secretsRedacted} secret value(s) replaced by environment references.`,
   )
+  if (result.referencesKept > 0) {
+    report.lines.push(
+      `${result.referencesKept} value(s) the gateway resolved from env://, secrets://, vault:// or consul:// ` +
+        'references kept as the references the previous dump held.',
+    )
+  }
+  for (const warning of targetWarnings(target)) {
+    ctx.logger.warn(warning)
+    report.lines.push(`Warning: ${warning}`)
+  }
   if (result.requiredEnv.length > 0) {
     report.lines.push(
       `Set ${result.requiredEnv.length} DECKHAND_TYK_ variable(s) listed in required-env.txt before syncing these files.`,
@@ -141,13 +152,13 @@ export async function readDesired(
 ): Promise<{ objects: TykObject[]; paths: string[] }> {
   const paths = inputs.list('state')
   const state = paths.length > 0 ? paths : ['tyk']
-  const { objects, files } = await readTykState(state)
+  const { objects, origins } = await readTykState(state)
   const filled = objects.map((object, i) => {
     for (const name of referencedEnv(object.body)) {
       const value = ctx.env[name]
       if (value !== undefined && value.length >= 3) ctx.secret(value)
     }
-    return { ...object, body: fillEnv(object.body, ctx.env, files[i]!) }
+    return { ...object, body: fillEnv(object.body, ctx.env, origins[i]!) }
   })
   return { objects: filled, paths: state }
 }
@@ -173,6 +184,8 @@ export async function planTykJob(inputs: Inputs, ctx: JobContext): Promise<TykPl
     dashboard: target.writer.dashboard,
   })
   planned.plan.label = TYK_SCOPE
+  planned.plan.warnings.push(...targetWarnings(target))
+  planned.plan.errors.push(...(await unsupported(desired.objects, target)))
   ctx.logger.info(`tyk: ${describeCounts(planned.plan.counts)}`)
   const plan = planned.plan
   const timeoutMs = convergeMs(inputs)
@@ -181,6 +194,10 @@ export async function planTykJob(inputs: Inputs, ctx: JobContext): Promise<TykPl
     plans: [plan],
     sync: async () => {
       const outcome = await target.writer.apply(planned, desired.objects)
+      if (target.gateway && outcome.failed.length === 0 && outcome.otherErrors.length === 0)
+        outcome.otherErrors.push(
+          ...(await confirmGatewayWrites(planned, outcome.applied, target.gateway, timeoutMs)),
+        )
       if (outcome.failed.length === 0 && outcome.otherErrors.length === 0) {
         const after = await waitForConvergence(
           desired.objects,
@@ -198,4 +215,20 @@ export async function planTykJob(inputs: Inputs, ctx: JobContext): Promise<TykPl
       return new Map<TargetPlan, SyncResult>([[plan, { status: 'synced', outcome, unplanned: [] }]])
     },
   }
+}
+
+/** What the target could not read, for reports (policies the Gateway API cannot address). */
+export function targetWarnings(target: TykTarget): string[] {
+  return target.gateway ? [...target.gateway.warnings] : []
+}
+
+/** Objects of the files the target cannot hold: MCP proxies on a gateway before Tyk 5.12, or a Dashboard. */
+export async function unsupported(desired: readonly TykObject[], target: TykTarget): Promise<string[]> {
+  const mcps = desired.filter((o) => o.format === 'mcp').map((o) => o.id)
+  if (mcps.length === 0) return []
+  if (target.gateway && (await target.gateway.supportsMcp())) return []
+  return [
+    `the files hold MCP proxies (${mcps.join(', ')}), which ${target.description} cannot hold: the Gateway ` +
+      'API has them from Tyk 5.12 (/tyk/mcps), tyk-sync not at all',
+  ]
 }

@@ -2,15 +2,16 @@ import { DeckhandError } from '../errors.js'
 import { isObject, type Json, type JsonObject } from '../state/entities.js'
 
 /**
- * What deckhand keeps of a Tyk gateway: API definitions, classic and Tyk OAS, and policies. Each is one
- * JSON file named as tyk-sync names them (`api-<api_id>.json`, `oas-<id>.json`, `policy-<id>.json`),
+ * What deckhand keeps of a Tyk gateway: API definitions, classic and Tyk OAS, MCP proxies (Tyk 5.12+) and
+ * policies. Each is one JSON file named as tyk-sync names them (`api-<api_id>.json`, `oas-<id>.json`,
+ * `policy-<id>.json`; `mcp-<id>.json`, which tyk-sync does not know),
  * holding the object as the Gateway API takes it, with its keys sorted and what the gateway stamps on
  * its own left out, so that an unchanged gateway dumps to the same bytes.
  */
 
-export type TykFormat = 'classic' | 'oas' | 'policy'
+export type TykFormat = 'classic' | 'oas' | 'mcp' | 'policy'
 
-/** The entity kinds of reports and drift: an API (either format) or a policy. */
+/** The entity kinds of reports and drift: an API (any format, MCP proxies included) or a policy. */
 export type TykKind = 'api' | 'policy'
 
 export interface TykObject {
@@ -27,17 +28,47 @@ export interface TykObject {
  */
 export const TYK_SCOPE = 'Tyk'
 
-export const TYK_KIND: Readonly<Record<TykFormat, TykKind>> = { classic: 'api', oas: 'api', policy: 'policy' }
+export const TYK_KIND: Readonly<Record<TykFormat, TykKind>> = {
+  classic: 'api',
+  oas: 'api',
+  mcp: 'api',
+  policy: 'policy',
+}
 
-const FILE_PREFIX: Readonly<Record<TykFormat, string>> = { classic: 'api-', oas: 'oas-', policy: 'policy-' }
+const FILE_PREFIX: Readonly<Record<TykFormat, string>> = {
+  classic: 'api-',
+  oas: 'oas-',
+  mcp: 'mcp-',
+  policy: 'policy-',
+}
+
+/** Whether a format is an OpenAPI document with Tyk's extension: a Tyk OAS API or an MCP proxy. */
+export function isOasLike(format: TykFormat): format is 'oas' | 'mcp' {
+  return format === 'oas' || format === 'mcp'
+}
+
+/**
+ * Middleware only an MCP proxy has (apidef/oas/middleware.go, Tyk v5.12.0): its document is otherwise an OAS
+ * one, and the gateway tells the two apart by the endpoint it came through (/tyk/mcps) and the classic
+ * definition's `application_protocol: mcp`, which the document does not carry.
+ */
+const MCP_MIDDLEWARE = ['mcpTools', 'mcpResources', 'mcpPrompts']
 
 /** The manifest tyk-sync reads a directory by (tyk-vcs/spec.go); written beside the objects. */
 export const TYK_SPEC_FILE = '.tyk.json'
 
-/** Which of the three a JSON object is, by its shape; undefined for anything else. */
-export function formatOf(value: unknown): TykFormat | undefined {
+/**
+ * Which of the four a JSON object is, by its shape; undefined for anything else. An OAS document is an MCP
+ * proxy when its file's name says so (`mcp-<id>.json`, as deckhand writes it) or it has MCP middleware.
+ */
+export function formatOf(value: unknown, fileName?: string): TykFormat | undefined {
   if (!isObject(value)) return undefined
-  if (isOasDocument(value) || (isObject(value.oas) && isOasDocument(value.oas))) return 'oas'
+  if (isOasDocument(value) || (isObject(value.oas) && isOasDocument(value.oas))) {
+    const doc = isOasDocument(value) ? value : (value.oas as JsonObject)
+    const middleware = (doc['x-tyk-api-gateway'] as JsonObject).middleware
+    const named = fileName !== undefined && /^mcp-.+\.json$/.test(fileName)
+    return named || (isObject(middleware) && MCP_MIDDLEWARE.some((m) => m in middleware)) ? 'mcp' : 'oas'
+  }
   if (isClassicDefinition(value) || isClassicDefinition(value.api_definition)) return 'classic'
   if (isObject(value.access_rights) && !('api_id' in value)) return 'policy'
   return undefined
@@ -57,7 +88,7 @@ function isClassicDefinition(value: Json | undefined): boolean {
  */
 export function definitionOf(body: JsonObject, format: TykFormat): JsonObject {
   if (format === 'classic' && isObject(body.api_definition)) return body.api_definition
-  if (format === 'oas' && isObject(body.oas)) return body.oas
+  if (isOasLike(format) && isObject(body.oas)) return body.oas
   return body
 }
 
@@ -72,7 +103,7 @@ export function tykObject(body: JsonObject, source: string, format = formatOf(bo
   let id: Json | undefined
   let name: Json | undefined
   const definition = definitionOf(body, format)
-  if (format === 'oas') {
+  if (isOasLike(format)) {
     const info = (definition['x-tyk-api-gateway'] as JsonObject).info
     id = isObject(info) ? info.id : undefined
     name = isObject(info) ? info.name : undefined
@@ -85,7 +116,7 @@ export function tykObject(body: JsonObject, source: string, format = formatOf(bo
     name = body.name
   }
   if (typeof id !== 'string' || id === '') {
-    const field = format === 'oas' ? 'x-tyk-api-gateway.info.id' : format === 'classic' ? 'api_id' : 'id'
+    const field = isOasLike(format) ? 'x-tyk-api-gateway.info.id' : format === 'classic' ? 'api_id' : 'id'
     throw new DeckhandError(`${source} has no ${field}: every ${TYK_KIND[format]} needs a stable id`)
   }
   return { format, id, name: typeof name === 'string' && name !== '' ? name : id, body }
@@ -132,10 +163,79 @@ export function normalize(object: TykObject): TykObject {
   } else if (object.format === 'classic') {
     if (isObject(body.api_definition)) delete body.api_definition.id
   } else {
-    const info = oasInfo(definitionOf(body, 'oas'))
+    const definition = definitionOf(body, object.format)
+    const info = oasInfo(definition)
     if (info) delete info.dbId
+    withoutTykServers(definition)
   }
   return { ...object, body: sortKeys(body) as JsonObject }
+}
+
+/**
+ * Leaves out of an OAS document's `servers` those the gateway puts there itself, which name the gateway that
+ * wrote them (its host and port) and so never match another, nor a file without them:
+ *
+ * - Tyk v5.8 (gateway/api.go handleAddApi → apidef/oas/oas.go AddServers) puts the API's URL first on create,
+ *   and on update replaces the first server when it is the one it had put there (UpdateServers);
+ * - Tyk v5.11+ (apidef/oas/servers_regeneration.go RegenerateServers) does so on create and update alike:
+ *   the API's URL and then its bare listen path, or the custom domain's URL alone, before the other servers.
+ *
+ * That URL is `<scheme>://<host><listen path>`, the host the custom domain or tyk.conf's (which deckhand does
+ * not know), so a first server on the API's listen path is taken as the gateway's, and a relative one right
+ * after it too. Compared as Tyk compares them (normalizeServerURL: path cleaned, no trailing slash). Versioned
+ * APIs' servers (v5.11+, the version in the path or query) are left as they are.
+ */
+export function withoutTykServers(definition: JsonObject): void {
+  const servers = definition.servers
+  const extension = definition['x-tyk-api-gateway']
+  if (!Array.isArray(servers) || !isObject(extension)) return
+  const server = isObject(extension.server) ? extension.server : {}
+  const listenPath = isObject(server.listenPath) ? server.listenPath.value : undefined
+  if (typeof listenPath !== 'string' || listenPath === '') return
+  const path = cleanPath(listenPath)
+  const domain =
+    isObject(server.customDomain) && server.customDomain.enabled === true
+      ? server.customDomain.name
+      : undefined
+  const urlOf = (entry: Json | undefined) =>
+    isObject(entry) && typeof entry.url === 'string' ? entry.url : ''
+  let drop = 0
+  const first = parseServerUrl(urlOf(servers[0]))
+  if (
+    first &&
+    first.path === path &&
+    /^https?:$/.test(first.protocol) &&
+    (typeof domain !== 'string' || domain === '' || first.host === domain)
+  ) {
+    drop = 1
+    const second = urlOf(servers[1])
+    if (typeof domain !== 'string' || domain === '')
+      if (second.startsWith('/') && cleanPath(second) === path) drop = 2
+  }
+  if (drop === 0) return
+  const rest = servers.slice(drop)
+  if (rest.length > 0) definition.servers = rest
+  else delete definition.servers
+}
+
+function cleanPath(path: string): string {
+  const segments: string[] = []
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.') continue
+    if (part === '..') segments.pop()
+    else segments.push(part)
+  }
+  return '/' + segments.join('/')
+}
+
+function parseServerUrl(value: string): { protocol: string; host: string; path: string } | undefined {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return undefined
+  try {
+    const url = new URL(value)
+    return { protocol: url.protocol, host: url.host, path: cleanPath(decodeURI(url.pathname)) }
+  } catch {
+    return undefined
+  }
 }
 
 /** An OAS definition's `x-tyk-api-gateway.info`, where Tyk keeps its ids. */
@@ -155,7 +255,7 @@ export function dashboardViews(current: TykObject, desired: TykObject): [JsonObj
   const view = (object: TykObject): JsonObject => {
     const body = structuredClone(bare ? definitionOf(object.body, object.format) : object.body)
     const definition = definitionOf(body, object.format)
-    if (object.format === 'oas') {
+    if (isOasLike(object.format)) {
       const info = oasInfo(definition)
       if (info) delete info.orgId
     } else delete definition.org_id
@@ -215,14 +315,14 @@ export function objectKey(object: Pick<TykObject, 'format' | 'id'>): string {
 /**
  * tyk-sync's `.tyk.json` for a set of objects (tyk-vcs/spec.go), so the folder also feeds
  * `tyk-sync sync -p`, which reads only the files it lists: a `files` entry per API, a `policies` entry
- * per policy.
+ * per policy. MCP proxies are left out: tyk-sync 1.5.0 would send them to the Dashboard as OAS APIs.
  */
 export function tykSpec(
   objects: readonly TykObject[],
   /** tyk-sync's templates, listed so that its sync keeps them. */
   assets: readonly { file: string; id: string }[] = [],
 ): string {
-  const apis = objects.filter((o) => o.format !== 'policy')
+  const apis = objects.filter((o) => o.format === 'classic' || o.format === 'oas')
   const policies = objects.filter((o) => o.format === 'policy')
   return renderObject({
     type: 'apidef',

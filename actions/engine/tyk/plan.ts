@@ -12,7 +12,7 @@ import {
   type TykObject,
   withoutZeroFill,
 } from './objects.js'
-import { maskTykBody } from './redact.js'
+import { keepReferences, maskTykBody } from './redact.js'
 
 /**
  * The plan that makes a Tyk gateway hold what the files hold: each API and policy created, updated or
@@ -25,6 +25,8 @@ export interface TykStep {
   change: PlannedChange
   /** What goes to the gateway: the desired object (create, update) or the current one (delete). */
   object: TykObject
+  /** For an update, what the gateway held when planned. */
+  current?: TykObject
 }
 
 export interface TykPlan {
@@ -52,7 +54,7 @@ export function planTyk(
   const step = (
     action: Action,
     object: TykObject,
-    update?: { before: JsonObject; after: JsonObject; paths: string[][] },
+    update?: { before: JsonObject; after: JsonObject; paths: string[][]; current: TykObject },
   ) => {
     const change: PlannedChange = { action, kind: TYK_KIND[object.format], name: displayName(object) }
     const shownOld = update ? masked(update.before, found) : undefined
@@ -64,7 +66,7 @@ export function planTyk(
     if (action === 'delete') change.old = masked(object.body, found)
     else if (shownOld) change.old = shownOld
     if (shownNew) change.new = shownNew
-    steps.push({ action, change, object })
+    steps.push({ action, change, object, ...(update ? { current: update.current } : {}) })
   }
   for (const [key, object] of want) {
     const before = have.get(key)
@@ -74,12 +76,15 @@ export function planTyk(
       step('delete', before)
       step('create', object)
     } else {
-      const [held, now] = options.dashboard ? dashboardViews(before, object) : [before.body, object.body]
+      const [viewed, now] = options.dashboard ? dashboardViews(before, object) : [before.body, object.body]
+      // A reference in the file is what the gateway resolved into the value it answers with: the same.
+      const held = structuredClone(viewed)
+      keepReferences(held, now)
       // Either way round: a file may spell out a zero value the gateway leaves out (Go's omitempty).
       const old = withoutZeroFill(held, now)
       const next = withoutZeroFill(now, held)
       const paths = changedPaths(old, next)
-      if (paths.length > 0) step('update', object, { before: old, after: next, paths })
+      if (paths.length > 0) step('update', object, { before: old, after: next, paths, current: before })
     }
   }
   for (const [key, object] of have) if (!want.has(key)) step('delete', object)

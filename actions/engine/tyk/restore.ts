@@ -8,7 +8,7 @@ import { runSmokeRequests, type SmokeRequest } from '../restore/smoke.js'
 import { Timeline } from '../restore/timeline.js'
 import type { TykObject } from './objects.js'
 import { planTyk } from './plan.js'
-import { waitForConvergence } from './sync.js'
+import { confirmGatewayWrites, waitForConvergence } from './sync.js'
 import type { TykTarget } from './target.js'
 
 export interface TykRestoreOptions {
@@ -70,6 +70,13 @@ export async function restoreTyk(options: TykRestoreOptions): Promise<RestoreOut
       (p) => describeCounts(p.plan.counts),
     )
     const { counts } = plan.plan
+    const mcps = options.desired.filter((o) => o.format === 'mcp')
+    if (mcps.length > 0 && !(target.gateway && (await target.gateway.supportsMcp()))) {
+      throw new DeckhandError(
+        `The files hold MCP proxies (${mcps.map((o) => o.id).join(', ')}), which ${target.description} cannot ` +
+          'hold: the Gateway API has them from Tyk 5.12 (/tyk/mcps). Nothing was changed.',
+      )
+    }
     if (!options.overwrite && counts.updating + counts.deleting > 0) {
       const names = plan.plan.changes
         .filter((c) => c.action !== 'create')
@@ -93,6 +100,16 @@ export async function restoreTyk(options: TykRestoreOptions): Promise<RestoreOut
           ]
           if (failures.length > 0)
             throw new DeckhandError(`The gateway refused part of the restore: ${failures[0]}`, failures)
+          if (target.gateway) {
+            const problems = await confirmGatewayWrites(
+              plan,
+              result.applied,
+              target.gateway,
+              options.convergeMs,
+            )
+            if (problems.length > 0)
+              throw new DeckhandError(`The gateway does not serve what was written: ${problems[0]}`, problems)
+          }
           return result
         },
         (r) => `${r.applied.length} change(s) applied, reload requested`,

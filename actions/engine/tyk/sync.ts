@@ -4,7 +4,8 @@ import { errorMessage, isDeckhandError } from '../errors.js'
 import type { Logger } from '../log.js'
 import type { PlannedChange, SyncOutcome } from '../plan/model.js'
 import { describeCounts } from '../reconcile.js'
-import { TYK_KIND, type TykObject } from './objects.js'
+import { POLICY_PATH_HELP } from './gateway-api.js'
+import { displayName, normalize, objectKey, TYK_KIND, type TykObject } from './objects.js'
 import { planTyk, scrubPlan, type TykPlan, type TykStep } from './plan.js'
 
 /** Where a Tyk plan is applied: the Gateway API object by object, or tyk-sync for a whole folder. */
@@ -96,4 +97,72 @@ export async function waitForConvergence(
     await sleep(delay)
     delay = Math.min(delay * 2, 2000)
   }
+}
+
+/** The JSON fields of Tyk's Policy struct (user/policy.go, Tyk v5.14.0). */
+const POLICY_FIELDS = new Set(
+  (
+    'id name org_id rate per quota_max quota_renewal_rate throttle_interval throttle_retry_limit max_query_depth ' +
+    'access_rights hmac_enabled enable_http_signature_validation active is_inactive tags key_expires_in ' +
+    'post_expiry_action post_expiry_grace_period partitions meta_data graphql_access_rights smoothing'
+  ).split(' '),
+)
+
+/**
+ * After a sync through the Gateway API: reloads the gateway written to and waits for it (within
+ * `timeoutMs`), then checks that what it answered 200 to writing is what it now serves. Tyk answers a
+ * policy write with 200 whether or not it will ever load the file (see {@link POLICY_PATH_HELP}), and writes
+ * an API to `<api_id>.json` while serving whichever file of app_path holds that api_id; either is said at
+ * once rather than after converge-timeout. Returns the problems found, none when the reload did not finish
+ * in time (the caller's wait for convergence then tells).
+ */
+export async function confirmGatewayWrites(
+  plan: TykPlan,
+  applied: readonly PlannedChange[],
+  gateway: { reloadAndWait(timeoutMs: number): Promise<boolean>; list(): Promise<TykObject[]> },
+  timeoutMs: number,
+): Promise<string[]> {
+  const done = new Set(applied)
+  // A policy update counts only where it changes a field Tyk's Policy keeps (user/policy.go, Tyk v5.14.0):
+  // one it drops when decoding would leave the policy unchanged wherever it was written.
+  const kept = (step: TykStep) =>
+    (step.change.fields ?? []).some((f) => POLICY_FIELDS.has(f.path.split('.')[0] ?? ''))
+  const steps = plan.steps.filter((s) => done.has(s.change))
+  if (steps.length === 0 || !(await gateway.reloadAndWait(timeoutMs))) return []
+  const served = new Map((await gateway.list()).map((o) => [objectKey(o), normalize(o)]))
+  const same = (a: TykObject, b: TykObject) => JSON.stringify(normalize(a).body) === JSON.stringify(b.body)
+  const policies: string[] = []
+  const apis: string[] = []
+  for (const step of steps) {
+    const now = served.get(objectKey(step.object))
+    const unchanged =
+      step.action === 'create'
+        ? now === undefined
+        : step.action === 'delete'
+          ? now !== undefined
+          : now !== undefined &&
+            step.current !== undefined &&
+            same(step.current, now) &&
+            (TYK_KIND[step.object.format] !== 'policy' || kept(step))
+    if (!unchanged) continue
+    const what = `${step.action} ${displayName(step.object)}`
+    if (TYK_KIND[step.object.format] === 'policy') policies.push(what)
+    else if (step.action === 'update') apis.push(what)
+  }
+  const problems: string[] = []
+  if (policies.length > 0) {
+    problems.push(
+      `the gateway answered 200 to writing policies but serves none of it after a reload ` +
+        `(${policies.join(', ')}). ${POLICY_PATH_HELP}`,
+    )
+  }
+  if (apis.length > 0) {
+    problems.push(
+      `the gateway still serves the definition it had after a reload (${apis.join(', ')}): it wrote ` +
+        '<api_id>.json, but another file in app_path holds the same api_id and is the one loaded (Tyk loads ' +
+        'every *.json there whatever its name). Keep each API in <api_id>.json (an OAS API also in ' +
+        '<api_id>-oas.json) and remove the other file.',
+    )
+  }
+  return problems
 }
