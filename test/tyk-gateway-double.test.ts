@@ -572,3 +572,88 @@ describe('close', () => {
     await expect(fetch(`${gateway.url}/hello`)).rejects.toThrow()
   })
 })
+
+describe('tyk.conf and releases', () => {
+  const RECORD = '/opt/tyk-gateway/policies/policies.json'
+
+  test('policy_path unset: writes go to the working directory and are never loaded; deletes are 500', async () => {
+    const gateway = await tyk({ conf: { policyRecordName: RECORD }, policyRecord: { gold: policy('gold') } })
+    expect((await call(gateway, 'POST', '/tyk/policies', policy('silver'))).json.action).toBe('added')
+    expect(gateway.files().cwd.has('silver')).toBe(true)
+    await call(gateway, 'GET', '/tyk/reload?block=true')
+    expect(((await call(gateway, 'GET', '/tyk/policies')).json as { id: string }[]).map((p) => p.id)).toEqual(
+      ['gold'],
+    )
+    expect(await call(gateway, 'DELETE', '/tyk/policies/gold')).toMatchObject({
+      status: 500,
+      json: error('Delete failed'),
+    })
+  })
+
+  test('policies.json entries without id: listed with "id": "" before v5.12.0, with their key after', async () => {
+    const entry = { name: 'Default', rate: 1000, per: 1, access_rights: {} }
+    const old = await tyk({ conf: { policyRecordName: RECORD }, policyRecord: { default: entry } })
+    expect((await call(old, 'GET', '/tyk/policies')).json).toEqual([{ ...entry, id: '', _id: '' }])
+    expect((await call(old, 'GET', '/tyk/policies/default')).status).toBe(404)
+    const recent = await tyk({
+      version: 'v5.12.0',
+      conf: { policyRecordName: RECORD },
+      policyRecord: { default: entry },
+    })
+    expect((await call(recent, 'GET', '/tyk/policies')).json).toEqual([{ ...entry, id: 'default', _id: '' }])
+  })
+
+  test('app_path files of any name are loaded; writes and deletes use <api_id>.json', async () => {
+    const gateway = await tyk({
+      appFiles: { 'petstore.json': { ...classic('pets'), is_oas: true }, 'petstore-oas.json': oas('pets') },
+    })
+    expect((await call(gateway, 'GET', '/tyk/apis/oas/pets')).json).toEqual(oas('pets'))
+    expect(await call(gateway, 'DELETE', '/tyk/apis/oas/pets')).toMatchObject({
+      status: 500,
+      json: error('Delete failed'),
+    })
+  })
+
+  test('servers on update: v5.8.1 replaces only the first it put there, v5.11.0 regenerates', async () => {
+    const own = { url: 'https://pets.example.com/v1' }
+    const old = await tyk({ oasApis: [{ ...oas('o'), servers: [{ url: 'http://127.0.0.1:8080/o/' }, own] }] })
+    await call(old, 'PUT', '/tyk/apis/oas/o', { ...oas('o'), servers: [own] })
+    expect(old.files().oas.get('o')!.servers).toEqual([own])
+    const recent = await tyk({ version: 'v5.11.0', oasApis: [oas('o')] })
+    await call(recent, 'PUT', '/tyk/apis/oas/o', { ...oas('o'), servers: [own] })
+    expect(recent.files().oas.get('o')!.servers).toEqual([
+      { url: 'http://127.0.0.1:8080/o' },
+      { url: '/o' },
+      own,
+    ])
+  })
+
+  test('env:// and secrets:// are resolved on load, in answers, never in the files', async () => {
+    const gateway = await tyk({
+      apis: [
+        { ...classic('a'), proxy: { listen_path: '/a/', target_url: 'secrets://UP' }, name: 'env://NAME' },
+      ],
+      conf: { policyPath: POLICY_PATH, env: { NAME: 'resolved "name"' }, secrets: { UP: 'http://up:1' } },
+    })
+    expect((await call(gateway, 'GET', '/tyk/apis/a')).json).toMatchObject({
+      name: 'resolved "name"',
+      proxy: { target_url: 'http://up:1' },
+    })
+    expect(gateway.files().apis.get('a')).toMatchObject({ name: 'env://NAME' })
+  })
+
+  test('MCP proxies: /tyk/mcps from v5.12.0 only, left out of the OAS and classic lists', async () => {
+    expect((await call(await tyk(), 'GET', '/tyk/mcps')).status).toBe(404)
+    const gateway = await tyk({ version: 'v5.12.0', oasApis: [oas('o')], mcps: [oas('m')] })
+    expect(((await call(gateway, 'GET', '/tyk/mcps')).json as unknown[]).length).toBe(1)
+    expect(((await call(gateway, 'GET', '/tyk/apis/oas')).json as unknown[]).length).toBe(1)
+    expect(((await call(gateway, 'GET', '/tyk/apis')).json as unknown[]).length).toBe(1)
+    expect(((await call(gateway, 'GET', '/tyk/apis?include_types=mcp')).json as unknown[]).length).toBe(2)
+    expect(await call(gateway, 'DELETE', '/tyk/mcps/o')).toMatchObject({
+      status: 404,
+      json: error('API is not an MCP Proxy'),
+    })
+    expect((await call(gateway, 'DELETE', '/tyk/mcps/m')).json.action).toBe('deleted')
+    expect(gateway.files().mcp.size).toBe(0)
+  })
+})
