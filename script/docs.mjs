@@ -172,10 +172,11 @@ let guarantees = await readFile(guaranteesPath, 'utf8')
       .filter(Boolean)
       .join(' ')
     lines.push('', `### [${name.replace(/\.test\.ts$/, '')}](../test/hostile/${name})`, '', promise, '')
-    // describe(...) titles group the test(...) titles under them; `%s` of describe.each stays as written.
-    for (const m of text.matchAll(/^(\s*)(describe|test|it)(?:\.each\([^\n]*?\))?\(\s*(['"`])(.+?)\3/gm)) {
-      const depth = Math.floor(m[1].length / 2)
-      lines.push(`${'  '.repeat(depth)}- ${m[2] === 'describe' ? `**${m[4]}**` : m[4]}`)
+    // describe(...) titles (bold) group the test(...) titles that follow; `%s` of .each stays as written.
+    let grouped = false
+    for (const m of text.matchAll(/^\s*(describe|test|it)(?:\.each\([^\n]*?\))?\(\s*(['"`])(.+?)\2/gm)) {
+      if (m[1] === 'describe') grouped = true
+      lines.push(m[1] === 'describe' ? `- **${m[3]}**` : `${grouped ? '  ' : ''}- ${m[3]}`)
     }
   }
   lines.push('')
@@ -196,7 +197,9 @@ for (const [path, content] of files) {
   if (!check) await writeFile(join(root, path), content)
 }
 if (check && stale.length > 0) {
-  console.error(`Out of date with their sources (actions/spec.ts, the secret catalogue, test/hostile/): ${stale.join(', ')}. Run 'npm run docs' and commit.`)
+  console.error(
+    `Out of date with their sources (actions/spec.ts, the secret catalogue, test/hostile/): ${stale.join(', ')}. Run 'npm run docs' and commit.`,
+  )
   process.exit(1)
 }
 console.log(

@@ -39343,17 +39343,37 @@ var import_yaml4 = __toESM(require_dist(), 1);
 init_errors();
 
 // actions/engine/tyk/folder.ts
-import { join as join5 } from "node:path";
+import { readdir as readdir2, readFile as readFile4, stat as stat4 } from "node:fs/promises";
+import { basename as basename3, join as join5 } from "node:path";
 init_errors();
 
 // actions/engine/tyk/objects.ts
 init_errors();
-var TYK_KIND = { classic: "api", oas: "api", policy: "policy" };
-var FILE_PREFIX = { classic: "api-", oas: "oas-", policy: "policy-" };
+var TYK_KIND = {
+  classic: "api",
+  oas: "api",
+  mcp: "api",
+  policy: "policy"
+};
+var FILE_PREFIX = {
+  classic: "api-",
+  oas: "oas-",
+  mcp: "mcp-",
+  policy: "policy-"
+};
+function isOasLike(format) {
+  return format === "oas" || format === "mcp";
+}
+var MCP_MIDDLEWARE = ["mcpTools", "mcpResources", "mcpPrompts"];
 var TYK_SPEC_FILE = ".tyk.json";
-function formatOf(value) {
+function formatOf(value, fileName) {
   if (!isObject(value)) return void 0;
-  if (isOasDocument(value) || isObject(value.oas) && isOasDocument(value.oas)) return "oas";
+  if (isOasDocument(value) || isObject(value.oas) && isOasDocument(value.oas)) {
+    const doc = isOasDocument(value) ? value : value.oas;
+    const middleware = doc["x-tyk-api-gateway"].middleware;
+    const named = fileName !== void 0 && /^mcp-.+\.json$/.test(fileName);
+    return named || isObject(middleware) && MCP_MIDDLEWARE.some((m) => m in middleware) ? "mcp" : "oas";
+  }
   if (isClassicDefinition(value) || isClassicDefinition(value.api_definition)) return "classic";
   if (isObject(value.access_rights) && !("api_id" in value)) return "policy";
   return void 0;
@@ -39366,7 +39386,7 @@ function isClassicDefinition(value) {
 }
 function definitionOf(body, format) {
   if (format === "classic" && isObject(body.api_definition)) return body.api_definition;
-  if (format === "oas" && isObject(body.oas)) return body.oas;
+  if (isOasLike(format) && isObject(body.oas)) return body.oas;
   return body;
 }
 function tykObject(body, source, format = formatOf(body)) {
@@ -39378,7 +39398,7 @@ function tykObject(body, source, format = formatOf(body)) {
   let id;
   let name;
   const definition = definitionOf(body, format);
-  if (format === "oas") {
+  if (isOasLike(format)) {
     const info2 = definition["x-tyk-api-gateway"].info;
     id = isObject(info2) ? info2.id : void 0;
     name = isObject(info2) ? info2.name : void 0;
@@ -39390,7 +39410,7 @@ function tykObject(body, source, format = formatOf(body)) {
     name = body.name;
   }
   if (typeof id !== "string" || id === "") {
-    const field = format === "oas" ? "x-tyk-api-gateway.info.id" : format === "classic" ? "api_id" : "id";
+    const field = isOasLike(format) ? "x-tyk-api-gateway.info.id" : format === "classic" ? "api_id" : "id";
     throw new DeckhandError(`${source} has no ${field}: every ${TYK_KIND[format]} needs a stable id`);
   }
   return { format, id, name: typeof name === "string" && name !== "" ? name : id, body };
@@ -39414,10 +39434,54 @@ function normalize(object) {
   } else if (object.format === "classic") {
     if (isObject(body.api_definition)) delete body.api_definition.id;
   } else {
-    const info2 = oasInfo(definitionOf(body, "oas"));
+    const definition = definitionOf(body, object.format);
+    const info2 = oasInfo(definition);
     if (info2) delete info2.dbId;
+    withoutTykServers(definition);
   }
   return { ...object, body: sortKeys(body) };
+}
+function withoutTykServers(definition) {
+  const servers = definition.servers;
+  const extension = definition["x-tyk-api-gateway"];
+  if (!Array.isArray(servers) || !isObject(extension)) return;
+  const server = isObject(extension.server) ? extension.server : {};
+  const listenPath = isObject(server.listenPath) ? server.listenPath.value : void 0;
+  if (typeof listenPath !== "string" || listenPath === "") return;
+  const path5 = cleanPath(listenPath);
+  const domain = isObject(server.customDomain) && server.customDomain.enabled === true ? server.customDomain.name : void 0;
+  const urlOf = (entry) => isObject(entry) && typeof entry.url === "string" ? entry.url : "";
+  let drop = 0;
+  const first = parseServerUrl(urlOf(servers[0]));
+  if (first && first.path === path5 && /^https?:$/.test(first.protocol) && (typeof domain !== "string" || domain === "" || first.host === domain)) {
+    drop = 1;
+    const second = urlOf(servers[1]);
+    if (typeof domain !== "string" || domain === "") {
+      if (second.startsWith("/") && cleanPath(second) === path5) drop = 2;
+    }
+  }
+  if (drop === 0) return;
+  const rest = servers.slice(drop);
+  if (rest.length > 0) definition.servers = rest;
+  else delete definition.servers;
+}
+function cleanPath(path5) {
+  const segments = [];
+  for (const part of path5.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") segments.pop();
+    else segments.push(part);
+  }
+  return "/" + segments.join("/");
+}
+function parseServerUrl(value) {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return void 0;
+  try {
+    const url = new URL(value);
+    return { protocol: url.protocol, host: url.host, path: cleanPath(decodeURI(url.pathname)) };
+  } catch {
+    return void 0;
+  }
 }
 function oasInfo(definition) {
   const extension = definition["x-tyk-api-gateway"];
@@ -39433,8 +39497,11 @@ function sortKeys(value) {
 function renderObject(body) {
   return JSON.stringify(body, null, 2) + "\n";
 }
+function objectKey(object) {
+  return `${TYK_KIND[object.format]}\0${object.id}`;
+}
 function tykSpec(objects, assets = []) {
-  const apis = objects.filter((o) => o.format !== "policy");
+  const apis = objects.filter((o) => o.format === "classic" || o.format === "oas");
   const policies = objects.filter((o) => o.format === "policy");
   return renderObject({
     type: "apidef",
@@ -39458,13 +39525,9 @@ var HEADER_MAPS = /* @__PURE__ */ new Set(["global_headers", "add_headers", "set
 function snakeCase(name) {
   return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
 }
-function hasUrlPassword(value) {
-  if (!/^[a-z][a-z0-9+.-]*:\/\/[^/\s]*:[^/\s]*@/i.test(value)) return false;
-  try {
-    return new URL(value).password !== "";
-  } catch {
-    return false;
-  }
+var TYK_REFERENCE = /(?:env|secrets|consul|vault|file):\/\/[A-Za-z0-9_]/;
+function isTykReference(value) {
+  return TYK_REFERENCE.test(value);
 }
 function signsWithSharedSecret(holder) {
   const method = holder.jwt_signing_method ?? holder.signingMethod;
@@ -39476,9 +39539,9 @@ function walkSecrets(body, replace) {
     const value = holder[key];
     path5.push(String(key));
     if (typeof value === "string") {
-      if (value !== "" && value !== MASK && !isReference(value)) {
+      if (value !== "" && value !== MASK && !isReference(value) && !isTykReference(value)) {
         if (secretByName) replace(holder, key, path5, "name");
-        else if (hasUrlPassword(value) || detectSecret(value) !== void 0)
+        else if (allUrlCredentials(value, 1).length > 0 || detectSecret(value) !== void 0)
           replace(holder, key, path5, "detector");
       }
     } else if (Array.isArray(value)) {
@@ -39526,26 +39589,48 @@ function renderRedacted(body) {
     2
   ) + "\n";
 }
+function keepReferences(target, source) {
+  let kept = 0;
+  const keys = Array.isArray(source) ? Array.from({ length: Math.min(source.length, target.length) }, (_, i) => i) : Object.keys(source);
+  for (const key of keys) {
+    const from = source[key];
+    const into = target[key];
+    if (from === void 0 || into === void 0) continue;
+    if (typeof from === "string") {
+      if (typeof into === "string" && into !== from && isTykReference(from)) {
+        ;
+        target[key] = from;
+        kept++;
+      }
+    } else if (Array.isArray(from) && Array.isArray(into)) kept += keepReferences(into, from);
+    else if (isObject(from) && isObject(into)) kept += keepReferences(into, from);
+  }
+  return kept;
+}
 
 // actions/engine/tyk/folder.ts
 async function writeTykDump(options) {
   await ensureDirectory(options.outputDir);
   const objects = sortObjects(options.objects.map(normalize));
   if (objects.length === 0 && !options.allowEmpty) {
-    const previous = (await previousFiles(options.outputDir) ?? []).filter(isObjectFile);
-    if (previous.length > 0) {
+    const previous2 = (await previousFiles(options.outputDir) ?? []).filter(isObjectFile);
+    if (previous2.length > 0) {
       throw new DeckhandError(
-        `the gateway returned no APIs and no policies, but the previous dump in ${options.outputDir} holds ${previous.length}. Refusing to replace it with an empty one (wrong address or gateway?). Set allow-empty: true if the gateway really is empty now.`
+        `the gateway returned no APIs and no policies, but the previous dump in ${options.outputDir} holds ${previous2.length}. Refusing to replace it with an empty one (wrong address or gateway?). Set allow-empty: true if the gateway really is empty now.`
       );
     }
   }
   const files = /* @__PURE__ */ new Map();
   const redactions = [];
   const counts2 = { api: 0, policy: 0 };
+  const previous = await previousObjects(options.outputDir);
+  let referencesKept = 0;
   for (const object of objects) {
     const name = fileNameOf(object);
     if (files.has(name))
       throw new DeckhandError(`the gateway returned ${TYK_KIND[object.format]} ${object.id} twice`);
+    const before = previous.get(objectKey(object));
+    if (before) referencesKept += keepReferences(object.body, before);
     if (options.redactSecrets) append(redactions, redactTykObject(object));
     files.set(name, renderRedacted(object.body));
     counts2[TYK_KIND[object.format]]++;
@@ -39565,14 +39650,29 @@ async function writeTykDump(options) {
     entityCount: objects.length,
     digest: digestFiles(files),
     secretsRedacted: redactions.length,
+    referencesKept,
     redactions,
     requiredEnv,
     ...outcome
   };
 }
-var OBJECT_FILE = /^(api|oas|policy)-.+\.json$/;
+var OBJECT_FILE = /^(api|oas|mcp|policy)-.+\.json$/;
 function isObjectFile(name) {
   return OBJECT_FILE.test(name);
+}
+async function previousObjects(dir) {
+  const found = /* @__PURE__ */ new Map();
+  const names = await readdir2(dir).catch(() => []);
+  for (const name of names.filter(isObjectFile)) {
+    try {
+      const body = JSON.parse(await readFile4(join5(dir, name), "utf8"));
+      if (!isObject(body)) continue;
+      const format = formatOf(body, name);
+      if (format) found.set(objectKey(tykObject(body, name, format)), body);
+    } catch {
+    }
+  }
+  return found;
 }
 
 // actions/engine/tyk/plan.ts
@@ -39592,6 +39692,196 @@ function scrubPlan(text, plan, known) {
 
 // actions/engine/tyk/sync.ts
 init_errors();
+
+// actions/engine/tyk/gateway-api.ts
+init_errors();
+var PATHS = {
+  classic: "/tyk/apis",
+  oas: "/tyk/apis/oas",
+  mcp: "/tyk/mcps",
+  policy: "/tyk/policies"
+};
+var MCP_SINCE = [5, 12];
+var POLICY_PATH_HELP = `The Gateway API writes policies as <id>.json into policies.policy_path and deletes them there, but the gateway loads that folder only when tyk.conf sets it; without it (Tyk ships it unset) the writes land in the gateway's working directory and policies come from policies.policy_record_name (policies.json). Set "policies": {"policy_source": "file", "policy_path": "/opt/tyk-gateway/policies"} (any folder the gateway can write), move the existing policies there as one <id>.json file each, and restart the gateway.`;
+function versionAtLeast(version, [major, minor]) {
+  const m = /^v?(\d+)\.(\d+)/.exec(version.trim());
+  if (!m) return void 0;
+  const [a, b] = [Number(m[1]), Number(m[2])];
+  return a !== major ? a > major : b >= minor;
+}
+var TykGateway = class _TykGateway {
+  constructor(address, connection, tls) {
+    this.address = address;
+    this.connection = connection;
+    this.tls = tls;
+  }
+  address;
+  connection;
+  tls;
+  /** What the last {@link list} could not read, for reports: policies the Gateway API cannot address. */
+  warnings = [];
+  /** Whether the gateway serves MCP proxies: from `/hello`'s version, else whether /tyk/mcps answers. */
+  mcp;
+  static async open(connection) {
+    const ca = await readCaCert(connection.caCert);
+    return new _TykGateway(connection.addr, connection, {
+      ca,
+      skipVerify: connection.tlsSkipVerify,
+      serverName: connection.tlsServerName
+    });
+  }
+  request(method, path5, body) {
+    return sendRequest(new URL(this.address + path5), {
+      method,
+      headers: { "x-tyk-authorization": this.connection.secret },
+      body: body === void 0 ? void 0 : jsonBody(body),
+      timeoutMs: (this.connection.timeoutSeconds ?? 30) * 1e3,
+      tls: this.tls
+    });
+  }
+  /** A request whose lack of an answer is an error naming the call. */
+  async send(method, path5, body) {
+    try {
+      return await this.request(method, path5, body);
+    } catch (err) {
+      if (err instanceof TransportError)
+        throw new DeckhandError(`${method} ${this.address}${path5}: no answer (${err.message})`);
+      throw err;
+    }
+  }
+  /** A request that must answer 200; anything else is an error naming the call and Tyk's message. */
+  async call(method, path5, body) {
+    return this.check(await this.send(method, path5, body), method, path5);
+  }
+  check(res, method, path5) {
+    if (res.status === 403) {
+      throw new DeckhandError(
+        `${method} ${this.address}${path5}: the gateway refused the secret (${describeAnswer(res)}). tyk-secret must be the \`secret\` of tyk.conf (TYK_GW_SECRET).`
+      );
+    }
+    if (res.status !== 200)
+      throw new DeckhandError(`${method} ${this.address}${path5}: ${describeAnswer(res)}`);
+    return parseTykJson(res, `${method} ${path5}`);
+  }
+  /** Liveness and version; no secret needed, but a gateway answers it only once it is up. */
+  async hello() {
+    const res = await this.send("GET", "/hello");
+    if (res.status !== 200) throw new DeckhandError(`GET ${this.address}/hello: ${describeAnswer(res)}`);
+    const body = parseTykJson(res, "GET /hello");
+    return {
+      status: typeof body.status === "string" ? body.status : "unknown",
+      version: typeof body.version === "string" ? body.version : "unknown"
+    };
+  }
+  /** Whether the gateway has MCP proxies (Tyk 5.12+), from its version; asked once. */
+  async supportsMcp() {
+    if (this.mcp === void 0) {
+      const version = await this.hello().then(
+        (h) => h.version,
+        () => "unknown"
+      );
+      const known = versionAtLeast(version, MCP_SINCE);
+      if (known !== void 0) this.mcp = known;
+      else this.mcp = (await this.send("GET", PATHS.mcp)).status !== 404;
+    }
+    return this.mcp;
+  }
+  /**
+   * Every API, MCP proxy and policy the gateway has loaded. `GET /tyk/apis` lists Tyk OAS APIs too,
+   * converted to the classic form and marked `is_oas`: those are read from `/tyk/apis/oas` instead, as they
+   * are kept, and MCP proxies (Tyk 5.12+, which both leave out) from `/tyk/mcps`.
+   */
+  async list() {
+    const source = `an object the gateway listed at ${this.address}`;
+    const classic = await this.listOf("classic");
+    const oas = await this.listOf("oas");
+    const mcps = await this.supportsMcp() ? await this.listOf("mcp") : [];
+    const policies = await this.listOf("policy");
+    this.warnings = [];
+    const unnamed = policies.filter((p) => (typeof p.id !== "string" || p.id === "") && !p._id);
+    if (unnamed.length > 0) {
+      const names = unnamed.map((p) => typeof p.name === "string" && p.name !== "" ? p.name : "(no name)");
+      this.warnings.push(
+        `${unnamed.length} polic${unnamed.length === 1 ? "y" : "ies"} listed without an id (${names.join(", ")}) left out: the gateway loaded them from policies.json (policies.policy_record_name), whose entries are keyed by their id, and before Tyk 5.12 it does not copy the key into "id", so the Gateway API cannot read, update or delete them. Add "id": "<key>" to each entry of policies.json (or upgrade to Tyk 5.12+); to manage policies through the Gateway API, set policies.policy_path.`
+      );
+    }
+    return [
+      ...classic.filter((api) => api.is_oas !== true).map((body) => tykObject(body, source, "classic")),
+      ...oas.map((body) => tykObject(body, source, "oas")),
+      ...mcps.map((body) => tykObject(body, source, "mcp")),
+      ...policies.filter((p) => !unnamed.includes(p)).map((body) => tykObject(body, source, "policy"))
+    ];
+  }
+  async listOf(format) {
+    const list = await this.call("GET", PATHS[format]);
+    if (list === null) return [];
+    if (!Array.isArray(list) || !list.every(isObject)) {
+      throw new DeckhandError(`GET ${this.address}${PATHS[format]}: expected a JSON list`);
+    }
+    return list;
+  }
+  async create(object) {
+    await this.requireFormat(object);
+    await this.call("POST", PATHS[object.format], definitionOf(object.body, object.format));
+  }
+  async update(object) {
+    await this.requireFormat(object);
+    const path5 = `${PATHS[object.format]}/${encodeURIComponent(object.id)}`;
+    await this.call("PUT", path5, definitionOf(object.body, object.format));
+  }
+  /**
+   * Deletes an object the gateway listed. Tyk answers 500 "Delete failed" when the file it deletes is not
+   * there (gateway/api.go handleDeleteAPI and handleDeletePolicy, Tyk v5.8.1): for an API, a definition
+   * loaded from a file not named `<api_id>.json`; for a policy, one not loaded from policy_path.
+   */
+  async remove(object) {
+    const path5 = `${PATHS[object.format]}/${encodeURIComponent(object.id)}`;
+    const res = await this.send("DELETE", path5);
+    if (res.status === 500 && /Delete failed/.test(res.body)) {
+      throw new DeckhandError(
+        object.format === "policy" ? `DELETE ${this.address}${path5}: the gateway serves policy ${object.id} but has no ${object.id}.json in policies.policy_path to delete (HTTP 500 Delete failed). ${POLICY_PATH_HELP}` : `DELETE ${this.address}${path5}: the gateway serves API ${object.id} but has no ${object.id}.json in its app_path (HTTP 500 Delete failed): it loads every *.json there whatever the name, but writes and deletes <api_id>.json only. Rename the file holding this API to ${object.id}.json${object.format === "classic" ? "" : ` (and its companion to ${object.id}-${object.format}.json)`}, reload the gateway, and sync again.`
+      );
+    }
+    await this.check(res, "DELETE", path5);
+  }
+  async requireFormat(object) {
+    if (object.format === "mcp" && !await this.supportsMcp())
+      throw new DeckhandError(
+        `MCP proxy ${object.id}: the gateway at ${this.address} has no MCP proxies (Tyk 5.12 or later has them)`
+      );
+  }
+  /** Asks every gateway of the cluster to reload; the reload itself happens in the background. */
+  async reloadGroup() {
+    await this.call("GET", "/tyk/reload/group");
+  }
+  /**
+   * Reloads this gateway and waits until it has (`/tyk/reload?block=true`, gateway/api.go resetHandler,
+   * Tyk v5.8.1), within `timeoutMs`; false when the wait ran out first.
+   */
+  async reloadAndWait(timeoutMs) {
+    try {
+      const res = await sendRequest(new URL(`${this.address}/tyk/reload?block=true`), {
+        method: "GET",
+        headers: { "x-tyk-authorization": this.connection.secret },
+        timeoutMs: Math.max(1, Math.min(timeoutMs, (this.connection.timeoutSeconds ?? 30) * 1e3)),
+        tls: this.tls
+      });
+      return res.status === 200;
+    } catch (err) {
+      if (err instanceof TransportError) return false;
+      throw err;
+    }
+  }
+};
+function parseTykJson(res, what) {
+  try {
+    return JSON.parse(res.body);
+  } catch {
+    throw new DeckhandError(`${what}: the answer is not JSON (HTTP ${res.status}): is this a Tyk gateway?`);
+  }
+}
+
+// actions/engine/tyk/sync.ts
 function stepOrder(steps) {
   const rank = (s) => {
     const policy = TYK_KIND[s.object.format] === "policy";
@@ -39633,117 +39923,12 @@ async function applySteps(plan, gateway, logger2, known) {
   }
   return { applied, failed, dropped, otherErrors, warnings: [], counts: { ...plan.plan.counts } };
 }
-
-// actions/engine/tyk/gateway-api.ts
-init_errors();
-var PATHS = {
-  classic: "/tyk/apis",
-  oas: "/tyk/apis/oas",
-  policy: "/tyk/policies"
-};
-var TykGateway = class _TykGateway {
-  constructor(address, connection, tls) {
-    this.address = address;
-    this.connection = connection;
-    this.tls = tls;
-  }
-  address;
-  connection;
-  tls;
-  static async open(connection) {
-    const ca = await readCaCert(connection.caCert);
-    return new _TykGateway(connection.addr, connection, {
-      ca,
-      skipVerify: connection.tlsSkipVerify,
-      serverName: connection.tlsServerName
-    });
-  }
-  request(method, path5, body) {
-    return sendRequest(new URL(this.address + path5), {
-      method,
-      headers: { "x-tyk-authorization": this.connection.secret },
-      body: body === void 0 ? void 0 : jsonBody(body),
-      timeoutMs: (this.connection.timeoutSeconds ?? 30) * 1e3,
-      tls: this.tls
-    });
-  }
-  /** A request whose lack of an answer is an error naming the call. */
-  async send(method, path5, body) {
-    try {
-      return await this.request(method, path5, body);
-    } catch (err) {
-      if (err instanceof TransportError)
-        throw new DeckhandError(`${method} ${this.address}${path5}: no answer (${err.message})`);
-      throw err;
-    }
-  }
-  /** A request that must answer 200; anything else is an error naming the call and Tyk's message. */
-  async call(method, path5, body) {
-    const res = await this.send(method, path5, body);
-    if (res.status === 403) {
-      throw new DeckhandError(
-        `${method} ${this.address}${path5}: the gateway refused the secret (${describeAnswer(res)}). tyk-secret must be the \`secret\` of tyk.conf (TYK_GW_SECRET).`
-      );
-    }
-    if (res.status !== 200)
-      throw new DeckhandError(`${method} ${this.address}${path5}: ${describeAnswer(res)}`);
-    return parseTykJson(res, `${method} ${path5}`);
-  }
-  /** Liveness and version; no secret needed, but a gateway answers it only once it is up. */
-  async hello() {
-    const res = await this.send("GET", "/hello");
-    if (res.status !== 200) throw new DeckhandError(`GET ${this.address}/hello: ${describeAnswer(res)}`);
-    const body = parseTykJson(res, "GET /hello");
-    return {
-      status: typeof body.status === "string" ? body.status : "unknown",
-      version: typeof body.version === "string" ? body.version : "unknown"
-    };
-  }
-  /**
-   * Every API and policy the gateway has loaded. `GET /tyk/apis` lists Tyk OAS APIs too, converted to
-   * the classic form and marked `is_oas`: those are read from `/tyk/apis/oas` instead, as they are kept.
-   */
-  async list() {
-    const classic = await this.listOf("classic");
-    const oas = await this.listOf("oas");
-    const policies = await this.listOf("policy");
-    return [...classic.filter((api) => api.is_oas !== true), ...oas, ...policies].map(
-      (body) => tykObject(body, `an object the gateway listed at ${this.address}`)
-    );
-  }
-  async listOf(format) {
-    const list = await this.call("GET", PATHS[format]);
-    if (list === null) return [];
-    if (!Array.isArray(list) || !list.every(isObject)) {
-      throw new DeckhandError(`GET ${this.address}${PATHS[format]}: expected a JSON list`);
-    }
-    return list;
-  }
-  async create(object) {
-    await this.call("POST", PATHS[object.format], definitionOf(object.body, object.format));
-  }
-  async update(object) {
-    const path5 = `${PATHS[object.format]}/${encodeURIComponent(object.id)}`;
-    await this.call("PUT", path5, definitionOf(object.body, object.format));
-  }
-  async remove(object) {
-    await this.call("DELETE", `${PATHS[object.format]}/${encodeURIComponent(object.id)}`);
-  }
-  /** Asks every gateway of the cluster to reload; the reload itself happens in the background. */
-  async reloadGroup() {
-    await this.call("GET", "/tyk/reload/group");
-  }
-};
-function parseTykJson(res, what) {
-  try {
-    return JSON.parse(res.body);
-  } catch {
-    throw new DeckhandError(`${what}: the answer is not JSON (HTTP ${res.status}): is this a Tyk gateway?`);
-  }
-}
+var POLICY_FIELDS = new Set(
+  "id name org_id rate per quota_max quota_renewal_rate throttle_interval throttle_retry_limit max_query_depth access_rights hmac_enabled enable_http_signature_validation active is_inactive tags key_expires_in post_expiry_action post_expiry_grace_period partitions meta_data graphql_access_rights smoothing".split(" ")
+);
 
 // actions/engine/tyk/tyk-sync.ts
-import { readFile as readFile4 } from "node:fs/promises";
+import { readFile as readFile5 } from "node:fs/promises";
 import { join as join6 } from "node:path";
 init_errors();
 function tykSyncArgs(command, dashboard, folder) {
@@ -39851,17 +40036,17 @@ ${result.stderr}`, [this.secret]).trim();
   }
 };
 async function readAssets(dir) {
-  const spec = JSON.parse(await readFile4(join6(dir, TYK_SPEC_FILE), "utf8"));
+  const spec = JSON.parse(await readFile5(join6(dir, TYK_SPEC_FILE), "utf8"));
   const assets = [];
   for (const asset of spec.assets ?? []) {
     if (typeof asset.file !== "string" || asset.file.includes("/") || asset.file.includes("..")) continue;
-    const text = await readFile4(join6(dir, asset.file), "utf8");
+    const text = await readFile5(join6(dir, asset.file), "utf8");
     assets.push({ file: asset.file, id: typeof asset.id === "string" ? asset.id : "", text });
   }
   return assets;
 }
 async function readTykSyncFolder(dir) {
-  const specText = await readFile4(join6(dir, TYK_SPEC_FILE), "utf8").catch(() => void 0);
+  const specText = await readFile5(join6(dir, TYK_SPEC_FILE), "utf8").catch(() => void 0);
   if (specText === void 0)
     throw new DeckhandError(`tyk-sync wrote no ${TYK_SPEC_FILE}: the dump is incomplete`);
   const spec = JSON.parse(specText);
@@ -39870,7 +40055,7 @@ async function readTykSyncFolder(dir) {
   for (const name of names) {
     if (typeof name !== "string" || name.includes("/") || name.includes(".."))
       throw new DeckhandError(`${TYK_SPEC_FILE} lists an unexpected file name: ${String(name)}`);
-    const body = JSON.parse(await readFile4(join6(dir, name), "utf8"));
+    const body = JSON.parse(await readFile5(join6(dir, name), "utf8"));
     if (!isObject(body)) throw new DeckhandError(`tyk-sync wrote ${name}, which is not a JSON object`);
     objects.push(tykObject(body, `${name} of the tyk-sync dump`));
   }
@@ -39969,8 +40154,9 @@ async function tykDumpJob(inputs, ctx) {
       "redact-secrets is false: the files hold plaintext secrets. Keep them out of git and artifacts."
     );
   }
+  const objects = await target.writer.read();
   const result = await writeTykDump({
-    objects: await target.writer.read(),
+    objects,
     outputDir: inputs.string("output-dir") ?? "tyk",
     redactSecrets,
     allowEmpty: inputs.boolean("allow-empty"),
@@ -39981,6 +40167,15 @@ async function tykDumpJob(inputs, ctx) {
     `${result.counts.api} API(s) and ${result.counts.policy} polic${result.counts.policy === 1 ? "y" : "ies"} from ${target.description}; ${result.changed ? "changed" : "unchanged"} since the last dump.`,
     `Digest ${result.digest}; ${result.secretsRedacted} secret value(s) replaced by environment references.`
   );
+  if (result.referencesKept > 0) {
+    report.lines.push(
+      `${result.referencesKept} value(s) the gateway resolved from env://, secrets://, vault:// or consul:// references kept as the references the previous dump held.`
+    );
+  }
+  for (const warning2 of targetWarnings(target)) {
+    ctx.logger.warn(warning2);
+    report.lines.push(`Warning: ${warning2}`);
+  }
   if (result.requiredEnv.length > 0) {
     report.lines.push(
       `Set ${result.requiredEnv.length} DECKHAND_TYK_ variable(s) listed in required-env.txt before syncing these files.`
@@ -40000,6 +40195,9 @@ async function tykDumpJob(inputs, ctx) {
       changed: String(result.changed)
     }
   };
+}
+function targetWarnings(target) {
+  return target.gateway ? [...target.gateway.warnings] : [];
 }
 
 // actions/engine/jobs/dump.ts
@@ -41202,7 +41400,7 @@ var __awaiter3 = function(thisArg, _arguments, P, generator) {
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { chmod, copyFile, lstat: lstat2, mkdir: mkdir3, open: open2, readdir: readdir2, rename: rename3, rm: rm4, rmdir, stat: stat4, symlink, unlink } = fs2.promises;
+var { chmod, copyFile, lstat: lstat2, mkdir: mkdir3, open: open2, readdir: readdir3, rename: rename3, rm: rm4, rmdir, stat: stat5, symlink, unlink } = fs2.promises;
 var IS_WINDOWS = process.platform === "win32";
 function readlink(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
@@ -41217,7 +41415,7 @@ var READONLY = fs2.constants.O_RDONLY;
 function exists(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
     try {
-      yield stat4(fsPath);
+      yield stat5(fsPath);
     } catch (err) {
       if (err.code === "ENOENT") {
         return false;
@@ -41241,7 +41439,7 @@ function tryGetExecutablePath(filePath, extensions) {
   return __awaiter3(this, void 0, void 0, function* () {
     let stats = void 0;
     try {
-      stats = yield stat4(filePath);
+      stats = yield stat5(filePath);
     } catch (err) {
       if (err.code !== "ENOENT") {
         console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
@@ -41264,7 +41462,7 @@ function tryGetExecutablePath(filePath, extensions) {
       filePath = originalFilePath + extension;
       stats = void 0;
       try {
-        stats = yield stat4(filePath);
+        stats = yield stat5(filePath);
       } catch (err) {
         if (err.code !== "ENOENT") {
           console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
@@ -41275,7 +41473,7 @@ function tryGetExecutablePath(filePath, extensions) {
           try {
             const directory = path.dirname(filePath);
             const upperName = path.basename(filePath).toUpperCase();
-            for (const actualName of yield readdir2(directory)) {
+            for (const actualName of yield readdir3(directory)) {
               if (upperName === actualName.toUpperCase()) {
                 filePath = path.join(directory, actualName);
                 break;
@@ -41338,7 +41536,7 @@ var __awaiter4 = function(thisArg, _arguments, P, generator) {
 function cp(source_1, dest_1) {
   return __awaiter4(this, arguments, void 0, function* (source, dest, options = {}) {
     const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-    const destStat = (yield exists(dest)) ? yield stat4(dest) : null;
+    const destStat = (yield exists(dest)) ? yield stat5(dest) : null;
     if (destStat && destStat.isFile() && !force) {
       return;
     }
@@ -41346,7 +41544,7 @@ function cp(source_1, dest_1) {
     if (!(yield exists(source))) {
       throw new Error(`no such file or directory: ${source}`);
     }
-    const sourceStat = yield stat4(source);
+    const sourceStat = yield stat5(source);
     if (sourceStat.isDirectory()) {
       if (!recursive) {
         throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
@@ -41462,7 +41660,7 @@ function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
       return;
     currentDepth++;
     yield mkdirP(destDir);
-    const files = yield readdir2(sourceDir);
+    const files = yield readdir3(sourceDir);
     for (const fileName of files) {
       const srcFile = `${sourceDir}/${fileName}`;
       const destFile = `${destDir}/${fileName}`;
@@ -41473,7 +41671,7 @@ function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
         yield copyFile2(srcFile, destFile, force);
       }
     }
-    yield chmod(destDir, (yield stat4(sourceDir)).mode);
+    yield chmod(destDir, (yield stat5(sourceDir)).mode);
   });
 }
 function copyFile2(srcFile, destFile, force) {
@@ -42066,7 +42264,7 @@ function configureSecretFields(lines) {
 }
 
 // actions/github/artifacts.ts
-import { readdir as readdir3, stat as stat5 } from "node:fs/promises";
+import { readdir as readdir4, stat as stat6 } from "node:fs/promises";
 import { join as join9, resolve as resolve3 } from "node:path";
 
 // actions/engine/artifacts.ts
@@ -42246,12 +42444,12 @@ var ActionsArtifactStore = class {
 async function expandFiles(paths2) {
   const out = [];
   for (const path5 of paths2) {
-    const info2 = await stat5(path5).catch(() => void 0);
+    const info2 = await stat6(path5).catch(() => void 0);
     if (!info2?.isDirectory()) {
       out.push(path5);
       continue;
     }
-    const entries2 = await readdir3(path5, { recursive: true, withFileTypes: true });
+    const entries2 = await readdir4(path5, { recursive: true, withFileTypes: true });
     const files = entries2.filter((e) => !e.isDirectory()).map((e) => join9(e.parentPath, e.name));
     append(out, files.length > 0 ? files.sort() : [path5]);
   }
@@ -42271,7 +42469,7 @@ function scrubSecrets(text, secrets) {
 init_summary();
 
 // actions/github/tool-cache-store.ts
-import { stat as stat6 } from "node:fs/promises";
+import { stat as stat7 } from "node:fs/promises";
 import { join as join11 } from "node:path";
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
@@ -42647,7 +42845,7 @@ var ToolCacheStore = class {
   async find(version, platform2) {
     const dir = find(TOOL, normalizeVersion(version), toolCacheKey(platform2));
     if (!dir) return void 0;
-    const binary = await stat6(join11(dir, deckBinaryName(platform2))).catch(() => void 0);
+    const binary = await stat7(join11(dir, deckBinaryName(platform2))).catch(() => void 0);
     return binary?.isFile() ? dir : void 0;
   }
   download(url) {

@@ -45879,12 +45879,31 @@ function mayHaveAnchors(text) {
 // actions/engine/tyk/objects.ts
 init_errors();
 var TYK_SCOPE = "Tyk";
-var TYK_KIND = { classic: "api", oas: "api", policy: "policy" };
-var FILE_PREFIX = { classic: "api-", oas: "oas-", policy: "policy-" };
+var TYK_KIND = {
+  classic: "api",
+  oas: "api",
+  mcp: "api",
+  policy: "policy"
+};
+var FILE_PREFIX = {
+  classic: "api-",
+  oas: "oas-",
+  mcp: "mcp-",
+  policy: "policy-"
+};
+function isOasLike(format) {
+  return format === "oas" || format === "mcp";
+}
+var MCP_MIDDLEWARE = ["mcpTools", "mcpResources", "mcpPrompts"];
 var TYK_SPEC_FILE = ".tyk.json";
-function formatOf(value) {
+function formatOf(value, fileName) {
   if (!isObject2(value)) return void 0;
-  if (isOasDocument(value) || isObject2(value.oas) && isOasDocument(value.oas)) return "oas";
+  if (isOasDocument(value) || isObject2(value.oas) && isOasDocument(value.oas)) {
+    const doc = isOasDocument(value) ? value : value.oas;
+    const middleware = doc["x-tyk-api-gateway"].middleware;
+    const named = fileName !== void 0 && /^mcp-.+\.json$/.test(fileName);
+    return named || isObject2(middleware) && MCP_MIDDLEWARE.some((m2) => m2 in middleware) ? "mcp" : "oas";
+  }
   if (isClassicDefinition(value) || isClassicDefinition(value.api_definition)) return "classic";
   if (isObject2(value.access_rights) && !("api_id" in value)) return "policy";
   return void 0;
@@ -45897,7 +45916,7 @@ function isClassicDefinition(value) {
 }
 function definitionOf(body, format) {
   if (format === "classic" && isObject2(body.api_definition)) return body.api_definition;
-  if (format === "oas" && isObject2(body.oas)) return body.oas;
+  if (isOasLike(format) && isObject2(body.oas)) return body.oas;
   return body;
 }
 function tykObject(body, source, format = formatOf(body)) {
@@ -45909,7 +45928,7 @@ function tykObject(body, source, format = formatOf(body)) {
   let id;
   let name;
   const definition = definitionOf(body, format);
-  if (format === "oas") {
+  if (isOasLike(format)) {
     const info2 = definition["x-tyk-api-gateway"].info;
     id = isObject2(info2) ? info2.id : void 0;
     name = isObject2(info2) ? info2.name : void 0;
@@ -45921,7 +45940,7 @@ function tykObject(body, source, format = formatOf(body)) {
     name = body.name;
   }
   if (typeof id !== "string" || id === "") {
-    const field = format === "oas" ? "x-tyk-api-gateway.info.id" : format === "classic" ? "api_id" : "id";
+    const field = isOasLike(format) ? "x-tyk-api-gateway.info.id" : format === "classic" ? "api_id" : "id";
     throw new DeckhandError(`${source} has no ${field}: every ${TYK_KIND[format]} needs a stable id`);
   }
   return { format, id, name: typeof name === "string" && name !== "" ? name : id, body };
@@ -45954,10 +45973,54 @@ function normalize(object) {
   } else if (object.format === "classic") {
     if (isObject2(body.api_definition)) delete body.api_definition.id;
   } else {
-    const info2 = oasInfo(definitionOf(body, "oas"));
+    const definition = definitionOf(body, object.format);
+    const info2 = oasInfo(definition);
     if (info2) delete info2.dbId;
+    withoutTykServers(definition);
   }
   return { ...object, body: sortKeys(body) };
+}
+function withoutTykServers(definition) {
+  const servers = definition.servers;
+  const extension = definition["x-tyk-api-gateway"];
+  if (!Array.isArray(servers) || !isObject2(extension)) return;
+  const server = isObject2(extension.server) ? extension.server : {};
+  const listenPath = isObject2(server.listenPath) ? server.listenPath.value : void 0;
+  if (typeof listenPath !== "string" || listenPath === "") return;
+  const path5 = cleanPath(listenPath);
+  const domain = isObject2(server.customDomain) && server.customDomain.enabled === true ? server.customDomain.name : void 0;
+  const urlOf = (entry2) => isObject2(entry2) && typeof entry2.url === "string" ? entry2.url : "";
+  let drop = 0;
+  const first = parseServerUrl(urlOf(servers[0]));
+  if (first && first.path === path5 && /^https?:$/.test(first.protocol) && (typeof domain !== "string" || domain === "" || first.host === domain)) {
+    drop = 1;
+    const second = urlOf(servers[1]);
+    if (typeof domain !== "string" || domain === "") {
+      if (second.startsWith("/") && cleanPath(second) === path5) drop = 2;
+    }
+  }
+  if (drop === 0) return;
+  const rest = servers.slice(drop);
+  if (rest.length > 0) definition.servers = rest;
+  else delete definition.servers;
+}
+function cleanPath(path5) {
+  const segments = [];
+  for (const part of path5.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") segments.pop();
+    else segments.push(part);
+  }
+  return "/" + segments.join("/");
+}
+function parseServerUrl(value) {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return void 0;
+  try {
+    const url = new URL(value);
+    return { protocol: url.protocol, host: url.host, path: cleanPath(decodeURI(url.pathname)) };
+  } catch {
+    return void 0;
+  }
 }
 function oasInfo(definition) {
   const extension = definition["x-tyk-api-gateway"];
@@ -45968,7 +46031,7 @@ function dashboardViews(current, desired) {
   const view = (object) => {
     const body = structuredClone(bare ? definitionOf(object.body, object.format) : object.body);
     const definition = definitionOf(body, object.format);
-    if (object.format === "oas") {
+    if (isOasLike(object.format)) {
       const info2 = oasInfo(definition);
       if (info2) delete info2.orgId;
     } else delete definition.org_id;
@@ -46010,7 +46073,7 @@ function objectKey(object) {
   return `${TYK_KIND[object.format]}\0${object.id}`;
 }
 function tykSpec(objects, assets = []) {
-  const apis = objects.filter((o) => o.format !== "policy");
+  const apis = objects.filter((o) => o.format === "classic" || o.format === "oas");
   const policies = objects.filter((o) => o.format === "policy");
   return renderObject({
     type: "apidef",
@@ -46034,13 +46097,9 @@ var HEADER_MAPS = /* @__PURE__ */ new Set(["global_headers", "add_headers", "set
 function snakeCase(name) {
   return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
 }
-function hasUrlPassword(value) {
-  if (!/^[a-z][a-z0-9+.-]*:\/\/[^/\s]*:[^/\s]*@/i.test(value)) return false;
-  try {
-    return new URL(value).password !== "";
-  } catch {
-    return false;
-  }
+var TYK_REFERENCE = /(?:env|secrets|consul|vault|file):\/\/[A-Za-z0-9_]/;
+function isTykReference(value) {
+  return TYK_REFERENCE.test(value);
 }
 function signsWithSharedSecret(holder) {
   const method = holder.jwt_signing_method ?? holder.signingMethod;
@@ -46052,9 +46111,9 @@ function walkSecrets(body, replace) {
     const value = holder[key2];
     path5.push(String(key2));
     if (typeof value === "string") {
-      if (value !== "" && value !== MASK && !isReference(value)) {
+      if (value !== "" && value !== MASK && !isReference(value) && !isTykReference(value)) {
         if (secretByName) replace(holder, key2, path5, "name");
-        else if (hasUrlPassword(value) || detectSecret(value) !== void 0)
+        else if (allUrlCredentials(value, 1).length > 0 || detectSecret(value) !== void 0)
           replace(holder, key2, path5, "detector");
       }
     } else if (Array.isArray(value)) {
@@ -46139,6 +46198,24 @@ function fillEnv(body, env, source) {
     return value;
   };
   return fill(body);
+}
+function keepReferences(target, source) {
+  let kept = 0;
+  const keys = Array.isArray(source) ? Array.from({ length: Math.min(source.length, target.length) }, (_2, i) => i) : Object.keys(source);
+  for (const key2 of keys) {
+    const from = source[key2];
+    const into = target[key2];
+    if (from === void 0 || into === void 0) continue;
+    if (typeof from === "string") {
+      if (typeof into === "string" && into !== from && isTykReference(from)) {
+        ;
+        target[key2] = from;
+        kept++;
+      }
+    } else if (Array.isArray(from) && Array.isArray(into)) kept += keepReferences(into, from);
+    else if (isObject2(from) && isObject2(into)) kept += keepReferences(into, from);
+  }
+  return kept;
 }
 
 // actions/engine/drift/compare.ts
@@ -50187,26 +50264,30 @@ init_errors();
 
 // actions/engine/tyk/folder.ts
 import { readdir as readdir8, readFile as readFile6, stat as stat10 } from "node:fs/promises";
-import { join as join22 } from "node:path";
+import { basename as basename7, join as join22 } from "node:path";
 init_errors();
 async function writeTykDump(options) {
   await ensureDirectory(options.outputDir);
   const objects = sortObjects(options.objects.map(normalize));
   if (objects.length === 0 && !options.allowEmpty) {
-    const previous = (await previousFiles(options.outputDir) ?? []).filter(isObjectFile);
-    if (previous.length > 0) {
+    const previous2 = (await previousFiles(options.outputDir) ?? []).filter(isObjectFile);
+    if (previous2.length > 0) {
       throw new DeckhandError(
-        `the gateway returned no APIs and no policies, but the previous dump in ${options.outputDir} holds ${previous.length}. Refusing to replace it with an empty one (wrong address or gateway?). Set allow-empty: true if the gateway really is empty now.`
+        `the gateway returned no APIs and no policies, but the previous dump in ${options.outputDir} holds ${previous2.length}. Refusing to replace it with an empty one (wrong address or gateway?). Set allow-empty: true if the gateway really is empty now.`
       );
     }
   }
   const files = /* @__PURE__ */ new Map();
   const redactions = [];
   const counts2 = { api: 0, policy: 0 };
+  const previous = await previousObjects(options.outputDir);
+  let referencesKept = 0;
   for (const object of objects) {
     const name = fileNameOf(object);
     if (files.has(name))
       throw new DeckhandError(`the gateway returned ${TYK_KIND[object.format]} ${object.id} twice`);
+    const before = previous.get(objectKey(object));
+    if (before) referencesKept += keepReferences(object.body, before);
     if (options.redactSecrets) append(redactions, redactTykObject(object));
     files.set(name, renderRedacted(object.body));
     counts2[TYK_KIND[object.format]]++;
@@ -50226,14 +50307,29 @@ async function writeTykDump(options) {
     entityCount: objects.length,
     digest: digestFiles(files),
     secretsRedacted: redactions.length,
+    referencesKept,
     redactions,
     requiredEnv,
     ...outcome
   };
 }
-var OBJECT_FILE = /^(api|oas|policy)-.+\.json$/;
+var OBJECT_FILE = /^(api|oas|mcp|policy)-.+\.json$/;
 function isObjectFile(name) {
   return OBJECT_FILE.test(name);
+}
+async function previousObjects(dir) {
+  const found = /* @__PURE__ */ new Map();
+  const names = await readdir8(dir).catch(() => []);
+  for (const name of names.filter(isObjectFile)) {
+    try {
+      const body = JSON.parse(await readFile6(join22(dir, name), "utf8"));
+      if (!isObject2(body)) continue;
+      const format = formatOf(body, name);
+      if (format) found.set(objectKey(tykObject(body, name, format)), body);
+    } catch {
+    }
+  }
+  return found;
 }
 async function readTykState(paths2) {
   if (paths2.length === 0) throw new DeckhandError("state: name at least one Tyk folder or file");
@@ -50243,35 +50339,86 @@ async function readTykState(paths2) {
     if (!info2) throw new DeckhandError(`state: ${path5} does not exist`);
     if (info2.isDirectory()) {
       const names = (await readdir8(path5)).filter((n) => n.endsWith(".json") && n !== TYK_SPEC_FILE).sort();
-      append(
-        files,
-        names.map((n) => join22(path5, n))
-      );
+      for (const n of names) files.push(join22(path5, n));
     } else files.push(path5);
   }
-  const objects = [];
-  const seen = /* @__PURE__ */ new Map();
+  const bodies = /* @__PURE__ */ new Map();
   for (const file of files) {
-    let body;
     try {
-      body = JSON.parse(await readFile6(file, "utf8"));
+      bodies.set(file, JSON.parse(await readFile6(file, "utf8")));
     } catch (err) {
       throw new DeckhandError(`${file} is not valid JSON: ${err.message}`);
     }
-    if (!isObject2(body) || !formatOf(body)) {
-      throw new DeckhandError(
-        `${file} is not a Tyk API definition or policy (expected api_id and proxy, openapi and x-tyk-api-gateway, or access_rights). Keep other files out of the state folder.`
-      );
-    }
-    const object = tykObject(body, file);
+  }
+  const objects = [];
+  const origins = [];
+  const seen = /* @__PURE__ */ new Map();
+  const add = (object, file) => {
     const key2 = objectKey(object);
     const earlier = seen.get(key2);
     if (earlier)
       throw new DeckhandError(`${TYK_KIND[object.format]} ${object.id} is in both ${earlier} and ${file}`);
     seen.set(key2, file);
     objects.push(object);
+    origins.push(file);
+  };
+  const companions = /* @__PURE__ */ new Set();
+  for (const file of files) {
+    const body = bodies.get(file);
+    if (!isObject2(body) || body.is_oas !== true || formatOf(body) !== "classic") continue;
+    const mcp = body.application_protocol === "mcp";
+    const companion = file.replace(/\.json$/, mcp ? "-mcp.json" : "-oas.json");
+    const doc = bodies.get(companion) ?? await readJson(companion);
+    if (!isObject2(doc) || !formatOf(doc)) {
+      throw new DeckhandError(
+        `${file} is a Tyk OAS API's classic form (is_oas), but ${basename7(companion)} beside it, which holds its OAS document, is missing or not one: keep the two files together`
+      );
+    }
+    companions.add(companion);
+    add(tykObject(doc, companion, mcp ? "mcp" : "oas"), companion);
   }
-  return { objects, files };
+  for (const file of files) {
+    const body = bodies.get(file);
+    if (companions.has(file) || isObject2(body) && body.is_oas === true && formatOf(body) === "classic")
+      continue;
+    const policies = isObject2(body) ? policyMap(body, file) : void 0;
+    if (policies) {
+      for (const object of policies) add(object, file);
+      continue;
+    }
+    const format = formatOf(body, basename7(file));
+    if (!isObject2(body) || !format) {
+      throw new DeckhandError(
+        `${file} is not a Tyk API definition or policy (expected api_id and proxy, openapi and x-tyk-api-gateway, access_rights, or a policies.json map of policies). Keep other files out of the state folder.`
+      );
+    }
+    add(tykObject(body, file, format), file);
+  }
+  return { objects, files, origins };
+}
+async function readJson(file) {
+  try {
+    return JSON.parse(await readFile6(file, "utf8"));
+  } catch {
+    return void 0;
+  }
+}
+function policyMap(body, file) {
+  if (formatOf(body)) return void 0;
+  const entries2 = Object.entries(body);
+  if (entries2.length === 0) return basename7(file) === "policies.json" ? [] : void 0;
+  if (!entries2.every(([, v2]) => isObject2(v2) && isObject2(v2.access_rights) && !("api_id" in v2)))
+    return void 0;
+  return entries2.map(([key2, value]) => {
+    const policy = structuredClone(value);
+    if (typeof policy.id === "string" && policy.id !== "" && policy.id !== key2) {
+      throw new DeckhandError(
+        `${file}: policy "${key2}" says "id": "${policy.id}"; Tyk finds it by its key, so the two must agree`
+      );
+    }
+    policy.id = key2;
+    return tykObject(policy, `${file} (policy ${key2})`, "policy");
+  });
 }
 
 // actions/engine/tyk/plan.ts
@@ -50291,7 +50438,7 @@ function planTyk(desired, current, files, options = {}) {
     if (action === "delete") change.old = masked3(object.body, found);
     else if (shownOld) change.old = shownOld;
     if (shownNew) change.new = shownNew;
-    steps.push({ action, change, object });
+    steps.push({ action, change, object, ...update ? { current: update.current } : {} });
   };
   for (const [key2, object] of want) {
     const before = have.get(key2);
@@ -50300,11 +50447,13 @@ function planTyk(desired, current, files, options = {}) {
       step("delete", before);
       step("create", object);
     } else {
-      const [held, now] = options.dashboard ? dashboardViews(before, object) : [before.body, object.body];
+      const [viewed, now] = options.dashboard ? dashboardViews(before, object) : [before.body, object.body];
+      const held = structuredClone(viewed);
+      keepReferences(held, now);
       const old = withoutZeroFill(held, now);
       const next = withoutZeroFill(now, held);
       const paths2 = changedPaths(old, next);
-      if (paths2.length > 0) step("update", object, { before: old, after: next, paths: paths2 });
+      if (paths2.length > 0) step("update", object, { before: old, after: next, paths: paths2, current: before });
     }
   }
   for (const [key2, object] of have) if (!want.has(key2)) step("delete", object);
@@ -50349,6 +50498,196 @@ function scrubPlan(text, plan3, known) {
 // actions/engine/tyk/sync.ts
 init_errors();
 import { setTimeout as sleep } from "node:timers/promises";
+
+// actions/engine/tyk/gateway-api.ts
+init_errors();
+var PATHS = {
+  classic: "/tyk/apis",
+  oas: "/tyk/apis/oas",
+  mcp: "/tyk/mcps",
+  policy: "/tyk/policies"
+};
+var MCP_SINCE = [5, 12];
+var POLICY_PATH_HELP = `The Gateway API writes policies as <id>.json into policies.policy_path and deletes them there, but the gateway loads that folder only when tyk.conf sets it; without it (Tyk ships it unset) the writes land in the gateway's working directory and policies come from policies.policy_record_name (policies.json). Set "policies": {"policy_source": "file", "policy_path": "/opt/tyk-gateway/policies"} (any folder the gateway can write), move the existing policies there as one <id>.json file each, and restart the gateway.`;
+function versionAtLeast(version, [major, minor]) {
+  const m2 = /^v?(\d+)\.(\d+)/.exec(version.trim());
+  if (!m2) return void 0;
+  const [a, b2] = [Number(m2[1]), Number(m2[2])];
+  return a !== major ? a > major : b2 >= minor;
+}
+var TykGateway = class _TykGateway {
+  constructor(address, connection, tls) {
+    this.address = address;
+    this.connection = connection;
+    this.tls = tls;
+  }
+  address;
+  connection;
+  tls;
+  /** What the last {@link list} could not read, for reports: policies the Gateway API cannot address. */
+  warnings = [];
+  /** Whether the gateway serves MCP proxies: from `/hello`'s version, else whether /tyk/mcps answers. */
+  mcp;
+  static async open(connection) {
+    const ca = await readCaCert(connection.caCert);
+    return new _TykGateway(connection.addr, connection, {
+      ca,
+      skipVerify: connection.tlsSkipVerify,
+      serverName: connection.tlsServerName
+    });
+  }
+  request(method, path5, body) {
+    return sendRequest(new URL(this.address + path5), {
+      method,
+      headers: { "x-tyk-authorization": this.connection.secret },
+      body: body === void 0 ? void 0 : jsonBody(body),
+      timeoutMs: (this.connection.timeoutSeconds ?? 30) * 1e3,
+      tls: this.tls
+    });
+  }
+  /** A request whose lack of an answer is an error naming the call. */
+  async send(method, path5, body) {
+    try {
+      return await this.request(method, path5, body);
+    } catch (err) {
+      if (err instanceof TransportError)
+        throw new DeckhandError(`${method} ${this.address}${path5}: no answer (${err.message})`);
+      throw err;
+    }
+  }
+  /** A request that must answer 200; anything else is an error naming the call and Tyk's message. */
+  async call(method, path5, body) {
+    return this.check(await this.send(method, path5, body), method, path5);
+  }
+  check(res, method, path5) {
+    if (res.status === 403) {
+      throw new DeckhandError(
+        `${method} ${this.address}${path5}: the gateway refused the secret (${describeAnswer(res)}). tyk-secret must be the \`secret\` of tyk.conf (TYK_GW_SECRET).`
+      );
+    }
+    if (res.status !== 200)
+      throw new DeckhandError(`${method} ${this.address}${path5}: ${describeAnswer(res)}`);
+    return parseTykJson(res, `${method} ${path5}`);
+  }
+  /** Liveness and version; no secret needed, but a gateway answers it only once it is up. */
+  async hello() {
+    const res = await this.send("GET", "/hello");
+    if (res.status !== 200) throw new DeckhandError(`GET ${this.address}/hello: ${describeAnswer(res)}`);
+    const body = parseTykJson(res, "GET /hello");
+    return {
+      status: typeof body.status === "string" ? body.status : "unknown",
+      version: typeof body.version === "string" ? body.version : "unknown"
+    };
+  }
+  /** Whether the gateway has MCP proxies (Tyk 5.12+), from its version; asked once. */
+  async supportsMcp() {
+    if (this.mcp === void 0) {
+      const version = await this.hello().then(
+        (h) => h.version,
+        () => "unknown"
+      );
+      const known = versionAtLeast(version, MCP_SINCE);
+      if (known !== void 0) this.mcp = known;
+      else this.mcp = (await this.send("GET", PATHS.mcp)).status !== 404;
+    }
+    return this.mcp;
+  }
+  /**
+   * Every API, MCP proxy and policy the gateway has loaded. `GET /tyk/apis` lists Tyk OAS APIs too,
+   * converted to the classic form and marked `is_oas`: those are read from `/tyk/apis/oas` instead, as they
+   * are kept, and MCP proxies (Tyk 5.12+, which both leave out) from `/tyk/mcps`.
+   */
+  async list() {
+    const source = `an object the gateway listed at ${this.address}`;
+    const classic = await this.listOf("classic");
+    const oas = await this.listOf("oas");
+    const mcps = await this.supportsMcp() ? await this.listOf("mcp") : [];
+    const policies = await this.listOf("policy");
+    this.warnings = [];
+    const unnamed = policies.filter((p2) => (typeof p2.id !== "string" || p2.id === "") && !p2._id);
+    if (unnamed.length > 0) {
+      const names = unnamed.map((p2) => typeof p2.name === "string" && p2.name !== "" ? p2.name : "(no name)");
+      this.warnings.push(
+        `${unnamed.length} polic${unnamed.length === 1 ? "y" : "ies"} listed without an id (${names.join(", ")}) left out: the gateway loaded them from policies.json (policies.policy_record_name), whose entries are keyed by their id, and before Tyk 5.12 it does not copy the key into "id", so the Gateway API cannot read, update or delete them. Add "id": "<key>" to each entry of policies.json (or upgrade to Tyk 5.12+); to manage policies through the Gateway API, set policies.policy_path.`
+      );
+    }
+    return [
+      ...classic.filter((api) => api.is_oas !== true).map((body) => tykObject(body, source, "classic")),
+      ...oas.map((body) => tykObject(body, source, "oas")),
+      ...mcps.map((body) => tykObject(body, source, "mcp")),
+      ...policies.filter((p2) => !unnamed.includes(p2)).map((body) => tykObject(body, source, "policy"))
+    ];
+  }
+  async listOf(format) {
+    const list = await this.call("GET", PATHS[format]);
+    if (list === null) return [];
+    if (!Array.isArray(list) || !list.every(isObject2)) {
+      throw new DeckhandError(`GET ${this.address}${PATHS[format]}: expected a JSON list`);
+    }
+    return list;
+  }
+  async create(object) {
+    await this.requireFormat(object);
+    await this.call("POST", PATHS[object.format], definitionOf(object.body, object.format));
+  }
+  async update(object) {
+    await this.requireFormat(object);
+    const path5 = `${PATHS[object.format]}/${encodeURIComponent(object.id)}`;
+    await this.call("PUT", path5, definitionOf(object.body, object.format));
+  }
+  /**
+   * Deletes an object the gateway listed. Tyk answers 500 "Delete failed" when the file it deletes is not
+   * there (gateway/api.go handleDeleteAPI and handleDeletePolicy, Tyk v5.8.1): for an API, a definition
+   * loaded from a file not named `<api_id>.json`; for a policy, one not loaded from policy_path.
+   */
+  async remove(object) {
+    const path5 = `${PATHS[object.format]}/${encodeURIComponent(object.id)}`;
+    const res = await this.send("DELETE", path5);
+    if (res.status === 500 && /Delete failed/.test(res.body)) {
+      throw new DeckhandError(
+        object.format === "policy" ? `DELETE ${this.address}${path5}: the gateway serves policy ${object.id} but has no ${object.id}.json in policies.policy_path to delete (HTTP 500 Delete failed). ${POLICY_PATH_HELP}` : `DELETE ${this.address}${path5}: the gateway serves API ${object.id} but has no ${object.id}.json in its app_path (HTTP 500 Delete failed): it loads every *.json there whatever the name, but writes and deletes <api_id>.json only. Rename the file holding this API to ${object.id}.json${object.format === "classic" ? "" : ` (and its companion to ${object.id}-${object.format}.json)`}, reload the gateway, and sync again.`
+      );
+    }
+    await this.check(res, "DELETE", path5);
+  }
+  async requireFormat(object) {
+    if (object.format === "mcp" && !await this.supportsMcp())
+      throw new DeckhandError(
+        `MCP proxy ${object.id}: the gateway at ${this.address} has no MCP proxies (Tyk 5.12 or later has them)`
+      );
+  }
+  /** Asks every gateway of the cluster to reload; the reload itself happens in the background. */
+  async reloadGroup() {
+    await this.call("GET", "/tyk/reload/group");
+  }
+  /**
+   * Reloads this gateway and waits until it has (`/tyk/reload?block=true`, gateway/api.go resetHandler,
+   * Tyk v5.8.1), within `timeoutMs`; false when the wait ran out first.
+   */
+  async reloadAndWait(timeoutMs) {
+    try {
+      const res = await sendRequest(new URL(`${this.address}/tyk/reload?block=true`), {
+        method: "GET",
+        headers: { "x-tyk-authorization": this.connection.secret },
+        timeoutMs: Math.max(1, Math.min(timeoutMs, (this.connection.timeoutSeconds ?? 30) * 1e3)),
+        tls: this.tls
+      });
+      return res.status === 200;
+    } catch (err) {
+      if (err instanceof TransportError) return false;
+      throw err;
+    }
+  }
+};
+function parseTykJson(res, what) {
+  try {
+    return JSON.parse(res.body);
+  } catch {
+    throw new DeckhandError(`${what}: the answer is not JSON (HTTP ${res.status}): is this a Tyk gateway?`);
+  }
+}
+
+// actions/engine/tyk/sync.ts
 function stepOrder(steps) {
   const rank = (s3) => {
     const policy = TYK_KIND[s3.object.format] === "policy";
@@ -50401,113 +50740,38 @@ async function waitForConvergence(desired, writer, files, timeoutMs, logger2) {
     delay = Math.min(delay * 2, 2e3);
   }
 }
-
-// actions/engine/tyk/gateway-api.ts
-init_errors();
-var PATHS = {
-  classic: "/tyk/apis",
-  oas: "/tyk/apis/oas",
-  policy: "/tyk/policies"
-};
-var TykGateway = class _TykGateway {
-  constructor(address, connection, tls) {
-    this.address = address;
-    this.connection = connection;
-    this.tls = tls;
+var POLICY_FIELDS = new Set(
+  "id name org_id rate per quota_max quota_renewal_rate throttle_interval throttle_retry_limit max_query_depth access_rights hmac_enabled enable_http_signature_validation active is_inactive tags key_expires_in post_expiry_action post_expiry_grace_period partitions meta_data graphql_access_rights smoothing".split(" ")
+);
+async function confirmGatewayWrites(plan3, applied, gateway, timeoutMs) {
+  const done = new Set(applied);
+  const kept = (step) => (step.change.fields ?? []).some((f2) => POLICY_FIELDS.has(f2.path.split(".")[0] ?? ""));
+  const steps = plan3.steps.filter((s3) => done.has(s3.change));
+  if (steps.length === 0 || !await gateway.reloadAndWait(timeoutMs)) return [];
+  const served = new Map((await gateway.list()).map((o) => [objectKey(o), normalize(o)]));
+  const same2 = (a, b2) => JSON.stringify(normalize(a).body) === JSON.stringify(b2.body);
+  const policies = [];
+  const apis = [];
+  for (const step of steps) {
+    const now = served.get(objectKey(step.object));
+    const unchanged = step.action === "create" ? now === void 0 : step.action === "delete" ? now !== void 0 : now !== void 0 && step.current !== void 0 && same2(step.current, now) && (TYK_KIND[step.object.format] !== "policy" || kept(step));
+    if (!unchanged) continue;
+    const what = `${step.action} ${displayName(step.object)}`;
+    if (TYK_KIND[step.object.format] === "policy") policies.push(what);
+    else if (step.action === "update") apis.push(what);
   }
-  address;
-  connection;
-  tls;
-  static async open(connection) {
-    const ca = await readCaCert(connection.caCert);
-    return new _TykGateway(connection.addr, connection, {
-      ca,
-      skipVerify: connection.tlsSkipVerify,
-      serverName: connection.tlsServerName
-    });
-  }
-  request(method, path5, body) {
-    return sendRequest(new URL(this.address + path5), {
-      method,
-      headers: { "x-tyk-authorization": this.connection.secret },
-      body: body === void 0 ? void 0 : jsonBody(body),
-      timeoutMs: (this.connection.timeoutSeconds ?? 30) * 1e3,
-      tls: this.tls
-    });
-  }
-  /** A request whose lack of an answer is an error naming the call. */
-  async send(method, path5, body) {
-    try {
-      return await this.request(method, path5, body);
-    } catch (err) {
-      if (err instanceof TransportError)
-        throw new DeckhandError(`${method} ${this.address}${path5}: no answer (${err.message})`);
-      throw err;
-    }
-  }
-  /** A request that must answer 200; anything else is an error naming the call and Tyk's message. */
-  async call(method, path5, body) {
-    const res = await this.send(method, path5, body);
-    if (res.status === 403) {
-      throw new DeckhandError(
-        `${method} ${this.address}${path5}: the gateway refused the secret (${describeAnswer(res)}). tyk-secret must be the \`secret\` of tyk.conf (TYK_GW_SECRET).`
-      );
-    }
-    if (res.status !== 200)
-      throw new DeckhandError(`${method} ${this.address}${path5}: ${describeAnswer(res)}`);
-    return parseTykJson(res, `${method} ${path5}`);
-  }
-  /** Liveness and version; no secret needed, but a gateway answers it only once it is up. */
-  async hello() {
-    const res = await this.send("GET", "/hello");
-    if (res.status !== 200) throw new DeckhandError(`GET ${this.address}/hello: ${describeAnswer(res)}`);
-    const body = parseTykJson(res, "GET /hello");
-    return {
-      status: typeof body.status === "string" ? body.status : "unknown",
-      version: typeof body.version === "string" ? body.version : "unknown"
-    };
-  }
-  /**
-   * Every API and policy the gateway has loaded. `GET /tyk/apis` lists Tyk OAS APIs too, converted to
-   * the classic form and marked `is_oas`: those are read from `/tyk/apis/oas` instead, as they are kept.
-   */
-  async list() {
-    const classic = await this.listOf("classic");
-    const oas = await this.listOf("oas");
-    const policies = await this.listOf("policy");
-    return [...classic.filter((api) => api.is_oas !== true), ...oas, ...policies].map(
-      (body) => tykObject(body, `an object the gateway listed at ${this.address}`)
+  const problems = [];
+  if (policies.length > 0) {
+    problems.push(
+      `the gateway answered 200 to writing policies but serves none of it after a reload (${policies.join(", ")}). ${POLICY_PATH_HELP}`
     );
   }
-  async listOf(format) {
-    const list = await this.call("GET", PATHS[format]);
-    if (list === null) return [];
-    if (!Array.isArray(list) || !list.every(isObject2)) {
-      throw new DeckhandError(`GET ${this.address}${PATHS[format]}: expected a JSON list`);
-    }
-    return list;
+  if (apis.length > 0) {
+    problems.push(
+      `the gateway still serves the definition it had after a reload (${apis.join(", ")}): it wrote <api_id>.json, but another file in app_path holds the same api_id and is the one loaded (Tyk loads every *.json there whatever its name). Keep each API in <api_id>.json (an OAS API also in <api_id>-oas.json) and remove the other file.`
+    );
   }
-  async create(object) {
-    await this.call("POST", PATHS[object.format], definitionOf(object.body, object.format));
-  }
-  async update(object) {
-    const path5 = `${PATHS[object.format]}/${encodeURIComponent(object.id)}`;
-    await this.call("PUT", path5, definitionOf(object.body, object.format));
-  }
-  async remove(object) {
-    await this.call("DELETE", `${PATHS[object.format]}/${encodeURIComponent(object.id)}`);
-  }
-  /** Asks every gateway of the cluster to reload; the reload itself happens in the background. */
-  async reloadGroup() {
-    await this.call("GET", "/tyk/reload/group");
-  }
-};
-function parseTykJson(res, what) {
-  try {
-    return JSON.parse(res.body);
-  } catch {
-    throw new DeckhandError(`${what}: the answer is not JSON (HTTP ${res.status}): is this a Tyk gateway?`);
-  }
+  return problems;
 }
 
 // actions/engine/tyk/tyk-sync.ts
@@ -50740,8 +51004,9 @@ async function tykDumpJob(inputs, ctx) {
       "redact-secrets is false: the files hold plaintext secrets. Keep them out of git and artifacts."
     );
   }
+  const objects = await target.writer.read();
   const result = await writeTykDump({
-    objects: await target.writer.read(),
+    objects,
     outputDir: inputs.string("output-dir") ?? "tyk",
     redactSecrets,
     allowEmpty: inputs.boolean("allow-empty"),
@@ -50752,6 +51017,15 @@ async function tykDumpJob(inputs, ctx) {
     `${result.counts.api} API(s) and ${result.counts.policy} polic${result.counts.policy === 1 ? "y" : "ies"} from ${target.description}; ${result.changed ? "changed" : "unchanged"} since the last dump.`,
     `Digest ${result.digest}; ${result.secretsRedacted} secret value(s) replaced by environment references.`
   );
+  if (result.referencesKept > 0) {
+    report2.lines.push(
+      `${result.referencesKept} value(s) the gateway resolved from env://, secrets://, vault:// or consul:// references kept as the references the previous dump held.`
+    );
+  }
+  for (const warning2 of targetWarnings(target)) {
+    ctx.logger.warn(warning2);
+    report2.lines.push(`Warning: ${warning2}`);
+  }
   if (result.requiredEnv.length > 0) {
     report2.lines.push(
       `Set ${result.requiredEnv.length} DECKHAND_TYK_ variable(s) listed in required-env.txt before syncing these files.`
@@ -50775,13 +51049,13 @@ async function tykDumpJob(inputs, ctx) {
 async function readDesired(inputs, ctx) {
   const paths2 = inputs.list("state");
   const state = paths2.length > 0 ? paths2 : ["tyk"];
-  const { objects, files } = await readTykState(state);
+  const { objects, origins } = await readTykState(state);
   const filled = objects.map((object, i) => {
     for (const name of referencedEnv(object.body)) {
       const value = ctx.env[name];
       if (value !== void 0 && value.length >= 3) ctx.secret(value);
     }
-    return { ...object, body: fillEnv(object.body, ctx.env, files[i]) };
+    return { ...object, body: fillEnv(object.body, ctx.env, origins[i]) };
   });
   return { objects: filled, paths: state };
 }
@@ -50799,6 +51073,8 @@ async function planTykJob(inputs, ctx) {
     dashboard: target.writer.dashboard
   });
   planned.plan.label = TYK_SCOPE;
+  append(planned.plan.warnings, targetWarnings(target));
+  append(planned.plan.errors, await unsupported2(desired.objects, target));
   ctx.logger.info(`tyk: ${describeCounts(planned.plan.counts)}`);
   const plan3 = planned.plan;
   const timeoutMs = convergeMs(inputs);
@@ -50807,6 +51083,11 @@ async function planTykJob(inputs, ctx) {
     plans: [plan3],
     sync: async () => {
       const outcome = await target.writer.apply(planned, desired.objects);
+      if (target.gateway && outcome.failed.length === 0 && outcome.otherErrors.length === 0)
+        append(
+          outcome.otherErrors,
+          await confirmGatewayWrites(planned, outcome.applied, target.gateway, timeoutMs)
+        );
       if (outcome.failed.length === 0 && outcome.otherErrors.length === 0) {
         const after = await waitForConvergence(
           desired.objects,
@@ -50824,6 +51105,17 @@ async function planTykJob(inputs, ctx) {
       return /* @__PURE__ */ new Map([[plan3, { status: "synced", outcome, unplanned: [] }]]);
     }
   };
+}
+function targetWarnings(target) {
+  return target.gateway ? [...target.gateway.warnings] : [];
+}
+async function unsupported2(desired, target) {
+  const mcps = desired.filter((o) => o.format === "mcp").map((o) => o.id);
+  if (mcps.length === 0) return [];
+  if (target.gateway && await target.gateway.supportsMcp()) return [];
+  return [
+    `the files hold MCP proxies (${mcps.join(", ")}), which ${target.description} cannot hold: the Gateway API has them from Tyk 5.12 (/tyk/mcps), tyk-sync not at all`
+  ];
 }
 
 // actions/engine/jobs/dump.ts
@@ -50889,13 +51181,13 @@ async function dumpJob(source, ctx) {
 }
 
 // actions/engine/jobs/files.ts
-import { basename as basename10, dirname as dirname10 } from "node:path";
+import { basename as basename11, dirname as dirname10 } from "node:path";
 
 // actions/engine/files/backup.ts
 import { createHash as createHash7, randomBytes as randomBytes4 } from "node:crypto";
 import { createWriteStream as createWriteStream2 } from "node:fs";
 import { mkdir as mkdir5, open as open4, rename as rename5, rm as rm6, stat as stat12 } from "node:fs/promises";
-import { basename as basename8, dirname as dirname8, extname as extname6, isAbsolute as isAbsolute5, join as join24, relative as relative6, resolve as resolve10, sep as sep7 } from "node:path";
+import { basename as basename9, dirname as dirname8, extname as extname6, isAbsolute as isAbsolute5, join as join24, relative as relative6, resolve as resolve10, sep as sep7 } from "node:path";
 import { pipeline as pipeline2 } from "node:stream/promises";
 
 // node_modules/tar/dist/esm/index.min.js
@@ -53874,10 +54166,10 @@ import { fileURLToPath } from "url";
 
 // node_modules/fdir/dist/index.mjs
 import { createRequire } from "module";
-import { basename as basename7, dirname as dirname7, normalize as normalize2, relative as relative5, resolve as resolve8, sep as sep6 } from "path";
+import { basename as basename8, dirname as dirname7, normalize as normalize2, relative as relative5, resolve as resolve8, sep as sep6 } from "path";
 import * as nativeFs from "fs";
 var __require2 = /* @__PURE__ */ createRequire(import.meta.url);
-function cleanPath(path5) {
+function cleanPath2(path5) {
   let normalized = normalize2(path5);
   if (normalized.length > 1 && normalized[normalized.length - 1] === sep6) normalized = normalized.substring(0, normalized.length - 1);
   return normalized;
@@ -53894,7 +54186,7 @@ function normalizePath(path5, options) {
   const { resolvePaths, normalizePath: normalizePath$1, pathSeparator } = options;
   const pathNeedsCleaning = process.platform === "win32" && path5.includes("/") || path5.startsWith(".");
   if (resolvePaths) path5 = resolve8(path5);
-  if (normalizePath$1 || pathNeedsCleaning) path5 = cleanPath(path5);
+  if (normalizePath$1 || pathNeedsCleaning) path5 = cleanPath2(path5);
   if (path5 === ".") return "";
   const needsSeperator = path5[path5.length - 1] !== pathSeparator;
   return convertSlashes(needsSeperator ? path5 + pathSeparator : path5, pathSeparator);
@@ -54211,7 +54503,7 @@ var Walker = class {
             this.walkDirectory(this.state, resolvedPath, useRealPaths ? resolvedPath : path5 + pathSeparator, depth - 1, this.walk);
           } else {
             resolvedPath = useRealPaths ? resolvedPath : path5;
-            const filename = basename7(resolvedPath);
+            const filename = basename8(resolvedPath);
             const directoryPath$1 = normalizePath(dirname7(resolvedPath), this.state.options);
             resolvedPath = this.joinPath(filename, directoryPath$1);
             this.pushFile(resolvedPath, files, this.state.counts, filters);
@@ -54802,9 +55094,9 @@ async function filesBackup(options) {
       `output ${archive} is a directory: name the archive file, e.g. files-backup.tar.gz.`
     );
   const outputDir = dirname8(archive);
-  const ownNames = [basename8(archive), basename8(manifestPath)];
+  const ownNames = [basename9(archive), basename9(manifestPath)];
   const ownFiles = (path5) => dirname8(path5) === outputDir && ownNames.some((name) => {
-    const file = basename8(path5);
+    const file = basename9(path5);
     return file === name || file.startsWith(`.${name}.`) && file.endsWith(".tmp");
   });
   const { files: selected, directories: matchedDirs } = await selectPaths(options.patterns, root, ownFiles);
@@ -54838,7 +55130,7 @@ async function filesBackup(options) {
   for (const path5 of [...files, ...directories])
     modes.set(path5, formatMode((await stat12(join24(root, path5))).mode));
   await mkdir5(outputDir, { recursive: true });
-  const temp = join24(outputDir, `.${basename8(archive)}.${randomBytes4(6).toString("hex")}.tmp`);
+  const temp = join24(outputDir, `.${basename9(archive)}.${randomBytes4(6).toString("hex")}.tmp`);
   let entries2;
   try {
     const pack = new wt({
@@ -54887,7 +55179,7 @@ async function filesBackup(options) {
     tool: "deckhand",
     files: fileEntries,
     directories: directoryEntries,
-    archive: { file: basename8(archive), size: archiveDigest.size, sha256: archiveDigest.sha256 },
+    archive: { file: basename9(archive), size: archiveDigest.size, sha256: archiveDigest.sha256 },
     secretsIncluded: options.includeSecrets,
     secretsExcluded
   };
@@ -54908,7 +55200,7 @@ async function filesBackup(options) {
 import { randomBytes as randomBytes5 } from "node:crypto";
 import { constants as constants5 } from "node:fs";
 import { chmod as chmod3, copyFile as copyFile3, lstat as lstat4, mkdir as mkdir6, readdir as readdir10, readFile as readFile8, rename as rename6, rm as rm7, stat as stat13, utimes } from "node:fs/promises";
-import { basename as basename9, dirname as dirname9, join as join25, resolve as resolve11, sep as sep8 } from "node:path";
+import { basename as basename10, dirname as dirname9, join as join25, resolve as resolve11, sep as sep8 } from "node:path";
 init_errors();
 var SHA256 = /^[0-9a-f]{64}$/;
 function safeRelative(path5) {
@@ -54928,7 +55220,7 @@ function parseManifest(text, path5) {
   else {
     if (m2.format !== FILES_FORMAT) problems.push(`format is ${JSON.stringify(m2.format)}, not ${FILES_FORMAT}`);
     const a = m2.archive;
-    if (!a || typeof a.file !== "string" || a.file !== basename9(a.file) || a.file === "" || typeof a.size !== "number" || typeof a.sha256 !== "string" || !SHA256.test(a.sha256))
+    if (!a || typeof a.file !== "string" || a.file !== basename10(a.file) || a.file === "" || typeof a.size !== "number" || typeof a.sha256 !== "string" || !SHA256.test(a.sha256))
       problems.push("archive must name the archive file with its size and sha256");
     const dirs = m2.directories ?? [];
     if (!Array.isArray(dirs)) problems.push("directories must list the empty directories");
@@ -55085,7 +55377,7 @@ async function plan(manifest, target) {
 }
 async function place(source, dest, mode, sha256) {
   await mkdir6(dirname9(dest), { recursive: true });
-  const temp = join25(dirname9(dest), `.${basename9(dest)}.${randomBytes5(6).toString("hex")}.tmp`);
+  const temp = join25(dirname9(dest), `.${basename10(dest)}.${randomBytes5(6).toString("hex")}.tmp`);
   try {
     await copyFile3(source, temp, constants5.COPYFILE_EXCL);
     await chmod3(temp, mode);
@@ -55193,7 +55485,7 @@ async function filesBackupJob(source, ctx) {
   const artifactId = await uploadBackup(inputs, ctx, {
     files: [result.archive, result.manifest],
     rootDir: dirname10(result.archive),
-    defaultName: basename10(result.archive),
+    defaultName: basename11(result.archive),
     location: result.archive
   });
   const total = result.files.reduce((sum, f2) => sum + f2.size, 0);
@@ -55269,7 +55561,7 @@ async function filesRestoreJob(source, ctx) {
   const dirs = result.directories.length + result.directoriesPresent.length;
   const report2 = emptyReport(`deckhand files-restore${dryRun ? " (dry run)" : ""}`);
   report2.lines.push(
-    `Verified ${basename10(result.archive)}: the archive and all ${total} file(s)` + (dirs ? ` and ${dirs} empty directory(ies)` : "") + " match the manifest (sha256).",
+    `Verified ${basename11(result.archive)}: the archive and all ${total} file(s)` + (dirs ? ` and ${dirs} empty directory(ies)` : "") + " match the manifest (sha256).",
     dryRun ? `Dry run: would write ${result.written.length} file(s) into ${target} (${created.length} new, ${replaced.size} replacing different content); ${result.unchanged.length} unchanged. Nothing was written.` : `Wrote ${result.written.length} file(s) into ${target} (${created.length} new, ${replaced.size} replaced); ${result.unchanged.length} already up to date.`
   );
   if (dirs > 0)
@@ -56373,6 +56665,12 @@ async function restoreTyk(options) {
       (p2) => describeCounts(p2.plan.counts)
     );
     const { counts: counts2 } = plan3.plan;
+    const mcps = options.desired.filter((o) => o.format === "mcp");
+    if (mcps.length > 0 && !(target.gateway && await target.gateway.supportsMcp())) {
+      throw new DeckhandError(
+        `The files hold MCP proxies (${mcps.map((o) => o.id).join(", ")}), which ${target.description} cannot hold: the Gateway API has them from Tyk 5.12 (/tyk/mcps). Nothing was changed.`
+      );
+    }
     if (!options.overwrite && counts2.updating + counts2.deleting > 0) {
       const names = plan3.plan.changes.filter((c) => c.action !== "create").map((c) => `${c.action} ${c.kind} ${c.name}`);
       throw new DeckhandError(
@@ -56392,6 +56690,16 @@ async function restoreTyk(options) {
           ];
           if (failures.length > 0)
             throw new DeckhandError(`The gateway refused part of the restore: ${failures[0]}`, failures);
+          if (target.gateway) {
+            const problems = await confirmGatewayWrites(
+              plan3,
+              result.applied,
+              target.gateway,
+              options.convergeMs
+            );
+            if (problems.length > 0)
+              throw new DeckhandError(`The gateway does not serve what was written: ${problems[0]}`, problems);
+          }
           return result;
         },
         (r) => `${r.applied.length} change(s) applied, reload requested`

@@ -39523,7 +39523,7 @@ init_errors();
 
 // actions/engine/tyk/folder.ts
 import { readdir as readdir2, readFile as readFile4, stat as stat4 } from "node:fs/promises";
-import { join as join5 } from "node:path";
+import { basename as basename2, join as join5 } from "node:path";
 
 // actions/engine/dump.ts
 var import_yaml4 = __toESM(require_dist(), 1);
@@ -39548,12 +39548,31 @@ init_errors();
 // actions/engine/tyk/objects.ts
 init_errors();
 var TYK_SCOPE = "Tyk";
-var TYK_KIND = { classic: "api", oas: "api", policy: "policy" };
-var FILE_PREFIX = { classic: "api-", oas: "oas-", policy: "policy-" };
+var TYK_KIND = {
+  classic: "api",
+  oas: "api",
+  mcp: "api",
+  policy: "policy"
+};
+var FILE_PREFIX = {
+  classic: "api-",
+  oas: "oas-",
+  mcp: "mcp-",
+  policy: "policy-"
+};
+function isOasLike(format) {
+  return format === "oas" || format === "mcp";
+}
+var MCP_MIDDLEWARE = ["mcpTools", "mcpResources", "mcpPrompts"];
 var TYK_SPEC_FILE = ".tyk.json";
-function formatOf(value) {
+function formatOf(value, fileName) {
   if (!isObject(value)) return void 0;
-  if (isOasDocument(value) || isObject(value.oas) && isOasDocument(value.oas)) return "oas";
+  if (isOasDocument(value) || isObject(value.oas) && isOasDocument(value.oas)) {
+    const doc = isOasDocument(value) ? value : value.oas;
+    const middleware = doc["x-tyk-api-gateway"].middleware;
+    const named = fileName !== void 0 && /^mcp-.+\.json$/.test(fileName);
+    return named || isObject(middleware) && MCP_MIDDLEWARE.some((m) => m in middleware) ? "mcp" : "oas";
+  }
   if (isClassicDefinition(value) || isClassicDefinition(value.api_definition)) return "classic";
   if (isObject(value.access_rights) && !("api_id" in value)) return "policy";
   return void 0;
@@ -39566,7 +39585,7 @@ function isClassicDefinition(value) {
 }
 function definitionOf(body, format) {
   if (format === "classic" && isObject(body.api_definition)) return body.api_definition;
-  if (format === "oas" && isObject(body.oas)) return body.oas;
+  if (isOasLike(format) && isObject(body.oas)) return body.oas;
   return body;
 }
 function tykObject(body, source, format = formatOf(body)) {
@@ -39578,7 +39597,7 @@ function tykObject(body, source, format = formatOf(body)) {
   let id;
   let name;
   const definition = definitionOf(body, format);
-  if (format === "oas") {
+  if (isOasLike(format)) {
     const info2 = definition["x-tyk-api-gateway"].info;
     id = isObject(info2) ? info2.id : void 0;
     name = isObject(info2) ? info2.name : void 0;
@@ -39590,7 +39609,7 @@ function tykObject(body, source, format = formatOf(body)) {
     name = body.name;
   }
   if (typeof id !== "string" || id === "") {
-    const field = format === "oas" ? "x-tyk-api-gateway.info.id" : format === "classic" ? "api_id" : "id";
+    const field = isOasLike(format) ? "x-tyk-api-gateway.info.id" : format === "classic" ? "api_id" : "id";
     throw new DeckhandError(`${source} has no ${field}: every ${TYK_KIND[format]} needs a stable id`);
   }
   return { format, id, name: typeof name === "string" && name !== "" ? name : id, body };
@@ -39614,10 +39633,54 @@ function normalize(object) {
   } else if (object.format === "classic") {
     if (isObject(body.api_definition)) delete body.api_definition.id;
   } else {
-    const info2 = oasInfo(definitionOf(body, "oas"));
+    const definition = definitionOf(body, object.format);
+    const info2 = oasInfo(definition);
     if (info2) delete info2.dbId;
+    withoutTykServers(definition);
   }
   return { ...object, body: sortKeys(body) };
+}
+function withoutTykServers(definition) {
+  const servers = definition.servers;
+  const extension = definition["x-tyk-api-gateway"];
+  if (!Array.isArray(servers) || !isObject(extension)) return;
+  const server = isObject(extension.server) ? extension.server : {};
+  const listenPath = isObject(server.listenPath) ? server.listenPath.value : void 0;
+  if (typeof listenPath !== "string" || listenPath === "") return;
+  const path5 = cleanPath(listenPath);
+  const domain = isObject(server.customDomain) && server.customDomain.enabled === true ? server.customDomain.name : void 0;
+  const urlOf = (entry) => isObject(entry) && typeof entry.url === "string" ? entry.url : "";
+  let drop = 0;
+  const first = parseServerUrl(urlOf(servers[0]));
+  if (first && first.path === path5 && /^https?:$/.test(first.protocol) && (typeof domain !== "string" || domain === "" || first.host === domain)) {
+    drop = 1;
+    const second = urlOf(servers[1]);
+    if (typeof domain !== "string" || domain === "") {
+      if (second.startsWith("/") && cleanPath(second) === path5) drop = 2;
+    }
+  }
+  if (drop === 0) return;
+  const rest = servers.slice(drop);
+  if (rest.length > 0) definition.servers = rest;
+  else delete definition.servers;
+}
+function cleanPath(path5) {
+  const segments = [];
+  for (const part of path5.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") segments.pop();
+    else segments.push(part);
+  }
+  return "/" + segments.join("/");
+}
+function parseServerUrl(value) {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return void 0;
+  try {
+    const url = new URL(value);
+    return { protocol: url.protocol, host: url.host, path: cleanPath(decodeURI(url.pathname)) };
+  } catch {
+    return void 0;
+  }
 }
 function oasInfo(definition) {
   const extension = definition["x-tyk-api-gateway"];
@@ -39628,7 +39691,7 @@ function dashboardViews(current, desired) {
   const view = (object) => {
     const body = structuredClone(bare ? definitionOf(object.body, object.format) : object.body);
     const definition = definitionOf(body, object.format);
-    if (object.format === "oas") {
+    if (isOasLike(object.format)) {
       const info2 = oasInfo(definition);
       if (info2) delete info2.orgId;
     } else delete definition.org_id;
@@ -39670,7 +39733,7 @@ function objectKey(object) {
   return `${TYK_KIND[object.format]}\0${object.id}`;
 }
 function tykSpec(objects, assets = []) {
-  const apis = objects.filter((o) => o.format !== "policy");
+  const apis = objects.filter((o) => o.format === "classic" || o.format === "oas");
   const policies = objects.filter((o) => o.format === "policy");
   return renderObject({
     type: "apidef",
@@ -39693,13 +39756,9 @@ var HEADER_MAPS = /* @__PURE__ */ new Set(["global_headers", "add_headers", "set
 function snakeCase(name) {
   return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
 }
-function hasUrlPassword(value) {
-  if (!/^[a-z][a-z0-9+.-]*:\/\/[^/\s]*:[^/\s]*@/i.test(value)) return false;
-  try {
-    return new URL(value).password !== "";
-  } catch {
-    return false;
-  }
+var TYK_REFERENCE = /(?:env|secrets|consul|vault|file):\/\/[A-Za-z0-9_]/;
+function isTykReference(value) {
+  return TYK_REFERENCE.test(value);
 }
 function signsWithSharedSecret(holder) {
   const method = holder.jwt_signing_method ?? holder.signingMethod;
@@ -39711,9 +39770,9 @@ function walkSecrets(body, replace) {
     const value = holder[key];
     path5.push(String(key));
     if (typeof value === "string") {
-      if (value !== "" && value !== MASK && !isReference(value)) {
+      if (value !== "" && value !== MASK && !isReference(value) && !isTykReference(value)) {
         if (secretByName) replace(holder, key, path5, "name");
-        else if (hasUrlPassword(value) || detectSecret(value) !== void 0)
+        else if (allUrlCredentials(value, 1).length > 0 || detectSecret(value) !== void 0)
           replace(holder, key, path5, "detector");
       }
     } else if (Array.isArray(value)) {
@@ -39781,6 +39840,24 @@ function fillEnv(body, env, source) {
   };
   return fill(body);
 }
+function keepReferences(target, source) {
+  let kept = 0;
+  const keys = Array.isArray(source) ? Array.from({ length: Math.min(source.length, target.length) }, (_, i) => i) : Object.keys(source);
+  for (const key of keys) {
+    const from = source[key];
+    const into = target[key];
+    if (from === void 0 || into === void 0) continue;
+    if (typeof from === "string") {
+      if (typeof into === "string" && into !== from && isTykReference(from)) {
+        ;
+        target[key] = from;
+        kept++;
+      }
+    } else if (Array.isArray(from) && Array.isArray(into)) kept += keepReferences(into, from);
+    else if (isObject(from) && isObject(into)) kept += keepReferences(into, from);
+  }
+  return kept;
+}
 
 // actions/engine/tyk/folder.ts
 async function readTykState(paths2) {
@@ -39791,35 +39868,86 @@ async function readTykState(paths2) {
     if (!info2) throw new DeckhandError(`state: ${path5} does not exist`);
     if (info2.isDirectory()) {
       const names = (await readdir2(path5)).filter((n) => n.endsWith(".json") && n !== TYK_SPEC_FILE).sort();
-      append(
-        files,
-        names.map((n) => join5(path5, n))
-      );
+      for (const n of names) files.push(join5(path5, n));
     } else files.push(path5);
   }
-  const objects = [];
-  const seen = /* @__PURE__ */ new Map();
+  const bodies = /* @__PURE__ */ new Map();
   for (const file of files) {
-    let body;
     try {
-      body = JSON.parse(await readFile4(file, "utf8"));
+      bodies.set(file, JSON.parse(await readFile4(file, "utf8")));
     } catch (err) {
       throw new DeckhandError(`${file} is not valid JSON: ${err.message}`);
     }
-    if (!isObject(body) || !formatOf(body)) {
-      throw new DeckhandError(
-        `${file} is not a Tyk API definition or policy (expected api_id and proxy, openapi and x-tyk-api-gateway, or access_rights). Keep other files out of the state folder.`
-      );
-    }
-    const object = tykObject(body, file);
+  }
+  const objects = [];
+  const origins = [];
+  const seen = /* @__PURE__ */ new Map();
+  const add = (object, file) => {
     const key = objectKey(object);
     const earlier = seen.get(key);
     if (earlier)
       throw new DeckhandError(`${TYK_KIND[object.format]} ${object.id} is in both ${earlier} and ${file}`);
     seen.set(key, file);
     objects.push(object);
+    origins.push(file);
+  };
+  const companions = /* @__PURE__ */ new Set();
+  for (const file of files) {
+    const body = bodies.get(file);
+    if (!isObject(body) || body.is_oas !== true || formatOf(body) !== "classic") continue;
+    const mcp = body.application_protocol === "mcp";
+    const companion = file.replace(/\.json$/, mcp ? "-mcp.json" : "-oas.json");
+    const doc = bodies.get(companion) ?? await readJson(companion);
+    if (!isObject(doc) || !formatOf(doc)) {
+      throw new DeckhandError(
+        `${file} is a Tyk OAS API's classic form (is_oas), but ${basename2(companion)} beside it, which holds its OAS document, is missing or not one: keep the two files together`
+      );
+    }
+    companions.add(companion);
+    add(tykObject(doc, companion, mcp ? "mcp" : "oas"), companion);
   }
-  return { objects, files };
+  for (const file of files) {
+    const body = bodies.get(file);
+    if (companions.has(file) || isObject(body) && body.is_oas === true && formatOf(body) === "classic")
+      continue;
+    const policies = isObject(body) ? policyMap(body, file) : void 0;
+    if (policies) {
+      for (const object of policies) add(object, file);
+      continue;
+    }
+    const format = formatOf(body, basename2(file));
+    if (!isObject(body) || !format) {
+      throw new DeckhandError(
+        `${file} is not a Tyk API definition or policy (expected api_id and proxy, openapi and x-tyk-api-gateway, access_rights, or a policies.json map of policies). Keep other files out of the state folder.`
+      );
+    }
+    add(tykObject(body, file, format), file);
+  }
+  return { objects, files, origins };
+}
+async function readJson(file) {
+  try {
+    return JSON.parse(await readFile4(file, "utf8"));
+  } catch {
+    return void 0;
+  }
+}
+function policyMap(body, file) {
+  if (formatOf(body)) return void 0;
+  const entries2 = Object.entries(body);
+  if (entries2.length === 0) return basename2(file) === "policies.json" ? [] : void 0;
+  if (!entries2.every(([, v]) => isObject(v) && isObject(v.access_rights) && !("api_id" in v)))
+    return void 0;
+  return entries2.map(([key, value]) => {
+    const policy = structuredClone(value);
+    if (typeof policy.id === "string" && policy.id !== "" && policy.id !== key) {
+      throw new DeckhandError(
+        `${file}: policy "${key}" says "id": "${policy.id}"; Tyk finds it by its key, so the two must agree`
+      );
+    }
+    policy.id = key;
+    return tykObject(policy, `${file} (policy ${key})`, "policy");
+  });
 }
 
 // actions/engine/tyk/plan.ts
@@ -39839,7 +39967,7 @@ function planTyk(desired, current, files, options = {}) {
     if (action === "delete") change.old = masked(object.body, found);
     else if (shownOld) change.old = shownOld;
     if (shownNew) change.new = shownNew;
-    steps.push({ action, change, object });
+    steps.push({ action, change, object, ...update ? { current: update.current } : {} });
   };
   for (const [key, object] of want) {
     const before = have.get(key);
@@ -39848,11 +39976,13 @@ function planTyk(desired, current, files, options = {}) {
       step("delete", before);
       step("create", object);
     } else {
-      const [held, now] = options.dashboard ? dashboardViews(before, object) : [before.body, object.body];
+      const [viewed, now] = options.dashboard ? dashboardViews(before, object) : [before.body, object.body];
+      const held = structuredClone(viewed);
+      keepReferences(held, now);
       const old = withoutZeroFill(held, now);
       const next = withoutZeroFill(now, held);
       const paths2 = changedPaths(old, next);
-      if (paths2.length > 0) step("update", object, { before: old, after: next, paths: paths2 });
+      if (paths2.length > 0) step("update", object, { before: old, after: next, paths: paths2, current: before });
     }
   }
   for (const [key, object] of have) if (!want.has(key)) step("delete", object);
@@ -39897,6 +40027,196 @@ function scrubPlan(text, plan2, known) {
 // actions/engine/tyk/sync.ts
 init_errors();
 import { setTimeout as sleep } from "node:timers/promises";
+
+// actions/engine/tyk/gateway-api.ts
+init_errors();
+var PATHS = {
+  classic: "/tyk/apis",
+  oas: "/tyk/apis/oas",
+  mcp: "/tyk/mcps",
+  policy: "/tyk/policies"
+};
+var MCP_SINCE = [5, 12];
+var POLICY_PATH_HELP = `The Gateway API writes policies as <id>.json into policies.policy_path and deletes them there, but the gateway loads that folder only when tyk.conf sets it; without it (Tyk ships it unset) the writes land in the gateway's working directory and policies come from policies.policy_record_name (policies.json). Set "policies": {"policy_source": "file", "policy_path": "/opt/tyk-gateway/policies"} (any folder the gateway can write), move the existing policies there as one <id>.json file each, and restart the gateway.`;
+function versionAtLeast(version, [major, minor]) {
+  const m = /^v?(\d+)\.(\d+)/.exec(version.trim());
+  if (!m) return void 0;
+  const [a, b] = [Number(m[1]), Number(m[2])];
+  return a !== major ? a > major : b >= minor;
+}
+var TykGateway = class _TykGateway {
+  constructor(address, connection, tls) {
+    this.address = address;
+    this.connection = connection;
+    this.tls = tls;
+  }
+  address;
+  connection;
+  tls;
+  /** What the last {@link list} could not read, for reports: policies the Gateway API cannot address. */
+  warnings = [];
+  /** Whether the gateway serves MCP proxies: from `/hello`'s version, else whether /tyk/mcps answers. */
+  mcp;
+  static async open(connection) {
+    const ca = await readCaCert(connection.caCert);
+    return new _TykGateway(connection.addr, connection, {
+      ca,
+      skipVerify: connection.tlsSkipVerify,
+      serverName: connection.tlsServerName
+    });
+  }
+  request(method, path5, body) {
+    return sendRequest(new URL(this.address + path5), {
+      method,
+      headers: { "x-tyk-authorization": this.connection.secret },
+      body: body === void 0 ? void 0 : jsonBody(body),
+      timeoutMs: (this.connection.timeoutSeconds ?? 30) * 1e3,
+      tls: this.tls
+    });
+  }
+  /** A request whose lack of an answer is an error naming the call. */
+  async send(method, path5, body) {
+    try {
+      return await this.request(method, path5, body);
+    } catch (err) {
+      if (err instanceof TransportError)
+        throw new DeckhandError(`${method} ${this.address}${path5}: no answer (${err.message})`);
+      throw err;
+    }
+  }
+  /** A request that must answer 200; anything else is an error naming the call and Tyk's message. */
+  async call(method, path5, body) {
+    return this.check(await this.send(method, path5, body), method, path5);
+  }
+  check(res, method, path5) {
+    if (res.status === 403) {
+      throw new DeckhandError(
+        `${method} ${this.address}${path5}: the gateway refused the secret (${describeAnswer(res)}). tyk-secret must be the \`secret\` of tyk.conf (TYK_GW_SECRET).`
+      );
+    }
+    if (res.status !== 200)
+      throw new DeckhandError(`${method} ${this.address}${path5}: ${describeAnswer(res)}`);
+    return parseTykJson(res, `${method} ${path5}`);
+  }
+  /** Liveness and version; no secret needed, but a gateway answers it only once it is up. */
+  async hello() {
+    const res = await this.send("GET", "/hello");
+    if (res.status !== 200) throw new DeckhandError(`GET ${this.address}/hello: ${describeAnswer(res)}`);
+    const body = parseTykJson(res, "GET /hello");
+    return {
+      status: typeof body.status === "string" ? body.status : "unknown",
+      version: typeof body.version === "string" ? body.version : "unknown"
+    };
+  }
+  /** Whether the gateway has MCP proxies (Tyk 5.12+), from its version; asked once. */
+  async supportsMcp() {
+    if (this.mcp === void 0) {
+      const version = await this.hello().then(
+        (h) => h.version,
+        () => "unknown"
+      );
+      const known = versionAtLeast(version, MCP_SINCE);
+      if (known !== void 0) this.mcp = known;
+      else this.mcp = (await this.send("GET", PATHS.mcp)).status !== 404;
+    }
+    return this.mcp;
+  }
+  /**
+   * Every API, MCP proxy and policy the gateway has loaded. `GET /tyk/apis` lists Tyk OAS APIs too,
+   * converted to the classic form and marked `is_oas`: those are read from `/tyk/apis/oas` instead, as they
+   * are kept, and MCP proxies (Tyk 5.12+, which both leave out) from `/tyk/mcps`.
+   */
+  async list() {
+    const source = `an object the gateway listed at ${this.address}`;
+    const classic = await this.listOf("classic");
+    const oas = await this.listOf("oas");
+    const mcps = await this.supportsMcp() ? await this.listOf("mcp") : [];
+    const policies = await this.listOf("policy");
+    this.warnings = [];
+    const unnamed = policies.filter((p) => (typeof p.id !== "string" || p.id === "") && !p._id);
+    if (unnamed.length > 0) {
+      const names = unnamed.map((p) => typeof p.name === "string" && p.name !== "" ? p.name : "(no name)");
+      this.warnings.push(
+        `${unnamed.length} polic${unnamed.length === 1 ? "y" : "ies"} listed without an id (${names.join(", ")}) left out: the gateway loaded them from policies.json (policies.policy_record_name), whose entries are keyed by their id, and before Tyk 5.12 it does not copy the key into "id", so the Gateway API cannot read, update or delete them. Add "id": "<key>" to each entry of policies.json (or upgrade to Tyk 5.12+); to manage policies through the Gateway API, set policies.policy_path.`
+      );
+    }
+    return [
+      ...classic.filter((api) => api.is_oas !== true).map((body) => tykObject(body, source, "classic")),
+      ...oas.map((body) => tykObject(body, source, "oas")),
+      ...mcps.map((body) => tykObject(body, source, "mcp")),
+      ...policies.filter((p) => !unnamed.includes(p)).map((body) => tykObject(body, source, "policy"))
+    ];
+  }
+  async listOf(format) {
+    const list = await this.call("GET", PATHS[format]);
+    if (list === null) return [];
+    if (!Array.isArray(list) || !list.every(isObject)) {
+      throw new DeckhandError(`GET ${this.address}${PATHS[format]}: expected a JSON list`);
+    }
+    return list;
+  }
+  async create(object) {
+    await this.requireFormat(object);
+    await this.call("POST", PATHS[object.format], definitionOf(object.body, object.format));
+  }
+  async update(object) {
+    await this.requireFormat(object);
+    const path5 = `${PATHS[object.format]}/${encodeURIComponent(object.id)}`;
+    await this.call("PUT", path5, definitionOf(object.body, object.format));
+  }
+  /**
+   * Deletes an object the gateway listed. Tyk answers 500 "Delete failed" when the file it deletes is not
+   * there (gateway/api.go handleDeleteAPI and handleDeletePolicy, Tyk v5.8.1): for an API, a definition
+   * loaded from a file not named `<api_id>.json`; for a policy, one not loaded from policy_path.
+   */
+  async remove(object) {
+    const path5 = `${PATHS[object.format]}/${encodeURIComponent(object.id)}`;
+    const res = await this.send("DELETE", path5);
+    if (res.status === 500 && /Delete failed/.test(res.body)) {
+      throw new DeckhandError(
+        object.format === "policy" ? `DELETE ${this.address}${path5}: the gateway serves policy ${object.id} but has no ${object.id}.json in policies.policy_path to delete (HTTP 500 Delete failed). ${POLICY_PATH_HELP}` : `DELETE ${this.address}${path5}: the gateway serves API ${object.id} but has no ${object.id}.json in its app_path (HTTP 500 Delete failed): it loads every *.json there whatever the name, but writes and deletes <api_id>.json only. Rename the file holding this API to ${object.id}.json${object.format === "classic" ? "" : ` (and its companion to ${object.id}-${object.format}.json)`}, reload the gateway, and sync again.`
+      );
+    }
+    await this.check(res, "DELETE", path5);
+  }
+  async requireFormat(object) {
+    if (object.format === "mcp" && !await this.supportsMcp())
+      throw new DeckhandError(
+        `MCP proxy ${object.id}: the gateway at ${this.address} has no MCP proxies (Tyk 5.12 or later has them)`
+      );
+  }
+  /** Asks every gateway of the cluster to reload; the reload itself happens in the background. */
+  async reloadGroup() {
+    await this.call("GET", "/tyk/reload/group");
+  }
+  /**
+   * Reloads this gateway and waits until it has (`/tyk/reload?block=true`, gateway/api.go resetHandler,
+   * Tyk v5.8.1), within `timeoutMs`; false when the wait ran out first.
+   */
+  async reloadAndWait(timeoutMs) {
+    try {
+      const res = await sendRequest(new URL(`${this.address}/tyk/reload?block=true`), {
+        method: "GET",
+        headers: { "x-tyk-authorization": this.connection.secret },
+        timeoutMs: Math.max(1, Math.min(timeoutMs, (this.connection.timeoutSeconds ?? 30) * 1e3)),
+        tls: this.tls
+      });
+      return res.status === 200;
+    } catch (err) {
+      if (err instanceof TransportError) return false;
+      throw err;
+    }
+  }
+};
+function parseTykJson(res, what) {
+  try {
+    return JSON.parse(res.body);
+  } catch {
+    throw new DeckhandError(`${what}: the answer is not JSON (HTTP ${res.status}): is this a Tyk gateway?`);
+  }
+}
+
+// actions/engine/tyk/sync.ts
 function stepOrder(steps) {
   const rank = (s) => {
     const policy = TYK_KIND[s.object.format] === "policy";
@@ -39949,113 +40269,38 @@ async function waitForConvergence(desired, writer, files, timeoutMs, logger2) {
     delay = Math.min(delay * 2, 2e3);
   }
 }
-
-// actions/engine/tyk/gateway-api.ts
-init_errors();
-var PATHS = {
-  classic: "/tyk/apis",
-  oas: "/tyk/apis/oas",
-  policy: "/tyk/policies"
-};
-var TykGateway = class _TykGateway {
-  constructor(address, connection, tls) {
-    this.address = address;
-    this.connection = connection;
-    this.tls = tls;
+var POLICY_FIELDS = new Set(
+  "id name org_id rate per quota_max quota_renewal_rate throttle_interval throttle_retry_limit max_query_depth access_rights hmac_enabled enable_http_signature_validation active is_inactive tags key_expires_in post_expiry_action post_expiry_grace_period partitions meta_data graphql_access_rights smoothing".split(" ")
+);
+async function confirmGatewayWrites(plan2, applied, gateway, timeoutMs) {
+  const done = new Set(applied);
+  const kept = (step) => (step.change.fields ?? []).some((f) => POLICY_FIELDS.has(f.path.split(".")[0] ?? ""));
+  const steps = plan2.steps.filter((s) => done.has(s.change));
+  if (steps.length === 0 || !await gateway.reloadAndWait(timeoutMs)) return [];
+  const served = new Map((await gateway.list()).map((o) => [objectKey(o), normalize(o)]));
+  const same2 = (a, b) => JSON.stringify(normalize(a).body) === JSON.stringify(b.body);
+  const policies = [];
+  const apis = [];
+  for (const step of steps) {
+    const now = served.get(objectKey(step.object));
+    const unchanged = step.action === "create" ? now === void 0 : step.action === "delete" ? now !== void 0 : now !== void 0 && step.current !== void 0 && same2(step.current, now) && (TYK_KIND[step.object.format] !== "policy" || kept(step));
+    if (!unchanged) continue;
+    const what = `${step.action} ${displayName(step.object)}`;
+    if (TYK_KIND[step.object.format] === "policy") policies.push(what);
+    else if (step.action === "update") apis.push(what);
   }
-  address;
-  connection;
-  tls;
-  static async open(connection) {
-    const ca = await readCaCert(connection.caCert);
-    return new _TykGateway(connection.addr, connection, {
-      ca,
-      skipVerify: connection.tlsSkipVerify,
-      serverName: connection.tlsServerName
-    });
-  }
-  request(method, path5, body) {
-    return sendRequest(new URL(this.address + path5), {
-      method,
-      headers: { "x-tyk-authorization": this.connection.secret },
-      body: body === void 0 ? void 0 : jsonBody(body),
-      timeoutMs: (this.connection.timeoutSeconds ?? 30) * 1e3,
-      tls: this.tls
-    });
-  }
-  /** A request whose lack of an answer is an error naming the call. */
-  async send(method, path5, body) {
-    try {
-      return await this.request(method, path5, body);
-    } catch (err) {
-      if (err instanceof TransportError)
-        throw new DeckhandError(`${method} ${this.address}${path5}: no answer (${err.message})`);
-      throw err;
-    }
-  }
-  /** A request that must answer 200; anything else is an error naming the call and Tyk's message. */
-  async call(method, path5, body) {
-    const res = await this.send(method, path5, body);
-    if (res.status === 403) {
-      throw new DeckhandError(
-        `${method} ${this.address}${path5}: the gateway refused the secret (${describeAnswer(res)}). tyk-secret must be the \`secret\` of tyk.conf (TYK_GW_SECRET).`
-      );
-    }
-    if (res.status !== 200)
-      throw new DeckhandError(`${method} ${this.address}${path5}: ${describeAnswer(res)}`);
-    return parseTykJson(res, `${method} ${path5}`);
-  }
-  /** Liveness and version; no secret needed, but a gateway answers it only once it is up. */
-  async hello() {
-    const res = await this.send("GET", "/hello");
-    if (res.status !== 200) throw new DeckhandError(`GET ${this.address}/hello: ${describeAnswer(res)}`);
-    const body = parseTykJson(res, "GET /hello");
-    return {
-      status: typeof body.status === "string" ? body.status : "unknown",
-      version: typeof body.version === "string" ? body.version : "unknown"
-    };
-  }
-  /**
-   * Every API and policy the gateway has loaded. `GET /tyk/apis` lists Tyk OAS APIs too, converted to
-   * the classic form and marked `is_oas`: those are read from `/tyk/apis/oas` instead, as they are kept.
-   */
-  async list() {
-    const classic = await this.listOf("classic");
-    const oas = await this.listOf("oas");
-    const policies = await this.listOf("policy");
-    return [...classic.filter((api) => api.is_oas !== true), ...oas, ...policies].map(
-      (body) => tykObject(body, `an object the gateway listed at ${this.address}`)
+  const problems = [];
+  if (policies.length > 0) {
+    problems.push(
+      `the gateway answered 200 to writing policies but serves none of it after a reload (${policies.join(", ")}). ${POLICY_PATH_HELP}`
     );
   }
-  async listOf(format) {
-    const list = await this.call("GET", PATHS[format]);
-    if (list === null) return [];
-    if (!Array.isArray(list) || !list.every(isObject)) {
-      throw new DeckhandError(`GET ${this.address}${PATHS[format]}: expected a JSON list`);
-    }
-    return list;
+  if (apis.length > 0) {
+    problems.push(
+      `the gateway still serves the definition it had after a reload (${apis.join(", ")}): it wrote <api_id>.json, but another file in app_path holds the same api_id and is the one loaded (Tyk loads every *.json there whatever its name). Keep each API in <api_id>.json (an OAS API also in <api_id>-oas.json) and remove the other file.`
+    );
   }
-  async create(object) {
-    await this.call("POST", PATHS[object.format], definitionOf(object.body, object.format));
-  }
-  async update(object) {
-    const path5 = `${PATHS[object.format]}/${encodeURIComponent(object.id)}`;
-    await this.call("PUT", path5, definitionOf(object.body, object.format));
-  }
-  async remove(object) {
-    await this.call("DELETE", `${PATHS[object.format]}/${encodeURIComponent(object.id)}`);
-  }
-  /** Asks every gateway of the cluster to reload; the reload itself happens in the background. */
-  async reloadGroup() {
-    await this.call("GET", "/tyk/reload/group");
-  }
-};
-function parseTykJson(res, what) {
-  try {
-    return JSON.parse(res.body);
-  } catch {
-    throw new DeckhandError(`${what}: the answer is not JSON (HTTP ${res.status}): is this a Tyk gateway?`);
-  }
+  return problems;
 }
 
 // actions/engine/tyk/tyk-sync.ts
@@ -40282,13 +40527,13 @@ function readTykEndpoint(inputs, ctx) {
 async function readDesired(inputs, ctx) {
   const paths2 = inputs.list("state");
   const state = paths2.length > 0 ? paths2 : ["tyk"];
-  const { objects, files } = await readTykState(state);
+  const { objects, origins } = await readTykState(state);
   const filled = objects.map((object, i) => {
     for (const name of referencedEnv(object.body)) {
       const value = ctx.env[name];
       if (value !== void 0 && value.length >= 3) ctx.secret(value);
     }
-    return { ...object, body: fillEnv(object.body, ctx.env, files[i]) };
+    return { ...object, body: fillEnv(object.body, ctx.env, origins[i]) };
   });
   return { objects: filled, paths: state };
 }
@@ -40306,6 +40551,8 @@ async function planTykJob(inputs, ctx) {
     dashboard: target.writer.dashboard
   });
   planned.plan.label = TYK_SCOPE;
+  append(planned.plan.warnings, targetWarnings(target));
+  append(planned.plan.errors, await unsupported2(desired.objects, target));
   ctx.logger.info(`tyk: ${describeCounts(planned.plan.counts)}`);
   const plan2 = planned.plan;
   const timeoutMs = convergeMs(inputs);
@@ -40314,6 +40561,11 @@ async function planTykJob(inputs, ctx) {
     plans: [plan2],
     sync: async () => {
       const outcome = await target.writer.apply(planned, desired.objects);
+      if (target.gateway && outcome.failed.length === 0 && outcome.otherErrors.length === 0)
+        append(
+          outcome.otherErrors,
+          await confirmGatewayWrites(planned, outcome.applied, target.gateway, timeoutMs)
+        );
       if (outcome.failed.length === 0 && outcome.otherErrors.length === 0) {
         const after = await waitForConvergence(
           desired.objects,
@@ -40331,6 +40583,17 @@ async function planTykJob(inputs, ctx) {
       return /* @__PURE__ */ new Map([[plan2, { status: "synced", outcome, unplanned: [] }]]);
     }
   };
+}
+function targetWarnings(target) {
+  return target.gateway ? [...target.gateway.warnings] : [];
+}
+async function unsupported2(desired, target) {
+  const mcps = desired.filter((o) => o.format === "mcp").map((o) => o.id);
+  if (mcps.length === 0) return [];
+  if (target.gateway && await target.gateway.supportsMcp()) return [];
+  return [
+    `the files hold MCP proxies (${mcps.join(", ")}), which ${target.description} cannot hold: the Gateway API has them from Tyk 5.12 (/tyk/mcps), tyk-sync not at all`
+  ];
 }
 
 // actions/engine/jobs/reconcile.ts

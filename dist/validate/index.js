@@ -37701,10 +37701,24 @@ function mayHaveAnchors(text) {
 
 // actions/engine/tyk/objects.ts
 init_errors();
-var TYK_KIND = { classic: "api", oas: "api", policy: "policy" };
-function formatOf(value) {
+var TYK_KIND = {
+  classic: "api",
+  oas: "api",
+  mcp: "api",
+  policy: "policy"
+};
+function isOasLike(format) {
+  return format === "oas" || format === "mcp";
+}
+var MCP_MIDDLEWARE = ["mcpTools", "mcpResources", "mcpPrompts"];
+function formatOf(value, fileName) {
   if (!isObject(value)) return void 0;
-  if (isOasDocument(value) || isObject(value.oas) && isOasDocument(value.oas)) return "oas";
+  if (isOasDocument(value) || isObject(value.oas) && isOasDocument(value.oas)) {
+    const doc = isOasDocument(value) ? value : value.oas;
+    const middleware = doc["x-tyk-api-gateway"].middleware;
+    const named = fileName !== void 0 && /^mcp-.+\.json$/.test(fileName);
+    return named || isObject(middleware) && MCP_MIDDLEWARE.some((m) => m in middleware) ? "mcp" : "oas";
+  }
   if (isClassicDefinition(value) || isClassicDefinition(value.api_definition)) return "classic";
   if (isObject(value.access_rights) && !("api_id" in value)) return "policy";
   return void 0;
@@ -37717,7 +37731,7 @@ function isClassicDefinition(value) {
 }
 function definitionOf(body, format) {
   if (format === "classic" && isObject(body.api_definition)) return body.api_definition;
-  if (format === "oas" && isObject(body.oas)) return body.oas;
+  if (isOasLike(format) && isObject(body.oas)) return body.oas;
   return body;
 }
 function tykObject(body, source, format = formatOf(body)) {
@@ -37729,7 +37743,7 @@ function tykObject(body, source, format = formatOf(body)) {
   let id;
   let name;
   const definition = definitionOf(body, format);
-  if (format === "oas") {
+  if (isOasLike(format)) {
     const info2 = definition["x-tyk-api-gateway"].info;
     id = isObject(info2) ? info2.id : void 0;
     name = isObject(info2) ? info2.name : void 0;
@@ -37741,7 +37755,7 @@ function tykObject(body, source, format = formatOf(body)) {
     name = body.name;
   }
   if (typeof id !== "string" || id === "") {
-    const field = format === "oas" ? "x-tyk-api-gateway.info.id" : format === "classic" ? "api_id" : "id";
+    const field = isOasLike(format) ? "x-tyk-api-gateway.info.id" : format === "classic" ? "api_id" : "id";
     throw new DeckhandError(`${source} has no ${field}: every ${TYK_KIND[format]} needs a stable id`);
   }
   return { format, id, name: typeof name === "string" && name !== "" ? name : id, body };
@@ -40146,13 +40160,9 @@ var HEADER_MAPS = /* @__PURE__ */ new Set(["global_headers", "add_headers", "set
 function snakeCase(name) {
   return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
 }
-function hasUrlPassword(value) {
-  if (!/^[a-z][a-z0-9+.-]*:\/\/[^/\s]*:[^/\s]*@/i.test(value)) return false;
-  try {
-    return new URL(value).password !== "";
-  } catch {
-    return false;
-  }
+var TYK_REFERENCE = /(?:env|secrets|consul|vault|file):\/\/[A-Za-z0-9_]/;
+function isTykReference(value) {
+  return TYK_REFERENCE.test(value);
 }
 function signsWithSharedSecret(holder) {
   const method = holder.jwt_signing_method ?? holder.signingMethod;
@@ -40164,9 +40174,9 @@ function walkSecrets(body, replace) {
     const value = holder[key];
     path5.push(String(key));
     if (typeof value === "string") {
-      if (value !== "" && value !== MASK && !isReference(value)) {
+      if (value !== "" && value !== MASK && !isReference(value) && !isTykReference(value)) {
         if (secretByName) replace(holder, key, path5, "name");
-        else if (hasUrlPassword(value) || detectSecret(value) !== void 0)
+        else if (allUrlCredentials(value, 1).length > 0 || detectSecret(value) !== void 0)
           replace(holder, key, path5, "detector");
       }
     } else if (Array.isArray(value)) {

@@ -31,7 +31,7 @@ describe('reports over very many rows', () => {
     const report = emptyReport('validate')
     const problems: Problem[] = []
     for (let i = 0; i < ROWS; i++)
-      problems.push({ file: 'kong.yaml', line: i + 1, check: 'schema', message: `bad ${i}` })
+      problems.push({ file: 'kong.yaml', line: i + 1, check: 'format', message: `bad ${i}` })
     addProblems(report, problems, 'validate')
     expect(report.annotations).toHaveLength(ROWS)
   })

@@ -1,3 +1,4 @@
+import { append } from '../arrays.js'
 import { parseAddress } from '../deck/connection.js'
 import { DeckhandError } from '../errors.js'
 import type { SyncResult } from '../reconcile.js'
@@ -184,8 +185,8 @@ export async function planTykJob(inputs: Inputs, ctx: JobContext): Promise<TykPl
     dashboard: target.writer.dashboard,
   })
   planned.plan.label = TYK_SCOPE
-  planned.plan.warnings.push(...targetWarnings(target))
-  planned.plan.errors.push(...(await unsupported(desired.objects, target)))
+  append(planned.plan.warnings, targetWarnings(target))
+  append(planned.plan.errors, await unsupported(desired.objects, target))
   ctx.logger.info(`tyk: ${describeCounts(planned.plan.counts)}`)
   const plan = planned.plan
   const timeoutMs = convergeMs(inputs)
@@ -195,8 +196,9 @@ export async function planTykJob(inputs: Inputs, ctx: JobContext): Promise<TykPl
     sync: async () => {
       const outcome = await target.writer.apply(planned, desired.objects)
       if (target.gateway && outcome.failed.length === 0 && outcome.otherErrors.length === 0)
-        outcome.otherErrors.push(
-          ...(await confirmGatewayWrites(planned, outcome.applied, target.gateway, timeoutMs)),
+        append(
+          outcome.otherErrors,
+          await confirmGatewayWrites(planned, outcome.applied, target.gateway, timeoutMs),
         )
       if (outcome.failed.length === 0 && outcome.otherErrors.length === 0) {
         const after = await waitForConvergence(
