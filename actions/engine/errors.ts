@@ -17,6 +17,51 @@ export function isDeckhandError(err: unknown): err is DeckhandError {
   return err instanceof DeckhandError
 }
 
+/**
+ * A file system refused a write for a reason the user fixes outside deckhand (a full disk, a quota, a read-only
+ * mount, permissions). `path` is the place deckhand was writing to, as the user named it.
+ */
+export class FileSystemError extends DeckhandError {
+  readonly code: string
+  readonly path: string
+
+  constructor(code: string, path: string, message: string, details: readonly string[], cause: unknown) {
+    super(message, details, { cause })
+    this.name = 'FileSystemError'
+    this.code = code
+    this.path = path
+  }
+}
+
+/** What to do, by error code; `place` is where deckhand was writing, `file` the file the call failed on. */
+const FILE_SYSTEM_ADVICE: Record<string, (place: string, file: string) => string> = {
+  ENOSPC: (place) => `No space left on ${place}: free space and rerun.`,
+  EDQUOT: (place) => `Disk quota exceeded on ${place}: free space or raise the quota, and rerun.`,
+  EROFS: (place) =>
+    `${place} is on a read-only file system: choose a writable place, or remount it, and rerun.`,
+  EACCES: (_place, file) =>
+    `Permission denied on ${file}: run as a user who may use it, or change its permissions, and rerun.`,
+  EPERM: (_place, file) =>
+    `Operation not permitted on ${file}: run as a user who may use it, or change its permissions, and rerun.`,
+}
+
+/**
+ * The one place file system errors become actionable: ENOSPC, EDQUOT, EROFS, EACCES and EPERM are returned as a
+ * FileSystemError naming the path; anything else (a DeckhandError included) is returned as it is, for the caller
+ * to rethrow. `place` is where deckhand was writing (an output folder, a restore's target). The failing call and
+ * file go in a detail line: a file name at most, never content.
+ */
+export function fileSystemError(err: unknown, place: string): unknown {
+  if (isDeckhandError(err)) return err
+  const e = err as NodeJS.ErrnoException | undefined
+  const advice = e?.code === undefined ? undefined : FILE_SYSTEM_ADVICE[e.code]
+  if (advice === undefined) return err
+  const file = e!.path ?? place
+  const message = advice(place, file)
+  const details = message.includes(file) ? [] : [`${e!.code} from ${e!.syscall ?? 'a call'} on ${file}`]
+  return new FileSystemError(e!.code!, place, message, details, err)
+}
+
 /** Message of any thrown value, for the last-resort handlers. */
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err)

@@ -3,31 +3,50 @@ import { mkdir, mkdtemp, open, rename, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 
-import { removeOnStop } from './shutdown.js'
+import { forgetOnStop, removeOnStop } from './shutdown.js'
+
+/** A temporary name beside path: hidden, unique, ending in .tmp (what backups recognize as their own). */
+export function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`)
+}
+
+/**
+ * Writes data to a new temporary file beside path and flushes it; returns the temporary's name, for the caller
+ * to rename over path. Nothing is left behind when the write fails (a full disk, say), nor on a stop (SIGINT,
+ * SIGTERM) before the caller renamed it and called forgetOnStop(temp).
+ */
+export async function stageFile(path: string, data: string | Uint8Array, mode = 0o644): Promise<string> {
+  const dir = dirname(path)
+  await mkdir(dir, { recursive: true })
+  const temp = tempPathFor(path)
+  removeOnStop(temp)
+  const handle = await open(temp, 'wx', mode)
+  try {
+    await handle.writeFile(data)
+    await handle.sync()
+    await handle.close()
+  } catch (err) {
+    await handle.close().catch(() => undefined)
+    await rm(temp, { force: true })
+    forgetOnStop(temp)
+    throw err
+  }
+  return temp
+}
 
 /**
  * Writes a file so that readers see either the old content or the new, never a torn one:
  * the bytes go to a temporary file in the same directory, are flushed, then renamed over the target.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
-  const dir = dirname(path)
-  await mkdir(dir, { recursive: true })
-  const temp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`)
-  const forget = removeOnStop(temp)
+  const temp = await stageFile(path, data, mode)
   try {
-    const handle = await open(temp, 'wx', mode)
-    try {
-      await handle.writeFile(data)
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
     await rename(temp, path)
   } catch (err) {
     await rm(temp, { force: true })
     throw err
   } finally {
-    forget()
+    forgetOnStop(temp)
   }
 }
 

@@ -68,6 +68,11 @@ export function removeOnStop(path: string): () => void {
   }
 }
 
+/** Unregisters a path that is no longer deckhand's to remove (a staged file renamed into place). */
+export function forgetOnStop(path: string): void {
+  paths.delete(path)
+}
+
 /** The paths and children registered now (for tests and diagnostics). */
 export function tracked(): { paths: string[]; children: number } {
   return { paths: [...paths], children: children.size }
