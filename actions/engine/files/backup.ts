@@ -1,15 +1,17 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { pipeline } from 'node:stream/promises'
-import { list, Pack, type ReadEntry } from 'tar'
+import { Pack } from 'tar'
 import { glob, isDynamicPattern } from 'tinyglobby'
 
 import { sha256File } from '../backup/checksums.js'
-import { DeckhandError } from '../errors.js'
-import { writeFileAtomic } from '../fs-atomic.js'
+import { DeckhandError, fileSystemError } from '../errors.js'
+import { stageFile, tempPathFor } from '../fs-atomic.js'
 import type { Logger } from '../log.js'
+import { readArchive } from './archive.js'
+import { DEFAULT_LIMITS, LIMIT_INPUTS, mebibytes, NO_LIMITS } from './limits.js'
 
 export const FILES_FORMAT = 'deckhand-files/1'
 export const MANIFEST_SUFFIX = '.manifest.json'
@@ -248,35 +250,59 @@ export function parentDirectories(path: string): string[] {
 
 /**
  * The archive as it came out of tar: each file's size and sha256, and the directories, read back from the
- * written file.
+ * written file as a stream (a file of zeros compresses a thousandfold, and is still read a chunk at a time).
  */
 async function readBack(
   archive: string,
-): Promise<{ entries: Map<string, { size: number; sha256: string }>; directories: string[] }> {
+): Promise<{ entries: Map<string, { size: number; sha256: string }>; directories: Set<string> }> {
   const entries = new Map<string, { size: number; sha256: string }>()
-  const directories: string[] = []
+  const directories = new Set<string>()
   const problems: string[] = []
-  await list({
-    file: archive,
-    strict: true,
-    onReadEntry: (entry: ReadEntry) => {
+  await readArchive(
+    archive,
+    async (entry, body) => {
       if (entry.type === 'Directory') {
-        directories.push(entry.path.replace(/\/$/, ''))
+        directories.add(entry.path.replace(/\/$/, ''))
         entry.resume()
         return
       }
       if (entry.type !== 'File') problems.push(`${entry.path} is a ${entry.type}`)
       const hash = createHash('sha256')
       let size = 0
-      entry.on('data', (chunk: Buffer) => {
+      for await (const chunk of body()) {
         hash.update(chunk)
         size += chunk.length
-      })
-      entry.on('end', () => entries.set(entry.path, { size, sha256: hash.digest('hex') }))
+      }
+      entries.set(entry.path, { size, sha256: hash.digest('hex') })
     },
-  })
+    {
+      limits: NO_LIMITS,
+      onWarn: (message) => problems.push(message),
+      consequence: 'the backup was not made',
+    },
+  )
   if (problems.length > 0) throw new Error(`the new archive holds unexpected entries: ${problems.join(', ')}`)
   return { entries, directories }
+}
+
+/**
+ * A backup that files-restore refuses with its default limits is still made, but says which inputs the restore
+ * will need: better known now than during an outage.
+ */
+function warnOverRestoreLimits(manifest: FilesManifest, logger: Logger): void {
+  const entries = manifest.files.length + (manifest.directories?.length ?? 0)
+  let total = 0
+  let largest = 0
+  for (const file of manifest.files) {
+    total += file.size
+    if (file.size > largest) largest = file.size
+  }
+  const needs: string[] = []
+  if (entries > DEFAULT_LIMITS.maxEntries) needs.push(`${LIMIT_INPUTS.maxEntries}: ${entries}`)
+  if (total > DEFAULT_LIMITS.maxBytes) needs.push(`${LIMIT_INPUTS.maxBytes}: ${mebibytes(total)}`)
+  if (largest > DEFAULT_LIMITS.maxFileBytes) needs.push(`${LIMIT_INPUTS.maxFileBytes}: ${mebibytes(largest)}`)
+  if (needs.length > 0)
+    logger.warn(`This backup is over files-restore's default limits: restore it with ${needs.join(', ')}`)
 }
 
 /**
@@ -335,13 +361,18 @@ export async function filesBackup(options: FilesBackupOptions): Promise<FilesBac
       'Nothing to back up: the exclusions (!pattern) leave nothing of what the paths match.',
     )
   const modes = new Map<string, string>()
-  for (const path of [...files, ...directories])
+  for (const path of files.concat(directories))
     modes.set(path, formatMode((await stat(join(root, path))).mode))
 
-  await mkdir(outputDir, { recursive: true })
-  const temp = join(outputDir, `.${basename(archive)}.${randomBytes(6).toString('hex')}.tmp`)
-  let entries: Map<string, { size: number; sha256: string }>
+  // Both files are complete on disk before either replaces its predecessor: a full disk or a failed check
+  // leaves the previous archive and manifest as they were, and no temporary file behind.
+  let temp: string | undefined
+  let manifestTemp: string | undefined
+  let manifest: FilesManifest
+  let archiveSize: number
   try {
+    await mkdir(outputDir, { recursive: true })
+    temp = tempPathFor(archive)
     // Pack rather than create(): create() reads names starting with @ as archives to concatenate.
     const pack = new Pack({
       cwd: root,
@@ -350,19 +381,21 @@ export async function filesBackup(options: FilesBackupOptions): Promise<FilesBac
       follow: true,
       noDirRecurse: true,
       strict: true,
+      // Read a file 1 MiB at a time (tar's default is 16 MiB): memory stays flat whatever the file's size.
+      maxReadSize: 1024 * 1024,
     })
     const written = pipeline(pack, createWriteStream(temp, { flags: 'wx', mode: 0o600 }))
     // A directory is packed as an entry of its own (noDirRecurse): empty, with its mode.
-    for (const path of [...files, ...directories].sort(byPath)) pack.write(path)
+    const paths = files.concat(directories).sort(byPath)
+    for (const path of paths) pack.write(path)
     pack.end()
     await written
     const back = await readBack(temp)
-    entries = back.entries
-    const missing = [
-      ...files.filter((path) => !entries.has(path)),
-      ...directories.filter((path) => !back.directories.includes(path)),
-    ]
-    if (missing.length > 0 || entries.size !== files.length || back.directories.length !== directories.length)
+    const entries = back.entries
+    const missing = files
+      .filter((path) => !entries.has(path))
+      .concat(directories.filter((path) => !back.directories.has(path)))
+    if (missing.length > 0 || entries.size !== files.length || back.directories.size !== directories.length)
       throw new Error(
         `the new archive does not hold what was packed (missing: ${missing.join(', ') || 'none'})`,
       )
@@ -372,36 +405,42 @@ export async function filesBackup(options: FilesBackupOptions): Promise<FilesBac
     } finally {
       await handle.close()
     }
-    await rename(temp, archive)
-  } catch (err) {
-    await rm(temp, { force: true })
-    throw err
-  }
 
-  const archiveDigest = await sha256File(archive)
-  const fileEntries: FileEntry[] = files.map((path) => {
-    const entry = entries.get(path)!
-    return { path, size: entry.size, sha256: entry.sha256, mode: modes.get(path)! }
-  })
-  const directoryEntries: DirectoryEntry[] = directories.map((path) => ({ path, mode: modes.get(path)! }))
-  const manifest: FilesManifest = {
-    format: FILES_FORMAT,
-    createdAt: new Date().toISOString(),
-    root,
-    tool: 'deckhand',
-    files: fileEntries,
-    directories: directoryEntries,
-    archive: { file: basename(archive), size: archiveDigest.size, sha256: archiveDigest.sha256 },
-    secretsIncluded: options.includeSecrets,
-    secretsExcluded,
+    const archiveDigest = await sha256File(temp)
+    archiveSize = archiveDigest.size
+    manifest = {
+      format: FILES_FORMAT,
+      createdAt: new Date().toISOString(),
+      root,
+      tool: 'deckhand',
+      files: files.map((path) => {
+        const entry = entries.get(path)!
+        return { path, size: entry.size, sha256: entry.sha256, mode: modes.get(path)! }
+      }),
+      directories: directories.map((path) => ({ path, mode: modes.get(path)! })),
+      archive: { file: basename(archive), size: archiveDigest.size, sha256: archiveDigest.sha256 },
+      secretsIncluded: options.includeSecrets,
+      secretsExcluded,
+    }
+    manifestTemp = await stageFile(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`)
+    // The manifest last: from here on the two renames need no space. Until the second, the old manifest
+    // does not match the new archive, and a restore refuses it rather than trust it.
+    await rename(temp, archive)
+    temp = undefined
+    await rename(manifestTemp, manifestPath)
+    manifestTemp = undefined
+  } catch (err) {
+    if (temp !== undefined) await rm(temp, { force: true })
+    if (manifestTemp !== undefined) await rm(manifestTemp, { force: true })
+    throw fileSystemError(err, outputDir)
   }
-  await writeFileAtomic(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`)
+  warnOverRestoreLimits(manifest, options.logger)
   return {
     archive,
     manifest: manifestPath,
-    files: fileEntries,
-    directories: directoryEntries,
-    sizeBytes: archiveDigest.size,
+    files: manifest.files,
+    directories: manifest.directories!,
+    sizeBytes: archiveSize,
     secretsExcluded,
     secretsIncluded,
   }
