@@ -6,6 +6,7 @@
 
 import { ACTIONS_BOT, DEFAULT_DRIFT_BRANCH, DEFAULT_MESSAGE, PLACEHOLDERS } from './engine/commit/defaults.js'
 import { DEFAULT_DECK_VERSION } from './engine/deck/version.js'
+import { DEFAULT_LIMITS, mebibytes } from './engine/files/limits.js'
 
 export type InputType = 'string' | 'boolean' | 'integer' | 'list'
 
@@ -551,6 +552,22 @@ COMMANDS['files-restore'] = {
       type: 'boolean',
       default: 'false',
       description: 'Verify the archive and report what would be written; write nothing.',
+    },
+    'max-size-mib': {
+      type: 'integer',
+      default: String(mebibytes(DEFAULT_LIMITS.maxBytes)),
+      description:
+        'Most the archive may unpack to, in MiB, all files together. A larger one is refused as it streams, before anything is written; raise it for a backup that large.',
+    },
+    'max-file-size-mib': {
+      type: 'integer',
+      default: String(mebibytes(DEFAULT_LIMITS.maxFileBytes)),
+      description: 'Largest file the archive may hold, in MiB; an archive with a larger one is refused.',
+    },
+    'max-files': {
+      type: 'integer',
+      default: String(DEFAULT_LIMITS.maxEntries),
+      description: 'Most files and directories the archive may hold; an archive with more is refused.',
     },
     ...artifactDownloadInputs,
   },

@@ -1,13 +1,26 @@
-import { randomBytes } from 'node:crypto'
-import { constants } from 'node:fs'
-import { chmod, copyFile, lstat, mkdir, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import {
+  chmod,
+  type FileHandle,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  utimes,
+} from 'node:fs/promises'
 import { basename, dirname, join, resolve, sep } from 'node:path'
-import { extract, type ReadEntry } from 'tar'
 
-import { digestFiles, listFiles, sha256File } from '../backup/checksums.js'
-import { DeckhandError, errorMessage } from '../errors.js'
-import { privateTempDir } from '../fs-atomic.js'
+import { sha256File } from '../backup/checksums.js'
+import { DeckhandError, errorMessage, fileSystemError, isDeckhandError } from '../errors.js'
+import { tempPathFor } from '../fs-atomic.js'
 import type { Logger } from '../log.js'
+import { formatSize, limitError, readArchive } from './archive.js'
+import { type ArchiveLimits, DEFAULT_LIMITS } from './limits.js'
 import {
   type DirectoryEntry,
   FILES_FORMAT,
@@ -25,6 +38,8 @@ export interface FilesRestoreOptions {
   overwrite: boolean
   /** Verify and compare, write nothing. */
   dryRun: boolean
+  /** How much the archive may unpack to; DEFAULT_LIMITS for what is not given. */
+  limits?: Partial<ArchiveLimits>
   logger: Logger
 }
 
@@ -123,8 +138,19 @@ function validMode(mode: unknown): boolean {
   return typeof mode === 'string' && /^[0-7]{3,4}$/.test(mode)
 }
 
+/**
+ * The largest manifest read: a generous kilobyte per file or directory the limits allow, so that a hostile
+ * manifest cannot take the memory an archive no longer can.
+ */
+function maxManifestBytes(limits: ArchiveLimits): number {
+  return 16 * 1024 * 1024 + limits.maxEntries * 1024
+}
+
 /** Finds the manifest and archive the input names. */
-async function locate(input: string): Promise<{ manifestPath: string; manifest: Manifest; archive: string }> {
+async function locate(
+  input: string,
+  limits: ArchiveLimits,
+): Promise<{ manifestPath: string; manifest: Manifest; archive: string }> {
   const path = resolve(input)
   const stats = await stat(path).catch(() => undefined)
   if (!stats) throw new DeckhandError(`${path}: no such file or directory.`)
@@ -144,8 +170,17 @@ async function locate(input: string): Promise<{ manifestPath: string; manifest: 
 
   let text: string
   try {
+    const size = (await stat(manifestPath)).size
+    if (size > maxManifestBytes(limits))
+      throw limitError(
+        'maxEntries',
+        limits,
+        `${manifestPath} is ${formatSize(size)}, more than a manifest of ${limits.maxEntries} files and directories takes`,
+        'nothing was restored',
+      )
     text = await readFile(manifestPath, 'utf8')
   } catch (err) {
+    if (isDeckhandError(err)) throw err
     throw new DeckhandError(
       `Cannot read the manifest ${manifestPath} (${errorMessage(err)}): without it the archive cannot be ` +
         'verified, so nothing was restored. It is written beside the archive as <archive>.manifest.json.',
@@ -156,65 +191,6 @@ async function locate(input: string): Promise<{ manifestPath: string; manifest: 
   const named = !stats.isDirectory() && !path.endsWith(MANIFEST_SUFFIX)
   const archive = named ? path : join(dirname(manifestPath), manifest.archive.file)
   return { manifestPath, manifest, archive }
-}
-
-/** Extracts into dir, refusing anything but plain files and directories under relative paths. */
-async function extractVerified(archive: string, dir: string, manifest: Manifest): Promise<void> {
-  const problems: string[] = []
-  const archivedDirs = new Set<string>()
-  await extract({
-    file: archive,
-    cwd: dir,
-    preservePaths: false,
-    noChmod: true,
-    filter: (path: string, entry: unknown) => {
-      const type = (entry as ReadEntry).type
-      if (type !== 'File' && type !== 'OldFile' && type !== 'ContiguousFile' && type !== 'Directory') {
-        problems.push(`${path} is a ${type}`)
-        return false
-      }
-      const normalized = path.replace(/^(\.\/)+/, '').replace(/\/$/, '')
-      if (!safeRelative(normalized)) {
-        problems.push(`${path} is not a plain relative path`)
-        return false
-      }
-      if (type === 'Directory') archivedDirs.add(normalized)
-      return true
-    },
-    onwarn: (_code: string, message: string) => problems.push(message),
-  })
-  if (problems.length > 0)
-    throw new DeckhandError(
-      `The archive holds entries a files-backup archive never has; nothing was restored.`,
-      problems.slice(0, 20),
-    )
-
-  const files = await listFiles(dir)
-  const digests = await digestFiles(dir, files)
-  const expected = new Map(manifest.files.map((f) => [f.path, f]))
-  const found = new Set(digests.map((d) => d.path))
-  const extra = digests.filter((d) => !expected.has(d.path)).map((d) => `${d.path}: not in the manifest`)
-  const missing = manifest.files.filter((f) => !found.has(f.path)).map((f) => `${f.path}: not in the archive`)
-  const differ = digests
-    .filter((d) => {
-      const want = expected.get(d.path)
-      return want !== undefined && (want.sha256 !== d.sha256 || want.size !== d.size)
-    })
-    .map((d) => `${d.path}: sha256 or size differs from the manifest`)
-  // The empty directories must all be there; other directory entries may only be parents of what is listed.
-  const listed = new Set(manifest.directories.map((d) => d.path))
-  const parents = new Set([...manifest.files.map((f) => f.path), ...listed].flatMap(parentDirectories))
-  const missingDirs = [...listed].filter((d) => !archivedDirs.has(d)).map((d) => `${d}/: not in the archive`)
-  const extraDirs = [...archivedDirs]
-    .filter((d) => !listed.has(d) && !parents.has(d))
-    .map((d) => `${d}/: not in the manifest`)
-  const all = [...missing, ...missingDirs, ...extra, ...extraDirs, ...differ]
-  if (all.length > 0) {
-    throw new DeckhandError(
-      `The archive's files do not match the manifest (${all.length} difference(s)); nothing was restored.`,
-      all.slice(0, 20),
-    )
-  }
 }
 
 type Action = 'write' | 'unchanged' | 'conflict'
@@ -266,38 +242,205 @@ async function plan(
   return { actions, newDirectories, blocked }
 }
 
-/** Copies a verified file into place: a temp file beside the destination, mode and mtime, then a rename. */
-async function place(source: string, dest: string, mode: number, sha256: string): Promise<void> {
-  await mkdir(dirname(dest), { recursive: true })
-  const temp = join(dirname(dest), `.${basename(dest)}.${randomBytes(6).toString('hex')}.tmp`)
-  try {
-    await copyFile(source, temp, constants.COPYFILE_EXCL)
-    await chmod(temp, mode)
-    const { mtime, atime } = await lstat(source)
-    await utimes(temp, atime, mtime)
-    if ((await sha256File(temp)).sha256 !== sha256)
-      throw new Error(`${dest}: the copy does not match the archive`)
-    await rename(temp, dest)
-  } catch (err) {
-    await rm(temp, { force: true })
-    throw err
+/**
+ * The manifest against the limits, before the archive is opened: a backup over them is refused at once, with
+ * what it lists, rather than part way through.
+ */
+function checkListed(manifest: Manifest, manifestPath: string, limits: ArchiveLimits): void {
+  const consequence = 'nothing was restored'
+  const entries = manifest.files.length + manifest.directories.length
+  if (entries > limits.maxEntries)
+    throw limitError(
+      'maxEntries',
+      limits,
+      `${manifestPath} lists ${entries} files and directories, more than ${limits.maxEntries}`,
+      consequence,
+    )
+  let total = 0
+  for (const file of manifest.files) {
+    if (file.size > limits.maxFileBytes)
+      throw limitError(
+        'maxFileBytes',
+        limits,
+        `${file.path} is ${formatSize(file.size)} by ${manifestPath}, larger than the limit for one file ` +
+          `(${formatSize(limits.maxFileBytes)})`,
+        consequence,
+      )
+    total += file.size
   }
-}
-
-/** Creates empty directories, then sets their modes deepest first: a read-only parent would block its child. */
-async function createDirectories(target: string, directories: readonly DirectoryEntry[]): Promise<void> {
-  for (const dir of directories) await mkdir(join(target, dir.path), { recursive: true })
-  const deepestFirst = [...directories].sort((a, b) => b.path.length - a.path.length)
-  for (const dir of deepestFirst) await chmod(join(target, dir.path), parseInt(dir.mode, 8))
+  if (total > limits.maxBytes)
+    throw limitError(
+      'maxBytes',
+      limits,
+      `The files ${manifestPath} lists add up to ${formatSize(total)}, more than ${formatSize(limits.maxBytes)}`,
+      consequence,
+    )
 }
 
 /**
- * Restores a files-backup archive into target. The archive's checksum is checked against the manifest,
- * then it is extracted into a private directory and every file is checked too; only then is target
- * compared and written, so a tampered or mismatched backup, or an unwanted replacement, writes nothing.
+ * What a restore writes into target before anything is renamed into place: temporary files beside their
+ * destinations (same file system, so the renames are atomic) and the directories made for them. discard()
+ * removes exactly these, and only directories it made that are empty again: nothing of the user's.
+ */
+class Staging {
+  /** Relative path -> temporary file beside its destination. */
+  readonly files = new Map<string, string>()
+  private readonly directories: string[] = []
+
+  /** Makes dir and its missing parents, remembering which it made. */
+  async directory(dir: string): Promise<void> {
+    const first = await mkdir(dir, { recursive: true })
+    if (first === undefined) return
+    const made: string[] = []
+    for (let d = dir; ; d = dirname(d)) {
+      made.push(d)
+      if (d === first || dirname(d) === d) break
+    }
+    // Parents before children: discard() walks the list backwards.
+    for (let i = made.length - 1; i >= 0; i--) this.directories.push(made[i]!)
+  }
+
+  /** Forgets what was renamed into place: it is the user's now. */
+  installed(): void {
+    this.files.clear()
+    this.directories.length = 0
+  }
+
+  async discard(): Promise<void> {
+    for (const temp of this.files.values()) await rm(temp, { force: true })
+    for (let i = this.directories.length - 1; i >= 0; i--)
+      await rmdir(this.directories[i]!).catch(() => undefined)
+    this.installed()
+  }
+}
+
+const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile'])
+
+/** Writes all of a buffer: a write may be short (a disk filling up), and the next one then says why. */
+async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
+  for (let offset = 0; offset < chunk.length;) {
+    const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset)
+    offset += bytesWritten
+  }
+}
+
+/**
+ * Reads the archive once, as a stream, within the limits: every entry must be a plain file or directory under a
+ * plain relative path, and every file must match the manifest (size at its header, sha256 as it streams). Files
+ * to be written (stage) go to temporary files beside their destinations as they are checked; nothing is renamed
+ * into place here. Throws, with every difference found, when the archive does not match.
+ */
+async function extractVerified(
+  archive: string,
+  target: string,
+  manifest: Manifest,
+  limits: ArchiveLimits,
+  stage: ((path: string) => boolean) | undefined,
+  staging: Staging,
+): Promise<void> {
+  const problems: string[] = []
+  const archivedDirs = new Set<string>()
+  const expected = new Map(manifest.files.map((f) => [f.path, f]))
+  const found = new Set<string>()
+  const extra: string[] = []
+  const differ: string[] = []
+
+  await readArchive(
+    archive,
+    async (entry, body) => {
+      const type = entry.type
+      if (!FILE_TYPES.has(type) && type !== 'Directory') {
+        problems.push(`${entry.path} is a ${type}`)
+        return void entry.resume()
+      }
+      const path = entry.path.replace(/^(\.\/)+/, '').replace(/\/$/, '')
+      if (!safeRelative(path)) {
+        problems.push(`${entry.path} is not a plain relative path`)
+        return void entry.resume()
+      }
+      if (type === 'Directory') {
+        archivedDirs.add(path)
+        return void entry.resume()
+      }
+      if (found.has(path)) {
+        problems.push(`${path} is in the archive twice`)
+        return void entry.resume()
+      }
+      found.add(path)
+      const want = expected.get(path)
+      if (want === undefined) {
+        extra.push(`${path}: not in the manifest`)
+        return void entry.resume()
+      }
+      if (entry.size !== want.size) {
+        differ.push(`${path}: sha256 or size differs from the manifest`)
+        return void entry.resume()
+      }
+
+      const hash = createHash('sha256')
+      let handle: FileHandle | undefined
+      if (stage?.(path)) {
+        const dest = join(target, path)
+        await staging.directory(dirname(dest))
+        const temp = tempPathFor(dest)
+        // Private until renamed: the content may be a private key.
+        handle = await open(temp, 'wx', 0o600)
+        staging.files.set(path, temp)
+      }
+      try {
+        for await (const chunk of body()) {
+          hash.update(chunk)
+          if (handle) await writeAll(handle, chunk)
+        }
+        await handle?.sync()
+      } finally {
+        await handle?.close()
+      }
+      if (hash.digest('hex') !== want.sha256) differ.push(`${path}: sha256 or size differs from the manifest`)
+      else if (handle) {
+        const temp = staging.files.get(path)!
+        await chmod(temp, parseInt(want.mode, 8))
+        await utimes(temp, entry.atime ?? new Date(), entry.mtime ?? new Date())
+      }
+    },
+    { limits, onWarn: (message) => problems.push(message), consequence: 'nothing was restored' },
+  )
+  if (problems.length > 0)
+    throw new DeckhandError(
+      `The archive holds entries a files-backup archive never has; nothing was restored.`,
+      problems.slice(0, 20),
+    )
+
+  const missing = manifest.files.filter((f) => !found.has(f.path)).map((f) => `${f.path}: not in the archive`)
+  // The empty directories must all be there; other directory entries may only be parents of what is listed.
+  const listed = new Set(manifest.directories.map((d) => d.path))
+  const parents = new Set<string>()
+  for (const path of expected.keys()) for (const parent of parentDirectories(path)) parents.add(parent)
+  for (const path of listed) for (const parent of parentDirectories(path)) parents.add(parent)
+  const missingDirs = [...listed].filter((d) => !archivedDirs.has(d)).map((d) => `${d}/: not in the archive`)
+  const extraDirs = [...archivedDirs]
+    .filter((d) => !listed.has(d) && !parents.has(d))
+    .map((d) => `${d}/: not in the manifest`)
+  const all = missing.concat(missingDirs, extra, extraDirs, differ)
+  if (all.length > 0) {
+    throw new DeckhandError(
+      `The archive's files do not match the manifest (${all.length} difference(s)); nothing was restored.`,
+      all.slice(0, 20),
+    )
+  }
+}
+
+/**
+ * Restores a files-backup archive into target. The archive's checksum is checked against the manifest and
+ * what target holds is compared with it; then the archive is read once, as a stream within the limits, every
+ * file checked against the manifest and staged beside its destination. Only when all of it matched are the
+ * files renamed into place, so a tampered, mismatched or oversized backup, a full disk or an unwanted
+ * replacement leaves target as it was.
  */
 export async function filesRestore(options: FilesRestoreOptions): Promise<FilesRestoreResult> {
-  const { manifestPath, manifest, archive } = await locate(options.input)
+  const limits: ArchiveLimits = { ...DEFAULT_LIMITS, ...options.limits }
+  const { manifestPath, manifest, archive } = await locate(options.input, limits)
+  checkListed(manifest, manifestPath, limits)
   const archiveStats = await stat(archive).catch(() => undefined)
   if (!archiveStats?.isFile())
     throw new DeckhandError(
@@ -315,53 +458,62 @@ export async function filesRestore(options: FilesRestoreOptions): Promise<FilesR
     `${archive}: sha256 matches the manifest (${manifest.files.length} file(s), ${manifest.directories.length} empty directory(ies))`,
   )
 
-  const temp = await privateTempDir('deckhand-files-')
+  const target = resolve(options.target)
+  const targetStats = await stat(target).catch(() => undefined)
+  if (targetStats && !targetStats.isDirectory())
+    throw new DeckhandError(`target ${target} is not a directory; nothing was restored.`)
+  const { actions, newDirectories, blocked } = await plan(manifest, target)
+  if (blocked.length > 0)
+    throw new DeckhandError(
+      `${blocked.length} path(s) cannot be restored into ${target}; nothing was written.`,
+      blocked,
+    )
+  const of = (action: Action) => [...actions].filter(([, a]) => a === action).map(([path]) => path)
+  const conflicts = of('conflict')
+  const unchanged = of('unchanged')
+  if (conflicts.length > 0 && !options.overwrite) {
+    throw new DeckhandError(
+      `${conflicts.length} file(s) in ${target} differ from the backup; nothing was written. ` +
+        'Set overwrite to true to replace them.',
+      conflicts,
+    )
+  }
+  const written = manifest.files.map((f) => f.path).filter((path) => actions.get(path) !== 'unchanged')
+
+  const staging = new Staging()
+  // A dry run reads and checks everything all the same, and writes nothing anywhere.
+  const stage = options.dryRun ? undefined : (path: string) => actions.get(path) !== 'unchanged'
   try {
-    await extractVerified(archive, temp.path, manifest)
-    const target = resolve(options.target)
-    const targetStats = await stat(target).catch(() => undefined)
-    if (targetStats && !targetStats.isDirectory())
-      throw new DeckhandError(`target ${target} is not a directory; nothing was restored.`)
-    const { actions, newDirectories, blocked } = await plan(manifest, target)
-    if (blocked.length > 0)
-      throw new DeckhandError(
-        `${blocked.length} path(s) cannot be restored into ${target}; nothing was written.`,
-        blocked,
-      )
-    const of = (action: Action) => [...actions].filter(([, a]) => a === action).map(([path]) => path)
-    const conflicts = of('conflict')
-    const unchanged = of('unchanged')
-    if (conflicts.length > 0 && !options.overwrite) {
-      throw new DeckhandError(
-        `${conflicts.length} file(s) in ${target} differ from the backup; nothing was written. ` +
-          'Set overwrite to true to replace them.',
-        conflicts,
-      )
-    }
-    const written = manifest.files.map((f) => f.path).filter((path) => actions.get(path) !== 'unchanged')
+    await extractVerified(archive, target, manifest, limits, stage, staging)
     if (!options.dryRun) {
+      const created = manifest.directories.filter((d) => newDirectories.has(d.path))
+      for (const dir of created) await staging.directory(join(target, dir.path))
+      // Everything is on disk and verified: renames need no space, so the restore completes from here.
       for (const file of manifest.files) {
-        if (actions.get(file.path) === 'unchanged') continue
-        await place(join(temp.path, file.path), join(target, file.path), parseInt(file.mode, 8), file.sha256)
+        const temp = staging.files.get(file.path)
+        if (temp === undefined) continue
+        await rename(temp, join(target, file.path))
+        staging.files.delete(file.path)
         options.logger.debug(`wrote ${file.path}`)
       }
-      await createDirectories(
-        target,
-        manifest.directories.filter((d) => newDirectories.has(d.path)),
-      )
+      staging.installed()
+      // Deepest first: a read-only parent would block its child.
+      const deepestFirst = [...created].sort((a, b) => b.path.length - a.path.length)
+      for (const dir of deepestFirst) await chmod(join(target, dir.path), parseInt(dir.mode, 8))
     }
-    const directories = manifest.directories.map((d) => d.path)
-    return {
-      archive,
-      manifest: manifestPath,
-      written,
-      unchanged,
-      conflicts,
-      directories: directories.filter((path) => newDirectories.has(path)),
-      directoriesPresent: directories.filter((path) => !newDirectories.has(path)),
-      verified: true,
-    }
-  } finally {
-    await temp.cleanup()
+  } catch (err) {
+    await staging.discard()
+    throw fileSystemError(err, target)
+  }
+  const directories = manifest.directories.map((d) => d.path)
+  return {
+    archive,
+    manifest: manifestPath,
+    written,
+    unchanged,
+    conflicts,
+    directories: directories.filter((path) => newDirectories.has(path)),
+    directoriesPresent: directories.filter((path) => !newDirectories.has(path)),
+    verified: true,
   }
 }

@@ -2,6 +2,7 @@ import { basename, dirname } from 'node:path'
 
 import { COMMANDS } from '../../spec.js'
 import { filesBackup } from '../files/backup.js'
+import { MiB } from '../files/limits.js'
 import { filesRestore } from '../files/restore.js'
 import { emptyReport, formatBytes, type Table } from '../report.js'
 import { resolveBackupInput, uploadBackup } from './artifacts.js'
@@ -109,10 +110,15 @@ export async function filesRestoreJob(source: InputSource, ctx: JobContext): Pro
   const target = inputs.string('target')!
   const overwrite = inputs.boolean('overwrite')
   const dryRun = inputs.boolean('dry-run')
+  const limits = {
+    maxBytes: inputs.integer('max-size-mib')! * MiB,
+    maxFileBytes: inputs.integer('max-file-size-mib')! * MiB,
+    maxEntries: inputs.integer('max-files')!,
+  }
   const input = await resolveBackupInput(inputs, ctx, inputs.string('input')!)
   let result: Awaited<ReturnType<typeof filesRestore>>
   try {
-    result = await filesRestore({ input: input.path, target, overwrite, dryRun, logger: ctx.logger })
+    result = await filesRestore({ input: input.path, target, overwrite, dryRun, limits, logger: ctx.logger })
   } finally {
     await input.cleanup()
   }
