@@ -4,7 +4,7 @@ import { parse as parseYaml } from 'yaml'
 
 import { dumpArgs } from './deck/commands.js'
 import { type DeckRunner } from './deck/runner.js'
-import { DeckhandError } from './errors.js'
+import { DeckhandError, fileSystemError } from './errors.js'
 import { privateTempDir, writeFileAtomic } from './fs-atomic.js'
 import { removeOnStop } from './shutdown.js'
 import type { Logger } from './log.js'
@@ -248,10 +248,11 @@ async function previousEntityCount(dir: string): Promise<number> {
 }
 
 /**
- * Puts the new files in place: stage them in a directory inside output-dir (same file system, so
- * renames are atomic), rename each over its old version, drop files of vanished workspaces, then
- * write the manifest. Identical files are rewritten too, which also repairs hand edits. A crash before
- * the manifest leaves complete files and an old manifest, which the next run repairs.
+ * Puts the new files in place: stage them and the manifest in a directory inside output-dir (same file
+ * system, so renames are atomic and need no space), rename each over its old version, drop files of
+ * vanished workspaces, then rename the manifest in. Identical files are rewritten too, which also repairs
+ * hand edits. A crash before the manifest leaves complete files and an old manifest, which the next run
+ * repairs.
  */
 export async function install(
   dir: string,
@@ -283,26 +284,33 @@ export async function install(
   const unchanged = before === manifest && removed.length === 0
   if (unchanged) logger.info('Configuration unchanged since the last dump')
 
-  const staging = await mkdtemp(join(dir, '.deckhand-staging-'))
-  const forget = removeOnStop(staging)
+  // Everything, the manifest included, is written into the staging folder before anything is renamed: a full
+  // disk fails here, with the previous dump as it was and the staging folder removed. Renames need no space.
+  let staging: string | undefined
+  let forget = (): void => undefined
   try {
+    staging = await mkdtemp(join(dir, '.deckhand-staging-'))
+    forget = removeOnStop(staging)
     for (const [name, data] of all) await writeFileAtomic(join(staging, name), data)
+    await writeFileAtomic(join(staging, MANIFEST), manifest)
     for (const name of all.keys()) await rename(join(staging, name), join(dir, name))
+    for (const name of removed) {
+      try {
+        await rm(join(dir, name), { force: true })
+        logger.info(`Removed ${name}: what it held is no longer on the gateway`)
+      } catch (err) {
+        // The new dump is in place already: a file that cannot go is reported, not a failed dump.
+        logger.warn(
+          `Kept ${name} (${(err as NodeJS.ErrnoException).code ?? 'error'}): remove it by hand if it is no longer wanted`,
+        )
+      }
+    }
+    await rename(join(staging, MANIFEST), join(dir, MANIFEST))
+  } catch (err) {
+    throw fileSystemError(err, dir)
   } finally {
-    await rm(staging, { recursive: true, force: true })
+    if (staging !== undefined) await rm(staging, { recursive: true, force: true })
     forget()
   }
-  for (const name of removed) {
-    try {
-      await rm(join(dir, name), { force: true })
-      logger.info(`Removed ${name}: what it held is no longer on the gateway`)
-    } catch (err) {
-      // The new dump is in place already: a file that cannot go is reported, not a failed dump.
-      logger.warn(
-        `Kept ${name} (${(err as NodeJS.ErrnoException).code ?? 'error'}): remove it by hand if it is no longer wanted`,
-      )
-    }
-  }
-  await writeFileAtomic(join(dir, MANIFEST), manifest)
   return { removed: removed.map((name) => join(dir, name)), changed: !unchanged }
 }
