@@ -381,8 +381,9 @@ export async function filesBackup(options: FilesBackupOptions): Promise<FilesBac
       follow: true,
       noDirRecurse: true,
       strict: true,
-      // Read a file 1 MiB at a time (tar's default is 16 MiB): memory stays flat whatever the file's size.
-      maxReadSize: 1024 * 1024,
+      // Read a file 64 KiB at a time (tar's default is 16 MiB): memory stays flat whatever the file's size,
+      // and small buffers are collected sooner.
+      maxReadSize: 64 * 1024,
     })
     const written = pipeline(pack, createWriteStream(temp, { flags: 'wx', mode: 0o600 }))
     // A directory is packed as an entry of its own (noDirRecurse): empty, with its mode.
