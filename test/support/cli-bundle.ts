@@ -1,0 +1,98 @@
+import { execFile, spawn } from 'node:child_process'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+import { ROOT } from './action.js'
+
+/**
+ * The CLI bundled from the sources as they are, into a temporary folder (dist/ is rebuilt only at release
+ * time), with the options script/build.mjs uses. Bundled by a child process: esbuild's native binary is no
+ * module for Jest to load.
+ */
+export async function bundleCli(): Promise<{ dir: string; cli: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'deckhand-cli-'))
+  const cli = join(dir, 'index.js')
+  const script = `
+    import { build } from 'esbuild'
+    await build({
+      entryPoints: [${JSON.stringify(join(ROOT, 'actions/cli/index.ts'))}],
+      bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning',
+      outfile: ${JSON.stringify(cli)},
+      external: ['@actions/artifact'],
+      banner: { js: "import { createRequire as __createRequire } from 'node:module';\\nconst require = __createRequire(import.meta.url);" },
+    })`
+  await new Promise<void>((done, fail) =>
+    execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT }, (err, _out, stderr) =>
+      err ? fail(new Error(`bundling the CLI failed: ${stderr}`)) : done(),
+    ),
+  )
+  // Reports the process's peak resident memory when it exits, into the file RSS_REPORT names.
+  await writeFile(
+    join(dir, 'rss.mjs'),
+    "import { writeFileSync } from 'node:fs'\n" +
+      "process.on('exit', () => { if (process.env.RSS_REPORT) writeFileSync(process.env.RSS_REPORT, String(process.resourceUsage().maxRSS * 1024)) })\n",
+  )
+  return { dir, cli, cleanup: () => rm(dir, { recursive: true, force: true }) }
+}
+
+export interface MeasuredRun {
+  code: number | null
+  stdout: string
+  stderr: string
+  /** Peak resident memory in bytes: the process's own count, or what the watchdog last saw. */
+  peakRss: number
+  /** Killed by the watchdog for using more than capBytes. */
+  overCap: boolean
+  ms: number
+}
+
+function rssOf(pid: number): Promise<number> {
+  return readFile(`/proc/${pid}/status`, 'utf8').then(
+    (text) => Number(/VmRSS:\s+(\d+) kB/.exec(text)?.[1] ?? 0) * 1024,
+    () => 0,
+  )
+}
+
+/**
+ * Runs the bundled CLI with exactly `env`, watching its memory: a process over capBytes is killed at once (a
+ * regression must fail the test, not the machine running it).
+ */
+export async function runMeasured(
+  bundle: { dir: string; cli: string },
+  args: readonly string[],
+  options: { env: Record<string, string>; cwd?: string; capBytes: number },
+): Promise<MeasuredRun> {
+  const report = join(bundle.dir, `rss-${process.hrtime.bigint()}`)
+  const started = Date.now()
+  const child = spawn(process.execPath, ['--import', join(bundle.dir, 'rss.mjs'), bundle.cli, ...args], {
+    env: { ...options.env, RSS_REPORT: report },
+    cwd: options.cwd,
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  let seen = 0
+  let overCap = false
+  const watch = setInterval(() => {
+    void rssOf(child.pid!).then((rss) => {
+      seen = Math.max(seen, rss)
+      if (rss > options.capBytes && !overCap) {
+        overCap = true
+        child.kill('SIGKILL')
+      }
+    })
+  }, 50)
+  const code = await new Promise<number | null>((done) => child.on('close', (c) => done(c)))
+  clearInterval(watch)
+  const reported = Number(await readFile(report, 'utf8').catch(() => '0'))
+  await rm(report, { force: true })
+  return { code, stdout, stderr, peakRss: Math.max(reported, seen), overCap, ms: Date.now() - started }
+}
+
+/** What a user must never see for an error deckhand anticipates: a stack trace or the last-resort wording. */
+export function expectCleanFailure(run: { code: number | null; stderr: string }): void {
+  if (run.code !== 1 || /unexpected error|\n\s+at /.test(run.stderr))
+    throw new Error(`expected a clean failure (exit 1, no stack trace), got exit ${run.code}:\n${run.stderr}`)
+}
