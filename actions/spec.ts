@@ -557,7 +557,7 @@ COMMANDS['files-restore'] = {
       type: 'integer',
       default: String(mebibytes(DEFAULT_LIMITS.maxBytes)),
       description:
-        'Most the archive may unpack to, in MiB, all files together. A larger one is refused as it streams, before anything is written; raise it for a backup that large.',
+        'Most the archive may unpack to, in MiB, all files together. A larger one is refused as it streams, and nothing is restored; raise it for a backup that large.',
     },
     'max-file-size-mib': {
       type: 'integer',

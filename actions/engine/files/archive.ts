@@ -133,8 +133,14 @@ export async function readArchive(
         )
       raw += chunk.length
       if (raw > rawLimit) return callback(refuse.maxBytes())
+      let more: boolean
+      try {
+        more = parser.write(chunk)
+      } catch (err) {
+        return callback(err as Error)
+      }
       // false: the current entry's consumer is behind; the next chunk waits until it has caught up.
-      if (parser.write(chunk)) callback()
+      if (more) callback()
       else parser.once('drain', () => callback())
     },
     final(callback) {
