@@ -19,7 +19,8 @@ import { create as createTar, list as listTar, type ReadEntry } from 'tar'
 
 import type { ArtifactStore } from '../actions/engine/artifacts.js'
 import type { ToolStore } from '../actions/engine/deck/install.js'
-import { type FilesManifest, filesBackup } from '../actions/engine/files/backup.js'
+import { ArchiveLimitError } from '../actions/engine/files/archive.js'
+import { type FilesManifest, filesBackup, warnOverRestoreLimits } from '../actions/engine/files/backup.js'
 import { filesRestore } from '../actions/engine/files/restore.js'
 import type { JobContext } from '../actions/engine/jobs/context.js'
 import { filesBackupJob, filesRestoreJob } from '../actions/engine/jobs/files.js'
@@ -385,6 +386,20 @@ describe('files backup', () => {
     const err = await failure(backup({ patterns: ['etc/kong/ssl'] }))
     expect(err.message).toMatch(/Nothing to back up/)
   })
+
+  it("warns when a backup is over files-restore's default limits, naming what its restore needs", () => {
+    const warnings: string[] = []
+    const warn = { ...logger, warn: (m: string) => warnings.push(m) }
+    const file = (path: string, size: number) => ({ path, size, sha256: '0'.repeat(64), mode: '0644' })
+    const GiB = 1024 ** 3
+    warnOverRestoreLimits({ files: [file('a', GiB)], directories: [] } as unknown as FilesManifest, warn)
+    expect(warnings).toEqual([])
+    const big = [file('a', 5 * GiB), file('b', 4 * GiB), file('c', 2 * GiB)]
+    warnOverRestoreLimits({ files: big, directories: [] } as unknown as FilesManifest, warn)
+    expect(warnings).toEqual([
+      "This backup is over files-restore's default limits: restore it with max-size-mib: 11264, max-file-size-mib: 5120",
+    ])
+  })
 })
 
 describe('files restore', () => {
@@ -524,6 +539,19 @@ describe('files restore', () => {
       HOST['etc/kong/kong.conf']!.content,
     )
     expect((await stat(join(target, 'etc/kong/kong.conf'))).mode & 0o777).toBe(0o640)
+  })
+
+  it('refuses an archive over the limits given, naming the input that raises each, writing nothing', async () => {
+    const made = await backup()
+    const files = await failure(restore(made.archive, { limits: { maxEntries: 3 } }))
+    expect(files).toBeInstanceOf(ArchiveLimitError)
+    expect(files.message).toMatch(/lists \d+ files and directories, more than 3; nothing was restored/)
+    expect(files.message).toMatch(/raise max-files \(now 3\)/)
+    const size = await failure(restore(made.archive, { limits: { maxBytes: 100 } }))
+    expect(size.message).toMatch(
+      /add up to .* more than 100 bytes; nothing was restored\. .*raise max-size-mib \(now 1\)/,
+    )
+    await expect(stat(target)).rejects.toThrow()
   })
 
   it('writes nothing in a dry run, and reports what it would write', async () => {

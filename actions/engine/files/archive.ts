@@ -11,7 +11,8 @@ const KiB = 1024
 
 /** Sizes in messages, in the unit of the limits' inputs. */
 export function formatSize(bytes: number): string {
-  return bytes >= GiB ? `${(bytes / GiB).toFixed(1)} GiB` : `${(bytes / MiB).toFixed(1)} MiB`
+  if (bytes >= GiB) return `${(bytes / GiB).toFixed(1)} GiB`
+  return bytes >= MiB ? `${(bytes / MiB).toFixed(1)} MiB` : `${bytes} bytes`
 }
 
 /** An archive over one of the limits: refused while it streams, before the bytes over the limit are read. */

@@ -289,7 +289,7 @@ async function readBack(
  * A backup that files-restore refuses with its default limits is still made, but says which inputs the restore
  * will need: better known now than during an outage.
  */
-function warnOverRestoreLimits(manifest: FilesManifest, logger: Logger): void {
+export function warnOverRestoreLimits(manifest: FilesManifest, logger: Logger): void {
   const entries = manifest.files.length + (manifest.directories?.length ?? 0)
   let total = 0
   let largest = 0
