@@ -18,8 +18,8 @@ export function isDeckhandError(err: unknown): err is DeckhandError {
 }
 
 /**
- * A file system refused a write for a reason the user fixes outside deckhand (a full disk, a quota, a read-only
- * mount, permissions). `path` is the place deckhand was writing to, as the user named it.
+ * A file system refused an operation for a reason the user fixes outside deckhand (a full disk, a quota, a
+ * read-only mount, permissions). `path` is the place deckhand was writing to, as the user named it.
  */
 export class FileSystemError extends DeckhandError {
   readonly code: string
