@@ -5,9 +5,14 @@ import { basename, dirname, join } from 'node:path'
 
 import { forgetOnStop, removeOnStop } from './shutdown.js'
 
-/** A temporary name beside path: hidden, unique, ending in .tmp (what backups recognize as their own). */
+/**
+ * A temporary name beside path: hidden, unique, ending in .tmp (what backups recognize as their own). It is
+ * registered for removal on a stop (SIGINT, SIGTERM) until the caller, having renamed it, calls forgetOnStop.
+ */
 export function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`)
+  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`)
+  removeOnStop(temp)
+  return temp
 }
 
 /**
@@ -19,7 +24,6 @@ export async function stageFile(path: string, data: string | Uint8Array, mode = 
   const dir = dirname(path)
   await mkdir(dir, { recursive: true })
   const temp = tempPathFor(path)
-  removeOnStop(temp)
   const handle = await open(temp, 'wx', mode)
   try {
     await handle.writeFile(data)

@@ -9,6 +9,7 @@ import { glob, isDynamicPattern } from 'tinyglobby'
 import { sha256File } from '../backup/checksums.js'
 import { DeckhandError, fileSystemError } from '../errors.js'
 import { stageFile, tempPathFor } from '../fs-atomic.js'
+import { forgetOnStop } from '../shutdown.js'
 import type { Logger } from '../log.js'
 import { readArchive } from './archive.js'
 import { DEFAULT_LIMITS, LIMIT_INPUTS, mebibytes, NO_LIMITS } from './limits.js'
@@ -427,8 +428,10 @@ export async function filesBackup(options: FilesBackupOptions): Promise<FilesBac
     // The manifest last: from here on the two renames need no space. Until the second, the old manifest
     // does not match the new archive, and a restore refuses it rather than trust it.
     await rename(temp, archive)
+    forgetOnStop(temp)
     temp = undefined
     await rename(manifestTemp, manifestPath)
+    forgetOnStop(manifestTemp)
     manifestTemp = undefined
   } catch (err) {
     if (temp !== undefined) await rm(temp, { force: true })

@@ -18,6 +18,7 @@ import { basename, dirname, join, resolve, sep } from 'node:path'
 import { sha256File } from '../backup/checksums.js'
 import { DeckhandError, errorMessage, fileSystemError, isDeckhandError } from '../errors.js'
 import { tempPathFor } from '../fs-atomic.js'
+import { forgetOnStop } from '../shutdown.js'
 import type { Logger } from '../log.js'
 import { formatSize, limitError, readArchive } from './archive.js'
 import { type ArchiveLimits, DEFAULT_LIMITS } from './limits.js'
@@ -493,6 +494,7 @@ export async function filesRestore(options: FilesRestoreOptions): Promise<FilesR
         const temp = staging.files.get(file.path)
         if (temp === undefined) continue
         await rename(temp, join(target, file.path))
+        forgetOnStop(temp)
         staging.files.delete(file.path)
         options.logger.debug(`wrote ${file.path}`)
       }
