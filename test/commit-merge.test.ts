@@ -187,15 +187,18 @@ describe('git command lines', () => {
     expect(pushArgs({ remote: 'origin', commit: 'abc', branch: 'd', lease: 'def' })).toContain(
       '--force-with-lease=refs/heads/d:def',
     )
-    expect(fetchArgs({ remote: 'origin', branch: 'main', depth: 50 })).toEqual([
+    expect(
+      fetchArgs({ remote: 'origin', branch: 'main', into: 'refs/deckhand/fetch/1-2-ab', depth: 50 }),
+    ).toEqual([
       'fetch',
       '--quiet',
       '--no-tags',
       '--no-recurse-submodules',
       '--no-write-fetch-head',
+      '--refmap=',
       '--depth=50',
       'origin',
-      '+refs/heads/main:refs/remotes/origin/main',
+      '+refs/heads/main:refs/deckhand/fetch/1-2-ab',
     ])
   })
 

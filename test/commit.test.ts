@@ -133,9 +133,15 @@ describe('commit: push mode', () => {
     expect(message).toContain('Deckhand-Dump: kong 2026-11-21T03:07:12.000Z')
     const author = await box.git(box.remotePath, ['log', '-1', '--format=%an <%ae>', 'main'])
     expect(author.trim()).toBe('github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>')
-    // The summary has the report with field values; the checkout now stands at the commit, clean.
+    // The summary has the report with field values. The checkout is left as it was (commit never writes it)
+    // and the summary says how to bring it to the commit.
     expect(run.summary).toContain('billing')
     expect(run.summary).toContain('/v2/orders')
+    const seed = (await box.git(box.remotePath, ['rev-parse', 'main^'])).trim()
+    expect((await box.git(runner, ['rev-parse', 'HEAD'])).trim()).toBe(seed)
+    expect(run.summary).toContain('`git pull --ff-only --autostash` brings main to the new commit')
+    const who = ['-c', 'user.name=Dana Operator', '-c', 'user.email=dana@example.com']
+    await box.git(runner, [...who, 'pull', '--quiet', '--ff-only', '--autostash'])
     expect((await box.git(runner, ['rev-parse', 'HEAD'])).trim()).toBe(run.outputs['commit-sha'])
     expect(await box.git(runner, ['status', '--porcelain'])).toBe('')
 

@@ -80,8 +80,11 @@ export interface DriftCommitResult {
   /** Dump folders where a newer dump, already on the branch, was kept instead of this run's. */
   newerOnBranch: string[]
   pullRequest?: PullRequestOutcome
-  /** The checkout was moved to the new commit. */
-  checkoutUpdated: boolean
+  /**
+   * Push mode: the checkout is on the branch pushed to, which now lags behind the remote by the new commit
+   * (the checkout itself is never changed).
+   */
+  checkoutBehind: boolean
   /** The repository's top level. */
   root: string
   /** The paths, from the repository's top level. */
@@ -100,6 +103,14 @@ const NO_DRIFT: Drift = {
  * Commits the gateway's dumped configuration to git when it changed, with an entity-level drift report,
  * and pushes it: straight to a branch, retrying with fetch, merge and backoff when another run or a
  * person pushed first; or to deckhand's own branch with one open pull request, replaced with a lease.
+ *
+ * The checkout is only read, never written: the commit is made with plumbing on top of the remote's tip and
+ * pushed from there, and the working tree, the index, HEAD and the local branches stay exactly as they were,
+ * whether the run succeeds, fails or is killed. Moving the checkout to the new commit afterwards (as a
+ * `git reset --hard` would) can overwrite untracked files at paths the remote added, throw away staged work and
+ * drop local commits the remote does not have; and it needs the index lock, which a concurrent run or a person's
+ * git may hold. Leaving the checkout alone makes that whole class of loss impossible, and costs only a
+ * `git pull --ff-only --autostash` for a person who wants the checkout at the new commit.
  */
 export async function driftCommit(options: DriftCommitOptions): Promise<DriftCommitResult> {
   checkTemplate(options.message)
@@ -119,7 +130,11 @@ export async function driftCommit(options: DriftCommitOptions): Promise<DriftCom
     repo.authenticate(auth?.env ?? {}, [options.token, ...(auth?.secrets ?? [])])
   }
   const session = new CommitSession(repo, paths, remote, options)
-  return options.mode === 'push' ? session.push() : session.pullRequest(remoteUrl)
+  try {
+    return await (options.mode === 'push' ? session.push() : session.pullRequest(remoteUrl))
+  } finally {
+    await repo.release()
+  }
 }
 
 class CommitSession {
@@ -150,7 +165,7 @@ class CommitSession {
       drift: NO_DRIFT,
       secrets: [],
       newerOnBranch: [],
-      checkoutUpdated: false,
+      checkoutBehind: false,
       root: this.repo.root,
       paths: this.paths,
       ...extra,
@@ -181,6 +196,7 @@ class CommitSession {
       return this.result('unchanged', branch)
     }
     const depth = (await this.repo.isShallow()) ? SHALLOW_FETCH_DEPTH : undefined
+    const checkedOut = await this.repo.currentBranch()
 
     for (let attempt = 1; ; attempt++) {
       const tip = await this.repo.fetchBranch(this.remote, branch, depth)
@@ -199,7 +215,7 @@ class CommitSession {
           attempts: attempt,
           drift: built.drift,
           newerOnBranch: built.newer,
-          checkoutUpdated: await this.updateCheckout(branch, built.commit),
+          checkoutBehind: checkedOut === branch,
         })
       }
       await this.backoff(attempt, branch, outcome.reason)
@@ -460,21 +476,6 @@ class CommitSession {
         `(retry ${attempt} of ${this.options.pushRetries}).`,
     )
     await this.sleep(delay)
-  }
-
-  /**
-   * Moves the checkout to the pushed commit when that loses nothing: HEAD is on the branch (or detached
-   * at an ancestor of the commit) and nothing outside the committed paths is modified.
-   */
-  private async updateCheckout(branch: string, commit: string): Promise<boolean> {
-    const current = await this.repo.currentBranch()
-    const onBranch =
-      current === branch ||
-      (current === undefined && (!this.head || (await this.repo.isAncestor(this.head, commit))))
-    if (!onBranch || (await this.repo.changesOutside(this.paths)).length > 0) return false
-    if ((await this.repo.head()) !== this.head) return false
-    await this.repo.resetHard(commit)
-    return true
   }
 }
 

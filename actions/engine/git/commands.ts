@@ -23,6 +23,8 @@ export function isValidBranch(name: string): boolean {
 export interface FetchOptions {
   remote: string
   branch: string
+  /** The ref to store the branch's tip in. */
+  into: string
   /**
    * Limit the history fetched: for a shallow clone, where git would otherwise walk back to the commits it
    * already has, which may be none of the branch's.
@@ -30,16 +32,23 @@ export interface FetchOptions {
   depth?: number
 }
 
-/** Fetches one branch into its remote-tracking ref, forced (the remote may have been rewritten). */
+/**
+ * Fetches one branch into `into`, forced (the remote may have been rewritten). An empty --refmap keeps git
+ * from also updating the remote-tracking ref the configured refspec maps the branch to: the fetch writes
+ * no ref but `into`, so it never waits on, or leaves a lock on, a ref the user's own git uses.
+ */
 export function fetchArgs(options: FetchOptions): string[] {
-  const args = ['fetch', '--quiet', '--no-tags', '--no-recurse-submodules', '--no-write-fetch-head']
+  const args = [
+    'fetch',
+    '--quiet',
+    '--no-tags',
+    '--no-recurse-submodules',
+    '--no-write-fetch-head',
+    '--refmap=',
+  ]
   if (options.depth !== undefined) args.push(`--depth=${options.depth}`)
-  args.push(options.remote, `+refs/heads/${options.branch}:${trackingRef(options.remote, options.branch)}`)
+  args.push(options.remote, `+refs/heads/${options.branch}:${options.into}`)
   return args
-}
-
-export function trackingRef(remote: string, branch: string): string {
-  return `refs/remotes/${remote}/${branch}`
 }
 
 export interface PushOptions {

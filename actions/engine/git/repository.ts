@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { stat } from 'node:fs/promises'
@@ -16,7 +17,6 @@ import {
   NULL_OID,
   pushArgs,
   type PushOptions,
-  trackingRef,
 } from './commands.js'
 
 /** A file in a tree: its mode (100644, 100755, 120000 for a symlink, 160000 for a submodule) and object. */
@@ -77,6 +77,29 @@ const REMOTE_FAILURES: readonly (readonly [RegExp, string])[] = [
   ],
 ]
 
+/**
+ * A lock file git found in place, from git's own message: another git process is changing that file (or
+ * was killed and left the lock behind). Lines from the remote (`remote: …`) are the remote's business.
+ */
+const LOCKED = /^(?!remote:).*Unable to create '([^']+\.lock)': File exists/m
+
+/** Waits before running a command again that found a lock in place: git holds its locks for moments. */
+const BUSY_WAITS_MS = [250, 500, 1000, 2000]
+
+/** Where a fetch stores the tip it fetched, under a name of its own run; see {@link GitRepository.fetchBranch}. */
+const FETCH_REFS = 'refs/deckhand/fetch/'
+
+/** A private ref older than this belongs to a run that was killed: no run takes that long. */
+const STALE_FETCH_REF_MS = 60 * 60 * 1000
+
+function lockedError(command: string, file: string): DeckhandError {
+  return new DeckhandError(
+    `git ${command} found ${file} in place: another git process is changing this repository. The checkout was ` +
+      'not changed. Run again once that process has finished; if no git process is running, one was killed and ' +
+      `left the file behind: delete ${file} and run again.`,
+  )
+}
+
 export interface RepositoryOptions {
   /** Environment for commands that talk to the remote (credentials). */
   remoteEnv?: Record<string, string>
@@ -85,10 +108,18 @@ export interface RepositoryOptions {
 }
 
 /**
- * A git working copy, driven through plumbing commands: trees are built in private index files and
- * commits with commit-tree, so the user's index, working tree and HEAD are never touched unless asked.
+ * A git working copy, driven through plumbing commands: trees are built in private index files, commits with
+ * commit-tree, and fetched tips are kept in refs of the run's own. Nothing here writes the user's working
+ * tree, index, HEAD or branches: the only things added to the repository are objects (which change nothing
+ * that exists) and the run's private refs, so a run that fails or is killed at any point leaves the checkout
+ * as it found it. Runs on one checkout at once take none of the same locks, but for a shallow clone's
+ * .git/shallow, which a fetch waits for.
  */
 export class GitRepository {
+  /** Private refs this run fetched into, deleted by {@link release}. */
+  private readonly fetchRefs: string[] = []
+  private swept = false
+
   private constructor(
     /** Absolute path of the working tree's top level. */
     readonly root: string,
@@ -133,14 +164,28 @@ export class GitRepository {
   /** Runs git in the top level; a non-zero exit throws unless `allowFailure`. Output is scrubbed. */
   async git(
     args: readonly string[],
-    options: { stdin?: string; env?: Record<string, string>; allowFailure?: boolean; remote?: boolean } = {},
+    options: {
+      stdin?: string
+      env?: Record<string, string>
+      allowFailure?: boolean
+      remote?: boolean
+      /** Run again, after a moment, while a lock file of another git process is in the way. */
+      retryBusy?: boolean
+    } = {},
   ): Promise<RunResult> {
     const env = { ...BASE_ENV, ...(options.remote ? this.options.remoteEnv : {}), ...options.env }
-    const result = await run('git', args, {
-      cwd: this.root,
-      env,
-      stdin: options.stdin === undefined ? undefined : Readable.from([options.stdin]),
-    })
+    let result: RunResult
+    for (let attempt = 0; ; attempt++) {
+      result = await run('git', args, {
+        cwd: this.root,
+        env,
+        stdin: options.stdin === undefined ? undefined : Readable.from([options.stdin]),
+      })
+      const wait = BUSY_WAITS_MS[attempt]
+      if (result.exitCode === 0 || !options.retryBusy || wait === undefined || !LOCKED.test(result.stderr))
+        break
+      await new Promise((resolve) => setTimeout(resolve, wait))
+    }
     const secrets = this.options.secrets ?? []
     const scrubbed = {
       ...result,
@@ -148,6 +193,8 @@ export class GitRepository {
       stderr: scrub(result.stderr, secrets),
     }
     if (scrubbed.exitCode !== 0 && !options.allowFailure) {
+      const locked = LOCKED.exec(scrubbed.stderr)
+      if (locked) throw lockedError(args[0]!, locked[1]!)
       const output = `${scrubbed.stderr}\n${scrubbed.stdout}`.trim()
       throw new DeckhandError(
         options.remote
@@ -193,17 +240,55 @@ export class GitRepository {
 
   /**
    * Fetches `branch` and returns the commit it points at on the remote, or undefined when the remote has
-   * no such branch.
+   * no such branch. The tip goes into a ref of this run's own (kept until {@link release}, so that nothing
+   * prunes it meanwhile), not into the remote-tracking ref: runs on one checkout at once never wait on each
+   * other's ref locks, and a run killed mid-fetch leaves no lock on a ref anyone else uses.
    */
   async fetchBranch(remote: string, branch: string, depth?: number): Promise<string | undefined> {
-    const result = await this.git(fetchArgs({ remote, branch, depth }), { remote: true, allowFailure: true })
+    await this.sweepFetchRefs()
+    const into = `${FETCH_REFS}${Date.now()}-${process.pid}-${randomBytes(4).toString('hex')}`
+    this.fetchRefs.push(into)
+    const result = await this.git(fetchArgs({ remote, branch, into, depth }), {
+      remote: true,
+      allowFailure: true,
+      // A shallow clone's fetch locks .git/shallow, which another fetch may hold for a moment.
+      retryBusy: true,
+    })
     if (result.exitCode !== 0) {
+      const locked = LOCKED.exec(result.stderr)
+      if (locked) throw lockedError('fetch', locked[1]!)
       if (/couldn't find remote ref|no such ref was fetched/i.test(result.stderr)) return undefined
       throw new DeckhandError(
         explainOutput('git fetch', `${result.stderr}\n${result.stdout}`.trim(), REMOTE_FAILURES),
       )
     }
-    return this.line(['rev-parse', '--verify', '--quiet', `${trackingRef(remote, branch)}^{commit}`])
+    return this.line(['rev-parse', '--verify', '--quiet', `${into}^{commit}`])
+  }
+
+  /**
+   * Deletes the private refs this run fetched into. Best effort: one left behind (another process held
+   * packed-refs.lock, or the run was killed) harms nothing and is deleted by a later run.
+   */
+  async release(): Promise<void> {
+    await this.deleteRefs(this.fetchRefs.splice(0))
+  }
+
+  /** Deletes the private refs of runs that were killed before they could (see {@link release}). */
+  private async sweepFetchRefs(): Promise<void> {
+    if (this.swept) return
+    this.swept = true
+    const listed = await this.git(['for-each-ref', '--format=%(refname)', FETCH_REFS], { allowFailure: true })
+    const stale = listed.stdout.split('\n').filter((ref) => {
+      const made = Number(/^refs\/deckhand\/fetch\/(\d+)-/.exec(ref)?.[1])
+      return made > 0 && Date.now() - made > STALE_FETCH_REF_MS
+    })
+    await this.deleteRefs(stale)
+  }
+
+  private async deleteRefs(refs: readonly string[]): Promise<void> {
+    if (refs.length === 0) return
+    const stdin = refs.map((ref) => `delete ${ref}\n`).join('')
+    await this.git(['update-ref', '--stdin'], { stdin, allowFailure: true })
   }
 
   /** Files of a commit or tree below `paths`. */
@@ -292,43 +377,18 @@ export class GitRepository {
       .filter((m) => m !== '')
   }
 
-  /** Pushes; a rejection because the branch moved is an outcome, any other failure an explained error. */
+  /**
+   * Pushes; a rejection because the branch moved is an outcome, any other failure an explained error. git
+   * moves the remote-tracking ref itself, and a lock in the way of that does not fail the push.
+   */
   async push(options: PushOptions): Promise<PushOutcome> {
     const result = await this.git(pushArgs(options), { remote: true, allowFailure: true })
-    if (result.exitCode === 0) {
-      await this.git(['update-ref', trackingRef(options.remote, options.branch), options.commit])
-      return { status: 'pushed' }
-    }
+    if (result.exitCode === 0) return { status: 'pushed' }
     // --porcelain: `!<TAB><from>:<to><TAB>[rejected] (non-fast-forward)` for each refused ref.
     const refused = result.stdout.split('\n').find((line) => line.startsWith('!'))
     const reason = refused?.split('\t')[2] ?? ''
     if (MOVED.test(reason) || (!refused && MOVED.test(result.stderr))) return { status: 'moved', reason }
     throw new DeckhandError(explainOutput('git push', `${result.stderr}\n${reason}`.trim(), REMOTE_FAILURES))
-  }
-
-  /** Paths with changes (staged, unstaged or untracked) outside `paths`. */
-  async changesOutside(paths: readonly string[]): Promise<string[]> {
-    const { stdout } = await this.git(['status', '--porcelain', '-z', '--untracked-files=no'], {
-      env: { GIT_OPTIONAL_LOCKS: '0' },
-    })
-    const inside = (file: string) =>
-      paths.some((p) => p === '.' || file === p || file.startsWith(p.endsWith('/') ? p : `${p}/`))
-    return stdout
-      .split('\0')
-      .filter((record) => record.length > 3)
-      .map((record) => record.slice(3))
-      .filter((file) => !inside(file))
-  }
-
-  async isAncestor(ancestor: string, commit: string): Promise<boolean> {
-    return (
-      (await this.git(['merge-base', '--is-ancestor', ancestor, commit], { allowFailure: true })).exitCode ===
-      0
-    )
-  }
-
-  async resetHard(commit: string): Promise<void> {
-    await this.git(['reset', '--hard', '--quiet', commit])
   }
 
   /** Runs `fn` with GIT_INDEX_FILE pointing at a fresh private index, removed afterwards. */

@@ -102,7 +102,11 @@ function commitReport(result: DriftCommitResult): Report {
   }
   for (const folder of result.newerOnBranch)
     report.lines.push(`${folder}: ${result.branch} already had a newer dump, which was kept.`)
-  if (result.checkoutUpdated) report.lines.push('The checkout now stands at the new commit.')
+  if (result.checkoutBehind)
+    report.lines.push(
+      `The checkout was left as it was (its branch, index and files): \`git pull --ff-only --autostash\` brings ` +
+        `${result.branch} to the new commit.`,
+    )
   append(report.tables, driftTables(result.drift))
   return report
 }
