@@ -26,6 +26,8 @@ const SHALLOW_FETCH_DEPTH = 50
 const STATE_EXTENSIONS = new Set(['.yaml', '.yml', '.json'])
 /** Regular files (plain and executable); links and submodules hold no file content to scan. */
 const REGULAR = new Set(['100644', '100755'])
+/** Commits named in the refusal to push past commits of the checkout's own. */
+const UNPUBLISHED_SHOWN = 5
 
 export interface DriftCommitOptions {
   /** What to commit: files or folders inside one repository (relative to the current directory). */
@@ -207,6 +209,9 @@ class CommitSession {
         this.options.logger.info(`${branch} already holds these files: nothing to commit.`)
         return this.result('unchanged', branch, { attempts: attempt - 1, newerOnBranch: built.newer })
       }
+      // The checkout's own commits would be left out of the branch it is on, or published with one it starts.
+      if (attempt === 1 && checkedOut !== undefined && (checkedOut === branch || !tip))
+        await this.refuseUnpublished(checkedOut, branch, tip)
       const outcome = await this.repo.push({ remote: this.remote, commit: built.commit, branch })
       if (outcome.status === 'pushed') {
         this.options.logger.info(`Pushed ${built.commit.slice(0, 12)} to ${branch} (attempt ${attempt}).`)
@@ -476,6 +481,38 @@ class CommitSession {
         `(retry ${attempt} of ${this.options.pushRetries}).`,
     )
     await this.sleep(delay)
+  }
+
+  /**
+   * Refuses to push when the checked-out branch has commits no remote has (a person's work not pushed yet,
+   * or a commit an earlier step made). deckhand commits the files of `path` and nothing else: the drift commit
+   * goes on top of the remote's tip, so those commits would be left out of the branch they were made on (or,
+   * for a branch the remote lacks, published with it), and neither is deckhand's call. Committing in the
+   * checkout and pushing HEAD, as auto-commit actions do, would publish them silently; this says so and stops
+   * instead, before anything is pushed. A commit that any remote-tracking ref reaches counts as published.
+   */
+  private async refuseUnpublished(
+    checkedOut: string,
+    branch: string,
+    tip: string | undefined,
+  ): Promise<void> {
+    if (!this.head) return
+    const commits = await this.repo.unpublished(this.head, tip, UNPUBLISHED_SHOWN + 1)
+    if (commits.length === 0) return
+    const shown = commits.slice(0, UNPUBLISHED_SHOWN).map((c) => `${c.oid.slice(0, 12)} ${c.subject}`)
+    if (commits.length > UNPUBLISHED_SHOWN) shown.push('… and more')
+    const count =
+      commits.length > UNPUBLISHED_SHOWN ? `more than ${UNPUBLISHED_SHOWN}` : String(commits.length)
+    const effect = tip
+      ? `would push the dump on top of ${this.remote}/${branch} without them, leaving them out of ${branch}`
+      : `would publish them on ${branch}, which ${this.remote} does not have yet, along with the dump`
+    throw new DeckhandError(
+      `${checkedOut} has ${count} commit(s) that no remote branch holds. deckhand commits only the files below ` +
+        `${this.paths.join(', ')}: it ${effect}. Nothing was pushed and the checkout is untouched. Push those ` +
+        `commits first (git push ${this.remote} ${checkedOut}; git pull --rebase --autostash before it if ` +
+        `${this.remote} moved), then run again; or commit from a checkout without them.`,
+      shown,
+    )
   }
 }
 

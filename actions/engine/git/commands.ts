@@ -93,6 +93,24 @@ export function commitTreeArgs(tree: string, parent: string | undefined): string
   return ['commit-tree', tree, ...(parent ? ['-p', parent] : []), '-F', '-']
 }
 
+/**
+ * `<hash> <subject>` of the commits reachable from `commit` but from no remote-tracking ref and not from
+ * `published`, newest first (signatures are not checked: log.showSignature would add lines).
+ */
+export function unpublishedArgs(commit: string, published: string | undefined, limit: number): string[] {
+  const args = [
+    'log',
+    '--no-show-signature',
+    `--max-count=${limit}`,
+    '--format=%H %s',
+    commit,
+    '--not',
+    '--remotes',
+  ]
+  if (published) args.push(published)
+  return args
+}
+
 /** Messages of the commits in `range` that touched `path`, newest first, each ended by a record separator. */
 export function logMessagesArgs(range: string, path: string, limit: number): string[] {
   return ['log', `--max-count=${limit}`, '--format=%B%x1e', range, '--', path]

@@ -17,6 +17,7 @@ import {
   NULL_OID,
   pushArgs,
   type PushOptions,
+  unpublishedArgs,
 } from './commands.js'
 
 /** A file in a tree: its mode (100644, 100755, 120000 for a symlink, 160000 for a submodule) and object. */
@@ -289,6 +290,22 @@ export class GitRepository {
     if (refs.length === 0) return
     const stdin = refs.map((ref) => `delete ${ref}\n`).join('')
     await this.git(['update-ref', '--stdin'], { stdin, allowFailure: true })
+  }
+
+  /**
+   * Commits reachable from `commit` that no remote-tracking ref reaches, nor `published` (a tip just
+   * fetched): those that exist in this clone alone. Newest first, at most `limit`.
+   */
+  async unpublished(
+    commit: string,
+    published: string | undefined,
+    limit: number,
+  ): Promise<{ oid: string; subject: string }[]> {
+    const { stdout } = await this.git(unpublishedArgs(commit, published, limit))
+    return stdout
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => ({ oid: line.slice(0, line.indexOf(' ')), subject: line.slice(line.indexOf(' ') + 1) }))
   }
 
   /** Files of a commit or tree below `paths`. */
