@@ -17,7 +17,7 @@
  * again), sessions and session_metadatas (users logged out), acme_storage (certificates would be
  * re-issued against CA rate limits) and clustering_sync_version.
  */
-export const KONG_SKIPPED_TABLES: readonly string[] = [
+const KONG_OSS_SKIPPED_TABLES: readonly string[] = [
   'cluster_events',
   'ratelimiting_metrics',
   'response_ratelimiting_metrics',
@@ -28,6 +28,67 @@ export const KONG_SKIPPED_TABLES: readonly string[] = [
 ]
 
 /**
+ * Kong Enterprise's runtime tables. Enterprise's migrations are not in Kong's releases on GitHub; each
+ * name here is one Kong made public:
+ * - [docs] Kong/docs.konghq.com app/_src/gateway/kong-enterprise/analytics/estimates.md ("Estimate
+ *   Vitals Storage in PostgreSQL", Gateway 3.3.x and 3.4.x docs; app/gateway/2.8.x/vitals/vitals-estimates.md
+ *   for 2.8.x): Vitals' node statistics and status code counts, kept by Kong for at most two years.
+ * - [ee] Kong/kong, branch FTI-6378 (Kong Gateway Enterprise 3.10.0.0 source, kong/enterprise_edition/meta.lua):
+ *   kong/enterprise_edition/db/migrations/enterprise/000_base.lua and 010_2200_to_2211.lua create them.
+ *
+ * Vitals was removed in Kong Gateway Enterprise 3.5 (changelog/3.5.0.0/kong-ee/restrict_portal_and_vitals.yml on
+ * that branch), but the migrations never drop its tables: databases upgraded from 3.4 or earlier still hold them.
+ *
+ * Deliberately not skipped:
+ * - vitals_locks: its migration seeds the row ('delete_status_codes', NULL) that Vitals' cleanup takes its lock
+ *   on with an UPDATE (kong/vitals/postgres/strategy.lua); restored without it, the cleanup never runs again.
+ * - workspace_entity_counters: entity counts per workspace, kept in step with the configuration rows
+ *   (/license/report and /workspaces?counter read them, per the 3.9 changelog in Kong/developer.konghq.com
+ *   app/_data/changelogs/gateway.json).
+ * - license_data, login_attempts, audit_*: licence usage, admin lockouts and the audit trail are records, not
+ *   caches.
+ */
+const KONG_ENTERPRISE_SKIPPED_TABLES: readonly string[] = [
+  // [ee] 000_base.lua: rate-limiting-advanced's counters (strategy cluster), the same kind of data as
+  // ratelimiting_metrics.
+  'rl_counters',
+  // [ee] 000_base.lua: the template every vitals_stats_seconds_<interval> table is created LIKE (empty itself).
+  'vitals_stats_seconds',
+  // [docs] and [ee] 000_base.lua.
+  'vitals_stats_minutes',
+  // [ee] 000_base.lua.
+  'vitals_stats_hours',
+  // [docs] and [ee] 010_2200_to_2211.lua.
+  'vitals_stats_days',
+  // [ee] 000_base.lua: each node records itself (node id, hostname, last report) when Vitals starts on it.
+  'vitals_node_meta',
+  // [docs] and [ee] 000_base.lua.
+  'vitals_code_classes_by_cluster',
+  'vitals_code_classes_by_workspace',
+  'vitals_codes_by_route',
+  // [ee] 000_base.lua.
+  'vitals_codes_by_consumer_route',
+]
+
+/**
+ * Vitals' per-second statistics live in tables Kong creates and drops every hour, named
+ * vitals_stats_seconds_<interval> ([docs] calls them vitals_stats_seconds_timestamp; [ee]
+ * kong/vitals/postgres/table_rotater.lua names them "vitals_stats_seconds_" .. interval).
+ */
+const VITALS_SECONDS_TABLE = /^vitals_stats_seconds_[0-9]+$/
+
+/** Every table whose rows the kong profile leaves out, Kong's and Kong Enterprise's. */
+export const KONG_SKIPPED_TABLES: readonly string[] = [
+  ...KONG_OSS_SKIPPED_TABLES,
+  ...KONG_ENTERPRISE_SKIPPED_TABLES,
+]
+
+/** Whether the kong profile leaves out the rows of this table (of a Kong schema). */
+export function isKongSkippedTable(table: string): boolean {
+  return KONG_SKIPPED_TABLES.includes(table) || VITALS_SECONDS_TABLE.test(table)
+}
+
+/**
  * Kong's runtime tables whose rows are kept: counted after a restore, but not checksummed, since
  * hashing every token or session of a busy gateway would slow the dump for no configuration value.
  */
@@ -36,7 +97,14 @@ export const KONG_RUNTIME_TABLES: readonly string[] = [
   'oauth2_tokens',
   'sessions',
   'session_metadatas',
+  // Enterprise: the lock row must be restored (see above), but its expiry is runtime state.
+  'vitals_locks',
 ]
+
+/** Whether a table (of a Kong schema) holds runtime state: counted, never checksummed. */
+export function isKongRuntimeTable(table: string): boolean {
+  return KONG_RUNTIME_TABLES.includes(table) || VITALS_SECONDS_TABLE.test(table)
+}
 
 export type Profile = 'kong' | 'none'
 

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 
 import { digestFiles, listFiles } from '../backup/checksums.js'
-import { KONG_RUNTIME_TABLES, KONG_SKIPPED_TABLES, type Profile } from '../backup/kong-profile.js'
+import { isKongRuntimeTable, isKongSkippedTable, type Profile } from '../backup/kong-profile.js'
 import {
   type DbManifest,
   type TableRecord,
@@ -149,7 +149,7 @@ export async function dumpPostgres(options: PgDumpOptions): Promise<DbDumpResult
     // rate-limiting counters would double the dump's time and verify nothing about the configuration.
     const kong = new Set(await kongSchemas(session))
     const skipped = skippedTables(options, tables, kong, notes)
-    const runtime = (t: QualifiedTable) => kong.has(t.schema) && KONG_RUNTIME_TABLES.includes(t.table)
+    const runtime = (t: QualifiedTable) => kong.has(t.schema) && isKongRuntimeTable(t.table)
 
     const name = `${safeName(server.database)}-${timestamp(started)}`
     pending = await pendingFolder(options.outputDir, name)
@@ -269,7 +269,7 @@ function skippedTables(
       )
     }
     for (const t of tables) {
-      if (kongSchemas.has(t.schema) && KONG_SKIPPED_TABLES.includes(t.table)) skipped.add(key(t))
+      if (kongSchemas.has(t.schema) && isKongSkippedTable(t.table)) skipped.add(key(t))
     }
   }
   for (const pattern of options.excludeTableData) {
