@@ -20,6 +20,14 @@ export interface InputSpec {
   secret?: boolean
   /** Only meaningful inside GitHub Actions (pull request comments): the CLI does not offer it. */
   actionOnly?: boolean
+  /**
+   * integer inputs: the accepted range, checked before any work. Default minimum 1 (0 for counts read with
+   * Inputs.count); every integer input names its maximum, so no value reaches a tool as 1e+23.
+   */
+  min?: number
+  max?: number
+  /** integer inputs: what the number counts (`seconds`), for error messages. */
+  unit?: string
 }
 
 export interface CommandSpec {
@@ -53,7 +61,13 @@ const transportInputs: Record<string, InputSpec> = {
     type: 'string',
     description: 'Server name to verify the Admin API certificate against.',
   },
-  timeout: { type: 'integer', default: '30', description: 'Seconds deck waits for each Admin API request.' },
+  timeout: {
+    type: 'integer',
+    default: '30',
+    max: 3600,
+    unit: 'seconds',
+    description: 'Seconds deck waits for each Admin API request.',
+  },
 }
 
 /** Secrets of in-house plugins where no gateway serves their schema (redact, validate, the commit scan). */
@@ -117,6 +131,8 @@ const tykInputs: Record<string, InputSpec> = {
 /** Only where something is written to Tyk: sync and restore. */
 const convergeTimeout: InputSpec = {
   type: 'integer',
+  max: 3600,
+  unit: 'seconds',
   default: '60',
   description:
     'gateway: tyk: seconds to wait after writing (and the reload) until the gateway serves what the files hold, re-reading with backoff; still different then, the step fails.',
@@ -148,6 +164,7 @@ const planInputs: Record<string, InputSpec> = {
   },
   parallelism: {
     type: 'integer',
+    max: 256,
     description: 'Concurrent Admin API requests deck makes per workspace (deck default 10).',
   },
   'plan-file': {
@@ -261,6 +278,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       },
       parallelism: {
         type: 'integer',
+        max: 256,
         description: 'Number of concurrent requests deck makes when online (deck default 10).',
       },
       ...connectionInputs,
@@ -291,6 +309,8 @@ COMMANDS.sync = {
     ...planInputs,
     'max-deletes': {
       type: 'integer',
+      min: 0,
+      max: 1_000_000,
       default: '0',
       description:
         'Most entities the sync may delete, across all workspaces; a plan that deletes more is refused before anything is sent.',
@@ -307,6 +327,7 @@ COMMANDS.sync = {
     },
     'workspace-concurrency': {
       type: 'integer',
+      max: 64,
       default: '1',
       description: 'How many workspaces sync at the same time (never two syncs of one workspace).',
     },
@@ -333,6 +354,8 @@ const artifactInputs: Record<string, InputSpec> = {
   },
   'retention-days': {
     type: 'integer',
+    max: 90,
+    unit: 'days',
     actionOnly: true,
     description: "Days GitHub keeps the artifact (1 to 90). Default: the repository's setting.",
   },
@@ -383,6 +406,7 @@ COMMANDS['db-dump'] = {
     },
     jobs: {
       type: 'integer',
+      max: 128,
       description: 'Parallel pg_dump jobs, directory format only. Default: the number of CPUs.',
     },
     compress: {
@@ -458,6 +482,7 @@ COMMANDS['db-restore'] = {
     },
     jobs: {
       type: 'integer',
+      max: 128,
       description: 'Parallel pg_restore jobs (directory and custom formats). Default: the number of CPUs.',
     },
     verify: {
@@ -620,6 +645,8 @@ COMMANDS.commit = {
     },
     'push-retries': {
       type: 'integer',
+      min: 0,
+      max: 10,
       default: '5',
       description:
         'Times to fetch, merge and push again when the branch moved meanwhile, waiting 1, 2, 4… seconds (with jitter) in between. 0: fail on the first rejection.',
@@ -702,6 +729,8 @@ COMMANDS.restore = {
     },
     'wait-timeout': {
       type: 'integer',
+      max: 86_400,
+      unit: 'seconds',
       default: '600',
       description:
         'Seconds to wait for the gateway to answer (Admin API root and /status), at the start and again after a restart, retrying with backoff.',
@@ -713,6 +742,8 @@ COMMANDS.restore = {
     },
     'smoke-timeout': {
       type: 'integer',
+      max: 3600,
+      unit: 'seconds',
       default: '30',
       description:
         'Seconds each smoke request is retried (with backoff) until it answers as expected: Kong applies new configuration to its router a few seconds after it is written.',
@@ -724,10 +755,12 @@ COMMANDS.restore = {
     },
     parallelism: {
       type: 'integer',
+      max: 256,
       description: 'Concurrent Admin API requests deck makes per workspace (deck default 10).',
     },
     jobs: {
       type: 'integer',
+      max: 128,
       description:
         'Parallel pg_restore jobs. Default: one transaction, so a failed restore leaves the database as it was.',
     },

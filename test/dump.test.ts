@@ -207,7 +207,12 @@ describe('dump action (bundled, run as the runner does)', () => {
       ['unknown workspace', { 'all-workspaces': 'false', workspace: 'no-such-ws' }, {}, /no-such-ws/],
       ['workspace with all-workspaces', { workspace: 'default' }, {}, /exclude each other/],
       ['invalid boolean', { 'redact-secrets': 'maybe' }, {}, /redact-secrets must be true or false/],
-      ['timeout not a positive integer', { timeout: '0' }, {}, /timeout must be a positive integer/],
+      [
+        'timeout out of range',
+        { timeout: '0' },
+        {},
+        /timeout must be a whole number from 1 to 3600 \(seconds\)/,
+      ],
       ['bad header line', { headers: 'no colon here' }, {}, /headers: each line must be "Name: value"/],
     ])('%s', async (_name, inputs, fault, message) => {
       const run = await runBundledAction('dump', dumpInputs(inputs), {

@@ -215,9 +215,13 @@ describe('validate action (bundled)', () => {
   })
 
   test.each([
-    ['parallelism 0', { parallelism: '0' }, /parallelism must be a positive integer, got "0"/],
-    ['parallelism abc', { parallelism: 'abc' }, /parallelism must be a positive integer, got "abc"/],
-    ['parallelism -2', { parallelism: '-2' }, /parallelism must be a positive integer/],
+    ['parallelism 0', { parallelism: '0' }, /parallelism must be a whole number from 1 to 256, got "0"/],
+    [
+      'parallelism abc',
+      { parallelism: 'abc' },
+      /parallelism must be a whole number from 1 to 256, got "abc"/,
+    ],
+    ['parallelism -2', { parallelism: '-2' }, /parallelism must be a whole number from 1 to 256/],
     ['online without kong-addr', { online: 'true' }, /kong-addr is required/],
     [
       'state that does not exist',

@@ -8,6 +8,7 @@ import { dumpRedis } from '../database/redis-dump.js'
 import { DUMP_FORMATS, type DumpFormat } from '../postgres/commands.js'
 import { parsePgTarget } from '../postgres/connection.js'
 import { parseRedisTarget } from '../redis/connection.js'
+import { checkOutputDirectory } from '../output-paths.js'
 import { emptyReport, formatBytes } from '../report.js'
 import { COMMANDS } from '../../spec.js'
 import { resolveBackupInput, uploadBackup } from './artifacts.js'
@@ -20,6 +21,7 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
 export async function dbDumpJob(source: InputSource, ctx: JobContext): Promise<JobResult> {
   const inputs = new Inputs(COMMANDS['db-dump']!.inputs, source)
   const engine = inputs.oneOf('engine', ['postgres', 'redis'] as const)
+  await checkOutputDirectory('output-dir', inputs.string('output-dir')!)
   const url = inputs.string('database-url')
   if (url) ctx.secret(url)
   let result: DbDumpResult

@@ -1,5 +1,6 @@
 import { COMMANDS } from '../../spec.js'
 import { dump } from '../dump.js'
+import { checkOutputDirectory } from '../output-paths.js'
 import { emptyReport } from '../report.js'
 import { LiveRules } from '../secrets/live-rules.js'
 import { addRedactionReport, countByRule } from '../secrets/report.js'
@@ -9,7 +10,9 @@ import { gatewayKind, tykDumpJob } from './tyk.js'
 
 export async function dumpJob(source: InputSource, ctx: JobContext): Promise<JobResult> {
   const inputs = new Inputs(COMMANDS.dump!.inputs, source)
-  if (gatewayKind(inputs) === 'tyk') return tykDumpJob(inputs, ctx)
+  const tyk = gatewayKind(inputs) === 'tyk'
+  await checkOutputDirectory('output-dir', inputs.string('output-dir') ?? (tyk ? 'tyk' : 'kong'))
+  if (tyk) return tykDumpJob(inputs, ctx)
   const connection = readConnection(inputs, ctx)
   const options = {
     outputDir: inputs.string('output-dir') ?? 'kong',

@@ -4,6 +4,7 @@ import { COMMANDS } from '../../spec.js'
 import { filesBackup } from '../files/backup.js'
 import { MiB } from '../files/limits.js'
 import { filesRestore } from '../files/restore.js'
+import { checkOutputFile } from '../output-paths.js'
 import { emptyReport, formatBytes, type Table } from '../report.js'
 import { resolveBackupInput, uploadBackup } from './artifacts.js'
 import type { JobContext, JobResult } from './context.js'
@@ -27,10 +28,13 @@ function someOf(paths: readonly string[], max = 10): string {
 export async function filesBackupJob(source: InputSource, ctx: JobContext): Promise<JobResult> {
   const inputs = new Inputs(COMMANDS['files-backup']!.inputs, source)
   const includeSecrets = inputs.boolean('include-secrets')
+  const output = inputs.string('output')!
+  await checkOutputFile('output', output, 'files-backup.tar.gz')
+  await checkOutputFile('output', `${output}.manifest.json`)
   const result = await filesBackup({
     patterns: inputs.list('paths'),
     root: inputs.string('root')!,
-    output: inputs.string('output')!,
+    output,
     includeSecrets,
     logger: ctx.logger,
   })

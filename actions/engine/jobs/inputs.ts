@@ -6,10 +6,13 @@ export type InputSource = (name: string) => string | undefined
 
 /** Typed access to a command's inputs, with the spec's defaults and clear errors for bad values. */
 export class Inputs {
+  /** Reads every integer input at once: a value out of range fails the job before any work is done. */
   constructor(
     private readonly specs: Record<string, InputSpec>,
     private readonly source: InputSource,
-  ) {}
+  ) {
+    for (const [name, spec] of Object.entries(specs)) if (spec.type === 'integer') this.bounded(name, 1)
+  }
 
   private raw(name: string): string | undefined {
     const spec = this.specs[name]
@@ -53,24 +56,34 @@ export class Inputs {
     return this.raw(name) === undefined ? undefined : this.boolean(name)
   }
 
-  /** A whole number, zero included, or undefined when not set. */
+  /** A whole number, zero included (within the spec's range), or undefined when not set. */
   count(name: string): number | undefined {
-    const value = this.raw(name)
-    if (value === undefined) return undefined
-    if (!/^[0-9]+$/.test(value)) {
-      throw new DeckhandError(`Input ${name} must be a whole number (0 or more), got "${value}"`)
-    }
-    return Number(value)
+    return this.bounded(name, 0)
   }
 
-  /** A positive integer, or undefined when not set. */
+  /** A positive integer (within the spec's range), or undefined when not set. */
   integer(name: string): number | undefined {
+    return this.bounded(name, 1)
+  }
+
+  /**
+   * A safe integer within [min, max] of the spec: digits only (no sign, exponent or fraction), so that
+   * `99999999999999999999999` is refused here rather than handed to deck as `1e+23`.
+   */
+  private bounded(name: string, floor: number): number | undefined {
     const value = this.raw(name)
     if (value === undefined) return undefined
-    if (!/^[0-9]+$/.test(value) || Number(value) < 1) {
-      throw new DeckhandError(`Input ${name} must be a positive integer, got "${value}"`)
+    const spec = this.specs[name]!
+    if (spec.max === undefined) throw new Error(`input ${name} has no maximum in the spec`)
+    const min = spec.min ?? floor
+    const n = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN
+    if (!Number.isSafeInteger(n) || n < min || n > spec.max) {
+      const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value
+      throw new DeckhandError(
+        `Input ${name} must be a whole number from ${min} to ${spec.max}${spec.unit ? ` (${spec.unit})` : ''}, got "${shown}"`,
+      )
     }
-    return Number(value)
+    return n
   }
 
   /** One of a fixed set of values (the spec's default when unset). */

@@ -16,6 +16,7 @@ import {
   syncTargets,
   totalCounts,
 } from '../reconcile.js'
+import { checkOutputFile } from '../output-paths.js'
 import { emptyReport, type Report } from '../report.js'
 import { LiveRules } from '../secrets/live-rules.js'
 import { addSchemaProblems } from '../secrets/report.js'
@@ -30,6 +31,9 @@ type Mode = 'diff' | 'sync'
 async function plan(mode: Mode, source: InputSource, ctx: JobContext) {
   const inputs = new Inputs(COMMANDS[mode]!.inputs, source)
   const report = emptyReport(`deckhand ${mode}`)
+  // The plan is written after the sync: a place it cannot go must fail the step before anything is sent.
+  const planFile = inputs.string('plan-file')
+  if (planFile !== undefined) await checkOutputFile('plan-file', planFile, 'plan.json')
   if (gatewayKind(inputs) === 'tyk') {
     const tyk = await planTykJob(inputs, ctx)
     return {

@@ -7,6 +7,7 @@ import { DeckhandError } from '../errors.js'
 import { privateTempDir, writeFileAtomic } from '../fs-atomic.js'
 import { KongAdmin } from '../kong/admin.js'
 import { parsePgTarget } from '../postgres/connection.js'
+import { checkOutputFile } from '../output-paths.js'
 import { emptyReport, type Report } from '../report.js'
 import { LiveRules } from '../secrets/live-rules.js'
 import { addSchemaProblems } from '../secrets/report.js'
@@ -22,6 +23,9 @@ import { convergeMs, gatewayKind, readDesired, readTykEndpoint, refuseKongInputs
 
 export async function restoreJob(source: InputSource, ctx: JobContext): Promise<JobResult> {
   const inputs = new Inputs(COMMANDS.restore!.inputs, source)
+  // The report is written once the gateway is restored: a place it cannot go must fail first.
+  const reportFile = inputs.string('report-file')
+  if (reportFile !== undefined) await checkOutputFile('report-file', reportFile, 'restore-report.json')
   if (gatewayKind(inputs) === 'tyk') return tykRestoreJob(inputs, ctx)
   const strategy = inputs.oneOf<Strategy>('strategy', STRATEGIES)
   const addresses = inputs.list('kong-addr')
