@@ -44,6 +44,14 @@ const deckInputs: Record<string, InputSpec> = {
     description: `deck release to use when deck is not on PATH (or to insist on one): a version like ${DEFAULT_DECK_VERSION}, or latest. Downloads are verified against the release's checksums.`,
   },
   'deck-path': { type: 'string', description: 'Path to a deck binary to use as it is (no download).' },
+  'deck-timeout': {
+    type: 'integer',
+    default: '1800',
+    max: 86_400,
+    unit: 'seconds',
+    description:
+      'Seconds one deck run (a dump, or the diff or sync of one workspace) may take in all; past it deck and every process it started are stopped and the step fails.',
+  },
 }
 
 /** How requests reach the Admin API (or Tyk's): TLS and the per-request timeout. */

@@ -10,6 +10,11 @@ export interface RunOptions {
   env?: Record<string, string | undefined>
   /** Kill the child after this many milliseconds. */
   timeoutMs?: number
+  /**
+   * On timeout, SIGKILL the child's process group (every child leads one) rather than SIGTERM it: whatever
+   * it started dies with it, and nothing it left behind keeps its output pipes open.
+   */
+  killGroup?: boolean
   /** Fed to the child's stdin (a decompressed dump, say); stdin is closed when it ends. */
   stdin?: NodeJS.ReadableStream
 }
@@ -20,6 +25,8 @@ export interface RunResult {
   stderr: string
   /** Set when the process was killed by a signal (including our own timeout). */
   signal: NodeJS.Signals | null
+  /** True when timeoutMs ran out and the child was killed for it. */
+  timedOut?: boolean
 }
 
 /**
@@ -71,8 +78,12 @@ export function run(program: string, args: readonly string[], options: RunOption
     const stderr: Buffer[] = []
     child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk))
     child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk))
-    const timer =
-      options.timeoutMs === undefined ? undefined : setTimeout(() => killTree(child), options.timeoutMs)
+    let timedOut = false
+    const expire = () => {
+      timedOut = true
+      killTree(child, options.killGroup ? 'SIGKILL' : 'SIGTERM')
+    }
+    const timer = options.timeoutMs === undefined ? undefined : setTimeout(expire, options.timeoutMs)
     child.on('error', (err) => {
       if (timer) clearTimeout(timer)
       reject(err)
@@ -82,6 +93,7 @@ export function run(program: string, args: readonly string[], options: RunOption
       resolve({
         exitCode: code ?? 1,
         signal,
+        ...(timedOut ? { timedOut } : {}),
         stdout: Buffer.concat(stdout).toString('utf8'),
         stderr: Buffer.concat(stderr).toString('utf8'),
       })

@@ -342,10 +342,15 @@ export async function findOnPath(binary: string, pathEnv: string): Promise<strin
 async function readDeckVersion(path: string): Promise<string> {
   let result
   try {
-    result = await run(path, ['version'], { timeoutMs: 30_000, env: { DECK_ANALYTICS: 'off' } })
+    result = await run(path, ['version'], {
+      timeoutMs: 30_000,
+      killGroup: true,
+      env: { DECK_ANALYTICS: 'off' },
+    })
   } catch (err) {
     throw new DeckhandError(`Could not run ${path}: ${errorMessage(err)}`, [], { cause: err })
   }
+  if (result.timedOut) throw new DeckhandError(`'${path} version' did not answer within 30 s and was stopped`)
   if (result.signal || result.exitCode !== 0) {
     const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`
     const stderr = result.stderr.trim()

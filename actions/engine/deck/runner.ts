@@ -20,7 +20,33 @@ export interface DeckRunOptions {
   /** Whether the command talks to Kong (then the connection is passed); offline commands get none. */
   online: boolean
   cwd?: string
+  /** This run's deadline; default: the runner's. */
   timeoutMs?: number
+}
+
+/** How long one deck run may take when the job names no deck-timeout. */
+export const DEFAULT_DECK_TIMEOUT_SECONDS = 1800
+
+/**
+ * deck ran past its deadline and was stopped, with every process it started (a hung Admin API, a proxy
+ * that holds connections open). What it did before is unknown: a sync may have applied part of its changes.
+ */
+export class DeckTimeoutError extends DeckhandError {
+  constructor(
+    /** What was running, e.g. `deck gateway sync (workspace team-a)`. */
+    readonly running: string,
+    readonly timeoutSeconds: number,
+    writes: boolean,
+  ) {
+    super(
+      `${running} did not finish within ${timeoutSeconds} s and was stopped (deck and every process it started). ` +
+        (writes
+          ? 'It may have applied part of its changes: run diff to see what is left. '
+          : 'Nothing it read was used. ') +
+        `If it needs longer, raise deck-timeout (seconds, now ${timeoutSeconds}); if it should not, check that the Admin API answers.`,
+    )
+    this.name = 'DeckTimeoutError'
+  }
 }
 
 /**
@@ -29,11 +55,17 @@ export interface DeckRunOptions {
  * because DECK_HEADERS splits values on white space and --headers would show them in the process list.
  */
 export class DeckRunner {
+  /** The deadline of each run: deck-timeout, or {@link DEFAULT_DECK_TIMEOUT_SECONDS}. */
+  readonly timeoutMs: number
+
   constructor(
     readonly deck: DeckBinary,
     private readonly connection: Connection | undefined,
     private readonly logger: Logger,
-  ) {}
+    options: { timeoutMs?: number } = {},
+  ) {
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_DECK_TIMEOUT_SECONDS * 1000
+  }
 
   async run(command: readonly string[], options: DeckRunOptions): Promise<RunResult> {
     const secrets = connectionSecrets(this.connection)
@@ -68,7 +100,11 @@ export class DeckRunner {
       }
       const argv = [...command, ...globalArgs(global)]
       this.logger.debug(`deck ${argv.join(' ')}`)
-      const result = await this.spawn(argv, env, options)
+      const timeoutMs = options.timeoutMs ?? this.timeoutMs
+      const result = await this.spawn(argv, env, options.cwd, timeoutMs)
+      if (result.timedOut) {
+        throw new DeckTimeoutError(describeRun(command), Math.round(timeoutMs / 1000), writes(command))
+      }
       if (result.signal) {
         throw new DeckhandError(
           `deck ${commandName(command)} was stopped by ${result.signal}; nothing was written`,
@@ -84,10 +120,12 @@ export class DeckRunner {
   private async spawn(
     argv: string[],
     env: Record<string, string>,
-    options: DeckRunOptions,
+    cwd: string | undefined,
+    timeoutMs: number,
   ): Promise<RunResult> {
     try {
-      return await run(this.deck.path, argv, { env, cwd: options.cwd, timeoutMs: options.timeoutMs })
+      // A process group of its own, so that the deadline takes down whatever deck started as well.
+      return await run(this.deck.path, argv, { env, cwd, timeoutMs, killGroup: true })
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
       throw new DeckhandError(
@@ -128,4 +166,16 @@ function commandName(command: readonly string[]): string {
   return (command[0] === 'gateway' || command[0] === 'file' ? command.slice(0, 2) : command.slice(0, 1)).join(
     ' ',
   )
+}
+
+/** What a run is, for messages: `deck gateway sync (workspace team-a)`. */
+function describeRun(command: readonly string[]): string {
+  const at = command.findIndex((a) => a === '--workspace' || a === '-w')
+  const workspace = at >= 0 ? command[at + 1] : undefined
+  return `deck ${commandName(command)}${workspace ? ` (workspace ${workspace})` : ''}`
+}
+
+/** Whether the command writes to the gateway. */
+function writes(command: readonly string[]): boolean {
+  return ['sync', 'apply', 'reset'].includes(command[0] === 'gateway' ? command[1]! : command[0]!)
 }

@@ -60,9 +60,13 @@ export async function openDeck(
     logger: ctx.logger,
     pathEnv: ctx.env.PATH,
   })
+  const timeoutSeconds = inputs.has('deck-timeout') ? inputs.integer('deck-timeout') : undefined
   return new DeckRunner(
     { path: located.path, features: deckFeatures(located.version) },
     connection,
     ctx.logger,
+    {
+      timeoutMs: timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000,
+    },
   )
 }
