@@ -557,10 +557,11 @@ describe('gateway sync', () => {
       ...(changes.dropped_updates ?? []),
       ...(changes.dropped_deletions ?? []),
     ]
-    expect(names(changes.dropped_deletions ?? [])).toEqual(
-      expect.arrayContaining(['consumer merchant-portal', 'key-auth c3d4e for consumer merchant-portal']),
-    )
-    expect(summary.total + 1 + dropped.length).toBe(6)
+    // deck stops at the failure (GDR Syncer.Run): the services in flight with refunds finish; the producer
+    // drops the next event it would queue, the key-auth deletion; the ACL and consumer deletions it never
+    // generated are reported nowhere: 4 of the 6 events are accounted for.
+    expect(names(dropped)).toEqual(['key-auth c3d4e for consumer merchant-portal'])
+    expect(summary.total + 1 + dropped.length).toBe(4)
     // What went through before the failure is in the fixture; what was dropped is not.
     const after = parse(await readFile(gateway, 'utf8')) as GatewayFixture
     const ws = (after.workspaces as Record<string, Entity>)['team-payments']!
@@ -587,13 +588,16 @@ describe('gateway sync', () => {
       'Error: 1 errors occurred:\n' +
         '\twhile processing event: Delete consumer merchant-portal failed: HTTP status 409 (message: "in use")\n\n',
     )
-    // A failure in the middle drops the rest.
+    // A failure in the middle drops the next event deck would have queued; the rest it never generated.
     const early = await copyFixture('enterprise.yaml', await scratch('reject-early'), (fixture) => {
       fixture.reject = [{ kind: 'service', name: 'payments-api', op: 'update', status: 400, message: 'no' }]
     })
     const second = await deck(online('gateway', 'sync', file), authed(early))
     expect(second.code).toBe(1)
-    expect(second.stdout).toContain('\nDropped deletion consumer merchant-portal\nSummary:\n')
+    expect(second.stdout).toContain(
+      '\nDropped deletion key-auth c3d4e for consumer merchant-portal\nSummary:\n',
+    )
+    expect(second.stdout).not.toMatch(/(deleting|Dropped deletion) consumer merchant-portal/)
     expect(second.stderr).toContain(
       'while processing event: Update service payments-api failed: HTTP status 400',
     )

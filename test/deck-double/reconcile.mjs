@@ -1060,15 +1060,18 @@ function duplicateDeletes(cur, target) {
 }
 
 /**
- * GDR's Syncer.diff(): the events that take the current state to the target state, in the order
- * they are queued. Events: { op: 'create' | 'update' | 'delete', kind, obj, old }.
+ * GDR's Syncer.diff() (pkg/diff/diff.go): the events that take the current state to the target state, in
+ * the order they are queued. Events: { op: 'create' | 'update' | 'delete', kind, obj, old, stage }. The
+ * producer waits for every event of a stage to finish before it queues the next stage: one stage per
+ * level for duplicate deletes (processDeleteDuplicates), one per entity kind for creates and updates
+ * (createUpdate) and for deletes (delete). Each kind here is alone on its level.
  */
 export function computeEvents(current, target, { noDeletes = false } = {}) {
   const cur = Object.fromEntries(KINDS.map((k) => [k, [...current[k]]]))
   const events = []
   if (!noDeletes) {
     for (const e of duplicateDeletes(cur, target)) {
-      events.push(e)
+      events.push({ ...e, stage: `duplicates:${e.kind}` })
       // The post-processor removes what was deleted from the current state.
       cur[e.kind] = cur[e.kind].filter((x) => x !== e.obj)
     }
@@ -1077,8 +1080,9 @@ export function computeEvents(current, target, { noDeletes = false } = {}) {
     for (const kind of level) {
       for (const t of sorted(kind, target[kind])) {
         const c = currentMatch(kind, cur, t)
-        if (!c) events.push({ op: 'create', kind, obj: t })
-        else if (differs(kind, c, t)) events.push({ op: 'update', kind, obj: t, old: c })
+        if (!c) events.push({ op: 'create', kind, obj: t, stage: `createUpdate:${kind}` })
+        else if (differs(kind, c, t))
+          events.push({ op: 'update', kind, obj: t, old: c, stage: `createUpdate:${kind}` })
       }
     }
   }
@@ -1086,7 +1090,8 @@ export function computeEvents(current, target, { noDeletes = false } = {}) {
     for (const level of [...LEVELS].reverse()) {
       for (const kind of level) {
         for (const c of sorted(kind, cur[kind])) {
-          if (!targetHas(kind, target, c)) events.push({ op: 'delete', kind, obj: c })
+          if (!targetHas(kind, target, c))
+            events.push({ op: 'delete', kind, obj: c, stage: `delete:${kind}` })
         }
       }
     }

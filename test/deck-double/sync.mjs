@@ -1,5 +1,6 @@
 // `deck gateway diff|sync|apply` and the legacy `deck diff|sync`: Kong/deck cmd/common.go syncMain,
-// syncContent and performDiff, with GDR's Syncer.Solve run one event at a time against the fixture.
+// syncContent and performDiff (v1.65.1), with GDR's Syncer.Solve and Run (pkg/diff/diff.go, v1.40.3 as deck
+// v1.64.0 bundles it) run against the fixture as one deterministic schedule of deck's workers (runEvents).
 
 import {
   confirm,
@@ -57,6 +58,53 @@ const DIAGNOSTIC_DEFAULTS = {
 }
 
 const OP_NAMES = { create: 'Create', update: 'Update', delete: 'Delete' }
+
+// GDR pkg/diff/diff.go (v1.40.3, deck v1.64.0): eventBuffer, the capacity of the event queue, and the
+// attempts defaultBackOff allows (backoff.WithMaxRetries(…, 4): one and four retries).
+const EVENT_BUFFER = 10
+const MAX_ATTEMPTS = 5
+
+/**
+ * GDR's Syncer.Run (pkg/diff/diff.go, v1.40.3 as deck v1.64.0 bundles it), run as one schedule its
+ * goroutines can take, made deterministic. `parallelism` workers take events off a queue of
+ * EVENT_BUFFER; the producer queues a stage's events, then waits until all of them finished. Here each
+ * stage runs in rounds of `parallelism` events handled together (in order, against the fixture).
+ *
+ * The first failed event stops the run (Run closes stopChan), and deck then reports its events thus:
+ * - the rest of the round were in flight: they finish, succeed or fail (more errors), and are listed;
+ * - each worker still running takes one more event off the queue, sees the stop and returns (eventLoop):
+ *   those events are listed nowhere;
+ * - the producer, blocked on the full queue or moving to the next stage, picks the stop over the queue
+ *   (Go's select may take either when both are ready; this schedule always takes the stop): that one
+ *   event goes to dropped_* first (queueEvent), then what is left in the queue (Solve drains eventChan);
+ * - every other event, later in the stage or of a later stage, was never generated: listed nowhere.
+ * `handle(event)` returns true when the event failed. Returns the dropped events, in deck's order.
+ */
+function runEvents(events, parallelism, handle) {
+  const stages = []
+  for (const event of events) {
+    const last = stages[stages.length - 1]
+    if (last && last[0].stage === event.stage) last.push(event)
+    else stages.push([event])
+  }
+  for (let s = 0; s < stages.length; s++) {
+    const stage = stages[s]
+    for (let start = 0; start < stage.length; start += parallelism) {
+      const round = stage.slice(start, start + parallelism)
+      let failed = 0
+      for (const event of round) if (handle(event)) failed++
+      if (failed === 0) continue
+      const rest = stage.slice(start + round.length)
+      const queued = rest.slice(0, EVENT_BUFFER)
+      const taken = Math.min(round.length - failed, queued.length)
+      const blocked = rest.length > EVENT_BUFFER ? rest[EVENT_BUFFER] : stages[s + 1]?.[0]
+      const dropped = blocked ? [blocked] : []
+      for (const event of queued.slice(taken)) dropped.push(event)
+      return dropped
+    }
+  }
+  return []
+}
 
 // fatih/color printing as deck's cprint package does it; --silence-events sets cprint.DisableOutput.
 class Printer {
@@ -318,13 +366,10 @@ export function runReconcile(ctx) {
     p.warn(BASIC_AUTH_WARNING)
   const stats = { create: 0, update: 0, delete: 0 }
   const rejects = Array.isArray(gateway.reject) ? gateway.reject : []
-  let failure = null
-  for (const event of events) {
-    if (failure) {
-      report.dropped.push(event)
-      continue
-    }
-    const name = consoleName(event.kind, event.obj)
+  const failures = []
+  // The anonymous function Solve hands to Run (GDR pkg/diff/diff.go): it lists the event (JSON) or prints
+  // it (text) before it sends the request, on every attempt.
+  const list = (event, name) => {
     const bucket = { create: 'creating', update: 'updating', delete: 'deleting' }[event.op]
     if (json) report[bucket].push(changeTree(name, event.kind, bodyTree(event, dry)))
     else if (event.op === 'update') {
@@ -332,17 +377,29 @@ export function runReconcile(ctx) {
       const text = mask(diffText(kongPlain(type, event.old), kongPlain(type, event.obj)))
       p.println(YELLOW, 'updating', event.kind, name, text)
     } else p.println(event.op === 'create' ? GREEN : RED, bucket, event.kind, name)
-    if (!dry) {
-      const rule = rejects.find(
-        (r) =>
-          r &&
-          r.kind === event.kind &&
-          r.name === name &&
-          (!r.op || r.op === event.op) &&
-          (!r.workspace || r.workspace === wsName),
-      )
-      let reason = rule ? httpError(Number(rule.status ?? 400), String(rule.message ?? '')) : null
-      if (!reason) {
+  }
+  // handleEvent: backoff.Retry with defaultBackOff, WithMaxRetries(…, 4): an HTTP 500 is tried again up to
+  // four times, any other failure is permanent. The waits (about 1, 3, 9 and 27 s) are not slept here.
+  // Returns the error deck reports for the event (crud.ActionError), or null once Kong accepted it.
+  const handle = (event) => {
+    const name = consoleName(event.kind, event.obj)
+    const rule = rejects.find(
+      (r) =>
+        r &&
+        r.kind === event.kind &&
+        r.name === name &&
+        (!r.op || r.op === event.op) &&
+        (!r.workspace || r.workspace === wsName),
+    )
+    for (let attempt = 1; ; attempt++) {
+      list(event, name)
+      if (dry) break
+      let status = 0
+      let reason = null
+      if (rule && (rule.times === undefined || attempt <= Number(rule.times))) {
+        status = Number(rule.status ?? 400)
+        reason = httpError(status, String(rule.message ?? ''))
+      } else {
         try {
           applyEvent(raw, event)
           dirty = true
@@ -351,13 +408,23 @@ export function runReconcile(ctx) {
           reason = err.message
         }
       }
-      if (reason) {
-        failure = `while processing event: ${OP_NAMES[event.op]} ${event.kind} ${name} failed: ${reason}`
-        continue
+      if (!reason) break
+      if (status !== 500 || attempt === MAX_ATTEMPTS) {
+        return `while processing event: ${OP_NAMES[event.op]} ${event.kind} ${name} failed: ${reason}`
       }
     }
+    // recordOp: counted once, when the event succeeded.
     stats[event.op]++
+    return null
   }
+  // Run's workers, one schedule of them: see runEvents.
+  const dropped = runEvents(events, Number(flagValue(parsed, 'parallelism') ?? 10), (event) => {
+    const failure = handle(event)
+    if (failure) failures.push(failure)
+    return failure !== null
+  })
+  for (const event of dropped) report.dropped.push(event)
+  const failure = failures.length > 0 ? failures : null
   for (const event of report.dropped) {
     if (json) continue
     const name = consoleName(event.kind, event.obj)
@@ -374,8 +441,8 @@ export function runReconcile(ctx) {
     p.always(GREEN_BOLD, `  Deleted: ${stats.delete}\n`)
   }
   if (failure) {
-    if (json) report.errors.push(failure)
-    else throw new DeckError(errArray([failure]))
+    if (json) for (const f of failure) report.errors.push(f)
+    else throw new DeckError(errArray(failure))
   }
   if (dry && flagValue(parsed, 'non-zero-exit-code') && total > 0) return 2
   if (json) {

@@ -1,3 +1,6 @@
+// Helpers for tests that run the deck double (test/deck-double/, README.md there): a stand-in for decK v1.65.1
+// and earlier releases after Kong/deck cmd/*.go, with diff and sync after go-database-reconciler
+// pkg/diff/diff.go v1.40.3 (retries and the stop after a failure included, sync.mjs runEvents).
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
