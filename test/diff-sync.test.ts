@@ -390,7 +390,7 @@ describe('sync action (bundled)', () => {
     expect(run.stdout).toMatch(
       /::error title=deckhand sync%3A create service refunds failed::while processing event: Create service refunds failed: HTTP status 400 \(message: "schema violation \(host: invalid value\)"\)/,
     )
-    expect(run.summary).toMatch(/failed, \d+ dropped \(never sent\), \d+ applied/)
+    expect(run.summary).toMatch(/failed, \d+ dropped \(never sent\), \d+ not attempted, \d+ applied/)
     expect(run.summary).toContain('dropped')
     const plan = JSON.parse(await readFile(run.outputs.plan!, 'utf8'))
     const result = plan.targets[0].result

@@ -121,11 +121,12 @@ export async function syncTargets(
     try {
       const output = await runDeck('sync', plan, options)
       const masker = await maskerFor(output, options)
-      const outcome = syncOutcome(output, masker)
+      const outcome = syncOutcome(output, masker, plan.changes)
       result = { status: 'synced', outcome, unplanned: unplannedChanges(plan, outcome) }
       if (outcome.failed.length > 0 || outcome.otherErrors.length > 0) failed = true
       options.logger.info(
-        `${targetLabel(plan)}: applied ${outcome.applied.length}, failed ${outcome.failed.length}, dropped ${outcome.dropped.length}`,
+        `${targetLabel(plan)}: applied ${outcome.applied.length}, failed ${outcome.failed.length}, ` +
+          `dropped ${outcome.dropped.length}, not attempted ${outcome.notAttempted.length}`,
       )
     } catch (err) {
       if (!isDeckhandError(err)) throw err

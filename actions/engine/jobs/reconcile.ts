@@ -222,7 +222,8 @@ function describeSync(
         ok = false
         lines.push(
           `${title}: ${o.failed.length + o.otherErrors.length} failed, ${o.dropped.length} dropped ` +
-            `(never sent), ${o.applied.length} applied. The gateway is partly synced: fix the cause and sync again.`,
+            `(never sent), ${o.notAttempted.length} not attempted, ${o.applied.length} applied. ` +
+            'The gateway is partly synced: fix the cause and sync again.',
         )
         for (const f of o.failed) {
           report.annotations.push({
@@ -241,6 +242,18 @@ function describeSync(
             message: `Never sent after the failure: ${shortList(o.dropped.map((c) => `${c.action} ${c.kind} ${c.name}`))}`,
           })
         }
+      }
+      if (o.notAttempted.length > 0) {
+        // deck stops silently on events it had taken or not yet generated when a failure stopped it.
+        const what = shortList(o.notAttempted.map((c) => `${c.action} ${c.kind} ${c.name}`))
+        report.annotations.push({
+          level: 'warning',
+          title: `deckhand sync: ${label}: ${o.notAttempted.length} planned change(s) not attempted`,
+          message:
+            o.failed.length + o.otherErrors.length > 0
+              ? `deck stopped at the failure and reported nothing of these; they are not counted as applied (a diff shows what is left): ${what}`
+              : `deck did not report these planned changes (the gateway changed between plan and sync, or deck lost them from its output): ${what}`,
+        })
       }
       const unplannedDeletes = result.unplanned.filter((c) => c.action === 'delete')
       if (unplannedDeletes.length > 0) {

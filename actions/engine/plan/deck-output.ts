@@ -15,6 +15,10 @@ export interface DeckChange {
 }
 
 export interface DeckJsonOutput {
+  /**
+   * In sync, one entry per attempt (GDR pkg/diff/diff.go Solve, v1.40.3): an entity retried after HTTP 500s
+   * is listed again each time, and one Kong refused is listed too. syncOutcome sorts them out.
+   */
   changes: {
     creating: DeckChange[]
     updating: DeckChange[]

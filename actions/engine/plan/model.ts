@@ -58,6 +58,11 @@ export interface SyncOutcome {
   failed: { change: PlannedChange; error: string }[]
   /** Changes deck never sent because an earlier one failed. */
   dropped: PlannedChange[]
+  /**
+   * Planned changes deck reported neither as attempted nor as dropped: after a failure stops a run, deck
+   * forgets events a worker took off its queue and events it never generated. Never counted as applied.
+   */
+  notAttempted: PlannedChange[]
   /** Errors that name no planned entity (a lost connection, a timeout). */
   otherErrors: string[]
   warnings: string[]
@@ -180,54 +185,100 @@ export function targetPlan(
 }
 
 /**
- * What a `deck gateway sync --json-output` run did. deck lists a change it attempted under
- * creating/updating/deleting whether or not Kong accepted it, and reports each failure as
- * `while processing event: <op> <kind> <name> failed: <cause>` (GDR crud.ActionError).
+ * What a `deck gateway sync --json-output` run did, from deck's own accounting, which needs reading with
+ * care (GDR pkg/diff/diff.go, Syncer.Solve and handleEvent, v1.40.3 as deck v1.64.0 bundles it):
+ * - An entity is appended to creating/updating/deleting before its request is sent, whether or not Kong
+ *   accepts it, and again on every attempt: an HTTP 500 is retried up to 4 more times, so one entity can
+ *   be listed five times. Entries are taken once per entity (kind and id, or name where there is no id).
+ * - A failure is reported in errors as `while processing event: <Op> <kind> <name> failed: <cause>` (GDR
+ *   crud.ActionError), once, after the last attempt: a listed entity with an error failed, whatever else
+ *   lists it.
+ * - After the first failure deck stops: what was still queued is listed under dropped_*, but an event a
+ *   worker took off the queue after the stop, and every event of a later entity kind that deck never
+ *   generated, are reported nowhere. `planned` (the diff's changes) finds those: not attempted.
+ * - Workers append to the lists without a lock, so an entry can also be lost outright; that too shows as a
+ *   planned change deck did not report, never as one applied.
  */
-export function syncOutcome(output: DeckJsonOutput, masker: PlanMasker): SyncOutcome {
-  const attempted: { change: PlannedChange; raw: DeckChange; op: string }[] = []
+export function syncOutcome(
+  output: DeckJsonOutput,
+  masker: PlanMasker,
+  planned: readonly PlannedChange[] = [],
+): SyncOutcome {
+  const attempted = new Map<string, { change: PlannedChange; raw: DeckChange; op: string }>()
   const add = (action: Action, op: string, list: DeckChange[]) => {
-    for (const raw of list) attempted.push({ change: masker.change(action, raw), raw, op })
+    for (const raw of list) {
+      const key = entityKey(action, raw)
+      // Identity first: masking rewrites the body, and a retried entity is masked once.
+      if (!attempted.has(key)) attempted.set(key, { change: masker.change(action, raw), raw, op })
+    }
   }
   add('create', 'Create', output.changes.creating)
   add('update', 'Update', output.changes.updating)
   add('delete', 'Delete', output.changes.deleting)
-  const dropped = [
-    ...(output.changes.dropped_creations ?? []).map((c) => masker.change('create', c)),
-    ...(output.changes.dropped_updates ?? []).map((c) => masker.change('update', c)),
-    ...(output.changes.dropped_deletions ?? []).map((c) => masker.change('delete', c)),
-  ]
+  const dropped = new Map<string, PlannedChange>()
+  const addDropped = (action: Action, list: DeckChange[] | undefined) => {
+    for (const raw of list ?? []) {
+      const key = entityKey(action, raw)
+      if (!attempted.has(key) && !dropped.has(key)) dropped.set(key, masker.change(action, raw))
+    }
+  }
+  addDropped('create', output.changes.dropped_creations)
+  addDropped('update', output.changes.dropped_updates)
+  addDropped('delete', output.changes.dropped_deletions)
 
   const failed: SyncOutcome['failed'] = []
   const otherErrors: string[] = []
-  const failedSet = new Set<PlannedChange>()
+  const failedKeys = new Set<string>()
   for (const error of output.errors) {
     // Match on deck's own words for the raw entity, before any masking changed the name. GDR's
     // crud.Op names are capitalized (`Create service x failed`).
-    const hit = attempted.find(
-      (a) => !failedSet.has(a.change) && error.includes(`${a.op} ${a.raw.kind} ${a.raw.name} failed`),
-    )
-    if (hit) {
-      failedSet.add(hit.change)
-      failed.push({ change: hit.change, error })
-    } else otherErrors.push(error)
-  }
-  const applied = attempted.filter((a) => !failedSet.has(a.change)).map((a) => a.change)
-  for (const f of failed) {
+    let hit: string | undefined
+    for (const [key, a] of attempted) {
+      if (!failedKeys.has(key) && error.includes(`${a.op} ${a.raw.kind} ${a.raw.name} failed`)) {
+        hit = key
+        break
+      }
+    }
+    if (hit === undefined) {
+      otherErrors.push(error)
+      continue
+    }
+    failedKeys.add(hit)
+    const { change, raw } = attempted.get(hit)!
     // The error names the entity as deck does (a key-auth by part of its key): name it as the plan does.
-    const raw = attempted.find((a) => a.change === f.change)!.raw
-    f.error = masker.text(
-      f.error.replace(`${raw.kind} ${raw.name} failed`, `${raw.kind} ${f.change.name} failed`),
-    )
+    failed.push({
+      change,
+      error: masker.text(
+        error.replace(`${raw.kind} ${raw.name} failed`, `${raw.kind} ${change.name} failed`),
+      ),
+    })
   }
+  const applied: PlannedChange[] = []
+  for (const [key, a] of attempted) if (!failedKeys.has(key)) applied.push(a.change)
+
+  const reported = new Set<string>()
+  for (const c of applied) reported.add(changeKey(c))
+  for (const f of failed) reported.add(changeKey(f.change))
+  for (const c of dropped.values()) reported.add(changeKey(c))
   return {
     applied,
     failed,
-    dropped,
+    dropped: [...dropped.values()],
+    notAttempted: planned.filter((c) => !reported.has(changeKey(c))),
     otherErrors: otherErrors.map((e) => masker.text(e)),
     warnings: output.warnings.map((w) => masker.text(w)),
     counts: { ...output.summary },
   }
+}
+
+/**
+ * One entity of one sync: the action, deck's kind, and its id where the body has one (a retried event
+ * carries the same body each time), else deck's name for it.
+ */
+function entityKey(action: Action, change: DeckChange): string {
+  const body = change.body
+  const id = [body?.new, body?.old].map((b) => (isObject(b) && typeof b.id === 'string' ? b.id : undefined))
+  return `${action}\u0000${change.kind}\u0000${id[0] ?? id[1] ?? `name:${change.name}`}`
 }
 
 /** Every body of deck's output with its collection, for reading the schemas a plan needs. */

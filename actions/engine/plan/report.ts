@@ -46,10 +46,14 @@ function resultColumn(result: SyncResult | undefined, dryRun: boolean): (change:
       return () => 'not applied (deck failed)'
     case 'synced': {
       const index = new Map<string, string>()
-      // First word wins, as before: failed over dropped over applied.
-      for (const f of result.outcome.failed) index.set(changeKey(f.change), `failed: ${f.error}`)
-      for (const c of result.outcome.dropped) if (!index.has(changeKey(c))) index.set(changeKey(c), 'dropped')
-      for (const c of result.outcome.applied) if (!index.has(changeKey(c))) index.set(changeKey(c), 'applied')
+      // First word wins: failed over dropped over not attempted over applied.
+      const mark = (c: PlannedChange, word: string) => {
+        if (!index.has(changeKey(c))) index.set(changeKey(c), word)
+      }
+      for (const f of result.outcome.failed) mark(f.change, `failed: ${f.error}`)
+      for (const c of result.outcome.dropped) mark(c, 'dropped')
+      for (const c of result.outcome.notAttempted) mark(c, 'not attempted (deck reported nothing)')
+      for (const c of result.outcome.applied) mark(c, 'applied')
       return (change) => index.get(changeKey(change)) ?? 'not applied'
     }
   }

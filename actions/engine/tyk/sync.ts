@@ -74,7 +74,15 @@ export async function applySteps(
       )
     }
   }
-  return { applied, failed, dropped, otherErrors, warnings: [], counts: { ...plan.plan.counts } }
+  return {
+    applied,
+    failed,
+    dropped,
+    notAttempted: [],
+    otherErrors,
+    warnings: [],
+    counts: { ...plan.plan.counts },
+  }
 }
 
 /**

@@ -118,6 +118,7 @@ export class TykSync implements TykWriter {
       applied: [],
       failed: [],
       dropped: [],
+      notAttempted: [],
       otherErrors: [],
       warnings: [],
       counts: { ...plan.plan.counts },
