@@ -480,13 +480,19 @@ COMMANDS['db-restore'] = {
       type: 'boolean',
       default: 'false',
       description:
-        'Create the database named in the backup (pg_restore --create), connecting to the maintenance database of database-url.',
+        'Create the database named in the backup (pg_restore --create), connecting to the maintenance database of database-url. One that exists is refused, or with clean replaced as clean describes.',
     },
     clean: {
       type: 'boolean',
       default: 'false',
       description:
-        'Drop existing objects first (--clean --if-exists). Without it, a database that already holds tables is refused, so nothing is overwritten by accident.',
+        "Replace a database that already holds tables: the backup is restored into a new database beside it (same owner, encoding, locale, privileges and settings), verified, and swapped in by renaming only then, so a failure leaves the database as it was. The swap ends the sessions connected to it (Kong reconnects). Needs the CREATEDB privilege and the database's ownership. Without clean, a database that holds tables is refused.",
+    },
+    'keep-previous': {
+      type: 'boolean',
+      default: 'true',
+      description:
+        'When clean replaced a database, keep the replaced one, renamed <database>_deckhand_previous_<UTC time> (rename it back to roll back; drop it when done). false: drop it once the restored database is in its place.',
     },
     jobs: {
       type: 'integer',
@@ -510,6 +516,8 @@ COMMANDS['db-restore'] = {
   },
   outputs: {
     database: 'The database restored into.',
+    'previous-database':
+      'The database clean replaced, kept under this name (keep-previous); empty when none was replaced or it was dropped.',
     tables: 'Tables checked after the restore.',
     rows: 'Rows checked after the restore.',
     verified: 'true when every row count and checksum matched the manifest.',

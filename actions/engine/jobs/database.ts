@@ -125,6 +125,7 @@ export async function dbRestoreJob(source: InputSource, ctx: JobContext): Promis
       jobs: inputs.integer('jobs'),
       verify: inputs.boolean('verify'),
       noOwner: inputs.boolean('no-owner'),
+      keepPrevious: inputs.boolean('keep-previous'),
       binDir: inputs.string('postgres-bin'),
       pathEnv: ctx.env.PATH,
       logger: ctx.logger,
@@ -141,6 +142,13 @@ export async function dbRestoreJob(source: InputSource, ctx: JobContext): Promis
         : 'Not verified (verify is false).',
       `Session time zone: ${result.timeZone.description}.`,
     )
+    if (result.replaced) {
+      report.lines.push(
+        result.previous
+          ? `It replaced the existing ${result.database} once complete: that database is kept as ${result.previous} (rename it back to roll back; drop it when you no longer need it).`
+          : `It replaced the existing ${result.database} once complete; the replaced database was dropped (keep-previous is false).`,
+      )
+    }
     for (const note of result.notes) report.annotations.push({ level: 'warning', message: note })
     if (result.differences.length) {
       report.tables.push({
@@ -159,6 +167,7 @@ export async function dbRestoreJob(source: InputSource, ctx: JobContext): Promis
       report,
       outputs: {
         database: result.database,
+        'previous-database': result.previous ?? '',
         tables: String(result.tablesChecked),
         rows: String(result.rowsChecked),
         verified: String(result.verified),

@@ -16,9 +16,13 @@ export interface QualifiedTable {
   table: string
 }
 
+/** An SQL identifier, quoted: any name (quotes, spaces, capitals, non-ASCII) is taken exactly as it is. */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`
+}
+
 export function quotedName({ schema, table }: QualifiedTable): string {
-  const quote = (name: string) => `"${name.replace(/"/g, '""')}"`
-  return `${quote(schema)}.${quote(table)}`
+  return `${quoteIdent(schema)}.${quoteIdent(table)}`
 }
 
 export interface PgDumpOptions {
@@ -60,8 +64,16 @@ export interface PgRestoreOptions {
   singleTransaction?: boolean
 }
 
+/**
+ * A connection string naming only the database: pg_restore reads a --dbname holding `=` or starting with
+ * postgres:// as connection settings, so a plain name such as `a=b` would not be taken as a name.
+ */
+export function dbnameConninfo(database: string): string {
+  return `dbname='${database.replace(/[\\']/g, (c) => `\\${c}`)}'`
+}
+
 export function pgRestoreArgs(options: PgRestoreOptions): string[] {
-  const args = [`--dbname=${options.database}`, '--no-password', '--exit-on-error']
+  const args = [`--dbname=${dbnameConninfo(options.database)}`, '--no-password', '--exit-on-error']
   if (options.create) args.push('--create')
   if (options.clean) args.push('--clean', '--if-exists')
   if (options.jobs !== undefined && options.jobs > 1) {

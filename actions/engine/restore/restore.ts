@@ -205,6 +205,8 @@ class Recovery {
           jobs: database.jobs,
           verify: true,
           noOwner: database.noOwner,
+          // Without overwrite the database replaced held no configuration: nothing worth keeping.
+          keepPrevious: this.options.overwrite,
           refuseConfigured: !this.options.overwrite,
           // From here on, whatever the database holds was put there by this restore.
           checked: () => (this.foundEmpty = true),
@@ -223,6 +225,10 @@ class Recovery {
       `Database ${result.manifest.database} from the backup of ${result.manifest.startedAt}: ${result.tablesChecked} tables, ${result.rowsChecked} rows` +
         ` (${entities.map((t) => `${t.table} ${t.rows}`).join(', ') || 'no entities'}).`,
     )
+    if (result.previous)
+      this.outcome.warnings.push(
+        `The database the restore replaced is kept as ${result.previous}: rename it back to roll back, or drop it.`,
+      )
     for (const note of result.notes) this.outcome.warnings.push(note)
     const skipped = result.manifest.tables.filter((t) => !t.data)
     if (skipped.length > 0) {
