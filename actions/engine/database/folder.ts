@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { chmod, mkdir, readdir, rename, rm } from 'node:fs/promises'
+import { chmod, mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 
 import { DeckhandError } from '../errors.js'
-import { exists } from '../paths.js'
 
 /** A backup being written: a hidden folder that becomes the backup only when everything is in it. */
 export interface PendingFolder {
@@ -51,8 +50,22 @@ export async function pendingFolder(outputDir: string, name: string): Promise<Pe
       await privateTree(path)
       for (let n = 1; ; n++) {
         const final = join(dir, n === 1 ? name : `${name}-${n}`)
-        if (await exists(final)) continue
-        await rename(path, final)
+        // Creating the folder claims the name for one dump only, even when two of the same second get here at
+        // once: looking first and renaming after would let both find it free, and the second rename fail on
+        // (or, were it empty, replace) the first's backup.
+        try {
+          await mkdir(final, { mode: 0o700 })
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue
+          throw err
+        }
+        // rename(2) replaces an empty folder in one step: the one just claimed.
+        try {
+          await rename(path, final)
+        } catch (err) {
+          await rmdir(final).catch(() => undefined)
+          throw err
+        }
         return final
       }
     },
