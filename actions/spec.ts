@@ -437,7 +437,7 @@ COMMANDS['db-dump'] = {
       type: 'string',
       default: 'db-backup',
       description:
-        'Directory that receives the backup, in a new folder <database>-<UTC time> holding the dump and manifest.json. Earlier backups are never touched.',
+        'Directory that receives the backup, in a new folder <database>-<UTC time> holding the dump and manifest.json (-2, -3… when another dump of the same second has that name). Earlier backups are never touched.',
     },
     verify: {
       type: 'boolean',
