@@ -484,23 +484,25 @@ describe('lean backups and the defaults a Kestra user meets', () => {
       expect(await fingerprint('kestra_paris')).toEqual(await fingerprint('kestra_lean_source'))
     })
 
-    it('a PGTZ in the environment wins over the recorded zone: in Europe/Paris the dates shift and verification fails', async () => {
+    it('a PGTZ in the environment wins over the recorded zone: in Europe/Paris the dates shift, verification fails, and the shifted copy does not replace the database', async () => {
       const shifted = await action(
         'db-restore',
         { 'database-url': pg.url('kestra_paris'), input: backup, clean: 'true' },
         { PGTZ: 'Europe/Paris' },
       )
       expect(shifted.exitCode).not.toBe(0)
-      expect(shifted.outputs.verified).toBe('false')
       const log = visibleLog(shifted.stdout)
       expect(log).toContain('Session time zone: Europe/Paris, from PGTZ (the backup was dumped in UTC).')
+      expect(log).toMatch(
+        /::error::The restored copy differs from the backup's manifest in 1 table\(s\), so it did not replace kestra_paris\./,
+      )
+      expect(log).toMatch(/The restore ran in time zone Europe\/Paris \(PGTZ\), the dump in UTC/)
       expect(log).toContain(
-        '::error ::public.executions: expected the dumped rows, found same count, different content',
+        'public.executions: expected the dumped rows, found same count, different content',
       )
-      expect(log).toMatch(/::warning.*The restore ran in time zone Europe\/Paris \(PGTZ\), the dump in UTC/)
-      expect(await pg.psql(startDates, 'kestra_paris')).not.toBe(
-        await pg.psql(startDates, 'kestra_lean_source'),
-      )
+      expect(log).toContain('The database kestra_paris was not changed')
+      // Still what the previous restore, in the recorded zone, put there.
+      expect(await pg.psql(startDates, 'kestra_paris')).toBe(await pg.psql(startDates, 'kestra_lean_source'))
     })
 
     it('a backup whose manifest records no time zone (an older db-dump) restores in the target’s default, as before', async () => {
@@ -516,16 +518,15 @@ describe('lean backups and the defaults a Kestra user meets', () => {
         clean: 'true',
       })
       expect(restored.exitCode).not.toBe(0)
-      expect(restored.outputs.verified).toBe('false')
-      expect(restored.summary).toContain(
+      const log = visibleLog(restored.stdout)
+      expect(log).toContain(
         "Session time zone: Europe/Paris, the target's default: the backup records no time zone.",
       )
-      expect(visibleLog(restored.stdout)).toMatch(
-        /::warning.*set PGTZ to the source's zone and restore again/,
+      expect(log).toMatch(
+        /::error::The restored copy differs.*set PGTZ to the source's zone and restore again/,
       )
-      expect(await pg.psql(startDates, 'kestra_paris')).not.toBe(
-        await pg.psql(startDates, 'kestra_lean_source'),
-      )
+      expect(log).toContain('The database kestra_paris was not changed')
+      expect(await pg.psql(startDates, 'kestra_paris')).toBe(await pg.psql(startDates, 'kestra_lean_source'))
     })
   })
 

@@ -464,8 +464,9 @@ async function restoreBeside(r: Restore): Promise<DbRestoreResult> {
     }
     const result = await check(r, fresh)
     if (options.verify && !result.verified) {
+      const hint = timeZoneHint(r.zone, r.recordedZone)
       throw new DeckhandError(
-        `The restored copy differs from the backup's manifest in ${result.differences.length} table(s), so it did not replace ${database}.`,
+        `The restored copy differs from the backup's manifest in ${result.differences.length} table(s), so it did not replace ${database}.${hint ? ` ${hint}` : ''}`,
         result.differences.map((d) => `${d.table}: expected ${d.expected}, found ${d.actual}`),
       )
     }
