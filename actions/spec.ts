@@ -474,7 +474,7 @@ COMMANDS['db-restore'] = {
     'database-url': {
       ...postgresInputs['database-url']!,
       description:
-        'Where to restore: postgres://user:password@host:5432/kong, or with create, a maintenance database such as postgres. Empty: the PG* variables. The password goes in a private file, never on a command line.',
+        "Where to restore: postgres://user:password@host:5432/kong, or with create, a maintenance database such as postgres. Empty: the PG* variables. The password goes in a private file, never on a command line. Without create, clean replaces the database from the same server's postgres database (template1 where there is none).",
     },
     create: {
       type: 'boolean',

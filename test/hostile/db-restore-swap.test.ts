@@ -7,6 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 
 import { loadKongDatabase } from '../../script/kong-db.mjs'
 import { type PostgresServer, startPostgres } from '../../script/servers.mjs'
+import { freshName, previousName, splitSettingList } from '../../actions/engine/postgres/databases.js'
+import { dbnameConninfo } from '../../actions/engine/postgres/commands.js'
 import { runCli, sourceCli } from '../support/action.js'
 
 /**
@@ -326,4 +328,23 @@ describe('db-restore with clean into a database that holds data', () => {
     expect(await replacements()).toEqual([])
     expect(await fingerprint('target_kill')).toEqual(await fingerprint('kong'))
   }, 120_000)
+})
+
+describe('names and values the swap writes', () => {
+  test('names derived from a long multi-byte name stay within 63 bytes and never split a character', () => {
+    const long = 'é'.repeat(40) // 80 bytes
+    for (const name of [freshName(long), previousName(long, '20261206T101500Z', 99)]) {
+      expect(Buffer.byteLength(name)).toBeLessThanOrEqual(63)
+      expect(name).not.toContain('\uFFFD')
+      expect(Buffer.from(name).toString('utf8')).toBe(name)
+    }
+    expect(freshName(long)).toMatch(/^(?:é)+_deckhand_[0-9a-f]{8}$/)
+    expect(previousName('kong', '20261206T101500Z')).toBe('kong_deckhand_previous_20261206T101500Z')
+    expect(previousName('kong', '20261206T101500Z', 2)).toBe('kong_deckhand_previous_20261206T101500Z_2')
+  })
+
+  test('a list setting splits as PostgreSQL stores it; a database name is passed to pg_restore as a name', () => {
+    expect(splitSettingList('"$user", public, "Odd ""schema"""')).toEqual(['$user', 'public', 'Odd "schema"'])
+    expect(dbnameConninfo("a=b 'c'\\d")).toBe("dbname='a=b \\'c\\'\\\\d'")
+  })
 })
