@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 
 import { type GitSandbox, commitAs, gitSandbox, gitWithCompetitor, writeDump } from '../support/git.js'
-import { buildSourceCli, type CliRun, runCliBundle } from '../support/source-cli.js'
+import { CLI, runCli } from '../support/action.js'
 
 /**
  * `commit` treats the checkout as read-only: whatever it holds (untracked files where the remote added
@@ -29,10 +29,8 @@ import { buildSourceCli, type CliRun, runCliBundle } from '../support/source-cli
  */
 
 let work: string
-let cli: string
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'deckhand-commit-worktree-'))
-  cli = await buildSourceCli(work)
 }, 60_000)
 afterAll(() => rm(work, { recursive: true, force: true }))
 
@@ -75,8 +73,8 @@ function commit(
   cwd: string,
   env: Record<string, string> = {},
   args: readonly string[] = [],
-): Promise<CliRun> {
-  return runCliBundle(cli, ['commit', '--path', 'kong', ...args], { cwd, env: { ...box.env, ...env } })
+): ReturnType<typeof runCli> {
+  return runCli(['commit', '--path', 'kong', ...args], { cwd, env: { ...box.env, ...env } })
 }
 
 async function remoteLog(box: GitSandbox): Promise<string[]> {
@@ -287,7 +285,7 @@ describe('commit with other git processes on the same checkout', () => {
     const script = join(box.dir, 'second.sh')
     await writeFile(
       script,
-      `cd '${runner}' && '${process.execPath}' '${cli}' commit --path kong > '${second}.out' 2>&1; echo $? > '${second}.code'\n`,
+      `cd '${runner}' && '${process.execPath}' '${CLI}' commit --path kong > '${second}.out' 2>&1; echo $? > '${second}.code'\n`,
     )
     const bin = await gitWithCompetitor(box, script, 1)
 

@@ -8,7 +8,7 @@ import { loadKongDatabase } from '../../script/kong-db.mjs'
 import { type PostgresServer, startPostgres } from '../../script/servers.mjs'
 import { readManifest, verifyFiles } from '../../actions/engine/backup/manifest.js'
 import { pendingFolder } from '../../actions/engine/database/folder.js'
-import { runCli, sourceCli } from '../support/action.js'
+import { runCli } from '../support/action.js'
 
 /**
  * Dumps into one output-dir at the same second share a folder name (<database>-<UTC time to the second>):
@@ -42,9 +42,8 @@ describe('backup folders of the same name', () => {
 
 describe('two db-dumps of one database into one folder at once', () => {
   let pg: PostgresServer
-  let cli: string
   beforeAll(async () => {
-    ;[pg, cli] = await Promise.all([startPostgres({ user: 'kong' }), sourceCli(work)])
+    pg = await startPostgres({ user: 'kong' })
     await loadKongDatabase(pg, 'kong', {})
   }, 120_000)
   afterAll(async () => pg?.stop())
@@ -53,7 +52,6 @@ describe('two db-dumps of one database into one folder at once', () => {
     const out = join(work, 'backups')
     const dump = () =>
       runCli(['db-dump', '--format', 'custom', '--profile', 'none', '--output-dir', out, '--json'], {
-        script: cli,
         env: { PATH: process.env.PATH ?? '', HOME: work, DECKHAND_DATABASE_URL: pg.url('kong') },
       })
     // Started just after a second begins, so that both name their folder after the same second.

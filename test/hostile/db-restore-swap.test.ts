@@ -9,7 +9,7 @@ import { loadKongDatabase } from '../../script/kong-db.mjs'
 import { type PostgresServer, startPostgres } from '../../script/servers.mjs'
 import { freshName, previousName, splitSettingList } from '../../actions/engine/postgres/databases.js'
 import { dbnameConninfo } from '../../actions/engine/postgres/commands.js'
-import { runCli, sourceCli } from '../support/action.js'
+import { CLI, runCli } from '../support/action.js'
 
 /**
  * A restore that replaces a database never loses it: the backup goes into a new database beside it, and
@@ -25,7 +25,6 @@ const WEIRD = `Kong "prod" ü€ ${'x'.repeat(60 - Buffer.byteLength('Kong "prod
 
 let pg: PostgresServer
 let work: string
-let cli: string
 /** db-dump backups of `kong`: exact (profile none), and one whose dump names a role the server no longer has. */
 let good: string
 let ghost: string
@@ -41,7 +40,6 @@ function deckhand(
 ) {
   const url = `postgres://${encodeURIComponent(user.name)}:${encodeURIComponent(user.password)}@127.0.0.1:${pg.port}/${encodeURIComponent(database)}`
   return runCli([command, ...args], {
-    script: cli,
     env: { PATH: process.env.PATH ?? '', HOME: work, DECKHAND_DATABASE_URL: url },
   })
 }
@@ -108,7 +106,7 @@ async function exists(database: string): Promise<boolean> {
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'deckhand-swap-'))
-  ;[pg, cli] = await Promise.all([startPostgres({ user: 'kong', password: PASSWORD }), sourceCli(work)])
+  pg = await startPostgres({ user: 'kong', password: PASSWORD })
   await loadKongDatabase(pg, 'kong', {})
   good = await dump('kong', 'good')
 
@@ -288,7 +286,7 @@ describe('db-restore with clean into a database that holds data', () => {
   test('the process killed mid-restore: the target is intact, and the next restore drops what the killed one left', async () => {
     const before = await populated('target_kill')
     // Its own process group, killed as a runner kills a cancelled job: deckhand and pg_restore alike.
-    const child = spawn(process.execPath, [cli, 'db-restore', '--input', bulky, '--clean', '--jobs', '2'], {
+    const child = spawn(process.execPath, [CLI, 'db-restore', '--input', bulky, '--clean', '--jobs', '2'], {
       env: {
         PATH: process.env.PATH ?? '',
         HOME: work,

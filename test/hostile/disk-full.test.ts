@@ -7,7 +7,7 @@ import { promisify } from 'node:util'
 
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals'
 
-import { bundleCli, expectCleanFailure, runMeasured } from '../support/cli-bundle.js'
+import { measuredCli, expectCleanFailure, runMeasured } from '../support/measured-cli.js'
 import { doubleEnv } from '../support/deck-double.js'
 
 /**
@@ -42,10 +42,10 @@ const mounted = 'dir' in disk ? disk.dir : undefined
 const suite = mounted ? describe : describe.skip
 const title = mounted ? 'a full disk' : `a full disk (skipped: ${'reason' in disk ? disk.reason : ''})`
 
-let bundle: Awaited<ReturnType<typeof bundleCli>>
+let bundle: Awaited<ReturnType<typeof measuredCli>>
 let scratch: string
 beforeAll(async () => {
-  if (mounted) bundle = await bundleCli()
+  if (mounted) bundle = await measuredCli()
 }, 60_000)
 afterAll(async () => {
   if (!mounted) return

@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { Header } from 'tar'
 
 import type { FileEntry, FilesManifest } from '../../actions/engine/files/backup.js'
-import { bundleCli, expectCleanFailure, type MeasuredRun, runMeasured } from '../support/cli-bundle.js'
+import { measuredCli, expectCleanFailure, type MeasuredRun, runMeasured } from '../support/measured-cli.js'
 
 /**
  * files-restore and a hostile archive: a few MiB of gzip that inflate to gigabytes are refused while they
@@ -25,11 +25,11 @@ const GiB = 1024 * MiB
 // The watchdog's limit: far above what a streaming restore needs, far below what the machine has.
 const CAP = GiB
 
-let bundle: Awaited<ReturnType<typeof bundleCli>>
+let bundle: Awaited<ReturnType<typeof measuredCli>>
 let dir: string
 let target: string
 beforeAll(async () => {
-  bundle = await bundleCli()
+  bundle = await measuredCli()
 }, 60_000)
 afterAll(() => bundle.cleanup())
 beforeEach(async () => {

@@ -116,45 +116,21 @@ export function recordingRunner(cwd: () => string): {
   return { action, captured }
 }
 
-/**
- * Runs the bundled CLI as a user does: `node dist/cli/index.js ARGS`, with exactly `env` (HOME set); `script`
- * runs another build of it instead (see sourceCli).
- */
+/** The bundled CLI, as users run it (rebuilt with every source change; a check fails on a stale one). */
+export const CLI = join(ROOT, 'dist/cli/index.js')
+
+/** Runs the bundled CLI as a user does: `node dist/cli/index.js ARGS`, with exactly `env` (HOME set). */
 export function runCli(
   args: readonly string[],
-  options: { env: Record<string, string>; cwd?: string; script?: string },
+  options: { env: Record<string, string>; cwd?: string },
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
     execFile(
       process.execPath,
-      [options.script ?? join(ROOT, 'dist/cli/index.js'), ...args],
-      { env: options.env, cwd: options.cwd },
+      [CLI, ...args],
+      { env: options.env, cwd: options.cwd, maxBuffer: 16 * 1024 * 1024 },
       (err, stdout, stderr) =>
         done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     )
   })
-}
-
-/**
- * The CLI bundled from the sources as they are now, into `dir` (dist/ is rebuilt only when a release is cut,
- * so it may lag behind the engine a test exercises): the same esbuild settings as script/build.mjs, with
- * @actions/artifact left out (only artifact names need it). Returns the script to pass to runCli.
- */
-export async function sourceCli(dir: string): Promise<string> {
-  const { build } = await import('esbuild')
-  const outfile = join(dir, 'cli', 'index.js')
-  await build({
-    entryPoints: [join(ROOT, 'actions/cli/index.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile,
-    banner: {
-      js: "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);",
-    },
-    external: ['@actions/artifact'],
-    logLevel: 'warning',
-  })
-  return outfile
 }

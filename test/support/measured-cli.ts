@@ -1,39 +1,22 @@
-import { execFile, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-import { ROOT } from './action.js'
+import { CLI } from './action.js'
 
 /**
- * The CLI bundled from the sources as they are, into a temporary folder (dist/ is rebuilt only at release
- * time), with the options script/build.mjs uses. Bundled by a child process: esbuild's native binary is no
- * module for Jest to load.
+ * The bundled CLI with a memory probe: a temporary folder holding a preload that reports the process's peak
+ * resident memory when it exits, into the file RSS_REPORT names.
  */
-export async function bundleCli(): Promise<{ dir: string; cli: string; cleanup: () => Promise<void> }> {
+export async function measuredCli(): Promise<{ dir: string; cli: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'deckhand-cli-'))
-  const cli = join(dir, 'index.js')
-  const script = `
-    import { build } from 'esbuild'
-    await build({
-      entryPoints: [${JSON.stringify(join(ROOT, 'actions/cli/index.ts'))}],
-      bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning',
-      outfile: ${JSON.stringify(cli)},
-      external: ['@actions/artifact'],
-      banner: { js: "import { createRequire as __createRequire } from 'node:module';\\nconst require = __createRequire(import.meta.url);" },
-    })`
-  await new Promise<void>((done, fail) =>
-    execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT }, (err, _out, stderr) =>
-      err ? fail(new Error(`bundling the CLI failed: ${stderr}`)) : done(),
-    ),
-  )
-  // Reports the process's peak resident memory when it exits, into the file RSS_REPORT names.
   await writeFile(
     join(dir, 'rss.mjs'),
     "import { writeFileSync } from 'node:fs'\n" +
       "process.on('exit', () => { if (process.env.RSS_REPORT) writeFileSync(process.env.RSS_REPORT, String(process.resourceUsage().maxRSS * 1024)) })\n",
   )
-  return { dir, cli, cleanup: () => rm(dir, { recursive: true, force: true }) }
+  return { dir, cli: CLI, cleanup: () => rm(dir, { recursive: true, force: true }) }
 }
 
 export interface MeasuredRun {
@@ -55,7 +38,7 @@ function rssOf(pid: number): Promise<number> {
 }
 
 /**
- * Runs the bundled CLI with exactly `env`, watching its memory: a process over capBytes is killed at once (a
+ * Runs the CLI with exactly `env`, watching its memory: a process over capBytes is killed at once (a
  * regression must fail the test, not the machine running it).
  */
 export async function runMeasured(
