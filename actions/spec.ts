@@ -597,17 +597,25 @@ COMMANDS['files-restore'] = {
     'max-size-mib': {
       type: 'integer',
       default: String(mebibytes(DEFAULT_LIMITS.maxBytes)),
+      min: 1,
+      max: 16 * 1024 * 1024,
+      unit: 'MiB',
       description:
         'Most the archive may unpack to, in MiB, all files together. A larger one is refused as it streams, and nothing is restored; raise it for a backup that large.',
     },
     'max-file-size-mib': {
       type: 'integer',
       default: String(mebibytes(DEFAULT_LIMITS.maxFileBytes)),
+      min: 1,
+      max: 16 * 1024 * 1024,
+      unit: 'MiB',
       description: 'Largest file the archive may hold, in MiB; an archive with a larger one is refused.',
     },
     'max-files': {
       type: 'integer',
       default: String(DEFAULT_LIMITS.maxEntries),
+      min: 1,
+      max: 10_000_000,
       description: 'Most files and directories the archive may hold; an archive with more is refused.',
     },
     ...artifactDownloadInputs,

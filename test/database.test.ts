@@ -232,7 +232,9 @@ describe('faults', () => {
       'upload-artifact': 'false',
     })
     expect(unwritable.exitCode).not.toBe(0)
-    expect(visibleLog(unwritable.stdout)).toContain('output-dir a-file/backups cannot be written (ENOTDIR)')
+    expect(visibleLog(unwritable.stdout)).toContain(
+      'Input output-dir: cannot write a-file/backups: one of its parent directories is a file.',
+    )
     await expectOnlyPrevious()
   })
 

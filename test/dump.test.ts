@@ -266,7 +266,9 @@ describe('dump action (bundled, run as the runner does)', () => {
       env: doubleEnv({ log: w.log }),
     })
     expect(run.exitCode).not.toBe(0)
-    expect(run.stdout).toMatch(/::error::output-dir .* is not a directory/)
+    expect(run.stdout).toMatch(
+      /::error::Input output-dir: .* is a file, not a directory; name a directory to write into/,
+    )
     expect(await readFile(join(w.dir, 'file'), 'utf8')).toBe('x')
   })
 
