@@ -4,7 +4,7 @@ import { LineCounter, parseDocument } from 'yaml'
 
 import { append, maxOf } from '../engine/arrays.js'
 import { DirToolStore } from '../engine/deck/dir-store.js'
-import { DeckhandError, errorMessage, isDeckhandError } from '../engine/errors.js'
+import { DeckhandError, asExpectedError, errorMessage, isDeckhandError } from '../engine/errors.js'
 import { writeFileAtomic } from '../engine/fs-atomic.js'
 import type { JobContext } from '../engine/jobs/context.js'
 import { Inputs } from '../engine/jobs/inputs.js'
@@ -234,7 +234,8 @@ export async function main(argv: string[]): Promise<number> {
       return 2
     }
     return await runCommand(spec, rest)
-  } catch (err) {
+  } catch (thrown) {
+    const err = asExpectedError(thrown) ?? thrown
     if (isDeckhandError(err)) {
       process.stderr.write(`deckhand: ${[err.message, ...err.details].join('\n  ')}\n`)
       return 1

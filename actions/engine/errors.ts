@@ -62,6 +62,19 @@ export function fileSystemError(err: unknown, place: string): unknown {
   return new FileSystemError(e!.code!, place, message, details, err)
 }
 
+/**
+ * What the adapters' last-resort handlers report as a clear failure: a DeckhandError, or a file system
+ * refusal the user fixes outside deckhand (a full disk, permissions) that no earlier handler named, told
+ * by the path it failed on. Anything else is a bug, reported with its stack.
+ */
+export function asExpectedError(err: unknown): DeckhandError | undefined {
+  if (isDeckhandError(err)) return err
+  const path = (err as NodeJS.ErrnoException | undefined)?.path
+  if (typeof path !== 'string') return undefined
+  const mapped = fileSystemError(err, path)
+  return isDeckhandError(mapped) ? mapped : undefined
+}
+
 /** Message of any thrown value, for the last-resort handlers. */
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err)

@@ -1,7 +1,7 @@
 import * as core from '@actions/core'
 import { isAbsolute, relative, sep } from 'node:path'
 
-import { errorMessage, isDeckhandError } from '../engine/errors.js'
+import { asExpectedError, errorMessage } from '../engine/errors.js'
 import type { JobContext, JobResult } from '../engine/jobs/context.js'
 import { Inputs, type InputSource } from '../engine/jobs/inputs.js'
 import { configureSecretFields } from '../engine/secrets/configured.js'
@@ -63,9 +63,10 @@ export async function runAction(command: string, job: Job): Promise<void> {
     if (result.reviews?.length) await postReviews(spec, source, result.reviews)
     for (const line of result.report.lines) core.info(line)
     if (!result.ok) core.setFailed(`${result.report.title}: ${result.report.lines[0] ?? 'failed'}`)
-  } catch (err) {
-    if (!isDeckhandError(err)) core.debug((err as Error)?.stack ?? String(err))
-    core.setFailed(isDeckhandError(err) ? [err.message, ...err.details].join('\n') : errorMessage(err))
+  } catch (thrown) {
+    const err = asExpectedError(thrown)
+    if (!err) core.debug((thrown as Error)?.stack ?? String(thrown))
+    core.setFailed(err ? [err.message, ...err.details].join('\n') : errorMessage(thrown))
   }
 }
 
