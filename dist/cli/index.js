@@ -1292,9 +1292,9 @@ ${indent}`) + "'";
         return quotedString(value, ctx);
       }
       const indent = ctx.indent || (ctx.forceBlockIndent || containsDocumentMarker(value) ? "  " : "");
-      const literal = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar2.Scalar.BLOCK_FOLDED ? false : type === Scalar2.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent.length);
+      const literal2 = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar2.Scalar.BLOCK_FOLDED ? false : type === Scalar2.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent.length);
       if (!value)
-        return literal ? "|\n" : ">\n";
+        return literal2 ? "|\n" : ">\n";
       let chomp;
       let endStart;
       for (endStart = value.length; endStart > 0; --endStart) {
@@ -1343,7 +1343,7 @@ ${indent}`) + "'";
         if (onComment)
           onComment();
       }
-      if (!literal) {
+      if (!literal2) {
         const foldedValue = value.replace(/\n+/g, "\n$&").replace(/(?:^|\n)([\t ].*)(?:([\n\t ]*)\n(?![\n\t ]))?/g, "$1$2").replace(/\n+/g, `$&${indent}`);
         let literalFallback = false;
         const foldOptions = getFoldOptions(ctx, true);
@@ -8257,10 +8257,10 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports, module) {
     "use strict";
     var parse3 = require_parse();
-    var constants4 = require_constants();
+    var constants3 = require_constants();
     var SemVer = require_semver();
     var truncate = (version, truncation, options) => {
-      if (!constants4.RELEASE_TYPES.includes(truncation)) {
+      if (!constants3.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version, options);
@@ -9500,7 +9500,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports, module) {
     "use strict";
     var internalRe = require_re();
-    var constants4 = require_constants();
+    var constants3 = require_constants();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse3 = require_parse();
@@ -9584,8 +9584,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants4.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants4.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants3.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants3.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -9596,6 +9596,23 @@ var require_semver2 = __commonJS({
 function isDeckhandError(err) {
   return err instanceof DeckhandError;
 }
+function fileSystemError(err, place) {
+  if (isDeckhandError(err)) return err;
+  const e = err;
+  const advice = e?.code === void 0 ? void 0 : FILE_SYSTEM_ADVICE[e.code];
+  if (advice === void 0) return err;
+  const file = e.path ?? place;
+  const message = advice(place, file);
+  const details = message.includes(file) ? [] : [`${e.code} from ${e.syscall ?? "a call"} on ${file}`];
+  return new FileSystemError(e.code, place, message, details, err);
+}
+function asExpectedError(err) {
+  if (isDeckhandError(err)) return err;
+  const path = err?.path;
+  if (typeof path !== "string") return void 0;
+  const mapped = fileSystemError(err, path);
+  return isDeckhandError(mapped) ? mapped : void 0;
+}
 function errorMessage(err) {
   return err instanceof Error ? err.message : String(err);
 }
@@ -9605,7 +9622,7 @@ function explainOutput(tool, output, rules, lines = 6) {
   return rule ? `${rule[1]}
 ${tool} said: ${detail}` : `${tool} failed: ${detail || "no error output"}`;
 }
-var DeckhandError;
+var DeckhandError, FileSystemError, FILE_SYSTEM_ADVICE;
 var init_errors = __esm({
   "actions/engine/errors.ts"() {
     "use strict";
@@ -9617,6 +9634,23 @@ var init_errors = __esm({
         this.name = "DeckhandError";
         this.details = details;
       }
+    };
+    FileSystemError = class extends DeckhandError {
+      code;
+      path;
+      constructor(code, path, message, details, cause) {
+        super(message, details, { cause });
+        this.name = "FileSystemError";
+        this.code = code;
+        this.path = path;
+      }
+    };
+    FILE_SYSTEM_ADVICE = {
+      ENOSPC: (place) => `No space left on ${place}: free space and rerun.`,
+      EDQUOT: (place) => `Disk quota exceeded on ${place}: free space or raise the quota, and rerun.`,
+      EROFS: (place) => `${place} is on a read-only file system: choose a writable place, or remount it, and rerun.`,
+      EACCES: (_place, file) => `Permission denied on ${file}: run as a user who may use it, or change its permissions, and rerun.`,
+      EPERM: (_place, file) => `Operation not permitted on ${file}: run as a user who may use it, or change its permissions, and rerun.`
     };
   }
 });
@@ -10229,7 +10263,7 @@ var require_scan = __commonJS({
 var require_parse2 = __commonJS({
   "node_modules/picomatch/lib/parse.js"(exports, module) {
     "use strict";
-    var constants4 = require_constants2();
+    var constants3 = require_constants2();
     var utils = require_utils();
     var {
       MAX_LENGTH,
@@ -10237,7 +10271,7 @@ var require_parse2 = __commonJS({
       REGEX_NON_SPECIAL_CHARS,
       REGEX_SPECIAL_CHARS_BACKREF,
       REPLACEMENTS
-    } = constants4;
+    } = constants3;
     var expandRange = (args, options) => {
       if (typeof options.expandRange === "function") {
         return options.expandRange(...args, options);
@@ -10446,7 +10480,7 @@ var require_parse2 = __commonJS({
       if (options.maxExtglobRecursion === false) {
         return { risky: false };
       }
-      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants4.DEFAULT_MAX_EXTGLOB_RECURSION;
+      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants3.DEFAULT_MAX_EXTGLOB_RECURSION;
       const branches = splitTopLevel(body).map((branch) => branch.trim());
       if (branches.length > 1) {
         if (branches.some((branch) => branch === "") || branches.some((branch) => /^[*?]+$/.test(branch)) || hasRepeatedCharPrefixOverlap(branches)) {
@@ -10463,9 +10497,9 @@ var require_parse2 = __commonJS({
           safeChars.push(...chars);
           continue;
         }
-        const literal = normalizeSimpleBranch(branch);
-        if (literal && literal.length === 1) {
-          safeChars.push(literal);
+        const literal2 = normalizeSimpleBranch(branch);
+        if (literal2 && literal2.length === 1) {
+          safeChars.push(literal2);
           continue;
         }
         combinable = false;
@@ -10492,8 +10526,8 @@ var require_parse2 = __commonJS({
       const bos = { type: "bos", value: "", output: opts.prepend || "" };
       const tokens = [bos];
       const capture = opts.capture ? "" : "?:";
-      const PLATFORM_CHARS = constants4.globChars(opts.windows);
-      const EXTGLOB_CHARS = constants4.extglobChars(PLATFORM_CHARS);
+      const PLATFORM_CHARS = constants3.globChars(opts.windows);
+      const EXTGLOB_CHARS = constants3.extglobChars(PLATFORM_CHARS);
       const {
         DOT_LITERAL,
         PLUS_LITERAL,
@@ -10617,21 +10651,21 @@ var require_parse2 = __commonJS({
         extglobs.push(token);
       };
       const extglobClose = (token) => {
-        const literal = input.slice(token.startIndex, state.index + 1);
+        const literal2 = input.slice(token.startIndex, state.index + 1);
         const body = input.slice(token.startIndex + 2, state.index);
         const analysis = analyzeRepeatedExtglob(body, opts);
         if ((token.type === "plus" || token.type === "star") && analysis.risky) {
           const safeOutput = analysis.safeOutput ? (token.output ? "" : ONE_CHAR) + (opts.capture ? `(${analysis.safeOutput})` : analysis.safeOutput) : void 0;
-          const open4 = tokens[token.tokensIndex];
-          open4.type = "text";
-          open4.value = literal;
-          open4.output = safeOutput || utils.escapeRegex(literal);
+          const open6 = tokens[token.tokensIndex];
+          open6.type = "text";
+          open6.value = literal2;
+          open6.output = safeOutput || utils.escapeRegex(literal2);
           for (let i = token.tokensIndex + 1; i < tokens.length; i++) {
             tokens[i].value = "";
             tokens[i].output = "";
             delete tokens[i].suffix;
           }
-          state.output = token.output + open4.output;
+          state.output = token.output + open6.output;
           state.backtrack = true;
           push({ type: "paren", extglob: true, value, output: "" });
           decrement("parens");
@@ -10851,15 +10885,15 @@ var require_parse2 = __commonJS({
         }
         if (value === "{" && opts.nobrace !== true) {
           increment("braces");
-          const open4 = {
+          const open6 = {
             type: "brace",
             value,
             output: "(",
             outputIndex: state.output.length,
             tokensIndex: state.tokens.length
           };
-          braces.push(open4);
-          push(open4);
+          braces.push(open6);
+          push(open6);
           continue;
         }
         if (value === "}") {
@@ -11189,7 +11223,7 @@ var require_parse2 = __commonJS({
         NO_DOTS_SLASH,
         STAR,
         START_ANCHOR
-      } = constants4.globChars(opts.windows);
+      } = constants3.globChars(opts.windows);
       const nodot = opts.dot ? NO_DOTS : NO_DOT;
       const slashDot = opts.dot ? NO_DOTS_SLASH : NO_DOT;
       const capture = opts.capture ? "" : "?:";
@@ -11247,7 +11281,7 @@ var require_picomatch = __commonJS({
     var scan = require_scan();
     var parse3 = require_parse2();
     var utils = require_utils();
-    var constants4 = require_constants2();
+    var constants3 = require_constants2();
     var isObject3 = (val) => val && typeof val === "object" && !Array.isArray(val);
     var picomatch2 = (glob2, options, returnState = false) => {
       if (Array.isArray(glob2)) {
@@ -11375,7 +11409,7 @@ var require_picomatch = __commonJS({
         return /$^/;
       }
     };
-    picomatch2.constants = constants4;
+    picomatch2.constants = constants3;
     module.exports = picomatch2;
   }
 });
@@ -13659,9 +13693,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback2) {
         if (callback2 === void 0) {
-          return new Promise((resolve10, reject) => {
+          return new Promise((resolve11, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve10(data);
+              return err ? reject(err) : resolve11(data);
             });
           });
         }
@@ -13699,12 +13733,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback2 === void 0) {
-          return new Promise((resolve10, reject) => {
+          return new Promise((resolve11, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve10(data);
+              ) : resolve11(data);
             });
           });
         }
@@ -15971,8 +16005,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise2 = new Promise((resolve10, reject) => {
-        res = resolve10;
+      const promise2 = new Promise((resolve11, reject) => {
+        res = resolve11;
         rej = reject;
       });
       return { promise: promise2, resolve: res, reject: rej };
@@ -16814,12 +16848,12 @@ var require_formdata_parser = __commonJS({
               return "failure";
             }
             if (bufferStartsWith(input, filenameBuffer, position)) {
-              let check = position.position + filenameBuffer.length;
-              if (input[check] === 42) {
+              let check2 = position.position + filenameBuffer.length;
+              if (input[check2] === 42) {
                 position.position += 1;
-                check += 1;
+                check2 += 1;
               }
-              if (input[check] !== 61 || input[check + 1] !== 34) {
+              if (input[check2] !== 61 || input[check2 + 1] !== 34) {
                 return "failure";
               }
               position.position += 12;
@@ -17284,7 +17318,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants4 = require_constants4();
+    var constants3 = require_constants4();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -17359,7 +17393,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants3.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -17454,11 +17488,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants4.ERROR.OK) {
+          if (ret !== constants3.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants3.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants4.ERROR.PAUSED) {
+            } else if (ret === constants3.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -17481,10 +17515,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants4.ERROR.OK) {
+        if (ret === constants3.ERROR.OK) {
           return null;
         }
-        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants3.ERROR.PAUSED || ret === constants3.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -17501,7 +17535,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants4.ERROR[ret], data);
+        return new HTTPParserError(message, constants3.ERROR[ret], data);
       }
       destroy() {
         assert(this.ptr != null);
@@ -17681,7 +17715,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants4.ERROR.PAUSED : 0;
+        return pause ? constants3.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -17703,7 +17737,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request2.onData(buf) === false) {
-          return constants4.ERROR.PAUSED;
+          return constants3.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -17739,13 +17773,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants3.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants3.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants3.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -18223,12 +18257,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve10, reject) => {
+      const waitForDrain = () => new Promise((resolve11, reject) => {
         assert(callback2 === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback2 = resolve10;
+          callback2 = resolve11;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -18366,7 +18400,7 @@ var require_client_h2 = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { errorMonitor } = __require("node:events");
-    var { pipeline: pipeline3 } = __require("node:stream");
+    var { pipeline: pipeline4 } = __require("node:stream");
     var util = require_util();
     var {
       RequestContentLengthMismatchError,
@@ -18845,7 +18879,7 @@ var require_client_h2 = __commonJS({
     }
     function writeStream(abort, socket, expectsPayload, h2stream, body, client, request2, contentLength) {
       assert(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
-      const pipe = pipeline3(
+      const pipe = pipeline4(
         body,
         h2stream,
         (err) => {
@@ -18898,12 +18932,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve10, reject) => {
+      const waitForDrain = () => new Promise((resolve11, reject) => {
         assert(callback2 === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback2 = resolve10;
+          callback2 = resolve11;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -19382,16 +19416,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve10) => {
+        return new Promise((resolve11) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve10;
+            this[kClosedResolve] = resolve11;
           } else {
-            resolve10(null);
+            resolve11(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve10) => {
+        return new Promise((resolve11) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
@@ -19402,7 +19436,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve10(null);
+            resolve11(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback2);
@@ -19453,7 +19487,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve10, reject) => {
+        const socket = await new Promise((resolve11, reject) => {
           client[kConnector]({
             host: host2,
             hostname,
@@ -19465,7 +19499,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve10(socket2);
+              resolve11(socket2);
             }
           });
         });
@@ -19801,8 +19835,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve10) => {
-            this[kClosedResolve] = resolve10;
+          await new Promise((resolve11) => {
+            this[kClosedResolve] = resolve11;
           });
         }
       }
@@ -21071,7 +21105,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve10, reject) => {
+        return await new Promise((resolve11, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -21084,7 +21118,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve10(null);
+              resolve11(null);
             }
           }).on("error", noop3).on("data", function(chunk) {
             limit -= chunk.length;
@@ -21103,7 +21137,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream, type) {
       assert(!stream[kConsume]);
-      return new Promise((resolve10, reject) => {
+      return new Promise((resolve11, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -21120,7 +21154,7 @@ var require_readable = __commonJS({
             stream[kConsume] = {
               type,
               stream,
-              resolve: resolve10,
+              resolve: resolve11,
               reject,
               length: 0,
               body: []
@@ -21190,18 +21224,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve10, stream, length } = consume2;
+      const { type, body, resolve: resolve11, stream, length } = consume2;
       try {
         if (type === "text") {
-          resolve10(chunksDecode(body, length));
+          resolve11(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve10(JSON.parse(chunksDecode(body, length)));
+          resolve11(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve10(chunksConcat(body, length).buffer);
+          resolve11(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve10(new Blob(body, { type: stream[kContentType] }));
+          resolve11(new Blob(body, { type: stream[kContentType] }));
         } else if (type === "bytes") {
-          resolve10(chunksConcat(body, length));
+          resolve11(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -21458,9 +21492,9 @@ var require_api_request = __commonJS({
     };
     function request2(opts, callback2) {
       if (callback2 === void 0) {
-        return new Promise((resolve10, reject) => {
+        return new Promise((resolve11, reject) => {
           request2.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve10(data);
+            return err ? reject(err) : resolve11(data);
           });
         });
       }
@@ -21683,9 +21717,9 @@ var require_api_stream = __commonJS({
     };
     function stream(opts, factory, callback2) {
       if (callback2 === void 0) {
-        return new Promise((resolve10, reject) => {
+        return new Promise((resolve11, reject) => {
           stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve10(data);
+            return err ? reject(err) : resolve11(data);
           });
         });
       }
@@ -21890,7 +21924,7 @@ var require_api_pipeline = __commonJS({
         util.destroy(ret, err);
       }
     };
-    function pipeline3(opts, handler2) {
+    function pipeline4(opts, handler2) {
       try {
         const pipelineHandler = new PipelineHandler(opts, handler2);
         this.dispatch({ ...opts, body: pipelineHandler.req }, pipelineHandler);
@@ -21899,7 +21933,7 @@ var require_api_pipeline = __commonJS({
         return new PassThrough().destroy(err);
       }
     }
-    module.exports = pipeline3;
+    module.exports = pipeline4;
   }
 });
 
@@ -21970,9 +22004,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback2) {
       if (callback2 === void 0) {
-        return new Promise((resolve10, reject) => {
+        return new Promise((resolve11, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve10(data);
+            return err ? reject(err) : resolve11(data);
           });
         });
       }
@@ -22064,9 +22098,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback2) {
       if (callback2 === void 0) {
-        return new Promise((resolve10, reject) => {
+        return new Promise((resolve11, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve10(data);
+            return err ? reject(err) : resolve11(data);
           });
         });
       }
@@ -25064,7 +25098,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants5();
     var EE = __require("node:events");
-    var { Readable: Readable3, pipeline: pipeline3, finished } = __require("node:stream");
+    var { Readable: Readable3, pipeline: pipeline4, finished } = __require("node:stream");
     var { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = require_util();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
@@ -25929,7 +25963,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve10, reject) => agent.dispatch(
+        return new Promise((resolve11, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -26005,11 +26039,11 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable3({ read: resume });
               const onError = this.onError.bind(this);
-              resolve10({
+              resolve11({
                 status,
                 statusText,
                 headersList,
-                body: decoders.length ? pipeline3(this.body, ...decoders, (err) => {
+                body: decoders.length ? pipeline4(this.body, ...decoders, (err) => {
                   if (err) {
                     this.onError(err);
                   }
@@ -26048,7 +26082,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve10({
+              resolve11({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -28924,7 +28958,7 @@ var require_permessage_deflate = __commonJS({
 var require_receiver = __commonJS({
   "node_modules/undici/lib/web/websocket/receiver.js"(exports, module) {
     "use strict";
-    var { Writable } = __require("node:stream");
+    var { Writable: Writable2 } = __require("node:stream");
     var assert = __require("node:assert");
     var { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = require_constants7();
     var { kReadyState, kSentClose, kResponse, kReceivedClose } = require_symbols5();
@@ -28947,7 +28981,7 @@ var require_receiver = __commonJS({
       closeWebSocketConnection(ws2, code, reason, Buffer.byteLength(reason));
       failWebsocketConnection(ws2, reason);
     }
-    var ByteParser = class extends Writable {
+    var ByteParser = class extends Writable2 {
       #buffers = [];
       #fragmentsBytes = 0;
       #byteOffset = 0;
@@ -29789,8 +29823,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms2) {
-      return new Promise((resolve10) => {
-        setTimeout(resolve10, ms2).unref();
+      return new Promise((resolve11) => {
+        setTimeout(resolve11, ms2).unref();
       });
     }
     module.exports = {
@@ -30210,7 +30244,7 @@ ${value}`;
 var require_eventsource = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource.js"(exports, module) {
     "use strict";
-    var { pipeline: pipeline3 } = __require("node:stream");
+    var { pipeline: pipeline4 } = __require("node:stream");
     var { fetching } = require_fetch();
     var { makeRequest } = require_request2();
     var { webidl } = require_webidl();
@@ -30370,7 +30404,7 @@ var require_eventsource = __commonJS({
               ));
             }
           });
-          pipeline3(
+          pipeline4(
             response.body.stream,
             eventSourceStream,
             (error) => {
@@ -30691,11 +30725,11 @@ var require_lib = __commonJS({
     })();
     var __awaiter2 = exports && exports.__awaiter || function(thisArg, _arguments, P2, generator) {
       function adopt(value) {
-        return value instanceof P2 ? value : new P2(function(resolve10) {
-          resolve10(value);
+        return value instanceof P2 ? value : new P2(function(resolve11) {
+          resolve11(value);
         });
       }
-      return new (P2 || (P2 = Promise))(function(resolve10, reject) {
+      return new (P2 || (P2 = Promise))(function(resolve11, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -30711,7 +30745,7 @@ var require_lib = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve10(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -30798,26 +30832,26 @@ var require_lib = __commonJS({
       }
       readBody() {
         return __awaiter2(this, void 0, void 0, function* () {
-          return new Promise((resolve10) => __awaiter2(this, void 0, void 0, function* () {
+          return new Promise((resolve11) => __awaiter2(this, void 0, void 0, function* () {
             let output = Buffer.alloc(0);
             this.message.on("data", (chunk) => {
               output = Buffer.concat([output, chunk]);
             });
             this.message.on("end", () => {
-              resolve10(output.toString());
+              resolve11(output.toString());
             });
           }));
         });
       }
       readBodyBuffer() {
         return __awaiter2(this, void 0, void 0, function* () {
-          return new Promise((resolve10) => __awaiter2(this, void 0, void 0, function* () {
+          return new Promise((resolve11) => __awaiter2(this, void 0, void 0, function* () {
             const chunks = [];
             this.message.on("data", (chunk) => {
               chunks.push(chunk);
             });
             this.message.on("end", () => {
-              resolve10(Buffer.concat(chunks));
+              resolve11(Buffer.concat(chunks));
             });
           }));
         });
@@ -31025,14 +31059,14 @@ var require_lib = __commonJS({
        */
       requestRaw(info, data) {
         return __awaiter2(this, void 0, void 0, function* () {
-          return new Promise((resolve10, reject) => {
+          return new Promise((resolve11, reject) => {
             function callbackForResult(err, res) {
               if (err) {
                 reject(err);
               } else if (!res) {
                 reject(new Error("Unknown error"));
               } else {
-                resolve10(res);
+                resolve11(res);
               }
             }
             this.requestRawWithCallback(info, data, callbackForResult);
@@ -31276,12 +31310,12 @@ var require_lib = __commonJS({
         return __awaiter2(this, void 0, void 0, function* () {
           retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
           const ms2 = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-          return new Promise((resolve10) => setTimeout(() => resolve10(), ms2));
+          return new Promise((resolve11) => setTimeout(() => resolve11(), ms2));
         });
       }
       _processResponse(res, options) {
         return __awaiter2(this, void 0, void 0, function* () {
-          return new Promise((resolve10, reject) => __awaiter2(this, void 0, void 0, function* () {
+          return new Promise((resolve11, reject) => __awaiter2(this, void 0, void 0, function* () {
             const statusCode = res.message.statusCode || 0;
             const response = {
               statusCode,
@@ -31289,7 +31323,7 @@ var require_lib = __commonJS({
               headers: {}
             };
             if (statusCode === HttpCodes.NotFound) {
-              resolve10(response);
+              resolve11(response);
             }
             function dateTimeDeserializer(key2, value) {
               if (typeof value === "string") {
@@ -31328,7 +31362,7 @@ var require_lib = __commonJS({
               err.result = response.result;
               reject(err);
             } else {
-              resolve10(response);
+              resolve11(response);
             }
           }));
         });
@@ -31386,11 +31420,11 @@ var init_utils = __esm({
     import_undici = __toESM(require_undici(), 1);
     __awaiter = function(thisArg, _arguments, P2, generator) {
       function adopt(value) {
-        return value instanceof P2 ? value : new P2(function(resolve10) {
-          resolve10(value);
+        return value instanceof P2 ? value : new P2(function(resolve11) {
+          resolve11(value);
         });
       }
-      return new (P2 || (P2 = Promise))(function(resolve10, reject) {
+      return new (P2 || (P2 = Promise))(function(resolve11, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -31406,7 +31440,7 @@ var init_utils = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve10(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -31742,7 +31776,7 @@ function expand(template, context3) {
   var operators = ["+", "#", ".", "/", ";", "?", "&"];
   template = template.replace(
     /\{([^\{\}]+)\}|([^\{\}]+)/g,
-    function(_2, expression, literal) {
+    function(_2, expression, literal2) {
       if (expression) {
         let operator = "";
         const values = [];
@@ -31766,7 +31800,7 @@ function expand(template, context3) {
           return values.join(",");
         }
       } else {
-        return encodeReserved(literal);
+        return encodeReserved(literal2);
       }
     }
   );
@@ -35666,18 +35700,18 @@ function renderSummary(report2, options = SUMMARY_OPTIONS) {
   for (const table of truncated ? [] : report2.tables) {
     const caption = table.caption ? escapeHtml(table.caption) : "";
     const head = table.header.map((h) => `<th>${escapeHtml(h)}</th>`).join("");
-    const open4 = (table.collapsed ? `<details><summary>${caption || "Details"} (${table.rows.length} rows)</summary>
+    const open6 = (table.collapsed ? `<details><summary>${caption || "Details"} (${table.rows.length} rows)</summary>
 
 <table>` : `<table>${caption ? `<caption>${caption}</caption>` : ""}`) + `<thead><tr>${head}</tr></thead><tbody>
 `;
     const close = `</tbody></table>
 ${table.collapsed ? "\n</details>\n" : ""}
 `;
-    if (!fits(open4 + close)) {
+    if (!fits(open6 + close)) {
       truncated = true;
       break;
     }
-    add(open4);
+    add(open6);
     let shown = 0;
     for (const row of table.rows) {
       const html = `<tr>${row.map((c) => `<td>${escapeHtml(c)}</td>`).join("")}</tr>
@@ -35870,8 +35904,8 @@ var init_pull_requests = __esm({
         const end = footer(process.env);
         const content = renderBody(request2, end.length);
         const body = content + end;
-        const open4 = await this.#findOpen(request2.head, request2.base);
-        if (open4) return this.#update(open4, request2, content, body);
+        const open6 = await this.#findOpen(request2.head, request2.base);
+        if (open6) return this.#update(open6, request2, content, body);
         const created = await this.#create(request2, body);
         if (created) return { number: created.number, url: created.html_url, action: "created" };
         const raced = await this.#findOpen(request2.head, request2.base);
@@ -35883,16 +35917,16 @@ var init_pull_requests = __esm({
       }
       async close(head, base, reason) {
         checkBranches(head, base);
-        const open4 = await this.#findOpen(head, base);
-        if (!open4) return void 0;
-        const where2 = `pull request #${open4.number} in ${this.repository}`;
+        const open6 = await this.#findOpen(head, base);
+        if (!open6) return void 0;
+        const where2 = `pull request #${open6.number} in ${this.repository}`;
         if (reason.trim() !== "")
           await this.#call(
             `commenting on ${where2} before closing it`,
             () => this.#octokit.rest.issues.createComment({
               owner: this.#owner,
               repo: this.#repo,
-              issue_number: open4.number,
+              issue_number: open6.number,
               body: fit(reason)
             })
           );
@@ -35901,7 +35935,7 @@ var init_pull_requests = __esm({
           () => this.#octokit.rest.pulls.update({
             owner: this.#owner,
             repo: this.#repo,
-            pull_number: open4.number,
+            pull_number: open6.number,
             state: "closed"
           })
         );
@@ -35949,15 +35983,15 @@ var init_pull_requests = __esm({
           throw this.#error(err, doing, request2);
         }
       }
-      async #update(open4, request2, content, body) {
-        if (open4.title === request2.title && withoutFooter(open4.body ?? "") === content)
-          return { number: open4.number, url: open4.html_url, action: "unchanged" };
+      async #update(open6, request2, content, body) {
+        if (open6.title === request2.title && withoutFooter(open6.body ?? "") === content)
+          return { number: open6.number, url: open6.html_url, action: "unchanged" };
         const { data } = await this.#call(
-          `updating pull request #${open4.number} in ${this.repository}`,
+          `updating pull request #${open6.number} in ${this.repository}`,
           () => this.#octokit.rest.pulls.update({
             owner: this.#owner,
             repo: this.#repo,
-            pull_number: open4.number,
+            pull_number: open6.number,
             title: request2.title,
             body
           }),
@@ -39064,6 +39098,9 @@ function removeOnStop(path) {
     paths.delete(path);
   };
 }
+function forgetOnStop(path) {
+  paths.delete(path);
+}
 function removePaths() {
   let removed = 0;
   for (const path of paths) {
@@ -39122,7 +39159,7 @@ function childEnv(parent, extra = {}) {
 }
 function run(program, args, options = {}) {
   const env = childEnv(process.env, options.env);
-  return new Promise((resolve10, reject) => {
+  return new Promise((resolve11, reject) => {
     const child2 = spawnTracked(program, args, {
       cwd: options.cwd,
       env,
@@ -39141,16 +39178,22 @@ function run(program, args, options = {}) {
     const stderr = [];
     child2.stdout.on("data", (chunk) => stdout.push(chunk));
     child2.stderr.on("data", (chunk) => stderr.push(chunk));
-    const timer = options.timeoutMs === void 0 ? void 0 : setTimeout(() => killTree(child2), options.timeoutMs);
+    let timedOut = false;
+    const expire = () => {
+      timedOut = true;
+      killTree(child2, options.killGroup ? "SIGKILL" : "SIGTERM");
+    };
+    const timer = options.timeoutMs === void 0 ? void 0 : setTimeout(expire, options.timeoutMs);
     child2.on("error", (err) => {
       if (timer) clearTimeout(timer);
       reject(err);
     });
     child2.on("close", (code, signal) => {
       if (timer) clearTimeout(timer);
-      resolve10({
+      resolve11({
         exitCode: code ?? 1,
         signal,
+        ...timedOut ? { timedOut } : {},
         stdout: Buffer.concat(stdout).toString("utf8"),
         stderr: Buffer.concat(stderr).toString("utf8")
       });
@@ -39406,10 +39449,15 @@ async function findOnPath(binary, pathEnv) {
 async function readDeckVersion(path) {
   let result;
   try {
-    result = await run(path, ["version"], { timeoutMs: 3e4, env: { DECK_ANALYTICS: "off" } });
+    result = await run(path, ["version"], {
+      timeoutMs: 3e4,
+      killGroup: true,
+      env: { DECK_ANALYTICS: "off" }
+    });
   } catch (err) {
     throw new DeckhandError(`Could not run ${path}: ${errorMessage(err)}`, [], { cause: err });
   }
+  if (result.timedOut) throw new DeckhandError(`'${path} version' did not answer within 30 s and was stopped`);
   if (result.signal || result.exitCode !== 0) {
     const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
     const stderr = result.stderr.trim();
@@ -39540,25 +39588,37 @@ import { randomBytes as randomBytes2 } from "node:crypto";
 import { mkdir as mkdir2, mkdtemp as mkdtemp2, open, rename as rename2, rm as rm3 } from "node:fs/promises";
 import { tmpdir as tmpdir2 } from "node:os";
 import { basename, dirname as dirname2, join as join3 } from "node:path";
-async function writeFileAtomic(path, data, mode = 420) {
+function tempPathFor(path) {
+  const temp = join3(dirname2(path), `.${basename(path)}.${randomBytes2(6).toString("hex")}.tmp`);
+  removeOnStop(temp);
+  return temp;
+}
+async function stageFile(path, data, mode = 420) {
   const dir = dirname2(path);
   await mkdir2(dir, { recursive: true });
-  const temp = join3(dir, `.${basename(path)}.${randomBytes2(6).toString("hex")}.tmp`);
-  const forget = removeOnStop(temp);
+  const temp = tempPathFor(path);
+  const handle = await open(temp, "wx", mode);
   try {
-    const handle = await open(temp, "wx", mode);
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await handle.writeFile(data);
+    await handle.sync();
+    await handle.close();
+  } catch (err) {
+    await handle.close().catch(() => void 0);
+    await rm3(temp, { force: true });
+    forgetOnStop(temp);
+    throw err;
+  }
+  return temp;
+}
+async function writeFileAtomic(path, data, mode = 420) {
+  const temp = await stageFile(path, data, mode);
+  try {
     await rename2(temp, path);
   } catch (err) {
     await rm3(temp, { force: true });
     throw err;
   } finally {
-    forget();
+    forgetOnStop(temp);
   }
 }
 async function privateTempDir(prefix = "deckhand-") {
@@ -39578,9 +39638,11 @@ async function privateTempDir(prefix = "deckhand-") {
 // actions/engine/jobs/inputs.ts
 init_errors();
 var Inputs = class {
+  /** Reads every integer input at once: a value out of range fails the job before any work is done. */
   constructor(specs, source) {
     this.specs = specs;
     this.source = source;
+    for (const [name, spec] of Object.entries(specs)) if (spec.type === "integer") this.bounded(name, 1);
   }
   specs;
   source;
@@ -39618,23 +39680,32 @@ var Inputs = class {
   optionalBoolean(name) {
     return this.raw(name) === void 0 ? void 0 : this.boolean(name);
   }
-  /** A whole number, zero included, or undefined when not set. */
+  /** A whole number, zero included (within the spec's range), or undefined when not set. */
   count(name) {
-    const value = this.raw(name);
-    if (value === void 0) return void 0;
-    if (!/^[0-9]+$/.test(value)) {
-      throw new DeckhandError(`Input ${name} must be a whole number (0 or more), got "${value}"`);
-    }
-    return Number(value);
+    return this.bounded(name, 0);
   }
-  /** A positive integer, or undefined when not set. */
+  /** A positive integer (within the spec's range), or undefined when not set. */
   integer(name) {
+    return this.bounded(name, 1);
+  }
+  /**
+   * A safe integer within [min, max] of the spec: digits only (no sign, exponent or fraction), so that
+   * `99999999999999999999999` is refused here rather than handed to deck as `1e+23`.
+   */
+  bounded(name, floor) {
     const value = this.raw(name);
     if (value === void 0) return void 0;
-    if (!/^[0-9]+$/.test(value) || Number(value) < 1) {
-      throw new DeckhandError(`Input ${name} must be a positive integer, got "${value}"`);
+    const spec = this.specs[name];
+    if (spec.max === void 0) throw new Error(`input ${name} has no maximum in the spec`);
+    const min = spec.min ?? floor;
+    const n = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > spec.max) {
+      const shown = value.length > 40 ? `${value.slice(0, 40)}\u2026` : value;
+      throw new DeckhandError(
+        `Input ${name} must be a whole number from ${min} to ${spec.max}${spec.unit ? ` (${spec.unit})` : ""}, got "${shown}"`
+      );
     }
-    return Number(value);
+    return n;
   }
   /** One of a fixed set of values (the spec's default when unset). */
   oneOf(name, allowed) {
@@ -42505,13 +42576,43 @@ var ACTIONS_BOT = {
   email: "41898282+github-actions[bot]@users.noreply.github.com"
 };
 
+// actions/engine/files/limits.ts
+var KiB = 1024;
+var MiB = 1024 * KiB;
+var GiB = 1024 * MiB;
+var DEFAULT_LIMITS = {
+  maxBytes: 10 * GiB,
+  maxFileBytes: 4 * GiB,
+  maxEntries: 1e5
+};
+var NO_LIMITS = {
+  maxBytes: Number.POSITIVE_INFINITY,
+  maxFileBytes: Number.POSITIVE_INFINITY,
+  maxEntries: Number.POSITIVE_INFINITY
+};
+var LIMIT_INPUTS = {
+  maxBytes: "max-size-mib",
+  maxFileBytes: "max-file-size-mib",
+  maxEntries: "max-files"
+};
+function mebibytes(bytes) {
+  return Math.ceil(bytes / MiB);
+}
+
 // actions/spec.ts
 var deckInputs = {
   "deck-version": {
     type: "string",
     description: `deck release to use when deck is not on PATH (or to insist on one): a version like ${DEFAULT_DECK_VERSION}, or latest. Downloads are verified against the release's checksums.`
   },
-  "deck-path": { type: "string", description: "Path to a deck binary to use as it is (no download)." }
+  "deck-path": { type: "string", description: "Path to a deck binary to use as it is (no download)." },
+  "deck-timeout": {
+    type: "integer",
+    default: "1800",
+    max: 86400,
+    unit: "seconds",
+    description: "Seconds one deck run (a dump, or the diff or sync of one workspace) may take in all; past it deck and every process it started are stopped and the step fails."
+  }
 };
 var transportInputs = {
   "tls-skip-verify": {
@@ -42527,7 +42628,13 @@ var transportInputs = {
     type: "string",
     description: "Server name to verify the Admin API certificate against."
   },
-  timeout: { type: "integer", default: "30", description: "Seconds deck waits for each Admin API request." }
+  timeout: {
+    type: "integer",
+    default: "30",
+    max: 3600,
+    unit: "seconds",
+    description: "Seconds deck waits for each Admin API request."
+  }
 };
 var secretFieldsInput = {
   "secret-fields": {
@@ -42578,6 +42685,8 @@ var tykInputs = {
 };
 var convergeTimeout = {
   type: "integer",
+  max: 3600,
+  unit: "seconds",
   default: "60",
   description: "gateway: tyk: seconds to wait after writing (and the reload) until the gateway serves what the files hold, re-reading with backoff; still different then, the step fails."
 };
@@ -42605,6 +42714,7 @@ var planInputs = {
   },
   parallelism: {
     type: "integer",
+    max: 256,
     description: "Concurrent Admin API requests deck makes per workspace (deck default 10)."
   },
   "plan-file": {
@@ -42709,6 +42819,7 @@ var COMMANDS = {
       },
       parallelism: {
         type: "integer",
+        max: 256,
         description: "Number of concurrent requests deck makes when online (deck default 10)."
       },
       ...connectionInputs,
@@ -42734,6 +42845,8 @@ COMMANDS.sync = {
     ...planInputs,
     "max-deletes": {
       type: "integer",
+      min: 0,
+      max: 1e6,
       default: "0",
       description: "Most entities the sync may delete, across all workspaces; a plan that deletes more is refused before anything is sent."
     },
@@ -42749,6 +42862,7 @@ COMMANDS.sync = {
     },
     "workspace-concurrency": {
       type: "integer",
+      max: 64,
       default: "1",
       description: "How many workspaces sync at the same time (never two syncs of one workspace)."
     },
@@ -42773,6 +42887,8 @@ var artifactInputs = {
   },
   "retention-days": {
     type: "integer",
+    max: 90,
+    unit: "days",
     actionOnly: true,
     description: "Days GitHub keeps the artifact (1 to 90). Default: the repository's setting."
   }
@@ -42815,6 +42931,7 @@ COMMANDS["db-dump"] = {
     },
     jobs: {
       type: "integer",
+      max: 128,
       description: "Parallel pg_dump jobs, directory format only. Default: the number of CPUs."
     },
     compress: {
@@ -42833,7 +42950,7 @@ COMMANDS["db-dump"] = {
     "output-dir": {
       type: "string",
       default: "db-backup",
-      description: "Directory that receives the backup, in a new folder <database>-<UTC time> holding the dump and manifest.json. Earlier backups are never touched."
+      description: "Directory that receives the backup, in a new folder <database>-<UTC time> holding the dump and manifest.json (-2, -3\u2026 when another dump of the same second has that name). Earlier backups are never touched."
     },
     verify: {
       type: "boolean",
@@ -42864,20 +42981,26 @@ COMMANDS["db-restore"] = {
     },
     "database-url": {
       ...postgresInputs["database-url"],
-      description: "Where to restore: postgres://user:password@host:5432/kong, or with create, a maintenance database such as postgres. Empty: the PG* variables. The password goes in a private file, never on a command line."
+      description: "Where to restore: postgres://user:password@host:5432/kong, or with create, a maintenance database such as postgres. Empty: the PG* variables. The password goes in a private file, never on a command line. Without create, clean replaces the database from the same server's postgres database (template1 where there is none)."
     },
     create: {
       type: "boolean",
       default: "false",
-      description: "Create the database named in the backup (pg_restore --create), connecting to the maintenance database of database-url."
+      description: "Create the database named in the backup (pg_restore --create), connecting to the maintenance database of database-url. One that exists is refused, or with clean replaced as clean describes."
     },
     clean: {
       type: "boolean",
       default: "false",
-      description: "Drop existing objects first (--clean --if-exists). Without it, a database that already holds tables is refused, so nothing is overwritten by accident."
+      description: "Replace a database that already holds tables: the backup is restored into a new database beside it (same owner, encoding, locale, privileges and settings), verified, and swapped in by renaming only then, so a failure leaves the database as it was. The swap ends the sessions connected to it (Kong reconnects). Needs the CREATEDB privilege and the database's ownership. Without clean, a database that holds tables is refused."
+    },
+    "keep-previous": {
+      type: "boolean",
+      default: "true",
+      description: "When clean replaced a database, keep the replaced one, renamed <database>_deckhand_previous_<UTC time> (rename it back to roll back; drop it when done). false: drop it once the restored database is in its place."
     },
     jobs: {
       type: "integer",
+      max: 128,
       description: "Parallel pg_restore jobs (directory and custom formats). Default: the number of CPUs."
     },
     verify: {
@@ -42895,6 +43018,7 @@ COMMANDS["db-restore"] = {
   },
   outputs: {
     database: "The database restored into.",
+    "previous-database": "The database clean replaced, kept under this name (keep-previous); empty when none was replaced or it was dropped.",
     tables: "Tables checked after the restore.",
     rows: "Rows checked after the restore.",
     verified: "true when every row count and checksum matched the manifest.",
@@ -42960,6 +43084,29 @@ COMMANDS["files-restore"] = {
       default: "false",
       description: "Verify the archive and report what would be written; write nothing."
     },
+    "max-size-mib": {
+      type: "integer",
+      default: String(mebibytes(DEFAULT_LIMITS.maxBytes)),
+      min: 1,
+      max: 16 * 1024 * 1024,
+      unit: "MiB",
+      description: "Most the archive may unpack to, in MiB, all files together. A larger one is refused as it streams, and nothing is restored; raise it for a backup that large."
+    },
+    "max-file-size-mib": {
+      type: "integer",
+      default: String(mebibytes(DEFAULT_LIMITS.maxFileBytes)),
+      min: 1,
+      max: 16 * 1024 * 1024,
+      unit: "MiB",
+      description: "Largest file the archive may hold, in MiB; an archive with a larger one is refused."
+    },
+    "max-files": {
+      type: "integer",
+      default: String(DEFAULT_LIMITS.maxEntries),
+      min: 1,
+      max: 1e7,
+      description: "Most files and directories the archive may hold; an archive with more is refused."
+    },
     ...artifactDownloadInputs
   },
   outputs: {
@@ -43006,6 +43153,8 @@ COMMANDS.commit = {
     },
     "push-retries": {
       type: "integer",
+      min: 0,
+      max: 10,
       default: "5",
       description: "Times to fetch, merge and push again when the branch moved meanwhile, waiting 1, 2, 4\u2026 seconds (with jitter) in between. 0: fail on the first rejection."
     },
@@ -43076,6 +43225,8 @@ COMMANDS.restore = {
     },
     "wait-timeout": {
       type: "integer",
+      max: 86400,
+      unit: "seconds",
       default: "600",
       description: "Seconds to wait for the gateway to answer (Admin API root and /status), at the start and again after a restart, retrying with backoff."
     },
@@ -43085,6 +43236,8 @@ COMMANDS.restore = {
     },
     "smoke-timeout": {
       type: "integer",
+      max: 3600,
+      unit: "seconds",
       default: "30",
       description: "Seconds each smoke request is retried (with backoff) until it answers as expected: Kong applies new configuration to its router a few seconds after it is written."
     },
@@ -43094,10 +43247,12 @@ COMMANDS.restore = {
     },
     parallelism: {
       type: "integer",
+      max: 256,
       description: "Concurrent Admin API requests deck makes per workspace (deck default 10)."
     },
     jobs: {
       type: "integer",
+      max: 128,
       description: "Parallel pg_restore jobs. Default: one transaction, so a failed restore leaves the database as it was."
     },
     "no-owner": {
@@ -43258,15 +43413,31 @@ function connectionSecrets(connection) {
 }
 
 // actions/engine/deck/runner.ts
+var DEFAULT_DECK_TIMEOUT_SECONDS = 1800;
+var DeckTimeoutError = class extends DeckhandError {
+  constructor(running, timeoutSeconds, writes2) {
+    super(
+      `${running} did not finish within ${timeoutSeconds} s and was stopped (deck and every process it started). ` + (writes2 ? "It may have applied part of its changes: run diff to see what is left. " : "Nothing it read was used. ") + `If it needs longer, raise deck-timeout (seconds, now ${timeoutSeconds}); if it should not, check that the Admin API answers.`
+    );
+    this.running = running;
+    this.timeoutSeconds = timeoutSeconds;
+    this.name = "DeckTimeoutError";
+  }
+  running;
+  timeoutSeconds;
+};
 var DeckRunner = class {
-  constructor(deck, connection, logger) {
+  constructor(deck, connection, logger, options = {}) {
     this.deck = deck;
     this.connection = connection;
     this.logger = logger;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_DECK_TIMEOUT_SECONDS * 1e3;
   }
   deck;
   connection;
   logger;
+  /** The deadline of each run: deck-timeout, or {@link DEFAULT_DECK_TIMEOUT_SECONDS}. */
+  timeoutMs;
   async run(command, options) {
     const secrets = connectionSecrets(this.connection);
     const temp = await privateTempDir("deckhand-deck-");
@@ -43300,7 +43471,11 @@ var DeckRunner = class {
       }
       const argv = [...command, ...globalArgs(global2)];
       this.logger.debug(`deck ${argv.join(" ")}`);
-      const result = await this.spawn(argv, env, options);
+      const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+      const result = await this.spawn(argv, env, options.cwd, timeoutMs);
+      if (result.timedOut) {
+        throw new DeckTimeoutError(describeRun(command), Math.round(timeoutMs / 1e3), writes(command));
+      }
       if (result.signal) {
         throw new DeckhandError(
           `deck ${commandName(command)} was stopped by ${result.signal}; nothing was written`
@@ -43312,9 +43487,9 @@ var DeckRunner = class {
       await temp.cleanup();
     }
   }
-  async spawn(argv, env, options) {
+  async spawn(argv, env, cwd, timeoutMs) {
     try {
-      return await run(this.deck.path, argv, { env, cwd: options.cwd, timeoutMs: options.timeoutMs });
+      return await run(this.deck.path, argv, { env, cwd, timeoutMs, killGroup: true });
     } catch (err) {
       const code = err.code;
       throw new DeckhandError(
@@ -43342,6 +43517,14 @@ function commandName(command) {
   return (command[0] === "gateway" || command[0] === "file" ? command.slice(0, 2) : command.slice(0, 1)).join(
     " "
   );
+}
+function describeRun(command) {
+  const at3 = command.findIndex((a) => a === "--workspace" || a === "-w");
+  const workspace = at3 >= 0 ? command[at3 + 1] : void 0;
+  return `deck ${commandName(command)}${workspace ? ` (workspace ${workspace})` : ""}`;
+}
+function writes(command) {
+  return ["sync", "apply", "reset"].includes(command[0] === "gateway" ? command[1] : command[0]);
 }
 
 // actions/engine/dump.ts
@@ -43519,26 +43702,31 @@ ${requiredEnv.join("\n")}
   );
   const unchanged = before === manifest && removed.length === 0;
   if (unchanged) logger.info("Configuration unchanged since the last dump");
-  const staging = await mkdtemp3(join5(dir, ".deckhand-staging-"));
-  const forget = removeOnStop(staging);
+  let staging;
+  let forget = () => void 0;
   try {
+    staging = await mkdtemp3(join5(dir, ".deckhand-staging-"));
+    forget = removeOnStop(staging);
     for (const [name, data] of all) await writeFileAtomic(join5(staging, name), data);
+    await writeFileAtomic(join5(staging, MANIFEST), manifest);
     for (const name of all.keys()) await rename3(join5(staging, name), join5(dir, name));
+    for (const name of removed) {
+      try {
+        await rm4(join5(dir, name), { force: true });
+        logger.info(`Removed ${name}: what it held is no longer on the gateway`);
+      } catch (err) {
+        logger.warn(
+          `Kept ${name} (${err.code ?? "error"}): remove it by hand if it is no longer wanted`
+        );
+      }
+    }
+    await rename3(join5(staging, MANIFEST), join5(dir, MANIFEST));
+  } catch (err) {
+    throw fileSystemError(err, dir);
   } finally {
-    await rm4(staging, { recursive: true, force: true });
+    if (staging !== void 0) await rm4(staging, { recursive: true, force: true });
     forget();
   }
-  for (const name of removed) {
-    try {
-      await rm4(join5(dir, name), { force: true });
-      logger.info(`Removed ${name}: what it held is no longer on the gateway`);
-    } catch (err) {
-      logger.warn(
-        `Kept ${name} (${err.code ?? "error"}): remove it by hand if it is no longer wanted`
-      );
-    }
-  }
-  await writeFileAtomic(join5(dir, MANIFEST), manifest);
   return { removed: removed.map((name) => join5(dir, name)), changed: !unchanged };
 }
 
@@ -46811,46 +46999,71 @@ function targetPlan(output, target, masker) {
     errors: output.errors.map((e) => masker.text(e))
   };
 }
-function syncOutcome(output, masker) {
-  const attempted = [];
+function syncOutcome(output, masker, planned = []) {
+  const attempted = /* @__PURE__ */ new Map();
   const add = (action, op, list) => {
-    for (const raw of list) attempted.push({ change: masker.change(action, raw), raw, op });
+    for (const raw of list) {
+      const key2 = entityKey(action, raw);
+      if (!attempted.has(key2)) attempted.set(key2, { change: masker.change(action, raw), raw, op });
+    }
   };
   add("create", "Create", output.changes.creating);
   add("update", "Update", output.changes.updating);
   add("delete", "Delete", output.changes.deleting);
-  const dropped = [
-    ...(output.changes.dropped_creations ?? []).map((c) => masker.change("create", c)),
-    ...(output.changes.dropped_updates ?? []).map((c) => masker.change("update", c)),
-    ...(output.changes.dropped_deletions ?? []).map((c) => masker.change("delete", c))
-  ];
+  const dropped = /* @__PURE__ */ new Map();
+  const addDropped = (action, list) => {
+    for (const raw of list ?? []) {
+      const key2 = entityKey(action, raw);
+      if (!attempted.has(key2) && !dropped.has(key2)) dropped.set(key2, masker.change(action, raw));
+    }
+  };
+  addDropped("create", output.changes.dropped_creations);
+  addDropped("update", output.changes.dropped_updates);
+  addDropped("delete", output.changes.dropped_deletions);
   const failed = [];
   const otherErrors = [];
-  const failedSet = /* @__PURE__ */ new Set();
+  const failedKeys = /* @__PURE__ */ new Set();
   for (const error of output.errors) {
-    const hit = attempted.find(
-      (a) => !failedSet.has(a.change) && error.includes(`${a.op} ${a.raw.kind} ${a.raw.name} failed`)
-    );
-    if (hit) {
-      failedSet.add(hit.change);
-      failed.push({ change: hit.change, error });
-    } else otherErrors.push(error);
+    let hit;
+    for (const [key2, a] of attempted) {
+      if (!failedKeys.has(key2) && error.includes(`${a.op} ${a.raw.kind} ${a.raw.name} failed`)) {
+        hit = key2;
+        break;
+      }
+    }
+    if (hit === void 0) {
+      otherErrors.push(error);
+      continue;
+    }
+    failedKeys.add(hit);
+    const { change, raw } = attempted.get(hit);
+    failed.push({
+      change,
+      error: masker.text(
+        error.replace(`${raw.kind} ${raw.name} failed`, `${raw.kind} ${change.name} failed`)
+      )
+    });
   }
-  const applied = attempted.filter((a) => !failedSet.has(a.change)).map((a) => a.change);
-  for (const f2 of failed) {
-    const raw = attempted.find((a) => a.change === f2.change).raw;
-    f2.error = masker.text(
-      f2.error.replace(`${raw.kind} ${raw.name} failed`, `${raw.kind} ${f2.change.name} failed`)
-    );
-  }
+  const applied = [];
+  for (const [key2, a] of attempted) if (!failedKeys.has(key2)) applied.push(a.change);
+  const reported = /* @__PURE__ */ new Set();
+  for (const c of applied) reported.add(changeKey(c));
+  for (const f2 of failed) reported.add(changeKey(f2.change));
+  for (const c of dropped.values()) reported.add(changeKey(c));
   return {
     applied,
     failed,
-    dropped,
+    dropped: [...dropped.values()],
+    notAttempted: planned.filter((c) => !reported.has(changeKey(c))),
     otherErrors: otherErrors.map((e) => masker.text(e)),
     warnings: output.warnings.map((w2) => masker.text(w2)),
     counts: { ...output.summary }
   };
+}
+function entityKey(action, change) {
+  const body = change.body;
+  const id = [body?.new, body?.old].map((b2) => isObject(b2) && typeof b2.id === "string" ? b2.id : void 0);
+  return `${action}\0${change.kind}\0${id[0] ?? id[1] ?? `name:${change.name}`}`;
 }
 function* changeBodies(output) {
   const c = output.changes;
@@ -47094,11 +47307,11 @@ async function syncTargets(plans, options) {
     try {
       const output = await runDeck("sync", plan3, options);
       const masker = await maskerFor(output, options);
-      const outcome = syncOutcome(output, masker);
+      const outcome = syncOutcome(output, masker, plan3.changes);
       result = { status: "synced", outcome, unplanned: unplannedChanges(plan3, outcome) };
       if (outcome.failed.length > 0 || outcome.otherErrors.length > 0) failed = true;
       options.logger.info(
-        `${targetLabel(plan3)}: applied ${outcome.applied.length}, failed ${outcome.failed.length}, dropped ${outcome.dropped.length}`
+        `${targetLabel(plan3)}: applied ${outcome.applied.length}, failed ${outcome.failed.length}, dropped ${outcome.dropped.length}, not attempted ${outcome.notAttempted.length}`
       );
     } catch (err) {
       if (!isDeckhandError(err)) throw err;
@@ -47178,9 +47391,13 @@ function resultColumn(result, dryRun) {
       return () => "not applied (deck failed)";
     case "synced": {
       const index = /* @__PURE__ */ new Map();
-      for (const f2 of result.outcome.failed) index.set(changeKey(f2.change), `failed: ${f2.error}`);
-      for (const c of result.outcome.dropped) if (!index.has(changeKey(c))) index.set(changeKey(c), "dropped");
-      for (const c of result.outcome.applied) if (!index.has(changeKey(c))) index.set(changeKey(c), "applied");
+      const mark = (c, word) => {
+        if (!index.has(changeKey(c))) index.set(changeKey(c), word);
+      };
+      for (const f2 of result.outcome.failed) mark(f2.change, `failed: ${f2.error}`);
+      for (const c of result.outcome.dropped) mark(c, "dropped");
+      for (const c of result.outcome.notAttempted) mark(c, "not attempted (deck reported nothing)");
+      for (const c of result.outcome.applied) mark(c, "applied");
       return (change) => index.get(changeKey(change)) ?? "not applied";
     }
   }
@@ -47375,13 +47592,17 @@ function isValidBranch(name) {
   return name.split("/").every((part) => part !== "" && !part.startsWith(".") && !part.endsWith(".lock"));
 }
 function fetchArgs(options) {
-  const args = ["fetch", "--quiet", "--no-tags", "--no-recurse-submodules", "--no-write-fetch-head"];
+  const args = [
+    "fetch",
+    "--quiet",
+    "--no-tags",
+    "--no-recurse-submodules",
+    "--no-write-fetch-head",
+    "--refmap="
+  ];
   if (options.depth !== void 0) args.push(`--depth=${options.depth}`);
-  args.push(options.remote, `+refs/heads/${options.branch}:${trackingRef(options.remote, options.branch)}`);
+  args.push(options.remote, `+refs/heads/${options.branch}:${options.into}`);
   return args;
-}
-function trackingRef(remote, branch) {
-  return `refs/remotes/${remote}/${branch}`;
 }
 function pushArgs(options) {
   const args = ["push", "--porcelain", "--no-verify"];
@@ -47404,12 +47625,26 @@ function lsFilesArgs(paths2) {
 function commitTreeArgs(tree, parent) {
   return ["commit-tree", tree, ...parent ? ["-p", parent] : [], "-F", "-"];
 }
+function unpublishedArgs(commit, published, limit) {
+  const args = [
+    "log",
+    "--no-show-signature",
+    `--max-count=${limit}`,
+    "--format=%H %s",
+    commit,
+    "--not",
+    "--remotes"
+  ];
+  if (published) args.push(published);
+  return args;
+}
 function logMessagesArgs(range, path, limit) {
   return ["log", `--max-count=${limit}`, "--format=%B%x1e", range, "--", path];
 }
 
 // actions/engine/git/repository.ts
 init_errors();
+import { randomBytes as randomBytes3 } from "node:crypto";
 import { Readable as Readable2 } from "node:stream";
 import { dirname as dirname3, isAbsolute, join as join7, relative, resolve as resolve2, sep } from "node:path";
 import { stat as stat6 } from "node:fs/promises";
@@ -47449,6 +47684,15 @@ var REMOTE_FAILURES = [
     "The remote repository was not found, or the token cannot see it."
   ]
 ];
+var LOCKED = /^(?!remote:).*Unable to create '([^']+\.lock)': File exists/m;
+var BUSY_WAITS_MS = [250, 500, 1e3, 2e3];
+var FETCH_REFS = "refs/deckhand/fetch/";
+var STALE_FETCH_REF_MS = 60 * 60 * 1e3;
+function lockedError(command, file) {
+  return new DeckhandError(
+    `git ${command} found ${file} in place: another git process is changing this repository. The checkout was not changed. Run again once that process has finished; if no git process is running, one was killed and left the file behind: delete ${file} and run again.`
+  );
+}
 var GitRepository = class _GitRepository {
   constructor(root, options) {
     this.root = root;
@@ -47456,6 +47700,9 @@ var GitRepository = class _GitRepository {
   }
   root;
   options;
+  /** Private refs this run fetched into, deleted by {@link release}. */
+  fetchRefs = [];
+  swept = false;
   /** From now on, commands that talk to the remote carry these credentials (scrubbed from all output). */
   authenticate(env, secrets) {
     this.options = {
@@ -47490,11 +47737,18 @@ var GitRepository = class _GitRepository {
   /** Runs git in the top level; a non-zero exit throws unless `allowFailure`. Output is scrubbed. */
   async git(args, options = {}) {
     const env = { ...BASE_ENV, ...options.remote ? this.options.remoteEnv : {}, ...options.env };
-    const result = await run("git", args, {
-      cwd: this.root,
-      env,
-      stdin: options.stdin === void 0 ? void 0 : Readable2.from([options.stdin])
-    });
+    let result;
+    for (let attempt = 0; ; attempt++) {
+      result = await run("git", args, {
+        cwd: this.root,
+        env,
+        stdin: options.stdin === void 0 ? void 0 : Readable2.from([options.stdin])
+      });
+      const wait = BUSY_WAITS_MS[attempt];
+      if (result.exitCode === 0 || !options.retryBusy || wait === void 0 || !LOCKED.test(result.stderr))
+        break;
+      await new Promise((resolve11) => setTimeout(resolve11, wait));
+    }
     const secrets = this.options.secrets ?? [];
     const scrubbed = {
       ...result,
@@ -47502,6 +47756,8 @@ var GitRepository = class _GitRepository {
       stderr: scrub(result.stderr, secrets)
     };
     if (scrubbed.exitCode !== 0 && !options.allowFailure) {
+      const locked = LOCKED.exec(scrubbed.stderr);
+      if (locked) throw lockedError(args[0], locked[1]);
       const output = `${scrubbed.stderr}
 ${scrubbed.stdout}`.trim();
       throw new DeckhandError(
@@ -47539,18 +47795,62 @@ ${scrubbed.stdout}`.trim();
   }
   /**
    * Fetches `branch` and returns the commit it points at on the remote, or undefined when the remote has
-   * no such branch.
+   * no such branch. The tip goes into a ref of this run's own (kept until {@link release}, so that nothing
+   * prunes it meanwhile), not into the remote-tracking ref: runs on one checkout at once never wait on each
+   * other's ref locks, and a run killed mid-fetch leaves no lock on a ref anyone else uses.
    */
   async fetchBranch(remote, branch, depth) {
-    const result = await this.git(fetchArgs({ remote, branch, depth }), { remote: true, allowFailure: true });
+    await this.sweepFetchRefs();
+    const into = `${FETCH_REFS}${Date.now()}-${process.pid}-${randomBytes3(4).toString("hex")}`;
+    this.fetchRefs.push(into);
+    const result = await this.git(fetchArgs({ remote, branch, into, depth }), {
+      remote: true,
+      allowFailure: true,
+      // A shallow clone's fetch locks .git/shallow, which another fetch may hold for a moment.
+      retryBusy: true
+    });
     if (result.exitCode !== 0) {
+      const locked = LOCKED.exec(result.stderr);
+      if (locked) throw lockedError("fetch", locked[1]);
       if (/couldn't find remote ref|no such ref was fetched/i.test(result.stderr)) return void 0;
       throw new DeckhandError(
         explainOutput("git fetch", `${result.stderr}
 ${result.stdout}`.trim(), REMOTE_FAILURES)
       );
     }
-    return this.line(["rev-parse", "--verify", "--quiet", `${trackingRef(remote, branch)}^{commit}`]);
+    return this.line(["rev-parse", "--verify", "--quiet", `${into}^{commit}`]);
+  }
+  /**
+   * Deletes the private refs this run fetched into. Best effort: one left behind (another process held
+   * packed-refs.lock, or the run was killed) harms nothing and is deleted by a later run.
+   */
+  async release() {
+    await this.deleteRefs(this.fetchRefs.splice(0));
+  }
+  /** Deletes the private refs of runs that were killed before they could (see {@link release}). */
+  async sweepFetchRefs() {
+    if (this.swept) return;
+    this.swept = true;
+    const listed = await this.git(["for-each-ref", "--format=%(refname)", FETCH_REFS], { allowFailure: true });
+    const stale = listed.stdout.split("\n").filter((ref) => {
+      const made = Number(/^refs\/deckhand\/fetch\/(\d+)-/.exec(ref)?.[1]);
+      return made > 0 && Date.now() - made > STALE_FETCH_REF_MS;
+    });
+    await this.deleteRefs(stale);
+  }
+  async deleteRefs(refs) {
+    if (refs.length === 0) return;
+    const stdin = refs.map((ref) => `delete ${ref}
+`).join("");
+    await this.git(["update-ref", "--stdin"], { stdin, allowFailure: true });
+  }
+  /**
+   * Commits reachable from `commit` that no remote-tracking ref reaches, nor `published` (a tip just
+   * fetched): those that exist in this clone alone. Newest first, at most `limit`.
+   */
+  async unpublished(commit, published, limit) {
+    const { stdout } = await this.git(unpublishedArgs(commit, published, limit));
+    return stdout.split("\n").filter((line) => line !== "").map((line) => ({ oid: line.slice(0, line.indexOf(" ")), subject: line.slice(line.indexOf(" ") + 1) }));
   }
   /** Files of a commit or tree below `paths`. */
   async tree(treeish, paths2) {
@@ -47617,32 +47917,18 @@ ${result.stdout}`.trim(), REMOTE_FAILURES)
     if (result.exitCode !== 0) return [];
     return result.stdout.split("").map((m2) => m2.trim()).filter((m2) => m2 !== "");
   }
-  /** Pushes; a rejection because the branch moved is an outcome, any other failure an explained error. */
+  /**
+   * Pushes; a rejection because the branch moved is an outcome, any other failure an explained error. git
+   * moves the remote-tracking ref itself, and a lock in the way of that does not fail the push.
+   */
   async push(options) {
     const result = await this.git(pushArgs(options), { remote: true, allowFailure: true });
-    if (result.exitCode === 0) {
-      await this.git(["update-ref", trackingRef(options.remote, options.branch), options.commit]);
-      return { status: "pushed" };
-    }
+    if (result.exitCode === 0) return { status: "pushed" };
     const refused2 = result.stdout.split("\n").find((line) => line.startsWith("!"));
     const reason = refused2?.split("	")[2] ?? "";
     if (MOVED.test(reason) || !refused2 && MOVED.test(result.stderr)) return { status: "moved", reason };
     throw new DeckhandError(explainOutput("git push", `${result.stderr}
 ${reason}`.trim(), REMOTE_FAILURES));
-  }
-  /** Paths with changes (staged, unstaged or untracked) outside `paths`. */
-  async changesOutside(paths2) {
-    const { stdout } = await this.git(["status", "--porcelain", "-z", "--untracked-files=no"], {
-      env: { GIT_OPTIONAL_LOCKS: "0" }
-    });
-    const inside = (file) => paths2.some((p2) => p2 === "." || file === p2 || file.startsWith(p2.endsWith("/") ? p2 : `${p2}/`));
-    return stdout.split("\0").filter((record) => record.length > 3).map((record) => record.slice(3)).filter((file) => !inside(file));
-  }
-  async isAncestor(ancestor, commit) {
-    return (await this.git(["merge-base", "--is-ancestor", ancestor, commit], { allowFailure: true })).exitCode === 0;
-  }
-  async resetHard(commit) {
-    await this.git(["reset", "--hard", "--quiet", commit]);
   }
   /** Runs `fn` with GIT_INDEX_FILE pointing at a fresh private index, removed afterwards. */
   async withIndex(fn) {
@@ -47818,14 +48104,14 @@ function valueStart(node, text) {
   return lineEnd === -1 ? start : lineEnd + 1;
 }
 function isCyclic(root) {
-  const open4 = /* @__PURE__ */ new Set();
+  const open6 = /* @__PURE__ */ new Set();
   const done = /* @__PURE__ */ new Set();
   const visit = (value) => {
     if (typeof value !== "object" || value === null || done.has(value)) return false;
-    if (open4.has(value)) return true;
-    open4.add(value);
+    if (open6.has(value)) return true;
+    open6.add(value);
     for (const child2 of Object.values(value)) if (visit(child2)) return true;
-    open4.delete(value);
+    open6.delete(value);
     done.add(value);
     return false;
   };
@@ -47964,6 +48250,7 @@ function dumpTime(message, folder) {
 var SHALLOW_FETCH_DEPTH = 50;
 var STATE_EXTENSIONS3 = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
 var REGULAR = /* @__PURE__ */ new Set(["100644", "100755"]);
+var UNPUBLISHED_SHOWN = 5;
 var NO_DRIFT = {
   entities: [],
   counts: { added: 0, changed: 0, removed: 0 },
@@ -47989,7 +48276,11 @@ async function driftCommit(options) {
     repo.authenticate(auth2?.env ?? {}, [options.token, ...auth2?.secrets ?? []]);
   }
   const session = new CommitSession(repo, paths2, remote, options);
-  return options.mode === "push" ? session.push() : session.pullRequest(remoteUrl);
+  try {
+    return await (options.mode === "push" ? session.push() : session.pullRequest(remoteUrl));
+  } finally {
+    await repo.release();
+  }
 }
 var CommitSession = class {
   constructor(repo, paths2, remote, options) {
@@ -47997,7 +48288,7 @@ var CommitSession = class {
     this.paths = paths2;
     this.remote = remote;
     this.options = options;
-    this.sleep = options.sleep ?? ((ms2) => new Promise((resolve10) => setTimeout(resolve10, ms2)));
+    this.sleep = options.sleep ?? ((ms2) => new Promise((resolve11) => setTimeout(resolve11, ms2)));
   }
   repo;
   paths;
@@ -48016,7 +48307,7 @@ var CommitSession = class {
       drift: NO_DRIFT,
       secrets: [],
       newerOnBranch: [],
-      checkoutUpdated: false,
+      checkoutBehind: false,
       root: this.repo.root,
       paths: this.paths,
       ...extra
@@ -48045,6 +48336,7 @@ var CommitSession = class {
       return this.result("unchanged", branch);
     }
     const depth = await this.repo.isShallow() ? SHALLOW_FETCH_DEPTH : void 0;
+    const checkedOut = await this.repo.currentBranch();
     for (let attempt = 1; ; attempt++) {
       const tip = await this.repo.fetchBranch(this.remote, branch, depth);
       const parent = tip ?? this.head;
@@ -48053,6 +48345,8 @@ var CommitSession = class {
         this.options.logger.info(`${branch} already holds these files: nothing to commit.`);
         return this.result("unchanged", branch, { attempts: attempt - 1, newerOnBranch: built.newer });
       }
+      if (attempt === 1 && checkedOut !== void 0 && (checkedOut === branch || !tip))
+        await this.refuseUnpublished(checkedOut, branch, tip);
       const outcome = await this.repo.push({ remote: this.remote, commit: built.commit, branch });
       if (outcome.status === "pushed") {
         this.options.logger.info(`Pushed ${built.commit.slice(0, 12)} to ${branch} (attempt ${attempt}).`);
@@ -48061,7 +48355,7 @@ var CommitSession = class {
           attempts: attempt,
           drift: built.drift,
           newerOnBranch: built.newer,
-          checkoutUpdated: await this.updateCheckout(branch, built.commit)
+          checkoutBehind: checkedOut === branch
         });
       }
       await this.backoff(attempt, branch, outcome.reason);
@@ -48297,16 +48591,25 @@ var CommitSession = class {
     await this.sleep(delay);
   }
   /**
-   * Moves the checkout to the pushed commit when that loses nothing: HEAD is on the branch (or detached
-   * at an ancestor of the commit) and nothing outside the committed paths is modified.
+   * Refuses to push when the checked-out branch has commits no remote has (a person's work not pushed yet,
+   * or a commit an earlier step made). deckhand commits the files of `path` and nothing else: the drift commit
+   * goes on top of the remote's tip, so those commits would be left out of the branch they were made on (or,
+   * for a branch the remote lacks, published with it), and neither is deckhand's call. Committing in the
+   * checkout and pushing HEAD, as auto-commit actions do, would publish them silently; this says so and stops
+   * instead, before anything is pushed. A commit that any remote-tracking ref reaches counts as published.
    */
-  async updateCheckout(branch, commit) {
-    const current = await this.repo.currentBranch();
-    const onBranch = current === branch || current === void 0 && (!this.head || await this.repo.isAncestor(this.head, commit));
-    if (!onBranch || (await this.repo.changesOutside(this.paths)).length > 0) return false;
-    if (await this.repo.head() !== this.head) return false;
-    await this.repo.resetHard(commit);
-    return true;
+  async refuseUnpublished(checkedOut, branch, tip) {
+    if (!this.head) return;
+    const commits = await this.repo.unpublished(this.head, tip, UNPUBLISHED_SHOWN + 1);
+    if (commits.length === 0) return;
+    const shown = commits.slice(0, UNPUBLISHED_SHOWN).map((c) => `${c.oid.slice(0, 12)} ${c.subject}`);
+    if (commits.length > UNPUBLISHED_SHOWN) shown.push("\u2026 and more");
+    const count = commits.length > UNPUBLISHED_SHOWN ? `more than ${UNPUBLISHED_SHOWN}` : String(commits.length);
+    const effect = tip ? `would push the dump on top of ${this.remote}/${branch} without them, leaving them out of ${branch}` : `would publish them on ${branch}, which ${this.remote} does not have yet, along with the dump`;
+    throw new DeckhandError(
+      `${checkedOut} has ${count} commit(s) that no remote branch holds. deckhand commits only the files below ${this.paths.join(", ")}: it ${effect}. Nothing was pushed and the checkout is untouched. Push those commits first (git push ${this.remote} ${checkedOut}; git pull --rebase --autostash before it if ${this.remote} moved), then run again; or commit from a checkout without them.`,
+      shown
+    );
   }
 };
 function refBranch(env) {
@@ -48399,7 +48702,10 @@ function commitReport(result) {
   }
   for (const folder of result.newerOnBranch)
     report2.lines.push(`${folder}: ${result.branch} already had a newer dump, which was kept.`);
-  if (result.checkoutUpdated) report2.lines.push("The checkout now stands at the new commit.");
+  if (result.checkoutBehind)
+    report2.lines.push(
+      `The checkout was left as it was (its branch, index and files): \`git pull --ff-only --autostash\` brings ${result.branch} to the new commit.`
+    );
   append(report2.tables, driftTables(result.drift));
   return report2;
 }
@@ -48456,7 +48762,7 @@ import { availableParallelism } from "node:os";
 import { join as join15 } from "node:path";
 
 // actions/engine/backup/kong-profile.ts
-var KONG_SKIPPED_TABLES = [
+var KONG_OSS_SKIPPED_TABLES = [
   "cluster_events",
   "ratelimiting_metrics",
   "response_ratelimiting_metrics",
@@ -48465,12 +48771,46 @@ var KONG_SKIPPED_TABLES = [
   "locks",
   "oauth2_authorization_codes"
 ];
+var KONG_ENTERPRISE_SKIPPED_TABLES = [
+  // [ee] 000_base.lua: rate-limiting-advanced's counters (strategy cluster), the same kind of data as
+  // ratelimiting_metrics.
+  "rl_counters",
+  // [ee] 000_base.lua: the template every vitals_stats_seconds_<interval> table is created LIKE (empty itself).
+  "vitals_stats_seconds",
+  // [docs] and [ee] 000_base.lua.
+  "vitals_stats_minutes",
+  // [ee] 000_base.lua.
+  "vitals_stats_hours",
+  // [docs] and [ee] 010_2200_to_2211.lua.
+  "vitals_stats_days",
+  // [ee] 000_base.lua: each node records itself (node id, hostname, last report) when Vitals starts on it.
+  "vitals_node_meta",
+  // [docs] and [ee] 000_base.lua.
+  "vitals_code_classes_by_cluster",
+  "vitals_code_classes_by_workspace",
+  "vitals_codes_by_route",
+  // [ee] 000_base.lua.
+  "vitals_codes_by_consumer_route"
+];
+var VITALS_SECONDS_TABLE = /^vitals_stats_seconds_[0-9]+$/;
+var KONG_SKIPPED_TABLES = [
+  ...KONG_OSS_SKIPPED_TABLES,
+  ...KONG_ENTERPRISE_SKIPPED_TABLES
+];
+function isKongSkippedTable(table) {
+  return KONG_SKIPPED_TABLES.includes(table) || VITALS_SECONDS_TABLE.test(table);
+}
 var KONG_RUNTIME_TABLES = [
   ...KONG_SKIPPED_TABLES,
   "oauth2_tokens",
   "sessions",
-  "session_metadatas"
+  "session_metadatas",
+  // Enterprise: the lock row must be restored (see above), but its expiry is runtime state.
+  "vitals_locks"
 ];
+function isKongRuntimeTable(table) {
+  return KONG_RUNTIME_TABLES.includes(table) || VITALS_SECONDS_TABLE.test(table);
+}
 var KONG_ENTITY_TABLES = [
   "services",
   "routes",
@@ -48594,9 +48934,11 @@ init_errors();
 // actions/engine/postgres/commands.ts
 var DUMP_FORMATS = ["directory", "custom", "tar", "plain"];
 var FORMAT_FLAG = { directory: "d", custom: "c", tar: "t", plain: "p" };
+function quoteIdent(name) {
+  return `"${name.replace(/"/g, '""')}"`;
+}
 function quotedName({ schema, table }) {
-  const quote2 = (name) => `"${name.replace(/"/g, '""')}"`;
-  return `${quote2(schema)}.${quote2(table)}`;
+  return `${quoteIdent(schema)}.${quoteIdent(table)}`;
 }
 function pgDumpArgs(options) {
   const args = [`--format=${FORMAT_FLAG[options.format]}`, `--file=${options.file}`, "--no-password"];
@@ -48609,8 +48951,11 @@ function pgDumpArgs(options) {
   for (const table of options.excludeTableData ?? []) args.push(`--exclude-table-data=${quotedName(table)}`);
   return args;
 }
+function dbnameConninfo(database) {
+  return `dbname='${database.replace(/[\\']/g, (c) => `\\${c}`)}'`;
+}
 function pgRestoreArgs(options) {
-  const args = [`--dbname=${options.database}`, "--no-password", "--exit-on-error"];
+  const args = [`--dbname=${dbnameConninfo(options.database)}`, "--no-password", "--exit-on-error"];
   if (options.create) args.push("--create");
   if (options.clean) args.push("--clean", "--if-exists");
   if (options.jobs !== void 0 && options.jobs > 1) {
@@ -48867,7 +49212,7 @@ function scrubPassword(text, target) {
 
 // actions/engine/postgres/session.ts
 init_errors();
-import { randomBytes as randomBytes3 } from "node:crypto";
+import { randomBytes as randomBytes4 } from "node:crypto";
 var PsqlSession = class _PsqlSession {
   constructor(psql, env, target) {
     this.target = target;
@@ -48896,7 +49241,7 @@ var PsqlSession = class _PsqlSession {
   }
   target;
   child;
-  marker = `__deckhand_${randomBytes3(8).toString("hex")}__`;
+  marker = `__deckhand_${randomBytes4(8).toString("hex")}__`;
   stdout = "";
   stderr = "";
   exited;
@@ -48940,7 +49285,7 @@ var PsqlSession = class _PsqlSession {
         return out.split("\n").filter((line) => line !== "");
       }
       if (this.exited) throw this.failure();
-      await new Promise((resolve10) => this.waiter = resolve10);
+      await new Promise((resolve11) => this.waiter = resolve11);
       this.waiter = void 0;
     }
   }
@@ -48951,16 +49296,19 @@ var PsqlSession = class _PsqlSession {
   async close() {
     if (this.exited) return;
     this.child.stdin.end("\\q\n");
-    await new Promise((resolve10) => {
-      if (this.exited) return resolve10();
+    await new Promise((resolve11) => {
+      if (this.exited) return resolve11();
       const timer = setTimeout(() => killTree(this.child), 5e3);
       this.child.once("close", () => {
         clearTimeout(timer);
-        resolve10();
+        resolve11();
       });
     });
   }
 };
+function literal(value) {
+  return `'${value.replace(/'/g, "''")}'`;
+}
 
 // actions/engine/postgres/tools.ts
 init_errors();
@@ -49028,8 +49376,8 @@ async function locatePgClients(options) {
 
 // actions/engine/database/folder.ts
 init_errors();
-import { randomBytes as randomBytes4 } from "node:crypto";
-import { chmod, mkdir as mkdir4, readdir as readdir5, rename as rename4, rm as rm5 } from "node:fs/promises";
+import { randomBytes as randomBytes5 } from "node:crypto";
+import { chmod, mkdir as mkdir4, readdir as readdir5, rename as rename4, rm as rm5, rmdir } from "node:fs/promises";
 import { join as join14, resolve as resolve4 } from "node:path";
 function timestamp(date) {
   return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
@@ -49039,7 +49387,7 @@ function safeName(name) {
 }
 async function pendingFolder(outputDir, name) {
   const dir = resolve4(outputDir);
-  const path = join14(dir, `.${name}.partial-${randomBytes4(4).toString("hex")}`);
+  const path = join14(dir, `.${name}.partial-${randomBytes5(4).toString("hex")}`);
   try {
     await mkdir4(dir, { recursive: true });
     await mkdir4(path, { mode: 448 });
@@ -49056,8 +49404,18 @@ async function pendingFolder(outputDir, name) {
       await privateTree(path);
       for (let n = 1; ; n++) {
         const final = join14(dir, n === 1 ? name : `${name}-${n}`);
-        if (await exists(final)) continue;
-        await rename4(path, final);
+        try {
+          await mkdir4(final, { mode: 448 });
+        } catch (err) {
+          if (err.code === "EEXIST") continue;
+          throw err;
+        }
+        try {
+          await rename4(path, final);
+        } catch (err) {
+          await rmdir(final).catch(() => void 0);
+          throw err;
+        }
         return final;
       }
     },
@@ -49221,7 +49579,7 @@ async function dumpPostgres(options) {
     const tables = await listTables(session);
     const kong = new Set(await kongSchemas(session));
     const skipped = skippedTables(options, tables, kong, notes);
-    const runtime = (t) => kong.has(t.schema) && KONG_RUNTIME_TABLES.includes(t.table);
+    const runtime = (t) => kong.has(t.schema) && isKongRuntimeTable(t.table);
     const name = `${safeName(server.database)}-${timestamp(started)}`;
     pending = await pendingFolder(options.outputDir, name);
     const dumpPath = dumpFileName(server.database, format, options.compress);
@@ -49320,7 +49678,7 @@ function skippedTables(options, tables, kongSchemas2, notes) {
       );
     }
     for (const t of tables) {
-      if (kongSchemas2.has(t.schema) && KONG_SKIPPED_TABLES.includes(t.table)) skipped.add(key(t));
+      if (kongSchemas2.has(t.schema) && isKongSkippedTable(t.table)) skipped.add(key(t));
     }
   }
   for (const pattern of options.excludeTableData) {
@@ -49335,8 +49693,221 @@ function skippedTables(options, tables, kongSchemas2, notes) {
 import { createReadStream as createReadStream4 } from "node:fs";
 import { availableParallelism as availableParallelism2 } from "node:os";
 import { join as join16 } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { createGunzip as createGunzip2 } from "node:zlib";
 init_errors();
+
+// actions/engine/postgres/databases.ts
+import { randomBytes as randomBytes6 } from "node:crypto";
+var MAX_NAME_BYTES = 63;
+async function readDatabase(session, name) {
+  const row = await session.json(
+    `SELECT json_build_object(
+       'row', to_jsonb(d) - 'datacl',
+       'owner', pg_get_userbyid(d.datdba),
+       'encoding', pg_encoding_to_char(d.encoding),
+       'tablespace', (SELECT spcname FROM pg_tablespace WHERE oid = d.dattablespace),
+       'aclSet', d.datacl IS NOT NULL,
+       'grants', (SELECT coalesce(json_agg(json_build_object(
+                    'grantee', CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END,
+                    'privilege', a.privilege_type, 'grantable', a.is_grantable)), '[]')
+                  FROM aclexplode(d.datacl) a),
+       'comment', shobj_description(d.oid, 'pg_database'),
+       'settings', (SELECT coalesce(json_agg(json_build_object(
+                      'role', CASE WHEN s.setrole = 0 THEN NULL ELSE pg_get_userbyid(s.setrole) END,
+                      'config', s.setconfig)), '[]')
+                    FROM pg_db_role_setting s WHERE s.setdatabase = d.oid),
+       'user', current_user,
+       'superuser', r.rolsuper,
+       'createdb', r.rolcreatedb,
+       'ownsDatabase', pg_has_role(d.datdba, 'USAGE'))
+     FROM pg_database d, pg_roles r
+     WHERE d.datname = ${literal(name)} AND r.rolname = current_user`
+  );
+  if (!row) return void 0;
+  const text = (key2) => typeof row.row[key2] === "string" ? row.row[key2] : void 0;
+  return {
+    properties: {
+      name,
+      owner: row.owner,
+      encoding: row.encoding,
+      collate: text("datcollate") ?? "",
+      ctype: text("datctype") ?? "",
+      localeProvider: text("datlocprovider"),
+      locale: text("datlocale") ?? text("daticulocale"),
+      icuRules: text("daticurules"),
+      connectionLimit: Number(row.row.datconnlimit ?? -1),
+      tablespace: row.tablespace === "pg_default" ? void 0 : row.tablespace,
+      grants: row.aclSet ? row.grants : void 0,
+      comment: row.comment,
+      settings: row.settings
+    },
+    rights: {
+      user: row.user,
+      superuser: row.superuser,
+      createdb: row.createdb || row.superuser,
+      ownsDatabase: row.ownsDatabase || row.superuser
+    }
+  };
+}
+function clipBytes(name, bytes) {
+  let out = "";
+  let used = 0;
+  for (const char of name) {
+    const size = Buffer.byteLength(char);
+    if (used + size > bytes) break;
+    out += char;
+    used += size;
+  }
+  return out;
+}
+var FRESH_SUFFIX = /_deckhand_[0-9a-f]{8}$/;
+var PREVIOUS_SUFFIX = /_deckhand_previous_\d{8}T\d{6}Z(?:_\d+)?$/;
+var FRESH_STEM = MAX_NAME_BYTES - "_deckhand_00000000".length;
+var PREVIOUS_STEM = MAX_NAME_BYTES - "_deckhand_previous_00000000T000000Z_99".length;
+function freshName(target) {
+  return `${clipBytes(target, FRESH_STEM)}_deckhand_${randomBytes6(4).toString("hex")}`;
+}
+function previousName(target, stamp, n = 1) {
+  return `${clipBytes(target, PREVIOUS_STEM)}_deckhand_previous_${stamp}${n > 1 ? `_${n}` : ""}`;
+}
+function restoreMarker(target) {
+  return `deckhand: restore of ${target} in progress; a later restore of ${target} drops it if it was left behind`;
+}
+async function findLeftovers(session, target) {
+  const stem = clipBytes(target, PREVIOUS_STEM);
+  const rows = await session.json(
+    `SELECT coalesce(json_agg(json_build_object(
+       'name', d.datname,
+       'comment', shobj_description(d.oid, 'pg_database'),
+       'sessions', (SELECT count(*) FROM pg_stat_activity a WHERE a.datid = d.oid))
+       ORDER BY d.datname), '[]')
+     FROM pg_database d
+     WHERE left(d.datname, ${[...stem].length}) = ${literal(stem)} AND d.datname LIKE '%\\_deckhand\\_%'`
+  );
+  const out = { abandoned: [], inUse: [], unmarked: [], previous: [] };
+  const marker = restoreMarker(target);
+  for (const row of rows) {
+    if (row.name === target) continue;
+    if (FRESH_SUFFIX.test(row.name) && row.name.replace(FRESH_SUFFIX, "") === clipBytes(target, FRESH_STEM)) {
+      if (row.comment !== marker) out.unmarked.push(row.name);
+      else if (row.sessions > 0) out.inUse.push(row.name);
+      else out.abandoned.push(row.name);
+    } else if (PREVIOUS_SUFFIX.test(row.name) && row.name.replace(PREVIOUS_SUFFIX, "") === stem) {
+      out.previous.push(row.name);
+    }
+  }
+  return out;
+}
+async function databaseNames(session, names) {
+  if (names.length === 0) return /* @__PURE__ */ new Set();
+  const found = await session.json(
+    `SELECT coalesce(json_agg(datname), '[]') FROM pg_database WHERE datname IN (${names.map(literal).join(", ")})`
+  );
+  return new Set(found);
+}
+var LIST_QUOTE_SETTINGS = /* @__PURE__ */ new Set([
+  "local_preload_libraries",
+  "search_path",
+  "session_preload_libraries",
+  "shared_preload_libraries",
+  "temp_tablespaces",
+  "unix_socket_directories"
+]);
+function splitSettingList(value) {
+  const out = [];
+  let i = 0;
+  while (i < value.length) {
+    while (value[i] === " ") i++;
+    let element = "";
+    if (value[i] === '"') {
+      for (i++; i < value.length; i++) {
+        if (value[i] === '"') {
+          if (value[i + 1] !== '"') break;
+          i++;
+        }
+        element += value[i];
+      }
+      i++;
+      while (i < value.length && value[i] !== ",") i++;
+    } else {
+      while (i < value.length && value[i] !== ",") element += value[i++];
+      element = element.trim();
+    }
+    out.push(element);
+    i++;
+  }
+  return out;
+}
+function setClause(setting) {
+  const eq = setting.indexOf("=");
+  const name = setting.slice(0, eq);
+  const value = setting.slice(eq + 1);
+  const values = LIST_QUOTE_SETTINGS.has(name.toLowerCase()) ? splitSettingList(value) : [value];
+  return `SET ${quoteIdent(name)} = ${values.map(literal).join(", ")}`;
+}
+function createLikeSql(name, like) {
+  const options = [
+    `OWNER = ${quoteIdent(like.owner)}`,
+    "TEMPLATE = template0",
+    `ENCODING = ${literal(like.encoding)}`,
+    `LC_COLLATE = ${literal(like.collate)}`,
+    `LC_CTYPE = ${literal(like.ctype)}`
+  ];
+  const provider = { c: "libc", i: "icu", b: "builtin" }[like.localeProvider ?? ""];
+  if (provider) options.push(`LOCALE_PROVIDER = ${provider}`);
+  if (provider === "icu" && like.locale) options.push(`ICU_LOCALE = ${literal(like.locale)}`);
+  if (provider === "builtin" && like.locale) options.push(`BUILTIN_LOCALE = ${literal(like.locale)}`);
+  if (provider === "icu" && like.icuRules) options.push(`ICU_RULES = ${literal(like.icuRules)}`);
+  if (like.tablespace) options.push(`TABLESPACE = ${quoteIdent(like.tablespace)}`);
+  options.push(`CONNECTION LIMIT = ${like.connectionLimit}`);
+  return `CREATE DATABASE ${quoteIdent(name)} WITH ${options.join(" ")}`;
+}
+function copyPropertiesSql(name, like) {
+  const db = quoteIdent(name);
+  const out = [];
+  if (like.grants) {
+    out.push(`REVOKE ALL ON DATABASE ${db} FROM PUBLIC`);
+    for (const g2 of like.grants) {
+      const grantee = g2.grantee === null ? "PUBLIC" : quoteIdent(g2.grantee);
+      out.push(
+        `GRANT ${g2.privilege} ON DATABASE ${db} TO ${grantee}${g2.grantable ? " WITH GRANT OPTION" : ""}`
+      );
+    }
+  }
+  for (const { role, config } of like.settings) {
+    for (const setting of config) {
+      out.push(
+        role === null ? `ALTER DATABASE ${db} ${setClause(setting)}` : `ALTER ROLE ${quoteIdent(role)} IN DATABASE ${db} ${setClause(setting)}`
+      );
+    }
+  }
+  return out;
+}
+function swapSql(database, fresh, previous, comment) {
+  return [
+    "BEGIN",
+    `SELECT count(pg_terminate_backend(a.pid)) FROM pg_stat_activity a
+     WHERE a.datname = ${literal(database)} AND a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'
+       AND ((SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+            OR pg_has_role(a.usesysid, 'USAGE')
+            OR (pg_has_role('pg_signal_backend', 'USAGE')
+                AND NOT coalesce((SELECT rolsuper FROM pg_roles WHERE oid = a.usesysid), false)))`,
+    `ALTER DATABASE ${quoteIdent(database)} RENAME TO ${quoteIdent(previous)}`,
+    `ALTER DATABASE ${quoteIdent(fresh)} RENAME TO ${quoteIdent(database)}`,
+    // The replacement's marker goes; the replaced database's comment comes with its name.
+    `COMMENT ON DATABASE ${quoteIdent(database)} IS ${comment === null ? "NULL" : literal(comment)}`,
+    "COMMIT"
+  ].join(";\n");
+}
+async function sessionsOn(session, database) {
+  return session.json(
+    `SELECT coalesce(json_agg(format('%s (%s): %s', coalesce(usename, '?'), coalesce(nullif(application_name, ''), backend_type), n)), '[]')
+     FROM (SELECT usename, application_name, backend_type, count(*) AS n FROM pg_stat_activity
+           WHERE datname = ${literal(database)} AND pid <> pg_backend_pid()
+           GROUP BY 1, 2, 3 ORDER BY 1, 2, 3) s`
+  );
+}
 
 // actions/engine/postgres/time-zone.ts
 var OPTIONS_TIME_ZONE = /(?:^|\s)(?:-c\s*|--)timezone=(\S+)/i;
@@ -49411,7 +49982,7 @@ async function restorePostgres(options) {
   if (!database) throw new DeckhandError("database-url names no database to restore into.");
   if (options.create && options.target.database === manifest.database) {
     throw new DeckhandError(
-      `With create, database-url must name a maintenance database such as postgres, not ${manifest.database} itself: pg_restore connects there to drop and create ${manifest.database}.`
+      `With create, database-url must name a maintenance database such as postgres, not ${manifest.database} itself: the restore connects there to create ${manifest.database}.`
     );
   }
   const connectTo = options.create ? withDatabase(options.target, options.target.database ?? "postgres") : options.target;
@@ -49426,9 +49997,11 @@ async function restorePostgres(options) {
     const pre = await PsqlSession.open(clients.psql, env, connectTo);
     let nonEmpty;
     let targetZone;
+    let serverMajor;
     try {
       const server = await serverInfo(pre);
       targetZone = server.timeZone;
+      serverMajor = server.major;
       if (manifest.server.versionNum && server.versionNum < manifest.server.versionNum - manifest.server.versionNum % 1e4) {
         notes.push(
           `The backup comes from PostgreSQL ${manifest.server.version}, the target runs ${server.version}: restoring into an older major version may fail.`
@@ -49444,80 +50017,302 @@ async function restorePostgres(options) {
     }
     if (nonEmpty && !options.clean) {
       throw new DeckhandError(
-        options.create ? `Database ${database} already exists on ${describeTarget(connectTo)}: set clean to drop and recreate it, or restore elsewhere. Nothing was changed.` : `${describeTarget(connectTo)} already holds tables: set clean to replace them, or restore into an empty database. Nothing was changed.`
+        options.create ? `Database ${database} already exists on ${describeTarget(connectTo)}: set clean to replace it, or restore elsewhere. Nothing was changed.` : `${describeTarget(connectTo)} already holds tables: set clean to replace them, or restore into an empty database. Nothing was changed.`
       );
     }
-    options.checked?.();
     const zone = { ...timeZone, description: describeTimeZone(timeZone, recordedZone, targetZone) };
     logger.info(`Session time zone: ${zone.description}.`);
-    const restoreEnv = { ...env, ...timeZone.env };
-    let jobs = format === "directory" || format === "custom" ? options.jobs ?? availableParallelism2() : 1;
-    let singleTransaction = false;
-    if (!options.create && (format === "plain" || jobs === 1 || nonEmpty && options.jobs === void 0)) {
-      singleTransaction = true;
-      if (jobs > 1)
-        notes.push("Restored in one transaction (no parallel jobs) because it replaced existing tables.");
-      jobs = 1;
-    }
-    logger.info(
-      `Restoring into ${describeTarget(withDatabase(connectTo, database))} with ${format === "plain" ? "psql" : "pg_restore"} ${clients.version}${jobs > 1 ? `, ${jobs} jobs` : ""}${singleTransaction ? ", in one transaction" : ""}${options.clean ? ", dropping existing objects first" : ""}.`
-    );
-    const dumpPath = join16(folder, manifest.dump.path);
-    const restored = format === "plain" ? await run(
+    const restore = {
+      options,
+      manifest,
+      clients,
+      dumpPath: join16(folder, manifest.dump.path),
+      database,
+      connectTo,
+      // Every session that computes or compares generated values: pg_restore, psql, and the verification.
+      env: { ...env, ...timeZone.env },
+      zone,
+      recordedZone,
+      serverMajor,
+      notes,
+      t0
+    };
+    return nonEmpty ? await restoreBeside(restore) : await restoreInPlace(restore);
+  } finally {
+    await temp.cleanup();
+  }
+}
+function restoreJobs(r) {
+  const format = r.manifest.dump.format;
+  return format === "directory" || format === "custom" ? r.options.jobs ?? availableParallelism2() : 1;
+}
+function restoreFailure(r, restored, where2) {
+  const plain = r.manifest.dump.format === "plain";
+  const why = restored.signal ? `The restore was killed (${restored.signal}).` : explainPgError(plain ? "psql" : "pg_restore", restored.stderr, where2);
+  const role = /role "[^"]+" does not exist/.test(restored.stderr) ? " The backup names roles this server lacks: set no-owner to restore everything as the connecting user." : "";
+  const unknownZone = /invalid value for parameter "TimeZone"/i.test(restored.stderr) ? ` This server does not know the time zone ${r.zone.zone} (${r.zone.source === "backup" ? "recorded at dump time" : r.zone.source}): set PGTZ to a name it knows for the same zone.` : "";
+  return `${why}${role}${unknownZone}`;
+}
+function runRestore(r, database, how) {
+  const { clients, dumpPath } = r;
+  if (r.manifest.dump.format === "plain") {
+    return run(
       clients.psql,
       psqlArgs({ singleTransaction: true, file: dumpPath.endsWith(".sql") ? dumpPath : void 0 }),
       {
-        env: restoreEnv,
+        env: { ...r.env, PGDATABASE: database },
         stdin: dumpPath.endsWith(".gz") ? createReadStream4(dumpPath).pipe(createGunzip2()) : void 0
       }
-    ) : await run(
-      clients.pgRestore,
-      pgRestoreArgs({
-        input: dumpPath,
-        database: connectTo.database ?? database,
-        create: options.create,
-        clean: options.clean,
-        jobs,
-        noOwner: options.noOwner,
-        singleTransaction
-      }),
-      { env: restoreEnv }
     );
-    if (restored.signal || restored.exitCode !== 0) {
-      const why = restored.signal ? `the restore was killed (${restored.signal})` : explainPgError(format === "plain" ? "psql" : "pg_restore", restored.stderr, connectTo);
-      const role = /role "[^"]+" does not exist/.test(restored.stderr) ? " The backup names roles this server lacks: set no-owner to restore everything as the connecting user." : "";
-      const unknownZone = /invalid value for parameter "TimeZone"/i.test(restored.stderr) ? ` This server does not know the time zone ${zone.zone} (${zone.source === "backup" ? "recorded at dump time" : zone.source}): set PGTZ to a name it knows for the same zone.` : "";
+  }
+  return run(
+    clients.pgRestore,
+    pgRestoreArgs({ input: dumpPath, database, noOwner: r.options.noOwner, ...how }),
+    { env: r.env }
+  );
+}
+async function check(r, restored) {
+  const result = {
+    database: r.database,
+    manifest: r.manifest,
+    tablesChecked: 0,
+    rowsChecked: 0,
+    differences: [],
+    verified: false,
+    replaced: false,
+    timeZone: r.zone,
+    durationMs: 0,
+    notes: r.notes
+  };
+  if (r.options.verify) {
+    const session = await PsqlSession.open(r.clients.psql, r.env, withDatabase(r.connectTo, restored));
+    try {
+      await compare(session, r.manifest, result);
+    } finally {
+      await session.close();
+    }
+    result.verified = result.differences.length === 0;
+    const hint = result.verified ? void 0 : timeZoneHint(r.zone, r.recordedZone);
+    if (hint) r.notes.push(hint);
+  }
+  return result;
+}
+async function restoreInPlace(r) {
+  const { options, database, connectTo } = r;
+  const format = r.manifest.dump.format;
+  let jobs = restoreJobs(r);
+  const singleTransaction = !options.create && (format === "plain" || jobs === 1);
+  if (singleTransaction) jobs = 1;
+  options.checked?.();
+  r.options.logger.info(
+    `Restoring into ${describeTarget(withDatabase(connectTo, database))} with ${format === "plain" ? "psql" : "pg_restore"} ${r.clients.version}${jobs > 1 ? `, ${jobs} jobs` : ""}${singleTransaction ? ", in one transaction" : ""}${options.create ? ", creating the database" : ""}.`
+  );
+  const restored = await runRestore(r, connectTo.database ?? database, {
+    create: options.create,
+    // Into a database create makes there is nothing to clean, and --clean would drop one made meanwhile.
+    clean: options.clean && !options.create,
+    jobs,
+    singleTransaction
+  });
+  if (restored.signal || restored.exitCode !== 0) {
+    const why = restoreFailure(r, restored, connectTo);
+    let state;
+    if (singleTransaction) {
+      state = ` The restore ran in one transaction: ${database} is as it was (it held no tables).`;
+    } else if (options.create) {
+      const session = await PsqlSession.open(r.clients.psql, r.env, connectTo).catch(() => void 0);
+      const exists2 = session ? await databaseExists(session, database).catch(() => void 0) : void 0;
+      await session?.close();
+      state = exists2 === false ? ` ${database} was not created; no existing database was changed.` : ` ${database} did not exist before this restore, and now holds the part of the backup restored before it stopped: drop it (DROP DATABASE ${quoteIdent(database)}) before trying again. No existing database was changed.`;
+    } else {
+      state = ` ${database} held no tables before this restore, and now holds the part of the backup restored before it stopped (parallel jobs cannot run in one transaction): empty it, or drop and create it, before trying again.`;
+    }
+    throw new DeckhandError(`${why}${state}`);
+  }
+  const result = await check(r, database);
+  result.durationMs = Math.round(performance.now() - r.t0);
+  return result;
+}
+async function restoreBeside(r) {
+  const { options, database, notes } = r;
+  const { logger } = options;
+  const admin = await openMaintenance(r);
+  const maintenance = admin.target;
+  const session = admin.session;
+  let fresh;
+  let keeper;
+  try {
+    const found = await readDatabase(session, database);
+    if (!found) {
+      throw new DeckhandError(`${database} does not exist on ${describeTarget(maintenance)} any more.`);
+    }
+    const { properties, rights } = found;
+    if (!rights.createdb) {
       throw new DeckhandError(
-        `${why}${role}${unknownZone}${singleTransaction ? " The restore ran in one transaction: the database is as it was." : ""}`
+        `Replacing ${database} needs the CREATEDB privilege, which ${rights.user} lacks: the restore goes into a new database that is swapped in only once it is complete, so that a failure leaves ${database} as it was. Grant it (ALTER ROLE ${quoteIdent(rights.user)} CREATEDB, as a superuser), or restore without clean into an empty database. Nothing was changed.`
       );
     }
-    const result = {
-      database,
-      manifest,
-      tablesChecked: 0,
-      rowsChecked: 0,
-      differences: [],
-      verified: false,
-      timeZone: zone,
-      durationMs: 0,
-      notes
-    };
-    if (options.verify) {
-      const restoredTarget = withDatabase(connectTo, database);
-      const session = await PsqlSession.open(clients.psql, restoreEnv, restoredTarget);
-      try {
-        await compare(session, manifest, result);
-      } finally {
-        await session.close();
-      }
-      result.verified = result.differences.length === 0;
-      const hint = result.verified ? void 0 : timeZoneHint(timeZone, recordedZone);
-      if (hint) notes.push(hint);
+    if (!rights.ownsDatabase) {
+      throw new DeckhandError(
+        `Replacing ${database} renames it, which only its owner ${properties.owner} (or a superuser) may do, and ${rights.user} is not a member of ${properties.owner}: connect as ${properties.owner}, or restore without clean into an empty database. Nothing was changed.`
+      );
     }
-    result.durationMs = Math.round(performance.now() - t0);
+    const leftovers = await findLeftovers(session, database);
+    for (const name2 of leftovers.inUse)
+      notes.push(
+        `${name2} is being restored by another restore of ${database}: this one will replace ${database} too, whichever finishes last wins.`
+      );
+    for (const name2 of leftovers.unmarked)
+      notes.push(
+        `${name2} looks like a database an earlier restore of ${database} created and never swapped in: drop it if nobody uses it.`
+      );
+    if (leftovers.previous.length)
+      notes.push(
+        `Databases earlier restores replaced are still kept: ${leftovers.previous.join(", ")}. Drop them when you no longer need to go back to them.`
+      );
+    options.checked?.();
+    for (const name2 of leftovers.abandoned) {
+      const dropped = await dropDatabase(r, maintenance, name2);
+      notes.push(
+        dropped ? `Dropped ${name2}, which an earlier restore of ${database} left behind when it was stopped before it finished.` : `${name2}, left by an earlier restore of ${database} that was stopped before it finished, could not be dropped: drop it yourself.`
+      );
+    }
+    const name = freshName(database);
+    await session.query(createLikeSql(name, properties)).catch((err) => {
+      const why = err instanceof Error ? err.message : String(err);
+      throw new DeckhandError(
+        `Could not create the database to restore into beside ${database}: ${why} Nothing was changed.`
+      );
+    });
+    fresh = name;
+    await session.query(`COMMENT ON DATABASE ${quoteIdent(fresh)} IS ${literal(restoreMarker(database))}`);
+    for (const sql of copyPropertiesSql(fresh, properties)) await session.query(sql);
+    keeper = await PsqlSession.open(r.clients.psql, r.env, withDatabase(maintenance, fresh));
+    const jobs = restoreJobs(r);
+    logger.info(
+      `Restoring into a new database ${describeTarget(withDatabase(maintenance, fresh))} with pg_restore ${r.clients.version}${jobs > 1 ? `, ${jobs} jobs` : ""}; it replaces ${database} once it is complete${options.verify ? " and verified" : ""}.`
+    );
+    const restored = await runRestore(r, fresh, {
+      create: false,
+      clean: false,
+      jobs,
+      singleTransaction: false
+    });
+    if (restored.signal || restored.exitCode !== 0) {
+      throw new DeckhandError(restoreFailure(r, restored, withDatabase(maintenance, fresh)));
+    }
+    const result = await check(r, fresh);
+    if (options.verify && !result.verified) {
+      const hint = timeZoneHint(r.zone, r.recordedZone);
+      throw new DeckhandError(
+        `The restored copy differs from the backup's manifest in ${result.differences.length} table(s), so it did not replace ${database}.${hint ? ` ${hint}` : ""}`,
+        result.differences.map((d) => `${d.table}: expected ${d.expected}, found ${d.actual}`)
+      );
+    }
+    await keeper.close();
+    keeper = void 0;
+    const swapped = await swap(r, maintenance, fresh, properties);
+    fresh = void 0;
+    logger.info(
+      `Swapped the restored database in as ${database}${swapped.ended ? `, ending ${swapped.ended} session(s) connected to the one it replaced` : ""}.`
+    );
+    result.replaced = true;
+    if (options.keepPrevious) result.previous = swapped.previous;
+    else if (!await dropDatabase(r, maintenance, swapped.previous)) {
+      result.previous = swapped.previous;
+      notes.push(
+        `The replaced database, now ${swapped.previous}, could not be dropped (keep-previous is false): drop it yourself.`
+      );
+    }
+    result.durationMs = Math.round(performance.now() - r.t0);
     return result;
+  } catch (err) {
+    if (fresh === void 0 || err instanceof UncertainSwapError) throw err;
+    await keeper?.close();
+    const dropped = await dropDatabase(r, maintenance, fresh);
+    if (!isDeckhandError(err)) throw err;
+    throw new DeckhandError(
+      `${err.message} The database ${database} was not changed: the backup was restored into a new database, ${fresh}, ` + (dropped ? "which was dropped." : `which could not be dropped: drop it (DROP DATABASE ${quoteIdent(fresh)}), or the next restore of ${database} will.`),
+      err.details
+    );
   } finally {
-    await temp.cleanup();
+    await keeper?.close();
+    await session.close();
+  }
+}
+async function openMaintenance(r) {
+  const names = r.options.create ? [r.connectTo.database ?? "postgres"] : ["postgres", "template1"].filter((name) => name !== r.database);
+  let last;
+  for (const name of names) {
+    const target = withDatabase(r.connectTo, name);
+    try {
+      return { session: await PsqlSession.open(r.clients.psql, r.env, target), target };
+    } catch (err) {
+      last = err;
+    }
+  }
+  const why = last instanceof Error ? last.message : String(last);
+  throw new DeckhandError(
+    `Replacing ${r.database} is done from another database of the server (${names.join(" or ")}), and none accepted a connection: ${why} Nothing was changed.`
+  );
+}
+async function dropDatabase(r, maintenance, name) {
+  let session;
+  try {
+    session = await PsqlSession.open(r.clients.psql, r.env, maintenance);
+    await session.query(
+      `DROP DATABASE IF EXISTS ${quoteIdent(name)}${r.serverMajor >= 13 ? " WITH (FORCE)" : ""}`
+    );
+    return true;
+  } catch (err) {
+    r.options.logger.warn(`Could not drop ${name}: ${err instanceof Error ? err.message : String(err)}`);
+    return false;
+  } finally {
+    await session?.close();
+  }
+}
+var SWAP_ATTEMPTS = 3;
+var UncertainSwapError = class extends DeckhandError {
+};
+async function swap(r, maintenance, fresh, properties) {
+  const { database } = r;
+  for (let attempt = 1; ; attempt++) {
+    const session = await PsqlSession.open(r.clients.psql, r.env, maintenance);
+    let previous = "";
+    try {
+      const stamp = timestamp(/* @__PURE__ */ new Date());
+      const candidates = Array.from({ length: 99 }, (_2, i) => previousName(database, stamp, i + 1));
+      const taken = await databaseNames(session, candidates);
+      previous = candidates.find((name) => !taken.has(name)) ?? candidates[0];
+      const [ended] = await session.query(swapSql(database, fresh, previous, properties.comment));
+      return { previous, ended: Number(ended ?? 0) };
+    } catch (err) {
+      if (!isDeckhandError(err)) throw err;
+      const check2 = await PsqlSession.open(r.clients.psql, r.env, maintenance).catch((again) => {
+        throw new UncertainSwapError(
+          `The swap of the restored database ${fresh} for ${database} failed (${err.message}) and the server could not be asked whether it happened (${again instanceof Error ? again.message : String(again)}). If ${fresh} still exists, ${database} was not changed and the next restore of ${database} drops ${fresh}; otherwise ${fresh} is now ${database}, and the database it replaced is ${previous}.`
+        );
+      });
+      try {
+        const present = await databaseNames(check2, [database, fresh, previous]);
+        if (previous && present.has(previous) && present.has(database) && !present.has(fresh))
+          return { previous, ended: 0 };
+        if (/being accessed by other users/.test(err.message) && attempt < SWAP_ATTEMPTS) {
+          r.options.logger.info(`${database} is still in use; trying the swap again.`);
+          await sleep(1e3 * attempt);
+          continue;
+        }
+        const sessions = await sessionsOn(check2, database);
+        throw new DeckhandError(
+          `Could not swap the restored database in for ${database}: ${err.message}` + (sessions.length ? ` These sessions are still connected to ${database} (this role may not end them, or they kept reconnecting): stop their clients, or restore as a superuser, then try again.` : ""),
+          sessions
+        );
+      } finally {
+        await check2.close();
+      }
+    } finally {
+      await session.close();
+    }
   }
 }
 async function compare(session, manifest, result) {
@@ -49721,8 +50516,75 @@ ${dumped.stdout}`, target);
   }
 }
 
+// actions/engine/output-paths.ts
+init_errors();
+import { randomBytes as randomBytes7 } from "node:crypto";
+import { open as open3, rm as rm6, stat as stat8 } from "node:fs/promises";
+import { dirname as dirname5, join as join18, resolve as resolve5 } from "node:path";
+async function checkOutputFile(input, path, example = "output.json") {
+  const target = resolve5(path);
+  const found = await statOrUndefined(input, path, target);
+  if (found?.isDirectory()) {
+    throw new DeckhandError(
+      `Input ${input}: ${path} is a directory; name a file to write, e.g. ${join18(path, example)}.`
+    );
+  }
+  if (found && !found.isFile()) {
+    throw new DeckhandError(`Input ${input}: ${path} is not a regular file; name a file to write.`);
+  }
+  await checkWritableDirectory(input, path, dirname5(target));
+}
+async function checkOutputDirectory(input, path) {
+  const target = resolve5(path);
+  const found = await statOrUndefined(input, path, target);
+  if (found && !found.isDirectory()) {
+    throw new DeckhandError(
+      `Input ${input}: ${path} is a file, not a directory; name a directory to write into.`
+    );
+  }
+  await checkWritableDirectory(input, path, target);
+}
+async function checkWritableDirectory(input, path, dir) {
+  let existing = dir;
+  let found = await statOrUndefined(input, path, existing);
+  while (!found && dirname5(existing) !== existing) {
+    existing = dirname5(existing);
+    found = await statOrUndefined(input, path, existing);
+  }
+  if (!found?.isDirectory()) {
+    throw new DeckhandError(
+      `Input ${input}: cannot write ${path}: ${existing} is ${found ? "a file, not a directory" : "missing"}.`
+    );
+  }
+  const probe2 = join18(existing, `.deckhand-probe-${randomBytes7(6).toString("hex")}`);
+  try {
+    await (await open3(probe2, "wx", 384)).close();
+  } catch (err) {
+    const code = err.code ?? err.message;
+    throw new DeckhandError(
+      `Input ${input}: cannot write ${path}: ${existing} is not writable (${code}); choose a writable place.`
+    );
+  } finally {
+    await rm6(probe2, { force: true });
+  }
+}
+async function statOrUndefined(input, path, at3) {
+  try {
+    return await stat8(at3);
+  } catch (err) {
+    const code = err.code;
+    if (code === "ENOENT") return void 0;
+    if (code === "ENOTDIR") {
+      throw new DeckhandError(
+        `Input ${input}: cannot write ${path}: one of its parent directories is a file.`
+      );
+    }
+    throw err;
+  }
+}
+
 // actions/engine/jobs/artifacts.ts
-import { resolve as resolve5 } from "node:path";
+import { resolve as resolve6 } from "node:path";
 
 // actions/engine/artifacts.ts
 function artifactServiceUnavailable(env) {
@@ -49762,7 +50624,7 @@ async function uploadBackup(inputs, ctx, backup) {
   return uploaded.id;
 }
 async function resolveBackupInput(inputs, ctx, input, name = "input") {
-  const path = resolve5(input);
+  const path = resolve6(input);
   if (await exists(path)) return { path, cleanup: async () => void 0 };
   if (!ctx.artifacts || /[\\/]/.test(input))
     throw new DeckhandError(`${name} ${path}: no such file or directory.`);
@@ -49800,6 +50662,7 @@ var seconds = (ms2) => `${(ms2 / 1e3).toFixed(1)} s`;
 async function dbDumpJob(source, ctx) {
   const inputs = new Inputs(COMMANDS["db-dump"].inputs, source);
   const engine = inputs.oneOf("engine", ["postgres", "redis"]);
+  await checkOutputDirectory("output-dir", inputs.string("output-dir"));
   const url = inputs.string("database-url");
   if (url) ctx.secret(url);
   let result;
@@ -49894,6 +50757,7 @@ async function dbRestoreJob(source, ctx) {
       jobs: inputs.integer("jobs"),
       verify: inputs.boolean("verify"),
       noOwner: inputs.boolean("no-owner"),
+      keepPrevious: inputs.boolean("keep-previous"),
       binDir: inputs.string("postgres-bin"),
       pathEnv: ctx.env.PATH,
       logger: ctx.logger
@@ -49906,6 +50770,11 @@ async function dbRestoreJob(source, ctx) {
       verify ? `${result.verified ? "Verified" : "Checked"}: ${number2(result.tablesChecked)} tables and ${number2(result.rowsChecked)} rows compared with the manifest (row counts, and checksums of configuration tables).` : "Not verified (verify is false).",
       `Session time zone: ${result.timeZone.description}.`
     );
+    if (result.replaced) {
+      report2.lines.push(
+        result.previous ? `It replaced the existing ${result.database} once complete: that database is kept as ${result.previous} (rename it back to roll back; drop it when you no longer need it).` : `It replaced the existing ${result.database} once complete; the replaced database was dropped (keep-previous is false).`
+      );
+    }
     for (const note of result.notes) report2.annotations.push({ level: "warning", message: note });
     if (result.differences.length) {
       report2.tables.push({
@@ -49924,6 +50793,7 @@ async function dbRestoreJob(source, ctx) {
       report: report2,
       outputs: {
         database: result.database,
+        "previous-database": result.previous ?? "",
         tables: String(result.tablesChecked),
         rows: String(result.rowsChecked),
         verified: String(result.verified),
@@ -49969,7 +50839,7 @@ function sendRequest(url, request2) {
   }
   const https = url.protocol === "https:";
   const send = https ? httpsRequest : httpRequest;
-  return new Promise((resolve10, reject) => {
+  return new Promise((resolve11, reject) => {
     const req = send(
       url,
       {
@@ -49991,7 +50861,7 @@ function sendRequest(url, request2) {
         });
         res.on(
           "end",
-          () => resolve10({
+          () => resolve11({
             status: res.statusCode ?? 0,
             headers: res.headers,
             body: Buffer.concat(chunks).toString("utf8")
@@ -50370,7 +51240,7 @@ var Slots = class {
   active = 0;
   waiting = [];
   async run(task) {
-    while (this.active >= this.size) await new Promise((resolve10) => this.waiting.push(resolve10));
+    while (this.active >= this.size) await new Promise((resolve11) => this.waiting.push(resolve11));
     this.active++;
     try {
       return await task();
@@ -50472,10 +51342,14 @@ async function openDeck(inputs, ctx, connection) {
     logger: ctx.logger,
     pathEnv: ctx.env.PATH
   });
+  const timeoutSeconds = inputs.has("deck-timeout") ? inputs.integer("deck-timeout") : void 0;
   return new DeckRunner(
     { path: located.path, features: deckFeatures(located.version) },
     connection,
-    ctx.logger
+    ctx.logger,
+    {
+      timeoutMs: timeoutSeconds === void 0 ? void 0 : timeoutSeconds * 1e3
+    }
   );
 }
 
@@ -50483,8 +51357,8 @@ async function openDeck(inputs, ctx, connection) {
 init_errors();
 
 // actions/engine/tyk/folder.ts
-import { readdir as readdir6, readFile as readFile6, stat as stat8 } from "node:fs/promises";
-import { basename as basename5, join as join18 } from "node:path";
+import { readdir as readdir6, readFile as readFile6, stat as stat9 } from "node:fs/promises";
+import { basename as basename5, join as join19 } from "node:path";
 init_errors();
 async function writeTykDump(options) {
   await ensureDirectory(options.outputDir);
@@ -50522,7 +51396,7 @@ async function writeTykDump(options) {
     "deckhand diff/sync/restore (gateway: tyk)"
   );
   return {
-    files: [...files.keys()].filter(isObjectFile).map((name) => join18(options.outputDir, name)),
+    files: [...files.keys()].filter(isObjectFile).map((name) => join19(options.outputDir, name)),
     counts: counts2,
     entityCount: objects.length,
     digest: digestFiles(files),
@@ -50542,7 +51416,7 @@ async function previousObjects(dir) {
   const names = await readdir6(dir).catch(() => []);
   for (const name of names.filter(isObjectFile)) {
     try {
-      const body = JSON.parse(await readFile6(join18(dir, name), "utf8"));
+      const body = JSON.parse(await readFile6(join19(dir, name), "utf8"));
       if (!isObject(body)) continue;
       const format = formatOf(body, name);
       if (format) found.set(objectKey(tykObject(body, name, format)), body);
@@ -50555,11 +51429,11 @@ async function readTykState(paths2) {
   if (paths2.length === 0) throw new DeckhandError("state: name at least one Tyk folder or file");
   const files = [];
   for (const path of paths2) {
-    const info = await stat8(path).catch(() => void 0);
+    const info = await stat9(path).catch(() => void 0);
     if (!info) throw new DeckhandError(`state: ${path} does not exist`);
     if (info.isDirectory()) {
       const names = (await readdir6(path)).filter((n) => n.endsWith(".json") && n !== TYK_SPEC_FILE).sort();
-      for (const n of names) files.push(join18(path, n));
+      for (const n of names) files.push(join19(path, n));
     } else files.push(path);
   }
   const bodies = /* @__PURE__ */ new Map();
@@ -50717,7 +51591,7 @@ function scrubPlan(text, plan3, known) {
 
 // actions/engine/tyk/sync.ts
 init_errors();
-import { setTimeout as sleep } from "node:timers/promises";
+import { setTimeout as sleep2 } from "node:timers/promises";
 
 // actions/engine/tyk/gateway-api.ts
 init_errors();
@@ -50947,7 +51821,15 @@ async function applySteps(plan3, gateway, logger, known) {
       );
     }
   }
-  return { applied, failed, dropped, otherErrors, warnings: [], counts: { ...plan3.plan.counts } };
+  return {
+    applied,
+    failed,
+    dropped,
+    notAttempted: [],
+    otherErrors,
+    warnings: [],
+    counts: { ...plan3.plan.counts }
+  };
 }
 async function waitForConvergence(desired, writer, files, timeoutMs, logger) {
   const deadline = Date.now() + timeoutMs;
@@ -50956,7 +51838,7 @@ async function waitForConvergence(desired, writer, files, timeoutMs, logger) {
     const plan3 = planTyk(desired, await writer.read(), files, { dashboard: writer.dashboard });
     if (plan3.plan.counts.total === 0 || Date.now() + delay > deadline) return plan3;
     logger.info(`Waiting for the gateway to load the changes: ${describeCounts(plan3.plan.counts)} left`);
-    await sleep(delay);
+    await sleep2(delay);
     delay = Math.min(delay * 2, 2e3);
   }
 }
@@ -50996,7 +51878,7 @@ async function confirmGatewayWrites(plan3, applied, gateway, timeoutMs) {
 
 // actions/engine/tyk/tyk-sync.ts
 import { readFile as readFile7 } from "node:fs/promises";
-import { join as join19 } from "node:path";
+import { join as join20 } from "node:path";
 init_errors();
 function tykSyncArgs(command, dashboard, folder) {
   return command === "dump" ? ["dump", "-d", dashboard, "-t", folder] : [command, "-d", dashboard, "-p", folder];
@@ -51078,6 +51960,7 @@ ${result.stderr}`, [this.secret]).trim();
       applied: [],
       failed: [],
       dropped: [],
+      notAttempted: [],
       otherErrors: [],
       warnings: [],
       counts: { ...plan3.plan.counts }
@@ -51087,10 +51970,10 @@ ${result.stderr}`, [this.secret]).trim();
       if (refusal.length > 0) throw new DeckhandError(`nothing was sent: ${refusal[0]}`);
       const objects = sortObjects(desired);
       for (const object of objects)
-        await writeFileAtomic(join19(work.path, fileNameOf(object)), renderObject(object.body));
-      for (const asset of this.assets) await writeFileAtomic(join19(work.path, asset.file), asset.text);
+        await writeFileAtomic(join20(work.path, fileNameOf(object)), renderObject(object.body));
+      for (const asset of this.assets) await writeFileAtomic(join20(work.path, asset.file), asset.text);
       const assets = this.assets.map(({ file, id }) => ({ file, id }));
-      await writeFileAtomic(join19(work.path, TYK_SPEC_FILE), tykSpec(objects, assets));
+      await writeFileAtomic(join20(work.path, TYK_SPEC_FILE), tykSpec(objects, assets));
       await this.run("sync", work.path);
       outcome.applied = plan3.steps.map((s3) => s3.change);
     } catch (err) {
@@ -51103,17 +51986,17 @@ ${result.stderr}`, [this.secret]).trim();
   }
 };
 async function readAssets(dir) {
-  const spec = JSON.parse(await readFile7(join19(dir, TYK_SPEC_FILE), "utf8"));
+  const spec = JSON.parse(await readFile7(join20(dir, TYK_SPEC_FILE), "utf8"));
   const assets = [];
   for (const asset of spec.assets ?? []) {
     if (typeof asset.file !== "string" || asset.file.includes("/") || asset.file.includes("..")) continue;
-    const text = await readFile7(join19(dir, asset.file), "utf8");
+    const text = await readFile7(join20(dir, asset.file), "utf8");
     assets.push({ file: asset.file, id: typeof asset.id === "string" ? asset.id : "", text });
   }
   return assets;
 }
 async function readTykSyncFolder(dir) {
-  const specText = await readFile7(join19(dir, TYK_SPEC_FILE), "utf8").catch(() => void 0);
+  const specText = await readFile7(join20(dir, TYK_SPEC_FILE), "utf8").catch(() => void 0);
   if (specText === void 0)
     throw new DeckhandError(`tyk-sync wrote no ${TYK_SPEC_FILE}: the dump is incomplete`);
   const spec = JSON.parse(specText);
@@ -51122,7 +52005,7 @@ async function readTykSyncFolder(dir) {
   for (const name of names) {
     if (typeof name !== "string" || name.includes("/") || name.includes(".."))
       throw new DeckhandError(`${TYK_SPEC_FILE} lists an unexpected file name: ${String(name)}`);
-    const body = JSON.parse(await readFile7(join19(dir, name), "utf8"));
+    const body = JSON.parse(await readFile7(join20(dir, name), "utf8"));
     if (!isObject(body)) throw new DeckhandError(`tyk-sync wrote ${name}, which is not a JSON object`);
     objects.push(tykObject(body, `${name} of the tyk-sync dump`));
   }
@@ -51341,7 +52224,9 @@ async function unsupported2(desired, target) {
 // actions/engine/jobs/dump.ts
 async function dumpJob(source, ctx) {
   const inputs = new Inputs(COMMANDS.dump.inputs, source);
-  if (gatewayKind(inputs) === "tyk") return tykDumpJob(inputs, ctx);
+  const tyk = gatewayKind(inputs) === "tyk";
+  await checkOutputDirectory("output-dir", inputs.string("output-dir") ?? (tyk ? "tyk" : "kong"));
+  if (tyk) return tykDumpJob(inputs, ctx);
   const connection = readConnection(inputs, ctx);
   const options = {
     outputDir: inputs.string("output-dir") ?? "kong",
@@ -51401,23 +52286,23 @@ async function dumpJob(source, ctx) {
 }
 
 // actions/engine/jobs/files.ts
-import { basename as basename9, dirname as dirname8 } from "node:path";
+import { basename as basename9, dirname as dirname9 } from "node:path";
 
 // actions/engine/files/backup.ts
-import { createHash as createHash7, randomBytes as randomBytes5 } from "node:crypto";
+import { createHash as createHash7 } from "node:crypto";
 import { createWriteStream as createWriteStream2 } from "node:fs";
-import { mkdir as mkdir5, open as open3, rename as rename5, rm as rm6, stat as stat10 } from "node:fs/promises";
-import { basename as basename7, dirname as dirname6, extname as extname5, isAbsolute as isAbsolute4, join as join20, relative as relative4, resolve as resolve8, sep as sep4 } from "node:path";
-import { pipeline as pipeline2 } from "node:stream/promises";
+import { mkdir as mkdir5, open as open4, rename as rename5, rm as rm7, stat as stat11 } from "node:fs/promises";
+import { basename as basename7, dirname as dirname7, extname as extname5, isAbsolute as isAbsolute4, join as join21, relative as relative4, resolve as resolve9, sep as sep4 } from "node:path";
+import { pipeline as pipeline3 } from "node:stream/promises";
 
 // node_modules/tinyglobby/dist/index.mjs
-import { readdir as readdir7, readdirSync, realpath, realpathSync, stat as stat9, statSync } from "fs";
-import { isAbsolute as isAbsolute3, posix as posix3, resolve as resolve7 } from "path";
+import { readdir as readdir7, readdirSync, realpath, realpathSync, stat as stat10, statSync } from "fs";
+import { isAbsolute as isAbsolute3, posix as posix3, resolve as resolve8 } from "path";
 import { fileURLToPath } from "url";
 
 // node_modules/fdir/dist/index.mjs
 import { createRequire } from "module";
-import { basename as basename6, dirname as dirname5, normalize as normalize2, relative as relative3, resolve as resolve6, sep as sep3 } from "path";
+import { basename as basename6, dirname as dirname6, normalize as normalize2, relative as relative3, resolve as resolve7, sep as sep3 } from "path";
 import * as nativeFs from "fs";
 var __require2 = /* @__PURE__ */ createRequire(import.meta.url);
 function cleanPath2(path) {
@@ -51436,7 +52321,7 @@ function isRootDirectory(path) {
 function normalizePath(path, options) {
   const { resolvePaths, normalizePath: normalizePath$1, pathSeparator } = options;
   const pathNeedsCleaning = process.platform === "win32" && path.includes("/") || path.startsWith(".");
-  if (resolvePaths) path = resolve6(path);
+  if (resolvePaths) path = resolve7(path);
   if (normalizePath$1 || pathNeedsCleaning) path = cleanPath2(path);
   if (path === ".") return "";
   const needsSeperator = path[path.length - 1] !== pathSeparator;
@@ -51535,10 +52420,10 @@ var resolveSymlinksAsync = function(path, state, callback$1) {
   queue.enqueue();
   fs2.realpath(path, (error, resolvedPath) => {
     if (error) return queue.dequeue(suppressErrors ? null : error, state);
-    fs2.stat(resolvedPath, (error$1, stat12) => {
+    fs2.stat(resolvedPath, (error$1, stat13) => {
       if (error$1) return queue.dequeue(suppressErrors ? null : error$1, state);
-      if (stat12.isDirectory() && isRecursive(path, resolvedPath, state)) return queue.dequeue(null, state);
-      callback$1(stat12, resolvedPath);
+      if (stat13.isDirectory() && isRecursive(path, resolvedPath, state)) return queue.dequeue(null, state);
+      callback$1(stat13, resolvedPath);
       queue.dequeue(null, state);
     });
   });
@@ -51548,9 +52433,9 @@ var resolveSymlinks = function(path, state, callback$1) {
   queue.enqueue();
   try {
     const resolvedPath = fs2.realpathSync(path);
-    const stat12 = fs2.statSync(resolvedPath);
-    if (stat12.isDirectory() && isRecursive(path, resolvedPath, state)) return;
-    callback$1(stat12, resolvedPath);
+    const stat13 = fs2.statSync(resolvedPath);
+    if (stat13.isDirectory() && isRecursive(path, resolvedPath, state)) return;
+    callback$1(stat13, resolvedPath);
   } catch (e) {
     if (!suppressErrors) throw e;
   }
@@ -51561,13 +52446,13 @@ function build$2(options, isSynchronous) {
 }
 function isRecursive(path, resolved, state) {
   if (state.options.useRealPaths) return isRecursiveUsingRealPaths(resolved, state);
-  let parent = dirname5(path);
+  let parent = dirname6(path);
   let depth = 1;
   while (parent !== state.root && depth < 2) {
     const resolvedPath = state.symlinks.get(parent);
     const isSameRoot = !!resolvedPath && (resolvedPath === resolved || resolvedPath.startsWith(resolved) || resolved.startsWith(resolvedPath));
     if (isSameRoot) depth++;
-    else parent = dirname5(parent);
+    else parent = dirname6(parent);
   }
   state.symlinks.set(path, resolved);
   return depth > 1;
@@ -51747,15 +52632,15 @@ var Walker = class {
         this.walkDirectory(this.state, path, path, depth - 1, this.walk);
       } else if (this.resolveSymlink && entry2.isSymbolicLink()) {
         let path = joinPathWithBasePath(entry2.name, directoryPath);
-        this.resolveSymlink(path, this.state, (stat12, resolvedPath) => {
-          if (stat12.isDirectory()) {
+        this.resolveSymlink(path, this.state, (stat13, resolvedPath) => {
+          if (stat13.isDirectory()) {
             resolvedPath = normalizePath(resolvedPath, this.state.options);
             if (exclude && exclude(entry2.name, useRealPaths ? resolvedPath : path + pathSeparator)) return;
             this.walkDirectory(this.state, resolvedPath, useRealPaths ? resolvedPath : path + pathSeparator, depth - 1, this.walk);
           } else {
             resolvedPath = useRealPaths ? resolvedPath : path;
             const filename = basename6(resolvedPath);
-            const directoryPath$1 = normalizePath(dirname5(resolvedPath), this.state.options);
+            const directoryPath$1 = normalizePath(dirname6(resolvedPath), this.state.options);
             resolvedPath = this.joinPath(filename, directoryPath$1);
             this.pushFile(resolvedPath, files, this.state.counts, filters);
           }
@@ -52158,14 +53043,14 @@ var defaultOptions = {
 function getOptions(options) {
   const opts = Object.assign({}, options);
   for (const key2 in defaultOptions) if (opts[key2] === void 0) Object.assign(opts, { [key2]: defaultOptions[key2] });
-  opts.cwd = (opts.cwd instanceof URL ? fileURLToPath(opts.cwd) : resolve7(opts.cwd || process.cwd())).replace(BACKSLASHES, "/");
+  opts.cwd = (opts.cwd instanceof URL ? fileURLToPath(opts.cwd) : resolve8(opts.cwd || process.cwd())).replace(BACKSLASHES, "/");
   opts.ignore = ensureStringArray(opts.ignore);
   opts.fs && (opts.fs = {
     readdir: opts.fs.readdir || readdir7,
     readdirSync: opts.fs.readdirSync || readdirSync,
     realpath: opts.fs.realpath || realpath,
     realpathSync: opts.fs.realpathSync || realpathSync,
-    stat: opts.fs.stat || stat9,
+    stat: opts.fs.stat || stat10,
     statSync: opts.fs.statSync || statSync
   });
   if (opts.debug) log("globbing with options:", opts);
@@ -52186,6 +53071,168 @@ async function glob(globInput, options) {
 
 // actions/engine/files/backup.ts
 init_errors();
+
+// actions/engine/files/archive.ts
+import { createReadStream as createReadStream5 } from "node:fs";
+import { Writable } from "node:stream";
+import { pipeline as pipeline2 } from "node:stream/promises";
+import { createGunzip as createGunzip3 } from "node:zlib";
+init_errors();
+var KiB2 = 1024;
+function formatSize(bytes) {
+  if (bytes >= GiB) return `${(bytes / GiB).toFixed(1)} GiB`;
+  return bytes >= MiB ? `${(bytes / MiB).toFixed(1)} MiB` : `${bytes} bytes`;
+}
+var ArchiveLimitError = class extends DeckhandError {
+  limit;
+  constructor(limit, message) {
+    super(message);
+    this.name = "ArchiveLimitError";
+    this.limit = limit;
+  }
+};
+var NEEDS = {
+  maxBytes: "is that large",
+  maxFileBytes: "holds a file that large",
+  maxEntries: "holds that many"
+};
+function limitError(limit, limits, lead, consequence) {
+  const now = limit === "maxEntries" ? limits.maxEntries : mebibytes(limits[limit]);
+  return new ArchiveLimitError(
+    limit,
+    `${lead}; ${consequence}. If the backup really ${NEEDS[limit]}, raise ${LIMIT_INPUTS[limit]} (now ${now}).`
+  );
+}
+var ENTRY_OVERHEAD = 8 * KiB2;
+var MAX_META_ENTRY = 64 * KiB2;
+var CHUNK = 64 * KiB2;
+async function readArchive(archive, onEntry, options) {
+  const { limits, consequence } = options;
+  const refuse = {
+    maxEntries: () => limitError(
+      "maxEntries",
+      limits,
+      `${archive} holds more than ${limits.maxEntries} files and directories`,
+      consequence
+    ),
+    maxFileBytes: (path) => limitError(
+      "maxFileBytes",
+      limits,
+      `${path} in ${archive} is larger than the limit for one file (${formatSize(limits.maxFileBytes)})`,
+      consequence
+    ),
+    maxBytes: () => limitError(
+      "maxBytes",
+      limits,
+      `${archive} unpacks to more than ${formatSize(limits.maxBytes)}`,
+      consequence
+    )
+  };
+  let failure;
+  const pending = [];
+  let entries2 = 0;
+  let declared = 0;
+  let streamed = 0;
+  let raw = 0;
+  const rawLimit = limits.maxBytes + limits.maxEntries * ENTRY_OVERHEAD + MiB;
+  const parser = new rt({
+    strict: false,
+    // The stream is gunzipped already: no second decompression (of a gzip inside the gzip) behind our back.
+    brotli: false,
+    zstd: false,
+    maxMetaEntrySize: MAX_META_ENTRY,
+    onwarn: (_code, message) => options.onWarn(message instanceof Error ? message.message : String(message))
+  });
+  const sink = new Writable({
+    highWaterMark: CHUNK,
+    write(chunk, _encoding, callback2) {
+      if (raw === 0 && chunk[0] === 31 && chunk[1] === 139)
+        return callback2(
+          new DeckhandError(`${archive} holds a gzip stream inside its gzip stream; ${consequence}.`)
+        );
+      raw += chunk.length;
+      if (raw > rawLimit) return callback2(refuse.maxBytes());
+      let more;
+      try {
+        more = parser.write(chunk);
+      } catch (err) {
+        return callback2(err);
+      }
+      if (more) callback2();
+      else parser.once("drain", () => callback2());
+    },
+    final(callback2) {
+      parser.once("end", () => void Promise.all(pending).then(() => callback2(), callback2));
+      parser.end();
+    }
+  });
+  let current;
+  const fail = (err) => {
+    if (failure !== void 0) return;
+    failure = err;
+    sink.destroy(err instanceof Error ? err : new Error(String(err)));
+    current?.destroy();
+  };
+  const stopped = () => new Error("reading the archive stopped");
+  const admit = (entry2) => {
+    const size = entry2.size ?? 0;
+    let err;
+    if (++entries2 > limits.maxEntries) err = refuse.maxEntries();
+    else if (size > limits.maxFileBytes) err = refuse.maxFileBytes(entry2.path);
+    else if ((declared += size) > limits.maxBytes) err = refuse.maxBytes();
+    if (err) fail(err);
+    return err === void 0;
+  };
+  parser.on("entry", (entry2) => {
+    if (failure !== void 0 || !admit(entry2)) return;
+    current = entry2;
+    async function* body() {
+      if (failure !== void 0) throw stopped();
+      let own = 0;
+      for await (const chunk of entry2) {
+        own += chunk.length;
+        streamed += chunk.length;
+        if (own > limits.maxFileBytes) throw refuse.maxFileBytes(entry2.path);
+        if (streamed > limits.maxBytes) throw refuse.maxBytes();
+        yield chunk;
+        if (failure !== void 0) throw stopped();
+      }
+      if (failure !== void 0) throw stopped();
+    }
+    pending.push(onEntry(entry2, body).catch(fail));
+  });
+  parser.on("ignoredEntry", (entry2) => {
+    if (failure !== void 0 || !admit(entry2)) return;
+    options.onWarn(`${entry2.path} is a ${entry2.type} entry`);
+  });
+  parser.on("error", fail);
+  try {
+    await pipeline2(
+      createReadStream5(archive, { highWaterMark: CHUNK }),
+      createGunzip3({ chunkSize: CHUNK }),
+      sink
+    );
+  } catch (err) {
+    fail(err);
+  }
+  if (failure !== void 0) {
+    await Promise.allSettled(pending);
+    throw readError(failure, archive, consequence);
+  }
+}
+function readError(err, archive, consequence) {
+  if (isDeckhandError(err)) return err;
+  const code = err?.code;
+  if (typeof code === "string" && code.startsWith("Z_"))
+    return new DeckhandError(
+      `${archive} is not a readable tar.gz (${err.message}); ${consequence}.`,
+      [],
+      { cause: err }
+    );
+  return err;
+}
+
+// actions/engine/files/backup.ts
 var FILES_FORMAT = "deckhand-files/1";
 var MANIFEST_SUFFIX = ".manifest.json";
 var SECRET_EXTENSIONS = /* @__PURE__ */ new Set([
@@ -52205,7 +53252,7 @@ var SNIFF_BYTES = 64 * 1024;
 async function secretKind(path) {
   const extension = extname5(path).toLowerCase();
   if (SECRET_EXTENSIONS.has(extension)) return `${extension} file`;
-  const handle = await open3(path, "r");
+  const handle = await open4(path, "r");
   try {
     const buffer = Buffer.alloc(SNIFF_BYTES);
     const { bytesRead } = await handle.read(buffer, 0, SNIFF_BYTES, 0);
@@ -52228,25 +53275,25 @@ var GLOB_OPTIONS = {
 };
 function splitMatches(matches2) {
   const out = { files: [], directories: [] };
-  for (const match of matches2) (match.endsWith("/") ? out.directories : out.files).push(resolve8(match));
+  for (const match of matches2) (match.endsWith("/") ? out.directories : out.files).push(resolve9(match));
   return out;
 }
 async function expandPattern(pattern) {
   const segments = pattern.split("/");
   const dynamic = segments.findIndex((segment) => isDynamicPattern(segment));
   if (dynamic === -1) {
-    const stats = await stat10(pattern).catch(() => void 0);
-    if (stats?.isFile()) return { files: [resolve8(pattern)], directories: [] };
+    const stats = await stat11(pattern).catch(() => void 0);
+    if (stats?.isFile()) return { files: [resolve9(pattern)], directories: [] };
     if (!stats?.isDirectory()) return { files: [], directories: [] };
     const under = splitMatches(await glob("**", { ...GLOB_OPTIONS, cwd: pattern }));
-    return { files: under.files, directories: [resolve8(pattern), ...under.directories] };
+    return { files: under.files, directories: [resolve9(pattern), ...under.directories] };
   }
   const base = segments.slice(0, dynamic).join("/") || "/";
   const rest = segments.slice(dynamic).join("/");
   return splitMatches(await glob([rest, `${rest}/**`], { ...GLOB_OPTIONS, cwd: base }));
 }
 function absolutePattern(root, pattern) {
-  const absolute = resolve8(root, pattern);
+  const absolute = resolve9(root, pattern);
   return sep4 === "\\" ? absolute.split(sep4).join("/") : absolute;
 }
 function isInside(root, path) {
@@ -52310,43 +53357,62 @@ function parentDirectories(path) {
 }
 async function readBack(archive) {
   const entries2 = /* @__PURE__ */ new Map();
-  const directories = [];
+  const directories = /* @__PURE__ */ new Set();
   const problems = [];
-  await Ct({
-    file: archive,
-    strict: true,
-    onReadEntry: (entry2) => {
+  await readArchive(
+    archive,
+    async (entry2, body) => {
       if (entry2.type === "Directory") {
-        directories.push(entry2.path.replace(/\/$/, ""));
+        directories.add(entry2.path.replace(/\/$/, ""));
         entry2.resume();
         return;
       }
       if (entry2.type !== "File") problems.push(`${entry2.path} is a ${entry2.type}`);
       const hash = createHash7("sha256");
       let size = 0;
-      entry2.on("data", (chunk) => {
+      for await (const chunk of body()) {
         hash.update(chunk);
         size += chunk.length;
-      });
-      entry2.on("end", () => entries2.set(entry2.path, { size, sha256: hash.digest("hex") }));
+      }
+      entries2.set(entry2.path, { size, sha256: hash.digest("hex") });
+    },
+    {
+      limits: NO_LIMITS,
+      onWarn: (message) => problems.push(message),
+      consequence: "the backup was not made"
     }
-  });
+  );
   if (problems.length > 0) throw new Error(`the new archive holds unexpected entries: ${problems.join(", ")}`);
   return { entries: entries2, directories };
 }
+function warnOverRestoreLimits(manifest, logger) {
+  const entries2 = manifest.files.length + (manifest.directories?.length ?? 0);
+  let total = 0;
+  let largest = 0;
+  for (const file of manifest.files) {
+    total += file.size;
+    if (file.size > largest) largest = file.size;
+  }
+  const needs = [];
+  if (entries2 > DEFAULT_LIMITS.maxEntries) needs.push(`${LIMIT_INPUTS.maxEntries}: ${entries2}`);
+  if (total > DEFAULT_LIMITS.maxBytes) needs.push(`${LIMIT_INPUTS.maxBytes}: ${mebibytes(total)}`);
+  if (largest > DEFAULT_LIMITS.maxFileBytes) needs.push(`${LIMIT_INPUTS.maxFileBytes}: ${mebibytes(largest)}`);
+  if (needs.length > 0)
+    logger.warn(`This backup is over files-restore's default limits: restore it with ${needs.join(", ")}`);
+}
 async function filesBackup(options) {
-  const root = resolve8(options.root);
-  const rootStats = await stat10(root).catch(() => void 0);
+  const root = resolve9(options.root);
+  const rootStats = await stat11(root).catch(() => void 0);
   if (!rootStats?.isDirectory()) throw new DeckhandError(`root ${root} is not a directory.`);
-  const archive = resolve8(options.output);
+  const archive = resolve9(options.output);
   const manifestPath = `${archive}${MANIFEST_SUFFIX}`;
-  if ((await stat10(archive).catch(() => void 0))?.isDirectory())
+  if ((await stat11(archive).catch(() => void 0))?.isDirectory())
     throw new DeckhandError(
       `output ${archive} is a directory: name the archive file, e.g. files-backup.tar.gz.`
     );
-  const outputDir = dirname6(archive);
+  const outputDir = dirname7(archive);
   const ownNames = [basename7(archive), basename7(manifestPath)];
-  const ownFiles = (path) => dirname6(path) === outputDir && ownNames.some((name) => {
+  const ownFiles = (path) => dirname7(path) === outputDir && ownNames.some((name) => {
     const file = basename7(path);
     return file === name || file.startsWith(`.${name}.`) && file.endsWith(".tmp");
   });
@@ -52355,7 +53421,7 @@ async function filesBackup(options) {
   const files = [];
   let secretsIncluded = 0;
   for (const path of selected) {
-    const kind = await secretKind(join20(root, path));
+    const kind = await secretKind(join21(root, path));
     if (kind === void 0) files.push(path);
     else if (options.includeSecrets) {
       files.push(path);
@@ -52378,80 +53444,101 @@ async function filesBackup(options) {
       "Nothing to back up: the exclusions (!pattern) leave nothing of what the paths match."
     );
   const modes = /* @__PURE__ */ new Map();
-  for (const path of [...files, ...directories])
-    modes.set(path, formatMode((await stat10(join20(root, path))).mode));
-  await mkdir5(outputDir, { recursive: true });
-  const temp = join20(outputDir, `.${basename7(archive)}.${randomBytes5(6).toString("hex")}.tmp`);
-  let entries2;
+  for (const path of files.concat(directories))
+    modes.set(path, formatMode((await stat11(join21(root, path))).mode));
+  let temp;
+  let manifestTemp;
+  let manifest;
+  let archiveSize;
   try {
+    await mkdir5(outputDir, { recursive: true });
+    temp = tempPathFor(archive);
     const pack = new wt({
       cwd: root,
       gzip: true,
       portable: true,
       follow: true,
       noDirRecurse: true,
-      strict: true
+      strict: true,
+      // Read a file 64 KiB at a time (tar's default is 16 MiB): memory stays flat whatever the file's size,
+      // and small buffers are collected sooner.
+      maxReadSize: 64 * 1024
     });
-    const written = pipeline2(pack, createWriteStream2(temp, { flags: "wx", mode: 384 }));
-    for (const path of [...files, ...directories].sort(byPath)) pack.write(path);
+    const written = pipeline3(pack, createWriteStream2(temp, { flags: "wx", mode: 384 }));
+    const paths2 = files.concat(directories).sort(byPath);
+    for (const path of paths2) pack.write(path);
     pack.end();
     await written;
     const back = await readBack(temp);
-    entries2 = back.entries;
-    const missing = [
-      ...files.filter((path) => !entries2.has(path)),
-      ...directories.filter((path) => !back.directories.includes(path))
-    ];
-    if (missing.length > 0 || entries2.size !== files.length || back.directories.length !== directories.length)
+    const entries2 = back.entries;
+    const missing = files.filter((path) => !entries2.has(path)).concat(directories.filter((path) => !back.directories.has(path)));
+    if (missing.length > 0 || entries2.size !== files.length || back.directories.size !== directories.length)
       throw new Error(
         `the new archive does not hold what was packed (missing: ${missing.join(", ") || "none"})`
       );
-    const handle = await open3(temp, "r");
+    const handle = await open4(temp, "r");
     try {
       await handle.sync();
     } finally {
       await handle.close();
     }
-    await rename5(temp, archive);
-  } catch (err) {
-    await rm6(temp, { force: true });
-    throw err;
-  }
-  const archiveDigest = await sha256File2(archive);
-  const fileEntries = files.map((path) => {
-    const entry2 = entries2.get(path);
-    return { path, size: entry2.size, sha256: entry2.sha256, mode: modes.get(path) };
-  });
-  const directoryEntries = directories.map((path) => ({ path, mode: modes.get(path) }));
-  const manifest = {
-    format: FILES_FORMAT,
-    createdAt: (/* @__PURE__ */ new Date()).toISOString(),
-    root,
-    tool: "deckhand",
-    files: fileEntries,
-    directories: directoryEntries,
-    archive: { file: basename7(archive), size: archiveDigest.size, sha256: archiveDigest.sha256 },
-    secretsIncluded: options.includeSecrets,
-    secretsExcluded
-  };
-  await writeFileAtomic(manifestPath, `${JSON.stringify(manifest, null, 2)}
+    const archiveDigest = await sha256File2(temp);
+    archiveSize = archiveDigest.size;
+    manifest = {
+      format: FILES_FORMAT,
+      createdAt: (/* @__PURE__ */ new Date()).toISOString(),
+      root,
+      tool: "deckhand",
+      files: files.map((path) => {
+        const entry2 = entries2.get(path);
+        return { path, size: entry2.size, sha256: entry2.sha256, mode: modes.get(path) };
+      }),
+      directories: directories.map((path) => ({ path, mode: modes.get(path) })),
+      archive: { file: basename7(archive), size: archiveDigest.size, sha256: archiveDigest.sha256 },
+      secretsIncluded: options.includeSecrets,
+      secretsExcluded
+    };
+    manifestTemp = await stageFile(manifestPath, `${JSON.stringify(manifest, null, 2)}
 `);
+    await rename5(temp, archive);
+    forgetOnStop(temp);
+    temp = void 0;
+    await rename5(manifestTemp, manifestPath);
+    forgetOnStop(manifestTemp);
+    manifestTemp = void 0;
+  } catch (err) {
+    if (temp !== void 0) await rm7(temp, { force: true });
+    if (manifestTemp !== void 0) await rm7(manifestTemp, { force: true });
+    throw fileSystemError(err, outputDir);
+  }
+  warnOverRestoreLimits(manifest, options.logger);
   return {
     archive,
     manifest: manifestPath,
-    files: fileEntries,
-    directories: directoryEntries,
-    sizeBytes: archiveDigest.size,
+    files: manifest.files,
+    directories: manifest.directories,
+    sizeBytes: archiveSize,
     secretsExcluded,
     secretsIncluded
   };
 }
 
 // actions/engine/files/restore.ts
-import { randomBytes as randomBytes6 } from "node:crypto";
-import { constants as constants3 } from "node:fs";
-import { chmod as chmod2, copyFile, lstat as lstat3, mkdir as mkdir6, readdir as readdir8, readFile as readFile8, rename as rename6, rm as rm7, stat as stat11, utimes } from "node:fs/promises";
-import { basename as basename8, dirname as dirname7, join as join21, resolve as resolve9, sep as sep5 } from "node:path";
+import { createHash as createHash8 } from "node:crypto";
+import {
+  chmod as chmod2,
+  lstat as lstat3,
+  mkdir as mkdir6,
+  open as open5,
+  readdir as readdir8,
+  readFile as readFile8,
+  rename as rename6,
+  rm as rm8,
+  rmdir as rmdir2,
+  stat as stat12,
+  utimes
+} from "node:fs/promises";
+import { basename as basename8, dirname as dirname8, join as join22, resolve as resolve10, sep as sep5 } from "node:path";
 init_errors();
 var SHA256 = /^[0-9a-f]{64}$/;
 function safeRelative(path) {
@@ -52508,9 +53595,12 @@ function parseManifest(text, path) {
 function validMode(mode) {
   return typeof mode === "string" && /^[0-7]{3,4}$/.test(mode);
 }
-async function locate2(input) {
-  const path = resolve9(input);
-  const stats = await stat11(path).catch(() => void 0);
+function maxManifestBytes(limits) {
+  return 16 * 1024 * 1024 + limits.maxEntries * 1024;
+}
+async function locate2(input, limits) {
+  const path = resolve10(input);
+  const stats = await stat12(path).catch(() => void 0);
   if (!stats) throw new DeckhandError(`${path}: no such file or directory.`);
   let manifestPath;
   if (stats.isDirectory()) {
@@ -52521,72 +53611,30 @@ async function locate2(input) {
         found
       );
     }
-    manifestPath = join21(path, found[0]);
+    manifestPath = join22(path, found[0]);
   } else if (path.endsWith(MANIFEST_SUFFIX)) manifestPath = path;
   else manifestPath = `${path}${MANIFEST_SUFFIX}`;
   let text;
   try {
+    const size = (await stat12(manifestPath)).size;
+    if (size > maxManifestBytes(limits))
+      throw limitError(
+        "maxEntries",
+        limits,
+        `${manifestPath} is ${formatSize(size)}, more than a manifest of ${limits.maxEntries} files and directories takes`,
+        "nothing was restored"
+      );
     text = await readFile8(manifestPath, "utf8");
   } catch (err) {
+    if (isDeckhandError(err)) throw err;
     throw new DeckhandError(
       `Cannot read the manifest ${manifestPath} (${errorMessage(err)}): without it the archive cannot be verified, so nothing was restored. It is written beside the archive as <archive>.manifest.json.`
     );
   }
   const manifest = parseManifest(text, manifestPath);
   const named = !stats.isDirectory() && !path.endsWith(MANIFEST_SUFFIX);
-  const archive = named ? path : join21(dirname7(manifestPath), manifest.archive.file);
+  const archive = named ? path : join22(dirname8(manifestPath), manifest.archive.file);
   return { manifestPath, manifest, archive };
-}
-async function extractVerified(archive, dir, manifest) {
-  const problems = [];
-  const archivedDirs = /* @__PURE__ */ new Set();
-  await So({
-    file: archive,
-    cwd: dir,
-    preservePaths: false,
-    noChmod: true,
-    filter: (path, entry2) => {
-      const type = entry2.type;
-      if (type !== "File" && type !== "OldFile" && type !== "ContiguousFile" && type !== "Directory") {
-        problems.push(`${path} is a ${type}`);
-        return false;
-      }
-      const normalized = path.replace(/^(\.\/)+/, "").replace(/\/$/, "");
-      if (!safeRelative(normalized)) {
-        problems.push(`${path} is not a plain relative path`);
-        return false;
-      }
-      if (type === "Directory") archivedDirs.add(normalized);
-      return true;
-    },
-    onwarn: (_code, message) => problems.push(message)
-  });
-  if (problems.length > 0)
-    throw new DeckhandError(
-      `The archive holds entries a files-backup archive never has; nothing was restored.`,
-      problems.slice(0, 20)
-    );
-  const files = await listFiles(dir);
-  const digests = await digestFiles2(dir, files);
-  const expected = new Map(manifest.files.map((f2) => [f2.path, f2]));
-  const found = new Set(digests.map((d) => d.path));
-  const extra = digests.filter((d) => !expected.has(d.path)).map((d) => `${d.path}: not in the manifest`);
-  const missing = manifest.files.filter((f2) => !found.has(f2.path)).map((f2) => `${f2.path}: not in the archive`);
-  const differ = digests.filter((d) => {
-    const want = expected.get(d.path);
-    return want !== void 0 && (want.sha256 !== d.sha256 || want.size !== d.size);
-  }).map((d) => `${d.path}: sha256 or size differs from the manifest`);
-  const listed = new Set(manifest.directories.map((d) => d.path));
-  const parents = new Set([...manifest.files.map((f2) => f2.path), ...listed].flatMap(parentDirectories));
-  const missingDirs = [...listed].filter((d) => !archivedDirs.has(d)).map((d) => `${d}/: not in the archive`);
-  const extraDirs = [...archivedDirs].filter((d) => !listed.has(d) && !parents.has(d)).map((d) => `${d}/: not in the manifest`);
-  const all = [...missing, ...missingDirs, ...extra, ...extraDirs, ...differ];
-  if (all.length > 0) {
-    throw new DeckhandError(
-      `The archive's files do not match the manifest (${all.length} difference(s)); nothing was restored.`,
-      all.slice(0, 20)
-    );
-  }
 }
 async function plan(manifest, target) {
   const actions = /* @__PURE__ */ new Map();
@@ -52598,58 +53646,187 @@ async function plan(manifest, target) {
     if (dir === target || !dir.startsWith(prefix)) return true;
     const known = dirs.get(dir);
     if (known !== void 0) return known;
-    const stats = await stat11(dir).catch(() => void 0);
-    const ok = (stats === void 0 || stats.isDirectory()) && await usableDir(dirname7(dir));
+    const stats = await stat12(dir).catch(() => void 0);
+    const ok = (stats === void 0 || stats.isDirectory()) && await usableDir(dirname8(dir));
     dirs.set(dir, ok);
     return ok;
   };
   for (const file of manifest.files) {
-    const dest = join21(target, file.path);
-    if (!await usableDir(dirname7(dest))) {
+    const dest = join22(target, file.path);
+    if (!await usableDir(dirname8(dest))) {
       blocked.push(`${file.path}: a parent directory's place is taken by a file`);
       continue;
     }
-    const stats = await stat11(dest).catch(() => void 0);
+    const stats = await stat12(dest).catch(() => void 0);
     if (!stats) actions.set(file.path, "write");
     else if (!stats.isFile()) blocked.push(`${file.path}: exists and is not a regular file`);
     else actions.set(file.path, (await sha256File2(dest)).sha256 === file.sha256 ? "unchanged" : "conflict");
   }
   for (const dir of manifest.directories) {
-    const dest = join21(target, dir.path);
-    if (!await usableDir(dirname7(dest))) {
+    const dest = join22(target, dir.path);
+    if (!await usableDir(dirname8(dest))) {
       blocked.push(`${dir.path}/: a parent directory's place is taken by a file`);
       continue;
     }
-    const stats = await stat11(dest).catch(() => void 0) ?? await lstat3(dest).catch(() => void 0);
+    const stats = await stat12(dest).catch(() => void 0) ?? await lstat3(dest).catch(() => void 0);
     if (!stats) newDirectories.add(dir.path);
     else if (!stats.isDirectory()) blocked.push(`${dir.path}/: exists and is not a directory`);
   }
   return { actions, newDirectories, blocked };
 }
-async function place(source, dest, mode, sha256) {
-  await mkdir6(dirname7(dest), { recursive: true });
-  const temp = join21(dirname7(dest), `.${basename8(dest)}.${randomBytes6(6).toString("hex")}.tmp`);
-  try {
-    await copyFile(source, temp, constants3.COPYFILE_EXCL);
-    await chmod2(temp, mode);
-    const { mtime, atime } = await lstat3(source);
-    await utimes(temp, atime, mtime);
-    if ((await sha256File2(temp)).sha256 !== sha256)
-      throw new Error(`${dest}: the copy does not match the archive`);
-    await rename6(temp, dest);
-  } catch (err) {
-    await rm7(temp, { force: true });
-    throw err;
+function checkListed(manifest, manifestPath, limits) {
+  const consequence = "nothing was restored";
+  const entries2 = manifest.files.length + manifest.directories.length;
+  if (entries2 > limits.maxEntries)
+    throw limitError(
+      "maxEntries",
+      limits,
+      `${manifestPath} lists ${entries2} files and directories, more than ${limits.maxEntries}`,
+      consequence
+    );
+  let total = 0;
+  for (const file of manifest.files) {
+    if (file.size > limits.maxFileBytes)
+      throw limitError(
+        "maxFileBytes",
+        limits,
+        `${file.path} is ${formatSize(file.size)} by ${manifestPath}, larger than the limit for one file (${formatSize(limits.maxFileBytes)})`,
+        consequence
+      );
+    total += file.size;
+  }
+  if (total > limits.maxBytes)
+    throw limitError(
+      "maxBytes",
+      limits,
+      `The files ${manifestPath} lists add up to ${formatSize(total)}, more than ${formatSize(limits.maxBytes)}`,
+      consequence
+    );
+}
+var Staging = class {
+  /** Relative path -> temporary file beside its destination. */
+  files = /* @__PURE__ */ new Map();
+  directories = [];
+  /** Makes dir and its missing parents, remembering which it made. */
+  async directory(dir) {
+    const first = await mkdir6(dir, { recursive: true });
+    if (first === void 0) return;
+    const made = [];
+    for (let d = dir; ; d = dirname8(d)) {
+      made.push(d);
+      if (d === first || dirname8(d) === d) break;
+    }
+    for (let i = made.length - 1; i >= 0; i--) this.directories.push(made[i]);
+  }
+  /** Forgets what was renamed into place: it is the user's now. */
+  installed() {
+    this.files.clear();
+    this.directories.length = 0;
+  }
+  async discard() {
+    for (const temp of this.files.values()) await rm8(temp, { force: true });
+    for (let i = this.directories.length - 1; i >= 0; i--)
+      await rmdir2(this.directories[i]).catch(() => void 0);
+    this.installed();
+  }
+};
+var FILE_TYPES = /* @__PURE__ */ new Set(["File", "OldFile", "ContiguousFile"]);
+async function writeAll(handle, chunk) {
+  for (let offset = 0; offset < chunk.length; ) {
+    const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
+    offset += bytesWritten;
   }
 }
-async function createDirectories(target, directories) {
-  for (const dir of directories) await mkdir6(join21(target, dir.path), { recursive: true });
-  const deepestFirst = [...directories].sort((a, b2) => b2.path.length - a.path.length);
-  for (const dir of deepestFirst) await chmod2(join21(target, dir.path), parseInt(dir.mode, 8));
+async function extractVerified(archive, target, manifest, limits, stage, staging) {
+  const problems = [];
+  const archivedDirs = /* @__PURE__ */ new Set();
+  const expected = new Map(manifest.files.map((f2) => [f2.path, f2]));
+  const found = /* @__PURE__ */ new Set();
+  const extra = [];
+  const differ = [];
+  await readArchive(
+    archive,
+    async (entry2, body) => {
+      const type = entry2.type;
+      if (!FILE_TYPES.has(type) && type !== "Directory") {
+        problems.push(`${entry2.path} is a ${type}`);
+        return void entry2.resume();
+      }
+      const path = entry2.path.replace(/^(\.\/)+/, "").replace(/\/$/, "");
+      if (!safeRelative(path)) {
+        problems.push(`${entry2.path} is not a plain relative path`);
+        return void entry2.resume();
+      }
+      if (type === "Directory") {
+        archivedDirs.add(path);
+        return void entry2.resume();
+      }
+      if (found.has(path)) {
+        problems.push(`${path} is in the archive twice`);
+        return void entry2.resume();
+      }
+      found.add(path);
+      const want = expected.get(path);
+      if (want === void 0) {
+        extra.push(`${path}: not in the manifest`);
+        return void entry2.resume();
+      }
+      if (entry2.size !== want.size) {
+        differ.push(`${path}: sha256 or size differs from the manifest`);
+        return void entry2.resume();
+      }
+      const hash = createHash8("sha256");
+      let handle;
+      if (stage?.(path)) {
+        const dest = join22(target, path);
+        await staging.directory(dirname8(dest));
+        const temp = tempPathFor(dest);
+        handle = await open5(temp, "wx", 384);
+        staging.files.set(path, temp);
+      }
+      try {
+        for await (const chunk of body()) {
+          hash.update(chunk);
+          if (handle) await writeAll(handle, chunk);
+        }
+        await handle?.sync();
+      } finally {
+        await handle?.close();
+      }
+      if (hash.digest("hex") !== want.sha256) differ.push(`${path}: sha256 or size differs from the manifest`);
+      else if (handle) {
+        const temp = staging.files.get(path);
+        await chmod2(temp, parseInt(want.mode, 8));
+        await utimes(temp, entry2.atime ?? /* @__PURE__ */ new Date(), entry2.mtime ?? /* @__PURE__ */ new Date());
+      }
+    },
+    { limits, onWarn: (message) => problems.push(message), consequence: "nothing was restored" }
+  );
+  if (problems.length > 0)
+    throw new DeckhandError(
+      `The archive holds entries a files-backup archive never has; nothing was restored.`,
+      problems.slice(0, 20)
+    );
+  const missing = manifest.files.filter((f2) => !found.has(f2.path)).map((f2) => `${f2.path}: not in the archive`);
+  const listed = new Set(manifest.directories.map((d) => d.path));
+  const parents = /* @__PURE__ */ new Set();
+  for (const path of expected.keys()) for (const parent of parentDirectories(path)) parents.add(parent);
+  for (const path of listed) for (const parent of parentDirectories(path)) parents.add(parent);
+  const missingDirs = [...listed].filter((d) => !archivedDirs.has(d)).map((d) => `${d}/: not in the archive`);
+  const extraDirs = [...archivedDirs].filter((d) => !listed.has(d) && !parents.has(d)).map((d) => `${d}/: not in the manifest`);
+  const all = missing.concat(missingDirs, extra, extraDirs, differ);
+  if (all.length > 0) {
+    throw new DeckhandError(
+      `The archive's files do not match the manifest (${all.length} difference(s)); nothing was restored.`,
+      all.slice(0, 20)
+    );
+  }
 }
 async function filesRestore(options) {
-  const { manifestPath, manifest, archive } = await locate2(options.input);
-  const archiveStats = await stat11(archive).catch(() => void 0);
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const { manifestPath, manifest, archive } = await locate2(options.input, limits);
+  checkListed(manifest, manifestPath, limits);
+  const archiveStats = await stat12(archive).catch(() => void 0);
   if (!archiveStats?.isFile())
     throw new DeckhandError(
       `${archive}, the archive ${manifestPath} describes, is missing; nothing was restored.`
@@ -52663,54 +53840,60 @@ async function filesRestore(options) {
   options.logger.info(
     `${archive}: sha256 matches the manifest (${manifest.files.length} file(s), ${manifest.directories.length} empty directory(ies))`
   );
-  const temp = await privateTempDir("deckhand-files-");
+  const target = resolve10(options.target);
+  const targetStats = await stat12(target).catch(() => void 0);
+  if (targetStats && !targetStats.isDirectory())
+    throw new DeckhandError(`target ${target} is not a directory; nothing was restored.`);
+  const { actions, newDirectories, blocked } = await plan(manifest, target);
+  if (blocked.length > 0)
+    throw new DeckhandError(
+      `${blocked.length} path(s) cannot be restored into ${target}; nothing was written.`,
+      blocked
+    );
+  const of = (action) => [...actions].filter(([, a]) => a === action).map(([path]) => path);
+  const conflicts = of("conflict");
+  const unchanged = of("unchanged");
+  if (conflicts.length > 0 && !options.overwrite) {
+    throw new DeckhandError(
+      `${conflicts.length} file(s) in ${target} differ from the backup; nothing was written. Set overwrite to true to replace them.`,
+      conflicts
+    );
+  }
+  const written = manifest.files.map((f2) => f2.path).filter((path) => actions.get(path) !== "unchanged");
+  const staging = new Staging();
+  const stage = options.dryRun ? void 0 : (path) => actions.get(path) !== "unchanged";
   try {
-    await extractVerified(archive, temp.path, manifest);
-    const target = resolve9(options.target);
-    const targetStats = await stat11(target).catch(() => void 0);
-    if (targetStats && !targetStats.isDirectory())
-      throw new DeckhandError(`target ${target} is not a directory; nothing was restored.`);
-    const { actions, newDirectories, blocked } = await plan(manifest, target);
-    if (blocked.length > 0)
-      throw new DeckhandError(
-        `${blocked.length} path(s) cannot be restored into ${target}; nothing was written.`,
-        blocked
-      );
-    const of = (action) => [...actions].filter(([, a]) => a === action).map(([path]) => path);
-    const conflicts = of("conflict");
-    const unchanged = of("unchanged");
-    if (conflicts.length > 0 && !options.overwrite) {
-      throw new DeckhandError(
-        `${conflicts.length} file(s) in ${target} differ from the backup; nothing was written. Set overwrite to true to replace them.`,
-        conflicts
-      );
-    }
-    const written = manifest.files.map((f2) => f2.path).filter((path) => actions.get(path) !== "unchanged");
+    await extractVerified(archive, target, manifest, limits, stage, staging);
     if (!options.dryRun) {
+      const created = manifest.directories.filter((d) => newDirectories.has(d.path));
+      for (const dir of created) await staging.directory(join22(target, dir.path));
       for (const file of manifest.files) {
-        if (actions.get(file.path) === "unchanged") continue;
-        await place(join21(temp.path, file.path), join21(target, file.path), parseInt(file.mode, 8), file.sha256);
+        const temp = staging.files.get(file.path);
+        if (temp === void 0) continue;
+        await rename6(temp, join22(target, file.path));
+        forgetOnStop(temp);
+        staging.files.delete(file.path);
         options.logger.debug(`wrote ${file.path}`);
       }
-      await createDirectories(
-        target,
-        manifest.directories.filter((d) => newDirectories.has(d.path))
-      );
+      staging.installed();
+      const deepestFirst = [...created].sort((a, b2) => b2.path.length - a.path.length);
+      for (const dir of deepestFirst) await chmod2(join22(target, dir.path), parseInt(dir.mode, 8));
     }
-    const directories = manifest.directories.map((d) => d.path);
-    return {
-      archive,
-      manifest: manifestPath,
-      written,
-      unchanged,
-      conflicts,
-      directories: directories.filter((path) => newDirectories.has(path)),
-      directoriesPresent: directories.filter((path) => !newDirectories.has(path)),
-      verified: true
-    };
-  } finally {
-    await temp.cleanup();
+  } catch (err) {
+    await staging.discard();
+    throw fileSystemError(err, target);
   }
+  const directories = manifest.directories.map((d) => d.path);
+  return {
+    archive,
+    manifest: manifestPath,
+    written,
+    unchanged,
+    conflicts,
+    directories: directories.filter((path) => newDirectories.has(path)),
+    directoriesPresent: directories.filter((path) => !newDirectories.has(path)),
+    verified: true
+  };
 }
 
 // actions/engine/jobs/files.ts
@@ -52726,16 +53909,19 @@ function someOf(paths2, max = 10) {
 async function filesBackupJob(source, ctx) {
   const inputs = new Inputs(COMMANDS["files-backup"].inputs, source);
   const includeSecrets = inputs.boolean("include-secrets");
+  const output = inputs.string("output");
+  await checkOutputFile("output", output, "files-backup.tar.gz");
+  await checkOutputFile("output", `${output}.manifest.json`);
   const result = await filesBackup({
     patterns: inputs.list("paths"),
     root: inputs.string("root"),
-    output: inputs.string("output"),
+    output,
     includeSecrets,
     logger: ctx.logger
   });
   const artifactId = await uploadBackup(inputs, ctx, {
     files: [result.archive, result.manifest],
-    rootDir: dirname8(result.archive),
+    rootDir: dirname9(result.archive),
     defaultName: basename9(result.archive),
     location: result.archive
   });
@@ -52799,10 +53985,15 @@ async function filesRestoreJob(source, ctx) {
   const target = inputs.string("target");
   const overwrite = inputs.boolean("overwrite");
   const dryRun = inputs.boolean("dry-run");
+  const limits = {
+    maxBytes: inputs.integer("max-size-mib") * MiB,
+    maxFileBytes: inputs.integer("max-file-size-mib") * MiB,
+    maxEntries: inputs.integer("max-files")
+  };
   const input = await resolveBackupInput(inputs, ctx, inputs.string("input"));
   let result;
   try {
-    result = await filesRestore({ input: input.path, target, overwrite, dryRun, logger: ctx.logger });
+    result = await filesRestore({ input: input.path, target, overwrite, dryRun, limits, logger: ctx.logger });
   } finally {
     await input.cleanup();
   }
@@ -52844,7 +54035,7 @@ async function filesRestoreJob(source, ctx) {
 }
 
 // actions/engine/jobs/reconcile.ts
-import { join as join22 } from "node:path";
+import { join as join23 } from "node:path";
 
 // actions/engine/jobs/problems.ts
 function addProblems(report2, problems, command) {
@@ -52870,6 +54061,8 @@ function addProblems(report2, problems, command) {
 async function plan2(mode, source, ctx) {
   const inputs = new Inputs(COMMANDS[mode].inputs, source);
   const report2 = emptyReport(`deckhand ${mode}`);
+  const planFile = inputs.string("plan-file");
+  if (planFile !== void 0) await checkOutputFile("plan-file", planFile, "plan.json");
   if (gatewayKind(inputs) === "tyk") {
     const tyk = await planTykJob(inputs, ctx);
     return {
@@ -53042,7 +54235,7 @@ function describeSync(report2, plans, results, gateway) {
       if (o.failed.length > 0 || o.otherErrors.length > 0) {
         ok = false;
         lines.push(
-          `${title}: ${o.failed.length + o.otherErrors.length} failed, ${o.dropped.length} dropped (never sent), ${o.applied.length} applied. The gateway is partly synced: fix the cause and sync again.`
+          `${title}: ${o.failed.length + o.otherErrors.length} failed, ${o.dropped.length} dropped (never sent), ${o.notAttempted.length} not attempted, ${o.applied.length} applied. The gateway is partly synced: fix the cause and sync again.`
         );
         for (const f2 of o.failed) {
           report2.annotations.push({
@@ -53061,6 +54254,14 @@ function describeSync(report2, plans, results, gateway) {
             message: `Never sent after the failure: ${shortList(o.dropped.map((c) => `${c.action} ${c.kind} ${c.name}`))}`
           });
         }
+      }
+      if (o.notAttempted.length > 0) {
+        const what = shortList(o.notAttempted.map((c) => `${c.action} ${c.kind} ${c.name}`));
+        report2.annotations.push({
+          level: "warning",
+          title: `deckhand sync: ${label}: ${o.notAttempted.length} planned change(s) not attempted`,
+          message: o.failed.length + o.otherErrors.length > 0 ? `deck stopped at the failure and reported nothing of these; they are not counted as applied (a diff shows what is left): ${what}` : `deck did not report these planned changes (the gateway changed between plan and sync, or deck lost them from its output): ${what}`
+        });
       }
       const unplannedDeletes = result.unplanned.filter((c) => c.action === "delete");
       if (unplannedDeletes.length > 0) {
@@ -53123,7 +54324,7 @@ function shortList(items, max = 10) {
   return items.length > max ? `${shown} and ${items.length - max} more` : shown;
 }
 async function writePlan(path, plan3) {
-  const file = path ?? join22((await privateTempDir("deckhand-plan-")).path, "plan.json");
+  const file = path ?? join23((await privateTempDir("deckhand-plan-")).path, "plan.json");
   const document = { format: "deckhand-plan/1", generatedAt: (/* @__PURE__ */ new Date()).toISOString(), ...plan3 };
   await writeFileAtomic(file, JSON.stringify(document, null, 2) + "\n");
   return file;
@@ -53131,7 +54332,7 @@ async function writePlan(path, plan3) {
 
 // actions/engine/jobs/restore.ts
 import { readFile as readFile10 } from "node:fs/promises";
-import { join as join23 } from "node:path";
+import { join as join24 } from "node:path";
 init_errors();
 
 // actions/engine/restore/restore.ts
@@ -53204,14 +54405,14 @@ function renderTemplates(text, env, file) {
   return text.split("\n").map(
     (line, i) => line.trimStart().startsWith("#") ? line : line.replace(
       TEMPLATE3,
-      (_whole, pipeline3) => renderPipeline(pipeline3, env, `${file}:${i + 1}`)
+      (_whole, pipeline4) => renderPipeline(pipeline4, env, `${file}:${i + 1}`)
     )
   ).join("\n");
 }
-function renderPipeline(pipeline3, env, where2) {
-  const [first = "", ...rest] = pipeline3.split("|").map((part) => part.trim());
+function renderPipeline(pipeline4, env, where2) {
+  const [first = "", ...rest] = pipeline4.split("|").map((part) => part.trim());
   const call = ENV.exec(first);
-  if (!call) throw new DeckhandError(`${where2}: the template "${pipeline3}" is not an env reference`);
+  if (!call) throw new DeckhandError(`${where2}: the template "${pipeline4}" is not an env reference`);
   let value = env[call[1] ?? call[2] ?? ""] ?? "";
   for (const step of rest) {
     const indent = /^indent\s+(\d+)$/.exec(step);
@@ -53255,7 +54456,7 @@ function countCollections(content) {
 // actions/engine/restore/dbless.ts
 var import_yaml6 = __toESM(require_dist(), 1);
 init_errors();
-import { setTimeout as sleep2 } from "node:timers/promises";
+import { setTimeout as sleep3 } from "node:timers/promises";
 async function nodeEntityCounts(admin) {
   const answer = parseJson(await admin.expect("GET", "/config", 200));
   const content = typeof answer.config === "string" ? (0, import_yaml6.parse)(answer.config) : void 0;
@@ -53281,7 +54482,7 @@ async function loadNode(admin, config, options) {
       options.logger.info(
         `${admin.address} is busy (${describeAnswer(res)}); trying again in ${wait / 1e3} s.`
       );
-      await sleep2(wait);
+      await sleep3(wait);
       continue;
     }
     if (res.status === 413) {
@@ -53331,14 +54532,14 @@ async function checkNodes(admins, config) {
   );
   const hashes = new Set(checks.map((c) => c.hash));
   if (hashes.size > 1) {
-    for (const check of checks) check.problems.push(`configuration hash ${check.hash} differs between nodes`);
+    for (const check2 of checks) check2.problems.push(`configuration hash ${check2.hash} differs between nodes`);
   }
   return { checks, ok: checks.every((c) => c.problems.length === 0) };
 }
 
 // actions/engine/restore/smoke.ts
 init_errors();
-import { setTimeout as sleep3 } from "node:timers/promises";
+import { setTimeout as sleep4 } from "node:timers/promises";
 function parseSmokeRequests(lines) {
   return lines.map((line, i) => {
     const parts = line.trim().split(/\s+/);
@@ -53396,7 +54597,7 @@ async function runSmokeRequests(requests, options) {
         result.error = err.cause ? String(err.cause.message) : err.message;
       }
       if (result.ok || performance.now() + delay > until) break;
-      await sleep3(delay);
+      await sleep4(delay);
     }
     options.logger.info(
       `Smoke ${result.method} ${result.url}: ${result.status || result.error} (expected ${result.expected})${result.ok ? "" : ", FAILED"}${result.attempts > 1 ? ` after ${result.attempts} attempts` : ""}`
@@ -53452,7 +54653,7 @@ var Timeline = class {
 
 // actions/engine/restore/wait.ts
 init_errors();
-import { setTimeout as sleep4 } from "node:timers/promises";
+import { setTimeout as sleep5 } from "node:timers/promises";
 async function waitForGateway(admins, options) {
   return Promise.all(admins.map((admin) => waitForNode(admin, options)));
 }
@@ -53474,7 +54675,7 @@ async function waitForNode(admin, options) {
     options.logger.info(
       `Waiting for ${admin.address} (attempt ${attempt}, ${elapsed} s of ${options.timeoutSeconds} s): ${why}`
     );
-    await sleep4(Math.min(delay, Math.max(0, options.deadline - now)));
+    await sleep5(Math.min(delay, Math.max(0, options.deadline - now)));
     delay = Math.min(delay * 2, options.maxDelayMs ?? 15e3);
   }
   throw new DeckhandError(
@@ -53623,6 +54824,8 @@ var Recovery = class {
           jobs: database.jobs,
           verify: true,
           noOwner: database.noOwner,
+          // Without overwrite the database replaced held no configuration: nothing worth keeping.
+          keepPrevious: this.options.overwrite,
           refuseConfigured: !this.options.overwrite,
           // From here on, whatever the database holds was put there by this restore.
           checked: () => this.foundEmpty = true,
@@ -53640,6 +54843,10 @@ var Recovery = class {
     this.outcome.restored.push(
       `Database ${result.manifest.database} from the backup of ${result.manifest.startedAt}: ${result.tablesChecked} tables, ${result.rowsChecked} rows (${entities.map((t) => `${t.table} ${t.rows}`).join(", ") || "no entities"}).`
     );
+    if (result.previous)
+      this.outcome.warnings.push(
+        `The database the restore replaced is kept as ${result.previous}: rename it back to roll back, or drop it.`
+      );
     for (const note of result.notes) this.outcome.warnings.push(note);
     const skipped = result.manifest.tables.filter((t) => !t.data);
     if (skipped.length > 0) {
@@ -53880,7 +55087,7 @@ function describeKinds(changes) {
 
 // actions/engine/tyk/restore.ts
 init_errors();
-import { setTimeout as sleep5 } from "node:timers/promises";
+import { setTimeout as sleep6 } from "node:timers/promises";
 var NOT_RESTORED = [
   "Keys, OAuth clients, quotas and rate-limit counters live in Redis: restore its backup (db-dump with engine redis) as well.",
   "Certificates are referenced by id; the certificate store (/tyk/certs) is not part of these files.",
@@ -54007,7 +55214,7 @@ async function waitForTyk(options) {
         );
       }
       options.logger.info(`Waiting for ${options.target.address} (attempt ${attempt}): ${errorMessage(err)}`);
-      await sleep5(delay);
+      await sleep6(delay);
       delay = Math.min(delay * 2, 15e3);
     }
   }
@@ -54016,6 +55223,8 @@ async function waitForTyk(options) {
 // actions/engine/jobs/restore.ts
 async function restoreJob(source, ctx) {
   const inputs = new Inputs(COMMANDS.restore.inputs, source);
+  const reportFile = inputs.string("report-file");
+  if (reportFile !== void 0) await checkOutputFile("report-file", reportFile, "restore-report.json");
   if (gatewayKind(inputs) === "tyk") return tykRestoreJob(inputs, ctx);
   const strategy = inputs.oneOf("strategy", STRATEGIES);
   const addresses = inputs.list("kong-addr");
@@ -54142,7 +55351,7 @@ async function readKeyring(value) {
   return trimmed;
 }
 async function writeReport(path, outcome) {
-  const file = path ?? join23((await privateTempDir("deckhand-restore-")).path, "restore-report.json");
+  const file = path ?? join24((await privateTempDir("deckhand-restore-")).path, "restore-report.json");
   const document = { format: "deckhand-restore/1", generatedAt: (/* @__PURE__ */ new Date()).toISOString(), ...outcome };
   await writeFileAtomic(file, JSON.stringify(document, null, 2) + "\n");
   return file;
@@ -54164,11 +55373,11 @@ function describe(outcome, reportFile) {
     report2.lines.push(
       `Restored ${gateway} with the ${outcome.strategyUsed} strategy, but ${failed.length} check(s) failed: not verified (${outcome.rtoSeconds} s).`
     );
-    for (const check of failed)
+    for (const check2 of failed)
       report2.annotations.push({
         level: "error",
-        title: `deckhand restore: ${check.name}`,
-        message: check.detail
+        title: `deckhand restore: ${check2.name}`,
+        message: check2.detail
       });
   }
   if (outcome.fallback)
@@ -54520,7 +55729,8 @@ ${usage()}
       return 2;
     }
     return await runCommand(spec, rest);
-  } catch (err) {
+  } catch (thrown) {
+    const err = asExpectedError(thrown) ?? thrown;
     if (isDeckhandError(err)) {
       process.stderr.write(`deckhand: ${[err.message, ...err.details].join("\n  ")}
 `);

@@ -2265,6 +2265,23 @@ var require_semver2 = __commonJS({
 function isDeckhandError(err) {
   return err instanceof DeckhandError;
 }
+function fileSystemError(err, place) {
+  if (isDeckhandError(err)) return err;
+  const e = err;
+  const advice = e?.code === void 0 ? void 0 : FILE_SYSTEM_ADVICE[e.code];
+  if (advice === void 0) return err;
+  const file = e.path ?? place;
+  const message = advice(place, file);
+  const details = message.includes(file) ? [] : [`${e.code} from ${e.syscall ?? "a call"} on ${file}`];
+  return new FileSystemError(e.code, place, message, details, err);
+}
+function asExpectedError(err) {
+  if (isDeckhandError(err)) return err;
+  const path5 = err?.path;
+  if (typeof path5 !== "string") return void 0;
+  const mapped = fileSystemError(err, path5);
+  return isDeckhandError(mapped) ? mapped : void 0;
+}
 function errorMessage(err) {
   return err instanceof Error ? err.message : String(err);
 }
@@ -2274,7 +2291,7 @@ function explainOutput(tool, output, rules, lines = 6) {
   return rule ? `${rule[1]}
 ${tool} said: ${detail}` : `${tool} failed: ${detail || "no error output"}`;
 }
-var DeckhandError;
+var DeckhandError, FileSystemError, FILE_SYSTEM_ADVICE;
 var init_errors = __esm({
   "actions/engine/errors.ts"() {
     "use strict";
@@ -2286,6 +2303,23 @@ var init_errors = __esm({
         this.name = "DeckhandError";
         this.details = details;
       }
+    };
+    FileSystemError = class extends DeckhandError {
+      code;
+      path;
+      constructor(code, path5, message, details, cause) {
+        super(message, details, { cause });
+        this.name = "FileSystemError";
+        this.code = code;
+        this.path = path5;
+      }
+    };
+    FILE_SYSTEM_ADVICE = {
+      ENOSPC: (place) => `No space left on ${place}: free space and rerun.`,
+      EDQUOT: (place) => `Disk quota exceeded on ${place}: free space or raise the quota, and rerun.`,
+      EROFS: (place) => `${place} is on a read-only file system: choose a writable place, or remount it, and rerun.`,
+      EACCES: (_place, file) => `Permission denied on ${file}: run as a user who may use it, or change its permissions, and rerun.`,
+      EPERM: (_place, file) => `Operation not permitted on ${file}: run as a user who may use it, or change its permissions, and rerun.`
     };
   }
 });
@@ -34450,13 +34484,38 @@ var import_semver = __toESM(require_semver2(), 1);
 init_errors();
 var DEFAULT_DECK_VERSION = "1.65.1";
 
+// actions/engine/files/limits.ts
+var KiB = 1024;
+var MiB = 1024 * KiB;
+var GiB = 1024 * MiB;
+var DEFAULT_LIMITS = {
+  maxBytes: 10 * GiB,
+  maxFileBytes: 4 * GiB,
+  maxEntries: 1e5
+};
+var NO_LIMITS = {
+  maxBytes: Number.POSITIVE_INFINITY,
+  maxFileBytes: Number.POSITIVE_INFINITY,
+  maxEntries: Number.POSITIVE_INFINITY
+};
+function mebibytes(bytes) {
+  return Math.ceil(bytes / MiB);
+}
+
 // actions/spec.ts
 var deckInputs = {
   "deck-version": {
     type: "string",
     description: `deck release to use when deck is not on PATH (or to insist on one): a version like ${DEFAULT_DECK_VERSION}, or latest. Downloads are verified against the release's checksums.`
   },
-  "deck-path": { type: "string", description: "Path to a deck binary to use as it is (no download)." }
+  "deck-path": { type: "string", description: "Path to a deck binary to use as it is (no download)." },
+  "deck-timeout": {
+    type: "integer",
+    default: "1800",
+    max: 86400,
+    unit: "seconds",
+    description: "Seconds one deck run (a dump, or the diff or sync of one workspace) may take in all; past it deck and every process it started are stopped and the step fails."
+  }
 };
 var transportInputs = {
   "tls-skip-verify": {
@@ -34472,7 +34531,13 @@ var transportInputs = {
     type: "string",
     description: "Server name to verify the Admin API certificate against."
   },
-  timeout: { type: "integer", default: "30", description: "Seconds deck waits for each Admin API request." }
+  timeout: {
+    type: "integer",
+    default: "30",
+    max: 3600,
+    unit: "seconds",
+    description: "Seconds deck waits for each Admin API request."
+  }
 };
 var secretFieldsInput = {
   "secret-fields": {
@@ -34523,6 +34588,8 @@ var tykInputs = {
 };
 var convergeTimeout = {
   type: "integer",
+  max: 3600,
+  unit: "seconds",
   default: "60",
   description: "gateway: tyk: seconds to wait after writing (and the reload) until the gateway serves what the files hold, re-reading with backoff; still different then, the step fails."
 };
@@ -34550,6 +34617,7 @@ var planInputs = {
   },
   parallelism: {
     type: "integer",
+    max: 256,
     description: "Concurrent Admin API requests deck makes per workspace (deck default 10)."
   },
   "plan-file": {
@@ -34654,6 +34722,7 @@ var COMMANDS = {
       },
       parallelism: {
         type: "integer",
+        max: 256,
         description: "Number of concurrent requests deck makes when online (deck default 10)."
       },
       ...connectionInputs,
@@ -34679,6 +34748,8 @@ COMMANDS.sync = {
     ...planInputs,
     "max-deletes": {
       type: "integer",
+      min: 0,
+      max: 1e6,
       default: "0",
       description: "Most entities the sync may delete, across all workspaces; a plan that deletes more is refused before anything is sent."
     },
@@ -34694,6 +34765,7 @@ COMMANDS.sync = {
     },
     "workspace-concurrency": {
       type: "integer",
+      max: 64,
       default: "1",
       description: "How many workspaces sync at the same time (never two syncs of one workspace)."
     },
@@ -34718,6 +34790,8 @@ var artifactInputs = {
   },
   "retention-days": {
     type: "integer",
+    max: 90,
+    unit: "days",
     actionOnly: true,
     description: "Days GitHub keeps the artifact (1 to 90). Default: the repository's setting."
   }
@@ -34760,6 +34834,7 @@ COMMANDS["db-dump"] = {
     },
     jobs: {
       type: "integer",
+      max: 128,
       description: "Parallel pg_dump jobs, directory format only. Default: the number of CPUs."
     },
     compress: {
@@ -34778,7 +34853,7 @@ COMMANDS["db-dump"] = {
     "output-dir": {
       type: "string",
       default: "db-backup",
-      description: "Directory that receives the backup, in a new folder <database>-<UTC time> holding the dump and manifest.json. Earlier backups are never touched."
+      description: "Directory that receives the backup, in a new folder <database>-<UTC time> holding the dump and manifest.json (-2, -3\u2026 when another dump of the same second has that name). Earlier backups are never touched."
     },
     verify: {
       type: "boolean",
@@ -34809,20 +34884,26 @@ COMMANDS["db-restore"] = {
     },
     "database-url": {
       ...postgresInputs["database-url"],
-      description: "Where to restore: postgres://user:password@host:5432/kong, or with create, a maintenance database such as postgres. Empty: the PG* variables. The password goes in a private file, never on a command line."
+      description: "Where to restore: postgres://user:password@host:5432/kong, or with create, a maintenance database such as postgres. Empty: the PG* variables. The password goes in a private file, never on a command line. Without create, clean replaces the database from the same server's postgres database (template1 where there is none)."
     },
     create: {
       type: "boolean",
       default: "false",
-      description: "Create the database named in the backup (pg_restore --create), connecting to the maintenance database of database-url."
+      description: "Create the database named in the backup (pg_restore --create), connecting to the maintenance database of database-url. One that exists is refused, or with clean replaced as clean describes."
     },
     clean: {
       type: "boolean",
       default: "false",
-      description: "Drop existing objects first (--clean --if-exists). Without it, a database that already holds tables is refused, so nothing is overwritten by accident."
+      description: "Replace a database that already holds tables: the backup is restored into a new database beside it (same owner, encoding, locale, privileges and settings), verified, and swapped in by renaming only then, so a failure leaves the database as it was. The swap ends the sessions connected to it (Kong reconnects). Needs the CREATEDB privilege and the database's ownership. Without clean, a database that holds tables is refused."
+    },
+    "keep-previous": {
+      type: "boolean",
+      default: "true",
+      description: "When clean replaced a database, keep the replaced one, renamed <database>_deckhand_previous_<UTC time> (rename it back to roll back; drop it when done). false: drop it once the restored database is in its place."
     },
     jobs: {
       type: "integer",
+      max: 128,
       description: "Parallel pg_restore jobs (directory and custom formats). Default: the number of CPUs."
     },
     verify: {
@@ -34840,6 +34921,7 @@ COMMANDS["db-restore"] = {
   },
   outputs: {
     database: "The database restored into.",
+    "previous-database": "The database clean replaced, kept under this name (keep-previous); empty when none was replaced or it was dropped.",
     tables: "Tables checked after the restore.",
     rows: "Rows checked after the restore.",
     verified: "true when every row count and checksum matched the manifest.",
@@ -34905,6 +34987,29 @@ COMMANDS["files-restore"] = {
       default: "false",
       description: "Verify the archive and report what would be written; write nothing."
     },
+    "max-size-mib": {
+      type: "integer",
+      default: String(mebibytes(DEFAULT_LIMITS.maxBytes)),
+      min: 1,
+      max: 16 * 1024 * 1024,
+      unit: "MiB",
+      description: "Most the archive may unpack to, in MiB, all files together. A larger one is refused as it streams, and nothing is restored; raise it for a backup that large."
+    },
+    "max-file-size-mib": {
+      type: "integer",
+      default: String(mebibytes(DEFAULT_LIMITS.maxFileBytes)),
+      min: 1,
+      max: 16 * 1024 * 1024,
+      unit: "MiB",
+      description: "Largest file the archive may hold, in MiB; an archive with a larger one is refused."
+    },
+    "max-files": {
+      type: "integer",
+      default: String(DEFAULT_LIMITS.maxEntries),
+      min: 1,
+      max: 1e7,
+      description: "Most files and directories the archive may hold; an archive with more is refused."
+    },
     ...artifactDownloadInputs
   },
   outputs: {
@@ -34951,6 +35056,8 @@ COMMANDS.commit = {
     },
     "push-retries": {
       type: "integer",
+      min: 0,
+      max: 10,
       default: "5",
       description: "Times to fetch, merge and push again when the branch moved meanwhile, waiting 1, 2, 4\u2026 seconds (with jitter) in between. 0: fail on the first rejection."
     },
@@ -35021,6 +35128,8 @@ COMMANDS.restore = {
     },
     "wait-timeout": {
       type: "integer",
+      max: 86400,
+      unit: "seconds",
       default: "600",
       description: "Seconds to wait for the gateway to answer (Admin API root and /status), at the start and again after a restart, retrying with backoff."
     },
@@ -35030,6 +35139,8 @@ COMMANDS.restore = {
     },
     "smoke-timeout": {
       type: "integer",
+      max: 3600,
+      unit: "seconds",
       default: "30",
       description: "Seconds each smoke request is retried (with backoff) until it answers as expected: Kong applies new configuration to its router a few seconds after it is written."
     },
@@ -35039,10 +35150,12 @@ COMMANDS.restore = {
     },
     parallelism: {
       type: "integer",
+      max: 256,
       description: "Concurrent Admin API requests deck makes per workspace (deck default 10)."
     },
     jobs: {
       type: "integer",
+      max: 128,
       description: "Parallel pg_restore jobs. Default: one transaction, so a failed restore leaves the database as it was."
     },
     "no-owner": {
@@ -35214,7 +35327,12 @@ function run(program, args, options = {}) {
     const stderr = [];
     child3.stdout.on("data", (chunk) => stdout.push(chunk));
     child3.stderr.on("data", (chunk) => stderr.push(chunk));
-    const timer = options.timeoutMs === void 0 ? void 0 : setTimeout(() => killTree(child3), options.timeoutMs);
+    let timedOut = false;
+    const expire = () => {
+      timedOut = true;
+      killTree(child3, options.killGroup ? "SIGKILL" : "SIGTERM");
+    };
+    const timer = options.timeoutMs === void 0 ? void 0 : setTimeout(expire, options.timeoutMs);
     child3.on("error", (err) => {
       if (timer) clearTimeout(timer);
       reject(err);
@@ -35224,6 +35342,7 @@ function run(program, args, options = {}) {
       resolve4({
         exitCode: code ?? 1,
         signal,
+        ...timedOut ? { timedOut } : {},
         stdout: Buffer.concat(stdout).toString("utf8"),
         stderr: Buffer.concat(stderr).toString("utf8")
       });
@@ -40817,13 +40936,17 @@ function isValidBranch(name) {
   return name.split("/").every((part) => part !== "" && !part.startsWith(".") && !part.endsWith(".lock"));
 }
 function fetchArgs(options) {
-  const args = ["fetch", "--quiet", "--no-tags", "--no-recurse-submodules", "--no-write-fetch-head"];
+  const args = [
+    "fetch",
+    "--quiet",
+    "--no-tags",
+    "--no-recurse-submodules",
+    "--no-write-fetch-head",
+    "--refmap="
+  ];
   if (options.depth !== void 0) args.push(`--depth=${options.depth}`);
-  args.push(options.remote, `+refs/heads/${options.branch}:${trackingRef(options.remote, options.branch)}`);
+  args.push(options.remote, `+refs/heads/${options.branch}:${options.into}`);
   return args;
-}
-function trackingRef(remote, branch) {
-  return `refs/remotes/${remote}/${branch}`;
 }
 function pushArgs(options) {
   const args = ["push", "--porcelain", "--no-verify"];
@@ -40846,12 +40969,26 @@ function lsFilesArgs(paths2) {
 function commitTreeArgs(tree, parent) {
   return ["commit-tree", tree, ...parent ? ["-p", parent] : [], "-F", "-"];
 }
+function unpublishedArgs(commit, published, limit) {
+  const args = [
+    "log",
+    "--no-show-signature",
+    `--max-count=${limit}`,
+    "--format=%H %s",
+    commit,
+    "--not",
+    "--remotes"
+  ];
+  if (published) args.push(published);
+  return args;
+}
 function logMessagesArgs(range, path5, limit) {
   return ["log", `--max-count=${limit}`, "--format=%B%x1e", range, "--", path5];
 }
 
 // actions/engine/git/repository.ts
 init_errors();
+import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { dirname as dirname2, isAbsolute, join as join2, relative, resolve, sep } from "node:path";
 import { stat } from "node:fs/promises";
@@ -40891,6 +41028,15 @@ var REMOTE_FAILURES = [
     "The remote repository was not found, or the token cannot see it."
   ]
 ];
+var LOCKED = /^(?!remote:).*Unable to create '([^']+\.lock)': File exists/m;
+var BUSY_WAITS_MS = [250, 500, 1e3, 2e3];
+var FETCH_REFS = "refs/deckhand/fetch/";
+var STALE_FETCH_REF_MS = 60 * 60 * 1e3;
+function lockedError(command, file) {
+  return new DeckhandError(
+    `git ${command} found ${file} in place: another git process is changing this repository. The checkout was not changed. Run again once that process has finished; if no git process is running, one was killed and left the file behind: delete ${file} and run again.`
+  );
+}
 var GitRepository = class _GitRepository {
   constructor(root, options) {
     this.root = root;
@@ -40898,6 +41044,9 @@ var GitRepository = class _GitRepository {
   }
   root;
   options;
+  /** Private refs this run fetched into, deleted by {@link release}. */
+  fetchRefs = [];
+  swept = false;
   /** From now on, commands that talk to the remote carry these credentials (scrubbed from all output). */
   authenticate(env, secrets) {
     this.options = {
@@ -40932,11 +41081,18 @@ var GitRepository = class _GitRepository {
   /** Runs git in the top level; a non-zero exit throws unless `allowFailure`. Output is scrubbed. */
   async git(args, options = {}) {
     const env = { ...BASE_ENV, ...options.remote ? this.options.remoteEnv : {}, ...options.env };
-    const result = await run("git", args, {
-      cwd: this.root,
-      env,
-      stdin: options.stdin === void 0 ? void 0 : Readable.from([options.stdin])
-    });
+    let result;
+    for (let attempt = 0; ; attempt++) {
+      result = await run("git", args, {
+        cwd: this.root,
+        env,
+        stdin: options.stdin === void 0 ? void 0 : Readable.from([options.stdin])
+      });
+      const wait = BUSY_WAITS_MS[attempt];
+      if (result.exitCode === 0 || !options.retryBusy || wait === void 0 || !LOCKED.test(result.stderr))
+        break;
+      await new Promise((resolve4) => setTimeout(resolve4, wait));
+    }
     const secrets = this.options.secrets ?? [];
     const scrubbed = {
       ...result,
@@ -40944,6 +41100,8 @@ var GitRepository = class _GitRepository {
       stderr: scrub(result.stderr, secrets)
     };
     if (scrubbed.exitCode !== 0 && !options.allowFailure) {
+      const locked = LOCKED.exec(scrubbed.stderr);
+      if (locked) throw lockedError(args[0], locked[1]);
       const output = `${scrubbed.stderr}
 ${scrubbed.stdout}`.trim();
       throw new DeckhandError(
@@ -40981,18 +41139,62 @@ ${scrubbed.stdout}`.trim();
   }
   /**
    * Fetches `branch` and returns the commit it points at on the remote, or undefined when the remote has
-   * no such branch.
+   * no such branch. The tip goes into a ref of this run's own (kept until {@link release}, so that nothing
+   * prunes it meanwhile), not into the remote-tracking ref: runs on one checkout at once never wait on each
+   * other's ref locks, and a run killed mid-fetch leaves no lock on a ref anyone else uses.
    */
   async fetchBranch(remote, branch, depth) {
-    const result = await this.git(fetchArgs({ remote, branch, depth }), { remote: true, allowFailure: true });
+    await this.sweepFetchRefs();
+    const into = `${FETCH_REFS}${Date.now()}-${process.pid}-${randomBytes(4).toString("hex")}`;
+    this.fetchRefs.push(into);
+    const result = await this.git(fetchArgs({ remote, branch, into, depth }), {
+      remote: true,
+      allowFailure: true,
+      // A shallow clone's fetch locks .git/shallow, which another fetch may hold for a moment.
+      retryBusy: true
+    });
     if (result.exitCode !== 0) {
+      const locked = LOCKED.exec(result.stderr);
+      if (locked) throw lockedError("fetch", locked[1]);
       if (/couldn't find remote ref|no such ref was fetched/i.test(result.stderr)) return void 0;
       throw new DeckhandError(
         explainOutput("git fetch", `${result.stderr}
 ${result.stdout}`.trim(), REMOTE_FAILURES)
       );
     }
-    return this.line(["rev-parse", "--verify", "--quiet", `${trackingRef(remote, branch)}^{commit}`]);
+    return this.line(["rev-parse", "--verify", "--quiet", `${into}^{commit}`]);
+  }
+  /**
+   * Deletes the private refs this run fetched into. Best effort: one left behind (another process held
+   * packed-refs.lock, or the run was killed) harms nothing and is deleted by a later run.
+   */
+  async release() {
+    await this.deleteRefs(this.fetchRefs.splice(0));
+  }
+  /** Deletes the private refs of runs that were killed before they could (see {@link release}). */
+  async sweepFetchRefs() {
+    if (this.swept) return;
+    this.swept = true;
+    const listed = await this.git(["for-each-ref", "--format=%(refname)", FETCH_REFS], { allowFailure: true });
+    const stale = listed.stdout.split("\n").filter((ref) => {
+      const made = Number(/^refs\/deckhand\/fetch\/(\d+)-/.exec(ref)?.[1]);
+      return made > 0 && Date.now() - made > STALE_FETCH_REF_MS;
+    });
+    await this.deleteRefs(stale);
+  }
+  async deleteRefs(refs) {
+    if (refs.length === 0) return;
+    const stdin = refs.map((ref) => `delete ${ref}
+`).join("");
+    await this.git(["update-ref", "--stdin"], { stdin, allowFailure: true });
+  }
+  /**
+   * Commits reachable from `commit` that no remote-tracking ref reaches, nor `published` (a tip just
+   * fetched): those that exist in this clone alone. Newest first, at most `limit`.
+   */
+  async unpublished(commit, published, limit) {
+    const { stdout } = await this.git(unpublishedArgs(commit, published, limit));
+    return stdout.split("\n").filter((line) => line !== "").map((line) => ({ oid: line.slice(0, line.indexOf(" ")), subject: line.slice(line.indexOf(" ") + 1) }));
   }
   /** Files of a commit or tree below `paths`. */
   async tree(treeish, paths2) {
@@ -41059,32 +41261,18 @@ ${result.stdout}`.trim(), REMOTE_FAILURES)
     if (result.exitCode !== 0) return [];
     return result.stdout.split("").map((m) => m.trim()).filter((m) => m !== "");
   }
-  /** Pushes; a rejection because the branch moved is an outcome, any other failure an explained error. */
+  /**
+   * Pushes; a rejection because the branch moved is an outcome, any other failure an explained error. git
+   * moves the remote-tracking ref itself, and a lock in the way of that does not fail the push.
+   */
   async push(options) {
     const result = await this.git(pushArgs(options), { remote: true, allowFailure: true });
-    if (result.exitCode === 0) {
-      await this.git(["update-ref", trackingRef(options.remote, options.branch), options.commit]);
-      return { status: "pushed" };
-    }
+    if (result.exitCode === 0) return { status: "pushed" };
     const refused2 = result.stdout.split("\n").find((line) => line.startsWith("!"));
     const reason = refused2?.split("	")[2] ?? "";
     if (MOVED.test(reason) || !refused2 && MOVED.test(result.stderr)) return { status: "moved", reason };
     throw new DeckhandError(explainOutput("git push", `${result.stderr}
 ${reason}`.trim(), REMOTE_FAILURES));
-  }
-  /** Paths with changes (staged, unstaged or untracked) outside `paths`. */
-  async changesOutside(paths2) {
-    const { stdout } = await this.git(["status", "--porcelain", "-z", "--untracked-files=no"], {
-      env: { GIT_OPTIONAL_LOCKS: "0" }
-    });
-    const inside = (file) => paths2.some((p) => p === "." || file === p || file.startsWith(p.endsWith("/") ? p : `${p}/`));
-    return stdout.split("\0").filter((record) => record.length > 3).map((record) => record.slice(3)).filter((file) => !inside(file));
-  }
-  async isAncestor(ancestor, commit) {
-    return (await this.git(["merge-base", "--is-ancestor", ancestor, commit], { allowFailure: true })).exitCode === 0;
-  }
-  async resetHard(commit) {
-    await this.git(["reset", "--hard", "--quiet", commit]);
   }
   /** Runs `fn` with GIT_INDEX_FILE pointing at a fresh private index, removed afterwards. */
   async withIndex(fn) {
@@ -41404,6 +41592,7 @@ function dumpTime(message, folder) {
 var SHALLOW_FETCH_DEPTH = 50;
 var STATE_EXTENSIONS2 = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
 var REGULAR = /* @__PURE__ */ new Set(["100644", "100755"]);
+var UNPUBLISHED_SHOWN = 5;
 var NO_DRIFT = {
   entities: [],
   counts: { added: 0, changed: 0, removed: 0 },
@@ -41429,7 +41618,11 @@ async function driftCommit(options) {
     repo.authenticate(auth2?.env ?? {}, [options.token, ...auth2?.secrets ?? []]);
   }
   const session = new CommitSession(repo, paths2, remote, options);
-  return options.mode === "push" ? session.push() : session.pullRequest(remoteUrl);
+  try {
+    return await (options.mode === "push" ? session.push() : session.pullRequest(remoteUrl));
+  } finally {
+    await repo.release();
+  }
 }
 var CommitSession = class {
   constructor(repo, paths2, remote, options) {
@@ -41456,7 +41649,7 @@ var CommitSession = class {
       drift: NO_DRIFT,
       secrets: [],
       newerOnBranch: [],
-      checkoutUpdated: false,
+      checkoutBehind: false,
       root: this.repo.root,
       paths: this.paths,
       ...extra
@@ -41485,6 +41678,7 @@ var CommitSession = class {
       return this.result("unchanged", branch);
     }
     const depth = await this.repo.isShallow() ? SHALLOW_FETCH_DEPTH : void 0;
+    const checkedOut = await this.repo.currentBranch();
     for (let attempt = 1; ; attempt++) {
       const tip = await this.repo.fetchBranch(this.remote, branch, depth);
       const parent = tip ?? this.head;
@@ -41493,6 +41687,8 @@ var CommitSession = class {
         this.options.logger.info(`${branch} already holds these files: nothing to commit.`);
         return this.result("unchanged", branch, { attempts: attempt - 1, newerOnBranch: built.newer });
       }
+      if (attempt === 1 && checkedOut !== void 0 && (checkedOut === branch || !tip))
+        await this.refuseUnpublished(checkedOut, branch, tip);
       const outcome = await this.repo.push({ remote: this.remote, commit: built.commit, branch });
       if (outcome.status === "pushed") {
         this.options.logger.info(`Pushed ${built.commit.slice(0, 12)} to ${branch} (attempt ${attempt}).`);
@@ -41501,7 +41697,7 @@ var CommitSession = class {
           attempts: attempt,
           drift: built.drift,
           newerOnBranch: built.newer,
-          checkoutUpdated: await this.updateCheckout(branch, built.commit)
+          checkoutBehind: checkedOut === branch
         });
       }
       await this.backoff(attempt, branch, outcome.reason);
@@ -41737,16 +41933,25 @@ var CommitSession = class {
     await this.sleep(delay);
   }
   /**
-   * Moves the checkout to the pushed commit when that loses nothing: HEAD is on the branch (or detached
-   * at an ancestor of the commit) and nothing outside the committed paths is modified.
+   * Refuses to push when the checked-out branch has commits no remote has (a person's work not pushed yet,
+   * or a commit an earlier step made). deckhand commits the files of `path` and nothing else: the drift commit
+   * goes on top of the remote's tip, so those commits would be left out of the branch they were made on (or,
+   * for a branch the remote lacks, published with it), and neither is deckhand's call. Committing in the
+   * checkout and pushing HEAD, as auto-commit actions do, would publish them silently; this says so and stops
+   * instead, before anything is pushed. A commit that any remote-tracking ref reaches counts as published.
    */
-  async updateCheckout(branch, commit) {
-    const current = await this.repo.currentBranch();
-    const onBranch = current === branch || current === void 0 && (!this.head || await this.repo.isAncestor(this.head, commit));
-    if (!onBranch || (await this.repo.changesOutside(this.paths)).length > 0) return false;
-    if (await this.repo.head() !== this.head) return false;
-    await this.repo.resetHard(commit);
-    return true;
+  async refuseUnpublished(checkedOut, branch, tip) {
+    if (!this.head) return;
+    const commits = await this.repo.unpublished(this.head, tip, UNPUBLISHED_SHOWN + 1);
+    if (commits.length === 0) return;
+    const shown = commits.slice(0, UNPUBLISHED_SHOWN).map((c) => `${c.oid.slice(0, 12)} ${c.subject}`);
+    if (commits.length > UNPUBLISHED_SHOWN) shown.push("\u2026 and more");
+    const count = commits.length > UNPUBLISHED_SHOWN ? `more than ${UNPUBLISHED_SHOWN}` : String(commits.length);
+    const effect = tip ? `would push the dump on top of ${this.remote}/${branch} without them, leaving them out of ${branch}` : `would publish them on ${branch}, which ${this.remote} does not have yet, along with the dump`;
+    throw new DeckhandError(
+      `${checkedOut} has ${count} commit(s) that no remote branch holds. deckhand commits only the files below ${this.paths.join(", ")}: it ${effect}. Nothing was pushed and the checkout is untouched. Push those commits first (git push ${this.remote} ${checkedOut}; git pull --rebase --autostash before it if ${this.remote} moved), then run again; or commit from a checkout without them.`,
+      shown
+    );
   }
 };
 function refBranch(env) {
@@ -41761,9 +41966,11 @@ init_errors();
 // actions/engine/jobs/inputs.ts
 init_errors();
 var Inputs = class {
+  /** Reads every integer input at once: a value out of range fails the job before any work is done. */
   constructor(specs, source) {
     this.specs = specs;
     this.source = source;
+    for (const [name, spec] of Object.entries(specs)) if (spec.type === "integer") this.bounded(name, 1);
   }
   specs;
   source;
@@ -41801,23 +42008,32 @@ var Inputs = class {
   optionalBoolean(name) {
     return this.raw(name) === void 0 ? void 0 : this.boolean(name);
   }
-  /** A whole number, zero included, or undefined when not set. */
+  /** A whole number, zero included (within the spec's range), or undefined when not set. */
   count(name) {
-    const value = this.raw(name);
-    if (value === void 0) return void 0;
-    if (!/^[0-9]+$/.test(value)) {
-      throw new DeckhandError(`Input ${name} must be a whole number (0 or more), got "${value}"`);
-    }
-    return Number(value);
+    return this.bounded(name, 0);
   }
-  /** A positive integer, or undefined when not set. */
+  /** A positive integer (within the spec's range), or undefined when not set. */
   integer(name) {
+    return this.bounded(name, 1);
+  }
+  /**
+   * A safe integer within [min, max] of the spec: digits only (no sign, exponent or fraction), so that
+   * `99999999999999999999999` is refused here rather than handed to deck as `1e+23`.
+   */
+  bounded(name, floor) {
     const value = this.raw(name);
     if (value === void 0) return void 0;
-    if (!/^[0-9]+$/.test(value) || Number(value) < 1) {
-      throw new DeckhandError(`Input ${name} must be a positive integer, got "${value}"`);
+    const spec = this.specs[name];
+    if (spec.max === void 0) throw new Error(`input ${name} has no maximum in the spec`);
+    const min = spec.min ?? floor;
+    const n = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > spec.max) {
+      const shown = value.length > 40 ? `${value.slice(0, 40)}\u2026` : value;
+      throw new DeckhandError(
+        `Input ${name} must be a whole number from ${min} to ${spec.max}${spec.unit ? ` (${spec.unit})` : ""}, got "${shown}"`
+      );
     }
-    return Number(value);
+    return n;
   }
   /** One of a fixed set of values (the spec's default when unset). */
   oneOf(name, allowed) {
@@ -41917,7 +42133,10 @@ function commitReport(result) {
   }
   for (const folder of result.newerOnBranch)
     report.lines.push(`${folder}: ${result.branch} already had a newer dump, which was kept.`);
-  if (result.checkoutUpdated) report.lines.push("The checkout now stands at the new commit.");
+  if (result.checkoutBehind)
+    report.lines.push(
+      `The checkout was left as it was (its branch, index and files): \`git pull --ff-only --autostash\` brings ${result.branch} to the new commit.`
+    );
   append(report.tables, driftTables(result.drift));
   return report;
 }
@@ -44577,9 +44796,10 @@ async function runAction(command, job) {
     if (result.reviews?.length) await postReviews(spec, source, result.reviews);
     for (const line of result.report.lines) info(line);
     if (!result.ok) setFailed(`${result.report.title}: ${result.report.lines[0] ?? "failed"}`);
-  } catch (err) {
-    if (!isDeckhandError(err)) debug(err?.stack ?? String(err));
-    setFailed(isDeckhandError(err) ? [err.message, ...err.details].join("\n") : errorMessage(err));
+  } catch (thrown) {
+    const err = asExpectedError(thrown);
+    if (!err) debug(thrown?.stack ?? String(thrown));
+    setFailed(err ? [err.message, ...err.details].join("\n") : errorMessage(thrown));
   }
 }
 async function postReviews(spec, source, reviews) {

@@ -52,6 +52,23 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
 function isDeckhandError(err) {
   return err instanceof DeckhandError;
 }
+function fileSystemError(err, place) {
+  if (isDeckhandError(err)) return err;
+  const e = err;
+  const advice = e?.code === void 0 ? void 0 : FILE_SYSTEM_ADVICE[e.code];
+  if (advice === void 0) return err;
+  const file = e.path ?? place;
+  const message = advice(place, file);
+  const details = message.includes(file) ? [] : [`${e.code} from ${e.syscall ?? "a call"} on ${file}`];
+  return new FileSystemError(e.code, place, message, details, err);
+}
+function asExpectedError(err) {
+  if (isDeckhandError(err)) return err;
+  const path5 = err?.path;
+  if (typeof path5 !== "string") return void 0;
+  const mapped = fileSystemError(err, path5);
+  return isDeckhandError(mapped) ? mapped : void 0;
+}
 function errorMessage(err) {
   return err instanceof Error ? err.message : String(err);
 }
@@ -61,7 +78,7 @@ function explainOutput(tool, output, rules, lines = 6) {
   return rule ? `${rule[1]}
 ${tool} said: ${detail}` : `${tool} failed: ${detail || "no error output"}`;
 }
-var DeckhandError;
+var DeckhandError, FileSystemError, FILE_SYSTEM_ADVICE;
 var init_errors = __esm({
   "actions/engine/errors.ts"() {
     "use strict";
@@ -73,6 +90,23 @@ var init_errors = __esm({
         this.name = "DeckhandError";
         this.details = details;
       }
+    };
+    FileSystemError = class extends DeckhandError {
+      code;
+      path;
+      constructor(code, path5, message, details, cause) {
+        super(message, details, { cause });
+        this.name = "FileSystemError";
+        this.code = code;
+        this.path = path5;
+      }
+    };
+    FILE_SYSTEM_ADVICE = {
+      ENOSPC: (place) => `No space left on ${place}: free space and rerun.`,
+      EDQUOT: (place) => `Disk quota exceeded on ${place}: free space or raise the quota, and rerun.`,
+      EROFS: (place) => `${place} is on a read-only file system: choose a writable place, or remount it, and rerun.`,
+      EACCES: (_place, file) => `Permission denied on ${file}: run as a user who may use it, or change its permissions, and rerun.`,
+      EPERM: (_place, file) => `Operation not permitted on ${file}: run as a user who may use it, or change its permissions, and rerun.`
     };
   }
 });
@@ -7570,12 +7604,12 @@ var require_formdata_parser = __commonJS({
               return "failure";
             }
             if (bufferStartsWith(input, filenameBuffer, position)) {
-              let check = position.position + filenameBuffer.length;
-              if (input[check] === 42) {
+              let check2 = position.position + filenameBuffer.length;
+              if (input[check2] === 42) {
                 position.position += 1;
-                check += 1;
+                check2 += 1;
               }
-              if (input[check] !== 61 || input[check + 1] !== 34) {
+              if (input[check2] !== 61 || input[check2 + 1] !== 34) {
                 return "failure";
               }
               position.position += 12;
@@ -22725,7 +22759,7 @@ function expand(template, context3) {
   var operators = ["+", "#", ".", "/", ";", "?", "&"];
   template = template.replace(
     /\{([^\{\}]+)\}|([^\{\}]+)/g,
-    function(_, expression, literal) {
+    function(_, expression, literal2) {
       if (expression) {
         let operator = "";
         const values = [];
@@ -22749,7 +22783,7 @@ function expand(template, context3) {
           return values.join(",");
         }
       } else {
-        return encodeReserved(literal);
+        return encodeReserved(literal2);
       }
     }
   );
@@ -27142,7 +27176,7 @@ async function digestFiles(root, files, concurrency = 4) {
 }
 
 // actions/engine/backup/kong-profile.ts
-var KONG_SKIPPED_TABLES = [
+var KONG_OSS_SKIPPED_TABLES = [
   "cluster_events",
   "ratelimiting_metrics",
   "response_ratelimiting_metrics",
@@ -27151,11 +27185,38 @@ var KONG_SKIPPED_TABLES = [
   "locks",
   "oauth2_authorization_codes"
 ];
+var KONG_ENTERPRISE_SKIPPED_TABLES = [
+  // [ee] 000_base.lua: rate-limiting-advanced's counters (strategy cluster), the same kind of data as
+  // ratelimiting_metrics.
+  "rl_counters",
+  // [ee] 000_base.lua: the template every vitals_stats_seconds_<interval> table is created LIKE (empty itself).
+  "vitals_stats_seconds",
+  // [docs] and [ee] 000_base.lua.
+  "vitals_stats_minutes",
+  // [ee] 000_base.lua.
+  "vitals_stats_hours",
+  // [docs] and [ee] 010_2200_to_2211.lua.
+  "vitals_stats_days",
+  // [ee] 000_base.lua: each node records itself (node id, hostname, last report) when Vitals starts on it.
+  "vitals_node_meta",
+  // [docs] and [ee] 000_base.lua.
+  "vitals_code_classes_by_cluster",
+  "vitals_code_classes_by_workspace",
+  "vitals_codes_by_route",
+  // [ee] 000_base.lua.
+  "vitals_codes_by_consumer_route"
+];
+var KONG_SKIPPED_TABLES = [
+  ...KONG_OSS_SKIPPED_TABLES,
+  ...KONG_ENTERPRISE_SKIPPED_TABLES
+];
 var KONG_RUNTIME_TABLES = [
   ...KONG_SKIPPED_TABLES,
   "oauth2_tokens",
   "sessions",
-  "session_metadatas"
+  "session_metadatas",
+  // Enterprise: the lock row must be restored (see above), but its expiry is runtime state.
+  "vitals_locks"
 ];
 var KONG_ENTITY_TABLES = [
   "services",
@@ -27359,12 +27420,17 @@ async function verifyFiles(folder, files) {
 init_errors();
 
 // actions/engine/postgres/commands.ts
+function quoteIdent(name) {
+  return `"${name.replace(/"/g, '""')}"`;
+}
 function quotedName({ schema, table }) {
-  const quote = (name) => `"${name.replace(/"/g, '""')}"`;
-  return `${quote(schema)}.${quote(table)}`;
+  return `${quoteIdent(schema)}.${quoteIdent(table)}`;
+}
+function dbnameConninfo(database) {
+  return `dbname='${database.replace(/[\\']/g, (c) => `\\${c}`)}'`;
 }
 function pgRestoreArgs(options) {
-  const args = [`--dbname=${options.database}`, "--no-password", "--exit-on-error"];
+  const args = [`--dbname=${dbnameConninfo(options.database)}`, "--no-password", "--exit-on-error"];
   if (options.create) args.push("--create");
   if (options.clean) args.push("--clean", "--if-exists");
   if (options.jobs !== void 0 && options.jobs > 1) {
@@ -27661,7 +27727,12 @@ function run(program, args, options = {}) {
     const stderr = [];
     child3.stdout.on("data", (chunk) => stdout.push(chunk));
     child3.stderr.on("data", (chunk) => stderr.push(chunk));
-    const timer = options.timeoutMs === void 0 ? void 0 : setTimeout(() => killTree(child3), options.timeoutMs);
+    let timedOut = false;
+    const expire = () => {
+      timedOut = true;
+      killTree(child3, options.killGroup ? "SIGKILL" : "SIGTERM");
+    };
+    const timer = options.timeoutMs === void 0 ? void 0 : setTimeout(expire, options.timeoutMs);
     child3.on("error", (err) => {
       if (timer) clearTimeout(timer);
       reject(err);
@@ -27671,6 +27742,7 @@ function run(program, args, options = {}) {
       resolve5({
         exitCode: code ?? 1,
         signal,
+        ...timedOut ? { timedOut } : {},
         stdout: Buffer.concat(stdout).toString("utf8"),
         stderr: Buffer.concat(stderr).toString("utf8")
       });
@@ -27772,6 +27844,9 @@ var PsqlSession = class _PsqlSession {
     });
   }
 };
+function literal(value) {
+  return `'${value.replace(/'/g, "''")}'`;
+}
 
 // actions/engine/postgres/tools.ts
 init_errors();
@@ -27856,6 +27931,9 @@ async function locatePgClients(options) {
 
 // actions/engine/database/folder.ts
 init_errors();
+function timestamp(date) {
+  return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+}
 
 // actions/engine/database/verify-dump.ts
 init_errors();
@@ -27864,8 +27942,221 @@ init_errors();
 import { createReadStream as createReadStream2 } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join as join6 } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { createGunzip } from "node:zlib";
 init_errors();
+
+// actions/engine/postgres/databases.ts
+import { randomBytes as randomBytes2 } from "node:crypto";
+var MAX_NAME_BYTES = 63;
+async function readDatabase(session, name) {
+  const row = await session.json(
+    `SELECT json_build_object(
+       'row', to_jsonb(d) - 'datacl',
+       'owner', pg_get_userbyid(d.datdba),
+       'encoding', pg_encoding_to_char(d.encoding),
+       'tablespace', (SELECT spcname FROM pg_tablespace WHERE oid = d.dattablespace),
+       'aclSet', d.datacl IS NOT NULL,
+       'grants', (SELECT coalesce(json_agg(json_build_object(
+                    'grantee', CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END,
+                    'privilege', a.privilege_type, 'grantable', a.is_grantable)), '[]')
+                  FROM aclexplode(d.datacl) a),
+       'comment', shobj_description(d.oid, 'pg_database'),
+       'settings', (SELECT coalesce(json_agg(json_build_object(
+                      'role', CASE WHEN s.setrole = 0 THEN NULL ELSE pg_get_userbyid(s.setrole) END,
+                      'config', s.setconfig)), '[]')
+                    FROM pg_db_role_setting s WHERE s.setdatabase = d.oid),
+       'user', current_user,
+       'superuser', r.rolsuper,
+       'createdb', r.rolcreatedb,
+       'ownsDatabase', pg_has_role(d.datdba, 'USAGE'))
+     FROM pg_database d, pg_roles r
+     WHERE d.datname = ${literal(name)} AND r.rolname = current_user`
+  );
+  if (!row) return void 0;
+  const text = (key) => typeof row.row[key] === "string" ? row.row[key] : void 0;
+  return {
+    properties: {
+      name,
+      owner: row.owner,
+      encoding: row.encoding,
+      collate: text("datcollate") ?? "",
+      ctype: text("datctype") ?? "",
+      localeProvider: text("datlocprovider"),
+      locale: text("datlocale") ?? text("daticulocale"),
+      icuRules: text("daticurules"),
+      connectionLimit: Number(row.row.datconnlimit ?? -1),
+      tablespace: row.tablespace === "pg_default" ? void 0 : row.tablespace,
+      grants: row.aclSet ? row.grants : void 0,
+      comment: row.comment,
+      settings: row.settings
+    },
+    rights: {
+      user: row.user,
+      superuser: row.superuser,
+      createdb: row.createdb || row.superuser,
+      ownsDatabase: row.ownsDatabase || row.superuser
+    }
+  };
+}
+function clipBytes(name, bytes) {
+  let out = "";
+  let used = 0;
+  for (const char of name) {
+    const size = Buffer.byteLength(char);
+    if (used + size > bytes) break;
+    out += char;
+    used += size;
+  }
+  return out;
+}
+var FRESH_SUFFIX = /_deckhand_[0-9a-f]{8}$/;
+var PREVIOUS_SUFFIX = /_deckhand_previous_\d{8}T\d{6}Z(?:_\d+)?$/;
+var FRESH_STEM = MAX_NAME_BYTES - "_deckhand_00000000".length;
+var PREVIOUS_STEM = MAX_NAME_BYTES - "_deckhand_previous_00000000T000000Z_99".length;
+function freshName(target) {
+  return `${clipBytes(target, FRESH_STEM)}_deckhand_${randomBytes2(4).toString("hex")}`;
+}
+function previousName(target, stamp, n = 1) {
+  return `${clipBytes(target, PREVIOUS_STEM)}_deckhand_previous_${stamp}${n > 1 ? `_${n}` : ""}`;
+}
+function restoreMarker(target) {
+  return `deckhand: restore of ${target} in progress; a later restore of ${target} drops it if it was left behind`;
+}
+async function findLeftovers(session, target) {
+  const stem = clipBytes(target, PREVIOUS_STEM);
+  const rows = await session.json(
+    `SELECT coalesce(json_agg(json_build_object(
+       'name', d.datname,
+       'comment', shobj_description(d.oid, 'pg_database'),
+       'sessions', (SELECT count(*) FROM pg_stat_activity a WHERE a.datid = d.oid))
+       ORDER BY d.datname), '[]')
+     FROM pg_database d
+     WHERE left(d.datname, ${[...stem].length}) = ${literal(stem)} AND d.datname LIKE '%\\_deckhand\\_%'`
+  );
+  const out = { abandoned: [], inUse: [], unmarked: [], previous: [] };
+  const marker = restoreMarker(target);
+  for (const row of rows) {
+    if (row.name === target) continue;
+    if (FRESH_SUFFIX.test(row.name) && row.name.replace(FRESH_SUFFIX, "") === clipBytes(target, FRESH_STEM)) {
+      if (row.comment !== marker) out.unmarked.push(row.name);
+      else if (row.sessions > 0) out.inUse.push(row.name);
+      else out.abandoned.push(row.name);
+    } else if (PREVIOUS_SUFFIX.test(row.name) && row.name.replace(PREVIOUS_SUFFIX, "") === stem) {
+      out.previous.push(row.name);
+    }
+  }
+  return out;
+}
+async function databaseNames(session, names) {
+  if (names.length === 0) return /* @__PURE__ */ new Set();
+  const found = await session.json(
+    `SELECT coalesce(json_agg(datname), '[]') FROM pg_database WHERE datname IN (${names.map(literal).join(", ")})`
+  );
+  return new Set(found);
+}
+var LIST_QUOTE_SETTINGS = /* @__PURE__ */ new Set([
+  "local_preload_libraries",
+  "search_path",
+  "session_preload_libraries",
+  "shared_preload_libraries",
+  "temp_tablespaces",
+  "unix_socket_directories"
+]);
+function splitSettingList(value) {
+  const out = [];
+  let i = 0;
+  while (i < value.length) {
+    while (value[i] === " ") i++;
+    let element = "";
+    if (value[i] === '"') {
+      for (i++; i < value.length; i++) {
+        if (value[i] === '"') {
+          if (value[i + 1] !== '"') break;
+          i++;
+        }
+        element += value[i];
+      }
+      i++;
+      while (i < value.length && value[i] !== ",") i++;
+    } else {
+      while (i < value.length && value[i] !== ",") element += value[i++];
+      element = element.trim();
+    }
+    out.push(element);
+    i++;
+  }
+  return out;
+}
+function setClause(setting) {
+  const eq = setting.indexOf("=");
+  const name = setting.slice(0, eq);
+  const value = setting.slice(eq + 1);
+  const values = LIST_QUOTE_SETTINGS.has(name.toLowerCase()) ? splitSettingList(value) : [value];
+  return `SET ${quoteIdent(name)} = ${values.map(literal).join(", ")}`;
+}
+function createLikeSql(name, like) {
+  const options = [
+    `OWNER = ${quoteIdent(like.owner)}`,
+    "TEMPLATE = template0",
+    `ENCODING = ${literal(like.encoding)}`,
+    `LC_COLLATE = ${literal(like.collate)}`,
+    `LC_CTYPE = ${literal(like.ctype)}`
+  ];
+  const provider = { c: "libc", i: "icu", b: "builtin" }[like.localeProvider ?? ""];
+  if (provider) options.push(`LOCALE_PROVIDER = ${provider}`);
+  if (provider === "icu" && like.locale) options.push(`ICU_LOCALE = ${literal(like.locale)}`);
+  if (provider === "builtin" && like.locale) options.push(`BUILTIN_LOCALE = ${literal(like.locale)}`);
+  if (provider === "icu" && like.icuRules) options.push(`ICU_RULES = ${literal(like.icuRules)}`);
+  if (like.tablespace) options.push(`TABLESPACE = ${quoteIdent(like.tablespace)}`);
+  options.push(`CONNECTION LIMIT = ${like.connectionLimit}`);
+  return `CREATE DATABASE ${quoteIdent(name)} WITH ${options.join(" ")}`;
+}
+function copyPropertiesSql(name, like) {
+  const db = quoteIdent(name);
+  const out = [];
+  if (like.grants) {
+    out.push(`REVOKE ALL ON DATABASE ${db} FROM PUBLIC`);
+    for (const g of like.grants) {
+      const grantee = g.grantee === null ? "PUBLIC" : quoteIdent(g.grantee);
+      out.push(
+        `GRANT ${g.privilege} ON DATABASE ${db} TO ${grantee}${g.grantable ? " WITH GRANT OPTION" : ""}`
+      );
+    }
+  }
+  for (const { role, config } of like.settings) {
+    for (const setting of config) {
+      out.push(
+        role === null ? `ALTER DATABASE ${db} ${setClause(setting)}` : `ALTER ROLE ${quoteIdent(role)} IN DATABASE ${db} ${setClause(setting)}`
+      );
+    }
+  }
+  return out;
+}
+function swapSql(database, fresh, previous, comment) {
+  return [
+    "BEGIN",
+    `SELECT count(pg_terminate_backend(a.pid)) FROM pg_stat_activity a
+     WHERE a.datname = ${literal(database)} AND a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'
+       AND ((SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+            OR pg_has_role(a.usesysid, 'USAGE')
+            OR (pg_has_role('pg_signal_backend', 'USAGE')
+                AND NOT coalesce((SELECT rolsuper FROM pg_roles WHERE oid = a.usesysid), false)))`,
+    `ALTER DATABASE ${quoteIdent(database)} RENAME TO ${quoteIdent(previous)}`,
+    `ALTER DATABASE ${quoteIdent(fresh)} RENAME TO ${quoteIdent(database)}`,
+    // The replacement's marker goes; the replaced database's comment comes with its name.
+    `COMMENT ON DATABASE ${quoteIdent(database)} IS ${comment === null ? "NULL" : literal(comment)}`,
+    "COMMIT"
+  ].join(";\n");
+}
+async function sessionsOn(session, database) {
+  return session.json(
+    `SELECT coalesce(json_agg(format('%s (%s): %s', coalesce(usename, '?'), coalesce(nullif(application_name, ''), backend_type), n)), '[]')
+     FROM (SELECT usename, application_name, backend_type, count(*) AS n FROM pg_stat_activity
+           WHERE datname = ${literal(database)} AND pid <> pg_backend_pid()
+           GROUP BY 1, 2, 3 ORDER BY 1, 2, 3) s`
+  );
+}
 
 // actions/engine/postgres/time-zone.ts
 var OPTIONS_TIME_ZONE = /(?:^|\s)(?:-c\s*|--)timezone=(\S+)/i;
@@ -27940,7 +28231,7 @@ async function restorePostgres(options) {
   if (!database) throw new DeckhandError("database-url names no database to restore into.");
   if (options.create && options.target.database === manifest.database) {
     throw new DeckhandError(
-      `With create, database-url must name a maintenance database such as postgres, not ${manifest.database} itself: pg_restore connects there to drop and create ${manifest.database}.`
+      `With create, database-url must name a maintenance database such as postgres, not ${manifest.database} itself: the restore connects there to create ${manifest.database}.`
     );
   }
   const connectTo = options.create ? withDatabase(options.target, options.target.database ?? "postgres") : options.target;
@@ -27955,9 +28246,11 @@ async function restorePostgres(options) {
     const pre = await PsqlSession.open(clients.psql, env, connectTo);
     let nonEmpty;
     let targetZone;
+    let serverMajor;
     try {
       const server = await serverInfo(pre);
       targetZone = server.timeZone;
+      serverMajor = server.major;
       if (manifest.server.versionNum && server.versionNum < manifest.server.versionNum - manifest.server.versionNum % 1e4) {
         notes.push(
           `The backup comes from PostgreSQL ${manifest.server.version}, the target runs ${server.version}: restoring into an older major version may fail.`
@@ -27973,80 +28266,302 @@ async function restorePostgres(options) {
     }
     if (nonEmpty && !options.clean) {
       throw new DeckhandError(
-        options.create ? `Database ${database} already exists on ${describeTarget(connectTo)}: set clean to drop and recreate it, or restore elsewhere. Nothing was changed.` : `${describeTarget(connectTo)} already holds tables: set clean to replace them, or restore into an empty database. Nothing was changed.`
+        options.create ? `Database ${database} already exists on ${describeTarget(connectTo)}: set clean to replace it, or restore elsewhere. Nothing was changed.` : `${describeTarget(connectTo)} already holds tables: set clean to replace them, or restore into an empty database. Nothing was changed.`
       );
     }
-    options.checked?.();
     const zone = { ...timeZone, description: describeTimeZone(timeZone, recordedZone, targetZone) };
     logger2.info(`Session time zone: ${zone.description}.`);
-    const restoreEnv = { ...env, ...timeZone.env };
-    let jobs = format === "directory" || format === "custom" ? options.jobs ?? availableParallelism() : 1;
-    let singleTransaction = false;
-    if (!options.create && (format === "plain" || jobs === 1 || nonEmpty && options.jobs === void 0)) {
-      singleTransaction = true;
-      if (jobs > 1)
-        notes.push("Restored in one transaction (no parallel jobs) because it replaced existing tables.");
-      jobs = 1;
-    }
-    logger2.info(
-      `Restoring into ${describeTarget(withDatabase(connectTo, database))} with ${format === "plain" ? "psql" : "pg_restore"} ${clients.version}${jobs > 1 ? `, ${jobs} jobs` : ""}${singleTransaction ? ", in one transaction" : ""}${options.clean ? ", dropping existing objects first" : ""}.`
-    );
-    const dumpPath = join6(folder, manifest.dump.path);
-    const restored = format === "plain" ? await run(
+    const restore = {
+      options,
+      manifest,
+      clients,
+      dumpPath: join6(folder, manifest.dump.path),
+      database,
+      connectTo,
+      // Every session that computes or compares generated values: pg_restore, psql, and the verification.
+      env: { ...env, ...timeZone.env },
+      zone,
+      recordedZone,
+      serverMajor,
+      notes,
+      t0
+    };
+    return nonEmpty ? await restoreBeside(restore) : await restoreInPlace(restore);
+  } finally {
+    await temp.cleanup();
+  }
+}
+function restoreJobs(r) {
+  const format = r.manifest.dump.format;
+  return format === "directory" || format === "custom" ? r.options.jobs ?? availableParallelism() : 1;
+}
+function restoreFailure(r, restored, where) {
+  const plain = r.manifest.dump.format === "plain";
+  const why = restored.signal ? `The restore was killed (${restored.signal}).` : explainPgError(plain ? "psql" : "pg_restore", restored.stderr, where);
+  const role = /role "[^"]+" does not exist/.test(restored.stderr) ? " The backup names roles this server lacks: set no-owner to restore everything as the connecting user." : "";
+  const unknownZone = /invalid value for parameter "TimeZone"/i.test(restored.stderr) ? ` This server does not know the time zone ${r.zone.zone} (${r.zone.source === "backup" ? "recorded at dump time" : r.zone.source}): set PGTZ to a name it knows for the same zone.` : "";
+  return `${why}${role}${unknownZone}`;
+}
+function runRestore(r, database, how) {
+  const { clients, dumpPath } = r;
+  if (r.manifest.dump.format === "plain") {
+    return run(
       clients.psql,
       psqlArgs({ singleTransaction: true, file: dumpPath.endsWith(".sql") ? dumpPath : void 0 }),
       {
-        env: restoreEnv,
+        env: { ...r.env, PGDATABASE: database },
         stdin: dumpPath.endsWith(".gz") ? createReadStream2(dumpPath).pipe(createGunzip()) : void 0
       }
-    ) : await run(
-      clients.pgRestore,
-      pgRestoreArgs({
-        input: dumpPath,
-        database: connectTo.database ?? database,
-        create: options.create,
-        clean: options.clean,
-        jobs,
-        noOwner: options.noOwner,
-        singleTransaction
-      }),
-      { env: restoreEnv }
     );
-    if (restored.signal || restored.exitCode !== 0) {
-      const why = restored.signal ? `the restore was killed (${restored.signal})` : explainPgError(format === "plain" ? "psql" : "pg_restore", restored.stderr, connectTo);
-      const role = /role "[^"]+" does not exist/.test(restored.stderr) ? " The backup names roles this server lacks: set no-owner to restore everything as the connecting user." : "";
-      const unknownZone = /invalid value for parameter "TimeZone"/i.test(restored.stderr) ? ` This server does not know the time zone ${zone.zone} (${zone.source === "backup" ? "recorded at dump time" : zone.source}): set PGTZ to a name it knows for the same zone.` : "";
+  }
+  return run(
+    clients.pgRestore,
+    pgRestoreArgs({ input: dumpPath, database, noOwner: r.options.noOwner, ...how }),
+    { env: r.env }
+  );
+}
+async function check(r, restored) {
+  const result = {
+    database: r.database,
+    manifest: r.manifest,
+    tablesChecked: 0,
+    rowsChecked: 0,
+    differences: [],
+    verified: false,
+    replaced: false,
+    timeZone: r.zone,
+    durationMs: 0,
+    notes: r.notes
+  };
+  if (r.options.verify) {
+    const session = await PsqlSession.open(r.clients.psql, r.env, withDatabase(r.connectTo, restored));
+    try {
+      await compare(session, r.manifest, result);
+    } finally {
+      await session.close();
+    }
+    result.verified = result.differences.length === 0;
+    const hint = result.verified ? void 0 : timeZoneHint(r.zone, r.recordedZone);
+    if (hint) r.notes.push(hint);
+  }
+  return result;
+}
+async function restoreInPlace(r) {
+  const { options, database, connectTo } = r;
+  const format = r.manifest.dump.format;
+  let jobs = restoreJobs(r);
+  const singleTransaction = !options.create && (format === "plain" || jobs === 1);
+  if (singleTransaction) jobs = 1;
+  options.checked?.();
+  r.options.logger.info(
+    `Restoring into ${describeTarget(withDatabase(connectTo, database))} with ${format === "plain" ? "psql" : "pg_restore"} ${r.clients.version}${jobs > 1 ? `, ${jobs} jobs` : ""}${singleTransaction ? ", in one transaction" : ""}${options.create ? ", creating the database" : ""}.`
+  );
+  const restored = await runRestore(r, connectTo.database ?? database, {
+    create: options.create,
+    // Into a database create makes there is nothing to clean, and --clean would drop one made meanwhile.
+    clean: options.clean && !options.create,
+    jobs,
+    singleTransaction
+  });
+  if (restored.signal || restored.exitCode !== 0) {
+    const why = restoreFailure(r, restored, connectTo);
+    let state;
+    if (singleTransaction) {
+      state = ` The restore ran in one transaction: ${database} is as it was (it held no tables).`;
+    } else if (options.create) {
+      const session = await PsqlSession.open(r.clients.psql, r.env, connectTo).catch(() => void 0);
+      const exists3 = session ? await databaseExists(session, database).catch(() => void 0) : void 0;
+      await session?.close();
+      state = exists3 === false ? ` ${database} was not created; no existing database was changed.` : ` ${database} did not exist before this restore, and now holds the part of the backup restored before it stopped: drop it (DROP DATABASE ${quoteIdent(database)}) before trying again. No existing database was changed.`;
+    } else {
+      state = ` ${database} held no tables before this restore, and now holds the part of the backup restored before it stopped (parallel jobs cannot run in one transaction): empty it, or drop and create it, before trying again.`;
+    }
+    throw new DeckhandError(`${why}${state}`);
+  }
+  const result = await check(r, database);
+  result.durationMs = Math.round(performance.now() - r.t0);
+  return result;
+}
+async function restoreBeside(r) {
+  const { options, database, notes } = r;
+  const { logger: logger2 } = options;
+  const admin = await openMaintenance(r);
+  const maintenance = admin.target;
+  const session = admin.session;
+  let fresh;
+  let keeper;
+  try {
+    const found = await readDatabase(session, database);
+    if (!found) {
+      throw new DeckhandError(`${database} does not exist on ${describeTarget(maintenance)} any more.`);
+    }
+    const { properties, rights } = found;
+    if (!rights.createdb) {
       throw new DeckhandError(
-        `${why}${role}${unknownZone}${singleTransaction ? " The restore ran in one transaction: the database is as it was." : ""}`
+        `Replacing ${database} needs the CREATEDB privilege, which ${rights.user} lacks: the restore goes into a new database that is swapped in only once it is complete, so that a failure leaves ${database} as it was. Grant it (ALTER ROLE ${quoteIdent(rights.user)} CREATEDB, as a superuser), or restore without clean into an empty database. Nothing was changed.`
       );
     }
-    const result = {
-      database,
-      manifest,
-      tablesChecked: 0,
-      rowsChecked: 0,
-      differences: [],
-      verified: false,
-      timeZone: zone,
-      durationMs: 0,
-      notes
-    };
-    if (options.verify) {
-      const restoredTarget = withDatabase(connectTo, database);
-      const session = await PsqlSession.open(clients.psql, restoreEnv, restoredTarget);
-      try {
-        await compare(session, manifest, result);
-      } finally {
-        await session.close();
-      }
-      result.verified = result.differences.length === 0;
-      const hint = result.verified ? void 0 : timeZoneHint(timeZone, recordedZone);
-      if (hint) notes.push(hint);
+    if (!rights.ownsDatabase) {
+      throw new DeckhandError(
+        `Replacing ${database} renames it, which only its owner ${properties.owner} (or a superuser) may do, and ${rights.user} is not a member of ${properties.owner}: connect as ${properties.owner}, or restore without clean into an empty database. Nothing was changed.`
+      );
     }
-    result.durationMs = Math.round(performance.now() - t0);
+    const leftovers = await findLeftovers(session, database);
+    for (const name2 of leftovers.inUse)
+      notes.push(
+        `${name2} is being restored by another restore of ${database}: this one will replace ${database} too, whichever finishes last wins.`
+      );
+    for (const name2 of leftovers.unmarked)
+      notes.push(
+        `${name2} looks like a database an earlier restore of ${database} created and never swapped in: drop it if nobody uses it.`
+      );
+    if (leftovers.previous.length)
+      notes.push(
+        `Databases earlier restores replaced are still kept: ${leftovers.previous.join(", ")}. Drop them when you no longer need to go back to them.`
+      );
+    options.checked?.();
+    for (const name2 of leftovers.abandoned) {
+      const dropped = await dropDatabase(r, maintenance, name2);
+      notes.push(
+        dropped ? `Dropped ${name2}, which an earlier restore of ${database} left behind when it was stopped before it finished.` : `${name2}, left by an earlier restore of ${database} that was stopped before it finished, could not be dropped: drop it yourself.`
+      );
+    }
+    const name = freshName(database);
+    await session.query(createLikeSql(name, properties)).catch((err) => {
+      const why = err instanceof Error ? err.message : String(err);
+      throw new DeckhandError(
+        `Could not create the database to restore into beside ${database}: ${why} Nothing was changed.`
+      );
+    });
+    fresh = name;
+    await session.query(`COMMENT ON DATABASE ${quoteIdent(fresh)} IS ${literal(restoreMarker(database))}`);
+    for (const sql of copyPropertiesSql(fresh, properties)) await session.query(sql);
+    keeper = await PsqlSession.open(r.clients.psql, r.env, withDatabase(maintenance, fresh));
+    const jobs = restoreJobs(r);
+    logger2.info(
+      `Restoring into a new database ${describeTarget(withDatabase(maintenance, fresh))} with pg_restore ${r.clients.version}${jobs > 1 ? `, ${jobs} jobs` : ""}; it replaces ${database} once it is complete${options.verify ? " and verified" : ""}.`
+    );
+    const restored = await runRestore(r, fresh, {
+      create: false,
+      clean: false,
+      jobs,
+      singleTransaction: false
+    });
+    if (restored.signal || restored.exitCode !== 0) {
+      throw new DeckhandError(restoreFailure(r, restored, withDatabase(maintenance, fresh)));
+    }
+    const result = await check(r, fresh);
+    if (options.verify && !result.verified) {
+      const hint = timeZoneHint(r.zone, r.recordedZone);
+      throw new DeckhandError(
+        `The restored copy differs from the backup's manifest in ${result.differences.length} table(s), so it did not replace ${database}.${hint ? ` ${hint}` : ""}`,
+        result.differences.map((d) => `${d.table}: expected ${d.expected}, found ${d.actual}`)
+      );
+    }
+    await keeper.close();
+    keeper = void 0;
+    const swapped = await swap(r, maintenance, fresh, properties);
+    fresh = void 0;
+    logger2.info(
+      `Swapped the restored database in as ${database}${swapped.ended ? `, ending ${swapped.ended} session(s) connected to the one it replaced` : ""}.`
+    );
+    result.replaced = true;
+    if (options.keepPrevious) result.previous = swapped.previous;
+    else if (!await dropDatabase(r, maintenance, swapped.previous)) {
+      result.previous = swapped.previous;
+      notes.push(
+        `The replaced database, now ${swapped.previous}, could not be dropped (keep-previous is false): drop it yourself.`
+      );
+    }
+    result.durationMs = Math.round(performance.now() - r.t0);
     return result;
+  } catch (err) {
+    if (fresh === void 0 || err instanceof UncertainSwapError) throw err;
+    await keeper?.close();
+    const dropped = await dropDatabase(r, maintenance, fresh);
+    if (!isDeckhandError(err)) throw err;
+    throw new DeckhandError(
+      `${err.message} The database ${database} was not changed: the backup was restored into a new database, ${fresh}, ` + (dropped ? "which was dropped." : `which could not be dropped: drop it (DROP DATABASE ${quoteIdent(fresh)}), or the next restore of ${database} will.`),
+      err.details
+    );
   } finally {
-    await temp.cleanup();
+    await keeper?.close();
+    await session.close();
+  }
+}
+async function openMaintenance(r) {
+  const names = r.options.create ? [r.connectTo.database ?? "postgres"] : ["postgres", "template1"].filter((name) => name !== r.database);
+  let last;
+  for (const name of names) {
+    const target = withDatabase(r.connectTo, name);
+    try {
+      return { session: await PsqlSession.open(r.clients.psql, r.env, target), target };
+    } catch (err) {
+      last = err;
+    }
+  }
+  const why = last instanceof Error ? last.message : String(last);
+  throw new DeckhandError(
+    `Replacing ${r.database} is done from another database of the server (${names.join(" or ")}), and none accepted a connection: ${why} Nothing was changed.`
+  );
+}
+async function dropDatabase(r, maintenance, name) {
+  let session;
+  try {
+    session = await PsqlSession.open(r.clients.psql, r.env, maintenance);
+    await session.query(
+      `DROP DATABASE IF EXISTS ${quoteIdent(name)}${r.serverMajor >= 13 ? " WITH (FORCE)" : ""}`
+    );
+    return true;
+  } catch (err) {
+    r.options.logger.warn(`Could not drop ${name}: ${err instanceof Error ? err.message : String(err)}`);
+    return false;
+  } finally {
+    await session?.close();
+  }
+}
+var SWAP_ATTEMPTS = 3;
+var UncertainSwapError = class extends DeckhandError {
+};
+async function swap(r, maintenance, fresh, properties) {
+  const { database } = r;
+  for (let attempt = 1; ; attempt++) {
+    const session = await PsqlSession.open(r.clients.psql, r.env, maintenance);
+    let previous = "";
+    try {
+      const stamp = timestamp(/* @__PURE__ */ new Date());
+      const candidates = Array.from({ length: 99 }, (_, i) => previousName(database, stamp, i + 1));
+      const taken = await databaseNames(session, candidates);
+      previous = candidates.find((name) => !taken.has(name)) ?? candidates[0];
+      const [ended] = await session.query(swapSql(database, fresh, previous, properties.comment));
+      return { previous, ended: Number(ended ?? 0) };
+    } catch (err) {
+      if (!isDeckhandError(err)) throw err;
+      const check2 = await PsqlSession.open(r.clients.psql, r.env, maintenance).catch((again) => {
+        throw new UncertainSwapError(
+          `The swap of the restored database ${fresh} for ${database} failed (${err.message}) and the server could not be asked whether it happened (${again instanceof Error ? again.message : String(again)}). If ${fresh} still exists, ${database} was not changed and the next restore of ${database} drops ${fresh}; otherwise ${fresh} is now ${database}, and the database it replaced is ${previous}.`
+        );
+      });
+      try {
+        const present = await databaseNames(check2, [database, fresh, previous]);
+        if (previous && present.has(previous) && present.has(database) && !present.has(fresh))
+          return { previous, ended: 0 };
+        if (/being accessed by other users/.test(err.message) && attempt < SWAP_ATTEMPTS) {
+          r.options.logger.info(`${database} is still in use; trying the swap again.`);
+          await sleep(1e3 * attempt);
+          continue;
+        }
+        const sessions = await sessionsOn(check2, database);
+        throw new DeckhandError(
+          `Could not swap the restored database in for ${database}: ${err.message}` + (sessions.length ? ` These sessions are still connected to ${database} (this role may not end them, or they kept reconnecting): stop their clients, or restore as a superuser, then try again.` : ""),
+          sessions
+        );
+      } finally {
+        await check2.close();
+      }
+    } finally {
+      await session.close();
+    }
   }
 }
 async function compare(session, manifest, result) {
@@ -28089,6 +28604,9 @@ init_errors();
 // actions/engine/redis/connection.ts
 init_errors();
 
+// actions/engine/output-paths.ts
+init_errors();
+
 // actions/engine/report.ts
 function emptyReport(title) {
   return { title, lines: [], tables: [], annotations: [] };
@@ -28108,13 +28626,38 @@ var import_semver = __toESM(require_semver2(), 1);
 init_errors();
 var DEFAULT_DECK_VERSION = "1.65.1";
 
+// actions/engine/files/limits.ts
+var KiB = 1024;
+var MiB = 1024 * KiB;
+var GiB = 1024 * MiB;
+var DEFAULT_LIMITS = {
+  maxBytes: 10 * GiB,
+  maxFileBytes: 4 * GiB,
+  maxEntries: 1e5
+};
+var NO_LIMITS = {
+  maxBytes: Number.POSITIVE_INFINITY,
+  maxFileBytes: Number.POSITIVE_INFINITY,
+  maxEntries: Number.POSITIVE_INFINITY
+};
+function mebibytes(bytes) {
+  return Math.ceil(bytes / MiB);
+}
+
 // actions/spec.ts
 var deckInputs = {
   "deck-version": {
     type: "string",
     description: `deck release to use when deck is not on PATH (or to insist on one): a version like ${DEFAULT_DECK_VERSION}, or latest. Downloads are verified against the release's checksums.`
   },
-  "deck-path": { type: "string", description: "Path to a deck binary to use as it is (no download)." }
+  "deck-path": { type: "string", description: "Path to a deck binary to use as it is (no download)." },
+  "deck-timeout": {
+    type: "integer",
+    default: "1800",
+    max: 86400,
+    unit: "seconds",
+    description: "Seconds one deck run (a dump, or the diff or sync of one workspace) may take in all; past it deck and every process it started are stopped and the step fails."
+  }
 };
 var transportInputs = {
   "tls-skip-verify": {
@@ -28130,7 +28673,13 @@ var transportInputs = {
     type: "string",
     description: "Server name to verify the Admin API certificate against."
   },
-  timeout: { type: "integer", default: "30", description: "Seconds deck waits for each Admin API request." }
+  timeout: {
+    type: "integer",
+    default: "30",
+    max: 3600,
+    unit: "seconds",
+    description: "Seconds deck waits for each Admin API request."
+  }
 };
 var secretFieldsInput = {
   "secret-fields": {
@@ -28181,6 +28730,8 @@ var tykInputs = {
 };
 var convergeTimeout = {
   type: "integer",
+  max: 3600,
+  unit: "seconds",
   default: "60",
   description: "gateway: tyk: seconds to wait after writing (and the reload) until the gateway serves what the files hold, re-reading with backoff; still different then, the step fails."
 };
@@ -28208,6 +28759,7 @@ var planInputs = {
   },
   parallelism: {
     type: "integer",
+    max: 256,
     description: "Concurrent Admin API requests deck makes per workspace (deck default 10)."
   },
   "plan-file": {
@@ -28312,6 +28864,7 @@ var COMMANDS = {
       },
       parallelism: {
         type: "integer",
+        max: 256,
         description: "Number of concurrent requests deck makes when online (deck default 10)."
       },
       ...connectionInputs,
@@ -28337,6 +28890,8 @@ COMMANDS.sync = {
     ...planInputs,
     "max-deletes": {
       type: "integer",
+      min: 0,
+      max: 1e6,
       default: "0",
       description: "Most entities the sync may delete, across all workspaces; a plan that deletes more is refused before anything is sent."
     },
@@ -28352,6 +28907,7 @@ COMMANDS.sync = {
     },
     "workspace-concurrency": {
       type: "integer",
+      max: 64,
       default: "1",
       description: "How many workspaces sync at the same time (never two syncs of one workspace)."
     },
@@ -28376,6 +28932,8 @@ var artifactInputs = {
   },
   "retention-days": {
     type: "integer",
+    max: 90,
+    unit: "days",
     actionOnly: true,
     description: "Days GitHub keeps the artifact (1 to 90). Default: the repository's setting."
   }
@@ -28418,6 +28976,7 @@ COMMANDS["db-dump"] = {
     },
     jobs: {
       type: "integer",
+      max: 128,
       description: "Parallel pg_dump jobs, directory format only. Default: the number of CPUs."
     },
     compress: {
@@ -28436,7 +28995,7 @@ COMMANDS["db-dump"] = {
     "output-dir": {
       type: "string",
       default: "db-backup",
-      description: "Directory that receives the backup, in a new folder <database>-<UTC time> holding the dump and manifest.json. Earlier backups are never touched."
+      description: "Directory that receives the backup, in a new folder <database>-<UTC time> holding the dump and manifest.json (-2, -3\u2026 when another dump of the same second has that name). Earlier backups are never touched."
     },
     verify: {
       type: "boolean",
@@ -28467,20 +29026,26 @@ COMMANDS["db-restore"] = {
     },
     "database-url": {
       ...postgresInputs["database-url"],
-      description: "Where to restore: postgres://user:password@host:5432/kong, or with create, a maintenance database such as postgres. Empty: the PG* variables. The password goes in a private file, never on a command line."
+      description: "Where to restore: postgres://user:password@host:5432/kong, or with create, a maintenance database such as postgres. Empty: the PG* variables. The password goes in a private file, never on a command line. Without create, clean replaces the database from the same server's postgres database (template1 where there is none)."
     },
     create: {
       type: "boolean",
       default: "false",
-      description: "Create the database named in the backup (pg_restore --create), connecting to the maintenance database of database-url."
+      description: "Create the database named in the backup (pg_restore --create), connecting to the maintenance database of database-url. One that exists is refused, or with clean replaced as clean describes."
     },
     clean: {
       type: "boolean",
       default: "false",
-      description: "Drop existing objects first (--clean --if-exists). Without it, a database that already holds tables is refused, so nothing is overwritten by accident."
+      description: "Replace a database that already holds tables: the backup is restored into a new database beside it (same owner, encoding, locale, privileges and settings), verified, and swapped in by renaming only then, so a failure leaves the database as it was. The swap ends the sessions connected to it (Kong reconnects). Needs the CREATEDB privilege and the database's ownership. Without clean, a database that holds tables is refused."
+    },
+    "keep-previous": {
+      type: "boolean",
+      default: "true",
+      description: "When clean replaced a database, keep the replaced one, renamed <database>_deckhand_previous_<UTC time> (rename it back to roll back; drop it when done). false: drop it once the restored database is in its place."
     },
     jobs: {
       type: "integer",
+      max: 128,
       description: "Parallel pg_restore jobs (directory and custom formats). Default: the number of CPUs."
     },
     verify: {
@@ -28498,6 +29063,7 @@ COMMANDS["db-restore"] = {
   },
   outputs: {
     database: "The database restored into.",
+    "previous-database": "The database clean replaced, kept under this name (keep-previous); empty when none was replaced or it was dropped.",
     tables: "Tables checked after the restore.",
     rows: "Rows checked after the restore.",
     verified: "true when every row count and checksum matched the manifest.",
@@ -28563,6 +29129,29 @@ COMMANDS["files-restore"] = {
       default: "false",
       description: "Verify the archive and report what would be written; write nothing."
     },
+    "max-size-mib": {
+      type: "integer",
+      default: String(mebibytes(DEFAULT_LIMITS.maxBytes)),
+      min: 1,
+      max: 16 * 1024 * 1024,
+      unit: "MiB",
+      description: "Most the archive may unpack to, in MiB, all files together. A larger one is refused as it streams, and nothing is restored; raise it for a backup that large."
+    },
+    "max-file-size-mib": {
+      type: "integer",
+      default: String(mebibytes(DEFAULT_LIMITS.maxFileBytes)),
+      min: 1,
+      max: 16 * 1024 * 1024,
+      unit: "MiB",
+      description: "Largest file the archive may hold, in MiB; an archive with a larger one is refused."
+    },
+    "max-files": {
+      type: "integer",
+      default: String(DEFAULT_LIMITS.maxEntries),
+      min: 1,
+      max: 1e7,
+      description: "Most files and directories the archive may hold; an archive with more is refused."
+    },
     ...artifactDownloadInputs
   },
   outputs: {
@@ -28609,6 +29198,8 @@ COMMANDS.commit = {
     },
     "push-retries": {
       type: "integer",
+      min: 0,
+      max: 10,
       default: "5",
       description: "Times to fetch, merge and push again when the branch moved meanwhile, waiting 1, 2, 4\u2026 seconds (with jitter) in between. 0: fail on the first rejection."
     },
@@ -28679,6 +29270,8 @@ COMMANDS.restore = {
     },
     "wait-timeout": {
       type: "integer",
+      max: 86400,
+      unit: "seconds",
       default: "600",
       description: "Seconds to wait for the gateway to answer (Admin API root and /status), at the start and again after a restart, retrying with backoff."
     },
@@ -28688,6 +29281,8 @@ COMMANDS.restore = {
     },
     "smoke-timeout": {
       type: "integer",
+      max: 3600,
+      unit: "seconds",
       default: "30",
       description: "Seconds each smoke request is retried (with backoff) until it answers as expected: Kong applies new configuration to its router a few seconds after it is written."
     },
@@ -28697,10 +29292,12 @@ COMMANDS.restore = {
     },
     parallelism: {
       type: "integer",
+      max: 256,
       description: "Concurrent Admin API requests deck makes per workspace (deck default 10)."
     },
     jobs: {
       type: "integer",
+      max: 128,
       description: "Parallel pg_restore jobs. Default: one transaction, so a failed restore leaves the database as it was."
     },
     "no-owner": {
@@ -28778,9 +29375,11 @@ async function resolveBackupInput(inputs, ctx, input, name = "input") {
 // actions/engine/jobs/inputs.ts
 init_errors();
 var Inputs = class {
+  /** Reads every integer input at once: a value out of range fails the job before any work is done. */
   constructor(specs, source) {
     this.specs = specs;
     this.source = source;
+    for (const [name, spec] of Object.entries(specs)) if (spec.type === "integer") this.bounded(name, 1);
   }
   specs;
   source;
@@ -28818,23 +29417,32 @@ var Inputs = class {
   optionalBoolean(name) {
     return this.raw(name) === void 0 ? void 0 : this.boolean(name);
   }
-  /** A whole number, zero included, or undefined when not set. */
+  /** A whole number, zero included (within the spec's range), or undefined when not set. */
   count(name) {
-    const value = this.raw(name);
-    if (value === void 0) return void 0;
-    if (!/^[0-9]+$/.test(value)) {
-      throw new DeckhandError(`Input ${name} must be a whole number (0 or more), got "${value}"`);
-    }
-    return Number(value);
+    return this.bounded(name, 0);
   }
-  /** A positive integer, or undefined when not set. */
+  /** A positive integer (within the spec's range), or undefined when not set. */
   integer(name) {
+    return this.bounded(name, 1);
+  }
+  /**
+   * A safe integer within [min, max] of the spec: digits only (no sign, exponent or fraction), so that
+   * `99999999999999999999999` is refused here rather than handed to deck as `1e+23`.
+   */
+  bounded(name, floor) {
     const value = this.raw(name);
     if (value === void 0) return void 0;
-    if (!/^[0-9]+$/.test(value) || Number(value) < 1) {
-      throw new DeckhandError(`Input ${name} must be a positive integer, got "${value}"`);
+    const spec = this.specs[name];
+    if (spec.max === void 0) throw new Error(`input ${name} has no maximum in the spec`);
+    const min = spec.min ?? floor;
+    const n = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > spec.max) {
+      const shown = value.length > 40 ? `${value.slice(0, 40)}\u2026` : value;
+      throw new DeckhandError(
+        `Input ${name} must be a whole number from ${min} to ${spec.max}${spec.unit ? ` (${spec.unit})` : ""}, got "${shown}"`
+      );
     }
-    return Number(value);
+    return n;
   }
   /** One of a fixed set of values (the spec's default when unset). */
   oneOf(name, allowed) {
@@ -28870,6 +29478,7 @@ async function dbRestoreJob(source, ctx) {
       jobs: inputs.integer("jobs"),
       verify: inputs.boolean("verify"),
       noOwner: inputs.boolean("no-owner"),
+      keepPrevious: inputs.boolean("keep-previous"),
       binDir: inputs.string("postgres-bin"),
       pathEnv: ctx.env.PATH,
       logger: ctx.logger
@@ -28882,6 +29491,11 @@ async function dbRestoreJob(source, ctx) {
       verify ? `${result.verified ? "Verified" : "Checked"}: ${number(result.tablesChecked)} tables and ${number(result.rowsChecked)} rows compared with the manifest (row counts, and checksums of configuration tables).` : "Not verified (verify is false).",
       `Session time zone: ${result.timeZone.description}.`
     );
+    if (result.replaced) {
+      report.lines.push(
+        result.previous ? `It replaced the existing ${result.database} once complete: that database is kept as ${result.previous} (rename it back to roll back; drop it when you no longer need it).` : `It replaced the existing ${result.database} once complete; the replaced database was dropped (keep-previous is false).`
+      );
+    }
     for (const note of result.notes) report.annotations.push({ level: "warning", message: note });
     if (result.differences.length) {
       report.tables.push({
@@ -28900,6 +29514,7 @@ async function dbRestoreJob(source, ctx) {
       report,
       outputs: {
         database: result.database,
+        "previous-database": result.previous ?? "",
         tables: String(result.tablesChecked),
         rows: String(result.rowsChecked),
         verified: String(result.verified),
@@ -30233,12 +30848,12 @@ function mkdirP(fsPath) {
     yield mkdir2(fsPath, { recursive: true });
   });
 }
-function which(tool, check) {
+function which(tool, check2) {
   return __awaiter4(this, void 0, void 0, function* () {
     if (!tool) {
       throw new Error("parameter 'tool' is required");
     }
-    if (check) {
+    if (check2) {
       const result = yield which(tool, false);
       if (!result) {
         if (IS_WINDOWS) {
@@ -32821,9 +33436,10 @@ async function runAction(command, job) {
     if (result.reviews?.length) await postReviews(spec, source, result.reviews);
     for (const line of result.report.lines) info(line);
     if (!result.ok) setFailed(`${result.report.title}: ${result.report.lines[0] ?? "failed"}`);
-  } catch (err) {
-    if (!isDeckhandError(err)) debug(err?.stack ?? String(err));
-    setFailed(isDeckhandError(err) ? [err.message, ...err.details].join("\n") : errorMessage(err));
+  } catch (thrown) {
+    const err = asExpectedError(thrown);
+    if (!err) debug(thrown?.stack ?? String(thrown));
+    setFailed(err ? [err.message, ...err.details].join("\n") : errorMessage(thrown));
   }
 }
 async function postReviews(spec, source, reviews) {

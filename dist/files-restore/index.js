@@ -926,10 +926,10 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports, module) {
     "use strict";
     var parse3 = require_parse();
-    var constants6 = require_constants();
+    var constants5 = require_constants();
     var SemVer = require_semver();
     var truncate = (version, truncation, options) => {
-      if (!constants6.RELEASE_TYPES.includes(truncation)) {
+      if (!constants5.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version, options);
@@ -2169,7 +2169,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports, module) {
     "use strict";
     var internalRe = require_re();
-    var constants6 = require_constants();
+    var constants5 = require_constants();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse3 = require_parse();
@@ -2253,8 +2253,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants6.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants6.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants5.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants5.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -2265,10 +2265,27 @@ var require_semver2 = __commonJS({
 function isDeckhandError(err) {
   return err instanceof DeckhandError;
 }
+function fileSystemError(err, place) {
+  if (isDeckhandError(err)) return err;
+  const e = err;
+  const advice = e?.code === void 0 ? void 0 : FILE_SYSTEM_ADVICE[e.code];
+  if (advice === void 0) return err;
+  const file = e.path ?? place;
+  const message = advice(place, file);
+  const details = message.includes(file) ? [] : [`${e.code} from ${e.syscall ?? "a call"} on ${file}`];
+  return new FileSystemError(e.code, place, message, details, err);
+}
+function asExpectedError(err) {
+  if (isDeckhandError(err)) return err;
+  const path5 = err?.path;
+  if (typeof path5 !== "string") return void 0;
+  const mapped = fileSystemError(err, path5);
+  return isDeckhandError(mapped) ? mapped : void 0;
+}
 function errorMessage(err) {
   return err instanceof Error ? err.message : String(err);
 }
-var DeckhandError;
+var DeckhandError, FileSystemError, FILE_SYSTEM_ADVICE;
 var init_errors = __esm({
   "actions/engine/errors.ts"() {
     "use strict";
@@ -2280,6 +2297,23 @@ var init_errors = __esm({
         this.name = "DeckhandError";
         this.details = details;
       }
+    };
+    FileSystemError = class extends DeckhandError {
+      code;
+      path;
+      constructor(code, path5, message, details, cause) {
+        super(message, details, { cause });
+        this.name = "FileSystemError";
+        this.code = code;
+        this.path = path5;
+      }
+    };
+    FILE_SYSTEM_ADVICE = {
+      ENOSPC: (place) => `No space left on ${place}: free space and rerun.`,
+      EDQUOT: (place) => `Disk quota exceeded on ${place}: free space or raise the quota, and rerun.`,
+      EROFS: (place) => `${place} is on a read-only file system: choose a writable place, or remount it, and rerun.`,
+      EACCES: (_place, file) => `Permission denied on ${file}: run as a user who may use it, or change its permissions, and rerun.`,
+      EPERM: (_place, file) => `Operation not permitted on ${file}: run as a user who may use it, or change its permissions, and rerun.`
     };
   }
 });
@@ -8034,7 +8068,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants6 = require_constants3();
+    var constants5 = require_constants3();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util2.addListener;
@@ -8109,7 +8143,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants6.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants5.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -8204,11 +8238,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants6.ERROR.OK) {
+          if (ret !== constants5.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants6.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants5.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants6.ERROR.PAUSED) {
+            } else if (ret === constants5.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -8231,10 +8265,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants6.ERROR.OK) {
+        if (ret === constants5.ERROR.OK) {
           return null;
         }
-        if (ret === constants6.ERROR.PAUSED || ret === constants6.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants5.ERROR.PAUSED || ret === constants5.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -8251,7 +8285,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants6.ERROR[ret], data);
+        return new HTTPParserError(message, constants5.ERROR[ret], data);
       }
       destroy() {
         assert(this.ptr != null);
@@ -8431,7 +8465,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants6.ERROR.PAUSED : 0;
+        return pause ? constants5.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -8453,7 +8487,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request2.onData(buf) === false) {
-          return constants6.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -8489,13 +8523,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util2.destroy(socket, new InformationalError("reset"));
-          return constants6.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util2.destroy(socket, new InformationalError("reset"));
-          return constants6.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util2.destroy(socket, new InformationalError("reset"));
-          return constants6.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -9116,7 +9150,7 @@ var require_client_h2 = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { errorMonitor } = __require("node:events");
-    var { pipeline: pipeline2 } = __require("node:stream");
+    var { pipeline: pipeline3 } = __require("node:stream");
     var util2 = require_util();
     var {
       RequestContentLengthMismatchError,
@@ -9595,7 +9629,7 @@ var require_client_h2 = __commonJS({
     }
     function writeStream(abort, socket, expectsPayload, h2stream, body, client, request2, contentLength) {
       assert(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
-      const pipe = pipeline2(
+      const pipe = pipeline3(
         body,
         h2stream,
         (err) => {
@@ -12640,7 +12674,7 @@ var require_api_pipeline = __commonJS({
         util2.destroy(ret, err);
       }
     };
-    function pipeline2(opts, handler2) {
+    function pipeline3(opts, handler2) {
       try {
         const pipelineHandler = new PipelineHandler(opts, handler2);
         this.dispatch({ ...opts, body: pipelineHandler.req }, pipelineHandler);
@@ -12649,7 +12683,7 @@ var require_api_pipeline = __commonJS({
         return new PassThrough().destroy(err);
       }
     }
-    module.exports = pipeline2;
+    module.exports = pipeline3;
   }
 });
 
@@ -15814,7 +15848,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants4();
     var EE = __require("node:events");
-    var { Readable, pipeline: pipeline2, finished } = __require("node:stream");
+    var { Readable, pipeline: pipeline3, finished } = __require("node:stream");
     var { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = require_util();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
@@ -16759,7 +16793,7 @@ var require_fetch = __commonJS({
                 status,
                 statusText,
                 headersList,
-                body: decoders.length ? pipeline2(this.body, ...decoders, (err) => {
+                body: decoders.length ? pipeline3(this.body, ...decoders, (err) => {
                   if (err) {
                     this.onError(err);
                   }
@@ -19674,7 +19708,7 @@ var require_permessage_deflate = __commonJS({
 var require_receiver = __commonJS({
   "node_modules/undici/lib/web/websocket/receiver.js"(exports, module) {
     "use strict";
-    var { Writable } = __require("node:stream");
+    var { Writable: Writable2 } = __require("node:stream");
     var assert = __require("node:assert");
     var { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = require_constants6();
     var { kReadyState, kSentClose, kResponse, kReceivedClose } = require_symbols5();
@@ -19697,7 +19731,7 @@ var require_receiver = __commonJS({
       closeWebSocketConnection(ws2, code, reason, Buffer.byteLength(reason));
       failWebsocketConnection(ws2, reason);
     }
-    var ByteParser = class extends Writable {
+    var ByteParser = class extends Writable2 {
       #buffers = [];
       #fragmentsBytes = 0;
       #byteOffset = 0;
@@ -20960,7 +20994,7 @@ ${value}`;
 var require_eventsource = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource.js"(exports, module) {
     "use strict";
-    var { pipeline: pipeline2 } = __require("node:stream");
+    var { pipeline: pipeline3 } = __require("node:stream");
     var { fetching } = require_fetch();
     var { makeRequest } = require_request2();
     var { webidl } = require_webidl();
@@ -21120,7 +21154,7 @@ var require_eventsource = __commonJS({
               ));
             }
           });
-          pipeline2(
+          pipeline3(
             response.body.stream,
             eventSourceStream,
             (error2) => {
@@ -21428,18 +21462,18 @@ function renderSummary(report, options = SUMMARY_OPTIONS) {
   for (const table of truncated ? [] : report.tables) {
     const caption = table.caption ? escapeHtml(table.caption) : "";
     const head = table.header.map((h) => `<th>${escapeHtml(h)}</th>`).join("");
-    const open3 = (table.collapsed ? `<details><summary>${caption || "Details"} (${table.rows.length} rows)</summary>
+    const open4 = (table.collapsed ? `<details><summary>${caption || "Details"} (${table.rows.length} rows)</summary>
 
 <table>` : `<table>${caption ? `<caption>${caption}</caption>` : ""}`) + `<thead><tr>${head}</tr></thead><tbody>
 `;
     const close = `</tbody></table>
 ${table.collapsed ? "\n</details>\n" : ""}
 `;
-    if (!fits(open3 + close)) {
+    if (!fits(open4 + close)) {
       truncated = true;
       break;
     }
-    add(open3);
+    add(open4);
     let shown = 0;
     for (const row of table.rows) {
       const html = `<tr>${row.map((c) => `<td>${escapeHtml(c)}</td>`).join("")}</tr>
@@ -23759,12 +23793,12 @@ async function hook(token, request2, route, parameters) {
   endpoint2.headers.authorization = withAuthorizationPrefix(token);
   return request2(endpoint2);
 }
-var b64url, sep4, jwtRE, isJWT, createTokenAuth;
+var b64url, sep3, jwtRE, isJWT, createTokenAuth;
 var init_dist_bundle4 = __esm({
   "node_modules/@octokit/auth-token/dist-bundle/index.js"() {
     b64url = "(?:[a-zA-Z0-9_-]+)";
-    sep4 = "\\.";
-    jwtRE = new RegExp(`^${b64url}${sep4}${b64url}${sep4}${b64url}$`);
+    sep3 = "\\.";
+    jwtRE = new RegExp(`^${b64url}${sep3}${b64url}${sep3}${b64url}$`);
     isJWT = jwtRE.test.bind(jwtRE);
     createTokenAuth = function createTokenAuth2(token) {
       if (!token) {
@@ -26768,8 +26802,8 @@ var init_pull_requests = __esm({
         const end = footer(process.env);
         const content = renderBody(request2, end.length);
         const body = content + end;
-        const open3 = await this.#findOpen(request2.head, request2.base);
-        if (open3) return this.#update(open3, request2, content, body);
+        const open4 = await this.#findOpen(request2.head, request2.base);
+        if (open4) return this.#update(open4, request2, content, body);
         const created = await this.#create(request2, body);
         if (created) return { number: created.number, url: created.html_url, action: "created" };
         const raced = await this.#findOpen(request2.head, request2.base);
@@ -26781,16 +26815,16 @@ var init_pull_requests = __esm({
       }
       async close(head, base, reason) {
         checkBranches(head, base);
-        const open3 = await this.#findOpen(head, base);
-        if (!open3) return void 0;
-        const where = `pull request #${open3.number} in ${this.repository}`;
+        const open4 = await this.#findOpen(head, base);
+        if (!open4) return void 0;
+        const where = `pull request #${open4.number} in ${this.repository}`;
         if (reason.trim() !== "")
           await this.#call(
             `commenting on ${where} before closing it`,
             () => this.#octokit.rest.issues.createComment({
               owner: this.#owner,
               repo: this.#repo,
-              issue_number: open3.number,
+              issue_number: open4.number,
               body: fit(reason)
             })
           );
@@ -26799,7 +26833,7 @@ var init_pull_requests = __esm({
           () => this.#octokit.rest.pulls.update({
             owner: this.#owner,
             repo: this.#repo,
-            pull_number: open3.number,
+            pull_number: open4.number,
             state: "closed"
           })
         );
@@ -26847,15 +26881,15 @@ var init_pull_requests = __esm({
           throw this.#error(err, doing, request2);
         }
       }
-      async #update(open3, request2, content, body) {
-        if (open3.title === request2.title && withoutFooter(open3.body ?? "") === content)
-          return { number: open3.number, url: open3.html_url, action: "unchanged" };
+      async #update(open4, request2, content, body) {
+        if (open4.title === request2.title && withoutFooter(open4.body ?? "") === content)
+          return { number: open4.number, url: open4.html_url, action: "unchanged" };
         const { data } = await this.#call(
-          `updating pull request #${open3.number} in ${this.repository}`,
+          `updating pull request #${open4.number} in ${this.repository}`,
           () => this.#octokit.rest.pulls.update({
             owner: this.#owner,
             repo: this.#repo,
-            pull_number: open3.number,
+            pull_number: open4.number,
             title: request2.title,
             body
           }),
@@ -27108,13 +27142,43 @@ var import_semver = __toESM(require_semver2(), 1);
 init_errors();
 var DEFAULT_DECK_VERSION = "1.65.1";
 
+// actions/engine/files/limits.ts
+var KiB = 1024;
+var MiB = 1024 * KiB;
+var GiB = 1024 * MiB;
+var DEFAULT_LIMITS = {
+  maxBytes: 10 * GiB,
+  maxFileBytes: 4 * GiB,
+  maxEntries: 1e5
+};
+var NO_LIMITS = {
+  maxBytes: Number.POSITIVE_INFINITY,
+  maxFileBytes: Number.POSITIVE_INFINITY,
+  maxEntries: Number.POSITIVE_INFINITY
+};
+var LIMIT_INPUTS = {
+  maxBytes: "max-size-mib",
+  maxFileBytes: "max-file-size-mib",
+  maxEntries: "max-files"
+};
+function mebibytes(bytes) {
+  return Math.ceil(bytes / MiB);
+}
+
 // actions/spec.ts
 var deckInputs = {
   "deck-version": {
     type: "string",
     description: `deck release to use when deck is not on PATH (or to insist on one): a version like ${DEFAULT_DECK_VERSION}, or latest. Downloads are verified against the release's checksums.`
   },
-  "deck-path": { type: "string", description: "Path to a deck binary to use as it is (no download)." }
+  "deck-path": { type: "string", description: "Path to a deck binary to use as it is (no download)." },
+  "deck-timeout": {
+    type: "integer",
+    default: "1800",
+    max: 86400,
+    unit: "seconds",
+    description: "Seconds one deck run (a dump, or the diff or sync of one workspace) may take in all; past it deck and every process it started are stopped and the step fails."
+  }
 };
 var transportInputs = {
   "tls-skip-verify": {
@@ -27130,7 +27194,13 @@ var transportInputs = {
     type: "string",
     description: "Server name to verify the Admin API certificate against."
   },
-  timeout: { type: "integer", default: "30", description: "Seconds deck waits for each Admin API request." }
+  timeout: {
+    type: "integer",
+    default: "30",
+    max: 3600,
+    unit: "seconds",
+    description: "Seconds deck waits for each Admin API request."
+  }
 };
 var secretFieldsInput = {
   "secret-fields": {
@@ -27181,6 +27251,8 @@ var tykInputs = {
 };
 var convergeTimeout = {
   type: "integer",
+  max: 3600,
+  unit: "seconds",
   default: "60",
   description: "gateway: tyk: seconds to wait after writing (and the reload) until the gateway serves what the files hold, re-reading with backoff; still different then, the step fails."
 };
@@ -27208,6 +27280,7 @@ var planInputs = {
   },
   parallelism: {
     type: "integer",
+    max: 256,
     description: "Concurrent Admin API requests deck makes per workspace (deck default 10)."
   },
   "plan-file": {
@@ -27312,6 +27385,7 @@ var COMMANDS = {
       },
       parallelism: {
         type: "integer",
+        max: 256,
         description: "Number of concurrent requests deck makes when online (deck default 10)."
       },
       ...connectionInputs,
@@ -27337,6 +27411,8 @@ COMMANDS.sync = {
     ...planInputs,
     "max-deletes": {
       type: "integer",
+      min: 0,
+      max: 1e6,
       default: "0",
       description: "Most entities the sync may delete, across all workspaces; a plan that deletes more is refused before anything is sent."
     },
@@ -27352,6 +27428,7 @@ COMMANDS.sync = {
     },
     "workspace-concurrency": {
       type: "integer",
+      max: 64,
       default: "1",
       description: "How many workspaces sync at the same time (never two syncs of one workspace)."
     },
@@ -27376,6 +27453,8 @@ var artifactInputs = {
   },
   "retention-days": {
     type: "integer",
+    max: 90,
+    unit: "days",
     actionOnly: true,
     description: "Days GitHub keeps the artifact (1 to 90). Default: the repository's setting."
   }
@@ -27418,6 +27497,7 @@ COMMANDS["db-dump"] = {
     },
     jobs: {
       type: "integer",
+      max: 128,
       description: "Parallel pg_dump jobs, directory format only. Default: the number of CPUs."
     },
     compress: {
@@ -27436,7 +27516,7 @@ COMMANDS["db-dump"] = {
     "output-dir": {
       type: "string",
       default: "db-backup",
-      description: "Directory that receives the backup, in a new folder <database>-<UTC time> holding the dump and manifest.json. Earlier backups are never touched."
+      description: "Directory that receives the backup, in a new folder <database>-<UTC time> holding the dump and manifest.json (-2, -3\u2026 when another dump of the same second has that name). Earlier backups are never touched."
     },
     verify: {
       type: "boolean",
@@ -27467,20 +27547,26 @@ COMMANDS["db-restore"] = {
     },
     "database-url": {
       ...postgresInputs["database-url"],
-      description: "Where to restore: postgres://user:password@host:5432/kong, or with create, a maintenance database such as postgres. Empty: the PG* variables. The password goes in a private file, never on a command line."
+      description: "Where to restore: postgres://user:password@host:5432/kong, or with create, a maintenance database such as postgres. Empty: the PG* variables. The password goes in a private file, never on a command line. Without create, clean replaces the database from the same server's postgres database (template1 where there is none)."
     },
     create: {
       type: "boolean",
       default: "false",
-      description: "Create the database named in the backup (pg_restore --create), connecting to the maintenance database of database-url."
+      description: "Create the database named in the backup (pg_restore --create), connecting to the maintenance database of database-url. One that exists is refused, or with clean replaced as clean describes."
     },
     clean: {
       type: "boolean",
       default: "false",
-      description: "Drop existing objects first (--clean --if-exists). Without it, a database that already holds tables is refused, so nothing is overwritten by accident."
+      description: "Replace a database that already holds tables: the backup is restored into a new database beside it (same owner, encoding, locale, privileges and settings), verified, and swapped in by renaming only then, so a failure leaves the database as it was. The swap ends the sessions connected to it (Kong reconnects). Needs the CREATEDB privilege and the database's ownership. Without clean, a database that holds tables is refused."
+    },
+    "keep-previous": {
+      type: "boolean",
+      default: "true",
+      description: "When clean replaced a database, keep the replaced one, renamed <database>_deckhand_previous_<UTC time> (rename it back to roll back; drop it when done). false: drop it once the restored database is in its place."
     },
     jobs: {
       type: "integer",
+      max: 128,
       description: "Parallel pg_restore jobs (directory and custom formats). Default: the number of CPUs."
     },
     verify: {
@@ -27498,6 +27584,7 @@ COMMANDS["db-restore"] = {
   },
   outputs: {
     database: "The database restored into.",
+    "previous-database": "The database clean replaced, kept under this name (keep-previous); empty when none was replaced or it was dropped.",
     tables: "Tables checked after the restore.",
     rows: "Rows checked after the restore.",
     verified: "true when every row count and checksum matched the manifest.",
@@ -27563,6 +27650,29 @@ COMMANDS["files-restore"] = {
       default: "false",
       description: "Verify the archive and report what would be written; write nothing."
     },
+    "max-size-mib": {
+      type: "integer",
+      default: String(mebibytes(DEFAULT_LIMITS.maxBytes)),
+      min: 1,
+      max: 16 * 1024 * 1024,
+      unit: "MiB",
+      description: "Most the archive may unpack to, in MiB, all files together. A larger one is refused as it streams, and nothing is restored; raise it for a backup that large."
+    },
+    "max-file-size-mib": {
+      type: "integer",
+      default: String(mebibytes(DEFAULT_LIMITS.maxFileBytes)),
+      min: 1,
+      max: 16 * 1024 * 1024,
+      unit: "MiB",
+      description: "Largest file the archive may hold, in MiB; an archive with a larger one is refused."
+    },
+    "max-files": {
+      type: "integer",
+      default: String(DEFAULT_LIMITS.maxEntries),
+      min: 1,
+      max: 1e7,
+      description: "Most files and directories the archive may hold; an archive with more is refused."
+    },
     ...artifactDownloadInputs
   },
   outputs: {
@@ -27609,6 +27719,8 @@ COMMANDS.commit = {
     },
     "push-retries": {
       type: "integer",
+      min: 0,
+      max: 10,
       default: "5",
       description: "Times to fetch, merge and push again when the branch moved meanwhile, waiting 1, 2, 4\u2026 seconds (with jitter) in between. 0: fail on the first rejection."
     },
@@ -27679,6 +27791,8 @@ COMMANDS.restore = {
     },
     "wait-timeout": {
       type: "integer",
+      max: 86400,
+      unit: "seconds",
       default: "600",
       description: "Seconds to wait for the gateway to answer (Admin API root and /status), at the start and again after a restart, retrying with backoff."
     },
@@ -27688,6 +27802,8 @@ COMMANDS.restore = {
     },
     "smoke-timeout": {
       type: "integer",
+      max: 3600,
+      unit: "seconds",
       default: "30",
       description: "Seconds each smoke request is retried (with backoff) until it answers as expected: Kong applies new configuration to its router a few seconds after it is written."
     },
@@ -27697,10 +27813,12 @@ COMMANDS.restore = {
     },
     parallelism: {
       type: "integer",
+      max: 256,
       description: "Concurrent Admin API requests deck makes per workspace (deck default 10)."
     },
     jobs: {
       type: "integer",
+      max: 128,
       description: "Parallel pg_restore jobs. Default: one transaction, so a failed restore leaves the database as it was."
     },
     "no-owner": {
@@ -30696,8 +30814,6 @@ var To = (s3) => {
 // actions/engine/backup/checksums.ts
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { lstat, readdir } from "node:fs/promises";
-import { join, relative, sep } from "node:path";
 async function sha256File(path5) {
   const hash = createHash("sha256");
   let size = 0;
@@ -30707,43 +30823,15 @@ async function sha256File(path5) {
   }
   return { sha256: hash.digest("hex"), size };
 }
-async function listFiles(dir) {
-  const out = [];
-  const walk = async (current) => {
-    for (const entry of await readdir(current, { withFileTypes: true })) {
-      const full = join(current, entry.name);
-      if (entry.isDirectory()) await walk(full);
-      else if (entry.isFile()) out.push(full);
-      else throw new Error(`${full} is neither a file nor a directory`);
-    }
-  };
-  const stats = await lstat(dir);
-  if (stats.isFile()) return [dir];
-  await walk(dir);
-  return out.sort();
-}
-async function digestFiles(root, files, concurrency = 4) {
-  const results = new Array(files.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < files.length) {
-      const index = next++;
-      const file = files[index];
-      const { sha256, size } = await sha256File(file);
-      results[index] = { path: relative(root, file).split(sep).join("/"), size, sha256 };
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
-  return results;
-}
 
 // actions/engine/files/backup.ts
 init_errors();
 
 // actions/engine/fs-atomic.ts
+import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, open, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { basename, dirname, join as join2 } from "node:path";
+import { basename, dirname, join } from "node:path";
 
 // actions/engine/shutdown.ts
 import { rmSync } from "node:fs";
@@ -30768,6 +30856,9 @@ function removeOnStop(path5) {
   return () => {
     paths.delete(path5);
   };
+}
+function forgetOnStop(path5) {
+  paths.delete(path5);
 }
 function removePaths() {
   let removed = 0;
@@ -30815,10 +30906,15 @@ function onSignal(signal) {
 }
 
 // actions/engine/fs-atomic.ts
+function tempPathFor(path5) {
+  const temp = join(dirname(path5), `.${basename(path5)}.${randomBytes(6).toString("hex")}.tmp`);
+  removeOnStop(temp);
+  return temp;
+}
 async function privateTempDir(prefix = "deckhand-") {
   const base = process.env.RUNNER_TEMP || tmpdir();
   await mkdir(base, { recursive: true });
-  const path5 = await mkdtemp(join2(base, prefix));
+  const path5 = await mkdtemp(join(base, prefix));
   const forget = removeOnStop(path5);
   return {
     path: path5,
@@ -30827,6 +30923,166 @@ async function privateTempDir(prefix = "deckhand-") {
       forget();
     }
   };
+}
+
+// actions/engine/files/archive.ts
+import { createReadStream as createReadStream2 } from "node:fs";
+import { Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGunzip } from "node:zlib";
+init_errors();
+var KiB2 = 1024;
+function formatSize(bytes) {
+  if (bytes >= GiB) return `${(bytes / GiB).toFixed(1)} GiB`;
+  return bytes >= MiB ? `${(bytes / MiB).toFixed(1)} MiB` : `${bytes} bytes`;
+}
+var ArchiveLimitError = class extends DeckhandError {
+  limit;
+  constructor(limit, message) {
+    super(message);
+    this.name = "ArchiveLimitError";
+    this.limit = limit;
+  }
+};
+var NEEDS = {
+  maxBytes: "is that large",
+  maxFileBytes: "holds a file that large",
+  maxEntries: "holds that many"
+};
+function limitError(limit, limits, lead, consequence) {
+  const now = limit === "maxEntries" ? limits.maxEntries : mebibytes(limits[limit]);
+  return new ArchiveLimitError(
+    limit,
+    `${lead}; ${consequence}. If the backup really ${NEEDS[limit]}, raise ${LIMIT_INPUTS[limit]} (now ${now}).`
+  );
+}
+var ENTRY_OVERHEAD = 8 * KiB2;
+var MAX_META_ENTRY = 64 * KiB2;
+var CHUNK = 64 * KiB2;
+async function readArchive(archive, onEntry, options) {
+  const { limits, consequence } = options;
+  const refuse = {
+    maxEntries: () => limitError(
+      "maxEntries",
+      limits,
+      `${archive} holds more than ${limits.maxEntries} files and directories`,
+      consequence
+    ),
+    maxFileBytes: (path5) => limitError(
+      "maxFileBytes",
+      limits,
+      `${path5} in ${archive} is larger than the limit for one file (${formatSize(limits.maxFileBytes)})`,
+      consequence
+    ),
+    maxBytes: () => limitError(
+      "maxBytes",
+      limits,
+      `${archive} unpacks to more than ${formatSize(limits.maxBytes)}`,
+      consequence
+    )
+  };
+  let failure;
+  const pending = [];
+  let entries = 0;
+  let declared = 0;
+  let streamed = 0;
+  let raw = 0;
+  const rawLimit = limits.maxBytes + limits.maxEntries * ENTRY_OVERHEAD + MiB;
+  const parser = new rt({
+    strict: false,
+    // The stream is gunzipped already: no second decompression (of a gzip inside the gzip) behind our back.
+    brotli: false,
+    zstd: false,
+    maxMetaEntrySize: MAX_META_ENTRY,
+    onwarn: (_code, message) => options.onWarn(message instanceof Error ? message.message : String(message))
+  });
+  const sink = new Writable({
+    highWaterMark: CHUNK,
+    write(chunk, _encoding, callback) {
+      if (raw === 0 && chunk[0] === 31 && chunk[1] === 139)
+        return callback(
+          new DeckhandError(`${archive} holds a gzip stream inside its gzip stream; ${consequence}.`)
+        );
+      raw += chunk.length;
+      if (raw > rawLimit) return callback(refuse.maxBytes());
+      let more;
+      try {
+        more = parser.write(chunk);
+      } catch (err) {
+        return callback(err);
+      }
+      if (more) callback();
+      else parser.once("drain", () => callback());
+    },
+    final(callback) {
+      parser.once("end", () => void Promise.all(pending).then(() => callback(), callback));
+      parser.end();
+    }
+  });
+  let current;
+  const fail = (err) => {
+    if (failure !== void 0) return;
+    failure = err;
+    sink.destroy(err instanceof Error ? err : new Error(String(err)));
+    current?.destroy();
+  };
+  const stopped = () => new Error("reading the archive stopped");
+  const admit = (entry) => {
+    const size = entry.size ?? 0;
+    let err;
+    if (++entries > limits.maxEntries) err = refuse.maxEntries();
+    else if (size > limits.maxFileBytes) err = refuse.maxFileBytes(entry.path);
+    else if ((declared += size) > limits.maxBytes) err = refuse.maxBytes();
+    if (err) fail(err);
+    return err === void 0;
+  };
+  parser.on("entry", (entry) => {
+    if (failure !== void 0 || !admit(entry)) return;
+    current = entry;
+    async function* body() {
+      if (failure !== void 0) throw stopped();
+      let own = 0;
+      for await (const chunk of entry) {
+        own += chunk.length;
+        streamed += chunk.length;
+        if (own > limits.maxFileBytes) throw refuse.maxFileBytes(entry.path);
+        if (streamed > limits.maxBytes) throw refuse.maxBytes();
+        yield chunk;
+        if (failure !== void 0) throw stopped();
+      }
+      if (failure !== void 0) throw stopped();
+    }
+    pending.push(onEntry(entry, body).catch(fail));
+  });
+  parser.on("ignoredEntry", (entry) => {
+    if (failure !== void 0 || !admit(entry)) return;
+    options.onWarn(`${entry.path} is a ${entry.type} entry`);
+  });
+  parser.on("error", fail);
+  try {
+    await pipeline(
+      createReadStream2(archive, { highWaterMark: CHUNK }),
+      createGunzip({ chunkSize: CHUNK }),
+      sink
+    );
+  } catch (err) {
+    fail(err);
+  }
+  if (failure !== void 0) {
+    await Promise.allSettled(pending);
+    throw readError(failure, archive, consequence);
+  }
+}
+function readError(err, archive, consequence) {
+  if (isDeckhandError(err)) return err;
+  const code = err?.code;
+  if (typeof code === "string" && code.startsWith("Z_"))
+    return new DeckhandError(
+      `${archive} is not a readable tar.gz (${err.message}); ${consequence}.`,
+      [],
+      { cause: err }
+    );
+  return err;
 }
 
 // actions/engine/files/backup.ts
@@ -30841,10 +31097,21 @@ function parentDirectories(path5) {
 }
 
 // actions/engine/files/restore.ts
-import { randomBytes } from "node:crypto";
-import { constants as constants2 } from "node:fs";
-import { chmod, copyFile, lstat as lstat2, mkdir as mkdir2, readdir as readdir2, readFile, rename as rename2, rm as rm2, stat, utimes } from "node:fs/promises";
-import { basename as basename2, dirname as dirname2, join as join3, resolve, sep as sep2 } from "node:path";
+import { createHash as createHash2 } from "node:crypto";
+import {
+  chmod,
+  lstat,
+  mkdir as mkdir2,
+  open as open2,
+  readdir,
+  readFile,
+  rename as rename2,
+  rm as rm2,
+  rmdir,
+  stat,
+  utimes
+} from "node:fs/promises";
+import { basename as basename2, dirname as dirname2, join as join2, resolve, sep } from "node:path";
 init_errors();
 var SHA256 = /^[0-9a-f]{64}$/;
 function safeRelative(path5) {
@@ -30901,92 +31168,53 @@ function parseManifest(text, path5) {
 function validMode(mode) {
   return typeof mode === "string" && /^[0-7]{3,4}$/.test(mode);
 }
-async function locate(input) {
+function maxManifestBytes(limits) {
+  return 16 * 1024 * 1024 + limits.maxEntries * 1024;
+}
+async function locate(input, limits) {
   const path5 = resolve(input);
   const stats = await stat(path5).catch(() => void 0);
   if (!stats) throw new DeckhandError(`${path5}: no such file or directory.`);
   let manifestPath;
   if (stats.isDirectory()) {
-    const found = (await readdir2(path5)).filter((name) => name.endsWith(MANIFEST_SUFFIX));
+    const found = (await readdir(path5)).filter((name) => name.endsWith(MANIFEST_SUFFIX));
     if (found.length !== 1) {
       throw new DeckhandError(
         `${path5} holds ${found.length === 0 ? "no" : found.length} *${MANIFEST_SUFFIX} file(s): name the archive or its manifest instead.`,
         found
       );
     }
-    manifestPath = join3(path5, found[0]);
+    manifestPath = join2(path5, found[0]);
   } else if (path5.endsWith(MANIFEST_SUFFIX)) manifestPath = path5;
   else manifestPath = `${path5}${MANIFEST_SUFFIX}`;
   let text;
   try {
+    const size = (await stat(manifestPath)).size;
+    if (size > maxManifestBytes(limits))
+      throw limitError(
+        "maxEntries",
+        limits,
+        `${manifestPath} is ${formatSize(size)}, more than a manifest of ${limits.maxEntries} files and directories takes`,
+        "nothing was restored"
+      );
     text = await readFile(manifestPath, "utf8");
   } catch (err) {
+    if (isDeckhandError(err)) throw err;
     throw new DeckhandError(
       `Cannot read the manifest ${manifestPath} (${errorMessage(err)}): without it the archive cannot be verified, so nothing was restored. It is written beside the archive as <archive>.manifest.json.`
     );
   }
   const manifest = parseManifest(text, manifestPath);
   const named = !stats.isDirectory() && !path5.endsWith(MANIFEST_SUFFIX);
-  const archive = named ? path5 : join3(dirname2(manifestPath), manifest.archive.file);
+  const archive = named ? path5 : join2(dirname2(manifestPath), manifest.archive.file);
   return { manifestPath, manifest, archive };
-}
-async function extractVerified(archive, dir, manifest) {
-  const problems = [];
-  const archivedDirs = /* @__PURE__ */ new Set();
-  await So({
-    file: archive,
-    cwd: dir,
-    preservePaths: false,
-    noChmod: true,
-    filter: (path5, entry) => {
-      const type = entry.type;
-      if (type !== "File" && type !== "OldFile" && type !== "ContiguousFile" && type !== "Directory") {
-        problems.push(`${path5} is a ${type}`);
-        return false;
-      }
-      const normalized = path5.replace(/^(\.\/)+/, "").replace(/\/$/, "");
-      if (!safeRelative(normalized)) {
-        problems.push(`${path5} is not a plain relative path`);
-        return false;
-      }
-      if (type === "Directory") archivedDirs.add(normalized);
-      return true;
-    },
-    onwarn: (_code, message) => problems.push(message)
-  });
-  if (problems.length > 0)
-    throw new DeckhandError(
-      `The archive holds entries a files-backup archive never has; nothing was restored.`,
-      problems.slice(0, 20)
-    );
-  const files = await listFiles(dir);
-  const digests = await digestFiles(dir, files);
-  const expected = new Map(manifest.files.map((f2) => [f2.path, f2]));
-  const found = new Set(digests.map((d) => d.path));
-  const extra = digests.filter((d) => !expected.has(d.path)).map((d) => `${d.path}: not in the manifest`);
-  const missing = manifest.files.filter((f2) => !found.has(f2.path)).map((f2) => `${f2.path}: not in the archive`);
-  const differ = digests.filter((d) => {
-    const want = expected.get(d.path);
-    return want !== void 0 && (want.sha256 !== d.sha256 || want.size !== d.size);
-  }).map((d) => `${d.path}: sha256 or size differs from the manifest`);
-  const listed = new Set(manifest.directories.map((d) => d.path));
-  const parents = new Set([...manifest.files.map((f2) => f2.path), ...listed].flatMap(parentDirectories));
-  const missingDirs = [...listed].filter((d) => !archivedDirs.has(d)).map((d) => `${d}/: not in the archive`);
-  const extraDirs = [...archivedDirs].filter((d) => !listed.has(d) && !parents.has(d)).map((d) => `${d}/: not in the manifest`);
-  const all = [...missing, ...missingDirs, ...extra, ...extraDirs, ...differ];
-  if (all.length > 0) {
-    throw new DeckhandError(
-      `The archive's files do not match the manifest (${all.length} difference(s)); nothing was restored.`,
-      all.slice(0, 20)
-    );
-  }
 }
 async function plan(manifest, target) {
   const actions = /* @__PURE__ */ new Map();
   const newDirectories = /* @__PURE__ */ new Set();
   const blocked = [];
   const dirs = /* @__PURE__ */ new Map();
-  const prefix = target.endsWith(sep2) ? target : `${target}${sep2}`;
+  const prefix = target.endsWith(sep) ? target : `${target}${sep}`;
   const usableDir = async (dir) => {
     if (dir === target || !dir.startsWith(prefix)) return true;
     const known = dirs.get(dir);
@@ -30997,7 +31225,7 @@ async function plan(manifest, target) {
     return ok3;
   };
   for (const file of manifest.files) {
-    const dest = join3(target, file.path);
+    const dest = join2(target, file.path);
     if (!await usableDir(dirname2(dest))) {
       blocked.push(`${file.path}: a parent directory's place is taken by a file`);
       continue;
@@ -31008,40 +31236,169 @@ async function plan(manifest, target) {
     else actions.set(file.path, (await sha256File(dest)).sha256 === file.sha256 ? "unchanged" : "conflict");
   }
   for (const dir of manifest.directories) {
-    const dest = join3(target, dir.path);
+    const dest = join2(target, dir.path);
     if (!await usableDir(dirname2(dest))) {
       blocked.push(`${dir.path}/: a parent directory's place is taken by a file`);
       continue;
     }
-    const stats = await stat(dest).catch(() => void 0) ?? await lstat2(dest).catch(() => void 0);
+    const stats = await stat(dest).catch(() => void 0) ?? await lstat(dest).catch(() => void 0);
     if (!stats) newDirectories.add(dir.path);
     else if (!stats.isDirectory()) blocked.push(`${dir.path}/: exists and is not a directory`);
   }
   return { actions, newDirectories, blocked };
 }
-async function place(source, dest, mode, sha256) {
-  await mkdir2(dirname2(dest), { recursive: true });
-  const temp = join3(dirname2(dest), `.${basename2(dest)}.${randomBytes(6).toString("hex")}.tmp`);
-  try {
-    await copyFile(source, temp, constants2.COPYFILE_EXCL);
-    await chmod(temp, mode);
-    const { mtime, atime } = await lstat2(source);
-    await utimes(temp, atime, mtime);
-    if ((await sha256File(temp)).sha256 !== sha256)
-      throw new Error(`${dest}: the copy does not match the archive`);
-    await rename2(temp, dest);
-  } catch (err) {
-    await rm2(temp, { force: true });
-    throw err;
+function checkListed(manifest, manifestPath, limits) {
+  const consequence = "nothing was restored";
+  const entries = manifest.files.length + manifest.directories.length;
+  if (entries > limits.maxEntries)
+    throw limitError(
+      "maxEntries",
+      limits,
+      `${manifestPath} lists ${entries} files and directories, more than ${limits.maxEntries}`,
+      consequence
+    );
+  let total = 0;
+  for (const file of manifest.files) {
+    if (file.size > limits.maxFileBytes)
+      throw limitError(
+        "maxFileBytes",
+        limits,
+        `${file.path} is ${formatSize(file.size)} by ${manifestPath}, larger than the limit for one file (${formatSize(limits.maxFileBytes)})`,
+        consequence
+      );
+    total += file.size;
+  }
+  if (total > limits.maxBytes)
+    throw limitError(
+      "maxBytes",
+      limits,
+      `The files ${manifestPath} lists add up to ${formatSize(total)}, more than ${formatSize(limits.maxBytes)}`,
+      consequence
+    );
+}
+var Staging = class {
+  /** Relative path -> temporary file beside its destination. */
+  files = /* @__PURE__ */ new Map();
+  directories = [];
+  /** Makes dir and its missing parents, remembering which it made. */
+  async directory(dir) {
+    const first = await mkdir2(dir, { recursive: true });
+    if (first === void 0) return;
+    const made = [];
+    for (let d = dir; ; d = dirname2(d)) {
+      made.push(d);
+      if (d === first || dirname2(d) === d) break;
+    }
+    for (let i = made.length - 1; i >= 0; i--) this.directories.push(made[i]);
+  }
+  /** Forgets what was renamed into place: it is the user's now. */
+  installed() {
+    this.files.clear();
+    this.directories.length = 0;
+  }
+  async discard() {
+    for (const temp of this.files.values()) await rm2(temp, { force: true });
+    for (let i = this.directories.length - 1; i >= 0; i--)
+      await rmdir(this.directories[i]).catch(() => void 0);
+    this.installed();
+  }
+};
+var FILE_TYPES = /* @__PURE__ */ new Set(["File", "OldFile", "ContiguousFile"]);
+async function writeAll(handle, chunk) {
+  for (let offset = 0; offset < chunk.length; ) {
+    const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
+    offset += bytesWritten;
   }
 }
-async function createDirectories(target, directories) {
-  for (const dir of directories) await mkdir2(join3(target, dir.path), { recursive: true });
-  const deepestFirst = [...directories].sort((a, b2) => b2.path.length - a.path.length);
-  for (const dir of deepestFirst) await chmod(join3(target, dir.path), parseInt(dir.mode, 8));
+async function extractVerified(archive, target, manifest, limits, stage, staging) {
+  const problems = [];
+  const archivedDirs = /* @__PURE__ */ new Set();
+  const expected = new Map(manifest.files.map((f2) => [f2.path, f2]));
+  const found = /* @__PURE__ */ new Set();
+  const extra = [];
+  const differ = [];
+  await readArchive(
+    archive,
+    async (entry, body) => {
+      const type = entry.type;
+      if (!FILE_TYPES.has(type) && type !== "Directory") {
+        problems.push(`${entry.path} is a ${type}`);
+        return void entry.resume();
+      }
+      const path5 = entry.path.replace(/^(\.\/)+/, "").replace(/\/$/, "");
+      if (!safeRelative(path5)) {
+        problems.push(`${entry.path} is not a plain relative path`);
+        return void entry.resume();
+      }
+      if (type === "Directory") {
+        archivedDirs.add(path5);
+        return void entry.resume();
+      }
+      if (found.has(path5)) {
+        problems.push(`${path5} is in the archive twice`);
+        return void entry.resume();
+      }
+      found.add(path5);
+      const want = expected.get(path5);
+      if (want === void 0) {
+        extra.push(`${path5}: not in the manifest`);
+        return void entry.resume();
+      }
+      if (entry.size !== want.size) {
+        differ.push(`${path5}: sha256 or size differs from the manifest`);
+        return void entry.resume();
+      }
+      const hash = createHash2("sha256");
+      let handle;
+      if (stage?.(path5)) {
+        const dest = join2(target, path5);
+        await staging.directory(dirname2(dest));
+        const temp = tempPathFor(dest);
+        handle = await open2(temp, "wx", 384);
+        staging.files.set(path5, temp);
+      }
+      try {
+        for await (const chunk of body()) {
+          hash.update(chunk);
+          if (handle) await writeAll(handle, chunk);
+        }
+        await handle?.sync();
+      } finally {
+        await handle?.close();
+      }
+      if (hash.digest("hex") !== want.sha256) differ.push(`${path5}: sha256 or size differs from the manifest`);
+      else if (handle) {
+        const temp = staging.files.get(path5);
+        await chmod(temp, parseInt(want.mode, 8));
+        await utimes(temp, entry.atime ?? /* @__PURE__ */ new Date(), entry.mtime ?? /* @__PURE__ */ new Date());
+      }
+    },
+    { limits, onWarn: (message) => problems.push(message), consequence: "nothing was restored" }
+  );
+  if (problems.length > 0)
+    throw new DeckhandError(
+      `The archive holds entries a files-backup archive never has; nothing was restored.`,
+      problems.slice(0, 20)
+    );
+  const missing = manifest.files.filter((f2) => !found.has(f2.path)).map((f2) => `${f2.path}: not in the archive`);
+  const listed = new Set(manifest.directories.map((d) => d.path));
+  const parents = /* @__PURE__ */ new Set();
+  for (const path5 of expected.keys()) for (const parent of parentDirectories(path5)) parents.add(parent);
+  for (const path5 of listed) for (const parent of parentDirectories(path5)) parents.add(parent);
+  const missingDirs = [...listed].filter((d) => !archivedDirs.has(d)).map((d) => `${d}/: not in the archive`);
+  const extraDirs = [...archivedDirs].filter((d) => !listed.has(d) && !parents.has(d)).map((d) => `${d}/: not in the manifest`);
+  const all = missing.concat(missingDirs, extra, extraDirs, differ);
+  if (all.length > 0) {
+    throw new DeckhandError(
+      `The archive's files do not match the manifest (${all.length} difference(s)); nothing was restored.`,
+      all.slice(0, 20)
+    );
+  }
 }
 async function filesRestore(options) {
-  const { manifestPath, manifest, archive } = await locate(options.input);
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const { manifestPath, manifest, archive } = await locate(options.input, limits);
+  checkListed(manifest, manifestPath, limits);
   const archiveStats = await stat(archive).catch(() => void 0);
   if (!archiveStats?.isFile())
     throw new DeckhandError(
@@ -31056,55 +31413,64 @@ async function filesRestore(options) {
   options.logger.info(
     `${archive}: sha256 matches the manifest (${manifest.files.length} file(s), ${manifest.directories.length} empty directory(ies))`
   );
-  const temp = await privateTempDir("deckhand-files-");
+  const target = resolve(options.target);
+  const targetStats = await stat(target).catch(() => void 0);
+  if (targetStats && !targetStats.isDirectory())
+    throw new DeckhandError(`target ${target} is not a directory; nothing was restored.`);
+  const { actions, newDirectories, blocked } = await plan(manifest, target);
+  if (blocked.length > 0)
+    throw new DeckhandError(
+      `${blocked.length} path(s) cannot be restored into ${target}; nothing was written.`,
+      blocked
+    );
+  const of = (action) => [...actions].filter(([, a]) => a === action).map(([path5]) => path5);
+  const conflicts = of("conflict");
+  const unchanged = of("unchanged");
+  if (conflicts.length > 0 && !options.overwrite) {
+    throw new DeckhandError(
+      `${conflicts.length} file(s) in ${target} differ from the backup; nothing was written. Set overwrite to true to replace them.`,
+      conflicts
+    );
+  }
+  const written = manifest.files.map((f2) => f2.path).filter((path5) => actions.get(path5) !== "unchanged");
+  const staging = new Staging();
+  const stage = options.dryRun ? void 0 : (path5) => actions.get(path5) !== "unchanged";
   try {
-    await extractVerified(archive, temp.path, manifest);
-    const target = resolve(options.target);
-    const targetStats = await stat(target).catch(() => void 0);
-    if (targetStats && !targetStats.isDirectory())
-      throw new DeckhandError(`target ${target} is not a directory; nothing was restored.`);
-    const { actions, newDirectories, blocked } = await plan(manifest, target);
-    if (blocked.length > 0)
-      throw new DeckhandError(
-        `${blocked.length} path(s) cannot be restored into ${target}; nothing was written.`,
-        blocked
-      );
-    const of = (action) => [...actions].filter(([, a]) => a === action).map(([path5]) => path5);
-    const conflicts = of("conflict");
-    const unchanged = of("unchanged");
-    if (conflicts.length > 0 && !options.overwrite) {
-      throw new DeckhandError(
-        `${conflicts.length} file(s) in ${target} differ from the backup; nothing was written. Set overwrite to true to replace them.`,
-        conflicts
-      );
-    }
-    const written = manifest.files.map((f2) => f2.path).filter((path5) => actions.get(path5) !== "unchanged");
+    await extractVerified(archive, target, manifest, limits, stage, staging);
     if (!options.dryRun) {
+      const created = manifest.directories.filter((d) => newDirectories.has(d.path));
+      for (const dir of created) await staging.directory(join2(target, dir.path));
       for (const file of manifest.files) {
-        if (actions.get(file.path) === "unchanged") continue;
-        await place(join3(temp.path, file.path), join3(target, file.path), parseInt(file.mode, 8), file.sha256);
+        const temp = staging.files.get(file.path);
+        if (temp === void 0) continue;
+        await rename2(temp, join2(target, file.path));
+        forgetOnStop(temp);
+        staging.files.delete(file.path);
         options.logger.debug(`wrote ${file.path}`);
       }
-      await createDirectories(
-        target,
-        manifest.directories.filter((d) => newDirectories.has(d.path))
-      );
+      staging.installed();
+      const deepestFirst = [...created].sort((a, b2) => b2.path.length - a.path.length);
+      for (const dir of deepestFirst) await chmod(join2(target, dir.path), parseInt(dir.mode, 8));
     }
-    const directories = manifest.directories.map((d) => d.path);
-    return {
-      archive,
-      manifest: manifestPath,
-      written,
-      unchanged,
-      conflicts,
-      directories: directories.filter((path5) => newDirectories.has(path5)),
-      directoriesPresent: directories.filter((path5) => !newDirectories.has(path5)),
-      verified: true
-    };
-  } finally {
-    await temp.cleanup();
+  } catch (err) {
+    await staging.discard();
+    throw fileSystemError(err, target);
   }
+  const directories = manifest.directories.map((d) => d.path);
+  return {
+    archive,
+    manifest: manifestPath,
+    written,
+    unchanged,
+    conflicts,
+    directories: directories.filter((path5) => newDirectories.has(path5)),
+    directoriesPresent: directories.filter((path5) => !newDirectories.has(path5)),
+    verified: true
+  };
 }
+
+// actions/engine/output-paths.ts
+init_errors();
 
 // actions/engine/report.ts
 function emptyReport(title) {
@@ -31131,7 +31497,7 @@ function artifactServiceUnavailable(env) {
 init_errors();
 
 // actions/engine/paths.ts
-import { access, constants as constants3, stat as stat2 } from "node:fs/promises";
+import { access, constants as constants2, stat as stat2 } from "node:fs/promises";
 async function exists(path5) {
   return stat2(path5).then(
     () => true,
@@ -31176,9 +31542,11 @@ async function resolveBackupInput(inputs, ctx, input, name = "input") {
 // actions/engine/jobs/inputs.ts
 init_errors();
 var Inputs = class {
+  /** Reads every integer input at once: a value out of range fails the job before any work is done. */
   constructor(specs, source) {
     this.specs = specs;
     this.source = source;
+    for (const [name, spec] of Object.entries(specs)) if (spec.type === "integer") this.bounded(name, 1);
   }
   specs;
   source;
@@ -31216,23 +31584,32 @@ var Inputs = class {
   optionalBoolean(name) {
     return this.raw(name) === void 0 ? void 0 : this.boolean(name);
   }
-  /** A whole number, zero included, or undefined when not set. */
+  /** A whole number, zero included (within the spec's range), or undefined when not set. */
   count(name) {
-    const value = this.raw(name);
-    if (value === void 0) return void 0;
-    if (!/^[0-9]+$/.test(value)) {
-      throw new DeckhandError(`Input ${name} must be a whole number (0 or more), got "${value}"`);
-    }
-    return Number(value);
+    return this.bounded(name, 0);
   }
-  /** A positive integer, or undefined when not set. */
+  /** A positive integer (within the spec's range), or undefined when not set. */
   integer(name) {
+    return this.bounded(name, 1);
+  }
+  /**
+   * A safe integer within [min, max] of the spec: digits only (no sign, exponent or fraction), so that
+   * `99999999999999999999999` is refused here rather than handed to deck as `1e+23`.
+   */
+  bounded(name, floor) {
     const value = this.raw(name);
     if (value === void 0) return void 0;
-    if (!/^[0-9]+$/.test(value) || Number(value) < 1) {
-      throw new DeckhandError(`Input ${name} must be a positive integer, got "${value}"`);
+    const spec = this.specs[name];
+    if (spec.max === void 0) throw new Error(`input ${name} has no maximum in the spec`);
+    const min = spec.min ?? floor;
+    const n = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > spec.max) {
+      const shown = value.length > 40 ? `${value.slice(0, 40)}\u2026` : value;
+      throw new DeckhandError(
+        `Input ${name} must be a whole number from ${min} to ${spec.max}${spec.unit ? ` (${spec.unit})` : ""}, got "${shown}"`
+      );
     }
-    return Number(value);
+    return n;
   }
   /** One of a fixed set of values (the spec's default when unset). */
   oneOf(name, allowed) {
@@ -31256,10 +31633,15 @@ async function filesRestoreJob(source, ctx) {
   const target = inputs.string("target");
   const overwrite = inputs.boolean("overwrite");
   const dryRun = inputs.boolean("dry-run");
+  const limits = {
+    maxBytes: inputs.integer("max-size-mib") * MiB,
+    maxFileBytes: inputs.integer("max-file-size-mib") * MiB,
+    maxEntries: inputs.integer("max-files")
+  };
   const input = await resolveBackupInput(inputs, ctx, inputs.string("input"));
   let result;
   try {
-    result = await filesRestore({ input: input.path, target, overwrite, dryRun, logger: ctx.logger });
+    result = await filesRestore({ input: input.path, target, overwrite, dryRun, limits, logger: ctx.logger });
   } finally {
     await input.cleanup();
   }
@@ -32112,7 +32494,7 @@ var lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k2) => (c[k2.toLowerCas
 
 // node_modules/@actions/core/lib/summary.js
 import { EOL as EOL3 } from "os";
-import { constants as constants4, promises } from "fs";
+import { constants as constants3, promises } from "fs";
 var __awaiter2 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
     return value instanceof P2 ? value : new P2(function(resolve5) {
@@ -32162,7 +32544,7 @@ var Summary = class {
         throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
       }
       try {
-        yield access2(pathFromEnv, constants4.R_OK | constants4.W_OK);
+        yield access2(pathFromEnv, constants3.R_OK | constants3.W_OK);
       } catch (_a) {
         throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
       }
@@ -32438,7 +32820,7 @@ var __awaiter3 = function(thisArg, _arguments, P2, generator) {
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { chmod: chmod2, copyFile: copyFile2, lstat: lstat3, mkdir: mkdir3, open: open2, readdir: readdir3, rename: rename3, rm: rm3, rmdir, stat: stat3, symlink, unlink } = fs3.promises;
+var { chmod: chmod2, copyFile, lstat: lstat2, mkdir: mkdir3, open: open3, readdir: readdir2, rename: rename3, rm: rm3, rmdir: rmdir2, stat: stat3, symlink, unlink } = fs3.promises;
 var IS_WINDOWS = process.platform === "win32";
 function readlink(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
@@ -32511,7 +32893,7 @@ function tryGetExecutablePath(filePath, extensions) {
           try {
             const directory = path.dirname(filePath);
             const upperName = path.basename(filePath).toUpperCase();
-            for (const actualName of yield readdir3(directory)) {
+            for (const actualName of yield readdir2(directory)) {
               if (upperName === actualName.toUpperCase()) {
                 filePath = path.join(directory, actualName);
                 break;
@@ -32593,7 +32975,7 @@ function cp(source_1, dest_1) {
       if (path2.relative(source, newDest) === "") {
         throw new Error(`'${newDest}' and '${source}' are the same file`);
       }
-      yield copyFile3(source, newDest, force);
+      yield copyFile2(source, newDest, force);
     }
   });
 }
@@ -32698,25 +33080,25 @@ function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
       return;
     currentDepth++;
     yield mkdirP(destDir);
-    const files = yield readdir3(sourceDir);
+    const files = yield readdir2(sourceDir);
     for (const fileName of files) {
       const srcFile = `${sourceDir}/${fileName}`;
       const destFile = `${destDir}/${fileName}`;
-      const srcFileStat = yield lstat3(srcFile);
+      const srcFileStat = yield lstat2(srcFile);
       if (srcFileStat.isDirectory()) {
         yield cpDirRecursive(srcFile, destFile, currentDepth, force);
       } else {
-        yield copyFile3(srcFile, destFile, force);
+        yield copyFile2(srcFile, destFile, force);
       }
     }
     yield chmod2(destDir, (yield stat3(sourceDir)).mode);
   });
 }
-function copyFile3(srcFile, destFile, force) {
+function copyFile2(srcFile, destFile, force) {
   return __awaiter4(this, void 0, void 0, function* () {
-    if ((yield lstat3(srcFile)).isSymbolicLink()) {
+    if ((yield lstat2(srcFile)).isSymbolicLink()) {
       try {
-        yield lstat3(destFile);
+        yield lstat2(destFile);
         yield unlink(destFile);
       } catch (e) {
         if (e.code === "EPERM") {
@@ -32727,7 +33109,7 @@ function copyFile3(srcFile, destFile, force) {
       const symlinkFull = yield readlink(srcFile);
       yield symlink(symlinkFull, destFile, IS_WINDOWS ? "junction" : null);
     } else if (!(yield exists2(destFile)) || force) {
-      yield copyFile2(srcFile, destFile);
+      yield copyFile(srcFile, destFile);
     }
   });
 }
@@ -33275,7 +33657,7 @@ function info(message) {
 
 // actions/github/run-action.ts
 init_errors();
-import { isAbsolute, relative as relative3, sep as sep5 } from "node:path";
+import { isAbsolute, relative as relative2, sep as sep4 } from "node:path";
 
 // actions/engine/secrets/configured.ts
 init_errors();
@@ -34564,8 +34946,8 @@ function configureSecretFields(lines) {
 }
 
 // actions/github/artifacts.ts
-import { readdir as readdir4, stat as stat4 } from "node:fs/promises";
-import { join as join6, resolve as resolve4 } from "node:path";
+import { readdir as readdir3, stat as stat4 } from "node:fs/promises";
+import { join as join5, resolve as resolve4 } from "node:path";
 
 // actions/engine/arrays.ts
 function append(into, items) {
@@ -34742,8 +35124,8 @@ async function expandFiles(paths2) {
       out.push(path5);
       continue;
     }
-    const entries = await readdir4(path5, { recursive: true, withFileTypes: true });
-    const files = entries.filter((e) => !e.isDirectory()).map((e) => join6(e.parentPath, e.name));
+    const entries = await readdir3(path5, { recursive: true, withFileTypes: true });
+    const files = entries.filter((e) => !e.isDirectory()).map((e) => join5(e.parentPath, e.name));
     append(out, files.length > 0 ? files.sort() : [path5]);
   }
   return out;
@@ -34763,7 +35145,7 @@ init_summary();
 
 // actions/github/tool-cache-store.ts
 import { stat as stat5 } from "node:fs/promises";
-import { join as join8 } from "node:path";
+import { join as join7 } from "node:path";
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
 import * as crypto2 from "crypto";
@@ -34931,12 +35313,12 @@ function downloadToolAttempt(url, dest, auth2, headers) {
       debug(`Failed to download from "${url}". Code(${response.message.statusCode}) Message(${response.message.statusMessage})`);
       throw err;
     }
-    const pipeline2 = util.promisify(stream.pipeline);
+    const pipeline3 = util.promisify(stream.pipeline);
     const responseMessageFactory = _getGlobal("TEST_DOWNLOAD_TOOL_RESPONSE_MESSAGE_FACTORY", () => response.message);
     const readStream = responseMessageFactory();
     let succeeded = false;
     try {
-      yield pipeline2(readStream, fs4.createWriteStream(dest));
+      yield pipeline3(readStream, fs4.createWriteStream(dest));
       debug("download complete");
       succeeded = true;
       return dest;
@@ -35154,7 +35536,7 @@ var ToolCacheStore = class {
   async find(version, platform2) {
     const dir = find(TOOL, normalizeVersion(version), toolCacheKey(platform2));
     if (!dir) return void 0;
-    const binary = await stat5(join8(dir, deckBinaryName(platform2))).catch(() => void 0);
+    const binary = await stat5(join7(dir, deckBinaryName(platform2))).catch(() => void 0);
     return binary?.isFile() ? dir : void 0;
   }
   download(url) {
@@ -35210,9 +35592,10 @@ async function runAction(command, job) {
     if (result.reviews?.length) await postReviews(spec, source, result.reviews);
     for (const line of result.report.lines) info(line);
     if (!result.ok) setFailed(`${result.report.title}: ${result.report.lines[0] ?? "failed"}`);
-  } catch (err) {
-    if (!isDeckhandError(err)) debug(err?.stack ?? String(err));
-    setFailed(isDeckhandError(err) ? [err.message, ...err.details].join("\n") : errorMessage(err));
+  } catch (thrown) {
+    const err = asExpectedError(thrown);
+    if (!err) debug(thrown?.stack ?? String(thrown));
+    setFailed(err ? [err.message, ...err.details].join("\n") : errorMessage(thrown));
   }
 }
 async function postReviews(spec, source, reviews) {
@@ -35266,8 +35649,8 @@ function escapeMarkdown(text) {
 function workspacePath(file) {
   const root = process.env.GITHUB_WORKSPACE;
   if (!file || !root || !isAbsolute(file)) return file;
-  const rel = relative3(root, file);
-  return rel.startsWith("..") || isAbsolute(rel) ? file : rel.split(sep5).join("/");
+  const rel = relative2(root, file);
+  return rel.startsWith("..") || isAbsolute(rel) ? file : rel.split(sep4).join("/");
 }
 var masked = /* @__PURE__ */ new Set();
 function maskSecret(value) {

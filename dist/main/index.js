@@ -2173,9 +2173,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback2) {
         if (callback2 === void 0) {
-          return new Promise((resolve12, reject) => {
+          return new Promise((resolve13, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve12(data);
+              return err ? reject(err) : resolve13(data);
             });
           });
         }
@@ -2213,12 +2213,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback2 === void 0) {
-          return new Promise((resolve12, reject) => {
+          return new Promise((resolve13, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve12(data);
+              ) : resolve13(data);
             });
           });
         }
@@ -4485,8 +4485,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise2 = new Promise((resolve12, reject) => {
-        res = resolve12;
+      const promise2 = new Promise((resolve13, reject) => {
+        res = resolve13;
         rej = reject;
       });
       return { promise: promise2, resolve: res, reject: rej };
@@ -5328,12 +5328,12 @@ var require_formdata_parser = __commonJS({
               return "failure";
             }
             if (bufferStartsWith(input, filenameBuffer, position)) {
-              let check = position.position + filenameBuffer.length;
-              if (input[check] === 42) {
+              let check2 = position.position + filenameBuffer.length;
+              if (input[check2] === 42) {
                 position.position += 1;
-                check += 1;
+                check2 += 1;
               }
-              if (input[check] !== 61 || input[check + 1] !== 34) {
+              if (input[check2] !== 61 || input[check2 + 1] !== 34) {
                 return "failure";
               }
               position.position += 12;
@@ -5798,7 +5798,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants6 = require_constants2();
+    var constants5 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util2.addListener;
@@ -5873,7 +5873,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants6.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants5.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -5968,11 +5968,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants6.ERROR.OK) {
+          if (ret !== constants5.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants6.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants5.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants6.ERROR.PAUSED) {
+            } else if (ret === constants5.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -5995,10 +5995,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants6.ERROR.OK) {
+        if (ret === constants5.ERROR.OK) {
           return null;
         }
-        if (ret === constants6.ERROR.PAUSED || ret === constants6.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants5.ERROR.PAUSED || ret === constants5.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6015,7 +6015,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants6.ERROR[ret], data);
+        return new HTTPParserError(message, constants5.ERROR[ret], data);
       }
       destroy() {
         assert(this.ptr != null);
@@ -6195,7 +6195,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants6.ERROR.PAUSED : 0;
+        return pause ? constants5.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6217,7 +6217,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request2.onData(buf) === false) {
-          return constants6.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6253,13 +6253,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util2.destroy(socket, new InformationalError("reset"));
-          return constants6.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util2.destroy(socket, new InformationalError("reset"));
-          return constants6.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util2.destroy(socket, new InformationalError("reset"));
-          return constants6.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -6737,12 +6737,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve12, reject) => {
+      const waitForDrain = () => new Promise((resolve13, reject) => {
         assert(callback2 === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback2 = resolve12;
+          callback2 = resolve13;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -6880,7 +6880,7 @@ var require_client_h2 = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { errorMonitor } = __require("node:events");
-    var { pipeline: pipeline3 } = __require("node:stream");
+    var { pipeline: pipeline4 } = __require("node:stream");
     var util2 = require_util();
     var {
       RequestContentLengthMismatchError,
@@ -7359,7 +7359,7 @@ var require_client_h2 = __commonJS({
     }
     function writeStream(abort, socket, expectsPayload, h2stream, body, client, request2, contentLength) {
       assert(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
-      const pipe = pipeline3(
+      const pipe = pipeline4(
         body,
         h2stream,
         (err) => {
@@ -7412,12 +7412,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve12, reject) => {
+      const waitForDrain = () => new Promise((resolve13, reject) => {
         assert(callback2 === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback2 = resolve12;
+          callback2 = resolve13;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -7896,16 +7896,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve12) => {
+        return new Promise((resolve13) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve12;
+            this[kClosedResolve] = resolve13;
           } else {
-            resolve12(null);
+            resolve13(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve12) => {
+        return new Promise((resolve13) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
@@ -7916,7 +7916,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve12(null);
+            resolve13(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback2);
@@ -7967,7 +7967,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve12, reject) => {
+        const socket = await new Promise((resolve13, reject) => {
           client[kConnector]({
             host: host2,
             hostname,
@@ -7979,7 +7979,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve12(socket2);
+              resolve13(socket2);
             }
           });
         });
@@ -8315,8 +8315,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve12) => {
-            this[kClosedResolve] = resolve12;
+          await new Promise((resolve13) => {
+            this[kClosedResolve] = resolve13;
           });
         }
       }
@@ -9585,7 +9585,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve12, reject) => {
+        return await new Promise((resolve13, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -9598,7 +9598,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve12(null);
+              resolve13(null);
             }
           }).on("error", noop3).on("data", function(chunk) {
             limit -= chunk.length;
@@ -9617,7 +9617,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream2, type) {
       assert(!stream2[kConsume]);
-      return new Promise((resolve12, reject) => {
+      return new Promise((resolve13, reject) => {
         if (isUnusable(stream2)) {
           const rState = stream2._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -9634,7 +9634,7 @@ var require_readable = __commonJS({
             stream2[kConsume] = {
               type,
               stream: stream2,
-              resolve: resolve12,
+              resolve: resolve13,
               reject,
               length: 0,
               body: []
@@ -9704,18 +9704,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve12, stream: stream2, length } = consume2;
+      const { type, body, resolve: resolve13, stream: stream2, length } = consume2;
       try {
         if (type === "text") {
-          resolve12(chunksDecode(body, length));
+          resolve13(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve12(JSON.parse(chunksDecode(body, length)));
+          resolve13(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve12(chunksConcat(body, length).buffer);
+          resolve13(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve12(new Blob(body, { type: stream2[kContentType] }));
+          resolve13(new Blob(body, { type: stream2[kContentType] }));
         } else if (type === "bytes") {
-          resolve12(chunksConcat(body, length));
+          resolve13(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -9972,9 +9972,9 @@ var require_api_request = __commonJS({
     };
     function request2(opts, callback2) {
       if (callback2 === void 0) {
-        return new Promise((resolve12, reject) => {
+        return new Promise((resolve13, reject) => {
           request2.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve12(data);
+            return err ? reject(err) : resolve13(data);
           });
         });
       }
@@ -10197,9 +10197,9 @@ var require_api_stream = __commonJS({
     };
     function stream2(opts, factory, callback2) {
       if (callback2 === void 0) {
-        return new Promise((resolve12, reject) => {
+        return new Promise((resolve13, reject) => {
           stream2.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve12(data);
+            return err ? reject(err) : resolve13(data);
           });
         });
       }
@@ -10404,7 +10404,7 @@ var require_api_pipeline = __commonJS({
         util2.destroy(ret, err);
       }
     };
-    function pipeline3(opts, handler2) {
+    function pipeline4(opts, handler2) {
       try {
         const pipelineHandler = new PipelineHandler(opts, handler2);
         this.dispatch({ ...opts, body: pipelineHandler.req }, pipelineHandler);
@@ -10413,7 +10413,7 @@ var require_api_pipeline = __commonJS({
         return new PassThrough().destroy(err);
       }
     }
-    module.exports = pipeline3;
+    module.exports = pipeline4;
   }
 });
 
@@ -10484,9 +10484,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback2) {
       if (callback2 === void 0) {
-        return new Promise((resolve12, reject) => {
+        return new Promise((resolve13, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve12(data);
+            return err ? reject(err) : resolve13(data);
           });
         });
       }
@@ -10578,9 +10578,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback2) {
       if (callback2 === void 0) {
-        return new Promise((resolve12, reject) => {
+        return new Promise((resolve13, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve12(data);
+            return err ? reject(err) : resolve13(data);
           });
         });
       }
@@ -13578,7 +13578,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants3();
     var EE = __require("node:events");
-    var { Readable: Readable2, pipeline: pipeline3, finished } = __require("node:stream");
+    var { Readable: Readable2, pipeline: pipeline4, finished } = __require("node:stream");
     var { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = require_util();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
@@ -14443,7 +14443,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve12, reject) => agent.dispatch(
+        return new Promise((resolve13, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -14519,11 +14519,11 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable2({ read: resume });
               const onError = this.onError.bind(this);
-              resolve12({
+              resolve13({
                 status,
                 statusText,
                 headersList,
-                body: decoders.length ? pipeline3(this.body, ...decoders, (err) => {
+                body: decoders.length ? pipeline4(this.body, ...decoders, (err) => {
                   if (err) {
                     this.onError(err);
                   }
@@ -14562,7 +14562,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve12({
+              resolve13({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -17438,7 +17438,7 @@ var require_permessage_deflate = __commonJS({
 var require_receiver = __commonJS({
   "node_modules/undici/lib/web/websocket/receiver.js"(exports, module) {
     "use strict";
-    var { Writable } = __require("node:stream");
+    var { Writable: Writable2 } = __require("node:stream");
     var assert = __require("node:assert");
     var { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = require_constants5();
     var { kReadyState, kSentClose, kResponse, kReceivedClose } = require_symbols5();
@@ -17461,7 +17461,7 @@ var require_receiver = __commonJS({
       closeWebSocketConnection(ws2, code, reason, Buffer.byteLength(reason));
       failWebsocketConnection(ws2, reason);
     }
-    var ByteParser = class extends Writable {
+    var ByteParser = class extends Writable2 {
       #buffers = [];
       #fragmentsBytes = 0;
       #byteOffset = 0;
@@ -18303,8 +18303,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms2) {
-      return new Promise((resolve12) => {
-        setTimeout(resolve12, ms2).unref();
+      return new Promise((resolve13) => {
+        setTimeout(resolve13, ms2).unref();
       });
     }
     module.exports = {
@@ -18724,7 +18724,7 @@ ${value}`;
 var require_eventsource = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource.js"(exports, module) {
     "use strict";
-    var { pipeline: pipeline3 } = __require("node:stream");
+    var { pipeline: pipeline4 } = __require("node:stream");
     var { fetching } = require_fetch();
     var { makeRequest } = require_request2();
     var { webidl } = require_webidl();
@@ -18884,7 +18884,7 @@ var require_eventsource = __commonJS({
               ));
             }
           });
-          pipeline3(
+          pipeline4(
             response.body.stream,
             eventSourceStream,
             (error2) => {
@@ -19166,6 +19166,23 @@ var require_undici = __commonJS({
 function isDeckhandError(err) {
   return err instanceof DeckhandError;
 }
+function fileSystemError(err, place) {
+  if (isDeckhandError(err)) return err;
+  const e = err;
+  const advice = e?.code === void 0 ? void 0 : FILE_SYSTEM_ADVICE[e.code];
+  if (advice === void 0) return err;
+  const file = e.path ?? place;
+  const message = advice(place, file);
+  const details = message.includes(file) ? [] : [`${e.code} from ${e.syscall ?? "a call"} on ${file}`];
+  return new FileSystemError(e.code, place, message, details, err);
+}
+function asExpectedError(err) {
+  if (isDeckhandError(err)) return err;
+  const path5 = err?.path;
+  if (typeof path5 !== "string") return void 0;
+  const mapped = fileSystemError(err, path5);
+  return isDeckhandError(mapped) ? mapped : void 0;
+}
 function errorMessage(err) {
   return err instanceof Error ? err.message : String(err);
 }
@@ -19175,7 +19192,7 @@ function explainOutput(tool, output, rules, lines = 6) {
   return rule ? `${rule[1]}
 ${tool} said: ${detail}` : `${tool} failed: ${detail || "no error output"}`;
 }
-var DeckhandError;
+var DeckhandError, FileSystemError, FILE_SYSTEM_ADVICE;
 var init_errors = __esm({
   "actions/engine/errors.ts"() {
     "use strict";
@@ -19187,6 +19204,23 @@ var init_errors = __esm({
         this.name = "DeckhandError";
         this.details = details;
       }
+    };
+    FileSystemError = class extends DeckhandError {
+      code;
+      path;
+      constructor(code, path5, message, details, cause) {
+        super(message, details, { cause });
+        this.name = "FileSystemError";
+        this.code = code;
+        this.path = path5;
+      }
+    };
+    FILE_SYSTEM_ADVICE = {
+      ENOSPC: (place) => `No space left on ${place}: free space and rerun.`,
+      EDQUOT: (place) => `Disk quota exceeded on ${place}: free space or raise the quota, and rerun.`,
+      EROFS: (place) => `${place} is on a read-only file system: choose a writable place, or remount it, and rerun.`,
+      EACCES: (_place, file) => `Permission denied on ${file}: run as a user who may use it, or change its permissions, and rerun.`,
+      EPERM: (_place, file) => `Operation not permitted on ${file}: run as a user who may use it, or change its permissions, and rerun.`
     };
   }
 });
@@ -20069,10 +20103,10 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports, module) {
     "use strict";
     var parse3 = require_parse2();
-    var constants6 = require_constants6();
+    var constants5 = require_constants6();
     var SemVer = require_semver();
     var truncate = (version, truncation, options) => {
-      if (!constants6.RELEASE_TYPES.includes(truncation)) {
+      if (!constants5.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version, options);
@@ -21312,7 +21346,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports, module) {
     "use strict";
     var internalRe = require_re();
-    var constants6 = require_constants6();
+    var constants5 = require_constants6();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse3 = require_parse2();
@@ -21396,8 +21430,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants6.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants6.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants5.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants5.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -21434,18 +21468,18 @@ function renderSummary(report2, options = SUMMARY_OPTIONS) {
   for (const table of truncated ? [] : report2.tables) {
     const caption = table.caption ? escapeHtml(table.caption) : "";
     const head = table.header.map((h) => `<th>${escapeHtml(h)}</th>`).join("");
-    const open5 = (table.collapsed ? `<details><summary>${caption || "Details"} (${table.rows.length} rows)</summary>
+    const open7 = (table.collapsed ? `<details><summary>${caption || "Details"} (${table.rows.length} rows)</summary>
 
 <table>` : `<table>${caption ? `<caption>${caption}</caption>` : ""}`) + `<thead><tr>${head}</tr></thead><tbody>
 `;
     const close = `</tbody></table>
 ${table.collapsed ? "\n</details>\n" : ""}
 `;
-    if (!fits(open5 + close)) {
+    if (!fits(open7 + close)) {
       truncated = true;
       break;
     }
-    add(open5);
+    add(open7);
     let shown = 0;
     for (const row of table.rows) {
       const html = `<tr>${row.map((c) => `<td>${escapeHtml(c)}</td>`).join("")}</tr>
@@ -21674,11 +21708,11 @@ var require_lib = __commonJS({
     })();
     var __awaiter10 = exports && exports.__awaiter || function(thisArg, _arguments, P2, generator) {
       function adopt(value) {
-        return value instanceof P2 ? value : new P2(function(resolve12) {
-          resolve12(value);
+        return value instanceof P2 ? value : new P2(function(resolve13) {
+          resolve13(value);
         });
       }
-      return new (P2 || (P2 = Promise))(function(resolve12, reject) {
+      return new (P2 || (P2 = Promise))(function(resolve13, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -21694,7 +21728,7 @@ var require_lib = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve13(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -21781,26 +21815,26 @@ var require_lib = __commonJS({
       }
       readBody() {
         return __awaiter10(this, void 0, void 0, function* () {
-          return new Promise((resolve12) => __awaiter10(this, void 0, void 0, function* () {
+          return new Promise((resolve13) => __awaiter10(this, void 0, void 0, function* () {
             let output = Buffer.alloc(0);
             this.message.on("data", (chunk) => {
               output = Buffer.concat([output, chunk]);
             });
             this.message.on("end", () => {
-              resolve12(output.toString());
+              resolve13(output.toString());
             });
           }));
         });
       }
       readBodyBuffer() {
         return __awaiter10(this, void 0, void 0, function* () {
-          return new Promise((resolve12) => __awaiter10(this, void 0, void 0, function* () {
+          return new Promise((resolve13) => __awaiter10(this, void 0, void 0, function* () {
             const chunks = [];
             this.message.on("data", (chunk) => {
               chunks.push(chunk);
             });
             this.message.on("end", () => {
-              resolve12(Buffer.concat(chunks));
+              resolve13(Buffer.concat(chunks));
             });
           }));
         });
@@ -22008,14 +22042,14 @@ var require_lib = __commonJS({
        */
       requestRaw(info2, data) {
         return __awaiter10(this, void 0, void 0, function* () {
-          return new Promise((resolve12, reject) => {
+          return new Promise((resolve13, reject) => {
             function callbackForResult(err, res) {
               if (err) {
                 reject(err);
               } else if (!res) {
                 reject(new Error("Unknown error"));
               } else {
-                resolve12(res);
+                resolve13(res);
               }
             }
             this.requestRawWithCallback(info2, data, callbackForResult);
@@ -22259,12 +22293,12 @@ var require_lib = __commonJS({
         return __awaiter10(this, void 0, void 0, function* () {
           retryNumber = Math.min(ExponentialBackoffCeiling2, retryNumber);
           const ms2 = ExponentialBackoffTimeSlice2 * Math.pow(2, retryNumber);
-          return new Promise((resolve12) => setTimeout(() => resolve12(), ms2));
+          return new Promise((resolve13) => setTimeout(() => resolve13(), ms2));
         });
       }
       _processResponse(res, options) {
         return __awaiter10(this, void 0, void 0, function* () {
-          return new Promise((resolve12, reject) => __awaiter10(this, void 0, void 0, function* () {
+          return new Promise((resolve13, reject) => __awaiter10(this, void 0, void 0, function* () {
             const statusCode = res.message.statusCode || 0;
             const response = {
               statusCode,
@@ -22272,7 +22306,7 @@ var require_lib = __commonJS({
               headers: {}
             };
             if (statusCode === HttpCodes2.NotFound) {
-              resolve12(response);
+              resolve13(response);
             }
             function dateTimeDeserializer(key2, value) {
               if (typeof value === "string") {
@@ -22311,7 +22345,7 @@ var require_lib = __commonJS({
               err.result = response.result;
               reject(err);
             } else {
-              resolve12(response);
+              resolve13(response);
             }
           }));
         });
@@ -22369,11 +22403,11 @@ var init_utils = __esm({
     import_undici2 = __toESM(require_undici(), 1);
     __awaiter9 = function(thisArg, _arguments, P2, generator) {
       function adopt(value) {
-        return value instanceof P2 ? value : new P2(function(resolve12) {
-          resolve12(value);
+        return value instanceof P2 ? value : new P2(function(resolve13) {
+          resolve13(value);
         });
       }
-      return new (P2 || (P2 = Promise))(function(resolve12, reject) {
+      return new (P2 || (P2 = Promise))(function(resolve13, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -22389,7 +22423,7 @@ var init_utils = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve13(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -22725,7 +22759,7 @@ function expand(template, context3) {
   var operators = ["+", "#", ".", "/", ";", "?", "&"];
   template = template.replace(
     /\{([^\{\}]+)\}|([^\{\}]+)/g,
-    function(_2, expression, literal) {
+    function(_2, expression, literal2) {
       if (expression) {
         let operator = "";
         const values = [];
@@ -22749,7 +22783,7 @@ function expand(template, context3) {
           return values.join(",");
         }
       } else {
-        return encodeReserved(literal);
+        return encodeReserved(literal2);
       }
     }
   );
@@ -26774,8 +26808,8 @@ var init_pull_requests = __esm({
         const end = footer(process.env);
         const content = renderBody(request2, end.length);
         const body = content + end;
-        const open5 = await this.#findOpen(request2.head, request2.base);
-        if (open5) return this.#update(open5, request2, content, body);
+        const open7 = await this.#findOpen(request2.head, request2.base);
+        if (open7) return this.#update(open7, request2, content, body);
         const created = await this.#create(request2, body);
         if (created) return { number: created.number, url: created.html_url, action: "created" };
         const raced = await this.#findOpen(request2.head, request2.base);
@@ -26787,16 +26821,16 @@ var init_pull_requests = __esm({
       }
       async close(head, base, reason) {
         checkBranches(head, base);
-        const open5 = await this.#findOpen(head, base);
-        if (!open5) return void 0;
-        const where2 = `pull request #${open5.number} in ${this.repository}`;
+        const open7 = await this.#findOpen(head, base);
+        if (!open7) return void 0;
+        const where2 = `pull request #${open7.number} in ${this.repository}`;
         if (reason.trim() !== "")
           await this.#call(
             `commenting on ${where2} before closing it`,
             () => this.#octokit.rest.issues.createComment({
               owner: this.#owner,
               repo: this.#repo,
-              issue_number: open5.number,
+              issue_number: open7.number,
               body: fit(reason)
             })
           );
@@ -26805,7 +26839,7 @@ var init_pull_requests = __esm({
           () => this.#octokit.rest.pulls.update({
             owner: this.#owner,
             repo: this.#repo,
-            pull_number: open5.number,
+            pull_number: open7.number,
             state: "closed"
           })
         );
@@ -26853,15 +26887,15 @@ var init_pull_requests = __esm({
           throw this.#error(err, doing, request2);
         }
       }
-      async #update(open5, request2, content, body) {
-        if (open5.title === request2.title && withoutFooter(open5.body ?? "") === content)
-          return { number: open5.number, url: open5.html_url, action: "unchanged" };
+      async #update(open7, request2, content, body) {
+        if (open7.title === request2.title && withoutFooter(open7.body ?? "") === content)
+          return { number: open7.number, url: open7.html_url, action: "unchanged" };
         const { data } = await this.#call(
-          `updating pull request #${open5.number} in ${this.repository}`,
+          `updating pull request #${open7.number} in ${this.repository}`,
           () => this.#octokit.rest.pulls.update({
             owner: this.#owner,
             repo: this.#repo,
-            pull_number: open5.number,
+            pull_number: open7.number,
             title: request2.title,
             body
           }),
@@ -28340,9 +28374,9 @@ ${indent}`) + "'";
         return quotedString(value, ctx);
       }
       const indent = ctx.indent || (ctx.forceBlockIndent || containsDocumentMarker(value) ? "  " : "");
-      const literal = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar2.Scalar.BLOCK_FOLDED ? false : type === Scalar2.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent.length);
+      const literal2 = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar2.Scalar.BLOCK_FOLDED ? false : type === Scalar2.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent.length);
       if (!value)
-        return literal ? "|\n" : ">\n";
+        return literal2 ? "|\n" : ">\n";
       let chomp;
       let endStart;
       for (endStart = value.length; endStart > 0; --endStart) {
@@ -28391,7 +28425,7 @@ ${indent}`) + "'";
         if (onComment)
           onComment();
       }
-      if (!literal) {
+      if (!literal2) {
         const foldedValue = value.replace(/\n+/g, "\n$&").replace(/(?:^|\n)([\t ].*)(?:([\n\t ]*)\n(?![\n\t ]))?/g, "$1$2").replace(/\n+/g, `$&${indent}`);
         let literalFallback = false;
         const foldOptions = getFoldOptions(ctx, true);
@@ -35035,7 +35069,7 @@ var require_scan = __commonJS({
 var require_parse3 = __commonJS({
   "node_modules/picomatch/lib/parse.js"(exports, module) {
     "use strict";
-    var constants6 = require_constants7();
+    var constants5 = require_constants7();
     var utils = require_utils2();
     var {
       MAX_LENGTH,
@@ -35043,7 +35077,7 @@ var require_parse3 = __commonJS({
       REGEX_NON_SPECIAL_CHARS,
       REGEX_SPECIAL_CHARS_BACKREF,
       REPLACEMENTS
-    } = constants6;
+    } = constants5;
     var expandRange = (args, options) => {
       if (typeof options.expandRange === "function") {
         return options.expandRange(...args, options);
@@ -35252,7 +35286,7 @@ var require_parse3 = __commonJS({
       if (options.maxExtglobRecursion === false) {
         return { risky: false };
       }
-      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants6.DEFAULT_MAX_EXTGLOB_RECURSION;
+      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants5.DEFAULT_MAX_EXTGLOB_RECURSION;
       const branches = splitTopLevel(body).map((branch) => branch.trim());
       if (branches.length > 1) {
         if (branches.some((branch) => branch === "") || branches.some((branch) => /^[*?]+$/.test(branch)) || hasRepeatedCharPrefixOverlap(branches)) {
@@ -35269,9 +35303,9 @@ var require_parse3 = __commonJS({
           safeChars.push(...chars);
           continue;
         }
-        const literal = normalizeSimpleBranch(branch);
-        if (literal && literal.length === 1) {
-          safeChars.push(literal);
+        const literal2 = normalizeSimpleBranch(branch);
+        if (literal2 && literal2.length === 1) {
+          safeChars.push(literal2);
           continue;
         }
         combinable = false;
@@ -35298,8 +35332,8 @@ var require_parse3 = __commonJS({
       const bos = { type: "bos", value: "", output: opts.prepend || "" };
       const tokens = [bos];
       const capture = opts.capture ? "" : "?:";
-      const PLATFORM_CHARS = constants6.globChars(opts.windows);
-      const EXTGLOB_CHARS = constants6.extglobChars(PLATFORM_CHARS);
+      const PLATFORM_CHARS = constants5.globChars(opts.windows);
+      const EXTGLOB_CHARS = constants5.extglobChars(PLATFORM_CHARS);
       const {
         DOT_LITERAL,
         PLUS_LITERAL,
@@ -35423,21 +35457,21 @@ var require_parse3 = __commonJS({
         extglobs.push(token);
       };
       const extglobClose = (token) => {
-        const literal = input.slice(token.startIndex, state.index + 1);
+        const literal2 = input.slice(token.startIndex, state.index + 1);
         const body = input.slice(token.startIndex + 2, state.index);
         const analysis = analyzeRepeatedExtglob(body, opts);
         if ((token.type === "plus" || token.type === "star") && analysis.risky) {
           const safeOutput = analysis.safeOutput ? (token.output ? "" : ONE_CHAR) + (opts.capture ? `(${analysis.safeOutput})` : analysis.safeOutput) : void 0;
-          const open5 = tokens[token.tokensIndex];
-          open5.type = "text";
-          open5.value = literal;
-          open5.output = safeOutput || utils.escapeRegex(literal);
+          const open7 = tokens[token.tokensIndex];
+          open7.type = "text";
+          open7.value = literal2;
+          open7.output = safeOutput || utils.escapeRegex(literal2);
           for (let i = token.tokensIndex + 1; i < tokens.length; i++) {
             tokens[i].value = "";
             tokens[i].output = "";
             delete tokens[i].suffix;
           }
-          state.output = token.output + open5.output;
+          state.output = token.output + open7.output;
           state.backtrack = true;
           push({ type: "paren", extglob: true, value, output: "" });
           decrement("parens");
@@ -35657,15 +35691,15 @@ var require_parse3 = __commonJS({
         }
         if (value === "{" && opts.nobrace !== true) {
           increment("braces");
-          const open5 = {
+          const open7 = {
             type: "brace",
             value,
             output: "(",
             outputIndex: state.output.length,
             tokensIndex: state.tokens.length
           };
-          braces.push(open5);
-          push(open5);
+          braces.push(open7);
+          push(open7);
           continue;
         }
         if (value === "}") {
@@ -35995,7 +36029,7 @@ var require_parse3 = __commonJS({
         NO_DOTS_SLASH,
         STAR,
         START_ANCHOR
-      } = constants6.globChars(opts.windows);
+      } = constants5.globChars(opts.windows);
       const nodot = opts.dot ? NO_DOTS : NO_DOT;
       const slashDot = opts.dot ? NO_DOTS_SLASH : NO_DOT;
       const capture = opts.capture ? "" : "?:";
@@ -36053,7 +36087,7 @@ var require_picomatch = __commonJS({
     var scan = require_scan();
     var parse3 = require_parse3();
     var utils = require_utils2();
-    var constants6 = require_constants7();
+    var constants5 = require_constants7();
     var isObject3 = (val) => val && typeof val === "object" && !Array.isArray(val);
     var picomatch2 = (glob2, options, returnState = false) => {
       if (Array.isArray(glob2)) {
@@ -36181,7 +36215,7 @@ var require_picomatch = __commonJS({
         return /$^/;
       }
     };
-    picomatch2.constants = constants6;
+    picomatch2.constants = constants5;
     module.exports = picomatch2;
   }
 });
@@ -36387,11 +36421,11 @@ var tunnel = __toESM(require_tunnel2(), 1);
 var import_undici = __toESM(require_undici(), 1);
 var __awaiter = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve12) {
-      resolve12(value);
+    return value instanceof P2 ? value : new P2(function(resolve13) {
+      resolve13(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve12, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve13, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -36407,7 +36441,7 @@ var __awaiter = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve13(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -36480,26 +36514,26 @@ var HttpClientResponse = class {
   }
   readBody() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve12) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve13) => __awaiter(this, void 0, void 0, function* () {
         let output = Buffer.alloc(0);
         this.message.on("data", (chunk) => {
           output = Buffer.concat([output, chunk]);
         });
         this.message.on("end", () => {
-          resolve12(output.toString());
+          resolve13(output.toString());
         });
       }));
     });
   }
   readBodyBuffer() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve12) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve13) => __awaiter(this, void 0, void 0, function* () {
         const chunks = [];
         this.message.on("data", (chunk) => {
           chunks.push(chunk);
         });
         this.message.on("end", () => {
-          resolve12(Buffer.concat(chunks));
+          resolve13(Buffer.concat(chunks));
         });
       }));
     });
@@ -36702,14 +36736,14 @@ var HttpClient = class {
    */
   requestRaw(info2, data) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve12, reject) => {
+      return new Promise((resolve13, reject) => {
         function callbackForResult(err, res) {
           if (err) {
             reject(err);
           } else if (!res) {
             reject(new Error("Unknown error"));
           } else {
-            resolve12(res);
+            resolve13(res);
           }
         }
         this.requestRawWithCallback(info2, data, callbackForResult);
@@ -36953,12 +36987,12 @@ var HttpClient = class {
     return __awaiter(this, void 0, void 0, function* () {
       retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
       const ms2 = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-      return new Promise((resolve12) => setTimeout(() => resolve12(), ms2));
+      return new Promise((resolve13) => setTimeout(() => resolve13(), ms2));
     });
   }
   _processResponse(res, options) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve12, reject) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve13, reject) => __awaiter(this, void 0, void 0, function* () {
         const statusCode = res.message.statusCode || 0;
         const response = {
           statusCode,
@@ -36966,7 +37000,7 @@ var HttpClient = class {
           headers: {}
         };
         if (statusCode === HttpCodes.NotFound) {
-          resolve12(response);
+          resolve13(response);
         }
         function dateTimeDeserializer(key2, value) {
           if (typeof value === "string") {
@@ -37005,7 +37039,7 @@ var HttpClient = class {
           err.result = response.result;
           reject(err);
         } else {
-          resolve12(response);
+          resolve13(response);
         }
       }));
     });
@@ -37018,11 +37052,11 @@ import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter2 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve12) {
-      resolve12(value);
+    return value instanceof P2 ? value : new P2(function(resolve13) {
+      resolve13(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve12, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve13, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -37038,7 +37072,7 @@ var __awaiter2 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve13(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -37316,11 +37350,11 @@ import * as fs2 from "fs";
 import * as path from "path";
 var __awaiter3 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve12) {
-      resolve12(value);
+    return value instanceof P2 ? value : new P2(function(resolve13) {
+      resolve13(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve12, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve13, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -37336,7 +37370,7 @@ var __awaiter3 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve13(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -37449,11 +37483,11 @@ function isUnixExecutable(stats) {
 // node_modules/@actions/io/lib/io.js
 var __awaiter4 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve12) {
-      resolve12(value);
+    return value instanceof P2 ? value : new P2(function(resolve13) {
+      resolve13(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve12, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve13, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -37469,7 +37503,7 @@ var __awaiter4 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve13(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -37525,12 +37559,12 @@ function mkdirP(fsPath) {
     yield mkdir(fsPath, { recursive: true });
   });
 }
-function which(tool, check) {
+function which(tool, check2) {
   return __awaiter4(this, void 0, void 0, function* () {
     if (!tool) {
       throw new Error("parameter 'tool' is required");
     }
-    if (check) {
+    if (check2) {
       const result = yield which(tool, false);
       if (!result) {
         if (IS_WINDOWS) {
@@ -37639,11 +37673,11 @@ function copyFile2(srcFile, destFile, force) {
 import { setTimeout as setTimeout2 } from "timers";
 var __awaiter5 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve12) {
-      resolve12(value);
+    return value instanceof P2 ? value : new P2(function(resolve13) {
+      resolve13(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve12, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve13, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -37659,7 +37693,7 @@ var __awaiter5 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve13(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -37878,7 +37912,7 @@ var ToolRunner = class extends events.EventEmitter {
         this.toolPath = path3.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
       }
       this.toolPath = yield which(this.toolPath, true);
-      return new Promise((resolve12, reject) => __awaiter5(this, void 0, void 0, function* () {
+      return new Promise((resolve13, reject) => __awaiter5(this, void 0, void 0, function* () {
         this._debug(`exec tool: ${this.toolPath}`);
         this._debug("arguments:");
         for (const arg of this.args) {
@@ -37961,7 +37995,7 @@ var ToolRunner = class extends events.EventEmitter {
           if (error2) {
             reject(error2);
           } else {
-            resolve12(exitCode);
+            resolve13(exitCode);
           }
         });
         if (this.options.input) {
@@ -38084,11 +38118,11 @@ var ExecState = class _ExecState extends events.EventEmitter {
 // node_modules/@actions/exec/lib/exec.js
 var __awaiter6 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve12) {
-      resolve12(value);
+    return value instanceof P2 ? value : new P2(function(resolve13) {
+      resolve13(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve12, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve13, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -38104,7 +38138,7 @@ var __awaiter6 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve13(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -38183,9 +38217,11 @@ import { isAbsolute, relative as relative2, sep as sep3 } from "node:path";
 // actions/engine/jobs/inputs.ts
 init_errors();
 var Inputs = class {
+  /** Reads every integer input at once: a value out of range fails the job before any work is done. */
   constructor(specs, source) {
     this.specs = specs;
     this.source = source;
+    for (const [name, spec] of Object.entries(specs)) if (spec.type === "integer") this.bounded(name, 1);
   }
   specs;
   source;
@@ -38223,23 +38259,32 @@ var Inputs = class {
   optionalBoolean(name) {
     return this.raw(name) === void 0 ? void 0 : this.boolean(name);
   }
-  /** A whole number, zero included, or undefined when not set. */
+  /** A whole number, zero included (within the spec's range), or undefined when not set. */
   count(name) {
-    const value = this.raw(name);
-    if (value === void 0) return void 0;
-    if (!/^[0-9]+$/.test(value)) {
-      throw new DeckhandError(`Input ${name} must be a whole number (0 or more), got "${value}"`);
-    }
-    return Number(value);
+    return this.bounded(name, 0);
   }
-  /** A positive integer, or undefined when not set. */
+  /** A positive integer (within the spec's range), or undefined when not set. */
   integer(name) {
+    return this.bounded(name, 1);
+  }
+  /**
+   * A safe integer within [min, max] of the spec: digits only (no sign, exponent or fraction), so that
+   * `99999999999999999999999` is refused here rather than handed to deck as `1e+23`.
+   */
+  bounded(name, floor) {
     const value = this.raw(name);
     if (value === void 0) return void 0;
-    if (!/^[0-9]+$/.test(value) || Number(value) < 1) {
-      throw new DeckhandError(`Input ${name} must be a positive integer, got "${value}"`);
+    const spec = this.specs[name];
+    if (spec.max === void 0) throw new Error(`input ${name} has no maximum in the spec`);
+    const min = spec.min ?? floor;
+    const n = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > spec.max) {
+      const shown = value.length > 40 ? `${value.slice(0, 40)}\u2026` : value;
+      throw new DeckhandError(
+        `Input ${name} must be a whole number from ${min} to ${spec.max}${spec.unit ? ` (${spec.unit})` : ""}, got "${shown}"`
+      );
     }
-    return Number(value);
+    return n;
   }
   /** One of a fixed set of values (the spec's default when unset). */
   oneOf(name, allowed) {
@@ -39601,13 +39646,43 @@ function deckFeatures(version) {
   };
 }
 
+// actions/engine/files/limits.ts
+var KiB = 1024;
+var MiB = 1024 * KiB;
+var GiB = 1024 * MiB;
+var DEFAULT_LIMITS = {
+  maxBytes: 10 * GiB,
+  maxFileBytes: 4 * GiB,
+  maxEntries: 1e5
+};
+var NO_LIMITS = {
+  maxBytes: Number.POSITIVE_INFINITY,
+  maxFileBytes: Number.POSITIVE_INFINITY,
+  maxEntries: Number.POSITIVE_INFINITY
+};
+var LIMIT_INPUTS = {
+  maxBytes: "max-size-mib",
+  maxFileBytes: "max-file-size-mib",
+  maxEntries: "max-files"
+};
+function mebibytes(bytes) {
+  return Math.ceil(bytes / MiB);
+}
+
 // actions/spec.ts
 var deckInputs = {
   "deck-version": {
     type: "string",
     description: `deck release to use when deck is not on PATH (or to insist on one): a version like ${DEFAULT_DECK_VERSION}, or latest. Downloads are verified against the release's checksums.`
   },
-  "deck-path": { type: "string", description: "Path to a deck binary to use as it is (no download)." }
+  "deck-path": { type: "string", description: "Path to a deck binary to use as it is (no download)." },
+  "deck-timeout": {
+    type: "integer",
+    default: "1800",
+    max: 86400,
+    unit: "seconds",
+    description: "Seconds one deck run (a dump, or the diff or sync of one workspace) may take in all; past it deck and every process it started are stopped and the step fails."
+  }
 };
 var transportInputs = {
   "tls-skip-verify": {
@@ -39623,7 +39698,13 @@ var transportInputs = {
     type: "string",
     description: "Server name to verify the Admin API certificate against."
   },
-  timeout: { type: "integer", default: "30", description: "Seconds deck waits for each Admin API request." }
+  timeout: {
+    type: "integer",
+    default: "30",
+    max: 3600,
+    unit: "seconds",
+    description: "Seconds deck waits for each Admin API request."
+  }
 };
 var secretFieldsInput = {
   "secret-fields": {
@@ -39674,6 +39755,8 @@ var tykInputs = {
 };
 var convergeTimeout = {
   type: "integer",
+  max: 3600,
+  unit: "seconds",
   default: "60",
   description: "gateway: tyk: seconds to wait after writing (and the reload) until the gateway serves what the files hold, re-reading with backoff; still different then, the step fails."
 };
@@ -39701,6 +39784,7 @@ var planInputs = {
   },
   parallelism: {
     type: "integer",
+    max: 256,
     description: "Concurrent Admin API requests deck makes per workspace (deck default 10)."
   },
   "plan-file": {
@@ -39805,6 +39889,7 @@ var COMMANDS = {
       },
       parallelism: {
         type: "integer",
+        max: 256,
         description: "Number of concurrent requests deck makes when online (deck default 10)."
       },
       ...connectionInputs,
@@ -39830,6 +39915,8 @@ COMMANDS.sync = {
     ...planInputs,
     "max-deletes": {
       type: "integer",
+      min: 0,
+      max: 1e6,
       default: "0",
       description: "Most entities the sync may delete, across all workspaces; a plan that deletes more is refused before anything is sent."
     },
@@ -39845,6 +39932,7 @@ COMMANDS.sync = {
     },
     "workspace-concurrency": {
       type: "integer",
+      max: 64,
       default: "1",
       description: "How many workspaces sync at the same time (never two syncs of one workspace)."
     },
@@ -39869,6 +39957,8 @@ var artifactInputs = {
   },
   "retention-days": {
     type: "integer",
+    max: 90,
+    unit: "days",
     actionOnly: true,
     description: "Days GitHub keeps the artifact (1 to 90). Default: the repository's setting."
   }
@@ -39911,6 +40001,7 @@ COMMANDS["db-dump"] = {
     },
     jobs: {
       type: "integer",
+      max: 128,
       description: "Parallel pg_dump jobs, directory format only. Default: the number of CPUs."
     },
     compress: {
@@ -39929,7 +40020,7 @@ COMMANDS["db-dump"] = {
     "output-dir": {
       type: "string",
       default: "db-backup",
-      description: "Directory that receives the backup, in a new folder <database>-<UTC time> holding the dump and manifest.json. Earlier backups are never touched."
+      description: "Directory that receives the backup, in a new folder <database>-<UTC time> holding the dump and manifest.json (-2, -3\u2026 when another dump of the same second has that name). Earlier backups are never touched."
     },
     verify: {
       type: "boolean",
@@ -39960,20 +40051,26 @@ COMMANDS["db-restore"] = {
     },
     "database-url": {
       ...postgresInputs["database-url"],
-      description: "Where to restore: postgres://user:password@host:5432/kong, or with create, a maintenance database such as postgres. Empty: the PG* variables. The password goes in a private file, never on a command line."
+      description: "Where to restore: postgres://user:password@host:5432/kong, or with create, a maintenance database such as postgres. Empty: the PG* variables. The password goes in a private file, never on a command line. Without create, clean replaces the database from the same server's postgres database (template1 where there is none)."
     },
     create: {
       type: "boolean",
       default: "false",
-      description: "Create the database named in the backup (pg_restore --create), connecting to the maintenance database of database-url."
+      description: "Create the database named in the backup (pg_restore --create), connecting to the maintenance database of database-url. One that exists is refused, or with clean replaced as clean describes."
     },
     clean: {
       type: "boolean",
       default: "false",
-      description: "Drop existing objects first (--clean --if-exists). Without it, a database that already holds tables is refused, so nothing is overwritten by accident."
+      description: "Replace a database that already holds tables: the backup is restored into a new database beside it (same owner, encoding, locale, privileges and settings), verified, and swapped in by renaming only then, so a failure leaves the database as it was. The swap ends the sessions connected to it (Kong reconnects). Needs the CREATEDB privilege and the database's ownership. Without clean, a database that holds tables is refused."
+    },
+    "keep-previous": {
+      type: "boolean",
+      default: "true",
+      description: "When clean replaced a database, keep the replaced one, renamed <database>_deckhand_previous_<UTC time> (rename it back to roll back; drop it when done). false: drop it once the restored database is in its place."
     },
     jobs: {
       type: "integer",
+      max: 128,
       description: "Parallel pg_restore jobs (directory and custom formats). Default: the number of CPUs."
     },
     verify: {
@@ -39991,6 +40088,7 @@ COMMANDS["db-restore"] = {
   },
   outputs: {
     database: "The database restored into.",
+    "previous-database": "The database clean replaced, kept under this name (keep-previous); empty when none was replaced or it was dropped.",
     tables: "Tables checked after the restore.",
     rows: "Rows checked after the restore.",
     verified: "true when every row count and checksum matched the manifest.",
@@ -40056,6 +40154,29 @@ COMMANDS["files-restore"] = {
       default: "false",
       description: "Verify the archive and report what would be written; write nothing."
     },
+    "max-size-mib": {
+      type: "integer",
+      default: String(mebibytes(DEFAULT_LIMITS.maxBytes)),
+      min: 1,
+      max: 16 * 1024 * 1024,
+      unit: "MiB",
+      description: "Most the archive may unpack to, in MiB, all files together. A larger one is refused as it streams, and nothing is restored; raise it for a backup that large."
+    },
+    "max-file-size-mib": {
+      type: "integer",
+      default: String(mebibytes(DEFAULT_LIMITS.maxFileBytes)),
+      min: 1,
+      max: 16 * 1024 * 1024,
+      unit: "MiB",
+      description: "Largest file the archive may hold, in MiB; an archive with a larger one is refused."
+    },
+    "max-files": {
+      type: "integer",
+      default: String(DEFAULT_LIMITS.maxEntries),
+      min: 1,
+      max: 1e7,
+      description: "Most files and directories the archive may hold; an archive with more is refused."
+    },
     ...artifactDownloadInputs
   },
   outputs: {
@@ -40102,6 +40223,8 @@ COMMANDS.commit = {
     },
     "push-retries": {
       type: "integer",
+      min: 0,
+      max: 10,
       default: "5",
       description: "Times to fetch, merge and push again when the branch moved meanwhile, waiting 1, 2, 4\u2026 seconds (with jitter) in between. 0: fail on the first rejection."
     },
@@ -40172,6 +40295,8 @@ COMMANDS.restore = {
     },
     "wait-timeout": {
       type: "integer",
+      max: 86400,
+      unit: "seconds",
       default: "600",
       description: "Seconds to wait for the gateway to answer (Admin API root and /status), at the start and again after a restart, retrying with backoff."
     },
@@ -40181,6 +40306,8 @@ COMMANDS.restore = {
     },
     "smoke-timeout": {
       type: "integer",
+      max: 3600,
+      unit: "seconds",
       default: "30",
       description: "Seconds each smoke request is retried (with backoff) until it answers as expected: Kong applies new configuration to its router a few seconds after it is written."
     },
@@ -40190,10 +40317,12 @@ COMMANDS.restore = {
     },
     parallelism: {
       type: "integer",
+      max: 256,
       description: "Concurrent Admin API requests deck makes per workspace (deck default 10)."
     },
     jobs: {
       type: "integer",
+      max: 128,
       description: "Parallel pg_restore jobs. Default: one transaction, so a failed restore leaves the database as it was."
     },
     "no-owner": {
@@ -40450,11 +40579,11 @@ import { ok as ok2 } from "assert";
 // node_modules/@actions/tool-cache/lib/retry-helper.js
 var __awaiter7 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve12) {
-      resolve12(value);
+    return value instanceof P2 ? value : new P2(function(resolve13) {
+      resolve13(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve12, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve13, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -40470,7 +40599,7 @@ var __awaiter7 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve13(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -40512,7 +40641,7 @@ var RetryHelper = class {
   }
   sleep(seconds2) {
     return __awaiter7(this, void 0, void 0, function* () {
-      return new Promise((resolve12) => setTimeout(resolve12, seconds2 * 1e3));
+      return new Promise((resolve13) => setTimeout(resolve13, seconds2 * 1e3));
     });
   }
 };
@@ -40520,11 +40649,11 @@ var RetryHelper = class {
 // node_modules/@actions/tool-cache/lib/tool-cache.js
 var __awaiter8 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve12) {
-      resolve12(value);
+    return value instanceof P2 ? value : new P2(function(resolve13) {
+      resolve13(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve12, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve13, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -40540,7 +40669,7 @@ var __awaiter8 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve13(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -40598,12 +40727,12 @@ function downloadToolAttempt(url, dest, auth2, headers) {
       debug(`Failed to download from "${url}". Code(${response.message.statusCode}) Message(${response.message.statusMessage})`);
       throw err;
     }
-    const pipeline3 = util.promisify(stream.pipeline);
+    const pipeline4 = util.promisify(stream.pipeline);
     const responseMessageFactory = _getGlobal("TEST_DOWNLOAD_TOOL_RESPONSE_MESSAGE_FACTORY", () => response.message);
     const readStream = responseMessageFactory();
     let succeeded = false;
     try {
-      yield pipeline3(readStream, fs3.createWriteStream(dest));
+      yield pipeline4(readStream, fs3.createWriteStream(dest));
       debug("download complete");
       succeeded = true;
       return dest;
@@ -40859,6 +40988,9 @@ function removeOnStop(path5) {
     paths.delete(path5);
   };
 }
+function forgetOnStop(path5) {
+  paths.delete(path5);
+}
 function removePaths() {
   let removed = 0;
   for (const path5 of paths) {
@@ -40917,7 +41049,7 @@ function childEnv(parent, extra = {}) {
 }
 function run(program, args, options = {}) {
   const env = childEnv(process.env, options.env);
-  return new Promise((resolve12, reject) => {
+  return new Promise((resolve13, reject) => {
     const child3 = spawnTracked(program, args, {
       cwd: options.cwd,
       env,
@@ -40936,16 +41068,22 @@ function run(program, args, options = {}) {
     const stderr = [];
     child3.stdout.on("data", (chunk) => stdout.push(chunk));
     child3.stderr.on("data", (chunk) => stderr.push(chunk));
-    const timer = options.timeoutMs === void 0 ? void 0 : setTimeout(() => killTree(child3), options.timeoutMs);
+    let timedOut = false;
+    const expire = () => {
+      timedOut = true;
+      killTree(child3, options.killGroup ? "SIGKILL" : "SIGTERM");
+    };
+    const timer = options.timeoutMs === void 0 ? void 0 : setTimeout(expire, options.timeoutMs);
     child3.on("error", (err) => {
       if (timer) clearTimeout(timer);
       reject(err);
     });
     child3.on("close", (code, signal) => {
       if (timer) clearTimeout(timer);
-      resolve12({
+      resolve13({
         exitCode: code ?? 1,
         signal,
+        ...timedOut ? { timedOut } : {},
         stdout: Buffer.concat(stdout).toString("utf8"),
         stderr: Buffer.concat(stderr).toString("utf8")
       });
@@ -41171,10 +41309,15 @@ async function findOnPath(binary, pathEnv) {
 async function readDeckVersion(path5) {
   let result;
   try {
-    result = await run(path5, ["version"], { timeoutMs: 3e4, env: { DECK_ANALYTICS: "off" } });
+    result = await run(path5, ["version"], {
+      timeoutMs: 3e4,
+      killGroup: true,
+      env: { DECK_ANALYTICS: "off" }
+    });
   } catch (err) {
     throw new DeckhandError(`Could not run ${path5}: ${errorMessage(err)}`, [], { cause: err });
   }
+  if (result.timedOut) throw new DeckhandError(`'${path5} version' did not answer within 30 s and was stopped`);
   if (result.signal || result.exitCode !== 0) {
     const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
     const stderr = result.stderr.trim();
@@ -41267,9 +41410,10 @@ async function runAction(command2, job2) {
     if (result.reviews?.length) await postReviews(spec, source, result.reviews);
     for (const line of result.report.lines) info(line);
     if (!result.ok) setFailed(`${result.report.title}: ${result.report.lines[0] ?? "failed"}`);
-  } catch (err) {
-    if (!isDeckhandError(err)) debug(err?.stack ?? String(err));
-    setFailed(isDeckhandError(err) ? [err.message, ...err.details].join("\n") : errorMessage(err));
+  } catch (thrown) {
+    const err = asExpectedError(thrown);
+    if (!err) debug(thrown?.stack ?? String(thrown));
+    setFailed(err ? [err.message, ...err.details].join("\n") : errorMessage(thrown));
   }
 }
 async function postReviews(spec, source, reviews) {
@@ -41420,25 +41564,37 @@ import { randomBytes } from "node:crypto";
 import { mkdir as mkdir2, mkdtemp, open as open2, rename as rename2, rm as rm3 } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename as basename3, dirname as dirname4, join as join7 } from "node:path";
-async function writeFileAtomic(path5, data, mode = 420) {
+function tempPathFor(path5) {
+  const temp = join7(dirname4(path5), `.${basename3(path5)}.${randomBytes(6).toString("hex")}.tmp`);
+  removeOnStop(temp);
+  return temp;
+}
+async function stageFile(path5, data, mode = 420) {
   const dir = dirname4(path5);
   await mkdir2(dir, { recursive: true });
-  const temp = join7(dir, `.${basename3(path5)}.${randomBytes(6).toString("hex")}.tmp`);
-  const forget = removeOnStop(temp);
+  const temp = tempPathFor(path5);
+  const handle = await open2(temp, "wx", mode);
   try {
-    const handle = await open2(temp, "wx", mode);
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await handle.writeFile(data);
+    await handle.sync();
+    await handle.close();
+  } catch (err) {
+    await handle.close().catch(() => void 0);
+    await rm3(temp, { force: true });
+    forgetOnStop(temp);
+    throw err;
+  }
+  return temp;
+}
+async function writeFileAtomic(path5, data, mode = 420) {
+  const temp = await stageFile(path5, data, mode);
+  try {
     await rename2(temp, path5);
   } catch (err) {
     await rm3(temp, { force: true });
     throw err;
   } finally {
-    forget();
+    forgetOnStop(temp);
   }
 }
 async function privateTempDir(prefix = "deckhand-") {
@@ -41517,15 +41673,31 @@ function connectionSecrets(connection) {
 }
 
 // actions/engine/deck/runner.ts
+var DEFAULT_DECK_TIMEOUT_SECONDS = 1800;
+var DeckTimeoutError = class extends DeckhandError {
+  constructor(running, timeoutSeconds, writes2) {
+    super(
+      `${running} did not finish within ${timeoutSeconds} s and was stopped (deck and every process it started). ` + (writes2 ? "It may have applied part of its changes: run diff to see what is left. " : "Nothing it read was used. ") + `If it needs longer, raise deck-timeout (seconds, now ${timeoutSeconds}); if it should not, check that the Admin API answers.`
+    );
+    this.running = running;
+    this.timeoutSeconds = timeoutSeconds;
+    this.name = "DeckTimeoutError";
+  }
+  running;
+  timeoutSeconds;
+};
 var DeckRunner = class {
-  constructor(deck, connection, logger2) {
+  constructor(deck, connection, logger2, options = {}) {
     this.deck = deck;
     this.connection = connection;
     this.logger = logger2;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_DECK_TIMEOUT_SECONDS * 1e3;
   }
   deck;
   connection;
   logger;
+  /** The deadline of each run: deck-timeout, or {@link DEFAULT_DECK_TIMEOUT_SECONDS}. */
+  timeoutMs;
   async run(command2, options) {
     const secrets = connectionSecrets(this.connection);
     const temp = await privateTempDir("deckhand-deck-");
@@ -41559,7 +41731,11 @@ var DeckRunner = class {
       }
       const argv = [...command2, ...globalArgs(global2)];
       this.logger.debug(`deck ${argv.join(" ")}`);
-      const result = await this.spawn(argv, env, options);
+      const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+      const result = await this.spawn(argv, env, options.cwd, timeoutMs);
+      if (result.timedOut) {
+        throw new DeckTimeoutError(describeRun(command2), Math.round(timeoutMs / 1e3), writes(command2));
+      }
       if (result.signal) {
         throw new DeckhandError(
           `deck ${commandName(command2)} was stopped by ${result.signal}; nothing was written`
@@ -41571,9 +41747,9 @@ var DeckRunner = class {
       await temp.cleanup();
     }
   }
-  async spawn(argv, env, options) {
+  async spawn(argv, env, cwd, timeoutMs) {
     try {
-      return await run(this.deck.path, argv, { env, cwd: options.cwd, timeoutMs: options.timeoutMs });
+      return await run(this.deck.path, argv, { env, cwd, timeoutMs, killGroup: true });
     } catch (err) {
       const code = err.code;
       throw new DeckhandError(
@@ -41601,6 +41777,14 @@ function commandName(command2) {
   return (command2[0] === "gateway" || command2[0] === "file" ? command2.slice(0, 2) : command2.slice(0, 1)).join(
     " "
   );
+}
+function describeRun(command2) {
+  const at3 = command2.findIndex((a) => a === "--workspace" || a === "-w");
+  const workspace = at3 >= 0 ? command2[at3 + 1] : void 0;
+  return `deck ${commandName(command2)}${workspace ? ` (workspace ${workspace})` : ""}`;
+}
+function writes(command2) {
+  return ["sync", "apply", "reset"].includes(command2[0] === "gateway" ? command2[1] : command2[0]);
 }
 
 // actions/engine/dump.ts
@@ -43273,26 +43457,31 @@ ${requiredEnv.join("\n")}
   );
   const unchanged = before === manifest && removed.length === 0;
   if (unchanged) logger2.info("Configuration unchanged since the last dump");
-  const staging = await mkdtemp2(join9(dir, ".deckhand-staging-"));
-  const forget = removeOnStop(staging);
+  let staging;
+  let forget = () => void 0;
   try {
+    staging = await mkdtemp2(join9(dir, ".deckhand-staging-"));
+    forget = removeOnStop(staging);
     for (const [name, data] of all) await writeFileAtomic(join9(staging, name), data);
+    await writeFileAtomic(join9(staging, MANIFEST), manifest);
     for (const name of all.keys()) await rename3(join9(staging, name), join9(dir, name));
+    for (const name of removed) {
+      try {
+        await rm4(join9(dir, name), { force: true });
+        logger2.info(`Removed ${name}: what it held is no longer on the gateway`);
+      } catch (err) {
+        logger2.warn(
+          `Kept ${name} (${err.code ?? "error"}): remove it by hand if it is no longer wanted`
+        );
+      }
+    }
+    await rename3(join9(staging, MANIFEST), join9(dir, MANIFEST));
+  } catch (err) {
+    throw fileSystemError(err, dir);
   } finally {
-    await rm4(staging, { recursive: true, force: true });
+    if (staging !== void 0) await rm4(staging, { recursive: true, force: true });
     forget();
   }
-  for (const name of removed) {
-    try {
-      await rm4(join9(dir, name), { force: true });
-      logger2.info(`Removed ${name}: what it held is no longer on the gateway`);
-    } catch (err) {
-      logger2.warn(
-        `Kept ${name} (${err.code ?? "error"}): remove it by hand if it is no longer wanted`
-      );
-    }
-  }
-  await writeFileAtomic(join9(dir, MANIFEST), manifest);
   return { removed: removed.map((name) => join9(dir, name)), changed: !unchanged };
 }
 
@@ -46565,46 +46754,71 @@ function targetPlan(output, target, masker) {
     errors: output.errors.map((e) => masker.text(e))
   };
 }
-function syncOutcome(output, masker) {
-  const attempted = [];
+function syncOutcome(output, masker, planned = []) {
+  const attempted = /* @__PURE__ */ new Map();
   const add = (action, op, list) => {
-    for (const raw of list) attempted.push({ change: masker.change(action, raw), raw, op });
+    for (const raw of list) {
+      const key2 = entityKey(action, raw);
+      if (!attempted.has(key2)) attempted.set(key2, { change: masker.change(action, raw), raw, op });
+    }
   };
   add("create", "Create", output.changes.creating);
   add("update", "Update", output.changes.updating);
   add("delete", "Delete", output.changes.deleting);
-  const dropped = [
-    ...(output.changes.dropped_creations ?? []).map((c) => masker.change("create", c)),
-    ...(output.changes.dropped_updates ?? []).map((c) => masker.change("update", c)),
-    ...(output.changes.dropped_deletions ?? []).map((c) => masker.change("delete", c))
-  ];
+  const dropped = /* @__PURE__ */ new Map();
+  const addDropped = (action, list) => {
+    for (const raw of list ?? []) {
+      const key2 = entityKey(action, raw);
+      if (!attempted.has(key2) && !dropped.has(key2)) dropped.set(key2, masker.change(action, raw));
+    }
+  };
+  addDropped("create", output.changes.dropped_creations);
+  addDropped("update", output.changes.dropped_updates);
+  addDropped("delete", output.changes.dropped_deletions);
   const failed = [];
   const otherErrors = [];
-  const failedSet = /* @__PURE__ */ new Set();
+  const failedKeys = /* @__PURE__ */ new Set();
   for (const error2 of output.errors) {
-    const hit = attempted.find(
-      (a) => !failedSet.has(a.change) && error2.includes(`${a.op} ${a.raw.kind} ${a.raw.name} failed`)
-    );
-    if (hit) {
-      failedSet.add(hit.change);
-      failed.push({ change: hit.change, error: error2 });
-    } else otherErrors.push(error2);
+    let hit;
+    for (const [key2, a] of attempted) {
+      if (!failedKeys.has(key2) && error2.includes(`${a.op} ${a.raw.kind} ${a.raw.name} failed`)) {
+        hit = key2;
+        break;
+      }
+    }
+    if (hit === void 0) {
+      otherErrors.push(error2);
+      continue;
+    }
+    failedKeys.add(hit);
+    const { change, raw } = attempted.get(hit);
+    failed.push({
+      change,
+      error: masker.text(
+        error2.replace(`${raw.kind} ${raw.name} failed`, `${raw.kind} ${change.name} failed`)
+      )
+    });
   }
-  const applied = attempted.filter((a) => !failedSet.has(a.change)).map((a) => a.change);
-  for (const f2 of failed) {
-    const raw = attempted.find((a) => a.change === f2.change).raw;
-    f2.error = masker.text(
-      f2.error.replace(`${raw.kind} ${raw.name} failed`, `${raw.kind} ${f2.change.name} failed`)
-    );
-  }
+  const applied = [];
+  for (const [key2, a] of attempted) if (!failedKeys.has(key2)) applied.push(a.change);
+  const reported = /* @__PURE__ */ new Set();
+  for (const c of applied) reported.add(changeKey(c));
+  for (const f2 of failed) reported.add(changeKey(f2.change));
+  for (const c of dropped.values()) reported.add(changeKey(c));
   return {
     applied,
     failed,
-    dropped,
+    dropped: [...dropped.values()],
+    notAttempted: planned.filter((c) => !reported.has(changeKey(c))),
     otherErrors: otherErrors.map((e) => masker.text(e)),
     warnings: output.warnings.map((w2) => masker.text(w2)),
     counts: { ...output.summary }
   };
+}
+function entityKey(action, change) {
+  const body = change.body;
+  const id = [body?.new, body?.old].map((b2) => isObject2(b2) && typeof b2.id === "string" ? b2.id : void 0);
+  return `${action}\0${change.kind}\0${id[0] ?? id[1] ?? `name:${change.name}`}`;
 }
 function* changeBodies(output) {
   const c = output.changes;
@@ -46848,11 +47062,11 @@ async function syncTargets(plans, options) {
     try {
       const output = await runDeck("sync", plan3, options);
       const masker = await maskerFor(output, options);
-      const outcome = syncOutcome(output, masker);
+      const outcome = syncOutcome(output, masker, plan3.changes);
       result = { status: "synced", outcome, unplanned: unplannedChanges(plan3, outcome) };
       if (outcome.failed.length > 0 || outcome.otherErrors.length > 0) failed = true;
       options.logger.info(
-        `${targetLabel(plan3)}: applied ${outcome.applied.length}, failed ${outcome.failed.length}, dropped ${outcome.dropped.length}`
+        `${targetLabel(plan3)}: applied ${outcome.applied.length}, failed ${outcome.failed.length}, dropped ${outcome.dropped.length}, not attempted ${outcome.notAttempted.length}`
       );
     } catch (err) {
       if (!isDeckhandError(err)) throw err;
@@ -46932,9 +47146,13 @@ function resultColumn(result, dryRun) {
       return () => "not applied (deck failed)";
     case "synced": {
       const index = /* @__PURE__ */ new Map();
-      for (const f2 of result.outcome.failed) index.set(changeKey(f2.change), `failed: ${f2.error}`);
-      for (const c of result.outcome.dropped) if (!index.has(changeKey(c))) index.set(changeKey(c), "dropped");
-      for (const c of result.outcome.applied) if (!index.has(changeKey(c))) index.set(changeKey(c), "applied");
+      const mark = (c, word) => {
+        if (!index.has(changeKey(c))) index.set(changeKey(c), word);
+      };
+      for (const f2 of result.outcome.failed) mark(f2.change, `failed: ${f2.error}`);
+      for (const c of result.outcome.dropped) mark(c, "dropped");
+      for (const c of result.outcome.notAttempted) mark(c, "not attempted (deck reported nothing)");
+      for (const c of result.outcome.applied) mark(c, "applied");
       return (change) => index.get(changeKey(change)) ?? "not applied";
     }
   }
@@ -47129,13 +47347,17 @@ function isValidBranch(name) {
   return name.split("/").every((part) => part !== "" && !part.startsWith(".") && !part.endsWith(".lock"));
 }
 function fetchArgs(options) {
-  const args = ["fetch", "--quiet", "--no-tags", "--no-recurse-submodules", "--no-write-fetch-head"];
+  const args = [
+    "fetch",
+    "--quiet",
+    "--no-tags",
+    "--no-recurse-submodules",
+    "--no-write-fetch-head",
+    "--refmap="
+  ];
   if (options.depth !== void 0) args.push(`--depth=${options.depth}`);
-  args.push(options.remote, `+refs/heads/${options.branch}:${trackingRef(options.remote, options.branch)}`);
+  args.push(options.remote, `+refs/heads/${options.branch}:${options.into}`);
   return args;
-}
-function trackingRef(remote, branch) {
-  return `refs/remotes/${remote}/${branch}`;
 }
 function pushArgs(options) {
   const args = ["push", "--porcelain", "--no-verify"];
@@ -47158,12 +47380,26 @@ function lsFilesArgs(paths2) {
 function commitTreeArgs(tree, parent) {
   return ["commit-tree", tree, ...parent ? ["-p", parent] : [], "-F", "-"];
 }
+function unpublishedArgs(commit, published, limit) {
+  const args = [
+    "log",
+    "--no-show-signature",
+    `--max-count=${limit}`,
+    "--format=%H %s",
+    commit,
+    "--not",
+    "--remotes"
+  ];
+  if (published) args.push(published);
+  return args;
+}
 function logMessagesArgs(range, path5, limit) {
   return ["log", `--max-count=${limit}`, "--format=%B%x1e", range, "--", path5];
 }
 
 // actions/engine/git/repository.ts
 init_errors();
+import { randomBytes as randomBytes2 } from "node:crypto";
 import { Readable } from "node:stream";
 import { dirname as dirname5, isAbsolute as isAbsolute2, join as join11, relative as relative3, resolve as resolve4, sep as sep4 } from "node:path";
 import { stat as stat8 } from "node:fs/promises";
@@ -47203,6 +47439,15 @@ var REMOTE_FAILURES = [
     "The remote repository was not found, or the token cannot see it."
   ]
 ];
+var LOCKED = /^(?!remote:).*Unable to create '([^']+\.lock)': File exists/m;
+var BUSY_WAITS_MS = [250, 500, 1e3, 2e3];
+var FETCH_REFS = "refs/deckhand/fetch/";
+var STALE_FETCH_REF_MS = 60 * 60 * 1e3;
+function lockedError(command2, file) {
+  return new DeckhandError(
+    `git ${command2} found ${file} in place: another git process is changing this repository. The checkout was not changed. Run again once that process has finished; if no git process is running, one was killed and left the file behind: delete ${file} and run again.`
+  );
+}
 var GitRepository = class _GitRepository {
   constructor(root, options) {
     this.root = root;
@@ -47210,6 +47455,9 @@ var GitRepository = class _GitRepository {
   }
   root;
   options;
+  /** Private refs this run fetched into, deleted by {@link release}. */
+  fetchRefs = [];
+  swept = false;
   /** From now on, commands that talk to the remote carry these credentials (scrubbed from all output). */
   authenticate(env, secrets) {
     this.options = {
@@ -47244,11 +47492,18 @@ var GitRepository = class _GitRepository {
   /** Runs git in the top level; a non-zero exit throws unless `allowFailure`. Output is scrubbed. */
   async git(args, options = {}) {
     const env = { ...BASE_ENV, ...options.remote ? this.options.remoteEnv : {}, ...options.env };
-    const result = await run("git", args, {
-      cwd: this.root,
-      env,
-      stdin: options.stdin === void 0 ? void 0 : Readable.from([options.stdin])
-    });
+    let result;
+    for (let attempt = 0; ; attempt++) {
+      result = await run("git", args, {
+        cwd: this.root,
+        env,
+        stdin: options.stdin === void 0 ? void 0 : Readable.from([options.stdin])
+      });
+      const wait = BUSY_WAITS_MS[attempt];
+      if (result.exitCode === 0 || !options.retryBusy || wait === void 0 || !LOCKED.test(result.stderr))
+        break;
+      await new Promise((resolve13) => setTimeout(resolve13, wait));
+    }
     const secrets = this.options.secrets ?? [];
     const scrubbed = {
       ...result,
@@ -47256,6 +47511,8 @@ var GitRepository = class _GitRepository {
       stderr: scrub(result.stderr, secrets)
     };
     if (scrubbed.exitCode !== 0 && !options.allowFailure) {
+      const locked = LOCKED.exec(scrubbed.stderr);
+      if (locked) throw lockedError(args[0], locked[1]);
       const output = `${scrubbed.stderr}
 ${scrubbed.stdout}`.trim();
       throw new DeckhandError(
@@ -47293,18 +47550,62 @@ ${scrubbed.stdout}`.trim();
   }
   /**
    * Fetches `branch` and returns the commit it points at on the remote, or undefined when the remote has
-   * no such branch.
+   * no such branch. The tip goes into a ref of this run's own (kept until {@link release}, so that nothing
+   * prunes it meanwhile), not into the remote-tracking ref: runs on one checkout at once never wait on each
+   * other's ref locks, and a run killed mid-fetch leaves no lock on a ref anyone else uses.
    */
   async fetchBranch(remote, branch, depth) {
-    const result = await this.git(fetchArgs({ remote, branch, depth }), { remote: true, allowFailure: true });
+    await this.sweepFetchRefs();
+    const into = `${FETCH_REFS}${Date.now()}-${process.pid}-${randomBytes2(4).toString("hex")}`;
+    this.fetchRefs.push(into);
+    const result = await this.git(fetchArgs({ remote, branch, into, depth }), {
+      remote: true,
+      allowFailure: true,
+      // A shallow clone's fetch locks .git/shallow, which another fetch may hold for a moment.
+      retryBusy: true
+    });
     if (result.exitCode !== 0) {
+      const locked = LOCKED.exec(result.stderr);
+      if (locked) throw lockedError("fetch", locked[1]);
       if (/couldn't find remote ref|no such ref was fetched/i.test(result.stderr)) return void 0;
       throw new DeckhandError(
         explainOutput("git fetch", `${result.stderr}
 ${result.stdout}`.trim(), REMOTE_FAILURES)
       );
     }
-    return this.line(["rev-parse", "--verify", "--quiet", `${trackingRef(remote, branch)}^{commit}`]);
+    return this.line(["rev-parse", "--verify", "--quiet", `${into}^{commit}`]);
+  }
+  /**
+   * Deletes the private refs this run fetched into. Best effort: one left behind (another process held
+   * packed-refs.lock, or the run was killed) harms nothing and is deleted by a later run.
+   */
+  async release() {
+    await this.deleteRefs(this.fetchRefs.splice(0));
+  }
+  /** Deletes the private refs of runs that were killed before they could (see {@link release}). */
+  async sweepFetchRefs() {
+    if (this.swept) return;
+    this.swept = true;
+    const listed = await this.git(["for-each-ref", "--format=%(refname)", FETCH_REFS], { allowFailure: true });
+    const stale = listed.stdout.split("\n").filter((ref) => {
+      const made = Number(/^refs\/deckhand\/fetch\/(\d+)-/.exec(ref)?.[1]);
+      return made > 0 && Date.now() - made > STALE_FETCH_REF_MS;
+    });
+    await this.deleteRefs(stale);
+  }
+  async deleteRefs(refs) {
+    if (refs.length === 0) return;
+    const stdin = refs.map((ref) => `delete ${ref}
+`).join("");
+    await this.git(["update-ref", "--stdin"], { stdin, allowFailure: true });
+  }
+  /**
+   * Commits reachable from `commit` that no remote-tracking ref reaches, nor `published` (a tip just
+   * fetched): those that exist in this clone alone. Newest first, at most `limit`.
+   */
+  async unpublished(commit, published, limit) {
+    const { stdout } = await this.git(unpublishedArgs(commit, published, limit));
+    return stdout.split("\n").filter((line) => line !== "").map((line) => ({ oid: line.slice(0, line.indexOf(" ")), subject: line.slice(line.indexOf(" ") + 1) }));
   }
   /** Files of a commit or tree below `paths`. */
   async tree(treeish, paths2) {
@@ -47371,32 +47672,18 @@ ${result.stdout}`.trim(), REMOTE_FAILURES)
     if (result.exitCode !== 0) return [];
     return result.stdout.split("").map((m2) => m2.trim()).filter((m2) => m2 !== "");
   }
-  /** Pushes; a rejection because the branch moved is an outcome, any other failure an explained error. */
+  /**
+   * Pushes; a rejection because the branch moved is an outcome, any other failure an explained error. git
+   * moves the remote-tracking ref itself, and a lock in the way of that does not fail the push.
+   */
   async push(options) {
     const result = await this.git(pushArgs(options), { remote: true, allowFailure: true });
-    if (result.exitCode === 0) {
-      await this.git(["update-ref", trackingRef(options.remote, options.branch), options.commit]);
-      return { status: "pushed" };
-    }
+    if (result.exitCode === 0) return { status: "pushed" };
     const refused2 = result.stdout.split("\n").find((line) => line.startsWith("!"));
     const reason = refused2?.split("	")[2] ?? "";
     if (MOVED.test(reason) || !refused2 && MOVED.test(result.stderr)) return { status: "moved", reason };
     throw new DeckhandError(explainOutput("git push", `${result.stderr}
 ${reason}`.trim(), REMOTE_FAILURES));
-  }
-  /** Paths with changes (staged, unstaged or untracked) outside `paths`. */
-  async changesOutside(paths2) {
-    const { stdout } = await this.git(["status", "--porcelain", "-z", "--untracked-files=no"], {
-      env: { GIT_OPTIONAL_LOCKS: "0" }
-    });
-    const inside = (file) => paths2.some((p2) => p2 === "." || file === p2 || file.startsWith(p2.endsWith("/") ? p2 : `${p2}/`));
-    return stdout.split("\0").filter((record) => record.length > 3).map((record) => record.slice(3)).filter((file) => !inside(file));
-  }
-  async isAncestor(ancestor, commit) {
-    return (await this.git(["merge-base", "--is-ancestor", ancestor, commit], { allowFailure: true })).exitCode === 0;
-  }
-  async resetHard(commit) {
-    await this.git(["reset", "--hard", "--quiet", commit]);
   }
   /** Runs `fn` with GIT_INDEX_FILE pointing at a fresh private index, removed afterwards. */
   async withIndex(fn) {
@@ -47572,14 +47859,14 @@ function valueStart(node, text) {
   return lineEnd === -1 ? start : lineEnd + 1;
 }
 function isCyclic(root) {
-  const open5 = /* @__PURE__ */ new Set();
+  const open7 = /* @__PURE__ */ new Set();
   const done = /* @__PURE__ */ new Set();
   const visit = (value) => {
     if (typeof value !== "object" || value === null || done.has(value)) return false;
-    if (open5.has(value)) return true;
-    open5.add(value);
+    if (open7.has(value)) return true;
+    open7.add(value);
     for (const child3 of Object.values(value)) if (visit(child3)) return true;
-    open5.delete(value);
+    open7.delete(value);
     done.add(value);
     return false;
   };
@@ -47718,6 +48005,7 @@ function dumpTime(message, folder) {
 var SHALLOW_FETCH_DEPTH = 50;
 var STATE_EXTENSIONS3 = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
 var REGULAR = /* @__PURE__ */ new Set(["100644", "100755"]);
+var UNPUBLISHED_SHOWN = 5;
 var NO_DRIFT = {
   entities: [],
   counts: { added: 0, changed: 0, removed: 0 },
@@ -47743,7 +48031,11 @@ async function driftCommit(options) {
     repo.authenticate(auth2?.env ?? {}, [options.token, ...auth2?.secrets ?? []]);
   }
   const session = new CommitSession(repo, paths2, remote, options);
-  return options.mode === "push" ? session.push() : session.pullRequest(remoteUrl);
+  try {
+    return await (options.mode === "push" ? session.push() : session.pullRequest(remoteUrl));
+  } finally {
+    await repo.release();
+  }
 }
 var CommitSession = class {
   constructor(repo, paths2, remote, options) {
@@ -47751,7 +48043,7 @@ var CommitSession = class {
     this.paths = paths2;
     this.remote = remote;
     this.options = options;
-    this.sleep = options.sleep ?? ((ms2) => new Promise((resolve12) => setTimeout(resolve12, ms2)));
+    this.sleep = options.sleep ?? ((ms2) => new Promise((resolve13) => setTimeout(resolve13, ms2)));
   }
   repo;
   paths;
@@ -47770,7 +48062,7 @@ var CommitSession = class {
       drift: NO_DRIFT,
       secrets: [],
       newerOnBranch: [],
-      checkoutUpdated: false,
+      checkoutBehind: false,
       root: this.repo.root,
       paths: this.paths,
       ...extra
@@ -47799,6 +48091,7 @@ var CommitSession = class {
       return this.result("unchanged", branch);
     }
     const depth = await this.repo.isShallow() ? SHALLOW_FETCH_DEPTH : void 0;
+    const checkedOut = await this.repo.currentBranch();
     for (let attempt = 1; ; attempt++) {
       const tip = await this.repo.fetchBranch(this.remote, branch, depth);
       const parent = tip ?? this.head;
@@ -47807,6 +48100,8 @@ var CommitSession = class {
         this.options.logger.info(`${branch} already holds these files: nothing to commit.`);
         return this.result("unchanged", branch, { attempts: attempt - 1, newerOnBranch: built.newer });
       }
+      if (attempt === 1 && checkedOut !== void 0 && (checkedOut === branch || !tip))
+        await this.refuseUnpublished(checkedOut, branch, tip);
       const outcome = await this.repo.push({ remote: this.remote, commit: built.commit, branch });
       if (outcome.status === "pushed") {
         this.options.logger.info(`Pushed ${built.commit.slice(0, 12)} to ${branch} (attempt ${attempt}).`);
@@ -47815,7 +48110,7 @@ var CommitSession = class {
           attempts: attempt,
           drift: built.drift,
           newerOnBranch: built.newer,
-          checkoutUpdated: await this.updateCheckout(branch, built.commit)
+          checkoutBehind: checkedOut === branch
         });
       }
       await this.backoff(attempt, branch, outcome.reason);
@@ -48051,16 +48346,25 @@ var CommitSession = class {
     await this.sleep(delay);
   }
   /**
-   * Moves the checkout to the pushed commit when that loses nothing: HEAD is on the branch (or detached
-   * at an ancestor of the commit) and nothing outside the committed paths is modified.
+   * Refuses to push when the checked-out branch has commits no remote has (a person's work not pushed yet,
+   * or a commit an earlier step made). deckhand commits the files of `path` and nothing else: the drift commit
+   * goes on top of the remote's tip, so those commits would be left out of the branch they were made on (or,
+   * for a branch the remote lacks, published with it), and neither is deckhand's call. Committing in the
+   * checkout and pushing HEAD, as auto-commit actions do, would publish them silently; this says so and stops
+   * instead, before anything is pushed. A commit that any remote-tracking ref reaches counts as published.
    */
-  async updateCheckout(branch, commit) {
-    const current = await this.repo.currentBranch();
-    const onBranch = current === branch || current === void 0 && (!this.head || await this.repo.isAncestor(this.head, commit));
-    if (!onBranch || (await this.repo.changesOutside(this.paths)).length > 0) return false;
-    if (await this.repo.head() !== this.head) return false;
-    await this.repo.resetHard(commit);
-    return true;
+  async refuseUnpublished(checkedOut, branch, tip) {
+    if (!this.head) return;
+    const commits = await this.repo.unpublished(this.head, tip, UNPUBLISHED_SHOWN + 1);
+    if (commits.length === 0) return;
+    const shown = commits.slice(0, UNPUBLISHED_SHOWN).map((c) => `${c.oid.slice(0, 12)} ${c.subject}`);
+    if (commits.length > UNPUBLISHED_SHOWN) shown.push("\u2026 and more");
+    const count = commits.length > UNPUBLISHED_SHOWN ? `more than ${UNPUBLISHED_SHOWN}` : String(commits.length);
+    const effect = tip ? `would push the dump on top of ${this.remote}/${branch} without them, leaving them out of ${branch}` : `would publish them on ${branch}, which ${this.remote} does not have yet, along with the dump`;
+    throw new DeckhandError(
+      `${checkedOut} has ${count} commit(s) that no remote branch holds. deckhand commits only the files below ${this.paths.join(", ")}: it ${effect}. Nothing was pushed and the checkout is untouched. Push those commits first (git push ${this.remote} ${checkedOut}; git pull --rebase --autostash before it if ${this.remote} moved), then run again; or commit from a checkout without them.`,
+      shown
+    );
   }
 };
 function refBranch(env) {
@@ -48153,7 +48457,10 @@ function commitReport(result) {
   }
   for (const folder of result.newerOnBranch)
     report2.lines.push(`${folder}: ${result.branch} already had a newer dump, which was kept.`);
-  if (result.checkoutUpdated) report2.lines.push("The checkout now stands at the new commit.");
+  if (result.checkoutBehind)
+    report2.lines.push(
+      `The checkout was left as it was (its branch, index and files): \`git pull --ff-only --autostash\` brings ${result.branch} to the new commit.`
+    );
   append(report2.tables, driftTables(result.drift));
   return report2;
 }
@@ -48210,7 +48517,7 @@ import { availableParallelism } from "node:os";
 import { join as join19 } from "node:path";
 
 // actions/engine/backup/kong-profile.ts
-var KONG_SKIPPED_TABLES = [
+var KONG_OSS_SKIPPED_TABLES = [
   "cluster_events",
   "ratelimiting_metrics",
   "response_ratelimiting_metrics",
@@ -48219,12 +48526,46 @@ var KONG_SKIPPED_TABLES = [
   "locks",
   "oauth2_authorization_codes"
 ];
+var KONG_ENTERPRISE_SKIPPED_TABLES = [
+  // [ee] 000_base.lua: rate-limiting-advanced's counters (strategy cluster), the same kind of data as
+  // ratelimiting_metrics.
+  "rl_counters",
+  // [ee] 000_base.lua: the template every vitals_stats_seconds_<interval> table is created LIKE (empty itself).
+  "vitals_stats_seconds",
+  // [docs] and [ee] 000_base.lua.
+  "vitals_stats_minutes",
+  // [ee] 000_base.lua.
+  "vitals_stats_hours",
+  // [docs] and [ee] 010_2200_to_2211.lua.
+  "vitals_stats_days",
+  // [ee] 000_base.lua: each node records itself (node id, hostname, last report) when Vitals starts on it.
+  "vitals_node_meta",
+  // [docs] and [ee] 000_base.lua.
+  "vitals_code_classes_by_cluster",
+  "vitals_code_classes_by_workspace",
+  "vitals_codes_by_route",
+  // [ee] 000_base.lua.
+  "vitals_codes_by_consumer_route"
+];
+var VITALS_SECONDS_TABLE = /^vitals_stats_seconds_[0-9]+$/;
+var KONG_SKIPPED_TABLES = [
+  ...KONG_OSS_SKIPPED_TABLES,
+  ...KONG_ENTERPRISE_SKIPPED_TABLES
+];
+function isKongSkippedTable(table) {
+  return KONG_SKIPPED_TABLES.includes(table) || VITALS_SECONDS_TABLE.test(table);
+}
 var KONG_RUNTIME_TABLES = [
   ...KONG_SKIPPED_TABLES,
   "oauth2_tokens",
   "sessions",
-  "session_metadatas"
+  "session_metadatas",
+  // Enterprise: the lock row must be restored (see above), but its expiry is runtime state.
+  "vitals_locks"
 ];
+function isKongRuntimeTable(table) {
+  return KONG_RUNTIME_TABLES.includes(table) || VITALS_SECONDS_TABLE.test(table);
+}
 var KONG_ENTITY_TABLES = [
   "services",
   "routes",
@@ -48348,9 +48689,11 @@ init_errors();
 // actions/engine/postgres/commands.ts
 var DUMP_FORMATS = ["directory", "custom", "tar", "plain"];
 var FORMAT_FLAG = { directory: "d", custom: "c", tar: "t", plain: "p" };
+function quoteIdent(name) {
+  return `"${name.replace(/"/g, '""')}"`;
+}
 function quotedName({ schema, table }) {
-  const quote2 = (name) => `"${name.replace(/"/g, '""')}"`;
-  return `${quote2(schema)}.${quote2(table)}`;
+  return `${quoteIdent(schema)}.${quoteIdent(table)}`;
 }
 function pgDumpArgs(options) {
   const args = [`--format=${FORMAT_FLAG[options.format]}`, `--file=${options.file}`, "--no-password"];
@@ -48363,8 +48706,11 @@ function pgDumpArgs(options) {
   for (const table of options.excludeTableData ?? []) args.push(`--exclude-table-data=${quotedName(table)}`);
   return args;
 }
+function dbnameConninfo(database) {
+  return `dbname='${database.replace(/[\\']/g, (c) => `\\${c}`)}'`;
+}
 function pgRestoreArgs(options) {
-  const args = [`--dbname=${options.database}`, "--no-password", "--exit-on-error"];
+  const args = [`--dbname=${dbnameConninfo(options.database)}`, "--no-password", "--exit-on-error"];
   if (options.create) args.push("--create");
   if (options.clean) args.push("--clean", "--if-exists");
   if (options.jobs !== void 0 && options.jobs > 1) {
@@ -48621,7 +48967,7 @@ function scrubPassword(text, target) {
 
 // actions/engine/postgres/session.ts
 init_errors();
-import { randomBytes as randomBytes2 } from "node:crypto";
+import { randomBytes as randomBytes3 } from "node:crypto";
 var PsqlSession = class _PsqlSession {
   constructor(psql, env, target) {
     this.target = target;
@@ -48650,7 +48996,7 @@ var PsqlSession = class _PsqlSession {
   }
   target;
   child;
-  marker = `__deckhand_${randomBytes2(8).toString("hex")}__`;
+  marker = `__deckhand_${randomBytes3(8).toString("hex")}__`;
   stdout = "";
   stderr = "";
   exited;
@@ -48694,7 +49040,7 @@ var PsqlSession = class _PsqlSession {
         return out.split("\n").filter((line) => line !== "");
       }
       if (this.exited) throw this.failure();
-      await new Promise((resolve12) => this.waiter = resolve12);
+      await new Promise((resolve13) => this.waiter = resolve13);
       this.waiter = void 0;
     }
   }
@@ -48705,16 +49051,19 @@ var PsqlSession = class _PsqlSession {
   async close() {
     if (this.exited) return;
     this.child.stdin.end("\\q\n");
-    await new Promise((resolve12) => {
-      if (this.exited) return resolve12();
+    await new Promise((resolve13) => {
+      if (this.exited) return resolve13();
       const timer = setTimeout(() => killTree(this.child), 5e3);
       this.child.once("close", () => {
         clearTimeout(timer);
-        resolve12();
+        resolve13();
       });
     });
   }
 };
+function literal(value) {
+  return `'${value.replace(/'/g, "''")}'`;
+}
 
 // actions/engine/postgres/tools.ts
 init_errors();
@@ -48785,8 +49134,8 @@ var TOOL_VERSION = "0.1.0";
 
 // actions/engine/database/folder.ts
 init_errors();
-import { randomBytes as randomBytes3 } from "node:crypto";
-import { chmod as chmod2, mkdir as mkdir4, readdir as readdir7, rename as rename4, rm as rm5 } from "node:fs/promises";
+import { randomBytes as randomBytes4 } from "node:crypto";
+import { chmod as chmod2, mkdir as mkdir4, readdir as readdir7, rename as rename4, rm as rm5, rmdir as rmdir2 } from "node:fs/promises";
 import { join as join18, resolve as resolve6 } from "node:path";
 function timestamp(date) {
   return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
@@ -48796,7 +49145,7 @@ function safeName(name) {
 }
 async function pendingFolder(outputDir, name) {
   const dir = resolve6(outputDir);
-  const path5 = join18(dir, `.${name}.partial-${randomBytes3(4).toString("hex")}`);
+  const path5 = join18(dir, `.${name}.partial-${randomBytes4(4).toString("hex")}`);
   try {
     await mkdir4(dir, { recursive: true });
     await mkdir4(path5, { mode: 448 });
@@ -48813,8 +49162,18 @@ async function pendingFolder(outputDir, name) {
       await privateTree(path5);
       for (let n = 1; ; n++) {
         const final = join18(dir, n === 1 ? name : `${name}-${n}`);
-        if (await exists2(final)) continue;
-        await rename4(path5, final);
+        try {
+          await mkdir4(final, { mode: 448 });
+        } catch (err) {
+          if (err.code === "EEXIST") continue;
+          throw err;
+        }
+        try {
+          await rename4(path5, final);
+        } catch (err) {
+          await rmdir2(final).catch(() => void 0);
+          throw err;
+        }
         return final;
       }
     },
@@ -48978,7 +49337,7 @@ async function dumpPostgres(options) {
     const tables = await listTables(session);
     const kong = new Set(await kongSchemas(session));
     const skipped = skippedTables(options, tables, kong, notes);
-    const runtime = (t) => kong.has(t.schema) && KONG_RUNTIME_TABLES.includes(t.table);
+    const runtime = (t) => kong.has(t.schema) && isKongRuntimeTable(t.table);
     const name = `${safeName(server.database)}-${timestamp(started)}`;
     pending = await pendingFolder(options.outputDir, name);
     const dumpPath = dumpFileName(server.database, format, options.compress);
@@ -49077,7 +49436,7 @@ function skippedTables(options, tables, kongSchemas2, notes) {
       );
     }
     for (const t of tables) {
-      if (kongSchemas2.has(t.schema) && KONG_SKIPPED_TABLES.includes(t.table)) skipped.add(key(t));
+      if (kongSchemas2.has(t.schema) && isKongSkippedTable(t.table)) skipped.add(key(t));
     }
   }
   for (const pattern of options.excludeTableData) {
@@ -49092,8 +49451,221 @@ function skippedTables(options, tables, kongSchemas2, notes) {
 import { createReadStream as createReadStream4 } from "node:fs";
 import { availableParallelism as availableParallelism2 } from "node:os";
 import { join as join20 } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { createGunzip as createGunzip2 } from "node:zlib";
 init_errors();
+
+// actions/engine/postgres/databases.ts
+import { randomBytes as randomBytes5 } from "node:crypto";
+var MAX_NAME_BYTES = 63;
+async function readDatabase(session, name) {
+  const row = await session.json(
+    `SELECT json_build_object(
+       'row', to_jsonb(d) - 'datacl',
+       'owner', pg_get_userbyid(d.datdba),
+       'encoding', pg_encoding_to_char(d.encoding),
+       'tablespace', (SELECT spcname FROM pg_tablespace WHERE oid = d.dattablespace),
+       'aclSet', d.datacl IS NOT NULL,
+       'grants', (SELECT coalesce(json_agg(json_build_object(
+                    'grantee', CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END,
+                    'privilege', a.privilege_type, 'grantable', a.is_grantable)), '[]')
+                  FROM aclexplode(d.datacl) a),
+       'comment', shobj_description(d.oid, 'pg_database'),
+       'settings', (SELECT coalesce(json_agg(json_build_object(
+                      'role', CASE WHEN s.setrole = 0 THEN NULL ELSE pg_get_userbyid(s.setrole) END,
+                      'config', s.setconfig)), '[]')
+                    FROM pg_db_role_setting s WHERE s.setdatabase = d.oid),
+       'user', current_user,
+       'superuser', r.rolsuper,
+       'createdb', r.rolcreatedb,
+       'ownsDatabase', pg_has_role(d.datdba, 'USAGE'))
+     FROM pg_database d, pg_roles r
+     WHERE d.datname = ${literal(name)} AND r.rolname = current_user`
+  );
+  if (!row) return void 0;
+  const text = (key2) => typeof row.row[key2] === "string" ? row.row[key2] : void 0;
+  return {
+    properties: {
+      name,
+      owner: row.owner,
+      encoding: row.encoding,
+      collate: text("datcollate") ?? "",
+      ctype: text("datctype") ?? "",
+      localeProvider: text("datlocprovider"),
+      locale: text("datlocale") ?? text("daticulocale"),
+      icuRules: text("daticurules"),
+      connectionLimit: Number(row.row.datconnlimit ?? -1),
+      tablespace: row.tablespace === "pg_default" ? void 0 : row.tablespace,
+      grants: row.aclSet ? row.grants : void 0,
+      comment: row.comment,
+      settings: row.settings
+    },
+    rights: {
+      user: row.user,
+      superuser: row.superuser,
+      createdb: row.createdb || row.superuser,
+      ownsDatabase: row.ownsDatabase || row.superuser
+    }
+  };
+}
+function clipBytes(name, bytes) {
+  let out = "";
+  let used = 0;
+  for (const char of name) {
+    const size = Buffer.byteLength(char);
+    if (used + size > bytes) break;
+    out += char;
+    used += size;
+  }
+  return out;
+}
+var FRESH_SUFFIX = /_deckhand_[0-9a-f]{8}$/;
+var PREVIOUS_SUFFIX = /_deckhand_previous_\d{8}T\d{6}Z(?:_\d+)?$/;
+var FRESH_STEM = MAX_NAME_BYTES - "_deckhand_00000000".length;
+var PREVIOUS_STEM = MAX_NAME_BYTES - "_deckhand_previous_00000000T000000Z_99".length;
+function freshName(target) {
+  return `${clipBytes(target, FRESH_STEM)}_deckhand_${randomBytes5(4).toString("hex")}`;
+}
+function previousName(target, stamp, n = 1) {
+  return `${clipBytes(target, PREVIOUS_STEM)}_deckhand_previous_${stamp}${n > 1 ? `_${n}` : ""}`;
+}
+function restoreMarker(target) {
+  return `deckhand: restore of ${target} in progress; a later restore of ${target} drops it if it was left behind`;
+}
+async function findLeftovers(session, target) {
+  const stem = clipBytes(target, PREVIOUS_STEM);
+  const rows = await session.json(
+    `SELECT coalesce(json_agg(json_build_object(
+       'name', d.datname,
+       'comment', shobj_description(d.oid, 'pg_database'),
+       'sessions', (SELECT count(*) FROM pg_stat_activity a WHERE a.datid = d.oid))
+       ORDER BY d.datname), '[]')
+     FROM pg_database d
+     WHERE left(d.datname, ${[...stem].length}) = ${literal(stem)} AND d.datname LIKE '%\\_deckhand\\_%'`
+  );
+  const out = { abandoned: [], inUse: [], unmarked: [], previous: [] };
+  const marker = restoreMarker(target);
+  for (const row of rows) {
+    if (row.name === target) continue;
+    if (FRESH_SUFFIX.test(row.name) && row.name.replace(FRESH_SUFFIX, "") === clipBytes(target, FRESH_STEM)) {
+      if (row.comment !== marker) out.unmarked.push(row.name);
+      else if (row.sessions > 0) out.inUse.push(row.name);
+      else out.abandoned.push(row.name);
+    } else if (PREVIOUS_SUFFIX.test(row.name) && row.name.replace(PREVIOUS_SUFFIX, "") === stem) {
+      out.previous.push(row.name);
+    }
+  }
+  return out;
+}
+async function databaseNames(session, names) {
+  if (names.length === 0) return /* @__PURE__ */ new Set();
+  const found = await session.json(
+    `SELECT coalesce(json_agg(datname), '[]') FROM pg_database WHERE datname IN (${names.map(literal).join(", ")})`
+  );
+  return new Set(found);
+}
+var LIST_QUOTE_SETTINGS = /* @__PURE__ */ new Set([
+  "local_preload_libraries",
+  "search_path",
+  "session_preload_libraries",
+  "shared_preload_libraries",
+  "temp_tablespaces",
+  "unix_socket_directories"
+]);
+function splitSettingList(value) {
+  const out = [];
+  let i = 0;
+  while (i < value.length) {
+    while (value[i] === " ") i++;
+    let element = "";
+    if (value[i] === '"') {
+      for (i++; i < value.length; i++) {
+        if (value[i] === '"') {
+          if (value[i + 1] !== '"') break;
+          i++;
+        }
+        element += value[i];
+      }
+      i++;
+      while (i < value.length && value[i] !== ",") i++;
+    } else {
+      while (i < value.length && value[i] !== ",") element += value[i++];
+      element = element.trim();
+    }
+    out.push(element);
+    i++;
+  }
+  return out;
+}
+function setClause(setting) {
+  const eq = setting.indexOf("=");
+  const name = setting.slice(0, eq);
+  const value = setting.slice(eq + 1);
+  const values = LIST_QUOTE_SETTINGS.has(name.toLowerCase()) ? splitSettingList(value) : [value];
+  return `SET ${quoteIdent(name)} = ${values.map(literal).join(", ")}`;
+}
+function createLikeSql(name, like) {
+  const options = [
+    `OWNER = ${quoteIdent(like.owner)}`,
+    "TEMPLATE = template0",
+    `ENCODING = ${literal(like.encoding)}`,
+    `LC_COLLATE = ${literal(like.collate)}`,
+    `LC_CTYPE = ${literal(like.ctype)}`
+  ];
+  const provider = { c: "libc", i: "icu", b: "builtin" }[like.localeProvider ?? ""];
+  if (provider) options.push(`LOCALE_PROVIDER = ${provider}`);
+  if (provider === "icu" && like.locale) options.push(`ICU_LOCALE = ${literal(like.locale)}`);
+  if (provider === "builtin" && like.locale) options.push(`BUILTIN_LOCALE = ${literal(like.locale)}`);
+  if (provider === "icu" && like.icuRules) options.push(`ICU_RULES = ${literal(like.icuRules)}`);
+  if (like.tablespace) options.push(`TABLESPACE = ${quoteIdent(like.tablespace)}`);
+  options.push(`CONNECTION LIMIT = ${like.connectionLimit}`);
+  return `CREATE DATABASE ${quoteIdent(name)} WITH ${options.join(" ")}`;
+}
+function copyPropertiesSql(name, like) {
+  const db = quoteIdent(name);
+  const out = [];
+  if (like.grants) {
+    out.push(`REVOKE ALL ON DATABASE ${db} FROM PUBLIC`);
+    for (const g2 of like.grants) {
+      const grantee = g2.grantee === null ? "PUBLIC" : quoteIdent(g2.grantee);
+      out.push(
+        `GRANT ${g2.privilege} ON DATABASE ${db} TO ${grantee}${g2.grantable ? " WITH GRANT OPTION" : ""}`
+      );
+    }
+  }
+  for (const { role, config } of like.settings) {
+    for (const setting of config) {
+      out.push(
+        role === null ? `ALTER DATABASE ${db} ${setClause(setting)}` : `ALTER ROLE ${quoteIdent(role)} IN DATABASE ${db} ${setClause(setting)}`
+      );
+    }
+  }
+  return out;
+}
+function swapSql(database, fresh, previous, comment) {
+  return [
+    "BEGIN",
+    `SELECT count(pg_terminate_backend(a.pid)) FROM pg_stat_activity a
+     WHERE a.datname = ${literal(database)} AND a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'
+       AND ((SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+            OR pg_has_role(a.usesysid, 'USAGE')
+            OR (pg_has_role('pg_signal_backend', 'USAGE')
+                AND NOT coalesce((SELECT rolsuper FROM pg_roles WHERE oid = a.usesysid), false)))`,
+    `ALTER DATABASE ${quoteIdent(database)} RENAME TO ${quoteIdent(previous)}`,
+    `ALTER DATABASE ${quoteIdent(fresh)} RENAME TO ${quoteIdent(database)}`,
+    // The replacement's marker goes; the replaced database's comment comes with its name.
+    `COMMENT ON DATABASE ${quoteIdent(database)} IS ${comment === null ? "NULL" : literal(comment)}`,
+    "COMMIT"
+  ].join(";\n");
+}
+async function sessionsOn(session, database) {
+  return session.json(
+    `SELECT coalesce(json_agg(format('%s (%s): %s', coalesce(usename, '?'), coalesce(nullif(application_name, ''), backend_type), n)), '[]')
+     FROM (SELECT usename, application_name, backend_type, count(*) AS n FROM pg_stat_activity
+           WHERE datname = ${literal(database)} AND pid <> pg_backend_pid()
+           GROUP BY 1, 2, 3 ORDER BY 1, 2, 3) s`
+  );
+}
 
 // actions/engine/postgres/time-zone.ts
 var OPTIONS_TIME_ZONE = /(?:^|\s)(?:-c\s*|--)timezone=(\S+)/i;
@@ -49168,7 +49740,7 @@ async function restorePostgres(options) {
   if (!database) throw new DeckhandError("database-url names no database to restore into.");
   if (options.create && options.target.database === manifest.database) {
     throw new DeckhandError(
-      `With create, database-url must name a maintenance database such as postgres, not ${manifest.database} itself: pg_restore connects there to drop and create ${manifest.database}.`
+      `With create, database-url must name a maintenance database such as postgres, not ${manifest.database} itself: the restore connects there to create ${manifest.database}.`
     );
   }
   const connectTo = options.create ? withDatabase(options.target, options.target.database ?? "postgres") : options.target;
@@ -49183,9 +49755,11 @@ async function restorePostgres(options) {
     const pre = await PsqlSession.open(clients.psql, env, connectTo);
     let nonEmpty;
     let targetZone;
+    let serverMajor;
     try {
       const server = await serverInfo(pre);
       targetZone = server.timeZone;
+      serverMajor = server.major;
       if (manifest.server.versionNum && server.versionNum < manifest.server.versionNum - manifest.server.versionNum % 1e4) {
         notes.push(
           `The backup comes from PostgreSQL ${manifest.server.version}, the target runs ${server.version}: restoring into an older major version may fail.`
@@ -49201,80 +49775,302 @@ async function restorePostgres(options) {
     }
     if (nonEmpty && !options.clean) {
       throw new DeckhandError(
-        options.create ? `Database ${database} already exists on ${describeTarget(connectTo)}: set clean to drop and recreate it, or restore elsewhere. Nothing was changed.` : `${describeTarget(connectTo)} already holds tables: set clean to replace them, or restore into an empty database. Nothing was changed.`
+        options.create ? `Database ${database} already exists on ${describeTarget(connectTo)}: set clean to replace it, or restore elsewhere. Nothing was changed.` : `${describeTarget(connectTo)} already holds tables: set clean to replace them, or restore into an empty database. Nothing was changed.`
       );
     }
-    options.checked?.();
     const zone = { ...timeZone, description: describeTimeZone(timeZone, recordedZone, targetZone) };
     logger2.info(`Session time zone: ${zone.description}.`);
-    const restoreEnv = { ...env, ...timeZone.env };
-    let jobs = format === "directory" || format === "custom" ? options.jobs ?? availableParallelism2() : 1;
-    let singleTransaction = false;
-    if (!options.create && (format === "plain" || jobs === 1 || nonEmpty && options.jobs === void 0)) {
-      singleTransaction = true;
-      if (jobs > 1)
-        notes.push("Restored in one transaction (no parallel jobs) because it replaced existing tables.");
-      jobs = 1;
-    }
-    logger2.info(
-      `Restoring into ${describeTarget(withDatabase(connectTo, database))} with ${format === "plain" ? "psql" : "pg_restore"} ${clients.version}${jobs > 1 ? `, ${jobs} jobs` : ""}${singleTransaction ? ", in one transaction" : ""}${options.clean ? ", dropping existing objects first" : ""}.`
-    );
-    const dumpPath = join20(folder, manifest.dump.path);
-    const restored = format === "plain" ? await run(
+    const restore = {
+      options,
+      manifest,
+      clients,
+      dumpPath: join20(folder, manifest.dump.path),
+      database,
+      connectTo,
+      // Every session that computes or compares generated values: pg_restore, psql, and the verification.
+      env: { ...env, ...timeZone.env },
+      zone,
+      recordedZone,
+      serverMajor,
+      notes,
+      t0
+    };
+    return nonEmpty ? await restoreBeside(restore) : await restoreInPlace(restore);
+  } finally {
+    await temp.cleanup();
+  }
+}
+function restoreJobs(r) {
+  const format = r.manifest.dump.format;
+  return format === "directory" || format === "custom" ? r.options.jobs ?? availableParallelism2() : 1;
+}
+function restoreFailure(r, restored, where2) {
+  const plain = r.manifest.dump.format === "plain";
+  const why = restored.signal ? `The restore was killed (${restored.signal}).` : explainPgError(plain ? "psql" : "pg_restore", restored.stderr, where2);
+  const role = /role "[^"]+" does not exist/.test(restored.stderr) ? " The backup names roles this server lacks: set no-owner to restore everything as the connecting user." : "";
+  const unknownZone = /invalid value for parameter "TimeZone"/i.test(restored.stderr) ? ` This server does not know the time zone ${r.zone.zone} (${r.zone.source === "backup" ? "recorded at dump time" : r.zone.source}): set PGTZ to a name it knows for the same zone.` : "";
+  return `${why}${role}${unknownZone}`;
+}
+function runRestore(r, database, how) {
+  const { clients, dumpPath } = r;
+  if (r.manifest.dump.format === "plain") {
+    return run(
       clients.psql,
       psqlArgs({ singleTransaction: true, file: dumpPath.endsWith(".sql") ? dumpPath : void 0 }),
       {
-        env: restoreEnv,
+        env: { ...r.env, PGDATABASE: database },
         stdin: dumpPath.endsWith(".gz") ? createReadStream4(dumpPath).pipe(createGunzip2()) : void 0
       }
-    ) : await run(
-      clients.pgRestore,
-      pgRestoreArgs({
-        input: dumpPath,
-        database: connectTo.database ?? database,
-        create: options.create,
-        clean: options.clean,
-        jobs,
-        noOwner: options.noOwner,
-        singleTransaction
-      }),
-      { env: restoreEnv }
     );
-    if (restored.signal || restored.exitCode !== 0) {
-      const why = restored.signal ? `the restore was killed (${restored.signal})` : explainPgError(format === "plain" ? "psql" : "pg_restore", restored.stderr, connectTo);
-      const role = /role "[^"]+" does not exist/.test(restored.stderr) ? " The backup names roles this server lacks: set no-owner to restore everything as the connecting user." : "";
-      const unknownZone = /invalid value for parameter "TimeZone"/i.test(restored.stderr) ? ` This server does not know the time zone ${zone.zone} (${zone.source === "backup" ? "recorded at dump time" : zone.source}): set PGTZ to a name it knows for the same zone.` : "";
+  }
+  return run(
+    clients.pgRestore,
+    pgRestoreArgs({ input: dumpPath, database, noOwner: r.options.noOwner, ...how }),
+    { env: r.env }
+  );
+}
+async function check(r, restored) {
+  const result = {
+    database: r.database,
+    manifest: r.manifest,
+    tablesChecked: 0,
+    rowsChecked: 0,
+    differences: [],
+    verified: false,
+    replaced: false,
+    timeZone: r.zone,
+    durationMs: 0,
+    notes: r.notes
+  };
+  if (r.options.verify) {
+    const session = await PsqlSession.open(r.clients.psql, r.env, withDatabase(r.connectTo, restored));
+    try {
+      await compare(session, r.manifest, result);
+    } finally {
+      await session.close();
+    }
+    result.verified = result.differences.length === 0;
+    const hint = result.verified ? void 0 : timeZoneHint(r.zone, r.recordedZone);
+    if (hint) r.notes.push(hint);
+  }
+  return result;
+}
+async function restoreInPlace(r) {
+  const { options, database, connectTo } = r;
+  const format = r.manifest.dump.format;
+  let jobs = restoreJobs(r);
+  const singleTransaction = !options.create && (format === "plain" || jobs === 1);
+  if (singleTransaction) jobs = 1;
+  options.checked?.();
+  r.options.logger.info(
+    `Restoring into ${describeTarget(withDatabase(connectTo, database))} with ${format === "plain" ? "psql" : "pg_restore"} ${r.clients.version}${jobs > 1 ? `, ${jobs} jobs` : ""}${singleTransaction ? ", in one transaction" : ""}${options.create ? ", creating the database" : ""}.`
+  );
+  const restored = await runRestore(r, connectTo.database ?? database, {
+    create: options.create,
+    // Into a database create makes there is nothing to clean, and --clean would drop one made meanwhile.
+    clean: options.clean && !options.create,
+    jobs,
+    singleTransaction
+  });
+  if (restored.signal || restored.exitCode !== 0) {
+    const why = restoreFailure(r, restored, connectTo);
+    let state;
+    if (singleTransaction) {
+      state = ` The restore ran in one transaction: ${database} is as it was (it held no tables).`;
+    } else if (options.create) {
+      const session = await PsqlSession.open(r.clients.psql, r.env, connectTo).catch(() => void 0);
+      const exists3 = session ? await databaseExists(session, database).catch(() => void 0) : void 0;
+      await session?.close();
+      state = exists3 === false ? ` ${database} was not created; no existing database was changed.` : ` ${database} did not exist before this restore, and now holds the part of the backup restored before it stopped: drop it (DROP DATABASE ${quoteIdent(database)}) before trying again. No existing database was changed.`;
+    } else {
+      state = ` ${database} held no tables before this restore, and now holds the part of the backup restored before it stopped (parallel jobs cannot run in one transaction): empty it, or drop and create it, before trying again.`;
+    }
+    throw new DeckhandError(`${why}${state}`);
+  }
+  const result = await check(r, database);
+  result.durationMs = Math.round(performance.now() - r.t0);
+  return result;
+}
+async function restoreBeside(r) {
+  const { options, database, notes } = r;
+  const { logger: logger2 } = options;
+  const admin = await openMaintenance(r);
+  const maintenance = admin.target;
+  const session = admin.session;
+  let fresh;
+  let keeper;
+  try {
+    const found = await readDatabase(session, database);
+    if (!found) {
+      throw new DeckhandError(`${database} does not exist on ${describeTarget(maintenance)} any more.`);
+    }
+    const { properties, rights } = found;
+    if (!rights.createdb) {
       throw new DeckhandError(
-        `${why}${role}${unknownZone}${singleTransaction ? " The restore ran in one transaction: the database is as it was." : ""}`
+        `Replacing ${database} needs the CREATEDB privilege, which ${rights.user} lacks: the restore goes into a new database that is swapped in only once it is complete, so that a failure leaves ${database} as it was. Grant it (ALTER ROLE ${quoteIdent(rights.user)} CREATEDB, as a superuser), or restore without clean into an empty database. Nothing was changed.`
       );
     }
-    const result = {
-      database,
-      manifest,
-      tablesChecked: 0,
-      rowsChecked: 0,
-      differences: [],
-      verified: false,
-      timeZone: zone,
-      durationMs: 0,
-      notes
-    };
-    if (options.verify) {
-      const restoredTarget = withDatabase(connectTo, database);
-      const session = await PsqlSession.open(clients.psql, restoreEnv, restoredTarget);
-      try {
-        await compare(session, manifest, result);
-      } finally {
-        await session.close();
-      }
-      result.verified = result.differences.length === 0;
-      const hint = result.verified ? void 0 : timeZoneHint(timeZone, recordedZone);
-      if (hint) notes.push(hint);
+    if (!rights.ownsDatabase) {
+      throw new DeckhandError(
+        `Replacing ${database} renames it, which only its owner ${properties.owner} (or a superuser) may do, and ${rights.user} is not a member of ${properties.owner}: connect as ${properties.owner}, or restore without clean into an empty database. Nothing was changed.`
+      );
     }
-    result.durationMs = Math.round(performance.now() - t0);
+    const leftovers = await findLeftovers(session, database);
+    for (const name2 of leftovers.inUse)
+      notes.push(
+        `${name2} is being restored by another restore of ${database}: this one will replace ${database} too, whichever finishes last wins.`
+      );
+    for (const name2 of leftovers.unmarked)
+      notes.push(
+        `${name2} looks like a database an earlier restore of ${database} created and never swapped in: drop it if nobody uses it.`
+      );
+    if (leftovers.previous.length)
+      notes.push(
+        `Databases earlier restores replaced are still kept: ${leftovers.previous.join(", ")}. Drop them when you no longer need to go back to them.`
+      );
+    options.checked?.();
+    for (const name2 of leftovers.abandoned) {
+      const dropped = await dropDatabase(r, maintenance, name2);
+      notes.push(
+        dropped ? `Dropped ${name2}, which an earlier restore of ${database} left behind when it was stopped before it finished.` : `${name2}, left by an earlier restore of ${database} that was stopped before it finished, could not be dropped: drop it yourself.`
+      );
+    }
+    const name = freshName(database);
+    await session.query(createLikeSql(name, properties)).catch((err) => {
+      const why = err instanceof Error ? err.message : String(err);
+      throw new DeckhandError(
+        `Could not create the database to restore into beside ${database}: ${why} Nothing was changed.`
+      );
+    });
+    fresh = name;
+    await session.query(`COMMENT ON DATABASE ${quoteIdent(fresh)} IS ${literal(restoreMarker(database))}`);
+    for (const sql of copyPropertiesSql(fresh, properties)) await session.query(sql);
+    keeper = await PsqlSession.open(r.clients.psql, r.env, withDatabase(maintenance, fresh));
+    const jobs = restoreJobs(r);
+    logger2.info(
+      `Restoring into a new database ${describeTarget(withDatabase(maintenance, fresh))} with pg_restore ${r.clients.version}${jobs > 1 ? `, ${jobs} jobs` : ""}; it replaces ${database} once it is complete${options.verify ? " and verified" : ""}.`
+    );
+    const restored = await runRestore(r, fresh, {
+      create: false,
+      clean: false,
+      jobs,
+      singleTransaction: false
+    });
+    if (restored.signal || restored.exitCode !== 0) {
+      throw new DeckhandError(restoreFailure(r, restored, withDatabase(maintenance, fresh)));
+    }
+    const result = await check(r, fresh);
+    if (options.verify && !result.verified) {
+      const hint = timeZoneHint(r.zone, r.recordedZone);
+      throw new DeckhandError(
+        `The restored copy differs from the backup's manifest in ${result.differences.length} table(s), so it did not replace ${database}.${hint ? ` ${hint}` : ""}`,
+        result.differences.map((d) => `${d.table}: expected ${d.expected}, found ${d.actual}`)
+      );
+    }
+    await keeper.close();
+    keeper = void 0;
+    const swapped = await swap(r, maintenance, fresh, properties);
+    fresh = void 0;
+    logger2.info(
+      `Swapped the restored database in as ${database}${swapped.ended ? `, ending ${swapped.ended} session(s) connected to the one it replaced` : ""}.`
+    );
+    result.replaced = true;
+    if (options.keepPrevious) result.previous = swapped.previous;
+    else if (!await dropDatabase(r, maintenance, swapped.previous)) {
+      result.previous = swapped.previous;
+      notes.push(
+        `The replaced database, now ${swapped.previous}, could not be dropped (keep-previous is false): drop it yourself.`
+      );
+    }
+    result.durationMs = Math.round(performance.now() - r.t0);
     return result;
+  } catch (err) {
+    if (fresh === void 0 || err instanceof UncertainSwapError) throw err;
+    await keeper?.close();
+    const dropped = await dropDatabase(r, maintenance, fresh);
+    if (!isDeckhandError(err)) throw err;
+    throw new DeckhandError(
+      `${err.message} The database ${database} was not changed: the backup was restored into a new database, ${fresh}, ` + (dropped ? "which was dropped." : `which could not be dropped: drop it (DROP DATABASE ${quoteIdent(fresh)}), or the next restore of ${database} will.`),
+      err.details
+    );
   } finally {
-    await temp.cleanup();
+    await keeper?.close();
+    await session.close();
+  }
+}
+async function openMaintenance(r) {
+  const names = r.options.create ? [r.connectTo.database ?? "postgres"] : ["postgres", "template1"].filter((name) => name !== r.database);
+  let last;
+  for (const name of names) {
+    const target = withDatabase(r.connectTo, name);
+    try {
+      return { session: await PsqlSession.open(r.clients.psql, r.env, target), target };
+    } catch (err) {
+      last = err;
+    }
+  }
+  const why = last instanceof Error ? last.message : String(last);
+  throw new DeckhandError(
+    `Replacing ${r.database} is done from another database of the server (${names.join(" or ")}), and none accepted a connection: ${why} Nothing was changed.`
+  );
+}
+async function dropDatabase(r, maintenance, name) {
+  let session;
+  try {
+    session = await PsqlSession.open(r.clients.psql, r.env, maintenance);
+    await session.query(
+      `DROP DATABASE IF EXISTS ${quoteIdent(name)}${r.serverMajor >= 13 ? " WITH (FORCE)" : ""}`
+    );
+    return true;
+  } catch (err) {
+    r.options.logger.warn(`Could not drop ${name}: ${err instanceof Error ? err.message : String(err)}`);
+    return false;
+  } finally {
+    await session?.close();
+  }
+}
+var SWAP_ATTEMPTS = 3;
+var UncertainSwapError = class extends DeckhandError {
+};
+async function swap(r, maintenance, fresh, properties) {
+  const { database } = r;
+  for (let attempt = 1; ; attempt++) {
+    const session = await PsqlSession.open(r.clients.psql, r.env, maintenance);
+    let previous = "";
+    try {
+      const stamp = timestamp(/* @__PURE__ */ new Date());
+      const candidates = Array.from({ length: 99 }, (_2, i) => previousName(database, stamp, i + 1));
+      const taken = await databaseNames(session, candidates);
+      previous = candidates.find((name) => !taken.has(name)) ?? candidates[0];
+      const [ended] = await session.query(swapSql(database, fresh, previous, properties.comment));
+      return { previous, ended: Number(ended ?? 0) };
+    } catch (err) {
+      if (!isDeckhandError(err)) throw err;
+      const check2 = await PsqlSession.open(r.clients.psql, r.env, maintenance).catch((again) => {
+        throw new UncertainSwapError(
+          `The swap of the restored database ${fresh} for ${database} failed (${err.message}) and the server could not be asked whether it happened (${again instanceof Error ? again.message : String(again)}). If ${fresh} still exists, ${database} was not changed and the next restore of ${database} drops ${fresh}; otherwise ${fresh} is now ${database}, and the database it replaced is ${previous}.`
+        );
+      });
+      try {
+        const present = await databaseNames(check2, [database, fresh, previous]);
+        if (previous && present.has(previous) && present.has(database) && !present.has(fresh))
+          return { previous, ended: 0 };
+        if (/being accessed by other users/.test(err.message) && attempt < SWAP_ATTEMPTS) {
+          r.options.logger.info(`${database} is still in use; trying the swap again.`);
+          await sleep(1e3 * attempt);
+          continue;
+        }
+        const sessions = await sessionsOn(check2, database);
+        throw new DeckhandError(
+          `Could not swap the restored database in for ${database}: ${err.message}` + (sessions.length ? ` These sessions are still connected to ${database} (this role may not end them, or they kept reconnecting): stop their clients, or restore as a superuser, then try again.` : ""),
+          sessions
+        );
+      } finally {
+        await check2.close();
+      }
+    } finally {
+      await session.close();
+    }
   }
 }
 async function compare(session, manifest, result) {
@@ -49478,8 +50274,75 @@ ${dumped.stdout}`, target);
   }
 }
 
+// actions/engine/output-paths.ts
+init_errors();
+import { randomBytes as randomBytes6 } from "node:crypto";
+import { open as open4, rm as rm6, stat as stat10 } from "node:fs/promises";
+import { dirname as dirname7, join as join22, resolve as resolve7 } from "node:path";
+async function checkOutputFile(input, path5, example = "output.json") {
+  const target = resolve7(path5);
+  const found = await statOrUndefined(input, path5, target);
+  if (found?.isDirectory()) {
+    throw new DeckhandError(
+      `Input ${input}: ${path5} is a directory; name a file to write, e.g. ${join22(path5, example)}.`
+    );
+  }
+  if (found && !found.isFile()) {
+    throw new DeckhandError(`Input ${input}: ${path5} is not a regular file; name a file to write.`);
+  }
+  await checkWritableDirectory(input, path5, dirname7(target));
+}
+async function checkOutputDirectory(input, path5) {
+  const target = resolve7(path5);
+  const found = await statOrUndefined(input, path5, target);
+  if (found && !found.isDirectory()) {
+    throw new DeckhandError(
+      `Input ${input}: ${path5} is a file, not a directory; name a directory to write into.`
+    );
+  }
+  await checkWritableDirectory(input, path5, target);
+}
+async function checkWritableDirectory(input, path5, dir) {
+  let existing = dir;
+  let found = await statOrUndefined(input, path5, existing);
+  while (!found && dirname7(existing) !== existing) {
+    existing = dirname7(existing);
+    found = await statOrUndefined(input, path5, existing);
+  }
+  if (!found?.isDirectory()) {
+    throw new DeckhandError(
+      `Input ${input}: cannot write ${path5}: ${existing} is ${found ? "a file, not a directory" : "missing"}.`
+    );
+  }
+  const probe2 = join22(existing, `.deckhand-probe-${randomBytes6(6).toString("hex")}`);
+  try {
+    await (await open4(probe2, "wx", 384)).close();
+  } catch (err) {
+    const code = err.code ?? err.message;
+    throw new DeckhandError(
+      `Input ${input}: cannot write ${path5}: ${existing} is not writable (${code}); choose a writable place.`
+    );
+  } finally {
+    await rm6(probe2, { force: true });
+  }
+}
+async function statOrUndefined(input, path5, at3) {
+  try {
+    return await stat10(at3);
+  } catch (err) {
+    const code = err.code;
+    if (code === "ENOENT") return void 0;
+    if (code === "ENOTDIR") {
+      throw new DeckhandError(
+        `Input ${input}: cannot write ${path5}: one of its parent directories is a file.`
+      );
+    }
+    throw err;
+  }
+}
+
 // actions/engine/jobs/artifacts.ts
-import { resolve as resolve7 } from "node:path";
+import { resolve as resolve8 } from "node:path";
 init_errors();
 async function uploadBackup(inputs, ctx, backup) {
   if (!inputs.boolean("upload-artifact") || !ctx.artifacts) return void 0;
@@ -49504,7 +50367,7 @@ async function uploadBackup(inputs, ctx, backup) {
   return uploaded.id;
 }
 async function resolveBackupInput(inputs, ctx, input, name = "input") {
-  const path5 = resolve7(input);
+  const path5 = resolve8(input);
   if (await exists2(path5)) return { path: path5, cleanup: async () => void 0 };
   if (!ctx.artifacts || /[\\/]/.test(input))
     throw new DeckhandError(`${name} ${path5}: no such file or directory.`);
@@ -49542,6 +50405,7 @@ var seconds = (ms2) => `${(ms2 / 1e3).toFixed(1)} s`;
 async function dbDumpJob(source, ctx) {
   const inputs = new Inputs(COMMANDS["db-dump"].inputs, source);
   const engine = inputs.oneOf("engine", ["postgres", "redis"]);
+  await checkOutputDirectory("output-dir", inputs.string("output-dir"));
   const url = inputs.string("database-url");
   if (url) ctx.secret(url);
   let result;
@@ -49636,6 +50500,7 @@ async function dbRestoreJob(source, ctx) {
       jobs: inputs.integer("jobs"),
       verify: inputs.boolean("verify"),
       noOwner: inputs.boolean("no-owner"),
+      keepPrevious: inputs.boolean("keep-previous"),
       binDir: inputs.string("postgres-bin"),
       pathEnv: ctx.env.PATH,
       logger: ctx.logger
@@ -49648,6 +50513,11 @@ async function dbRestoreJob(source, ctx) {
       verify ? `${result.verified ? "Verified" : "Checked"}: ${number2(result.tablesChecked)} tables and ${number2(result.rowsChecked)} rows compared with the manifest (row counts, and checksums of configuration tables).` : "Not verified (verify is false).",
       `Session time zone: ${result.timeZone.description}.`
     );
+    if (result.replaced) {
+      report2.lines.push(
+        result.previous ? `It replaced the existing ${result.database} once complete: that database is kept as ${result.previous} (rename it back to roll back; drop it when you no longer need it).` : `It replaced the existing ${result.database} once complete; the replaced database was dropped (keep-previous is false).`
+      );
+    }
     for (const note of result.notes) report2.annotations.push({ level: "warning", message: note });
     if (result.differences.length) {
       report2.tables.push({
@@ -49666,6 +50536,7 @@ async function dbRestoreJob(source, ctx) {
       report: report2,
       outputs: {
         database: result.database,
+        "previous-database": result.previous ?? "",
         tables: String(result.tablesChecked),
         rows: String(result.rowsChecked),
         verified: String(result.verified),
@@ -49711,7 +50582,7 @@ function sendRequest(url, request2) {
   }
   const https2 = url.protocol === "https:";
   const send = https2 ? httpsRequest : httpRequest;
-  return new Promise((resolve12, reject) => {
+  return new Promise((resolve13, reject) => {
     const req = send(
       url,
       {
@@ -49733,7 +50604,7 @@ function sendRequest(url, request2) {
         });
         res.on(
           "end",
-          () => resolve12({
+          () => resolve13({
             status: res.statusCode ?? 0,
             headers: res.headers,
             body: Buffer.concat(chunks).toString("utf8")
@@ -50112,7 +50983,7 @@ var Slots = class {
   active = 0;
   waiting = [];
   async run(task) {
-    while (this.active >= this.size) await new Promise((resolve12) => this.waiting.push(resolve12));
+    while (this.active >= this.size) await new Promise((resolve13) => this.waiting.push(resolve13));
     this.active++;
     try {
       return await task();
@@ -50252,10 +51123,14 @@ async function openDeck(inputs, ctx, connection) {
     logger: ctx.logger,
     pathEnv: ctx.env.PATH
   });
+  const timeoutSeconds = inputs.has("deck-timeout") ? inputs.integer("deck-timeout") : void 0;
   return new DeckRunner(
     { path: located.path, features: deckFeatures(located.version) },
     connection,
-    ctx.logger
+    ctx.logger,
+    {
+      timeoutMs: timeoutSeconds === void 0 ? void 0 : timeoutSeconds * 1e3
+    }
   );
 }
 
@@ -50263,8 +51138,8 @@ async function openDeck(inputs, ctx, connection) {
 init_errors();
 
 // actions/engine/tyk/folder.ts
-import { readdir as readdir8, readFile as readFile6, stat as stat10 } from "node:fs/promises";
-import { basename as basename7, join as join22 } from "node:path";
+import { readdir as readdir8, readFile as readFile6, stat as stat11 } from "node:fs/promises";
+import { basename as basename7, join as join23 } from "node:path";
 init_errors();
 async function writeTykDump(options) {
   await ensureDirectory(options.outputDir);
@@ -50302,7 +51177,7 @@ async function writeTykDump(options) {
     "deckhand diff/sync/restore (gateway: tyk)"
   );
   return {
-    files: [...files.keys()].filter(isObjectFile).map((name) => join22(options.outputDir, name)),
+    files: [...files.keys()].filter(isObjectFile).map((name) => join23(options.outputDir, name)),
     counts: counts2,
     entityCount: objects.length,
     digest: digestFiles(files),
@@ -50322,7 +51197,7 @@ async function previousObjects(dir) {
   const names = await readdir8(dir).catch(() => []);
   for (const name of names.filter(isObjectFile)) {
     try {
-      const body = JSON.parse(await readFile6(join22(dir, name), "utf8"));
+      const body = JSON.parse(await readFile6(join23(dir, name), "utf8"));
       if (!isObject2(body)) continue;
       const format = formatOf(body, name);
       if (format) found.set(objectKey(tykObject(body, name, format)), body);
@@ -50335,11 +51210,11 @@ async function readTykState(paths2) {
   if (paths2.length === 0) throw new DeckhandError("state: name at least one Tyk folder or file");
   const files = [];
   for (const path5 of paths2) {
-    const info2 = await stat10(path5).catch(() => void 0);
+    const info2 = await stat11(path5).catch(() => void 0);
     if (!info2) throw new DeckhandError(`state: ${path5} does not exist`);
     if (info2.isDirectory()) {
       const names = (await readdir8(path5)).filter((n) => n.endsWith(".json") && n !== TYK_SPEC_FILE).sort();
-      for (const n of names) files.push(join22(path5, n));
+      for (const n of names) files.push(join23(path5, n));
     } else files.push(path5);
   }
   const bodies = /* @__PURE__ */ new Map();
@@ -50497,7 +51372,7 @@ function scrubPlan(text, plan3, known) {
 
 // actions/engine/tyk/sync.ts
 init_errors();
-import { setTimeout as sleep } from "node:timers/promises";
+import { setTimeout as sleep2 } from "node:timers/promises";
 
 // actions/engine/tyk/gateway-api.ts
 init_errors();
@@ -50727,7 +51602,15 @@ async function applySteps(plan3, gateway, logger2, known) {
       );
     }
   }
-  return { applied, failed, dropped, otherErrors, warnings: [], counts: { ...plan3.plan.counts } };
+  return {
+    applied,
+    failed,
+    dropped,
+    notAttempted: [],
+    otherErrors,
+    warnings: [],
+    counts: { ...plan3.plan.counts }
+  };
 }
 async function waitForConvergence(desired, writer, files, timeoutMs, logger2) {
   const deadline = Date.now() + timeoutMs;
@@ -50736,7 +51619,7 @@ async function waitForConvergence(desired, writer, files, timeoutMs, logger2) {
     const plan3 = planTyk(desired, await writer.read(), files, { dashboard: writer.dashboard });
     if (plan3.plan.counts.total === 0 || Date.now() + delay > deadline) return plan3;
     logger2.info(`Waiting for the gateway to load the changes: ${describeCounts(plan3.plan.counts)} left`);
-    await sleep(delay);
+    await sleep2(delay);
     delay = Math.min(delay * 2, 2e3);
   }
 }
@@ -50776,7 +51659,7 @@ async function confirmGatewayWrites(plan3, applied, gateway, timeoutMs) {
 
 // actions/engine/tyk/tyk-sync.ts
 import { readFile as readFile7 } from "node:fs/promises";
-import { join as join23 } from "node:path";
+import { join as join24 } from "node:path";
 init_errors();
 function tykSyncArgs(command2, dashboard, folder) {
   return command2 === "dump" ? ["dump", "-d", dashboard, "-t", folder] : [command2, "-d", dashboard, "-p", folder];
@@ -50858,6 +51741,7 @@ ${result.stderr}`, [this.secret]).trim();
       applied: [],
       failed: [],
       dropped: [],
+      notAttempted: [],
       otherErrors: [],
       warnings: [],
       counts: { ...plan3.plan.counts }
@@ -50867,10 +51751,10 @@ ${result.stderr}`, [this.secret]).trim();
       if (refusal.length > 0) throw new DeckhandError(`nothing was sent: ${refusal[0]}`);
       const objects = sortObjects(desired);
       for (const object of objects)
-        await writeFileAtomic(join23(work.path, fileNameOf(object)), renderObject(object.body));
-      for (const asset of this.assets) await writeFileAtomic(join23(work.path, asset.file), asset.text);
+        await writeFileAtomic(join24(work.path, fileNameOf(object)), renderObject(object.body));
+      for (const asset of this.assets) await writeFileAtomic(join24(work.path, asset.file), asset.text);
       const assets = this.assets.map(({ file, id }) => ({ file, id }));
-      await writeFileAtomic(join23(work.path, TYK_SPEC_FILE), tykSpec(objects, assets));
+      await writeFileAtomic(join24(work.path, TYK_SPEC_FILE), tykSpec(objects, assets));
       await this.run("sync", work.path);
       outcome.applied = plan3.steps.map((s3) => s3.change);
     } catch (err) {
@@ -50883,17 +51767,17 @@ ${result.stderr}`, [this.secret]).trim();
   }
 };
 async function readAssets(dir) {
-  const spec = JSON.parse(await readFile7(join23(dir, TYK_SPEC_FILE), "utf8"));
+  const spec = JSON.parse(await readFile7(join24(dir, TYK_SPEC_FILE), "utf8"));
   const assets = [];
   for (const asset of spec.assets ?? []) {
     if (typeof asset.file !== "string" || asset.file.includes("/") || asset.file.includes("..")) continue;
-    const text = await readFile7(join23(dir, asset.file), "utf8");
+    const text = await readFile7(join24(dir, asset.file), "utf8");
     assets.push({ file: asset.file, id: typeof asset.id === "string" ? asset.id : "", text });
   }
   return assets;
 }
 async function readTykSyncFolder(dir) {
-  const specText = await readFile7(join23(dir, TYK_SPEC_FILE), "utf8").catch(() => void 0);
+  const specText = await readFile7(join24(dir, TYK_SPEC_FILE), "utf8").catch(() => void 0);
   if (specText === void 0)
     throw new DeckhandError(`tyk-sync wrote no ${TYK_SPEC_FILE}: the dump is incomplete`);
   const spec = JSON.parse(specText);
@@ -50902,7 +51786,7 @@ async function readTykSyncFolder(dir) {
   for (const name of names) {
     if (typeof name !== "string" || name.includes("/") || name.includes(".."))
       throw new DeckhandError(`${TYK_SPEC_FILE} lists an unexpected file name: ${String(name)}`);
-    const body = JSON.parse(await readFile7(join23(dir, name), "utf8"));
+    const body = JSON.parse(await readFile7(join24(dir, name), "utf8"));
     if (!isObject2(body)) throw new DeckhandError(`tyk-sync wrote ${name}, which is not a JSON object`);
     objects.push(tykObject(body, `${name} of the tyk-sync dump`));
   }
@@ -51121,7 +52005,9 @@ async function unsupported2(desired, target) {
 // actions/engine/jobs/dump.ts
 async function dumpJob(source, ctx) {
   const inputs = new Inputs(COMMANDS.dump.inputs, source);
-  if (gatewayKind(inputs) === "tyk") return tykDumpJob(inputs, ctx);
+  const tyk = gatewayKind(inputs) === "tyk";
+  await checkOutputDirectory("output-dir", inputs.string("output-dir") ?? (tyk ? "tyk" : "kong"));
+  if (tyk) return tykDumpJob(inputs, ctx);
   const connection = readConnection(inputs, ctx);
   const options = {
     outputDir: inputs.string("output-dir") ?? "kong",
@@ -51181,14 +52067,14 @@ async function dumpJob(source, ctx) {
 }
 
 // actions/engine/jobs/files.ts
-import { basename as basename11, dirname as dirname10 } from "node:path";
+import { basename as basename11, dirname as dirname11 } from "node:path";
 
 // actions/engine/files/backup.ts
-import { createHash as createHash7, randomBytes as randomBytes4 } from "node:crypto";
+import { createHash as createHash7 } from "node:crypto";
 import { createWriteStream as createWriteStream2 } from "node:fs";
-import { mkdir as mkdir5, open as open4, rename as rename5, rm as rm6, stat as stat12 } from "node:fs/promises";
-import { basename as basename9, dirname as dirname8, extname as extname6, isAbsolute as isAbsolute5, join as join24, relative as relative6, resolve as resolve10, sep as sep7 } from "node:path";
-import { pipeline as pipeline2 } from "node:stream/promises";
+import { mkdir as mkdir5, open as open5, rename as rename5, rm as rm7, stat as stat13 } from "node:fs/promises";
+import { basename as basename9, dirname as dirname9, extname as extname6, isAbsolute as isAbsolute5, join as join25, relative as relative6, resolve as resolve11, sep as sep7 } from "node:path";
+import { pipeline as pipeline3 } from "node:stream/promises";
 
 // node_modules/tar/dist/esm/index.min.js
 import Qr from "events";
@@ -54160,13 +55046,13 @@ var To = (s3) => {
 };
 
 // node_modules/tinyglobby/dist/index.mjs
-import { readdir as readdir9, readdirSync as readdirSync2, realpath, realpathSync, stat as stat11, statSync as statSync2 } from "fs";
-import { isAbsolute as isAbsolute4, posix as posix3, resolve as resolve9 } from "path";
+import { readdir as readdir9, readdirSync as readdirSync2, realpath, realpathSync, stat as stat12, statSync as statSync2 } from "fs";
+import { isAbsolute as isAbsolute4, posix as posix3, resolve as resolve10 } from "path";
 import { fileURLToPath } from "url";
 
 // node_modules/fdir/dist/index.mjs
 import { createRequire } from "module";
-import { basename as basename8, dirname as dirname7, normalize as normalize2, relative as relative5, resolve as resolve8, sep as sep6 } from "path";
+import { basename as basename8, dirname as dirname8, normalize as normalize2, relative as relative5, resolve as resolve9, sep as sep6 } from "path";
 import * as nativeFs from "fs";
 var __require2 = /* @__PURE__ */ createRequire(import.meta.url);
 function cleanPath2(path5) {
@@ -54185,7 +55071,7 @@ function isRootDirectory(path5) {
 function normalizePath(path5, options) {
   const { resolvePaths, normalizePath: normalizePath$1, pathSeparator } = options;
   const pathNeedsCleaning = process.platform === "win32" && path5.includes("/") || path5.startsWith(".");
-  if (resolvePaths) path5 = resolve8(path5);
+  if (resolvePaths) path5 = resolve9(path5);
   if (normalizePath$1 || pathNeedsCleaning) path5 = cleanPath2(path5);
   if (path5 === ".") return "";
   const needsSeperator = path5[path5.length - 1] !== pathSeparator;
@@ -54284,10 +55170,10 @@ var resolveSymlinksAsync = function(path5, state, callback$1) {
   queue.enqueue();
   fs5.realpath(path5, (error2, resolvedPath) => {
     if (error2) return queue.dequeue(suppressErrors ? null : error2, state);
-    fs5.stat(resolvedPath, (error$1, stat14) => {
+    fs5.stat(resolvedPath, (error$1, stat15) => {
       if (error$1) return queue.dequeue(suppressErrors ? null : error$1, state);
-      if (stat14.isDirectory() && isRecursive(path5, resolvedPath, state)) return queue.dequeue(null, state);
-      callback$1(stat14, resolvedPath);
+      if (stat15.isDirectory() && isRecursive(path5, resolvedPath, state)) return queue.dequeue(null, state);
+      callback$1(stat15, resolvedPath);
       queue.dequeue(null, state);
     });
   });
@@ -54297,9 +55183,9 @@ var resolveSymlinks = function(path5, state, callback$1) {
   queue.enqueue();
   try {
     const resolvedPath = fs5.realpathSync(path5);
-    const stat14 = fs5.statSync(resolvedPath);
-    if (stat14.isDirectory() && isRecursive(path5, resolvedPath, state)) return;
-    callback$1(stat14, resolvedPath);
+    const stat15 = fs5.statSync(resolvedPath);
+    if (stat15.isDirectory() && isRecursive(path5, resolvedPath, state)) return;
+    callback$1(stat15, resolvedPath);
   } catch (e) {
     if (!suppressErrors) throw e;
   }
@@ -54310,13 +55196,13 @@ function build$2(options, isSynchronous) {
 }
 function isRecursive(path5, resolved, state) {
   if (state.options.useRealPaths) return isRecursiveUsingRealPaths(resolved, state);
-  let parent = dirname7(path5);
+  let parent = dirname8(path5);
   let depth = 1;
   while (parent !== state.root && depth < 2) {
     const resolvedPath = state.symlinks.get(parent);
     const isSameRoot = !!resolvedPath && (resolvedPath === resolved || resolvedPath.startsWith(resolved) || resolved.startsWith(resolvedPath));
     if (isSameRoot) depth++;
-    else parent = dirname7(parent);
+    else parent = dirname8(parent);
   }
   state.symlinks.set(path5, resolved);
   return depth > 1;
@@ -54496,15 +55382,15 @@ var Walker = class {
         this.walkDirectory(this.state, path5, path5, depth - 1, this.walk);
       } else if (this.resolveSymlink && entry2.isSymbolicLink()) {
         let path5 = joinPathWithBasePath(entry2.name, directoryPath);
-        this.resolveSymlink(path5, this.state, (stat14, resolvedPath) => {
-          if (stat14.isDirectory()) {
+        this.resolveSymlink(path5, this.state, (stat15, resolvedPath) => {
+          if (stat15.isDirectory()) {
             resolvedPath = normalizePath(resolvedPath, this.state.options);
             if (exclude && exclude(entry2.name, useRealPaths ? resolvedPath : path5 + pathSeparator)) return;
             this.walkDirectory(this.state, resolvedPath, useRealPaths ? resolvedPath : path5 + pathSeparator, depth - 1, this.walk);
           } else {
             resolvedPath = useRealPaths ? resolvedPath : path5;
             const filename = basename8(resolvedPath);
-            const directoryPath$1 = normalizePath(dirname7(resolvedPath), this.state.options);
+            const directoryPath$1 = normalizePath(dirname8(resolvedPath), this.state.options);
             resolvedPath = this.joinPath(filename, directoryPath$1);
             this.pushFile(resolvedPath, files, this.state.counts, filters);
           }
@@ -54907,14 +55793,14 @@ var defaultOptions = {
 function getOptions(options) {
   const opts = Object.assign({}, options);
   for (const key2 in defaultOptions) if (opts[key2] === void 0) Object.assign(opts, { [key2]: defaultOptions[key2] });
-  opts.cwd = (opts.cwd instanceof URL ? fileURLToPath(opts.cwd) : resolve9(opts.cwd || process.cwd())).replace(BACKSLASHES, "/");
+  opts.cwd = (opts.cwd instanceof URL ? fileURLToPath(opts.cwd) : resolve10(opts.cwd || process.cwd())).replace(BACKSLASHES, "/");
   opts.ignore = ensureStringArray(opts.ignore);
   opts.fs && (opts.fs = {
     readdir: opts.fs.readdir || readdir9,
     readdirSync: opts.fs.readdirSync || readdirSync2,
     realpath: opts.fs.realpath || realpath,
     realpathSync: opts.fs.realpathSync || realpathSync,
-    stat: opts.fs.stat || stat11,
+    stat: opts.fs.stat || stat12,
     statSync: opts.fs.statSync || statSync2
   });
   if (opts.debug) log("globbing with options:", opts);
@@ -54935,6 +55821,168 @@ async function glob(globInput, options) {
 
 // actions/engine/files/backup.ts
 init_errors();
+
+// actions/engine/files/archive.ts
+import { createReadStream as createReadStream5 } from "node:fs";
+import { Writable } from "node:stream";
+import { pipeline as pipeline2 } from "node:stream/promises";
+import { createGunzip as createGunzip3 } from "node:zlib";
+init_errors();
+var KiB2 = 1024;
+function formatSize(bytes) {
+  if (bytes >= GiB) return `${(bytes / GiB).toFixed(1)} GiB`;
+  return bytes >= MiB ? `${(bytes / MiB).toFixed(1)} MiB` : `${bytes} bytes`;
+}
+var ArchiveLimitError = class extends DeckhandError {
+  limit;
+  constructor(limit, message) {
+    super(message);
+    this.name = "ArchiveLimitError";
+    this.limit = limit;
+  }
+};
+var NEEDS = {
+  maxBytes: "is that large",
+  maxFileBytes: "holds a file that large",
+  maxEntries: "holds that many"
+};
+function limitError(limit, limits, lead, consequence) {
+  const now = limit === "maxEntries" ? limits.maxEntries : mebibytes(limits[limit]);
+  return new ArchiveLimitError(
+    limit,
+    `${lead}; ${consequence}. If the backup really ${NEEDS[limit]}, raise ${LIMIT_INPUTS[limit]} (now ${now}).`
+  );
+}
+var ENTRY_OVERHEAD = 8 * KiB2;
+var MAX_META_ENTRY = 64 * KiB2;
+var CHUNK = 64 * KiB2;
+async function readArchive(archive, onEntry, options) {
+  const { limits, consequence } = options;
+  const refuse = {
+    maxEntries: () => limitError(
+      "maxEntries",
+      limits,
+      `${archive} holds more than ${limits.maxEntries} files and directories`,
+      consequence
+    ),
+    maxFileBytes: (path5) => limitError(
+      "maxFileBytes",
+      limits,
+      `${path5} in ${archive} is larger than the limit for one file (${formatSize(limits.maxFileBytes)})`,
+      consequence
+    ),
+    maxBytes: () => limitError(
+      "maxBytes",
+      limits,
+      `${archive} unpacks to more than ${formatSize(limits.maxBytes)}`,
+      consequence
+    )
+  };
+  let failure;
+  const pending = [];
+  let entries2 = 0;
+  let declared = 0;
+  let streamed = 0;
+  let raw = 0;
+  const rawLimit = limits.maxBytes + limits.maxEntries * ENTRY_OVERHEAD + MiB;
+  const parser = new rt({
+    strict: false,
+    // The stream is gunzipped already: no second decompression (of a gzip inside the gzip) behind our back.
+    brotli: false,
+    zstd: false,
+    maxMetaEntrySize: MAX_META_ENTRY,
+    onwarn: (_code, message) => options.onWarn(message instanceof Error ? message.message : String(message))
+  });
+  const sink = new Writable({
+    highWaterMark: CHUNK,
+    write(chunk, _encoding, callback2) {
+      if (raw === 0 && chunk[0] === 31 && chunk[1] === 139)
+        return callback2(
+          new DeckhandError(`${archive} holds a gzip stream inside its gzip stream; ${consequence}.`)
+        );
+      raw += chunk.length;
+      if (raw > rawLimit) return callback2(refuse.maxBytes());
+      let more;
+      try {
+        more = parser.write(chunk);
+      } catch (err) {
+        return callback2(err);
+      }
+      if (more) callback2();
+      else parser.once("drain", () => callback2());
+    },
+    final(callback2) {
+      parser.once("end", () => void Promise.all(pending).then(() => callback2(), callback2));
+      parser.end();
+    }
+  });
+  let current;
+  const fail = (err) => {
+    if (failure !== void 0) return;
+    failure = err;
+    sink.destroy(err instanceof Error ? err : new Error(String(err)));
+    current?.destroy();
+  };
+  const stopped = () => new Error("reading the archive stopped");
+  const admit = (entry2) => {
+    const size = entry2.size ?? 0;
+    let err;
+    if (++entries2 > limits.maxEntries) err = refuse.maxEntries();
+    else if (size > limits.maxFileBytes) err = refuse.maxFileBytes(entry2.path);
+    else if ((declared += size) > limits.maxBytes) err = refuse.maxBytes();
+    if (err) fail(err);
+    return err === void 0;
+  };
+  parser.on("entry", (entry2) => {
+    if (failure !== void 0 || !admit(entry2)) return;
+    current = entry2;
+    async function* body() {
+      if (failure !== void 0) throw stopped();
+      let own = 0;
+      for await (const chunk of entry2) {
+        own += chunk.length;
+        streamed += chunk.length;
+        if (own > limits.maxFileBytes) throw refuse.maxFileBytes(entry2.path);
+        if (streamed > limits.maxBytes) throw refuse.maxBytes();
+        yield chunk;
+        if (failure !== void 0) throw stopped();
+      }
+      if (failure !== void 0) throw stopped();
+    }
+    pending.push(onEntry(entry2, body).catch(fail));
+  });
+  parser.on("ignoredEntry", (entry2) => {
+    if (failure !== void 0 || !admit(entry2)) return;
+    options.onWarn(`${entry2.path} is a ${entry2.type} entry`);
+  });
+  parser.on("error", fail);
+  try {
+    await pipeline2(
+      createReadStream5(archive, { highWaterMark: CHUNK }),
+      createGunzip3({ chunkSize: CHUNK }),
+      sink
+    );
+  } catch (err) {
+    fail(err);
+  }
+  if (failure !== void 0) {
+    await Promise.allSettled(pending);
+    throw readError(failure, archive, consequence);
+  }
+}
+function readError(err, archive, consequence) {
+  if (isDeckhandError(err)) return err;
+  const code = err?.code;
+  if (typeof code === "string" && code.startsWith("Z_"))
+    return new DeckhandError(
+      `${archive} is not a readable tar.gz (${err.message}); ${consequence}.`,
+      [],
+      { cause: err }
+    );
+  return err;
+}
+
+// actions/engine/files/backup.ts
 var FILES_FORMAT = "deckhand-files/1";
 var MANIFEST_SUFFIX = ".manifest.json";
 var SECRET_EXTENSIONS = /* @__PURE__ */ new Set([
@@ -54954,7 +56002,7 @@ var SNIFF_BYTES = 64 * 1024;
 async function secretKind(path5) {
   const extension = extname6(path5).toLowerCase();
   if (SECRET_EXTENSIONS.has(extension)) return `${extension} file`;
-  const handle = await open4(path5, "r");
+  const handle = await open5(path5, "r");
   try {
     const buffer = Buffer.alloc(SNIFF_BYTES);
     const { bytesRead } = await handle.read(buffer, 0, SNIFF_BYTES, 0);
@@ -54977,25 +56025,25 @@ var GLOB_OPTIONS = {
 };
 function splitMatches(matches2) {
   const out = { files: [], directories: [] };
-  for (const match of matches2) (match.endsWith("/") ? out.directories : out.files).push(resolve10(match));
+  for (const match of matches2) (match.endsWith("/") ? out.directories : out.files).push(resolve11(match));
   return out;
 }
 async function expandPattern(pattern) {
   const segments = pattern.split("/");
   const dynamic = segments.findIndex((segment) => isDynamicPattern(segment));
   if (dynamic === -1) {
-    const stats = await stat12(pattern).catch(() => void 0);
-    if (stats?.isFile()) return { files: [resolve10(pattern)], directories: [] };
+    const stats = await stat13(pattern).catch(() => void 0);
+    if (stats?.isFile()) return { files: [resolve11(pattern)], directories: [] };
     if (!stats?.isDirectory()) return { files: [], directories: [] };
     const under = splitMatches(await glob("**", { ...GLOB_OPTIONS, cwd: pattern }));
-    return { files: under.files, directories: [resolve10(pattern), ...under.directories] };
+    return { files: under.files, directories: [resolve11(pattern), ...under.directories] };
   }
   const base = segments.slice(0, dynamic).join("/") || "/";
   const rest = segments.slice(dynamic).join("/");
   return splitMatches(await glob([rest, `${rest}/**`], { ...GLOB_OPTIONS, cwd: base }));
 }
 function absolutePattern(root, pattern) {
-  const absolute = resolve10(root, pattern);
+  const absolute = resolve11(root, pattern);
   return sep7 === "\\" ? absolute.split(sep7).join("/") : absolute;
 }
 function isInside(root, path5) {
@@ -55059,43 +56107,62 @@ function parentDirectories(path5) {
 }
 async function readBack(archive) {
   const entries2 = /* @__PURE__ */ new Map();
-  const directories = [];
+  const directories = /* @__PURE__ */ new Set();
   const problems = [];
-  await Ct({
-    file: archive,
-    strict: true,
-    onReadEntry: (entry2) => {
+  await readArchive(
+    archive,
+    async (entry2, body) => {
       if (entry2.type === "Directory") {
-        directories.push(entry2.path.replace(/\/$/, ""));
+        directories.add(entry2.path.replace(/\/$/, ""));
         entry2.resume();
         return;
       }
       if (entry2.type !== "File") problems.push(`${entry2.path} is a ${entry2.type}`);
       const hash = createHash7("sha256");
       let size = 0;
-      entry2.on("data", (chunk) => {
+      for await (const chunk of body()) {
         hash.update(chunk);
         size += chunk.length;
-      });
-      entry2.on("end", () => entries2.set(entry2.path, { size, sha256: hash.digest("hex") }));
+      }
+      entries2.set(entry2.path, { size, sha256: hash.digest("hex") });
+    },
+    {
+      limits: NO_LIMITS,
+      onWarn: (message) => problems.push(message),
+      consequence: "the backup was not made"
     }
-  });
+  );
   if (problems.length > 0) throw new Error(`the new archive holds unexpected entries: ${problems.join(", ")}`);
   return { entries: entries2, directories };
 }
+function warnOverRestoreLimits(manifest, logger2) {
+  const entries2 = manifest.files.length + (manifest.directories?.length ?? 0);
+  let total = 0;
+  let largest = 0;
+  for (const file of manifest.files) {
+    total += file.size;
+    if (file.size > largest) largest = file.size;
+  }
+  const needs = [];
+  if (entries2 > DEFAULT_LIMITS.maxEntries) needs.push(`${LIMIT_INPUTS.maxEntries}: ${entries2}`);
+  if (total > DEFAULT_LIMITS.maxBytes) needs.push(`${LIMIT_INPUTS.maxBytes}: ${mebibytes(total)}`);
+  if (largest > DEFAULT_LIMITS.maxFileBytes) needs.push(`${LIMIT_INPUTS.maxFileBytes}: ${mebibytes(largest)}`);
+  if (needs.length > 0)
+    logger2.warn(`This backup is over files-restore's default limits: restore it with ${needs.join(", ")}`);
+}
 async function filesBackup(options) {
-  const root = resolve10(options.root);
-  const rootStats = await stat12(root).catch(() => void 0);
+  const root = resolve11(options.root);
+  const rootStats = await stat13(root).catch(() => void 0);
   if (!rootStats?.isDirectory()) throw new DeckhandError(`root ${root} is not a directory.`);
-  const archive = resolve10(options.output);
+  const archive = resolve11(options.output);
   const manifestPath = `${archive}${MANIFEST_SUFFIX}`;
-  if ((await stat12(archive).catch(() => void 0))?.isDirectory())
+  if ((await stat13(archive).catch(() => void 0))?.isDirectory())
     throw new DeckhandError(
       `output ${archive} is a directory: name the archive file, e.g. files-backup.tar.gz.`
     );
-  const outputDir = dirname8(archive);
+  const outputDir = dirname9(archive);
   const ownNames = [basename9(archive), basename9(manifestPath)];
-  const ownFiles = (path5) => dirname8(path5) === outputDir && ownNames.some((name) => {
+  const ownFiles = (path5) => dirname9(path5) === outputDir && ownNames.some((name) => {
     const file = basename9(path5);
     return file === name || file.startsWith(`.${name}.`) && file.endsWith(".tmp");
   });
@@ -55104,7 +56171,7 @@ async function filesBackup(options) {
   const files = [];
   let secretsIncluded = 0;
   for (const path5 of selected) {
-    const kind = await secretKind(join24(root, path5));
+    const kind = await secretKind(join25(root, path5));
     if (kind === void 0) files.push(path5);
     else if (options.includeSecrets) {
       files.push(path5);
@@ -55127,80 +56194,101 @@ async function filesBackup(options) {
       "Nothing to back up: the exclusions (!pattern) leave nothing of what the paths match."
     );
   const modes = /* @__PURE__ */ new Map();
-  for (const path5 of [...files, ...directories])
-    modes.set(path5, formatMode((await stat12(join24(root, path5))).mode));
-  await mkdir5(outputDir, { recursive: true });
-  const temp = join24(outputDir, `.${basename9(archive)}.${randomBytes4(6).toString("hex")}.tmp`);
-  let entries2;
+  for (const path5 of files.concat(directories))
+    modes.set(path5, formatMode((await stat13(join25(root, path5))).mode));
+  let temp;
+  let manifestTemp;
+  let manifest;
+  let archiveSize;
   try {
+    await mkdir5(outputDir, { recursive: true });
+    temp = tempPathFor(archive);
     const pack = new wt({
       cwd: root,
       gzip: true,
       portable: true,
       follow: true,
       noDirRecurse: true,
-      strict: true
+      strict: true,
+      // Read a file 64 KiB at a time (tar's default is 16 MiB): memory stays flat whatever the file's size,
+      // and small buffers are collected sooner.
+      maxReadSize: 64 * 1024
     });
-    const written = pipeline2(pack, createWriteStream2(temp, { flags: "wx", mode: 384 }));
-    for (const path5 of [...files, ...directories].sort(byPath)) pack.write(path5);
+    const written = pipeline3(pack, createWriteStream2(temp, { flags: "wx", mode: 384 }));
+    const paths2 = files.concat(directories).sort(byPath);
+    for (const path5 of paths2) pack.write(path5);
     pack.end();
     await written;
     const back = await readBack(temp);
-    entries2 = back.entries;
-    const missing = [
-      ...files.filter((path5) => !entries2.has(path5)),
-      ...directories.filter((path5) => !back.directories.includes(path5))
-    ];
-    if (missing.length > 0 || entries2.size !== files.length || back.directories.length !== directories.length)
+    const entries2 = back.entries;
+    const missing = files.filter((path5) => !entries2.has(path5)).concat(directories.filter((path5) => !back.directories.has(path5)));
+    if (missing.length > 0 || entries2.size !== files.length || back.directories.size !== directories.length)
       throw new Error(
         `the new archive does not hold what was packed (missing: ${missing.join(", ") || "none"})`
       );
-    const handle = await open4(temp, "r");
+    const handle = await open5(temp, "r");
     try {
       await handle.sync();
     } finally {
       await handle.close();
     }
-    await rename5(temp, archive);
-  } catch (err) {
-    await rm6(temp, { force: true });
-    throw err;
-  }
-  const archiveDigest = await sha256File2(archive);
-  const fileEntries = files.map((path5) => {
-    const entry2 = entries2.get(path5);
-    return { path: path5, size: entry2.size, sha256: entry2.sha256, mode: modes.get(path5) };
-  });
-  const directoryEntries = directories.map((path5) => ({ path: path5, mode: modes.get(path5) }));
-  const manifest = {
-    format: FILES_FORMAT,
-    createdAt: (/* @__PURE__ */ new Date()).toISOString(),
-    root,
-    tool: "deckhand",
-    files: fileEntries,
-    directories: directoryEntries,
-    archive: { file: basename9(archive), size: archiveDigest.size, sha256: archiveDigest.sha256 },
-    secretsIncluded: options.includeSecrets,
-    secretsExcluded
-  };
-  await writeFileAtomic(manifestPath, `${JSON.stringify(manifest, null, 2)}
+    const archiveDigest = await sha256File2(temp);
+    archiveSize = archiveDigest.size;
+    manifest = {
+      format: FILES_FORMAT,
+      createdAt: (/* @__PURE__ */ new Date()).toISOString(),
+      root,
+      tool: "deckhand",
+      files: files.map((path5) => {
+        const entry2 = entries2.get(path5);
+        return { path: path5, size: entry2.size, sha256: entry2.sha256, mode: modes.get(path5) };
+      }),
+      directories: directories.map((path5) => ({ path: path5, mode: modes.get(path5) })),
+      archive: { file: basename9(archive), size: archiveDigest.size, sha256: archiveDigest.sha256 },
+      secretsIncluded: options.includeSecrets,
+      secretsExcluded
+    };
+    manifestTemp = await stageFile(manifestPath, `${JSON.stringify(manifest, null, 2)}
 `);
+    await rename5(temp, archive);
+    forgetOnStop(temp);
+    temp = void 0;
+    await rename5(manifestTemp, manifestPath);
+    forgetOnStop(manifestTemp);
+    manifestTemp = void 0;
+  } catch (err) {
+    if (temp !== void 0) await rm7(temp, { force: true });
+    if (manifestTemp !== void 0) await rm7(manifestTemp, { force: true });
+    throw fileSystemError(err, outputDir);
+  }
+  warnOverRestoreLimits(manifest, options.logger);
   return {
     archive,
     manifest: manifestPath,
-    files: fileEntries,
-    directories: directoryEntries,
-    sizeBytes: archiveDigest.size,
+    files: manifest.files,
+    directories: manifest.directories,
+    sizeBytes: archiveSize,
     secretsExcluded,
     secretsIncluded
   };
 }
 
 // actions/engine/files/restore.ts
-import { randomBytes as randomBytes5 } from "node:crypto";
-import { constants as constants5 } from "node:fs";
-import { chmod as chmod3, copyFile as copyFile3, lstat as lstat4, mkdir as mkdir6, readdir as readdir10, readFile as readFile8, rename as rename6, rm as rm7, stat as stat13, utimes } from "node:fs/promises";
-import { basename as basename10, dirname as dirname9, join as join25, resolve as resolve11, sep as sep8 } from "node:path";
+import { createHash as createHash8 } from "node:crypto";
+import {
+  chmod as chmod3,
+  lstat as lstat4,
+  mkdir as mkdir6,
+  open as open6,
+  readdir as readdir10,
+  readFile as readFile8,
+  rename as rename6,
+  rm as rm8,
+  rmdir as rmdir3,
+  stat as stat14,
+  utimes
+} from "node:fs/promises";
+import { basename as basename10, dirname as dirname10, join as join26, resolve as resolve12, sep as sep8 } from "node:path";
 init_errors();
 var SHA256 = /^[0-9a-f]{64}$/;
 function safeRelative(path5) {
@@ -55257,9 +56345,12 @@ function parseManifest(text, path5) {
 function validMode(mode) {
   return typeof mode === "string" && /^[0-7]{3,4}$/.test(mode);
 }
-async function locate2(input) {
-  const path5 = resolve11(input);
-  const stats = await stat13(path5).catch(() => void 0);
+function maxManifestBytes(limits) {
+  return 16 * 1024 * 1024 + limits.maxEntries * 1024;
+}
+async function locate2(input, limits) {
+  const path5 = resolve12(input);
+  const stats = await stat14(path5).catch(() => void 0);
   if (!stats) throw new DeckhandError(`${path5}: no such file or directory.`);
   let manifestPath;
   if (stats.isDirectory()) {
@@ -55270,72 +56361,30 @@ async function locate2(input) {
         found
       );
     }
-    manifestPath = join25(path5, found[0]);
+    manifestPath = join26(path5, found[0]);
   } else if (path5.endsWith(MANIFEST_SUFFIX)) manifestPath = path5;
   else manifestPath = `${path5}${MANIFEST_SUFFIX}`;
   let text;
   try {
+    const size = (await stat14(manifestPath)).size;
+    if (size > maxManifestBytes(limits))
+      throw limitError(
+        "maxEntries",
+        limits,
+        `${manifestPath} is ${formatSize(size)}, more than a manifest of ${limits.maxEntries} files and directories takes`,
+        "nothing was restored"
+      );
     text = await readFile8(manifestPath, "utf8");
   } catch (err) {
+    if (isDeckhandError(err)) throw err;
     throw new DeckhandError(
       `Cannot read the manifest ${manifestPath} (${errorMessage(err)}): without it the archive cannot be verified, so nothing was restored. It is written beside the archive as <archive>.manifest.json.`
     );
   }
   const manifest = parseManifest(text, manifestPath);
   const named = !stats.isDirectory() && !path5.endsWith(MANIFEST_SUFFIX);
-  const archive = named ? path5 : join25(dirname9(manifestPath), manifest.archive.file);
+  const archive = named ? path5 : join26(dirname10(manifestPath), manifest.archive.file);
   return { manifestPath, manifest, archive };
-}
-async function extractVerified(archive, dir, manifest) {
-  const problems = [];
-  const archivedDirs = /* @__PURE__ */ new Set();
-  await So({
-    file: archive,
-    cwd: dir,
-    preservePaths: false,
-    noChmod: true,
-    filter: (path5, entry2) => {
-      const type = entry2.type;
-      if (type !== "File" && type !== "OldFile" && type !== "ContiguousFile" && type !== "Directory") {
-        problems.push(`${path5} is a ${type}`);
-        return false;
-      }
-      const normalized = path5.replace(/^(\.\/)+/, "").replace(/\/$/, "");
-      if (!safeRelative(normalized)) {
-        problems.push(`${path5} is not a plain relative path`);
-        return false;
-      }
-      if (type === "Directory") archivedDirs.add(normalized);
-      return true;
-    },
-    onwarn: (_code, message) => problems.push(message)
-  });
-  if (problems.length > 0)
-    throw new DeckhandError(
-      `The archive holds entries a files-backup archive never has; nothing was restored.`,
-      problems.slice(0, 20)
-    );
-  const files = await listFiles(dir);
-  const digests = await digestFiles2(dir, files);
-  const expected = new Map(manifest.files.map((f2) => [f2.path, f2]));
-  const found = new Set(digests.map((d) => d.path));
-  const extra = digests.filter((d) => !expected.has(d.path)).map((d) => `${d.path}: not in the manifest`);
-  const missing = manifest.files.filter((f2) => !found.has(f2.path)).map((f2) => `${f2.path}: not in the archive`);
-  const differ = digests.filter((d) => {
-    const want = expected.get(d.path);
-    return want !== void 0 && (want.sha256 !== d.sha256 || want.size !== d.size);
-  }).map((d) => `${d.path}: sha256 or size differs from the manifest`);
-  const listed = new Set(manifest.directories.map((d) => d.path));
-  const parents = new Set([...manifest.files.map((f2) => f2.path), ...listed].flatMap(parentDirectories));
-  const missingDirs = [...listed].filter((d) => !archivedDirs.has(d)).map((d) => `${d}/: not in the archive`);
-  const extraDirs = [...archivedDirs].filter((d) => !listed.has(d) && !parents.has(d)).map((d) => `${d}/: not in the manifest`);
-  const all = [...missing, ...missingDirs, ...extra, ...extraDirs, ...differ];
-  if (all.length > 0) {
-    throw new DeckhandError(
-      `The archive's files do not match the manifest (${all.length} difference(s)); nothing was restored.`,
-      all.slice(0, 20)
-    );
-  }
 }
 async function plan(manifest, target) {
   const actions = /* @__PURE__ */ new Map();
@@ -55347,58 +56396,187 @@ async function plan(manifest, target) {
     if (dir === target || !dir.startsWith(prefix)) return true;
     const known = dirs.get(dir);
     if (known !== void 0) return known;
-    const stats = await stat13(dir).catch(() => void 0);
-    const ok3 = (stats === void 0 || stats.isDirectory()) && await usableDir(dirname9(dir));
+    const stats = await stat14(dir).catch(() => void 0);
+    const ok3 = (stats === void 0 || stats.isDirectory()) && await usableDir(dirname10(dir));
     dirs.set(dir, ok3);
     return ok3;
   };
   for (const file of manifest.files) {
-    const dest = join25(target, file.path);
-    if (!await usableDir(dirname9(dest))) {
+    const dest = join26(target, file.path);
+    if (!await usableDir(dirname10(dest))) {
       blocked.push(`${file.path}: a parent directory's place is taken by a file`);
       continue;
     }
-    const stats = await stat13(dest).catch(() => void 0);
+    const stats = await stat14(dest).catch(() => void 0);
     if (!stats) actions.set(file.path, "write");
     else if (!stats.isFile()) blocked.push(`${file.path}: exists and is not a regular file`);
     else actions.set(file.path, (await sha256File2(dest)).sha256 === file.sha256 ? "unchanged" : "conflict");
   }
   for (const dir of manifest.directories) {
-    const dest = join25(target, dir.path);
-    if (!await usableDir(dirname9(dest))) {
+    const dest = join26(target, dir.path);
+    if (!await usableDir(dirname10(dest))) {
       blocked.push(`${dir.path}/: a parent directory's place is taken by a file`);
       continue;
     }
-    const stats = await stat13(dest).catch(() => void 0) ?? await lstat4(dest).catch(() => void 0);
+    const stats = await stat14(dest).catch(() => void 0) ?? await lstat4(dest).catch(() => void 0);
     if (!stats) newDirectories.add(dir.path);
     else if (!stats.isDirectory()) blocked.push(`${dir.path}/: exists and is not a directory`);
   }
   return { actions, newDirectories, blocked };
 }
-async function place(source, dest, mode, sha256) {
-  await mkdir6(dirname9(dest), { recursive: true });
-  const temp = join25(dirname9(dest), `.${basename10(dest)}.${randomBytes5(6).toString("hex")}.tmp`);
-  try {
-    await copyFile3(source, temp, constants5.COPYFILE_EXCL);
-    await chmod3(temp, mode);
-    const { mtime, atime } = await lstat4(source);
-    await utimes(temp, atime, mtime);
-    if ((await sha256File2(temp)).sha256 !== sha256)
-      throw new Error(`${dest}: the copy does not match the archive`);
-    await rename6(temp, dest);
-  } catch (err) {
-    await rm7(temp, { force: true });
-    throw err;
+function checkListed(manifest, manifestPath, limits) {
+  const consequence = "nothing was restored";
+  const entries2 = manifest.files.length + manifest.directories.length;
+  if (entries2 > limits.maxEntries)
+    throw limitError(
+      "maxEntries",
+      limits,
+      `${manifestPath} lists ${entries2} files and directories, more than ${limits.maxEntries}`,
+      consequence
+    );
+  let total = 0;
+  for (const file of manifest.files) {
+    if (file.size > limits.maxFileBytes)
+      throw limitError(
+        "maxFileBytes",
+        limits,
+        `${file.path} is ${formatSize(file.size)} by ${manifestPath}, larger than the limit for one file (${formatSize(limits.maxFileBytes)})`,
+        consequence
+      );
+    total += file.size;
+  }
+  if (total > limits.maxBytes)
+    throw limitError(
+      "maxBytes",
+      limits,
+      `The files ${manifestPath} lists add up to ${formatSize(total)}, more than ${formatSize(limits.maxBytes)}`,
+      consequence
+    );
+}
+var Staging = class {
+  /** Relative path -> temporary file beside its destination. */
+  files = /* @__PURE__ */ new Map();
+  directories = [];
+  /** Makes dir and its missing parents, remembering which it made. */
+  async directory(dir) {
+    const first = await mkdir6(dir, { recursive: true });
+    if (first === void 0) return;
+    const made = [];
+    for (let d = dir; ; d = dirname10(d)) {
+      made.push(d);
+      if (d === first || dirname10(d) === d) break;
+    }
+    for (let i = made.length - 1; i >= 0; i--) this.directories.push(made[i]);
+  }
+  /** Forgets what was renamed into place: it is the user's now. */
+  installed() {
+    this.files.clear();
+    this.directories.length = 0;
+  }
+  async discard() {
+    for (const temp of this.files.values()) await rm8(temp, { force: true });
+    for (let i = this.directories.length - 1; i >= 0; i--)
+      await rmdir3(this.directories[i]).catch(() => void 0);
+    this.installed();
+  }
+};
+var FILE_TYPES = /* @__PURE__ */ new Set(["File", "OldFile", "ContiguousFile"]);
+async function writeAll(handle, chunk) {
+  for (let offset = 0; offset < chunk.length; ) {
+    const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
+    offset += bytesWritten;
   }
 }
-async function createDirectories(target, directories) {
-  for (const dir of directories) await mkdir6(join25(target, dir.path), { recursive: true });
-  const deepestFirst = [...directories].sort((a, b2) => b2.path.length - a.path.length);
-  for (const dir of deepestFirst) await chmod3(join25(target, dir.path), parseInt(dir.mode, 8));
+async function extractVerified(archive, target, manifest, limits, stage, staging) {
+  const problems = [];
+  const archivedDirs = /* @__PURE__ */ new Set();
+  const expected = new Map(manifest.files.map((f2) => [f2.path, f2]));
+  const found = /* @__PURE__ */ new Set();
+  const extra = [];
+  const differ = [];
+  await readArchive(
+    archive,
+    async (entry2, body) => {
+      const type = entry2.type;
+      if (!FILE_TYPES.has(type) && type !== "Directory") {
+        problems.push(`${entry2.path} is a ${type}`);
+        return void entry2.resume();
+      }
+      const path5 = entry2.path.replace(/^(\.\/)+/, "").replace(/\/$/, "");
+      if (!safeRelative(path5)) {
+        problems.push(`${entry2.path} is not a plain relative path`);
+        return void entry2.resume();
+      }
+      if (type === "Directory") {
+        archivedDirs.add(path5);
+        return void entry2.resume();
+      }
+      if (found.has(path5)) {
+        problems.push(`${path5} is in the archive twice`);
+        return void entry2.resume();
+      }
+      found.add(path5);
+      const want = expected.get(path5);
+      if (want === void 0) {
+        extra.push(`${path5}: not in the manifest`);
+        return void entry2.resume();
+      }
+      if (entry2.size !== want.size) {
+        differ.push(`${path5}: sha256 or size differs from the manifest`);
+        return void entry2.resume();
+      }
+      const hash = createHash8("sha256");
+      let handle;
+      if (stage?.(path5)) {
+        const dest = join26(target, path5);
+        await staging.directory(dirname10(dest));
+        const temp = tempPathFor(dest);
+        handle = await open6(temp, "wx", 384);
+        staging.files.set(path5, temp);
+      }
+      try {
+        for await (const chunk of body()) {
+          hash.update(chunk);
+          if (handle) await writeAll(handle, chunk);
+        }
+        await handle?.sync();
+      } finally {
+        await handle?.close();
+      }
+      if (hash.digest("hex") !== want.sha256) differ.push(`${path5}: sha256 or size differs from the manifest`);
+      else if (handle) {
+        const temp = staging.files.get(path5);
+        await chmod3(temp, parseInt(want.mode, 8));
+        await utimes(temp, entry2.atime ?? /* @__PURE__ */ new Date(), entry2.mtime ?? /* @__PURE__ */ new Date());
+      }
+    },
+    { limits, onWarn: (message) => problems.push(message), consequence: "nothing was restored" }
+  );
+  if (problems.length > 0)
+    throw new DeckhandError(
+      `The archive holds entries a files-backup archive never has; nothing was restored.`,
+      problems.slice(0, 20)
+    );
+  const missing = manifest.files.filter((f2) => !found.has(f2.path)).map((f2) => `${f2.path}: not in the archive`);
+  const listed = new Set(manifest.directories.map((d) => d.path));
+  const parents = /* @__PURE__ */ new Set();
+  for (const path5 of expected.keys()) for (const parent of parentDirectories(path5)) parents.add(parent);
+  for (const path5 of listed) for (const parent of parentDirectories(path5)) parents.add(parent);
+  const missingDirs = [...listed].filter((d) => !archivedDirs.has(d)).map((d) => `${d}/: not in the archive`);
+  const extraDirs = [...archivedDirs].filter((d) => !listed.has(d) && !parents.has(d)).map((d) => `${d}/: not in the manifest`);
+  const all = missing.concat(missingDirs, extra, extraDirs, differ);
+  if (all.length > 0) {
+    throw new DeckhandError(
+      `The archive's files do not match the manifest (${all.length} difference(s)); nothing was restored.`,
+      all.slice(0, 20)
+    );
+  }
 }
 async function filesRestore(options) {
-  const { manifestPath, manifest, archive } = await locate2(options.input);
-  const archiveStats = await stat13(archive).catch(() => void 0);
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const { manifestPath, manifest, archive } = await locate2(options.input, limits);
+  checkListed(manifest, manifestPath, limits);
+  const archiveStats = await stat14(archive).catch(() => void 0);
   if (!archiveStats?.isFile())
     throw new DeckhandError(
       `${archive}, the archive ${manifestPath} describes, is missing; nothing was restored.`
@@ -55412,54 +56590,60 @@ async function filesRestore(options) {
   options.logger.info(
     `${archive}: sha256 matches the manifest (${manifest.files.length} file(s), ${manifest.directories.length} empty directory(ies))`
   );
-  const temp = await privateTempDir("deckhand-files-");
+  const target = resolve12(options.target);
+  const targetStats = await stat14(target).catch(() => void 0);
+  if (targetStats && !targetStats.isDirectory())
+    throw new DeckhandError(`target ${target} is not a directory; nothing was restored.`);
+  const { actions, newDirectories, blocked } = await plan(manifest, target);
+  if (blocked.length > 0)
+    throw new DeckhandError(
+      `${blocked.length} path(s) cannot be restored into ${target}; nothing was written.`,
+      blocked
+    );
+  const of = (action) => [...actions].filter(([, a]) => a === action).map(([path5]) => path5);
+  const conflicts = of("conflict");
+  const unchanged = of("unchanged");
+  if (conflicts.length > 0 && !options.overwrite) {
+    throw new DeckhandError(
+      `${conflicts.length} file(s) in ${target} differ from the backup; nothing was written. Set overwrite to true to replace them.`,
+      conflicts
+    );
+  }
+  const written = manifest.files.map((f2) => f2.path).filter((path5) => actions.get(path5) !== "unchanged");
+  const staging = new Staging();
+  const stage = options.dryRun ? void 0 : (path5) => actions.get(path5) !== "unchanged";
   try {
-    await extractVerified(archive, temp.path, manifest);
-    const target = resolve11(options.target);
-    const targetStats = await stat13(target).catch(() => void 0);
-    if (targetStats && !targetStats.isDirectory())
-      throw new DeckhandError(`target ${target} is not a directory; nothing was restored.`);
-    const { actions, newDirectories, blocked } = await plan(manifest, target);
-    if (blocked.length > 0)
-      throw new DeckhandError(
-        `${blocked.length} path(s) cannot be restored into ${target}; nothing was written.`,
-        blocked
-      );
-    const of = (action) => [...actions].filter(([, a]) => a === action).map(([path5]) => path5);
-    const conflicts = of("conflict");
-    const unchanged = of("unchanged");
-    if (conflicts.length > 0 && !options.overwrite) {
-      throw new DeckhandError(
-        `${conflicts.length} file(s) in ${target} differ from the backup; nothing was written. Set overwrite to true to replace them.`,
-        conflicts
-      );
-    }
-    const written = manifest.files.map((f2) => f2.path).filter((path5) => actions.get(path5) !== "unchanged");
+    await extractVerified(archive, target, manifest, limits, stage, staging);
     if (!options.dryRun) {
+      const created = manifest.directories.filter((d) => newDirectories.has(d.path));
+      for (const dir of created) await staging.directory(join26(target, dir.path));
       for (const file of manifest.files) {
-        if (actions.get(file.path) === "unchanged") continue;
-        await place(join25(temp.path, file.path), join25(target, file.path), parseInt(file.mode, 8), file.sha256);
+        const temp = staging.files.get(file.path);
+        if (temp === void 0) continue;
+        await rename6(temp, join26(target, file.path));
+        forgetOnStop(temp);
+        staging.files.delete(file.path);
         options.logger.debug(`wrote ${file.path}`);
       }
-      await createDirectories(
-        target,
-        manifest.directories.filter((d) => newDirectories.has(d.path))
-      );
+      staging.installed();
+      const deepestFirst = [...created].sort((a, b2) => b2.path.length - a.path.length);
+      for (const dir of deepestFirst) await chmod3(join26(target, dir.path), parseInt(dir.mode, 8));
     }
-    const directories = manifest.directories.map((d) => d.path);
-    return {
-      archive,
-      manifest: manifestPath,
-      written,
-      unchanged,
-      conflicts,
-      directories: directories.filter((path5) => newDirectories.has(path5)),
-      directoriesPresent: directories.filter((path5) => !newDirectories.has(path5)),
-      verified: true
-    };
-  } finally {
-    await temp.cleanup();
+  } catch (err) {
+    await staging.discard();
+    throw fileSystemError(err, target);
   }
+  const directories = manifest.directories.map((d) => d.path);
+  return {
+    archive,
+    manifest: manifestPath,
+    written,
+    unchanged,
+    conflicts,
+    directories: directories.filter((path5) => newDirectories.has(path5)),
+    directoriesPresent: directories.filter((path5) => !newDirectories.has(path5)),
+    verified: true
+  };
 }
 
 // actions/engine/jobs/files.ts
@@ -55475,16 +56659,19 @@ function someOf(paths2, max = 10) {
 async function filesBackupJob(source, ctx) {
   const inputs = new Inputs(COMMANDS["files-backup"].inputs, source);
   const includeSecrets = inputs.boolean("include-secrets");
+  const output = inputs.string("output");
+  await checkOutputFile("output", output, "files-backup.tar.gz");
+  await checkOutputFile("output", `${output}.manifest.json`);
   const result = await filesBackup({
     patterns: inputs.list("paths"),
     root: inputs.string("root"),
-    output: inputs.string("output"),
+    output,
     includeSecrets,
     logger: ctx.logger
   });
   const artifactId = await uploadBackup(inputs, ctx, {
     files: [result.archive, result.manifest],
-    rootDir: dirname10(result.archive),
+    rootDir: dirname11(result.archive),
     defaultName: basename11(result.archive),
     location: result.archive
   });
@@ -55548,10 +56735,15 @@ async function filesRestoreJob(source, ctx) {
   const target = inputs.string("target");
   const overwrite = inputs.boolean("overwrite");
   const dryRun = inputs.boolean("dry-run");
+  const limits = {
+    maxBytes: inputs.integer("max-size-mib") * MiB,
+    maxFileBytes: inputs.integer("max-file-size-mib") * MiB,
+    maxEntries: inputs.integer("max-files")
+  };
   const input = await resolveBackupInput(inputs, ctx, inputs.string("input"));
   let result;
   try {
-    result = await filesRestore({ input: input.path, target, overwrite, dryRun, logger: ctx.logger });
+    result = await filesRestore({ input: input.path, target, overwrite, dryRun, limits, logger: ctx.logger });
   } finally {
     await input.cleanup();
   }
@@ -55593,7 +56785,7 @@ async function filesRestoreJob(source, ctx) {
 }
 
 // actions/engine/jobs/reconcile.ts
-import { join as join26 } from "node:path";
+import { join as join27 } from "node:path";
 
 // actions/engine/jobs/problems.ts
 function addProblems(report2, problems, command2) {
@@ -55619,6 +56811,8 @@ function addProblems(report2, problems, command2) {
 async function plan2(mode, source, ctx) {
   const inputs = new Inputs(COMMANDS[mode].inputs, source);
   const report2 = emptyReport(`deckhand ${mode}`);
+  const planFile = inputs.string("plan-file");
+  if (planFile !== void 0) await checkOutputFile("plan-file", planFile, "plan.json");
   if (gatewayKind(inputs) === "tyk") {
     const tyk = await planTykJob(inputs, ctx);
     return {
@@ -55791,7 +56985,7 @@ function describeSync(report2, plans, results, gateway) {
       if (o.failed.length > 0 || o.otherErrors.length > 0) {
         ok3 = false;
         lines.push(
-          `${title}: ${o.failed.length + o.otherErrors.length} failed, ${o.dropped.length} dropped (never sent), ${o.applied.length} applied. The gateway is partly synced: fix the cause and sync again.`
+          `${title}: ${o.failed.length + o.otherErrors.length} failed, ${o.dropped.length} dropped (never sent), ${o.notAttempted.length} not attempted, ${o.applied.length} applied. The gateway is partly synced: fix the cause and sync again.`
         );
         for (const f2 of o.failed) {
           report2.annotations.push({
@@ -55810,6 +57004,14 @@ function describeSync(report2, plans, results, gateway) {
             message: `Never sent after the failure: ${shortList(o.dropped.map((c) => `${c.action} ${c.kind} ${c.name}`))}`
           });
         }
+      }
+      if (o.notAttempted.length > 0) {
+        const what = shortList(o.notAttempted.map((c) => `${c.action} ${c.kind} ${c.name}`));
+        report2.annotations.push({
+          level: "warning",
+          title: `deckhand sync: ${label}: ${o.notAttempted.length} planned change(s) not attempted`,
+          message: o.failed.length + o.otherErrors.length > 0 ? `deck stopped at the failure and reported nothing of these; they are not counted as applied (a diff shows what is left): ${what}` : `deck did not report these planned changes (the gateway changed between plan and sync, or deck lost them from its output): ${what}`
+        });
       }
       const unplannedDeletes = result.unplanned.filter((c) => c.action === "delete");
       if (unplannedDeletes.length > 0) {
@@ -55872,7 +57074,7 @@ function shortList(items, max = 10) {
   return items.length > max ? `${shown} and ${items.length - max} more` : shown;
 }
 async function writePlan(path5, plan3) {
-  const file = path5 ?? join26((await privateTempDir("deckhand-plan-")).path, "plan.json");
+  const file = path5 ?? join27((await privateTempDir("deckhand-plan-")).path, "plan.json");
   const document = { format: "deckhand-plan/1", generatedAt: (/* @__PURE__ */ new Date()).toISOString(), ...plan3 };
   await writeFileAtomic(file, JSON.stringify(document, null, 2) + "\n");
   return file;
@@ -55880,7 +57082,7 @@ async function writePlan(path5, plan3) {
 
 // actions/engine/jobs/restore.ts
 import { readFile as readFile10 } from "node:fs/promises";
-import { join as join27 } from "node:path";
+import { join as join28 } from "node:path";
 init_errors();
 
 // actions/engine/restore/restore.ts
@@ -55953,14 +57155,14 @@ function renderTemplates(text, env, file) {
   return text.split("\n").map(
     (line, i) => line.trimStart().startsWith("#") ? line : line.replace(
       TEMPLATE3,
-      (_whole, pipeline3) => renderPipeline(pipeline3, env, `${file}:${i + 1}`)
+      (_whole, pipeline4) => renderPipeline(pipeline4, env, `${file}:${i + 1}`)
     )
   ).join("\n");
 }
-function renderPipeline(pipeline3, env, where2) {
-  const [first = "", ...rest] = pipeline3.split("|").map((part) => part.trim());
+function renderPipeline(pipeline4, env, where2) {
+  const [first = "", ...rest] = pipeline4.split("|").map((part) => part.trim());
   const call = ENV.exec(first);
-  if (!call) throw new DeckhandError(`${where2}: the template "${pipeline3}" is not an env reference`);
+  if (!call) throw new DeckhandError(`${where2}: the template "${pipeline4}" is not an env reference`);
   let value = env[call[1] ?? call[2] ?? ""] ?? "";
   for (const step of rest) {
     const indent = /^indent\s+(\d+)$/.exec(step);
@@ -56004,7 +57206,7 @@ function countCollections(content) {
 // actions/engine/restore/dbless.ts
 var import_yaml6 = __toESM(require_dist(), 1);
 init_errors();
-import { setTimeout as sleep2 } from "node:timers/promises";
+import { setTimeout as sleep3 } from "node:timers/promises";
 async function nodeEntityCounts(admin) {
   const answer = parseJson(await admin.expect("GET", "/config", 200));
   const content = typeof answer.config === "string" ? (0, import_yaml6.parse)(answer.config) : void 0;
@@ -56030,7 +57232,7 @@ async function loadNode(admin, config, options) {
       options.logger.info(
         `${admin.address} is busy (${describeAnswer(res)}); trying again in ${wait / 1e3} s.`
       );
-      await sleep2(wait);
+      await sleep3(wait);
       continue;
     }
     if (res.status === 413) {
@@ -56080,14 +57282,14 @@ async function checkNodes(admins, config) {
   );
   const hashes = new Set(checks.map((c) => c.hash));
   if (hashes.size > 1) {
-    for (const check of checks) check.problems.push(`configuration hash ${check.hash} differs between nodes`);
+    for (const check2 of checks) check2.problems.push(`configuration hash ${check2.hash} differs between nodes`);
   }
   return { checks, ok: checks.every((c) => c.problems.length === 0) };
 }
 
 // actions/engine/restore/smoke.ts
 init_errors();
-import { setTimeout as sleep3 } from "node:timers/promises";
+import { setTimeout as sleep4 } from "node:timers/promises";
 function parseSmokeRequests(lines) {
   return lines.map((line, i) => {
     const parts = line.trim().split(/\s+/);
@@ -56145,7 +57347,7 @@ async function runSmokeRequests(requests, options) {
         result.error = err.cause ? String(err.cause.message) : err.message;
       }
       if (result.ok || performance.now() + delay > until) break;
-      await sleep3(delay);
+      await sleep4(delay);
     }
     options.logger.info(
       `Smoke ${result.method} ${result.url}: ${result.status || result.error} (expected ${result.expected})${result.ok ? "" : ", FAILED"}${result.attempts > 1 ? ` after ${result.attempts} attempts` : ""}`
@@ -56201,7 +57403,7 @@ var Timeline = class {
 
 // actions/engine/restore/wait.ts
 init_errors();
-import { setTimeout as sleep4 } from "node:timers/promises";
+import { setTimeout as sleep5 } from "node:timers/promises";
 async function waitForGateway(admins, options) {
   return Promise.all(admins.map((admin) => waitForNode(admin, options)));
 }
@@ -56223,7 +57425,7 @@ async function waitForNode(admin, options) {
     options.logger.info(
       `Waiting for ${admin.address} (attempt ${attempt}, ${elapsed} s of ${options.timeoutSeconds} s): ${why}`
     );
-    await sleep4(Math.min(delay, Math.max(0, options.deadline - now)));
+    await sleep5(Math.min(delay, Math.max(0, options.deadline - now)));
     delay = Math.min(delay * 2, options.maxDelayMs ?? 15e3);
   }
   throw new DeckhandError(
@@ -56372,6 +57574,8 @@ var Recovery = class {
           jobs: database.jobs,
           verify: true,
           noOwner: database.noOwner,
+          // Without overwrite the database replaced held no configuration: nothing worth keeping.
+          keepPrevious: this.options.overwrite,
           refuseConfigured: !this.options.overwrite,
           // From here on, whatever the database holds was put there by this restore.
           checked: () => this.foundEmpty = true,
@@ -56389,6 +57593,10 @@ var Recovery = class {
     this.outcome.restored.push(
       `Database ${result.manifest.database} from the backup of ${result.manifest.startedAt}: ${result.tablesChecked} tables, ${result.rowsChecked} rows (${entities.map((t) => `${t.table} ${t.rows}`).join(", ") || "no entities"}).`
     );
+    if (result.previous)
+      this.outcome.warnings.push(
+        `The database the restore replaced is kept as ${result.previous}: rename it back to roll back, or drop it.`
+      );
     for (const note of result.notes) this.outcome.warnings.push(note);
     const skipped = result.manifest.tables.filter((t) => !t.data);
     if (skipped.length > 0) {
@@ -56629,7 +57837,7 @@ function describeKinds(changes) {
 
 // actions/engine/tyk/restore.ts
 init_errors();
-import { setTimeout as sleep5 } from "node:timers/promises";
+import { setTimeout as sleep6 } from "node:timers/promises";
 var NOT_RESTORED = [
   "Keys, OAuth clients, quotas and rate-limit counters live in Redis: restore its backup (db-dump with engine redis) as well.",
   "Certificates are referenced by id; the certificate store (/tyk/certs) is not part of these files.",
@@ -56756,7 +57964,7 @@ async function waitForTyk(options) {
         );
       }
       options.logger.info(`Waiting for ${options.target.address} (attempt ${attempt}): ${errorMessage(err)}`);
-      await sleep5(delay);
+      await sleep6(delay);
       delay = Math.min(delay * 2, 15e3);
     }
   }
@@ -56765,6 +57973,8 @@ async function waitForTyk(options) {
 // actions/engine/jobs/restore.ts
 async function restoreJob(source, ctx) {
   const inputs = new Inputs(COMMANDS.restore.inputs, source);
+  const reportFile = inputs.string("report-file");
+  if (reportFile !== void 0) await checkOutputFile("report-file", reportFile, "restore-report.json");
   if (gatewayKind(inputs) === "tyk") return tykRestoreJob(inputs, ctx);
   const strategy = inputs.oneOf("strategy", STRATEGIES);
   const addresses = inputs.list("kong-addr");
@@ -56891,7 +58101,7 @@ async function readKeyring(value) {
   return trimmed;
 }
 async function writeReport(path5, outcome) {
-  const file = path5 ?? join27((await privateTempDir("deckhand-restore-")).path, "restore-report.json");
+  const file = path5 ?? join28((await privateTempDir("deckhand-restore-")).path, "restore-report.json");
   const document = { format: "deckhand-restore/1", generatedAt: (/* @__PURE__ */ new Date()).toISOString(), ...outcome };
   await writeFileAtomic(file, JSON.stringify(document, null, 2) + "\n");
   return file;
@@ -56913,11 +58123,11 @@ function describe(outcome, reportFile) {
     report2.lines.push(
       `Restored ${gateway} with the ${outcome.strategyUsed} strategy, but ${failed.length} check(s) failed: not verified (${outcome.rtoSeconds} s).`
     );
-    for (const check of failed)
+    for (const check2 of failed)
       report2.annotations.push({
         level: "error",
-        title: `deckhand restore: ${check.name}`,
-        message: check.detail
+        title: `deckhand restore: ${check2.name}`,
+        message: check2.detail
       });
   }
   if (outcome.fallback)

@@ -52,6 +52,23 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
 function isDeckhandError(err) {
   return err instanceof DeckhandError;
 }
+function fileSystemError(err, place) {
+  if (isDeckhandError(err)) return err;
+  const e = err;
+  const advice = e?.code === void 0 ? void 0 : FILE_SYSTEM_ADVICE[e.code];
+  if (advice === void 0) return err;
+  const file = e.path ?? place;
+  const message = advice(place, file);
+  const details = message.includes(file) ? [] : [`${e.code} from ${e.syscall ?? "a call"} on ${file}`];
+  return new FileSystemError(e.code, place, message, details, err);
+}
+function asExpectedError(err) {
+  if (isDeckhandError(err)) return err;
+  const path5 = err?.path;
+  if (typeof path5 !== "string") return void 0;
+  const mapped = fileSystemError(err, path5);
+  return isDeckhandError(mapped) ? mapped : void 0;
+}
 function errorMessage(err) {
   return err instanceof Error ? err.message : String(err);
 }
@@ -61,7 +78,7 @@ function explainOutput(tool, output, rules, lines = 6) {
   return rule ? `${rule[1]}
 ${tool} said: ${detail}` : `${tool} failed: ${detail || "no error output"}`;
 }
-var DeckhandError;
+var DeckhandError, FileSystemError, FILE_SYSTEM_ADVICE;
 var init_errors = __esm({
   "actions/engine/errors.ts"() {
     "use strict";
@@ -73,6 +90,23 @@ var init_errors = __esm({
         this.name = "DeckhandError";
         this.details = details;
       }
+    };
+    FileSystemError = class extends DeckhandError {
+      code;
+      path;
+      constructor(code, path5, message, details, cause) {
+        super(message, details, { cause });
+        this.name = "FileSystemError";
+        this.code = code;
+        this.path = path5;
+      }
+    };
+    FILE_SYSTEM_ADVICE = {
+      ENOSPC: (place) => `No space left on ${place}: free space and rerun.`,
+      EDQUOT: (place) => `Disk quota exceeded on ${place}: free space or raise the quota, and rerun.`,
+      EROFS: (place) => `${place} is on a read-only file system: choose a writable place, or remount it, and rerun.`,
+      EACCES: (_place, file) => `Permission denied on ${file}: run as a user who may use it, or change its permissions, and rerun.`,
+      EPERM: (_place, file) => `Operation not permitted on ${file}: run as a user who may use it, or change its permissions, and rerun.`
     };
   }
 });
@@ -1320,9 +1354,9 @@ ${indent}`) + "'";
         return quotedString(value, ctx);
       }
       const indent = ctx.indent || (ctx.forceBlockIndent || containsDocumentMarker(value) ? "  " : "");
-      const literal = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar.Scalar.BLOCK_FOLDED ? false : type === Scalar.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent.length);
+      const literal2 = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar.Scalar.BLOCK_FOLDED ? false : type === Scalar.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent.length);
       if (!value)
-        return literal ? "|\n" : ">\n";
+        return literal2 ? "|\n" : ">\n";
       let chomp;
       let endStart;
       for (endStart = value.length; endStart > 0; --endStart) {
@@ -1371,7 +1405,7 @@ ${indent}`) + "'";
         if (onComment)
           onComment();
       }
-      if (!literal) {
+      if (!literal2) {
         const foldedValue = value.replace(/\n+/g, "\n$&").replace(/(?:^|\n)([\t ].*)(?:([\n\t ]*)\n(?![\n\t ]))?/g, "$1$2").replace(/\n+/g, `$&${indent}`);
         let literalFallback = false;
         const foldOptions = getFoldOptions(ctx, true);
@@ -3155,7 +3189,7 @@ var require_timestamp = __commonJS({
       resolve: (str) => parseSexagesimal(str, false),
       stringify: stringifySexagesimal
     };
-    var timestamp = {
+    var timestamp2 = {
       identify: (value) => value instanceof Date,
       default: true,
       tag: "tag:yaml.org,2002:timestamp",
@@ -3164,7 +3198,7 @@ var require_timestamp = __commonJS({
       // assumed to be 00:00:00Z (start of day, UTC).
       test: RegExp("^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:(?:t|T|[ \\t]+)([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2}(\\.[0-9]+)?)(?:[ \\t]*(Z|[-+][012]?[0-9](?::[0-9]{2})?))?)?$"),
       resolve(str) {
-        const match = str.match(timestamp.test);
+        const match = str.match(timestamp2.test);
         if (!match)
           throw new Error("!!timestamp expects a date, starting with yyyy-mm-dd");
         const [, year, month, day, hour, minute, second] = match.map(Number);
@@ -3183,7 +3217,7 @@ var require_timestamp = __commonJS({
     };
     exports.floatTime = floatTime;
     exports.intTime = intTime;
-    exports.timestamp = timestamp;
+    exports.timestamp = timestamp2;
   }
 });
 
@@ -3203,7 +3237,7 @@ var require_schema3 = __commonJS({
     var omap = require_omap();
     var pairs = require_pairs();
     var set = require_set();
-    var timestamp = require_timestamp();
+    var timestamp2 = require_timestamp();
     var schema = [
       map.map,
       seq.seq,
@@ -3223,9 +3257,9 @@ var require_schema3 = __commonJS({
       omap.omap,
       pairs.pairs,
       set.set,
-      timestamp.intTime,
-      timestamp.floatTime,
-      timestamp.timestamp
+      timestamp2.intTime,
+      timestamp2.floatTime,
+      timestamp2.timestamp
     ];
     exports.schema = schema;
   }
@@ -3250,7 +3284,7 @@ var require_tags = __commonJS({
     var pairs = require_pairs();
     var schema$2 = require_schema3();
     var set = require_set();
-    var timestamp = require_timestamp();
+    var timestamp2 = require_timestamp();
     var schemas = /* @__PURE__ */ new Map([
       ["core", schema.schema],
       ["failsafe", [map.map, seq.seq, string.string]],
@@ -3264,11 +3298,11 @@ var require_tags = __commonJS({
       float: float.float,
       floatExp: float.floatExp,
       floatNaN: float.floatNaN,
-      floatTime: timestamp.floatTime,
+      floatTime: timestamp2.floatTime,
       int: int.int,
       intHex: int.intHex,
       intOct: int.intOct,
-      intTime: timestamp.intTime,
+      intTime: timestamp2.intTime,
       map: map.map,
       merge: merge2.merge,
       null: _null.nullTag,
@@ -3276,7 +3310,7 @@ var require_tags = __commonJS({
       pairs: pairs.pairs,
       seq: seq.seq,
       set: set.set,
-      timestamp: timestamp.timestamp
+      timestamp: timestamp2.timestamp
     };
     var coreKnownTags = {
       "tag:yaml.org,2002:binary": binary.binary,
@@ -3284,7 +3318,7 @@ var require_tags = __commonJS({
       "tag:yaml.org,2002:omap": omap.omap,
       "tag:yaml.org,2002:pairs": pairs.pairs,
       "tag:yaml.org,2002:set": set.set,
-      "tag:yaml.org,2002:timestamp": timestamp.timestamp
+      "tag:yaml.org,2002:timestamp": timestamp2.timestamp
     };
     function getTags(customTags, schemaName, addMergeTag) {
       const schemaTags = schemas.get(schemaName);
@@ -11745,9 +11779,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve6, reject) => {
+          return new Promise((resolve7, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve6(data);
+              return err ? reject(err) : resolve7(data);
             });
           });
         }
@@ -11785,12 +11819,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve6, reject) => {
+          return new Promise((resolve7, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve6(data);
+              ) : resolve7(data);
             });
           });
         }
@@ -13801,8 +13835,8 @@ var require_util2 = __commonJS({
         request2.headersList.append("origin", serializedOrigin, true);
       }
     }
-    function coarsenTime(timestamp, crossOriginIsolatedCapability) {
-      return timestamp;
+    function coarsenTime(timestamp2, crossOriginIsolatedCapability) {
+      return timestamp2;
     }
     function clampAndCoarsenConnectionTimingInfo(connectionTimingInfo, defaultStartTime, crossOriginIsolatedCapability) {
       if (!connectionTimingInfo?.startTime || connectionTimingInfo.startTime < defaultStartTime) {
@@ -14057,8 +14091,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve6, reject) => {
-        res = resolve6;
+      const promise = new Promise((resolve7, reject) => {
+        res = resolve7;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -14900,12 +14934,12 @@ var require_formdata_parser = __commonJS({
               return "failure";
             }
             if (bufferStartsWith(input, filenameBuffer, position)) {
-              let check = position.position + filenameBuffer.length;
-              if (input[check] === 42) {
+              let check2 = position.position + filenameBuffer.length;
+              if (input[check2] === 42) {
                 position.position += 1;
-                check += 1;
+                check2 += 1;
               }
-              if (input[check] !== 61 || input[check + 1] !== 34) {
+              if (input[check2] !== 61 || input[check2 + 1] !== 34) {
                 return "failure";
               }
               position.position += 12;
@@ -16309,12 +16343,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve6, reject) => {
+      const waitForDrain = () => new Promise((resolve7, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve6;
+          callback = resolve7;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -16984,12 +17018,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve6, reject) => {
+      const waitForDrain = () => new Promise((resolve7, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve6;
+          callback = resolve7;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -17468,16 +17502,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve6) => {
+        return new Promise((resolve7) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve6;
+            this[kClosedResolve] = resolve7;
           } else {
-            resolve6(null);
+            resolve7(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve6) => {
+        return new Promise((resolve7) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
@@ -17488,7 +17522,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve6(null);
+            resolve7(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -17539,7 +17573,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve6, reject) => {
+        const socket = await new Promise((resolve7, reject) => {
           client[kConnector]({
             host,
             hostname,
@@ -17551,7 +17585,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve6(socket2);
+              resolve7(socket2);
             }
           });
         });
@@ -17887,8 +17921,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve6) => {
-            this[kClosedResolve] = resolve6;
+          await new Promise((resolve7) => {
+            this[kClosedResolve] = resolve7;
           });
         }
       }
@@ -19157,7 +19191,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve6, reject) => {
+        return await new Promise((resolve7, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -19170,7 +19204,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve6(null);
+              resolve7(null);
             }
           }).on("error", noop3).on("data", function(chunk) {
             limit -= chunk.length;
@@ -19189,7 +19223,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream2, type) {
       assert(!stream2[kConsume]);
-      return new Promise((resolve6, reject) => {
+      return new Promise((resolve7, reject) => {
         if (isUnusable(stream2)) {
           const rState = stream2._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -19206,7 +19240,7 @@ var require_readable = __commonJS({
             stream2[kConsume] = {
               type,
               stream: stream2,
-              resolve: resolve6,
+              resolve: resolve7,
               reject,
               length: 0,
               body: []
@@ -19276,18 +19310,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve6, stream: stream2, length } = consume2;
+      const { type, body, resolve: resolve7, stream: stream2, length } = consume2;
       try {
         if (type === "text") {
-          resolve6(chunksDecode(body, length));
+          resolve7(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve6(JSON.parse(chunksDecode(body, length)));
+          resolve7(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve6(chunksConcat(body, length).buffer);
+          resolve7(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve6(new Blob(body, { type: stream2[kContentType] }));
+          resolve7(new Blob(body, { type: stream2[kContentType] }));
         } else if (type === "bytes") {
-          resolve6(chunksConcat(body, length));
+          resolve7(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -19544,9 +19578,9 @@ var require_api_request = __commonJS({
     };
     function request2(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve6, reject) => {
+        return new Promise((resolve7, reject) => {
           request2.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve6(data);
+            return err ? reject(err) : resolve7(data);
           });
         });
       }
@@ -19769,9 +19803,9 @@ var require_api_stream = __commonJS({
     };
     function stream2(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve6, reject) => {
+        return new Promise((resolve7, reject) => {
           stream2.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve6(data);
+            return err ? reject(err) : resolve7(data);
           });
         });
       }
@@ -20056,9 +20090,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve6, reject) => {
+        return new Promise((resolve7, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve6(data);
+            return err ? reject(err) : resolve7(data);
           });
         });
       }
@@ -20150,9 +20184,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve6, reject) => {
+        return new Promise((resolve7, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve6(data);
+            return err ? reject(err) : resolve7(data);
           });
         });
       }
@@ -21377,10 +21411,10 @@ var require_dns = __commonJS({
         return ip;
       }
       setRecords(origin, addresses) {
-        const timestamp = Date.now();
+        const timestamp2 = Date.now();
         const records = { records: { 4: null, 6: null } };
         for (const record of addresses) {
-          record.timestamp = timestamp;
+          record.timestamp = timestamp2;
           if (typeof record.ttl === "number") {
             record.ttl = Math.min(record.ttl, this.#maxTTL);
           } else {
@@ -24015,7 +24049,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve6, reject) => agent.dispatch(
+        return new Promise((resolve7, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -24091,7 +24125,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable({ read: resume });
               const onError = this.onError.bind(this);
-              resolve6({
+              resolve7({
                 status,
                 statusText,
                 headersList,
@@ -24134,7 +24168,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve6({
+              resolve7({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -27875,8 +27909,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms) {
-      return new Promise((resolve6) => {
-        setTimeout(resolve6, ms).unref();
+      return new Promise((resolve7) => {
+        setTimeout(resolve7, ms).unref();
       });
     }
     module.exports = {
@@ -28764,18 +28798,18 @@ function renderSummary(report, options = SUMMARY_OPTIONS) {
   for (const table of truncated ? [] : report.tables) {
     const caption = table.caption ? escapeHtml(table.caption) : "";
     const head = table.header.map((h) => `<th>${escapeHtml(h)}</th>`).join("");
-    const open3 = (table.collapsed ? `<details><summary>${caption || "Details"} (${table.rows.length} rows)</summary>
+    const open4 = (table.collapsed ? `<details><summary>${caption || "Details"} (${table.rows.length} rows)</summary>
 
 <table>` : `<table>${caption ? `<caption>${caption}</caption>` : ""}`) + `<thead><tr>${head}</tr></thead><tbody>
 `;
     const close = `</tbody></table>
 ${table.collapsed ? "\n</details>\n" : ""}
 `;
-    if (!fits(open3 + close)) {
+    if (!fits(open4 + close)) {
       truncated = true;
       break;
     }
-    add(open3);
+    add(open4);
     let shown = 0;
     for (const row of table.rows) {
       const html = `<tr>${row.map((c) => `<td>${escapeHtml(c)}</td>`).join("")}</tr>
@@ -29004,11 +29038,11 @@ var require_lib = __commonJS({
     })();
     var __awaiter10 = exports && exports.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve6) {
-          resolve6(value);
+        return value instanceof P ? value : new P(function(resolve7) {
+          resolve7(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve6, reject) {
+      return new (P || (P = Promise))(function(resolve7, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -29024,7 +29058,7 @@ var require_lib = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve6(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -29111,26 +29145,26 @@ var require_lib = __commonJS({
       }
       readBody() {
         return __awaiter10(this, void 0, void 0, function* () {
-          return new Promise((resolve6) => __awaiter10(this, void 0, void 0, function* () {
+          return new Promise((resolve7) => __awaiter10(this, void 0, void 0, function* () {
             let output = Buffer.alloc(0);
             this.message.on("data", (chunk) => {
               output = Buffer.concat([output, chunk]);
             });
             this.message.on("end", () => {
-              resolve6(output.toString());
+              resolve7(output.toString());
             });
           }));
         });
       }
       readBodyBuffer() {
         return __awaiter10(this, void 0, void 0, function* () {
-          return new Promise((resolve6) => __awaiter10(this, void 0, void 0, function* () {
+          return new Promise((resolve7) => __awaiter10(this, void 0, void 0, function* () {
             const chunks = [];
             this.message.on("data", (chunk) => {
               chunks.push(chunk);
             });
             this.message.on("end", () => {
-              resolve6(Buffer.concat(chunks));
+              resolve7(Buffer.concat(chunks));
             });
           }));
         });
@@ -29338,14 +29372,14 @@ var require_lib = __commonJS({
        */
       requestRaw(info2, data) {
         return __awaiter10(this, void 0, void 0, function* () {
-          return new Promise((resolve6, reject) => {
+          return new Promise((resolve7, reject) => {
             function callbackForResult(err, res) {
               if (err) {
                 reject(err);
               } else if (!res) {
                 reject(new Error("Unknown error"));
               } else {
-                resolve6(res);
+                resolve7(res);
               }
             }
             this.requestRawWithCallback(info2, data, callbackForResult);
@@ -29589,12 +29623,12 @@ var require_lib = __commonJS({
         return __awaiter10(this, void 0, void 0, function* () {
           retryNumber = Math.min(ExponentialBackoffCeiling2, retryNumber);
           const ms = ExponentialBackoffTimeSlice2 * Math.pow(2, retryNumber);
-          return new Promise((resolve6) => setTimeout(() => resolve6(), ms));
+          return new Promise((resolve7) => setTimeout(() => resolve7(), ms));
         });
       }
       _processResponse(res, options) {
         return __awaiter10(this, void 0, void 0, function* () {
-          return new Promise((resolve6, reject) => __awaiter10(this, void 0, void 0, function* () {
+          return new Promise((resolve7, reject) => __awaiter10(this, void 0, void 0, function* () {
             const statusCode = res.message.statusCode || 0;
             const response = {
               statusCode,
@@ -29602,7 +29636,7 @@ var require_lib = __commonJS({
               headers: {}
             };
             if (statusCode === HttpCodes2.NotFound) {
-              resolve6(response);
+              resolve7(response);
             }
             function dateTimeDeserializer(key, value) {
               if (typeof value === "string") {
@@ -29641,7 +29675,7 @@ var require_lib = __commonJS({
               err.result = response.result;
               reject(err);
             } else {
-              resolve6(response);
+              resolve7(response);
             }
           }));
         });
@@ -29699,11 +29733,11 @@ var init_utils = __esm({
     import_undici2 = __toESM(require_undici(), 1);
     __awaiter9 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve6) {
-          resolve6(value);
+        return value instanceof P ? value : new P(function(resolve7) {
+          resolve7(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve6, reject) {
+      return new (P || (P = Promise))(function(resolve7, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -29719,7 +29753,7 @@ var init_utils = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve6(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -30055,7 +30089,7 @@ function expand(template, context3) {
   var operators = ["+", "#", ".", "/", ";", "?", "&"];
   template = template.replace(
     /\{([^\{\}]+)\}|([^\{\}]+)/g,
-    function(_, expression, literal) {
+    function(_, expression, literal2) {
       if (expression) {
         let operator = "";
         const values = [];
@@ -30079,7 +30113,7 @@ function expand(template, context3) {
           return values.join(",");
         }
       } else {
-        return encodeReserved(literal);
+        return encodeReserved(literal2);
       }
     }
   );
@@ -34104,8 +34138,8 @@ var init_pull_requests = __esm({
         const end = footer(process.env);
         const content = renderBody(request2, end.length);
         const body = content + end;
-        const open3 = await this.#findOpen(request2.head, request2.base);
-        if (open3) return this.#update(open3, request2, content, body);
+        const open4 = await this.#findOpen(request2.head, request2.base);
+        if (open4) return this.#update(open4, request2, content, body);
         const created = await this.#create(request2, body);
         if (created) return { number: created.number, url: created.html_url, action: "created" };
         const raced = await this.#findOpen(request2.head, request2.base);
@@ -34117,16 +34151,16 @@ var init_pull_requests = __esm({
       }
       async close(head, base, reason) {
         checkBranches(head, base);
-        const open3 = await this.#findOpen(head, base);
-        if (!open3) return void 0;
-        const where2 = `pull request #${open3.number} in ${this.repository}`;
+        const open4 = await this.#findOpen(head, base);
+        if (!open4) return void 0;
+        const where2 = `pull request #${open4.number} in ${this.repository}`;
         if (reason.trim() !== "")
           await this.#call(
             `commenting on ${where2} before closing it`,
             () => this.#octokit.rest.issues.createComment({
               owner: this.#owner,
               repo: this.#repo,
-              issue_number: open3.number,
+              issue_number: open4.number,
               body: fit(reason)
             })
           );
@@ -34135,7 +34169,7 @@ var init_pull_requests = __esm({
           () => this.#octokit.rest.pulls.update({
             owner: this.#owner,
             repo: this.#repo,
-            pull_number: open3.number,
+            pull_number: open4.number,
             state: "closed"
           })
         );
@@ -34183,15 +34217,15 @@ var init_pull_requests = __esm({
           throw this.#error(err, doing, request2);
         }
       }
-      async #update(open3, request2, content, body) {
-        if (open3.title === request2.title && withoutFooter(open3.body ?? "") === content)
-          return { number: open3.number, url: open3.html_url, action: "unchanged" };
+      async #update(open4, request2, content, body) {
+        if (open4.title === request2.title && withoutFooter(open4.body ?? "") === content)
+          return { number: open4.number, url: open4.html_url, action: "unchanged" };
         const { data } = await this.#call(
-          `updating pull request #${open3.number} in ${this.repository}`,
+          `updating pull request #${open4.number} in ${this.repository}`,
           () => this.#octokit.rest.pulls.update({
             owner: this.#owner,
             repo: this.#repo,
-            pull_number: open3.number,
+            pull_number: open4.number,
             title: request2.title,
             body
           }),
@@ -34429,7 +34463,7 @@ var init_pr_comments = __esm({
 
 // actions/engine/jobs/restore.ts
 import { readFile as readFile8 } from "node:fs/promises";
-import { join as join12 } from "node:path";
+import { join as join13 } from "node:path";
 
 // actions/engine/arrays.ts
 function append(into, items) {
@@ -34537,6 +34571,9 @@ function removeOnStop(path5) {
     paths.delete(path5);
   };
 }
+function forgetOnStop(path5) {
+  paths.delete(path5);
+}
 function removePaths() {
   let removed = 0;
   for (const path5 of paths) {
@@ -34583,25 +34620,37 @@ function onSignal(signal) {
 }
 
 // actions/engine/fs-atomic.ts
-async function writeFileAtomic(path5, data, mode = 420) {
+function tempPathFor(path5) {
+  const temp = join(dirname(path5), `.${basename(path5)}.${randomBytes(6).toString("hex")}.tmp`);
+  removeOnStop(temp);
+  return temp;
+}
+async function stageFile(path5, data, mode = 420) {
   const dir = dirname(path5);
   await mkdir(dir, { recursive: true });
-  const temp = join(dir, `.${basename(path5)}.${randomBytes(6).toString("hex")}.tmp`);
-  const forget = removeOnStop(temp);
+  const temp = tempPathFor(path5);
+  const handle = await open(temp, "wx", mode);
   try {
-    const handle = await open(temp, "wx", mode);
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await handle.writeFile(data);
+    await handle.sync();
+    await handle.close();
+  } catch (err) {
+    await handle.close().catch(() => void 0);
+    await rm(temp, { force: true });
+    forgetOnStop(temp);
+    throw err;
+  }
+  return temp;
+}
+async function writeFileAtomic(path5, data, mode = 420) {
+  const temp = await stageFile(path5, data, mode);
+  try {
     await rename(temp, path5);
   } catch (err) {
     await rm(temp, { force: true });
     throw err;
   } finally {
-    forget();
+    forgetOnStop(temp);
   }
 }
 async function privateTempDir(prefix = "deckhand-") {
@@ -34652,7 +34701,7 @@ function sendRequest(url, request2) {
   }
   const https2 = url.protocol === "https:";
   const send = https2 ? httpsRequest : httpRequest;
-  return new Promise((resolve6, reject) => {
+  return new Promise((resolve7, reject) => {
     const req = send(
       url,
       {
@@ -34674,7 +34723,7 @@ function sendRequest(url, request2) {
         });
         res.on(
           "end",
-          () => resolve6({
+          () => resolve7({
             status: res.statusCode ?? 0,
             headers: res.headers,
             body: Buffer.concat(chunks).toString("utf8")
@@ -34932,6 +34981,63 @@ function explainPgError(tool, stderr, target) {
 function scrubPassword(text, target) {
   const { password } = target;
   return password ? scrub(text, [password, encodeURIComponent(password)], "[redacted]") : text;
+}
+
+// actions/engine/output-paths.ts
+init_errors();
+import { randomBytes as randomBytes2 } from "node:crypto";
+import { open as open2, rm as rm2, stat } from "node:fs/promises";
+import { dirname as dirname2, join as join3, resolve } from "node:path";
+async function checkOutputFile(input, path5, example = "output.json") {
+  const target = resolve(path5);
+  const found = await statOrUndefined(input, path5, target);
+  if (found?.isDirectory()) {
+    throw new DeckhandError(
+      `Input ${input}: ${path5} is a directory; name a file to write, e.g. ${join3(path5, example)}.`
+    );
+  }
+  if (found && !found.isFile()) {
+    throw new DeckhandError(`Input ${input}: ${path5} is not a regular file; name a file to write.`);
+  }
+  await checkWritableDirectory(input, path5, dirname2(target));
+}
+async function checkWritableDirectory(input, path5, dir) {
+  let existing = dir;
+  let found = await statOrUndefined(input, path5, existing);
+  while (!found && dirname2(existing) !== existing) {
+    existing = dirname2(existing);
+    found = await statOrUndefined(input, path5, existing);
+  }
+  if (!found?.isDirectory()) {
+    throw new DeckhandError(
+      `Input ${input}: cannot write ${path5}: ${existing} is ${found ? "a file, not a directory" : "missing"}.`
+    );
+  }
+  const probe2 = join3(existing, `.deckhand-probe-${randomBytes2(6).toString("hex")}`);
+  try {
+    await (await open2(probe2, "wx", 384)).close();
+  } catch (err) {
+    const code = err.code ?? err.message;
+    throw new DeckhandError(
+      `Input ${input}: cannot write ${path5}: ${existing} is not writable (${code}); choose a writable place.`
+    );
+  } finally {
+    await rm2(probe2, { force: true });
+  }
+}
+async function statOrUndefined(input, path5, at2) {
+  try {
+    return await stat(at2);
+  } catch (err) {
+    const code = err.code;
+    if (code === "ENOENT") return void 0;
+    if (code === "ENOTDIR") {
+      throw new DeckhandError(
+        `Input ${input}: cannot write ${path5}: one of its parent directories is a file.`
+      );
+    }
+    throw err;
+  }
 }
 
 // actions/engine/report.ts
@@ -35244,7 +35350,7 @@ var Slots = class {
   active = 0;
   waiting = [];
   async run(task) {
-    while (this.active >= this.size) await new Promise((resolve6) => this.waiting.push(resolve6));
+    while (this.active >= this.size) await new Promise((resolve7) => this.waiting.push(resolve7));
     this.active++;
     try {
       return await task();
@@ -36680,7 +36786,7 @@ function addSchemaProblems(report, problems) {
 }
 
 // actions/engine/backup/kong-profile.ts
-var KONG_SKIPPED_TABLES = [
+var KONG_OSS_SKIPPED_TABLES = [
   "cluster_events",
   "ratelimiting_metrics",
   "response_ratelimiting_metrics",
@@ -36689,11 +36795,38 @@ var KONG_SKIPPED_TABLES = [
   "locks",
   "oauth2_authorization_codes"
 ];
+var KONG_ENTERPRISE_SKIPPED_TABLES = [
+  // [ee] 000_base.lua: rate-limiting-advanced's counters (strategy cluster), the same kind of data as
+  // ratelimiting_metrics.
+  "rl_counters",
+  // [ee] 000_base.lua: the template every vitals_stats_seconds_<interval> table is created LIKE (empty itself).
+  "vitals_stats_seconds",
+  // [docs] and [ee] 000_base.lua.
+  "vitals_stats_minutes",
+  // [ee] 000_base.lua.
+  "vitals_stats_hours",
+  // [docs] and [ee] 010_2200_to_2211.lua.
+  "vitals_stats_days",
+  // [ee] 000_base.lua: each node records itself (node id, hostname, last report) when Vitals starts on it.
+  "vitals_node_meta",
+  // [docs] and [ee] 000_base.lua.
+  "vitals_code_classes_by_cluster",
+  "vitals_code_classes_by_workspace",
+  "vitals_codes_by_route",
+  // [ee] 000_base.lua.
+  "vitals_codes_by_consumer_route"
+];
+var KONG_SKIPPED_TABLES = [
+  ...KONG_OSS_SKIPPED_TABLES,
+  ...KONG_ENTERPRISE_SKIPPED_TABLES
+];
 var KONG_RUNTIME_TABLES = [
   ...KONG_SKIPPED_TABLES,
   "oauth2_tokens",
   "sessions",
-  "session_metadatas"
+  "session_metadatas",
+  // Enterprise: the lock row must be restored (see above), but its expiry is runtime state.
+  "vitals_locks"
 ];
 var KONG_ENTITY_TABLES = [
   "services",
@@ -36741,13 +36874,13 @@ function isUnmanagedEnterpriseTable(table) {
 // actions/engine/backup/manifest.ts
 init_errors();
 import { readFile as readFile2 } from "node:fs/promises";
-import { dirname as dirname2, isAbsolute, join as join4, resolve } from "node:path";
+import { dirname as dirname3, isAbsolute, join as join5, resolve as resolve2 } from "node:path";
 
 // actions/engine/backup/checksums.ts
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { lstat, readdir } from "node:fs/promises";
-import { join as join3, relative, sep } from "node:path";
+import { join as join4, relative, sep } from "node:path";
 async function sha256File(path5) {
   const hash = createHash("sha256");
   let size = 0;
@@ -36761,7 +36894,7 @@ async function listFiles(dir) {
   const out = [];
   const walk2 = async (current) => {
     for (const entry of await readdir(current, { withFileTypes: true })) {
-      const full = join3(current, entry.name);
+      const full = join4(current, entry.name);
       if (entry.isDirectory()) await walk2(full);
       else if (entry.isFile()) out.push(full);
       else throw new Error(`${full} is neither a file nor a directory`);
@@ -36791,7 +36924,7 @@ async function digestFiles(root, files, concurrency = 4) {
 var MANIFEST_FILE = "manifest.json";
 var DB_MANIFEST_FORMAT = "deckhand-db/1";
 async function readManifest(input) {
-  const candidates = input.endsWith(".json") ? [resolve(input)] : [join4(resolve(input), MANIFEST_FILE), join4(dirname2(resolve(input)), MANIFEST_FILE)];
+  const candidates = input.endsWith(".json") ? [resolve2(input)] : [join5(resolve2(input), MANIFEST_FILE), join5(dirname3(resolve2(input)), MANIFEST_FILE)];
   for (const path5 of candidates) {
     let text;
     try {
@@ -36813,7 +36946,7 @@ async function readManifest(input) {
       );
     }
     checkDumpPath(manifest, path5);
-    return { manifest, folder: dirname2(path5), path: path5 };
+    return { manifest, folder: dirname3(path5), path: path5 };
   }
   throw new DeckhandError(
     `No manifest.json for ${input}: a dump without its manifest is incomplete (the dump was interrupted, or only part of the backup was copied). Give the backup folder that db-dump wrote.`
@@ -36839,7 +36972,7 @@ function checkDumpPath(manifest, path5) {
 async function verifyFiles(folder, files) {
   const problems = [];
   const expected = new Map(files.map((f) => [f.path, f]));
-  const onDisk = (await listFiles(folder)).filter((f) => resolve(f) !== join4(resolve(folder), MANIFEST_FILE));
+  const onDisk = (await listFiles(folder)).filter((f) => resolve2(f) !== join5(resolve2(folder), MANIFEST_FILE));
   const actual = await digestFiles(folder, onDisk);
   for (const file of actual) {
     const want = expected.get(file.path);
@@ -36856,17 +36989,23 @@ async function verifyFiles(folder, files) {
 // actions/engine/database/pg-restore.ts
 import { createReadStream as createReadStream2 } from "node:fs";
 import { availableParallelism } from "node:os";
-import { join as join6 } from "node:path";
+import { join as join7 } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { createGunzip } from "node:zlib";
 init_errors();
 
 // actions/engine/postgres/commands.ts
+function quoteIdent(name) {
+  return `"${name.replace(/"/g, '""')}"`;
+}
 function quotedName({ schema, table }) {
-  const quote = (name) => `"${name.replace(/"/g, '""')}"`;
-  return `${quote(schema)}.${quote(table)}`;
+  return `${quoteIdent(schema)}.${quoteIdent(table)}`;
+}
+function dbnameConninfo(database) {
+  return `dbname='${database.replace(/[\\']/g, (c) => `\\${c}`)}'`;
 }
 function pgRestoreArgs(options) {
-  const args = [`--dbname=${options.database}`, "--no-password", "--exit-on-error"];
+  const args = [`--dbname=${dbnameConninfo(options.database)}`, "--no-password", "--exit-on-error"];
   if (options.create) args.push("--create");
   if (options.clean) args.push("--clean", "--if-exists");
   if (options.jobs !== void 0 && options.jobs > 1) {
@@ -36973,9 +37112,12 @@ async function kongRowsIn(session, tables) {
   return counts2.filter((c) => c.rows > 0);
 }
 
+// actions/engine/postgres/databases.ts
+import { randomBytes as randomBytes4 } from "node:crypto";
+
 // actions/engine/postgres/session.ts
 init_errors();
-import { randomBytes as randomBytes2 } from "node:crypto";
+import { randomBytes as randomBytes3 } from "node:crypto";
 
 // actions/engine/process.ts
 var PRIVATE_ENV = /^(?:INPUT_|DECKHAND_|ACTIONS_)|^(?:GITHUB_TOKEN|GH_TOKEN)$/i;
@@ -36990,7 +37132,7 @@ function childEnv(parent, extra = {}) {
 }
 function run(program, args, options = {}) {
   const env = childEnv(process.env, options.env);
-  return new Promise((resolve6, reject) => {
+  return new Promise((resolve7, reject) => {
     const child3 = spawnTracked(program, args, {
       cwd: options.cwd,
       env,
@@ -37009,16 +37151,22 @@ function run(program, args, options = {}) {
     const stderr = [];
     child3.stdout.on("data", (chunk) => stdout.push(chunk));
     child3.stderr.on("data", (chunk) => stderr.push(chunk));
-    const timer = options.timeoutMs === void 0 ? void 0 : setTimeout(() => killTree(child3), options.timeoutMs);
+    let timedOut = false;
+    const expire = () => {
+      timedOut = true;
+      killTree(child3, options.killGroup ? "SIGKILL" : "SIGTERM");
+    };
+    const timer = options.timeoutMs === void 0 ? void 0 : setTimeout(expire, options.timeoutMs);
     child3.on("error", (err) => {
       if (timer) clearTimeout(timer);
       reject(err);
     });
     child3.on("close", (code, signal) => {
       if (timer) clearTimeout(timer);
-      resolve6({
+      resolve7({
         exitCode: code ?? 1,
         signal,
+        ...timedOut ? { timedOut } : {},
         stdout: Buffer.concat(stdout).toString("utf8"),
         stderr: Buffer.concat(stderr).toString("utf8")
       });
@@ -37055,7 +37203,7 @@ var PsqlSession = class _PsqlSession {
   }
   target;
   child;
-  marker = `__deckhand_${randomBytes2(8).toString("hex")}__`;
+  marker = `__deckhand_${randomBytes3(8).toString("hex")}__`;
   stdout = "";
   stderr = "";
   exited;
@@ -37099,7 +37247,7 @@ var PsqlSession = class _PsqlSession {
         return out.split("\n").filter((line) => line !== "");
       }
       if (this.exited) throw this.failure();
-      await new Promise((resolve6) => this.waiter = resolve6);
+      await new Promise((resolve7) => this.waiter = resolve7);
       this.waiter = void 0;
     }
   }
@@ -37110,16 +37258,230 @@ var PsqlSession = class _PsqlSession {
   async close() {
     if (this.exited) return;
     this.child.stdin.end("\\q\n");
-    await new Promise((resolve6) => {
-      if (this.exited) return resolve6();
+    await new Promise((resolve7) => {
+      if (this.exited) return resolve7();
       const timer = setTimeout(() => killTree(this.child), 5e3);
       this.child.once("close", () => {
         clearTimeout(timer);
-        resolve6();
+        resolve7();
       });
     });
   }
 };
+function literal(value) {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+// actions/engine/postgres/databases.ts
+var MAX_NAME_BYTES = 63;
+async function readDatabase(session, name) {
+  const row = await session.json(
+    `SELECT json_build_object(
+       'row', to_jsonb(d) - 'datacl',
+       'owner', pg_get_userbyid(d.datdba),
+       'encoding', pg_encoding_to_char(d.encoding),
+       'tablespace', (SELECT spcname FROM pg_tablespace WHERE oid = d.dattablespace),
+       'aclSet', d.datacl IS NOT NULL,
+       'grants', (SELECT coalesce(json_agg(json_build_object(
+                    'grantee', CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END,
+                    'privilege', a.privilege_type, 'grantable', a.is_grantable)), '[]')
+                  FROM aclexplode(d.datacl) a),
+       'comment', shobj_description(d.oid, 'pg_database'),
+       'settings', (SELECT coalesce(json_agg(json_build_object(
+                      'role', CASE WHEN s.setrole = 0 THEN NULL ELSE pg_get_userbyid(s.setrole) END,
+                      'config', s.setconfig)), '[]')
+                    FROM pg_db_role_setting s WHERE s.setdatabase = d.oid),
+       'user', current_user,
+       'superuser', r.rolsuper,
+       'createdb', r.rolcreatedb,
+       'ownsDatabase', pg_has_role(d.datdba, 'USAGE'))
+     FROM pg_database d, pg_roles r
+     WHERE d.datname = ${literal(name)} AND r.rolname = current_user`
+  );
+  if (!row) return void 0;
+  const text = (key) => typeof row.row[key] === "string" ? row.row[key] : void 0;
+  return {
+    properties: {
+      name,
+      owner: row.owner,
+      encoding: row.encoding,
+      collate: text("datcollate") ?? "",
+      ctype: text("datctype") ?? "",
+      localeProvider: text("datlocprovider"),
+      locale: text("datlocale") ?? text("daticulocale"),
+      icuRules: text("daticurules"),
+      connectionLimit: Number(row.row.datconnlimit ?? -1),
+      tablespace: row.tablespace === "pg_default" ? void 0 : row.tablespace,
+      grants: row.aclSet ? row.grants : void 0,
+      comment: row.comment,
+      settings: row.settings
+    },
+    rights: {
+      user: row.user,
+      superuser: row.superuser,
+      createdb: row.createdb || row.superuser,
+      ownsDatabase: row.ownsDatabase || row.superuser
+    }
+  };
+}
+function clipBytes(name, bytes) {
+  let out = "";
+  let used = 0;
+  for (const char of name) {
+    const size = Buffer.byteLength(char);
+    if (used + size > bytes) break;
+    out += char;
+    used += size;
+  }
+  return out;
+}
+var FRESH_SUFFIX = /_deckhand_[0-9a-f]{8}$/;
+var PREVIOUS_SUFFIX = /_deckhand_previous_\d{8}T\d{6}Z(?:_\d+)?$/;
+var FRESH_STEM = MAX_NAME_BYTES - "_deckhand_00000000".length;
+var PREVIOUS_STEM = MAX_NAME_BYTES - "_deckhand_previous_00000000T000000Z_99".length;
+function freshName(target) {
+  return `${clipBytes(target, FRESH_STEM)}_deckhand_${randomBytes4(4).toString("hex")}`;
+}
+function previousName(target, stamp, n = 1) {
+  return `${clipBytes(target, PREVIOUS_STEM)}_deckhand_previous_${stamp}${n > 1 ? `_${n}` : ""}`;
+}
+function restoreMarker(target) {
+  return `deckhand: restore of ${target} in progress; a later restore of ${target} drops it if it was left behind`;
+}
+async function findLeftovers(session, target) {
+  const stem = clipBytes(target, PREVIOUS_STEM);
+  const rows = await session.json(
+    `SELECT coalesce(json_agg(json_build_object(
+       'name', d.datname,
+       'comment', shobj_description(d.oid, 'pg_database'),
+       'sessions', (SELECT count(*) FROM pg_stat_activity a WHERE a.datid = d.oid))
+       ORDER BY d.datname), '[]')
+     FROM pg_database d
+     WHERE left(d.datname, ${[...stem].length}) = ${literal(stem)} AND d.datname LIKE '%\\_deckhand\\_%'`
+  );
+  const out = { abandoned: [], inUse: [], unmarked: [], previous: [] };
+  const marker = restoreMarker(target);
+  for (const row of rows) {
+    if (row.name === target) continue;
+    if (FRESH_SUFFIX.test(row.name) && row.name.replace(FRESH_SUFFIX, "") === clipBytes(target, FRESH_STEM)) {
+      if (row.comment !== marker) out.unmarked.push(row.name);
+      else if (row.sessions > 0) out.inUse.push(row.name);
+      else out.abandoned.push(row.name);
+    } else if (PREVIOUS_SUFFIX.test(row.name) && row.name.replace(PREVIOUS_SUFFIX, "") === stem) {
+      out.previous.push(row.name);
+    }
+  }
+  return out;
+}
+async function databaseNames(session, names) {
+  if (names.length === 0) return /* @__PURE__ */ new Set();
+  const found = await session.json(
+    `SELECT coalesce(json_agg(datname), '[]') FROM pg_database WHERE datname IN (${names.map(literal).join(", ")})`
+  );
+  return new Set(found);
+}
+var LIST_QUOTE_SETTINGS = /* @__PURE__ */ new Set([
+  "local_preload_libraries",
+  "search_path",
+  "session_preload_libraries",
+  "shared_preload_libraries",
+  "temp_tablespaces",
+  "unix_socket_directories"
+]);
+function splitSettingList(value) {
+  const out = [];
+  let i = 0;
+  while (i < value.length) {
+    while (value[i] === " ") i++;
+    let element = "";
+    if (value[i] === '"') {
+      for (i++; i < value.length; i++) {
+        if (value[i] === '"') {
+          if (value[i + 1] !== '"') break;
+          i++;
+        }
+        element += value[i];
+      }
+      i++;
+      while (i < value.length && value[i] !== ",") i++;
+    } else {
+      while (i < value.length && value[i] !== ",") element += value[i++];
+      element = element.trim();
+    }
+    out.push(element);
+    i++;
+  }
+  return out;
+}
+function setClause(setting) {
+  const eq = setting.indexOf("=");
+  const name = setting.slice(0, eq);
+  const value = setting.slice(eq + 1);
+  const values = LIST_QUOTE_SETTINGS.has(name.toLowerCase()) ? splitSettingList(value) : [value];
+  return `SET ${quoteIdent(name)} = ${values.map(literal).join(", ")}`;
+}
+function createLikeSql(name, like) {
+  const options = [
+    `OWNER = ${quoteIdent(like.owner)}`,
+    "TEMPLATE = template0",
+    `ENCODING = ${literal(like.encoding)}`,
+    `LC_COLLATE = ${literal(like.collate)}`,
+    `LC_CTYPE = ${literal(like.ctype)}`
+  ];
+  const provider = { c: "libc", i: "icu", b: "builtin" }[like.localeProvider ?? ""];
+  if (provider) options.push(`LOCALE_PROVIDER = ${provider}`);
+  if (provider === "icu" && like.locale) options.push(`ICU_LOCALE = ${literal(like.locale)}`);
+  if (provider === "builtin" && like.locale) options.push(`BUILTIN_LOCALE = ${literal(like.locale)}`);
+  if (provider === "icu" && like.icuRules) options.push(`ICU_RULES = ${literal(like.icuRules)}`);
+  if (like.tablespace) options.push(`TABLESPACE = ${quoteIdent(like.tablespace)}`);
+  options.push(`CONNECTION LIMIT = ${like.connectionLimit}`);
+  return `CREATE DATABASE ${quoteIdent(name)} WITH ${options.join(" ")}`;
+}
+function copyPropertiesSql(name, like) {
+  const db = quoteIdent(name);
+  const out = [];
+  if (like.grants) {
+    out.push(`REVOKE ALL ON DATABASE ${db} FROM PUBLIC`);
+    for (const g of like.grants) {
+      const grantee = g.grantee === null ? "PUBLIC" : quoteIdent(g.grantee);
+      out.push(
+        `GRANT ${g.privilege} ON DATABASE ${db} TO ${grantee}${g.grantable ? " WITH GRANT OPTION" : ""}`
+      );
+    }
+  }
+  for (const { role, config } of like.settings) {
+    for (const setting of config) {
+      out.push(
+        role === null ? `ALTER DATABASE ${db} ${setClause(setting)}` : `ALTER ROLE ${quoteIdent(role)} IN DATABASE ${db} ${setClause(setting)}`
+      );
+    }
+  }
+  return out;
+}
+function swapSql(database, fresh, previous, comment) {
+  return [
+    "BEGIN",
+    `SELECT count(pg_terminate_backend(a.pid)) FROM pg_stat_activity a
+     WHERE a.datname = ${literal(database)} AND a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'
+       AND ((SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+            OR pg_has_role(a.usesysid, 'USAGE')
+            OR (pg_has_role('pg_signal_backend', 'USAGE')
+                AND NOT coalesce((SELECT rolsuper FROM pg_roles WHERE oid = a.usesysid), false)))`,
+    `ALTER DATABASE ${quoteIdent(database)} RENAME TO ${quoteIdent(previous)}`,
+    `ALTER DATABASE ${quoteIdent(fresh)} RENAME TO ${quoteIdent(database)}`,
+    // The replacement's marker goes; the replaced database's comment comes with its name.
+    `COMMENT ON DATABASE ${quoteIdent(database)} IS ${comment === null ? "NULL" : literal(comment)}`,
+    "COMMIT"
+  ].join(";\n");
+}
+async function sessionsOn(session, database) {
+  return session.json(
+    `SELECT coalesce(json_agg(format('%s (%s): %s', coalesce(usename, '?'), coalesce(nullif(application_name, ''), backend_type), n)), '[]')
+     FROM (SELECT usename, application_name, backend_type, count(*) AS n FROM pg_stat_activity
+           WHERE datname = ${literal(database)} AND pid <> pg_backend_pid()
+           GROUP BY 1, 2, 3 ORDER BY 1, 2, 3) s`
+  );
+}
 
 // actions/engine/postgres/time-zone.ts
 var OPTIONS_TIME_ZONE = /(?:^|\s)(?:-c\s*|--)timezone=(\S+)/i;
@@ -37152,18 +37514,18 @@ function timeZoneHint(tz, recorded) {
 // actions/engine/postgres/tools.ts
 init_errors();
 import { readdir as readdir2 } from "node:fs/promises";
-import { delimiter, join as join5 } from "node:path";
+import { delimiter, join as join6 } from "node:path";
 
 // actions/engine/paths.ts
-import { access, constants as constants2, stat } from "node:fs/promises";
+import { access, constants as constants2, stat as stat2 } from "node:fs/promises";
 async function exists(path5) {
-  return stat(path5).then(
+  return stat2(path5).then(
     () => true,
     () => false
   );
 }
 async function isFile(path5) {
-  return (await stat(path5).catch(() => void 0))?.isFile() ?? false;
+  return (await stat2(path5).catch(() => void 0))?.isFile() ?? false;
 }
 async function isExecutable(path5) {
   return access(path5, constants2.X_OK).then(
@@ -37174,10 +37536,10 @@ async function isExecutable(path5) {
 
 // actions/engine/postgres/tools.ts
 var INSTALL_ROOTS = [
-  { dir: "/usr/lib/postgresql", bin: (v) => join5("/usr/lib/postgresql", v, "bin") },
-  { dir: "/usr", bin: (v) => join5("/usr", v, "bin") },
-  { dir: "/opt/homebrew/opt", bin: (v) => join5("/opt/homebrew/opt", v, "bin") },
-  { dir: "/usr/local/opt", bin: (v) => join5("/usr/local/opt", v, "bin") }
+  { dir: "/usr/lib/postgresql", bin: (v) => join6("/usr/lib/postgresql", v, "bin") },
+  { dir: "/usr", bin: (v) => join6("/usr", v, "bin") },
+  { dir: "/opt/homebrew/opt", bin: (v) => join6("/opt/homebrew/opt", v, "bin") },
+  { dir: "/usr/local/opt", bin: (v) => join6("/usr/local/opt", v, "bin") }
 ];
 function parseClientVersion(output) {
   const match = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/.exec(output);
@@ -37185,13 +37547,13 @@ function parseClientVersion(output) {
   return { version: match[2] ? `${match[1]}.${match[2]}` : match[1], major: Number(match[1]) };
 }
 async function clientsIn(binDir) {
-  const pgDump = join5(binDir, "pg_dump");
+  const pgDump = join6(binDir, "pg_dump");
   if (!await isExecutable(pgDump)) return void 0;
   const result = await run(pgDump, ["--version"]).catch(() => void 0);
   const parsed = result && result.exitCode === 0 ? parseClientVersion(result.stdout) : void 0;
   if (!parsed) return void 0;
-  const pgRestore = join5(binDir, "pg_restore");
-  const psql = join5(binDir, "psql");
+  const pgRestore = join6(binDir, "pg_restore");
+  const psql = join6(binDir, "psql");
   if (!await isExecutable(pgRestore) || !await isExecutable(psql)) return void 0;
   return { binDir, ...parsed, pgDump, pgRestore, psql };
 }
@@ -37231,6 +37593,12 @@ async function locatePgClients(options) {
     );
   }
   return clients;
+}
+
+// actions/engine/database/folder.ts
+init_errors();
+function timestamp(date) {
+  return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
 }
 
 // actions/engine/database/pg-restore.ts
@@ -37278,7 +37646,7 @@ async function restorePostgres(options) {
   if (!database) throw new DeckhandError("database-url names no database to restore into.");
   if (options.create && options.target.database === manifest.database) {
     throw new DeckhandError(
-      `With create, database-url must name a maintenance database such as postgres, not ${manifest.database} itself: pg_restore connects there to drop and create ${manifest.database}.`
+      `With create, database-url must name a maintenance database such as postgres, not ${manifest.database} itself: the restore connects there to create ${manifest.database}.`
     );
   }
   const connectTo = options.create ? withDatabase(options.target, options.target.database ?? "postgres") : options.target;
@@ -37293,9 +37661,11 @@ async function restorePostgres(options) {
     const pre = await PsqlSession.open(clients.psql, env, connectTo);
     let nonEmpty;
     let targetZone;
+    let serverMajor;
     try {
       const server = await serverInfo(pre);
       targetZone = server.timeZone;
+      serverMajor = server.major;
       if (manifest.server.versionNum && server.versionNum < manifest.server.versionNum - manifest.server.versionNum % 1e4) {
         notes.push(
           `The backup comes from PostgreSQL ${manifest.server.version}, the target runs ${server.version}: restoring into an older major version may fail.`
@@ -37311,80 +37681,302 @@ async function restorePostgres(options) {
     }
     if (nonEmpty && !options.clean) {
       throw new DeckhandError(
-        options.create ? `Database ${database} already exists on ${describeTarget(connectTo)}: set clean to drop and recreate it, or restore elsewhere. Nothing was changed.` : `${describeTarget(connectTo)} already holds tables: set clean to replace them, or restore into an empty database. Nothing was changed.`
+        options.create ? `Database ${database} already exists on ${describeTarget(connectTo)}: set clean to replace it, or restore elsewhere. Nothing was changed.` : `${describeTarget(connectTo)} already holds tables: set clean to replace them, or restore into an empty database. Nothing was changed.`
       );
     }
-    options.checked?.();
     const zone = { ...timeZone, description: describeTimeZone(timeZone, recordedZone, targetZone) };
     logger2.info(`Session time zone: ${zone.description}.`);
-    const restoreEnv = { ...env, ...timeZone.env };
-    let jobs = format === "directory" || format === "custom" ? options.jobs ?? availableParallelism() : 1;
-    let singleTransaction = false;
-    if (!options.create && (format === "plain" || jobs === 1 || nonEmpty && options.jobs === void 0)) {
-      singleTransaction = true;
-      if (jobs > 1)
-        notes.push("Restored in one transaction (no parallel jobs) because it replaced existing tables.");
-      jobs = 1;
-    }
-    logger2.info(
-      `Restoring into ${describeTarget(withDatabase(connectTo, database))} with ${format === "plain" ? "psql" : "pg_restore"} ${clients.version}${jobs > 1 ? `, ${jobs} jobs` : ""}${singleTransaction ? ", in one transaction" : ""}${options.clean ? ", dropping existing objects first" : ""}.`
-    );
-    const dumpPath = join6(folder, manifest.dump.path);
-    const restored = format === "plain" ? await run(
+    const restore = {
+      options,
+      manifest,
+      clients,
+      dumpPath: join7(folder, manifest.dump.path),
+      database,
+      connectTo,
+      // Every session that computes or compares generated values: pg_restore, psql, and the verification.
+      env: { ...env, ...timeZone.env },
+      zone,
+      recordedZone,
+      serverMajor,
+      notes,
+      t0
+    };
+    return nonEmpty ? await restoreBeside(restore) : await restoreInPlace(restore);
+  } finally {
+    await temp.cleanup();
+  }
+}
+function restoreJobs(r) {
+  const format = r.manifest.dump.format;
+  return format === "directory" || format === "custom" ? r.options.jobs ?? availableParallelism() : 1;
+}
+function restoreFailure(r, restored, where2) {
+  const plain = r.manifest.dump.format === "plain";
+  const why = restored.signal ? `The restore was killed (${restored.signal}).` : explainPgError(plain ? "psql" : "pg_restore", restored.stderr, where2);
+  const role = /role "[^"]+" does not exist/.test(restored.stderr) ? " The backup names roles this server lacks: set no-owner to restore everything as the connecting user." : "";
+  const unknownZone = /invalid value for parameter "TimeZone"/i.test(restored.stderr) ? ` This server does not know the time zone ${r.zone.zone} (${r.zone.source === "backup" ? "recorded at dump time" : r.zone.source}): set PGTZ to a name it knows for the same zone.` : "";
+  return `${why}${role}${unknownZone}`;
+}
+function runRestore(r, database, how) {
+  const { clients, dumpPath } = r;
+  if (r.manifest.dump.format === "plain") {
+    return run(
       clients.psql,
       psqlArgs({ singleTransaction: true, file: dumpPath.endsWith(".sql") ? dumpPath : void 0 }),
       {
-        env: restoreEnv,
+        env: { ...r.env, PGDATABASE: database },
         stdin: dumpPath.endsWith(".gz") ? createReadStream2(dumpPath).pipe(createGunzip()) : void 0
       }
-    ) : await run(
-      clients.pgRestore,
-      pgRestoreArgs({
-        input: dumpPath,
-        database: connectTo.database ?? database,
-        create: options.create,
-        clean: options.clean,
-        jobs,
-        noOwner: options.noOwner,
-        singleTransaction
-      }),
-      { env: restoreEnv }
     );
-    if (restored.signal || restored.exitCode !== 0) {
-      const why = restored.signal ? `the restore was killed (${restored.signal})` : explainPgError(format === "plain" ? "psql" : "pg_restore", restored.stderr, connectTo);
-      const role = /role "[^"]+" does not exist/.test(restored.stderr) ? " The backup names roles this server lacks: set no-owner to restore everything as the connecting user." : "";
-      const unknownZone = /invalid value for parameter "TimeZone"/i.test(restored.stderr) ? ` This server does not know the time zone ${zone.zone} (${zone.source === "backup" ? "recorded at dump time" : zone.source}): set PGTZ to a name it knows for the same zone.` : "";
+  }
+  return run(
+    clients.pgRestore,
+    pgRestoreArgs({ input: dumpPath, database, noOwner: r.options.noOwner, ...how }),
+    { env: r.env }
+  );
+}
+async function check(r, restored) {
+  const result = {
+    database: r.database,
+    manifest: r.manifest,
+    tablesChecked: 0,
+    rowsChecked: 0,
+    differences: [],
+    verified: false,
+    replaced: false,
+    timeZone: r.zone,
+    durationMs: 0,
+    notes: r.notes
+  };
+  if (r.options.verify) {
+    const session = await PsqlSession.open(r.clients.psql, r.env, withDatabase(r.connectTo, restored));
+    try {
+      await compare(session, r.manifest, result);
+    } finally {
+      await session.close();
+    }
+    result.verified = result.differences.length === 0;
+    const hint = result.verified ? void 0 : timeZoneHint(r.zone, r.recordedZone);
+    if (hint) r.notes.push(hint);
+  }
+  return result;
+}
+async function restoreInPlace(r) {
+  const { options, database, connectTo } = r;
+  const format = r.manifest.dump.format;
+  let jobs = restoreJobs(r);
+  const singleTransaction = !options.create && (format === "plain" || jobs === 1);
+  if (singleTransaction) jobs = 1;
+  options.checked?.();
+  r.options.logger.info(
+    `Restoring into ${describeTarget(withDatabase(connectTo, database))} with ${format === "plain" ? "psql" : "pg_restore"} ${r.clients.version}${jobs > 1 ? `, ${jobs} jobs` : ""}${singleTransaction ? ", in one transaction" : ""}${options.create ? ", creating the database" : ""}.`
+  );
+  const restored = await runRestore(r, connectTo.database ?? database, {
+    create: options.create,
+    // Into a database create makes there is nothing to clean, and --clean would drop one made meanwhile.
+    clean: options.clean && !options.create,
+    jobs,
+    singleTransaction
+  });
+  if (restored.signal || restored.exitCode !== 0) {
+    const why = restoreFailure(r, restored, connectTo);
+    let state;
+    if (singleTransaction) {
+      state = ` The restore ran in one transaction: ${database} is as it was (it held no tables).`;
+    } else if (options.create) {
+      const session = await PsqlSession.open(r.clients.psql, r.env, connectTo).catch(() => void 0);
+      const exists3 = session ? await databaseExists(session, database).catch(() => void 0) : void 0;
+      await session?.close();
+      state = exists3 === false ? ` ${database} was not created; no existing database was changed.` : ` ${database} did not exist before this restore, and now holds the part of the backup restored before it stopped: drop it (DROP DATABASE ${quoteIdent(database)}) before trying again. No existing database was changed.`;
+    } else {
+      state = ` ${database} held no tables before this restore, and now holds the part of the backup restored before it stopped (parallel jobs cannot run in one transaction): empty it, or drop and create it, before trying again.`;
+    }
+    throw new DeckhandError(`${why}${state}`);
+  }
+  const result = await check(r, database);
+  result.durationMs = Math.round(performance.now() - r.t0);
+  return result;
+}
+async function restoreBeside(r) {
+  const { options, database, notes } = r;
+  const { logger: logger2 } = options;
+  const admin = await openMaintenance(r);
+  const maintenance = admin.target;
+  const session = admin.session;
+  let fresh;
+  let keeper;
+  try {
+    const found = await readDatabase(session, database);
+    if (!found) {
+      throw new DeckhandError(`${database} does not exist on ${describeTarget(maintenance)} any more.`);
+    }
+    const { properties, rights } = found;
+    if (!rights.createdb) {
       throw new DeckhandError(
-        `${why}${role}${unknownZone}${singleTransaction ? " The restore ran in one transaction: the database is as it was." : ""}`
+        `Replacing ${database} needs the CREATEDB privilege, which ${rights.user} lacks: the restore goes into a new database that is swapped in only once it is complete, so that a failure leaves ${database} as it was. Grant it (ALTER ROLE ${quoteIdent(rights.user)} CREATEDB, as a superuser), or restore without clean into an empty database. Nothing was changed.`
       );
     }
-    const result = {
-      database,
-      manifest,
-      tablesChecked: 0,
-      rowsChecked: 0,
-      differences: [],
-      verified: false,
-      timeZone: zone,
-      durationMs: 0,
-      notes
-    };
-    if (options.verify) {
-      const restoredTarget = withDatabase(connectTo, database);
-      const session = await PsqlSession.open(clients.psql, restoreEnv, restoredTarget);
-      try {
-        await compare(session, manifest, result);
-      } finally {
-        await session.close();
-      }
-      result.verified = result.differences.length === 0;
-      const hint = result.verified ? void 0 : timeZoneHint(timeZone, recordedZone);
-      if (hint) notes.push(hint);
+    if (!rights.ownsDatabase) {
+      throw new DeckhandError(
+        `Replacing ${database} renames it, which only its owner ${properties.owner} (or a superuser) may do, and ${rights.user} is not a member of ${properties.owner}: connect as ${properties.owner}, or restore without clean into an empty database. Nothing was changed.`
+      );
     }
-    result.durationMs = Math.round(performance.now() - t0);
+    const leftovers = await findLeftovers(session, database);
+    for (const name2 of leftovers.inUse)
+      notes.push(
+        `${name2} is being restored by another restore of ${database}: this one will replace ${database} too, whichever finishes last wins.`
+      );
+    for (const name2 of leftovers.unmarked)
+      notes.push(
+        `${name2} looks like a database an earlier restore of ${database} created and never swapped in: drop it if nobody uses it.`
+      );
+    if (leftovers.previous.length)
+      notes.push(
+        `Databases earlier restores replaced are still kept: ${leftovers.previous.join(", ")}. Drop them when you no longer need to go back to them.`
+      );
+    options.checked?.();
+    for (const name2 of leftovers.abandoned) {
+      const dropped = await dropDatabase(r, maintenance, name2);
+      notes.push(
+        dropped ? `Dropped ${name2}, which an earlier restore of ${database} left behind when it was stopped before it finished.` : `${name2}, left by an earlier restore of ${database} that was stopped before it finished, could not be dropped: drop it yourself.`
+      );
+    }
+    const name = freshName(database);
+    await session.query(createLikeSql(name, properties)).catch((err) => {
+      const why = err instanceof Error ? err.message : String(err);
+      throw new DeckhandError(
+        `Could not create the database to restore into beside ${database}: ${why} Nothing was changed.`
+      );
+    });
+    fresh = name;
+    await session.query(`COMMENT ON DATABASE ${quoteIdent(fresh)} IS ${literal(restoreMarker(database))}`);
+    for (const sql of copyPropertiesSql(fresh, properties)) await session.query(sql);
+    keeper = await PsqlSession.open(r.clients.psql, r.env, withDatabase(maintenance, fresh));
+    const jobs = restoreJobs(r);
+    logger2.info(
+      `Restoring into a new database ${describeTarget(withDatabase(maintenance, fresh))} with pg_restore ${r.clients.version}${jobs > 1 ? `, ${jobs} jobs` : ""}; it replaces ${database} once it is complete${options.verify ? " and verified" : ""}.`
+    );
+    const restored = await runRestore(r, fresh, {
+      create: false,
+      clean: false,
+      jobs,
+      singleTransaction: false
+    });
+    if (restored.signal || restored.exitCode !== 0) {
+      throw new DeckhandError(restoreFailure(r, restored, withDatabase(maintenance, fresh)));
+    }
+    const result = await check(r, fresh);
+    if (options.verify && !result.verified) {
+      const hint = timeZoneHint(r.zone, r.recordedZone);
+      throw new DeckhandError(
+        `The restored copy differs from the backup's manifest in ${result.differences.length} table(s), so it did not replace ${database}.${hint ? ` ${hint}` : ""}`,
+        result.differences.map((d) => `${d.table}: expected ${d.expected}, found ${d.actual}`)
+      );
+    }
+    await keeper.close();
+    keeper = void 0;
+    const swapped = await swap(r, maintenance, fresh, properties);
+    fresh = void 0;
+    logger2.info(
+      `Swapped the restored database in as ${database}${swapped.ended ? `, ending ${swapped.ended} session(s) connected to the one it replaced` : ""}.`
+    );
+    result.replaced = true;
+    if (options.keepPrevious) result.previous = swapped.previous;
+    else if (!await dropDatabase(r, maintenance, swapped.previous)) {
+      result.previous = swapped.previous;
+      notes.push(
+        `The replaced database, now ${swapped.previous}, could not be dropped (keep-previous is false): drop it yourself.`
+      );
+    }
+    result.durationMs = Math.round(performance.now() - r.t0);
     return result;
+  } catch (err) {
+    if (fresh === void 0 || err instanceof UncertainSwapError) throw err;
+    await keeper?.close();
+    const dropped = await dropDatabase(r, maintenance, fresh);
+    if (!isDeckhandError(err)) throw err;
+    throw new DeckhandError(
+      `${err.message} The database ${database} was not changed: the backup was restored into a new database, ${fresh}, ` + (dropped ? "which was dropped." : `which could not be dropped: drop it (DROP DATABASE ${quoteIdent(fresh)}), or the next restore of ${database} will.`),
+      err.details
+    );
   } finally {
-    await temp.cleanup();
+    await keeper?.close();
+    await session.close();
+  }
+}
+async function openMaintenance(r) {
+  const names = r.options.create ? [r.connectTo.database ?? "postgres"] : ["postgres", "template1"].filter((name) => name !== r.database);
+  let last;
+  for (const name of names) {
+    const target = withDatabase(r.connectTo, name);
+    try {
+      return { session: await PsqlSession.open(r.clients.psql, r.env, target), target };
+    } catch (err) {
+      last = err;
+    }
+  }
+  const why = last instanceof Error ? last.message : String(last);
+  throw new DeckhandError(
+    `Replacing ${r.database} is done from another database of the server (${names.join(" or ")}), and none accepted a connection: ${why} Nothing was changed.`
+  );
+}
+async function dropDatabase(r, maintenance, name) {
+  let session;
+  try {
+    session = await PsqlSession.open(r.clients.psql, r.env, maintenance);
+    await session.query(
+      `DROP DATABASE IF EXISTS ${quoteIdent(name)}${r.serverMajor >= 13 ? " WITH (FORCE)" : ""}`
+    );
+    return true;
+  } catch (err) {
+    r.options.logger.warn(`Could not drop ${name}: ${err instanceof Error ? err.message : String(err)}`);
+    return false;
+  } finally {
+    await session?.close();
+  }
+}
+var SWAP_ATTEMPTS = 3;
+var UncertainSwapError = class extends DeckhandError {
+};
+async function swap(r, maintenance, fresh, properties) {
+  const { database } = r;
+  for (let attempt = 1; ; attempt++) {
+    const session = await PsqlSession.open(r.clients.psql, r.env, maintenance);
+    let previous = "";
+    try {
+      const stamp = timestamp(/* @__PURE__ */ new Date());
+      const candidates = Array.from({ length: 99 }, (_, i) => previousName(database, stamp, i + 1));
+      const taken = await databaseNames(session, candidates);
+      previous = candidates.find((name) => !taken.has(name)) ?? candidates[0];
+      const [ended] = await session.query(swapSql(database, fresh, previous, properties.comment));
+      return { previous, ended: Number(ended ?? 0) };
+    } catch (err) {
+      if (!isDeckhandError(err)) throw err;
+      const check2 = await PsqlSession.open(r.clients.psql, r.env, maintenance).catch((again) => {
+        throw new UncertainSwapError(
+          `The swap of the restored database ${fresh} for ${database} failed (${err.message}) and the server could not be asked whether it happened (${again instanceof Error ? again.message : String(again)}). If ${fresh} still exists, ${database} was not changed and the next restore of ${database} drops ${fresh}; otherwise ${fresh} is now ${database}, and the database it replaced is ${previous}.`
+        );
+      });
+      try {
+        const present = await databaseNames(check2, [database, fresh, previous]);
+        if (previous && present.has(previous) && present.has(database) && !present.has(fresh))
+          return { previous, ended: 0 };
+        if (/being accessed by other users/.test(err.message) && attempt < SWAP_ATTEMPTS) {
+          r.options.logger.info(`${database} is still in use; trying the swap again.`);
+          await sleep(1e3 * attempt);
+          continue;
+        }
+        const sessions = await sessionsOn(check2, database);
+        throw new DeckhandError(
+          `Could not swap the restored database in for ${database}: ${err.message}` + (sessions.length ? ` These sessions are still connected to ${database} (this role may not end them, or they kept reconnecting): stop their clients, or restore as a superuser, then try again.` : ""),
+          sessions
+        );
+      } finally {
+        await check2.close();
+      }
+    } finally {
+      await session.close();
+    }
   }
 }
 async function compare(session, manifest, result) {
@@ -37448,8 +38040,8 @@ function missingEnv(refs, env = process.env) {
 
 // actions/engine/state/files.ts
 var import_yaml = __toESM(require_dist(), 1);
-import { readdir as readdir3, stat as stat2 } from "node:fs/promises";
-import { extname, join as join7 } from "node:path";
+import { readdir as readdir3, stat as stat3 } from "node:fs/promises";
+import { extname, join as join8 } from "node:path";
 init_errors();
 var STATE_EXTENSIONS = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
 function envProblem(refs, missing, purpose) {
@@ -37471,7 +38063,7 @@ async function expandState(paths2) {
     throw new DeckhandError("state is required: name the state files or directories to check");
   const found = [];
   for (const path5 of paths2) {
-    const info2 = await stat2(path5).catch(() => void 0);
+    const info2 = await stat3(path5).catch(() => void 0);
     if (!info2) throw new DeckhandError(`state: ${path5} does not exist`);
     if (info2.isDirectory()) {
       const inDir = await walk(path5);
@@ -37486,7 +38078,7 @@ async function walk(dir) {
   for (const entry of (await readdir3(dir, { withFileTypes: true })).sort(
     (a, b) => a.name.localeCompare(b.name)
   )) {
-    const path5 = join7(dir, entry.name);
+    const path5 = join8(dir, entry.name);
     if (entry.name.startsWith(".")) continue;
     if (entry.isDirectory()) append(out, await walk(path5));
     else if (STATE_EXTENSIONS.has(extname(entry.name))) out.push(path5);
@@ -38966,46 +39558,71 @@ function targetPlan(output, target, masker) {
     errors: output.errors.map((e) => masker.text(e))
   };
 }
-function syncOutcome(output, masker) {
-  const attempted = [];
+function syncOutcome(output, masker, planned = []) {
+  const attempted = /* @__PURE__ */ new Map();
   const add = (action, op, list) => {
-    for (const raw of list) attempted.push({ change: masker.change(action, raw), raw, op });
+    for (const raw of list) {
+      const key = entityKey(action, raw);
+      if (!attempted.has(key)) attempted.set(key, { change: masker.change(action, raw), raw, op });
+    }
   };
   add("create", "Create", output.changes.creating);
   add("update", "Update", output.changes.updating);
   add("delete", "Delete", output.changes.deleting);
-  const dropped = [
-    ...(output.changes.dropped_creations ?? []).map((c) => masker.change("create", c)),
-    ...(output.changes.dropped_updates ?? []).map((c) => masker.change("update", c)),
-    ...(output.changes.dropped_deletions ?? []).map((c) => masker.change("delete", c))
-  ];
+  const dropped = /* @__PURE__ */ new Map();
+  const addDropped = (action, list) => {
+    for (const raw of list ?? []) {
+      const key = entityKey(action, raw);
+      if (!attempted.has(key) && !dropped.has(key)) dropped.set(key, masker.change(action, raw));
+    }
+  };
+  addDropped("create", output.changes.dropped_creations);
+  addDropped("update", output.changes.dropped_updates);
+  addDropped("delete", output.changes.dropped_deletions);
   const failed = [];
   const otherErrors = [];
-  const failedSet = /* @__PURE__ */ new Set();
+  const failedKeys = /* @__PURE__ */ new Set();
   for (const error2 of output.errors) {
-    const hit = attempted.find(
-      (a) => !failedSet.has(a.change) && error2.includes(`${a.op} ${a.raw.kind} ${a.raw.name} failed`)
-    );
-    if (hit) {
-      failedSet.add(hit.change);
-      failed.push({ change: hit.change, error: error2 });
-    } else otherErrors.push(error2);
+    let hit;
+    for (const [key, a] of attempted) {
+      if (!failedKeys.has(key) && error2.includes(`${a.op} ${a.raw.kind} ${a.raw.name} failed`)) {
+        hit = key;
+        break;
+      }
+    }
+    if (hit === void 0) {
+      otherErrors.push(error2);
+      continue;
+    }
+    failedKeys.add(hit);
+    const { change, raw } = attempted.get(hit);
+    failed.push({
+      change,
+      error: masker.text(
+        error2.replace(`${raw.kind} ${raw.name} failed`, `${raw.kind} ${change.name} failed`)
+      )
+    });
   }
-  const applied = attempted.filter((a) => !failedSet.has(a.change)).map((a) => a.change);
-  for (const f of failed) {
-    const raw = attempted.find((a) => a.change === f.change).raw;
-    f.error = masker.text(
-      f.error.replace(`${raw.kind} ${raw.name} failed`, `${raw.kind} ${f.change.name} failed`)
-    );
-  }
+  const applied = [];
+  for (const [key, a] of attempted) if (!failedKeys.has(key)) applied.push(a.change);
+  const reported = /* @__PURE__ */ new Set();
+  for (const c of applied) reported.add(changeKey(c));
+  for (const f of failed) reported.add(changeKey(f.change));
+  for (const c of dropped.values()) reported.add(changeKey(c));
   return {
     applied,
     failed,
-    dropped,
+    dropped: [...dropped.values()],
+    notAttempted: planned.filter((c) => !reported.has(changeKey(c))),
     otherErrors: otherErrors.map((e) => masker.text(e)),
     warnings: output.warnings.map((w) => masker.text(w)),
     counts: { ...output.summary }
   };
+}
+function entityKey(action, change) {
+  const body = change.body;
+  const id = [body?.new, body?.old].map((b) => isObject(b) && typeof b.id === "string" ? b.id : void 0);
+  return `${action}\0${change.kind}\0${id[0] ?? id[1] ?? `name:${change.name}`}`;
 }
 function* changeBodies(output) {
   const c = output.changes;
@@ -39072,11 +39689,11 @@ async function syncTargets(plans, options) {
     try {
       const output = await runDeck("sync", plan, options);
       const masker = await maskerFor(output, options);
-      const outcome = syncOutcome(output, masker);
+      const outcome = syncOutcome(output, masker, plan.changes);
       result = { status: "synced", outcome, unplanned: unplannedChanges(plan, outcome) };
       if (outcome.failed.length > 0 || outcome.otherErrors.length > 0) failed = true;
       options.logger.info(
-        `${targetLabel(plan)}: applied ${outcome.applied.length}, failed ${outcome.failed.length}, dropped ${outcome.dropped.length}`
+        `${targetLabel(plan)}: applied ${outcome.applied.length}, failed ${outcome.failed.length}, dropped ${outcome.dropped.length}, not attempted ${outcome.notAttempted.length}`
       );
     } catch (err) {
       if (!isDeckhandError(err)) throw err;
@@ -41753,7 +42370,7 @@ function countCollections(content) {
 // actions/engine/restore/dbless.ts
 var import_yaml2 = __toESM(require_dist(), 1);
 init_errors();
-import { setTimeout as sleep } from "node:timers/promises";
+import { setTimeout as sleep2 } from "node:timers/promises";
 async function nodeEntityCounts(admin) {
   const answer = parseJson(await admin.expect("GET", "/config", 200));
   const content = typeof answer.config === "string" ? (0, import_yaml2.parse)(answer.config) : void 0;
@@ -41779,7 +42396,7 @@ async function loadNode(admin, config, options) {
       options.logger.info(
         `${admin.address} is busy (${describeAnswer(res)}); trying again in ${wait / 1e3} s.`
       );
-      await sleep(wait);
+      await sleep2(wait);
       continue;
     }
     if (res.status === 413) {
@@ -41829,14 +42446,14 @@ async function checkNodes(admins, config) {
   );
   const hashes = new Set(checks.map((c) => c.hash));
   if (hashes.size > 1) {
-    for (const check of checks) check.problems.push(`configuration hash ${check.hash} differs between nodes`);
+    for (const check2 of checks) check2.problems.push(`configuration hash ${check2.hash} differs between nodes`);
   }
   return { checks, ok: checks.every((c) => c.problems.length === 0) };
 }
 
 // actions/engine/restore/smoke.ts
 init_errors();
-import { setTimeout as sleep2 } from "node:timers/promises";
+import { setTimeout as sleep3 } from "node:timers/promises";
 function parseSmokeRequests(lines) {
   return lines.map((line, i) => {
     const parts = line.trim().split(/\s+/);
@@ -41894,7 +42511,7 @@ async function runSmokeRequests(requests, options) {
         result.error = err.cause ? String(err.cause.message) : err.message;
       }
       if (result.ok || performance.now() + delay > until) break;
-      await sleep2(delay);
+      await sleep3(delay);
     }
     options.logger.info(
       `Smoke ${result.method} ${result.url}: ${result.status || result.error} (expected ${result.expected})${result.ok ? "" : ", FAILED"}${result.attempts > 1 ? ` after ${result.attempts} attempts` : ""}`
@@ -41950,7 +42567,7 @@ var Timeline = class {
 
 // actions/engine/restore/wait.ts
 init_errors();
-import { setTimeout as sleep3 } from "node:timers/promises";
+import { setTimeout as sleep4 } from "node:timers/promises";
 async function waitForGateway(admins, options) {
   return Promise.all(admins.map((admin) => waitForNode(admin, options)));
 }
@@ -41972,7 +42589,7 @@ async function waitForNode(admin, options) {
     options.logger.info(
       `Waiting for ${admin.address} (attempt ${attempt}, ${elapsed} s of ${options.timeoutSeconds} s): ${why}`
     );
-    await sleep3(Math.min(delay, Math.max(0, options.deadline - now)));
+    await sleep4(Math.min(delay, Math.max(0, options.deadline - now)));
     delay = Math.min(delay * 2, options.maxDelayMs ?? 15e3);
   }
   throw new DeckhandError(
@@ -42121,6 +42738,8 @@ var Recovery = class {
           jobs: database.jobs,
           verify: true,
           noOwner: database.noOwner,
+          // Without overwrite the database replaced held no configuration: nothing worth keeping.
+          keepPrevious: this.options.overwrite,
           refuseConfigured: !this.options.overwrite,
           // From here on, whatever the database holds was put there by this restore.
           checked: () => this.foundEmpty = true,
@@ -42138,6 +42757,10 @@ var Recovery = class {
     this.outcome.restored.push(
       `Database ${result.manifest.database} from the backup of ${result.manifest.startedAt}: ${result.tablesChecked} tables, ${result.rowsChecked} rows (${entities.map((t) => `${t.table} ${t.rows}`).join(", ") || "no entities"}).`
     );
+    if (result.previous)
+      this.outcome.warnings.push(
+        `The database the restore replaced is kept as ${result.previous}: rename it back to roll back, or drop it.`
+      );
     for (const note of result.notes) this.outcome.warnings.push(note);
     const skipped = result.manifest.tables.filter((t) => !t.data);
     if (skipped.length > 0) {
@@ -42378,7 +43001,7 @@ function describeKinds(changes) {
 
 // actions/engine/tyk/restore.ts
 init_errors();
-import { setTimeout as sleep5 } from "node:timers/promises";
+import { setTimeout as sleep6 } from "node:timers/promises";
 
 // actions/engine/tyk/objects.ts
 init_errors();
@@ -42769,7 +43392,7 @@ function scrubPlan(text, plan, known) {
 
 // actions/engine/tyk/sync.ts
 init_errors();
-import { setTimeout as sleep4 } from "node:timers/promises";
+import { setTimeout as sleep5 } from "node:timers/promises";
 
 // actions/engine/tyk/gateway-api.ts
 init_errors();
@@ -42999,7 +43622,15 @@ async function applySteps(plan, gateway, logger2, known) {
       );
     }
   }
-  return { applied, failed, dropped, otherErrors, warnings: [], counts: { ...plan.plan.counts } };
+  return {
+    applied,
+    failed,
+    dropped,
+    notAttempted: [],
+    otherErrors,
+    warnings: [],
+    counts: { ...plan.plan.counts }
+  };
 }
 async function waitForConvergence(desired, writer, files, timeoutMs, logger2) {
   const deadline = Date.now() + timeoutMs;
@@ -43008,7 +43639,7 @@ async function waitForConvergence(desired, writer, files, timeoutMs, logger2) {
     const plan = planTyk(desired, await writer.read(), files, { dashboard: writer.dashboard });
     if (plan.plan.counts.total === 0 || Date.now() + delay > deadline) return plan;
     logger2.info(`Waiting for the gateway to load the changes: ${describeCounts(plan.plan.counts)} left`);
-    await sleep4(delay);
+    await sleep5(delay);
     delay = Math.min(delay * 2, 2e3);
   }
 }
@@ -43173,7 +43804,7 @@ async function waitForTyk(options) {
         );
       }
       options.logger.info(`Waiting for ${options.target.address} (attempt ${attempt}): ${errorMessage(err)}`);
-      await sleep5(delay);
+      await sleep6(delay);
       delay = Math.min(delay * 2, 15e3);
     }
   }
@@ -43181,15 +43812,15 @@ async function waitForTyk(options) {
 
 // actions/engine/tyk/tyk-sync.ts
 import { readFile as readFile6 } from "node:fs/promises";
-import { join as join9 } from "node:path";
+import { join as join10 } from "node:path";
 
 // actions/engine/deck/install.ts
 var import_semver2 = __toESM(require_semver2(), 1);
 init_errors();
 import { createHash as createHash3 } from "node:crypto";
 import { createReadStream as createReadStream3 } from "node:fs";
-import { readFile as readFile5, rm as rm2, stat as stat3 } from "node:fs/promises";
-import { delimiter as delimiter2, join as join8, resolve as resolve2 } from "node:path";
+import { readFile as readFile5, rm as rm3, stat as stat4 } from "node:fs/promises";
+import { delimiter as delimiter2, join as join9, resolve as resolve3 } from "node:path";
 
 // actions/engine/deck/version.ts
 var import_semver = __toESM(require_semver2(), 1);
@@ -43321,7 +43952,7 @@ async function locateDeck(options) {
   checkPlatform(platform2);
   const binary = deckBinaryName(platform2);
   if (options.deckPath) {
-    const path5 = resolve2(options.deckPath);
+    const path5 = resolve3(options.deckPath);
     await checkExplicitDeck(path5);
     return finish(path5, "deck-path", logger2);
   }
@@ -43350,9 +43981,9 @@ async function locateDeck(options) {
   const version = wanted ?? DEFAULT_DECK_VERSION;
   deckFeatures(version);
   const cached = await store.find(version, platform2);
-  if (cached) return finish(join8(cached, binary), "cache", logger2);
+  if (cached) return finish(join9(cached, binary), "cache", logger2);
   const installed2 = await install2(version, platform2, releaseBaseUrl, store, logger2);
-  const located = await finish(join8(installed2, binary), "download", logger2);
+  const located = await finish(join9(installed2, binary), "download", logger2);
   if (!import_semver2.default.eq(located.version, version)) {
     logger2.warn(`The deck ${version} release archive contains deck ${located.version}`);
   }
@@ -43371,7 +44002,7 @@ async function install2(version, platform2, releaseBaseUrl, store, logger2) {
     try {
       checksums = parseChecksums(await readFile5(checksumsFile, "utf8"));
     } finally {
-      await rm2(checksumsFile, { force: true });
+      await rm3(checksumsFile, { force: true });
     }
     const expected = checksums.get(asset);
     const actual = await sha256File2(archive);
@@ -43390,18 +44021,18 @@ async function install2(version, platform2, releaseBaseUrl, store, logger2) {
     let saved;
     try {
       const binary = deckBinaryName(platform2);
-      if (!await isFile(join8(extracted, binary))) {
+      if (!await isFile(join9(extracted, binary))) {
         throw new DeckhandError(`${assetUrl} does not contain ${binary}; nothing was installed.`);
       }
       saved = await store.save(extracted, version, platform2);
       return saved;
     } finally {
-      if (saved === void 0 || resolve2(saved) !== resolve2(extracted)) {
-        await rm2(extracted, { recursive: true, force: true });
+      if (saved === void 0 || resolve3(saved) !== resolve3(extracted)) {
+        await rm3(extracted, { recursive: true, force: true });
       }
     }
   } finally {
-    await rm2(archive, { force: true });
+    await rm3(archive, { force: true });
   }
 }
 async function download(store, url, version) {
@@ -43421,7 +44052,7 @@ async function sha256File2(path5) {
   return hash.digest("hex");
 }
 async function checkExplicitDeck(path5) {
-  const info2 = await stat3(path5).catch(() => void 0);
+  const info2 = await stat4(path5).catch(() => void 0);
   if (!info2) throw new DeckhandError(`deck-path ${path5} does not exist.`);
   if (!info2.isFile()) throw new DeckhandError(`deck-path ${path5} is not a file; point it at the deck binary.`);
   if (!await isExecutable(path5)) {
@@ -43431,7 +44062,7 @@ async function checkExplicitDeck(path5) {
 async function findOnPath(binary, pathEnv) {
   for (const dir of pathEnv.split(delimiter2)) {
     if (!dir) continue;
-    const candidate = resolve2(dir, binary);
+    const candidate = resolve3(dir, binary);
     if (await isFile(candidate) && await isExecutable(candidate)) return candidate;
   }
   return void 0;
@@ -43439,10 +44070,15 @@ async function findOnPath(binary, pathEnv) {
 async function readDeckVersion(path5) {
   let result;
   try {
-    result = await run(path5, ["version"], { timeoutMs: 3e4, env: { DECK_ANALYTICS: "off" } });
+    result = await run(path5, ["version"], {
+      timeoutMs: 3e4,
+      killGroup: true,
+      env: { DECK_ANALYTICS: "off" }
+    });
   } catch (err) {
     throw new DeckhandError(`Could not run ${path5}: ${errorMessage(err)}`, [], { cause: err });
   }
+  if (result.timedOut) throw new DeckhandError(`'${path5} version' did not answer within 30 s and was stopped`);
   if (result.signal || result.exitCode !== 0) {
     const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
     const stderr = result.stderr.trim();
@@ -43552,6 +44188,7 @@ ${result.stderr}`, [this.secret]).trim();
       applied: [],
       failed: [],
       dropped: [],
+      notAttempted: [],
       otherErrors: [],
       warnings: [],
       counts: { ...plan.plan.counts }
@@ -43561,10 +44198,10 @@ ${result.stderr}`, [this.secret]).trim();
       if (refusal.length > 0) throw new DeckhandError(`nothing was sent: ${refusal[0]}`);
       const objects = sortObjects(desired);
       for (const object of objects)
-        await writeFileAtomic(join9(work.path, fileNameOf(object)), renderObject(object.body));
-      for (const asset of this.assets) await writeFileAtomic(join9(work.path, asset.file), asset.text);
+        await writeFileAtomic(join10(work.path, fileNameOf(object)), renderObject(object.body));
+      for (const asset of this.assets) await writeFileAtomic(join10(work.path, asset.file), asset.text);
       const assets = this.assets.map(({ file, id }) => ({ file, id }));
-      await writeFileAtomic(join9(work.path, TYK_SPEC_FILE), tykSpec(objects, assets));
+      await writeFileAtomic(join10(work.path, TYK_SPEC_FILE), tykSpec(objects, assets));
       await this.run("sync", work.path);
       outcome.applied = plan.steps.map((s) => s.change);
     } catch (err) {
@@ -43577,17 +44214,17 @@ ${result.stderr}`, [this.secret]).trim();
   }
 };
 async function readAssets(dir) {
-  const spec = JSON.parse(await readFile6(join9(dir, TYK_SPEC_FILE), "utf8"));
+  const spec = JSON.parse(await readFile6(join10(dir, TYK_SPEC_FILE), "utf8"));
   const assets = [];
   for (const asset of spec.assets ?? []) {
     if (typeof asset.file !== "string" || asset.file.includes("/") || asset.file.includes("..")) continue;
-    const text = await readFile6(join9(dir, asset.file), "utf8");
+    const text = await readFile6(join10(dir, asset.file), "utf8");
     assets.push({ file: asset.file, id: typeof asset.id === "string" ? asset.id : "", text });
   }
   return assets;
 }
 async function readTykSyncFolder(dir) {
-  const specText = await readFile6(join9(dir, TYK_SPEC_FILE), "utf8").catch(() => void 0);
+  const specText = await readFile6(join10(dir, TYK_SPEC_FILE), "utf8").catch(() => void 0);
   if (specText === void 0)
     throw new DeckhandError(`tyk-sync wrote no ${TYK_SPEC_FILE}: the dump is incomplete`);
   const spec = JSON.parse(specText);
@@ -43596,7 +44233,7 @@ async function readTykSyncFolder(dir) {
   for (const name of names) {
     if (typeof name !== "string" || name.includes("/") || name.includes(".."))
       throw new DeckhandError(`${TYK_SPEC_FILE} lists an unexpected file name: ${String(name)}`);
-    const body = JSON.parse(await readFile6(join9(dir, name), "utf8"));
+    const body = JSON.parse(await readFile6(join10(dir, name), "utf8"));
     if (!isObject(body)) throw new DeckhandError(`tyk-sync wrote ${name}, which is not a JSON object`);
     objects.push(tykObject(body, `${name} of the tyk-sync dump`));
   }
@@ -43637,13 +44274,38 @@ var ACTIONS_BOT = {
   email: "41898282+github-actions[bot]@users.noreply.github.com"
 };
 
+// actions/engine/files/limits.ts
+var KiB = 1024;
+var MiB = 1024 * KiB;
+var GiB = 1024 * MiB;
+var DEFAULT_LIMITS = {
+  maxBytes: 10 * GiB,
+  maxFileBytes: 4 * GiB,
+  maxEntries: 1e5
+};
+var NO_LIMITS = {
+  maxBytes: Number.POSITIVE_INFINITY,
+  maxFileBytes: Number.POSITIVE_INFINITY,
+  maxEntries: Number.POSITIVE_INFINITY
+};
+function mebibytes(bytes) {
+  return Math.ceil(bytes / MiB);
+}
+
 // actions/spec.ts
 var deckInputs = {
   "deck-version": {
     type: "string",
     description: `deck release to use when deck is not on PATH (or to insist on one): a version like ${DEFAULT_DECK_VERSION}, or latest. Downloads are verified against the release's checksums.`
   },
-  "deck-path": { type: "string", description: "Path to a deck binary to use as it is (no download)." }
+  "deck-path": { type: "string", description: "Path to a deck binary to use as it is (no download)." },
+  "deck-timeout": {
+    type: "integer",
+    default: "1800",
+    max: 86400,
+    unit: "seconds",
+    description: "Seconds one deck run (a dump, or the diff or sync of one workspace) may take in all; past it deck and every process it started are stopped and the step fails."
+  }
 };
 var transportInputs = {
   "tls-skip-verify": {
@@ -43659,7 +44321,13 @@ var transportInputs = {
     type: "string",
     description: "Server name to verify the Admin API certificate against."
   },
-  timeout: { type: "integer", default: "30", description: "Seconds deck waits for each Admin API request." }
+  timeout: {
+    type: "integer",
+    default: "30",
+    max: 3600,
+    unit: "seconds",
+    description: "Seconds deck waits for each Admin API request."
+  }
 };
 var secretFieldsInput = {
   "secret-fields": {
@@ -43710,6 +44378,8 @@ var tykInputs = {
 };
 var convergeTimeout = {
   type: "integer",
+  max: 3600,
+  unit: "seconds",
   default: "60",
   description: "gateway: tyk: seconds to wait after writing (and the reload) until the gateway serves what the files hold, re-reading with backoff; still different then, the step fails."
 };
@@ -43737,6 +44407,7 @@ var planInputs = {
   },
   parallelism: {
     type: "integer",
+    max: 256,
     description: "Concurrent Admin API requests deck makes per workspace (deck default 10)."
   },
   "plan-file": {
@@ -43841,6 +44512,7 @@ var COMMANDS = {
       },
       parallelism: {
         type: "integer",
+        max: 256,
         description: "Number of concurrent requests deck makes when online (deck default 10)."
       },
       ...connectionInputs,
@@ -43866,6 +44538,8 @@ COMMANDS.sync = {
     ...planInputs,
     "max-deletes": {
       type: "integer",
+      min: 0,
+      max: 1e6,
       default: "0",
       description: "Most entities the sync may delete, across all workspaces; a plan that deletes more is refused before anything is sent."
     },
@@ -43881,6 +44555,7 @@ COMMANDS.sync = {
     },
     "workspace-concurrency": {
       type: "integer",
+      max: 64,
       default: "1",
       description: "How many workspaces sync at the same time (never two syncs of one workspace)."
     },
@@ -43905,6 +44580,8 @@ var artifactInputs = {
   },
   "retention-days": {
     type: "integer",
+    max: 90,
+    unit: "days",
     actionOnly: true,
     description: "Days GitHub keeps the artifact (1 to 90). Default: the repository's setting."
   }
@@ -43947,6 +44624,7 @@ COMMANDS["db-dump"] = {
     },
     jobs: {
       type: "integer",
+      max: 128,
       description: "Parallel pg_dump jobs, directory format only. Default: the number of CPUs."
     },
     compress: {
@@ -43965,7 +44643,7 @@ COMMANDS["db-dump"] = {
     "output-dir": {
       type: "string",
       default: "db-backup",
-      description: "Directory that receives the backup, in a new folder <database>-<UTC time> holding the dump and manifest.json. Earlier backups are never touched."
+      description: "Directory that receives the backup, in a new folder <database>-<UTC time> holding the dump and manifest.json (-2, -3\u2026 when another dump of the same second has that name). Earlier backups are never touched."
     },
     verify: {
       type: "boolean",
@@ -43996,20 +44674,26 @@ COMMANDS["db-restore"] = {
     },
     "database-url": {
       ...postgresInputs["database-url"],
-      description: "Where to restore: postgres://user:password@host:5432/kong, or with create, a maintenance database such as postgres. Empty: the PG* variables. The password goes in a private file, never on a command line."
+      description: "Where to restore: postgres://user:password@host:5432/kong, or with create, a maintenance database such as postgres. Empty: the PG* variables. The password goes in a private file, never on a command line. Without create, clean replaces the database from the same server's postgres database (template1 where there is none)."
     },
     create: {
       type: "boolean",
       default: "false",
-      description: "Create the database named in the backup (pg_restore --create), connecting to the maintenance database of database-url."
+      description: "Create the database named in the backup (pg_restore --create), connecting to the maintenance database of database-url. One that exists is refused, or with clean replaced as clean describes."
     },
     clean: {
       type: "boolean",
       default: "false",
-      description: "Drop existing objects first (--clean --if-exists). Without it, a database that already holds tables is refused, so nothing is overwritten by accident."
+      description: "Replace a database that already holds tables: the backup is restored into a new database beside it (same owner, encoding, locale, privileges and settings), verified, and swapped in by renaming only then, so a failure leaves the database as it was. The swap ends the sessions connected to it (Kong reconnects). Needs the CREATEDB privilege and the database's ownership. Without clean, a database that holds tables is refused."
+    },
+    "keep-previous": {
+      type: "boolean",
+      default: "true",
+      description: "When clean replaced a database, keep the replaced one, renamed <database>_deckhand_previous_<UTC time> (rename it back to roll back; drop it when done). false: drop it once the restored database is in its place."
     },
     jobs: {
       type: "integer",
+      max: 128,
       description: "Parallel pg_restore jobs (directory and custom formats). Default: the number of CPUs."
     },
     verify: {
@@ -44027,6 +44711,7 @@ COMMANDS["db-restore"] = {
   },
   outputs: {
     database: "The database restored into.",
+    "previous-database": "The database clean replaced, kept under this name (keep-previous); empty when none was replaced or it was dropped.",
     tables: "Tables checked after the restore.",
     rows: "Rows checked after the restore.",
     verified: "true when every row count and checksum matched the manifest.",
@@ -44092,6 +44777,29 @@ COMMANDS["files-restore"] = {
       default: "false",
       description: "Verify the archive and report what would be written; write nothing."
     },
+    "max-size-mib": {
+      type: "integer",
+      default: String(mebibytes(DEFAULT_LIMITS.maxBytes)),
+      min: 1,
+      max: 16 * 1024 * 1024,
+      unit: "MiB",
+      description: "Most the archive may unpack to, in MiB, all files together. A larger one is refused as it streams, and nothing is restored; raise it for a backup that large."
+    },
+    "max-file-size-mib": {
+      type: "integer",
+      default: String(mebibytes(DEFAULT_LIMITS.maxFileBytes)),
+      min: 1,
+      max: 16 * 1024 * 1024,
+      unit: "MiB",
+      description: "Largest file the archive may hold, in MiB; an archive with a larger one is refused."
+    },
+    "max-files": {
+      type: "integer",
+      default: String(DEFAULT_LIMITS.maxEntries),
+      min: 1,
+      max: 1e7,
+      description: "Most files and directories the archive may hold; an archive with more is refused."
+    },
     ...artifactDownloadInputs
   },
   outputs: {
@@ -44138,6 +44846,8 @@ COMMANDS.commit = {
     },
     "push-retries": {
       type: "integer",
+      min: 0,
+      max: 10,
       default: "5",
       description: "Times to fetch, merge and push again when the branch moved meanwhile, waiting 1, 2, 4\u2026 seconds (with jitter) in between. 0: fail on the first rejection."
     },
@@ -44208,6 +44918,8 @@ COMMANDS.restore = {
     },
     "wait-timeout": {
       type: "integer",
+      max: 86400,
+      unit: "seconds",
       default: "600",
       description: "Seconds to wait for the gateway to answer (Admin API root and /status), at the start and again after a restart, retrying with backoff."
     },
@@ -44217,6 +44929,8 @@ COMMANDS.restore = {
     },
     "smoke-timeout": {
       type: "integer",
+      max: 3600,
+      unit: "seconds",
       default: "30",
       description: "Seconds each smoke request is retried (with backoff) until it answers as expected: Kong applies new configuration to its router a few seconds after it is written."
     },
@@ -44226,10 +44940,12 @@ COMMANDS.restore = {
     },
     parallelism: {
       type: "integer",
+      max: 256,
       description: "Concurrent Admin API requests deck makes per workspace (deck default 10)."
     },
     jobs: {
       type: "integer",
+      max: 128,
       description: "Parallel pg_restore jobs. Default: one transaction, so a failed restore leaves the database as it was."
     },
     "no-owner": {
@@ -44254,7 +44970,7 @@ COMMANDS.restore = {
 };
 
 // actions/engine/jobs/artifacts.ts
-import { resolve as resolve3 } from "node:path";
+import { resolve as resolve4 } from "node:path";
 
 // actions/engine/artifacts.ts
 function artifactServiceUnavailable(env) {
@@ -44272,7 +44988,7 @@ function artifactServiceUnavailable(env) {
 // actions/engine/jobs/artifacts.ts
 init_errors();
 async function resolveBackupInput(inputs, ctx, input, name = "input") {
-  const path5 = resolve3(input);
+  const path5 = resolve4(input);
   if (await exists(path5)) return { path: path5, cleanup: async () => void 0 };
   if (!ctx.artifacts || /[\\/]/.test(input))
     throw new DeckhandError(`${name} ${path5}: no such file or directory.`);
@@ -44308,16 +45024,32 @@ async function resolveBackupInput(inputs, ctx, input, name = "input") {
 var import_yaml3 = __toESM(require_dist(), 1);
 init_errors();
 import { access as access2, writeFile as writeFile2 } from "node:fs/promises";
-import { join as join10 } from "node:path";
+import { join as join11 } from "node:path";
+var DEFAULT_DECK_TIMEOUT_SECONDS = 1800;
+var DeckTimeoutError = class extends DeckhandError {
+  constructor(running, timeoutSeconds, writes2) {
+    super(
+      `${running} did not finish within ${timeoutSeconds} s and was stopped (deck and every process it started). ` + (writes2 ? "It may have applied part of its changes: run diff to see what is left. " : "Nothing it read was used. ") + `If it needs longer, raise deck-timeout (seconds, now ${timeoutSeconds}); if it should not, check that the Admin API answers.`
+    );
+    this.running = running;
+    this.timeoutSeconds = timeoutSeconds;
+    this.name = "DeckTimeoutError";
+  }
+  running;
+  timeoutSeconds;
+};
 var DeckRunner = class {
-  constructor(deck, connection, logger2) {
+  constructor(deck, connection, logger2, options = {}) {
     this.deck = deck;
     this.connection = connection;
     this.logger = logger2;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_DECK_TIMEOUT_SECONDS * 1e3;
   }
   deck;
   connection;
   logger;
+  /** The deadline of each run: deck-timeout, or {@link DEFAULT_DECK_TIMEOUT_SECONDS}. */
+  timeoutMs;
   async run(command, options) {
     const secrets = connectionSecrets(this.connection);
     const temp = await privateTempDir("deckhand-deck-");
@@ -44332,7 +45064,7 @@ var DeckRunner = class {
           else headers.push(`Kong-Admin-Token:${conn.adminToken}`);
         }
         if (headers.length > 0) {
-          global2.configFile = join10(temp.path, "deck.yaml");
+          global2.configFile = join11(temp.path, "deck.yaml");
           await writeFile2(global2.configFile, (0, import_yaml3.stringify)({ headers }), { mode: 384 });
         }
         global2.kongAddr = conn.kongAddr;
@@ -44351,7 +45083,11 @@ var DeckRunner = class {
       }
       const argv = [...command, ...globalArgs(global2)];
       this.logger.debug(`deck ${argv.join(" ")}`);
-      const result = await this.spawn(argv, env, options);
+      const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+      const result = await this.spawn(argv, env, options.cwd, timeoutMs);
+      if (result.timedOut) {
+        throw new DeckTimeoutError(describeRun(command), Math.round(timeoutMs / 1e3), writes(command));
+      }
       if (result.signal) {
         throw new DeckhandError(
           `deck ${commandName(command)} was stopped by ${result.signal}; nothing was written`
@@ -44363,9 +45099,9 @@ var DeckRunner = class {
       await temp.cleanup();
     }
   }
-  async spawn(argv, env, options) {
+  async spawn(argv, env, cwd, timeoutMs) {
     try {
-      return await run(this.deck.path, argv, { env, cwd: options.cwd, timeoutMs: options.timeoutMs });
+      return await run(this.deck.path, argv, { env, cwd, timeoutMs, killGroup: true });
     } catch (err) {
       const code = err.code;
       throw new DeckhandError(
@@ -44394,6 +45130,14 @@ function commandName(command) {
     " "
   );
 }
+function describeRun(command) {
+  const at2 = command.findIndex((a) => a === "--workspace" || a === "-w");
+  const workspace = at2 >= 0 ? command[at2 + 1] : void 0;
+  return `deck ${commandName(command)}${workspace ? ` (workspace ${workspace})` : ""}`;
+}
+function writes(command) {
+  return ["sync", "apply", "reset"].includes(command[0] === "gateway" ? command[1] : command[0]);
+}
 
 // actions/engine/jobs/context.ts
 function readConnection(inputs, ctx) {
@@ -44418,19 +45162,25 @@ async function openDeck(inputs, ctx, connection) {
     logger: ctx.logger,
     pathEnv: ctx.env.PATH
   });
+  const timeoutSeconds = inputs.has("deck-timeout") ? inputs.integer("deck-timeout") : void 0;
   return new DeckRunner(
     { path: located.path, features: deckFeatures(located.version) },
     connection,
-    ctx.logger
+    ctx.logger,
+    {
+      timeoutMs: timeoutSeconds === void 0 ? void 0 : timeoutSeconds * 1e3
+    }
   );
 }
 
 // actions/engine/jobs/inputs.ts
 init_errors();
 var Inputs = class {
+  /** Reads every integer input at once: a value out of range fails the job before any work is done. */
   constructor(specs, source) {
     this.specs = specs;
     this.source = source;
+    for (const [name, spec] of Object.entries(specs)) if (spec.type === "integer") this.bounded(name, 1);
   }
   specs;
   source;
@@ -44468,23 +45218,32 @@ var Inputs = class {
   optionalBoolean(name) {
     return this.raw(name) === void 0 ? void 0 : this.boolean(name);
   }
-  /** A whole number, zero included, or undefined when not set. */
+  /** A whole number, zero included (within the spec's range), or undefined when not set. */
   count(name) {
-    const value = this.raw(name);
-    if (value === void 0) return void 0;
-    if (!/^[0-9]+$/.test(value)) {
-      throw new DeckhandError(`Input ${name} must be a whole number (0 or more), got "${value}"`);
-    }
-    return Number(value);
+    return this.bounded(name, 0);
   }
-  /** A positive integer, or undefined when not set. */
+  /** A positive integer (within the spec's range), or undefined when not set. */
   integer(name) {
+    return this.bounded(name, 1);
+  }
+  /**
+   * A safe integer within [min, max] of the spec: digits only (no sign, exponent or fraction), so that
+   * `99999999999999999999999` is refused here rather than handed to deck as `1e+23`.
+   */
+  bounded(name, floor) {
     const value = this.raw(name);
     if (value === void 0) return void 0;
-    if (!/^[0-9]+$/.test(value) || Number(value) < 1) {
-      throw new DeckhandError(`Input ${name} must be a positive integer, got "${value}"`);
+    const spec = this.specs[name];
+    if (spec.max === void 0) throw new Error(`input ${name} has no maximum in the spec`);
+    const min = spec.min ?? floor;
+    const n = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > spec.max) {
+      const shown = value.length > 40 ? `${value.slice(0, 40)}\u2026` : value;
+      throw new DeckhandError(
+        `Input ${name} must be a whole number from ${min} to ${spec.max}${spec.unit ? ` (${spec.unit})` : ""}, got "${shown}"`
+      );
     }
-    return Number(value);
+    return n;
   }
   /** One of a fixed set of values (the spec's default when unset). */
   oneOf(name, allowed) {
@@ -44505,8 +45264,8 @@ var Inputs = class {
 init_errors();
 
 // actions/engine/tyk/folder.ts
-import { readdir as readdir4, readFile as readFile7, stat as stat4 } from "node:fs/promises";
-import { basename as basename2, join as join11 } from "node:path";
+import { readdir as readdir4, readFile as readFile7, stat as stat5 } from "node:fs/promises";
+import { basename as basename2, join as join12 } from "node:path";
 
 // actions/engine/dump.ts
 var import_yaml5 = __toESM(require_dist(), 1);
@@ -44531,11 +45290,11 @@ async function readTykState(paths2) {
   if (paths2.length === 0) throw new DeckhandError("state: name at least one Tyk folder or file");
   const files = [];
   for (const path5 of paths2) {
-    const info2 = await stat4(path5).catch(() => void 0);
+    const info2 = await stat5(path5).catch(() => void 0);
     if (!info2) throw new DeckhandError(`state: ${path5} does not exist`);
     if (info2.isDirectory()) {
       const names = (await readdir4(path5)).filter((n) => n.endsWith(".json") && n !== TYK_SPEC_FILE).sort();
-      for (const n of names) files.push(join11(path5, n));
+      for (const n of names) files.push(join12(path5, n));
     } else files.push(path5);
   }
   const bodies = /* @__PURE__ */ new Map();
@@ -44695,6 +45454,8 @@ async function readDesired(inputs, ctx) {
 // actions/engine/jobs/restore.ts
 async function restoreJob(source, ctx) {
   const inputs = new Inputs(COMMANDS.restore.inputs, source);
+  const reportFile = inputs.string("report-file");
+  if (reportFile !== void 0) await checkOutputFile("report-file", reportFile, "restore-report.json");
   if (gatewayKind(inputs) === "tyk") return tykRestoreJob(inputs, ctx);
   const strategy = inputs.oneOf("strategy", STRATEGIES);
   const addresses = inputs.list("kong-addr");
@@ -44821,7 +45582,7 @@ async function readKeyring(value) {
   return trimmed;
 }
 async function writeReport(path5, outcome) {
-  const file = path5 ?? join12((await privateTempDir("deckhand-restore-")).path, "restore-report.json");
+  const file = path5 ?? join13((await privateTempDir("deckhand-restore-")).path, "restore-report.json");
   const document = { format: "deckhand-restore/1", generatedAt: (/* @__PURE__ */ new Date()).toISOString(), ...outcome };
   await writeFileAtomic(file, JSON.stringify(document, null, 2) + "\n");
   return file;
@@ -44843,11 +45604,11 @@ function describe(outcome, reportFile) {
     report.lines.push(
       `Restored ${gateway} with the ${outcome.strategyUsed} strategy, but ${failed.length} check(s) failed: not verified (${outcome.rtoSeconds} s).`
     );
-    for (const check of failed)
+    for (const check2 of failed)
       report.annotations.push({
         level: "error",
-        title: `deckhand restore: ${check.name}`,
-        message: check.detail
+        title: `deckhand restore: ${check2.name}`,
+        message: check2.detail
       });
   }
   if (outcome.fallback)
@@ -45069,11 +45830,11 @@ var tunnel = __toESM(require_tunnel2(), 1);
 var import_undici = __toESM(require_undici(), 1);
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve6) {
-      resolve6(value);
+    return value instanceof P ? value : new P(function(resolve7) {
+      resolve7(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve6, reject) {
+  return new (P || (P = Promise))(function(resolve7, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -45089,7 +45850,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve6(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -45162,26 +45923,26 @@ var HttpClientResponse = class {
   }
   readBody() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve6) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve7) => __awaiter(this, void 0, void 0, function* () {
         let output = Buffer.alloc(0);
         this.message.on("data", (chunk) => {
           output = Buffer.concat([output, chunk]);
         });
         this.message.on("end", () => {
-          resolve6(output.toString());
+          resolve7(output.toString());
         });
       }));
     });
   }
   readBodyBuffer() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve6) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve7) => __awaiter(this, void 0, void 0, function* () {
         const chunks = [];
         this.message.on("data", (chunk) => {
           chunks.push(chunk);
         });
         this.message.on("end", () => {
-          resolve6(Buffer.concat(chunks));
+          resolve7(Buffer.concat(chunks));
         });
       }));
     });
@@ -45384,14 +46145,14 @@ var HttpClient = class {
    */
   requestRaw(info2, data) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve6, reject) => {
+      return new Promise((resolve7, reject) => {
         function callbackForResult(err, res) {
           if (err) {
             reject(err);
           } else if (!res) {
             reject(new Error("Unknown error"));
           } else {
-            resolve6(res);
+            resolve7(res);
           }
         }
         this.requestRawWithCallback(info2, data, callbackForResult);
@@ -45635,12 +46396,12 @@ var HttpClient = class {
     return __awaiter(this, void 0, void 0, function* () {
       retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
       const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-      return new Promise((resolve6) => setTimeout(() => resolve6(), ms));
+      return new Promise((resolve7) => setTimeout(() => resolve7(), ms));
     });
   }
   _processResponse(res, options) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve6, reject) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve7, reject) => __awaiter(this, void 0, void 0, function* () {
         const statusCode = res.message.statusCode || 0;
         const response = {
           statusCode,
@@ -45648,7 +46409,7 @@ var HttpClient = class {
           headers: {}
         };
         if (statusCode === HttpCodes.NotFound) {
-          resolve6(response);
+          resolve7(response);
         }
         function dateTimeDeserializer(key, value) {
           if (typeof value === "string") {
@@ -45687,7 +46448,7 @@ var HttpClient = class {
           err.result = response.result;
           reject(err);
         } else {
-          resolve6(response);
+          resolve7(response);
         }
       }));
     });
@@ -45700,11 +46461,11 @@ import { EOL as EOL3 } from "os";
 import { constants as constants3, promises } from "fs";
 var __awaiter2 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve6) {
-      resolve6(value);
+    return value instanceof P ? value : new P(function(resolve7) {
+      resolve7(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve6, reject) {
+  return new (P || (P = Promise))(function(resolve7, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -45720,7 +46481,7 @@ var __awaiter2 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve6(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -45998,11 +46759,11 @@ import * as fs2 from "fs";
 import * as path from "path";
 var __awaiter3 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve6) {
-      resolve6(value);
+    return value instanceof P ? value : new P(function(resolve7) {
+      resolve7(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve6, reject) {
+  return new (P || (P = Promise))(function(resolve7, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -46018,12 +46779,12 @@ var __awaiter3 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve6(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { chmod, copyFile, lstat: lstat2, mkdir: mkdir2, open: open2, readdir: readdir5, rename: rename2, rm: rm3, rmdir, stat: stat5, symlink, unlink } = fs2.promises;
+var { chmod, copyFile, lstat: lstat2, mkdir: mkdir2, open: open3, readdir: readdir5, rename: rename2, rm: rm4, rmdir, stat: stat6, symlink, unlink } = fs2.promises;
 var IS_WINDOWS = process.platform === "win32";
 function readlink(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
@@ -46038,7 +46799,7 @@ var READONLY = fs2.constants.O_RDONLY;
 function exists2(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
     try {
-      yield stat5(fsPath);
+      yield stat6(fsPath);
     } catch (err) {
       if (err.code === "ENOENT") {
         return false;
@@ -46062,7 +46823,7 @@ function tryGetExecutablePath(filePath, extensions) {
   return __awaiter3(this, void 0, void 0, function* () {
     let stats = void 0;
     try {
-      stats = yield stat5(filePath);
+      stats = yield stat6(filePath);
     } catch (err) {
       if (err.code !== "ENOENT") {
         console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
@@ -46085,7 +46846,7 @@ function tryGetExecutablePath(filePath, extensions) {
       filePath = originalFilePath + extension;
       stats = void 0;
       try {
-        stats = yield stat5(filePath);
+        stats = yield stat6(filePath);
       } catch (err) {
         if (err.code !== "ENOENT") {
           console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
@@ -46131,11 +46892,11 @@ function isUnixExecutable(stats) {
 // node_modules/@actions/io/lib/io.js
 var __awaiter4 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve6) {
-      resolve6(value);
+    return value instanceof P ? value : new P(function(resolve7) {
+      resolve7(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve6, reject) {
+  return new (P || (P = Promise))(function(resolve7, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -46151,7 +46912,7 @@ var __awaiter4 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve6(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -46159,7 +46920,7 @@ var __awaiter4 = function(thisArg, _arguments, P, generator) {
 function cp(source_1, dest_1) {
   return __awaiter4(this, arguments, void 0, function* (source, dest, options = {}) {
     const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-    const destStat = (yield exists2(dest)) ? yield stat5(dest) : null;
+    const destStat = (yield exists2(dest)) ? yield stat6(dest) : null;
     if (destStat && destStat.isFile() && !force) {
       return;
     }
@@ -46167,7 +46928,7 @@ function cp(source_1, dest_1) {
     if (!(yield exists2(source))) {
       throw new Error(`no such file or directory: ${source}`);
     }
-    const sourceStat = yield stat5(source);
+    const sourceStat = yield stat6(source);
     if (sourceStat.isDirectory()) {
       if (!recursive) {
         throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
@@ -46190,7 +46951,7 @@ function rmRF(inputPath) {
       }
     }
     try {
-      yield rm3(inputPath, {
+      yield rm4(inputPath, {
         force: true,
         maxRetries: 3,
         recursive: true,
@@ -46207,12 +46968,12 @@ function mkdirP(fsPath) {
     yield mkdir2(fsPath, { recursive: true });
   });
 }
-function which(tool, check) {
+function which(tool, check2) {
   return __awaiter4(this, void 0, void 0, function* () {
     if (!tool) {
       throw new Error("parameter 'tool' is required");
     }
-    if (check) {
+    if (check2) {
       const result = yield which(tool, false);
       if (!result) {
         if (IS_WINDOWS) {
@@ -46294,7 +47055,7 @@ function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
         yield copyFile2(srcFile, destFile, force);
       }
     }
-    yield chmod(destDir, (yield stat5(sourceDir)).mode);
+    yield chmod(destDir, (yield stat6(sourceDir)).mode);
   });
 }
 function copyFile2(srcFile, destFile, force) {
@@ -46321,11 +47082,11 @@ function copyFile2(srcFile, destFile, force) {
 import { setTimeout as setTimeout2 } from "timers";
 var __awaiter5 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve6) {
-      resolve6(value);
+    return value instanceof P ? value : new P(function(resolve7) {
+      resolve7(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve6, reject) {
+  return new (P || (P = Promise))(function(resolve7, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -46341,7 +47102,7 @@ var __awaiter5 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve6(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -46560,7 +47321,7 @@ var ToolRunner = class extends events.EventEmitter {
         this.toolPath = path3.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
       }
       this.toolPath = yield which(this.toolPath, true);
-      return new Promise((resolve6, reject) => __awaiter5(this, void 0, void 0, function* () {
+      return new Promise((resolve7, reject) => __awaiter5(this, void 0, void 0, function* () {
         this._debug(`exec tool: ${this.toolPath}`);
         this._debug("arguments:");
         for (const arg of this.args) {
@@ -46643,7 +47404,7 @@ var ToolRunner = class extends events.EventEmitter {
           if (error2) {
             reject(error2);
           } else {
-            resolve6(exitCode);
+            resolve7(exitCode);
           }
         });
         if (this.options.input) {
@@ -46766,11 +47527,11 @@ var ExecState = class _ExecState extends events.EventEmitter {
 // node_modules/@actions/exec/lib/exec.js
 var __awaiter6 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve6) {
-      resolve6(value);
+    return value instanceof P ? value : new P(function(resolve7) {
+      resolve7(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve6, reject) {
+  return new (P || (P = Promise))(function(resolve7, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -46786,7 +47547,7 @@ var __awaiter6 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve6(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -46887,8 +47648,8 @@ function configureSecretFields(lines) {
 }
 
 // actions/github/artifacts.ts
-import { readdir as readdir6, stat as stat6 } from "node:fs/promises";
-import { join as join15, resolve as resolve5 } from "node:path";
+import { readdir as readdir6, stat as stat7 } from "node:fs/promises";
+import { join as join16, resolve as resolve6 } from "node:path";
 init_errors();
 var ActionsArtifactStore = class {
   constructor(env = process.env) {
@@ -46899,9 +47660,9 @@ var ActionsArtifactStore = class {
   async upload(name, files, rootDir, retentionDays) {
     const what = `Artifact "${name}" was not uploaded`;
     this.checkService(what, "Set upload-artifact to false and keep the backup another way.");
-    const root = resolve5(rootDir);
+    const root = resolve6(rootDir);
     try {
-      const paths2 = await expandFiles(files.map((file) => resolve5(root, file)));
+      const paths2 = await expandFiles(files.map((file) => resolve6(root, file)));
       const client = await this.client();
       const { id, size } = await client.uploadArtifact(name, paths2, root, {
         retentionDays,
@@ -46918,7 +47679,7 @@ var ActionsArtifactStore = class {
     }
   }
   async download(name, destDir, from) {
-    const path5 = resolve5(destDir);
+    const path5 = resolve6(destDir);
     if (!from) {
       const what2 = `Artifact "${name}" was not downloaded`;
       this.checkService(what2, "Pass the backup's path as input instead of an artifact name.");
@@ -47052,13 +47813,13 @@ var ActionsArtifactStore = class {
 async function expandFiles(paths2) {
   const out = [];
   for (const path5 of paths2) {
-    const info2 = await stat6(path5).catch(() => void 0);
+    const info2 = await stat7(path5).catch(() => void 0);
     if (!info2?.isDirectory()) {
       out.push(path5);
       continue;
     }
     const entries2 = await readdir6(path5, { recursive: true, withFileTypes: true });
-    const files = entries2.filter((e) => !e.isDirectory()).map((e) => join15(e.parentPath, e.name));
+    const files = entries2.filter((e) => !e.isDirectory()).map((e) => join16(e.parentPath, e.name));
     append(out, files.length > 0 ? files.sort() : [path5]);
   }
   return out;
@@ -47077,8 +47838,8 @@ function scrubSecrets(text, secrets) {
 init_summary();
 
 // actions/github/tool-cache-store.ts
-import { stat as stat7 } from "node:fs/promises";
-import { join as join17 } from "node:path";
+import { stat as stat8 } from "node:fs/promises";
+import { join as join18 } from "node:path";
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
 import * as crypto2 from "crypto";
@@ -47098,11 +47859,11 @@ import { ok as ok2 } from "assert";
 // node_modules/@actions/tool-cache/lib/retry-helper.js
 var __awaiter7 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve6) {
-      resolve6(value);
+    return value instanceof P ? value : new P(function(resolve7) {
+      resolve7(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve6, reject) {
+  return new (P || (P = Promise))(function(resolve7, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -47118,7 +47879,7 @@ var __awaiter7 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve6(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -47160,7 +47921,7 @@ var RetryHelper = class {
   }
   sleep(seconds) {
     return __awaiter7(this, void 0, void 0, function* () {
-      return new Promise((resolve6) => setTimeout(resolve6, seconds * 1e3));
+      return new Promise((resolve7) => setTimeout(resolve7, seconds * 1e3));
     });
   }
 };
@@ -47168,11 +47929,11 @@ var RetryHelper = class {
 // node_modules/@actions/tool-cache/lib/tool-cache.js
 var __awaiter8 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve6) {
-      resolve6(value);
+    return value instanceof P ? value : new P(function(resolve7) {
+      resolve7(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve6, reject) {
+  return new (P || (P = Promise))(function(resolve7, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -47188,7 +47949,7 @@ var __awaiter8 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve6(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -47453,7 +48214,7 @@ var ToolCacheStore = class {
   async find(version, platform2) {
     const dir = find(TOOL, normalizeVersion(version), toolCacheKey(platform2));
     if (!dir) return void 0;
-    const binary = await stat7(join17(dir, deckBinaryName(platform2))).catch(() => void 0);
+    const binary = await stat8(join18(dir, deckBinaryName(platform2))).catch(() => void 0);
     return binary?.isFile() ? dir : void 0;
   }
   download(url) {
@@ -47509,9 +48270,10 @@ async function runAction(command, job) {
     if (result.reviews?.length) await postReviews(spec, source, result.reviews);
     for (const line of result.report.lines) info(line);
     if (!result.ok) setFailed(`${result.report.title}: ${result.report.lines[0] ?? "failed"}`);
-  } catch (err) {
-    if (!isDeckhandError(err)) debug(err?.stack ?? String(err));
-    setFailed(isDeckhandError(err) ? [err.message, ...err.details].join("\n") : errorMessage(err));
+  } catch (thrown) {
+    const err = asExpectedError(thrown);
+    if (!err) debug(thrown?.stack ?? String(thrown));
+    setFailed(err ? [err.message, ...err.details].join("\n") : errorMessage(thrown));
   }
 }
 async function postReviews(spec, source, reviews) {

@@ -2265,10 +2265,27 @@ var require_semver2 = __commonJS({
 function isDeckhandError(err) {
   return err instanceof DeckhandError;
 }
+function fileSystemError(err, place) {
+  if (isDeckhandError(err)) return err;
+  const e = err;
+  const advice = e?.code === void 0 ? void 0 : FILE_SYSTEM_ADVICE[e.code];
+  if (advice === void 0) return err;
+  const file = e.path ?? place;
+  const message = advice(place, file);
+  const details = message.includes(file) ? [] : [`${e.code} from ${e.syscall ?? "a call"} on ${file}`];
+  return new FileSystemError(e.code, place, message, details, err);
+}
+function asExpectedError(err) {
+  if (isDeckhandError(err)) return err;
+  const path5 = err?.path;
+  if (typeof path5 !== "string") return void 0;
+  const mapped = fileSystemError(err, path5);
+  return isDeckhandError(mapped) ? mapped : void 0;
+}
 function errorMessage(err) {
   return err instanceof Error ? err.message : String(err);
 }
-var DeckhandError;
+var DeckhandError, FileSystemError, FILE_SYSTEM_ADVICE;
 var init_errors = __esm({
   "actions/engine/errors.ts"() {
     "use strict";
@@ -2280,6 +2297,23 @@ var init_errors = __esm({
         this.name = "DeckhandError";
         this.details = details;
       }
+    };
+    FileSystemError = class extends DeckhandError {
+      code;
+      path;
+      constructor(code, path5, message, details, cause) {
+        super(message, details, { cause });
+        this.name = "FileSystemError";
+        this.code = code;
+        this.path = path5;
+      }
+    };
+    FILE_SYSTEM_ADVICE = {
+      ENOSPC: (place) => `No space left on ${place}: free space and rerun.`,
+      EDQUOT: (place) => `Disk quota exceeded on ${place}: free space or raise the quota, and rerun.`,
+      EROFS: (place) => `${place} is on a read-only file system: choose a writable place, or remount it, and rerun.`,
+      EACCES: (_place, file) => `Permission denied on ${file}: run as a user who may use it, or change its permissions, and rerun.`,
+      EPERM: (_place, file) => `Operation not permitted on ${file}: run as a user who may use it, or change its permissions, and rerun.`
     };
   }
 });
@@ -34463,13 +34497,38 @@ function deckFeatures(version) {
   };
 }
 
+// actions/engine/files/limits.ts
+var KiB = 1024;
+var MiB = 1024 * KiB;
+var GiB = 1024 * MiB;
+var DEFAULT_LIMITS = {
+  maxBytes: 10 * GiB,
+  maxFileBytes: 4 * GiB,
+  maxEntries: 1e5
+};
+var NO_LIMITS = {
+  maxBytes: Number.POSITIVE_INFINITY,
+  maxFileBytes: Number.POSITIVE_INFINITY,
+  maxEntries: Number.POSITIVE_INFINITY
+};
+function mebibytes(bytes) {
+  return Math.ceil(bytes / MiB);
+}
+
 // actions/spec.ts
 var deckInputs = {
   "deck-version": {
     type: "string",
     description: `deck release to use when deck is not on PATH (or to insist on one): a version like ${DEFAULT_DECK_VERSION}, or latest. Downloads are verified against the release's checksums.`
   },
-  "deck-path": { type: "string", description: "Path to a deck binary to use as it is (no download)." }
+  "deck-path": { type: "string", description: "Path to a deck binary to use as it is (no download)." },
+  "deck-timeout": {
+    type: "integer",
+    default: "1800",
+    max: 86400,
+    unit: "seconds",
+    description: "Seconds one deck run (a dump, or the diff or sync of one workspace) may take in all; past it deck and every process it started are stopped and the step fails."
+  }
 };
 var transportInputs = {
   "tls-skip-verify": {
@@ -34485,7 +34544,13 @@ var transportInputs = {
     type: "string",
     description: "Server name to verify the Admin API certificate against."
   },
-  timeout: { type: "integer", default: "30", description: "Seconds deck waits for each Admin API request." }
+  timeout: {
+    type: "integer",
+    default: "30",
+    max: 3600,
+    unit: "seconds",
+    description: "Seconds deck waits for each Admin API request."
+  }
 };
 var secretFieldsInput = {
   "secret-fields": {
@@ -34536,6 +34601,8 @@ var tykInputs = {
 };
 var convergeTimeout = {
   type: "integer",
+  max: 3600,
+  unit: "seconds",
   default: "60",
   description: "gateway: tyk: seconds to wait after writing (and the reload) until the gateway serves what the files hold, re-reading with backoff; still different then, the step fails."
 };
@@ -34563,6 +34630,7 @@ var planInputs = {
   },
   parallelism: {
     type: "integer",
+    max: 256,
     description: "Concurrent Admin API requests deck makes per workspace (deck default 10)."
   },
   "plan-file": {
@@ -34667,6 +34735,7 @@ var COMMANDS = {
       },
       parallelism: {
         type: "integer",
+        max: 256,
         description: "Number of concurrent requests deck makes when online (deck default 10)."
       },
       ...connectionInputs,
@@ -34692,6 +34761,8 @@ COMMANDS.sync = {
     ...planInputs,
     "max-deletes": {
       type: "integer",
+      min: 0,
+      max: 1e6,
       default: "0",
       description: "Most entities the sync may delete, across all workspaces; a plan that deletes more is refused before anything is sent."
     },
@@ -34707,6 +34778,7 @@ COMMANDS.sync = {
     },
     "workspace-concurrency": {
       type: "integer",
+      max: 64,
       default: "1",
       description: "How many workspaces sync at the same time (never two syncs of one workspace)."
     },
@@ -34731,6 +34803,8 @@ var artifactInputs = {
   },
   "retention-days": {
     type: "integer",
+    max: 90,
+    unit: "days",
     actionOnly: true,
     description: "Days GitHub keeps the artifact (1 to 90). Default: the repository's setting."
   }
@@ -34773,6 +34847,7 @@ COMMANDS["db-dump"] = {
     },
     jobs: {
       type: "integer",
+      max: 128,
       description: "Parallel pg_dump jobs, directory format only. Default: the number of CPUs."
     },
     compress: {
@@ -34791,7 +34866,7 @@ COMMANDS["db-dump"] = {
     "output-dir": {
       type: "string",
       default: "db-backup",
-      description: "Directory that receives the backup, in a new folder <database>-<UTC time> holding the dump and manifest.json. Earlier backups are never touched."
+      description: "Directory that receives the backup, in a new folder <database>-<UTC time> holding the dump and manifest.json (-2, -3\u2026 when another dump of the same second has that name). Earlier backups are never touched."
     },
     verify: {
       type: "boolean",
@@ -34822,20 +34897,26 @@ COMMANDS["db-restore"] = {
     },
     "database-url": {
       ...postgresInputs["database-url"],
-      description: "Where to restore: postgres://user:password@host:5432/kong, or with create, a maintenance database such as postgres. Empty: the PG* variables. The password goes in a private file, never on a command line."
+      description: "Where to restore: postgres://user:password@host:5432/kong, or with create, a maintenance database such as postgres. Empty: the PG* variables. The password goes in a private file, never on a command line. Without create, clean replaces the database from the same server's postgres database (template1 where there is none)."
     },
     create: {
       type: "boolean",
       default: "false",
-      description: "Create the database named in the backup (pg_restore --create), connecting to the maintenance database of database-url."
+      description: "Create the database named in the backup (pg_restore --create), connecting to the maintenance database of database-url. One that exists is refused, or with clean replaced as clean describes."
     },
     clean: {
       type: "boolean",
       default: "false",
-      description: "Drop existing objects first (--clean --if-exists). Without it, a database that already holds tables is refused, so nothing is overwritten by accident."
+      description: "Replace a database that already holds tables: the backup is restored into a new database beside it (same owner, encoding, locale, privileges and settings), verified, and swapped in by renaming only then, so a failure leaves the database as it was. The swap ends the sessions connected to it (Kong reconnects). Needs the CREATEDB privilege and the database's ownership. Without clean, a database that holds tables is refused."
+    },
+    "keep-previous": {
+      type: "boolean",
+      default: "true",
+      description: "When clean replaced a database, keep the replaced one, renamed <database>_deckhand_previous_<UTC time> (rename it back to roll back; drop it when done). false: drop it once the restored database is in its place."
     },
     jobs: {
       type: "integer",
+      max: 128,
       description: "Parallel pg_restore jobs (directory and custom formats). Default: the number of CPUs."
     },
     verify: {
@@ -34853,6 +34934,7 @@ COMMANDS["db-restore"] = {
   },
   outputs: {
     database: "The database restored into.",
+    "previous-database": "The database clean replaced, kept under this name (keep-previous); empty when none was replaced or it was dropped.",
     tables: "Tables checked after the restore.",
     rows: "Rows checked after the restore.",
     verified: "true when every row count and checksum matched the manifest.",
@@ -34918,6 +35000,29 @@ COMMANDS["files-restore"] = {
       default: "false",
       description: "Verify the archive and report what would be written; write nothing."
     },
+    "max-size-mib": {
+      type: "integer",
+      default: String(mebibytes(DEFAULT_LIMITS.maxBytes)),
+      min: 1,
+      max: 16 * 1024 * 1024,
+      unit: "MiB",
+      description: "Most the archive may unpack to, in MiB, all files together. A larger one is refused as it streams, and nothing is restored; raise it for a backup that large."
+    },
+    "max-file-size-mib": {
+      type: "integer",
+      default: String(mebibytes(DEFAULT_LIMITS.maxFileBytes)),
+      min: 1,
+      max: 16 * 1024 * 1024,
+      unit: "MiB",
+      description: "Largest file the archive may hold, in MiB; an archive with a larger one is refused."
+    },
+    "max-files": {
+      type: "integer",
+      default: String(DEFAULT_LIMITS.maxEntries),
+      min: 1,
+      max: 1e7,
+      description: "Most files and directories the archive may hold; an archive with more is refused."
+    },
     ...artifactDownloadInputs
   },
   outputs: {
@@ -34964,6 +35069,8 @@ COMMANDS.commit = {
     },
     "push-retries": {
       type: "integer",
+      min: 0,
+      max: 10,
       default: "5",
       description: "Times to fetch, merge and push again when the branch moved meanwhile, waiting 1, 2, 4\u2026 seconds (with jitter) in between. 0: fail on the first rejection."
     },
@@ -35034,6 +35141,8 @@ COMMANDS.restore = {
     },
     "wait-timeout": {
       type: "integer",
+      max: 86400,
+      unit: "seconds",
       default: "600",
       description: "Seconds to wait for the gateway to answer (Admin API root and /status), at the start and again after a restart, retrying with backoff."
     },
@@ -35043,6 +35152,8 @@ COMMANDS.restore = {
     },
     "smoke-timeout": {
       type: "integer",
+      max: 3600,
+      unit: "seconds",
       default: "30",
       description: "Seconds each smoke request is retried (with backoff) until it answers as expected: Kong applies new configuration to its router a few seconds after it is written."
     },
@@ -35052,10 +35163,12 @@ COMMANDS.restore = {
     },
     parallelism: {
       type: "integer",
+      max: 256,
       description: "Concurrent Admin API requests deck makes per workspace (deck default 10)."
     },
     jobs: {
       type: "integer",
+      max: 128,
       description: "Parallel pg_restore jobs. Default: one transaction, so a failed restore leaves the database as it was."
     },
     "no-owner": {
@@ -40825,7 +40938,12 @@ function run(program, args, options = {}) {
     const stderr = [];
     child3.stdout.on("data", (chunk) => stdout.push(chunk));
     child3.stderr.on("data", (chunk) => stderr.push(chunk));
-    const timer = options.timeoutMs === void 0 ? void 0 : setTimeout(() => killTree(child3), options.timeoutMs);
+    let timedOut = false;
+    const expire = () => {
+      timedOut = true;
+      killTree(child3, options.killGroup ? "SIGKILL" : "SIGTERM");
+    };
+    const timer = options.timeoutMs === void 0 ? void 0 : setTimeout(expire, options.timeoutMs);
     child3.on("error", (err) => {
       if (timer) clearTimeout(timer);
       reject(err);
@@ -40835,6 +40953,7 @@ function run(program, args, options = {}) {
       resolve4({
         exitCode: code ?? 1,
         signal,
+        ...timedOut ? { timedOut } : {},
         stdout: Buffer.concat(stdout).toString("utf8"),
         stderr: Buffer.concat(stderr).toString("utf8")
       });
@@ -41060,10 +41179,15 @@ async function findOnPath(binary, pathEnv) {
 async function readDeckVersion(path5) {
   let result;
   try {
-    result = await run(path5, ["version"], { timeoutMs: 3e4, env: { DECK_ANALYTICS: "off" } });
+    result = await run(path5, ["version"], {
+      timeoutMs: 3e4,
+      killGroup: true,
+      env: { DECK_ANALYTICS: "off" }
+    });
   } catch (err) {
     throw new DeckhandError(`Could not run ${path5}: ${errorMessage(err)}`, [], { cause: err });
   }
+  if (result.timedOut) throw new DeckhandError(`'${path5} version' did not answer within 30 s and was stopped`);
   if (result.signal || result.exitCode !== 0) {
     const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
     const stderr = result.stderr.trim();
@@ -41123,15 +41247,31 @@ function scrub(text, secrets, mask = "***") {
 }
 
 // actions/engine/deck/runner.ts
+var DEFAULT_DECK_TIMEOUT_SECONDS = 1800;
+var DeckTimeoutError = class extends DeckhandError {
+  constructor(running, timeoutSeconds, writes2) {
+    super(
+      `${running} did not finish within ${timeoutSeconds} s and was stopped (deck and every process it started). ` + (writes2 ? "It may have applied part of its changes: run diff to see what is left. " : "Nothing it read was used. ") + `If it needs longer, raise deck-timeout (seconds, now ${timeoutSeconds}); if it should not, check that the Admin API answers.`
+    );
+    this.running = running;
+    this.timeoutSeconds = timeoutSeconds;
+    this.name = "DeckTimeoutError";
+  }
+  running;
+  timeoutSeconds;
+};
 var DeckRunner = class {
-  constructor(deck, connection, logger2) {
+  constructor(deck, connection, logger2, options = {}) {
     this.deck = deck;
     this.connection = connection;
     this.logger = logger2;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_DECK_TIMEOUT_SECONDS * 1e3;
   }
   deck;
   connection;
   logger;
+  /** The deadline of each run: deck-timeout, or {@link DEFAULT_DECK_TIMEOUT_SECONDS}. */
+  timeoutMs;
   async run(command, options) {
     const secrets = connectionSecrets(this.connection);
     const temp = await privateTempDir("deckhand-deck-");
@@ -41165,7 +41305,11 @@ var DeckRunner = class {
       }
       const argv = [...command, ...globalArgs(global2)];
       this.logger.debug(`deck ${argv.join(" ")}`);
-      const result = await this.spawn(argv, env, options);
+      const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+      const result = await this.spawn(argv, env, options.cwd, timeoutMs);
+      if (result.timedOut) {
+        throw new DeckTimeoutError(describeRun(command), Math.round(timeoutMs / 1e3), writes(command));
+      }
       if (result.signal) {
         throw new DeckhandError(
           `deck ${commandName(command)} was stopped by ${result.signal}; nothing was written`
@@ -41177,9 +41321,9 @@ var DeckRunner = class {
       await temp.cleanup();
     }
   }
-  async spawn(argv, env, options) {
+  async spawn(argv, env, cwd, timeoutMs) {
     try {
-      return await run(this.deck.path, argv, { env, cwd: options.cwd, timeoutMs: options.timeoutMs });
+      return await run(this.deck.path, argv, { env, cwd, timeoutMs, killGroup: true });
     } catch (err) {
       const code = err.code;
       throw new DeckhandError(
@@ -41208,6 +41352,14 @@ function commandName(command) {
     " "
   );
 }
+function describeRun(command) {
+  const at = command.findIndex((a) => a === "--workspace" || a === "-w");
+  const workspace = at >= 0 ? command[at + 1] : void 0;
+  return `deck ${commandName(command)}${workspace ? ` (workspace ${workspace})` : ""}`;
+}
+function writes(command) {
+  return ["sync", "apply", "reset"].includes(command[0] === "gateway" ? command[1] : command[0]);
+}
 
 // actions/engine/jobs/context.ts
 function readConnection(inputs, ctx) {
@@ -41232,19 +41384,25 @@ async function openDeck(inputs, ctx, connection) {
     logger: ctx.logger,
     pathEnv: ctx.env.PATH
   });
+  const timeoutSeconds = inputs.has("deck-timeout") ? inputs.integer("deck-timeout") : void 0;
   return new DeckRunner(
     { path: located.path, features: deckFeatures(located.version) },
     connection,
-    ctx.logger
+    ctx.logger,
+    {
+      timeoutMs: timeoutSeconds === void 0 ? void 0 : timeoutSeconds * 1e3
+    }
   );
 }
 
 // actions/engine/jobs/inputs.ts
 init_errors();
 var Inputs = class {
+  /** Reads every integer input at once: a value out of range fails the job before any work is done. */
   constructor(specs, source) {
     this.specs = specs;
     this.source = source;
+    for (const [name, spec] of Object.entries(specs)) if (spec.type === "integer") this.bounded(name, 1);
   }
   specs;
   source;
@@ -41282,23 +41440,32 @@ var Inputs = class {
   optionalBoolean(name) {
     return this.raw(name) === void 0 ? void 0 : this.boolean(name);
   }
-  /** A whole number, zero included, or undefined when not set. */
+  /** A whole number, zero included (within the spec's range), or undefined when not set. */
   count(name) {
-    const value = this.raw(name);
-    if (value === void 0) return void 0;
-    if (!/^[0-9]+$/.test(value)) {
-      throw new DeckhandError(`Input ${name} must be a whole number (0 or more), got "${value}"`);
-    }
-    return Number(value);
+    return this.bounded(name, 0);
   }
-  /** A positive integer, or undefined when not set. */
+  /** A positive integer (within the spec's range), or undefined when not set. */
   integer(name) {
+    return this.bounded(name, 1);
+  }
+  /**
+   * A safe integer within [min, max] of the spec: digits only (no sign, exponent or fraction), so that
+   * `99999999999999999999999` is refused here rather than handed to deck as `1e+23`.
+   */
+  bounded(name, floor) {
     const value = this.raw(name);
     if (value === void 0) return void 0;
-    if (!/^[0-9]+$/.test(value) || Number(value) < 1) {
-      throw new DeckhandError(`Input ${name} must be a positive integer, got "${value}"`);
+    const spec = this.specs[name];
+    if (spec.max === void 0) throw new Error(`input ${name} has no maximum in the spec`);
+    const min = spec.min ?? floor;
+    const n = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > spec.max) {
+      const shown = value.length > 40 ? `${value.slice(0, 40)}\u2026` : value;
+      throw new DeckhandError(
+        `Input ${name} must be a whole number from ${min} to ${spec.max}${spec.unit ? ` (${spec.unit})` : ""}, got "${shown}"`
+      );
     }
-    return Number(value);
+    return n;
   }
   /** One of a fixed set of values (the spec's default when unset). */
   oneOf(name, allowed) {
@@ -44033,9 +44200,10 @@ async function runAction(command, job) {
     if (result.reviews?.length) await postReviews(spec, source, result.reviews);
     for (const line of result.report.lines) info(line);
     if (!result.ok) setFailed(`${result.report.title}: ${result.report.lines[0] ?? "failed"}`);
-  } catch (err) {
-    if (!isDeckhandError(err)) debug(err?.stack ?? String(err));
-    setFailed(isDeckhandError(err) ? [err.message, ...err.details].join("\n") : errorMessage(err));
+  } catch (thrown) {
+    const err = asExpectedError(thrown);
+    if (!err) debug(thrown?.stack ?? String(thrown));
+    setFailed(err ? [err.message, ...err.details].join("\n") : errorMessage(thrown));
   }
 }
 async function postReviews(spec, source, reviews) {
