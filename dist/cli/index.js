@@ -49398,6 +49398,7 @@ async function pendingFolder(outputDir, name) {
       `output-dir ${outputDir} cannot be written (${code}): choose a writable directory with enough free space.`
     );
   }
+  const forget = removeOnStop(path);
   return {
     path,
     async commit() {
@@ -49416,10 +49417,14 @@ async function pendingFolder(outputDir, name) {
           await rmdir(final).catch(() => void 0);
           throw err;
         }
+        forget();
         return final;
       }
     },
-    discard: () => rm5(path, { recursive: true, force: true })
+    async discard() {
+      await rm5(path, { recursive: true, force: true });
+      forget();
+    }
   };
 }
 async function privateTree(dir) {

@@ -27881,6 +27881,7 @@ async function pendingFolder(outputDir, name) {
       `output-dir ${outputDir} cannot be written (${code}): choose a writable directory with enough free space.`
     );
   }
+  const forget = removeOnStop(path5);
   return {
     path: path5,
     async commit() {
@@ -27899,10 +27900,14 @@ async function pendingFolder(outputDir, name) {
           await rmdir(final).catch(() => void 0);
           throw err;
         }
+        forget();
         return final;
       }
     },
-    discard: () => rm2(path5, { recursive: true, force: true })
+    async discard() {
+      await rm2(path5, { recursive: true, force: true });
+      forget();
+    }
   };
 }
 async function privateTree(dir) {

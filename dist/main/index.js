@@ -49156,6 +49156,7 @@ async function pendingFolder(outputDir, name) {
       `output-dir ${outputDir} cannot be written (${code}): choose a writable directory with enough free space.`
     );
   }
+  const forget = removeOnStop(path5);
   return {
     path: path5,
     async commit() {
@@ -49174,10 +49175,14 @@ async function pendingFolder(outputDir, name) {
           await rmdir2(final).catch(() => void 0);
           throw err;
         }
+        forget();
         return final;
       }
     },
-    discard: () => rm5(path5, { recursive: true, force: true })
+    async discard() {
+      await rm5(path5, { recursive: true, force: true });
+      forget();
+    }
   };
 }
 async function privateTree(dir) {

@@ -3,6 +3,7 @@ import { chmod, mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 
 import { DeckhandError } from '../errors.js'
+import { removeOnStop } from '../shutdown.js'
 
 /** A backup being written: a hidden folder that becomes the backup only when everything is in it. */
 export interface PendingFolder {
@@ -43,6 +44,8 @@ export async function pendingFolder(outputDir: string, name: string): Promise<Pe
       `output-dir ${outputDir} cannot be written (${code}): choose a writable directory with enough free space.`,
     )
   }
+  // A stop (SIGINT, SIGTERM) mid-dump removes the incomplete folder: it is no backup, and it holds credentials.
+  const forget = removeOnStop(path)
   return {
     path,
     async commit() {
@@ -66,10 +69,14 @@ export async function pendingFolder(outputDir: string, name: string): Promise<Pe
           await rmdir(final).catch(() => undefined)
           throw err
         }
+        forget()
         return final
       }
     },
-    discard: () => rm(path, { recursive: true, force: true }),
+    async discard() {
+      await rm(path, { recursive: true, force: true })
+      forget()
+    },
   }
 }
 
