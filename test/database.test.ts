@@ -15,6 +15,7 @@ import {
 import { sessionTimeZone } from '../actions/engine/postgres/time-zone.js'
 import { ROOT, maskedValues, recordingRunner, visibleLog } from './support/action.js'
 import { startArtifactService } from './support/artifact-service.js'
+import { fingerprint } from './support/fingerprint.js'
 
 // Characters that need escaping in a URL and in .pgpass: the password must survive both, and never show.
 const PASSWORD = 'Kong:p@ss/w\\rd'
@@ -24,25 +25,6 @@ let pg: PostgresServer
 let work: string
 /** The steps run in `work`; everything they printed is checked for the passwords at the end. */
 const { action, captured } = recordingRunner(() => work)
-
-/** Content of every table, independent of deckhand's own checksums: md5 over the rows in a fixed order. */
-async function fingerprint(database: string): Promise<Record<string, string>> {
-  const tables = (
-    await pg.psql(
-      `SELECT string_agg(quote_ident(table_schema) || '.' || quote_ident(table_name), ' ' ORDER BY table_name)
-       FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`,
-      database,
-    )
-  ).split(' ')
-  const out: Record<string, string> = {}
-  for (const table of tables) {
-    out[table] = await pg.psql(
-      `SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text COLLATE "C")), '') FROM ${table} t`,
-      database,
-    )
-  }
-  return out
-}
 
 /** A backup folder's mode, and every path below it that its group or others could read or enter. */
 async function modes(folder: string): Promise<{ folder: number; others: string[] }> {
@@ -69,7 +51,7 @@ afterAll(async () => {
 describe('db-dump and db-restore round trips on a Kong database', () => {
   const formats = ['directory', 'custom', 'tar', 'plain'] as const
   it.each(formats)('%s format: dump, restore into a fresh database, same content', async (format) => {
-    const source = await fingerprint('kong')
+    const source = await fingerprint(pg, 'kong')
     const dumped = await action('db-dump', {
       'database-url': pg.url('kong'),
       format,
@@ -92,7 +74,7 @@ describe('db-dump and db-restore round trips on a Kong database', () => {
     expect(Number(dumped.outputs.tables)).toBe(manifest.tables.length)
     // Every table's rows as dumped: configuration tables exactly as in the source.
     for (const t of manifest.tables) {
-      const expected = source[`public.${t.table}`]!.split(':')[0]
+      const expected = source[t.table]!.split(':')[0]
       expect([t.table, t.rows]).toEqual([t.table, t.data ? Number(expected) : 0])
     }
     expect(dumped.summary).toContain('Rows per table')
@@ -106,9 +88,9 @@ describe('db-dump and db-restore round trips on a Kong database', () => {
     expect(restored.outputs).toMatchObject({ database: target, verified: 'true' })
     expect(Number(restored.outputs.tables)).toBe(manifest.tables.length)
 
-    const copy = await fingerprint(target)
+    const copy = await fingerprint(pg, target)
     for (const [table, value] of Object.entries(source)) {
-      const runtime = KONG_RUNTIME_TABLES.some((r) => table === `public.${r}`)
+      const runtime = KONG_RUNTIME_TABLES.some((r) => table === r)
       expect([table, copy[table]]).toEqual([table, runtime ? '0:' : value])
     }
     // Kong's tags trigger came back with the schema: a new tagged service shows up in tags.
@@ -129,7 +111,7 @@ describe('db-dump and db-restore round trips on a Kong database', () => {
       'upload-artifact': 'false',
     })
     expect(dumped.exitCode).toBe(0)
-    const source = await fingerprint('kong')
+    const source = await fingerprint(pg, 'kong')
     const manifest = JSON.parse(await readFile(dumped.outputs.manifest!, 'utf8'))
     expect(manifest.dump.excludedTableData).toEqual([])
     expect(manifest.tables.every((t: { data: boolean }) => t.data)).toBe(true)
@@ -153,7 +135,7 @@ describe('db-dump and db-restore round trips on a Kong database', () => {
     })
     expect(restored.exitCode).toBe(0)
     expect(restored.outputs).toMatchObject({ database: 'kong_dr', verified: 'true' })
-    expect(await fingerprint('kong_dr')).toEqual(source)
+    expect(await fingerprint(pg, 'kong_dr')).toEqual(source)
   })
 })
 

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path'
 import { type PostgresServer, startPostgres } from '../script/servers.mjs'
 import { ROOT, maskedValues, recordingRunner, visibleLog } from './support/action.js'
 import { tree } from './support/tree.js'
+import { fingerprint } from './support/fingerprint.js'
 
 const SCHEMA = join(ROOT, 'test/fixtures/kestra-db/schema.sql')
 const SEED = join(ROOT, 'test/fixtures/kestra-db/seed.sql')
@@ -103,29 +104,6 @@ async function loadKestra(database: string): Promise<void> {
   await pg.psqlFile(SEED, database)
 }
 
-/**
- * Row count and an order-independent md5 of the rows of every table, generated columns included; timestamps with
- * time zone written in UTC, whatever the database's default.
- */
-async function fingerprint(database: string): Promise<Record<string, string>> {
-  const tables = (
-    await pg.psql(
-      `SELECT string_agg(quote_ident(table_name), ' ' ORDER BY table_name)
-       FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`,
-      database,
-    )
-  ).split(' ')
-  const out: Record<string, string> = {}
-  for (const table of tables) {
-    out[table] = await pg.psql(
-      `SET TIME ZONE 'UTC';
-       SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, ',' ORDER BY t::text COLLATE "C")), '') FROM ${table} t`,
-      database,
-    )
-  }
-  return out
-}
-
 /** What the schema defines beyond the tables: enum labels, functions, generated columns, indexes, triggers. */
 async function schemaOf(database: string): Promise<Record<string, string>> {
   const queries: Record<string, string> = {
@@ -183,7 +161,7 @@ describe('Kestra: database and internal storage lost, then restored', () => {
   let archive: string
 
   it('db-dump takes every table with its rows; files-backup takes the whole internal storage', async () => {
-    source = await fingerprint('kestra')
+    source = await fingerprint(pg, 'kestra')
     schema = await schemaOf('kestra')
     expect(Object.keys(source)).toEqual(TABLES)
     for (const table of TABLES)
@@ -273,7 +251,7 @@ describe('Kestra: database and internal storage lost, then restored', () => {
   })
 
   it('every table holds the same rows, and the schema is whole: enums, functions, generated columns, indexes', async () => {
-    expect(await fingerprint('kestra')).toEqual(source)
+    expect(await fingerprint(pg, 'kestra')).toEqual(source)
     expect(await schemaOf('kestra')).toEqual(schema)
   })
 
@@ -365,7 +343,7 @@ describe('Kestra: database and internal storage lost, then restored', () => {
        'id: daily-etl')`,
       'kestra_live',
     )
-    const live = await fingerprint('kestra_live')
+    const live = await fingerprint(pg, 'kestra_live')
     const liveSchema = await schemaOf('kestra_live')
 
     const refused = await action('db-restore', { 'database-url': pg.url('kestra_live'), input: backup })
@@ -374,11 +352,11 @@ describe('Kestra: database and internal storage lost, then restored', () => {
       'already holds tables: set clean to replace them, or restore into an empty database. Nothing was changed.',
     )
     expect(refused.outputs.verified).toBeUndefined()
-    expect(await fingerprint('kestra_live')).toEqual(live)
+    expect(await fingerprint(pg, 'kestra_live')).toEqual(live)
     expect(await schemaOf('kestra_live')).toEqual(liveSchema)
 
     // With create, a database of the backup's name that exists is refused the same way.
-    const restored = await fingerprint('kestra')
+    const restored = await fingerprint(pg, 'kestra')
     const exists = await action('db-restore', {
       'database-url': pg.url('postgres'),
       input: backup,
@@ -387,7 +365,7 @@ describe('Kestra: database and internal storage lost, then restored', () => {
     expect(exists.exitCode).not.toBe(0)
     expect(visibleLog(exists.stdout)).toContain('Database kestra already exists')
     expect(visibleLog(exists.stdout)).toContain('Nothing was changed.')
-    expect(await fingerprint('kestra')).toEqual(restored)
+    expect(await fingerprint(pg, 'kestra')).toEqual(restored)
 
     const replaced = await action('db-restore', {
       'database-url': pg.url('kestra_live'),
@@ -396,7 +374,7 @@ describe('Kestra: database and internal storage lost, then restored', () => {
     })
     expect(replaced.exitCode).toBe(0)
     expect(replaced.outputs.verified).toBe('true')
-    expect(await fingerprint('kestra_live')).toEqual(source)
+    expect(await fingerprint(pg, 'kestra_live')).toEqual(source)
     expect(await schemaOf('kestra_live')).toEqual(schema)
   })
 })
@@ -404,7 +382,7 @@ describe('Kestra: database and internal storage lost, then restored', () => {
 describe('lean backups and the defaults a Kestra user meets', () => {
   it('exclude-table-data leaves out the rows of logs, metrics and queues; the restore has them empty', async () => {
     await loadKestra('kestra_lean_source')
-    const full = await fingerprint('kestra_lean_source')
+    const full = await fingerprint(pg, 'kestra_lean_source')
     const dumped = await action('db-dump', {
       'database-url': pg.url('kestra_lean_source'),
       profile: 'none',
@@ -428,7 +406,7 @@ describe('lean backups and the defaults a Kestra user meets', () => {
     })
     expect(restored.exitCode).toBe(0)
     expect(restored.outputs.verified).toBe('true')
-    const lean = await fingerprint('kestra_lean')
+    const lean = await fingerprint(pg, 'kestra_lean')
     for (const table of TABLES)
       expect([table, lean[table]]).toEqual([table, HIGH_CHURN.includes(table) ? '0:' : full[table]])
     // pg_dump keeps the serial's value without the rows: offsets go on past the messages left out, none is reused.
@@ -481,7 +459,7 @@ describe('lean backups and the defaults a Kestra user meets', () => {
       expect(restored.summary).toContain(
         "Session time zone: UTC, the source's, recorded at dump time; the target's default is Europe/Paris.",
       )
-      expect(await fingerprint('kestra_paris')).toEqual(await fingerprint('kestra_lean_source'))
+      expect(await fingerprint(pg, 'kestra_paris')).toEqual(await fingerprint(pg, 'kestra_lean_source'))
     })
 
     it('a PGTZ in the environment wins over the recorded zone: in Europe/Paris the dates shift, verification fails, and the shifted copy does not replace the database', async () => {

@@ -10,6 +10,7 @@ import { type PostgresServer, startPostgres } from '../../script/servers.mjs'
 import { freshName, previousName, splitSettingList } from '../../actions/engine/postgres/databases.js'
 import { dbnameConninfo } from '../../actions/engine/postgres/commands.js'
 import { CLI, runCli } from '../support/action.js'
+import { fingerprint } from '../support/fingerprint.js'
 
 /**
  * A restore that replaces a database never loses it: the backup goes into a new database beside it, and
@@ -55,30 +56,6 @@ async function dump(database: string, dir: string): Promise<string> {
   return JSON.parse(run.stdout).path as string
 }
 
-/** Every table of the public schema with its row count and an md5 of its rows in a fixed order. */
-async function fingerprint(database: string): Promise<Record<string, string>> {
-  const tables = (
-    await pg.psql(
-      `SELECT string_agg(quote_ident(table_name), ' ' ORDER BY table_name)
-       FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`,
-      database,
-    )
-  )
-    .split(' ')
-    .filter(Boolean)
-  // One query for all of them: a psql per table would cost more than the restores under test.
-  const lines = await pg.psql(
-    tables
-      .map(
-        (table) =>
-          `SELECT '${table}' || '=' || count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text COLLATE "C")), '') FROM public.${table} t`,
-      )
-      .join(' UNION ALL '),
-    database,
-  )
-  return Object.fromEntries(lines.split('\n').map((line) => line.split('=') as [string, string]))
-}
-
 /** A copy of kong with data of its own (a table more, a row changed), so that it differs from every backup. */
 async function populated(name: string, owner = 'kong'): Promise<Record<string, string>> {
   await pg.psql(`CREATE DATABASE ${ident(name)} TEMPLATE kong OWNER ${ident(owner)}`)
@@ -86,7 +63,7 @@ async function populated(name: string, owner = 'kong'): Promise<Record<string, s
     "CREATE TABLE sentinel (v text); INSERT INTO sentinel VALUES ('the data a failed restore must not lose'); UPDATE workspaces SET comment = 'the target''s own'",
     name,
   )
-  return fingerprint(name)
+  return fingerprint(pg, name)
 }
 
 /** Databases named like a restore's replacement (`<target>_deckhand_<8 hex>`). */
@@ -141,7 +118,7 @@ describe('db-restore with clean into a database that holds data', () => {
     const run = await deckhand('db-restore', ['--input', ghost, '--clean', '--jobs', '2'], 'target_role')
     expect(run.code).toBe(1)
     // The data first: what matters most when the restore fails.
-    expect(await fingerprint('target_role')).toEqual(before)
+    expect(await fingerprint(pg, 'target_role')).toEqual(before)
     expect(run.stderr).toContain('role "ghost" does not exist')
     expect(run.stderr).toContain('set no-owner to restore everything as the connecting user')
     expect(run.stderr).toMatch(
@@ -151,10 +128,10 @@ describe('db-restore with clean into a database that holds data', () => {
   })
 
   test('create with clean, failing: the existing database is still there, unchanged', async () => {
-    const before = await fingerprint('ghostly')
+    const before = await fingerprint(pg, 'ghostly')
     const run = await deckhand('db-restore', ['--input', ghost, '--create', '--clean'], 'postgres')
     expect(run.code).toBe(1)
-    expect(await fingerprint('ghostly')).toEqual(before)
+    expect(await fingerprint(pg, 'ghostly')).toEqual(before)
     expect(run.stderr).toContain('role "ghost" does not exist')
     expect(run.stderr).toContain('The database ghostly was not changed')
     expect(await replacements()).toEqual([])
@@ -171,7 +148,7 @@ describe('db-restore with clean into a database that holds data', () => {
     const before = await populated('target_verify')
     const run = await deckhand('db-restore', ['--input', copy, '--clean'], 'target_verify')
     expect(run.code).toBe(1)
-    expect(await fingerprint('target_verify')).toEqual(before)
+    expect(await fingerprint(pg, 'target_verify')).toEqual(before)
     expect(run.stderr).toContain(
       "The restored copy differs from the backup's manifest in 1 table(s), so it did not replace target_verify.",
     )
@@ -183,7 +160,7 @@ describe('db-restore with clean into a database that holds data', () => {
   })
 
   test('success with jobs 2: the data is replaced, sessions on the old database are ended, the replaced database is kept or dropped', async () => {
-    const expected = await fingerprint('kong')
+    const expected = await fingerprint(pg, 'kong')
     await pg.psql(`CREATE ROLE reader LOGIN`)
     const before = await populated(WEIRD)
     // What the database carries besides its tables comes along: privileges, settings, comment.
@@ -223,8 +200,8 @@ describe('db-restore with clean into a database that holds data', () => {
     expect(run.stderr).toMatch(/ending 1 session\(s\) connected to the one it replaced/)
     expect(await clientExit).not.toBe(0)
 
-    expect(await fingerprint(WEIRD)).toEqual(expected)
-    expect(await fingerprint(previous)).toEqual(before)
+    expect(await fingerprint(pg, WEIRD)).toEqual(expected)
+    expect(await fingerprint(pg, previous)).toEqual(before)
     expect(await pg.psql(properties)).toBe(propertiesBefore)
     expect(await replacements()).toEqual([])
 
@@ -242,7 +219,7 @@ describe('db-restore with clean into a database that holds data', () => {
       ),
     ).toBe('1')
     expect(await exists(previous)).toBe(true)
-    expect(await fingerprint(WEIRD)).toEqual(expected)
+    expect(await fingerprint(pg, WEIRD)).toEqual(expected)
   })
 
   test('a role without CREATEDB is refused before anything is touched, with what to do', async () => {
@@ -279,7 +256,7 @@ describe('db-restore with clean into a database that holds data', () => {
     expect(stranger.code).toBe(1)
     expect(stranger.stderr).toContain('Replacing target_rights renames it, which only its owner plain_owner')
     expect(stranger.stderr).toContain('Nothing was changed.')
-    expect(await fingerprint('target_rights')).toEqual(before)
+    expect(await fingerprint(pg, 'target_rights')).toEqual(before)
     expect(await replacements()).toEqual([])
   })
 
@@ -310,7 +287,7 @@ describe('db-restore with clean into a database that holds data', () => {
     process.kill(-child.pid!, 'SIGKILL')
     expect(await exited).toBe('SIGKILL')
 
-    expect(await fingerprint('target_kill')).toEqual(before)
+    expect(await fingerprint(pg, 'target_kill')).toEqual(before)
     const left = await replacements()
     expect(left).toEqual([expect.stringMatching(/^target_kill_deckhand_[0-9a-f]{8}$/)])
 
@@ -324,7 +301,7 @@ describe('db-restore with clean into a database that holds data', () => {
       `Dropped ${left[0]}, which an earlier restore of target_kill left behind when it was stopped before it finished.`,
     )
     expect(await replacements()).toEqual([])
-    expect(await fingerprint('target_kill')).toEqual(await fingerprint('kong'))
+    expect(await fingerprint(pg, 'target_kill')).toEqual(await fingerprint(pg, 'kong'))
   }, 120_000)
 })
 
