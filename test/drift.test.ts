@@ -368,7 +368,7 @@ describe('compareStateFiles', () => {
     ])
     expect(d.unreadable).toHaveLength(1)
     expect(d.unreadable[0]!.file).toBe('kong/broken.yaml')
-    expect(d.unreadable[0]!.error).toMatch(/^bad indentation of a mapping entry \(4:10\)/)
+    expect(d.unreadable[0]!.error).toMatch(/^not valid YAML: .* \(line 4, column 9\)$/)
     expect(d.unreadable[0]!.error).not.toContain('\n')
     expect(summary(d)).toEqual(['default: added service | service new'])
 
@@ -377,7 +377,7 @@ describe('compareStateFiles', () => {
     expect(other.header).toEqual(['file', 'note'])
     expect(other.rows).toHaveLength(6)
     expect(other.rows.at(-1)![0]).toBe('kong/broken.yaml')
-    expect(other.rows.at(-1)![1]).toMatch(/^unreadable: bad indentation of a mapping entry/)
+    expect(other.rows.at(-1)![1]).toMatch(/^unreadable: not valid YAML: /)
   })
 
   it('finds nothing in identical inputs', () => {

@@ -1,6 +1,4 @@
-import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
-import { LineCounter, parseDocument } from 'yaml'
 
 import { append, maxOf } from '../engine/arrays.js'
 import { DirToolStore } from '../engine/deck/dir-store.js'
@@ -13,6 +11,7 @@ import type { Report } from '../engine/report.js'
 import { configureSecretFields } from '../engine/secrets/configured.js'
 import { countByRule } from '../engine/secrets/report.js'
 import { processContent } from '../engine/state/pipeline.js'
+import { readStateFile, readStateText, StateReadError } from '../engine/state/read.js'
 import { TOOL_VERSION as VERSION } from '../engine/version.js'
 import { JOBS } from '../jobs.js'
 import { COMMANDS, type CommandSpec, type InputSpec } from '../spec.js'
@@ -158,20 +157,12 @@ async function runCommand(spec: CommandSpec, argv: string[]): Promise<number> {
  * (`<<: *creds`) are resolved as deck's YAML reader does, and aliases are limited (an alias bomb fails
  * here, not in memory).
  */
-function readForRedaction(file: string, text: string): unknown {
-  const lines = new LineCounter()
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, merge: true, uniqueKeys: true })
-  const error = doc.errors[0]
-  if (error) {
-    const { line, col } = lines.linePos(error.pos[0])
-    throw new DeckhandError(
-      `${file}:${line}:${col}: not valid YAML or JSON (${error.code}: ${error.message.split('\n')[0]}); nothing was changed`,
-    )
-  }
+async function readForRedaction(file: string): Promise<unknown> {
   try {
-    return doc.toJS({ maxAliasCount: 1000 })
+    return readStateText(await readStateFile(file), file)
   } catch (err) {
-    throw new DeckhandError(`${file}: ${errorMessage(err).split('\n')[0]}; nothing was changed`)
+    if (err instanceof StateReadError) throw new DeckhandError(`${err.message}; nothing was changed`)
+    throw new DeckhandError(`cannot read ${file}`)
   }
 }
 
@@ -195,10 +186,7 @@ async function redactFiles(argv: string[]): Promise<number> {
   configureSecretFields(values['secret-fields'] ?? [])
   const names = new Set<string>()
   for (const file of positionals) {
-    const text = await readFile(file, 'utf8').catch(() => {
-      throw new DeckhandError(`cannot read ${file}`)
-    })
-    const content = readForRedaction(file, text)
+    const content = await readForRedaction(file)
     const workspace = values.workspace ?? 'default'
     const result = processContent(content, { workspace, redact: true, source: file })
     await writeFileAtomic(file, result.yaml)

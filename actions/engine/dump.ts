@@ -1,6 +1,5 @@
 import { lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
 import { basename, join } from 'node:path'
-import { parse as parseYaml } from 'yaml'
 
 import { dumpArgs } from './deck/commands.js'
 import { type DeckRunner } from './deck/runner.js'
@@ -11,6 +10,7 @@ import type { Logger } from './log.js'
 import { digestFiles, sha256Hex } from './state/digest.js'
 import { countEntities, isObject, totalEntities } from './state/entities.js'
 import { parseDeckOutput, processContent, type ProcessedFile } from './state/pipeline.js'
+import { readStateFile, readStateText, StateReadError } from './state/read.js'
 import type { LiveRules } from './secrets/live-rules.js'
 import type { Redaction } from './state/redact.js'
 
@@ -235,9 +235,17 @@ async function previousEntityCount(dir: string): Promise<number> {
   const names = (await previousFiles(dir)) ?? (await readdir(dir)).filter((f) => f.endsWith('.yaml'))
   let total = 0
   for (const name of names.filter((n) => n.endsWith('.yaml'))) {
-    const text = await readFile(join(dir, name), 'utf8').catch(() => '')
+    const path = join(dir, name)
+    let text: string
     try {
-      const doc: unknown = parseYaml(text)
+      text = await readStateFile(path)
+    } catch (err) {
+      // Gone is empty; too large to read is not.
+      if (err instanceof StateReadError) total += 1
+      continue
+    }
+    try {
+      const doc: unknown = readStateText(text, path)
       if (isObject(doc)) total += totalEntities(countEntities(doc))
     } catch {
       // An unreadable earlier dump is not proof that the gateway was empty: err on keeping it.

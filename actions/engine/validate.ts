@@ -4,6 +4,7 @@ import { DeckhandError, isDeckhandError } from './errors.js'
 import type { Logger } from './log.js'
 import { readTargets, targetLabel } from './plan/targets.js'
 import type { Problem } from './state/files.js'
+import { scanReadFile, type SecretFinding } from './state/secret-scan.js'
 
 export interface ValidateOptions {
   /** Files or directories (walked for .yaml, .yml and .json, as deck does). */
@@ -15,12 +16,16 @@ export interface ValidateOptions {
   parallelism?: number
   env?: NodeJS.ProcessEnv
   timeoutMs?: number
+  /** Also look for secrets in plain text, as the commit action's scan would (reported, not problems). */
+  scanSecrets?: boolean
 }
 
 export interface ValidateResult {
   valid: boolean
   files: string[]
   problems: Problem[]
+  /** With `scanSecrets`: the secrets the files hold in plain text. */
+  secrets: SecretFinding[]
 }
 
 /**
@@ -35,10 +40,17 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
   ) {
     throw new DeckhandError(`parallelism must be a positive integer, got ${options.parallelism}`)
   }
+  const secrets: SecretFinding[] = []
   const { targets, files, problems } = await readTargets({
     state: options.state,
     env: options.env ?? process.env,
     purpose: 'validate',
+    // While each file's data is at hand: a large file is read once, not once per check.
+    inspect: options.scanSecrets
+      ? (file, text, state) => {
+          for (const finding of scanReadFile(file, text, state)) secrets.push(finding)
+        }
+      : undefined,
   })
 
   // deck would stop at the first of these problems with less detail: report ours and skip it.
@@ -65,5 +77,5 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
       }
     }
   }
-  return { valid: problems.length === 0, files, problems }
+  return { valid: problems.length === 0, files, problems, secrets }
 }

@@ -11,7 +11,7 @@ import {
   type JsonObject,
   walkEntities,
 } from '../state/entities.js'
-import { readStateText } from '../state/read.js'
+import { readStateText, StateReadError } from '../state/read.js'
 import { isReference, maskEntity } from '../state/redact.js'
 import {
   displayName,
@@ -105,11 +105,12 @@ export function compareStateFiles(
     let oldContent: JsonObject | undefined
     let newContent: JsonObject | undefined
     try {
-      oldContent = readState(oldText)
-      newContent = readState(newText)
+      oldContent = readState(oldText, file)
+      newContent = readState(newText, file)
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err)
-      unreadable.push({ file, error: message.split('\n')[0]! })
+      // The table names the file: the error says where in it, and never quotes it.
+      if (!(err instanceof StateReadError)) throw err
+      unreadable.push({ file, error: err.placed })
       continue
     }
     if (!oldContent && !newContent) otherFiles.push(file)
@@ -170,9 +171,9 @@ function compareText(a: string, b: string): number {
  * The state held by one side of a file: undefined when absent or not a deck state file (a mapping with
  * `_format_version` or an entity collection). Throws when the text does not parse.
  */
-function readState(text: string | undefined): JsonObject | undefined {
+function readState(text: string | undefined, file: string): JsonObject | undefined {
   if (text === undefined) return undefined
-  const content = readStateText(text)
+  const content = readStateText(text, file)
   if (!isObject(content)) return undefined
   const isState =
     '_format_version' in content ||

@@ -1,9 +1,6 @@
-import { readFile } from 'node:fs/promises'
-
 import { COMMANDS } from '../../spec.js'
 import type { Connection } from '../deck/connection.js'
 import { emptyReport } from '../report.js'
-import { scanFile, type SecretFinding } from '../state/secret-scan.js'
 import { expandState } from '../state/files.js'
 import { validate } from '../validate.js'
 import { type JobContext, type JobResult, openDeck, readConnection } from './context.js'
@@ -27,6 +24,7 @@ export async function validateJob(source: InputSource, ctx: JobContext): Promise
     deck,
     logger: ctx.logger,
     env: ctx.env,
+    scanSecrets: true,
   })
 
   const report = emptyReport('deckhand validate')
@@ -36,7 +34,7 @@ export async function validateJob(source: InputSource, ctx: JobContext): Promise
       : `${result.problems.length} problem(s) in ${result.files.length} file(s).`,
   )
   if (!result.valid) addProblems(report, result.problems, 'validate')
-  const secrets = await plaintextSecrets(result.files)
+  const secrets = result.secrets
   if (secrets.length > 0) {
     report.lines.push(
       `${secrets.length} secret value(s) in plain text: fine for a private backup, but redact them ` +
@@ -65,14 +63,3 @@ export async function validateJob(source: InputSource, ctx: JobContext): Promise
 
 /** Annotations beyond this many are summed up in the report's line (GitHub shows only a few per step). */
 const MAX_SECRET_ANNOTATIONS = 50
-
-/** What the commit action's scan would find in the files: secrets a dump would have redacted. */
-async function plaintextSecrets(files: readonly string[]): Promise<SecretFinding[]> {
-  const findings: SecretFinding[] = []
-  for (const file of files) {
-    const text = await readFile(file, 'utf8').catch(() => undefined)
-    // A file that does not parse is reported by validate's own YAML check already.
-    if (text !== undefined) for (const f of scanFile(file, text)) if (!f.unreadable) findings.push(f)
-  }
-  return findings
-}

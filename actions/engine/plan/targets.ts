@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises'
-
 import { append } from '../arrays.js'
 import { findEnvReferences, missingEnv } from '../state/env-refs.js'
 import { checkFile, envProblem, expandState, type Problem } from '../state/files.js'
+import { readStateFile, StateReadError, type StateData } from '../state/read.js'
 
 /**
  * What one deck diff or sync run covers: deck takes one workspace per run and merges the files it is
@@ -27,6 +26,11 @@ export interface TargetOptions {
   env: NodeJS.ProcessEnv
   /** What deck needs the variables for, in the message about unset ones. */
   purpose?: string
+  /**
+   * Called with each file after its checks, with its data when it could be read (which the callback may
+   * change): a further check that needs no second read of the file.
+   */
+  inspect?: (file: string, text: string, state: StateData | undefined) => void
 }
 
 /**
@@ -41,10 +45,18 @@ export async function readTargets(
   const refs: { name: string; file: string; line: number }[] = []
   const groups = new Map<string, StateTarget>()
   for (const file of files) {
-    const text = await readFile(file, 'utf8')
+    let text: string
+    try {
+      text = await readStateFile(file)
+    } catch (err) {
+      if (!(err instanceof StateReadError)) throw err
+      problems.push({ check: 'yaml', file, message: err.reason })
+      continue
+    }
     const checked = checkFile(file, text)
     append(problems, checked.problems)
     for (const ref of findEnvReferences(text)) refs.push({ ...ref, file })
+    options.inspect?.(file, text, checked.state)
     const workspace = options.workspace ?? checked.workspace ?? ''
     const selectTags = [
       ...(options.selectTags?.length ? options.selectTags : (checked.selectTags ?? [])),

@@ -1,17 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 
-import { parse as parseYaml } from 'yaml'
-
 import { DeckhandError } from '../errors.js'
 import { describeAnswer, EMPTY_CONFIGURATION_HASH, type KongAdmin, parseJson } from '../kong/admin.js'
 import type { Logger } from '../log.js'
 import { isObject } from '../state/entities.js'
+import { readStateText } from '../state/read.js'
 import { countCollections, type DeclarativeConfig } from './declarative-config.js'
 
 /** Entities a DB-less node holds now, per collection: from `GET /config`. */
 export async function nodeEntityCounts(admin: KongAdmin): Promise<Record<string, number>> {
   const answer = parseJson(await admin.expect('GET', '/config', 200)) as { config?: unknown }
-  const content: unknown = typeof answer.config === 'string' ? parseYaml(answer.config) : undefined
+  const content: unknown =
+    typeof answer.config === 'string'
+      ? readStateText(answer.config, `${admin.address} GET /config`)
+      : undefined
   return isObject(content) ? countCollections(content) : {}
 }
 

@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises'
-
 import { DeckhandError } from '../errors.js'
 import {
   COLLECTIONS,
@@ -11,7 +9,7 @@ import {
 } from '../state/entities.js'
 import { findEnvReferences, missingEnv } from '../state/env-refs.js'
 import { expandState } from '../state/files.js'
-import { readStateText } from '../state/read.js'
+import { readStateFile, readStateText } from '../state/read.js'
 
 /** One Kong declarative configuration, as a DB-less node loads it through `POST /config`. */
 export interface DeclarativeConfig {
@@ -35,7 +33,7 @@ export async function buildDeclarativeConfig(
   env: NodeJS.ProcessEnv,
 ): Promise<DeclarativeConfig> {
   const files = await expandState(state)
-  const texts = await Promise.all(files.map((file) => readFile(file, 'utf8')))
+  const texts = await Promise.all(files.map((file) => readStateFile(file)))
   const refs = texts.flatMap((text) => findEnvReferences(text))
   const missing = missingEnv(refs, env)
   if (missing.length > 0) {
@@ -48,13 +46,7 @@ export async function buildDeclarativeConfig(
   let formatVersion: string | undefined
   texts.forEach((text, i) => {
     const file = files[i]!
-    let content: unknown
-    try {
-      content = readStateText(renderTemplates(text, env, file))
-    } catch (err) {
-      if (err instanceof DeckhandError) throw err
-      throw new DeckhandError(`${file} does not parse: ${(err as Error).message.split('\n')[0]}`)
-    }
+    const content = readStateText(renderTemplates(text, env, file), file)
     if (content === null || content === undefined) return
     if (!isObject(content)) throw new DeckhandError(`${file}: a state file must be a mapping of collections`)
     const workspace = content._workspace
@@ -81,7 +73,8 @@ export async function buildDeclarativeConfig(
     for (const [key, value] of Object.entries(content)) {
       if (META_KEYS.has(key)) continue
       if (!Array.isArray(value)) throw new DeckhandError(`${file}: ${key} must be a list`)
-      merged[key] = [...((merged[key] as Json[] | undefined) ?? []), ...value]
+      const list = ((merged[key] as Json[] | undefined) ??= [])
+      for (const entity of value) list.push(entity)
     }
   })
   const config: JsonObject = { _format_version: formatVersion ?? '3.0', ...merged }

@@ -1,10 +1,9 @@
 import { readdir, stat } from 'node:fs/promises'
 import { extname, join } from 'node:path'
-import { isMap, isSeq, LineCounter, parseDocument, type YAMLMap } from 'yaml'
 
-import { append } from '../arrays.js'
 import { DeckhandError } from '../errors.js'
-import { COLLECTIONS, type CollectionSpec, entityName, isObject } from './entities.js'
+import { COLLECTIONS, type CollectionSpec, entityName, isObject, type JsonObject } from './entities.js'
+import { parseState, type PathPart, StateReadError, type StateData } from './read.js'
 
 /**
  * Reading deck state files and checking them locally, before deck sees them: what deck reports badly or
@@ -55,56 +54,55 @@ export async function expandState(paths: readonly string[]): Promise<string[]> {
     const info = await stat(path).catch(() => undefined)
     if (!info) throw new DeckhandError(`state: ${path} does not exist`)
     if (info.isDirectory()) {
-      const inDir = await walk(path)
-      if (inDir.length === 0) throw new DeckhandError(`state: ${path} holds no .yaml, .yml or .json files`)
-      append(found, inDir)
+      const before = found.length
+      await walk(path, found)
+      if (found.length === before)
+        throw new DeckhandError(`state: ${path} holds no .yaml, .yml or .json files`)
     } else found.push(path)
   }
   return [...new Set(found)]
 }
 
-async function walk(dir: string): Promise<string[]> {
-  const out: string[] = []
+/** Adds the state files below `dir` to `out`, in name order. */
+async function walk(dir: string, out: string[]): Promise<void> {
   for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
     a.name.localeCompare(b.name),
   )) {
     const path = join(dir, entry.name)
     if (entry.name.startsWith('.')) continue
-    if (entry.isDirectory()) append(out, await walk(path))
+    if (entry.isDirectory()) await walk(path, out)
     else if (STATE_EXTENSIONS.has(extname(entry.name))) out.push(path)
   }
-  return out
+}
+
+/** What the local checks found in one file, and its data for further checks (undefined when unreadable). */
+export interface CheckedFile {
+  problems: Problem[]
+  workspace?: string
+  selectTags?: string[]
+  state?: StateData
 }
 
 /** Local checks of one file, with line numbers. */
-export function checkFile(
-  file: string,
-  text: string,
-): { problems: Problem[]; workspace?: string; selectTags?: string[] } {
-  const lines = new LineCounter()
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
-  const problems: Problem[] = []
-  for (const error of doc.errors) {
-    const pos = lines.linePos(error.pos[0])
-    problems.push({
-      check: 'yaml',
-      file,
-      line: pos.line,
-      column: pos.col,
-      message: `YAML: ${error.message.split('\n')[0]}`,
-    })
+export function checkFile(file: string, text: string): CheckedFile {
+  let state: StateData
+  try {
+    state = parseState(text, file)
+  } catch (err) {
+    if (!(err instanceof StateReadError)) throw err
+    return { problems: [{ check: 'yaml', file, line: err.line, column: err.column, message: err.reason }] }
   }
-  if (problems.length > 0) return { problems }
-  if (!isMap(doc.contents)) {
-    problems.push({
+  const content = state.data
+  if (!isObject(content)) {
+    const problem: Problem = {
       check: 'format',
       file,
       line: 1,
       message: 'not a deck state file: the top level must be a mapping',
-    })
-    return { problems }
+    }
+    return { problems: [problem] }
   }
-  const content = doc.toJS() as Record<string, unknown>
+  const problems: Problem[] = []
   if (content._format_version === undefined) {
     problems.push({
       check: 'format',
@@ -113,47 +111,74 @@ export function checkFile(
       message: '_format_version is missing (deck needs it, e.g. _format_version: "3.0")',
     })
   }
-  findDuplicates(doc.contents, COLLECTIONS, file, lines, problems, '')
+  const duplicates: Duplicate[] = []
+  findDuplicates(content, COLLECTIONS, [], duplicates, '')
+  if (duplicates.length > 0) {
+    const paths: PathPart[][] = []
+    for (const d of duplicates) paths.push(d.path, d.first)
+    const lines = state.lines(paths)
+    duplicates.forEach((d, i) => {
+      problems.push({
+        check: 'duplicate',
+        file,
+        line: lines[2 * i],
+        message: `duplicate ${d.label} "${d.name}"${d.where} (first defined on line ${lines[2 * i + 1] ?? 0})`,
+      })
+    })
+  }
   const workspace = typeof content._workspace === 'string' ? content._workspace : undefined
   const info = content._info as { select_tags?: unknown } | undefined
   const selectTags = Array.isArray(info?.select_tags)
     ? info.select_tags.filter((t): t is string => typeof t === 'string')
     : undefined
-  return { problems, workspace, selectTags }
+  return { problems, workspace, selectTags, state }
 }
 
-/** Two entities of one collection with the same identity: deck rejects them as "entity already exists". */
+/** Two entities of one collection with the same identity, by their paths in the data. */
+interface Duplicate {
+  label: string
+  name: string
+  where: string
+  path: PathPart[]
+  first: PathPart[]
+}
+
+/**
+ * Two entities of one collection with the same identity: deck rejects them as "entity already exists".
+ * `at` is the path of `holder`, extended and restored as the walk goes (copied only for a duplicate).
+ */
 function findDuplicates(
-  holder: YAMLMap,
+  holder: JsonObject,
   specs: Readonly<Record<string, CollectionSpec>>,
-  file: string,
-  lines: LineCounter,
-  problems: Problem[],
+  at: PathPart[],
+  found: Duplicate[],
   where: string,
 ): void {
-  for (const [collection, spec] of Object.entries(specs)) {
-    const seq = holder.get(collection, true)
-    if (!isSeq(seq)) continue
-    const seen = new Map<string, number>()
-    for (const item of seq.items) {
-      if (!isMap(item)) continue
-      const entity = item.toJSON() as Record<string, unknown>
-      const line = item.range ? lines.linePos(item.range[0]).line : undefined
-      // Certificates are identified by their PEM, credentials by a secret: neither belongs in a message.
-      const named = !spec.secretIdentity && !spec.identity.includes('cert')
-      const name = named && isObject(entity) ? entityName(entity as never, spec) : ''
-      if (name !== '') {
+  for (const collection in specs) {
+    const list = holder[collection]
+    if (!Array.isArray(list)) continue
+    const spec = specs[collection]!
+    // Certificates are identified by their PEM, credentials by a secret: neither belongs in a message.
+    const named = !spec.secretIdentity && !spec.identity.includes('cert')
+    // Most nested lists hold one entity, which has nothing to clash with: no map for those.
+    const seen = list.length > 1 ? new Map<string, number>() : undefined
+    for (let index = 0; index < list.length; index++) {
+      const entity = list[index]
+      if (!isObject(entity)) continue
+      const name = named && (seen || spec.nested) ? entityName(entity, spec) : ''
+      if (name !== '' && seen) {
         const first = seen.get(name)
-        if (first !== undefined) {
-          problems.push({
-            check: 'duplicate',
-            file,
-            line,
-            message: `duplicate ${spec.label} "${name}"${where} (first defined on line ${first})`,
-          })
-        } else seen.set(name, line ?? 0)
+        if (first === undefined) seen.set(name, index)
+        else {
+          const path = [...at, collection, index]
+          found.push({ label: spec.label, name, where, path, first: [...at, collection, first] })
+        }
       }
-      if (spec.nested) findDuplicates(item, spec.nested, file, lines, problems, ` in ${spec.label} "${name}"`)
+      if (spec.nested) {
+        at.push(collection, index)
+        findDuplicates(entity, spec.nested, at, found, ` in ${spec.label} "${name}"`)
+        at.length -= 2
+      }
     }
   }
 }
