@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 
 import { benchCommit } from './bench-commit.mjs'
 import { benchDatabase } from './bench-db.mjs'
+import { benchState } from './bench-state.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const ENTITIES = Number(process.env.BENCH_ENTITIES ?? 100_000)
@@ -26,7 +27,11 @@ export { digestFiles } from '${join(root, 'actions/engine/state/digest.ts')}'
 export { parseDeckJson } from '${join(root, 'actions/engine/plan/deck-output.ts')}'
 export { PlanMasker, targetPlan } from '${join(root, 'actions/engine/plan/model.ts')}'
 export { planTable } from '${join(root, 'actions/engine/plan/report.ts')}'
-export { renderSummary } from '${join(root, 'actions/github/summary.ts')}'`
+export { renderSummary } from '${join(root, 'actions/github/summary.ts')}'
+export { toYaml } from '${join(root, 'actions/engine/state/yaml.ts')}'
+export { validate } from '${join(root, 'actions/engine/validate.ts')}'
+export { main } from '${join(root, 'actions/cli/main.ts')}'
+export { parse as parseYaml } from 'yaml'`
   const out = await build({
     stdin: { contents: source, resolveDir: root, loader: 'ts' },
     bundle: true,
@@ -365,6 +370,13 @@ console.log(JSON.stringify({ before: before / 1024, peak: process.resourceUsage(
   ]
   lines.push('', '### Drift commits', '')
   for (const line of await benchCommit({ runs: RUNS, generate, processDeckOutput })) lines.push(line)
+  if (process.env.BENCH_LARGE !== '0') {
+    const mb = Number(process.env.BENCH_LARGE_MB ?? 50)
+    console.log(`Large state files: validate and redact of ${mb} MB, as JSON and as YAML (several minutes)…`)
+    const { toYaml } = await import(engineFile)
+    lines.push('', '### Large state files', '')
+    for (const line of await benchState({ engineFile, generate, toYaml, runs: RUNS, mb })) lines.push(line)
+  }
   if (process.env.BENCH_DB !== '0') {
     console.log('Database benchmark: loading the database (about a minute)…')
     lines.push('', '### Database backups', '')

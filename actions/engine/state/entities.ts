@@ -108,8 +108,13 @@ function identityPart(value: Json | undefined): string {
 /** Human-readable identity of an entity: what reports and drift messages call it. */
 export function entityName(entity: JsonObject, spec: CollectionSpec): string {
   if (spec.secretIdentity) return typeof entity.id === 'string' ? entity.id : ''
-  const parts = spec.identity.map((field) => identityPart(entity[field])).filter((p) => p !== '')
-  if (parts.length > 0) return parts.join(' ')
+  // Joined as it goes: this runs for every entity of a file, and most have one identity field.
+  let name = ''
+  for (const field of spec.identity) {
+    const part = identityPart(entity[field])
+    if (part !== '') name = name === '' ? part : `${name} ${part}`
+  }
+  if (name !== '') return name
   return typeof entity.id === 'string' ? entity.id : ''
 }
 

@@ -15,14 +15,25 @@ const ENV_CALL = /\benv\s+(?:"([^"]*)"|`([^`]*)`)/g
 
 export function findEnvReferences(text: string): EnvReference[] {
   const refs: EnvReference[] = []
-  text.split('\n').forEach((line, i) => {
-    if (line.trimStart().startsWith('#')) return
-    for (const template of line.matchAll(TEMPLATE)) {
-      for (const call of (template[1] ?? '').matchAll(ENV_CALL)) {
-        refs.push({ name: call[1] ?? call[2] ?? '', line: i + 1 })
+  // Only lines holding `${{` are looked at: a large file is not split into millions of lines.
+  let line = 1
+  let counted = 0
+  for (let at = text.indexOf('${{'); at !== -1;) {
+    const start = text.lastIndexOf('\n', at) + 1
+    const newline = text.indexOf('\n', at)
+    const end = newline === -1 ? text.length : newline
+    for (let i = text.indexOf('\n', counted); i !== -1 && i < start; i = text.indexOf('\n', i + 1)) line++
+    counted = start
+    const content = text.slice(start, end)
+    if (!content.trimStart().startsWith('#')) {
+      for (const template of content.matchAll(TEMPLATE)) {
+        for (const call of (template[1] ?? '').matchAll(ENV_CALL)) {
+          refs.push({ name: call[1] ?? call[2] ?? '', line })
+        }
       }
     }
-  })
+    at = newline === -1 ? -1 : text.indexOf('${{', newline)
+  }
   return refs
 }
 
