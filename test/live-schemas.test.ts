@@ -202,7 +202,7 @@ describe('a gateway that answers with too much', () => {
         plugins: [{ name: 'loggly', config: { key: 'k' } }],
       })
       expect(sent).toBe(1)
-      expect(live.problems.join('\n')).toMatch(/loggly.*larger than 4194304 bytes/)
+      expect(live.problems.join('\n')).toMatch(/loggly.*the answer is larger than 4 MiB/)
       expect(rules.liveCount).toBe(0)
       // The bundled catalogue still knows loggly's key.
       expect(rules.node('plugins', 'loggly')?.fields?.config?.fields?.key?.flag).toBe('encrypted')

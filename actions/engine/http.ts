@@ -6,8 +6,42 @@ import { DeckhandError } from './errors.js'
 
 /**
  * The HTTP transport of the gateway clients (Kong's Admin API, Tyk's Gateway API): one request, the
- * answer as text, TLS per the connection inputs. Credentials travel in headers only.
+ * answer as text, TLS per the connection inputs. Credentials travel in headers only. Every answer read
+ * here, and every answer GitHub's client reads through {@link fetchBounded}, has a size limit: by
+ * default {@link MAX_ANSWER_BYTES}, more only where a request asks for it (a whole configuration).
  */
+
+/**
+ * The largest answer read unless a request allows more: far above what the Admin API, a Tyk gateway or
+ * GitHub's API send for one object or one page of a list, and a bound on what is parsed as JSON.
+ */
+export const MAX_ANSWER_BYTES = 16 * 2 ** 20
+
+/** An answer larger than its request allows: left unread, not retried, and no gateway's fault to wait out. */
+export class AnswerTooLargeError extends DeckhandError {
+  constructor(
+    readonly method: string,
+    /** Where the answer came from, without its query. */
+    readonly where: string,
+    readonly maxBytes: number,
+  ) {
+    super(
+      `${method} ${where}: the answer is larger than ${sizeText(maxBytes)}, the most deckhand reads of it. ` +
+        'Check that the address is the right one.',
+    )
+    this.name = 'AnswerTooLargeError'
+  }
+}
+
+function sizeText(bytes: number): string {
+  return bytes >= 2 ** 20 ? `${bytes / 2 ** 20} MiB` : `${bytes} bytes`
+}
+
+/** A URL for messages: origin and path (a query may carry a token). */
+function urlText(url: URL | string): string {
+  const parsed = typeof url === 'string' ? new URL(url) : url
+  return `${parsed.origin}${parsed.pathname}`
+}
 
 export interface HttpAnswer {
   status: number
@@ -36,7 +70,10 @@ export interface HttpRequest {
   body?: { contentType: string; data: string }
   timeoutMs: number
   tls?: TlsOptions
-  /** Largest answer body taken, in bytes; a longer one ends the request with a TransportError. */
+  /**
+   * Largest answer body taken, in bytes (default {@link MAX_ANSWER_BYTES}); a longer one ends the request
+   * with an {@link AnswerTooLargeError}.
+   */
   maxBytes?: number
 }
 
@@ -49,8 +86,12 @@ export async function readCaCert(value: string | undefined, input = 'ca-cert'): 
   })
 }
 
-/** Sends one request; resolves with any HTTP answer, rejects with TransportError when there is none. */
+/**
+ * Sends one request; resolves with any HTTP answer, rejects with TransportError when there is none and
+ * with {@link AnswerTooLargeError} when the answer is over the request's limit.
+ */
 export function sendRequest(url: URL, request: HttpRequest): Promise<HttpAnswer> {
+  const maxBytes = request.maxBytes ?? MAX_ANSWER_BYTES
   const headers: Record<string, string> = {
     Accept: 'application/json',
     'User-Agent': 'deckhand',
@@ -64,6 +105,7 @@ export function sendRequest(url: URL, request: HttpRequest): Promise<HttpAnswer>
   const https = url.protocol === 'https:'
   const send = https ? httpsRequest : httpRequest
   return new Promise((resolve, reject) => {
+    let tooLarge: AnswerTooLargeError | undefined
     const req = send(
       url,
       {
@@ -75,12 +117,17 @@ export function sendRequest(url: URL, request: HttpRequest): Promise<HttpAnswer>
       (res) => {
         const chunks: Buffer[] = []
         let size = 0
+        const refuse = () => {
+          tooLarge = new AnswerTooLargeError(request.method, urlText(url), maxBytes)
+          reject(tooLarge)
+          req.destroy(tooLarge)
+        }
+        // A declared length over the limit is refused before a byte of the body is read.
+        if (Number(res.headers['content-length']) > maxBytes) return refuse()
         res.on('data', (chunk: Buffer) => {
+          if (tooLarge) return
           size += chunk.length
-          if (request.maxBytes !== undefined && size > request.maxBytes) {
-            req.destroy(new Error(`the answer is larger than ${request.maxBytes} bytes`))
-            return
-          }
+          if (size > maxBytes) return refuse()
           chunks.push(chunk)
         })
         res.on('end', () =>
@@ -90,18 +137,21 @@ export function sendRequest(url: URL, request: HttpRequest): Promise<HttpAnswer>
             body: Buffer.concat(chunks).toString('utf8'),
           }),
         )
-        res.on('error', (err) => reject(new TransportError(err.message)))
+        res.on('error', (err) => reject(tooLarge ?? new TransportError(err.message)))
       },
     )
     req.on('timeout', () => req.destroy(new Error(`no answer within ${Math.round(timeoutMs / 1000)} s`)))
     req.on('error', (err: NodeJS.ErrnoException) =>
-      reject(new TransportError(err.message || (err.code ?? 'no answer'))),
+      reject(tooLarge ?? new TransportError(err.message || (err.code ?? 'no answer'))),
     )
     req.end(body?.data)
   })
 }
 
-/** A gateway's answer in a few words: the status and its `message`, never the whole body. */
+/** How much of a gateway's own message an error quotes. */
+const MAX_MESSAGE = 500
+
+/** A gateway's answer in a few words: the status and (the start of) its `message`, never the whole body. */
 export function describeAnswer(res: HttpAnswer): string {
   let message = ''
   try {
@@ -110,7 +160,51 @@ export function describeAnswer(res: HttpAnswer): string {
   } catch {
     message = res.body.slice(0, 200).trim()
   }
+  if (message.length > MAX_MESSAGE) message = `${message.slice(0, MAX_MESSAGE)}…`
   return `HTTP ${res.status}${message ? ` (${message})` : ''}`
+}
+
+/** Statuses whose answers have no body, which a Response cannot be made with. */
+const NO_BODY = new Set([101, 103, 204, 205, 304])
+
+/**
+ * `fetch` whose answer is read whole, up to `maxBytes`, before it is handed on: for clients that read
+ * answers themselves (GitHub's), so that an answer over the limit is an {@link AnswerTooLargeError} before
+ * any of it is parsed. Redirects are followed as `fetch` does; the limit is on the final answer.
+ */
+export async function fetchBounded(
+  input: string | URL | Request,
+  init?: RequestInit,
+  maxBytes = MAX_ANSWER_BYTES,
+): Promise<Response> {
+  const response = await fetch(input, init)
+  const method = init?.method ?? (input instanceof Request ? input.method : 'GET')
+  const where = urlText(response.url || (input instanceof Request ? input.url : input))
+  if (Number(response.headers.get('content-length')) > maxBytes) {
+    await response.body?.cancel()
+    throw new AnswerTooLargeError(method, where, maxBytes)
+  }
+  const chunks: Uint8Array[] = []
+  let size = 0
+  if (response.body) {
+    const reader = response.body.getReader()
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      size += value.byteLength
+      if (size > maxBytes) {
+        await reader.cancel()
+        throw new AnswerTooLargeError(method, where, maxBytes)
+      }
+      chunks.push(value)
+    }
+  }
+  const body = NO_BODY.has(response.status) ? null : Buffer.concat(chunks)
+  return new Response(body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  })
 }
 
 /** A JSON body. */

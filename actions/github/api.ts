@@ -1,4 +1,7 @@
+import { getOctokit } from '@actions/github'
+
 import { DeckhandError } from '../engine/errors.js'
+import { AnswerTooLargeError, fetchBounded } from '../engine/http.js'
 
 /** What the pull request comment and pull request modules share about talking to GitHub's REST API. */
 
@@ -20,6 +23,27 @@ export function checkApiTarget(
   if (url.protocol !== 'https:' && url.protocol !== 'http:')
     throw new DeckhandError(`GitHub API URL "${target.apiUrl}" is not an http(s) URL.`)
   return { owner: parts[1], repo: parts[2], apiUrl: target.apiUrl.replace(/\/+$/, '') }
+}
+
+/** A client of GitHub's REST API whose every answer is read within the transport's size limit. */
+export function githubClient(token: string, baseUrl: string): ReturnType<typeof getOctokit> {
+  return getOctokit(token, { baseUrl, request: { fetch: fetchBounded } })
+}
+
+/**
+ * The {@link AnswerTooLargeError} behind a failed request, if that is what failed it (octokit wraps what
+ * its fetch throws), as an error saying what deckhand was doing.
+ */
+export function answerTooLarge(err: unknown, doing: string): DeckhandError | undefined {
+  for (
+    let cause: unknown = err, depth = 0;
+    cause instanceof Error && depth < 5;
+    cause = cause.cause, depth++
+  ) {
+    if (cause instanceof AnswerTooLargeError)
+      return new DeckhandError(`${cause.message} (while ${doing})`, [], { cause: err })
+  }
+  return undefined
 }
 
 /** An octokit RequestError (status + optional response), recognised by shape. */

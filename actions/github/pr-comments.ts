@@ -1,8 +1,15 @@
-import { getOctokit } from '@actions/github'
 import { readFileSync } from 'node:fs'
 
 import { DeckhandError } from '../engine/errors.js'
-import { checkApiTarget, githubMessage, isHttpError, isObject, networkReason } from './api.js'
+import {
+  answerTooLarge,
+  checkApiTarget,
+  githubClient,
+  githubMessage,
+  isHttpError,
+  isObject,
+  networkReason,
+} from './api.js'
 
 /** One comment deckhand keeps on a pull request, updated in place on later runs. */
 export interface PullRequestComment {
@@ -113,7 +120,7 @@ export async function upsertComments(
   const wanted = checkComments(comments)
   if (wanted.length === 0) return []
 
-  const octokit = getOctokit(target.token, { baseUrl })
+  const octokit = githubClient(target.token, baseUrl)
   const where = `pull request #${target.number} in ${owner}/${repo}`
   const call = async <T>(doing: string, request: () => Promise<T>, notFound = ''): Promise<T> => {
     try {
@@ -201,6 +208,8 @@ interface Attempt {
 
 function apiError(err: unknown, { doing, where, apiUrl, notFound }: Attempt): unknown {
   if (!isHttpError(err)) return err
+  const tooLarge = answerTooLarge(err, doing)
+  if (tooLarge) return tooLarge
   const status = err.status
   const said = githubMessage(err)
   const options = { cause: err }

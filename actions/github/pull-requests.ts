@@ -1,9 +1,11 @@
-import { getOctokit } from '@actions/github'
+import type { getOctokit } from '@actions/github'
 
 import { DeckhandError } from '../engine/errors.js'
 import type { PullRequestHost, PullRequestOutcome, PullRequestRequest } from '../engine/pull-requests.js'
 import {
+  answerTooLarge,
   checkApiTarget,
+  githubClient,
   githubMessage,
   type HttpError,
   isHttpError,
@@ -59,7 +61,7 @@ export class GitHubPullRequests implements PullRequestHost {
     this.#owner = owner
     this.#repo = repo
     this.#apiUrl = apiUrl
-    this.#octokit = getOctokit(target.token, { baseUrl: apiUrl })
+    this.#octokit = githubClient(target.token, apiUrl)
   }
 
   async defaultBranch(): Promise<string> {
@@ -317,6 +319,8 @@ function apiError(err: unknown, attempt: Attempt): unknown {
   if (!isHttpError(err)) return err
   const options = { cause: err }
   const { doing, apiUrl } = attempt
+  const tooLarge = answerTooLarge(err, doing)
+  if (tooLarge) return tooLarge
   // No response: the request never got an answer (DNS, refused connection, TLS, proxy); octokit calls it 500.
   if (!err.response)
     return new DeckhandError(

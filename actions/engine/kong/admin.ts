@@ -39,7 +39,10 @@ export class KongAdmin {
     return new KongAdmin(address, connection, await readCaCert(connection.caCert))
   }
 
-  /** Sends one request; resolves with any HTTP answer, rejects with TransportError when there is none. */
+  /**
+   * Sends one request; resolves with any HTTP answer, rejects with TransportError when there is none.
+   * The answer is limited to `maxBytes` (default: the transport's limit).
+   */
   request(
     method: string,
     path: string,
@@ -68,8 +71,14 @@ export class KongAdmin {
   }
 
   /** A request that must succeed with `expected`; anything else is an error naming the endpoint and Kong's message. */
-  async expect(method: string, path: string, expected: number, body?: { contentType: string; data: string }) {
-    const res = await this.request(method, path, body)
+  async expect(
+    method: string,
+    path: string,
+    expected: number,
+    body?: { contentType: string; data: string },
+    maxBytes?: number,
+  ) {
+    const res = await this.request(method, path, body, undefined, maxBytes)
     if (res.status !== expected)
       throw new DeckhandError(`${method} ${this.address}${path}: ${describeAnswer(res)}`)
     return res

@@ -1,6 +1,7 @@
 import { DeckhandError, errorMessage } from '../errors.js'
 import { ELEMENTS, mergeInto, type SchemaFlag, type SchemaNode, VALUES } from '../secrets/schema-tree.js'
 import { type AdminResponse, describeAnswer, nodeInfo } from './admin.js'
+import { AnswerTooLargeError } from '../http.js'
 
 /**
  * The schemas a Kong node serves on its Admin API, read into {@link SchemaNode} trees:
@@ -351,6 +352,9 @@ export class LiveSchemas {
     try {
       res = await this.slots.run(() => this.admin.request('GET', path))
     } catch (err) {
+      // An answer over the limit is an answer: asking again would bring the same.
+      if (err instanceof AnswerTooLargeError)
+        return { problem: `No schema for ${label}: ${err.message}`, settled: true }
       return {
         problem: `No schema for ${label}: ${request} got no answer (${errorMessage(err)})`,
         settled: false,

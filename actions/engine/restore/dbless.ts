@@ -4,12 +4,15 @@ import { DeckhandError } from '../errors.js'
 import { describeAnswer, EMPTY_CONFIGURATION_HASH, type KongAdmin, parseJson } from '../kong/admin.js'
 import type { Logger } from '../log.js'
 import { isObject } from '../state/entities.js'
-import { readStateText } from '../state/read.js'
+import { MAX_STATE_BYTES, readStateText } from '../state/read.js'
 import { countCollections, type DeclarativeConfig } from './declarative-config.js'
 
 /** Entities a DB-less node holds now, per collection: from `GET /config`. */
 export async function nodeEntityCounts(admin: KongAdmin): Promise<Record<string, number>> {
-  const answer = parseJson(await admin.expect('GET', '/config', 200)) as { config?: unknown }
+  // The whole configuration: as large as a state file may be.
+  const answer = parseJson(await admin.expect('GET', '/config', 200, undefined, MAX_STATE_BYTES)) as {
+    config?: unknown
+  }
   const content: unknown =
     typeof answer.config === 'string'
       ? readStateText(answer.config, `${admin.address} GET /config`)
@@ -44,10 +47,14 @@ export async function loadNode(
   for (;;) {
     // The configuration goes as text in the `config` field: only then does Kong hash the text, so that
     // check_hash can answer 304 and every node loaded with it reports the same configuration_hash.
-    const res = await admin.request('POST', '/config?check_hash=1&flatten_errors=1', {
-      contentType: 'application/json',
-      data: JSON.stringify({ config: config.body }),
-    })
+    // Kong answers with the entities it loaded, or an error per entity: as large as the configuration.
+    const res = await admin.request(
+      'POST',
+      '/config?check_hash=1&flatten_errors=1',
+      { contentType: 'application/json', data: JSON.stringify({ config: config.body }) },
+      undefined,
+      MAX_STATE_BYTES,
+    )
     if (res.status === 201 || res.status === 200) return { address: admin.address, reloaded: true, busy }
     if (res.status === 304) return { address: admin.address, reloaded: false, busy }
     if (res.status === 429 || res.status === 503) {

@@ -9,6 +9,7 @@ import {
   TransportError,
 } from '../http.js'
 import { isObject, type JsonObject } from '../state/entities.js'
+import { MAX_STATE_BYTES } from '../state/read.js'
 import { definitionOf, type TykFormat, tykObject, type TykObject } from './objects.js'
 
 /**
@@ -88,20 +89,22 @@ export class TykGateway {
     })
   }
 
-  request(method: string, path: string, body?: unknown): Promise<HttpAnswer> {
+  /** One request; its answer is limited to `maxBytes` (default: the transport's limit). */
+  request(method: string, path: string, body?: unknown, maxBytes?: number): Promise<HttpAnswer> {
     return sendRequest(new URL(this.address + path), {
       method,
       headers: { 'x-tyk-authorization': this.connection.secret },
       body: body === undefined ? undefined : jsonBody(body),
       timeoutMs: (this.connection.timeoutSeconds ?? 30) * 1000,
       tls: this.tls,
+      maxBytes,
     })
   }
 
   /** A request whose lack of an answer is an error naming the call. */
-  private async send(method: string, path: string, body?: unknown): Promise<HttpAnswer> {
+  private async send(method: string, path: string, body?: unknown, maxBytes?: number): Promise<HttpAnswer> {
     try {
-      return await this.request(method, path, body)
+      return await this.request(method, path, body, maxBytes)
     } catch (err) {
       if (err instanceof TransportError)
         throw new DeckhandError(`${method} ${this.address}${path}: no answer (${err.message})`)
@@ -110,8 +113,8 @@ export class TykGateway {
   }
 
   /** A request that must answer 200; anything else is an error naming the call and Tyk's message. */
-  private async call(method: string, path: string, body?: unknown): Promise<unknown> {
-    return this.check(await this.send(method, path, body), method, path)
+  private async call(method: string, path: string, body?: unknown, maxBytes?: number): Promise<unknown> {
+    return this.check(await this.send(method, path, body, maxBytes), method, path)
   }
 
   private check(res: HttpAnswer, method: string, path: string): unknown {
@@ -185,7 +188,8 @@ export class TykGateway {
   }
 
   private async listOf(format: TykFormat): Promise<JsonObject[]> {
-    const list = await this.call('GET', PATHS[format])
+    // Every definition of a kind at once: as large as the files they are kept in may be.
+    const list = await this.call('GET', PATHS[format], undefined, MAX_STATE_BYTES)
     // An empty gateway answers null for policies on some versions.
     if (list === null) return []
     if (!Array.isArray(list) || !list.every(isObject)) {
