@@ -128,6 +128,11 @@ export interface RedactOptions {
   workspace: string
   /** Schema facts; default: the bundled catalogue alone. */
   rules?: SecretRules
+  /**
+   * False when only where the secrets are matters (the commit's and validate's scans): each reference is
+   * then named by its number, which spares deriving a variable name per secret.
+   */
+  names?: boolean
 }
 
 /**
@@ -242,7 +247,7 @@ const LINE_FIELDS = /^(?:headers|body|querystring|query|.+_headers)$/
  */
 class Redactor {
   readonly redactions: Redaction[] = []
-  private readonly namer: EnvNamer
+  private readonly namer: EnvNamer | undefined
   private readonly rules: SecretRules
   private visit!: EntityVisit
   private scope: Scope | undefined
@@ -259,7 +264,7 @@ class Redactor {
     options: RedactOptions,
     private readonly masked?: Set<string>,
   ) {
-    this.namer = new EnvNamer(options.workspace)
+    this.namer = options.names === false ? undefined : new EnvNamer(options.workspace)
     this.rules = options.rules ?? BUNDLED_RULES
   }
 
@@ -359,7 +364,7 @@ class Redactor {
   /** Names the value at the current position and records its replacement. */
   private record(rule: RedactionRule): string {
     const scope = (this.scope ??= scopeOf(this.visit, this.namer))
-    const name = this.namer.name(this.path, scope.key)
+    const name = this.namer ? this.namer.name(this.path, scope.key) : String(this.redactions.length + 1)
     let location = scope.location
     for (const part of this.where) if (part !== null) location += ` / ${part}`
     this.redactions.push({ name, location, rule })
@@ -603,20 +608,20 @@ function mayBeSecret(value: string): boolean {
 interface Scope {
   /** Name parts: label and identity of each entity from the outermost in. */
   path: string[]
-  /** The same, prepared for the namer once per entity. */
+  /** The same, prepared for the namer once per entity (when there is a namer). */
   key: NameScope
   /** The same for humans, joined: `consumer alice / keyauth 1`. */
   location: string
 }
 
-function scopeOf(visit: EntityVisit, namer: EnvNamer): Scope {
+function scopeOf(visit: EntityVisit, namer: EnvNamer | undefined): Scope {
   const scope: Scope = { path: [], location: '', key: undefined as unknown as NameScope }
   // Only the entity's own position is passed on: an enclosing entity with neither identity nor id is 1.
   for (const parent of visit.parents) {
     addLink(scope, parent.spec, nameForEnv(parent.entity, parent.spec, undefined))
   }
   addLink(scope, visit.spec, nameForEnv(visit.entity, visit.spec, visit.index))
-  scope.key = namer.scope(scope.path)
+  if (namer) scope.key = namer.scope(scope.path)
   return scope
 }
 

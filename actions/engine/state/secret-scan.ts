@@ -108,7 +108,7 @@ function redactedValues(
   if (text.includes(DECK_MASK)) replaceDeckMasks(content)
   // A Tyk API or policy file: its own rules, on the same data (redacted in place).
   const tyk = looseTykObject(content, 'file')
-  const redactions = tyk ? redactTykObject(tyk) : redactContent(content, { workspace: '' })
+  const redactions = tyk ? redactTykObject(tyk) : redactContent(content, { workspace: '', names: false })
   if (redactions.length === 0) return []
   const locations = new Map(redactions.map((r) => [r.name, r.location]))
   const refs = envRefs(content, state.aliased)
