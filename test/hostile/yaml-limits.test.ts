@@ -9,6 +9,7 @@ import { main } from '../../actions/cli/main.js'
 import type { DeckRunner } from '../../actions/engine/deck/runner.js'
 import { compareStateFiles } from '../../actions/engine/drift/compare.js'
 import { buildDeclarativeConfig } from '../../actions/engine/restore/declarative-config.js'
+import { readTykState } from '../../actions/engine/tyk/folder.js'
 import { scanFile } from '../../actions/engine/state/secret-scan.js'
 import { validate } from '../../actions/engine/validate.js'
 
@@ -273,6 +274,15 @@ describe('syntax errors on the line of a secret', () => {
     const findings = scanFile('kong/broken.json', text)
     expect(findings).toEqual([expect.objectContaining({ line: 3, unreadable: true })])
     expect(JSON.stringify(findings)).not.toContain(secret)
+  })
+
+  test("a Tyk definition that is not JSON: V8's message would quote the text after the error", async () => {
+    const file = join(dir, 'api.json')
+    await writeFile(file, `{"api_id": "a", "proxy": {"listen_path": "/a/"}, "auth": {"secret": ${secret}}}\n`)
+    const error = await readTykState([file]).catch((err: Error) => err)
+    expect(error).toBeInstanceOf(Error)
+    expect((error as Error).message).toMatch(/api\.json:1:\d+: not valid JSON/)
+    expect((error as Error).message).not.toContain(secret.slice(0, 6))
   })
 
   test('a key twice in one JSON object is refused: the first value would hide behind the second', () => {

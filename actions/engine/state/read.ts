@@ -76,17 +76,25 @@ export async function readStateFile(path: string): Promise<string> {
   return (await readFile(path)).toString('utf8')
 }
 
+export interface ReadOptions {
+  /** Size of the pieces a large YAML text is read in (tests set it small). */
+  chunkChars?: number
+  /** JSON only, as for Tyk's files: no YAML reading of text JSON.parse refuses. */
+  json?: boolean
+}
+
 /** Reads a state file's text as data; throws {@link StateReadError}. */
-export function parseState(text: string, file: string, options: { chunkChars?: number } = {}): StateData {
+export function parseState(text: string, file: string, options: ReadOptions = {}): StateData {
   // A string has at most as many characters as its UTF-8 text has bytes.
   checkStateSize(text.length, file)
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
-  if (/^\s*[{[]/.test(body)) {
+  if (options.json || /^\s*[{[]/.test(body)) {
     let data: unknown
     try {
       data = JSON.parse(body)
     } catch {
-      if (body.length > YAML_FALLBACK_CHARS) throw jsonError(file, body, findJsonIssue(body, true))
+      if (options.json || body.length > YAML_FALLBACK_CHARS)
+        throw jsonError(file, body, findJsonIssue(body, true))
       return parseYamlState(body, file, options.chunkChars)
     }
     const issue = findJsonIssue(body, false)
@@ -97,8 +105,8 @@ export function parseState(text: string, file: string, options: { chunkChars?: n
 }
 
 /** Reads a state file's text as data; throws {@link StateReadError}. */
-export function readStateText(text: string, file: string): unknown {
-  return parseState(text, file).data
+export function readStateText(text: string, file: string, options?: ReadOptions): unknown {
+  return parseState(text, file, options).data
 }
 
 function parseYamlState(text: string, file: string, chunkChars: number | undefined): StateData {

@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises'
+import { readdir, stat } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 
 import { append } from '../arrays.js'
@@ -7,6 +7,7 @@ import { DeckhandError } from '../errors.js'
 import type { Logger } from '../log.js'
 import { digestFiles } from '../state/digest.js'
 import { isObject, type JsonObject } from '../state/entities.js'
+import { readStateFile, readStateText } from '../state/read.js'
 import type { Redaction } from '../state/redact.js'
 import {
   fileNameOf,
@@ -112,7 +113,8 @@ async function previousObjects(dir: string): Promise<Map<string, JsonObject>> {
   const names = await readdir(dir).catch(() => [] as string[])
   for (const name of names.filter(isObjectFile)) {
     try {
-      const body: unknown = JSON.parse(await readFile(join(dir, name), 'utf8'))
+      const path = join(dir, name)
+      const body = readStateText(await readStateFile(path), path, { json: true })
       if (!isObject(body)) continue
       const format = formatOf(body, name)
       if (format) found.set(keyOf(tykObject(body, name, format)), body)
@@ -150,11 +152,8 @@ export async function readTykState(
   }
   const bodies = new Map<string, unknown>()
   for (const file of files) {
-    try {
-      bodies.set(file, JSON.parse(await readFile(file, 'utf8')))
-    } catch (err) {
-      throw new DeckhandError(`${file} is not valid JSON: ${(err as Error).message}`)
-    }
+    // As every state file is read: size limited, a repeated key refused, errors that quote nothing of it.
+    bodies.set(file, readStateText(await readStateFile(file), file, { json: true }))
   }
   const objects: TykObject[] = []
   const origins: string[] = []
@@ -209,7 +208,7 @@ export async function readTykState(
 
 async function readJson(file: string): Promise<unknown> {
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as unknown
+    return readStateText(await readStateFile(file), file, { json: true })
   } catch {
     return undefined
   }
