@@ -72,7 +72,7 @@ export function checkStateSize(bytes: number, file: string): void {
 /** A state file's text, its size checked before it is read. */
 export async function readStateFile(path: string): Promise<string> {
   checkStateSize((await stat(path)).size, path)
-  // Decoded at once: reading with an encoding decodes chunk by chunk, several times slower on large files.
+  // Read whole and decoded in one piece, rather than through a streaming decoder chunk by chunk.
   return (await readFile(path)).toString('utf8')
 }
 
