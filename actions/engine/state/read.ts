@@ -72,8 +72,7 @@ export function checkStateSize(bytes: number, file: string): void {
 /** A state file's text, its size checked before it is read. */
 export async function readStateFile(path: string): Promise<string> {
   checkStateSize((await stat(path)).size, path)
-  // Read whole and decoded in one piece, rather than through a streaming decoder chunk by chunk.
-  return (await readFile(path)).toString('utf8')
+  return readFile(path, 'utf8')
 }
 
 export interface ReadOptions {
