@@ -3965,7 +3965,7 @@ var require_request = __commonJS({
     var { headerNameLowerCasedRecord } = require_constants2();
     var invalidPathRegex = /[^\u0021-\u00ff]/;
     var kHandler = /* @__PURE__ */ Symbol("handler");
-    var Request = class {
+    var Request2 = class {
       constructor(origin, {
         path: path5,
         method,
@@ -4330,7 +4330,7 @@ var require_request = __commonJS({
         request2.headers.push(key, val);
       }
     }
-    module.exports = Request;
+    module.exports = Request2;
   }
 });
 
@@ -9914,7 +9914,7 @@ var require_client = __commonJS({
     var http2 = __require("node:http");
     var util2 = require_util();
     var { channels } = require_diagnostics();
-    var Request = require_request();
+    var Request2 = require_request();
     var DispatcherBase = require_dispatcher_base();
     var {
       InvalidArgumentError,
@@ -10157,7 +10157,7 @@ var require_client = __commonJS({
       }
       [kDispatch](opts, handler2) {
         const origin = opts.origin || this[kUrl].origin;
-        const request2 = new Request(origin, opts, handler2);
+        const request2 = new Request2(origin, opts, handler2);
         this[kQueue].push(request2);
         if (this[kResuming]) {
         } else if (util2.bodyLength(request2.body) == null && util2.isIterable(request2.body)) {
@@ -14689,7 +14689,7 @@ var require_response = __commonJS({
     var assert = __require("node:assert");
     var { types } = __require("node:util");
     var textEncoder = new TextEncoder("utf-8");
-    var Response = class _Response {
+    var Response2 = class _Response {
       // Creates network error Response.
       static error() {
         const responseObject = fromInnerResponse(makeNetworkError(), "immutable");
@@ -14832,8 +14832,8 @@ var require_response = __commonJS({
         return `Response ${nodeUtil.formatWithOptions(options, properties)}`;
       }
     };
-    mixinBody(Response);
-    Object.defineProperties(Response.prototype, {
+    mixinBody(Response2);
+    Object.defineProperties(Response2.prototype, {
       type: kEnumerableProperty,
       url: kEnumerableProperty,
       status: kEnumerableProperty,
@@ -14849,7 +14849,7 @@ var require_response = __commonJS({
         configurable: true
       }
     });
-    Object.defineProperties(Response, {
+    Object.defineProperties(Response2, {
       json: kEnumerableProperty,
       redirect: kEnumerableProperty,
       error: kEnumerableProperty
@@ -14982,7 +14982,7 @@ var require_response = __commonJS({
       }
     }
     function fromInnerResponse(innerResponse, guard) {
-      const response = new Response(kConstruct);
+      const response = new Response2(kConstruct);
       response[kState] = innerResponse;
       response[kHeaders] = new Headers2(kConstruct);
       setHeadersList(response[kHeaders], innerResponse.headersList);
@@ -15050,7 +15050,7 @@ var require_response = __commonJS({
       makeResponse,
       makeAppropriateNetworkError,
       filterResponse,
-      Response,
+      Response: Response2,
       cloneResponse,
       fromInnerResponse
     };
@@ -15160,7 +15160,7 @@ var require_request2 = __commonJS({
       }
     }
     var patchMethodWarning = false;
-    var Request = class _Request {
+    var Request2 = class _Request {
       // https://fetch.spec.whatwg.org/#dom-request
       constructor(input, init = {}) {
         webidl.util.markAsUncloneable(this);
@@ -15607,7 +15607,7 @@ var require_request2 = __commonJS({
         return `Request ${nodeUtil.formatWithOptions(options, properties)}`;
       }
     };
-    mixinBody(Request);
+    mixinBody(Request2);
     function makeRequest(init) {
       return {
         method: init.method ?? "GET",
@@ -15658,7 +15658,7 @@ var require_request2 = __commonJS({
       return newRequest;
     }
     function fromInnerRequest(innerRequest, signal, guard) {
-      const request2 = new Request(kConstruct);
+      const request2 = new Request2(kConstruct);
       request2[kState] = innerRequest;
       request2[kSignal] = signal;
       request2[kHeaders] = new Headers2(kConstruct);
@@ -15666,7 +15666,7 @@ var require_request2 = __commonJS({
       setHeadersGuard(request2[kHeaders], guard);
       return request2;
     }
-    Object.defineProperties(Request.prototype, {
+    Object.defineProperties(Request2.prototype, {
       method: kEnumerableProperty,
       url: kEnumerableProperty,
       headers: kEnumerableProperty,
@@ -15693,13 +15693,13 @@ var require_request2 = __commonJS({
       }
     });
     webidl.converters.Request = webidl.interfaceConverter(
-      Request
+      Request2
     );
     webidl.converters.RequestInfo = function(V, prefix, argument) {
       if (typeof V === "string") {
         return webidl.converters.USVString(V, prefix, argument);
       }
-      if (V instanceof Request) {
+      if (V instanceof Request2) {
         return webidl.converters.Request(V, prefix, argument);
       }
       return webidl.converters.USVString(V, prefix, argument);
@@ -15790,7 +15790,7 @@ var require_request2 = __commonJS({
         converter: webidl.converters.any
       }
     ]);
-    module.exports = { Request, makeRequest, fromInnerRequest, cloneRequest };
+    module.exports = { Request: Request2, makeRequest, fromInnerRequest, cloneRequest };
   }
 });
 
@@ -15806,7 +15806,7 @@ var require_fetch = __commonJS({
       fromInnerResponse
     } = require_response();
     var { HeadersList } = require_headers();
-    var { Request, cloneRequest } = require_request2();
+    var { Request: Request2, cloneRequest } = require_request2();
     var zlib = __require("node:zlib");
     var {
       bytesMatch,
@@ -15901,7 +15901,7 @@ var require_fetch = __commonJS({
       let p = createDeferredPromise();
       let requestObject;
       try {
-        requestObject = new Request(input, init);
+        requestObject = new Request2(input, init);
       } catch (e) {
         p.reject(e);
         return p.promise;
@@ -17720,8 +17720,8 @@ var require_cache = __commonJS({
     var { urlEquals, getFieldValues } = require_util5();
     var { kEnumerableProperty, isDisturbed } = require_util();
     var { webidl } = require_webidl();
-    var { Response, cloneResponse, fromInnerResponse } = require_response();
-    var { Request, fromInnerRequest } = require_request2();
+    var { Response: Response2, cloneResponse, fromInnerResponse } = require_response();
+    var { Request: Request2, fromInnerRequest } = require_request2();
     var { kState } = require_symbols2();
     var { fetching } = require_fetch();
     var { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = require_util2();
@@ -17795,7 +17795,7 @@ var require_cache = __commonJS({
         }
         const fetchControllers = [];
         for (const request2 of requests) {
-          const r = new Request(request2)[kState];
+          const r = new Request2(request2)[kState];
           if (!urlIsHttpHttpsScheme(r.url)) {
             throw webidl.errors.exception({
               header: prefix,
@@ -17879,10 +17879,10 @@ var require_cache = __commonJS({
         request2 = webidl.converters.RequestInfo(request2, prefix, "request");
         response = webidl.converters.Response(response, prefix, "response");
         let innerRequest = null;
-        if (request2 instanceof Request) {
+        if (request2 instanceof Request2) {
           innerRequest = request2[kState];
         } else {
-          innerRequest = new Request(request2)[kState];
+          innerRequest = new Request2(request2)[kState];
         }
         if (!urlIsHttpHttpsScheme(innerRequest.url) || innerRequest.method !== "GET") {
           throw webidl.errors.exception({
@@ -17960,14 +17960,14 @@ var require_cache = __commonJS({
         request2 = webidl.converters.RequestInfo(request2, prefix, "request");
         options = webidl.converters.CacheQueryOptions(options, prefix, "options");
         let r = null;
-        if (request2 instanceof Request) {
+        if (request2 instanceof Request2) {
           r = request2[kState];
           if (r.method !== "GET" && !options.ignoreMethod) {
             return false;
           }
         } else {
           assert(typeof request2 === "string");
-          r = new Request(request2)[kState];
+          r = new Request2(request2)[kState];
         }
         const operations = [];
         const operation = {
@@ -18006,13 +18006,13 @@ var require_cache = __commonJS({
         options = webidl.converters.CacheQueryOptions(options, prefix, "options");
         let r = null;
         if (request2 !== void 0) {
-          if (request2 instanceof Request) {
+          if (request2 instanceof Request2) {
             r = request2[kState];
             if (r.method !== "GET" && !options.ignoreMethod) {
               return [];
             }
           } else if (typeof request2 === "string") {
-            r = new Request(request2)[kState];
+            r = new Request2(request2)[kState];
           }
         }
         const promise = createDeferredPromise();
@@ -18178,13 +18178,13 @@ var require_cache = __commonJS({
       #internalMatchAll(request2, options, maxResponses = Infinity) {
         let r = null;
         if (request2 !== void 0) {
-          if (request2 instanceof Request) {
+          if (request2 instanceof Request2) {
             r = request2[kState];
             if (r.method !== "GET" && !options.ignoreMethod) {
               return [];
             }
           } else if (typeof request2 === "string") {
-            r = new Request(request2)[kState];
+            r = new Request2(request2)[kState];
           }
         }
         const responses = [];
@@ -18247,7 +18247,7 @@ var require_cache = __commonJS({
         converter: webidl.converters.DOMString
       }
     ]);
-    webidl.converters.Response = webidl.interfaceConverter(Response);
+    webidl.converters.Response = webidl.interfaceConverter(Response2);
     webidl.converters["sequence<RequestInfo>"] = webidl.sequenceConverter(
       webidl.converters.RequestInfo
     );
@@ -26603,6 +26603,68 @@ var init_github = __esm({
   }
 });
 
+// actions/engine/http.ts
+function sizeText(bytes) {
+  return bytes >= 2 ** 20 ? `${bytes / 2 ** 20} MiB` : `${bytes} bytes`;
+}
+function urlText(url) {
+  const parsed = typeof url === "string" ? new URL(url) : url;
+  return `${parsed.origin}${parsed.pathname}`;
+}
+async function fetchBounded(input, init, maxBytes = MAX_ANSWER_BYTES) {
+  const response = await fetch(input, init);
+  const method = init?.method ?? (input instanceof Request ? input.method : "GET");
+  const where = urlText(response.url || (input instanceof Request ? input.url : input));
+  if (Number(response.headers.get("content-length")) > maxBytes) {
+    await response.body?.cancel();
+    throw new AnswerTooLargeError(method, where, maxBytes);
+  }
+  const chunks = [];
+  let size = 0;
+  if (response.body) {
+    const reader = response.body.getReader();
+    for (; ; ) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel();
+        throw new AnswerTooLargeError(method, where, maxBytes);
+      }
+      chunks.push(value);
+    }
+  }
+  const body = NO_BODY.has(response.status) ? null : Buffer.concat(chunks);
+  return new Response(body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers
+  });
+}
+var MAX_ANSWER_BYTES, AnswerTooLargeError, NO_BODY;
+var init_http = __esm({
+  "actions/engine/http.ts"() {
+    "use strict";
+    init_errors();
+    MAX_ANSWER_BYTES = 16 * 2 ** 20;
+    AnswerTooLargeError = class extends DeckhandError {
+      constructor(method, where, maxBytes) {
+        super(
+          `${method} ${where}: the answer is larger than ${sizeText(maxBytes)}, the most deckhand reads of it. Check that the address is the right one.`
+        );
+        this.method = method;
+        this.where = where;
+        this.maxBytes = maxBytes;
+        this.name = "AnswerTooLargeError";
+      }
+      method;
+      where;
+      maxBytes;
+    };
+    NO_BODY = /* @__PURE__ */ new Set([101, 103, 204, 205, 304]);
+  }
+});
+
 // actions/github/api.ts
 function checkApiTarget(target, emptyToken) {
   if (!target.token) throw new DeckhandError(emptyToken);
@@ -26618,6 +26680,16 @@ function checkApiTarget(target, emptyToken) {
   if (url.protocol !== "https:" && url.protocol !== "http:")
     throw new DeckhandError(`GitHub API URL "${target.apiUrl}" is not an http(s) URL.`);
   return { owner: parts[1], repo: parts[2], apiUrl: target.apiUrl.replace(/\/+$/, "") };
+}
+function githubClient(token, baseUrl2) {
+  return getOctokit(token, { baseUrl: baseUrl2, request: { fetch: fetchBounded } });
+}
+function answerTooLarge(err, doing) {
+  for (let cause = err, depth = 0; cause instanceof Error && depth < 5; cause = cause.cause, depth++) {
+    if (cause instanceof AnswerTooLargeError)
+      return new DeckhandError(`${cause.message} (while ${doing})`, [], { cause: err });
+  }
+  return void 0;
 }
 function isHttpError(err) {
   return err instanceof Error && typeof err.status === "number";
@@ -26649,7 +26721,9 @@ function isObject(value) {
 var init_api = __esm({
   "actions/github/api.ts"() {
     "use strict";
+    init_github();
     init_errors();
+    init_http();
   }
 });
 
@@ -26727,6 +26801,8 @@ function apiError(err, attempt) {
   if (!isHttpError(err)) return err;
   const options = { cause: err };
   const { doing, apiUrl } = attempt;
+  const tooLarge = answerTooLarge(err, doing);
+  if (tooLarge) return tooLarge;
   if (!err.response)
     return new DeckhandError(
       `Could not reach the GitHub API at ${apiUrl} while ${doing}: ${networkReason(err)}`,
@@ -26774,7 +26850,6 @@ var PULL_REQUEST_BODY_LIMIT, FOOTER_START, TRUNCATED_NOTE, GitHubPullRequests, P
 var init_pull_requests = __esm({
   "actions/github/pull-requests.ts"() {
     "use strict";
-    init_github();
     init_errors();
     init_api();
     init_summary();
@@ -26793,7 +26868,7 @@ var init_pull_requests = __esm({
         this.#owner = owner;
         this.#repo = repo;
         this.#apiUrl = apiUrl;
-        this.#octokit = getOctokit(target.token, { baseUrl: apiUrl });
+        this.#octokit = githubClient(target.token, apiUrl);
       }
       async defaultBranch() {
         const { data } = await this.#call(
@@ -26993,7 +27068,7 @@ async function upsertComments(comments, target) {
   const { owner, repo, baseUrl: baseUrl2 } = checkTarget2(target);
   const wanted = checkComments(comments);
   if (wanted.length === 0) return [];
-  const octokit = getOctokit(target.token, { baseUrl: baseUrl2 });
+  const octokit = githubClient(target.token, baseUrl2);
   const where = `pull request #${target.number} in ${owner}/${repo}`;
   const call = async (doing, request2, notFound = "") => {
     try {
@@ -27063,6 +27138,8 @@ function firstLine(body) {
 }
 function apiError2(err, { doing, where, apiUrl, notFound }) {
   if (!isHttpError(err)) return err;
+  const tooLarge = answerTooLarge(err, doing);
+  if (tooLarge) return tooLarge;
   const status = err.status;
   const said = githubMessage(err);
   const options = { cause: err };
@@ -27118,7 +27195,6 @@ var COMMENT_LIMIT, PULL_REQUEST_EVENTS;
 var init_pr_comments = __esm({
   "actions/github/pr-comments.ts"() {
     "use strict";
-    init_github();
     init_errors();
     init_api();
     COMMENT_LIMIT = 65535;

@@ -547,7 +547,7 @@ var require_parse = __commonJS({
   "node_modules/semver/functions/parse.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
-    var parse3 = (version, options, throwErrors = false) => {
+    var parse4 = (version, options, throwErrors = false) => {
       if (version instanceof SemVer) {
         return version;
       }
@@ -560,7 +560,7 @@ var require_parse = __commonJS({
         throw er;
       }
     };
-    module.exports = parse3;
+    module.exports = parse4;
   }
 });
 
@@ -568,9 +568,9 @@ var require_parse = __commonJS({
 var require_valid = __commonJS({
   "node_modules/semver/functions/valid.js"(exports, module) {
     "use strict";
-    var parse3 = require_parse();
+    var parse4 = require_parse();
     var valid2 = (version, options) => {
-      const v = parse3(version, options);
+      const v = parse4(version, options);
       return v ? v.version : null;
     };
     module.exports = valid2;
@@ -581,9 +581,9 @@ var require_valid = __commonJS({
 var require_clean = __commonJS({
   "node_modules/semver/functions/clean.js"(exports, module) {
     "use strict";
-    var parse3 = require_parse();
+    var parse4 = require_parse();
     var clean2 = (version, options) => {
-      const s = parse3(version.trim().replace(/^[=v]+/, ""), options);
+      const s = parse4(version.trim().replace(/^[=v]+/, ""), options);
       return s ? s.version : null;
     };
     module.exports = clean2;
@@ -618,10 +618,10 @@ var require_inc = __commonJS({
 var require_diff = __commonJS({
   "node_modules/semver/functions/diff.js"(exports, module) {
     "use strict";
-    var parse3 = require_parse();
+    var parse4 = require_parse();
     var diff = (version1, version2) => {
-      const v1 = parse3(version1, null, true);
-      const v2 = parse3(version2, null, true);
+      const v1 = parse4(version1, null, true);
+      const v2 = parse4(version2, null, true);
       const comparison = v1.compare(v2);
       if (comparison === 0) {
         return null;
@@ -692,9 +692,9 @@ var require_patch = __commonJS({
 var require_prerelease = __commonJS({
   "node_modules/semver/functions/prerelease.js"(exports, module) {
     "use strict";
-    var parse3 = require_parse();
+    var parse4 = require_parse();
     var prerelease = (version, options) => {
-      const parsed = parse3(version, options);
+      const parsed = parse4(version, options);
       return parsed && parsed.prerelease.length ? parsed.prerelease : null;
     };
     module.exports = prerelease;
@@ -880,7 +880,7 @@ var require_coerce = __commonJS({
   "node_modules/semver/functions/coerce.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
-    var parse3 = require_parse();
+    var parse4 = require_parse();
     var { safeRe: re, t } = require_re();
     var coerce = (version, options) => {
       if (version instanceof SemVer) {
@@ -915,7 +915,7 @@ var require_coerce = __commonJS({
       const patch = match[4] || "0";
       const prerelease = options.includePrerelease && match[5] ? `-${match[5]}` : "";
       const build = options.includePrerelease && match[6] ? `+${match[6]}` : "";
-      return parse3(`${major}.${minor}.${patch}${prerelease}${build}`, options);
+      return parse4(`${major}.${minor}.${patch}${prerelease}${build}`, options);
     };
     module.exports = coerce;
   }
@@ -925,7 +925,7 @@ var require_coerce = __commonJS({
 var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports, module) {
     "use strict";
-    var parse3 = require_parse();
+    var parse4 = require_parse();
     var constants5 = require_constants();
     var SemVer = require_semver();
     var truncate = (version, truncation, options) => {
@@ -937,7 +937,7 @@ var require_truncate = __commonJS({
     };
     var cloneInputVersion = (version, options) => {
       const versionStringToParse = version instanceof SemVer ? version.version : version;
-      return parse3(versionStringToParse, options);
+      return parse4(versionStringToParse, options);
     };
     var doTruncation = (version, truncation) => {
       if (isPrerelease(truncation)) {
@@ -2172,7 +2172,7 @@ var require_semver2 = __commonJS({
     var constants5 = require_constants();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
-    var parse3 = require_parse();
+    var parse4 = require_parse();
     var valid2 = require_valid();
     var clean2 = require_clean();
     var inc = require_inc();
@@ -2211,7 +2211,7 @@ var require_semver2 = __commonJS({
     var simplifyRange = require_simplify();
     var subset = require_subset();
     module.exports = {
-      parse: parse3,
+      parse: parse4,
       valid: valid2,
       clean: clean2,
       inc,
@@ -2326,14 +2326,14 @@ var require_identity = __commonJS({
     var DOC = /* @__PURE__ */ Symbol.for("yaml.document");
     var MAP = /* @__PURE__ */ Symbol.for("yaml.map");
     var PAIR = /* @__PURE__ */ Symbol.for("yaml.pair");
-    var SCALAR = /* @__PURE__ */ Symbol.for("yaml.scalar");
+    var SCALAR2 = /* @__PURE__ */ Symbol.for("yaml.scalar");
     var SEQ = /* @__PURE__ */ Symbol.for("yaml.seq");
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
-    var isAlias = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
+    var isAlias2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
     var isDocument = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === DOC;
     var isMap2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
     var isPair = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR;
-    var isScalar = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
+    var isScalar2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR2;
     var isSeq2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
     function isCollection(node) {
       if (node && typeof node === "object")
@@ -2349,28 +2349,28 @@ var require_identity = __commonJS({
         switch (node[NODE_TYPE]) {
           case ALIAS:
           case MAP:
-          case SCALAR:
+          case SCALAR2:
           case SEQ:
             return true;
         }
       return false;
     }
-    var hasAnchor = (node) => (isScalar(node) || isCollection(node)) && !!node.anchor;
+    var hasAnchor = (node) => (isScalar2(node) || isCollection(node)) && !!node.anchor;
     exports.ALIAS = ALIAS;
     exports.DOC = DOC;
     exports.MAP = MAP;
     exports.NODE_TYPE = NODE_TYPE;
     exports.PAIR = PAIR;
-    exports.SCALAR = SCALAR;
+    exports.SCALAR = SCALAR2;
     exports.SEQ = SEQ;
     exports.hasAnchor = hasAnchor;
-    exports.isAlias = isAlias;
+    exports.isAlias = isAlias2;
     exports.isCollection = isCollection;
     exports.isDocument = isDocument;
     exports.isMap = isMap2;
     exports.isNode = isNode;
     exports.isPair = isPair;
-    exports.isScalar = isScalar;
+    exports.isScalar = isScalar2;
     exports.isSeq = isSeq2;
   }
 });
@@ -2383,7 +2383,7 @@ var require_visit = __commonJS({
     var BREAK = /* @__PURE__ */ Symbol("break visit");
     var SKIP = /* @__PURE__ */ Symbol("skip children");
     var REMOVE = /* @__PURE__ */ Symbol("remove node");
-    function visit(node, visitor) {
+    function visit2(node, visitor) {
       const visitor_ = initVisitor(visitor);
       if (identity.isDocument(node)) {
         const cd = visit_(null, node.contents, visitor_, Object.freeze([node]));
@@ -2392,9 +2392,9 @@ var require_visit = __commonJS({
       } else
         visit_(null, node, visitor_, Object.freeze([]));
     }
-    visit.BREAK = BREAK;
-    visit.SKIP = SKIP;
-    visit.REMOVE = REMOVE;
+    visit2.BREAK = BREAK;
+    visit2.SKIP = SKIP;
+    visit2.REMOVE = REMOVE;
     function visit_(key, node, visitor, path5) {
       const ctrl = callVisitor(key, node, visitor, path5);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
@@ -2528,7 +2528,7 @@ var require_visit = __commonJS({
         throw new Error(`Cannot replace node with ${pt} parent`);
       }
     }
-    exports.visit = visit;
+    exports.visit = visit2;
     exports.visitAsync = visitAsync;
   }
 });
@@ -2538,7 +2538,7 @@ var require_directives = __commonJS({
   "node_modules/yaml/dist/doc/directives.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var visit = require_visit();
+    var visit2 = require_visit();
     var escapeChars = {
       "!": "%21",
       ",": "%2C",
@@ -2682,7 +2682,7 @@ var require_directives = __commonJS({
         let tagNames;
         if (doc && tagEntries.length > 0 && identity.isNode(doc.contents)) {
           const tags = {};
-          visit.visit(doc.contents, (_key, node) => {
+          visit2.visit(doc.contents, (_key, node) => {
             if (identity.isNode(node) && node.tag)
               tags[node.tag] = true;
           });
@@ -2709,7 +2709,7 @@ var require_anchors = __commonJS({
   "node_modules/yaml/dist/doc/anchors.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var visit = require_visit();
+    var visit2 = require_visit();
     function anchorIsValid(anchor) {
       if (/[\x00-\x19\s,[\]{}]/.test(anchor)) {
         const sa = JSON.stringify(anchor);
@@ -2720,7 +2720,7 @@ var require_anchors = __commonJS({
     }
     function anchorNames(root) {
       const anchors = /* @__PURE__ */ new Set();
-      visit.visit(root, {
+      visit2.visit(root, {
         Value(_key, node) {
           if (node.anchor)
             anchors.add(node.anchor);
@@ -2900,7 +2900,7 @@ var require_Alias = __commonJS({
   "node_modules/yaml/dist/nodes/Alias.js"(exports) {
     "use strict";
     var anchors = require_anchors();
-    var visit = require_visit();
+    var visit2 = require_visit();
     var identity = require_identity();
     var Node = require_Node();
     var toJS = require_toJS();
@@ -2926,7 +2926,7 @@ var require_Alias = __commonJS({
           nodes = ctx.aliasResolveCache;
         } else {
           nodes = [];
-          visit.visit(doc, {
+          visit2.visit(doc, {
             Node: (_key, node) => {
               if (identity.isAlias(node) || identity.hasAnchor(node))
                 nodes.push(node);
@@ -3021,7 +3021,7 @@ var require_Scalar = __commonJS({
     var Node = require_Node();
     var toJS = require_toJS();
     var isScalarValue = (value) => !value || typeof value !== "function" && typeof value !== "object";
-    var Scalar = class extends Node.NodeBase {
+    var Scalar2 = class extends Node.NodeBase {
       constructor(value) {
         super(identity.SCALAR);
         this.value = value;
@@ -3033,12 +3033,12 @@ var require_Scalar = __commonJS({
         return String(this.value);
       }
     };
-    Scalar.BLOCK_FOLDED = "BLOCK_FOLDED";
-    Scalar.BLOCK_LITERAL = "BLOCK_LITERAL";
-    Scalar.PLAIN = "PLAIN";
-    Scalar.QUOTE_DOUBLE = "QUOTE_DOUBLE";
-    Scalar.QUOTE_SINGLE = "QUOTE_SINGLE";
-    exports.Scalar = Scalar;
+    Scalar2.BLOCK_FOLDED = "BLOCK_FOLDED";
+    Scalar2.BLOCK_LITERAL = "BLOCK_LITERAL";
+    Scalar2.PLAIN = "PLAIN";
+    Scalar2.QUOTE_DOUBLE = "QUOTE_DOUBLE";
+    Scalar2.QUOTE_SINGLE = "QUOTE_SINGLE";
+    exports.Scalar = Scalar2;
     exports.isScalarValue = isScalarValue;
   }
 });
@@ -3049,7 +3049,7 @@ var require_createNode = __commonJS({
     "use strict";
     var Alias = require_Alias();
     var identity = require_identity();
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var defaultTagPrefix = "tag:yaml.org,2002:";
     function findTagObject(value, tagName, tags) {
       if (tagName) {
@@ -3094,7 +3094,7 @@ var require_createNode = __commonJS({
           value = value.toJSON();
         }
         if (!value || typeof value !== "object") {
-          const node2 = new Scalar.Scalar(value);
+          const node2 = new Scalar2.Scalar(value);
           if (ref)
             ref.node = node2;
           return node2;
@@ -3105,7 +3105,7 @@ var require_createNode = __commonJS({
         onTagObj(tagObj);
         delete ctx.onTagObj;
       }
-      const node = tagObj?.createNode ? tagObj.createNode(ctx.schema, value, ctx) : typeof tagObj?.nodeClass?.from === "function" ? tagObj.nodeClass.from(ctx.schema, value, ctx) : new Scalar.Scalar(value);
+      const node = tagObj?.createNode ? tagObj.createNode(ctx.schema, value, ctx) : typeof tagObj?.nodeClass?.from === "function" ? tagObj.nodeClass.from(ctx.schema, value, ctx) : new Scalar2.Scalar(value);
       if (tagName)
         node.tag = tagName;
       else if (!tagObj.default)
@@ -3418,7 +3418,7 @@ ${indent}${text.slice(fold + 1, end2)}`;
 var require_stringifyString = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyString.js"(exports) {
     "use strict";
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var foldFlowLines = require_foldFlowLines();
     var getFoldOptions = (ctx, isBlock) => ({
       indentAtStart: isBlock ? ctx.indent.length : ctx.indentAtStart,
@@ -3561,7 +3561,7 @@ ${indent}`) + "'";
         return quotedString(value, ctx);
       }
       const indent = ctx.indent || (ctx.forceBlockIndent || containsDocumentMarker(value) ? "  " : "");
-      const literal = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar.Scalar.BLOCK_FOLDED ? false : type === Scalar.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent.length);
+      const literal = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar2.Scalar.BLOCK_FOLDED ? false : type === Scalar2.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent.length);
       if (!value)
         return literal ? "|\n" : ">\n";
       let chomp;
@@ -3616,7 +3616,7 @@ ${indent}`) + "'";
         const foldedValue = value.replace(/\n+/g, "\n$&").replace(/(?:^|\n)([\t ].*)(?:([\n\t ]*)\n(?![\n\t ]))?/g, "$1$2").replace(/\n+/g, `$&${indent}`);
         let literalFallback = false;
         const foldOptions = getFoldOptions(ctx, true);
-        if (blockQuote !== "folded" && type !== Scalar.Scalar.BLOCK_FOLDED) {
+        if (blockQuote !== "folded" && type !== Scalar2.Scalar.BLOCK_FOLDED) {
           foldOptions.onOverflow = () => {
             literalFallback = true;
           };
@@ -3639,7 +3639,7 @@ ${indent}${start}${value}${end}`;
       if (/^[\n\t ,[\]{}#&*!|>'"%@`]|^[?-]$|^[?-][ \t]|[\n:][ \t]|[ \t]\n|[\n\t ]#|[\n\t :]$/.test(value)) {
         return implicitKey || inFlow || !value.includes("\n") ? quotedString(value, ctx) : blockString(item, ctx, onComment, onChompKeep);
       }
-      if (!implicitKey && !inFlow && type !== Scalar.Scalar.PLAIN && value.includes("\n")) {
+      if (!implicitKey && !inFlow && type !== Scalar2.Scalar.PLAIN && value.includes("\n")) {
         return blockString(item, ctx, onComment, onChompKeep);
       }
       if (containsDocumentMarker(value)) {
@@ -3664,20 +3664,20 @@ ${indent}`);
       const { implicitKey, inFlow } = ctx;
       const ss = typeof item.value === "string" ? item : Object.assign({}, item, { value: String(item.value) });
       let { type } = item;
-      if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
+      if (type !== Scalar2.Scalar.QUOTE_DOUBLE) {
         if (/[\x00-\x08\x0b-\x1f\x7f-\x9f\u{D800}-\u{DFFF}]/u.test(ss.value))
-          type = Scalar.Scalar.QUOTE_DOUBLE;
+          type = Scalar2.Scalar.QUOTE_DOUBLE;
       }
       const _stringify = (_type) => {
         switch (_type) {
-          case Scalar.Scalar.BLOCK_FOLDED:
-          case Scalar.Scalar.BLOCK_LITERAL:
+          case Scalar2.Scalar.BLOCK_FOLDED:
+          case Scalar2.Scalar.BLOCK_LITERAL:
             return implicitKey || inFlow ? quotedString(ss.value, ctx) : blockString(ss, ctx, onComment, onChompKeep);
-          case Scalar.Scalar.QUOTE_DOUBLE:
+          case Scalar2.Scalar.QUOTE_DOUBLE:
             return doubleQuotedString(ss.value, ctx);
-          case Scalar.Scalar.QUOTE_SINGLE:
+          case Scalar2.Scalar.QUOTE_SINGLE:
             return singleQuotedString(ss.value, ctx);
-          case Scalar.Scalar.PLAIN:
+          case Scalar2.Scalar.PLAIN:
             return plainString(ss, ctx, onComment, onChompKeep);
           default:
             return null;
@@ -3826,7 +3826,7 @@ var require_stringifyPair = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyPair.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var stringify2 = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyPair({ key, value }, ctx, onComment, onChompKeep) {
@@ -3841,7 +3841,7 @@ var require_stringifyPair = __commonJS({
           throw new Error(msg);
         }
       }
-      let explicitKey = !simpleKeys && (!key || keyComment && value == null && !ctx.inFlow || identity.isCollection(key) || (identity.isScalar(key) ? key.type === Scalar.Scalar.BLOCK_FOLDED || key.type === Scalar.Scalar.BLOCK_LITERAL : typeof key === "object"));
+      let explicitKey = !simpleKeys && (!key || keyComment && value == null && !ctx.inFlow || identity.isCollection(key) || (identity.isScalar(key) ? key.type === Scalar2.Scalar.BLOCK_FOLDED || key.type === Scalar2.Scalar.BLOCK_LITERAL : typeof key === "object"));
       ctx = Object.assign({}, ctx, {
         allNullValues: false,
         implicitKey: !explicitKey && (simpleKeys || !allNullValues),
@@ -3981,19 +3981,19 @@ var require_merge = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/merge.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var MERGE_KEY = "<<";
     var merge2 = {
       identify: (value) => value === MERGE_KEY || typeof value === "symbol" && value.description === MERGE_KEY,
       default: "key",
       tag: "tag:yaml.org,2002:merge",
       test: /^<<$/,
-      resolve: () => Object.assign(new Scalar.Scalar(Symbol(MERGE_KEY)), {
+      resolve: () => Object.assign(new Scalar2.Scalar(Symbol(MERGE_KEY)), {
         addToJSMap: addMergeToJSMap
       }),
       stringify: () => MERGE_KEY
     };
-    var isMergeKey = (ctx, key) => (merge2.identify(key) || identity.isScalar(key) && (!key.type || key.type === Scalar.Scalar.PLAIN) && merge2.identify(key.value)) && ctx?.doc.schema.tags.some((tag2) => tag2.tag === merge2.tag && tag2.default);
+    var isMergeKey = (ctx, key) => (merge2.identify(key) || identity.isScalar(key) && (!key.type || key.type === Scalar2.Scalar.PLAIN) && merge2.identify(key.value)) && ctx?.doc.schema.tags.some((tag2) => tag2.tag === merge2.tag && tag2.default);
     function addMergeToJSMap(ctx, map, value) {
       const source = resolveAliasValue(ctx, value);
       if (identity.isSeq(source))
@@ -4300,7 +4300,7 @@ var require_YAMLMap = __commonJS({
     var Collection2 = require_Collection();
     var identity = require_identity();
     var Pair = require_Pair();
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     function findPair(items, key) {
       const k = identity.isScalar(key) ? key.value : key;
       for (const it of items) {
@@ -4367,7 +4367,7 @@ var require_YAMLMap = __commonJS({
         if (prev) {
           if (!overwrite)
             throw new Error(`Key ${_pair.key} already set`);
-          if (identity.isScalar(prev.value) && Scalar.isScalarValue(_pair.value))
+          if (identity.isScalar(prev.value) && Scalar2.isScalarValue(_pair.value))
             prev.value.value = _pair.value;
           else
             prev.value = _pair.value;
@@ -4465,7 +4465,7 @@ var require_YAMLSeq = __commonJS({
     var stringifyCollection = require_stringifyCollection();
     var Collection2 = require_Collection();
     var identity = require_identity();
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var toJS = require_toJS();
     var YAMLSeq = class extends Collection2.Collection {
       static get tagName() {
@@ -4522,7 +4522,7 @@ var require_YAMLSeq = __commonJS({
         if (typeof idx !== "number")
           throw new Error(`Expected a valid index, not ${key}.`);
         const prev = this.items[idx];
-        if (identity.isScalar(prev) && Scalar.isScalarValue(value))
+        if (identity.isScalar(prev) && Scalar2.isScalarValue(value))
           prev.value = value;
         else
           this.items[idx] = value;
@@ -4618,14 +4618,14 @@ var require_string = __commonJS({
 var require_null = __commonJS({
   "node_modules/yaml/dist/schema/common/null.js"(exports) {
     "use strict";
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var nullTag = {
       identify: (value) => value == null,
-      createNode: () => new Scalar.Scalar(null),
+      createNode: () => new Scalar2.Scalar(null),
       default: true,
       tag: "tag:yaml.org,2002:null",
       test: /^(?:~|[Nn]ull|NULL)?$/,
-      resolve: () => new Scalar.Scalar(null),
+      resolve: () => new Scalar2.Scalar(null),
       stringify: ({ source }, ctx) => typeof source === "string" && nullTag.test.test(source) ? source : ctx.options.nullStr
     };
     exports.nullTag = nullTag;
@@ -4636,13 +4636,13 @@ var require_null = __commonJS({
 var require_bool = __commonJS({
   "node_modules/yaml/dist/schema/core/bool.js"(exports) {
     "use strict";
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var boolTag = {
       identify: (value) => typeof value === "boolean",
       default: true,
       tag: "tag:yaml.org,2002:bool",
       test: /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/,
-      resolve: (str) => new Scalar.Scalar(str[0] === "t" || str[0] === "T"),
+      resolve: (str) => new Scalar2.Scalar(str[0] === "t" || str[0] === "T"),
       stringify({ source, value }, ctx) {
         if (source && boolTag.test.test(source)) {
           const sv = source[0] === "t" || source[0] === "T";
@@ -4687,7 +4687,7 @@ var require_stringifyNumber = __commonJS({
 var require_float = __commonJS({
   "node_modules/yaml/dist/schema/core/float.js"(exports) {
     "use strict";
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var stringifyNumber = require_stringifyNumber();
     var floatNaN = {
       identify: (value) => typeof value === "number",
@@ -4715,7 +4715,7 @@ var require_float = __commonJS({
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/,
       resolve(str) {
-        const node = new Scalar.Scalar(parseFloat(str));
+        const node = new Scalar2.Scalar(parseFloat(str));
         const dot = str.indexOf(".");
         if (dot !== -1 && str[str.length - 1] === "0")
           node.minFractionDigits = str.length - dot - 1;
@@ -4806,7 +4806,7 @@ var require_schema = __commonJS({
 var require_schema2 = __commonJS({
   "node_modules/yaml/dist/schema/json/schema.js"(exports) {
     "use strict";
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var map = require_map();
     var seq = require_seq();
     function intIdentify(value) {
@@ -4823,7 +4823,7 @@ var require_schema2 = __commonJS({
       },
       {
         identify: (value) => value == null,
-        createNode: () => new Scalar.Scalar(null),
+        createNode: () => new Scalar2.Scalar(null),
         default: true,
         tag: "tag:yaml.org,2002:null",
         test: /^null$/,
@@ -4855,7 +4855,7 @@ var require_schema2 = __commonJS({
         stringify: stringifyJSON
       }
     ];
-    var jsonError = {
+    var jsonError2 = {
       default: true,
       tag: "",
       test: /^/,
@@ -4864,7 +4864,7 @@ var require_schema2 = __commonJS({
         return str;
       }
     };
-    var schema = [map.map, seq.seq].concat(jsonScalars, jsonError);
+    var schema = [map.map, seq.seq].concat(jsonScalars, jsonError2);
     exports.schema = schema;
   }
 });
@@ -4874,7 +4874,7 @@ var require_binary = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/binary.js"(exports) {
     "use strict";
     var node_buffer = __require("buffer");
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var stringifyString = require_stringifyString();
     var binary = {
       identify: (value) => value instanceof Uint8Array,
@@ -4918,15 +4918,15 @@ var require_binary = __commonJS({
         } else {
           throw new Error("This environment does not support writing binary tags; either Buffer or btoa is required");
         }
-        type ?? (type = Scalar.Scalar.BLOCK_LITERAL);
-        if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
+        type ?? (type = Scalar2.Scalar.BLOCK_LITERAL);
+        if (type !== Scalar2.Scalar.QUOTE_DOUBLE) {
           const lineWidth = Math.max(ctx.options.lineWidth - ctx.indent.length, ctx.options.minContentWidth);
           const n = Math.ceil(str.length / lineWidth);
           const lines = new Array(n);
           for (let i = 0, o = 0; i < n; ++i, o += lineWidth) {
             lines[i] = str.substr(o, lineWidth);
           }
-          str = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
+          str = lines.join(type === Scalar2.Scalar.BLOCK_LITERAL ? "\n" : " ");
         }
         return stringifyString.stringifyString({ comment, type, value: str }, ctx, onComment, onChompKeep);
       }
@@ -4941,7 +4941,7 @@ var require_pairs = __commonJS({
     "use strict";
     var identity = require_identity();
     var Pair = require_Pair();
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var YAMLSeq = require_YAMLSeq();
     function resolvePairs(seq, onError) {
       if (identity.isSeq(seq)) {
@@ -4952,7 +4952,7 @@ var require_pairs = __commonJS({
           else if (identity.isMap(item)) {
             if (item.items.length > 1)
               onError("Each pair must have its own sequence indicator");
-            const pair = item.items[0] || new Pair.Pair(new Scalar.Scalar(null));
+            const pair = item.items[0] || new Pair.Pair(new Scalar2.Scalar(null));
             if (item.commentBefore)
               pair.key.commentBefore = pair.key.commentBefore ? `${item.commentBefore}
 ${pair.key.commentBefore}` : item.commentBefore;
@@ -5095,7 +5095,7 @@ var require_omap = __commonJS({
 var require_bool2 = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/bool.js"(exports) {
     "use strict";
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     function boolStringify({ value, source }, ctx) {
       const boolObj = value ? trueTag : falseTag;
       if (source && boolObj.test.test(source))
@@ -5107,7 +5107,7 @@ var require_bool2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:bool",
       test: /^(?:Y|y|[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/,
-      resolve: () => new Scalar.Scalar(true),
+      resolve: () => new Scalar2.Scalar(true),
       stringify: boolStringify
     };
     var falseTag = {
@@ -5115,7 +5115,7 @@ var require_bool2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:bool",
       test: /^(?:N|n|[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/,
-      resolve: () => new Scalar.Scalar(false),
+      resolve: () => new Scalar2.Scalar(false),
       stringify: boolStringify
     };
     exports.falseTag = falseTag;
@@ -5127,7 +5127,7 @@ var require_bool2 = __commonJS({
 var require_float2 = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/float.js"(exports) {
     "use strict";
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var stringifyNumber = require_stringifyNumber();
     var floatNaN = {
       identify: (value) => typeof value === "number",
@@ -5155,7 +5155,7 @@ var require_float2 = __commonJS({
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*$/,
       resolve(str) {
-        const node = new Scalar.Scalar(parseFloat(str.replace(/_/g, "")));
+        const node = new Scalar2.Scalar(parseFloat(str.replace(/_/g, "")));
         const dot = str.indexOf(".");
         if (dot !== -1) {
           const f = str.substring(dot + 1).replace(/_/g, "");
@@ -6663,7 +6663,7 @@ var require_compose_collection = __commonJS({
   "node_modules/yaml/dist/compose/compose-collection.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var YAMLMap = require_YAMLMap();
     var YAMLSeq = require_YAMLSeq();
     var resolveBlockMap = require_resolve_block_map();
@@ -6712,7 +6712,7 @@ var require_compose_collection = __commonJS({
       }
       const coll = resolveCollection(CN, ctx, token, onError, tagName, tag2);
       const res = tag2.resolve?.(coll, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg), ctx.options) ?? coll;
-      const node = identity.isNode(res) ? res : new Scalar.Scalar(res);
+      const node = identity.isNode(res) ? res : new Scalar2.Scalar(res);
       node.range = coll.range;
       node.tag = tagName;
       if (tag2?.format)
@@ -6727,13 +6727,13 @@ var require_compose_collection = __commonJS({
 var require_resolve_block_scalar = __commonJS({
   "node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports) {
     "use strict";
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     function resolveBlockScalar(ctx, scalar, onError) {
       const start = scalar.offset;
       const header = parseBlockScalarHeader(scalar, ctx.options.strict, onError);
       if (!header)
         return { value: "", type: null, comment: "", range: [start, start, start] };
-      const type = header.mode === ">" ? Scalar.Scalar.BLOCK_FOLDED : Scalar.Scalar.BLOCK_LITERAL;
+      const type = header.mode === ">" ? Scalar2.Scalar.BLOCK_FOLDED : Scalar2.Scalar.BLOCK_LITERAL;
       const lines = scalar.source ? splitLines(scalar.source) : [];
       let chompStart = lines.length;
       for (let i = lines.length - 1; i >= 0; --i) {
@@ -6795,7 +6795,7 @@ var require_resolve_block_scalar = __commonJS({
           onError(offset - content.length - (crlf ? 2 : 1), "BAD_INDENT", message);
           indent = "";
         }
-        if (type === Scalar.Scalar.BLOCK_LITERAL) {
+        if (type === Scalar2.Scalar.BLOCK_LITERAL) {
           value += sep4 + indent.slice(trimIndent) + content;
           sep4 = "\n";
         } else if (indent.length > trimIndent || content[0] === "	") {
@@ -6910,7 +6910,7 @@ var require_resolve_block_scalar = __commonJS({
 var require_resolve_flow_scalar = __commonJS({
   "node_modules/yaml/dist/compose/resolve-flow-scalar.js"(exports) {
     "use strict";
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var resolveEnd = require_resolve_end();
     function resolveFlowScalar(scalar, strict, onError) {
       const { offset, type, source, end } = scalar;
@@ -6919,15 +6919,15 @@ var require_resolve_flow_scalar = __commonJS({
       const _onError = (rel, code, msg) => onError(offset + rel, code, msg);
       switch (type) {
         case "scalar":
-          _type = Scalar.Scalar.PLAIN;
+          _type = Scalar2.Scalar.PLAIN;
           value = plainValue(source, _onError);
           break;
         case "single-quoted-scalar":
-          _type = Scalar.Scalar.QUOTE_SINGLE;
+          _type = Scalar2.Scalar.QUOTE_SINGLE;
           value = singleQuotedValue(source, _onError);
           break;
         case "double-quoted-scalar":
-          _type = Scalar.Scalar.QUOTE_DOUBLE;
+          _type = Scalar2.Scalar.QUOTE_DOUBLE;
           value = doubleQuotedValue(source, _onError);
           break;
         /* istanbul ignore next should not happen */
@@ -7132,7 +7132,7 @@ var require_compose_scalar = __commonJS({
   "node_modules/yaml/dist/compose/compose-scalar.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var resolveBlockScalar = require_resolve_block_scalar();
     var resolveFlowScalar = require_resolve_flow_scalar();
     function composeScalar(ctx, token, tagToken, onError) {
@@ -7150,11 +7150,11 @@ var require_compose_scalar = __commonJS({
       let scalar;
       try {
         const res = tag2.resolve(value, (msg) => onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg), ctx.options);
-        scalar = identity.isScalar(res) ? res : new Scalar.Scalar(res);
+        scalar = identity.isScalar(res) ? res : new Scalar2.Scalar(res);
       } catch (error2) {
         const msg = error2 instanceof Error ? error2.message : String(error2);
         onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg);
-        scalar = new Scalar.Scalar(value);
+        scalar = new Scalar2.Scalar(value);
       }
       scalar.range = range;
       scalar.source = value;
@@ -7848,15 +7848,15 @@ var require_cst_visit = __commonJS({
     var BREAK = /* @__PURE__ */ Symbol("break visit");
     var SKIP = /* @__PURE__ */ Symbol("skip children");
     var REMOVE = /* @__PURE__ */ Symbol("remove item");
-    function visit(cst, visitor) {
+    function visit2(cst, visitor) {
       if ("type" in cst && cst.type === "document")
         cst = { start: cst.start, value: cst.value };
       _visit(Object.freeze([]), cst, visitor);
     }
-    visit.BREAK = BREAK;
-    visit.SKIP = SKIP;
-    visit.REMOVE = REMOVE;
-    visit.itemAtPath = (cst, path5) => {
+    visit2.BREAK = BREAK;
+    visit2.SKIP = SKIP;
+    visit2.REMOVE = REMOVE;
+    visit2.itemAtPath = (cst, path5) => {
       let item = cst;
       for (const [field, index] of path5) {
         const tok = item?.[field];
@@ -7867,8 +7867,8 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit.parentCollection = (cst, path5) => {
-      const parent = visit.itemAtPath(cst, path5.slice(0, -1));
+    visit2.parentCollection = (cst, path5) => {
+      const parent = visit2.itemAtPath(cst, path5.slice(0, -1));
       const field = path5[path5.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
@@ -7899,7 +7899,7 @@ var require_cst_visit = __commonJS({
       }
       return typeof ctrl === "function" ? ctrl(item, path5) : ctrl;
     }
-    exports.visit = visit;
+    exports.visit = visit2;
   }
 });
 
@@ -7913,9 +7913,9 @@ var require_cst = __commonJS({
     var BOM = "\uFEFF";
     var DOCUMENT = "";
     var FLOW_END = "";
-    var SCALAR = "";
+    var SCALAR2 = "";
     var isCollection = (token) => !!token && "items" in token;
-    var isScalar = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
+    var isScalar2 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
     function prettyToken(token) {
       switch (token) {
         case BOM:
@@ -7924,7 +7924,7 @@ var require_cst = __commonJS({
           return "<DOC>";
         case FLOW_END:
           return "<FLOW_END>";
-        case SCALAR:
+        case SCALAR2:
           return "<SCALAR>";
         default:
           return JSON.stringify(token);
@@ -7938,7 +7938,7 @@ var require_cst = __commonJS({
           return "doc-mode";
         case FLOW_END:
           return "flow-error-end";
-        case SCALAR:
+        case SCALAR2:
           return "scalar";
         case "---":
           return "doc-start";
@@ -7997,9 +7997,9 @@ var require_cst = __commonJS({
     exports.BOM = BOM;
     exports.DOCUMENT = DOCUMENT;
     exports.FLOW_END = FLOW_END;
-    exports.SCALAR = SCALAR;
+    exports.SCALAR = SCALAR2;
     exports.isCollection = isCollection;
-    exports.isScalar = isScalar;
+    exports.isScalar = isScalar2;
     exports.prettyToken = prettyToken;
     exports.tokenType = tokenType;
   }
@@ -9548,7 +9548,7 @@ var require_public_api = __commonJS({
       }
       return doc;
     }
-    function parse3(src, reviver, options) {
+    function parse4(src, reviver, options) {
       let _reviver = void 0;
       if (typeof reviver === "function") {
         _reviver = reviver;
@@ -9589,7 +9589,7 @@ var require_public_api = __commonJS({
         return value.toString(options);
       return new Document.Document(value, _replacer, options).toString(options);
     }
-    exports.parse = parse3;
+    exports.parse = parse4;
     exports.parseAllDocuments = parseAllDocuments;
     exports.parseDocument = parseDocument2;
     exports.stringify = stringify2;
@@ -9607,7 +9607,7 @@ var require_dist = __commonJS({
     var Alias = require_Alias();
     var identity = require_identity();
     var Pair = require_Pair();
-    var Scalar = require_Scalar();
+    var Scalar2 = require_Scalar();
     var YAMLMap = require_YAMLMap();
     var YAMLSeq = require_YAMLSeq();
     var cst = require_cst();
@@ -9615,7 +9615,7 @@ var require_dist = __commonJS({
     var lineCounter = require_line_counter();
     var parser = require_parser();
     var publicApi = require_public_api();
-    var visit = require_visit();
+    var visit2 = require_visit();
     exports.Composer = composer.Composer;
     exports.Document = Document.Document;
     exports.Schema = Schema.Schema;
@@ -9632,7 +9632,7 @@ var require_dist = __commonJS({
     exports.isScalar = identity.isScalar;
     exports.isSeq = identity.isSeq;
     exports.Pair = Pair.Pair;
-    exports.Scalar = Scalar.Scalar;
+    exports.Scalar = Scalar2.Scalar;
     exports.YAMLMap = YAMLMap.YAMLMap;
     exports.YAMLSeq = YAMLSeq.YAMLSeq;
     exports.CST = cst;
@@ -9643,8 +9643,159 @@ var require_dist = __commonJS({
     exports.parseAllDocuments = publicApi.parseAllDocuments;
     exports.parseDocument = publicApi.parseDocument;
     exports.stringify = publicApi.stringify;
-    exports.visit = visit.visit;
-    exports.visitAsync = visit.visitAsync;
+    exports.visit = visit2.visit;
+    exports.visitAsync = visit2.visitAsync;
+  }
+});
+
+// actions/engine/http.ts
+import { readFile as readFile2 } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+function sizeText(bytes) {
+  return bytes >= 2 ** 20 ? `${bytes / 2 ** 20} MiB` : `${bytes} bytes`;
+}
+function urlText(url) {
+  const parsed = typeof url === "string" ? new URL(url) : url;
+  return `${parsed.origin}${parsed.pathname}`;
+}
+async function readCaCert(value, input = "ca-cert") {
+  if (!value) return void 0;
+  if (value.includes("-----BEGIN")) return value;
+  return readFile2(value, "utf8").catch(() => {
+    throw new DeckhandError(`${input}: "${value}" is neither a PEM certificate nor a readable file`);
+  });
+}
+function sendRequest(url, request2) {
+  const maxBytes = request2.maxBytes ?? MAX_ANSWER_BYTES;
+  const headers = {
+    Accept: "application/json",
+    "User-Agent": "deckhand",
+    ...request2.headers
+  };
+  const { body, timeoutMs, tls } = request2;
+  if (body) {
+    headers["Content-Type"] = body.contentType;
+    headers["Content-Length"] = String(Buffer.byteLength(body.data));
+  }
+  const https2 = url.protocol === "https:";
+  const send = https2 ? httpsRequest : httpRequest;
+  return new Promise((resolve5, reject) => {
+    let tooLarge;
+    const req = send(
+      url,
+      {
+        method: request2.method,
+        headers,
+        timeout: timeoutMs,
+        ...https2 ? { ca: tls?.ca, rejectUnauthorized: !tls?.skipVerify, servername: tls?.serverName } : {}
+      },
+      (res) => {
+        const chunks = [];
+        let size = 0;
+        const refuse = () => {
+          tooLarge = new AnswerTooLargeError(request2.method, urlText(url), maxBytes);
+          reject(tooLarge);
+          req.destroy(tooLarge);
+        };
+        if (Number(res.headers["content-length"]) > maxBytes) return refuse();
+        res.on("data", (chunk) => {
+          if (tooLarge) return;
+          size += chunk.length;
+          if (size > maxBytes) return refuse();
+          chunks.push(chunk);
+        });
+        res.on(
+          "end",
+          () => resolve5({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString("utf8")
+          })
+        );
+        res.on("error", (err) => reject(tooLarge ?? new TransportError(err.message)));
+      }
+    );
+    req.on("timeout", () => req.destroy(new Error(`no answer within ${Math.round(timeoutMs / 1e3)} s`)));
+    req.on(
+      "error",
+      (err) => reject(tooLarge ?? new TransportError(err.message || (err.code ?? "no answer")))
+    );
+    req.end(body?.data);
+  });
+}
+function describeAnswer(res) {
+  let message = "";
+  try {
+    const parsed = JSON.parse(res.body);
+    if (typeof parsed.message === "string") message = parsed.message;
+  } catch {
+    message = res.body.slice(0, 200).trim();
+  }
+  if (message.length > MAX_MESSAGE) message = `${message.slice(0, MAX_MESSAGE)}\u2026`;
+  return `HTTP ${res.status}${message ? ` (${message})` : ""}`;
+}
+async function fetchBounded(input, init, maxBytes = MAX_ANSWER_BYTES) {
+  const response = await fetch(input, init);
+  const method = init?.method ?? (input instanceof Request ? input.method : "GET");
+  const where2 = urlText(response.url || (input instanceof Request ? input.url : input));
+  if (Number(response.headers.get("content-length")) > maxBytes) {
+    await response.body?.cancel();
+    throw new AnswerTooLargeError(method, where2, maxBytes);
+  }
+  const chunks = [];
+  let size = 0;
+  if (response.body) {
+    const reader = response.body.getReader();
+    for (; ; ) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel();
+        throw new AnswerTooLargeError(method, where2, maxBytes);
+      }
+      chunks.push(value);
+    }
+  }
+  const body = NO_BODY.has(response.status) ? null : Buffer.concat(chunks);
+  return new Response(body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers
+  });
+}
+function jsonBody(value) {
+  return { contentType: "application/json", data: JSON.stringify(value) };
+}
+var MAX_ANSWER_BYTES, AnswerTooLargeError, TransportError, MAX_MESSAGE, NO_BODY;
+var init_http = __esm({
+  "actions/engine/http.ts"() {
+    "use strict";
+    init_errors();
+    MAX_ANSWER_BYTES = 16 * 2 ** 20;
+    AnswerTooLargeError = class extends DeckhandError {
+      constructor(method, where2, maxBytes) {
+        super(
+          `${method} ${where2}: the answer is larger than ${sizeText(maxBytes)}, the most deckhand reads of it. Check that the address is the right one.`
+        );
+        this.method = method;
+        this.where = where2;
+        this.maxBytes = maxBytes;
+        this.name = "AnswerTooLargeError";
+      }
+      method;
+      where;
+      maxBytes;
+    };
+    TransportError = class extends Error {
+      constructor(message) {
+        super(message);
+        this.name = "TransportError";
+      }
+    };
+    MAX_MESSAGE = 500;
+    NO_BODY = /* @__PURE__ */ new Set([101, 103, 204, 205, 304]);
   }
 });
 
@@ -11289,7 +11440,7 @@ var require_request = __commonJS({
     var { headerNameLowerCasedRecord } = require_constants2();
     var invalidPathRegex = /[^\u0021-\u00ff]/;
     var kHandler = /* @__PURE__ */ Symbol("handler");
-    var Request = class {
+    var Request2 = class {
       constructor(origin, {
         path: path5,
         method,
@@ -11654,7 +11805,7 @@ var require_request = __commonJS({
         request2.headers.push(key, val);
       }
     }
-    module.exports = Request;
+    module.exports = Request2;
   }
 });
 
@@ -17238,7 +17389,7 @@ var require_client = __commonJS({
     var http2 = __require("node:http");
     var util2 = require_util();
     var { channels } = require_diagnostics();
-    var Request = require_request();
+    var Request2 = require_request();
     var DispatcherBase = require_dispatcher_base();
     var {
       InvalidArgumentError,
@@ -17481,7 +17632,7 @@ var require_client = __commonJS({
       }
       [kDispatch](opts, handler2) {
         const origin = opts.origin || this[kUrl].origin;
-        const request2 = new Request(origin, opts, handler2);
+        const request2 = new Request2(origin, opts, handler2);
         this[kQueue].push(request2);
         if (this[kResuming]) {
         } else if (util2.bodyLength(request2.body) == null && util2.isIterable(request2.body)) {
@@ -22013,7 +22164,7 @@ var require_response = __commonJS({
     var assert = __require("node:assert");
     var { types } = __require("node:util");
     var textEncoder = new TextEncoder("utf-8");
-    var Response = class _Response {
+    var Response2 = class _Response {
       // Creates network error Response.
       static error() {
         const responseObject = fromInnerResponse(makeNetworkError(), "immutable");
@@ -22156,8 +22307,8 @@ var require_response = __commonJS({
         return `Response ${nodeUtil.formatWithOptions(options, properties)}`;
       }
     };
-    mixinBody(Response);
-    Object.defineProperties(Response.prototype, {
+    mixinBody(Response2);
+    Object.defineProperties(Response2.prototype, {
       type: kEnumerableProperty,
       url: kEnumerableProperty,
       status: kEnumerableProperty,
@@ -22173,7 +22324,7 @@ var require_response = __commonJS({
         configurable: true
       }
     });
-    Object.defineProperties(Response, {
+    Object.defineProperties(Response2, {
       json: kEnumerableProperty,
       redirect: kEnumerableProperty,
       error: kEnumerableProperty
@@ -22306,7 +22457,7 @@ var require_response = __commonJS({
       }
     }
     function fromInnerResponse(innerResponse, guard) {
-      const response = new Response(kConstruct);
+      const response = new Response2(kConstruct);
       response[kState] = innerResponse;
       response[kHeaders] = new Headers2(kConstruct);
       setHeadersList(response[kHeaders], innerResponse.headersList);
@@ -22374,7 +22525,7 @@ var require_response = __commonJS({
       makeResponse,
       makeAppropriateNetworkError,
       filterResponse,
-      Response,
+      Response: Response2,
       cloneResponse,
       fromInnerResponse
     };
@@ -22484,7 +22635,7 @@ var require_request2 = __commonJS({
       }
     }
     var patchMethodWarning = false;
-    var Request = class _Request {
+    var Request2 = class _Request {
       // https://fetch.spec.whatwg.org/#dom-request
       constructor(input, init = {}) {
         webidl.util.markAsUncloneable(this);
@@ -22931,7 +23082,7 @@ var require_request2 = __commonJS({
         return `Request ${nodeUtil.formatWithOptions(options, properties)}`;
       }
     };
-    mixinBody(Request);
+    mixinBody(Request2);
     function makeRequest(init) {
       return {
         method: init.method ?? "GET",
@@ -22982,7 +23133,7 @@ var require_request2 = __commonJS({
       return newRequest;
     }
     function fromInnerRequest(innerRequest, signal, guard) {
-      const request2 = new Request(kConstruct);
+      const request2 = new Request2(kConstruct);
       request2[kState] = innerRequest;
       request2[kSignal] = signal;
       request2[kHeaders] = new Headers2(kConstruct);
@@ -22990,7 +23141,7 @@ var require_request2 = __commonJS({
       setHeadersGuard(request2[kHeaders], guard);
       return request2;
     }
-    Object.defineProperties(Request.prototype, {
+    Object.defineProperties(Request2.prototype, {
       method: kEnumerableProperty,
       url: kEnumerableProperty,
       headers: kEnumerableProperty,
@@ -23017,13 +23168,13 @@ var require_request2 = __commonJS({
       }
     });
     webidl.converters.Request = webidl.interfaceConverter(
-      Request
+      Request2
     );
     webidl.converters.RequestInfo = function(V, prefix, argument) {
       if (typeof V === "string") {
         return webidl.converters.USVString(V, prefix, argument);
       }
-      if (V instanceof Request) {
+      if (V instanceof Request2) {
         return webidl.converters.Request(V, prefix, argument);
       }
       return webidl.converters.USVString(V, prefix, argument);
@@ -23114,7 +23265,7 @@ var require_request2 = __commonJS({
         converter: webidl.converters.any
       }
     ]);
-    module.exports = { Request, makeRequest, fromInnerRequest, cloneRequest };
+    module.exports = { Request: Request2, makeRequest, fromInnerRequest, cloneRequest };
   }
 });
 
@@ -23130,7 +23281,7 @@ var require_fetch = __commonJS({
       fromInnerResponse
     } = require_response();
     var { HeadersList } = require_headers();
-    var { Request, cloneRequest } = require_request2();
+    var { Request: Request2, cloneRequest } = require_request2();
     var zlib = __require("node:zlib");
     var {
       bytesMatch,
@@ -23225,7 +23376,7 @@ var require_fetch = __commonJS({
       let p = createDeferredPromise();
       let requestObject;
       try {
-        requestObject = new Request(input, init);
+        requestObject = new Request2(input, init);
       } catch (e) {
         p.reject(e);
         return p.promise;
@@ -25044,8 +25195,8 @@ var require_cache = __commonJS({
     var { urlEquals, getFieldValues } = require_util5();
     var { kEnumerableProperty, isDisturbed } = require_util();
     var { webidl } = require_webidl();
-    var { Response, cloneResponse, fromInnerResponse } = require_response();
-    var { Request, fromInnerRequest } = require_request2();
+    var { Response: Response2, cloneResponse, fromInnerResponse } = require_response();
+    var { Request: Request2, fromInnerRequest } = require_request2();
     var { kState } = require_symbols2();
     var { fetching } = require_fetch();
     var { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = require_util2();
@@ -25119,7 +25270,7 @@ var require_cache = __commonJS({
         }
         const fetchControllers = [];
         for (const request2 of requests) {
-          const r = new Request(request2)[kState];
+          const r = new Request2(request2)[kState];
           if (!urlIsHttpHttpsScheme(r.url)) {
             throw webidl.errors.exception({
               header: prefix,
@@ -25203,10 +25354,10 @@ var require_cache = __commonJS({
         request2 = webidl.converters.RequestInfo(request2, prefix, "request");
         response = webidl.converters.Response(response, prefix, "response");
         let innerRequest = null;
-        if (request2 instanceof Request) {
+        if (request2 instanceof Request2) {
           innerRequest = request2[kState];
         } else {
-          innerRequest = new Request(request2)[kState];
+          innerRequest = new Request2(request2)[kState];
         }
         if (!urlIsHttpHttpsScheme(innerRequest.url) || innerRequest.method !== "GET") {
           throw webidl.errors.exception({
@@ -25284,14 +25435,14 @@ var require_cache = __commonJS({
         request2 = webidl.converters.RequestInfo(request2, prefix, "request");
         options = webidl.converters.CacheQueryOptions(options, prefix, "options");
         let r = null;
-        if (request2 instanceof Request) {
+        if (request2 instanceof Request2) {
           r = request2[kState];
           if (r.method !== "GET" && !options.ignoreMethod) {
             return false;
           }
         } else {
           assert(typeof request2 === "string");
-          r = new Request(request2)[kState];
+          r = new Request2(request2)[kState];
         }
         const operations = [];
         const operation = {
@@ -25330,13 +25481,13 @@ var require_cache = __commonJS({
         options = webidl.converters.CacheQueryOptions(options, prefix, "options");
         let r = null;
         if (request2 !== void 0) {
-          if (request2 instanceof Request) {
+          if (request2 instanceof Request2) {
             r = request2[kState];
             if (r.method !== "GET" && !options.ignoreMethod) {
               return [];
             }
           } else if (typeof request2 === "string") {
-            r = new Request(request2)[kState];
+            r = new Request2(request2)[kState];
           }
         }
         const promise = createDeferredPromise();
@@ -25502,13 +25653,13 @@ var require_cache = __commonJS({
       #internalMatchAll(request2, options, maxResponses = Infinity) {
         let r = null;
         if (request2 !== void 0) {
-          if (request2 instanceof Request) {
+          if (request2 instanceof Request2) {
             r = request2[kState];
             if (r.method !== "GET" && !options.ignoreMethod) {
               return [];
             }
           } else if (typeof request2 === "string") {
-            r = new Request(request2)[kState];
+            r = new Request2(request2)[kState];
           }
         }
         const responses = [];
@@ -25571,7 +25722,7 @@ var require_cache = __commonJS({
         converter: webidl.converters.DOMString
       }
     ]);
-    webidl.converters.Response = webidl.interfaceConverter(Response);
+    webidl.converters.Response = webidl.interfaceConverter(Response2);
     webidl.converters["sequence<RequestInfo>"] = webidl.sequenceConverter(
       webidl.converters.RequestInfo
     );
@@ -27923,10 +28074,10 @@ var require_eventsource_stream = __commonJS({
     var { Transform } = __require("node:stream");
     var { isASCIINumber, isValidLastEventId } = require_util8();
     var BOM = [239, 187, 191];
-    var LF = 10;
-    var CR = 13;
-    var COLON = 58;
-    var SPACE = 32;
+    var LF3 = 10;
+    var CR3 = 13;
+    var COLON2 = 58;
+    var SPACE3 = 32;
     var defaultMaxEventSize = buffer.kStringMaxLength;
     var DATA = Buffer.from("data");
     var EVENT = Buffer.from("event");
@@ -28038,7 +28189,7 @@ var require_eventsource_stream = __commonJS({
           callback();
           return;
         }
-        if (this.maxEventSize > 0 && this.chunks.length >= this.maxBufferedChunks && chunk[0] !== LF && chunk[0] !== CR) {
+        if (this.maxEventSize > 0 && this.chunks.length >= this.maxBufferedChunks && chunk[0] !== LF3 && chunk[0] !== CR3) {
           callback(createMaxEventSizeExceededError());
           return;
         }
@@ -28053,15 +28204,15 @@ var require_eventsource_stream = __commonJS({
           const byte = this.currentByte();
           if (this.eventEndCheck) {
             if (this.crlfCheck) {
-              if (byte === LF) {
+              if (byte === LF3) {
                 this.crlfCheck = false;
                 this.consumeCurrentByte();
                 continue;
               }
               this.crlfCheck = false;
             }
-            if (byte === LF || byte === CR) {
-              if (byte === CR) {
+            if (byte === LF3 || byte === CR3) {
+              if (byte === CR3) {
                 this.crlfCheck = true;
               }
               this.consumeCurrentByte();
@@ -28074,8 +28225,8 @@ var require_eventsource_stream = __commonJS({
             this.eventEndCheck = false;
             continue;
           }
-          if (byte === LF || byte === CR) {
-            if (byte === CR) {
+          if (byte === LF3 || byte === CR3) {
+            if (byte === CR3) {
               this.crlfCheck = true;
             }
             try {
@@ -28109,27 +28260,27 @@ var require_eventsource_stream = __commonJS({
         if (line.length === 0) {
           return;
         }
-        const colonPosition = line.indexOf(COLON);
+        const colonPosition = line.indexOf(COLON2);
         if (colonPosition === 0) {
           return;
         }
         let fieldLength = line.length;
-        let valueStart = line.length;
+        let valueStart2 = line.length;
         if (colonPosition !== -1) {
           fieldLength = colonPosition;
-          valueStart = colonPosition + 1;
-          if (line[valueStart] === SPACE) {
-            ++valueStart;
+          valueStart2 = colonPosition + 1;
+          if (line[valueStart2] === SPACE3) {
+            ++valueStart2;
           }
         }
         if (isFieldName(line, fieldLength, DATA)) {
           if (this.maxEventSize > 0 && this.dataLineCount >= this.maxDataLines) {
             throw createMaxEventSizeExceededError();
           }
-          const valueBytes = line.length - valueStart;
+          const valueBytes = line.length - valueStart2;
           const dataSize = this.eventFieldSizes.data + (event.data === void 0 ? 0 : 1) + valueBytes;
           this.setEventFieldSize("data", dataSize);
-          const value = line.toString("utf8", valueStart);
+          const value = line.toString("utf8", valueStart2);
           if (event.data === void 0) {
             event.data = value;
           } else {
@@ -28140,23 +28291,23 @@ ${value}`;
           return;
         }
         if (isFieldName(line, fieldLength, RETRY)) {
-          if (isASCIINumberBytes(line, valueStart)) {
-            this.setEventFieldSize("retry", line.length - valueStart);
-            event.retry = line.toString("utf8", valueStart);
+          if (isASCIINumberBytes(line, valueStart2)) {
+            this.setEventFieldSize("retry", line.length - valueStart2);
+            event.retry = line.toString("utf8", valueStart2);
           }
           return;
         }
         if (isFieldName(line, fieldLength, ID)) {
-          if (isValidLastEventIdBytes(line, valueStart)) {
-            this.setEventFieldSize("id", line.length - valueStart);
-            event.id = line.toString("utf8", valueStart);
+          if (isValidLastEventIdBytes(line, valueStart2)) {
+            this.setEventFieldSize("id", line.length - valueStart2);
+            event.id = line.toString("utf8", valueStart2);
           }
           return;
         }
         if (isFieldName(line, fieldLength, EVENT)) {
-          if (valueStart < line.length) {
-            this.setEventFieldSize("event", line.length - valueStart);
-            event.event = line.toString("utf8", valueStart);
+          if (valueStart2 < line.length) {
+            this.setEventFieldSize("event", line.length - valueStart2);
+            event.event = line.toString("utf8", valueStart2);
           }
         }
       }
@@ -29906,7 +30057,7 @@ function lowercaseKeys2(object) {
     return newObj;
   }, {});
 }
-function isPlainObject(value) {
+function isPlainObject2(value) {
   if (typeof value !== "object" || value === null) return false;
   if (Object.prototype.toString.call(value) !== "[object Object]") return false;
   const proto = Object.getPrototypeOf(value);
@@ -29917,7 +30068,7 @@ function isPlainObject(value) {
 function mergeDeep(defaults2, options) {
   const result = Object.assign({}, defaults2);
   Object.keys(options).forEach((key) => {
-    if (isPlainObject(options[key])) {
+    if (isPlainObject2(options[key])) {
       if (!(key in defaults2)) Object.assign(result, { [key]: options[key] });
       else result[key] = mergeDeep(defaults2[key], options[key]);
     } else {
@@ -30117,7 +30268,7 @@ function expand(template, context3) {
     return template.replace(/\/$/, "");
   }
 }
-function parse(options) {
+function parse2(options) {
   let method = options.method.toUpperCase();
   let url = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
   let headers = Object.assign({}, options.headers);
@@ -30181,7 +30332,7 @@ function parse(options) {
   );
 }
 function endpointWithDefaults(defaults2, route2, options) {
-  return parse(merge(defaults2, route2, options));
+  return parse2(merge(defaults2, route2, options));
 }
 function withDefaults(oldDefaults, newDefaults) {
   const DEFAULTS2 = merge(oldDefaults, newDefaults);
@@ -30190,7 +30341,7 @@ function withDefaults(oldDefaults, newDefaults) {
     DEFAULTS: DEFAULTS2,
     defaults: withDefaults.bind(null, DEFAULTS2),
     merge: merge.bind(null, DEFAULTS2),
-    parse
+    parse: parse2
   });
 }
 var VERSION, userAgent2, DEFAULTS, urlVariableRegex, endpoint;
@@ -30216,14 +30367,14 @@ var init_dist_bundle = __esm({
 });
 
 // node_modules/content-type/dist/index.js
-function parse2(header, options) {
+function parse3(header, options) {
   const stopFlags = SEMI_FLAG | (options?.comma === true ? COMMA_FLAG : 0);
   const len = header.length;
-  let valueStart = options?.start ?? 0;
-  while ((CHAR_MAP[header.charCodeAt(valueStart)] & OWS) !== 0) {
-    valueStart++;
+  let valueStart2 = options?.start ?? 0;
+  while ((CHAR_MAP[header.charCodeAt(valueStart2)] & OWS) !== 0) {
+    valueStart2++;
   }
-  let index = valueStart;
+  let index = valueStart2;
   let typeFlags = 0;
   let whitespace = -1;
   let stop = options?.parameters === false ? COMMA_FLAG : 0;
@@ -30244,7 +30395,7 @@ function parse2(header, options) {
     index++;
   }
   const valueEnd = whitespace === -1 ? index : whitespace;
-  const value = header.slice(valueStart, valueEnd);
+  const value = header.slice(valueStart2, valueEnd);
   const type = (typeFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
   if (index === len || stop !== 0) {
     return { type, index, parameters: new NullObject() };
@@ -30310,7 +30461,7 @@ function parseParameters(header, type, index, len, stopFlags) {
           }
           continue parameter;
         }
-        const valueStart = index;
+        const valueStart2 = index;
         let stop = 0;
         let valueWhitespace = -1;
         while (index < len) {
@@ -30330,7 +30481,7 @@ function parseParameters(header, type, index, len, stopFlags) {
         }
         if (parameters[key] === void 0) {
           const valueEnd = valueWhitespace === -1 ? index : valueWhitespace;
-          parameters[key] = header.slice(valueStart, valueEnd);
+          parameters[key] = header.slice(valueStart2, valueEnd);
         }
         if (stop !== 0)
           break parameter;
@@ -30358,7 +30509,7 @@ function unescapeQuotedPairs(str, start, end) {
   }
   return result + str.slice(start, end);
 }
-var SP, HTAB, SEMI, EQ, DQUOTE, BSLASH, COMMA, LOWER_CASE, OWS, SEMI_FLAG, COMMA_FLAG, TOKEN_FLAG, NON_ASCII, CASE_FLAGS, CHAR_MAP, NullObject;
+var SP, HTAB, SEMI, EQ, DQUOTE, BSLASH, COMMA2, LOWER_CASE, OWS, SEMI_FLAG, COMMA_FLAG, TOKEN_FLAG, NON_ASCII, CASE_FLAGS, CHAR_MAP, NullObject;
 var init_dist = __esm({
   "node_modules/content-type/dist/index.js"() {
     SP = 32;
@@ -30367,7 +30518,7 @@ var init_dist = __esm({
     EQ = 61;
     DQUOTE = 34;
     BSLASH = 92;
-    COMMA = 44;
+    COMMA2 = 44;
     LOWER_CASE = 1;
     OWS = 2;
     SEMI_FLAG = 4;
@@ -30379,7 +30530,7 @@ var init_dist = __esm({
     CHAR_MAP[HTAB] |= OWS;
     CHAR_MAP[SP] |= OWS;
     CHAR_MAP[SEMI] |= SEMI_FLAG;
-    CHAR_MAP[COMMA] |= COMMA_FLAG;
+    CHAR_MAP[COMMA2] |= COMMA_FLAG;
     for (let code = 128; code <= 255; code++) {
       CHAR_MAP[code] |= LOWER_CASE;
     }
@@ -30789,7 +30940,7 @@ var init_dist_src = __esm({
 });
 
 // node_modules/@octokit/request/dist-bundle/index.js
-function isPlainObject2(value) {
+function isPlainObject3(value) {
   if (typeof value !== "object" || value === null) return false;
   if (Object.prototype.toString.call(value) !== "[object Object]") return false;
   const proto = Object.getPrototypeOf(value);
@@ -30806,7 +30957,7 @@ async function fetchWrapper(requestOptions) {
   }
   const log = requestOptions.request?.log || console;
   const parseSuccessResponseBody = requestOptions.request?.parseSuccessResponseBody !== false;
-  const body = isPlainObject2(requestOptions.body) || Array.isArray(requestOptions.body) ? JSONStringify(requestOptions.body) : requestOptions.body;
+  const body = isPlainObject3(requestOptions.body) || Array.isArray(requestOptions.body) ? JSONStringify(requestOptions.body) : requestOptions.body;
   const requestHeaders = Object.fromEntries(
     Object.entries(requestOptions.headers).map(([name, value]) => [
       name,
@@ -30900,7 +31051,7 @@ async function getResponseData(response) {
   if (!contentType) {
     return response.text().catch(noop);
   }
-  const mimetype = parse2(contentType);
+  const mimetype = parse3(contentType);
   if (isJSONResponse(mimetype)) {
     let text = "";
     try {
@@ -33943,6 +34094,16 @@ function checkApiTarget(target, emptyToken) {
     throw new DeckhandError(`GitHub API URL "${target.apiUrl}" is not an http(s) URL.`);
   return { owner: parts[1], repo: parts[2], apiUrl: target.apiUrl.replace(/\/+$/, "") };
 }
+function githubClient(token, baseUrl2) {
+  return getOctokit(token, { baseUrl: baseUrl2, request: { fetch: fetchBounded } });
+}
+function answerTooLarge(err, doing) {
+  for (let cause = err, depth = 0; cause instanceof Error && depth < 5; cause = cause.cause, depth++) {
+    if (cause instanceof AnswerTooLargeError)
+      return new DeckhandError(`${cause.message} (while ${doing})`, [], { cause: err });
+  }
+  return void 0;
+}
 function isHttpError(err) {
   return err instanceof Error && typeof err.status === "number";
 }
@@ -33973,7 +34134,9 @@ function isObject2(value) {
 var init_api = __esm({
   "actions/github/api.ts"() {
     "use strict";
+    init_github();
     init_errors();
+    init_http();
   }
 });
 
@@ -34051,6 +34214,8 @@ function apiError(err, attempt) {
   if (!isHttpError(err)) return err;
   const options = { cause: err };
   const { doing, apiUrl } = attempt;
+  const tooLarge = answerTooLarge(err, doing);
+  if (tooLarge) return tooLarge;
   if (!err.response)
     return new DeckhandError(
       `Could not reach the GitHub API at ${apiUrl} while ${doing}: ${networkReason(err)}`,
@@ -34098,7 +34263,6 @@ var PULL_REQUEST_BODY_LIMIT, FOOTER_START, TRUNCATED_NOTE, GitHubPullRequests, P
 var init_pull_requests = __esm({
   "actions/github/pull-requests.ts"() {
     "use strict";
-    init_github();
     init_errors();
     init_api();
     init_summary();
@@ -34117,7 +34281,7 @@ var init_pull_requests = __esm({
         this.#owner = owner;
         this.#repo = repo;
         this.#apiUrl = apiUrl;
-        this.#octokit = getOctokit(target.token, { baseUrl: apiUrl });
+        this.#octokit = githubClient(target.token, apiUrl);
       }
       async defaultBranch() {
         const { data } = await this.#call(
@@ -34317,7 +34481,7 @@ async function upsertComments(comments, target) {
   const { owner, repo, baseUrl: baseUrl2 } = checkTarget2(target);
   const wanted = checkComments(comments);
   if (wanted.length === 0) return [];
-  const octokit = getOctokit(target.token, { baseUrl: baseUrl2 });
+  const octokit = githubClient(target.token, baseUrl2);
   const where2 = `pull request #${target.number} in ${owner}/${repo}`;
   const call = async (doing, request2, notFound = "") => {
     try {
@@ -34387,6 +34551,8 @@ function firstLine(body) {
 }
 function apiError2(err, { doing, where: where2, apiUrl, notFound }) {
   if (!isHttpError(err)) return err;
+  const tooLarge = answerTooLarge(err, doing);
+  if (tooLarge) return tooLarge;
   const status = err.status;
   const said = githubMessage(err);
   const options = { cause: err };
@@ -34442,7 +34608,6 @@ var COMMENT_LIMIT, PULL_REQUEST_EVENTS;
 var init_pr_comments = __esm({
   "actions/github/pr-comments.ts"() {
     "use strict";
-    init_github();
     init_errors();
     init_api();
     COMMENT_LIMIT = 65535;
@@ -35574,11 +35739,15 @@ function identityPart(value) {
 }
 function entityName(entity, spec) {
   if (spec.secretIdentity) return typeof entity.id === "string" ? entity.id : "";
-  const parts = spec.identity.map((field) => identityPart(entity[field])).filter((p) => p !== "");
-  if (parts.length > 0) return parts.join(" ");
+  let name = "";
+  for (const field of spec.identity) {
+    const part = identityPart(entity[field]);
+    if (part !== "") name = name === "" ? part : `${name} ${part}`;
+  }
+  if (name !== "") return name;
   return typeof entity.id === "string" ? entity.id : "";
 }
-function walkEntities(content, visit) {
+function walkEntities(content, visit2) {
   const parents = [];
   const walk2 = (holder, specs) => {
     for (const collection in specs) {
@@ -35588,7 +35757,7 @@ function walkEntities(content, visit) {
       for (let index = 0, length = list.length; index < length; index++) {
         const entity = list[index];
         if (!isObject(entity)) continue;
-        visit({ entity, spec, collection, parents, index });
+        visit2({ entity, spec, collection, parents, index });
         if (spec.nested) {
           parents.push({ entity, spec, collection });
           walk2(entity, spec.nested);
@@ -37609,7 +37778,7 @@ var Redactor = class {
    */
   constructor(options, masked3) {
     this.masked = masked3;
-    this.namer = new EnvNamer(options.workspace);
+    this.namer = options.names === false ? void 0 : new EnvNamer(options.workspace);
     this.rules = options.rules ?? BUNDLED_RULES;
   }
   masked;
@@ -37623,24 +37792,24 @@ var Redactor = class {
   /** Location parts below the entity, parallel to `path`; null for a part only the name has. */
   where = [];
   /** Redacts the secrets of one entity; entities come in {@link walkEntities} order. */
-  entity(visit) {
-    this.visit = visit;
+  entity(visit2) {
+    this.visit = visit2;
     this.scope = void 0;
-    const { entity, collection } = visit;
+    const { entity, collection } = visit2;
     const schema = this.schemaOf(collection, entity);
     const typed = TYPED[collection];
     if (typed) {
-      for (const field of typed) if (entity[field] !== void 0) this.topField(visit, field, schema);
+      for (const field of typed) if (entity[field] !== void 0) this.topField(visit2, field, schema);
       for (const field in schema?.fields)
-        if (entity[field] !== void 0 && !typed.includes(field)) this.topField(visit, field, schema);
+        if (entity[field] !== void 0 && !typed.includes(field)) this.topField(visit2, field, schema);
       return;
     }
-    for (const field in entity) this.topField(visit, field, schema);
+    for (const field in entity) this.topField(visit2, field, schema);
   }
   /** One field of an entity itself. */
-  topField(visit, field, schema) {
-    const { entity, collection } = visit;
-    if (visit.spec.nested && Object.hasOwn(visit.spec.nested, field)) return;
+  topField(visit2, field, schema) {
+    const { entity, collection } = visit2;
+    if (visit2.spec.nested && Object.hasOwn(visit2.spec.nested, field)) return;
     const node = schema?.fields?.[field];
     if (STRUCTURAL.has(field) && node?.flag === void 0) return;
     const value = entity[field];
@@ -37693,7 +37862,7 @@ var Redactor = class {
   /** Names the value at the current position and records its replacement. */
   record(rule) {
     const scope = this.scope ??= scopeOf(this.visit, this.namer);
-    const name = this.namer.name(this.path, scope.key);
+    const name = this.namer ? this.namer.name(this.path, scope.key) : String(this.redactions.length + 1);
     let location = scope.location;
     for (const part of this.where) if (part !== null) location += ` / ${part}`;
     this.redactions.push({ name, location, rule });
@@ -37903,13 +38072,13 @@ function isCredentialValue(value) {
 function mayBeSecret(value) {
   return value.length >= 8 && value !== MASK && value !== DECK_MASK;
 }
-function scopeOf(visit, namer) {
+function scopeOf(visit2, namer) {
   const scope = { path: [], location: "", key: void 0 };
-  for (const parent of visit.parents) {
+  for (const parent of visit2.parents) {
     addLink(scope, parent.spec, nameForEnv(parent.entity, parent.spec, void 0));
   }
-  addLink(scope, visit.spec, nameForEnv(visit.entity, visit.spec, visit.index));
-  scope.key = namer.scope(scope.path);
+  addLink(scope, visit2.spec, nameForEnv(visit2.entity, visit2.spec, visit2.index));
+  if (namer) scope.key = namer.scope(scope.path);
   return scope;
 }
 function addLink(scope, spec, id) {
@@ -38234,22 +38403,29 @@ function* changeBodies(output) {
   }
 }
 
-// actions/engine/plan/targets.ts
-import { readFile } from "node:fs/promises";
-
 // actions/engine/state/env-refs.ts
 var TEMPLATE = /\$\{\{(.*?)\}\}/g;
 var ENV_CALL = /\benv\s+(?:"([^"]*)"|`([^`]*)`)/g;
 function findEnvReferences(text) {
   const refs = [];
-  text.split("\n").forEach((line, i) => {
-    if (line.trimStart().startsWith("#")) return;
-    for (const template of line.matchAll(TEMPLATE)) {
-      for (const call of (template[1] ?? "").matchAll(ENV_CALL)) {
-        refs.push({ name: call[1] ?? call[2] ?? "", line: i + 1 });
+  let line = 1;
+  let counted = 0;
+  for (let at2 = text.indexOf("${{"); at2 !== -1; ) {
+    const start = text.lastIndexOf("\n", at2) + 1;
+    const newline = text.indexOf("\n", at2);
+    const end = newline === -1 ? text.length : newline;
+    for (let i = text.indexOf("\n", counted); i !== -1 && i < start; i = text.indexOf("\n", i + 1)) line++;
+    counted = start;
+    const content = text.slice(start, end);
+    if (!content.trimStart().startsWith("#")) {
+      for (const template of content.matchAll(TEMPLATE)) {
+        for (const call of (template[1] ?? "").matchAll(ENV_CALL)) {
+          refs.push({ name: call[1] ?? call[2] ?? "", line });
+        }
       }
     }
-  });
+    at2 = newline === -1 ? -1 : text.indexOf("${{", newline);
+  }
   return refs;
 }
 function missingEnv(refs, env = process.env) {
@@ -38257,10 +38433,853 @@ function missingEnv(refs, env = process.env) {
 }
 
 // actions/engine/state/files.ts
-var import_yaml = __toESM(require_dist(), 1);
-import { readdir, stat } from "node:fs/promises";
-import { extname, join as join2 } from "node:path";
 init_errors();
+import { readdir, stat as stat2 } from "node:fs/promises";
+import { extname, join as join2 } from "node:path";
+
+// actions/engine/state/read.ts
+init_errors();
+import { readFile, stat } from "node:fs/promises";
+
+// actions/engine/state/json-scan.ts
+var TAB = 9;
+var LF = 10;
+var CR = 13;
+var SPACE = 32;
+var QUOTE = 34;
+var COMMA = 44;
+var COLON = 58;
+var LBRACKET = 91;
+var BACKSLASH = 92;
+var RBRACKET = 93;
+var LBRACE = 123;
+var RBRACE = 125;
+var OBJECT = 1;
+var ARRAY = 2;
+var LINEAR_KEYS = 16;
+var MAX_JSON_DEPTH = 1e3;
+function isSpace2(c) {
+  return c === SPACE || c === LF || c === CR || c === TAB;
+}
+function skipSpace(text, i) {
+  while (i < text.length && isSpace2(text.charCodeAt(i))) i++;
+  return i;
+}
+function stringEnd(text, i, strict) {
+  if (!strict) {
+    for (let from = i + 1; ; ) {
+      const quote = text.indexOf('"', from);
+      if (quote === -1) return -1;
+      let slashes = 0;
+      while (text.charCodeAt(quote - 1 - slashes) === BACKSLASH) slashes++;
+      if (slashes % 2 === 0) return quote + 1;
+      from = quote + 1;
+    }
+  }
+  for (let j = i + 1; j < text.length; j++) {
+    const c = text.charCodeAt(j);
+    if (c === QUOTE) return j + 1;
+    if (c < SPACE) return -1;
+    if (c === BACKSLASH) {
+      const e = text[j + 1];
+      if (e === "u") {
+        if (!/^[0-9a-fA-F]{4}$/.test(text.slice(j + 2, j + 6))) return -1;
+        j += 5;
+      } else if (e !== void 0 && '"\\/bfnrt'.includes(e)) j++;
+      else return -1;
+    }
+  }
+  return -1;
+}
+function scalarEnd(text, i, strict) {
+  if (strict) {
+    SCALAR.lastIndex = i;
+    return SCALAR.test(text) ? SCALAR.lastIndex : -1;
+  }
+  let j = i;
+  while (j < text.length) {
+    const c = text.charCodeAt(j);
+    if (c === COMMA || c === RBRACE || c === RBRACKET || isSpace2(c)) break;
+    j++;
+  }
+  return j;
+}
+var SCALAR = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
+var OpenKeys = class {
+  constructor(text) {
+    this.text = text;
+  }
+  text;
+  /** Start and end of each key, and 1 when it holds an escape; `count` of them are in use. */
+  starts = new Int32Array(64);
+  ends = new Int32Array(64);
+  escaped = new Uint8Array(64);
+  count = 0;
+  /** Per open object: where its keys start in the lists, and its set once it has many keys. */
+  bases = [];
+  sets = [];
+  open() {
+    this.bases.push(this.count);
+    this.sets.push(void 0);
+  }
+  close() {
+    this.count = this.bases.pop();
+    this.sets.pop();
+  }
+  /** Adds the key between `start` and `end` to the innermost object; false when it has it already. */
+  add(start, end) {
+    const { text } = this;
+    let escaped = 0;
+    for (let i = start; i < end; i++) if (text.charCodeAt(i) === BACKSLASH) escaped = 1;
+    const depth = this.bases.length - 1;
+    const base = this.bases[depth];
+    const added = this.count;
+    if (added === this.starts.length) this.grow();
+    this.starts[added] = start;
+    this.ends[added] = end;
+    this.escaped[added] = escaped;
+    this.count++;
+    let set = this.sets[depth];
+    if (set === void 0 && added - base >= LINEAR_KEYS) {
+      set = /* @__PURE__ */ new Set();
+      for (let k = base; k < added; k++) set.add(this.key(k));
+      this.sets[depth] = set;
+    }
+    if (set !== void 0) {
+      const key = this.key(added);
+      if (set.has(key)) return false;
+      set.add(key);
+      return true;
+    }
+    for (let k = base; k < added; k++) if (this.same(k, added)) return false;
+    return true;
+  }
+  grow() {
+    const size = this.starts.length * 2;
+    const starts = new Int32Array(size);
+    const ends = new Int32Array(size);
+    const escaped = new Uint8Array(size);
+    starts.set(this.starts);
+    ends.set(this.ends);
+    escaped.set(this.escaped);
+    this.starts = starts;
+    this.ends = ends;
+    this.escaped = escaped;
+  }
+  key(k) {
+    const raw = this.text.slice(this.starts[k], this.ends[k]);
+    return this.escaped[k] === 1 ? JSON.parse(`"${raw}"`) : raw;
+  }
+  same(a, b) {
+    if (this.escaped[a] === 1 || this.escaped[b] === 1) return this.key(a) === this.key(b);
+    const sa = this.starts[a];
+    const sb = this.starts[b];
+    const length = this.ends[a] - sa;
+    if (length !== this.ends[b] - sb) return false;
+    const { text } = this;
+    for (let i = 0; i < length; i++) if (text.charCodeAt(sa + i) !== text.charCodeAt(sb + i)) return false;
+    return true;
+  }
+};
+function findJsonIssue(text, strict) {
+  const kinds = [];
+  const keys = new OpenKeys(text);
+  let issue2;
+  const fail = (code, offset) => {
+    issue2 = { code, offset: Math.min(offset, text.length) };
+    return -1;
+  };
+  const key = (i2) => {
+    if (text.charCodeAt(i2) !== QUOTE) return fail("JSON_SYNTAX", i2);
+    const end = stringEnd(text, i2, strict);
+    if (end === -1) return fail("JSON_SYNTAX", i2);
+    if (!keys.add(i2 + 1, end - 1)) return fail("DUPLICATE_KEY", i2);
+    const colon = skipSpace(text, end);
+    if (text.charCodeAt(colon) !== COLON) return fail("JSON_SYNTAX", colon);
+    return skipSpace(text, colon + 1);
+  };
+  let i = skipSpace(text, text.charCodeAt(0) === 65279 ? 1 : 0);
+  for (; ; ) {
+    const c = text.charCodeAt(i);
+    if (c === LBRACE || c === LBRACKET) {
+      i = skipSpace(text, i + 1);
+      if (text.charCodeAt(i) === (c === LBRACE ? RBRACE : RBRACKET)) i++;
+      else {
+        if (kinds.length >= MAX_JSON_DEPTH) return { code: "TOO_DEEP", offset: i };
+        kinds.push(c === LBRACE ? OBJECT : ARRAY);
+        if (c === LBRACE) {
+          keys.open();
+          i = key(i);
+          if (i === -1) return issue2;
+        }
+        continue;
+      }
+    } else {
+      const end = c === QUOTE ? stringEnd(text, i, strict) : scalarEnd(text, i, strict);
+      if (end === -1 || end === i) return { code: "JSON_SYNTAX", offset: Math.min(i, text.length) };
+      i = end;
+    }
+    for (; ; ) {
+      i = skipSpace(text, i);
+      const kind = kinds.length === 0 ? 0 : kinds[kinds.length - 1];
+      if (kind === 0) return i < text.length ? { code: "JSON_SYNTAX", offset: i } : void 0;
+      const d = text.charCodeAt(i);
+      if (d === COMMA) {
+        i = skipSpace(text, i + 1);
+        if (kind === OBJECT) {
+          i = key(i);
+          if (i === -1) return issue2;
+        }
+        break;
+      }
+      if (d !== (kind === OBJECT ? RBRACE : RBRACKET)) return { code: "JSON_SYNTAX", offset: i };
+      kinds.pop();
+      if (kind === OBJECT) keys.close();
+      i++;
+    }
+  }
+}
+function wantedTree(paths2) {
+  const root = {};
+  paths2.forEach((path5, index) => {
+    let node = root;
+    for (const part of path5) {
+      let child3;
+      if (typeof part === "number") {
+        node.items ??= [];
+        child3 = node.items[part] ??= {};
+      } else {
+        const keys = node.keys ??= [];
+        const byKey = node.byKey ??= [];
+        const at2 = keys.indexOf(part);
+        if (at2 === -1) {
+          keys.push(part);
+          byKey.push(child3 = {});
+        } else child3 = byKey[at2];
+      }
+      node = child3;
+    }
+    ;
+    (node.ends ??= []).push(index);
+  });
+  return root;
+}
+function locateJson(text, paths2) {
+  const lines = new Array(paths2.length).fill(void 0);
+  const missed = locateInOrder(text, paths2, lines);
+  if (missed.length > 0) {
+    const found = locateByTree(
+      text,
+      missed.map((index) => paths2[index])
+    );
+    missed.forEach((index, k) => lines[index] = found[k]);
+  }
+  return lines;
+}
+function locateInOrder(text, paths2, lines) {
+  const missed = [];
+  if (paths2.length === 0) return missed;
+  const kinds = [];
+  const indices = [];
+  const keyStarts = [];
+  const keyEnds = [];
+  let next = 0;
+  let matched = 0;
+  let line = 1;
+  const skip = (i2) => {
+    for (; i2 < text.length; i2++) {
+      const c = text.charCodeAt(i2);
+      if (c === LF) line++;
+      else if (!isSpace2(c)) break;
+    }
+    return i2;
+  };
+  const partMatches = (d) => {
+    const want = paths2[next][d];
+    if (kinds[d] === ARRAY) return want === indices[d];
+    if (typeof want !== "string") return false;
+    const start = keyStarts[d];
+    const end = keyEnds[d];
+    if (want.length === end - start && text.startsWith(want, start)) return true;
+    for (let j = start; j < end; j++)
+      if (text.charCodeAt(j) === BACKSLASH) return JSON.parse(`"${text.slice(start, end)}"`) === want;
+    return false;
+  };
+  const advance = () => {
+    next++;
+    matched = 0;
+    if (next === paths2.length) return;
+    const path5 = paths2[next];
+    while (matched < kinds.length && matched < path5.length && partMatches(matched)) matched++;
+  };
+  const atValue = () => {
+    const depth = kinds.length;
+    while (next < paths2.length && matched === depth && paths2[next].length === depth) {
+      lines[next] = line;
+      advance();
+    }
+  };
+  const leave = (d) => {
+    while (next < paths2.length && matched > d) {
+      missed.push(next);
+      advance();
+    }
+  };
+  const enter = (d) => {
+    if (next < paths2.length && matched === d && paths2[next].length > d && partMatches(d)) matched = d + 1;
+  };
+  const readKey = (i2, d) => {
+    const end = stringEnd(text, i2, false);
+    keyStarts[d] = i2 + 1;
+    keyEnds[d] = end - 1;
+    enter(d);
+    return skip(skip(end) + 1);
+  };
+  let i = skip(text.charCodeAt(0) === 65279 ? 1 : 0);
+  while (next < paths2.length && i < text.length) {
+    atValue();
+    const c = text.charCodeAt(i);
+    if (c === LBRACE || c === LBRACKET) {
+      i = skip(i + 1);
+      if (text.charCodeAt(i) === (c === LBRACE ? RBRACE : RBRACKET)) i++;
+      else {
+        const d = kinds.length;
+        kinds.push(c === LBRACE ? OBJECT : ARRAY);
+        if (c === LBRACE) i = readKey(i, d);
+        else {
+          indices[d] = 0;
+          enter(d);
+        }
+        continue;
+      }
+    } else if (c === QUOTE) i = stringEnd(text, i, false);
+    else i = scalarEnd(text, i, false);
+    for (; ; ) {
+      i = skip(i);
+      if (kinds.length === 0 || i >= text.length) break;
+      const d = kinds.length - 1;
+      leave(d);
+      if (text.charCodeAt(i) === COMMA) {
+        i = skip(i + 1);
+        if (kinds[d] === OBJECT) i = readKey(i, d);
+        else {
+          indices[d]++;
+          enter(d);
+        }
+        break;
+      }
+      kinds.pop();
+      i++;
+    }
+  }
+  for (; next < paths2.length; next++) missed.push(next);
+  return missed;
+}
+function locateByTree(text, paths2) {
+  const lines = paths2.map(() => void 0);
+  let missing = paths2.length;
+  const kinds = [];
+  const nodes = [];
+  const indices = [];
+  let line = 1;
+  const skip = (i2) => {
+    for (; i2 < text.length; i2++) {
+      const c = text.charCodeAt(i2);
+      if (c === LF) line++;
+      else if (!isSpace2(c)) break;
+    }
+    return i2;
+  };
+  let wanted;
+  const readKey = (i2) => {
+    const end = stringEnd(text, i2, false);
+    const parent = nodes[nodes.length - 1];
+    wanted = parent?.keys === void 0 ? void 0 : wantedKey(parent, i2 + 1, end - 1);
+    return skip(skip(end) + 1);
+  };
+  const wantedKey = (parent, start, end) => {
+    const keys = parent.keys;
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k];
+      if (key.length === end - start && text.startsWith(key, start)) return parent.byKey[k];
+    }
+    for (let j = start; j < end; j++) {
+      if (text.charCodeAt(j) === BACKSLASH) {
+        const at2 = keys.indexOf(JSON.parse(`"${text.slice(start, end)}"`));
+        return at2 === -1 ? void 0 : parent.byKey[at2];
+      }
+    }
+    return void 0;
+  };
+  let i = skip(text.charCodeAt(0) === 65279 ? 1 : 0);
+  let node = wantedTree(paths2);
+  while (missing > 0 && i < text.length) {
+    if (node !== void 0) {
+      if (node.ends !== void 0) {
+        for (const index of node.ends) lines[index] = line;
+        missing -= node.ends.length;
+      }
+      if (node.keys === void 0 && node.items === void 0) node = void 0;
+    }
+    const c = text.charCodeAt(i);
+    if (c === LBRACE || c === LBRACKET) {
+      i = skip(i + 1);
+      if (text.charCodeAt(i) === (c === LBRACE ? RBRACE : RBRACKET)) i++;
+      else {
+        kinds.push(c === LBRACE ? OBJECT : ARRAY);
+        nodes.push(node);
+        indices.push(0);
+        if (c === LBRACE) {
+          i = readKey(i);
+          node = wanted;
+        } else node = node?.items?.[0];
+        continue;
+      }
+    } else if (c === QUOTE) i = stringEnd(text, i, false);
+    else i = scalarEnd(text, i, false);
+    for (; ; ) {
+      i = skip(i);
+      if (kinds.length === 0 || i >= text.length) return lines;
+      const kind = kinds[kinds.length - 1];
+      if (text.charCodeAt(i) === COMMA) {
+        i = skip(i + 1);
+        if (kind === OBJECT) {
+          i = readKey(i);
+          node = wanted;
+        } else node = nodes[nodes.length - 1]?.items?.[++indices[indices.length - 1]];
+        break;
+      }
+      kinds.pop();
+      nodes.pop();
+      indices.pop();
+      i++;
+    }
+  }
+  return lines;
+}
+function lineColumn(text, offset) {
+  let line = 1;
+  let start = 0;
+  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  return { line, col: offset - start + 1 };
+}
+
+// actions/engine/state/yaml-read.ts
+var import_yaml = __toESM(require_dist(), 1);
+var MAX_ALIAS_COUNT = 1e4;
+var MAX_ALIAS_VALUES = 1e6;
+var CHUNK_CHARS = 16 * 1024;
+var YamlReadError = class extends Error {
+  constructor(code, line, col) {
+    super(code);
+    this.code = code;
+    this.line = line;
+    this.col = col;
+    this.name = "YamlReadError";
+  }
+  code;
+  line;
+  col;
+};
+var OPTIONS = { merge: true, uniqueKeys: true, prettyErrors: false, logLevel: "silent" };
+function readYaml(text, chunkChars = CHUNK_CHARS) {
+  const plan2 = text.length > chunkChars ? planPieces(text, chunkChars) : void 0;
+  const data = plan2 ? readPieces(text, plan2) : FALLBACK;
+  if (plan2 && data !== FALLBACK)
+    return {
+      data,
+      aliased: false,
+      pieces: countPieces(plan2),
+      lines: (paths2) => locatePieces(text, plan2, paths2)
+    };
+  const whole = readDocument(text, { start: 0, end: text.length, line: 0 });
+  return { ...whole, pieces: 1, lines: (paths2) => locate(text, paths2) };
+}
+function countPieces(entries2) {
+  let count = 0;
+  for (const entry of entries2) count += entry.runs ? entry.runs.length + 1 : 1;
+  return count;
+}
+function mayHaveAnchors(text) {
+  return /(^|[\s[{,:-])&[^\s]/.test(text);
+}
+function parse(text, piece, counter) {
+  const source = piece.start === 0 && piece.end === text.length ? text : text.slice(piece.start, piece.end);
+  let doc;
+  try {
+    doc = (0, import_yaml.parseDocument)(source, counter ? { ...OPTIONS, lineCounter: counter } : OPTIONS);
+  } catch (err) {
+    if (err instanceof RangeError) throw new YamlReadError("TOO_DEEP");
+    throw err;
+  }
+  const error2 = doc.errors[0];
+  if (error2) {
+    const { line, col } = lineColumn(source, error2.pos[0]);
+    throw new YamlReadError(error2.code, line + piece.line, col);
+  }
+  return { doc, source };
+}
+function readDocument(text, piece) {
+  const { doc, source } = parse(text, piece);
+  let aliased = false;
+  let data;
+  try {
+    data = doc.toJS({
+      maxAliasCount: MAX_ALIAS_COUNT,
+      onAnchor: (_value, count) => {
+        if (count > 0) aliased = true;
+      }
+    });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : "";
+    if (err instanceof RangeError) throw new YamlReadError("TOO_DEEP");
+    if (/^Merge sources/.test(message)) throw new YamlReadError("MERGE_SOURCE");
+    if (err instanceof ReferenceError) throw new YamlReadError("ALIAS_EXPANSION");
+    throw err;
+  }
+  if (aliased) checkExpansion(data, MAX_ALIAS_VALUES + source.length);
+  return { data, aliased };
+}
+function checkExpansion(root, limit) {
+  let count = 0;
+  const open4 = /* @__PURE__ */ new Set();
+  const walk2 = (value) => {
+    if (++count > limit) throw new YamlReadError("ALIAS_EXPANSION");
+    if (typeof value !== "object" || value === null) return;
+    if (open4.has(value)) throw new YamlReadError("ALIAS_CYCLE");
+    open4.add(value);
+    if (Array.isArray(value)) for (const item of value) walk2(item);
+    else for (const key of Object.keys(value)) walk2(value[key]);
+    open4.delete(value);
+  };
+  try {
+    walk2(root);
+  } catch (err) {
+    if (err instanceof RangeError) throw new YamlReadError("TOO_DEEP");
+    throw err;
+  }
+}
+var TAB2 = 9;
+var LF2 = 10;
+var CR2 = 13;
+var SPACE2 = 32;
+var HASH = 35;
+var DASH = 45;
+var NOT_A_KEY = new Set("?:!&*|>[]{},@`%<-.	".split("").map((c) => c.charCodeAt(0)));
+function isSeparator(c) {
+  return c === SPACE2 || c === LF2 || c === CR2 || c === TAB2 || Number.isNaN(c);
+}
+function isBlank(c) {
+  return c === LF2 || c === CR2 || Number.isNaN(c);
+}
+function planPieces(text, chunkChars) {
+  if (mayHaveAnchors(text)) return void 0;
+  const entries2 = [];
+  let entry;
+  let itemStarts = [];
+  let itemLines = [];
+  let itemIndent = -1;
+  const close = (end) => {
+    if (!entry) return;
+    entry.end = end;
+    if (itemIndent >= 0 && end - entry.start > chunkChars) {
+      entry.head = { start: entry.start, end: itemStarts[0], line: entry.line };
+      entry.runs = runs(itemStarts, itemLines, end, chunkChars);
+    }
+    entries2.push(entry);
+  };
+  let line = 0;
+  for (let pos = 0; pos < text.length; line++) {
+    const newline = text.indexOf("\n", pos);
+    const next = newline === -1 ? text.length : newline + 1;
+    let indent = 0;
+    while (text.charCodeAt(pos + indent) === SPACE2) indent++;
+    const c = text.charCodeAt(pos + indent);
+    const item = c === DASH && isSeparator(text.charCodeAt(pos + indent + 1));
+    if (isBlank(c) || c === HASH) {
+    } else if (indent === 0 && !item) {
+      if (NOT_A_KEY.has(c)) return void 0;
+      close(pos);
+      entry = { start: pos, end: pos, line };
+      itemStarts = [];
+      itemLines = [];
+      itemIndent = -1;
+    } else if (!entry) {
+      return void 0;
+    } else if (itemIndent === -1) {
+      itemIndent = item ? indent : -2;
+      if (item) {
+        itemStarts.push(pos);
+        itemLines.push(line);
+      }
+    } else if (itemIndent >= 0) {
+      if (item && indent === itemIndent) {
+        itemStarts.push(pos);
+        itemLines.push(line);
+      } else if (indent <= itemIndent) itemIndent = -2;
+    }
+    pos = next;
+  }
+  close(text.length);
+  return entries2.length > 0 ? entries2 : void 0;
+}
+function runs(starts, lines, end, chunkChars) {
+  const out = [];
+  let first = 0;
+  for (let i = 1; i <= starts.length; i++) {
+    const runEnd = i === starts.length ? end : starts[i];
+    if (i === starts.length || runEnd - starts[first] >= chunkChars) {
+      out.push({ start: starts[first], end: runEnd, line: lines[first], first, count: i - first });
+      first = i;
+    }
+  }
+  return out;
+}
+var FALLBACK = /* @__PURE__ */ Symbol("fallback");
+function isPlainObject(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+function readPieces(text, entries2) {
+  const content = {};
+  const seen = /* @__PURE__ */ new Set();
+  for (const entry of entries2) {
+    const head = readDocument(text, entry.head ?? entry).data;
+    const keys = isPlainObject(head) ? Object.keys(head) : [];
+    if (keys.length !== 1) return FALLBACK;
+    const key = keys[0];
+    let value = head[key];
+    if (entry.runs) {
+      if (value !== null) return FALLBACK;
+      const list = [];
+      for (const run2 of entry.runs) {
+        const items = readDocument(text, run2).data;
+        if (!Array.isArray(items) || items.length !== run2.count) return FALLBACK;
+        for (const item of items) list.push(item);
+      }
+      value = list;
+    }
+    if (seen.has(key)) throw new YamlReadError("DUPLICATE_KEY", entry.line + 1, 1);
+    seen.add(key);
+    entry.key = key;
+    if (key in content)
+      Object.defineProperty(content, key, { value, writable: true, enumerable: true, configurable: true });
+    else content[key] = value;
+  }
+  return content;
+}
+function locatePieces(text, entries2, paths2) {
+  const lines = paths2.map(() => void 0);
+  const byKey = new Map(entries2.map((entry) => [entry.key, entry]));
+  const wanted = /* @__PURE__ */ new Map();
+  paths2.forEach((path5, index) => {
+    const entry = byKey.get(String(path5[0]));
+    if (!entry) return;
+    let piece = entry;
+    let local = [...path5];
+    if (entry.runs) {
+      const item = path5[1];
+      if (typeof item !== "number") {
+        if (path5.length === 1) lines[index] = entry.line + 1;
+        return;
+      }
+      const run2 = runOf(entry.runs, item);
+      if (!run2) return;
+      piece = run2;
+      local = [item - run2.first, ...path5.slice(2)];
+    }
+    let group = wanted.get(piece);
+    if (!group) wanted.set(piece, group = { indices: [], paths: [] });
+    group.indices.push(index);
+    group.paths.push(local);
+  });
+  for (const [piece, group] of wanted) {
+    const found = locate(text, group.paths, piece);
+    group.indices.forEach((index, i) => lines[index] = found[i]);
+  }
+  return lines;
+}
+function runOf(runs2, item) {
+  let low = 0;
+  let high = runs2.length - 1;
+  while (low <= high) {
+    const mid = low + high >> 1;
+    const run2 = runs2[mid];
+    if (item < run2.first) high = mid - 1;
+    else if (item >= run2.first + run2.count) low = mid + 1;
+    else return run2;
+  }
+  return void 0;
+}
+function locate(text, paths2, piece = { start: 0, end: text.length, line: 0 }) {
+  const counter = new import_yaml.LineCounter();
+  const { doc, source } = parse(text, piece, counter);
+  let targets;
+  const resolve5 = (node) => {
+    if (!(0, import_yaml.isAlias)(node)) return node;
+    targets ??= aliasTargets(doc);
+    return targets.get(node);
+  };
+  return paths2.map((path5) => {
+    let node = doc.contents;
+    for (const part of path5) {
+      node = resolve5(node);
+      if ((0, import_yaml.isSeq)(node)) node = typeof part === "number" ? node.items[part] : void 0;
+      else if ((0, import_yaml.isMap)(node)) node = mapValue(node, String(part), resolve5, 0);
+      else return void 0;
+    }
+    node = resolve5(node);
+    return node ? counter.linePos(valueStart(node, source)).line + piece.line : void 0;
+  });
+}
+function aliasTargets(doc) {
+  const targets = /* @__PURE__ */ new Map();
+  const latest = /* @__PURE__ */ new Map();
+  (0, import_yaml.visit)(doc, {
+    Node(_key, node) {
+      if ((0, import_yaml.isAlias)(node)) {
+        const target = latest.get(node.source);
+        if (target) targets.set(node, target);
+      } else if (node.anchor) latest.set(node.anchor, node);
+    }
+  });
+  return targets;
+}
+function mapValue(map, key, resolve5, depth) {
+  const own = map.items.find((pair) => keyText(pair.key) === key);
+  if (own) return own.value;
+  if (depth > 16) return void 0;
+  for (const pair of map.items) {
+    if (!(0, import_yaml.isScalar)(pair.key) || pair.key.source !== "<<") continue;
+    const sources = resolve5(pair.value);
+    for (const source of (0, import_yaml.isSeq)(sources) ? sources.items : [sources]) {
+      const merged = resolve5(source);
+      if (!(0, import_yaml.isMap)(merged)) continue;
+      const found = mapValue(merged, key, resolve5, depth + 1);
+      if (found !== void 0) return found;
+    }
+  }
+  return void 0;
+}
+function keyText(key) {
+  return (0, import_yaml.isScalar)(key) ? String(key.value) : String(key);
+}
+function valueStart(node, text) {
+  const start = node.range?.[0] ?? 0;
+  if (!(0, import_yaml.isScalar)(node) || node.type !== import_yaml.Scalar.BLOCK_LITERAL && node.type !== import_yaml.Scalar.BLOCK_FOLDED)
+    return start;
+  const lineEnd = text.indexOf("\n", start);
+  return lineEnd === -1 ? start : lineEnd + 1;
+}
+
+// actions/engine/state/read.ts
+var MAX_STATE_BYTES = 128 * 2 ** 20;
+var YAML_FALLBACK_CHARS = 4 * 2 ** 20;
+var StateReadError = class extends DeckhandError {
+  constructor(file, reason, line, column) {
+    super(`${file}${line === void 0 ? "" : `:${line}:${column ?? 1}`}: ${reason}`);
+    this.file = file;
+    this.reason = reason;
+    this.line = line;
+    this.column = column;
+    this.name = "StateReadError";
+  }
+  file;
+  reason;
+  line;
+  column;
+  /** The reason with its position, for a place that names the file already. */
+  get placed() {
+    return this.line === void 0 ? this.reason : `${this.reason} (line ${this.line}, column ${this.column ?? 1})`;
+  }
+};
+function checkStateSize(bytes, file) {
+  if (bytes <= MAX_STATE_BYTES) return;
+  throw new StateReadError(
+    file,
+    `the file has ${bytes.toLocaleString("en")} bytes, more than the ${MAX_STATE_BYTES / 2 ** 20} MiB a state file may have: split it (deck reads every file of a directory, and deckhand dumps one file per workspace)`
+  );
+}
+async function readStateFile(path5) {
+  checkStateSize((await stat(path5)).size, path5);
+  return readFile(path5, "utf8");
+}
+function parseState(text, file, options = {}) {
+  checkStateSize(text.length, file);
+  const body = text.charCodeAt(0) === 65279 ? text.slice(1) : text;
+  if (options.json || /^\s*[{[]/.test(body)) {
+    let data;
+    try {
+      data = JSON.parse(body);
+    } catch {
+      if (options.json || body.length > YAML_FALLBACK_CHARS)
+        throw jsonError(file, body, findJsonIssue(body, true));
+      return parseYamlState(body, file, options.chunkChars);
+    }
+    const issue2 = findJsonIssue(body, false);
+    if (issue2) throw jsonError(file, body, issue2);
+    return { data, aliased: false, lines: (paths2) => locateJson(body, paths2) };
+  }
+  return parseYamlState(body, file, options.chunkChars);
+}
+function readStateText(text, file, options) {
+  return parseState(text, file, options).data;
+}
+function parseYamlState(text, file, chunkChars) {
+  try {
+    return readYaml(text, chunkChars);
+  } catch (err) {
+    if (!(err instanceof YamlReadError)) throw err;
+    throw new StateReadError(file, yamlReason(err.code), err.line, err.col);
+  }
+}
+function jsonError(file, text, issue2) {
+  if (!issue2) return new StateReadError(file, "not valid JSON");
+  const { line, col } = lineColumn(text, issue2.offset);
+  const reason = issue2.code === "DUPLICATE_KEY" ? "not valid JSON: a key appears twice in one object (keys must be unique, DUPLICATE_KEY)" : issue2.code === "TOO_DEEP" ? `the values are nested more than ${MAX_JSON_DEPTH} levels deep` : "not valid JSON: malformed at this place (JSON_SYNTAX)";
+  return new StateReadError(file, reason, line, col);
+}
+var YAML_PROBLEMS = {
+  ALIAS_PROPS: "an alias cannot have an anchor or a tag",
+  BAD_ALIAS: "an alias names no anchor defined before it",
+  BAD_COLLECTION_TYPE: "a tag does not fit the value it is on",
+  BAD_DIRECTIVE: "a directive (a line starting with %) is not valid",
+  BAD_DQ_ESCAPE: "a double-quoted string holds an invalid escape sequence",
+  BAD_INDENT: "the indentation is wrong",
+  BAD_PROP_ORDER: "an anchor or a tag is misplaced",
+  BAD_SCALAR_START: "a plain value starts with a character that needs quotes",
+  BLOCK_AS_IMPLICIT_KEY: "a block value is used as a key",
+  BLOCK_IN_FLOW: "a block value appears inside [ ] or { }",
+  DUPLICATE_KEY: "a key appears twice in one mapping (keys must be unique)",
+  KEY_OVER_1024_CHARS: "a key is longer than 1024 characters",
+  MISSING_CHAR: "a character is missing (a closing quote or bracket, a colon, a comma)",
+  MULTILINE_IMPLICIT_KEY: "a key spans several lines, or a value is not indented under its key",
+  MULTIPLE_ANCHORS: "a value has several anchors",
+  MULTIPLE_DOCS: "the file holds several YAML documents (--- separators), deck reads one",
+  MULTIPLE_TAGS: "a value has several tags",
+  NON_STRING_KEY: "a key is not a string",
+  TAB_AS_INDENT: "a tab is used for indentation, which YAML allows only spaces for",
+  TAG_RESOLVE_FAILED: "a tag cannot be resolved",
+  UNEXPECTED_TOKEN: "unexpected text"
+};
+function yamlReason(code) {
+  switch (code) {
+    case "ALIAS_EXPANSION":
+      return `YAML aliases expand too much (an alias bomb, or more than ${MAX_ALIAS_VALUES.toLocaleString("en")} values repeated through aliases): write the values out`;
+    case "ALIAS_CYCLE":
+      return "a YAML alias refers to a value that contains it, which makes the data endless";
+    case "MERGE_SOURCE":
+      return "a merge key (<<) must name a mapping or a list of mappings";
+    case "TOO_DEEP":
+      return "the values are nested too deeply to be read";
+    default:
+      return `not valid YAML: ${YAML_PROBLEMS[code] ?? "the text cannot be parsed"} (${code})`;
+  }
+}
+
+// actions/engine/state/files.ts
 var STATE_EXTENSIONS = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
 function envProblem(refs, missing, purpose) {
   if (missing.length === 0) return void 0;
@@ -38281,53 +39300,46 @@ async function expandState(paths2) {
     throw new DeckhandError("state is required: name the state files or directories to check");
   const found = [];
   for (const path5 of paths2) {
-    const info2 = await stat(path5).catch(() => void 0);
+    const info2 = await stat2(path5).catch(() => void 0);
     if (!info2) throw new DeckhandError(`state: ${path5} does not exist`);
     if (info2.isDirectory()) {
-      const inDir = await walk(path5);
-      if (inDir.length === 0) throw new DeckhandError(`state: ${path5} holds no .yaml, .yml or .json files`);
-      append(found, inDir);
+      const before = found.length;
+      await walk(path5, found);
+      if (found.length === before)
+        throw new DeckhandError(`state: ${path5} holds no .yaml, .yml or .json files`);
     } else found.push(path5);
   }
   return [...new Set(found)];
 }
-async function walk(dir) {
-  const out = [];
+async function walk(dir, out) {
   for (const entry of (await readdir(dir, { withFileTypes: true })).sort(
     (a, b) => a.name.localeCompare(b.name)
   )) {
     const path5 = join2(dir, entry.name);
     if (entry.name.startsWith(".")) continue;
-    if (entry.isDirectory()) append(out, await walk(path5));
+    if (entry.isDirectory()) await walk(path5, out);
     else if (STATE_EXTENSIONS.has(extname(entry.name))) out.push(path5);
   }
-  return out;
 }
 function checkFile(file, text) {
-  const lines = new import_yaml.LineCounter();
-  const doc = (0, import_yaml.parseDocument)(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const problems = [];
-  for (const error2 of doc.errors) {
-    const pos = lines.linePos(error2.pos[0]);
-    problems.push({
-      check: "yaml",
-      file,
-      line: pos.line,
-      column: pos.col,
-      message: `YAML: ${error2.message.split("\n")[0]}`
-    });
+  let state;
+  try {
+    state = parseState(text, file);
+  } catch (err) {
+    if (!(err instanceof StateReadError)) throw err;
+    return { problems: [{ check: "yaml", file, line: err.line, column: err.column, message: err.reason }] };
   }
-  if (problems.length > 0) return { problems };
-  if (!(0, import_yaml.isMap)(doc.contents)) {
-    problems.push({
+  const content = state.data;
+  if (!isObject(content)) {
+    const problem = {
       check: "format",
       file,
       line: 1,
       message: "not a deck state file: the top level must be a mapping"
-    });
-    return { problems };
+    };
+    return { problems: [problem] };
   }
-  const content = doc.toJS();
+  const problems = [];
   if (content._format_version === void 0) {
     problems.push({
       check: "format",
@@ -38336,35 +39348,50 @@ function checkFile(file, text) {
       message: '_format_version is missing (deck needs it, e.g. _format_version: "3.0")'
     });
   }
-  findDuplicates(doc.contents, COLLECTIONS, file, lines, problems, "");
+  const duplicates = [];
+  findDuplicates(content, COLLECTIONS, [], duplicates, "");
+  if (duplicates.length > 0) {
+    const paths2 = [];
+    for (const d of duplicates) paths2.push(d.path, d.first);
+    const lines = state.lines(paths2);
+    duplicates.forEach((d, i) => {
+      problems.push({
+        check: "duplicate",
+        file,
+        line: lines[2 * i],
+        message: `duplicate ${d.label} "${d.name}"${d.where} (first defined on line ${lines[2 * i + 1] ?? 0})`
+      });
+    });
+  }
   const workspace = typeof content._workspace === "string" ? content._workspace : void 0;
   const info2 = content._info;
   const selectTags = Array.isArray(info2?.select_tags) ? info2.select_tags.filter((t) => typeof t === "string") : void 0;
-  return { problems, workspace, selectTags };
+  return { problems, workspace, selectTags, state };
 }
-function findDuplicates(holder, specs, file, lines, problems, where2) {
-  for (const [collection, spec] of Object.entries(specs)) {
-    const seq = holder.get(collection, true);
-    if (!(0, import_yaml.isSeq)(seq)) continue;
-    const seen = /* @__PURE__ */ new Map();
-    for (const item of seq.items) {
-      if (!(0, import_yaml.isMap)(item)) continue;
-      const entity = item.toJSON();
-      const line = item.range ? lines.linePos(item.range[0]).line : void 0;
-      const named = !spec.secretIdentity && !spec.identity.includes("cert");
-      const name = named && isObject(entity) ? entityName(entity, spec) : "";
-      if (name !== "") {
+function findDuplicates(holder, specs, at2, found, where2) {
+  for (const collection in specs) {
+    const list = holder[collection];
+    if (!Array.isArray(list)) continue;
+    const spec = specs[collection];
+    const named = !spec.secretIdentity && !spec.identity.includes("cert");
+    const seen = list.length > 1 ? /* @__PURE__ */ new Map() : void 0;
+    for (let index = 0; index < list.length; index++) {
+      const entity = list[index];
+      if (!isObject(entity)) continue;
+      const name = named && (seen || spec.nested) ? entityName(entity, spec) : "";
+      if (name !== "" && seen) {
         const first = seen.get(name);
-        if (first !== void 0) {
-          problems.push({
-            check: "duplicate",
-            file,
-            line,
-            message: `duplicate ${spec.label} "${name}"${where2} (first defined on line ${first})`
-          });
-        } else seen.set(name, line ?? 0);
+        if (first === void 0) seen.set(name, index);
+        else {
+          const path5 = [...at2, collection, index];
+          found.push({ label: spec.label, name, where: where2, path: path5, first: [...at2, collection, first] });
+        }
       }
-      if (spec.nested) findDuplicates(item, spec.nested, file, lines, problems, ` in ${spec.label} "${name}"`);
+      if (spec.nested) {
+        at2.push(collection, index);
+        findDuplicates(entity, spec.nested, at2, found, ` in ${spec.label} "${name}"`);
+        at2.length -= 2;
+      }
     }
   }
 }
@@ -38376,10 +39403,18 @@ async function readTargets(options) {
   const refs = [];
   const groups = /* @__PURE__ */ new Map();
   for (const file of files) {
-    const text = await readFile(file, "utf8");
+    let text;
+    try {
+      text = await readStateFile(file);
+    } catch (err) {
+      if (!(err instanceof StateReadError)) throw err;
+      problems.push({ check: "yaml", file, message: err.reason });
+      continue;
+    }
     const checked = checkFile(file, text);
     append(problems, checked.problems);
     for (const ref of findEnvReferences(text)) refs.push({ ...ref, file });
+    options.inspect?.(file, text, checked.state);
     const workspace = options.workspace ?? checked.workspace ?? "";
     const selectTags = [
       ...options.selectTags?.length ? options.selectTags : checked.selectTags ?? []
@@ -38614,7 +39649,7 @@ function capitalize(text) {
 // actions/engine/output-paths.ts
 init_errors();
 import { randomBytes as randomBytes2 } from "node:crypto";
-import { open as open2, rm as rm2, stat as stat2 } from "node:fs/promises";
+import { open as open2, rm as rm2, stat as stat3 } from "node:fs/promises";
 import { dirname as dirname2, join as join3, resolve } from "node:path";
 async function checkOutputFile(input, path5, example = "output.json") {
   const target = resolve(path5);
@@ -38655,7 +39690,7 @@ async function checkWritableDirectory(input, path5, dir) {
 }
 async function statOrUndefined(input, path5, at2) {
   try {
-    return await stat2(at2);
+    return await stat3(at2);
   } catch (err) {
     const code = err.code;
     if (code === "ENOENT") return void 0;
@@ -38675,92 +39710,7 @@ function emptyReport(title) {
 
 // actions/engine/kong/admin.ts
 init_errors();
-
-// actions/engine/http.ts
-init_errors();
-import { readFile as readFile2 } from "node:fs/promises";
-import { request as httpRequest } from "node:http";
-import { request as httpsRequest } from "node:https";
-var TransportError = class extends Error {
-  constructor(message) {
-    super(message);
-    this.name = "TransportError";
-  }
-};
-async function readCaCert(value, input = "ca-cert") {
-  if (!value) return void 0;
-  if (value.includes("-----BEGIN")) return value;
-  return readFile2(value, "utf8").catch(() => {
-    throw new DeckhandError(`${input}: "${value}" is neither a PEM certificate nor a readable file`);
-  });
-}
-function sendRequest(url, request2) {
-  const headers = {
-    Accept: "application/json",
-    "User-Agent": "deckhand",
-    ...request2.headers
-  };
-  const { body, timeoutMs, tls } = request2;
-  if (body) {
-    headers["Content-Type"] = body.contentType;
-    headers["Content-Length"] = String(Buffer.byteLength(body.data));
-  }
-  const https2 = url.protocol === "https:";
-  const send = https2 ? httpsRequest : httpRequest;
-  return new Promise((resolve5, reject) => {
-    const req = send(
-      url,
-      {
-        method: request2.method,
-        headers,
-        timeout: timeoutMs,
-        ...https2 ? { ca: tls?.ca, rejectUnauthorized: !tls?.skipVerify, servername: tls?.serverName } : {}
-      },
-      (res) => {
-        const chunks = [];
-        let size = 0;
-        res.on("data", (chunk) => {
-          size += chunk.length;
-          if (request2.maxBytes !== void 0 && size > request2.maxBytes) {
-            req.destroy(new Error(`the answer is larger than ${request2.maxBytes} bytes`));
-            return;
-          }
-          chunks.push(chunk);
-        });
-        res.on(
-          "end",
-          () => resolve5({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks).toString("utf8")
-          })
-        );
-        res.on("error", (err) => reject(new TransportError(err.message)));
-      }
-    );
-    req.on("timeout", () => req.destroy(new Error(`no answer within ${Math.round(timeoutMs / 1e3)} s`)));
-    req.on(
-      "error",
-      (err) => reject(new TransportError(err.message || (err.code ?? "no answer")))
-    );
-    req.end(body?.data);
-  });
-}
-function describeAnswer(res) {
-  let message = "";
-  try {
-    const parsed = JSON.parse(res.body);
-    if (typeof parsed.message === "string") message = parsed.message;
-  } catch {
-    message = res.body.slice(0, 200).trim();
-  }
-  return `HTTP ${res.status}${message ? ` (${message})` : ""}`;
-}
-function jsonBody(value) {
-  return { contentType: "application/json", data: JSON.stringify(value) };
-}
-
-// actions/engine/kong/admin.ts
+init_http();
 var KongAdmin = class _KongAdmin {
   constructor(address, connection, ca) {
     this.address = address;
@@ -38773,7 +39723,10 @@ var KongAdmin = class _KongAdmin {
   static async open(address, connection) {
     return new _KongAdmin(address, connection, await readCaCert(connection.caCert));
   }
-  /** Sends one request; resolves with any HTTP answer, rejects with TransportError when there is none. */
+  /**
+   * Sends one request; resolves with any HTTP answer, rejects with TransportError when there is none.
+   * The answer is limited to `maxBytes` (default: the transport's limit).
+   */
   request(method, path5, body, timeoutMs = (this.connection.timeoutSeconds ?? 30) * 1e3, maxBytes) {
     const headers = {};
     for (const header of this.connection.headers ?? []) {
@@ -38795,8 +39748,8 @@ var KongAdmin = class _KongAdmin {
     });
   }
   /** A request that must succeed with `expected`; anything else is an error naming the endpoint and Kong's message. */
-  async expect(method, path5, expected, body) {
-    const res = await this.request(method, path5, body);
+  async expect(method, path5, expected, body, maxBytes) {
+    const res = await this.request(method, path5, body, void 0, maxBytes);
     if (res.status !== expected)
       throw new DeckhandError(`${method} ${this.address}${path5}: ${describeAnswer(res)}`);
     return res;
@@ -38833,6 +39786,7 @@ function parseJson(res) {
 
 // actions/engine/kong/schemas.ts
 init_errors();
+init_http();
 var SCHEMA_LIMITS = { maxDepth: 32, maxFields: 2e4 };
 function readKongSchema(jsonable, limits = {}) {
   if (!isRecord3(jsonable) || !Array.isArray(jsonable.fields)) {
@@ -39039,6 +39993,8 @@ var LiveSchemas = class {
     try {
       res = await this.slots.run(() => this.admin.request("GET", path5));
     } catch (err) {
+      if (err instanceof AnswerTooLargeError)
+        return { problem: `No schema for ${label}: ${err.message}`, settled: true };
       return {
         problem: `No schema for ${label}: ${request2} got no answer (${errorMessage(err)})`,
         settled: false
@@ -39196,13 +40152,13 @@ var import_semver2 = __toESM(require_semver2(), 1);
 init_errors();
 import { createHash as createHash3 } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { readFile as readFile3, rm as rm3, stat as stat4 } from "node:fs/promises";
+import { readFile as readFile3, rm as rm3, stat as stat5 } from "node:fs/promises";
 import { delimiter, join as join4, resolve as resolve2 } from "node:path";
 
 // actions/engine/paths.ts
-import { access, constants as constants2, stat as stat3 } from "node:fs/promises";
+import { access, constants as constants2, stat as stat4 } from "node:fs/promises";
 async function isFile(path5) {
-  return (await stat3(path5).catch(() => void 0))?.isFile() ?? false;
+  return (await stat4(path5).catch(() => void 0))?.isFile() ?? false;
 }
 async function isExecutable(path5) {
   return access(path5, constants2.X_OK).then(
@@ -39466,7 +40422,7 @@ async function sha256File(path5) {
   return hash.digest("hex");
 }
 async function checkExplicitDeck(path5) {
-  const info2 = await stat4(path5).catch(() => void 0);
+  const info2 = await stat5(path5).catch(() => void 0);
   if (!info2) throw new DeckhandError(`deck-path ${path5} does not exist.`);
   if (!info2.isFile()) throw new DeckhandError(`deck-path ${path5} is not a file; point it at the deck binary.`);
   if (!await isExecutable(path5)) {
@@ -39784,11 +40740,10 @@ function addProblems(report, problems, command) {
 init_errors();
 
 // actions/engine/tyk/folder.ts
-import { readdir as readdir2, readFile as readFile4, stat as stat5 } from "node:fs/promises";
+import { readdir as readdir2, stat as stat6 } from "node:fs/promises";
 import { basename as basename2, join as join6 } from "node:path";
 
 // actions/engine/dump.ts
-var import_yaml4 = __toESM(require_dist(), 1);
 init_errors();
 
 // actions/engine/state/pipeline.ts
@@ -40028,7 +40983,7 @@ function signsWithSharedSecret(holder) {
 }
 function walkSecrets(body, replace) {
   const path5 = [];
-  const visit = (holder, key, secretByName) => {
+  const visit2 = (holder, key, secretByName) => {
     const value = holder[key];
     path5.push(String(key));
     if (typeof value === "string") {
@@ -40042,22 +40997,22 @@ function walkSecrets(body, replace) {
         const item = value[i];
         if (isObject(item) && typeof item.name === "string" && isCredentialName(item.name)) {
           path5.push(String(i));
-          if (typeof item.value === "string") visit(item, "value", true);
+          if (typeof item.value === "string") visit2(item, "value", true);
           path5.pop();
-        } else visit(value, i, secretByName);
+        } else visit2(value, i, secretByName);
       }
     } else if (isObject(value)) {
       const headers = typeof key === "string" && HEADER_MAPS.has(key);
       const sharedSecret = signsWithSharedSecret(value);
       for (const field of Object.keys(value)) {
         const secret = isSecretFieldName(snakeCase(field)) || headers && isCredentialName(field) || sharedSecret && (field === "jwt_source" || field === "source");
-        visit(value, field, secret);
+        visit2(value, field, secret);
       }
     }
     path5.pop();
   };
   for (const field of Object.keys(body)) {
-    visit(
+    visit2(
       body,
       field,
       isSecretFieldName(snakeCase(field)) || field === "jwt_source" && signsWithSharedSecret(body)
@@ -40126,7 +41081,7 @@ async function readTykState(paths2) {
   if (paths2.length === 0) throw new DeckhandError("state: name at least one Tyk folder or file");
   const files = [];
   for (const path5 of paths2) {
-    const info2 = await stat5(path5).catch(() => void 0);
+    const info2 = await stat6(path5).catch(() => void 0);
     if (!info2) throw new DeckhandError(`state: ${path5} does not exist`);
     if (info2.isDirectory()) {
       const names = (await readdir2(path5)).filter((n) => n.endsWith(".json") && n !== TYK_SPEC_FILE).sort();
@@ -40135,11 +41090,7 @@ async function readTykState(paths2) {
   }
   const bodies = /* @__PURE__ */ new Map();
   for (const file of files) {
-    try {
-      bodies.set(file, JSON.parse(await readFile4(file, "utf8")));
-    } catch (err) {
-      throw new DeckhandError(`${file} is not valid JSON: ${err.message}`);
-    }
+    bodies.set(file, readStateText(await readStateFile(file), file, { json: true }));
   }
   const objects = [];
   const origins = [];
@@ -40189,7 +41140,7 @@ async function readTykState(paths2) {
 }
 async function readJson(file) {
   try {
-    return JSON.parse(await readFile4(file, "utf8"));
+    return readStateText(await readStateFile(file), file, { json: true });
   } catch {
     return void 0;
   }
@@ -40292,6 +41243,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 // actions/engine/tyk/gateway-api.ts
 init_errors();
+init_http();
 var PATHS = {
   classic: "/tyk/apis",
   oas: "/tyk/apis/oas",
@@ -40327,19 +41279,21 @@ var TykGateway = class _TykGateway {
       serverName: connection.tlsServerName
     });
   }
-  request(method, path5, body) {
+  /** One request; its answer is limited to `maxBytes` (default: the transport's limit). */
+  request(method, path5, body, maxBytes) {
     return sendRequest(new URL(this.address + path5), {
       method,
       headers: { "x-tyk-authorization": this.connection.secret },
       body: body === void 0 ? void 0 : jsonBody(body),
       timeoutMs: (this.connection.timeoutSeconds ?? 30) * 1e3,
-      tls: this.tls
+      tls: this.tls,
+      maxBytes
     });
   }
   /** A request whose lack of an answer is an error naming the call. */
-  async send(method, path5, body) {
+  async send(method, path5, body, maxBytes) {
     try {
-      return await this.request(method, path5, body);
+      return await this.request(method, path5, body, maxBytes);
     } catch (err) {
       if (err instanceof TransportError)
         throw new DeckhandError(`${method} ${this.address}${path5}: no answer (${err.message})`);
@@ -40347,8 +41301,8 @@ var TykGateway = class _TykGateway {
     }
   }
   /** A request that must answer 200; anything else is an error naming the call and Tyk's message. */
-  async call(method, path5, body) {
-    return this.check(await this.send(method, path5, body), method, path5);
+  async call(method, path5, body, maxBytes) {
+    return this.check(await this.send(method, path5, body, maxBytes), method, path5);
   }
   check(res, method, path5) {
     if (res.status === 403) {
@@ -40410,7 +41364,7 @@ var TykGateway = class _TykGateway {
     ];
   }
   async listOf(format) {
-    const list = await this.call("GET", PATHS[format]);
+    const list = await this.call("GET", PATHS[format], void 0, MAX_STATE_BYTES);
     if (list === null) return [];
     if (!Array.isArray(list) || !list.every(isObject)) {
       throw new DeckhandError(`GET ${this.address}${PATHS[format]}: expected a JSON list`);
@@ -40574,7 +41528,7 @@ async function confirmGatewayWrites(plan2, applied, gateway, timeoutMs) {
 }
 
 // actions/engine/tyk/tyk-sync.ts
-import { readFile as readFile5 } from "node:fs/promises";
+import { readFile as readFile4 } from "node:fs/promises";
 import { join as join7 } from "node:path";
 init_errors();
 function tykSyncArgs(command, dashboard, folder) {
@@ -40683,17 +41637,17 @@ ${result.stderr}`, [this.secret]).trim();
   }
 };
 async function readAssets(dir) {
-  const spec = JSON.parse(await readFile5(join7(dir, TYK_SPEC_FILE), "utf8"));
+  const spec = JSON.parse(await readFile4(join7(dir, TYK_SPEC_FILE), "utf8"));
   const assets = [];
   for (const asset of spec.assets ?? []) {
     if (typeof asset.file !== "string" || asset.file.includes("/") || asset.file.includes("..")) continue;
-    const text = await readFile5(join7(dir, asset.file), "utf8");
+    const text = await readFile4(join7(dir, asset.file), "utf8");
     assets.push({ file: asset.file, id: typeof asset.id === "string" ? asset.id : "", text });
   }
   return assets;
 }
 async function readTykSyncFolder(dir) {
-  const specText = await readFile5(join7(dir, TYK_SPEC_FILE), "utf8").catch(() => void 0);
+  const specText = await readFile4(join7(dir, TYK_SPEC_FILE), "utf8").catch(() => void 0);
   if (specText === void 0)
     throw new DeckhandError(`tyk-sync wrote no ${TYK_SPEC_FILE}: the dump is incomplete`);
   const spec = JSON.parse(specText);
@@ -40702,7 +41656,7 @@ async function readTykSyncFolder(dir) {
   for (const name of names) {
     if (typeof name !== "string" || name.includes("/") || name.includes(".."))
       throw new DeckhandError(`${TYK_SPEC_FILE} lists an unexpected file name: ${String(name)}`);
-    const body = JSON.parse(await readFile5(join7(dir, name), "utf8"));
+    const body = JSON.parse(await readFile4(join7(dir, name), "utf8"));
     if (!isObject(body)) throw new DeckhandError(`tyk-sync wrote ${name}, which is not a JSON object`);
     objects.push(tykObject(body, `${name} of the tyk-sync dump`));
   }
@@ -42130,7 +43084,7 @@ var __awaiter3 = function(thisArg, _arguments, P, generator) {
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { chmod, copyFile, lstat, mkdir: mkdir2, open: open3, readdir: readdir3, rename: rename2, rm: rm4, rmdir, stat: stat6, symlink, unlink } = fs2.promises;
+var { chmod, copyFile, lstat, mkdir: mkdir2, open: open3, readdir: readdir3, rename: rename2, rm: rm4, rmdir, stat: stat7, symlink, unlink } = fs2.promises;
 var IS_WINDOWS = process.platform === "win32";
 function readlink(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
@@ -42145,7 +43099,7 @@ var READONLY = fs2.constants.O_RDONLY;
 function exists(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
     try {
-      yield stat6(fsPath);
+      yield stat7(fsPath);
     } catch (err) {
       if (err.code === "ENOENT") {
         return false;
@@ -42169,7 +43123,7 @@ function tryGetExecutablePath(filePath, extensions) {
   return __awaiter3(this, void 0, void 0, function* () {
     let stats = void 0;
     try {
-      stats = yield stat6(filePath);
+      stats = yield stat7(filePath);
     } catch (err) {
       if (err.code !== "ENOENT") {
         console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
@@ -42192,7 +43146,7 @@ function tryGetExecutablePath(filePath, extensions) {
       filePath = originalFilePath + extension;
       stats = void 0;
       try {
-        stats = yield stat6(filePath);
+        stats = yield stat7(filePath);
       } catch (err) {
         if (err.code !== "ENOENT") {
           console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
@@ -42266,7 +43220,7 @@ var __awaiter4 = function(thisArg, _arguments, P, generator) {
 function cp(source_1, dest_1) {
   return __awaiter4(this, arguments, void 0, function* (source, dest, options = {}) {
     const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-    const destStat = (yield exists(dest)) ? yield stat6(dest) : null;
+    const destStat = (yield exists(dest)) ? yield stat7(dest) : null;
     if (destStat && destStat.isFile() && !force) {
       return;
     }
@@ -42274,7 +43228,7 @@ function cp(source_1, dest_1) {
     if (!(yield exists(source))) {
       throw new Error(`no such file or directory: ${source}`);
     }
-    const sourceStat = yield stat6(source);
+    const sourceStat = yield stat7(source);
     if (sourceStat.isDirectory()) {
       if (!recursive) {
         throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
@@ -42401,7 +43355,7 @@ function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
         yield copyFile2(srcFile, destFile, force);
       }
     }
-    yield chmod(destDir, (yield stat6(sourceDir)).mode);
+    yield chmod(destDir, (yield stat7(sourceDir)).mode);
   });
 }
 function copyFile2(srcFile, destFile, force) {
@@ -42994,7 +43948,7 @@ function configureSecretFields(lines) {
 }
 
 // actions/github/artifacts.ts
-import { readdir as readdir4, stat as stat7 } from "node:fs/promises";
+import { readdir as readdir4, stat as stat8 } from "node:fs/promises";
 import { join as join11, resolve as resolve4 } from "node:path";
 
 // actions/engine/artifacts.ts
@@ -43174,7 +44128,7 @@ var ActionsArtifactStore = class {
 async function expandFiles(paths2) {
   const out = [];
   for (const path5 of paths2) {
-    const info2 = await stat7(path5).catch(() => void 0);
+    const info2 = await stat8(path5).catch(() => void 0);
     if (!info2?.isDirectory()) {
       out.push(path5);
       continue;
@@ -43199,7 +44153,7 @@ function scrubSecrets(text, secrets) {
 init_summary();
 
 // actions/github/tool-cache-store.ts
-import { stat as stat8 } from "node:fs/promises";
+import { stat as stat9 } from "node:fs/promises";
 import { join as join13 } from "node:path";
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
@@ -43575,7 +44529,7 @@ var ToolCacheStore = class {
   async find(version, platform2) {
     const dir = find(TOOL, normalizeVersion(version), toolCacheKey(platform2));
     if (!dir) return void 0;
-    const binary = await stat8(join13(dir, deckBinaryName(platform2))).catch(() => void 0);
+    const binary = await stat9(join13(dir, deckBinaryName(platform2))).catch(() => void 0);
     return binary?.isFile() ? dir : void 0;
   }
   download(url) {
