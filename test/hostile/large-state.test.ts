@@ -150,6 +150,29 @@ describe('a large YAML state file, read in pieces', () => {
     expect(readYaml(text, chunkChars).pieces).toBeGreaterThan(text.length / chunkChars / 2)
   })
 
+  // Scalars that continue at the left margin: valid YAML whose lines look like the start of a new entry.
+  test.each([
+    ['a quoted scalar', 'note: "first part\nsecond: part"\n'],
+    ['a single-quoted scalar', "note: 'first part\nsecond: part'\n"],
+    ['a plain scalar', 'note: first part\n  continued here\n'],
+    ['a flow mapping', 'meta: {a: 1,\nb: 2}\n'],
+  ])('%s that continues at the left margin reads as one document reads it', (_label, odd) => {
+    const text = `_format_version: "3.0"\n${odd}${toYaml(gateway(40, 40))}`
+    let whole: unknown
+    try {
+      whole = parse(text)
+    } catch {
+      whole = 'invalid'
+    }
+    let pieces: unknown
+    try {
+      pieces = parseState(text, 'kong.yaml', { chunkChars: 256 }).data
+    } catch {
+      pieces = 'invalid'
+    }
+    expect(pieces).toEqual(whole)
+  })
+
   test('values are placed on the lines one document gives them', () => {
     const text = handWritten()
     const paths: PathPart[][] = [
