@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs'
-
 import { DeckhandError } from '../engine/errors.js'
+import { readJsonFileSync } from '../engine/json-file.js'
 import {
   answerTooLarge,
   checkApiTarget,
@@ -68,7 +67,7 @@ export function pullRequestNumber(env: NodeJS.ProcessEnv): number | undefined {
   if (!PULL_REQUEST_EVENTS.has(event) && event !== 'issue_comment') return undefined
   let payload: unknown
   try {
-    payload = JSON.parse(readFileSync(path, 'utf8'))
+    payload = readJsonFileSync(path, 'event payload')
   } catch {
     return undefined
   }

@@ -9745,10 +9745,10 @@ function describeAnswer(res) {
 async function fetchBounded(input, init, maxBytes = MAX_ANSWER_BYTES) {
   const response = await fetch(input, init);
   const method = init?.method ?? (input instanceof Request ? input.method : "GET");
-  const where2 = urlText(response.url || (input instanceof Request ? input.url : input));
+  const where3 = urlText(response.url || (input instanceof Request ? input.url : input));
   if (Number(response.headers.get("content-length")) > maxBytes) {
     await response.body?.cancel();
-    throw new AnswerTooLargeError(method, where2, maxBytes);
+    throw new AnswerTooLargeError(method, where3, maxBytes);
   }
   const chunks = [];
   let size = 0;
@@ -9760,7 +9760,7 @@ async function fetchBounded(input, init, maxBytes = MAX_ANSWER_BYTES) {
       size += value.byteLength;
       if (size > maxBytes) {
         await reader.cancel();
-        throw new AnswerTooLargeError(method, where2, maxBytes);
+        throw new AnswerTooLargeError(method, where3, maxBytes);
       }
       chunks.push(value);
     }
@@ -9782,12 +9782,12 @@ var init_http = __esm({
     init_errors();
     MAX_ANSWER_BYTES = 16 * 2 ** 20;
     AnswerTooLargeError = class extends DeckhandError {
-      constructor(method, where2, maxBytes) {
+      constructor(method, where3, maxBytes) {
         super(
-          `${method} ${where2}: the answer is larger than ${sizeText(maxBytes)}, the most deckhand reads of it. Check that the address is the right one.`
+          `${method} ${where3}: the answer is larger than ${sizeText(maxBytes)}, the most deckhand reads of it. Check that the address is the right one.`
         );
         this.method = method;
-        this.where = where2;
+        this.where = where3;
         this.maxBytes = maxBytes;
         this.name = "AnswerTooLargeError";
       }
@@ -36083,10 +36083,10 @@ var init_pull_requests = __esm({
         checkBranches(head, base);
         const open6 = await this.#findOpen(head, base);
         if (!open6) return void 0;
-        const where2 = `pull request #${open6.number} in ${this.repository}`;
+        const where3 = `pull request #${open6.number} in ${this.repository}`;
         if (reason.trim() !== "")
           await this.#call(
-            `commenting on ${where2} before closing it`,
+            `commenting on ${where3} before closing it`,
             () => this.#octokit.rest.issues.createComment({
               owner: this.#owner,
               repo: this.#repo,
@@ -36095,7 +36095,7 @@ var init_pull_requests = __esm({
             })
           );
         const { data } = await this.#call(
-          `closing ${where2}`,
+          `closing ${where3}`,
           () => this.#octokit.rest.pulls.update({
             owner: this.#owner,
             repo: this.#repo,
@@ -42197,9 +42197,9 @@ var Redactor = class {
     const name = kind === "entities" ? collection : entity[kind === "partials" ? "type" : "name"];
     return typeof name === "string" ? this.rules.node(kind, name) : void 0;
   }
-  enter(part, where2 = part) {
+  enter(part, where3 = part) {
     this.path.push(part);
-    this.where.push(where2);
+    this.where.push(where3);
   }
   leave() {
     this.path.pop();
@@ -42686,8 +42686,8 @@ for (let c = 0; c < 128; c++) {
   if (/[A-Za-z_/]/.test(ch)) PLAIN_CHARS[c] |= PLAIN_FIRST;
   if (/[A-Za-z0-9_./@+:-]/.test(ch)) PLAIN_CHARS[c] |= PLAIN_REST;
 }
-function isPlainChar(code, where2) {
-  return code < 128 && (PLAIN_CHARS[code] & where2) !== 0;
+function isPlainChar(code, where3) {
+  return code < 128 && (PLAIN_CHARS[code] & where3) !== 0;
 }
 function plainSafe(value) {
   const length = value.length;
@@ -45635,7 +45635,7 @@ var STATE_EXTENSIONS = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
 function envProblem(refs, missing, purpose) {
   if (missing.length === 0) return void 0;
   const first = refs.find((r) => r.name === missing[0]);
-  const where2 = missing.map((name) => {
+  const where3 = missing.map((name) => {
     const ref = refs.find((r) => r.name === name);
     return `${name} (${ref.file}:${ref.line})`;
   });
@@ -45643,7 +45643,7 @@ function envProblem(refs, missing, purpose) {
     check: "env",
     file: first.file,
     line: first.line,
-    message: `${missing.length} environment variable(s) referenced by the state files are not set: ${where2.join(", ")}. deck expands them even to ${purpose}; set them (for example from secrets) before this step.`
+    message: `${missing.length} environment variable(s) referenced by the state files are not set: ${where3.join(", ")}. deck expands them even to ${purpose}; set them (for example from secrets) before this step.`
   };
 }
 async function expandState(paths2) {
@@ -45719,7 +45719,7 @@ function checkFile(file, text) {
   const selectTags = Array.isArray(info?.select_tags) ? info.select_tags.filter((t) => typeof t === "string") : void 0;
   return { problems, workspace, selectTags, state };
 }
-function findDuplicates(holder, specs, at3, found, where2) {
+function findDuplicates(holder, specs, at3, found, where3) {
   for (const collection in specs) {
     const list = holder[collection];
     if (!Array.isArray(list)) continue;
@@ -45735,7 +45735,7 @@ function findDuplicates(holder, specs, at3, found, where2) {
         if (first === void 0) seen.set(name, index);
         else {
           const path = [...at3, collection, index];
-          found.push({ label: spec.label, name, where: where2, path, first: [...at3, collection, first] });
+          found.push({ label: spec.label, name, where: where3, path, first: [...at3, collection, first] });
         }
       }
       if (spec.nested) {
@@ -47120,11 +47120,11 @@ async function commitJob(source, ctx) {
 }
 function commitReport(result) {
   const report2 = emptyReport("deckhand commit");
-  const where2 = result.paths.join(", ");
+  const where3 = result.paths.join(", ");
   if (result.status === "refused") {
     const files = new Set(result.secrets.map((s3) => s3.file));
     report2.lines.push(
-      `Refused to commit ${where2}: ${result.secrets.length} secret value(s) in ${files.size} file(s) are not redacted. Nothing was committed. Dump with redact-secrets: true (the default), or run \`deckhand redact\` on the files.`
+      `Refused to commit ${where3}: ${result.secrets.length} secret value(s) in ${files.size} file(s) are not redacted. Nothing was committed. Dump with redact-secrets: true (the default), or run \`deckhand redact\` on the files.`
     );
     report2.tables.push({
       caption: "Unredacted secrets (values not shown)",
@@ -47148,7 +47148,7 @@ function commitReport(result) {
     const commit = result.commit.slice(0, 12);
     if (pr2) {
       report2.lines.push(
-        `Drift of ${where2} against ${result.base}: ${drift}. Commit ${commit} on ${result.branch}; pull request #${pr2.number} ${pr2.action}: ${pr2.url}`
+        `Drift of ${where3} against ${result.base}: ${drift}. Commit ${commit} on ${result.branch}; pull request #${pr2.number} ${pr2.action}: ${pr2.url}`
       );
     } else {
       const tries = result.attempts > 1 ? ` after ${result.attempts} attempts (the branch moved meanwhile)` : "";
@@ -47156,7 +47156,7 @@ function commitReport(result) {
     }
   } else {
     report2.lines.push(
-      pr2 ? `No drift: ${where2} matches ${result.base}. Pull request #${pr2.number} closed: ${pr2.url}` : `No drift: ${where2} matches ${result.base ?? result.branch}; nothing committed.`
+      pr2 ? `No drift: ${where3} matches ${result.base}. Pull request #${pr2.number} closed: ${pr2.url}` : `No drift: ${where3} matches ${result.base ?? result.branch}; nothing committed.`
     );
   }
   for (const folder of result.newerOnBranch)
@@ -47315,8 +47315,47 @@ function isUnmanagedEnterpriseTable(table) {
 
 // actions/engine/backup/manifest.ts
 init_errors();
-import { readFile as readFile4 } from "node:fs/promises";
+import { stat as stat10 } from "node:fs/promises";
 import { dirname as dirname4, isAbsolute as isAbsolute2, join as join11, resolve as resolve3 } from "node:path";
+
+// actions/engine/json-file.ts
+init_errors();
+import { readFile as readFile4, stat as stat9 } from "node:fs/promises";
+var MAX_JSON_FILE_BYTES = 64 * 2 ** 20;
+async function readJsonFile(path, what, maxBytes = MAX_JSON_FILE_BYTES) {
+  checkSize((await stat9(path)).size, path, what, maxBytes);
+  return parseJson(await readFile4(path, "utf8"), path, what);
+}
+function checkSize(size, path, what, maxBytes) {
+  if (size > maxBytes)
+    throw new DeckhandError(
+      `${path} is ${size} bytes, more than any ${what} holds (at most ${maxBytes}): it is not one.`
+    );
+}
+function parseJson(text, path, what) {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new DeckhandError(`${path} is not a valid ${what}: ${where(text, err)}.`);
+  }
+}
+function where(text, err) {
+  const message = err instanceof Error ? err.message : "";
+  const lineColumn2 = /line (\d+) column (\d+)/.exec(message);
+  if (lineColumn2) return `invalid JSON at line ${lineColumn2[1]}, column ${lineColumn2[2]}`;
+  const position = /position (\d+)/.exec(message);
+  if (!position) return text.trim() === "" ? "the file is empty" : "invalid JSON";
+  const offset = Math.min(Number(position[1]), text.length);
+  let line = 1;
+  let start = 0;
+  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  return `invalid JSON at line ${line}, column ${offset - start + 1}`;
+}
+
+// actions/engine/backup/manifest.ts
 var MANIFEST_FILE = "manifest.json";
 var DB_MANIFEST_FORMAT = "deckhand-db/1";
 async function writeManifest(folder, manifest) {
@@ -47327,20 +47366,12 @@ async function writeManifest(folder, manifest) {
 async function readManifest(input) {
   const candidates = input.endsWith(".json") ? [resolve3(input)] : [join11(resolve3(input), MANIFEST_FILE), join11(dirname4(resolve3(input)), MANIFEST_FILE)];
   for (const path of candidates) {
-    let text;
     try {
-      text = await readFile4(path, "utf8");
+      await stat10(path);
     } catch {
       continue;
     }
-    let manifest;
-    try {
-      manifest = JSON.parse(text);
-    } catch (err) {
-      throw new DeckhandError(
-        `${path} is not valid JSON (${errorMessage(err)}): the backup cannot be trusted.`
-      );
-    }
+    const manifest = await readJsonFile(path, "deckhand database manifest");
     if (manifest?.format !== DB_MANIFEST_FORMAT || !Array.isArray(manifest.files) || !manifest.dump?.path) {
       throw new DeckhandError(
         `${path} is not a deckhand database manifest (format ${DB_MANIFEST_FORMAT}): is this a db-dump backup folder?`
@@ -47634,33 +47665,33 @@ async function libpqEnv(target, dir) {
 }
 function explainPgError(tool, stderr, target) {
   const text = scrubPassword(stderr, target).trim();
-  const where2 = describeTarget(target);
+  const where3 = describeTarget(target);
   const rules = [
     [
       /password authentication failed|no password supplied|SASL authentication failed/i,
-      `PostgreSQL at ${where2} refused the credentials: check the user and password in database-url (or PGUSER/PGPASSWORD).`
+      `PostgreSQL at ${where3} refused the credentials: check the user and password in database-url (or PGUSER/PGPASSWORD).`
     ],
     [
       /could not translate host name|Name or service not known|nodename nor servname/i,
-      `cannot resolve the database host of ${where2}: check the host in database-url (or PGHOST).`
+      `cannot resolve the database host of ${where3}: check the host in database-url (or PGHOST).`
     ],
     [
       /Connection refused|could not connect|timeout expired|No route to host|Network is unreachable/i,
-      `cannot reach PostgreSQL at ${where2}: is the server running and reachable from this runner (host, port, firewall, security group)?`
+      `cannot reach PostgreSQL at ${where3}: is the server running and reachable from this runner (host, port, firewall, security group)?`
     ],
     [
       /database "[^"]*" does not exist/i,
-      `the database of ${where2} does not exist: check the database name in database-url, or use create to let the restore create it.`
+      `the database of ${where3} does not exist: check the database name in database-url, or use create to let the restore create it.`
     ],
     [
       /no pg_hba\.conf entry/i,
-      `PostgreSQL at ${where2} does not accept connections from this runner (pg_hba.conf).`
+      `PostgreSQL at ${where3} does not accept connections from this runner (pg_hba.conf).`
     ],
     [
       /server version mismatch|unsupported version .* in file header/i,
       `the ${tool} client is older than the server or the dump: install a newer PostgreSQL client or point postgres-bin at one.`
     ],
-    [/permission denied/i, `the database user of ${where2} lacks a permission ${tool} needs.`]
+    [/permission denied/i, `the database user of ${where3} lacks a permission ${tool} needs.`]
   ];
   return explainOutput(tool, text, rules);
 }
@@ -48403,9 +48434,9 @@ function timeZoneHint(tz, recorded) {
 
 // actions/engine/database/pg-restore.ts
 var ConfiguredGatewayError = class extends DeckhandError {
-  constructor(where2, tables) {
+  constructor(where3, tables) {
     super(
-      `${where2} already holds a configured Kong (${tables.map((t) => `${t.table}: ${t.rows}`).join(", ")}): restore only fills an empty or freshly bootstrapped gateway. Nothing was changed. If you mean to replace this configuration, set overwrite to true.`
+      `${where3} already holds a configured Kong (${tables.map((t) => `${t.table}: ${t.rows}`).join(", ")}): restore only fills an empty or freshly bootstrapped gateway. Nothing was changed. If you mean to replace this configuration, set overwrite to true.`
     );
     this.name = "ConfiguredGatewayError";
   }
@@ -48510,9 +48541,9 @@ function restoreJobs(r) {
   const format = r.manifest.dump.format;
   return format === "directory" || format === "custom" ? r.options.jobs ?? availableParallelism2() : 1;
 }
-function restoreFailure(r, restored, where2) {
+function restoreFailure(r, restored, where3) {
   const plain = r.manifest.dump.format === "plain";
-  const why = restored.signal ? `The restore was killed (${restored.signal}).` : explainPgError(plain ? "psql" : "pg_restore", restored.stderr, where2);
+  const why = restored.signal ? `The restore was killed (${restored.signal}).` : explainPgError(plain ? "psql" : "pg_restore", restored.stderr, where3);
   const role = /role "[^"]+" does not exist/.test(restored.stderr) ? " The backup names roles this server lacks: set no-owner to restore everything as the connecting user." : "";
   const unknownZone = /invalid value for parameter "TimeZone"/i.test(restored.stderr) ? ` This server does not know the time zone ${r.zone.zone} (${r.zone.source === "backup" ? "recorded at dump time" : r.zone.source}): set PGTZ to a name it knows for the same zone.` : "";
   return `${why}${role}${unknownZone}`;
@@ -48867,20 +48898,20 @@ function redisCliEnv(target) {
   return { REDISCLI_AUTH: target.password };
 }
 function explainRedisError(output, target) {
-  const where2 = describeRedis(target);
+  const where3 = describeRedis(target);
   const text = scrub(output, [target.password], "[redacted]").trim();
   const rules = [
     [
       /NOAUTH|WRONGPASS|invalid password|invalid username-password/i,
-      `Redis at ${where2} refused the credentials: check the password (and user) in database-url.`
+      `Redis at ${where3} refused the credentials: check the password (and user) in database-url.`
     ],
     [
       /Connection refused|Could not connect|timed out|No route to host|Name or service not known/i,
-      `cannot reach Redis at ${where2}: is it running and reachable from this runner?`
+      `cannot reach Redis at ${where3}: is it running and reachable from this runner?`
     ],
     [
       /unknown command .*SYNC|NOPERM|not allowed/i,
-      `Redis at ${where2} does not allow replication (SYNC), which redis-cli --rdb needs: managed services such as ElastiCache or Memorystore offer their own snapshots instead; or grant the user +sync.`
+      `Redis at ${where3} does not allow replication (SYNC), which redis-cli --rdb needs: managed services such as ElastiCache or Memorystore offer their own snapshots instead; or grant the user +sync.`
     ]
   ];
   return explainOutput("redis-cli", text, rules, 4);
@@ -48983,7 +49014,7 @@ ${dumped.stdout}`, target);
 // actions/engine/output-paths.ts
 init_errors();
 import { randomBytes as randomBytes7 } from "node:crypto";
-import { open as open3, rm as rm6, stat as stat9 } from "node:fs/promises";
+import { open as open3, rm as rm6, stat as stat11 } from "node:fs/promises";
 import { dirname as dirname5, join as join18, resolve as resolve5 } from "node:path";
 async function checkOutputFile(input, path, example = "output.json") {
   const target = resolve5(path);
@@ -49034,7 +49065,7 @@ async function checkWritableDirectory(input, path, dir) {
 }
 async function statOrUndefined(input, path, at3) {
   try {
-    return await stat9(at3);
+    return await stat11(at3);
   } catch (err) {
     const code = err.code;
     if (code === "ENOENT") return void 0;
@@ -49324,7 +49355,7 @@ var KongAdmin = class _KongAdmin {
   }
 };
 function nodeInfo(res) {
-  const root = parseJson(res);
+  const root = parseJson2(res);
   return {
     version: root.version ?? "unknown",
     edition: root.edition === "enterprise" ? "enterprise" : "community",
@@ -49333,10 +49364,10 @@ function nodeInfo(res) {
   };
 }
 function nodeStatus(res) {
-  const status = parseJson(res);
+  const status = parseJson2(res);
   return { databaseReachable: status.database?.reachable, configurationHash: status.configuration_hash };
 }
-function parseJson(res) {
+function parseJson2(res) {
   try {
     return JSON.parse(res.body);
   } catch {
@@ -49411,7 +49442,7 @@ function* entries(list, path, walk2) {
       const data = entry2[name];
       if (!isRecord3(data)) continue;
       if (name === "" || name in Object.prototype) {
-        ignore(walk2, `a field named ${JSON.stringify(name)} in ${where(path)}: not a usable field name`);
+        ignore(walk2, `a field named ${JSON.stringify(name)} in ${where2(path)}: not a usable field name`);
         continue;
       }
       yield [name, data];
@@ -49420,7 +49451,7 @@ function* entries(list, path, walk2) {
 }
 function readField(data, path, depth, walk2) {
   if (depth > walk2.maxDepth) {
-    ignore(walk2, `${where(path)}: nested deeper than ${walk2.maxDepth} levels, not read`);
+    ignore(walk2, `${where2(path)}: nested deeper than ${walk2.maxDepth} levels, not read`);
     return void 0;
   }
   const node = {};
@@ -49468,7 +49499,7 @@ function lookup(fields, path) {
 function isEmpty(node) {
   return !node.flag && !node.fields && !node.elements && !node.values;
 }
-function where(path) {
+function where2(path) {
   return path.length > 0 ? path.join(".") : "the schema";
 }
 function isRecord3(value) {
@@ -49742,7 +49773,7 @@ async function openDeck(inputs, ctx, connection) {
 init_errors();
 
 // actions/engine/tyk/folder.ts
-import { readdir as readdir6, stat as stat10 } from "node:fs/promises";
+import { readdir as readdir6, stat as stat12 } from "node:fs/promises";
 import { basename as basename5, join as join19 } from "node:path";
 init_errors();
 async function writeTykDump(options) {
@@ -49815,7 +49846,7 @@ async function readTykState(paths2) {
   if (paths2.length === 0) throw new DeckhandError("state: name at least one Tyk folder or file");
   const files = [];
   for (const path of paths2) {
-    const info = await stat10(path).catch(() => void 0);
+    const info = await stat12(path).catch(() => void 0);
     if (!info) throw new DeckhandError(`state: ${path} does not exist`);
     if (info.isDirectory()) {
       const names = (await readdir6(path)).filter((n) => n.endsWith(".json") && n !== TYK_SPEC_FILE).sort();
@@ -50262,7 +50293,7 @@ async function confirmGatewayWrites(plan3, applied, gateway, timeoutMs) {
 }
 
 // actions/engine/tyk/tyk-sync.ts
-import { readFile as readFile6 } from "node:fs/promises";
+import { readFile as readFile6, stat as stat13 } from "node:fs/promises";
 import { join as join20 } from "node:path";
 init_errors();
 function tykSyncArgs(command, dashboard, folder) {
@@ -50371,7 +50402,7 @@ ${result.stderr}`, [this.secret]).trim();
   }
 };
 async function readAssets(dir) {
-  const spec = JSON.parse(await readFile6(join20(dir, TYK_SPEC_FILE), "utf8"));
+  const spec = await readJsonFile(join20(dir, TYK_SPEC_FILE), `tyk-sync ${TYK_SPEC_FILE}`);
   const assets = [];
   for (const asset of spec.assets ?? []) {
     if (typeof asset.file !== "string" || asset.file.includes("/") || asset.file.includes("..")) continue;
@@ -50381,16 +50412,16 @@ async function readAssets(dir) {
   return assets;
 }
 async function readTykSyncFolder(dir) {
-  const specText = await readFile6(join20(dir, TYK_SPEC_FILE), "utf8").catch(() => void 0);
-  if (specText === void 0)
+  const specPath = join20(dir, TYK_SPEC_FILE);
+  if (!await stat13(specPath).catch(() => void 0))
     throw new DeckhandError(`tyk-sync wrote no ${TYK_SPEC_FILE}: the dump is incomplete`);
-  const spec = JSON.parse(specText);
+  const spec = await readJsonFile(specPath, `tyk-sync ${TYK_SPEC_FILE}`);
   const names = [...spec.files ?? [], ...spec.policies ?? []].map((entry2) => entry2.file);
   const objects = [];
   for (const name of names) {
     if (typeof name !== "string" || name.includes("/") || name.includes(".."))
       throw new DeckhandError(`${TYK_SPEC_FILE} lists an unexpected file name: ${String(name)}`);
-    const body = JSON.parse(await readFile6(join20(dir, name), "utf8"));
+    const body = await readJsonFile(join20(dir, name), "Tyk definition written by tyk-sync", MAX_STATE_BYTES);
     if (!isObject(body)) throw new DeckhandError(`tyk-sync wrote ${name}, which is not a JSON object`);
     objects.push(tykObject(body, `${name} of the tyk-sync dump`));
   }
@@ -50676,12 +50707,12 @@ import { basename as basename9, dirname as dirname9 } from "node:path";
 // actions/engine/files/backup.ts
 import { createHash as createHash7 } from "node:crypto";
 import { createWriteStream as createWriteStream2 } from "node:fs";
-import { mkdir as mkdir5, open as open4, rename as rename5, rm as rm7, stat as stat12 } from "node:fs/promises";
+import { mkdir as mkdir5, open as open4, rename as rename5, rm as rm7, stat as stat15 } from "node:fs/promises";
 import { basename as basename7, dirname as dirname7, extname as extname5, isAbsolute as isAbsolute4, join as join21, relative as relative4, resolve as resolve9, sep as sep4 } from "node:path";
 import { pipeline as pipeline3 } from "node:stream/promises";
 
 // node_modules/tinyglobby/dist/index.mjs
-import { readdir as readdir7, readdirSync, realpath, realpathSync, stat as stat11, statSync } from "fs";
+import { readdir as readdir7, readdirSync, realpath, realpathSync, stat as stat14, statSync } from "fs";
 import { isAbsolute as isAbsolute3, posix as posix3, resolve as resolve8 } from "path";
 import { fileURLToPath } from "url";
 
@@ -50805,10 +50836,10 @@ var resolveSymlinksAsync = function(path, state, callback$1) {
   queue.enqueue();
   fs2.realpath(path, (error, resolvedPath) => {
     if (error) return queue.dequeue(suppressErrors ? null : error, state);
-    fs2.stat(resolvedPath, (error$1, stat14) => {
+    fs2.stat(resolvedPath, (error$1, stat17) => {
       if (error$1) return queue.dequeue(suppressErrors ? null : error$1, state);
-      if (stat14.isDirectory() && isRecursive(path, resolvedPath, state)) return queue.dequeue(null, state);
-      callback$1(stat14, resolvedPath);
+      if (stat17.isDirectory() && isRecursive(path, resolvedPath, state)) return queue.dequeue(null, state);
+      callback$1(stat17, resolvedPath);
       queue.dequeue(null, state);
     });
   });
@@ -50818,9 +50849,9 @@ var resolveSymlinks = function(path, state, callback$1) {
   queue.enqueue();
   try {
     const resolvedPath = fs2.realpathSync(path);
-    const stat14 = fs2.statSync(resolvedPath);
-    if (stat14.isDirectory() && isRecursive(path, resolvedPath, state)) return;
-    callback$1(stat14, resolvedPath);
+    const stat17 = fs2.statSync(resolvedPath);
+    if (stat17.isDirectory() && isRecursive(path, resolvedPath, state)) return;
+    callback$1(stat17, resolvedPath);
   } catch (e) {
     if (!suppressErrors) throw e;
   }
@@ -51017,8 +51048,8 @@ var Walker = class {
         this.walkDirectory(this.state, path, path, depth - 1, this.walk);
       } else if (this.resolveSymlink && entry2.isSymbolicLink()) {
         let path = joinPathWithBasePath(entry2.name, directoryPath);
-        this.resolveSymlink(path, this.state, (stat14, resolvedPath) => {
-          if (stat14.isDirectory()) {
+        this.resolveSymlink(path, this.state, (stat17, resolvedPath) => {
+          if (stat17.isDirectory()) {
             resolvedPath = normalizePath(resolvedPath, this.state.options);
             if (exclude && exclude(entry2.name, useRealPaths ? resolvedPath : path + pathSeparator)) return;
             this.walkDirectory(this.state, resolvedPath, useRealPaths ? resolvedPath : path + pathSeparator, depth - 1, this.walk);
@@ -51435,7 +51466,7 @@ function getOptions(options) {
     readdirSync: opts.fs.readdirSync || readdirSync,
     realpath: opts.fs.realpath || realpath,
     realpathSync: opts.fs.realpathSync || realpathSync,
-    stat: opts.fs.stat || stat11,
+    stat: opts.fs.stat || stat14,
     statSync: opts.fs.statSync || statSync
   });
   if (opts.debug) log("globbing with options:", opts);
@@ -51667,7 +51698,7 @@ async function expandPattern(pattern) {
   const segments = pattern.split("/");
   const dynamic = segments.findIndex((segment) => isDynamicPattern(segment));
   if (dynamic === -1) {
-    const stats = await stat12(pattern).catch(() => void 0);
+    const stats = await stat15(pattern).catch(() => void 0);
     if (stats?.isFile()) return { files: [resolve9(pattern)], directories: [] };
     if (!stats?.isDirectory()) return { files: [], directories: [] };
     const under = splitMatches(await glob("**", { ...GLOB_OPTIONS, cwd: pattern }));
@@ -51787,11 +51818,11 @@ function warnOverRestoreLimits(manifest, logger) {
 }
 async function filesBackup(options) {
   const root = resolve9(options.root);
-  const rootStats = await stat12(root).catch(() => void 0);
+  const rootStats = await stat15(root).catch(() => void 0);
   if (!rootStats?.isDirectory()) throw new DeckhandError(`root ${root} is not a directory.`);
   const archive = resolve9(options.output);
   const manifestPath = `${archive}${MANIFEST_SUFFIX}`;
-  if ((await stat12(archive).catch(() => void 0))?.isDirectory())
+  if ((await stat15(archive).catch(() => void 0))?.isDirectory())
     throw new DeckhandError(
       `output ${archive} is a directory: name the archive file, e.g. files-backup.tar.gz.`
     );
@@ -51830,7 +51861,7 @@ async function filesBackup(options) {
     );
   const modes = /* @__PURE__ */ new Map();
   for (const path of files.concat(directories))
-    modes.set(path, formatMode((await stat12(join21(root, path))).mode));
+    modes.set(path, formatMode((await stat15(join21(root, path))).mode));
   let temp;
   let manifestTemp;
   let manifest;
@@ -51920,7 +51951,7 @@ import {
   rename as rename6,
   rm as rm8,
   rmdir as rmdir2,
-  stat as stat13,
+  stat as stat16,
   utimes
 } from "node:fs/promises";
 import { basename as basename8, dirname as dirname8, join as join22, resolve as resolve10, sep as sep5 } from "node:path";
@@ -51985,7 +52016,7 @@ function maxManifestBytes(limits) {
 }
 async function locate3(input, limits) {
   const path = resolve10(input);
-  const stats = await stat13(path).catch(() => void 0);
+  const stats = await stat16(path).catch(() => void 0);
   if (!stats) throw new DeckhandError(`${path}: no such file or directory.`);
   let manifestPath;
   if (stats.isDirectory()) {
@@ -52001,7 +52032,7 @@ async function locate3(input, limits) {
   else manifestPath = `${path}${MANIFEST_SUFFIX}`;
   let text;
   try {
-    const size = (await stat13(manifestPath)).size;
+    const size = (await stat16(manifestPath)).size;
     if (size > maxManifestBytes(limits))
       throw limitError(
         "maxEntries",
@@ -52031,7 +52062,7 @@ async function plan(manifest, target) {
     if (dir === target || !dir.startsWith(prefix)) return true;
     const known = dirs.get(dir);
     if (known !== void 0) return known;
-    const stats = await stat13(dir).catch(() => void 0);
+    const stats = await stat16(dir).catch(() => void 0);
     const ok = (stats === void 0 || stats.isDirectory()) && await usableDir(dirname8(dir));
     dirs.set(dir, ok);
     return ok;
@@ -52042,7 +52073,7 @@ async function plan(manifest, target) {
       blocked.push(`${file.path}: a parent directory's place is taken by a file`);
       continue;
     }
-    const stats = await stat13(dest).catch(() => void 0);
+    const stats = await stat16(dest).catch(() => void 0);
     if (!stats) actions.set(file.path, "write");
     else if (!stats.isFile()) blocked.push(`${file.path}: exists and is not a regular file`);
     else actions.set(file.path, (await sha256File2(dest)).sha256 === file.sha256 ? "unchanged" : "conflict");
@@ -52053,7 +52084,7 @@ async function plan(manifest, target) {
       blocked.push(`${dir.path}/: a parent directory's place is taken by a file`);
       continue;
     }
-    const stats = await stat13(dest).catch(() => void 0) ?? await lstat3(dest).catch(() => void 0);
+    const stats = await stat16(dest).catch(() => void 0) ?? await lstat3(dest).catch(() => void 0);
     if (!stats) newDirectories.add(dir.path);
     else if (!stats.isDirectory()) blocked.push(`${dir.path}/: exists and is not a directory`);
   }
@@ -52211,7 +52242,7 @@ async function filesRestore(options) {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const { manifestPath, manifest, archive } = await locate3(options.input, limits);
   checkListed(manifest, manifestPath, limits);
-  const archiveStats = await stat13(archive).catch(() => void 0);
+  const archiveStats = await stat16(archive).catch(() => void 0);
   if (!archiveStats?.isFile())
     throw new DeckhandError(
       `${archive}, the archive ${manifestPath} describes, is missing; nothing was restored.`
@@ -52226,7 +52257,7 @@ async function filesRestore(options) {
     `${archive}: sha256 matches the manifest (${manifest.files.length} file(s), ${manifest.directories.length} empty directory(ies))`
   );
   const target = resolve10(options.target);
-  const targetStats = await stat13(target).catch(() => void 0);
+  const targetStats = await stat16(target).catch(() => void 0);
   if (targetStats && !targetStats.isDirectory())
     throw new DeckhandError(`target ${target} is not a directory; nothing was restored.`);
   const { actions, newDirectories, blocked } = await plan(manifest, target);
@@ -52680,8 +52711,8 @@ function planErrorLines(plans, consequence) {
 function headline(counts2, plans, gateway, scope) {
   const workspaces = new Set(plans.map((p2) => p2.workspace || "default")).size;
   const tagSets = plans.length > workspaces ? `, ${plans.length} tag sets` : "";
-  const where2 = scope ?? `${workspaces} workspace${workspaces === 1 ? "" : "s"}${tagSets}`;
-  return counts2.total === 0 ? `No changes: ${gateway} matches the state files (${where2}).` : `Plan for ${gateway}: ${describeCounts(counts2)} in ${where2}.`;
+  const where3 = scope ?? `${workspaces} workspace${workspaces === 1 ? "" : "s"}${tagSets}`;
+  return counts2.total === 0 ? `No changes: ${gateway} matches the state files (${where3}).` : `Plan for ${gateway}: ${describeCounts(counts2)} in ${where3}.`;
 }
 function addPlanTables(report2, plans, options = {}) {
   const unchanged = plans.filter((p2) => p2.changes.length === 0).map((p2) => targetLabel(p2));
@@ -52788,10 +52819,10 @@ function renderTemplates(text, env, file) {
     )
   ).join("\n");
 }
-function renderPipeline(pipeline4, env, where2) {
+function renderPipeline(pipeline4, env, where3) {
   const [first = "", ...rest] = pipeline4.split("|").map((part) => part.trim());
   const call = ENV.exec(first);
-  if (!call) throw new DeckhandError(`${where2}: the template "${pipeline4}" is not an env reference`);
+  if (!call) throw new DeckhandError(`${where3}: the template "${pipeline4}" is not an env reference`);
   let value = env[call[1] ?? call[2] ?? ""] ?? "";
   for (const step of rest) {
     const indent = /^indent\s+(\d+)$/.exec(step);
@@ -52799,9 +52830,9 @@ function renderPipeline(pipeline4, env, where2) {
     else if (step === "toBool") value = String(/^(1|t|T|TRUE|true|True)$/.test(value));
     else if (step === "toInt" || step === "toFloat") {
       if (!/^[-+]?\d+(\.\d+)?$/.test(value.trim()))
-        throw new DeckhandError(`${where2}: ${step} needs a number, and the variable does not hold one`);
+        throw new DeckhandError(`${where3}: ${step} needs a number, and the variable does not hold one`);
       value = value.trim();
-    } else throw new DeckhandError(`${where2}: "${step}" is not a function deck's templates offer`);
+    } else throw new DeckhandError(`${where3}: "${step}" is not a function deck's templates offer`);
   }
   return value;
 }
@@ -52836,7 +52867,7 @@ function countCollections(content) {
 init_errors();
 import { setTimeout as sleep3 } from "node:timers/promises";
 async function nodeEntityCounts(admin) {
-  const answer = parseJson(await admin.expect("GET", "/config", 200, void 0, MAX_STATE_BYTES));
+  const answer = parseJson2(await admin.expect("GET", "/config", 200, void 0, MAX_STATE_BYTES));
   const content = typeof answer.config === "string" ? readStateText(answer.config, `${admin.address} GET /config`) : void 0;
   return isObject(content) ? countCollections(content) : {};
 }
@@ -53436,7 +53467,7 @@ ${done.stderr}`, this.options.reconcile.secrets).trim();
         if (res.status !== 201 && res.status !== 200 && res.status !== 204) {
           throw new DeckhandError(`${admin.address} refused the keyring import: ${describeAnswer(res)}`);
         }
-        const keyring = parseJson(await admin.expect("GET", "/keyring", 200));
+        const keyring = parseJson2(await admin.expect("GET", "/keyring", 200));
         if (!keyring.active)
           throw new DeckhandError(`${admin.address} has no active keyring key after the import.`);
       }

@@ -111,6 +111,49 @@ var init_errors = __esm({
   }
 });
 
+// actions/engine/json-file.ts
+import { readFileSync, statSync } from "node:fs";
+function readJsonFileSync(path5, what, maxBytes = MAX_JSON_FILE_BYTES) {
+  checkSize(statSync(path5).size, path5, what, maxBytes);
+  return parseJson(readFileSync(path5, "utf8"), path5, what);
+}
+function checkSize(size, path5, what, maxBytes) {
+  if (size > maxBytes)
+    throw new DeckhandError(
+      `${path5} is ${size} bytes, more than any ${what} holds (at most ${maxBytes}): it is not one.`
+    );
+}
+function parseJson(text, path5, what) {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new DeckhandError(`${path5} is not a valid ${what}: ${where(text, err)}.`);
+  }
+}
+function where(text, err) {
+  const message = err instanceof Error ? err.message : "";
+  const lineColumn = /line (\d+) column (\d+)/.exec(message);
+  if (lineColumn) return `invalid JSON at line ${lineColumn[1]}, column ${lineColumn[2]}`;
+  const position = /position (\d+)/.exec(message);
+  if (!position) return text.trim() === "" ? "the file is empty" : "invalid JSON";
+  const offset = Math.min(Number(position[1]), text.length);
+  let line = 1;
+  let start = 0;
+  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  return `invalid JSON at line ${line}, column ${offset - start + 1}`;
+}
+var MAX_JSON_FILE_BYTES;
+var init_json_file = __esm({
+  "actions/engine/json-file.ts"() {
+    "use strict";
+    init_errors();
+    MAX_JSON_FILE_BYTES = 64 * 2 ** 20;
+  }
+});
+
 // node_modules/semver/internal/constants.js
 var require_constants = __commonJS({
   "node_modules/semver/internal/constants.js"(exports, module) {
@@ -21529,7 +21572,7 @@ var init_summary = __esm({
 });
 
 // node_modules/@actions/github/lib/context.js
-import { readFileSync, existsSync as existsSync3 } from "fs";
+import { readFileSync as readFileSync2, existsSync as existsSync3 } from "fs";
 import { EOL as EOL6 } from "os";
 var Context;
 var init_context = __esm({
@@ -21543,7 +21586,7 @@ var init_context = __esm({
         this.payload = {};
         if (process.env.GITHUB_EVENT_PATH) {
           if (existsSync3(process.env.GITHUB_EVENT_PATH)) {
-            this.payload = JSON.parse(readFileSync(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
+            this.payload = JSON.parse(readFileSync2(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
           } else {
             const path5 = process.env.GITHUB_EVENT_PATH;
             process.stdout.write(`GITHUB_EVENT_PATH ${path5} does not exist${EOL6}`);
@@ -26614,10 +26657,10 @@ function urlText(url) {
 async function fetchBounded(input, init, maxBytes = MAX_ANSWER_BYTES) {
   const response = await fetch(input, init);
   const method = init?.method ?? (input instanceof Request ? input.method : "GET");
-  const where = urlText(response.url || (input instanceof Request ? input.url : input));
+  const where2 = urlText(response.url || (input instanceof Request ? input.url : input));
   if (Number(response.headers.get("content-length")) > maxBytes) {
     await response.body?.cancel();
-    throw new AnswerTooLargeError(method, where, maxBytes);
+    throw new AnswerTooLargeError(method, where2, maxBytes);
   }
   const chunks = [];
   let size = 0;
@@ -26629,7 +26672,7 @@ async function fetchBounded(input, init, maxBytes = MAX_ANSWER_BYTES) {
       size += value.byteLength;
       if (size > maxBytes) {
         await reader.cancel();
-        throw new AnswerTooLargeError(method, where, maxBytes);
+        throw new AnswerTooLargeError(method, where2, maxBytes);
       }
       chunks.push(value);
     }
@@ -26648,12 +26691,12 @@ var init_http = __esm({
     init_errors();
     MAX_ANSWER_BYTES = 16 * 2 ** 20;
     AnswerTooLargeError = class extends DeckhandError {
-      constructor(method, where, maxBytes) {
+      constructor(method, where2, maxBytes) {
         super(
-          `${method} ${where}: the answer is larger than ${sizeText(maxBytes)}, the most deckhand reads of it. Check that the address is the right one.`
+          `${method} ${where2}: the answer is larger than ${sizeText(maxBytes)}, the most deckhand reads of it. Check that the address is the right one.`
         );
         this.method = method;
-        this.where = where;
+        this.where = where2;
         this.maxBytes = maxBytes;
         this.name = "AnswerTooLargeError";
       }
@@ -26898,10 +26941,10 @@ var init_pull_requests = __esm({
         checkBranches(head, base);
         const open5 = await this.#findOpen(head, base);
         if (!open5) return void 0;
-        const where = `pull request #${open5.number} in ${this.repository}`;
+        const where2 = `pull request #${open5.number} in ${this.repository}`;
         if (reason.trim() !== "")
           await this.#call(
-            `commenting on ${where} before closing it`,
+            `commenting on ${where2} before closing it`,
             () => this.#octokit.rest.issues.createComment({
               owner: this.#owner,
               repo: this.#repo,
@@ -26910,7 +26953,7 @@ var init_pull_requests = __esm({
             })
           );
         const { data } = await this.#call(
-          `closing ${where}`,
+          `closing ${where2}`,
           () => this.#octokit.rest.pulls.update({
             owner: this.#owner,
             repo: this.#repo,
@@ -27030,7 +27073,6 @@ __export(pr_comments_exports, {
   pullRequestNumber: () => pullRequestNumber,
   upsertComments: () => upsertComments
 });
-import { readFileSync as readFileSync2 } from "node:fs";
 function pullRequestNumber(env) {
   const event = env.GITHUB_EVENT_NAME;
   const path5 = env.GITHUB_EVENT_PATH;
@@ -27038,7 +27080,7 @@ function pullRequestNumber(env) {
   if (!PULL_REQUEST_EVENTS.has(event) && event !== "issue_comment") return void 0;
   let payload;
   try {
-    payload = JSON.parse(readFileSync2(path5, "utf8"));
+    payload = readJsonFileSync(path5, "event payload");
   } catch {
     return void 0;
   }
@@ -27069,16 +27111,16 @@ async function upsertComments(comments, target) {
   const wanted = checkComments(comments);
   if (wanted.length === 0) return [];
   const octokit = githubClient(target.token, baseUrl2);
-  const where = `pull request #${target.number} in ${owner}/${repo}`;
+  const where2 = `pull request #${target.number} in ${owner}/${repo}`;
   const call = async (doing, request2, notFound = "") => {
     try {
       return await request2();
     } catch (err) {
-      throw apiError2(err, { doing, where, apiUrl: baseUrl2, notFound });
+      throw apiError2(err, { doing, where: where2, apiUrl: baseUrl2, notFound });
     }
   };
   const existing = await call(
-    `listing the comments of ${where}`,
+    `listing the comments of ${where2}`,
     () => octokit.paginate(octokit.rest.issues.listComments, {
       owner,
       repo,
@@ -27091,7 +27133,7 @@ async function upsertComments(comments, target) {
     const found = existing.find((comment) => firstLine(comment.body ?? "") === marker);
     if (!found) {
       const { data } = await call(
-        `posting the comment "${key2}" on ${where}`,
+        `posting the comment "${key2}" on ${where2}`,
         () => octokit.rest.issues.createComment({ owner, repo, issue_number: target.number, body })
       );
       outcomes.push({ key: key2, action: "created", id: data.id, url: data.html_url });
@@ -27099,7 +27141,7 @@ async function upsertComments(comments, target) {
       outcomes.push({ key: key2, action: "unchanged", id: found.id, url: found.html_url });
     } else {
       const { data } = await call(
-        `updating the comment "${key2}" (${found.html_url}) on ${where}`,
+        `updating the comment "${key2}" (${found.html_url}) on ${where2}`,
         () => octokit.rest.issues.updateComment({ owner, repo, comment_id: found.id, body }),
         " (or the comment was deleted meanwhile; the next run posts a new one)"
       );
@@ -27136,7 +27178,7 @@ function firstLine(body) {
   const end = body.indexOf("\n");
   return (end < 0 ? body : body.slice(0, end)).replace(/\r$/, "");
 }
-function apiError2(err, { doing, where, apiUrl, notFound }) {
+function apiError2(err, { doing, where: where2, apiUrl, notFound }) {
   if (!isHttpError(err)) return err;
   const tooLarge = answerTooLarge(err, doing);
   if (tooLarge) return tooLarge;
@@ -27166,7 +27208,7 @@ function apiError2(err, { doing, where, apiUrl, notFound }) {
           options
         );
       return new DeckhandError(
-        `The github-token may not comment on ${where} (${github}). Give the job \`permissions: pull-requests: write\`; workflows run for pull requests from forks only get a read-only token and cannot comment.`,
+        `The github-token may not comment on ${where2} (${github}). Give the job \`permissions: pull-requests: write\`; workflows run for pull requests from forks only get a read-only token and cannot comment.`,
         [],
         options
       );
@@ -27196,6 +27238,7 @@ var init_pr_comments = __esm({
   "actions/github/pr-comments.ts"() {
     "use strict";
     init_errors();
+    init_json_file();
     init_api();
     COMMENT_LIMIT = 65535;
     PULL_REQUEST_EVENTS = /* @__PURE__ */ new Set([
@@ -27453,6 +27496,7 @@ async function privateTempDir(prefix = "deckhand-") {
 }
 
 // actions/engine/backup/manifest.ts
+init_json_file();
 var MANIFEST_FILE = "manifest.json";
 var DB_MANIFEST_FORMAT = "deckhand-db/1";
 async function writeManifest(folder, manifest) {
@@ -27666,33 +27710,33 @@ async function libpqEnv(target, dir) {
 }
 function explainPgError(tool, stderr, target) {
   const text = scrubPassword(stderr, target).trim();
-  const where = describeTarget(target);
+  const where2 = describeTarget(target);
   const rules = [
     [
       /password authentication failed|no password supplied|SASL authentication failed/i,
-      `PostgreSQL at ${where} refused the credentials: check the user and password in database-url (or PGUSER/PGPASSWORD).`
+      `PostgreSQL at ${where2} refused the credentials: check the user and password in database-url (or PGUSER/PGPASSWORD).`
     ],
     [
       /could not translate host name|Name or service not known|nodename nor servname/i,
-      `cannot resolve the database host of ${where}: check the host in database-url (or PGHOST).`
+      `cannot resolve the database host of ${where2}: check the host in database-url (or PGHOST).`
     ],
     [
       /Connection refused|could not connect|timeout expired|No route to host|Network is unreachable/i,
-      `cannot reach PostgreSQL at ${where}: is the server running and reachable from this runner (host, port, firewall, security group)?`
+      `cannot reach PostgreSQL at ${where2}: is the server running and reachable from this runner (host, port, firewall, security group)?`
     ],
     [
       /database "[^"]*" does not exist/i,
-      `the database of ${where} does not exist: check the database name in database-url, or use create to let the restore create it.`
+      `the database of ${where2} does not exist: check the database name in database-url, or use create to let the restore create it.`
     ],
     [
       /no pg_hba\.conf entry/i,
-      `PostgreSQL at ${where} does not accept connections from this runner (pg_hba.conf).`
+      `PostgreSQL at ${where2} does not accept connections from this runner (pg_hba.conf).`
     ],
     [
       /server version mismatch|unsupported version .* in file header/i,
       `the ${tool} client is older than the server or the dump: install a newer PostgreSQL client or point postgres-bin at one.`
     ],
-    [/permission denied/i, `the database user of ${where} lacks a permission ${tool} needs.`]
+    [/permission denied/i, `the database user of ${where2} lacks a permission ${tool} needs.`]
   ];
   return explainOutput(tool, text, rules);
 }
@@ -28315,20 +28359,20 @@ function redisCliEnv(target) {
   return { REDISCLI_AUTH: target.password };
 }
 function explainRedisError(output, target) {
-  const where = describeRedis(target);
+  const where2 = describeRedis(target);
   const text = scrub(output, [target.password], "[redacted]").trim();
   const rules = [
     [
       /NOAUTH|WRONGPASS|invalid password|invalid username-password/i,
-      `Redis at ${where} refused the credentials: check the password (and user) in database-url.`
+      `Redis at ${where2} refused the credentials: check the password (and user) in database-url.`
     ],
     [
       /Connection refused|Could not connect|timed out|No route to host|Name or service not known/i,
-      `cannot reach Redis at ${where}: is it running and reachable from this runner?`
+      `cannot reach Redis at ${where2}: is it running and reachable from this runner?`
     ],
     [
       /unknown command .*SYNC|NOPERM|not allowed/i,
-      `Redis at ${where} does not allow replication (SYNC), which redis-cli --rdb needs: managed services such as ElastiCache or Memorystore offer their own snapshots instead; or grant the user +sync.`
+      `Redis at ${where2} does not allow replication (SYNC), which redis-cli --rdb needs: managed services such as ElastiCache or Memorystore offer their own snapshots instead; or grant the user +sync.`
     ]
   ];
   return explainOutput("redis-cli", text, rules, 4);

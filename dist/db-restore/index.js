@@ -111,6 +111,54 @@ var init_errors = __esm({
   }
 });
 
+// actions/engine/json-file.ts
+import { readFileSync, statSync } from "node:fs";
+import { readFile, stat } from "node:fs/promises";
+async function readJsonFile(path5, what, maxBytes = MAX_JSON_FILE_BYTES) {
+  checkSize((await stat(path5)).size, path5, what, maxBytes);
+  return parseJson(await readFile(path5, "utf8"), path5, what);
+}
+function readJsonFileSync(path5, what, maxBytes = MAX_JSON_FILE_BYTES) {
+  checkSize(statSync(path5).size, path5, what, maxBytes);
+  return parseJson(readFileSync(path5, "utf8"), path5, what);
+}
+function checkSize(size, path5, what, maxBytes) {
+  if (size > maxBytes)
+    throw new DeckhandError(
+      `${path5} is ${size} bytes, more than any ${what} holds (at most ${maxBytes}): it is not one.`
+    );
+}
+function parseJson(text, path5, what) {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new DeckhandError(`${path5} is not a valid ${what}: ${where(text, err)}.`);
+  }
+}
+function where(text, err) {
+  const message = err instanceof Error ? err.message : "";
+  const lineColumn = /line (\d+) column (\d+)/.exec(message);
+  if (lineColumn) return `invalid JSON at line ${lineColumn[1]}, column ${lineColumn[2]}`;
+  const position = /position (\d+)/.exec(message);
+  if (!position) return text.trim() === "" ? "the file is empty" : "invalid JSON";
+  const offset = Math.min(Number(position[1]), text.length);
+  let line = 1;
+  let start = 0;
+  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  return `invalid JSON at line ${line}, column ${offset - start + 1}`;
+}
+var MAX_JSON_FILE_BYTES;
+var init_json_file = __esm({
+  "actions/engine/json-file.ts"() {
+    "use strict";
+    init_errors();
+    MAX_JSON_FILE_BYTES = 64 * 2 ** 20;
+  }
+});
+
 // node_modules/semver/internal/constants.js
 var require_constants = __commonJS({
   "node_modules/semver/internal/constants.js"(exports, module) {
@@ -21529,7 +21577,7 @@ var init_summary = __esm({
 });
 
 // node_modules/@actions/github/lib/context.js
-import { readFileSync, existsSync as existsSync3 } from "fs";
+import { readFileSync as readFileSync2, existsSync as existsSync3 } from "fs";
 import { EOL as EOL6 } from "os";
 var Context;
 var init_context = __esm({
@@ -21543,7 +21591,7 @@ var init_context = __esm({
         this.payload = {};
         if (process.env.GITHUB_EVENT_PATH) {
           if (existsSync3(process.env.GITHUB_EVENT_PATH)) {
-            this.payload = JSON.parse(readFileSync(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
+            this.payload = JSON.parse(readFileSync2(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
           } else {
             const path5 = process.env.GITHUB_EVENT_PATH;
             process.stdout.write(`GITHUB_EVENT_PATH ${path5} does not exist${EOL6}`);
@@ -26614,10 +26662,10 @@ function urlText(url) {
 async function fetchBounded(input, init, maxBytes = MAX_ANSWER_BYTES) {
   const response = await fetch(input, init);
   const method = init?.method ?? (input instanceof Request ? input.method : "GET");
-  const where = urlText(response.url || (input instanceof Request ? input.url : input));
+  const where2 = urlText(response.url || (input instanceof Request ? input.url : input));
   if (Number(response.headers.get("content-length")) > maxBytes) {
     await response.body?.cancel();
-    throw new AnswerTooLargeError(method, where, maxBytes);
+    throw new AnswerTooLargeError(method, where2, maxBytes);
   }
   const chunks = [];
   let size = 0;
@@ -26629,7 +26677,7 @@ async function fetchBounded(input, init, maxBytes = MAX_ANSWER_BYTES) {
       size += value.byteLength;
       if (size > maxBytes) {
         await reader.cancel();
-        throw new AnswerTooLargeError(method, where, maxBytes);
+        throw new AnswerTooLargeError(method, where2, maxBytes);
       }
       chunks.push(value);
     }
@@ -26648,12 +26696,12 @@ var init_http = __esm({
     init_errors();
     MAX_ANSWER_BYTES = 16 * 2 ** 20;
     AnswerTooLargeError = class extends DeckhandError {
-      constructor(method, where, maxBytes) {
+      constructor(method, where2, maxBytes) {
         super(
-          `${method} ${where}: the answer is larger than ${sizeText(maxBytes)}, the most deckhand reads of it. Check that the address is the right one.`
+          `${method} ${where2}: the answer is larger than ${sizeText(maxBytes)}, the most deckhand reads of it. Check that the address is the right one.`
         );
         this.method = method;
-        this.where = where;
+        this.where = where2;
         this.maxBytes = maxBytes;
         this.name = "AnswerTooLargeError";
       }
@@ -26898,10 +26946,10 @@ var init_pull_requests = __esm({
         checkBranches(head, base);
         const open3 = await this.#findOpen(head, base);
         if (!open3) return void 0;
-        const where = `pull request #${open3.number} in ${this.repository}`;
+        const where2 = `pull request #${open3.number} in ${this.repository}`;
         if (reason.trim() !== "")
           await this.#call(
-            `commenting on ${where} before closing it`,
+            `commenting on ${where2} before closing it`,
             () => this.#octokit.rest.issues.createComment({
               owner: this.#owner,
               repo: this.#repo,
@@ -26910,7 +26958,7 @@ var init_pull_requests = __esm({
             })
           );
         const { data } = await this.#call(
-          `closing ${where}`,
+          `closing ${where2}`,
           () => this.#octokit.rest.pulls.update({
             owner: this.#owner,
             repo: this.#repo,
@@ -27030,7 +27078,6 @@ __export(pr_comments_exports, {
   pullRequestNumber: () => pullRequestNumber,
   upsertComments: () => upsertComments
 });
-import { readFileSync as readFileSync2 } from "node:fs";
 function pullRequestNumber(env) {
   const event = env.GITHUB_EVENT_NAME;
   const path5 = env.GITHUB_EVENT_PATH;
@@ -27038,7 +27085,7 @@ function pullRequestNumber(env) {
   if (!PULL_REQUEST_EVENTS.has(event) && event !== "issue_comment") return void 0;
   let payload;
   try {
-    payload = JSON.parse(readFileSync2(path5, "utf8"));
+    payload = readJsonFileSync(path5, "event payload");
   } catch {
     return void 0;
   }
@@ -27069,16 +27116,16 @@ async function upsertComments(comments, target) {
   const wanted = checkComments(comments);
   if (wanted.length === 0) return [];
   const octokit = githubClient(target.token, baseUrl2);
-  const where = `pull request #${target.number} in ${owner}/${repo}`;
+  const where2 = `pull request #${target.number} in ${owner}/${repo}`;
   const call = async (doing, request2, notFound = "") => {
     try {
       return await request2();
     } catch (err) {
-      throw apiError2(err, { doing, where, apiUrl: baseUrl2, notFound });
+      throw apiError2(err, { doing, where: where2, apiUrl: baseUrl2, notFound });
     }
   };
   const existing = await call(
-    `listing the comments of ${where}`,
+    `listing the comments of ${where2}`,
     () => octokit.paginate(octokit.rest.issues.listComments, {
       owner,
       repo,
@@ -27091,7 +27138,7 @@ async function upsertComments(comments, target) {
     const found = existing.find((comment) => firstLine(comment.body ?? "") === marker);
     if (!found) {
       const { data } = await call(
-        `posting the comment "${key}" on ${where}`,
+        `posting the comment "${key}" on ${where2}`,
         () => octokit.rest.issues.createComment({ owner, repo, issue_number: target.number, body })
       );
       outcomes.push({ key, action: "created", id: data.id, url: data.html_url });
@@ -27099,7 +27146,7 @@ async function upsertComments(comments, target) {
       outcomes.push({ key, action: "unchanged", id: found.id, url: found.html_url });
     } else {
       const { data } = await call(
-        `updating the comment "${key}" (${found.html_url}) on ${where}`,
+        `updating the comment "${key}" (${found.html_url}) on ${where2}`,
         () => octokit.rest.issues.updateComment({ owner, repo, comment_id: found.id, body }),
         " (or the comment was deleted meanwhile; the next run posts a new one)"
       );
@@ -27136,7 +27183,7 @@ function firstLine(body) {
   const end = body.indexOf("\n");
   return (end < 0 ? body : body.slice(0, end)).replace(/\r$/, "");
 }
-function apiError2(err, { doing, where, apiUrl, notFound }) {
+function apiError2(err, { doing, where: where2, apiUrl, notFound }) {
   if (!isHttpError(err)) return err;
   const tooLarge = answerTooLarge(err, doing);
   if (tooLarge) return tooLarge;
@@ -27166,7 +27213,7 @@ function apiError2(err, { doing, where, apiUrl, notFound }) {
           options
         );
       return new DeckhandError(
-        `The github-token may not comment on ${where} (${github}). Give the job \`permissions: pull-requests: write\`; workflows run for pull requests from forks only get a read-only token and cannot comment.`,
+        `The github-token may not comment on ${where2} (${github}). Give the job \`permissions: pull-requests: write\`; workflows run for pull requests from forks only get a read-only token and cannot comment.`,
         [],
         options
       );
@@ -27196,6 +27243,7 @@ var init_pr_comments = __esm({
   "actions/github/pr-comments.ts"() {
     "use strict";
     init_errors();
+    init_json_file();
     init_api();
     COMMENT_LIMIT = 65535;
     PULL_REQUEST_EVENTS = /* @__PURE__ */ new Set([
@@ -27321,7 +27369,7 @@ var KONG_ENTITY_TABLES = [
 
 // actions/engine/backup/manifest.ts
 init_errors();
-import { readFile } from "node:fs/promises";
+import { stat as stat2 } from "node:fs/promises";
 import { dirname as dirname2, isAbsolute, join as join3, resolve } from "node:path";
 
 // actions/engine/fs-atomic.ts
@@ -27427,25 +27475,18 @@ async function privateTempDir(prefix = "deckhand-") {
 }
 
 // actions/engine/backup/manifest.ts
+init_json_file();
 var MANIFEST_FILE = "manifest.json";
 var DB_MANIFEST_FORMAT = "deckhand-db/1";
 async function readManifest(input) {
   const candidates = input.endsWith(".json") ? [resolve(input)] : [join3(resolve(input), MANIFEST_FILE), join3(dirname2(resolve(input)), MANIFEST_FILE)];
   for (const path5 of candidates) {
-    let text;
     try {
-      text = await readFile(path5, "utf8");
+      await stat2(path5);
     } catch {
       continue;
     }
-    let manifest;
-    try {
-      manifest = JSON.parse(text);
-    } catch (err) {
-      throw new DeckhandError(
-        `${path5} is not valid JSON (${errorMessage(err)}): the backup cannot be trusted.`
-      );
-    }
+    const manifest = await readJsonFile(path5, "deckhand database manifest");
     if (manifest?.format !== DB_MANIFEST_FORMAT || !Array.isArray(manifest.files) || !manifest.dump?.path) {
       throw new DeckhandError(
         `${path5} is not a deckhand database manifest (format ${DB_MANIFEST_FORMAT}): is this a db-dump backup folder?`
@@ -27732,33 +27773,33 @@ async function libpqEnv(target, dir) {
 }
 function explainPgError(tool, stderr, target) {
   const text = scrubPassword(stderr, target).trim();
-  const where = describeTarget(target);
+  const where2 = describeTarget(target);
   const rules = [
     [
       /password authentication failed|no password supplied|SASL authentication failed/i,
-      `PostgreSQL at ${where} refused the credentials: check the user and password in database-url (or PGUSER/PGPASSWORD).`
+      `PostgreSQL at ${where2} refused the credentials: check the user and password in database-url (or PGUSER/PGPASSWORD).`
     ],
     [
       /could not translate host name|Name or service not known|nodename nor servname/i,
-      `cannot resolve the database host of ${where}: check the host in database-url (or PGHOST).`
+      `cannot resolve the database host of ${where2}: check the host in database-url (or PGHOST).`
     ],
     [
       /Connection refused|could not connect|timeout expired|No route to host|Network is unreachable/i,
-      `cannot reach PostgreSQL at ${where}: is the server running and reachable from this runner (host, port, firewall, security group)?`
+      `cannot reach PostgreSQL at ${where2}: is the server running and reachable from this runner (host, port, firewall, security group)?`
     ],
     [
       /database "[^"]*" does not exist/i,
-      `the database of ${where} does not exist: check the database name in database-url, or use create to let the restore create it.`
+      `the database of ${where2} does not exist: check the database name in database-url, or use create to let the restore create it.`
     ],
     [
       /no pg_hba\.conf entry/i,
-      `PostgreSQL at ${where} does not accept connections from this runner (pg_hba.conf).`
+      `PostgreSQL at ${where2} does not accept connections from this runner (pg_hba.conf).`
     ],
     [
       /server version mismatch|unsupported version .* in file header/i,
       `the ${tool} client is older than the server or the dump: install a newer PostgreSQL client or point postgres-bin at one.`
     ],
-    [/permission denied/i, `the database user of ${where} lacks a permission ${tool} needs.`]
+    [/permission denied/i, `the database user of ${where2} lacks a permission ${tool} needs.`]
   ];
   return explainOutput(tool, text, rules);
 }
@@ -27930,9 +27971,9 @@ import { readdir as readdir2 } from "node:fs/promises";
 import { delimiter, join as join5 } from "node:path";
 
 // actions/engine/paths.ts
-import { access, constants as constants2, stat } from "node:fs/promises";
+import { access, constants as constants2, stat as stat3 } from "node:fs/promises";
 async function exists(path5) {
-  return stat(path5).then(
+  return stat3(path5).then(
     () => true,
     () => false
   );
@@ -28264,9 +28305,9 @@ function timeZoneHint(tz, recorded) {
 
 // actions/engine/database/pg-restore.ts
 var ConfiguredGatewayError = class extends DeckhandError {
-  constructor(where, tables) {
+  constructor(where2, tables) {
     super(
-      `${where} already holds a configured Kong (${tables.map((t) => `${t.table}: ${t.rows}`).join(", ")}): restore only fills an empty or freshly bootstrapped gateway. Nothing was changed. If you mean to replace this configuration, set overwrite to true.`
+      `${where2} already holds a configured Kong (${tables.map((t) => `${t.table}: ${t.rows}`).join(", ")}): restore only fills an empty or freshly bootstrapped gateway. Nothing was changed. If you mean to replace this configuration, set overwrite to true.`
     );
     this.name = "ConfiguredGatewayError";
   }
@@ -28371,9 +28412,9 @@ function restoreJobs(r) {
   const format = r.manifest.dump.format;
   return format === "directory" || format === "custom" ? r.options.jobs ?? availableParallelism() : 1;
 }
-function restoreFailure(r, restored, where) {
+function restoreFailure(r, restored, where2) {
   const plain = r.manifest.dump.format === "plain";
-  const why = restored.signal ? `The restore was killed (${restored.signal}).` : explainPgError(plain ? "psql" : "pg_restore", restored.stderr, where);
+  const why = restored.signal ? `The restore was killed (${restored.signal}).` : explainPgError(plain ? "psql" : "pg_restore", restored.stderr, where2);
   const role = /role "[^"]+" does not exist/.test(restored.stderr) ? " The backup names roles this server lacks: set no-owner to restore everything as the connecting user." : "";
   const unknownZone = /invalid value for parameter "TimeZone"/i.test(restored.stderr) ? ` This server does not know the time zone ${r.zone.zone} (${r.zone.source === "backup" ? "recorded at dump time" : r.zone.source}): set PGTZ to a name it knows for the same zone.` : "";
   return `${why}${role}${unknownZone}`;
@@ -30740,7 +30781,7 @@ var __awaiter3 = function(thisArg, _arguments, P, generator) {
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { chmod, copyFile, lstat: lstat2, mkdir: mkdir2, open: open2, readdir: readdir3, rename: rename2, rm: rm2, rmdir, stat: stat2, symlink, unlink } = fs2.promises;
+var { chmod, copyFile, lstat: lstat2, mkdir: mkdir2, open: open2, readdir: readdir3, rename: rename2, rm: rm2, rmdir, stat: stat4, symlink, unlink } = fs2.promises;
 var IS_WINDOWS = process.platform === "win32";
 function readlink(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
@@ -30755,7 +30796,7 @@ var READONLY = fs2.constants.O_RDONLY;
 function exists2(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
     try {
-      yield stat2(fsPath);
+      yield stat4(fsPath);
     } catch (err) {
       if (err.code === "ENOENT") {
         return false;
@@ -30779,7 +30820,7 @@ function tryGetExecutablePath(filePath, extensions) {
   return __awaiter3(this, void 0, void 0, function* () {
     let stats = void 0;
     try {
-      stats = yield stat2(filePath);
+      stats = yield stat4(filePath);
     } catch (err) {
       if (err.code !== "ENOENT") {
         console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
@@ -30802,7 +30843,7 @@ function tryGetExecutablePath(filePath, extensions) {
       filePath = originalFilePath + extension;
       stats = void 0;
       try {
-        stats = yield stat2(filePath);
+        stats = yield stat4(filePath);
       } catch (err) {
         if (err.code !== "ENOENT") {
           console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
@@ -30876,7 +30917,7 @@ var __awaiter4 = function(thisArg, _arguments, P, generator) {
 function cp(source_1, dest_1) {
   return __awaiter4(this, arguments, void 0, function* (source, dest, options = {}) {
     const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-    const destStat = (yield exists2(dest)) ? yield stat2(dest) : null;
+    const destStat = (yield exists2(dest)) ? yield stat4(dest) : null;
     if (destStat && destStat.isFile() && !force) {
       return;
     }
@@ -30884,7 +30925,7 @@ function cp(source_1, dest_1) {
     if (!(yield exists2(source))) {
       throw new Error(`no such file or directory: ${source}`);
     }
-    const sourceStat = yield stat2(source);
+    const sourceStat = yield stat4(source);
     if (sourceStat.isDirectory()) {
       if (!recursive) {
         throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
@@ -31011,7 +31052,7 @@ function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
         yield copyFile2(srcFile, destFile, force);
       }
     }
-    yield chmod(destDir, (yield stat2(sourceDir)).mode);
+    yield chmod(destDir, (yield stat4(sourceDir)).mode);
   });
 }
 function copyFile2(srcFile, destFile, force) {
@@ -32866,7 +32907,7 @@ function configureSecretFields(lines) {
 }
 
 // actions/github/artifacts.ts
-import { readdir as readdir4, stat as stat3 } from "node:fs/promises";
+import { readdir as readdir4, stat as stat5 } from "node:fs/promises";
 import { join as join9, resolve as resolve4 } from "node:path";
 
 // actions/engine/arrays.ts
@@ -33039,7 +33080,7 @@ var ActionsArtifactStore = class {
 async function expandFiles(paths2) {
   const out = [];
   for (const path5 of paths2) {
-    const info2 = await stat3(path5).catch(() => void 0);
+    const info2 = await stat5(path5).catch(() => void 0);
     if (!info2?.isDirectory()) {
       out.push(path5);
       continue;
@@ -33064,7 +33105,7 @@ function scrubSecrets(text, secrets) {
 init_summary();
 
 // actions/github/tool-cache-store.ts
-import { stat as stat4 } from "node:fs/promises";
+import { stat as stat6 } from "node:fs/promises";
 import { join as join11 } from "node:path";
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
@@ -33456,7 +33497,7 @@ var ToolCacheStore = class {
   async find(version, platform2) {
     const dir = find(TOOL, normalizeVersion(version), toolCacheKey(platform2));
     if (!dir) return void 0;
-    const binary = await stat4(join11(dir, deckBinaryName(platform2))).catch(() => void 0);
+    const binary = await stat6(join11(dir, deckBinaryName(platform2))).catch(() => void 0);
     return binary?.isFile() ? dir : void 0;
   }
   download(url) {

@@ -9738,10 +9738,10 @@ function describeAnswer(res) {
 async function fetchBounded(input, init, maxBytes = MAX_ANSWER_BYTES) {
   const response = await fetch(input, init);
   const method = init?.method ?? (input instanceof Request ? input.method : "GET");
-  const where2 = urlText(response.url || (input instanceof Request ? input.url : input));
+  const where3 = urlText(response.url || (input instanceof Request ? input.url : input));
   if (Number(response.headers.get("content-length")) > maxBytes) {
     await response.body?.cancel();
-    throw new AnswerTooLargeError(method, where2, maxBytes);
+    throw new AnswerTooLargeError(method, where3, maxBytes);
   }
   const chunks = [];
   let size = 0;
@@ -9753,7 +9753,7 @@ async function fetchBounded(input, init, maxBytes = MAX_ANSWER_BYTES) {
       size += value.byteLength;
       if (size > maxBytes) {
         await reader.cancel();
-        throw new AnswerTooLargeError(method, where2, maxBytes);
+        throw new AnswerTooLargeError(method, where3, maxBytes);
       }
       chunks.push(value);
     }
@@ -9775,12 +9775,12 @@ var init_http = __esm({
     init_errors();
     MAX_ANSWER_BYTES = 16 * 2 ** 20;
     AnswerTooLargeError = class extends DeckhandError {
-      constructor(method, where2, maxBytes) {
+      constructor(method, where3, maxBytes) {
         super(
-          `${method} ${where2}: the answer is larger than ${sizeText(maxBytes)}, the most deckhand reads of it. Check that the address is the right one.`
+          `${method} ${where3}: the answer is larger than ${sizeText(maxBytes)}, the most deckhand reads of it. Check that the address is the right one.`
         );
         this.method = method;
-        this.where = where2;
+        this.where = where3;
         this.maxBytes = maxBytes;
         this.name = "AnswerTooLargeError";
       }
@@ -9796,6 +9796,54 @@ var init_http = __esm({
     };
     MAX_MESSAGE = 500;
     NO_BODY = /* @__PURE__ */ new Set([101, 103, 204, 205, 304]);
+  }
+});
+
+// actions/engine/json-file.ts
+import { readFileSync, statSync } from "node:fs";
+import { readFile as readFile4, stat as stat7 } from "node:fs/promises";
+async function readJsonFile(path5, what, maxBytes = MAX_JSON_FILE_BYTES) {
+  checkSize((await stat7(path5)).size, path5, what, maxBytes);
+  return parseJson2(await readFile4(path5, "utf8"), path5, what);
+}
+function readJsonFileSync(path5, what, maxBytes = MAX_JSON_FILE_BYTES) {
+  checkSize(statSync(path5).size, path5, what, maxBytes);
+  return parseJson2(readFileSync(path5, "utf8"), path5, what);
+}
+function checkSize(size, path5, what, maxBytes) {
+  if (size > maxBytes)
+    throw new DeckhandError(
+      `${path5} is ${size} bytes, more than any ${what} holds (at most ${maxBytes}): it is not one.`
+    );
+}
+function parseJson2(text, path5, what) {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new DeckhandError(`${path5} is not a valid ${what}: ${where2(text, err)}.`);
+  }
+}
+function where2(text, err) {
+  const message = err instanceof Error ? err.message : "";
+  const lineColumn2 = /line (\d+) column (\d+)/.exec(message);
+  if (lineColumn2) return `invalid JSON at line ${lineColumn2[1]}, column ${lineColumn2[2]}`;
+  const position = /position (\d+)/.exec(message);
+  if (!position) return text.trim() === "" ? "the file is empty" : "invalid JSON";
+  const offset = Math.min(Number(position[1]), text.length);
+  let line = 1;
+  let start = 0;
+  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  return `invalid JSON at line ${line}, column ${offset - start + 1}`;
+}
+var MAX_JSON_FILE_BYTES;
+var init_json_file = __esm({
+  "actions/engine/json-file.ts"() {
+    "use strict";
+    init_errors();
+    MAX_JSON_FILE_BYTES = 64 * 2 ** 20;
   }
 });
 
@@ -29004,7 +29052,7 @@ var init_summary = __esm({
 });
 
 // node_modules/@actions/github/lib/context.js
-import { readFileSync, existsSync as existsSync3 } from "fs";
+import { readFileSync as readFileSync2, existsSync as existsSync3 } from "fs";
 import { EOL as EOL6 } from "os";
 var Context;
 var init_context = __esm({
@@ -29018,7 +29066,7 @@ var init_context = __esm({
         this.payload = {};
         if (process.env.GITHUB_EVENT_PATH) {
           if (existsSync3(process.env.GITHUB_EVENT_PATH)) {
-            this.payload = JSON.parse(readFileSync(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
+            this.payload = JSON.parse(readFileSync2(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
           } else {
             const path5 = process.env.GITHUB_EVENT_PATH;
             process.stdout.write(`GITHUB_EVENT_PATH ${path5} does not exist${EOL6}`);
@@ -34311,10 +34359,10 @@ var init_pull_requests = __esm({
         checkBranches(head, base);
         const open4 = await this.#findOpen(head, base);
         if (!open4) return void 0;
-        const where2 = `pull request #${open4.number} in ${this.repository}`;
+        const where3 = `pull request #${open4.number} in ${this.repository}`;
         if (reason.trim() !== "")
           await this.#call(
-            `commenting on ${where2} before closing it`,
+            `commenting on ${where3} before closing it`,
             () => this.#octokit.rest.issues.createComment({
               owner: this.#owner,
               repo: this.#repo,
@@ -34323,7 +34371,7 @@ var init_pull_requests = __esm({
             })
           );
         const { data } = await this.#call(
-          `closing ${where2}`,
+          `closing ${where3}`,
           () => this.#octokit.rest.pulls.update({
             owner: this.#owner,
             repo: this.#repo,
@@ -34443,7 +34491,6 @@ __export(pr_comments_exports, {
   pullRequestNumber: () => pullRequestNumber,
   upsertComments: () => upsertComments
 });
-import { readFileSync as readFileSync2 } from "node:fs";
 function pullRequestNumber(env) {
   const event = env.GITHUB_EVENT_NAME;
   const path5 = env.GITHUB_EVENT_PATH;
@@ -34451,7 +34498,7 @@ function pullRequestNumber(env) {
   if (!PULL_REQUEST_EVENTS.has(event) && event !== "issue_comment") return void 0;
   let payload;
   try {
-    payload = JSON.parse(readFileSync2(path5, "utf8"));
+    payload = readJsonFileSync(path5, "event payload");
   } catch {
     return void 0;
   }
@@ -34482,16 +34529,16 @@ async function upsertComments(comments, target) {
   const wanted = checkComments(comments);
   if (wanted.length === 0) return [];
   const octokit = githubClient(target.token, baseUrl2);
-  const where2 = `pull request #${target.number} in ${owner}/${repo}`;
+  const where3 = `pull request #${target.number} in ${owner}/${repo}`;
   const call = async (doing, request2, notFound = "") => {
     try {
       return await request2();
     } catch (err) {
-      throw apiError2(err, { doing, where: where2, apiUrl: baseUrl2, notFound });
+      throw apiError2(err, { doing, where: where3, apiUrl: baseUrl2, notFound });
     }
   };
   const existing = await call(
-    `listing the comments of ${where2}`,
+    `listing the comments of ${where3}`,
     () => octokit.paginate(octokit.rest.issues.listComments, {
       owner,
       repo,
@@ -34504,7 +34551,7 @@ async function upsertComments(comments, target) {
     const found = existing.find((comment) => firstLine(comment.body ?? "") === marker);
     if (!found) {
       const { data } = await call(
-        `posting the comment "${key}" on ${where2}`,
+        `posting the comment "${key}" on ${where3}`,
         () => octokit.rest.issues.createComment({ owner, repo, issue_number: target.number, body })
       );
       outcomes.push({ key, action: "created", id: data.id, url: data.html_url });
@@ -34512,7 +34559,7 @@ async function upsertComments(comments, target) {
       outcomes.push({ key, action: "unchanged", id: found.id, url: found.html_url });
     } else {
       const { data } = await call(
-        `updating the comment "${key}" (${found.html_url}) on ${where2}`,
+        `updating the comment "${key}" (${found.html_url}) on ${where3}`,
         () => octokit.rest.issues.updateComment({ owner, repo, comment_id: found.id, body }),
         " (or the comment was deleted meanwhile; the next run posts a new one)"
       );
@@ -34549,7 +34596,7 @@ function firstLine(body) {
   const end = body.indexOf("\n");
   return (end < 0 ? body : body.slice(0, end)).replace(/\r$/, "");
 }
-function apiError2(err, { doing, where: where2, apiUrl, notFound }) {
+function apiError2(err, { doing, where: where3, apiUrl, notFound }) {
   if (!isHttpError(err)) return err;
   const tooLarge = answerTooLarge(err, doing);
   if (tooLarge) return tooLarge;
@@ -34579,7 +34626,7 @@ function apiError2(err, { doing, where: where2, apiUrl, notFound }) {
           options
         );
       return new DeckhandError(
-        `The github-token may not comment on ${where2} (${github}). Give the job \`permissions: pull-requests: write\`; workflows run for pull requests from forks only get a read-only token and cannot comment.`,
+        `The github-token may not comment on ${where3} (${github}). Give the job \`permissions: pull-requests: write\`; workflows run for pull requests from forks only get a read-only token and cannot comment.`,
         [],
         options
       );
@@ -34609,6 +34656,7 @@ var init_pr_comments = __esm({
   "actions/github/pr-comments.ts"() {
     "use strict";
     init_errors();
+    init_json_file();
     init_api();
     COMMENT_LIMIT = 65535;
     PULL_REQUEST_EVENTS = /* @__PURE__ */ new Set([
@@ -37830,9 +37878,9 @@ var Redactor = class {
     const name = kind === "entities" ? collection : entity[kind === "partials" ? "type" : "name"];
     return typeof name === "string" ? this.rules.node(kind, name) : void 0;
   }
-  enter(part, where2 = part) {
+  enter(part, where3 = part) {
     this.path.push(part);
-    this.where.push(where2);
+    this.where.push(where3);
   }
   leave() {
     this.path.pop();
@@ -39284,7 +39332,7 @@ var STATE_EXTENSIONS = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
 function envProblem(refs, missing, purpose) {
   if (missing.length === 0) return void 0;
   const first = refs.find((r) => r.name === missing[0]);
-  const where2 = missing.map((name) => {
+  const where3 = missing.map((name) => {
     const ref = refs.find((r) => r.name === name);
     return `${name} (${ref.file}:${ref.line})`;
   });
@@ -39292,7 +39340,7 @@ function envProblem(refs, missing, purpose) {
     check: "env",
     file: first.file,
     line: first.line,
-    message: `${missing.length} environment variable(s) referenced by the state files are not set: ${where2.join(", ")}. deck expands them even to ${purpose}; set them (for example from secrets) before this step.`
+    message: `${missing.length} environment variable(s) referenced by the state files are not set: ${where3.join(", ")}. deck expands them even to ${purpose}; set them (for example from secrets) before this step.`
   };
 }
 async function expandState(paths2) {
@@ -39368,7 +39416,7 @@ function checkFile(file, text) {
   const selectTags = Array.isArray(info2?.select_tags) ? info2.select_tags.filter((t) => typeof t === "string") : void 0;
   return { problems, workspace, selectTags, state };
 }
-function findDuplicates(holder, specs, at2, found, where2) {
+function findDuplicates(holder, specs, at2, found, where3) {
   for (const collection in specs) {
     const list = holder[collection];
     if (!Array.isArray(list)) continue;
@@ -39384,7 +39432,7 @@ function findDuplicates(holder, specs, at2, found, where2) {
         if (first === void 0) seen.set(name, index);
         else {
           const path5 = [...at2, collection, index];
-          found.push({ label: spec.label, name, where: where2, path: path5, first: [...at2, collection, first] });
+          found.push({ label: spec.label, name, where: where3, path: path5, first: [...at2, collection, first] });
         }
       }
       if (spec.nested) {
@@ -41528,9 +41576,10 @@ async function confirmGatewayWrites(plan2, applied, gateway, timeoutMs) {
 }
 
 // actions/engine/tyk/tyk-sync.ts
-import { readFile as readFile4 } from "node:fs/promises";
+import { readFile as readFile5, stat as stat8 } from "node:fs/promises";
 import { join as join7 } from "node:path";
 init_errors();
+init_json_file();
 function tykSyncArgs(command, dashboard, folder) {
   return command === "dump" ? ["dump", "-d", dashboard, "-t", folder] : [command, "-d", dashboard, "-p", folder];
 }
@@ -41637,26 +41686,26 @@ ${result.stderr}`, [this.secret]).trim();
   }
 };
 async function readAssets(dir) {
-  const spec = JSON.parse(await readFile4(join7(dir, TYK_SPEC_FILE), "utf8"));
+  const spec = await readJsonFile(join7(dir, TYK_SPEC_FILE), `tyk-sync ${TYK_SPEC_FILE}`);
   const assets = [];
   for (const asset of spec.assets ?? []) {
     if (typeof asset.file !== "string" || asset.file.includes("/") || asset.file.includes("..")) continue;
-    const text = await readFile4(join7(dir, asset.file), "utf8");
+    const text = await readFile5(join7(dir, asset.file), "utf8");
     assets.push({ file: asset.file, id: typeof asset.id === "string" ? asset.id : "", text });
   }
   return assets;
 }
 async function readTykSyncFolder(dir) {
-  const specText = await readFile4(join7(dir, TYK_SPEC_FILE), "utf8").catch(() => void 0);
-  if (specText === void 0)
+  const specPath = join7(dir, TYK_SPEC_FILE);
+  if (!await stat8(specPath).catch(() => void 0))
     throw new DeckhandError(`tyk-sync wrote no ${TYK_SPEC_FILE}: the dump is incomplete`);
-  const spec = JSON.parse(specText);
+  const spec = await readJsonFile(specPath, `tyk-sync ${TYK_SPEC_FILE}`);
   const names = [...spec.files ?? [], ...spec.policies ?? []].map((entry) => entry.file);
   const objects = [];
   for (const name of names) {
     if (typeof name !== "string" || name.includes("/") || name.includes(".."))
       throw new DeckhandError(`${TYK_SPEC_FILE} lists an unexpected file name: ${String(name)}`);
-    const body = JSON.parse(await readFile4(join7(dir, name), "utf8"));
+    const body = await readJsonFile(join7(dir, name), "Tyk definition written by tyk-sync", MAX_STATE_BYTES);
     if (!isObject(body)) throw new DeckhandError(`tyk-sync wrote ${name}, which is not a JSON object`);
     objects.push(tykObject(body, `${name} of the tyk-sync dump`));
   }
@@ -41915,8 +41964,8 @@ function planErrorLines(plans, consequence) {
 function headline(counts2, plans, gateway, scope) {
   const workspaces = new Set(plans.map((p) => p.workspace || "default")).size;
   const tagSets = plans.length > workspaces ? `, ${plans.length} tag sets` : "";
-  const where2 = scope ?? `${workspaces} workspace${workspaces === 1 ? "" : "s"}${tagSets}`;
-  return counts2.total === 0 ? `No changes: ${gateway} matches the state files (${where2}).` : `Plan for ${gateway}: ${describeCounts(counts2)} in ${where2}.`;
+  const where3 = scope ?? `${workspaces} workspace${workspaces === 1 ? "" : "s"}${tagSets}`;
+  return counts2.total === 0 ? `No changes: ${gateway} matches the state files (${where3}).` : `Plan for ${gateway}: ${describeCounts(counts2)} in ${where3}.`;
 }
 function addPlanTables(report, plans, options = {}) {
   const unchanged = plans.filter((p) => p.changes.length === 0).map((p) => targetLabel(p));
@@ -43084,7 +43133,7 @@ var __awaiter3 = function(thisArg, _arguments, P, generator) {
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { chmod, copyFile, lstat, mkdir: mkdir2, open: open3, readdir: readdir3, rename: rename2, rm: rm4, rmdir, stat: stat7, symlink, unlink } = fs2.promises;
+var { chmod, copyFile, lstat, mkdir: mkdir2, open: open3, readdir: readdir3, rename: rename2, rm: rm4, rmdir, stat: stat9, symlink, unlink } = fs2.promises;
 var IS_WINDOWS = process.platform === "win32";
 function readlink(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
@@ -43099,7 +43148,7 @@ var READONLY = fs2.constants.O_RDONLY;
 function exists(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
     try {
-      yield stat7(fsPath);
+      yield stat9(fsPath);
     } catch (err) {
       if (err.code === "ENOENT") {
         return false;
@@ -43123,7 +43172,7 @@ function tryGetExecutablePath(filePath, extensions) {
   return __awaiter3(this, void 0, void 0, function* () {
     let stats = void 0;
     try {
-      stats = yield stat7(filePath);
+      stats = yield stat9(filePath);
     } catch (err) {
       if (err.code !== "ENOENT") {
         console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
@@ -43146,7 +43195,7 @@ function tryGetExecutablePath(filePath, extensions) {
       filePath = originalFilePath + extension;
       stats = void 0;
       try {
-        stats = yield stat7(filePath);
+        stats = yield stat9(filePath);
       } catch (err) {
         if (err.code !== "ENOENT") {
           console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
@@ -43220,7 +43269,7 @@ var __awaiter4 = function(thisArg, _arguments, P, generator) {
 function cp(source_1, dest_1) {
   return __awaiter4(this, arguments, void 0, function* (source, dest, options = {}) {
     const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-    const destStat = (yield exists(dest)) ? yield stat7(dest) : null;
+    const destStat = (yield exists(dest)) ? yield stat9(dest) : null;
     if (destStat && destStat.isFile() && !force) {
       return;
     }
@@ -43228,7 +43277,7 @@ function cp(source_1, dest_1) {
     if (!(yield exists(source))) {
       throw new Error(`no such file or directory: ${source}`);
     }
-    const sourceStat = yield stat7(source);
+    const sourceStat = yield stat9(source);
     if (sourceStat.isDirectory()) {
       if (!recursive) {
         throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
@@ -43355,7 +43404,7 @@ function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
         yield copyFile2(srcFile, destFile, force);
       }
     }
-    yield chmod(destDir, (yield stat7(sourceDir)).mode);
+    yield chmod(destDir, (yield stat9(sourceDir)).mode);
   });
 }
 function copyFile2(srcFile, destFile, force) {
@@ -43948,7 +43997,7 @@ function configureSecretFields(lines) {
 }
 
 // actions/github/artifacts.ts
-import { readdir as readdir4, stat as stat8 } from "node:fs/promises";
+import { readdir as readdir4, stat as stat10 } from "node:fs/promises";
 import { join as join11, resolve as resolve4 } from "node:path";
 
 // actions/engine/artifacts.ts
@@ -44128,7 +44177,7 @@ var ActionsArtifactStore = class {
 async function expandFiles(paths2) {
   const out = [];
   for (const path5 of paths2) {
-    const info2 = await stat8(path5).catch(() => void 0);
+    const info2 = await stat10(path5).catch(() => void 0);
     if (!info2?.isDirectory()) {
       out.push(path5);
       continue;
@@ -44153,7 +44202,7 @@ function scrubSecrets(text, secrets) {
 init_summary();
 
 // actions/github/tool-cache-store.ts
-import { stat as stat9 } from "node:fs/promises";
+import { stat as stat11 } from "node:fs/promises";
 import { join as join13 } from "node:path";
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
@@ -44529,7 +44578,7 @@ var ToolCacheStore = class {
   async find(version, platform2) {
     const dir = find(TOOL, normalizeVersion(version), toolCacheKey(platform2));
     if (!dir) return void 0;
-    const binary = await stat9(join13(dir, deckBinaryName(platform2))).catch(() => void 0);
+    const binary = await stat11(join13(dir, deckBinaryName(platform2))).catch(() => void 0);
     return binary?.isFile() ? dir : void 0;
   }
   download(url) {

@@ -26693,10 +26693,10 @@ function describeAnswer(res) {
 async function fetchBounded(input, init, maxBytes = MAX_ANSWER_BYTES) {
   const response = await fetch(input, init);
   const method = init?.method ?? (input instanceof Request ? input.method : "GET");
-  const where2 = urlText(response.url || (input instanceof Request ? input.url : input));
+  const where3 = urlText(response.url || (input instanceof Request ? input.url : input));
   if (Number(response.headers.get("content-length")) > maxBytes) {
     await response.body?.cancel();
-    throw new AnswerTooLargeError(method, where2, maxBytes);
+    throw new AnswerTooLargeError(method, where3, maxBytes);
   }
   const chunks = [];
   let size = 0;
@@ -26708,7 +26708,7 @@ async function fetchBounded(input, init, maxBytes = MAX_ANSWER_BYTES) {
       size += value.byteLength;
       if (size > maxBytes) {
         await reader.cancel();
-        throw new AnswerTooLargeError(method, where2, maxBytes);
+        throw new AnswerTooLargeError(method, where3, maxBytes);
       }
       chunks.push(value);
     }
@@ -26730,12 +26730,12 @@ var init_http = __esm({
     init_errors();
     MAX_ANSWER_BYTES = 16 * 2 ** 20;
     AnswerTooLargeError = class extends DeckhandError {
-      constructor(method, where2, maxBytes) {
+      constructor(method, where3, maxBytes) {
         super(
-          `${method} ${where2}: the answer is larger than ${sizeText(maxBytes)}, the most deckhand reads of it. Check that the address is the right one.`
+          `${method} ${where3}: the answer is larger than ${sizeText(maxBytes)}, the most deckhand reads of it. Check that the address is the right one.`
         );
         this.method = method;
-        this.where = where2;
+        this.where = where3;
         this.maxBytes = maxBytes;
         this.name = "AnswerTooLargeError";
       }
@@ -26987,10 +26987,10 @@ var init_pull_requests = __esm({
         checkBranches(head, base);
         const open7 = await this.#findOpen(head, base);
         if (!open7) return void 0;
-        const where2 = `pull request #${open7.number} in ${this.repository}`;
+        const where3 = `pull request #${open7.number} in ${this.repository}`;
         if (reason.trim() !== "")
           await this.#call(
-            `commenting on ${where2} before closing it`,
+            `commenting on ${where3} before closing it`,
             () => this.#octokit.rest.issues.createComment({
               owner: this.#owner,
               repo: this.#repo,
@@ -26999,7 +26999,7 @@ var init_pull_requests = __esm({
             })
           );
         const { data } = await this.#call(
-          `closing ${where2}`,
+          `closing ${where3}`,
           () => this.#octokit.rest.pulls.update({
             owner: this.#owner,
             repo: this.#repo,
@@ -27109,6 +27109,54 @@ var init_pull_request_host = __esm({
   }
 });
 
+// actions/engine/json-file.ts
+import { readFileSync as readFileSync2, statSync as statSync2 } from "node:fs";
+import { readFile as readFile3, stat as stat6 } from "node:fs/promises";
+async function readJsonFile(path5, what, maxBytes = MAX_JSON_FILE_BYTES) {
+  checkSize((await stat6(path5)).size, path5, what, maxBytes);
+  return parseJson(await readFile3(path5, "utf8"), path5, what);
+}
+function readJsonFileSync(path5, what, maxBytes = MAX_JSON_FILE_BYTES) {
+  checkSize(statSync2(path5).size, path5, what, maxBytes);
+  return parseJson(readFileSync2(path5, "utf8"), path5, what);
+}
+function checkSize(size, path5, what, maxBytes) {
+  if (size > maxBytes)
+    throw new DeckhandError(
+      `${path5} is ${size} bytes, more than any ${what} holds (at most ${maxBytes}): it is not one.`
+    );
+}
+function parseJson(text, path5, what) {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new DeckhandError(`${path5} is not a valid ${what}: ${where(text, err)}.`);
+  }
+}
+function where(text, err) {
+  const message = err instanceof Error ? err.message : "";
+  const lineColumn2 = /line (\d+) column (\d+)/.exec(message);
+  if (lineColumn2) return `invalid JSON at line ${lineColumn2[1]}, column ${lineColumn2[2]}`;
+  const position = /position (\d+)/.exec(message);
+  if (!position) return text.trim() === "" ? "the file is empty" : "invalid JSON";
+  const offset = Math.min(Number(position[1]), text.length);
+  let line = 1;
+  let start = 0;
+  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  return `invalid JSON at line ${line}, column ${offset - start + 1}`;
+}
+var MAX_JSON_FILE_BYTES;
+var init_json_file = __esm({
+  "actions/engine/json-file.ts"() {
+    "use strict";
+    init_errors();
+    MAX_JSON_FILE_BYTES = 64 * 2 ** 20;
+  }
+});
+
 // actions/github/pr-comments.ts
 var pr_comments_exports = {};
 __export(pr_comments_exports, {
@@ -27119,7 +27167,6 @@ __export(pr_comments_exports, {
   pullRequestNumber: () => pullRequestNumber,
   upsertComments: () => upsertComments
 });
-import { readFileSync as readFileSync2 } from "node:fs";
 function pullRequestNumber(env) {
   const event = env.GITHUB_EVENT_NAME;
   const path5 = env.GITHUB_EVENT_PATH;
@@ -27127,7 +27174,7 @@ function pullRequestNumber(env) {
   if (!PULL_REQUEST_EVENTS.has(event) && event !== "issue_comment") return void 0;
   let payload;
   try {
-    payload = JSON.parse(readFileSync2(path5, "utf8"));
+    payload = readJsonFileSync(path5, "event payload");
   } catch {
     return void 0;
   }
@@ -27158,16 +27205,16 @@ async function upsertComments(comments, target) {
   const wanted = checkComments(comments);
   if (wanted.length === 0) return [];
   const octokit = githubClient(target.token, baseUrl2);
-  const where2 = `pull request #${target.number} in ${owner}/${repo}`;
+  const where3 = `pull request #${target.number} in ${owner}/${repo}`;
   const call = async (doing, request2, notFound = "") => {
     try {
       return await request2();
     } catch (err) {
-      throw apiError2(err, { doing, where: where2, apiUrl: baseUrl2, notFound });
+      throw apiError2(err, { doing, where: where3, apiUrl: baseUrl2, notFound });
     }
   };
   const existing = await call(
-    `listing the comments of ${where2}`,
+    `listing the comments of ${where3}`,
     () => octokit.paginate(octokit.rest.issues.listComments, {
       owner,
       repo,
@@ -27180,7 +27227,7 @@ async function upsertComments(comments, target) {
     const found = existing.find((comment) => firstLine(comment.body ?? "") === marker);
     if (!found) {
       const { data } = await call(
-        `posting the comment "${key2}" on ${where2}`,
+        `posting the comment "${key2}" on ${where3}`,
         () => octokit.rest.issues.createComment({ owner, repo, issue_number: target.number, body })
       );
       outcomes.push({ key: key2, action: "created", id: data.id, url: data.html_url });
@@ -27188,7 +27235,7 @@ async function upsertComments(comments, target) {
       outcomes.push({ key: key2, action: "unchanged", id: found.id, url: found.html_url });
     } else {
       const { data } = await call(
-        `updating the comment "${key2}" (${found.html_url}) on ${where2}`,
+        `updating the comment "${key2}" (${found.html_url}) on ${where3}`,
         () => octokit.rest.issues.updateComment({ owner, repo, comment_id: found.id, body }),
         " (or the comment was deleted meanwhile; the next run posts a new one)"
       );
@@ -27225,7 +27272,7 @@ function firstLine(body) {
   const end = body.indexOf("\n");
   return (end < 0 ? body : body.slice(0, end)).replace(/\r$/, "");
 }
-function apiError2(err, { doing, where: where2, apiUrl, notFound }) {
+function apiError2(err, { doing, where: where3, apiUrl, notFound }) {
   if (!isHttpError(err)) return err;
   const tooLarge = answerTooLarge(err, doing);
   if (tooLarge) return tooLarge;
@@ -27255,7 +27302,7 @@ function apiError2(err, { doing, where: where2, apiUrl, notFound }) {
           options
         );
       return new DeckhandError(
-        `The github-token may not comment on ${where2} (${github}). Give the job \`permissions: pull-requests: write\`; workflows run for pull requests from forks only get a read-only token and cannot comment.`,
+        `The github-token may not comment on ${where3} (${github}). Give the job \`permissions: pull-requests: write\`; workflows run for pull requests from forks only get a read-only token and cannot comment.`,
         [],
         options
       );
@@ -27285,6 +27332,7 @@ var init_pr_comments = __esm({
   "actions/github/pr-comments.ts"() {
     "use strict";
     init_errors();
+    init_json_file();
     init_api();
     COMMENT_LIMIT = 65535;
     PULL_REQUEST_EVENTS = /* @__PURE__ */ new Set([
@@ -41650,11 +41698,11 @@ function maskSecret(value) {
 import { join as join13 } from "node:path";
 
 // actions/engine/commit/drift-commit.ts
-import { stat as stat10 } from "node:fs/promises";
+import { stat as stat11 } from "node:fs/promises";
 import { extname as extname5, join as join12, posix as posix2 } from "node:path";
 
 // actions/engine/dump.ts
-import { lstat as lstat2, mkdir as mkdir3, mkdtemp as mkdtemp2, readdir as readdir3, readFile as readFile4, rename as rename3, rm as rm4, stat as stat7 } from "node:fs/promises";
+import { lstat as lstat2, mkdir as mkdir3, mkdtemp as mkdtemp2, readdir as readdir3, readFile as readFile5, rename as rename3, rm as rm4, stat as stat8 } from "node:fs/promises";
 import { basename as basename4, join as join9 } from "node:path";
 
 // actions/engine/deck/commands.ts
@@ -42939,9 +42987,9 @@ var Redactor = class {
     const name = kind === "entities" ? collection : entity[kind === "partials" ? "type" : "name"];
     return typeof name === "string" ? this.rules.node(kind, name) : void 0;
   }
-  enter(part, where2 = part) {
+  enter(part, where3 = part) {
     this.path.push(part);
-    this.where.push(where2);
+    this.where.push(where3);
   }
   leave() {
     this.path.pop();
@@ -43428,8 +43476,8 @@ for (let c = 0; c < 128; c++) {
   if (/[A-Za-z_/]/.test(ch)) PLAIN_CHARS[c] |= PLAIN_FIRST;
   if (/[A-Za-z0-9_./@+:-]/.test(ch)) PLAIN_CHARS[c] |= PLAIN_REST;
 }
-function isPlainChar(code, where2) {
-  return code < 128 && (PLAIN_CHARS[code] & where2) !== 0;
+function isPlainChar(code, where3) {
+  return code < 128 && (PLAIN_CHARS[code] & where3) !== 0;
 }
 function plainSafe(value) {
   const length = value.length;
@@ -43481,7 +43529,7 @@ function processContent(content, options) {
 
 // actions/engine/state/read.ts
 init_errors();
-import { readFile as readFile3, stat as stat6 } from "node:fs/promises";
+import { readFile as readFile4, stat as stat7 } from "node:fs/promises";
 
 // actions/engine/state/json-scan.ts
 var TAB = 9;
@@ -44245,8 +44293,8 @@ function checkStateSize(bytes, file) {
   );
 }
 async function readStateFile(path5) {
-  checkStateSize((await stat6(path5)).size, path5);
-  return readFile3(path5, "utf8");
+  checkStateSize((await stat7(path5)).size, path5);
+  return readFile4(path5, "utf8");
 }
 function parseState(text, file, options = {}) {
   checkStateSize(text.length, file);
@@ -44340,7 +44388,7 @@ async function removable(dir, recorded, keep, logger2) {
       logger2.warn(`Kept ${name}: ${MANIFEST} lists it, but it is not a file deckhand wrote`);
       continue;
     }
-    if (sha256Hex(await readFile4(join9(dir, name))) !== digest) {
+    if (sha256Hex(await readFile5(join9(dir, name))) !== digest) {
       logger2.warn(`Kept ${name}: it changed since deckhand wrote it, so it is no longer deckhand's to delete`);
       continue;
     }
@@ -44389,7 +44437,7 @@ async function dump(options) {
   };
 }
 async function ensureDirectory(dir) {
-  const info2 = await stat7(dir).catch(() => void 0);
+  const info2 = await stat8(dir).catch(() => void 0);
   if (info2 && !info2.isDirectory()) throw new DeckhandError(`output-dir ${dir} exists and is not a directory`);
   try {
     await mkdir3(dir, { recursive: true });
@@ -44416,7 +44464,7 @@ async function runDeckDump(options) {
     for (const name of outputs) {
       const fallback = single ? options.workspace ?? "default" : name.endsWith(".json") ? basename4(name, ".json") : name;
       const source = `deck dump ${fallback}`;
-      const content = parseDeckOutput(await readFile4(join9(work.path, name), "utf8"), source);
+      const content = parseDeckOutput(await readFile5(join9(work.path, name), "utf8"), source);
       const rules = options.redactSecrets && options.liveRules && isObject2(content) ? await options.liveRules.for(content) : void 0;
       results.push(
         processContent(content, { workspace: fallback, redact: options.redactSecrets, source, rules })
@@ -44441,7 +44489,7 @@ function manifestEntries(text) {
   return entries2;
 }
 async function previousFiles(dir) {
-  const text = await readFile4(join9(dir, MANIFEST), "utf8").catch(() => void 0);
+  const text = await readFile5(join9(dir, MANIFEST), "utf8").catch(() => void 0);
   return text === void 0 ? void 0 : manifestNames(text);
 }
 async function previousEntityCount(dir) {
@@ -44475,7 +44523,7 @@ ${requiredEnv.join("\n")}
   );
   const manifest = [...all.keys()].sort().map((name) => `${sha256Hex(all.get(name))}  ${name}
 `).join("");
-  const before = await readFile4(join9(dir, MANIFEST), "utf8").catch(() => void 0);
+  const before = await readFile5(join9(dir, MANIFEST), "utf8").catch(() => void 0);
   const removed = await removable(
     dir,
     before === void 0 ? /* @__PURE__ */ new Map() : manifestEntries(before),
@@ -45387,13 +45435,13 @@ function missingEnv(refs, env = process.env) {
 
 // actions/engine/state/files.ts
 init_errors();
-import { readdir as readdir4, stat as stat8 } from "node:fs/promises";
+import { readdir as readdir4, stat as stat9 } from "node:fs/promises";
 import { extname as extname3, join as join10 } from "node:path";
 var STATE_EXTENSIONS = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
 function envProblem(refs, missing, purpose) {
   if (missing.length === 0) return void 0;
   const first = refs.find((r) => r.name === missing[0]);
-  const where2 = missing.map((name) => {
+  const where3 = missing.map((name) => {
     const ref = refs.find((r) => r.name === name);
     return `${name} (${ref.file}:${ref.line})`;
   });
@@ -45401,7 +45449,7 @@ function envProblem(refs, missing, purpose) {
     check: "env",
     file: first.file,
     line: first.line,
-    message: `${missing.length} environment variable(s) referenced by the state files are not set: ${where2.join(", ")}. deck expands them even to ${purpose}; set them (for example from secrets) before this step.`
+    message: `${missing.length} environment variable(s) referenced by the state files are not set: ${where3.join(", ")}. deck expands them even to ${purpose}; set them (for example from secrets) before this step.`
   };
 }
 async function expandState(paths2) {
@@ -45409,7 +45457,7 @@ async function expandState(paths2) {
     throw new DeckhandError("state is required: name the state files or directories to check");
   const found = [];
   for (const path5 of paths2) {
-    const info2 = await stat8(path5).catch(() => void 0);
+    const info2 = await stat9(path5).catch(() => void 0);
     if (!info2) throw new DeckhandError(`state: ${path5} does not exist`);
     if (info2.isDirectory()) {
       const before = found.length;
@@ -45477,7 +45525,7 @@ function checkFile(file, text) {
   const selectTags = Array.isArray(info2?.select_tags) ? info2.select_tags.filter((t) => typeof t === "string") : void 0;
   return { problems, workspace, selectTags, state };
 }
-function findDuplicates(holder, specs, at3, found, where2) {
+function findDuplicates(holder, specs, at3, found, where3) {
   for (const collection in specs) {
     const list = holder[collection];
     if (!Array.isArray(list)) continue;
@@ -45493,7 +45541,7 @@ function findDuplicates(holder, specs, at3, found, where2) {
         if (first === void 0) seen.set(name, index);
         else {
           const path5 = [...at3, collection, index];
-          found.push({ label: spec.label, name, where: where2, path: path5, first: [...at3, collection, first] });
+          found.push({ label: spec.label, name, where: where3, path: path5, first: [...at3, collection, first] });
         }
       }
       if (spec.nested) {
@@ -45941,7 +45989,7 @@ init_errors();
 import { randomBytes as randomBytes2 } from "node:crypto";
 import { Readable } from "node:stream";
 import { dirname as dirname5, isAbsolute as isAbsolute2, join as join11, relative as relative3, resolve as resolve4, sep as sep4 } from "node:path";
-import { stat as stat9 } from "node:fs/promises";
+import { stat as stat10 } from "node:fs/promises";
 var MOVED = /non-fast-forward|fetch first|stale info|failed to update ref|cannot lock ref|incorrect old value|failed to lock/;
 var REMOTE_FAILURES = [
   [
@@ -46006,7 +46054,7 @@ var GitRepository = class _GitRepository {
   }
   /** The repository that holds `path` (a file or directory, which must exist). */
   static async open(path5, options = {}) {
-    const info2 = await stat9(path5).catch(() => void 0);
+    const info2 = await stat10(path5).catch(() => void 0);
     if (!info2) throw new DeckhandError(`path ${path5} does not exist: dump the gateway into it first.`);
     const dir = info2.isDirectory() ? resolve4(path5) : dirname5(resolve4(path5));
     const found = await run("git", ["rev-parse", "--show-toplevel"], { cwd: dir, env: BASE_ENV }).catch(
@@ -46712,7 +46760,7 @@ var CommitSession = class {
   }
   /** When this run's dump was taken: its manifest is written last. */
   async ourDumpTime(folder) {
-    const info2 = await stat10(join12(this.repo.root, folder, MANIFEST)).catch(() => void 0);
+    const info2 = await stat11(join12(this.repo.root, folder, MANIFEST)).catch(() => void 0);
     return info2?.mtime ?? /* @__PURE__ */ new Date();
   }
   async dumpFolders(theirs) {
@@ -46878,11 +46926,11 @@ async function commitJob(source, ctx) {
 }
 function commitReport(result) {
   const report2 = emptyReport("deckhand commit");
-  const where2 = result.paths.join(", ");
+  const where3 = result.paths.join(", ");
   if (result.status === "refused") {
     const files = new Set(result.secrets.map((s3) => s3.file));
     report2.lines.push(
-      `Refused to commit ${where2}: ${result.secrets.length} secret value(s) in ${files.size} file(s) are not redacted. Nothing was committed. Dump with redact-secrets: true (the default), or run \`deckhand redact\` on the files.`
+      `Refused to commit ${where3}: ${result.secrets.length} secret value(s) in ${files.size} file(s) are not redacted. Nothing was committed. Dump with redact-secrets: true (the default), or run \`deckhand redact\` on the files.`
     );
     report2.tables.push({
       caption: "Unredacted secrets (values not shown)",
@@ -46906,7 +46954,7 @@ function commitReport(result) {
     const commit = result.commit.slice(0, 12);
     if (pr2) {
       report2.lines.push(
-        `Drift of ${where2} against ${result.base}: ${drift}. Commit ${commit} on ${result.branch}; pull request #${pr2.number} ${pr2.action}: ${pr2.url}`
+        `Drift of ${where3} against ${result.base}: ${drift}. Commit ${commit} on ${result.branch}; pull request #${pr2.number} ${pr2.action}: ${pr2.url}`
       );
     } else {
       const tries = result.attempts > 1 ? ` after ${result.attempts} attempts (the branch moved meanwhile)` : "";
@@ -46914,7 +46962,7 @@ function commitReport(result) {
     }
   } else {
     report2.lines.push(
-      pr2 ? `No drift: ${where2} matches ${result.base}. Pull request #${pr2.number} closed: ${pr2.url}` : `No drift: ${where2} matches ${result.base ?? result.branch}; nothing committed.`
+      pr2 ? `No drift: ${where3} matches ${result.base}. Pull request #${pr2.number} closed: ${pr2.url}` : `No drift: ${where3} matches ${result.base ?? result.branch}; nothing committed.`
     );
   }
   for (const folder of result.newerOnBranch)
@@ -47073,8 +47121,9 @@ function isUnmanagedEnterpriseTable(table) {
 
 // actions/engine/backup/manifest.ts
 init_errors();
-import { readFile as readFile5 } from "node:fs/promises";
+import { stat as stat12 } from "node:fs/promises";
 import { dirname as dirname6, isAbsolute as isAbsolute3, join as join15, resolve as resolve5 } from "node:path";
+init_json_file();
 var MANIFEST_FILE = "manifest.json";
 var DB_MANIFEST_FORMAT = "deckhand-db/1";
 async function writeManifest(folder, manifest) {
@@ -47085,20 +47134,12 @@ async function writeManifest(folder, manifest) {
 async function readManifest(input) {
   const candidates = input.endsWith(".json") ? [resolve5(input)] : [join15(resolve5(input), MANIFEST_FILE), join15(dirname6(resolve5(input)), MANIFEST_FILE)];
   for (const path5 of candidates) {
-    let text;
     try {
-      text = await readFile5(path5, "utf8");
+      await stat12(path5);
     } catch {
       continue;
     }
-    let manifest;
-    try {
-      manifest = JSON.parse(text);
-    } catch (err) {
-      throw new DeckhandError(
-        `${path5} is not valid JSON (${errorMessage(err)}): the backup cannot be trusted.`
-      );
-    }
+    const manifest = await readJsonFile(path5, "deckhand database manifest");
     if (manifest?.format !== DB_MANIFEST_FORMAT || !Array.isArray(manifest.files) || !manifest.dump?.path) {
       throw new DeckhandError(
         `${path5} is not a deckhand database manifest (format ${DB_MANIFEST_FORMAT}): is this a db-dump backup folder?`
@@ -47392,33 +47433,33 @@ async function libpqEnv(target, dir) {
 }
 function explainPgError(tool, stderr, target) {
   const text = scrubPassword(stderr, target).trim();
-  const where2 = describeTarget(target);
+  const where3 = describeTarget(target);
   const rules = [
     [
       /password authentication failed|no password supplied|SASL authentication failed/i,
-      `PostgreSQL at ${where2} refused the credentials: check the user and password in database-url (or PGUSER/PGPASSWORD).`
+      `PostgreSQL at ${where3} refused the credentials: check the user and password in database-url (or PGUSER/PGPASSWORD).`
     ],
     [
       /could not translate host name|Name or service not known|nodename nor servname/i,
-      `cannot resolve the database host of ${where2}: check the host in database-url (or PGHOST).`
+      `cannot resolve the database host of ${where3}: check the host in database-url (or PGHOST).`
     ],
     [
       /Connection refused|could not connect|timeout expired|No route to host|Network is unreachable/i,
-      `cannot reach PostgreSQL at ${where2}: is the server running and reachable from this runner (host, port, firewall, security group)?`
+      `cannot reach PostgreSQL at ${where3}: is the server running and reachable from this runner (host, port, firewall, security group)?`
     ],
     [
       /database "[^"]*" does not exist/i,
-      `the database of ${where2} does not exist: check the database name in database-url, or use create to let the restore create it.`
+      `the database of ${where3} does not exist: check the database name in database-url, or use create to let the restore create it.`
     ],
     [
       /no pg_hba\.conf entry/i,
-      `PostgreSQL at ${where2} does not accept connections from this runner (pg_hba.conf).`
+      `PostgreSQL at ${where3} does not accept connections from this runner (pg_hba.conf).`
     ],
     [
       /server version mismatch|unsupported version .* in file header/i,
       `the ${tool} client is older than the server or the dump: install a newer PostgreSQL client or point postgres-bin at one.`
     ],
-    [/permission denied/i, `the database user of ${where2} lacks a permission ${tool} needs.`]
+    [/permission denied/i, `the database user of ${where3} lacks a permission ${tool} needs.`]
   ];
   return explainOutput(tool, text, rules);
 }
@@ -48164,9 +48205,9 @@ function timeZoneHint(tz, recorded) {
 
 // actions/engine/database/pg-restore.ts
 var ConfiguredGatewayError = class extends DeckhandError {
-  constructor(where2, tables) {
+  constructor(where3, tables) {
     super(
-      `${where2} already holds a configured Kong (${tables.map((t) => `${t.table}: ${t.rows}`).join(", ")}): restore only fills an empty or freshly bootstrapped gateway. Nothing was changed. If you mean to replace this configuration, set overwrite to true.`
+      `${where3} already holds a configured Kong (${tables.map((t) => `${t.table}: ${t.rows}`).join(", ")}): restore only fills an empty or freshly bootstrapped gateway. Nothing was changed. If you mean to replace this configuration, set overwrite to true.`
     );
     this.name = "ConfiguredGatewayError";
   }
@@ -48271,9 +48312,9 @@ function restoreJobs(r) {
   const format = r.manifest.dump.format;
   return format === "directory" || format === "custom" ? r.options.jobs ?? availableParallelism2() : 1;
 }
-function restoreFailure(r, restored, where2) {
+function restoreFailure(r, restored, where3) {
   const plain = r.manifest.dump.format === "plain";
-  const why = restored.signal ? `The restore was killed (${restored.signal}).` : explainPgError(plain ? "psql" : "pg_restore", restored.stderr, where2);
+  const why = restored.signal ? `The restore was killed (${restored.signal}).` : explainPgError(plain ? "psql" : "pg_restore", restored.stderr, where3);
   const role = /role "[^"]+" does not exist/.test(restored.stderr) ? " The backup names roles this server lacks: set no-owner to restore everything as the connecting user." : "";
   const unknownZone = /invalid value for parameter "TimeZone"/i.test(restored.stderr) ? ` This server does not know the time zone ${r.zone.zone} (${r.zone.source === "backup" ? "recorded at dump time" : r.zone.source}): set PGTZ to a name it knows for the same zone.` : "";
   return `${why}${role}${unknownZone}`;
@@ -48628,20 +48669,20 @@ function redisCliEnv(target) {
   return { REDISCLI_AUTH: target.password };
 }
 function explainRedisError(output, target) {
-  const where2 = describeRedis(target);
+  const where3 = describeRedis(target);
   const text = scrub(output, [target.password], "[redacted]").trim();
   const rules = [
     [
       /NOAUTH|WRONGPASS|invalid password|invalid username-password/i,
-      `Redis at ${where2} refused the credentials: check the password (and user) in database-url.`
+      `Redis at ${where3} refused the credentials: check the password (and user) in database-url.`
     ],
     [
       /Connection refused|Could not connect|timed out|No route to host|Name or service not known/i,
-      `cannot reach Redis at ${where2}: is it running and reachable from this runner?`
+      `cannot reach Redis at ${where3}: is it running and reachable from this runner?`
     ],
     [
       /unknown command .*SYNC|NOPERM|not allowed/i,
-      `Redis at ${where2} does not allow replication (SYNC), which redis-cli --rdb needs: managed services such as ElastiCache or Memorystore offer their own snapshots instead; or grant the user +sync.`
+      `Redis at ${where3} does not allow replication (SYNC), which redis-cli --rdb needs: managed services such as ElastiCache or Memorystore offer their own snapshots instead; or grant the user +sync.`
     ]
   ];
   return explainOutput("redis-cli", text, rules, 4);
@@ -48744,7 +48785,7 @@ ${dumped.stdout}`, target);
 // actions/engine/output-paths.ts
 init_errors();
 import { randomBytes as randomBytes6 } from "node:crypto";
-import { open as open4, rm as rm6, stat as stat11 } from "node:fs/promises";
+import { open as open4, rm as rm6, stat as stat13 } from "node:fs/promises";
 import { dirname as dirname7, join as join22, resolve as resolve7 } from "node:path";
 async function checkOutputFile(input, path5, example = "output.json") {
   const target = resolve7(path5);
@@ -48795,7 +48836,7 @@ async function checkWritableDirectory(input, path5, dir) {
 }
 async function statOrUndefined(input, path5, at3) {
   try {
-    return await stat11(at3);
+    return await stat13(at3);
   } catch (err) {
     const code = err.code;
     if (code === "ENOENT") return void 0;
@@ -49070,7 +49111,7 @@ var KongAdmin = class _KongAdmin {
   }
 };
 function nodeInfo(res) {
-  const root = parseJson(res);
+  const root = parseJson2(res);
   return {
     version: root.version ?? "unknown",
     edition: root.edition === "enterprise" ? "enterprise" : "community",
@@ -49079,10 +49120,10 @@ function nodeInfo(res) {
   };
 }
 function nodeStatus(res) {
-  const status = parseJson(res);
+  const status = parseJson2(res);
   return { databaseReachable: status.database?.reachable, configurationHash: status.configuration_hash };
 }
-function parseJson(res) {
+function parseJson2(res) {
   try {
     return JSON.parse(res.body);
   } catch {
@@ -49157,7 +49198,7 @@ function* entries(list, path5, walk2) {
       const data = entry2[name];
       if (!isRecord3(data)) continue;
       if (name === "" || name in Object.prototype) {
-        ignore(walk2, `a field named ${JSON.stringify(name)} in ${where(path5)}: not a usable field name`);
+        ignore(walk2, `a field named ${JSON.stringify(name)} in ${where2(path5)}: not a usable field name`);
         continue;
       }
       yield [name, data];
@@ -49166,7 +49207,7 @@ function* entries(list, path5, walk2) {
 }
 function readField(data, path5, depth, walk2) {
   if (depth > walk2.maxDepth) {
-    ignore(walk2, `${where(path5)}: nested deeper than ${walk2.maxDepth} levels, not read`);
+    ignore(walk2, `${where2(path5)}: nested deeper than ${walk2.maxDepth} levels, not read`);
     return void 0;
   }
   const node = {};
@@ -49214,7 +49255,7 @@ function lookup(fields, path5) {
 function isEmpty(node) {
   return !node.flag && !node.fields && !node.elements && !node.values;
 }
-function where(path5) {
+function where2(path5) {
   return path5.length > 0 ? path5.join(".") : "the schema";
 }
 function isRecord3(value) {
@@ -49526,7 +49567,7 @@ async function openDeck(inputs, ctx, connection) {
 init_errors();
 
 // actions/engine/tyk/folder.ts
-import { readdir as readdir8, stat as stat12 } from "node:fs/promises";
+import { readdir as readdir8, stat as stat14 } from "node:fs/promises";
 import { basename as basename7, join as join23 } from "node:path";
 init_errors();
 async function writeTykDump(options) {
@@ -49599,7 +49640,7 @@ async function readTykState(paths2) {
   if (paths2.length === 0) throw new DeckhandError("state: name at least one Tyk folder or file");
   const files = [];
   for (const path5 of paths2) {
-    const info2 = await stat12(path5).catch(() => void 0);
+    const info2 = await stat14(path5).catch(() => void 0);
     if (!info2) throw new DeckhandError(`state: ${path5} does not exist`);
     if (info2.isDirectory()) {
       const names = (await readdir8(path5)).filter((n) => n.endsWith(".json") && n !== TYK_SPEC_FILE).sort();
@@ -50046,9 +50087,10 @@ async function confirmGatewayWrites(plan3, applied, gateway, timeoutMs) {
 }
 
 // actions/engine/tyk/tyk-sync.ts
-import { readFile as readFile6 } from "node:fs/promises";
+import { readFile as readFile6, stat as stat15 } from "node:fs/promises";
 import { join as join24 } from "node:path";
 init_errors();
+init_json_file();
 function tykSyncArgs(command2, dashboard, folder) {
   return command2 === "dump" ? ["dump", "-d", dashboard, "-t", folder] : [command2, "-d", dashboard, "-p", folder];
 }
@@ -50155,7 +50197,7 @@ ${result.stderr}`, [this.secret]).trim();
   }
 };
 async function readAssets(dir) {
-  const spec = JSON.parse(await readFile6(join24(dir, TYK_SPEC_FILE), "utf8"));
+  const spec = await readJsonFile(join24(dir, TYK_SPEC_FILE), `tyk-sync ${TYK_SPEC_FILE}`);
   const assets = [];
   for (const asset of spec.assets ?? []) {
     if (typeof asset.file !== "string" || asset.file.includes("/") || asset.file.includes("..")) continue;
@@ -50165,16 +50207,16 @@ async function readAssets(dir) {
   return assets;
 }
 async function readTykSyncFolder(dir) {
-  const specText = await readFile6(join24(dir, TYK_SPEC_FILE), "utf8").catch(() => void 0);
-  if (specText === void 0)
+  const specPath = join24(dir, TYK_SPEC_FILE);
+  if (!await stat15(specPath).catch(() => void 0))
     throw new DeckhandError(`tyk-sync wrote no ${TYK_SPEC_FILE}: the dump is incomplete`);
-  const spec = JSON.parse(specText);
+  const spec = await readJsonFile(specPath, `tyk-sync ${TYK_SPEC_FILE}`);
   const names = [...spec.files ?? [], ...spec.policies ?? []].map((entry2) => entry2.file);
   const objects = [];
   for (const name of names) {
     if (typeof name !== "string" || name.includes("/") || name.includes(".."))
       throw new DeckhandError(`${TYK_SPEC_FILE} lists an unexpected file name: ${String(name)}`);
-    const body = JSON.parse(await readFile6(join24(dir, name), "utf8"));
+    const body = await readJsonFile(join24(dir, name), "Tyk definition written by tyk-sync", MAX_STATE_BYTES);
     if (!isObject2(body)) throw new DeckhandError(`tyk-sync wrote ${name}, which is not a JSON object`);
     objects.push(tykObject(body, `${name} of the tyk-sync dump`));
   }
@@ -50460,7 +50502,7 @@ import { basename as basename11, dirname as dirname11 } from "node:path";
 // actions/engine/files/backup.ts
 import { createHash as createHash7 } from "node:crypto";
 import { createWriteStream as createWriteStream2 } from "node:fs";
-import { mkdir as mkdir5, open as open5, rename as rename5, rm as rm7, stat as stat14 } from "node:fs/promises";
+import { mkdir as mkdir5, open as open5, rename as rename5, rm as rm7, stat as stat17 } from "node:fs/promises";
 import { basename as basename9, dirname as dirname9, extname as extname6, isAbsolute as isAbsolute5, join as join25, relative as relative6, resolve as resolve11, sep as sep7 } from "node:path";
 import { pipeline as pipeline3 } from "node:stream/promises";
 
@@ -53434,7 +53476,7 @@ var To = (s3) => {
 };
 
 // node_modules/tinyglobby/dist/index.mjs
-import { readdir as readdir9, readdirSync as readdirSync2, realpath, realpathSync, stat as stat13, statSync as statSync2 } from "fs";
+import { readdir as readdir9, readdirSync as readdirSync2, realpath, realpathSync, stat as stat16, statSync as statSync3 } from "fs";
 import { isAbsolute as isAbsolute4, posix as posix3, resolve as resolve10 } from "path";
 import { fileURLToPath } from "url";
 
@@ -53558,10 +53600,10 @@ var resolveSymlinksAsync = function(path5, state, callback$1) {
   queue.enqueue();
   fs5.realpath(path5, (error2, resolvedPath) => {
     if (error2) return queue.dequeue(suppressErrors ? null : error2, state);
-    fs5.stat(resolvedPath, (error$1, stat16) => {
+    fs5.stat(resolvedPath, (error$1, stat19) => {
       if (error$1) return queue.dequeue(suppressErrors ? null : error$1, state);
-      if (stat16.isDirectory() && isRecursive(path5, resolvedPath, state)) return queue.dequeue(null, state);
-      callback$1(stat16, resolvedPath);
+      if (stat19.isDirectory() && isRecursive(path5, resolvedPath, state)) return queue.dequeue(null, state);
+      callback$1(stat19, resolvedPath);
       queue.dequeue(null, state);
     });
   });
@@ -53571,9 +53613,9 @@ var resolveSymlinks = function(path5, state, callback$1) {
   queue.enqueue();
   try {
     const resolvedPath = fs5.realpathSync(path5);
-    const stat16 = fs5.statSync(resolvedPath);
-    if (stat16.isDirectory() && isRecursive(path5, resolvedPath, state)) return;
-    callback$1(stat16, resolvedPath);
+    const stat19 = fs5.statSync(resolvedPath);
+    if (stat19.isDirectory() && isRecursive(path5, resolvedPath, state)) return;
+    callback$1(stat19, resolvedPath);
   } catch (e) {
     if (!suppressErrors) throw e;
   }
@@ -53770,8 +53812,8 @@ var Walker = class {
         this.walkDirectory(this.state, path5, path5, depth - 1, this.walk);
       } else if (this.resolveSymlink && entry2.isSymbolicLink()) {
         let path5 = joinPathWithBasePath(entry2.name, directoryPath);
-        this.resolveSymlink(path5, this.state, (stat16, resolvedPath) => {
-          if (stat16.isDirectory()) {
+        this.resolveSymlink(path5, this.state, (stat19, resolvedPath) => {
+          if (stat19.isDirectory()) {
             resolvedPath = normalizePath(resolvedPath, this.state.options);
             if (exclude && exclude(entry2.name, useRealPaths ? resolvedPath : path5 + pathSeparator)) return;
             this.walkDirectory(this.state, resolvedPath, useRealPaths ? resolvedPath : path5 + pathSeparator, depth - 1, this.walk);
@@ -54188,8 +54230,8 @@ function getOptions(options) {
     readdirSync: opts.fs.readdirSync || readdirSync2,
     realpath: opts.fs.realpath || realpath,
     realpathSync: opts.fs.realpathSync || realpathSync,
-    stat: opts.fs.stat || stat13,
-    statSync: opts.fs.statSync || statSync2
+    stat: opts.fs.stat || stat16,
+    statSync: opts.fs.statSync || statSync3
   });
   if (opts.debug) log("globbing with options:", opts);
   return opts;
@@ -54420,7 +54462,7 @@ async function expandPattern(pattern) {
   const segments = pattern.split("/");
   const dynamic = segments.findIndex((segment) => isDynamicPattern(segment));
   if (dynamic === -1) {
-    const stats = await stat14(pattern).catch(() => void 0);
+    const stats = await stat17(pattern).catch(() => void 0);
     if (stats?.isFile()) return { files: [resolve11(pattern)], directories: [] };
     if (!stats?.isDirectory()) return { files: [], directories: [] };
     const under = splitMatches(await glob("**", { ...GLOB_OPTIONS, cwd: pattern }));
@@ -54540,11 +54582,11 @@ function warnOverRestoreLimits(manifest, logger2) {
 }
 async function filesBackup(options) {
   const root = resolve11(options.root);
-  const rootStats = await stat14(root).catch(() => void 0);
+  const rootStats = await stat17(root).catch(() => void 0);
   if (!rootStats?.isDirectory()) throw new DeckhandError(`root ${root} is not a directory.`);
   const archive = resolve11(options.output);
   const manifestPath = `${archive}${MANIFEST_SUFFIX}`;
-  if ((await stat14(archive).catch(() => void 0))?.isDirectory())
+  if ((await stat17(archive).catch(() => void 0))?.isDirectory())
     throw new DeckhandError(
       `output ${archive} is a directory: name the archive file, e.g. files-backup.tar.gz.`
     );
@@ -54583,7 +54625,7 @@ async function filesBackup(options) {
     );
   const modes = /* @__PURE__ */ new Map();
   for (const path5 of files.concat(directories))
-    modes.set(path5, formatMode((await stat14(join25(root, path5))).mode));
+    modes.set(path5, formatMode((await stat17(join25(root, path5))).mode));
   let temp;
   let manifestTemp;
   let manifest;
@@ -54673,7 +54715,7 @@ import {
   rename as rename6,
   rm as rm8,
   rmdir as rmdir3,
-  stat as stat15,
+  stat as stat18,
   utimes
 } from "node:fs/promises";
 import { basename as basename10, dirname as dirname10, join as join26, resolve as resolve12, sep as sep8 } from "node:path";
@@ -54738,7 +54780,7 @@ function maxManifestBytes(limits) {
 }
 async function locate3(input, limits) {
   const path5 = resolve12(input);
-  const stats = await stat15(path5).catch(() => void 0);
+  const stats = await stat18(path5).catch(() => void 0);
   if (!stats) throw new DeckhandError(`${path5}: no such file or directory.`);
   let manifestPath;
   if (stats.isDirectory()) {
@@ -54754,7 +54796,7 @@ async function locate3(input, limits) {
   else manifestPath = `${path5}${MANIFEST_SUFFIX}`;
   let text;
   try {
-    const size = (await stat15(manifestPath)).size;
+    const size = (await stat18(manifestPath)).size;
     if (size > maxManifestBytes(limits))
       throw limitError(
         "maxEntries",
@@ -54784,7 +54826,7 @@ async function plan(manifest, target) {
     if (dir === target || !dir.startsWith(prefix)) return true;
     const known = dirs.get(dir);
     if (known !== void 0) return known;
-    const stats = await stat15(dir).catch(() => void 0);
+    const stats = await stat18(dir).catch(() => void 0);
     const ok3 = (stats === void 0 || stats.isDirectory()) && await usableDir(dirname10(dir));
     dirs.set(dir, ok3);
     return ok3;
@@ -54795,7 +54837,7 @@ async function plan(manifest, target) {
       blocked.push(`${file.path}: a parent directory's place is taken by a file`);
       continue;
     }
-    const stats = await stat15(dest).catch(() => void 0);
+    const stats = await stat18(dest).catch(() => void 0);
     if (!stats) actions.set(file.path, "write");
     else if (!stats.isFile()) blocked.push(`${file.path}: exists and is not a regular file`);
     else actions.set(file.path, (await sha256File2(dest)).sha256 === file.sha256 ? "unchanged" : "conflict");
@@ -54806,7 +54848,7 @@ async function plan(manifest, target) {
       blocked.push(`${dir.path}/: a parent directory's place is taken by a file`);
       continue;
     }
-    const stats = await stat15(dest).catch(() => void 0) ?? await lstat4(dest).catch(() => void 0);
+    const stats = await stat18(dest).catch(() => void 0) ?? await lstat4(dest).catch(() => void 0);
     if (!stats) newDirectories.add(dir.path);
     else if (!stats.isDirectory()) blocked.push(`${dir.path}/: exists and is not a directory`);
   }
@@ -54964,7 +55006,7 @@ async function filesRestore(options) {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const { manifestPath, manifest, archive } = await locate3(options.input, limits);
   checkListed(manifest, manifestPath, limits);
-  const archiveStats = await stat15(archive).catch(() => void 0);
+  const archiveStats = await stat18(archive).catch(() => void 0);
   if (!archiveStats?.isFile())
     throw new DeckhandError(
       `${archive}, the archive ${manifestPath} describes, is missing; nothing was restored.`
@@ -54979,7 +55021,7 @@ async function filesRestore(options) {
     `${archive}: sha256 matches the manifest (${manifest.files.length} file(s), ${manifest.directories.length} empty directory(ies))`
   );
   const target = resolve12(options.target);
-  const targetStats = await stat15(target).catch(() => void 0);
+  const targetStats = await stat18(target).catch(() => void 0);
   if (targetStats && !targetStats.isDirectory())
     throw new DeckhandError(`target ${target} is not a directory; nothing was restored.`);
   const { actions, newDirectories, blocked } = await plan(manifest, target);
@@ -55433,8 +55475,8 @@ function planErrorLines(plans, consequence) {
 function headline(counts2, plans, gateway, scope) {
   const workspaces = new Set(plans.map((p2) => p2.workspace || "default")).size;
   const tagSets = plans.length > workspaces ? `, ${plans.length} tag sets` : "";
-  const where2 = scope ?? `${workspaces} workspace${workspaces === 1 ? "" : "s"}${tagSets}`;
-  return counts2.total === 0 ? `No changes: ${gateway} matches the state files (${where2}).` : `Plan for ${gateway}: ${describeCounts(counts2)} in ${where2}.`;
+  const where3 = scope ?? `${workspaces} workspace${workspaces === 1 ? "" : "s"}${tagSets}`;
+  return counts2.total === 0 ? `No changes: ${gateway} matches the state files (${where3}).` : `Plan for ${gateway}: ${describeCounts(counts2)} in ${where3}.`;
 }
 function addPlanTables(report2, plans, options = {}) {
   const unchanged = plans.filter((p2) => p2.changes.length === 0).map((p2) => targetLabel(p2));
@@ -55541,10 +55583,10 @@ function renderTemplates(text, env, file) {
     )
   ).join("\n");
 }
-function renderPipeline(pipeline4, env, where2) {
+function renderPipeline(pipeline4, env, where3) {
   const [first = "", ...rest] = pipeline4.split("|").map((part) => part.trim());
   const call = ENV.exec(first);
-  if (!call) throw new DeckhandError(`${where2}: the template "${pipeline4}" is not an env reference`);
+  if (!call) throw new DeckhandError(`${where3}: the template "${pipeline4}" is not an env reference`);
   let value = env[call[1] ?? call[2] ?? ""] ?? "";
   for (const step of rest) {
     const indent = /^indent\s+(\d+)$/.exec(step);
@@ -55552,9 +55594,9 @@ function renderPipeline(pipeline4, env, where2) {
     else if (step === "toBool") value = String(/^(1|t|T|TRUE|true|True)$/.test(value));
     else if (step === "toInt" || step === "toFloat") {
       if (!/^[-+]?\d+(\.\d+)?$/.test(value.trim()))
-        throw new DeckhandError(`${where2}: ${step} needs a number, and the variable does not hold one`);
+        throw new DeckhandError(`${where3}: ${step} needs a number, and the variable does not hold one`);
       value = value.trim();
-    } else throw new DeckhandError(`${where2}: "${step}" is not a function deck's templates offer`);
+    } else throw new DeckhandError(`${where3}: "${step}" is not a function deck's templates offer`);
   }
   return value;
 }
@@ -55589,7 +55631,7 @@ function countCollections(content) {
 init_errors();
 import { setTimeout as sleep3 } from "node:timers/promises";
 async function nodeEntityCounts(admin) {
-  const answer = parseJson(await admin.expect("GET", "/config", 200, void 0, MAX_STATE_BYTES));
+  const answer = parseJson2(await admin.expect("GET", "/config", 200, void 0, MAX_STATE_BYTES));
   const content = typeof answer.config === "string" ? readStateText(answer.config, `${admin.address} GET /config`) : void 0;
   return isObject2(content) ? countCollections(content) : {};
 }
@@ -56189,7 +56231,7 @@ ${done.stderr}`, this.options.reconcile.secrets).trim();
         if (res.status !== 201 && res.status !== 200 && res.status !== 204) {
           throw new DeckhandError(`${admin.address} refused the keyring import: ${describeAnswer(res)}`);
         }
-        const keyring = parseJson(await admin.expect("GET", "/keyring", 200));
+        const keyring = parseJson2(await admin.expect("GET", "/keyring", 200));
         if (!keyring.active)
           throw new DeckhandError(`${admin.address} has no active keyring key after the import.`);
       }

@@ -201,10 +201,10 @@ function describeAnswer(res) {
 async function fetchBounded(input, init, maxBytes = MAX_ANSWER_BYTES) {
   const response = await fetch(input, init);
   const method = init?.method ?? (input instanceof Request ? input.method : "GET");
-  const where2 = urlText(response.url || (input instanceof Request ? input.url : input));
+  const where3 = urlText(response.url || (input instanceof Request ? input.url : input));
   if (Number(response.headers.get("content-length")) > maxBytes) {
     await response.body?.cancel();
-    throw new AnswerTooLargeError(method, where2, maxBytes);
+    throw new AnswerTooLargeError(method, where3, maxBytes);
   }
   const chunks = [];
   let size = 0;
@@ -216,7 +216,7 @@ async function fetchBounded(input, init, maxBytes = MAX_ANSWER_BYTES) {
       size += value.byteLength;
       if (size > maxBytes) {
         await reader.cancel();
-        throw new AnswerTooLargeError(method, where2, maxBytes);
+        throw new AnswerTooLargeError(method, where3, maxBytes);
       }
       chunks.push(value);
     }
@@ -238,12 +238,12 @@ var init_http = __esm({
     init_errors();
     MAX_ANSWER_BYTES = 16 * 2 ** 20;
     AnswerTooLargeError = class extends DeckhandError {
-      constructor(method, where2, maxBytes) {
+      constructor(method, where3, maxBytes) {
         super(
-          `${method} ${where2}: the answer is larger than ${sizeText(maxBytes)}, the most deckhand reads of it. Check that the address is the right one.`
+          `${method} ${where3}: the answer is larger than ${sizeText(maxBytes)}, the most deckhand reads of it. Check that the address is the right one.`
         );
         this.method = method;
-        this.where = where2;
+        this.where = where3;
         this.maxBytes = maxBytes;
         this.name = "AnswerTooLargeError";
       }
@@ -259,6 +259,54 @@ var init_http = __esm({
     };
     MAX_MESSAGE = 500;
     NO_BODY = /* @__PURE__ */ new Set([101, 103, 204, 205, 304]);
+  }
+});
+
+// actions/engine/json-file.ts
+import { readFileSync, statSync } from "node:fs";
+import { readFile as readFile2, stat as stat2 } from "node:fs/promises";
+async function readJsonFile(path5, what, maxBytes = MAX_JSON_FILE_BYTES) {
+  checkSize((await stat2(path5)).size, path5, what, maxBytes);
+  return parseJson2(await readFile2(path5, "utf8"), path5, what);
+}
+function readJsonFileSync(path5, what, maxBytes = MAX_JSON_FILE_BYTES) {
+  checkSize(statSync(path5).size, path5, what, maxBytes);
+  return parseJson2(readFileSync(path5, "utf8"), path5, what);
+}
+function checkSize(size, path5, what, maxBytes) {
+  if (size > maxBytes)
+    throw new DeckhandError(
+      `${path5} is ${size} bytes, more than any ${what} holds (at most ${maxBytes}): it is not one.`
+    );
+}
+function parseJson2(text, path5, what) {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new DeckhandError(`${path5} is not a valid ${what}: ${where2(text, err)}.`);
+  }
+}
+function where2(text, err) {
+  const message = err instanceof Error ? err.message : "";
+  const lineColumn2 = /line (\d+) column (\d+)/.exec(message);
+  if (lineColumn2) return `invalid JSON at line ${lineColumn2[1]}, column ${lineColumn2[2]}`;
+  const position = /position (\d+)/.exec(message);
+  if (!position) return text.trim() === "" ? "the file is empty" : "invalid JSON";
+  const offset = Math.min(Number(position[1]), text.length);
+  let line = 1;
+  let start = 0;
+  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  return `invalid JSON at line ${line}, column ${offset - start + 1}`;
+}
+var MAX_JSON_FILE_BYTES;
+var init_json_file = __esm({
+  "actions/engine/json-file.ts"() {
+    "use strict";
+    init_errors();
+    MAX_JSON_FILE_BYTES = 64 * 2 ** 20;
   }
 });
 
@@ -29010,7 +29058,7 @@ var init_summary = __esm({
 });
 
 // node_modules/@actions/github/lib/context.js
-import { readFileSync, existsSync as existsSync3 } from "fs";
+import { readFileSync as readFileSync2, existsSync as existsSync3 } from "fs";
 import { EOL as EOL6 } from "os";
 var Context;
 var init_context = __esm({
@@ -29024,7 +29072,7 @@ var init_context = __esm({
         this.payload = {};
         if (process.env.GITHUB_EVENT_PATH) {
           if (existsSync3(process.env.GITHUB_EVENT_PATH)) {
-            this.payload = JSON.parse(readFileSync(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
+            this.payload = JSON.parse(readFileSync2(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
           } else {
             const path5 = process.env.GITHUB_EVENT_PATH;
             process.stdout.write(`GITHUB_EVENT_PATH ${path5} does not exist${EOL6}`);
@@ -34317,10 +34365,10 @@ var init_pull_requests = __esm({
         checkBranches(head, base);
         const open4 = await this.#findOpen(head, base);
         if (!open4) return void 0;
-        const where2 = `pull request #${open4.number} in ${this.repository}`;
+        const where3 = `pull request #${open4.number} in ${this.repository}`;
         if (reason.trim() !== "")
           await this.#call(
-            `commenting on ${where2} before closing it`,
+            `commenting on ${where3} before closing it`,
             () => this.#octokit.rest.issues.createComment({
               owner: this.#owner,
               repo: this.#repo,
@@ -34329,7 +34377,7 @@ var init_pull_requests = __esm({
             })
           );
         const { data } = await this.#call(
-          `closing ${where2}`,
+          `closing ${where3}`,
           () => this.#octokit.rest.pulls.update({
             owner: this.#owner,
             repo: this.#repo,
@@ -34449,7 +34497,6 @@ __export(pr_comments_exports, {
   pullRequestNumber: () => pullRequestNumber,
   upsertComments: () => upsertComments
 });
-import { readFileSync as readFileSync2 } from "node:fs";
 function pullRequestNumber(env) {
   const event = env.GITHUB_EVENT_NAME;
   const path5 = env.GITHUB_EVENT_PATH;
@@ -34457,7 +34504,7 @@ function pullRequestNumber(env) {
   if (!PULL_REQUEST_EVENTS.has(event) && event !== "issue_comment") return void 0;
   let payload;
   try {
-    payload = JSON.parse(readFileSync2(path5, "utf8"));
+    payload = readJsonFileSync(path5, "event payload");
   } catch {
     return void 0;
   }
@@ -34488,16 +34535,16 @@ async function upsertComments(comments, target) {
   const wanted = checkComments(comments);
   if (wanted.length === 0) return [];
   const octokit = githubClient(target.token, baseUrl2);
-  const where2 = `pull request #${target.number} in ${owner}/${repo}`;
+  const where3 = `pull request #${target.number} in ${owner}/${repo}`;
   const call = async (doing, request2, notFound = "") => {
     try {
       return await request2();
     } catch (err) {
-      throw apiError2(err, { doing, where: where2, apiUrl: baseUrl2, notFound });
+      throw apiError2(err, { doing, where: where3, apiUrl: baseUrl2, notFound });
     }
   };
   const existing = await call(
-    `listing the comments of ${where2}`,
+    `listing the comments of ${where3}`,
     () => octokit.paginate(octokit.rest.issues.listComments, {
       owner,
       repo,
@@ -34510,7 +34557,7 @@ async function upsertComments(comments, target) {
     const found = existing.find((comment) => firstLine(comment.body ?? "") === marker);
     if (!found) {
       const { data } = await call(
-        `posting the comment "${key}" on ${where2}`,
+        `posting the comment "${key}" on ${where3}`,
         () => octokit.rest.issues.createComment({ owner, repo, issue_number: target.number, body })
       );
       outcomes.push({ key, action: "created", id: data.id, url: data.html_url });
@@ -34518,7 +34565,7 @@ async function upsertComments(comments, target) {
       outcomes.push({ key, action: "unchanged", id: found.id, url: found.html_url });
     } else {
       const { data } = await call(
-        `updating the comment "${key}" (${found.html_url}) on ${where2}`,
+        `updating the comment "${key}" (${found.html_url}) on ${where3}`,
         () => octokit.rest.issues.updateComment({ owner, repo, comment_id: found.id, body }),
         " (or the comment was deleted meanwhile; the next run posts a new one)"
       );
@@ -34555,7 +34602,7 @@ function firstLine(body) {
   const end = body.indexOf("\n");
   return (end < 0 ? body : body.slice(0, end)).replace(/\r$/, "");
 }
-function apiError2(err, { doing, where: where2, apiUrl, notFound }) {
+function apiError2(err, { doing, where: where3, apiUrl, notFound }) {
   if (!isHttpError(err)) return err;
   const tooLarge = answerTooLarge(err, doing);
   if (tooLarge) return tooLarge;
@@ -34585,7 +34632,7 @@ function apiError2(err, { doing, where: where2, apiUrl, notFound }) {
           options
         );
       return new DeckhandError(
-        `The github-token may not comment on ${where2} (${github}). Give the job \`permissions: pull-requests: write\`; workflows run for pull requests from forks only get a read-only token and cannot comment.`,
+        `The github-token may not comment on ${where3} (${github}). Give the job \`permissions: pull-requests: write\`; workflows run for pull requests from forks only get a read-only token and cannot comment.`,
         [],
         options
       );
@@ -34615,6 +34662,7 @@ var init_pr_comments = __esm({
   "actions/github/pr-comments.ts"() {
     "use strict";
     init_errors();
+    init_json_file();
     init_api();
     COMMENT_LIMIT = 65535;
     PULL_REQUEST_EVENTS = /* @__PURE__ */ new Set([
@@ -35031,33 +35079,33 @@ async function libpqEnv(target, dir) {
 }
 function explainPgError(tool, stderr, target) {
   const text = scrubPassword(stderr, target).trim();
-  const where2 = describeTarget(target);
+  const where3 = describeTarget(target);
   const rules = [
     [
       /password authentication failed|no password supplied|SASL authentication failed/i,
-      `PostgreSQL at ${where2} refused the credentials: check the user and password in database-url (or PGUSER/PGPASSWORD).`
+      `PostgreSQL at ${where3} refused the credentials: check the user and password in database-url (or PGUSER/PGPASSWORD).`
     ],
     [
       /could not translate host name|Name or service not known|nodename nor servname/i,
-      `cannot resolve the database host of ${where2}: check the host in database-url (or PGHOST).`
+      `cannot resolve the database host of ${where3}: check the host in database-url (or PGHOST).`
     ],
     [
       /Connection refused|could not connect|timeout expired|No route to host|Network is unreachable/i,
-      `cannot reach PostgreSQL at ${where2}: is the server running and reachable from this runner (host, port, firewall, security group)?`
+      `cannot reach PostgreSQL at ${where3}: is the server running and reachable from this runner (host, port, firewall, security group)?`
     ],
     [
       /database "[^"]*" does not exist/i,
-      `the database of ${where2} does not exist: check the database name in database-url, or use create to let the restore create it.`
+      `the database of ${where3} does not exist: check the database name in database-url, or use create to let the restore create it.`
     ],
     [
       /no pg_hba\.conf entry/i,
-      `PostgreSQL at ${where2} does not accept connections from this runner (pg_hba.conf).`
+      `PostgreSQL at ${where3} does not accept connections from this runner (pg_hba.conf).`
     ],
     [
       /server version mismatch|unsupported version .* in file header/i,
       `the ${tool} client is older than the server or the dump: install a newer PostgreSQL client or point postgres-bin at one.`
     ],
-    [/permission denied/i, `the database user of ${where2} lacks a permission ${tool} needs.`]
+    [/permission denied/i, `the database user of ${where3} lacks a permission ${tool} needs.`]
   ];
   return explainOutput(tool, text, rules);
 }
@@ -36963,8 +37011,9 @@ function isUnmanagedEnterpriseTable(table) {
 
 // actions/engine/backup/manifest.ts
 init_errors();
-import { readFile as readFile2 } from "node:fs/promises";
+import { stat as stat3 } from "node:fs/promises";
 import { dirname as dirname3, isAbsolute, join as join5, resolve as resolve2 } from "node:path";
+init_json_file();
 
 // actions/engine/backup/checksums.ts
 import { createHash } from "node:crypto";
@@ -37016,20 +37065,12 @@ var DB_MANIFEST_FORMAT = "deckhand-db/1";
 async function readManifest(input) {
   const candidates = input.endsWith(".json") ? [resolve2(input)] : [join5(resolve2(input), MANIFEST_FILE), join5(dirname3(resolve2(input)), MANIFEST_FILE)];
   for (const path5 of candidates) {
-    let text;
     try {
-      text = await readFile2(path5, "utf8");
+      await stat3(path5);
     } catch {
       continue;
     }
-    let manifest;
-    try {
-      manifest = JSON.parse(text);
-    } catch (err) {
-      throw new DeckhandError(
-        `${path5} is not valid JSON (${errorMessage(err)}): the backup cannot be trusted.`
-      );
-    }
+    const manifest = await readJsonFile(path5, "deckhand database manifest");
     if (manifest?.format !== DB_MANIFEST_FORMAT || !Array.isArray(manifest.files) || !manifest.dump?.path) {
       throw new DeckhandError(
         `${path5} is not a deckhand database manifest (format ${DB_MANIFEST_FORMAT}): is this a db-dump backup folder?`
@@ -37607,15 +37648,15 @@ import { readdir as readdir2 } from "node:fs/promises";
 import { delimiter, join as join6 } from "node:path";
 
 // actions/engine/paths.ts
-import { access, constants as constants2, stat as stat2 } from "node:fs/promises";
+import { access, constants as constants2, stat as stat4 } from "node:fs/promises";
 async function exists(path5) {
-  return stat2(path5).then(
+  return stat4(path5).then(
     () => true,
     () => false
   );
 }
 async function isFile(path5) {
-  return (await stat2(path5).catch(() => void 0))?.isFile() ?? false;
+  return (await stat4(path5).catch(() => void 0))?.isFile() ?? false;
 }
 async function isExecutable(path5) {
   return access(path5, constants2.X_OK).then(
@@ -37693,9 +37734,9 @@ function timestamp(date) {
 
 // actions/engine/database/pg-restore.ts
 var ConfiguredGatewayError = class extends DeckhandError {
-  constructor(where2, tables) {
+  constructor(where3, tables) {
     super(
-      `${where2} already holds a configured Kong (${tables.map((t) => `${t.table}: ${t.rows}`).join(", ")}): restore only fills an empty or freshly bootstrapped gateway. Nothing was changed. If you mean to replace this configuration, set overwrite to true.`
+      `${where3} already holds a configured Kong (${tables.map((t) => `${t.table}: ${t.rows}`).join(", ")}): restore only fills an empty or freshly bootstrapped gateway. Nothing was changed. If you mean to replace this configuration, set overwrite to true.`
     );
     this.name = "ConfiguredGatewayError";
   }
@@ -37800,9 +37841,9 @@ function restoreJobs(r) {
   const format = r.manifest.dump.format;
   return format === "directory" || format === "custom" ? r.options.jobs ?? availableParallelism() : 1;
 }
-function restoreFailure(r, restored, where2) {
+function restoreFailure(r, restored, where3) {
   const plain = r.manifest.dump.format === "plain";
-  const why = restored.signal ? `The restore was killed (${restored.signal}).` : explainPgError(plain ? "psql" : "pg_restore", restored.stderr, where2);
+  const why = restored.signal ? `The restore was killed (${restored.signal}).` : explainPgError(plain ? "psql" : "pg_restore", restored.stderr, where3);
   const role = /role "[^"]+" does not exist/.test(restored.stderr) ? " The backup names roles this server lacks: set no-owner to restore everything as the connecting user." : "";
   const unknownZone = /invalid value for parameter "TimeZone"/i.test(restored.stderr) ? ` This server does not know the time zone ${r.zone.zone} (${r.zone.source === "backup" ? "recorded at dump time" : r.zone.source}): set PGTZ to a name it knows for the same zone.` : "";
   return `${why}${role}${unknownZone}`;
@@ -38137,12 +38178,12 @@ function missingEnv(refs, env = process.env) {
 
 // actions/engine/state/files.ts
 init_errors();
-import { readdir as readdir3, stat as stat4 } from "node:fs/promises";
+import { readdir as readdir3, stat as stat6 } from "node:fs/promises";
 import { extname, join as join8 } from "node:path";
 
 // actions/engine/state/read.ts
 init_errors();
-import { readFile as readFile3, stat as stat3 } from "node:fs/promises";
+import { readFile as readFile3, stat as stat5 } from "node:fs/promises";
 
 // actions/engine/state/json-scan.ts
 var TAB = 9;
@@ -38906,7 +38947,7 @@ function checkStateSize(bytes, file) {
   );
 }
 async function readStateFile(path5) {
-  checkStateSize((await stat3(path5)).size, path5);
+  checkStateSize((await stat5(path5)).size, path5);
   return readFile3(path5, "utf8");
 }
 function parseState(text, file, options = {}) {
@@ -38987,7 +39028,7 @@ var STATE_EXTENSIONS = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
 function envProblem(refs, missing, purpose) {
   if (missing.length === 0) return void 0;
   const first = refs.find((r) => r.name === missing[0]);
-  const where2 = missing.map((name) => {
+  const where3 = missing.map((name) => {
     const ref = refs.find((r) => r.name === name);
     return `${name} (${ref.file}:${ref.line})`;
   });
@@ -38995,7 +39036,7 @@ function envProblem(refs, missing, purpose) {
     check: "env",
     file: first.file,
     line: first.line,
-    message: `${missing.length} environment variable(s) referenced by the state files are not set: ${where2.join(", ")}. deck expands them even to ${purpose}; set them (for example from secrets) before this step.`
+    message: `${missing.length} environment variable(s) referenced by the state files are not set: ${where3.join(", ")}. deck expands them even to ${purpose}; set them (for example from secrets) before this step.`
   };
 }
 async function expandState(paths2) {
@@ -39003,7 +39044,7 @@ async function expandState(paths2) {
     throw new DeckhandError("state is required: name the state files or directories to check");
   const found = [];
   for (const path5 of paths2) {
-    const info2 = await stat4(path5).catch(() => void 0);
+    const info2 = await stat6(path5).catch(() => void 0);
     if (!info2) throw new DeckhandError(`state: ${path5} does not exist`);
     if (info2.isDirectory()) {
       const before = found.length;
@@ -39071,7 +39112,7 @@ function checkFile(file, text) {
   const selectTags = Array.isArray(info2?.select_tags) ? info2.select_tags.filter((t) => typeof t === "string") : void 0;
   return { problems, workspace, selectTags, state };
 }
-function findDuplicates(holder, specs, at2, found, where2) {
+function findDuplicates(holder, specs, at2, found, where3) {
   for (const collection in specs) {
     const list = holder[collection];
     if (!Array.isArray(list)) continue;
@@ -39087,7 +39128,7 @@ function findDuplicates(holder, specs, at2, found, where2) {
         if (first === void 0) seen.set(name, index);
         else {
           const path5 = [...at2, collection, index];
-          found.push({ label: spec.label, name, where: where2, path: path5, first: [...at2, collection, first] });
+          found.push({ label: spec.label, name, where: where3, path: path5, first: [...at2, collection, first] });
         }
       }
       if (spec.nested) {
@@ -40026,9 +40067,9 @@ var Redactor = class {
     const name = kind === "entities" ? collection : entity[kind === "partials" ? "type" : "name"];
     return typeof name === "string" ? this.rules.node(kind, name) : void 0;
   }
-  enter(part, where2 = part) {
+  enter(part, where3 = part) {
     this.path.push(part);
-    this.where.push(where2);
+    this.where.push(where3);
   }
   leave() {
     this.path.pop();
@@ -40764,10 +40805,10 @@ function renderTemplates(text, env, file) {
     )
   ).join("\n");
 }
-function renderPipeline(pipeline2, env, where2) {
+function renderPipeline(pipeline2, env, where3) {
   const [first = "", ...rest] = pipeline2.split("|").map((part) => part.trim());
   const call = ENV.exec(first);
-  if (!call) throw new DeckhandError(`${where2}: the template "${pipeline2}" is not an env reference`);
+  if (!call) throw new DeckhandError(`${where3}: the template "${pipeline2}" is not an env reference`);
   let value = env[call[1] ?? call[2] ?? ""] ?? "";
   for (const step of rest) {
     const indent = /^indent\s+(\d+)$/.exec(step);
@@ -40775,9 +40816,9 @@ function renderPipeline(pipeline2, env, where2) {
     else if (step === "toBool") value = String(/^(1|t|T|TRUE|true|True)$/.test(value));
     else if (step === "toInt" || step === "toFloat") {
       if (!/^[-+]?\d+(\.\d+)?$/.test(value.trim()))
-        throw new DeckhandError(`${where2}: ${step} needs a number, and the variable does not hold one`);
+        throw new DeckhandError(`${where3}: ${step} needs a number, and the variable does not hold one`);
       value = value.trim();
-    } else throw new DeckhandError(`${where2}: "${step}" is not a function deck's templates offer`);
+    } else throw new DeckhandError(`${where3}: "${step}" is not a function deck's templates offer`);
   }
   return value;
 }
@@ -42257,7 +42298,7 @@ async function waitForTyk(options) {
 }
 
 // actions/engine/tyk/tyk-sync.ts
-import { readFile as readFile5 } from "node:fs/promises";
+import { readFile as readFile5, stat as stat8 } from "node:fs/promises";
 import { join as join10 } from "node:path";
 
 // actions/engine/deck/install.ts
@@ -42265,7 +42306,7 @@ var import_semver2 = __toESM(require_semver2(), 1);
 init_errors();
 import { createHash as createHash3 } from "node:crypto";
 import { createReadStream as createReadStream3 } from "node:fs";
-import { readFile as readFile4, rm as rm3, stat as stat5 } from "node:fs/promises";
+import { readFile as readFile4, rm as rm3, stat as stat7 } from "node:fs/promises";
 import { delimiter as delimiter2, join as join9, resolve as resolve3 } from "node:path";
 
 // actions/engine/deck/version.ts
@@ -42498,7 +42539,7 @@ async function sha256File2(path5) {
   return hash.digest("hex");
 }
 async function checkExplicitDeck(path5) {
-  const info2 = await stat5(path5).catch(() => void 0);
+  const info2 = await stat7(path5).catch(() => void 0);
   if (!info2) throw new DeckhandError(`deck-path ${path5} does not exist.`);
   if (!info2.isFile()) throw new DeckhandError(`deck-path ${path5} is not a file; point it at the deck binary.`);
   if (!await isExecutable(path5)) {
@@ -42554,6 +42595,7 @@ function trimSlashes(url) {
 
 // actions/engine/tyk/tyk-sync.ts
 init_errors();
+init_json_file();
 function tykSyncArgs(command, dashboard, folder) {
   return command === "dump" ? ["dump", "-d", dashboard, "-t", folder] : [command, "-d", dashboard, "-p", folder];
 }
@@ -42660,7 +42702,7 @@ ${result.stderr}`, [this.secret]).trim();
   }
 };
 async function readAssets(dir) {
-  const spec = JSON.parse(await readFile5(join10(dir, TYK_SPEC_FILE), "utf8"));
+  const spec = await readJsonFile(join10(dir, TYK_SPEC_FILE), `tyk-sync ${TYK_SPEC_FILE}`);
   const assets = [];
   for (const asset of spec.assets ?? []) {
     if (typeof asset.file !== "string" || asset.file.includes("/") || asset.file.includes("..")) continue;
@@ -42670,16 +42712,16 @@ async function readAssets(dir) {
   return assets;
 }
 async function readTykSyncFolder(dir) {
-  const specText = await readFile5(join10(dir, TYK_SPEC_FILE), "utf8").catch(() => void 0);
-  if (specText === void 0)
+  const specPath = join10(dir, TYK_SPEC_FILE);
+  if (!await stat8(specPath).catch(() => void 0))
     throw new DeckhandError(`tyk-sync wrote no ${TYK_SPEC_FILE}: the dump is incomplete`);
-  const spec = JSON.parse(specText);
+  const spec = await readJsonFile(specPath, `tyk-sync ${TYK_SPEC_FILE}`);
   const names = [...spec.files ?? [], ...spec.policies ?? []].map((entry) => entry.file);
   const objects = [];
   for (const name of names) {
     if (typeof name !== "string" || name.includes("/") || name.includes(".."))
       throw new DeckhandError(`${TYK_SPEC_FILE} lists an unexpected file name: ${String(name)}`);
-    const body = JSON.parse(await readFile5(join10(dir, name), "utf8"));
+    const body = await readJsonFile(join10(dir, name), "Tyk definition written by tyk-sync", MAX_STATE_BYTES);
     if (!isObject(body)) throw new DeckhandError(`tyk-sync wrote ${name}, which is not a JSON object`);
     objects.push(tykObject(body, `${name} of the tyk-sync dump`));
   }
@@ -43710,7 +43752,7 @@ var Inputs = class {
 init_errors();
 
 // actions/engine/tyk/folder.ts
-import { readdir as readdir4, stat as stat6 } from "node:fs/promises";
+import { readdir as readdir4, stat as stat9 } from "node:fs/promises";
 import { basename as basename2, join as join12 } from "node:path";
 
 // actions/engine/dump.ts
@@ -43735,7 +43777,7 @@ async function readTykState(paths2) {
   if (paths2.length === 0) throw new DeckhandError("state: name at least one Tyk folder or file");
   const files = [];
   for (const path5 of paths2) {
-    const info2 = await stat6(path5).catch(() => void 0);
+    const info2 = await stat9(path5).catch(() => void 0);
     if (!info2) throw new DeckhandError(`state: ${path5} does not exist`);
     if (info2.isDirectory()) {
       const names = (await readdir4(path5)).filter((n) => n.endsWith(".json") && n !== TYK_SPEC_FILE).sort();
@@ -45225,7 +45267,7 @@ var __awaiter3 = function(thisArg, _arguments, P, generator) {
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { chmod, copyFile, lstat: lstat2, mkdir: mkdir2, open: open3, readdir: readdir5, rename: rename2, rm: rm4, rmdir, stat: stat7, symlink, unlink } = fs2.promises;
+var { chmod, copyFile, lstat: lstat2, mkdir: mkdir2, open: open3, readdir: readdir5, rename: rename2, rm: rm4, rmdir, stat: stat10, symlink, unlink } = fs2.promises;
 var IS_WINDOWS = process.platform === "win32";
 function readlink(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
@@ -45240,7 +45282,7 @@ var READONLY = fs2.constants.O_RDONLY;
 function exists2(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
     try {
-      yield stat7(fsPath);
+      yield stat10(fsPath);
     } catch (err) {
       if (err.code === "ENOENT") {
         return false;
@@ -45264,7 +45306,7 @@ function tryGetExecutablePath(filePath, extensions) {
   return __awaiter3(this, void 0, void 0, function* () {
     let stats = void 0;
     try {
-      stats = yield stat7(filePath);
+      stats = yield stat10(filePath);
     } catch (err) {
       if (err.code !== "ENOENT") {
         console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
@@ -45287,7 +45329,7 @@ function tryGetExecutablePath(filePath, extensions) {
       filePath = originalFilePath + extension;
       stats = void 0;
       try {
-        stats = yield stat7(filePath);
+        stats = yield stat10(filePath);
       } catch (err) {
         if (err.code !== "ENOENT") {
           console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
@@ -45361,7 +45403,7 @@ var __awaiter4 = function(thisArg, _arguments, P, generator) {
 function cp(source_1, dest_1) {
   return __awaiter4(this, arguments, void 0, function* (source, dest, options = {}) {
     const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-    const destStat = (yield exists2(dest)) ? yield stat7(dest) : null;
+    const destStat = (yield exists2(dest)) ? yield stat10(dest) : null;
     if (destStat && destStat.isFile() && !force) {
       return;
     }
@@ -45369,7 +45411,7 @@ function cp(source_1, dest_1) {
     if (!(yield exists2(source))) {
       throw new Error(`no such file or directory: ${source}`);
     }
-    const sourceStat = yield stat7(source);
+    const sourceStat = yield stat10(source);
     if (sourceStat.isDirectory()) {
       if (!recursive) {
         throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
@@ -45496,7 +45538,7 @@ function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
         yield copyFile2(srcFile, destFile, force);
       }
     }
-    yield chmod(destDir, (yield stat7(sourceDir)).mode);
+    yield chmod(destDir, (yield stat10(sourceDir)).mode);
   });
 }
 function copyFile2(srcFile, destFile, force) {
@@ -46089,7 +46131,7 @@ function configureSecretFields(lines) {
 }
 
 // actions/github/artifacts.ts
-import { readdir as readdir6, stat as stat8 } from "node:fs/promises";
+import { readdir as readdir6, stat as stat11 } from "node:fs/promises";
 import { join as join16, resolve as resolve6 } from "node:path";
 init_errors();
 var ActionsArtifactStore = class {
@@ -46254,7 +46296,7 @@ var ActionsArtifactStore = class {
 async function expandFiles(paths2) {
   const out = [];
   for (const path5 of paths2) {
-    const info2 = await stat8(path5).catch(() => void 0);
+    const info2 = await stat11(path5).catch(() => void 0);
     if (!info2?.isDirectory()) {
       out.push(path5);
       continue;
@@ -46279,7 +46321,7 @@ function scrubSecrets(text, secrets) {
 init_summary();
 
 // actions/github/tool-cache-store.ts
-import { stat as stat9 } from "node:fs/promises";
+import { stat as stat12 } from "node:fs/promises";
 import { join as join18 } from "node:path";
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
@@ -46655,7 +46697,7 @@ var ToolCacheStore = class {
   async find(version, platform2) {
     const dir = find(TOOL, normalizeVersion(version), toolCacheKey(platform2));
     if (!dir) return void 0;
-    const binary = await stat9(join18(dir, deckBinaryName(platform2))).catch(() => void 0);
+    const binary = await stat12(join18(dir, deckBinaryName(platform2))).catch(() => void 0);
     return binary?.isFile() ? dir : void 0;
   }
   download(url) {

@@ -33938,10 +33938,10 @@ function urlText(url) {
 async function fetchBounded(input, init, maxBytes = MAX_ANSWER_BYTES) {
   const response = await fetch(input, init);
   const method = init?.method ?? (input instanceof Request ? input.method : "GET");
-  const where = urlText(response.url || (input instanceof Request ? input.url : input));
+  const where2 = urlText(response.url || (input instanceof Request ? input.url : input));
   if (Number(response.headers.get("content-length")) > maxBytes) {
     await response.body?.cancel();
-    throw new AnswerTooLargeError(method, where, maxBytes);
+    throw new AnswerTooLargeError(method, where2, maxBytes);
   }
   const chunks = [];
   let size = 0;
@@ -33953,7 +33953,7 @@ async function fetchBounded(input, init, maxBytes = MAX_ANSWER_BYTES) {
       size += value.byteLength;
       if (size > maxBytes) {
         await reader.cancel();
-        throw new AnswerTooLargeError(method, where, maxBytes);
+        throw new AnswerTooLargeError(method, where2, maxBytes);
       }
       chunks.push(value);
     }
@@ -33972,12 +33972,12 @@ var init_http = __esm({
     init_errors();
     MAX_ANSWER_BYTES = 16 * 2 ** 20;
     AnswerTooLargeError = class extends DeckhandError {
-      constructor(method, where, maxBytes) {
+      constructor(method, where2, maxBytes) {
         super(
-          `${method} ${where}: the answer is larger than ${sizeText(maxBytes)}, the most deckhand reads of it. Check that the address is the right one.`
+          `${method} ${where2}: the answer is larger than ${sizeText(maxBytes)}, the most deckhand reads of it. Check that the address is the right one.`
         );
         this.method = method;
-        this.where = where;
+        this.where = where2;
         this.maxBytes = maxBytes;
         this.name = "AnswerTooLargeError";
       }
@@ -34222,10 +34222,10 @@ var init_pull_requests = __esm({
         checkBranches(head, base);
         const open3 = await this.#findOpen(head, base);
         if (!open3) return void 0;
-        const where = `pull request #${open3.number} in ${this.repository}`;
+        const where2 = `pull request #${open3.number} in ${this.repository}`;
         if (reason.trim() !== "")
           await this.#call(
-            `commenting on ${where} before closing it`,
+            `commenting on ${where2} before closing it`,
             () => this.#octokit.rest.issues.createComment({
               owner: this.#owner,
               repo: this.#repo,
@@ -34234,7 +34234,7 @@ var init_pull_requests = __esm({
             })
           );
         const { data } = await this.#call(
-          `closing ${where}`,
+          `closing ${where2}`,
           () => this.#octokit.rest.pulls.update({
             owner: this.#owner,
             repo: this.#repo,
@@ -34344,6 +34344,49 @@ var init_pull_request_host = __esm({
   }
 });
 
+// actions/engine/json-file.ts
+import { readFileSync as readFileSync2, statSync as statSync2 } from "node:fs";
+function readJsonFileSync(path5, what, maxBytes = MAX_JSON_FILE_BYTES) {
+  checkSize(statSync2(path5).size, path5, what, maxBytes);
+  return parseJson(readFileSync2(path5, "utf8"), path5, what);
+}
+function checkSize(size, path5, what, maxBytes) {
+  if (size > maxBytes)
+    throw new DeckhandError(
+      `${path5} is ${size} bytes, more than any ${what} holds (at most ${maxBytes}): it is not one.`
+    );
+}
+function parseJson(text, path5, what) {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new DeckhandError(`${path5} is not a valid ${what}: ${where(text, err)}.`);
+  }
+}
+function where(text, err) {
+  const message = err instanceof Error ? err.message : "";
+  const lineColumn2 = /line (\d+) column (\d+)/.exec(message);
+  if (lineColumn2) return `invalid JSON at line ${lineColumn2[1]}, column ${lineColumn2[2]}`;
+  const position = /position (\d+)/.exec(message);
+  if (!position) return text.trim() === "" ? "the file is empty" : "invalid JSON";
+  const offset = Math.min(Number(position[1]), text.length);
+  let line = 1;
+  let start = 0;
+  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  return `invalid JSON at line ${line}, column ${offset - start + 1}`;
+}
+var MAX_JSON_FILE_BYTES;
+var init_json_file = __esm({
+  "actions/engine/json-file.ts"() {
+    "use strict";
+    init_errors();
+    MAX_JSON_FILE_BYTES = 64 * 2 ** 20;
+  }
+});
+
 // actions/github/pr-comments.ts
 var pr_comments_exports = {};
 __export(pr_comments_exports, {
@@ -34354,7 +34397,6 @@ __export(pr_comments_exports, {
   pullRequestNumber: () => pullRequestNumber,
   upsertComments: () => upsertComments
 });
-import { readFileSync as readFileSync2 } from "node:fs";
 function pullRequestNumber(env) {
   const event = env.GITHUB_EVENT_NAME;
   const path5 = env.GITHUB_EVENT_PATH;
@@ -34362,7 +34404,7 @@ function pullRequestNumber(env) {
   if (!PULL_REQUEST_EVENTS.has(event) && event !== "issue_comment") return void 0;
   let payload;
   try {
-    payload = JSON.parse(readFileSync2(path5, "utf8"));
+    payload = readJsonFileSync(path5, "event payload");
   } catch {
     return void 0;
   }
@@ -34393,16 +34435,16 @@ async function upsertComments(comments, target) {
   const wanted = checkComments(comments);
   if (wanted.length === 0) return [];
   const octokit = githubClient(target.token, baseUrl2);
-  const where = `pull request #${target.number} in ${owner}/${repo}`;
+  const where2 = `pull request #${target.number} in ${owner}/${repo}`;
   const call = async (doing, request2, notFound = "") => {
     try {
       return await request2();
     } catch (err) {
-      throw apiError2(err, { doing, where, apiUrl: baseUrl2, notFound });
+      throw apiError2(err, { doing, where: where2, apiUrl: baseUrl2, notFound });
     }
   };
   const existing = await call(
-    `listing the comments of ${where}`,
+    `listing the comments of ${where2}`,
     () => octokit.paginate(octokit.rest.issues.listComments, {
       owner,
       repo,
@@ -34415,7 +34457,7 @@ async function upsertComments(comments, target) {
     const found = existing.find((comment) => firstLine(comment.body ?? "") === marker);
     if (!found) {
       const { data } = await call(
-        `posting the comment "${key}" on ${where}`,
+        `posting the comment "${key}" on ${where2}`,
         () => octokit.rest.issues.createComment({ owner, repo, issue_number: target.number, body })
       );
       outcomes.push({ key, action: "created", id: data.id, url: data.html_url });
@@ -34423,7 +34465,7 @@ async function upsertComments(comments, target) {
       outcomes.push({ key, action: "unchanged", id: found.id, url: found.html_url });
     } else {
       const { data } = await call(
-        `updating the comment "${key}" (${found.html_url}) on ${where}`,
+        `updating the comment "${key}" (${found.html_url}) on ${where2}`,
         () => octokit.rest.issues.updateComment({ owner, repo, comment_id: found.id, body }),
         " (or the comment was deleted meanwhile; the next run posts a new one)"
       );
@@ -34460,7 +34502,7 @@ function firstLine(body) {
   const end = body.indexOf("\n");
   return (end < 0 ? body : body.slice(0, end)).replace(/\r$/, "");
 }
-function apiError2(err, { doing, where, apiUrl, notFound }) {
+function apiError2(err, { doing, where: where2, apiUrl, notFound }) {
   if (!isHttpError(err)) return err;
   const tooLarge = answerTooLarge(err, doing);
   if (tooLarge) return tooLarge;
@@ -34490,7 +34532,7 @@ function apiError2(err, { doing, where, apiUrl, notFound }) {
           options
         );
       return new DeckhandError(
-        `The github-token may not comment on ${where} (${github}). Give the job \`permissions: pull-requests: write\`; workflows run for pull requests from forks only get a read-only token and cannot comment.`,
+        `The github-token may not comment on ${where2} (${github}). Give the job \`permissions: pull-requests: write\`; workflows run for pull requests from forks only get a read-only token and cannot comment.`,
         [],
         options
       );
@@ -34520,6 +34562,7 @@ var init_pr_comments = __esm({
   "actions/github/pr-comments.ts"() {
     "use strict";
     init_errors();
+    init_json_file();
     init_api();
     COMMENT_LIMIT = 65535;
     PULL_REQUEST_EVENTS = /* @__PURE__ */ new Set([
@@ -36224,7 +36267,7 @@ var STATE_EXTENSIONS = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
 function envProblem(refs, missing, purpose) {
   if (missing.length === 0) return void 0;
   const first = refs.find((r) => r.name === missing[0]);
-  const where = missing.map((name) => {
+  const where2 = missing.map((name) => {
     const ref = refs.find((r) => r.name === name);
     return `${name} (${ref.file}:${ref.line})`;
   });
@@ -36232,7 +36275,7 @@ function envProblem(refs, missing, purpose) {
     check: "env",
     file: first.file,
     line: first.line,
-    message: `${missing.length} environment variable(s) referenced by the state files are not set: ${where.join(", ")}. deck expands them even to ${purpose}; set them (for example from secrets) before this step.`
+    message: `${missing.length} environment variable(s) referenced by the state files are not set: ${where2.join(", ")}. deck expands them even to ${purpose}; set them (for example from secrets) before this step.`
   };
 }
 async function expandState(paths2) {
@@ -36308,7 +36351,7 @@ function checkFile(file, text) {
   const selectTags = Array.isArray(info2?.select_tags) ? info2.select_tags.filter((t) => typeof t === "string") : void 0;
   return { problems, workspace, selectTags, state };
 }
-function findDuplicates(holder, specs, at, found, where) {
+function findDuplicates(holder, specs, at, found, where2) {
   for (const collection in specs) {
     const list = holder[collection];
     if (!Array.isArray(list)) continue;
@@ -36324,7 +36367,7 @@ function findDuplicates(holder, specs, at, found, where) {
         if (first === void 0) seen.set(name, index);
         else {
           const path5 = [...at, collection, index];
-          found.push({ label: spec.label, name, where, path: path5, first: [...at, collection, first] });
+          found.push({ label: spec.label, name, where: where2, path: path5, first: [...at, collection, first] });
         }
       }
       if (spec.nested) {
@@ -38576,9 +38619,9 @@ var Redactor = class {
     const name = kind === "entities" ? collection : entity[kind === "partials" ? "type" : "name"];
     return typeof name === "string" ? this.rules.node(kind, name) : void 0;
   }
-  enter(part, where = part) {
+  enter(part, where2 = part) {
     this.path.push(part);
-    this.where.push(where);
+    this.where.push(where2);
   }
   leave() {
     this.path.pop();

@@ -1,8 +1,9 @@
-import { readFile } from 'node:fs/promises'
+import { stat } from 'node:fs/promises'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 
-import { DeckhandError, errorMessage } from '../errors.js'
+import { DeckhandError } from '../errors.js'
 import { writeFileAtomic } from '../fs-atomic.js'
+import { readJsonFile } from '../json-file.js'
 import { type FileDigest, digestFiles, listFiles } from './checksums.js'
 
 export const MANIFEST_FILE = 'manifest.json'
@@ -76,20 +77,12 @@ export async function readManifest(
     ? [resolve(input)]
     : [join(resolve(input), MANIFEST_FILE), join(dirname(resolve(input)), MANIFEST_FILE)]
   for (const path of candidates) {
-    let text: string
     try {
-      text = await readFile(path, 'utf8')
+      await stat(path)
     } catch {
       continue
     }
-    let manifest: DbManifest
-    try {
-      manifest = JSON.parse(text) as DbManifest
-    } catch (err) {
-      throw new DeckhandError(
-        `${path} is not valid JSON (${errorMessage(err)}): the backup cannot be trusted.`,
-      )
-    }
+    const manifest = (await readJsonFile(path, 'deckhand database manifest')) as DbManifest
     if (manifest?.format !== DB_MANIFEST_FORMAT || !Array.isArray(manifest.files) || !manifest.dump?.path) {
       throw new DeckhandError(
         `${path} is not a deckhand database manifest (format ${DB_MANIFEST_FORMAT}): is this a db-dump backup folder?`,

@@ -1,14 +1,16 @@
-import { readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 
 import { findOnPath } from '../deck/install.js'
 import { DeckhandError } from '../errors.js'
 import { privateTempDir, writeFileAtomic } from '../fs-atomic.js'
+import { readJsonFile } from '../json-file.js'
 import type { Logger } from '../log.js'
 import type { SyncOutcome } from '../plan/model.js'
 import { run, type RunResult } from '../process.js'
 import { scrub } from '../scrub.js'
 import { isObject } from '../state/entities.js'
+import { MAX_STATE_BYTES } from '../state/read.js'
 import {
   fileNameOf,
   renderObject,
@@ -147,7 +149,7 @@ export class TykSync implements TykWriter {
 
 /** The templates a tyk-sync dump listed in its `.tyk.json`, with their files' text. */
 async function readAssets(dir: string): Promise<{ file: string; id: string; text: string }[]> {
-  const spec = JSON.parse(await readFile(join(dir, TYK_SPEC_FILE), 'utf8')) as {
+  const spec = (await readJsonFile(join(dir, TYK_SPEC_FILE), `tyk-sync ${TYK_SPEC_FILE}`)) as {
     assets?: { file?: unknown; id?: unknown }[]
   }
   const assets: { file: string; id: string; text: string }[] = []
@@ -161,16 +163,19 @@ async function readAssets(dir: string): Promise<{ file: string; id: string; text
 
 /** The objects of a tyk-sync folder: the files its `.tyk.json` lists (templates, `assets`, are not kept). */
 export async function readTykSyncFolder(dir: string): Promise<TykObject[]> {
-  const specText = await readFile(join(dir, TYK_SPEC_FILE), 'utf8').catch(() => undefined)
-  if (specText === undefined)
+  const specPath = join(dir, TYK_SPEC_FILE)
+  if (!(await stat(specPath).catch(() => undefined)))
     throw new DeckhandError(`tyk-sync wrote no ${TYK_SPEC_FILE}: the dump is incomplete`)
-  const spec = JSON.parse(specText) as { files?: { file?: string }[]; policies?: { file?: string }[] }
+  const spec = (await readJsonFile(specPath, `tyk-sync ${TYK_SPEC_FILE}`)) as {
+    files?: { file?: string }[]
+    policies?: { file?: string }[]
+  }
   const names = [...(spec.files ?? []), ...(spec.policies ?? [])].map((entry) => entry.file)
   const objects: TykObject[] = []
   for (const name of names) {
     if (typeof name !== 'string' || name.includes('/') || name.includes('..'))
       throw new DeckhandError(`${TYK_SPEC_FILE} lists an unexpected file name: ${String(name)}`)
-    const body: unknown = JSON.parse(await readFile(join(dir, name), 'utf8'))
+    const body = await readJsonFile(join(dir, name), 'Tyk definition written by tyk-sync', MAX_STATE_BYTES)
     if (!isObject(body)) throw new DeckhandError(`tyk-sync wrote ${name}, which is not a JSON object`)
     objects.push(tykObject(body, `${name} of the tyk-sync dump`))
   }
