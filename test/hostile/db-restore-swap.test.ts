@@ -262,11 +262,13 @@ describe('db-restore with clean into a database that holds data', () => {
 
   test('the process killed mid-restore: the target is intact, and the next restore drops what the killed one left', async () => {
     const before = await populated('target_kill')
-    // Its own process group, killed as a runner kills a cancelled job: deckhand and pg_restore alike.
+    // Its own process group, killed as a runner kills a cancelled job: deckhand and pg_restore alike. What
+    // SIGKILL leaves in the temporary folder (the pgpass file) stays in the test's folder.
     const child = spawn(process.execPath, [CLI, 'db-restore', '--input', bulky, '--clean', '--jobs', '2'], {
       env: {
         PATH: process.env.PATH ?? '',
         HOME: work,
+        TMPDIR: work,
         DECKHAND_DATABASE_URL: `postgres://kong:${encodeURIComponent(PASSWORD)}@127.0.0.1:${pg.port}/target_kill`,
       },
       stdio: 'ignore',
