@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
 
 import { DeckhandError } from './errors.js'
+import { findJsonIssue, lineColumn } from './state/json-scan.js'
 
 /** Manifests and tools' index files are small; a file far larger is not what it claims to be. */
 export const MAX_JSON_FILE_BYTES = 64 * 2 ** 20
@@ -37,24 +38,16 @@ function checkSize(size: number, path: string, what: string, maxBytes: number): 
 export function parseJson(text: string, path: string, what: string): unknown {
   try {
     return JSON.parse(text) as unknown
-  } catch (err) {
-    throw new DeckhandError(`${path} is not a valid ${what}: ${where(text, err)}.`)
+  } catch {
+    throw new DeckhandError(`${path} is not a valid ${what}: ${where(text)}.`)
   }
 }
 
-/** "invalid JSON at line L, column C" from the offset V8 reports, or without a place when it gives none. */
-function where(text: string, err: unknown): string {
-  const message = err instanceof Error ? err.message : ''
-  const lineColumn = /line (\d+) column (\d+)/.exec(message)
-  if (lineColumn) return `invalid JSON at line ${lineColumn[1]}, column ${lineColumn[2]}`
-  const position = /position (\d+)/.exec(message)
-  if (!position) return text.trim() === '' ? 'the file is empty' : 'invalid JSON'
-  const offset = Math.min(Number(position[1]), text.length)
-  let line = 1
-  let start = 0
-  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
-    line++
-    start = i + 1
-  }
-  return `invalid JSON at line ${line}, column ${offset - start + 1}`
+/** Where JSON.parse's fault lies, found by the state reader's own scanner (it quotes nothing of the text). */
+function where(text: string): string {
+  if (text.trim() === '') return 'the file is empty'
+  const issue = findJsonIssue(text, true)
+  if (!issue) return 'invalid JSON'
+  const { line, col } = lineColumn(text, issue.offset)
+  return `invalid JSON at line ${line}, column ${col}`
 }

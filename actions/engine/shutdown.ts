@@ -73,11 +73,6 @@ export function forgetOnStop(path: string): void {
   paths.delete(path)
 }
 
-/** The paths and children registered now (for tests and diagnostics). */
-export function tracked(): { paths: string[]; children: number } {
-  return { paths: [...paths], children: children.size }
-}
-
 function removePaths(): number {
   let removed = 0
   for (const path of paths) {

@@ -47335,24 +47335,16 @@ function checkSize(size, path, what, maxBytes) {
 function parseJson(text, path, what) {
   try {
     return JSON.parse(text);
-  } catch (err) {
-    throw new DeckhandError(`${path} is not a valid ${what}: ${where(text, err)}.`);
+  } catch {
+    throw new DeckhandError(`${path} is not a valid ${what}: ${where(text)}.`);
   }
 }
-function where(text, err) {
-  const message = err instanceof Error ? err.message : "";
-  const lineColumn2 = /line (\d+) column (\d+)/.exec(message);
-  if (lineColumn2) return `invalid JSON at line ${lineColumn2[1]}, column ${lineColumn2[2]}`;
-  const position = /position (\d+)/.exec(message);
-  if (!position) return text.trim() === "" ? "the file is empty" : "invalid JSON";
-  const offset = Math.min(Number(position[1]), text.length);
-  let line = 1;
-  let start = 0;
-  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
-    line++;
-    start = i + 1;
-  }
-  return `invalid JSON at line ${line}, column ${offset - start + 1}`;
+function where(text) {
+  if (text.trim() === "") return "the file is empty";
+  const issue = findJsonIssue(text, true);
+  if (!issue) return "invalid JSON";
+  const { line, col } = lineColumn(text, issue.offset);
+  return `invalid JSON at line ${line}, column ${col}`;
 }
 
 // actions/engine/backup/manifest.ts

@@ -22369,10 +22369,10 @@ var require_eventsource_stream = __commonJS({
     var { Transform } = __require("node:stream");
     var { isASCIINumber, isValidLastEventId } = require_util8();
     var BOM = [239, 187, 191];
-    var LF = 10;
-    var CR = 13;
-    var COLON = 58;
-    var SPACE = 32;
+    var LF2 = 10;
+    var CR2 = 13;
+    var COLON2 = 58;
+    var SPACE2 = 32;
     var defaultMaxEventSize = buffer.kStringMaxLength;
     var DATA = Buffer.from("data");
     var EVENT = Buffer.from("event");
@@ -22484,7 +22484,7 @@ var require_eventsource_stream = __commonJS({
           callback2();
           return;
         }
-        if (this.maxEventSize > 0 && this.chunks.length >= this.maxBufferedChunks && chunk[0] !== LF && chunk[0] !== CR) {
+        if (this.maxEventSize > 0 && this.chunks.length >= this.maxBufferedChunks && chunk[0] !== LF2 && chunk[0] !== CR2) {
           callback2(createMaxEventSizeExceededError());
           return;
         }
@@ -22499,15 +22499,15 @@ var require_eventsource_stream = __commonJS({
           const byte = this.currentByte();
           if (this.eventEndCheck) {
             if (this.crlfCheck) {
-              if (byte === LF) {
+              if (byte === LF2) {
                 this.crlfCheck = false;
                 this.consumeCurrentByte();
                 continue;
               }
               this.crlfCheck = false;
             }
-            if (byte === LF || byte === CR) {
-              if (byte === CR) {
+            if (byte === LF2 || byte === CR2) {
+              if (byte === CR2) {
                 this.crlfCheck = true;
               }
               this.consumeCurrentByte();
@@ -22520,8 +22520,8 @@ var require_eventsource_stream = __commonJS({
             this.eventEndCheck = false;
             continue;
           }
-          if (byte === LF || byte === CR) {
-            if (byte === CR) {
+          if (byte === LF2 || byte === CR2) {
+            if (byte === CR2) {
               this.crlfCheck = true;
             }
             try {
@@ -22555,7 +22555,7 @@ var require_eventsource_stream = __commonJS({
         if (line.length === 0) {
           return;
         }
-        const colonPosition = line.indexOf(COLON);
+        const colonPosition = line.indexOf(COLON2);
         if (colonPosition === 0) {
           return;
         }
@@ -22564,7 +22564,7 @@ var require_eventsource_stream = __commonJS({
         if (colonPosition !== -1) {
           fieldLength = colonPosition;
           valueStart = colonPosition + 1;
-          if (line[valueStart] === SPACE) {
+          if (line[valueStart] === SPACE2) {
             ++valueStart;
           }
         }
@@ -28790,6 +28790,220 @@ var init_pull_request_host = __esm({
   }
 });
 
+// actions/engine/state/json-scan.ts
+function isSpace(c) {
+  return c === SPACE || c === LF || c === CR || c === TAB;
+}
+function skipSpace(text, i) {
+  while (i < text.length && isSpace(text.charCodeAt(i))) i++;
+  return i;
+}
+function stringEnd(text, i, strict) {
+  if (!strict) {
+    for (let from = i + 1; ; ) {
+      const quote = text.indexOf('"', from);
+      if (quote === -1) return -1;
+      let slashes = 0;
+      while (text.charCodeAt(quote - 1 - slashes) === BACKSLASH) slashes++;
+      if (slashes % 2 === 0) return quote + 1;
+      from = quote + 1;
+    }
+  }
+  for (let j2 = i + 1; j2 < text.length; j2++) {
+    const c = text.charCodeAt(j2);
+    if (c === QUOTE) return j2 + 1;
+    if (c < SPACE) return -1;
+    if (c === BACKSLASH) {
+      const e = text[j2 + 1];
+      if (e === "u") {
+        if (!/^[0-9a-fA-F]{4}$/.test(text.slice(j2 + 2, j2 + 6))) return -1;
+        j2 += 5;
+      } else if (e !== void 0 && '"\\/bfnrt'.includes(e)) j2++;
+      else return -1;
+    }
+  }
+  return -1;
+}
+function scalarEnd(text, i, strict) {
+  if (strict) {
+    SCALAR.lastIndex = i;
+    return SCALAR.test(text) ? SCALAR.lastIndex : -1;
+  }
+  let j2 = i;
+  while (j2 < text.length) {
+    const c = text.charCodeAt(j2);
+    if (c === COMMA2 || c === RBRACE || c === RBRACKET || isSpace(c)) break;
+    j2++;
+  }
+  return j2;
+}
+function findJsonIssue(text, strict) {
+  const kinds = [];
+  const keys = new OpenKeys(text);
+  let issue2;
+  const fail = (code, offset) => {
+    issue2 = { code, offset: Math.min(offset, text.length) };
+    return -1;
+  };
+  const key = (i2) => {
+    if (text.charCodeAt(i2) !== QUOTE) return fail("JSON_SYNTAX", i2);
+    const end = stringEnd(text, i2, strict);
+    if (end === -1) return fail("JSON_SYNTAX", i2);
+    if (!keys.add(i2 + 1, end - 1)) return fail("DUPLICATE_KEY", i2);
+    const colon = skipSpace(text, end);
+    if (text.charCodeAt(colon) !== COLON) return fail("JSON_SYNTAX", colon);
+    return skipSpace(text, colon + 1);
+  };
+  let i = skipSpace(text, text.charCodeAt(0) === 65279 ? 1 : 0);
+  for (; ; ) {
+    const c = text.charCodeAt(i);
+    if (c === LBRACE || c === LBRACKET) {
+      i = skipSpace(text, i + 1);
+      if (text.charCodeAt(i) === (c === LBRACE ? RBRACE : RBRACKET)) i++;
+      else {
+        if (kinds.length >= MAX_JSON_DEPTH) return { code: "TOO_DEEP", offset: i };
+        kinds.push(c === LBRACE ? OBJECT : ARRAY);
+        if (c === LBRACE) {
+          keys.open();
+          i = key(i);
+          if (i === -1) return issue2;
+        }
+        continue;
+      }
+    } else {
+      const end = c === QUOTE ? stringEnd(text, i, strict) : scalarEnd(text, i, strict);
+      if (end === -1 || end === i) return { code: "JSON_SYNTAX", offset: Math.min(i, text.length) };
+      i = end;
+    }
+    for (; ; ) {
+      i = skipSpace(text, i);
+      const kind = kinds.length === 0 ? 0 : kinds[kinds.length - 1];
+      if (kind === 0) return i < text.length ? { code: "JSON_SYNTAX", offset: i } : void 0;
+      const d = text.charCodeAt(i);
+      if (d === COMMA2) {
+        i = skipSpace(text, i + 1);
+        if (kind === OBJECT) {
+          i = key(i);
+          if (i === -1) return issue2;
+        }
+        break;
+      }
+      if (d !== (kind === OBJECT ? RBRACE : RBRACKET)) return { code: "JSON_SYNTAX", offset: i };
+      kinds.pop();
+      if (kind === OBJECT) keys.close();
+      i++;
+    }
+  }
+}
+function lineColumn(text, offset) {
+  let line = 1;
+  let start = 0;
+  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  return { line, col: offset - start + 1 };
+}
+var TAB, LF, CR, SPACE, QUOTE, COMMA2, COLON, LBRACKET, BACKSLASH, RBRACKET, LBRACE, RBRACE, OBJECT, ARRAY, LINEAR_KEYS, MAX_JSON_DEPTH, SCALAR, OpenKeys;
+var init_json_scan = __esm({
+  "actions/engine/state/json-scan.ts"() {
+    "use strict";
+    TAB = 9;
+    LF = 10;
+    CR = 13;
+    SPACE = 32;
+    QUOTE = 34;
+    COMMA2 = 44;
+    COLON = 58;
+    LBRACKET = 91;
+    BACKSLASH = 92;
+    RBRACKET = 93;
+    LBRACE = 123;
+    RBRACE = 125;
+    OBJECT = 1;
+    ARRAY = 2;
+    LINEAR_KEYS = 16;
+    MAX_JSON_DEPTH = 1e3;
+    SCALAR = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
+    OpenKeys = class {
+      constructor(text) {
+        this.text = text;
+      }
+      text;
+      /** Start and end of each key, and 1 when it holds an escape; `count` of them are in use. */
+      starts = new Int32Array(64);
+      ends = new Int32Array(64);
+      escaped = new Uint8Array(64);
+      count = 0;
+      /** Per open object: where its keys start in the lists, and its set once it has many keys. */
+      bases = [];
+      sets = [];
+      open() {
+        this.bases.push(this.count);
+        this.sets.push(void 0);
+      }
+      close() {
+        this.count = this.bases.pop();
+        this.sets.pop();
+      }
+      /** Adds the key between `start` and `end` to the innermost object; false when it has it already. */
+      add(start, end) {
+        const { text } = this;
+        let escaped = 0;
+        for (let i = start; i < end; i++) if (text.charCodeAt(i) === BACKSLASH) escaped = 1;
+        const depth = this.bases.length - 1;
+        const base = this.bases[depth];
+        const added = this.count;
+        if (added === this.starts.length) this.grow();
+        this.starts[added] = start;
+        this.ends[added] = end;
+        this.escaped[added] = escaped;
+        this.count++;
+        let set = this.sets[depth];
+        if (set === void 0 && added - base >= LINEAR_KEYS) {
+          set = /* @__PURE__ */ new Set();
+          for (let k2 = base; k2 < added; k2++) set.add(this.key(k2));
+          this.sets[depth] = set;
+        }
+        if (set !== void 0) {
+          const key = this.key(added);
+          if (set.has(key)) return false;
+          set.add(key);
+          return true;
+        }
+        for (let k2 = base; k2 < added; k2++) if (this.same(k2, added)) return false;
+        return true;
+      }
+      grow() {
+        const size = this.starts.length * 2;
+        const starts = new Int32Array(size);
+        const ends = new Int32Array(size);
+        const escaped = new Uint8Array(size);
+        starts.set(this.starts);
+        ends.set(this.ends);
+        escaped.set(this.escaped);
+        this.starts = starts;
+        this.ends = ends;
+        this.escaped = escaped;
+      }
+      key(k2) {
+        const raw = this.text.slice(this.starts[k2], this.ends[k2]);
+        return this.escaped[k2] === 1 ? JSON.parse(`"${raw}"`) : raw;
+      }
+      same(a, b2) {
+        if (this.escaped[a] === 1 || this.escaped[b2] === 1) return this.key(a) === this.key(b2);
+        const sa = this.starts[a];
+        const sb = this.starts[b2];
+        const length = this.ends[a] - sa;
+        if (length !== this.ends[b2] - sb) return false;
+        const { text } = this;
+        for (let i = 0; i < length; i++) if (text.charCodeAt(sa + i) !== text.charCodeAt(sb + i)) return false;
+        return true;
+      }
+    };
+  }
+});
+
 // actions/engine/json-file.ts
 import { readFileSync as readFileSync2, statSync as statSync3 } from "node:fs";
 function readJsonFileSync(path5, what, maxBytes = MAX_JSON_FILE_BYTES) {
@@ -28805,30 +29019,23 @@ function checkSize(size, path5, what, maxBytes) {
 function parseJson(text, path5, what) {
   try {
     return JSON.parse(text);
-  } catch (err) {
-    throw new DeckhandError(`${path5} is not a valid ${what}: ${where(text, err)}.`);
+  } catch {
+    throw new DeckhandError(`${path5} is not a valid ${what}: ${where(text)}.`);
   }
 }
-function where(text, err) {
-  const message = err instanceof Error ? err.message : "";
-  const lineColumn = /line (\d+) column (\d+)/.exec(message);
-  if (lineColumn) return `invalid JSON at line ${lineColumn[1]}, column ${lineColumn[2]}`;
-  const position = /position (\d+)/.exec(message);
-  if (!position) return text.trim() === "" ? "the file is empty" : "invalid JSON";
-  const offset = Math.min(Number(position[1]), text.length);
-  let line = 1;
-  let start = 0;
-  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
-    line++;
-    start = i + 1;
-  }
-  return `invalid JSON at line ${line}, column ${offset - start + 1}`;
+function where(text) {
+  if (text.trim() === "") return "the file is empty";
+  const issue2 = findJsonIssue(text, true);
+  if (!issue2) return "invalid JSON";
+  const { line, col } = lineColumn(text, issue2.offset);
+  return `invalid JSON at line ${line}, column ${col}`;
 }
 var MAX_JSON_FILE_BYTES;
 var init_json_file = __esm({
   "actions/engine/json-file.ts"() {
     "use strict";
     init_errors();
+    init_json_scan();
     MAX_JSON_FILE_BYTES = 64 * 2 ** 20;
   }
 });

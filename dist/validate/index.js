@@ -2318,6 +2318,438 @@ var init_errors = __esm({
   }
 });
 
+// actions/engine/state/json-scan.ts
+function isSpace(c) {
+  return c === SPACE || c === LF || c === CR || c === TAB;
+}
+function skipSpace(text, i) {
+  while (i < text.length && isSpace(text.charCodeAt(i))) i++;
+  return i;
+}
+function stringEnd(text, i, strict) {
+  if (!strict) {
+    for (let from = i + 1; ; ) {
+      const quote = text.indexOf('"', from);
+      if (quote === -1) return -1;
+      let slashes = 0;
+      while (text.charCodeAt(quote - 1 - slashes) === BACKSLASH) slashes++;
+      if (slashes % 2 === 0) return quote + 1;
+      from = quote + 1;
+    }
+  }
+  for (let j = i + 1; j < text.length; j++) {
+    const c = text.charCodeAt(j);
+    if (c === QUOTE) return j + 1;
+    if (c < SPACE) return -1;
+    if (c === BACKSLASH) {
+      const e = text[j + 1];
+      if (e === "u") {
+        if (!/^[0-9a-fA-F]{4}$/.test(text.slice(j + 2, j + 6))) return -1;
+        j += 5;
+      } else if (e !== void 0 && '"\\/bfnrt'.includes(e)) j++;
+      else return -1;
+    }
+  }
+  return -1;
+}
+function scalarEnd(text, i, strict) {
+  if (strict) {
+    SCALAR.lastIndex = i;
+    return SCALAR.test(text) ? SCALAR.lastIndex : -1;
+  }
+  let j = i;
+  while (j < text.length) {
+    const c = text.charCodeAt(j);
+    if (c === COMMA || c === RBRACE || c === RBRACKET || isSpace(c)) break;
+    j++;
+  }
+  return j;
+}
+function findJsonIssue(text, strict) {
+  const kinds = [];
+  const keys = new OpenKeys(text);
+  let issue2;
+  const fail = (code, offset) => {
+    issue2 = { code, offset: Math.min(offset, text.length) };
+    return -1;
+  };
+  const key = (i2) => {
+    if (text.charCodeAt(i2) !== QUOTE) return fail("JSON_SYNTAX", i2);
+    const end = stringEnd(text, i2, strict);
+    if (end === -1) return fail("JSON_SYNTAX", i2);
+    if (!keys.add(i2 + 1, end - 1)) return fail("DUPLICATE_KEY", i2);
+    const colon = skipSpace(text, end);
+    if (text.charCodeAt(colon) !== COLON) return fail("JSON_SYNTAX", colon);
+    return skipSpace(text, colon + 1);
+  };
+  let i = skipSpace(text, text.charCodeAt(0) === 65279 ? 1 : 0);
+  for (; ; ) {
+    const c = text.charCodeAt(i);
+    if (c === LBRACE || c === LBRACKET) {
+      i = skipSpace(text, i + 1);
+      if (text.charCodeAt(i) === (c === LBRACE ? RBRACE : RBRACKET)) i++;
+      else {
+        if (kinds.length >= MAX_JSON_DEPTH) return { code: "TOO_DEEP", offset: i };
+        kinds.push(c === LBRACE ? OBJECT : ARRAY);
+        if (c === LBRACE) {
+          keys.open();
+          i = key(i);
+          if (i === -1) return issue2;
+        }
+        continue;
+      }
+    } else {
+      const end = c === QUOTE ? stringEnd(text, i, strict) : scalarEnd(text, i, strict);
+      if (end === -1 || end === i) return { code: "JSON_SYNTAX", offset: Math.min(i, text.length) };
+      i = end;
+    }
+    for (; ; ) {
+      i = skipSpace(text, i);
+      const kind = kinds.length === 0 ? 0 : kinds[kinds.length - 1];
+      if (kind === 0) return i < text.length ? { code: "JSON_SYNTAX", offset: i } : void 0;
+      const d = text.charCodeAt(i);
+      if (d === COMMA) {
+        i = skipSpace(text, i + 1);
+        if (kind === OBJECT) {
+          i = key(i);
+          if (i === -1) return issue2;
+        }
+        break;
+      }
+      if (d !== (kind === OBJECT ? RBRACE : RBRACKET)) return { code: "JSON_SYNTAX", offset: i };
+      kinds.pop();
+      if (kind === OBJECT) keys.close();
+      i++;
+    }
+  }
+}
+function wantedTree(paths2) {
+  const root = {};
+  paths2.forEach((path5, index) => {
+    let node = root;
+    for (const part of path5) {
+      let child3;
+      if (typeof part === "number") {
+        node.items ??= [];
+        child3 = node.items[part] ??= {};
+      } else {
+        const keys = node.keys ??= [];
+        const byKey = node.byKey ??= [];
+        const at = keys.indexOf(part);
+        if (at === -1) {
+          keys.push(part);
+          byKey.push(child3 = {});
+        } else child3 = byKey[at];
+      }
+      node = child3;
+    }
+    ;
+    (node.ends ??= []).push(index);
+  });
+  return root;
+}
+function locateJson(text, paths2) {
+  const lines = new Array(paths2.length).fill(void 0);
+  const missed = locateInOrder(text, paths2, lines);
+  if (missed.length > 0) {
+    const found = locateByTree(
+      text,
+      missed.map((index) => paths2[index])
+    );
+    missed.forEach((index, k) => lines[index] = found[k]);
+  }
+  return lines;
+}
+function locateInOrder(text, paths2, lines) {
+  const missed = [];
+  if (paths2.length === 0) return missed;
+  const kinds = [];
+  const indices = [];
+  const keyStarts = [];
+  const keyEnds = [];
+  let next = 0;
+  let matched = 0;
+  let line = 1;
+  const skip = (i2) => {
+    for (; i2 < text.length; i2++) {
+      const c = text.charCodeAt(i2);
+      if (c === LF) line++;
+      else if (!isSpace(c)) break;
+    }
+    return i2;
+  };
+  const partMatches = (d) => {
+    const want = paths2[next][d];
+    if (kinds[d] === ARRAY) return want === indices[d];
+    if (typeof want !== "string") return false;
+    const start = keyStarts[d];
+    const end = keyEnds[d];
+    if (want.length === end - start && text.startsWith(want, start)) return true;
+    for (let j = start; j < end; j++)
+      if (text.charCodeAt(j) === BACKSLASH) return JSON.parse(`"${text.slice(start, end)}"`) === want;
+    return false;
+  };
+  const advance = () => {
+    next++;
+    matched = 0;
+    if (next === paths2.length) return;
+    const path5 = paths2[next];
+    while (matched < kinds.length && matched < path5.length && partMatches(matched)) matched++;
+  };
+  const atValue = () => {
+    const depth = kinds.length;
+    while (next < paths2.length && matched === depth && paths2[next].length === depth) {
+      lines[next] = line;
+      advance();
+    }
+  };
+  const leave = (d) => {
+    while (next < paths2.length && matched > d) {
+      missed.push(next);
+      advance();
+    }
+  };
+  const enter = (d) => {
+    if (next < paths2.length && matched === d && paths2[next].length > d && partMatches(d)) matched = d + 1;
+  };
+  const readKey = (i2, d) => {
+    const end = stringEnd(text, i2, false);
+    keyStarts[d] = i2 + 1;
+    keyEnds[d] = end - 1;
+    enter(d);
+    return skip(skip(end) + 1);
+  };
+  let i = skip(text.charCodeAt(0) === 65279 ? 1 : 0);
+  while (next < paths2.length && i < text.length) {
+    atValue();
+    const c = text.charCodeAt(i);
+    if (c === LBRACE || c === LBRACKET) {
+      i = skip(i + 1);
+      if (text.charCodeAt(i) === (c === LBRACE ? RBRACE : RBRACKET)) i++;
+      else {
+        const d = kinds.length;
+        kinds.push(c === LBRACE ? OBJECT : ARRAY);
+        if (c === LBRACE) i = readKey(i, d);
+        else {
+          indices[d] = 0;
+          enter(d);
+        }
+        continue;
+      }
+    } else if (c === QUOTE) i = stringEnd(text, i, false);
+    else i = scalarEnd(text, i, false);
+    for (; ; ) {
+      i = skip(i);
+      if (kinds.length === 0 || i >= text.length) break;
+      const d = kinds.length - 1;
+      leave(d);
+      if (text.charCodeAt(i) === COMMA) {
+        i = skip(i + 1);
+        if (kinds[d] === OBJECT) i = readKey(i, d);
+        else {
+          indices[d]++;
+          enter(d);
+        }
+        break;
+      }
+      kinds.pop();
+      i++;
+    }
+  }
+  for (; next < paths2.length; next++) missed.push(next);
+  return missed;
+}
+function locateByTree(text, paths2) {
+  const lines = paths2.map(() => void 0);
+  let missing = paths2.length;
+  const kinds = [];
+  const nodes = [];
+  const indices = [];
+  let line = 1;
+  const skip = (i2) => {
+    for (; i2 < text.length; i2++) {
+      const c = text.charCodeAt(i2);
+      if (c === LF) line++;
+      else if (!isSpace(c)) break;
+    }
+    return i2;
+  };
+  let wanted;
+  const readKey = (i2) => {
+    const end = stringEnd(text, i2, false);
+    const parent = nodes[nodes.length - 1];
+    wanted = parent?.keys === void 0 ? void 0 : wantedKey(parent, i2 + 1, end - 1);
+    return skip(skip(end) + 1);
+  };
+  const wantedKey = (parent, start, end) => {
+    const keys = parent.keys;
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k];
+      if (key.length === end - start && text.startsWith(key, start)) return parent.byKey[k];
+    }
+    for (let j = start; j < end; j++) {
+      if (text.charCodeAt(j) === BACKSLASH) {
+        const at = keys.indexOf(JSON.parse(`"${text.slice(start, end)}"`));
+        return at === -1 ? void 0 : parent.byKey[at];
+      }
+    }
+    return void 0;
+  };
+  let i = skip(text.charCodeAt(0) === 65279 ? 1 : 0);
+  let node = wantedTree(paths2);
+  while (missing > 0 && i < text.length) {
+    if (node !== void 0) {
+      if (node.ends !== void 0) {
+        for (const index of node.ends) lines[index] = line;
+        missing -= node.ends.length;
+      }
+      if (node.keys === void 0 && node.items === void 0) node = void 0;
+    }
+    const c = text.charCodeAt(i);
+    if (c === LBRACE || c === LBRACKET) {
+      i = skip(i + 1);
+      if (text.charCodeAt(i) === (c === LBRACE ? RBRACE : RBRACKET)) i++;
+      else {
+        kinds.push(c === LBRACE ? OBJECT : ARRAY);
+        nodes.push(node);
+        indices.push(0);
+        if (c === LBRACE) {
+          i = readKey(i);
+          node = wanted;
+        } else node = node?.items?.[0];
+        continue;
+      }
+    } else if (c === QUOTE) i = stringEnd(text, i, false);
+    else i = scalarEnd(text, i, false);
+    for (; ; ) {
+      i = skip(i);
+      if (kinds.length === 0 || i >= text.length) return lines;
+      const kind = kinds[kinds.length - 1];
+      if (text.charCodeAt(i) === COMMA) {
+        i = skip(i + 1);
+        if (kind === OBJECT) {
+          i = readKey(i);
+          node = wanted;
+        } else node = nodes[nodes.length - 1]?.items?.[++indices[indices.length - 1]];
+        break;
+      }
+      kinds.pop();
+      nodes.pop();
+      indices.pop();
+      i++;
+    }
+  }
+  return lines;
+}
+function lineColumn(text, offset) {
+  let line = 1;
+  let start = 0;
+  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  return { line, col: offset - start + 1 };
+}
+var TAB, LF, CR, SPACE, QUOTE, COMMA, COLON, LBRACKET, BACKSLASH, RBRACKET, LBRACE, RBRACE, OBJECT, ARRAY, LINEAR_KEYS, MAX_JSON_DEPTH, SCALAR, OpenKeys;
+var init_json_scan = __esm({
+  "actions/engine/state/json-scan.ts"() {
+    "use strict";
+    TAB = 9;
+    LF = 10;
+    CR = 13;
+    SPACE = 32;
+    QUOTE = 34;
+    COMMA = 44;
+    COLON = 58;
+    LBRACKET = 91;
+    BACKSLASH = 92;
+    RBRACKET = 93;
+    LBRACE = 123;
+    RBRACE = 125;
+    OBJECT = 1;
+    ARRAY = 2;
+    LINEAR_KEYS = 16;
+    MAX_JSON_DEPTH = 1e3;
+    SCALAR = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
+    OpenKeys = class {
+      constructor(text) {
+        this.text = text;
+      }
+      text;
+      /** Start and end of each key, and 1 when it holds an escape; `count` of them are in use. */
+      starts = new Int32Array(64);
+      ends = new Int32Array(64);
+      escaped = new Uint8Array(64);
+      count = 0;
+      /** Per open object: where its keys start in the lists, and its set once it has many keys. */
+      bases = [];
+      sets = [];
+      open() {
+        this.bases.push(this.count);
+        this.sets.push(void 0);
+      }
+      close() {
+        this.count = this.bases.pop();
+        this.sets.pop();
+      }
+      /** Adds the key between `start` and `end` to the innermost object; false when it has it already. */
+      add(start, end) {
+        const { text } = this;
+        let escaped = 0;
+        for (let i = start; i < end; i++) if (text.charCodeAt(i) === BACKSLASH) escaped = 1;
+        const depth = this.bases.length - 1;
+        const base = this.bases[depth];
+        const added = this.count;
+        if (added === this.starts.length) this.grow();
+        this.starts[added] = start;
+        this.ends[added] = end;
+        this.escaped[added] = escaped;
+        this.count++;
+        let set = this.sets[depth];
+        if (set === void 0 && added - base >= LINEAR_KEYS) {
+          set = /* @__PURE__ */ new Set();
+          for (let k = base; k < added; k++) set.add(this.key(k));
+          this.sets[depth] = set;
+        }
+        if (set !== void 0) {
+          const key = this.key(added);
+          if (set.has(key)) return false;
+          set.add(key);
+          return true;
+        }
+        for (let k = base; k < added; k++) if (this.same(k, added)) return false;
+        return true;
+      }
+      grow() {
+        const size = this.starts.length * 2;
+        const starts = new Int32Array(size);
+        const ends = new Int32Array(size);
+        const escaped = new Uint8Array(size);
+        starts.set(this.starts);
+        ends.set(this.ends);
+        escaped.set(this.escaped);
+        this.starts = starts;
+        this.ends = ends;
+        this.escaped = escaped;
+      }
+      key(k) {
+        const raw = this.text.slice(this.starts[k], this.ends[k]);
+        return this.escaped[k] === 1 ? JSON.parse(`"${raw}"`) : raw;
+      }
+      same(a, b) {
+        if (this.escaped[a] === 1 || this.escaped[b] === 1) return this.key(a) === this.key(b);
+        const sa = this.starts[a];
+        const sb = this.starts[b];
+        const length = this.ends[a] - sa;
+        if (length !== this.ends[b] - sb) return false;
+        const { text } = this;
+        for (let i = 0; i < length; i++) if (text.charCodeAt(sa + i) !== text.charCodeAt(sb + i)) return false;
+        return true;
+      }
+    };
+  }
+});
+
 // node_modules/yaml/dist/nodes/identity.js
 var require_identity = __commonJS({
   "node_modules/yaml/dist/nodes/identity.js"(exports) {
@@ -34359,30 +34791,23 @@ function checkSize(size, path5, what, maxBytes) {
 function parseJson(text, path5, what) {
   try {
     return JSON.parse(text);
-  } catch (err) {
-    throw new DeckhandError(`${path5} is not a valid ${what}: ${where(text, err)}.`);
+  } catch {
+    throw new DeckhandError(`${path5} is not a valid ${what}: ${where(text)}.`);
   }
 }
-function where(text, err) {
-  const message = err instanceof Error ? err.message : "";
-  const lineColumn2 = /line (\d+) column (\d+)/.exec(message);
-  if (lineColumn2) return `invalid JSON at line ${lineColumn2[1]}, column ${lineColumn2[2]}`;
-  const position = /position (\d+)/.exec(message);
-  if (!position) return text.trim() === "" ? "the file is empty" : "invalid JSON";
-  const offset = Math.min(Number(position[1]), text.length);
-  let line = 1;
-  let start = 0;
-  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
-    line++;
-    start = i + 1;
-  }
-  return `invalid JSON at line ${line}, column ${offset - start + 1}`;
+function where(text) {
+  if (text.trim() === "") return "the file is empty";
+  const issue2 = findJsonIssue(text, true);
+  if (!issue2) return "invalid JSON";
+  const { line, col } = lineColumn(text, issue2.offset);
+  return `invalid JSON at line ${line}, column ${col}`;
 }
 var MAX_JSON_FILE_BYTES;
 var init_json_file = __esm({
   "actions/engine/json-file.ts"() {
     "use strict";
     init_errors();
+    init_json_scan();
     MAX_JSON_FILE_BYTES = 64 * 2 ** 20;
   }
 });
@@ -35425,436 +35850,12 @@ function walkEntities(content, visit2) {
 
 // actions/engine/state/read.ts
 init_errors();
+init_json_scan();
 import { readFile, stat } from "node:fs/promises";
-
-// actions/engine/state/json-scan.ts
-var TAB = 9;
-var LF = 10;
-var CR = 13;
-var SPACE = 32;
-var QUOTE = 34;
-var COMMA = 44;
-var COLON = 58;
-var LBRACKET = 91;
-var BACKSLASH = 92;
-var RBRACKET = 93;
-var LBRACE = 123;
-var RBRACE = 125;
-var OBJECT = 1;
-var ARRAY = 2;
-var LINEAR_KEYS = 16;
-var MAX_JSON_DEPTH = 1e3;
-function isSpace(c) {
-  return c === SPACE || c === LF || c === CR || c === TAB;
-}
-function skipSpace(text, i) {
-  while (i < text.length && isSpace(text.charCodeAt(i))) i++;
-  return i;
-}
-function stringEnd(text, i, strict) {
-  if (!strict) {
-    for (let from = i + 1; ; ) {
-      const quote = text.indexOf('"', from);
-      if (quote === -1) return -1;
-      let slashes = 0;
-      while (text.charCodeAt(quote - 1 - slashes) === BACKSLASH) slashes++;
-      if (slashes % 2 === 0) return quote + 1;
-      from = quote + 1;
-    }
-  }
-  for (let j = i + 1; j < text.length; j++) {
-    const c = text.charCodeAt(j);
-    if (c === QUOTE) return j + 1;
-    if (c < SPACE) return -1;
-    if (c === BACKSLASH) {
-      const e = text[j + 1];
-      if (e === "u") {
-        if (!/^[0-9a-fA-F]{4}$/.test(text.slice(j + 2, j + 6))) return -1;
-        j += 5;
-      } else if (e !== void 0 && '"\\/bfnrt'.includes(e)) j++;
-      else return -1;
-    }
-  }
-  return -1;
-}
-function scalarEnd(text, i, strict) {
-  if (strict) {
-    SCALAR.lastIndex = i;
-    return SCALAR.test(text) ? SCALAR.lastIndex : -1;
-  }
-  let j = i;
-  while (j < text.length) {
-    const c = text.charCodeAt(j);
-    if (c === COMMA || c === RBRACE || c === RBRACKET || isSpace(c)) break;
-    j++;
-  }
-  return j;
-}
-var SCALAR = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
-var OpenKeys = class {
-  constructor(text) {
-    this.text = text;
-  }
-  text;
-  /** Start and end of each key, and 1 when it holds an escape; `count` of them are in use. */
-  starts = new Int32Array(64);
-  ends = new Int32Array(64);
-  escaped = new Uint8Array(64);
-  count = 0;
-  /** Per open object: where its keys start in the lists, and its set once it has many keys. */
-  bases = [];
-  sets = [];
-  open() {
-    this.bases.push(this.count);
-    this.sets.push(void 0);
-  }
-  close() {
-    this.count = this.bases.pop();
-    this.sets.pop();
-  }
-  /** Adds the key between `start` and `end` to the innermost object; false when it has it already. */
-  add(start, end) {
-    const { text } = this;
-    let escaped = 0;
-    for (let i = start; i < end; i++) if (text.charCodeAt(i) === BACKSLASH) escaped = 1;
-    const depth = this.bases.length - 1;
-    const base = this.bases[depth];
-    const added = this.count;
-    if (added === this.starts.length) this.grow();
-    this.starts[added] = start;
-    this.ends[added] = end;
-    this.escaped[added] = escaped;
-    this.count++;
-    let set = this.sets[depth];
-    if (set === void 0 && added - base >= LINEAR_KEYS) {
-      set = /* @__PURE__ */ new Set();
-      for (let k = base; k < added; k++) set.add(this.key(k));
-      this.sets[depth] = set;
-    }
-    if (set !== void 0) {
-      const key = this.key(added);
-      if (set.has(key)) return false;
-      set.add(key);
-      return true;
-    }
-    for (let k = base; k < added; k++) if (this.same(k, added)) return false;
-    return true;
-  }
-  grow() {
-    const size = this.starts.length * 2;
-    const starts = new Int32Array(size);
-    const ends = new Int32Array(size);
-    const escaped = new Uint8Array(size);
-    starts.set(this.starts);
-    ends.set(this.ends);
-    escaped.set(this.escaped);
-    this.starts = starts;
-    this.ends = ends;
-    this.escaped = escaped;
-  }
-  key(k) {
-    const raw = this.text.slice(this.starts[k], this.ends[k]);
-    return this.escaped[k] === 1 ? JSON.parse(`"${raw}"`) : raw;
-  }
-  same(a, b) {
-    if (this.escaped[a] === 1 || this.escaped[b] === 1) return this.key(a) === this.key(b);
-    const sa = this.starts[a];
-    const sb = this.starts[b];
-    const length = this.ends[a] - sa;
-    if (length !== this.ends[b] - sb) return false;
-    const { text } = this;
-    for (let i = 0; i < length; i++) if (text.charCodeAt(sa + i) !== text.charCodeAt(sb + i)) return false;
-    return true;
-  }
-};
-function findJsonIssue(text, strict) {
-  const kinds = [];
-  const keys = new OpenKeys(text);
-  let issue2;
-  const fail = (code, offset) => {
-    issue2 = { code, offset: Math.min(offset, text.length) };
-    return -1;
-  };
-  const key = (i2) => {
-    if (text.charCodeAt(i2) !== QUOTE) return fail("JSON_SYNTAX", i2);
-    const end = stringEnd(text, i2, strict);
-    if (end === -1) return fail("JSON_SYNTAX", i2);
-    if (!keys.add(i2 + 1, end - 1)) return fail("DUPLICATE_KEY", i2);
-    const colon = skipSpace(text, end);
-    if (text.charCodeAt(colon) !== COLON) return fail("JSON_SYNTAX", colon);
-    return skipSpace(text, colon + 1);
-  };
-  let i = skipSpace(text, text.charCodeAt(0) === 65279 ? 1 : 0);
-  for (; ; ) {
-    const c = text.charCodeAt(i);
-    if (c === LBRACE || c === LBRACKET) {
-      i = skipSpace(text, i + 1);
-      if (text.charCodeAt(i) === (c === LBRACE ? RBRACE : RBRACKET)) i++;
-      else {
-        if (kinds.length >= MAX_JSON_DEPTH) return { code: "TOO_DEEP", offset: i };
-        kinds.push(c === LBRACE ? OBJECT : ARRAY);
-        if (c === LBRACE) {
-          keys.open();
-          i = key(i);
-          if (i === -1) return issue2;
-        }
-        continue;
-      }
-    } else {
-      const end = c === QUOTE ? stringEnd(text, i, strict) : scalarEnd(text, i, strict);
-      if (end === -1 || end === i) return { code: "JSON_SYNTAX", offset: Math.min(i, text.length) };
-      i = end;
-    }
-    for (; ; ) {
-      i = skipSpace(text, i);
-      const kind = kinds.length === 0 ? 0 : kinds[kinds.length - 1];
-      if (kind === 0) return i < text.length ? { code: "JSON_SYNTAX", offset: i } : void 0;
-      const d = text.charCodeAt(i);
-      if (d === COMMA) {
-        i = skipSpace(text, i + 1);
-        if (kind === OBJECT) {
-          i = key(i);
-          if (i === -1) return issue2;
-        }
-        break;
-      }
-      if (d !== (kind === OBJECT ? RBRACE : RBRACKET)) return { code: "JSON_SYNTAX", offset: i };
-      kinds.pop();
-      if (kind === OBJECT) keys.close();
-      i++;
-    }
-  }
-}
-function wantedTree(paths2) {
-  const root = {};
-  paths2.forEach((path5, index) => {
-    let node = root;
-    for (const part of path5) {
-      let child3;
-      if (typeof part === "number") {
-        node.items ??= [];
-        child3 = node.items[part] ??= {};
-      } else {
-        const keys = node.keys ??= [];
-        const byKey = node.byKey ??= [];
-        const at = keys.indexOf(part);
-        if (at === -1) {
-          keys.push(part);
-          byKey.push(child3 = {});
-        } else child3 = byKey[at];
-      }
-      node = child3;
-    }
-    ;
-    (node.ends ??= []).push(index);
-  });
-  return root;
-}
-function locateJson(text, paths2) {
-  const lines = new Array(paths2.length).fill(void 0);
-  const missed = locateInOrder(text, paths2, lines);
-  if (missed.length > 0) {
-    const found = locateByTree(
-      text,
-      missed.map((index) => paths2[index])
-    );
-    missed.forEach((index, k) => lines[index] = found[k]);
-  }
-  return lines;
-}
-function locateInOrder(text, paths2, lines) {
-  const missed = [];
-  if (paths2.length === 0) return missed;
-  const kinds = [];
-  const indices = [];
-  const keyStarts = [];
-  const keyEnds = [];
-  let next = 0;
-  let matched = 0;
-  let line = 1;
-  const skip = (i2) => {
-    for (; i2 < text.length; i2++) {
-      const c = text.charCodeAt(i2);
-      if (c === LF) line++;
-      else if (!isSpace(c)) break;
-    }
-    return i2;
-  };
-  const partMatches = (d) => {
-    const want = paths2[next][d];
-    if (kinds[d] === ARRAY) return want === indices[d];
-    if (typeof want !== "string") return false;
-    const start = keyStarts[d];
-    const end = keyEnds[d];
-    if (want.length === end - start && text.startsWith(want, start)) return true;
-    for (let j = start; j < end; j++)
-      if (text.charCodeAt(j) === BACKSLASH) return JSON.parse(`"${text.slice(start, end)}"`) === want;
-    return false;
-  };
-  const advance = () => {
-    next++;
-    matched = 0;
-    if (next === paths2.length) return;
-    const path5 = paths2[next];
-    while (matched < kinds.length && matched < path5.length && partMatches(matched)) matched++;
-  };
-  const atValue = () => {
-    const depth = kinds.length;
-    while (next < paths2.length && matched === depth && paths2[next].length === depth) {
-      lines[next] = line;
-      advance();
-    }
-  };
-  const leave = (d) => {
-    while (next < paths2.length && matched > d) {
-      missed.push(next);
-      advance();
-    }
-  };
-  const enter = (d) => {
-    if (next < paths2.length && matched === d && paths2[next].length > d && partMatches(d)) matched = d + 1;
-  };
-  const readKey = (i2, d) => {
-    const end = stringEnd(text, i2, false);
-    keyStarts[d] = i2 + 1;
-    keyEnds[d] = end - 1;
-    enter(d);
-    return skip(skip(end) + 1);
-  };
-  let i = skip(text.charCodeAt(0) === 65279 ? 1 : 0);
-  while (next < paths2.length && i < text.length) {
-    atValue();
-    const c = text.charCodeAt(i);
-    if (c === LBRACE || c === LBRACKET) {
-      i = skip(i + 1);
-      if (text.charCodeAt(i) === (c === LBRACE ? RBRACE : RBRACKET)) i++;
-      else {
-        const d = kinds.length;
-        kinds.push(c === LBRACE ? OBJECT : ARRAY);
-        if (c === LBRACE) i = readKey(i, d);
-        else {
-          indices[d] = 0;
-          enter(d);
-        }
-        continue;
-      }
-    } else if (c === QUOTE) i = stringEnd(text, i, false);
-    else i = scalarEnd(text, i, false);
-    for (; ; ) {
-      i = skip(i);
-      if (kinds.length === 0 || i >= text.length) break;
-      const d = kinds.length - 1;
-      leave(d);
-      if (text.charCodeAt(i) === COMMA) {
-        i = skip(i + 1);
-        if (kinds[d] === OBJECT) i = readKey(i, d);
-        else {
-          indices[d]++;
-          enter(d);
-        }
-        break;
-      }
-      kinds.pop();
-      i++;
-    }
-  }
-  for (; next < paths2.length; next++) missed.push(next);
-  return missed;
-}
-function locateByTree(text, paths2) {
-  const lines = paths2.map(() => void 0);
-  let missing = paths2.length;
-  const kinds = [];
-  const nodes = [];
-  const indices = [];
-  let line = 1;
-  const skip = (i2) => {
-    for (; i2 < text.length; i2++) {
-      const c = text.charCodeAt(i2);
-      if (c === LF) line++;
-      else if (!isSpace(c)) break;
-    }
-    return i2;
-  };
-  let wanted;
-  const readKey = (i2) => {
-    const end = stringEnd(text, i2, false);
-    const parent = nodes[nodes.length - 1];
-    wanted = parent?.keys === void 0 ? void 0 : wantedKey(parent, i2 + 1, end - 1);
-    return skip(skip(end) + 1);
-  };
-  const wantedKey = (parent, start, end) => {
-    const keys = parent.keys;
-    for (let k = 0; k < keys.length; k++) {
-      const key = keys[k];
-      if (key.length === end - start && text.startsWith(key, start)) return parent.byKey[k];
-    }
-    for (let j = start; j < end; j++) {
-      if (text.charCodeAt(j) === BACKSLASH) {
-        const at = keys.indexOf(JSON.parse(`"${text.slice(start, end)}"`));
-        return at === -1 ? void 0 : parent.byKey[at];
-      }
-    }
-    return void 0;
-  };
-  let i = skip(text.charCodeAt(0) === 65279 ? 1 : 0);
-  let node = wantedTree(paths2);
-  while (missing > 0 && i < text.length) {
-    if (node !== void 0) {
-      if (node.ends !== void 0) {
-        for (const index of node.ends) lines[index] = line;
-        missing -= node.ends.length;
-      }
-      if (node.keys === void 0 && node.items === void 0) node = void 0;
-    }
-    const c = text.charCodeAt(i);
-    if (c === LBRACE || c === LBRACKET) {
-      i = skip(i + 1);
-      if (text.charCodeAt(i) === (c === LBRACE ? RBRACE : RBRACKET)) i++;
-      else {
-        kinds.push(c === LBRACE ? OBJECT : ARRAY);
-        nodes.push(node);
-        indices.push(0);
-        if (c === LBRACE) {
-          i = readKey(i);
-          node = wanted;
-        } else node = node?.items?.[0];
-        continue;
-      }
-    } else if (c === QUOTE) i = stringEnd(text, i, false);
-    else i = scalarEnd(text, i, false);
-    for (; ; ) {
-      i = skip(i);
-      if (kinds.length === 0 || i >= text.length) return lines;
-      const kind = kinds[kinds.length - 1];
-      if (text.charCodeAt(i) === COMMA) {
-        i = skip(i + 1);
-        if (kind === OBJECT) {
-          i = readKey(i);
-          node = wanted;
-        } else node = nodes[nodes.length - 1]?.items?.[++indices[indices.length - 1]];
-        break;
-      }
-      kinds.pop();
-      nodes.pop();
-      indices.pop();
-      i++;
-    }
-  }
-  return lines;
-}
-function lineColumn(text, offset) {
-  let line = 1;
-  let start = 0;
-  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
-    line++;
-    start = i + 1;
-  }
-  return { line, col: offset - start + 1 };
-}
 
 // actions/engine/state/yaml-read.ts
 var import_yaml = __toESM(require_dist(), 1);
+init_json_scan();
 var MAX_ALIAS_COUNT = 1e4;
 var MAX_ALIAS_VALUES = 1e6;
 var CHUNK_CHARS = 16 * 1024;
