@@ -2,7 +2,8 @@
 # Installs what deckhand's tests need on a Debian machine, idempotently:
 #  - system packages: git; PostgreSQL (server and client: the tests start throwaway servers with its initdb and
 #    postgres, and dump them with its pg_dump); Redis (redis-server, and redis-tools for redis-cli and
-#    redis-check-rdb). Debian's own versions, whatever they are: the tests find the newest
+#    redis-check-rdb); age (the tests check that deckhand's encrypted files and the age tool read each other's).
+#    Debian's own versions, whatever they are: the tests find the newest
 #    /usr/lib/postgresql/*/bin. A package may create and start a default server of its own (where the machine
 #    runs services at all); the tests never use it,
 #  - Node.js 24, the runtime GitHub runs `node24` actions on, from the npm registry's node-linux-* package,
@@ -10,7 +11,7 @@
 set -euo pipefail
 
 tools="${DECKHAND_TOOLS:-/opt/deckhand}"
-packages=(git ca-certificates postgresql postgresql-client redis-server redis-tools)
+packages=(git ca-certificates postgresql postgresql-client redis-server redis-tools age)
 
 missing=()
 for p in "${packages[@]}"; do
