@@ -27,14 +27,19 @@ export const ENTRIES = {
   // @actions/artifact and the Azure SDK under it are 2.7 MiB: one shared bundle, loaded by the steps that upload
   // or download, instead of a copy inside every action.
   artifact: 'actions/github/artifact-library.ts',
+  // The AWS SDK's S3 client, likewise: loaded only by steps whose store is s3://.
+  s3: 'actions/engine/store/s3-library.ts',
 }
 
-/** Points the actions' dynamic import of @actions/artifact at the shared bundle beside them. */
+/** Points the actions' dynamic imports of @actions/artifact and the S3 library at the shared bundles beside them. */
 const sharedArtifactLibrary = {
-  name: 'shared-artifact-library',
+  name: 'shared-libraries',
   setup(b) {
     b.onResolve({ filter: /^@actions\/artifact$/ }, (args) =>
       args.kind === 'dynamic-import' ? { path: '../artifact/index.js', external: true } : undefined,
+    )
+    b.onResolve({ filter: /\/s3-library\.js$/ }, (args) =>
+      args.kind === 'dynamic-import' ? { path: '../s3/index.js', external: true } : undefined,
     )
   },
 }

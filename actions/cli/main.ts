@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
 
 import { append, maxOf } from '../engine/arrays.js'
+import { backupsCommand } from './backups.js'
 import { DirToolStore } from '../engine/deck/dir-store.js'
 import { DeckhandError, asExpectedError, errorMessage, isDeckhandError } from '../engine/errors.js'
 import { writeFileAtomic } from '../engine/fs-atomic.js'
@@ -29,6 +30,7 @@ function usage(): string {
     '',
     'Commands:',
     ...Object.values(COMMANDS).map((c) => `  ${c.name.padEnd(14)} ${c.summary}`),
+    `  ${'backups'.padEnd(14)} List or prune the backups in a folder or S3 store (deckhand backups --help).`,
     `  ${'redact'.padEnd(14)} Replace secrets in existing deck files with \${{ env "DECK_…" }} references, in place.`,
     '',
     'Every option can also be set through an environment variable: --kong-addr as DECKHAND_KONG_ADDR, and so on.',
@@ -216,6 +218,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0
     }
     if (command === 'redact') return await redactFiles(rest)
+    if (command === 'backups') return await backupsCommand(rest, stderrLogger(false), renderText)
     const spec = COMMANDS[command]
     if (!spec) {
       process.stderr.write(`deckhand: unknown command "${command}"\n\n${usage()}\n`)

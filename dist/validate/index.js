@@ -35364,6 +35364,75 @@ var artifactDownloadInputs = {
     description: "Token to download an artifact of another workflow run."
   }
 };
+var storeInputs = (fallback, source) => ({
+  store: {
+    type: "string",
+    ...fallback ? { default: fallback } : {},
+    description: (fallback === "artifact" ? "Where the backup is kept: artifact (a workflow artifact, as before), " : "Also keep the dump in a store: ") + "a local or mounted folder, or s3://bucket/prefix (AWS S3, or any S3-compatible service with store-endpoint). In a folder or bucket each backup is <kind>/<source>/<UTC time>-<id>/, its manifest written last."
+  },
+  "store-endpoint": {
+    type: "string",
+    description: "URL of an S3-compatible service (MinIO, Ceph, R2\u2026), addressed path-style. Default: AWS's endpoint for the region. Credentials always come from the AWS credential chain (in GitHub Actions: aws-actions/configure-aws-credentials with OIDC), never from inputs."
+  },
+  "store-region": {
+    type: "string",
+    description: "AWS region of the bucket. Default: AWS_REGION, or the profile."
+  },
+  "backup-source": {
+    type: "string",
+    description: `Name of what is backed up: the <source> part of the store layout. Default: ${source}.`
+  },
+  "age-recipients": {
+    type: "list",
+    description: "age public keys (age1\u2026, one per line; # comments allowed) to encrypt the backup to before it leaves the machine. The step needs no private key; restores take age-identity."
+  },
+  "keep-last": retention("the n newest backups"),
+  "keep-daily": retention("the newest backup of each of the last n days that have one"),
+  "keep-weekly": retention("the newest backup of each of the last n ISO weeks that have one"),
+  "keep-monthly": retention("the newest backup of each of the last n months that have one")
+});
+function retention(what) {
+  return {
+    type: "integer",
+    min: 0,
+    max: 1e5,
+    description: `Retention in the store (of this kind and source), as restic's forget: keep ${what}. Deletes only backups deckhand wrote, never the newest one nor the newest verified one. Default: keep everything.`
+  };
+}
+var storeReadInputs = {
+  store: {
+    type: "string",
+    description: "The folder or s3://bucket/prefix db-dump or files-backup stored to: then name the backup latest, by its name (20261206T071500Z-3f9a1c) or by an ISO time (the newest at or before it). Only complete backups (manifest present) are picked; every object is checked against the manifest before anything is restored."
+  },
+  "store-endpoint": {
+    type: "string",
+    description: "URL of an S3-compatible service (path-style). Default: AWS. Credentials come from the AWS credential chain."
+  },
+  "store-region": {
+    type: "string",
+    description: "AWS region of the bucket. Default: AWS_REGION, or the profile."
+  },
+  "backup-source": {
+    type: "string",
+    description: "Which source to pick from, when the store holds backups of several."
+  },
+  "age-identity": {
+    type: "string",
+    secret: true,
+    description: "Content of an age key file (AGE-SECRET-KEY-1\u2026 lines), or the path of one, to decrypt backups encrypted with age-recipients."
+  }
+};
+for (const [name, spec] of Object.entries(storeInputs("", "the output folder name")))
+  if (name !== "age-recipients") COMMANDS.dump.inputs[name] = spec;
+var storeOutputs = {
+  stored: "Where the backup went in a folder or S3 store (empty for artifact).",
+  "backup-name": "Its name in the store: <UTC time>-<id>.",
+  encrypted: "true when the stored files are encrypted with age.",
+  pruned: "Backups retention removed, one name per line."
+};
+Object.assign(COMMANDS.dump.outputs, storeOutputs, {
+  "artifact-id": "Id of the uploaded artifact, when store is artifact."
+});
 var postgresInputs = {
   "database-url": {
     type: "string",
@@ -35415,6 +35484,7 @@ COMMANDS["db-dump"] = {
       description: "Read the dump back before the manifest is written: pg_restore --list must list the rows of exactly the tables dumped (redis-check-rdb for Redis)."
     },
     "postgres-bin": postgresInputs["postgres-bin"],
+    ...storeInputs("artifact", "the database name"),
     ...artifactInputs
   },
   outputs: {
@@ -35424,7 +35494,8 @@ COMMANDS["db-dump"] = {
     tables: "Tables dumped (Redis: databases holding keys).",
     rows: "Rows dumped (Redis: keys), as counted in the snapshot the dump was taken from.",
     "duration-ms": "How long the dump and its verification took.",
-    "artifact-id": "Id of the uploaded artifact, when one was uploaded."
+    "artifact-id": "Id of the uploaded artifact, when one was uploaded.",
+    ...storeOutputs
   }
 };
 COMMANDS["db-restore"] = {
@@ -35434,7 +35505,7 @@ COMMANDS["db-restore"] = {
     input: {
       type: "string",
       required: true,
-      description: "The backup: its folder, its manifest.json, or (in GitHub Actions) the name of an artifact uploaded by db-dump."
+      description: "The backup: its folder, its manifest.json, the output-dir db-dump wrote into (the newest complete backup there is picked), latest or a time with store, or (in GitHub Actions) the name of an artifact uploaded by db-dump."
     },
     "database-url": {
       ...postgresInputs["database-url"],
@@ -35471,10 +35542,17 @@ COMMANDS["db-restore"] = {
       description: "Do not restore object ownership: everything belongs to the connecting user (for a server without the original roles, such as a fresh RDS instance)."
     },
     "postgres-bin": postgresInputs["postgres-bin"],
+    ...storeReadInputs,
+    "mark-verified": {
+      type: "boolean",
+      default: "false",
+      description: "When the backup came from a store and the restore verified it: record that beside it (deckhand-verified.json), as a restore drill does. Retention never deletes the newest verified backup."
+    },
     ...artifactDownloadInputs
   },
   outputs: {
     database: "The database restored into.",
+    backup: "The backup restored: its folder, or its store and name.",
     "previous-database": "The database clean replaced, kept under this name (keep-previous); empty when none was replaced or it was dropped.",
     tables: "Tables checked after the restore.",
     rows: "Rows checked after the restore.",
@@ -35506,6 +35584,7 @@ COMMANDS["files-backup"] = {
       default: "false",
       description: "Include private keys and certificates (PEM, DER, PKCS#12, keystores). Off: they are left out and listed in the summary."
     },
+    ...storeInputs("artifact", "files"),
     ...artifactInputs
   },
   outputs: {
@@ -35514,7 +35593,8 @@ COMMANDS["files-backup"] = {
     files: "Number of files in the archive.",
     "size-bytes": "Size of the archive in bytes.",
     "secrets-excluded": "Private key and certificate files left out (include-secrets false), one path per line.",
-    "artifact-id": "Id of the uploaded artifact, when one was uploaded."
+    "artifact-id": "Id of the uploaded artifact, when one was uploaded.",
+    ...storeOutputs
   }
 };
 COMMANDS["files-restore"] = {
@@ -35524,7 +35604,7 @@ COMMANDS["files-restore"] = {
     input: {
       type: "string",
       required: true,
-      description: "The archive (its manifest beside it as <archive>.manifest.json), or (in GitHub Actions) the name of an artifact uploaded by files-backup."
+      description: "The archive (its manifest beside it as <archive>.manifest.json), latest or a time with store, or (in GitHub Actions) the name of an artifact uploaded by files-backup."
     },
     target: {
       type: "string",
@@ -35564,6 +35644,7 @@ COMMANDS["files-restore"] = {
       max: 1e7,
       description: "Most files and directories the archive may hold; an archive with more is refused."
     },
+    ...storeReadInputs,
     ...artifactDownloadInputs
   },
   outputs: {
@@ -35660,7 +35741,7 @@ COMMANDS.restore = {
     },
     "db-dump": {
       type: "string",
-      description: "A db-dump backup: its folder, its manifest.json, or (in GitHub Actions) the name of the artifact db-dump uploaded."
+      description: "A db-dump backup: its folder, its manifest.json, latest or a time with store, or (in GitHub Actions) the name of the artifact db-dump uploaded."
     },
     "database-url": {
       ...postgresInputs["database-url"],
@@ -35722,6 +35803,7 @@ COMMANDS.restore = {
     "converge-timeout": convergeTimeout,
     ...deckInputs,
     ...transportInputs,
+    ...storeReadInputs,
     ...artifactDownloadInputs
   },
   outputs: {

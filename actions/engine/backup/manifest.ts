@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises'
+import { readdir, stat } from 'node:fs/promises'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 
 import { DeckhandError } from '../errors.js'
@@ -72,7 +72,7 @@ export async function writeManifest(folder: string, manifest: DbManifest): Promi
  */
 export async function readManifest(
   input: string,
-): Promise<{ manifest: DbManifest; folder: string; path: string }> {
+): Promise<{ manifest: DbManifest; folder: string; path: string; picked?: boolean }> {
   const candidates = input.endsWith('.json')
     ? [resolve(input)]
     : [join(resolve(input), MANIFEST_FILE), join(dirname(resolve(input)), MANIFEST_FILE)]
@@ -91,9 +91,44 @@ export async function readManifest(
     checkDumpPath(manifest, path)
     return { manifest, folder: dirname(path), path }
   }
+  const newest = await newestBackupIn(resolve(input))
+  if (newest) return { ...(await readManifest(newest)), picked: true }
   throw new DeckhandError(
     `No manifest.json for ${input}: a dump without its manifest is incomplete (the dump was interrupted, or only part of the backup was copied). Give the backup folder that db-dump wrote.`,
   )
+}
+
+/**
+ * The newest complete backup in a folder db-dump wrote into (its output-dir): of the folders holding a
+ * manifest.json of this format, the one whose dump started last. Folders being written (hidden, no manifest yet)
+ * are never picked. Backups of several databases there are refused: which one was meant is not for deckhand to
+ * guess.
+ */
+async function newestBackupIn(dir: string): Promise<string | undefined> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => [])
+  const found: { folder: string; database: string; startedAt: string }[] = []
+  for (const entry of entries) {
+    if (!entry.isDirectory() || entry.name.startsWith('.')) continue
+    const path = join(dir, entry.name, MANIFEST_FILE)
+    const manifest = (await readJsonFile(path, 'deckhand database manifest').catch(() => undefined)) as
+      DbManifest | undefined
+    if (manifest?.format !== DB_MANIFEST_FORMAT || typeof manifest.startedAt !== 'string') continue
+    found.push({
+      folder: join(dir, entry.name),
+      database: String(manifest.database),
+      startedAt: manifest.startedAt,
+    })
+  }
+  if (found.length === 0) return undefined
+  const databases = [...new Set(found.map((f) => f.database))].sort()
+  if (databases.length > 1)
+    throw new DeckhandError(
+      `${dir} holds backups of ${databases.length} databases (${databases.join(', ')}): give the folder of the one to restore.`,
+    )
+  found.sort((a, b) =>
+    a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.folder < b.folder ? -1 : 1,
+  )
+  return found[found.length - 1]!.folder
 }
 
 /**

@@ -110,6 +110,8 @@ export interface DbRestoreResult {
   timeZone: SessionTimeZone & { description: string }
   durationMs: number
   notes: string[]
+  /** The backup folder restored (the newest one of output-dir, when that was given). */
+  folder: string
 }
 
 /** What every way of restoring shares, once the backup and the target were checked. */
@@ -129,6 +131,7 @@ interface Restore {
   recordedZone: string | undefined
   serverMajor: number
   notes: string[]
+  folder: string
   t0: number
 }
 
@@ -150,7 +153,12 @@ export async function restorePostgres(options: PgRestoreOptions): Promise<DbRest
   const { logger } = options
   const t0 = performance.now()
   const notes: string[] = []
-  const { manifest, folder } = await readManifest(options.input)
+  const { manifest, folder, picked } = await readManifest(options.input)
+  if (picked) {
+    const note = `${options.input} holds several backups: restoring the newest complete one, ${folder} (taken ${manifest.startedAt}).`
+    logger.info(note)
+    notes.push(note)
+  }
   if (manifest.engine !== 'postgres') {
     throw new DeckhandError(
       `This is a ${manifest.engine} backup: restore it by stopping the server, putting ${manifest.dump.path} in its data directory as dump.rdb (with append-only files off), and starting it again.`,
@@ -248,6 +256,7 @@ export async function restorePostgres(options: PgRestoreOptions): Promise<DbRest
       recordedZone,
       serverMajor,
       notes,
+      folder,
       t0,
     }
     return nonEmpty ? await restoreBeside(restore) : await restoreInPlace(restore)
@@ -318,6 +327,7 @@ async function check(r: Restore, restored: string): Promise<DbRestoreResult> {
     timeZone: r.zone,
     durationMs: 0,
     notes: r.notes,
+    folder: r.folder,
   }
   if (r.options.verify) {
     const session = await PsqlSession.open(r.clients.psql, r.env, withDatabase(r.connectTo, restored))

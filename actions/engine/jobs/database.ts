@@ -11,7 +11,9 @@ import { parseRedisTarget } from '../redis/connection.js'
 import { checkOutputDirectory } from '../output-paths.js'
 import { emptyReport, formatBytes } from '../report.js'
 import { COMMANDS } from '../../spec.js'
-import { resolveBackupInput, uploadBackup } from './artifacts.js'
+import { resolveBackupInput } from './artifacts.js'
+import { safeName } from '../database/folder.js'
+import { fetchFromStore, namesStoredBackup, storeBackup, storeOutputs } from './store.js'
 import type { JobContext, JobResult } from './context.js'
 import { Inputs, type InputSource } from './inputs.js'
 
@@ -52,13 +54,27 @@ export async function dbDumpJob(source: InputSource, ctx: JobContext): Promise<J
     })
   }
   const { manifest } = result
-  const artifactId = await uploadBackup(inputs, ctx, {
-    files: await listFiles(result.folder),
-    rootDir: result.folder,
-    defaultName: basename(result.folder),
-  })
-
   const report = emptyReport('deckhand db-dump')
+  const stored = await storeBackup(
+    inputs,
+    ctx,
+    {
+      kind: 'db',
+      source: safeName(manifest.database),
+      time: new Date(manifest.startedAt),
+      root: result.folder,
+      files: await listFiles(result.folder),
+      summary: {
+        engine: manifest.engine,
+        database: manifest.database,
+        tables: manifest.totals.tables,
+        rows: manifest.totals.rows,
+      },
+      sensitive: true,
+      artifactName: basename(result.folder),
+    },
+    report,
+  )
   const skipped = manifest.tables.filter((t) => !t.data)
   report.lines.push(
     `Backed up ${manifest.database} (${manifest.engine === 'redis' ? 'Redis' : 'PostgreSQL'} ${manifest.server.version}): ` +
@@ -78,7 +94,6 @@ export async function dbDumpJob(source: InputSource, ctx: JobContext): Promise<J
   report.lines.push(
     `Verified: ${inputs.boolean('verify') ? 'the dump reads back and every checksum matches manifest.json' : 'no (verify is false)'}.`,
   )
-  if (artifactId) report.lines.push(`Uploaded as artifact ${artifactId}.`)
   for (const note of result.notes) report.annotations.push({ level: 'warning', message: note })
   report.tables.push({
     caption: manifest.engine === 'redis' ? 'Keys per database' : 'Rows per table',
@@ -104,7 +119,7 @@ export async function dbDumpJob(source: InputSource, ctx: JobContext): Promise<J
       tables: String(manifest.totals.tables),
       rows: String(manifest.totals.rows),
       'duration-ms': String(result.durationMs),
-      'artifact-id': artifactId ?? '',
+      ...storeOutputs(stored),
     },
   }
 }
@@ -115,7 +130,11 @@ export async function dbRestoreJob(source: InputSource, ctx: JobContext): Promis
   if (url) ctx.secret(url)
   const target = parsePgTarget(url, ctx.env)
   if (target.password) ctx.secret(target.password)
-  const input = await resolveBackupInput(inputs, ctx, inputs.string('input')!)
+  const named = inputs.string('input')!
+  const fromStore = namesStoredBackup(inputs, named)
+    ? await fetchFromStore(inputs, ctx, 'db', named)
+    : undefined
+  const input = fromStore ?? (await resolveBackupInput(inputs, ctx, named))
   try {
     const result = await restorePostgres({
       input: input.path,
@@ -150,6 +169,20 @@ export async function dbRestoreJob(source: InputSource, ctx: JobContext): Promis
       )
     }
     for (const note of result.notes) report.annotations.push({ level: 'warning', message: note })
+    const backup = fromStore ? `${fromStore.store.description}/${fromStore.backup.folder}` : result.folder
+    if (fromStore) {
+      report.lines.push(
+        `Backup: ${backup}, checked against its store manifest${fromStore.backup.verified ? '; verified by an earlier restore' : ''}.`,
+      )
+      if (inputs.boolean('mark-verified') && ok && verify) {
+        await fromStore.store.markVerified(fromStore.backup, {
+          database: result.database,
+          tables: result.tablesChecked,
+          rows: result.rowsChecked,
+        })
+        report.lines.push(`Recorded the verification beside it (deckhand-verified.json).`)
+      }
+    }
     if (result.differences.length) {
       report.tables.push({
         caption: 'Differences from the manifest',
@@ -167,6 +200,7 @@ export async function dbRestoreJob(source: InputSource, ctx: JobContext): Promis
       report,
       outputs: {
         database: result.database,
+        backup,
         'previous-database': result.previous ?? '',
         tables: String(result.tablesChecked),
         rows: String(result.rowsChecked),

@@ -1,18 +1,28 @@
+import { basename, join, resolve } from 'node:path'
+
 import { COMMANDS } from '../../spec.js'
-import { dump } from '../dump.js'
+import { dump, MANIFEST, previousFiles } from '../dump.js'
+import { DeckhandError } from '../errors.js'
 import { checkOutputDirectory } from '../output-paths.js'
 import { emptyReport } from '../report.js'
 import { LiveRules } from '../secrets/live-rules.js'
 import { addRedactionReport, countByRule } from '../secrets/report.js'
 import { type JobContext, type JobResult, openDeck, readConnection } from './context.js'
 import { Inputs, type InputSource } from './inputs.js'
+import { storeBackup, storeOutputs } from './store.js'
 import { gatewayKind, tykDumpJob } from './tyk.js'
 
 export async function dumpJob(source: InputSource, ctx: JobContext): Promise<JobResult> {
   const inputs = new Inputs(COMMANDS.dump!.inputs, source)
   const tyk = gatewayKind(inputs) === 'tyk'
   await checkOutputDirectory('output-dir', inputs.string('output-dir') ?? (tyk ? 'tyk' : 'kong'))
-  if (tyk) return tykDumpJob(inputs, ctx)
+  if (tyk) {
+    if (inputs.string('store'))
+      throw new DeckhandError(
+        'store is not supported for gateway: tyk yet: keep the dump in git (commit) or as an artifact.',
+      )
+    return tykDumpJob(inputs, ctx)
+  }
   const connection = readConnection(inputs, ctx)
   const options = {
     outputDir: inputs.string('output-dir') ?? 'kong',
@@ -31,6 +41,7 @@ export async function dumpJob(source: InputSource, ctx: JobContext): Promise<Job
     )
   }
   const liveRules = new LiveRules(connection)
+  const started = new Date()
   const result = await dump({ ...options, deck, logger: ctx.logger, liveRules })
 
   const report = emptyReport('deckhand dump')
@@ -58,6 +69,23 @@ export async function dumpJob(source: InputSource, ctx: JobContext): Promise<Job
   for (const removed of result.removed) report.lines.push(`Removed ${removed}: its workspace is gone.`)
   const redactions = result.workspaces.flatMap((w) => w.redactions)
   addRedactionReport(report, redactions, liveRules.problems)
+  const owned = (await previousFiles(options.outputDir)) ?? []
+  const stored = await storeBackup(
+    inputs,
+    ctx,
+    {
+      kind: 'state',
+      source: basename(resolve(options.outputDir)),
+      time: started,
+      root: options.outputDir,
+      files: [...owned, MANIFEST].map((name) => join(options.outputDir, name)),
+      summary: { entities: result.entityCount, workspaces: result.workspaces.length, digest: result.digest },
+      sensitive: !options.redactSecrets,
+      artifactName: basename(resolve(options.outputDir)),
+    },
+    report,
+    '',
+  )
 
   return {
     ok: true,
@@ -71,6 +99,7 @@ export async function dumpJob(source: InputSource, ctx: JobContext): Promise<Job
       'secrets-by-rule': JSON.stringify(countByRule(redactions)),
       'required-env': result.requiredEnv.join('\n'),
       changed: String(result.changed),
+      ...storeOutputs(stored),
     },
   }
 }

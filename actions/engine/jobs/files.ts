@@ -1,12 +1,15 @@
-import { basename, dirname } from 'node:path'
+import { readdir } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
 
 import { COMMANDS } from '../../spec.js'
-import { filesBackup } from '../files/backup.js'
+import { DeckhandError } from '../errors.js'
+import { filesBackup, MANIFEST_SUFFIX } from '../files/backup.js'
 import { MiB } from '../files/limits.js'
 import { filesRestore } from '../files/restore.js'
 import { checkOutputFile } from '../output-paths.js'
 import { emptyReport, formatBytes, type Table } from '../report.js'
-import { resolveBackupInput, uploadBackup } from './artifacts.js'
+import { resolveBackupInput } from './artifacts.js'
+import { fetchFromStore, namesStoredBackup, storeOutputs, storeBackup } from './store.js'
 import type { JobContext, JobResult } from './context.js'
 import { Inputs, type InputSource } from './inputs.js'
 
@@ -31,6 +34,7 @@ export async function filesBackupJob(source: InputSource, ctx: JobContext): Prom
   const output = inputs.string('output')!
   await checkOutputFile('output', output, 'files-backup.tar.gz')
   await checkOutputFile('output', `${output}.manifest.json`)
+  const started = new Date()
   const result = await filesBackup({
     patterns: inputs.list('paths'),
     root: inputs.string('root')!,
@@ -38,15 +42,25 @@ export async function filesBackupJob(source: InputSource, ctx: JobContext): Prom
     includeSecrets,
     logger: ctx.logger,
   })
-  const artifactId = await uploadBackup(inputs, ctx, {
-    files: [result.archive, result.manifest],
-    rootDir: dirname(result.archive),
-    defaultName: basename(result.archive),
-    location: result.archive,
-  })
-
   const total = result.files.reduce((sum, f) => sum + f.size, 0)
   const report = emptyReport('deckhand files-backup')
+  const stored = await storeBackup(
+    inputs,
+    ctx,
+    {
+      kind: 'files',
+      source: 'files',
+      time: started,
+      root: dirname(result.archive),
+      files: [result.archive, result.manifest],
+      summary: { files: result.files.length, bytes: total },
+      // Private keys, or configuration that names passwords (kong.conf's pg_password): encrypt unless told not to.
+      sensitive: true,
+      artifactName: basename(result.archive),
+      location: result.archive,
+    },
+    report,
+  )
   const empty = result.directories.map((d) => d.path)
   report.lines.push(
     `Backed up ${result.files.length} file(s), ${formatBytes(total)}` +
@@ -68,7 +82,6 @@ export async function filesBackupJob(source: InputSource, ctx: JobContext): Prom
   } else {
     report.lines.push('No private key or certificate files matched.')
   }
-  if (artifactId !== undefined) report.lines.push(`Uploaded as artifact ${artifactId}.`)
 
   const groups = new Map<string, { count: number; size: number }>()
   for (const file of result.files) {
@@ -104,7 +117,7 @@ export async function filesBackupJob(source: InputSource, ctx: JobContext): Prom
       files: String(result.files.length),
       'size-bytes': String(result.sizeBytes),
       'secrets-excluded': result.secretsExcluded.join('\n'),
-      'artifact-id': artifactId ?? '',
+      ...storeOutputs(stored),
     },
   }
 }
@@ -119,7 +132,10 @@ export async function filesRestoreJob(source: InputSource, ctx: JobContext): Pro
     maxFileBytes: inputs.integer('max-file-size-mib')! * MiB,
     maxEntries: inputs.integer('max-files')!,
   }
-  const input = await resolveBackupInput(inputs, ctx, inputs.string('input')!)
+  const named = inputs.string('input')!
+  const input = namesStoredBackup(inputs, named)
+    ? await storedArchive(inputs, ctx, named)
+    : await resolveBackupInput(inputs, ctx, named)
   let result: Awaited<ReturnType<typeof filesRestore>>
   try {
     result = await filesRestore({ input: input.path, target, overwrite, dryRun, limits, logger: ctx.logger })
@@ -170,4 +186,21 @@ export async function filesRestoreJob(source: InputSource, ctx: JobContext): Pro
       verified: String(result.verified),
     },
   }
+}
+
+/** A files-backup from a store: fetched, checked and decrypted; the archive inside it, its manifest beside it. */
+async function storedArchive(
+  inputs: Inputs,
+  ctx: JobContext,
+  ref: string,
+): Promise<{ path: string; cleanup: () => Promise<void> }> {
+  const fetched = await fetchFromStore(inputs, ctx, 'files', ref)
+  const names = (await readdir(fetched.path)).filter((name) => !name.endsWith(MANIFEST_SUFFIX))
+  if (names.length !== 1) {
+    await fetched.cleanup()
+    throw new DeckhandError(
+      `${fetched.backup.folder} in ${fetched.store.description} is not a files-backup (one archive and its manifest)`,
+    )
+  }
+  return { path: join(fetched.path, names[0]!), cleanup: fetched.cleanup }
 }

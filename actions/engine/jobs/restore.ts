@@ -17,6 +17,7 @@ import { restoreTyk } from '../tyk/restore.js'
 import { openTykTarget } from '../tyk/target.js'
 import { COMMANDS } from '../../spec.js'
 import { resolveBackupInput } from './artifacts.js'
+import { fetchFromStore, namesStoredBackup } from './store.js'
 import { type JobContext, type JobResult, openDeck, readConnection } from './context.js'
 import { Inputs, type InputSource } from './inputs.js'
 import { convergeMs, gatewayKind, readDesired, readTykEndpoint, refuseKongInputs } from './tyk.js'
@@ -52,13 +53,27 @@ export async function restoreJob(source: InputSource, ctx: JobContext): Promise<
     )
   const target = usesDatabase ? parsePgTarget(url, ctx.env) : undefined
   if (target?.password) ctx.secret(target.password)
-  const dump = usesDatabase ? await resolveBackupInput(inputs, ctx, dumpInput!, 'db-dump') : undefined
+  const dump = !usesDatabase
+    ? undefined
+    : namesStoredBackup(inputs, dumpInput!)
+      ? await fetchFromStore(inputs, ctx, 'db', dumpInput!)
+      : await resolveBackupInput(inputs, ctx, dumpInput!, 'db-dump')
+  // The declarative state from a store: what dump stored there (with its secret bundle), latest or at a time.
+  const stateList = inputs.list('state')
+  let storedState: Awaited<ReturnType<typeof fetchFromStore>> | undefined
+  try {
+    if (stateList.length === 1 && namesStoredBackup(inputs, stateList[0]!))
+      storedState = await fetchFromStore(inputs, ctx, 'state', stateList[0]!)
+  } catch (err) {
+    await dump?.cleanup()
+    throw err
+  }
 
   try {
     const outcome = await restoreGateway({
       strategy,
       admins,
-      state: inputs.list('state').length > 0 ? inputs.list('state') : ['kong'],
+      state: storedState ? [storedState.path] : stateList.length > 0 ? stateList : ['kong'],
       dbDump: dump?.path,
       database: target && {
         target,
@@ -88,6 +103,7 @@ export async function restoreJob(source: InputSource, ctx: JobContext): Promise<
     return result
   } finally {
     await dump?.cleanup()
+    await storedState?.cleanup()
   }
 }
 
