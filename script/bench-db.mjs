@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
+import { generateX25519Identity, identityToRecipient } from 'age-encryption'
 import { KONG_RUNTIME_TABLES, loadKongDatabase } from './kong-db.mjs'
 import { startPostgres } from './servers.mjs'
 
@@ -149,6 +150,49 @@ export async function benchDatabase({ runs = 3 } = {}) {
         ),
       clear(join(dir, 'raw-kong')),
     )
+    // The same dump kept in a folder store (a mounted disk), as it is and encrypted with age (client-side).
+    const recipient = await identityToRecipient(await generateX25519Identity())
+    const storeDir = join(dir, 'store')
+    const stored = await best(
+      runs,
+      () =>
+        runAction(
+          'db-dump',
+          {
+            'database-url': url,
+            profile: 'kong',
+            jobs: '2',
+            'output-dir': join(dir, 'kong-s'),
+            store: storeDir,
+          },
+          dir,
+        ),
+      async () => {
+        await clear(join(dir, 'kong-s'))()
+        await clear(storeDir)()
+      },
+    )
+    const encrypted = await best(
+      runs,
+      () =>
+        runAction(
+          'db-dump',
+          {
+            'database-url': url,
+            profile: 'kong',
+            jobs: '2',
+            'output-dir': join(dir, 'kong-e'),
+            store: storeDir,
+            'age-recipients': recipient,
+          },
+          dir,
+        ),
+      async () => {
+        await clear(join(dir, 'kong-e'))()
+        await clear(storeDir)()
+      },
+    )
+    if (encrypted.last.encrypted !== 'true') throw new Error('db-dump did not encrypt')
     const fullSize = await sizeOf(raw)
     const actionFullSize = Number(actionDump[2].last['size-bytes'])
     const kongSize = Number(kongDump.last['size-bytes'])
@@ -198,6 +242,9 @@ export async function benchDatabase({ runs = 3 } = {}) {
       `| db-dump, profile kong, 2 jobs: time | ${ms(kongDump.ms)} | ${ms(actionDump[2].ms)} (profile none) | ${ratio(actionDump[2].ms, kongDump.ms)} faster | at least 5x |`,
       `| raw pg_dump -Fd -j2 leaving out the same runtime rows (the profile without deckhand) | ${ms(rawKong.ms)} | ${ms(rawDump[2].ms)} (pg_dump -Fd -j2, everything) | ${ratio(rawDump[2].ms, rawKong.ms)} faster | |`,
       `| db-dump, profile kong: size | ${mib(kongSize)} | ${mib(actionFullSize)} (profile none) | ${ratio(actionFullSize, kongSize)} smaller | at least 5x |`,
+      `| db-dump, profile kong, 2 jobs, kept in a folder store (copied, checked, manifest last) | ${ms(stored.ms)} | ${ms(rawKong.ms)} (pg_dump -Fd -j2, same rows) | ${ratio(stored.ms, rawKong.ms)} | |`,
+      `| the same, encrypted with age to one recipient before it is stored | ${ms(encrypted.ms)} | ${ms(stored.ms)} (stored unencrypted) | ${ratio(encrypted.ms, stored.ms)} | at most 1.10x |`,
+      `| encrypted store against raw pg_dump | ${ms(encrypted.ms)} | ${ms(rawKong.ms)} (pg_dump -Fd -j2, same rows) | ${ratio(encrypted.ms, rawKong.ms)} | |`,
       `| db-restore of the kong-profile dump | ${ms(kongRestore.ms)} | ${ms(actionRestore.ms)} (full dump) | ${ratio(actionRestore.ms, kongRestore.ms)} faster | |`,
       `| -j 1 against -j 2: db-dump (profile none) | ${ms(actionDump[1].ms)} | ${ms(actionDump[2].ms)} (-j 2) | ${ratio(actionDump[1].ms, actionDump[2].ms)} | |`,
       '',

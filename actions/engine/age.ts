@@ -214,10 +214,12 @@ export async function encryptFile(
   source: string,
   target: string,
   recipients: readonly AgeRecipient[],
+  /** false when the caller flushes the target itself (a store's own temporary file). */
+  durable = true,
 ): Promise<void> {
   const input = Readable.toWeb(createReadStream(source)) as ReadableStream<Uint8Array>
   const output = await encrypter(recipients).encrypt(input)
-  await writeStream(output, target)
+  await writeStream(output, target, durable)
 }
 
 /** Decrypts the age file at `source` into `target`, streaming, atomically; `what` names it in errors. */
@@ -244,13 +246,19 @@ export async function decryptFile(
   }
 }
 
-async function writeStream(stream: ReadableStream<Uint8Array>, target: string): Promise<void> {
+async function writeStream(
+  stream: ReadableStream<Uint8Array>,
+  target: string,
+  durable = true,
+): Promise<void> {
   const temp = tempPathFor(target)
   try {
     await (await open(temp, 'wx', 0o600)).close()
     await stream.pipeTo(Writable.toWeb(createWriteStream(temp, { flags: 'r+' })))
-    const handle = await open(temp, 'r+')
-    await handle.sync().finally(() => handle.close())
+    if (durable) {
+      const handle = await open(temp, 'r+')
+      await handle.sync().finally(() => handle.close())
+    }
     await rename(temp, target)
   } finally {
     await rm(temp, { force: true })

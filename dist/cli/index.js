@@ -36452,6 +36452,29 @@ var LocalBackend = class {
         forgetOnStop(temp);
       }
     } catch (err) {
+      await this.pruneEmpty(dirname2(target));
+      throw fileSystemError(err, this.root);
+    }
+  }
+  async putProduced(key2, produce) {
+    const target = this.path(key2);
+    try {
+      await this.ensureFolder(target);
+      const temp = tempPathFor(target);
+      try {
+        await produce(temp);
+        await chmod(temp, 384);
+        const digest = await digestFile(temp);
+        const handle = await open2(temp, "r+");
+        await handle.sync().finally(() => handle.close());
+        await rename2(temp, target);
+        return digest;
+      } finally {
+        await rm2(temp, { force: true });
+        forgetOnStop(temp);
+      }
+    } catch (err) {
+      await this.pruneEmpty(dirname2(target));
       throw fileSystemError(err, this.root);
     }
   }
@@ -36516,7 +36539,11 @@ var LocalBackend = class {
   async remove(key2) {
     const path = this.path(key2);
     await rm2(path, { force: true });
-    for (let dir = dirname2(path); dir !== this.root && dir.startsWith(this.root + sep); dir = dirname2(dir)) {
+    await this.pruneEmpty(dirname2(path));
+  }
+  /** Folders left empty go, up to the root: a pruned or failed backup leaves nothing behind. */
+  async pruneEmpty(from) {
+    for (let dir = from; dir !== this.root && dir.startsWith(this.root + sep); dir = dirname2(dir)) {
       try {
         await rmdir(dir);
       } catch {
@@ -36538,6 +36565,7 @@ async function digestFile(path) {
 // actions/engine/store/s3.ts
 init_errors();
 import { createReadStream as createReadStream2, createWriteStream as createWriteStream2 } from "node:fs";
+import { join as join3 } from "node:path";
 import { createHash as createHash2 } from "node:crypto";
 import { Transform as Transform2 } from "node:stream";
 import { pipeline as pipeline2 } from "node:stream/promises";
@@ -36689,6 +36717,18 @@ var S3Backend = class _S3Backend {
       throw this.failure(err, "PutObject", key2);
     }
   }
+  async putProduced(key2, produce) {
+    const temp = await privateTempDir("deckhand-s3-");
+    try {
+      const path = join3(temp.path, "object");
+      await produce(path);
+      const digest = await digestFile(path);
+      await this.putFile(key2, path, digest.sha256, digest.size);
+      return digest;
+    } finally {
+      await temp.cleanup();
+    }
+  }
   async putBytes(key2, data) {
     const settings = await this.writeSettings();
     try {
@@ -36838,7 +36878,7 @@ function parseS3Url(url) {
 // actions/engine/store/store.ts
 import { randomBytes as randomBytes7 } from "node:crypto";
 import { mkdir as mkdir3, rename as rename4, rm as rm4 } from "node:fs/promises";
-import { basename as basename2, join as join3, relative, sep as sep2 } from "node:path";
+import { basename as basename2, join as join4, relative, sep as sep2 } from "node:path";
 
 // actions/engine/age.ts
 import { createHash as createHash3 } from "node:crypto";
@@ -45864,10 +45904,10 @@ function decryptFailure(err, what, identities, recipients) {
     }
   );
 }
-async function encryptFile(source, target, recipients) {
+async function encryptFile(source, target, recipients, durable = true) {
   const input = Readable2.toWeb(createReadStream3(source));
   const output = await encrypter(recipients).encrypt(input);
-  await writeStream(output, target);
+  await writeStream(output, target, durable);
 }
 async function decryptFile(source, target, identities, what, recipients) {
   const input = Readable2.toWeb(createReadStream3(source));
@@ -45884,13 +45924,15 @@ async function decryptFile(source, target, identities, what, recipients) {
     throw decryptFailure(err, what, identities, recipients);
   }
 }
-async function writeStream(stream2, target) {
+async function writeStream(stream2, target, durable = true) {
   const temp = tempPathFor(target);
   try {
     await (await open3(temp, "wx", 384)).close();
     await stream2.pipeTo(Writable.toWeb(createWriteStream3(temp, { flags: "r+" })));
-    const handle = await open3(temp, "r+");
-    await handle.sync().finally(() => handle.close());
+    if (durable) {
+      const handle = await open3(temp, "r+");
+      await handle.sync().finally(() => handle.close());
+    }
     await rename3(temp, target);
   } finally {
     await rm3(temp, { force: true });
@@ -46406,23 +46448,24 @@ var BackupStore = class {
     const folder = `${request2.kind}/${source}/${name}`;
     const names = request2.files.map((file) => storedName(request2.root, file));
     const encrypted = request2.recipients !== void 0 && request2.recipients.length > 0;
-    const work = encrypted ? await privateTempDir("deckhand-encrypt-") : void 0;
     const stored = [];
     try {
-      for (let i = 0; i < request2.files.length; i++) {
-        let local = request2.files[i];
-        let object = names[i];
+      await eachLimited(request2.files.length, 4, async (i) => {
+        const local = request2.files[i];
+        const name2 = names[i];
         if (encrypted) {
-          const target = join3(work.path, `${i}.age`);
-          await encryptFile(local, target, request2.recipients);
-          local = target;
-          object = `${object}.age`;
+          const object = `${name2}.age`;
+          const { sha256: sha2563, size } = await this.backend.putProduced(
+            `${folder}/${object}`,
+            (path) => encryptFile(local, path, request2.recipients, false)
+          );
+          stored[i] = { name: name2, object, size, sha256: sha2563 };
+        } else {
+          const { sha256: sha2563, size } = await digestFile(local);
+          await this.backend.putFile(`${folder}/${name2}`, local, sha2563, size);
+          stored[i] = { name: name2, object: name2, size, sha256: sha2563 };
         }
-        const { sha256: sha2563, size } = await digestFile(local);
-        await this.backend.putFile(`${folder}/${object}`, local, sha2563, size);
-        stored.push({ name: names[i], object, size, sha256: sha2563 });
-        if (work) await rm4(local, { force: true });
-      }
+      });
       const manifest = {
         format: "deckhand-backup/1",
         kind: request2.kind,
@@ -46452,10 +46495,9 @@ var BackupStore = class {
         }
       };
     } catch (err) {
-      for (const file of stored) await this.backend.remove(`${folder}/${file.object}`).catch(() => void 0);
+      for (const file of stored)
+        if (file) await this.backend.remove(`${folder}/${file.object}`).catch(() => void 0);
       throw err;
-    } finally {
-      await work?.cleanup();
     }
   }
   /** Every backup below the store's root, of one kind and source when given, oldest first. */
@@ -46541,17 +46583,17 @@ var BackupStore = class {
       );
     const temp = await privateTempDir("deckhand-fetch-");
     try {
-      const out = join3(temp.path, "backup");
+      const out = join4(temp.path, "backup");
       await mkdir3(out, { mode: 448 });
       for (const file of manifest.files) {
-        const download2 = join3(temp.path, `object-${randomBytes7(6).toString("hex")}`);
+        const download2 = join4(temp.path, `object-${randomBytes7(6).toString("hex")}`);
         const got = await this.backend.getFile(`${backup.folder}/${file.object}`, download2);
         if (got.size !== file.size || got.sha256 !== file.sha256)
           throw new DeckhandError(
             `${this.description}/${backup.folder}/${file.object} is damaged: its ${got.size !== file.size ? "size" : "SHA-256"} differs from the manifest's. The backup was refused; nothing was restored.`
           );
-        const target = join3(out, file.name);
-        await mkdir3(join3(target, ".."), { recursive: true, mode: 448 });
+        const target = join4(out, file.name);
+        await mkdir3(join4(target, ".."), { recursive: true, mode: 448 });
         if (manifest.encryption) {
           await decryptFile(
             download2,
@@ -46610,6 +46652,24 @@ var BackupStore = class {
     await this.backend.remove(noteKey);
   }
 };
+async function eachLimited(count2, limit, task) {
+  let next = 0;
+  let failure;
+  const worker = async () => {
+    while (next < count2 && failure === void 0) {
+      const i = next++;
+      try {
+        await task(i);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+  };
+  const workers = [];
+  for (let w2 = 0; w2 < Math.min(limit, count2); w2++) workers.push(worker());
+  await Promise.all(workers);
+  if (failure !== void 0) throw failure;
+}
 function compareBackups(a, b2) {
   return a.name < b2.name ? -1 : a.name > b2.name ? 1 : 0;
 }
@@ -46905,7 +46965,7 @@ import { randomBytes as randomBytes8 } from "node:crypto";
 import { createWriteStream as createWriteStream4 } from "node:fs";
 import { cp, mkdir as mkdir4, mkdtemp as mkdtemp2, rename as rename5, rm as rm6, stat as stat5 } from "node:fs/promises";
 import { homedir, tmpdir as tmpdir2 } from "node:os";
-import { dirname as dirname3, join as join5 } from "node:path";
+import { dirname as dirname3, join as join6 } from "node:path";
 import { Readable as Readable3 } from "node:stream";
 import { pipeline as pipeline3 } from "node:stream/promises";
 
@@ -49884,7 +49944,7 @@ init_errors();
 import { createHash as createHash4 } from "node:crypto";
 import { createReadStream as createReadStream4 } from "node:fs";
 import { readFile as readFile2, rm as rm5, stat as stat4 } from "node:fs/promises";
-import { delimiter, join as join4, resolve as resolve2 } from "node:path";
+import { delimiter, join as join5, resolve as resolve2 } from "node:path";
 
 // actions/engine/paths.ts
 import { access, constants as constants2, stat as stat3 } from "node:fs/promises";
@@ -50118,9 +50178,9 @@ async function locateDeck(options) {
   const version = wanted ?? DEFAULT_DECK_VERSION;
   deckFeatures(version);
   const cached = await store.find(version, platform);
-  if (cached) return finish(join4(cached, binary), "cache", logger);
+  if (cached) return finish(join5(cached, binary), "cache", logger);
   const installed2 = await install2(version, platform, releaseBaseUrl, store, logger);
-  const located = await finish(join4(installed2, binary), "download", logger);
+  const located = await finish(join5(installed2, binary), "download", logger);
   if (!import_semver2.default.eq(located.version, version)) {
     logger.warn(`The deck ${version} release archive contains deck ${located.version}`);
   }
@@ -50158,7 +50218,7 @@ async function install2(version, platform, releaseBaseUrl, store, logger) {
     let saved;
     try {
       const binary = deckBinaryName(platform);
-      if (!await isFile(join4(extracted, binary))) {
+      if (!await isFile(join5(extracted, binary))) {
         throw new DeckhandError(`${assetUrl} does not contain ${binary}; nothing was installed.`);
       }
       saved = await store.save(extracted, version, platform);
@@ -50246,8 +50306,8 @@ function trimSlashes(url) {
 // actions/engine/deck/dir-store.ts
 function defaultCacheRoot(env = process.env) {
   if (env.DECKHAND_CACHE_DIR) return env.DECKHAND_CACHE_DIR;
-  if (env.XDG_CACHE_HOME) return join5(env.XDG_CACHE_HOME, "deckhand");
-  return join5(homedir(), ".cache", "deckhand");
+  if (env.XDG_CACHE_HOME) return join6(env.XDG_CACHE_HOME, "deckhand");
+  return join6(homedir(), ".cache", "deckhand");
 }
 var DirToolStore = class {
   root;
@@ -50262,7 +50322,7 @@ var DirToolStore = class {
   }
   async download(url) {
     const name = new URL(url).pathname.split("/").pop() || "download";
-    const path = join5(this.options.tempDir ?? tmpdir2(), `deckhand-${randomBytes8(6).toString("hex")}-${name}`);
+    const path = join6(this.options.tempDir ?? tmpdir2(), `deckhand-${randomBytes8(6).toString("hex")}-${name}`);
     const response = await fetchWithRetry(
       url,
       {},
@@ -50282,9 +50342,9 @@ var DirToolStore = class {
     return path;
   }
   async extract(archivePath) {
-    const parent = join5(this.root, "deck");
+    const parent = join6(this.root, "deck");
     await mkdir4(parent, { recursive: true });
-    const dir = await mkdtemp2(join5(parent, ".extract-"));
+    const dir = await mkdtemp2(join6(parent, ".extract-"));
     try {
       await So({ file: archivePath, cwd: dir, strict: true, preserveOwner: false });
     } catch (err) {
@@ -50296,7 +50356,7 @@ var DirToolStore = class {
   async save(extractedDir, version, platform) {
     const target = this.entryDir(version, platform);
     await mkdir4(dirname3(target), { recursive: true });
-    const staged = extractedDir.startsWith(join5(this.root, "deck", ".extract-")) ? extractedDir : await this.stageCopy(extractedDir);
+    const staged = extractedDir.startsWith(join6(this.root, "deck", ".extract-")) ? extractedDir : await this.stageCopy(extractedDir);
     if (await renamed(staged, target)) return target;
     if (await holdsBinary(target, platform)) {
       await rm6(staged, { recursive: true, force: true });
@@ -50309,12 +50369,12 @@ var DirToolStore = class {
     return target;
   }
   entryDir(version, platform) {
-    return join5(this.root, "deck", normalizeVersion(version), `${platform.os}-${platform.arch}`);
+    return join6(this.root, "deck", normalizeVersion(version), `${platform.os}-${platform.arch}`);
   }
   async stageCopy(source) {
-    const parent = join5(this.root, "deck");
+    const parent = join6(this.root, "deck");
     await mkdir4(parent, { recursive: true });
-    const dir = await mkdtemp2(join5(parent, ".extract-"));
+    const dir = await mkdtemp2(join6(parent, ".extract-"));
     try {
       await cp(source, dir, { recursive: true });
     } catch (err) {
@@ -50325,7 +50385,7 @@ var DirToolStore = class {
   }
 };
 async function holdsBinary(dir, platform) {
-  return (await stat5(join5(dir, deckBinaryName(platform))).catch(() => void 0))?.isFile() ?? false;
+  return (await stat5(join6(dir, deckBinaryName(platform))).catch(() => void 0))?.isFile() ?? false;
 }
 async function renamed(from, to2) {
   try {
@@ -53698,7 +53758,7 @@ function yamlReason(code) {
 }
 
 // actions/engine/jobs/commit.ts
-import { join as join11 } from "node:path";
+import { join as join12 } from "node:path";
 
 // actions/engine/commit/defaults.ts
 var DEFAULT_MESSAGE = "Gateway drift in {path}: {added} added, {changed} changed, {removed} removed";
@@ -54493,11 +54553,11 @@ COMMANDS.restore = {
 
 // actions/engine/commit/drift-commit.ts
 import { stat as stat10 } from "node:fs/promises";
-import { extname as extname4, join as join10, posix as posix2 } from "node:path";
+import { extname as extname4, join as join11, posix as posix2 } from "node:path";
 
 // actions/engine/dump.ts
 import { lstat, mkdir as mkdir5, mkdtemp as mkdtemp3, readdir as readdir2, readFile as readFile4, rename as rename6, rm as rm7, stat as stat7 } from "node:fs/promises";
-import { basename as basename3, join as join7 } from "node:path";
+import { basename as basename3, join as join8 } from "node:path";
 
 // actions/engine/deck/commands.ts
 init_errors();
@@ -54563,7 +54623,7 @@ function globalArgs(g2) {
 var import_yaml3 = __toESM(require_dist(), 1);
 init_errors();
 import { access as access2, writeFile } from "node:fs/promises";
-import { join as join6 } from "node:path";
+import { join as join7 } from "node:path";
 
 // actions/engine/scrub.ts
 function scrub(text, secrets, mask = "***") {
@@ -54666,7 +54726,7 @@ var DeckRunner = class {
           else headers.push(`Kong-Admin-Token:${conn.adminToken}`);
         }
         if (headers.length > 0) {
-          global2.configFile = join6(temp.path, "deck.yaml");
+          global2.configFile = join7(temp.path, "deck.yaml");
           await writeFile(global2.configFile, (0, import_yaml3.stringify)({ headers }), { mode: 384 });
         }
         global2.kongAddr = conn.kongAddr;
@@ -54773,13 +54833,13 @@ async function removable(dir, recorded, keep, logger) {
   const names = [];
   for (const [name, digest] of recorded) {
     if (keep.has(name) || name === MANIFEST2) continue;
-    const info = await lstat(join7(dir, name)).catch(() => void 0);
+    const info = await lstat(join8(dir, name)).catch(() => void 0);
     if (!info) continue;
     if (!info.isFile()) {
       logger.warn(`Kept ${name}: ${MANIFEST2} lists it, but it is not a file deckhand wrote`);
       continue;
     }
-    if (sha256Hex(await readFile4(join7(dir, name))) !== digest) {
+    if (sha256Hex(await readFile4(join8(dir, name))) !== digest) {
       logger.warn(`Kept ${name}: it changed since deckhand wrote it, so it is no longer deckhand's to delete`);
       continue;
     }
@@ -54810,7 +54870,7 @@ async function dump(options) {
     files.set(name, file.yaml);
     workspaces.push({
       workspace: file.workspace,
-      file: join7(options.outputDir, name),
+      file: join8(options.outputDir, name),
       counts: file.counts,
       redactions: file.redactions
     });
@@ -54841,7 +54901,7 @@ async function runDeckDump(options) {
   try {
     const single = !options.allWorkspaces;
     const args = dumpArgs(options.deck.deck.features, {
-      outputFile: single ? join7(work.path, "dump.json") : void 0,
+      outputFile: single ? join8(work.path, "dump.json") : void 0,
       workspace: options.workspace,
       allWorkspaces: options.allWorkspaces,
       selectTags: options.selectTags,
@@ -54855,7 +54915,7 @@ async function runDeckDump(options) {
     for (const name of outputs) {
       const fallback = single ? options.workspace ?? "default" : name.endsWith(".json") ? basename3(name, ".json") : name;
       const source = `deck dump ${fallback}`;
-      const content = parseDeckOutput(await readFile4(join7(work.path, name), "utf8"), source);
+      const content = parseDeckOutput(await readFile4(join8(work.path, name), "utf8"), source);
       const rules = options.redactSecrets && options.liveRules && isObject(content) ? await options.liveRules.for(content) : void 0;
       results.push(
         processContent(content, { workspace: fallback, redact: options.redactSecrets, source, rules })
@@ -54880,14 +54940,14 @@ function manifestEntries(text) {
   return entries2;
 }
 async function previousFiles(dir) {
-  const text = await readFile4(join7(dir, MANIFEST2), "utf8").catch(() => void 0);
+  const text = await readFile4(join8(dir, MANIFEST2), "utf8").catch(() => void 0);
   return text === void 0 ? void 0 : manifestNames(text);
 }
 async function previousEntityCount(dir) {
   const names = await previousFiles(dir) ?? (await readdir2(dir)).filter((f2) => f2.endsWith(".yaml"));
   let total = 0;
   for (const name of names.filter((n) => n.endsWith(".yaml"))) {
-    const path = join7(dir, name);
+    const path = join8(dir, name);
     let text;
     try {
       text = await readStateFile(path);
@@ -54914,7 +54974,7 @@ ${requiredEnv.join("\n")}
   );
   const manifest = [...all.keys()].sort().map((name) => `${sha256Hex(all.get(name))}  ${name}
 `).join("");
-  const before = await readFile4(join7(dir, MANIFEST2), "utf8").catch(() => void 0);
+  const before = await readFile4(join8(dir, MANIFEST2), "utf8").catch(() => void 0);
   const removed = await removable(
     dir,
     before === void 0 ? /* @__PURE__ */ new Map() : manifestEntries(before),
@@ -54926,14 +54986,14 @@ ${requiredEnv.join("\n")}
   let staging;
   let forget = () => void 0;
   try {
-    staging = await mkdtemp3(join7(dir, ".deckhand-staging-"));
+    staging = await mkdtemp3(join8(dir, ".deckhand-staging-"));
     forget = removeOnStop(staging);
-    for (const [name, data] of all) await writeFileAtomic(join7(staging, name), data);
-    await writeFileAtomic(join7(staging, MANIFEST2), manifest);
-    for (const name of all.keys()) await rename6(join7(staging, name), join7(dir, name));
+    for (const [name, data] of all) await writeFileAtomic(join8(staging, name), data);
+    await writeFileAtomic(join8(staging, MANIFEST2), manifest);
+    for (const name of all.keys()) await rename6(join8(staging, name), join8(dir, name));
     for (const name of removed) {
       try {
-        await rm7(join7(dir, name), { force: true });
+        await rm7(join8(dir, name), { force: true });
         logger.info(`Removed ${name}: what it held is no longer on the gateway`);
       } catch (err) {
         logger.warn(
@@ -54941,14 +55001,14 @@ ${requiredEnv.join("\n")}
         );
       }
     }
-    await rename6(join7(staging, MANIFEST2), join7(dir, MANIFEST2));
+    await rename6(join8(staging, MANIFEST2), join8(dir, MANIFEST2));
   } catch (err) {
     throw fileSystemError(err, dir);
   } finally {
     if (staging !== void 0) await rm7(staging, { recursive: true, force: true });
     forget();
   }
-  return { removed: removed.map((name) => join7(dir, name)), changed: !unchanged };
+  return { removed: removed.map((name) => join8(dir, name)), changed: !unchanged };
 }
 
 // actions/engine/drift/compare.ts
@@ -55827,7 +55887,7 @@ function missingEnv(refs, env = process.env) {
 // actions/engine/state/files.ts
 init_errors();
 import { readdir as readdir3, stat as stat8 } from "node:fs/promises";
-import { extname as extname2, join as join8 } from "node:path";
+import { extname as extname2, join as join9 } from "node:path";
 var STATE_EXTENSIONS = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
 function envProblem(refs, missing, purpose) {
   if (missing.length === 0) return void 0;
@@ -55863,7 +55923,7 @@ async function walk(dir, out) {
   for (const entry2 of (await readdir3(dir, { withFileTypes: true })).sort(
     (a, b2) => a.name.localeCompare(b2.name)
   )) {
-    const path = join8(dir, entry2.name);
+    const path = join9(dir, entry2.name);
     if (entry2.name.startsWith(".")) continue;
     if (entry2.isDirectory()) await walk(path, out);
     else if (STATE_EXTENSIONS.has(extname2(entry2.name))) out.push(path);
@@ -56379,7 +56439,7 @@ function logMessagesArgs(range, path, limit) {
 init_errors();
 import { randomBytes as randomBytes9 } from "node:crypto";
 import { Readable as Readable4 } from "node:stream";
-import { dirname as dirname4, isAbsolute, join as join9, relative as relative2, resolve as resolve3, sep as sep3 } from "node:path";
+import { dirname as dirname4, isAbsolute, join as join10, relative as relative2, resolve as resolve3, sep as sep3 } from "node:path";
 import { stat as stat9 } from "node:fs/promises";
 var MOVED = /non-fast-forward|fetch first|stale info|failed to update ref|cannot lock ref|incorrect old value|failed to lock/;
 var REMOTE_FAILURES = [
@@ -56667,7 +56727,7 @@ ${reason}`.trim(), REMOTE_FAILURES));
   async withIndex(fn) {
     const dir = await privateTempDir("deckhand-index-");
     try {
-      return await fn({ GIT_INDEX_FILE: join9(dir.path, "index") });
+      return await fn({ GIT_INDEX_FILE: join10(dir.path, "index") });
     } finally {
       await dir.cleanup();
     }
@@ -57135,7 +57195,7 @@ var CommitSession = class {
   }
   /** When this run's dump was taken: its manifest is written last. */
   async ourDumpTime(folder) {
-    const info = await stat10(join10(this.repo.root, folder, MANIFEST2)).catch(() => void 0);
+    const info = await stat10(join11(this.repo.root, folder, MANIFEST2)).catch(() => void 0);
     return info?.mtime ?? /* @__PURE__ */ new Date();
   }
   async dumpFolders(theirs) {
@@ -57317,7 +57377,7 @@ function commitReport(result) {
         level: "error",
         title: "Unredacted secret",
         message: s3.unreadable ? `The file is ${s3.location}: fix it (or run \`deckhand validate\` on it) before it is committed.` : `${s3.location} holds a secret value; it must be a \${{ env "DECK_\u2026" }} reference before it is committed.`,
-        file: join11(result.root, s3.file),
+        file: join12(result.root, s3.file),
         line: s3.line
       });
     }
@@ -57357,7 +57417,7 @@ import { basename as basename5 } from "node:path";
 import { createHash as createHash9 } from "node:crypto";
 import { createReadStream as createReadStream5 } from "node:fs";
 import { lstat as lstat2, readdir as readdir4 } from "node:fs/promises";
-import { join as join12, relative as relative3, sep as sep4 } from "node:path";
+import { join as join13, relative as relative3, sep as sep4 } from "node:path";
 async function sha256File2(path) {
   const hash = createHash9("sha256");
   let size = 0;
@@ -57371,7 +57431,7 @@ async function listFiles(dir) {
   const out = [];
   const walk2 = async (current) => {
     for (const entry2 of await readdir4(current, { withFileTypes: true })) {
-      const full = join12(current, entry2.name);
+      const full = join13(current, entry2.name);
       if (entry2.isDirectory()) await walk2(full);
       else if (entry2.isFile()) out.push(full);
       else throw new Error(`${full} is neither a file nor a directory`);
@@ -57399,7 +57459,7 @@ async function digestFiles2(root, files, concurrency = 4) {
 
 // actions/engine/database/pg-dump.ts
 import { availableParallelism } from "node:os";
-import { join as join17 } from "node:path";
+import { join as join18 } from "node:path";
 
 // actions/engine/backup/kong-profile.ts
 var KONG_OSS_SKIPPED_TABLES = [
@@ -57497,16 +57557,16 @@ function isUnmanagedEnterpriseTable(table) {
 // actions/engine/backup/manifest.ts
 init_errors();
 import { readdir as readdir5, stat as stat11 } from "node:fs/promises";
-import { dirname as dirname5, isAbsolute as isAbsolute2, join as join13, resolve as resolve4 } from "node:path";
+import { dirname as dirname5, isAbsolute as isAbsolute2, join as join14, resolve as resolve4 } from "node:path";
 var MANIFEST_FILE = "manifest.json";
 var DB_MANIFEST_FORMAT = "deckhand-db/1";
 async function writeManifest(folder, manifest) {
-  const path = join13(folder, MANIFEST_FILE);
+  const path = join14(folder, MANIFEST_FILE);
   await writeFileAtomic(path, JSON.stringify(manifest, null, 2) + "\n");
   return path;
 }
 async function readManifest(input) {
-  const candidates = input.endsWith(".json") ? [resolve4(input)] : [join13(resolve4(input), MANIFEST_FILE), join13(dirname5(resolve4(input)), MANIFEST_FILE)];
+  const candidates = input.endsWith(".json") ? [resolve4(input)] : [join14(resolve4(input), MANIFEST_FILE), join14(dirname5(resolve4(input)), MANIFEST_FILE)];
   for (const path of candidates) {
     try {
       await stat11(path);
@@ -57533,11 +57593,11 @@ async function newestBackupIn(dir) {
   const found = [];
   for (const entry2 of entries2) {
     if (!entry2.isDirectory() || entry2.name.startsWith(".")) continue;
-    const path = join13(dir, entry2.name, MANIFEST_FILE);
+    const path = join14(dir, entry2.name, MANIFEST_FILE);
     const manifest = await readJsonFile(path, "deckhand database manifest").catch(() => void 0);
     if (manifest?.format !== DB_MANIFEST_FORMAT || typeof manifest.startedAt !== "string") continue;
     found.push({
-      folder: join13(dir, entry2.name),
+      folder: join14(dir, entry2.name),
       database: String(manifest.database),
       startedAt: manifest.startedAt
     });
@@ -57573,7 +57633,7 @@ function checkDumpPath(manifest, path) {
 async function verifyFiles(folder, files) {
   const problems = [];
   const expected = new Map(files.map((f2) => [f2.path, f2]));
-  const onDisk = (await listFiles(folder)).filter((f2) => resolve4(f2) !== join13(resolve4(folder), MANIFEST_FILE));
+  const onDisk = (await listFiles(folder)).filter((f2) => resolve4(f2) !== join14(resolve4(folder), MANIFEST_FILE));
   const actual = await digestFiles2(folder, onDisk);
   for (const file of actual) {
     const want = expected.get(file.path);
@@ -57727,7 +57787,7 @@ async function kongRowsIn(session, tables) {
 // actions/engine/postgres/connection.ts
 init_errors();
 import { writeFile as writeFile2 } from "node:fs/promises";
-import { join as join14 } from "node:path";
+import { join as join15 } from "node:path";
 var URL_SETTINGS = {
   sslmode: "PGSSLMODE",
   sslrootcert: "PGSSLROOTCERT",
@@ -57823,7 +57883,7 @@ async function libpqEnv(target, dir) {
     ...target.settings
   };
   if (target.password !== void 0) {
-    const file = join14(dir, "pgpass");
+    const file = join15(dir, "pgpass");
     await writeFile2(file, `*:*:*:${pgpassField(target.user ?? "*")}:${pgpassField(target.password)}
 `, {
       mode: 384
@@ -57972,12 +58032,12 @@ function literal(value) {
 // actions/engine/postgres/tools.ts
 init_errors();
 import { readdir as readdir6 } from "node:fs/promises";
-import { delimiter as delimiter2, join as join15 } from "node:path";
+import { delimiter as delimiter2, join as join16 } from "node:path";
 var INSTALL_ROOTS = [
-  { dir: "/usr/lib/postgresql", bin: (v2) => join15("/usr/lib/postgresql", v2, "bin") },
-  { dir: "/usr", bin: (v2) => join15("/usr", v2, "bin") },
-  { dir: "/opt/homebrew/opt", bin: (v2) => join15("/opt/homebrew/opt", v2, "bin") },
-  { dir: "/usr/local/opt", bin: (v2) => join15("/usr/local/opt", v2, "bin") }
+  { dir: "/usr/lib/postgresql", bin: (v2) => join16("/usr/lib/postgresql", v2, "bin") },
+  { dir: "/usr", bin: (v2) => join16("/usr", v2, "bin") },
+  { dir: "/opt/homebrew/opt", bin: (v2) => join16("/opt/homebrew/opt", v2, "bin") },
+  { dir: "/usr/local/opt", bin: (v2) => join16("/usr/local/opt", v2, "bin") }
 ];
 function parseClientVersion(output) {
   const match = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/.exec(output);
@@ -57985,13 +58045,13 @@ function parseClientVersion(output) {
   return { version: match[2] ? `${match[1]}.${match[2]}` : match[1], major: Number(match[1]) };
 }
 async function clientsIn(binDir) {
-  const pgDump = join15(binDir, "pg_dump");
+  const pgDump = join16(binDir, "pg_dump");
   if (!await isExecutable(pgDump)) return void 0;
   const result = await run(pgDump, ["--version"]).catch(() => void 0);
   const parsed = result && result.exitCode === 0 ? parseClientVersion(result.stdout) : void 0;
   if (!parsed) return void 0;
-  const pgRestore = join15(binDir, "pg_restore");
-  const psql = join15(binDir, "psql");
+  const pgRestore = join16(binDir, "pg_restore");
+  const psql = join16(binDir, "psql");
   if (!await isExecutable(pgRestore) || !await isExecutable(psql)) return void 0;
   return { binDir, ...parsed, pgDump, pgRestore, psql };
 }
@@ -58037,7 +58097,7 @@ async function locatePgClients(options) {
 init_errors();
 import { randomBytes as randomBytes11 } from "node:crypto";
 import { chmod as chmod2, mkdir as mkdir6, readdir as readdir7, rename as rename7, rm as rm8, rmdir as rmdir2 } from "node:fs/promises";
-import { join as join16, resolve as resolve5 } from "node:path";
+import { join as join17, resolve as resolve5 } from "node:path";
 function timestamp(date) {
   return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
 }
@@ -58046,7 +58106,7 @@ function safeName(name) {
 }
 async function pendingFolder(outputDir, name) {
   const dir = resolve5(outputDir);
-  const path = join16(dir, `.${name}.partial-${randomBytes11(4).toString("hex")}`);
+  const path = join17(dir, `.${name}.partial-${randomBytes11(4).toString("hex")}`);
   try {
     await mkdir6(dir, { recursive: true });
     await mkdir6(path, { mode: 448 });
@@ -58063,7 +58123,7 @@ async function pendingFolder(outputDir, name) {
     async commit() {
       await privateTree(path);
       for (let n = 1; ; n++) {
-        const final = join16(dir, n === 1 ? name : `${name}-${n}`);
+        const final = join17(dir, n === 1 ? name : `${name}-${n}`);
         try {
           await mkdir6(final, { mode: 448 });
         } catch (err) {
@@ -58088,7 +58148,7 @@ async function pendingFolder(outputDir, name) {
 }
 async function privateTree(dir) {
   for (const entry2 of await readdir7(dir, { withFileTypes: true })) {
-    const path = join16(dir, entry2.name);
+    const path = join17(dir, entry2.name);
     if (entry2.isDirectory()) {
       await chmod2(path, 448);
       await privateTree(path);
@@ -58252,7 +58312,7 @@ async function dumpPostgres(options) {
     );
     const args = pgDumpArgs({
       format,
-      file: join17(pending.path, dumpPath),
+      file: join18(pending.path, dumpPath),
       jobs,
       compress: options.compress,
       snapshot,
@@ -58287,7 +58347,7 @@ async function dumpPostgres(options) {
     const files = await listFiles(pending.path);
     const [digests] = await Promise.all([
       digestFiles2(pending.path, files),
-      options.verify ? checkDumpReadable(clients.pgRestore, format, join17(pending.path, dumpPath), records) : Promise.resolve()
+      options.verify ? checkDumpReadable(clients.pgRestore, format, join18(pending.path, dumpPath), records) : Promise.resolve()
     ]);
     phase("checksums and pg_restore --list done");
     const sizeBytes = digests.reduce((sum, f2) => sum + f2.size, 0);
@@ -58322,7 +58382,7 @@ async function dumpPostgres(options) {
     phase("manifest written");
     return {
       folder,
-      manifestPath: join17(folder, MANIFEST_FILE),
+      manifestPath: join18(folder, MANIFEST_FILE),
       manifest,
       durationMs: Math.round(performance.now() - t0),
       notes
@@ -58356,7 +58416,7 @@ function skippedTables(options, tables, kongSchemas2, notes) {
 // actions/engine/database/pg-restore.ts
 import { createReadStream as createReadStream7 } from "node:fs";
 import { availableParallelism as availableParallelism2 } from "node:os";
-import { join as join18 } from "node:path";
+import { join as join19 } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createGunzip as createGunzip2 } from "node:zlib";
 init_errors();
@@ -58695,7 +58755,7 @@ async function restorePostgres(options) {
       options,
       manifest,
       clients,
-      dumpPath: join18(folder, manifest.dump.path),
+      dumpPath: join19(folder, manifest.dump.path),
       database,
       connectTo,
       // Every session that computes or compares generated values: pg_restore, psql, and the verification.
@@ -59021,7 +59081,7 @@ async function compare(session, manifest, result) {
 }
 
 // actions/engine/database/redis-dump.ts
-import { join as join19 } from "node:path";
+import { join as join20 } from "node:path";
 init_errors();
 
 // actions/engine/redis/connection.ts
@@ -59106,7 +59166,7 @@ async function dumpRedis(options) {
   const { target, logger } = options;
   const t0 = performance.now();
   const started = /* @__PURE__ */ new Date();
-  const cli = options.binDir ? join19(options.binDir, "redis-cli") : "redis-cli";
+  const cli = options.binDir ? join20(options.binDir, "redis-cli") : "redis-cli";
   const env = redisCliEnv(target);
   const exec = async (args) => {
     const result = await run(cli, [...redisCliArgs(target), ...args], { env }).catch(
@@ -59140,7 +59200,7 @@ ${result.stdout}`;
     logger.info(
       `Dumping ${describeRedis(target)} (Redis ${server.get("redis_version") ?? "?"}) with redis-cli ${version} --rdb.`
     );
-    const file = join19(pending.path, "dump.rdb");
+    const file = join20(pending.path, "dump.rdb");
     const dumped = await run(cli, [...redisCliArgs(target), "--rdb", file], { env });
     if (dumped.signal || dumped.exitCode !== 0) {
       const why = dumped.signal ? `redis-cli was killed (${dumped.signal})` : explainRedisError(`${dumped.stderr}
@@ -59148,7 +59208,7 @@ ${dumped.stdout}`, target);
       throw new DeckhandError(`${why}. The incomplete dump was removed; earlier backups are untouched.`);
     }
     if (options.verify) {
-      const checker = options.binDir ? join19(options.binDir, "redis-check-rdb") : "redis-check-rdb";
+      const checker = options.binDir ? join20(options.binDir, "redis-check-rdb") : "redis-check-rdb";
       const checked = await run(checker, [file]).catch(() => void 0);
       if (!checked)
         logger.warn("redis-check-rdb not found: the RDB file was not checked (install redis-tools).");
@@ -59177,7 +59237,7 @@ ${dumped.stdout}`, target);
     const folder = await pending.commit();
     return {
       folder,
-      manifestPath: join19(folder, MANIFEST_FILE),
+      manifestPath: join20(folder, MANIFEST_FILE),
       manifest,
       durationMs: Math.round(performance.now() - t0),
       notes: []
@@ -59191,13 +59251,13 @@ ${dumped.stdout}`, target);
 init_errors();
 import { randomBytes as randomBytes13 } from "node:crypto";
 import { open as open5, rm as rm9, stat as stat12 } from "node:fs/promises";
-import { dirname as dirname6, join as join20, resolve as resolve6 } from "node:path";
+import { dirname as dirname6, join as join21, resolve as resolve6 } from "node:path";
 async function checkOutputFile(input, path, example = "output.json") {
   const target = resolve6(path);
   const found = await statOrUndefined(input, path, target);
   if (found?.isDirectory()) {
     throw new DeckhandError(
-      `Input ${input}: ${path} is a directory; name a file to write, e.g. ${join20(path, example)}.`
+      `Input ${input}: ${path} is a directory; name a file to write, e.g. ${join21(path, example)}.`
     );
   }
   if (found && !found.isFile()) {
@@ -59227,7 +59287,7 @@ async function checkWritableDirectory(input, path, dir) {
       `Input ${input}: cannot write ${path}: ${existing} is ${found ? "a file, not a directory" : "missing"}.`
     );
   }
-  const probe2 = join20(existing, `.deckhand-probe-${randomBytes13(6).toString("hex")}`);
+  const probe2 = join21(existing, `.deckhand-probe-${randomBytes13(6).toString("hex")}`);
   try {
     await (await open5(probe2, "wx", 384)).close();
   } catch (err) {
@@ -59643,7 +59703,7 @@ async function dbRestoreJob(source, ctx) {
 }
 
 // actions/engine/jobs/dump.ts
-import { basename as basename7, join as join23, resolve as resolve8 } from "node:path";
+import { basename as basename7, join as join24, resolve as resolve8 } from "node:path";
 init_errors();
 
 // actions/engine/kong/admin.ts
@@ -60120,7 +60180,7 @@ init_errors();
 
 // actions/engine/tyk/folder.ts
 import { readdir as readdir8, stat as stat14 } from "node:fs/promises";
-import { basename as basename6, join as join21 } from "node:path";
+import { basename as basename6, join as join22 } from "node:path";
 init_errors();
 async function writeTykDump(options) {
   await ensureDirectory(options.outputDir);
@@ -60158,7 +60218,7 @@ async function writeTykDump(options) {
     "deckhand diff/sync/restore (gateway: tyk)"
   );
   return {
-    files: [...files.keys()].filter(isObjectFile).map((name) => join21(options.outputDir, name)),
+    files: [...files.keys()].filter(isObjectFile).map((name) => join22(options.outputDir, name)),
     counts: counts2,
     entityCount: objects.length,
     digest: digestFiles(files),
@@ -60178,7 +60238,7 @@ async function previousObjects(dir) {
   const names = await readdir8(dir).catch(() => []);
   for (const name of names.filter(isObjectFile)) {
     try {
-      const path = join21(dir, name);
+      const path = join22(dir, name);
       const body = readStateText(await readStateFile(path), path, { json: true });
       if (!isObject(body)) continue;
       const format = formatOf(body, name);
@@ -60196,7 +60256,7 @@ async function readTykState(paths2) {
     if (!info) throw new DeckhandError(`state: ${path} does not exist`);
     if (info.isDirectory()) {
       const names = (await readdir8(path)).filter((n) => n.endsWith(".json") && n !== TYK_SPEC_FILE).sort();
-      for (const n of names) files.push(join21(path, n));
+      for (const n of names) files.push(join22(path, n));
     } else files.push(path);
   }
   const bodies = /* @__PURE__ */ new Map();
@@ -60640,7 +60700,7 @@ async function confirmGatewayWrites(plan3, applied, gateway, timeoutMs) {
 
 // actions/engine/tyk/tyk-sync.ts
 import { readFile as readFile7, stat as stat15 } from "node:fs/promises";
-import { join as join22 } from "node:path";
+import { join as join23 } from "node:path";
 init_errors();
 function tykSyncArgs(command, dashboard, folder) {
   return command === "dump" ? ["dump", "-d", dashboard, "-t", folder] : [command, "-d", dashboard, "-p", folder];
@@ -60732,10 +60792,10 @@ ${result.stderr}`, [this.secret]).trim();
       if (refusal.length > 0) throw new DeckhandError(`nothing was sent: ${refusal[0]}`);
       const objects = sortObjects(desired);
       for (const object of objects)
-        await writeFileAtomic(join22(work.path, fileNameOf(object)), renderObject(object.body));
-      for (const asset of this.assets) await writeFileAtomic(join22(work.path, asset.file), asset.text);
+        await writeFileAtomic(join23(work.path, fileNameOf(object)), renderObject(object.body));
+      for (const asset of this.assets) await writeFileAtomic(join23(work.path, asset.file), asset.text);
       const assets = this.assets.map(({ file, id }) => ({ file, id }));
-      await writeFileAtomic(join22(work.path, TYK_SPEC_FILE), tykSpec(objects, assets));
+      await writeFileAtomic(join23(work.path, TYK_SPEC_FILE), tykSpec(objects, assets));
       await this.run("sync", work.path);
       outcome.applied = plan3.steps.map((s3) => s3.change);
     } catch (err) {
@@ -60748,17 +60808,17 @@ ${result.stderr}`, [this.secret]).trim();
   }
 };
 async function readAssets(dir) {
-  const spec = await readJsonFile(join22(dir, TYK_SPEC_FILE), `tyk-sync ${TYK_SPEC_FILE}`);
+  const spec = await readJsonFile(join23(dir, TYK_SPEC_FILE), `tyk-sync ${TYK_SPEC_FILE}`);
   const assets = [];
   for (const asset of spec.assets ?? []) {
     if (typeof asset.file !== "string" || asset.file.includes("/") || asset.file.includes("..")) continue;
-    const text = await readFile7(join22(dir, asset.file), "utf8");
+    const text = await readFile7(join23(dir, asset.file), "utf8");
     assets.push({ file: asset.file, id: typeof asset.id === "string" ? asset.id : "", text });
   }
   return assets;
 }
 async function readTykSyncFolder(dir) {
-  const specPath = join22(dir, TYK_SPEC_FILE);
+  const specPath = join23(dir, TYK_SPEC_FILE);
   if (!await stat15(specPath).catch(() => void 0))
     throw new DeckhandError(`tyk-sync wrote no ${TYK_SPEC_FILE}: the dump is incomplete`);
   const spec = await readJsonFile(specPath, `tyk-sync ${TYK_SPEC_FILE}`);
@@ -60767,7 +60827,7 @@ async function readTykSyncFolder(dir) {
   for (const name of names) {
     if (typeof name !== "string" || name.includes("/") || name.includes(".."))
       throw new DeckhandError(`${TYK_SPEC_FILE} lists an unexpected file name: ${String(name)}`);
-    const body = await readJsonFile(join22(dir, name), "Tyk definition written by tyk-sync", MAX_STATE_BYTES);
+    const body = await readJsonFile(join23(dir, name), "Tyk definition written by tyk-sync", MAX_STATE_BYTES);
     if (!isObject(body)) throw new DeckhandError(`tyk-sync wrote ${name}, which is not a JSON object`);
     objects.push(tykObject(body, `${name} of the tyk-sync dump`));
   }
@@ -61047,7 +61107,7 @@ async function dumpJob(source, ctx) {
       source: basename7(resolve8(options.outputDir)),
       time: started,
       root: options.outputDir,
-      files: [...owned, MANIFEST2].map((name) => join23(options.outputDir, name)),
+      files: [...owned, MANIFEST2].map((name) => join24(options.outputDir, name)),
       summary: { entities: result.entityCount, workspaces: result.workspaces.length, digest: result.digest },
       sensitive: !options.redactSecrets,
       artifactName: basename7(resolve8(options.outputDir))
@@ -61074,14 +61134,14 @@ async function dumpJob(source, ctx) {
 
 // actions/engine/jobs/files.ts
 import { readdir as readdir11 } from "node:fs/promises";
-import { basename as basename11, dirname as dirname10, join as join26 } from "node:path";
+import { basename as basename11, dirname as dirname10, join as join27 } from "node:path";
 init_errors();
 
 // actions/engine/files/backup.ts
 import { createHash as createHash10 } from "node:crypto";
 import { createWriteStream as createWriteStream5 } from "node:fs";
 import { mkdir as mkdir7, open as open7, rename as rename8, rm as rm10, stat as stat17 } from "node:fs/promises";
-import { basename as basename9, dirname as dirname8, extname as extname5, isAbsolute as isAbsolute4, join as join24, relative as relative5, resolve as resolve11, sep as sep6 } from "node:path";
+import { basename as basename9, dirname as dirname8, extname as extname5, isAbsolute as isAbsolute4, join as join25, relative as relative5, resolve as resolve11, sep as sep6 } from "node:path";
 import { pipeline as pipeline5 } from "node:stream/promises";
 
 // node_modules/tinyglobby/dist/index.mjs
@@ -62210,7 +62270,7 @@ async function filesBackup(options) {
   const files = [];
   let secretsIncluded = 0;
   for (const path of selected) {
-    const kind = await secretKind(join24(root, path));
+    const kind = await secretKind(join25(root, path));
     if (kind === void 0) files.push(path);
     else if (options.includeSecrets) {
       files.push(path);
@@ -62234,7 +62294,7 @@ async function filesBackup(options) {
     );
   const modes = /* @__PURE__ */ new Map();
   for (const path of files.concat(directories))
-    modes.set(path, formatMode((await stat17(join24(root, path))).mode));
+    modes.set(path, formatMode((await stat17(join25(root, path))).mode));
   let temp;
   let manifestTemp;
   let manifest;
@@ -62327,7 +62387,7 @@ import {
   stat as stat18,
   utimes
 } from "node:fs/promises";
-import { basename as basename10, dirname as dirname9, join as join25, resolve as resolve12, sep as sep7 } from "node:path";
+import { basename as basename10, dirname as dirname9, join as join26, resolve as resolve12, sep as sep7 } from "node:path";
 init_errors();
 var SHA256 = /^[0-9a-f]{64}$/;
 function safeRelative(path) {
@@ -62400,7 +62460,7 @@ async function locate3(input, limits) {
         found
       );
     }
-    manifestPath = join25(path, found[0]);
+    manifestPath = join26(path, found[0]);
   } else if (path.endsWith(MANIFEST_SUFFIX)) manifestPath = path;
   else manifestPath = `${path}${MANIFEST_SUFFIX}`;
   let text;
@@ -62422,7 +62482,7 @@ async function locate3(input, limits) {
   }
   const manifest = parseManifest(text, manifestPath);
   const named = !stats.isDirectory() && !path.endsWith(MANIFEST_SUFFIX);
-  const archive = named ? path : join25(dirname9(manifestPath), manifest.archive.file);
+  const archive = named ? path : join26(dirname9(manifestPath), manifest.archive.file);
   return { manifestPath, manifest, archive };
 }
 async function plan(manifest, target) {
@@ -62441,7 +62501,7 @@ async function plan(manifest, target) {
     return ok;
   };
   for (const file of manifest.files) {
-    const dest = join25(target, file.path);
+    const dest = join26(target, file.path);
     if (!await usableDir(dirname9(dest))) {
       blocked.push(`${file.path}: a parent directory's place is taken by a file`);
       continue;
@@ -62452,7 +62512,7 @@ async function plan(manifest, target) {
     else actions.set(file.path, (await sha256File2(dest)).sha256 === file.sha256 ? "unchanged" : "conflict");
   }
   for (const dir of manifest.directories) {
-    const dest = join25(target, dir.path);
+    const dest = join26(target, dir.path);
     if (!await usableDir(dirname9(dest))) {
       blocked.push(`${dir.path}/: a parent directory's place is taken by a file`);
       continue;
@@ -62567,7 +62627,7 @@ async function extractVerified(archive, target, manifest, limits, stage, staging
       const hash = createHash11("sha256");
       let handle;
       if (stage?.(path)) {
-        const dest = join25(target, path);
+        const dest = join26(target, path);
         await staging.directory(dirname9(dest));
         const temp = tempPathFor(dest);
         handle = await open8(temp, "wx", 384);
@@ -62655,18 +62715,18 @@ async function filesRestore(options) {
     await extractVerified(archive, target, manifest, limits, stage, staging);
     if (!options.dryRun) {
       const created = manifest.directories.filter((d) => newDirectories.has(d.path));
-      for (const dir of created) await staging.directory(join25(target, dir.path));
+      for (const dir of created) await staging.directory(join26(target, dir.path));
       for (const file of manifest.files) {
         const temp = staging.files.get(file.path);
         if (temp === void 0) continue;
-        await rename9(temp, join25(target, file.path));
+        await rename9(temp, join26(target, file.path));
         forgetOnStop(temp);
         staging.files.delete(file.path);
         options.logger.debug(`wrote ${file.path}`);
       }
       staging.installed();
       const deepestFirst = [...created].sort((a, b2) => b2.path.length - a.path.length);
-      for (const dir of deepestFirst) await chmod3(join25(target, dir.path), parseInt(dir.mode, 8));
+      for (const dir of deepestFirst) await chmod3(join26(target, dir.path), parseInt(dir.mode, 8));
     }
   } catch (err) {
     await staging.discard();
@@ -62843,11 +62903,11 @@ async function storedArchive(inputs, ctx, ref) {
       `${fetched.backup.folder} in ${fetched.store.description} is not a files-backup (one archive and its manifest)`
     );
   }
-  return { path: join26(fetched.path, names[0]), cleanup: fetched.cleanup };
+  return { path: join27(fetched.path, names[0]), cleanup: fetched.cleanup };
 }
 
 // actions/engine/jobs/reconcile.ts
-import { join as join27 } from "node:path";
+import { join as join28 } from "node:path";
 
 // actions/engine/jobs/problems.ts
 function addProblems(report2, problems, command) {
@@ -63136,7 +63196,7 @@ function shortList(items, max = 10) {
   return items.length > max ? `${shown} and ${items.length - max} more` : shown;
 }
 async function writePlan(path, plan3) {
-  const file = path ?? join27((await privateTempDir("deckhand-plan-")).path, "plan.json");
+  const file = path ?? join28((await privateTempDir("deckhand-plan-")).path, "plan.json");
   const document = { format: "deckhand-plan/1", generatedAt: (/* @__PURE__ */ new Date()).toISOString(), ...plan3 };
   await writeFileAtomic(file, JSON.stringify(document, null, 2) + "\n");
   return file;
@@ -63144,7 +63204,7 @@ async function writePlan(path, plan3) {
 
 // actions/engine/jobs/restore.ts
 import { readFile as readFile9 } from "node:fs/promises";
-import { join as join28 } from "node:path";
+import { join as join29 } from "node:path";
 init_errors();
 
 // actions/engine/restore/restore.ts
@@ -64169,7 +64229,7 @@ async function readKeyring(value) {
   return trimmed;
 }
 async function writeReport(path, outcome) {
-  const file = path ?? join28((await privateTempDir("deckhand-restore-")).path, "restore-report.json");
+  const file = path ?? join29((await privateTempDir("deckhand-restore-")).path, "restore-report.json");
   const document = { format: "deckhand-restore/1", generatedAt: (/* @__PURE__ */ new Date()).toISOString(), ...outcome };
   await writeFileAtomic(file, JSON.stringify(document, null, 2) + "\n");
   return file;

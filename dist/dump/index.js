@@ -35094,7 +35094,7 @@ var init_pr_comments = __esm({
 });
 
 // actions/engine/jobs/dump.ts
-import { basename as basename5, join as join10, resolve as resolve4 } from "node:path";
+import { basename as basename5, join as join11, resolve as resolve4 } from "node:path";
 
 // actions/engine/commit/defaults.ts
 var DEFAULT_MESSAGE = "Gateway drift in {path}: {added} added, {changed} changed, {removed} removed";
@@ -49637,10 +49637,10 @@ function decryptFailure(err, what, identities, recipients) {
     }
   );
 }
-async function encryptFile(source, target, recipients) {
+async function encryptFile(source, target, recipients, durable = true) {
   const input = Readable.toWeb(createReadStream2(source));
   const output = await encrypter(recipients).encrypt(input);
-  await writeStream(output, target);
+  await writeStream(output, target, durable);
 }
 async function decryptFile(source, target, identities, what, recipients) {
   const input = Readable.toWeb(createReadStream2(source));
@@ -49657,13 +49657,15 @@ async function decryptFile(source, target, identities, what, recipients) {
     throw decryptFailure(err, what, identities, recipients);
   }
 }
-async function writeStream(stream3, target) {
+async function writeStream(stream3, target, durable = true) {
   const temp = tempPathFor(target);
   try {
     await (await open3(temp, "wx", 384)).close();
     await stream3.pipeTo(Writable.toWeb(createWriteStream(temp, { flags: "r+" })));
-    const handle = await open3(temp, "r+");
-    await handle.sync().finally(() => handle.close());
+    if (durable) {
+      const handle = await open3(temp, "r+");
+      await handle.sync().finally(() => handle.close());
+    }
     await rename3(temp, target);
   } finally {
     await rm5(temp, { force: true });
@@ -49747,6 +49749,29 @@ var LocalBackend = class {
         forgetOnStop(temp);
       }
     } catch (err) {
+      await this.pruneEmpty(dirname3(target));
+      throw fileSystemError(err, this.root);
+    }
+  }
+  async putProduced(key, produce) {
+    const target = this.path(key);
+    try {
+      await this.ensureFolder(target);
+      const temp = tempPathFor(target);
+      try {
+        await produce(temp);
+        await chmod(temp, 384);
+        const digest = await digestFile(temp);
+        const handle = await open4(temp, "r+");
+        await handle.sync().finally(() => handle.close());
+        await rename4(temp, target);
+        return digest;
+      } finally {
+        await rm6(temp, { force: true });
+        forgetOnStop(temp);
+      }
+    } catch (err) {
+      await this.pruneEmpty(dirname3(target));
       throw fileSystemError(err, this.root);
     }
   }
@@ -49811,7 +49836,11 @@ var LocalBackend = class {
   async remove(key) {
     const path5 = this.path(key);
     await rm6(path5, { force: true });
-    for (let dir = dirname3(path5); dir !== this.root && dir.startsWith(this.root + sep); dir = dirname3(dir)) {
+    await this.pruneEmpty(dirname3(path5));
+  }
+  /** Folders left empty go, up to the root: a pruned or failed backup leaves nothing behind. */
+  async pruneEmpty(from) {
+    for (let dir = from; dir !== this.root && dir.startsWith(this.root + sep); dir = dirname3(dir)) {
       try {
         await rmdir(dir);
       } catch {
@@ -49833,6 +49862,7 @@ async function digestFile(path5) {
 // actions/engine/store/s3.ts
 init_errors();
 import { createReadStream as createReadStream4, createWriteStream as createWriteStream3 } from "node:fs";
+import { join as join7 } from "node:path";
 import { createHash as createHash6 } from "node:crypto";
 import { Transform as Transform2 } from "node:stream";
 import { pipeline as pipeline2 } from "node:stream/promises";
@@ -49984,6 +50014,18 @@ var S3Backend = class _S3Backend {
       throw this.failure(err, "PutObject", key);
     }
   }
+  async putProduced(key, produce) {
+    const temp = await privateTempDir("deckhand-s3-");
+    try {
+      const path5 = join7(temp.path, "object");
+      await produce(path5);
+      const digest = await digestFile(path5);
+      await this.putFile(key, path5, digest.sha256, digest.size);
+      return digest;
+    } finally {
+      await temp.cleanup();
+    }
+  }
   async putBytes(key, data) {
     const settings = await this.writeSettings();
     try {
@@ -50133,7 +50175,7 @@ function parseS3Url(url) {
 // actions/engine/store/store.ts
 import { randomBytes as randomBytes8 } from "node:crypto";
 import { mkdir as mkdir4, rename as rename5, rm as rm7 } from "node:fs/promises";
-import { basename as basename3, join as join7, relative, sep as sep2 } from "node:path";
+import { basename as basename3, join as join8, relative, sep as sep2 } from "node:path";
 init_errors();
 init_json_file();
 
@@ -50185,23 +50227,24 @@ var BackupStore = class {
     const folder = `${request2.kind}/${source}/${name}`;
     const names = request2.files.map((file) => storedName(request2.root, file));
     const encrypted = request2.recipients !== void 0 && request2.recipients.length > 0;
-    const work = encrypted ? await privateTempDir("deckhand-encrypt-") : void 0;
     const stored = [];
     try {
-      for (let i = 0; i < request2.files.length; i++) {
-        let local = request2.files[i];
-        let object = names[i];
+      await eachLimited(request2.files.length, 4, async (i) => {
+        const local = request2.files[i];
+        const name2 = names[i];
         if (encrypted) {
-          const target = join7(work.path, `${i}.age`);
-          await encryptFile(local, target, request2.recipients);
-          local = target;
-          object = `${object}.age`;
+          const object = `${name2}.age`;
+          const { sha256: sha2563, size } = await this.backend.putProduced(
+            `${folder}/${object}`,
+            (path5) => encryptFile(local, path5, request2.recipients, false)
+          );
+          stored[i] = { name: name2, object, size, sha256: sha2563 };
+        } else {
+          const { sha256: sha2563, size } = await digestFile(local);
+          await this.backend.putFile(`${folder}/${name2}`, local, sha2563, size);
+          stored[i] = { name: name2, object: name2, size, sha256: sha2563 };
         }
-        const { sha256: sha2563, size } = await digestFile(local);
-        await this.backend.putFile(`${folder}/${object}`, local, sha2563, size);
-        stored.push({ name: names[i], object, size, sha256: sha2563 });
-        if (work) await rm7(local, { force: true });
-      }
+      });
       const manifest = {
         format: "deckhand-backup/1",
         kind: request2.kind,
@@ -50231,10 +50274,9 @@ var BackupStore = class {
         }
       };
     } catch (err) {
-      for (const file of stored) await this.backend.remove(`${folder}/${file.object}`).catch(() => void 0);
+      for (const file of stored)
+        if (file) await this.backend.remove(`${folder}/${file.object}`).catch(() => void 0);
       throw err;
-    } finally {
-      await work?.cleanup();
     }
   }
   /** Every backup below the store's root, of one kind and source when given, oldest first. */
@@ -50320,17 +50362,17 @@ var BackupStore = class {
       );
     const temp = await privateTempDir("deckhand-fetch-");
     try {
-      const out = join7(temp.path, "backup");
+      const out = join8(temp.path, "backup");
       await mkdir4(out, { mode: 448 });
       for (const file of manifest.files) {
-        const download2 = join7(temp.path, `object-${randomBytes8(6).toString("hex")}`);
+        const download2 = join8(temp.path, `object-${randomBytes8(6).toString("hex")}`);
         const got = await this.backend.getFile(`${backup.folder}/${file.object}`, download2);
         if (got.size !== file.size || got.sha256 !== file.sha256)
           throw new DeckhandError(
             `${this.description}/${backup.folder}/${file.object} is damaged: its ${got.size !== file.size ? "size" : "SHA-256"} differs from the manifest's. The backup was refused; nothing was restored.`
           );
-        const target = join7(out, file.name);
-        await mkdir4(join7(target, ".."), { recursive: true, mode: 448 });
+        const target = join8(out, file.name);
+        await mkdir4(join8(target, ".."), { recursive: true, mode: 448 });
         if (manifest.encryption) {
           await decryptFile(
             download2,
@@ -50389,6 +50431,24 @@ var BackupStore = class {
     await this.backend.remove(noteKey);
   }
 };
+async function eachLimited(count, limit, task) {
+  let next = 0;
+  let failure;
+  const worker = async () => {
+    while (next < count && failure === void 0) {
+      const i = next++;
+      try {
+        await task(i);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+  };
+  const workers = [];
+  for (let w = 0; w < Math.min(limit, count); w++) workers.push(worker());
+  await Promise.all(workers);
+  if (failure !== void 0) throw failure;
+}
 function compareBackups(a, b) {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
@@ -50662,7 +50722,7 @@ init_errors();
 
 // actions/engine/tyk/folder.ts
 import { readdir as readdir3, stat as stat8 } from "node:fs/promises";
-import { basename as basename4, join as join8 } from "node:path";
+import { basename as basename4, join as join9 } from "node:path";
 init_errors();
 
 // actions/engine/tyk/objects.ts
@@ -50963,7 +51023,7 @@ async function writeTykDump(options) {
     "deckhand diff/sync/restore (gateway: tyk)"
   );
   return {
-    files: [...files.keys()].filter(isObjectFile).map((name) => join8(options.outputDir, name)),
+    files: [...files.keys()].filter(isObjectFile).map((name) => join9(options.outputDir, name)),
     counts: counts2,
     entityCount: objects.length,
     digest: digestFiles(files),
@@ -50983,7 +51043,7 @@ async function previousObjects(dir) {
   const names = await readdir3(dir).catch(() => []);
   for (const name of names.filter(isObjectFile)) {
     try {
-      const path5 = join8(dir, name);
+      const path5 = join9(dir, name);
       const body = readStateText(await readStateFile(path5), path5, { json: true });
       if (!isObject(body)) continue;
       const format = formatOf(body, name);
@@ -51259,7 +51319,7 @@ var POLICY_FIELDS = new Set(
 
 // actions/engine/tyk/tyk-sync.ts
 import { readFile as readFile6, stat as stat9 } from "node:fs/promises";
-import { join as join9 } from "node:path";
+import { join as join10 } from "node:path";
 init_errors();
 init_json_file();
 function tykSyncArgs(command, dashboard, folder) {
@@ -51352,10 +51412,10 @@ ${result.stderr}`, [this.secret]).trim();
       if (refusal.length > 0) throw new DeckhandError(`nothing was sent: ${refusal[0]}`);
       const objects = sortObjects(desired);
       for (const object of objects)
-        await writeFileAtomic(join9(work.path, fileNameOf(object)), renderObject(object.body));
-      for (const asset of this.assets) await writeFileAtomic(join9(work.path, asset.file), asset.text);
+        await writeFileAtomic(join10(work.path, fileNameOf(object)), renderObject(object.body));
+      for (const asset of this.assets) await writeFileAtomic(join10(work.path, asset.file), asset.text);
       const assets = this.assets.map(({ file, id }) => ({ file, id }));
-      await writeFileAtomic(join9(work.path, TYK_SPEC_FILE), tykSpec(objects, assets));
+      await writeFileAtomic(join10(work.path, TYK_SPEC_FILE), tykSpec(objects, assets));
       await this.run("sync", work.path);
       outcome.applied = plan.steps.map((s) => s.change);
     } catch (err) {
@@ -51368,17 +51428,17 @@ ${result.stderr}`, [this.secret]).trim();
   }
 };
 async function readAssets(dir) {
-  const spec = await readJsonFile(join9(dir, TYK_SPEC_FILE), `tyk-sync ${TYK_SPEC_FILE}`);
+  const spec = await readJsonFile(join10(dir, TYK_SPEC_FILE), `tyk-sync ${TYK_SPEC_FILE}`);
   const assets = [];
   for (const asset of spec.assets ?? []) {
     if (typeof asset.file !== "string" || asset.file.includes("/") || asset.file.includes("..")) continue;
-    const text = await readFile6(join9(dir, asset.file), "utf8");
+    const text = await readFile6(join10(dir, asset.file), "utf8");
     assets.push({ file: asset.file, id: typeof asset.id === "string" ? asset.id : "", text });
   }
   return assets;
 }
 async function readTykSyncFolder(dir) {
-  const specPath = join9(dir, TYK_SPEC_FILE);
+  const specPath = join10(dir, TYK_SPEC_FILE);
   if (!await stat9(specPath).catch(() => void 0))
     throw new DeckhandError(`tyk-sync wrote no ${TYK_SPEC_FILE}: the dump is incomplete`);
   const spec = await readJsonFile(specPath, `tyk-sync ${TYK_SPEC_FILE}`);
@@ -51387,7 +51447,7 @@ async function readTykSyncFolder(dir) {
   for (const name of names) {
     if (typeof name !== "string" || name.includes("/") || name.includes(".."))
       throw new DeckhandError(`${TYK_SPEC_FILE} lists an unexpected file name: ${String(name)}`);
-    const body = await readJsonFile(join9(dir, name), "Tyk definition written by tyk-sync", MAX_STATE_BYTES);
+    const body = await readJsonFile(join10(dir, name), "Tyk definition written by tyk-sync", MAX_STATE_BYTES);
     if (!isObject(body)) throw new DeckhandError(`tyk-sync wrote ${name}, which is not a JSON object`);
     objects.push(tykObject(body, `${name} of the tyk-sync dump`));
   }
@@ -51596,7 +51656,7 @@ async function dumpJob(source, ctx) {
       source: basename5(resolve4(options.outputDir)),
       time: started,
       root: options.outputDir,
-      files: [...owned, MANIFEST].map((name) => join10(options.outputDir, name)),
+      files: [...owned, MANIFEST].map((name) => join11(options.outputDir, name)),
       summary: { entities: result.entityCount, workspaces: result.workspaces.length, digest: result.digest },
       sensitive: !options.redactSecrets,
       artifactName: basename5(resolve4(options.outputDir))
@@ -53624,7 +53684,7 @@ function configureSecretFields(lines) {
 
 // actions/github/artifacts.ts
 import { readdir as readdir5, stat as stat11 } from "node:fs/promises";
-import { join as join13, resolve as resolve6 } from "node:path";
+import { join as join14, resolve as resolve6 } from "node:path";
 init_errors();
 var ActionsArtifactStore = class {
   constructor(env = process.env) {
@@ -53794,7 +53854,7 @@ async function expandFiles(paths2) {
       continue;
     }
     const entries2 = await readdir5(path5, { recursive: true, withFileTypes: true });
-    const files = entries2.filter((e) => !e.isDirectory()).map((e) => join13(e.parentPath, e.name));
+    const files = entries2.filter((e) => !e.isDirectory()).map((e) => join14(e.parentPath, e.name));
     append(out, files.length > 0 ? files.sort() : [path5]);
   }
   return out;
@@ -53814,7 +53874,7 @@ init_summary();
 
 // actions/github/tool-cache-store.ts
 import { stat as stat12 } from "node:fs/promises";
-import { join as join15 } from "node:path";
+import { join as join16 } from "node:path";
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
 import * as crypto3 from "crypto";
@@ -54189,7 +54249,7 @@ var ToolCacheStore = class {
   async find(version, platform2) {
     const dir = find(TOOL, normalizeVersion(version), toolCacheKey(platform2));
     if (!dir) return void 0;
-    const binary = await stat12(join15(dir, deckBinaryName(platform2))).catch(() => void 0);
+    const binary = await stat12(join16(dir, deckBinaryName(platform2))).catch(() => void 0);
     return binary?.isFile() ? dir : void 0;
   }
   download(url) {

@@ -29228,7 +29228,7 @@ var init_pr_comments = __esm({
 });
 
 // actions/engine/jobs/files.ts
-import { basename as basename5, dirname as dirname6, join as join6 } from "node:path";
+import { basename as basename5, dirname as dirname6, join as join7 } from "node:path";
 
 // actions/engine/commit/defaults.ts
 var DEFAULT_MESSAGE = "Gateway drift in {path}: {added} added, {changed} changed, {removed} removed";
@@ -43450,10 +43450,10 @@ function decryptFailure(err, what, identities, recipients) {
     }
   );
 }
-async function encryptFile(source, target, recipients) {
+async function encryptFile(source, target, recipients, durable = true) {
   const input = Readable.toWeb(createReadStream3(source));
   const output = await encrypter(recipients).encrypt(input);
-  await writeStream(output, target);
+  await writeStream(output, target, durable);
 }
 async function decryptFile(source, target, identities, what, recipients) {
   const input = Readable.toWeb(createReadStream3(source));
@@ -43470,13 +43470,15 @@ async function decryptFile(source, target, identities, what, recipients) {
     throw decryptFailure(err, what, identities, recipients);
   }
 }
-async function writeStream(stream3, target) {
+async function writeStream(stream3, target, durable = true) {
   const temp = tempPathFor(target);
   try {
     await (await open4(temp, "wx", 384)).close();
     await stream3.pipeTo(Writable2.toWeb(createWriteStream2(temp, { flags: "r+" })));
-    const handle = await open4(temp, "r+");
-    await handle.sync().finally(() => handle.close());
+    if (durable) {
+      const handle = await open4(temp, "r+");
+      await handle.sync().finally(() => handle.close());
+    }
     await rename3(temp, target);
   } finally {
     await rm4(temp, { force: true });
@@ -43560,6 +43562,29 @@ var LocalBackend = class {
         forgetOnStop(temp);
       }
     } catch (err) {
+      await this.pruneEmpty(dirname5(target));
+      throw fileSystemError(err, this.root);
+    }
+  }
+  async putProduced(key, produce) {
+    const target = this.path(key);
+    try {
+      await this.ensureFolder(target);
+      const temp = tempPathFor(target);
+      try {
+        await produce(temp);
+        await chmod(temp, 384);
+        const digest = await digestFile(temp);
+        const handle = await open5(temp, "r+");
+        await handle.sync().finally(() => handle.close());
+        await rename4(temp, target);
+        return digest;
+      } finally {
+        await rm5(temp, { force: true });
+        forgetOnStop(temp);
+      }
+    } catch (err) {
+      await this.pruneEmpty(dirname5(target));
       throw fileSystemError(err, this.root);
     }
   }
@@ -43624,7 +43649,11 @@ var LocalBackend = class {
   async remove(key) {
     const path5 = this.path(key);
     await rm5(path5, { force: true });
-    for (let dir = dirname5(path5); dir !== this.root && dir.startsWith(this.root + sep3); dir = dirname5(dir)) {
+    await this.pruneEmpty(dirname5(path5));
+  }
+  /** Folders left empty go, up to the root: a pruned or failed backup leaves nothing behind. */
+  async pruneEmpty(from) {
+    for (let dir = from; dir !== this.root && dir.startsWith(this.root + sep3); dir = dirname5(dir)) {
       try {
         await rmdir(dir);
       } catch {
@@ -43646,6 +43675,7 @@ async function digestFile(path5) {
 // actions/engine/store/s3.ts
 init_errors();
 import { createReadStream as createReadStream5, createWriteStream as createWriteStream4 } from "node:fs";
+import { join as join5 } from "node:path";
 import { createHash as createHash5 } from "node:crypto";
 import { Transform as Transform2 } from "node:stream";
 import { pipeline as pipeline4 } from "node:stream/promises";
@@ -43797,6 +43827,18 @@ var S3Backend = class _S3Backend {
       throw this.failure(err, "PutObject", key);
     }
   }
+  async putProduced(key, produce) {
+    const temp = await privateTempDir("deckhand-s3-");
+    try {
+      const path5 = join5(temp.path, "object");
+      await produce(path5);
+      const digest = await digestFile(path5);
+      await this.putFile(key, path5, digest.sha256, digest.size);
+      return digest;
+    } finally {
+      await temp.cleanup();
+    }
+  }
   async putBytes(key, data) {
     const settings = await this.writeSettings();
     try {
@@ -43946,7 +43988,7 @@ function parseS3Url(url) {
 // actions/engine/store/store.ts
 import { randomBytes as randomBytes8 } from "node:crypto";
 import { mkdir as mkdir4, rename as rename5, rm as rm6 } from "node:fs/promises";
-import { basename as basename4, join as join5, relative as relative3, sep as sep4 } from "node:path";
+import { basename as basename4, join as join6, relative as relative3, sep as sep4 } from "node:path";
 init_errors();
 init_json_file();
 
@@ -43998,23 +44040,24 @@ var BackupStore = class {
     const folder = `${request2.kind}/${source}/${name}`;
     const names = request2.files.map((file) => storedName(request2.root, file));
     const encrypted = request2.recipients !== void 0 && request2.recipients.length > 0;
-    const work = encrypted ? await privateTempDir("deckhand-encrypt-") : void 0;
     const stored = [];
     try {
-      for (let i = 0; i < request2.files.length; i++) {
-        let local = request2.files[i];
-        let object = names[i];
+      await eachLimited(request2.files.length, 4, async (i) => {
+        const local = request2.files[i];
+        const name2 = names[i];
         if (encrypted) {
-          const target = join5(work.path, `${i}.age`);
-          await encryptFile(local, target, request2.recipients);
-          local = target;
-          object = `${object}.age`;
+          const object = `${name2}.age`;
+          const { sha256: sha2563, size } = await this.backend.putProduced(
+            `${folder}/${object}`,
+            (path5) => encryptFile(local, path5, request2.recipients, false)
+          );
+          stored[i] = { name: name2, object, size, sha256: sha2563 };
+        } else {
+          const { sha256: sha2563, size } = await digestFile(local);
+          await this.backend.putFile(`${folder}/${name2}`, local, sha2563, size);
+          stored[i] = { name: name2, object: name2, size, sha256: sha2563 };
         }
-        const { sha256: sha2563, size } = await digestFile(local);
-        await this.backend.putFile(`${folder}/${object}`, local, sha2563, size);
-        stored.push({ name: names[i], object, size, sha256: sha2563 });
-        if (work) await rm6(local, { force: true });
-      }
+      });
       const manifest = {
         format: "deckhand-backup/1",
         kind: request2.kind,
@@ -44044,10 +44087,9 @@ var BackupStore = class {
         }
       };
     } catch (err) {
-      for (const file of stored) await this.backend.remove(`${folder}/${file.object}`).catch(() => void 0);
+      for (const file of stored)
+        if (file) await this.backend.remove(`${folder}/${file.object}`).catch(() => void 0);
       throw err;
-    } finally {
-      await work?.cleanup();
     }
   }
   /** Every backup below the store's root, of one kind and source when given, oldest first. */
@@ -44133,17 +44175,17 @@ var BackupStore = class {
       );
     const temp = await privateTempDir("deckhand-fetch-");
     try {
-      const out = join5(temp.path, "backup");
+      const out = join6(temp.path, "backup");
       await mkdir4(out, { mode: 448 });
       for (const file of manifest.files) {
-        const download = join5(temp.path, `object-${randomBytes8(6).toString("hex")}`);
+        const download = join6(temp.path, `object-${randomBytes8(6).toString("hex")}`);
         const got = await this.backend.getFile(`${backup.folder}/${file.object}`, download);
         if (got.size !== file.size || got.sha256 !== file.sha256)
           throw new DeckhandError(
             `${this.description}/${backup.folder}/${file.object} is damaged: its ${got.size !== file.size ? "size" : "SHA-256"} differs from the manifest's. The backup was refused; nothing was restored.`
           );
-        const target = join5(out, file.name);
-        await mkdir4(join5(target, ".."), { recursive: true, mode: 448 });
+        const target = join6(out, file.name);
+        await mkdir4(join6(target, ".."), { recursive: true, mode: 448 });
         if (manifest.encryption) {
           await decryptFile(
             download,
@@ -44202,6 +44244,24 @@ var BackupStore = class {
     await this.backend.remove(noteKey);
   }
 };
+async function eachLimited(count, limit, task) {
+  let next = 0;
+  let failure;
+  const worker = async () => {
+    while (next < count && failure === void 0) {
+      const i = next++;
+      try {
+        await task(i);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+  };
+  const workers = [];
+  for (let w2 = 0; w2 < Math.min(limit, count); w2++) workers.push(worker());
+  await Promise.all(workers);
+  if (failure !== void 0) throw failure;
+}
 function compareBackups(a, b2) {
   return a.name < b2.name ? -1 : a.name > b2.name ? 1 : 0;
 }
@@ -47871,7 +47931,7 @@ function configureSecretFields(lines) {
 
 // actions/github/artifacts.ts
 import { readdir as readdir4, stat as stat6 } from "node:fs/promises";
-import { join as join9, resolve as resolve7 } from "node:path";
+import { join as join10, resolve as resolve7 } from "node:path";
 
 // actions/engine/arrays.ts
 function append(into, items) {
@@ -48049,7 +48109,7 @@ async function expandFiles(paths2) {
       continue;
     }
     const entries = await readdir4(path5, { recursive: true, withFileTypes: true });
-    const files = entries.filter((e) => !e.isDirectory()).map((e) => join9(e.parentPath, e.name));
+    const files = entries.filter((e) => !e.isDirectory()).map((e) => join10(e.parentPath, e.name));
     append(out, files.length > 0 ? files.sort() : [path5]);
   }
   return out;
@@ -48069,7 +48129,7 @@ init_summary();
 
 // actions/github/tool-cache-store.ts
 import { stat as stat7 } from "node:fs/promises";
-import { join as join11 } from "node:path";
+import { join as join12 } from "node:path";
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
 import * as crypto3 from "crypto";
@@ -48460,7 +48520,7 @@ var ToolCacheStore = class {
   async find(version, platform2) {
     const dir = find(TOOL, normalizeVersion(version), toolCacheKey(platform2));
     if (!dir) return void 0;
-    const binary = await stat7(join11(dir, deckBinaryName(platform2))).catch(() => void 0);
+    const binary = await stat7(join12(dir, deckBinaryName(platform2))).catch(() => void 0);
     return binary?.isFile() ? dir : void 0;
   }
   download(url) {

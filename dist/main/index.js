@@ -58051,10 +58051,10 @@ function decryptFailure(err, what, identities, recipients) {
     }
   );
 }
-async function encryptFile(source, target, recipients) {
+async function encryptFile(source, target, recipients, durable = true) {
   const input = Readable2.toWeb(createReadStream5(source));
   const output = await encrypter(recipients).encrypt(input);
-  await writeStream(output, target);
+  await writeStream(output, target, durable);
 }
 async function decryptFile(source, target, identities, what, recipients) {
   const input = Readable2.toWeb(createReadStream5(source));
@@ -58071,13 +58071,15 @@ async function decryptFile(source, target, identities, what, recipients) {
     throw decryptFailure(err, what, identities, recipients);
   }
 }
-async function writeStream(stream3, target) {
+async function writeStream(stream3, target, durable = true) {
   const temp = tempPathFor(target);
   try {
     await (await open5(temp, "wx", 384)).close();
     await stream3.pipeTo(Writable.toWeb(createWriteStream2(temp, { flags: "r+" })));
-    const handle = await open5(temp, "r+");
-    await handle.sync().finally(() => handle.close());
+    if (durable) {
+      const handle = await open5(temp, "r+");
+      await handle.sync().finally(() => handle.close());
+    }
     await rename5(temp, target);
   } finally {
     await rm7(temp, { force: true });
@@ -58161,6 +58163,29 @@ var LocalBackend = class {
         forgetOnStop(temp);
       }
     } catch (err) {
+      await this.pruneEmpty(dirname8(target));
+      throw fileSystemError(err, this.root);
+    }
+  }
+  async putProduced(key2, produce) {
+    const target = this.path(key2);
+    try {
+      await this.ensureFolder(target);
+      const temp = tempPathFor(target);
+      try {
+        await produce(temp);
+        await chmod3(temp, 384);
+        const digest = await digestFile(temp);
+        const handle = await open6(temp, "r+");
+        await handle.sync().finally(() => handle.close());
+        await rename6(temp, target);
+        return digest;
+      } finally {
+        await rm8(temp, { force: true });
+        forgetOnStop(temp);
+      }
+    } catch (err) {
+      await this.pruneEmpty(dirname8(target));
       throw fileSystemError(err, this.root);
     }
   }
@@ -58225,7 +58250,11 @@ var LocalBackend = class {
   async remove(key2) {
     const path5 = this.path(key2);
     await rm8(path5, { force: true });
-    for (let dir = dirname8(path5); dir !== this.root && dir.startsWith(this.root + sep6); dir = dirname8(dir)) {
+    await this.pruneEmpty(dirname8(path5));
+  }
+  /** Folders left empty go, up to the root: a pruned or failed backup leaves nothing behind. */
+  async pruneEmpty(from) {
+    for (let dir = from; dir !== this.root && dir.startsWith(this.root + sep6); dir = dirname8(dir)) {
       try {
         await rmdir3(dir);
       } catch {
@@ -58247,6 +58276,7 @@ async function digestFile(path5) {
 // actions/engine/store/s3.ts
 init_errors();
 import { createReadStream as createReadStream7, createWriteStream as createWriteStream4 } from "node:fs";
+import { join as join24 } from "node:path";
 import { createHash as createHash9 } from "node:crypto";
 import { Transform as Transform2 } from "node:stream";
 import { pipeline as pipeline3 } from "node:stream/promises";
@@ -58398,6 +58428,18 @@ var S3Backend = class _S3Backend {
       throw this.failure(err, "PutObject", key2);
     }
   }
+  async putProduced(key2, produce) {
+    const temp = await privateTempDir("deckhand-s3-");
+    try {
+      const path5 = join24(temp.path, "object");
+      await produce(path5);
+      const digest = await digestFile(path5);
+      await this.putFile(key2, path5, digest.sha256, digest.size);
+      return digest;
+    } finally {
+      await temp.cleanup();
+    }
+  }
   async putBytes(key2, data) {
     const settings = await this.writeSettings();
     try {
@@ -58547,7 +58589,7 @@ function parseS3Url(url) {
 // actions/engine/store/store.ts
 import { randomBytes as randomBytes12 } from "node:crypto";
 import { mkdir as mkdir6, rename as rename7, rm as rm9 } from "node:fs/promises";
-import { basename as basename6, join as join24, relative as relative5, sep as sep7 } from "node:path";
+import { basename as basename6, join as join25, relative as relative5, sep as sep7 } from "node:path";
 init_errors();
 init_json_file();
 var KINDS2 = ["db", "files", "state"];
@@ -58594,23 +58636,24 @@ var BackupStore = class {
     const folder = `${request2.kind}/${source}/${name}`;
     const names = request2.files.map((file) => storedName(request2.root, file));
     const encrypted = request2.recipients !== void 0 && request2.recipients.length > 0;
-    const work = encrypted ? await privateTempDir("deckhand-encrypt-") : void 0;
     const stored = [];
     try {
-      for (let i = 0; i < request2.files.length; i++) {
-        let local = request2.files[i];
-        let object = names[i];
+      await eachLimited(request2.files.length, 4, async (i) => {
+        const local = request2.files[i];
+        const name2 = names[i];
         if (encrypted) {
-          const target = join24(work.path, `${i}.age`);
-          await encryptFile(local, target, request2.recipients);
-          local = target;
-          object = `${object}.age`;
+          const object = `${name2}.age`;
+          const { sha256: sha2563, size } = await this.backend.putProduced(
+            `${folder}/${object}`,
+            (path5) => encryptFile(local, path5, request2.recipients, false)
+          );
+          stored[i] = { name: name2, object, size, sha256: sha2563 };
+        } else {
+          const { sha256: sha2563, size } = await digestFile(local);
+          await this.backend.putFile(`${folder}/${name2}`, local, sha2563, size);
+          stored[i] = { name: name2, object: name2, size, sha256: sha2563 };
         }
-        const { sha256: sha2563, size } = await digestFile(local);
-        await this.backend.putFile(`${folder}/${object}`, local, sha2563, size);
-        stored.push({ name: names[i], object, size, sha256: sha2563 });
-        if (work) await rm9(local, { force: true });
-      }
+      });
       const manifest = {
         format: "deckhand-backup/1",
         kind: request2.kind,
@@ -58640,10 +58683,9 @@ var BackupStore = class {
         }
       };
     } catch (err) {
-      for (const file of stored) await this.backend.remove(`${folder}/${file.object}`).catch(() => void 0);
+      for (const file of stored)
+        if (file) await this.backend.remove(`${folder}/${file.object}`).catch(() => void 0);
       throw err;
-    } finally {
-      await work?.cleanup();
     }
   }
   /** Every backup below the store's root, of one kind and source when given, oldest first. */
@@ -58729,17 +58771,17 @@ var BackupStore = class {
       );
     const temp = await privateTempDir("deckhand-fetch-");
     try {
-      const out = join24(temp.path, "backup");
+      const out = join25(temp.path, "backup");
       await mkdir6(out, { mode: 448 });
       for (const file of manifest.files) {
-        const download2 = join24(temp.path, `object-${randomBytes12(6).toString("hex")}`);
+        const download2 = join25(temp.path, `object-${randomBytes12(6).toString("hex")}`);
         const got = await this.backend.getFile(`${backup.folder}/${file.object}`, download2);
         if (got.size !== file.size || got.sha256 !== file.sha256)
           throw new DeckhandError(
             `${this.description}/${backup.folder}/${file.object} is damaged: its ${got.size !== file.size ? "size" : "SHA-256"} differs from the manifest's. The backup was refused; nothing was restored.`
           );
-        const target = join24(out, file.name);
-        await mkdir6(join24(target, ".."), { recursive: true, mode: 448 });
+        const target = join25(out, file.name);
+        await mkdir6(join25(target, ".."), { recursive: true, mode: 448 });
         if (manifest.encryption) {
           await decryptFile(
             download2,
@@ -58798,6 +58840,24 @@ var BackupStore = class {
     await this.backend.remove(noteKey);
   }
 };
+async function eachLimited(count, limit, task) {
+  let next = 0;
+  let failure;
+  const worker = async () => {
+    while (next < count && failure === void 0) {
+      const i = next++;
+      try {
+        await task(i);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+  };
+  const workers = [];
+  for (let w2 = 0; w2 < Math.min(limit, count); w2++) workers.push(worker());
+  await Promise.all(workers);
+  if (failure !== void 0) throw failure;
+}
 function compareBackups(a, b2) {
   return a.name < b2.name ? -1 : a.name > b2.name ? 1 : 0;
 }
@@ -59236,7 +59296,7 @@ async function dbRestoreJob(source, ctx) {
 }
 
 // actions/engine/jobs/dump.ts
-import { basename as basename9, join as join27, resolve as resolve10 } from "node:path";
+import { basename as basename9, join as join28, resolve as resolve10 } from "node:path";
 init_errors();
 
 // actions/engine/kong/admin.ts
@@ -59751,7 +59811,7 @@ init_errors();
 
 // actions/engine/tyk/folder.ts
 import { readdir as readdir10, stat as stat16 } from "node:fs/promises";
-import { basename as basename8, join as join25 } from "node:path";
+import { basename as basename8, join as join26 } from "node:path";
 init_errors();
 async function writeTykDump(options) {
   await ensureDirectory(options.outputDir);
@@ -59789,7 +59849,7 @@ async function writeTykDump(options) {
     "deckhand diff/sync/restore (gateway: tyk)"
   );
   return {
-    files: [...files.keys()].filter(isObjectFile).map((name) => join25(options.outputDir, name)),
+    files: [...files.keys()].filter(isObjectFile).map((name) => join26(options.outputDir, name)),
     counts: counts2,
     entityCount: objects.length,
     digest: digestFiles(files),
@@ -59809,7 +59869,7 @@ async function previousObjects(dir) {
   const names = await readdir10(dir).catch(() => []);
   for (const name of names.filter(isObjectFile)) {
     try {
-      const path5 = join25(dir, name);
+      const path5 = join26(dir, name);
       const body = readStateText(await readStateFile(path5), path5, { json: true });
       if (!isObject2(body)) continue;
       const format = formatOf(body, name);
@@ -59827,7 +59887,7 @@ async function readTykState(paths2) {
     if (!info2) throw new DeckhandError(`state: ${path5} does not exist`);
     if (info2.isDirectory()) {
       const names = (await readdir10(path5)).filter((n) => n.endsWith(".json") && n !== TYK_SPEC_FILE).sort();
-      for (const n of names) files.push(join25(path5, n));
+      for (const n of names) files.push(join26(path5, n));
     } else files.push(path5);
   }
   const bodies = /* @__PURE__ */ new Map();
@@ -60271,7 +60331,7 @@ async function confirmGatewayWrites(plan3, applied, gateway, timeoutMs) {
 
 // actions/engine/tyk/tyk-sync.ts
 import { readFile as readFile7, stat as stat17 } from "node:fs/promises";
-import { join as join26 } from "node:path";
+import { join as join27 } from "node:path";
 init_errors();
 init_json_file();
 function tykSyncArgs(command2, dashboard, folder) {
@@ -60364,10 +60424,10 @@ ${result.stderr}`, [this.secret]).trim();
       if (refusal.length > 0) throw new DeckhandError(`nothing was sent: ${refusal[0]}`);
       const objects = sortObjects(desired);
       for (const object of objects)
-        await writeFileAtomic(join26(work.path, fileNameOf(object)), renderObject(object.body));
-      for (const asset of this.assets) await writeFileAtomic(join26(work.path, asset.file), asset.text);
+        await writeFileAtomic(join27(work.path, fileNameOf(object)), renderObject(object.body));
+      for (const asset of this.assets) await writeFileAtomic(join27(work.path, asset.file), asset.text);
       const assets = this.assets.map(({ file, id }) => ({ file, id }));
-      await writeFileAtomic(join26(work.path, TYK_SPEC_FILE), tykSpec(objects, assets));
+      await writeFileAtomic(join27(work.path, TYK_SPEC_FILE), tykSpec(objects, assets));
       await this.run("sync", work.path);
       outcome.applied = plan3.steps.map((s3) => s3.change);
     } catch (err) {
@@ -60380,17 +60440,17 @@ ${result.stderr}`, [this.secret]).trim();
   }
 };
 async function readAssets(dir) {
-  const spec = await readJsonFile(join26(dir, TYK_SPEC_FILE), `tyk-sync ${TYK_SPEC_FILE}`);
+  const spec = await readJsonFile(join27(dir, TYK_SPEC_FILE), `tyk-sync ${TYK_SPEC_FILE}`);
   const assets = [];
   for (const asset of spec.assets ?? []) {
     if (typeof asset.file !== "string" || asset.file.includes("/") || asset.file.includes("..")) continue;
-    const text = await readFile7(join26(dir, asset.file), "utf8");
+    const text = await readFile7(join27(dir, asset.file), "utf8");
     assets.push({ file: asset.file, id: typeof asset.id === "string" ? asset.id : "", text });
   }
   return assets;
 }
 async function readTykSyncFolder(dir) {
-  const specPath = join26(dir, TYK_SPEC_FILE);
+  const specPath = join27(dir, TYK_SPEC_FILE);
   if (!await stat17(specPath).catch(() => void 0))
     throw new DeckhandError(`tyk-sync wrote no ${TYK_SPEC_FILE}: the dump is incomplete`);
   const spec = await readJsonFile(specPath, `tyk-sync ${TYK_SPEC_FILE}`);
@@ -60399,7 +60459,7 @@ async function readTykSyncFolder(dir) {
   for (const name of names) {
     if (typeof name !== "string" || name.includes("/") || name.includes(".."))
       throw new DeckhandError(`${TYK_SPEC_FILE} lists an unexpected file name: ${String(name)}`);
-    const body = await readJsonFile(join26(dir, name), "Tyk definition written by tyk-sync", MAX_STATE_BYTES);
+    const body = await readJsonFile(join27(dir, name), "Tyk definition written by tyk-sync", MAX_STATE_BYTES);
     if (!isObject2(body)) throw new DeckhandError(`tyk-sync wrote ${name}, which is not a JSON object`);
     objects.push(tykObject(body, `${name} of the tyk-sync dump`));
   }
@@ -60679,7 +60739,7 @@ async function dumpJob(source, ctx) {
       source: basename9(resolve10(options.outputDir)),
       time: started,
       root: options.outputDir,
-      files: [...owned, MANIFEST].map((name) => join27(options.outputDir, name)),
+      files: [...owned, MANIFEST].map((name) => join28(options.outputDir, name)),
       summary: { entities: result.entityCount, workspaces: result.workspaces.length, digest: result.digest },
       sensitive: !options.redactSecrets,
       artifactName: basename9(resolve10(options.outputDir))
@@ -60706,14 +60766,14 @@ async function dumpJob(source, ctx) {
 
 // actions/engine/jobs/files.ts
 import { readdir as readdir13 } from "node:fs/promises";
-import { basename as basename13, dirname as dirname12, join as join30 } from "node:path";
+import { basename as basename13, dirname as dirname12, join as join31 } from "node:path";
 init_errors();
 
 // actions/engine/files/backup.ts
 import { createHash as createHash10 } from "node:crypto";
 import { createWriteStream as createWriteStream5 } from "node:fs";
 import { mkdir as mkdir7, open as open8, rename as rename8, rm as rm10, stat as stat19 } from "node:fs/promises";
-import { basename as basename11, dirname as dirname10, extname as extname6, isAbsolute as isAbsolute5, join as join28, relative as relative7, resolve as resolve13, sep as sep9 } from "node:path";
+import { basename as basename11, dirname as dirname10, extname as extname6, isAbsolute as isAbsolute5, join as join29, relative as relative7, resolve as resolve13, sep as sep9 } from "node:path";
 import { pipeline as pipeline5 } from "node:stream/promises";
 
 // node_modules/tar/dist/esm/index.min.js
@@ -64811,7 +64871,7 @@ async function filesBackup(options) {
   const files = [];
   let secretsIncluded = 0;
   for (const path5 of selected) {
-    const kind = await secretKind(join28(root, path5));
+    const kind = await secretKind(join29(root, path5));
     if (kind === void 0) files.push(path5);
     else if (options.includeSecrets) {
       files.push(path5);
@@ -64835,7 +64895,7 @@ async function filesBackup(options) {
     );
   const modes = /* @__PURE__ */ new Map();
   for (const path5 of files.concat(directories))
-    modes.set(path5, formatMode((await stat19(join28(root, path5))).mode));
+    modes.set(path5, formatMode((await stat19(join29(root, path5))).mode));
   let temp;
   let manifestTemp;
   let manifest;
@@ -64928,7 +64988,7 @@ import {
   stat as stat20,
   utimes
 } from "node:fs/promises";
-import { basename as basename12, dirname as dirname11, join as join29, resolve as resolve14, sep as sep10 } from "node:path";
+import { basename as basename12, dirname as dirname11, join as join30, resolve as resolve14, sep as sep10 } from "node:path";
 init_errors();
 var SHA256 = /^[0-9a-f]{64}$/;
 function safeRelative(path5) {
@@ -65001,7 +65061,7 @@ async function locate3(input, limits) {
         found
       );
     }
-    manifestPath = join29(path5, found[0]);
+    manifestPath = join30(path5, found[0]);
   } else if (path5.endsWith(MANIFEST_SUFFIX)) manifestPath = path5;
   else manifestPath = `${path5}${MANIFEST_SUFFIX}`;
   let text;
@@ -65023,7 +65083,7 @@ async function locate3(input, limits) {
   }
   const manifest = parseManifest(text, manifestPath);
   const named = !stats.isDirectory() && !path5.endsWith(MANIFEST_SUFFIX);
-  const archive = named ? path5 : join29(dirname11(manifestPath), manifest.archive.file);
+  const archive = named ? path5 : join30(dirname11(manifestPath), manifest.archive.file);
   return { manifestPath, manifest, archive };
 }
 async function plan(manifest, target) {
@@ -65042,7 +65102,7 @@ async function plan(manifest, target) {
     return ok3;
   };
   for (const file of manifest.files) {
-    const dest = join29(target, file.path);
+    const dest = join30(target, file.path);
     if (!await usableDir(dirname11(dest))) {
       blocked.push(`${file.path}: a parent directory's place is taken by a file`);
       continue;
@@ -65053,7 +65113,7 @@ async function plan(manifest, target) {
     else actions.set(file.path, (await sha256File2(dest)).sha256 === file.sha256 ? "unchanged" : "conflict");
   }
   for (const dir of manifest.directories) {
-    const dest = join29(target, dir.path);
+    const dest = join30(target, dir.path);
     if (!await usableDir(dirname11(dest))) {
       blocked.push(`${dir.path}/: a parent directory's place is taken by a file`);
       continue;
@@ -65168,7 +65228,7 @@ async function extractVerified(archive, target, manifest, limits, stage, staging
       const hash = createHash11("sha256");
       let handle;
       if (stage?.(path5)) {
-        const dest = join29(target, path5);
+        const dest = join30(target, path5);
         await staging.directory(dirname11(dest));
         const temp = tempPathFor(dest);
         handle = await open9(temp, "wx", 384);
@@ -65256,18 +65316,18 @@ async function filesRestore(options) {
     await extractVerified(archive, target, manifest, limits, stage, staging);
     if (!options.dryRun) {
       const created = manifest.directories.filter((d) => newDirectories.has(d.path));
-      for (const dir of created) await staging.directory(join29(target, dir.path));
+      for (const dir of created) await staging.directory(join30(target, dir.path));
       for (const file of manifest.files) {
         const temp = staging.files.get(file.path);
         if (temp === void 0) continue;
-        await rename9(temp, join29(target, file.path));
+        await rename9(temp, join30(target, file.path));
         forgetOnStop(temp);
         staging.files.delete(file.path);
         options.logger.debug(`wrote ${file.path}`);
       }
       staging.installed();
       const deepestFirst = [...created].sort((a, b2) => b2.path.length - a.path.length);
-      for (const dir of deepestFirst) await chmod4(join29(target, dir.path), parseInt(dir.mode, 8));
+      for (const dir of deepestFirst) await chmod4(join30(target, dir.path), parseInt(dir.mode, 8));
     }
   } catch (err) {
     await staging.discard();
@@ -65444,11 +65504,11 @@ async function storedArchive(inputs, ctx, ref) {
       `${fetched.backup.folder} in ${fetched.store.description} is not a files-backup (one archive and its manifest)`
     );
   }
-  return { path: join30(fetched.path, names[0]), cleanup: fetched.cleanup };
+  return { path: join31(fetched.path, names[0]), cleanup: fetched.cleanup };
 }
 
 // actions/engine/jobs/reconcile.ts
-import { join as join31 } from "node:path";
+import { join as join32 } from "node:path";
 
 // actions/engine/jobs/problems.ts
 function addProblems(report2, problems, command2) {
@@ -65737,7 +65797,7 @@ function shortList(items, max = 10) {
   return items.length > max ? `${shown} and ${items.length - max} more` : shown;
 }
 async function writePlan(path5, plan3) {
-  const file = path5 ?? join31((await privateTempDir("deckhand-plan-")).path, "plan.json");
+  const file = path5 ?? join32((await privateTempDir("deckhand-plan-")).path, "plan.json");
   const document = { format: "deckhand-plan/1", generatedAt: (/* @__PURE__ */ new Date()).toISOString(), ...plan3 };
   await writeFileAtomic(file, JSON.stringify(document, null, 2) + "\n");
   return file;
@@ -65745,7 +65805,7 @@ async function writePlan(path5, plan3) {
 
 // actions/engine/jobs/restore.ts
 import { readFile as readFile9 } from "node:fs/promises";
-import { join as join32 } from "node:path";
+import { join as join33 } from "node:path";
 init_errors();
 
 // actions/engine/restore/restore.ts
@@ -66770,7 +66830,7 @@ async function readKeyring(value) {
   return trimmed;
 }
 async function writeReport(path5, outcome) {
-  const file = path5 ?? join32((await privateTempDir("deckhand-restore-")).path, "restore-report.json");
+  const file = path5 ?? join33((await privateTempDir("deckhand-restore-")).path, "restore-report.json");
   const document = { format: "deckhand-restore/1", generatedAt: (/* @__PURE__ */ new Date()).toISOString(), ...outcome };
   await writeFileAtomic(file, JSON.stringify(document, null, 2) + "\n");
   return file;

@@ -35101,7 +35101,7 @@ var init_pr_comments = __esm({
 
 // actions/engine/jobs/restore.ts
 import { readFile as readFile7 } from "node:fs/promises";
-import { join as join15 } from "node:path";
+import { join as join16 } from "node:path";
 
 // actions/engine/arrays.ts
 function append(into, items) {
@@ -52621,10 +52621,10 @@ function decryptFailure(err, what, identities, recipients) {
     }
   );
 }
-async function encryptFile(source, target, recipients) {
+async function encryptFile(source, target, recipients, durable = true) {
   const input = Readable.toWeb(createReadStream4(source));
   const output = await encrypter(recipients).encrypt(input);
-  await writeStream(output, target);
+  await writeStream(output, target, durable);
 }
 async function decryptFile(source, target, identities, what, recipients) {
   const input = Readable.toWeb(createReadStream4(source));
@@ -52641,13 +52641,15 @@ async function decryptFile(source, target, identities, what, recipients) {
     throw decryptFailure(err, what, identities, recipients);
   }
 }
-async function writeStream(stream3, target) {
+async function writeStream(stream3, target, durable = true) {
   const temp = tempPathFor(target);
   try {
     await (await open3(temp, "wx", 384)).close();
     await stream3.pipeTo(Writable.toWeb(createWriteStream(temp, { flags: "r+" })));
-    const handle = await open3(temp, "r+");
-    await handle.sync().finally(() => handle.close());
+    if (durable) {
+      const handle = await open3(temp, "r+");
+      await handle.sync().finally(() => handle.close());
+    }
     await rename2(temp, target);
   } finally {
     await rm4(temp, { force: true });
@@ -52731,6 +52733,29 @@ var LocalBackend = class {
         forgetOnStop(temp);
       }
     } catch (err) {
+      await this.pruneEmpty(dirname4(target));
+      throw fileSystemError(err, this.root);
+    }
+  }
+  async putProduced(key, produce) {
+    const target = this.path(key);
+    try {
+      await this.ensureFolder(target);
+      const temp = tempPathFor(target);
+      try {
+        await produce(temp);
+        await chmod(temp, 384);
+        const digest = await digestFile(temp);
+        const handle = await open4(temp, "r+");
+        await handle.sync().finally(() => handle.close());
+        await rename3(temp, target);
+        return digest;
+      } finally {
+        await rm5(temp, { force: true });
+        forgetOnStop(temp);
+      }
+    } catch (err) {
+      await this.pruneEmpty(dirname4(target));
       throw fileSystemError(err, this.root);
     }
   }
@@ -52795,7 +52820,11 @@ var LocalBackend = class {
   async remove(key) {
     const path5 = this.path(key);
     await rm5(path5, { force: true });
-    for (let dir = dirname4(path5); dir !== this.root && dir.startsWith(this.root + sep2); dir = dirname4(dir)) {
+    await this.pruneEmpty(dirname4(path5));
+  }
+  /** Folders left empty go, up to the root: a pruned or failed backup leaves nothing behind. */
+  async pruneEmpty(from) {
+    for (let dir = from; dir !== this.root && dir.startsWith(this.root + sep2); dir = dirname4(dir)) {
       try {
         await rmdir(dir);
       } catch {
@@ -52817,6 +52846,7 @@ async function digestFile(path5) {
 // actions/engine/store/s3.ts
 init_errors();
 import { createReadStream as createReadStream6, createWriteStream as createWriteStream3 } from "node:fs";
+import { join as join12 } from "node:path";
 import { createHash as createHash6 } from "node:crypto";
 import { Transform as Transform2 } from "node:stream";
 import { pipeline as pipeline2 } from "node:stream/promises";
@@ -52968,6 +52998,18 @@ var S3Backend = class _S3Backend {
       throw this.failure(err, "PutObject", key);
     }
   }
+  async putProduced(key, produce) {
+    const temp = await privateTempDir("deckhand-s3-");
+    try {
+      const path5 = join12(temp.path, "object");
+      await produce(path5);
+      const digest = await digestFile(path5);
+      await this.putFile(key, path5, digest.sha256, digest.size);
+      return digest;
+    } finally {
+      await temp.cleanup();
+    }
+  }
   async putBytes(key, data) {
     const settings = await this.writeSettings();
     try {
@@ -53117,7 +53159,7 @@ function parseS3Url(url) {
 // actions/engine/store/store.ts
 import { randomBytes as randomBytes10 } from "node:crypto";
 import { mkdir as mkdir3, rename as rename4, rm as rm6 } from "node:fs/promises";
-import { basename as basename2, join as join12, relative as relative2, sep as sep3 } from "node:path";
+import { basename as basename2, join as join13, relative as relative2, sep as sep3 } from "node:path";
 init_errors();
 init_json_file();
 
@@ -53169,23 +53211,24 @@ var BackupStore = class {
     const folder = `${request2.kind}/${source}/${name}`;
     const names = request2.files.map((file) => storedName(request2.root, file));
     const encrypted = request2.recipients !== void 0 && request2.recipients.length > 0;
-    const work = encrypted ? await privateTempDir("deckhand-encrypt-") : void 0;
     const stored = [];
     try {
-      for (let i = 0; i < request2.files.length; i++) {
-        let local = request2.files[i];
-        let object = names[i];
+      await eachLimited(request2.files.length, 4, async (i) => {
+        const local = request2.files[i];
+        const name2 = names[i];
         if (encrypted) {
-          const target = join12(work.path, `${i}.age`);
-          await encryptFile(local, target, request2.recipients);
-          local = target;
-          object = `${object}.age`;
+          const object = `${name2}.age`;
+          const { sha256: sha2563, size } = await this.backend.putProduced(
+            `${folder}/${object}`,
+            (path5) => encryptFile(local, path5, request2.recipients, false)
+          );
+          stored[i] = { name: name2, object, size, sha256: sha2563 };
+        } else {
+          const { sha256: sha2563, size } = await digestFile(local);
+          await this.backend.putFile(`${folder}/${name2}`, local, sha2563, size);
+          stored[i] = { name: name2, object: name2, size, sha256: sha2563 };
         }
-        const { sha256: sha2563, size } = await digestFile(local);
-        await this.backend.putFile(`${folder}/${object}`, local, sha2563, size);
-        stored.push({ name: names[i], object, size, sha256: sha2563 });
-        if (work) await rm6(local, { force: true });
-      }
+      });
       const manifest = {
         format: "deckhand-backup/1",
         kind: request2.kind,
@@ -53215,10 +53258,9 @@ var BackupStore = class {
         }
       };
     } catch (err) {
-      for (const file of stored) await this.backend.remove(`${folder}/${file.object}`).catch(() => void 0);
+      for (const file of stored)
+        if (file) await this.backend.remove(`${folder}/${file.object}`).catch(() => void 0);
       throw err;
-    } finally {
-      await work?.cleanup();
     }
   }
   /** Every backup below the store's root, of one kind and source when given, oldest first. */
@@ -53304,17 +53346,17 @@ var BackupStore = class {
       );
     const temp = await privateTempDir("deckhand-fetch-");
     try {
-      const out = join12(temp.path, "backup");
+      const out = join13(temp.path, "backup");
       await mkdir3(out, { mode: 448 });
       for (const file of manifest.files) {
-        const download2 = join12(temp.path, `object-${randomBytes10(6).toString("hex")}`);
+        const download2 = join13(temp.path, `object-${randomBytes10(6).toString("hex")}`);
         const got = await this.backend.getFile(`${backup.folder}/${file.object}`, download2);
         if (got.size !== file.size || got.sha256 !== file.sha256)
           throw new DeckhandError(
             `${this.description}/${backup.folder}/${file.object} is damaged: its ${got.size !== file.size ? "size" : "SHA-256"} differs from the manifest's. The backup was refused; nothing was restored.`
           );
-        const target = join12(out, file.name);
-        await mkdir3(join12(target, ".."), { recursive: true, mode: 448 });
+        const target = join13(out, file.name);
+        await mkdir3(join13(target, ".."), { recursive: true, mode: 448 });
         if (manifest.encryption) {
           await decryptFile(
             download2,
@@ -53373,6 +53415,24 @@ var BackupStore = class {
     await this.backend.remove(noteKey);
   }
 };
+async function eachLimited(count, limit, task) {
+  let next = 0;
+  let failure;
+  const worker = async () => {
+    while (next < count && failure === void 0) {
+      const i = next++;
+      try {
+        await task(i);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+  };
+  const workers = [];
+  for (let w = 0; w < Math.min(limit, count); w++) workers.push(worker());
+  await Promise.all(workers);
+  if (failure !== void 0) throw failure;
+}
 function compareBackups(a, b) {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
@@ -53505,7 +53565,7 @@ function namesStoredBackup(inputs, value) {
 var import_yaml2 = __toESM(require_dist(), 1);
 init_errors();
 import { access as access2, writeFile as writeFile2 } from "node:fs/promises";
-import { join as join13 } from "node:path";
+import { join as join14 } from "node:path";
 var DEFAULT_DECK_TIMEOUT_SECONDS = 1800;
 var DeckTimeoutError = class extends DeckhandError {
   constructor(running, timeoutSeconds, writes2) {
@@ -53545,7 +53605,7 @@ var DeckRunner = class {
           else headers.push(`Kong-Admin-Token:${conn.adminToken}`);
         }
         if (headers.length > 0) {
-          global2.configFile = join13(temp.path, "deck.yaml");
+          global2.configFile = join14(temp.path, "deck.yaml");
           await writeFile2(global2.configFile, (0, import_yaml2.stringify)({ headers }), { mode: 384 });
         }
         global2.kongAddr = conn.kongAddr;
@@ -53746,7 +53806,7 @@ init_errors();
 
 // actions/engine/tyk/folder.ts
 import { readdir as readdir6, stat as stat11 } from "node:fs/promises";
-import { basename as basename3, join as join14 } from "node:path";
+import { basename as basename3, join as join15 } from "node:path";
 
 // actions/engine/dump.ts
 init_errors();
@@ -53774,7 +53834,7 @@ async function readTykState(paths2) {
     if (!info2) throw new DeckhandError(`state: ${path5} does not exist`);
     if (info2.isDirectory()) {
       const names = (await readdir6(path5)).filter((n) => n.endsWith(".json") && n !== TYK_SPEC_FILE).sort();
-      for (const n of names) files.push(join14(path5, n));
+      for (const n of names) files.push(join15(path5, n));
     } else files.push(path5);
   }
   const bodies = /* @__PURE__ */ new Map();
@@ -54068,7 +54128,7 @@ async function readKeyring(value) {
   return trimmed;
 }
 async function writeReport(path5, outcome) {
-  const file = path5 ?? join15((await privateTempDir("deckhand-restore-")).path, "restore-report.json");
+  const file = path5 ?? join16((await privateTempDir("deckhand-restore-")).path, "restore-report.json");
   const document = { format: "deckhand-restore/1", generatedAt: (/* @__PURE__ */ new Date()).toISOString(), ...outcome };
   await writeFileAtomic(file, JSON.stringify(document, null, 2) + "\n");
   return file;
@@ -56135,7 +56195,7 @@ function configureSecretFields(lines) {
 
 // actions/github/artifacts.ts
 import { readdir as readdir8, stat as stat13 } from "node:fs/promises";
-import { join as join18, resolve as resolve7 } from "node:path";
+import { join as join19, resolve as resolve7 } from "node:path";
 init_errors();
 var ActionsArtifactStore = class {
   constructor(env = process.env) {
@@ -56305,7 +56365,7 @@ async function expandFiles(paths2) {
       continue;
     }
     const entries2 = await readdir8(path5, { recursive: true, withFileTypes: true });
-    const files = entries2.filter((e) => !e.isDirectory()).map((e) => join18(e.parentPath, e.name));
+    const files = entries2.filter((e) => !e.isDirectory()).map((e) => join19(e.parentPath, e.name));
     append(out, files.length > 0 ? files.sort() : [path5]);
   }
   return out;
@@ -56325,7 +56385,7 @@ init_summary();
 
 // actions/github/tool-cache-store.ts
 import { stat as stat14 } from "node:fs/promises";
-import { join as join20 } from "node:path";
+import { join as join21 } from "node:path";
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
 import * as crypto3 from "crypto";
@@ -56700,7 +56760,7 @@ var ToolCacheStore = class {
   async find(version, platform2) {
     const dir = find(TOOL, normalizeVersion(version), toolCacheKey(platform2));
     if (!dir) return void 0;
-    const binary = await stat14(join20(dir, deckBinaryName(platform2))).catch(() => void 0);
+    const binary = await stat14(join21(dir, deckBinaryName(platform2))).catch(() => void 0);
     return binary?.isFile() ? dir : void 0;
   }
   download(url) {

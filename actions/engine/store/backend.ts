@@ -19,6 +19,14 @@ export interface Backend {
    * where it can (S3 verifies the checksum it is sent and refuses a body that does not match).
    */
   putFile(key: string, file: string, sha256: string, size: number): Promise<void>
+  /**
+   * Writes the object `produce` writes into the local path it is given (a temporary file: beside the object in a
+   * folder store, so nothing is copied twice); returns its SHA-256 and size.
+   */
+  putProduced(
+    key: string,
+    produce: (path: string) => Promise<void>,
+  ): Promise<{ sha256: string; size: number }>
   /** Writes a small object (a manifest, a mark). */
   putBytes(key: string, data: Uint8Array): Promise<void>
   /** Reads `key` into the local file (created 0600); the SHA-256 and size of what arrived. */

@@ -84,6 +84,33 @@ export class LocalBackend implements Backend {
         forgetOnStop(temp)
       }
     } catch (err) {
+      await this.pruneEmpty(dirname(target))
+      throw fileSystemError(err, this.root)
+    }
+  }
+
+  async putProduced(
+    key: string,
+    produce: (path: string) => Promise<void>,
+  ): Promise<{ sha256: string; size: number }> {
+    const target = this.path(key)
+    try {
+      await this.ensureFolder(target)
+      const temp = tempPathFor(target)
+      try {
+        await produce(temp)
+        await chmod(temp, 0o600)
+        const digest = await digestFile(temp)
+        const handle = await open(temp, 'r+')
+        await handle.sync().finally(() => handle.close())
+        await rename(temp, target)
+        return digest
+      } finally {
+        await rm(temp, { force: true })
+        forgetOnStop(temp)
+      }
+    } catch (err) {
+      await this.pruneEmpty(dirname(target))
       throw fileSystemError(err, this.root)
     }
   }
@@ -152,8 +179,12 @@ export class LocalBackend implements Backend {
   async remove(key: string): Promise<void> {
     const path = this.path(key)
     await rm(path, { force: true })
-    // Folders left empty go too, up to the root: a pruned backup leaves nothing behind.
-    for (let dir = dirname(path); dir !== this.root && dir.startsWith(this.root + sep); dir = dirname(dir)) {
+    await this.pruneEmpty(dirname(path))
+  }
+
+  /** Folders left empty go, up to the root: a pruned or failed backup leaves nothing behind. */
+  private async pruneEmpty(from: string): Promise<void> {
+    for (let dir = from; dir !== this.root && dir.startsWith(this.root + sep); dir = dirname(dir)) {
       try {
         await rmdir(dir)
       } catch {

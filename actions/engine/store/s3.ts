@@ -1,11 +1,14 @@
 import { createReadStream, createWriteStream } from 'node:fs'
+import { join } from 'node:path'
 import { createHash } from 'node:crypto'
 import { Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 
 import { DeckhandError, errorMessage } from '../errors.js'
+import { privateTempDir } from '../fs-atomic.js'
 import type { Logger } from '../log.js'
 import type { Backend, StoredObject } from './backend.js'
+import { digestFile } from './local.js'
 
 type S3Library = typeof import('./s3-library.js')
 type S3Client = InstanceType<S3Library['S3Client']>
@@ -198,6 +201,22 @@ export class S3Backend implements Backend {
       }
     } catch (err) {
       throw this.failure(err, 'PutObject', key)
+    }
+  }
+
+  async putProduced(
+    key: string,
+    produce: (path: string) => Promise<void>,
+  ): Promise<{ sha256: string; size: number }> {
+    const temp = await privateTempDir('deckhand-s3-')
+    try {
+      const path = join(temp.path, 'object')
+      await produce(path)
+      const digest = await digestFile(path)
+      await this.putFile(key, path, digest.sha256, digest.size)
+      return digest
+    } finally {
+      await temp.cleanup()
     }
   }
 

@@ -131,24 +131,24 @@ export class BackupStore {
     const folder = `${request.kind}/${source}/${name}`
     const names = request.files.map((file) => storedName(request.root, file))
     const encrypted = request.recipients !== undefined && request.recipients.length > 0
-    const work = encrypted ? await privateTempDir('deckhand-encrypt-') : undefined
     const stored: StoredFile[] = []
     try {
-      for (let i = 0; i < request.files.length; i++) {
-        let local = request.files[i]!
-        let object = names[i]!
+      // A few files at a time: encryption is CPU, storing is I/O, and a directory-format dump has a file per table.
+      await eachLimited(request.files.length, 4, async (i) => {
+        const local = request.files[i]!
+        const name = names[i]!
         if (encrypted) {
-          const target = join(work!.path, `${i}.age`)
-          await encryptFile(local, target, request.recipients!)
-          local = target
-          object = `${object}.age`
+          const object = `${name}.age`
+          const { sha256, size } = await this.backend.putProduced(`${folder}/${object}`, (path) =>
+            encryptFile(local, path, request.recipients!, false),
+          )
+          stored[i] = { name, object, size, sha256 }
+        } else {
+          const { sha256, size } = await digestFile(local)
+          await this.backend.putFile(`${folder}/${name}`, local, sha256, size)
+          stored[i] = { name, object: name, size, sha256 }
         }
-        const { sha256, size } = await digestFile(local)
-        await this.backend.putFile(`${folder}/${object}`, local, sha256, size)
-        stored.push({ name: names[i]!, object, size, sha256 })
-        // A ciphertext is not needed once stored: the working space stays one file large.
-        if (work) await rm(local, { force: true })
-      }
+      })
       const manifest: BackupManifest = {
         format: 'deckhand-backup/1',
         kind: request.kind,
@@ -180,10 +180,9 @@ export class BackupStore {
         },
       }
     } catch (err) {
-      for (const file of stored) await this.backend.remove(`${folder}/${file.object}`).catch(() => undefined)
+      for (const file of stored)
+        if (file) await this.backend.remove(`${folder}/${file.object}`).catch(() => undefined)
       throw err
-    } finally {
-      await work?.cleanup()
     }
   }
 
@@ -349,6 +348,26 @@ export class BackupStore {
     await this.backend.remove(`${backup.folder}/${VERIFIED}`)
     await this.backend.remove(noteKey)
   }
+}
+
+/** Runs `task(0…count-1)`, at most `limit` at a time; the first failure is thrown once all started ones ended. */
+async function eachLimited(count: number, limit: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0
+  let failure: unknown
+  const worker = async () => {
+    while (next < count && failure === undefined) {
+      const i = next++
+      try {
+        await task(i)
+      } catch (err) {
+        failure ??= err
+      }
+    }
+  }
+  const workers: Promise<void>[] = []
+  for (let w = 0; w < Math.min(limit, count); w++) workers.push(worker())
+  await Promise.all(workers)
+  if (failure !== undefined) throw failure
 }
 
 /** Oldest first (names start with the UTC time, which sorts as text). */
