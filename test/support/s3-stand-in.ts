@@ -134,7 +134,7 @@ export interface S3ClientSettings {
   endpoint: string
   region: string
   forcePathStyle: true
-  credentials: { accessKeyId: string; secretAccessKey: string }
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
 }
 
 export interface S3StandIn {
@@ -349,6 +349,8 @@ export async function startS3StandIn(options: S3StandInOptions): Promise<S3Stand
         region,
         new Date(),
       )
+      const token = req.headers['x-amz-security-token']
+      store.checkSessionToken(accessKeyId, Array.isArray(token) ? token.join(',') : token)
       const bucket = store.bucket(bucketName)
       const expectedOwner = req.headers['x-amz-expected-bucket-owner']
       if (expectedOwner !== undefined && expectedOwner !== accountId)
@@ -441,7 +443,11 @@ export async function startS3StandIn(options: S3StandInOptions): Promise<S3Stand
         endpoint,
         region,
         forcePathStyle: true,
-        credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey },
+        credentials: {
+          accessKeyId: key.accessKeyId,
+          secretAccessKey: key.secretAccessKey,
+          ...(key.sessionToken === undefined ? {} : { sessionToken: key.sessionToken }),
+        },
       }
     },
     objects: storedObjects,

@@ -60,6 +60,8 @@ export interface BucketOptions {
 export interface AccessKey {
   accessKeyId: string
   secretAccessKey: string
+  /** Temporary credentials: requests must then carry this x-amz-security-token (and others none). */
+  sessionToken?: string
   /** Actions allowed, per bucket name ('*' for any bucket); '*' allows every action. Unset allows all. */
   allow?: Record<string, '*' | readonly S3Action[]>
 }
@@ -180,6 +182,13 @@ export class Store {
 
   secretOf(accessKeyId: string): string | undefined {
     return this.keys.find((key) => key.accessKeyId === accessKeyId)?.secretAccessKey
+  }
+
+  /** Throws 400 InvalidToken unless the request's session token is the key's (or both have none). */
+  checkSessionToken(accessKeyId: string, token: string | undefined): void {
+    if (this.keys.find((key) => key.accessKeyId === accessKeyId)?.sessionToken !== token) {
+      throw new S3Error(400, 'InvalidToken', 'The provided token is malformed or otherwise invalid.')
+    }
   }
 
   allows(accessKeyId: string, bucket: string, action: S3Action): boolean {
