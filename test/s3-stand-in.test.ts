@@ -411,6 +411,21 @@ describe('multipart uploads', () => {
     expect(base64('sha256', Buffer.from(await got.Body!.transformToByteArray()))).toBe(base64('sha256', data))
   })
 
+  test('lib-storage with the SDK defaults uploads with a composite CRC32', async () => {
+    const result = await new Upload({
+      client: client(),
+      params: { Bucket: 'plain', Key: 'multipart/default.tar', Body: data },
+    }).done()
+    const parts = [data.subarray(0, 5 * MiB), data.subarray(5 * MiB, 10 * MiB), data.subarray(10 * MiB)]
+    const partCrcs = Buffer.concat(parts.map((p) => digestOf('CRC32', p)))
+    expect(lastRequest('CreateMultipartUpload').headers['x-amz-checksum-algorithm']).toBe('CRC32')
+    expect(result).toMatchObject({
+      ChecksumCRC32: `${digestOf('CRC32', partCrcs).toString('base64')}-3`,
+      ChecksumType: 'COMPOSITE',
+    })
+    expect(stored('plain', 'multipart/default.tar')[0]!.read().equals(data)).toBe(true)
+  })
+
   test('a composite checksum is not validated by the SDK on GetObject, so corruption goes unnoticed there', async () => {
     await new Upload({
       client: client(),
@@ -731,6 +746,46 @@ describe('buckets, versions, encryption and Object Lock', () => {
         await c.send(new GetObjectCommand({ Bucket: 'versioned', Key: 'state.yaml' }))
       ).Body!.transformToString(),
     ).toBe('two')
+  })
+
+  test('ListObjectVersions pages through versions and delete markers, newest first within a key', async () => {
+    const c = client()
+    for (const [key, body] of [
+      ['pages/a', '1'],
+      ['pages/a', '2'],
+      ['pages/b', '1'],
+      ['pages/a', '3'],
+      ['pages/c', '1'],
+    ]) {
+      await c.send(new PutObjectCommand({ Bucket: 'versioned', Key: key, Body: body }))
+    }
+    await c.send(new DeleteObjectCommand({ Bucket: 'versioned', Key: 'pages/b' }))
+    const whole = await c.send(new ListObjectVersionsCommand({ Bucket: 'versioned', Prefix: 'pages/' }))
+    const entries = (page: typeof whole) =>
+      [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]
+        .map((v) => ({ key: v.Key!, id: v.VersionId!, latest: v.IsLatest!, time: v.LastModified!.getTime() }))
+        .sort((x, y) =>
+          x.key < y.key ? -1 : x.key > y.key ? 1 : y.time - x.time || Number(y.latest) - Number(x.latest),
+        )
+    expect(entries(whole).map((e) => [e.key, e.latest])).toEqual([
+      ['pages/a', true],
+      ['pages/a', false],
+      ['pages/a', false],
+      ['pages/b', true],
+      ['pages/b', false],
+      ['pages/c', true],
+    ])
+    const paged: ReturnType<typeof entries> = []
+    let markers: { KeyMarker?: string; VersionIdMarker?: string } = {}
+    for (;;) {
+      const page = await c.send(
+        new ListObjectVersionsCommand({ Bucket: 'versioned', Prefix: 'pages/', MaxKeys: 2, ...markers }),
+      )
+      for (const entry of entries(page)) paged.push(entry)
+      if (!page.IsTruncated) break
+      markers = { KeyMarker: page.NextKeyMarker, VersionIdMarker: page.NextVersionIdMarker }
+    }
+    expect(paged.map((e) => e.id)).toEqual(entries(whole).map((e) => e.id))
   })
 
   test('a requireKms bucket refuses writes that do not ask for aws:kms, single or multipart', async () => {
