@@ -77,8 +77,15 @@ function checksumAlgorithmOf(name: string): ChecksumAlgorithm {
   throw new S3Error(400, 'InvalidRequest', `${name} is not a supported checksum header.`)
 }
 
-/** Reads what the headers declare about the body, refusing what S3 refuses before reading it. */
-export function bodyDeclarations(req: IncomingMessage, maxBytes: number): BodyDeclarations {
+/**
+ * Reads what the headers declare about the body, refusing what S3 refuses before reading it. On
+ * CompleteMultipartUpload the x-amz-checksum-* headers describe the object, not the body: `objectChecksums`.
+ */
+export function bodyDeclarations(
+  req: IncomingMessage,
+  maxBytes: number,
+  { objectChecksums = false } = {},
+): BodyDeclarations {
   const contentSha256 = header(req, 'x-amz-content-sha256') ?? ''
   let streaming = false
   let payloadSha256: string | undefined
@@ -127,7 +134,7 @@ export function bodyDeclarations(req: IncomingMessage, maxBytes: number): BodyDe
   }
 
   const checksums: DeclaredChecksum[] = []
-  for (const name of Object.keys(req.headers)) {
+  for (const name of objectChecksums ? [] : Object.keys(req.headers)) {
     if (
       !name.startsWith('x-amz-checksum-') ||
       ['x-amz-checksum-mode', 'x-amz-checksum-type', 'x-amz-checksum-algorithm'].includes(name)

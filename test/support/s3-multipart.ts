@@ -220,13 +220,33 @@ export async function completeMultipartUpload(call: Call): Promise<void> {
   const { store, bucket } = call
   store.authorize(call.accessKeyId, bucket.name, 's3:PutObject')
   const target = upload(call)
-  const document = parseXml(await readSmallBody(call, false))
+  const algorithm = target.checksumAlgorithm
+  const typeHeader = header(call.req, 'x-amz-checksum-type')
+  if (typeHeader !== undefined && typeHeader !== target.checksumType) {
+    throw new S3Error(
+      400,
+      'InvalidRequest',
+      `The upload was created using the ${target.checksumType ?? 'default'} checksum mode. The complete request must use the same checksum mode.`,
+    )
+  }
+  for (const name of Object.keys(call.req.headers)) {
+    const named = name.startsWith('x-amz-checksum-')
+      ? parseAlgorithm(name.slice('x-amz-checksum-'.length))
+      : undefined
+    if (named && named !== algorithm) {
+      throw new S3Error(
+        400,
+        'InvalidRequest',
+        `Checksum Type mismatch occurred, expected checksum Type: ${algorithm?.toLowerCase() ?? 'null'}, actual checksum Type: ${named.toLowerCase()}`,
+      )
+    }
+  }
+  const document = parseXml(await readSmallBody(call, false, { objectChecksums: true }))
   if (document.name !== 'CompleteMultipartUpload') throw malformedXml()
   const listed = document.children.filter((c) => c.name === 'Part')
   if (listed.length === 0) throw malformedXml()
   checkWriteConditions(call)
 
-  const algorithm = target.checksumAlgorithm
   const elementName = algorithm && `Checksum${algorithm}`
   const parts = []
   let previousNumber = 0

@@ -264,9 +264,16 @@ export function checksumHeaders(version: Pick<ObjectVersion, 'checksum'>): Recor
   return { [checksumHeader(checksum.algorithm)]: checksum.value, 'x-amz-checksum-type': checksum.type }
 }
 
-/** Reads a small XML request body (DeleteObjects, PutObjectRetention, CompleteMultipartUpload), verified. */
-export async function readSmallBody(call: Call, requireIntegrity: boolean): Promise<string> {
-  const declared = bodyDeclarations(call.req, 2 * 1024 * 1024)
+/**
+ * Reads a small XML request body (DeleteObjects, PutObjectRetention, CompleteMultipartUpload), verified;
+ * `requireIntegrity` refuses one without Content-MD5 or a checksum of it.
+ */
+export async function readSmallBody(
+  call: Call,
+  requireIntegrity: boolean,
+  options: { objectChecksums?: boolean } = {},
+): Promise<string> {
+  const declared = bodyDeclarations(call.req, 2 * 1024 * 1024, options)
   if (requireIntegrity && !declared.contentMd5 && !declared.checksum) {
     throw new S3Error(
       400,
