@@ -4,7 +4,7 @@ import type { Logger } from '../engine/log.js'
 import { formatBytes, type Report } from '../engine/report.js'
 import { openStore, parseStoreTarget } from '../engine/store/open.js'
 import { hasPolicy, planRetention, type RetentionPolicy } from '../engine/store/retention.js'
-import { type BackupKind, KINDS } from '../engine/store/store.js'
+import { type BackupKind, KINDS, nameTime } from '../engine/store/store.js'
 
 const USAGE = `Usage: deckhand backups list  --store STORE [--kind db|files|state] [--source NAME] [--json]
        deckhand backups prune --store STORE --kind KIND [--source NAME] [--keep-last N] [--keep-daily N]
@@ -94,6 +94,7 @@ export async function backupsCommand(
           kind: b.kind,
           source: b.source,
           name: b.name,
+          time: nameTime(b.name).toISOString(),
           bytes: b.bytes,
           encrypted: encrypted ?? '',
           verified: b.verified,
@@ -108,11 +109,14 @@ export async function backupsCommand(
             lines: [`${backups.length} backup(s); ${backups.filter((b) => !b.complete).length} incomplete.`],
             tables: [
               {
-                header: ['kind', 'source', 'name', 'size', 'encrypted', 'verified', 'complete'],
+                header: ['kind', 'source', 'name', 'time (UTC)', 'size', 'encrypted', 'verified', 'complete'],
                 rows: rows.map((r) => [
                   String(r.kind),
                   String(r.source),
                   String(r.name),
+                  String(r.time)
+                    .replace('T', ' ')
+                    .replace(/\.000Z$/, ''),
                   formatBytes(Number(r.bytes)),
                   r.encrypted === '' ? '?' : r.encrypted ? 'yes' : 'no',
                   r.verified ? 'yes' : 'no',

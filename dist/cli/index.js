@@ -46880,6 +46880,7 @@ ${USAGE}
           kind: b2.kind,
           source: b2.source,
           name: b2.name,
+          time: nameTime(b2.name).toISOString(),
           bytes: b2.bytes,
           encrypted: encrypted ?? "",
           verified: b2.verified,
@@ -46894,11 +46895,12 @@ ${USAGE}
             lines: [`${backups.length} backup(s); ${backups.filter((b2) => !b2.complete).length} incomplete.`],
             tables: [
               {
-                header: ["kind", "source", "name", "size", "encrypted", "verified", "complete"],
+                header: ["kind", "source", "name", "time (UTC)", "size", "encrypted", "verified", "complete"],
                 rows: rows2.map((r) => [
                   String(r.kind),
                   String(r.source),
                   String(r.name),
+                  String(r.time).replace("T", " ").replace(/\.000Z$/, ""),
                   formatBytes(Number(r.bytes)),
                   r.encrypted === "" ? "?" : r.encrypted ? "yes" : "no",
                   r.verified ? "yes" : "no",
