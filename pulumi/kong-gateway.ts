@@ -41,6 +41,8 @@ export class KongGateway extends pulumi.ComponentResource {
   /** The bucket for the backup actions. */
   readonly backupBucketName: pulumi.Output<string | undefined>
   readonly backupBucketArn: pulumi.Output<string | undefined>
+  /** The bucket as deckhand's `store` input: s3://<bucket>/kong (db-dump, files-backup and dump write there). */
+  readonly backupStore: pulumi.Output<string | undefined>
   readonly clusterName: pulumi.Output<string>
   readonly serviceName: pulumi.Output<string>
   readonly logGroupName: pulumi.Output<string>
@@ -149,6 +151,7 @@ export class KongGateway extends pulumi.ComponentResource {
     this.declarativeConfigSecretArn = storedSecrets.KONG_DECLARATIVE_CONFIG_STRING?.arn ?? none
     this.backupBucketName = bucket ? bucket.bucket : none
     this.backupBucketArn = bucket ? bucket.arn : none
+    this.backupStore = bucket ? pulumi.interpolate`s3://${bucket.bucket}/kong` : none
     this.clusterName = kong.cluster.name
     this.serviceName = kong.service.name
     this.logGroupName = kong.logGroup.name
@@ -173,6 +176,7 @@ export class KongGateway extends pulumi.ComponentResource {
       declarativeConfigSecretArn: this.declarativeConfigSecretArn,
       backupBucketName: this.backupBucketName,
       backupBucketArn: this.backupBucketArn,
+      backupStore: this.backupStore,
       clusterName: this.clusterName,
       serviceName: this.serviceName,
       logGroupName: this.logGroupName,

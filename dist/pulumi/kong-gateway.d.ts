@@ -27,6 +27,8 @@ export declare class KongGateway extends pulumi.ComponentResource {
     /** The bucket for the backup actions. */
     readonly backupBucketName: pulumi.Output<string | undefined>;
     readonly backupBucketArn: pulumi.Output<string | undefined>;
+    /** The bucket as deckhand's `store` input: s3://<bucket>/kong (db-dump, files-backup and dump write there). */
+    readonly backupStore: pulumi.Output<string | undefined>;
     readonly clusterName: pulumi.Output<string>;
     readonly serviceName: pulumi.Output<string>;
     readonly logGroupName: pulumi.Output<string>;

@@ -35,6 +35,8 @@ export class KongGateway extends pulumi.ComponentResource {
     /** The bucket for the backup actions. */
     backupBucketName;
     backupBucketArn;
+    /** The bucket as deckhand's `store` input: s3://<bucket>/kong (db-dump, files-backup and dump write there). */
+    backupStore;
     clusterName;
     serviceName;
     logGroupName;
@@ -118,6 +120,7 @@ export class KongGateway extends pulumi.ComponentResource {
         this.declarativeConfigSecretArn = storedSecrets.KONG_DECLARATIVE_CONFIG_STRING?.arn ?? none;
         this.backupBucketName = bucket ? bucket.bucket : none;
         this.backupBucketArn = bucket ? bucket.arn : none;
+        this.backupStore = bucket ? pulumi.interpolate `s3://${bucket.bucket}/kong` : none;
         this.clusterName = kong.cluster.name;
         this.serviceName = kong.service.name;
         this.logGroupName = kong.logGroup.name;
@@ -141,6 +144,7 @@ export class KongGateway extends pulumi.ComponentResource {
             declarativeConfigSecretArn: this.declarativeConfigSecretArn,
             backupBucketName: this.backupBucketName,
             backupBucketArn: this.backupBucketArn,
+            backupStore: this.backupStore,
             clusterName: this.clusterName,
             serviceName: this.serviceName,
             logGroupName: this.logGroupName,
