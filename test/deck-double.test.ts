@@ -452,6 +452,20 @@ describe('validate', () => {
     expect(r).toEqual({ code: 0, signal: null, stdout: '', stderr: '' })
   })
 
+  it('renders a one-digit indent, as a dump writes it for a PEM key', async () => {
+    const path = await file(
+      'indented.yaml',
+      '_format_version: "3.0"\ncertificates:\n- id: 6b689881-8373-4090-82c0-4cbfa105ad0d\n  cert: |\n' +
+        '    ${{ env "DECK_CERT" | indent 4 }}\n' +
+        '  key: |\n    ${{ env "DECK_KEY" | indent 4 }}\n',
+    )
+    const pem = (kind: string) => `-----BEGIN ${kind}-----\nMIIBOgIBAAJBAK\n-----END ${kind}-----\n`
+    const r = await deck(['file', 'validate', path], {
+      env: { DECK_CERT: pem('CERTIFICATE'), DECK_KEY: pem('PRIVATE KEY') },
+    })
+    expect(r).toEqual({ code: 0, signal: null, stdout: '', stderr: '' })
+  })
+
   it('reports an unset variable with GDR’s wording', async () => {
     const path = await file(
       'unset.yaml',

@@ -71,7 +71,8 @@ function tokenize(text, start, end) {
         throw parseError(text, i, c === '"' ? 'unterminated quoted string' : 'unterminated raw quoted string')
       tokens.push({ type: 'string', text: text.slice(i, j + 1), pos: i })
       i = j + 1
-    } else if (/[-+0-9]/.test(c) && /[0-9.]/.test(text[i + 1] ?? c)) {
+    } else if (/[0-9]/.test(c) || (/[-+]/.test(c) && /[0-9.]/.test(text[i + 1] ?? ''))) {
+      // text/template's lexer: a digit always starts a number (`indent 4`), a sign only before a digit or a dot.
       const m = /^[-+]?(0[xX][0-9a-fA-F_]+|[0-9_]*\.?[0-9_]+([eE][-+]?[0-9]+)?)/.exec(text.slice(i, end))
       tokens.push({ type: 'number', text: m[0], pos: i })
       i += m[0].length
