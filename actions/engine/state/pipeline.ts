@@ -11,6 +11,11 @@ export interface ProcessedFile {
   workspace: string
   counts: Record<string, number>
   redactions: Redaction[]
+  /**
+   * The redacted values by variable name (what deck must substitute for each reference): for the encrypted
+   * secret bundle only, never for reports. Empty when nothing was redacted.
+   */
+  secrets: Map<string, string>
 }
 
 /**
@@ -50,6 +55,9 @@ export function processContent(content: unknown, options: ProcessOptions): Proce
   const workspace =
     typeof doc._workspace === 'string' && doc._workspace !== '' ? doc._workspace : options.workspace
   const counts = countEntities(doc)
-  const redactions = options.redact ? redactContent(doc, { workspace, rules: options.rules }) : []
-  return { yaml: toYaml(doc), workspace, counts, redactions }
+  const secrets = new Map<string, string>()
+  const redactions = options.redact
+    ? redactContent(doc, { workspace, rules: options.rules, values: secrets })
+    : []
+  return { yaml: toYaml(doc), workspace, counts, redactions, secrets }
 }

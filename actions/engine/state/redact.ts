@@ -133,6 +133,12 @@ export interface RedactOptions {
    * then named by its number, which spares deriving a variable name per secret.
    */
   names?: boolean
+  /**
+   * When given, receives each replaced value under its variable's name: exactly what deck must substitute
+   * for the reference (a URL's credentials or a header line's value without the text kept around it), for
+   * the encrypted secret bundle. Kept apart from {@link Redaction}, which feeds reports.
+   */
+  values?: Map<string, string>
 }
 
 /**
@@ -249,6 +255,7 @@ class Redactor {
   readonly redactions: Redaction[] = []
   private readonly namer: EnvNamer | undefined
   private readonly rules: SecretRules
+  private readonly values: Map<string, string> | undefined
   private visit!: EntityVisit
   private scope: Scope | undefined
   /** Name parts below the entity. */
@@ -266,6 +273,7 @@ class Redactor {
   ) {
     this.namer = options.names === false ? undefined : new EnvNamer(options.workspace)
     this.rules = options.rules ?? BUNDLED_RULES
+    this.values = options.values
   }
 
   /** Redacts the secrets of one entity; entities come in {@link walkEntities} order. */
@@ -356,7 +364,11 @@ class Redactor {
 
   /** What replaces a secret: the mask, or a reference to the variable named for this position. */
   private replacement(value: string, rule: RedactionRule, prefix = '', suffix = ''): EnvRef | string {
-    if (!this.masked) return new EnvRef(this.record(rule), value, prefix, suffix)
+    if (!this.masked) {
+      const name = this.record(rule)
+      this.values?.set(name, value)
+      return new EnvRef(name, value, prefix, suffix)
+    }
     if (value !== DECK_MASK) this.masked.add(value.trim())
     return prefix + MASK + suffix
   }
