@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
-import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -16,53 +15,16 @@ import {
   readStanzas,
 } from '../actions/engine/age.js'
 import { DeckhandError } from '../actions/engine/errors.js'
-
-/** age's own command-line tool (age 1.x, installed by script/setup.sh): what deckhand's files must agree with. */
-function age(
-  args: readonly string[],
-  input?: Uint8Array,
-): Promise<{ code: number; stdout: Buffer; stderr: string }> {
-  return new Promise((done) => {
-    const child = execFile(
-      'age',
-      [...args],
-      { encoding: 'buffer', maxBuffer: 64 * 2 ** 20 },
-      (err, stdout, stderr) =>
-        done({
-          code: err ? ((err as { code?: number }).code ?? 1) : 0,
-          stdout,
-          stderr: stderr.toString('utf8'),
-        }),
-    )
-    child.stdin!.end(input ?? Buffer.alloc(0))
-  })
-}
-
-/** A key pair from age-keygen: the key file's text, its path and the public key. */
-interface KeyPair {
-  file: string
-  text: string
-  recipient: string
-}
+import { age, keygen, type KeyPair } from './support/age-tool.js'
 
 let dir: string
 let alice: KeyPair
 let bob: KeyPair
 
-async function keygen(name: string): Promise<KeyPair> {
-  const file = join(dir, `${name}.txt`)
-  await new Promise<void>((done, fail) =>
-    execFile('age-keygen', ['-o', file], (err) => (err ? fail(err) : done())),
-  )
-  const text = await readFile(file, 'utf8')
-  const recipient = /public key: (age1[0-9a-z]+)/.exec(text)![1]!
-  return { file, text, recipient }
-}
-
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'deckhand-age-'))
-  alice = await keygen('alice')
-  bob = await keygen('bob')
+  alice = await keygen(dir, 'alice')
+  bob = await keygen(dir, 'bob')
 })
 afterAll(() => rm(dir, { recursive: true, force: true }))
 
@@ -100,7 +62,7 @@ describe('recipients', () => {
     expect(
       thrownSync(() => parseRecipients(['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHk user@host'])).message,
     ).toMatch(/SSH public keys are not supported.*age-keygen/)
-    const secret = alice.text.split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-'))!
+    const secret = alice.secretKey
     const refused = thrownSync(() => parseRecipients([secret]))
     expect(refused.message).toMatch(/holds an age secret key: give the public key/)
     expect(refused.message).not.toContain(secret.slice(20))
@@ -121,7 +83,7 @@ describe('identities', () => {
   })
 
   test('a line that is no identity is named by its number, and nothing of the text is quoted', async () => {
-    const key = alice.text.split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-'))!
+    const key = alice.secretKey
     const typo = key.slice(0, -3) + 'xyz'
     const err = await thrown(parseIdentities(`# created: today\n${typo}\n`))
     expect(err.message).toMatch(/line 2 is not an age identity/)
