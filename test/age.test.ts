@@ -15,6 +15,7 @@ import {
   readStanzas,
 } from '../actions/engine/age.js'
 import { DeckhandError } from '../actions/engine/errors.js'
+import { generateHybridIdentity, identityToRecipient } from 'age-encryption'
 import { age, keygen, type KeyPair } from './support/age-tool.js'
 
 let dir: string
@@ -72,6 +73,15 @@ describe('recipients', () => {
     // A key with a broken checksum looks right but does not decode.
     const broken = alice.recipient.slice(0, -1) + (alice.recipient.endsWith('q') ? 'p' : 'q')
     expect(thrownSync(() => parseRecipients([broken])).message).toMatch(/is not a valid age recipient/)
+  })
+  test('post-quantum (age1pq1…) keys are accepted as well', async () => {
+    const identity = await generateHybridIdentity()
+    const recipient = await identityToRecipient(identity)
+    const [parsed] = parseRecipients([recipient])
+    expect(parsed!.key).toBe(recipient)
+    const data = await encryptBytes('quantum\n', [parsed!])
+    const opened = await decryptBytes(data, await parseIdentities(`${identity}\n`), 'pq.age')
+    expect(Buffer.from(opened).toString()).toBe('quantum\n')
   })
 })
 

@@ -35,7 +35,8 @@ export function fingerprint(recipient: string): string {
   return `age:${createHash('sha256').update(recipient).digest('hex').slice(0, 16)}`
 }
 
-const RECIPIENT = /^age1[02-9ac-hj-np-z]{20,}$/
+// X25519 (`age1…`) and hybrid post-quantum (`age1pq1…`: the HRP `age1pq`, then bech32's separator) recipients.
+const RECIPIENT = /^age1(?:pq1)?[02-9ac-hj-np-z]{20,}$/
 const SSH = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-\S+|sk-ssh-\S+)\s/
 
 /**
