@@ -87,6 +87,21 @@ const secretFieldsInput: Record<string, InputSpec> = {
   },
 }
 
+/** The encrypted secret bundle a dump with age-recipients writes: where commands that need the values read it. */
+const bundleInputs: Record<string, InputSpec> = {
+  'age-identity': {
+    type: 'string',
+    secret: true,
+    description:
+      'age identity that opens the encrypted secret bundle: the content of an age key file (AGE-SECRET-KEY-1… lines, as age-keygen writes), or the path of one. Its values fill the DECK_ variables the state files reference; a variable set in the environment wins. They reach deck through its environment only. Store the key file as one CI secret.',
+  },
+  'secrets-bundle': {
+    type: 'list',
+    description:
+      'Encrypted secret bundles to open with age-identity, one per line. Default: secrets.age in each folder holding the state files, where there is one.',
+  },
+}
+
 const connectionInputs: Record<string, InputSpec> = {
   'kong-addr': {
     type: 'string',
@@ -153,6 +168,7 @@ const planInputs: Record<string, InputSpec> = {
     description:
       'State files or directories, one per line. Files of one workspace are planned together; each workspace (and select-tags set) is its own deck run. Tyk: folders of API and policy files, planned as one. Default: kong, or tyk for gateway: tyk.',
   },
+  ...bundleInputs,
   'kong-addr': connectionInputs['kong-addr']!,
   'kong-admin-token': connectionInputs['kong-admin-token']!,
   headers: connectionInputs.headers!,
@@ -251,6 +267,11 @@ export const COMMANDS: Record<string, CommandSpec> = {
         default: 'false',
         description: 'Accept a dump with no entities even when the previous dump had some.',
       },
+      'age-recipients': {
+        type: 'list',
+        description:
+          'age public keys (age1…, from age-keygen -y), one per line: every redacted value is also written, encrypted to them, into secrets.age beside the files (kept byte for byte while nothing changed), so that a restore needs one CI secret, the age identity, instead of one per variable. Public keys only: the dump needs no identity. Needs redact-secrets: true.',
+      },
       ...secretFieldsInput,
       ...tykInputs,
       ...deckInputs,
@@ -266,6 +287,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
         "JSON object: how many values each rule redacted (schema: the gateway's own schemas; catalogue: Kong's schemas bundled with deckhand; name: credential field or header names; detector: the value itself, such as a private key, a JWT or credentials in a URL).",
       'required-env': 'Environment variables the files reference, one per line (names only).',
       changed: 'true when the files differ from what output-dir held before.',
+      'secrets-bundle':
+        'Path of the encrypted secret bundle (secrets.age) with age-recipients; empty without.',
     },
   },
   validate: {
@@ -275,6 +298,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     inputs: {
       ...secretFieldsInput,
       state: { type: 'list', default: 'kong', description: 'State files or directories, one per line.' },
+      ...bundleInputs,
       online: {
         type: 'boolean',
         default: 'false',
@@ -824,6 +848,7 @@ COMMANDS.restore = {
       description:
         'Declarative state files or directories (what dump wrote, usually checked out from the repository), one per line. Used by declarative and dbless, by auto without a usable db-dump, and to verify. Default: kong, or tyk for gateway: tyk.',
     },
+    ...bundleInputs,
     'db-dump': {
       type: 'string',
       description:

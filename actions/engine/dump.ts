@@ -1,6 +1,7 @@
 import { lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 
+import type { AgeRecipient } from './age.js'
 import { dumpArgs } from './deck/commands.js'
 import { type DeckRunner } from './deck/runner.js'
 import { DeckhandError, fileSystemError } from './errors.js'
@@ -11,6 +12,7 @@ import { digestFiles, sha256Hex } from './state/digest.js'
 import { countEntities, isObject, totalEntities } from './state/entities.js'
 import { parseDeckOutput, processContent, type ProcessedFile } from './state/pipeline.js'
 import { readStateFile, readStateText, StateReadError } from './state/read.js'
+import { BUNDLE_FILE, MAX_BUNDLE_BYTES, sealBundle } from './secrets/bundle.js'
 import type { LiveRules } from './secrets/live-rules.js'
 import type { Redaction } from './state/redact.js'
 
@@ -34,6 +36,11 @@ export interface DumpOptions {
   allowEmpty?: boolean
   /** Per-invocation limit for deck, in milliseconds. */
   timeoutMs?: number
+  /**
+   * age recipients: every redacted value goes, encrypted to them, into `secrets.age` beside the files. Only with
+   * redactSecrets (unredacted files hold the values already).
+   */
+  recipients?: readonly AgeRecipient[]
 }
 
 export interface WorkspaceDump {
@@ -56,6 +63,29 @@ export interface DumpResult {
   removed: string[]
   /** False when the new files are byte-identical to what output-dir held. */
   changed: boolean
+  /** The encrypted secret bundle, when recipients were given. */
+  bundle?: BundleResult
+}
+
+export interface BundleResult {
+  file: string
+  /** Values it holds. */
+  count: number
+  /** Fingerprints of its recipients. */
+  recipients: string[]
+  /** True when the previous bundle held exactly these values for these recipients, and was kept byte for byte. */
+  unchanged: boolean
+}
+
+/** age-recipients with unredacted files: the files hold the values already, a bundle would add nothing. */
+export function checkBundleOptions(options: Pick<DumpOptions, 'recipients' | 'redactSecrets'>): void {
+  if (options.recipients && !options.redactSecrets) {
+    throw new DeckhandError(
+      'age-recipients needs redact-secrets: true. With redact-secrets: false the files hold every value in plain ' +
+        'text already, so there is nothing to encrypt; set redact-secrets: true (the default) to keep the values ' +
+        'only in the encrypted secrets.age, or drop age-recipients.',
+    )
+  }
 }
 
 /** Workspace names become file names: refuse anything that could escape the output directory. */
@@ -75,7 +105,7 @@ function fileNameFor(workspace: string): string {
 async function removable(
   dir: string,
   recorded: ReadonlyMap<string, string>,
-  keep: ReadonlyMap<string, string>,
+  keep: ReadonlyMap<string, unknown>,
   logger: Logger,
 ): Promise<string[]> {
   const names: string[] = []
@@ -106,6 +136,7 @@ export async function dump(options: DumpOptions): Promise<DumpResult> {
   if (options.workspace && options.allWorkspaces) {
     throw new DeckhandError('workspace and all-workspaces exclude each other: set one of them')
   }
+  checkBundleOptions(options)
   await ensureDirectory(options.outputDir)
 
   const processed = await runDeckDump(options)
@@ -135,7 +166,27 @@ export async function dump(options: DumpOptions): Promise<DumpResult> {
     })
   }
   const requiredEnv = [...new Set(processed.flatMap((f) => f.redactions.map((r) => r.name)))].sort()
-  const outcome = await install(options.outputDir, files, requiredEnv, options.logger)
+  const secrets = collectSecrets(processed, options)
+  const owned = new Map<string, string | Uint8Array>(files)
+  let bundle: BundleResult | undefined
+  if (options.recipients) {
+    const sealed = await sealBundle(secrets, options.recipients, await previousBundle(options.outputDir))
+    owned.set(BUNDLE_FILE, sealed.bytes)
+    bundle = {
+      file: join(options.outputDir, BUNDLE_FILE),
+      count: secrets.size,
+      recipients: options.recipients.map((r) => r.fingerprint),
+      unchanged: sealed.unchanged,
+    }
+  }
+  const outcome = await install(
+    options.outputDir,
+    owned,
+    requiredEnv,
+    options.logger,
+    undefined,
+    bundle !== undefined,
+  )
 
   return {
     files: workspaces.map((w) => w.file),
@@ -145,7 +196,58 @@ export async function dump(options: DumpOptions): Promise<DumpResult> {
     secretsRedacted: processed.reduce((sum, f) => sum + f.redactions.length, 0),
     requiredEnv,
     ...outcome,
+    bundle,
   }
+}
+
+/**
+ * The redacted values of every workspace, by variable. Names carry their workspace, but two workspaces whose
+ * names differ only in punctuation (`team-a`, `team_a`) can give the same variable: with the same value that is
+ * harmless; with different values deck cannot be given both, so a bundle is refused and otherwise it is a warning.
+ */
+function collectSecrets(processed: readonly ProcessedFile[], options: DumpOptions): Map<string, string> {
+  const values = new Map<string, string>()
+  const owner = new Map<string, string>()
+  const clashes: string[] = []
+  for (const file of processed) {
+    for (const [name, value] of file.secrets) {
+      const earlier = values.get(name)
+      if (earlier !== undefined && earlier !== value) {
+        clashes.push(`${name} (workspaces ${owner.get(name)} and ${file.workspace})`)
+        continue
+      }
+      values.set(name, value)
+      owner.set(name, file.workspace)
+    }
+  }
+  if (clashes.length > 0) {
+    const message =
+      `${clashes.length} variable(s) stand for different values in two workspaces whose names differ only in ` +
+      `punctuation: ${clashes.join(', ')}. deck fills a variable with one value, so one of the workspaces would be synced with the other's secret.`
+    if (options.recipients) {
+      throw new DeckhandError(
+        `${message} The secret bundle cannot hold both: dump those workspaces in separate steps, into separate output-dirs.`,
+      )
+    }
+    options.logger.warn(`${message} Dump those workspaces into separate output-dirs.`)
+  }
+  return values
+}
+
+/**
+ * The bundle of the previous dump, when it is still exactly what deckhand wrote: a regular file, within the size
+ * limit, whose digest the previous SHA256SUMS lists. Only such a bundle may be kept as it is: its stamp vouches
+ * for its values, and the manifest for the rest of the file (a bundle cut short keeps its header).
+ */
+async function previousBundle(dir: string): Promise<Uint8Array | undefined> {
+  const text = await readFile(join(dir, MANIFEST), 'utf8').catch(() => undefined)
+  const digest = text === undefined ? undefined : manifestEntries(text).get(BUNDLE_FILE)
+  if (digest === undefined) return undefined
+  const path = join(dir, BUNDLE_FILE)
+  const info = await lstat(path).catch(() => undefined)
+  if (!info?.isFile() || info.size > MAX_BUNDLE_BYTES) return undefined
+  const bytes = await readFile(path).catch(() => undefined)
+  return bytes !== undefined && sha256Hex(bytes) === digest ? bytes : undefined
 }
 
 export async function ensureDirectory(dir: string): Promise<void> {
@@ -264,18 +366,21 @@ async function previousEntityCount(dir: string): Promise<number> {
  */
 export async function install(
   dir: string,
-  files: Map<string, string>,
+  files: Map<string, string | Uint8Array>,
   requiredEnv: string[],
   logger: Logger,
   /** What needs the variables, for required-env.txt's first line. */
   neededBy = 'deck sync/diff/validate',
+  /** Whether `files` holds the secret bundle, which holds the variables' values. */
+  bundled = false,
 ): Promise<{ removed: string[]; changed: boolean }> {
   const all = new Map(files)
+  const alternative = bundled ? `, or give age-identity: ${BUNDLE_FILE} holds their values` : ''
   all.set(
     REQUIRED_ENV,
     requiredEnv.length === 0
       ? ''
-      : `# Set these environment variables before ${neededBy} of these files.\n${requiredEnv.join('\n')}\n`,
+      : `# Set these environment variables before ${neededBy} of these files${alternative}.\n${requiredEnv.join('\n')}\n`,
   )
   const manifest = [...all.keys()]
     .sort()
@@ -305,7 +410,11 @@ export async function install(
     for (const name of removed) {
       try {
         await rm(join(dir, name), { force: true })
-        logger.info(`Removed ${name}: what it held is no longer on the gateway`)
+        if (name === BUNDLE_FILE)
+          logger.warn(
+            `Removed ${name}: age-recipients is not set, so it would no longer follow the gateway's secrets (git's history keeps it)`,
+          )
+        else logger.info(`Removed ${name}: what it held is no longer on the gateway`)
       } catch (err) {
         // The new dump is in place already: a file that cannot go is reported, not a failed dump.
         logger.warn(

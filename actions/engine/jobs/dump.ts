@@ -1,7 +1,8 @@
 import { basename, join, resolve } from 'node:path'
 
 import { COMMANDS } from '../../spec.js'
-import { dump, MANIFEST, previousFiles } from '../dump.js'
+import { BUNDLE_FILE } from '../secrets/bundle.js'
+import { checkBundleOptions, dump, MANIFEST, previousFiles } from '../dump.js'
 import { DeckhandError } from '../errors.js'
 import { checkOutputDirectory } from '../output-paths.js'
 import { emptyReport } from '../report.js'
@@ -9,6 +10,7 @@ import { LiveRules } from '../secrets/live-rules.js'
 import { addRedactionReport, countByRule } from '../secrets/report.js'
 import { type JobContext, type JobResult, openDeck, readConnection } from './context.js'
 import { Inputs, type InputSource } from './inputs.js'
+import { recipientsInput } from './secret-bundle.js'
 import { storeBackup, storeOutputs } from './store.js'
 import { gatewayKind, tykDumpJob } from './tyk.js'
 
@@ -33,7 +35,10 @@ export async function dumpJob(source: InputSource, ctx: JobContext): Promise<Job
     withId: inputs.boolean('with-id'),
     redactSecrets: inputs.boolean('redact-secrets'),
     allowEmpty: inputs.boolean('allow-empty'),
+    // Checked before deck runs: a bad key fails the step with nothing written.
+    recipients: recipientsInput(inputs),
   }
+  checkBundleOptions(options)
   const deck = await openDeck(inputs, ctx, connection)
   if (!options.redactSecrets) {
     ctx.logger.warn(
@@ -61,12 +66,25 @@ export async function dumpJob(source: InputSource, ctx: JobContext): Promise<Job
       ['total', ...result.workspaces.map((w) => String(total(w.counts)))],
     ],
   })
-  if (result.requiredEnv.length > 0) {
+  const bundle = result.bundle
+  if (bundle) {
+    report.lines.push(
+      `Secret bundle ${bundle.file}: ${bundle.count} value(s) encrypted to ${bundle.recipients.length} recipient(s) ` +
+        `(${bundle.recipients.join(', ')}); ${bundle.unchanged ? 'unchanged, kept byte for byte' : 'rewritten'}.`,
+    )
+  } else if (result.requiredEnv.length > 0) {
     report.lines.push(
       `Set ${result.requiredEnv.length} DECK_ variable(s) listed in required-env.txt before syncing these files.`,
+      'Hint: set age-recipients (age public keys) to keep these values encrypted in secrets.age beside the files, ' +
+        'so that a restore needs one CI secret (the age identity) instead of one per variable.',
     )
   }
-  for (const removed of result.removed) report.lines.push(`Removed ${removed}: its workspace is gone.`)
+  for (const removed of result.removed)
+    report.lines.push(
+      basename(removed) === BUNDLE_FILE
+        ? `Removed ${removed}: age-recipients is not set, so it would no longer follow the gateway's secrets.`
+        : `Removed ${removed}: its workspace is gone.`,
+    )
   const redactions = result.workspaces.flatMap((w) => w.redactions)
   addRedactionReport(report, redactions, liveRules.problems)
   const owned = (await previousFiles(options.outputDir)) ?? []
@@ -100,6 +118,7 @@ export async function dumpJob(source: InputSource, ctx: JobContext): Promise<Job
       'required-env': result.requiredEnv.join('\n'),
       changed: String(result.changed),
       ...storeOutputs(stored),
+      'secrets-bundle': bundle?.file ?? '',
     },
   }
 }

@@ -93,7 +93,14 @@ export function readTykEndpoint(inputs: Inputs, ctx: JobContext): TykEndpoint {
 }
 
 export async function tykDumpJob(inputs: Inputs, ctx: JobContext): Promise<JobResult> {
-  refuseKongInputs(inputs, ['workspace', 'all-workspaces', 'select-tags', 'skip-consumers', 'with-id'])
+  refuseKongInputs(inputs, [
+    'workspace',
+    'all-workspaces',
+    'select-tags',
+    'skip-consumers',
+    'with-id',
+    'age-recipients',
+  ])
   const target = await openTykTarget(readTykEndpoint(inputs, ctx), ctx.logger)
   const redactSecrets = inputs.boolean('redact-secrets')
   if (!redactSecrets) {
@@ -178,6 +185,8 @@ export async function planTykJob(inputs: Inputs, ctx: JobContext): Promise<TykPl
     'skip-consumers',
     'parallelism',
     'workspace-concurrency',
+    'age-identity',
+    'secrets-bundle',
   ])
   const desired = await readDesired(inputs, ctx)
   const target = await openTykTarget(readTykEndpoint(inputs, ctx), ctx.logger)
