@@ -3,6 +3,7 @@ import type { DeckRunner } from './deck/runner.js'
 import { DeckhandError, isDeckhandError } from './errors.js'
 import type { Logger } from './log.js'
 import { readTargets, targetLabel } from './plan/targets.js'
+import { DeckVariables } from './secrets/variables.js'
 import type { Problem } from './state/files.js'
 import { scanReadFile, type SecretFinding } from './state/secret-scan.js'
 
@@ -15,6 +16,8 @@ export interface ValidateOptions {
   workspace?: string
   parallelism?: number
   env?: NodeJS.ProcessEnv
+  /** The environment with the secret bundle's values beneath it; default: `env` alone. */
+  variables?: DeckVariables
   timeoutMs?: number
   /** Also look for secrets in plain text, as the commit action's scan would (reported, not problems). */
   scanSecrets?: boolean
@@ -41,10 +44,12 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
     throw new DeckhandError(`parallelism must be a positive integer, got ${options.parallelism}`)
   }
   const secrets: SecretFinding[] = []
-  const { targets, files, problems } = await readTargets({
+  const variables = options.variables ?? DeckVariables.fromEnv(options.env ?? process.env)
+  const { targets, files, problems, envNames } = await readTargets({
     state: options.state,
-    env: options.env ?? process.env,
+    env: variables.view(),
     purpose: 'validate',
+    hint: variables.missingHint(),
     // While each file's data is at hand: a large file is read once, not once per check.
     inspect: options.scanSecrets
       ? (file, text, state) => {
@@ -55,6 +60,8 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
 
   // deck would stop at the first of these problems with less detail: report ours and skip it.
   if (problems.length === 0) {
+    const extra = variables.forDeck(envNames)
+    if (Object.keys(extra).length > 0) options.deck.useVariables(extra)
     for (const target of targets) {
       const args = validateArgs(options.deck.deck.features, {
         files: target.files,

@@ -57,6 +57,8 @@ export class DeckTimeoutError extends DeckhandError {
 export class DeckRunner {
   /** The deadline of each run: deck-timeout, or {@link DEFAULT_DECK_TIMEOUT_SECONDS}. */
   readonly timeoutMs: number
+  /** Values of DECK_ variables the state files reference, from the secret bundle: for deck's environment only. */
+  private variables: Record<string, string> = {}
 
   constructor(
     readonly deck: DeckBinary,
@@ -67,11 +69,24 @@ export class DeckRunner {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_DECK_TIMEOUT_SECONDS * 1000
   }
 
+  /**
+   * Gives every later run these DECK_ variables (the secret bundle's values of the variables the state files
+   * reference, that the environment does not set), in deck's own environment: never on its command line, in a
+   * file, or in deckhand's environment, which other children inherit. They are scrubbed from deck's output.
+   */
+  useVariables(values: Readonly<Record<string, string>>): void {
+    this.variables = { ...values }
+  }
+
   async run(command: readonly string[], options: DeckRunOptions): Promise<RunResult> {
     const secrets = connectionSecrets(this.connection)
+    // deck's messages may quote a value it read (a schema violation): its error output is scrubbed of them too.
+    // Its JSON output is not: masking it is the plan's work, by structure, and text replaced in it could be a key.
+    const quoted = [...secrets, ...scrubbable(Object.values(this.variables))]
     const temp = await privateTempDir('deckhand-deck-')
     try {
-      const env: Record<string, string> = {}
+      // The connection's own variables come after: a bundle never names one (it is refused when read).
+      const env: Record<string, string> = { ...this.variables }
       const global: GlobalArgs = {}
       const conn = options.online ? this.connection : undefined
       if (conn) {
@@ -110,8 +125,8 @@ export class DeckRunner {
           `deck ${commandName(command)} was stopped by ${result.signal}; nothing was written`,
         )
       }
-      if (result.exitCode !== 0) throw this.failure(command, result, secrets)
-      return { ...result, stdout: scrub(result.stdout, secrets), stderr: scrub(result.stderr, secrets) }
+      if (result.exitCode !== 0) throw this.failure(command, result, quoted)
+      return { ...result, stdout: scrub(result.stdout, secrets), stderr: scrub(result.stderr, quoted) }
     } finally {
       await temp.cleanup()
     }
@@ -159,6 +174,17 @@ export class DeckRunner {
       [...lines.slice(0, start), ...lines.slice(end)],
     )
   }
+}
+
+/** Values long enough to scrub from output without scrubbing ordinary words out of it. */
+function scrubbable(values: readonly string[]): string[] {
+  const out: string[] = []
+  for (const value of values) {
+    const trimmed = value.trim()
+    if (trimmed.length >= 6) out.push(trimmed)
+  }
+  // Longest first: a value may contain another.
+  return out.sort((a, b) => b.length - a.length)
 }
 
 /** `gateway dump`, `file validate` or a legacy `dump`: the words that name the subcommand. */

@@ -23,6 +23,8 @@ import { addSchemaProblems } from '../secrets/report.js'
 import { type JobContext, type JobResult, openDeck, readConnection } from './context.js'
 import { Inputs, type InputSource } from './inputs.js'
 import { addProblems } from './problems.js'
+import { deckVariables } from './secret-bundle.js'
+import { expandState } from '../state/files.js'
 import { gatewayKind, planTykJob } from './tyk.js'
 
 type Mode = 'diff' | 'sync'
@@ -43,29 +45,37 @@ async function plan(mode: Mode, source: InputSource, ctx: JobContext) {
       plans: tyk.plans,
       gateway: tyk.target.address,
       scope: 'the APIs and policies',
+      bundleLine: undefined,
       tool: { tyk: tyk.target.description },
       sync: tyk.sync,
     }
   }
   const connection = readConnection(inputs, ctx)
   const parallelism = inputs.integer('parallelism')
+  const files = await expandState(inputs.list('state').length > 0 ? inputs.list('state') : ['kong'])
+  // The secret bundle's values beneath the environment's: the files are checked against both.
+  const variables = await deckVariables(inputs, ctx, files)
+  const bundleLine = variables.describe()
   const read = await readTargets({
-    state: inputs.list('state').length > 0 ? inputs.list('state') : ['kong'],
+    state: files,
     workspace: inputs.string('workspace'),
     selectTags: inputs.list('select-tags'),
-    env: ctx.env,
+    env: variables.view(),
+    hint: variables.missingHint(),
   })
   if (read.problems.length > 0) {
     // Caught before deck is even looked up: nothing has been sent anywhere.
     report.lines.push(
       `${read.problems.length} problem(s) in ${read.files.length} state file(s); nothing was planned or sent.`,
     )
+    if (bundleLine) report.lines.push(bundleLine)
     addProblems(report, read.problems, mode)
     return { inputs, report, failed: true as const }
   }
   const deck = await openDeck(inputs, ctx, connection)
+  deck.useVariables(variables.forDeck(read.envNames))
   // Values of the DECK_ variables the files use are secrets by construction (the dump put them there).
-  const envValues = read.envNames.map((name) => ctx.env[name] ?? '')
+  const envValues = variables.values(read.envNames)
   for (const value of envValues) if (value.length >= 3) ctx.secret(value)
   const options: ReconcileOptions = {
     deck,
@@ -84,6 +94,7 @@ async function plan(mode: Mode, source: InputSource, ctx: JobContext) {
     plans,
     gateway: connection.kongAddr,
     scope: undefined,
+    bundleLine,
     tool: { deck: deck.deck.features.version },
     // Only sync has workspace-concurrency.
     sync: () => syncTargets(plans, { ...options, concurrency: inputs.integer('workspace-concurrency') ?? 1 }),
@@ -97,6 +108,7 @@ export async function diffJob(source: InputSource, ctx: JobContext): Promise<Job
   const counts = totalCounts(plans)
   const planErrors = plans.some((p) => p.errors.length > 0)
   report.lines.push(headline(counts, plans, gateway, planned.scope))
+  if (planned.bundleLine) report.lines.push(planned.bundleLine)
   if (planErrors) append(report.lines, planErrorLines(plans, 'the plan cannot be relied on.'))
   addPlanTables(report, plans)
   append(report.annotations, deckAnnotations(plans, 'diff'))
@@ -138,6 +150,7 @@ export async function syncJob(source: InputSource, ctx: JobContext): Promise<Job
     guard: { ...guard, deletions: deletes.deletions.length, allowed: deletes.allowed },
   }
   const finish = async (ok: boolean, results?: Map<TargetPlan, SyncResult>) => {
+    if (planned.bundleLine) report.lines.push(planned.bundleLine)
     const targets = plans.map((p) => ({ ...p, result: results?.get(p) }))
     const planFile = await writePlan(inputs.string('plan-file'), { ...record, targets })
     const applied = [...(results?.values() ?? [])].some(

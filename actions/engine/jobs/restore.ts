@@ -20,6 +20,7 @@ import { resolveBackupInput } from './artifacts.js'
 import { fetchFromStore, namesStoredBackup } from './store.js'
 import { type JobContext, type JobResult, openDeck, readConnection } from './context.js'
 import { Inputs, type InputSource } from './inputs.js'
+import { deckVariables } from './secret-bundle.js'
 import { convergeMs, gatewayKind, readDesired, readTykEndpoint, refuseKongInputs } from './tyk.js'
 
 export async function restoreJob(source: InputSource, ctx: JobContext): Promise<JobResult> {
@@ -95,6 +96,7 @@ export async function restoreJob(source: InputSource, ctx: JobContext): Promise<
         liveRules,
       },
       env: ctx.env,
+      variables: (files) => deckVariables(inputs, ctx, files),
       secret: ctx.secret,
       logger: ctx.logger,
     })
@@ -124,7 +126,15 @@ async function restoreResult(inputs: Inputs, outcome: RestoreOutcome): Promise<J
 
 /** gateway: tyk: the API and policy files into a Tyk gateway (or Dashboard), proved by a re-plan. */
 async function tykRestoreJob(inputs: Inputs, ctx: JobContext): Promise<JobResult> {
-  refuseKongInputs(inputs, ['kong-addr', 'kong-admin-token', 'db-dump', 'restart-command', 'keyring-export'])
+  refuseKongInputs(inputs, [
+    'kong-addr',
+    'kong-admin-token',
+    'db-dump',
+    'restart-command',
+    'keyring-export',
+    'age-identity',
+    'secrets-bundle',
+  ])
   const strategy = inputs.oneOf<Strategy>('strategy', STRATEGIES)
   if (strategy !== 'auto' && strategy !== 'declarative') {
     throw new DeckhandError(
@@ -218,6 +228,7 @@ function describe(outcome: RestoreOutcome, reportFile: string): Report {
         message: check.detail,
       })
   }
+  if (outcome.secretBundle) report.lines.push(outcome.secretBundle)
   if (outcome.fallback)
     report.lines.push(
       `The database restore failed, so the declarative state was restored: ${outcome.fallback}`,

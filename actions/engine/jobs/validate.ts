@@ -6,6 +6,7 @@ import { validate } from '../validate.js'
 import { type JobContext, type JobResult, openDeck, readConnection } from './context.js'
 import { Inputs, type InputSource } from './inputs.js'
 import { addProblems } from './problems.js'
+import { deckVariables } from './secret-bundle.js'
 
 export async function validateJob(source: InputSource, ctx: JobContext): Promise<JobResult> {
   const inputs = new Inputs(COMMANDS.validate!.inputs, source)
@@ -15,6 +16,7 @@ export async function validateJob(source: InputSource, ctx: JobContext): Promise
   const parallelism = inputs.integer('parallelism')
   // Bad paths fail here, before deck is looked up (and perhaps downloaded).
   const state = await expandState(inputs.list('state'))
+  const variables = await deckVariables(inputs, ctx, state)
   const deck = await openDeck(inputs, ctx, connection)
   const result = await validate({
     state,
@@ -24,6 +26,7 @@ export async function validateJob(source: InputSource, ctx: JobContext): Promise
     deck,
     logger: ctx.logger,
     env: ctx.env,
+    variables,
     scanSecrets: true,
   })
 
@@ -33,6 +36,8 @@ export async function validateJob(source: InputSource, ctx: JobContext): Promise
       ? `${result.files.length} file(s) valid (${online ? 'online against ' + connection!.kongAddr : 'offline'}).`
       : `${result.problems.length} problem(s) in ${result.files.length} file(s).`,
   )
+  const bundleLine = variables.describe()
+  if (bundleLine) report.lines.push(bundleLine)
   if (!result.valid) addProblems(report, result.problems, 'validate')
   const secrets = result.secrets
   if (secrets.length > 0) {

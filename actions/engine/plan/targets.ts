@@ -26,6 +26,8 @@ export interface TargetOptions {
   env: NodeJS.ProcessEnv
   /** What deck needs the variables for, in the message about unset ones. */
   purpose?: string
+  /** Where values of unset variables may be, for the same message. */
+  hint?: string
   /**
    * Called with each file after its checks, with its data when it could be read (which the callback may
    * change): a further check that needs no second read of the file.
@@ -67,7 +69,12 @@ export async function readTargets(
     if (group) group.files.push(file)
     else groups.set(key, { workspace, selectTags, files: [file] })
   }
-  const missing = envProblem(refs, missingEnv(refs, options.env), options.purpose ?? 'diff or sync')
+  const missing = envProblem(
+    refs,
+    missingEnv(refs, options.env),
+    options.purpose ?? 'diff or sync',
+    options.hint,
+  )
   if (missing) problems.push(missing)
   const targets = [...groups.values()].sort(
     (a, b) =>

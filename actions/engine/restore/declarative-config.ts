@@ -31,6 +31,8 @@ export interface DeclarativeConfig {
 export async function buildDeclarativeConfig(
   state: readonly string[],
   env: NodeJS.ProcessEnv,
+  /** Where values of unset variables may be (a secret bundle no identity opened), for the error. */
+  hint?: string,
 ): Promise<DeclarativeConfig> {
   const files = await expandState(state)
   const texts = await Promise.all(files.map((file) => readStateFile(file)))
@@ -39,7 +41,8 @@ export async function buildDeclarativeConfig(
   if (missing.length > 0) {
     throw new DeckhandError(
       `${missing.length} environment variable(s) the state files reference are not set: ${missing.join(', ')}. ` +
-        'Set them (for example from secrets) before this step: they hold the values the dump redacted.',
+        'Set them (for example from secrets) before this step: they hold the values the dump redacted.' +
+        (hint ? ` ${hint}` : ''),
     )
   }
   const merged: JsonObject = {}

@@ -12,7 +12,9 @@ import type { PgTarget } from '../postgres/connection.js'
 import { run } from '../process.js'
 import { planTargets, type ReconcileOptions, syncTargets, totalCounts } from '../reconcile.js'
 import { scrub } from '../scrub.js'
+import { DeckVariables } from '../secrets/variables.js'
 import { totalEntities } from '../state/entities.js'
+import { expandState } from '../state/files.js'
 import { buildDeclarativeConfig } from './declarative-config.js'
 import { checkNodes, loadNode, nodeEntityCounts } from './dbless.js'
 import { runSmokeRequests, type SmokeRequest, type SmokeResult } from './smoke.js'
@@ -40,6 +42,11 @@ export interface RestoreOptions {
   /** What planning and syncing share with diff and sync: secrets to mask, parallelism. */
   reconcile: Omit<ReconcileOptions, 'deck'>
   env: NodeJS.ProcessEnv
+  /**
+   * The values of the state files' DECK_ variables: the environment's, with the secret bundle's beneath them
+   * (read only when the state is restored). Default: the environment alone.
+   */
+  variables?: (stateFiles: readonly string[]) => Promise<DeckVariables>
   /** Called with every secret value found on the way (the DECK_ variables the state uses), for masking. */
   secret: (value: string) => void
   logger: Logger
@@ -65,6 +72,8 @@ export interface RestoreOutcome {
   warnings: string[]
   /** Why the restore stopped, when it did. */
   error?: { message: string; details: readonly string[] }
+  /** Where the DECK_ variables' values came from, when a secret bundle gave some. */
+  secretBundle?: string
 }
 
 /**
@@ -280,8 +289,24 @@ class Recovery {
 
   // ----- declarative --------------------------------------------------------------------------
 
+  /** The values of the state files' variables: the environment's, the secret bundle's beneath them. */
+  private async variables(files: readonly string[]): Promise<DeckVariables> {
+    const variables = this.options.variables
+      ? await this.options.variables(files)
+      : DeckVariables.fromEnv(this.options.env)
+    this.outcome.secretBundle = variables.describe()
+    return variables
+  }
+
   private async declarative(): Promise<void> {
-    const read = await readTargets({ state: this.options.state, env: this.options.env, purpose: 'restore' })
+    const files = await expandState(this.options.state)
+    const variables = await this.variables(files)
+    const read = await readTargets({
+      state: files,
+      env: variables.view(),
+      purpose: 'restore',
+      hint: variables.missingHint(),
+    })
     if (read.problems.length > 0) {
       throw new DeckhandError(
         `The state files have ${read.problems.length} problem(s); nothing was restored from them.`,
@@ -290,10 +315,11 @@ class Recovery {
     }
     await this.importKeyring()
     const deck = await this.options.deck()
+    deck.useVariables(variables.forDeck(read.envNames))
     const reconcile: ReconcileOptions = {
       ...this.options.reconcile,
       deck,
-      secrets: [...this.options.reconcile.secrets, ...this.secretsOf(read.envNames)],
+      secrets: [...this.options.reconcile.secrets, ...this.secretsOf(read.envNames, variables)],
     }
     const plans = await this.timeline.phase(
       'plan',
@@ -389,8 +415,10 @@ class Recovery {
   // ----- DB-less ------------------------------------------------------------------------------
 
   private async dbless(): Promise<void> {
-    const config = await buildDeclarativeConfig(this.options.state, this.options.env)
-    this.secretsOf(config.envNames)
+    const variables = await this.variables(await expandState(this.options.state))
+    // Rendered here, in deckhand's own memory: no child sees the values.
+    const config = await buildDeclarativeConfig(this.options.state, variables.view(), variables.missingHint())
+    this.secretsOf(config.envNames, variables)
     const total = totalEntities(config.counts)
     if (!this.options.overwrite) {
       for (const admin of this.options.admins) {
@@ -437,8 +465,8 @@ class Recovery {
   }
 
   /** Values of the DECK_ variables the state uses: the secrets the dump redacted, masked from here on. */
-  private secretsOf(names: readonly string[]): string[] {
-    const values = names.map((name) => this.options.env[name] ?? '').filter((v) => v.length >= 3)
+  private secretsOf(names: readonly string[], variables: DeckVariables): string[] {
+    const values = variables.values(names).filter((v) => v.length >= 3)
     for (const value of values) this.options.secret(value)
     return values
   }

@@ -28,6 +28,8 @@ export function envProblem(
   refs: readonly { name: string; file: string; line: number }[],
   missing: readonly string[],
   purpose: string,
+  /** Where the values may be found, e.g. a secret bundle no identity opened. */
+  hint?: string,
 ): Problem | undefined {
   if (missing.length === 0) return undefined
   const first = refs.find((r) => r.name === missing[0])!
@@ -41,7 +43,8 @@ export function envProblem(
     line: first.line,
     message:
       `${missing.length} environment variable(s) referenced by the state files are not set: ${where.join(', ')}. ` +
-      `deck expands them even to ${purpose}; set them (for example from secrets) before this step.`,
+      `deck expands them even to ${purpose}; set them (for example from secrets) before this step.` +
+      (hint ? ` ${hint}` : ''),
   }
 }
 
