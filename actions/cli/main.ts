@@ -16,6 +16,7 @@ import { readStateFile, readStateText, StateReadError } from '../engine/state/re
 import { TOOL_VERSION as VERSION } from '../engine/version.js'
 import { JOBS } from '../jobs.js'
 import { COMMANDS, type CommandSpec, type InputSpec } from '../spec.js'
+import { secretsCommand } from './secrets.js'
 
 /** Environment variable an option falls back to: `kong-admin-token` -> `DECKHAND_KONG_ADMIN_TOKEN`. */
 export function envName(option: string): string {
@@ -32,6 +33,8 @@ function usage(): string {
     ...Object.values(COMMANDS).map((c) => `  ${c.name.padEnd(14)} ${c.summary}`),
     `  ${'backups'.padEnd(14)} List or prune the backups in a folder or S3 store (deckhand backups --help).`,
     `  ${'redact'.padEnd(14)} Replace secrets in existing deck files with \${{ env "DECK_…" }} references, in place.`,
+    `  ${'secrets list'.padEnd(14)} Print the names (never the values) of the variables in an encrypted secret bundle.`,
+    `  ${'secrets rekey'.padEnd(14)} Re-encrypt the secret bundle to new age recipients, in place.`,
     '',
     'Every option can also be set through an environment variable: --kong-addr as DECKHAND_KONG_ADDR, and so on.',
     'Pass secrets that way (DECKHAND_KONG_ADMIN_TOKEN, DECKHAND_HEADERS): options are visible in the process list.',
@@ -219,6 +222,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (command === 'redact') return await redactFiles(rest)
     if (command === 'backups') return await backupsCommand(rest, stderrLogger(false), renderText)
+    if (command === 'secrets') return await secretsCommand(rest)
     const spec = COMMANDS[command]
     if (!spec) {
       process.stderr.write(`deckhand: unknown command "${command}"\n\n${usage()}\n`)
