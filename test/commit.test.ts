@@ -3,6 +3,8 @@ import { execFile } from 'node:child_process'
 import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
+import { parseRecipients } from '../actions/engine/age.js'
+import { sealBundle } from '../actions/engine/secrets/bundle.js'
 import { type ActionRun, maskedValues, ROOT, runBundledAction, visibleLog } from './support/action.js'
 import { type GitHubApi, startGitHubApi, WRITE_TOKEN } from './support/github-api.js'
 import { startGitHttp } from './support/git-http.js'
@@ -86,6 +88,21 @@ async function commitAction(
     'commit',
     { path: 'kong', 'push-retries': '5', ...inputs },
     { cwd, env: { ...box.env, GITHUB_WORKSPACE: cwd, ...env } },
+  )
+}
+
+/** An age public key (its identity is not needed: nothing here decrypts). */
+const RECIPIENT = 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p'
+
+/** A blob of the remote, as bytes. */
+function gitBytes(box: GitSandbox, object: string): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    execFile(
+      'git',
+      ['cat-file', 'blob', object],
+      { cwd: box.remotePath, env: box.env, encoding: 'buffer', maxBuffer: 64 * 2 ** 20 },
+      (err, stdout) => (err ? reject(err) : resolve(stdout)),
+    ),
   )
 }
 
@@ -403,6 +420,47 @@ describe('commit: secrets', () => {
     )
     expect(run.stdout + run.stderr + run.summary).not.toContain(secret)
     expect(await tip(box)).toBe(before)
+  })
+
+  it('commits secrets.age when it is age-encrypted, byte for byte', async () => {
+    const box = await sandbox()
+    await seeded(box)
+    const runner = await box.clone('runner')
+    await writeDump(join(runner, 'kong'), { default: drifted() })
+    const values = new Map([['DECK_DEFAULT_CONSUMER_ALICE_KEYAUTH_1_KEY', 'alice-secret-key-123']])
+    const bundle = await sealBundle(values, parseRecipients([RECIPIENT]))
+    await writeFile(join(runner, 'kong', 'secrets.age'), bundle.bytes)
+
+    const run = await commitAction(box, runner)
+
+    expect(run.exitCode).toBe(0)
+    expect(run.outputs.changed).toBe('true')
+    const committed = await gitBytes(box, 'main:kong/secrets.age')
+    expect(committed.equals(Buffer.from(bundle.bytes))).toBe(true)
+  })
+
+  it('refuses a plaintext file named secrets.age, and a decrypted bundle under any name', async () => {
+    const box = await sandbox()
+    await seeded(box)
+    const plaintext = `{"format": "deckhand-secrets/1", "variables": {"DECK_X": "alice-secret-key-123"}}\n`
+    for (const name of ['secrets.age', 'secrets.json', 'notes.txt']) {
+      const runner = await box.clone(`runner-${name}`)
+      await writeDump(join(runner, 'kong'), { default: drifted() })
+      await writeFile(join(runner, 'kong', name), plaintext)
+      const before = await tip(box)
+
+      const run = await commitAction(box, runner)
+
+      expect(run.exitCode).toBe(1)
+      expect(run.stdout).toContain(`::error title=Unredacted secret,file=kong/${name},line=1::`)
+      expect(run.stdout).toMatch(
+        name === 'secrets.age'
+          ? /is not age-encrypted: it may hold the secrets in plain text/
+          : /decrypted secret bundle/,
+      )
+      expect(run.stdout + run.stderr + run.summary).not.toContain('alice-secret-key-123')
+      expect(await tip(box)).toBe(before)
+    }
   })
 
   it('masks the token and never passes it on a command line', async () => {

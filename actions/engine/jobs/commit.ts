@@ -69,9 +69,11 @@ function commitReport(result: DriftCommitResult): Report {
       report.annotations.push({
         level: 'error',
         title: 'Unredacted secret',
-        message: s.unreadable
-          ? `The file is ${s.location}: fix it (or run \`deckhand validate\` on it) before it is committed.`
-          : `${s.location} holds a secret value; it must be a \${{ env "DECK_…" }} reference before it is committed.`,
+        message:
+          s.advice ??
+          (s.unreadable
+            ? `The file is ${s.location}: fix it (or run \`deckhand validate\` on it) before it is committed.`
+            : `${s.location} holds a secret value; it must be a \${{ env "DECK_…" }} reference before it is committed.`),
         file: join(result.root, s.file),
         line: s.line,
       })

@@ -5,6 +5,7 @@ import { parseState, type PathPart, StateReadError, type StateData } from './rea
 import { looseTykObject } from '../tyk/objects.js'
 import { redactTykObject } from '../tyk/redact.js'
 import { DECK_MASK, EnvRef, MASK, redactContent } from './redact.js'
+import { isAgeFile, isDecryptedBundle } from '../secrets/bundle.js'
 import { PRIVATE_KEY_ARMOUR } from '../secrets/detectors.js'
 
 /**
@@ -22,6 +23,8 @@ export interface SecretFinding {
   location: string
   /** The file is a state file that does not parse, so nothing in it could be checked. */
   unreadable?: boolean
+  /** What to do about it, where the usual advice (make it an environment reference) does not fit. */
+  advice?: string
 }
 
 const STATE_EXTENSIONS = new Set(['.yaml', '.yml', '.json'])
@@ -30,11 +33,36 @@ const STATE_EXTENSIONS = new Set(['.yaml', '.yml', '.json'])
 const PRIVATE_KEYS = new RegExp(PRIVATE_KEY_ARMOUR.source, 'g')
 const PRIVATE_KEY_LOCATION = 'PEM private key'
 
-/** Dispatches on the extension: state files get the redaction rules, any other file the private key scan. */
+/**
+ * Dispatches on the extension: state files get the redaction rules, an `.age` file (the secret bundle) must be
+ * age-encrypted, any other file gets the private key scan. A decrypted secret bundle is refused by any name.
+ */
 export function scanFile(file: string, text: string): SecretFinding[] {
-  return STATE_EXTENSIONS.has(extname(file).toLowerCase())
-    ? scanStateFile(file, text)
-    : scanPrivateKeys(file, text)
+  const extension = extname(file).toLowerCase()
+  if (extension === '.age') {
+    if (isAgeFile(text)) return []
+    return [
+      {
+        file,
+        line: 1,
+        location: 'a file named *.age that is not age-encrypted (no age-encryption.org/v1 header)',
+        advice:
+          'The file is named like an encrypted secret bundle but is not age-encrypted: it may hold the secrets in plain text. Let dump write secrets.age (age-recipients), or encrypt the file with age -r, before it is committed.',
+      },
+    ]
+  }
+  if (isDecryptedBundle(text)) {
+    return [
+      {
+        file,
+        line: 1,
+        location: 'a decrypted secret bundle (deckhand-secrets/1)',
+        advice:
+          'The file is a decrypted secret bundle: every value in it is in plain text. Delete it; the encrypted secrets.age is what belongs in git.',
+      },
+    ]
+  }
+  return STATE_EXTENSIONS.has(extension) ? scanStateFile(file, text) : scanPrivateKeys(file, text)
 }
 
 /**
