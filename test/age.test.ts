@@ -4,6 +4,8 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
+import { generateHybridIdentity, identityToRecipient } from 'age-encryption'
+
 import {
   decryptBytes,
   decryptFile,
@@ -15,7 +17,6 @@ import {
   readStanzas,
 } from '../actions/engine/age.js'
 import { DeckhandError } from '../actions/engine/errors.js'
-import { generateHybridIdentity, identityToRecipient } from 'age-encryption'
 import { age, keygen, type KeyPair } from './support/age-tool.js'
 
 let dir: string

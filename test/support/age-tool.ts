@@ -22,6 +22,8 @@ export function age(
           stderr: stderr.toString('utf8'),
         }),
     )
+    // age may be done before it read its input (a file named on its command line): that is no error here.
+    child.stdin!.on('error', () => undefined)
     child.stdin!.end(input ?? Buffer.alloc(0))
   })
 }
