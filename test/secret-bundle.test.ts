@@ -221,6 +221,36 @@ describe('dump with age-recipients', () => {
     expect((await readFile(join(out, 'SHA256SUMS'), 'utf8')).includes('secrets.age')).toBe(false)
   })
 
+  test('workspaces whose names differ only in punctuation cannot share a variable with two values', async () => {
+    // team_payments sanitizes to the same variable names as team-payments.
+    const clashing = await copyFixture('enterprise.yaml', w.dir, (f: GatewayFixture) => {
+      ;(f.workspaces as Record<string, unknown>).team_payments = {
+        consumers: [
+          {
+            id: '0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0',
+            username: 'merchant-portal',
+            keyauth_credentials: [
+              { id: '1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d', key: 'other-merchant-K3y-9f8e' },
+            ],
+          },
+        ],
+      }
+    })
+    const name = 'DECK_TEAM_PAYMENTS_CONSUMER_MERCHANT_PORTAL_KEYAUTH_1_KEY'
+    const refused = await dump({}, clashing)
+    expect(refused.exitCode).toBe(1)
+    expect(refused.stdout).toContain(
+      `::error::1 variable(s) stand for different values in two workspaces whose names differ only in punctuation: ${name} (workspaces team-payments and team_payments).`,
+    )
+    expect(refused.stdout).toContain('dump those workspaces in separate steps, into separate output-dirs')
+    expect(await readdir(out).catch(() => [])).toEqual([])
+    expectHidden(visible(refused), ['other-merchant-K3y-9f8e', 'merchant-K3y-0a1b2c3d4e'])
+    // Without a bundle the dump goes on, and says what deck would make of it.
+    const warned = await dump({ 'age-recipients': '' }, clashing)
+    expect(warned.exitCode).toBe(0)
+    expect(warned.stdout).toMatch(/::warning::1 variable\(s\) stand for different values/)
+  })
+
   test('age-recipients with redact-secrets: false, or a bad key, is refused before deck runs', async () => {
     const unredacted = await dump({ 'redact-secrets': 'false' })
     expect(unredacted.exitCode).toBe(1)

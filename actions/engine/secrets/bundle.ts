@@ -56,9 +56,9 @@ const SALT_BYTES = 16
 const STAMP_BYTES = 32
 
 /**
- * deck's own settings, read from `DECK_<FLAG>` variables (its global flags, through viper's AutomaticEnv): a
- * bundle never holds one. A bundle is encrypted to public keys, so anyone who can change the repository can
- * write one; a value for DECK_KONG_ADDR or DECK_HEADERS would redirect deck, admin token and all.
+ * deck's own settings, read from `DECK_<FLAG>` variables (its global flags, through viper's AutomaticEnv, and
+ * DECK_FORMAT): a bundle never holds one. A bundle is encrypted to public keys, so anyone who can change the
+ * repository can write one; a value for DECK_KONG_ADDR or DECK_HEADERS would redirect deck, admin token and all.
  */
 const DECK_SETTINGS = new Set(
   [
@@ -80,6 +80,9 @@ const DECK_SETTINGS = new Set(
     'tls-client-key',
     'tls-client-key-file',
     'kong-admin-token',
+    'skip-defaults-fill',
+    // Not a flag's, but read from the environment all the same (deck 1.62 and newer: the dump's format).
+    'format',
   ].map((flag) => `DECK_${flag.toUpperCase().replace(/-/g, '_')}`),
 )
 
