@@ -219,6 +219,8 @@ export async function openBundle(
   const raw = unarmor(data, file)
   const stanzas = await readStanzas(raw)
   if (!stanzas) {
+    if (Buffer.from(raw.subarray(0, AGE_HEADER.length)).toString('latin1') === AGE_HEADER)
+      throw new DeckhandError(`${file} is not a readable age file: its header is cut short or damaged.`)
     throw new DeckhandError(
       `${file} is not an age file (it does not start with the age-encryption.org/v1 header): a secret bundle is what dump writes with age-recipients, or a JSON file encrypted with age -r.`,
     )
