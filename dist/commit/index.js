@@ -39195,7 +39195,10 @@ var DECK_SETTINGS = new Set(
     "tls-client-cert-file",
     "tls-client-key",
     "tls-client-key-file",
-    "kong-admin-token"
+    "kong-admin-token",
+    "skip-defaults-fill",
+    // Not a flag's, but read from the environment all the same (deck 1.62 and newer: the dump's format).
+    "format"
   ].map((flag) => `DECK_${flag.toUpperCase().replace(/-/g, "_")}`)
 );
 var AGE_HEADER = "age-encryption.org/v1\n";

@@ -44386,7 +44386,10 @@ var DECK_SETTINGS = new Set(
     "tls-client-cert-file",
     "tls-client-key",
     "tls-client-key-file",
-    "kong-admin-token"
+    "kong-admin-token",
+    "skip-defaults-fill",
+    // Not a flag's, but read from the environment all the same (deck 1.62 and newer: the dump's format).
+    "format"
   ].map((flag) => `DECK_${flag.toUpperCase().replace(/-/g, "_")}`)
 );
 function isDeckSetting(name) {
@@ -44425,6 +44428,8 @@ async function openBundle(data, identities, file) {
   const raw = unarmor(data, file);
   const stanzas = await readStanzas(raw);
   if (!stanzas) {
+    if (Buffer.from(raw.subarray(0, AGE_HEADER.length)).toString("latin1") === AGE_HEADER)
+      throw new DeckhandError(`${file} is not a readable age file: its header is cut short or damaged.`);
     throw new DeckhandError(
       `${file} is not an age file (it does not start with the age-encryption.org/v1 header): a secret bundle is what dump writes with age-recipients, or a JSON file encrypted with age -r.`
     );
@@ -44489,6 +44494,7 @@ async function readBundleBytes(file) {
 async function readBundle(file, identities) {
   return openBundle(await readBundleBytes(file), identities, file);
 }
+var AGE_HEADER = "age-encryption.org/v1\n";
 
 // actions/engine/secrets/variables.ts
 var DeckVariables = class _DeckVariables {
