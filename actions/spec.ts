@@ -474,6 +474,10 @@ const storeReadInputs: Record<string, InputSpec> = {
     type: 'string',
     description: 'Which source to pick from, when the store holds backups of several.',
   },
+}
+
+/** The key that opens backups a store holds encrypted. */
+const backupIdentityInput: Record<string, InputSpec> = {
   'age-identity': {
     type: 'string',
     secret: true,
@@ -626,6 +630,7 @@ COMMANDS['db-restore'] = {
     },
     'postgres-bin': postgresInputs['postgres-bin']!,
     ...storeReadInputs,
+    ...backupIdentityInput,
     'mark-verified': {
       type: 'boolean',
       default: 'false',
@@ -742,6 +747,7 @@ COMMANDS['files-restore'] = {
       description: 'Most files and directories the archive may hold; an archive with more is refused.',
     },
     ...storeReadInputs,
+    ...backupIdentityInput,
     ...artifactDownloadInputs,
   },
   outputs: {
@@ -925,6 +931,10 @@ COMMANDS.restore = {
     ...deckInputs,
     ...transportInputs,
     ...storeReadInputs,
+    'age-identity': {
+      ...bundleInputs['age-identity']!,
+      description: `${bundleInputs['age-identity']!.description} It also decrypts backups named from store (db-dump or state latest).`,
+    },
     ...artifactDownloadInputs,
   },
   outputs: {

@@ -49,6 +49,69 @@ var __toESM = (mod4, isNodeMode, target) => (target = mod4 != null ? __create(__
   mod4
 ));
 
+// actions/engine/errors.ts
+function isDeckhandError(err) {
+  return err instanceof DeckhandError;
+}
+function fileSystemError(err, place) {
+  if (isDeckhandError(err)) return err;
+  const e = err;
+  const advice = e?.code === void 0 ? void 0 : FILE_SYSTEM_ADVICE[e.code];
+  if (advice === void 0) return err;
+  const file = e.path ?? place;
+  const message = advice(place, file);
+  const details = message.includes(file) ? [] : [`${e.code} from ${e.syscall ?? "a call"} on ${file}`];
+  return new FileSystemError(e.code, place, message, details, err);
+}
+function asExpectedError(err) {
+  if (isDeckhandError(err)) return err;
+  const path = err?.path;
+  if (typeof path !== "string") return void 0;
+  const mapped = fileSystemError(err, path);
+  return isDeckhandError(mapped) ? mapped : void 0;
+}
+function errorMessage(err) {
+  return err instanceof Error ? err.message : String(err);
+}
+function explainOutput(tool, output, rules, lines = 6) {
+  const rule = rules.find(([pattern]) => pattern.test(output));
+  const detail = output.split("\n").filter(Boolean).slice(-lines).join("\n");
+  return rule ? `${rule[1]}
+${tool} said: ${detail}` : `${tool} failed: ${detail || "no error output"}`;
+}
+var DeckhandError, FileSystemError, FILE_SYSTEM_ADVICE;
+var init_errors = __esm({
+  "actions/engine/errors.ts"() {
+    "use strict";
+    DeckhandError = class extends Error {
+      /** Optional detail lines (for example every problem found), printed after the message. */
+      details;
+      constructor(message, details = [], options2) {
+        super(message, options2);
+        this.name = "DeckhandError";
+        this.details = details;
+      }
+    };
+    FileSystemError = class extends DeckhandError {
+      code;
+      path;
+      constructor(code, path, message, details, cause) {
+        super(message, details, { cause });
+        this.name = "FileSystemError";
+        this.code = code;
+        this.path = path;
+      }
+    };
+    FILE_SYSTEM_ADVICE = {
+      ENOSPC: (place) => `No space left on ${place}: free space and rerun.`,
+      EDQUOT: (place) => `Disk quota exceeded on ${place}: free space or raise the quota, and rerun.`,
+      EROFS: (place) => `${place} is on a read-only file system: choose a writable place, or remount it, and rerun.`,
+      EACCES: (_place, file) => `Permission denied on ${file}: run as a user who may use it, or change its permissions, and rerun.`,
+      EPERM: (_place, file) => `Operation not permitted on ${file}: run as a user who may use it, or change its permissions, and rerun.`
+    };
+  }
+});
+
 // ../../main/node_modules/semver/internal/constants.js
 var require_constants = __commonJS({
   "../../main/node_modules/semver/internal/constants.js"(exports, module) {
@@ -2262,69 +2325,6 @@ var require_semver2 = __commonJS({
   }
 });
 
-// actions/engine/errors.ts
-function isDeckhandError(err) {
-  return err instanceof DeckhandError;
-}
-function fileSystemError(err, place) {
-  if (isDeckhandError(err)) return err;
-  const e = err;
-  const advice = e?.code === void 0 ? void 0 : FILE_SYSTEM_ADVICE[e.code];
-  if (advice === void 0) return err;
-  const file = e.path ?? place;
-  const message = advice(place, file);
-  const details = message.includes(file) ? [] : [`${e.code} from ${e.syscall ?? "a call"} on ${file}`];
-  return new FileSystemError(e.code, place, message, details, err);
-}
-function asExpectedError(err) {
-  if (isDeckhandError(err)) return err;
-  const path = err?.path;
-  if (typeof path !== "string") return void 0;
-  const mapped = fileSystemError(err, path);
-  return isDeckhandError(mapped) ? mapped : void 0;
-}
-function errorMessage(err) {
-  return err instanceof Error ? err.message : String(err);
-}
-function explainOutput(tool, output, rules, lines = 6) {
-  const rule = rules.find(([pattern]) => pattern.test(output));
-  const detail = output.split("\n").filter(Boolean).slice(-lines).join("\n");
-  return rule ? `${rule[1]}
-${tool} said: ${detail}` : `${tool} failed: ${detail || "no error output"}`;
-}
-var DeckhandError, FileSystemError, FILE_SYSTEM_ADVICE;
-var init_errors = __esm({
-  "actions/engine/errors.ts"() {
-    "use strict";
-    DeckhandError = class extends Error {
-      /** Optional detail lines (for example every problem found), printed after the message. */
-      details;
-      constructor(message, details = [], options2) {
-        super(message, options2);
-        this.name = "DeckhandError";
-        this.details = details;
-      }
-    };
-    FileSystemError = class extends DeckhandError {
-      code;
-      path;
-      constructor(code, path, message, details, cause) {
-        super(message, details, { cause });
-        this.name = "FileSystemError";
-        this.code = code;
-        this.path = path;
-      }
-    };
-    FILE_SYSTEM_ADVICE = {
-      ENOSPC: (place) => `No space left on ${place}: free space and rerun.`,
-      EDQUOT: (place) => `Disk quota exceeded on ${place}: free space or raise the quota, and rerun.`,
-      EROFS: (place) => `${place} is on a read-only file system: choose a writable place, or remount it, and rerun.`,
-      EACCES: (_place, file) => `Permission denied on ${file}: run as a user who may use it, or change its permissions, and rerun.`,
-      EPERM: (_place, file) => `Operation not permitted on ${file}: run as a user who may use it, or change its permissions, and rerun.`
-    };
-  }
-});
-
 // ../../main/node_modules/yaml/dist/nodes/identity.js
 var require_identity = __commonJS({
   "../../main/node_modules/yaml/dist/nodes/identity.js"(exports) {
@@ -2893,8 +2893,8 @@ var require_Node = __commonJS({
         };
         const res = toJS.toJS(this, "", ctx);
         if (typeof onAnchor === "function")
-          for (const { count, res: res2 } of ctx.anchors.values())
-            onAnchor(res2, count);
+          for (const { count: count2, res: res2 } of ctx.anchors.values())
+            onAnchor(res2, count2);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
     };
@@ -3002,13 +3002,13 @@ var require_Alias = __commonJS({
         const anchor = anchors2 && source && anchors2.get(source);
         return anchor ? anchor.count * anchor.aliasCount : 0;
       } else if (identity.isCollection(node)) {
-        let count = 0;
+        let count2 = 0;
         for (const item of node.items) {
           const c = getAliasCount(doc, item, anchors2);
-          if (c > count)
-            count = c;
+          if (c > count2)
+            count2 = c;
         }
-        return count;
+        return count2;
       } else if (identity.isPair(node)) {
         const kc = getAliasCount(doc, node.key, anchors2);
         const vc = getAliasCount(doc, node.value, anchors2);
@@ -5961,8 +5961,8 @@ var require_Document = __commonJS({
         };
         const res = toJS.toJS(this.contents, jsonArg ?? "", ctx);
         if (typeof onAnchor === "function")
-          for (const { count, res: res2 } of ctx.anchors.values())
-            onAnchor(res2, count);
+          for (const { count: count2, res: res2 } of ctx.anchors.values())
+            onAnchor(res2, count2);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
       /**
@@ -6039,12 +6039,12 @@ var require_errors = __commonJS({
         lineStr = prev + lineStr;
       }
       if (/[^ ]/.test(lineStr)) {
-        let count = 1;
+        let count2 = 1;
         const end = error.linePos[1];
         if (end?.line === line && end.col > col) {
-          count = Math.max(1, Math.min(end.col - col, 80 - ci2));
+          count2 = Math.max(1, Math.min(end.col - col, 80 - ci2));
         }
-        const pointer = " ".repeat(ci2) + "^".repeat(count);
+        const pointer = " ".repeat(ci2) + "^".repeat(count2);
         error.message += `:
 
 ${lineStr}
@@ -6288,10 +6288,10 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key: key2, sep: sep7, value } = collItem;
+        const { start, key: key2, sep: sep9, value } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
-          next: key2 ?? sep7?.[0],
+          next: key2 ?? sep9?.[0],
           offset,
           onError,
           parentIndent: bm.indent,
@@ -6305,7 +6305,7 @@ var require_resolve_block_map = __commonJS({
             else if ("indent" in key2 && key2.indent !== bm.indent)
               onError(offset, "BAD_INDENT", startColMsg);
           }
-          if (!keyProps.anchor && !keyProps.tag && !sep7) {
+          if (!keyProps.anchor && !keyProps.tag && !sep9) {
             commentEnd = keyProps.end;
             if (keyProps.comment) {
               if (map.comment)
@@ -6329,7 +6329,7 @@ var require_resolve_block_map = __commonJS({
         ctx.atKey = false;
         if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-        const valueProps = resolveProps.resolveProps(sep7 ?? [], {
+        const valueProps = resolveProps.resolveProps(sep9 ?? [], {
           indicator: "map-value-ind",
           next: value,
           offset: keyNode.range[2],
@@ -6345,7 +6345,7 @@ var require_resolve_block_map = __commonJS({
             if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep7, null, valueProps, onError);
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep9, null, valueProps, onError);
           if (ctx.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
           offset = valueNode.range[2];
@@ -6436,7 +6436,7 @@ var require_resolve_end = __commonJS({
       let comment = "";
       if (end) {
         let hasSpace = false;
-        let sep7 = "";
+        let sep9 = "";
         for (const token of end) {
           const { source, type } = token;
           switch (type) {
@@ -6450,13 +6450,13 @@ var require_resolve_end = __commonJS({
               if (!comment)
                 comment = cb;
               else
-                comment += sep7 + cb;
-              sep7 = "";
+                comment += sep9 + cb;
+              sep9 = "";
               break;
             }
             case "newline":
               if (comment)
-                sep7 += source;
+                sep9 += source;
               hasSpace = true;
               break;
             default:
@@ -6499,18 +6499,18 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i = 0; i < fc.items.length; ++i) {
         const collItem = fc.items[i];
-        const { start, key: key2, sep: sep7, value } = collItem;
+        const { start, key: key2, sep: sep9, value } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
-          next: key2 ?? sep7?.[0],
+          next: key2 ?? sep9?.[0],
           offset,
           onError,
           parentIndent: fc.indent,
           startOnNewline: false
         });
         if (!props.found) {
-          if (!props.anchor && !props.tag && !sep7 && !value) {
+          if (!props.anchor && !props.tag && !sep9 && !value) {
             if (i === 0 && props.comma)
               onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
             else if (i < fc.items.length - 1)
@@ -6564,8 +6564,8 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap2 && !sep7 && !props.found) {
-          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep7, null, props, onError);
+        if (!isMap2 && !sep9 && !props.found) {
+          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep9, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
           if (isBlock(value))
@@ -6577,7 +6577,7 @@ var require_resolve_flow_collection = __commonJS({
           if (isBlock(key2))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
           ctx.atKey = false;
-          const valueProps = resolveProps.resolveProps(sep7 ?? [], {
+          const valueProps = resolveProps.resolveProps(sep9 ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
             next: value,
@@ -6588,8 +6588,8 @@ var require_resolve_flow_collection = __commonJS({
           });
           if (valueProps.found) {
             if (!isMap2 && !props.found && ctx.options.strict) {
-              if (sep7)
-                for (const st2 of sep7) {
+              if (sep9)
+                for (const st2 of sep9) {
                   if (st2 === valueProps.found)
                     break;
                   if (st2.type === "newline") {
@@ -6606,7 +6606,7 @@ var require_resolve_flow_collection = __commonJS({
             else
               onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep7, null, valueProps, onError) : null;
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep9, null, valueProps, onError) : null;
           if (valueNode) {
             if (isBlock(value))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
@@ -6786,7 +6786,7 @@ var require_resolve_block_scalar = __commonJS({
           chompStart = i + 1;
       }
       let value = "";
-      let sep7 = "";
+      let sep9 = "";
       let prevMoreIndented = false;
       for (let i = 0; i < contentStart; ++i)
         value += lines[i][0].slice(trimIndent) + "\n";
@@ -6803,24 +6803,24 @@ var require_resolve_block_scalar = __commonJS({
           indent = "";
         }
         if (type === Scalar2.Scalar.BLOCK_LITERAL) {
-          value += sep7 + indent.slice(trimIndent) + content;
-          sep7 = "\n";
+          value += sep9 + indent.slice(trimIndent) + content;
+          sep9 = "\n";
         } else if (indent.length > trimIndent || content[0] === "	") {
-          if (sep7 === " ")
-            sep7 = "\n";
-          else if (!prevMoreIndented && sep7 === "\n")
-            sep7 = "\n\n";
-          value += sep7 + indent.slice(trimIndent) + content;
-          sep7 = "\n";
+          if (sep9 === " ")
+            sep9 = "\n";
+          else if (!prevMoreIndented && sep9 === "\n")
+            sep9 = "\n\n";
+          value += sep9 + indent.slice(trimIndent) + content;
+          sep9 = "\n";
           prevMoreIndented = true;
         } else if (content === "") {
-          if (sep7 === "\n")
+          if (sep9 === "\n")
             value += "\n";
           else
-            sep7 = "\n";
+            sep9 = "\n";
         } else {
-          value += sep7 + content;
-          sep7 = " ";
+          value += sep9 + content;
+          sep9 = " ";
           prevMoreIndented = false;
         }
       }
@@ -7003,25 +7003,25 @@ var require_resolve_flow_scalar = __commonJS({
         trimBoth = /^[ \t]+|[ \t]+$/g;
       }
       let res = match[1].replace(trimEnd, "");
-      let sep7 = " ";
+      let sep9 = " ";
       let pos = line.lastIndex;
       while (match = line.exec(source)) {
         const lm = match[1].replace(trimBoth, "");
         if (lm === "") {
-          if (sep7 === "\n")
-            res += sep7;
+          if (sep9 === "\n")
+            res += sep9;
           else
-            sep7 = "\n";
+            sep9 = "\n";
         } else {
-          res += sep7 + lm;
-          sep7 = " ";
+          res += sep9 + lm;
+          sep9 = " ";
         }
         pos = line.lastIndex;
       }
       const last = /[ \t]*(.*)/sy;
       last.lastIndex = pos;
       match = last.exec(source);
-      return res + sep7 + (match?.[1] ?? "");
+      return res + sep9 + (match?.[1] ?? "");
     }
     function doubleQuotedValue(source, onError) {
       let res = "";
@@ -7831,14 +7831,14 @@ var require_cst_stringify = __commonJS({
         }
       }
     }
-    function stringifyItem({ start, key: key2, sep: sep7, value }) {
+    function stringifyItem({ start, key: key2, sep: sep9, value }) {
       let res = "";
       for (const st2 of start)
         res += st2.source;
       if (key2)
         res += stringifyToken(key2);
-      if (sep7)
-        for (const st2 of sep7)
+      if (sep9)
+        for (const st2 of sep9)
           res += st2.source;
       if (value)
         res += stringifyToken(value);
@@ -9005,18 +9005,18 @@ var require_parser = __commonJS({
         if (this.type === "map-value-ind") {
           const prev = getPrevProps(this.peek(2));
           const start = getFirstKeyStartProps(prev);
-          let sep7;
+          let sep9;
           if (scalar.end) {
-            sep7 = scalar.end;
-            sep7.push(this.sourceToken);
+            sep9 = scalar.end;
+            sep9.push(this.sourceToken);
             delete scalar.end;
           } else
-            sep7 = [this.sourceToken];
+            sep9 = [this.sourceToken];
           const map = {
             type: "block-map",
             offset: scalar.offset,
             indent: scalar.indent,
-            items: [{ start, key: scalar, sep: sep7 }]
+            items: [{ start, key: scalar, sep: sep9 }]
           };
           this.onKeyLine = true;
           this.stack[this.stack.length - 1] = map;
@@ -9169,15 +9169,15 @@ var require_parser = __commonJS({
                 } else if (isFlowToken(it2.key) && !includesToken(it2.sep, "newline")) {
                   const start2 = getFirstKeyStartProps(it2.start);
                   const key2 = it2.key;
-                  const sep7 = it2.sep;
-                  sep7.push(this.sourceToken);
+                  const sep9 = it2.sep;
+                  sep9.push(this.sourceToken);
                   delete it2.key;
                   delete it2.sep;
                   this.stack.push({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
-                    items: [{ start: start2, key: key2, sep: sep7 }]
+                    items: [{ start: start2, key: key2, sep: sep9 }]
                   });
                 } else if (start.length > 0) {
                   it2.sep = it2.sep.concat(start, this.sourceToken);
@@ -9371,13 +9371,13 @@ var require_parser = __commonJS({
             const prev = getPrevProps(parent);
             const start = getFirstKeyStartProps(prev);
             fixFlowSeqItems(fc);
-            const sep7 = fc.end.splice(1, fc.end.length);
-            sep7.push(this.sourceToken);
+            const sep9 = fc.end.splice(1, fc.end.length);
+            sep9.push(this.sourceToken);
             const map = {
               type: "block-map",
               offset: fc.offset,
               indent: fc.indent,
-              items: [{ start, key: fc, sep: sep7 }]
+              items: [{ start, key: fc, sep: sep9 }]
             };
             this.onKeyLine = true;
             this.stack[this.stack.length - 1] = map;
@@ -9656,7 +9656,7 @@ var require_dist = __commonJS({
 });
 
 // actions/engine/http.ts
-import { readFile as readFile6 } from "node:fs/promises";
+import { readFile as readFile7 } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 function sizeText(bytes) {
@@ -9669,7 +9669,7 @@ function urlText(url) {
 async function readCaCert(value, input = "ca-cert") {
   if (!value) return void 0;
   if (value.includes("-----BEGIN")) return value;
-  return readFile6(value, "utf8").catch(() => {
+  return readFile7(value, "utf8").catch(() => {
     throw new DeckhandError(`${input}: "${value}" is neither a PEM certificate nor a readable file`);
   });
 }
@@ -9687,7 +9687,7 @@ function sendRequest(url, request2) {
   }
   const https = url.protocol === "https:";
   const send = https ? httpsRequest : httpRequest;
-  return new Promise((resolve11, reject) => {
+  return new Promise((resolve13, reject) => {
     let tooLarge;
     const req = send(
       url,
@@ -9714,7 +9714,7 @@ function sendRequest(url, request2) {
         });
         res.on(
           "end",
-          () => resolve11({
+          () => resolve13({
             status: res.statusCode ?? 0,
             headers: res.headers,
             body: Buffer.concat(chunks).toString("utf8")
@@ -10742,13 +10742,13 @@ var require_parse2 = __commonJS({
         consume(token.value);
       };
       const negate = () => {
-        let count = 1;
+        let count2 = 1;
         while (peek() === "!" && (peek(2) !== "(" || peek(3) === "?")) {
           advance();
           state.start++;
-          count++;
+          count2++;
         }
-        if (count % 2 === 0) {
+        if (count2 % 2 === 0) {
           return false;
         }
         state.negated = true;
@@ -10807,16 +10807,16 @@ var require_parse2 = __commonJS({
         const analysis = analyzeRepeatedExtglob(body, opts2);
         if ((token.type === "plus" || token.type === "star") && analysis.risky) {
           const safeOutput = analysis.safeOutput ? (token.output ? "" : ONE_CHAR) + (opts2.capture ? `(${analysis.safeOutput})` : analysis.safeOutput) : void 0;
-          const open6 = tokens[token.tokensIndex];
-          open6.type = "text";
-          open6.value = literal2;
-          open6.output = safeOutput || utils.escapeRegex(literal2);
+          const open9 = tokens[token.tokensIndex];
+          open9.type = "text";
+          open9.value = literal2;
+          open9.output = safeOutput || utils.escapeRegex(literal2);
           for (let i = token.tokensIndex + 1; i < tokens.length; i++) {
             tokens[i].value = "";
             tokens[i].output = "";
             delete tokens[i].suffix;
           }
-          state.output = token.output + open6.output;
+          state.output = token.output + open9.output;
           state.backtrack = true;
           push({ type: "paren", extglob: true, value, output: "" });
           decrement("parens");
@@ -11036,15 +11036,15 @@ var require_parse2 = __commonJS({
         }
         if (value === "{" && opts2.nobrace !== true) {
           increment("braces");
-          const open6 = {
+          const open9 = {
             type: "brace",
             value,
             output: "(",
             outputIndex: state.output.length,
             tokensIndex: state.tokens.length
           };
-          braces.push(open6);
-          push(open6);
+          braces.push(open9);
+          push(open9);
           continue;
         }
         if (value === "}") {
@@ -13844,9 +13844,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback2) {
         if (callback2 === void 0) {
-          return new Promise((resolve11, reject) => {
+          return new Promise((resolve13, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve11(data);
+              return err ? reject(err) : resolve13(data);
             });
           });
         }
@@ -13884,12 +13884,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback2 === void 0) {
-          return new Promise((resolve11, reject) => {
+          return new Promise((resolve13, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve11(data);
+              ) : resolve13(data);
             });
           });
         }
@@ -15760,7 +15760,7 @@ var require_webidl = __commonJS({
 var require_util2 = __commonJS({
   "../../main/node_modules/undici/lib/web/fetch/util.js"(exports, module) {
     "use strict";
-    var { Transform } = __require("node:stream");
+    var { Transform: Transform3 } = __require("node:stream");
     var zlib = __require("node:zlib");
     var { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = require_constants5();
     var { getGlobalOrigin } = require_global();
@@ -16156,8 +16156,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise2 = new Promise((resolve11, reject) => {
-        res = resolve11;
+      const promise2 = new Promise((resolve13, reject) => {
+        res = resolve13;
         rej = reject;
       });
       return { promise: promise2, resolve: res, reject: rej };
@@ -16448,7 +16448,7 @@ var require_util2 = __commonJS({
       contentRange += isomorphicEncode(`${fullLength}`);
       return contentRange;
     }
-    var InflateStream = class extends Transform {
+    var InflateStream = class extends Transform3 {
       #zlibOptions;
       /** @param {zlib.ZlibOptions} [zlibOptions] */
       constructor(zlibOptions) {
@@ -18267,7 +18267,7 @@ upgrade: ${upgrade}\r
           writeBlob(abort, body, client, request2, socket, contentLength, header, expectsPayload);
         }
       } else if (util.isStream(body)) {
-        writeStream(abort, body, client, request2, socket, contentLength, header, expectsPayload);
+        writeStream2(abort, body, client, request2, socket, contentLength, header, expectsPayload);
       } else if (util.isIterable(body)) {
         writeIterable(abort, body, client, request2, socket, contentLength, header, expectsPayload);
       } else {
@@ -18275,7 +18275,7 @@ upgrade: ${upgrade}\r
       }
       return true;
     }
-    function writeStream(abort, body, client, request2, socket, contentLength, header, expectsPayload) {
+    function writeStream2(abort, body, client, request2, socket, contentLength, header, expectsPayload) {
       assert(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
       let finished = false;
       const writer = new AsyncWriter({ abort, socket, request: request2, contentLength, client, expectsPayload, header });
@@ -18408,12 +18408,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve11, reject) => {
+      const waitForDrain = () => new Promise((resolve13, reject) => {
         assert(callback2 === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback2 = resolve11;
+          callback2 = resolve13;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -18551,7 +18551,7 @@ var require_client_h2 = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { errorMonitor } = __require("node:events");
-    var { pipeline: pipeline4 } = __require("node:stream");
+    var { pipeline: pipeline6 } = __require("node:stream");
     var util = require_util();
     var {
       RequestContentLengthMismatchError,
@@ -18983,7 +18983,7 @@ var require_client_h2 = __commonJS({
             );
           }
         } else if (util.isStream(body)) {
-          writeStream(
+          writeStream2(
             abort,
             client[kSocket],
             expectsPayload,
@@ -19028,9 +19028,9 @@ var require_client_h2 = __commonJS({
         abort(error);
       }
     }
-    function writeStream(abort, socket, expectsPayload, h2stream, body, client, request2, contentLength) {
+    function writeStream2(abort, socket, expectsPayload, h2stream, body, client, request2, contentLength) {
       assert(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
-      const pipe = pipeline4(
+      const pipe = pipeline6(
         body,
         h2stream,
         (err) => {
@@ -19083,12 +19083,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve11, reject) => {
+      const waitForDrain = () => new Promise((resolve13, reject) => {
         assert(callback2 === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback2 = resolve11;
+          callback2 = resolve13;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -19567,16 +19567,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve11) => {
+        return new Promise((resolve13) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve11;
+            this[kClosedResolve] = resolve13;
           } else {
-            resolve11(null);
+            resolve13(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve11) => {
+        return new Promise((resolve13) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
@@ -19587,7 +19587,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve11(null);
+            resolve13(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback2);
@@ -19638,7 +19638,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve11, reject) => {
+        const socket = await new Promise((resolve13, reject) => {
           client[kConnector]({
             host: host2,
             hostname,
@@ -19650,7 +19650,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve11(socket2);
+              resolve13(socket2);
             }
           });
         });
@@ -19986,8 +19986,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve11) => {
-            this[kClosedResolve] = resolve11;
+          await new Promise((resolve13) => {
+            this[kClosedResolve] = resolve13;
           });
         }
       }
@@ -21129,7 +21129,7 @@ var require_readable = __commonJS({
   "../../main/node_modules/undici/lib/api/readable.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var { Readable: Readable3 } = __require("node:stream");
+    var { Readable: Readable5 } = __require("node:stream");
     var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = require_errors2();
     var util = require_util();
     var { ReadableStreamFrom } = require_util();
@@ -21141,7 +21141,7 @@ var require_readable = __commonJS({
     var kContentLength = /* @__PURE__ */ Symbol("kContentLength");
     var noop3 = () => {
     };
-    var BodyReadable = class extends Readable3 {
+    var BodyReadable = class extends Readable5 {
       constructor({
         resume,
         abort,
@@ -21256,7 +21256,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve11, reject) => {
+        return await new Promise((resolve13, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -21269,7 +21269,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve11(null);
+              resolve13(null);
             }
           }).on("error", noop3).on("data", function(chunk) {
             limit -= chunk.length;
@@ -21288,7 +21288,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream2, type) {
       assert(!stream2[kConsume]);
-      return new Promise((resolve11, reject) => {
+      return new Promise((resolve13, reject) => {
         if (isUnusable(stream2)) {
           const rState = stream2._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -21305,7 +21305,7 @@ var require_readable = __commonJS({
             stream2[kConsume] = {
               type,
               stream: stream2,
-              resolve: resolve11,
+              resolve: resolve13,
               reject,
               length: 0,
               body: []
@@ -21375,18 +21375,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve11, stream: stream2, length } = consume2;
+      const { type, body, resolve: resolve13, stream: stream2, length } = consume2;
       try {
         if (type === "text") {
-          resolve11(chunksDecode(body, length));
+          resolve13(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve11(JSON.parse(chunksDecode(body, length)));
+          resolve13(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve11(chunksConcat(body, length).buffer);
+          resolve13(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve11(new Blob(body, { type: stream2[kContentType] }));
+          resolve13(new Blob(body, { type: stream2[kContentType] }));
         } else if (type === "bytes") {
-          resolve11(chunksConcat(body, length));
+          resolve13(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -21483,7 +21483,7 @@ var require_api_request = __commonJS({
   "../../main/node_modules/undici/lib/api/api-request.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var { Readable: Readable3 } = require_readable();
+    var { Readable: Readable5 } = require_readable();
     var { InvalidArgumentError, RequestAbortedError } = require_errors2();
     var util = require_util();
     var { getResolveErrorBodyCallback } = require_util3();
@@ -21578,7 +21578,7 @@ var require_api_request = __commonJS({
         const parsedHeaders = responseHeaders === "raw" ? util.parseHeaders(rawHeaders) : headers;
         const contentType = parsedHeaders["content-type"];
         const contentLength = parsedHeaders["content-length"];
-        const res = new Readable3({
+        const res = new Readable5({
           resume,
           abort,
           contentType,
@@ -21643,9 +21643,9 @@ var require_api_request = __commonJS({
     };
     function request2(opts2, callback2) {
       if (callback2 === void 0) {
-        return new Promise((resolve11, reject) => {
+        return new Promise((resolve13, reject) => {
           request2.call(this, opts2, (err, data) => {
-            return err ? reject(err) : resolve11(data);
+            return err ? reject(err) : resolve13(data);
           });
         });
       }
@@ -21868,9 +21868,9 @@ var require_api_stream = __commonJS({
     };
     function stream2(opts2, factory, callback2) {
       if (callback2 === void 0) {
-        return new Promise((resolve11, reject) => {
+        return new Promise((resolve13, reject) => {
           stream2.call(this, opts2, factory, (err, data) => {
-            return err ? reject(err) : resolve11(data);
+            return err ? reject(err) : resolve13(data);
           });
         });
       }
@@ -21893,7 +21893,7 @@ var require_api_pipeline = __commonJS({
   "../../main/node_modules/undici/lib/api/api-pipeline.js"(exports, module) {
     "use strict";
     var {
-      Readable: Readable3,
+      Readable: Readable5,
       Duplex,
       PassThrough
     } = __require("node:stream");
@@ -21907,7 +21907,7 @@ var require_api_pipeline = __commonJS({
     var { addSignal, removeSignal } = require_abort_signal();
     var assert = __require("node:assert");
     var kResume = /* @__PURE__ */ Symbol("resume");
-    var PipelineRequest = class extends Readable3 {
+    var PipelineRequest = class extends Readable5 {
       constructor() {
         super({ autoDestroy: true });
         this[kResume] = null;
@@ -21924,7 +21924,7 @@ var require_api_pipeline = __commonJS({
         callback2(err);
       }
     };
-    var PipelineResponse = class extends Readable3 {
+    var PipelineResponse = class extends Readable5 {
       constructor(resume) {
         super({ autoDestroy: true });
         this[kResume] = resume;
@@ -22075,7 +22075,7 @@ var require_api_pipeline = __commonJS({
         util.destroy(ret, err);
       }
     };
-    function pipeline4(opts2, handler2) {
+    function pipeline6(opts2, handler2) {
       try {
         const pipelineHandler = new PipelineHandler(opts2, handler2);
         this.dispatch({ ...opts2, body: pipelineHandler.req }, pipelineHandler);
@@ -22084,7 +22084,7 @@ var require_api_pipeline = __commonJS({
         return new PassThrough().destroy(err);
       }
     }
-    module.exports = pipeline4;
+    module.exports = pipeline6;
   }
 });
 
@@ -22155,9 +22155,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts2, callback2) {
       if (callback2 === void 0) {
-        return new Promise((resolve11, reject) => {
+        return new Promise((resolve13, reject) => {
           upgrade.call(this, opts2, (err, data) => {
-            return err ? reject(err) : resolve11(data);
+            return err ? reject(err) : resolve13(data);
           });
         });
       }
@@ -22249,9 +22249,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts2, callback2) {
       if (callback2 === void 0) {
-        return new Promise((resolve11, reject) => {
+        return new Promise((resolve13, reject) => {
           connect.call(this, opts2, (err, data) => {
-            return err ? reject(err) : resolve11(data);
+            return err ? reject(err) : resolve13(data);
           });
         });
       }
@@ -22920,11 +22920,11 @@ var require_pluralizer = __commonJS({
         this.singular = singular;
         this.plural = plural;
       }
-      pluralize(count) {
-        const one = count === 1;
+      pluralize(count2) {
+        const one = count2 === 1;
         const keys = one ? singulars : plurals;
         const noun = one ? this.singular : this.plural;
-        return { ...keys, count, noun };
+        return { ...keys, count: count2, noun };
       }
     };
   }
@@ -22934,13 +22934,13 @@ var require_pluralizer = __commonJS({
 var require_pending_interceptors_formatter = __commonJS({
   "../../main/node_modules/undici/lib/mock/pending-interceptors-formatter.js"(exports, module) {
     "use strict";
-    var { Transform } = __require("node:stream");
+    var { Transform: Transform3 } = __require("node:stream");
     var { Console } = __require("node:console");
     var PERSISTENT = process.versions.icu ? "\u2705" : "Y ";
     var NOT_PERSISTENT = process.versions.icu ? "\u274C" : "N ";
     module.exports = class PendingInterceptorsFormatter {
       constructor({ disableColors } = {}) {
-        this.transform = new Transform({
+        this.transform = new Transform3({
           transform(chunk, _enc, cb) {
             cb(null, chunk);
           }
@@ -25249,7 +25249,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants5();
     var EE = __require("node:events");
-    var { Readable: Readable3, pipeline: pipeline4, finished } = __require("node:stream");
+    var { Readable: Readable5, pipeline: pipeline6, finished } = __require("node:stream");
     var { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = require_util();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
@@ -26114,7 +26114,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve11, reject) => agent.dispatch(
+        return new Promise((resolve13, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -26188,13 +26188,13 @@ var require_fetch = __commonJS({
                   }
                 }
               }
-              this.body = new Readable3({ read: resume });
+              this.body = new Readable5({ read: resume });
               const onError = this.onError.bind(this);
-              resolve11({
+              resolve13({
                 status,
                 statusText,
                 headersList,
-                body: decoders.length ? pipeline4(this.body, ...decoders, (err) => {
+                body: decoders.length ? pipeline6(this.body, ...decoders, (err) => {
                   if (err) {
                     this.onError(err);
                   }
@@ -26233,7 +26233,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve11({
+              resolve13({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -29109,7 +29109,7 @@ var require_permessage_deflate = __commonJS({
 var require_receiver = __commonJS({
   "../../main/node_modules/undici/lib/web/websocket/receiver.js"(exports, module) {
     "use strict";
-    var { Writable: Writable2 } = __require("node:stream");
+    var { Writable: Writable3 } = __require("node:stream");
     var assert = __require("node:assert");
     var { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = require_constants7();
     var { kReadyState, kSentClose, kResponse, kReceivedClose } = require_symbols5();
@@ -29132,7 +29132,7 @@ var require_receiver = __commonJS({
       closeWebSocketConnection(ws2, code, reason, Buffer.byteLength(reason));
       failWebsocketConnection(ws2, reason);
     }
-    var ByteParser = class extends Writable2 {
+    var ByteParser = class extends Writable3 {
       #buffers = [];
       #fragmentsBytes = 0;
       #byteOffset = 0;
@@ -29974,8 +29974,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms2) {
-      return new Promise((resolve11) => {
-        setTimeout(resolve11, ms2).unref();
+      return new Promise((resolve13) => {
+        setTimeout(resolve13, ms2).unref();
       });
     }
     module.exports = {
@@ -29991,7 +29991,7 @@ var require_eventsource_stream = __commonJS({
   "../../main/node_modules/undici/lib/web/eventsource/eventsource-stream.js"(exports, module) {
     "use strict";
     var buffer = __require("node:buffer");
-    var { Transform } = __require("node:stream");
+    var { Transform: Transform3 } = __require("node:stream");
     var { isASCIINumber, isValidLastEventId } = require_util8();
     var BOM = [239, 187, 191];
     var LF3 = 10;
@@ -30041,7 +30041,7 @@ var require_eventsource_stream = __commonJS({
       error.aborted = false;
       return error;
     }
-    var EventSourceStream = class extends Transform {
+    var EventSourceStream = class extends Transform3 {
       /**
        * @type {eventSourceSettings}
        */
@@ -30343,15 +30343,15 @@ ${value}`;
           pos = 0;
         }
       }
-      discardLeadingBytes(count) {
-        while (count > 0 && this.lineChunkIndex < this.chunks.length) {
+      discardLeadingBytes(count2) {
+        while (count2 > 0 && this.lineChunkIndex < this.chunks.length) {
           const chunk = this.chunks[this.lineChunkIndex];
           const remaining = chunk.length - this.linePos;
-          if (count < remaining) {
-            this.linePos += count;
-            count = 0;
+          if (count2 < remaining) {
+            this.linePos += count2;
+            count2 = 0;
           } else {
-            count -= remaining;
+            count2 -= remaining;
             this.lineChunkIndex++;
             this.linePos = 0;
           }
@@ -30395,7 +30395,7 @@ ${value}`;
 var require_eventsource = __commonJS({
   "../../main/node_modules/undici/lib/web/eventsource/eventsource.js"(exports, module) {
     "use strict";
-    var { pipeline: pipeline4 } = __require("node:stream");
+    var { pipeline: pipeline6 } = __require("node:stream");
     var { fetching } = require_fetch();
     var { makeRequest } = require_request2();
     var { webidl } = require_webidl();
@@ -30555,7 +30555,7 @@ var require_eventsource = __commonJS({
               ));
             }
           });
-          pipeline4(
+          pipeline6(
             response.body.stream,
             eventSourceStream,
             (error) => {
@@ -30876,11 +30876,11 @@ var require_lib = __commonJS({
     })();
     var __awaiter2 = exports && exports.__awaiter || function(thisArg, _arguments, P2, generator) {
       function adopt(value) {
-        return value instanceof P2 ? value : new P2(function(resolve11) {
-          resolve11(value);
+        return value instanceof P2 ? value : new P2(function(resolve13) {
+          resolve13(value);
         });
       }
-      return new (P2 || (P2 = Promise))(function(resolve11, reject) {
+      return new (P2 || (P2 = Promise))(function(resolve13, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -30896,7 +30896,7 @@ var require_lib = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve13(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -30983,26 +30983,26 @@ var require_lib = __commonJS({
       }
       readBody() {
         return __awaiter2(this, void 0, void 0, function* () {
-          return new Promise((resolve11) => __awaiter2(this, void 0, void 0, function* () {
+          return new Promise((resolve13) => __awaiter2(this, void 0, void 0, function* () {
             let output = Buffer.alloc(0);
             this.message.on("data", (chunk) => {
               output = Buffer.concat([output, chunk]);
             });
             this.message.on("end", () => {
-              resolve11(output.toString());
+              resolve13(output.toString());
             });
           }));
         });
       }
       readBodyBuffer() {
         return __awaiter2(this, void 0, void 0, function* () {
-          return new Promise((resolve11) => __awaiter2(this, void 0, void 0, function* () {
+          return new Promise((resolve13) => __awaiter2(this, void 0, void 0, function* () {
             const chunks = [];
             this.message.on("data", (chunk) => {
               chunks.push(chunk);
             });
             this.message.on("end", () => {
-              resolve11(Buffer.concat(chunks));
+              resolve13(Buffer.concat(chunks));
             });
           }));
         });
@@ -31210,14 +31210,14 @@ var require_lib = __commonJS({
        */
       requestRaw(info, data) {
         return __awaiter2(this, void 0, void 0, function* () {
-          return new Promise((resolve11, reject) => {
+          return new Promise((resolve13, reject) => {
             function callbackForResult(err, res) {
               if (err) {
                 reject(err);
               } else if (!res) {
                 reject(new Error("Unknown error"));
               } else {
-                resolve11(res);
+                resolve13(res);
               }
             }
             this.requestRawWithCallback(info, data, callbackForResult);
@@ -31461,12 +31461,12 @@ var require_lib = __commonJS({
         return __awaiter2(this, void 0, void 0, function* () {
           retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
           const ms2 = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-          return new Promise((resolve11) => setTimeout(() => resolve11(), ms2));
+          return new Promise((resolve13) => setTimeout(() => resolve13(), ms2));
         });
       }
       _processResponse(res, options2) {
         return __awaiter2(this, void 0, void 0, function* () {
-          return new Promise((resolve11, reject) => __awaiter2(this, void 0, void 0, function* () {
+          return new Promise((resolve13, reject) => __awaiter2(this, void 0, void 0, function* () {
             const statusCode = res.message.statusCode || 0;
             const response = {
               statusCode,
@@ -31474,7 +31474,7 @@ var require_lib = __commonJS({
               headers: {}
             };
             if (statusCode === HttpCodes.NotFound) {
-              resolve11(response);
+              resolve13(response);
             }
             function dateTimeDeserializer(key2, value) {
               if (typeof value === "string") {
@@ -31513,7 +31513,7 @@ var require_lib = __commonJS({
               err.result = response.result;
               reject(err);
             } else {
-              resolve11(response);
+              resolve13(response);
             }
           }));
         });
@@ -31571,11 +31571,11 @@ var init_utils = __esm({
     import_undici = __toESM(require_undici(), 1);
     __awaiter = function(thisArg, _arguments, P2, generator) {
       function adopt(value) {
-        return value instanceof P2 ? value : new P2(function(resolve11) {
-          resolve11(value);
+        return value instanceof P2 ? value : new P2(function(resolve13) {
+          resolve13(value);
         });
       }
-      return new (P2 || (P2 = Promise))(function(resolve11, reject) {
+      return new (P2 || (P2 = Promise))(function(resolve13, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -31591,7 +31591,7 @@ var init_utils = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve13(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -32967,12 +32967,12 @@ async function hook(token, request2, route2, parameters) {
   endpoint2.headers.authorization = withAuthorizationPrefix(token);
   return request2(endpoint2);
 }
-var b64url, sep6, jwtRE, isJWT, createTokenAuth;
+var b64url, sep8, jwtRE, isJWT, createTokenAuth;
 var init_dist_bundle4 = __esm({
   "../../main/node_modules/@octokit/auth-token/dist-bundle/index.js"() {
     b64url = "(?:[a-zA-Z0-9_-]+)";
-    sep6 = "\\.";
-    jwtRE = new RegExp(`^${b64url}${sep6}${b64url}${sep6}${b64url}$`);
+    sep8 = "\\.";
+    jwtRE = new RegExp(`^${b64url}${sep8}${b64url}${sep8}${b64url}$`);
     isJWT = jwtRE.test.bind(jwtRE);
     createTokenAuth = function createTokenAuth2(token) {
       if (!token) {
@@ -35863,18 +35863,18 @@ function renderSummary(report2, options2 = SUMMARY_OPTIONS) {
   for (const table of truncated ? [] : report2.tables) {
     const caption = table.caption ? escapeHtml(table.caption) : "";
     const head = table.header.map((h) => `<th>${escapeHtml(h)}</th>`).join("");
-    const open6 = (table.collapsed ? `<details><summary>${caption || "Details"} (${table.rows.length} rows)</summary>
+    const open9 = (table.collapsed ? `<details><summary>${caption || "Details"} (${table.rows.length} rows)</summary>
 
 <table>` : `<table>${caption ? `<caption>${caption}</caption>` : ""}`) + `<thead><tr>${head}</tr></thead><tbody>
 `;
     const close = `</tbody></table>
 ${table.collapsed ? "\n</details>\n" : ""}
 `;
-    if (!fits(open6 + close)) {
+    if (!fits(open9 + close)) {
       truncated = true;
       break;
     }
-    add2(open6);
+    add2(open9);
     let shown = 0;
     for (const row of table.rows) {
       const html = `<tr>${row.map((c) => `<td>${escapeHtml(c)}</td>`).join("")}</tr>
@@ -36068,8 +36068,8 @@ var init_pull_requests = __esm({
         const end = footer(process.env);
         const content = renderBody(request2, end.length);
         const body = content + end;
-        const open6 = await this.#findOpen(request2.head, request2.base);
-        if (open6) return this.#update(open6, request2, content, body);
+        const open9 = await this.#findOpen(request2.head, request2.base);
+        if (open9) return this.#update(open9, request2, content, body);
         const created = await this.#create(request2, body);
         if (created) return { number: created.number, url: created.html_url, action: "created" };
         const raced = await this.#findOpen(request2.head, request2.base);
@@ -36081,16 +36081,16 @@ var init_pull_requests = __esm({
       }
       async close(head, base, reason) {
         checkBranches(head, base);
-        const open6 = await this.#findOpen(head, base);
-        if (!open6) return void 0;
-        const where3 = `pull request #${open6.number} in ${this.repository}`;
+        const open9 = await this.#findOpen(head, base);
+        if (!open9) return void 0;
+        const where3 = `pull request #${open9.number} in ${this.repository}`;
         if (reason.trim() !== "")
           await this.#call(
             `commenting on ${where3} before closing it`,
             () => this.#octokit.rest.issues.createComment({
               owner: this.#owner,
               repo: this.#repo,
-              issue_number: open6.number,
+              issue_number: open9.number,
               body: fit(reason)
             })
           );
@@ -36099,7 +36099,7 @@ var init_pull_requests = __esm({
           () => this.#octokit.rest.pulls.update({
             owner: this.#owner,
             repo: this.#repo,
-            pull_number: open6.number,
+            pull_number: open9.number,
             state: "closed"
           })
         );
@@ -36147,15 +36147,15 @@ var init_pull_requests = __esm({
           throw this.#error(err, doing, request2);
         }
       }
-      async #update(open6, request2, content, body) {
-        if (open6.title === request2.title && withoutFooter(open6.body ?? "") === content)
-          return { number: open6.number, url: open6.html_url, action: "unchanged" };
+      async #update(open9, request2, content, body) {
+        if (open9.title === request2.title && withoutFooter(open9.body ?? "") === content)
+          return { number: open9.number, url: open9.html_url, action: "unchanged" };
         const { data } = await this.#call(
-          `updating pull request #${open6.number} in ${this.repository}`,
+          `updating pull request #${open9.number} in ${this.repository}`,
           () => this.#octokit.rest.pulls.update({
             owner: this.#owner,
             repo: this.#repo,
-            pull_number: open6.number,
+            pull_number: open9.number,
             title: request2.title,
             body
           }),
@@ -36206,7 +36206,7 @@ var init_pull_request_host = __esm({
 });
 
 // actions/cli/main.ts
-import { parseArgs as parseArgs2 } from "node:util";
+import { parseArgs as parseArgs3 } from "node:util";
 
 // actions/engine/arrays.ts
 function append(into, items) {
@@ -36219,3014 +36219,48 @@ function maxOf(values, floor = -Infinity) {
   return max;
 }
 
-// actions/engine/deck/dir-store.ts
-import { randomBytes } from "node:crypto";
-import { createWriteStream } from "node:fs";
-import { cp, mkdir, mkdtemp, rename, rm as rm2, stat as stat3 } from "node:fs/promises";
-import { homedir, tmpdir } from "node:os";
-import { dirname, join as join2 } from "node:path";
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+// actions/cli/backups.ts
+import { parseArgs } from "node:util";
 
-// ../../main/node_modules/tar/dist/esm/index.min.js
-import Qr from "events";
-import I from "fs";
-import { EventEmitter as Di } from "node:events";
-import Cs from "node:stream";
-import { StringDecoder as Hr } from "node:string_decoder";
-import cr from "node:path";
-import Kt from "node:fs";
-import { dirname as Fn, parse as kn } from "path";
-import { EventEmitter as Dn } from "events";
-import zi from "assert";
-import { Buffer as Ot } from "buffer";
-import * as Ps from "zlib";
-import en from "zlib";
-import { posix as Zt } from "node:path";
-import { basename as _n } from "node:path";
-import mi from "fs";
-import X from "fs";
-import js from "path";
-import { win32 as Pn } from "node:path";
-import ar from "path";
-import Br from "node:fs";
-import co from "node:assert";
-import { randomBytes as Mr } from "node:crypto";
-import u from "node:fs";
-import R from "node:path";
-import pr from "fs";
-import wi from "node:fs";
-import we from "node:path";
-import k from "node:fs";
-import ro from "node:fs/promises";
-import Si from "node:path";
-import { join as xr } from "node:path";
-import v from "node:fs";
-import Pr from "node:path";
-var zr = Object.defineProperty;
-var Ur = (s3, t) => {
-  for (var e in t) zr(s3, e, { get: t[e], enumerable: true });
-};
-var Ds = typeof process == "object" && process ? process : { stdout: null, stderr: null };
-var Wr = (s3) => !!s3 && typeof s3 == "object" && (s3 instanceof A || s3 instanceof Cs || Gr(s3) || Zr(s3));
-var Gr = (s3) => !!s3 && typeof s3 == "object" && s3 instanceof Di && typeof s3.pipe == "function" && s3.pipe !== Cs.Writable.prototype.pipe;
-var Zr = (s3) => !!s3 && typeof s3 == "object" && s3 instanceof Di && typeof s3.write == "function" && typeof s3.end == "function";
-var Q = /* @__PURE__ */ Symbol("EOF");
-var J = /* @__PURE__ */ Symbol("maybeEmitEnd");
-var nt = /* @__PURE__ */ Symbol("emittedEnd");
-var De = /* @__PURE__ */ Symbol("emittingEnd");
-var qt = /* @__PURE__ */ Symbol("emittedError");
-var Ne = /* @__PURE__ */ Symbol("closed");
-var Ns = /* @__PURE__ */ Symbol("read");
-var Ae = /* @__PURE__ */ Symbol("flush");
-var As = /* @__PURE__ */ Symbol("flushChunk");
-var z = /* @__PURE__ */ Symbol("encoding");
-var Mt = /* @__PURE__ */ Symbol("decoder");
-var g = /* @__PURE__ */ Symbol("flowing");
-var Qt = /* @__PURE__ */ Symbol("paused");
-var Bt = /* @__PURE__ */ Symbol("resume");
-var b = /* @__PURE__ */ Symbol("buffer");
-var N = /* @__PURE__ */ Symbol("pipes");
-var _ = /* @__PURE__ */ Symbol("bufferLength");
-var bi = /* @__PURE__ */ Symbol("bufferPush");
-var Ie = /* @__PURE__ */ Symbol("bufferShift");
-var L = /* @__PURE__ */ Symbol("objectMode");
-var S = /* @__PURE__ */ Symbol("destroyed");
-var _i = /* @__PURE__ */ Symbol("error");
-var Oi = /* @__PURE__ */ Symbol("emitData");
-var Is = /* @__PURE__ */ Symbol("emitEnd");
-var Ti = /* @__PURE__ */ Symbol("emitEnd2");
-var Z = /* @__PURE__ */ Symbol("async");
-var xi = /* @__PURE__ */ Symbol("abort");
-var Ce = /* @__PURE__ */ Symbol("aborted");
-var Jt = /* @__PURE__ */ Symbol("signal");
-var Rt = /* @__PURE__ */ Symbol("dataListeners");
-var C = /* @__PURE__ */ Symbol("discarded");
-var jt = (s3) => Promise.resolve().then(s3);
-var Yr = (s3) => s3();
-var Kr = (s3) => s3 === "end" || s3 === "finish" || s3 === "prefinish";
-var Vr = (s3) => s3 instanceof ArrayBuffer || !!s3 && typeof s3 == "object" && s3.constructor && s3.constructor.name === "ArrayBuffer" && s3.byteLength >= 0;
-var $r = (s3) => !Buffer.isBuffer(s3) && ArrayBuffer.isView(s3);
-var Fe = class {
-  src;
-  dest;
-  opts;
-  ondrain;
-  constructor(t, e, i) {
-    this.src = t, this.dest = e, this.opts = i, this.ondrain = () => t[Bt](), this.dest.on("drain", this.ondrain);
-  }
-  unpipe() {
-    this.dest.removeListener("drain", this.ondrain);
-  }
-  proxyErrors(t) {
-  }
-  end() {
-    this.unpipe(), this.opts.end && this.dest.end();
-  }
-};
-var Li = class extends Fe {
-  unpipe() {
-    this.src.removeListener("error", this.proxyErrors), super.unpipe();
-  }
-  constructor(t, e, i) {
-    super(t, e, i), this.proxyErrors = (r) => this.dest.emit("error", r), t.on("error", this.proxyErrors);
-  }
-};
-var Xr = (s3) => !!s3.objectMode;
-var qr = (s3) => !s3.objectMode && !!s3.encoding && s3.encoding !== "buffer";
-var A = class extends Di {
-  [g] = false;
-  [Qt] = false;
-  [N] = [];
-  [b] = [];
-  [L];
-  [z];
-  [Z];
-  [Mt];
-  [Q] = false;
-  [nt] = false;
-  [De] = false;
-  [Ne] = false;
-  [qt] = null;
-  [_] = 0;
-  [S] = false;
-  [Jt];
-  [Ce] = false;
-  [Rt] = 0;
-  [C] = false;
-  writable = true;
-  readable = true;
-  constructor(...t) {
-    let e = t[0] || {};
-    if (super(), e.objectMode && typeof e.encoding == "string") throw new TypeError("Encoding and objectMode may not be used together");
-    Xr(e) ? (this[L] = true, this[z] = null) : qr(e) ? (this[z] = e.encoding, this[L] = false) : (this[L] = false, this[z] = null), this[Z] = !!e.async, this[Mt] = this[z] ? new Hr(this[z]) : null, e && e.debugExposeBuffer === true && Object.defineProperty(this, "buffer", { get: () => this[b] }), e && e.debugExposePipes === true && Object.defineProperty(this, "pipes", { get: () => this[N] });
-    let { signal: i } = e;
-    i && (this[Jt] = i, i.aborted ? this[xi]() : i.addEventListener("abort", () => this[xi]()));
-  }
-  get bufferLength() {
-    return this[_];
-  }
-  get encoding() {
-    return this[z];
-  }
-  set encoding(t) {
-    throw new Error("Encoding must be set at instantiation time");
-  }
-  setEncoding(t) {
-    throw new Error("Encoding must be set at instantiation time");
-  }
-  get objectMode() {
-    return this[L];
-  }
-  set objectMode(t) {
-    throw new Error("objectMode must be set at instantiation time");
-  }
-  get async() {
-    return this[Z];
-  }
-  set async(t) {
-    this[Z] = this[Z] || !!t;
-  }
-  [xi]() {
-    this[Ce] = true, this.emit("abort", this[Jt]?.reason), this.destroy(this[Jt]?.reason);
-  }
-  get aborted() {
-    return this[Ce];
-  }
-  set aborted(t) {
-  }
-  write(t, e, i) {
-    if (this[Ce]) return false;
-    if (this[Q]) throw new Error("write after end");
-    if (this[S]) return this.emit("error", Object.assign(new Error("Cannot call write after a stream was destroyed"), { code: "ERR_STREAM_DESTROYED" })), true;
-    typeof e == "function" && (i = e, e = "utf8"), e || (e = "utf8");
-    let r = this[Z] ? jt : Yr;
-    if (!this[L] && !Buffer.isBuffer(t)) {
-      if ($r(t)) t = Buffer.from(t.buffer, t.byteOffset, t.byteLength);
-      else if (Vr(t)) t = Buffer.from(t);
-      else if (typeof t != "string") throw new Error("Non-contiguous data written to non-objectMode stream");
-    }
-    return this[L] ? (this[g] && this[_] !== 0 && this[Ae](true), this[g] ? this.emit("data", t) : this[bi](t), this[_] !== 0 && this.emit("readable"), i && r(i), this[g]) : t.length ? (typeof t == "string" && !(e === this[z] && !this[Mt]?.lastNeed) && (t = Buffer.from(t, e)), Buffer.isBuffer(t) && this[z] && (t = this[Mt].write(t)), this[g] && this[_] !== 0 && this[Ae](true), this[g] ? this.emit("data", t) : this[bi](t), this[_] !== 0 && this.emit("readable"), i && r(i), this[g]) : (this[_] !== 0 && this.emit("readable"), i && r(i), this[g]);
-  }
-  read(t) {
-    if (this[S]) return null;
-    if (this[C] = false, this[_] === 0 || t === 0 || t && t > this[_]) return this[J](), null;
-    this[L] && (t = null), this[b].length > 1 && !this[L] && (this[b] = [this[z] ? this[b].join("") : Buffer.concat(this[b], this[_])]);
-    let e = this[Ns](t || null, this[b][0]);
-    return this[J](), e;
-  }
-  [Ns](t, e) {
-    if (this[L]) this[Ie]();
-    else {
-      let i = e;
-      t === i.length || t === null ? this[Ie]() : typeof i == "string" ? (this[b][0] = i.slice(t), e = i.slice(0, t), this[_] -= t) : (this[b][0] = i.subarray(t), e = i.subarray(0, t), this[_] -= t);
-    }
-    return this.emit("data", e), !this[b].length && !this[Q] && this.emit("drain"), e;
-  }
-  end(t, e, i) {
-    return typeof t == "function" && (i = t, t = void 0), typeof e == "function" && (i = e, e = "utf8"), t !== void 0 && this.write(t, e), i && this.once("end", i), this[Q] = true, this.writable = false, (this[g] || !this[Qt]) && this[J](), this;
-  }
-  [Bt]() {
-    this[S] || (!this[Rt] && !this[N].length && (this[C] = true), this[Qt] = false, this[g] = true, this.emit("resume"), this[b].length ? this[Ae]() : this[Q] ? this[J]() : this.emit("drain"));
-  }
-  resume() {
-    return this[Bt]();
-  }
-  pause() {
-    this[g] = false, this[Qt] = true, this[C] = false;
-  }
-  get destroyed() {
-    return this[S];
-  }
-  get flowing() {
-    return this[g];
-  }
-  get paused() {
-    return this[Qt];
-  }
-  [bi](t) {
-    this[L] ? this[_] += 1 : this[_] += t.length, this[b].push(t);
-  }
-  [Ie]() {
-    return this[L] ? this[_] -= 1 : this[_] -= this[b][0].length, this[b].shift();
-  }
-  [Ae](t = false) {
-    do
-      ;
-    while (this[As](this[Ie]()) && this[b].length);
-    !t && !this[b].length && !this[Q] && this.emit("drain");
-  }
-  [As](t) {
-    return this.emit("data", t), this[g];
-  }
-  pipe(t, e) {
-    if (this[S]) return t;
-    this[C] = false;
-    let i = this[nt];
-    return e = e || {}, t === Ds.stdout || t === Ds.stderr ? e.end = false : e.end = e.end !== false, e.proxyErrors = !!e.proxyErrors, i ? e.end && t.end() : (this[N].push(e.proxyErrors ? new Li(this, t, e) : new Fe(this, t, e)), this[Z] ? jt(() => this[Bt]()) : this[Bt]()), t;
-  }
-  unpipe(t) {
-    let e = this[N].find((i) => i.dest === t);
-    e && (this[N].length === 1 ? (this[g] && this[Rt] === 0 && (this[g] = false), this[N] = []) : this[N].splice(this[N].indexOf(e), 1), e.unpipe());
-  }
-  addListener(t, e) {
-    return this.on(t, e);
-  }
-  on(t, e) {
-    let i = super.on(t, e);
-    if (t === "data") this[C] = false, this[Rt]++, !this[N].length && !this[g] && this[Bt]();
-    else if (t === "readable" && this[_] !== 0) super.emit("readable");
-    else if (Kr(t) && this[nt]) super.emit(t), this.removeAllListeners(t);
-    else if (t === "error" && this[qt]) {
-      let r = e;
-      this[Z] ? jt(() => r.call(this, this[qt])) : r.call(this, this[qt]);
-    }
-    return i;
-  }
-  removeListener(t, e) {
-    return this.off(t, e);
-  }
-  off(t, e) {
-    let i = super.off(t, e);
-    return t === "data" && (this[Rt] = this.listeners("data").length, this[Rt] === 0 && !this[C] && !this[N].length && (this[g] = false)), i;
-  }
-  removeAllListeners(t) {
-    let e = super.removeAllListeners(t);
-    return (t === "data" || t === void 0) && (this[Rt] = 0, !this[C] && !this[N].length && (this[g] = false)), e;
-  }
-  get emittedEnd() {
-    return this[nt];
-  }
-  [J]() {
-    !this[De] && !this[nt] && !this[S] && this[b].length === 0 && this[Q] && (this[De] = true, this.emit("end"), this.emit("prefinish"), this.emit("finish"), this[Ne] && this.emit("close"), this[De] = false);
-  }
-  emit(t, ...e) {
-    let i = e[0];
-    if (t !== "error" && t !== "close" && t !== S && this[S]) return false;
-    if (t === "data") return !this[L] && !i ? false : this[Z] ? (jt(() => this[Oi](i)), true) : this[Oi](i);
-    if (t === "end") return this[Is]();
-    if (t === "close") {
-      if (this[Ne] = true, !this[nt] && !this[S]) return false;
-      let n = super.emit("close");
-      return this.removeAllListeners("close"), n;
-    } else if (t === "error") {
-      this[qt] = i, super.emit(_i, i);
-      let n = !this[Jt] || this.listeners("error").length ? super.emit("error", i) : false;
-      return this[J](), n;
-    } else if (t === "resume") {
-      let n = super.emit("resume");
-      return this[J](), n;
-    } else if (t === "finish" || t === "prefinish") {
-      let n = super.emit(t);
-      return this.removeAllListeners(t), n;
-    }
-    let r = super.emit(t, ...e);
-    return this[J](), r;
-  }
-  [Oi](t) {
-    for (let i of this[N]) i.dest.write(t) === false && this.pause();
-    let e = this[C] ? false : super.emit("data", t);
-    return this[J](), e;
-  }
-  [Is]() {
-    return this[nt] ? false : (this[nt] = true, this.readable = false, this[Z] ? (jt(() => this[Ti]()), true) : this[Ti]());
-  }
-  [Ti]() {
-    if (this[Mt]) {
-      let e = this[Mt].end();
-      if (e) {
-        for (let i of this[N]) i.dest.write(e);
-        this[C] || super.emit("data", e);
-      }
-    }
-    for (let e of this[N]) e.end();
-    let t = super.emit("end");
-    return this.removeAllListeners("end"), t;
-  }
-  async collect() {
-    let t = Object.assign([], { dataLength: 0 });
-    this[L] || (t.dataLength = 0);
-    let e = this.promise();
-    return this.on("data", (i) => {
-      t.push(i), this[L] || (t.dataLength += i.length);
-    }), await e, t;
-  }
-  async concat() {
-    if (this[L]) throw new Error("cannot concat in objectMode");
-    let t = await this.collect();
-    return this[z] ? t.join("") : Buffer.concat(t, t.dataLength);
-  }
-  async promise() {
-    return new Promise((t, e) => {
-      this.on(S, () => e(new Error("stream destroyed"))), this.on("error", (i) => e(i)), this.on("end", () => t());
-    });
-  }
-  [Symbol.asyncIterator]() {
-    this[C] = false;
-    let t = false, e = async () => (this.pause(), t = true, { value: void 0, done: true });
-    return { next: () => {
-      if (t) return e();
-      let r = this.read();
-      if (r !== null) return Promise.resolve({ done: false, value: r });
-      if (this[Q]) return e();
-      let n, o, h = (d) => {
-        this.off("data", a), this.off("end", l), this.off(S, c), e(), o(d);
-      }, a = (d) => {
-        this.off("error", h), this.off("end", l), this.off(S, c), this.pause(), n({ value: d, done: !!this[Q] });
-      }, l = () => {
-        this.off("error", h), this.off("data", a), this.off(S, c), e(), n({ done: true, value: void 0 });
-      }, c = () => h(new Error("stream destroyed"));
-      return new Promise((d, y) => {
-        o = y, n = d, this.once(S, c), this.once("error", h), this.once("end", l), this.once("data", a);
-      });
-    }, throw: e, return: e, [Symbol.asyncIterator]() {
-      return this;
-    }, [Symbol.asyncDispose]: async () => {
-    } };
-  }
-  [Symbol.iterator]() {
-    this[C] = false;
-    let t = false, e = () => (this.pause(), this.off(_i, e), this.off(S, e), this.off("end", e), t = true, { done: true, value: void 0 }), i = () => {
-      if (t) return e();
-      let r = this.read();
-      return r === null ? e() : { done: false, value: r };
-    };
-    return this.once("end", e), this.once(_i, e), this.once(S, e), { next: i, throw: e, return: e, [Symbol.iterator]() {
-      return this;
-    }, [Symbol.dispose]: () => {
-    } };
-  }
-  destroy(t) {
-    if (this[S]) return t ? this.emit("error", t) : this.emit(S), this;
-    this[S] = true, this[C] = true, this[b].length = 0, this[_] = 0;
-    let e = this;
-    return typeof e.close == "function" && !this[Ne] && e.close(), t ? this.emit("error", t) : this.emit(S), this;
-  }
-  static get isStream() {
-    return Wr;
-  }
-};
-var Jr = I.writev;
-var ht = /* @__PURE__ */ Symbol("_autoClose");
-var H = /* @__PURE__ */ Symbol("_close");
-var te = /* @__PURE__ */ Symbol("_ended");
-var m = /* @__PURE__ */ Symbol("_fd");
-var Ni = /* @__PURE__ */ Symbol("_finished");
-var tt = /* @__PURE__ */ Symbol("_flags");
-var Ai = /* @__PURE__ */ Symbol("_flush");
-var ki = /* @__PURE__ */ Symbol("_handleChunk");
-var vi = /* @__PURE__ */ Symbol("_makeBuf");
-var ie = /* @__PURE__ */ Symbol("_mode");
-var ke = /* @__PURE__ */ Symbol("_needDrain");
-var Ut = /* @__PURE__ */ Symbol("_onerror");
-var Ht = /* @__PURE__ */ Symbol("_onopen");
-var Ii = /* @__PURE__ */ Symbol("_onread");
-var Pt = /* @__PURE__ */ Symbol("_onwrite");
-var at = /* @__PURE__ */ Symbol("_open");
-var U = /* @__PURE__ */ Symbol("_path");
-var ot = /* @__PURE__ */ Symbol("_pos");
-var Y = /* @__PURE__ */ Symbol("_queue");
-var zt = /* @__PURE__ */ Symbol("_read");
-var Ci = /* @__PURE__ */ Symbol("_readSize");
-var j = /* @__PURE__ */ Symbol("_reading");
-var ee = /* @__PURE__ */ Symbol("_remain");
-var Fi = /* @__PURE__ */ Symbol("_size");
-var ve = /* @__PURE__ */ Symbol("_write");
-var gt = /* @__PURE__ */ Symbol("_writing");
-var Me = /* @__PURE__ */ Symbol("_defaultFlag");
-var bt = /* @__PURE__ */ Symbol("_errored");
-var _t = class extends A {
-  [bt] = false;
-  [m];
-  [U];
-  [Ci];
-  [j] = false;
-  [Fi];
-  [ee];
-  [ht];
-  constructor(t, e) {
-    if (e = e || {}, super(e), this.readable = true, this.writable = false, typeof t != "string") throw new TypeError("path must be a string");
-    this[bt] = false, this[m] = typeof e.fd == "number" ? e.fd : void 0, this[U] = t, this[Ci] = e.readSize || 16 * 1024 * 1024, this[j] = false, this[Fi] = typeof e.size == "number" ? e.size : 1 / 0, this[ee] = this[Fi], this[ht] = typeof e.autoClose == "boolean" ? e.autoClose : true, typeof this[m] == "number" ? this[zt]() : this[at]();
-  }
-  get fd() {
-    return this[m];
-  }
-  get path() {
-    return this[U];
-  }
-  write() {
-    throw new TypeError("this is a readable stream");
-  }
-  end() {
-    throw new TypeError("this is a readable stream");
-  }
-  [at]() {
-    I.open(this[U], "r", (t, e) => this[Ht](t, e));
-  }
-  [Ht](t, e) {
-    t ? this[Ut](t) : (this[m] = e, this.emit("open", e), this[zt]());
-  }
-  [vi]() {
-    return Buffer.allocUnsafe(Math.min(this[Ci], this[ee]));
-  }
-  [zt]() {
-    if (!this[j]) {
-      this[j] = true;
-      let t = this[vi]();
-      if (t.length === 0) return process.nextTick(() => this[Ii](null, 0, t));
-      I.read(this[m], t, 0, t.length, null, (e, i, r) => this[Ii](e, i, r));
-    }
-  }
-  [Ii](t, e, i) {
-    this[j] = false, t ? this[Ut](t) : this[ki](e, i) && this[zt]();
-  }
-  [H]() {
-    if (this[ht] && typeof this[m] == "number") {
-      let t = this[m];
-      this[m] = void 0, I.close(t, (e) => e ? this.emit("error", e) : this.emit("close"));
-    }
-  }
-  [Ut](t) {
-    this[j] = true, this[H](), this.emit("error", t);
-  }
-  [ki](t, e) {
-    let i = false;
-    return this[ee] -= t, t > 0 && (i = super.write(t < e.length ? e.subarray(0, t) : e)), (t === 0 || this[ee] <= 0) && (i = false, this[H](), super.end()), i;
-  }
-  emit(t, ...e) {
-    switch (t) {
-      case "prefinish":
-      case "finish":
-        return false;
-      case "drain":
-        return typeof this[m] == "number" && this[zt](), false;
-      case "error":
-        return this[bt] ? false : (this[bt] = true, super.emit(t, ...e));
-      default:
-        return super.emit(t, ...e);
-    }
-  }
-};
-var Be = class extends _t {
-  [at]() {
-    let t = true;
-    try {
-      this[Ht](null, I.openSync(this[U], "r")), t = false;
-    } finally {
-      t && this[H]();
-    }
-  }
-  [zt]() {
-    let t = true;
-    try {
-      if (!this[j]) {
-        this[j] = true;
-        do {
-          let e = this[vi](), i = e.length === 0 ? 0 : I.readSync(this[m], e, 0, e.length, null);
-          if (!this[ki](i, e)) break;
-        } while (true);
-        this[j] = false;
-      }
-      t = false;
-    } finally {
-      t && this[H]();
-    }
-  }
-  [H]() {
-    if (this[ht] && typeof this[m] == "number") {
-      let t = this[m];
-      this[m] = void 0, I.closeSync(t), this.emit("close");
-    }
-  }
-};
-var et = class extends Qr {
-  readable = false;
-  writable = true;
-  [bt] = false;
-  [gt] = false;
-  [te] = false;
-  [Y] = [];
-  [ke] = false;
-  [U];
-  [ie];
-  [ht];
-  [m];
-  [Me];
-  [tt];
-  [Ni] = false;
-  [ot];
-  constructor(t, e) {
-    e = e || {}, super(e), this[U] = t, this[m] = typeof e.fd == "number" ? e.fd : void 0, this[ie] = e.mode === void 0 ? 438 : e.mode, this[ot] = typeof e.start == "number" ? e.start : void 0, this[ht] = typeof e.autoClose == "boolean" ? e.autoClose : true;
-    let i = this[ot] !== void 0 ? "r+" : "w";
-    this[Me] = e.flags === void 0, this[tt] = e.flags === void 0 ? i : e.flags, this[m] === void 0 && this[at]();
-  }
-  emit(t, ...e) {
-    if (t === "error") {
-      if (this[bt]) return false;
-      this[bt] = true;
-    }
-    return super.emit(t, ...e);
-  }
-  get fd() {
-    return this[m];
-  }
-  get path() {
-    return this[U];
-  }
-  [Ut](t) {
-    this[H](), this[gt] = true, this.emit("error", t);
-  }
-  [at]() {
-    I.open(this[U], this[tt], this[ie], (t, e) => this[Ht](t, e));
-  }
-  [Ht](t, e) {
-    this[Me] && this[tt] === "r+" && t && t.code === "ENOENT" ? (this[tt] = "w", this[at]()) : t ? this[Ut](t) : (this[m] = e, this.emit("open", e), this[gt] || this[Ai]());
-  }
-  end(t, e) {
-    return t && this.write(t, e), this[te] = true, !this[gt] && !this[Y].length && typeof this[m] == "number" && this[Pt](null, 0), this;
-  }
-  write(t, e) {
-    return typeof t == "string" && (t = Buffer.from(t, e)), this[te] ? (this.emit("error", new Error("write() after end()")), false) : this[m] === void 0 || this[gt] || this[Y].length ? (this[Y].push(t), this[ke] = true, false) : (this[gt] = true, this[ve](t), true);
-  }
-  [ve](t) {
-    I.write(this[m], t, 0, t.length, this[ot], (e, i) => this[Pt](e, i));
-  }
-  [Pt](t, e) {
-    t ? this[Ut](t) : (this[ot] !== void 0 && typeof e == "number" && (this[ot] += e), this[Y].length ? this[Ai]() : (this[gt] = false, this[te] && !this[Ni] ? (this[Ni] = true, this[H](), this.emit("finish")) : this[ke] && (this[ke] = false, this.emit("drain"))));
-  }
-  [Ai]() {
-    if (this[Y].length === 0) this[te] && this[Pt](null, 0);
-    else if (this[Y].length === 1) this[ve](this[Y].pop());
-    else {
-      let t = this[Y];
-      this[Y] = [], Jr(this[m], t, this[ot], (e, i) => this[Pt](e, i));
-    }
-  }
-  [H]() {
-    if (this[ht] && typeof this[m] == "number") {
-      let t = this[m];
-      this[m] = void 0, I.close(t, (e) => e ? this.emit("error", e) : this.emit("close"));
-    }
-  }
-};
-var Wt = class extends et {
-  [at]() {
-    let t;
-    if (this[Me] && this[tt] === "r+") try {
-      t = I.openSync(this[U], this[tt], this[ie]);
-    } catch (e) {
-      if (e?.code === "ENOENT") return this[tt] = "w", this[at]();
-      throw e;
-    }
-    else t = I.openSync(this[U], this[tt], this[ie]);
-    this[Ht](null, t);
-  }
-  [H]() {
-    if (this[ht] && typeof this[m] == "number") {
-      let t = this[m];
-      this[m] = void 0, I.closeSync(t), this.emit("close");
-    }
-  }
-  [ve](t) {
-    let e = true;
-    try {
-      this[Pt](null, I.writeSync(this[m], t, 0, t.length, this[ot])), e = false;
-    } finally {
-      if (e) try {
-        this[H]();
-      } catch {
-      }
-    }
-  }
-};
-var jr = /* @__PURE__ */ new Map([["C", "cwd"], ["f", "file"], ["z", "gzip"], ["P", "preservePaths"], ["U", "unlink"], ["strip-components", "strip"], ["stripComponents", "strip"], ["keep-newer", "newer"], ["keepNewer", "newer"], ["keep-newer-files", "newer"], ["keepNewerFiles", "newer"], ["k", "keep"], ["keep-existing", "keep"], ["keepExisting", "keep"], ["m", "noMtime"], ["no-mtime", "noMtime"], ["p", "preserveOwner"], ["L", "follow"], ["h", "follow"], ["onentry", "onReadEntry"]]);
-var Fs = (s3) => !!s3.sync && !!s3.file;
-var ks = (s3) => !s3.sync && !!s3.file;
-var vs = (s3) => !!s3.sync && !s3.file;
-var Ms = (s3) => !s3.sync && !s3.file;
-var Bs = (s3) => !!s3.file;
-var tn = (s3) => {
-  let t = jr.get(s3);
-  return t || s3;
-};
-var se = (s3 = {}) => {
-  if (!s3) return {};
-  let t = {};
-  for (let [e, i] of Object.entries(s3)) {
-    let r = tn(e);
-    t[r] = i;
-  }
-  return t.chmod === void 0 && t.noChmod === false && (t.chmod = true), delete t.noChmod, t;
-};
-var K = (s3, t, e, i, r) => Object.assign((n = [], o, h) => {
-  Array.isArray(n) && (o = n, n = {}), typeof o == "function" && (h = o, o = void 0), o = o ? Array.from(o) : [];
-  let a = se(n);
-  if (r?.(a, o), Fs(a)) {
-    if (typeof h == "function") throw new TypeError("callback not supported for sync tar functions");
-    return s3(a, o);
-  } else if (ks(a)) {
-    let l = t(a, o);
-    return h ? l.then(() => h(), h) : l;
-  } else if (vs(a)) {
-    if (typeof h == "function") throw new TypeError("callback not supported for sync tar functions");
-    return e(a, o);
-  } else if (Ms(a)) {
-    if (typeof h == "function") throw new TypeError("callback only supported with file option");
-    return i(a, o);
-  }
-  throw new Error("impossible options??");
-}, { syncFile: s3, asyncFile: t, syncNoFile: e, asyncNoFile: i, validate: r });
-var sn = en.constants || { ZLIB_VERNUM: 4736 };
-var M = Object.freeze(Object.assign(/* @__PURE__ */ Object.create(null), { Z_NO_FLUSH: 0, Z_PARTIAL_FLUSH: 1, Z_SYNC_FLUSH: 2, Z_FULL_FLUSH: 3, Z_FINISH: 4, Z_BLOCK: 5, Z_OK: 0, Z_STREAM_END: 1, Z_NEED_DICT: 2, Z_ERRNO: -1, Z_STREAM_ERROR: -2, Z_DATA_ERROR: -3, Z_MEM_ERROR: -4, Z_BUF_ERROR: -5, Z_VERSION_ERROR: -6, Z_NO_COMPRESSION: 0, Z_BEST_SPEED: 1, Z_BEST_COMPRESSION: 9, Z_DEFAULT_COMPRESSION: -1, Z_FILTERED: 1, Z_HUFFMAN_ONLY: 2, Z_RLE: 3, Z_FIXED: 4, Z_DEFAULT_STRATEGY: 0, DEFLATE: 1, INFLATE: 2, GZIP: 3, GUNZIP: 4, DEFLATERAW: 5, INFLATERAW: 6, UNZIP: 7, BROTLI_DECODE: 8, BROTLI_ENCODE: 9, Z_MIN_WINDOWBITS: 8, Z_MAX_WINDOWBITS: 15, Z_DEFAULT_WINDOWBITS: 15, Z_MIN_CHUNK: 64, Z_MAX_CHUNK: 1 / 0, Z_DEFAULT_CHUNK: 16384, Z_MIN_MEMLEVEL: 1, Z_MAX_MEMLEVEL: 9, Z_DEFAULT_MEMLEVEL: 8, Z_MIN_LEVEL: -1, Z_MAX_LEVEL: 9, Z_DEFAULT_LEVEL: -1, BROTLI_OPERATION_PROCESS: 0, BROTLI_OPERATION_FLUSH: 1, BROTLI_OPERATION_FINISH: 2, BROTLI_OPERATION_EMIT_METADATA: 3, BROTLI_MODE_GENERIC: 0, BROTLI_MODE_TEXT: 1, BROTLI_MODE_FONT: 2, BROTLI_DEFAULT_MODE: 0, BROTLI_MIN_QUALITY: 0, BROTLI_MAX_QUALITY: 11, BROTLI_DEFAULT_QUALITY: 11, BROTLI_MIN_WINDOW_BITS: 10, BROTLI_MAX_WINDOW_BITS: 24, BROTLI_LARGE_MAX_WINDOW_BITS: 30, BROTLI_DEFAULT_WINDOW: 22, BROTLI_MIN_INPUT_BLOCK_BITS: 16, BROTLI_MAX_INPUT_BLOCK_BITS: 24, BROTLI_PARAM_MODE: 0, BROTLI_PARAM_QUALITY: 1, BROTLI_PARAM_LGWIN: 2, BROTLI_PARAM_LGBLOCK: 3, BROTLI_PARAM_DISABLE_LITERAL_CONTEXT_MODELING: 4, BROTLI_PARAM_SIZE_HINT: 5, BROTLI_PARAM_LARGE_WINDOW: 6, BROTLI_PARAM_NPOSTFIX: 7, BROTLI_PARAM_NDIRECT: 8, BROTLI_DECODER_RESULT_ERROR: 0, BROTLI_DECODER_RESULT_SUCCESS: 1, BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT: 2, BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT: 3, BROTLI_DECODER_PARAM_DISABLE_RING_BUFFER_REALLOCATION: 0, BROTLI_DECODER_PARAM_LARGE_WINDOW: 1, BROTLI_DECODER_NO_ERROR: 0, BROTLI_DECODER_SUCCESS: 1, BROTLI_DECODER_NEEDS_MORE_INPUT: 2, BROTLI_DECODER_NEEDS_MORE_OUTPUT: 3, BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_NIBBLE: -1, BROTLI_DECODER_ERROR_FORMAT_RESERVED: -2, BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_META_NIBBLE: -3, BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_ALPHABET: -4, BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_SAME: -5, BROTLI_DECODER_ERROR_FORMAT_CL_SPACE: -6, BROTLI_DECODER_ERROR_FORMAT_HUFFMAN_SPACE: -7, BROTLI_DECODER_ERROR_FORMAT_CONTEXT_MAP_REPEAT: -8, BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_1: -9, BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_2: -10, BROTLI_DECODER_ERROR_FORMAT_TRANSFORM: -11, BROTLI_DECODER_ERROR_FORMAT_DICTIONARY: -12, BROTLI_DECODER_ERROR_FORMAT_WINDOW_BITS: -13, BROTLI_DECODER_ERROR_FORMAT_PADDING_1: -14, BROTLI_DECODER_ERROR_FORMAT_PADDING_2: -15, BROTLI_DECODER_ERROR_FORMAT_DISTANCE: -16, BROTLI_DECODER_ERROR_DICTIONARY_NOT_SET: -19, BROTLI_DECODER_ERROR_INVALID_ARGUMENTS: -20, BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MODES: -21, BROTLI_DECODER_ERROR_ALLOC_TREE_GROUPS: -22, BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MAP: -25, BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_1: -26, BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_2: -27, BROTLI_DECODER_ERROR_ALLOC_BLOCK_TYPE_TREES: -30, BROTLI_DECODER_ERROR_UNREACHABLE: -31 }, sn));
-var rn = Ot.concat;
-var zs = Object.getOwnPropertyDescriptor(Ot, "concat");
-var nn = (s3) => s3;
-var Bi = zs?.writable === true || zs?.set !== void 0 ? (s3) => {
-  Ot.concat = s3 ? nn : rn;
-} : (s3) => {
-};
-var Tt = /* @__PURE__ */ Symbol("_superWrite");
-var Gt = class extends Error {
-  code;
-  errno;
-  constructor(t, e) {
-    super("zlib: " + t.message, { cause: t }), this.code = t.code, this.errno = t.errno, this.code || (this.code = "ZLIB_ERROR"), this.message = "zlib: " + t.message, Error.captureStackTrace(this, e ?? this.constructor);
-  }
-  get name() {
-    return "ZlibError";
-  }
-};
-var Pi = /* @__PURE__ */ Symbol("flushFlag");
-var re = class extends A {
-  #t = false;
-  #i = false;
-  #s;
-  #n;
-  #r;
-  #e;
-  #o;
-  get sawError() {
-    return this.#t;
-  }
-  get handle() {
-    return this.#e;
-  }
-  get flushFlag() {
-    return this.#s;
-  }
-  constructor(t, e) {
-    if (!t || typeof t != "object") throw new TypeError("invalid options for ZlibBase constructor");
-    if (super(t), this.#s = t.flush ?? 0, this.#n = t.finishFlush ?? 0, this.#r = t.fullFlushFlag ?? 0, typeof Ps[e] != "function") throw new TypeError("Compression method not supported: " + e);
-    try {
-      this.#e = new Ps[e](t);
-    } catch (i) {
-      throw new Gt(i, this.constructor);
-    }
-    this.#o = (i) => {
-      this.#t || (this.#t = true, this.close(), this.emit("error", i));
-    }, this.#e?.on("error", (i) => this.#o(new Gt(i))), this.once("end", () => this.close);
-  }
-  close() {
-    this.#e && (this.#e.close(), this.#e = void 0, this.emit("close"));
-  }
-  reset() {
-    if (!this.#t) return zi(this.#e, "zlib binding closed"), this.#e.reset?.();
-  }
-  flush(t) {
-    this.ended || (typeof t != "number" && (t = this.#r), this.write(Object.assign(Ot.alloc(0), { [Pi]: t })));
-  }
-  end(t, e, i) {
-    return typeof t == "function" && (i = t, e = void 0, t = void 0), typeof e == "function" && (i = e, e = void 0), t && (e ? this.write(t, e) : this.write(t)), this.flush(this.#n), this.#i = true, super.end(i);
-  }
-  get ended() {
-    return this.#i;
-  }
-  [Tt](t) {
-    return super.write(t);
-  }
-  write(t, e, i) {
-    if (typeof e == "function" && (i = e, e = "utf8"), typeof t == "string" && (t = Ot.from(t, e)), this.#t) return;
-    zi(this.#e, "zlib binding closed");
-    let r = this.#e._handle, n = r.close;
-    r.close = () => {
-    };
-    let o = this.#e.close;
-    this.#e.close = () => {
-    }, Bi(true);
-    let h;
-    try {
-      let l = typeof t[Pi] == "number" ? t[Pi] : this.#s;
-      h = this.#e._processChunk(t, l), Bi(false);
-    } catch (l) {
-      Bi(false), this.#o(new Gt(l, this.write));
-    } finally {
-      this.#e && (this.#e._handle = r, r.close = n, this.#e.close = o, this.#e.removeAllListeners("error"));
-    }
-    this.#e && this.#e.on("error", (l) => this.#o(new Gt(l, this.write)));
-    let a;
-    if (h) if (Array.isArray(h) && h.length > 0) {
-      let l = h[0];
-      a = this[Tt](Ot.from(l));
-      for (let c = 1; c < h.length; c++) a = this[Tt](h[c]);
-    } else a = this[Tt](Ot.from(h));
-    return i && i(), a;
-  }
-};
-var Pe = class extends re {
-  #t;
-  #i;
-  constructor(t, e) {
-    t = t || {}, t.flush = t.flush || M.Z_NO_FLUSH, t.finishFlush = t.finishFlush || M.Z_FINISH, t.fullFlushFlag = M.Z_FULL_FLUSH, super(t, e), this.#t = t.level, this.#i = t.strategy;
-  }
-  params(t, e) {
-    if (!this.sawError) {
-      if (!this.handle) throw new Error("cannot switch params when binding is closed");
-      if (!this.handle.params) throw new Error("not supported in this implementation");
-      if (this.#t !== t || this.#i !== e) {
-        this.flush(M.Z_SYNC_FLUSH), zi(this.handle, "zlib binding closed");
-        let i = this.handle.flush;
-        this.handle.flush = (r, n) => {
-          typeof r == "function" && (n = r, r = this.flushFlag), this.flush(r), n?.();
-        };
-        try {
-          this.handle.params(t, e);
-        } finally {
-          this.handle.flush = i;
-        }
-        this.handle && (this.#t = t, this.#i = e);
-      }
-    }
-  }
-};
-var ze = class extends Pe {
-  #t;
-  constructor(t) {
-    super(t, "Gzip"), this.#t = t && !!t.portable;
-  }
-  [Tt](t) {
-    return this.#t ? (this.#t = false, t[9] = 255, super[Tt](t)) : super[Tt](t);
-  }
-};
-var Ue = class extends Pe {
-  constructor(t) {
-    super(t, "Unzip");
-  }
-};
-var He = class extends re {
-  constructor(t, e) {
-    t = t || {}, t.flush = t.flush || M.BROTLI_OPERATION_PROCESS, t.finishFlush = t.finishFlush || M.BROTLI_OPERATION_FINISH, t.fullFlushFlag = M.BROTLI_OPERATION_FLUSH, super(t, e);
-  }
-};
-var We = class extends He {
-  constructor(t) {
-    super(t, "BrotliCompress");
-  }
-};
-var Ge = class extends He {
-  constructor(t) {
-    super(t, "BrotliDecompress");
-  }
-};
-var Ze = class extends re {
-  constructor(t, e) {
-    t = t || {}, t.flush = t.flush || M.ZSTD_e_continue, t.finishFlush = t.finishFlush || M.ZSTD_e_end, t.fullFlushFlag = M.ZSTD_e_flush, super(t, e);
-  }
-};
-var Ye = class extends Ze {
-  constructor(t) {
-    super(t, "ZstdCompress");
-  }
-};
-var Ke = class extends Ze {
-  constructor(t) {
-    super(t, "ZstdDecompress");
-  }
-};
-var Us = (s3, t) => {
-  if (Number.isSafeInteger(s3)) s3 < 0 ? an(s3, t) : hn(s3, t);
-  else throw Error("cannot encode number outside of javascript safe integer range");
-  return t;
-};
-var hn = (s3, t) => {
-  t[0] = 128;
-  for (var e = t.length; e > 1; e--) t[e - 1] = s3 & 255, s3 = Math.floor(s3 / 256);
-};
-var an = (s3, t) => {
-  t[0] = 255;
-  var e = false;
-  s3 = s3 * -1;
-  for (var i = t.length; i > 1; i--) {
-    var r = s3 & 255;
-    s3 = Math.floor(s3 / 256), e ? t[i - 1] = Ws(r) : r === 0 ? t[i - 1] = 0 : (e = true, t[i - 1] = Gs(r));
-  }
-};
-var Hs = (s3) => {
-  let t = s3[0], e = t === 128 ? cn(s3.subarray(1, s3.length)) : t === 255 ? ln(s3) : null;
-  if (e === null) throw Error("invalid base256 encoding");
-  if (!Number.isSafeInteger(e)) throw Error("parsed number outside of javascript safe integer range");
-  return e;
-};
-var ln = (s3) => {
-  for (var t = s3.length, e = 0, i = false, r = t - 1; r > -1; r--) {
-    var n = Number(s3[r]), o;
-    i ? o = Ws(n) : n === 0 ? o = n : (i = true, o = Gs(n)), o !== 0 && (e -= o * Math.pow(256, t - r - 1));
-  }
-  return e;
-};
-var cn = (s3) => {
-  for (var t = s3.length, e = 0, i = t - 1; i > -1; i--) {
-    var r = Number(s3[i]);
-    r !== 0 && (e += r * Math.pow(256, t - i - 1));
-  }
-  return e;
-};
-var Ws = (s3) => (255 ^ s3) & 255;
-var Gs = (s3) => (255 ^ s3) + 1 & 255;
-var Hi = {};
-Ur(Hi, { code: () => Ve, isCode: () => ne, isName: () => dn, name: () => oe, normalFsTypes: () => Ui });
-var ne = (s3) => oe.has(s3);
-var dn = (s3) => Ve.has(s3);
-var Ui = /* @__PURE__ */ new Set(["0", "", "1", "2", "3", "4", "5", "6", "7", "D"]);
-var oe = /* @__PURE__ */ new Map([["0", "File"], ["", "OldFile"], ["1", "Link"], ["2", "SymbolicLink"], ["3", "CharacterDevice"], ["4", "BlockDevice"], ["5", "Directory"], ["6", "FIFO"], ["7", "ContiguousFile"], ["g", "GlobalExtendedHeader"], ["x", "ExtendedHeader"], ["A", "SolarisACL"], ["D", "GNUDumpDir"], ["I", "Inode"], ["K", "NextFileHasLongLinkpath"], ["L", "NextFileHasLongPath"], ["M", "ContinuationFile"], ["N", "OldGnuLongPath"], ["S", "SparseFile"], ["V", "TapeVolumeHeader"], ["X", "OldExtendedHeader"]]);
-var Ve = new Map(Array.from(oe).map((s3) => [s3[1], s3[0]]));
-var un = (s3) => s3 === void 0 || s3 < 0 ? void 0 : s3;
-var F = class {
-  cksumValid = false;
-  needPax = false;
-  nullBlock = false;
-  block;
-  path;
-  mode;
-  uid;
-  gid;
-  size;
-  cksum;
-  #t = "Unsupported";
-  linkpath;
-  uname;
-  gname;
-  devmaj = 0;
-  devmin = 0;
-  atime;
-  ctime;
-  mtime;
-  charset;
-  comment;
-  constructor(t, e = 0, i, r) {
-    Buffer.isBuffer(t) ? this.decode(t, e || 0, i, r) : t && this.#i(t);
-  }
-  decode(t, e, i, r) {
-    if (e || (e = 0), !t || !(t.length >= e + 512)) throw new Error("need 512 bytes for header");
-    let n = xt(t, e + 156, 1), o = Ui.has(n), h = o ? i : void 0, a = o ? r : void 0;
-    if (this.path = h?.path ?? xt(t, e, 100), this.mode = h?.mode ?? a?.mode ?? lt(t, e + 100, 8), this.uid = h?.uid ?? a?.uid ?? lt(t, e + 108, 8), this.gid = h?.gid ?? a?.gid ?? lt(t, e + 116, 8), this.size = un(h?.size ?? a?.size ?? lt(t, e + 124, 12)), this.mtime = h?.mtime ?? a?.mtime ?? Wi(t, e + 136, 12), this.cksum = lt(t, e + 148, 12), a && this.#i(a, true), h && this.#i(h), ne(n) && (this.#t = n || "0"), this.#t === "0" && this.path.slice(-1) === "/" && (this.#t = "5"), this.#t === "5" && (this.size = 0), this.linkpath = xt(t, e + 157, 100), t.subarray(e + 257, e + 265).toString() === "ustar\x0000") if (this.uname = h?.uname ?? a?.uname ?? xt(t, e + 265, 32), this.gname = h?.gname ?? a?.gname ?? xt(t, e + 297, 32), this.devmaj = h?.devmaj ?? a?.devmaj ?? lt(t, e + 329, 8) ?? 0, this.devmin = h?.devmin ?? a?.devmin ?? lt(t, e + 337, 8) ?? 0, t[e + 475] !== 0) {
-      let c = xt(t, e + 345, 155);
-      this.path = c + "/" + this.path;
-    } else {
-      let c = xt(t, e + 345, 130);
-      c && (this.path = c + "/" + this.path), this.atime = i?.atime ?? r?.atime ?? Wi(t, e + 476, 12), this.ctime = i?.ctime ?? r?.ctime ?? Wi(t, e + 488, 12);
-    }
-    let l = 256;
-    for (let c = e; c < e + 148; c++) l += t[c];
-    for (let c = e + 156; c < e + 512; c++) l += t[c];
-    this.cksumValid = l === this.cksum, this.cksum === void 0 && l === 256 && (this.nullBlock = true);
-  }
-  #i(t, e = false) {
-    Object.assign(this, Object.fromEntries(Object.entries(t).filter(([i, r]) => !(r == null || i === "size" && Number(r) < 0 || i === "path" && e || i === "linkpath" && e || i === "global"))));
-  }
-  encode(t, e = 0) {
-    if (t || (t = this.block = Buffer.alloc(512)), this.#t === "Unsupported" && (this.#t = "0"), !(t.length >= e + 512)) throw new Error("need 512 bytes for header");
-    let i = this.ctime || this.atime ? 130 : 155, r = mn(this.path || "", i), n = r[0], o = r[1];
-    this.needPax = !!r[2], this.needPax = Lt(t, e, 100, n) || this.needPax, this.needPax = ct(t, e + 100, 8, this.mode) || this.needPax, this.needPax = ct(t, e + 108, 8, this.uid) || this.needPax, this.needPax = ct(t, e + 116, 8, this.gid) || this.needPax, this.needPax = ct(t, e + 124, 12, this.size) || this.needPax, this.needPax = Gi(t, e + 136, 12, this.mtime) || this.needPax, t[e + 156] = Number(this.#t.codePointAt(0)), this.needPax = Lt(t, e + 157, 100, this.linkpath) || this.needPax, t.write("ustar\x0000", e + 257, 8), this.needPax = Lt(t, e + 265, 32, this.uname) || this.needPax, this.needPax = Lt(t, e + 297, 32, this.gname) || this.needPax, this.needPax = ct(t, e + 329, 8, this.devmaj) || this.needPax, this.needPax = ct(t, e + 337, 8, this.devmin) || this.needPax, this.needPax = Lt(t, e + 345, i, o) || this.needPax, t[e + 475] !== 0 ? this.needPax = Lt(t, e + 345, 155, o) || this.needPax : (this.needPax = Lt(t, e + 345, 130, o) || this.needPax, this.needPax = Gi(t, e + 476, 12, this.atime) || this.needPax, this.needPax = Gi(t, e + 488, 12, this.ctime) || this.needPax);
-    let h = 256;
-    for (let a = e; a < e + 148; a++) h += t[a];
-    for (let a = e + 156; a < e + 512; a++) h += t[a];
-    return this.cksum = h, ct(t, e + 148, 8, this.cksum), this.cksumValid = true, this.needPax;
-  }
-  get type() {
-    return this.#t === "Unsupported" ? this.#t : oe.get(this.#t);
-  }
-  get typeKey() {
-    return this.#t;
-  }
-  set type(t) {
-    let e = String(Ve.get(t));
-    if (ne(e) || e === "Unsupported") this.#t = e;
-    else if (ne(t)) this.#t = t;
-    else throw new TypeError("invalid entry type: " + t);
-  }
-};
-var mn = (s3, t) => {
-  let i = s3, r = "", n, o = Zt.parse(s3).root || ".";
-  if (Buffer.byteLength(i) < 100) n = [i, r, false];
-  else {
-    r = Zt.dirname(i), i = Zt.basename(i);
-    do
-      Buffer.byteLength(i) <= 100 && Buffer.byteLength(r) <= t ? n = [i, r, false] : Buffer.byteLength(i) > 100 && Buffer.byteLength(r) <= t ? n = [i.slice(0, 99), r, true] : (i = Zt.join(Zt.basename(r), i), r = Zt.dirname(r));
-    while (r !== o && n === void 0);
-    n || (n = [s3.slice(0, 99), "", true]);
-  }
-  return n;
-};
-var xt = (s3, t, e) => s3.subarray(t, t + e).toString("utf8").replace(/\0.*/, "");
-var Wi = (s3, t, e) => pn(lt(s3, t, e));
-var pn = (s3) => s3 === void 0 ? void 0 : new Date(s3 * 1e3);
-var lt = (s3, t, e) => Number(s3[t]) & 128 ? Hs(s3.subarray(t, t + e)) : wn(s3, t, e);
-var En = (s3) => isNaN(s3) ? void 0 : s3;
-var wn = (s3, t, e) => En(parseInt(s3.subarray(t, t + e).toString("utf8").replace(/\0.*$/, "").trim(), 8));
-var Sn = { 12: 8589934591, 8: 2097151 };
-var ct = (s3, t, e, i) => i === void 0 ? false : i > Sn[e] || i < 0 ? (Us(i, s3.subarray(t, t + e)), true) : (yn(s3, t, e, i), false);
-var yn = (s3, t, e, i) => s3.write(Rn(i, e), t, e, "ascii");
-var Rn = (s3, t) => gn(Math.floor(s3).toString(8), t);
-var gn = (s3, t) => (s3.length === t - 1 ? s3 : new Array(t - s3.length - 1).join("0") + s3 + " ") + "\0";
-var Gi = (s3, t, e, i) => i === void 0 ? false : ct(s3, t, e, i.getTime() / 1e3);
-var bn = new Array(156).join("\0");
-var Lt = (s3, t, e, i) => i === void 0 ? false : (s3.write(i + bn, t, e, "utf8"), i.length !== Buffer.byteLength(i) || i.length > e);
-var ft = class s {
-  atime;
-  mtime;
-  ctime;
-  charset;
-  comment;
-  gid;
-  uid;
-  gname;
-  uname;
-  linkpath;
-  dev;
-  ino;
-  nlink;
-  path;
-  size;
-  mode;
-  global;
-  constructor(t, e = false) {
-    this.atime = t.atime, this.charset = t.charset, this.comment = t.comment, this.ctime = t.ctime, this.dev = t.dev, this.gid = t.gid, this.global = e, this.gname = t.gname, this.ino = t.ino, this.linkpath = t.linkpath, this.mtime = t.mtime, this.nlink = t.nlink, this.path = t.path, this.size = t.size, this.uid = t.uid, this.uname = t.uname;
-  }
-  encode() {
-    let t = this.encodeBody();
-    if (t === "") return Buffer.allocUnsafe(0);
-    let e = Buffer.byteLength(t), i = 512 * Math.ceil(1 + e / 512), r = Buffer.allocUnsafe(i);
-    for (let n = 0; n < 512; n++) r[n] = 0;
-    new F({ path: ("PaxHeader/" + _n(this.path ?? "")).slice(0, 99), mode: this.mode || 420, uid: this.uid, gid: this.gid, size: e, mtime: this.mtime, type: this.global ? "GlobalExtendedHeader" : "ExtendedHeader", linkpath: "", uname: this.uname || "", gname: this.gname || "", devmaj: 0, devmin: 0, atime: this.atime, ctime: this.ctime }).encode(r), r.write(t, 512, e, "utf8");
-    for (let n = e + 512; n < r.length; n++) r[n] = 0;
-    return r;
-  }
-  encodeBody() {
-    return this.encodeField("path") + this.encodeField("ctime") + this.encodeField("atime") + this.encodeField("dev") + this.encodeField("ino") + this.encodeField("nlink") + this.encodeField("charset") + this.encodeField("comment") + this.encodeField("gid") + this.encodeField("gname") + this.encodeField("linkpath") + this.encodeField("mtime") + this.encodeField("size") + this.encodeField("uid") + this.encodeField("uname");
-  }
-  encodeField(t) {
-    if (this[t] === void 0) return "";
-    let e = this[t], i = e instanceof Date ? e.getTime() / 1e3 : e, r = " " + (t === "dev" || t === "ino" || t === "nlink" ? "SCHILY." : "") + t + "=" + i + `
-`, n = Buffer.byteLength(r), o = Math.floor(Math.log(n) / Math.log(10)) + 1;
-    return n + o >= Math.pow(10, o) && (o += 1), o + n + r;
-  }
-  static parse(t, e, i = false) {
-    return new s(On(Tn(t), e), i);
-  }
-};
-var On = (s3, t) => t ? Object.assign({}, t, s3) : s3;
-var Tn = (s3) => s3.replace(/\n$/, "").split(`
-`).reduce(xn, /* @__PURE__ */ Object.create(null));
-var xn = (s3, t) => {
-  let e = parseInt(t, 10);
-  if (e !== Buffer.byteLength(t) + 1) return s3;
-  t = t.slice((e + " ").length);
-  let i = t.split("="), r = i.shift();
-  if (!r) return s3;
-  let n = r.replace(/^SCHILY\.(dev|ino|nlink)/, "$1"), o = i.join("=").replace(/\0.*/, "");
-  switch (n) {
-    case "path":
-    case "linkpath":
-    case "type":
-    case "charset":
-    case "comment":
-    case "gname":
-    case "uname":
-      s3[n] = o;
-      break;
-    case "ctime":
-    case "atime":
-    case "mtime":
-      s3[n] = new Date(Number(o) * 1e3);
-      break;
-    case "size":
-      let h = +o;
-      h >= 0 && (s3[n] = h);
-      break;
-    case "gid":
-    case "uid":
-    case "dev":
-    case "ino":
-    case "nlink":
-    case "mode":
-      s3[n] = +o;
-      break;
-  }
-  return s3;
-};
-var Ln = process.env.TESTING_TAR_FAKE_PLATFORM || process.platform;
-var f = Ln !== "win32" ? (s3) => String(s3) : (s3) => String(s3).replaceAll(/\\/g, "/");
-var $e = class extends A {
-  extended;
-  globalExtended;
-  header;
-  startBlockSize;
-  blockRemain;
-  remain;
-  type;
-  meta = false;
-  ignore = false;
-  path;
-  mode;
-  uid;
-  gid;
-  uname;
-  gname;
-  size = 0;
-  mtime;
-  atime;
-  ctime;
-  linkpath;
-  dev;
-  ino;
-  nlink;
-  invalid = false;
-  absolute;
-  unsupported = false;
-  constructor(t, e, i) {
-    switch (super({}), this.pause(), this.extended = e, this.globalExtended = i, this.header = t, this.remain = t.size ?? 0, this.startBlockSize = 512 * Math.ceil(this.remain / 512), this.blockRemain = this.startBlockSize, this.type = t.type, this.type) {
-      case "File":
-      case "OldFile":
-      case "Link":
-      case "SymbolicLink":
-      case "CharacterDevice":
-      case "BlockDevice":
-      case "Directory":
-      case "FIFO":
-      case "ContiguousFile":
-      case "GNUDumpDir":
-        break;
-      case "NextFileHasLongLinkpath":
-      case "NextFileHasLongPath":
-      case "OldGnuLongPath":
-      case "GlobalExtendedHeader":
-      case "ExtendedHeader":
-      case "OldExtendedHeader":
-        this.meta = true;
-        break;
-      default:
-        this.ignore = true;
-    }
-    if (!t.path) throw new Error("no path provided for tar.ReadEntry");
-    this.path = f(t.path), this.mode = t.mode, this.mode && (this.mode = this.mode & 4095), this.uid = t.uid, this.gid = t.gid, this.uname = t.uname, this.gname = t.gname, this.size = this.remain, this.mtime = t.mtime, this.atime = t.atime, this.ctime = t.ctime, this.linkpath = t.linkpath ? f(t.linkpath) : void 0, this.uname = t.uname, this.gname = t.gname, e && this.#t(e), i && this.#t(i, true);
-  }
-  write(t) {
-    let e = t.length;
-    if (e > this.blockRemain) throw new Error("writing more to entry than is appropriate");
-    let i = this.remain, r = this.blockRemain;
-    return this.remain = Math.max(0, i - e), this.blockRemain = Math.max(0, r - e), this.ignore ? true : i >= e ? super.write(t) : super.write(t.subarray(0, i));
-  }
-  #t(t, e = false) {
-    t.path && (t.path = f(t.path)), t.linkpath && (t.linkpath = f(t.linkpath)), Object.assign(this, Object.fromEntries(Object.entries(t).filter(([i, r]) => !(r == null || i === "path" && e))));
-  }
-};
-var Dt = (s3, t, e, i = {}) => {
-  s3.file && (i.file = s3.file), s3.cwd && (i.cwd = s3.cwd), i.code = e instanceof Error && e.code || t, i.tarCode = t, !s3.strict && i.recoverable !== false ? (e instanceof Error && (i = Object.assign(e, i), e = e.message), s3.emit("warn", t, e, i)) : e instanceof Error ? s3.emit("error", Object.assign(e, i)) : s3.emit("error", Object.assign(new Error(`${t}: ${e}`), i));
-};
-var Nn = 1024 * 1024;
-var Xi = Buffer.from([31, 139]);
-var qi = Buffer.from([40, 181, 47, 253]);
-var An = Math.max(Xi.length, qi.length);
-var B = /* @__PURE__ */ Symbol("state");
-var Nt = /* @__PURE__ */ Symbol("writeEntry");
-var it = /* @__PURE__ */ Symbol("readEntry");
-var Zi = /* @__PURE__ */ Symbol("nextEntry");
-var Zs = /* @__PURE__ */ Symbol("processEntry");
-var V = /* @__PURE__ */ Symbol("extendedHeader");
-var he = /* @__PURE__ */ Symbol("globalExtendedHeader");
-var dt = /* @__PURE__ */ Symbol("meta");
-var Ys = /* @__PURE__ */ Symbol("emitMeta");
-var p = /* @__PURE__ */ Symbol("buffer");
-var st = /* @__PURE__ */ Symbol("queue");
-var ut = /* @__PURE__ */ Symbol("ended");
-var Yi = /* @__PURE__ */ Symbol("emittedEnd");
-var At = /* @__PURE__ */ Symbol("emit");
-var w = /* @__PURE__ */ Symbol("unzip");
-var Xe = /* @__PURE__ */ Symbol("consumeChunk");
-var qe = /* @__PURE__ */ Symbol("consumeChunkSub");
-var Ki = /* @__PURE__ */ Symbol("consumeBody");
-var Ks = /* @__PURE__ */ Symbol("consumeMeta");
-var Vs = /* @__PURE__ */ Symbol("consumeHeader");
-var ae = /* @__PURE__ */ Symbol("consuming");
-var Vi = /* @__PURE__ */ Symbol("bufferConcat");
-var Qe = /* @__PURE__ */ Symbol("maybeEnd");
-var Yt = /* @__PURE__ */ Symbol("writing");
-var $ = /* @__PURE__ */ Symbol("aborted");
-var Je = /* @__PURE__ */ Symbol("onDone");
-var It = /* @__PURE__ */ Symbol("sawValidEntry");
-var je = /* @__PURE__ */ Symbol("sawNullBlock");
-var ti = /* @__PURE__ */ Symbol("sawEOF");
-var $s = /* @__PURE__ */ Symbol("closeStream");
-var In = 1e3;
-var le = /* @__PURE__ */ Symbol("compressedBytesRead");
-var $i = /* @__PURE__ */ Symbol("decompressedBytesRead");
-var Xs = /* @__PURE__ */ Symbol("checkDecompressionRatio");
-var Cn = () => true;
-var rt = class extends Dn {
-  file;
-  strict;
-  maxMetaEntrySize;
-  filter;
-  brotli;
-  zstd;
-  maxDecompressionRatio;
-  writable = true;
-  readable = false;
-  [st] = [];
-  [p];
-  [it];
-  [Nt];
-  [B] = "begin";
-  [dt] = "";
-  [V];
-  [he];
-  [ut] = false;
-  [w];
-  [$] = false;
-  [It];
-  [je] = false;
-  [ti] = false;
-  [Yt] = false;
-  [ae] = false;
-  [Yi] = false;
-  [le] = 0;
-  [$i] = 0;
-  constructor(t = {}) {
-    super(), this.file = t.file || "", this.on(Je, () => {
-      (this[B] === "begin" || this[It] === false) && this.warn("TAR_BAD_ARCHIVE", "Unrecognized archive format");
-    }), t.ondone ? this.on(Je, t.ondone) : this.on(Je, () => {
-      this.emit("prefinish"), this.emit("finish"), this.emit("end");
-    }), this.strict = !!t.strict, this.maxDecompressionRatio = typeof t.maxDecompressionRatio == "number" ? t.maxDecompressionRatio : In, this.maxMetaEntrySize = t.maxMetaEntrySize || Nn, this.filter = typeof t.filter == "function" ? t.filter : Cn;
-    let e = t.file && (t.file.endsWith(".tar.br") || t.file.endsWith(".tbr"));
-    this.brotli = !(t.gzip || t.zstd) && t.brotli !== void 0 ? t.brotli : e ? void 0 : false;
-    let i = t.file && (t.file.endsWith(".tar.zst") || t.file.endsWith(".tzst"));
-    this.zstd = !(t.gzip || t.brotli) && t.zstd !== void 0 ? t.zstd : i ? true : void 0, this.on("end", () => this[$s]()), typeof t.onwarn == "function" && this.on("warn", t.onwarn), typeof t.onReadEntry == "function" && this.on("entry", t.onReadEntry);
-  }
-  warn(t, e, i = {}) {
-    Dt(this, t, e, i);
-  }
-  [Vs](t, e) {
-    this[It] === void 0 && (this[It] = false);
-    let i;
-    try {
-      i = new F(t, e, this[V], this[he]);
-    } catch (r) {
-      return this.warn("TAR_ENTRY_INVALID", r);
-    }
-    if (i.nullBlock) this[je] ? (this[ti] = true, this[B] === "begin" && (this[B] = "header"), this[At]("eof")) : (this[je] = true, this[At]("nullBlock"));
-    else if (this[je] = false, !i.cksumValid) this.warn("TAR_ENTRY_INVALID", "checksum failure", { header: i });
-    else if (!i.path) this.warn("TAR_ENTRY_INVALID", "path is required", { header: i });
-    else {
-      let r = i.type;
-      if (/^(Symbolic)?Link$/.test(r) && !i.linkpath) this.warn("TAR_ENTRY_INVALID", "linkpath required", { header: i });
-      else if (!/^(Symbolic)?Link$/.test(r) && !/^(Global)?ExtendedHeader$/.test(r) && i.linkpath) this.warn("TAR_ENTRY_INVALID", "linkpath forbidden", { header: i });
-      else {
-        let n = this[Nt] = new $e(i, this[V], this[he]);
-        if (!this[It]) if (n.remain) {
-          let o = () => {
-            n.invalid || (this[It] = true);
-          };
-          n.on("end", o);
-        } else this[It] = true;
-        n.meta ? n.size > this.maxMetaEntrySize ? (n.ignore = true, this[At]("ignoredEntry", n), this[B] = "ignore", n.resume()) : n.size > 0 && (this[dt] = "", n.on("data", (o) => this[dt] += o), this[B] = "meta") : (this[V] = void 0, n.ignore = n.ignore || !this.filter(n.path, n), n.ignore ? (this[At]("ignoredEntry", n), this[B] = n.remain ? "ignore" : "header", n.resume()) : (n.remain ? this[B] = "body" : (this[B] = "header", n.end()), this[it] ? this[st].push(n) : (this[st].push(n), this[Zi]())));
-      }
-    }
-  }
-  [$s]() {
-    queueMicrotask(() => this.emit("close"));
-  }
-  [Zs](t) {
-    let e = true;
-    if (!t) this[it] = void 0, e = false;
-    else if (Array.isArray(t)) {
-      let [i, ...r] = t;
-      this.emit(i, ...r);
-    } else this[it] = t, this.emit("entry", t), t.emittedEnd || (t.on("end", () => this[Zi]()), e = false);
-    return e;
-  }
-  [Zi]() {
-    do
-      ;
-    while (this[Zs](this[st].shift()));
-    if (this[st].length === 0) {
-      let t = this[it];
-      !t || t.flowing || t.size === t.remain ? this[Yt] || this.emit("drain") : t.once("drain", () => this.emit("drain"));
-    }
-  }
-  [Ki](t, e) {
-    let i = this[Nt];
-    if (!i) throw new Error("attempt to consume body without entry??");
-    let r = i.blockRemain ?? 0, n = r >= t.length && e === 0 ? t : t.subarray(e, e + r);
-    return i.write(n), i.blockRemain || (this[B] = "header", this[Nt] = void 0, i.end()), n.length;
-  }
-  [Ks](t, e) {
-    let i = this[Nt], r = this[Ki](t, e);
-    return !this[Nt] && i && this[Ys](i), r;
-  }
-  [At](t, e, i) {
-    this[st].length === 0 && !this[it] ? this.emit(t, e, i) : this[st].push([t, e, i]);
-  }
-  [Ys](t) {
-    switch (this[At]("meta", this[dt]), t.type) {
-      case "ExtendedHeader":
-      case "OldExtendedHeader":
-        this[V] = ft.parse(this[dt], this[V], false);
-        break;
-      case "GlobalExtendedHeader":
-        this[he] = ft.parse(this[dt], this[he], true);
-        break;
-      case "NextFileHasLongPath":
-      case "OldGnuLongPath": {
-        let e = this[V] ?? /* @__PURE__ */ Object.create(null);
-        this[V] = e, e.path = this[dt].replace(/\0.*/, "");
-        break;
-      }
-      case "NextFileHasLongLinkpath": {
-        let e = this[V] || /* @__PURE__ */ Object.create(null);
-        this[V] = e, e.linkpath = this[dt].replace(/\0.*/, "");
-        break;
-      }
-      default:
-        throw new Error("unknown meta: " + t.type);
-    }
-  }
-  abort(t) {
-    if (!this[$]) {
-      if (this[w]) {
-        let e = this[w];
-        e.write = () => true, e.end = () => e, e.emit = () => false, e.destroy?.();
-      }
-      this[$] = true, this.emit("abort", t), this.warn("TAR_ABORT", t, { recoverable: false });
-    }
-  }
-  [Xs](t) {
-    this[$i] += t.length;
-    let e = this[$i] / this[le];
-    return e > this.maxDecompressionRatio ? (this.abort(new Error(`max decompression ratio exceeded: ${e.toFixed(2)} > ${this.maxDecompressionRatio}`)), false) : true;
-  }
-  write(t, e, i) {
-    if (typeof e == "function" && (i = e, e = void 0), typeof t == "string" && (t = Buffer.from(t, typeof e == "string" ? e : "utf8")), this[$]) return i?.(), false;
-    if ((this[w] === void 0 || this.brotli === void 0 && this[w] === false) && t) {
-      if (this[p] && (t = Buffer.concat([this[p], t]), this[p] = void 0), t.length < An) return this[p] = t, i?.(), true;
-      for (let a = 0; this[w] === void 0 && a < Xi.length; a++) t[a] !== Xi[a] && (this[w] = false);
-      let o = false;
-      if (this[w] === false && this.zstd !== false) {
-        o = true;
-        for (let a = 0; a < qi.length; a++) if (t[a] !== qi[a]) {
-          o = false;
-          break;
-        }
-      }
-      let h = this.brotli === void 0 && !o;
-      if (this[w] === false && h) if (t.length < 512) if (this[ut]) this.brotli = true;
-      else return this[p] = t, i?.(), true;
-      else try {
-        new F(t.subarray(0, 512)), this.brotli = false;
-      } catch {
-        this.brotli = true;
-      }
-      if (this[w] === void 0 || this[w] === false && (this.brotli || o)) {
-        let a = this[ut];
-        this[ut] = false, this[w] = this[w] === void 0 ? new Ue({}) : o ? new Ke({}) : new Ge({}), this[w].on("data", (c) => {
-          this[Xs](c) && this[Xe](c);
-        }), this[w].on("error", (c) => {
-          this[$] || this.abort(c);
-        }), this[w].on("end", () => {
-          this[ut] = true, this[Xe]();
-        }), this[Yt] = true, this[le] += t.length;
-        let l = !!this[w][a ? "end" : "write"](t);
-        return this[Yt] = false, i?.(), l;
-      }
-    }
-    this[Yt] = true, this[w] ? (this[le] += t.length, this[w].write(t)) : this[Xe](t), this[Yt] = false;
-    let n = this[st].length > 0 ? false : this[it] ? this[it].flowing : true;
-    return !n && this[st].length === 0 && this[it]?.once("drain", () => this.emit("drain")), i?.(), n;
-  }
-  [Vi](t) {
-    t && !this[$] && (this[p] = this[p] ? Buffer.concat([this[p], t]) : t);
-  }
-  [Qe]() {
-    if (this[ut] && !this[Yi] && !this[$] && !this[ae]) {
-      this[Yi] = true;
-      let t = this[Nt];
-      if (t?.blockRemain) {
-        let e = this[p] ? this[p].length : 0;
-        this.warn("TAR_BAD_ARCHIVE", `Truncated input (needed ${t.blockRemain} more bytes, only ${e} available)`, { entry: t }), this[p] && t.write(this[p]), t.end();
-      }
-      this[At](Je);
-    }
-  }
-  [Xe](t) {
-    if (this[ae] && t) this[Vi](t);
-    else if (!t && !this[p]) this[Qe]();
-    else if (t) {
-      if (this[ae] = true, this[p]) {
-        this[Vi](t);
-        let e = this[p];
-        this[p] = void 0, this[qe](e);
-      } else this[qe](t);
-      for (; this[p] && this[p]?.length >= 512 && !this[$] && !this[ti]; ) {
-        let e = this[p];
-        this[p] = void 0, this[qe](e);
-      }
-      this[ae] = false;
-    }
-    (!this[p] || this[ut]) && this[Qe]();
-  }
-  [qe](t) {
-    let e = 0, i = t.length;
-    for (; e + 512 <= i && !this[$] && !this[ti]; ) switch (this[B]) {
-      case "begin":
-      case "header":
-        this[Vs](t, e), e += 512;
-        break;
-      case "ignore":
-      case "body":
-        e += this[Ki](t, e);
-        break;
-      case "meta":
-        e += this[Ks](t, e);
-        break;
-      default:
-        throw new Error("invalid state: " + this[B]);
-    }
-    e < i && (this[p] = this[p] ? Buffer.concat([t.subarray(e), this[p]]) : t.subarray(e));
-  }
-  end(t, e, i) {
-    return typeof t == "function" && (i = t, e = void 0, t = void 0), typeof e == "function" && (i = e, e = void 0), typeof t == "string" && (t = Buffer.from(t, e)), i && this.once("finish", i), this[$] || (this[w] ? (t && (this[le] += t.length, this[w].write(t)), this[w].end()) : (this[ut] = true, (this.brotli === void 0 || this.zstd === void 0) && (t = t || Buffer.alloc(0)), t && this.write(t), this[Qe]())), this;
-  }
-};
-var mt = (s3) => {
-  let t = s3.length - 1, e = -1;
-  for (; t > -1 && s3.charAt(t) === "/"; ) e = t, t--;
-  return e === -1 ? s3 : s3.slice(0, e);
-};
-var vn = (s3) => {
-  let t = s3.onReadEntry;
-  s3.onReadEntry = t ? (e) => {
-    t(e), e.resume();
-  } : (e) => e.resume();
-};
-var Qi = (s3, t) => {
-  let e = new Map(t.map((o) => [mt(o), true])), i = s3.filter, r = 100, n = (o, h = "", a = 0) => {
-    if (a >= r) return e.set(o, false), false;
-    let l = h || kn(o).root || ".", c;
-    if (o === l) c = false;
-    else {
-      let d = e.get(o);
-      c = d !== void 0 ? d : n(Fn(o), l, a + 1);
-    }
-    return e.set(o, c), c;
-  };
-  s3.filter = i ? (o, h) => i(o, h) && n(mt(o)) : (o) => n(mt(o));
-};
-var Mn = (s3) => {
-  let t = new rt(s3), e = s3.file, i;
-  try {
-    i = Kt.openSync(e, "r");
-    let r = Kt.fstatSync(i), n = s3.maxReadSize || 16 * 1024 * 1024;
-    if (r.size < n) {
-      let o = Buffer.allocUnsafe(r.size), h = Kt.readSync(i, o, 0, r.size, 0);
-      t.end(h === o.byteLength ? o : o.subarray(0, h));
-    } else {
-      let o = 0, h = Buffer.allocUnsafe(n);
-      for (; o < r.size; ) {
-        let a = Kt.readSync(i, h, 0, n, o);
-        if (a === 0) break;
-        o += a, t.write(h.subarray(0, a));
-      }
-      t.end();
-    }
-  } finally {
-    if (typeof i == "number") try {
-      Kt.closeSync(i);
-    } catch {
-    }
-  }
-};
-var Bn = (s3, t) => {
-  let e = new rt(s3), i = s3.maxReadSize || 16 * 1024 * 1024, r = s3.file;
-  return new Promise((o, h) => {
-    e.on("error", h), e.on("end", o), Kt.stat(r, (a, l) => {
-      if (a) h(a);
-      else {
-        let c = new _t(r, { readSize: i, size: l.size });
-        c.on("error", h), c.pipe(e);
-      }
-    });
-  });
-};
-var Ct = K(Mn, Bn, (s3) => new rt(s3), (s3) => new rt(s3), (s3, t) => {
-  t?.length && Qi(s3, t), s3.noResume || vn(s3);
-});
-var Ji = (s3, t, e) => (s3 &= 4095, e && (s3 = (s3 | 384) & -19), t && (s3 & 256 && (s3 |= 64), s3 & 32 && (s3 |= 8), s3 & 4 && (s3 |= 1)), s3);
-var { isAbsolute: zn, parse: qs } = Pn;
-var ce = (s3) => {
-  let t = "", e = qs(s3);
-  for (; zn(s3) || e.root; ) {
-    let i = s3.charAt(0) === "/" && s3.slice(0, 4) !== "//?/" ? "/" : e.root;
-    s3 = s3.slice(i.length), t += i, e = qs(s3);
-  }
-  return [t, s3];
-};
-var ei = ["|", "<", ">", "?", ":"];
-var ji = ei.map((s3) => String.fromCodePoint(61440 + Number(s3.codePointAt(0))));
-var Un = new Map(ei.map((s3, t) => [s3, ji[t]]));
-var Hn = new Map(ji.map((s3, t) => [s3, ei[t]]));
-var ts = (s3) => ei.reduce((t, e) => t.split(e).join(Un.get(e)), s3);
-var Qs = (s3) => ji.reduce((t, e) => t.split(e).join(Hn.get(e)), s3);
-var rr = (s3, t) => t ? (s3 = f(s3).replace(/^\.(\/|$)/, ""), mt(t) + "/" + s3) : f(s3);
-var Wn = 16 * 1024 * 1024;
-var tr = /* @__PURE__ */ Symbol("process");
-var er = /* @__PURE__ */ Symbol("file");
-var ir = /* @__PURE__ */ Symbol("directory");
-var is = /* @__PURE__ */ Symbol("symlink");
-var sr = /* @__PURE__ */ Symbol("hardlink");
-var fe = /* @__PURE__ */ Symbol("header");
-var ii = /* @__PURE__ */ Symbol("read");
-var ss = /* @__PURE__ */ Symbol("lstat");
-var si = /* @__PURE__ */ Symbol("onlstat");
-var rs = /* @__PURE__ */ Symbol("onread");
-var ns = /* @__PURE__ */ Symbol("onreadlink");
-var os = /* @__PURE__ */ Symbol("openfile");
-var hs = /* @__PURE__ */ Symbol("onopenfile");
-var pt = /* @__PURE__ */ Symbol("close");
-var ri = /* @__PURE__ */ Symbol("mode");
-var as = /* @__PURE__ */ Symbol("awaitDrain");
-var es = /* @__PURE__ */ Symbol("ondrain");
-var q = /* @__PURE__ */ Symbol("prefix");
-var de = class extends A {
-  path;
-  portable;
-  myuid = process.getuid && process.getuid() || 0;
-  myuser = process.env.USER || "";
-  maxReadSize;
-  linkCache;
-  statCache;
-  preservePaths;
-  cwd;
-  strict;
-  mtime;
-  noPax;
-  noMtime;
-  prefix;
-  fd;
-  blockLen = 0;
-  blockRemain = 0;
-  buf;
-  pos = 0;
-  remain = 0;
-  length = 0;
-  offset = 0;
-  win32;
-  absolute;
-  header;
-  type;
-  linkpath;
-  stat;
-  onWriteEntry;
-  #t = false;
-  constructor(t, e = {}) {
-    let i = se(e);
-    super(), this.path = f(t), this.portable = !!i.portable, this.maxReadSize = i.maxReadSize || Wn, this.linkCache = i.linkCache || /* @__PURE__ */ new Map(), this.statCache = i.statCache || /* @__PURE__ */ new Map(), this.preservePaths = !!i.preservePaths, this.cwd = f(i.cwd || process.cwd()), this.strict = !!i.strict, this.noPax = !!i.noPax, this.noMtime = !!i.noMtime, this.mtime = i.mtime, this.prefix = i.prefix ? f(i.prefix) : void 0, this.onWriteEntry = i.onWriteEntry, typeof i.onwarn == "function" && this.on("warn", i.onwarn);
-    let r = false;
-    if (!this.preservePaths) {
-      let [o, h] = ce(this.path);
-      o && typeof h == "string" && (this.path = h, r = o);
-    }
-    this.win32 = !!i.win32 || process.platform === "win32", this.win32 && (this.path = Qs(this.path.replaceAll(/\\/g, "/")), t = t.replaceAll(/\\/g, "/")), this.absolute = f(i.absolute || js.resolve(this.cwd, t)), this.path === "" && (this.path = "./"), r && this.warn("TAR_ENTRY_INFO", `stripping ${r} from absolute path`, { entry: this, path: r + this.path });
-    let n = this.statCache.get(this.absolute);
-    n ? this[si](n) : this[ss]();
-  }
-  warn(t, e, i = {}) {
-    return Dt(this, t, e, i);
-  }
-  emit(t, ...e) {
-    return t === "error" && (this.#t = true), super.emit(t, ...e);
-  }
-  [ss]() {
-    X.lstat(this.absolute, (t, e) => {
-      if (t) return this.emit("error", t);
-      this[si](e);
-    });
-  }
-  [si](t) {
-    this.statCache.set(this.absolute, t), this.stat = t, t.isFile() || (t.size = 0), this.type = Gn(t), this.emit("stat", t), this[tr]();
-  }
-  [tr]() {
-    switch (this.type) {
-      case "File":
-        return this[er]();
-      case "Directory":
-        return this[ir]();
-      case "SymbolicLink":
-        return this[is]();
-      default:
-        return this.end();
-    }
-  }
-  [ri](t) {
-    return Ji(t, this.type === "Directory", this.portable);
-  }
-  [q](t) {
-    return rr(t, this.prefix);
-  }
-  [fe]() {
-    if (!this.stat) throw new Error("cannot write header before stat");
-    this.type === "Directory" && this.portable && (this.noMtime = true), this.onWriteEntry?.(this), this.header = new F({ path: this[q](this.path), linkpath: this.type === "Link" && this.linkpath !== void 0 ? this[q](this.linkpath) : this.linkpath, mode: this[ri](this.stat.mode), uid: this.portable ? void 0 : this.stat.uid, gid: this.portable ? void 0 : this.stat.gid, size: this.stat.size, mtime: this.noMtime ? void 0 : this.mtime || this.stat.mtime, type: this.type === "Unsupported" ? void 0 : this.type, uname: this.portable ? void 0 : this.stat.uid === this.myuid ? this.myuser : "", atime: this.portable ? void 0 : this.stat.atime, ctime: this.portable ? void 0 : this.stat.ctime }), this.header.encode() && !this.noPax && super.write(new ft({ atime: this.portable ? void 0 : this.header.atime, ctime: this.portable ? void 0 : this.header.ctime, gid: this.portable ? void 0 : this.header.gid, mtime: this.noMtime ? void 0 : this.mtime || this.header.mtime, path: this[q](this.path), linkpath: this.type === "Link" && this.linkpath !== void 0 ? this[q](this.linkpath) : this.linkpath, size: this.header.size, uid: this.portable ? void 0 : this.header.uid, uname: this.portable ? void 0 : this.header.uname, dev: this.portable ? void 0 : this.stat.dev, ino: this.portable ? void 0 : this.stat.ino, nlink: this.portable ? void 0 : this.stat.nlink }).encode());
-    let t = this.header?.block;
-    if (!t) throw new Error("failed to encode header");
-    super.write(t);
-  }
-  [ir]() {
-    if (!this.stat) throw new Error("cannot create directory entry without stat");
-    this.path.slice(-1) !== "/" && (this.path += "/"), this.stat.size = 0, this[fe](), this.end();
-  }
-  [is]() {
-    X.readlink(this.absolute, (t, e) => {
-      if (t) return this.emit("error", t);
-      this[ns](e);
-    });
-  }
-  [ns](t) {
-    this.linkpath = f(t), this[fe](), this.end();
-  }
-  [sr](t) {
-    if (!this.stat) throw new Error("cannot create link entry without stat");
-    this.type = "Link", this.linkpath = f(js.relative(this.cwd, t)), this.stat.size = 0, this[fe](), this.end();
-  }
-  [er]() {
-    if (!this.stat) throw new Error("cannot create file entry without stat");
-    if (this.stat.nlink > 1) {
-      let t = `${this.stat.dev}:${this.stat.ino}`, e = this.linkCache.get(t);
-      if (e?.indexOf(this.cwd) === 0) return this[sr](e);
-      this.linkCache.set(t, this.absolute);
-    }
-    if (this[fe](), this.stat.size === 0) return this.end();
-    this[os]();
-  }
-  [os]() {
-    X.open(this.absolute, "r", (t, e) => {
-      if (t) return this.emit("error", t);
-      this[hs](e);
-    });
-  }
-  [hs](t) {
-    if (this.fd = t, this.#t) return this[pt]();
-    if (!this.stat) throw new Error("should stat before calling onopenfile");
-    this.blockLen = 512 * Math.ceil(this.stat.size / 512), this.blockRemain = this.blockLen;
-    let e = Math.min(this.blockLen, this.maxReadSize);
-    this.buf = Buffer.allocUnsafe(e), this.offset = 0, this.pos = 0, this.remain = this.stat.size, this.length = this.buf.length, this[ii]();
-  }
-  [ii]() {
-    let { fd: t, buf: e, offset: i, length: r, pos: n } = this;
-    if (t === void 0 || e === void 0) throw new Error("cannot read file without first opening");
-    X.read(t, e, i, r, n, (o, h) => {
-      if (o) return this[pt](() => this.emit("error", o));
-      this[rs](h);
-    });
-  }
-  [pt](t = () => {
-  }) {
-    this.fd !== void 0 && X.close(this.fd, t);
-  }
-  [rs](t) {
-    if (t <= 0 && this.remain > 0) {
-      let r = Object.assign(new Error("encountered unexpected EOF"), { path: this.absolute, syscall: "read", code: "EOF" });
-      return this[pt](() => this.emit("error", r));
-    }
-    if (t > this.remain) {
-      let r = Object.assign(new Error("did not encounter expected EOF"), { path: this.absolute, syscall: "read", code: "EOF" });
-      return this[pt](() => this.emit("error", r));
-    }
-    if (!this.buf) throw new Error("should have created buffer prior to reading");
-    if (t === this.remain) for (let r = t; r < this.length && t < this.blockRemain; r++) this.buf[r + this.offset] = 0, t++, this.remain++;
-    let e = this.offset === 0 && t === this.buf.length ? this.buf : this.buf.subarray(this.offset, this.offset + t);
-    this.write(e) ? this[es]() : this[as](() => this[es]());
-  }
-  [as](t) {
-    this.once("drain", t);
-  }
-  write(t, e, i) {
-    if (typeof e == "function" && (i = e, e = void 0), typeof t == "string" && (t = Buffer.from(t, typeof e == "string" ? e : "utf8")), this.blockRemain < t.length) {
-      let r = Object.assign(new Error("writing more data than expected"), { path: this.absolute });
-      return this.emit("error", r);
-    }
-    return this.remain -= t.length, this.blockRemain -= t.length, this.pos += t.length, this.offset += t.length, super.write(t, null, i);
-  }
-  [es]() {
-    if (!this.remain) return this.blockRemain && super.write(Buffer.alloc(this.blockRemain)), this[pt]((t) => t ? this.emit("error", t) : this.end());
-    if (!this.buf) throw new Error("buffer lost somehow in ONDRAIN");
-    this.offset >= this.length && (this.buf = Buffer.allocUnsafe(Math.min(this.blockRemain, this.buf.length)), this.offset = 0), this.length = this.buf.length - this.offset, this[ii]();
-  }
-};
-var ni = class extends de {
-  sync = true;
-  [ss]() {
-    this[si](X.lstatSync(this.absolute));
-  }
-  [is]() {
-    this[ns](X.readlinkSync(this.absolute));
-  }
-  [os]() {
-    this[hs](X.openSync(this.absolute, "r"));
-  }
-  [ii]() {
-    let t = true;
-    try {
-      let { fd: e, buf: i, offset: r, length: n, pos: o } = this;
-      if (e === void 0 || i === void 0) throw new Error("fd and buf must be set in READ method");
-      let h = X.readSync(e, i, r, n, o);
-      this[rs](h), t = false;
-    } finally {
-      if (t) try {
-        this[pt](() => {
-        });
-      } catch {
-      }
-    }
-  }
-  [as](t) {
-    t();
-  }
-  [pt](t = () => {
-  }) {
-    this.fd !== void 0 && X.closeSync(this.fd), t();
-  }
-};
-var oi = class extends A {
-  blockLen = 0;
-  blockRemain = 0;
-  buf = 0;
-  pos = 0;
-  remain = 0;
-  length = 0;
-  preservePaths;
-  portable;
-  strict;
-  noPax;
-  noMtime;
-  readEntry;
-  type;
-  prefix;
-  path;
-  mode;
-  uid;
-  gid;
-  uname;
-  gname;
-  header;
-  mtime;
-  atime;
-  ctime;
-  linkpath;
-  size;
-  onWriteEntry;
-  warn(t, e, i = {}) {
-    return Dt(this, t, e, i);
-  }
-  constructor(t, e = {}) {
-    let i = se(e);
-    super(), this.preservePaths = !!i.preservePaths, this.portable = !!i.portable, this.strict = !!i.strict, this.noPax = !!i.noPax, this.noMtime = !!i.noMtime, this.onWriteEntry = i.onWriteEntry, this.readEntry = t;
-    let { type: r } = t;
-    if (r === "Unsupported") throw new Error("writing entry that should be ignored");
-    this.type = r, this.type === "Directory" && this.portable && (this.noMtime = true), this.prefix = i.prefix, this.path = f(t.path), this.mode = t.mode !== void 0 ? this[ri](t.mode) : void 0, this.uid = this.portable ? void 0 : t.uid, this.gid = this.portable ? void 0 : t.gid, this.uname = this.portable ? void 0 : t.uname, this.gname = this.portable ? void 0 : t.gname, this.size = t.size, this.mtime = this.noMtime ? void 0 : i.mtime || t.mtime, this.atime = this.portable ? void 0 : t.atime, this.ctime = this.portable ? void 0 : t.ctime, this.linkpath = t.linkpath !== void 0 ? f(t.linkpath) : void 0, typeof i.onwarn == "function" && this.on("warn", i.onwarn);
-    let n = false;
-    if (!this.preservePaths) {
-      let [h, a] = ce(this.path);
-      h && typeof a == "string" && (this.path = a, n = h);
-    }
-    this.remain = t.size, this.blockRemain = t.startBlockSize, this.onWriteEntry?.(this), this.header = new F({ path: this[q](this.path), linkpath: this.type === "Link" && this.linkpath !== void 0 ? this[q](this.linkpath) : this.linkpath, mode: this.mode, uid: this.portable ? void 0 : this.uid, gid: this.portable ? void 0 : this.gid, size: this.size, mtime: this.noMtime ? void 0 : this.mtime, type: this.type, uname: this.portable ? void 0 : this.uname, atime: this.portable ? void 0 : this.atime, ctime: this.portable ? void 0 : this.ctime }), n && this.warn("TAR_ENTRY_INFO", `stripping ${n} from absolute path`, { entry: this, path: n + this.path }), this.header.encode() && !this.noPax && super.write(new ft({ atime: this.portable ? void 0 : this.atime, ctime: this.portable ? void 0 : this.ctime, gid: this.portable ? void 0 : this.gid, mtime: this.noMtime ? void 0 : this.mtime, path: this[q](this.path), linkpath: this.type === "Link" && this.linkpath !== void 0 ? this[q](this.linkpath) : this.linkpath, size: this.size, uid: this.portable ? void 0 : this.uid, uname: this.portable ? void 0 : this.uname, dev: this.portable ? void 0 : this.readEntry.dev, ino: this.portable ? void 0 : this.readEntry.ino, nlink: this.portable ? void 0 : this.readEntry.nlink }).encode());
-    let o = this.header?.block;
-    if (!o) throw new Error("failed to encode header");
-    super.write(o), t.pipe(this);
-  }
-  [q](t) {
-    return rr(t, this.prefix);
-  }
-  [ri](t) {
-    return Ji(t, this.type === "Directory", this.portable);
-  }
-  write(t, e, i) {
-    typeof e == "function" && (i = e, e = void 0), typeof t == "string" && (t = Buffer.from(t, typeof e == "string" ? e : "utf8"));
-    let r = t.length;
-    if (r > this.blockRemain) throw new Error("writing more to entry than is appropriate");
-    return this.blockRemain -= r, super.write(t, i);
-  }
-  end(t, e, i) {
-    return this.blockRemain && super.write(Buffer.alloc(this.blockRemain)), typeof t == "function" && (i = t, e = void 0, t = void 0), typeof e == "function" && (i = e, e = void 0), typeof t == "string" && (t = Buffer.from(t, e ?? "utf8")), i && this.once("finish", i), t ? super.end(t, i) : super.end(i), this;
-  }
-};
-var Gn = (s3) => s3.isFile() ? "File" : s3.isDirectory() ? "Directory" : s3.isSymbolicLink() ? "SymbolicLink" : "Unsupported";
-var hi = class s2 {
-  tail;
-  head;
-  length = 0;
-  static create(t = []) {
-    return new s2(t);
-  }
-  constructor(t = []) {
-    for (let e of t) this.push(e);
-  }
-  *[Symbol.iterator]() {
-    for (let t = this.head; t; t = t.next) yield t.value;
-  }
-  removeNode(t) {
-    if (t.list !== this) throw new Error("removing node which does not belong to this list");
-    let e = t.next, i = t.prev;
-    return e && (e.prev = i), i && (i.next = e), t === this.head && (this.head = e), t === this.tail && (this.tail = i), this.length--, t.next = void 0, t.prev = void 0, t.list = void 0, e;
-  }
-  unshiftNode(t) {
-    if (t === this.head) return;
-    t.list && t.list.removeNode(t);
-    let e = this.head;
-    t.list = this, t.next = e, e && (e.prev = t), this.head = t, this.tail || (this.tail = t), this.length++;
-  }
-  pushNode(t) {
-    if (t === this.tail) return;
-    t.list && t.list.removeNode(t);
-    let e = this.tail;
-    t.list = this, t.prev = e, e && (e.next = t), this.tail = t, this.head || (this.head = t), this.length++;
-  }
-  push(...t) {
-    for (let e = 0, i = t.length; e < i; e++) Yn(this, t[e]);
-    return this.length;
-  }
-  unshift(...t) {
-    for (var e = 0, i = t.length; e < i; e++) Kn(this, t[e]);
-    return this.length;
-  }
-  pop() {
-    if (!this.tail) return;
-    let t = this.tail.value, e = this.tail;
-    return this.tail = this.tail.prev, this.tail ? this.tail.next = void 0 : this.head = void 0, e.list = void 0, this.length--, t;
-  }
-  shift() {
-    if (!this.head) return;
-    let t = this.head.value, e = this.head;
-    return this.head = this.head.next, this.head ? this.head.prev = void 0 : this.tail = void 0, e.list = void 0, this.length--, t;
-  }
-  forEach(t, e) {
-    e = e || this;
-    for (let i = this.head, r = 0; i; r++) t.call(e, i.value, r, this), i = i.next;
-  }
-  forEachReverse(t, e) {
-    e = e || this;
-    for (let i = this.tail, r = this.length - 1; i; r--) t.call(e, i.value, r, this), i = i.prev;
-  }
-  get(t) {
-    let e = 0, i = this.head;
-    for (; i && e < t; e++) i = i.next;
-    if (e === t && i) return i.value;
-  }
-  getReverse(t) {
-    let e = 0, i = this.tail;
-    for (; i && e < t; e++) i = i.prev;
-    if (e === t && i) return i.value;
-  }
-  map(t, e) {
-    e = e || this;
-    let i = new s2();
-    for (let r = this.head; r; ) i.push(t.call(e, r.value, this)), r = r.next;
-    return i;
-  }
-  mapReverse(t, e) {
-    e = e || this;
-    var i = new s2();
-    for (let r = this.tail; r; ) i.push(t.call(e, r.value, this)), r = r.prev;
-    return i;
-  }
-  reduce(t, e) {
-    let i, r = this.head;
-    if (arguments.length > 1) i = e;
-    else if (this.head) r = this.head.next, i = this.head.value;
-    else throw new TypeError("Reduce of empty list with no initial value");
-    for (var n = 0; r; n++) i = t(i, r.value, n), r = r.next;
-    return i;
-  }
-  reduceReverse(t, e) {
-    let i, r = this.tail;
-    if (arguments.length > 1) i = e;
-    else if (this.tail) r = this.tail.prev, i = this.tail.value;
-    else throw new TypeError("Reduce of empty list with no initial value");
-    for (let n = this.length - 1; r; n--) i = t(i, r.value, n), r = r.prev;
-    return i;
-  }
-  toArray() {
-    let t = new Array(this.length);
-    for (let e = 0, i = this.head; i; e++) t[e] = i.value, i = i.next;
-    return t;
-  }
-  toArrayReverse() {
-    let t = new Array(this.length);
-    for (let e = 0, i = this.tail; i; e++) t[e] = i.value, i = i.prev;
-    return t;
-  }
-  slice(t = 0, e = this.length) {
-    e < 0 && (e += this.length), t < 0 && (t += this.length);
-    let i = new s2();
-    if (e < t || e < 0) return i;
-    t < 0 && (t = 0), e > this.length && (e = this.length);
-    let r = this.head, n = 0;
-    for (n = 0; r && n < t; n++) r = r.next;
-    for (; r && n < e; n++, r = r.next) i.push(r.value);
-    return i;
-  }
-  sliceReverse(t = 0, e = this.length) {
-    e < 0 && (e += this.length), t < 0 && (t += this.length);
-    let i = new s2();
-    if (e < t || e < 0) return i;
-    t < 0 && (t = 0), e > this.length && (e = this.length);
-    let r = this.length, n = this.tail;
-    for (; n && r > e; r--) n = n.prev;
-    for (; n && r > t; r--, n = n.prev) i.push(n.value);
-    return i;
-  }
-  splice(t, e = 0, ...i) {
-    t > this.length && (t = this.length - 1), t < 0 && (t = this.length + t);
-    let r = this.head;
-    for (let o = 0; r && o < t; o++) r = r.next;
-    let n = [];
-    for (let o = 0; r && o < e; o++) n.push(r.value), r = this.removeNode(r);
-    r ? r !== this.tail && (r = r.prev) : r = this.tail;
-    for (let o of i) r = Zn(this, r, o);
-    return n;
-  }
-  reverse() {
-    let t = this.head, e = this.tail;
-    for (let i = t; i; i = i.prev) {
-      let r = i.prev;
-      i.prev = i.next, i.next = r;
-    }
-    return this.head = e, this.tail = t, this;
-  }
-};
-function Zn(s3, t, e) {
-  let i = t, r = t ? t.next : s3.head, n = new ue(e, i, r, s3);
-  return n.next === void 0 && (s3.tail = n), n.prev === void 0 && (s3.head = n), s3.length++, n;
+// actions/engine/report.ts
+function emptyReport(title) {
+  return { title, lines: [], tables: [], annotations: [] };
 }
-function Yn(s3, t) {
-  s3.tail = new ue(t, s3.tail, void 0, s3), s3.head || (s3.head = s3.tail), s3.length++;
+function formatBytes(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
 }
-function Kn(s3, t) {
-  s3.head = new ue(t, void 0, s3.head, s3), s3.tail || (s3.tail = s3.head), s3.length++;
-}
-var ue = class {
-  list;
-  next;
-  prev;
-  value;
-  constructor(t, e, i, r) {
-    this.list = r, this.value = t, e ? (e.next = this, this.prev = e) : this.prev = void 0, i ? (i.prev = this, this.next = i) : this.next = void 0;
-  }
-};
-var pi = class {
-  path;
-  absolute;
-  entry;
-  stat;
-  readdir;
-  pending = false;
-  pendingLink = false;
-  ignore = false;
-  piped = false;
-  constructor(t, e) {
-    this.path = t || "./", this.absolute = e;
-  }
-};
-var nr = Buffer.alloc(1024);
-var li = /* @__PURE__ */ Symbol("onStat");
-var me = /* @__PURE__ */ Symbol("ended");
-var W = /* @__PURE__ */ Symbol("queue");
-var pe = /* @__PURE__ */ Symbol("pendingLinks");
-var Et = /* @__PURE__ */ Symbol("current");
-var Ft = /* @__PURE__ */ Symbol("process");
-var Ee = /* @__PURE__ */ Symbol("processing");
-var ai = /* @__PURE__ */ Symbol("processJob");
-var G = /* @__PURE__ */ Symbol("jobs");
-var ls = /* @__PURE__ */ Symbol("jobDone");
-var ci = /* @__PURE__ */ Symbol("addFSEntry");
-var or = /* @__PURE__ */ Symbol("addTarEntry");
-var ds = /* @__PURE__ */ Symbol("stat");
-var us = /* @__PURE__ */ Symbol("readdir");
-var fi = /* @__PURE__ */ Symbol("onreaddir");
-var di = /* @__PURE__ */ Symbol("pipe");
-var hr = /* @__PURE__ */ Symbol("entry");
-var cs = /* @__PURE__ */ Symbol("entryOpt");
-var ui = /* @__PURE__ */ Symbol("writeEntryClass");
-var lr = /* @__PURE__ */ Symbol("write");
-var fs = /* @__PURE__ */ Symbol("ondrain");
-var wt = class extends A {
-  sync = false;
-  opt;
-  cwd;
-  maxReadSize;
-  preservePaths;
-  strict;
-  noPax;
-  prefix;
-  linkCache;
-  statCache;
-  file;
-  portable;
-  zip;
-  readdirCache;
-  noDirRecurse;
-  follow;
-  noMtime;
-  mtime;
-  filter;
-  jobs;
-  [ui];
-  onWriteEntry;
-  [W];
-  [pe] = /* @__PURE__ */ new Map();
-  [G] = 0;
-  [Ee] = false;
-  [me] = false;
-  constructor(t = {}) {
-    if (super(), this.opt = t, this.file = t.file || "", this.cwd = t.cwd || process.cwd(), this.maxReadSize = t.maxReadSize, this.preservePaths = !!t.preservePaths, this.strict = !!t.strict, this.noPax = !!t.noPax, this.prefix = f(t.prefix || ""), this.linkCache = t.linkCache || /* @__PURE__ */ new Map(), this.statCache = t.statCache || /* @__PURE__ */ new Map(), this.readdirCache = t.readdirCache || /* @__PURE__ */ new Map(), this.onWriteEntry = t.onWriteEntry, this[ui] = de, typeof t.onwarn == "function" && this.on("warn", t.onwarn), this.portable = !!t.portable, t.gzip || t.brotli || t.zstd) {
-      if ((t.gzip ? 1 : 0) + (t.brotli ? 1 : 0) + (t.zstd ? 1 : 0) > 1) throw new TypeError("gzip, brotli, zstd are mutually exclusive");
-      if (t.gzip && (typeof t.gzip != "object" && (t.gzip = {}), this.portable && (t.gzip.portable = true), this.zip = new ze(t.gzip)), t.brotli && (typeof t.brotli != "object" && (t.brotli = {}), this.zip = new We(t.brotli)), t.zstd && (typeof t.zstd != "object" && (t.zstd = {}), this.zip = new Ye(t.zstd)), !this.zip) throw new Error("impossible");
-      let e = this.zip;
-      e.on("data", (i) => super.write(i)), e.on("end", () => super.end()), e.on("drain", () => this[fs]()), this.on("resume", () => e.resume());
-    } else this.on("drain", this[fs]);
-    this.noDirRecurse = !!t.noDirRecurse, this.follow = !!t.follow, this.noMtime = !!t.noMtime, t.mtime && (this.mtime = t.mtime), this.filter = typeof t.filter == "function" ? t.filter : () => true, this[W] = new hi(), this[G] = 0, this.jobs = Number(t.jobs) || 4, this[Ee] = false, this[me] = false;
-  }
-  [lr](t) {
-    return super.write(t);
-  }
-  add(t) {
-    return this.write(t), this;
-  }
-  end(t, e, i) {
-    return typeof t == "function" && (i = t, t = void 0), typeof e == "function" && (i = e, e = void 0), t && this.add(t), this[me] = true, this[Ft](), i && i(), this;
-  }
-  write(t) {
-    if (this[me]) throw new Error("write after end");
-    return typeof t == "string" ? this[ci](t) : this[or](t), this.flowing;
-  }
-  [or](t) {
-    let e = f(ar.resolve(this.cwd, t.path));
-    if (!this.filter(t.path, t)) t.resume();
-    else {
-      let i = new pi(t.path, e);
-      i.entry = new oi(t, this[cs](i)), i.entry.on("end", () => this[ls](i)), this[G] += 1, this[W].push(i);
-    }
-    this[Ft]();
-  }
-  [ci](t) {
-    let e = f(ar.resolve(this.cwd, t));
-    this[W].push(new pi(t, e)), this[Ft]();
-  }
-  [ds](t) {
-    t.pending = true, this[G] += 1;
-    let e = this.follow ? "stat" : "lstat";
-    mi[e](t.absolute, (i, r) => {
-      t.pending = false, this[G] -= 1, i ? this.emit("error", i) : this[li](t, r);
-    });
-  }
-  [li](t, e) {
-    if (this.statCache.set(t.absolute, e), t.stat = e, !this.filter(t.path, e)) t.ignore = true;
-    else if (e.isFile() && e.nlink > 1 && !this.linkCache.get(`${e.dev}:${e.ino}`) && !this.sync) if (t === this[Et]) this[ai](t);
-    else {
-      let i = `${e.dev}:${e.ino}`, r = this[pe].get(i);
-      r ? r.push(t) : this[pe].set(i, [t]), t.pendingLink = true, t.pending = true;
-    }
-    this[Ft]();
-  }
-  [us](t) {
-    t.pending = true, this[G] += 1, mi.readdir(t.absolute, (e, i) => {
-      if (t.pending = false, this[G] -= 1, e) return this.emit("error", e);
-      this[fi](t, i);
-    });
-  }
-  [fi](t, e) {
-    this.readdirCache.set(t.absolute, e), t.readdir = e, this[Ft]();
-  }
-  [Ft]() {
-    if (!this[Ee]) {
-      this[Ee] = true;
-      for (let t = this[W].head; t && this[G] < this.jobs; t = t.next) if (this[ai](t.value), t.value.ignore) {
-        let e = t.next;
-        this[W].removeNode(t), t.next = e;
-      }
-      this[Ee] = false, this[me] && this[W].length === 0 && this[G] === 0 && (this.zip ? this.zip.end(nr) : (super.write(nr), super.end()));
-    }
-  }
-  get [Et]() {
-    return this[W] && this[W].head && this[W].head.value;
-  }
-  [ls](t) {
-    this[W].shift(), this[G] -= 1;
-    let { stat: e } = t;
-    if (e && e.isFile() && e.nlink > 1) {
-      let i = `${e.dev}:${e.ino}`, r = this[pe].get(i);
-      if (r) {
-        this[pe].delete(i);
-        for (let n of r) n.pending = false, this[ai](n);
-      }
-    }
-    this[Ft]();
-  }
-  [ai](t) {
-    if (t.pending && t.pendingLink && t === this[Et] && (t.pending = false, t.pendingLink = false), !t.pending) {
-      if (t.entry) {
-        t === this[Et] && !t.piped && this[di](t);
-        return;
-      }
-      if (!t.stat) {
-        let e = this.statCache.get(t.absolute);
-        e ? this[li](t, e) : this[ds](t);
-      }
-      if (t.stat && !t.ignore) {
-        if (!this.noDirRecurse && t.stat.isDirectory() && !t.readdir) {
-          let e = this.readdirCache.get(t.absolute);
-          if (e ? this[fi](t, e) : this[us](t), !t.readdir) return;
-        }
-        if (t.entry = this[hr](t), !t.entry) {
-          t.ignore = true;
-          return;
-        }
-        t === this[Et] && !t.piped && this[di](t);
-      }
-    }
-  }
-  [cs](t) {
-    return { onwarn: (e, i, r) => this.warn(e, i, r), noPax: this.noPax, cwd: this.cwd, absolute: t.absolute, preservePaths: this.preservePaths, maxReadSize: this.maxReadSize, strict: this.strict, portable: this.portable, linkCache: this.linkCache, statCache: this.statCache, noMtime: this.noMtime, mtime: this.mtime, prefix: this.prefix, onWriteEntry: this.onWriteEntry };
-  }
-  [hr](t) {
-    this[G] += 1;
-    try {
-      return new this[ui](t.path, this[cs](t)).on("end", () => this[ls](t)).on("error", (i) => this.emit("error", i));
-    } catch (e) {
-      this.emit("error", e);
-    }
-  }
-  [fs]() {
-    this[Et] && this[Et].entry && this[Et].entry.resume();
-  }
-  [di](t) {
-    t.piped = true, t.readdir && t.readdir.forEach((r) => {
-      let n = t.path, o = n === "./" ? "" : n.replace(/\/*$/, "/");
-      this[ci](o + r);
-    });
-    let e = t.entry, i = this.zip;
-    if (!e) throw new Error("cannot pipe without source");
-    i ? e.on("data", (r) => {
-      i.write(r) || e.pause();
-    }) : e.on("data", (r) => {
-      super.write(r) || e.pause();
-    });
-  }
-  pause() {
-    return this.zip && this.zip.pause(), super.pause();
-  }
-  warn(t, e, i = {}) {
-    Dt(this, t, e, i);
-  }
-};
-var kt = class extends wt {
-  sync = true;
-  constructor(t) {
-    super(t), this[ui] = ni;
-  }
-  pause() {
-  }
-  resume() {
-  }
-  [ds](t) {
-    let e = this.follow ? "statSync" : "lstatSync";
-    this[li](t, mi[e](t.absolute));
-  }
-  [us](t) {
-    this[fi](t, mi.readdirSync(t.absolute));
-  }
-  [di](t) {
-    let e = t.entry, i = this.zip;
-    if (t.readdir && t.readdir.forEach((r) => {
-      let n = t.path, o = n === "./" ? "" : n.replace(/\/*$/, "/");
-      this[ci](o + r);
-    }), !e) throw new Error("Cannot pipe without source");
-    i ? e.on("data", (r) => {
-      i.write(r);
-    }) : e.on("data", (r) => {
-      super[lr](r);
-    });
-  }
-};
-var Vn = (s3, t) => {
-  let e = new kt(s3), i = new Wt(s3.file, { mode: s3.mode || 438 });
-  e.pipe(i), fr(e, t);
-};
-var $n = (s3, t) => {
-  let e = new wt(s3), i = new et(s3.file, { mode: s3.mode || 438 });
-  e.pipe(i);
-  let r = new Promise((n, o) => {
-    i.on("error", o), i.on("close", n), e.on("error", o);
-  });
-  return dr(e, t).catch((n) => e.emit("error", n)), r;
-};
-var fr = (s3, t) => {
-  t.forEach((e) => {
-    e.charAt(0) === "@" ? Ct({ file: cr.resolve(s3.cwd, e.slice(1)), sync: true, noResume: true, onReadEntry: (i) => s3.add(i) }) : s3.add(e);
-  }), s3.end();
-};
-var dr = async (s3, t) => {
-  for (let e of t) e.charAt(0) === "@" ? await Ct({ file: cr.resolve(String(s3.cwd), e.slice(1)), noResume: true, onReadEntry: (i) => {
-    s3.add(i);
-  } }) : s3.add(e);
-  s3.end();
-};
-var Xn = (s3, t) => {
-  let e = new kt(s3);
-  return fr(e, t), e;
-};
-var qn = (s3, t) => {
-  let e = new wt(s3);
-  return dr(e, t).catch((i) => e.emit("error", i)), e;
-};
-var Qn = K(Vn, $n, Xn, qn, (s3, t) => {
-  if (!t?.length) throw new TypeError("no paths specified to add to archive");
-});
-var Jn = process.env.__FAKE_PLATFORM__ || process.platform;
-var Er = Jn === "win32";
-var { O_CREAT: wr, O_NOFOLLOW: ur, O_TRUNC: Sr, O_WRONLY: yr } = pr.constants;
-var Rr = Number(process.env.__FAKE_FS_O_FILENAME__) || pr.constants.UV_FS_O_FILEMAP || 0;
-var jn = Er && !!Rr;
-var to = 512 * 1024;
-var eo = Rr | Sr | wr | yr;
-var mr = !Er && typeof ur == "number" ? ur | Sr | wr | yr : null;
-var ms = mr !== null ? () => mr : jn ? (s3) => s3 < to ? eo : "w" : () => "w";
-var ps = (s3, t, e) => {
-  try {
-    return wi.lchownSync(s3, t, e);
-  } catch (i) {
-    if (i?.code !== "ENOENT") throw i;
-  }
-};
-var Ei = (s3, t, e, i) => {
-  wi.lchown(s3, t, e, (r) => {
-    i(r && r?.code !== "ENOENT" ? r : null);
-  });
-};
-var io = (s3, t, e, i, r) => {
-  if (t.isDirectory()) Es(we.resolve(s3, t.name), e, i, (n) => {
-    if (n) return r(n);
-    let o = we.resolve(s3, t.name);
-    Ei(o, e, i, r);
-  });
-  else {
-    let n = we.resolve(s3, t.name);
-    Ei(n, e, i, r);
-  }
-};
-var Es = (s3, t, e, i) => {
-  wi.readdir(s3, { withFileTypes: true }, (r, n) => {
-    if (r) {
-      if (r.code === "ENOENT") return i();
-      if (r.code !== "ENOTDIR" && r.code !== "ENOTSUP") return i(r);
-    }
-    if (r || !n.length) return Ei(s3, t, e, i);
-    let o = n.length, h = null, a = (l) => {
-      if (!h) {
-        if (l) return i(h = l);
-        if (--o === 0) return Ei(s3, t, e, i);
-      }
-    };
-    for (let l of n) io(s3, l, t, e, a);
-  });
-};
-var so = (s3, t, e, i) => {
-  t.isDirectory() && ws(we.resolve(s3, t.name), e, i), ps(we.resolve(s3, t.name), e, i);
-};
-var ws = (s3, t, e) => {
-  let i;
-  try {
-    i = wi.readdirSync(s3, { withFileTypes: true });
-  } catch (r) {
-    let n = r;
-    if (n?.code === "ENOENT") return;
-    if (n?.code === "ENOTDIR" || n?.code === "ENOTSUP") return ps(s3, t, e);
-    throw n;
-  }
-  for (let r of i) so(s3, r, t, e);
-  return ps(s3, t, e);
-};
-var Se = class extends Error {
-  path;
-  code;
-  syscall = "chdir";
-  constructor(t, e) {
-    super(`${e}: Cannot cd into '${t}'`), this.path = t, this.code = e;
-  }
-  get name() {
-    return "CwdError";
-  }
-};
-var St = class extends Error {
-  path;
-  symlink;
-  syscall = "symlink";
-  code = "TAR_SYMLINK_ERROR";
-  constructor(t, e) {
-    super("TAR_SYMLINK_ERROR: Cannot extract through symbolic link"), this.symlink = t, this.path = e;
-  }
-  get name() {
-    return "SymlinkError";
-  }
-};
-var no = (s3, t) => {
-  k.stat(s3, (e, i) => {
-    (e || !i.isDirectory()) && (e = new Se(s3, e?.code || "ENOTDIR")), t(e);
-  });
-};
-var gr = (s3, t, e) => {
-  s3 = f(s3);
-  let i = t.umask ?? 18, r = t.mode | 448, n = (r & i) !== 0, o = t.uid, h = t.gid, a = typeof o == "number" && typeof h == "number" && (o !== t.processUid || h !== t.processGid), l = t.preserve, c = t.unlink, d = f(t.cwd), y = (E, x) => {
-    E ? e(E) : x && a ? Es(x, o, h, (Le) => y(Le)) : n ? k.chmod(s3, r, e) : e();
-  };
-  if (s3 === d) return no(s3, y);
-  if (l) return ro.mkdir(s3, { mode: r, recursive: true }).then((E) => y(null, E ?? void 0), y);
-  let D = f(Si.relative(d, s3)).split("/");
-  Ss(d, D, r, c, d, void 0, y);
-};
-var Ss = (s3, t, e, i, r, n, o) => {
-  if (t.length === 0) return o(null, n);
-  let h = t.shift(), a = f(Si.resolve(s3 + "/" + h));
-  k.mkdir(a, e, br(a, t, e, i, r, n, o));
-};
-var br = (s3, t, e, i, r, n, o) => (h) => {
-  h ? k.lstat(s3, (a, l) => {
-    if (a) a.path = a.path && f(a.path), o(a);
-    else if (l.isDirectory()) Ss(s3, t, e, i, r, n, o);
-    else if (i) k.unlink(s3, (c) => {
-      if (c) return o(c);
-      k.mkdir(s3, e, br(s3, t, e, i, r, n, o));
-    });
-    else {
-      if (l.isSymbolicLink()) return o(new St(s3, s3 + "/" + t.join("/")));
-      o(h);
-    }
-  }) : (n = n || s3, Ss(s3, t, e, i, r, n, o));
-};
-var oo = (s3) => {
-  let t = false, e;
-  try {
-    t = k.statSync(s3).isDirectory();
-  } catch (i) {
-    e = i?.code;
-  } finally {
-    if (!t) throw new Se(s3, e ?? "ENOTDIR");
-  }
-};
-var _r = (s3, t) => {
-  s3 = f(s3);
-  let e = t.umask ?? 18, i = t.mode | 448, r = (i & e) !== 0, n = t.uid, o = t.gid, h = typeof n == "number" && typeof o == "number" && (n !== t.processUid || o !== t.processGid), a = t.preserve, l = t.unlink, c = f(t.cwd), d = (E) => {
-    E && h && ws(E, n, o), r && k.chmodSync(s3, i);
-  };
-  if (s3 === c) return oo(c), d();
-  if (a) return d(k.mkdirSync(s3, { mode: i, recursive: true }) ?? void 0);
-  let T = f(Si.relative(c, s3)).split("/"), D;
-  for (let E = T.shift(), x = c; E && (x += "/" + E); E = T.shift()) {
-    x = f(Si.resolve(x));
-    try {
-      k.mkdirSync(x, i), D = D || x;
-    } catch {
-      let Le = k.lstatSync(x);
-      if (Le.isDirectory()) continue;
-      if (l) {
-        k.unlinkSync(x), k.mkdirSync(x, i), D = D || x;
-        continue;
-      } else if (Le.isSymbolicLink()) return new St(x, x + "/" + T.join("/"));
-    }
-  }
-  return d(D);
-};
-var ys = /* @__PURE__ */ Object.create(null);
-var Or = 1e4;
-var Vt = /* @__PURE__ */ new Set();
-var Tr = (s3) => {
-  Vt.has(s3) ? Vt.delete(s3) : ys[s3] = s3.normalize("NFD").toLocaleLowerCase("en").toLocaleUpperCase("en"), Vt.add(s3);
-  let t = ys[s3], e = Vt.size - Or;
-  if (e > Or / 10) {
-    for (let i of Vt) if (Vt.delete(i), delete ys[i], --e <= 0) break;
-  }
-  return t;
-};
-var ho = process.env.TESTING_TAR_FAKE_PLATFORM || process.platform;
-var ao = ho === "win32";
-var lo = (s3) => s3.split("/").slice(0, -1).reduce((e, i) => {
-  let r = e.at(-1);
-  return r !== void 0 && (i = xr(r, i)), e.push(i || "/"), e;
-}, []);
-var yi = class {
-  #t = /* @__PURE__ */ new Map();
-  #i = /* @__PURE__ */ new Map();
-  #s = /* @__PURE__ */ new Set();
-  reserve(t, e) {
-    t = ao ? ["win32 parallelization disabled"] : t.map((r) => mt(xr(Tr(r))));
-    let i = new Set(t.map((r) => lo(r)).reduce((r, n) => r.concat(n)));
-    this.#i.set(e, { dirs: i, paths: t });
-    for (let r of t) {
-      let n = this.#t.get(r);
-      n ? n.push(e) : this.#t.set(r, [e]);
-    }
-    for (let r of i) {
-      let n = this.#t.get(r);
-      if (!n) this.#t.set(r, [/* @__PURE__ */ new Set([e])]);
-      else {
-        let o = n.at(-1);
-        o instanceof Set ? o.add(e) : n.push(/* @__PURE__ */ new Set([e]));
-      }
-    }
-    return this.#r(e);
-  }
-  #n(t) {
-    let e = this.#i.get(t);
-    if (!e) throw new Error("function does not have any path reservations");
-    return { paths: e.paths.map((i) => this.#t.get(i)), dirs: [...e.dirs].map((i) => this.#t.get(i)) };
-  }
-  check(t) {
-    let { paths: e, dirs: i } = this.#n(t);
-    return e.every((r) => r && r[0] === t) && i.every((r) => r && r[0] instanceof Set && r[0].has(t));
-  }
-  #r(t) {
-    return this.#s.has(t) || !this.check(t) ? false : (this.#s.add(t), t(() => this.#e(t)), true);
-  }
-  #e(t) {
-    if (!this.#s.has(t)) return false;
-    let e = this.#i.get(t);
-    if (!e) throw new Error("invalid reservation");
-    let { paths: i, dirs: r } = e, n = /* @__PURE__ */ new Set();
-    for (let o of i) {
-      let h = this.#t.get(o);
-      if (!h || h?.[0] !== t) continue;
-      let a = h[1];
-      if (!a) {
-        this.#t.delete(o);
-        continue;
-      }
-      if (h.shift(), typeof a == "function") n.add(a);
-      else for (let l of a) n.add(l);
-    }
-    for (let o of r) {
-      let h = this.#t.get(o), a = h?.[0];
-      if (!(!h || !(a instanceof Set))) if (a.size === 1 && h.length === 1) {
-        this.#t.delete(o);
-        continue;
-      } else if (a.size === 1) {
-        h.shift();
-        let l = h[0];
-        typeof l == "function" && n.add(l);
-      } else a.delete(t);
-    }
-    return this.#s.delete(t), n.forEach((o) => this.#r(o)), true;
-  }
-};
-var Lr = () => process.umask();
-var Dr = /* @__PURE__ */ Symbol("onEntry");
-var _s = /* @__PURE__ */ Symbol("checkFs");
-var Nr = /* @__PURE__ */ Symbol("checkFs2");
-var Os = /* @__PURE__ */ Symbol("isReusable");
-var P = /* @__PURE__ */ Symbol("makeFs");
-var Ts = /* @__PURE__ */ Symbol("file");
-var xs = /* @__PURE__ */ Symbol("directory");
-var gi = /* @__PURE__ */ Symbol("link");
-var Ar = /* @__PURE__ */ Symbol("symlink");
-var Ir = /* @__PURE__ */ Symbol("hardlink");
-var Re = /* @__PURE__ */ Symbol("ensureNoSymlink");
-var Cr = /* @__PURE__ */ Symbol("unsupported");
-var Fr = /* @__PURE__ */ Symbol("checkPath");
-var Rs = /* @__PURE__ */ Symbol("stripAbsolutePath");
-var yt = /* @__PURE__ */ Symbol("mkdir");
-var O = /* @__PURE__ */ Symbol("onError");
-var Ri = /* @__PURE__ */ Symbol("pending");
-var kr = /* @__PURE__ */ Symbol("pend");
-var $t = /* @__PURE__ */ Symbol("unpend");
-var gs = /* @__PURE__ */ Symbol("ended");
-var bs = /* @__PURE__ */ Symbol("maybeClose");
-var Ls = /* @__PURE__ */ Symbol("skip");
-var ge = /* @__PURE__ */ Symbol("doChown");
-var be = /* @__PURE__ */ Symbol("uid");
-var _e = /* @__PURE__ */ Symbol("gid");
-var Oe = /* @__PURE__ */ Symbol("checkedCwd");
-var fo = process.env.TESTING_TAR_FAKE_PLATFORM || process.platform;
-var Te = fo === "win32";
-var uo = 1024;
-var mo = (s3, t) => {
-  if (!Te) return u.unlink(s3, t);
-  let e = s3 + ".DELETE." + Mr(16).toString("hex");
-  u.rename(s3, e, (i) => {
-    if (i) return t(i);
-    u.unlink(e, t);
-  });
-};
-var po = (s3) => {
-  if (!Te) return u.unlinkSync(s3);
-  let t = s3 + ".DELETE." + Mr(16).toString("hex");
-  u.renameSync(s3, t), u.unlinkSync(t);
-};
-var vr = (s3, t, e) => s3 !== void 0 && s3 === s3 >>> 0 ? s3 : t !== void 0 && t === t >>> 0 ? t : e;
-var Xt = class extends rt {
-  [gs] = false;
-  [Oe] = false;
-  [Ri] = 0;
-  reservations = new yi();
-  transform;
-  writable = true;
-  readable = false;
-  uid;
-  gid;
-  setOwner;
-  preserveOwner;
-  processGid;
-  processUid;
-  maxDepth;
-  forceChown;
-  win32;
-  newer;
-  keep;
-  noMtime;
-  preservePaths;
-  unlink;
-  cwd;
-  strip;
-  processUmask;
-  umask;
-  dmode;
-  fmode;
-  chmod;
-  constructor(t = {}) {
-    if (t.ondone = () => {
-      this[gs] = true, this[bs]();
-    }, super(t), this.transform = t.transform, this.chmod = !!t.chmod, typeof t.uid == "number" || typeof t.gid == "number") {
-      if (typeof t.uid != "number" || typeof t.gid != "number") throw new TypeError("cannot set owner without number uid and gid");
-      if (t.preserveOwner) throw new TypeError("cannot preserve owner in archive and also set owner explicitly");
-      this.uid = t.uid, this.gid = t.gid, this.setOwner = true;
-    } else this.uid = void 0, this.gid = void 0, this.setOwner = false;
-    this.preserveOwner = t.preserveOwner === void 0 && typeof t.uid != "number" ? process.getuid?.() === 0 : !!t.preserveOwner, this.processUid = (this.preserveOwner || this.setOwner) && process.getuid ? process.getuid() : void 0, this.processGid = (this.preserveOwner || this.setOwner) && process.getgid ? process.getgid() : void 0, this.maxDepth = typeof t.maxDepth == "number" ? t.maxDepth : uo, this.forceChown = t.forceChown === true, this.win32 = !!t.win32 || Te, this.newer = !!t.newer, this.keep = !!t.keep, this.noMtime = !!t.noMtime, this.preservePaths = !!t.preservePaths, this.unlink = !!t.unlink, this.cwd = f(R.resolve(t.cwd || process.cwd())), this.strip = Number(t.strip) || 0, this.processUmask = this.chmod ? typeof t.processUmask == "number" ? t.processUmask : Lr() : 0, this.umask = typeof t.umask == "number" ? t.umask : this.processUmask, this.dmode = t.dmode || 511 & ~this.umask, this.fmode = t.fmode || 438 & ~this.umask, this.on("entry", (e) => this[Dr](e));
-  }
-  warn(t, e, i = {}) {
-    return (t === "TAR_BAD_ARCHIVE" || t === "TAR_ABORT") && (i.recoverable = false), super.warn(t, e, i);
-  }
-  [bs]() {
-    this[gs] && this[Ri] === 0 && (this.emit("prefinish"), this.emit("finish"), this.emit("end"));
-  }
-  [Rs](t, e) {
-    let i = t[e], { type: r } = t;
-    if (!i || this.preservePaths) return true;
-    let [n, o] = ce(i), h = o.replaceAll(/\\/g, "/").split("/");
-    if (h.includes("..") || Te && /^[a-z]:\.\.$/i.test(h[0] ?? "")) {
-      if (e === "path" || r === "Link") return this.warn("TAR_ENTRY_ERROR", `${e} contains '..'`, { entry: t, [e]: i }), false;
-      let a = R.posix.dirname(t.path), l = R.posix.normalize(R.posix.join(a, h.join("/")));
-      if (l.startsWith("../") || l === "..") return this.warn("TAR_ENTRY_ERROR", `${e} escapes extraction directory`, { entry: t, [e]: i }), false;
-    }
-    return n && (t[e] = String(o), this.warn("TAR_ENTRY_INFO", `stripping ${n} from absolute ${e}`, { entry: t, [e]: i })), true;
-  }
-  [Fr](t) {
-    let e = f(t.path), i = e.split("/");
-    if (this.strip) {
-      if (i.length < this.strip) return false;
-      if (t.type === "Link") {
-        let r = f(String(t.linkpath)).split("/");
-        if (r.length >= this.strip) t.linkpath = r.slice(this.strip).join("/");
-        else return false;
-      }
-      i.splice(0, this.strip), t.path = i.join("/");
-    }
-    if (isFinite(this.maxDepth) && i.length > this.maxDepth) return this.warn("TAR_ENTRY_ERROR", "path excessively deep", { entry: t, path: e, depth: i.length, maxDepth: this.maxDepth }), false;
-    if (!this[Rs](t, "path") || !this[Rs](t, "linkpath")) return false;
-    if (t.absolute = R.isAbsolute(t.path) ? f(R.resolve(t.path)) : f(R.resolve(this.cwd, t.path)), !this.preservePaths && typeof t.absolute == "string" && t.absolute.indexOf(this.cwd + "/") !== 0 && t.absolute !== this.cwd) return this.warn("TAR_ENTRY_ERROR", "path escaped extraction target", { entry: t, path: f(t.path), resolvedPath: t.absolute, cwd: this.cwd }), false;
-    if (t.absolute === this.cwd && t.type !== "Directory" && t.type !== "GNUDumpDir") return false;
-    if (this.win32) {
-      let { root: r } = R.win32.parse(String(t.absolute));
-      t.absolute = r + ts(String(t.absolute).slice(r.length));
-      let { root: n } = R.win32.parse(t.path);
-      t.path = n + ts(t.path.slice(n.length));
-    }
-    return true;
-  }
-  [Dr](t) {
-    if (!this[Fr](t)) return t.resume();
-    switch (co.equal(typeof t.absolute, "string"), t.type) {
-      case "Directory":
-      case "GNUDumpDir":
-        t.mode && (t.mode = t.mode | 448);
-      case "File":
-      case "OldFile":
-      case "ContiguousFile":
-      case "Link":
-      case "SymbolicLink":
-        return this[_s](t);
-      default:
-        return this[Cr](t);
-    }
-  }
-  [O](t, e) {
-    t.name === "CwdError" ? this.emit("error", t) : (this.warn("TAR_ENTRY_ERROR", t, { entry: e }), this[$t](), e.resume());
-  }
-  [yt](t, e, i) {
-    gr(f(t), { uid: this.uid, gid: this.gid, processUid: this.processUid, processGid: this.processGid, umask: this.processUmask, preserve: this.preservePaths, unlink: this.unlink, cwd: this.cwd, mode: e }, i);
-  }
-  [ge](t) {
-    return this.forceChown || this.preserveOwner && (typeof t.uid == "number" && t.uid !== this.processUid || typeof t.gid == "number" && t.gid !== this.processGid) || typeof this.uid == "number" && this.uid !== this.processUid || typeof this.gid == "number" && this.gid !== this.processGid;
-  }
-  [be](t) {
-    return vr(this.uid, t.uid, this.processUid);
-  }
-  [_e](t) {
-    return vr(this.gid, t.gid, this.processGid);
-  }
-  [Ts](t, e) {
-    let i = typeof t.mode == "number" ? t.mode & 4095 : this.fmode, r = new et(String(t.absolute), { flags: ms(t.size), mode: i, autoClose: false });
-    r.on("error", (a) => {
-      r.fd && u.close(r.fd, () => {
-      }), r.write = () => true, this[O](a, t), e();
-    });
-    let n = 1, o = (a) => {
-      if (a) {
-        r.fd && u.close(r.fd, () => {
-        }), this[O](a, t), e();
-        return;
-      }
-      --n === 0 && r.fd !== void 0 && u.close(r.fd, (l) => {
-        l ? this[O](l, t) : this[$t](), e();
-      });
-    };
-    r.on("finish", () => {
-      let a = String(t.absolute), l = r.fd;
-      if (typeof l == "number" && t.mtime && !this.noMtime) {
-        n++;
-        let c = t.atime || /* @__PURE__ */ new Date(), d = t.mtime;
-        u.futimes(l, c, d, (y) => y ? u.utimes(a, c, d, (T) => o(T && y)) : o());
-      }
-      if (typeof l == "number" && this[ge](t)) {
-        n++;
-        let c = this[be](t), d = this[_e](t);
-        typeof c == "number" && typeof d == "number" && u.fchown(l, c, d, (y) => y ? u.chown(a, c, d, (T) => o(T && y)) : o());
-      }
-      o();
-    });
-    let h = this.transform && this.transform(t) || t;
-    h !== t && (h.on("error", (a) => {
-      this[O](a, t), e();
-    }), t.pipe(h)), h.pipe(r);
-  }
-  [xs](t, e) {
-    let i = typeof t.mode == "number" ? t.mode & 4095 : this.dmode;
-    this[yt](String(t.absolute), i, (r) => {
-      if (r) {
-        this[O](r, t), e();
-        return;
-      }
-      let n = 1, o = () => {
-        --n === 0 && (e(), this[$t](), t.resume());
-      };
-      t.mtime && !this.noMtime && (n++, u.utimes(String(t.absolute), t.atime || /* @__PURE__ */ new Date(), t.mtime, o)), this[ge](t) && (n++, u.chown(String(t.absolute), Number(this[be](t)), Number(this[_e](t)), o)), o();
-    });
-  }
-  [Cr](t) {
-    t.unsupported = true, this.warn("TAR_ENTRY_UNSUPPORTED", `unsupported entry type: ${t.type}`, { entry: t }), t.resume();
-  }
-  [Ar](t, e) {
-    let i = f(R.relative(this.cwd, R.resolve(R.dirname(String(t.absolute)), String(t.linkpath)))).split("/");
-    this[Re](t, this.cwd, i, () => this[gi](t, String(t.linkpath), "symlink", e), (r) => {
-      this[O](r, t), e();
-    });
-  }
-  [Ir](t, e) {
-    let i = f(R.resolve(this.cwd, String(t.linkpath))), r = f(String(t.linkpath)).split("/");
-    this[Re](t, this.cwd, r, () => this[gi](t, i, "link", e), (n) => {
-      this[O](n, t), e();
-    });
-  }
-  [Re](t, e, i, r, n) {
-    let o = i.shift();
-    if (this.preservePaths || o === void 0) return r();
-    let h = R.resolve(e, o);
-    u.lstat(h, (a, l) => {
-      if (a) return r();
-      if (l?.isSymbolicLink()) return n(new St(h, R.resolve(h, i.join("/"))));
-      this[Re](t, h, i, r, n);
-    });
-  }
-  [kr]() {
-    this[Ri]++;
-  }
-  [$t]() {
-    this[Ri]--, this[bs]();
-  }
-  [Ls](t) {
-    this[$t](), t.resume();
-  }
-  [Os](t, e) {
-    return t.type === "File" && !this.unlink && e.isFile() && e.nlink <= 1 && !Te;
-  }
-  [_s](t) {
-    this[kr]();
-    let e = [t.path];
-    t.linkpath && e.push(t.linkpath), this.reservations.reserve(e, (i) => this[Nr](t, i));
-  }
-  [Nr](t, e) {
-    let i = (h) => {
-      e(h);
-    }, r = () => {
-      this[yt](this.cwd, this.dmode, (h) => {
-        if (h) {
-          this[O](h, t), i();
-          return;
-        }
-        this[Oe] = true, n();
-      });
-    }, n = () => {
-      if (t.absolute !== this.cwd) {
-        let h = f(R.dirname(String(t.absolute)));
-        if (h !== this.cwd) return this[yt](h, this.dmode, (a) => {
-          if (a) {
-            this[O](a, t), i();
-            return;
-          }
-          o();
-        });
-      }
-      o();
-    }, o = () => {
-      u.lstat(String(t.absolute), (h, a) => {
-        if (a && (this.keep || this.newer && a.mtime > (t.mtime ?? a.mtime))) {
-          this[Ls](t), i();
-          return;
-        }
-        if (h || this[Os](t, a)) return this[P](null, t, i);
-        if (a.isDirectory()) {
-          if (t.type === "Directory") {
-            let l = this.chmod && t.mode && (a.mode & 4095) !== t.mode, c = (d) => this[P](d ?? null, t, i);
-            return l ? u.chmod(String(t.absolute), Number(t.mode), c) : c();
-          }
-          if (t.absolute !== this.cwd) return u.rmdir(String(t.absolute), (l) => this[P](l ?? null, t, i));
-        }
-        if (t.absolute === this.cwd) return this[P](null, t, i);
-        mo(String(t.absolute), (l) => this[P](l ?? null, t, i));
-      });
-    };
-    this[Oe] ? n() : r();
-  }
-  [P](t, e, i) {
-    if (t) {
-      this[O](t, e), i();
-      return;
-    }
-    switch (e.type) {
-      case "File":
-      case "OldFile":
-      case "ContiguousFile":
-        return this[Ts](e, i);
-      case "Link":
-        return this[Ir](e, i);
-      case "SymbolicLink":
-        return this[Ar](e, i);
-      case "Directory":
-      case "GNUDumpDir":
-        return this[xs](e, i);
-    }
-  }
-  [gi](t, e, i, r) {
-    u[i](e, String(t.absolute), (n) => {
-      n ? this[O](n, t) : (this[$t](), t.resume()), r();
-    });
-  }
-};
-var ye = (s3) => {
-  try {
-    return [null, s3()];
-  } catch (t) {
-    return [t, null];
-  }
-};
-var xe = class extends Xt {
-  sync = true;
-  [P](t, e) {
-    return super[P](t, e, () => {
-    });
-  }
-  [_s](t) {
-    if (!this[Oe]) {
-      let n = this[yt](this.cwd, this.dmode);
-      if (n) return this[O](n, t);
-      this[Oe] = true;
-    }
-    if (t.absolute !== this.cwd) {
-      let n = f(R.dirname(String(t.absolute)));
-      if (n !== this.cwd) {
-        let o = this[yt](n, this.dmode);
-        if (o) return this[O](o, t);
-      }
-    }
-    let [e, i] = ye(() => u.lstatSync(String(t.absolute)));
-    if (i && (this.keep || this.newer && i.mtime > (t.mtime ?? i.mtime))) return this[Ls](t);
-    if (e || this[Os](t, i)) return this[P](null, t);
-    if (i.isDirectory()) {
-      if (t.type === "Directory") {
-        let o = this.chmod && t.mode && (i.mode & 4095) !== t.mode, [h] = o ? ye(() => {
-          u.chmodSync(String(t.absolute), Number(t.mode));
-        }) : [];
-        return this[P](h, t);
-      }
-      let [n] = ye(() => u.rmdirSync(String(t.absolute)));
-      this[P](n, t);
-    }
-    let [r] = t.absolute === this.cwd ? [] : ye(() => po(String(t.absolute)));
-    this[P](r, t);
-  }
-  [Ts](t, e) {
-    let i = typeof t.mode == "number" ? t.mode & 4095 : this.fmode, r = (h) => {
-      let a;
-      try {
-        u.closeSync(n);
-      } catch (l) {
-        a = l;
-      }
-      (h || a) && this[O](h || a, t), e();
-    }, n;
-    try {
-      n = u.openSync(String(t.absolute), ms(t.size), i);
-    } catch (h) {
-      return r(h);
-    }
-    let o = this.transform && this.transform(t) || t;
-    o !== t && (o.on("error", (h) => this[O](h, t)), t.pipe(o)), o.on("data", (h) => {
-      try {
-        u.writeSync(n, h, 0, h.length);
-      } catch (a) {
-        r(a);
-      }
-    }), o.on("end", () => {
-      let h = null;
-      if (t.mtime && !this.noMtime) {
-        let a = t.atime || /* @__PURE__ */ new Date(), l = t.mtime;
-        try {
-          u.futimesSync(n, a, l);
-        } catch (c) {
-          try {
-            u.utimesSync(String(t.absolute), a, l);
-          } catch {
-            h = c;
-          }
-        }
-      }
-      if (this[ge](t)) {
-        let a = this[be](t), l = this[_e](t);
-        try {
-          u.fchownSync(n, Number(a), Number(l));
-        } catch (c) {
-          try {
-            u.chownSync(String(t.absolute), Number(a), Number(l));
-          } catch {
-            h = h || c;
-          }
-        }
-      }
-      r(h);
-    });
-  }
-  [xs](t, e) {
-    let i = typeof t.mode == "number" ? t.mode & 4095 : this.dmode, r = this[yt](String(t.absolute), i);
-    if (r) {
-      this[O](r, t), e();
-      return;
-    }
-    if (t.mtime && !this.noMtime) try {
-      u.utimesSync(String(t.absolute), t.atime || /* @__PURE__ */ new Date(), t.mtime);
-    } catch {
-    }
-    if (this[ge](t)) try {
-      u.chownSync(String(t.absolute), Number(this[be](t)), Number(this[_e](t)));
-    } catch {
-    }
-    e(), t.resume();
-  }
-  [yt](t, e) {
-    try {
-      return _r(f(t), { uid: this.uid, gid: this.gid, processUid: this.processUid, processGid: this.processGid, umask: this.processUmask, preserve: this.preservePaths, unlink: this.unlink, cwd: this.cwd, mode: e });
-    } catch (i) {
-      return i;
-    }
-  }
-  [Re](t, e, i, r, n) {
-    if (this.preservePaths || i.length === 0) return r();
-    let o = e;
-    for (let h of i) {
-      o = R.resolve(o, h);
-      let [a, l] = ye(() => u.lstatSync(o));
-      if (a) return r();
-      if (l.isSymbolicLink()) return n(new St(o, R.resolve(e, i.join("/"))));
-    }
-    r();
-  }
-  [gi](t, e, i, r) {
-    let n = `${i}Sync`;
-    try {
-      u[n](e, String(t.absolute)), r(), t.resume();
-    } catch (o) {
-      return this[O](o, t);
-    }
-  }
-};
-var Eo = (s3) => {
-  let t = new xe(s3), e = s3.file, i = Br.statSync(e), r = s3.maxReadSize || 16 * 1024 * 1024;
-  new Be(e, { readSize: r, size: i.size }).pipe(t);
-};
-var wo = (s3, t) => {
-  let e = new Xt(s3), i = s3.maxReadSize || 16 * 1024 * 1024, r = s3.file;
-  return new Promise((o, h) => {
-    e.on("error", h), e.on("close", o), Br.stat(r, (a, l) => {
-      if (a) h(a);
-      else {
-        let c = new _t(r, { readSize: i, size: l.size });
-        c.on("error", h), c.pipe(e);
-      }
-    });
-  });
-};
-var So = K(Eo, wo, (s3) => new xe(s3), (s3) => new Xt(s3), (s3, t) => {
-  t?.length && Qi(s3, t);
-});
-var yo = (s3, t) => {
-  let e = new kt(s3), i = true, r, n;
-  try {
-    try {
-      r = v.openSync(s3.file, "r+");
-    } catch (a) {
-      if (a?.code === "ENOENT") r = v.openSync(s3.file, "w+");
-      else throw a;
-    }
-    let o = v.fstatSync(r), h = Buffer.alloc(512);
-    t: for (n = 0; n < o.size; n += 512) {
-      for (let c = 0, d = 0; c < 512; c += d) {
-        if (d = v.readSync(r, h, c, h.length - c, n + c), n === 0 && h[0] === 31 && h[1] === 139) throw new Error("cannot append to compressed archives");
-        if (!d) break t;
-      }
-      let a = new F(h);
-      if (!a.cksumValid) break;
-      let l = 512 * Math.ceil((a.size || 0) / 512);
-      if (n + l + 512 > o.size) break;
-      n += l, s3.mtimeCache && a.mtime && s3.mtimeCache.set(String(a.path), a.mtime);
-    }
-    i = false, Ro(s3, e, n, r, t);
-  } finally {
-    if (i) try {
-      v.closeSync(r);
-    } catch {
-    }
-  }
-};
-var Ro = (s3, t, e, i, r) => {
-  let n = new Wt(s3.file, { fd: i, start: e });
-  t.pipe(n), bo(t, r);
-};
-var go = (s3, t) => {
-  t = Array.from(t);
-  let e = new wt(s3), i = (n, o, h) => {
-    let a = (T, D) => {
-      T ? v.close(n, (E) => h(T)) : h(null, D);
-    }, l = 0;
-    if (o === 0) return a(null, 0);
-    let c = 0, d = Buffer.alloc(512), y = (T, D) => {
-      if (T || D === void 0) return a(T);
-      if (c += D, c < 512 && D) return v.read(n, d, c, d.length - c, l + c, y);
-      if (l === 0 && d[0] === 31 && d[1] === 139) return a(new Error("cannot append to compressed archives"));
-      if (c < 512) return a(null, l);
-      let E = new F(d);
-      if (!E.cksumValid) return a(null, l);
-      let x = 512 * Math.ceil((E.size ?? 0) / 512);
-      if (l + x + 512 > o || (l += x + 512, l >= o)) return a(null, l);
-      s3.mtimeCache && E.mtime && s3.mtimeCache.set(String(E.path), E.mtime), c = 0, v.read(n, d, 0, 512, l, y);
-    };
-    v.read(n, d, 0, 512, l, y);
-  };
-  return new Promise((n, o) => {
-    e.on("error", o);
-    let h = "r+", a = (l, c) => {
-      if (l && l.code === "ENOENT" && h === "r+") return h = "w+", v.open(s3.file, h, a);
-      if (l || !c) return o(l);
-      v.fstat(c, (d, y) => {
-        if (d) return v.close(c, () => o(d));
-        i(c, y.size, (T, D) => {
-          if (T) return o(T);
-          let E = new et(s3.file, { fd: c, start: D });
-          e.pipe(E), E.on("error", o), E.on("close", n), _o(e, t);
-        });
-      });
-    };
-    v.open(s3.file, h, a);
-  });
-};
-var bo = (s3, t) => {
-  t.forEach((e) => {
-    e.charAt(0) === "@" ? Ct({ file: Pr.resolve(s3.cwd, e.slice(1)), sync: true, noResume: true, onReadEntry: (i) => s3.add(i) }) : s3.add(e);
-  }), s3.end();
-};
-var _o = async (s3, t) => {
-  for (let e of t) e.charAt(0) === "@" ? await Ct({ file: Pr.resolve(String(s3.cwd), e.slice(1)), noResume: true, onReadEntry: (i) => s3.add(i) }) : s3.add(e);
-  s3.end();
-};
-var vt = K(yo, go, () => {
-  throw new TypeError("file is required");
-}, () => {
-  throw new TypeError("file is required");
-}, (s3, t) => {
-  if (!Bs(s3)) throw new TypeError("file is required");
-  if (s3.gzip || s3.brotli || s3.zstd || s3.file.endsWith(".br") || s3.file.endsWith(".tbr")) throw new TypeError("cannot append to compressed archives");
-  if (!t?.length) throw new TypeError("no paths specified to add/replace");
-});
-var Oo = K(vt.syncFile, vt.asyncFile, vt.syncNoFile, vt.asyncNoFile, (s3, t = []) => {
-  vt.validate?.(s3, t), To(s3);
-});
-var To = (s3) => {
-  let t = s3.filter;
-  s3.mtimeCache || (s3.mtimeCache = /* @__PURE__ */ new Map()), s3.filter = t ? (e, i) => t(e, i) && !((s3.mtimeCache?.get(e) ?? i.mtime ?? 0) > (i.mtime ?? 0)) : (e, i) => !((s3.mtimeCache?.get(e) ?? i.mtime ?? 0) > (i.mtime ?? 0));
-};
 
-// actions/engine/deck/install.ts
-var import_semver2 = __toESM(require_semver2(), 1);
+// actions/engine/store/open.ts
+init_errors();
+import { resolve } from "node:path";
+
+// actions/engine/store/local.ts
 init_errors();
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { readFile, rm, stat as stat2 } from "node:fs/promises";
-import { delimiter, join, resolve } from "node:path";
+import { createReadStream, createWriteStream } from "node:fs";
+import { chmod, copyFile, mkdir as mkdir2, open as open2, readdir, rename as rename2, rm as rm2, rmdir, stat } from "node:fs/promises";
+import { dirname as dirname2, join as join2, sep } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { Transform } from "node:stream";
 
-// actions/engine/paths.ts
-import { access, constants, stat } from "node:fs/promises";
-async function exists(path) {
-  return stat(path).then(
-    () => true,
-    () => false
-  );
-}
-async function isFile(path) {
-  return (await stat(path).catch(() => void 0))?.isFile() ?? false;
-}
-async function isExecutable(path) {
-  return access(path, constants.X_OK).then(
-    () => true,
-    () => false
-  );
-}
+// actions/engine/fs-atomic.ts
+import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, open, rename, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, dirname, join } from "node:path";
 
 // actions/engine/shutdown.ts
 import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
-import { constants as constants2 } from "node:os";
+import { constants } from "node:os";
 var STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"];
 var GRACE_MS = 3e3;
 var children = /* @__PURE__ */ new Set();
@@ -39300,7 +36334,7 @@ function onSignal(signal) {
     );
     for (const s3 of STOP_SIGNALS) process.removeListener(s3, onSignal);
     if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    else process.exit(128 + constants2.signals[signal]);
+    else process.exit(128 + constants.signals[signal]);
   };
   const timer = setTimeout(finish2, GRACE_MS);
   stopping = { signal, finish: finish2 };
@@ -39308,456 +36342,15 @@ function onSignal(signal) {
   if (children.size === 0) finish2();
 }
 
-// actions/engine/process.ts
-var PRIVATE_ENV = /^(?:INPUT_|DECKHAND_|ACTIONS_)|^(?:GITHUB_TOKEN|GH_TOKEN)$/i;
-function childEnv(parent, extra = {}) {
-  const env = {};
-  for (const key2 of Object.keys(parent)) if (!PRIVATE_ENV.test(key2)) env[key2] = parent[key2];
-  for (const [key2, value] of Object.entries(extra)) {
-    if (value === void 0) delete env[key2];
-    else env[key2] = value;
-  }
-  return env;
-}
-function run(program, args, options2 = {}) {
-  const env = childEnv(process.env, options2.env);
-  return new Promise((resolve11, reject) => {
-    const child2 = spawnTracked(program, args, {
-      cwd: options2.cwd,
-      env,
-      stdio: [options2.stdin ? "pipe" : "ignore", "pipe", "pipe"],
-      windowsHide: true
-    });
-    if (options2.stdin && child2.stdin) {
-      child2.stdin.on("error", () => void 0);
-      options2.stdin.on("error", (err) => {
-        killTree(child2);
-        reject(err);
-      });
-      options2.stdin.pipe(child2.stdin);
-    }
-    const stdout = [];
-    const stderr = [];
-    child2.stdout.on("data", (chunk) => stdout.push(chunk));
-    child2.stderr.on("data", (chunk) => stderr.push(chunk));
-    let timedOut = false;
-    const expire = () => {
-      timedOut = true;
-      killTree(child2, options2.killGroup ? "SIGKILL" : "SIGTERM");
-    };
-    const timer = options2.timeoutMs === void 0 ? void 0 : setTimeout(expire, options2.timeoutMs);
-    child2.on("error", (err) => {
-      if (timer) clearTimeout(timer);
-      reject(err);
-    });
-    child2.on("close", (code, signal) => {
-      if (timer) clearTimeout(timer);
-      resolve11({
-        exitCode: code ?? 1,
-        signal,
-        ...timedOut ? { timedOut } : {},
-        stdout: Buffer.concat(stdout).toString("utf8"),
-        stderr: Buffer.concat(stderr).toString("utf8")
-      });
-    });
-  });
-}
-
-// actions/engine/deck/version.ts
-var import_semver = __toESM(require_semver2(), 1);
-init_errors();
-var DEFAULT_DECK_VERSION = "1.65.1";
-var MIN_DECK_VERSION = "1.20.0";
-function parseDeckVersion(output) {
-  const match = /\bv?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)\b/.exec(output);
-  const version = match?.[1];
-  if (!version || !import_semver.default.valid(version)) {
-    throw new DeckhandError(
-      `Could not read a version from 'deck version' output: ${JSON.stringify(output.trim())}`
-    );
-  }
-  return version;
-}
-function deckFeatures(version) {
-  const v2 = import_semver.default.coerce(version)?.version ?? version;
-  if (import_semver.default.lt(v2, MIN_DECK_VERSION)) {
-    throw new DeckhandError(
-      `deck ${version} is too old: deckhand needs deck ${MIN_DECK_VERSION} or newer. Set deck-version to a newer release (default ${DEFAULT_DECK_VERSION}) or put a newer deck on PATH.`
-    );
-  }
-  return {
-    version,
-    gatewayCommands: import_semver.default.gte(v2, "1.28.0"),
-    adminTokenEnv: import_semver.default.gte(v2, "1.64.0"),
-    jsonOutput: import_semver.default.gte(v2, "1.24.0")
-  };
-}
-
-// actions/engine/deck/install.ts
-var DEFAULT_RELEASE_BASE_URL = "https://github.com/Kong/deck/releases";
-var CHECKSUMS_ASSET = "checksums.txt";
-var MISSING_BUILDS = /* @__PURE__ */ new Set(["windows/arm64", "freebsd/arm64"]);
-var NODE_OS = {
-  linux: "linux",
-  darwin: "darwin",
-  win32: "windows",
-  freebsd: "freebsd"
-};
-var NODE_ARCH = { x64: "amd64", arm64: "arm64" };
-function currentPlatform(nodePlatform = process.platform, nodeArch = process.arch) {
-  const os2 = NODE_OS[nodePlatform];
-  const arch = NODE_ARCH[nodeArch];
-  if (!os2 || !arch) throw unsupported(`${nodePlatform}/${nodeArch}`);
-  const platform = { os: os2, arch };
-  checkPlatform(platform);
-  return platform;
-}
-function checkPlatform(platform) {
-  const key2 = `${platform.os}/${platform.arch}`;
-  if (MISSING_BUILDS.has(key2) || !Object.values(NODE_OS).includes(platform.os)) throw unsupported(key2);
-  if (!Object.values(NODE_ARCH).includes(platform.arch)) throw unsupported(key2);
-}
-function unsupported(key2) {
-  return new DeckhandError(
-    `deck publishes no release build for ${key2} (there are builds for linux and darwin on amd64 and arm64, windows/amd64 and freebsd/amd64). Install deck yourself and set deck-path to the binary.`
-  );
-}
-function deckBinaryName(platform) {
-  return platform.os === "windows" ? "deck.exe" : "deck";
-}
-function normalizeVersion(input) {
-  const version = input.trim().replace(/^v/, "");
-  if (!/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/.test(version) || import_semver2.default.valid(version) !== version) {
-    throw new DeckhandError(
-      `Invalid deck version ${JSON.stringify(input)}: expected 'latest' or a release version such as ${DEFAULT_DECK_VERSION} or v${DEFAULT_DECK_VERSION}.`
-    );
-  }
-  return version;
-}
-function releaseAsset(version, platform) {
-  checkPlatform(platform);
-  const arch = platform.os === "darwin" ? "all" : platform.arch;
-  return `deck_${normalizeVersion(version)}_${platform.os}_${arch}.tar.gz`;
-}
-function parseChecksums(text) {
-  const sums = /* @__PURE__ */ new Map();
-  for (const line of text.split(/\r?\n/)) {
-    const match = /^([0-9a-fA-F]{64}) [ *]?(\S.*)$/.exec(line.trim());
-    if (match?.[1] && match[2]) sums.set(match[2], match[1].toLowerCase());
-  }
-  return sums;
-}
-async function fetchWithRetry(url, init = {}, options2 = {}) {
-  const { attempts = 3, timeoutMs = 3e4, retryDelayMs = 1e3 } = options2;
-  for (let attempt = 1; ; attempt++) {
-    let response;
-    try {
-      response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
-    } catch (err) {
-      if (attempt >= attempts) throw err;
-    }
-    if (response) {
-      if (response.status < 500 || attempt >= attempts) return response;
-      await response.body?.cancel();
-    }
-    await new Promise((done) => setTimeout(done, retryDelayMs * 2 ** (attempt - 1)));
-  }
-}
-async function resolveLatestVersion(releaseBaseUrl) {
-  const url = `${trimSlashes(releaseBaseUrl)}/latest`;
-  const fail = (why) => new DeckhandError(
-    `Could not resolve the latest deck release from ${url}: ${why}. Set deck-version to an explicit version such as ${DEFAULT_DECK_VERSION}.`
-  );
-  let response;
-  try {
-    response = await fetchWithRetry(url, { redirect: "manual" });
-  } catch (err) {
-    throw fail(errorMessage(err));
-  }
-  await response.body?.cancel();
-  const location = response.headers.get("location");
-  if (response.status < 300 || response.status >= 400 || !location) {
-    throw fail(`expected a redirect to the release tag, got HTTP ${response.status}`);
-  }
-  const tag2 = /\/tag\/([^/?#]+)\/?(?:[?#].*)?$/.exec(new URL(location, url).href)?.[1];
-  if (!tag2) throw fail(`unexpected redirect to ${location}`);
-  try {
-    return normalizeVersion(decodeURIComponent(tag2));
-  } catch {
-    throw fail(`the release tag ${JSON.stringify(tag2)} is not a version`);
-  }
-}
-async function locateDeck(options2) {
-  const { store, logger } = options2;
-  const platform = options2.platform ?? currentPlatform();
-  checkPlatform(platform);
-  const binary = deckBinaryName(platform);
-  if (options2.deckPath) {
-    const path = resolve(options2.deckPath);
-    await checkExplicitDeck(path);
-    return finish(path, "deck-path", logger);
-  }
-  let asked = options2.version?.trim() || void 0;
-  if (asked?.toLowerCase() === "latest") asked = "latest";
-  const normalized = asked === void 0 || asked === "latest" ? void 0 : normalizeVersion(asked);
-  const releaseBaseUrl = trimSlashes(options2.releaseBaseUrl ?? DEFAULT_RELEASE_BASE_URL);
-  const wanted = asked === "latest" ? await resolveLatestVersion(releaseBaseUrl) : normalized;
-  if (asked === "latest") logger.info(`Latest deck release: ${wanted}`);
-  const onPath = await findOnPath(binary, options2.pathEnv ?? process.env.PATH ?? "");
-  if (onPath) {
-    if (wanted === void 0) return finish(onPath, "PATH", logger);
-    let pathVersion;
-    try {
-      pathVersion = await readDeckVersion(onPath);
-    } catch (err) {
-      logger.warn(`Ignoring the deck on PATH: ${errorMessage(err)}`);
-    }
-    if (pathVersion !== void 0 && import_semver2.default.eq(pathVersion, wanted)) {
-      return finish(onPath, "PATH", logger, pathVersion);
-    }
-    if (pathVersion !== void 0) {
-      logger.info(`deck on PATH (${onPath}) is ${pathVersion}, not the requested ${wanted}`);
-    }
-  }
-  const version = wanted ?? DEFAULT_DECK_VERSION;
-  deckFeatures(version);
-  const cached = await store.find(version, platform);
-  if (cached) return finish(join(cached, binary), "cache", logger);
-  const installed2 = await install2(version, platform, releaseBaseUrl, store, logger);
-  const located = await finish(join(installed2, binary), "download", logger);
-  if (!import_semver2.default.eq(located.version, version)) {
-    logger.warn(`The deck ${version} release archive contains deck ${located.version}`);
-  }
-  return located;
-}
-async function install2(version, platform, releaseBaseUrl, store, logger) {
-  const asset = releaseAsset(version, platform);
-  const releaseUrl = `${releaseBaseUrl}/download/v${version}`;
-  const assetUrl = `${releaseUrl}/${asset}`;
-  const checksumsUrl = `${releaseUrl}/${CHECKSUMS_ASSET}`;
-  logger.info(`Downloading deck ${version} from ${assetUrl}`);
-  const archive = await download(store, assetUrl, version);
-  try {
-    const checksumsFile = await download(store, checksumsUrl, version);
-    let checksums;
-    try {
-      checksums = parseChecksums(await readFile(checksumsFile, "utf8"));
-    } finally {
-      await rm(checksumsFile, { force: true });
-    }
-    const expected = checksums.get(asset);
-    const actual = await sha256File(archive);
-    if (expected !== actual) {
-      throw new DeckhandError(
-        `deck ${version} failed checksum verification: ${assetUrl} has sha256 ${actual}, but ${checksumsUrl} ` + (expected ? `expects ${expected}` : `has no entry for ${asset}`) + ". The download was discarded and nothing was installed."
-      );
-    }
-    logger.debug(`sha256 ${actual} of ${asset} matches ${CHECKSUMS_ASSET}`);
-    let extracted;
-    try {
-      extracted = await store.extract(archive);
-    } catch (err) {
-      throw new DeckhandError(`Could not extract ${asset}: ${errorMessage(err)}`, [], { cause: err });
-    }
-    let saved;
-    try {
-      const binary = deckBinaryName(platform);
-      if (!await isFile(join(extracted, binary))) {
-        throw new DeckhandError(`${assetUrl} does not contain ${binary}; nothing was installed.`);
-      }
-      saved = await store.save(extracted, version, platform);
-      return saved;
-    } finally {
-      if (saved === void 0 || resolve(saved) !== resolve(extracted)) {
-        await rm(extracted, { recursive: true, force: true });
-      }
-    }
-  } finally {
-    await rm(archive, { force: true });
-  }
-}
-async function download(store, url, version) {
-  try {
-    return await store.download(url);
-  } catch (err) {
-    throw new DeckhandError(
-      `Could not download ${url}: ${errorMessage(err)}. Check that deck v${version} is a published release.`,
-      [],
-      { cause: err }
-    );
-  }
-}
-async function sha256File(path) {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk);
-  return hash.digest("hex");
-}
-async function checkExplicitDeck(path) {
-  const info = await stat2(path).catch(() => void 0);
-  if (!info) throw new DeckhandError(`deck-path ${path} does not exist.`);
-  if (!info.isFile()) throw new DeckhandError(`deck-path ${path} is not a file; point it at the deck binary.`);
-  if (!await isExecutable(path)) {
-    throw new DeckhandError(`deck-path ${path} is not executable (chmod +x it).`);
-  }
-}
-async function findOnPath(binary, pathEnv) {
-  for (const dir of pathEnv.split(delimiter)) {
-    if (!dir) continue;
-    const candidate = resolve(dir, binary);
-    if (await isFile(candidate) && await isExecutable(candidate)) return candidate;
-  }
-  return void 0;
-}
-async function readDeckVersion(path) {
-  let result;
-  try {
-    result = await run(path, ["version"], {
-      timeoutMs: 3e4,
-      killGroup: true,
-      env: { DECK_ANALYTICS: "off" }
-    });
-  } catch (err) {
-    throw new DeckhandError(`Could not run ${path}: ${errorMessage(err)}`, [], { cause: err });
-  }
-  if (result.timedOut) throw new DeckhandError(`'${path} version' did not answer within 30 s and was stopped`);
-  if (result.signal || result.exitCode !== 0) {
-    const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
-    const stderr = result.stderr.trim();
-    throw new DeckhandError(`'${path} version' ${how}${stderr ? `: ${stderr}` : ""}`);
-  }
-  try {
-    return parseDeckVersion(result.stdout);
-  } catch (err) {
-    throw new DeckhandError(`${path} does not look like deck: ${errorMessage(err)}`, [], { cause: err });
-  }
-}
-var SOURCE_LABEL = {
-  "deck-path": "deck-path",
-  PATH: "PATH",
-  cache: "the tool cache",
-  download: "a verified download"
-};
-async function finish(path, source, logger, knownVersion) {
-  const version = knownVersion ?? await readDeckVersion(path);
-  deckFeatures(version);
-  logger.info(`Using deck ${version} from ${SOURCE_LABEL[source]}: ${path}`);
-  return { path, version, source };
-}
-function trimSlashes(url) {
-  return url.replace(/\/+$/, "");
-}
-
-// actions/engine/deck/dir-store.ts
-function defaultCacheRoot(env = process.env) {
-  if (env.DECKHAND_CACHE_DIR) return env.DECKHAND_CACHE_DIR;
-  if (env.XDG_CACHE_HOME) return join2(env.XDG_CACHE_HOME, "deckhand");
-  return join2(homedir(), ".cache", "deckhand");
-}
-var DirToolStore = class {
-  root;
-  options;
-  constructor(root = defaultCacheRoot(), options2 = {}) {
-    this.root = root;
-    this.options = options2;
-  }
-  async find(version, platform) {
-    const dir = this.entryDir(version, platform);
-    return await holdsBinary(dir, platform) ? dir : void 0;
-  }
-  async download(url) {
-    const name = new URL(url).pathname.split("/").pop() || "download";
-    const path = join2(this.options.tempDir ?? tmpdir(), `deckhand-${randomBytes(6).toString("hex")}-${name}`);
-    const response = await fetchWithRetry(
-      url,
-      {},
-      { timeoutMs: this.options.timeoutMs ?? 6e5, retryDelayMs: this.options.retryDelayMs }
-    );
-    if (!response.ok || !response.body) {
-      await response.body?.cancel();
-      throw new Error(`HTTP ${response.status} ${response.statusText}`.trim());
-    }
-    try {
-      const body = Readable.fromWeb(response.body);
-      await pipeline(body, createWriteStream(path, { flags: "wx", mode: 384 }));
-    } catch (err) {
-      await rm2(path, { force: true });
-      throw err;
-    }
-    return path;
-  }
-  async extract(archivePath) {
-    const parent = join2(this.root, "deck");
-    await mkdir(parent, { recursive: true });
-    const dir = await mkdtemp(join2(parent, ".extract-"));
-    try {
-      await So({ file: archivePath, cwd: dir, strict: true, preserveOwner: false });
-    } catch (err) {
-      await rm2(dir, { recursive: true, force: true });
-      throw err;
-    }
-    return dir;
-  }
-  async save(extractedDir, version, platform) {
-    const target = this.entryDir(version, platform);
-    await mkdir(dirname(target), { recursive: true });
-    const staged = extractedDir.startsWith(join2(this.root, "deck", ".extract-")) ? extractedDir : await this.stageCopy(extractedDir);
-    if (await renamed(staged, target)) return target;
-    if (await holdsBinary(target, platform)) {
-      await rm2(staged, { recursive: true, force: true });
-      return target;
-    }
-    const stale = `${target}.stale-${randomBytes(6).toString("hex")}`;
-    await rename(target, stale);
-    await rm2(stale, { recursive: true, force: true });
-    await rename(staged, target);
-    return target;
-  }
-  entryDir(version, platform) {
-    return join2(this.root, "deck", normalizeVersion(version), `${platform.os}-${platform.arch}`);
-  }
-  async stageCopy(source) {
-    const parent = join2(this.root, "deck");
-    await mkdir(parent, { recursive: true });
-    const dir = await mkdtemp(join2(parent, ".extract-"));
-    try {
-      await cp(source, dir, { recursive: true });
-    } catch (err) {
-      await rm2(dir, { recursive: true, force: true });
-      throw err;
-    }
-    return dir;
-  }
-};
-async function holdsBinary(dir, platform) {
-  return (await stat3(join2(dir, deckBinaryName(platform))).catch(() => void 0))?.isFile() ?? false;
-}
-async function renamed(from, to2) {
-  try {
-    await rename(from, to2);
-    return true;
-  } catch (err) {
-    const code = err.code;
-    if (code === "ENOTEMPTY" || code === "EEXIST" || code === "EPERM") return false;
-    throw err;
-  }
-}
-
-// actions/cli/main.ts
-init_errors();
-
 // actions/engine/fs-atomic.ts
-import { randomBytes as randomBytes2 } from "node:crypto";
-import { mkdir as mkdir2, mkdtemp as mkdtemp2, open, rename as rename2, rm as rm3 } from "node:fs/promises";
-import { tmpdir as tmpdir2 } from "node:os";
-import { basename, dirname as dirname2, join as join3 } from "node:path";
 function tempPathFor(path) {
-  const temp = join3(dirname2(path), `.${basename(path)}.${randomBytes2(6).toString("hex")}.tmp`);
+  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
   removeOnStop(temp);
   return temp;
 }
 async function stageFile(path, data, mode = 420) {
-  const dir = dirname2(path);
-  await mkdir2(dir, { recursive: true });
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true });
   const temp = tempPathFor(path);
   const handle = await open(temp, "wx", mode);
   try {
@@ -39766,7 +36359,7 @@ async function stageFile(path, data, mode = 420) {
     await handle.close();
   } catch (err) {
     await handle.close().catch(() => void 0);
-    await rm3(temp, { force: true });
+    await rm(temp, { force: true });
     forgetOnStop(temp);
     throw err;
   }
@@ -39775,4842 +36368,523 @@ async function stageFile(path, data, mode = 420) {
 async function writeFileAtomic(path, data, mode = 420) {
   const temp = await stageFile(path, data, mode);
   try {
-    await rename2(temp, path);
+    await rename(temp, path);
   } catch (err) {
-    await rm3(temp, { force: true });
+    await rm(temp, { force: true });
     throw err;
   } finally {
     forgetOnStop(temp);
   }
 }
 async function privateTempDir(prefix = "deckhand-") {
-  const base = process.env.RUNNER_TEMP || tmpdir2();
-  await mkdir2(base, { recursive: true });
-  const path = await mkdtemp2(join3(base, prefix));
+  const base = process.env.RUNNER_TEMP || tmpdir();
+  await mkdir(base, { recursive: true });
+  const path = await mkdtemp(join(base, prefix));
   const forget = removeOnStop(path);
   return {
     path,
     cleanup: async () => {
-      await rm3(path, { recursive: true, force: true });
+      await rm(path, { recursive: true, force: true });
       forget();
     }
   };
 }
 
-// actions/engine/jobs/inputs.ts
-init_errors();
-var Inputs = class {
-  /** Reads every integer input at once: a value out of range fails the job before any work is done. */
-  constructor(specs, source) {
-    this.specs = specs;
-    this.source = source;
-    for (const [name, spec] of Object.entries(specs)) if (spec.type === "integer") this.bounded(name, 1);
+// actions/engine/store/local.ts
+var LocalBackend = class {
+  constructor(root) {
+    this.root = root;
+    this.description = root;
   }
-  specs;
-  source;
-  raw(name) {
-    const spec = this.specs[name];
-    if (!spec) throw new Error(`unknown input ${name}`);
-    const value = this.source(name)?.trim();
-    if (value !== void 0 && value !== "") return value;
-    if (spec.default !== void 0 && spec.default !== "" && !spec.default.startsWith("${{"))
-      return spec.default;
-    if (spec.required) throw new DeckhandError(`Input ${name} is required: ${spec.description}`);
-    return void 0;
+  root;
+  description;
+  path(key2) {
+    if (key2.split("/").some((part) => part === "" || part === "." || part === ".."))
+      throw new DeckhandError(`store key ${key2} is not a relative path`);
+    return join2(this.root, key2);
   }
-  /** Whether the command has this input. */
-  has(name) {
-    return name in this.specs;
+  async *list(prefix) {
+    const folder = prefix.includes("/") ? prefix.slice(0, prefix.lastIndexOf("/")) : "";
+    yield* this.walk(folder, prefix);
   }
-  /** Whether the user gave a value (a default does not count). */
-  given(name) {
-    if (!this.specs[name]) throw new Error(`unknown input ${name}`);
-    const value = this.source(name)?.trim();
-    return value !== void 0 && value !== "";
-  }
-  string(name) {
-    return this.raw(name);
-  }
-  boolean(name) {
-    const value = this.raw(name);
-    if (value === void 0) return false;
-    if (["true", "True", "TRUE"].includes(value)) return true;
-    if (["false", "False", "FALSE"].includes(value)) return false;
-    throw new DeckhandError(`Input ${name} must be true or false, got "${value}"`);
-  }
-  /** true or false when set, undefined when neither set nor defaulted (the caller decides). */
-  optionalBoolean(name) {
-    return this.raw(name) === void 0 ? void 0 : this.boolean(name);
-  }
-  /** A whole number, zero included (within the spec's range), or undefined when not set. */
-  count(name) {
-    return this.bounded(name, 0);
-  }
-  /** A positive integer (within the spec's range), or undefined when not set. */
-  integer(name) {
-    return this.bounded(name, 1);
-  }
-  /**
-   * A safe integer within [min, max] of the spec: digits only (no sign, exponent or fraction), so that
-   * `99999999999999999999999` is refused here rather than handed to deck as `1e+23`.
-   */
-  bounded(name, floor) {
-    const value = this.raw(name);
-    if (value === void 0) return void 0;
-    const spec = this.specs[name];
-    if (spec.max === void 0) throw new Error(`input ${name} has no maximum in the spec`);
-    const min = spec.min ?? floor;
-    const n = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
-    if (!Number.isSafeInteger(n) || n < min || n > spec.max) {
-      const shown = value.length > 40 ? `${value.slice(0, 40)}\u2026` : value;
-      throw new DeckhandError(
-        `Input ${name} must be a whole number from ${min} to ${spec.max}${spec.unit ? ` (${spec.unit})` : ""}, got "${shown}"`
-      );
+  async *walk(folder, prefix) {
+    const dir = folder === "" ? this.root : join2(this.root, folder);
+    let entries2;
+    try {
+      entries2 = await readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      if (err.code === "ENOENT") return;
+      throw fileSystemError(err, dir);
     }
-    return n;
-  }
-  /** One of a fixed set of values (the spec's default when unset). */
-  oneOf(name, allowed) {
-    const value = this.raw(name);
-    if (!allowed.includes(value))
-      throw new DeckhandError(`Input ${name} must be one of ${allowed.join(", ")}; got "${value}"`);
-    return value;
-  }
-  /** One item per line; blank lines and surrounding space dropped. */
-  list(name) {
-    const value = this.raw(name);
-    if (value === void 0) return [];
-    return value.split("\n").map((line) => line.trim()).filter((line) => line !== "");
-  }
-};
-
-// actions/engine/secrets/configured.ts
-init_errors();
-
-// actions/engine/secrets/schema-tree.ts
-var ELEMENTS = "[]";
-var VALUES = "*";
-function child(node, name) {
-  const fields = node.fields ??= /* @__PURE__ */ Object.create(null);
-  return fields[name] ??= {};
-}
-function addPath(root, path, flag) {
-  let node = root;
-  for (const part of path.split(".")) {
-    if (part === ELEMENTS) node = node.elements ??= {};
-    else if (part === VALUES) node = node.values ??= {};
-    else node = child(node, part);
-  }
-  if (node.flag !== "encrypted") node.flag = flag;
-}
-function mergeInto(into, from) {
-  if (from.flag === "encrypted" || from.flag && !into.flag) into.flag = from.flag;
-  for (const [name, member] of Object.entries(from.fields ?? {})) mergeInto(child(into, name), member);
-  if (from.elements) mergeInto(into.elements ??= {}, from.elements);
-  if (from.values) mergeInto(into.values ??= {}, from.values);
-  return into;
-}
-var PLAIN_REFERENCEABLE = /(?:^|_)(?:user|username|user_name|name|host|hostname|port|region|provider|id|dn|cert|cert_alt|certificate|public_key|url|uri|uris|endpoint|issuer|issuers_allowed|scopes|audience|realm|database|db)$/;
-function isSecretFlag(flag, field) {
-  if (flag === "encrypted") return true;
-  if (flag !== "referenceable") return false;
-  return !PLAIN_REFERENCEABLE.test(field.toLowerCase());
-}
-
-// actions/engine/secrets/kong-catalogue.json
-var kong_catalogue_default = {
-  $comment: "Generated by script/kong-secret-catalogue.mjs from Kong's sources; regenerate, do not edit.",
-  sources: {
-    kong: {
-      release: "3.10.0",
-      commit: "22246ef28c16842098369b494eef879222e30c7b",
-      read: "kong/plugins/*/{schema,daos}.lua, kong/db/schema/entities/*.lua"
-    },
-    docs: {
-      commit: "bc1cd74260f0bddb06dcf004c9c34b53bb870c1a",
-      pluginSchemaReleases: [
-        "3.4",
-        "3.7",
-        "3.8",
-        "3.9",
-        "3.10",
-        "3.11",
-        "3.12",
-        "3.13",
-        "3.14",
-        "3.15"
-      ],
-      adminApiReleases: [
-        "3.4",
-        "3.5",
-        "3.6",
-        "3.7",
-        "3.8",
-        "3.9",
-        "3.10",
-        "3.11",
-        "3.12",
-        "3.13",
-        "3.14",
-        "3.15"
-      ],
-      configurationReleases: [
-        "3.10",
-        "3.11",
-        "3.12",
-        "3.13",
-        "3.14",
-        "3.15",
-        "3.4",
-        "3.5",
-        "3.6",
-        "3.7",
-        "3.8",
-        "3.9"
-      ]
-    },
-    additions: {
-      entities: {
-        keyauth_credentials: {
-          key: "key-auth finds the consumer by this key, so Kong keeps it searchable"
-        },
-        jwt_secrets: {
-          secret: "the HMAC secret or RSA private key that signs tokens"
-        },
-        oauth2_credentials: {
-          client_secret: "kept in plain text unless hashed (hash_secret)"
-        },
-        licenses: {
-          payload: "the Enterprise license key itself"
-        }
+    entries2.sort((a, b2) => a.name < b2.name ? -1 : a.name > b2.name ? 1 : 0);
+    for (const entry2 of entries2) {
+      if (entry2.name.startsWith(".")) continue;
+      const key2 = folder === "" ? entry2.name : `${folder}/${entry2.name}`;
+      if (entry2.isDirectory()) {
+        if (prefix.startsWith(`${key2}/`) || key2.startsWith(prefix) || `${key2}/`.startsWith(prefix))
+          yield* this.walk(key2, prefix);
+      } else if (entry2.isFile() && key2.startsWith(prefix)) {
+        yield { key: key2, size: (await stat(join2(dir, entry2.name))).size };
       }
     }
-  },
-  entities: {
-    basicauth_credentials: {
-      password: "encrypted"
-    },
-    ca_certificates: {
-      cert: "referenceable"
-    },
-    certificates: {
-      cert: "referenceable",
-      cert_alt: "referenceable",
-      key: "encrypted",
-      key_alt: "encrypted"
-    },
-    hmacauth_credentials: {
-      secret: "encrypted"
-    },
-    jwt_secrets: {
-      secret: "encrypted"
-    },
-    keyauth_credentials: {
-      key: "encrypted"
-    },
-    keys: {
-      jwk: "encrypted",
-      "pem.private_key": "encrypted",
-      "pem.public_key": "referenceable"
-    },
-    licenses: {
-      payload: "encrypted"
-    },
-    oauth2_credentials: {
-      client_secret: "encrypted"
-    }
-  },
-  partials: {
-    embeddings: {
-      "config.auth.aws_access_key_id": "encrypted",
-      "config.auth.aws_secret_access_key": "encrypted",
-      "config.auth.azure_client_id": "referenceable",
-      "config.auth.azure_client_secret": "encrypted",
-      "config.auth.azure_tenant_id": "referenceable",
-      "config.auth.gcp_metadata_url": "referenceable",
-      "config.auth.gcp_oauth_token_url": "referenceable",
-      "config.auth.gcp_service_account_json": "encrypted",
-      "config.auth.header_name": "referenceable",
-      "config.auth.header_value": "encrypted",
-      "config.auth.param_name": "referenceable",
-      "config.auth.param_value": "encrypted"
-    },
-    model: {
-      "config.auth.aws_access_key_id": "encrypted",
-      "config.auth.aws_secret_access_key": "encrypted",
-      "config.auth.azure_client_id": "referenceable",
-      "config.auth.azure_client_secret": "encrypted",
-      "config.auth.azure_tenant_id": "referenceable",
-      "config.auth.gcp_metadata_url": "referenceable",
-      "config.auth.gcp_oauth_token_url": "referenceable",
-      "config.auth.gcp_service_account_json": "encrypted",
-      "config.auth.header_name": "referenceable",
-      "config.auth.header_value": "encrypted",
-      "config.auth.param_name": "referenceable",
-      "config.auth.param_value": "encrypted"
-    },
-    "redis-ce": {
-      "config.cloud_authentication.auth_provider": "referenceable",
-      "config.cloud_authentication.aws_access_key_id": "encrypted",
-      "config.cloud_authentication.aws_assume_role_arn": "encrypted",
-      "config.cloud_authentication.aws_cache_name": "referenceable",
-      "config.cloud_authentication.aws_region": "referenceable",
-      "config.cloud_authentication.aws_role_session_name": "encrypted",
-      "config.cloud_authentication.aws_secret_access_key": "encrypted",
-      "config.cloud_authentication.azure_client_id": "encrypted",
-      "config.cloud_authentication.azure_client_secret": "encrypted",
-      "config.cloud_authentication.azure_tenant_id": "encrypted",
-      "config.cloud_authentication.gcp_service_account_json": "encrypted",
-      "config.host": "referenceable",
-      "config.password": "encrypted",
-      "config.port": "referenceable",
-      "config.server_name": "referenceable",
-      "config.username": "referenceable"
-    },
-    "redis-ee": {
-      "config.cloud_authentication.auth_provider": "referenceable",
-      "config.cloud_authentication.aws_access_key_id": "encrypted",
-      "config.cloud_authentication.aws_assume_role_arn": "encrypted",
-      "config.cloud_authentication.aws_cache_name": "referenceable",
-      "config.cloud_authentication.aws_region": "referenceable",
-      "config.cloud_authentication.aws_role_session_name": "encrypted",
-      "config.cloud_authentication.aws_secret_access_key": "encrypted",
-      "config.cloud_authentication.azure_client_id": "encrypted",
-      "config.cloud_authentication.azure_client_secret": "encrypted",
-      "config.cloud_authentication.azure_tenant_id": "encrypted",
-      "config.cloud_authentication.gcp_service_account_json": "encrypted",
-      "config.host": "referenceable",
-      "config.password": "encrypted",
-      "config.port": "referenceable",
-      "config.sentinel_password": "encrypted",
-      "config.sentinel_username": "referenceable",
-      "config.server_name": "referenceable",
-      "config.username": "referenceable"
-    },
-    vectordb: {
-      "config.pgvector.password": "encrypted",
-      "config.pgvector.user": "referenceable",
-      "config.redis.cloud_authentication.auth_provider": "referenceable",
-      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
-      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
-      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
-      "config.redis.cloud_authentication.aws_region": "referenceable",
-      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
-      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
-      "config.redis.cloud_authentication.azure_client_id": "encrypted",
-      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
-      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
-      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
-      "config.redis.host": "referenceable",
-      "config.redis.password": "encrypted",
-      "config.redis.port": "referenceable",
-      "config.redis.sentinel_password": "encrypted",
-      "config.redis.sentinel_username": "referenceable",
-      "config.redis.server_name": "referenceable",
-      "config.redis.username": "referenceable"
-    }
-  },
-  plugins: {
-    ace: {
-      "config.rate_limiting.redis.cloud_authentication.auth_provider": "referenceable",
-      "config.rate_limiting.redis.cloud_authentication.aws_access_key_id": "encrypted",
-      "config.rate_limiting.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
-      "config.rate_limiting.redis.cloud_authentication.aws_cache_name": "referenceable",
-      "config.rate_limiting.redis.cloud_authentication.aws_region": "referenceable",
-      "config.rate_limiting.redis.cloud_authentication.aws_role_session_name": "encrypted",
-      "config.rate_limiting.redis.cloud_authentication.aws_secret_access_key": "encrypted",
-      "config.rate_limiting.redis.cloud_authentication.azure_client_id": "encrypted",
-      "config.rate_limiting.redis.cloud_authentication.azure_client_secret": "encrypted",
-      "config.rate_limiting.redis.cloud_authentication.azure_tenant_id": "encrypted",
-      "config.rate_limiting.redis.cloud_authentication.gcp_service_account_json": "encrypted",
-      "config.rate_limiting.redis.host": "referenceable",
-      "config.rate_limiting.redis.password": "encrypted",
-      "config.rate_limiting.redis.port": "referenceable",
-      "config.rate_limiting.redis.sentinel_password": "encrypted",
-      "config.rate_limiting.redis.sentinel_username": "referenceable",
-      "config.rate_limiting.redis.server_name": "referenceable",
-      "config.rate_limiting.redis.username": "referenceable"
-    },
-    acme: {
-      "config.account_email": "encrypted",
-      "config.account_key.key_id": "encrypted",
-      "config.account_key.key_set": "encrypted",
-      "config.eab_hmac_key": "encrypted",
-      "config.eab_kid": "encrypted",
-      "config.storage_config.consul.token": "encrypted",
-      "config.storage_config.redis.cloud_authentication.auth_provider": "referenceable",
-      "config.storage_config.redis.cloud_authentication.aws_access_key_id": "encrypted",
-      "config.storage_config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
-      "config.storage_config.redis.cloud_authentication.aws_cache_name": "referenceable",
-      "config.storage_config.redis.cloud_authentication.aws_region": "referenceable",
-      "config.storage_config.redis.cloud_authentication.aws_role_session_name": "encrypted",
-      "config.storage_config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
-      "config.storage_config.redis.cloud_authentication.azure_client_id": "encrypted",
-      "config.storage_config.redis.cloud_authentication.azure_client_secret": "encrypted",
-      "config.storage_config.redis.cloud_authentication.azure_tenant_id": "encrypted",
-      "config.storage_config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
-      "config.storage_config.redis.host": "referenceable",
-      "config.storage_config.redis.password": "encrypted",
-      "config.storage_config.redis.port": "referenceable",
-      "config.storage_config.redis.server_name": "referenceable",
-      "config.storage_config.redis.username": "referenceable",
-      "config.storage_config.vault.token": "encrypted"
-    },
-    "ai-aws-guardrails": {
-      "config.aws_access_key_id": "encrypted",
-      "config.aws_secret_access_key": "encrypted"
-    },
-    "ai-azure-content-safety": {
-      "config.azure_client_secret": "encrypted",
-      "config.content_safety_key": "encrypted",
-      "config.content_safety_url": "referenceable"
-    },
-    "ai-custom-guardrail": {
-      "config.params.*": "referenceable",
-      "config.request.auth.name": "referenceable",
-      "config.request.auth.value": "encrypted",
-      "config.request.body.*": "referenceable",
-      "config.request.headers.*": "referenceable",
-      "config.request.queries.*": "referenceable"
-    },
-    "ai-gcp-model-armor": {
-      "config.gcp_metadata_url": "referenceable",
-      "config.gcp_oauth_token_url": "referenceable",
-      "config.gcp_service_account_json": "encrypted"
-    },
-    "ai-lakera-guard": {
-      "config.api_key": "encrypted",
-      "config.lakera_service_url": "referenceable",
-      "config.project_id": "referenceable"
-    },
-    "ai-llm-as-judge": {
-      "config.llm.auth.aws_access_key_id": "encrypted",
-      "config.llm.auth.aws_secret_access_key": "encrypted",
-      "config.llm.auth.azure_client_id": "referenceable",
-      "config.llm.auth.azure_client_secret": "encrypted",
-      "config.llm.auth.azure_tenant_id": "referenceable",
-      "config.llm.auth.gcp_metadata_url": "referenceable",
-      "config.llm.auth.gcp_oauth_token_url": "referenceable",
-      "config.llm.auth.gcp_service_account_json": "encrypted",
-      "config.llm.auth.header_name": "referenceable",
-      "config.llm.auth.header_value": "encrypted",
-      "config.llm.auth.param_name": "referenceable",
-      "config.llm.auth.param_value": "encrypted"
-    },
-    "ai-mcp-oauth2": {
-      "config.client_id": "referenceable",
-      "config.client_jwk": "encrypted",
-      "config.client_secret": "encrypted",
-      "config.token_exchange.client_id": "referenceable",
-      "config.token_exchange.client_secret": "encrypted"
-    },
-    "ai-mcp-proxy": {
-      "config.server.session.client.secrets.[]": "encrypted",
-      "config.server.session.redis.cloud_authentication.auth_provider": "referenceable",
-      "config.server.session.redis.cloud_authentication.aws_access_key_id": "encrypted",
-      "config.server.session.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
-      "config.server.session.redis.cloud_authentication.aws_cache_name": "referenceable",
-      "config.server.session.redis.cloud_authentication.aws_region": "referenceable",
-      "config.server.session.redis.cloud_authentication.aws_role_session_name": "encrypted",
-      "config.server.session.redis.cloud_authentication.aws_secret_access_key": "encrypted",
-      "config.server.session.redis.cloud_authentication.azure_client_id": "encrypted",
-      "config.server.session.redis.cloud_authentication.azure_client_secret": "encrypted",
-      "config.server.session.redis.cloud_authentication.azure_tenant_id": "encrypted",
-      "config.server.session.redis.cloud_authentication.gcp_service_account_json": "encrypted",
-      "config.server.session.redis.host": "referenceable",
-      "config.server.session.redis.password": "encrypted",
-      "config.server.session.redis.port": "referenceable",
-      "config.server.session.redis.sentinel_password": "encrypted",
-      "config.server.session.redis.sentinel_username": "referenceable",
-      "config.server.session.redis.server_name": "referenceable",
-      "config.server.session.redis.username": "referenceable"
-    },
-    "ai-proxy": {
-      "config.auth.aws_access_key_id": "encrypted",
-      "config.auth.aws_secret_access_key": "encrypted",
-      "config.auth.azure_client_id": "referenceable",
-      "config.auth.azure_client_secret": "encrypted",
-      "config.auth.azure_tenant_id": "referenceable",
-      "config.auth.gcp_metadata_url": "referenceable",
-      "config.auth.gcp_oauth_token_url": "referenceable",
-      "config.auth.gcp_service_account_json": "encrypted",
-      "config.auth.header_name": "referenceable",
-      "config.auth.header_value": "encrypted",
-      "config.auth.param_name": "referenceable",
-      "config.auth.param_value": "encrypted"
-    },
-    "ai-proxy-advanced": {
-      "config.embeddings.auth.aws_access_key_id": "encrypted",
-      "config.embeddings.auth.aws_secret_access_key": "encrypted",
-      "config.embeddings.auth.azure_client_id": "referenceable",
-      "config.embeddings.auth.azure_client_secret": "encrypted",
-      "config.embeddings.auth.azure_tenant_id": "referenceable",
-      "config.embeddings.auth.gcp_metadata_url": "referenceable",
-      "config.embeddings.auth.gcp_oauth_token_url": "referenceable",
-      "config.embeddings.auth.gcp_service_account_json": "encrypted",
-      "config.embeddings.auth.header_name": "referenceable",
-      "config.embeddings.auth.header_value": "encrypted",
-      "config.embeddings.auth.param_name": "referenceable",
-      "config.embeddings.auth.param_value": "encrypted",
-      "config.targets.[].auth.aws_access_key_id": "encrypted",
-      "config.targets.[].auth.aws_secret_access_key": "encrypted",
-      "config.targets.[].auth.azure_client_id": "referenceable",
-      "config.targets.[].auth.azure_client_secret": "encrypted",
-      "config.targets.[].auth.azure_tenant_id": "referenceable",
-      "config.targets.[].auth.gcp_metadata_url": "referenceable",
-      "config.targets.[].auth.gcp_oauth_token_url": "referenceable",
-      "config.targets.[].auth.gcp_service_account_json": "encrypted",
-      "config.targets.[].auth.header_name": "referenceable",
-      "config.targets.[].auth.header_value": "encrypted",
-      "config.targets.[].auth.param_name": "referenceable",
-      "config.targets.[].auth.param_value": "encrypted",
-      "config.vectordb.pgvector.password": "encrypted",
-      "config.vectordb.pgvector.user": "referenceable",
-      "config.vectordb.redis.cloud_authentication.auth_provider": "referenceable",
-      "config.vectordb.redis.cloud_authentication.aws_access_key_id": "encrypted",
-      "config.vectordb.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
-      "config.vectordb.redis.cloud_authentication.aws_cache_name": "referenceable",
-      "config.vectordb.redis.cloud_authentication.aws_region": "referenceable",
-      "config.vectordb.redis.cloud_authentication.aws_role_session_name": "encrypted",
-      "config.vectordb.redis.cloud_authentication.aws_secret_access_key": "encrypted",
-      "config.vectordb.redis.cloud_authentication.azure_client_id": "encrypted",
-      "config.vectordb.redis.cloud_authentication.azure_client_secret": "encrypted",
-      "config.vectordb.redis.cloud_authentication.azure_tenant_id": "encrypted",
-      "config.vectordb.redis.cloud_authentication.gcp_service_account_json": "encrypted",
-      "config.vectordb.redis.host": "referenceable",
-      "config.vectordb.redis.password": "encrypted",
-      "config.vectordb.redis.port": "referenceable",
-      "config.vectordb.redis.sentinel_password": "encrypted",
-      "config.vectordb.redis.sentinel_username": "referenceable",
-      "config.vectordb.redis.server_name": "referenceable",
-      "config.vectordb.redis.username": "referenceable"
-    },
-    "ai-rag-injector": {
-      "config.embeddings.auth.aws_access_key_id": "encrypted",
-      "config.embeddings.auth.aws_secret_access_key": "encrypted",
-      "config.embeddings.auth.azure_client_id": "referenceable",
-      "config.embeddings.auth.azure_client_secret": "encrypted",
-      "config.embeddings.auth.azure_tenant_id": "referenceable",
-      "config.embeddings.auth.gcp_metadata_url": "referenceable",
-      "config.embeddings.auth.gcp_oauth_token_url": "referenceable",
-      "config.embeddings.auth.gcp_service_account_json": "encrypted",
-      "config.embeddings.auth.header_name": "referenceable",
-      "config.embeddings.auth.header_value": "encrypted",
-      "config.embeddings.auth.param_name": "referenceable",
-      "config.embeddings.auth.param_value": "encrypted",
-      "config.vectordb.pgvector.password": "encrypted",
-      "config.vectordb.pgvector.user": "referenceable",
-      "config.vectordb.redis.cloud_authentication.auth_provider": "referenceable",
-      "config.vectordb.redis.cloud_authentication.aws_access_key_id": "encrypted",
-      "config.vectordb.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
-      "config.vectordb.redis.cloud_authentication.aws_cache_name": "referenceable",
-      "config.vectordb.redis.cloud_authentication.aws_region": "referenceable",
-      "config.vectordb.redis.cloud_authentication.aws_role_session_name": "encrypted",
-      "config.vectordb.redis.cloud_authentication.aws_secret_access_key": "encrypted",
-      "config.vectordb.redis.cloud_authentication.azure_client_id": "encrypted",
-      "config.vectordb.redis.cloud_authentication.azure_client_secret": "encrypted",
-      "config.vectordb.redis.cloud_authentication.azure_tenant_id": "encrypted",
-      "config.vectordb.redis.cloud_authentication.gcp_service_account_json": "encrypted",
-      "config.vectordb.redis.host": "referenceable",
-      "config.vectordb.redis.password": "encrypted",
-      "config.vectordb.redis.port": "referenceable",
-      "config.vectordb.redis.sentinel_password": "encrypted",
-      "config.vectordb.redis.sentinel_username": "referenceable",
-      "config.vectordb.redis.server_name": "referenceable",
-      "config.vectordb.redis.username": "referenceable"
-    },
-    "ai-rate-limiting-advanced": {
-      "config.redis.cloud_authentication.auth_provider": "referenceable",
-      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
-      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
-      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
-      "config.redis.cloud_authentication.aws_region": "referenceable",
-      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
-      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
-      "config.redis.cloud_authentication.azure_client_id": "encrypted",
-      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
-      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
-      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
-      "config.redis.host": "referenceable",
-      "config.redis.password": "encrypted",
-      "config.redis.port": "referenceable",
-      "config.redis.sentinel_password": "encrypted",
-      "config.redis.sentinel_username": "referenceable",
-      "config.redis.server_name": "referenceable",
-      "config.redis.username": "referenceable"
-    },
-    "ai-request-transformer": {
-      "config.llm.auth.aws_access_key_id": "encrypted",
-      "config.llm.auth.aws_secret_access_key": "encrypted",
-      "config.llm.auth.azure_client_id": "referenceable",
-      "config.llm.auth.azure_client_secret": "encrypted",
-      "config.llm.auth.azure_tenant_id": "referenceable",
-      "config.llm.auth.gcp_metadata_url": "referenceable",
-      "config.llm.auth.gcp_oauth_token_url": "referenceable",
-      "config.llm.auth.gcp_service_account_json": "encrypted",
-      "config.llm.auth.header_name": "referenceable",
-      "config.llm.auth.header_value": "encrypted",
-      "config.llm.auth.param_name": "referenceable",
-      "config.llm.auth.param_value": "encrypted"
-    },
-    "ai-response-transformer": {
-      "config.llm.auth.aws_access_key_id": "encrypted",
-      "config.llm.auth.aws_secret_access_key": "encrypted",
-      "config.llm.auth.azure_client_id": "referenceable",
-      "config.llm.auth.azure_client_secret": "encrypted",
-      "config.llm.auth.azure_tenant_id": "referenceable",
-      "config.llm.auth.gcp_metadata_url": "referenceable",
-      "config.llm.auth.gcp_oauth_token_url": "referenceable",
-      "config.llm.auth.gcp_service_account_json": "encrypted",
-      "config.llm.auth.header_name": "referenceable",
-      "config.llm.auth.header_value": "encrypted",
-      "config.llm.auth.param_name": "referenceable",
-      "config.llm.auth.param_value": "encrypted"
-    },
-    "ai-semantic-cache": {
-      "config.embeddings.auth.aws_access_key_id": "encrypted",
-      "config.embeddings.auth.aws_secret_access_key": "encrypted",
-      "config.embeddings.auth.azure_client_id": "referenceable",
-      "config.embeddings.auth.azure_client_secret": "encrypted",
-      "config.embeddings.auth.azure_tenant_id": "referenceable",
-      "config.embeddings.auth.gcp_metadata_url": "referenceable",
-      "config.embeddings.auth.gcp_oauth_token_url": "referenceable",
-      "config.embeddings.auth.gcp_service_account_json": "encrypted",
-      "config.embeddings.auth.header_name": "referenceable",
-      "config.embeddings.auth.header_value": "encrypted",
-      "config.embeddings.auth.param_name": "referenceable",
-      "config.embeddings.auth.param_value": "encrypted",
-      "config.vectordb.pgvector.password": "encrypted",
-      "config.vectordb.pgvector.user": "referenceable",
-      "config.vectordb.redis.cloud_authentication.auth_provider": "referenceable",
-      "config.vectordb.redis.cloud_authentication.aws_access_key_id": "encrypted",
-      "config.vectordb.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
-      "config.vectordb.redis.cloud_authentication.aws_cache_name": "referenceable",
-      "config.vectordb.redis.cloud_authentication.aws_region": "referenceable",
-      "config.vectordb.redis.cloud_authentication.aws_role_session_name": "encrypted",
-      "config.vectordb.redis.cloud_authentication.aws_secret_access_key": "encrypted",
-      "config.vectordb.redis.cloud_authentication.azure_client_id": "encrypted",
-      "config.vectordb.redis.cloud_authentication.azure_client_secret": "encrypted",
-      "config.vectordb.redis.cloud_authentication.azure_tenant_id": "encrypted",
-      "config.vectordb.redis.cloud_authentication.gcp_service_account_json": "encrypted",
-      "config.vectordb.redis.host": "referenceable",
-      "config.vectordb.redis.password": "encrypted",
-      "config.vectordb.redis.port": "referenceable",
-      "config.vectordb.redis.sentinel_password": "encrypted",
-      "config.vectordb.redis.sentinel_username": "referenceable",
-      "config.vectordb.redis.server_name": "referenceable",
-      "config.vectordb.redis.username": "referenceable"
-    },
-    "ai-semantic-prompt-guard": {
-      "config.embeddings.auth.aws_access_key_id": "encrypted",
-      "config.embeddings.auth.aws_secret_access_key": "encrypted",
-      "config.embeddings.auth.azure_client_id": "referenceable",
-      "config.embeddings.auth.azure_client_secret": "encrypted",
-      "config.embeddings.auth.azure_tenant_id": "referenceable",
-      "config.embeddings.auth.gcp_metadata_url": "referenceable",
-      "config.embeddings.auth.gcp_oauth_token_url": "referenceable",
-      "config.embeddings.auth.gcp_service_account_json": "encrypted",
-      "config.embeddings.auth.header_name": "referenceable",
-      "config.embeddings.auth.header_value": "encrypted",
-      "config.embeddings.auth.param_name": "referenceable",
-      "config.embeddings.auth.param_value": "encrypted",
-      "config.vectordb.pgvector.password": "encrypted",
-      "config.vectordb.pgvector.user": "referenceable",
-      "config.vectordb.redis.cloud_authentication.auth_provider": "referenceable",
-      "config.vectordb.redis.cloud_authentication.aws_access_key_id": "encrypted",
-      "config.vectordb.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
-      "config.vectordb.redis.cloud_authentication.aws_cache_name": "referenceable",
-      "config.vectordb.redis.cloud_authentication.aws_region": "referenceable",
-      "config.vectordb.redis.cloud_authentication.aws_role_session_name": "encrypted",
-      "config.vectordb.redis.cloud_authentication.aws_secret_access_key": "encrypted",
-      "config.vectordb.redis.cloud_authentication.azure_client_id": "encrypted",
-      "config.vectordb.redis.cloud_authentication.azure_client_secret": "encrypted",
-      "config.vectordb.redis.cloud_authentication.azure_tenant_id": "encrypted",
-      "config.vectordb.redis.cloud_authentication.gcp_service_account_json": "encrypted",
-      "config.vectordb.redis.host": "referenceable",
-      "config.vectordb.redis.password": "encrypted",
-      "config.vectordb.redis.port": "referenceable",
-      "config.vectordb.redis.sentinel_password": "encrypted",
-      "config.vectordb.redis.sentinel_username": "referenceable",
-      "config.vectordb.redis.server_name": "referenceable",
-      "config.vectordb.redis.username": "referenceable"
-    },
-    "ai-semantic-response-guard": {
-      "config.embeddings.auth.aws_access_key_id": "encrypted",
-      "config.embeddings.auth.aws_secret_access_key": "encrypted",
-      "config.embeddings.auth.azure_client_id": "referenceable",
-      "config.embeddings.auth.azure_client_secret": "encrypted",
-      "config.embeddings.auth.azure_tenant_id": "referenceable",
-      "config.embeddings.auth.gcp_metadata_url": "referenceable",
-      "config.embeddings.auth.gcp_oauth_token_url": "referenceable",
-      "config.embeddings.auth.gcp_service_account_json": "encrypted",
-      "config.embeddings.auth.header_name": "referenceable",
-      "config.embeddings.auth.header_value": "encrypted",
-      "config.embeddings.auth.param_name": "referenceable",
-      "config.embeddings.auth.param_value": "encrypted",
-      "config.vectordb.pgvector.password": "encrypted",
-      "config.vectordb.pgvector.user": "referenceable",
-      "config.vectordb.redis.cloud_authentication.auth_provider": "referenceable",
-      "config.vectordb.redis.cloud_authentication.aws_access_key_id": "encrypted",
-      "config.vectordb.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
-      "config.vectordb.redis.cloud_authentication.aws_cache_name": "referenceable",
-      "config.vectordb.redis.cloud_authentication.aws_region": "referenceable",
-      "config.vectordb.redis.cloud_authentication.aws_role_session_name": "encrypted",
-      "config.vectordb.redis.cloud_authentication.aws_secret_access_key": "encrypted",
-      "config.vectordb.redis.cloud_authentication.azure_client_id": "encrypted",
-      "config.vectordb.redis.cloud_authentication.azure_client_secret": "encrypted",
-      "config.vectordb.redis.cloud_authentication.azure_tenant_id": "encrypted",
-      "config.vectordb.redis.cloud_authentication.gcp_service_account_json": "encrypted",
-      "config.vectordb.redis.host": "referenceable",
-      "config.vectordb.redis.password": "encrypted",
-      "config.vectordb.redis.port": "referenceable",
-      "config.vectordb.redis.sentinel_password": "encrypted",
-      "config.vectordb.redis.sentinel_username": "referenceable",
-      "config.vectordb.redis.server_name": "referenceable",
-      "config.vectordb.redis.username": "referenceable"
-    },
-    "aws-lambda": {
-      "config.aws_assume_role_arn": "encrypted",
-      "config.aws_key": "encrypted",
-      "config.aws_secret": "encrypted"
-    },
-    "azure-functions": {
-      "config.apikey": "encrypted",
-      "config.clientid": "encrypted"
-    },
-    "basic-auth": {
-      "config.brute_force_protection.redis.cloud_authentication.auth_provider": "referenceable",
-      "config.brute_force_protection.redis.cloud_authentication.aws_access_key_id": "encrypted",
-      "config.brute_force_protection.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
-      "config.brute_force_protection.redis.cloud_authentication.aws_cache_name": "referenceable",
-      "config.brute_force_protection.redis.cloud_authentication.aws_region": "referenceable",
-      "config.brute_force_protection.redis.cloud_authentication.aws_role_session_name": "encrypted",
-      "config.brute_force_protection.redis.cloud_authentication.aws_secret_access_key": "encrypted",
-      "config.brute_force_protection.redis.cloud_authentication.azure_client_id": "encrypted",
-      "config.brute_force_protection.redis.cloud_authentication.azure_client_secret": "encrypted",
-      "config.brute_force_protection.redis.cloud_authentication.azure_tenant_id": "encrypted",
-      "config.brute_force_protection.redis.cloud_authentication.gcp_service_account_json": "encrypted",
-      "config.brute_force_protection.redis.host": "referenceable",
-      "config.brute_force_protection.redis.password": "encrypted",
-      "config.brute_force_protection.redis.port": "referenceable",
-      "config.brute_force_protection.redis.server_name": "referenceable",
-      "config.brute_force_protection.redis.username": "referenceable"
-    },
-    confluent: {
-      "config.cluster_api_key": "encrypted",
-      "config.cluster_api_secret": "encrypted",
-      "config.confluent_cloud_api_key": "encrypted",
-      "config.confluent_cloud_api_secret": "encrypted",
-      "config.oauthbearer.client_id": "referenceable",
-      "config.oauthbearer.client_secret": "encrypted",
-      "config.oauthbearer.token_endpoint_url": "referenceable",
-      "config.schema_registry.confluent.authentication.basic.password": "encrypted",
-      "config.schema_registry.confluent.authentication.basic.username": "encrypted",
-      "config.schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
-      "config.schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
-      "config.schema_registry.confluent.authentication.oauth2.password": "encrypted",
-      "config.schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
-      "config.schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
-      "config.schema_registry.confluent.authentication.oauth2.username": "encrypted"
-    },
-    "confluent-consume": {
-      "config.cluster_api_key": "encrypted",
-      "config.cluster_api_secret": "encrypted",
-      "config.confluent_cloud_api_key": "encrypted",
-      "config.confluent_cloud_api_secret": "encrypted",
-      "config.oauthbearer.client_id": "referenceable",
-      "config.oauthbearer.client_secret": "encrypted",
-      "config.oauthbearer.token_endpoint_url": "referenceable",
-      "config.schema_registry.confluent.authentication.basic.password": "encrypted",
-      "config.schema_registry.confluent.authentication.basic.username": "encrypted",
-      "config.schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
-      "config.schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
-      "config.schema_registry.confluent.authentication.oauth2.password": "encrypted",
-      "config.schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
-      "config.schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
-      "config.schema_registry.confluent.authentication.oauth2.username": "encrypted",
-      "config.topics.[].schema_registry.confluent.authentication.basic.password": "encrypted",
-      "config.topics.[].schema_registry.confluent.authentication.basic.username": "encrypted",
-      "config.topics.[].schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
-      "config.topics.[].schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
-      "config.topics.[].schema_registry.confluent.authentication.oauth2.password": "encrypted",
-      "config.topics.[].schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
-      "config.topics.[].schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
-      "config.topics.[].schema_registry.confluent.authentication.oauth2.username": "encrypted"
-    },
-    datadog: {
-      "config.host": "referenceable"
-    },
-    datakit: {
-      "config.resources.cache.redis.cloud_authentication.auth_provider": "referenceable",
-      "config.resources.cache.redis.cloud_authentication.aws_access_key_id": "encrypted",
-      "config.resources.cache.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
-      "config.resources.cache.redis.cloud_authentication.aws_cache_name": "referenceable",
-      "config.resources.cache.redis.cloud_authentication.aws_region": "referenceable",
-      "config.resources.cache.redis.cloud_authentication.aws_role_session_name": "encrypted",
-      "config.resources.cache.redis.cloud_authentication.aws_secret_access_key": "encrypted",
-      "config.resources.cache.redis.cloud_authentication.azure_client_id": "encrypted",
-      "config.resources.cache.redis.cloud_authentication.azure_client_secret": "encrypted",
-      "config.resources.cache.redis.cloud_authentication.azure_tenant_id": "encrypted",
-      "config.resources.cache.redis.cloud_authentication.gcp_service_account_json": "encrypted",
-      "config.resources.cache.redis.host": "referenceable",
-      "config.resources.cache.redis.password": "encrypted",
-      "config.resources.cache.redis.port": "referenceable",
-      "config.resources.cache.redis.sentinel_password": "encrypted",
-      "config.resources.cache.redis.sentinel_username": "referenceable",
-      "config.resources.cache.redis.server_name": "referenceable",
-      "config.resources.cache.redis.username": "referenceable",
-      "config.resources.vault.*": "referenceable"
-    },
-    "forward-proxy": {
-      "config.auth_password": "encrypted",
-      "config.auth_username": "referenceable"
-    },
-    "graphql-proxy-cache-advanced": {
-      "config.redis.cloud_authentication.auth_provider": "referenceable",
-      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
-      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
-      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
-      "config.redis.cloud_authentication.aws_region": "referenceable",
-      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
-      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
-      "config.redis.cloud_authentication.azure_client_id": "encrypted",
-      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
-      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
-      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
-      "config.redis.host": "referenceable",
-      "config.redis.password": "encrypted",
-      "config.redis.port": "referenceable",
-      "config.redis.sentinel_password": "encrypted",
-      "config.redis.sentinel_username": "referenceable",
-      "config.redis.server_name": "referenceable",
-      "config.redis.username": "referenceable"
-    },
-    "graphql-rate-limiting-advanced": {
-      "config.redis.cloud_authentication.auth_provider": "referenceable",
-      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
-      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
-      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
-      "config.redis.cloud_authentication.aws_region": "referenceable",
-      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
-      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
-      "config.redis.cloud_authentication.azure_client_id": "encrypted",
-      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
-      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
-      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
-      "config.redis.host": "referenceable",
-      "config.redis.password": "encrypted",
-      "config.redis.port": "referenceable",
-      "config.redis.sentinel_password": "encrypted",
-      "config.redis.sentinel_username": "referenceable",
-      "config.redis.server_name": "referenceable",
-      "config.redis.username": "referenceable"
-    },
-    "http-log": {
-      "config.headers.*": "referenceable",
-      "config.http_endpoint": "encrypted"
-    },
-    "jwt-signer": {
-      "config.access_token_jwks_uri_client_password": "encrypted",
-      "config.access_token_jwks_uri_client_username": "referenceable",
-      "config.access_token_keyset_client_password": "encrypted",
-      "config.access_token_keyset_client_username": "referenceable",
-      "config.channel_token_jwks_uri_client_password": "encrypted",
-      "config.channel_token_jwks_uri_client_username": "referenceable",
-      "config.channel_token_keyset_client_password": "encrypted",
-      "config.channel_token_keyset_client_username": "referenceable"
-    },
-    "kafka-consume": {
-      "config.authentication.oauthbearer.client_id": "referenceable",
-      "config.authentication.oauthbearer.client_secret": "encrypted",
-      "config.authentication.oauthbearer.token_endpoint_url": "referenceable",
-      "config.authentication.password": "encrypted",
-      "config.authentication.user": "encrypted",
-      "config.schema_registry.confluent.authentication.basic.password": "encrypted",
-      "config.schema_registry.confluent.authentication.basic.username": "encrypted",
-      "config.schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
-      "config.schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
-      "config.schema_registry.confluent.authentication.oauth2.password": "encrypted",
-      "config.schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
-      "config.schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
-      "config.schema_registry.confluent.authentication.oauth2.username": "encrypted",
-      "config.topics.[].schema_registry.confluent.authentication.basic.password": "encrypted",
-      "config.topics.[].schema_registry.confluent.authentication.basic.username": "encrypted",
-      "config.topics.[].schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
-      "config.topics.[].schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
-      "config.topics.[].schema_registry.confluent.authentication.oauth2.password": "encrypted",
-      "config.topics.[].schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
-      "config.topics.[].schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
-      "config.topics.[].schema_registry.confluent.authentication.oauth2.username": "encrypted"
-    },
-    "kafka-log": {
-      "config.authentication.oauthbearer.client_id": "referenceable",
-      "config.authentication.oauthbearer.client_secret": "encrypted",
-      "config.authentication.oauthbearer.token_endpoint_url": "referenceable",
-      "config.authentication.password": "encrypted",
-      "config.authentication.user": "encrypted",
-      "config.schema_registry.confluent.authentication.basic.password": "encrypted",
-      "config.schema_registry.confluent.authentication.basic.username": "encrypted",
-      "config.schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
-      "config.schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
-      "config.schema_registry.confluent.authentication.oauth2.password": "encrypted",
-      "config.schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
-      "config.schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
-      "config.schema_registry.confluent.authentication.oauth2.username": "encrypted"
-    },
-    "kafka-upstream": {
-      "config.authentication.oauthbearer.client_id": "referenceable",
-      "config.authentication.oauthbearer.client_secret": "encrypted",
-      "config.authentication.oauthbearer.token_endpoint_url": "referenceable",
-      "config.authentication.password": "encrypted",
-      "config.authentication.user": "encrypted",
-      "config.schema_registry.confluent.authentication.basic.password": "encrypted",
-      "config.schema_registry.confluent.authentication.basic.username": "encrypted",
-      "config.schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
-      "config.schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
-      "config.schema_registry.confluent.authentication.oauth2.password": "encrypted",
-      "config.schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
-      "config.schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
-      "config.schema_registry.confluent.authentication.oauth2.username": "encrypted"
-    },
-    "konnect-application-auth": {
-      "config.v2_strategies.openid_connect.[].config.client_id": "encrypted",
-      "config.v2_strategies.openid_connect.[].config.client_id.[]": "referenceable",
-      "config.v2_strategies.openid_connect.[].config.client_jwk.[].d": "encrypted",
-      "config.v2_strategies.openid_connect.[].config.client_jwk.[].dp": "encrypted",
-      "config.v2_strategies.openid_connect.[].config.client_jwk.[].dq": "encrypted",
-      "config.v2_strategies.openid_connect.[].config.client_jwk.[].k": "encrypted",
-      "config.v2_strategies.openid_connect.[].config.client_jwk.[].oth": "encrypted",
-      "config.v2_strategies.openid_connect.[].config.client_jwk.[].p": "encrypted",
-      "config.v2_strategies.openid_connect.[].config.client_jwk.[].q": "encrypted",
-      "config.v2_strategies.openid_connect.[].config.client_jwk.[].qi": "encrypted",
-      "config.v2_strategies.openid_connect.[].config.client_jwk.[].r": "encrypted",
-      "config.v2_strategies.openid_connect.[].config.client_jwk.[].t": "encrypted",
-      "config.v2_strategies.openid_connect.[].config.client_secret": "encrypted",
-      "config.v2_strategies.openid_connect.[].config.client_secret.[]": "referenceable",
-      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.auth_provider": "referenceable",
-      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.aws_access_key_id": "encrypted",
-      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.aws_assume_role_arn": "encrypted",
-      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.aws_cache_name": "referenceable",
-      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.aws_region": "referenceable",
-      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.aws_role_session_name": "encrypted",
-      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.aws_secret_access_key": "encrypted",
-      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.azure_client_id": "encrypted",
-      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.azure_client_secret": "encrypted",
-      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.azure_tenant_id": "encrypted",
-      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.gcp_service_account_json": "encrypted",
-      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.host": "referenceable",
-      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.password": "encrypted",
-      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.port": "referenceable",
-      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.sentinel_password": "encrypted",
-      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.sentinel_username": "referenceable",
-      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.server_name": "referenceable",
-      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.username": "referenceable",
-      "config.v2_strategies.openid_connect.[].config.extra_jwks_uris.[]": "referenceable",
-      "config.v2_strategies.openid_connect.[].config.http_proxy_authorization": "referenceable",
-      "config.v2_strategies.openid_connect.[].config.https_proxy_authorization": "referenceable",
-      "config.v2_strategies.openid_connect.[].config.introspection_endpoint": "referenceable",
-      "config.v2_strategies.openid_connect.[].config.introspection_headers_values": "encrypted",
-      "config.v2_strategies.openid_connect.[].config.introspection_headers_values.[]": "referenceable",
-      "config.v2_strategies.openid_connect.[].config.issuer": "referenceable",
-      "config.v2_strategies.openid_connect.[].config.issuers_allowed.[]": "referenceable",
-      "config.v2_strategies.openid_connect.[].config.login_redirect_uri.[]": "referenceable",
-      "config.v2_strategies.openid_connect.[].config.logout_redirect_uri.[]": "referenceable",
-      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.auth_provider": "referenceable",
-      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.aws_access_key_id": "encrypted",
-      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
-      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.aws_cache_name": "referenceable",
-      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.aws_region": "referenceable",
-      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.aws_role_session_name": "encrypted",
-      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
-      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.azure_client_id": "encrypted",
-      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.azure_client_secret": "encrypted",
-      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.azure_tenant_id": "encrypted",
-      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
-      "config.v2_strategies.openid_connect.[].config.redis.host": "referenceable",
-      "config.v2_strategies.openid_connect.[].config.redis.password": "encrypted",
-      "config.v2_strategies.openid_connect.[].config.redis.port": "referenceable",
-      "config.v2_strategies.openid_connect.[].config.redis.sentinel_password": "encrypted",
-      "config.v2_strategies.openid_connect.[].config.redis.sentinel_username": "referenceable",
-      "config.v2_strategies.openid_connect.[].config.redis.server_name": "referenceable",
-      "config.v2_strategies.openid_connect.[].config.redis.username": "referenceable",
-      "config.v2_strategies.openid_connect.[].config.scopes.[]": "referenceable",
-      "config.v2_strategies.openid_connect.[].config.session_secret": "encrypted"
-    },
-    "ldap-auth-advanced": {
-      "config.bind_dn": "referenceable",
-      "config.ldap_password": "encrypted"
-    },
-    loggly: {
-      "config.key": "encrypted"
-    },
-    "metering-and-billing": {
-      "config.api_token": "encrypted",
-      "config.ingest_endpoint": "referenceable"
-    },
-    oauth2: {
-      "config.provision_key": "encrypted"
-    },
-    "oauth2-introspection": {
-      "config.authorization_value": "encrypted"
-    },
-    "openid-connect": {
-      "config.client_id": "encrypted",
-      "config.client_id.[]": "referenceable",
-      "config.client_jwk.[].d": "encrypted",
-      "config.client_jwk.[].dp": "encrypted",
-      "config.client_jwk.[].dq": "encrypted",
-      "config.client_jwk.[].k": "encrypted",
-      "config.client_jwk.[].oth": "encrypted",
-      "config.client_jwk.[].p": "encrypted",
-      "config.client_jwk.[].q": "encrypted",
-      "config.client_jwk.[].qi": "encrypted",
-      "config.client_jwk.[].r": "encrypted",
-      "config.client_jwk.[].t": "encrypted",
-      "config.client_secret": "encrypted",
-      "config.client_secret.[]": "referenceable",
-      "config.cluster_cache_redis.cloud_authentication.auth_provider": "referenceable",
-      "config.cluster_cache_redis.cloud_authentication.aws_access_key_id": "encrypted",
-      "config.cluster_cache_redis.cloud_authentication.aws_assume_role_arn": "encrypted",
-      "config.cluster_cache_redis.cloud_authentication.aws_cache_name": "referenceable",
-      "config.cluster_cache_redis.cloud_authentication.aws_region": "referenceable",
-      "config.cluster_cache_redis.cloud_authentication.aws_role_session_name": "encrypted",
-      "config.cluster_cache_redis.cloud_authentication.aws_secret_access_key": "encrypted",
-      "config.cluster_cache_redis.cloud_authentication.azure_client_id": "encrypted",
-      "config.cluster_cache_redis.cloud_authentication.azure_client_secret": "encrypted",
-      "config.cluster_cache_redis.cloud_authentication.azure_tenant_id": "encrypted",
-      "config.cluster_cache_redis.cloud_authentication.gcp_service_account_json": "encrypted",
-      "config.cluster_cache_redis.host": "referenceable",
-      "config.cluster_cache_redis.password": "encrypted",
-      "config.cluster_cache_redis.port": "referenceable",
-      "config.cluster_cache_redis.sentinel_password": "encrypted",
-      "config.cluster_cache_redis.sentinel_username": "referenceable",
-      "config.cluster_cache_redis.server_name": "referenceable",
-      "config.cluster_cache_redis.username": "referenceable",
-      "config.extra_jwks_uris.[]": "referenceable",
-      "config.http_proxy_authorization": "referenceable",
-      "config.https_proxy_authorization": "referenceable",
-      "config.introspection_endpoint": "referenceable",
-      "config.introspection_headers_values": "encrypted",
-      "config.introspection_headers_values.[]": "referenceable",
-      "config.issuer": "referenceable",
-      "config.issuers_allowed.[]": "referenceable",
-      "config.login_redirect_uri.[]": "referenceable",
-      "config.logout_redirect_uri.[]": "referenceable",
-      "config.redis.cloud_authentication.auth_provider": "referenceable",
-      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
-      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
-      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
-      "config.redis.cloud_authentication.aws_region": "referenceable",
-      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
-      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
-      "config.redis.cloud_authentication.azure_client_id": "encrypted",
-      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
-      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
-      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
-      "config.redis.host": "referenceable",
-      "config.redis.password": "encrypted",
-      "config.redis.port": "referenceable",
-      "config.redis.sentinel_password": "encrypted",
-      "config.redis.sentinel_username": "referenceable",
-      "config.redis.server_name": "referenceable",
-      "config.redis.username": "referenceable",
-      "config.scopes.[]": "referenceable",
-      "config.session_secret": "encrypted"
-    },
-    opentelemetry: {
-      "config.access_logs.endpoint": "referenceable",
-      "config.access_logs_endpoint": "referenceable",
-      "config.headers.*": "referenceable",
-      "config.logs_endpoint": "referenceable",
-      "config.metrics.endpoint": "referenceable",
-      "config.shorthand_fields.endpoint": "referenceable",
-      "config.traces_endpoint": "referenceable"
-    },
-    "proxy-cache-advanced": {
-      "config.redis.cloud_authentication.auth_provider": "referenceable",
-      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
-      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
-      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
-      "config.redis.cloud_authentication.aws_region": "referenceable",
-      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
-      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
-      "config.redis.cloud_authentication.azure_client_id": "encrypted",
-      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
-      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
-      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
-      "config.redis.host": "referenceable",
-      "config.redis.password": "encrypted",
-      "config.redis.port": "referenceable",
-      "config.redis.sentinel_password": "encrypted",
-      "config.redis.sentinel_username": "referenceable",
-      "config.redis.server_name": "referenceable",
-      "config.redis.username": "referenceable"
-    },
-    "rate-limiting": {
-      "config.redis.cloud_authentication.auth_provider": "referenceable",
-      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
-      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
-      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
-      "config.redis.cloud_authentication.aws_region": "referenceable",
-      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
-      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
-      "config.redis.cloud_authentication.azure_client_id": "encrypted",
-      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
-      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
-      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
-      "config.redis.host": "referenceable",
-      "config.redis.password": "encrypted",
-      "config.redis.port": "referenceable",
-      "config.redis.server_name": "referenceable",
-      "config.redis.username": "referenceable"
-    },
-    "rate-limiting-advanced": {
-      "config.redis.cloud_authentication.auth_provider": "referenceable",
-      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
-      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
-      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
-      "config.redis.cloud_authentication.aws_region": "referenceable",
-      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
-      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
-      "config.redis.cloud_authentication.azure_client_id": "encrypted",
-      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
-      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
-      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
-      "config.redis.host": "referenceable",
-      "config.redis.password": "encrypted",
-      "config.redis.port": "referenceable",
-      "config.redis.sentinel_password": "encrypted",
-      "config.redis.sentinel_username": "referenceable",
-      "config.redis.server_name": "referenceable",
-      "config.redis.username": "referenceable"
-    },
-    "request-callout": {
-      "config.cache.redis.cloud_authentication.auth_provider": "referenceable",
-      "config.cache.redis.cloud_authentication.aws_access_key_id": "encrypted",
-      "config.cache.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
-      "config.cache.redis.cloud_authentication.aws_cache_name": "referenceable",
-      "config.cache.redis.cloud_authentication.aws_region": "referenceable",
-      "config.cache.redis.cloud_authentication.aws_role_session_name": "encrypted",
-      "config.cache.redis.cloud_authentication.aws_secret_access_key": "encrypted",
-      "config.cache.redis.cloud_authentication.azure_client_id": "encrypted",
-      "config.cache.redis.cloud_authentication.azure_client_secret": "encrypted",
-      "config.cache.redis.cloud_authentication.azure_tenant_id": "encrypted",
-      "config.cache.redis.cloud_authentication.gcp_service_account_json": "encrypted",
-      "config.cache.redis.host": "referenceable",
-      "config.cache.redis.password": "encrypted",
-      "config.cache.redis.port": "referenceable",
-      "config.cache.redis.sentinel_password": "encrypted",
-      "config.cache.redis.sentinel_username": "referenceable",
-      "config.cache.redis.server_name": "referenceable",
-      "config.cache.redis.username": "referenceable",
-      "config.callouts.[].request.body.custom.*": "referenceable",
-      "config.callouts.[].request.headers.custom.*": "referenceable",
-      "config.callouts.[].request.http_opts.proxy.auth_password": "encrypted",
-      "config.callouts.[].request.http_opts.proxy.auth_username": "referenceable",
-      "config.callouts.[].request.query.custom.*": "referenceable",
-      "config.callouts.[].request.url": "referenceable",
-      "config.upstream.body.custom.*": "referenceable",
-      "config.upstream.headers.custom.*": "referenceable",
-      "config.upstream.query.custom.*": "referenceable"
-    },
-    "request-transformer-advanced": {
-      "config.add.body.[]": "referenceable",
-      "config.add.headers.[]": "referenceable",
-      "config.add.querystring.[]": "referenceable",
-      "config.append.body.[]": "referenceable",
-      "config.append.headers.[]": "referenceable",
-      "config.append.querystring.[]": "referenceable",
-      "config.rename.body.[]": "referenceable",
-      "config.rename.headers.[]": "referenceable",
-      "config.rename.querystring.[]": "referenceable",
-      "config.replace.body.[]": "referenceable",
-      "config.replace.headers.[]": "referenceable",
-      "config.replace.querystring.[]": "referenceable"
-    },
-    "response-ratelimiting": {
-      "config.redis.cloud_authentication.auth_provider": "referenceable",
-      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
-      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
-      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
-      "config.redis.cloud_authentication.aws_region": "referenceable",
-      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
-      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
-      "config.redis.cloud_authentication.azure_client_id": "encrypted",
-      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
-      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
-      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
-      "config.redis.host": "referenceable",
-      "config.redis.password": "encrypted",
-      "config.redis.port": "referenceable",
-      "config.redis.server_name": "referenceable",
-      "config.redis.username": "referenceable"
-    },
-    saml: {
-      "config.idp_certificate": "encrypted",
-      "config.redis.cloud_authentication.auth_provider": "referenceable",
-      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
-      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
-      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
-      "config.redis.cloud_authentication.aws_region": "referenceable",
-      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
-      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
-      "config.redis.cloud_authentication.azure_client_id": "encrypted",
-      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
-      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
-      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
-      "config.redis.host": "referenceable",
-      "config.redis.password": "encrypted",
-      "config.redis.port": "referenceable",
-      "config.redis.sentinel_password": "encrypted",
-      "config.redis.sentinel_username": "referenceable",
-      "config.redis.server_name": "referenceable",
-      "config.redis.username": "referenceable",
-      "config.request_signing_certificate": "encrypted",
-      "config.request_signing_key": "encrypted",
-      "config.response_encryption_key": "encrypted",
-      "config.session_secret": "encrypted"
-    },
-    "service-protection": {
-      "config.redis.cloud_authentication.auth_provider": "referenceable",
-      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
-      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
-      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
-      "config.redis.cloud_authentication.aws_region": "referenceable",
-      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
-      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
-      "config.redis.cloud_authentication.azure_client_id": "encrypted",
-      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
-      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
-      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
-      "config.redis.host": "referenceable",
-      "config.redis.password": "encrypted",
-      "config.redis.port": "referenceable",
-      "config.redis.sentinel_password": "encrypted",
-      "config.redis.sentinel_username": "referenceable",
-      "config.redis.server_name": "referenceable",
-      "config.redis.username": "referenceable"
-    },
-    session: {
-      "config.secret": "encrypted"
-    },
-    "skyflow-ai-data-control": {
-      "config.skyflow.credentials.bearer_token.api_key": "encrypted",
-      "config.skyflow.credentials.jwt_credential.service_account_json": "encrypted"
-    },
-    "solace-consume": {
-      "config.flow.properties.*": "referenceable",
-      "config.session.authentication.access_token": "encrypted",
-      "config.session.authentication.client_credentials.client_id": "encrypted",
-      "config.session.authentication.client_credentials.client_secret": "encrypted",
-      "config.session.authentication.id_token": "encrypted",
-      "config.session.authentication.password": "encrypted",
-      "config.session.authentication.username": "encrypted",
-      "config.session.host": "referenceable",
-      "config.session.properties.*": "referenceable"
-    },
-    "solace-log": {
-      "config.session.authentication.access_token": "encrypted",
-      "config.session.authentication.client_credentials.client_id": "encrypted",
-      "config.session.authentication.client_credentials.client_secret": "encrypted",
-      "config.session.authentication.id_token": "encrypted",
-      "config.session.authentication.password": "encrypted",
-      "config.session.authentication.username": "encrypted",
-      "config.session.host": "referenceable",
-      "config.session.properties.*": "referenceable"
-    },
-    "solace-upstream": {
-      "config.session.authentication.access_token": "encrypted",
-      "config.session.authentication.client_credentials.client_id": "encrypted",
-      "config.session.authentication.client_credentials.client_secret": "encrypted",
-      "config.session.authentication.id_token": "encrypted",
-      "config.session.authentication.password": "encrypted",
-      "config.session.authentication.username": "encrypted",
-      "config.session.host": "referenceable",
-      "config.session.properties.*": "referenceable"
-    },
-    "standard-webhooks": {
-      "config.secret_v1": "encrypted"
-    },
-    "upstream-oauth": {
-      "config.cache.redis.cloud_authentication.auth_provider": "referenceable",
-      "config.cache.redis.cloud_authentication.aws_access_key_id": "encrypted",
-      "config.cache.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
-      "config.cache.redis.cloud_authentication.aws_cache_name": "referenceable",
-      "config.cache.redis.cloud_authentication.aws_region": "referenceable",
-      "config.cache.redis.cloud_authentication.aws_role_session_name": "encrypted",
-      "config.cache.redis.cloud_authentication.aws_secret_access_key": "encrypted",
-      "config.cache.redis.cloud_authentication.azure_client_id": "encrypted",
-      "config.cache.redis.cloud_authentication.azure_client_secret": "encrypted",
-      "config.cache.redis.cloud_authentication.azure_tenant_id": "encrypted",
-      "config.cache.redis.cloud_authentication.gcp_service_account_json": "encrypted",
-      "config.cache.redis.host": "referenceable",
-      "config.cache.redis.password": "encrypted",
-      "config.cache.redis.port": "referenceable",
-      "config.cache.redis.sentinel_password": "encrypted",
-      "config.cache.redis.sentinel_username": "referenceable",
-      "config.cache.redis.server_name": "referenceable",
-      "config.cache.redis.username": "referenceable",
-      "config.oauth.client_id": "encrypted",
-      "config.oauth.client_secret": "encrypted",
-      "config.oauth.password": "encrypted",
-      "config.oauth.token_headers.*": "referenceable",
-      "config.oauth.token_post_args.*": "referenceable",
-      "config.oauth.username": "encrypted"
-    }
-  },
-  vaults: {
-    hcv: {
-      "config.approle_secret_id": "encrypted",
-      "config.aws_access_key_id": "encrypted",
-      "config.aws_secret_access_key": "encrypted",
-      "config.cert_auth_cert_key": "encrypted",
-      "config.oauth2_client_secret": "encrypted",
-      "config.token": "encrypted"
+  }
+  async ensureFolder(path) {
+    await mkdir2(dirname2(path), { recursive: true, mode: 448 });
+  }
+  async putFile(key2, file, sha2563, size) {
+    const target = this.path(key2);
+    try {
+      await this.ensureFolder(target);
+      const temp = tempPathFor(target);
+      try {
+        await copyFile(file, temp);
+        await chmod(temp, 384);
+        const copied = await digestFile(temp);
+        if (copied.sha256 !== sha2563 || copied.size !== size)
+          throw new DeckhandError(
+            `${file} changed while it was copied to ${this.description}: nothing stored`
+          );
+        const handle = await open2(temp, "r+");
+        await handle.sync().finally(() => handle.close());
+        await rename2(temp, target);
+      } finally {
+        await rm2(temp, { force: true });
+        forgetOnStop(temp);
+      }
+    } catch (err) {
+      await this.pruneEmpty(dirname2(target));
+      throw fileSystemError(err, this.root);
     }
   }
-};
-
-// actions/engine/secrets/rules.ts
-var REDACTION_RULES = [
-  "schema",
-  "catalogue",
-  "configured",
-  "name",
-  "detector"
-];
-var TABLES = kong_catalogue_default;
-var compiled = /* @__PURE__ */ new Map();
-var configured = /* @__PURE__ */ new Map();
-var generation = 0;
-function addCatalogueEntry(kind, name, path) {
-  const key2 = `${kind}/${name}`;
-  configured.set(key2, [...configured.get(key2) ?? [], path]);
-  compiled.delete(key2);
-  generation++;
-}
-function catalogueNode(kind, name) {
-  const key2 = `${kind}/${name}`;
-  let node = compiled.get(key2);
-  if (node === void 0) {
-    const paths2 = Object.hasOwn(TABLES[kind] ?? {}, name) ? TABLES[kind][name] : void 0;
-    const extra = configured.get(key2);
-    node = null;
-    if (paths2) {
-      const root = {};
-      for (const [path, flag] of Object.entries(paths2)) addPath(root, path, flag);
-      node = tag(root, "catalogue");
+  async putProduced(key2, produce) {
+    const target = this.path(key2);
+    try {
+      await this.ensureFolder(target);
+      const temp = tempPathFor(target);
+      try {
+        await produce(temp);
+        await chmod(temp, 384);
+        const digest = await digestFile(temp);
+        const handle = await open2(temp, "r+");
+        await handle.sync().finally(() => handle.close());
+        await rename2(temp, target);
+        return digest;
+      } finally {
+        await rm2(temp, { force: true });
+        forgetOnStop(temp);
+      }
+    } catch (err) {
+      await this.pruneEmpty(dirname2(target));
+      throw fileSystemError(err, this.root);
     }
-    if (extra) {
-      const root = {};
-      for (const path of extra) addPath(root, path, "encrypted");
-      node = mergeSourced(tag(root, "configured"), node ?? void 0);
-    }
-    compiled.set(key2, node);
   }
-  return node ?? void 0;
-}
-function tag(node, source) {
-  const out = {};
-  if (node.flag) {
-    out.flag = node.flag;
-    out.source = source;
-  }
-  for (const [name, member] of Object.entries(node.fields ?? {}))
-    Object.assign(child(out, name), tag(member, source));
-  if (node.elements) out.elements = tag(node.elements, source);
-  if (node.values) out.values = tag(node.values, source);
-  return out;
-}
-var SecretRules = class {
-  live = /* @__PURE__ */ new Map();
-  /** Per kind, per name: asked once per entity, so without building a key string each time. */
-  merged = /* @__PURE__ */ new Map();
-  generation = generation;
-  /** Adds a schema read from the gateway. */
-  addLive(kind, name, node) {
-    this.live.set(`${kind}/${name}`, node);
-    this.merged.get(kind)?.delete(name);
-    return this;
-  }
-  /** How many live schemas these rules hold. */
-  get liveCount() {
-    return this.live.size;
-  }
-  node(kind, name) {
-    if (this.generation !== generation) {
-      this.merged.clear();
-      this.generation = generation;
-    }
-    let byName = this.merged.get(kind);
-    if (!byName) this.merged.set(kind, byName = /* @__PURE__ */ new Map());
-    let node = byName.get(name);
-    if (node === void 0) {
-      const live = this.live.get(`${kind}/${name}`);
-      const bundled = catalogueNode(kind, name);
-      node = live ? mergeSourced(tag(live, "schema"), bundled) : bundled ?? null;
-      byName.set(name, node);
-    }
-    return node ?? void 0;
-  }
-};
-var BUNDLED_RULES = new SecretRules();
-function mergeSourced(into, from) {
-  if (!from) return into;
-  if (from.flag && (!into.flag || from.flag === "encrypted" && into.flag !== "encrypted")) {
-    into.flag = from.flag;
-    into.source = from.source;
-  }
-  for (const [name, member] of Object.entries(from.fields ?? {})) mergeSourced(child(into, name), member);
-  if (from.elements) mergeSourced(into.elements ??= {}, from.elements);
-  if (from.values) mergeSourced(into.values ??= {}, from.values);
-  return into;
-}
-
-// actions/engine/secrets/configured.ts
-var KINDS = ["plugins", "entities", "partials", "vaults"];
-var LINE = /^([a-z]+)\/([A-Za-z0-9_.-]+)\s+([A-Za-z0-9_.*[\]-]+)$/;
-var PART = /^(?:[A-Za-z0-9_-]+|\[\]|\*)$/;
-function configureSecretFields(lines) {
-  let added = 0;
-  for (const raw of lines) {
-    const line = raw.trim();
-    if (line === "" || line.startsWith("#")) continue;
-    const m2 = LINE.exec(line);
-    const kind = m2?.[1];
-    const path = m2?.[3];
-    if (!m2 || !KINDS.includes(kind) || !path.split(".").every((p2) => PART.test(p2)) || /^(\[\]|\*)/.test(path)) {
-      throw new DeckhandError(
-        `secret-fields: "${line.slice(0, 120)}" is not KIND/NAME PATH, where KIND is ${KINDS.join(", ")} and PATH a dotted field path with ${ELEMENTS} for a list's elements and ${VALUES} for a map's values, e.g. "plugins/acme-signer config.signing_material" or "plugins/acme-signer config.tenant_keys.*".`
-      );
-    }
-    addCatalogueEntry(kind, m2[2], path);
-    added++;
-  }
-  return added;
-}
-
-// actions/engine/secrets/report.ts
-var MAX_LISTED = 200;
-var RULE_TEXT = {
-  schema: "the gateway's schema",
-  catalogue: "Kong's schemas (bundled)",
-  configured: "secret-fields input",
-  name: "credential name",
-  detector: "value detector"
-};
-function countByRule(redactions) {
-  const counts2 = Object.fromEntries(REDACTION_RULES.map((r) => [r, 0]));
-  for (const r of redactions) counts2[r.rule]++;
-  return counts2;
-}
-function addRedactionReport(report2, redactions, schemaProblems) {
-  addSchemaProblems(report2, schemaProblems);
-  if (redactions.length === 0) return;
-  const counts2 = countByRule(redactions);
-  report2.tables.push({
-    caption: "Secrets redacted, by rule",
-    header: ["rule", "values"],
-    rows: REDACTION_RULES.filter((r) => counts2[r] > 0).map((r) => [RULE_TEXT[r], String(counts2[r])])
-  });
-  const listed = redactions.slice(0, MAX_LISTED);
-  report2.tables.push({
-    caption: `Redacted values (${redactions.length})` + (redactions.length > listed.length ? `, the first ${listed.length}` : ""),
-    header: ["where", "variable", "rule"],
-    rows: listed.map((r) => [r.location, r.name, RULE_TEXT[r.rule]]),
-    collapsed: true
-  });
-}
-function addSchemaProblems(report2, problems) {
-  if (problems.length === 0) return;
-  report2.lines.push(
-    `Schemas not read from the gateway (${problems.length}); Kong's bundled schemas, credential names and value detectors decided there: ${problems.slice(0, 5).join("; ")}` + (problems.length > 5 ? `; and ${problems.length - 5} more` : "")
-  );
-}
-
-// actions/engine/state/pipeline.ts
-init_errors();
-
-// actions/engine/state/entities.ts
-var plugin = {
-  label: "plugin",
-  identity: ["instance_name", "name", "service", "route", "consumer", "consumer_group"],
-  compositeIdentity: true
-};
-var filterChain = { label: "filter_chain", identity: ["name"] };
-var route = {
-  label: "route",
-  identity: ["name"],
-  nested: { plugins: plugin, filter_chains: filterChain }
-};
-var credentials = {
-  keyauth_credentials: { label: "keyauth", identity: ["key"], secretIdentity: true },
-  basicauth_credentials: { label: "basicauth", identity: ["username"] },
-  hmacauth_credentials: { label: "hmacauth", identity: ["username"] },
-  jwt_secrets: { label: "jwt", identity: ["key"] },
-  oauth2_credentials: { label: "oauth2", identity: ["client_id"] },
-  acls: { label: "acl", identity: ["group"] },
-  mtls_auth_credentials: { label: "mtls", identity: ["subject_name"] }
-};
-var COLLECTIONS = {
-  services: {
-    label: "service",
-    identity: ["name"],
-    nested: { routes: route, plugins: plugin, filter_chains: filterChain }
-  },
-  routes: route,
-  consumers: {
-    label: "consumer",
-    identity: ["username", "custom_id"],
-    nested: { ...credentials, plugins: plugin, groups: { label: "group", identity: ["name"] } }
-  },
-  consumer_groups: {
-    label: "consumer_group",
-    identity: ["name"],
-    nested: { plugins: plugin, consumers: { label: "member", identity: ["username", "custom_id"] } }
-  },
-  plugins: plugin,
-  filter_chains: filterChain,
-  upstreams: {
-    label: "upstream",
-    identity: ["name"],
-    nested: { targets: { label: "target", identity: ["target"] } }
-  },
-  certificates: {
-    label: "certificate",
-    identity: ["cert"],
-    nested: { snis: { label: "sni", identity: ["name"] } }
-  },
-  ca_certificates: { label: "ca_certificate", identity: ["cert"] },
-  vaults: { label: "vault", identity: ["prefix"] },
-  partials: { label: "partial", identity: ["name"] },
-  keys: { label: "key", identity: ["name", "kid"] },
-  key_sets: {
-    label: "key_set",
-    identity: ["name"],
-    nested: { keys: { label: "key", identity: ["name", "kid"] } }
-  },
-  rbac_roles: { label: "rbac_role", identity: ["name"] },
-  custom_entities: { label: "custom_entity", identity: ["type", "name"], compositeIdentity: true },
-  degraphql_routes: { label: "degraphql_route", identity: ["uri", "query"], compositeIdentity: true },
-  licenses: { label: "license", identity: [] }
-};
-var META_KEYS = /* @__PURE__ */ new Set(["_format_version", "_transform", "_info", "_workspace", "_konnect"]);
-function isObject(value) {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-function identityPart(value) {
-  if (value === void 0 || value === null) return "";
-  if (typeof value === "string") return value;
-  if (isObject(value)) return identityPart(value.name ?? value.username ?? value.id);
-  return String(value);
-}
-function entityName(entity, spec) {
-  if (spec.secretIdentity) return typeof entity.id === "string" ? entity.id : "";
-  let name = "";
-  for (const field of spec.identity) {
-    const part = identityPart(entity[field]);
-    if (part !== "") name = name === "" ? part : `${name} ${part}`;
-  }
-  if (name !== "") return name;
-  return typeof entity.id === "string" ? entity.id : "";
-}
-function sortKey(entity, spec) {
-  let key2 = "";
-  for (const field of spec.identity) key2 += identityPart(entity[field]) + "\0";
-  return key2 + identityPart(entity.id);
-}
-function walkEntities(content, visit2) {
-  const parents = [];
-  const walk2 = (holder, specs) => {
-    for (const collection in specs) {
-      const list2 = holder[collection];
-      if (!Array.isArray(list2)) continue;
-      const spec = specs[collection];
-      for (let index = 0, length = list2.length; index < length; index++) {
-        const entity = list2[index];
-        if (!isObject(entity)) continue;
-        visit2({ entity, spec, collection, parents, index });
-        if (spec.nested) {
-          parents.push({ entity, spec, collection });
-          walk2(entity, spec.nested);
-          parents.pop();
+  async putBytes(key2, data) {
+    const target = this.path(key2);
+    try {
+      await this.ensureFolder(target);
+      const temp = tempPathFor(target);
+      try {
+        const handle = await open2(temp, "wx", 384);
+        try {
+          await handle.writeFile(data);
+          await handle.sync();
+        } finally {
+          await handle.close();
         }
+        await rename2(temp, target);
+      } finally {
+        await rm2(temp, { force: true });
+        forgetOnStop(temp);
+      }
+    } catch (err) {
+      throw fileSystemError(err, this.root);
+    }
+  }
+  async getFile(key2, file) {
+    const source = this.path(key2);
+    const hash = createHash("sha256");
+    let size = 0;
+    try {
+      await pipeline(
+        createReadStream(source),
+        new Transform({
+          transform(chunk, _encoding, done) {
+            hash.update(chunk);
+            size += chunk.length;
+            done(null, chunk);
+          }
+        }),
+        createWriteStream(file, { flags: "wx", mode: 384 })
+      );
+    } catch (err) {
+      if (err.code === "ENOENT" && !await stat(source).catch(() => void 0))
+        throw new DeckhandError(`${key2} is missing from ${this.description}`);
+      throw fileSystemError(err, file);
+    }
+    return { sha256: hash.digest("hex"), size };
+  }
+  async getBytes(key2, maxBytes) {
+    const path = this.path(key2);
+    const info = await stat(path).catch(() => void 0);
+    if (!info) return void 0;
+    if (!info.isFile() || info.size > maxBytes)
+      throw new DeckhandError(`${key2} in ${this.description} is not a file of at most ${maxBytes} bytes`);
+    const handle = await open2(path, "r");
+    try {
+      return await handle.readFile();
+    } finally {
+      await handle.close();
+    }
+  }
+  async remove(key2) {
+    const path = this.path(key2);
+    await rm2(path, { force: true });
+    await this.pruneEmpty(dirname2(path));
+  }
+  /** Folders left empty go, up to the root: a pruned or failed backup leaves nothing behind. */
+  async pruneEmpty(from) {
+    for (let dir = from; dir !== this.root && dir.startsWith(this.root + sep); dir = dirname2(dir)) {
+      try {
+        await rmdir(dir);
+      } catch {
+        break;
       }
     }
-  };
-  walk2(content, COLLECTIONS);
-}
-function countEntities(content) {
-  const counts2 = {};
-  walkEntities(content, ({ collection }) => {
-    counts2[collection] = (counts2[collection] ?? 0) + 1;
-  });
-  return counts2;
-}
-function totalEntities(counts2) {
-  return Object.values(counts2).reduce((sum, n) => sum + n, 0);
+  }
+};
+async function digestFile(path) {
+  const hash = createHash("sha256");
+  let size = 0;
+  for await (const chunk of createReadStream(path)) {
+    hash.update(chunk);
+    size += chunk.length;
+  }
+  return { sha256: hash.digest("hex"), size };
 }
 
-// actions/engine/state/normalize.ts
-var VOLATILE_FIELDS = ["created_at", "updated_at"];
-function normalizeContent(content) {
-  sortCollections(content, COLLECTIONS);
-  return content;
-}
-function sortCollections(holder, specs) {
-  for (const collection in specs) {
-    const list2 = holder[collection];
-    if (!Array.isArray(list2)) continue;
-    const spec = specs[collection];
-    for (const entity of list2) {
-      if (!isObject(entity)) continue;
-      for (const field of VOLATILE_FIELDS) if (field in entity) delete entity[field];
-      if (spec.nested) sortCollections(entity, spec.nested);
-    }
-    if (list2.length > 1) sortEntities(list2, spec);
-  }
-}
-function sortEntities(list2, spec) {
-  if (list2.length === 2) {
-    const [a, b2] = list2;
-    const keyA = isObject(a) ? sortKey(a, spec) : "";
-    const keyB = isObject(b2) ? sortKey(b2, spec) : "";
-    if (keyA > keyB || keyA === keyB && canonicalJson(a) > canonicalJson(b2)) {
-      list2[0] = b2;
-      list2[1] = a;
-    }
-    return;
-  }
-  const keyed = list2.map((entity) => ({
-    entity,
-    key: isObject(entity) ? sortKey(entity, spec) : "",
-    tie: void 0
-  }));
-  keyed.sort((a, b2) => {
-    if (a.key !== b2.key) return a.key < b2.key ? -1 : 1;
-    a.tie ??= canonicalJson(a.entity);
-    b2.tie ??= canonicalJson(b2.entity);
-    return a.tie < b2.tie ? -1 : a.tie > b2.tie ? 1 : 0;
-  });
-  keyed.forEach((k2, i) => list2[i] = k2.entity);
-}
-function canonicalJson(value) {
-  return JSON.stringify(
-    value,
-    (_key, v2) => isObject(v2) ? Object.fromEntries(
-      Object.keys(v2).sort().map((k2) => [k2, v2[k2]])
-    ) : v2
-  );
-}
-
-// actions/engine/state/redact.ts
+// actions/engine/store/s3.ts
+init_errors();
+import { createReadStream as createReadStream2, createWriteStream as createWriteStream2 } from "node:fs";
+import { join as join3 } from "node:path";
 import { createHash as createHash2 } from "node:crypto";
-
-// actions/engine/secrets/detectors.ts
-var MIN_SECRET_LENGTH = 9;
-var MAX_JSON_LENGTH = 256 * 1024;
-var MAX_TOKEN_LENGTH = 16384;
-var MAX_JWT_HEADER_LENGTH = 2048;
-var MAX_RANDOM_TOKEN_LENGTH = 1024;
-var MAX_HEADER_VALUE_LENGTH = 4096;
-var MAX_AUTHORITY_LENGTH = 2048;
-var MAX_SCHEME_LENGTH = 32;
-var LOWER = 1;
-var UPPER = 2;
-var DIGIT = 4;
-var ALL_CLASSES = LOWER | UPPER | DIGIT;
-function charClass(code) {
-  if (code >= 97 && code <= 122) return LOWER;
-  if (code >= 65 && code <= 90) return UPPER;
-  if (code >= 48 && code <= 57) return DIGIT;
-  return 0;
-}
-function isSpace(code) {
-  return code <= 32 || code === 127;
-}
-function isPlaceholder(value) {
-  const v2 = value.trim();
-  const n = v2.length;
-  if (n === 0) return true;
-  const first = v2.charCodeAt(0);
-  const last = v2.charCodeAt(n - 1);
-  if (first === 123 && last === 125) return v2.startsWith("{vault://") || v2.startsWith("{{");
-  if (first === 36) return last === 125 || /^\$[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(v2);
-  if (first === 60 && last === 62) return n <= 64;
-  if (n > 10) return false;
-  const lower = v2.toLowerCase();
-  return lower === "[masked]" || lower === "[redacted]" || lower === "redacted" || lower === "%s" || /^\*{3,}$/.test(v2);
-}
-var PRIVATE_KEY_ARMOUR = /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|---- BEGIN SSH2 [A-Z ]{0,20}PRIVATE KEY ----/;
-function hasPrivateKey(value) {
-  return value.includes("PRIVATE KEY") && PRIVATE_KEY_ARMOUR.test(value);
-}
-var JWK_PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k", "r", "t"];
-function jwkPrivateMembers(jwk) {
-  return JWK_PRIVATE_MEMBERS.filter((name) => Object.hasOwn(jwk, name) && jwk[name] != null);
-}
-function isPrivateJwk(value) {
-  if (!isRecord(value) || typeof value.kty !== "string") return false;
-  return jwkPrivateMembers(value).some((name) => {
-    const member = value[name];
-    return typeof member === "string" ? !isPlaceholder(member) : true;
-  });
-}
-function isRecord(value) {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-function jsonSecret(trimmed) {
-  if (trimmed.length > MAX_JSON_LENGTH) return void 0;
-  const jwk = trimmed.includes('"kty"');
-  const gcp = trimmed.includes("service_account") || trimmed.includes("authorized_user");
-  if (!jwk && !gcp) return void 0;
-  let parsed;
-  try {
-    parsed = JSON.parse(trimmed);
-  } catch {
-    return void 0;
-  }
-  if (jwk) {
-    const candidates = Array.isArray(parsed) ? parsed : isRecord(parsed) && Array.isArray(parsed.keys) ? [parsed, ...parsed.keys] : [parsed];
-    if (candidates.some(isPrivateJwk)) return "jwk-private";
-  }
-  if (gcp && isRecord(parsed)) return gcpCredentials(parsed);
-  return void 0;
-}
-function gcpCredentials(json) {
-  const present = (name) => {
-    const v2 = json[name];
-    return typeof v2 === "string" && !isPlaceholder(v2);
-  };
-  if (json.type === "service_account" && present("private_key")) return "gcp-service-account";
-  if (json.type === "authorized_user" && (present("refresh_token") || present("client_secret")))
-    return "token";
-  return void 0;
-}
-function isSchemeChar(code) {
-  return charClass(code) !== 0 || code === 43 || code === 45 || code === 46;
-}
-function isAuthorityEnd(code) {
-  switch (code) {
-    case 47:
-    // /
-    case 63:
-    // ?
-    case 35:
-    // #
-    case 92:
-    // \
-    case 34:
-    // "
-    case 39:
-    // '
-    case 60:
-    // <
-    case 62:
-    // >
-    case 96:
-    // `
-    case 123:
-    // {
-    case 125:
-    // }
-    case 124:
-    // |
-    case 94:
-      return true;
-    default:
-      return isSpace(code);
-  }
-}
-function allUrlCredentials(value, limit = Infinity) {
-  const spans = [];
-  if (value.length < MIN_SECRET_LENGTH) return spans;
-  let from = 0;
-  while (spans.length < limit) {
-    const sep7 = value.indexOf("://", from);
-    if (sep7 < 0) break;
-    from = sep7 + 3;
-    if (!hasScheme(value, sep7)) continue;
-    const start = sep7 + 3;
-    const cap = Math.min(value.length, start + MAX_AUTHORITY_LENGTH);
-    let at3 = -1;
-    let colon = -1;
-    for (let i = start; i < cap; i++) {
-      const code = value.charCodeAt(i);
-      if (isAuthorityEnd(code)) break;
-      if (code === 64) at3 = i;
-      else if (code === 58 && colon < 0) colon = i;
-    }
-    if (at3 <= start) continue;
-    if (colon >= 0 && colon < at3) {
-      if (colon + 1 < at3 && !isPlaceholder(value.slice(colon + 1, at3))) spans.push({ start, end: at3 });
-    } else if (at3 - start >= 20 && isUserinfoToken(value.slice(start, at3))) {
-      spans.push({ start, end: at3 });
-    }
-  }
-  return spans;
-}
-function hasScheme(value, sep7) {
-  let s3 = sep7;
-  while (s3 > 0 && sep7 - s3 < MAX_SCHEME_LENGTH && isSchemeChar(value.charCodeAt(s3 - 1))) s3--;
-  for (; s3 < sep7; s3++) {
-    const cls = charClass(value.charCodeAt(s3));
-    if (cls === LOWER || cls === UPPER) return true;
-  }
-  return false;
-}
-function isUserinfoToken(user) {
-  if (user.length < 20 || user.length > MAX_RANDOM_TOKEN_LENGTH) return false;
-  return vendorToken(user) || isJwt(user) || looksLikeRandomToken(user);
-}
-function urlCredentials(value) {
-  return allUrlCredentials(value, 1)[0];
-}
-function isBase64UrlSegment(value, start, end) {
-  for (let i = start; i < end; i++) {
-    const code = value.charCodeAt(i);
-    if (charClass(code) === 0 && code !== 45 && code !== 95) return false;
-  }
-  return true;
-}
-function isJwt(value) {
-  if (!value.startsWith("eyJ") || value.length > MAX_TOKEN_LENGTH) return false;
-  const dots = [];
-  for (let i = value.indexOf("."); i >= 0 && dots.length < 5; i = value.indexOf(".", i + 1)) dots.push(i);
-  if (dots.length !== 2 && dots.length !== 4) return false;
-  const headerEnd = dots[0];
-  if (headerEnd > MAX_JWT_HEADER_LENGTH) return false;
-  if (dots[1] - headerEnd < 2) return false;
-  let start = 0;
-  for (const end of [...dots, value.length]) {
-    if (!isBase64UrlSegment(value, start, end)) return false;
-    start = end + 1;
-  }
-  try {
-    const header = JSON.parse(Buffer.from(value.slice(0, headerEnd), "base64url").toString("utf8"));
-    return isRecord(header) && typeof header.alg === "string";
-  } catch {
-    return false;
-  }
-}
-var AWS_ACCESS_KEY_ID = /^(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z2-7]{16}$/;
-function isAwsAccessKeyId(value) {
-  const v2 = value.length === 20 ? value : value.trim();
-  return v2.length === 20 && v2.charCodeAt(0) === 65 && AWS_ACCESS_KEY_ID.test(v2);
-}
-function isAwsSecretKeyShape(value) {
-  const v2 = value.length === 40 ? value : value.trim();
-  if (v2.length !== 40) return false;
-  let classes = 0;
-  for (let i = 0; i < 40; i++) {
-    const code = v2.charCodeAt(i);
-    const cls = charClass(code);
-    if (cls === 0 && code !== 47 && code !== 43) return false;
-    classes |= cls;
-  }
-  return classes === ALL_CLASSES;
-}
-var TOKEN_FORMATS = [
-  // GitHub: classic tokens are prefix + 36 base62 (github.blog 2021-04-05); fine-grained PATs are longer.
-  ...["ghp_", "gho_", "ghu_", "ghs_", "ghr_"].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9_]{36,251}$/ })),
-  { prefix: "github_pat_", rest: /^[A-Za-z0-9_]{22,244}$/ },
-  // Slack: bot, user, app-level, legacy workspace, configuration and refresh tokens; incoming webhooks.
-  ...["xoxa-", "xoxb-", "xoxo-", "xoxp-", "xoxr-", "xoxs-", "xapp-", "xoxe-"].map((prefix) => ({
-    prefix,
-    rest: /^[A-Za-z0-9-]{10,250}$/,
-    needs: DIGIT
-  })),
-  { prefix: "xoxe.xox", rest: /^[a-z]-[A-Za-z0-9-]{10,250}$/ },
-  {
-    prefix: "https://hooks.slack.com/services/",
-    rest: /^T[A-Za-z0-9]{1,40}\/B[A-Za-z0-9]{1,40}\/[A-Za-z0-9]{8,64}$/
-  },
-  // Stripe secret and restricted keys (live and test), webhook signing secrets. `pk_` keys are public.
-  ...["sk_live_", "rk_live_", "sk_test_", "rk_test_"].map((prefix) => ({
-    prefix,
-    rest: /^[A-Za-z0-9]{20,247}$/
-  })),
-  { prefix: "whsec_", rest: /^[A-Za-z0-9+/=]{24,128}$/ },
-  // GitLab token prefixes (docs.gitlab.com, "Token prefixes"); routable tokens hold dots.
-  ...["glpat-", "gloas-", "gldt-", "glrt-", "glcbt-", "glptt-", "glft-", "glimt-", "glsoat-", "glffct-"].map(
-    (prefix) => ({ prefix, rest: /^[A-Za-z0-9_.-]{20,255}$/ })
-  ),
-  // npm access tokens.
-  { prefix: "npm_", rest: /^[A-Za-z0-9]{36}$/ },
-  // Anthropic before OpenAI, whose `sk-` it shares; OpenAI's `sk-proj-`, `sk-svcacct-`, `sk-admin-` and
-  // legacy `sk-` keys. `sk-` alone could start a slug (`sk-payments-service-prod`): mixed classes required.
-  { prefix: "sk-ant-", rest: /^[A-Za-z0-9_-]{32,255}$/ },
-  { prefix: "sk-", rest: /^[A-Za-z0-9_-]{20,255}$/, needs: ALL_CLASSES },
-  // SendGrid: SG.<22>.<43>.
-  { prefix: "SG.", rest: /^[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{16,64}$/ },
-  // Google API keys.
-  { prefix: "AIza", rest: /^[0-9A-Za-z_-]{35}$/ },
-  // Twilio API key SIDs.
-  { prefix: "SK", rest: /^[0-9a-f]{32}$/ },
-  // HashiCorp Vault service, batch and recovery tokens (Vault 1.10+).
-  ...["hvs.", "hvb.", "hvr."].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9_-]{24,300}$/ })),
-  // Kong Konnect personal and system account access tokens (what deck's --konnect-token takes).
-  ...["kpat_", "spat_"].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9]{30,100}$/ })),
-  // Hugging Face, Docker Hub, Shopify, Groq, Databricks, DigitalOcean, PyPI, Linear, Notion, Grafana,
-  // Postman, age, Tailscale, New Relic, Sentry, Pulumi, Doppler, Supabase, PlanetScale, Heroku, Mailgun.
-  { prefix: "hf_", rest: /^[A-Za-z]{34}$/ },
-  { prefix: "dckr_pat_", rest: /^[A-Za-z0-9_-]{20,64}$/ },
-  ...["shpat_", "shpca_", "shppa_", "shpss_"].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9]{32,64}$/ })),
-  { prefix: "gsk_", rest: /^[A-Za-z0-9]{52}$/ },
-  { prefix: "dapi", rest: /^[a-f0-9]{32}(?:-[0-9])?$/ },
-  ...["dop_v1_", "doo_v1_", "dor_v1_"].map((prefix) => ({ prefix, rest: /^[a-f0-9]{64}$/ })),
-  { prefix: "pypi-AgE", rest: /^[A-Za-z0-9_-]{50,}$/ },
-  { prefix: "lin_api_", rest: /^[A-Za-z0-9_]{32,128}$/ },
-  { prefix: "ntn_", rest: /^[0-9]{11}[A-Za-z0-9]{35}$/ },
-  { prefix: "glc_", rest: /^[A-Za-z0-9+/]{32,400}={0,2}$/ },
-  { prefix: "glsa_", rest: /^[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}$/ },
-  { prefix: "PMAK-", rest: /^[a-f0-9]{24}-[a-f0-9]{34}$/ },
-  { prefix: "AGE-SECRET-KEY-1", rest: /^[0-9A-Z]{58}$/ },
-  { prefix: "tskey-", rest: /^[A-Za-z0-9_-]{20,200}$/ },
-  { prefix: "NRAK-", rest: /^[A-Z0-9]{27}$/ },
-  ...["sntrys_", "sntryu_"].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9+/=_]{32,500}$/ })),
-  { prefix: "pul-", rest: /^[a-f0-9]{40}$/ },
-  ...["dp.pt.", "dp.st.", "dp.sa.", "dp.ct."].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9]{40,44}$/ })),
-  { prefix: "sbp_", rest: /^[a-f0-9]{40}$/ },
-  ...["pscale_tkn_", "pscale_pw_", "pscale_oauth_"].map((prefix) => ({
-    prefix,
-    rest: /^[A-Za-z0-9_.=-]{32,64}$/
-  })),
-  { prefix: "HRKU-", rest: /^[A-Za-z0-9_-]{30,80}$/ },
-  { prefix: "key-", rest: /^[0-9a-f]{32}$/ }
-];
-var FORMATS_BY_FIRST = /* @__PURE__ */ new Map();
-for (const format of TOKEN_FORMATS) {
-  const first = format.prefix.charCodeAt(0);
-  const list2 = FORMATS_BY_FIRST.get(first) ?? [];
-  list2.push(format);
-  FORMATS_BY_FIRST.set(first, list2);
-}
-function classesOf(value, start = 0, end = value.length) {
-  let classes = 0;
-  for (let i = start; i < end; i++) classes |= charClass(value.charCodeAt(i));
-  return classes;
-}
-function vendorToken(value) {
-  if (value.length < 20 || value.length > 512) return false;
-  const formats = FORMATS_BY_FIRST.get(value.charCodeAt(0));
-  if (!formats) return false;
-  for (const { prefix, rest, needs } of formats) {
-    if (!value.startsWith(prefix)) continue;
-    const tail = value.slice(prefix.length);
-    if (!rest.test(tail)) continue;
-    if (needs !== void 0 && (classesOf(tail) & needs) !== needs) continue;
-    return true;
-  }
-  return false;
-}
-var counts = new Uint16Array(128);
-function shannonEntropy(value) {
-  const n = value.length;
-  if (n === 0) return 0;
-  const end = Math.min(n, 65535);
-  for (let i = 0; i < end; i++) counts[value.charCodeAt(i) & 127]++;
-  let bits = 0;
-  for (let i = 0; i < end; i++) {
-    const c = value.charCodeAt(i) & 127;
-    const count = counts[c];
-    if (count === 0) continue;
-    const p2 = count / end;
-    bits -= p2 * Math.log2(p2);
-    counts[c] = 0;
-  }
-  return bits;
-}
-function isTokenChar(code) {
-  return charClass(code) !== 0 || code === 43 || code === 47 || code === 61 || code === 95 || code === 45 || code === 46 || code === 126;
-}
-function hexShape(value) {
-  let lower = false;
-  let upper = false;
-  let dash = false;
-  for (let i = 0; i < value.length; i++) {
-    const code = value.charCodeAt(i);
-    if (code >= 48 && code <= 57) continue;
-    if (code >= 97 && code <= 102) lower = true;
-    else if (code >= 65 && code <= 70) upper = true;
-    else if (code === 45) dash = true;
-    else return { hex: false, dash };
-  }
-  return { hex: !(lower && upper), dash };
-}
-function isHostname(value) {
-  if (!value.includes(".")) return false;
-  return /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?$/.test(value);
-}
-function isVowel(code) {
-  switch (code | 32) {
-    case 97:
-    // a
-    case 101:
-    // e
-    case 105:
-    // i
-    case 111:
-    // o
-    case 117:
-      return true;
-    default:
-      return false;
-  }
-}
-function wordShare(value) {
-  let letters = 0;
-  let inWords = 0;
-  let i = 0;
-  while (i < value.length) {
-    const cls = charClass(value.charCodeAt(i));
-    if (cls !== LOWER && cls !== UPPER) {
-      i++;
-      continue;
-    }
-    const lowers = cls === UPPER ? i + 1 : i;
-    let vowel = cls === UPPER && isVowel(value.charCodeAt(i));
-    let end = lowers;
-    while (end < value.length && charClass(value.charCodeAt(end)) === LOWER) {
-      vowel ||= isVowel(value.charCodeAt(end));
-      end++;
-    }
-    letters += end - i;
-    if (end - lowers >= 2 && vowel) inWords += end - i;
-    i = end;
-  }
-  return letters === 0 ? 0 : inWords / letters;
-}
-function derLength(der, at3) {
-  const first = der[at3];
-  if (first === void 0) return void 0;
-  if (first < 128) return [first, 1];
-  const size = first & 127;
-  if (size < 1 || size > 3 || at3 + size >= der.length) return void 0;
-  let length = 0;
-  for (let i = 1; i <= size; i++) length = length * 256 + der[at3 + i];
-  return [length, 1 + size];
-}
-function isBase64Certificate(value) {
-  if (!value.startsWith("MI")) return false;
-  const der = Buffer.from(value.slice(0, 24), "base64");
-  if (der[0] !== 48) return false;
-  const outer = derLength(der, 1);
-  if (!outer) return false;
-  let at3 = 1 + outer[1];
-  if (der[at3] !== 48) return false;
-  const tbs = derLength(der, at3 + 1);
-  if (!tbs) return false;
-  at3 += 1 + tbs[1];
-  return der[at3] === 160 && der[at3 + 1] === 3 && der[at3 + 2] === 2 && der[at3 + 3] === 1;
-}
-function looksLikeRandomToken(value) {
-  const n = value.length;
-  if (n < 20 || n > MAX_RANDOM_TOKEN_LENGTH) return false;
-  const first = value.charCodeAt(0);
-  if (first === 47 || first === 46 || first === 126) return false;
-  let classes = 0;
-  let separators = 0;
-  let pieces = 0;
-  let alnum = 0;
-  let previous = 0;
-  for (let i = 0; i < n; i++) {
-    const code = value.charCodeAt(i);
-    if (!isTokenChar(code)) return false;
-    const cls = charClass(code);
-    if (cls === 0) {
-      if (code !== 61 && code !== 43 && code !== 47) separators++;
-      previous = 0;
-      continue;
-    }
-    classes |= cls;
-    alnum++;
-    if (previous === 0 || previous === DIGIT !== (cls === DIGIT) || previous === LOWER && cls === UPPER) {
-      pieces++;
-    }
-    previous = cls;
-  }
-  if (classes === LOWER || classes === UPPER || classes === DIGIT || classes === 0) return false;
-  const { hex, dash } = hexShape(value);
-  if (hex) return !dash && n >= 32;
-  if (separators * 10 > n) return false;
-  if (isHostname(value) || isBase64Certificate(value)) return false;
-  if (shannonEntropy(value) < 3) return false;
-  const perPiece = alnum / pieces;
-  if ((classes & (LOWER | UPPER)) !== (LOWER | UPPER)) return perPiece <= 5;
-  return perPiece <= 4.5 && wordShare(value) < 0.7;
-}
-var TOKEN_SCHEMES = /* @__PURE__ */ new Set([
-  "bearer",
-  "basic",
-  "token",
-  "splunk",
-  "ssws",
-  "geniekey",
-  "apikey",
-  "api-key",
-  "bot",
-  "ldap",
-  "negotiate",
-  "ntlm"
-]);
-var PARAMETER_SCHEMES = /* @__PURE__ */ new Set([
-  "digest",
-  "hmac",
-  "oauth",
-  "aws4-hmac-sha256",
-  "sharedkey",
-  "sharedaccesssignature"
-]);
-var SIGNATURE_PARAMETER = /(?:^|[\s,&])(?:signature|response|sig|oauth_signature)=|^[A-Za-z0-9-]{1,64}:[A-Za-z0-9+/=]{16,}$/i;
-var TOKEN68 = /^[A-Za-z0-9._~+/-]+=*$/;
-function schemeCredential(trimmed) {
-  let space = 2;
-  while (space < 25 && space < trimmed.length && !isSpace(trimmed.charCodeAt(space))) space++;
-  if (space >= 25 || space >= trimmed.length) return void 0;
-  const scheme = trimmed.slice(0, space).toLowerCase();
-  if (!TOKEN_SCHEMES.has(scheme) && !PARAMETER_SCHEMES.has(scheme)) return void 0;
-  return { scheme, credential: trimmed.slice(space + 1).trim() };
-}
-function decodesToUserPassword(credential) {
-  if (credential.length < 8 || credential.length > 1024 || !/^[A-Za-z0-9+/]+={0,2}$/.test(credential))
-    return false;
-  const text = Buffer.from(credential, "base64").toString("utf8");
-  const colon = text.indexOf(":");
-  if (colon < 0 || colon === text.length - 1) return false;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 32 || code === 127 || code === 65533) return false;
-  }
-  return true;
-}
-function isSchemeCredential({ scheme, credential }, strict) {
-  if (credential === "" || isPlaceholder(credential) || /realm=/i.test(credential)) return false;
-  if (PARAMETER_SCHEMES.has(scheme)) return !strict && SIGNATURE_PARAMETER.test(credential);
-  if (!TOKEN68.test(credential)) return false;
-  if (scheme === "basic" || scheme === "ldap") return decodesToUserPassword(credential);
-  if (vendorToken(credential) || isJwt(credential)) return true;
-  const classes = classesOf(credential);
-  if (strict) return credential.length >= 16 && (classes & DIGIT) !== 0 && (classes & (LOWER | UPPER)) !== 0;
-  return credential.length >= 8 && classes !== LOWER;
-}
-var CREDENTIAL_NAMES = /* @__PURE__ */ new Set([
-  "authorization",
-  "proxy-authorization",
-  "cookie",
-  "set-cookie",
-  "apikey",
-  "api-key",
-  // Google APIs take an API key as the `key` query parameter.
-  "key",
-  "password",
-  "passwd",
-  "passphrase",
-  "secret",
-  "token",
-  // Honeycomb: `X-Honeycomb-Team: <API key>` (docs.honeycomb.io, "Events API").
-  "x-honeycomb-team"
-]);
-var CREDENTIAL_LAST_PARTS = /* @__PURE__ */ new Set([
-  "token",
-  "secret",
-  "password",
-  "passwd",
-  "pwd",
-  "passphrase",
-  "apikey",
-  "auth",
-  "authentication",
-  "credential",
-  "signature",
-  "sig",
-  "jwt",
-  "assertion",
-  "cookie"
-]);
-var CREDENTIAL_SUFFIXES = [
-  "token",
-  "secret",
-  "password",
-  "passwd",
-  "apikey",
-  "accesskey",
-  "secretkey",
-  "privatekey",
-  "authkey",
-  "appkey",
-  "licensekey",
-  "masterkey",
-  "subscriptionkey"
-];
-var PLAIN_KEY_QUALIFIERS = /* @__PURE__ */ new Set([
-  "idempotency",
-  "websocket",
-  "cache",
-  "routing",
-  "partition",
-  "sort",
-  "primary",
-  "foreign",
-  "public",
-  "dedup",
-  "deduplication"
-]);
-function isCredentialName(name) {
-  if (name.length === 0 || name.length > 256) return false;
-  const n = name.trim().toLowerCase().replaceAll("_", "-");
-  if (CREDENTIAL_NAMES.has(n) || n.includes("authorization")) return true;
-  const lastDash = n.lastIndexOf("-");
-  const last = n.slice(lastDash + 1);
-  if (CREDENTIAL_LAST_PARTS.has(last)) return true;
-  if (CREDENTIAL_SUFFIXES.some((suffix) => last.endsWith(suffix))) return true;
-  if (last === "key" && lastDash > 0) {
-    const qualifier = n.slice(n.lastIndexOf("-", lastDash - 1) + 1, lastDash);
-    return !PLAIN_KEY_QUALIFIERS.has(qualifier);
-  }
-  return false;
-}
-function knownToken(value) {
-  if (isAwsAccessKeyId(value)) return "aws-access-key-id";
-  if (isJwt(value)) return "jwt";
-  if (vendorToken(value)) return "token";
-  return void 0;
-}
-function detectSecret(value) {
-  if (value.length < MIN_SECRET_LENGTH) return void 0;
-  const trimmed = value.trim();
-  if (trimmed.length < MIN_SECRET_LENGTH || isPlaceholder(trimmed)) return void 0;
-  const first = trimmed.charCodeAt(0);
-  if (first === 123 || first === 91) {
-    const json = jsonSecret(trimmed);
-    if (json) return json;
-  }
-  if (hasPrivateKey(value)) return "private-key";
-  if (value.includes("@") && urlCredentials(value)) return "url-credentials";
-  if (trimmed.length > MAX_TOKEN_LENGTH) return void 0;
-  const known = knownToken(trimmed);
-  if (known) return known;
-  const scheme = schemeCredential(trimmed);
-  if (scheme && isSchemeCredential(scheme, true)) return "token";
-  return void 0;
-}
-var PARAMETER_NAME = /^[A-Za-z0-9_.$-]{1,64}=/;
-function looksLikeCredentialValue(value) {
-  const trimmed = value.trim();
-  if (trimmed.length < 8 || isPlaceholder(trimmed)) return false;
-  if (detectSecret(trimmed)) return true;
-  if (trimmed.length > MAX_HEADER_VALUE_LENGTH || trimmed.includes("-----BEGIN ")) return false;
-  const scheme = schemeCredential(trimmed);
-  if (scheme) return isSchemeCredential(scheme, false);
-  if (looksLikeRandomToken(trimmed)) return true;
-  for (const part of trimmed.split(/[\s;,&]+/)) {
-    if (part.length < 20) continue;
-    const name = PARAMETER_NAME.exec(part);
-    const rest = name ? part.slice(name[0].length) : part;
-    if (rest.length >= 20 && !isPlaceholder(rest) && (knownToken(rest) || looksLikeRandomToken(rest)))
-      return true;
-  }
-  return false;
-}
-
-// actions/engine/state/redact.ts
-var EnvRef = class {
-  /** Keeps only the shape of `value`, never the value itself. */
-  constructor(name, value, prefix = "", suffix = "") {
-    this.name = name;
-    this.prefix = prefix;
-    this.suffix = suffix;
-    this.multiline = value.includes("\n");
-    this.finalNewline = (suffix === "" ? value : suffix).endsWith("\n");
-    this.leadingSpace = prefix === "" && /^[ \t]/.test(value);
-  }
-  name;
-  prefix;
-  suffix;
-  /** The value spans several lines (PEM): the template must re-indent its continuation lines. */
-  multiline;
-  /** The value ends with a line break, which the block literal's chomping must keep. */
-  finalNewline;
-  /** The value starts with white space, which needs an explicit indentation indicator. */
-  leadingSpace;
-  /** Block literal header: `|` keeps one final line break, `-` strips it, `2` fixes the indentation. */
-  header() {
-    return `|${this.leadingSpace ? "2" : ""}${this.finalNewline ? "" : "-"}`;
-  }
-  /** Template text as deck reads it; `indent` is the column the block literal's lines start at. */
-  template(indent) {
-    const pipe = this.multiline ? ` | indent ${indent}` : "";
-    return `${this.prefix}\${{ env "${this.name}"${pipe} }}${this.suffix}`;
-  }
-};
-var UNNAMED = { label: "", identity: [] };
-var DECK_MASK = "[masked]";
-var CONFIG_COLLECTIONS = /* @__PURE__ */ new Set(["plugins", "partials", "vaults"]);
-var SECRET_NAMES = /* @__PURE__ */ new Set([
-  "password",
-  "passwd",
-  "passphrase",
-  "secret",
-  "secrets",
-  "token",
-  "private_key",
-  "api_key",
-  "apikey",
-  "access_key",
-  "aws_key"
-]);
-var SECRET_SUFFIXES = [
-  "_password",
-  "_passphrase",
-  "_secret",
-  "_token",
-  "_private_key",
-  "_api_key",
-  "_apikey",
-  "_secret_key",
-  "_access_key",
-  "_secret_id",
-  "_authorization",
-  "_hmac_key"
-];
-function isSecretFieldName(name) {
-  const lower = name.toLowerCase();
-  return SECRET_NAMES.has(lower) || SECRET_SUFFIXES.some((suffix) => lower.endsWith(suffix));
-}
-function isReference(value) {
-  return /^\{vault:\/\/[^}]+\}$/.test(value.trim()) || value.includes("${{");
-}
-function redactContent(content, options2) {
-  const redactor = new Redactor(options2);
-  walkEntities(content, (visit2) => redactor.entity(visit2));
-  return redactor.redactions;
-}
-var MASK = "[redacted]";
-function maskEntity(entity, collection, found, rules = BUNDLED_RULES) {
-  const masker = new Redactor({ workspace: "", rules }, found);
-  if (collection !== void 0) masker.entity({ entity, collection, spec: UNNAMED, parents: [], index: 0 });
-  masker.wholeEntity(entity);
-}
-var FIELD_KINDS = /* @__PURE__ */ new Map();
-var MAX_FIELD_KINDS = 5e4;
-function fieldKind(field) {
-  let kind = FIELD_KINDS.get(field);
-  if (kind === void 0) {
-    kind = isSecretFieldName(field) ? "secret" : LINE_FIELDS.test(field.toLowerCase()) ? "headers" : "other";
-    if (FIELD_KINDS.size < MAX_FIELD_KINDS) FIELD_KINDS.set(field, kind);
-  }
-  return kind;
-}
-var STRUCTURAL = /* @__PURE__ */ new Set([
-  "id",
-  "name",
-  "tags",
-  "protocols",
-  "protocol",
-  "methods",
-  "hosts",
-  "host",
-  "port",
-  "paths",
-  "path",
-  "snis",
-  "sources",
-  "destinations",
-  "username",
-  "custom_id",
-  "group",
-  "instance_name",
-  "type",
-  "prefix",
-  "kid",
-  "cert",
-  "cert_alt"
-]);
-var TYPED = {
-  services: ["url"],
-  routes: ["headers"],
-  consumers: [],
-  consumer_groups: [],
-  upstreams: ["healthchecks"],
-  targets: [],
-  snis: [],
-  acls: []
-};
-var LINE_FIELDS = /^(?:headers|body|querystring|query|.+_headers)$/;
-var Redactor = class {
-  /**
-   * @param masked when given, secrets are replaced by {@link MASK} (and collected here) instead of
-   * environment references.
-   */
-  constructor(options2, masked3) {
-    this.masked = masked3;
-    this.namer = options2.names === false ? void 0 : new EnvNamer(options2.workspace);
-    this.rules = options2.rules ?? BUNDLED_RULES;
-    this.values = options2.values;
-  }
-  masked;
-  redactions = [];
-  namer;
-  rules;
-  values;
-  visit;
-  scope;
-  /** Name parts below the entity. */
-  path = [];
-  /** Location parts below the entity, parallel to `path`; null for a part only the name has. */
-  where = [];
-  /** Redacts the secrets of one entity; entities come in {@link walkEntities} order. */
-  entity(visit2) {
-    this.visit = visit2;
-    this.scope = void 0;
-    const { entity, collection } = visit2;
-    const schema = this.schemaOf(collection, entity);
-    const typed = TYPED[collection];
-    if (typed) {
-      for (const field of typed) if (entity[field] !== void 0) this.topField(visit2, field, schema);
-      for (const field in schema?.fields)
-        if (entity[field] !== void 0 && !typed.includes(field)) this.topField(visit2, field, schema);
-      return;
-    }
-    for (const field in entity) this.topField(visit2, field, schema);
-  }
-  /** One field of an entity itself. */
-  topField(visit2, field, schema) {
-    const { entity, collection } = visit2;
-    if (visit2.spec.nested && Object.hasOwn(visit2.spec.nested, field)) return;
-    const node = schema?.fields?.[field];
-    if (STRUCTURAL.has(field) && node?.flag === void 0) return;
-    const value = entity[field];
-    if (collection === "filter_chains" && field === "filters" && Array.isArray(value)) {
-      this.filters(value);
-      return;
-    }
-    const byName = field === "config" && CONFIG_COLLECTIONS.has(collection) || field === "healthchecks" && collection === "upstreams";
-    this.field(entity, field, node, byName);
-  }
-  /** An entity of a kind without rules: every field is judged by its name, as configuration is. */
-  wholeEntity(entity) {
-    this.config(entity, void 0, true);
-  }
-  /** The schema of an entity: a plugin's by its name, a partial's by its type, a vault's by its backend. */
-  schemaOf(collection, entity) {
-    const kind = collection === "plugins" || collection === "partials" || collection === "vaults" ? collection : "entities";
-    const name = kind === "entities" ? collection : entity[kind === "partials" ? "type" : "name"];
-    return typeof name === "string" ? this.rules.node(kind, name) : void 0;
-  }
-  enter(part, where3 = part) {
-    this.path.push(part);
-    this.where.push(where3);
-  }
-  leave() {
-    this.path.pop();
-    this.where.pop();
-  }
-  /**
-   * Replaces `holder[key]`, a secret when it is a non-empty string that is not a reference already.
-   * With `span`, only that part of the string is the secret (a URL's credentials).
-   */
-  replace(holder, key2, rule, span) {
-    const value = holder[key2];
-    if (typeof value !== "string" || value === "" || value === MASK || isReference(value)) return;
-    const replaced = span ? this.replacement(
-      value.slice(span.start, span.end),
-      rule,
-      value.slice(0, span.start),
-      value.slice(span.end)
-    ) : this.replacement(value, rule);
-    holder[key2] = replaced;
-  }
-  /** What replaces a secret: the mask, or a reference to the variable named for this position. */
-  replacement(value, rule, prefix = "", suffix = "") {
-    if (!this.masked) {
-      const name = this.record(rule);
-      this.values?.set(name, value);
-      return new EnvRef(name, value, prefix, suffix);
-    }
-    if (value !== DECK_MASK) this.masked.add(value.trim());
-    return prefix + MASK + suffix;
-  }
-  /** Names the value at the current position and records its replacement. */
-  record(rule) {
-    const scope = this.scope ??= scopeOf(this.visit, this.namer);
-    const name = this.namer ? this.namer.name(this.path, scope.key) : String(this.redactions.length + 1);
-    let location = scope.location;
-    for (const part of this.where) if (part !== null) location += ` / ${part}`;
-    this.redactions.push({ name, location, rule });
-    return name;
-  }
-  /**
-   * One field of an entity or of its configuration, with what the schema says of it (`node`), judged
-   * also by its name where `byName` (free-form configuration).
-   */
-  field(holder, field, node, byName) {
-    const value = holder[field];
-    if (value === null || typeof value === "number" || typeof value === "boolean" || value instanceof EnvRef)
-      return;
-    const secret = node?.flag !== void 0 && isSecretFlag(node.flag, field);
-    const kind = byName ? fieldKind(field) : "other";
-    if (typeof value === "string" && !secret && kind !== "secret") {
-      if (mayBeSecret(value)) {
-        this.enter(field);
-        this.detect(holder, field, field);
-        this.leave();
-      }
-      return;
-    }
-    this.enter(field);
-    if (secret) this.secret(holder, field, node.source ?? "catalogue");
-    else if (kind === "secret") this.secret(holder, field, "name");
-    else if (kind === "headers" || node?.values?.flag === "referenceable") this.headers(value, node?.values);
-    else if (Array.isArray(value)) this.list(value, node?.elements, byName, field);
-    else if (isObject(value)) {
-      if (node?.values && !node.fields) this.map(value, node.values, byName);
-      else this.config(value, node, byName, field);
-    }
-    this.leave();
-  }
-  /**
-   * Walks a configuration object: every field with its schema node, and private JWK members of an object
-   * that is a JWK (it has `kty`, or is held by a field named like one).
-   */
-  config(config, node, byName, container = "") {
-    if (typeof config.kty === "string" || /jwks?$/i.test(container)) {
-      for (const member of jwkPrivateMembers(config)) {
-        this.enter(member);
-        this.replace(config, member, "detector");
-        this.leave();
-      }
-    }
-    for (const field in config) {
-      if (field.endsWith("_values") && Array.isArray(config[field])) {
-        const names = config[`${field.slice(0, -"_values".length)}_names`];
-        const child2 = node?.fields?.[field];
-        if (Array.isArray(names) && !(child2?.flag && isSecretFlag(child2.flag, field))) {
-          this.enter(field);
-          this.pairs(names, config[field]);
-          this.leave();
-          continue;
-        }
-      }
-      this.field(config, field, node?.fields?.[field], byName);
-    }
-  }
-  /** A map whose values the schema describes (`values`): each value with that node. */
-  map(map, node, byName) {
-    for (const key2 of Object.keys(map)) {
-      const value = map[key2];
-      this.enter(key2);
-      if (node.flag && isSecretFlag(node.flag, key2)) this.secret(map, key2, node.source ?? "catalogue");
-      else if (typeof value === "string") this.detect(map, key2, key2);
-      else if (Array.isArray(value)) this.list(value, node.elements, byName, key2);
-      else if (isObject(value)) this.config(value, node, byName);
-      this.leave();
-    }
-  }
-  /** A list: elements the schema flags are secrets, strings are checked by value, records walked. */
-  list(list2, node, byName, field) {
-    const secret = node?.flag !== void 0 && isSecretFlag(node.flag, field);
-    for (let i = 0; i < list2.length; i++) {
-      const item = list2[i];
-      if (typeof item === "string") {
-        if (!secret && !mayBeSecret(item)) continue;
-        this.enter(String(i + 1));
-        if (secret) this.replace(list2, i, node?.source ?? "catalogue");
-        else this.detect(list2, i, field);
-        this.leave();
-      } else if (isObject(item)) {
-        this.enter(String(i + 1));
-        if (secret) this.allStrings(item, node?.source ?? "catalogue");
-        else this.config(item, node, byName, field);
-        this.leave();
-      }
-    }
-  }
-  /** A secret field: a string, a list of strings, or an object whose strings all are. */
-  secret(config, field, rule) {
-    const value = config[field];
-    if (typeof value === "string") this.replace(config, field, rule);
-    else if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) {
-        const item = value[i];
-        this.enter(String(i + 1));
-        if (isObject(item)) this.allStrings(item, rule);
-        else this.replace(value, i, rule);
-        this.leave();
-      }
-    } else if (isObject(value)) this.allStrings(value, rule);
-  }
-  allStrings(obj, rule) {
-    for (const field of Object.keys(obj)) {
-      const value = obj[field];
-      this.enter(field);
-      if (typeof value === "string") this.replace(obj, field, rule);
-      else if (isObject(value)) this.allStrings(value, rule);
-      else if (Array.isArray(value)) this.secret(obj, field, rule);
-      this.leave();
-    }
-  }
-  /** A string no rule named: a secret only when the value is one by itself. */
-  detect(holder, key2, field) {
-    const value = holder[key2];
-    if (typeof value !== "string" || !mayBeSecret(value)) return;
-    const kind = detectSecret(value);
-    if (kind === "url-credentials") {
-      const spans = allUrlCredentials(value, 2);
-      this.replace(holder, key2, "detector", spans.length === 1 ? spans[0] : void 0);
-    } else if (kind !== void 0) this.replace(holder, key2, "detector");
-    else if (isAwsSecretKeyShape(value) && /aws|secret/i.test(field)) this.replace(holder, key2, "detector");
-  }
-  /**
-   * Plugins carry headers either as a map (`http-log`: `{Authorization: "Bearer …"}`) or as
-   * `Name:value` lines (`request-transformer`: `add.headers`, and `add.body`/`add.querystring` likewise).
-   * A header is redacted when its name is a credential's, or its value looks like one; for lines, the
-   * name stays in the file and only the value becomes a reference.
-   */
-  headers(value, node) {
-    if (isObject(value)) {
-      for (const header of Object.keys(value)) {
-        const v2 = value[header];
-        const byName = isCredentialName(header) || node?.flag === "encrypted" && isSecretFlag(node.flag, header);
-        this.enter(header);
-        if (typeof v2 === "string") this.headerValue(value, header, byName);
-        else if (Array.isArray(v2)) {
-          for (let i = 0; i < v2.length; i++) {
-            this.enter(String(i + 1), null);
-            this.headerValue(v2, i, byName);
-            this.leave();
-          }
-        } else if (isObject(v2)) this.headers(v2, node);
-        this.leave();
-      }
-    } else if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) {
-        const line = value[i];
-        if (typeof line !== "string") continue;
-        const colon = line.indexOf(":");
-        if (colon <= 0) {
-          this.detect(value, i, "");
-          continue;
-        }
-        const header = line.slice(0, colon).trim();
-        const secret = line.slice(colon + 1);
-        const trimmed = secret.trim();
-        if (trimmed === "" || isReference(secret) || trimmed === MASK) continue;
-        const rule = isCredentialName(header) ? "name" : isCredentialValue(trimmed) ? "detector" : void 0;
-        if (rule === void 0) continue;
-        this.enter(header);
-        value[i] = this.replacement(secret, rule, line.slice(0, colon + 1));
-        this.leave();
-      }
-    }
-  }
-  headerValue(holder, key2, byName) {
-    const v2 = holder[key2];
-    if (typeof v2 !== "string") return;
-    if (byName) this.replace(holder, key2, "name");
-    else if (isCredentialValue(v2.trim())) this.replace(holder, key2, "detector");
-    else this.detect(holder, key2, String(key2));
-  }
-  /** Parallel `*_names` / `*_values` lists: a value is secret when its name or the value itself says so. */
-  pairs(names, values) {
-    for (let i = 0; i < values.length; i++) {
-      const name = names[i];
-      const v2 = values[i];
-      if (typeof v2 !== "string") continue;
-      const rule = typeof name === "string" && isCredentialName(name) ? "name" : isCredentialValue(v2.trim()) ? "detector" : void 0;
-      this.enter(String(i + 1), typeof name === "string" ? name : String(i + 1));
-      if (rule) this.replace(values, i, rule);
-      else this.detect(values, i, typeof name === "string" ? name : "");
-      this.leave();
-    }
-  }
-  filters(filters) {
-    filters.forEach((filter, i) => {
-      if (!isObject(filter) || !isObject(filter.config)) return;
-      const name = String(filter.name ?? i);
-      this.enter("filter", `filter ${name}`);
-      this.enter(name, null);
-      this.enter("config", null);
-      this.config(filter.config, void 0, true);
-      this.leave();
-      this.leave();
-      this.leave();
-    });
-  }
-};
-function isCredentialValue(value) {
-  return looksLikeCredentialValue(value) || detectSecret(value) !== void 0;
-}
-function mayBeSecret(value) {
-  return value.length >= 8 && value !== MASK && value !== DECK_MASK;
-}
-function scopeOf(visit2, namer) {
-  const scope = { path: [], location: "", key: void 0 };
-  for (const parent of visit2.parents) {
-    addLink(scope, parent.spec, nameForEnv(parent.entity, parent.spec, void 0));
-  }
-  addLink(scope, visit2.spec, nameForEnv(visit2.entity, visit2.spec, visit2.index));
-  if (namer) scope.key = namer.scope(scope.path);
-  return scope;
-}
-function addLink(scope, spec, id) {
-  scope.path.push(spec.label, id);
-  const link = `${spec.label} ${id}`;
-  scope.location = scope.location === "" ? link : `${scope.location} / ${link}`;
-}
-function nameForEnv(entity, spec, index) {
-  if (!spec.secretIdentity) {
-    if (spec.label === "certificate") {
-      const sni = Array.isArray(entity.snis) ? entity.snis.find(isObject) : void 0;
-      if (sni && typeof sni.name === "string") return sni.name;
-      if (typeof entity.cert === "string")
-        return createHash2("sha256").update(entity.cert).digest("hex").slice(0, 8);
-    } else {
-      const identity = identityForEnv(entity, spec);
-      if (identity !== "") return identity;
-    }
-  }
-  if (typeof entity.id === "string" && entity.id !== "") return entity.id.slice(0, 8);
-  return String((index ?? 0) + 1);
-}
-function identityForEnv(entity, spec) {
-  let identity = "";
-  for (const field of spec.identity) {
-    const v2 = entity[field];
-    const part = typeof v2 === "string" ? v2 : isObject(v2) && typeof v2.name === "string" ? v2.name : "";
-    if (part === "") continue;
-    if (!spec.compositeIdentity) return part;
-    identity = identity === "" ? part : `${identity}_${part}`;
-  }
-  return identity;
-}
-var EnvNamer = class {
-  constructor(workspace, prefix = "DECK_") {
-    this.workspace = workspace;
-    this.prefix = prefix;
-  }
-  workspace;
-  prefix;
-  byName = /* @__PURE__ */ new Map();
-  issued = /* @__PURE__ */ new Map();
-  /** Field paths below entities repeat across a file (`config/redis/password`): sanitized once each. */
-  cleanTails = /* @__PURE__ */ new Map();
-  /** The leading parts of many names (an entity's chain), prepared once for {@link name}. */
-  scope(parts) {
-    const raw = [this.workspace, ...parts].join("\0");
-    return { raw, clean: sanitize(raw) };
-  }
-  /** The variable for a path: `parts`, after the scope's parts when given. */
-  name(parts, scope = this.scope([])) {
-    const tail = parts.join("\0");
-    const path = parts.length === 0 ? scope.raw : `${scope.raw}\0${tail}`;
-    let clean4 = this.cleanTails.get(tail);
-    if (clean4 === void 0) this.cleanTails.set(tail, clean4 = sanitize(tail));
-    const base = `${this.prefix}${scope.clean && clean4 ? `${scope.clean}_${clean4}` : scope.clean || clean4}`;
-    const owner = this.byName.get(base);
-    if (owner === void 0) {
-      this.byName.set(base, path);
-      return base;
-    }
-    const seen = this.issued.get(path) ?? (owner === path ? 1 : 0);
-    this.issued.set(path, seen + 1);
-    const raw = seen === 0 ? path : `${path}\0${seen}`;
-    const unique = `${base}_${createHash2("sha256").update(raw).digest("hex").slice(0, 6).toUpperCase()}`;
-    this.byName.set(unique, raw);
-    return unique;
-  }
-};
-function sanitize(text) {
-  const words = text.toUpperCase().replace(/[^A-Z0-9]+/g, "_");
-  const start = words.startsWith("_") ? 1 : 0;
-  const end = words.length > start && words.endsWith("_") ? words.length - 1 : words.length;
-  return start === 0 && end === words.length ? words : words.slice(start, end);
-}
-
-// actions/engine/state/yaml.ts
-function toYaml(doc) {
-  const writer = new YamlWriter();
-  const keys = Object.keys(doc);
-  if (keys.length > 0) writer.map(doc, keys, 0, "");
-  return writer.text();
-}
-var CHUNK_SIZE = 16384;
-var YamlWriter = class {
-  /** The text written since the last chunk was set aside. */
-  out = "";
-  chunks = [];
-  layouts = new Layouts();
-  text() {
-    this.chunks.push(this.out);
-    this.out = "";
-    return this.chunks.join("");
-  }
-  /** Writes a map with at least one key. */
-  map(obj, keys, indent, first) {
-    const layout = this.layouts.of(keys);
-    const { sorted, texts } = layout;
-    const lines = keyLines(layout, indent);
-    let dashed = first !== indentation(indent);
-    for (let i = 0; i < sorted.length; i++) {
-      const value = obj[sorted[i]];
-      if (value === void 0) continue;
-      this.out += dashed ? first + texts[i] : lines[i];
-      dashed = false;
-      this.value(value, indent);
-      if (this.out.length > CHUNK_SIZE) this.flush();
-    }
-  }
-  /**
-   * Sets the current text aside as a chunk. Reading a character makes V8 flatten the rope into one
-   * string, so its many small pieces die young instead of being kept, and copied by every garbage
-   * collection, until the whole file is done: on large dumps that makes the writer much faster.
-   */
-  flush() {
-    this.out.charCodeAt(0);
-    this.chunks.push(this.out);
-    this.out = "";
-  }
-  /** Writes the value of a key or a sequence item whose indicator (`key:` or `-`) is already out. */
-  value(value, indent) {
-    if (typeof value === "string") this.string(value, indent);
-    else if (typeof value !== "object" || value === null) this.out += " " + otherScalar(value) + "\n";
-    else if (Array.isArray(value)) {
-      if (value.length === 0) this.out += " []\n";
-      else {
-        this.out += "\n";
-        this.seq(value, indent, indentation(indent));
-      }
-    } else if (value instanceof EnvRef) {
-      const pad = indentation(indent + 2);
-      this.out += " " + value.header() + "\n" + pad + value.template(indent + 2) + "\n";
-    } else {
-      const keys = Object.keys(value);
-      if (keys.length === 0) this.out += " {}\n";
-      else {
-        this.out += "\n";
-        this.map(value, keys, indent + 2, indentation(indent + 2));
-      }
-    }
-  }
-  seq(list2, indent, first) {
-    const pad = indentation(indent);
-    let prefix = first;
-    for (const item of list2) {
-      if (typeof item === "object" && item !== null && !(item instanceof EnvRef)) {
-        const dash = prefix === pad ? dashIndentation(indent) : prefix + "- ";
-        if (Array.isArray(item)) {
-          if (item.length > 0) {
-            this.seq(item, indent + 2, dash);
-            prefix = pad;
-            continue;
-          }
-        } else {
-          const keys = Object.keys(item);
-          if (keys.length > 0) {
-            this.map(item, keys, indent + 2, dash);
-            prefix = pad;
-            continue;
-          }
-        }
-      }
-      this.out += prefix + "-";
-      prefix = pad;
-      this.value(item, indent);
-    }
-  }
-  string(value, indent) {
-    if (plainSafe(value)) this.out += " " + value + "\n";
-    else if (isBlockLiteral(value)) this.blockLiteral(value, indent + 2);
-    else this.out += " " + quote(value) + "\n";
-  }
-  blockLiteral(value, indent) {
-    let end = value.length;
-    while (end > 0 && value[end - 1] === "\n") end--;
-    const trailing = value.length - end;
-    this.out += trailing === 0 ? " |-\n" : trailing === 1 ? " |\n" : " |+\n";
-    const pad = indentation(indent);
-    for (const line of value.slice(0, end).split("\n")) this.out += line === "" ? "\n" : pad + line + "\n";
-    for (let i = 1; i < trailing; i++) this.out += "\n";
-  }
-};
-var MAX_CACHED_INDENT = 64;
-var indentations = [];
-var dashIndentations = [];
-function indentation(width) {
-  if (width > MAX_CACHED_INDENT) return " ".repeat(width);
-  return indentations[width] ??= " ".repeat(width);
-}
-function dashIndentation(width) {
-  if (width > MAX_CACHED_INDENT) return " ".repeat(width) + "- ";
-  return dashIndentations[width] ??= " ".repeat(width) + "- ";
-}
-function keyLines(layout, indent) {
-  const pad = indentation(indent);
-  if (indent > MAX_CACHED_INDENT) return layout.texts.map((text) => pad + text);
-  return layout.lines[indent] ??= layout.texts.map((text) => pad + text);
-}
-var MAX_LAYOUTS_PER_KEY = 32;
-var Layouts = class {
-  byFirstKey = /* @__PURE__ */ new Map();
-  of(keys) {
-    const candidates = this.byFirstKey.get(keys[0]);
-    if (candidates === void 0) {
-      const layout2 = newLayout(keys);
-      this.byFirstKey.set(keys[0], [layout2]);
-      return layout2;
-    }
-    for (const layout2 of candidates) if (sameKeys(layout2.keys, keys)) return layout2;
-    const layout = newLayout(keys);
-    if (candidates.length < MAX_LAYOUTS_PER_KEY) candidates.push(layout);
-    return layout;
-  }
-};
-function sameKeys(a, b2) {
-  if (a.length !== b2.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b2[i]) return false;
-  return true;
-}
-function newLayout(keys) {
-  const sorted = [...keys].sort();
-  const texts = sorted.map((key2) => (plainSafe(key2) ? key2 : quote(key2)) + ":");
-  return { keys, sorted, texts, lines: [] };
-}
-var PRINTABLE_LINES = /^[\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]*$/;
-var NEEDS_ESCAPE = /[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]/g;
-function isBlockLiteral(value) {
-  if (!(value.includes("\n") || value.includes("${{")) || !PRINTABLE_LINES.test(value)) return false;
-  if (value.trim() === "") return false;
-  return value.split("\n").every((line) => !/^[ \t]/.test(line));
-}
-var RESERVED = /* @__PURE__ */ new Set(["y", "n", "yes", "no", "true", "false", "on", "off", "null"]);
-var PLAIN_FIRST = 1;
-var PLAIN_REST = 2;
-var PLAIN_CHARS = new Uint8Array(128);
-for (let c = 0; c < 128; c++) {
-  const ch = String.fromCharCode(c);
-  if (/[A-Za-z_/]/.test(ch)) PLAIN_CHARS[c] |= PLAIN_FIRST;
-  if (/[A-Za-z0-9_./@+:-]/.test(ch)) PLAIN_CHARS[c] |= PLAIN_REST;
-}
-function isPlainChar(code, where3) {
-  return code < 128 && (PLAIN_CHARS[code] & where3) !== 0;
-}
-function plainSafe(value) {
-  const length = value.length;
-  if (length === 0 || !isPlainChar(value.charCodeAt(0), PLAIN_FIRST)) return false;
-  for (let i = 1; i < length; i++) if (!isPlainChar(value.charCodeAt(i), PLAIN_REST)) return false;
-  return value.charCodeAt(length - 1) !== 58 && !(length <= 5 && RESERVED.has(value.toLowerCase()));
-}
-function quote(value) {
-  return JSON.stringify(value).replace(
-    NEEDS_ESCAPE,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`
-  );
-}
-function otherScalar(value) {
-  if (value === null) return "null";
-  switch (typeof value) {
-    case "number":
-      if (!Number.isFinite(value)) throw new TypeError(`cannot write ${value} as YAML`);
-      return String(value);
-    case "boolean":
-      return value ? "true" : "false";
-    default:
-      throw new TypeError(`cannot write a ${typeof value} as YAML`);
-  }
-}
-
-// actions/engine/state/pipeline.ts
-function parseDeckOutput(json, source) {
-  try {
-    return JSON.parse(json);
-  } catch (err) {
-    throw new DeckhandError(
-      `deck produced output that is not valid JSON (${source}): ${err.message}`
-    );
-  }
-}
-function processContent(content, options2) {
-  if (!isObject(content)) {
-    throw new DeckhandError(
-      `${options2.source} does not hold a deck state object (expected keys like _format_version, services, \u2026)`
-    );
-  }
-  const doc = normalizeContent(content);
-  const workspace = typeof doc._workspace === "string" && doc._workspace !== "" ? doc._workspace : options2.workspace;
-  const counts2 = countEntities(doc);
-  const secrets = /* @__PURE__ */ new Map();
-  const redactions = options2.redact ? redactContent(doc, { workspace, rules: options2.rules, values: secrets }) : [];
-  return { yaml: toYaml(doc), workspace, counts: counts2, redactions, secrets };
-}
-
-// actions/engine/state/read.ts
-init_errors();
-import { readFile as readFile2, stat as stat4 } from "node:fs/promises";
-
-// actions/engine/state/json-scan.ts
-var TAB = 9;
-var LF = 10;
-var CR = 13;
-var SPACE = 32;
-var QUOTE = 34;
-var COMMA = 44;
-var COLON = 58;
-var LBRACKET = 91;
-var BACKSLASH = 92;
-var RBRACKET = 93;
-var LBRACE = 123;
-var RBRACE = 125;
-var OBJECT = 1;
-var ARRAY = 2;
-var LINEAR_KEYS = 16;
-var MAX_JSON_DEPTH = 1e3;
-function isSpace2(c) {
-  return c === SPACE || c === LF || c === CR || c === TAB;
-}
-function skipSpace(text, i) {
-  while (i < text.length && isSpace2(text.charCodeAt(i))) i++;
-  return i;
-}
-function stringEnd(text, i, strict) {
-  if (!strict) {
-    for (let from = i + 1; ; ) {
-      const quote2 = text.indexOf('"', from);
-      if (quote2 === -1) return -1;
-      let slashes = 0;
-      while (text.charCodeAt(quote2 - 1 - slashes) === BACKSLASH) slashes++;
-      if (slashes % 2 === 0) return quote2 + 1;
-      from = quote2 + 1;
-    }
-  }
-  for (let j2 = i + 1; j2 < text.length; j2++) {
-    const c = text.charCodeAt(j2);
-    if (c === QUOTE) return j2 + 1;
-    if (c < SPACE) return -1;
-    if (c === BACKSLASH) {
-      const e = text[j2 + 1];
-      if (e === "u") {
-        if (!/^[0-9a-fA-F]{4}$/.test(text.slice(j2 + 2, j2 + 6))) return -1;
-        j2 += 5;
-      } else if (e !== void 0 && '"\\/bfnrt'.includes(e)) j2++;
-      else return -1;
-    }
-  }
-  return -1;
-}
-function scalarEnd(text, i, strict) {
-  if (strict) {
-    SCALAR.lastIndex = i;
-    return SCALAR.test(text) ? SCALAR.lastIndex : -1;
-  }
-  let j2 = i;
-  while (j2 < text.length) {
-    const c = text.charCodeAt(j2);
-    if (c === COMMA || c === RBRACE || c === RBRACKET || isSpace2(c)) break;
-    j2++;
-  }
-  return j2;
-}
-var SCALAR = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
-var OpenKeys = class {
-  constructor(text) {
-    this.text = text;
-  }
-  text;
-  /** Start and end of each key, and 1 when it holds an escape; `count` of them are in use. */
-  starts = new Int32Array(64);
-  ends = new Int32Array(64);
-  escaped = new Uint8Array(64);
-  count = 0;
-  /** Per open object: where its keys start in the lists, and its set once it has many keys. */
-  bases = [];
-  sets = [];
-  open() {
-    this.bases.push(this.count);
-    this.sets.push(void 0);
-  }
-  close() {
-    this.count = this.bases.pop();
-    this.sets.pop();
-  }
-  /** Adds the key between `start` and `end` to the innermost object; false when it has it already. */
-  add(start, end) {
-    const { text } = this;
-    let escaped = 0;
-    for (let i = start; i < end; i++) if (text.charCodeAt(i) === BACKSLASH) escaped = 1;
-    const depth = this.bases.length - 1;
-    const base = this.bases[depth];
-    const added = this.count;
-    if (added === this.starts.length) this.grow();
-    this.starts[added] = start;
-    this.ends[added] = end;
-    this.escaped[added] = escaped;
-    this.count++;
-    let set = this.sets[depth];
-    if (set === void 0 && added - base >= LINEAR_KEYS) {
-      set = /* @__PURE__ */ new Set();
-      for (let k2 = base; k2 < added; k2++) set.add(this.key(k2));
-      this.sets[depth] = set;
-    }
-    if (set !== void 0) {
-      const key2 = this.key(added);
-      if (set.has(key2)) return false;
-      set.add(key2);
-      return true;
-    }
-    for (let k2 = base; k2 < added; k2++) if (this.same(k2, added)) return false;
-    return true;
-  }
-  grow() {
-    const size = this.starts.length * 2;
-    const starts = new Int32Array(size);
-    const ends = new Int32Array(size);
-    const escaped = new Uint8Array(size);
-    starts.set(this.starts);
-    ends.set(this.ends);
-    escaped.set(this.escaped);
-    this.starts = starts;
-    this.ends = ends;
-    this.escaped = escaped;
-  }
-  key(k2) {
-    const raw = this.text.slice(this.starts[k2], this.ends[k2]);
-    return this.escaped[k2] === 1 ? JSON.parse(`"${raw}"`) : raw;
-  }
-  same(a, b2) {
-    if (this.escaped[a] === 1 || this.escaped[b2] === 1) return this.key(a) === this.key(b2);
-    const sa = this.starts[a];
-    const sb = this.starts[b2];
-    const length = this.ends[a] - sa;
-    if (length !== this.ends[b2] - sb) return false;
-    const { text } = this;
-    for (let i = 0; i < length; i++) if (text.charCodeAt(sa + i) !== text.charCodeAt(sb + i)) return false;
-    return true;
-  }
-};
-function findJsonIssue(text, strict) {
-  const kinds = [];
-  const keys = new OpenKeys(text);
-  let issue;
-  const fail = (code, offset) => {
-    issue = { code, offset: Math.min(offset, text.length) };
-    return -1;
-  };
-  const key2 = (i2) => {
-    if (text.charCodeAt(i2) !== QUOTE) return fail("JSON_SYNTAX", i2);
-    const end = stringEnd(text, i2, strict);
-    if (end === -1) return fail("JSON_SYNTAX", i2);
-    if (!keys.add(i2 + 1, end - 1)) return fail("DUPLICATE_KEY", i2);
-    const colon = skipSpace(text, end);
-    if (text.charCodeAt(colon) !== COLON) return fail("JSON_SYNTAX", colon);
-    return skipSpace(text, colon + 1);
-  };
-  let i = skipSpace(text, text.charCodeAt(0) === 65279 ? 1 : 0);
-  for (; ; ) {
-    const c = text.charCodeAt(i);
-    if (c === LBRACE || c === LBRACKET) {
-      i = skipSpace(text, i + 1);
-      if (text.charCodeAt(i) === (c === LBRACE ? RBRACE : RBRACKET)) i++;
-      else {
-        if (kinds.length >= MAX_JSON_DEPTH) return { code: "TOO_DEEP", offset: i };
-        kinds.push(c === LBRACE ? OBJECT : ARRAY);
-        if (c === LBRACE) {
-          keys.open();
-          i = key2(i);
-          if (i === -1) return issue;
-        }
-        continue;
-      }
-    } else {
-      const end = c === QUOTE ? stringEnd(text, i, strict) : scalarEnd(text, i, strict);
-      if (end === -1 || end === i) return { code: "JSON_SYNTAX", offset: Math.min(i, text.length) };
-      i = end;
-    }
-    for (; ; ) {
-      i = skipSpace(text, i);
-      const kind = kinds.length === 0 ? 0 : kinds[kinds.length - 1];
-      if (kind === 0) return i < text.length ? { code: "JSON_SYNTAX", offset: i } : void 0;
-      const d = text.charCodeAt(i);
-      if (d === COMMA) {
-        i = skipSpace(text, i + 1);
-        if (kind === OBJECT) {
-          i = key2(i);
-          if (i === -1) return issue;
-        }
-        break;
-      }
-      if (d !== (kind === OBJECT ? RBRACE : RBRACKET)) return { code: "JSON_SYNTAX", offset: i };
-      kinds.pop();
-      if (kind === OBJECT) keys.close();
-      i++;
-    }
-  }
-}
-function wantedTree(paths2) {
-  const root = {};
-  paths2.forEach((path, index) => {
-    let node = root;
-    for (const part of path) {
-      let child2;
-      if (typeof part === "number") {
-        node.items ??= [];
-        child2 = node.items[part] ??= {};
-      } else {
-        const keys = node.keys ??= [];
-        const byKey = node.byKey ??= [];
-        const at3 = keys.indexOf(part);
-        if (at3 === -1) {
-          keys.push(part);
-          byKey.push(child2 = {});
-        } else child2 = byKey[at3];
-      }
-      node = child2;
-    }
-    ;
-    (node.ends ??= []).push(index);
-  });
-  return root;
-}
-function locateJson(text, paths2) {
-  const lines = new Array(paths2.length).fill(void 0);
-  const missed = locateInOrder(text, paths2, lines);
-  if (missed.length > 0) {
-    const found = locateByTree(
-      text,
-      missed.map((index) => paths2[index])
-    );
-    missed.forEach((index, k2) => lines[index] = found[k2]);
-  }
-  return lines;
-}
-function locateInOrder(text, paths2, lines) {
-  const missed = [];
-  if (paths2.length === 0) return missed;
-  const kinds = [];
-  const indices = [];
-  const keyStarts = [];
-  const keyEnds = [];
-  let next = 0;
-  let matched = 0;
-  let line = 1;
-  const skip = (i2) => {
-    for (; i2 < text.length; i2++) {
-      const c = text.charCodeAt(i2);
-      if (c === LF) line++;
-      else if (!isSpace2(c)) break;
-    }
-    return i2;
-  };
-  const partMatches = (d) => {
-    const want = paths2[next][d];
-    if (kinds[d] === ARRAY) return want === indices[d];
-    if (typeof want !== "string") return false;
-    const start = keyStarts[d];
-    const end = keyEnds[d];
-    if (want.length === end - start && text.startsWith(want, start)) return true;
-    for (let j2 = start; j2 < end; j2++)
-      if (text.charCodeAt(j2) === BACKSLASH) return JSON.parse(`"${text.slice(start, end)}"`) === want;
-    return false;
-  };
-  const advance = () => {
-    next++;
-    matched = 0;
-    if (next === paths2.length) return;
-    const path = paths2[next];
-    while (matched < kinds.length && matched < path.length && partMatches(matched)) matched++;
-  };
-  const atValue = () => {
-    const depth = kinds.length;
-    while (next < paths2.length && matched === depth && paths2[next].length === depth) {
-      lines[next] = line;
-      advance();
-    }
-  };
-  const leave = (d) => {
-    while (next < paths2.length && matched > d) {
-      missed.push(next);
-      advance();
-    }
-  };
-  const enter = (d) => {
-    if (next < paths2.length && matched === d && paths2[next].length > d && partMatches(d)) matched = d + 1;
-  };
-  const readKey = (i2, d) => {
-    const end = stringEnd(text, i2, false);
-    keyStarts[d] = i2 + 1;
-    keyEnds[d] = end - 1;
-    enter(d);
-    return skip(skip(end) + 1);
-  };
-  let i = skip(text.charCodeAt(0) === 65279 ? 1 : 0);
-  while (next < paths2.length && i < text.length) {
-    atValue();
-    const c = text.charCodeAt(i);
-    if (c === LBRACE || c === LBRACKET) {
-      i = skip(i + 1);
-      if (text.charCodeAt(i) === (c === LBRACE ? RBRACE : RBRACKET)) i++;
-      else {
-        const d = kinds.length;
-        kinds.push(c === LBRACE ? OBJECT : ARRAY);
-        if (c === LBRACE) i = readKey(i, d);
-        else {
-          indices[d] = 0;
-          enter(d);
-        }
-        continue;
-      }
-    } else if (c === QUOTE) i = stringEnd(text, i, false);
-    else i = scalarEnd(text, i, false);
-    for (; ; ) {
-      i = skip(i);
-      if (kinds.length === 0 || i >= text.length) break;
-      const d = kinds.length - 1;
-      leave(d);
-      if (text.charCodeAt(i) === COMMA) {
-        i = skip(i + 1);
-        if (kinds[d] === OBJECT) i = readKey(i, d);
-        else {
-          indices[d]++;
-          enter(d);
-        }
-        break;
-      }
-      kinds.pop();
-      i++;
-    }
-  }
-  for (; next < paths2.length; next++) missed.push(next);
-  return missed;
-}
-function locateByTree(text, paths2) {
-  const lines = paths2.map(() => void 0);
-  let missing = paths2.length;
-  const kinds = [];
-  const nodes = [];
-  const indices = [];
-  let line = 1;
-  const skip = (i2) => {
-    for (; i2 < text.length; i2++) {
-      const c = text.charCodeAt(i2);
-      if (c === LF) line++;
-      else if (!isSpace2(c)) break;
-    }
-    return i2;
-  };
-  let wanted;
-  const readKey = (i2) => {
-    const end = stringEnd(text, i2, false);
-    const parent = nodes[nodes.length - 1];
-    wanted = parent?.keys === void 0 ? void 0 : wantedKey(parent, i2 + 1, end - 1);
-    return skip(skip(end) + 1);
-  };
-  const wantedKey = (parent, start, end) => {
-    const keys = parent.keys;
-    for (let k2 = 0; k2 < keys.length; k2++) {
-      const key2 = keys[k2];
-      if (key2.length === end - start && text.startsWith(key2, start)) return parent.byKey[k2];
-    }
-    for (let j2 = start; j2 < end; j2++) {
-      if (text.charCodeAt(j2) === BACKSLASH) {
-        const at3 = keys.indexOf(JSON.parse(`"${text.slice(start, end)}"`));
-        return at3 === -1 ? void 0 : parent.byKey[at3];
-      }
-    }
-    return void 0;
-  };
-  let i = skip(text.charCodeAt(0) === 65279 ? 1 : 0);
-  let node = wantedTree(paths2);
-  while (missing > 0 && i < text.length) {
-    if (node !== void 0) {
-      if (node.ends !== void 0) {
-        for (const index of node.ends) lines[index] = line;
-        missing -= node.ends.length;
-      }
-      if (node.keys === void 0 && node.items === void 0) node = void 0;
-    }
-    const c = text.charCodeAt(i);
-    if (c === LBRACE || c === LBRACKET) {
-      i = skip(i + 1);
-      if (text.charCodeAt(i) === (c === LBRACE ? RBRACE : RBRACKET)) i++;
-      else {
-        kinds.push(c === LBRACE ? OBJECT : ARRAY);
-        nodes.push(node);
-        indices.push(0);
-        if (c === LBRACE) {
-          i = readKey(i);
-          node = wanted;
-        } else node = node?.items?.[0];
-        continue;
-      }
-    } else if (c === QUOTE) i = stringEnd(text, i, false);
-    else i = scalarEnd(text, i, false);
-    for (; ; ) {
-      i = skip(i);
-      if (kinds.length === 0 || i >= text.length) return lines;
-      const kind = kinds[kinds.length - 1];
-      if (text.charCodeAt(i) === COMMA) {
-        i = skip(i + 1);
-        if (kind === OBJECT) {
-          i = readKey(i);
-          node = wanted;
-        } else node = nodes[nodes.length - 1]?.items?.[++indices[indices.length - 1]];
-        break;
-      }
-      kinds.pop();
-      nodes.pop();
-      indices.pop();
-      i++;
-    }
-  }
-  return lines;
-}
-function lineColumn(text, offset) {
-  let line = 1;
-  let start = 0;
-  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
-    line++;
-    start = i + 1;
-  }
-  return { line, col: offset - start + 1 };
-}
-
-// actions/engine/state/yaml-read.ts
-var import_yaml2 = __toESM(require_dist(), 1);
-var MAX_ALIAS_COUNT = 1e4;
-var MAX_ALIAS_VALUES = 1e6;
-var CHUNK_CHARS = 16 * 1024;
-var YamlReadError = class extends Error {
-  constructor(code, line, col) {
-    super(code);
-    this.code = code;
-    this.line = line;
-    this.col = col;
-    this.name = "YamlReadError";
-  }
-  code;
-  line;
-  col;
-};
-var OPTIONS = { merge: true, uniqueKeys: true, prettyErrors: false, logLevel: "silent" };
-function readYaml(text, chunkChars = CHUNK_CHARS) {
-  const plan3 = text.length > chunkChars ? planPieces(text, chunkChars) : void 0;
-  const data = plan3 ? readPieces(text, plan3) : FALLBACK;
-  if (plan3 && data !== FALLBACK)
-    return {
-      data,
-      aliased: false,
-      pieces: countPieces(plan3),
-      lines: (paths2) => locatePieces(text, plan3, paths2)
-    };
-  const whole = readDocument(text, { start: 0, end: text.length, line: 0 });
-  return { ...whole, pieces: 1, lines: (paths2) => locate(text, paths2) };
-}
-function countPieces(entries2) {
-  let count = 0;
-  for (const entry2 of entries2) count += entry2.runs ? entry2.runs.length + 1 : 1;
-  return count;
-}
-function mayHaveAnchors(text) {
-  return /(^|[\s[{,:-])&[^\s]/.test(text);
-}
-function parse(text, piece, counter) {
-  const source = piece.start === 0 && piece.end === text.length ? text : text.slice(piece.start, piece.end);
-  let doc;
-  try {
-    doc = (0, import_yaml2.parseDocument)(source, counter ? { ...OPTIONS, lineCounter: counter } : OPTIONS);
-  } catch (err) {
-    if (err instanceof RangeError) throw new YamlReadError("TOO_DEEP");
-    throw err;
-  }
-  const error = doc.errors[0];
-  if (error) {
-    const { line, col } = lineColumn(source, error.pos[0]);
-    throw new YamlReadError(error.code, line + piece.line, col);
-  }
-  return { doc, source };
-}
-function readDocument(text, piece) {
-  const { doc, source } = parse(text, piece);
-  let aliased = false;
-  let data;
-  try {
-    data = doc.toJS({
-      maxAliasCount: MAX_ALIAS_COUNT,
-      onAnchor: (_value, count) => {
-        if (count > 0) aliased = true;
-      }
-    });
-  } catch (err) {
-    const message = err instanceof Error ? err.message : "";
-    if (err instanceof RangeError) throw new YamlReadError("TOO_DEEP");
-    if (/^Merge sources/.test(message)) throw new YamlReadError("MERGE_SOURCE");
-    if (err instanceof ReferenceError) throw new YamlReadError("ALIAS_EXPANSION");
-    throw err;
-  }
-  if (aliased) checkExpansion(data, MAX_ALIAS_VALUES + source.length);
-  return { data, aliased };
-}
-function checkExpansion(root, limit) {
-  let count = 0;
-  const open6 = /* @__PURE__ */ new Set();
-  const walk2 = (value) => {
-    if (++count > limit) throw new YamlReadError("ALIAS_EXPANSION");
-    if (typeof value !== "object" || value === null) return;
-    if (open6.has(value)) throw new YamlReadError("ALIAS_CYCLE");
-    open6.add(value);
-    if (Array.isArray(value)) for (const item of value) walk2(item);
-    else for (const key2 of Object.keys(value)) walk2(value[key2]);
-    open6.delete(value);
-  };
-  try {
-    walk2(root);
-  } catch (err) {
-    if (err instanceof RangeError) throw new YamlReadError("TOO_DEEP");
-    throw err;
-  }
-}
-var TAB2 = 9;
-var LF2 = 10;
-var CR2 = 13;
-var SPACE2 = 32;
-var HASH = 35;
-var DASH = 45;
-var NOT_A_KEY = new Set("?:!&*|>[]{},@`%<-.	".split("").map((c) => c.charCodeAt(0)));
-function isSeparator(c) {
-  return c === SPACE2 || c === LF2 || c === CR2 || c === TAB2 || Number.isNaN(c);
-}
-function isBlank(c) {
-  return c === LF2 || c === CR2 || Number.isNaN(c);
-}
-function planPieces(text, chunkChars) {
-  if (mayHaveAnchors(text)) return void 0;
-  const entries2 = [];
-  let entry2;
-  let itemStarts = [];
-  let itemLines = [];
-  let itemIndent = -1;
-  const close = (end) => {
-    if (!entry2) return;
-    entry2.end = end;
-    if (itemIndent >= 0 && end - entry2.start > chunkChars) {
-      entry2.head = { start: entry2.start, end: itemStarts[0], line: entry2.line };
-      entry2.runs = runs(itemStarts, itemLines, end, chunkChars);
-    }
-    entries2.push(entry2);
-  };
-  let line = 0;
-  for (let pos = 0; pos < text.length; line++) {
-    const newline = text.indexOf("\n", pos);
-    const next = newline === -1 ? text.length : newline + 1;
-    let indent = 0;
-    while (text.charCodeAt(pos + indent) === SPACE2) indent++;
-    const c = text.charCodeAt(pos + indent);
-    const item = c === DASH && isSeparator(text.charCodeAt(pos + indent + 1));
-    if (isBlank(c) || c === HASH) {
-    } else if (indent === 0 && !item) {
-      if (NOT_A_KEY.has(c)) return void 0;
-      close(pos);
-      entry2 = { start: pos, end: pos, line };
-      itemStarts = [];
-      itemLines = [];
-      itemIndent = -1;
-    } else if (!entry2) {
-      return void 0;
-    } else if (itemIndent === -1) {
-      itemIndent = item ? indent : -2;
-      if (item) {
-        itemStarts.push(pos);
-        itemLines.push(line);
-      }
-    } else if (itemIndent >= 0) {
-      if (item && indent === itemIndent) {
-        itemStarts.push(pos);
-        itemLines.push(line);
-      } else if (indent <= itemIndent) itemIndent = -2;
-    }
-    pos = next;
-  }
-  close(text.length);
-  return entries2.length > 0 ? entries2 : void 0;
-}
-function runs(starts, lines, end, chunkChars) {
-  const out = [];
-  let first = 0;
-  for (let i = 1; i <= starts.length; i++) {
-    const runEnd = i === starts.length ? end : starts[i];
-    if (i === starts.length || runEnd - starts[first] >= chunkChars) {
-      out.push({ start: starts[first], end: runEnd, line: lines[first], first, count: i - first });
-      first = i;
-    }
-  }
-  return out;
-}
-var FALLBACK = /* @__PURE__ */ Symbol("fallback");
-function isPlainObject(value) {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-function readPieces(text, entries2) {
-  const content = {};
-  const seen = /* @__PURE__ */ new Set();
-  for (const entry2 of entries2) {
-    const head = readDocument(text, entry2.head ?? entry2).data;
-    const keys = isPlainObject(head) ? Object.keys(head) : [];
-    if (keys.length !== 1) return FALLBACK;
-    const key2 = keys[0];
-    let value = head[key2];
-    if (entry2.runs) {
-      if (value !== null) return FALLBACK;
-      const list2 = [];
-      for (const run2 of entry2.runs) {
-        const items = readDocument(text, run2).data;
-        if (!Array.isArray(items) || items.length !== run2.count) return FALLBACK;
-        for (const item of items) list2.push(item);
-      }
-      value = list2;
-    }
-    if (seen.has(key2)) throw new YamlReadError("DUPLICATE_KEY", entry2.line + 1, 1);
-    seen.add(key2);
-    entry2.key = key2;
-    if (key2 in content)
-      Object.defineProperty(content, key2, { value, writable: true, enumerable: true, configurable: true });
-    else content[key2] = value;
-  }
-  return content;
-}
-function locatePieces(text, entries2, paths2) {
-  const lines = paths2.map(() => void 0);
-  const byKey = new Map(entries2.map((entry2) => [entry2.key, entry2]));
-  const wanted = /* @__PURE__ */ new Map();
-  paths2.forEach((path, index) => {
-    const entry2 = byKey.get(String(path[0]));
-    if (!entry2) return;
-    let piece = entry2;
-    let local = [...path];
-    if (entry2.runs) {
-      const item = path[1];
-      if (typeof item !== "number") {
-        if (path.length === 1) lines[index] = entry2.line + 1;
-        return;
-      }
-      const run2 = runOf(entry2.runs, item);
-      if (!run2) return;
-      piece = run2;
-      local = [item - run2.first, ...path.slice(2)];
-    }
-    let group = wanted.get(piece);
-    if (!group) wanted.set(piece, group = { indices: [], paths: [] });
-    group.indices.push(index);
-    group.paths.push(local);
-  });
-  for (const [piece, group] of wanted) {
-    const found = locate(text, group.paths, piece);
-    group.indices.forEach((index, i) => lines[index] = found[i]);
-  }
-  return lines;
-}
-function runOf(runs2, item) {
-  let low = 0;
-  let high = runs2.length - 1;
-  while (low <= high) {
-    const mid = low + high >> 1;
-    const run2 = runs2[mid];
-    if (item < run2.first) high = mid - 1;
-    else if (item >= run2.first + run2.count) low = mid + 1;
-    else return run2;
-  }
-  return void 0;
-}
-function locate(text, paths2, piece = { start: 0, end: text.length, line: 0 }) {
-  const counter = new import_yaml2.LineCounter();
-  const { doc, source } = parse(text, piece, counter);
-  let targets;
-  const resolve11 = (node) => {
-    if (!(0, import_yaml2.isAlias)(node)) return node;
-    targets ??= aliasTargets(doc);
-    return targets.get(node);
-  };
-  return paths2.map((path) => {
-    let node = doc.contents;
-    for (const part of path) {
-      node = resolve11(node);
-      if ((0, import_yaml2.isSeq)(node)) node = typeof part === "number" ? node.items[part] : void 0;
-      else if ((0, import_yaml2.isMap)(node)) node = mapValue(node, String(part), resolve11, 0);
-      else return void 0;
-    }
-    node = resolve11(node);
-    return node ? counter.linePos(valueStart(node, source)).line + piece.line : void 0;
-  });
-}
-function aliasTargets(doc) {
-  const targets = /* @__PURE__ */ new Map();
-  const latest = /* @__PURE__ */ new Map();
-  (0, import_yaml2.visit)(doc, {
-    Node(_key, node) {
-      if ((0, import_yaml2.isAlias)(node)) {
-        const target = latest.get(node.source);
-        if (target) targets.set(node, target);
-      } else if (node.anchor) latest.set(node.anchor, node);
-    }
-  });
-  return targets;
-}
-function mapValue(map, key2, resolve11, depth) {
-  const own = map.items.find((pair) => keyText(pair.key) === key2);
-  if (own) return own.value;
-  if (depth > 16) return void 0;
-  for (const pair of map.items) {
-    if (!(0, import_yaml2.isScalar)(pair.key) || pair.key.source !== "<<") continue;
-    const sources = resolve11(pair.value);
-    for (const source of (0, import_yaml2.isSeq)(sources) ? sources.items : [sources]) {
-      const merged = resolve11(source);
-      if (!(0, import_yaml2.isMap)(merged)) continue;
-      const found = mapValue(merged, key2, resolve11, depth + 1);
-      if (found !== void 0) return found;
-    }
-  }
-  return void 0;
-}
-function keyText(key2) {
-  return (0, import_yaml2.isScalar)(key2) ? String(key2.value) : String(key2);
-}
-function valueStart(node, text) {
-  const start = node.range?.[0] ?? 0;
-  if (!(0, import_yaml2.isScalar)(node) || node.type !== import_yaml2.Scalar.BLOCK_LITERAL && node.type !== import_yaml2.Scalar.BLOCK_FOLDED)
-    return start;
-  const lineEnd = text.indexOf("\n", start);
-  return lineEnd === -1 ? start : lineEnd + 1;
-}
-
-// actions/engine/state/read.ts
-var MAX_STATE_BYTES = 128 * 2 ** 20;
-var YAML_FALLBACK_CHARS = 4 * 2 ** 20;
-var StateReadError = class extends DeckhandError {
-  constructor(file, reason, line, column) {
-    super(`${file}${line === void 0 ? "" : `:${line}:${column ?? 1}`}: ${reason}`);
-    this.file = file;
-    this.reason = reason;
-    this.line = line;
-    this.column = column;
-    this.name = "StateReadError";
-  }
-  file;
-  reason;
-  line;
-  column;
-  /** The reason with its position, for a place that names the file already. */
-  get placed() {
-    return this.line === void 0 ? this.reason : `${this.reason} (line ${this.line}, column ${this.column ?? 1})`;
-  }
-};
-function checkStateSize(bytes, file) {
-  if (bytes <= MAX_STATE_BYTES) return;
-  throw new StateReadError(
-    file,
-    `the file has ${bytes.toLocaleString("en")} bytes, more than the ${MAX_STATE_BYTES / 2 ** 20} MiB a state file may have: split it (deck reads every file of a directory, and deckhand dumps one file per workspace)`
-  );
-}
-async function readStateFile(path) {
-  checkStateSize((await stat4(path)).size, path);
-  return readFile2(path, "utf8");
-}
-function parseState(text, file, options2 = {}) {
-  checkStateSize(text.length, file);
-  const body = text.charCodeAt(0) === 65279 ? text.slice(1) : text;
-  if (options2.json || /^\s*[{[]/.test(body)) {
-    let data;
-    try {
-      data = JSON.parse(body);
-    } catch {
-      if (options2.json || body.length > YAML_FALLBACK_CHARS)
-        throw jsonError(file, body, findJsonIssue(body, true));
-      return parseYamlState(body, file, options2.chunkChars);
-    }
-    const issue = findJsonIssue(body, false);
-    if (issue) throw jsonError(file, body, issue);
-    return { data, aliased: false, lines: (paths2) => locateJson(body, paths2) };
-  }
-  return parseYamlState(body, file, options2.chunkChars);
-}
-function readStateText(text, file, options2) {
-  return parseState(text, file, options2).data;
-}
-function parseYamlState(text, file, chunkChars) {
-  try {
-    return readYaml(text, chunkChars);
-  } catch (err) {
-    if (!(err instanceof YamlReadError)) throw err;
-    throw new StateReadError(file, yamlReason(err.code), err.line, err.col);
-  }
-}
-function jsonError(file, text, issue) {
-  if (!issue) return new StateReadError(file, "not valid JSON");
-  const { line, col } = lineColumn(text, issue.offset);
-  const reason = issue.code === "DUPLICATE_KEY" ? "not valid JSON: a key appears twice in one object (keys must be unique, DUPLICATE_KEY)" : issue.code === "TOO_DEEP" ? `the values are nested more than ${MAX_JSON_DEPTH} levels deep` : "not valid JSON: malformed at this place (JSON_SYNTAX)";
-  return new StateReadError(file, reason, line, col);
-}
-var YAML_PROBLEMS = {
-  ALIAS_PROPS: "an alias cannot have an anchor or a tag",
-  BAD_ALIAS: "an alias names no anchor defined before it",
-  BAD_COLLECTION_TYPE: "a tag does not fit the value it is on",
-  BAD_DIRECTIVE: "a directive (a line starting with %) is not valid",
-  BAD_DQ_ESCAPE: "a double-quoted string holds an invalid escape sequence",
-  BAD_INDENT: "the indentation is wrong",
-  BAD_PROP_ORDER: "an anchor or a tag is misplaced",
-  BAD_SCALAR_START: "a plain value starts with a character that needs quotes",
-  BLOCK_AS_IMPLICIT_KEY: "a block value is used as a key",
-  BLOCK_IN_FLOW: "a block value appears inside [ ] or { }",
-  DUPLICATE_KEY: "a key appears twice in one mapping (keys must be unique)",
-  KEY_OVER_1024_CHARS: "a key is longer than 1024 characters",
-  MISSING_CHAR: "a character is missing (a closing quote or bracket, a colon, a comma)",
-  MULTILINE_IMPLICIT_KEY: "a key spans several lines, or a value is not indented under its key",
-  MULTIPLE_ANCHORS: "a value has several anchors",
-  MULTIPLE_DOCS: "the file holds several YAML documents (--- separators), deck reads one",
-  MULTIPLE_TAGS: "a value has several tags",
-  NON_STRING_KEY: "a key is not a string",
-  TAB_AS_INDENT: "a tab is used for indentation, which YAML allows only spaces for",
-  TAG_RESOLVE_FAILED: "a tag cannot be resolved",
-  UNEXPECTED_TOKEN: "unexpected text"
-};
-function yamlReason(code) {
-  switch (code) {
-    case "ALIAS_EXPANSION":
-      return `YAML aliases expand too much (an alias bomb, or more than ${MAX_ALIAS_VALUES.toLocaleString("en")} values repeated through aliases): write the values out`;
-    case "ALIAS_CYCLE":
-      return "a YAML alias refers to a value that contains it, which makes the data endless";
-    case "MERGE_SOURCE":
-      return "a merge key (<<) must name a mapping or a list of mappings";
-    case "TOO_DEEP":
-      return "the values are nested too deeply to be read";
-    default:
-      return `not valid YAML: ${YAML_PROBLEMS[code] ?? "the text cannot be parsed"} (${code})`;
-  }
-}
-
-// actions/engine/version.ts
-var TOOL_VERSION = "0.1.0";
-
-// actions/engine/jobs/commit.ts
-import { join as join9 } from "node:path";
-
-// actions/engine/commit/defaults.ts
-var DEFAULT_MESSAGE = "Gateway drift in {path}: {added} added, {changed} changed, {removed} removed";
-var PLACEHOLDERS = ["added", "changed", "removed", "total", "workspaces", "path", "branch"];
-var DEFAULT_DRIFT_BRANCH = "deckhand/drift";
-var ACTIONS_BOT = {
-  name: "github-actions[bot]",
-  email: "41898282+github-actions[bot]@users.noreply.github.com"
-};
-
-// actions/engine/files/limits.ts
-var KiB = 1024;
-var MiB = 1024 * KiB;
-var GiB = 1024 * MiB;
-var DEFAULT_LIMITS = {
-  maxBytes: 10 * GiB,
-  maxFileBytes: 4 * GiB,
-  maxEntries: 1e5
-};
-var NO_LIMITS = {
-  maxBytes: Number.POSITIVE_INFINITY,
-  maxFileBytes: Number.POSITIVE_INFINITY,
-  maxEntries: Number.POSITIVE_INFINITY
-};
-var LIMIT_INPUTS = {
-  maxBytes: "max-size-mib",
-  maxFileBytes: "max-file-size-mib",
-  maxEntries: "max-files"
-};
-function mebibytes(bytes) {
-  return Math.ceil(bytes / MiB);
-}
-
-// actions/spec.ts
-var deckInputs = {
-  "deck-version": {
-    type: "string",
-    description: `deck release to use when deck is not on PATH (or to insist on one): a version like ${DEFAULT_DECK_VERSION}, or latest. Downloads are verified against the release's checksums.`
-  },
-  "deck-path": { type: "string", description: "Path to a deck binary to use as it is (no download)." },
-  "deck-timeout": {
-    type: "integer",
-    default: "1800",
-    max: 86400,
-    unit: "seconds",
-    description: "Seconds one deck run (a dump, or the diff or sync of one workspace) may take in all; past it deck and every process it started are stopped and the step fails."
-  }
-};
-var transportInputs = {
-  "tls-skip-verify": {
-    type: "boolean",
-    default: "false",
-    description: "Skip verification of the Admin API certificate."
-  },
-  "ca-cert": {
-    type: "string",
-    description: "CA certificate for the Admin API: PEM content or a path to a PEM file."
-  },
-  "tls-server-name": {
-    type: "string",
-    description: "Server name to verify the Admin API certificate against."
-  },
-  timeout: {
-    type: "integer",
-    default: "30",
-    max: 3600,
-    unit: "seconds",
-    description: "Seconds deck waits for each Admin API request."
-  }
-};
-var secretFieldsInput = {
-  "secret-fields": {
-    type: "list",
-    description: "More fields that hold secrets, one per line as KIND/NAME PATH (KIND: plugins, entities, partials or vaults; PATH dotted, [] for list elements, * for map values), e.g. plugins/acme-signer config.signing_material. Kong's schemas (bundled, and read from the gateway where there is one) already cover Kong's own plugins and any custom plugin whose schema marks its fields encrypted or referenceable."
-  }
-};
-var bundleInputs = {
-  "age-identity": {
-    type: "string",
-    secret: true,
-    description: "age identity that opens the encrypted secret bundle: the content of an age key file (AGE-SECRET-KEY-1\u2026 lines, as age-keygen writes), or the path of one. Its values fill the DECK_ variables the state files reference; a variable set in the environment wins. They reach deck through its environment only. Store the key file as one CI secret."
-  },
-  "secrets-bundle": {
-    type: "list",
-    description: "Encrypted secret bundles to open with age-identity, one per line. Default: secrets.age in each folder holding the state files, where there is one."
-  }
-};
-var connectionInputs = {
-  "kong-addr": {
-    type: "string",
-    description: "Kong Admin API address, e.g. http://kong-admin.internal:8001."
-  },
-  "kong-admin-token": {
-    type: "string",
-    secret: true,
-    description: "Admin token (Kong Enterprise RBAC), sent as the Kong-Admin-Token header. Never put on a command line."
-  },
-  headers: {
-    type: "list",
-    secret: true,
-    description: 'Extra request headers, one "Name: value" per line. Values are treated as secrets.'
-  },
-  ...transportInputs
-};
-var tykInputs = {
-  gateway: {
-    type: "string",
-    default: "kong",
-    description: "The gateway: kong, or tyk (the Tyk Gateway API at tyk-addr, or a Tyk Dashboard through tyk-sync at tyk-dashboard)."
-  },
-  "tyk-addr": {
-    type: "string",
-    description: "Tyk Gateway address for gateway: tyk, e.g. http://tyk-gateway:8080 (its control API port when one is configured)."
-  },
-  "tyk-secret": {
-    type: "string",
-    secret: true,
-    description: "The Tyk Gateway API secret (secret in tyk.conf), sent as the x-tyk-authorization header; with tyk-dashboard, the Dashboard API key, given to tyk-sync in its environment. Never put on a command line."
-  },
-  "tyk-dashboard": {
-    type: "string",
-    description: "Tyk Dashboard URL, instead of tyk-addr: dump, diff and sync go through tyk-sync (dump, sync), planned first like a Kong sync."
-  },
-  "tyk-sync-path": {
-    type: "string",
-    description: "Path to the tyk-sync binary for tyk-dashboard. Default: tyk-sync on PATH."
-  }
-};
-var convergeTimeout = {
-  type: "integer",
-  max: 3600,
-  unit: "seconds",
-  default: "60",
-  description: "gateway: tyk: seconds to wait after writing (and the reload) until the gateway serves what the files hold, re-reading with backoff; still different then, the step fails."
-};
-var planInputs = {
-  ...secretFieldsInput,
-  state: {
-    type: "list",
-    description: "State files or directories, one per line. Files of one workspace are planned together; each workspace (and select-tags set) is its own deck run. Tyk: folders of API and policy files, planned as one. Default: kong, or tyk for gateway: tyk."
-  },
-  ...bundleInputs,
-  "kong-addr": connectionInputs["kong-addr"],
-  "kong-admin-token": connectionInputs["kong-admin-token"],
-  headers: connectionInputs.headers,
-  workspace: {
-    type: "string",
-    description: "Workspace to plan against; overrides _workspace in every file."
-  },
-  "select-tags": {
-    type: "list",
-    description: "Only entities carrying all of these tags (one per line); overrides _info.select_tags in the files."
-  },
-  "skip-consumers": {
-    type: "boolean",
-    default: "false",
-    description: "Leave consumers, consumer groups and their credentials out of the plan (and the sync)."
-  },
-  parallelism: {
-    type: "integer",
-    max: 256,
-    description: "Concurrent Admin API requests deck makes per workspace (deck default 10)."
-  },
-  "plan-file": {
-    type: "string",
-    description: "Where to write the plan as JSON (secrets masked). Default: a new file in the runner's temporary directory."
-  },
-  "comment-on-pr": {
-    type: "boolean",
-    actionOnly: true,
-    description: "Post the plan on the pull request, one comment per workflow and workspace, updated in place. Default: true on pull_request events."
-  },
-  "github-token": {
-    type: "string",
-    secret: true,
-    actionOnly: true,
-    default: "${{ github.token }}",
-    description: "Token for the pull request comment; needs pull-requests: write."
-  },
-  ...tykInputs,
-  ...deckInputs,
-  ...transportInputs
-};
-var planOutputs = {
-  creating: "Entities the plan creates.",
-  updating: "Entities the plan updates.",
-  deleting: "Entities the plan deletes.",
-  total: "All planned changes.",
-  "has-changes": "true when the gateway differs from the state files.",
-  plan: "Path of the plan as JSON: every change per workspace, secrets masked."
-};
-var COMMANDS = {
-  dump: {
-    name: "dump",
-    summary: "Back up Kong declaratively: normalized, byte-stable deck files per workspace with secrets redacted.",
-    inputs: {
-      "kong-addr": connectionInputs["kong-addr"],
-      "kong-admin-token": connectionInputs["kong-admin-token"],
-      headers: connectionInputs.headers,
-      workspace: {
-        type: "string",
-        description: "Workspace to dump (Kong Enterprise). Default: the default workspace."
-      },
-      "all-workspaces": {
-        type: "boolean",
-        default: "false",
-        description: "Dump every workspace, one file each."
-      },
-      "select-tags": {
-        type: "list",
-        description: "Only entities carrying all of these tags (one per line)."
-      },
-      "skip-consumers": {
-        type: "boolean",
-        default: "false",
-        description: "Leave consumers, consumer groups and their credentials out."
-      },
-      "with-id": { type: "boolean", default: "false", description: "Keep entity IDs in the files." },
-      "output-dir": {
-        type: "string",
-        description: "Directory that receives <workspace>.yaml (Tyk: one api-, oas- or policy-<id>.json per object and .tyk.json), required-env.txt and SHA256SUMS. Default: kong, or tyk for gateway: tyk."
-      },
-      "redact-secrets": {
-        type: "boolean",
-        default: "true",
-        description: "Replace every credential, private key and secret config value with an environment reference: to a DECK_ variable (deck fills it), or for Tyk a DECKHAND_TYK_ variable (deckhand fills it)."
-      },
-      "allow-empty": {
-        type: "boolean",
-        default: "false",
-        description: "Accept a dump with no entities even when the previous dump had some."
-      },
-      "age-recipients": {
-        type: "list",
-        description: "age public keys (age1\u2026, from age-keygen -y), one per line: every redacted value is also written, encrypted to them, into secrets.age beside the files (kept byte for byte while nothing changed), so that a restore needs one CI secret, the age identity, instead of one per variable. Public keys only: the dump needs no identity. Needs redact-secrets: true."
-      },
-      ...secretFieldsInput,
-      ...tykInputs,
-      ...deckInputs,
-      ...transportInputs
-    },
-    outputs: {
-      files: "Written state files, one path per line.",
-      workspaces: "Dumped workspaces, one per line.",
-      "entity-count": "Number of entities dumped, nested ones included.",
-      digest: "sha256 over the normalized files: equal digests mean an unchanged configuration.",
-      "secrets-redacted": "Number of secret values replaced by environment references.",
-      "secrets-by-rule": "JSON object: how many values each rule redacted (schema: the gateway's own schemas; catalogue: Kong's schemas bundled with deckhand; name: credential field or header names; detector: the value itself, such as a private key, a JWT or credentials in a URL).",
-      "required-env": "Environment variables the files reference, one per line (names only).",
-      changed: "true when the files differ from what output-dir held before.",
-      "secrets-bundle": "Path of the encrypted secret bundle (secrets.age) with age-recipients; empty without."
-    }
-  },
-  validate: {
-    name: "validate",
-    summary: "Check deck state files: YAML, duplicates, unset DECK_ variables, then deck file/gateway validate.",
-    inputs: {
-      ...secretFieldsInput,
-      state: { type: "list", default: "kong", description: "State files or directories, one per line." },
-      ...bundleInputs,
-      online: {
-        type: "boolean",
-        default: "false",
-        description: "Validate against a live gateway (deck gateway validate); needs kong-addr."
-      },
-      workspace: {
-        type: "string",
-        description: "Workspace to validate against; overrides _workspace in the files."
-      },
-      parallelism: {
-        type: "integer",
-        max: 256,
-        description: "Number of concurrent requests deck makes when online (deck default 10)."
-      },
-      ...connectionInputs,
-      ...deckInputs
-    },
-    outputs: {
-      valid: "true when every check passed.",
-      problems: "Number of problems found.",
-      "plaintext-secrets": "Number of secret values the files hold in plain text (by the rules a dump redacts with); each is a warning naming file and line, never the value. Not a failure: unredacted files are valid, but must not be committed."
-    }
-  }
-};
-COMMANDS.diff = {
-  name: "diff",
-  summary: "Plan: what syncing the state files would change on Kong, per workspace, in the job summary and on the pull request.",
-  inputs: planInputs,
-  outputs: planOutputs
-};
-COMMANDS.sync = {
-  name: "sync",
-  summary: "Apply the state files to Kong after planning: deletions over the limit are refused before anything is sent, failed entities fail the step.",
-  inputs: {
-    ...planInputs,
-    "max-deletes": {
-      type: "integer",
-      min: 0,
-      max: 1e6,
-      default: "0",
-      description: "Most entities the sync may delete, across all workspaces; a plan that deletes more is refused before anything is sent."
-    },
-    "allow-deletes": {
-      type: "boolean",
-      default: "false",
-      description: "Allow any number of deletions (they are still planned, counted and reported)."
-    },
-    "dry-run": {
-      type: "boolean",
-      default: "false",
-      description: "Plan and check the guard rails, send nothing."
-    },
-    "workspace-concurrency": {
-      type: "integer",
-      max: 64,
-      default: "1",
-      description: "How many workspaces sync at the same time (never two syncs of one workspace)."
-    },
-    "converge-timeout": convergeTimeout
-  },
-  outputs: {
-    ...planOutputs,
-    applied: "true when changes were sent to the gateway and Kong accepted at least one."
-  }
-};
-var artifactInputs = {
-  "upload-artifact": {
-    type: "boolean",
-    default: "true",
-    actionOnly: true,
-    description: "Upload the backup and its manifest as a workflow artifact. On GitHub Enterprise Server, which the artifact service does not support, the step says so and keeps the files."
-  },
-  "artifact-name": {
-    type: "string",
-    actionOnly: true,
-    description: "Artifact name. Default: the backup file or folder name."
-  },
-  "retention-days": {
-    type: "integer",
-    max: 90,
-    unit: "days",
-    actionOnly: true,
-    description: "Days GitHub keeps the artifact (1 to 90). Default: the repository's setting."
-  }
-};
-var artifactDownloadInputs = {
-  "artifact-run-id": {
-    type: "string",
-    actionOnly: true,
-    description: "When input names an artifact of another workflow run: that run id (needs github-token with actions: read). Default: this run."
-  },
-  "github-token": {
-    type: "string",
-    secret: true,
-    actionOnly: true,
-    default: "${{ github.token }}",
-    description: "Token to download an artifact of another workflow run."
-  }
-};
-var postgresInputs = {
-  "database-url": {
-    type: "string",
-    secret: true,
-    description: "postgres://user:password@host:5432/kong?sslmode=require (or redis://:password@host:6379 for engine redis). Empty: the standard PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE variables. The password is handed to the tools in a private file, never on a command line."
-  },
-  "postgres-bin": {
-    type: "string",
-    description: "Directory holding pg_dump, pg_restore and psql. Default: the newest PostgreSQL client found on PATH or in the usual install folders (it must be at least the server version)."
-  }
-};
-COMMANDS["db-dump"] = {
-  name: "db-dump",
-  summary: "Back up the gateway's database natively: pg_dump (or Redis's RDB) with a checksummed manifest written last, verified after the dump.",
-  inputs: {
-    engine: { type: "string", default: "postgres", description: "postgres or redis." },
-    "database-url": postgresInputs["database-url"],
-    format: {
-      type: "string",
-      default: "directory",
-      description: "pg_dump format: directory (parallel), custom, tar or plain. Ignored for redis (always an RDB file)."
-    },
-    jobs: {
-      type: "integer",
-      max: 128,
-      description: "Parallel pg_dump jobs, directory format only. Default: the number of CPUs."
-    },
-    compress: {
-      type: "string",
-      description: "pg_dump compression: a level 0-9 or method[:level] such as gzip:6, lz4 or zstd (PostgreSQL 16 clients), none. Default: pg_dump's (gzip for directory and custom)."
-    },
-    profile: {
-      type: "string",
-      default: "kong",
-      description: "kong: keep every table's schema but skip the data of tables that only hold short-lived runtime state (cluster events, rate-limiting counters, locks, data-plane registrations); never configuration or credentials. none: dump everything."
-    },
-    "exclude-table-data": {
-      type: "list",
-      description: "More tables whose data to skip (schema kept), one pg_dump pattern per line, e.g. public.my_audit_log."
-    },
-    "output-dir": {
-      type: "string",
-      default: "db-backup",
-      description: "Directory that receives the backup, in a new folder <database>-<UTC time> holding the dump and manifest.json (-2, -3\u2026 when another dump of the same second has that name). Earlier backups are never touched."
-    },
-    verify: {
-      type: "boolean",
-      default: "true",
-      description: "Read the dump back before the manifest is written: pg_restore --list must list the rows of exactly the tables dumped (redis-check-rdb for Redis)."
-    },
-    "postgres-bin": postgresInputs["postgres-bin"],
-    ...artifactInputs
-  },
-  outputs: {
-    path: "The backup folder (dump and manifest.json).",
-    "size-bytes": "Size of the dump in bytes.",
-    manifest: "Path of manifest.json: versions, database, format, profile, per-table row counts, sha256 of every file.",
-    tables: "Tables dumped (Redis: databases holding keys).",
-    rows: "Rows dumped (Redis: keys), as counted in the snapshot the dump was taken from.",
-    "duration-ms": "How long the dump and its verification took.",
-    "artifact-id": "Id of the uploaded artifact, when one was uploaded."
-  }
-};
-COMMANDS["db-restore"] = {
-  name: "db-restore",
-  summary: "Restore a db-dump backup: checksums verified before the database is touched, row counts and configuration checksums compared afterwards.",
-  inputs: {
-    input: {
-      type: "string",
-      required: true,
-      description: "The backup: its folder, its manifest.json, or (in GitHub Actions) the name of an artifact uploaded by db-dump."
-    },
-    "database-url": {
-      ...postgresInputs["database-url"],
-      description: "Where to restore: postgres://user:password@host:5432/kong, or with create, a maintenance database such as postgres. Empty: the PG* variables. The password goes in a private file, never on a command line. Without create, clean replaces the database from the same server's postgres database (template1 where there is none)."
-    },
-    create: {
-      type: "boolean",
-      default: "false",
-      description: "Create the database named in the backup (pg_restore --create), connecting to the maintenance database of database-url. One that exists is refused, or with clean replaced as clean describes."
-    },
-    clean: {
-      type: "boolean",
-      default: "false",
-      description: "Replace a database that already holds tables: the backup is restored into a new database beside it (same owner, encoding, locale, privileges and settings), verified, and swapped in by renaming only then, so a failure leaves the database as it was. The swap ends the sessions connected to it (Kong reconnects). Needs the CREATEDB privilege and the database's ownership. Without clean, a database that holds tables is refused."
-    },
-    "keep-previous": {
-      type: "boolean",
-      default: "true",
-      description: "When clean replaced a database, keep the replaced one, renamed <database>_deckhand_previous_<UTC time> (rename it back to roll back; drop it when done). false: drop it once the restored database is in its place."
-    },
-    jobs: {
-      type: "integer",
-      max: 128,
-      description: "Parallel pg_restore jobs (directory and custom formats). Default: the number of CPUs."
-    },
-    verify: {
-      type: "boolean",
-      default: "true",
-      description: "After restoring, compare the row count of every table and the checksum of every configuration table with the manifest; any difference fails the step."
-    },
-    "no-owner": {
-      type: "boolean",
-      default: "false",
-      description: "Do not restore object ownership: everything belongs to the connecting user (for a server without the original roles, such as a fresh RDS instance)."
-    },
-    "postgres-bin": postgresInputs["postgres-bin"],
-    ...artifactDownloadInputs
-  },
-  outputs: {
-    database: "The database restored into.",
-    "previous-database": "The database clean replaced, kept under this name (keep-previous); empty when none was replaced or it was dropped.",
-    tables: "Tables checked after the restore.",
-    rows: "Rows checked after the restore.",
-    verified: "true when every row count and checksum matched the manifest.",
-    "duration-ms": "How long the verification of the backup, the restore and the comparison took."
-  }
-};
-COMMANDS["files-backup"] = {
-  name: "files-backup",
-  summary: "Back up the gateway's files (kong.conf, certificates, Tyk and Kestra files) into a tar.gz with a sha256 manifest; private keys only when asked.",
-  inputs: {
-    paths: {
-      type: "list",
-      required: true,
-      description: "Files, directories or globs, one per line (**, *, ?, and !pattern to exclude), e.g. /etc/kong/kong.conf, /opt/tyk-gateway/apps, /app/storage."
-    },
-    root: {
-      type: "string",
-      default: ".",
-      description: "Files are stored relative to this directory, and every match must lie inside it (use / for system paths)."
-    },
-    output: {
-      type: "string",
-      default: "files-backup.tar.gz",
-      description: "The archive to write (tar.gz); its manifest goes beside it as <output>.manifest.json. Replaced only once the new archive is complete."
-    },
-    "include-secrets": {
-      type: "boolean",
-      default: "false",
-      description: "Include private keys and certificates (PEM, DER, PKCS#12, keystores). Off: they are left out and listed in the summary."
-    },
-    ...artifactInputs
-  },
-  outputs: {
-    path: "The archive.",
-    manifest: "Path of the manifest: sha256, size and mode of every file.",
-    files: "Number of files in the archive.",
-    "size-bytes": "Size of the archive in bytes.",
-    "secrets-excluded": "Private key and certificate files left out (include-secrets false), one path per line.",
-    "artifact-id": "Id of the uploaded artifact, when one was uploaded."
-  }
-};
-COMMANDS["files-restore"] = {
-  name: "files-restore",
-  summary: "Restore a files-backup archive: every checksum is verified before any file is written, and existing files are replaced only when allowed.",
-  inputs: {
-    input: {
-      type: "string",
-      required: true,
-      description: "The archive (its manifest beside it as <archive>.manifest.json), or (in GitHub Actions) the name of an artifact uploaded by files-backup."
-    },
-    target: {
-      type: "string",
-      default: ".",
-      description: "Directory to restore into (the backup's root; / for system paths)."
-    },
-    overwrite: {
-      type: "boolean",
-      default: "false",
-      description: "Replace existing files whose content differs. Off: such files are listed and the step fails before writing anything."
-    },
-    "dry-run": {
-      type: "boolean",
-      default: "false",
-      description: "Verify the archive and report what would be written; write nothing."
-    },
-    "max-size-mib": {
-      type: "integer",
-      default: String(mebibytes(DEFAULT_LIMITS.maxBytes)),
-      min: 1,
-      max: 16 * 1024 * 1024,
-      unit: "MiB",
-      description: "Most the archive may unpack to, in MiB, all files together. A larger one is refused as it streams, and nothing is restored; raise it for a backup that large."
-    },
-    "max-file-size-mib": {
-      type: "integer",
-      default: String(mebibytes(DEFAULT_LIMITS.maxFileBytes)),
-      min: 1,
-      max: 16 * 1024 * 1024,
-      unit: "MiB",
-      description: "Largest file the archive may hold, in MiB; an archive with a larger one is refused."
-    },
-    "max-files": {
-      type: "integer",
-      default: String(DEFAULT_LIMITS.maxEntries),
-      min: 1,
-      max: 1e7,
-      description: "Most files and directories the archive may hold; an archive with more is refused."
-    },
-    ...artifactDownloadInputs
-  },
-  outputs: {
-    files: "Number of files written (in a dry run: that would be written).",
-    unchanged: "Number of files already present with the same content.",
-    verified: "true when the archive and every file matched the manifest."
-  }
-};
-COMMANDS.commit = {
-  name: "commit",
-  summary: "Commit the dumped configuration to git when it drifted, with an entity-level report; push race-safe or open a pull request.",
-  inputs: {
-    ...secretFieldsInput,
-    path: {
-      type: "list",
-      default: "kong",
-      description: "What to commit: the folder the dump wrote (its output-dir), or several files or folders of one repository, one per line."
-    },
-    mode: {
-      type: "string",
-      default: "push",
-      description: "push: commit to branch and push, retrying when another run or a person pushed first. pull-request: keep the drift on its own branch with one open pull request."
-    },
-    branch: {
-      type: "string",
-      description: `push: the branch to push to (default the checked-out branch, or the run's branch on a detached checkout). pull-request: deckhand's branch for the drift (default ${DEFAULT_DRIFT_BRANCH}), replaced on every run.`
-    },
-    base: {
-      type: "string",
-      description: "pull-request: the branch the pull request goes into (default the checked-out branch, else the repository's default branch)."
-    },
-    message: {
-      type: "string",
-      default: DEFAULT_MESSAGE,
-      description: `Commit subject (and pull request title). Placeholders: ${PLACEHOLDERS.map((p2) => `{${p2}}`).join(", ")}. The drift report and the dump time follow in the body.`
-    },
-    "author-name": {
-      type: "string",
-      description: `Author and committer name. Default: git's user.name, else ${ACTIONS_BOT.name}.`
-    },
-    "author-email": {
-      type: "string",
-      description: `Author and committer email. Default: git's user.email, else ${ACTIONS_BOT.email}.`
-    },
-    "push-retries": {
-      type: "integer",
-      min: 0,
-      max: 10,
-      default: "5",
-      description: "Times to fetch, merge and push again when the branch moved meanwhile, waiting 1, 2, 4\u2026 seconds (with jitter) in between. 0: fail on the first rejection."
-    },
-    "github-token": {
-      type: "string",
-      secret: true,
-      default: "${{ github.token }}",
-      description: "Token for pushing to GitHub and for the pull request (contents: write; pull-requests: write in pull-request mode). Replaces the credentials the checkout persisted; remotes elsewhere keep git's own."
-    },
-    "sign-off": {
-      type: "boolean",
-      default: "false",
-      description: "Add a Signed-off-by trailer for the committer (DCO)."
-    }
-  },
-  outputs: {
-    changed: "true when a commit was pushed (push) or the drift pull request holds changes (pull-request).",
-    "commit-sha": "The commit pushed, or the drift branch's commit; empty when nothing changed.",
-    branch: "The branch pushed to.",
-    "pull-request-number": "Number of the drift pull request (pull-request mode).",
-    "pull-request-url": "Web address of the drift pull request (pull-request mode).",
-    added: "Entities the commit adds.",
-    "changed-entities": "Entities the commit changes.",
-    removed: "Entities the commit removes."
-  }
-};
-COMMANDS.restore = {
-  name: "restore",
-  summary: "Disaster recovery in one step: wait for a fresh gateway, restore its database or its declarative state (or load DB-less nodes), prove it, and report the recovery time.",
-  inputs: {
-    ...secretFieldsInput,
-    strategy: {
-      type: "string",
-      default: "auto",
-      description: "auto: the database backup when db-dump is given and verifies, else (or when that restore fails) the declarative state. database: db-dump only. declarative: deck sync of state. dbless: POST state to every node's /config."
-    },
-    "kong-addr": {
-      type: "list",
-      description: "Kong Admin API address, e.g. http://kong-admin.internal:8001. Several (one per line) for dbless, where each node is loaded, or to wait for every node of a cluster. Required for gateway: kong."
-    },
-    "kong-admin-token": connectionInputs["kong-admin-token"],
-    headers: connectionInputs.headers,
-    state: {
-      type: "list",
-      description: "Declarative state files or directories (what dump wrote, usually checked out from the repository), one per line. Used by declarative and dbless, by auto without a usable db-dump, and to verify. Default: kong, or tyk for gateway: tyk."
-    },
-    ...bundleInputs,
-    "db-dump": {
-      type: "string",
-      description: "A db-dump backup: its folder, its manifest.json, or (in GitHub Actions) the name of the artifact db-dump uploaded."
-    },
-    "database-url": {
-      ...postgresInputs["database-url"],
-      description: "The gateway's database, to restore db-dump into: postgres://user:password@host:5432/kong. Empty: the PG* variables. The password goes in a private file, never on a command line."
-    },
-    "restart-command": {
-      type: "string",
-      description: "Shell command that restarts the Kong nodes after a database restore, so they drop what they cached, e.g. aws ecs update-service --force-new-deployment \u2026 && aws ecs wait services-stable \u2026. deckhand then waits for the gateway again."
-    },
-    "keyring-export": {
-      type: "string",
-      secret: true,
-      description: "Kong Enterprise keyring export (the data of POST /keyring/export), or a path to a file holding it: imported on every node before encrypted data is restored or verified."
-    },
-    overwrite: {
-      type: "boolean",
-      default: "false",
-      description: "Restore onto a gateway that already holds configuration. Off: restore checks first and refuses a gateway (or database) with services, routes, consumers or plugins, so a wrong address cannot replace a live gateway."
-    },
-    "wait-timeout": {
-      type: "integer",
-      max: 86400,
-      unit: "seconds",
-      default: "600",
-      description: "Seconds to wait for the gateway to answer (Admin API root and /status), at the start and again after a restart, retrying with backoff."
-    },
-    "smoke-requests": {
-      type: "list",
-      description: 'Requests that prove the proxy serves traffic, one "METHOD URL STATUS" per line, e.g. GET https://api.example.com/health 200 (STATUS may be 2xx). Query values (API keys) are masked in logs and reports.'
-    },
-    "smoke-timeout": {
-      type: "integer",
-      max: 3600,
-      unit: "seconds",
-      default: "30",
-      description: "Seconds each smoke request is retried (with backoff) until it answers as expected: Kong applies new configuration to its router a few seconds after it is written."
-    },
-    "report-file": {
-      type: "string",
-      description: "Where to write the recovery report as JSON. Default: a new file in the runner's temporary directory."
-    },
-    parallelism: {
-      type: "integer",
-      max: 256,
-      description: "Concurrent Admin API requests deck makes per workspace (deck default 10)."
-    },
-    jobs: {
-      type: "integer",
-      max: 128,
-      description: "Parallel pg_restore jobs. Default: one transaction, so a failed restore leaves the database as it was."
-    },
-    "no-owner": {
-      type: "boolean",
-      default: "false",
-      description: "Do not restore object ownership: everything belongs to the connecting user (for a server without the original roles)."
-    },
-    "postgres-bin": postgresInputs["postgres-bin"],
-    ...tykInputs,
-    "converge-timeout": convergeTimeout,
-    ...deckInputs,
-    ...transportInputs,
-    ...artifactDownloadInputs
-  },
-  outputs: {
-    "strategy-used": "What restored the gateway: database, declarative or dbless.",
-    "rto-seconds": "Seconds from the start of the step until the gateway was restored and verified.",
-    "entities-restored": "Entities restored: configuration rows for database, entities created or updated for declarative, entities loaded per node for dbless.",
-    verified: "true only when every check passed: zero diff (or the manifest's row counts) and every smoke request.",
-    report: "Path of the recovery report as JSON: phases and their durations, what was restored, what was not."
-  }
-};
-
-// actions/engine/commit/drift-commit.ts
-import { stat as stat9 } from "node:fs/promises";
-import { extname as extname4, join as join8, posix as posix2 } from "node:path";
-
-// actions/engine/dump.ts
-import { lstat as lstat2, mkdir as mkdir3, mkdtemp as mkdtemp3, readdir, readFile as readFile5, rename as rename3, rm as rm4, stat as stat6 } from "node:fs/promises";
-import { basename as basename2, join as join5 } from "node:path";
-
-// actions/engine/deck/commands.ts
-init_errors();
-function dumpArgs(features, cmd) {
-  const args = features.gatewayCommands ? ["gateway", "dump"] : ["dump"];
-  args.push("--format", "json", "--yes");
-  if (cmd.allWorkspaces) args.push("--all-workspaces");
-  else {
-    if (cmd.outputFile) args.push("--output-file", cmd.outputFile);
-    if (cmd.workspace) args.push("--workspace", cmd.workspace);
-  }
-  for (const tag2 of cmd.selectTags ?? []) args.push("--select-tag", tag2);
-  if (cmd.skipConsumers) args.push("--skip-consumers");
-  if (cmd.withId) args.push("--with-id");
-  return args;
-}
-function validateArgs(features, cmd) {
-  let args;
-  if (features.gatewayCommands) {
-    args = cmd.online ? ["gateway", "validate"] : ["file", "validate"];
-    append(args, cmd.files);
-  } else {
-    args = ["validate"];
-    for (const file of cmd.files) args.push("--state", file);
-    if (cmd.online) args.push("--online");
-  }
-  if (cmd.workspace) args.push("--workspace", cmd.workspace);
-  if (cmd.parallelism !== void 0) args.push("--parallelism", String(cmd.parallelism));
-  return args;
-}
-function reconcileArgs(features, cmd) {
-  if (!features.jsonOutput) {
-    throw new DeckhandError(
-      `deck ${features.version} cannot print ${cmd.mode} results as JSON (--json-output came with deck 1.24.0): set deck-version to a newer release.`
-    );
-  }
-  let args;
-  if (features.gatewayCommands) args = ["gateway", cmd.mode, ...cmd.files];
-  else {
-    args = [cmd.mode];
-    for (const file of cmd.files) args.push("--state", file);
-  }
-  args.push("--json-output");
-  if (cmd.workspace) args.push("--workspace", cmd.workspace);
-  for (const tag2 of cmd.selectTags ?? []) args.push("--select-tag", tag2);
-  if (cmd.skipConsumers) args.push("--skip-consumers");
-  if (cmd.parallelism !== void 0) args.push("--parallelism", String(cmd.parallelism));
-  return args;
-}
-function globalArgs(g2) {
-  const args = [];
-  if (g2.kongAddr) args.push("--kong-addr", g2.kongAddr);
-  args.push("--no-color", "--analytics=false");
-  if (g2.tlsSkipVerify) args.push("--tls-skip-verify");
-  if (g2.caCertFile) args.push("--ca-cert-file", g2.caCertFile);
-  if (g2.tlsServerName) args.push("--tls-server-name", g2.tlsServerName);
-  if (g2.timeoutSeconds !== void 0) args.push("--timeout", String(g2.timeoutSeconds));
-  if (g2.configFile) args.push("--config", g2.configFile);
-  return args;
-}
-
-// actions/engine/deck/runner.ts
-var import_yaml3 = __toESM(require_dist(), 1);
-init_errors();
-import { access as access2, writeFile } from "node:fs/promises";
-import { join as join4 } from "node:path";
-
-// actions/engine/scrub.ts
-function scrub(text, secrets, mask = "***") {
-  let out = text;
-  for (const secret of secrets) if (secret) out = out.split(secret).join(mask);
-  return out;
-}
-
-// actions/engine/deck/connection.ts
-init_errors();
-function parseKongAddr(value) {
-  return parseAddress(
-    value,
-    "kong-addr",
-    "the Kong Admin API",
-    "http://kong-admin.internal:8001",
-    "kong-admin-token or headers"
-  );
-}
-function parseAddress(value, input, what, example, credentialInputs) {
-  const raw = (value ?? "").trim();
-  if (raw === "") throw new DeckhandError(`${input} is required: ${what} address, e.g. ${example}`);
-  let url;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new DeckhandError(
-      `${input} "${raw}" is not a URL: give the full address with scheme, e.g. ${example}`
-    );
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new DeckhandError(`${input} "${raw}" must use http:// or https://, not ${url.protocol}`);
-  }
-  if (url.username || url.password) {
-    throw new DeckhandError(
-      `${input} must not contain credentials: pass them with ${credentialInputs} instead`
-    );
-  }
-  if (url.search || url.hash)
-    throw new DeckhandError(`${input} "${raw}" must not have a query string or fragment`);
-  return raw.replace(/\/+$/, "");
-}
-var HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-function parseHeaders(lines) {
-  return lines.map((line) => line.trim()).filter((line) => line !== "").map((line) => {
-    const colon = line.indexOf(":");
-    const name = line.slice(0, colon).trim();
-    if (colon <= 0 || !HEADER_NAME.test(name)) {
-      throw new DeckhandError(
-        'headers: each line must be "Name: value" with a valid header name (a line does not match)'
-      );
-    }
-    return `${name}:${line.slice(colon + 1).trim()}`;
-  });
-}
-function connectionSecrets(connection) {
-  if (!connection) return [];
-  const secrets = [connection.adminToken ?? ""];
-  for (const header of connection.headers ?? []) secrets.push(header.slice(header.indexOf(":") + 1));
-  return secrets.filter((s3) => s3.length >= 3);
-}
-
-// actions/engine/deck/runner.ts
-var DEFAULT_DECK_TIMEOUT_SECONDS = 1800;
-var DeckTimeoutError = class extends DeckhandError {
-  constructor(running, timeoutSeconds, writes2) {
-    super(
-      `${running} did not finish within ${timeoutSeconds} s and was stopped (deck and every process it started). ` + (writes2 ? "It may have applied part of its changes: run diff to see what is left. " : "Nothing it read was used. ") + `If it needs longer, raise deck-timeout (seconds, now ${timeoutSeconds}); if it should not, check that the Admin API answers.`
-    );
-    this.running = running;
-    this.timeoutSeconds = timeoutSeconds;
-    this.name = "DeckTimeoutError";
-  }
-  running;
-  timeoutSeconds;
-};
-var DeckRunner = class {
-  constructor(deck, connection, logger, options2 = {}) {
-    this.deck = deck;
-    this.connection = connection;
+import { Transform as Transform2 } from "node:stream";
+import { pipeline as pipeline2 } from "node:stream/promises";
+var PART_BYTES = 16 * 1024 * 1024;
+var S3Backend = class _S3Backend {
+  constructor(s3, client, location, logger) {
+    this.s3 = s3;
+    this.client = client;
+    this.location = location;
     this.logger = logger;
-    this.timeoutMs = options2.timeoutMs ?? DEFAULT_DECK_TIMEOUT_SECONDS * 1e3;
+    this.description = `s3://${location.bucket}${location.prefix ? `/${location.prefix}` : ""}`;
   }
-  deck;
-  connection;
+  s3;
+  client;
+  location;
   logger;
-  /** The deadline of each run: deck-timeout, or {@link DEFAULT_DECK_TIMEOUT_SECONDS}. */
-  timeoutMs;
-  /** Values of DECK_ variables the state files reference, from the secret bundle: for deck's environment only. */
-  variables = {};
-  /**
-   * Gives every later run these DECK_ variables (the secret bundle's values of the variables the state files
-   * reference, that the environment does not set), in deck's own environment: never on its command line, in a
-   * file, or in deckhand's environment, which other children inherit. They are scrubbed from deck's output.
-   */
-  useVariables(values) {
-    this.variables = { ...values };
+  description;
+  settings;
+  static async open(location, options2) {
+    const s3 = await import("../s3/index.js");
+    const region = options2.region ?? (process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || (options2.endpoint ? "us-east-1" : void 0));
+    const client = new s3.S3Client({
+      region,
+      endpoint: options2.endpoint,
+      forcePathStyle: options2.endpoint !== void 0,
+      // Transient failures (throttling, 5xx, dropped connections) are retried with the SDK's backoff.
+      maxAttempts: 5
+    });
+    return new _S3Backend(s3, client, location, options2.logger);
   }
-  async run(command, options2) {
-    const secrets = connectionSecrets(this.connection);
-    const quoted = [...secrets, ...scrubbable(Object.values(this.variables))];
-    const temp = await privateTempDir("deckhand-deck-");
+  key(key2) {
+    return this.location.prefix ? `${this.location.prefix}/${key2}` : key2;
+  }
+  /**
+   * Encryption and retention as the bucket dictates: its default encryption is asked for explicitly (so a policy
+   * that requires the header is met), and its Object Lock default retention is set on each object.
+   */
+  async writeSettings() {
+    if (this.settings) return this.settings;
+    const s3 = this.s3;
+    const Bucket = this.location.bucket;
+    const settings = { encryption: {}, description: [] };
     try {
-      const env = { ...this.variables };
-      const global2 = {};
-      const conn = options2.online ? this.connection : void 0;
-      if (conn) {
-        const headers = [...conn.headers ?? []];
-        if (conn.adminToken) {
-          if (this.deck.features.adminTokenEnv) env.DECK_KONG_ADMIN_TOKEN = conn.adminToken;
-          else headers.push(`Kong-Admin-Token:${conn.adminToken}`);
-        }
-        if (headers.length > 0) {
-          global2.configFile = join4(temp.path, "deck.yaml");
-          await writeFile(global2.configFile, (0, import_yaml3.stringify)({ headers }), { mode: 384 });
-        }
-        global2.kongAddr = conn.kongAddr;
-        global2.tlsSkipVerify = conn.tlsSkipVerify;
-        global2.tlsServerName = conn.tlsServerName;
-        global2.timeoutSeconds = conn.timeoutSeconds;
-        if (conn.caCert?.includes("-----BEGIN")) env.DECK_CA_CERT = conn.caCert;
-        else if (conn.caCert) {
-          await access2(conn.caCert).catch(() => {
-            throw new DeckhandError(
-              `ca-cert: "${conn.caCert}" is neither a PEM certificate nor a readable file`
-            );
-          });
-          global2.caCertFile = conn.caCert;
-        }
-      }
-      const argv = [...command, ...globalArgs(global2)];
-      this.logger.debug(`deck ${argv.join(" ")}`);
-      const timeoutMs = options2.timeoutMs ?? this.timeoutMs;
-      const result = await this.spawn(argv, env, options2.cwd, timeoutMs);
-      if (result.timedOut) {
-        throw new DeckTimeoutError(describeRun(command), Math.round(timeoutMs / 1e3), writes(command));
-      }
-      if (result.signal) {
-        throw new DeckhandError(
-          `deck ${commandName(command)} was stopped by ${result.signal}; nothing was written`
+      const out = await this.client.send(new s3.GetBucketEncryptionCommand({ Bucket }));
+      const rule = out.ServerSideEncryptionConfiguration?.Rules?.[0];
+      const sse = rule?.ApplyServerSideEncryptionByDefault;
+      if (sse?.SSEAlgorithm) {
+        settings.encryption.ServerSideEncryption = sse.SSEAlgorithm;
+        if (sse.KMSMasterKeyID) settings.encryption.SSEKMSKeyId = sse.KMSMasterKeyID;
+        settings.description.push(
+          `server-side encryption ${sse.SSEAlgorithm}${sse.KMSMasterKeyID ? ` (${sse.KMSMasterKeyID})` : ""}, as the bucket's default`
         );
       }
-      if (result.exitCode !== 0) throw this.failure(command, result, quoted);
-      return { ...result, stdout: scrub(result.stdout, secrets), stderr: scrub(result.stderr, quoted) };
+    } catch (err) {
+      const code = errorCode(err);
+      if (code === "ServerSideEncryptionConfigurationNotFoundError") {
+        settings.description.push("no default encryption configured on the bucket");
+      } else if (code === "AccessDenied") {
+        settings.description.push(
+          "the bucket's encryption settings could not be read (s3:GetEncryptionConfiguration)"
+        );
+      } else throw this.failure(err, "GetBucketEncryption", "");
+    }
+    try {
+      const out = await this.client.send(new s3.GetObjectLockConfigurationCommand({ Bucket }));
+      const config = out.ObjectLockConfiguration;
+      const retention2 = config?.Rule?.DefaultRetention;
+      if (config?.ObjectLockEnabled === "Enabled" && retention2?.Mode) {
+        const days = retention2.Days ?? (retention2.Years ?? 0) * 365;
+        if (days > 0) {
+          settings.lock = { mode: retention2.Mode, days };
+          settings.description.push(
+            `Object Lock ${retention2.Mode} retention of ${days} day(s) on each object`
+          );
+        }
+      }
+    } catch (err) {
+      const code = errorCode(err);
+      if (code !== "ObjectLockConfigurationNotFoundError" && code !== "AccessDenied")
+        throw this.failure(err, "GetObjectLockConfiguration", "");
+    }
+    this.settings = settings;
+    return settings;
+  }
+  objectParams(settings) {
+    const params = { ...settings.encryption };
+    if (settings.lock) {
+      params.ObjectLockMode = settings.lock.mode;
+      params.ObjectLockRetainUntilDate = new Date(Date.now() + settings.lock.days * 864e5);
+    }
+    return params;
+  }
+  async *list(prefix) {
+    const strip = this.location.prefix ? this.location.prefix.length + 1 : 0;
+    let token;
+    do {
+      let out;
+      try {
+        out = await this.client.send(
+          new this.s3.ListObjectsV2Command({
+            Bucket: this.location.bucket,
+            Prefix: this.key(prefix),
+            ContinuationToken: token
+          })
+        );
+      } catch (err) {
+        throw this.failure(err, "ListBucket", prefix);
+      }
+      for (const object of out.Contents ?? []) {
+        if (object.Key === void 0) continue;
+        yield { key: object.Key.slice(strip), size: object.Size ?? 0 };
+      }
+      token = out.IsTruncated ? out.NextContinuationToken : void 0;
+    } while (token);
+  }
+  async putFile(key2, file, sha2563, size) {
+    const settings = await this.writeSettings();
+    const Bucket = this.location.bucket;
+    const Key = this.key(key2);
+    try {
+      if (size <= PART_BYTES) {
+        await this.client.send(
+          new this.s3.PutObjectCommand({
+            Bucket,
+            Key,
+            Body: createReadStream2(file),
+            ContentLength: size,
+            ChecksumSHA256: Buffer.from(sha2563, "hex").toString("base64"),
+            ...this.objectParams(settings)
+          })
+        );
+      } else {
+        const upload = new this.s3.Upload({
+          client: this.client,
+          params: {
+            Bucket,
+            Key,
+            Body: createReadStream2(file),
+            ChecksumAlgorithm: "SHA256",
+            ...this.objectParams(settings)
+          },
+          partSize: PART_BYTES,
+          queueSize: 4,
+          leavePartsOnError: false
+        });
+        await upload.done();
+      }
+    } catch (err) {
+      throw this.failure(err, "PutObject", key2);
+    }
+  }
+  async putProduced(key2, produce) {
+    const temp = await privateTempDir("deckhand-s3-");
+    try {
+      const path = join3(temp.path, "object");
+      await produce(path);
+      const digest = await digestFile(path);
+      await this.putFile(key2, path, digest.sha256, digest.size);
+      return digest;
     } finally {
       await temp.cleanup();
     }
   }
-  async spawn(argv, env, cwd, timeoutMs) {
+  async putBytes(key2, data) {
+    const settings = await this.writeSettings();
     try {
-      return await run(this.deck.path, argv, { env, cwd, timeoutMs, killGroup: true });
-    } catch (err) {
-      const code = err.code;
-      throw new DeckhandError(
-        code === "ENOENT" ? `deck not found at ${this.deck.path}: install it, put it on PATH or set deck-path` : `deck at ${this.deck.path} could not be started (${code ?? err.message})`
+      await this.client.send(
+        new this.s3.PutObjectCommand({
+          Bucket: this.location.bucket,
+          Key: this.key(key2),
+          Body: data,
+          ChecksumSHA256: createHash2("sha256").update(data).digest("base64"),
+          ...this.objectParams(settings)
+        })
       );
+    } catch (err) {
+      throw this.failure(err, "PutObject", key2);
     }
   }
-  /** deck prints `Error: …` on stderr and exits 1; keep its words, they name the cause. */
-  failure(command, result, secrets) {
-    const lines = scrub(result.stderr, secrets).split("\n").map((l) => l.trimEnd()).filter((l) => l !== "" && !l.startsWith("Info:"));
-    const start = Math.max(
-      0,
-      lines.findIndex((l) => l.startsWith("Error:"))
-    );
-    let end = start + 1;
-    while (end < lines.length && /^\s/.test(lines[end])) end++;
-    const message = lines.slice(start, end).map((l) => l.trim()).join(" ").replace(/^Error:\s*/, "");
-    return new DeckhandError(
-      `deck ${commandName(command)} failed (exit ${result.exitCode}): ${message || "no error output"}`,
-      [...lines.slice(0, start), ...lines.slice(end)]
-    );
+  async getFile(key2, file) {
+    let body;
+    try {
+      const out = await this.client.send(
+        new this.s3.GetObjectCommand({
+          Bucket: this.location.bucket,
+          Key: this.key(key2),
+          ChecksumMode: "ENABLED"
+        })
+      );
+      body = out.Body;
+    } catch (err) {
+      throw this.failure(err, "GetObject", key2);
+    }
+    const hash = createHash2("sha256");
+    let size = 0;
+    try {
+      await pipeline2(
+        body,
+        new Transform2({
+          transform(chunk, _encoding, done) {
+            hash.update(chunk);
+            size += chunk.length;
+            done(null, chunk);
+          }
+        }),
+        createWriteStream2(file, { flags: "wx", mode: 384 })
+      );
+    } catch (err) {
+      throw new DeckhandError(
+        `${key2} in ${this.description} could not be read whole (${errorMessage(err)}): it is damaged or the connection failed.`,
+        [],
+        { cause: err }
+      );
+    }
+    return { sha256: hash.digest("hex"), size };
+  }
+  async getBytes(key2, maxBytes) {
+    try {
+      const out = await this.client.send(
+        new this.s3.GetObjectCommand({
+          Bucket: this.location.bucket,
+          Key: this.key(key2),
+          ChecksumMode: "ENABLED"
+        })
+      );
+      if ((out.ContentLength ?? 0) > maxBytes) {
+        ;
+        out.Body.destroy();
+        throw new DeckhandError(`${key2} in ${this.description} is larger than ${maxBytes} bytes`);
+      }
+      return await out.Body.transformToByteArray();
+    } catch (err) {
+      if (err instanceof DeckhandError) throw err;
+      if (errorCode(err) === "NoSuchKey") return void 0;
+      throw this.failure(err, "GetObject", key2);
+    }
+  }
+  async remove(key2) {
+    try {
+      await this.client.send(
+        new this.s3.DeleteObjectCommand({ Bucket: this.location.bucket, Key: this.key(key2) })
+      );
+    } catch (err) {
+      throw this.failure(err, "DeleteObject", key2);
+    }
+  }
+  /** An SDK failure as an actionable message: what was refused, and what to change. */
+  failure(err, action, key2) {
+    if (err instanceof DeckhandError) return err;
+    const code = errorCode(err);
+    const where3 = `${this.description}${key2 ? ` (${key2})` : ""}`;
+    const say = (message2) => new DeckhandError(message2, [], { cause: err });
+    switch (code) {
+      case "AccessDenied":
+      case "AllAccessDisabled":
+        return say(
+          `${where3}: access denied to s3:${action}. Grant the role deckhand runs as s3:PutObject, s3:GetObject, s3:ListBucket and (for retention) s3:DeleteObject on ${this.location.bucket}.`
+        );
+      case "InvalidAccessKeyId":
+      case "SignatureDoesNotMatch":
+      case "ExpiredToken":
+      case "InvalidToken":
+        return say(
+          `${where3}: the AWS credentials were refused (${code}). Check the credentials the step runs with (aws-actions/configure-aws-credentials, AWS_PROFILE, AWS_ACCESS_KEY_ID).`
+        );
+      case "NoSuchBucket":
+        return say(
+          `${where3}: bucket ${this.location.bucket} does not exist (check the name, the account and store-endpoint).`
+        );
+      case "CredentialsProviderError":
+        return say(
+          `${where3}: no AWS credentials found. In GitHub Actions configure them with aws-actions/configure-aws-credentials (OIDC, no stored keys); elsewhere set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. deckhand takes no keys as inputs.`
+        );
+      case "BadDigest":
+      case "InvalidDigest":
+      case "XAmzContentSHA256Mismatch":
+        return say(
+          `${where3}: S3 refused the upload because its checksum did not match what arrived (${code}); nothing was stored.`
+        );
+      case "NoSuchKey":
+        return say(`${where3}: no such object.`);
+    }
+    const message = errorMessage(err);
+    if (/region is missing/i.test(message))
+      return say(`${where3}: no AWS region: set store-region, or AWS_REGION in the environment.`);
+    const net = err.code;
+    if (net && /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET)$/.test(net))
+      return say(`${where3}: cannot reach the S3 endpoint (${net}).`);
+    return say(`${where3}: s3:${action} failed: ${code ?? ""}${code ? ": " : ""}${message}`);
   }
 };
-function scrubbable(values) {
-  const out = [];
-  for (const value of values) {
-    const trimmed = value.trim();
-    if (trimmed.length >= 6) out.push(trimmed);
-  }
-  return out.sort((a, b2) => b2.length - a.length);
+function errorCode(err) {
+  const e = err;
+  return e?.Code ?? e?.name;
 }
-function commandName(command) {
-  return (command[0] === "gateway" || command[0] === "file" ? command.slice(0, 2) : command.slice(0, 1)).join(
-    " "
-  );
-}
-function describeRun(command) {
-  const at3 = command.findIndex((a) => a === "--workspace" || a === "-w");
-  const workspace = at3 >= 0 ? command[at3 + 1] : void 0;
-  return `deck ${commandName(command)}${workspace ? ` (workspace ${workspace})` : ""}`;
-}
-function writes(command) {
-  return ["sync", "apply", "reset"].includes(command[0] === "gateway" ? command[1] : command[0]);
+function parseS3Url(url) {
+  const m2 = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(url);
+  if (!m2) throw new DeckhandError(`store ${url} is not an s3://bucket/prefix address`);
+  const bucket = m2[1];
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes(".."))
+    throw new DeckhandError(
+      `store ${url}: "${bucket}" is not a valid S3 bucket name (3-63 lower-case letters, digits, dots and hyphens)`
+    );
+  const prefix = (m2[2] ?? "").replace(/^\/+|\/+$/g, "");
+  if (prefix.split("/").some((p2) => p2 === "." || p2 === "..") || /\/\//.test(prefix))
+    throw new DeckhandError(`store ${url}: the prefix must be a plain path (no empty, . or .. parts)`);
+  return { bucket, prefix };
 }
 
-// actions/engine/dump.ts
-init_errors();
+// actions/engine/store/store.ts
+import { randomBytes as randomBytes7 } from "node:crypto";
+import { mkdir as mkdir3, rename as rename4, rm as rm4 } from "node:fs/promises";
+import { basename as basename2, join as join4, relative, sep as sep2 } from "node:path";
 
-// actions/engine/state/digest.ts
+// actions/engine/age.ts
 import { createHash as createHash3 } from "node:crypto";
-function digestFiles(files) {
-  const hash = createHash3("sha256");
-  for (const name of [...files.keys()].sort()) {
-    const data = files.get(name);
-    const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
-    hash.update(`${Buffer.byteLength(name)}:${name}${bytes.length}:`);
-    hash.update(bytes);
-  }
-  return `sha256:${hash.digest("hex")}`;
-}
-function sha256Hex(data) {
-  return createHash3("sha256").update(data).digest("hex");
-}
-
-// actions/engine/secrets/bundle.ts
-import { randomBytes as randomBytes8, scrypt as scryptCallback, timingSafeEqual } from "node:crypto";
-import { lstat, readFile as readFile4 } from "node:fs/promises";
+import { createReadStream as createReadStream3, createWriteStream as createWriteStream3 } from "node:fs";
+import { open as open3, rename as rename3, rm as rm3 } from "node:fs/promises";
+import { Readable as Readable2, Writable } from "node:stream";
 
 // ../../main/node_modules/@noble/hashes/utils.js
 function isBytes(a) {
@@ -44794,7 +37068,7 @@ function createHasher(hashCons, info = {}) {
   Object.assign(hashC, info);
   return Object.freeze(hashC);
 }
-function randomBytes3(bytesLength = 32) {
+function randomBytes2(bytesLength = 32) {
   anumber(bytesLength, "bytesLength");
   const cr2 = typeof globalThis === "object" ? globalThis.crypto : null;
   if (typeof cr2?.getRandomValues !== "function")
@@ -46710,7 +38984,7 @@ function createHasher2(hashCons, info = {}) {
   Object.assign(hashC, info);
   return Object.freeze(hashC);
 }
-function randomBytes5(bytesLength = 32) {
+function randomBytes4(bytesLength = 32) {
   const cr2 = typeof globalThis === "object" ? globalThis.crypto : null;
   if (typeof cr2?.getRandomValues !== "function")
     throw new Error("crypto.getRandomValues must be defined");
@@ -47505,7 +39779,7 @@ function montgomery(curveDef) {
   const is25519 = type === "x25519";
   if (!is25519 && type !== "x448")
     throw new Error("invalid type");
-  const randomBytes_ = rand || randomBytes5;
+  const randomBytes_ = rand || randomBytes4;
   const montgomeryBits = is25519 ? 255 : 448;
   const fieldLen = is25519 ? 32 : 56;
   const Gu = is25519 ? BigInt(9) : BigInt(5);
@@ -48258,7 +40532,7 @@ function getWLengths(Fp, Fn2) {
 }
 function ecdh(Point, ecdhOpts = {}) {
   const { Fn: Fn2 } = Point;
-  const randomBytes_ = ecdhOpts.randomBytes || randomBytes5;
+  const randomBytes_ = ecdhOpts.randomBytes || randomBytes4;
   const lengths = Object.assign(getWLengths(Point.Fp, Fn2), { seed: getMinHashLength(Fn2.ORDER) });
   function isValidSecretKey(secretKey) {
     try {
@@ -48323,7 +40597,7 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
     bits2int_modN: "function"
   });
   ecdsaOpts = Object.assign({}, ecdsaOpts);
-  const randomBytes14 = ecdsaOpts.randomBytes || randomBytes5;
+  const randomBytes15 = ecdsaOpts.randomBytes || randomBytes4;
   const hmac3 = ecdsaOpts.hmac || ((key2, msg) => hmac2(hash, key2, msg));
   const { Fp, Fn: Fn2 } = Point;
   const { ORDER: CURVE_ORDER, BITS: fnBits } = Fn2;
@@ -48465,7 +40739,7 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
       throw new Error("invalid private key");
     const seedArgs = [int2octets(d), int2octets(h1int)];
     if (extraEntropy != null && extraEntropy !== false) {
-      const e = extraEntropy === true ? randomBytes14(lengths.secretKey) : extraEntropy;
+      const e = extraEntropy === true ? randomBytes15(lengths.secretKey) : extraEntropy;
       seedArgs.push(abytes4(e, void 0, "extraEntropy"));
     }
     const seed = concatBytes2(...seedArgs);
@@ -49456,7 +41730,7 @@ var FFTCore = (F3, coreOpts) => {
 };
 
 // ../../main/node_modules/@noble/post-quantum/utils.js
-var randomBytes6 = randomBytes5;
+var randomBytes5 = randomBytes4;
 function equalBytes2(a, b2) {
   if (a.length !== b2.length)
     return false;
@@ -49649,23 +41923,23 @@ var createXofShake = (shake) => (seed, blockLen) => {
 var XOF128 = /* @__PURE__ */ createXofShake(shake128);
 
 // ../../main/node_modules/@noble/post-quantum/ml-kem.js
-var N2 = 256;
-var Q2 = 3329;
-var F2 = 3303;
+var N = 256;
+var Q = 3329;
+var F = 3303;
 var ROOT_OF_UNITY = 17;
 var { mod: mod2, nttZetas, NTT, bitsCoder } = genCrystals({
-  N: N2,
-  Q: Q2,
-  F: F2,
+  N,
+  Q,
+  F,
   ROOT_OF_UNITY,
   newPoly: (n) => new Uint16Array(n),
   brvBits: 7,
   isKyber: true
 });
 var PARAMS = {
-  512: { N: N2, Q: Q2, K: 2, ETA1: 3, ETA2: 2, du: 10, dv: 4, RBGstrength: 128 },
-  768: { N: N2, Q: Q2, K: 3, ETA1: 2, ETA2: 2, du: 10, dv: 4, RBGstrength: 192 },
-  1024: { N: N2, Q: Q2, K: 4, ETA1: 2, ETA2: 2, du: 11, dv: 5, RBGstrength: 256 }
+  512: { N, Q, K: 2, ETA1: 3, ETA2: 2, du: 10, dv: 4, RBGstrength: 128 },
+  768: { N, Q, K: 3, ETA1: 2, ETA2: 2, du: 10, dv: 4, RBGstrength: 192 },
+  1024: { N, Q, K: 4, ETA1: 2, ETA2: 2, du: 11, dv: 5, RBGstrength: 256 }
 };
 var compress = (d) => {
   if (d >= 12)
@@ -49673,18 +41947,18 @@ var compress = (d) => {
   const a = 2 ** (d - 1);
   return {
     // const compress = (i: number) => round((2 ** d / Q) * i) % 2 ** d;
-    encode: (i) => ((i << d) + Q2 / 2) / Q2,
+    encode: (i) => ((i << d) + Q / 2) / Q,
     // const decompress = (i: number) => round((Q / 2 ** d) * i);
-    decode: (i) => i * Q2 + a >>> d
+    decode: (i) => i * Q + a >>> d
   };
 };
 var polyCoder = (d) => bitsCoder(d, compress(d));
 function polyAdd(a, b2) {
-  for (let i = 0; i < N2; i++)
+  for (let i = 0; i < N; i++)
     a[i] = mod2(a[i] + b2[i]);
 }
 function polySub(a, b2) {
-  for (let i = 0; i < N2; i++)
+  for (let i = 0; i < N; i++)
     a[i] = mod2(a[i] - b2[i]);
 }
 function BaseCaseMultiply(a0, a1, b0, b1, zeta) {
@@ -49693,7 +41967,7 @@ function BaseCaseMultiply(a0, a1, b0, b1, zeta) {
   return { c0, c1 };
 }
 function MultiplyNTTs(f2, g2) {
-  for (let i = 0; i < N2 / 2; i++) {
+  for (let i = 0; i < N / 2; i++) {
     let z2 = nttZetas[64 + (i >> 1)];
     if (i & 1)
       z2 = -z2;
@@ -49704,25 +41978,25 @@ function MultiplyNTTs(f2, g2) {
   return f2;
 }
 function SampleNTT(xof) {
-  const r = new Uint16Array(N2);
-  for (let j2 = 0; j2 < N2; ) {
+  const r = new Uint16Array(N);
+  for (let j2 = 0; j2 < N; ) {
     const b2 = xof();
     if (b2.length % 3)
       throw new Error("SampleNTT: unaligned block");
-    for (let i = 0; j2 < N2 && i + 3 <= b2.length; i += 3) {
+    for (let i = 0; j2 < N && i + 3 <= b2.length; i += 3) {
       const d1 = (b2[i + 0] >> 0 | b2[i + 1] << 8) & 4095;
       const d2 = (b2[i + 1] >> 4 | b2[i + 2] << 4) & 4095;
-      if (d1 < Q2)
+      if (d1 < Q)
         r[j2++] = d1;
-      if (j2 < N2 && d2 < Q2)
+      if (j2 < N && d2 < Q)
         r[j2++] = d2;
     }
   }
   return r;
 }
 function sampleCBD(PRF, seed, nonce, eta) {
-  const buf = PRF(eta * N2 / 4, seed, nonce);
-  const r = new Uint16Array(N2);
+  const buf = PRF(eta * N / 4, seed, nonce);
+  const r = new Uint16Array(N);
   const b32 = u323(buf);
   let len = 0;
   for (let i = 0, p2 = 0, bb = 0, t0 = 0; i < b32.length; i++) {
@@ -49795,11 +42069,11 @@ var genKPKE = (opts2) => {
       for (let i = 0; i < K2; i++)
         rHat.push(NTT.encode(sampleCBD(PRF, seed, i, ETA1)));
       const x = XOF(rho);
-      const tmp2 = new Uint16Array(N2);
+      const tmp2 = new Uint16Array(N);
       const u2 = [];
       for (let i = 0; i < K2; i++) {
         const e1 = sampleCBD(PRF, seed, K2 + i, ETA2);
-        const tmp = new Uint16Array(N2);
+        const tmp = new Uint16Array(N);
         for (let j2 = 0; j2 < K2; j2++) {
           const aij = SampleNTT(x.get(i, j2));
           polyAdd(tmp, MultiplyNTTs(aij, rHat[j2]));
@@ -49820,7 +42094,7 @@ var genKPKE = (opts2) => {
     decrypt: (cipherText, privateKey) => {
       const [u2, v2] = cipherCoder.decode(cipherText);
       const sk = secretCoder.decode(privateKey);
-      const tmp = new Uint16Array(N2);
+      const tmp = new Uint16Array(N);
       for (let i = 0; i < K2; i++)
         polyAdd(tmp, MultiplyNTTs(sk[i], NTT.encode(u2[i])));
       polySub(v2, NTT.decode(tmp));
@@ -49845,7 +42119,7 @@ function createKyber(opts2) {
       msgRand: msgLen,
       secretKey: secretCoder.bytesLen
     },
-    keygen: (seed = randomBytes6(seedLen)) => {
+    keygen: (seed = randomBytes5(seedLen)) => {
       abytes4(seed, seedLen, "seed");
       const { publicKey, secretKey: sk } = KPKE.keygen(seed.subarray(0, 32));
       const publicKeyHash = HASH256(publicKey);
@@ -49857,7 +42131,7 @@ function createKyber(opts2) {
       const [_sk, publicKey, _publicKeyHash, _z] = secretCoder.decode(secretKey);
       return Uint8Array.from(publicKey);
     },
-    encapsulate: (publicKey, msg = randomBytes6(msgLen)) => {
+    encapsulate: (publicKey, msg = randomBytes5(msgLen)) => {
       abytes4(publicKey, lengths.publicKey, "publicKey");
       abytes4(msg, msgLen, "message");
       const eke = publicKey.subarray(0, 384 * opts2.K);
@@ -49924,7 +42198,7 @@ function ecKeygen(curve, allowZeroKey = false) {
     const Fn2 = wCurve.Point.Fn;
     if (!Fn2)
       throw new Error("No Point.Fn");
-    keygen = (seed = randomBytes6(lengths.seed)) => {
+    keygen = (seed = randomBytes5(lengths.seed)) => {
       abytes4(seed, lengths.seed, "seed");
       const seedScalar = Fn2.isLE ? bytesToNumberLE(seed) : bytesToNumberBE(seed);
       const secretKey = Fn2.toBytes(Fn2.create(seedScalar));
@@ -49945,7 +42219,7 @@ function ecdhKem(curve, allowZeroKey = false) {
     lengths: { ...kg.lengths, msg: kg.lengths.seed, cipherText: kg.lengths.publicKey },
     keygen: kg.keygen,
     getPublicKey: kg.getPublicKey,
-    encapsulate(publicKey, rand = randomBytes6(curve.lengths.seed)) {
+    encapsulate(publicKey, rand = randomBytes5(curve.lengths.seed)) {
       const ek = this.keygen(rand).secretKey;
       const sharedSecret = this.decapsulate(publicKey, ek);
       const cipherText = curve.getPublicKey(ek);
@@ -49987,7 +42261,7 @@ function combineKeys(realSeedLen, expandSeed, ...ck) {
     getPublicKey(secretKey) {
       return this.keygen(secretKey).publicKey;
     },
-    keygen(seed = randomBytes6(realSeedLen)) {
+    keygen(seed = randomBytes5(realSeedLen)) {
       const { publicKey: pk, secretKey } = expandDecapsulationKey(seed);
       const publicKey = pkCoder.encode(pk);
       cleanBytes(pk);
@@ -50015,7 +42289,7 @@ function combineKEMS(realSeedLen, realMsgLen, expandSeed, combiner, ...kems) {
     },
     getPublicKey: keys.getPublicKey,
     keygen: keys.keygen,
-    encapsulate(pk, randomness = randomBytes6(msgCoder.bytesLen)) {
+    encapsulate(pk, randomness = randomBytes5(msgCoder.bytesLen)) {
       const pks = pkCoder.decode(pk);
       const rand = msgCoder.decode(randomness);
       const enc = kems.map((i, j2) => i.encapsulate(pks[j2], rand[j2]));
@@ -50093,14 +42367,14 @@ function nistCurveKem(curve, scalarLen, elemLen, nseed) {
       msg: nseed,
       cipherText: elemLen
     },
-    keygen(seed = randomBytes6(nseed)) {
+    keygen(seed = randomBytes5(nseed)) {
       abytes4(seed, nseed, "seed");
       return rejectionSampling(seed);
     },
     getPublicKey(secretKey) {
       return curve.getPublicKey(secretKey, false);
     },
-    encapsulate(publicKey, rand = randomBytes6(nseed)) {
+    encapsulate(publicKey, rand = randomBytes5(nseed)) {
       abytes4(rand, nseed, "rand");
       const { secretKey: ek } = rejectionSampling(rand);
       const sharedSecret = this.decapsulate(publicKey, ek);
@@ -50165,7 +42439,7 @@ var bytesToHex3 = bytesToHex;
 var concatBytes3 = (...arrays) => concatBytes(...arrays);
 var hexToBytes3 = (hex) => hexToBytes(hex);
 var isBytes5 = isBytes;
-var randomBytes7 = (bytesLength) => randomBytes3(bytesLength);
+var randomBytes6 = (bytesLength) => randomBytes2(bytesLength);
 var _0n7 = /* @__PURE__ */ BigInt(0);
 var _1n8 = /* @__PURE__ */ BigInt(1);
 var atitle3 = (title) => title ? `"${title}" ` : "";
@@ -50813,18 +43087,18 @@ function validateTableBytes(numPoints, fpBytes) {
   if (bytes > TABLE_BYTES_MAX)
     throw new Error("invalid window size: table would need ~" + Math.ceil(bytes / 2 ** 20) + " MiB, max " + TABLE_BYTES_MAX / 2 ** 20 + " MiB");
 }
-function probeRandomBytes(randomBytes14, length) {
-  if (randomBytes14 === void 0)
+function probeRandomBytes(randomBytes15, length) {
+  if (randomBytes15 === void 0)
     return void 0;
-  afunction(randomBytes14, "randomBytes");
+  afunction(randomBytes15, "randomBytes");
   try {
-    const probe2 = randomBytes14(length);
+    const probe2 = randomBytes15(length);
     if (!isBytes5(probe2) || probe2.length !== length)
       return void 0;
   } catch {
     return void 0;
   }
-  return randomBytes14;
+  return randomBytes15;
 }
 function validateMSMPoints(points, c) {
   aarray(points, "points");
@@ -50917,9 +43191,9 @@ var ScalarMultiplier = class {
   baseCanBeBlinded;
   bits;
   // Parametrized with a given Point class (not individual point)
-  constructor(Point, randomBytes14) {
+  constructor(Point, randomBytes15) {
     validatePointCons(Point);
-    this.randomBytes = probeRandomBytes(randomBytes14, BLIND_BYTES);
+    this.randomBytes = probeRandomBytes(randomBytes15, BLIND_BYTES);
     this.Point = Point;
     this.BASE = Point.BASE;
     this.ZERO = Point.ZERO;
@@ -51351,7 +43625,7 @@ function weierstrass2(params, extraOpts = {}) {
     randomBytes: "function"
   });
   const { endo: endoOpts, allowInfinityPoint, clearCofactor, isTorsionFree, fromBytes, toBytes } = extraOpts;
-  const randomBytes14 = extraOpts.randomBytes === void 0 ? randomBytes7 : extraOpts.randomBytes;
+  const randomBytes15 = extraOpts.randomBytes === void 0 ? randomBytes6 : extraOpts.randomBytes;
   if (endoOpts) {
     if (!Fp.is0(CURVE.a) || typeof endoOpts.beta !== "bigint" || !Array.isArray(endoOpts.basises)) {
       throw new Error('invalid endo: expected "beta": bigint and "basises": array');
@@ -51768,7 +44042,7 @@ function weierstrass2(params, extraOpts = {}) {
     }
   }
   const normalize3 = (points) => normalizeZ2(Point, points);
-  const wnaf = new ScalarMultiplier(Point, randomBytes14);
+  const wnaf = new ScalarMultiplier(Point, randomBytes15);
   if (wnaf.bits >= 6)
     Point.BASE.precompute(6);
   Object.freeze(Point.prototype);
@@ -51792,7 +44066,7 @@ function getWLengths2(Fp, Fn2) {
 function ecdh2(Point, ecdhOpts = {}) {
   validatePointCons(Point);
   const { Fn: Fn2 } = Point;
-  const randomBytes_ = ecdhOpts.randomBytes === void 0 ? randomBytes7 : ecdhOpts.randomBytes;
+  const randomBytes_ = ecdhOpts.randomBytes === void 0 ? randomBytes6 : ecdhOpts.randomBytes;
   const lengths = Object.assign(getWLengths2(Point.Fp, Fn2), {
     seed: Math.max(getMinHashLength2(Fn2.ORDER), 16)
   });
@@ -51869,12 +44143,12 @@ function ecdsa2(Point, hash, ecdsaOpts = {}) {
     bits2int_modN: "function"
   });
   const opts2 = Object.assign({}, ecdsaOpts);
-  const randomBytes14 = opts2.randomBytes === void 0 ? randomBytes7 : opts2.randomBytes;
+  const randomBytes15 = opts2.randomBytes === void 0 ? randomBytes6 : opts2.randomBytes;
   const hmac3 = opts2.hmac === void 0 ? (key2, msg) => hmac(hash_, key2, msg) : opts2.hmac;
   const { Fp, Fn: Fn2 } = Point;
   const { ORDER: CURVE_ORDER, BITS: fnBits } = Fn2;
   const blindLength = getMinHashLength2(CURVE_ORDER);
-  const csprng = probeRandomBytes(randomBytes14, blindLength);
+  const csprng = probeRandomBytes(randomBytes15, blindLength);
   const { keygen, getPublicKey, getSharedSecret, utils, lengths } = ecdh2(Point, opts2);
   const defaultSigOpts = {
     prehash: true,
@@ -52027,7 +44301,7 @@ function ecdsa2(Point, hash, ecdsaOpts = {}) {
       throw new Error("invalid private key");
     const seedArgs = [int2octets(d), int2octets(h1int)];
     if (extraEntropy != null && extraEntropy !== false) {
-      const e = extraEntropy === true ? randomBytes14(lengths.secretKey) : extraEntropy;
+      const e = extraEntropy === true ? randomBytes15(lengths.secretKey) : extraEntropy;
       seedArgs.push(abytes5(e, void 0, "extraEntropy"));
     }
     const seed = concatBytes3(...seedArgs);
@@ -52162,7 +44436,7 @@ function edwards(params, extraOpts = {}) {
   if (FpLegendre2(Fp, CURVE.d) !== -1)
     throw new Error("edwards: CURVE.d must be a non-square in Fp for complete addition formulas");
   validateObject2(opts2, {}, { uvRatio: "function", randomBytes: "function" });
-  const randomBytes14 = opts2.randomBytes === void 0 ? randomBytes7 : opts2.randomBytes;
+  const randomBytes15 = opts2.randomBytes === void 0 ? randomBytes6 : opts2.randomBytes;
   const MASK2 = _2n8 << BigInt(Fp.BYTES * 8) - _1n12;
   function isOdd(n) {
     if (!Fp.isOdd)
@@ -52423,7 +44697,7 @@ function edwards(params, extraOpts = {}) {
     }
   }
   const normalize3 = (points) => normalizeZ2(Point, points);
-  const wnaf = new ScalarMultiplier(Point, randomBytes14);
+  const wnaf = new ScalarMultiplier(Point, randomBytes15);
   if (wnaf.bits >= 6)
     Point.BASE.precompute(6);
   Object.freeze(Point.prototype);
@@ -52466,7 +44740,7 @@ function montgomery2(curveDef) {
   const is25519 = type === "x25519";
   if (!is25519 && type !== "x448")
     throw new Error("invalid type");
-  const randomBytes_ = rand === void 0 ? randomBytes7 : rand;
+  const randomBytes_ = rand === void 0 ? randomBytes6 : rand;
   const montgomeryBits = is25519 ? 255 : 448;
   const swap2 = cswap(P2);
   const fieldLen = is25519 ? 32 : 56;
@@ -53140,7 +45414,7 @@ var X25519Recipient = class {
     this.recipient = res.bytes;
   }
   async wrapFileKey(fileKey) {
-    const ephemeral = randomBytes3(32);
+    const ephemeral = randomBytes2(32);
     const share = await scalarMultBase(ephemeral);
     const secret = await scalarMult(ephemeral, this.recipient);
     const salt = new Uint8Array(share.length + this.recipient.length);
@@ -53201,7 +45475,7 @@ var ScryptRecipient = class {
     this.logN = logN;
   }
   wrapFileKey(fileKey) {
-    const salt = randomBytes3(16);
+    const salt = randomBytes2(16);
     const label = "age-encryption.org/v1/scrypt";
     const labelAndSalt = new Uint8Array(label.length + 16);
     labelAndSalt.set(new TextEncoder().encode(label));
@@ -53475,7 +45749,7 @@ var Encrypter = class {
     }
   }
   async encrypt(file) {
-    const fileKey = randomBytes3(16);
+    const fileKey = randomBytes2(16);
     const stanzas = [];
     let recipients = this.recipients;
     if (this.passphrase !== null) {
@@ -53488,7 +45762,7 @@ var Encrypter = class {
     const hmacKey = hkdf(sha256, fileKey, void 0, labelHeader, 32);
     const mac = hmac(sha256, hmacKey, encodeHeaderNoMAC(stanzas));
     const header = encodeHeader(stanzas, mac);
-    const nonce = randomBytes3(16);
+    const nonce = randomBytes2(16);
     const labelPayload = new TextEncoder().encode("payload");
     const streamKey = hkdf(sha256, fileKey, nonce, labelPayload, 32);
     const encrypter2 = encryptSTREAM(streamKey);
@@ -53619,10 +45893,9 @@ function isCryptoKey3(key2) {
 }
 
 // actions/engine/age.ts
-import { createHash as createHash4 } from "node:crypto";
 init_errors();
 function fingerprint(recipient) {
-  return `age:${createHash4("sha256").update(recipient).digest("hex").slice(0, 16)}`;
+  return `age:${createHash3("sha256").update(recipient).digest("hex").slice(0, 16)}`;
 }
 var RECIPIENT = /^age1(?:pq1)?[02-9ac-hj-np-z]{20,}$/;
 var SSH = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-\S+|sk-ssh-\S+)\s/;
@@ -53737,17 +46010,480 @@ async function readStanzas(data) {
   await d.decrypt(data).catch(() => void 0);
   return seen?.map((s3) => ({ args: s3.args, body: s3.body }));
 }
+async function encryptFile(source, target, recipients, durable = true) {
+  const input = Readable2.toWeb(createReadStream3(source));
+  const output = await encrypter(recipients).encrypt(input);
+  await writeStream(output, target, durable);
+}
+async function decryptFile(source, target, identities2, what, recipients) {
+  const input = Readable2.toWeb(createReadStream3(source));
+  let output;
+  try {
+    output = await decrypter(identities2).decrypt(input);
+  } catch (err) {
+    throw decryptFailure(err, what, identities2, recipients);
+  }
+  try {
+    await writeStream(output, target);
+  } catch (err) {
+    if (err instanceof DeckhandError) throw err;
+    throw decryptFailure(err, what, identities2, recipients);
+  }
+}
+async function writeStream(stream2, target, durable = true) {
+  const temp = tempPathFor(target);
+  try {
+    await (await open3(temp, "wx", 384)).close();
+    await stream2.pipeTo(Writable.toWeb(createWriteStream3(temp, { flags: "r+" })));
+    if (durable) {
+      const handle = await open3(temp, "r+");
+      await handle.sync().finally(() => handle.close());
+    }
+    await rename3(temp, target);
+  } finally {
+    await rm3(temp, { force: true });
+    forgetOnStop(temp);
+  }
+}
 
-// actions/engine/secrets/bundle.ts
+// actions/engine/store/store.ts
 init_errors();
 
 // actions/engine/json-file.ts
 init_errors();
-import { readFile as readFile3, stat as stat5 } from "node:fs/promises";
+import { readFile, stat as stat2 } from "node:fs/promises";
+
+// actions/engine/state/json-scan.ts
+var TAB = 9;
+var LF = 10;
+var CR = 13;
+var SPACE = 32;
+var QUOTE = 34;
+var COMMA = 44;
+var COLON = 58;
+var LBRACKET = 91;
+var BACKSLASH = 92;
+var RBRACKET = 93;
+var LBRACE = 123;
+var RBRACE = 125;
+var OBJECT = 1;
+var ARRAY = 2;
+var LINEAR_KEYS = 16;
+var MAX_JSON_DEPTH = 1e3;
+function isSpace(c) {
+  return c === SPACE || c === LF || c === CR || c === TAB;
+}
+function skipSpace(text, i) {
+  while (i < text.length && isSpace(text.charCodeAt(i))) i++;
+  return i;
+}
+function stringEnd(text, i, strict) {
+  if (!strict) {
+    for (let from = i + 1; ; ) {
+      const quote2 = text.indexOf('"', from);
+      if (quote2 === -1) return -1;
+      let slashes = 0;
+      while (text.charCodeAt(quote2 - 1 - slashes) === BACKSLASH) slashes++;
+      if (slashes % 2 === 0) return quote2 + 1;
+      from = quote2 + 1;
+    }
+  }
+  for (let j2 = i + 1; j2 < text.length; j2++) {
+    const c = text.charCodeAt(j2);
+    if (c === QUOTE) return j2 + 1;
+    if (c < SPACE) return -1;
+    if (c === BACKSLASH) {
+      const e = text[j2 + 1];
+      if (e === "u") {
+        if (!/^[0-9a-fA-F]{4}$/.test(text.slice(j2 + 2, j2 + 6))) return -1;
+        j2 += 5;
+      } else if (e !== void 0 && '"\\/bfnrt'.includes(e)) j2++;
+      else return -1;
+    }
+  }
+  return -1;
+}
+function scalarEnd(text, i, strict) {
+  if (strict) {
+    SCALAR.lastIndex = i;
+    return SCALAR.test(text) ? SCALAR.lastIndex : -1;
+  }
+  let j2 = i;
+  while (j2 < text.length) {
+    const c = text.charCodeAt(j2);
+    if (c === COMMA || c === RBRACE || c === RBRACKET || isSpace(c)) break;
+    j2++;
+  }
+  return j2;
+}
+var SCALAR = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
+var OpenKeys = class {
+  constructor(text) {
+    this.text = text;
+  }
+  text;
+  /** Start and end of each key, and 1 when it holds an escape; `count` of them are in use. */
+  starts = new Int32Array(64);
+  ends = new Int32Array(64);
+  escaped = new Uint8Array(64);
+  count = 0;
+  /** Per open object: where its keys start in the lists, and its set once it has many keys. */
+  bases = [];
+  sets = [];
+  open() {
+    this.bases.push(this.count);
+    this.sets.push(void 0);
+  }
+  close() {
+    this.count = this.bases.pop();
+    this.sets.pop();
+  }
+  /** Adds the key between `start` and `end` to the innermost object; false when it has it already. */
+  add(start, end) {
+    const { text } = this;
+    let escaped = 0;
+    for (let i = start; i < end; i++) if (text.charCodeAt(i) === BACKSLASH) escaped = 1;
+    const depth = this.bases.length - 1;
+    const base = this.bases[depth];
+    const added = this.count;
+    if (added === this.starts.length) this.grow();
+    this.starts[added] = start;
+    this.ends[added] = end;
+    this.escaped[added] = escaped;
+    this.count++;
+    let set = this.sets[depth];
+    if (set === void 0 && added - base >= LINEAR_KEYS) {
+      set = /* @__PURE__ */ new Set();
+      for (let k2 = base; k2 < added; k2++) set.add(this.key(k2));
+      this.sets[depth] = set;
+    }
+    if (set !== void 0) {
+      const key2 = this.key(added);
+      if (set.has(key2)) return false;
+      set.add(key2);
+      return true;
+    }
+    for (let k2 = base; k2 < added; k2++) if (this.same(k2, added)) return false;
+    return true;
+  }
+  grow() {
+    const size = this.starts.length * 2;
+    const starts = new Int32Array(size);
+    const ends = new Int32Array(size);
+    const escaped = new Uint8Array(size);
+    starts.set(this.starts);
+    ends.set(this.ends);
+    escaped.set(this.escaped);
+    this.starts = starts;
+    this.ends = ends;
+    this.escaped = escaped;
+  }
+  key(k2) {
+    const raw = this.text.slice(this.starts[k2], this.ends[k2]);
+    return this.escaped[k2] === 1 ? JSON.parse(`"${raw}"`) : raw;
+  }
+  same(a, b2) {
+    if (this.escaped[a] === 1 || this.escaped[b2] === 1) return this.key(a) === this.key(b2);
+    const sa = this.starts[a];
+    const sb = this.starts[b2];
+    const length = this.ends[a] - sa;
+    if (length !== this.ends[b2] - sb) return false;
+    const { text } = this;
+    for (let i = 0; i < length; i++) if (text.charCodeAt(sa + i) !== text.charCodeAt(sb + i)) return false;
+    return true;
+  }
+};
+function findJsonIssue(text, strict) {
+  const kinds = [];
+  const keys = new OpenKeys(text);
+  let issue;
+  const fail = (code, offset) => {
+    issue = { code, offset: Math.min(offset, text.length) };
+    return -1;
+  };
+  const key2 = (i2) => {
+    if (text.charCodeAt(i2) !== QUOTE) return fail("JSON_SYNTAX", i2);
+    const end = stringEnd(text, i2, strict);
+    if (end === -1) return fail("JSON_SYNTAX", i2);
+    if (!keys.add(i2 + 1, end - 1)) return fail("DUPLICATE_KEY", i2);
+    const colon = skipSpace(text, end);
+    if (text.charCodeAt(colon) !== COLON) return fail("JSON_SYNTAX", colon);
+    return skipSpace(text, colon + 1);
+  };
+  let i = skipSpace(text, text.charCodeAt(0) === 65279 ? 1 : 0);
+  for (; ; ) {
+    const c = text.charCodeAt(i);
+    if (c === LBRACE || c === LBRACKET) {
+      i = skipSpace(text, i + 1);
+      if (text.charCodeAt(i) === (c === LBRACE ? RBRACE : RBRACKET)) i++;
+      else {
+        if (kinds.length >= MAX_JSON_DEPTH) return { code: "TOO_DEEP", offset: i };
+        kinds.push(c === LBRACE ? OBJECT : ARRAY);
+        if (c === LBRACE) {
+          keys.open();
+          i = key2(i);
+          if (i === -1) return issue;
+        }
+        continue;
+      }
+    } else {
+      const end = c === QUOTE ? stringEnd(text, i, strict) : scalarEnd(text, i, strict);
+      if (end === -1 || end === i) return { code: "JSON_SYNTAX", offset: Math.min(i, text.length) };
+      i = end;
+    }
+    for (; ; ) {
+      i = skipSpace(text, i);
+      const kind = kinds.length === 0 ? 0 : kinds[kinds.length - 1];
+      if (kind === 0) return i < text.length ? { code: "JSON_SYNTAX", offset: i } : void 0;
+      const d = text.charCodeAt(i);
+      if (d === COMMA) {
+        i = skipSpace(text, i + 1);
+        if (kind === OBJECT) {
+          i = key2(i);
+          if (i === -1) return issue;
+        }
+        break;
+      }
+      if (d !== (kind === OBJECT ? RBRACE : RBRACKET)) return { code: "JSON_SYNTAX", offset: i };
+      kinds.pop();
+      if (kind === OBJECT) keys.close();
+      i++;
+    }
+  }
+}
+function wantedTree(paths2) {
+  const root = {};
+  paths2.forEach((path, index) => {
+    let node = root;
+    for (const part of path) {
+      let child2;
+      if (typeof part === "number") {
+        node.items ??= [];
+        child2 = node.items[part] ??= {};
+      } else {
+        const keys = node.keys ??= [];
+        const byKey = node.byKey ??= [];
+        const at3 = keys.indexOf(part);
+        if (at3 === -1) {
+          keys.push(part);
+          byKey.push(child2 = {});
+        } else child2 = byKey[at3];
+      }
+      node = child2;
+    }
+    ;
+    (node.ends ??= []).push(index);
+  });
+  return root;
+}
+function locateJson(text, paths2) {
+  const lines = new Array(paths2.length).fill(void 0);
+  const missed = locateInOrder(text, paths2, lines);
+  if (missed.length > 0) {
+    const found = locateByTree(
+      text,
+      missed.map((index) => paths2[index])
+    );
+    missed.forEach((index, k2) => lines[index] = found[k2]);
+  }
+  return lines;
+}
+function locateInOrder(text, paths2, lines) {
+  const missed = [];
+  if (paths2.length === 0) return missed;
+  const kinds = [];
+  const indices = [];
+  const keyStarts = [];
+  const keyEnds = [];
+  let next = 0;
+  let matched = 0;
+  let line = 1;
+  const skip = (i2) => {
+    for (; i2 < text.length; i2++) {
+      const c = text.charCodeAt(i2);
+      if (c === LF) line++;
+      else if (!isSpace(c)) break;
+    }
+    return i2;
+  };
+  const partMatches = (d) => {
+    const want = paths2[next][d];
+    if (kinds[d] === ARRAY) return want === indices[d];
+    if (typeof want !== "string") return false;
+    const start = keyStarts[d];
+    const end = keyEnds[d];
+    if (want.length === end - start && text.startsWith(want, start)) return true;
+    for (let j2 = start; j2 < end; j2++)
+      if (text.charCodeAt(j2) === BACKSLASH) return JSON.parse(`"${text.slice(start, end)}"`) === want;
+    return false;
+  };
+  const advance = () => {
+    next++;
+    matched = 0;
+    if (next === paths2.length) return;
+    const path = paths2[next];
+    while (matched < kinds.length && matched < path.length && partMatches(matched)) matched++;
+  };
+  const atValue = () => {
+    const depth = kinds.length;
+    while (next < paths2.length && matched === depth && paths2[next].length === depth) {
+      lines[next] = line;
+      advance();
+    }
+  };
+  const leave = (d) => {
+    while (next < paths2.length && matched > d) {
+      missed.push(next);
+      advance();
+    }
+  };
+  const enter = (d) => {
+    if (next < paths2.length && matched === d && paths2[next].length > d && partMatches(d)) matched = d + 1;
+  };
+  const readKey = (i2, d) => {
+    const end = stringEnd(text, i2, false);
+    keyStarts[d] = i2 + 1;
+    keyEnds[d] = end - 1;
+    enter(d);
+    return skip(skip(end) + 1);
+  };
+  let i = skip(text.charCodeAt(0) === 65279 ? 1 : 0);
+  while (next < paths2.length && i < text.length) {
+    atValue();
+    const c = text.charCodeAt(i);
+    if (c === LBRACE || c === LBRACKET) {
+      i = skip(i + 1);
+      if (text.charCodeAt(i) === (c === LBRACE ? RBRACE : RBRACKET)) i++;
+      else {
+        const d = kinds.length;
+        kinds.push(c === LBRACE ? OBJECT : ARRAY);
+        if (c === LBRACE) i = readKey(i, d);
+        else {
+          indices[d] = 0;
+          enter(d);
+        }
+        continue;
+      }
+    } else if (c === QUOTE) i = stringEnd(text, i, false);
+    else i = scalarEnd(text, i, false);
+    for (; ; ) {
+      i = skip(i);
+      if (kinds.length === 0 || i >= text.length) break;
+      const d = kinds.length - 1;
+      leave(d);
+      if (text.charCodeAt(i) === COMMA) {
+        i = skip(i + 1);
+        if (kinds[d] === OBJECT) i = readKey(i, d);
+        else {
+          indices[d]++;
+          enter(d);
+        }
+        break;
+      }
+      kinds.pop();
+      i++;
+    }
+  }
+  for (; next < paths2.length; next++) missed.push(next);
+  return missed;
+}
+function locateByTree(text, paths2) {
+  const lines = paths2.map(() => void 0);
+  let missing = paths2.length;
+  const kinds = [];
+  const nodes = [];
+  const indices = [];
+  let line = 1;
+  const skip = (i2) => {
+    for (; i2 < text.length; i2++) {
+      const c = text.charCodeAt(i2);
+      if (c === LF) line++;
+      else if (!isSpace(c)) break;
+    }
+    return i2;
+  };
+  let wanted;
+  const readKey = (i2) => {
+    const end = stringEnd(text, i2, false);
+    const parent = nodes[nodes.length - 1];
+    wanted = parent?.keys === void 0 ? void 0 : wantedKey(parent, i2 + 1, end - 1);
+    return skip(skip(end) + 1);
+  };
+  const wantedKey = (parent, start, end) => {
+    const keys = parent.keys;
+    for (let k2 = 0; k2 < keys.length; k2++) {
+      const key2 = keys[k2];
+      if (key2.length === end - start && text.startsWith(key2, start)) return parent.byKey[k2];
+    }
+    for (let j2 = start; j2 < end; j2++) {
+      if (text.charCodeAt(j2) === BACKSLASH) {
+        const at3 = keys.indexOf(JSON.parse(`"${text.slice(start, end)}"`));
+        return at3 === -1 ? void 0 : parent.byKey[at3];
+      }
+    }
+    return void 0;
+  };
+  let i = skip(text.charCodeAt(0) === 65279 ? 1 : 0);
+  let node = wantedTree(paths2);
+  while (missing > 0 && i < text.length) {
+    if (node !== void 0) {
+      if (node.ends !== void 0) {
+        for (const index of node.ends) lines[index] = line;
+        missing -= node.ends.length;
+      }
+      if (node.keys === void 0 && node.items === void 0) node = void 0;
+    }
+    const c = text.charCodeAt(i);
+    if (c === LBRACE || c === LBRACKET) {
+      i = skip(i + 1);
+      if (text.charCodeAt(i) === (c === LBRACE ? RBRACE : RBRACKET)) i++;
+      else {
+        kinds.push(c === LBRACE ? OBJECT : ARRAY);
+        nodes.push(node);
+        indices.push(0);
+        if (c === LBRACE) {
+          i = readKey(i);
+          node = wanted;
+        } else node = node?.items?.[0];
+        continue;
+      }
+    } else if (c === QUOTE) i = stringEnd(text, i, false);
+    else i = scalarEnd(text, i, false);
+    for (; ; ) {
+      i = skip(i);
+      if (kinds.length === 0 || i >= text.length) return lines;
+      const kind = kinds[kinds.length - 1];
+      if (text.charCodeAt(i) === COMMA) {
+        i = skip(i + 1);
+        if (kind === OBJECT) {
+          i = readKey(i);
+          node = wanted;
+        } else node = nodes[nodes.length - 1]?.items?.[++indices[indices.length - 1]];
+        break;
+      }
+      kinds.pop();
+      nodes.pop();
+      indices.pop();
+      i++;
+    }
+  }
+  return lines;
+}
+function lineColumn(text, offset) {
+  let line = 1;
+  let start = 0;
+  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  return { line, col: offset - start + 1 };
+}
+
+// actions/engine/json-file.ts
 var MAX_JSON_FILE_BYTES = 64 * 2 ** 20;
 async function readJsonFile(path, what, maxBytes = MAX_JSON_FILE_BYTES) {
-  checkSize((await stat5(path)).size, path, what, maxBytes);
-  return parseJson(await readFile3(path, "utf8"), path, what);
+  checkSize((await stat2(path)).size, path, what, maxBytes);
+  return parseJson(await readFile(path, "utf8"), path, what);
 }
 function checkSize(size, path, what, maxBytes) {
   if (size > maxBytes)
@@ -53770,7 +46506,8485 @@ function where(text) {
   return `invalid JSON at line ${line}, column ${col}`;
 }
 
+// actions/engine/version.ts
+var TOOL_VERSION = "0.1.0";
+
+// actions/engine/store/store.ts
+var KINDS = ["db", "files", "state"];
+var MANIFEST = "deckhand-backup.json";
+var VERIFIED = "deckhand-verified.json";
+var PRUNING = "deckhand-pruning.json";
+var RESERVED = /* @__PURE__ */ new Set([MANIFEST, VERIFIED, PRUNING]);
+var MAX_MANIFEST_BYTES = 8 * 2 ** 20;
+function checkSource(source) {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(source) || source.includes(".."))
+    throw new DeckhandError(
+      `backup source "${source}" cannot name a folder: use letters, digits, dot, dash and underscore.`
+    );
+  return source;
+}
+function folderTime(date) {
+  return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+}
+var TIME_NAME = /^(\d{8}T\d{6}Z)-([0-9a-f]{6})$/;
+function nameTime(name) {
+  const m2 = TIME_NAME.exec(name);
+  const t = m2[1];
+  return /* @__PURE__ */ new Date(
+    `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}T${t.slice(9, 11)}:${t.slice(11, 13)}:${t.slice(13, 15)}Z`
+  );
+}
+var BackupStore = class {
+  constructor(backend, logger) {
+    this.backend = backend;
+    this.logger = logger;
+  }
+  backend;
+  logger;
+  get description() {
+    return this.backend.description;
+  }
+  /**
+   * Stores a backup: each file (encrypted first when recipients are given), then the manifest. A failure removes
+   * what this run stored (no manifest was written, so nothing of it could be picked meanwhile).
+   */
+  async save(request2) {
+    const source = checkSource(request2.source);
+    const name = `${folderTime(request2.time)}-${randomBytes7(3).toString("hex")}`;
+    const folder = `${request2.kind}/${source}/${name}`;
+    const names = request2.files.map((file) => storedName(request2.root, file));
+    const encrypted = request2.recipients !== void 0 && request2.recipients.length > 0;
+    const stored = [];
+    try {
+      await eachLimited(request2.files.length, 4, async (i) => {
+        const local = request2.files[i];
+        const name2 = names[i];
+        if (encrypted) {
+          const object = `${name2}.age`;
+          const { sha256: sha2563, size } = await this.backend.putProduced(
+            `${folder}/${object}`,
+            (path) => encryptFile(local, path, request2.recipients, false)
+          );
+          stored[i] = { name: name2, object, size, sha256: sha2563 };
+        } else {
+          const { sha256: sha2563, size } = await digestFile(local);
+          await this.backend.putFile(`${folder}/${name2}`, local, sha2563, size);
+          stored[i] = { name: name2, object: name2, size, sha256: sha2563 };
+        }
+      });
+      const manifest = {
+        format: "deckhand-backup/1",
+        kind: request2.kind,
+        source,
+        time: request2.time.toISOString(),
+        tool: { name: "deckhand", version: TOOL_VERSION },
+        encryption: encrypted ? { format: "age", recipients: request2.recipients.map((r) => r.fingerprint) } : null,
+        files: stored,
+        summary: request2.summary ?? {}
+      };
+      await this.backend.putBytes(
+        `${folder}/${MANIFEST}`,
+        Buffer.from(JSON.stringify(manifest, null, 2) + "\n")
+      );
+      const bytes = stored.reduce((sum, f2) => sum + f2.size, 0);
+      return {
+        manifest,
+        backup: {
+          kind: request2.kind,
+          source,
+          name,
+          folder,
+          bytes,
+          complete: true,
+          verified: false,
+          pruning: false
+        }
+      };
+    } catch (err) {
+      for (const file of stored)
+        if (file) await this.backend.remove(`${folder}/${file.object}`).catch(() => void 0);
+      throw err;
+    }
+  }
+  /** Every backup below the store's root, of one kind and source when given, oldest first. */
+  async list(filter = {}) {
+    const prefix = filter.kind ? `${filter.kind}/${filter.source ? `${checkSource(filter.source)}/` : ""}` : "";
+    const found = /* @__PURE__ */ new Map();
+    for await (const object of this.backend.list(prefix)) {
+      const parts = object.key.split("/");
+      if (parts.length < 4) continue;
+      const [kind, source, name] = parts;
+      if (!KINDS.includes(kind) || !TIME_NAME.test(name)) continue;
+      const folder = `${kind}/${source}/${name}`;
+      let backup = found.get(folder);
+      if (!backup) {
+        backup = { kind, source, name, folder, bytes: 0, complete: false, verified: false, pruning: false };
+        found.set(folder, backup);
+      }
+      const file = parts.slice(3).join("/");
+      if (file === MANIFEST) backup.complete = true;
+      else if (file === VERIFIED) backup.verified = true;
+      else if (file === PRUNING) backup.pruning = true;
+      backup.bytes += object.size;
+    }
+    return [...found.values()].sort((a, b2) => compareBackups(a, b2));
+  }
+  /** A backup's manifest, checked: it must name files inside its folder only. */
+  async manifest(backup) {
+    const key2 = `${backup.folder}/${MANIFEST}`;
+    const bytes = await this.backend.getBytes(key2, MAX_MANIFEST_BYTES);
+    if (!bytes)
+      throw new DeckhandError(`${this.description}: ${backup.folder} has no manifest: it is incomplete`);
+    const data = parseJson(
+      Buffer.from(bytes).toString("utf8"),
+      `${this.description}/${key2}`,
+      "backup manifest"
+    );
+    return checkManifest(data, `${this.description}/${key2}`);
+  }
+  /**
+   * The backup `ref` names among the complete ones of a kind: `latest`, or a time (`20261206T071500Z`, or an ISO
+   * time, which picks the newest backup taken at or before it). `source` may be left out when the store holds
+   * one source of that kind.
+   */
+  async resolve(kind, ref, source) {
+    const all = (await this.list({ kind, source })).filter((b2) => b2.complete && !b2.pruning);
+    const sources = [...new Set(all.map((b2) => b2.source))].sort();
+    if (all.length === 0) {
+      throw new DeckhandError(
+        `${this.description} holds no complete ${kind} backup${source ? ` of ${source}` : ""} (a backup without its manifest is never used).`
+      );
+    }
+    if (!source && sources.length > 1)
+      throw new DeckhandError(
+        `${this.description} holds ${kind} backups of ${sources.length} sources (${sources.join(", ")}): name one with backup-source.`
+      );
+    let pick;
+    if (ref === "latest") pick = all[all.length - 1];
+    else if (TIME_NAME.test(ref)) pick = all.find((b2) => b2.name === ref);
+    else if (/^\d{8}T\d{6}Z$/.test(ref)) pick = all.filter((b2) => b2.name.startsWith(ref)).pop();
+    else {
+      const at3 = Date.parse(ref);
+      if (Number.isNaN(at3))
+        throw new DeckhandError(
+          `"${ref}" names no backup: give latest, a backup's name like 20261206T071500Z-3f9a1c (or its time), or an ISO time`
+        );
+      pick = all.filter((b2) => nameTime(b2.name).getTime() <= at3).pop();
+    }
+    if (!pick)
+      throw new DeckhandError(
+        `${this.description} holds no complete ${kind} backup ${/^\d{8}T/.test(ref) ? "named" : "taken at or before"} ${ref} (newest: ${all[all.length - 1].name}).`
+      );
+    return pick;
+  }
+  /**
+   * Downloads a backup into a private folder: every object is checked against the manifest's size and SHA-256
+   * (a damaged object is refused before anything uses it) and decrypted with the identities when encrypted.
+   */
+  async fetch(backup, identities2) {
+    const manifest = await this.manifest(backup);
+    if (manifest.encryption && !identities2)
+      throw new DeckhandError(
+        `${this.description}/${backup.folder} is encrypted with age (to ${manifest.encryption.recipients.join(", ")}): set age-identity to restore it.`
+      );
+    const temp = await privateTempDir("deckhand-fetch-");
+    try {
+      const out = join4(temp.path, "backup");
+      await mkdir3(out, { mode: 448 });
+      for (const file of manifest.files) {
+        const download2 = join4(temp.path, `object-${randomBytes7(6).toString("hex")}`);
+        const got = await this.backend.getFile(`${backup.folder}/${file.object}`, download2);
+        if (got.size !== file.size || got.sha256 !== file.sha256)
+          throw new DeckhandError(
+            `${this.description}/${backup.folder}/${file.object} is damaged: its ${got.size !== file.size ? "size" : "SHA-256"} differs from the manifest's. The backup was refused; nothing was restored.`
+          );
+        const target = join4(out, file.name);
+        await mkdir3(join4(target, ".."), { recursive: true, mode: 448 });
+        if (manifest.encryption) {
+          await decryptFile(
+            download2,
+            target,
+            identities2,
+            `${backup.folder}/${file.object}`,
+            manifest.encryption.recipients
+          );
+          await rm4(download2, { force: true });
+        } else await rename4(download2, target);
+      }
+      this.logger.info(
+        `Fetched ${backup.kind} backup ${backup.source}/${backup.name} from ${this.description}`
+      );
+      return { path: out, manifest, cleanup: temp.cleanup };
+    } catch (err) {
+      await temp.cleanup();
+      throw err;
+    }
+  }
+  /** Records beside a backup that a restore of it was verified. */
+  async markVerified(backup, result) {
+    const mark = {
+      format: "deckhand-verified/1",
+      verifiedAt: (/* @__PURE__ */ new Date()).toISOString(),
+      tool: TOOL_VERSION,
+      ...result
+    };
+    await this.backend.putBytes(
+      `${backup.folder}/${VERIFIED}`,
+      Buffer.from(JSON.stringify(mark, null, 2) + "\n")
+    );
+  }
+  /**
+   * Deletes a backup through its manifest: first a note of what is to go (so a prune cut short is finished by
+   * the next one), then the manifest (the backup is no longer whole, so never picked), then its files, the
+   * verification mark and the note. Objects the manifest does not name are left where they are.
+   */
+  async remove(backup) {
+    let objects;
+    const noteKey = `${backup.folder}/${PRUNING}`;
+    const note = await this.backend.getBytes(noteKey, MAX_MANIFEST_BYTES);
+    if (note) {
+      objects = checkPruningNote(
+        parseJson(Buffer.from(note).toString("utf8"), noteKey, "pruning note"),
+        noteKey
+      );
+    } else {
+      const manifest = await this.manifest(backup);
+      objects = manifest.files.map((f2) => f2.object);
+      await this.backend.putBytes(noteKey, Buffer.from(JSON.stringify({ objects }) + "\n"));
+    }
+    await this.backend.remove(`${backup.folder}/${MANIFEST}`);
+    for (const object of objects) await this.backend.remove(`${backup.folder}/${object}`);
+    await this.backend.remove(`${backup.folder}/${VERIFIED}`);
+    await this.backend.remove(noteKey);
+  }
+};
+async function eachLimited(count2, limit, task) {
+  let next = 0;
+  let failure;
+  const worker = async () => {
+    while (next < count2 && failure === void 0) {
+      const i = next++;
+      try {
+        await task(i);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+  };
+  const workers = [];
+  for (let w2 = 0; w2 < Math.min(limit, count2); w2++) workers.push(worker());
+  await Promise.all(workers);
+  if (failure !== void 0) throw failure;
+}
+function compareBackups(a, b2) {
+  return a.name < b2.name ? -1 : a.name > b2.name ? 1 : 0;
+}
+function storedName(root, file) {
+  const rel = relative(root, file).split(sep2).join("/");
+  if (rel === "" || rel.startsWith("../") || rel === ".." || rel.startsWith("/"))
+    throw new DeckhandError(`${file} is not inside ${root}`);
+  if (RESERVED.has(basename2(rel)))
+    throw new DeckhandError(`${file}: ${basename2(rel)} is a name the store reserves`);
+  return rel;
+}
+var SAFE_PATH = /^(?!\/)(?!.*(?:^|\/)\.\.?(?:\/|$))[^\0\\]+$/;
+function checkManifest(data, where3) {
+  const m2 = data;
+  const bad = (what) => new DeckhandError(`${where3} is not a deckhand backup manifest: ${what}`);
+  if (typeof m2 !== "object" || m2 === null || m2.format !== "deckhand-backup/1") throw bad("unknown format");
+  if (!KINDS.includes(m2.kind)) throw bad("unknown kind");
+  if (!Array.isArray(m2.files)) throw bad("no file list");
+  for (const f2 of m2.files) {
+    if (typeof f2?.name !== "string" || typeof f2.object !== "string" || !SAFE_PATH.test(f2.name) || !SAFE_PATH.test(f2.object) || RESERVED.has(f2.object) || typeof f2.size !== "number" || !/^[0-9a-f]{64}$/.test(String(f2.sha256)))
+      throw bad("a file entry names a path outside its folder, or has no size or SHA-256");
+  }
+  if (m2.encryption !== null && (m2.encryption?.format !== "age" || !Array.isArray(m2.encryption.recipients)))
+    throw bad("unknown encryption");
+  return m2;
+}
+function checkPruningNote(data, where3) {
+  const objects = data?.objects;
+  if (!Array.isArray(objects) || objects.some((o) => typeof o !== "string" || !SAFE_PATH.test(o) || RESERVED.has(o)))
+    throw new DeckhandError(`${where3} is not a pruning note deckhand wrote: the backup is left as it is`);
+  return objects;
+}
+
+// actions/engine/store/open.ts
+function parseStoreTarget(value) {
+  const text = value.trim();
+  if (text === "artifact") return { type: "artifact" };
+  if (text.startsWith("s3://")) {
+    parseS3Url(text);
+    return { type: "s3", url: text };
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text))
+    throw new DeckhandError(
+      `store ${text}: deckhand stores backups as artifacts, in a folder, or in S3 (s3://bucket/prefix, any S3-compatible service through store-endpoint).`
+    );
+  if (text === "") throw new DeckhandError("store is empty: give artifact, a folder, or s3://bucket/prefix");
+  return { type: "path", path: resolve(text) };
+}
+async function openStore(target, options2) {
+  if (target.type === "artifact") throw new DeckhandError("artifacts are not a backup store deckhand lists");
+  if (target.type === "path") {
+    if (options2.endpoint) throw new DeckhandError("store-endpoint applies to s3:// stores only");
+    return new BackupStore(new LocalBackend(target.path), options2.logger);
+  }
+  if (options2.endpoint !== void 0) {
+    let url;
+    try {
+      url = new URL(options2.endpoint);
+    } catch {
+      throw new DeckhandError(`store-endpoint ${options2.endpoint} is not a URL (e.g. https://s3.example.com)`);
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:")
+      throw new DeckhandError(`store-endpoint ${options2.endpoint} must be an http or https URL`);
+    if (url.username || url.password)
+      throw new DeckhandError(
+        "store-endpoint must not hold credentials: they come from the AWS credential chain"
+      );
+  }
+  const backend = await S3Backend.open(parseS3Url(target.url), {
+    endpoint: options2.endpoint,
+    region: options2.region,
+    logger: options2.logger
+  });
+  return new BackupStore(backend, options2.logger);
+}
+
+// actions/engine/store/retention.ts
+init_errors();
+function hasPolicy(policy) {
+  return Object.values(policy).some((n) => n !== void 0 && n > 0);
+}
+function planRetention(backups, policy) {
+  if (!hasPolicy(policy))
+    throw new DeckhandError(
+      "retention needs at least one of keep-last, keep-daily, keep-weekly, keep-monthly"
+    );
+  const newestFirst = [...backups].sort((a, b2) => a.name < b2.name ? 1 : a.name > b2.name ? -1 : 0);
+  const rules = [
+    { label: "last", count: policy.last ?? 0, bucket: () => "" },
+    { label: "daily", count: policy.daily ?? 0, bucket: (d) => d.toISOString().slice(0, 10) },
+    { label: "weekly", count: policy.weekly ?? 0, bucket: isoWeek },
+    { label: "monthly", count: policy.monthly ?? 0, bucket: (d) => d.toISOString().slice(0, 7) }
+  ];
+  const last = /* @__PURE__ */ new Map();
+  const newestVerified = newestFirst.find((b2) => b2.verified);
+  const plan3 = { keep: [], remove: [] };
+  newestFirst.forEach((backup, index) => {
+    const reasons = [];
+    const time = nameTime(backup.name);
+    for (const rule of rules) {
+      if (rule.count <= 0) continue;
+      const bucket = rule.label === "last" ? backup.name : rule.bucket(time);
+      if (last.get(rule.label) !== bucket) {
+        last.set(rule.label, bucket);
+        rule.count--;
+        reasons.push(rule.label === "last" ? "last" : `${rule.label} ${bucket}`);
+      }
+    }
+    if (index === 0) reasons.push("newest");
+    if (backup === newestVerified) reasons.push("newest verified");
+    if (reasons.length > 0) plan3.keep.push({ backup, reasons });
+    else plan3.remove.push(backup);
+  });
+  return plan3;
+}
+function isoWeek(date) {
+  const d = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
+  const day = d.getUTCDay() || 7;
+  d.setUTCDate(d.getUTCDate() + 4 - day);
+  const yearStart = Date.UTC(d.getUTCFullYear(), 0, 1);
+  const week = Math.ceil(((d.getTime() - yearStart) / 864e5 + 1) / 7);
+  return `${d.getUTCFullYear()}-W${String(week).padStart(2, "0")}`;
+}
+
+// actions/cli/backups.ts
+var USAGE = `Usage: deckhand backups list  --store STORE [--kind db|files|state] [--source NAME] [--json]
+       deckhand backups prune --store STORE --kind KIND [--source NAME] [--keep-last N] [--keep-daily N]
+                              [--keep-weekly N] [--keep-monthly N] [--dry-run]
+
+Lists or prunes the backups db-dump, files-backup and dump stored in a folder or an S3 bucket
+(s3://bucket/prefix). list shows every backup: kind, source, name (its UTC time), size, whether it is
+encrypted, verified by a restore, and complete (a backup without its manifest was cut short and is never
+restored). prune keeps what the --keep-* rules keep, as restic's forget does, and never deletes the newest
+backup nor the newest verified one, nor anything deckhand did not write.
+
+Options:
+  --store STORE            a folder, or s3://bucket/prefix              [DECKHAND_STORE]
+  --store-endpoint URL     an S3-compatible service (path-style)         [DECKHAND_STORE_ENDPOINT]
+  --store-region REGION    the bucket's region (default AWS_REGION)      [DECKHAND_STORE_REGION]
+  --kind KIND              db, files or state
+  --source NAME            one source (database, files, state folder)
+AWS credentials come from the AWS credential chain (AWS_PROFILE, AWS_ACCESS_KEY_ID, SSO, instance roles).`;
+function count(value, option) {
+  if (value === void 0) return void 0;
+  if (!/^[0-9]{1,6}$/.test(value)) throw new UsageError(`--${option} must be a whole number, got "${value}"`);
+  return Number(value);
+}
+var UsageError = class extends Error {
+};
+async function backupsCommand(argv, logger, render) {
+  const [sub, ...rest] = argv;
+  if (sub === void 0 || sub === "--help" || sub === "help") {
+    process.stdout.write(`${USAGE}
+`);
+    return sub === void 0 ? 2 : 0;
+  }
+  if (sub !== "list" && sub !== "prune") {
+    process.stderr.write(`deckhand backups: unknown subcommand "${sub}" (list or prune)
+
+${USAGE}
+`);
+    return 2;
+  }
+  let values;
+  try {
+    values = parseArgs({
+      args: rest,
+      strict: true,
+      options: {
+        help: { type: "boolean" },
+        json: { type: "boolean" },
+        "dry-run": { type: "boolean" },
+        store: { type: "string" },
+        "store-endpoint": { type: "string" },
+        "store-region": { type: "string" },
+        kind: { type: "string" },
+        source: { type: "string" },
+        "keep-last": { type: "string" },
+        "keep-daily": { type: "string" },
+        "keep-weekly": { type: "string" },
+        "keep-monthly": { type: "string" }
+      }
+    }).values;
+    if (values.help) {
+      process.stdout.write(`${USAGE}
+`);
+      return 0;
+    }
+    if (values.kind !== void 0 && !KINDS.includes(values.kind))
+      throw new UsageError(`--kind must be db, files or state, got "${values.kind}"`);
+    const storeValue = values.store ?? process.env.DECKHAND_STORE;
+    if (!storeValue) throw new UsageError("--store is required: a folder, or s3://bucket/prefix");
+    const target = parseStoreTarget(storeValue);
+    if (target.type === "artifact")
+      throw new UsageError("artifacts are listed by GitHub, not by deckhand: give a folder or s3:// store");
+    const store = await openStore(target, {
+      endpoint: values["store-endpoint"] ?? (process.env.DECKHAND_STORE_ENDPOINT || void 0),
+      region: values["store-region"] ?? (process.env.DECKHAND_STORE_REGION || void 0),
+      logger
+    });
+    const kind = values.kind;
+    const backups = await store.list({ kind, source: values.source });
+    if (sub === "list") {
+      const rows2 = [];
+      for (const b2 of backups) {
+        const encrypted = b2.complete ? (await store.manifest(b2)).encryption !== null : void 0;
+        rows2.push({
+          kind: b2.kind,
+          source: b2.source,
+          name: b2.name,
+          time: nameTime(b2.name).toISOString(),
+          bytes: b2.bytes,
+          encrypted: encrypted ?? "",
+          verified: b2.verified,
+          complete: b2.complete && !b2.pruning
+        });
+      }
+      if (values.json) process.stdout.write(JSON.stringify(rows2, null, 2) + "\n");
+      else
+        process.stdout.write(
+          render({
+            title: `Backups in ${store.description}`,
+            lines: [`${backups.length} backup(s); ${backups.filter((b2) => !b2.complete).length} incomplete.`],
+            tables: [
+              {
+                header: ["kind", "source", "name", "time (UTC)", "size", "encrypted", "verified", "complete"],
+                rows: rows2.map((r) => [
+                  String(r.kind),
+                  String(r.source),
+                  String(r.name),
+                  String(r.time).replace("T", " ").replace(/\.000Z$/, ""),
+                  formatBytes(Number(r.bytes)),
+                  r.encrypted === "" ? "?" : r.encrypted ? "yes" : "no",
+                  r.verified ? "yes" : "no",
+                  r.complete ? "yes" : "no (never restored)"
+                ])
+              }
+            ],
+            annotations: []
+          })
+        );
+      return 0;
+    }
+    const policy = {
+      last: count(values["keep-last"], "keep-last"),
+      daily: count(values["keep-daily"], "keep-daily"),
+      weekly: count(values["keep-weekly"], "keep-weekly"),
+      monthly: count(values["keep-monthly"], "keep-monthly")
+    };
+    if (!hasPolicy(policy)) throw new UsageError("prune needs at least one --keep-* rule");
+    if (!kind) throw new UsageError("prune needs --kind: retention applies to one kind of backup at a time");
+    const sources = [...new Set(backups.map((b2) => b2.source))].sort();
+    const lines = [];
+    const rows = [];
+    for (const source of sources) {
+      const of = backups.filter((b2) => b2.source === source);
+      const plan3 = planRetention(
+        of.filter((b2) => b2.complete && !b2.pruning),
+        policy
+      );
+      const leftovers = of.filter((b2) => b2.pruning);
+      for (const k2 of plan3.keep) rows.push([source, k2.backup.name, "keep", k2.reasons.join(", ")]);
+      for (const r of [...plan3.remove, ...leftovers]) {
+        rows.push([source, r.name, values["dry-run"] ? "would remove" : "removed", ""]);
+        if (!values["dry-run"]) await store.remove(r);
+      }
+      lines.push(
+        `${source}: ${plan3.keep.length} kept, ${plan3.remove.length + leftovers.length} ${values["dry-run"] ? "to remove" : "removed"}.`
+      );
+    }
+    process.stdout.write(
+      render({
+        title: `Retention in ${store.description}${values["dry-run"] ? " (dry run)" : ""}`,
+        lines,
+        tables: [{ header: ["source", "name", "action", "kept by"], rows }],
+        annotations: []
+      })
+    );
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError || err.code?.startsWith("ERR_PARSE_ARGS")) {
+      process.stderr.write(
+        `deckhand backups: ${err.message}
+Run 'deckhand backups --help' for the options.
+`
+      );
+      return 2;
+    }
+    throw err;
+  }
+}
+
+// actions/engine/deck/dir-store.ts
+import { randomBytes as randomBytes8 } from "node:crypto";
+import { createWriteStream as createWriteStream4 } from "node:fs";
+import { cp, mkdir as mkdir4, mkdtemp as mkdtemp2, rename as rename5, rm as rm6, stat as stat5 } from "node:fs/promises";
+import { homedir, tmpdir as tmpdir2 } from "node:os";
+import { dirname as dirname3, join as join6 } from "node:path";
+import { Readable as Readable3 } from "node:stream";
+import { pipeline as pipeline3 } from "node:stream/promises";
+
+// ../../main/node_modules/tar/dist/esm/index.min.js
+import Qr from "events";
+import I from "fs";
+import { EventEmitter as Di } from "node:events";
+import Cs from "node:stream";
+import { StringDecoder as Hr } from "node:string_decoder";
+import cr from "node:path";
+import Kt from "node:fs";
+import { dirname as Fn, parse as kn } from "path";
+import { EventEmitter as Dn } from "events";
+import zi from "assert";
+import { Buffer as Ot } from "buffer";
+import * as Ps from "zlib";
+import en from "zlib";
+import { posix as Zt } from "node:path";
+import { basename as _n } from "node:path";
+import mi from "fs";
+import X from "fs";
+import js from "path";
+import { win32 as Pn } from "node:path";
+import ar from "path";
+import Br from "node:fs";
+import co from "node:assert";
+import { randomBytes as Mr } from "node:crypto";
+import u from "node:fs";
+import R from "node:path";
+import pr from "fs";
+import wi from "node:fs";
+import we from "node:path";
+import k from "node:fs";
+import ro from "node:fs/promises";
+import Si from "node:path";
+import { join as xr } from "node:path";
+import v from "node:fs";
+import Pr from "node:path";
+var zr = Object.defineProperty;
+var Ur = (s3, t) => {
+  for (var e in t) zr(s3, e, { get: t[e], enumerable: true });
+};
+var Ds = typeof process == "object" && process ? process : { stdout: null, stderr: null };
+var Wr = (s3) => !!s3 && typeof s3 == "object" && (s3 instanceof A || s3 instanceof Cs || Gr(s3) || Zr(s3));
+var Gr = (s3) => !!s3 && typeof s3 == "object" && s3 instanceof Di && typeof s3.pipe == "function" && s3.pipe !== Cs.Writable.prototype.pipe;
+var Zr = (s3) => !!s3 && typeof s3 == "object" && s3 instanceof Di && typeof s3.write == "function" && typeof s3.end == "function";
+var Q2 = /* @__PURE__ */ Symbol("EOF");
+var J = /* @__PURE__ */ Symbol("maybeEmitEnd");
+var nt = /* @__PURE__ */ Symbol("emittedEnd");
+var De = /* @__PURE__ */ Symbol("emittingEnd");
+var qt = /* @__PURE__ */ Symbol("emittedError");
+var Ne = /* @__PURE__ */ Symbol("closed");
+var Ns = /* @__PURE__ */ Symbol("read");
+var Ae = /* @__PURE__ */ Symbol("flush");
+var As = /* @__PURE__ */ Symbol("flushChunk");
+var z = /* @__PURE__ */ Symbol("encoding");
+var Mt = /* @__PURE__ */ Symbol("decoder");
+var g = /* @__PURE__ */ Symbol("flowing");
+var Qt = /* @__PURE__ */ Symbol("paused");
+var Bt = /* @__PURE__ */ Symbol("resume");
+var b = /* @__PURE__ */ Symbol("buffer");
+var N2 = /* @__PURE__ */ Symbol("pipes");
+var _ = /* @__PURE__ */ Symbol("bufferLength");
+var bi = /* @__PURE__ */ Symbol("bufferPush");
+var Ie = /* @__PURE__ */ Symbol("bufferShift");
+var L = /* @__PURE__ */ Symbol("objectMode");
+var S = /* @__PURE__ */ Symbol("destroyed");
+var _i = /* @__PURE__ */ Symbol("error");
+var Oi = /* @__PURE__ */ Symbol("emitData");
+var Is = /* @__PURE__ */ Symbol("emitEnd");
+var Ti = /* @__PURE__ */ Symbol("emitEnd2");
+var Z = /* @__PURE__ */ Symbol("async");
+var xi = /* @__PURE__ */ Symbol("abort");
+var Ce = /* @__PURE__ */ Symbol("aborted");
+var Jt = /* @__PURE__ */ Symbol("signal");
+var Rt = /* @__PURE__ */ Symbol("dataListeners");
+var C = /* @__PURE__ */ Symbol("discarded");
+var jt = (s3) => Promise.resolve().then(s3);
+var Yr = (s3) => s3();
+var Kr = (s3) => s3 === "end" || s3 === "finish" || s3 === "prefinish";
+var Vr = (s3) => s3 instanceof ArrayBuffer || !!s3 && typeof s3 == "object" && s3.constructor && s3.constructor.name === "ArrayBuffer" && s3.byteLength >= 0;
+var $r = (s3) => !Buffer.isBuffer(s3) && ArrayBuffer.isView(s3);
+var Fe = class {
+  src;
+  dest;
+  opts;
+  ondrain;
+  constructor(t, e, i) {
+    this.src = t, this.dest = e, this.opts = i, this.ondrain = () => t[Bt](), this.dest.on("drain", this.ondrain);
+  }
+  unpipe() {
+    this.dest.removeListener("drain", this.ondrain);
+  }
+  proxyErrors(t) {
+  }
+  end() {
+    this.unpipe(), this.opts.end && this.dest.end();
+  }
+};
+var Li = class extends Fe {
+  unpipe() {
+    this.src.removeListener("error", this.proxyErrors), super.unpipe();
+  }
+  constructor(t, e, i) {
+    super(t, e, i), this.proxyErrors = (r) => this.dest.emit("error", r), t.on("error", this.proxyErrors);
+  }
+};
+var Xr = (s3) => !!s3.objectMode;
+var qr = (s3) => !s3.objectMode && !!s3.encoding && s3.encoding !== "buffer";
+var A = class extends Di {
+  [g] = false;
+  [Qt] = false;
+  [N2] = [];
+  [b] = [];
+  [L];
+  [z];
+  [Z];
+  [Mt];
+  [Q2] = false;
+  [nt] = false;
+  [De] = false;
+  [Ne] = false;
+  [qt] = null;
+  [_] = 0;
+  [S] = false;
+  [Jt];
+  [Ce] = false;
+  [Rt] = 0;
+  [C] = false;
+  writable = true;
+  readable = true;
+  constructor(...t) {
+    let e = t[0] || {};
+    if (super(), e.objectMode && typeof e.encoding == "string") throw new TypeError("Encoding and objectMode may not be used together");
+    Xr(e) ? (this[L] = true, this[z] = null) : qr(e) ? (this[z] = e.encoding, this[L] = false) : (this[L] = false, this[z] = null), this[Z] = !!e.async, this[Mt] = this[z] ? new Hr(this[z]) : null, e && e.debugExposeBuffer === true && Object.defineProperty(this, "buffer", { get: () => this[b] }), e && e.debugExposePipes === true && Object.defineProperty(this, "pipes", { get: () => this[N2] });
+    let { signal: i } = e;
+    i && (this[Jt] = i, i.aborted ? this[xi]() : i.addEventListener("abort", () => this[xi]()));
+  }
+  get bufferLength() {
+    return this[_];
+  }
+  get encoding() {
+    return this[z];
+  }
+  set encoding(t) {
+    throw new Error("Encoding must be set at instantiation time");
+  }
+  setEncoding(t) {
+    throw new Error("Encoding must be set at instantiation time");
+  }
+  get objectMode() {
+    return this[L];
+  }
+  set objectMode(t) {
+    throw new Error("objectMode must be set at instantiation time");
+  }
+  get async() {
+    return this[Z];
+  }
+  set async(t) {
+    this[Z] = this[Z] || !!t;
+  }
+  [xi]() {
+    this[Ce] = true, this.emit("abort", this[Jt]?.reason), this.destroy(this[Jt]?.reason);
+  }
+  get aborted() {
+    return this[Ce];
+  }
+  set aborted(t) {
+  }
+  write(t, e, i) {
+    if (this[Ce]) return false;
+    if (this[Q2]) throw new Error("write after end");
+    if (this[S]) return this.emit("error", Object.assign(new Error("Cannot call write after a stream was destroyed"), { code: "ERR_STREAM_DESTROYED" })), true;
+    typeof e == "function" && (i = e, e = "utf8"), e || (e = "utf8");
+    let r = this[Z] ? jt : Yr;
+    if (!this[L] && !Buffer.isBuffer(t)) {
+      if ($r(t)) t = Buffer.from(t.buffer, t.byteOffset, t.byteLength);
+      else if (Vr(t)) t = Buffer.from(t);
+      else if (typeof t != "string") throw new Error("Non-contiguous data written to non-objectMode stream");
+    }
+    return this[L] ? (this[g] && this[_] !== 0 && this[Ae](true), this[g] ? this.emit("data", t) : this[bi](t), this[_] !== 0 && this.emit("readable"), i && r(i), this[g]) : t.length ? (typeof t == "string" && !(e === this[z] && !this[Mt]?.lastNeed) && (t = Buffer.from(t, e)), Buffer.isBuffer(t) && this[z] && (t = this[Mt].write(t)), this[g] && this[_] !== 0 && this[Ae](true), this[g] ? this.emit("data", t) : this[bi](t), this[_] !== 0 && this.emit("readable"), i && r(i), this[g]) : (this[_] !== 0 && this.emit("readable"), i && r(i), this[g]);
+  }
+  read(t) {
+    if (this[S]) return null;
+    if (this[C] = false, this[_] === 0 || t === 0 || t && t > this[_]) return this[J](), null;
+    this[L] && (t = null), this[b].length > 1 && !this[L] && (this[b] = [this[z] ? this[b].join("") : Buffer.concat(this[b], this[_])]);
+    let e = this[Ns](t || null, this[b][0]);
+    return this[J](), e;
+  }
+  [Ns](t, e) {
+    if (this[L]) this[Ie]();
+    else {
+      let i = e;
+      t === i.length || t === null ? this[Ie]() : typeof i == "string" ? (this[b][0] = i.slice(t), e = i.slice(0, t), this[_] -= t) : (this[b][0] = i.subarray(t), e = i.subarray(0, t), this[_] -= t);
+    }
+    return this.emit("data", e), !this[b].length && !this[Q2] && this.emit("drain"), e;
+  }
+  end(t, e, i) {
+    return typeof t == "function" && (i = t, t = void 0), typeof e == "function" && (i = e, e = "utf8"), t !== void 0 && this.write(t, e), i && this.once("end", i), this[Q2] = true, this.writable = false, (this[g] || !this[Qt]) && this[J](), this;
+  }
+  [Bt]() {
+    this[S] || (!this[Rt] && !this[N2].length && (this[C] = true), this[Qt] = false, this[g] = true, this.emit("resume"), this[b].length ? this[Ae]() : this[Q2] ? this[J]() : this.emit("drain"));
+  }
+  resume() {
+    return this[Bt]();
+  }
+  pause() {
+    this[g] = false, this[Qt] = true, this[C] = false;
+  }
+  get destroyed() {
+    return this[S];
+  }
+  get flowing() {
+    return this[g];
+  }
+  get paused() {
+    return this[Qt];
+  }
+  [bi](t) {
+    this[L] ? this[_] += 1 : this[_] += t.length, this[b].push(t);
+  }
+  [Ie]() {
+    return this[L] ? this[_] -= 1 : this[_] -= this[b][0].length, this[b].shift();
+  }
+  [Ae](t = false) {
+    do
+      ;
+    while (this[As](this[Ie]()) && this[b].length);
+    !t && !this[b].length && !this[Q2] && this.emit("drain");
+  }
+  [As](t) {
+    return this.emit("data", t), this[g];
+  }
+  pipe(t, e) {
+    if (this[S]) return t;
+    this[C] = false;
+    let i = this[nt];
+    return e = e || {}, t === Ds.stdout || t === Ds.stderr ? e.end = false : e.end = e.end !== false, e.proxyErrors = !!e.proxyErrors, i ? e.end && t.end() : (this[N2].push(e.proxyErrors ? new Li(this, t, e) : new Fe(this, t, e)), this[Z] ? jt(() => this[Bt]()) : this[Bt]()), t;
+  }
+  unpipe(t) {
+    let e = this[N2].find((i) => i.dest === t);
+    e && (this[N2].length === 1 ? (this[g] && this[Rt] === 0 && (this[g] = false), this[N2] = []) : this[N2].splice(this[N2].indexOf(e), 1), e.unpipe());
+  }
+  addListener(t, e) {
+    return this.on(t, e);
+  }
+  on(t, e) {
+    let i = super.on(t, e);
+    if (t === "data") this[C] = false, this[Rt]++, !this[N2].length && !this[g] && this[Bt]();
+    else if (t === "readable" && this[_] !== 0) super.emit("readable");
+    else if (Kr(t) && this[nt]) super.emit(t), this.removeAllListeners(t);
+    else if (t === "error" && this[qt]) {
+      let r = e;
+      this[Z] ? jt(() => r.call(this, this[qt])) : r.call(this, this[qt]);
+    }
+    return i;
+  }
+  removeListener(t, e) {
+    return this.off(t, e);
+  }
+  off(t, e) {
+    let i = super.off(t, e);
+    return t === "data" && (this[Rt] = this.listeners("data").length, this[Rt] === 0 && !this[C] && !this[N2].length && (this[g] = false)), i;
+  }
+  removeAllListeners(t) {
+    let e = super.removeAllListeners(t);
+    return (t === "data" || t === void 0) && (this[Rt] = 0, !this[C] && !this[N2].length && (this[g] = false)), e;
+  }
+  get emittedEnd() {
+    return this[nt];
+  }
+  [J]() {
+    !this[De] && !this[nt] && !this[S] && this[b].length === 0 && this[Q2] && (this[De] = true, this.emit("end"), this.emit("prefinish"), this.emit("finish"), this[Ne] && this.emit("close"), this[De] = false);
+  }
+  emit(t, ...e) {
+    let i = e[0];
+    if (t !== "error" && t !== "close" && t !== S && this[S]) return false;
+    if (t === "data") return !this[L] && !i ? false : this[Z] ? (jt(() => this[Oi](i)), true) : this[Oi](i);
+    if (t === "end") return this[Is]();
+    if (t === "close") {
+      if (this[Ne] = true, !this[nt] && !this[S]) return false;
+      let n = super.emit("close");
+      return this.removeAllListeners("close"), n;
+    } else if (t === "error") {
+      this[qt] = i, super.emit(_i, i);
+      let n = !this[Jt] || this.listeners("error").length ? super.emit("error", i) : false;
+      return this[J](), n;
+    } else if (t === "resume") {
+      let n = super.emit("resume");
+      return this[J](), n;
+    } else if (t === "finish" || t === "prefinish") {
+      let n = super.emit(t);
+      return this.removeAllListeners(t), n;
+    }
+    let r = super.emit(t, ...e);
+    return this[J](), r;
+  }
+  [Oi](t) {
+    for (let i of this[N2]) i.dest.write(t) === false && this.pause();
+    let e = this[C] ? false : super.emit("data", t);
+    return this[J](), e;
+  }
+  [Is]() {
+    return this[nt] ? false : (this[nt] = true, this.readable = false, this[Z] ? (jt(() => this[Ti]()), true) : this[Ti]());
+  }
+  [Ti]() {
+    if (this[Mt]) {
+      let e = this[Mt].end();
+      if (e) {
+        for (let i of this[N2]) i.dest.write(e);
+        this[C] || super.emit("data", e);
+      }
+    }
+    for (let e of this[N2]) e.end();
+    let t = super.emit("end");
+    return this.removeAllListeners("end"), t;
+  }
+  async collect() {
+    let t = Object.assign([], { dataLength: 0 });
+    this[L] || (t.dataLength = 0);
+    let e = this.promise();
+    return this.on("data", (i) => {
+      t.push(i), this[L] || (t.dataLength += i.length);
+    }), await e, t;
+  }
+  async concat() {
+    if (this[L]) throw new Error("cannot concat in objectMode");
+    let t = await this.collect();
+    return this[z] ? t.join("") : Buffer.concat(t, t.dataLength);
+  }
+  async promise() {
+    return new Promise((t, e) => {
+      this.on(S, () => e(new Error("stream destroyed"))), this.on("error", (i) => e(i)), this.on("end", () => t());
+    });
+  }
+  [Symbol.asyncIterator]() {
+    this[C] = false;
+    let t = false, e = async () => (this.pause(), t = true, { value: void 0, done: true });
+    return { next: () => {
+      if (t) return e();
+      let r = this.read();
+      if (r !== null) return Promise.resolve({ done: false, value: r });
+      if (this[Q2]) return e();
+      let n, o, h = (d) => {
+        this.off("data", a), this.off("end", l), this.off(S, c), e(), o(d);
+      }, a = (d) => {
+        this.off("error", h), this.off("end", l), this.off(S, c), this.pause(), n({ value: d, done: !!this[Q2] });
+      }, l = () => {
+        this.off("error", h), this.off("data", a), this.off(S, c), e(), n({ done: true, value: void 0 });
+      }, c = () => h(new Error("stream destroyed"));
+      return new Promise((d, y) => {
+        o = y, n = d, this.once(S, c), this.once("error", h), this.once("end", l), this.once("data", a);
+      });
+    }, throw: e, return: e, [Symbol.asyncIterator]() {
+      return this;
+    }, [Symbol.asyncDispose]: async () => {
+    } };
+  }
+  [Symbol.iterator]() {
+    this[C] = false;
+    let t = false, e = () => (this.pause(), this.off(_i, e), this.off(S, e), this.off("end", e), t = true, { done: true, value: void 0 }), i = () => {
+      if (t) return e();
+      let r = this.read();
+      return r === null ? e() : { done: false, value: r };
+    };
+    return this.once("end", e), this.once(_i, e), this.once(S, e), { next: i, throw: e, return: e, [Symbol.iterator]() {
+      return this;
+    }, [Symbol.dispose]: () => {
+    } };
+  }
+  destroy(t) {
+    if (this[S]) return t ? this.emit("error", t) : this.emit(S), this;
+    this[S] = true, this[C] = true, this[b].length = 0, this[_] = 0;
+    let e = this;
+    return typeof e.close == "function" && !this[Ne] && e.close(), t ? this.emit("error", t) : this.emit(S), this;
+  }
+  static get isStream() {
+    return Wr;
+  }
+};
+var Jr = I.writev;
+var ht = /* @__PURE__ */ Symbol("_autoClose");
+var H = /* @__PURE__ */ Symbol("_close");
+var te = /* @__PURE__ */ Symbol("_ended");
+var m = /* @__PURE__ */ Symbol("_fd");
+var Ni = /* @__PURE__ */ Symbol("_finished");
+var tt = /* @__PURE__ */ Symbol("_flags");
+var Ai = /* @__PURE__ */ Symbol("_flush");
+var ki = /* @__PURE__ */ Symbol("_handleChunk");
+var vi = /* @__PURE__ */ Symbol("_makeBuf");
+var ie = /* @__PURE__ */ Symbol("_mode");
+var ke = /* @__PURE__ */ Symbol("_needDrain");
+var Ut = /* @__PURE__ */ Symbol("_onerror");
+var Ht = /* @__PURE__ */ Symbol("_onopen");
+var Ii = /* @__PURE__ */ Symbol("_onread");
+var Pt = /* @__PURE__ */ Symbol("_onwrite");
+var at = /* @__PURE__ */ Symbol("_open");
+var U = /* @__PURE__ */ Symbol("_path");
+var ot = /* @__PURE__ */ Symbol("_pos");
+var Y = /* @__PURE__ */ Symbol("_queue");
+var zt = /* @__PURE__ */ Symbol("_read");
+var Ci = /* @__PURE__ */ Symbol("_readSize");
+var j = /* @__PURE__ */ Symbol("_reading");
+var ee = /* @__PURE__ */ Symbol("_remain");
+var Fi = /* @__PURE__ */ Symbol("_size");
+var ve = /* @__PURE__ */ Symbol("_write");
+var gt = /* @__PURE__ */ Symbol("_writing");
+var Me = /* @__PURE__ */ Symbol("_defaultFlag");
+var bt = /* @__PURE__ */ Symbol("_errored");
+var _t = class extends A {
+  [bt] = false;
+  [m];
+  [U];
+  [Ci];
+  [j] = false;
+  [Fi];
+  [ee];
+  [ht];
+  constructor(t, e) {
+    if (e = e || {}, super(e), this.readable = true, this.writable = false, typeof t != "string") throw new TypeError("path must be a string");
+    this[bt] = false, this[m] = typeof e.fd == "number" ? e.fd : void 0, this[U] = t, this[Ci] = e.readSize || 16 * 1024 * 1024, this[j] = false, this[Fi] = typeof e.size == "number" ? e.size : 1 / 0, this[ee] = this[Fi], this[ht] = typeof e.autoClose == "boolean" ? e.autoClose : true, typeof this[m] == "number" ? this[zt]() : this[at]();
+  }
+  get fd() {
+    return this[m];
+  }
+  get path() {
+    return this[U];
+  }
+  write() {
+    throw new TypeError("this is a readable stream");
+  }
+  end() {
+    throw new TypeError("this is a readable stream");
+  }
+  [at]() {
+    I.open(this[U], "r", (t, e) => this[Ht](t, e));
+  }
+  [Ht](t, e) {
+    t ? this[Ut](t) : (this[m] = e, this.emit("open", e), this[zt]());
+  }
+  [vi]() {
+    return Buffer.allocUnsafe(Math.min(this[Ci], this[ee]));
+  }
+  [zt]() {
+    if (!this[j]) {
+      this[j] = true;
+      let t = this[vi]();
+      if (t.length === 0) return process.nextTick(() => this[Ii](null, 0, t));
+      I.read(this[m], t, 0, t.length, null, (e, i, r) => this[Ii](e, i, r));
+    }
+  }
+  [Ii](t, e, i) {
+    this[j] = false, t ? this[Ut](t) : this[ki](e, i) && this[zt]();
+  }
+  [H]() {
+    if (this[ht] && typeof this[m] == "number") {
+      let t = this[m];
+      this[m] = void 0, I.close(t, (e) => e ? this.emit("error", e) : this.emit("close"));
+    }
+  }
+  [Ut](t) {
+    this[j] = true, this[H](), this.emit("error", t);
+  }
+  [ki](t, e) {
+    let i = false;
+    return this[ee] -= t, t > 0 && (i = super.write(t < e.length ? e.subarray(0, t) : e)), (t === 0 || this[ee] <= 0) && (i = false, this[H](), super.end()), i;
+  }
+  emit(t, ...e) {
+    switch (t) {
+      case "prefinish":
+      case "finish":
+        return false;
+      case "drain":
+        return typeof this[m] == "number" && this[zt](), false;
+      case "error":
+        return this[bt] ? false : (this[bt] = true, super.emit(t, ...e));
+      default:
+        return super.emit(t, ...e);
+    }
+  }
+};
+var Be = class extends _t {
+  [at]() {
+    let t = true;
+    try {
+      this[Ht](null, I.openSync(this[U], "r")), t = false;
+    } finally {
+      t && this[H]();
+    }
+  }
+  [zt]() {
+    let t = true;
+    try {
+      if (!this[j]) {
+        this[j] = true;
+        do {
+          let e = this[vi](), i = e.length === 0 ? 0 : I.readSync(this[m], e, 0, e.length, null);
+          if (!this[ki](i, e)) break;
+        } while (true);
+        this[j] = false;
+      }
+      t = false;
+    } finally {
+      t && this[H]();
+    }
+  }
+  [H]() {
+    if (this[ht] && typeof this[m] == "number") {
+      let t = this[m];
+      this[m] = void 0, I.closeSync(t), this.emit("close");
+    }
+  }
+};
+var et = class extends Qr {
+  readable = false;
+  writable = true;
+  [bt] = false;
+  [gt] = false;
+  [te] = false;
+  [Y] = [];
+  [ke] = false;
+  [U];
+  [ie];
+  [ht];
+  [m];
+  [Me];
+  [tt];
+  [Ni] = false;
+  [ot];
+  constructor(t, e) {
+    e = e || {}, super(e), this[U] = t, this[m] = typeof e.fd == "number" ? e.fd : void 0, this[ie] = e.mode === void 0 ? 438 : e.mode, this[ot] = typeof e.start == "number" ? e.start : void 0, this[ht] = typeof e.autoClose == "boolean" ? e.autoClose : true;
+    let i = this[ot] !== void 0 ? "r+" : "w";
+    this[Me] = e.flags === void 0, this[tt] = e.flags === void 0 ? i : e.flags, this[m] === void 0 && this[at]();
+  }
+  emit(t, ...e) {
+    if (t === "error") {
+      if (this[bt]) return false;
+      this[bt] = true;
+    }
+    return super.emit(t, ...e);
+  }
+  get fd() {
+    return this[m];
+  }
+  get path() {
+    return this[U];
+  }
+  [Ut](t) {
+    this[H](), this[gt] = true, this.emit("error", t);
+  }
+  [at]() {
+    I.open(this[U], this[tt], this[ie], (t, e) => this[Ht](t, e));
+  }
+  [Ht](t, e) {
+    this[Me] && this[tt] === "r+" && t && t.code === "ENOENT" ? (this[tt] = "w", this[at]()) : t ? this[Ut](t) : (this[m] = e, this.emit("open", e), this[gt] || this[Ai]());
+  }
+  end(t, e) {
+    return t && this.write(t, e), this[te] = true, !this[gt] && !this[Y].length && typeof this[m] == "number" && this[Pt](null, 0), this;
+  }
+  write(t, e) {
+    return typeof t == "string" && (t = Buffer.from(t, e)), this[te] ? (this.emit("error", new Error("write() after end()")), false) : this[m] === void 0 || this[gt] || this[Y].length ? (this[Y].push(t), this[ke] = true, false) : (this[gt] = true, this[ve](t), true);
+  }
+  [ve](t) {
+    I.write(this[m], t, 0, t.length, this[ot], (e, i) => this[Pt](e, i));
+  }
+  [Pt](t, e) {
+    t ? this[Ut](t) : (this[ot] !== void 0 && typeof e == "number" && (this[ot] += e), this[Y].length ? this[Ai]() : (this[gt] = false, this[te] && !this[Ni] ? (this[Ni] = true, this[H](), this.emit("finish")) : this[ke] && (this[ke] = false, this.emit("drain"))));
+  }
+  [Ai]() {
+    if (this[Y].length === 0) this[te] && this[Pt](null, 0);
+    else if (this[Y].length === 1) this[ve](this[Y].pop());
+    else {
+      let t = this[Y];
+      this[Y] = [], Jr(this[m], t, this[ot], (e, i) => this[Pt](e, i));
+    }
+  }
+  [H]() {
+    if (this[ht] && typeof this[m] == "number") {
+      let t = this[m];
+      this[m] = void 0, I.close(t, (e) => e ? this.emit("error", e) : this.emit("close"));
+    }
+  }
+};
+var Wt = class extends et {
+  [at]() {
+    let t;
+    if (this[Me] && this[tt] === "r+") try {
+      t = I.openSync(this[U], this[tt], this[ie]);
+    } catch (e) {
+      if (e?.code === "ENOENT") return this[tt] = "w", this[at]();
+      throw e;
+    }
+    else t = I.openSync(this[U], this[tt], this[ie]);
+    this[Ht](null, t);
+  }
+  [H]() {
+    if (this[ht] && typeof this[m] == "number") {
+      let t = this[m];
+      this[m] = void 0, I.closeSync(t), this.emit("close");
+    }
+  }
+  [ve](t) {
+    let e = true;
+    try {
+      this[Pt](null, I.writeSync(this[m], t, 0, t.length, this[ot])), e = false;
+    } finally {
+      if (e) try {
+        this[H]();
+      } catch {
+      }
+    }
+  }
+};
+var jr = /* @__PURE__ */ new Map([["C", "cwd"], ["f", "file"], ["z", "gzip"], ["P", "preservePaths"], ["U", "unlink"], ["strip-components", "strip"], ["stripComponents", "strip"], ["keep-newer", "newer"], ["keepNewer", "newer"], ["keep-newer-files", "newer"], ["keepNewerFiles", "newer"], ["k", "keep"], ["keep-existing", "keep"], ["keepExisting", "keep"], ["m", "noMtime"], ["no-mtime", "noMtime"], ["p", "preserveOwner"], ["L", "follow"], ["h", "follow"], ["onentry", "onReadEntry"]]);
+var Fs = (s3) => !!s3.sync && !!s3.file;
+var ks = (s3) => !s3.sync && !!s3.file;
+var vs = (s3) => !!s3.sync && !s3.file;
+var Ms = (s3) => !s3.sync && !s3.file;
+var Bs = (s3) => !!s3.file;
+var tn = (s3) => {
+  let t = jr.get(s3);
+  return t || s3;
+};
+var se = (s3 = {}) => {
+  if (!s3) return {};
+  let t = {};
+  for (let [e, i] of Object.entries(s3)) {
+    let r = tn(e);
+    t[r] = i;
+  }
+  return t.chmod === void 0 && t.noChmod === false && (t.chmod = true), delete t.noChmod, t;
+};
+var K = (s3, t, e, i, r) => Object.assign((n = [], o, h) => {
+  Array.isArray(n) && (o = n, n = {}), typeof o == "function" && (h = o, o = void 0), o = o ? Array.from(o) : [];
+  let a = se(n);
+  if (r?.(a, o), Fs(a)) {
+    if (typeof h == "function") throw new TypeError("callback not supported for sync tar functions");
+    return s3(a, o);
+  } else if (ks(a)) {
+    let l = t(a, o);
+    return h ? l.then(() => h(), h) : l;
+  } else if (vs(a)) {
+    if (typeof h == "function") throw new TypeError("callback not supported for sync tar functions");
+    return e(a, o);
+  } else if (Ms(a)) {
+    if (typeof h == "function") throw new TypeError("callback only supported with file option");
+    return i(a, o);
+  }
+  throw new Error("impossible options??");
+}, { syncFile: s3, asyncFile: t, syncNoFile: e, asyncNoFile: i, validate: r });
+var sn = en.constants || { ZLIB_VERNUM: 4736 };
+var M = Object.freeze(Object.assign(/* @__PURE__ */ Object.create(null), { Z_NO_FLUSH: 0, Z_PARTIAL_FLUSH: 1, Z_SYNC_FLUSH: 2, Z_FULL_FLUSH: 3, Z_FINISH: 4, Z_BLOCK: 5, Z_OK: 0, Z_STREAM_END: 1, Z_NEED_DICT: 2, Z_ERRNO: -1, Z_STREAM_ERROR: -2, Z_DATA_ERROR: -3, Z_MEM_ERROR: -4, Z_BUF_ERROR: -5, Z_VERSION_ERROR: -6, Z_NO_COMPRESSION: 0, Z_BEST_SPEED: 1, Z_BEST_COMPRESSION: 9, Z_DEFAULT_COMPRESSION: -1, Z_FILTERED: 1, Z_HUFFMAN_ONLY: 2, Z_RLE: 3, Z_FIXED: 4, Z_DEFAULT_STRATEGY: 0, DEFLATE: 1, INFLATE: 2, GZIP: 3, GUNZIP: 4, DEFLATERAW: 5, INFLATERAW: 6, UNZIP: 7, BROTLI_DECODE: 8, BROTLI_ENCODE: 9, Z_MIN_WINDOWBITS: 8, Z_MAX_WINDOWBITS: 15, Z_DEFAULT_WINDOWBITS: 15, Z_MIN_CHUNK: 64, Z_MAX_CHUNK: 1 / 0, Z_DEFAULT_CHUNK: 16384, Z_MIN_MEMLEVEL: 1, Z_MAX_MEMLEVEL: 9, Z_DEFAULT_MEMLEVEL: 8, Z_MIN_LEVEL: -1, Z_MAX_LEVEL: 9, Z_DEFAULT_LEVEL: -1, BROTLI_OPERATION_PROCESS: 0, BROTLI_OPERATION_FLUSH: 1, BROTLI_OPERATION_FINISH: 2, BROTLI_OPERATION_EMIT_METADATA: 3, BROTLI_MODE_GENERIC: 0, BROTLI_MODE_TEXT: 1, BROTLI_MODE_FONT: 2, BROTLI_DEFAULT_MODE: 0, BROTLI_MIN_QUALITY: 0, BROTLI_MAX_QUALITY: 11, BROTLI_DEFAULT_QUALITY: 11, BROTLI_MIN_WINDOW_BITS: 10, BROTLI_MAX_WINDOW_BITS: 24, BROTLI_LARGE_MAX_WINDOW_BITS: 30, BROTLI_DEFAULT_WINDOW: 22, BROTLI_MIN_INPUT_BLOCK_BITS: 16, BROTLI_MAX_INPUT_BLOCK_BITS: 24, BROTLI_PARAM_MODE: 0, BROTLI_PARAM_QUALITY: 1, BROTLI_PARAM_LGWIN: 2, BROTLI_PARAM_LGBLOCK: 3, BROTLI_PARAM_DISABLE_LITERAL_CONTEXT_MODELING: 4, BROTLI_PARAM_SIZE_HINT: 5, BROTLI_PARAM_LARGE_WINDOW: 6, BROTLI_PARAM_NPOSTFIX: 7, BROTLI_PARAM_NDIRECT: 8, BROTLI_DECODER_RESULT_ERROR: 0, BROTLI_DECODER_RESULT_SUCCESS: 1, BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT: 2, BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT: 3, BROTLI_DECODER_PARAM_DISABLE_RING_BUFFER_REALLOCATION: 0, BROTLI_DECODER_PARAM_LARGE_WINDOW: 1, BROTLI_DECODER_NO_ERROR: 0, BROTLI_DECODER_SUCCESS: 1, BROTLI_DECODER_NEEDS_MORE_INPUT: 2, BROTLI_DECODER_NEEDS_MORE_OUTPUT: 3, BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_NIBBLE: -1, BROTLI_DECODER_ERROR_FORMAT_RESERVED: -2, BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_META_NIBBLE: -3, BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_ALPHABET: -4, BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_SAME: -5, BROTLI_DECODER_ERROR_FORMAT_CL_SPACE: -6, BROTLI_DECODER_ERROR_FORMAT_HUFFMAN_SPACE: -7, BROTLI_DECODER_ERROR_FORMAT_CONTEXT_MAP_REPEAT: -8, BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_1: -9, BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_2: -10, BROTLI_DECODER_ERROR_FORMAT_TRANSFORM: -11, BROTLI_DECODER_ERROR_FORMAT_DICTIONARY: -12, BROTLI_DECODER_ERROR_FORMAT_WINDOW_BITS: -13, BROTLI_DECODER_ERROR_FORMAT_PADDING_1: -14, BROTLI_DECODER_ERROR_FORMAT_PADDING_2: -15, BROTLI_DECODER_ERROR_FORMAT_DISTANCE: -16, BROTLI_DECODER_ERROR_DICTIONARY_NOT_SET: -19, BROTLI_DECODER_ERROR_INVALID_ARGUMENTS: -20, BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MODES: -21, BROTLI_DECODER_ERROR_ALLOC_TREE_GROUPS: -22, BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MAP: -25, BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_1: -26, BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_2: -27, BROTLI_DECODER_ERROR_ALLOC_BLOCK_TYPE_TREES: -30, BROTLI_DECODER_ERROR_UNREACHABLE: -31 }, sn));
+var rn = Ot.concat;
+var zs = Object.getOwnPropertyDescriptor(Ot, "concat");
+var nn = (s3) => s3;
+var Bi = zs?.writable === true || zs?.set !== void 0 ? (s3) => {
+  Ot.concat = s3 ? nn : rn;
+} : (s3) => {
+};
+var Tt = /* @__PURE__ */ Symbol("_superWrite");
+var Gt = class extends Error {
+  code;
+  errno;
+  constructor(t, e) {
+    super("zlib: " + t.message, { cause: t }), this.code = t.code, this.errno = t.errno, this.code || (this.code = "ZLIB_ERROR"), this.message = "zlib: " + t.message, Error.captureStackTrace(this, e ?? this.constructor);
+  }
+  get name() {
+    return "ZlibError";
+  }
+};
+var Pi = /* @__PURE__ */ Symbol("flushFlag");
+var re = class extends A {
+  #t = false;
+  #i = false;
+  #s;
+  #n;
+  #r;
+  #e;
+  #o;
+  get sawError() {
+    return this.#t;
+  }
+  get handle() {
+    return this.#e;
+  }
+  get flushFlag() {
+    return this.#s;
+  }
+  constructor(t, e) {
+    if (!t || typeof t != "object") throw new TypeError("invalid options for ZlibBase constructor");
+    if (super(t), this.#s = t.flush ?? 0, this.#n = t.finishFlush ?? 0, this.#r = t.fullFlushFlag ?? 0, typeof Ps[e] != "function") throw new TypeError("Compression method not supported: " + e);
+    try {
+      this.#e = new Ps[e](t);
+    } catch (i) {
+      throw new Gt(i, this.constructor);
+    }
+    this.#o = (i) => {
+      this.#t || (this.#t = true, this.close(), this.emit("error", i));
+    }, this.#e?.on("error", (i) => this.#o(new Gt(i))), this.once("end", () => this.close);
+  }
+  close() {
+    this.#e && (this.#e.close(), this.#e = void 0, this.emit("close"));
+  }
+  reset() {
+    if (!this.#t) return zi(this.#e, "zlib binding closed"), this.#e.reset?.();
+  }
+  flush(t) {
+    this.ended || (typeof t != "number" && (t = this.#r), this.write(Object.assign(Ot.alloc(0), { [Pi]: t })));
+  }
+  end(t, e, i) {
+    return typeof t == "function" && (i = t, e = void 0, t = void 0), typeof e == "function" && (i = e, e = void 0), t && (e ? this.write(t, e) : this.write(t)), this.flush(this.#n), this.#i = true, super.end(i);
+  }
+  get ended() {
+    return this.#i;
+  }
+  [Tt](t) {
+    return super.write(t);
+  }
+  write(t, e, i) {
+    if (typeof e == "function" && (i = e, e = "utf8"), typeof t == "string" && (t = Ot.from(t, e)), this.#t) return;
+    zi(this.#e, "zlib binding closed");
+    let r = this.#e._handle, n = r.close;
+    r.close = () => {
+    };
+    let o = this.#e.close;
+    this.#e.close = () => {
+    }, Bi(true);
+    let h;
+    try {
+      let l = typeof t[Pi] == "number" ? t[Pi] : this.#s;
+      h = this.#e._processChunk(t, l), Bi(false);
+    } catch (l) {
+      Bi(false), this.#o(new Gt(l, this.write));
+    } finally {
+      this.#e && (this.#e._handle = r, r.close = n, this.#e.close = o, this.#e.removeAllListeners("error"));
+    }
+    this.#e && this.#e.on("error", (l) => this.#o(new Gt(l, this.write)));
+    let a;
+    if (h) if (Array.isArray(h) && h.length > 0) {
+      let l = h[0];
+      a = this[Tt](Ot.from(l));
+      for (let c = 1; c < h.length; c++) a = this[Tt](h[c]);
+    } else a = this[Tt](Ot.from(h));
+    return i && i(), a;
+  }
+};
+var Pe = class extends re {
+  #t;
+  #i;
+  constructor(t, e) {
+    t = t || {}, t.flush = t.flush || M.Z_NO_FLUSH, t.finishFlush = t.finishFlush || M.Z_FINISH, t.fullFlushFlag = M.Z_FULL_FLUSH, super(t, e), this.#t = t.level, this.#i = t.strategy;
+  }
+  params(t, e) {
+    if (!this.sawError) {
+      if (!this.handle) throw new Error("cannot switch params when binding is closed");
+      if (!this.handle.params) throw new Error("not supported in this implementation");
+      if (this.#t !== t || this.#i !== e) {
+        this.flush(M.Z_SYNC_FLUSH), zi(this.handle, "zlib binding closed");
+        let i = this.handle.flush;
+        this.handle.flush = (r, n) => {
+          typeof r == "function" && (n = r, r = this.flushFlag), this.flush(r), n?.();
+        };
+        try {
+          this.handle.params(t, e);
+        } finally {
+          this.handle.flush = i;
+        }
+        this.handle && (this.#t = t, this.#i = e);
+      }
+    }
+  }
+};
+var ze = class extends Pe {
+  #t;
+  constructor(t) {
+    super(t, "Gzip"), this.#t = t && !!t.portable;
+  }
+  [Tt](t) {
+    return this.#t ? (this.#t = false, t[9] = 255, super[Tt](t)) : super[Tt](t);
+  }
+};
+var Ue = class extends Pe {
+  constructor(t) {
+    super(t, "Unzip");
+  }
+};
+var He = class extends re {
+  constructor(t, e) {
+    t = t || {}, t.flush = t.flush || M.BROTLI_OPERATION_PROCESS, t.finishFlush = t.finishFlush || M.BROTLI_OPERATION_FINISH, t.fullFlushFlag = M.BROTLI_OPERATION_FLUSH, super(t, e);
+  }
+};
+var We = class extends He {
+  constructor(t) {
+    super(t, "BrotliCompress");
+  }
+};
+var Ge = class extends He {
+  constructor(t) {
+    super(t, "BrotliDecompress");
+  }
+};
+var Ze = class extends re {
+  constructor(t, e) {
+    t = t || {}, t.flush = t.flush || M.ZSTD_e_continue, t.finishFlush = t.finishFlush || M.ZSTD_e_end, t.fullFlushFlag = M.ZSTD_e_flush, super(t, e);
+  }
+};
+var Ye = class extends Ze {
+  constructor(t) {
+    super(t, "ZstdCompress");
+  }
+};
+var Ke = class extends Ze {
+  constructor(t) {
+    super(t, "ZstdDecompress");
+  }
+};
+var Us = (s3, t) => {
+  if (Number.isSafeInteger(s3)) s3 < 0 ? an(s3, t) : hn(s3, t);
+  else throw Error("cannot encode number outside of javascript safe integer range");
+  return t;
+};
+var hn = (s3, t) => {
+  t[0] = 128;
+  for (var e = t.length; e > 1; e--) t[e - 1] = s3 & 255, s3 = Math.floor(s3 / 256);
+};
+var an = (s3, t) => {
+  t[0] = 255;
+  var e = false;
+  s3 = s3 * -1;
+  for (var i = t.length; i > 1; i--) {
+    var r = s3 & 255;
+    s3 = Math.floor(s3 / 256), e ? t[i - 1] = Ws(r) : r === 0 ? t[i - 1] = 0 : (e = true, t[i - 1] = Gs(r));
+  }
+};
+var Hs = (s3) => {
+  let t = s3[0], e = t === 128 ? cn(s3.subarray(1, s3.length)) : t === 255 ? ln(s3) : null;
+  if (e === null) throw Error("invalid base256 encoding");
+  if (!Number.isSafeInteger(e)) throw Error("parsed number outside of javascript safe integer range");
+  return e;
+};
+var ln = (s3) => {
+  for (var t = s3.length, e = 0, i = false, r = t - 1; r > -1; r--) {
+    var n = Number(s3[r]), o;
+    i ? o = Ws(n) : n === 0 ? o = n : (i = true, o = Gs(n)), o !== 0 && (e -= o * Math.pow(256, t - r - 1));
+  }
+  return e;
+};
+var cn = (s3) => {
+  for (var t = s3.length, e = 0, i = t - 1; i > -1; i--) {
+    var r = Number(s3[i]);
+    r !== 0 && (e += r * Math.pow(256, t - i - 1));
+  }
+  return e;
+};
+var Ws = (s3) => (255 ^ s3) & 255;
+var Gs = (s3) => (255 ^ s3) + 1 & 255;
+var Hi = {};
+Ur(Hi, { code: () => Ve, isCode: () => ne, isName: () => dn, name: () => oe, normalFsTypes: () => Ui });
+var ne = (s3) => oe.has(s3);
+var dn = (s3) => Ve.has(s3);
+var Ui = /* @__PURE__ */ new Set(["0", "", "1", "2", "3", "4", "5", "6", "7", "D"]);
+var oe = /* @__PURE__ */ new Map([["0", "File"], ["", "OldFile"], ["1", "Link"], ["2", "SymbolicLink"], ["3", "CharacterDevice"], ["4", "BlockDevice"], ["5", "Directory"], ["6", "FIFO"], ["7", "ContiguousFile"], ["g", "GlobalExtendedHeader"], ["x", "ExtendedHeader"], ["A", "SolarisACL"], ["D", "GNUDumpDir"], ["I", "Inode"], ["K", "NextFileHasLongLinkpath"], ["L", "NextFileHasLongPath"], ["M", "ContinuationFile"], ["N", "OldGnuLongPath"], ["S", "SparseFile"], ["V", "TapeVolumeHeader"], ["X", "OldExtendedHeader"]]);
+var Ve = new Map(Array.from(oe).map((s3) => [s3[1], s3[0]]));
+var un = (s3) => s3 === void 0 || s3 < 0 ? void 0 : s3;
+var F2 = class {
+  cksumValid = false;
+  needPax = false;
+  nullBlock = false;
+  block;
+  path;
+  mode;
+  uid;
+  gid;
+  size;
+  cksum;
+  #t = "Unsupported";
+  linkpath;
+  uname;
+  gname;
+  devmaj = 0;
+  devmin = 0;
+  atime;
+  ctime;
+  mtime;
+  charset;
+  comment;
+  constructor(t, e = 0, i, r) {
+    Buffer.isBuffer(t) ? this.decode(t, e || 0, i, r) : t && this.#i(t);
+  }
+  decode(t, e, i, r) {
+    if (e || (e = 0), !t || !(t.length >= e + 512)) throw new Error("need 512 bytes for header");
+    let n = xt(t, e + 156, 1), o = Ui.has(n), h = o ? i : void 0, a = o ? r : void 0;
+    if (this.path = h?.path ?? xt(t, e, 100), this.mode = h?.mode ?? a?.mode ?? lt(t, e + 100, 8), this.uid = h?.uid ?? a?.uid ?? lt(t, e + 108, 8), this.gid = h?.gid ?? a?.gid ?? lt(t, e + 116, 8), this.size = un(h?.size ?? a?.size ?? lt(t, e + 124, 12)), this.mtime = h?.mtime ?? a?.mtime ?? Wi(t, e + 136, 12), this.cksum = lt(t, e + 148, 12), a && this.#i(a, true), h && this.#i(h), ne(n) && (this.#t = n || "0"), this.#t === "0" && this.path.slice(-1) === "/" && (this.#t = "5"), this.#t === "5" && (this.size = 0), this.linkpath = xt(t, e + 157, 100), t.subarray(e + 257, e + 265).toString() === "ustar\x0000") if (this.uname = h?.uname ?? a?.uname ?? xt(t, e + 265, 32), this.gname = h?.gname ?? a?.gname ?? xt(t, e + 297, 32), this.devmaj = h?.devmaj ?? a?.devmaj ?? lt(t, e + 329, 8) ?? 0, this.devmin = h?.devmin ?? a?.devmin ?? lt(t, e + 337, 8) ?? 0, t[e + 475] !== 0) {
+      let c = xt(t, e + 345, 155);
+      this.path = c + "/" + this.path;
+    } else {
+      let c = xt(t, e + 345, 130);
+      c && (this.path = c + "/" + this.path), this.atime = i?.atime ?? r?.atime ?? Wi(t, e + 476, 12), this.ctime = i?.ctime ?? r?.ctime ?? Wi(t, e + 488, 12);
+    }
+    let l = 256;
+    for (let c = e; c < e + 148; c++) l += t[c];
+    for (let c = e + 156; c < e + 512; c++) l += t[c];
+    this.cksumValid = l === this.cksum, this.cksum === void 0 && l === 256 && (this.nullBlock = true);
+  }
+  #i(t, e = false) {
+    Object.assign(this, Object.fromEntries(Object.entries(t).filter(([i, r]) => !(r == null || i === "size" && Number(r) < 0 || i === "path" && e || i === "linkpath" && e || i === "global"))));
+  }
+  encode(t, e = 0) {
+    if (t || (t = this.block = Buffer.alloc(512)), this.#t === "Unsupported" && (this.#t = "0"), !(t.length >= e + 512)) throw new Error("need 512 bytes for header");
+    let i = this.ctime || this.atime ? 130 : 155, r = mn(this.path || "", i), n = r[0], o = r[1];
+    this.needPax = !!r[2], this.needPax = Lt(t, e, 100, n) || this.needPax, this.needPax = ct(t, e + 100, 8, this.mode) || this.needPax, this.needPax = ct(t, e + 108, 8, this.uid) || this.needPax, this.needPax = ct(t, e + 116, 8, this.gid) || this.needPax, this.needPax = ct(t, e + 124, 12, this.size) || this.needPax, this.needPax = Gi(t, e + 136, 12, this.mtime) || this.needPax, t[e + 156] = Number(this.#t.codePointAt(0)), this.needPax = Lt(t, e + 157, 100, this.linkpath) || this.needPax, t.write("ustar\x0000", e + 257, 8), this.needPax = Lt(t, e + 265, 32, this.uname) || this.needPax, this.needPax = Lt(t, e + 297, 32, this.gname) || this.needPax, this.needPax = ct(t, e + 329, 8, this.devmaj) || this.needPax, this.needPax = ct(t, e + 337, 8, this.devmin) || this.needPax, this.needPax = Lt(t, e + 345, i, o) || this.needPax, t[e + 475] !== 0 ? this.needPax = Lt(t, e + 345, 155, o) || this.needPax : (this.needPax = Lt(t, e + 345, 130, o) || this.needPax, this.needPax = Gi(t, e + 476, 12, this.atime) || this.needPax, this.needPax = Gi(t, e + 488, 12, this.ctime) || this.needPax);
+    let h = 256;
+    for (let a = e; a < e + 148; a++) h += t[a];
+    for (let a = e + 156; a < e + 512; a++) h += t[a];
+    return this.cksum = h, ct(t, e + 148, 8, this.cksum), this.cksumValid = true, this.needPax;
+  }
+  get type() {
+    return this.#t === "Unsupported" ? this.#t : oe.get(this.#t);
+  }
+  get typeKey() {
+    return this.#t;
+  }
+  set type(t) {
+    let e = String(Ve.get(t));
+    if (ne(e) || e === "Unsupported") this.#t = e;
+    else if (ne(t)) this.#t = t;
+    else throw new TypeError("invalid entry type: " + t);
+  }
+};
+var mn = (s3, t) => {
+  let i = s3, r = "", n, o = Zt.parse(s3).root || ".";
+  if (Buffer.byteLength(i) < 100) n = [i, r, false];
+  else {
+    r = Zt.dirname(i), i = Zt.basename(i);
+    do
+      Buffer.byteLength(i) <= 100 && Buffer.byteLength(r) <= t ? n = [i, r, false] : Buffer.byteLength(i) > 100 && Buffer.byteLength(r) <= t ? n = [i.slice(0, 99), r, true] : (i = Zt.join(Zt.basename(r), i), r = Zt.dirname(r));
+    while (r !== o && n === void 0);
+    n || (n = [s3.slice(0, 99), "", true]);
+  }
+  return n;
+};
+var xt = (s3, t, e) => s3.subarray(t, t + e).toString("utf8").replace(/\0.*/, "");
+var Wi = (s3, t, e) => pn(lt(s3, t, e));
+var pn = (s3) => s3 === void 0 ? void 0 : new Date(s3 * 1e3);
+var lt = (s3, t, e) => Number(s3[t]) & 128 ? Hs(s3.subarray(t, t + e)) : wn(s3, t, e);
+var En = (s3) => isNaN(s3) ? void 0 : s3;
+var wn = (s3, t, e) => En(parseInt(s3.subarray(t, t + e).toString("utf8").replace(/\0.*$/, "").trim(), 8));
+var Sn = { 12: 8589934591, 8: 2097151 };
+var ct = (s3, t, e, i) => i === void 0 ? false : i > Sn[e] || i < 0 ? (Us(i, s3.subarray(t, t + e)), true) : (yn(s3, t, e, i), false);
+var yn = (s3, t, e, i) => s3.write(Rn(i, e), t, e, "ascii");
+var Rn = (s3, t) => gn(Math.floor(s3).toString(8), t);
+var gn = (s3, t) => (s3.length === t - 1 ? s3 : new Array(t - s3.length - 1).join("0") + s3 + " ") + "\0";
+var Gi = (s3, t, e, i) => i === void 0 ? false : ct(s3, t, e, i.getTime() / 1e3);
+var bn = new Array(156).join("\0");
+var Lt = (s3, t, e, i) => i === void 0 ? false : (s3.write(i + bn, t, e, "utf8"), i.length !== Buffer.byteLength(i) || i.length > e);
+var ft = class s {
+  atime;
+  mtime;
+  ctime;
+  charset;
+  comment;
+  gid;
+  uid;
+  gname;
+  uname;
+  linkpath;
+  dev;
+  ino;
+  nlink;
+  path;
+  size;
+  mode;
+  global;
+  constructor(t, e = false) {
+    this.atime = t.atime, this.charset = t.charset, this.comment = t.comment, this.ctime = t.ctime, this.dev = t.dev, this.gid = t.gid, this.global = e, this.gname = t.gname, this.ino = t.ino, this.linkpath = t.linkpath, this.mtime = t.mtime, this.nlink = t.nlink, this.path = t.path, this.size = t.size, this.uid = t.uid, this.uname = t.uname;
+  }
+  encode() {
+    let t = this.encodeBody();
+    if (t === "") return Buffer.allocUnsafe(0);
+    let e = Buffer.byteLength(t), i = 512 * Math.ceil(1 + e / 512), r = Buffer.allocUnsafe(i);
+    for (let n = 0; n < 512; n++) r[n] = 0;
+    new F2({ path: ("PaxHeader/" + _n(this.path ?? "")).slice(0, 99), mode: this.mode || 420, uid: this.uid, gid: this.gid, size: e, mtime: this.mtime, type: this.global ? "GlobalExtendedHeader" : "ExtendedHeader", linkpath: "", uname: this.uname || "", gname: this.gname || "", devmaj: 0, devmin: 0, atime: this.atime, ctime: this.ctime }).encode(r), r.write(t, 512, e, "utf8");
+    for (let n = e + 512; n < r.length; n++) r[n] = 0;
+    return r;
+  }
+  encodeBody() {
+    return this.encodeField("path") + this.encodeField("ctime") + this.encodeField("atime") + this.encodeField("dev") + this.encodeField("ino") + this.encodeField("nlink") + this.encodeField("charset") + this.encodeField("comment") + this.encodeField("gid") + this.encodeField("gname") + this.encodeField("linkpath") + this.encodeField("mtime") + this.encodeField("size") + this.encodeField("uid") + this.encodeField("uname");
+  }
+  encodeField(t) {
+    if (this[t] === void 0) return "";
+    let e = this[t], i = e instanceof Date ? e.getTime() / 1e3 : e, r = " " + (t === "dev" || t === "ino" || t === "nlink" ? "SCHILY." : "") + t + "=" + i + `
+`, n = Buffer.byteLength(r), o = Math.floor(Math.log(n) / Math.log(10)) + 1;
+    return n + o >= Math.pow(10, o) && (o += 1), o + n + r;
+  }
+  static parse(t, e, i = false) {
+    return new s(On(Tn(t), e), i);
+  }
+};
+var On = (s3, t) => t ? Object.assign({}, t, s3) : s3;
+var Tn = (s3) => s3.replace(/\n$/, "").split(`
+`).reduce(xn, /* @__PURE__ */ Object.create(null));
+var xn = (s3, t) => {
+  let e = parseInt(t, 10);
+  if (e !== Buffer.byteLength(t) + 1) return s3;
+  t = t.slice((e + " ").length);
+  let i = t.split("="), r = i.shift();
+  if (!r) return s3;
+  let n = r.replace(/^SCHILY\.(dev|ino|nlink)/, "$1"), o = i.join("=").replace(/\0.*/, "");
+  switch (n) {
+    case "path":
+    case "linkpath":
+    case "type":
+    case "charset":
+    case "comment":
+    case "gname":
+    case "uname":
+      s3[n] = o;
+      break;
+    case "ctime":
+    case "atime":
+    case "mtime":
+      s3[n] = new Date(Number(o) * 1e3);
+      break;
+    case "size":
+      let h = +o;
+      h >= 0 && (s3[n] = h);
+      break;
+    case "gid":
+    case "uid":
+    case "dev":
+    case "ino":
+    case "nlink":
+    case "mode":
+      s3[n] = +o;
+      break;
+  }
+  return s3;
+};
+var Ln = process.env.TESTING_TAR_FAKE_PLATFORM || process.platform;
+var f = Ln !== "win32" ? (s3) => String(s3) : (s3) => String(s3).replaceAll(/\\/g, "/");
+var $e = class extends A {
+  extended;
+  globalExtended;
+  header;
+  startBlockSize;
+  blockRemain;
+  remain;
+  type;
+  meta = false;
+  ignore = false;
+  path;
+  mode;
+  uid;
+  gid;
+  uname;
+  gname;
+  size = 0;
+  mtime;
+  atime;
+  ctime;
+  linkpath;
+  dev;
+  ino;
+  nlink;
+  invalid = false;
+  absolute;
+  unsupported = false;
+  constructor(t, e, i) {
+    switch (super({}), this.pause(), this.extended = e, this.globalExtended = i, this.header = t, this.remain = t.size ?? 0, this.startBlockSize = 512 * Math.ceil(this.remain / 512), this.blockRemain = this.startBlockSize, this.type = t.type, this.type) {
+      case "File":
+      case "OldFile":
+      case "Link":
+      case "SymbolicLink":
+      case "CharacterDevice":
+      case "BlockDevice":
+      case "Directory":
+      case "FIFO":
+      case "ContiguousFile":
+      case "GNUDumpDir":
+        break;
+      case "NextFileHasLongLinkpath":
+      case "NextFileHasLongPath":
+      case "OldGnuLongPath":
+      case "GlobalExtendedHeader":
+      case "ExtendedHeader":
+      case "OldExtendedHeader":
+        this.meta = true;
+        break;
+      default:
+        this.ignore = true;
+    }
+    if (!t.path) throw new Error("no path provided for tar.ReadEntry");
+    this.path = f(t.path), this.mode = t.mode, this.mode && (this.mode = this.mode & 4095), this.uid = t.uid, this.gid = t.gid, this.uname = t.uname, this.gname = t.gname, this.size = this.remain, this.mtime = t.mtime, this.atime = t.atime, this.ctime = t.ctime, this.linkpath = t.linkpath ? f(t.linkpath) : void 0, this.uname = t.uname, this.gname = t.gname, e && this.#t(e), i && this.#t(i, true);
+  }
+  write(t) {
+    let e = t.length;
+    if (e > this.blockRemain) throw new Error("writing more to entry than is appropriate");
+    let i = this.remain, r = this.blockRemain;
+    return this.remain = Math.max(0, i - e), this.blockRemain = Math.max(0, r - e), this.ignore ? true : i >= e ? super.write(t) : super.write(t.subarray(0, i));
+  }
+  #t(t, e = false) {
+    t.path && (t.path = f(t.path)), t.linkpath && (t.linkpath = f(t.linkpath)), Object.assign(this, Object.fromEntries(Object.entries(t).filter(([i, r]) => !(r == null || i === "path" && e))));
+  }
+};
+var Dt = (s3, t, e, i = {}) => {
+  s3.file && (i.file = s3.file), s3.cwd && (i.cwd = s3.cwd), i.code = e instanceof Error && e.code || t, i.tarCode = t, !s3.strict && i.recoverable !== false ? (e instanceof Error && (i = Object.assign(e, i), e = e.message), s3.emit("warn", t, e, i)) : e instanceof Error ? s3.emit("error", Object.assign(e, i)) : s3.emit("error", Object.assign(new Error(`${t}: ${e}`), i));
+};
+var Nn = 1024 * 1024;
+var Xi = Buffer.from([31, 139]);
+var qi = Buffer.from([40, 181, 47, 253]);
+var An = Math.max(Xi.length, qi.length);
+var B = /* @__PURE__ */ Symbol("state");
+var Nt = /* @__PURE__ */ Symbol("writeEntry");
+var it = /* @__PURE__ */ Symbol("readEntry");
+var Zi = /* @__PURE__ */ Symbol("nextEntry");
+var Zs = /* @__PURE__ */ Symbol("processEntry");
+var V = /* @__PURE__ */ Symbol("extendedHeader");
+var he = /* @__PURE__ */ Symbol("globalExtendedHeader");
+var dt = /* @__PURE__ */ Symbol("meta");
+var Ys = /* @__PURE__ */ Symbol("emitMeta");
+var p = /* @__PURE__ */ Symbol("buffer");
+var st = /* @__PURE__ */ Symbol("queue");
+var ut = /* @__PURE__ */ Symbol("ended");
+var Yi = /* @__PURE__ */ Symbol("emittedEnd");
+var At = /* @__PURE__ */ Symbol("emit");
+var w = /* @__PURE__ */ Symbol("unzip");
+var Xe = /* @__PURE__ */ Symbol("consumeChunk");
+var qe = /* @__PURE__ */ Symbol("consumeChunkSub");
+var Ki = /* @__PURE__ */ Symbol("consumeBody");
+var Ks = /* @__PURE__ */ Symbol("consumeMeta");
+var Vs = /* @__PURE__ */ Symbol("consumeHeader");
+var ae = /* @__PURE__ */ Symbol("consuming");
+var Vi = /* @__PURE__ */ Symbol("bufferConcat");
+var Qe = /* @__PURE__ */ Symbol("maybeEnd");
+var Yt = /* @__PURE__ */ Symbol("writing");
+var $ = /* @__PURE__ */ Symbol("aborted");
+var Je = /* @__PURE__ */ Symbol("onDone");
+var It = /* @__PURE__ */ Symbol("sawValidEntry");
+var je = /* @__PURE__ */ Symbol("sawNullBlock");
+var ti = /* @__PURE__ */ Symbol("sawEOF");
+var $s = /* @__PURE__ */ Symbol("closeStream");
+var In = 1e3;
+var le = /* @__PURE__ */ Symbol("compressedBytesRead");
+var $i = /* @__PURE__ */ Symbol("decompressedBytesRead");
+var Xs = /* @__PURE__ */ Symbol("checkDecompressionRatio");
+var Cn = () => true;
+var rt = class extends Dn {
+  file;
+  strict;
+  maxMetaEntrySize;
+  filter;
+  brotli;
+  zstd;
+  maxDecompressionRatio;
+  writable = true;
+  readable = false;
+  [st] = [];
+  [p];
+  [it];
+  [Nt];
+  [B] = "begin";
+  [dt] = "";
+  [V];
+  [he];
+  [ut] = false;
+  [w];
+  [$] = false;
+  [It];
+  [je] = false;
+  [ti] = false;
+  [Yt] = false;
+  [ae] = false;
+  [Yi] = false;
+  [le] = 0;
+  [$i] = 0;
+  constructor(t = {}) {
+    super(), this.file = t.file || "", this.on(Je, () => {
+      (this[B] === "begin" || this[It] === false) && this.warn("TAR_BAD_ARCHIVE", "Unrecognized archive format");
+    }), t.ondone ? this.on(Je, t.ondone) : this.on(Je, () => {
+      this.emit("prefinish"), this.emit("finish"), this.emit("end");
+    }), this.strict = !!t.strict, this.maxDecompressionRatio = typeof t.maxDecompressionRatio == "number" ? t.maxDecompressionRatio : In, this.maxMetaEntrySize = t.maxMetaEntrySize || Nn, this.filter = typeof t.filter == "function" ? t.filter : Cn;
+    let e = t.file && (t.file.endsWith(".tar.br") || t.file.endsWith(".tbr"));
+    this.brotli = !(t.gzip || t.zstd) && t.brotli !== void 0 ? t.brotli : e ? void 0 : false;
+    let i = t.file && (t.file.endsWith(".tar.zst") || t.file.endsWith(".tzst"));
+    this.zstd = !(t.gzip || t.brotli) && t.zstd !== void 0 ? t.zstd : i ? true : void 0, this.on("end", () => this[$s]()), typeof t.onwarn == "function" && this.on("warn", t.onwarn), typeof t.onReadEntry == "function" && this.on("entry", t.onReadEntry);
+  }
+  warn(t, e, i = {}) {
+    Dt(this, t, e, i);
+  }
+  [Vs](t, e) {
+    this[It] === void 0 && (this[It] = false);
+    let i;
+    try {
+      i = new F2(t, e, this[V], this[he]);
+    } catch (r) {
+      return this.warn("TAR_ENTRY_INVALID", r);
+    }
+    if (i.nullBlock) this[je] ? (this[ti] = true, this[B] === "begin" && (this[B] = "header"), this[At]("eof")) : (this[je] = true, this[At]("nullBlock"));
+    else if (this[je] = false, !i.cksumValid) this.warn("TAR_ENTRY_INVALID", "checksum failure", { header: i });
+    else if (!i.path) this.warn("TAR_ENTRY_INVALID", "path is required", { header: i });
+    else {
+      let r = i.type;
+      if (/^(Symbolic)?Link$/.test(r) && !i.linkpath) this.warn("TAR_ENTRY_INVALID", "linkpath required", { header: i });
+      else if (!/^(Symbolic)?Link$/.test(r) && !/^(Global)?ExtendedHeader$/.test(r) && i.linkpath) this.warn("TAR_ENTRY_INVALID", "linkpath forbidden", { header: i });
+      else {
+        let n = this[Nt] = new $e(i, this[V], this[he]);
+        if (!this[It]) if (n.remain) {
+          let o = () => {
+            n.invalid || (this[It] = true);
+          };
+          n.on("end", o);
+        } else this[It] = true;
+        n.meta ? n.size > this.maxMetaEntrySize ? (n.ignore = true, this[At]("ignoredEntry", n), this[B] = "ignore", n.resume()) : n.size > 0 && (this[dt] = "", n.on("data", (o) => this[dt] += o), this[B] = "meta") : (this[V] = void 0, n.ignore = n.ignore || !this.filter(n.path, n), n.ignore ? (this[At]("ignoredEntry", n), this[B] = n.remain ? "ignore" : "header", n.resume()) : (n.remain ? this[B] = "body" : (this[B] = "header", n.end()), this[it] ? this[st].push(n) : (this[st].push(n), this[Zi]())));
+      }
+    }
+  }
+  [$s]() {
+    queueMicrotask(() => this.emit("close"));
+  }
+  [Zs](t) {
+    let e = true;
+    if (!t) this[it] = void 0, e = false;
+    else if (Array.isArray(t)) {
+      let [i, ...r] = t;
+      this.emit(i, ...r);
+    } else this[it] = t, this.emit("entry", t), t.emittedEnd || (t.on("end", () => this[Zi]()), e = false);
+    return e;
+  }
+  [Zi]() {
+    do
+      ;
+    while (this[Zs](this[st].shift()));
+    if (this[st].length === 0) {
+      let t = this[it];
+      !t || t.flowing || t.size === t.remain ? this[Yt] || this.emit("drain") : t.once("drain", () => this.emit("drain"));
+    }
+  }
+  [Ki](t, e) {
+    let i = this[Nt];
+    if (!i) throw new Error("attempt to consume body without entry??");
+    let r = i.blockRemain ?? 0, n = r >= t.length && e === 0 ? t : t.subarray(e, e + r);
+    return i.write(n), i.blockRemain || (this[B] = "header", this[Nt] = void 0, i.end()), n.length;
+  }
+  [Ks](t, e) {
+    let i = this[Nt], r = this[Ki](t, e);
+    return !this[Nt] && i && this[Ys](i), r;
+  }
+  [At](t, e, i) {
+    this[st].length === 0 && !this[it] ? this.emit(t, e, i) : this[st].push([t, e, i]);
+  }
+  [Ys](t) {
+    switch (this[At]("meta", this[dt]), t.type) {
+      case "ExtendedHeader":
+      case "OldExtendedHeader":
+        this[V] = ft.parse(this[dt], this[V], false);
+        break;
+      case "GlobalExtendedHeader":
+        this[he] = ft.parse(this[dt], this[he], true);
+        break;
+      case "NextFileHasLongPath":
+      case "OldGnuLongPath": {
+        let e = this[V] ?? /* @__PURE__ */ Object.create(null);
+        this[V] = e, e.path = this[dt].replace(/\0.*/, "");
+        break;
+      }
+      case "NextFileHasLongLinkpath": {
+        let e = this[V] || /* @__PURE__ */ Object.create(null);
+        this[V] = e, e.linkpath = this[dt].replace(/\0.*/, "");
+        break;
+      }
+      default:
+        throw new Error("unknown meta: " + t.type);
+    }
+  }
+  abort(t) {
+    if (!this[$]) {
+      if (this[w]) {
+        let e = this[w];
+        e.write = () => true, e.end = () => e, e.emit = () => false, e.destroy?.();
+      }
+      this[$] = true, this.emit("abort", t), this.warn("TAR_ABORT", t, { recoverable: false });
+    }
+  }
+  [Xs](t) {
+    this[$i] += t.length;
+    let e = this[$i] / this[le];
+    return e > this.maxDecompressionRatio ? (this.abort(new Error(`max decompression ratio exceeded: ${e.toFixed(2)} > ${this.maxDecompressionRatio}`)), false) : true;
+  }
+  write(t, e, i) {
+    if (typeof e == "function" && (i = e, e = void 0), typeof t == "string" && (t = Buffer.from(t, typeof e == "string" ? e : "utf8")), this[$]) return i?.(), false;
+    if ((this[w] === void 0 || this.brotli === void 0 && this[w] === false) && t) {
+      if (this[p] && (t = Buffer.concat([this[p], t]), this[p] = void 0), t.length < An) return this[p] = t, i?.(), true;
+      for (let a = 0; this[w] === void 0 && a < Xi.length; a++) t[a] !== Xi[a] && (this[w] = false);
+      let o = false;
+      if (this[w] === false && this.zstd !== false) {
+        o = true;
+        for (let a = 0; a < qi.length; a++) if (t[a] !== qi[a]) {
+          o = false;
+          break;
+        }
+      }
+      let h = this.brotli === void 0 && !o;
+      if (this[w] === false && h) if (t.length < 512) if (this[ut]) this.brotli = true;
+      else return this[p] = t, i?.(), true;
+      else try {
+        new F2(t.subarray(0, 512)), this.brotli = false;
+      } catch {
+        this.brotli = true;
+      }
+      if (this[w] === void 0 || this[w] === false && (this.brotli || o)) {
+        let a = this[ut];
+        this[ut] = false, this[w] = this[w] === void 0 ? new Ue({}) : o ? new Ke({}) : new Ge({}), this[w].on("data", (c) => {
+          this[Xs](c) && this[Xe](c);
+        }), this[w].on("error", (c) => {
+          this[$] || this.abort(c);
+        }), this[w].on("end", () => {
+          this[ut] = true, this[Xe]();
+        }), this[Yt] = true, this[le] += t.length;
+        let l = !!this[w][a ? "end" : "write"](t);
+        return this[Yt] = false, i?.(), l;
+      }
+    }
+    this[Yt] = true, this[w] ? (this[le] += t.length, this[w].write(t)) : this[Xe](t), this[Yt] = false;
+    let n = this[st].length > 0 ? false : this[it] ? this[it].flowing : true;
+    return !n && this[st].length === 0 && this[it]?.once("drain", () => this.emit("drain")), i?.(), n;
+  }
+  [Vi](t) {
+    t && !this[$] && (this[p] = this[p] ? Buffer.concat([this[p], t]) : t);
+  }
+  [Qe]() {
+    if (this[ut] && !this[Yi] && !this[$] && !this[ae]) {
+      this[Yi] = true;
+      let t = this[Nt];
+      if (t?.blockRemain) {
+        let e = this[p] ? this[p].length : 0;
+        this.warn("TAR_BAD_ARCHIVE", `Truncated input (needed ${t.blockRemain} more bytes, only ${e} available)`, { entry: t }), this[p] && t.write(this[p]), t.end();
+      }
+      this[At](Je);
+    }
+  }
+  [Xe](t) {
+    if (this[ae] && t) this[Vi](t);
+    else if (!t && !this[p]) this[Qe]();
+    else if (t) {
+      if (this[ae] = true, this[p]) {
+        this[Vi](t);
+        let e = this[p];
+        this[p] = void 0, this[qe](e);
+      } else this[qe](t);
+      for (; this[p] && this[p]?.length >= 512 && !this[$] && !this[ti]; ) {
+        let e = this[p];
+        this[p] = void 0, this[qe](e);
+      }
+      this[ae] = false;
+    }
+    (!this[p] || this[ut]) && this[Qe]();
+  }
+  [qe](t) {
+    let e = 0, i = t.length;
+    for (; e + 512 <= i && !this[$] && !this[ti]; ) switch (this[B]) {
+      case "begin":
+      case "header":
+        this[Vs](t, e), e += 512;
+        break;
+      case "ignore":
+      case "body":
+        e += this[Ki](t, e);
+        break;
+      case "meta":
+        e += this[Ks](t, e);
+        break;
+      default:
+        throw new Error("invalid state: " + this[B]);
+    }
+    e < i && (this[p] = this[p] ? Buffer.concat([t.subarray(e), this[p]]) : t.subarray(e));
+  }
+  end(t, e, i) {
+    return typeof t == "function" && (i = t, e = void 0, t = void 0), typeof e == "function" && (i = e, e = void 0), typeof t == "string" && (t = Buffer.from(t, e)), i && this.once("finish", i), this[$] || (this[w] ? (t && (this[le] += t.length, this[w].write(t)), this[w].end()) : (this[ut] = true, (this.brotli === void 0 || this.zstd === void 0) && (t = t || Buffer.alloc(0)), t && this.write(t), this[Qe]())), this;
+  }
+};
+var mt = (s3) => {
+  let t = s3.length - 1, e = -1;
+  for (; t > -1 && s3.charAt(t) === "/"; ) e = t, t--;
+  return e === -1 ? s3 : s3.slice(0, e);
+};
+var vn = (s3) => {
+  let t = s3.onReadEntry;
+  s3.onReadEntry = t ? (e) => {
+    t(e), e.resume();
+  } : (e) => e.resume();
+};
+var Qi = (s3, t) => {
+  let e = new Map(t.map((o) => [mt(o), true])), i = s3.filter, r = 100, n = (o, h = "", a = 0) => {
+    if (a >= r) return e.set(o, false), false;
+    let l = h || kn(o).root || ".", c;
+    if (o === l) c = false;
+    else {
+      let d = e.get(o);
+      c = d !== void 0 ? d : n(Fn(o), l, a + 1);
+    }
+    return e.set(o, c), c;
+  };
+  s3.filter = i ? (o, h) => i(o, h) && n(mt(o)) : (o) => n(mt(o));
+};
+var Mn = (s3) => {
+  let t = new rt(s3), e = s3.file, i;
+  try {
+    i = Kt.openSync(e, "r");
+    let r = Kt.fstatSync(i), n = s3.maxReadSize || 16 * 1024 * 1024;
+    if (r.size < n) {
+      let o = Buffer.allocUnsafe(r.size), h = Kt.readSync(i, o, 0, r.size, 0);
+      t.end(h === o.byteLength ? o : o.subarray(0, h));
+    } else {
+      let o = 0, h = Buffer.allocUnsafe(n);
+      for (; o < r.size; ) {
+        let a = Kt.readSync(i, h, 0, n, o);
+        if (a === 0) break;
+        o += a, t.write(h.subarray(0, a));
+      }
+      t.end();
+    }
+  } finally {
+    if (typeof i == "number") try {
+      Kt.closeSync(i);
+    } catch {
+    }
+  }
+};
+var Bn = (s3, t) => {
+  let e = new rt(s3), i = s3.maxReadSize || 16 * 1024 * 1024, r = s3.file;
+  return new Promise((o, h) => {
+    e.on("error", h), e.on("end", o), Kt.stat(r, (a, l) => {
+      if (a) h(a);
+      else {
+        let c = new _t(r, { readSize: i, size: l.size });
+        c.on("error", h), c.pipe(e);
+      }
+    });
+  });
+};
+var Ct = K(Mn, Bn, (s3) => new rt(s3), (s3) => new rt(s3), (s3, t) => {
+  t?.length && Qi(s3, t), s3.noResume || vn(s3);
+});
+var Ji = (s3, t, e) => (s3 &= 4095, e && (s3 = (s3 | 384) & -19), t && (s3 & 256 && (s3 |= 64), s3 & 32 && (s3 |= 8), s3 & 4 && (s3 |= 1)), s3);
+var { isAbsolute: zn, parse: qs } = Pn;
+var ce = (s3) => {
+  let t = "", e = qs(s3);
+  for (; zn(s3) || e.root; ) {
+    let i = s3.charAt(0) === "/" && s3.slice(0, 4) !== "//?/" ? "/" : e.root;
+    s3 = s3.slice(i.length), t += i, e = qs(s3);
+  }
+  return [t, s3];
+};
+var ei = ["|", "<", ">", "?", ":"];
+var ji = ei.map((s3) => String.fromCodePoint(61440 + Number(s3.codePointAt(0))));
+var Un = new Map(ei.map((s3, t) => [s3, ji[t]]));
+var Hn = new Map(ji.map((s3, t) => [s3, ei[t]]));
+var ts = (s3) => ei.reduce((t, e) => t.split(e).join(Un.get(e)), s3);
+var Qs = (s3) => ji.reduce((t, e) => t.split(e).join(Hn.get(e)), s3);
+var rr = (s3, t) => t ? (s3 = f(s3).replace(/^\.(\/|$)/, ""), mt(t) + "/" + s3) : f(s3);
+var Wn = 16 * 1024 * 1024;
+var tr = /* @__PURE__ */ Symbol("process");
+var er = /* @__PURE__ */ Symbol("file");
+var ir = /* @__PURE__ */ Symbol("directory");
+var is = /* @__PURE__ */ Symbol("symlink");
+var sr = /* @__PURE__ */ Symbol("hardlink");
+var fe = /* @__PURE__ */ Symbol("header");
+var ii = /* @__PURE__ */ Symbol("read");
+var ss = /* @__PURE__ */ Symbol("lstat");
+var si = /* @__PURE__ */ Symbol("onlstat");
+var rs = /* @__PURE__ */ Symbol("onread");
+var ns = /* @__PURE__ */ Symbol("onreadlink");
+var os = /* @__PURE__ */ Symbol("openfile");
+var hs = /* @__PURE__ */ Symbol("onopenfile");
+var pt = /* @__PURE__ */ Symbol("close");
+var ri = /* @__PURE__ */ Symbol("mode");
+var as = /* @__PURE__ */ Symbol("awaitDrain");
+var es = /* @__PURE__ */ Symbol("ondrain");
+var q = /* @__PURE__ */ Symbol("prefix");
+var de = class extends A {
+  path;
+  portable;
+  myuid = process.getuid && process.getuid() || 0;
+  myuser = process.env.USER || "";
+  maxReadSize;
+  linkCache;
+  statCache;
+  preservePaths;
+  cwd;
+  strict;
+  mtime;
+  noPax;
+  noMtime;
+  prefix;
+  fd;
+  blockLen = 0;
+  blockRemain = 0;
+  buf;
+  pos = 0;
+  remain = 0;
+  length = 0;
+  offset = 0;
+  win32;
+  absolute;
+  header;
+  type;
+  linkpath;
+  stat;
+  onWriteEntry;
+  #t = false;
+  constructor(t, e = {}) {
+    let i = se(e);
+    super(), this.path = f(t), this.portable = !!i.portable, this.maxReadSize = i.maxReadSize || Wn, this.linkCache = i.linkCache || /* @__PURE__ */ new Map(), this.statCache = i.statCache || /* @__PURE__ */ new Map(), this.preservePaths = !!i.preservePaths, this.cwd = f(i.cwd || process.cwd()), this.strict = !!i.strict, this.noPax = !!i.noPax, this.noMtime = !!i.noMtime, this.mtime = i.mtime, this.prefix = i.prefix ? f(i.prefix) : void 0, this.onWriteEntry = i.onWriteEntry, typeof i.onwarn == "function" && this.on("warn", i.onwarn);
+    let r = false;
+    if (!this.preservePaths) {
+      let [o, h] = ce(this.path);
+      o && typeof h == "string" && (this.path = h, r = o);
+    }
+    this.win32 = !!i.win32 || process.platform === "win32", this.win32 && (this.path = Qs(this.path.replaceAll(/\\/g, "/")), t = t.replaceAll(/\\/g, "/")), this.absolute = f(i.absolute || js.resolve(this.cwd, t)), this.path === "" && (this.path = "./"), r && this.warn("TAR_ENTRY_INFO", `stripping ${r} from absolute path`, { entry: this, path: r + this.path });
+    let n = this.statCache.get(this.absolute);
+    n ? this[si](n) : this[ss]();
+  }
+  warn(t, e, i = {}) {
+    return Dt(this, t, e, i);
+  }
+  emit(t, ...e) {
+    return t === "error" && (this.#t = true), super.emit(t, ...e);
+  }
+  [ss]() {
+    X.lstat(this.absolute, (t, e) => {
+      if (t) return this.emit("error", t);
+      this[si](e);
+    });
+  }
+  [si](t) {
+    this.statCache.set(this.absolute, t), this.stat = t, t.isFile() || (t.size = 0), this.type = Gn(t), this.emit("stat", t), this[tr]();
+  }
+  [tr]() {
+    switch (this.type) {
+      case "File":
+        return this[er]();
+      case "Directory":
+        return this[ir]();
+      case "SymbolicLink":
+        return this[is]();
+      default:
+        return this.end();
+    }
+  }
+  [ri](t) {
+    return Ji(t, this.type === "Directory", this.portable);
+  }
+  [q](t) {
+    return rr(t, this.prefix);
+  }
+  [fe]() {
+    if (!this.stat) throw new Error("cannot write header before stat");
+    this.type === "Directory" && this.portable && (this.noMtime = true), this.onWriteEntry?.(this), this.header = new F2({ path: this[q](this.path), linkpath: this.type === "Link" && this.linkpath !== void 0 ? this[q](this.linkpath) : this.linkpath, mode: this[ri](this.stat.mode), uid: this.portable ? void 0 : this.stat.uid, gid: this.portable ? void 0 : this.stat.gid, size: this.stat.size, mtime: this.noMtime ? void 0 : this.mtime || this.stat.mtime, type: this.type === "Unsupported" ? void 0 : this.type, uname: this.portable ? void 0 : this.stat.uid === this.myuid ? this.myuser : "", atime: this.portable ? void 0 : this.stat.atime, ctime: this.portable ? void 0 : this.stat.ctime }), this.header.encode() && !this.noPax && super.write(new ft({ atime: this.portable ? void 0 : this.header.atime, ctime: this.portable ? void 0 : this.header.ctime, gid: this.portable ? void 0 : this.header.gid, mtime: this.noMtime ? void 0 : this.mtime || this.header.mtime, path: this[q](this.path), linkpath: this.type === "Link" && this.linkpath !== void 0 ? this[q](this.linkpath) : this.linkpath, size: this.header.size, uid: this.portable ? void 0 : this.header.uid, uname: this.portable ? void 0 : this.header.uname, dev: this.portable ? void 0 : this.stat.dev, ino: this.portable ? void 0 : this.stat.ino, nlink: this.portable ? void 0 : this.stat.nlink }).encode());
+    let t = this.header?.block;
+    if (!t) throw new Error("failed to encode header");
+    super.write(t);
+  }
+  [ir]() {
+    if (!this.stat) throw new Error("cannot create directory entry without stat");
+    this.path.slice(-1) !== "/" && (this.path += "/"), this.stat.size = 0, this[fe](), this.end();
+  }
+  [is]() {
+    X.readlink(this.absolute, (t, e) => {
+      if (t) return this.emit("error", t);
+      this[ns](e);
+    });
+  }
+  [ns](t) {
+    this.linkpath = f(t), this[fe](), this.end();
+  }
+  [sr](t) {
+    if (!this.stat) throw new Error("cannot create link entry without stat");
+    this.type = "Link", this.linkpath = f(js.relative(this.cwd, t)), this.stat.size = 0, this[fe](), this.end();
+  }
+  [er]() {
+    if (!this.stat) throw new Error("cannot create file entry without stat");
+    if (this.stat.nlink > 1) {
+      let t = `${this.stat.dev}:${this.stat.ino}`, e = this.linkCache.get(t);
+      if (e?.indexOf(this.cwd) === 0) return this[sr](e);
+      this.linkCache.set(t, this.absolute);
+    }
+    if (this[fe](), this.stat.size === 0) return this.end();
+    this[os]();
+  }
+  [os]() {
+    X.open(this.absolute, "r", (t, e) => {
+      if (t) return this.emit("error", t);
+      this[hs](e);
+    });
+  }
+  [hs](t) {
+    if (this.fd = t, this.#t) return this[pt]();
+    if (!this.stat) throw new Error("should stat before calling onopenfile");
+    this.blockLen = 512 * Math.ceil(this.stat.size / 512), this.blockRemain = this.blockLen;
+    let e = Math.min(this.blockLen, this.maxReadSize);
+    this.buf = Buffer.allocUnsafe(e), this.offset = 0, this.pos = 0, this.remain = this.stat.size, this.length = this.buf.length, this[ii]();
+  }
+  [ii]() {
+    let { fd: t, buf: e, offset: i, length: r, pos: n } = this;
+    if (t === void 0 || e === void 0) throw new Error("cannot read file without first opening");
+    X.read(t, e, i, r, n, (o, h) => {
+      if (o) return this[pt](() => this.emit("error", o));
+      this[rs](h);
+    });
+  }
+  [pt](t = () => {
+  }) {
+    this.fd !== void 0 && X.close(this.fd, t);
+  }
+  [rs](t) {
+    if (t <= 0 && this.remain > 0) {
+      let r = Object.assign(new Error("encountered unexpected EOF"), { path: this.absolute, syscall: "read", code: "EOF" });
+      return this[pt](() => this.emit("error", r));
+    }
+    if (t > this.remain) {
+      let r = Object.assign(new Error("did not encounter expected EOF"), { path: this.absolute, syscall: "read", code: "EOF" });
+      return this[pt](() => this.emit("error", r));
+    }
+    if (!this.buf) throw new Error("should have created buffer prior to reading");
+    if (t === this.remain) for (let r = t; r < this.length && t < this.blockRemain; r++) this.buf[r + this.offset] = 0, t++, this.remain++;
+    let e = this.offset === 0 && t === this.buf.length ? this.buf : this.buf.subarray(this.offset, this.offset + t);
+    this.write(e) ? this[es]() : this[as](() => this[es]());
+  }
+  [as](t) {
+    this.once("drain", t);
+  }
+  write(t, e, i) {
+    if (typeof e == "function" && (i = e, e = void 0), typeof t == "string" && (t = Buffer.from(t, typeof e == "string" ? e : "utf8")), this.blockRemain < t.length) {
+      let r = Object.assign(new Error("writing more data than expected"), { path: this.absolute });
+      return this.emit("error", r);
+    }
+    return this.remain -= t.length, this.blockRemain -= t.length, this.pos += t.length, this.offset += t.length, super.write(t, null, i);
+  }
+  [es]() {
+    if (!this.remain) return this.blockRemain && super.write(Buffer.alloc(this.blockRemain)), this[pt]((t) => t ? this.emit("error", t) : this.end());
+    if (!this.buf) throw new Error("buffer lost somehow in ONDRAIN");
+    this.offset >= this.length && (this.buf = Buffer.allocUnsafe(Math.min(this.blockRemain, this.buf.length)), this.offset = 0), this.length = this.buf.length - this.offset, this[ii]();
+  }
+};
+var ni = class extends de {
+  sync = true;
+  [ss]() {
+    this[si](X.lstatSync(this.absolute));
+  }
+  [is]() {
+    this[ns](X.readlinkSync(this.absolute));
+  }
+  [os]() {
+    this[hs](X.openSync(this.absolute, "r"));
+  }
+  [ii]() {
+    let t = true;
+    try {
+      let { fd: e, buf: i, offset: r, length: n, pos: o } = this;
+      if (e === void 0 || i === void 0) throw new Error("fd and buf must be set in READ method");
+      let h = X.readSync(e, i, r, n, o);
+      this[rs](h), t = false;
+    } finally {
+      if (t) try {
+        this[pt](() => {
+        });
+      } catch {
+      }
+    }
+  }
+  [as](t) {
+    t();
+  }
+  [pt](t = () => {
+  }) {
+    this.fd !== void 0 && X.closeSync(this.fd), t();
+  }
+};
+var oi = class extends A {
+  blockLen = 0;
+  blockRemain = 0;
+  buf = 0;
+  pos = 0;
+  remain = 0;
+  length = 0;
+  preservePaths;
+  portable;
+  strict;
+  noPax;
+  noMtime;
+  readEntry;
+  type;
+  prefix;
+  path;
+  mode;
+  uid;
+  gid;
+  uname;
+  gname;
+  header;
+  mtime;
+  atime;
+  ctime;
+  linkpath;
+  size;
+  onWriteEntry;
+  warn(t, e, i = {}) {
+    return Dt(this, t, e, i);
+  }
+  constructor(t, e = {}) {
+    let i = se(e);
+    super(), this.preservePaths = !!i.preservePaths, this.portable = !!i.portable, this.strict = !!i.strict, this.noPax = !!i.noPax, this.noMtime = !!i.noMtime, this.onWriteEntry = i.onWriteEntry, this.readEntry = t;
+    let { type: r } = t;
+    if (r === "Unsupported") throw new Error("writing entry that should be ignored");
+    this.type = r, this.type === "Directory" && this.portable && (this.noMtime = true), this.prefix = i.prefix, this.path = f(t.path), this.mode = t.mode !== void 0 ? this[ri](t.mode) : void 0, this.uid = this.portable ? void 0 : t.uid, this.gid = this.portable ? void 0 : t.gid, this.uname = this.portable ? void 0 : t.uname, this.gname = this.portable ? void 0 : t.gname, this.size = t.size, this.mtime = this.noMtime ? void 0 : i.mtime || t.mtime, this.atime = this.portable ? void 0 : t.atime, this.ctime = this.portable ? void 0 : t.ctime, this.linkpath = t.linkpath !== void 0 ? f(t.linkpath) : void 0, typeof i.onwarn == "function" && this.on("warn", i.onwarn);
+    let n = false;
+    if (!this.preservePaths) {
+      let [h, a] = ce(this.path);
+      h && typeof a == "string" && (this.path = a, n = h);
+    }
+    this.remain = t.size, this.blockRemain = t.startBlockSize, this.onWriteEntry?.(this), this.header = new F2({ path: this[q](this.path), linkpath: this.type === "Link" && this.linkpath !== void 0 ? this[q](this.linkpath) : this.linkpath, mode: this.mode, uid: this.portable ? void 0 : this.uid, gid: this.portable ? void 0 : this.gid, size: this.size, mtime: this.noMtime ? void 0 : this.mtime, type: this.type, uname: this.portable ? void 0 : this.uname, atime: this.portable ? void 0 : this.atime, ctime: this.portable ? void 0 : this.ctime }), n && this.warn("TAR_ENTRY_INFO", `stripping ${n} from absolute path`, { entry: this, path: n + this.path }), this.header.encode() && !this.noPax && super.write(new ft({ atime: this.portable ? void 0 : this.atime, ctime: this.portable ? void 0 : this.ctime, gid: this.portable ? void 0 : this.gid, mtime: this.noMtime ? void 0 : this.mtime, path: this[q](this.path), linkpath: this.type === "Link" && this.linkpath !== void 0 ? this[q](this.linkpath) : this.linkpath, size: this.size, uid: this.portable ? void 0 : this.uid, uname: this.portable ? void 0 : this.uname, dev: this.portable ? void 0 : this.readEntry.dev, ino: this.portable ? void 0 : this.readEntry.ino, nlink: this.portable ? void 0 : this.readEntry.nlink }).encode());
+    let o = this.header?.block;
+    if (!o) throw new Error("failed to encode header");
+    super.write(o), t.pipe(this);
+  }
+  [q](t) {
+    return rr(t, this.prefix);
+  }
+  [ri](t) {
+    return Ji(t, this.type === "Directory", this.portable);
+  }
+  write(t, e, i) {
+    typeof e == "function" && (i = e, e = void 0), typeof t == "string" && (t = Buffer.from(t, typeof e == "string" ? e : "utf8"));
+    let r = t.length;
+    if (r > this.blockRemain) throw new Error("writing more to entry than is appropriate");
+    return this.blockRemain -= r, super.write(t, i);
+  }
+  end(t, e, i) {
+    return this.blockRemain && super.write(Buffer.alloc(this.blockRemain)), typeof t == "function" && (i = t, e = void 0, t = void 0), typeof e == "function" && (i = e, e = void 0), typeof t == "string" && (t = Buffer.from(t, e ?? "utf8")), i && this.once("finish", i), t ? super.end(t, i) : super.end(i), this;
+  }
+};
+var Gn = (s3) => s3.isFile() ? "File" : s3.isDirectory() ? "Directory" : s3.isSymbolicLink() ? "SymbolicLink" : "Unsupported";
+var hi = class s2 {
+  tail;
+  head;
+  length = 0;
+  static create(t = []) {
+    return new s2(t);
+  }
+  constructor(t = []) {
+    for (let e of t) this.push(e);
+  }
+  *[Symbol.iterator]() {
+    for (let t = this.head; t; t = t.next) yield t.value;
+  }
+  removeNode(t) {
+    if (t.list !== this) throw new Error("removing node which does not belong to this list");
+    let e = t.next, i = t.prev;
+    return e && (e.prev = i), i && (i.next = e), t === this.head && (this.head = e), t === this.tail && (this.tail = i), this.length--, t.next = void 0, t.prev = void 0, t.list = void 0, e;
+  }
+  unshiftNode(t) {
+    if (t === this.head) return;
+    t.list && t.list.removeNode(t);
+    let e = this.head;
+    t.list = this, t.next = e, e && (e.prev = t), this.head = t, this.tail || (this.tail = t), this.length++;
+  }
+  pushNode(t) {
+    if (t === this.tail) return;
+    t.list && t.list.removeNode(t);
+    let e = this.tail;
+    t.list = this, t.prev = e, e && (e.next = t), this.tail = t, this.head || (this.head = t), this.length++;
+  }
+  push(...t) {
+    for (let e = 0, i = t.length; e < i; e++) Yn(this, t[e]);
+    return this.length;
+  }
+  unshift(...t) {
+    for (var e = 0, i = t.length; e < i; e++) Kn(this, t[e]);
+    return this.length;
+  }
+  pop() {
+    if (!this.tail) return;
+    let t = this.tail.value, e = this.tail;
+    return this.tail = this.tail.prev, this.tail ? this.tail.next = void 0 : this.head = void 0, e.list = void 0, this.length--, t;
+  }
+  shift() {
+    if (!this.head) return;
+    let t = this.head.value, e = this.head;
+    return this.head = this.head.next, this.head ? this.head.prev = void 0 : this.tail = void 0, e.list = void 0, this.length--, t;
+  }
+  forEach(t, e) {
+    e = e || this;
+    for (let i = this.head, r = 0; i; r++) t.call(e, i.value, r, this), i = i.next;
+  }
+  forEachReverse(t, e) {
+    e = e || this;
+    for (let i = this.tail, r = this.length - 1; i; r--) t.call(e, i.value, r, this), i = i.prev;
+  }
+  get(t) {
+    let e = 0, i = this.head;
+    for (; i && e < t; e++) i = i.next;
+    if (e === t && i) return i.value;
+  }
+  getReverse(t) {
+    let e = 0, i = this.tail;
+    for (; i && e < t; e++) i = i.prev;
+    if (e === t && i) return i.value;
+  }
+  map(t, e) {
+    e = e || this;
+    let i = new s2();
+    for (let r = this.head; r; ) i.push(t.call(e, r.value, this)), r = r.next;
+    return i;
+  }
+  mapReverse(t, e) {
+    e = e || this;
+    var i = new s2();
+    for (let r = this.tail; r; ) i.push(t.call(e, r.value, this)), r = r.prev;
+    return i;
+  }
+  reduce(t, e) {
+    let i, r = this.head;
+    if (arguments.length > 1) i = e;
+    else if (this.head) r = this.head.next, i = this.head.value;
+    else throw new TypeError("Reduce of empty list with no initial value");
+    for (var n = 0; r; n++) i = t(i, r.value, n), r = r.next;
+    return i;
+  }
+  reduceReverse(t, e) {
+    let i, r = this.tail;
+    if (arguments.length > 1) i = e;
+    else if (this.tail) r = this.tail.prev, i = this.tail.value;
+    else throw new TypeError("Reduce of empty list with no initial value");
+    for (let n = this.length - 1; r; n--) i = t(i, r.value, n), r = r.prev;
+    return i;
+  }
+  toArray() {
+    let t = new Array(this.length);
+    for (let e = 0, i = this.head; i; e++) t[e] = i.value, i = i.next;
+    return t;
+  }
+  toArrayReverse() {
+    let t = new Array(this.length);
+    for (let e = 0, i = this.tail; i; e++) t[e] = i.value, i = i.prev;
+    return t;
+  }
+  slice(t = 0, e = this.length) {
+    e < 0 && (e += this.length), t < 0 && (t += this.length);
+    let i = new s2();
+    if (e < t || e < 0) return i;
+    t < 0 && (t = 0), e > this.length && (e = this.length);
+    let r = this.head, n = 0;
+    for (n = 0; r && n < t; n++) r = r.next;
+    for (; r && n < e; n++, r = r.next) i.push(r.value);
+    return i;
+  }
+  sliceReverse(t = 0, e = this.length) {
+    e < 0 && (e += this.length), t < 0 && (t += this.length);
+    let i = new s2();
+    if (e < t || e < 0) return i;
+    t < 0 && (t = 0), e > this.length && (e = this.length);
+    let r = this.length, n = this.tail;
+    for (; n && r > e; r--) n = n.prev;
+    for (; n && r > t; r--, n = n.prev) i.push(n.value);
+    return i;
+  }
+  splice(t, e = 0, ...i) {
+    t > this.length && (t = this.length - 1), t < 0 && (t = this.length + t);
+    let r = this.head;
+    for (let o = 0; r && o < t; o++) r = r.next;
+    let n = [];
+    for (let o = 0; r && o < e; o++) n.push(r.value), r = this.removeNode(r);
+    r ? r !== this.tail && (r = r.prev) : r = this.tail;
+    for (let o of i) r = Zn(this, r, o);
+    return n;
+  }
+  reverse() {
+    let t = this.head, e = this.tail;
+    for (let i = t; i; i = i.prev) {
+      let r = i.prev;
+      i.prev = i.next, i.next = r;
+    }
+    return this.head = e, this.tail = t, this;
+  }
+};
+function Zn(s3, t, e) {
+  let i = t, r = t ? t.next : s3.head, n = new ue(e, i, r, s3);
+  return n.next === void 0 && (s3.tail = n), n.prev === void 0 && (s3.head = n), s3.length++, n;
+}
+function Yn(s3, t) {
+  s3.tail = new ue(t, s3.tail, void 0, s3), s3.head || (s3.head = s3.tail), s3.length++;
+}
+function Kn(s3, t) {
+  s3.head = new ue(t, void 0, s3.head, s3), s3.tail || (s3.tail = s3.head), s3.length++;
+}
+var ue = class {
+  list;
+  next;
+  prev;
+  value;
+  constructor(t, e, i, r) {
+    this.list = r, this.value = t, e ? (e.next = this, this.prev = e) : this.prev = void 0, i ? (i.prev = this, this.next = i) : this.next = void 0;
+  }
+};
+var pi = class {
+  path;
+  absolute;
+  entry;
+  stat;
+  readdir;
+  pending = false;
+  pendingLink = false;
+  ignore = false;
+  piped = false;
+  constructor(t, e) {
+    this.path = t || "./", this.absolute = e;
+  }
+};
+var nr = Buffer.alloc(1024);
+var li = /* @__PURE__ */ Symbol("onStat");
+var me = /* @__PURE__ */ Symbol("ended");
+var W = /* @__PURE__ */ Symbol("queue");
+var pe = /* @__PURE__ */ Symbol("pendingLinks");
+var Et = /* @__PURE__ */ Symbol("current");
+var Ft = /* @__PURE__ */ Symbol("process");
+var Ee = /* @__PURE__ */ Symbol("processing");
+var ai = /* @__PURE__ */ Symbol("processJob");
+var G = /* @__PURE__ */ Symbol("jobs");
+var ls = /* @__PURE__ */ Symbol("jobDone");
+var ci = /* @__PURE__ */ Symbol("addFSEntry");
+var or = /* @__PURE__ */ Symbol("addTarEntry");
+var ds = /* @__PURE__ */ Symbol("stat");
+var us = /* @__PURE__ */ Symbol("readdir");
+var fi = /* @__PURE__ */ Symbol("onreaddir");
+var di = /* @__PURE__ */ Symbol("pipe");
+var hr = /* @__PURE__ */ Symbol("entry");
+var cs = /* @__PURE__ */ Symbol("entryOpt");
+var ui = /* @__PURE__ */ Symbol("writeEntryClass");
+var lr = /* @__PURE__ */ Symbol("write");
+var fs = /* @__PURE__ */ Symbol("ondrain");
+var wt = class extends A {
+  sync = false;
+  opt;
+  cwd;
+  maxReadSize;
+  preservePaths;
+  strict;
+  noPax;
+  prefix;
+  linkCache;
+  statCache;
+  file;
+  portable;
+  zip;
+  readdirCache;
+  noDirRecurse;
+  follow;
+  noMtime;
+  mtime;
+  filter;
+  jobs;
+  [ui];
+  onWriteEntry;
+  [W];
+  [pe] = /* @__PURE__ */ new Map();
+  [G] = 0;
+  [Ee] = false;
+  [me] = false;
+  constructor(t = {}) {
+    if (super(), this.opt = t, this.file = t.file || "", this.cwd = t.cwd || process.cwd(), this.maxReadSize = t.maxReadSize, this.preservePaths = !!t.preservePaths, this.strict = !!t.strict, this.noPax = !!t.noPax, this.prefix = f(t.prefix || ""), this.linkCache = t.linkCache || /* @__PURE__ */ new Map(), this.statCache = t.statCache || /* @__PURE__ */ new Map(), this.readdirCache = t.readdirCache || /* @__PURE__ */ new Map(), this.onWriteEntry = t.onWriteEntry, this[ui] = de, typeof t.onwarn == "function" && this.on("warn", t.onwarn), this.portable = !!t.portable, t.gzip || t.brotli || t.zstd) {
+      if ((t.gzip ? 1 : 0) + (t.brotli ? 1 : 0) + (t.zstd ? 1 : 0) > 1) throw new TypeError("gzip, brotli, zstd are mutually exclusive");
+      if (t.gzip && (typeof t.gzip != "object" && (t.gzip = {}), this.portable && (t.gzip.portable = true), this.zip = new ze(t.gzip)), t.brotli && (typeof t.brotli != "object" && (t.brotli = {}), this.zip = new We(t.brotli)), t.zstd && (typeof t.zstd != "object" && (t.zstd = {}), this.zip = new Ye(t.zstd)), !this.zip) throw new Error("impossible");
+      let e = this.zip;
+      e.on("data", (i) => super.write(i)), e.on("end", () => super.end()), e.on("drain", () => this[fs]()), this.on("resume", () => e.resume());
+    } else this.on("drain", this[fs]);
+    this.noDirRecurse = !!t.noDirRecurse, this.follow = !!t.follow, this.noMtime = !!t.noMtime, t.mtime && (this.mtime = t.mtime), this.filter = typeof t.filter == "function" ? t.filter : () => true, this[W] = new hi(), this[G] = 0, this.jobs = Number(t.jobs) || 4, this[Ee] = false, this[me] = false;
+  }
+  [lr](t) {
+    return super.write(t);
+  }
+  add(t) {
+    return this.write(t), this;
+  }
+  end(t, e, i) {
+    return typeof t == "function" && (i = t, t = void 0), typeof e == "function" && (i = e, e = void 0), t && this.add(t), this[me] = true, this[Ft](), i && i(), this;
+  }
+  write(t) {
+    if (this[me]) throw new Error("write after end");
+    return typeof t == "string" ? this[ci](t) : this[or](t), this.flowing;
+  }
+  [or](t) {
+    let e = f(ar.resolve(this.cwd, t.path));
+    if (!this.filter(t.path, t)) t.resume();
+    else {
+      let i = new pi(t.path, e);
+      i.entry = new oi(t, this[cs](i)), i.entry.on("end", () => this[ls](i)), this[G] += 1, this[W].push(i);
+    }
+    this[Ft]();
+  }
+  [ci](t) {
+    let e = f(ar.resolve(this.cwd, t));
+    this[W].push(new pi(t, e)), this[Ft]();
+  }
+  [ds](t) {
+    t.pending = true, this[G] += 1;
+    let e = this.follow ? "stat" : "lstat";
+    mi[e](t.absolute, (i, r) => {
+      t.pending = false, this[G] -= 1, i ? this.emit("error", i) : this[li](t, r);
+    });
+  }
+  [li](t, e) {
+    if (this.statCache.set(t.absolute, e), t.stat = e, !this.filter(t.path, e)) t.ignore = true;
+    else if (e.isFile() && e.nlink > 1 && !this.linkCache.get(`${e.dev}:${e.ino}`) && !this.sync) if (t === this[Et]) this[ai](t);
+    else {
+      let i = `${e.dev}:${e.ino}`, r = this[pe].get(i);
+      r ? r.push(t) : this[pe].set(i, [t]), t.pendingLink = true, t.pending = true;
+    }
+    this[Ft]();
+  }
+  [us](t) {
+    t.pending = true, this[G] += 1, mi.readdir(t.absolute, (e, i) => {
+      if (t.pending = false, this[G] -= 1, e) return this.emit("error", e);
+      this[fi](t, i);
+    });
+  }
+  [fi](t, e) {
+    this.readdirCache.set(t.absolute, e), t.readdir = e, this[Ft]();
+  }
+  [Ft]() {
+    if (!this[Ee]) {
+      this[Ee] = true;
+      for (let t = this[W].head; t && this[G] < this.jobs; t = t.next) if (this[ai](t.value), t.value.ignore) {
+        let e = t.next;
+        this[W].removeNode(t), t.next = e;
+      }
+      this[Ee] = false, this[me] && this[W].length === 0 && this[G] === 0 && (this.zip ? this.zip.end(nr) : (super.write(nr), super.end()));
+    }
+  }
+  get [Et]() {
+    return this[W] && this[W].head && this[W].head.value;
+  }
+  [ls](t) {
+    this[W].shift(), this[G] -= 1;
+    let { stat: e } = t;
+    if (e && e.isFile() && e.nlink > 1) {
+      let i = `${e.dev}:${e.ino}`, r = this[pe].get(i);
+      if (r) {
+        this[pe].delete(i);
+        for (let n of r) n.pending = false, this[ai](n);
+      }
+    }
+    this[Ft]();
+  }
+  [ai](t) {
+    if (t.pending && t.pendingLink && t === this[Et] && (t.pending = false, t.pendingLink = false), !t.pending) {
+      if (t.entry) {
+        t === this[Et] && !t.piped && this[di](t);
+        return;
+      }
+      if (!t.stat) {
+        let e = this.statCache.get(t.absolute);
+        e ? this[li](t, e) : this[ds](t);
+      }
+      if (t.stat && !t.ignore) {
+        if (!this.noDirRecurse && t.stat.isDirectory() && !t.readdir) {
+          let e = this.readdirCache.get(t.absolute);
+          if (e ? this[fi](t, e) : this[us](t), !t.readdir) return;
+        }
+        if (t.entry = this[hr](t), !t.entry) {
+          t.ignore = true;
+          return;
+        }
+        t === this[Et] && !t.piped && this[di](t);
+      }
+    }
+  }
+  [cs](t) {
+    return { onwarn: (e, i, r) => this.warn(e, i, r), noPax: this.noPax, cwd: this.cwd, absolute: t.absolute, preservePaths: this.preservePaths, maxReadSize: this.maxReadSize, strict: this.strict, portable: this.portable, linkCache: this.linkCache, statCache: this.statCache, noMtime: this.noMtime, mtime: this.mtime, prefix: this.prefix, onWriteEntry: this.onWriteEntry };
+  }
+  [hr](t) {
+    this[G] += 1;
+    try {
+      return new this[ui](t.path, this[cs](t)).on("end", () => this[ls](t)).on("error", (i) => this.emit("error", i));
+    } catch (e) {
+      this.emit("error", e);
+    }
+  }
+  [fs]() {
+    this[Et] && this[Et].entry && this[Et].entry.resume();
+  }
+  [di](t) {
+    t.piped = true, t.readdir && t.readdir.forEach((r) => {
+      let n = t.path, o = n === "./" ? "" : n.replace(/\/*$/, "/");
+      this[ci](o + r);
+    });
+    let e = t.entry, i = this.zip;
+    if (!e) throw new Error("cannot pipe without source");
+    i ? e.on("data", (r) => {
+      i.write(r) || e.pause();
+    }) : e.on("data", (r) => {
+      super.write(r) || e.pause();
+    });
+  }
+  pause() {
+    return this.zip && this.zip.pause(), super.pause();
+  }
+  warn(t, e, i = {}) {
+    Dt(this, t, e, i);
+  }
+};
+var kt = class extends wt {
+  sync = true;
+  constructor(t) {
+    super(t), this[ui] = ni;
+  }
+  pause() {
+  }
+  resume() {
+  }
+  [ds](t) {
+    let e = this.follow ? "statSync" : "lstatSync";
+    this[li](t, mi[e](t.absolute));
+  }
+  [us](t) {
+    this[fi](t, mi.readdirSync(t.absolute));
+  }
+  [di](t) {
+    let e = t.entry, i = this.zip;
+    if (t.readdir && t.readdir.forEach((r) => {
+      let n = t.path, o = n === "./" ? "" : n.replace(/\/*$/, "/");
+      this[ci](o + r);
+    }), !e) throw new Error("Cannot pipe without source");
+    i ? e.on("data", (r) => {
+      i.write(r);
+    }) : e.on("data", (r) => {
+      super[lr](r);
+    });
+  }
+};
+var Vn = (s3, t) => {
+  let e = new kt(s3), i = new Wt(s3.file, { mode: s3.mode || 438 });
+  e.pipe(i), fr(e, t);
+};
+var $n = (s3, t) => {
+  let e = new wt(s3), i = new et(s3.file, { mode: s3.mode || 438 });
+  e.pipe(i);
+  let r = new Promise((n, o) => {
+    i.on("error", o), i.on("close", n), e.on("error", o);
+  });
+  return dr(e, t).catch((n) => e.emit("error", n)), r;
+};
+var fr = (s3, t) => {
+  t.forEach((e) => {
+    e.charAt(0) === "@" ? Ct({ file: cr.resolve(s3.cwd, e.slice(1)), sync: true, noResume: true, onReadEntry: (i) => s3.add(i) }) : s3.add(e);
+  }), s3.end();
+};
+var dr = async (s3, t) => {
+  for (let e of t) e.charAt(0) === "@" ? await Ct({ file: cr.resolve(String(s3.cwd), e.slice(1)), noResume: true, onReadEntry: (i) => {
+    s3.add(i);
+  } }) : s3.add(e);
+  s3.end();
+};
+var Xn = (s3, t) => {
+  let e = new kt(s3);
+  return fr(e, t), e;
+};
+var qn = (s3, t) => {
+  let e = new wt(s3);
+  return dr(e, t).catch((i) => e.emit("error", i)), e;
+};
+var Qn = K(Vn, $n, Xn, qn, (s3, t) => {
+  if (!t?.length) throw new TypeError("no paths specified to add to archive");
+});
+var Jn = process.env.__FAKE_PLATFORM__ || process.platform;
+var Er = Jn === "win32";
+var { O_CREAT: wr, O_NOFOLLOW: ur, O_TRUNC: Sr, O_WRONLY: yr } = pr.constants;
+var Rr = Number(process.env.__FAKE_FS_O_FILENAME__) || pr.constants.UV_FS_O_FILEMAP || 0;
+var jn = Er && !!Rr;
+var to = 512 * 1024;
+var eo = Rr | Sr | wr | yr;
+var mr = !Er && typeof ur == "number" ? ur | Sr | wr | yr : null;
+var ms = mr !== null ? () => mr : jn ? (s3) => s3 < to ? eo : "w" : () => "w";
+var ps = (s3, t, e) => {
+  try {
+    return wi.lchownSync(s3, t, e);
+  } catch (i) {
+    if (i?.code !== "ENOENT") throw i;
+  }
+};
+var Ei = (s3, t, e, i) => {
+  wi.lchown(s3, t, e, (r) => {
+    i(r && r?.code !== "ENOENT" ? r : null);
+  });
+};
+var io = (s3, t, e, i, r) => {
+  if (t.isDirectory()) Es(we.resolve(s3, t.name), e, i, (n) => {
+    if (n) return r(n);
+    let o = we.resolve(s3, t.name);
+    Ei(o, e, i, r);
+  });
+  else {
+    let n = we.resolve(s3, t.name);
+    Ei(n, e, i, r);
+  }
+};
+var Es = (s3, t, e, i) => {
+  wi.readdir(s3, { withFileTypes: true }, (r, n) => {
+    if (r) {
+      if (r.code === "ENOENT") return i();
+      if (r.code !== "ENOTDIR" && r.code !== "ENOTSUP") return i(r);
+    }
+    if (r || !n.length) return Ei(s3, t, e, i);
+    let o = n.length, h = null, a = (l) => {
+      if (!h) {
+        if (l) return i(h = l);
+        if (--o === 0) return Ei(s3, t, e, i);
+      }
+    };
+    for (let l of n) io(s3, l, t, e, a);
+  });
+};
+var so = (s3, t, e, i) => {
+  t.isDirectory() && ws(we.resolve(s3, t.name), e, i), ps(we.resolve(s3, t.name), e, i);
+};
+var ws = (s3, t, e) => {
+  let i;
+  try {
+    i = wi.readdirSync(s3, { withFileTypes: true });
+  } catch (r) {
+    let n = r;
+    if (n?.code === "ENOENT") return;
+    if (n?.code === "ENOTDIR" || n?.code === "ENOTSUP") return ps(s3, t, e);
+    throw n;
+  }
+  for (let r of i) so(s3, r, t, e);
+  return ps(s3, t, e);
+};
+var Se = class extends Error {
+  path;
+  code;
+  syscall = "chdir";
+  constructor(t, e) {
+    super(`${e}: Cannot cd into '${t}'`), this.path = t, this.code = e;
+  }
+  get name() {
+    return "CwdError";
+  }
+};
+var St = class extends Error {
+  path;
+  symlink;
+  syscall = "symlink";
+  code = "TAR_SYMLINK_ERROR";
+  constructor(t, e) {
+    super("TAR_SYMLINK_ERROR: Cannot extract through symbolic link"), this.symlink = t, this.path = e;
+  }
+  get name() {
+    return "SymlinkError";
+  }
+};
+var no = (s3, t) => {
+  k.stat(s3, (e, i) => {
+    (e || !i.isDirectory()) && (e = new Se(s3, e?.code || "ENOTDIR")), t(e);
+  });
+};
+var gr = (s3, t, e) => {
+  s3 = f(s3);
+  let i = t.umask ?? 18, r = t.mode | 448, n = (r & i) !== 0, o = t.uid, h = t.gid, a = typeof o == "number" && typeof h == "number" && (o !== t.processUid || h !== t.processGid), l = t.preserve, c = t.unlink, d = f(t.cwd), y = (E, x) => {
+    E ? e(E) : x && a ? Es(x, o, h, (Le) => y(Le)) : n ? k.chmod(s3, r, e) : e();
+  };
+  if (s3 === d) return no(s3, y);
+  if (l) return ro.mkdir(s3, { mode: r, recursive: true }).then((E) => y(null, E ?? void 0), y);
+  let D = f(Si.relative(d, s3)).split("/");
+  Ss(d, D, r, c, d, void 0, y);
+};
+var Ss = (s3, t, e, i, r, n, o) => {
+  if (t.length === 0) return o(null, n);
+  let h = t.shift(), a = f(Si.resolve(s3 + "/" + h));
+  k.mkdir(a, e, br(a, t, e, i, r, n, o));
+};
+var br = (s3, t, e, i, r, n, o) => (h) => {
+  h ? k.lstat(s3, (a, l) => {
+    if (a) a.path = a.path && f(a.path), o(a);
+    else if (l.isDirectory()) Ss(s3, t, e, i, r, n, o);
+    else if (i) k.unlink(s3, (c) => {
+      if (c) return o(c);
+      k.mkdir(s3, e, br(s3, t, e, i, r, n, o));
+    });
+    else {
+      if (l.isSymbolicLink()) return o(new St(s3, s3 + "/" + t.join("/")));
+      o(h);
+    }
+  }) : (n = n || s3, Ss(s3, t, e, i, r, n, o));
+};
+var oo = (s3) => {
+  let t = false, e;
+  try {
+    t = k.statSync(s3).isDirectory();
+  } catch (i) {
+    e = i?.code;
+  } finally {
+    if (!t) throw new Se(s3, e ?? "ENOTDIR");
+  }
+};
+var _r = (s3, t) => {
+  s3 = f(s3);
+  let e = t.umask ?? 18, i = t.mode | 448, r = (i & e) !== 0, n = t.uid, o = t.gid, h = typeof n == "number" && typeof o == "number" && (n !== t.processUid || o !== t.processGid), a = t.preserve, l = t.unlink, c = f(t.cwd), d = (E) => {
+    E && h && ws(E, n, o), r && k.chmodSync(s3, i);
+  };
+  if (s3 === c) return oo(c), d();
+  if (a) return d(k.mkdirSync(s3, { mode: i, recursive: true }) ?? void 0);
+  let T = f(Si.relative(c, s3)).split("/"), D;
+  for (let E = T.shift(), x = c; E && (x += "/" + E); E = T.shift()) {
+    x = f(Si.resolve(x));
+    try {
+      k.mkdirSync(x, i), D = D || x;
+    } catch {
+      let Le = k.lstatSync(x);
+      if (Le.isDirectory()) continue;
+      if (l) {
+        k.unlinkSync(x), k.mkdirSync(x, i), D = D || x;
+        continue;
+      } else if (Le.isSymbolicLink()) return new St(x, x + "/" + T.join("/"));
+    }
+  }
+  return d(D);
+};
+var ys = /* @__PURE__ */ Object.create(null);
+var Or = 1e4;
+var Vt = /* @__PURE__ */ new Set();
+var Tr = (s3) => {
+  Vt.has(s3) ? Vt.delete(s3) : ys[s3] = s3.normalize("NFD").toLocaleLowerCase("en").toLocaleUpperCase("en"), Vt.add(s3);
+  let t = ys[s3], e = Vt.size - Or;
+  if (e > Or / 10) {
+    for (let i of Vt) if (Vt.delete(i), delete ys[i], --e <= 0) break;
+  }
+  return t;
+};
+var ho = process.env.TESTING_TAR_FAKE_PLATFORM || process.platform;
+var ao = ho === "win32";
+var lo = (s3) => s3.split("/").slice(0, -1).reduce((e, i) => {
+  let r = e.at(-1);
+  return r !== void 0 && (i = xr(r, i)), e.push(i || "/"), e;
+}, []);
+var yi = class {
+  #t = /* @__PURE__ */ new Map();
+  #i = /* @__PURE__ */ new Map();
+  #s = /* @__PURE__ */ new Set();
+  reserve(t, e) {
+    t = ao ? ["win32 parallelization disabled"] : t.map((r) => mt(xr(Tr(r))));
+    let i = new Set(t.map((r) => lo(r)).reduce((r, n) => r.concat(n)));
+    this.#i.set(e, { dirs: i, paths: t });
+    for (let r of t) {
+      let n = this.#t.get(r);
+      n ? n.push(e) : this.#t.set(r, [e]);
+    }
+    for (let r of i) {
+      let n = this.#t.get(r);
+      if (!n) this.#t.set(r, [/* @__PURE__ */ new Set([e])]);
+      else {
+        let o = n.at(-1);
+        o instanceof Set ? o.add(e) : n.push(/* @__PURE__ */ new Set([e]));
+      }
+    }
+    return this.#r(e);
+  }
+  #n(t) {
+    let e = this.#i.get(t);
+    if (!e) throw new Error("function does not have any path reservations");
+    return { paths: e.paths.map((i) => this.#t.get(i)), dirs: [...e.dirs].map((i) => this.#t.get(i)) };
+  }
+  check(t) {
+    let { paths: e, dirs: i } = this.#n(t);
+    return e.every((r) => r && r[0] === t) && i.every((r) => r && r[0] instanceof Set && r[0].has(t));
+  }
+  #r(t) {
+    return this.#s.has(t) || !this.check(t) ? false : (this.#s.add(t), t(() => this.#e(t)), true);
+  }
+  #e(t) {
+    if (!this.#s.has(t)) return false;
+    let e = this.#i.get(t);
+    if (!e) throw new Error("invalid reservation");
+    let { paths: i, dirs: r } = e, n = /* @__PURE__ */ new Set();
+    for (let o of i) {
+      let h = this.#t.get(o);
+      if (!h || h?.[0] !== t) continue;
+      let a = h[1];
+      if (!a) {
+        this.#t.delete(o);
+        continue;
+      }
+      if (h.shift(), typeof a == "function") n.add(a);
+      else for (let l of a) n.add(l);
+    }
+    for (let o of r) {
+      let h = this.#t.get(o), a = h?.[0];
+      if (!(!h || !(a instanceof Set))) if (a.size === 1 && h.length === 1) {
+        this.#t.delete(o);
+        continue;
+      } else if (a.size === 1) {
+        h.shift();
+        let l = h[0];
+        typeof l == "function" && n.add(l);
+      } else a.delete(t);
+    }
+    return this.#s.delete(t), n.forEach((o) => this.#r(o)), true;
+  }
+};
+var Lr = () => process.umask();
+var Dr = /* @__PURE__ */ Symbol("onEntry");
+var _s = /* @__PURE__ */ Symbol("checkFs");
+var Nr = /* @__PURE__ */ Symbol("checkFs2");
+var Os = /* @__PURE__ */ Symbol("isReusable");
+var P = /* @__PURE__ */ Symbol("makeFs");
+var Ts = /* @__PURE__ */ Symbol("file");
+var xs = /* @__PURE__ */ Symbol("directory");
+var gi = /* @__PURE__ */ Symbol("link");
+var Ar = /* @__PURE__ */ Symbol("symlink");
+var Ir = /* @__PURE__ */ Symbol("hardlink");
+var Re = /* @__PURE__ */ Symbol("ensureNoSymlink");
+var Cr = /* @__PURE__ */ Symbol("unsupported");
+var Fr = /* @__PURE__ */ Symbol("checkPath");
+var Rs = /* @__PURE__ */ Symbol("stripAbsolutePath");
+var yt = /* @__PURE__ */ Symbol("mkdir");
+var O = /* @__PURE__ */ Symbol("onError");
+var Ri = /* @__PURE__ */ Symbol("pending");
+var kr = /* @__PURE__ */ Symbol("pend");
+var $t = /* @__PURE__ */ Symbol("unpend");
+var gs = /* @__PURE__ */ Symbol("ended");
+var bs = /* @__PURE__ */ Symbol("maybeClose");
+var Ls = /* @__PURE__ */ Symbol("skip");
+var ge = /* @__PURE__ */ Symbol("doChown");
+var be = /* @__PURE__ */ Symbol("uid");
+var _e = /* @__PURE__ */ Symbol("gid");
+var Oe = /* @__PURE__ */ Symbol("checkedCwd");
+var fo = process.env.TESTING_TAR_FAKE_PLATFORM || process.platform;
+var Te = fo === "win32";
+var uo = 1024;
+var mo = (s3, t) => {
+  if (!Te) return u.unlink(s3, t);
+  let e = s3 + ".DELETE." + Mr(16).toString("hex");
+  u.rename(s3, e, (i) => {
+    if (i) return t(i);
+    u.unlink(e, t);
+  });
+};
+var po = (s3) => {
+  if (!Te) return u.unlinkSync(s3);
+  let t = s3 + ".DELETE." + Mr(16).toString("hex");
+  u.renameSync(s3, t), u.unlinkSync(t);
+};
+var vr = (s3, t, e) => s3 !== void 0 && s3 === s3 >>> 0 ? s3 : t !== void 0 && t === t >>> 0 ? t : e;
+var Xt = class extends rt {
+  [gs] = false;
+  [Oe] = false;
+  [Ri] = 0;
+  reservations = new yi();
+  transform;
+  writable = true;
+  readable = false;
+  uid;
+  gid;
+  setOwner;
+  preserveOwner;
+  processGid;
+  processUid;
+  maxDepth;
+  forceChown;
+  win32;
+  newer;
+  keep;
+  noMtime;
+  preservePaths;
+  unlink;
+  cwd;
+  strip;
+  processUmask;
+  umask;
+  dmode;
+  fmode;
+  chmod;
+  constructor(t = {}) {
+    if (t.ondone = () => {
+      this[gs] = true, this[bs]();
+    }, super(t), this.transform = t.transform, this.chmod = !!t.chmod, typeof t.uid == "number" || typeof t.gid == "number") {
+      if (typeof t.uid != "number" || typeof t.gid != "number") throw new TypeError("cannot set owner without number uid and gid");
+      if (t.preserveOwner) throw new TypeError("cannot preserve owner in archive and also set owner explicitly");
+      this.uid = t.uid, this.gid = t.gid, this.setOwner = true;
+    } else this.uid = void 0, this.gid = void 0, this.setOwner = false;
+    this.preserveOwner = t.preserveOwner === void 0 && typeof t.uid != "number" ? process.getuid?.() === 0 : !!t.preserveOwner, this.processUid = (this.preserveOwner || this.setOwner) && process.getuid ? process.getuid() : void 0, this.processGid = (this.preserveOwner || this.setOwner) && process.getgid ? process.getgid() : void 0, this.maxDepth = typeof t.maxDepth == "number" ? t.maxDepth : uo, this.forceChown = t.forceChown === true, this.win32 = !!t.win32 || Te, this.newer = !!t.newer, this.keep = !!t.keep, this.noMtime = !!t.noMtime, this.preservePaths = !!t.preservePaths, this.unlink = !!t.unlink, this.cwd = f(R.resolve(t.cwd || process.cwd())), this.strip = Number(t.strip) || 0, this.processUmask = this.chmod ? typeof t.processUmask == "number" ? t.processUmask : Lr() : 0, this.umask = typeof t.umask == "number" ? t.umask : this.processUmask, this.dmode = t.dmode || 511 & ~this.umask, this.fmode = t.fmode || 438 & ~this.umask, this.on("entry", (e) => this[Dr](e));
+  }
+  warn(t, e, i = {}) {
+    return (t === "TAR_BAD_ARCHIVE" || t === "TAR_ABORT") && (i.recoverable = false), super.warn(t, e, i);
+  }
+  [bs]() {
+    this[gs] && this[Ri] === 0 && (this.emit("prefinish"), this.emit("finish"), this.emit("end"));
+  }
+  [Rs](t, e) {
+    let i = t[e], { type: r } = t;
+    if (!i || this.preservePaths) return true;
+    let [n, o] = ce(i), h = o.replaceAll(/\\/g, "/").split("/");
+    if (h.includes("..") || Te && /^[a-z]:\.\.$/i.test(h[0] ?? "")) {
+      if (e === "path" || r === "Link") return this.warn("TAR_ENTRY_ERROR", `${e} contains '..'`, { entry: t, [e]: i }), false;
+      let a = R.posix.dirname(t.path), l = R.posix.normalize(R.posix.join(a, h.join("/")));
+      if (l.startsWith("../") || l === "..") return this.warn("TAR_ENTRY_ERROR", `${e} escapes extraction directory`, { entry: t, [e]: i }), false;
+    }
+    return n && (t[e] = String(o), this.warn("TAR_ENTRY_INFO", `stripping ${n} from absolute ${e}`, { entry: t, [e]: i })), true;
+  }
+  [Fr](t) {
+    let e = f(t.path), i = e.split("/");
+    if (this.strip) {
+      if (i.length < this.strip) return false;
+      if (t.type === "Link") {
+        let r = f(String(t.linkpath)).split("/");
+        if (r.length >= this.strip) t.linkpath = r.slice(this.strip).join("/");
+        else return false;
+      }
+      i.splice(0, this.strip), t.path = i.join("/");
+    }
+    if (isFinite(this.maxDepth) && i.length > this.maxDepth) return this.warn("TAR_ENTRY_ERROR", "path excessively deep", { entry: t, path: e, depth: i.length, maxDepth: this.maxDepth }), false;
+    if (!this[Rs](t, "path") || !this[Rs](t, "linkpath")) return false;
+    if (t.absolute = R.isAbsolute(t.path) ? f(R.resolve(t.path)) : f(R.resolve(this.cwd, t.path)), !this.preservePaths && typeof t.absolute == "string" && t.absolute.indexOf(this.cwd + "/") !== 0 && t.absolute !== this.cwd) return this.warn("TAR_ENTRY_ERROR", "path escaped extraction target", { entry: t, path: f(t.path), resolvedPath: t.absolute, cwd: this.cwd }), false;
+    if (t.absolute === this.cwd && t.type !== "Directory" && t.type !== "GNUDumpDir") return false;
+    if (this.win32) {
+      let { root: r } = R.win32.parse(String(t.absolute));
+      t.absolute = r + ts(String(t.absolute).slice(r.length));
+      let { root: n } = R.win32.parse(t.path);
+      t.path = n + ts(t.path.slice(n.length));
+    }
+    return true;
+  }
+  [Dr](t) {
+    if (!this[Fr](t)) return t.resume();
+    switch (co.equal(typeof t.absolute, "string"), t.type) {
+      case "Directory":
+      case "GNUDumpDir":
+        t.mode && (t.mode = t.mode | 448);
+      case "File":
+      case "OldFile":
+      case "ContiguousFile":
+      case "Link":
+      case "SymbolicLink":
+        return this[_s](t);
+      default:
+        return this[Cr](t);
+    }
+  }
+  [O](t, e) {
+    t.name === "CwdError" ? this.emit("error", t) : (this.warn("TAR_ENTRY_ERROR", t, { entry: e }), this[$t](), e.resume());
+  }
+  [yt](t, e, i) {
+    gr(f(t), { uid: this.uid, gid: this.gid, processUid: this.processUid, processGid: this.processGid, umask: this.processUmask, preserve: this.preservePaths, unlink: this.unlink, cwd: this.cwd, mode: e }, i);
+  }
+  [ge](t) {
+    return this.forceChown || this.preserveOwner && (typeof t.uid == "number" && t.uid !== this.processUid || typeof t.gid == "number" && t.gid !== this.processGid) || typeof this.uid == "number" && this.uid !== this.processUid || typeof this.gid == "number" && this.gid !== this.processGid;
+  }
+  [be](t) {
+    return vr(this.uid, t.uid, this.processUid);
+  }
+  [_e](t) {
+    return vr(this.gid, t.gid, this.processGid);
+  }
+  [Ts](t, e) {
+    let i = typeof t.mode == "number" ? t.mode & 4095 : this.fmode, r = new et(String(t.absolute), { flags: ms(t.size), mode: i, autoClose: false });
+    r.on("error", (a) => {
+      r.fd && u.close(r.fd, () => {
+      }), r.write = () => true, this[O](a, t), e();
+    });
+    let n = 1, o = (a) => {
+      if (a) {
+        r.fd && u.close(r.fd, () => {
+        }), this[O](a, t), e();
+        return;
+      }
+      --n === 0 && r.fd !== void 0 && u.close(r.fd, (l) => {
+        l ? this[O](l, t) : this[$t](), e();
+      });
+    };
+    r.on("finish", () => {
+      let a = String(t.absolute), l = r.fd;
+      if (typeof l == "number" && t.mtime && !this.noMtime) {
+        n++;
+        let c = t.atime || /* @__PURE__ */ new Date(), d = t.mtime;
+        u.futimes(l, c, d, (y) => y ? u.utimes(a, c, d, (T) => o(T && y)) : o());
+      }
+      if (typeof l == "number" && this[ge](t)) {
+        n++;
+        let c = this[be](t), d = this[_e](t);
+        typeof c == "number" && typeof d == "number" && u.fchown(l, c, d, (y) => y ? u.chown(a, c, d, (T) => o(T && y)) : o());
+      }
+      o();
+    });
+    let h = this.transform && this.transform(t) || t;
+    h !== t && (h.on("error", (a) => {
+      this[O](a, t), e();
+    }), t.pipe(h)), h.pipe(r);
+  }
+  [xs](t, e) {
+    let i = typeof t.mode == "number" ? t.mode & 4095 : this.dmode;
+    this[yt](String(t.absolute), i, (r) => {
+      if (r) {
+        this[O](r, t), e();
+        return;
+      }
+      let n = 1, o = () => {
+        --n === 0 && (e(), this[$t](), t.resume());
+      };
+      t.mtime && !this.noMtime && (n++, u.utimes(String(t.absolute), t.atime || /* @__PURE__ */ new Date(), t.mtime, o)), this[ge](t) && (n++, u.chown(String(t.absolute), Number(this[be](t)), Number(this[_e](t)), o)), o();
+    });
+  }
+  [Cr](t) {
+    t.unsupported = true, this.warn("TAR_ENTRY_UNSUPPORTED", `unsupported entry type: ${t.type}`, { entry: t }), t.resume();
+  }
+  [Ar](t, e) {
+    let i = f(R.relative(this.cwd, R.resolve(R.dirname(String(t.absolute)), String(t.linkpath)))).split("/");
+    this[Re](t, this.cwd, i, () => this[gi](t, String(t.linkpath), "symlink", e), (r) => {
+      this[O](r, t), e();
+    });
+  }
+  [Ir](t, e) {
+    let i = f(R.resolve(this.cwd, String(t.linkpath))), r = f(String(t.linkpath)).split("/");
+    this[Re](t, this.cwd, r, () => this[gi](t, i, "link", e), (n) => {
+      this[O](n, t), e();
+    });
+  }
+  [Re](t, e, i, r, n) {
+    let o = i.shift();
+    if (this.preservePaths || o === void 0) return r();
+    let h = R.resolve(e, o);
+    u.lstat(h, (a, l) => {
+      if (a) return r();
+      if (l?.isSymbolicLink()) return n(new St(h, R.resolve(h, i.join("/"))));
+      this[Re](t, h, i, r, n);
+    });
+  }
+  [kr]() {
+    this[Ri]++;
+  }
+  [$t]() {
+    this[Ri]--, this[bs]();
+  }
+  [Ls](t) {
+    this[$t](), t.resume();
+  }
+  [Os](t, e) {
+    return t.type === "File" && !this.unlink && e.isFile() && e.nlink <= 1 && !Te;
+  }
+  [_s](t) {
+    this[kr]();
+    let e = [t.path];
+    t.linkpath && e.push(t.linkpath), this.reservations.reserve(e, (i) => this[Nr](t, i));
+  }
+  [Nr](t, e) {
+    let i = (h) => {
+      e(h);
+    }, r = () => {
+      this[yt](this.cwd, this.dmode, (h) => {
+        if (h) {
+          this[O](h, t), i();
+          return;
+        }
+        this[Oe] = true, n();
+      });
+    }, n = () => {
+      if (t.absolute !== this.cwd) {
+        let h = f(R.dirname(String(t.absolute)));
+        if (h !== this.cwd) return this[yt](h, this.dmode, (a) => {
+          if (a) {
+            this[O](a, t), i();
+            return;
+          }
+          o();
+        });
+      }
+      o();
+    }, o = () => {
+      u.lstat(String(t.absolute), (h, a) => {
+        if (a && (this.keep || this.newer && a.mtime > (t.mtime ?? a.mtime))) {
+          this[Ls](t), i();
+          return;
+        }
+        if (h || this[Os](t, a)) return this[P](null, t, i);
+        if (a.isDirectory()) {
+          if (t.type === "Directory") {
+            let l = this.chmod && t.mode && (a.mode & 4095) !== t.mode, c = (d) => this[P](d ?? null, t, i);
+            return l ? u.chmod(String(t.absolute), Number(t.mode), c) : c();
+          }
+          if (t.absolute !== this.cwd) return u.rmdir(String(t.absolute), (l) => this[P](l ?? null, t, i));
+        }
+        if (t.absolute === this.cwd) return this[P](null, t, i);
+        mo(String(t.absolute), (l) => this[P](l ?? null, t, i));
+      });
+    };
+    this[Oe] ? n() : r();
+  }
+  [P](t, e, i) {
+    if (t) {
+      this[O](t, e), i();
+      return;
+    }
+    switch (e.type) {
+      case "File":
+      case "OldFile":
+      case "ContiguousFile":
+        return this[Ts](e, i);
+      case "Link":
+        return this[Ir](e, i);
+      case "SymbolicLink":
+        return this[Ar](e, i);
+      case "Directory":
+      case "GNUDumpDir":
+        return this[xs](e, i);
+    }
+  }
+  [gi](t, e, i, r) {
+    u[i](e, String(t.absolute), (n) => {
+      n ? this[O](n, t) : (this[$t](), t.resume()), r();
+    });
+  }
+};
+var ye = (s3) => {
+  try {
+    return [null, s3()];
+  } catch (t) {
+    return [t, null];
+  }
+};
+var xe = class extends Xt {
+  sync = true;
+  [P](t, e) {
+    return super[P](t, e, () => {
+    });
+  }
+  [_s](t) {
+    if (!this[Oe]) {
+      let n = this[yt](this.cwd, this.dmode);
+      if (n) return this[O](n, t);
+      this[Oe] = true;
+    }
+    if (t.absolute !== this.cwd) {
+      let n = f(R.dirname(String(t.absolute)));
+      if (n !== this.cwd) {
+        let o = this[yt](n, this.dmode);
+        if (o) return this[O](o, t);
+      }
+    }
+    let [e, i] = ye(() => u.lstatSync(String(t.absolute)));
+    if (i && (this.keep || this.newer && i.mtime > (t.mtime ?? i.mtime))) return this[Ls](t);
+    if (e || this[Os](t, i)) return this[P](null, t);
+    if (i.isDirectory()) {
+      if (t.type === "Directory") {
+        let o = this.chmod && t.mode && (i.mode & 4095) !== t.mode, [h] = o ? ye(() => {
+          u.chmodSync(String(t.absolute), Number(t.mode));
+        }) : [];
+        return this[P](h, t);
+      }
+      let [n] = ye(() => u.rmdirSync(String(t.absolute)));
+      this[P](n, t);
+    }
+    let [r] = t.absolute === this.cwd ? [] : ye(() => po(String(t.absolute)));
+    this[P](r, t);
+  }
+  [Ts](t, e) {
+    let i = typeof t.mode == "number" ? t.mode & 4095 : this.fmode, r = (h) => {
+      let a;
+      try {
+        u.closeSync(n);
+      } catch (l) {
+        a = l;
+      }
+      (h || a) && this[O](h || a, t), e();
+    }, n;
+    try {
+      n = u.openSync(String(t.absolute), ms(t.size), i);
+    } catch (h) {
+      return r(h);
+    }
+    let o = this.transform && this.transform(t) || t;
+    o !== t && (o.on("error", (h) => this[O](h, t)), t.pipe(o)), o.on("data", (h) => {
+      try {
+        u.writeSync(n, h, 0, h.length);
+      } catch (a) {
+        r(a);
+      }
+    }), o.on("end", () => {
+      let h = null;
+      if (t.mtime && !this.noMtime) {
+        let a = t.atime || /* @__PURE__ */ new Date(), l = t.mtime;
+        try {
+          u.futimesSync(n, a, l);
+        } catch (c) {
+          try {
+            u.utimesSync(String(t.absolute), a, l);
+          } catch {
+            h = c;
+          }
+        }
+      }
+      if (this[ge](t)) {
+        let a = this[be](t), l = this[_e](t);
+        try {
+          u.fchownSync(n, Number(a), Number(l));
+        } catch (c) {
+          try {
+            u.chownSync(String(t.absolute), Number(a), Number(l));
+          } catch {
+            h = h || c;
+          }
+        }
+      }
+      r(h);
+    });
+  }
+  [xs](t, e) {
+    let i = typeof t.mode == "number" ? t.mode & 4095 : this.dmode, r = this[yt](String(t.absolute), i);
+    if (r) {
+      this[O](r, t), e();
+      return;
+    }
+    if (t.mtime && !this.noMtime) try {
+      u.utimesSync(String(t.absolute), t.atime || /* @__PURE__ */ new Date(), t.mtime);
+    } catch {
+    }
+    if (this[ge](t)) try {
+      u.chownSync(String(t.absolute), Number(this[be](t)), Number(this[_e](t)));
+    } catch {
+    }
+    e(), t.resume();
+  }
+  [yt](t, e) {
+    try {
+      return _r(f(t), { uid: this.uid, gid: this.gid, processUid: this.processUid, processGid: this.processGid, umask: this.processUmask, preserve: this.preservePaths, unlink: this.unlink, cwd: this.cwd, mode: e });
+    } catch (i) {
+      return i;
+    }
+  }
+  [Re](t, e, i, r, n) {
+    if (this.preservePaths || i.length === 0) return r();
+    let o = e;
+    for (let h of i) {
+      o = R.resolve(o, h);
+      let [a, l] = ye(() => u.lstatSync(o));
+      if (a) return r();
+      if (l.isSymbolicLink()) return n(new St(o, R.resolve(e, i.join("/"))));
+    }
+    r();
+  }
+  [gi](t, e, i, r) {
+    let n = `${i}Sync`;
+    try {
+      u[n](e, String(t.absolute)), r(), t.resume();
+    } catch (o) {
+      return this[O](o, t);
+    }
+  }
+};
+var Eo = (s3) => {
+  let t = new xe(s3), e = s3.file, i = Br.statSync(e), r = s3.maxReadSize || 16 * 1024 * 1024;
+  new Be(e, { readSize: r, size: i.size }).pipe(t);
+};
+var wo = (s3, t) => {
+  let e = new Xt(s3), i = s3.maxReadSize || 16 * 1024 * 1024, r = s3.file;
+  return new Promise((o, h) => {
+    e.on("error", h), e.on("close", o), Br.stat(r, (a, l) => {
+      if (a) h(a);
+      else {
+        let c = new _t(r, { readSize: i, size: l.size });
+        c.on("error", h), c.pipe(e);
+      }
+    });
+  });
+};
+var So = K(Eo, wo, (s3) => new xe(s3), (s3) => new Xt(s3), (s3, t) => {
+  t?.length && Qi(s3, t);
+});
+var yo = (s3, t) => {
+  let e = new kt(s3), i = true, r, n;
+  try {
+    try {
+      r = v.openSync(s3.file, "r+");
+    } catch (a) {
+      if (a?.code === "ENOENT") r = v.openSync(s3.file, "w+");
+      else throw a;
+    }
+    let o = v.fstatSync(r), h = Buffer.alloc(512);
+    t: for (n = 0; n < o.size; n += 512) {
+      for (let c = 0, d = 0; c < 512; c += d) {
+        if (d = v.readSync(r, h, c, h.length - c, n + c), n === 0 && h[0] === 31 && h[1] === 139) throw new Error("cannot append to compressed archives");
+        if (!d) break t;
+      }
+      let a = new F2(h);
+      if (!a.cksumValid) break;
+      let l = 512 * Math.ceil((a.size || 0) / 512);
+      if (n + l + 512 > o.size) break;
+      n += l, s3.mtimeCache && a.mtime && s3.mtimeCache.set(String(a.path), a.mtime);
+    }
+    i = false, Ro(s3, e, n, r, t);
+  } finally {
+    if (i) try {
+      v.closeSync(r);
+    } catch {
+    }
+  }
+};
+var Ro = (s3, t, e, i, r) => {
+  let n = new Wt(s3.file, { fd: i, start: e });
+  t.pipe(n), bo(t, r);
+};
+var go = (s3, t) => {
+  t = Array.from(t);
+  let e = new wt(s3), i = (n, o, h) => {
+    let a = (T, D) => {
+      T ? v.close(n, (E) => h(T)) : h(null, D);
+    }, l = 0;
+    if (o === 0) return a(null, 0);
+    let c = 0, d = Buffer.alloc(512), y = (T, D) => {
+      if (T || D === void 0) return a(T);
+      if (c += D, c < 512 && D) return v.read(n, d, c, d.length - c, l + c, y);
+      if (l === 0 && d[0] === 31 && d[1] === 139) return a(new Error("cannot append to compressed archives"));
+      if (c < 512) return a(null, l);
+      let E = new F2(d);
+      if (!E.cksumValid) return a(null, l);
+      let x = 512 * Math.ceil((E.size ?? 0) / 512);
+      if (l + x + 512 > o || (l += x + 512, l >= o)) return a(null, l);
+      s3.mtimeCache && E.mtime && s3.mtimeCache.set(String(E.path), E.mtime), c = 0, v.read(n, d, 0, 512, l, y);
+    };
+    v.read(n, d, 0, 512, l, y);
+  };
+  return new Promise((n, o) => {
+    e.on("error", o);
+    let h = "r+", a = (l, c) => {
+      if (l && l.code === "ENOENT" && h === "r+") return h = "w+", v.open(s3.file, h, a);
+      if (l || !c) return o(l);
+      v.fstat(c, (d, y) => {
+        if (d) return v.close(c, () => o(d));
+        i(c, y.size, (T, D) => {
+          if (T) return o(T);
+          let E = new et(s3.file, { fd: c, start: D });
+          e.pipe(E), E.on("error", o), E.on("close", n), _o(e, t);
+        });
+      });
+    };
+    v.open(s3.file, h, a);
+  });
+};
+var bo = (s3, t) => {
+  t.forEach((e) => {
+    e.charAt(0) === "@" ? Ct({ file: Pr.resolve(s3.cwd, e.slice(1)), sync: true, noResume: true, onReadEntry: (i) => s3.add(i) }) : s3.add(e);
+  }), s3.end();
+};
+var _o = async (s3, t) => {
+  for (let e of t) e.charAt(0) === "@" ? await Ct({ file: Pr.resolve(String(s3.cwd), e.slice(1)), noResume: true, onReadEntry: (i) => s3.add(i) }) : s3.add(e);
+  s3.end();
+};
+var vt = K(yo, go, () => {
+  throw new TypeError("file is required");
+}, () => {
+  throw new TypeError("file is required");
+}, (s3, t) => {
+  if (!Bs(s3)) throw new TypeError("file is required");
+  if (s3.gzip || s3.brotli || s3.zstd || s3.file.endsWith(".br") || s3.file.endsWith(".tbr")) throw new TypeError("cannot append to compressed archives");
+  if (!t?.length) throw new TypeError("no paths specified to add/replace");
+});
+var Oo = K(vt.syncFile, vt.asyncFile, vt.syncNoFile, vt.asyncNoFile, (s3, t = []) => {
+  vt.validate?.(s3, t), To(s3);
+});
+var To = (s3) => {
+  let t = s3.filter;
+  s3.mtimeCache || (s3.mtimeCache = /* @__PURE__ */ new Map()), s3.filter = t ? (e, i) => t(e, i) && !((s3.mtimeCache?.get(e) ?? i.mtime ?? 0) > (i.mtime ?? 0)) : (e, i) => !((s3.mtimeCache?.get(e) ?? i.mtime ?? 0) > (i.mtime ?? 0));
+};
+
+// actions/engine/deck/install.ts
+var import_semver2 = __toESM(require_semver2(), 1);
+init_errors();
+import { createHash as createHash4 } from "node:crypto";
+import { createReadStream as createReadStream4 } from "node:fs";
+import { readFile as readFile2, rm as rm5, stat as stat4 } from "node:fs/promises";
+import { delimiter, join as join5, resolve as resolve2 } from "node:path";
+
+// actions/engine/paths.ts
+import { access, constants as constants2, stat as stat3 } from "node:fs/promises";
+async function exists(path) {
+  return stat3(path).then(
+    () => true,
+    () => false
+  );
+}
+async function isFile(path) {
+  return (await stat3(path).catch(() => void 0))?.isFile() ?? false;
+}
+async function isExecutable(path) {
+  return access(path, constants2.X_OK).then(
+    () => true,
+    () => false
+  );
+}
+
+// actions/engine/process.ts
+var PRIVATE_ENV = /^(?:INPUT_|DECKHAND_|ACTIONS_)|^(?:GITHUB_TOKEN|GH_TOKEN)$/i;
+function childEnv(parent, extra = {}) {
+  const env = {};
+  for (const key2 of Object.keys(parent)) if (!PRIVATE_ENV.test(key2)) env[key2] = parent[key2];
+  for (const [key2, value] of Object.entries(extra)) {
+    if (value === void 0) delete env[key2];
+    else env[key2] = value;
+  }
+  return env;
+}
+function run(program, args, options2 = {}) {
+  const env = childEnv(process.env, options2.env);
+  return new Promise((resolve13, reject) => {
+    const child2 = spawnTracked(program, args, {
+      cwd: options2.cwd,
+      env,
+      stdio: [options2.stdin ? "pipe" : "ignore", "pipe", "pipe"],
+      windowsHide: true
+    });
+    if (options2.stdin && child2.stdin) {
+      child2.stdin.on("error", () => void 0);
+      options2.stdin.on("error", (err) => {
+        killTree(child2);
+        reject(err);
+      });
+      options2.stdin.pipe(child2.stdin);
+    }
+    const stdout = [];
+    const stderr = [];
+    child2.stdout.on("data", (chunk) => stdout.push(chunk));
+    child2.stderr.on("data", (chunk) => stderr.push(chunk));
+    let timedOut = false;
+    const expire = () => {
+      timedOut = true;
+      killTree(child2, options2.killGroup ? "SIGKILL" : "SIGTERM");
+    };
+    const timer = options2.timeoutMs === void 0 ? void 0 : setTimeout(expire, options2.timeoutMs);
+    child2.on("error", (err) => {
+      if (timer) clearTimeout(timer);
+      reject(err);
+    });
+    child2.on("close", (code, signal) => {
+      if (timer) clearTimeout(timer);
+      resolve13({
+        exitCode: code ?? 1,
+        signal,
+        ...timedOut ? { timedOut } : {},
+        stdout: Buffer.concat(stdout).toString("utf8"),
+        stderr: Buffer.concat(stderr).toString("utf8")
+      });
+    });
+  });
+}
+
+// actions/engine/deck/version.ts
+var import_semver = __toESM(require_semver2(), 1);
+init_errors();
+var DEFAULT_DECK_VERSION = "1.65.1";
+var MIN_DECK_VERSION = "1.20.0";
+function parseDeckVersion(output) {
+  const match = /\bv?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)\b/.exec(output);
+  const version = match?.[1];
+  if (!version || !import_semver.default.valid(version)) {
+    throw new DeckhandError(
+      `Could not read a version from 'deck version' output: ${JSON.stringify(output.trim())}`
+    );
+  }
+  return version;
+}
+function deckFeatures(version) {
+  const v2 = import_semver.default.coerce(version)?.version ?? version;
+  if (import_semver.default.lt(v2, MIN_DECK_VERSION)) {
+    throw new DeckhandError(
+      `deck ${version} is too old: deckhand needs deck ${MIN_DECK_VERSION} or newer. Set deck-version to a newer release (default ${DEFAULT_DECK_VERSION}) or put a newer deck on PATH.`
+    );
+  }
+  return {
+    version,
+    gatewayCommands: import_semver.default.gte(v2, "1.28.0"),
+    adminTokenEnv: import_semver.default.gte(v2, "1.64.0"),
+    jsonOutput: import_semver.default.gte(v2, "1.24.0")
+  };
+}
+
+// actions/engine/deck/install.ts
+var DEFAULT_RELEASE_BASE_URL = "https://github.com/Kong/deck/releases";
+var CHECKSUMS_ASSET = "checksums.txt";
+var MISSING_BUILDS = /* @__PURE__ */ new Set(["windows/arm64", "freebsd/arm64"]);
+var NODE_OS = {
+  linux: "linux",
+  darwin: "darwin",
+  win32: "windows",
+  freebsd: "freebsd"
+};
+var NODE_ARCH = { x64: "amd64", arm64: "arm64" };
+function currentPlatform(nodePlatform = process.platform, nodeArch = process.arch) {
+  const os2 = NODE_OS[nodePlatform];
+  const arch = NODE_ARCH[nodeArch];
+  if (!os2 || !arch) throw unsupported(`${nodePlatform}/${nodeArch}`);
+  const platform = { os: os2, arch };
+  checkPlatform(platform);
+  return platform;
+}
+function checkPlatform(platform) {
+  const key2 = `${platform.os}/${platform.arch}`;
+  if (MISSING_BUILDS.has(key2) || !Object.values(NODE_OS).includes(platform.os)) throw unsupported(key2);
+  if (!Object.values(NODE_ARCH).includes(platform.arch)) throw unsupported(key2);
+}
+function unsupported(key2) {
+  return new DeckhandError(
+    `deck publishes no release build for ${key2} (there are builds for linux and darwin on amd64 and arm64, windows/amd64 and freebsd/amd64). Install deck yourself and set deck-path to the binary.`
+  );
+}
+function deckBinaryName(platform) {
+  return platform.os === "windows" ? "deck.exe" : "deck";
+}
+function normalizeVersion(input) {
+  const version = input.trim().replace(/^v/, "");
+  if (!/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/.test(version) || import_semver2.default.valid(version) !== version) {
+    throw new DeckhandError(
+      `Invalid deck version ${JSON.stringify(input)}: expected 'latest' or a release version such as ${DEFAULT_DECK_VERSION} or v${DEFAULT_DECK_VERSION}.`
+    );
+  }
+  return version;
+}
+function releaseAsset(version, platform) {
+  checkPlatform(platform);
+  const arch = platform.os === "darwin" ? "all" : platform.arch;
+  return `deck_${normalizeVersion(version)}_${platform.os}_${arch}.tar.gz`;
+}
+function parseChecksums(text) {
+  const sums = /* @__PURE__ */ new Map();
+  for (const line of text.split(/\r?\n/)) {
+    const match = /^([0-9a-fA-F]{64}) [ *]?(\S.*)$/.exec(line.trim());
+    if (match?.[1] && match[2]) sums.set(match[2], match[1].toLowerCase());
+  }
+  return sums;
+}
+async function fetchWithRetry(url, init = {}, options2 = {}) {
+  const { attempts = 3, timeoutMs = 3e4, retryDelayMs = 1e3 } = options2;
+  for (let attempt = 1; ; attempt++) {
+    let response;
+    try {
+      response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    } catch (err) {
+      if (attempt >= attempts) throw err;
+    }
+    if (response) {
+      if (response.status < 500 || attempt >= attempts) return response;
+      await response.body?.cancel();
+    }
+    await new Promise((done) => setTimeout(done, retryDelayMs * 2 ** (attempt - 1)));
+  }
+}
+async function resolveLatestVersion(releaseBaseUrl) {
+  const url = `${trimSlashes(releaseBaseUrl)}/latest`;
+  const fail = (why) => new DeckhandError(
+    `Could not resolve the latest deck release from ${url}: ${why}. Set deck-version to an explicit version such as ${DEFAULT_DECK_VERSION}.`
+  );
+  let response;
+  try {
+    response = await fetchWithRetry(url, { redirect: "manual" });
+  } catch (err) {
+    throw fail(errorMessage(err));
+  }
+  await response.body?.cancel();
+  const location = response.headers.get("location");
+  if (response.status < 300 || response.status >= 400 || !location) {
+    throw fail(`expected a redirect to the release tag, got HTTP ${response.status}`);
+  }
+  const tag2 = /\/tag\/([^/?#]+)\/?(?:[?#].*)?$/.exec(new URL(location, url).href)?.[1];
+  if (!tag2) throw fail(`unexpected redirect to ${location}`);
+  try {
+    return normalizeVersion(decodeURIComponent(tag2));
+  } catch {
+    throw fail(`the release tag ${JSON.stringify(tag2)} is not a version`);
+  }
+}
+async function locateDeck(options2) {
+  const { store, logger } = options2;
+  const platform = options2.platform ?? currentPlatform();
+  checkPlatform(platform);
+  const binary = deckBinaryName(platform);
+  if (options2.deckPath) {
+    const path = resolve2(options2.deckPath);
+    await checkExplicitDeck(path);
+    return finish(path, "deck-path", logger);
+  }
+  let asked = options2.version?.trim() || void 0;
+  if (asked?.toLowerCase() === "latest") asked = "latest";
+  const normalized = asked === void 0 || asked === "latest" ? void 0 : normalizeVersion(asked);
+  const releaseBaseUrl = trimSlashes(options2.releaseBaseUrl ?? DEFAULT_RELEASE_BASE_URL);
+  const wanted = asked === "latest" ? await resolveLatestVersion(releaseBaseUrl) : normalized;
+  if (asked === "latest") logger.info(`Latest deck release: ${wanted}`);
+  const onPath = await findOnPath(binary, options2.pathEnv ?? process.env.PATH ?? "");
+  if (onPath) {
+    if (wanted === void 0) return finish(onPath, "PATH", logger);
+    let pathVersion;
+    try {
+      pathVersion = await readDeckVersion(onPath);
+    } catch (err) {
+      logger.warn(`Ignoring the deck on PATH: ${errorMessage(err)}`);
+    }
+    if (pathVersion !== void 0 && import_semver2.default.eq(pathVersion, wanted)) {
+      return finish(onPath, "PATH", logger, pathVersion);
+    }
+    if (pathVersion !== void 0) {
+      logger.info(`deck on PATH (${onPath}) is ${pathVersion}, not the requested ${wanted}`);
+    }
+  }
+  const version = wanted ?? DEFAULT_DECK_VERSION;
+  deckFeatures(version);
+  const cached = await store.find(version, platform);
+  if (cached) return finish(join5(cached, binary), "cache", logger);
+  const installed2 = await install2(version, platform, releaseBaseUrl, store, logger);
+  const located = await finish(join5(installed2, binary), "download", logger);
+  if (!import_semver2.default.eq(located.version, version)) {
+    logger.warn(`The deck ${version} release archive contains deck ${located.version}`);
+  }
+  return located;
+}
+async function install2(version, platform, releaseBaseUrl, store, logger) {
+  const asset = releaseAsset(version, platform);
+  const releaseUrl = `${releaseBaseUrl}/download/v${version}`;
+  const assetUrl = `${releaseUrl}/${asset}`;
+  const checksumsUrl = `${releaseUrl}/${CHECKSUMS_ASSET}`;
+  logger.info(`Downloading deck ${version} from ${assetUrl}`);
+  const archive = await download(store, assetUrl, version);
+  try {
+    const checksumsFile = await download(store, checksumsUrl, version);
+    let checksums;
+    try {
+      checksums = parseChecksums(await readFile2(checksumsFile, "utf8"));
+    } finally {
+      await rm5(checksumsFile, { force: true });
+    }
+    const expected = checksums.get(asset);
+    const actual = await sha256File(archive);
+    if (expected !== actual) {
+      throw new DeckhandError(
+        `deck ${version} failed checksum verification: ${assetUrl} has sha256 ${actual}, but ${checksumsUrl} ` + (expected ? `expects ${expected}` : `has no entry for ${asset}`) + ". The download was discarded and nothing was installed."
+      );
+    }
+    logger.debug(`sha256 ${actual} of ${asset} matches ${CHECKSUMS_ASSET}`);
+    let extracted;
+    try {
+      extracted = await store.extract(archive);
+    } catch (err) {
+      throw new DeckhandError(`Could not extract ${asset}: ${errorMessage(err)}`, [], { cause: err });
+    }
+    let saved;
+    try {
+      const binary = deckBinaryName(platform);
+      if (!await isFile(join5(extracted, binary))) {
+        throw new DeckhandError(`${assetUrl} does not contain ${binary}; nothing was installed.`);
+      }
+      saved = await store.save(extracted, version, platform);
+      return saved;
+    } finally {
+      if (saved === void 0 || resolve2(saved) !== resolve2(extracted)) {
+        await rm5(extracted, { recursive: true, force: true });
+      }
+    }
+  } finally {
+    await rm5(archive, { force: true });
+  }
+}
+async function download(store, url, version) {
+  try {
+    return await store.download(url);
+  } catch (err) {
+    throw new DeckhandError(
+      `Could not download ${url}: ${errorMessage(err)}. Check that deck v${version} is a published release.`,
+      [],
+      { cause: err }
+    );
+  }
+}
+async function sha256File(path) {
+  const hash = createHash4("sha256");
+  for await (const chunk of createReadStream4(path)) hash.update(chunk);
+  return hash.digest("hex");
+}
+async function checkExplicitDeck(path) {
+  const info = await stat4(path).catch(() => void 0);
+  if (!info) throw new DeckhandError(`deck-path ${path} does not exist.`);
+  if (!info.isFile()) throw new DeckhandError(`deck-path ${path} is not a file; point it at the deck binary.`);
+  if (!await isExecutable(path)) {
+    throw new DeckhandError(`deck-path ${path} is not executable (chmod +x it).`);
+  }
+}
+async function findOnPath(binary, pathEnv) {
+  for (const dir of pathEnv.split(delimiter)) {
+    if (!dir) continue;
+    const candidate = resolve2(dir, binary);
+    if (await isFile(candidate) && await isExecutable(candidate)) return candidate;
+  }
+  return void 0;
+}
+async function readDeckVersion(path) {
+  let result;
+  try {
+    result = await run(path, ["version"], {
+      timeoutMs: 3e4,
+      killGroup: true,
+      env: { DECK_ANALYTICS: "off" }
+    });
+  } catch (err) {
+    throw new DeckhandError(`Could not run ${path}: ${errorMessage(err)}`, [], { cause: err });
+  }
+  if (result.timedOut) throw new DeckhandError(`'${path} version' did not answer within 30 s and was stopped`);
+  if (result.signal || result.exitCode !== 0) {
+    const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
+    const stderr = result.stderr.trim();
+    throw new DeckhandError(`'${path} version' ${how}${stderr ? `: ${stderr}` : ""}`);
+  }
+  try {
+    return parseDeckVersion(result.stdout);
+  } catch (err) {
+    throw new DeckhandError(`${path} does not look like deck: ${errorMessage(err)}`, [], { cause: err });
+  }
+}
+var SOURCE_LABEL = {
+  "deck-path": "deck-path",
+  PATH: "PATH",
+  cache: "the tool cache",
+  download: "a verified download"
+};
+async function finish(path, source, logger, knownVersion) {
+  const version = knownVersion ?? await readDeckVersion(path);
+  deckFeatures(version);
+  logger.info(`Using deck ${version} from ${SOURCE_LABEL[source]}: ${path}`);
+  return { path, version, source };
+}
+function trimSlashes(url) {
+  return url.replace(/\/+$/, "");
+}
+
+// actions/engine/deck/dir-store.ts
+function defaultCacheRoot(env = process.env) {
+  if (env.DECKHAND_CACHE_DIR) return env.DECKHAND_CACHE_DIR;
+  if (env.XDG_CACHE_HOME) return join6(env.XDG_CACHE_HOME, "deckhand");
+  return join6(homedir(), ".cache", "deckhand");
+}
+var DirToolStore = class {
+  root;
+  options;
+  constructor(root = defaultCacheRoot(), options2 = {}) {
+    this.root = root;
+    this.options = options2;
+  }
+  async find(version, platform) {
+    const dir = this.entryDir(version, platform);
+    return await holdsBinary(dir, platform) ? dir : void 0;
+  }
+  async download(url) {
+    const name = new URL(url).pathname.split("/").pop() || "download";
+    const path = join6(this.options.tempDir ?? tmpdir2(), `deckhand-${randomBytes8(6).toString("hex")}-${name}`);
+    const response = await fetchWithRetry(
+      url,
+      {},
+      { timeoutMs: this.options.timeoutMs ?? 6e5, retryDelayMs: this.options.retryDelayMs }
+    );
+    if (!response.ok || !response.body) {
+      await response.body?.cancel();
+      throw new Error(`HTTP ${response.status} ${response.statusText}`.trim());
+    }
+    try {
+      const body = Readable3.fromWeb(response.body);
+      await pipeline3(body, createWriteStream4(path, { flags: "wx", mode: 384 }));
+    } catch (err) {
+      await rm6(path, { force: true });
+      throw err;
+    }
+    return path;
+  }
+  async extract(archivePath) {
+    const parent = join6(this.root, "deck");
+    await mkdir4(parent, { recursive: true });
+    const dir = await mkdtemp2(join6(parent, ".extract-"));
+    try {
+      await So({ file: archivePath, cwd: dir, strict: true, preserveOwner: false });
+    } catch (err) {
+      await rm6(dir, { recursive: true, force: true });
+      throw err;
+    }
+    return dir;
+  }
+  async save(extractedDir, version, platform) {
+    const target = this.entryDir(version, platform);
+    await mkdir4(dirname3(target), { recursive: true });
+    const staged = extractedDir.startsWith(join6(this.root, "deck", ".extract-")) ? extractedDir : await this.stageCopy(extractedDir);
+    if (await renamed(staged, target)) return target;
+    if (await holdsBinary(target, platform)) {
+      await rm6(staged, { recursive: true, force: true });
+      return target;
+    }
+    const stale = `${target}.stale-${randomBytes8(6).toString("hex")}`;
+    await rename5(target, stale);
+    await rm6(stale, { recursive: true, force: true });
+    await rename5(staged, target);
+    return target;
+  }
+  entryDir(version, platform) {
+    return join6(this.root, "deck", normalizeVersion(version), `${platform.os}-${platform.arch}`);
+  }
+  async stageCopy(source) {
+    const parent = join6(this.root, "deck");
+    await mkdir4(parent, { recursive: true });
+    const dir = await mkdtemp2(join6(parent, ".extract-"));
+    try {
+      await cp(source, dir, { recursive: true });
+    } catch (err) {
+      await rm6(dir, { recursive: true, force: true });
+      throw err;
+    }
+    return dir;
+  }
+};
+async function holdsBinary(dir, platform) {
+  return (await stat5(join6(dir, deckBinaryName(platform))).catch(() => void 0))?.isFile() ?? false;
+}
+async function renamed(from, to2) {
+  try {
+    await rename5(from, to2);
+    return true;
+  } catch (err) {
+    const code = err.code;
+    if (code === "ENOTEMPTY" || code === "EEXIST" || code === "EPERM") return false;
+    throw err;
+  }
+}
+
+// actions/cli/main.ts
+init_errors();
+
+// actions/engine/jobs/inputs.ts
+init_errors();
+var Inputs = class {
+  /** Reads every integer input at once: a value out of range fails the job before any work is done. */
+  constructor(specs, source) {
+    this.specs = specs;
+    this.source = source;
+    for (const [name, spec] of Object.entries(specs)) if (spec.type === "integer") this.bounded(name, 1);
+  }
+  specs;
+  source;
+  raw(name) {
+    const spec = this.specs[name];
+    if (!spec) throw new Error(`unknown input ${name}`);
+    const value = this.source(name)?.trim();
+    if (value !== void 0 && value !== "") return value;
+    if (spec.default !== void 0 && spec.default !== "" && !spec.default.startsWith("${{"))
+      return spec.default;
+    if (spec.required) throw new DeckhandError(`Input ${name} is required: ${spec.description}`);
+    return void 0;
+  }
+  /** Whether the command has this input. */
+  has(name) {
+    return name in this.specs;
+  }
+  /** Whether the user gave a value (a default does not count). */
+  given(name) {
+    if (!this.specs[name]) throw new Error(`unknown input ${name}`);
+    const value = this.source(name)?.trim();
+    return value !== void 0 && value !== "";
+  }
+  string(name) {
+    return this.raw(name);
+  }
+  boolean(name) {
+    const value = this.raw(name);
+    if (value === void 0) return false;
+    if (["true", "True", "TRUE"].includes(value)) return true;
+    if (["false", "False", "FALSE"].includes(value)) return false;
+    throw new DeckhandError(`Input ${name} must be true or false, got "${value}"`);
+  }
+  /** true or false when set, undefined when neither set nor defaulted (the caller decides). */
+  optionalBoolean(name) {
+    return this.raw(name) === void 0 ? void 0 : this.boolean(name);
+  }
+  /** A whole number, zero included (within the spec's range), or undefined when not set. */
+  count(name) {
+    return this.bounded(name, 0);
+  }
+  /** A positive integer (within the spec's range), or undefined when not set. */
+  integer(name) {
+    return this.bounded(name, 1);
+  }
+  /**
+   * A safe integer within [min, max] of the spec: digits only (no sign, exponent or fraction), so that
+   * `99999999999999999999999` is refused here rather than handed to deck as `1e+23`.
+   */
+  bounded(name, floor) {
+    const value = this.raw(name);
+    if (value === void 0) return void 0;
+    const spec = this.specs[name];
+    if (spec.max === void 0) throw new Error(`input ${name} has no maximum in the spec`);
+    const min = spec.min ?? floor;
+    const n = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > spec.max) {
+      const shown = value.length > 40 ? `${value.slice(0, 40)}\u2026` : value;
+      throw new DeckhandError(
+        `Input ${name} must be a whole number from ${min} to ${spec.max}${spec.unit ? ` (${spec.unit})` : ""}, got "${shown}"`
+      );
+    }
+    return n;
+  }
+  /** One of a fixed set of values (the spec's default when unset). */
+  oneOf(name, allowed) {
+    const value = this.raw(name);
+    if (!allowed.includes(value))
+      throw new DeckhandError(`Input ${name} must be one of ${allowed.join(", ")}; got "${value}"`);
+    return value;
+  }
+  /** One item per line; blank lines and surrounding space dropped. */
+  list(name) {
+    const value = this.raw(name);
+    if (value === void 0) return [];
+    return value.split("\n").map((line) => line.trim()).filter((line) => line !== "");
+  }
+};
+
+// actions/engine/secrets/configured.ts
+init_errors();
+
+// actions/engine/secrets/schema-tree.ts
+var ELEMENTS = "[]";
+var VALUES = "*";
+function child(node, name) {
+  const fields = node.fields ??= /* @__PURE__ */ Object.create(null);
+  return fields[name] ??= {};
+}
+function addPath(root, path, flag) {
+  let node = root;
+  for (const part of path.split(".")) {
+    if (part === ELEMENTS) node = node.elements ??= {};
+    else if (part === VALUES) node = node.values ??= {};
+    else node = child(node, part);
+  }
+  if (node.flag !== "encrypted") node.flag = flag;
+}
+function mergeInto(into, from) {
+  if (from.flag === "encrypted" || from.flag && !into.flag) into.flag = from.flag;
+  for (const [name, member] of Object.entries(from.fields ?? {})) mergeInto(child(into, name), member);
+  if (from.elements) mergeInto(into.elements ??= {}, from.elements);
+  if (from.values) mergeInto(into.values ??= {}, from.values);
+  return into;
+}
+var PLAIN_REFERENCEABLE = /(?:^|_)(?:user|username|user_name|name|host|hostname|port|region|provider|id|dn|cert|cert_alt|certificate|public_key|url|uri|uris|endpoint|issuer|issuers_allowed|scopes|audience|realm|database|db)$/;
+function isSecretFlag(flag, field) {
+  if (flag === "encrypted") return true;
+  if (flag !== "referenceable") return false;
+  return !PLAIN_REFERENCEABLE.test(field.toLowerCase());
+}
+
+// actions/engine/secrets/kong-catalogue.json
+var kong_catalogue_default = {
+  $comment: "Generated by script/kong-secret-catalogue.mjs from Kong's sources; regenerate, do not edit.",
+  sources: {
+    kong: {
+      release: "3.10.0",
+      commit: "22246ef28c16842098369b494eef879222e30c7b",
+      read: "kong/plugins/*/{schema,daos}.lua, kong/db/schema/entities/*.lua"
+    },
+    docs: {
+      commit: "bc1cd74260f0bddb06dcf004c9c34b53bb870c1a",
+      pluginSchemaReleases: [
+        "3.4",
+        "3.7",
+        "3.8",
+        "3.9",
+        "3.10",
+        "3.11",
+        "3.12",
+        "3.13",
+        "3.14",
+        "3.15"
+      ],
+      adminApiReleases: [
+        "3.4",
+        "3.5",
+        "3.6",
+        "3.7",
+        "3.8",
+        "3.9",
+        "3.10",
+        "3.11",
+        "3.12",
+        "3.13",
+        "3.14",
+        "3.15"
+      ],
+      configurationReleases: [
+        "3.10",
+        "3.11",
+        "3.12",
+        "3.13",
+        "3.14",
+        "3.15",
+        "3.4",
+        "3.5",
+        "3.6",
+        "3.7",
+        "3.8",
+        "3.9"
+      ]
+    },
+    additions: {
+      entities: {
+        keyauth_credentials: {
+          key: "key-auth finds the consumer by this key, so Kong keeps it searchable"
+        },
+        jwt_secrets: {
+          secret: "the HMAC secret or RSA private key that signs tokens"
+        },
+        oauth2_credentials: {
+          client_secret: "kept in plain text unless hashed (hash_secret)"
+        },
+        licenses: {
+          payload: "the Enterprise license key itself"
+        }
+      }
+    }
+  },
+  entities: {
+    basicauth_credentials: {
+      password: "encrypted"
+    },
+    ca_certificates: {
+      cert: "referenceable"
+    },
+    certificates: {
+      cert: "referenceable",
+      cert_alt: "referenceable",
+      key: "encrypted",
+      key_alt: "encrypted"
+    },
+    hmacauth_credentials: {
+      secret: "encrypted"
+    },
+    jwt_secrets: {
+      secret: "encrypted"
+    },
+    keyauth_credentials: {
+      key: "encrypted"
+    },
+    keys: {
+      jwk: "encrypted",
+      "pem.private_key": "encrypted",
+      "pem.public_key": "referenceable"
+    },
+    licenses: {
+      payload: "encrypted"
+    },
+    oauth2_credentials: {
+      client_secret: "encrypted"
+    }
+  },
+  partials: {
+    embeddings: {
+      "config.auth.aws_access_key_id": "encrypted",
+      "config.auth.aws_secret_access_key": "encrypted",
+      "config.auth.azure_client_id": "referenceable",
+      "config.auth.azure_client_secret": "encrypted",
+      "config.auth.azure_tenant_id": "referenceable",
+      "config.auth.gcp_metadata_url": "referenceable",
+      "config.auth.gcp_oauth_token_url": "referenceable",
+      "config.auth.gcp_service_account_json": "encrypted",
+      "config.auth.header_name": "referenceable",
+      "config.auth.header_value": "encrypted",
+      "config.auth.param_name": "referenceable",
+      "config.auth.param_value": "encrypted"
+    },
+    model: {
+      "config.auth.aws_access_key_id": "encrypted",
+      "config.auth.aws_secret_access_key": "encrypted",
+      "config.auth.azure_client_id": "referenceable",
+      "config.auth.azure_client_secret": "encrypted",
+      "config.auth.azure_tenant_id": "referenceable",
+      "config.auth.gcp_metadata_url": "referenceable",
+      "config.auth.gcp_oauth_token_url": "referenceable",
+      "config.auth.gcp_service_account_json": "encrypted",
+      "config.auth.header_name": "referenceable",
+      "config.auth.header_value": "encrypted",
+      "config.auth.param_name": "referenceable",
+      "config.auth.param_value": "encrypted"
+    },
+    "redis-ce": {
+      "config.cloud_authentication.auth_provider": "referenceable",
+      "config.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.cloud_authentication.aws_cache_name": "referenceable",
+      "config.cloud_authentication.aws_region": "referenceable",
+      "config.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.cloud_authentication.azure_client_id": "encrypted",
+      "config.cloud_authentication.azure_client_secret": "encrypted",
+      "config.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.host": "referenceable",
+      "config.password": "encrypted",
+      "config.port": "referenceable",
+      "config.server_name": "referenceable",
+      "config.username": "referenceable"
+    },
+    "redis-ee": {
+      "config.cloud_authentication.auth_provider": "referenceable",
+      "config.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.cloud_authentication.aws_cache_name": "referenceable",
+      "config.cloud_authentication.aws_region": "referenceable",
+      "config.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.cloud_authentication.azure_client_id": "encrypted",
+      "config.cloud_authentication.azure_client_secret": "encrypted",
+      "config.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.host": "referenceable",
+      "config.password": "encrypted",
+      "config.port": "referenceable",
+      "config.sentinel_password": "encrypted",
+      "config.sentinel_username": "referenceable",
+      "config.server_name": "referenceable",
+      "config.username": "referenceable"
+    },
+    vectordb: {
+      "config.pgvector.password": "encrypted",
+      "config.pgvector.user": "referenceable",
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    }
+  },
+  plugins: {
+    ace: {
+      "config.rate_limiting.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.rate_limiting.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.rate_limiting.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.rate_limiting.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.rate_limiting.redis.cloud_authentication.aws_region": "referenceable",
+      "config.rate_limiting.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.rate_limiting.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.rate_limiting.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.rate_limiting.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.rate_limiting.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.rate_limiting.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.rate_limiting.redis.host": "referenceable",
+      "config.rate_limiting.redis.password": "encrypted",
+      "config.rate_limiting.redis.port": "referenceable",
+      "config.rate_limiting.redis.sentinel_password": "encrypted",
+      "config.rate_limiting.redis.sentinel_username": "referenceable",
+      "config.rate_limiting.redis.server_name": "referenceable",
+      "config.rate_limiting.redis.username": "referenceable"
+    },
+    acme: {
+      "config.account_email": "encrypted",
+      "config.account_key.key_id": "encrypted",
+      "config.account_key.key_set": "encrypted",
+      "config.eab_hmac_key": "encrypted",
+      "config.eab_kid": "encrypted",
+      "config.storage_config.consul.token": "encrypted",
+      "config.storage_config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.storage_config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.storage_config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.storage_config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.storage_config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.storage_config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.storage_config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.storage_config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.storage_config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.storage_config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.storage_config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.storage_config.redis.host": "referenceable",
+      "config.storage_config.redis.password": "encrypted",
+      "config.storage_config.redis.port": "referenceable",
+      "config.storage_config.redis.server_name": "referenceable",
+      "config.storage_config.redis.username": "referenceable",
+      "config.storage_config.vault.token": "encrypted"
+    },
+    "ai-aws-guardrails": {
+      "config.aws_access_key_id": "encrypted",
+      "config.aws_secret_access_key": "encrypted"
+    },
+    "ai-azure-content-safety": {
+      "config.azure_client_secret": "encrypted",
+      "config.content_safety_key": "encrypted",
+      "config.content_safety_url": "referenceable"
+    },
+    "ai-custom-guardrail": {
+      "config.params.*": "referenceable",
+      "config.request.auth.name": "referenceable",
+      "config.request.auth.value": "encrypted",
+      "config.request.body.*": "referenceable",
+      "config.request.headers.*": "referenceable",
+      "config.request.queries.*": "referenceable"
+    },
+    "ai-gcp-model-armor": {
+      "config.gcp_metadata_url": "referenceable",
+      "config.gcp_oauth_token_url": "referenceable",
+      "config.gcp_service_account_json": "encrypted"
+    },
+    "ai-lakera-guard": {
+      "config.api_key": "encrypted",
+      "config.lakera_service_url": "referenceable",
+      "config.project_id": "referenceable"
+    },
+    "ai-llm-as-judge": {
+      "config.llm.auth.aws_access_key_id": "encrypted",
+      "config.llm.auth.aws_secret_access_key": "encrypted",
+      "config.llm.auth.azure_client_id": "referenceable",
+      "config.llm.auth.azure_client_secret": "encrypted",
+      "config.llm.auth.azure_tenant_id": "referenceable",
+      "config.llm.auth.gcp_metadata_url": "referenceable",
+      "config.llm.auth.gcp_oauth_token_url": "referenceable",
+      "config.llm.auth.gcp_service_account_json": "encrypted",
+      "config.llm.auth.header_name": "referenceable",
+      "config.llm.auth.header_value": "encrypted",
+      "config.llm.auth.param_name": "referenceable",
+      "config.llm.auth.param_value": "encrypted"
+    },
+    "ai-mcp-oauth2": {
+      "config.client_id": "referenceable",
+      "config.client_jwk": "encrypted",
+      "config.client_secret": "encrypted",
+      "config.token_exchange.client_id": "referenceable",
+      "config.token_exchange.client_secret": "encrypted"
+    },
+    "ai-mcp-proxy": {
+      "config.server.session.client.secrets.[]": "encrypted",
+      "config.server.session.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.server.session.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.server.session.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.server.session.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.server.session.redis.cloud_authentication.aws_region": "referenceable",
+      "config.server.session.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.server.session.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.server.session.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.server.session.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.server.session.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.server.session.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.server.session.redis.host": "referenceable",
+      "config.server.session.redis.password": "encrypted",
+      "config.server.session.redis.port": "referenceable",
+      "config.server.session.redis.sentinel_password": "encrypted",
+      "config.server.session.redis.sentinel_username": "referenceable",
+      "config.server.session.redis.server_name": "referenceable",
+      "config.server.session.redis.username": "referenceable"
+    },
+    "ai-proxy": {
+      "config.auth.aws_access_key_id": "encrypted",
+      "config.auth.aws_secret_access_key": "encrypted",
+      "config.auth.azure_client_id": "referenceable",
+      "config.auth.azure_client_secret": "encrypted",
+      "config.auth.azure_tenant_id": "referenceable",
+      "config.auth.gcp_metadata_url": "referenceable",
+      "config.auth.gcp_oauth_token_url": "referenceable",
+      "config.auth.gcp_service_account_json": "encrypted",
+      "config.auth.header_name": "referenceable",
+      "config.auth.header_value": "encrypted",
+      "config.auth.param_name": "referenceable",
+      "config.auth.param_value": "encrypted"
+    },
+    "ai-proxy-advanced": {
+      "config.embeddings.auth.aws_access_key_id": "encrypted",
+      "config.embeddings.auth.aws_secret_access_key": "encrypted",
+      "config.embeddings.auth.azure_client_id": "referenceable",
+      "config.embeddings.auth.azure_client_secret": "encrypted",
+      "config.embeddings.auth.azure_tenant_id": "referenceable",
+      "config.embeddings.auth.gcp_metadata_url": "referenceable",
+      "config.embeddings.auth.gcp_oauth_token_url": "referenceable",
+      "config.embeddings.auth.gcp_service_account_json": "encrypted",
+      "config.embeddings.auth.header_name": "referenceable",
+      "config.embeddings.auth.header_value": "encrypted",
+      "config.embeddings.auth.param_name": "referenceable",
+      "config.embeddings.auth.param_value": "encrypted",
+      "config.targets.[].auth.aws_access_key_id": "encrypted",
+      "config.targets.[].auth.aws_secret_access_key": "encrypted",
+      "config.targets.[].auth.azure_client_id": "referenceable",
+      "config.targets.[].auth.azure_client_secret": "encrypted",
+      "config.targets.[].auth.azure_tenant_id": "referenceable",
+      "config.targets.[].auth.gcp_metadata_url": "referenceable",
+      "config.targets.[].auth.gcp_oauth_token_url": "referenceable",
+      "config.targets.[].auth.gcp_service_account_json": "encrypted",
+      "config.targets.[].auth.header_name": "referenceable",
+      "config.targets.[].auth.header_value": "encrypted",
+      "config.targets.[].auth.param_name": "referenceable",
+      "config.targets.[].auth.param_value": "encrypted",
+      "config.vectordb.pgvector.password": "encrypted",
+      "config.vectordb.pgvector.user": "referenceable",
+      "config.vectordb.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_region": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.vectordb.redis.host": "referenceable",
+      "config.vectordb.redis.password": "encrypted",
+      "config.vectordb.redis.port": "referenceable",
+      "config.vectordb.redis.sentinel_password": "encrypted",
+      "config.vectordb.redis.sentinel_username": "referenceable",
+      "config.vectordb.redis.server_name": "referenceable",
+      "config.vectordb.redis.username": "referenceable"
+    },
+    "ai-rag-injector": {
+      "config.embeddings.auth.aws_access_key_id": "encrypted",
+      "config.embeddings.auth.aws_secret_access_key": "encrypted",
+      "config.embeddings.auth.azure_client_id": "referenceable",
+      "config.embeddings.auth.azure_client_secret": "encrypted",
+      "config.embeddings.auth.azure_tenant_id": "referenceable",
+      "config.embeddings.auth.gcp_metadata_url": "referenceable",
+      "config.embeddings.auth.gcp_oauth_token_url": "referenceable",
+      "config.embeddings.auth.gcp_service_account_json": "encrypted",
+      "config.embeddings.auth.header_name": "referenceable",
+      "config.embeddings.auth.header_value": "encrypted",
+      "config.embeddings.auth.param_name": "referenceable",
+      "config.embeddings.auth.param_value": "encrypted",
+      "config.vectordb.pgvector.password": "encrypted",
+      "config.vectordb.pgvector.user": "referenceable",
+      "config.vectordb.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_region": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.vectordb.redis.host": "referenceable",
+      "config.vectordb.redis.password": "encrypted",
+      "config.vectordb.redis.port": "referenceable",
+      "config.vectordb.redis.sentinel_password": "encrypted",
+      "config.vectordb.redis.sentinel_username": "referenceable",
+      "config.vectordb.redis.server_name": "referenceable",
+      "config.vectordb.redis.username": "referenceable"
+    },
+    "ai-rate-limiting-advanced": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    "ai-request-transformer": {
+      "config.llm.auth.aws_access_key_id": "encrypted",
+      "config.llm.auth.aws_secret_access_key": "encrypted",
+      "config.llm.auth.azure_client_id": "referenceable",
+      "config.llm.auth.azure_client_secret": "encrypted",
+      "config.llm.auth.azure_tenant_id": "referenceable",
+      "config.llm.auth.gcp_metadata_url": "referenceable",
+      "config.llm.auth.gcp_oauth_token_url": "referenceable",
+      "config.llm.auth.gcp_service_account_json": "encrypted",
+      "config.llm.auth.header_name": "referenceable",
+      "config.llm.auth.header_value": "encrypted",
+      "config.llm.auth.param_name": "referenceable",
+      "config.llm.auth.param_value": "encrypted"
+    },
+    "ai-response-transformer": {
+      "config.llm.auth.aws_access_key_id": "encrypted",
+      "config.llm.auth.aws_secret_access_key": "encrypted",
+      "config.llm.auth.azure_client_id": "referenceable",
+      "config.llm.auth.azure_client_secret": "encrypted",
+      "config.llm.auth.azure_tenant_id": "referenceable",
+      "config.llm.auth.gcp_metadata_url": "referenceable",
+      "config.llm.auth.gcp_oauth_token_url": "referenceable",
+      "config.llm.auth.gcp_service_account_json": "encrypted",
+      "config.llm.auth.header_name": "referenceable",
+      "config.llm.auth.header_value": "encrypted",
+      "config.llm.auth.param_name": "referenceable",
+      "config.llm.auth.param_value": "encrypted"
+    },
+    "ai-semantic-cache": {
+      "config.embeddings.auth.aws_access_key_id": "encrypted",
+      "config.embeddings.auth.aws_secret_access_key": "encrypted",
+      "config.embeddings.auth.azure_client_id": "referenceable",
+      "config.embeddings.auth.azure_client_secret": "encrypted",
+      "config.embeddings.auth.azure_tenant_id": "referenceable",
+      "config.embeddings.auth.gcp_metadata_url": "referenceable",
+      "config.embeddings.auth.gcp_oauth_token_url": "referenceable",
+      "config.embeddings.auth.gcp_service_account_json": "encrypted",
+      "config.embeddings.auth.header_name": "referenceable",
+      "config.embeddings.auth.header_value": "encrypted",
+      "config.embeddings.auth.param_name": "referenceable",
+      "config.embeddings.auth.param_value": "encrypted",
+      "config.vectordb.pgvector.password": "encrypted",
+      "config.vectordb.pgvector.user": "referenceable",
+      "config.vectordb.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_region": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.vectordb.redis.host": "referenceable",
+      "config.vectordb.redis.password": "encrypted",
+      "config.vectordb.redis.port": "referenceable",
+      "config.vectordb.redis.sentinel_password": "encrypted",
+      "config.vectordb.redis.sentinel_username": "referenceable",
+      "config.vectordb.redis.server_name": "referenceable",
+      "config.vectordb.redis.username": "referenceable"
+    },
+    "ai-semantic-prompt-guard": {
+      "config.embeddings.auth.aws_access_key_id": "encrypted",
+      "config.embeddings.auth.aws_secret_access_key": "encrypted",
+      "config.embeddings.auth.azure_client_id": "referenceable",
+      "config.embeddings.auth.azure_client_secret": "encrypted",
+      "config.embeddings.auth.azure_tenant_id": "referenceable",
+      "config.embeddings.auth.gcp_metadata_url": "referenceable",
+      "config.embeddings.auth.gcp_oauth_token_url": "referenceable",
+      "config.embeddings.auth.gcp_service_account_json": "encrypted",
+      "config.embeddings.auth.header_name": "referenceable",
+      "config.embeddings.auth.header_value": "encrypted",
+      "config.embeddings.auth.param_name": "referenceable",
+      "config.embeddings.auth.param_value": "encrypted",
+      "config.vectordb.pgvector.password": "encrypted",
+      "config.vectordb.pgvector.user": "referenceable",
+      "config.vectordb.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_region": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.vectordb.redis.host": "referenceable",
+      "config.vectordb.redis.password": "encrypted",
+      "config.vectordb.redis.port": "referenceable",
+      "config.vectordb.redis.sentinel_password": "encrypted",
+      "config.vectordb.redis.sentinel_username": "referenceable",
+      "config.vectordb.redis.server_name": "referenceable",
+      "config.vectordb.redis.username": "referenceable"
+    },
+    "ai-semantic-response-guard": {
+      "config.embeddings.auth.aws_access_key_id": "encrypted",
+      "config.embeddings.auth.aws_secret_access_key": "encrypted",
+      "config.embeddings.auth.azure_client_id": "referenceable",
+      "config.embeddings.auth.azure_client_secret": "encrypted",
+      "config.embeddings.auth.azure_tenant_id": "referenceable",
+      "config.embeddings.auth.gcp_metadata_url": "referenceable",
+      "config.embeddings.auth.gcp_oauth_token_url": "referenceable",
+      "config.embeddings.auth.gcp_service_account_json": "encrypted",
+      "config.embeddings.auth.header_name": "referenceable",
+      "config.embeddings.auth.header_value": "encrypted",
+      "config.embeddings.auth.param_name": "referenceable",
+      "config.embeddings.auth.param_value": "encrypted",
+      "config.vectordb.pgvector.password": "encrypted",
+      "config.vectordb.pgvector.user": "referenceable",
+      "config.vectordb.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_region": "referenceable",
+      "config.vectordb.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.vectordb.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.vectordb.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.vectordb.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.vectordb.redis.host": "referenceable",
+      "config.vectordb.redis.password": "encrypted",
+      "config.vectordb.redis.port": "referenceable",
+      "config.vectordb.redis.sentinel_password": "encrypted",
+      "config.vectordb.redis.sentinel_username": "referenceable",
+      "config.vectordb.redis.server_name": "referenceable",
+      "config.vectordb.redis.username": "referenceable"
+    },
+    "aws-lambda": {
+      "config.aws_assume_role_arn": "encrypted",
+      "config.aws_key": "encrypted",
+      "config.aws_secret": "encrypted"
+    },
+    "azure-functions": {
+      "config.apikey": "encrypted",
+      "config.clientid": "encrypted"
+    },
+    "basic-auth": {
+      "config.brute_force_protection.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.brute_force_protection.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.brute_force_protection.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.brute_force_protection.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.brute_force_protection.redis.cloud_authentication.aws_region": "referenceable",
+      "config.brute_force_protection.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.brute_force_protection.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.brute_force_protection.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.brute_force_protection.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.brute_force_protection.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.brute_force_protection.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.brute_force_protection.redis.host": "referenceable",
+      "config.brute_force_protection.redis.password": "encrypted",
+      "config.brute_force_protection.redis.port": "referenceable",
+      "config.brute_force_protection.redis.server_name": "referenceable",
+      "config.brute_force_protection.redis.username": "referenceable"
+    },
+    confluent: {
+      "config.cluster_api_key": "encrypted",
+      "config.cluster_api_secret": "encrypted",
+      "config.confluent_cloud_api_key": "encrypted",
+      "config.confluent_cloud_api_secret": "encrypted",
+      "config.oauthbearer.client_id": "referenceable",
+      "config.oauthbearer.client_secret": "encrypted",
+      "config.oauthbearer.token_endpoint_url": "referenceable",
+      "config.schema_registry.confluent.authentication.basic.password": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.username": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.password": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.username": "encrypted"
+    },
+    "confluent-consume": {
+      "config.cluster_api_key": "encrypted",
+      "config.cluster_api_secret": "encrypted",
+      "config.confluent_cloud_api_key": "encrypted",
+      "config.confluent_cloud_api_secret": "encrypted",
+      "config.oauthbearer.client_id": "referenceable",
+      "config.oauthbearer.client_secret": "encrypted",
+      "config.oauthbearer.token_endpoint_url": "referenceable",
+      "config.schema_registry.confluent.authentication.basic.password": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.username": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.password": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.username": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.basic.password": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.basic.username": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.password": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.username": "encrypted"
+    },
+    datadog: {
+      "config.host": "referenceable"
+    },
+    datakit: {
+      "config.resources.cache.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.resources.cache.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.resources.cache.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.resources.cache.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.resources.cache.redis.cloud_authentication.aws_region": "referenceable",
+      "config.resources.cache.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.resources.cache.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.resources.cache.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.resources.cache.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.resources.cache.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.resources.cache.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.resources.cache.redis.host": "referenceable",
+      "config.resources.cache.redis.password": "encrypted",
+      "config.resources.cache.redis.port": "referenceable",
+      "config.resources.cache.redis.sentinel_password": "encrypted",
+      "config.resources.cache.redis.sentinel_username": "referenceable",
+      "config.resources.cache.redis.server_name": "referenceable",
+      "config.resources.cache.redis.username": "referenceable",
+      "config.resources.vault.*": "referenceable"
+    },
+    "forward-proxy": {
+      "config.auth_password": "encrypted",
+      "config.auth_username": "referenceable"
+    },
+    "graphql-proxy-cache-advanced": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    "graphql-rate-limiting-advanced": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    "http-log": {
+      "config.headers.*": "referenceable",
+      "config.http_endpoint": "encrypted"
+    },
+    "jwt-signer": {
+      "config.access_token_jwks_uri_client_password": "encrypted",
+      "config.access_token_jwks_uri_client_username": "referenceable",
+      "config.access_token_keyset_client_password": "encrypted",
+      "config.access_token_keyset_client_username": "referenceable",
+      "config.channel_token_jwks_uri_client_password": "encrypted",
+      "config.channel_token_jwks_uri_client_username": "referenceable",
+      "config.channel_token_keyset_client_password": "encrypted",
+      "config.channel_token_keyset_client_username": "referenceable"
+    },
+    "kafka-consume": {
+      "config.authentication.oauthbearer.client_id": "referenceable",
+      "config.authentication.oauthbearer.client_secret": "encrypted",
+      "config.authentication.oauthbearer.token_endpoint_url": "referenceable",
+      "config.authentication.password": "encrypted",
+      "config.authentication.user": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.password": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.username": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.password": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.username": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.basic.password": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.basic.username": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.password": "encrypted",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
+      "config.topics.[].schema_registry.confluent.authentication.oauth2.username": "encrypted"
+    },
+    "kafka-log": {
+      "config.authentication.oauthbearer.client_id": "referenceable",
+      "config.authentication.oauthbearer.client_secret": "encrypted",
+      "config.authentication.oauthbearer.token_endpoint_url": "referenceable",
+      "config.authentication.password": "encrypted",
+      "config.authentication.user": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.password": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.username": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.password": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.username": "encrypted"
+    },
+    "kafka-upstream": {
+      "config.authentication.oauthbearer.client_id": "referenceable",
+      "config.authentication.oauthbearer.client_secret": "encrypted",
+      "config.authentication.oauthbearer.token_endpoint_url": "referenceable",
+      "config.authentication.password": "encrypted",
+      "config.authentication.user": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.password": "encrypted",
+      "config.schema_registry.confluent.authentication.basic.username": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_id": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.client_secret": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.password": "encrypted",
+      "config.schema_registry.confluent.authentication.oauth2.token_headers.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.token_post_args.*": "referenceable",
+      "config.schema_registry.confluent.authentication.oauth2.username": "encrypted"
+    },
+    "konnect-application-auth": {
+      "config.v2_strategies.openid_connect.[].config.client_id": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_id.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].d": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].dp": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].dq": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].k": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].oth": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].p": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].q": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].qi": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].r": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_jwk.[].t": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_secret": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.client_secret.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.auth_provider": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.aws_region": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.host": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.password": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.port": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.sentinel_password": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.sentinel_username": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.server_name": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.cluster_cache_redis.username": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.extra_jwks_uris.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.http_proxy_authorization": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.https_proxy_authorization": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.introspection_endpoint": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.introspection_headers_values": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.introspection_headers_values.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.issuer": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.issuers_allowed.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.login_redirect_uri.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.logout_redirect_uri.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.host": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.password": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.port": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.sentinel_password": "encrypted",
+      "config.v2_strategies.openid_connect.[].config.redis.sentinel_username": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.server_name": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.redis.username": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.scopes.[]": "referenceable",
+      "config.v2_strategies.openid_connect.[].config.session_secret": "encrypted"
+    },
+    "ldap-auth-advanced": {
+      "config.bind_dn": "referenceable",
+      "config.ldap_password": "encrypted"
+    },
+    loggly: {
+      "config.key": "encrypted"
+    },
+    "metering-and-billing": {
+      "config.api_token": "encrypted",
+      "config.ingest_endpoint": "referenceable"
+    },
+    oauth2: {
+      "config.provision_key": "encrypted"
+    },
+    "oauth2-introspection": {
+      "config.authorization_value": "encrypted"
+    },
+    "openid-connect": {
+      "config.client_id": "encrypted",
+      "config.client_id.[]": "referenceable",
+      "config.client_jwk.[].d": "encrypted",
+      "config.client_jwk.[].dp": "encrypted",
+      "config.client_jwk.[].dq": "encrypted",
+      "config.client_jwk.[].k": "encrypted",
+      "config.client_jwk.[].oth": "encrypted",
+      "config.client_jwk.[].p": "encrypted",
+      "config.client_jwk.[].q": "encrypted",
+      "config.client_jwk.[].qi": "encrypted",
+      "config.client_jwk.[].r": "encrypted",
+      "config.client_jwk.[].t": "encrypted",
+      "config.client_secret": "encrypted",
+      "config.client_secret.[]": "referenceable",
+      "config.cluster_cache_redis.cloud_authentication.auth_provider": "referenceable",
+      "config.cluster_cache_redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.cluster_cache_redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.cluster_cache_redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.cluster_cache_redis.cloud_authentication.aws_region": "referenceable",
+      "config.cluster_cache_redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.cluster_cache_redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.cluster_cache_redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.cluster_cache_redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.cluster_cache_redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.cluster_cache_redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.cluster_cache_redis.host": "referenceable",
+      "config.cluster_cache_redis.password": "encrypted",
+      "config.cluster_cache_redis.port": "referenceable",
+      "config.cluster_cache_redis.sentinel_password": "encrypted",
+      "config.cluster_cache_redis.sentinel_username": "referenceable",
+      "config.cluster_cache_redis.server_name": "referenceable",
+      "config.cluster_cache_redis.username": "referenceable",
+      "config.extra_jwks_uris.[]": "referenceable",
+      "config.http_proxy_authorization": "referenceable",
+      "config.https_proxy_authorization": "referenceable",
+      "config.introspection_endpoint": "referenceable",
+      "config.introspection_headers_values": "encrypted",
+      "config.introspection_headers_values.[]": "referenceable",
+      "config.issuer": "referenceable",
+      "config.issuers_allowed.[]": "referenceable",
+      "config.login_redirect_uri.[]": "referenceable",
+      "config.logout_redirect_uri.[]": "referenceable",
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable",
+      "config.scopes.[]": "referenceable",
+      "config.session_secret": "encrypted"
+    },
+    opentelemetry: {
+      "config.access_logs.endpoint": "referenceable",
+      "config.access_logs_endpoint": "referenceable",
+      "config.headers.*": "referenceable",
+      "config.logs_endpoint": "referenceable",
+      "config.metrics.endpoint": "referenceable",
+      "config.shorthand_fields.endpoint": "referenceable",
+      "config.traces_endpoint": "referenceable"
+    },
+    "proxy-cache-advanced": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    "rate-limiting": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    "rate-limiting-advanced": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    "request-callout": {
+      "config.cache.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.cache.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.cache.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.cache.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.cache.redis.cloud_authentication.aws_region": "referenceable",
+      "config.cache.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.cache.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.cache.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.cache.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.cache.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.cache.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.cache.redis.host": "referenceable",
+      "config.cache.redis.password": "encrypted",
+      "config.cache.redis.port": "referenceable",
+      "config.cache.redis.sentinel_password": "encrypted",
+      "config.cache.redis.sentinel_username": "referenceable",
+      "config.cache.redis.server_name": "referenceable",
+      "config.cache.redis.username": "referenceable",
+      "config.callouts.[].request.body.custom.*": "referenceable",
+      "config.callouts.[].request.headers.custom.*": "referenceable",
+      "config.callouts.[].request.http_opts.proxy.auth_password": "encrypted",
+      "config.callouts.[].request.http_opts.proxy.auth_username": "referenceable",
+      "config.callouts.[].request.query.custom.*": "referenceable",
+      "config.callouts.[].request.url": "referenceable",
+      "config.upstream.body.custom.*": "referenceable",
+      "config.upstream.headers.custom.*": "referenceable",
+      "config.upstream.query.custom.*": "referenceable"
+    },
+    "request-transformer-advanced": {
+      "config.add.body.[]": "referenceable",
+      "config.add.headers.[]": "referenceable",
+      "config.add.querystring.[]": "referenceable",
+      "config.append.body.[]": "referenceable",
+      "config.append.headers.[]": "referenceable",
+      "config.append.querystring.[]": "referenceable",
+      "config.rename.body.[]": "referenceable",
+      "config.rename.headers.[]": "referenceable",
+      "config.rename.querystring.[]": "referenceable",
+      "config.replace.body.[]": "referenceable",
+      "config.replace.headers.[]": "referenceable",
+      "config.replace.querystring.[]": "referenceable"
+    },
+    "response-ratelimiting": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    saml: {
+      "config.idp_certificate": "encrypted",
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable",
+      "config.request_signing_certificate": "encrypted",
+      "config.request_signing_key": "encrypted",
+      "config.response_encryption_key": "encrypted",
+      "config.session_secret": "encrypted"
+    },
+    "service-protection": {
+      "config.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.redis.cloud_authentication.aws_region": "referenceable",
+      "config.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.redis.host": "referenceable",
+      "config.redis.password": "encrypted",
+      "config.redis.port": "referenceable",
+      "config.redis.sentinel_password": "encrypted",
+      "config.redis.sentinel_username": "referenceable",
+      "config.redis.server_name": "referenceable",
+      "config.redis.username": "referenceable"
+    },
+    session: {
+      "config.secret": "encrypted"
+    },
+    "skyflow-ai-data-control": {
+      "config.skyflow.credentials.bearer_token.api_key": "encrypted",
+      "config.skyflow.credentials.jwt_credential.service_account_json": "encrypted"
+    },
+    "solace-consume": {
+      "config.flow.properties.*": "referenceable",
+      "config.session.authentication.access_token": "encrypted",
+      "config.session.authentication.client_credentials.client_id": "encrypted",
+      "config.session.authentication.client_credentials.client_secret": "encrypted",
+      "config.session.authentication.id_token": "encrypted",
+      "config.session.authentication.password": "encrypted",
+      "config.session.authentication.username": "encrypted",
+      "config.session.host": "referenceable",
+      "config.session.properties.*": "referenceable"
+    },
+    "solace-log": {
+      "config.session.authentication.access_token": "encrypted",
+      "config.session.authentication.client_credentials.client_id": "encrypted",
+      "config.session.authentication.client_credentials.client_secret": "encrypted",
+      "config.session.authentication.id_token": "encrypted",
+      "config.session.authentication.password": "encrypted",
+      "config.session.authentication.username": "encrypted",
+      "config.session.host": "referenceable",
+      "config.session.properties.*": "referenceable"
+    },
+    "solace-upstream": {
+      "config.session.authentication.access_token": "encrypted",
+      "config.session.authentication.client_credentials.client_id": "encrypted",
+      "config.session.authentication.client_credentials.client_secret": "encrypted",
+      "config.session.authentication.id_token": "encrypted",
+      "config.session.authentication.password": "encrypted",
+      "config.session.authentication.username": "encrypted",
+      "config.session.host": "referenceable",
+      "config.session.properties.*": "referenceable"
+    },
+    "standard-webhooks": {
+      "config.secret_v1": "encrypted"
+    },
+    "upstream-oauth": {
+      "config.cache.redis.cloud_authentication.auth_provider": "referenceable",
+      "config.cache.redis.cloud_authentication.aws_access_key_id": "encrypted",
+      "config.cache.redis.cloud_authentication.aws_assume_role_arn": "encrypted",
+      "config.cache.redis.cloud_authentication.aws_cache_name": "referenceable",
+      "config.cache.redis.cloud_authentication.aws_region": "referenceable",
+      "config.cache.redis.cloud_authentication.aws_role_session_name": "encrypted",
+      "config.cache.redis.cloud_authentication.aws_secret_access_key": "encrypted",
+      "config.cache.redis.cloud_authentication.azure_client_id": "encrypted",
+      "config.cache.redis.cloud_authentication.azure_client_secret": "encrypted",
+      "config.cache.redis.cloud_authentication.azure_tenant_id": "encrypted",
+      "config.cache.redis.cloud_authentication.gcp_service_account_json": "encrypted",
+      "config.cache.redis.host": "referenceable",
+      "config.cache.redis.password": "encrypted",
+      "config.cache.redis.port": "referenceable",
+      "config.cache.redis.sentinel_password": "encrypted",
+      "config.cache.redis.sentinel_username": "referenceable",
+      "config.cache.redis.server_name": "referenceable",
+      "config.cache.redis.username": "referenceable",
+      "config.oauth.client_id": "encrypted",
+      "config.oauth.client_secret": "encrypted",
+      "config.oauth.password": "encrypted",
+      "config.oauth.token_headers.*": "referenceable",
+      "config.oauth.token_post_args.*": "referenceable",
+      "config.oauth.username": "encrypted"
+    }
+  },
+  vaults: {
+    hcv: {
+      "config.approle_secret_id": "encrypted",
+      "config.aws_access_key_id": "encrypted",
+      "config.aws_secret_access_key": "encrypted",
+      "config.cert_auth_cert_key": "encrypted",
+      "config.oauth2_client_secret": "encrypted",
+      "config.token": "encrypted"
+    }
+  }
+};
+
+// actions/engine/secrets/rules.ts
+var REDACTION_RULES = [
+  "schema",
+  "catalogue",
+  "configured",
+  "name",
+  "detector"
+];
+var TABLES = kong_catalogue_default;
+var compiled = /* @__PURE__ */ new Map();
+var configured = /* @__PURE__ */ new Map();
+var generation = 0;
+function addCatalogueEntry(kind, name, path) {
+  const key2 = `${kind}/${name}`;
+  configured.set(key2, [...configured.get(key2) ?? [], path]);
+  compiled.delete(key2);
+  generation++;
+}
+function catalogueNode(kind, name) {
+  const key2 = `${kind}/${name}`;
+  let node = compiled.get(key2);
+  if (node === void 0) {
+    const paths2 = Object.hasOwn(TABLES[kind] ?? {}, name) ? TABLES[kind][name] : void 0;
+    const extra = configured.get(key2);
+    node = null;
+    if (paths2) {
+      const root = {};
+      for (const [path, flag] of Object.entries(paths2)) addPath(root, path, flag);
+      node = tag(root, "catalogue");
+    }
+    if (extra) {
+      const root = {};
+      for (const path of extra) addPath(root, path, "encrypted");
+      node = mergeSourced(tag(root, "configured"), node ?? void 0);
+    }
+    compiled.set(key2, node);
+  }
+  return node ?? void 0;
+}
+function tag(node, source) {
+  const out = {};
+  if (node.flag) {
+    out.flag = node.flag;
+    out.source = source;
+  }
+  for (const [name, member] of Object.entries(node.fields ?? {}))
+    Object.assign(child(out, name), tag(member, source));
+  if (node.elements) out.elements = tag(node.elements, source);
+  if (node.values) out.values = tag(node.values, source);
+  return out;
+}
+var SecretRules = class {
+  live = /* @__PURE__ */ new Map();
+  /** Per kind, per name: asked once per entity, so without building a key string each time. */
+  merged = /* @__PURE__ */ new Map();
+  generation = generation;
+  /** Adds a schema read from the gateway. */
+  addLive(kind, name, node) {
+    this.live.set(`${kind}/${name}`, node);
+    this.merged.get(kind)?.delete(name);
+    return this;
+  }
+  /** How many live schemas these rules hold. */
+  get liveCount() {
+    return this.live.size;
+  }
+  node(kind, name) {
+    if (this.generation !== generation) {
+      this.merged.clear();
+      this.generation = generation;
+    }
+    let byName = this.merged.get(kind);
+    if (!byName) this.merged.set(kind, byName = /* @__PURE__ */ new Map());
+    let node = byName.get(name);
+    if (node === void 0) {
+      const live = this.live.get(`${kind}/${name}`);
+      const bundled = catalogueNode(kind, name);
+      node = live ? mergeSourced(tag(live, "schema"), bundled) : bundled ?? null;
+      byName.set(name, node);
+    }
+    return node ?? void 0;
+  }
+};
+var BUNDLED_RULES = new SecretRules();
+function mergeSourced(into, from) {
+  if (!from) return into;
+  if (from.flag && (!into.flag || from.flag === "encrypted" && into.flag !== "encrypted")) {
+    into.flag = from.flag;
+    into.source = from.source;
+  }
+  for (const [name, member] of Object.entries(from.fields ?? {})) mergeSourced(child(into, name), member);
+  if (from.elements) mergeSourced(into.elements ??= {}, from.elements);
+  if (from.values) mergeSourced(into.values ??= {}, from.values);
+  return into;
+}
+
+// actions/engine/secrets/configured.ts
+var KINDS2 = ["plugins", "entities", "partials", "vaults"];
+var LINE = /^([a-z]+)\/([A-Za-z0-9_.-]+)\s+([A-Za-z0-9_.*[\]-]+)$/;
+var PART = /^(?:[A-Za-z0-9_-]+|\[\]|\*)$/;
+function configureSecretFields(lines) {
+  let added = 0;
+  for (const raw of lines) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const m2 = LINE.exec(line);
+    const kind = m2?.[1];
+    const path = m2?.[3];
+    if (!m2 || !KINDS2.includes(kind) || !path.split(".").every((p2) => PART.test(p2)) || /^(\[\]|\*)/.test(path)) {
+      throw new DeckhandError(
+        `secret-fields: "${line.slice(0, 120)}" is not KIND/NAME PATH, where KIND is ${KINDS2.join(", ")} and PATH a dotted field path with ${ELEMENTS} for a list's elements and ${VALUES} for a map's values, e.g. "plugins/acme-signer config.signing_material" or "plugins/acme-signer config.tenant_keys.*".`
+      );
+    }
+    addCatalogueEntry(kind, m2[2], path);
+    added++;
+  }
+  return added;
+}
+
+// actions/engine/secrets/report.ts
+var MAX_LISTED = 200;
+var RULE_TEXT = {
+  schema: "the gateway's schema",
+  catalogue: "Kong's schemas (bundled)",
+  configured: "secret-fields input",
+  name: "credential name",
+  detector: "value detector"
+};
+function countByRule(redactions) {
+  const counts2 = Object.fromEntries(REDACTION_RULES.map((r) => [r, 0]));
+  for (const r of redactions) counts2[r.rule]++;
+  return counts2;
+}
+function addRedactionReport(report2, redactions, schemaProblems) {
+  addSchemaProblems(report2, schemaProblems);
+  if (redactions.length === 0) return;
+  const counts2 = countByRule(redactions);
+  report2.tables.push({
+    caption: "Secrets redacted, by rule",
+    header: ["rule", "values"],
+    rows: REDACTION_RULES.filter((r) => counts2[r] > 0).map((r) => [RULE_TEXT[r], String(counts2[r])])
+  });
+  const listed = redactions.slice(0, MAX_LISTED);
+  report2.tables.push({
+    caption: `Redacted values (${redactions.length})` + (redactions.length > listed.length ? `, the first ${listed.length}` : ""),
+    header: ["where", "variable", "rule"],
+    rows: listed.map((r) => [r.location, r.name, RULE_TEXT[r.rule]]),
+    collapsed: true
+  });
+}
+function addSchemaProblems(report2, problems) {
+  if (problems.length === 0) return;
+  report2.lines.push(
+    `Schemas not read from the gateway (${problems.length}); Kong's bundled schemas, credential names and value detectors decided there: ${problems.slice(0, 5).join("; ")}` + (problems.length > 5 ? `; and ${problems.length - 5} more` : "")
+  );
+}
+
+// actions/engine/state/pipeline.ts
+init_errors();
+
+// actions/engine/state/entities.ts
+var plugin = {
+  label: "plugin",
+  identity: ["instance_name", "name", "service", "route", "consumer", "consumer_group"],
+  compositeIdentity: true
+};
+var filterChain = { label: "filter_chain", identity: ["name"] };
+var route = {
+  label: "route",
+  identity: ["name"],
+  nested: { plugins: plugin, filter_chains: filterChain }
+};
+var credentials = {
+  keyauth_credentials: { label: "keyauth", identity: ["key"], secretIdentity: true },
+  basicauth_credentials: { label: "basicauth", identity: ["username"] },
+  hmacauth_credentials: { label: "hmacauth", identity: ["username"] },
+  jwt_secrets: { label: "jwt", identity: ["key"] },
+  oauth2_credentials: { label: "oauth2", identity: ["client_id"] },
+  acls: { label: "acl", identity: ["group"] },
+  mtls_auth_credentials: { label: "mtls", identity: ["subject_name"] }
+};
+var COLLECTIONS = {
+  services: {
+    label: "service",
+    identity: ["name"],
+    nested: { routes: route, plugins: plugin, filter_chains: filterChain }
+  },
+  routes: route,
+  consumers: {
+    label: "consumer",
+    identity: ["username", "custom_id"],
+    nested: { ...credentials, plugins: plugin, groups: { label: "group", identity: ["name"] } }
+  },
+  consumer_groups: {
+    label: "consumer_group",
+    identity: ["name"],
+    nested: { plugins: plugin, consumers: { label: "member", identity: ["username", "custom_id"] } }
+  },
+  plugins: plugin,
+  filter_chains: filterChain,
+  upstreams: {
+    label: "upstream",
+    identity: ["name"],
+    nested: { targets: { label: "target", identity: ["target"] } }
+  },
+  certificates: {
+    label: "certificate",
+    identity: ["cert"],
+    nested: { snis: { label: "sni", identity: ["name"] } }
+  },
+  ca_certificates: { label: "ca_certificate", identity: ["cert"] },
+  vaults: { label: "vault", identity: ["prefix"] },
+  partials: { label: "partial", identity: ["name"] },
+  keys: { label: "key", identity: ["name", "kid"] },
+  key_sets: {
+    label: "key_set",
+    identity: ["name"],
+    nested: { keys: { label: "key", identity: ["name", "kid"] } }
+  },
+  rbac_roles: { label: "rbac_role", identity: ["name"] },
+  custom_entities: { label: "custom_entity", identity: ["type", "name"], compositeIdentity: true },
+  degraphql_routes: { label: "degraphql_route", identity: ["uri", "query"], compositeIdentity: true },
+  licenses: { label: "license", identity: [] }
+};
+var META_KEYS = /* @__PURE__ */ new Set(["_format_version", "_transform", "_info", "_workspace", "_konnect"]);
+function isObject(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+function identityPart(value) {
+  if (value === void 0 || value === null) return "";
+  if (typeof value === "string") return value;
+  if (isObject(value)) return identityPart(value.name ?? value.username ?? value.id);
+  return String(value);
+}
+function entityName(entity, spec) {
+  if (spec.secretIdentity) return typeof entity.id === "string" ? entity.id : "";
+  let name = "";
+  for (const field of spec.identity) {
+    const part = identityPart(entity[field]);
+    if (part !== "") name = name === "" ? part : `${name} ${part}`;
+  }
+  if (name !== "") return name;
+  return typeof entity.id === "string" ? entity.id : "";
+}
+function sortKey(entity, spec) {
+  let key2 = "";
+  for (const field of spec.identity) key2 += identityPart(entity[field]) + "\0";
+  return key2 + identityPart(entity.id);
+}
+function walkEntities(content, visit2) {
+  const parents = [];
+  const walk2 = (holder, specs) => {
+    for (const collection in specs) {
+      const list2 = holder[collection];
+      if (!Array.isArray(list2)) continue;
+      const spec = specs[collection];
+      for (let index = 0, length = list2.length; index < length; index++) {
+        const entity = list2[index];
+        if (!isObject(entity)) continue;
+        visit2({ entity, spec, collection, parents, index });
+        if (spec.nested) {
+          parents.push({ entity, spec, collection });
+          walk2(entity, spec.nested);
+          parents.pop();
+        }
+      }
+    }
+  };
+  walk2(content, COLLECTIONS);
+}
+function countEntities(content) {
+  const counts2 = {};
+  walkEntities(content, ({ collection }) => {
+    counts2[collection] = (counts2[collection] ?? 0) + 1;
+  });
+  return counts2;
+}
+function totalEntities(counts2) {
+  return Object.values(counts2).reduce((sum, n) => sum + n, 0);
+}
+
+// actions/engine/state/normalize.ts
+var VOLATILE_FIELDS = ["created_at", "updated_at"];
+function normalizeContent(content) {
+  sortCollections(content, COLLECTIONS);
+  return content;
+}
+function sortCollections(holder, specs) {
+  for (const collection in specs) {
+    const list2 = holder[collection];
+    if (!Array.isArray(list2)) continue;
+    const spec = specs[collection];
+    for (const entity of list2) {
+      if (!isObject(entity)) continue;
+      for (const field of VOLATILE_FIELDS) if (field in entity) delete entity[field];
+      if (spec.nested) sortCollections(entity, spec.nested);
+    }
+    if (list2.length > 1) sortEntities(list2, spec);
+  }
+}
+function sortEntities(list2, spec) {
+  if (list2.length === 2) {
+    const [a, b2] = list2;
+    const keyA = isObject(a) ? sortKey(a, spec) : "";
+    const keyB = isObject(b2) ? sortKey(b2, spec) : "";
+    if (keyA > keyB || keyA === keyB && canonicalJson(a) > canonicalJson(b2)) {
+      list2[0] = b2;
+      list2[1] = a;
+    }
+    return;
+  }
+  const keyed = list2.map((entity) => ({
+    entity,
+    key: isObject(entity) ? sortKey(entity, spec) : "",
+    tie: void 0
+  }));
+  keyed.sort((a, b2) => {
+    if (a.key !== b2.key) return a.key < b2.key ? -1 : 1;
+    a.tie ??= canonicalJson(a.entity);
+    b2.tie ??= canonicalJson(b2.entity);
+    return a.tie < b2.tie ? -1 : a.tie > b2.tie ? 1 : 0;
+  });
+  keyed.forEach((k2, i) => list2[i] = k2.entity);
+}
+function canonicalJson(value) {
+  return JSON.stringify(
+    value,
+    (_key, v2) => isObject(v2) ? Object.fromEntries(
+      Object.keys(v2).sort().map((k2) => [k2, v2[k2]])
+    ) : v2
+  );
+}
+
+// actions/engine/state/redact.ts
+import { createHash as createHash5 } from "node:crypto";
+
+// actions/engine/secrets/detectors.ts
+var MIN_SECRET_LENGTH = 9;
+var MAX_JSON_LENGTH = 256 * 1024;
+var MAX_TOKEN_LENGTH = 16384;
+var MAX_JWT_HEADER_LENGTH = 2048;
+var MAX_RANDOM_TOKEN_LENGTH = 1024;
+var MAX_HEADER_VALUE_LENGTH = 4096;
+var MAX_AUTHORITY_LENGTH = 2048;
+var MAX_SCHEME_LENGTH = 32;
+var LOWER = 1;
+var UPPER = 2;
+var DIGIT = 4;
+var ALL_CLASSES = LOWER | UPPER | DIGIT;
+function charClass(code) {
+  if (code >= 97 && code <= 122) return LOWER;
+  if (code >= 65 && code <= 90) return UPPER;
+  if (code >= 48 && code <= 57) return DIGIT;
+  return 0;
+}
+function isSpace2(code) {
+  return code <= 32 || code === 127;
+}
+function isPlaceholder(value) {
+  const v2 = value.trim();
+  const n = v2.length;
+  if (n === 0) return true;
+  const first = v2.charCodeAt(0);
+  const last = v2.charCodeAt(n - 1);
+  if (first === 123 && last === 125) return v2.startsWith("{vault://") || v2.startsWith("{{");
+  if (first === 36) return last === 125 || /^\$[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(v2);
+  if (first === 60 && last === 62) return n <= 64;
+  if (n > 10) return false;
+  const lower = v2.toLowerCase();
+  return lower === "[masked]" || lower === "[redacted]" || lower === "redacted" || lower === "%s" || /^\*{3,}$/.test(v2);
+}
+var PRIVATE_KEY_ARMOUR = /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|---- BEGIN SSH2 [A-Z ]{0,20}PRIVATE KEY ----/;
+function hasPrivateKey(value) {
+  return value.includes("PRIVATE KEY") && PRIVATE_KEY_ARMOUR.test(value);
+}
+var JWK_PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k", "r", "t"];
+function jwkPrivateMembers(jwk) {
+  return JWK_PRIVATE_MEMBERS.filter((name) => Object.hasOwn(jwk, name) && jwk[name] != null);
+}
+function isPrivateJwk(value) {
+  if (!isRecord(value) || typeof value.kty !== "string") return false;
+  return jwkPrivateMembers(value).some((name) => {
+    const member = value[name];
+    return typeof member === "string" ? !isPlaceholder(member) : true;
+  });
+}
+function isRecord(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+function jsonSecret(trimmed) {
+  if (trimmed.length > MAX_JSON_LENGTH) return void 0;
+  const jwk = trimmed.includes('"kty"');
+  const gcp = trimmed.includes("service_account") || trimmed.includes("authorized_user");
+  if (!jwk && !gcp) return void 0;
+  let parsed;
+  try {
+    parsed = JSON.parse(trimmed);
+  } catch {
+    return void 0;
+  }
+  if (jwk) {
+    const candidates = Array.isArray(parsed) ? parsed : isRecord(parsed) && Array.isArray(parsed.keys) ? [parsed, ...parsed.keys] : [parsed];
+    if (candidates.some(isPrivateJwk)) return "jwk-private";
+  }
+  if (gcp && isRecord(parsed)) return gcpCredentials(parsed);
+  return void 0;
+}
+function gcpCredentials(json) {
+  const present = (name) => {
+    const v2 = json[name];
+    return typeof v2 === "string" && !isPlaceholder(v2);
+  };
+  if (json.type === "service_account" && present("private_key")) return "gcp-service-account";
+  if (json.type === "authorized_user" && (present("refresh_token") || present("client_secret")))
+    return "token";
+  return void 0;
+}
+function isSchemeChar(code) {
+  return charClass(code) !== 0 || code === 43 || code === 45 || code === 46;
+}
+function isAuthorityEnd(code) {
+  switch (code) {
+    case 47:
+    // /
+    case 63:
+    // ?
+    case 35:
+    // #
+    case 92:
+    // \
+    case 34:
+    // "
+    case 39:
+    // '
+    case 60:
+    // <
+    case 62:
+    // >
+    case 96:
+    // `
+    case 123:
+    // {
+    case 125:
+    // }
+    case 124:
+    // |
+    case 94:
+      return true;
+    default:
+      return isSpace2(code);
+  }
+}
+function allUrlCredentials(value, limit = Infinity) {
+  const spans = [];
+  if (value.length < MIN_SECRET_LENGTH) return spans;
+  let from = 0;
+  while (spans.length < limit) {
+    const sep9 = value.indexOf("://", from);
+    if (sep9 < 0) break;
+    from = sep9 + 3;
+    if (!hasScheme(value, sep9)) continue;
+    const start = sep9 + 3;
+    const cap = Math.min(value.length, start + MAX_AUTHORITY_LENGTH);
+    let at3 = -1;
+    let colon = -1;
+    for (let i = start; i < cap; i++) {
+      const code = value.charCodeAt(i);
+      if (isAuthorityEnd(code)) break;
+      if (code === 64) at3 = i;
+      else if (code === 58 && colon < 0) colon = i;
+    }
+    if (at3 <= start) continue;
+    if (colon >= 0 && colon < at3) {
+      if (colon + 1 < at3 && !isPlaceholder(value.slice(colon + 1, at3))) spans.push({ start, end: at3 });
+    } else if (at3 - start >= 20 && isUserinfoToken(value.slice(start, at3))) {
+      spans.push({ start, end: at3 });
+    }
+  }
+  return spans;
+}
+function hasScheme(value, sep9) {
+  let s3 = sep9;
+  while (s3 > 0 && sep9 - s3 < MAX_SCHEME_LENGTH && isSchemeChar(value.charCodeAt(s3 - 1))) s3--;
+  for (; s3 < sep9; s3++) {
+    const cls = charClass(value.charCodeAt(s3));
+    if (cls === LOWER || cls === UPPER) return true;
+  }
+  return false;
+}
+function isUserinfoToken(user) {
+  if (user.length < 20 || user.length > MAX_RANDOM_TOKEN_LENGTH) return false;
+  return vendorToken(user) || isJwt(user) || looksLikeRandomToken(user);
+}
+function urlCredentials(value) {
+  return allUrlCredentials(value, 1)[0];
+}
+function isBase64UrlSegment(value, start, end) {
+  for (let i = start; i < end; i++) {
+    const code = value.charCodeAt(i);
+    if (charClass(code) === 0 && code !== 45 && code !== 95) return false;
+  }
+  return true;
+}
+function isJwt(value) {
+  if (!value.startsWith("eyJ") || value.length > MAX_TOKEN_LENGTH) return false;
+  const dots = [];
+  for (let i = value.indexOf("."); i >= 0 && dots.length < 5; i = value.indexOf(".", i + 1)) dots.push(i);
+  if (dots.length !== 2 && dots.length !== 4) return false;
+  const headerEnd = dots[0];
+  if (headerEnd > MAX_JWT_HEADER_LENGTH) return false;
+  if (dots[1] - headerEnd < 2) return false;
+  let start = 0;
+  for (const end of [...dots, value.length]) {
+    if (!isBase64UrlSegment(value, start, end)) return false;
+    start = end + 1;
+  }
+  try {
+    const header = JSON.parse(Buffer.from(value.slice(0, headerEnd), "base64url").toString("utf8"));
+    return isRecord(header) && typeof header.alg === "string";
+  } catch {
+    return false;
+  }
+}
+var AWS_ACCESS_KEY_ID = /^(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z2-7]{16}$/;
+function isAwsAccessKeyId(value) {
+  const v2 = value.length === 20 ? value : value.trim();
+  return v2.length === 20 && v2.charCodeAt(0) === 65 && AWS_ACCESS_KEY_ID.test(v2);
+}
+function isAwsSecretKeyShape(value) {
+  const v2 = value.length === 40 ? value : value.trim();
+  if (v2.length !== 40) return false;
+  let classes = 0;
+  for (let i = 0; i < 40; i++) {
+    const code = v2.charCodeAt(i);
+    const cls = charClass(code);
+    if (cls === 0 && code !== 47 && code !== 43) return false;
+    classes |= cls;
+  }
+  return classes === ALL_CLASSES;
+}
+var TOKEN_FORMATS = [
+  // GitHub: classic tokens are prefix + 36 base62 (github.blog 2021-04-05); fine-grained PATs are longer.
+  ...["ghp_", "gho_", "ghu_", "ghs_", "ghr_"].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9_]{36,251}$/ })),
+  { prefix: "github_pat_", rest: /^[A-Za-z0-9_]{22,244}$/ },
+  // Slack: bot, user, app-level, legacy workspace, configuration and refresh tokens; incoming webhooks.
+  ...["xoxa-", "xoxb-", "xoxo-", "xoxp-", "xoxr-", "xoxs-", "xapp-", "xoxe-"].map((prefix) => ({
+    prefix,
+    rest: /^[A-Za-z0-9-]{10,250}$/,
+    needs: DIGIT
+  })),
+  { prefix: "xoxe.xox", rest: /^[a-z]-[A-Za-z0-9-]{10,250}$/ },
+  {
+    prefix: "https://hooks.slack.com/services/",
+    rest: /^T[A-Za-z0-9]{1,40}\/B[A-Za-z0-9]{1,40}\/[A-Za-z0-9]{8,64}$/
+  },
+  // Stripe secret and restricted keys (live and test), webhook signing secrets. `pk_` keys are public.
+  ...["sk_live_", "rk_live_", "sk_test_", "rk_test_"].map((prefix) => ({
+    prefix,
+    rest: /^[A-Za-z0-9]{20,247}$/
+  })),
+  { prefix: "whsec_", rest: /^[A-Za-z0-9+/=]{24,128}$/ },
+  // GitLab token prefixes (docs.gitlab.com, "Token prefixes"); routable tokens hold dots.
+  ...["glpat-", "gloas-", "gldt-", "glrt-", "glcbt-", "glptt-", "glft-", "glimt-", "glsoat-", "glffct-"].map(
+    (prefix) => ({ prefix, rest: /^[A-Za-z0-9_.-]{20,255}$/ })
+  ),
+  // npm access tokens.
+  { prefix: "npm_", rest: /^[A-Za-z0-9]{36}$/ },
+  // Anthropic before OpenAI, whose `sk-` it shares; OpenAI's `sk-proj-`, `sk-svcacct-`, `sk-admin-` and
+  // legacy `sk-` keys. `sk-` alone could start a slug (`sk-payments-service-prod`): mixed classes required.
+  { prefix: "sk-ant-", rest: /^[A-Za-z0-9_-]{32,255}$/ },
+  { prefix: "sk-", rest: /^[A-Za-z0-9_-]{20,255}$/, needs: ALL_CLASSES },
+  // SendGrid: SG.<22>.<43>.
+  { prefix: "SG.", rest: /^[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{16,64}$/ },
+  // Google API keys.
+  { prefix: "AIza", rest: /^[0-9A-Za-z_-]{35}$/ },
+  // Twilio API key SIDs.
+  { prefix: "SK", rest: /^[0-9a-f]{32}$/ },
+  // HashiCorp Vault service, batch and recovery tokens (Vault 1.10+).
+  ...["hvs.", "hvb.", "hvr."].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9_-]{24,300}$/ })),
+  // Kong Konnect personal and system account access tokens (what deck's --konnect-token takes).
+  ...["kpat_", "spat_"].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9]{30,100}$/ })),
+  // Hugging Face, Docker Hub, Shopify, Groq, Databricks, DigitalOcean, PyPI, Linear, Notion, Grafana,
+  // Postman, age, Tailscale, New Relic, Sentry, Pulumi, Doppler, Supabase, PlanetScale, Heroku, Mailgun.
+  { prefix: "hf_", rest: /^[A-Za-z]{34}$/ },
+  { prefix: "dckr_pat_", rest: /^[A-Za-z0-9_-]{20,64}$/ },
+  ...["shpat_", "shpca_", "shppa_", "shpss_"].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9]{32,64}$/ })),
+  { prefix: "gsk_", rest: /^[A-Za-z0-9]{52}$/ },
+  { prefix: "dapi", rest: /^[a-f0-9]{32}(?:-[0-9])?$/ },
+  ...["dop_v1_", "doo_v1_", "dor_v1_"].map((prefix) => ({ prefix, rest: /^[a-f0-9]{64}$/ })),
+  { prefix: "pypi-AgE", rest: /^[A-Za-z0-9_-]{50,}$/ },
+  { prefix: "lin_api_", rest: /^[A-Za-z0-9_]{32,128}$/ },
+  { prefix: "ntn_", rest: /^[0-9]{11}[A-Za-z0-9]{35}$/ },
+  { prefix: "glc_", rest: /^[A-Za-z0-9+/]{32,400}={0,2}$/ },
+  { prefix: "glsa_", rest: /^[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}$/ },
+  { prefix: "PMAK-", rest: /^[a-f0-9]{24}-[a-f0-9]{34}$/ },
+  { prefix: "AGE-SECRET-KEY-1", rest: /^[0-9A-Z]{58}$/ },
+  { prefix: "tskey-", rest: /^[A-Za-z0-9_-]{20,200}$/ },
+  { prefix: "NRAK-", rest: /^[A-Z0-9]{27}$/ },
+  ...["sntrys_", "sntryu_"].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9+/=_]{32,500}$/ })),
+  { prefix: "pul-", rest: /^[a-f0-9]{40}$/ },
+  ...["dp.pt.", "dp.st.", "dp.sa.", "dp.ct."].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9]{40,44}$/ })),
+  { prefix: "sbp_", rest: /^[a-f0-9]{40}$/ },
+  ...["pscale_tkn_", "pscale_pw_", "pscale_oauth_"].map((prefix) => ({
+    prefix,
+    rest: /^[A-Za-z0-9_.=-]{32,64}$/
+  })),
+  { prefix: "HRKU-", rest: /^[A-Za-z0-9_-]{30,80}$/ },
+  { prefix: "key-", rest: /^[0-9a-f]{32}$/ }
+];
+var FORMATS_BY_FIRST = /* @__PURE__ */ new Map();
+for (const format of TOKEN_FORMATS) {
+  const first = format.prefix.charCodeAt(0);
+  const list2 = FORMATS_BY_FIRST.get(first) ?? [];
+  list2.push(format);
+  FORMATS_BY_FIRST.set(first, list2);
+}
+function classesOf(value, start = 0, end = value.length) {
+  let classes = 0;
+  for (let i = start; i < end; i++) classes |= charClass(value.charCodeAt(i));
+  return classes;
+}
+function vendorToken(value) {
+  if (value.length < 20 || value.length > 512) return false;
+  const formats = FORMATS_BY_FIRST.get(value.charCodeAt(0));
+  if (!formats) return false;
+  for (const { prefix, rest, needs } of formats) {
+    if (!value.startsWith(prefix)) continue;
+    const tail = value.slice(prefix.length);
+    if (!rest.test(tail)) continue;
+    if (needs !== void 0 && (classesOf(tail) & needs) !== needs) continue;
+    return true;
+  }
+  return false;
+}
+var counts = new Uint16Array(128);
+function shannonEntropy(value) {
+  const n = value.length;
+  if (n === 0) return 0;
+  const end = Math.min(n, 65535);
+  for (let i = 0; i < end; i++) counts[value.charCodeAt(i) & 127]++;
+  let bits = 0;
+  for (let i = 0; i < end; i++) {
+    const c = value.charCodeAt(i) & 127;
+    const count2 = counts[c];
+    if (count2 === 0) continue;
+    const p2 = count2 / end;
+    bits -= p2 * Math.log2(p2);
+    counts[c] = 0;
+  }
+  return bits;
+}
+function isTokenChar(code) {
+  return charClass(code) !== 0 || code === 43 || code === 47 || code === 61 || code === 95 || code === 45 || code === 46 || code === 126;
+}
+function hexShape(value) {
+  let lower = false;
+  let upper = false;
+  let dash = false;
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code >= 48 && code <= 57) continue;
+    if (code >= 97 && code <= 102) lower = true;
+    else if (code >= 65 && code <= 70) upper = true;
+    else if (code === 45) dash = true;
+    else return { hex: false, dash };
+  }
+  return { hex: !(lower && upper), dash };
+}
+function isHostname(value) {
+  if (!value.includes(".")) return false;
+  return /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?$/.test(value);
+}
+function isVowel(code) {
+  switch (code | 32) {
+    case 97:
+    // a
+    case 101:
+    // e
+    case 105:
+    // i
+    case 111:
+    // o
+    case 117:
+      return true;
+    default:
+      return false;
+  }
+}
+function wordShare(value) {
+  let letters = 0;
+  let inWords = 0;
+  let i = 0;
+  while (i < value.length) {
+    const cls = charClass(value.charCodeAt(i));
+    if (cls !== LOWER && cls !== UPPER) {
+      i++;
+      continue;
+    }
+    const lowers = cls === UPPER ? i + 1 : i;
+    let vowel = cls === UPPER && isVowel(value.charCodeAt(i));
+    let end = lowers;
+    while (end < value.length && charClass(value.charCodeAt(end)) === LOWER) {
+      vowel ||= isVowel(value.charCodeAt(end));
+      end++;
+    }
+    letters += end - i;
+    if (end - lowers >= 2 && vowel) inWords += end - i;
+    i = end;
+  }
+  return letters === 0 ? 0 : inWords / letters;
+}
+function derLength(der, at3) {
+  const first = der[at3];
+  if (first === void 0) return void 0;
+  if (first < 128) return [first, 1];
+  const size = first & 127;
+  if (size < 1 || size > 3 || at3 + size >= der.length) return void 0;
+  let length = 0;
+  for (let i = 1; i <= size; i++) length = length * 256 + der[at3 + i];
+  return [length, 1 + size];
+}
+function isBase64Certificate(value) {
+  if (!value.startsWith("MI")) return false;
+  const der = Buffer.from(value.slice(0, 24), "base64");
+  if (der[0] !== 48) return false;
+  const outer = derLength(der, 1);
+  if (!outer) return false;
+  let at3 = 1 + outer[1];
+  if (der[at3] !== 48) return false;
+  const tbs = derLength(der, at3 + 1);
+  if (!tbs) return false;
+  at3 += 1 + tbs[1];
+  return der[at3] === 160 && der[at3 + 1] === 3 && der[at3 + 2] === 2 && der[at3 + 3] === 1;
+}
+function looksLikeRandomToken(value) {
+  const n = value.length;
+  if (n < 20 || n > MAX_RANDOM_TOKEN_LENGTH) return false;
+  const first = value.charCodeAt(0);
+  if (first === 47 || first === 46 || first === 126) return false;
+  let classes = 0;
+  let separators = 0;
+  let pieces = 0;
+  let alnum = 0;
+  let previous = 0;
+  for (let i = 0; i < n; i++) {
+    const code = value.charCodeAt(i);
+    if (!isTokenChar(code)) return false;
+    const cls = charClass(code);
+    if (cls === 0) {
+      if (code !== 61 && code !== 43 && code !== 47) separators++;
+      previous = 0;
+      continue;
+    }
+    classes |= cls;
+    alnum++;
+    if (previous === 0 || previous === DIGIT !== (cls === DIGIT) || previous === LOWER && cls === UPPER) {
+      pieces++;
+    }
+    previous = cls;
+  }
+  if (classes === LOWER || classes === UPPER || classes === DIGIT || classes === 0) return false;
+  const { hex, dash } = hexShape(value);
+  if (hex) return !dash && n >= 32;
+  if (separators * 10 > n) return false;
+  if (isHostname(value) || isBase64Certificate(value)) return false;
+  if (shannonEntropy(value) < 3) return false;
+  const perPiece = alnum / pieces;
+  if ((classes & (LOWER | UPPER)) !== (LOWER | UPPER)) return perPiece <= 5;
+  return perPiece <= 4.5 && wordShare(value) < 0.7;
+}
+var TOKEN_SCHEMES = /* @__PURE__ */ new Set([
+  "bearer",
+  "basic",
+  "token",
+  "splunk",
+  "ssws",
+  "geniekey",
+  "apikey",
+  "api-key",
+  "bot",
+  "ldap",
+  "negotiate",
+  "ntlm"
+]);
+var PARAMETER_SCHEMES = /* @__PURE__ */ new Set([
+  "digest",
+  "hmac",
+  "oauth",
+  "aws4-hmac-sha256",
+  "sharedkey",
+  "sharedaccesssignature"
+]);
+var SIGNATURE_PARAMETER = /(?:^|[\s,&])(?:signature|response|sig|oauth_signature)=|^[A-Za-z0-9-]{1,64}:[A-Za-z0-9+/=]{16,}$/i;
+var TOKEN68 = /^[A-Za-z0-9._~+/-]+=*$/;
+function schemeCredential(trimmed) {
+  let space = 2;
+  while (space < 25 && space < trimmed.length && !isSpace2(trimmed.charCodeAt(space))) space++;
+  if (space >= 25 || space >= trimmed.length) return void 0;
+  const scheme = trimmed.slice(0, space).toLowerCase();
+  if (!TOKEN_SCHEMES.has(scheme) && !PARAMETER_SCHEMES.has(scheme)) return void 0;
+  return { scheme, credential: trimmed.slice(space + 1).trim() };
+}
+function decodesToUserPassword(credential) {
+  if (credential.length < 8 || credential.length > 1024 || !/^[A-Za-z0-9+/]+={0,2}$/.test(credential))
+    return false;
+  const text = Buffer.from(credential, "base64").toString("utf8");
+  const colon = text.indexOf(":");
+  if (colon < 0 || colon === text.length - 1) return false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 32 || code === 127 || code === 65533) return false;
+  }
+  return true;
+}
+function isSchemeCredential({ scheme, credential }, strict) {
+  if (credential === "" || isPlaceholder(credential) || /realm=/i.test(credential)) return false;
+  if (PARAMETER_SCHEMES.has(scheme)) return !strict && SIGNATURE_PARAMETER.test(credential);
+  if (!TOKEN68.test(credential)) return false;
+  if (scheme === "basic" || scheme === "ldap") return decodesToUserPassword(credential);
+  if (vendorToken(credential) || isJwt(credential)) return true;
+  const classes = classesOf(credential);
+  if (strict) return credential.length >= 16 && (classes & DIGIT) !== 0 && (classes & (LOWER | UPPER)) !== 0;
+  return credential.length >= 8 && classes !== LOWER;
+}
+var CREDENTIAL_NAMES = /* @__PURE__ */ new Set([
+  "authorization",
+  "proxy-authorization",
+  "cookie",
+  "set-cookie",
+  "apikey",
+  "api-key",
+  // Google APIs take an API key as the `key` query parameter.
+  "key",
+  "password",
+  "passwd",
+  "passphrase",
+  "secret",
+  "token",
+  // Honeycomb: `X-Honeycomb-Team: <API key>` (docs.honeycomb.io, "Events API").
+  "x-honeycomb-team"
+]);
+var CREDENTIAL_LAST_PARTS = /* @__PURE__ */ new Set([
+  "token",
+  "secret",
+  "password",
+  "passwd",
+  "pwd",
+  "passphrase",
+  "apikey",
+  "auth",
+  "authentication",
+  "credential",
+  "signature",
+  "sig",
+  "jwt",
+  "assertion",
+  "cookie"
+]);
+var CREDENTIAL_SUFFIXES = [
+  "token",
+  "secret",
+  "password",
+  "passwd",
+  "apikey",
+  "accesskey",
+  "secretkey",
+  "privatekey",
+  "authkey",
+  "appkey",
+  "licensekey",
+  "masterkey",
+  "subscriptionkey"
+];
+var PLAIN_KEY_QUALIFIERS = /* @__PURE__ */ new Set([
+  "idempotency",
+  "websocket",
+  "cache",
+  "routing",
+  "partition",
+  "sort",
+  "primary",
+  "foreign",
+  "public",
+  "dedup",
+  "deduplication"
+]);
+function isCredentialName(name) {
+  if (name.length === 0 || name.length > 256) return false;
+  const n = name.trim().toLowerCase().replaceAll("_", "-");
+  if (CREDENTIAL_NAMES.has(n) || n.includes("authorization")) return true;
+  const lastDash = n.lastIndexOf("-");
+  const last = n.slice(lastDash + 1);
+  if (CREDENTIAL_LAST_PARTS.has(last)) return true;
+  if (CREDENTIAL_SUFFIXES.some((suffix) => last.endsWith(suffix))) return true;
+  if (last === "key" && lastDash > 0) {
+    const qualifier = n.slice(n.lastIndexOf("-", lastDash - 1) + 1, lastDash);
+    return !PLAIN_KEY_QUALIFIERS.has(qualifier);
+  }
+  return false;
+}
+function knownToken(value) {
+  if (isAwsAccessKeyId(value)) return "aws-access-key-id";
+  if (isJwt(value)) return "jwt";
+  if (vendorToken(value)) return "token";
+  return void 0;
+}
+function detectSecret(value) {
+  if (value.length < MIN_SECRET_LENGTH) return void 0;
+  const trimmed = value.trim();
+  if (trimmed.length < MIN_SECRET_LENGTH || isPlaceholder(trimmed)) return void 0;
+  const first = trimmed.charCodeAt(0);
+  if (first === 123 || first === 91) {
+    const json = jsonSecret(trimmed);
+    if (json) return json;
+  }
+  if (hasPrivateKey(value)) return "private-key";
+  if (value.includes("@") && urlCredentials(value)) return "url-credentials";
+  if (trimmed.length > MAX_TOKEN_LENGTH) return void 0;
+  const known = knownToken(trimmed);
+  if (known) return known;
+  const scheme = schemeCredential(trimmed);
+  if (scheme && isSchemeCredential(scheme, true)) return "token";
+  return void 0;
+}
+var PARAMETER_NAME = /^[A-Za-z0-9_.$-]{1,64}=/;
+function looksLikeCredentialValue(value) {
+  const trimmed = value.trim();
+  if (trimmed.length < 8 || isPlaceholder(trimmed)) return false;
+  if (detectSecret(trimmed)) return true;
+  if (trimmed.length > MAX_HEADER_VALUE_LENGTH || trimmed.includes("-----BEGIN ")) return false;
+  const scheme = schemeCredential(trimmed);
+  if (scheme) return isSchemeCredential(scheme, false);
+  if (looksLikeRandomToken(trimmed)) return true;
+  for (const part of trimmed.split(/[\s;,&]+/)) {
+    if (part.length < 20) continue;
+    const name = PARAMETER_NAME.exec(part);
+    const rest = name ? part.slice(name[0].length) : part;
+    if (rest.length >= 20 && !isPlaceholder(rest) && (knownToken(rest) || looksLikeRandomToken(rest)))
+      return true;
+  }
+  return false;
+}
+
+// actions/engine/state/redact.ts
+var EnvRef = class {
+  /** Keeps only the shape of `value`, never the value itself. */
+  constructor(name, value, prefix = "", suffix = "") {
+    this.name = name;
+    this.prefix = prefix;
+    this.suffix = suffix;
+    this.multiline = value.includes("\n");
+    this.finalNewline = (suffix === "" ? value : suffix).endsWith("\n");
+    this.leadingSpace = prefix === "" && /^[ \t]/.test(value);
+  }
+  name;
+  prefix;
+  suffix;
+  /** The value spans several lines (PEM): the template must re-indent its continuation lines. */
+  multiline;
+  /** The value ends with a line break, which the block literal's chomping must keep. */
+  finalNewline;
+  /** The value starts with white space, which needs an explicit indentation indicator. */
+  leadingSpace;
+  /** Block literal header: `|` keeps one final line break, `-` strips it, `2` fixes the indentation. */
+  header() {
+    return `|${this.leadingSpace ? "2" : ""}${this.finalNewline ? "" : "-"}`;
+  }
+  /** Template text as deck reads it; `indent` is the column the block literal's lines start at. */
+  template(indent) {
+    const pipe = this.multiline ? ` | indent ${indent}` : "";
+    return `${this.prefix}\${{ env "${this.name}"${pipe} }}${this.suffix}`;
+  }
+};
+var UNNAMED = { label: "", identity: [] };
+var DECK_MASK = "[masked]";
+var CONFIG_COLLECTIONS = /* @__PURE__ */ new Set(["plugins", "partials", "vaults"]);
+var SECRET_NAMES = /* @__PURE__ */ new Set([
+  "password",
+  "passwd",
+  "passphrase",
+  "secret",
+  "secrets",
+  "token",
+  "private_key",
+  "api_key",
+  "apikey",
+  "access_key",
+  "aws_key"
+]);
+var SECRET_SUFFIXES = [
+  "_password",
+  "_passphrase",
+  "_secret",
+  "_token",
+  "_private_key",
+  "_api_key",
+  "_apikey",
+  "_secret_key",
+  "_access_key",
+  "_secret_id",
+  "_authorization",
+  "_hmac_key"
+];
+function isSecretFieldName(name) {
+  const lower = name.toLowerCase();
+  return SECRET_NAMES.has(lower) || SECRET_SUFFIXES.some((suffix) => lower.endsWith(suffix));
+}
+function isReference(value) {
+  return /^\{vault:\/\/[^}]+\}$/.test(value.trim()) || value.includes("${{");
+}
+function redactContent(content, options2) {
+  const redactor = new Redactor(options2);
+  walkEntities(content, (visit2) => redactor.entity(visit2));
+  return redactor.redactions;
+}
+var MASK = "[redacted]";
+function maskEntity(entity, collection, found, rules = BUNDLED_RULES) {
+  const masker = new Redactor({ workspace: "", rules }, found);
+  if (collection !== void 0) masker.entity({ entity, collection, spec: UNNAMED, parents: [], index: 0 });
+  masker.wholeEntity(entity);
+}
+var FIELD_KINDS = /* @__PURE__ */ new Map();
+var MAX_FIELD_KINDS = 5e4;
+function fieldKind(field) {
+  let kind = FIELD_KINDS.get(field);
+  if (kind === void 0) {
+    kind = isSecretFieldName(field) ? "secret" : LINE_FIELDS.test(field.toLowerCase()) ? "headers" : "other";
+    if (FIELD_KINDS.size < MAX_FIELD_KINDS) FIELD_KINDS.set(field, kind);
+  }
+  return kind;
+}
+var STRUCTURAL = /* @__PURE__ */ new Set([
+  "id",
+  "name",
+  "tags",
+  "protocols",
+  "protocol",
+  "methods",
+  "hosts",
+  "host",
+  "port",
+  "paths",
+  "path",
+  "snis",
+  "sources",
+  "destinations",
+  "username",
+  "custom_id",
+  "group",
+  "instance_name",
+  "type",
+  "prefix",
+  "kid",
+  "cert",
+  "cert_alt"
+]);
+var TYPED = {
+  services: ["url"],
+  routes: ["headers"],
+  consumers: [],
+  consumer_groups: [],
+  upstreams: ["healthchecks"],
+  targets: [],
+  snis: [],
+  acls: []
+};
+var LINE_FIELDS = /^(?:headers|body|querystring|query|.+_headers)$/;
+var Redactor = class {
+  /**
+   * @param masked when given, secrets are replaced by {@link MASK} (and collected here) instead of
+   * environment references.
+   */
+  constructor(options2, masked3) {
+    this.masked = masked3;
+    this.namer = options2.names === false ? void 0 : new EnvNamer(options2.workspace);
+    this.rules = options2.rules ?? BUNDLED_RULES;
+    this.values = options2.values;
+  }
+  masked;
+  redactions = [];
+  namer;
+  rules;
+  values;
+  visit;
+  scope;
+  /** Name parts below the entity. */
+  path = [];
+  /** Location parts below the entity, parallel to `path`; null for a part only the name has. */
+  where = [];
+  /** Redacts the secrets of one entity; entities come in {@link walkEntities} order. */
+  entity(visit2) {
+    this.visit = visit2;
+    this.scope = void 0;
+    const { entity, collection } = visit2;
+    const schema = this.schemaOf(collection, entity);
+    const typed = TYPED[collection];
+    if (typed) {
+      for (const field of typed) if (entity[field] !== void 0) this.topField(visit2, field, schema);
+      for (const field in schema?.fields)
+        if (entity[field] !== void 0 && !typed.includes(field)) this.topField(visit2, field, schema);
+      return;
+    }
+    for (const field in entity) this.topField(visit2, field, schema);
+  }
+  /** One field of an entity itself. */
+  topField(visit2, field, schema) {
+    const { entity, collection } = visit2;
+    if (visit2.spec.nested && Object.hasOwn(visit2.spec.nested, field)) return;
+    const node = schema?.fields?.[field];
+    if (STRUCTURAL.has(field) && node?.flag === void 0) return;
+    const value = entity[field];
+    if (collection === "filter_chains" && field === "filters" && Array.isArray(value)) {
+      this.filters(value);
+      return;
+    }
+    const byName = field === "config" && CONFIG_COLLECTIONS.has(collection) || field === "healthchecks" && collection === "upstreams";
+    this.field(entity, field, node, byName);
+  }
+  /** An entity of a kind without rules: every field is judged by its name, as configuration is. */
+  wholeEntity(entity) {
+    this.config(entity, void 0, true);
+  }
+  /** The schema of an entity: a plugin's by its name, a partial's by its type, a vault's by its backend. */
+  schemaOf(collection, entity) {
+    const kind = collection === "plugins" || collection === "partials" || collection === "vaults" ? collection : "entities";
+    const name = kind === "entities" ? collection : entity[kind === "partials" ? "type" : "name"];
+    return typeof name === "string" ? this.rules.node(kind, name) : void 0;
+  }
+  enter(part, where3 = part) {
+    this.path.push(part);
+    this.where.push(where3);
+  }
+  leave() {
+    this.path.pop();
+    this.where.pop();
+  }
+  /**
+   * Replaces `holder[key]`, a secret when it is a non-empty string that is not a reference already.
+   * With `span`, only that part of the string is the secret (a URL's credentials).
+   */
+  replace(holder, key2, rule, span) {
+    const value = holder[key2];
+    if (typeof value !== "string" || value === "" || value === MASK || isReference(value)) return;
+    const replaced = span ? this.replacement(
+      value.slice(span.start, span.end),
+      rule,
+      value.slice(0, span.start),
+      value.slice(span.end)
+    ) : this.replacement(value, rule);
+    holder[key2] = replaced;
+  }
+  /** What replaces a secret: the mask, or a reference to the variable named for this position. */
+  replacement(value, rule, prefix = "", suffix = "") {
+    if (!this.masked) {
+      const name = this.record(rule);
+      this.values?.set(name, value);
+      return new EnvRef(name, value, prefix, suffix);
+    }
+    if (value !== DECK_MASK) this.masked.add(value.trim());
+    return prefix + MASK + suffix;
+  }
+  /** Names the value at the current position and records its replacement. */
+  record(rule) {
+    const scope = this.scope ??= scopeOf(this.visit, this.namer);
+    const name = this.namer ? this.namer.name(this.path, scope.key) : String(this.redactions.length + 1);
+    let location = scope.location;
+    for (const part of this.where) if (part !== null) location += ` / ${part}`;
+    this.redactions.push({ name, location, rule });
+    return name;
+  }
+  /**
+   * One field of an entity or of its configuration, with what the schema says of it (`node`), judged
+   * also by its name where `byName` (free-form configuration).
+   */
+  field(holder, field, node, byName) {
+    const value = holder[field];
+    if (value === null || typeof value === "number" || typeof value === "boolean" || value instanceof EnvRef)
+      return;
+    const secret = node?.flag !== void 0 && isSecretFlag(node.flag, field);
+    const kind = byName ? fieldKind(field) : "other";
+    if (typeof value === "string" && !secret && kind !== "secret") {
+      if (mayBeSecret(value)) {
+        this.enter(field);
+        this.detect(holder, field, field);
+        this.leave();
+      }
+      return;
+    }
+    this.enter(field);
+    if (secret) this.secret(holder, field, node.source ?? "catalogue");
+    else if (kind === "secret") this.secret(holder, field, "name");
+    else if (kind === "headers" || node?.values?.flag === "referenceable") this.headers(value, node?.values);
+    else if (Array.isArray(value)) this.list(value, node?.elements, byName, field);
+    else if (isObject(value)) {
+      if (node?.values && !node.fields) this.map(value, node.values, byName);
+      else this.config(value, node, byName, field);
+    }
+    this.leave();
+  }
+  /**
+   * Walks a configuration object: every field with its schema node, and private JWK members of an object
+   * that is a JWK (it has `kty`, or is held by a field named like one).
+   */
+  config(config, node, byName, container = "") {
+    if (typeof config.kty === "string" || /jwks?$/i.test(container)) {
+      for (const member of jwkPrivateMembers(config)) {
+        this.enter(member);
+        this.replace(config, member, "detector");
+        this.leave();
+      }
+    }
+    for (const field in config) {
+      if (field.endsWith("_values") && Array.isArray(config[field])) {
+        const names = config[`${field.slice(0, -"_values".length)}_names`];
+        const child2 = node?.fields?.[field];
+        if (Array.isArray(names) && !(child2?.flag && isSecretFlag(child2.flag, field))) {
+          this.enter(field);
+          this.pairs(names, config[field]);
+          this.leave();
+          continue;
+        }
+      }
+      this.field(config, field, node?.fields?.[field], byName);
+    }
+  }
+  /** A map whose values the schema describes (`values`): each value with that node. */
+  map(map, node, byName) {
+    for (const key2 of Object.keys(map)) {
+      const value = map[key2];
+      this.enter(key2);
+      if (node.flag && isSecretFlag(node.flag, key2)) this.secret(map, key2, node.source ?? "catalogue");
+      else if (typeof value === "string") this.detect(map, key2, key2);
+      else if (Array.isArray(value)) this.list(value, node.elements, byName, key2);
+      else if (isObject(value)) this.config(value, node, byName);
+      this.leave();
+    }
+  }
+  /** A list: elements the schema flags are secrets, strings are checked by value, records walked. */
+  list(list2, node, byName, field) {
+    const secret = node?.flag !== void 0 && isSecretFlag(node.flag, field);
+    for (let i = 0; i < list2.length; i++) {
+      const item = list2[i];
+      if (typeof item === "string") {
+        if (!secret && !mayBeSecret(item)) continue;
+        this.enter(String(i + 1));
+        if (secret) this.replace(list2, i, node?.source ?? "catalogue");
+        else this.detect(list2, i, field);
+        this.leave();
+      } else if (isObject(item)) {
+        this.enter(String(i + 1));
+        if (secret) this.allStrings(item, node?.source ?? "catalogue");
+        else this.config(item, node, byName, field);
+        this.leave();
+      }
+    }
+  }
+  /** A secret field: a string, a list of strings, or an object whose strings all are. */
+  secret(config, field, rule) {
+    const value = config[field];
+    if (typeof value === "string") this.replace(config, field, rule);
+    else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const item = value[i];
+        this.enter(String(i + 1));
+        if (isObject(item)) this.allStrings(item, rule);
+        else this.replace(value, i, rule);
+        this.leave();
+      }
+    } else if (isObject(value)) this.allStrings(value, rule);
+  }
+  allStrings(obj, rule) {
+    for (const field of Object.keys(obj)) {
+      const value = obj[field];
+      this.enter(field);
+      if (typeof value === "string") this.replace(obj, field, rule);
+      else if (isObject(value)) this.allStrings(value, rule);
+      else if (Array.isArray(value)) this.secret(obj, field, rule);
+      this.leave();
+    }
+  }
+  /** A string no rule named: a secret only when the value is one by itself. */
+  detect(holder, key2, field) {
+    const value = holder[key2];
+    if (typeof value !== "string" || !mayBeSecret(value)) return;
+    const kind = detectSecret(value);
+    if (kind === "url-credentials") {
+      const spans = allUrlCredentials(value, 2);
+      this.replace(holder, key2, "detector", spans.length === 1 ? spans[0] : void 0);
+    } else if (kind !== void 0) this.replace(holder, key2, "detector");
+    else if (isAwsSecretKeyShape(value) && /aws|secret/i.test(field)) this.replace(holder, key2, "detector");
+  }
+  /**
+   * Plugins carry headers either as a map (`http-log`: `{Authorization: "Bearer …"}`) or as
+   * `Name:value` lines (`request-transformer`: `add.headers`, and `add.body`/`add.querystring` likewise).
+   * A header is redacted when its name is a credential's, or its value looks like one; for lines, the
+   * name stays in the file and only the value becomes a reference.
+   */
+  headers(value, node) {
+    if (isObject(value)) {
+      for (const header of Object.keys(value)) {
+        const v2 = value[header];
+        const byName = isCredentialName(header) || node?.flag === "encrypted" && isSecretFlag(node.flag, header);
+        this.enter(header);
+        if (typeof v2 === "string") this.headerValue(value, header, byName);
+        else if (Array.isArray(v2)) {
+          for (let i = 0; i < v2.length; i++) {
+            this.enter(String(i + 1), null);
+            this.headerValue(v2, i, byName);
+            this.leave();
+          }
+        } else if (isObject(v2)) this.headers(v2, node);
+        this.leave();
+      }
+    } else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const line = value[i];
+        if (typeof line !== "string") continue;
+        const colon = line.indexOf(":");
+        if (colon <= 0) {
+          this.detect(value, i, "");
+          continue;
+        }
+        const header = line.slice(0, colon).trim();
+        const secret = line.slice(colon + 1);
+        const trimmed = secret.trim();
+        if (trimmed === "" || isReference(secret) || trimmed === MASK) continue;
+        const rule = isCredentialName(header) ? "name" : isCredentialValue(trimmed) ? "detector" : void 0;
+        if (rule === void 0) continue;
+        this.enter(header);
+        value[i] = this.replacement(secret, rule, line.slice(0, colon + 1));
+        this.leave();
+      }
+    }
+  }
+  headerValue(holder, key2, byName) {
+    const v2 = holder[key2];
+    if (typeof v2 !== "string") return;
+    if (byName) this.replace(holder, key2, "name");
+    else if (isCredentialValue(v2.trim())) this.replace(holder, key2, "detector");
+    else this.detect(holder, key2, String(key2));
+  }
+  /** Parallel `*_names` / `*_values` lists: a value is secret when its name or the value itself says so. */
+  pairs(names, values) {
+    for (let i = 0; i < values.length; i++) {
+      const name = names[i];
+      const v2 = values[i];
+      if (typeof v2 !== "string") continue;
+      const rule = typeof name === "string" && isCredentialName(name) ? "name" : isCredentialValue(v2.trim()) ? "detector" : void 0;
+      this.enter(String(i + 1), typeof name === "string" ? name : String(i + 1));
+      if (rule) this.replace(values, i, rule);
+      else this.detect(values, i, typeof name === "string" ? name : "");
+      this.leave();
+    }
+  }
+  filters(filters) {
+    filters.forEach((filter, i) => {
+      if (!isObject(filter) || !isObject(filter.config)) return;
+      const name = String(filter.name ?? i);
+      this.enter("filter", `filter ${name}`);
+      this.enter(name, null);
+      this.enter("config", null);
+      this.config(filter.config, void 0, true);
+      this.leave();
+      this.leave();
+      this.leave();
+    });
+  }
+};
+function isCredentialValue(value) {
+  return looksLikeCredentialValue(value) || detectSecret(value) !== void 0;
+}
+function mayBeSecret(value) {
+  return value.length >= 8 && value !== MASK && value !== DECK_MASK;
+}
+function scopeOf(visit2, namer) {
+  const scope = { path: [], location: "", key: void 0 };
+  for (const parent of visit2.parents) {
+    addLink(scope, parent.spec, nameForEnv(parent.entity, parent.spec, void 0));
+  }
+  addLink(scope, visit2.spec, nameForEnv(visit2.entity, visit2.spec, visit2.index));
+  if (namer) scope.key = namer.scope(scope.path);
+  return scope;
+}
+function addLink(scope, spec, id) {
+  scope.path.push(spec.label, id);
+  const link = `${spec.label} ${id}`;
+  scope.location = scope.location === "" ? link : `${scope.location} / ${link}`;
+}
+function nameForEnv(entity, spec, index) {
+  if (!spec.secretIdentity) {
+    if (spec.label === "certificate") {
+      const sni = Array.isArray(entity.snis) ? entity.snis.find(isObject) : void 0;
+      if (sni && typeof sni.name === "string") return sni.name;
+      if (typeof entity.cert === "string")
+        return createHash5("sha256").update(entity.cert).digest("hex").slice(0, 8);
+    } else {
+      const identity = identityForEnv(entity, spec);
+      if (identity !== "") return identity;
+    }
+  }
+  if (typeof entity.id === "string" && entity.id !== "") return entity.id.slice(0, 8);
+  return String((index ?? 0) + 1);
+}
+function identityForEnv(entity, spec) {
+  let identity = "";
+  for (const field of spec.identity) {
+    const v2 = entity[field];
+    const part = typeof v2 === "string" ? v2 : isObject(v2) && typeof v2.name === "string" ? v2.name : "";
+    if (part === "") continue;
+    if (!spec.compositeIdentity) return part;
+    identity = identity === "" ? part : `${identity}_${part}`;
+  }
+  return identity;
+}
+var EnvNamer = class {
+  constructor(workspace, prefix = "DECK_") {
+    this.workspace = workspace;
+    this.prefix = prefix;
+  }
+  workspace;
+  prefix;
+  byName = /* @__PURE__ */ new Map();
+  issued = /* @__PURE__ */ new Map();
+  /** Field paths below entities repeat across a file (`config/redis/password`): sanitized once each. */
+  cleanTails = /* @__PURE__ */ new Map();
+  /** The leading parts of many names (an entity's chain), prepared once for {@link name}. */
+  scope(parts) {
+    const raw = [this.workspace, ...parts].join("\0");
+    return { raw, clean: sanitize(raw) };
+  }
+  /** The variable for a path: `parts`, after the scope's parts when given. */
+  name(parts, scope = this.scope([])) {
+    const tail = parts.join("\0");
+    const path = parts.length === 0 ? scope.raw : `${scope.raw}\0${tail}`;
+    let clean4 = this.cleanTails.get(tail);
+    if (clean4 === void 0) this.cleanTails.set(tail, clean4 = sanitize(tail));
+    const base = `${this.prefix}${scope.clean && clean4 ? `${scope.clean}_${clean4}` : scope.clean || clean4}`;
+    const owner = this.byName.get(base);
+    if (owner === void 0) {
+      this.byName.set(base, path);
+      return base;
+    }
+    const seen = this.issued.get(path) ?? (owner === path ? 1 : 0);
+    this.issued.set(path, seen + 1);
+    const raw = seen === 0 ? path : `${path}\0${seen}`;
+    const unique = `${base}_${createHash5("sha256").update(raw).digest("hex").slice(0, 6).toUpperCase()}`;
+    this.byName.set(unique, raw);
+    return unique;
+  }
+};
+function sanitize(text) {
+  const words = text.toUpperCase().replace(/[^A-Z0-9]+/g, "_");
+  const start = words.startsWith("_") ? 1 : 0;
+  const end = words.length > start && words.endsWith("_") ? words.length - 1 : words.length;
+  return start === 0 && end === words.length ? words : words.slice(start, end);
+}
+
+// actions/engine/state/yaml.ts
+function toYaml(doc) {
+  const writer = new YamlWriter();
+  const keys = Object.keys(doc);
+  if (keys.length > 0) writer.map(doc, keys, 0, "");
+  return writer.text();
+}
+var CHUNK_SIZE = 16384;
+var YamlWriter = class {
+  /** The text written since the last chunk was set aside. */
+  out = "";
+  chunks = [];
+  layouts = new Layouts();
+  text() {
+    this.chunks.push(this.out);
+    this.out = "";
+    return this.chunks.join("");
+  }
+  /** Writes a map with at least one key. */
+  map(obj, keys, indent, first) {
+    const layout = this.layouts.of(keys);
+    const { sorted, texts } = layout;
+    const lines = keyLines(layout, indent);
+    let dashed = first !== indentation(indent);
+    for (let i = 0; i < sorted.length; i++) {
+      const value = obj[sorted[i]];
+      if (value === void 0) continue;
+      this.out += dashed ? first + texts[i] : lines[i];
+      dashed = false;
+      this.value(value, indent);
+      if (this.out.length > CHUNK_SIZE) this.flush();
+    }
+  }
+  /**
+   * Sets the current text aside as a chunk. Reading a character makes V8 flatten the rope into one
+   * string, so its many small pieces die young instead of being kept, and copied by every garbage
+   * collection, until the whole file is done: on large dumps that makes the writer much faster.
+   */
+  flush() {
+    this.out.charCodeAt(0);
+    this.chunks.push(this.out);
+    this.out = "";
+  }
+  /** Writes the value of a key or a sequence item whose indicator (`key:` or `-`) is already out. */
+  value(value, indent) {
+    if (typeof value === "string") this.string(value, indent);
+    else if (typeof value !== "object" || value === null) this.out += " " + otherScalar(value) + "\n";
+    else if (Array.isArray(value)) {
+      if (value.length === 0) this.out += " []\n";
+      else {
+        this.out += "\n";
+        this.seq(value, indent, indentation(indent));
+      }
+    } else if (value instanceof EnvRef) {
+      const pad = indentation(indent + 2);
+      this.out += " " + value.header() + "\n" + pad + value.template(indent + 2) + "\n";
+    } else {
+      const keys = Object.keys(value);
+      if (keys.length === 0) this.out += " {}\n";
+      else {
+        this.out += "\n";
+        this.map(value, keys, indent + 2, indentation(indent + 2));
+      }
+    }
+  }
+  seq(list2, indent, first) {
+    const pad = indentation(indent);
+    let prefix = first;
+    for (const item of list2) {
+      if (typeof item === "object" && item !== null && !(item instanceof EnvRef)) {
+        const dash = prefix === pad ? dashIndentation(indent) : prefix + "- ";
+        if (Array.isArray(item)) {
+          if (item.length > 0) {
+            this.seq(item, indent + 2, dash);
+            prefix = pad;
+            continue;
+          }
+        } else {
+          const keys = Object.keys(item);
+          if (keys.length > 0) {
+            this.map(item, keys, indent + 2, dash);
+            prefix = pad;
+            continue;
+          }
+        }
+      }
+      this.out += prefix + "-";
+      prefix = pad;
+      this.value(item, indent);
+    }
+  }
+  string(value, indent) {
+    if (plainSafe(value)) this.out += " " + value + "\n";
+    else if (isBlockLiteral(value)) this.blockLiteral(value, indent + 2);
+    else this.out += " " + quote(value) + "\n";
+  }
+  blockLiteral(value, indent) {
+    let end = value.length;
+    while (end > 0 && value[end - 1] === "\n") end--;
+    const trailing = value.length - end;
+    this.out += trailing === 0 ? " |-\n" : trailing === 1 ? " |\n" : " |+\n";
+    const pad = indentation(indent);
+    for (const line of value.slice(0, end).split("\n")) this.out += line === "" ? "\n" : pad + line + "\n";
+    for (let i = 1; i < trailing; i++) this.out += "\n";
+  }
+};
+var MAX_CACHED_INDENT = 64;
+var indentations = [];
+var dashIndentations = [];
+function indentation(width) {
+  if (width > MAX_CACHED_INDENT) return " ".repeat(width);
+  return indentations[width] ??= " ".repeat(width);
+}
+function dashIndentation(width) {
+  if (width > MAX_CACHED_INDENT) return " ".repeat(width) + "- ";
+  return dashIndentations[width] ??= " ".repeat(width) + "- ";
+}
+function keyLines(layout, indent) {
+  const pad = indentation(indent);
+  if (indent > MAX_CACHED_INDENT) return layout.texts.map((text) => pad + text);
+  return layout.lines[indent] ??= layout.texts.map((text) => pad + text);
+}
+var MAX_LAYOUTS_PER_KEY = 32;
+var Layouts = class {
+  byFirstKey = /* @__PURE__ */ new Map();
+  of(keys) {
+    const candidates = this.byFirstKey.get(keys[0]);
+    if (candidates === void 0) {
+      const layout2 = newLayout(keys);
+      this.byFirstKey.set(keys[0], [layout2]);
+      return layout2;
+    }
+    for (const layout2 of candidates) if (sameKeys(layout2.keys, keys)) return layout2;
+    const layout = newLayout(keys);
+    if (candidates.length < MAX_LAYOUTS_PER_KEY) candidates.push(layout);
+    return layout;
+  }
+};
+function sameKeys(a, b2) {
+  if (a.length !== b2.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b2[i]) return false;
+  return true;
+}
+function newLayout(keys) {
+  const sorted = [...keys].sort();
+  const texts = sorted.map((key2) => (plainSafe(key2) ? key2 : quote(key2)) + ":");
+  return { keys, sorted, texts, lines: [] };
+}
+var PRINTABLE_LINES = /^[\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]*$/;
+var NEEDS_ESCAPE = /[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]/g;
+function isBlockLiteral(value) {
+  if (!(value.includes("\n") || value.includes("${{")) || !PRINTABLE_LINES.test(value)) return false;
+  if (value.trim() === "") return false;
+  return value.split("\n").every((line) => !/^[ \t]/.test(line));
+}
+var RESERVED2 = /* @__PURE__ */ new Set(["y", "n", "yes", "no", "true", "false", "on", "off", "null"]);
+var PLAIN_FIRST = 1;
+var PLAIN_REST = 2;
+var PLAIN_CHARS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  if (/[A-Za-z_/]/.test(ch)) PLAIN_CHARS[c] |= PLAIN_FIRST;
+  if (/[A-Za-z0-9_./@+:-]/.test(ch)) PLAIN_CHARS[c] |= PLAIN_REST;
+}
+function isPlainChar(code, where3) {
+  return code < 128 && (PLAIN_CHARS[code] & where3) !== 0;
+}
+function plainSafe(value) {
+  const length = value.length;
+  if (length === 0 || !isPlainChar(value.charCodeAt(0), PLAIN_FIRST)) return false;
+  for (let i = 1; i < length; i++) if (!isPlainChar(value.charCodeAt(i), PLAIN_REST)) return false;
+  return value.charCodeAt(length - 1) !== 58 && !(length <= 5 && RESERVED2.has(value.toLowerCase()));
+}
+function quote(value) {
+  return JSON.stringify(value).replace(
+    NEEDS_ESCAPE,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`
+  );
+}
+function otherScalar(value) {
+  if (value === null) return "null";
+  switch (typeof value) {
+    case "number":
+      if (!Number.isFinite(value)) throw new TypeError(`cannot write ${value} as YAML`);
+      return String(value);
+    case "boolean":
+      return value ? "true" : "false";
+    default:
+      throw new TypeError(`cannot write a ${typeof value} as YAML`);
+  }
+}
+
+// actions/engine/state/pipeline.ts
+function parseDeckOutput(json, source) {
+  try {
+    return JSON.parse(json);
+  } catch (err) {
+    throw new DeckhandError(
+      `deck produced output that is not valid JSON (${source}): ${err.message}`
+    );
+  }
+}
+function processContent(content, options2) {
+  if (!isObject(content)) {
+    throw new DeckhandError(
+      `${options2.source} does not hold a deck state object (expected keys like _format_version, services, \u2026)`
+    );
+  }
+  const doc = normalizeContent(content);
+  const workspace = typeof doc._workspace === "string" && doc._workspace !== "" ? doc._workspace : options2.workspace;
+  const counts2 = countEntities(doc);
+  const secrets = /* @__PURE__ */ new Map();
+  const redactions = options2.redact ? redactContent(doc, { workspace, rules: options2.rules, values: secrets }) : [];
+  return { yaml: toYaml(doc), workspace, counts: counts2, redactions, secrets };
+}
+
+// actions/engine/state/read.ts
+init_errors();
+import { readFile as readFile3, stat as stat6 } from "node:fs/promises";
+
+// actions/engine/state/yaml-read.ts
+var import_yaml2 = __toESM(require_dist(), 1);
+var MAX_ALIAS_COUNT = 1e4;
+var MAX_ALIAS_VALUES = 1e6;
+var CHUNK_CHARS = 16 * 1024;
+var YamlReadError = class extends Error {
+  constructor(code, line, col) {
+    super(code);
+    this.code = code;
+    this.line = line;
+    this.col = col;
+    this.name = "YamlReadError";
+  }
+  code;
+  line;
+  col;
+};
+var OPTIONS = { merge: true, uniqueKeys: true, prettyErrors: false, logLevel: "silent" };
+function readYaml(text, chunkChars = CHUNK_CHARS) {
+  const plan3 = text.length > chunkChars ? planPieces(text, chunkChars) : void 0;
+  const data = plan3 ? readPieces(text, plan3) : FALLBACK;
+  if (plan3 && data !== FALLBACK)
+    return {
+      data,
+      aliased: false,
+      pieces: countPieces(plan3),
+      lines: (paths2) => locatePieces(text, plan3, paths2)
+    };
+  const whole = readDocument(text, { start: 0, end: text.length, line: 0 });
+  return { ...whole, pieces: 1, lines: (paths2) => locate(text, paths2) };
+}
+function countPieces(entries2) {
+  let count2 = 0;
+  for (const entry2 of entries2) count2 += entry2.runs ? entry2.runs.length + 1 : 1;
+  return count2;
+}
+function mayHaveAnchors(text) {
+  return /(^|[\s[{,:-])&[^\s]/.test(text);
+}
+function parse(text, piece, counter) {
+  const source = piece.start === 0 && piece.end === text.length ? text : text.slice(piece.start, piece.end);
+  let doc;
+  try {
+    doc = (0, import_yaml2.parseDocument)(source, counter ? { ...OPTIONS, lineCounter: counter } : OPTIONS);
+  } catch (err) {
+    if (err instanceof RangeError) throw new YamlReadError("TOO_DEEP");
+    throw err;
+  }
+  const error = doc.errors[0];
+  if (error) {
+    const { line, col } = lineColumn(source, error.pos[0]);
+    throw new YamlReadError(error.code, line + piece.line, col);
+  }
+  return { doc, source };
+}
+function readDocument(text, piece) {
+  const { doc, source } = parse(text, piece);
+  let aliased = false;
+  let data;
+  try {
+    data = doc.toJS({
+      maxAliasCount: MAX_ALIAS_COUNT,
+      onAnchor: (_value, count2) => {
+        if (count2 > 0) aliased = true;
+      }
+    });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : "";
+    if (err instanceof RangeError) throw new YamlReadError("TOO_DEEP");
+    if (/^Merge sources/.test(message)) throw new YamlReadError("MERGE_SOURCE");
+    if (err instanceof ReferenceError) throw new YamlReadError("ALIAS_EXPANSION");
+    throw err;
+  }
+  if (aliased) checkExpansion(data, MAX_ALIAS_VALUES + source.length);
+  return { data, aliased };
+}
+function checkExpansion(root, limit) {
+  let count2 = 0;
+  const open9 = /* @__PURE__ */ new Set();
+  const walk2 = (value) => {
+    if (++count2 > limit) throw new YamlReadError("ALIAS_EXPANSION");
+    if (typeof value !== "object" || value === null) return;
+    if (open9.has(value)) throw new YamlReadError("ALIAS_CYCLE");
+    open9.add(value);
+    if (Array.isArray(value)) for (const item of value) walk2(item);
+    else for (const key2 of Object.keys(value)) walk2(value[key2]);
+    open9.delete(value);
+  };
+  try {
+    walk2(root);
+  } catch (err) {
+    if (err instanceof RangeError) throw new YamlReadError("TOO_DEEP");
+    throw err;
+  }
+}
+var TAB2 = 9;
+var LF2 = 10;
+var CR2 = 13;
+var SPACE2 = 32;
+var HASH = 35;
+var DASH = 45;
+var NOT_A_KEY = new Set("?:!&*|>[]{},@`%<-.	".split("").map((c) => c.charCodeAt(0)));
+function isSeparator(c) {
+  return c === SPACE2 || c === LF2 || c === CR2 || c === TAB2 || Number.isNaN(c);
+}
+function isBlank(c) {
+  return c === LF2 || c === CR2 || Number.isNaN(c);
+}
+function planPieces(text, chunkChars) {
+  if (mayHaveAnchors(text)) return void 0;
+  const entries2 = [];
+  let entry2;
+  let itemStarts = [];
+  let itemLines = [];
+  let itemIndent = -1;
+  const close = (end) => {
+    if (!entry2) return;
+    entry2.end = end;
+    if (itemIndent >= 0 && end - entry2.start > chunkChars) {
+      entry2.head = { start: entry2.start, end: itemStarts[0], line: entry2.line };
+      entry2.runs = runs(itemStarts, itemLines, end, chunkChars);
+    }
+    entries2.push(entry2);
+  };
+  let line = 0;
+  for (let pos = 0; pos < text.length; line++) {
+    const newline = text.indexOf("\n", pos);
+    const next = newline === -1 ? text.length : newline + 1;
+    let indent = 0;
+    while (text.charCodeAt(pos + indent) === SPACE2) indent++;
+    const c = text.charCodeAt(pos + indent);
+    const item = c === DASH && isSeparator(text.charCodeAt(pos + indent + 1));
+    if (isBlank(c) || c === HASH) {
+    } else if (indent === 0 && !item) {
+      if (NOT_A_KEY.has(c)) return void 0;
+      close(pos);
+      entry2 = { start: pos, end: pos, line };
+      itemStarts = [];
+      itemLines = [];
+      itemIndent = -1;
+    } else if (!entry2) {
+      return void 0;
+    } else if (itemIndent === -1) {
+      itemIndent = item ? indent : -2;
+      if (item) {
+        itemStarts.push(pos);
+        itemLines.push(line);
+      }
+    } else if (itemIndent >= 0) {
+      if (item && indent === itemIndent) {
+        itemStarts.push(pos);
+        itemLines.push(line);
+      } else if (indent <= itemIndent) itemIndent = -2;
+    }
+    pos = next;
+  }
+  close(text.length);
+  return entries2.length > 0 ? entries2 : void 0;
+}
+function runs(starts, lines, end, chunkChars) {
+  const out = [];
+  let first = 0;
+  for (let i = 1; i <= starts.length; i++) {
+    const runEnd = i === starts.length ? end : starts[i];
+    if (i === starts.length || runEnd - starts[first] >= chunkChars) {
+      out.push({ start: starts[first], end: runEnd, line: lines[first], first, count: i - first });
+      first = i;
+    }
+  }
+  return out;
+}
+var FALLBACK = /* @__PURE__ */ Symbol("fallback");
+function isPlainObject(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+function readPieces(text, entries2) {
+  const content = {};
+  const seen = /* @__PURE__ */ new Set();
+  for (const entry2 of entries2) {
+    const head = readDocument(text, entry2.head ?? entry2).data;
+    const keys = isPlainObject(head) ? Object.keys(head) : [];
+    if (keys.length !== 1) return FALLBACK;
+    const key2 = keys[0];
+    let value = head[key2];
+    if (entry2.runs) {
+      if (value !== null) return FALLBACK;
+      const list2 = [];
+      for (const run2 of entry2.runs) {
+        const items = readDocument(text, run2).data;
+        if (!Array.isArray(items) || items.length !== run2.count) return FALLBACK;
+        for (const item of items) list2.push(item);
+      }
+      value = list2;
+    }
+    if (seen.has(key2)) throw new YamlReadError("DUPLICATE_KEY", entry2.line + 1, 1);
+    seen.add(key2);
+    entry2.key = key2;
+    if (key2 in content)
+      Object.defineProperty(content, key2, { value, writable: true, enumerable: true, configurable: true });
+    else content[key2] = value;
+  }
+  return content;
+}
+function locatePieces(text, entries2, paths2) {
+  const lines = paths2.map(() => void 0);
+  const byKey = new Map(entries2.map((entry2) => [entry2.key, entry2]));
+  const wanted = /* @__PURE__ */ new Map();
+  paths2.forEach((path, index) => {
+    const entry2 = byKey.get(String(path[0]));
+    if (!entry2) return;
+    let piece = entry2;
+    let local = [...path];
+    if (entry2.runs) {
+      const item = path[1];
+      if (typeof item !== "number") {
+        if (path.length === 1) lines[index] = entry2.line + 1;
+        return;
+      }
+      const run2 = runOf(entry2.runs, item);
+      if (!run2) return;
+      piece = run2;
+      local = [item - run2.first, ...path.slice(2)];
+    }
+    let group = wanted.get(piece);
+    if (!group) wanted.set(piece, group = { indices: [], paths: [] });
+    group.indices.push(index);
+    group.paths.push(local);
+  });
+  for (const [piece, group] of wanted) {
+    const found = locate(text, group.paths, piece);
+    group.indices.forEach((index, i) => lines[index] = found[i]);
+  }
+  return lines;
+}
+function runOf(runs2, item) {
+  let low = 0;
+  let high = runs2.length - 1;
+  while (low <= high) {
+    const mid = low + high >> 1;
+    const run2 = runs2[mid];
+    if (item < run2.first) high = mid - 1;
+    else if (item >= run2.first + run2.count) low = mid + 1;
+    else return run2;
+  }
+  return void 0;
+}
+function locate(text, paths2, piece = { start: 0, end: text.length, line: 0 }) {
+  const counter = new import_yaml2.LineCounter();
+  const { doc, source } = parse(text, piece, counter);
+  let targets;
+  const resolve13 = (node) => {
+    if (!(0, import_yaml2.isAlias)(node)) return node;
+    targets ??= aliasTargets(doc);
+    return targets.get(node);
+  };
+  return paths2.map((path) => {
+    let node = doc.contents;
+    for (const part of path) {
+      node = resolve13(node);
+      if ((0, import_yaml2.isSeq)(node)) node = typeof part === "number" ? node.items[part] : void 0;
+      else if ((0, import_yaml2.isMap)(node)) node = mapValue(node, String(part), resolve13, 0);
+      else return void 0;
+    }
+    node = resolve13(node);
+    return node ? counter.linePos(valueStart(node, source)).line + piece.line : void 0;
+  });
+}
+function aliasTargets(doc) {
+  const targets = /* @__PURE__ */ new Map();
+  const latest = /* @__PURE__ */ new Map();
+  (0, import_yaml2.visit)(doc, {
+    Node(_key, node) {
+      if ((0, import_yaml2.isAlias)(node)) {
+        const target = latest.get(node.source);
+        if (target) targets.set(node, target);
+      } else if (node.anchor) latest.set(node.anchor, node);
+    }
+  });
+  return targets;
+}
+function mapValue(map, key2, resolve13, depth) {
+  const own = map.items.find((pair) => keyText(pair.key) === key2);
+  if (own) return own.value;
+  if (depth > 16) return void 0;
+  for (const pair of map.items) {
+    if (!(0, import_yaml2.isScalar)(pair.key) || pair.key.source !== "<<") continue;
+    const sources = resolve13(pair.value);
+    for (const source of (0, import_yaml2.isSeq)(sources) ? sources.items : [sources]) {
+      const merged = resolve13(source);
+      if (!(0, import_yaml2.isMap)(merged)) continue;
+      const found = mapValue(merged, key2, resolve13, depth + 1);
+      if (found !== void 0) return found;
+    }
+  }
+  return void 0;
+}
+function keyText(key2) {
+  return (0, import_yaml2.isScalar)(key2) ? String(key2.value) : String(key2);
+}
+function valueStart(node, text) {
+  const start = node.range?.[0] ?? 0;
+  if (!(0, import_yaml2.isScalar)(node) || node.type !== import_yaml2.Scalar.BLOCK_LITERAL && node.type !== import_yaml2.Scalar.BLOCK_FOLDED)
+    return start;
+  const lineEnd = text.indexOf("\n", start);
+  return lineEnd === -1 ? start : lineEnd + 1;
+}
+
+// actions/engine/state/read.ts
+var MAX_STATE_BYTES = 128 * 2 ** 20;
+var YAML_FALLBACK_CHARS = 4 * 2 ** 20;
+var StateReadError = class extends DeckhandError {
+  constructor(file, reason, line, column) {
+    super(`${file}${line === void 0 ? "" : `:${line}:${column ?? 1}`}: ${reason}`);
+    this.file = file;
+    this.reason = reason;
+    this.line = line;
+    this.column = column;
+    this.name = "StateReadError";
+  }
+  file;
+  reason;
+  line;
+  column;
+  /** The reason with its position, for a place that names the file already. */
+  get placed() {
+    return this.line === void 0 ? this.reason : `${this.reason} (line ${this.line}, column ${this.column ?? 1})`;
+  }
+};
+function checkStateSize(bytes, file) {
+  if (bytes <= MAX_STATE_BYTES) return;
+  throw new StateReadError(
+    file,
+    `the file has ${bytes.toLocaleString("en")} bytes, more than the ${MAX_STATE_BYTES / 2 ** 20} MiB a state file may have: split it (deck reads every file of a directory, and deckhand dumps one file per workspace)`
+  );
+}
+async function readStateFile(path) {
+  checkStateSize((await stat6(path)).size, path);
+  return readFile3(path, "utf8");
+}
+function parseState(text, file, options2 = {}) {
+  checkStateSize(text.length, file);
+  const body = text.charCodeAt(0) === 65279 ? text.slice(1) : text;
+  if (options2.json || /^\s*[{[]/.test(body)) {
+    let data;
+    try {
+      data = JSON.parse(body);
+    } catch {
+      if (options2.json || body.length > YAML_FALLBACK_CHARS)
+        throw jsonError(file, body, findJsonIssue(body, true));
+      return parseYamlState(body, file, options2.chunkChars);
+    }
+    const issue = findJsonIssue(body, false);
+    if (issue) throw jsonError(file, body, issue);
+    return { data, aliased: false, lines: (paths2) => locateJson(body, paths2) };
+  }
+  return parseYamlState(body, file, options2.chunkChars);
+}
+function readStateText(text, file, options2) {
+  return parseState(text, file, options2).data;
+}
+function parseYamlState(text, file, chunkChars) {
+  try {
+    return readYaml(text, chunkChars);
+  } catch (err) {
+    if (!(err instanceof YamlReadError)) throw err;
+    throw new StateReadError(file, yamlReason(err.code), err.line, err.col);
+  }
+}
+function jsonError(file, text, issue) {
+  if (!issue) return new StateReadError(file, "not valid JSON");
+  const { line, col } = lineColumn(text, issue.offset);
+  const reason = issue.code === "DUPLICATE_KEY" ? "not valid JSON: a key appears twice in one object (keys must be unique, DUPLICATE_KEY)" : issue.code === "TOO_DEEP" ? `the values are nested more than ${MAX_JSON_DEPTH} levels deep` : "not valid JSON: malformed at this place (JSON_SYNTAX)";
+  return new StateReadError(file, reason, line, col);
+}
+var YAML_PROBLEMS = {
+  ALIAS_PROPS: "an alias cannot have an anchor or a tag",
+  BAD_ALIAS: "an alias names no anchor defined before it",
+  BAD_COLLECTION_TYPE: "a tag does not fit the value it is on",
+  BAD_DIRECTIVE: "a directive (a line starting with %) is not valid",
+  BAD_DQ_ESCAPE: "a double-quoted string holds an invalid escape sequence",
+  BAD_INDENT: "the indentation is wrong",
+  BAD_PROP_ORDER: "an anchor or a tag is misplaced",
+  BAD_SCALAR_START: "a plain value starts with a character that needs quotes",
+  BLOCK_AS_IMPLICIT_KEY: "a block value is used as a key",
+  BLOCK_IN_FLOW: "a block value appears inside [ ] or { }",
+  DUPLICATE_KEY: "a key appears twice in one mapping (keys must be unique)",
+  KEY_OVER_1024_CHARS: "a key is longer than 1024 characters",
+  MISSING_CHAR: "a character is missing (a closing quote or bracket, a colon, a comma)",
+  MULTILINE_IMPLICIT_KEY: "a key spans several lines, or a value is not indented under its key",
+  MULTIPLE_ANCHORS: "a value has several anchors",
+  MULTIPLE_DOCS: "the file holds several YAML documents (--- separators), deck reads one",
+  MULTIPLE_TAGS: "a value has several tags",
+  NON_STRING_KEY: "a key is not a string",
+  TAB_AS_INDENT: "a tab is used for indentation, which YAML allows only spaces for",
+  TAG_RESOLVE_FAILED: "a tag cannot be resolved",
+  UNEXPECTED_TOKEN: "unexpected text"
+};
+function yamlReason(code) {
+  switch (code) {
+    case "ALIAS_EXPANSION":
+      return `YAML aliases expand too much (an alias bomb, or more than ${MAX_ALIAS_VALUES.toLocaleString("en")} values repeated through aliases): write the values out`;
+    case "ALIAS_CYCLE":
+      return "a YAML alias refers to a value that contains it, which makes the data endless";
+    case "MERGE_SOURCE":
+      return "a merge key (<<) must name a mapping or a list of mappings";
+    case "TOO_DEEP":
+      return "the values are nested too deeply to be read";
+    default:
+      return `not valid YAML: ${YAML_PROBLEMS[code] ?? "the text cannot be parsed"} (${code})`;
+  }
+}
+
+// actions/engine/jobs/commit.ts
+import { join as join12 } from "node:path";
+
+// actions/engine/commit/defaults.ts
+var DEFAULT_MESSAGE = "Gateway drift in {path}: {added} added, {changed} changed, {removed} removed";
+var PLACEHOLDERS = ["added", "changed", "removed", "total", "workspaces", "path", "branch"];
+var DEFAULT_DRIFT_BRANCH = "deckhand/drift";
+var ACTIONS_BOT = {
+  name: "github-actions[bot]",
+  email: "41898282+github-actions[bot]@users.noreply.github.com"
+};
+
+// actions/engine/files/limits.ts
+var KiB = 1024;
+var MiB = 1024 * KiB;
+var GiB = 1024 * MiB;
+var DEFAULT_LIMITS = {
+  maxBytes: 10 * GiB,
+  maxFileBytes: 4 * GiB,
+  maxEntries: 1e5
+};
+var NO_LIMITS = {
+  maxBytes: Number.POSITIVE_INFINITY,
+  maxFileBytes: Number.POSITIVE_INFINITY,
+  maxEntries: Number.POSITIVE_INFINITY
+};
+var LIMIT_INPUTS = {
+  maxBytes: "max-size-mib",
+  maxFileBytes: "max-file-size-mib",
+  maxEntries: "max-files"
+};
+function mebibytes(bytes) {
+  return Math.ceil(bytes / MiB);
+}
+
+// actions/spec.ts
+var deckInputs = {
+  "deck-version": {
+    type: "string",
+    description: `deck release to use when deck is not on PATH (or to insist on one): a version like ${DEFAULT_DECK_VERSION}, or latest. Downloads are verified against the release's checksums.`
+  },
+  "deck-path": { type: "string", description: "Path to a deck binary to use as it is (no download)." },
+  "deck-timeout": {
+    type: "integer",
+    default: "1800",
+    max: 86400,
+    unit: "seconds",
+    description: "Seconds one deck run (a dump, or the diff or sync of one workspace) may take in all; past it deck and every process it started are stopped and the step fails."
+  }
+};
+var transportInputs = {
+  "tls-skip-verify": {
+    type: "boolean",
+    default: "false",
+    description: "Skip verification of the Admin API certificate."
+  },
+  "ca-cert": {
+    type: "string",
+    description: "CA certificate for the Admin API: PEM content or a path to a PEM file."
+  },
+  "tls-server-name": {
+    type: "string",
+    description: "Server name to verify the Admin API certificate against."
+  },
+  timeout: {
+    type: "integer",
+    default: "30",
+    max: 3600,
+    unit: "seconds",
+    description: "Seconds deck waits for each Admin API request."
+  }
+};
+var secretFieldsInput = {
+  "secret-fields": {
+    type: "list",
+    description: "More fields that hold secrets, one per line as KIND/NAME PATH (KIND: plugins, entities, partials or vaults; PATH dotted, [] for list elements, * for map values), e.g. plugins/acme-signer config.signing_material. Kong's schemas (bundled, and read from the gateway where there is one) already cover Kong's own plugins and any custom plugin whose schema marks its fields encrypted or referenceable."
+  }
+};
+var bundleInputs = {
+  "age-identity": {
+    type: "string",
+    secret: true,
+    description: "age identity that opens the encrypted secret bundle: the content of an age key file (AGE-SECRET-KEY-1\u2026 lines, as age-keygen writes), or the path of one. Its values fill the DECK_ variables the state files reference; a variable set in the environment wins. They reach deck through its environment only. Store the key file as one CI secret."
+  },
+  "secrets-bundle": {
+    type: "list",
+    description: "Encrypted secret bundles to open with age-identity, one per line. Default: secrets.age in each folder holding the state files, where there is one."
+  }
+};
+var connectionInputs = {
+  "kong-addr": {
+    type: "string",
+    description: "Kong Admin API address, e.g. http://kong-admin.internal:8001."
+  },
+  "kong-admin-token": {
+    type: "string",
+    secret: true,
+    description: "Admin token (Kong Enterprise RBAC), sent as the Kong-Admin-Token header. Never put on a command line."
+  },
+  headers: {
+    type: "list",
+    secret: true,
+    description: 'Extra request headers, one "Name: value" per line. Values are treated as secrets.'
+  },
+  ...transportInputs
+};
+var tykInputs = {
+  gateway: {
+    type: "string",
+    default: "kong",
+    description: "The gateway: kong, or tyk (the Tyk Gateway API at tyk-addr, or a Tyk Dashboard through tyk-sync at tyk-dashboard)."
+  },
+  "tyk-addr": {
+    type: "string",
+    description: "Tyk Gateway address for gateway: tyk, e.g. http://tyk-gateway:8080 (its control API port when one is configured)."
+  },
+  "tyk-secret": {
+    type: "string",
+    secret: true,
+    description: "The Tyk Gateway API secret (secret in tyk.conf), sent as the x-tyk-authorization header; with tyk-dashboard, the Dashboard API key, given to tyk-sync in its environment. Never put on a command line."
+  },
+  "tyk-dashboard": {
+    type: "string",
+    description: "Tyk Dashboard URL, instead of tyk-addr: dump, diff and sync go through tyk-sync (dump, sync), planned first like a Kong sync."
+  },
+  "tyk-sync-path": {
+    type: "string",
+    description: "Path to the tyk-sync binary for tyk-dashboard. Default: tyk-sync on PATH."
+  }
+};
+var convergeTimeout = {
+  type: "integer",
+  max: 3600,
+  unit: "seconds",
+  default: "60",
+  description: "gateway: tyk: seconds to wait after writing (and the reload) until the gateway serves what the files hold, re-reading with backoff; still different then, the step fails."
+};
+var planInputs = {
+  ...secretFieldsInput,
+  state: {
+    type: "list",
+    description: "State files or directories, one per line. Files of one workspace are planned together; each workspace (and select-tags set) is its own deck run. Tyk: folders of API and policy files, planned as one. Default: kong, or tyk for gateway: tyk."
+  },
+  ...bundleInputs,
+  "kong-addr": connectionInputs["kong-addr"],
+  "kong-admin-token": connectionInputs["kong-admin-token"],
+  headers: connectionInputs.headers,
+  workspace: {
+    type: "string",
+    description: "Workspace to plan against; overrides _workspace in every file."
+  },
+  "select-tags": {
+    type: "list",
+    description: "Only entities carrying all of these tags (one per line); overrides _info.select_tags in the files."
+  },
+  "skip-consumers": {
+    type: "boolean",
+    default: "false",
+    description: "Leave consumers, consumer groups and their credentials out of the plan (and the sync)."
+  },
+  parallelism: {
+    type: "integer",
+    max: 256,
+    description: "Concurrent Admin API requests deck makes per workspace (deck default 10)."
+  },
+  "plan-file": {
+    type: "string",
+    description: "Where to write the plan as JSON (secrets masked). Default: a new file in the runner's temporary directory."
+  },
+  "comment-on-pr": {
+    type: "boolean",
+    actionOnly: true,
+    description: "Post the plan on the pull request, one comment per workflow and workspace, updated in place. Default: true on pull_request events."
+  },
+  "github-token": {
+    type: "string",
+    secret: true,
+    actionOnly: true,
+    default: "${{ github.token }}",
+    description: "Token for the pull request comment; needs pull-requests: write."
+  },
+  ...tykInputs,
+  ...deckInputs,
+  ...transportInputs
+};
+var planOutputs = {
+  creating: "Entities the plan creates.",
+  updating: "Entities the plan updates.",
+  deleting: "Entities the plan deletes.",
+  total: "All planned changes.",
+  "has-changes": "true when the gateway differs from the state files.",
+  plan: "Path of the plan as JSON: every change per workspace, secrets masked."
+};
+var COMMANDS = {
+  dump: {
+    name: "dump",
+    summary: "Back up Kong declaratively: normalized, byte-stable deck files per workspace with secrets redacted.",
+    inputs: {
+      "kong-addr": connectionInputs["kong-addr"],
+      "kong-admin-token": connectionInputs["kong-admin-token"],
+      headers: connectionInputs.headers,
+      workspace: {
+        type: "string",
+        description: "Workspace to dump (Kong Enterprise). Default: the default workspace."
+      },
+      "all-workspaces": {
+        type: "boolean",
+        default: "false",
+        description: "Dump every workspace, one file each."
+      },
+      "select-tags": {
+        type: "list",
+        description: "Only entities carrying all of these tags (one per line)."
+      },
+      "skip-consumers": {
+        type: "boolean",
+        default: "false",
+        description: "Leave consumers, consumer groups and their credentials out."
+      },
+      "with-id": { type: "boolean", default: "false", description: "Keep entity IDs in the files." },
+      "output-dir": {
+        type: "string",
+        description: "Directory that receives <workspace>.yaml (Tyk: one api-, oas- or policy-<id>.json per object and .tyk.json), required-env.txt and SHA256SUMS. Default: kong, or tyk for gateway: tyk."
+      },
+      "redact-secrets": {
+        type: "boolean",
+        default: "true",
+        description: "Replace every credential, private key and secret config value with an environment reference: to a DECK_ variable (deck fills it), or for Tyk a DECKHAND_TYK_ variable (deckhand fills it)."
+      },
+      "allow-empty": {
+        type: "boolean",
+        default: "false",
+        description: "Accept a dump with no entities even when the previous dump had some."
+      },
+      "age-recipients": {
+        type: "list",
+        description: "age public keys (age1\u2026, from age-keygen -y), one per line: every redacted value is also written, encrypted to them, into secrets.age beside the files (kept byte for byte while nothing changed), so that a restore needs one CI secret, the age identity, instead of one per variable. Public keys only: the dump needs no identity. Needs redact-secrets: true."
+      },
+      ...secretFieldsInput,
+      ...tykInputs,
+      ...deckInputs,
+      ...transportInputs
+    },
+    outputs: {
+      files: "Written state files, one path per line.",
+      workspaces: "Dumped workspaces, one per line.",
+      "entity-count": "Number of entities dumped, nested ones included.",
+      digest: "sha256 over the normalized files: equal digests mean an unchanged configuration.",
+      "secrets-redacted": "Number of secret values replaced by environment references.",
+      "secrets-by-rule": "JSON object: how many values each rule redacted (schema: the gateway's own schemas; catalogue: Kong's schemas bundled with deckhand; name: credential field or header names; detector: the value itself, such as a private key, a JWT or credentials in a URL).",
+      "required-env": "Environment variables the files reference, one per line (names only).",
+      changed: "true when the files differ from what output-dir held before.",
+      "secrets-bundle": "Path of the encrypted secret bundle (secrets.age) with age-recipients; empty without."
+    }
+  },
+  validate: {
+    name: "validate",
+    summary: "Check deck state files: YAML, duplicates, unset DECK_ variables, then deck file/gateway validate.",
+    inputs: {
+      ...secretFieldsInput,
+      state: { type: "list", default: "kong", description: "State files or directories, one per line." },
+      ...bundleInputs,
+      online: {
+        type: "boolean",
+        default: "false",
+        description: "Validate against a live gateway (deck gateway validate); needs kong-addr."
+      },
+      workspace: {
+        type: "string",
+        description: "Workspace to validate against; overrides _workspace in the files."
+      },
+      parallelism: {
+        type: "integer",
+        max: 256,
+        description: "Number of concurrent requests deck makes when online (deck default 10)."
+      },
+      ...connectionInputs,
+      ...deckInputs
+    },
+    outputs: {
+      valid: "true when every check passed.",
+      problems: "Number of problems found.",
+      "plaintext-secrets": "Number of secret values the files hold in plain text (by the rules a dump redacts with); each is a warning naming file and line, never the value. Not a failure: unredacted files are valid, but must not be committed."
+    }
+  }
+};
+COMMANDS.diff = {
+  name: "diff",
+  summary: "Plan: what syncing the state files would change on Kong, per workspace, in the job summary and on the pull request.",
+  inputs: planInputs,
+  outputs: planOutputs
+};
+COMMANDS.sync = {
+  name: "sync",
+  summary: "Apply the state files to Kong after planning: deletions over the limit are refused before anything is sent, failed entities fail the step.",
+  inputs: {
+    ...planInputs,
+    "max-deletes": {
+      type: "integer",
+      min: 0,
+      max: 1e6,
+      default: "0",
+      description: "Most entities the sync may delete, across all workspaces; a plan that deletes more is refused before anything is sent."
+    },
+    "allow-deletes": {
+      type: "boolean",
+      default: "false",
+      description: "Allow any number of deletions (they are still planned, counted and reported)."
+    },
+    "dry-run": {
+      type: "boolean",
+      default: "false",
+      description: "Plan and check the guard rails, send nothing."
+    },
+    "workspace-concurrency": {
+      type: "integer",
+      max: 64,
+      default: "1",
+      description: "How many workspaces sync at the same time (never two syncs of one workspace)."
+    },
+    "converge-timeout": convergeTimeout
+  },
+  outputs: {
+    ...planOutputs,
+    applied: "true when changes were sent to the gateway and Kong accepted at least one."
+  }
+};
+var artifactInputs = {
+  "upload-artifact": {
+    type: "boolean",
+    default: "true",
+    actionOnly: true,
+    description: "Upload the backup and its manifest as a workflow artifact. On GitHub Enterprise Server, which the artifact service does not support, the step says so and keeps the files."
+  },
+  "artifact-name": {
+    type: "string",
+    actionOnly: true,
+    description: "Artifact name. Default: the backup file or folder name."
+  },
+  "retention-days": {
+    type: "integer",
+    max: 90,
+    unit: "days",
+    actionOnly: true,
+    description: "Days GitHub keeps the artifact (1 to 90). Default: the repository's setting."
+  }
+};
+var artifactDownloadInputs = {
+  "artifact-run-id": {
+    type: "string",
+    actionOnly: true,
+    description: "When input names an artifact of another workflow run: that run id (needs github-token with actions: read). Default: this run."
+  },
+  "github-token": {
+    type: "string",
+    secret: true,
+    actionOnly: true,
+    default: "${{ github.token }}",
+    description: "Token to download an artifact of another workflow run."
+  }
+};
+var storeInputs = (fallback, source) => ({
+  store: {
+    type: "string",
+    ...fallback ? { default: fallback } : {},
+    description: (fallback === "artifact" ? "Where the backup is kept: artifact (a workflow artifact, as before), " : "Also keep the dump in a store: ") + "a local or mounted folder, or s3://bucket/prefix (AWS S3, or any S3-compatible service with store-endpoint). In a folder or bucket each backup is <kind>/<source>/<UTC time>-<id>/, its manifest written last."
+  },
+  "store-endpoint": {
+    type: "string",
+    description: "URL of an S3-compatible service (MinIO, Ceph, R2\u2026), addressed path-style. Default: AWS's endpoint for the region. Credentials always come from the AWS credential chain (in GitHub Actions: aws-actions/configure-aws-credentials with OIDC), never from inputs."
+  },
+  "store-region": {
+    type: "string",
+    description: "AWS region of the bucket. Default: AWS_REGION, or the profile."
+  },
+  "backup-source": {
+    type: "string",
+    description: `Name of what is backed up: the <source> part of the store layout. Default: ${source}.`
+  },
+  "age-recipients": {
+    type: "list",
+    description: "age public keys (age1\u2026, one per line; # comments allowed) to encrypt the backup to before it leaves the machine. The step needs no private key; restores take age-identity."
+  },
+  "keep-last": retention("the n newest backups"),
+  "keep-daily": retention("the newest backup of each of the last n days that have one"),
+  "keep-weekly": retention("the newest backup of each of the last n ISO weeks that have one"),
+  "keep-monthly": retention("the newest backup of each of the last n months that have one")
+});
+function retention(what) {
+  return {
+    type: "integer",
+    min: 0,
+    max: 1e5,
+    description: `Retention in the store (of this kind and source), as restic's forget: keep ${what}. Deletes only backups deckhand wrote, never the newest one nor the newest verified one. Default: keep everything.`
+  };
+}
+var storeReadInputs = {
+  store: {
+    type: "string",
+    description: "The folder or s3://bucket/prefix db-dump or files-backup stored to: then name the backup latest, by its name (20261206T071500Z-3f9a1c) or by an ISO time (the newest at or before it). Only complete backups (manifest present) are picked; every object is checked against the manifest before anything is restored."
+  },
+  "store-endpoint": {
+    type: "string",
+    description: "URL of an S3-compatible service (path-style). Default: AWS. Credentials come from the AWS credential chain."
+  },
+  "store-region": {
+    type: "string",
+    description: "AWS region of the bucket. Default: AWS_REGION, or the profile."
+  },
+  "backup-source": {
+    type: "string",
+    description: "Which source to pick from, when the store holds backups of several."
+  }
+};
+var backupIdentityInput = {
+  "age-identity": {
+    type: "string",
+    secret: true,
+    description: "Content of an age key file (AGE-SECRET-KEY-1\u2026 lines), or the path of one, to decrypt backups encrypted with age-recipients."
+  }
+};
+for (const [name, spec] of Object.entries(storeInputs("", "the output folder name")))
+  if (name !== "age-recipients") COMMANDS.dump.inputs[name] = spec;
+var storeOutputs = {
+  stored: "Where the backup went in a folder or S3 store (empty for artifact).",
+  "backup-name": "Its name in the store: <UTC time>-<id>.",
+  encrypted: "true when the stored files are encrypted with age.",
+  pruned: "Backups retention removed, one name per line."
+};
+Object.assign(COMMANDS.dump.outputs, storeOutputs, {
+  "artifact-id": "Id of the uploaded artifact, when store is artifact."
+});
+var postgresInputs = {
+  "database-url": {
+    type: "string",
+    secret: true,
+    description: "postgres://user:password@host:5432/kong?sslmode=require (or redis://:password@host:6379 for engine redis). Empty: the standard PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE variables. The password is handed to the tools in a private file, never on a command line."
+  },
+  "postgres-bin": {
+    type: "string",
+    description: "Directory holding pg_dump, pg_restore and psql. Default: the newest PostgreSQL client found on PATH or in the usual install folders (it must be at least the server version)."
+  }
+};
+COMMANDS["db-dump"] = {
+  name: "db-dump",
+  summary: "Back up the gateway's database natively: pg_dump (or Redis's RDB) with a checksummed manifest written last, verified after the dump.",
+  inputs: {
+    engine: { type: "string", default: "postgres", description: "postgres or redis." },
+    "database-url": postgresInputs["database-url"],
+    format: {
+      type: "string",
+      default: "directory",
+      description: "pg_dump format: directory (parallel), custom, tar or plain. Ignored for redis (always an RDB file)."
+    },
+    jobs: {
+      type: "integer",
+      max: 128,
+      description: "Parallel pg_dump jobs, directory format only. Default: the number of CPUs."
+    },
+    compress: {
+      type: "string",
+      description: "pg_dump compression: a level 0-9 or method[:level] such as gzip:6, lz4 or zstd (PostgreSQL 16 clients), none. Default: pg_dump's (gzip for directory and custom)."
+    },
+    profile: {
+      type: "string",
+      default: "kong",
+      description: "kong: keep every table's schema but skip the data of tables that only hold short-lived runtime state (cluster events, rate-limiting counters, locks, data-plane registrations); never configuration or credentials. none: dump everything."
+    },
+    "exclude-table-data": {
+      type: "list",
+      description: "More tables whose data to skip (schema kept), one pg_dump pattern per line, e.g. public.my_audit_log."
+    },
+    "output-dir": {
+      type: "string",
+      default: "db-backup",
+      description: "Directory that receives the backup, in a new folder <database>-<UTC time> holding the dump and manifest.json (-2, -3\u2026 when another dump of the same second has that name). Earlier backups are never touched."
+    },
+    verify: {
+      type: "boolean",
+      default: "true",
+      description: "Read the dump back before the manifest is written: pg_restore --list must list the rows of exactly the tables dumped (redis-check-rdb for Redis)."
+    },
+    "postgres-bin": postgresInputs["postgres-bin"],
+    ...storeInputs("artifact", "the database name"),
+    ...artifactInputs
+  },
+  outputs: {
+    path: "The backup folder (dump and manifest.json).",
+    "size-bytes": "Size of the dump in bytes.",
+    manifest: "Path of manifest.json: versions, database, format, profile, per-table row counts, sha256 of every file.",
+    tables: "Tables dumped (Redis: databases holding keys).",
+    rows: "Rows dumped (Redis: keys), as counted in the snapshot the dump was taken from.",
+    "duration-ms": "How long the dump and its verification took.",
+    "artifact-id": "Id of the uploaded artifact, when one was uploaded.",
+    ...storeOutputs
+  }
+};
+COMMANDS["db-restore"] = {
+  name: "db-restore",
+  summary: "Restore a db-dump backup: checksums verified before the database is touched, row counts and configuration checksums compared afterwards.",
+  inputs: {
+    input: {
+      type: "string",
+      required: true,
+      description: "The backup: its folder, its manifest.json, the output-dir db-dump wrote into (the newest complete backup there is picked), latest or a time with store, or (in GitHub Actions) the name of an artifact uploaded by db-dump."
+    },
+    "database-url": {
+      ...postgresInputs["database-url"],
+      description: "Where to restore: postgres://user:password@host:5432/kong, or with create, a maintenance database such as postgres. Empty: the PG* variables. The password goes in a private file, never on a command line. Without create, clean replaces the database from the same server's postgres database (template1 where there is none)."
+    },
+    create: {
+      type: "boolean",
+      default: "false",
+      description: "Create the database named in the backup (pg_restore --create), connecting to the maintenance database of database-url. One that exists is refused, or with clean replaced as clean describes."
+    },
+    clean: {
+      type: "boolean",
+      default: "false",
+      description: "Replace a database that already holds tables: the backup is restored into a new database beside it (same owner, encoding, locale, privileges and settings), verified, and swapped in by renaming only then, so a failure leaves the database as it was. The swap ends the sessions connected to it (Kong reconnects). Needs the CREATEDB privilege and the database's ownership. Without clean, a database that holds tables is refused."
+    },
+    "keep-previous": {
+      type: "boolean",
+      default: "true",
+      description: "When clean replaced a database, keep the replaced one, renamed <database>_deckhand_previous_<UTC time> (rename it back to roll back; drop it when done). false: drop it once the restored database is in its place."
+    },
+    jobs: {
+      type: "integer",
+      max: 128,
+      description: "Parallel pg_restore jobs (directory and custom formats). Default: the number of CPUs."
+    },
+    verify: {
+      type: "boolean",
+      default: "true",
+      description: "After restoring, compare the row count of every table and the checksum of every configuration table with the manifest; any difference fails the step."
+    },
+    "no-owner": {
+      type: "boolean",
+      default: "false",
+      description: "Do not restore object ownership: everything belongs to the connecting user (for a server without the original roles, such as a fresh RDS instance)."
+    },
+    "postgres-bin": postgresInputs["postgres-bin"],
+    ...storeReadInputs,
+    ...backupIdentityInput,
+    "mark-verified": {
+      type: "boolean",
+      default: "false",
+      description: "When the backup came from a store and the restore verified it: record that beside it (deckhand-verified.json), as a restore drill does. Retention never deletes the newest verified backup."
+    },
+    ...artifactDownloadInputs
+  },
+  outputs: {
+    database: "The database restored into.",
+    backup: "The backup restored: its folder, or its store and name.",
+    "previous-database": "The database clean replaced, kept under this name (keep-previous); empty when none was replaced or it was dropped.",
+    tables: "Tables checked after the restore.",
+    rows: "Rows checked after the restore.",
+    verified: "true when every row count and checksum matched the manifest.",
+    "duration-ms": "How long the verification of the backup, the restore and the comparison took."
+  }
+};
+COMMANDS["files-backup"] = {
+  name: "files-backup",
+  summary: "Back up the gateway's files (kong.conf, certificates, Tyk and Kestra files) into a tar.gz with a sha256 manifest; private keys only when asked.",
+  inputs: {
+    paths: {
+      type: "list",
+      required: true,
+      description: "Files, directories or globs, one per line (**, *, ?, and !pattern to exclude), e.g. /etc/kong/kong.conf, /opt/tyk-gateway/apps, /app/storage."
+    },
+    root: {
+      type: "string",
+      default: ".",
+      description: "Files are stored relative to this directory, and every match must lie inside it (use / for system paths)."
+    },
+    output: {
+      type: "string",
+      default: "files-backup.tar.gz",
+      description: "The archive to write (tar.gz); its manifest goes beside it as <output>.manifest.json. Replaced only once the new archive is complete."
+    },
+    "include-secrets": {
+      type: "boolean",
+      default: "false",
+      description: "Include private keys and certificates (PEM, DER, PKCS#12, keystores). Off: they are left out and listed in the summary."
+    },
+    ...storeInputs("artifact", "files"),
+    ...artifactInputs
+  },
+  outputs: {
+    path: "The archive.",
+    manifest: "Path of the manifest: sha256, size and mode of every file.",
+    files: "Number of files in the archive.",
+    "size-bytes": "Size of the archive in bytes.",
+    "secrets-excluded": "Private key and certificate files left out (include-secrets false), one path per line.",
+    "artifact-id": "Id of the uploaded artifact, when one was uploaded.",
+    ...storeOutputs
+  }
+};
+COMMANDS["files-restore"] = {
+  name: "files-restore",
+  summary: "Restore a files-backup archive: every checksum is verified before any file is written, and existing files are replaced only when allowed.",
+  inputs: {
+    input: {
+      type: "string",
+      required: true,
+      description: "The archive (its manifest beside it as <archive>.manifest.json), latest or a time with store, or (in GitHub Actions) the name of an artifact uploaded by files-backup."
+    },
+    target: {
+      type: "string",
+      default: ".",
+      description: "Directory to restore into (the backup's root; / for system paths)."
+    },
+    overwrite: {
+      type: "boolean",
+      default: "false",
+      description: "Replace existing files whose content differs. Off: such files are listed and the step fails before writing anything."
+    },
+    "dry-run": {
+      type: "boolean",
+      default: "false",
+      description: "Verify the archive and report what would be written; write nothing."
+    },
+    "max-size-mib": {
+      type: "integer",
+      default: String(mebibytes(DEFAULT_LIMITS.maxBytes)),
+      min: 1,
+      max: 16 * 1024 * 1024,
+      unit: "MiB",
+      description: "Most the archive may unpack to, in MiB, all files together. A larger one is refused as it streams, and nothing is restored; raise it for a backup that large."
+    },
+    "max-file-size-mib": {
+      type: "integer",
+      default: String(mebibytes(DEFAULT_LIMITS.maxFileBytes)),
+      min: 1,
+      max: 16 * 1024 * 1024,
+      unit: "MiB",
+      description: "Largest file the archive may hold, in MiB; an archive with a larger one is refused."
+    },
+    "max-files": {
+      type: "integer",
+      default: String(DEFAULT_LIMITS.maxEntries),
+      min: 1,
+      max: 1e7,
+      description: "Most files and directories the archive may hold; an archive with more is refused."
+    },
+    ...storeReadInputs,
+    ...backupIdentityInput,
+    ...artifactDownloadInputs
+  },
+  outputs: {
+    files: "Number of files written (in a dry run: that would be written).",
+    unchanged: "Number of files already present with the same content.",
+    verified: "true when the archive and every file matched the manifest."
+  }
+};
+COMMANDS.commit = {
+  name: "commit",
+  summary: "Commit the dumped configuration to git when it drifted, with an entity-level report; push race-safe or open a pull request.",
+  inputs: {
+    ...secretFieldsInput,
+    path: {
+      type: "list",
+      default: "kong",
+      description: "What to commit: the folder the dump wrote (its output-dir), or several files or folders of one repository, one per line."
+    },
+    mode: {
+      type: "string",
+      default: "push",
+      description: "push: commit to branch and push, retrying when another run or a person pushed first. pull-request: keep the drift on its own branch with one open pull request."
+    },
+    branch: {
+      type: "string",
+      description: `push: the branch to push to (default the checked-out branch, or the run's branch on a detached checkout). pull-request: deckhand's branch for the drift (default ${DEFAULT_DRIFT_BRANCH}), replaced on every run.`
+    },
+    base: {
+      type: "string",
+      description: "pull-request: the branch the pull request goes into (default the checked-out branch, else the repository's default branch)."
+    },
+    message: {
+      type: "string",
+      default: DEFAULT_MESSAGE,
+      description: `Commit subject (and pull request title). Placeholders: ${PLACEHOLDERS.map((p2) => `{${p2}}`).join(", ")}. The drift report and the dump time follow in the body.`
+    },
+    "author-name": {
+      type: "string",
+      description: `Author and committer name. Default: git's user.name, else ${ACTIONS_BOT.name}.`
+    },
+    "author-email": {
+      type: "string",
+      description: `Author and committer email. Default: git's user.email, else ${ACTIONS_BOT.email}.`
+    },
+    "push-retries": {
+      type: "integer",
+      min: 0,
+      max: 10,
+      default: "5",
+      description: "Times to fetch, merge and push again when the branch moved meanwhile, waiting 1, 2, 4\u2026 seconds (with jitter) in between. 0: fail on the first rejection."
+    },
+    "github-token": {
+      type: "string",
+      secret: true,
+      default: "${{ github.token }}",
+      description: "Token for pushing to GitHub and for the pull request (contents: write; pull-requests: write in pull-request mode). Replaces the credentials the checkout persisted; remotes elsewhere keep git's own."
+    },
+    "sign-off": {
+      type: "boolean",
+      default: "false",
+      description: "Add a Signed-off-by trailer for the committer (DCO)."
+    }
+  },
+  outputs: {
+    changed: "true when a commit was pushed (push) or the drift pull request holds changes (pull-request).",
+    "commit-sha": "The commit pushed, or the drift branch's commit; empty when nothing changed.",
+    branch: "The branch pushed to.",
+    "pull-request-number": "Number of the drift pull request (pull-request mode).",
+    "pull-request-url": "Web address of the drift pull request (pull-request mode).",
+    added: "Entities the commit adds.",
+    "changed-entities": "Entities the commit changes.",
+    removed: "Entities the commit removes."
+  }
+};
+COMMANDS.restore = {
+  name: "restore",
+  summary: "Disaster recovery in one step: wait for a fresh gateway, restore its database or its declarative state (or load DB-less nodes), prove it, and report the recovery time.",
+  inputs: {
+    ...secretFieldsInput,
+    strategy: {
+      type: "string",
+      default: "auto",
+      description: "auto: the database backup when db-dump is given and verifies, else (or when that restore fails) the declarative state. database: db-dump only. declarative: deck sync of state. dbless: POST state to every node's /config."
+    },
+    "kong-addr": {
+      type: "list",
+      description: "Kong Admin API address, e.g. http://kong-admin.internal:8001. Several (one per line) for dbless, where each node is loaded, or to wait for every node of a cluster. Required for gateway: kong."
+    },
+    "kong-admin-token": connectionInputs["kong-admin-token"],
+    headers: connectionInputs.headers,
+    state: {
+      type: "list",
+      description: "Declarative state files or directories (what dump wrote, usually checked out from the repository), one per line. Used by declarative and dbless, by auto without a usable db-dump, and to verify. Default: kong, or tyk for gateway: tyk."
+    },
+    ...bundleInputs,
+    "db-dump": {
+      type: "string",
+      description: "A db-dump backup: its folder, its manifest.json, latest or a time with store, or (in GitHub Actions) the name of the artifact db-dump uploaded."
+    },
+    "database-url": {
+      ...postgresInputs["database-url"],
+      description: "The gateway's database, to restore db-dump into: postgres://user:password@host:5432/kong. Empty: the PG* variables. The password goes in a private file, never on a command line."
+    },
+    "restart-command": {
+      type: "string",
+      description: "Shell command that restarts the Kong nodes after a database restore, so they drop what they cached, e.g. aws ecs update-service --force-new-deployment \u2026 && aws ecs wait services-stable \u2026. deckhand then waits for the gateway again."
+    },
+    "keyring-export": {
+      type: "string",
+      secret: true,
+      description: "Kong Enterprise keyring export (the data of POST /keyring/export), or a path to a file holding it: imported on every node before encrypted data is restored or verified."
+    },
+    overwrite: {
+      type: "boolean",
+      default: "false",
+      description: "Restore onto a gateway that already holds configuration. Off: restore checks first and refuses a gateway (or database) with services, routes, consumers or plugins, so a wrong address cannot replace a live gateway."
+    },
+    "wait-timeout": {
+      type: "integer",
+      max: 86400,
+      unit: "seconds",
+      default: "600",
+      description: "Seconds to wait for the gateway to answer (Admin API root and /status), at the start and again after a restart, retrying with backoff."
+    },
+    "smoke-requests": {
+      type: "list",
+      description: 'Requests that prove the proxy serves traffic, one "METHOD URL STATUS" per line, e.g. GET https://api.example.com/health 200 (STATUS may be 2xx). Query values (API keys) are masked in logs and reports.'
+    },
+    "smoke-timeout": {
+      type: "integer",
+      max: 3600,
+      unit: "seconds",
+      default: "30",
+      description: "Seconds each smoke request is retried (with backoff) until it answers as expected: Kong applies new configuration to its router a few seconds after it is written."
+    },
+    "report-file": {
+      type: "string",
+      description: "Where to write the recovery report as JSON. Default: a new file in the runner's temporary directory."
+    },
+    parallelism: {
+      type: "integer",
+      max: 256,
+      description: "Concurrent Admin API requests deck makes per workspace (deck default 10)."
+    },
+    jobs: {
+      type: "integer",
+      max: 128,
+      description: "Parallel pg_restore jobs. Default: one transaction, so a failed restore leaves the database as it was."
+    },
+    "no-owner": {
+      type: "boolean",
+      default: "false",
+      description: "Do not restore object ownership: everything belongs to the connecting user (for a server without the original roles)."
+    },
+    "postgres-bin": postgresInputs["postgres-bin"],
+    ...tykInputs,
+    "converge-timeout": convergeTimeout,
+    ...deckInputs,
+    ...transportInputs,
+    ...storeReadInputs,
+    "age-identity": {
+      ...bundleInputs["age-identity"],
+      description: `${bundleInputs["age-identity"].description} It also decrypts backups named from store (db-dump or state latest).`
+    },
+    ...artifactDownloadInputs
+  },
+  outputs: {
+    "strategy-used": "What restored the gateway: database, declarative or dbless.",
+    "rto-seconds": "Seconds from the start of the step until the gateway was restored and verified.",
+    "entities-restored": "Entities restored: configuration rows for database, entities created or updated for declarative, entities loaded per node for dbless.",
+    verified: "true only when every check passed: zero diff (or the manifest's row counts) and every smoke request.",
+    report: "Path of the recovery report as JSON: phases and their durations, what was restored, what was not."
+  }
+};
+
+// actions/engine/commit/drift-commit.ts
+import { stat as stat10 } from "node:fs/promises";
+import { extname as extname4, join as join11, posix as posix2 } from "node:path";
+
+// actions/engine/dump.ts
+import { lstat as lstat2, mkdir as mkdir5, mkdtemp as mkdtemp3, readdir as readdir2, readFile as readFile5, rename as rename6, rm as rm7, stat as stat7 } from "node:fs/promises";
+import { basename as basename3, join as join8 } from "node:path";
+
+// actions/engine/deck/commands.ts
+init_errors();
+function dumpArgs(features, cmd) {
+  const args = features.gatewayCommands ? ["gateway", "dump"] : ["dump"];
+  args.push("--format", "json", "--yes");
+  if (cmd.allWorkspaces) args.push("--all-workspaces");
+  else {
+    if (cmd.outputFile) args.push("--output-file", cmd.outputFile);
+    if (cmd.workspace) args.push("--workspace", cmd.workspace);
+  }
+  for (const tag2 of cmd.selectTags ?? []) args.push("--select-tag", tag2);
+  if (cmd.skipConsumers) args.push("--skip-consumers");
+  if (cmd.withId) args.push("--with-id");
+  return args;
+}
+function validateArgs(features, cmd) {
+  let args;
+  if (features.gatewayCommands) {
+    args = cmd.online ? ["gateway", "validate"] : ["file", "validate"];
+    append(args, cmd.files);
+  } else {
+    args = ["validate"];
+    for (const file of cmd.files) args.push("--state", file);
+    if (cmd.online) args.push("--online");
+  }
+  if (cmd.workspace) args.push("--workspace", cmd.workspace);
+  if (cmd.parallelism !== void 0) args.push("--parallelism", String(cmd.parallelism));
+  return args;
+}
+function reconcileArgs(features, cmd) {
+  if (!features.jsonOutput) {
+    throw new DeckhandError(
+      `deck ${features.version} cannot print ${cmd.mode} results as JSON (--json-output came with deck 1.24.0): set deck-version to a newer release.`
+    );
+  }
+  let args;
+  if (features.gatewayCommands) args = ["gateway", cmd.mode, ...cmd.files];
+  else {
+    args = [cmd.mode];
+    for (const file of cmd.files) args.push("--state", file);
+  }
+  args.push("--json-output");
+  if (cmd.workspace) args.push("--workspace", cmd.workspace);
+  for (const tag2 of cmd.selectTags ?? []) args.push("--select-tag", tag2);
+  if (cmd.skipConsumers) args.push("--skip-consumers");
+  if (cmd.parallelism !== void 0) args.push("--parallelism", String(cmd.parallelism));
+  return args;
+}
+function globalArgs(g2) {
+  const args = [];
+  if (g2.kongAddr) args.push("--kong-addr", g2.kongAddr);
+  args.push("--no-color", "--analytics=false");
+  if (g2.tlsSkipVerify) args.push("--tls-skip-verify");
+  if (g2.caCertFile) args.push("--ca-cert-file", g2.caCertFile);
+  if (g2.tlsServerName) args.push("--tls-server-name", g2.tlsServerName);
+  if (g2.timeoutSeconds !== void 0) args.push("--timeout", String(g2.timeoutSeconds));
+  if (g2.configFile) args.push("--config", g2.configFile);
+  return args;
+}
+
+// actions/engine/deck/runner.ts
+var import_yaml3 = __toESM(require_dist(), 1);
+init_errors();
+import { access as access2, writeFile } from "node:fs/promises";
+import { join as join7 } from "node:path";
+
+// actions/engine/scrub.ts
+function scrub(text, secrets, mask = "***") {
+  let out = text;
+  for (const secret of secrets) if (secret) out = out.split(secret).join(mask);
+  return out;
+}
+
+// actions/engine/deck/connection.ts
+init_errors();
+function parseKongAddr(value) {
+  return parseAddress(
+    value,
+    "kong-addr",
+    "the Kong Admin API",
+    "http://kong-admin.internal:8001",
+    "kong-admin-token or headers"
+  );
+}
+function parseAddress(value, input, what, example, credentialInputs) {
+  const raw = (value ?? "").trim();
+  if (raw === "") throw new DeckhandError(`${input} is required: ${what} address, e.g. ${example}`);
+  let url;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new DeckhandError(
+      `${input} "${raw}" is not a URL: give the full address with scheme, e.g. ${example}`
+    );
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new DeckhandError(`${input} "${raw}" must use http:// or https://, not ${url.protocol}`);
+  }
+  if (url.username || url.password) {
+    throw new DeckhandError(
+      `${input} must not contain credentials: pass them with ${credentialInputs} instead`
+    );
+  }
+  if (url.search || url.hash)
+    throw new DeckhandError(`${input} "${raw}" must not have a query string or fragment`);
+  return raw.replace(/\/+$/, "");
+}
+var HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+function parseHeaders(lines) {
+  return lines.map((line) => line.trim()).filter((line) => line !== "").map((line) => {
+    const colon = line.indexOf(":");
+    const name = line.slice(0, colon).trim();
+    if (colon <= 0 || !HEADER_NAME.test(name)) {
+      throw new DeckhandError(
+        'headers: each line must be "Name: value" with a valid header name (a line does not match)'
+      );
+    }
+    return `${name}:${line.slice(colon + 1).trim()}`;
+  });
+}
+function connectionSecrets(connection) {
+  if (!connection) return [];
+  const secrets = [connection.adminToken ?? ""];
+  for (const header of connection.headers ?? []) secrets.push(header.slice(header.indexOf(":") + 1));
+  return secrets.filter((s3) => s3.length >= 3);
+}
+
+// actions/engine/deck/runner.ts
+var DEFAULT_DECK_TIMEOUT_SECONDS = 1800;
+var DeckTimeoutError = class extends DeckhandError {
+  constructor(running, timeoutSeconds, writes2) {
+    super(
+      `${running} did not finish within ${timeoutSeconds} s and was stopped (deck and every process it started). ` + (writes2 ? "It may have applied part of its changes: run diff to see what is left. " : "Nothing it read was used. ") + `If it needs longer, raise deck-timeout (seconds, now ${timeoutSeconds}); if it should not, check that the Admin API answers.`
+    );
+    this.running = running;
+    this.timeoutSeconds = timeoutSeconds;
+    this.name = "DeckTimeoutError";
+  }
+  running;
+  timeoutSeconds;
+};
+var DeckRunner = class {
+  constructor(deck, connection, logger, options2 = {}) {
+    this.deck = deck;
+    this.connection = connection;
+    this.logger = logger;
+    this.timeoutMs = options2.timeoutMs ?? DEFAULT_DECK_TIMEOUT_SECONDS * 1e3;
+  }
+  deck;
+  connection;
+  logger;
+  /** The deadline of each run: deck-timeout, or {@link DEFAULT_DECK_TIMEOUT_SECONDS}. */
+  timeoutMs;
+  /** Values of DECK_ variables the state files reference, from the secret bundle: for deck's environment only. */
+  variables = {};
+  /**
+   * Gives every later run these DECK_ variables (the secret bundle's values of the variables the state files
+   * reference, that the environment does not set), in deck's own environment: never on its command line, in a
+   * file, or in deckhand's environment, which other children inherit. They are scrubbed from deck's output.
+   */
+  useVariables(values) {
+    this.variables = { ...values };
+  }
+  async run(command, options2) {
+    const secrets = connectionSecrets(this.connection);
+    const quoted = [...secrets, ...scrubbable(Object.values(this.variables))];
+    const temp = await privateTempDir("deckhand-deck-");
+    try {
+      const env = { ...this.variables };
+      const global2 = {};
+      const conn = options2.online ? this.connection : void 0;
+      if (conn) {
+        const headers = [...conn.headers ?? []];
+        if (conn.adminToken) {
+          if (this.deck.features.adminTokenEnv) env.DECK_KONG_ADMIN_TOKEN = conn.adminToken;
+          else headers.push(`Kong-Admin-Token:${conn.adminToken}`);
+        }
+        if (headers.length > 0) {
+          global2.configFile = join7(temp.path, "deck.yaml");
+          await writeFile(global2.configFile, (0, import_yaml3.stringify)({ headers }), { mode: 384 });
+        }
+        global2.kongAddr = conn.kongAddr;
+        global2.tlsSkipVerify = conn.tlsSkipVerify;
+        global2.tlsServerName = conn.tlsServerName;
+        global2.timeoutSeconds = conn.timeoutSeconds;
+        if (conn.caCert?.includes("-----BEGIN")) env.DECK_CA_CERT = conn.caCert;
+        else if (conn.caCert) {
+          await access2(conn.caCert).catch(() => {
+            throw new DeckhandError(
+              `ca-cert: "${conn.caCert}" is neither a PEM certificate nor a readable file`
+            );
+          });
+          global2.caCertFile = conn.caCert;
+        }
+      }
+      const argv = [...command, ...globalArgs(global2)];
+      this.logger.debug(`deck ${argv.join(" ")}`);
+      const timeoutMs = options2.timeoutMs ?? this.timeoutMs;
+      const result = await this.spawn(argv, env, options2.cwd, timeoutMs);
+      if (result.timedOut) {
+        throw new DeckTimeoutError(describeRun(command), Math.round(timeoutMs / 1e3), writes(command));
+      }
+      if (result.signal) {
+        throw new DeckhandError(
+          `deck ${commandName(command)} was stopped by ${result.signal}; nothing was written`
+        );
+      }
+      if (result.exitCode !== 0) throw this.failure(command, result, quoted);
+      return { ...result, stdout: scrub(result.stdout, secrets), stderr: scrub(result.stderr, quoted) };
+    } finally {
+      await temp.cleanup();
+    }
+  }
+  async spawn(argv, env, cwd, timeoutMs) {
+    try {
+      return await run(this.deck.path, argv, { env, cwd, timeoutMs, killGroup: true });
+    } catch (err) {
+      const code = err.code;
+      throw new DeckhandError(
+        code === "ENOENT" ? `deck not found at ${this.deck.path}: install it, put it on PATH or set deck-path` : `deck at ${this.deck.path} could not be started (${code ?? err.message})`
+      );
+    }
+  }
+  /** deck prints `Error: …` on stderr and exits 1; keep its words, they name the cause. */
+  failure(command, result, secrets) {
+    const lines = scrub(result.stderr, secrets).split("\n").map((l) => l.trimEnd()).filter((l) => l !== "" && !l.startsWith("Info:"));
+    const start = Math.max(
+      0,
+      lines.findIndex((l) => l.startsWith("Error:"))
+    );
+    let end = start + 1;
+    while (end < lines.length && /^\s/.test(lines[end])) end++;
+    const message = lines.slice(start, end).map((l) => l.trim()).join(" ").replace(/^Error:\s*/, "");
+    return new DeckhandError(
+      `deck ${commandName(command)} failed (exit ${result.exitCode}): ${message || "no error output"}`,
+      [...lines.slice(0, start), ...lines.slice(end)]
+    );
+  }
+};
+function scrubbable(values) {
+  const out = [];
+  for (const value of values) {
+    const trimmed = value.trim();
+    if (trimmed.length >= 6) out.push(trimmed);
+  }
+  return out.sort((a, b2) => b2.length - a.length);
+}
+function commandName(command) {
+  return (command[0] === "gateway" || command[0] === "file" ? command.slice(0, 2) : command.slice(0, 1)).join(
+    " "
+  );
+}
+function describeRun(command) {
+  const at3 = command.findIndex((a) => a === "--workspace" || a === "-w");
+  const workspace = at3 >= 0 ? command[at3 + 1] : void 0;
+  return `deck ${commandName(command)}${workspace ? ` (workspace ${workspace})` : ""}`;
+}
+function writes(command) {
+  return ["sync", "apply", "reset"].includes(command[0] === "gateway" ? command[1] : command[0]);
+}
+
+// actions/engine/dump.ts
+init_errors();
+
+// actions/engine/state/digest.ts
+import { createHash as createHash6 } from "node:crypto";
+function digestFiles(files) {
+  const hash = createHash6("sha256");
+  for (const name of [...files.keys()].sort()) {
+    const data = files.get(name);
+    const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+    hash.update(`${Buffer.byteLength(name)}:${name}${bytes.length}:`);
+    hash.update(bytes);
+  }
+  return `sha256:${hash.digest("hex")}`;
+}
+function sha256Hex(data) {
+  return createHash6("sha256").update(data).digest("hex");
+}
+
 // actions/engine/secrets/bundle.ts
+import { randomBytes as randomBytes9, scrypt as scryptCallback, timingSafeEqual } from "node:crypto";
+import { lstat, readFile as readFile4 } from "node:fs/promises";
+init_errors();
 var BUNDLE_FILE = "secrets.age";
 var BUNDLE_FORMAT = "deckhand-secrets/1";
 var MAX_BUNDLE_BYTES = 64 * 2 ** 20;
@@ -53815,7 +55029,7 @@ function bundlePlaintext(variables) {
 }
 function scrypt2(input, salt) {
   return new Promise(
-    (resolve11, reject) => scryptCallback(input, salt, STAMP_BYTES, SCRYPT, (err, key2) => err ? reject(err) : resolve11(key2))
+    (resolve13, reject) => scryptCallback(input, salt, STAMP_BYTES, SCRYPT, (err, key2) => err ? reject(err) : resolve13(key2))
   );
 }
 function computeStamp(plaintext, recipients, salt) {
@@ -53842,7 +55056,7 @@ async function sealBundle(variables, recipients, previous) {
     const again = await computeStamp(plaintext, recipients, stamp.salt);
     if (timingSafeEqual(again, stamp.body)) return { bytes: previous, unchanged: true };
   }
-  const salt = randomBytes8(SALT_BYTES);
+  const salt = randomBytes9(SALT_BYTES);
   const body = await computeStamp(plaintext, recipients, salt);
   const bytes = await encryptBytes(plaintext, recipients, {
     args: [STAMP_TYPE, salt.toString("base64").replace(/=+$/, ""), ...fingerprints],
@@ -53986,7 +55200,7 @@ function isDecryptedBundle(text) {
 }
 
 // actions/engine/dump.ts
-var MANIFEST = "SHA256SUMS";
+var MANIFEST2 = "SHA256SUMS";
 var REQUIRED_ENV = "required-env.txt";
 function checkBundleOptions(options2) {
   if (options2.recipients && !options2.redactSecrets) {
@@ -54004,14 +55218,14 @@ function fileNameFor(workspace) {
 async function removable(dir, recorded, keep, logger) {
   const names = [];
   for (const [name, digest] of recorded) {
-    if (keep.has(name) || name === MANIFEST) continue;
-    const info = await lstat2(join5(dir, name)).catch(() => void 0);
+    if (keep.has(name) || name === MANIFEST2) continue;
+    const info = await lstat2(join8(dir, name)).catch(() => void 0);
     if (!info) continue;
     if (!info.isFile()) {
-      logger.warn(`Kept ${name}: ${MANIFEST} lists it, but it is not a file deckhand wrote`);
+      logger.warn(`Kept ${name}: ${MANIFEST2} lists it, but it is not a file deckhand wrote`);
       continue;
     }
-    if (sha256Hex(await readFile5(join5(dir, name))) !== digest) {
+    if (sha256Hex(await readFile5(join8(dir, name))) !== digest) {
       logger.warn(`Kept ${name}: it changed since deckhand wrote it, so it is no longer deckhand's to delete`);
       continue;
     }
@@ -54043,7 +55257,7 @@ async function dump(options2) {
     files.set(name, file.yaml);
     workspaces.push({
       workspace: file.workspace,
-      file: join5(options2.outputDir, name),
+      file: join8(options2.outputDir, name),
       counts: file.counts,
       redactions: file.redactions
     });
@@ -54056,7 +55270,7 @@ async function dump(options2) {
     const sealed = await sealBundle(secrets, options2.recipients, await previousBundle(options2.outputDir));
     owned.set(BUNDLE_FILE, sealed.bytes);
     bundle = {
-      file: join5(options2.outputDir, BUNDLE_FILE),
+      file: join8(options2.outputDir, BUNDLE_FILE),
       count: secrets.size,
       recipients: options2.recipients.map((r) => r.fingerprint),
       unchanged: sealed.unchanged
@@ -54108,20 +55322,20 @@ function collectSecrets(processed, options2) {
   return values;
 }
 async function previousBundle(dir) {
-  const text = await readFile5(join5(dir, MANIFEST), "utf8").catch(() => void 0);
+  const text = await readFile5(join8(dir, MANIFEST2), "utf8").catch(() => void 0);
   const digest = text === void 0 ? void 0 : manifestEntries(text).get(BUNDLE_FILE);
   if (digest === void 0) return void 0;
-  const path = join5(dir, BUNDLE_FILE);
+  const path = join8(dir, BUNDLE_FILE);
   const info = await lstat2(path).catch(() => void 0);
   if (!info?.isFile() || info.size > MAX_BUNDLE_BYTES) return void 0;
   const bytes = await readFile5(path).catch(() => void 0);
   return bytes !== void 0 && sha256Hex(bytes) === digest ? bytes : void 0;
 }
 async function ensureDirectory(dir) {
-  const info = await stat6(dir).catch(() => void 0);
+  const info = await stat7(dir).catch(() => void 0);
   if (info && !info.isDirectory()) throw new DeckhandError(`output-dir ${dir} exists and is not a directory`);
   try {
-    await mkdir3(dir, { recursive: true });
+    await mkdir5(dir, { recursive: true });
   } catch (err) {
     throw new DeckhandError(`output-dir ${dir} cannot be created: ${err.message}`);
   }
@@ -54131,7 +55345,7 @@ async function runDeckDump(options2) {
   try {
     const single = !options2.allWorkspaces;
     const args = dumpArgs(options2.deck.deck.features, {
-      outputFile: single ? join5(work.path, "dump.json") : void 0,
+      outputFile: single ? join8(work.path, "dump.json") : void 0,
       workspace: options2.workspace,
       allWorkspaces: options2.allWorkspaces,
       selectTags: options2.selectTags,
@@ -54139,13 +55353,13 @@ async function runDeckDump(options2) {
       withId: options2.withId
     });
     await options2.deck.run(args, { online: true, cwd: work.path, timeoutMs: options2.timeoutMs });
-    const outputs = (await readdir(work.path, { withFileTypes: true })).filter((entry2) => entry2.isFile()).map((entry2) => entry2.name).sort();
+    const outputs = (await readdir2(work.path, { withFileTypes: true })).filter((entry2) => entry2.isFile()).map((entry2) => entry2.name).sort();
     if (outputs.length === 0) throw new DeckhandError("deck reported success but wrote no dump file");
     const results = [];
     for (const name of outputs) {
-      const fallback = single ? options2.workspace ?? "default" : name.endsWith(".json") ? basename2(name, ".json") : name;
+      const fallback = single ? options2.workspace ?? "default" : name.endsWith(".json") ? basename3(name, ".json") : name;
       const source = `deck dump ${fallback}`;
-      const content = parseDeckOutput(await readFile5(join5(work.path, name), "utf8"), source);
+      const content = parseDeckOutput(await readFile5(join8(work.path, name), "utf8"), source);
       const rules = options2.redactSecrets && options2.liveRules && isObject(content) ? await options2.liveRules.for(content) : void 0;
       results.push(
         processContent(content, { workspace: fallback, redact: options2.redactSecrets, source, rules })
@@ -54170,14 +55384,14 @@ function manifestEntries(text) {
   return entries2;
 }
 async function previousFiles(dir) {
-  const text = await readFile5(join5(dir, MANIFEST), "utf8").catch(() => void 0);
+  const text = await readFile5(join8(dir, MANIFEST2), "utf8").catch(() => void 0);
   return text === void 0 ? void 0 : manifestNames(text);
 }
 async function previousEntityCount(dir) {
-  const names = await previousFiles(dir) ?? (await readdir(dir)).filter((f2) => f2.endsWith(".yaml"));
+  const names = await previousFiles(dir) ?? (await readdir2(dir)).filter((f2) => f2.endsWith(".yaml"));
   let total = 0;
   for (const name of names.filter((n) => n.endsWith(".yaml"))) {
-    const path = join5(dir, name);
+    const path = join8(dir, name);
     let text;
     try {
       text = await readStateFile(path);
@@ -54205,7 +55419,7 @@ ${requiredEnv.join("\n")}
   );
   const manifest = [...all.keys()].sort().map((name) => `${sha256Hex(all.get(name))}  ${name}
 `).join("");
-  const before = await readFile5(join5(dir, MANIFEST), "utf8").catch(() => void 0);
+  const before = await readFile5(join8(dir, MANIFEST2), "utf8").catch(() => void 0);
   const removed = await removable(
     dir,
     before === void 0 ? /* @__PURE__ */ new Map() : manifestEntries(before),
@@ -54217,14 +55431,14 @@ ${requiredEnv.join("\n")}
   let staging;
   let forget = () => void 0;
   try {
-    staging = await mkdtemp3(join5(dir, ".deckhand-staging-"));
+    staging = await mkdtemp3(join8(dir, ".deckhand-staging-"));
     forget = removeOnStop(staging);
-    for (const [name, data] of all) await writeFileAtomic(join5(staging, name), data);
-    await writeFileAtomic(join5(staging, MANIFEST), manifest);
-    for (const name of all.keys()) await rename3(join5(staging, name), join5(dir, name));
+    for (const [name, data] of all) await writeFileAtomic(join8(staging, name), data);
+    await writeFileAtomic(join8(staging, MANIFEST2), manifest);
+    for (const name of all.keys()) await rename6(join8(staging, name), join8(dir, name));
     for (const name of removed) {
       try {
-        await rm4(join5(dir, name), { force: true });
+        await rm7(join8(dir, name), { force: true });
         if (name === BUNDLE_FILE)
           logger.warn(
             `Removed ${name}: age-recipients is not set, so it would no longer follow the gateway's secrets (git's history keeps it)`
@@ -54236,19 +55450,19 @@ ${requiredEnv.join("\n")}
         );
       }
     }
-    await rename3(join5(staging, MANIFEST), join5(dir, MANIFEST));
+    await rename6(join8(staging, MANIFEST2), join8(dir, MANIFEST2));
   } catch (err) {
     throw fileSystemError(err, dir);
   } finally {
-    if (staging !== void 0) await rm4(staging, { recursive: true, force: true });
+    if (staging !== void 0) await rm7(staging, { recursive: true, force: true });
     forget();
   }
-  return { removed: removed.map((name) => join5(dir, name)), changed: !unchanged };
+  return { removed: removed.map((name) => join8(dir, name)), changed: !unchanged };
 }
 
 // actions/engine/drift/compare.ts
-import { createHash as createHash5 } from "node:crypto";
-import { basename as basename3, extname } from "node:path";
+import { createHash as createHash7 } from "node:crypto";
+import { basename as basename4, extname } from "node:path";
 
 // actions/engine/plan/fields.ts
 var STAMPS = /* @__PURE__ */ new Set(["created_at", "updated_at"]);
@@ -54741,7 +55955,7 @@ var TYK_SPECS = {
 };
 var TYK_COLLECTIONS = { api: "apis", policy: "policies" };
 function locateTyk(side, file, content) {
-  const object = looseTykObject(content, basename3(file));
+  const object = looseTykObject(content, basename4(file));
   const kind = TYK_KIND[object.format];
   const found = side.get(TYK_SCOPE) ?? /* @__PURE__ */ new Map();
   side.set(TYK_SCOPE, found);
@@ -54765,7 +55979,7 @@ var ORDER = /* @__PURE__ */ new Map();
 function locate2(side, file, content) {
   if (formatOf(content)) return locateTyk(side, file, content);
   const declared = content._workspace;
-  const workspace = typeof declared === "string" && declared !== "" ? declared : basename3(file, extname(file));
+  const workspace = typeof declared === "string" && declared !== "" ? declared : basename4(file, extname(file));
   const found = side.get(workspace) ?? /* @__PURE__ */ new Map();
   side.set(workspace, found);
   const keys = [];
@@ -54791,7 +56005,7 @@ function locate2(side, file, content) {
 }
 function ownName(entity, spec, index) {
   if (spec.identity.includes("cert") && typeof entity.cert === "string") {
-    return `sha256:${createHash5("sha256").update(entity.cert.trim()).digest("hex").slice(0, 12)}`;
+    return `sha256:${createHash7("sha256").update(entity.cert.trim()).digest("hex").slice(0, 12)}`;
   }
   const name = firstAlternative(entity, spec) ?? entityName(entity, spec);
   if (name !== "") return name;
@@ -54841,7 +56055,7 @@ function masked(entity, collection) {
 }
 
 // actions/engine/plan/report.ts
-import { createHash as createHash6 } from "node:crypto";
+import { createHash as createHash8 } from "node:crypto";
 
 // actions/engine/reconcile.ts
 init_errors();
@@ -55121,8 +56335,8 @@ function missingEnv(refs, env = process.env) {
 
 // actions/engine/state/files.ts
 init_errors();
-import { readdir as readdir2, stat as stat7 } from "node:fs/promises";
-import { extname as extname2, join as join6 } from "node:path";
+import { readdir as readdir3, stat as stat8 } from "node:fs/promises";
+import { extname as extname2, join as join9 } from "node:path";
 var STATE_EXTENSIONS = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
 function envProblem(refs, missing, purpose, hint) {
   if (missing.length === 0) return void 0;
@@ -55143,7 +56357,7 @@ async function expandState(paths2) {
     throw new DeckhandError("state is required: name the state files or directories to check");
   const found = [];
   for (const path of paths2) {
-    const info = await stat7(path).catch(() => void 0);
+    const info = await stat8(path).catch(() => void 0);
     if (!info) throw new DeckhandError(`state: ${path} does not exist`);
     if (info.isDirectory()) {
       const before = found.length;
@@ -55155,10 +56369,10 @@ async function expandState(paths2) {
   return [...new Set(found)];
 }
 async function walk(dir, out) {
-  for (const entry2 of (await readdir2(dir, { withFileTypes: true })).sort(
+  for (const entry2 of (await readdir3(dir, { withFileTypes: true })).sort(
     (a, b2) => a.name.localeCompare(b2.name)
   )) {
-    const path = join6(dir, entry2.name);
+    const path = join9(dir, entry2.name);
     if (entry2.name.startsWith(".")) continue;
     if (entry2.isDirectory()) await walk(path, out);
     else if (STATE_EXTENSIONS.has(extname2(entry2.name))) out.push(path);
@@ -55467,7 +56681,7 @@ function deckAnnotations(plans, command) {
   ]);
 }
 function planReviews(plans, options2) {
-  const gateway = createHash6("sha256").update(options2.gateway).digest("hex").slice(0, 12);
+  const gateway = createHash8("sha256").update(options2.gateway).digest("hex").slice(0, 12);
   return plans.map((plan3) => {
     const report2 = {
       title: `deckhand ${options2.command === "diff" ? "plan" : "sync"}: ${targetTitle(plan3)}`,
@@ -55677,10 +56891,10 @@ function logMessagesArgs(range, path, limit) {
 
 // actions/engine/git/repository.ts
 init_errors();
-import { randomBytes as randomBytes9 } from "node:crypto";
-import { Readable as Readable2 } from "node:stream";
-import { dirname as dirname3, isAbsolute, join as join7, relative, resolve as resolve2, sep } from "node:path";
-import { stat as stat8 } from "node:fs/promises";
+import { randomBytes as randomBytes10 } from "node:crypto";
+import { Readable as Readable4 } from "node:stream";
+import { dirname as dirname4, isAbsolute, join as join10, relative as relative2, resolve as resolve3, sep as sep3 } from "node:path";
+import { stat as stat9 } from "node:fs/promises";
 var MOVED = /non-fast-forward|fetch first|stale info|failed to update ref|cannot lock ref|incorrect old value|failed to lock/;
 var REMOTE_FAILURES = [
   [
@@ -55745,9 +56959,9 @@ var GitRepository = class _GitRepository {
   }
   /** The repository that holds `path` (a file or directory, which must exist). */
   static async open(path, options2 = {}) {
-    const info = await stat8(path).catch(() => void 0);
+    const info = await stat9(path).catch(() => void 0);
     if (!info) throw new DeckhandError(`path ${path} does not exist: dump the gateway into it first.`);
-    const dir = info.isDirectory() ? resolve2(path) : dirname3(resolve2(path));
+    const dir = info.isDirectory() ? resolve3(path) : dirname4(resolve3(path));
     const found = await run("git", ["rev-parse", "--show-toplevel"], { cwd: dir, env: BASE_ENV }).catch(
       (err) => {
         throw new DeckhandError(`git cannot be run (${err.message}): install git and put it on PATH.`);
@@ -55762,10 +56976,10 @@ var GitRepository = class _GitRepository {
   }
   /** `path` (relative to the current directory, or absolute) as a path from the top level, `/`-separated. */
   relativePath(path) {
-    const rel = relative(this.root, resolve2(path));
+    const rel = relative2(this.root, resolve3(path));
     if (rel.startsWith("..") || isAbsolute(rel))
       throw new DeckhandError(`path ${path} is outside the repository at ${this.root}.`);
-    return rel === "" ? "." : rel.split(sep).join("/");
+    return rel === "" ? "." : rel.split(sep3).join("/");
   }
   /** Runs git in the top level; a non-zero exit throws unless `allowFailure`. Output is scrubbed. */
   async git(args, options2 = {}) {
@@ -55775,12 +56989,12 @@ var GitRepository = class _GitRepository {
       result = await run("git", args, {
         cwd: this.root,
         env,
-        stdin: options2.stdin === void 0 ? void 0 : Readable2.from([options2.stdin])
+        stdin: options2.stdin === void 0 ? void 0 : Readable4.from([options2.stdin])
       });
       const wait = BUSY_WAITS_MS[attempt];
       if (result.exitCode === 0 || !options2.retryBusy || wait === void 0 || !LOCKED.test(result.stderr))
         break;
-      await new Promise((resolve11) => setTimeout(resolve11, wait));
+      await new Promise((resolve13) => setTimeout(resolve13, wait));
     }
     const secrets = this.options.secrets ?? [];
     const scrubbed = {
@@ -55834,7 +57048,7 @@ ${scrubbed.stdout}`.trim();
    */
   async fetchBranch(remote, branch, depth) {
     await this.sweepFetchRefs();
-    const into = `${FETCH_REFS}${Date.now()}-${process.pid}-${randomBytes9(4).toString("hex")}`;
+    const into = `${FETCH_REFS}${Date.now()}-${process.pid}-${randomBytes10(4).toString("hex")}`;
     this.fetchRefs.push(into);
     const result = await this.git(fetchArgs({ remote, branch, into, depth }), {
       remote: true,
@@ -55967,7 +57181,7 @@ ${reason}`.trim(), REMOTE_FAILURES));
   async withIndex(fn) {
     const dir = await privateTempDir("deckhand-index-");
     try {
-      return await fn({ GIT_INDEX_FILE: join7(dir.path, "index") });
+      return await fn({ GIT_INDEX_FILE: join10(dir.path, "index") });
     } finally {
       await dir.cleanup();
     }
@@ -56096,25 +57310,9 @@ function envRefs(content, aliased) {
   return refs;
 }
 function lineBreaks(text, from, to2) {
-  let count = 0;
-  for (let i = text.indexOf("\n", from); i !== -1 && i < to2; i = text.indexOf("\n", i + 1)) count++;
-  return count;
-}
-
-// actions/engine/report.ts
-function emptyReport(title) {
-  return { title, lines: [], tables: [], annotations: [] };
-}
-function formatBytes(bytes) {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
+  let count2 = 0;
+  for (let i = text.indexOf("\n", from); i !== -1 && i < to2; i = text.indexOf("\n", i + 1)) count2++;
+  return count2;
 }
 
 // actions/engine/commit/report.ts
@@ -56266,7 +57464,7 @@ var CommitSession = class {
     this.paths = paths2;
     this.remote = remote;
     this.options = options2;
-    this.sleep = options2.sleep ?? ((ms2) => new Promise((resolve11) => setTimeout(resolve11, ms2)));
+    this.sleep = options2.sleep ?? ((ms2) => new Promise((resolve13) => setTimeout(resolve13, ms2)));
   }
   repo;
   paths;
@@ -56466,24 +57664,24 @@ var CommitSession = class {
   async newerDump(folder, parent) {
     if (!parent) return "ours";
     const range = this.head ? `${this.head}..${parent}` : parent;
-    const [message] = await this.repo.messages(range, posix2.join(folder, MANIFEST), 1);
+    const [message] = await this.repo.messages(range, posix2.join(folder, MANIFEST2), 1);
     const theirs = message === void 0 ? void 0 : dumpTime(message, folder);
     if (!theirs) return "ours";
     return theirs.getTime() > (await this.ourDumpTime(folder)).getTime() ? "theirs" : "ours";
   }
   /** When this run's dump was taken: its manifest is written last. */
   async ourDumpTime(folder) {
-    const info = await stat9(join8(this.repo.root, folder, MANIFEST)).catch(() => void 0);
+    const info = await stat10(join11(this.repo.root, folder, MANIFEST2)).catch(() => void 0);
     return info?.mtime ?? /* @__PURE__ */ new Date();
   }
   async dumpFolders(theirs) {
     const trees = [this.base, this.ours, theirs];
     const listed = /* @__PURE__ */ new Map();
-    const found = dumpFolders(trees, MANIFEST, (folder) => listed.get(folder) ?? /* @__PURE__ */ new Set());
+    const found = dumpFolders(trees, MANIFEST2, (folder) => listed.get(folder) ?? /* @__PURE__ */ new Set());
     for (const folder of found.folders) {
       const names = /* @__PURE__ */ new Set();
       for (const tree of trees) {
-        const entry2 = tree.get(posix2.join(folder, MANIFEST));
+        const entry2 = tree.get(posix2.join(folder, MANIFEST2));
         if (entry2) for (const name of manifestNames(await this.blob(entry2.oid))) names.add(name);
       }
       listed.set(folder, names);
@@ -56582,10 +57780,10 @@ var CommitSession = class {
     if (commits.length === 0) return;
     const shown = commits.slice(0, UNPUBLISHED_SHOWN).map((c) => `${c.oid.slice(0, 12)} ${c.subject}`);
     if (commits.length > UNPUBLISHED_SHOWN) shown.push("\u2026 and more");
-    const count = commits.length > UNPUBLISHED_SHOWN ? `more than ${UNPUBLISHED_SHOWN}` : String(commits.length);
+    const count2 = commits.length > UNPUBLISHED_SHOWN ? `more than ${UNPUBLISHED_SHOWN}` : String(commits.length);
     const effect = tip ? `would push the dump on top of ${this.remote}/${branch} without them, leaving them out of ${branch}` : `would publish them on ${branch}, which ${this.remote} does not have yet, along with the dump`;
     throw new DeckhandError(
-      `${checkedOut} has ${count} commit(s) that no remote branch holds. deckhand commits only the files below ${this.paths.join(", ")}: it ${effect}. Nothing was pushed and the checkout is untouched. Push those commits first (git push ${this.remote} ${checkedOut}; git pull --rebase --autostash before it if ${this.remote} moved), then run again; or commit from a checkout without them.`,
+      `${checkedOut} has ${count2} commit(s) that no remote branch holds. deckhand commits only the files below ${this.paths.join(", ")}: it ${effect}. Nothing was pushed and the checkout is untouched. Push those commits first (git push ${this.remote} ${checkedOut}; git pull --rebase --autostash before it if ${this.remote} moved), then run again; or commit from a checkout without them.`,
       shown
     );
   }
@@ -56655,7 +57853,7 @@ function commitReport(result) {
         level: "error",
         title: "Unredacted secret",
         message: s3.advice ?? (s3.unreadable ? `The file is ${s3.location}: fix it (or run \`deckhand validate\` on it) before it is committed.` : `${s3.location} holds a secret value; it must be a \${{ env "DECK_\u2026" }} reference before it is committed.`),
-        file: join9(result.root, s3.file),
+        file: join12(result.root, s3.file),
         line: s3.line
       });
     }
@@ -56689,17 +57887,17 @@ function commitReport(result) {
 }
 
 // actions/engine/jobs/database.ts
-import { basename as basename4 } from "node:path";
+import { basename as basename5 } from "node:path";
 
 // actions/engine/backup/checksums.ts
-import { createHash as createHash7 } from "node:crypto";
-import { createReadStream as createReadStream2 } from "node:fs";
-import { lstat as lstat3, readdir as readdir3 } from "node:fs/promises";
-import { join as join10, relative as relative2, sep as sep2 } from "node:path";
+import { createHash as createHash9 } from "node:crypto";
+import { createReadStream as createReadStream5 } from "node:fs";
+import { lstat as lstat3, readdir as readdir4 } from "node:fs/promises";
+import { join as join13, relative as relative3, sep as sep4 } from "node:path";
 async function sha256File2(path) {
-  const hash = createHash7("sha256");
+  const hash = createHash9("sha256");
   let size = 0;
-  for await (const chunk of createReadStream2(path, { highWaterMark: 1 << 20 })) {
+  for await (const chunk of createReadStream5(path, { highWaterMark: 1 << 20 })) {
     hash.update(chunk);
     size += chunk.length;
   }
@@ -56708,8 +57906,8 @@ async function sha256File2(path) {
 async function listFiles(dir) {
   const out = [];
   const walk2 = async (current) => {
-    for (const entry2 of await readdir3(current, { withFileTypes: true })) {
-      const full = join10(current, entry2.name);
+    for (const entry2 of await readdir4(current, { withFileTypes: true })) {
+      const full = join13(current, entry2.name);
       if (entry2.isDirectory()) await walk2(full);
       else if (entry2.isFile()) out.push(full);
       else throw new Error(`${full} is neither a file nor a directory`);
@@ -56728,7 +57926,7 @@ async function digestFiles2(root, files, concurrency = 4) {
       const index = next++;
       const file = files[index];
       const { sha256: sha2563, size } = await sha256File2(file);
-      results[index] = { path: relative2(root, file).split(sep2).join("/"), size, sha256: sha2563 };
+      results[index] = { path: relative3(root, file).split(sep4).join("/"), size, sha256: sha2563 };
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
@@ -56737,7 +57935,7 @@ async function digestFiles2(root, files, concurrency = 4) {
 
 // actions/engine/database/pg-dump.ts
 import { availableParallelism } from "node:os";
-import { join as join15 } from "node:path";
+import { join as join18 } from "node:path";
 
 // actions/engine/backup/kong-profile.ts
 var KONG_OSS_SKIPPED_TABLES = [
@@ -56834,20 +58032,20 @@ function isUnmanagedEnterpriseTable(table) {
 
 // actions/engine/backup/manifest.ts
 init_errors();
-import { stat as stat10 } from "node:fs/promises";
-import { dirname as dirname4, isAbsolute as isAbsolute2, join as join11, resolve as resolve3 } from "node:path";
+import { readdir as readdir5, stat as stat11 } from "node:fs/promises";
+import { dirname as dirname5, isAbsolute as isAbsolute2, join as join14, resolve as resolve4 } from "node:path";
 var MANIFEST_FILE = "manifest.json";
 var DB_MANIFEST_FORMAT = "deckhand-db/1";
 async function writeManifest(folder, manifest) {
-  const path = join11(folder, MANIFEST_FILE);
+  const path = join14(folder, MANIFEST_FILE);
   await writeFileAtomic(path, JSON.stringify(manifest, null, 2) + "\n");
   return path;
 }
 async function readManifest(input) {
-  const candidates = input.endsWith(".json") ? [resolve3(input)] : [join11(resolve3(input), MANIFEST_FILE), join11(dirname4(resolve3(input)), MANIFEST_FILE)];
+  const candidates = input.endsWith(".json") ? [resolve4(input)] : [join14(resolve4(input), MANIFEST_FILE), join14(dirname5(resolve4(input)), MANIFEST_FILE)];
   for (const path of candidates) {
     try {
-      await stat10(path);
+      await stat11(path);
     } catch {
       continue;
     }
@@ -56858,11 +58056,38 @@ async function readManifest(input) {
       );
     }
     checkDumpPath(manifest, path);
-    return { manifest, folder: dirname4(path), path };
+    return { manifest, folder: dirname5(path), path };
   }
+  const newest = await newestBackupIn(resolve4(input));
+  if (newest) return { ...await readManifest(newest), picked: true };
   throw new DeckhandError(
     `No manifest.json for ${input}: a dump without its manifest is incomplete (the dump was interrupted, or only part of the backup was copied). Give the backup folder that db-dump wrote.`
   );
+}
+async function newestBackupIn(dir) {
+  const entries2 = await readdir5(dir, { withFileTypes: true }).catch(() => []);
+  const found = [];
+  for (const entry2 of entries2) {
+    if (!entry2.isDirectory() || entry2.name.startsWith(".")) continue;
+    const path = join14(dir, entry2.name, MANIFEST_FILE);
+    const manifest = await readJsonFile(path, "deckhand database manifest").catch(() => void 0);
+    if (manifest?.format !== DB_MANIFEST_FORMAT || typeof manifest.startedAt !== "string") continue;
+    found.push({
+      folder: join14(dir, entry2.name),
+      database: String(manifest.database),
+      startedAt: manifest.startedAt
+    });
+  }
+  if (found.length === 0) return void 0;
+  const databases = [...new Set(found.map((f2) => f2.database))].sort();
+  if (databases.length > 1)
+    throw new DeckhandError(
+      `${dir} holds backups of ${databases.length} databases (${databases.join(", ")}): give the folder of the one to restore.`
+    );
+  found.sort(
+    (a, b2) => a.startedAt < b2.startedAt ? -1 : a.startedAt > b2.startedAt ? 1 : a.folder < b2.folder ? -1 : 1
+  );
+  return found[found.length - 1].folder;
 }
 function checkDumpPath(manifest, path) {
   const dump2 = manifest.dump.path;
@@ -56884,7 +58109,7 @@ function checkDumpPath(manifest, path) {
 async function verifyFiles(folder, files) {
   const problems = [];
   const expected = new Map(files.map((f2) => [f2.path, f2]));
-  const onDisk = (await listFiles(folder)).filter((f2) => resolve3(f2) !== join11(resolve3(folder), MANIFEST_FILE));
+  const onDisk = (await listFiles(folder)).filter((f2) => resolve4(f2) !== join14(resolve4(folder), MANIFEST_FILE));
   const actual = await digestFiles2(folder, onDisk);
   for (const file of actual) {
     const want = expected.get(file.path);
@@ -57038,7 +58263,7 @@ async function kongRowsIn(session, tables) {
 // actions/engine/postgres/connection.ts
 init_errors();
 import { writeFile as writeFile2 } from "node:fs/promises";
-import { join as join12 } from "node:path";
+import { join as join15 } from "node:path";
 var URL_SETTINGS = {
   sslmode: "PGSSLMODE",
   sslrootcert: "PGSSLROOTCERT",
@@ -57134,7 +58359,7 @@ async function libpqEnv(target, dir) {
     ...target.settings
   };
   if (target.password !== void 0) {
-    const file = join12(dir, "pgpass");
+    const file = join15(dir, "pgpass");
     await writeFile2(file, `*:*:*:${pgpassField(target.user ?? "*")}:${pgpassField(target.password)}
 `, {
       mode: 384
@@ -57182,7 +58407,7 @@ function scrubPassword(text, target) {
 
 // actions/engine/postgres/session.ts
 init_errors();
-import { randomBytes as randomBytes10 } from "node:crypto";
+import { randomBytes as randomBytes11 } from "node:crypto";
 var PsqlSession = class _PsqlSession {
   constructor(psql, env, target) {
     this.target = target;
@@ -57211,7 +58436,7 @@ var PsqlSession = class _PsqlSession {
   }
   target;
   child;
-  marker = `__deckhand_${randomBytes10(8).toString("hex")}__`;
+  marker = `__deckhand_${randomBytes11(8).toString("hex")}__`;
   stdout = "";
   stderr = "";
   exited;
@@ -57255,7 +58480,7 @@ var PsqlSession = class _PsqlSession {
         return out.split("\n").filter((line) => line !== "");
       }
       if (this.exited) throw this.failure();
-      await new Promise((resolve11) => this.waiter = resolve11);
+      await new Promise((resolve13) => this.waiter = resolve13);
       this.waiter = void 0;
     }
   }
@@ -57266,12 +58491,12 @@ var PsqlSession = class _PsqlSession {
   async close() {
     if (this.exited) return;
     this.child.stdin.end("\\q\n");
-    await new Promise((resolve11) => {
-      if (this.exited) return resolve11();
+    await new Promise((resolve13) => {
+      if (this.exited) return resolve13();
       const timer = setTimeout(() => killTree(this.child), 5e3);
       this.child.once("close", () => {
         clearTimeout(timer);
-        resolve11();
+        resolve13();
       });
     });
   }
@@ -57282,13 +58507,13 @@ function literal(value) {
 
 // actions/engine/postgres/tools.ts
 init_errors();
-import { readdir as readdir4 } from "node:fs/promises";
-import { delimiter as delimiter2, join as join13 } from "node:path";
+import { readdir as readdir6 } from "node:fs/promises";
+import { delimiter as delimiter2, join as join16 } from "node:path";
 var INSTALL_ROOTS = [
-  { dir: "/usr/lib/postgresql", bin: (v2) => join13("/usr/lib/postgresql", v2, "bin") },
-  { dir: "/usr", bin: (v2) => join13("/usr", v2, "bin") },
-  { dir: "/opt/homebrew/opt", bin: (v2) => join13("/opt/homebrew/opt", v2, "bin") },
-  { dir: "/usr/local/opt", bin: (v2) => join13("/usr/local/opt", v2, "bin") }
+  { dir: "/usr/lib/postgresql", bin: (v2) => join16("/usr/lib/postgresql", v2, "bin") },
+  { dir: "/usr", bin: (v2) => join16("/usr", v2, "bin") },
+  { dir: "/opt/homebrew/opt", bin: (v2) => join16("/opt/homebrew/opt", v2, "bin") },
+  { dir: "/usr/local/opt", bin: (v2) => join16("/usr/local/opt", v2, "bin") }
 ];
 function parseClientVersion(output) {
   const match = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/.exec(output);
@@ -57296,20 +58521,20 @@ function parseClientVersion(output) {
   return { version: match[2] ? `${match[1]}.${match[2]}` : match[1], major: Number(match[1]) };
 }
 async function clientsIn(binDir) {
-  const pgDump = join13(binDir, "pg_dump");
+  const pgDump = join16(binDir, "pg_dump");
   if (!await isExecutable(pgDump)) return void 0;
   const result = await run(pgDump, ["--version"]).catch(() => void 0);
   const parsed = result && result.exitCode === 0 ? parseClientVersion(result.stdout) : void 0;
   if (!parsed) return void 0;
-  const pgRestore = join13(binDir, "pg_restore");
-  const psql = join13(binDir, "psql");
+  const pgRestore = join16(binDir, "pg_restore");
+  const psql = join16(binDir, "psql");
   if (!await isExecutable(pgRestore) || !await isExecutable(psql)) return void 0;
   return { binDir, ...parsed, pgDump, pgRestore, psql };
 }
 async function candidateDirs(pathEnv) {
   const dirs = (pathEnv ?? "").split(delimiter2).filter(Boolean);
   for (const root of INSTALL_ROOTS) {
-    const entries2 = await readdir4(root.dir).catch(() => []);
+    const entries2 = await readdir6(root.dir).catch(() => []);
     for (const entry2 of entries2) {
       if (/^(?:\d+|pgsql-\d+|postgresql@\d+)$/.test(entry2)) dirs.push(root.bin(entry2));
     }
@@ -57346,9 +58571,9 @@ async function locatePgClients(options2) {
 
 // actions/engine/database/folder.ts
 init_errors();
-import { randomBytes as randomBytes11 } from "node:crypto";
-import { chmod, mkdir as mkdir4, readdir as readdir5, rename as rename4, rm as rm5, rmdir } from "node:fs/promises";
-import { join as join14, resolve as resolve4 } from "node:path";
+import { randomBytes as randomBytes12 } from "node:crypto";
+import { chmod as chmod2, mkdir as mkdir6, readdir as readdir7, rename as rename7, rm as rm8, rmdir as rmdir2 } from "node:fs/promises";
+import { join as join17, resolve as resolve5 } from "node:path";
 function timestamp(date) {
   return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
 }
@@ -57356,12 +58581,12 @@ function safeName(name) {
   return name.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^[.]+/, "") || "backup";
 }
 async function pendingFolder(outputDir, name) {
-  const dir = resolve4(outputDir);
-  const path = join14(dir, `.${name}.partial-${randomBytes11(4).toString("hex")}`);
+  const dir = resolve5(outputDir);
+  const path = join17(dir, `.${name}.partial-${randomBytes12(4).toString("hex")}`);
   try {
-    await mkdir4(dir, { recursive: true });
-    await mkdir4(path, { mode: 448 });
-    await chmod(path, 448);
+    await mkdir6(dir, { recursive: true });
+    await mkdir6(path, { mode: 448 });
+    await chmod2(path, 448);
   } catch (err) {
     const code = err.code ?? "error";
     throw new DeckhandError(
@@ -57374,17 +58599,17 @@ async function pendingFolder(outputDir, name) {
     async commit() {
       await privateTree(path);
       for (let n = 1; ; n++) {
-        const final = join14(dir, n === 1 ? name : `${name}-${n}`);
+        const final = join17(dir, n === 1 ? name : `${name}-${n}`);
         try {
-          await mkdir4(final, { mode: 448 });
+          await mkdir6(final, { mode: 448 });
         } catch (err) {
           if (err.code === "EEXIST") continue;
           throw err;
         }
         try {
-          await rename4(path, final);
+          await rename7(path, final);
         } catch (err) {
-          await rmdir(final).catch(() => void 0);
+          await rmdir2(final).catch(() => void 0);
           throw err;
         }
         forget();
@@ -57392,25 +58617,25 @@ async function pendingFolder(outputDir, name) {
       }
     },
     async discard() {
-      await rm5(path, { recursive: true, force: true });
+      await rm8(path, { recursive: true, force: true });
       forget();
     }
   };
 }
 async function privateTree(dir) {
-  for (const entry2 of await readdir5(dir, { withFileTypes: true })) {
-    const path = join14(dir, entry2.name);
+  for (const entry2 of await readdir7(dir, { withFileTypes: true })) {
+    const path = join17(dir, entry2.name);
     if (entry2.isDirectory()) {
-      await chmod(path, 448);
+      await chmod2(path, 448);
       await privateTree(path);
-    } else if (entry2.isFile()) await chmod(path, 384);
+    } else if (entry2.isFile()) await chmod2(path, 384);
   }
 }
 
 // actions/engine/database/verify-dump.ts
 init_errors();
-import { createReadStream as createReadStream3 } from "node:fs";
-import { open as open2 } from "node:fs/promises";
+import { createReadStream as createReadStream6 } from "node:fs";
+import { open as open4 } from "node:fs/promises";
 import { createGunzip } from "node:zlib";
 var PLAIN_TRAILER = "PostgreSQL database dump complete";
 async function checkDumpReadable(pgRestore, format, path, tables) {
@@ -57440,7 +58665,7 @@ async function checkPlainDump(path) {
   if (path.endsWith(".gz")) {
     tail = await gunzipTail(path);
   } else if (path.endsWith(".sql")) {
-    const handle = await open2(path, "r");
+    const handle = await open4(path, "r");
     try {
       const { size } = await handle.stat();
       const length = Math.min(size, 4096);
@@ -57462,7 +58687,7 @@ async function checkPlainDump(path) {
 async function gunzipTail(path) {
   let tail = Buffer.alloc(0);
   try {
-    for await (const chunk of createReadStream3(path).pipe(createGunzip())) {
+    for await (const chunk of createReadStream6(path).pipe(createGunzip())) {
       tail = Buffer.concat([tail, chunk]).subarray(-4096);
     }
   } catch (err) {
@@ -57563,7 +58788,7 @@ async function dumpPostgres(options2) {
     );
     const args = pgDumpArgs({
       format,
-      file: join15(pending.path, dumpPath),
+      file: join18(pending.path, dumpPath),
       jobs,
       compress: options2.compress,
       snapshot,
@@ -57583,8 +58808,8 @@ async function dumpPostgres(options2) {
     phase("pg_dump and counts done");
     const countsByTable = new Map(counts2.map((c) => [key(c), c]));
     const records = tables.map((t) => {
-      const count = countsByTable.get(key(t));
-      return count ? { schema: t.schema, table: t.table, rows: count.rows, data: true, checksum: count.checksum } : {
+      const count2 = countsByTable.get(key(t));
+      return count2 ? { schema: t.schema, table: t.table, rows: count2.rows, data: true, checksum: count2.checksum } : {
         schema: t.schema,
         table: t.table,
         rows: 0,
@@ -57598,7 +58823,7 @@ async function dumpPostgres(options2) {
     const files = await listFiles(pending.path);
     const [digests] = await Promise.all([
       digestFiles2(pending.path, files),
-      options2.verify ? checkDumpReadable(clients.pgRestore, format, join15(pending.path, dumpPath), records) : Promise.resolve()
+      options2.verify ? checkDumpReadable(clients.pgRestore, format, join18(pending.path, dumpPath), records) : Promise.resolve()
     ]);
     phase("checksums and pg_restore --list done");
     const sizeBytes = digests.reduce((sum, f2) => sum + f2.size, 0);
@@ -57633,7 +58858,7 @@ async function dumpPostgres(options2) {
     phase("manifest written");
     return {
       folder,
-      manifestPath: join15(folder, MANIFEST_FILE),
+      manifestPath: join18(folder, MANIFEST_FILE),
       manifest,
       durationMs: Math.round(performance.now() - t0),
       notes
@@ -57665,15 +58890,15 @@ function skippedTables(options2, tables, kongSchemas2, notes) {
 }
 
 // actions/engine/database/pg-restore.ts
-import { createReadStream as createReadStream4 } from "node:fs";
+import { createReadStream as createReadStream7 } from "node:fs";
 import { availableParallelism as availableParallelism2 } from "node:os";
-import { join as join16 } from "node:path";
+import { join as join19 } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createGunzip as createGunzip2 } from "node:zlib";
 init_errors();
 
 // actions/engine/postgres/databases.ts
-import { randomBytes as randomBytes12 } from "node:crypto";
+import { randomBytes as randomBytes13 } from "node:crypto";
 var MAX_NAME_BYTES = 63;
 async function readDatabase(session, name) {
   const row = await session.json(
@@ -57741,7 +58966,7 @@ var PREVIOUS_SUFFIX = /_deckhand_previous_\d{8}T\d{6}Z(?:_\d+)?$/;
 var FRESH_STEM = MAX_NAME_BYTES - "_deckhand_00000000".length;
 var PREVIOUS_STEM = MAX_NAME_BYTES - "_deckhand_previous_00000000T000000Z_99".length;
 function freshName(target) {
-  return `${clipBytes(target, FRESH_STEM)}_deckhand_${randomBytes12(4).toString("hex")}`;
+  return `${clipBytes(target, FRESH_STEM)}_deckhand_${randomBytes13(4).toString("hex")}`;
 }
 function previousName(target, stamp, n = 1) {
   return `${clipBytes(target, PREVIOUS_STEM)}_deckhand_previous_${stamp}${n > 1 ? `_${n}` : ""}`;
@@ -57925,7 +59150,12 @@ async function restorePostgres(options2) {
   const { logger } = options2;
   const t0 = performance.now();
   const notes = [];
-  const { manifest, folder } = await readManifest(options2.input);
+  const { manifest, folder, picked } = await readManifest(options2.input);
+  if (picked) {
+    const note = `${options2.input} holds several backups: restoring the newest complete one, ${folder} (taken ${manifest.startedAt}).`;
+    logger.info(note);
+    notes.push(note);
+  }
   if (manifest.engine !== "postgres") {
     throw new DeckhandError(
       `This is a ${manifest.engine} backup: restore it by stopping the server, putting ${manifest.dump.path} in its data directory as dump.rdb (with append-only files off), and starting it again.`
@@ -58001,7 +59231,7 @@ async function restorePostgres(options2) {
       options: options2,
       manifest,
       clients,
-      dumpPath: join16(folder, manifest.dump.path),
+      dumpPath: join19(folder, manifest.dump.path),
       database,
       connectTo,
       // Every session that computes or compares generated values: pg_restore, psql, and the verification.
@@ -58010,6 +59240,7 @@ async function restorePostgres(options2) {
       recordedZone,
       serverMajor,
       notes,
+      folder,
       t0
     };
     return nonEmpty ? await restoreBeside(restore) : await restoreInPlace(restore);
@@ -58036,7 +59267,7 @@ function runRestore(r, database, how) {
       psqlArgs({ singleTransaction: true, file: dumpPath.endsWith(".sql") ? dumpPath : void 0 }),
       {
         env: { ...r.env, PGDATABASE: database },
-        stdin: dumpPath.endsWith(".gz") ? createReadStream4(dumpPath).pipe(createGunzip2()) : void 0
+        stdin: dumpPath.endsWith(".gz") ? createReadStream7(dumpPath).pipe(createGunzip2()) : void 0
       }
     );
   }
@@ -58057,7 +59288,8 @@ async function check(r, restored) {
     replaced: false,
     timeZone: r.zone,
     durationMs: 0,
-    notes: r.notes
+    notes: r.notes,
+    folder: r.folder
   };
   if (r.options.verify) {
     const session = await PsqlSession.open(r.clients.psql, r.env, withDatabase(r.connectTo, restored));
@@ -58307,14 +59539,14 @@ async function compare(session, manifest, result) {
     wanted.map((t) => ({ table: t, checksum: t.checksum !== void 0 }))
   );
   await session.query("ROLLBACK");
-  for (const [i, count] of counts2.entries()) {
+  for (const [i, count2] of counts2.entries()) {
     const want = wanted[i];
     const name = `${want.schema}.${want.table}`;
     result.tablesChecked++;
-    result.rowsChecked += count.rows;
-    if (count.rows !== want.rows) {
-      result.differences.push({ table: name, expected: `${want.rows} rows`, actual: `${count.rows} rows` });
-    } else if (want.checksum !== void 0 && count.checksum !== want.checksum) {
+    result.rowsChecked += count2.rows;
+    if (count2.rows !== want.rows) {
+      result.differences.push({ table: name, expected: `${want.rows} rows`, actual: `${count2.rows} rows` });
+    } else if (want.checksum !== void 0 && count2.checksum !== want.checksum) {
       result.differences.push({
         table: name,
         expected: "the dumped rows",
@@ -58325,7 +59557,7 @@ async function compare(session, manifest, result) {
 }
 
 // actions/engine/database/redis-dump.ts
-import { join as join17 } from "node:path";
+import { join as join20 } from "node:path";
 init_errors();
 
 // actions/engine/redis/connection.ts
@@ -58410,7 +59642,7 @@ async function dumpRedis(options2) {
   const { target, logger } = options2;
   const t0 = performance.now();
   const started = /* @__PURE__ */ new Date();
-  const cli = options2.binDir ? join17(options2.binDir, "redis-cli") : "redis-cli";
+  const cli = options2.binDir ? join20(options2.binDir, "redis-cli") : "redis-cli";
   const env = redisCliEnv(target);
   const exec = async (args) => {
     const result = await run(cli, [...redisCliArgs(target), ...args], { env }).catch(
@@ -58444,7 +59676,7 @@ ${result.stdout}`;
     logger.info(
       `Dumping ${describeRedis(target)} (Redis ${server.get("redis_version") ?? "?"}) with redis-cli ${version} --rdb.`
     );
-    const file = join17(pending.path, "dump.rdb");
+    const file = join20(pending.path, "dump.rdb");
     const dumped = await run(cli, [...redisCliArgs(target), "--rdb", file], { env });
     if (dumped.signal || dumped.exitCode !== 0) {
       const why = dumped.signal ? `redis-cli was killed (${dumped.signal})` : explainRedisError(`${dumped.stderr}
@@ -58452,7 +59684,7 @@ ${dumped.stdout}`, target);
       throw new DeckhandError(`${why}. The incomplete dump was removed; earlier backups are untouched.`);
     }
     if (options2.verify) {
-      const checker = options2.binDir ? join17(options2.binDir, "redis-check-rdb") : "redis-check-rdb";
+      const checker = options2.binDir ? join20(options2.binDir, "redis-check-rdb") : "redis-check-rdb";
       const checked = await run(checker, [file]).catch(() => void 0);
       if (!checked)
         logger.warn("redis-check-rdb not found: the RDB file was not checked (install redis-tools).");
@@ -58481,7 +59713,7 @@ ${dumped.stdout}`, target);
     const folder = await pending.commit();
     return {
       folder,
-      manifestPath: join17(folder, MANIFEST_FILE),
+      manifestPath: join20(folder, MANIFEST_FILE),
       manifest,
       durationMs: Math.round(performance.now() - t0),
       notes: []
@@ -58493,24 +59725,24 @@ ${dumped.stdout}`, target);
 
 // actions/engine/output-paths.ts
 init_errors();
-import { randomBytes as randomBytes13 } from "node:crypto";
-import { open as open3, rm as rm6, stat as stat11 } from "node:fs/promises";
-import { dirname as dirname5, join as join18, resolve as resolve5 } from "node:path";
+import { randomBytes as randomBytes14 } from "node:crypto";
+import { open as open5, rm as rm9, stat as stat12 } from "node:fs/promises";
+import { dirname as dirname6, join as join21, resolve as resolve6 } from "node:path";
 async function checkOutputFile(input, path, example = "output.json") {
-  const target = resolve5(path);
+  const target = resolve6(path);
   const found = await statOrUndefined(input, path, target);
   if (found?.isDirectory()) {
     throw new DeckhandError(
-      `Input ${input}: ${path} is a directory; name a file to write, e.g. ${join18(path, example)}.`
+      `Input ${input}: ${path} is a directory; name a file to write, e.g. ${join21(path, example)}.`
     );
   }
   if (found && !found.isFile()) {
     throw new DeckhandError(`Input ${input}: ${path} is not a regular file; name a file to write.`);
   }
-  await checkWritableDirectory(input, path, dirname5(target));
+  await checkWritableDirectory(input, path, dirname6(target));
 }
 async function checkOutputDirectory(input, path) {
-  const target = resolve5(path);
+  const target = resolve6(path);
   const found = await statOrUndefined(input, path, target);
   if (found && !found.isDirectory()) {
     throw new DeckhandError(
@@ -58522,8 +59754,8 @@ async function checkOutputDirectory(input, path) {
 async function checkWritableDirectory(input, path, dir) {
   let existing = dir;
   let found = await statOrUndefined(input, path, existing);
-  while (!found && dirname5(existing) !== existing) {
-    existing = dirname5(existing);
+  while (!found && dirname6(existing) !== existing) {
+    existing = dirname6(existing);
     found = await statOrUndefined(input, path, existing);
   }
   if (!found?.isDirectory()) {
@@ -58531,21 +59763,21 @@ async function checkWritableDirectory(input, path, dir) {
       `Input ${input}: cannot write ${path}: ${existing} is ${found ? "a file, not a directory" : "missing"}.`
     );
   }
-  const probe2 = join18(existing, `.deckhand-probe-${randomBytes13(6).toString("hex")}`);
+  const probe2 = join21(existing, `.deckhand-probe-${randomBytes14(6).toString("hex")}`);
   try {
-    await (await open3(probe2, "wx", 384)).close();
+    await (await open5(probe2, "wx", 384)).close();
   } catch (err) {
     const code = err.code ?? err.message;
     throw new DeckhandError(
       `Input ${input}: cannot write ${path}: ${existing} is not writable (${code}); choose a writable place.`
     );
   } finally {
-    await rm6(probe2, { force: true });
+    await rm9(probe2, { force: true });
   }
 }
 async function statOrUndefined(input, path, at3) {
   try {
-    return await stat11(at3);
+    return await stat12(at3);
   } catch (err) {
     const code = err.code;
     if (code === "ENOENT") return void 0;
@@ -58559,7 +59791,7 @@ async function statOrUndefined(input, path, at3) {
 }
 
 // actions/engine/jobs/artifacts.ts
-import { resolve as resolve6 } from "node:path";
+import { resolve as resolve7 } from "node:path";
 
 // actions/engine/artifacts.ts
 function artifactServiceUnavailable(env) {
@@ -58599,7 +59831,7 @@ async function uploadBackup(inputs, ctx, backup) {
   return uploaded.id;
 }
 async function resolveBackupInput(inputs, ctx, input, name = "input") {
-  const path = resolve6(input);
+  const path = resolve7(input);
   if (await exists(path)) return { path, cleanup: async () => void 0 };
   if (!ctx.artifacts || /[\\/]/.test(input))
     throw new DeckhandError(`${name} ${path}: no such file or directory.`);
@@ -58629,6 +59861,297 @@ async function resolveBackupInput(inputs, ctx, input, name = "input") {
   }
   ctx.logger.info(`Downloaded artifact ${input}${from ? ` of run ${from.runId}` : ""}`);
   return { path: temp.path, cleanup: temp.cleanup };
+}
+
+// actions/engine/jobs/store.ts
+init_errors();
+
+// actions/engine/jobs/secret-bundle.ts
+import { readFile as readFile6, stat as stat13 } from "node:fs/promises";
+init_errors();
+
+// actions/engine/secrets/variables.ts
+init_errors();
+import { lstat as lstat4 } from "node:fs/promises";
+import { dirname as dirname7, join as join22 } from "node:path";
+var DeckVariables = class _DeckVariables {
+  constructor(bundled, env, sources, unopened) {
+    this.bundled = bundled;
+    this.env = env;
+    this.sources = sources;
+    this.unopened = unopened;
+  }
+  bundled;
+  env;
+  sources;
+  unopened;
+  /** No bundle: the environment alone. */
+  static fromEnv(env, unopened = []) {
+    return new _DeckVariables(/* @__PURE__ */ new Map(), env, [], unopened);
+  }
+  /**
+   * Reads the bundles with the identities. `bundles` are the files to read: given by the user, or found
+   * beside the state files ({@link defaultBundles}). Every value is passed to `secret` (for masking) as soon as
+   * it is known. A variable two bundles give different values is an error: one deck run cannot have both.
+   */
+  static async load(options2) {
+    const values = /* @__PURE__ */ new Map();
+    const from = /* @__PURE__ */ new Map();
+    const sources = [];
+    for (const file of options2.bundles) {
+      const opened = await readBundle(file, options2.identities);
+      for (const [name, value] of opened.variables) {
+        maskValue(value, options2.secret);
+        const earlier = values.get(name);
+        if (earlier !== void 0 && earlier !== value) {
+          throw new DeckhandError(
+            `${name} has different values in ${from.get(name)} and ${file}: deck runs with one value per variable. Give the bundles in separate steps (their state files belong to different gateways).`
+          );
+        }
+        values.set(name, value);
+        from.set(name, file);
+      }
+      sources.push({ file, count: opened.variables.size, recipients: opened.recipients });
+    }
+    return new _DeckVariables(values, options2.env, sources, []);
+  }
+  /** The environment as the state files see it: the bundles' values, the environment's over them. */
+  view() {
+    const view = {};
+    for (const [name, value] of this.bundled) view[name] = value;
+    for (const [name, value] of Object.entries(this.env)) if (value !== void 0) view[name] = value;
+    return view;
+  }
+  /**
+   * What deck's environment needs on top of what it inherits: the bundles' values of the variables `names`
+   * (those the state files reference) that the environment does not set.
+   */
+  forDeck(names) {
+    const extra = {};
+    for (const name of names) {
+      const value = this.bundled.get(name);
+      if (value !== void 0 && this.env[name] === void 0) extra[name] = value;
+    }
+    return extra;
+  }
+  /** The values of `names`, as the files will see them (for scrubbing output): environment first. */
+  values(names) {
+    const out = [];
+    for (const name of names) {
+      const value = this.env[name] ?? this.bundled.get(name);
+      if (value !== void 0) out.push(value);
+    }
+    return out;
+  }
+  /** Variables the bundles hold that the environment sets too (the environment's value is used). */
+  overridden() {
+    return [...this.bundled.keys()].filter((name) => this.env[name] !== void 0).sort();
+  }
+  /** How many variables the bundles hold. */
+  get size() {
+    return this.bundled.size;
+  }
+  /** For the message about unset variables: where their values may be. */
+  missingHint() {
+    if (this.unopened.length === 0) return void 0;
+    return `${this.unopened.join(", ")} ${this.unopened.length === 1 ? "holds" : "hold"} encrypted values: set age-identity (the content of the age key file, or its path) to fill the variables from it.`;
+  }
+  /** The report's line, when bundles were read: how many values they gave, how many the environment overrode. */
+  describe() {
+    if (this.sources.length === 0) return void 0;
+    const files = this.sources.map((s3) => s3.file).join(", ");
+    const overridden = this.overridden().length;
+    return `${this.size} variable(s) from the secret bundle ${files}, ${overridden} overridden by the environment${overridden > 0 ? ` (${this.overridden().join(", ")})` : ""}.`;
+  }
+};
+function maskValue(value, secret) {
+  if (value.trim().length === 0) return;
+  secret(value);
+  if (!value.includes("\n")) return;
+  for (const line of value.split("\n")) {
+    const trimmed = line.trim();
+    if (trimmed.length >= 8 && !trimmed.startsWith("-----")) secret(trimmed);
+  }
+}
+async function defaultBundles(stateFiles) {
+  const found = [];
+  for (const folder of new Set(stateFiles.map((f2) => dirname7(f2)))) {
+    const file = join22(folder, BUNDLE_FILE);
+    if (await lstat4(file).catch(() => void 0)) found.push(file);
+  }
+  return found;
+}
+
+// actions/engine/jobs/secret-bundle.ts
+var MAX_IDENTITY_BYTES = 1 << 20;
+async function readIdentityText(value, secret, input = "age-identity") {
+  let text = value;
+  if (!/AGE-SECRET-KEY-/i.test(value)) {
+    const path = value.trim();
+    const info = path.includes("\n") ? void 0 : await stat13(path).catch(() => void 0);
+    if (!info?.isFile()) {
+      throw new DeckhandError(
+        `${input} is neither the content of an age key file (AGE-SECRET-KEY-1\u2026 lines, as age-keygen writes) nor the path of a readable file.`
+      );
+    }
+    if (info.size > MAX_IDENTITY_BYTES)
+      throw new DeckhandError(
+        `${input}: the file is ${info.size} bytes, far more than an age key file holds.`
+      );
+    text = await readFile6(path, "utf8").catch(() => {
+      throw new DeckhandError(`${input}: the file cannot be read.`);
+    });
+  }
+  for (const line of text.split(/\r?\n/)) if (/AGE-SECRET-KEY-/i.test(line)) secret(line.trim());
+  return text;
+}
+async function identitiesInput(inputs, ctx) {
+  const value = inputs.string("age-identity");
+  if (value === void 0) return void 0;
+  return parseIdentities(await readIdentityText(value, ctx.secret), "age-identity");
+}
+function recipientsInput(inputs) {
+  const entries2 = inputs.list("age-recipients");
+  if (entries2.length === 0) return void 0;
+  const recipients = parseRecipients(entries2, "age-recipients");
+  if (recipients.length === 0)
+    throw new DeckhandError("age-recipients holds only comments: give at least one age public key (age1\u2026).");
+  return recipients;
+}
+async function deckVariables(inputs, ctx, stateFiles) {
+  const explicit = inputs.list("secrets-bundle");
+  const identities2 = await identitiesInput(inputs, ctx);
+  if (explicit.length > 0 && !identities2) {
+    throw new DeckhandError(
+      "secrets-bundle is set, but age-identity is not: give the age identity (the content of its key file, or its path) that opens the bundle."
+    );
+  }
+  const bundles = explicit.length > 0 ? explicit : await defaultBundles(stateFiles);
+  if (!identities2) return DeckVariables.fromEnv(ctx.env, bundles);
+  if (bundles.length === 0) {
+    ctx.logger.warn(
+      "age-identity is set, but no folder of the state files holds a secrets.age: the variables come from the environment alone. Name the bundle in secrets-bundle if it lies elsewhere."
+    );
+    return DeckVariables.fromEnv(ctx.env);
+  }
+  const variables = await DeckVariables.load({ bundles, identities: identities2, env: ctx.env, secret: ctx.secret });
+  for (const source of variables.sources)
+    ctx.logger.info(
+      `Opened ${source.file}: ${source.count} variable(s)${source.recipients ? `, encrypted to ${source.recipients.join(", ")}` : ""}.`
+    );
+  return variables;
+}
+
+// actions/engine/jobs/store.ts
+function storeTarget(inputs, fallback) {
+  const value = inputs.string("store") ?? fallback;
+  return value === "" ? void 0 : parseStoreTarget(value);
+}
+async function open6(inputs, ctx, target) {
+  return openStore(target, {
+    endpoint: inputs.string("store-endpoint"),
+    region: inputs.string("store-region"),
+    logger: ctx.logger
+  });
+}
+function retentionPolicy(inputs) {
+  return {
+    last: inputs.count("keep-last"),
+    daily: inputs.count("keep-daily"),
+    weekly: inputs.count("keep-weekly"),
+    monthly: inputs.count("keep-monthly")
+  };
+}
+async function storeBackup(inputs, ctx, backup, report2, fallback = "artifact") {
+  const target = storeTarget(inputs, fallback);
+  const recipients = inputs.has("age-recipients") && recipientsInput(inputs) || [];
+  const policy = retentionPolicy(inputs);
+  if (!target) return { encrypted: false, pruned: [] };
+  if (target.type === "artifact") {
+    if (recipients.length > 0)
+      throw new DeckhandError(
+        "age-recipients encrypts backups kept in a folder or S3 store: set store to one (artifacts hold the files as they are)."
+      );
+    if (hasPolicy(policy))
+      throw new DeckhandError(
+        "keep-last, keep-daily, keep-weekly and keep-monthly apply to a folder or S3 store, not artifacts"
+      );
+    const artifactId = await uploadBackup(inputs, ctx, {
+      files: backup.files,
+      rootDir: backup.root,
+      defaultName: backup.artifactName,
+      location: backup.location
+    });
+    if (artifactId) report2.lines.push(`Uploaded as artifact ${artifactId}.`);
+    return { artifactId, encrypted: false, pruned: [] };
+  }
+  const store = await open6(inputs, ctx, target);
+  if (recipients.length === 0 && backup.sensitive) {
+    ctx.logger.warn(
+      `The backup holds credentials and goes to ${store.description} unencrypted: set age-recipients to encrypt it before it leaves this machine.`
+    );
+  }
+  const source = inputs.string("backup-source") ?? backup.source;
+  const saved = await store.save({
+    kind: backup.kind,
+    source,
+    time: backup.time,
+    root: backup.root,
+    files: backup.files,
+    recipients,
+    summary: backup.summary
+  });
+  const location = `${store.description}/${saved.backup.folder}`;
+  report2.lines.push(
+    `Stored in ${location} (${formatBytes(saved.backup.bytes)}, ${saved.manifest.files.length} object(s)` + (recipients.length > 0 ? `, encrypted with age to ${recipients.map((r) => r.fingerprint).join(", ")})` : ", not encrypted by deckhand)") + "; its manifest was written last."
+  );
+  const pruned = [];
+  if (hasPolicy(policy)) {
+    const all = await store.list({ kind: backup.kind, source: saved.manifest.source });
+    const plan3 = planRetention(
+      all.filter((b2) => b2.complete && !b2.pruning),
+      policy
+    );
+    for (const old of plan3.remove) {
+      await store.remove(old);
+      pruned.push(old.name);
+    }
+    for (const leftover of all.filter((b2) => b2.pruning)) {
+      await store.remove(leftover);
+      pruned.push(leftover.name);
+    }
+    report2.lines.push(
+      pruned.length > 0 ? `Retention removed ${pruned.length} older backup(s) of ${saved.manifest.source}: ${pruned.join(", ")}; kept ${plan3.keep.length}.` : `Retention kept all ${plan3.keep.length} backup(s) of ${saved.manifest.source}.`
+    );
+  }
+  return { location, name: saved.backup.name, encrypted: recipients.length > 0, pruned };
+}
+async function fetchFromStore(inputs, ctx, kind, ref) {
+  const target = storeTarget(inputs, "");
+  if (!target || target.type === "artifact")
+    throw new DeckhandError(
+      `"${ref}" names a backup in a store: set store to the folder or s3:// address db-dump wrote to.`
+    );
+  const store = await open6(inputs, ctx, target);
+  const backup = await store.resolve(kind, ref, inputs.string("backup-source"));
+  ctx.logger.info(`Using ${kind} backup ${backup.source}/${backup.name} from ${store.description} (${ref})`);
+  const identities2 = await identitiesInput(inputs, ctx);
+  const fetched = await store.fetch(backup, identities2);
+  return { path: fetched.path, backup, store, cleanup: fetched.cleanup };
+}
+function namesStoredBackup(inputs, value) {
+  const store = inputs.string("store");
+  if (!store || store === "artifact") return false;
+  return value === "latest" || /^\d{8}T\d{6}Z(-[0-9a-f]{6})?$/.test(value) || /^\d{4}-\d{2}-\d{2}T/.test(value);
+}
+function storeOutputs2(stored) {
+  return {
+    "artifact-id": stored.artifactId ?? "",
+    stored: stored.location ?? "",
+    "backup-name": stored.name ?? "",
+    encrypted: String(stored.encrypted),
+    pruned: stored.pruned.join("\n")
+  };
 }
 
 // actions/engine/jobs/database.ts
@@ -58668,12 +60191,27 @@ async function dbDumpJob(source, ctx) {
     });
   }
   const { manifest } = result;
-  const artifactId = await uploadBackup(inputs, ctx, {
-    files: await listFiles(result.folder),
-    rootDir: result.folder,
-    defaultName: basename4(result.folder)
-  });
   const report2 = emptyReport("deckhand db-dump");
+  const stored = await storeBackup(
+    inputs,
+    ctx,
+    {
+      kind: "db",
+      source: safeName(manifest.database),
+      time: new Date(manifest.startedAt),
+      root: result.folder,
+      files: await listFiles(result.folder),
+      summary: {
+        engine: manifest.engine,
+        database: manifest.database,
+        tables: manifest.totals.tables,
+        rows: manifest.totals.rows
+      },
+      sensitive: true,
+      artifactName: basename5(result.folder)
+    },
+    report2
+  );
   const skipped = manifest.tables.filter((t) => !t.data);
   report2.lines.push(
     `Backed up ${manifest.database} (${manifest.engine === "redis" ? "Redis" : "PostgreSQL"} ${manifest.server.version}): ${number2(manifest.totals.tables)} ${manifest.engine === "redis" ? "database(s)" : "tables"}, ${number2(manifest.totals.rows)} ${manifest.engine === "redis" ? "keys" : "rows"}, ${formatBytes(manifest.totals.sizeBytes)} in ${seconds(result.durationMs)}, to ${result.folder}.`
@@ -58688,7 +60226,6 @@ async function dbDumpJob(source, ctx) {
   report2.lines.push(
     `Verified: ${inputs.boolean("verify") ? "the dump reads back and every checksum matches manifest.json" : "no (verify is false)"}.`
   );
-  if (artifactId) report2.lines.push(`Uploaded as artifact ${artifactId}.`);
   for (const note of result.notes) report2.annotations.push({ level: "warning", message: note });
   report2.tables.push({
     caption: manifest.engine === "redis" ? "Keys per database" : "Rows per table",
@@ -58712,7 +60249,7 @@ async function dbDumpJob(source, ctx) {
       tables: String(manifest.totals.tables),
       rows: String(manifest.totals.rows),
       "duration-ms": String(result.durationMs),
-      "artifact-id": artifactId ?? ""
+      ...storeOutputs2(stored)
     }
   };
 }
@@ -58722,7 +60259,9 @@ async function dbRestoreJob(source, ctx) {
   if (url) ctx.secret(url);
   const target = parsePgTarget(url, ctx.env);
   if (target.password) ctx.secret(target.password);
-  const input = await resolveBackupInput(inputs, ctx, inputs.string("input"));
+  const named = inputs.string("input");
+  const fromStore = namesStoredBackup(inputs, named) ? await fetchFromStore(inputs, ctx, "db", named) : void 0;
+  const input = fromStore ?? await resolveBackupInput(inputs, ctx, named);
   try {
     const result = await restorePostgres({
       input: input.path,
@@ -58751,6 +60290,20 @@ async function dbRestoreJob(source, ctx) {
       );
     }
     for (const note of result.notes) report2.annotations.push({ level: "warning", message: note });
+    const backup = fromStore ? `${fromStore.store.description}/${fromStore.backup.folder}` : result.folder;
+    if (fromStore) {
+      report2.lines.push(
+        `Backup: ${backup}, checked against its store manifest${fromStore.backup.verified ? "; verified by an earlier restore" : ""}.`
+      );
+      if (inputs.boolean("mark-verified") && ok && verify) {
+        await fromStore.store.markVerified(fromStore.backup, {
+          database: result.database,
+          tables: result.tablesChecked,
+          rows: result.rowsChecked
+        });
+        report2.lines.push(`Recorded the verification beside it (deckhand-verified.json).`);
+      }
+    }
     if (result.differences.length) {
       report2.tables.push({
         caption: "Differences from the manifest",
@@ -58768,6 +60321,7 @@ async function dbRestoreJob(source, ctx) {
       report: report2,
       outputs: {
         database: result.database,
+        backup,
         "previous-database": result.previous ?? "",
         tables: String(result.tablesChecked),
         rows: String(result.rowsChecked),
@@ -58781,7 +60335,8 @@ async function dbRestoreJob(source, ctx) {
 }
 
 // actions/engine/jobs/dump.ts
-import { basename as basename6 } from "node:path";
+import { basename as basename7, join as join25, resolve as resolve8 } from "node:path";
+init_errors();
 
 // actions/engine/kong/admin.ts
 init_errors();
@@ -59139,7 +60694,7 @@ var Slots = class {
   active = 0;
   waiting = [];
   async run(task) {
-    while (this.active >= this.size) await new Promise((resolve11) => this.waiting.push(resolve11));
+    while (this.active >= this.size) await new Promise((resolve13) => this.waiting.push(resolve13));
     this.active++;
     try {
       return await task();
@@ -59252,188 +60807,12 @@ async function openDeck(inputs, ctx, connection) {
   );
 }
 
-// actions/engine/jobs/secret-bundle.ts
-import { readFile as readFile7, stat as stat12 } from "node:fs/promises";
-init_errors();
-
-// actions/engine/secrets/variables.ts
-init_errors();
-import { lstat as lstat4 } from "node:fs/promises";
-import { dirname as dirname6, join as join19 } from "node:path";
-var DeckVariables = class _DeckVariables {
-  constructor(bundled, env, sources, unopened) {
-    this.bundled = bundled;
-    this.env = env;
-    this.sources = sources;
-    this.unopened = unopened;
-  }
-  bundled;
-  env;
-  sources;
-  unopened;
-  /** No bundle: the environment alone. */
-  static fromEnv(env, unopened = []) {
-    return new _DeckVariables(/* @__PURE__ */ new Map(), env, [], unopened);
-  }
-  /**
-   * Reads the bundles with the identities. `bundles` are the files to read: given by the user, or found
-   * beside the state files ({@link defaultBundles}). Every value is passed to `secret` (for masking) as soon as
-   * it is known. A variable two bundles give different values is an error: one deck run cannot have both.
-   */
-  static async load(options2) {
-    const values = /* @__PURE__ */ new Map();
-    const from = /* @__PURE__ */ new Map();
-    const sources = [];
-    for (const file of options2.bundles) {
-      const opened = await readBundle(file, options2.identities);
-      for (const [name, value] of opened.variables) {
-        maskValue(value, options2.secret);
-        const earlier = values.get(name);
-        if (earlier !== void 0 && earlier !== value) {
-          throw new DeckhandError(
-            `${name} has different values in ${from.get(name)} and ${file}: deck runs with one value per variable. Give the bundles in separate steps (their state files belong to different gateways).`
-          );
-        }
-        values.set(name, value);
-        from.set(name, file);
-      }
-      sources.push({ file, count: opened.variables.size, recipients: opened.recipients });
-    }
-    return new _DeckVariables(values, options2.env, sources, []);
-  }
-  /** The environment as the state files see it: the bundles' values, the environment's over them. */
-  view() {
-    const view = {};
-    for (const [name, value] of this.bundled) view[name] = value;
-    for (const [name, value] of Object.entries(this.env)) if (value !== void 0) view[name] = value;
-    return view;
-  }
-  /**
-   * What deck's environment needs on top of what it inherits: the bundles' values of the variables `names`
-   * (those the state files reference) that the environment does not set.
-   */
-  forDeck(names) {
-    const extra = {};
-    for (const name of names) {
-      const value = this.bundled.get(name);
-      if (value !== void 0 && this.env[name] === void 0) extra[name] = value;
-    }
-    return extra;
-  }
-  /** The values of `names`, as the files will see them (for scrubbing output): environment first. */
-  values(names) {
-    const out = [];
-    for (const name of names) {
-      const value = this.env[name] ?? this.bundled.get(name);
-      if (value !== void 0) out.push(value);
-    }
-    return out;
-  }
-  /** Variables the bundles hold that the environment sets too (the environment's value is used). */
-  overridden() {
-    return [...this.bundled.keys()].filter((name) => this.env[name] !== void 0).sort();
-  }
-  /** How many variables the bundles hold. */
-  get size() {
-    return this.bundled.size;
-  }
-  /** For the message about unset variables: where their values may be. */
-  missingHint() {
-    if (this.unopened.length === 0) return void 0;
-    return `${this.unopened.join(", ")} ${this.unopened.length === 1 ? "holds" : "hold"} encrypted values: set age-identity (the content of the age key file, or its path) to fill the variables from it.`;
-  }
-  /** The report's line, when bundles were read: how many values they gave, how many the environment overrode. */
-  describe() {
-    if (this.sources.length === 0) return void 0;
-    const files = this.sources.map((s3) => s3.file).join(", ");
-    const overridden = this.overridden().length;
-    return `${this.size} variable(s) from the secret bundle ${files}, ${overridden} overridden by the environment${overridden > 0 ? ` (${this.overridden().join(", ")})` : ""}.`;
-  }
-};
-function maskValue(value, secret) {
-  if (value.trim().length === 0) return;
-  secret(value);
-  if (!value.includes("\n")) return;
-  for (const line of value.split("\n")) {
-    const trimmed = line.trim();
-    if (trimmed.length >= 8 && !trimmed.startsWith("-----")) secret(trimmed);
-  }
-}
-async function defaultBundles(stateFiles) {
-  const found = [];
-  for (const folder of new Set(stateFiles.map((f2) => dirname6(f2)))) {
-    const file = join19(folder, BUNDLE_FILE);
-    if (await lstat4(file).catch(() => void 0)) found.push(file);
-  }
-  return found;
-}
-
-// actions/engine/jobs/secret-bundle.ts
-var MAX_IDENTITY_BYTES = 1 << 20;
-async function readIdentityText(value, secret, input = "age-identity") {
-  let text = value;
-  if (!/AGE-SECRET-KEY-/i.test(value)) {
-    const path = value.trim();
-    const info = path.includes("\n") ? void 0 : await stat12(path).catch(() => void 0);
-    if (!info?.isFile()) {
-      throw new DeckhandError(
-        `${input} is neither the content of an age key file (AGE-SECRET-KEY-1\u2026 lines, as age-keygen writes) nor the path of a readable file.`
-      );
-    }
-    if (info.size > MAX_IDENTITY_BYTES)
-      throw new DeckhandError(
-        `${input}: the file is ${info.size} bytes, far more than an age key file holds.`
-      );
-    text = await readFile7(path, "utf8").catch(() => {
-      throw new DeckhandError(`${input}: the file cannot be read.`);
-    });
-  }
-  for (const line of text.split(/\r?\n/)) if (/AGE-SECRET-KEY-/i.test(line)) secret(line.trim());
-  return text;
-}
-async function identitiesInput(inputs, ctx) {
-  const value = inputs.string("age-identity");
-  if (value === void 0) return void 0;
-  return parseIdentities(await readIdentityText(value, ctx.secret), "age-identity");
-}
-function recipientsInput(inputs) {
-  const entries2 = inputs.list("age-recipients");
-  if (entries2.length === 0) return void 0;
-  const recipients = parseRecipients(entries2, "age-recipients");
-  if (recipients.length === 0)
-    throw new DeckhandError("age-recipients holds only comments: give at least one age public key (age1\u2026).");
-  return recipients;
-}
-async function deckVariables(inputs, ctx, stateFiles) {
-  const explicit = inputs.list("secrets-bundle");
-  const identities2 = await identitiesInput(inputs, ctx);
-  if (explicit.length > 0 && !identities2) {
-    throw new DeckhandError(
-      "secrets-bundle is set, but age-identity is not: give the age identity (the content of its key file, or its path) that opens the bundle."
-    );
-  }
-  const bundles = explicit.length > 0 ? explicit : await defaultBundles(stateFiles);
-  if (!identities2) return DeckVariables.fromEnv(ctx.env, bundles);
-  if (bundles.length === 0) {
-    ctx.logger.warn(
-      "age-identity is set, but no folder of the state files holds a secrets.age: the variables come from the environment alone. Name the bundle in secrets-bundle if it lies elsewhere."
-    );
-    return DeckVariables.fromEnv(ctx.env);
-  }
-  const variables = await DeckVariables.load({ bundles, identities: identities2, env: ctx.env, secret: ctx.secret });
-  for (const source of variables.sources)
-    ctx.logger.info(
-      `Opened ${source.file}: ${source.count} variable(s)${source.recipients ? `, encrypted to ${source.recipients.join(", ")}` : ""}.`
-    );
-  return variables;
-}
-
 // actions/engine/jobs/tyk.ts
 init_errors();
 
 // actions/engine/tyk/folder.ts
-import { readdir as readdir6, stat as stat13 } from "node:fs/promises";
-import { basename as basename5, join as join20 } from "node:path";
+import { readdir as readdir8, stat as stat14 } from "node:fs/promises";
+import { basename as basename6, join as join23 } from "node:path";
 init_errors();
 async function writeTykDump(options2) {
   await ensureDirectory(options2.outputDir);
@@ -59471,7 +60850,7 @@ async function writeTykDump(options2) {
     "deckhand diff/sync/restore (gateway: tyk)"
   );
   return {
-    files: [...files.keys()].filter(isObjectFile).map((name) => join20(options2.outputDir, name)),
+    files: [...files.keys()].filter(isObjectFile).map((name) => join23(options2.outputDir, name)),
     counts: counts2,
     entityCount: objects.length,
     digest: digestFiles(files),
@@ -59488,10 +60867,10 @@ function isObjectFile(name) {
 }
 async function previousObjects(dir) {
   const found = /* @__PURE__ */ new Map();
-  const names = await readdir6(dir).catch(() => []);
+  const names = await readdir8(dir).catch(() => []);
   for (const name of names.filter(isObjectFile)) {
     try {
-      const path = join20(dir, name);
+      const path = join23(dir, name);
       const body = readStateText(await readStateFile(path), path, { json: true });
       if (!isObject(body)) continue;
       const format = formatOf(body, name);
@@ -59505,11 +60884,11 @@ async function readTykState(paths2) {
   if (paths2.length === 0) throw new DeckhandError("state: name at least one Tyk folder or file");
   const files = [];
   for (const path of paths2) {
-    const info = await stat13(path).catch(() => void 0);
+    const info = await stat14(path).catch(() => void 0);
     if (!info) throw new DeckhandError(`state: ${path} does not exist`);
     if (info.isDirectory()) {
-      const names = (await readdir6(path)).filter((n) => n.endsWith(".json") && n !== TYK_SPEC_FILE).sort();
-      for (const n of names) files.push(join20(path, n));
+      const names = (await readdir8(path)).filter((n) => n.endsWith(".json") && n !== TYK_SPEC_FILE).sort();
+      for (const n of names) files.push(join23(path, n));
     } else files.push(path);
   }
   const bodies = /* @__PURE__ */ new Map();
@@ -59537,7 +60916,7 @@ async function readTykState(paths2) {
     const doc = bodies.get(companion) ?? await readJson(companion);
     if (!isObject(doc) || !formatOf(doc)) {
       throw new DeckhandError(
-        `${file} is a Tyk OAS API's classic form (is_oas), but ${basename5(companion)} beside it, which holds its OAS document, is missing or not one: keep the two files together`
+        `${file} is a Tyk OAS API's classic form (is_oas), but ${basename6(companion)} beside it, which holds its OAS document, is missing or not one: keep the two files together`
       );
     }
     companions.add(companion);
@@ -59552,7 +60931,7 @@ async function readTykState(paths2) {
       for (const object of policies) add2(object, file);
       continue;
     }
-    const format = formatOf(body, basename5(file));
+    const format = formatOf(body, basename6(file));
     if (!isObject(body) || !format) {
       throw new DeckhandError(
         `${file} is not a Tyk API definition or policy (expected api_id and proxy, openapi and x-tyk-api-gateway, access_rights, or a policies.json map of policies). Keep other files out of the state folder.`
@@ -59572,7 +60951,7 @@ async function readJson(file) {
 function policyMap(body, file) {
   if (formatOf(body)) return void 0;
   const entries2 = Object.entries(body);
-  if (entries2.length === 0) return basename5(file) === "policies.json" ? [] : void 0;
+  if (entries2.length === 0) return basename6(file) === "policies.json" ? [] : void 0;
   if (!entries2.every(([, v2]) => isObject(v2) && isObject(v2.access_rights) && !("api_id" in v2)))
     return void 0;
   return entries2.map(([key2, value]) => {
@@ -59952,8 +61331,8 @@ async function confirmGatewayWrites(plan3, applied, gateway, timeoutMs) {
 }
 
 // actions/engine/tyk/tyk-sync.ts
-import { readFile as readFile8, stat as stat14 } from "node:fs/promises";
-import { join as join21 } from "node:path";
+import { readFile as readFile8, stat as stat15 } from "node:fs/promises";
+import { join as join24 } from "node:path";
 init_errors();
 function tykSyncArgs(command, dashboard, folder) {
   return command === "dump" ? ["dump", "-d", dashboard, "-t", folder] : [command, "-d", dashboard, "-p", folder];
@@ -60045,10 +61424,10 @@ ${result.stderr}`, [this.secret]).trim();
       if (refusal.length > 0) throw new DeckhandError(`nothing was sent: ${refusal[0]}`);
       const objects = sortObjects(desired);
       for (const object of objects)
-        await writeFileAtomic(join21(work.path, fileNameOf(object)), renderObject(object.body));
-      for (const asset of this.assets) await writeFileAtomic(join21(work.path, asset.file), asset.text);
+        await writeFileAtomic(join24(work.path, fileNameOf(object)), renderObject(object.body));
+      for (const asset of this.assets) await writeFileAtomic(join24(work.path, asset.file), asset.text);
       const assets = this.assets.map(({ file, id }) => ({ file, id }));
-      await writeFileAtomic(join21(work.path, TYK_SPEC_FILE), tykSpec(objects, assets));
+      await writeFileAtomic(join24(work.path, TYK_SPEC_FILE), tykSpec(objects, assets));
       await this.run("sync", work.path);
       outcome.applied = plan3.steps.map((s3) => s3.change);
     } catch (err) {
@@ -60061,18 +61440,18 @@ ${result.stderr}`, [this.secret]).trim();
   }
 };
 async function readAssets(dir) {
-  const spec = await readJsonFile(join21(dir, TYK_SPEC_FILE), `tyk-sync ${TYK_SPEC_FILE}`);
+  const spec = await readJsonFile(join24(dir, TYK_SPEC_FILE), `tyk-sync ${TYK_SPEC_FILE}`);
   const assets = [];
   for (const asset of spec.assets ?? []) {
     if (typeof asset.file !== "string" || asset.file.includes("/") || asset.file.includes("..")) continue;
-    const text = await readFile8(join21(dir, asset.file), "utf8");
+    const text = await readFile8(join24(dir, asset.file), "utf8");
     assets.push({ file: asset.file, id: typeof asset.id === "string" ? asset.id : "", text });
   }
   return assets;
 }
 async function readTykSyncFolder(dir) {
-  const specPath = join21(dir, TYK_SPEC_FILE);
-  if (!await stat14(specPath).catch(() => void 0))
+  const specPath = join24(dir, TYK_SPEC_FILE);
+  if (!await stat15(specPath).catch(() => void 0))
     throw new DeckhandError(`tyk-sync wrote no ${TYK_SPEC_FILE}: the dump is incomplete`);
   const spec = await readJsonFile(specPath, `tyk-sync ${TYK_SPEC_FILE}`);
   const names = [...spec.files ?? [], ...spec.policies ?? []].map((entry2) => entry2.file);
@@ -60080,7 +61459,7 @@ async function readTykSyncFolder(dir) {
   for (const name of names) {
     if (typeof name !== "string" || name.includes("/") || name.includes(".."))
       throw new DeckhandError(`${TYK_SPEC_FILE} lists an unexpected file name: ${String(name)}`);
-    const body = await readJsonFile(join21(dir, name), "Tyk definition written by tyk-sync", MAX_STATE_BYTES);
+    const body = await readJsonFile(join24(dir, name), "Tyk definition written by tyk-sync", MAX_STATE_BYTES);
     if (!isObject(body)) throw new DeckhandError(`tyk-sync wrote ${name}, which is not a JSON object`);
     objects.push(tykObject(body, `${name} of the tyk-sync dump`));
   }
@@ -60310,7 +61689,13 @@ async function dumpJob(source, ctx) {
   const inputs = new Inputs(COMMANDS.dump.inputs, source);
   const tyk = gatewayKind(inputs) === "tyk";
   await checkOutputDirectory("output-dir", inputs.string("output-dir") ?? (tyk ? "tyk" : "kong"));
-  if (tyk) return tykDumpJob(inputs, ctx);
+  if (tyk) {
+    if (inputs.string("store"))
+      throw new DeckhandError(
+        "store is not supported for gateway: tyk yet: keep the dump in git (commit) or as an artifact."
+      );
+    return tykDumpJob(inputs, ctx);
+  }
   const connection = readConnection(inputs, ctx);
   const options2 = {
     outputDir: inputs.string("output-dir") ?? "kong",
@@ -60332,6 +61717,7 @@ async function dumpJob(source, ctx) {
     );
   }
   const liveRules = new LiveRules(connection);
+  const started = /* @__PURE__ */ new Date();
   const result = await dump({ ...options2, deck, logger: ctx.logger, liveRules });
   const report2 = emptyReport("deckhand dump");
   report2.lines.push(
@@ -60361,10 +61747,27 @@ async function dumpJob(source, ctx) {
   }
   for (const removed of result.removed)
     report2.lines.push(
-      basename6(removed) === BUNDLE_FILE ? `Removed ${removed}: age-recipients is not set, so it would no longer follow the gateway's secrets.` : `Removed ${removed}: its workspace is gone.`
+      basename7(removed) === BUNDLE_FILE ? `Removed ${removed}: age-recipients is not set, so it would no longer follow the gateway's secrets.` : `Removed ${removed}: its workspace is gone.`
     );
   const redactions = result.workspaces.flatMap((w2) => w2.redactions);
   addRedactionReport(report2, redactions, liveRules.problems);
+  const owned = await previousFiles(options2.outputDir) ?? [];
+  const stored = await storeBackup(
+    inputs,
+    ctx,
+    {
+      kind: "state",
+      source: basename7(resolve8(options2.outputDir)),
+      time: started,
+      root: options2.outputDir,
+      files: [...owned, MANIFEST2].map((name) => join25(options2.outputDir, name)),
+      summary: { entities: result.entityCount, workspaces: result.workspaces.length, digest: result.digest },
+      sensitive: !options2.redactSecrets,
+      artifactName: basename7(resolve8(options2.outputDir))
+    },
+    report2,
+    ""
+  );
   return {
     ok: true,
     report: report2,
@@ -60377,34 +61780,37 @@ async function dumpJob(source, ctx) {
       "secrets-by-rule": JSON.stringify(countByRule(redactions)),
       "required-env": result.requiredEnv.join("\n"),
       changed: String(result.changed),
+      ...storeOutputs2(stored),
       "secrets-bundle": bundle?.file ?? ""
     }
   };
 }
 
 // actions/engine/jobs/files.ts
-import { basename as basename10, dirname as dirname10 } from "node:path";
+import { readdir as readdir11 } from "node:fs/promises";
+import { basename as basename11, dirname as dirname11, join as join28 } from "node:path";
+init_errors();
 
 // actions/engine/files/backup.ts
-import { createHash as createHash8 } from "node:crypto";
-import { createWriteStream as createWriteStream2 } from "node:fs";
-import { mkdir as mkdir5, open as open4, rename as rename5, rm as rm7, stat as stat16 } from "node:fs/promises";
-import { basename as basename8, dirname as dirname8, extname as extname5, isAbsolute as isAbsolute4, join as join22, relative as relative4, resolve as resolve9, sep as sep4 } from "node:path";
-import { pipeline as pipeline3 } from "node:stream/promises";
+import { createHash as createHash10 } from "node:crypto";
+import { createWriteStream as createWriteStream5 } from "node:fs";
+import { mkdir as mkdir7, open as open7, rename as rename8, rm as rm10, stat as stat17 } from "node:fs/promises";
+import { basename as basename9, dirname as dirname9, extname as extname5, isAbsolute as isAbsolute4, join as join26, relative as relative5, resolve as resolve11, sep as sep6 } from "node:path";
+import { pipeline as pipeline5 } from "node:stream/promises";
 
 // ../../main/node_modules/tinyglobby/dist/index.mjs
-import { readdir as readdir7, readdirSync, realpath, realpathSync, stat as stat15, statSync } from "fs";
-import { isAbsolute as isAbsolute3, posix as posix3, resolve as resolve8 } from "path";
+import { readdir as readdir9, readdirSync, realpath, realpathSync, stat as stat16, statSync } from "fs";
+import { isAbsolute as isAbsolute3, posix as posix3, resolve as resolve10 } from "path";
 import { fileURLToPath } from "url";
 
 // ../../main/node_modules/fdir/dist/index.mjs
 import { createRequire } from "module";
-import { basename as basename7, dirname as dirname7, normalize as normalize2, relative as relative3, resolve as resolve7, sep as sep3 } from "path";
+import { basename as basename8, dirname as dirname8, normalize as normalize2, relative as relative4, resolve as resolve9, sep as sep5 } from "path";
 import * as nativeFs from "fs";
 var __require2 = /* @__PURE__ */ createRequire(import.meta.url);
 function cleanPath2(path) {
   let normalized = normalize2(path);
-  if (normalized.length > 1 && normalized[normalized.length - 1] === sep3) normalized = normalized.substring(0, normalized.length - 1);
+  if (normalized.length > 1 && normalized[normalized.length - 1] === sep5) normalized = normalized.substring(0, normalized.length - 1);
   return normalized;
 }
 var SLASHES_REGEX = /[\\/]/g;
@@ -60418,7 +61824,7 @@ function isRootDirectory(path) {
 function normalizePath(path, options2) {
   const { resolvePaths, normalizePath: normalizePath$1, pathSeparator } = options2;
   const pathNeedsCleaning = process.platform === "win32" && path.includes("/") || path.startsWith(".");
-  if (resolvePaths) path = resolve7(path);
+  if (resolvePaths) path = resolve9(path);
   if (normalizePath$1 || pathNeedsCleaning) path = cleanPath2(path);
   if (path === ".") return "";
   const needsSeperator = path[path.length - 1] !== pathSeparator;
@@ -60431,7 +61837,7 @@ function joinPathWithRelativePath(root, options2) {
   return function(filename, directoryPath) {
     const sameRoot = directoryPath.startsWith(root);
     if (sameRoot) return directoryPath.slice(root.length) + filename;
-    else return convertSlashes(relative3(root, directoryPath), options2.pathSeparator) + options2.pathSeparator + filename;
+    else return convertSlashes(relative4(root, directoryPath), options2.pathSeparator) + options2.pathSeparator + filename;
   };
 }
 function joinPath(filename) {
@@ -60517,10 +61923,10 @@ var resolveSymlinksAsync = function(path, state, callback$1) {
   queue.enqueue();
   fs2.realpath(path, (error, resolvedPath) => {
     if (error) return queue.dequeue(suppressErrors ? null : error, state);
-    fs2.stat(resolvedPath, (error$1, stat18) => {
+    fs2.stat(resolvedPath, (error$1, stat19) => {
       if (error$1) return queue.dequeue(suppressErrors ? null : error$1, state);
-      if (stat18.isDirectory() && isRecursive(path, resolvedPath, state)) return queue.dequeue(null, state);
-      callback$1(stat18, resolvedPath);
+      if (stat19.isDirectory() && isRecursive(path, resolvedPath, state)) return queue.dequeue(null, state);
+      callback$1(stat19, resolvedPath);
       queue.dequeue(null, state);
     });
   });
@@ -60530,9 +61936,9 @@ var resolveSymlinks = function(path, state, callback$1) {
   queue.enqueue();
   try {
     const resolvedPath = fs2.realpathSync(path);
-    const stat18 = fs2.statSync(resolvedPath);
-    if (stat18.isDirectory() && isRecursive(path, resolvedPath, state)) return;
-    callback$1(stat18, resolvedPath);
+    const stat19 = fs2.statSync(resolvedPath);
+    if (stat19.isDirectory() && isRecursive(path, resolvedPath, state)) return;
+    callback$1(stat19, resolvedPath);
   } catch (e) {
     if (!suppressErrors) throw e;
   }
@@ -60543,13 +61949,13 @@ function build$2(options2, isSynchronous) {
 }
 function isRecursive(path, resolved, state) {
   if (state.options.useRealPaths) return isRecursiveUsingRealPaths(resolved, state);
-  let parent = dirname7(path);
+  let parent = dirname8(path);
   let depth = 1;
   while (parent !== state.root && depth < 2) {
     const resolvedPath = state.symlinks.get(parent);
     const isSameRoot = !!resolvedPath && (resolvedPath === resolved || resolvedPath.startsWith(resolved) || resolved.startsWith(resolvedPath));
     if (isSameRoot) depth++;
-    else parent = dirname7(parent);
+    else parent = dirname8(parent);
   }
   state.symlinks.set(path, resolved);
   return depth > 1;
@@ -60729,15 +62135,15 @@ var Walker = class {
         this.walkDirectory(this.state, path, path, depth - 1, this.walk);
       } else if (this.resolveSymlink && entry2.isSymbolicLink()) {
         let path = joinPathWithBasePath(entry2.name, directoryPath);
-        this.resolveSymlink(path, this.state, (stat18, resolvedPath) => {
-          if (stat18.isDirectory()) {
+        this.resolveSymlink(path, this.state, (stat19, resolvedPath) => {
+          if (stat19.isDirectory()) {
             resolvedPath = normalizePath(resolvedPath, this.state.options);
             if (exclude && exclude(entry2.name, useRealPaths ? resolvedPath : path + pathSeparator)) return;
             this.walkDirectory(this.state, resolvedPath, useRealPaths ? resolvedPath : path + pathSeparator, depth - 1, this.walk);
           } else {
             resolvedPath = useRealPaths ? resolvedPath : path;
-            const filename = basename7(resolvedPath);
-            const directoryPath$1 = normalizePath(dirname7(resolvedPath), this.state.options);
+            const filename = basename8(resolvedPath);
+            const directoryPath$1 = normalizePath(dirname8(resolvedPath), this.state.options);
             resolvedPath = this.joinPath(filename, directoryPath$1);
             this.pushFile(resolvedPath, files, this.state.counts, filters);
           }
@@ -60789,7 +62195,7 @@ var Builder = class {
   options = {
     maxDepth: Infinity,
     suppressErrors: true,
-    pathSeparator: sep3,
+    pathSeparator: sep5,
     filters: []
   };
   globFunction;
@@ -61140,14 +62546,14 @@ var defaultOptions = {
 function getOptions(options2) {
   const opts2 = Object.assign({}, options2);
   for (const key2 in defaultOptions) if (opts2[key2] === void 0) Object.assign(opts2, { [key2]: defaultOptions[key2] });
-  opts2.cwd = (opts2.cwd instanceof URL ? fileURLToPath(opts2.cwd) : resolve8(opts2.cwd || process.cwd())).replace(BACKSLASHES, "/");
+  opts2.cwd = (opts2.cwd instanceof URL ? fileURLToPath(opts2.cwd) : resolve10(opts2.cwd || process.cwd())).replace(BACKSLASHES, "/");
   opts2.ignore = ensureStringArray(opts2.ignore);
   opts2.fs && (opts2.fs = {
-    readdir: opts2.fs.readdir || readdir7,
+    readdir: opts2.fs.readdir || readdir9,
     readdirSync: opts2.fs.readdirSync || readdirSync,
     realpath: opts2.fs.realpath || realpath,
     realpathSync: opts2.fs.realpathSync || realpathSync,
-    stat: opts2.fs.stat || stat15,
+    stat: opts2.fs.stat || stat16,
     statSync: opts2.fs.statSync || statSync
   });
   if (opts2.debug) log("globbing with options:", opts2);
@@ -61162,17 +62568,17 @@ function getCrawler(globInput, inputOptions = {}) {
   return patterns.length > 0 ? buildCrawler(options2, patterns) : [];
 }
 async function glob(globInput, options2) {
-  const [crawler, relative5] = getCrawler(globInput, options2);
-  return crawler ? formatPaths(await crawler.withPromise(), relative5) : [];
+  const [crawler, relative6] = getCrawler(globInput, options2);
+  return crawler ? formatPaths(await crawler.withPromise(), relative6) : [];
 }
 
 // actions/engine/files/backup.ts
 init_errors();
 
 // actions/engine/files/archive.ts
-import { createReadStream as createReadStream5 } from "node:fs";
-import { Writable } from "node:stream";
-import { pipeline as pipeline2 } from "node:stream/promises";
+import { createReadStream as createReadStream8 } from "node:fs";
+import { Writable as Writable2 } from "node:stream";
+import { pipeline as pipeline4 } from "node:stream/promises";
 import { createGunzip as createGunzip3 } from "node:zlib";
 init_errors();
 var KiB2 = 1024;
@@ -61240,7 +62646,7 @@ async function readArchive(archive, onEntry, options2) {
     maxMetaEntrySize: MAX_META_ENTRY,
     onwarn: (_code, message) => options2.onWarn(message instanceof Error ? message.message : String(message))
   });
-  const sink = new Writable({
+  const sink = new Writable2({
     highWaterMark: CHUNK,
     write(chunk, _encoding, callback2) {
       if (raw === 0 && chunk[0] === 31 && chunk[1] === 139)
@@ -61304,8 +62710,8 @@ async function readArchive(archive, onEntry, options2) {
   });
   parser.on("error", fail);
   try {
-    await pipeline2(
-      createReadStream5(archive, { highWaterMark: CHUNK }),
+    await pipeline4(
+      createReadStream8(archive, { highWaterMark: CHUNK }),
       createGunzip3({ chunkSize: CHUNK }),
       sink
     );
@@ -61349,7 +62755,7 @@ var SNIFF_BYTES = 64 * 1024;
 async function secretKind(path) {
   const extension = extname5(path).toLowerCase();
   if (SECRET_EXTENSIONS.has(extension)) return `${extension} file`;
-  const handle = await open4(path, "r");
+  const handle = await open7(path, "r");
   try {
     const buffer = Buffer.alloc(SNIFF_BYTES);
     const { bytesRead } = await handle.read(buffer, 0, SNIFF_BYTES, 0);
@@ -61372,33 +62778,33 @@ var GLOB_OPTIONS = {
 };
 function splitMatches(matches2) {
   const out = { files: [], directories: [] };
-  for (const match of matches2) (match.endsWith("/") ? out.directories : out.files).push(resolve9(match));
+  for (const match of matches2) (match.endsWith("/") ? out.directories : out.files).push(resolve11(match));
   return out;
 }
 async function expandPattern(pattern) {
   const segments = pattern.split("/");
   const dynamic = segments.findIndex((segment) => isDynamicPattern(segment));
   if (dynamic === -1) {
-    const stats = await stat16(pattern).catch(() => void 0);
-    if (stats?.isFile()) return { files: [resolve9(pattern)], directories: [] };
+    const stats = await stat17(pattern).catch(() => void 0);
+    if (stats?.isFile()) return { files: [resolve11(pattern)], directories: [] };
     if (!stats?.isDirectory()) return { files: [], directories: [] };
     const under = splitMatches(await glob("**", { ...GLOB_OPTIONS, cwd: pattern }));
-    return { files: under.files, directories: [resolve9(pattern), ...under.directories] };
+    return { files: under.files, directories: [resolve11(pattern), ...under.directories] };
   }
   const base = segments.slice(0, dynamic).join("/") || "/";
   const rest = segments.slice(dynamic).join("/");
   return splitMatches(await glob([rest, `${rest}/**`], { ...GLOB_OPTIONS, cwd: base }));
 }
 function absolutePattern(root, pattern) {
-  const absolute = resolve9(root, pattern);
-  return sep4 === "\\" ? absolute.split(sep4).join("/") : absolute;
+  const absolute = resolve11(root, pattern);
+  return sep6 === "\\" ? absolute.split(sep6).join("/") : absolute;
 }
 function isInside(root, path) {
-  const rel = relative4(root, path);
-  return rel !== "" && rel !== ".." && !rel.startsWith(`..${sep4}`) && !isAbsolute4(rel);
+  const rel = relative5(root, path);
+  return rel !== "" && rel !== ".." && !rel.startsWith(`..${sep6}`) && !isAbsolute4(rel);
 }
 function toPosix(path) {
-  return sep4 === "\\" ? path.split(sep4).join("/") : path;
+  return sep6 === "\\" ? path.split(sep6).join("/") : path;
 }
 function byPath(a, b2) {
   return a < b2 ? -1 : a > b2 ? 1 : 0;
@@ -61439,7 +62845,7 @@ async function selectPaths(patterns, root, ownFiles) {
     for (const match of matches2.files) selected.delete(match);
     for (const match of matches2.directories) directories.delete(match);
   }
-  const relativeTo = (paths2) => [...paths2].map((p2) => toPosix(relative4(root, p2))).sort(byPath);
+  const relativeTo = (paths2) => [...paths2].map((p2) => toPosix(relative5(root, p2))).sort(byPath);
   return { files: relativeTo(selected), directories: relativeTo(directories) };
 }
 function emptyDirectories(directories, files) {
@@ -61465,7 +62871,7 @@ async function readBack(archive) {
         return;
       }
       if (entry2.type !== "File") problems.push(`${entry2.path} is a ${entry2.type}`);
-      const hash = createHash8("sha256");
+      const hash = createHash10("sha256");
       let size = 0;
       for await (const chunk of body()) {
         hash.update(chunk);
@@ -61498,19 +62904,19 @@ function warnOverRestoreLimits(manifest, logger) {
     logger.warn(`This backup is over files-restore's default limits: restore it with ${needs.join(", ")}`);
 }
 async function filesBackup(options2) {
-  const root = resolve9(options2.root);
-  const rootStats = await stat16(root).catch(() => void 0);
+  const root = resolve11(options2.root);
+  const rootStats = await stat17(root).catch(() => void 0);
   if (!rootStats?.isDirectory()) throw new DeckhandError(`root ${root} is not a directory.`);
-  const archive = resolve9(options2.output);
+  const archive = resolve11(options2.output);
   const manifestPath = `${archive}${MANIFEST_SUFFIX}`;
-  if ((await stat16(archive).catch(() => void 0))?.isDirectory())
+  if ((await stat17(archive).catch(() => void 0))?.isDirectory())
     throw new DeckhandError(
       `output ${archive} is a directory: name the archive file, e.g. files-backup.tar.gz.`
     );
-  const outputDir = dirname8(archive);
-  const ownNames = [basename8(archive), basename8(manifestPath)];
-  const ownFiles = (path) => dirname8(path) === outputDir && ownNames.some((name) => {
-    const file = basename8(path);
+  const outputDir = dirname9(archive);
+  const ownNames = [basename9(archive), basename9(manifestPath)];
+  const ownFiles = (path) => dirname9(path) === outputDir && ownNames.some((name) => {
+    const file = basename9(path);
     return file === name || file.startsWith(`.${name}.`) && file.endsWith(".tmp");
   });
   const { files: selected, directories: matchedDirs } = await selectPaths(options2.patterns, root, ownFiles);
@@ -61518,7 +62924,7 @@ async function filesBackup(options2) {
   const files = [];
   let secretsIncluded = 0;
   for (const path of selected) {
-    const kind = await secretKind(join22(root, path));
+    const kind = await secretKind(join26(root, path));
     if (kind === void 0) files.push(path);
     else if (options2.includeSecrets) {
       files.push(path);
@@ -61542,13 +62948,13 @@ async function filesBackup(options2) {
     );
   const modes = /* @__PURE__ */ new Map();
   for (const path of files.concat(directories))
-    modes.set(path, formatMode((await stat16(join22(root, path))).mode));
+    modes.set(path, formatMode((await stat17(join26(root, path))).mode));
   let temp;
   let manifestTemp;
   let manifest;
   let archiveSize;
   try {
-    await mkdir5(outputDir, { recursive: true });
+    await mkdir7(outputDir, { recursive: true });
     temp = tempPathFor(archive);
     const pack = new wt({
       cwd: root,
@@ -61561,7 +62967,7 @@ async function filesBackup(options2) {
       // and small buffers are collected sooner.
       maxReadSize: 64 * 1024
     });
-    const written = pipeline3(pack, createWriteStream2(temp, { flags: "wx", mode: 384 }));
+    const written = pipeline5(pack, createWriteStream5(temp, { flags: "wx", mode: 384 }));
     const paths2 = files.concat(directories).sort(byPath);
     for (const path of paths2) pack.write(path);
     pack.end();
@@ -61573,7 +62979,7 @@ async function filesBackup(options2) {
       throw new Error(
         `the new archive does not hold what was packed (missing: ${missing.join(", ") || "none"})`
       );
-    const handle = await open4(temp, "r");
+    const handle = await open7(temp, "r");
     try {
       await handle.sync();
     } finally {
@@ -61591,21 +62997,21 @@ async function filesBackup(options2) {
         return { path, size: entry2.size, sha256: entry2.sha256, mode: modes.get(path) };
       }),
       directories: directories.map((path) => ({ path, mode: modes.get(path) })),
-      archive: { file: basename8(archive), size: archiveDigest.size, sha256: archiveDigest.sha256 },
+      archive: { file: basename9(archive), size: archiveDigest.size, sha256: archiveDigest.sha256 },
       secretsIncluded: options2.includeSecrets,
       secretsExcluded
     };
     manifestTemp = await stageFile(manifestPath, `${JSON.stringify(manifest, null, 2)}
 `);
-    await rename5(temp, archive);
+    await rename8(temp, archive);
     forgetOnStop(temp);
     temp = void 0;
-    await rename5(manifestTemp, manifestPath);
+    await rename8(manifestTemp, manifestPath);
     forgetOnStop(manifestTemp);
     manifestTemp = void 0;
   } catch (err) {
-    if (temp !== void 0) await rm7(temp, { force: true });
-    if (manifestTemp !== void 0) await rm7(manifestTemp, { force: true });
+    if (temp !== void 0) await rm10(temp, { force: true });
+    if (manifestTemp !== void 0) await rm10(manifestTemp, { force: true });
     throw fileSystemError(err, outputDir);
   }
   warnOverRestoreLimits(manifest, options2.logger);
@@ -61621,21 +63027,21 @@ async function filesBackup(options2) {
 }
 
 // actions/engine/files/restore.ts
-import { createHash as createHash9 } from "node:crypto";
+import { createHash as createHash11 } from "node:crypto";
 import {
-  chmod as chmod2,
+  chmod as chmod3,
   lstat as lstat5,
-  mkdir as mkdir6,
-  open as open5,
-  readdir as readdir8,
+  mkdir as mkdir8,
+  open as open8,
+  readdir as readdir10,
   readFile as readFile9,
-  rename as rename6,
-  rm as rm8,
-  rmdir as rmdir2,
-  stat as stat17,
+  rename as rename9,
+  rm as rm11,
+  rmdir as rmdir3,
+  stat as stat18,
   utimes
 } from "node:fs/promises";
-import { basename as basename9, dirname as dirname9, join as join23, resolve as resolve10, sep as sep5 } from "node:path";
+import { basename as basename10, dirname as dirname10, join as join27, resolve as resolve12, sep as sep7 } from "node:path";
 init_errors();
 var SHA256 = /^[0-9a-f]{64}$/;
 function safeRelative(path) {
@@ -61655,7 +63061,7 @@ function parseManifest(text, path) {
   else {
     if (m2.format !== FILES_FORMAT) problems.push(`format is ${JSON.stringify(m2.format)}, not ${FILES_FORMAT}`);
     const a = m2.archive;
-    if (!a || typeof a.file !== "string" || a.file !== basename9(a.file) || a.file === "" || typeof a.size !== "number" || typeof a.sha256 !== "string" || !SHA256.test(a.sha256))
+    if (!a || typeof a.file !== "string" || a.file !== basename10(a.file) || a.file === "" || typeof a.size !== "number" || typeof a.sha256 !== "string" || !SHA256.test(a.sha256))
       problems.push("archive must name the archive file with its size and sha256");
     const dirs = m2.directories ?? [];
     if (!Array.isArray(dirs)) problems.push("directories must list the empty directories");
@@ -61696,24 +63102,24 @@ function maxManifestBytes(limits) {
   return 16 * 1024 * 1024 + limits.maxEntries * 1024;
 }
 async function locate3(input, limits) {
-  const path = resolve10(input);
-  const stats = await stat17(path).catch(() => void 0);
+  const path = resolve12(input);
+  const stats = await stat18(path).catch(() => void 0);
   if (!stats) throw new DeckhandError(`${path}: no such file or directory.`);
   let manifestPath;
   if (stats.isDirectory()) {
-    const found = (await readdir8(path)).filter((name) => name.endsWith(MANIFEST_SUFFIX));
+    const found = (await readdir10(path)).filter((name) => name.endsWith(MANIFEST_SUFFIX));
     if (found.length !== 1) {
       throw new DeckhandError(
         `${path} holds ${found.length === 0 ? "no" : found.length} *${MANIFEST_SUFFIX} file(s): name the archive or its manifest instead.`,
         found
       );
     }
-    manifestPath = join23(path, found[0]);
+    manifestPath = join27(path, found[0]);
   } else if (path.endsWith(MANIFEST_SUFFIX)) manifestPath = path;
   else manifestPath = `${path}${MANIFEST_SUFFIX}`;
   let text;
   try {
-    const size = (await stat17(manifestPath)).size;
+    const size = (await stat18(manifestPath)).size;
     if (size > maxManifestBytes(limits))
       throw limitError(
         "maxEntries",
@@ -61730,7 +63136,7 @@ async function locate3(input, limits) {
   }
   const manifest = parseManifest(text, manifestPath);
   const named = !stats.isDirectory() && !path.endsWith(MANIFEST_SUFFIX);
-  const archive = named ? path : join23(dirname9(manifestPath), manifest.archive.file);
+  const archive = named ? path : join27(dirname10(manifestPath), manifest.archive.file);
   return { manifestPath, manifest, archive };
 }
 async function plan(manifest, target) {
@@ -61738,34 +63144,34 @@ async function plan(manifest, target) {
   const newDirectories = /* @__PURE__ */ new Set();
   const blocked = [];
   const dirs = /* @__PURE__ */ new Map();
-  const prefix = target.endsWith(sep5) ? target : `${target}${sep5}`;
+  const prefix = target.endsWith(sep7) ? target : `${target}${sep7}`;
   const usableDir = async (dir) => {
     if (dir === target || !dir.startsWith(prefix)) return true;
     const known = dirs.get(dir);
     if (known !== void 0) return known;
-    const stats = await stat17(dir).catch(() => void 0);
-    const ok = (stats === void 0 || stats.isDirectory()) && await usableDir(dirname9(dir));
+    const stats = await stat18(dir).catch(() => void 0);
+    const ok = (stats === void 0 || stats.isDirectory()) && await usableDir(dirname10(dir));
     dirs.set(dir, ok);
     return ok;
   };
   for (const file of manifest.files) {
-    const dest = join23(target, file.path);
-    if (!await usableDir(dirname9(dest))) {
+    const dest = join27(target, file.path);
+    if (!await usableDir(dirname10(dest))) {
       blocked.push(`${file.path}: a parent directory's place is taken by a file`);
       continue;
     }
-    const stats = await stat17(dest).catch(() => void 0);
+    const stats = await stat18(dest).catch(() => void 0);
     if (!stats) actions.set(file.path, "write");
     else if (!stats.isFile()) blocked.push(`${file.path}: exists and is not a regular file`);
     else actions.set(file.path, (await sha256File2(dest)).sha256 === file.sha256 ? "unchanged" : "conflict");
   }
   for (const dir of manifest.directories) {
-    const dest = join23(target, dir.path);
-    if (!await usableDir(dirname9(dest))) {
+    const dest = join27(target, dir.path);
+    if (!await usableDir(dirname10(dest))) {
       blocked.push(`${dir.path}/: a parent directory's place is taken by a file`);
       continue;
     }
-    const stats = await stat17(dest).catch(() => void 0) ?? await lstat5(dest).catch(() => void 0);
+    const stats = await stat18(dest).catch(() => void 0) ?? await lstat5(dest).catch(() => void 0);
     if (!stats) newDirectories.add(dir.path);
     else if (!stats.isDirectory()) blocked.push(`${dir.path}/: exists and is not a directory`);
   }
@@ -61806,12 +63212,12 @@ var Staging = class {
   directories = [];
   /** Makes dir and its missing parents, remembering which it made. */
   async directory(dir) {
-    const first = await mkdir6(dir, { recursive: true });
+    const first = await mkdir8(dir, { recursive: true });
     if (first === void 0) return;
     const made = [];
-    for (let d = dir; ; d = dirname9(d)) {
+    for (let d = dir; ; d = dirname10(d)) {
       made.push(d);
-      if (d === first || dirname9(d) === d) break;
+      if (d === first || dirname10(d) === d) break;
     }
     for (let i = made.length - 1; i >= 0; i--) this.directories.push(made[i]);
   }
@@ -61821,9 +63227,9 @@ var Staging = class {
     this.directories.length = 0;
   }
   async discard() {
-    for (const temp of this.files.values()) await rm8(temp, { force: true });
+    for (const temp of this.files.values()) await rm11(temp, { force: true });
     for (let i = this.directories.length - 1; i >= 0; i--)
-      await rmdir2(this.directories[i]).catch(() => void 0);
+      await rmdir3(this.directories[i]).catch(() => void 0);
     this.installed();
   }
 };
@@ -61872,13 +63278,13 @@ async function extractVerified(archive, target, manifest, limits, stage, staging
         differ.push(`${path}: sha256 or size differs from the manifest`);
         return void entry2.resume();
       }
-      const hash = createHash9("sha256");
+      const hash = createHash11("sha256");
       let handle;
       if (stage?.(path)) {
-        const dest = join23(target, path);
-        await staging.directory(dirname9(dest));
+        const dest = join27(target, path);
+        await staging.directory(dirname10(dest));
         const temp = tempPathFor(dest);
-        handle = await open5(temp, "wx", 384);
+        handle = await open8(temp, "wx", 384);
         staging.files.set(path, temp);
       }
       try {
@@ -61893,7 +63299,7 @@ async function extractVerified(archive, target, manifest, limits, stage, staging
       if (hash.digest("hex") !== want.sha256) differ.push(`${path}: sha256 or size differs from the manifest`);
       else if (handle) {
         const temp = staging.files.get(path);
-        await chmod2(temp, parseInt(want.mode, 8));
+        await chmod3(temp, parseInt(want.mode, 8));
         await utimes(temp, entry2.atime ?? /* @__PURE__ */ new Date(), entry2.mtime ?? /* @__PURE__ */ new Date());
       }
     },
@@ -61923,7 +63329,7 @@ async function filesRestore(options2) {
   const limits = { ...DEFAULT_LIMITS, ...options2.limits };
   const { manifestPath, manifest, archive } = await locate3(options2.input, limits);
   checkListed(manifest, manifestPath, limits);
-  const archiveStats = await stat17(archive).catch(() => void 0);
+  const archiveStats = await stat18(archive).catch(() => void 0);
   if (!archiveStats?.isFile())
     throw new DeckhandError(
       `${archive}, the archive ${manifestPath} describes, is missing; nothing was restored.`
@@ -61937,8 +63343,8 @@ async function filesRestore(options2) {
   options2.logger.info(
     `${archive}: sha256 matches the manifest (${manifest.files.length} file(s), ${manifest.directories.length} empty directory(ies))`
   );
-  const target = resolve10(options2.target);
-  const targetStats = await stat17(target).catch(() => void 0);
+  const target = resolve12(options2.target);
+  const targetStats = await stat18(target).catch(() => void 0);
   if (targetStats && !targetStats.isDirectory())
     throw new DeckhandError(`target ${target} is not a directory; nothing was restored.`);
   const { actions, newDirectories, blocked } = await plan(manifest, target);
@@ -61963,18 +63369,18 @@ async function filesRestore(options2) {
     await extractVerified(archive, target, manifest, limits, stage, staging);
     if (!options2.dryRun) {
       const created = manifest.directories.filter((d) => newDirectories.has(d.path));
-      for (const dir of created) await staging.directory(join23(target, dir.path));
+      for (const dir of created) await staging.directory(join27(target, dir.path));
       for (const file of manifest.files) {
         const temp = staging.files.get(file.path);
         if (temp === void 0) continue;
-        await rename6(temp, join23(target, file.path));
+        await rename9(temp, join27(target, file.path));
         forgetOnStop(temp);
         staging.files.delete(file.path);
         options2.logger.debug(`wrote ${file.path}`);
       }
       staging.installed();
       const deepestFirst = [...created].sort((a, b2) => b2.path.length - a.path.length);
-      for (const dir of deepestFirst) await chmod2(join23(target, dir.path), parseInt(dir.mode, 8));
+      for (const dir of deepestFirst) await chmod3(join27(target, dir.path), parseInt(dir.mode, 8));
     }
   } catch (err) {
     await staging.discard();
@@ -62009,6 +63415,7 @@ async function filesBackupJob(source, ctx) {
   const output = inputs.string("output");
   await checkOutputFile("output", output, "files-backup.tar.gz");
   await checkOutputFile("output", `${output}.manifest.json`);
+  const started = /* @__PURE__ */ new Date();
   const result = await filesBackup({
     patterns: inputs.list("paths"),
     root: inputs.string("root"),
@@ -62016,14 +63423,25 @@ async function filesBackupJob(source, ctx) {
     includeSecrets,
     logger: ctx.logger
   });
-  const artifactId = await uploadBackup(inputs, ctx, {
-    files: [result.archive, result.manifest],
-    rootDir: dirname10(result.archive),
-    defaultName: basename10(result.archive),
-    location: result.archive
-  });
   const total = result.files.reduce((sum, f2) => sum + f2.size, 0);
   const report2 = emptyReport("deckhand files-backup");
+  const stored = await storeBackup(
+    inputs,
+    ctx,
+    {
+      kind: "files",
+      source: "files",
+      time: started,
+      root: dirname11(result.archive),
+      files: [result.archive, result.manifest],
+      summary: { files: result.files.length, bytes: total },
+      // Private keys, or configuration that names passwords (kong.conf's pg_password): encrypt unless told not to.
+      sensitive: true,
+      artifactName: basename11(result.archive),
+      location: result.archive
+    },
+    report2
+  );
   const empty2 = result.directories.map((d) => d.path);
   report2.lines.push(
     `Backed up ${result.files.length} file(s), ${formatBytes(total)}` + (empty2.length ? `, and ${empty2.length} empty directory(ies)` : "") + ` into ${result.archive} (${formatBytes(result.sizeBytes)}); checksums in ${result.manifest}.`
@@ -62041,7 +63459,6 @@ async function filesBackupJob(source, ctx) {
   } else {
     report2.lines.push("No private key or certificate files matched.");
   }
-  if (artifactId !== void 0) report2.lines.push(`Uploaded as artifact ${artifactId}.`);
   const groups = /* @__PURE__ */ new Map();
   for (const file of result.files) {
     const group = groups.get(topDirectory(file.path)) ?? { count: 0, size: 0 };
@@ -62073,7 +63490,7 @@ async function filesBackupJob(source, ctx) {
       files: String(result.files.length),
       "size-bytes": String(result.sizeBytes),
       "secrets-excluded": result.secretsExcluded.join("\n"),
-      "artifact-id": artifactId ?? ""
+      ...storeOutputs2(stored)
     }
   };
 }
@@ -62087,7 +63504,8 @@ async function filesRestoreJob(source, ctx) {
     maxFileBytes: inputs.integer("max-file-size-mib") * MiB,
     maxEntries: inputs.integer("max-files")
   };
-  const input = await resolveBackupInput(inputs, ctx, inputs.string("input"));
+  const named = inputs.string("input");
+  const input = namesStoredBackup(inputs, named) ? await storedArchive(inputs, ctx, named) : await resolveBackupInput(inputs, ctx, named);
   let result;
   try {
     result = await filesRestore({ input: input.path, target, overwrite, dryRun, limits, logger: ctx.logger });
@@ -62100,7 +63518,7 @@ async function filesRestoreJob(source, ctx) {
   const dirs = result.directories.length + result.directoriesPresent.length;
   const report2 = emptyReport(`deckhand files-restore${dryRun ? " (dry run)" : ""}`);
   report2.lines.push(
-    `Verified ${basename10(result.archive)}: the archive and all ${total} file(s)` + (dirs ? ` and ${dirs} empty directory(ies)` : "") + " match the manifest (sha256).",
+    `Verified ${basename11(result.archive)}: the archive and all ${total} file(s)` + (dirs ? ` and ${dirs} empty directory(ies)` : "") + " match the manifest (sha256).",
     dryRun ? `Dry run: would write ${result.written.length} file(s) into ${target} (${created.length} new, ${replaced.size} replacing different content); ${result.unchanged.length} unchanged. Nothing was written.` : `Wrote ${result.written.length} file(s) into ${target} (${created.length} new, ${replaced.size} replaced); ${result.unchanged.length} already up to date.`
   );
   if (dirs > 0)
@@ -62130,9 +63548,20 @@ async function filesRestoreJob(source, ctx) {
     }
   };
 }
+async function storedArchive(inputs, ctx, ref) {
+  const fetched = await fetchFromStore(inputs, ctx, "files", ref);
+  const names = (await readdir11(fetched.path)).filter((name) => !name.endsWith(MANIFEST_SUFFIX));
+  if (names.length !== 1) {
+    await fetched.cleanup();
+    throw new DeckhandError(
+      `${fetched.backup.folder} in ${fetched.store.description} is not a files-backup (one archive and its manifest)`
+    );
+  }
+  return { path: join28(fetched.path, names[0]), cleanup: fetched.cleanup };
+}
 
 // actions/engine/jobs/reconcile.ts
-import { join as join24 } from "node:path";
+import { join as join29 } from "node:path";
 
 // actions/engine/jobs/problems.ts
 function addProblems(report2, problems, command) {
@@ -62431,7 +63860,7 @@ function shortList(items, max = 10) {
   return items.length > max ? `${shown} and ${items.length - max} more` : shown;
 }
 async function writePlan(path, plan3) {
-  const file = path ?? join24((await privateTempDir("deckhand-plan-")).path, "plan.json");
+  const file = path ?? join29((await privateTempDir("deckhand-plan-")).path, "plan.json");
   const document = { format: "deckhand-plan/1", generatedAt: (/* @__PURE__ */ new Date()).toISOString(), ...plan3 };
   await writeFileAtomic(file, JSON.stringify(document, null, 2) + "\n");
   return file;
@@ -62439,7 +63868,7 @@ async function writePlan(path, plan3) {
 
 // actions/engine/jobs/restore.ts
 import { readFile as readFile10 } from "node:fs/promises";
-import { join as join25 } from "node:path";
+import { join as join30 } from "node:path";
 init_errors();
 
 // actions/engine/restore/restore.ts
@@ -62506,14 +63935,14 @@ function renderTemplates(text, env, file) {
   return text.split("\n").map(
     (line, i) => line.trimStart().startsWith("#") ? line : line.replace(
       TEMPLATE3,
-      (_whole, pipeline4) => renderPipeline(pipeline4, env, `${file}:${i + 1}`)
+      (_whole, pipeline6) => renderPipeline(pipeline6, env, `${file}:${i + 1}`)
     )
   ).join("\n");
 }
-function renderPipeline(pipeline4, env, where3) {
-  const [first = "", ...rest] = pipeline4.split("|").map((part) => part.trim());
+function renderPipeline(pipeline6, env, where3) {
+  const [first = "", ...rest] = pipeline6.split("|").map((part) => part.trim());
   const call = ENV.exec(first);
-  if (!call) throw new DeckhandError(`${where3}: the template "${pipeline4}" is not an env reference`);
+  if (!call) throw new DeckhandError(`${where3}: the template "${pipeline6}" is not an env reference`);
   let value = env[call[1] ?? call[2] ?? ""] ?? "";
   for (const step of rest) {
     const indent = /^indent\s+(\d+)$/.exec(step);
@@ -63366,12 +64795,21 @@ async function restoreJob(source, ctx) {
     );
   const target = usesDatabase ? parsePgTarget(url, ctx.env) : void 0;
   if (target?.password) ctx.secret(target.password);
-  const dump2 = usesDatabase ? await resolveBackupInput(inputs, ctx, dumpInput, "db-dump") : void 0;
+  const dump2 = !usesDatabase ? void 0 : namesStoredBackup(inputs, dumpInput) ? await fetchFromStore(inputs, ctx, "db", dumpInput) : await resolveBackupInput(inputs, ctx, dumpInput, "db-dump");
+  const stateList = inputs.list("state");
+  let storedState;
+  try {
+    if (stateList.length === 1 && namesStoredBackup(inputs, stateList[0]))
+      storedState = await fetchFromStore(inputs, ctx, "state", stateList[0]);
+  } catch (err) {
+    await dump2?.cleanup();
+    throw err;
+  }
   try {
     const outcome = await restoreGateway({
       strategy,
       admins,
-      state: inputs.list("state").length > 0 ? inputs.list("state") : ["kong"],
+      state: storedState ? [storedState.path] : stateList.length > 0 ? stateList : ["kong"],
       dbDump: dump2?.path,
       database: target && {
         target,
@@ -63402,6 +64840,7 @@ async function restoreJob(source, ctx) {
     return result;
   } finally {
     await dump2?.cleanup();
+    await storedState?.cleanup();
   }
 }
 async function restoreResult(inputs, outcome) {
@@ -63478,7 +64917,7 @@ async function readKeyring(value) {
   return trimmed;
 }
 async function writeReport(path, outcome) {
-  const file = path ?? join25((await privateTempDir("deckhand-restore-")).path, "restore-report.json");
+  const file = path ?? join30((await privateTempDir("deckhand-restore-")).path, "restore-report.json");
   const document = { format: "deckhand-restore/1", generatedAt: (/* @__PURE__ */ new Date()).toISOString(), ...outcome };
   await writeFileAtomic(file, JSON.stringify(document, null, 2) + "\n");
   return file;
@@ -63659,11 +65098,11 @@ var JOBS = {
 
 // actions/cli/secrets.ts
 import { readFile as readFile11 } from "node:fs/promises";
-import { basename as basename11, dirname as dirname11, join as join26 } from "node:path";
-import { parseArgs } from "node:util";
+import { basename as basename12, dirname as dirname12, join as join31 } from "node:path";
+import { parseArgs as parseArgs2 } from "node:util";
 init_errors();
 var SECRETS_SUMMARY = "List or re-encrypt the encrypted secret bundle (secrets.age) a dump wrote.";
-var USAGE = `Usage:
+var USAGE2 = `Usage:
   deckhand secrets list [--bundle PATH] [--age-identity-file PATH]
   deckhand secrets rekey --bundle PATH --age-recipients age1\u2026 [--age-recipients age1\u2026]\u2026 [--age-identity-file PATH]
 
@@ -63681,30 +65120,30 @@ Options:
   --age-recipients KEY       An age public key (age1\u2026) to encrypt to; repeat for several. Or set
                              DECKHAND_AGE_RECIPIENTS, one per line.
 `;
-var UsageError = class extends Error {
+var UsageError2 = class extends Error {
 };
 async function secretsCommand(argv) {
   const [sub, ...rest] = argv;
   if (sub === void 0 || sub === "help" || sub === "--help" || sub === "-h") {
-    process.stdout.write(USAGE);
+    process.stdout.write(USAGE2);
     return sub === void 0 ? 2 : 0;
   }
   try {
     if (sub === "list") return await list(rest);
     if (sub === "rekey") return await rekey(rest);
-    throw new UsageError(`unknown secrets command "${sub}"`);
+    throw new UsageError2(`unknown secrets command "${sub}"`);
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError2) {
       process.stderr.write(`deckhand secrets: ${err.message}
 
-${USAGE}`);
+${USAGE2}`);
       return 2;
     }
     throw err;
   }
 }
 function options(argv, recipients) {
-  const { values } = parseArgs({
+  const { values } = parseArgs2({
     args: [...argv],
     options: {
       bundle: { type: "string" },
@@ -63718,7 +65157,7 @@ function options(argv, recipients) {
     allowPositionals: false
   });
   if (values["age-identity"] !== void 0)
-    throw new UsageError(
+    throw new UsageError2(
       "--age-identity would put the key in the process list: use --age-identity-file PATH or DECKHAND_AGE_IDENTITY."
     );
   return values;
@@ -63726,7 +65165,7 @@ function options(argv, recipients) {
 async function identities(file) {
   const value = file ?? process.env.DECKHAND_AGE_IDENTITY;
   if (value === void 0 || value.trim() === "")
-    throw new UsageError(
+    throw new UsageError2(
       "the bundle needs its age identity: --age-identity-file PATH, or DECKHAND_AGE_IDENTITY (the key file or its content)."
     );
   const input = file === void 0 ? "DECKHAND_AGE_IDENTITY" : "--age-identity-file";
@@ -63735,10 +65174,10 @@ async function identities(file) {
 async function list(argv) {
   const values = options(argv, false);
   if (values.help) {
-    process.stdout.write(USAGE);
+    process.stdout.write(USAGE2);
     return 0;
   }
-  const bundle = values.bundle ?? join26("kong", BUNDLE_FILE);
+  const bundle = values.bundle ?? join31("kong", BUNDLE_FILE);
   const keys = await identities(values["age-identity-file"]);
   const opened = await openBundle(await readBundleBytes(bundle), keys, bundle);
   process.stdout.write(
@@ -63754,24 +65193,24 @@ async function list(argv) {
 async function rekey(argv) {
   const values = options(argv, true);
   if (values.help) {
-    process.stdout.write(USAGE);
+    process.stdout.write(USAGE2);
     return 0;
   }
   const bundle = values.bundle;
-  if (bundle === void 0) throw new UsageError("rekey needs --bundle PATH: the bundle to re-encrypt.");
+  if (bundle === void 0) throw new UsageError2("rekey needs --bundle PATH: the bundle to re-encrypt.");
   const given = values["age-recipients"] ?? (process.env.DECKHAND_AGE_RECIPIENTS ?? "").split("\n");
   const entries2 = given.map((r) => r.trim()).filter((r) => r !== "");
   if (entries2.length === 0)
-    throw new UsageError("rekey needs the new recipients: --age-recipients age1\u2026 (repeat for several).");
+    throw new UsageError2("rekey needs the new recipients: --age-recipients age1\u2026 (repeat for several).");
   const recipients = parseRecipients(entries2, "--age-recipients");
   if (recipients.length === 0)
     throw new DeckhandError("--age-recipients holds only comments: give at least one age public key (age1\u2026).");
   const keys = await identities(values["age-identity-file"]);
   const opened = await openBundle(await readBundleBytes(bundle), keys, bundle);
   const sealed = await sealBundle(opened.variables, recipients);
-  const manifestPath = join26(dirname11(bundle), MANIFEST);
+  const manifestPath = join31(dirname12(bundle), MANIFEST2);
   const manifest = await readFile11(manifestPath, "utf8").catch(() => void 0);
-  const name = basename11(bundle);
+  const name = basename12(bundle);
   let updated;
   if (manifest !== void 0) {
     const lines = manifest.split("\n");
@@ -63802,6 +65241,7 @@ function usage() {
     "",
     "Commands:",
     ...Object.values(COMMANDS).map((c) => `  ${c.name.padEnd(14)} ${c.summary}`),
+    `  ${"backups".padEnd(14)} List or prune the backups in a folder or S3 store (deckhand backups --help).`,
     `  ${"redact".padEnd(14)} Replace secrets in existing deck files with \${{ env "DECK_\u2026" }} references, in place.`,
     `  ${"secrets list".padEnd(14)} Print the names (never the values) of the variables in an encrypted secret bundle.`,
     `  ${"secrets rekey".padEnd(14)} Re-encrypt the secret bundle to new age recipients, in place.`,
@@ -63878,7 +65318,7 @@ async function runCommand(spec, argv) {
   const args = argv.map(
     (a) => booleanFlags.includes(a.replace(/^--/, "")) && a.startsWith("--") ? `${a}=true` : a
   );
-  const { values } = parseArgs2({ args, options: options2, strict: true, allowPositionals: false });
+  const { values } = parseArgs3({ args, options: options2, strict: true, allowPositionals: false });
   if (values.help) {
     process.stdout.write(commandUsage(spec) + "\n");
     return 0;
@@ -63921,7 +65361,7 @@ async function readForRedaction(file) {
   }
 }
 async function redactFiles(argv) {
-  const { values, positionals } = parseArgs2({
+  const { values, positionals } = parseArgs3({
     args: argv,
     options: {
       help: { type: "boolean" },
@@ -63973,6 +65413,7 @@ async function main(argv) {
       return 0;
     }
     if (command === "redact") return await redactFiles(rest);
+    if (command === "backups") return await backupsCommand(rest, stderrLogger(false), renderText);
     if (command === "secrets") return await secretsCommand(rest);
     const spec = COMMANDS[command];
     if (!spec) {

@@ -6754,10 +6754,10 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key, sep: sep4, value } = collItem;
+        const { start, key, sep: sep6, value } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
-          next: key ?? sep4?.[0],
+          next: key ?? sep6?.[0],
           offset,
           onError,
           parentIndent: bm.indent,
@@ -6771,7 +6771,7 @@ var require_resolve_block_map = __commonJS({
             else if ("indent" in key && key.indent !== bm.indent)
               onError(offset, "BAD_INDENT", startColMsg);
           }
-          if (!keyProps.anchor && !keyProps.tag && !sep4) {
+          if (!keyProps.anchor && !keyProps.tag && !sep6) {
             commentEnd = keyProps.end;
             if (keyProps.comment) {
               if (map.comment)
@@ -6795,7 +6795,7 @@ var require_resolve_block_map = __commonJS({
         ctx.atKey = false;
         if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-        const valueProps = resolveProps.resolveProps(sep4 ?? [], {
+        const valueProps = resolveProps.resolveProps(sep6 ?? [], {
           indicator: "map-value-ind",
           next: value,
           offset: keyNode.range[2],
@@ -6811,7 +6811,7 @@ var require_resolve_block_map = __commonJS({
             if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep4, null, valueProps, onError);
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep6, null, valueProps, onError);
           if (ctx.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
           offset = valueNode.range[2];
@@ -6902,7 +6902,7 @@ var require_resolve_end = __commonJS({
       let comment = "";
       if (end) {
         let hasSpace = false;
-        let sep4 = "";
+        let sep6 = "";
         for (const token of end) {
           const { source, type } = token;
           switch (type) {
@@ -6916,13 +6916,13 @@ var require_resolve_end = __commonJS({
               if (!comment)
                 comment = cb;
               else
-                comment += sep4 + cb;
-              sep4 = "";
+                comment += sep6 + cb;
+              sep6 = "";
               break;
             }
             case "newline":
               if (comment)
-                sep4 += source;
+                sep6 += source;
               hasSpace = true;
               break;
             default:
@@ -6965,18 +6965,18 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i = 0; i < fc.items.length; ++i) {
         const collItem = fc.items[i];
-        const { start, key, sep: sep4, value } = collItem;
+        const { start, key, sep: sep6, value } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
-          next: key ?? sep4?.[0],
+          next: key ?? sep6?.[0],
           offset,
           onError,
           parentIndent: fc.indent,
           startOnNewline: false
         });
         if (!props.found) {
-          if (!props.anchor && !props.tag && !sep4 && !value) {
+          if (!props.anchor && !props.tag && !sep6 && !value) {
             if (i === 0 && props.comma)
               onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
             else if (i < fc.items.length - 1)
@@ -7030,8 +7030,8 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap2 && !sep4 && !props.found) {
-          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep4, null, props, onError);
+        if (!isMap2 && !sep6 && !props.found) {
+          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep6, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
           if (isBlock(value))
@@ -7043,7 +7043,7 @@ var require_resolve_flow_collection = __commonJS({
           if (isBlock(key))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
           ctx.atKey = false;
-          const valueProps = resolveProps.resolveProps(sep4 ?? [], {
+          const valueProps = resolveProps.resolveProps(sep6 ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
             next: value,
@@ -7054,8 +7054,8 @@ var require_resolve_flow_collection = __commonJS({
           });
           if (valueProps.found) {
             if (!isMap2 && !props.found && ctx.options.strict) {
-              if (sep4)
-                for (const st of sep4) {
+              if (sep6)
+                for (const st of sep6) {
                   if (st === valueProps.found)
                     break;
                   if (st.type === "newline") {
@@ -7072,7 +7072,7 @@ var require_resolve_flow_collection = __commonJS({
             else
               onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep4, null, valueProps, onError) : null;
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep6, null, valueProps, onError) : null;
           if (valueNode) {
             if (isBlock(value))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
@@ -7252,7 +7252,7 @@ var require_resolve_block_scalar = __commonJS({
           chompStart = i + 1;
       }
       let value = "";
-      let sep4 = "";
+      let sep6 = "";
       let prevMoreIndented = false;
       for (let i = 0; i < contentStart; ++i)
         value += lines[i][0].slice(trimIndent) + "\n";
@@ -7269,24 +7269,24 @@ var require_resolve_block_scalar = __commonJS({
           indent = "";
         }
         if (type === Scalar2.Scalar.BLOCK_LITERAL) {
-          value += sep4 + indent.slice(trimIndent) + content;
-          sep4 = "\n";
+          value += sep6 + indent.slice(trimIndent) + content;
+          sep6 = "\n";
         } else if (indent.length > trimIndent || content[0] === "	") {
-          if (sep4 === " ")
-            sep4 = "\n";
-          else if (!prevMoreIndented && sep4 === "\n")
-            sep4 = "\n\n";
-          value += sep4 + indent.slice(trimIndent) + content;
-          sep4 = "\n";
+          if (sep6 === " ")
+            sep6 = "\n";
+          else if (!prevMoreIndented && sep6 === "\n")
+            sep6 = "\n\n";
+          value += sep6 + indent.slice(trimIndent) + content;
+          sep6 = "\n";
           prevMoreIndented = true;
         } else if (content === "") {
-          if (sep4 === "\n")
+          if (sep6 === "\n")
             value += "\n";
           else
-            sep4 = "\n";
+            sep6 = "\n";
         } else {
-          value += sep4 + content;
-          sep4 = " ";
+          value += sep6 + content;
+          sep6 = " ";
           prevMoreIndented = false;
         }
       }
@@ -7469,25 +7469,25 @@ var require_resolve_flow_scalar = __commonJS({
         trimBoth = /^[ \t]+|[ \t]+$/g;
       }
       let res = match[1].replace(trimEnd, "");
-      let sep4 = " ";
+      let sep6 = " ";
       let pos = line.lastIndex;
       while (match = line.exec(source)) {
         const lm = match[1].replace(trimBoth, "");
         if (lm === "") {
-          if (sep4 === "\n")
-            res += sep4;
+          if (sep6 === "\n")
+            res += sep6;
           else
-            sep4 = "\n";
+            sep6 = "\n";
         } else {
-          res += sep4 + lm;
-          sep4 = " ";
+          res += sep6 + lm;
+          sep6 = " ";
         }
         pos = line.lastIndex;
       }
       const last = /[ \t]*(.*)/sy;
       last.lastIndex = pos;
       match = last.exec(source);
-      return res + sep4 + (match?.[1] ?? "");
+      return res + sep6 + (match?.[1] ?? "");
     }
     function doubleQuotedValue(source, onError) {
       let res = "";
@@ -8297,14 +8297,14 @@ var require_cst_stringify = __commonJS({
         }
       }
     }
-    function stringifyItem({ start, key, sep: sep4, value }) {
+    function stringifyItem({ start, key, sep: sep6, value }) {
       let res = "";
       for (const st of start)
         res += st.source;
       if (key)
         res += stringifyToken(key);
-      if (sep4)
-        for (const st of sep4)
+      if (sep6)
+        for (const st of sep6)
           res += st.source;
       if (value)
         res += stringifyToken(value);
@@ -9471,18 +9471,18 @@ var require_parser = __commonJS({
         if (this.type === "map-value-ind") {
           const prev = getPrevProps(this.peek(2));
           const start = getFirstKeyStartProps(prev);
-          let sep4;
+          let sep6;
           if (scalar.end) {
-            sep4 = scalar.end;
-            sep4.push(this.sourceToken);
+            sep6 = scalar.end;
+            sep6.push(this.sourceToken);
             delete scalar.end;
           } else
-            sep4 = [this.sourceToken];
+            sep6 = [this.sourceToken];
           const map = {
             type: "block-map",
             offset: scalar.offset,
             indent: scalar.indent,
-            items: [{ start, key: scalar, sep: sep4 }]
+            items: [{ start, key: scalar, sep: sep6 }]
           };
           this.onKeyLine = true;
           this.stack[this.stack.length - 1] = map;
@@ -9635,15 +9635,15 @@ var require_parser = __commonJS({
                 } else if (isFlowToken(it.key) && !includesToken(it.sep, "newline")) {
                   const start2 = getFirstKeyStartProps(it.start);
                   const key = it.key;
-                  const sep4 = it.sep;
-                  sep4.push(this.sourceToken);
+                  const sep6 = it.sep;
+                  sep6.push(this.sourceToken);
                   delete it.key;
                   delete it.sep;
                   this.stack.push({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
-                    items: [{ start: start2, key, sep: sep4 }]
+                    items: [{ start: start2, key, sep: sep6 }]
                   });
                 } else if (start.length > 0) {
                   it.sep = it.sep.concat(start, this.sourceToken);
@@ -9837,13 +9837,13 @@ var require_parser = __commonJS({
             const prev = getPrevProps(parent);
             const start = getFirstKeyStartProps(prev);
             fixFlowSeqItems(fc);
-            const sep4 = fc.end.splice(1, fc.end.length);
-            sep4.push(this.sourceToken);
+            const sep6 = fc.end.splice(1, fc.end.length);
+            sep6.push(this.sourceToken);
             const map = {
               type: "block-map",
               offset: fc.offset,
               indent: fc.indent,
-              items: [{ start, key: fc, sep: sep4 }]
+              items: [{ start, key: fc, sep: sep6 }]
             };
             this.onKeyLine = true;
             this.stack[this.stack.length - 1] = map;
@@ -10153,7 +10153,7 @@ function sendRequest(url, request2) {
   }
   const https2 = url.protocol === "https:";
   const send = https2 ? httpsRequest : httpRequest;
-  return new Promise((resolve5, reject) => {
+  return new Promise((resolve7, reject) => {
     let tooLarge;
     const req = send(
       url,
@@ -10180,7 +10180,7 @@ function sendRequest(url, request2) {
         });
         res.on(
           "end",
-          () => resolve5({
+          () => resolve7({
             status: res.statusCode ?? 0,
             headers: res.headers,
             body: Buffer.concat(chunks).toString("utf8")
@@ -12397,9 +12397,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve5, reject) => {
+          return new Promise((resolve7, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve5(data);
+              return err ? reject(err) : resolve7(data);
             });
           });
         }
@@ -12437,12 +12437,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve5, reject) => {
+          return new Promise((resolve7, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve5(data);
+              ) : resolve7(data);
             });
           });
         }
@@ -14313,7 +14313,7 @@ var require_webidl = __commonJS({
 var require_util2 = __commonJS({
   "../../main/node_modules/undici/lib/web/fetch/util.js"(exports, module) {
     "use strict";
-    var { Transform } = __require("node:stream");
+    var { Transform: Transform3 } = __require("node:stream");
     var zlib = __require("node:zlib");
     var { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = require_constants4();
     var { getGlobalOrigin } = require_global();
@@ -14709,8 +14709,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve5, reject) => {
-        res = resolve5;
+      const promise = new Promise((resolve7, reject) => {
+        res = resolve7;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -15001,7 +15001,7 @@ var require_util2 = __commonJS({
       contentRange += isomorphicEncode(`${fullLength}`);
       return contentRange;
     }
-    var InflateStream = class extends Transform {
+    var InflateStream = class extends Transform3 {
       #zlibOptions;
       /** @param {zlib.ZlibOptions} [zlibOptions] */
       constructor(zlibOptions) {
@@ -16820,7 +16820,7 @@ upgrade: ${upgrade}\r
           writeBlob(abort, body, client, request2, socket, contentLength, header, expectsPayload);
         }
       } else if (util2.isStream(body)) {
-        writeStream(abort, body, client, request2, socket, contentLength, header, expectsPayload);
+        writeStream2(abort, body, client, request2, socket, contentLength, header, expectsPayload);
       } else if (util2.isIterable(body)) {
         writeIterable(abort, body, client, request2, socket, contentLength, header, expectsPayload);
       } else {
@@ -16828,7 +16828,7 @@ upgrade: ${upgrade}\r
       }
       return true;
     }
-    function writeStream(abort, body, client, request2, socket, contentLength, header, expectsPayload) {
+    function writeStream2(abort, body, client, request2, socket, contentLength, header, expectsPayload) {
       assert(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
       let finished = false;
       const writer = new AsyncWriter({ abort, socket, request: request2, contentLength, client, expectsPayload, header });
@@ -16961,12 +16961,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve5, reject) => {
+      const waitForDrain = () => new Promise((resolve7, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve5;
+          callback = resolve7;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -17104,7 +17104,7 @@ var require_client_h2 = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { errorMonitor } = __require("node:events");
-    var { pipeline: pipeline2 } = __require("node:stream");
+    var { pipeline: pipeline4 } = __require("node:stream");
     var util2 = require_util();
     var {
       RequestContentLengthMismatchError,
@@ -17536,7 +17536,7 @@ var require_client_h2 = __commonJS({
             );
           }
         } else if (util2.isStream(body)) {
-          writeStream(
+          writeStream2(
             abort,
             client[kSocket],
             expectsPayload,
@@ -17581,9 +17581,9 @@ var require_client_h2 = __commonJS({
         abort(error2);
       }
     }
-    function writeStream(abort, socket, expectsPayload, h2stream, body, client, request2, contentLength) {
+    function writeStream2(abort, socket, expectsPayload, h2stream, body, client, request2, contentLength) {
       assert(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
-      const pipe = pipeline2(
+      const pipe = pipeline4(
         body,
         h2stream,
         (err) => {
@@ -17636,12 +17636,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve5, reject) => {
+      const waitForDrain = () => new Promise((resolve7, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve5;
+          callback = resolve7;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -18120,16 +18120,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve5) => {
+        return new Promise((resolve7) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve5;
+            this[kClosedResolve] = resolve7;
           } else {
-            resolve5(null);
+            resolve7(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve5) => {
+        return new Promise((resolve7) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
@@ -18140,7 +18140,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve5(null);
+            resolve7(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -18191,7 +18191,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve5, reject) => {
+        const socket = await new Promise((resolve7, reject) => {
           client[kConnector]({
             host,
             hostname,
@@ -18203,7 +18203,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve5(socket2);
+              resolve7(socket2);
             }
           });
         });
@@ -18539,8 +18539,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve5) => {
-            this[kClosedResolve] = resolve5;
+          await new Promise((resolve7) => {
+            this[kClosedResolve] = resolve7;
           });
         }
       }
@@ -19682,7 +19682,7 @@ var require_readable = __commonJS({
   "../../main/node_modules/undici/lib/api/readable.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var { Readable } = __require("node:stream");
+    var { Readable: Readable3 } = __require("node:stream");
     var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = require_errors2();
     var util2 = require_util();
     var { ReadableStreamFrom } = require_util();
@@ -19694,7 +19694,7 @@ var require_readable = __commonJS({
     var kContentLength = /* @__PURE__ */ Symbol("kContentLength");
     var noop3 = () => {
     };
-    var BodyReadable = class extends Readable {
+    var BodyReadable = class extends Readable3 {
       constructor({
         resume,
         abort,
@@ -19809,7 +19809,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve5, reject) => {
+        return await new Promise((resolve7, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -19822,7 +19822,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve5(null);
+              resolve7(null);
             }
           }).on("error", noop3).on("data", function(chunk) {
             limit -= chunk.length;
@@ -19841,7 +19841,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream3, type) {
       assert(!stream3[kConsume]);
-      return new Promise((resolve5, reject) => {
+      return new Promise((resolve7, reject) => {
         if (isUnusable(stream3)) {
           const rState = stream3._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -19858,7 +19858,7 @@ var require_readable = __commonJS({
             stream3[kConsume] = {
               type,
               stream: stream3,
-              resolve: resolve5,
+              resolve: resolve7,
               reject,
               length: 0,
               body: []
@@ -19928,18 +19928,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve5, stream: stream3, length } = consume2;
+      const { type, body, resolve: resolve7, stream: stream3, length } = consume2;
       try {
         if (type === "text") {
-          resolve5(chunksDecode(body, length));
+          resolve7(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve5(JSON.parse(chunksDecode(body, length)));
+          resolve7(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve5(chunksConcat(body, length).buffer);
+          resolve7(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve5(new Blob(body, { type: stream3[kContentType] }));
+          resolve7(new Blob(body, { type: stream3[kContentType] }));
         } else if (type === "bytes") {
-          resolve5(chunksConcat(body, length));
+          resolve7(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -20036,7 +20036,7 @@ var require_api_request = __commonJS({
   "../../main/node_modules/undici/lib/api/api-request.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var { Readable } = require_readable();
+    var { Readable: Readable3 } = require_readable();
     var { InvalidArgumentError, RequestAbortedError } = require_errors2();
     var util2 = require_util();
     var { getResolveErrorBodyCallback } = require_util3();
@@ -20131,7 +20131,7 @@ var require_api_request = __commonJS({
         const parsedHeaders = responseHeaders === "raw" ? util2.parseHeaders(rawHeaders) : headers;
         const contentType = parsedHeaders["content-type"];
         const contentLength = parsedHeaders["content-length"];
-        const res = new Readable({
+        const res = new Readable3({
           resume,
           abort,
           contentType,
@@ -20196,9 +20196,9 @@ var require_api_request = __commonJS({
     };
     function request2(opts2, callback) {
       if (callback === void 0) {
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve7, reject) => {
           request2.call(this, opts2, (err, data) => {
-            return err ? reject(err) : resolve5(data);
+            return err ? reject(err) : resolve7(data);
           });
         });
       }
@@ -20421,9 +20421,9 @@ var require_api_stream = __commonJS({
     };
     function stream3(opts2, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve7, reject) => {
           stream3.call(this, opts2, factory, (err, data) => {
-            return err ? reject(err) : resolve5(data);
+            return err ? reject(err) : resolve7(data);
           });
         });
       }
@@ -20446,7 +20446,7 @@ var require_api_pipeline = __commonJS({
   "../../main/node_modules/undici/lib/api/api-pipeline.js"(exports, module) {
     "use strict";
     var {
-      Readable,
+      Readable: Readable3,
       Duplex,
       PassThrough
     } = __require("node:stream");
@@ -20460,7 +20460,7 @@ var require_api_pipeline = __commonJS({
     var { addSignal, removeSignal } = require_abort_signal();
     var assert = __require("node:assert");
     var kResume = /* @__PURE__ */ Symbol("resume");
-    var PipelineRequest = class extends Readable {
+    var PipelineRequest = class extends Readable3 {
       constructor() {
         super({ autoDestroy: true });
         this[kResume] = null;
@@ -20477,7 +20477,7 @@ var require_api_pipeline = __commonJS({
         callback(err);
       }
     };
-    var PipelineResponse = class extends Readable {
+    var PipelineResponse = class extends Readable3 {
       constructor(resume) {
         super({ autoDestroy: true });
         this[kResume] = resume;
@@ -20628,7 +20628,7 @@ var require_api_pipeline = __commonJS({
         util2.destroy(ret, err);
       }
     };
-    function pipeline2(opts2, handler2) {
+    function pipeline4(opts2, handler2) {
       try {
         const pipelineHandler = new PipelineHandler(opts2, handler2);
         this.dispatch({ ...opts2, body: pipelineHandler.req }, pipelineHandler);
@@ -20637,7 +20637,7 @@ var require_api_pipeline = __commonJS({
         return new PassThrough().destroy(err);
       }
     }
-    module.exports = pipeline2;
+    module.exports = pipeline4;
   }
 });
 
@@ -20708,9 +20708,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts2, callback) {
       if (callback === void 0) {
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve7, reject) => {
           upgrade.call(this, opts2, (err, data) => {
-            return err ? reject(err) : resolve5(data);
+            return err ? reject(err) : resolve7(data);
           });
         });
       }
@@ -20802,9 +20802,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts2, callback) {
       if (callback === void 0) {
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve7, reject) => {
           connect.call(this, opts2, (err, data) => {
-            return err ? reject(err) : resolve5(data);
+            return err ? reject(err) : resolve7(data);
           });
         });
       }
@@ -21487,13 +21487,13 @@ var require_pluralizer = __commonJS({
 var require_pending_interceptors_formatter = __commonJS({
   "../../main/node_modules/undici/lib/mock/pending-interceptors-formatter.js"(exports, module) {
     "use strict";
-    var { Transform } = __require("node:stream");
+    var { Transform: Transform3 } = __require("node:stream");
     var { Console } = __require("node:console");
     var PERSISTENT = process.versions.icu ? "\u2705" : "Y ";
     var NOT_PERSISTENT = process.versions.icu ? "\u274C" : "N ";
     module.exports = class PendingInterceptorsFormatter {
       constructor({ disableColors } = {}) {
-        this.transform = new Transform({
+        this.transform = new Transform3({
           transform(chunk, _enc, cb) {
             cb(null, chunk);
           }
@@ -22271,12 +22271,12 @@ var require_headers = __commonJS({
       append(name, value, isLowerCase) {
         this[kHeadersSortedMap] = null;
         const lowercaseName = isLowerCase ? name : name.toLowerCase();
-        const exists2 = this[kHeadersMap].get(lowercaseName);
-        if (exists2) {
+        const exists3 = this[kHeadersMap].get(lowercaseName);
+        if (exists3) {
           const delimiter3 = lowercaseName === "cookie" ? "; " : ", ";
           this[kHeadersMap].set(lowercaseName, {
-            name: exists2.name,
-            value: `${exists2.value}${delimiter3}${value}`
+            name: exists3.name,
+            value: `${exists3.value}${delimiter3}${value}`
           });
         } else {
           this[kHeadersMap].set(lowercaseName, { name, value });
@@ -23802,7 +23802,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants4();
     var EE = __require("node:events");
-    var { Readable, pipeline: pipeline2, finished } = __require("node:stream");
+    var { Readable: Readable3, pipeline: pipeline4, finished } = __require("node:stream");
     var { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = require_util();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
@@ -24667,7 +24667,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve5, reject) => agent.dispatch(
+        return new Promise((resolve7, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -24741,13 +24741,13 @@ var require_fetch = __commonJS({
                   }
                 }
               }
-              this.body = new Readable({ read: resume });
+              this.body = new Readable3({ read: resume });
               const onError = this.onError.bind(this);
-              resolve5({
+              resolve7({
                 status,
                 statusText,
                 headersList,
-                body: decoders.length ? pipeline2(this.body, ...decoders, (err) => {
+                body: decoders.length ? pipeline4(this.body, ...decoders, (err) => {
                   if (err) {
                     this.onError(err);
                   }
@@ -24786,7 +24786,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve5({
+              resolve7({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -27662,7 +27662,7 @@ var require_permessage_deflate = __commonJS({
 var require_receiver = __commonJS({
   "../../main/node_modules/undici/lib/web/websocket/receiver.js"(exports, module) {
     "use strict";
-    var { Writable } = __require("node:stream");
+    var { Writable: Writable2 } = __require("node:stream");
     var assert = __require("node:assert");
     var { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = require_constants6();
     var { kReadyState, kSentClose, kResponse, kReceivedClose } = require_symbols5();
@@ -27685,7 +27685,7 @@ var require_receiver = __commonJS({
       closeWebSocketConnection(ws, code, reason, Buffer.byteLength(reason));
       failWebsocketConnection(ws, reason);
     }
-    var ByteParser = class extends Writable {
+    var ByteParser = class extends Writable2 {
       #buffers = [];
       #fragmentsBytes = 0;
       #byteOffset = 0;
@@ -28527,8 +28527,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms) {
-      return new Promise((resolve5) => {
-        setTimeout(resolve5, ms).unref();
+      return new Promise((resolve7) => {
+        setTimeout(resolve7, ms).unref();
       });
     }
     module.exports = {
@@ -28544,7 +28544,7 @@ var require_eventsource_stream = __commonJS({
   "../../main/node_modules/undici/lib/web/eventsource/eventsource-stream.js"(exports, module) {
     "use strict";
     var buffer = __require("node:buffer");
-    var { Transform } = __require("node:stream");
+    var { Transform: Transform3 } = __require("node:stream");
     var { isASCIINumber, isValidLastEventId } = require_util8();
     var BOM = [239, 187, 191];
     var LF3 = 10;
@@ -28594,7 +28594,7 @@ var require_eventsource_stream = __commonJS({
       error2.aborted = false;
       return error2;
     }
-    var EventSourceStream = class extends Transform {
+    var EventSourceStream = class extends Transform3 {
       /**
        * @type {eventSourceSettings}
        */
@@ -28948,7 +28948,7 @@ ${value}`;
 var require_eventsource = __commonJS({
   "../../main/node_modules/undici/lib/web/eventsource/eventsource.js"(exports, module) {
     "use strict";
-    var { pipeline: pipeline2 } = __require("node:stream");
+    var { pipeline: pipeline4 } = __require("node:stream");
     var { fetching } = require_fetch();
     var { makeRequest } = require_request2();
     var { webidl } = require_webidl();
@@ -29108,7 +29108,7 @@ var require_eventsource = __commonJS({
               ));
             }
           });
-          pipeline2(
+          pipeline4(
             response.body.stream,
             eventSourceStream,
             (error2) => {
@@ -29416,18 +29416,18 @@ function renderSummary(report, options = SUMMARY_OPTIONS) {
   for (const table of truncated ? [] : report.tables) {
     const caption = table.caption ? escapeHtml(table.caption) : "";
     const head = table.header.map((h) => `<th>${escapeHtml(h)}</th>`).join("");
-    const open4 = (table.collapsed ? `<details><summary>${caption || "Details"} (${table.rows.length} rows)</summary>
+    const open7 = (table.collapsed ? `<details><summary>${caption || "Details"} (${table.rows.length} rows)</summary>
 
 <table>` : `<table>${caption ? `<caption>${caption}</caption>` : ""}`) + `<thead><tr>${head}</tr></thead><tbody>
 `;
     const close = `</tbody></table>
 ${table.collapsed ? "\n</details>\n" : ""}
 `;
-    if (!fits(open4 + close)) {
+    if (!fits(open7 + close)) {
       truncated = true;
       break;
     }
-    add2(open4);
+    add2(open7);
     let shown = 0;
     for (const row of table.rows) {
       const html = `<tr>${row.map((c) => `<td>${escapeHtml(c)}</td>`).join("")}</tr>
@@ -29656,11 +29656,11 @@ var require_lib = __commonJS({
     })();
     var __awaiter10 = exports && exports.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve5) {
-          resolve5(value);
+        return value instanceof P ? value : new P(function(resolve7) {
+          resolve7(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve5, reject) {
+      return new (P || (P = Promise))(function(resolve7, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -29676,7 +29676,7 @@ var require_lib = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -29763,26 +29763,26 @@ var require_lib = __commonJS({
       }
       readBody() {
         return __awaiter10(this, void 0, void 0, function* () {
-          return new Promise((resolve5) => __awaiter10(this, void 0, void 0, function* () {
+          return new Promise((resolve7) => __awaiter10(this, void 0, void 0, function* () {
             let output = Buffer.alloc(0);
             this.message.on("data", (chunk) => {
               output = Buffer.concat([output, chunk]);
             });
             this.message.on("end", () => {
-              resolve5(output.toString());
+              resolve7(output.toString());
             });
           }));
         });
       }
       readBodyBuffer() {
         return __awaiter10(this, void 0, void 0, function* () {
-          return new Promise((resolve5) => __awaiter10(this, void 0, void 0, function* () {
+          return new Promise((resolve7) => __awaiter10(this, void 0, void 0, function* () {
             const chunks = [];
             this.message.on("data", (chunk) => {
               chunks.push(chunk);
             });
             this.message.on("end", () => {
-              resolve5(Buffer.concat(chunks));
+              resolve7(Buffer.concat(chunks));
             });
           }));
         });
@@ -29990,14 +29990,14 @@ var require_lib = __commonJS({
        */
       requestRaw(info2, data) {
         return __awaiter10(this, void 0, void 0, function* () {
-          return new Promise((resolve5, reject) => {
+          return new Promise((resolve7, reject) => {
             function callbackForResult(err, res) {
               if (err) {
                 reject(err);
               } else if (!res) {
                 reject(new Error("Unknown error"));
               } else {
-                resolve5(res);
+                resolve7(res);
               }
             }
             this.requestRawWithCallback(info2, data, callbackForResult);
@@ -30241,12 +30241,12 @@ var require_lib = __commonJS({
         return __awaiter10(this, void 0, void 0, function* () {
           retryNumber = Math.min(ExponentialBackoffCeiling2, retryNumber);
           const ms = ExponentialBackoffTimeSlice2 * Math.pow(2, retryNumber);
-          return new Promise((resolve5) => setTimeout(() => resolve5(), ms));
+          return new Promise((resolve7) => setTimeout(() => resolve7(), ms));
         });
       }
       _processResponse(res, options) {
         return __awaiter10(this, void 0, void 0, function* () {
-          return new Promise((resolve5, reject) => __awaiter10(this, void 0, void 0, function* () {
+          return new Promise((resolve7, reject) => __awaiter10(this, void 0, void 0, function* () {
             const statusCode = res.message.statusCode || 0;
             const response = {
               statusCode,
@@ -30254,7 +30254,7 @@ var require_lib = __commonJS({
               headers: {}
             };
             if (statusCode === HttpCodes2.NotFound) {
-              resolve5(response);
+              resolve7(response);
             }
             function dateTimeDeserializer(key, value) {
               if (typeof value === "string") {
@@ -30293,7 +30293,7 @@ var require_lib = __commonJS({
               err.result = response.result;
               reject(err);
             } else {
-              resolve5(response);
+              resolve7(response);
             }
           }));
         });
@@ -30351,11 +30351,11 @@ var init_utils = __esm({
     import_undici2 = __toESM(require_undici(), 1);
     __awaiter9 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve5) {
-          resolve5(value);
+        return value instanceof P ? value : new P(function(resolve7) {
+          resolve7(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve5, reject) {
+      return new (P || (P = Promise))(function(resolve7, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -30371,7 +30371,7 @@ var init_utils = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -31747,12 +31747,12 @@ async function hook(token, request2, route2, parameters) {
   endpoint2.headers.authorization = withAuthorizationPrefix(token);
   return request2(endpoint2);
 }
-var b64url, sep2, jwtRE, isJWT, createTokenAuth;
+var b64url, sep4, jwtRE, isJWT, createTokenAuth;
 var init_dist_bundle4 = __esm({
   "../../main/node_modules/@octokit/auth-token/dist-bundle/index.js"() {
     b64url = "(?:[a-zA-Z0-9_-]+)";
-    sep2 = "\\.";
-    jwtRE = new RegExp(`^${b64url}${sep2}${b64url}${sep2}${b64url}$`);
+    sep4 = "\\.";
+    jwtRE = new RegExp(`^${b64url}${sep4}${b64url}${sep4}${b64url}$`);
     isJWT = jwtRE.test.bind(jwtRE);
     createTokenAuth = function createTokenAuth2(token) {
       if (!token) {
@@ -34769,8 +34769,8 @@ var init_pull_requests = __esm({
         const end = footer(process.env);
         const content = renderBody(request2, end.length);
         const body = content + end;
-        const open4 = await this.#findOpen(request2.head, request2.base);
-        if (open4) return this.#update(open4, request2, content, body);
+        const open7 = await this.#findOpen(request2.head, request2.base);
+        if (open7) return this.#update(open7, request2, content, body);
         const created = await this.#create(request2, body);
         if (created) return { number: created.number, url: created.html_url, action: "created" };
         const raced = await this.#findOpen(request2.head, request2.base);
@@ -34782,16 +34782,16 @@ var init_pull_requests = __esm({
       }
       async close(head, base, reason) {
         checkBranches(head, base);
-        const open4 = await this.#findOpen(head, base);
-        if (!open4) return void 0;
-        const where3 = `pull request #${open4.number} in ${this.repository}`;
+        const open7 = await this.#findOpen(head, base);
+        if (!open7) return void 0;
+        const where3 = `pull request #${open7.number} in ${this.repository}`;
         if (reason.trim() !== "")
           await this.#call(
             `commenting on ${where3} before closing it`,
             () => this.#octokit.rest.issues.createComment({
               owner: this.#owner,
               repo: this.#repo,
-              issue_number: open4.number,
+              issue_number: open7.number,
               body: fit(reason)
             })
           );
@@ -34800,7 +34800,7 @@ var init_pull_requests = __esm({
           () => this.#octokit.rest.pulls.update({
             owner: this.#owner,
             repo: this.#repo,
-            pull_number: open4.number,
+            pull_number: open7.number,
             state: "closed"
           })
         );
@@ -34848,15 +34848,15 @@ var init_pull_requests = __esm({
           throw this.#error(err, doing, request2);
         }
       }
-      async #update(open4, request2, content, body) {
-        if (open4.title === request2.title && withoutFooter(open4.body ?? "") === content)
-          return { number: open4.number, url: open4.html_url, action: "unchanged" };
+      async #update(open7, request2, content, body) {
+        if (open7.title === request2.title && withoutFooter(open7.body ?? "") === content)
+          return { number: open7.number, url: open7.html_url, action: "unchanged" };
         const { data } = await this.#call(
-          `updating pull request #${open4.number} in ${this.repository}`,
+          `updating pull request #${open7.number} in ${this.repository}`,
           () => this.#octokit.rest.pulls.update({
             owner: this.#owner,
             repo: this.#repo,
-            pull_number: open4.number,
+            pull_number: open7.number,
             title: request2.title,
             body
           }),
@@ -35094,7 +35094,7 @@ var init_pr_comments = __esm({
 });
 
 // actions/engine/jobs/dump.ts
-import { basename as basename4 } from "node:path";
+import { basename as basename5, join as join11, resolve as resolve4 } from "node:path";
 
 // actions/engine/commit/defaults.ts
 var DEFAULT_MESSAGE = "Gateway drift in {path}: {added} added, {changed} changed, {removed} removed";
@@ -35479,6 +35479,77 @@ var artifactDownloadInputs = {
     description: "Token to download an artifact of another workflow run."
   }
 };
+var storeInputs = (fallback, source) => ({
+  store: {
+    type: "string",
+    ...fallback ? { default: fallback } : {},
+    description: (fallback === "artifact" ? "Where the backup is kept: artifact (a workflow artifact, as before), " : "Also keep the dump in a store: ") + "a local or mounted folder, or s3://bucket/prefix (AWS S3, or any S3-compatible service with store-endpoint). In a folder or bucket each backup is <kind>/<source>/<UTC time>-<id>/, its manifest written last."
+  },
+  "store-endpoint": {
+    type: "string",
+    description: "URL of an S3-compatible service (MinIO, Ceph, R2\u2026), addressed path-style. Default: AWS's endpoint for the region. Credentials always come from the AWS credential chain (in GitHub Actions: aws-actions/configure-aws-credentials with OIDC), never from inputs."
+  },
+  "store-region": {
+    type: "string",
+    description: "AWS region of the bucket. Default: AWS_REGION, or the profile."
+  },
+  "backup-source": {
+    type: "string",
+    description: `Name of what is backed up: the <source> part of the store layout. Default: ${source}.`
+  },
+  "age-recipients": {
+    type: "list",
+    description: "age public keys (age1\u2026, one per line; # comments allowed) to encrypt the backup to before it leaves the machine. The step needs no private key; restores take age-identity."
+  },
+  "keep-last": retention("the n newest backups"),
+  "keep-daily": retention("the newest backup of each of the last n days that have one"),
+  "keep-weekly": retention("the newest backup of each of the last n ISO weeks that have one"),
+  "keep-monthly": retention("the newest backup of each of the last n months that have one")
+});
+function retention(what) {
+  return {
+    type: "integer",
+    min: 0,
+    max: 1e5,
+    description: `Retention in the store (of this kind and source), as restic's forget: keep ${what}. Deletes only backups deckhand wrote, never the newest one nor the newest verified one. Default: keep everything.`
+  };
+}
+var storeReadInputs = {
+  store: {
+    type: "string",
+    description: "The folder or s3://bucket/prefix db-dump or files-backup stored to: then name the backup latest, by its name (20261206T071500Z-3f9a1c) or by an ISO time (the newest at or before it). Only complete backups (manifest present) are picked; every object is checked against the manifest before anything is restored."
+  },
+  "store-endpoint": {
+    type: "string",
+    description: "URL of an S3-compatible service (path-style). Default: AWS. Credentials come from the AWS credential chain."
+  },
+  "store-region": {
+    type: "string",
+    description: "AWS region of the bucket. Default: AWS_REGION, or the profile."
+  },
+  "backup-source": {
+    type: "string",
+    description: "Which source to pick from, when the store holds backups of several."
+  }
+};
+var backupIdentityInput = {
+  "age-identity": {
+    type: "string",
+    secret: true,
+    description: "Content of an age key file (AGE-SECRET-KEY-1\u2026 lines), or the path of one, to decrypt backups encrypted with age-recipients."
+  }
+};
+for (const [name, spec] of Object.entries(storeInputs("", "the output folder name")))
+  if (name !== "age-recipients") COMMANDS.dump.inputs[name] = spec;
+var storeOutputs = {
+  stored: "Where the backup went in a folder or S3 store (empty for artifact).",
+  "backup-name": "Its name in the store: <UTC time>-<id>.",
+  encrypted: "true when the stored files are encrypted with age.",
+  pruned: "Backups retention removed, one name per line."
+};
+Object.assign(COMMANDS.dump.outputs, storeOutputs, {
+  "artifact-id": "Id of the uploaded artifact, when store is artifact."
+});
 var postgresInputs = {
   "database-url": {
     type: "string",
@@ -35530,6 +35601,7 @@ COMMANDS["db-dump"] = {
       description: "Read the dump back before the manifest is written: pg_restore --list must list the rows of exactly the tables dumped (redis-check-rdb for Redis)."
     },
     "postgres-bin": postgresInputs["postgres-bin"],
+    ...storeInputs("artifact", "the database name"),
     ...artifactInputs
   },
   outputs: {
@@ -35539,7 +35611,8 @@ COMMANDS["db-dump"] = {
     tables: "Tables dumped (Redis: databases holding keys).",
     rows: "Rows dumped (Redis: keys), as counted in the snapshot the dump was taken from.",
     "duration-ms": "How long the dump and its verification took.",
-    "artifact-id": "Id of the uploaded artifact, when one was uploaded."
+    "artifact-id": "Id of the uploaded artifact, when one was uploaded.",
+    ...storeOutputs
   }
 };
 COMMANDS["db-restore"] = {
@@ -35549,7 +35622,7 @@ COMMANDS["db-restore"] = {
     input: {
       type: "string",
       required: true,
-      description: "The backup: its folder, its manifest.json, or (in GitHub Actions) the name of an artifact uploaded by db-dump."
+      description: "The backup: its folder, its manifest.json, the output-dir db-dump wrote into (the newest complete backup there is picked), latest or a time with store, or (in GitHub Actions) the name of an artifact uploaded by db-dump."
     },
     "database-url": {
       ...postgresInputs["database-url"],
@@ -35586,10 +35659,18 @@ COMMANDS["db-restore"] = {
       description: "Do not restore object ownership: everything belongs to the connecting user (for a server without the original roles, such as a fresh RDS instance)."
     },
     "postgres-bin": postgresInputs["postgres-bin"],
+    ...storeReadInputs,
+    ...backupIdentityInput,
+    "mark-verified": {
+      type: "boolean",
+      default: "false",
+      description: "When the backup came from a store and the restore verified it: record that beside it (deckhand-verified.json), as a restore drill does. Retention never deletes the newest verified backup."
+    },
     ...artifactDownloadInputs
   },
   outputs: {
     database: "The database restored into.",
+    backup: "The backup restored: its folder, or its store and name.",
     "previous-database": "The database clean replaced, kept under this name (keep-previous); empty when none was replaced or it was dropped.",
     tables: "Tables checked after the restore.",
     rows: "Rows checked after the restore.",
@@ -35621,6 +35702,7 @@ COMMANDS["files-backup"] = {
       default: "false",
       description: "Include private keys and certificates (PEM, DER, PKCS#12, keystores). Off: they are left out and listed in the summary."
     },
+    ...storeInputs("artifact", "files"),
     ...artifactInputs
   },
   outputs: {
@@ -35629,7 +35711,8 @@ COMMANDS["files-backup"] = {
     files: "Number of files in the archive.",
     "size-bytes": "Size of the archive in bytes.",
     "secrets-excluded": "Private key and certificate files left out (include-secrets false), one path per line.",
-    "artifact-id": "Id of the uploaded artifact, when one was uploaded."
+    "artifact-id": "Id of the uploaded artifact, when one was uploaded.",
+    ...storeOutputs
   }
 };
 COMMANDS["files-restore"] = {
@@ -35639,7 +35722,7 @@ COMMANDS["files-restore"] = {
     input: {
       type: "string",
       required: true,
-      description: "The archive (its manifest beside it as <archive>.manifest.json), or (in GitHub Actions) the name of an artifact uploaded by files-backup."
+      description: "The archive (its manifest beside it as <archive>.manifest.json), latest or a time with store, or (in GitHub Actions) the name of an artifact uploaded by files-backup."
     },
     target: {
       type: "string",
@@ -35679,6 +35762,8 @@ COMMANDS["files-restore"] = {
       max: 1e7,
       description: "Most files and directories the archive may hold; an archive with more is refused."
     },
+    ...storeReadInputs,
+    ...backupIdentityInput,
     ...artifactDownloadInputs
   },
   outputs: {
@@ -35776,7 +35861,7 @@ COMMANDS.restore = {
     ...bundleInputs,
     "db-dump": {
       type: "string",
-      description: "A db-dump backup: its folder, its manifest.json, or (in GitHub Actions) the name of the artifact db-dump uploaded."
+      description: "A db-dump backup: its folder, its manifest.json, latest or a time with store, or (in GitHub Actions) the name of the artifact db-dump uploaded."
     },
     "database-url": {
       ...postgresInputs["database-url"],
@@ -35838,6 +35923,11 @@ COMMANDS.restore = {
     "converge-timeout": convergeTimeout,
     ...deckInputs,
     ...transportInputs,
+    ...storeReadInputs,
+    "age-identity": {
+      ...bundleInputs["age-identity"],
+      description: `${bundleInputs["age-identity"].description} It also decrypts backups named from store (db-dump or state latest).`
+    },
     ...artifactDownloadInputs
   },
   outputs: {
@@ -39521,7 +39611,7 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
     bits2int_modN: "function"
   });
   ecdsaOpts = Object.assign({}, ecdsaOpts);
-  const randomBytes9 = ecdsaOpts.randomBytes || randomBytes3;
+  const randomBytes10 = ecdsaOpts.randomBytes || randomBytes3;
   const hmac3 = ecdsaOpts.hmac || ((key, msg) => hmac2(hash, key, msg));
   const { Fp, Fn } = Point;
   const { ORDER: CURVE_ORDER, BITS: fnBits } = Fn;
@@ -39663,7 +39753,7 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
       throw new Error("invalid private key");
     const seedArgs = [int2octets(d), int2octets(h1int)];
     if (extraEntropy != null && extraEntropy !== false) {
-      const e = extraEntropy === true ? randomBytes9(lengths.secretKey) : extraEntropy;
+      const e = extraEntropy === true ? randomBytes10(lengths.secretKey) : extraEntropy;
       seedArgs.push(abytes4(e, void 0, "extraEntropy"));
     }
     const seed = concatBytes2(...seedArgs);
@@ -42011,18 +42101,18 @@ function validateTableBytes(numPoints, fpBytes) {
   if (bytes > TABLE_BYTES_MAX)
     throw new Error("invalid window size: table would need ~" + Math.ceil(bytes / 2 ** 20) + " MiB, max " + TABLE_BYTES_MAX / 2 ** 20 + " MiB");
 }
-function probeRandomBytes(randomBytes9, length) {
-  if (randomBytes9 === void 0)
+function probeRandomBytes(randomBytes10, length) {
+  if (randomBytes10 === void 0)
     return void 0;
-  afunction(randomBytes9, "randomBytes");
+  afunction(randomBytes10, "randomBytes");
   try {
-    const probe = randomBytes9(length);
+    const probe = randomBytes10(length);
     if (!isBytes5(probe) || probe.length !== length)
       return void 0;
   } catch {
     return void 0;
   }
-  return randomBytes9;
+  return randomBytes10;
 }
 function validateMSMPoints(points, c) {
   aarray(points, "points");
@@ -42115,9 +42205,9 @@ var ScalarMultiplier = class {
   baseCanBeBlinded;
   bits;
   // Parametrized with a given Point class (not individual point)
-  constructor(Point, randomBytes9) {
+  constructor(Point, randomBytes10) {
     validatePointCons(Point);
-    this.randomBytes = probeRandomBytes(randomBytes9, BLIND_BYTES);
+    this.randomBytes = probeRandomBytes(randomBytes10, BLIND_BYTES);
     this.Point = Point;
     this.BASE = Point.BASE;
     this.ZERO = Point.ZERO;
@@ -42549,7 +42639,7 @@ function weierstrass2(params, extraOpts = {}) {
     randomBytes: "function"
   });
   const { endo: endoOpts, allowInfinityPoint, clearCofactor, isTorsionFree, fromBytes, toBytes } = extraOpts;
-  const randomBytes9 = extraOpts.randomBytes === void 0 ? randomBytes5 : extraOpts.randomBytes;
+  const randomBytes10 = extraOpts.randomBytes === void 0 ? randomBytes5 : extraOpts.randomBytes;
   if (endoOpts) {
     if (!Fp.is0(CURVE.a) || typeof endoOpts.beta !== "bigint" || !Array.isArray(endoOpts.basises)) {
       throw new Error('invalid endo: expected "beta": bigint and "basises": array');
@@ -42966,7 +43056,7 @@ function weierstrass2(params, extraOpts = {}) {
     }
   }
   const normalize2 = (points) => normalizeZ2(Point, points);
-  const wnaf = new ScalarMultiplier(Point, randomBytes9);
+  const wnaf = new ScalarMultiplier(Point, randomBytes10);
   if (wnaf.bits >= 6)
     Point.BASE.precompute(6);
   Object.freeze(Point.prototype);
@@ -43067,12 +43157,12 @@ function ecdsa2(Point, hash, ecdsaOpts = {}) {
     bits2int_modN: "function"
   });
   const opts2 = Object.assign({}, ecdsaOpts);
-  const randomBytes9 = opts2.randomBytes === void 0 ? randomBytes5 : opts2.randomBytes;
+  const randomBytes10 = opts2.randomBytes === void 0 ? randomBytes5 : opts2.randomBytes;
   const hmac3 = opts2.hmac === void 0 ? (key, msg) => hmac(hash_, key, msg) : opts2.hmac;
   const { Fp, Fn } = Point;
   const { ORDER: CURVE_ORDER, BITS: fnBits } = Fn;
   const blindLength = getMinHashLength2(CURVE_ORDER);
-  const csprng = probeRandomBytes(randomBytes9, blindLength);
+  const csprng = probeRandomBytes(randomBytes10, blindLength);
   const { keygen, getPublicKey, getSharedSecret, utils, lengths } = ecdh2(Point, opts2);
   const defaultSigOpts = {
     prehash: true,
@@ -43225,7 +43315,7 @@ function ecdsa2(Point, hash, ecdsaOpts = {}) {
       throw new Error("invalid private key");
     const seedArgs = [int2octets(d), int2octets(h1int)];
     if (extraEntropy != null && extraEntropy !== false) {
-      const e = extraEntropy === true ? randomBytes9(lengths.secretKey) : extraEntropy;
+      const e = extraEntropy === true ? randomBytes10(lengths.secretKey) : extraEntropy;
       seedArgs.push(abytes5(e, void 0, "extraEntropy"));
     }
     const seed = concatBytes3(...seedArgs);
@@ -43360,7 +43450,7 @@ function edwards(params, extraOpts = {}) {
   if (FpLegendre2(Fp, CURVE.d) !== -1)
     throw new Error("edwards: CURVE.d must be a non-square in Fp for complete addition formulas");
   validateObject2(opts2, {}, { uvRatio: "function", randomBytes: "function" });
-  const randomBytes9 = opts2.randomBytes === void 0 ? randomBytes5 : opts2.randomBytes;
+  const randomBytes10 = opts2.randomBytes === void 0 ? randomBytes5 : opts2.randomBytes;
   const MASK2 = _2n8 << BigInt(Fp.BYTES * 8) - _1n12;
   function isOdd(n) {
     if (!Fp.isOdd)
@@ -43621,7 +43711,7 @@ function edwards(params, extraOpts = {}) {
     }
   }
   const normalize2 = (points) => normalizeZ2(Point, points);
-  const wnaf = new ScalarMultiplier(Point, randomBytes9);
+  const wnaf = new ScalarMultiplier(Point, randomBytes10);
   if (wnaf.bits >= 6)
     Point.BASE.precompute(6);
   Object.freeze(Point.prototype);
@@ -44692,8 +44782,8 @@ var Decrypter = class {
     const { data: nonce, rest: payload } = await read(rest, 16);
     const label = new TextEncoder().encode("payload");
     const streamKey = hkdf(sha256, fileKey, nonce, label, 32);
-    const decrypter = decryptSTREAM(streamKey);
-    const out = payload.pipeThrough(decrypter);
+    const decrypter2 = decryptSTREAM(streamKey);
+    const out = payload.pipeThrough(decrypter2);
     const outWithSize = Object.assign(out, {
       size: (size) => plaintextSize(size - headerSize - nonce.length)
     });
@@ -44756,6 +44846,9 @@ function isCryptoKey3(key) {
 
 // actions/engine/age.ts
 import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { open as open2, rename as rename2, rm as rm2 } from "node:fs/promises";
+import { Readable, Writable } from "node:stream";
 init_errors();
 
 // actions/engine/fs-atomic.ts
@@ -44942,6 +45035,27 @@ function encrypter(recipients, extra) {
   }
   return e;
 }
+function decrypter(identities) {
+  const d = new Decrypter();
+  for (const key of identities.keys) d.addIdentity(key);
+  return d;
+}
+function noMatch(what, identities, recipients) {
+  return new DeckhandError(
+    `${what} cannot be decrypted with the age identity given (${identities.fingerprints.join(", ")})` + (recipients && recipients.length > 0 ? `: it was encrypted to ${recipients.join(", ")}.` : ": it was encrypted to other recipients.") + " Give the identity of one of its recipients (age-identity)."
+  );
+}
+function decryptFailure(err, what, identities, recipients) {
+  const message = errorMessage(err);
+  if (/no identity matched/.test(message)) return noMatch(what, identities, recipients);
+  return new DeckhandError(
+    `${what} is not a readable age file (${message}): it is damaged or was changed.`,
+    [],
+    {
+      cause: err
+    }
+  );
+}
 async function encryptBytes(data, recipients, extra) {
   return encrypter(recipients, extra).encrypt(data);
 }
@@ -44957,6 +45071,41 @@ async function readStanzas(data) {
   d.addIdentity(capture);
   await d.decrypt(data).catch(() => void 0);
   return seen?.map((s) => ({ args: s.args, body: s.body }));
+}
+async function encryptFile(source, target, recipients, durable = true) {
+  const input = Readable.toWeb(createReadStream(source));
+  const output = await encrypter(recipients).encrypt(input);
+  await writeStream(output, target, durable);
+}
+async function decryptFile(source, target, identities, what, recipients) {
+  const input = Readable.toWeb(createReadStream(source));
+  let output;
+  try {
+    output = await decrypter(identities).decrypt(input);
+  } catch (err) {
+    throw decryptFailure(err, what, identities, recipients);
+  }
+  try {
+    await writeStream(output, target);
+  } catch (err) {
+    if (err instanceof DeckhandError) throw err;
+    throw decryptFailure(err, what, identities, recipients);
+  }
+}
+async function writeStream(stream3, target, durable = true) {
+  const temp = tempPathFor(target);
+  try {
+    await (await open2(temp, "wx", 384)).close();
+    await stream3.pipeTo(Writable.toWeb(createWriteStream(temp, { flags: "r+" })));
+    if (durable) {
+      const handle = await open2(temp, "r+");
+      await handle.sync().finally(() => handle.close());
+    }
+    await rename2(temp, target);
+  } finally {
+    await rm2(temp, { force: true });
+    forgetOnStop(temp);
+  }
 }
 
 // actions/engine/secrets/bundle.ts
@@ -45006,7 +45155,7 @@ function bundlePlaintext(variables) {
 }
 function scrypt2(input, salt) {
   return new Promise(
-    (resolve5, reject) => scryptCallback(input, salt, STAMP_BYTES, SCRYPT, (err, key) => err ? reject(err) : resolve5(key))
+    (resolve7, reject) => scryptCallback(input, salt, STAMP_BYTES, SCRYPT, (err, key) => err ? reject(err) : resolve7(key))
   );
 }
 function computeStamp(plaintext, recipients, salt) {
@@ -45059,7 +45208,7 @@ function checkName(name, where3) {
 }
 
 // actions/engine/dump.ts
-import { lstat, mkdir as mkdir2, mkdtemp as mkdtemp2, readdir, readFile as readFile3, rename as rename2, rm as rm2, stat as stat3 } from "node:fs/promises";
+import { lstat, mkdir as mkdir2, mkdtemp as mkdtemp2, readdir, readFile as readFile3, rename as rename3, rm as rm3, stat as stat3 } from "node:fs/promises";
 import { basename as basename2, join as join3 } from "node:path";
 
 // actions/engine/arrays.ts
@@ -45114,7 +45263,7 @@ function childEnv(parent, extra = {}) {
 }
 function run(program, args, options = {}) {
   const env = childEnv(process.env, options.env);
-  return new Promise((resolve5, reject) => {
+  return new Promise((resolve7, reject) => {
     const child3 = spawnTracked(program, args, {
       cwd: options.cwd,
       env,
@@ -45145,7 +45294,7 @@ function run(program, args, options = {}) {
     });
     child3.on("close", (code, signal) => {
       if (timer) clearTimeout(timer);
-      resolve5({
+      resolve7({
         exitCode: code ?? 1,
         signal,
         ...timedOut ? { timedOut } : {},
@@ -45659,11 +45808,11 @@ function allUrlCredentials(value, limit = Infinity) {
   if (value.length < MIN_SECRET_LENGTH) return spans;
   let from = 0;
   while (spans.length < limit) {
-    const sep4 = value.indexOf("://", from);
-    if (sep4 < 0) break;
-    from = sep4 + 3;
-    if (!hasScheme(value, sep4)) continue;
-    const start = sep4 + 3;
+    const sep6 = value.indexOf("://", from);
+    if (sep6 < 0) break;
+    from = sep6 + 3;
+    if (!hasScheme(value, sep6)) continue;
+    const start = sep6 + 3;
     const cap = Math.min(value.length, start + MAX_AUTHORITY_LENGTH);
     let at = -1;
     let colon = -1;
@@ -45682,10 +45831,10 @@ function allUrlCredentials(value, limit = Infinity) {
   }
   return spans;
 }
-function hasScheme(value, sep4) {
-  let s = sep4;
-  while (s > 0 && sep4 - s < MAX_SCHEME_LENGTH && isSchemeChar(value.charCodeAt(s - 1))) s--;
-  for (; s < sep4; s++) {
+function hasScheme(value, sep6) {
+  let s = sep6;
+  while (s > 0 && sep6 - s < MAX_SCHEME_LENGTH && isSchemeChar(value.charCodeAt(s - 1))) s--;
+  for (; s < sep6; s++) {
     const cls = charClass(value.charCodeAt(s));
     if (cls === LOWER || cls === UPPER) return true;
   }
@@ -48233,15 +48382,15 @@ function readDocument(text, piece) {
 }
 function checkExpansion(root, limit) {
   let count = 0;
-  const open4 = /* @__PURE__ */ new Set();
+  const open7 = /* @__PURE__ */ new Set();
   const walk = (value) => {
     if (++count > limit) throw new YamlReadError("ALIAS_EXPANSION");
     if (typeof value !== "object" || value === null) return;
-    if (open4.has(value)) throw new YamlReadError("ALIAS_CYCLE");
-    open4.add(value);
+    if (open7.has(value)) throw new YamlReadError("ALIAS_CYCLE");
+    open7.add(value);
     if (Array.isArray(value)) for (const item of value) walk(item);
     else for (const key of Object.keys(value)) walk(value[key]);
-    open4.delete(value);
+    open7.delete(value);
   };
   try {
     walk(root);
@@ -48405,7 +48554,7 @@ function locate(text, paths2, piece = { start: 0, end: text.length, line: 0 }) {
   const counter = new import_yaml3.LineCounter();
   const { doc, source } = parse(text, piece, counter);
   let targets;
-  const resolve5 = (node) => {
+  const resolve7 = (node) => {
     if (!(0, import_yaml3.isAlias)(node)) return node;
     targets ??= aliasTargets(doc);
     return targets.get(node);
@@ -48413,12 +48562,12 @@ function locate(text, paths2, piece = { start: 0, end: text.length, line: 0 }) {
   return paths2.map((path5) => {
     let node = doc.contents;
     for (const part of path5) {
-      node = resolve5(node);
+      node = resolve7(node);
       if ((0, import_yaml3.isSeq)(node)) node = typeof part === "number" ? node.items[part] : void 0;
-      else if ((0, import_yaml3.isMap)(node)) node = mapValue(node, String(part), resolve5, 0);
+      else if ((0, import_yaml3.isMap)(node)) node = mapValue(node, String(part), resolve7, 0);
       else return void 0;
     }
-    node = resolve5(node);
+    node = resolve7(node);
     return node ? counter.linePos(valueStart(node, source)).line + piece.line : void 0;
   });
 }
@@ -48435,17 +48584,17 @@ function aliasTargets(doc) {
   });
   return targets;
 }
-function mapValue(map, key, resolve5, depth) {
+function mapValue(map, key, resolve7, depth) {
   const own = map.items.find((pair) => keyText(pair.key) === key);
   if (own) return own.value;
   if (depth > 16) return void 0;
   for (const pair of map.items) {
     if (!(0, import_yaml3.isScalar)(pair.key) || pair.key.source !== "<<") continue;
-    const sources = resolve5(pair.value);
+    const sources = resolve7(pair.value);
     for (const source of (0, import_yaml3.isSeq)(sources) ? sources.items : [sources]) {
-      const merged = resolve5(source);
+      const merged = resolve7(source);
       if (!(0, import_yaml3.isMap)(merged)) continue;
-      const found = mapValue(merged, key, resolve5, depth + 1);
+      const found = mapValue(merged, key, resolve7, depth + 1);
       if (found !== void 0) return found;
     }
   }
@@ -48803,10 +48952,10 @@ ${requiredEnv.join("\n")}
     forget = removeOnStop(staging);
     for (const [name, data] of all) await writeFileAtomic(join3(staging, name), data);
     await writeFileAtomic(join3(staging, MANIFEST), manifest);
-    for (const name of all.keys()) await rename2(join3(staging, name), join3(dir, name));
+    for (const name of all.keys()) await rename3(join3(staging, name), join3(dir, name));
     for (const name of removed) {
       try {
-        await rm2(join3(dir, name), { force: true });
+        await rm3(join3(dir, name), { force: true });
         if (name === BUNDLE_FILE)
           logger2.warn(
             `Removed ${name}: age-recipients is not set, so it would no longer follow the gateway's secrets (git's history keeps it)`
@@ -48818,20 +48967,23 @@ ${requiredEnv.join("\n")}
         );
       }
     }
-    await rename2(join3(staging, MANIFEST), join3(dir, MANIFEST));
+    await rename3(join3(staging, MANIFEST), join3(dir, MANIFEST));
   } catch (err) {
     throw fileSystemError(err, dir);
   } finally {
-    if (staging !== void 0) await rm2(staging, { recursive: true, force: true });
+    if (staging !== void 0) await rm3(staging, { recursive: true, force: true });
     forget();
   }
   return { removed: removed.map((name) => join3(dir, name)), changed: !unchanged };
 }
 
+// actions/engine/jobs/dump.ts
+init_errors();
+
 // actions/engine/output-paths.ts
 init_errors();
 import { randomBytes as randomBytes8 } from "node:crypto";
-import { open as open2, rm as rm3, stat as stat4 } from "node:fs/promises";
+import { open as open3, rm as rm4, stat as stat4 } from "node:fs/promises";
 import { dirname as dirname2, join as join4, resolve } from "node:path";
 async function checkOutputDirectory(input, path5) {
   const target = resolve(path5);
@@ -48857,14 +49009,14 @@ async function checkWritableDirectory(input, path5, dir) {
   }
   const probe = join4(existing, `.deckhand-probe-${randomBytes8(6).toString("hex")}`);
   try {
-    await (await open2(probe, "wx", 384)).close();
+    await (await open3(probe, "wx", 384)).close();
   } catch (err) {
     const code = err.code ?? err.message;
     throw new DeckhandError(
       `Input ${input}: cannot write ${path5}: ${existing} is not writable (${code}); choose a writable place.`
     );
   } finally {
-    await rm3(probe, { force: true });
+    await rm4(probe, { force: true });
   }
 }
 async function statOrUndefined(input, path5, at) {
@@ -48885,6 +49037,17 @@ async function statOrUndefined(input, path5, at) {
 // actions/engine/report.ts
 function emptyReport(title) {
   return { title, lines: [], tables: [], annotations: [] };
+}
+function formatBytes(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
 }
 
 // actions/engine/kong/admin.ts
@@ -49239,7 +49402,7 @@ var Slots = class {
   active = 0;
   waiting = [];
   async run(task) {
-    while (this.active >= this.size) await new Promise((resolve5) => this.waiting.push(resolve5));
+    while (this.active >= this.size) await new Promise((resolve7) => this.waiting.push(resolve7));
     this.active++;
     try {
       return await task();
@@ -49360,8 +49523,8 @@ function addSchemaProblems(report, problems) {
 var import_semver2 = __toESM(require_semver2(), 1);
 init_errors();
 import { createHash as createHash4 } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { readFile as readFile5, rm as rm4, stat as stat6 } from "node:fs/promises";
+import { createReadStream as createReadStream2 } from "node:fs";
+import { readFile as readFile5, rm as rm5, stat as stat6 } from "node:fs/promises";
 import { delimiter, join as join5, resolve as resolve2 } from "node:path";
 
 // actions/engine/paths.ts
@@ -49526,7 +49689,7 @@ async function install3(version, platform2, releaseBaseUrl, store, logger2) {
     try {
       checksums = parseChecksums(await readFile5(checksumsFile, "utf8"));
     } finally {
-      await rm4(checksumsFile, { force: true });
+      await rm5(checksumsFile, { force: true });
     }
     const expected = checksums.get(asset);
     const actual = await sha256File(archive);
@@ -49552,11 +49715,11 @@ async function install3(version, platform2, releaseBaseUrl, store, logger2) {
       return saved;
     } finally {
       if (saved === void 0 || resolve2(saved) !== resolve2(extracted)) {
-        await rm4(extracted, { recursive: true, force: true });
+        await rm5(extracted, { recursive: true, force: true });
       }
     }
   } finally {
-    await rm4(archive, { force: true });
+    await rm5(archive, { force: true });
   }
 }
 async function download(store, url, version) {
@@ -49572,7 +49735,7 @@ async function download(store, url, version) {
 }
 async function sha256File(path5) {
   const hash = createHash4("sha256");
-  for await (const chunk of createReadStream(path5)) hash.update(chunk);
+  for await (const chunk of createReadStream2(path5)) hash.update(chunk);
   return hash.digest("hex");
 }
 async function checkExplicitDeck(path5) {
@@ -49768,6 +49931,1038 @@ function recipientsInput(inputs) {
   return recipients;
 }
 
+// actions/engine/jobs/store.ts
+init_errors();
+
+// actions/engine/store/open.ts
+init_errors();
+import { resolve as resolve3 } from "node:path";
+
+// actions/engine/store/local.ts
+init_errors();
+import { createHash as createHash5 } from "node:crypto";
+import { createReadStream as createReadStream3, createWriteStream as createWriteStream2 } from "node:fs";
+import { chmod, copyFile, mkdir as mkdir3, open as open4, readdir as readdir2, rename as rename4, rm as rm6, rmdir, stat as stat7 } from "node:fs/promises";
+import { dirname as dirname3, join as join6, sep } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { Transform } from "node:stream";
+var LocalBackend = class {
+  constructor(root) {
+    this.root = root;
+    this.description = root;
+  }
+  root;
+  description;
+  path(key) {
+    if (key.split("/").some((part) => part === "" || part === "." || part === ".."))
+      throw new DeckhandError(`store key ${key} is not a relative path`);
+    return join6(this.root, key);
+  }
+  async *list(prefix) {
+    const folder = prefix.includes("/") ? prefix.slice(0, prefix.lastIndexOf("/")) : "";
+    yield* this.walk(folder, prefix);
+  }
+  async *walk(folder, prefix) {
+    const dir = folder === "" ? this.root : join6(this.root, folder);
+    let entries2;
+    try {
+      entries2 = await readdir2(dir, { withFileTypes: true });
+    } catch (err) {
+      if (err.code === "ENOENT") return;
+      throw fileSystemError(err, dir);
+    }
+    entries2.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    for (const entry of entries2) {
+      if (entry.name.startsWith(".")) continue;
+      const key = folder === "" ? entry.name : `${folder}/${entry.name}`;
+      if (entry.isDirectory()) {
+        if (prefix.startsWith(`${key}/`) || key.startsWith(prefix) || `${key}/`.startsWith(prefix))
+          yield* this.walk(key, prefix);
+      } else if (entry.isFile() && key.startsWith(prefix)) {
+        yield { key, size: (await stat7(join6(dir, entry.name))).size };
+      }
+    }
+  }
+  async ensureFolder(path5) {
+    await mkdir3(dirname3(path5), { recursive: true, mode: 448 });
+  }
+  async putFile(key, file, sha2563, size) {
+    const target = this.path(key);
+    try {
+      await this.ensureFolder(target);
+      const temp = tempPathFor(target);
+      try {
+        await copyFile(file, temp);
+        await chmod(temp, 384);
+        const copied = await digestFile(temp);
+        if (copied.sha256 !== sha2563 || copied.size !== size)
+          throw new DeckhandError(
+            `${file} changed while it was copied to ${this.description}: nothing stored`
+          );
+        const handle = await open4(temp, "r+");
+        await handle.sync().finally(() => handle.close());
+        await rename4(temp, target);
+      } finally {
+        await rm6(temp, { force: true });
+        forgetOnStop(temp);
+      }
+    } catch (err) {
+      await this.pruneEmpty(dirname3(target));
+      throw fileSystemError(err, this.root);
+    }
+  }
+  async putProduced(key, produce) {
+    const target = this.path(key);
+    try {
+      await this.ensureFolder(target);
+      const temp = tempPathFor(target);
+      try {
+        await produce(temp);
+        await chmod(temp, 384);
+        const digest = await digestFile(temp);
+        const handle = await open4(temp, "r+");
+        await handle.sync().finally(() => handle.close());
+        await rename4(temp, target);
+        return digest;
+      } finally {
+        await rm6(temp, { force: true });
+        forgetOnStop(temp);
+      }
+    } catch (err) {
+      await this.pruneEmpty(dirname3(target));
+      throw fileSystemError(err, this.root);
+    }
+  }
+  async putBytes(key, data) {
+    const target = this.path(key);
+    try {
+      await this.ensureFolder(target);
+      const temp = tempPathFor(target);
+      try {
+        const handle = await open4(temp, "wx", 384);
+        try {
+          await handle.writeFile(data);
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        await rename4(temp, target);
+      } finally {
+        await rm6(temp, { force: true });
+        forgetOnStop(temp);
+      }
+    } catch (err) {
+      throw fileSystemError(err, this.root);
+    }
+  }
+  async getFile(key, file) {
+    const source = this.path(key);
+    const hash = createHash5("sha256");
+    let size = 0;
+    try {
+      await pipeline(
+        createReadStream3(source),
+        new Transform({
+          transform(chunk, _encoding, done) {
+            hash.update(chunk);
+            size += chunk.length;
+            done(null, chunk);
+          }
+        }),
+        createWriteStream2(file, { flags: "wx", mode: 384 })
+      );
+    } catch (err) {
+      if (err.code === "ENOENT" && !await stat7(source).catch(() => void 0))
+        throw new DeckhandError(`${key} is missing from ${this.description}`);
+      throw fileSystemError(err, file);
+    }
+    return { sha256: hash.digest("hex"), size };
+  }
+  async getBytes(key, maxBytes) {
+    const path5 = this.path(key);
+    const info2 = await stat7(path5).catch(() => void 0);
+    if (!info2) return void 0;
+    if (!info2.isFile() || info2.size > maxBytes)
+      throw new DeckhandError(`${key} in ${this.description} is not a file of at most ${maxBytes} bytes`);
+    const handle = await open4(path5, "r");
+    try {
+      return await handle.readFile();
+    } finally {
+      await handle.close();
+    }
+  }
+  async remove(key) {
+    const path5 = this.path(key);
+    await rm6(path5, { force: true });
+    await this.pruneEmpty(dirname3(path5));
+  }
+  /** Folders left empty go, up to the root: a pruned or failed backup leaves nothing behind. */
+  async pruneEmpty(from) {
+    for (let dir = from; dir !== this.root && dir.startsWith(this.root + sep); dir = dirname3(dir)) {
+      try {
+        await rmdir(dir);
+      } catch {
+        break;
+      }
+    }
+  }
+};
+async function digestFile(path5) {
+  const hash = createHash5("sha256");
+  let size = 0;
+  for await (const chunk of createReadStream3(path5)) {
+    hash.update(chunk);
+    size += chunk.length;
+  }
+  return { sha256: hash.digest("hex"), size };
+}
+
+// actions/engine/store/s3.ts
+init_errors();
+import { createReadStream as createReadStream4, createWriteStream as createWriteStream3 } from "node:fs";
+import { join as join7 } from "node:path";
+import { createHash as createHash6 } from "node:crypto";
+import { Transform as Transform2 } from "node:stream";
+import { pipeline as pipeline2 } from "node:stream/promises";
+var PART_BYTES = 16 * 1024 * 1024;
+var S3Backend = class _S3Backend {
+  constructor(s3, client, location, logger2) {
+    this.s3 = s3;
+    this.client = client;
+    this.location = location;
+    this.logger = logger2;
+    this.description = `s3://${location.bucket}${location.prefix ? `/${location.prefix}` : ""}`;
+  }
+  s3;
+  client;
+  location;
+  logger;
+  description;
+  settings;
+  static async open(location, options) {
+    const s3 = await import("../s3/index.js");
+    const region = options.region ?? (process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || (options.endpoint ? "us-east-1" : void 0));
+    const client = new s3.S3Client({
+      region,
+      endpoint: options.endpoint,
+      forcePathStyle: options.endpoint !== void 0,
+      // Transient failures (throttling, 5xx, dropped connections) are retried with the SDK's backoff.
+      maxAttempts: 5
+    });
+    return new _S3Backend(s3, client, location, options.logger);
+  }
+  key(key) {
+    return this.location.prefix ? `${this.location.prefix}/${key}` : key;
+  }
+  /**
+   * Encryption and retention as the bucket dictates: its default encryption is asked for explicitly (so a policy
+   * that requires the header is met), and its Object Lock default retention is set on each object.
+   */
+  async writeSettings() {
+    if (this.settings) return this.settings;
+    const s3 = this.s3;
+    const Bucket = this.location.bucket;
+    const settings = { encryption: {}, description: [] };
+    try {
+      const out = await this.client.send(new s3.GetBucketEncryptionCommand({ Bucket }));
+      const rule = out.ServerSideEncryptionConfiguration?.Rules?.[0];
+      const sse = rule?.ApplyServerSideEncryptionByDefault;
+      if (sse?.SSEAlgorithm) {
+        settings.encryption.ServerSideEncryption = sse.SSEAlgorithm;
+        if (sse.KMSMasterKeyID) settings.encryption.SSEKMSKeyId = sse.KMSMasterKeyID;
+        settings.description.push(
+          `server-side encryption ${sse.SSEAlgorithm}${sse.KMSMasterKeyID ? ` (${sse.KMSMasterKeyID})` : ""}, as the bucket's default`
+        );
+      }
+    } catch (err) {
+      const code = errorCode(err);
+      if (code === "ServerSideEncryptionConfigurationNotFoundError") {
+        settings.description.push("no default encryption configured on the bucket");
+      } else if (code === "AccessDenied") {
+        settings.description.push(
+          "the bucket's encryption settings could not be read (s3:GetEncryptionConfiguration)"
+        );
+      } else throw this.failure(err, "GetBucketEncryption", "");
+    }
+    try {
+      const out = await this.client.send(new s3.GetObjectLockConfigurationCommand({ Bucket }));
+      const config = out.ObjectLockConfiguration;
+      const retention2 = config?.Rule?.DefaultRetention;
+      if (config?.ObjectLockEnabled === "Enabled" && retention2?.Mode) {
+        const days = retention2.Days ?? (retention2.Years ?? 0) * 365;
+        if (days > 0) {
+          settings.lock = { mode: retention2.Mode, days };
+          settings.description.push(
+            `Object Lock ${retention2.Mode} retention of ${days} day(s) on each object`
+          );
+        }
+      }
+    } catch (err) {
+      const code = errorCode(err);
+      if (code !== "ObjectLockConfigurationNotFoundError" && code !== "AccessDenied")
+        throw this.failure(err, "GetObjectLockConfiguration", "");
+    }
+    this.settings = settings;
+    return settings;
+  }
+  objectParams(settings) {
+    const params = { ...settings.encryption };
+    if (settings.lock) {
+      params.ObjectLockMode = settings.lock.mode;
+      params.ObjectLockRetainUntilDate = new Date(Date.now() + settings.lock.days * 864e5);
+    }
+    return params;
+  }
+  async *list(prefix) {
+    const strip = this.location.prefix ? this.location.prefix.length + 1 : 0;
+    let token;
+    do {
+      let out;
+      try {
+        out = await this.client.send(
+          new this.s3.ListObjectsV2Command({
+            Bucket: this.location.bucket,
+            Prefix: this.key(prefix),
+            ContinuationToken: token
+          })
+        );
+      } catch (err) {
+        throw this.failure(err, "ListBucket", prefix);
+      }
+      for (const object of out.Contents ?? []) {
+        if (object.Key === void 0) continue;
+        yield { key: object.Key.slice(strip), size: object.Size ?? 0 };
+      }
+      token = out.IsTruncated ? out.NextContinuationToken : void 0;
+    } while (token);
+  }
+  async putFile(key, file, sha2563, size) {
+    const settings = await this.writeSettings();
+    const Bucket = this.location.bucket;
+    const Key = this.key(key);
+    try {
+      if (size <= PART_BYTES) {
+        await this.client.send(
+          new this.s3.PutObjectCommand({
+            Bucket,
+            Key,
+            Body: createReadStream4(file),
+            ContentLength: size,
+            ChecksumSHA256: Buffer.from(sha2563, "hex").toString("base64"),
+            ...this.objectParams(settings)
+          })
+        );
+      } else {
+        const upload = new this.s3.Upload({
+          client: this.client,
+          params: {
+            Bucket,
+            Key,
+            Body: createReadStream4(file),
+            ChecksumAlgorithm: "SHA256",
+            ...this.objectParams(settings)
+          },
+          partSize: PART_BYTES,
+          queueSize: 4,
+          leavePartsOnError: false
+        });
+        await upload.done();
+      }
+    } catch (err) {
+      throw this.failure(err, "PutObject", key);
+    }
+  }
+  async putProduced(key, produce) {
+    const temp = await privateTempDir("deckhand-s3-");
+    try {
+      const path5 = join7(temp.path, "object");
+      await produce(path5);
+      const digest = await digestFile(path5);
+      await this.putFile(key, path5, digest.sha256, digest.size);
+      return digest;
+    } finally {
+      await temp.cleanup();
+    }
+  }
+  async putBytes(key, data) {
+    const settings = await this.writeSettings();
+    try {
+      await this.client.send(
+        new this.s3.PutObjectCommand({
+          Bucket: this.location.bucket,
+          Key: this.key(key),
+          Body: data,
+          ChecksumSHA256: createHash6("sha256").update(data).digest("base64"),
+          ...this.objectParams(settings)
+        })
+      );
+    } catch (err) {
+      throw this.failure(err, "PutObject", key);
+    }
+  }
+  async getFile(key, file) {
+    let body;
+    try {
+      const out = await this.client.send(
+        new this.s3.GetObjectCommand({
+          Bucket: this.location.bucket,
+          Key: this.key(key),
+          ChecksumMode: "ENABLED"
+        })
+      );
+      body = out.Body;
+    } catch (err) {
+      throw this.failure(err, "GetObject", key);
+    }
+    const hash = createHash6("sha256");
+    let size = 0;
+    try {
+      await pipeline2(
+        body,
+        new Transform2({
+          transform(chunk, _encoding, done) {
+            hash.update(chunk);
+            size += chunk.length;
+            done(null, chunk);
+          }
+        }),
+        createWriteStream3(file, { flags: "wx", mode: 384 })
+      );
+    } catch (err) {
+      throw new DeckhandError(
+        `${key} in ${this.description} could not be read whole (${errorMessage(err)}): it is damaged or the connection failed.`,
+        [],
+        { cause: err }
+      );
+    }
+    return { sha256: hash.digest("hex"), size };
+  }
+  async getBytes(key, maxBytes) {
+    try {
+      const out = await this.client.send(
+        new this.s3.GetObjectCommand({
+          Bucket: this.location.bucket,
+          Key: this.key(key),
+          ChecksumMode: "ENABLED"
+        })
+      );
+      if ((out.ContentLength ?? 0) > maxBytes) {
+        ;
+        out.Body.destroy();
+        throw new DeckhandError(`${key} in ${this.description} is larger than ${maxBytes} bytes`);
+      }
+      return await out.Body.transformToByteArray();
+    } catch (err) {
+      if (err instanceof DeckhandError) throw err;
+      if (errorCode(err) === "NoSuchKey") return void 0;
+      throw this.failure(err, "GetObject", key);
+    }
+  }
+  async remove(key) {
+    try {
+      await this.client.send(
+        new this.s3.DeleteObjectCommand({ Bucket: this.location.bucket, Key: this.key(key) })
+      );
+    } catch (err) {
+      throw this.failure(err, "DeleteObject", key);
+    }
+  }
+  /** An SDK failure as an actionable message: what was refused, and what to change. */
+  failure(err, action, key) {
+    if (err instanceof DeckhandError) return err;
+    const code = errorCode(err);
+    const where3 = `${this.description}${key ? ` (${key})` : ""}`;
+    const say = (message2) => new DeckhandError(message2, [], { cause: err });
+    switch (code) {
+      case "AccessDenied":
+      case "AllAccessDisabled":
+        return say(
+          `${where3}: access denied to s3:${action}. Grant the role deckhand runs as s3:PutObject, s3:GetObject, s3:ListBucket and (for retention) s3:DeleteObject on ${this.location.bucket}.`
+        );
+      case "InvalidAccessKeyId":
+      case "SignatureDoesNotMatch":
+      case "ExpiredToken":
+      case "InvalidToken":
+        return say(
+          `${where3}: the AWS credentials were refused (${code}). Check the credentials the step runs with (aws-actions/configure-aws-credentials, AWS_PROFILE, AWS_ACCESS_KEY_ID).`
+        );
+      case "NoSuchBucket":
+        return say(
+          `${where3}: bucket ${this.location.bucket} does not exist (check the name, the account and store-endpoint).`
+        );
+      case "CredentialsProviderError":
+        return say(
+          `${where3}: no AWS credentials found. In GitHub Actions configure them with aws-actions/configure-aws-credentials (OIDC, no stored keys); elsewhere set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. deckhand takes no keys as inputs.`
+        );
+      case "BadDigest":
+      case "InvalidDigest":
+      case "XAmzContentSHA256Mismatch":
+        return say(
+          `${where3}: S3 refused the upload because its checksum did not match what arrived (${code}); nothing was stored.`
+        );
+      case "NoSuchKey":
+        return say(`${where3}: no such object.`);
+    }
+    const message = errorMessage(err);
+    if (/region is missing/i.test(message))
+      return say(`${where3}: no AWS region: set store-region, or AWS_REGION in the environment.`);
+    const net = err.code;
+    if (net && /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET)$/.test(net))
+      return say(`${where3}: cannot reach the S3 endpoint (${net}).`);
+    return say(`${where3}: s3:${action} failed: ${code ?? ""}${code ? ": " : ""}${message}`);
+  }
+};
+function errorCode(err) {
+  const e = err;
+  return e?.Code ?? e?.name;
+}
+function parseS3Url(url) {
+  const m = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(url);
+  if (!m) throw new DeckhandError(`store ${url} is not an s3://bucket/prefix address`);
+  const bucket = m[1];
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes(".."))
+    throw new DeckhandError(
+      `store ${url}: "${bucket}" is not a valid S3 bucket name (3-63 lower-case letters, digits, dots and hyphens)`
+    );
+  const prefix = (m[2] ?? "").replace(/^\/+|\/+$/g, "");
+  if (prefix.split("/").some((p) => p === "." || p === "..") || /\/\//.test(prefix))
+    throw new DeckhandError(`store ${url}: the prefix must be a plain path (no empty, . or .. parts)`);
+  return { bucket, prefix };
+}
+
+// actions/engine/store/store.ts
+import { randomBytes as randomBytes9 } from "node:crypto";
+import { mkdir as mkdir4, rename as rename5, rm as rm7 } from "node:fs/promises";
+import { basename as basename3, join as join8, relative, sep as sep2 } from "node:path";
+init_errors();
+init_json_file();
+
+// actions/engine/version.ts
+var TOOL_VERSION = "0.1.0";
+
+// actions/engine/store/store.ts
+var KINDS = ["db", "files", "state"];
+var MANIFEST2 = "deckhand-backup.json";
+var VERIFIED = "deckhand-verified.json";
+var PRUNING = "deckhand-pruning.json";
+var RESERVED2 = /* @__PURE__ */ new Set([MANIFEST2, VERIFIED, PRUNING]);
+var MAX_MANIFEST_BYTES = 8 * 2 ** 20;
+function checkSource(source) {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(source) || source.includes(".."))
+    throw new DeckhandError(
+      `backup source "${source}" cannot name a folder: use letters, digits, dot, dash and underscore.`
+    );
+  return source;
+}
+function folderTime(date) {
+  return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+}
+var TIME_NAME = /^(\d{8}T\d{6}Z)-([0-9a-f]{6})$/;
+function nameTime(name) {
+  const m = TIME_NAME.exec(name);
+  const t = m[1];
+  return /* @__PURE__ */ new Date(
+    `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}T${t.slice(9, 11)}:${t.slice(11, 13)}:${t.slice(13, 15)}Z`
+  );
+}
+var BackupStore = class {
+  constructor(backend, logger2) {
+    this.backend = backend;
+    this.logger = logger2;
+  }
+  backend;
+  logger;
+  get description() {
+    return this.backend.description;
+  }
+  /**
+   * Stores a backup: each file (encrypted first when recipients are given), then the manifest. A failure removes
+   * what this run stored (no manifest was written, so nothing of it could be picked meanwhile).
+   */
+  async save(request2) {
+    const source = checkSource(request2.source);
+    const name = `${folderTime(request2.time)}-${randomBytes9(3).toString("hex")}`;
+    const folder = `${request2.kind}/${source}/${name}`;
+    const names = request2.files.map((file) => storedName(request2.root, file));
+    const encrypted = request2.recipients !== void 0 && request2.recipients.length > 0;
+    const stored = [];
+    try {
+      await eachLimited(request2.files.length, 4, async (i) => {
+        const local = request2.files[i];
+        const name2 = names[i];
+        if (encrypted) {
+          const object = `${name2}.age`;
+          const { sha256: sha2563, size } = await this.backend.putProduced(
+            `${folder}/${object}`,
+            (path5) => encryptFile(local, path5, request2.recipients, false)
+          );
+          stored[i] = { name: name2, object, size, sha256: sha2563 };
+        } else {
+          const { sha256: sha2563, size } = await digestFile(local);
+          await this.backend.putFile(`${folder}/${name2}`, local, sha2563, size);
+          stored[i] = { name: name2, object: name2, size, sha256: sha2563 };
+        }
+      });
+      const manifest = {
+        format: "deckhand-backup/1",
+        kind: request2.kind,
+        source,
+        time: request2.time.toISOString(),
+        tool: { name: "deckhand", version: TOOL_VERSION },
+        encryption: encrypted ? { format: "age", recipients: request2.recipients.map((r) => r.fingerprint) } : null,
+        files: stored,
+        summary: request2.summary ?? {}
+      };
+      await this.backend.putBytes(
+        `${folder}/${MANIFEST2}`,
+        Buffer.from(JSON.stringify(manifest, null, 2) + "\n")
+      );
+      const bytes = stored.reduce((sum, f) => sum + f.size, 0);
+      return {
+        manifest,
+        backup: {
+          kind: request2.kind,
+          source,
+          name,
+          folder,
+          bytes,
+          complete: true,
+          verified: false,
+          pruning: false
+        }
+      };
+    } catch (err) {
+      for (const file of stored)
+        if (file) await this.backend.remove(`${folder}/${file.object}`).catch(() => void 0);
+      throw err;
+    }
+  }
+  /** Every backup below the store's root, of one kind and source when given, oldest first. */
+  async list(filter = {}) {
+    const prefix = filter.kind ? `${filter.kind}/${filter.source ? `${checkSource(filter.source)}/` : ""}` : "";
+    const found = /* @__PURE__ */ new Map();
+    for await (const object of this.backend.list(prefix)) {
+      const parts = object.key.split("/");
+      if (parts.length < 4) continue;
+      const [kind, source, name] = parts;
+      if (!KINDS.includes(kind) || !TIME_NAME.test(name)) continue;
+      const folder = `${kind}/${source}/${name}`;
+      let backup = found.get(folder);
+      if (!backup) {
+        backup = { kind, source, name, folder, bytes: 0, complete: false, verified: false, pruning: false };
+        found.set(folder, backup);
+      }
+      const file = parts.slice(3).join("/");
+      if (file === MANIFEST2) backup.complete = true;
+      else if (file === VERIFIED) backup.verified = true;
+      else if (file === PRUNING) backup.pruning = true;
+      backup.bytes += object.size;
+    }
+    return [...found.values()].sort((a, b) => compareBackups(a, b));
+  }
+  /** A backup's manifest, checked: it must name files inside its folder only. */
+  async manifest(backup) {
+    const key = `${backup.folder}/${MANIFEST2}`;
+    const bytes = await this.backend.getBytes(key, MAX_MANIFEST_BYTES);
+    if (!bytes)
+      throw new DeckhandError(`${this.description}: ${backup.folder} has no manifest: it is incomplete`);
+    const data = parseJson(
+      Buffer.from(bytes).toString("utf8"),
+      `${this.description}/${key}`,
+      "backup manifest"
+    );
+    return checkManifest(data, `${this.description}/${key}`);
+  }
+  /**
+   * The backup `ref` names among the complete ones of a kind: `latest`, or a time (`20261206T071500Z`, or an ISO
+   * time, which picks the newest backup taken at or before it). `source` may be left out when the store holds
+   * one source of that kind.
+   */
+  async resolve(kind, ref, source) {
+    const all = (await this.list({ kind, source })).filter((b) => b.complete && !b.pruning);
+    const sources = [...new Set(all.map((b) => b.source))].sort();
+    if (all.length === 0) {
+      throw new DeckhandError(
+        `${this.description} holds no complete ${kind} backup${source ? ` of ${source}` : ""} (a backup without its manifest is never used).`
+      );
+    }
+    if (!source && sources.length > 1)
+      throw new DeckhandError(
+        `${this.description} holds ${kind} backups of ${sources.length} sources (${sources.join(", ")}): name one with backup-source.`
+      );
+    let pick;
+    if (ref === "latest") pick = all[all.length - 1];
+    else if (TIME_NAME.test(ref)) pick = all.find((b) => b.name === ref);
+    else if (/^\d{8}T\d{6}Z$/.test(ref)) pick = all.filter((b) => b.name.startsWith(ref)).pop();
+    else {
+      const at = Date.parse(ref);
+      if (Number.isNaN(at))
+        throw new DeckhandError(
+          `"${ref}" names no backup: give latest, a backup's name like 20261206T071500Z-3f9a1c (or its time), or an ISO time`
+        );
+      pick = all.filter((b) => nameTime(b.name).getTime() <= at).pop();
+    }
+    if (!pick)
+      throw new DeckhandError(
+        `${this.description} holds no complete ${kind} backup ${/^\d{8}T/.test(ref) ? "named" : "taken at or before"} ${ref} (newest: ${all[all.length - 1].name}).`
+      );
+    return pick;
+  }
+  /**
+   * Downloads a backup into a private folder: every object is checked against the manifest's size and SHA-256
+   * (a damaged object is refused before anything uses it) and decrypted with the identities when encrypted.
+   */
+  async fetch(backup, identities) {
+    const manifest = await this.manifest(backup);
+    if (manifest.encryption && !identities)
+      throw new DeckhandError(
+        `${this.description}/${backup.folder} is encrypted with age (to ${manifest.encryption.recipients.join(", ")}): set age-identity to restore it.`
+      );
+    const temp = await privateTempDir("deckhand-fetch-");
+    try {
+      const out = join8(temp.path, "backup");
+      await mkdir4(out, { mode: 448 });
+      for (const file of manifest.files) {
+        const download2 = join8(temp.path, `object-${randomBytes9(6).toString("hex")}`);
+        const got = await this.backend.getFile(`${backup.folder}/${file.object}`, download2);
+        if (got.size !== file.size || got.sha256 !== file.sha256)
+          throw new DeckhandError(
+            `${this.description}/${backup.folder}/${file.object} is damaged: its ${got.size !== file.size ? "size" : "SHA-256"} differs from the manifest's. The backup was refused; nothing was restored.`
+          );
+        const target = join8(out, file.name);
+        await mkdir4(join8(target, ".."), { recursive: true, mode: 448 });
+        if (manifest.encryption) {
+          await decryptFile(
+            download2,
+            target,
+            identities,
+            `${backup.folder}/${file.object}`,
+            manifest.encryption.recipients
+          );
+          await rm7(download2, { force: true });
+        } else await rename5(download2, target);
+      }
+      this.logger.info(
+        `Fetched ${backup.kind} backup ${backup.source}/${backup.name} from ${this.description}`
+      );
+      return { path: out, manifest, cleanup: temp.cleanup };
+    } catch (err) {
+      await temp.cleanup();
+      throw err;
+    }
+  }
+  /** Records beside a backup that a restore of it was verified. */
+  async markVerified(backup, result) {
+    const mark = {
+      format: "deckhand-verified/1",
+      verifiedAt: (/* @__PURE__ */ new Date()).toISOString(),
+      tool: TOOL_VERSION,
+      ...result
+    };
+    await this.backend.putBytes(
+      `${backup.folder}/${VERIFIED}`,
+      Buffer.from(JSON.stringify(mark, null, 2) + "\n")
+    );
+  }
+  /**
+   * Deletes a backup through its manifest: first a note of what is to go (so a prune cut short is finished by
+   * the next one), then the manifest (the backup is no longer whole, so never picked), then its files, the
+   * verification mark and the note. Objects the manifest does not name are left where they are.
+   */
+  async remove(backup) {
+    let objects;
+    const noteKey = `${backup.folder}/${PRUNING}`;
+    const note = await this.backend.getBytes(noteKey, MAX_MANIFEST_BYTES);
+    if (note) {
+      objects = checkPruningNote(
+        parseJson(Buffer.from(note).toString("utf8"), noteKey, "pruning note"),
+        noteKey
+      );
+    } else {
+      const manifest = await this.manifest(backup);
+      objects = manifest.files.map((f) => f.object);
+      await this.backend.putBytes(noteKey, Buffer.from(JSON.stringify({ objects }) + "\n"));
+    }
+    await this.backend.remove(`${backup.folder}/${MANIFEST2}`);
+    for (const object of objects) await this.backend.remove(`${backup.folder}/${object}`);
+    await this.backend.remove(`${backup.folder}/${VERIFIED}`);
+    await this.backend.remove(noteKey);
+  }
+};
+async function eachLimited(count, limit, task) {
+  let next = 0;
+  let failure;
+  const worker = async () => {
+    while (next < count && failure === void 0) {
+      const i = next++;
+      try {
+        await task(i);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+  };
+  const workers = [];
+  for (let w = 0; w < Math.min(limit, count); w++) workers.push(worker());
+  await Promise.all(workers);
+  if (failure !== void 0) throw failure;
+}
+function compareBackups(a, b) {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+function storedName(root, file) {
+  const rel = relative(root, file).split(sep2).join("/");
+  if (rel === "" || rel.startsWith("../") || rel === ".." || rel.startsWith("/"))
+    throw new DeckhandError(`${file} is not inside ${root}`);
+  if (RESERVED2.has(basename3(rel)))
+    throw new DeckhandError(`${file}: ${basename3(rel)} is a name the store reserves`);
+  return rel;
+}
+var SAFE_PATH = /^(?!\/)(?!.*(?:^|\/)\.\.?(?:\/|$))[^\0\\]+$/;
+function checkManifest(data, where3) {
+  const m = data;
+  const bad = (what) => new DeckhandError(`${where3} is not a deckhand backup manifest: ${what}`);
+  if (typeof m !== "object" || m === null || m.format !== "deckhand-backup/1") throw bad("unknown format");
+  if (!KINDS.includes(m.kind)) throw bad("unknown kind");
+  if (!Array.isArray(m.files)) throw bad("no file list");
+  for (const f of m.files) {
+    if (typeof f?.name !== "string" || typeof f.object !== "string" || !SAFE_PATH.test(f.name) || !SAFE_PATH.test(f.object) || RESERVED2.has(f.object) || typeof f.size !== "number" || !/^[0-9a-f]{64}$/.test(String(f.sha256)))
+      throw bad("a file entry names a path outside its folder, or has no size or SHA-256");
+  }
+  if (m.encryption !== null && (m.encryption?.format !== "age" || !Array.isArray(m.encryption.recipients)))
+    throw bad("unknown encryption");
+  return m;
+}
+function checkPruningNote(data, where3) {
+  const objects = data?.objects;
+  if (!Array.isArray(objects) || objects.some((o) => typeof o !== "string" || !SAFE_PATH.test(o) || RESERVED2.has(o)))
+    throw new DeckhandError(`${where3} is not a pruning note deckhand wrote: the backup is left as it is`);
+  return objects;
+}
+
+// actions/engine/store/open.ts
+function parseStoreTarget(value) {
+  const text = value.trim();
+  if (text === "artifact") return { type: "artifact" };
+  if (text.startsWith("s3://")) {
+    parseS3Url(text);
+    return { type: "s3", url: text };
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text))
+    throw new DeckhandError(
+      `store ${text}: deckhand stores backups as artifacts, in a folder, or in S3 (s3://bucket/prefix, any S3-compatible service through store-endpoint).`
+    );
+  if (text === "") throw new DeckhandError("store is empty: give artifact, a folder, or s3://bucket/prefix");
+  return { type: "path", path: resolve3(text) };
+}
+async function openStore(target, options) {
+  if (target.type === "artifact") throw new DeckhandError("artifacts are not a backup store deckhand lists");
+  if (target.type === "path") {
+    if (options.endpoint) throw new DeckhandError("store-endpoint applies to s3:// stores only");
+    return new BackupStore(new LocalBackend(target.path), options.logger);
+  }
+  if (options.endpoint !== void 0) {
+    let url;
+    try {
+      url = new URL(options.endpoint);
+    } catch {
+      throw new DeckhandError(`store-endpoint ${options.endpoint} is not a URL (e.g. https://s3.example.com)`);
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:")
+      throw new DeckhandError(`store-endpoint ${options.endpoint} must be an http or https URL`);
+    if (url.username || url.password)
+      throw new DeckhandError(
+        "store-endpoint must not hold credentials: they come from the AWS credential chain"
+      );
+  }
+  const backend = await S3Backend.open(parseS3Url(target.url), {
+    endpoint: options.endpoint,
+    region: options.region,
+    logger: options.logger
+  });
+  return new BackupStore(backend, options.logger);
+}
+
+// actions/engine/store/retention.ts
+init_errors();
+function hasPolicy(policy) {
+  return Object.values(policy).some((n) => n !== void 0 && n > 0);
+}
+function planRetention(backups, policy) {
+  if (!hasPolicy(policy))
+    throw new DeckhandError(
+      "retention needs at least one of keep-last, keep-daily, keep-weekly, keep-monthly"
+    );
+  const newestFirst = [...backups].sort((a, b) => a.name < b.name ? 1 : a.name > b.name ? -1 : 0);
+  const rules = [
+    { label: "last", count: policy.last ?? 0, bucket: () => "" },
+    { label: "daily", count: policy.daily ?? 0, bucket: (d) => d.toISOString().slice(0, 10) },
+    { label: "weekly", count: policy.weekly ?? 0, bucket: isoWeek },
+    { label: "monthly", count: policy.monthly ?? 0, bucket: (d) => d.toISOString().slice(0, 7) }
+  ];
+  const last = /* @__PURE__ */ new Map();
+  const newestVerified = newestFirst.find((b) => b.verified);
+  const plan = { keep: [], remove: [] };
+  newestFirst.forEach((backup, index) => {
+    const reasons = [];
+    const time = nameTime(backup.name);
+    for (const rule of rules) {
+      if (rule.count <= 0) continue;
+      const bucket = rule.label === "last" ? backup.name : rule.bucket(time);
+      if (last.get(rule.label) !== bucket) {
+        last.set(rule.label, bucket);
+        rule.count--;
+        reasons.push(rule.label === "last" ? "last" : `${rule.label} ${bucket}`);
+      }
+    }
+    if (index === 0) reasons.push("newest");
+    if (backup === newestVerified) reasons.push("newest verified");
+    if (reasons.length > 0) plan.keep.push({ backup, reasons });
+    else plan.remove.push(backup);
+  });
+  return plan;
+}
+function isoWeek(date) {
+  const d = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
+  const day = d.getUTCDay() || 7;
+  d.setUTCDate(d.getUTCDate() + 4 - day);
+  const yearStart = Date.UTC(d.getUTCFullYear(), 0, 1);
+  const week = Math.ceil(((d.getTime() - yearStart) / 864e5 + 1) / 7);
+  return `${d.getUTCFullYear()}-W${String(week).padStart(2, "0")}`;
+}
+
+// actions/engine/artifacts.ts
+function artifactServiceUnavailable(env) {
+  const server = env.GITHUB_SERVER_URL;
+  if (server) {
+    const host = new URL(server).hostname.toLowerCase();
+    if (host !== "github.com" && !host.endsWith(".ghe.com") && !host.endsWith(".localhost"))
+      return `${host} looks like GitHub Enterprise Server, which does not support the artifact service`;
+  }
+  if (!env.ACTIONS_RUNTIME_TOKEN || !env.ACTIONS_RESULTS_URL)
+    return "the artifact service is not available to this step (no ACTIONS_RUNTIME_TOKEN or ACTIONS_RESULTS_URL)";
+  return void 0;
+}
+
+// actions/engine/jobs/artifacts.ts
+init_errors();
+async function uploadBackup(inputs, ctx, backup) {
+  if (!inputs.boolean("upload-artifact") || !ctx.artifacts) return void 0;
+  const retentionDays = inputs.integer("retention-days");
+  if (retentionDays !== void 0 && retentionDays > 90)
+    throw new DeckhandError(`retention-days must be between 1 and 90, got ${retentionDays}`);
+  const name = inputs.string("artifact-name") ?? backup.defaultName;
+  if (/["<>|*?:\\/\r\n]/.test(name)) {
+    throw new DeckhandError(
+      `artifact-name "${name}" holds a character artifact names cannot have (" : < > | * ? \\ / or a line break).`
+    );
+  }
+  const unavailable = artifactServiceUnavailable(ctx.env);
+  if (unavailable) {
+    ctx.logger.warn(
+      `Not uploaded as an artifact: ${unavailable}. The backup stays at ${backup.location ?? backup.rootDir}.`
+    );
+    return void 0;
+  }
+  const uploaded = await ctx.artifacts.upload(name, backup.files, backup.rootDir, retentionDays);
+  ctx.logger.info(`Uploaded artifact ${name} (id ${uploaded.id}, ${uploaded.size} bytes)`);
+  return uploaded.id;
+}
+
+// actions/engine/jobs/store.ts
+function storeTarget(inputs, fallback) {
+  const value = inputs.string("store") ?? fallback;
+  return value === "" ? void 0 : parseStoreTarget(value);
+}
+async function open5(inputs, ctx, target) {
+  return openStore(target, {
+    endpoint: inputs.string("store-endpoint"),
+    region: inputs.string("store-region"),
+    logger: ctx.logger
+  });
+}
+function retentionPolicy(inputs) {
+  return {
+    last: inputs.count("keep-last"),
+    daily: inputs.count("keep-daily"),
+    weekly: inputs.count("keep-weekly"),
+    monthly: inputs.count("keep-monthly")
+  };
+}
+async function storeBackup(inputs, ctx, backup, report, fallback = "artifact") {
+  const target = storeTarget(inputs, fallback);
+  const recipients = inputs.has("age-recipients") && recipientsInput(inputs) || [];
+  const policy = retentionPolicy(inputs);
+  if (!target) return { encrypted: false, pruned: [] };
+  if (target.type === "artifact") {
+    if (recipients.length > 0)
+      throw new DeckhandError(
+        "age-recipients encrypts backups kept in a folder or S3 store: set store to one (artifacts hold the files as they are)."
+      );
+    if (hasPolicy(policy))
+      throw new DeckhandError(
+        "keep-last, keep-daily, keep-weekly and keep-monthly apply to a folder or S3 store, not artifacts"
+      );
+    const artifactId = await uploadBackup(inputs, ctx, {
+      files: backup.files,
+      rootDir: backup.root,
+      defaultName: backup.artifactName,
+      location: backup.location
+    });
+    if (artifactId) report.lines.push(`Uploaded as artifact ${artifactId}.`);
+    return { artifactId, encrypted: false, pruned: [] };
+  }
+  const store = await open5(inputs, ctx, target);
+  if (recipients.length === 0 && backup.sensitive) {
+    ctx.logger.warn(
+      `The backup holds credentials and goes to ${store.description} unencrypted: set age-recipients to encrypt it before it leaves this machine.`
+    );
+  }
+  const source = inputs.string("backup-source") ?? backup.source;
+  const saved = await store.save({
+    kind: backup.kind,
+    source,
+    time: backup.time,
+    root: backup.root,
+    files: backup.files,
+    recipients,
+    summary: backup.summary
+  });
+  const location = `${store.description}/${saved.backup.folder}`;
+  report.lines.push(
+    `Stored in ${location} (${formatBytes(saved.backup.bytes)}, ${saved.manifest.files.length} object(s)` + (recipients.length > 0 ? `, encrypted with age to ${recipients.map((r) => r.fingerprint).join(", ")})` : ", not encrypted by deckhand)") + "; its manifest was written last."
+  );
+  const pruned = [];
+  if (hasPolicy(policy)) {
+    const all = await store.list({ kind: backup.kind, source: saved.manifest.source });
+    const plan = planRetention(
+      all.filter((b) => b.complete && !b.pruning),
+      policy
+    );
+    for (const old of plan.remove) {
+      await store.remove(old);
+      pruned.push(old.name);
+    }
+    for (const leftover of all.filter((b) => b.pruning)) {
+      await store.remove(leftover);
+      pruned.push(leftover.name);
+    }
+    report.lines.push(
+      pruned.length > 0 ? `Retention removed ${pruned.length} older backup(s) of ${saved.manifest.source}: ${pruned.join(", ")}; kept ${plan.keep.length}.` : `Retention kept all ${plan.keep.length} backup(s) of ${saved.manifest.source}.`
+    );
+  }
+  return { location, name: saved.backup.name, encrypted: recipients.length > 0, pruned };
+}
+function storeOutputs2(stored) {
+  return {
+    "artifact-id": stored.artifactId ?? "",
+    stored: stored.location ?? "",
+    "backup-name": stored.name ?? "",
+    encrypted: String(stored.encrypted),
+    pruned: stored.pruned.join("\n")
+  };
+}
+
 // actions/engine/jobs/tyk.ts
 init_errors();
 
@@ -49781,8 +50976,8 @@ init_errors();
 init_errors();
 
 // actions/engine/tyk/folder.ts
-import { readdir as readdir2, stat as stat7 } from "node:fs/promises";
-import { basename as basename3, join as join6 } from "node:path";
+import { readdir as readdir3, stat as stat8 } from "node:fs/promises";
+import { basename as basename4, join as join9 } from "node:path";
 init_errors();
 
 // actions/engine/tyk/objects.ts
@@ -50083,7 +51278,7 @@ async function writeTykDump(options) {
     "deckhand diff/sync/restore (gateway: tyk)"
   );
   return {
-    files: [...files.keys()].filter(isObjectFile).map((name) => join6(options.outputDir, name)),
+    files: [...files.keys()].filter(isObjectFile).map((name) => join9(options.outputDir, name)),
     counts: counts2,
     entityCount: objects.length,
     digest: digestFiles(files),
@@ -50100,10 +51295,10 @@ function isObjectFile(name) {
 }
 async function previousObjects(dir) {
   const found = /* @__PURE__ */ new Map();
-  const names = await readdir2(dir).catch(() => []);
+  const names = await readdir3(dir).catch(() => []);
   for (const name of names.filter(isObjectFile)) {
     try {
-      const path5 = join6(dir, name);
+      const path5 = join9(dir, name);
       const body = readStateText(await readStateFile(path5), path5, { json: true });
       if (!isObject(body)) continue;
       const format = formatOf(body, name);
@@ -50378,8 +51573,8 @@ var POLICY_FIELDS = new Set(
 );
 
 // actions/engine/tyk/tyk-sync.ts
-import { readFile as readFile6, stat as stat8 } from "node:fs/promises";
-import { join as join7 } from "node:path";
+import { readFile as readFile6, stat as stat9 } from "node:fs/promises";
+import { join as join10 } from "node:path";
 init_errors();
 init_json_file();
 function tykSyncArgs(command, dashboard, folder) {
@@ -50472,10 +51667,10 @@ ${result.stderr}`, [this.secret]).trim();
       if (refusal.length > 0) throw new DeckhandError(`nothing was sent: ${refusal[0]}`);
       const objects = sortObjects(desired);
       for (const object of objects)
-        await writeFileAtomic(join7(work.path, fileNameOf(object)), renderObject(object.body));
-      for (const asset of this.assets) await writeFileAtomic(join7(work.path, asset.file), asset.text);
+        await writeFileAtomic(join10(work.path, fileNameOf(object)), renderObject(object.body));
+      for (const asset of this.assets) await writeFileAtomic(join10(work.path, asset.file), asset.text);
       const assets = this.assets.map(({ file, id }) => ({ file, id }));
-      await writeFileAtomic(join7(work.path, TYK_SPEC_FILE), tykSpec(objects, assets));
+      await writeFileAtomic(join10(work.path, TYK_SPEC_FILE), tykSpec(objects, assets));
       await this.run("sync", work.path);
       outcome.applied = plan.steps.map((s) => s.change);
     } catch (err) {
@@ -50488,18 +51683,18 @@ ${result.stderr}`, [this.secret]).trim();
   }
 };
 async function readAssets(dir) {
-  const spec = await readJsonFile(join7(dir, TYK_SPEC_FILE), `tyk-sync ${TYK_SPEC_FILE}`);
+  const spec = await readJsonFile(join10(dir, TYK_SPEC_FILE), `tyk-sync ${TYK_SPEC_FILE}`);
   const assets = [];
   for (const asset of spec.assets ?? []) {
     if (typeof asset.file !== "string" || asset.file.includes("/") || asset.file.includes("..")) continue;
-    const text = await readFile6(join7(dir, asset.file), "utf8");
+    const text = await readFile6(join10(dir, asset.file), "utf8");
     assets.push({ file: asset.file, id: typeof asset.id === "string" ? asset.id : "", text });
   }
   return assets;
 }
 async function readTykSyncFolder(dir) {
-  const specPath = join7(dir, TYK_SPEC_FILE);
-  if (!await stat8(specPath).catch(() => void 0))
+  const specPath = join10(dir, TYK_SPEC_FILE);
+  if (!await stat9(specPath).catch(() => void 0))
     throw new DeckhandError(`tyk-sync wrote no ${TYK_SPEC_FILE}: the dump is incomplete`);
   const spec = await readJsonFile(specPath, `tyk-sync ${TYK_SPEC_FILE}`);
   const names = [...spec.files ?? [], ...spec.policies ?? []].map((entry) => entry.file);
@@ -50507,7 +51702,7 @@ async function readTykSyncFolder(dir) {
   for (const name of names) {
     if (typeof name !== "string" || name.includes("/") || name.includes(".."))
       throw new DeckhandError(`${TYK_SPEC_FILE} lists an unexpected file name: ${String(name)}`);
-    const body = await readJsonFile(join7(dir, name), "Tyk definition written by tyk-sync", MAX_STATE_BYTES);
+    const body = await readJsonFile(join10(dir, name), "Tyk definition written by tyk-sync", MAX_STATE_BYTES);
     if (!isObject(body)) throw new DeckhandError(`tyk-sync wrote ${name}, which is not a JSON object`);
     objects.push(tykObject(body, `${name} of the tyk-sync dump`));
   }
@@ -50664,7 +51859,13 @@ async function dumpJob(source, ctx) {
   const inputs = new Inputs(COMMANDS.dump.inputs, source);
   const tyk = gatewayKind(inputs) === "tyk";
   await checkOutputDirectory("output-dir", inputs.string("output-dir") ?? (tyk ? "tyk" : "kong"));
-  if (tyk) return tykDumpJob(inputs, ctx);
+  if (tyk) {
+    if (inputs.string("store"))
+      throw new DeckhandError(
+        "store is not supported for gateway: tyk yet: keep the dump in git (commit) or as an artifact."
+      );
+    return tykDumpJob(inputs, ctx);
+  }
   const connection = readConnection(inputs, ctx);
   const options = {
     outputDir: inputs.string("output-dir") ?? "kong",
@@ -50686,6 +51887,7 @@ async function dumpJob(source, ctx) {
     );
   }
   const liveRules = new LiveRules(connection);
+  const started = /* @__PURE__ */ new Date();
   const result = await dump({ ...options, deck, logger: ctx.logger, liveRules });
   const report = emptyReport("deckhand dump");
   report.lines.push(
@@ -50715,10 +51917,27 @@ async function dumpJob(source, ctx) {
   }
   for (const removed of result.removed)
     report.lines.push(
-      basename4(removed) === BUNDLE_FILE ? `Removed ${removed}: age-recipients is not set, so it would no longer follow the gateway's secrets.` : `Removed ${removed}: its workspace is gone.`
+      basename5(removed) === BUNDLE_FILE ? `Removed ${removed}: age-recipients is not set, so it would no longer follow the gateway's secrets.` : `Removed ${removed}: its workspace is gone.`
     );
   const redactions = result.workspaces.flatMap((w) => w.redactions);
   addRedactionReport(report, redactions, liveRules.problems);
+  const owned = await previousFiles(options.outputDir) ?? [];
+  const stored = await storeBackup(
+    inputs,
+    ctx,
+    {
+      kind: "state",
+      source: basename5(resolve4(options.outputDir)),
+      time: started,
+      root: options.outputDir,
+      files: [...owned, MANIFEST].map((name) => join11(options.outputDir, name)),
+      summary: { entities: result.entityCount, workspaces: result.workspaces.length, digest: result.digest },
+      sensitive: !options.redactSecrets,
+      artifactName: basename5(resolve4(options.outputDir))
+    },
+    report,
+    ""
+  );
   return {
     ok: true,
     report,
@@ -50731,6 +51950,7 @@ async function dumpJob(source, ctx) {
       "secrets-by-rule": JSON.stringify(countByRule(redactions)),
       "required-env": result.requiredEnv.join("\n"),
       changed: String(result.changed),
+      ...storeOutputs2(stored),
       "secrets-bundle": bundle?.file ?? ""
     }
   };
@@ -50920,11 +52140,11 @@ var tunnel = __toESM(require_tunnel2(), 1);
 var import_undici = __toESM(require_undici(), 1);
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve5) {
-      resolve5(value);
+    return value instanceof P ? value : new P(function(resolve7) {
+      resolve7(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve5, reject) {
+  return new (P || (P = Promise))(function(resolve7, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -50940,7 +52160,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -51013,26 +52233,26 @@ var HttpClientResponse = class {
   }
   readBody() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve5) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve7) => __awaiter(this, void 0, void 0, function* () {
         let output = Buffer.alloc(0);
         this.message.on("data", (chunk) => {
           output = Buffer.concat([output, chunk]);
         });
         this.message.on("end", () => {
-          resolve5(output.toString());
+          resolve7(output.toString());
         });
       }));
     });
   }
   readBodyBuffer() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve5) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve7) => __awaiter(this, void 0, void 0, function* () {
         const chunks = [];
         this.message.on("data", (chunk) => {
           chunks.push(chunk);
         });
         this.message.on("end", () => {
-          resolve5(Buffer.concat(chunks));
+          resolve7(Buffer.concat(chunks));
         });
       }));
     });
@@ -51235,14 +52455,14 @@ var HttpClient = class {
    */
   requestRaw(info2, data) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve5, reject) => {
+      return new Promise((resolve7, reject) => {
         function callbackForResult(err, res) {
           if (err) {
             reject(err);
           } else if (!res) {
             reject(new Error("Unknown error"));
           } else {
-            resolve5(res);
+            resolve7(res);
           }
         }
         this.requestRawWithCallback(info2, data, callbackForResult);
@@ -51486,12 +52706,12 @@ var HttpClient = class {
     return __awaiter(this, void 0, void 0, function* () {
       retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
       const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-      return new Promise((resolve5) => setTimeout(() => resolve5(), ms));
+      return new Promise((resolve7) => setTimeout(() => resolve7(), ms));
     });
   }
   _processResponse(res, options) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve5, reject) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve7, reject) => __awaiter(this, void 0, void 0, function* () {
         const statusCode = res.message.statusCode || 0;
         const response = {
           statusCode,
@@ -51499,7 +52719,7 @@ var HttpClient = class {
           headers: {}
         };
         if (statusCode === HttpCodes.NotFound) {
-          resolve5(response);
+          resolve7(response);
         }
         function dateTimeDeserializer(key, value) {
           if (typeof value === "string") {
@@ -51538,7 +52758,7 @@ var HttpClient = class {
           err.result = response.result;
           reject(err);
         } else {
-          resolve5(response);
+          resolve7(response);
         }
       }));
     });
@@ -51551,11 +52771,11 @@ import { EOL as EOL3 } from "os";
 import { constants as constants3, promises } from "fs";
 var __awaiter2 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve5) {
-      resolve5(value);
+    return value instanceof P ? value : new P(function(resolve7) {
+      resolve7(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve5, reject) {
+  return new (P || (P = Promise))(function(resolve7, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -51571,7 +52791,7 @@ var __awaiter2 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -51849,11 +53069,11 @@ import * as fs2 from "fs";
 import * as path from "path";
 var __awaiter3 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve5) {
-      resolve5(value);
+    return value instanceof P ? value : new P(function(resolve7) {
+      resolve7(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve5, reject) {
+  return new (P || (P = Promise))(function(resolve7, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -51869,12 +53089,12 @@ var __awaiter3 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { chmod, copyFile, lstat: lstat2, mkdir: mkdir3, open: open3, readdir: readdir3, rename: rename3, rm: rm5, rmdir, stat: stat9, symlink, unlink } = fs2.promises;
+var { chmod: chmod2, copyFile: copyFile2, lstat: lstat2, mkdir: mkdir5, open: open6, readdir: readdir4, rename: rename6, rm: rm8, rmdir: rmdir2, stat: stat10, symlink, unlink } = fs2.promises;
 var IS_WINDOWS = process.platform === "win32";
 function readlink(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
@@ -51886,10 +53106,10 @@ function readlink(fsPath) {
   });
 }
 var READONLY = fs2.constants.O_RDONLY;
-function exists(fsPath) {
+function exists2(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
     try {
-      yield stat9(fsPath);
+      yield stat10(fsPath);
     } catch (err) {
       if (err.code === "ENOENT") {
         return false;
@@ -51913,7 +53133,7 @@ function tryGetExecutablePath(filePath, extensions) {
   return __awaiter3(this, void 0, void 0, function* () {
     let stats = void 0;
     try {
-      stats = yield stat9(filePath);
+      stats = yield stat10(filePath);
     } catch (err) {
       if (err.code !== "ENOENT") {
         console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
@@ -51936,7 +53156,7 @@ function tryGetExecutablePath(filePath, extensions) {
       filePath = originalFilePath + extension;
       stats = void 0;
       try {
-        stats = yield stat9(filePath);
+        stats = yield stat10(filePath);
       } catch (err) {
         if (err.code !== "ENOENT") {
           console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
@@ -51947,7 +53167,7 @@ function tryGetExecutablePath(filePath, extensions) {
           try {
             const directory = path.dirname(filePath);
             const upperName = path.basename(filePath).toUpperCase();
-            for (const actualName of yield readdir3(directory)) {
+            for (const actualName of yield readdir4(directory)) {
               if (upperName === actualName.toUpperCase()) {
                 filePath = path.join(directory, actualName);
                 break;
@@ -51982,11 +53202,11 @@ function isUnixExecutable(stats) {
 // ../../main/node_modules/@actions/io/lib/io.js
 var __awaiter4 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve5) {
-      resolve5(value);
+    return value instanceof P ? value : new P(function(resolve7) {
+      resolve7(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve5, reject) {
+  return new (P || (P = Promise))(function(resolve7, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -52002,7 +53222,7 @@ var __awaiter4 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -52010,15 +53230,15 @@ var __awaiter4 = function(thisArg, _arguments, P, generator) {
 function cp(source_1, dest_1) {
   return __awaiter4(this, arguments, void 0, function* (source, dest, options = {}) {
     const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-    const destStat = (yield exists(dest)) ? yield stat9(dest) : null;
+    const destStat = (yield exists2(dest)) ? yield stat10(dest) : null;
     if (destStat && destStat.isFile() && !force) {
       return;
     }
     const newDest = destStat && destStat.isDirectory() && copySourceDirectory ? path2.join(dest, path2.basename(source)) : dest;
-    if (!(yield exists(source))) {
+    if (!(yield exists2(source))) {
       throw new Error(`no such file or directory: ${source}`);
     }
-    const sourceStat = yield stat9(source);
+    const sourceStat = yield stat10(source);
     if (sourceStat.isDirectory()) {
       if (!recursive) {
         throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
@@ -52029,7 +53249,7 @@ function cp(source_1, dest_1) {
       if (path2.relative(source, newDest) === "") {
         throw new Error(`'${newDest}' and '${source}' are the same file`);
       }
-      yield copyFile2(source, newDest, force);
+      yield copyFile3(source, newDest, force);
     }
   });
 }
@@ -52041,7 +53261,7 @@ function rmRF(inputPath) {
       }
     }
     try {
-      yield rm5(inputPath, {
+      yield rm8(inputPath, {
         force: true,
         maxRetries: 3,
         recursive: true,
@@ -52055,7 +53275,7 @@ function rmRF(inputPath) {
 function mkdirP(fsPath) {
   return __awaiter4(this, void 0, void 0, function* () {
     ok(fsPath, "a path argument must be provided");
-    yield mkdir3(fsPath, { recursive: true });
+    yield mkdir5(fsPath, { recursive: true });
   });
 }
 function which(tool, check) {
@@ -52134,7 +53354,7 @@ function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
       return;
     currentDepth++;
     yield mkdirP(destDir);
-    const files = yield readdir3(sourceDir);
+    const files = yield readdir4(sourceDir);
     for (const fileName of files) {
       const srcFile = `${sourceDir}/${fileName}`;
       const destFile = `${destDir}/${fileName}`;
@@ -52142,13 +53362,13 @@ function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
       if (srcFileStat.isDirectory()) {
         yield cpDirRecursive(srcFile, destFile, currentDepth, force);
       } else {
-        yield copyFile2(srcFile, destFile, force);
+        yield copyFile3(srcFile, destFile, force);
       }
     }
-    yield chmod(destDir, (yield stat9(sourceDir)).mode);
+    yield chmod2(destDir, (yield stat10(sourceDir)).mode);
   });
 }
-function copyFile2(srcFile, destFile, force) {
+function copyFile3(srcFile, destFile, force) {
   return __awaiter4(this, void 0, void 0, function* () {
     if ((yield lstat2(srcFile)).isSymbolicLink()) {
       try {
@@ -52156,14 +53376,14 @@ function copyFile2(srcFile, destFile, force) {
         yield unlink(destFile);
       } catch (e) {
         if (e.code === "EPERM") {
-          yield chmod(destFile, "0666");
+          yield chmod2(destFile, "0666");
           yield unlink(destFile);
         }
       }
       const symlinkFull = yield readlink(srcFile);
       yield symlink(symlinkFull, destFile, IS_WINDOWS ? "junction" : null);
-    } else if (!(yield exists(destFile)) || force) {
-      yield copyFile(srcFile, destFile);
+    } else if (!(yield exists2(destFile)) || force) {
+      yield copyFile2(srcFile, destFile);
     }
   });
 }
@@ -52172,11 +53392,11 @@ function copyFile2(srcFile, destFile, force) {
 import { setTimeout as setTimeout2 } from "timers";
 var __awaiter5 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve5) {
-      resolve5(value);
+    return value instanceof P ? value : new P(function(resolve7) {
+      resolve7(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve5, reject) {
+  return new (P || (P = Promise))(function(resolve7, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -52192,7 +53412,7 @@ var __awaiter5 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -52411,7 +53631,7 @@ var ToolRunner = class extends events.EventEmitter {
         this.toolPath = path3.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
       }
       this.toolPath = yield which(this.toolPath, true);
-      return new Promise((resolve5, reject) => __awaiter5(this, void 0, void 0, function* () {
+      return new Promise((resolve7, reject) => __awaiter5(this, void 0, void 0, function* () {
         this._debug(`exec tool: ${this.toolPath}`);
         this._debug("arguments:");
         for (const arg of this.args) {
@@ -52425,7 +53645,7 @@ var ToolRunner = class extends events.EventEmitter {
         state.on("debug", (message) => {
           this._debug(message);
         });
-        if (this.options.cwd && !(yield exists(this.options.cwd))) {
+        if (this.options.cwd && !(yield exists2(this.options.cwd))) {
           return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
         }
         const fileName = this._getSpawnFileName();
@@ -52494,7 +53714,7 @@ var ToolRunner = class extends events.EventEmitter {
           if (error2) {
             reject(error2);
           } else {
-            resolve5(exitCode);
+            resolve7(exitCode);
           }
         });
         if (this.options.input) {
@@ -52617,11 +53837,11 @@ var ExecState = class _ExecState extends events.EventEmitter {
 // ../../main/node_modules/@actions/exec/lib/exec.js
 var __awaiter6 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve5) {
-      resolve5(value);
+    return value instanceof P ? value : new P(function(resolve7) {
+      resolve7(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve5, reject) {
+  return new (P || (P = Promise))(function(resolve7, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -52637,7 +53857,7 @@ var __awaiter6 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -52711,11 +53931,11 @@ function info(message) {
 
 // actions/github/run-action.ts
 init_errors();
-import { isAbsolute, relative as relative2, sep as sep3 } from "node:path";
+import { isAbsolute, relative as relative3, sep as sep5 } from "node:path";
 
 // actions/engine/secrets/configured.ts
 init_errors();
-var KINDS = ["plugins", "entities", "partials", "vaults"];
+var KINDS2 = ["plugins", "entities", "partials", "vaults"];
 var LINE = /^([a-z]+)\/([A-Za-z0-9_.-]+)\s+([A-Za-z0-9_.*[\]-]+)$/;
 var PART = /^(?:[A-Za-z0-9_-]+|\[\]|\*)$/;
 function configureSecretFields(lines) {
@@ -52726,9 +53946,9 @@ function configureSecretFields(lines) {
     const m = LINE.exec(line);
     const kind = m?.[1];
     const path5 = m?.[3];
-    if (!m || !KINDS.includes(kind) || !path5.split(".").every((p) => PART.test(p)) || /^(\[\]|\*)/.test(path5)) {
+    if (!m || !KINDS2.includes(kind) || !path5.split(".").every((p) => PART.test(p)) || /^(\[\]|\*)/.test(path5)) {
       throw new DeckhandError(
-        `secret-fields: "${line.slice(0, 120)}" is not KIND/NAME PATH, where KIND is ${KINDS.join(", ")} and PATH a dotted field path with ${ELEMENTS} for a list's elements and ${VALUES} for a map's values, e.g. "plugins/acme-signer config.signing_material" or "plugins/acme-signer config.tenant_keys.*".`
+        `secret-fields: "${line.slice(0, 120)}" is not KIND/NAME PATH, where KIND is ${KINDS2.join(", ")} and PATH a dotted field path with ${ELEMENTS} for a list's elements and ${VALUES} for a map's values, e.g. "plugins/acme-signer config.signing_material" or "plugins/acme-signer config.tenant_keys.*".`
       );
     }
     addCatalogueEntry(kind, m[2], path5);
@@ -52738,23 +53958,8 @@ function configureSecretFields(lines) {
 }
 
 // actions/github/artifacts.ts
-import { readdir as readdir4, stat as stat10 } from "node:fs/promises";
-import { join as join10, resolve as resolve4 } from "node:path";
-
-// actions/engine/artifacts.ts
-function artifactServiceUnavailable(env) {
-  const server = env.GITHUB_SERVER_URL;
-  if (server) {
-    const host = new URL(server).hostname.toLowerCase();
-    if (host !== "github.com" && !host.endsWith(".ghe.com") && !host.endsWith(".localhost"))
-      return `${host} looks like GitHub Enterprise Server, which does not support the artifact service`;
-  }
-  if (!env.ACTIONS_RUNTIME_TOKEN || !env.ACTIONS_RESULTS_URL)
-    return "the artifact service is not available to this step (no ACTIONS_RUNTIME_TOKEN or ACTIONS_RESULTS_URL)";
-  return void 0;
-}
-
-// actions/github/artifacts.ts
+import { readdir as readdir5, stat as stat11 } from "node:fs/promises";
+import { join as join14, resolve as resolve6 } from "node:path";
 init_errors();
 var ActionsArtifactStore = class {
   constructor(env = process.env) {
@@ -52765,9 +53970,9 @@ var ActionsArtifactStore = class {
   async upload(name, files, rootDir, retentionDays) {
     const what = `Artifact "${name}" was not uploaded`;
     this.checkService(what, "Set upload-artifact to false and keep the backup another way.");
-    const root = resolve4(rootDir);
+    const root = resolve6(rootDir);
     try {
-      const paths2 = await expandFiles(files.map((file) => resolve4(root, file)));
+      const paths2 = await expandFiles(files.map((file) => resolve6(root, file)));
       const client = await this.client();
       const { id, size } = await client.uploadArtifact(name, paths2, root, {
         retentionDays,
@@ -52784,7 +53989,7 @@ var ActionsArtifactStore = class {
     }
   }
   async download(name, destDir, from) {
-    const path5 = resolve4(destDir);
+    const path5 = resolve6(destDir);
     if (!from) {
       const what2 = `Artifact "${name}" was not downloaded`;
       this.checkService(what2, "Pass the backup's path as input instead of an artifact name.");
@@ -52918,13 +54123,13 @@ var ActionsArtifactStore = class {
 async function expandFiles(paths2) {
   const out = [];
   for (const path5 of paths2) {
-    const info2 = await stat10(path5).catch(() => void 0);
+    const info2 = await stat11(path5).catch(() => void 0);
     if (!info2?.isDirectory()) {
       out.push(path5);
       continue;
     }
-    const entries2 = await readdir4(path5, { recursive: true, withFileTypes: true });
-    const files = entries2.filter((e) => !e.isDirectory()).map((e) => join10(e.parentPath, e.name));
+    const entries2 = await readdir5(path5, { recursive: true, withFileTypes: true });
+    const files = entries2.filter((e) => !e.isDirectory()).map((e) => join14(e.parentPath, e.name));
     append(out, files.length > 0 ? files.sort() : [path5]);
   }
   return out;
@@ -52943,8 +54148,8 @@ function scrubSecrets(text, secrets) {
 init_summary();
 
 // actions/github/tool-cache-store.ts
-import { stat as stat11 } from "node:fs/promises";
-import { join as join12 } from "node:path";
+import { stat as stat12 } from "node:fs/promises";
+import { join as join16 } from "node:path";
 
 // ../../main/node_modules/@actions/tool-cache/lib/tool-cache.js
 import * as crypto3 from "crypto";
@@ -52964,11 +54169,11 @@ import { ok as ok2 } from "assert";
 // ../../main/node_modules/@actions/tool-cache/lib/retry-helper.js
 var __awaiter7 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve5) {
-      resolve5(value);
+    return value instanceof P ? value : new P(function(resolve7) {
+      resolve7(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve5, reject) {
+  return new (P || (P = Promise))(function(resolve7, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -52984,7 +54189,7 @@ var __awaiter7 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -53026,7 +54231,7 @@ var RetryHelper = class {
   }
   sleep(seconds) {
     return __awaiter7(this, void 0, void 0, function* () {
-      return new Promise((resolve5) => setTimeout(resolve5, seconds * 1e3));
+      return new Promise((resolve7) => setTimeout(resolve7, seconds * 1e3));
     });
   }
 };
@@ -53034,11 +54239,11 @@ var RetryHelper = class {
 // ../../main/node_modules/@actions/tool-cache/lib/tool-cache.js
 var __awaiter8 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve5) {
-      resolve5(value);
+    return value instanceof P ? value : new P(function(resolve7) {
+      resolve7(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve5, reject) {
+  return new (P || (P = Promise))(function(resolve7, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -53054,7 +54259,7 @@ var __awaiter8 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -53112,12 +54317,12 @@ function downloadToolAttempt(url, dest, auth2, headers) {
       debug(`Failed to download from "${url}". Code(${response.message.statusCode}) Message(${response.message.statusMessage})`);
       throw err;
     }
-    const pipeline2 = util.promisify(stream2.pipeline);
+    const pipeline4 = util.promisify(stream2.pipeline);
     const responseMessageFactory = _getGlobal("TEST_DOWNLOAD_TOOL_RESPONSE_MESSAGE_FACTORY", () => response.message);
     const readStream = responseMessageFactory();
     let succeeded = false;
     try {
-      yield pipeline2(readStream, fs3.createWriteStream(dest));
+      yield pipeline4(readStream, fs3.createWriteStream(dest));
       debug("download complete");
       succeeded = true;
       return dest;
@@ -53319,7 +54524,7 @@ var ToolCacheStore = class {
   async find(version, platform2) {
     const dir = find(TOOL, normalizeVersion(version), toolCacheKey(platform2));
     if (!dir) return void 0;
-    const binary = await stat11(join12(dir, deckBinaryName(platform2))).catch(() => void 0);
+    const binary = await stat12(join16(dir, deckBinaryName(platform2))).catch(() => void 0);
     return binary?.isFile() ? dir : void 0;
   }
   download(url) {
@@ -53432,8 +54637,8 @@ function escapeMarkdown(text) {
 function workspacePath(file) {
   const root = process.env.GITHUB_WORKSPACE;
   if (!file || !root || !isAbsolute(file)) return file;
-  const rel = relative2(root, file);
-  return rel.startsWith("..") || isAbsolute(rel) ? file : rel.split(sep3).join("/");
+  const rel = relative3(root, file);
+  return rel.startsWith("..") || isAbsolute(rel) ? file : rel.split(sep5).join("/");
 }
 var masked = /* @__PURE__ */ new Set();
 function maskSecret(value) {

@@ -20,11 +20,11 @@ var __esm = (fn, res, err) => function __init() {
     throw err = [e], e;
   }
 };
-var __commonJS = (cb, mod) => function __require2() {
+var __commonJS = (cb, mod4) => function __require2() {
   try {
-    return mod || (0, cb[__getOwnPropNames(cb)[0]])((mod = { exports: {} }).exports, mod), mod.exports;
+    return mod4 || (0, cb[__getOwnPropNames(cb)[0]])((mod4 = { exports: {} }).exports, mod4), mod4.exports;
   } catch (e) {
-    throw mod = 0, e;
+    throw mod4 = 0, e;
   }
 };
 var __export = (target, all) => {
@@ -39,13 +39,13 @@ var __copyProps = (to2, from, except, desc) => {
   }
   return to2;
 };
-var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__getProtoOf(mod)) : {}, __copyProps(
+var __toESM = (mod4, isNodeMode, target) => (target = mod4 != null ? __create(__getProtoOf(mod4)) : {}, __copyProps(
   // If the importer is in node compatibility mode or this is not an ESM
   // file that has been converted to a CommonJS file using a Babel-
   // compatible transform (i.e. "__esModule" has not been set), then set
   // "default" to the CommonJS "module.exports" for node compatibility.
-  isNodeMode || !mod || !mod.__esModule ? __defProp(target, "default", { value: mod, enumerable: true }) : target,
-  mod
+  isNodeMode || !mod4 || !mod4.__esModule ? __defProp(target, "default", { value: mod4, enumerable: true }) : target,
+  mod4
 ));
 
 // ../../main/node_modules/semver/internal/constants.js
@@ -582,11 +582,11 @@ var require_clean = __commonJS({
   "../../main/node_modules/semver/functions/clean.js"(exports, module) {
     "use strict";
     var parse3 = require_parse();
-    var clean2 = (version, options) => {
+    var clean5 = (version, options) => {
       const s3 = parse3(version.trim().replace(/^[=v]+/, ""), options);
       return s3 ? s3.version : null;
     };
-    module.exports = clean2;
+    module.exports = clean5;
   }
 });
 
@@ -2174,7 +2174,7 @@ var require_semver2 = __commonJS({
     var identifiers = require_identifiers();
     var parse3 = require_parse();
     var valid2 = require_valid();
-    var clean2 = require_clean();
+    var clean5 = require_clean();
     var inc = require_inc();
     var diff = require_diff();
     var major = require_major();
@@ -2213,7 +2213,7 @@ var require_semver2 = __commonJS({
     module.exports = {
       parse: parse3,
       valid: valid2,
-      clean: clean2,
+      clean: clean5,
       inc,
       diff,
       major,
@@ -2315,6 +2315,256 @@ var init_errors = __esm({
       EACCES: (_place, file) => `Permission denied on ${file}: run as a user who may use it, or change its permissions, and rerun.`,
       EPERM: (_place, file) => `Operation not permitted on ${file}: run as a user who may use it, or change its permissions, and rerun.`
     };
+  }
+});
+
+// actions/engine/state/json-scan.ts
+function isSpace(c) {
+  return c === SPACE || c === LF || c === CR || c === TAB;
+}
+function skipSpace(text, i) {
+  while (i < text.length && isSpace(text.charCodeAt(i))) i++;
+  return i;
+}
+function stringEnd(text, i, strict) {
+  if (!strict) {
+    for (let from = i + 1; ; ) {
+      const quote = text.indexOf('"', from);
+      if (quote === -1) return -1;
+      let slashes = 0;
+      while (text.charCodeAt(quote - 1 - slashes) === BACKSLASH) slashes++;
+      if (slashes % 2 === 0) return quote + 1;
+      from = quote + 1;
+    }
+  }
+  for (let j2 = i + 1; j2 < text.length; j2++) {
+    const c = text.charCodeAt(j2);
+    if (c === QUOTE) return j2 + 1;
+    if (c < SPACE) return -1;
+    if (c === BACKSLASH) {
+      const e = text[j2 + 1];
+      if (e === "u") {
+        if (!/^[0-9a-fA-F]{4}$/.test(text.slice(j2 + 2, j2 + 6))) return -1;
+        j2 += 5;
+      } else if (e !== void 0 && '"\\/bfnrt'.includes(e)) j2++;
+      else return -1;
+    }
+  }
+  return -1;
+}
+function scalarEnd(text, i, strict) {
+  if (strict) {
+    SCALAR.lastIndex = i;
+    return SCALAR.test(text) ? SCALAR.lastIndex : -1;
+  }
+  let j2 = i;
+  while (j2 < text.length) {
+    const c = text.charCodeAt(j2);
+    if (c === COMMA || c === RBRACE || c === RBRACKET || isSpace(c)) break;
+    j2++;
+  }
+  return j2;
+}
+function findJsonIssue(text, strict) {
+  const kinds = [];
+  const keys = new OpenKeys(text);
+  let issue2;
+  const fail = (code, offset) => {
+    issue2 = { code, offset: Math.min(offset, text.length) };
+    return -1;
+  };
+  const key = (i2) => {
+    if (text.charCodeAt(i2) !== QUOTE) return fail("JSON_SYNTAX", i2);
+    const end = stringEnd(text, i2, strict);
+    if (end === -1) return fail("JSON_SYNTAX", i2);
+    if (!keys.add(i2 + 1, end - 1)) return fail("DUPLICATE_KEY", i2);
+    const colon = skipSpace(text, end);
+    if (text.charCodeAt(colon) !== COLON) return fail("JSON_SYNTAX", colon);
+    return skipSpace(text, colon + 1);
+  };
+  let i = skipSpace(text, text.charCodeAt(0) === 65279 ? 1 : 0);
+  for (; ; ) {
+    const c = text.charCodeAt(i);
+    if (c === LBRACE || c === LBRACKET) {
+      i = skipSpace(text, i + 1);
+      if (text.charCodeAt(i) === (c === LBRACE ? RBRACE : RBRACKET)) i++;
+      else {
+        if (kinds.length >= MAX_JSON_DEPTH) return { code: "TOO_DEEP", offset: i };
+        kinds.push(c === LBRACE ? OBJECT : ARRAY);
+        if (c === LBRACE) {
+          keys.open();
+          i = key(i);
+          if (i === -1) return issue2;
+        }
+        continue;
+      }
+    } else {
+      const end = c === QUOTE ? stringEnd(text, i, strict) : scalarEnd(text, i, strict);
+      if (end === -1 || end === i) return { code: "JSON_SYNTAX", offset: Math.min(i, text.length) };
+      i = end;
+    }
+    for (; ; ) {
+      i = skipSpace(text, i);
+      const kind = kinds.length === 0 ? 0 : kinds[kinds.length - 1];
+      if (kind === 0) return i < text.length ? { code: "JSON_SYNTAX", offset: i } : void 0;
+      const d = text.charCodeAt(i);
+      if (d === COMMA) {
+        i = skipSpace(text, i + 1);
+        if (kind === OBJECT) {
+          i = key(i);
+          if (i === -1) return issue2;
+        }
+        break;
+      }
+      if (d !== (kind === OBJECT ? RBRACE : RBRACKET)) return { code: "JSON_SYNTAX", offset: i };
+      kinds.pop();
+      if (kind === OBJECT) keys.close();
+      i++;
+    }
+  }
+}
+function lineColumn(text, offset) {
+  let line = 1;
+  let start = 0;
+  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  return { line, col: offset - start + 1 };
+}
+var TAB, LF, CR, SPACE, QUOTE, COMMA, COLON, LBRACKET, BACKSLASH, RBRACKET, LBRACE, RBRACE, OBJECT, ARRAY, LINEAR_KEYS, MAX_JSON_DEPTH, SCALAR, OpenKeys;
+var init_json_scan = __esm({
+  "actions/engine/state/json-scan.ts"() {
+    "use strict";
+    TAB = 9;
+    LF = 10;
+    CR = 13;
+    SPACE = 32;
+    QUOTE = 34;
+    COMMA = 44;
+    COLON = 58;
+    LBRACKET = 91;
+    BACKSLASH = 92;
+    RBRACKET = 93;
+    LBRACE = 123;
+    RBRACE = 125;
+    OBJECT = 1;
+    ARRAY = 2;
+    LINEAR_KEYS = 16;
+    MAX_JSON_DEPTH = 1e3;
+    SCALAR = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
+    OpenKeys = class {
+      constructor(text) {
+        this.text = text;
+      }
+      text;
+      /** Start and end of each key, and 1 when it holds an escape; `count` of them are in use. */
+      starts = new Int32Array(64);
+      ends = new Int32Array(64);
+      escaped = new Uint8Array(64);
+      count = 0;
+      /** Per open object: where its keys start in the lists, and its set once it has many keys. */
+      bases = [];
+      sets = [];
+      open() {
+        this.bases.push(this.count);
+        this.sets.push(void 0);
+      }
+      close() {
+        this.count = this.bases.pop();
+        this.sets.pop();
+      }
+      /** Adds the key between `start` and `end` to the innermost object; false when it has it already. */
+      add(start, end) {
+        const { text } = this;
+        let escaped = 0;
+        for (let i = start; i < end; i++) if (text.charCodeAt(i) === BACKSLASH) escaped = 1;
+        const depth = this.bases.length - 1;
+        const base = this.bases[depth];
+        const added = this.count;
+        if (added === this.starts.length) this.grow();
+        this.starts[added] = start;
+        this.ends[added] = end;
+        this.escaped[added] = escaped;
+        this.count++;
+        let set = this.sets[depth];
+        if (set === void 0 && added - base >= LINEAR_KEYS) {
+          set = /* @__PURE__ */ new Set();
+          for (let k2 = base; k2 < added; k2++) set.add(this.key(k2));
+          this.sets[depth] = set;
+        }
+        if (set !== void 0) {
+          const key = this.key(added);
+          if (set.has(key)) return false;
+          set.add(key);
+          return true;
+        }
+        for (let k2 = base; k2 < added; k2++) if (this.same(k2, added)) return false;
+        return true;
+      }
+      grow() {
+        const size = this.starts.length * 2;
+        const starts = new Int32Array(size);
+        const ends = new Int32Array(size);
+        const escaped = new Uint8Array(size);
+        starts.set(this.starts);
+        ends.set(this.ends);
+        escaped.set(this.escaped);
+        this.starts = starts;
+        this.ends = ends;
+        this.escaped = escaped;
+      }
+      key(k2) {
+        const raw = this.text.slice(this.starts[k2], this.ends[k2]);
+        return this.escaped[k2] === 1 ? JSON.parse(`"${raw}"`) : raw;
+      }
+      same(a, b2) {
+        if (this.escaped[a] === 1 || this.escaped[b2] === 1) return this.key(a) === this.key(b2);
+        const sa = this.starts[a];
+        const sb = this.starts[b2];
+        const length = this.ends[a] - sa;
+        if (length !== this.ends[b2] - sb) return false;
+        const { text } = this;
+        for (let i = 0; i < length; i++) if (text.charCodeAt(sa + i) !== text.charCodeAt(sb + i)) return false;
+        return true;
+      }
+    };
+  }
+});
+
+// actions/engine/json-file.ts
+import { readFileSync, statSync } from "node:fs";
+function readJsonFileSync(path5, what, maxBytes = MAX_JSON_FILE_BYTES) {
+  checkSize(statSync(path5).size, path5, what, maxBytes);
+  return parseJson(readFileSync(path5, "utf8"), path5, what);
+}
+function checkSize(size, path5, what, maxBytes) {
+  if (size > maxBytes)
+    throw new DeckhandError(
+      `${path5} is ${size} bytes, more than any ${what} holds (at most ${maxBytes}): it is not one.`
+    );
+}
+function parseJson(text, path5, what) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new DeckhandError(`${path5} is not a valid ${what}: ${where(text)}.`);
+  }
+}
+function where(text) {
+  if (text.trim() === "") return "the file is empty";
+  const issue2 = findJsonIssue(text, true);
+  if (!issue2) return "invalid JSON";
+  const { line, col } = lineColumn(text, issue2.offset);
+  return `invalid JSON at line ${line}, column ${col}`;
+}
+var MAX_JSON_FILE_BYTES;
+var init_json_file = __esm({
+  "actions/engine/json-file.ts"() {
+    "use strict";
+    init_errors();
+    init_json_scan();
+    MAX_JSON_FILE_BYTES = 64 * 2 ** 20;
   }
 });
 
@@ -3248,7 +3498,7 @@ var require_util = __commonJS({
     var assert = __require("node:assert");
     var { kDestroyed, kBodyUsed, kListeners, kBody } = require_symbols();
     var { IncomingMessage } = __require("node:http");
-    var stream2 = __require("node:stream");
+    var stream3 = __require("node:stream");
     var net = __require("node:net");
     var { Blob: Blob2 } = __require("node:buffer");
     var nodeUtil = __require("node:util");
@@ -3422,24 +3672,24 @@ var require_util = __commonJS({
       return null;
     }
     function isDestroyed(body) {
-      return body && !!(body.destroyed || body[kDestroyed] || stream2.isDestroyed?.(body));
+      return body && !!(body.destroyed || body[kDestroyed] || stream3.isDestroyed?.(body));
     }
-    function destroy(stream3, err) {
-      if (stream3 == null || !isStream(stream3) || isDestroyed(stream3)) {
+    function destroy(stream4, err) {
+      if (stream4 == null || !isStream(stream4) || isDestroyed(stream4)) {
         return;
       }
-      if (typeof stream3.destroy === "function") {
-        if (Object.getPrototypeOf(stream3).constructor === IncomingMessage) {
-          stream3.socket = null;
+      if (typeof stream4.destroy === "function") {
+        if (Object.getPrototypeOf(stream4).constructor === IncomingMessage) {
+          stream4.socket = null;
         }
-        stream3.destroy(err);
+        stream4.destroy(err);
       } else if (err) {
         queueMicrotask(() => {
-          stream3.emit("error", err);
+          stream4.emit("error", err);
         });
       }
-      if (stream3.destroyed !== true) {
-        stream3[kDestroyed] = true;
+      if (stream4.destroyed !== true) {
+        stream4[kDestroyed] = true;
       }
     }
     var KEEPALIVE_TIMEOUT_EXPR = /timeout=(\d+)/;
@@ -3538,13 +3788,13 @@ var require_util = __commonJS({
       }
     }
     function isDisturbed(body) {
-      return !!(body && (stream2.isDisturbed(body) || body[kBodyUsed]));
+      return !!(body && (stream3.isDisturbed(body) || body[kBodyUsed]));
     }
     function isErrored(body) {
-      return !!(body && stream2.isErrored(body));
+      return !!(body && stream3.isErrored(body));
     }
     function isReadable(body) {
-      return !!(body && stream2.isReadable(body));
+      return !!(body && stream3.isReadable(body));
     }
     function getSocketInfo(socket) {
       return {
@@ -4401,14 +4651,14 @@ var require_dispatcher_base = __commonJS({
     var kWebSocketOptions = /* @__PURE__ */ Symbol("webSocketOptions");
     var kEventSourceOptions = /* @__PURE__ */ Symbol("eventSourceOptions");
     var DispatcherBase = class extends Dispatcher {
-      constructor(opts) {
+      constructor(opts2) {
         super();
         this[kDestroyed] = false;
         this[kOnDestroyed] = null;
         this[kClosed] = false;
         this[kOnClosed] = [];
-        this[kWebSocketOptions] = opts?.webSocket ?? {};
-        this[kEventSourceOptions] = opts?.eventSource ?? {};
+        this[kWebSocketOptions] = opts2?.webSocket ?? {};
+        this[kEventSourceOptions] = opts2?.eventSource ?? {};
       }
       get webSocketOptions() {
         return {
@@ -4443,9 +4693,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve5, reject) => {
+          return new Promise((resolve6, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve5(data);
+              return err ? reject(err) : resolve6(data);
             });
           });
         }
@@ -4483,12 +4733,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve5, reject) => {
+          return new Promise((resolve6, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve5(data);
+              ) : resolve6(data);
             });
           });
         }
@@ -4520,24 +4770,24 @@ var require_dispatcher_base = __commonJS({
           queueMicrotask(onDestroyed);
         });
       }
-      [kInterceptedDispatch](opts, handler2) {
+      [kInterceptedDispatch](opts2, handler2) {
         if (!this[kInterceptors] || this[kInterceptors].length === 0) {
           this[kInterceptedDispatch] = this[kDispatch];
-          return this[kDispatch](opts, handler2);
+          return this[kDispatch](opts2, handler2);
         }
         let dispatch = this[kDispatch].bind(this);
         for (let i = this[kInterceptors].length - 1; i >= 0; i--) {
           dispatch = this[kInterceptors][i](dispatch);
         }
         this[kInterceptedDispatch] = dispatch;
-        return dispatch(opts, handler2);
+        return dispatch(opts2, handler2);
       }
-      dispatch(opts, handler2) {
+      dispatch(opts2, handler2) {
         if (!handler2 || typeof handler2 !== "object") {
           throw new InvalidArgumentError("handler must be an object");
         }
         try {
-          if (!opts || typeof opts !== "object") {
+          if (!opts2 || typeof opts2 !== "object") {
             throw new InvalidArgumentError("opts must be an object.");
           }
           if (this[kDestroyed] || this[kOnDestroyed]) {
@@ -4546,7 +4796,7 @@ var require_dispatcher_base = __commonJS({
           if (this[kClosed]) {
             throw new ClientClosedError();
           }
-          return this[kInterceptedDispatch](opts, handler2);
+          return this[kInterceptedDispatch](opts2, handler2);
         } catch (err) {
           if (typeof handler2.onError !== "function") {
             throw new InvalidArgumentError("invalid onError method");
@@ -4852,11 +5102,11 @@ var require_connect = __commonJS({
         }
       };
     }
-    function buildConnector({ allowH2, maxCachedSessions, socketPath, timeout, session: customSession, ...opts }) {
+    function buildConnector({ allowH2, maxCachedSessions, socketPath, timeout, session: customSession, ...opts2 }) {
       if (maxCachedSessions != null && (!Number.isInteger(maxCachedSessions) || maxCachedSessions < 0)) {
         throw new InvalidArgumentError("maxCachedSessions must be a positive integer or zero");
       }
-      const options = { path: socketPath, ...opts };
+      const options = { path: socketPath, ...opts2 };
       const sessionCache = new SessionCache(maxCachedSessions == null ? 100 : maxCachedSessions);
       timeout = timeout == null ? 1e4 : timeout;
       allowH2 = allowH2 != null ? allowH2 : false;
@@ -4923,38 +5173,38 @@ var require_connect = __commonJS({
         return socket;
       };
     }
-    var setupConnectTimeout = process.platform === "win32" ? (socketWeakRef, opts) => {
-      if (!opts.timeout) {
+    var setupConnectTimeout = process.platform === "win32" ? (socketWeakRef, opts2) => {
+      if (!opts2.timeout) {
         return noop3;
       }
       let s1 = null;
       let s22 = null;
       const fastTimer = timers.setFastTimeout(() => {
         s1 = setImmediate(() => {
-          s22 = setImmediate(() => onConnectTimeout(socketWeakRef.deref(), opts));
+          s22 = setImmediate(() => onConnectTimeout(socketWeakRef.deref(), opts2));
         });
-      }, opts.timeout);
+      }, opts2.timeout);
       return () => {
         timers.clearFastTimeout(fastTimer);
         clearImmediate(s1);
         clearImmediate(s22);
       };
-    } : (socketWeakRef, opts) => {
-      if (!opts.timeout) {
+    } : (socketWeakRef, opts2) => {
+      if (!opts2.timeout) {
         return noop3;
       }
       let s1 = null;
       const fastTimer = timers.setFastTimeout(() => {
         s1 = setImmediate(() => {
-          onConnectTimeout(socketWeakRef.deref(), opts);
+          onConnectTimeout(socketWeakRef.deref(), opts2);
         });
-      }, opts.timeout);
+      }, opts2.timeout);
       return () => {
         timers.clearFastTimeout(fastTimer);
         clearImmediate(s1);
       };
     };
-    function onConnectTimeout(socket, opts) {
+    function onConnectTimeout(socket, opts2) {
       if (socket == null) {
         return;
       }
@@ -4962,9 +5212,9 @@ var require_connect = __commonJS({
       if (Array.isArray(socket.autoSelectFamilyAttemptedAddresses)) {
         message += ` (attempted addresses: ${socket.autoSelectFamilyAttemptedAddresses.join(", ")},`;
       } else {
-        message += ` (attempted address: ${opts.hostname}:${opts.port},`;
+        message += ` (attempted address: ${opts2.hostname}:${opts2.port},`;
       }
-      message += ` timeout: ${opts.timeout}ms)`;
+      message += ` timeout: ${opts2.timeout}ms)`;
       util2.destroy(socket, new ConnectTimeoutError(message));
     }
     module.exports = buildConnector;
@@ -5964,8 +6214,8 @@ var require_webidl = __commonJS({
         message: `"${context3.value}" is an invalid ${context3.type}.`
       });
     };
-    webidl.brandCheck = function(V2, I2, opts) {
-      if (opts?.strict !== false) {
+    webidl.brandCheck = function(V2, I2, opts2) {
+      if (opts2?.strict !== false) {
         if (!(V2 instanceof I2)) {
           const err = new TypeError("Illegal invocation");
           err.code = "ERR_INVALID_THIS";
@@ -6018,7 +6268,7 @@ var require_webidl = __commonJS({
     };
     webidl.util.markAsUncloneable = markAsUncloneable || (() => {
     });
-    webidl.util.ConvertToInt = function(V2, bitLength, signedness, opts) {
+    webidl.util.ConvertToInt = function(V2, bitLength, signedness, opts2) {
       let upperBound;
       let lowerBound;
       if (bitLength === 64) {
@@ -6039,7 +6289,7 @@ var require_webidl = __commonJS({
       if (x === 0) {
         x = 0;
       }
-      if (opts?.enforceRange === true) {
+      if (opts2?.enforceRange === true) {
         if (Number.isNaN(x) || x === Number.POSITIVE_INFINITY || x === Number.NEGATIVE_INFINITY) {
           throw webidl.errors.exception({
             header: "Integer conversion",
@@ -6055,7 +6305,7 @@ var require_webidl = __commonJS({
         }
         return x;
       }
-      if (!Number.isNaN(x) && opts?.clamp === true) {
+      if (!Number.isNaN(x) && opts2?.clamp === true) {
         x = Math.min(Math.max(x, lowerBound), upperBound);
         if (Math.floor(x) % 2 === 0) {
           x = Math.floor(x);
@@ -6152,8 +6402,8 @@ var require_webidl = __commonJS({
       };
     };
     webidl.interfaceConverter = function(i) {
-      return (V2, prefix, argument, opts) => {
-        if (opts?.strict !== false && !(V2 instanceof i)) {
+      return (V2, prefix, argument, opts2) => {
+        if (opts2?.strict !== false && !(V2 instanceof i)) {
           throw webidl.errors.exception({
             header: prefix,
             message: `Expected ${argument} ("${webidl.util.Stringify(V2)}") to be an instance of ${i.name}.`
@@ -6211,8 +6461,8 @@ var require_webidl = __commonJS({
         return converter(V2, prefix, argument);
       };
     };
-    webidl.converters.DOMString = function(V2, prefix, argument, opts) {
-      if (V2 === null && opts?.legacyNullToEmptyString) {
+    webidl.converters.DOMString = function(V2, prefix, argument, opts2) {
+      if (V2 === null && opts2?.legacyNullToEmptyString) {
         return "";
       }
       if (typeof V2 === "symbol") {
@@ -6254,11 +6504,11 @@ var require_webidl = __commonJS({
       const x = webidl.util.ConvertToInt(V2, 32, "unsigned", void 0, prefix, argument);
       return x;
     };
-    webidl.converters["unsigned short"] = function(V2, prefix, argument, opts) {
-      const x = webidl.util.ConvertToInt(V2, 16, "unsigned", opts, prefix, argument);
+    webidl.converters["unsigned short"] = function(V2, prefix, argument, opts2) {
+      const x = webidl.util.ConvertToInt(V2, 16, "unsigned", opts2, prefix, argument);
       return x;
     };
-    webidl.converters.ArrayBuffer = function(V2, prefix, argument, opts) {
+    webidl.converters.ArrayBuffer = function(V2, prefix, argument, opts2) {
       if (webidl.util.Type(V2) !== "Object" || !types.isAnyArrayBuffer(V2)) {
         throw webidl.errors.conversionFailed({
           prefix,
@@ -6266,7 +6516,7 @@ var require_webidl = __commonJS({
           types: ["ArrayBuffer"]
         });
       }
-      if (opts?.allowShared === false && types.isSharedArrayBuffer(V2)) {
+      if (opts2?.allowShared === false && types.isSharedArrayBuffer(V2)) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "SharedArrayBuffer is not allowed."
@@ -6280,7 +6530,7 @@ var require_webidl = __commonJS({
       }
       return V2;
     };
-    webidl.converters.TypedArray = function(V2, T, prefix, name, opts) {
+    webidl.converters.TypedArray = function(V2, T, prefix, name, opts2) {
       if (webidl.util.Type(V2) !== "Object" || !types.isTypedArray(V2) || V2.constructor.name !== T.name) {
         throw webidl.errors.conversionFailed({
           prefix,
@@ -6288,7 +6538,7 @@ var require_webidl = __commonJS({
           types: [T.name]
         });
       }
-      if (opts?.allowShared === false && types.isSharedArrayBuffer(V2.buffer)) {
+      if (opts2?.allowShared === false && types.isSharedArrayBuffer(V2.buffer)) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "SharedArrayBuffer is not allowed."
@@ -6302,14 +6552,14 @@ var require_webidl = __commonJS({
       }
       return V2;
     };
-    webidl.converters.DataView = function(V2, prefix, name, opts) {
+    webidl.converters.DataView = function(V2, prefix, name, opts2) {
       if (webidl.util.Type(V2) !== "Object" || !types.isDataView(V2)) {
         throw webidl.errors.exception({
           header: prefix,
           message: `${name} is not a DataView.`
         });
       }
-      if (opts?.allowShared === false && types.isSharedArrayBuffer(V2.buffer)) {
+      if (opts2?.allowShared === false && types.isSharedArrayBuffer(V2.buffer)) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "SharedArrayBuffer is not allowed."
@@ -6323,15 +6573,15 @@ var require_webidl = __commonJS({
       }
       return V2;
     };
-    webidl.converters.BufferSource = function(V2, prefix, name, opts) {
+    webidl.converters.BufferSource = function(V2, prefix, name, opts2) {
       if (types.isAnyArrayBuffer(V2)) {
-        return webidl.converters.ArrayBuffer(V2, prefix, name, { ...opts, allowShared: false });
+        return webidl.converters.ArrayBuffer(V2, prefix, name, { ...opts2, allowShared: false });
       }
       if (types.isTypedArray(V2)) {
-        return webidl.converters.TypedArray(V2, V2.constructor, prefix, name, { ...opts, allowShared: false });
+        return webidl.converters.TypedArray(V2, V2.constructor, prefix, name, { ...opts2, allowShared: false });
       }
       if (types.isDataView(V2)) {
-        return webidl.converters.DataView(V2, prefix, name, { ...opts, allowShared: false });
+        return webidl.converters.DataView(V2, prefix, name, { ...opts2, allowShared: false });
       }
       throw webidl.errors.conversionFailed({
         prefix,
@@ -6359,7 +6609,7 @@ var require_webidl = __commonJS({
 var require_util2 = __commonJS({
   "../../main/node_modules/undici/lib/web/fetch/util.js"(exports, module) {
     "use strict";
-    var { Transform } = __require("node:stream");
+    var { Transform: Transform3 } = __require("node:stream");
     var zlib = __require("node:zlib");
     var { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = require_constants4();
     var { getGlobalOrigin } = require_global();
@@ -6370,11 +6620,11 @@ var require_util2 = __commonJS({
     var { isUint8Array } = __require("node:util/types");
     var { webidl } = require_webidl();
     var supportedHashes = [];
-    var crypto3;
+    var crypto4;
     try {
-      crypto3 = __require("node:crypto");
+      crypto4 = __require("node:crypto");
       const possibleRelevantHashes = ["sha256", "sha384", "sha512"];
-      supportedHashes = crypto3.getHashes().filter((hash) => possibleRelevantHashes.includes(hash));
+      supportedHashes = crypto4.getHashes().filter((hash) => possibleRelevantHashes.includes(hash));
     } catch {
     }
     function responseURL(response) {
@@ -6647,7 +6897,7 @@ var require_util2 = __commonJS({
       }
     }
     function bytesMatch(bytes, metadataList) {
-      if (crypto3 === void 0) {
+      if (crypto4 === void 0) {
         return true;
       }
       const parsedMetadata = parseMetadata(metadataList);
@@ -6662,7 +6912,7 @@ var require_util2 = __commonJS({
       for (const item of metadata) {
         const algorithm = item.algo;
         const expectedValue = item.hash;
-        let actualValue = crypto3.createHash(algorithm).update(bytes).digest("base64");
+        let actualValue = crypto4.createHash(algorithm).update(bytes).digest("base64");
         if (actualValue[actualValue.length - 1] === "=") {
           if (actualValue[actualValue.length - 2] === "=") {
             actualValue = actualValue.slice(0, -2);
@@ -6755,8 +7005,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve5, reject) => {
-        res = resolve5;
+      const promise = new Promise((resolve6, reject) => {
+        res = resolve6;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -6921,8 +7171,8 @@ var require_util2 = __commonJS({
         errorSteps(e);
       }
     }
-    function isReadableStreamLike(stream2) {
-      return stream2 instanceof ReadableStream || stream2[Symbol.toStringTag] === "ReadableStream" && typeof stream2.tee === "function";
+    function isReadableStreamLike(stream3) {
+      return stream3 instanceof ReadableStream || stream3[Symbol.toStringTag] === "ReadableStream" && typeof stream3.tee === "function";
     }
     function readableStreamClose(controller) {
       try {
@@ -7047,7 +7297,7 @@ var require_util2 = __commonJS({
       contentRange += isomorphicEncode(`${fullLength}`);
       return contentRange;
     }
-    var InflateStream = class extends Transform {
+    var InflateStream = class extends Transform3 {
       #zlibOptions;
       /** @param {zlib.ZlibOptions} [zlibOptions] */
       constructor(zlibOptions) {
@@ -7726,8 +7976,8 @@ var require_body = __commonJS({
     var { multipartFormDataParser } = require_formdata_parser();
     var random;
     try {
-      const crypto3 = __require("node:crypto");
-      random = (max) => crypto3.randomInt(0, max);
+      const crypto4 = __require("node:crypto");
+      random = (max) => crypto4.randomInt(0, max);
     } catch {
       random = (max) => Math.floor(Math.random(max));
     }
@@ -7738,20 +7988,20 @@ var require_body = __commonJS({
     var streamRegistry;
     if (hasFinalizationRegistry) {
       streamRegistry = new FinalizationRegistry((weakRef) => {
-        const stream2 = weakRef.deref();
-        if (stream2 && !stream2.locked && !isDisturbed(stream2) && !isErrored(stream2)) {
-          stream2.cancel("Response object has been garbage collected").catch(noop3);
+        const stream3 = weakRef.deref();
+        if (stream3 && !stream3.locked && !isDisturbed(stream3) && !isErrored(stream3)) {
+          stream3.cancel("Response object has been garbage collected").catch(noop3);
         }
       });
     }
     function extractBody(object, keepalive = false) {
-      let stream2 = null;
+      let stream3 = null;
       if (object instanceof ReadableStream) {
-        stream2 = object;
+        stream3 = object;
       } else if (isBlobLike(object)) {
-        stream2 = object.stream();
+        stream3 = object.stream();
       } else {
-        stream2 = new ReadableStream({
+        stream3 = new ReadableStream({
           async pull(controller) {
             const buffer = typeof source === "string" ? textEncoder.encode(source) : source;
             if (buffer.byteLength) {
@@ -7764,7 +8014,7 @@ var require_body = __commonJS({
           type: "bytes"
         });
       }
-      assert(isReadableStreamLike(stream2));
+      assert(isReadableStreamLike(stream3));
       let action = null;
       let source = null;
       let length = null;
@@ -7843,14 +8093,14 @@ Content-Type: ${value.type || "application/octet-stream"}\r
             "Response body object should not be disturbed or locked"
           );
         }
-        stream2 = object instanceof ReadableStream ? object : ReadableStreamFrom(object);
+        stream3 = object instanceof ReadableStream ? object : ReadableStreamFrom(object);
       }
       if (typeof source === "string" || util2.isBuffer(source)) {
         length = Buffer.byteLength(source);
       }
       if (action != null) {
         let iterator2;
-        stream2 = new ReadableStream({
+        stream3 = new ReadableStream({
           async start() {
             iterator2 = action(object)[Symbol.asyncIterator]();
           },
@@ -7862,7 +8112,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
                 controller.byobRequest?.respond(0);
               });
             } else {
-              if (!isErrored(stream2)) {
+              if (!isErrored(stream3)) {
                 const buffer = new Uint8Array(value);
                 if (buffer.byteLength) {
                   controller.enqueue(buffer);
@@ -7877,7 +8127,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           type: "bytes"
         });
       }
-      const body = { stream: stream2, source, length };
+      const body = { stream: stream3, source, length };
       return [body, type];
     }
     function safelyExtractBody(object, keepalive = false) {
@@ -8079,13 +8329,13 @@ var require_client_h1 = __commonJS({
     var extractBody;
     async function lazyllhttp() {
       const llhttpWasmData = process.env.JEST_WORKER_ID ? require_llhttp_wasm() : void 0;
-      let mod;
+      let mod4;
       try {
-        mod = await WebAssembly.compile(require_llhttp_simd_wasm());
+        mod4 = await WebAssembly.compile(require_llhttp_simd_wasm());
       } catch (e) {
-        mod = await WebAssembly.compile(llhttpWasmData || require_llhttp_wasm());
+        mod4 = await WebAssembly.compile(llhttpWasmData || require_llhttp_wasm());
       }
-      return await WebAssembly.instantiate(mod, {
+      return await WebAssembly.instantiate(mod4, {
         env: {
           /* eslint-disable camelcase */
           wasm_on_url: (p2, at2, len) => {
@@ -8866,7 +9116,7 @@ upgrade: ${upgrade}\r
           writeBlob(abort, body, client, request2, socket, contentLength, header, expectsPayload);
         }
       } else if (util2.isStream(body)) {
-        writeStream(abort, body, client, request2, socket, contentLength, header, expectsPayload);
+        writeStream2(abort, body, client, request2, socket, contentLength, header, expectsPayload);
       } else if (util2.isIterable(body)) {
         writeIterable(abort, body, client, request2, socket, contentLength, header, expectsPayload);
       } else {
@@ -8874,7 +9124,7 @@ upgrade: ${upgrade}\r
       }
       return true;
     }
-    function writeStream(abort, body, client, request2, socket, contentLength, header, expectsPayload) {
+    function writeStream2(abort, body, client, request2, socket, contentLength, header, expectsPayload) {
       assert(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
       let finished = false;
       const writer = new AsyncWriter({ abort, socket, request: request2, contentLength, client, expectsPayload, header });
@@ -9007,12 +9257,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve5, reject) => {
+      const waitForDrain = () => new Promise((resolve6, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve5;
+          callback = resolve6;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -9150,7 +9400,7 @@ var require_client_h2 = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { errorMonitor } = __require("node:events");
-    var { pipeline: pipeline3 } = __require("node:stream");
+    var { pipeline: pipeline5 } = __require("node:stream");
     var util2 = require_util();
     var {
       RequestContentLengthMismatchError,
@@ -9371,7 +9621,7 @@ var require_client_h2 = __commonJS({
           headers[key] = val;
         }
       }
-      let stream2;
+      let stream3;
       const { hostname, port } = client[kUrl];
       headers[HTTP2_HEADER_AUTHORITY] = host || `${hostname}${port ? `:${port}` : ""}`;
       headers[HTTP2_HEADER_METHOD] = method;
@@ -9380,15 +9630,15 @@ var require_client_h2 = __commonJS({
           return;
         }
         if (request2.completed) {
-          if (method === "CONNECT" && stream2 != null) {
-            util2.destroy(stream2, error2 || new RequestAbortedError());
+          if (method === "CONNECT" && stream3 != null) {
+            util2.destroy(stream3, error2 || new RequestAbortedError());
           }
           return;
         }
         error2 = error2 || new RequestAbortedError();
         util2.errorRequest(client, request2, error2);
-        if (stream2 != null) {
-          util2.destroy(stream2, error2);
+        if (stream3 != null) {
+          util2.destroy(stream3, error2);
         }
         util2.destroy(body, error2);
         client[kQueue][client[kRunningIdx]++] = null;
@@ -9404,42 +9654,42 @@ var require_client_h2 = __commonJS({
       }
       if (method === "CONNECT") {
         session.ref();
-        stream2 = session.request(headers, { endStream: false, signal });
+        stream3 = session.request(headers, { endStream: false, signal });
         let upgradeResponseFinished = false;
         const onResponse = (headers2) => {
           upgradeResponseFinished = true;
-          stream2.off(errorMonitor, onUpgradeError);
+          stream3.off(errorMonitor, onUpgradeError);
           request2.onUpgradeResponse(Number(headers2[HTTP2_HEADER_STATUS]), headers2, parseH2ResponseHeaders);
         };
         const onUpgradeError = (error2) => {
           upgradeResponseFinished = true;
-          stream2.off("response", onResponse);
+          stream3.off("response", onResponse);
           request2.onUpgradeError(error2);
         };
         const onReady = () => {
           try {
-            request2.onUpgrade(null, null, stream2);
+            request2.onUpgrade(null, null, stream3);
           } catch (error2) {
-            stream2.off("response", onResponse);
+            stream3.off("response", onResponse);
             abort(error2);
             return;
           }
           if (request2.aborted) {
             return;
           }
-          stream2.off("error", abort);
-          stream2.once(errorMonitor, onUpgradeError);
+          stream3.off("error", abort);
+          stream3.once(errorMonitor, onUpgradeError);
           client[kQueue][client[kRunningIdx]++] = null;
         };
-        stream2.once("response", onResponse);
-        stream2.once("error", abort);
+        stream3.once("response", onResponse);
+        stream3.once("error", abort);
         ++session[kOpenStreams];
         onReady();
-        stream2.once("close", () => {
+        stream3.once("close", () => {
           if (!upgradeResponseFinished && request2.completed) {
-            stream2.off("response", onResponse);
-            stream2.off(errorMonitor, onUpgradeError);
-            request2.onUpgradeError(new InformationalError(`HTTP/2: "stream error" received - code ${stream2.rstCode}`));
+            stream3.off("response", onResponse);
+            stream3.off(errorMonitor, onUpgradeError);
+            request2.onUpgradeError(new InformationalError(`HTTP/2: "stream error" received - code ${stream3.rstCode}`));
           }
           session[kOpenStreams] -= 1;
           if (session[kOpenStreams] === 0) session.unref();
@@ -9481,36 +9731,36 @@ var require_client_h2 = __commonJS({
       const shouldEndStream = method === "GET" || method === "HEAD" || body === null;
       if (expectContinue) {
         headers[HTTP2_HEADER_EXPECT] = "100-continue";
-        stream2 = session.request(headers, { endStream: shouldEndStream, signal });
-        stream2.once("continue", writeBodyH2);
+        stream3 = session.request(headers, { endStream: shouldEndStream, signal });
+        stream3.once("continue", writeBodyH2);
       } else {
-        stream2 = session.request(headers, {
+        stream3 = session.request(headers, {
           endStream: shouldEndStream,
           signal
         });
         writeBodyH2();
       }
       ++session[kOpenStreams];
-      stream2.once("response", (headers2) => {
+      stream3.once("response", (headers2) => {
         const { [HTTP2_HEADER_STATUS]: statusCode, ...realHeaders } = headers2;
         request2.onResponseStarted();
         if (request2.aborted) {
           const err = new RequestAbortedError();
           util2.errorRequest(client, request2, err);
-          util2.destroy(stream2, err);
+          util2.destroy(stream3, err);
           return;
         }
-        if (request2.onHeaders(Number(statusCode), parseH2Headers(realHeaders), stream2.resume.bind(stream2), "") === false) {
-          stream2.pause();
+        if (request2.onHeaders(Number(statusCode), parseH2Headers(realHeaders), stream3.resume.bind(stream3), "") === false) {
+          stream3.pause();
         }
-        stream2.on("data", (chunk) => {
+        stream3.on("data", (chunk) => {
           if (request2.onData(chunk) === false) {
-            stream2.pause();
+            stream3.pause();
           }
         });
       });
-      stream2.once("end", () => {
-        if (stream2.state?.state == null || stream2.state.state < 6) {
+      stream3.once("end", () => {
+        if (stream3.state?.state == null || stream3.state.state < 6) {
           request2.onComplete([]);
         }
         if (session[kOpenStreams] === 0) {
@@ -9521,16 +9771,16 @@ var require_client_h2 = __commonJS({
         client[kPendingIdx] = client[kRunningIdx];
         client[kResume]();
       });
-      stream2.once("close", () => {
+      stream3.once("close", () => {
         session[kOpenStreams] -= 1;
         if (session[kOpenStreams] === 0) {
           session.unref();
         }
       });
-      stream2.once("error", function(err) {
+      stream3.once("error", function(err) {
         abort(err);
       });
-      stream2.once("frameError", (type, code) => {
+      stream3.once("frameError", (type, code) => {
         abort(new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code}`));
       });
       return true;
@@ -9538,7 +9788,7 @@ var require_client_h2 = __commonJS({
         if (!body || contentLength === 0) {
           writeBuffer(
             abort,
-            stream2,
+            stream3,
             null,
             client,
             request2,
@@ -9549,7 +9799,7 @@ var require_client_h2 = __commonJS({
         } else if (util2.isBuffer(body)) {
           writeBuffer(
             abort,
-            stream2,
+            stream3,
             body,
             client,
             request2,
@@ -9561,7 +9811,7 @@ var require_client_h2 = __commonJS({
           if (typeof body.stream === "function") {
             writeIterable(
               abort,
-              stream2,
+              stream3,
               body.stream(),
               client,
               request2,
@@ -9572,7 +9822,7 @@ var require_client_h2 = __commonJS({
           } else {
             writeBlob(
               abort,
-              stream2,
+              stream3,
               body,
               client,
               request2,
@@ -9582,11 +9832,11 @@ var require_client_h2 = __commonJS({
             );
           }
         } else if (util2.isStream(body)) {
-          writeStream(
+          writeStream2(
             abort,
             client[kSocket],
             expectsPayload,
-            stream2,
+            stream3,
             body,
             client,
             request2,
@@ -9595,7 +9845,7 @@ var require_client_h2 = __commonJS({
         } else if (util2.isIterable(body)) {
           writeIterable(
             abort,
-            stream2,
+            stream3,
             body,
             client,
             request2,
@@ -9627,9 +9877,9 @@ var require_client_h2 = __commonJS({
         abort(error2);
       }
     }
-    function writeStream(abort, socket, expectsPayload, h2stream, body, client, request2, contentLength) {
+    function writeStream2(abort, socket, expectsPayload, h2stream, body, client, request2, contentLength) {
       assert(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
-      const pipe = pipeline3(
+      const pipe = pipeline5(
         body,
         h2stream,
         (err) => {
@@ -9682,12 +9932,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve5, reject) => {
+      const waitForDrain = () => new Promise((resolve6, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve5;
+          callback = resolve6;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -9741,15 +9991,15 @@ var require_redirect_handler = __commonJS({
       }
     };
     var RedirectHandler = class {
-      constructor(dispatch, maxRedirections, opts, handler2) {
+      constructor(dispatch, maxRedirections, opts2, handler2) {
         if (maxRedirections != null && (!Number.isInteger(maxRedirections) || maxRedirections < 0)) {
           throw new InvalidArgumentError("maxRedirections must be a positive number");
         }
-        util2.validateHandler(handler2, opts.method, opts.upgrade);
+        util2.validateHandler(handler2, opts2.method, opts2.upgrade);
         this.dispatch = dispatch;
         this.location = null;
         this.abort = null;
-        this.opts = { ...opts, maxRedirections: 0 };
+        this.opts = { ...opts2, maxRedirections: 0 };
         this.maxRedirections = maxRedirections;
         this.handler = handler2;
         this.history = [];
@@ -9884,14 +10134,14 @@ var require_redirect_interceptor = __commonJS({
     var RedirectHandler = require_redirect_handler();
     function createRedirectInterceptor({ maxRedirections: defaultMaxRedirections }) {
       return (dispatch) => {
-        return function Intercept(opts, handler2) {
-          const { maxRedirections = defaultMaxRedirections } = opts;
+        return function Intercept(opts2, handler2) {
+          const { maxRedirections = defaultMaxRedirections } = opts2;
           if (!maxRedirections) {
-            return dispatch(opts, handler2);
+            return dispatch(opts2, handler2);
           }
-          const redirectHandler = new RedirectHandler(dispatch, maxRedirections, opts, handler2);
-          opts = { ...opts, maxRedirections: 0 };
-          return dispatch(opts, redirectHandler);
+          const redirectHandler = new RedirectHandler(dispatch, maxRedirections, opts2, handler2);
+          opts2 = { ...opts2, maxRedirections: 0 };
+          return dispatch(opts2, redirectHandler);
         };
       };
     }
@@ -10149,9 +10399,9 @@ var require_client = __commonJS({
         connect(this);
         this.once("connect", cb);
       }
-      [kDispatch](opts, handler2) {
-        const origin = opts.origin || this[kUrl].origin;
-        const request2 = new Request2(origin, opts, handler2);
+      [kDispatch](opts2, handler2) {
+        const origin = opts2.origin || this[kUrl].origin;
+        const request2 = new Request2(origin, opts2, handler2);
         this[kQueue].push(request2);
         if (this[kResuming]) {
         } else if (util2.bodyLength(request2.body) == null && util2.isIterable(request2.body)) {
@@ -10166,16 +10416,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve5) => {
+        return new Promise((resolve6) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve5;
+            this[kClosedResolve] = resolve6;
           } else {
-            resolve5(null);
+            resolve6(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve5) => {
+        return new Promise((resolve6) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
@@ -10186,7 +10436,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve5(null);
+            resolve6(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -10237,7 +10487,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve5, reject) => {
+        const socket = await new Promise((resolve6, reject) => {
           client[kConnector]({
             host,
             hostname,
@@ -10249,7 +10499,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve5(socket2);
+              resolve6(socket2);
             }
           });
         });
@@ -10511,8 +10761,8 @@ var require_pool_base = __commonJS({
     var kRemoveClient = /* @__PURE__ */ Symbol("remove client");
     var kStats = /* @__PURE__ */ Symbol("stats");
     var PoolBase = class extends DispatcherBase {
-      constructor(opts) {
-        super(opts);
+      constructor(opts2) {
+        super(opts2);
         this[kQueue] = new FixedQueue();
         this[kClients] = [];
         this[kQueued] = 0;
@@ -10585,8 +10835,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve5) => {
-            this[kClosedResolve] = resolve5;
+          await new Promise((resolve6) => {
+            this[kClosedResolve] = resolve6;
           });
         }
       }
@@ -10600,13 +10850,13 @@ var require_pool_base = __commonJS({
         }
         await Promise.all(this[kClients].map((c) => c.destroy(err)));
       }
-      [kDispatch](opts, handler2) {
+      [kDispatch](opts2, handler2) {
         const dispatcher = this[kGetDispatcher]();
         if (!dispatcher) {
           this[kNeedDrain] = true;
-          this[kQueue].push({ opts, handler: handler2 });
+          this[kQueue].push({ opts: opts2, handler: handler2 });
           this[kQueued]++;
-        } else if (!dispatcher.dispatch(opts, handler2)) {
+        } else if (!dispatcher.dispatch(opts2, handler2)) {
           dispatcher[kNeedDrain] = true;
           this[kNeedDrain] = !this[kGetDispatcher]();
         }
@@ -10666,8 +10916,8 @@ var require_pool = __commonJS({
     var kOptions = /* @__PURE__ */ Symbol("options");
     var kConnections = /* @__PURE__ */ Symbol("connections");
     var kFactory = /* @__PURE__ */ Symbol("factory");
-    function defaultFactory(origin, opts) {
-      return new Client(origin, opts);
+    function defaultFactory(origin, opts2) {
+      return new Client(origin, opts2);
     }
     var Pool = class extends PoolBase {
       constructor(origin, {
@@ -10772,13 +11022,13 @@ var require_balanced_pool = __commonJS({
       }
       return a;
     }
-    function defaultFactory(origin, opts) {
-      return new Pool(origin, opts);
+    function defaultFactory(origin, opts2) {
+      return new Pool(origin, opts2);
     }
     var BalancedPool = class extends PoolBase {
-      constructor(upstreams = [], { factory = defaultFactory, ...opts } = {}) {
+      constructor(upstreams = [], { factory = defaultFactory, ...opts2 } = {}) {
         super();
-        this[kOptions] = opts;
+        this[kOptions] = opts2;
         this[kIndex] = -1;
         this[kCurrentWeight] = 0;
         this[kMaxWeightPerServer] = this[kOptions].maxWeightPerServer || 100;
@@ -10789,7 +11039,7 @@ var require_balanced_pool = __commonJS({
         if (typeof factory !== "function") {
           throw new InvalidArgumentError("factory must be a function.");
         }
-        this[kInterceptors] = opts.interceptors?.BalancedPool && Array.isArray(opts.interceptors.BalancedPool) ? opts.interceptors.BalancedPool : [];
+        this[kInterceptors] = opts2.interceptors?.BalancedPool && Array.isArray(opts2.interceptors.BalancedPool) ? opts2.interceptors.BalancedPool : [];
         this[kFactory] = factory;
         for (const upstream of upstreams) {
           this.addUpstream(upstream);
@@ -10898,8 +11148,8 @@ var require_agent = __commonJS({
     var kOnDrain = /* @__PURE__ */ Symbol("onDrain");
     var kFactory = /* @__PURE__ */ Symbol("factory");
     var kOptions = /* @__PURE__ */ Symbol("options");
-    function defaultFactory(origin, opts) {
-      return opts && opts.connections === 1 ? new Client(origin, opts) : new Pool(origin, opts);
+    function defaultFactory(origin, opts2) {
+      return opts2 && opts2.connections === 1 ? new Client(origin, opts2) : new Pool(origin, opts2);
     }
     var Agent3 = class extends DispatcherBase {
       constructor({ factory = defaultFactory, maxRedirections = 0, connect, tls, ...options } = {}) {
@@ -10945,19 +11195,19 @@ var require_agent = __commonJS({
         }
         return ret;
       }
-      [kDispatch](opts, handler2) {
+      [kDispatch](opts2, handler2) {
         let key;
-        if (opts.origin && (typeof opts.origin === "string" || opts.origin instanceof URL)) {
-          key = String(opts.origin);
+        if (opts2.origin && (typeof opts2.origin === "string" || opts2.origin instanceof URL)) {
+          key = String(opts2.origin);
         } else {
           throw new InvalidArgumentError("opts.origin must be a non-empty string or URL.");
         }
         let dispatcher = this[kClients].get(key);
         if (!dispatcher) {
-          dispatcher = this[kFactory](opts.origin, this[kOptions]).on("drain", this[kOnDrain]).on("connect", this[kOnConnect]).on("disconnect", this[kOnDisconnect]).on("connectionError", this[kOnConnectionError]);
+          dispatcher = this[kFactory](opts2.origin, this[kOptions]).on("drain", this[kOnDrain]).on("connect", this[kOnConnect]).on("disconnect", this[kOnDisconnect]).on("connectionError", this[kOnConnectionError]);
           this[kClients].set(key, dispatcher);
         }
-        return dispatcher.dispatch(opts, handler2);
+        return dispatcher.dispatch(opts2, handler2);
       }
       async [kClose]() {
         const closePromises = [];
@@ -11002,16 +11252,16 @@ var require_proxy_agent = __commonJS({
     function defaultProtocolPort(protocol) {
       return protocol === "https:" ? 443 : 80;
     }
-    function defaultFactory(origin, opts) {
-      return new Pool(origin, opts);
+    function defaultFactory(origin, opts2) {
+      return new Pool(origin, opts2);
     }
     var noop3 = () => {
     };
-    function defaultAgentFactory(origin, opts) {
-      if (opts.connections === 1) {
-        return new Client(origin, opts);
+    function defaultAgentFactory(origin, opts2) {
+      if (opts2.connections === 1) {
+        return new Client(origin, opts2);
       }
-      return new Pool(origin, opts);
+      return new Pool(origin, opts2);
     }
     var Http1ProxyWrapper = class extends DispatcherBase {
       #client;
@@ -11027,7 +11277,7 @@ var require_proxy_agent = __commonJS({
           this.#client = new Client(proxyUrl, { connect });
         }
       }
-      [kDispatch](opts, handler2) {
+      [kDispatch](opts2, handler2) {
         const onHeaders = handler2.onHeaders;
         handler2.onHeaders = function(statusCode, data, resume) {
           if (statusCode === 407) {
@@ -11042,14 +11292,14 @@ var require_proxy_agent = __commonJS({
           origin,
           path: path5 = "/",
           headers = {}
-        } = opts;
-        opts.path = origin + path5;
+        } = opts2;
+        opts2.path = origin + path5;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
         }
-        opts.headers = { ...this[kProxyHeaders], ...headers };
-        return this.#client[kDispatch](opts, handler2);
+        opts2.headers = { ...this[kProxyHeaders], ...headers };
+        return this.#client[kDispatch](opts2, handler2);
       }
       async [kClose]() {
         return this.#client.close();
@@ -11059,36 +11309,36 @@ var require_proxy_agent = __commonJS({
       }
     };
     var ProxyAgent2 = class extends DispatcherBase {
-      constructor(opts) {
+      constructor(opts2) {
         super();
-        if (!opts || typeof opts === "object" && !(opts instanceof URL2) && !opts.uri) {
+        if (!opts2 || typeof opts2 === "object" && !(opts2 instanceof URL2) && !opts2.uri) {
           throw new InvalidArgumentError("Proxy uri is mandatory");
         }
-        const { clientFactory = defaultFactory } = opts;
+        const { clientFactory = defaultFactory } = opts2;
         if (typeof clientFactory !== "function") {
           throw new InvalidArgumentError("Proxy opts.clientFactory must be a function.");
         }
-        const { proxyTunnel = true } = opts;
-        const url = this.#getUrl(opts);
+        const { proxyTunnel = true } = opts2;
+        const url = this.#getUrl(opts2);
         const { href, origin, port, protocol, username, password, hostname: proxyHostname } = url;
         this[kProxy] = { uri: href, protocol };
-        this[kInterceptors] = opts.interceptors?.ProxyAgent && Array.isArray(opts.interceptors.ProxyAgent) ? opts.interceptors.ProxyAgent : [];
-        this[kRequestTls] = opts.requestTls;
-        this[kProxyTls] = opts.proxyTls;
-        this[kProxyHeaders] = opts.headers || {};
+        this[kInterceptors] = opts2.interceptors?.ProxyAgent && Array.isArray(opts2.interceptors.ProxyAgent) ? opts2.interceptors.ProxyAgent : [];
+        this[kRequestTls] = opts2.requestTls;
+        this[kProxyTls] = opts2.proxyTls;
+        this[kProxyHeaders] = opts2.headers || {};
         this[kTunnelProxy] = proxyTunnel;
-        if (opts.auth && opts.token) {
+        if (opts2.auth && opts2.token) {
           throw new InvalidArgumentError("opts.auth cannot be used in combination with opts.token");
-        } else if (opts.auth) {
-          this[kProxyHeaders]["proxy-authorization"] = `Basic ${opts.auth}`;
-        } else if (opts.token) {
-          this[kProxyHeaders]["proxy-authorization"] = opts.token;
+        } else if (opts2.auth) {
+          this[kProxyHeaders]["proxy-authorization"] = `Basic ${opts2.auth}`;
+        } else if (opts2.token) {
+          this[kProxyHeaders]["proxy-authorization"] = opts2.token;
         } else if (username && password) {
           this[kProxyHeaders]["proxy-authorization"] = `Basic ${Buffer.from(`${decodeURIComponent(username)}:${decodeURIComponent(password)}`).toString("base64")}`;
         }
-        const connect = buildConnector({ ...opts.proxyTls });
-        this[kConnectEndpoint] = buildConnector({ ...opts.requestTls });
-        const agentFactory = opts.factory || defaultAgentFactory;
+        const connect = buildConnector({ ...opts2.proxyTls });
+        this[kConnectEndpoint] = buildConnector({ ...opts2.requestTls });
+        const agentFactory = opts2.factory || defaultAgentFactory;
         const factory = (origin2, options) => {
           const { protocol: protocol2 } = new URL2(origin2);
           if (!this[kTunnelProxy] && protocol2 === "http:" && this[kProxy].protocol === "http:") {
@@ -11102,22 +11352,22 @@ var require_proxy_agent = __commonJS({
         };
         this[kClient] = clientFactory(url, { connect });
         this[kAgent] = new Agent3({
-          ...opts,
+          ...opts2,
           factory,
-          connect: async (opts2, callback) => {
-            let requestedPath = opts2.host;
-            if (!opts2.port) {
-              requestedPath += `:${defaultProtocolPort(opts2.protocol)}`;
+          connect: async (opts3, callback) => {
+            let requestedPath = opts3.host;
+            if (!opts3.port) {
+              requestedPath += `:${defaultProtocolPort(opts3.protocol)}`;
             }
             try {
               const { socket, statusCode } = await this[kClient].connect({
                 origin,
                 port,
                 path: requestedPath,
-                signal: opts2.signal,
+                signal: opts3.signal,
                 headers: {
                   ...this[kProxyHeaders],
-                  host: opts2.host
+                  host: opts3.host
                 },
                 servername: this[kProxyTls]?.servername || proxyHostname
               });
@@ -11125,7 +11375,7 @@ var require_proxy_agent = __commonJS({
                 socket.on("error", noop3).destroy();
                 callback(new RequestAbortedError(`Proxy response (${statusCode}) !== 200 when HTTP Tunneling`));
               }
-              if (opts2.protocol !== "https:") {
+              if (opts3.protocol !== "https:") {
                 callback(null, socket);
                 return;
               }
@@ -11133,9 +11383,9 @@ var require_proxy_agent = __commonJS({
               if (this[kRequestTls]) {
                 servername = this[kRequestTls].servername;
               } else {
-                servername = opts2.servername;
+                servername = opts3.servername;
               }
-              this[kConnectEndpoint]({ ...opts2, servername, httpSocket: socket }, callback);
+              this[kConnectEndpoint]({ ...opts3, servername, httpSocket: socket }, callback);
             } catch (err) {
               if (err.code === "ERR_TLS_CERT_ALTNAME_INVALID") {
                 callback(new SecureProxyConnectionError(err));
@@ -11146,16 +11396,16 @@ var require_proxy_agent = __commonJS({
           }
         });
       }
-      dispatch(opts, handler2) {
-        const headers = buildHeaders(opts.headers);
+      dispatch(opts2, handler2) {
+        const headers = buildHeaders(opts2.headers);
         throwIfProxyAuthIsSent(headers);
         if (headers && !("host" in headers) && !("Host" in headers)) {
-          const { host } = new URL2(opts.origin);
+          const { host } = new URL2(opts2.origin);
           headers.host = host;
         }
         return this[kAgent].dispatch(
           {
-            ...opts,
+            ...opts2,
             headers
           },
           handler2
@@ -11165,13 +11415,13 @@ var require_proxy_agent = __commonJS({
        * @param {import('../types/proxy-agent').ProxyAgent.Options | string | URL} opts
        * @returns {URL}
        */
-      #getUrl(opts) {
-        if (typeof opts === "string") {
-          return new URL2(opts);
-        } else if (opts instanceof URL2) {
-          return opts;
+      #getUrl(opts2) {
+        if (typeof opts2 === "string") {
+          return new URL2(opts2);
+        } else if (opts2 instanceof URL2) {
+          return opts2;
         } else {
-          return new URL2(opts.uri);
+          return new URL2(opts2.uri);
         }
       }
       async [kClose]() {
@@ -11220,16 +11470,16 @@ var require_env_http_proxy_agent = __commonJS({
       #noProxyValue = null;
       #noProxyEntries = null;
       #opts = null;
-      constructor(opts = {}) {
+      constructor(opts2 = {}) {
         super();
-        this.#opts = opts;
+        this.#opts = opts2;
         if (!experimentalWarned) {
           experimentalWarned = true;
           process.emitWarning("EnvHttpProxyAgent is experimental, expect them to change at any time.", {
             code: "UNDICI-EHPA"
           });
         }
-        const { httpProxy, httpsProxy, noProxy, ...agentOpts } = opts;
+        const { httpProxy, httpsProxy, noProxy, ...agentOpts } = opts2;
         this[kNoProxyAgent] = new Agent3(agentOpts);
         const HTTP_PROXY = httpProxy ?? process.env.http_proxy ?? process.env.HTTP_PROXY;
         if (HTTP_PROXY) {
@@ -11245,10 +11495,10 @@ var require_env_http_proxy_agent = __commonJS({
         }
         this.#parseNoProxy();
       }
-      [kDispatch](opts, handler2) {
-        const url = new URL(opts.origin);
+      [kDispatch](opts2, handler2) {
+        const url = new URL(opts2.origin);
         const agent = this.#getProxyAgentForUrl(url);
-        return agent.dispatch(opts, handler2);
+        return agent.dispatch(opts2, handler2);
       }
       async [kClose]() {
         await this[kNoProxyAgent].close();
@@ -11375,8 +11625,8 @@ var require_retry_handler = __commonJS({
       return null;
     }
     var RetryHandler = class _RetryHandler {
-      constructor(opts, handlers) {
-        const { retryOptions, ...dispatchOpts } = opts;
+      constructor(opts2, handlers) {
+        const { retryOptions, ...dispatchOpts } = opts2;
         const {
           // Retry scoped
           retry: retryFn,
@@ -11392,7 +11642,7 @@ var require_retry_handler = __commonJS({
         } = retryOptions ?? {};
         this.dispatch = handlers.dispatch;
         this.handler = handlers.handler;
-        this.opts = { ...dispatchOpts, body: wrapRequestBody(opts.body) };
+        this.opts = { ...dispatchOpts, body: wrapRequestBody(opts2.body) };
         this.abort = null;
         this.aborted = false;
         this.retryOpts = {
@@ -11468,9 +11718,9 @@ var require_retry_handler = __commonJS({
       onBodySent(chunk) {
         if (this.handler.onBodySent) return this.handler.onBodySent(chunk);
       }
-      static [kRetryHandlerDefaultRetry](err, { state, opts }, cb) {
+      static [kRetryHandlerDefaultRetry](err, { state, opts: opts2 }, cb) {
         const { statusCode, code, headers } = err;
-        const { method, retryOptions } = opts;
+        const { method, retryOptions } = opts2;
         const {
           maxRetries,
           minTimeout,
@@ -11702,15 +11952,15 @@ var require_retry_agent = __commonJS({
         this.#agent = agent;
         this.#options = options;
       }
-      dispatch(opts, handler2) {
+      dispatch(opts2, handler2) {
         const retry = new RetryHandler({
-          ...opts,
+          ...opts2,
           retryOptions: this.#options
         }, {
           dispatch: this.#agent.dispatch.bind(this.#agent),
           handler: handler2
         });
-        return this.#agent.dispatch(opts, retry);
+        return this.#agent.dispatch(opts2, retry);
       }
       close() {
         return this.#agent.close();
@@ -11728,7 +11978,7 @@ var require_readable = __commonJS({
   "../../main/node_modules/undici/lib/api/readable.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var { Readable } = __require("node:stream");
+    var { Readable: Readable3 } = __require("node:stream");
     var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = require_errors();
     var util2 = require_util();
     var { ReadableStreamFrom } = require_util();
@@ -11740,7 +11990,7 @@ var require_readable = __commonJS({
     var kContentLength = /* @__PURE__ */ Symbol("kContentLength");
     var noop3 = () => {
     };
-    var BodyReadable = class extends Readable {
+    var BodyReadable = class extends Readable3 {
       constructor({
         resume,
         abort,
@@ -11845,9 +12095,9 @@ var require_readable = __commonJS({
         }
         return this[kBody];
       }
-      async dump(opts) {
-        let limit = Number.isFinite(opts?.limit) ? opts.limit : 128 * 1024;
-        const signal = opts?.signal;
+      async dump(opts2) {
+        let limit = Number.isFinite(opts2?.limit) ? opts2.limit : 128 * 1024;
+        const signal = opts2?.signal;
         if (signal != null && (typeof signal !== "object" || !("aborted" in signal))) {
           throw new InvalidArgumentError("signal must be an AbortSignal");
         }
@@ -11855,7 +12105,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve5, reject) => {
+        return await new Promise((resolve6, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -11868,7 +12118,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve5(null);
+              resolve6(null);
             }
           }).on("error", noop3).on("data", function(chunk) {
             limit -= chunk.length;
@@ -11885,13 +12135,13 @@ var require_readable = __commonJS({
     function isUnusable(self) {
       return util2.isDisturbed(self) || isLocked(self);
     }
-    async function consume(stream2, type) {
-      assert(!stream2[kConsume]);
-      return new Promise((resolve5, reject) => {
-        if (isUnusable(stream2)) {
-          const rState = stream2._readableState;
+    async function consume(stream3, type) {
+      assert(!stream3[kConsume]);
+      return new Promise((resolve6, reject) => {
+        if (isUnusable(stream3)) {
+          const rState = stream3._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
-            stream2.on("error", (err) => {
+            stream3.on("error", (err) => {
               reject(err);
             }).on("close", () => {
               reject(new TypeError("unusable"));
@@ -11901,22 +12151,22 @@ var require_readable = __commonJS({
           }
         } else {
           queueMicrotask(() => {
-            stream2[kConsume] = {
+            stream3[kConsume] = {
               type,
-              stream: stream2,
-              resolve: resolve5,
+              stream: stream3,
+              resolve: resolve6,
               reject,
               length: 0,
               body: []
             };
-            stream2.on("error", function(err) {
+            stream3.on("error", function(err) {
               consumeFinish(this[kConsume], err);
             }).on("close", function() {
               if (this[kConsume].body !== null) {
                 consumeFinish(this[kConsume], new RequestAbortedError());
               }
             });
-            consumeStart(stream2[kConsume]);
+            consumeStart(stream3[kConsume]);
           });
         }
       });
@@ -11974,22 +12224,22 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve5, stream: stream2, length } = consume2;
+      const { type, body, resolve: resolve6, stream: stream3, length } = consume2;
       try {
         if (type === "text") {
-          resolve5(chunksDecode(body, length));
+          resolve6(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve5(JSON.parse(chunksDecode(body, length)));
+          resolve6(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve5(chunksConcat(body, length).buffer);
+          resolve6(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve5(new Blob(body, { type: stream2[kContentType] }));
+          resolve6(new Blob(body, { type: stream3[kContentType] }));
         } else if (type === "bytes") {
-          resolve5(chunksConcat(body, length));
+          resolve6(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
-        stream2.destroy(err);
+        stream3.destroy(err);
       }
     }
     function consumePush(consume2, chunk) {
@@ -12082,17 +12332,17 @@ var require_api_request = __commonJS({
   "../../main/node_modules/undici/lib/api/api-request.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var { Readable } = require_readable();
+    var { Readable: Readable3 } = require_readable();
     var { InvalidArgumentError, RequestAbortedError } = require_errors();
     var util2 = require_util();
     var { getResolveErrorBodyCallback } = require_util3();
     var { AsyncResource } = __require("node:async_hooks");
     var RequestHandler = class extends AsyncResource {
-      constructor(opts, callback) {
-        if (!opts || typeof opts !== "object") {
+      constructor(opts2, callback) {
+        if (!opts2 || typeof opts2 !== "object") {
           throw new InvalidArgumentError("invalid opts");
         }
-        const { signal, method, opaque, body, onInfo, responseHeaders, throwOnError, highWaterMark } = opts;
+        const { signal, method, opaque, body, onInfo, responseHeaders, throwOnError, highWaterMark } = opts2;
         try {
           if (typeof callback !== "function") {
             throw new InvalidArgumentError("invalid callback");
@@ -12177,7 +12427,7 @@ var require_api_request = __commonJS({
         const parsedHeaders = responseHeaders === "raw" ? util2.parseHeaders(rawHeaders) : headers;
         const contentType = parsedHeaders["content-type"];
         const contentLength = parsedHeaders["content-length"];
-        const res = new Readable({
+        const res = new Readable3({
           resume,
           abort,
           contentType,
@@ -12240,21 +12490,21 @@ var require_api_request = __commonJS({
         }
       }
     };
-    function request2(opts, callback) {
+    function request2(opts2, callback) {
       if (callback === void 0) {
-        return new Promise((resolve5, reject) => {
-          request2.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve5(data);
+        return new Promise((resolve6, reject) => {
+          request2.call(this, opts2, (err, data) => {
+            return err ? reject(err) : resolve6(data);
           });
         });
       }
       try {
-        this.dispatch(opts, new RequestHandler(opts, callback));
+        this.dispatch(opts2, new RequestHandler(opts2, callback));
       } catch (err) {
         if (typeof callback !== "function") {
           throw err;
         }
-        const opaque = opts?.opaque;
+        const opaque = opts2?.opaque;
         queueMicrotask(() => callback(err, { opaque }));
       }
     }
@@ -12326,11 +12576,11 @@ var require_api_stream = __commonJS({
     var { AsyncResource } = __require("node:async_hooks");
     var { addSignal, removeSignal } = require_abort_signal();
     var StreamHandler = class extends AsyncResource {
-      constructor(opts, factory, callback) {
-        if (!opts || typeof opts !== "object") {
+      constructor(opts2, factory, callback) {
+        if (!opts2 || typeof opts2 !== "object") {
           throw new InvalidArgumentError("invalid opts");
         }
-        const { signal, method, opaque, body, onInfo, responseHeaders, throwOnError } = opts;
+        const { signal, method, opaque, body, onInfo, responseHeaders, throwOnError } = opts2;
         try {
           if (typeof callback !== "function") {
             throw new InvalidArgumentError("invalid callback");
@@ -12465,25 +12715,25 @@ var require_api_stream = __commonJS({
         }
       }
     };
-    function stream2(opts, factory, callback) {
+    function stream3(opts2, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve5, reject) => {
-          stream2.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve5(data);
+        return new Promise((resolve6, reject) => {
+          stream3.call(this, opts2, factory, (err, data) => {
+            return err ? reject(err) : resolve6(data);
           });
         });
       }
       try {
-        this.dispatch(opts, new StreamHandler(opts, factory, callback));
+        this.dispatch(opts2, new StreamHandler(opts2, factory, callback));
       } catch (err) {
         if (typeof callback !== "function") {
           throw err;
         }
-        const opaque = opts?.opaque;
+        const opaque = opts2?.opaque;
         queueMicrotask(() => callback(err, { opaque }));
       }
     }
-    module.exports = stream2;
+    module.exports = stream3;
   }
 });
 
@@ -12492,7 +12742,7 @@ var require_api_pipeline = __commonJS({
   "../../main/node_modules/undici/lib/api/api-pipeline.js"(exports, module) {
     "use strict";
     var {
-      Readable,
+      Readable: Readable3,
       Duplex,
       PassThrough
     } = __require("node:stream");
@@ -12506,7 +12756,7 @@ var require_api_pipeline = __commonJS({
     var { addSignal, removeSignal } = require_abort_signal();
     var assert = __require("node:assert");
     var kResume = /* @__PURE__ */ Symbol("resume");
-    var PipelineRequest = class extends Readable {
+    var PipelineRequest = class extends Readable3 {
       constructor() {
         super({ autoDestroy: true });
         this[kResume] = null;
@@ -12523,7 +12773,7 @@ var require_api_pipeline = __commonJS({
         callback(err);
       }
     };
-    var PipelineResponse = class extends Readable {
+    var PipelineResponse = class extends Readable3 {
       constructor(resume) {
         super({ autoDestroy: true });
         this[kResume] = resume;
@@ -12539,14 +12789,14 @@ var require_api_pipeline = __commonJS({
       }
     };
     var PipelineHandler = class extends AsyncResource {
-      constructor(opts, handler2) {
-        if (!opts || typeof opts !== "object") {
+      constructor(opts2, handler2) {
+        if (!opts2 || typeof opts2 !== "object") {
           throw new InvalidArgumentError("invalid opts");
         }
         if (typeof handler2 !== "function") {
           throw new InvalidArgumentError("invalid handler");
         }
-        const { signal, method, opaque, onInfo, responseHeaders } = opts;
+        const { signal, method, opaque, onInfo, responseHeaders } = opts2;
         if (signal && typeof signal.on !== "function" && typeof signal.addEventListener !== "function") {
           throw new InvalidArgumentError("signal must be an EventEmitter or EventTarget");
         }
@@ -12565,7 +12815,7 @@ var require_api_pipeline = __commonJS({
         this.onInfo = onInfo || null;
         this.req = new PipelineRequest().on("error", util2.nop);
         this.ret = new Duplex({
-          readableObjectMode: opts.objectMode,
+          readableObjectMode: opts2.objectMode,
           autoDestroy: true,
           read: () => {
             const { body } = this;
@@ -12674,16 +12924,16 @@ var require_api_pipeline = __commonJS({
         util2.destroy(ret, err);
       }
     };
-    function pipeline3(opts, handler2) {
+    function pipeline5(opts2, handler2) {
       try {
-        const pipelineHandler = new PipelineHandler(opts, handler2);
-        this.dispatch({ ...opts, body: pipelineHandler.req }, pipelineHandler);
+        const pipelineHandler = new PipelineHandler(opts2, handler2);
+        this.dispatch({ ...opts2, body: pipelineHandler.req }, pipelineHandler);
         return pipelineHandler.ret;
       } catch (err) {
         return new PassThrough().destroy(err);
       }
     }
-    module.exports = pipeline3;
+    module.exports = pipeline5;
   }
 });
 
@@ -12697,14 +12947,14 @@ var require_api_upgrade = __commonJS({
     var { addSignal, removeSignal } = require_abort_signal();
     var assert = __require("node:assert");
     var UpgradeHandler = class extends AsyncResource {
-      constructor(opts, callback) {
-        if (!opts || typeof opts !== "object") {
+      constructor(opts2, callback) {
+        if (!opts2 || typeof opts2 !== "object") {
           throw new InvalidArgumentError("invalid opts");
         }
         if (typeof callback !== "function") {
           throw new InvalidArgumentError("invalid callback");
         }
-        const { signal, opaque, responseHeaders } = opts;
+        const { signal, opaque, responseHeaders } = opts2;
         if (signal && typeof signal.on !== "function" && typeof signal.addEventListener !== "function") {
           throw new InvalidArgumentError("signal must be an EventEmitter or EventTarget");
         }
@@ -12752,26 +13002,26 @@ var require_api_upgrade = __commonJS({
         }
       }
     };
-    function upgrade(opts, callback) {
+    function upgrade(opts2, callback) {
       if (callback === void 0) {
-        return new Promise((resolve5, reject) => {
-          upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve5(data);
+        return new Promise((resolve6, reject) => {
+          upgrade.call(this, opts2, (err, data) => {
+            return err ? reject(err) : resolve6(data);
           });
         });
       }
       try {
-        const upgradeHandler = new UpgradeHandler(opts, callback);
+        const upgradeHandler = new UpgradeHandler(opts2, callback);
         this.dispatch({
-          ...opts,
-          method: opts.method || "GET",
-          upgrade: opts.protocol || "Websocket"
+          ...opts2,
+          method: opts2.method || "GET",
+          upgrade: opts2.protocol || "Websocket"
         }, upgradeHandler);
       } catch (err) {
         if (typeof callback !== "function") {
           throw err;
         }
-        const opaque = opts?.opaque;
+        const opaque = opts2?.opaque;
         queueMicrotask(() => callback(err, { opaque }));
       }
     }
@@ -12789,14 +13039,14 @@ var require_api_connect = __commonJS({
     var util2 = require_util();
     var { addSignal, removeSignal } = require_abort_signal();
     var ConnectHandler = class extends AsyncResource {
-      constructor(opts, callback) {
-        if (!opts || typeof opts !== "object") {
+      constructor(opts2, callback) {
+        if (!opts2 || typeof opts2 !== "object") {
           throw new InvalidArgumentError("invalid opts");
         }
         if (typeof callback !== "function") {
           throw new InvalidArgumentError("invalid callback");
         }
-        const { signal, opaque, responseHeaders } = opts;
+        const { signal, opaque, responseHeaders } = opts2;
         if (signal && typeof signal.on !== "function" && typeof signal.addEventListener !== "function") {
           throw new InvalidArgumentError("signal must be an EventEmitter or EventTarget");
         }
@@ -12846,22 +13096,22 @@ var require_api_connect = __commonJS({
         }
       }
     };
-    function connect(opts, callback) {
+    function connect(opts2, callback) {
       if (callback === void 0) {
-        return new Promise((resolve5, reject) => {
-          connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve5(data);
+        return new Promise((resolve6, reject) => {
+          connect.call(this, opts2, (err, data) => {
+            return err ? reject(err) : resolve6(data);
           });
         });
       }
       try {
-        const connectHandler = new ConnectHandler(opts, callback);
-        this.dispatch({ ...opts, method: "CONNECT" }, connectHandler);
+        const connectHandler = new ConnectHandler(opts2, callback);
+        this.dispatch({ ...opts2, method: "CONNECT" }, connectHandler);
       } catch (err) {
         if (typeof callback !== "function") {
           throw err;
         }
-        const opaque = opts?.opaque;
+        const opaque = opts2?.opaque;
         queueMicrotask(() => callback(err, { opaque }));
       }
     }
@@ -13087,8 +13337,8 @@ var require_mock_utils = __commonJS({
         mockDispatches.splice(index, 1);
       }
     }
-    function buildKey(opts) {
-      const { path: path5, method, body, headers, query } = opts;
+    function buildKey(opts2) {
+      const { path: path5, method, body, headers, query } = opts2;
       return {
         path: path5,
         method,
@@ -13124,12 +13374,12 @@ var require_mock_utils = __commonJS({
       }
       return Buffer.concat(buffers).toString("utf8");
     }
-    function mockDispatch(opts, handler2) {
-      const key = buildKey(opts);
+    function mockDispatch(opts2, handler2) {
+      const key = buildKey(opts2);
       const mockDispatch2 = getMockDispatch(this[kDispatches], key);
       mockDispatch2.timesInvoked++;
       if (mockDispatch2.data.callback) {
-        mockDispatch2.data = { ...mockDispatch2.data, ...mockDispatch2.data.callback(opts) };
+        mockDispatch2.data = { ...mockDispatch2.data, ...mockDispatch2.data.callback(opts2) };
       }
       const { data: { statusCode, data, headers, trailers, error: error2 }, delay, persist } = mockDispatch2;
       const { timesInvoked, times } = mockDispatch2;
@@ -13148,8 +13398,8 @@ var require_mock_utils = __commonJS({
         handleReply(this[kDispatches]);
       }
       function handleReply(mockDispatches, _data = data) {
-        const optsHeaders = Array.isArray(opts.headers) ? buildHeadersFromArray(opts.headers) : opts.headers;
-        const body = typeof _data === "function" ? _data({ ...opts, headers: optsHeaders }) : _data;
+        const optsHeaders = Array.isArray(opts2.headers) ? buildHeadersFromArray(opts2.headers) : opts2.headers;
+        const body = typeof _data === "function" ? _data({ ...opts2, headers: optsHeaders }) : _data;
         if (isPromise(body)) {
           body.then((newData) => handleReply(mockDispatches, newData));
           return;
@@ -13171,10 +13421,10 @@ var require_mock_utils = __commonJS({
       const agent = this[kMockAgent];
       const origin = this[kOrigin];
       const originalDispatch = this[kOriginalDispatch];
-      return function dispatch(opts, handler2) {
+      return function dispatch(opts2, handler2) {
         if (agent.isMockActive) {
           try {
-            mockDispatch.call(this, opts, handler2);
+            mockDispatch.call(this, opts2, handler2);
           } catch (error2) {
             if (error2 instanceof MockNotMatchedError) {
               const netConnect = agent[kGetNetConnect]();
@@ -13182,7 +13432,7 @@ var require_mock_utils = __commonJS({
                 throw new MockNotMatchedError(`${error2.message}: subsequent request to origin ${origin} was not allowed (net.connect disabled)`);
               }
               if (checkNetConnect(netConnect, origin)) {
-                originalDispatch.call(this, opts, handler2);
+                originalDispatch.call(this, opts2, handler2);
               } else {
                 throw new MockNotMatchedError(`${error2.message}: subsequent request to origin ${origin} was not allowed (net.connect is not enabled for this origin)`);
               }
@@ -13191,7 +13441,7 @@ var require_mock_utils = __commonJS({
             }
           }
         } else {
-          originalDispatch.call(this, opts, handler2);
+          originalDispatch.call(this, opts2, handler2);
         }
       };
     }
@@ -13204,9 +13454,9 @@ var require_mock_utils = __commonJS({
       }
       return false;
     }
-    function buildMockOptions(opts) {
-      if (opts) {
-        const { agent, ...mockOptions } = opts;
+    function buildMockOptions(opts2) {
+      if (opts2) {
+        const { agent, ...mockOptions } = opts2;
         return mockOptions;
       }
     }
@@ -13278,28 +13528,28 @@ var require_mock_interceptor = __commonJS({
       }
     };
     var MockInterceptor = class {
-      constructor(opts, mockDispatches) {
-        if (typeof opts !== "object") {
+      constructor(opts2, mockDispatches) {
+        if (typeof opts2 !== "object") {
           throw new InvalidArgumentError("opts must be an object");
         }
-        if (typeof opts.path === "undefined") {
+        if (typeof opts2.path === "undefined") {
           throw new InvalidArgumentError("opts.path must be defined");
         }
-        if (typeof opts.method === "undefined") {
-          opts.method = "GET";
+        if (typeof opts2.method === "undefined") {
+          opts2.method = "GET";
         }
-        if (typeof opts.path === "string") {
-          if (opts.query) {
-            opts.path = buildURL(opts.path, opts.query);
+        if (typeof opts2.path === "string") {
+          if (opts2.query) {
+            opts2.path = buildURL(opts2.path, opts2.query);
           } else {
-            const parsedURL = new URL(opts.path, "data://");
-            opts.path = parsedURL.pathname + parsedURL.search;
+            const parsedURL = new URL(opts2.path, "data://");
+            opts2.path = parsedURL.pathname + parsedURL.search;
           }
         }
-        if (typeof opts.method === "string") {
-          opts.method = opts.method.toUpperCase();
+        if (typeof opts2.method === "string") {
+          opts2.method = opts2.method.toUpperCase();
         }
-        this[kDispatchKey] = buildKey(opts);
+        this[kDispatchKey] = buildKey(opts2);
         this[kDispatches] = mockDispatches;
         this[kDefaultHeaders] = {};
         this[kDefaultTrailers] = {};
@@ -13325,8 +13575,8 @@ var require_mock_interceptor = __commonJS({
        */
       reply(replyOptionsCallbackOrStatusCode) {
         if (typeof replyOptionsCallbackOrStatusCode === "function") {
-          const wrappedDefaultsCallback = (opts) => {
-            const resolvedData = replyOptionsCallbackOrStatusCode(opts);
+          const wrappedDefaultsCallback = (opts2) => {
+            const resolvedData = replyOptionsCallbackOrStatusCode(opts2);
             if (typeof resolvedData !== "object" || resolvedData === null) {
               throw new InvalidArgumentError("reply options callback must return an object");
             }
@@ -13412,12 +13662,12 @@ var require_mock_client = __commonJS({
     var Symbols = require_symbols();
     var { InvalidArgumentError } = require_errors();
     var MockClient = class extends Client {
-      constructor(origin, opts) {
-        super(origin, opts);
-        if (!opts || !opts.agent || typeof opts.agent.dispatch !== "function") {
+      constructor(origin, opts2) {
+        super(origin, opts2);
+        if (!opts2 || !opts2.agent || typeof opts2.agent.dispatch !== "function") {
           throw new InvalidArgumentError("Argument opts.agent must implement Agent");
         }
-        this[kMockAgent] = opts.agent;
+        this[kMockAgent] = opts2.agent;
         this[kOrigin] = origin;
         this[kDispatches] = [];
         this[kConnected] = 1;
@@ -13432,8 +13682,8 @@ var require_mock_client = __commonJS({
       /**
        * Sets up the base interceptor for mocking replies from undici.
        */
-      intercept(opts) {
-        return new MockInterceptor(opts, this[kDispatches]);
+      intercept(opts2) {
+        return new MockInterceptor(opts2, this[kDispatches]);
       }
       async [kClose]() {
         await promisify2(this[kOriginalClose])();
@@ -13465,12 +13715,12 @@ var require_mock_pool = __commonJS({
     var Symbols = require_symbols();
     var { InvalidArgumentError } = require_errors();
     var MockPool = class extends Pool {
-      constructor(origin, opts) {
-        super(origin, opts);
-        if (!opts || !opts.agent || typeof opts.agent.dispatch !== "function") {
+      constructor(origin, opts2) {
+        super(origin, opts2);
+        if (!opts2 || !opts2.agent || typeof opts2.agent.dispatch !== "function") {
           throw new InvalidArgumentError("Argument opts.agent must implement Agent");
         }
-        this[kMockAgent] = opts.agent;
+        this[kMockAgent] = opts2.agent;
         this[kOrigin] = origin;
         this[kDispatches] = [];
         this[kConnected] = 1;
@@ -13485,8 +13735,8 @@ var require_mock_pool = __commonJS({
       /**
        * Sets up the base interceptor for mocking replies from undici.
        */
-      intercept(opts) {
-        return new MockInterceptor(opts, this[kDispatches]);
+      intercept(opts2) {
+        return new MockInterceptor(opts2, this[kDispatches]);
       }
       async [kClose]() {
         await promisify2(this[kOriginalClose])();
@@ -13533,13 +13783,13 @@ var require_pluralizer = __commonJS({
 var require_pending_interceptors_formatter = __commonJS({
   "../../main/node_modules/undici/lib/mock/pending-interceptors-formatter.js"(exports, module) {
     "use strict";
-    var { Transform } = __require("node:stream");
+    var { Transform: Transform3 } = __require("node:stream");
     var { Console } = __require("node:console");
     var PERSISTENT = process.versions.icu ? "\u2705" : "Y ";
     var NOT_PERSISTENT = process.versions.icu ? "\u274C" : "N ";
     module.exports = class PendingInterceptorsFormatter {
       constructor({ disableColors } = {}) {
-        this.transform = new Transform({
+        this.transform = new Transform3({
           transform(chunk, _enc, cb) {
             cb(null, chunk);
           }
@@ -13595,17 +13845,17 @@ var require_mock_agent = __commonJS({
     var Pluralizer = require_pluralizer();
     var PendingInterceptorsFormatter = require_pending_interceptors_formatter();
     var MockAgent = class extends Dispatcher {
-      constructor(opts) {
-        super(opts);
+      constructor(opts2) {
+        super(opts2);
         this[kNetConnect] = true;
         this[kIsMockActive] = true;
-        if (opts?.agent && typeof opts.agent.dispatch !== "function") {
+        if (opts2?.agent && typeof opts2.agent.dispatch !== "function") {
           throw new InvalidArgumentError("Argument opts.agent must implement Agent");
         }
-        const agent = opts?.agent ? opts.agent : new Agent3(opts);
+        const agent = opts2?.agent ? opts2.agent : new Agent3(opts2);
         this[kAgent] = agent;
         this[kClients] = agent[kClients];
-        this[kOptions] = buildMockOptions(opts);
+        this[kOptions] = buildMockOptions(opts2);
       }
       get(origin) {
         let dispatcher = this[kMockAgentGet](origin);
@@ -13615,9 +13865,9 @@ var require_mock_agent = __commonJS({
         }
         return dispatcher;
       }
-      dispatch(opts, handler2) {
-        this.get(opts.origin);
-        return this[kAgent].dispatch(opts, handler2);
+      dispatch(opts2, handler2) {
+        this.get(opts2.origin);
+        return this[kAgent].dispatch(opts2, handler2);
       }
       async close() {
         await this[kAgent].close();
@@ -13776,18 +14026,18 @@ var require_redirect = __commonJS({
   "../../main/node_modules/undici/lib/interceptor/redirect.js"(exports, module) {
     "use strict";
     var RedirectHandler = require_redirect_handler();
-    module.exports = (opts) => {
-      const globalMaxRedirections = opts?.maxRedirections;
+    module.exports = (opts2) => {
+      const globalMaxRedirections = opts2?.maxRedirections;
       return (dispatch) => {
-        return function redirectInterceptor(opts2, handler2) {
-          const { maxRedirections = globalMaxRedirections, ...baseOpts } = opts2;
+        return function redirectInterceptor(opts3, handler2) {
+          const { maxRedirections = globalMaxRedirections, ...baseOpts } = opts3;
           if (!maxRedirections) {
-            return dispatch(opts2, handler2);
+            return dispatch(opts3, handler2);
           }
           const redirectHandler = new RedirectHandler(
             dispatch,
             maxRedirections,
-            opts2,
+            opts3,
             handler2
           );
           return dispatch(baseOpts, redirectHandler);
@@ -13804,11 +14054,11 @@ var require_retry = __commonJS({
     var RetryHandler = require_retry_handler();
     module.exports = (globalOpts) => {
       return (dispatch) => {
-        return function retryInterceptor(opts, handler2) {
+        return function retryInterceptor(opts2, handler2) {
           return dispatch(
-            opts,
+            opts2,
             new RetryHandler(
-              { ...opts, retryOptions: { ...globalOpts, ...opts.retryOptions } },
+              { ...opts2, retryOptions: { ...globalOpts, ...opts2.retryOptions } },
               {
                 handler: handler2,
                 dispatch
@@ -13905,13 +14155,13 @@ var require_dump = __commonJS({
       maxSize: 1024 * 1024
     }) {
       return (dispatch) => {
-        return function Intercept(opts, handler2) {
-          const { dumpMaxSize = defaultMaxSize } = opts;
+        return function Intercept(opts2, handler2) {
+          const { dumpMaxSize = defaultMaxSize } = opts2;
           const dumpHandler = new DumpHandler(
             { maxSize: dumpMaxSize },
             handler2
           );
-          return dispatch(opts, dumpHandler);
+          return dispatch(opts2, dumpHandler);
         };
       };
     }
@@ -13936,18 +14186,18 @@ var require_dns = __commonJS({
       affinity = null;
       lookup = null;
       pick = null;
-      constructor(opts) {
-        this.#maxTTL = opts.maxTTL;
-        this.#maxItems = opts.maxItems;
-        this.dualStack = opts.dualStack;
-        this.affinity = opts.affinity;
-        this.lookup = opts.lookup ?? this.#defaultLookup;
-        this.pick = opts.pick ?? this.#defaultPick;
+      constructor(opts2) {
+        this.#maxTTL = opts2.maxTTL;
+        this.#maxItems = opts2.maxItems;
+        this.dualStack = opts2.dualStack;
+        this.affinity = opts2.affinity;
+        this.lookup = opts2.lookup ?? this.#defaultLookup;
+        this.pick = opts2.pick ?? this.#defaultPick;
       }
       get full() {
         return this.#records.size === this.#maxItems;
       }
-      runLookup(origin, opts, cb) {
+      runLookup(origin, opts2, cb) {
         const ips = this.#records.get(origin.hostname);
         if (ips == null && this.full) {
           cb(null, origin.origin);
@@ -13958,7 +14208,7 @@ var require_dns = __commonJS({
           dualStack: this.dualStack,
           lookup: this.lookup,
           pick: this.pick,
-          ...opts.dns,
+          ...opts2.dns,
           maxTTL: this.#maxTTL,
           maxItems: this.#maxItems
         };
@@ -13996,7 +14246,7 @@ var require_dns = __commonJS({
           );
           if (ip == null) {
             this.#records.delete(origin.hostname);
-            this.runLookup(origin, opts, cb);
+            this.runLookup(origin, opts2, cb);
             return;
           }
           let port;
@@ -14013,7 +14263,7 @@ var require_dns = __commonJS({
           );
         }
       }
-      #defaultLookup(origin, opts, cb) {
+      #defaultLookup(origin, opts2, cb) {
         lookup(
           origin.hostname,
           {
@@ -14090,8 +14340,8 @@ var require_dns = __commonJS({
         }
         this.#records.set(origin.hostname, records);
       }
-      getHandler(meta, opts) {
-        return new DNSDispatchHandler(this, meta, opts);
+      getHandler(meta, opts2) {
+        return new DNSDispatchHandler(this, meta, opts2);
       }
     };
     var DNSDispatchHandler = class extends DecoratorHandler {
@@ -14100,11 +14350,11 @@ var require_dns = __commonJS({
       #dispatch = null;
       #handler = null;
       #origin = null;
-      constructor(state, { origin, handler: handler2, dispatch }, opts) {
+      constructor(state, { origin, handler: handler2, dispatch }, opts2) {
         super(handler2);
         this.#origin = origin;
         this.#handler = handler2;
-        this.#opts = { ...opts };
+        this.#opts = { ...opts2 };
         this.#state = state;
         this.#dispatch = dispatch;
       }
@@ -14165,7 +14415,7 @@ var require_dns = __commonJS({
       } else {
         affinity = interceptorOpts?.affinity ?? 4;
       }
-      const opts = {
+      const opts2 = {
         maxTTL: interceptorOpts?.maxTTL ?? 1e4,
         // Expressed in ms
         lookup: interceptorOpts?.lookup ?? null,
@@ -14174,7 +14424,7 @@ var require_dns = __commonJS({
         affinity,
         maxItems: interceptorOpts?.maxItems ?? Infinity
       };
-      const instance = new DNSInstance(opts);
+      const instance = new DNSInstance(opts2);
       return (dispatch) => {
         return function dnsInterceptor(origDispatchOpts, handler2) {
           const origin = origDispatchOpts.origin.constructor === URL ? origDispatchOpts.origin : new URL(origDispatchOpts.origin);
@@ -15191,15 +15441,15 @@ var require_request2 = __commonJS({
           signal = input[kSignal];
         }
         const origin = environmentSettingsObject.settingsObject.origin;
-        let window = "client";
+        let window2 = "client";
         if (request2.window?.constructor?.name === "EnvironmentSettingsObject" && sameOrigin(request2.window, origin)) {
-          window = request2.window;
+          window2 = request2.window;
         }
         if (init.window != null) {
-          throw new TypeError(`'window' option '${window}' must be null`);
+          throw new TypeError(`'window' option '${window2}' must be null`);
         }
         if ("window" in init) {
-          window = "no-window";
+          window2 = "no-window";
         }
         request2 = makeRequest({
           // URL request’s URL.
@@ -15214,7 +15464,7 @@ var require_request2 = __commonJS({
           // client This’s relevant settings object.
           client: environmentSettingsObject.settingsObject,
           // window window.
-          window,
+          window: window2,
           // priority request’s priority.
           priority: request2.priority,
           // origin request’s origin. The propagation of the origin is only significant for navigation requests
@@ -15848,7 +16098,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants4();
     var EE = __require("node:events");
-    var { Readable, pipeline: pipeline3, finished } = __require("node:stream");
+    var { Readable: Readable3, pipeline: pipeline5, finished } = __require("node:stream");
     var { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = require_util();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
@@ -16633,7 +16883,7 @@ var require_fetch = __commonJS({
           fetchParams.controller.abort(reason);
         }
       };
-      const stream2 = new ReadableStream(
+      const stream3 = new ReadableStream(
         {
           async start(controller) {
             fetchParams.controller.controller = controller;
@@ -16647,7 +16897,7 @@ var require_fetch = __commonJS({
           type: "bytes"
         }
       );
-      response.body = { stream: stream2, source: null, length: null };
+      response.body = { stream: stream3, source: null, length: null };
       if (!fetchParams.controller.resume) {
         fetchParams.controller.on("terminated", onAborted);
       }
@@ -16683,7 +16933,7 @@ var require_fetch = __commonJS({
           if (buffer.byteLength) {
             fetchParams.controller.controller.enqueue(buffer);
           }
-          if (isErrored(stream2)) {
+          if (isErrored(stream3)) {
             fetchParams.controller.terminate();
             return;
           }
@@ -16695,13 +16945,13 @@ var require_fetch = __commonJS({
       function onAborted(reason) {
         if (isAborted(fetchParams)) {
           response.aborted = true;
-          if (isReadable(stream2)) {
+          if (isReadable(stream3)) {
             fetchParams.controller.controller.error(
               fetchParams.controller.serializedAbortReason
             );
           }
         } else {
-          if (isReadable(stream2)) {
+          if (isReadable(stream3)) {
             fetchParams.controller.controller.error(new TypeError("terminated", {
               cause: isErrorLike(reason) ? reason : void 0
             }));
@@ -16713,7 +16963,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve5, reject) => agent.dispatch(
+        return new Promise((resolve6, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -16787,13 +17037,13 @@ var require_fetch = __commonJS({
                   }
                 }
               }
-              this.body = new Readable({ read: resume });
+              this.body = new Readable3({ read: resume });
               const onError = this.onError.bind(this);
-              resolve5({
+              resolve6({
                 status,
                 statusText,
                 headersList,
-                body: decoders.length ? pipeline3(this.body, ...decoders, (err) => {
+                body: decoders.length ? pipeline5(this.body, ...decoders, (err) => {
                   if (err) {
                     this.onError(err);
                   }
@@ -16832,7 +17082,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve5({
+              resolve6({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -17251,8 +17501,8 @@ var require_util4 = __commonJS({
       fr2[kState] = "loading";
       fr2[kResult] = null;
       fr2[kError] = null;
-      const stream2 = blob.stream();
-      const reader = stream2.getReader();
+      const stream3 = blob.stream();
+      const reader = stream3.getReader();
       const bytes = [];
       let chunkPromise = reader.read();
       let isFirstChunk = true;
@@ -17911,8 +18161,8 @@ var require_cache = __commonJS({
         const clonedResponse = cloneResponse(innerResponse);
         const bodyReadPromise = createDeferredPromise();
         if (innerResponse.body != null) {
-          const stream2 = innerResponse.body.stream;
-          const reader = stream2.getReader();
+          const stream3 = innerResponse.body.stream;
+          const reader = stream3.getReader();
           readAllBytes(reader).then(bodyReadPromise.resolve, bodyReadPromise.reject);
         } else {
           bodyReadPromise.resolve(void 0);
@@ -19366,13 +19616,13 @@ var require_frame = __commonJS({
     "use strict";
     var { maxUnsigned16Bit } = require_constants6();
     var BUFFER_SIZE = 16386;
-    var crypto3;
+    var crypto4;
     var buffer = null;
     var bufIdx = BUFFER_SIZE;
     try {
-      crypto3 = __require("node:crypto");
+      crypto4 = __require("node:crypto");
     } catch {
-      crypto3 = {
+      crypto4 = {
         // not full compatibility, but minimum.
         randomFillSync: function randomFillSync(buffer2, _offset, _size) {
           for (let i = 0; i < buffer2.length; ++i) {
@@ -19385,7 +19635,7 @@ var require_frame = __commonJS({
     function generateMask() {
       if (bufIdx === BUFFER_SIZE) {
         bufIdx = 0;
-        crypto3.randomFillSync(buffer ??= Buffer.allocUnsafe(BUFFER_SIZE), 0, BUFFER_SIZE);
+        crypto4.randomFillSync(buffer ??= Buffer.allocUnsafe(BUFFER_SIZE), 0, BUFFER_SIZE);
       }
       return [buffer[bufIdx++], buffer[bufIdx++], buffer[bufIdx++], buffer[bufIdx++]];
     }
@@ -19457,9 +19707,9 @@ var require_connection = __commonJS({
     var { Headers: Headers2, getHeadersList } = require_headers();
     var { getDecodeSplit } = require_util2();
     var { WebsocketFrameSend } = require_frame();
-    var crypto3;
+    var crypto4;
     try {
-      crypto3 = __require("node:crypto");
+      crypto4 = __require("node:crypto");
     } catch {
     }
     function establishWebSocketConnection(url, protocols, client, ws2, onEstablish, options) {
@@ -19479,7 +19729,7 @@ var require_connection = __commonJS({
         const headersList = getHeadersList(new Headers2(options.headers));
         request2.headersList = headersList;
       }
-      const keyValue = crypto3.randomBytes(16).toString("base64");
+      const keyValue = crypto4.randomBytes(16).toString("base64");
       request2.headersList.append("sec-websocket-key", keyValue);
       request2.headersList.append("sec-websocket-version", "13");
       for (const protocol of protocols) {
@@ -19509,7 +19759,7 @@ var require_connection = __commonJS({
             return;
           }
           const secWSAccept = response.headersList.get("Sec-WebSocket-Accept");
-          const digest = crypto3.createHash("sha1").update(keyValue + uid).digest("base64");
+          const digest = crypto4.createHash("sha1").update(keyValue + uid).digest("base64");
           if (secWSAccept !== digest) {
             failWebsocketConnection(ws2, "Incorrect hash received in Sec-WebSocket-Accept header.");
             return;
@@ -19708,7 +19958,7 @@ var require_permessage_deflate = __commonJS({
 var require_receiver = __commonJS({
   "../../main/node_modules/undici/lib/web/websocket/receiver.js"(exports, module) {
     "use strict";
-    var { Writable: Writable2 } = __require("node:stream");
+    var { Writable: Writable3 } = __require("node:stream");
     var assert = __require("node:assert");
     var { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = require_constants6();
     var { kReadyState, kSentClose, kResponse, kReceivedClose } = require_symbols5();
@@ -19731,7 +19981,7 @@ var require_receiver = __commonJS({
       closeWebSocketConnection(ws2, code, reason, Buffer.byteLength(reason));
       failWebsocketConnection(ws2, reason);
     }
-    var ByteParser = class extends Writable2 {
+    var ByteParser = class extends Writable3 {
       #buffers = [];
       #fragmentsBytes = 0;
       #byteOffset = 0;
@@ -20573,8 +20823,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms2) {
-      return new Promise((resolve5) => {
-        setTimeout(resolve5, ms2).unref();
+      return new Promise((resolve6) => {
+        setTimeout(resolve6, ms2).unref();
       });
     }
     module.exports = {
@@ -20590,7 +20840,7 @@ var require_eventsource_stream = __commonJS({
   "../../main/node_modules/undici/lib/web/eventsource/eventsource-stream.js"(exports, module) {
     "use strict";
     var buffer = __require("node:buffer");
-    var { Transform } = __require("node:stream");
+    var { Transform: Transform3 } = __require("node:stream");
     var { isASCIINumber, isValidLastEventId } = require_util8();
     var BOM = [239, 187, 191];
     var LF2 = 10;
@@ -20640,7 +20890,7 @@ var require_eventsource_stream = __commonJS({
       error2.aborted = false;
       return error2;
     }
-    var EventSourceStream = class extends Transform {
+    var EventSourceStream = class extends Transform3 {
       /**
        * @type {eventSourceSettings}
        */
@@ -20994,7 +21244,7 @@ ${value}`;
 var require_eventsource = __commonJS({
   "../../main/node_modules/undici/lib/web/eventsource/eventsource.js"(exports, module) {
     "use strict";
-    var { pipeline: pipeline3 } = __require("node:stream");
+    var { pipeline: pipeline5 } = __require("node:stream");
     var { fetching } = require_fetch();
     var { makeRequest } = require_request2();
     var { webidl } = require_webidl();
@@ -21154,7 +21404,7 @@ var require_eventsource = __commonJS({
               ));
             }
           });
-          pipeline3(
+          pipeline5(
             response.body.stream,
             eventSourceStream,
             (error2) => {
@@ -21342,41 +21592,41 @@ var require_undici = __commonJS({
       headerNameToString: util2.headerNameToString
     };
     function makeDispatcher(fn) {
-      return (url, opts, handler2) => {
-        if (typeof opts === "function") {
-          handler2 = opts;
-          opts = null;
+      return (url, opts2, handler2) => {
+        if (typeof opts2 === "function") {
+          handler2 = opts2;
+          opts2 = null;
         }
         if (!url || typeof url !== "string" && typeof url !== "object" && !(url instanceof URL)) {
           throw new InvalidArgumentError("invalid url");
         }
-        if (opts != null && typeof opts !== "object") {
+        if (opts2 != null && typeof opts2 !== "object") {
           throw new InvalidArgumentError("invalid opts");
         }
-        if (opts && opts.path != null) {
-          if (typeof opts.path !== "string") {
+        if (opts2 && opts2.path != null) {
+          if (typeof opts2.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path5 = opts.path;
-          if (!opts.path.startsWith("/")) {
+          let path5 = opts2.path;
+          if (!opts2.path.startsWith("/")) {
             path5 = `/${path5}`;
           }
           url = new URL(util2.parseOrigin(url).origin + path5);
         } else {
-          if (!opts) {
-            opts = typeof url === "object" ? url : {};
+          if (!opts2) {
+            opts2 = typeof url === "object" ? url : {};
           }
           url = util2.parseURL(url);
         }
-        const { agent, dispatcher = getGlobalDispatcher() } = opts;
+        const { agent, dispatcher = getGlobalDispatcher() } = opts2;
         if (agent) {
           throw new InvalidArgumentError("unsupported opts.agent. Did you mean opts.client?");
         }
         return fn.call(dispatcher, {
-          ...opts,
+          ...opts2,
           origin: url.origin,
           path: url.search ? `${url.pathname}${url.search}` : url.pathname,
-          method: opts.method || (opts.body ? "PUT" : "GET")
+          method: opts2.method || (opts2.body ? "PUT" : "GET")
         }, handler2);
       };
     }
@@ -21442,11 +21692,11 @@ function renderSummary(report, options = SUMMARY_OPTIONS) {
   let used = 0;
   let truncated = false;
   const fits = (text, reserve = 0) => used + options.measure(text) + reserve <= budget;
-  const add = (text) => {
+  const add2 = (text) => {
     out.push(text);
     used += options.measure(text);
   };
-  add(`## ${escapeHtml(report.title)}
+  add2(`## ${escapeHtml(report.title)}
 
 `);
   for (const line of report.lines) {
@@ -21457,42 +21707,42 @@ function renderSummary(report, options = SUMMARY_OPTIONS) {
       truncated = true;
       break;
     }
-    add(text);
+    add2(text);
   }
   for (const table of truncated ? [] : report.tables) {
     const caption = table.caption ? escapeHtml(table.caption) : "";
     const head = table.header.map((h) => `<th>${escapeHtml(h)}</th>`).join("");
-    const open4 = (table.collapsed ? `<details><summary>${caption || "Details"} (${table.rows.length} rows)</summary>
+    const open7 = (table.collapsed ? `<details><summary>${caption || "Details"} (${table.rows.length} rows)</summary>
 
 <table>` : `<table>${caption ? `<caption>${caption}</caption>` : ""}`) + `<thead><tr>${head}</tr></thead><tbody>
 `;
     const close = `</tbody></table>
 ${table.collapsed ? "\n</details>\n" : ""}
 `;
-    if (!fits(open4 + close)) {
+    if (!fits(open7 + close)) {
       truncated = true;
       break;
     }
-    add(open4);
+    add2(open7);
     let shown = 0;
     for (const row of table.rows) {
       const html = `<tr>${row.map((c) => `<td>${escapeHtml(c)}</td>`).join("")}</tr>
 `;
       if (!fits(html, options.measure(close))) break;
-      add(html);
+      add2(html);
       shown++;
     }
     if (shown < table.rows.length) {
       truncated = true;
-      add(
+      add2(
         `<tr><td colspan="${table.header.length}"><em>\u2026 ${table.rows.length - shown} more row(s) not shown</em></td></tr>
 `
       );
     }
-    add(close);
+    add2(close);
     if (truncated) break;
   }
-  if (truncated) add(`
+  if (truncated) add2(`
 _${escapeHtml(options.truncatedNote)}_
 `);
   return out.join("");
@@ -21523,7 +21773,7 @@ var init_summary = __esm({
 });
 
 // ../../main/node_modules/@actions/github/lib/context.js
-import { readFileSync, existsSync as existsSync3 } from "fs";
+import { readFileSync as readFileSync2, existsSync as existsSync3 } from "fs";
 import { EOL as EOL6 } from "os";
 var Context;
 var init_context = __esm({
@@ -21537,7 +21787,7 @@ var init_context = __esm({
         this.payload = {};
         if (process.env.GITHUB_EVENT_PATH) {
           if (existsSync3(process.env.GITHUB_EVENT_PATH)) {
-            this.payload = JSON.parse(readFileSync(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
+            this.payload = JSON.parse(readFileSync2(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
           } else {
             const path5 = process.env.GITHUB_EVENT_PATH;
             process.stdout.write(`GITHUB_EVENT_PATH ${path5} does not exist${EOL6}`);
@@ -21690,23 +21940,23 @@ var require_lib = __commonJS({
         };
         return ownKeys(o);
       };
-      return function(mod) {
-        if (mod && mod.__esModule) return mod;
+      return function(mod4) {
+        if (mod4 && mod4.__esModule) return mod4;
         var result = {};
-        if (mod != null) {
-          for (var k2 = ownKeys(mod), i = 0; i < k2.length; i++) if (k2[i] !== "default") __createBinding(result, mod, k2[i]);
+        if (mod4 != null) {
+          for (var k2 = ownKeys(mod4), i = 0; i < k2.length; i++) if (k2[i] !== "default") __createBinding(result, mod4, k2[i]);
         }
-        __setModuleDefault(result, mod);
+        __setModuleDefault(result, mod4);
         return result;
       };
     })();
     var __awaiter10 = exports && exports.__awaiter || function(thisArg, _arguments, P2, generator) {
       function adopt(value) {
-        return value instanceof P2 ? value : new P2(function(resolve5) {
-          resolve5(value);
+        return value instanceof P2 ? value : new P2(function(resolve6) {
+          resolve6(value);
         });
       }
-      return new (P2 || (P2 = Promise))(function(resolve5, reject) {
+      return new (P2 || (P2 = Promise))(function(resolve6, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -21722,7 +21972,7 @@ var require_lib = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve6(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -21809,26 +22059,26 @@ var require_lib = __commonJS({
       }
       readBody() {
         return __awaiter10(this, void 0, void 0, function* () {
-          return new Promise((resolve5) => __awaiter10(this, void 0, void 0, function* () {
+          return new Promise((resolve6) => __awaiter10(this, void 0, void 0, function* () {
             let output = Buffer.alloc(0);
             this.message.on("data", (chunk) => {
               output = Buffer.concat([output, chunk]);
             });
             this.message.on("end", () => {
-              resolve5(output.toString());
+              resolve6(output.toString());
             });
           }));
         });
       }
       readBodyBuffer() {
         return __awaiter10(this, void 0, void 0, function* () {
-          return new Promise((resolve5) => __awaiter10(this, void 0, void 0, function* () {
+          return new Promise((resolve6) => __awaiter10(this, void 0, void 0, function* () {
             const chunks = [];
             this.message.on("data", (chunk) => {
               chunks.push(chunk);
             });
             this.message.on("end", () => {
-              resolve5(Buffer.concat(chunks));
+              resolve6(Buffer.concat(chunks));
             });
           }));
         });
@@ -21912,9 +22162,9 @@ var require_lib = __commonJS({
           return this.request("HEAD", requestUrl, null, additionalHeaders || {});
         });
       }
-      sendStream(verb, requestUrl, stream2, additionalHeaders) {
+      sendStream(verb, requestUrl, stream3, additionalHeaders) {
         return __awaiter10(this, void 0, void 0, function* () {
-          return this.request(verb, requestUrl, stream2, additionalHeaders);
+          return this.request(verb, requestUrl, stream3, additionalHeaders);
         });
       }
       /**
@@ -22036,14 +22286,14 @@ var require_lib = __commonJS({
        */
       requestRaw(info2, data) {
         return __awaiter10(this, void 0, void 0, function* () {
-          return new Promise((resolve5, reject) => {
+          return new Promise((resolve6, reject) => {
             function callbackForResult(err, res) {
               if (err) {
                 reject(err);
               } else if (!res) {
                 reject(new Error("Unknown error"));
               } else {
-                resolve5(res);
+                resolve6(res);
               }
             }
             this.requestRawWithCallback(info2, data, callbackForResult);
@@ -22287,12 +22537,12 @@ var require_lib = __commonJS({
         return __awaiter10(this, void 0, void 0, function* () {
           retryNumber = Math.min(ExponentialBackoffCeiling2, retryNumber);
           const ms2 = ExponentialBackoffTimeSlice2 * Math.pow(2, retryNumber);
-          return new Promise((resolve5) => setTimeout(() => resolve5(), ms2));
+          return new Promise((resolve6) => setTimeout(() => resolve6(), ms2));
         });
       }
       _processResponse(res, options) {
         return __awaiter10(this, void 0, void 0, function* () {
-          return new Promise((resolve5, reject) => __awaiter10(this, void 0, void 0, function* () {
+          return new Promise((resolve6, reject) => __awaiter10(this, void 0, void 0, function* () {
             const statusCode = res.message.statusCode || 0;
             const response = {
               statusCode,
@@ -22300,7 +22550,7 @@ var require_lib = __commonJS({
               headers: {}
             };
             if (statusCode === HttpCodes2.NotFound) {
-              resolve5(response);
+              resolve6(response);
             }
             function dateTimeDeserializer(key, value) {
               if (typeof value === "string") {
@@ -22339,7 +22589,7 @@ var require_lib = __commonJS({
               err.result = response.result;
               reject(err);
             } else {
-              resolve5(response);
+              resolve6(response);
             }
           }));
         });
@@ -22369,8 +22619,8 @@ function getProxyAgentDispatcher(destinationUrl) {
 }
 function getProxyFetch(destinationUrl) {
   const httpDispatcher = getProxyAgentDispatcher(destinationUrl);
-  const proxyFetch = (url, opts) => __awaiter9(this, void 0, void 0, function* () {
-    return (0, import_undici2.fetch)(url, Object.assign(Object.assign({}, opts), { dispatcher: httpDispatcher }));
+  const proxyFetch = (url, opts2) => __awaiter9(this, void 0, void 0, function* () {
+    return (0, import_undici2.fetch)(url, Object.assign(Object.assign({}, opts2), { dispatcher: httpDispatcher }));
   });
   return proxyFetch;
 }
@@ -22397,11 +22647,11 @@ var init_utils = __esm({
     import_undici2 = __toESM(require_undici(), 1);
     __awaiter9 = function(thisArg, _arguments, P2, generator) {
       function adopt(value) {
-        return value instanceof P2 ? value : new P2(function(resolve5) {
-          resolve5(value);
+        return value instanceof P2 ? value : new P2(function(resolve6) {
+          resolve6(value);
         });
       }
-      return new (P2 || (P2 = Promise))(function(resolve5, reject) {
+      return new (P2 || (P2 = Promise))(function(resolve6, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -22417,7 +22667,7 @@ var init_utils = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve6(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -22746,10 +22996,10 @@ function getValues(context3, operator, key, modifier) {
 }
 function parseUrl(template) {
   return {
-    expand: expand.bind(null, template)
+    expand: expand3.bind(null, template)
   };
 }
-function expand(template, context3) {
+function expand3(template, context3) {
   var operators = ["+", "#", ".", "/", ";", "?", "&"];
   template = template.replace(
     /\{([^\{\}]+)\}|([^\{\}]+)/g,
@@ -23028,7 +23278,7 @@ function unescapeQuotedPairs(str, start, end) {
   }
   return result + str.slice(start, end);
 }
-var SP, HTAB, SEMI, EQ, DQUOTE, BSLASH, COMMA, LOWER_CASE, OWS, SEMI_FLAG, COMMA_FLAG, TOKEN_FLAG, NON_ASCII, CASE_FLAGS, CHAR_MAP, NullObject;
+var SP, HTAB, SEMI, EQ, DQUOTE, BSLASH, COMMA2, LOWER_CASE, OWS, SEMI_FLAG, COMMA_FLAG, TOKEN_FLAG, NON_ASCII, CASE_FLAGS, CHAR_MAP, NullObject;
 var init_dist = __esm({
   "../../main/node_modules/content-type/dist/index.js"() {
     SP = 32;
@@ -23037,7 +23287,7 @@ var init_dist = __esm({
     EQ = 61;
     DQUOTE = 34;
     BSLASH = 92;
-    COMMA = 44;
+    COMMA2 = 44;
     LOWER_CASE = 1;
     OWS = 2;
     SEMI_FLAG = 4;
@@ -23049,7 +23299,7 @@ var init_dist = __esm({
     CHAR_MAP[HTAB] |= OWS;
     CHAR_MAP[SP] |= OWS;
     CHAR_MAP[SEMI] |= SEMI_FLAG;
-    CHAR_MAP[COMMA] |= COMMA_FLAG;
+    CHAR_MAP[COMMA2] |= COMMA_FLAG;
     for (let code = 128; code <= 255; code++) {
       CHAR_MAP[code] |= LOWER_CASE;
     }
@@ -23793,12 +24043,12 @@ async function hook(token, request2, route, parameters) {
   endpoint2.headers.authorization = withAuthorizationPrefix(token);
   return request2(endpoint2);
 }
-var b64url, sep3, jwtRE, isJWT, createTokenAuth;
+var b64url, sep5, jwtRE, isJWT, createTokenAuth;
 var init_dist_bundle4 = __esm({
   "../../main/node_modules/@octokit/auth-token/dist-bundle/index.js"() {
     b64url = "(?:[a-zA-Z0-9_-]+)";
-    sep3 = "\\.";
-    jwtRE = new RegExp(`^${b64url}${sep3}${b64url}${sep3}${b64url}$`);
+    sep5 = "\\.";
+    jwtRE = new RegExp(`^${b64url}${sep5}${b64url}${sep5}${b64url}$`);
     isJWT = jwtRE.test.bind(jwtRE);
     createTokenAuth = function createTokenAuth2(token) {
       if (!token) {
@@ -26550,16 +26800,16 @@ var init_dist_bundle5 = __esm({
 
 // ../../main/node_modules/@actions/github/lib/utils.js
 function getOctokitOptions(token, options) {
-  const opts = Object.assign({}, options || {});
-  const auth2 = getAuthString(token, opts);
+  const opts2 = Object.assign({}, options || {});
+  const auth2 = getAuthString(token, opts2);
   if (auth2) {
-    opts.auth = auth2;
+    opts2.auth = auth2;
   }
-  const userAgent3 = getUserAgentWithOrchestrationId(opts.userAgent);
+  const userAgent3 = getUserAgentWithOrchestrationId(opts2.userAgent);
   if (userAgent3) {
-    opts.userAgent = userAgent3;
+    opts2.userAgent = userAgent3;
   }
-  return opts;
+  return opts2;
 }
 var context, baseUrl, defaults, GitHub;
 var init_utils2 = __esm({
@@ -26877,8 +27127,8 @@ var init_pull_requests = __esm({
         const end = footer(process.env);
         const content = renderBody(request2, end.length);
         const body = content + end;
-        const open4 = await this.#findOpen(request2.head, request2.base);
-        if (open4) return this.#update(open4, request2, content, body);
+        const open7 = await this.#findOpen(request2.head, request2.base);
+        if (open7) return this.#update(open7, request2, content, body);
         const created = await this.#create(request2, body);
         if (created) return { number: created.number, url: created.html_url, action: "created" };
         const raced = await this.#findOpen(request2.head, request2.base);
@@ -26890,16 +27140,16 @@ var init_pull_requests = __esm({
       }
       async close(head, base, reason) {
         checkBranches(head, base);
-        const open4 = await this.#findOpen(head, base);
-        if (!open4) return void 0;
-        const where2 = `pull request #${open4.number} in ${this.repository}`;
+        const open7 = await this.#findOpen(head, base);
+        if (!open7) return void 0;
+        const where2 = `pull request #${open7.number} in ${this.repository}`;
         if (reason.trim() !== "")
           await this.#call(
             `commenting on ${where2} before closing it`,
             () => this.#octokit.rest.issues.createComment({
               owner: this.#owner,
               repo: this.#repo,
-              issue_number: open4.number,
+              issue_number: open7.number,
               body: fit(reason)
             })
           );
@@ -26908,7 +27158,7 @@ var init_pull_requests = __esm({
           () => this.#octokit.rest.pulls.update({
             owner: this.#owner,
             repo: this.#repo,
-            pull_number: open4.number,
+            pull_number: open7.number,
             state: "closed"
           })
         );
@@ -26956,15 +27206,15 @@ var init_pull_requests = __esm({
           throw this.#error(err, doing, request2);
         }
       }
-      async #update(open4, request2, content, body) {
-        if (open4.title === request2.title && withoutFooter(open4.body ?? "") === content)
-          return { number: open4.number, url: open4.html_url, action: "unchanged" };
+      async #update(open7, request2, content, body) {
+        if (open7.title === request2.title && withoutFooter(open7.body ?? "") === content)
+          return { number: open7.number, url: open7.html_url, action: "unchanged" };
         const { data } = await this.#call(
-          `updating pull request #${open4.number} in ${this.repository}`,
+          `updating pull request #${open7.number} in ${this.repository}`,
           () => this.#octokit.rest.pulls.update({
             owner: this.#owner,
             repo: this.#repo,
-            pull_number: open4.number,
+            pull_number: open7.number,
             title: request2.title,
             body
           }),
@@ -27011,256 +27261,6 @@ var init_pull_request_host = __esm({
     "use strict";
     init_errors();
     init_pull_requests();
-  }
-});
-
-// actions/engine/state/json-scan.ts
-function isSpace(c) {
-  return c === SPACE || c === LF || c === CR || c === TAB;
-}
-function skipSpace(text, i) {
-  while (i < text.length && isSpace(text.charCodeAt(i))) i++;
-  return i;
-}
-function stringEnd(text, i, strict) {
-  if (!strict) {
-    for (let from = i + 1; ; ) {
-      const quote = text.indexOf('"', from);
-      if (quote === -1) return -1;
-      let slashes = 0;
-      while (text.charCodeAt(quote - 1 - slashes) === BACKSLASH) slashes++;
-      if (slashes % 2 === 0) return quote + 1;
-      from = quote + 1;
-    }
-  }
-  for (let j2 = i + 1; j2 < text.length; j2++) {
-    const c = text.charCodeAt(j2);
-    if (c === QUOTE) return j2 + 1;
-    if (c < SPACE) return -1;
-    if (c === BACKSLASH) {
-      const e = text[j2 + 1];
-      if (e === "u") {
-        if (!/^[0-9a-fA-F]{4}$/.test(text.slice(j2 + 2, j2 + 6))) return -1;
-        j2 += 5;
-      } else if (e !== void 0 && '"\\/bfnrt'.includes(e)) j2++;
-      else return -1;
-    }
-  }
-  return -1;
-}
-function scalarEnd(text, i, strict) {
-  if (strict) {
-    SCALAR.lastIndex = i;
-    return SCALAR.test(text) ? SCALAR.lastIndex : -1;
-  }
-  let j2 = i;
-  while (j2 < text.length) {
-    const c = text.charCodeAt(j2);
-    if (c === COMMA2 || c === RBRACE || c === RBRACKET || isSpace(c)) break;
-    j2++;
-  }
-  return j2;
-}
-function findJsonIssue(text, strict) {
-  const kinds = [];
-  const keys = new OpenKeys(text);
-  let issue2;
-  const fail = (code, offset) => {
-    issue2 = { code, offset: Math.min(offset, text.length) };
-    return -1;
-  };
-  const key = (i2) => {
-    if (text.charCodeAt(i2) !== QUOTE) return fail("JSON_SYNTAX", i2);
-    const end = stringEnd(text, i2, strict);
-    if (end === -1) return fail("JSON_SYNTAX", i2);
-    if (!keys.add(i2 + 1, end - 1)) return fail("DUPLICATE_KEY", i2);
-    const colon = skipSpace(text, end);
-    if (text.charCodeAt(colon) !== COLON) return fail("JSON_SYNTAX", colon);
-    return skipSpace(text, colon + 1);
-  };
-  let i = skipSpace(text, text.charCodeAt(0) === 65279 ? 1 : 0);
-  for (; ; ) {
-    const c = text.charCodeAt(i);
-    if (c === LBRACE || c === LBRACKET) {
-      i = skipSpace(text, i + 1);
-      if (text.charCodeAt(i) === (c === LBRACE ? RBRACE : RBRACKET)) i++;
-      else {
-        if (kinds.length >= MAX_JSON_DEPTH) return { code: "TOO_DEEP", offset: i };
-        kinds.push(c === LBRACE ? OBJECT : ARRAY);
-        if (c === LBRACE) {
-          keys.open();
-          i = key(i);
-          if (i === -1) return issue2;
-        }
-        continue;
-      }
-    } else {
-      const end = c === QUOTE ? stringEnd(text, i, strict) : scalarEnd(text, i, strict);
-      if (end === -1 || end === i) return { code: "JSON_SYNTAX", offset: Math.min(i, text.length) };
-      i = end;
-    }
-    for (; ; ) {
-      i = skipSpace(text, i);
-      const kind = kinds.length === 0 ? 0 : kinds[kinds.length - 1];
-      if (kind === 0) return i < text.length ? { code: "JSON_SYNTAX", offset: i } : void 0;
-      const d = text.charCodeAt(i);
-      if (d === COMMA2) {
-        i = skipSpace(text, i + 1);
-        if (kind === OBJECT) {
-          i = key(i);
-          if (i === -1) return issue2;
-        }
-        break;
-      }
-      if (d !== (kind === OBJECT ? RBRACE : RBRACKET)) return { code: "JSON_SYNTAX", offset: i };
-      kinds.pop();
-      if (kind === OBJECT) keys.close();
-      i++;
-    }
-  }
-}
-function lineColumn(text, offset) {
-  let line = 1;
-  let start = 0;
-  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
-    line++;
-    start = i + 1;
-  }
-  return { line, col: offset - start + 1 };
-}
-var TAB, LF, CR, SPACE, QUOTE, COMMA2, COLON, LBRACKET, BACKSLASH, RBRACKET, LBRACE, RBRACE, OBJECT, ARRAY, LINEAR_KEYS, MAX_JSON_DEPTH, SCALAR, OpenKeys;
-var init_json_scan = __esm({
-  "actions/engine/state/json-scan.ts"() {
-    "use strict";
-    TAB = 9;
-    LF = 10;
-    CR = 13;
-    SPACE = 32;
-    QUOTE = 34;
-    COMMA2 = 44;
-    COLON = 58;
-    LBRACKET = 91;
-    BACKSLASH = 92;
-    RBRACKET = 93;
-    LBRACE = 123;
-    RBRACE = 125;
-    OBJECT = 1;
-    ARRAY = 2;
-    LINEAR_KEYS = 16;
-    MAX_JSON_DEPTH = 1e3;
-    SCALAR = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
-    OpenKeys = class {
-      constructor(text) {
-        this.text = text;
-      }
-      text;
-      /** Start and end of each key, and 1 when it holds an escape; `count` of them are in use. */
-      starts = new Int32Array(64);
-      ends = new Int32Array(64);
-      escaped = new Uint8Array(64);
-      count = 0;
-      /** Per open object: where its keys start in the lists, and its set once it has many keys. */
-      bases = [];
-      sets = [];
-      open() {
-        this.bases.push(this.count);
-        this.sets.push(void 0);
-      }
-      close() {
-        this.count = this.bases.pop();
-        this.sets.pop();
-      }
-      /** Adds the key between `start` and `end` to the innermost object; false when it has it already. */
-      add(start, end) {
-        const { text } = this;
-        let escaped = 0;
-        for (let i = start; i < end; i++) if (text.charCodeAt(i) === BACKSLASH) escaped = 1;
-        const depth = this.bases.length - 1;
-        const base = this.bases[depth];
-        const added = this.count;
-        if (added === this.starts.length) this.grow();
-        this.starts[added] = start;
-        this.ends[added] = end;
-        this.escaped[added] = escaped;
-        this.count++;
-        let set = this.sets[depth];
-        if (set === void 0 && added - base >= LINEAR_KEYS) {
-          set = /* @__PURE__ */ new Set();
-          for (let k2 = base; k2 < added; k2++) set.add(this.key(k2));
-          this.sets[depth] = set;
-        }
-        if (set !== void 0) {
-          const key = this.key(added);
-          if (set.has(key)) return false;
-          set.add(key);
-          return true;
-        }
-        for (let k2 = base; k2 < added; k2++) if (this.same(k2, added)) return false;
-        return true;
-      }
-      grow() {
-        const size = this.starts.length * 2;
-        const starts = new Int32Array(size);
-        const ends = new Int32Array(size);
-        const escaped = new Uint8Array(size);
-        starts.set(this.starts);
-        ends.set(this.ends);
-        escaped.set(this.escaped);
-        this.starts = starts;
-        this.ends = ends;
-        this.escaped = escaped;
-      }
-      key(k2) {
-        const raw = this.text.slice(this.starts[k2], this.ends[k2]);
-        return this.escaped[k2] === 1 ? JSON.parse(`"${raw}"`) : raw;
-      }
-      same(a, b2) {
-        if (this.escaped[a] === 1 || this.escaped[b2] === 1) return this.key(a) === this.key(b2);
-        const sa = this.starts[a];
-        const sb = this.starts[b2];
-        const length = this.ends[a] - sa;
-        if (length !== this.ends[b2] - sb) return false;
-        const { text } = this;
-        for (let i = 0; i < length; i++) if (text.charCodeAt(sa + i) !== text.charCodeAt(sb + i)) return false;
-        return true;
-      }
-    };
-  }
-});
-
-// actions/engine/json-file.ts
-import { readFileSync as readFileSync2, statSync as statSync2 } from "node:fs";
-function readJsonFileSync(path5, what, maxBytes = MAX_JSON_FILE_BYTES) {
-  checkSize(statSync2(path5).size, path5, what, maxBytes);
-  return parseJson(readFileSync2(path5, "utf8"), path5, what);
-}
-function checkSize(size, path5, what, maxBytes) {
-  if (size > maxBytes)
-    throw new DeckhandError(
-      `${path5} is ${size} bytes, more than any ${what} holds (at most ${maxBytes}): it is not one.`
-    );
-}
-function parseJson(text, path5, what) {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new DeckhandError(`${path5} is not a valid ${what}: ${where(text)}.`);
-  }
-}
-function where(text) {
-  if (text.trim() === "") return "the file is empty";
-  const issue2 = findJsonIssue(text, true);
-  if (!issue2) return "invalid JSON";
-  const { line, col } = lineColumn(text, issue2.offset);
-  return `invalid JSON at line ${line}, column ${col}`;
-}
-var MAX_JSON_FILE_BYTES;
-var init_json_file = __esm({
-  "actions/engine/json-file.ts"() {
-    "use strict";
-    init_errors();
-    init_json_scan();
-    MAX_JSON_FILE_BYTES = 64 * 2 ** 20;
   }
 });
 
@@ -27452,7 +27452,8 @@ var init_pr_comments = __esm({
 });
 
 // actions/engine/jobs/files.ts
-import { basename as basename3, dirname as dirname3 } from "node:path";
+import { readdir as readdir3 } from "node:fs/promises";
+import { basename as basename4, dirname as dirname4, join as join6 } from "node:path";
 
 // actions/engine/commit/defaults.ts
 var DEFAULT_MESSAGE = "Gateway drift in {path}: {added} added, {changed} changed, {removed} removed";
@@ -27817,6 +27818,77 @@ var artifactDownloadInputs = {
     description: "Token to download an artifact of another workflow run."
   }
 };
+var storeInputs = (fallback, source) => ({
+  store: {
+    type: "string",
+    ...fallback ? { default: fallback } : {},
+    description: (fallback === "artifact" ? "Where the backup is kept: artifact (a workflow artifact, as before), " : "Also keep the dump in a store: ") + "a local or mounted folder, or s3://bucket/prefix (AWS S3, or any S3-compatible service with store-endpoint). In a folder or bucket each backup is <kind>/<source>/<UTC time>-<id>/, its manifest written last."
+  },
+  "store-endpoint": {
+    type: "string",
+    description: "URL of an S3-compatible service (MinIO, Ceph, R2\u2026), addressed path-style. Default: AWS's endpoint for the region. Credentials always come from the AWS credential chain (in GitHub Actions: aws-actions/configure-aws-credentials with OIDC), never from inputs."
+  },
+  "store-region": {
+    type: "string",
+    description: "AWS region of the bucket. Default: AWS_REGION, or the profile."
+  },
+  "backup-source": {
+    type: "string",
+    description: `Name of what is backed up: the <source> part of the store layout. Default: ${source}.`
+  },
+  "age-recipients": {
+    type: "list",
+    description: "age public keys (age1\u2026, one per line; # comments allowed) to encrypt the backup to before it leaves the machine. The step needs no private key; restores take age-identity."
+  },
+  "keep-last": retention("the n newest backups"),
+  "keep-daily": retention("the newest backup of each of the last n days that have one"),
+  "keep-weekly": retention("the newest backup of each of the last n ISO weeks that have one"),
+  "keep-monthly": retention("the newest backup of each of the last n months that have one")
+});
+function retention(what) {
+  return {
+    type: "integer",
+    min: 0,
+    max: 1e5,
+    description: `Retention in the store (of this kind and source), as restic's forget: keep ${what}. Deletes only backups deckhand wrote, never the newest one nor the newest verified one. Default: keep everything.`
+  };
+}
+var storeReadInputs = {
+  store: {
+    type: "string",
+    description: "The folder or s3://bucket/prefix db-dump or files-backup stored to: then name the backup latest, by its name (20261206T071500Z-3f9a1c) or by an ISO time (the newest at or before it). Only complete backups (manifest present) are picked; every object is checked against the manifest before anything is restored."
+  },
+  "store-endpoint": {
+    type: "string",
+    description: "URL of an S3-compatible service (path-style). Default: AWS. Credentials come from the AWS credential chain."
+  },
+  "store-region": {
+    type: "string",
+    description: "AWS region of the bucket. Default: AWS_REGION, or the profile."
+  },
+  "backup-source": {
+    type: "string",
+    description: "Which source to pick from, when the store holds backups of several."
+  }
+};
+var backupIdentityInput = {
+  "age-identity": {
+    type: "string",
+    secret: true,
+    description: "Content of an age key file (AGE-SECRET-KEY-1\u2026 lines), or the path of one, to decrypt backups encrypted with age-recipients."
+  }
+};
+for (const [name, spec] of Object.entries(storeInputs("", "the output folder name")))
+  if (name !== "age-recipients") COMMANDS.dump.inputs[name] = spec;
+var storeOutputs = {
+  stored: "Where the backup went in a folder or S3 store (empty for artifact).",
+  "backup-name": "Its name in the store: <UTC time>-<id>.",
+  encrypted: "true when the stored files are encrypted with age.",
+  pruned: "Backups retention removed, one name per line."
+};
+Object.assign(COMMANDS.dump.outputs, storeOutputs, {
+  "artifact-id": "Id of the uploaded artifact, when store is artifact."
+});
 var postgresInputs = {
   "database-url": {
     type: "string",
@@ -27868,6 +27940,7 @@ COMMANDS["db-dump"] = {
       description: "Read the dump back before the manifest is written: pg_restore --list must list the rows of exactly the tables dumped (redis-check-rdb for Redis)."
     },
     "postgres-bin": postgresInputs["postgres-bin"],
+    ...storeInputs("artifact", "the database name"),
     ...artifactInputs
   },
   outputs: {
@@ -27877,7 +27950,8 @@ COMMANDS["db-dump"] = {
     tables: "Tables dumped (Redis: databases holding keys).",
     rows: "Rows dumped (Redis: keys), as counted in the snapshot the dump was taken from.",
     "duration-ms": "How long the dump and its verification took.",
-    "artifact-id": "Id of the uploaded artifact, when one was uploaded."
+    "artifact-id": "Id of the uploaded artifact, when one was uploaded.",
+    ...storeOutputs
   }
 };
 COMMANDS["db-restore"] = {
@@ -27887,7 +27961,7 @@ COMMANDS["db-restore"] = {
     input: {
       type: "string",
       required: true,
-      description: "The backup: its folder, its manifest.json, or (in GitHub Actions) the name of an artifact uploaded by db-dump."
+      description: "The backup: its folder, its manifest.json, the output-dir db-dump wrote into (the newest complete backup there is picked), latest or a time with store, or (in GitHub Actions) the name of an artifact uploaded by db-dump."
     },
     "database-url": {
       ...postgresInputs["database-url"],
@@ -27924,10 +27998,18 @@ COMMANDS["db-restore"] = {
       description: "Do not restore object ownership: everything belongs to the connecting user (for a server without the original roles, such as a fresh RDS instance)."
     },
     "postgres-bin": postgresInputs["postgres-bin"],
+    ...storeReadInputs,
+    ...backupIdentityInput,
+    "mark-verified": {
+      type: "boolean",
+      default: "false",
+      description: "When the backup came from a store and the restore verified it: record that beside it (deckhand-verified.json), as a restore drill does. Retention never deletes the newest verified backup."
+    },
     ...artifactDownloadInputs
   },
   outputs: {
     database: "The database restored into.",
+    backup: "The backup restored: its folder, or its store and name.",
     "previous-database": "The database clean replaced, kept under this name (keep-previous); empty when none was replaced or it was dropped.",
     tables: "Tables checked after the restore.",
     rows: "Rows checked after the restore.",
@@ -27959,6 +28041,7 @@ COMMANDS["files-backup"] = {
       default: "false",
       description: "Include private keys and certificates (PEM, DER, PKCS#12, keystores). Off: they are left out and listed in the summary."
     },
+    ...storeInputs("artifact", "files"),
     ...artifactInputs
   },
   outputs: {
@@ -27967,7 +28050,8 @@ COMMANDS["files-backup"] = {
     files: "Number of files in the archive.",
     "size-bytes": "Size of the archive in bytes.",
     "secrets-excluded": "Private key and certificate files left out (include-secrets false), one path per line.",
-    "artifact-id": "Id of the uploaded artifact, when one was uploaded."
+    "artifact-id": "Id of the uploaded artifact, when one was uploaded.",
+    ...storeOutputs
   }
 };
 COMMANDS["files-restore"] = {
@@ -27977,7 +28061,7 @@ COMMANDS["files-restore"] = {
     input: {
       type: "string",
       required: true,
-      description: "The archive (its manifest beside it as <archive>.manifest.json), or (in GitHub Actions) the name of an artifact uploaded by files-backup."
+      description: "The archive (its manifest beside it as <archive>.manifest.json), latest or a time with store, or (in GitHub Actions) the name of an artifact uploaded by files-backup."
     },
     target: {
       type: "string",
@@ -28017,6 +28101,8 @@ COMMANDS["files-restore"] = {
       max: 1e7,
       description: "Most files and directories the archive may hold; an archive with more is refused."
     },
+    ...storeReadInputs,
+    ...backupIdentityInput,
     ...artifactDownloadInputs
   },
   outputs: {
@@ -28114,7 +28200,7 @@ COMMANDS.restore = {
     ...bundleInputs,
     "db-dump": {
       type: "string",
-      description: "A db-dump backup: its folder, its manifest.json, or (in GitHub Actions) the name of the artifact db-dump uploaded."
+      description: "A db-dump backup: its folder, its manifest.json, latest or a time with store, or (in GitHub Actions) the name of the artifact db-dump uploaded."
     },
     "database-url": {
       ...postgresInputs["database-url"],
@@ -28176,6 +28262,11 @@ COMMANDS.restore = {
     "converge-timeout": convergeTimeout,
     ...deckInputs,
     ...transportInputs,
+    ...storeReadInputs,
+    "age-identity": {
+      ...bundleInputs["age-identity"],
+      description: `${bundleInputs["age-identity"].description} It also decrypts backups named from store (db-dump or state latest).`
+    },
     ...artifactDownloadInputs
   },
   outputs: {
@@ -28186,6 +28277,9 @@ COMMANDS.restore = {
     report: "Path of the recovery report as JSON: phases and their durations, what was restored, what was not."
   }
 };
+
+// actions/engine/jobs/files.ts
+init_errors();
 
 // ../../main/node_modules/tar/dist/esm/index.min.js
 import Qr from "events";
@@ -31484,19 +31578,19 @@ function parseManifest(text, path5) {
       problems.push("files must list the archived files");
     else {
       const seen = /* @__PURE__ */ new Set();
-      const add = (path6) => {
+      const add2 = (path6) => {
         if (seen.has(path6)) problems.push(`${path6} is listed twice`);
         else seen.add(path6);
       };
       for (const f2 of m2.files) {
         const ok3 = f2 && typeof f2.path === "string" && safeRelative(f2.path) && typeof f2.size === "number" && typeof f2.sha256 === "string" && SHA256.test(f2.sha256) && validMode(f2.mode);
         if (!ok3) problems.push(`bad file entry ${JSON.stringify(f2)}`);
-        else add(f2.path);
+        else add2(f2.path);
       }
       for (const d of dirs) {
         if (!d || typeof d.path !== "string" || !safeRelative(d.path) || !validMode(d.mode))
           problems.push(`bad directory entry ${JSON.stringify(d)}`);
-        else add(d.path);
+        else add2(d.path);
       }
       const files = new Set(m2.files.map((f2) => f2?.path));
       for (const path6 of seen) {
@@ -31884,6 +31978,9990 @@ async function resolveBackupInput(inputs, ctx, input, name = "input") {
   return { path: temp.path, cleanup: temp.cleanup };
 }
 
+// actions/engine/jobs/store.ts
+init_errors();
+
+// actions/engine/store/open.ts
+init_errors();
+import { resolve as resolve3 } from "node:path";
+
+// actions/engine/store/local.ts
+init_errors();
+import { createHash as createHash3 } from "node:crypto";
+import { createReadStream as createReadStream3, createWriteStream } from "node:fs";
+import { chmod as chmod2, copyFile, mkdir as mkdir3, open as open3, readdir as readdir2, rename as rename3, rm as rm3, rmdir as rmdir2, stat as stat3 } from "node:fs/promises";
+import { dirname as dirname3, join as join3, sep as sep2 } from "node:path";
+import { pipeline as pipeline2 } from "node:stream/promises";
+import { Transform } from "node:stream";
+var LocalBackend = class {
+  constructor(root) {
+    this.root = root;
+    this.description = root;
+  }
+  root;
+  description;
+  path(key) {
+    if (key.split("/").some((part) => part === "" || part === "." || part === ".."))
+      throw new DeckhandError(`store key ${key} is not a relative path`);
+    return join3(this.root, key);
+  }
+  async *list(prefix) {
+    const folder = prefix.includes("/") ? prefix.slice(0, prefix.lastIndexOf("/")) : "";
+    yield* this.walk(folder, prefix);
+  }
+  async *walk(folder, prefix) {
+    const dir = folder === "" ? this.root : join3(this.root, folder);
+    let entries;
+    try {
+      entries = await readdir2(dir, { withFileTypes: true });
+    } catch (err) {
+      if (err.code === "ENOENT") return;
+      throw fileSystemError(err, dir);
+    }
+    entries.sort((a, b2) => a.name < b2.name ? -1 : a.name > b2.name ? 1 : 0);
+    for (const entry of entries) {
+      if (entry.name.startsWith(".")) continue;
+      const key = folder === "" ? entry.name : `${folder}/${entry.name}`;
+      if (entry.isDirectory()) {
+        if (prefix.startsWith(`${key}/`) || key.startsWith(prefix) || `${key}/`.startsWith(prefix))
+          yield* this.walk(key, prefix);
+      } else if (entry.isFile() && key.startsWith(prefix)) {
+        yield { key, size: (await stat3(join3(dir, entry.name))).size };
+      }
+    }
+  }
+  async ensureFolder(path5) {
+    await mkdir3(dirname3(path5), { recursive: true, mode: 448 });
+  }
+  async putFile(key, file, sha2563, size) {
+    const target = this.path(key);
+    try {
+      await this.ensureFolder(target);
+      const temp = tempPathFor(target);
+      try {
+        await copyFile(file, temp);
+        await chmod2(temp, 384);
+        const copied = await digestFile(temp);
+        if (copied.sha256 !== sha2563 || copied.size !== size)
+          throw new DeckhandError(
+            `${file} changed while it was copied to ${this.description}: nothing stored`
+          );
+        const handle = await open3(temp, "r+");
+        await handle.sync().finally(() => handle.close());
+        await rename3(temp, target);
+      } finally {
+        await rm3(temp, { force: true });
+        forgetOnStop(temp);
+      }
+    } catch (err) {
+      await this.pruneEmpty(dirname3(target));
+      throw fileSystemError(err, this.root);
+    }
+  }
+  async putProduced(key, produce) {
+    const target = this.path(key);
+    try {
+      await this.ensureFolder(target);
+      const temp = tempPathFor(target);
+      try {
+        await produce(temp);
+        await chmod2(temp, 384);
+        const digest = await digestFile(temp);
+        const handle = await open3(temp, "r+");
+        await handle.sync().finally(() => handle.close());
+        await rename3(temp, target);
+        return digest;
+      } finally {
+        await rm3(temp, { force: true });
+        forgetOnStop(temp);
+      }
+    } catch (err) {
+      await this.pruneEmpty(dirname3(target));
+      throw fileSystemError(err, this.root);
+    }
+  }
+  async putBytes(key, data) {
+    const target = this.path(key);
+    try {
+      await this.ensureFolder(target);
+      const temp = tempPathFor(target);
+      try {
+        const handle = await open3(temp, "wx", 384);
+        try {
+          await handle.writeFile(data);
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        await rename3(temp, target);
+      } finally {
+        await rm3(temp, { force: true });
+        forgetOnStop(temp);
+      }
+    } catch (err) {
+      throw fileSystemError(err, this.root);
+    }
+  }
+  async getFile(key, file) {
+    const source = this.path(key);
+    const hash = createHash3("sha256");
+    let size = 0;
+    try {
+      await pipeline2(
+        createReadStream3(source),
+        new Transform({
+          transform(chunk, _encoding, done) {
+            hash.update(chunk);
+            size += chunk.length;
+            done(null, chunk);
+          }
+        }),
+        createWriteStream(file, { flags: "wx", mode: 384 })
+      );
+    } catch (err) {
+      if (err.code === "ENOENT" && !await stat3(source).catch(() => void 0))
+        throw new DeckhandError(`${key} is missing from ${this.description}`);
+      throw fileSystemError(err, file);
+    }
+    return { sha256: hash.digest("hex"), size };
+  }
+  async getBytes(key, maxBytes) {
+    const path5 = this.path(key);
+    const info2 = await stat3(path5).catch(() => void 0);
+    if (!info2) return void 0;
+    if (!info2.isFile() || info2.size > maxBytes)
+      throw new DeckhandError(`${key} in ${this.description} is not a file of at most ${maxBytes} bytes`);
+    const handle = await open3(path5, "r");
+    try {
+      return await handle.readFile();
+    } finally {
+      await handle.close();
+    }
+  }
+  async remove(key) {
+    const path5 = this.path(key);
+    await rm3(path5, { force: true });
+    await this.pruneEmpty(dirname3(path5));
+  }
+  /** Folders left empty go, up to the root: a pruned or failed backup leaves nothing behind. */
+  async pruneEmpty(from) {
+    for (let dir = from; dir !== this.root && dir.startsWith(this.root + sep2); dir = dirname3(dir)) {
+      try {
+        await rmdir2(dir);
+      } catch {
+        break;
+      }
+    }
+  }
+};
+async function digestFile(path5) {
+  const hash = createHash3("sha256");
+  let size = 0;
+  for await (const chunk of createReadStream3(path5)) {
+    hash.update(chunk);
+    size += chunk.length;
+  }
+  return { sha256: hash.digest("hex"), size };
+}
+
+// actions/engine/store/s3.ts
+init_errors();
+import { createReadStream as createReadStream4, createWriteStream as createWriteStream2 } from "node:fs";
+import { join as join4 } from "node:path";
+import { createHash as createHash4 } from "node:crypto";
+import { Transform as Transform2 } from "node:stream";
+import { pipeline as pipeline3 } from "node:stream/promises";
+var PART_BYTES = 16 * 1024 * 1024;
+var S3Backend = class _S3Backend {
+  constructor(s3, client, location, logger2) {
+    this.s3 = s3;
+    this.client = client;
+    this.location = location;
+    this.logger = logger2;
+    this.description = `s3://${location.bucket}${location.prefix ? `/${location.prefix}` : ""}`;
+  }
+  s3;
+  client;
+  location;
+  logger;
+  description;
+  settings;
+  static async open(location, options) {
+    const s3 = await import("../s3/index.js");
+    const region = options.region ?? (process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || (options.endpoint ? "us-east-1" : void 0));
+    const client = new s3.S3Client({
+      region,
+      endpoint: options.endpoint,
+      forcePathStyle: options.endpoint !== void 0,
+      // Transient failures (throttling, 5xx, dropped connections) are retried with the SDK's backoff.
+      maxAttempts: 5
+    });
+    return new _S3Backend(s3, client, location, options.logger);
+  }
+  key(key) {
+    return this.location.prefix ? `${this.location.prefix}/${key}` : key;
+  }
+  /**
+   * Encryption and retention as the bucket dictates: its default encryption is asked for explicitly (so a policy
+   * that requires the header is met), and its Object Lock default retention is set on each object.
+   */
+  async writeSettings() {
+    if (this.settings) return this.settings;
+    const s3 = this.s3;
+    const Bucket = this.location.bucket;
+    const settings = { encryption: {}, description: [] };
+    try {
+      const out = await this.client.send(new s3.GetBucketEncryptionCommand({ Bucket }));
+      const rule = out.ServerSideEncryptionConfiguration?.Rules?.[0];
+      const sse = rule?.ApplyServerSideEncryptionByDefault;
+      if (sse?.SSEAlgorithm) {
+        settings.encryption.ServerSideEncryption = sse.SSEAlgorithm;
+        if (sse.KMSMasterKeyID) settings.encryption.SSEKMSKeyId = sse.KMSMasterKeyID;
+        settings.description.push(
+          `server-side encryption ${sse.SSEAlgorithm}${sse.KMSMasterKeyID ? ` (${sse.KMSMasterKeyID})` : ""}, as the bucket's default`
+        );
+      }
+    } catch (err) {
+      const code = errorCode(err);
+      if (code === "ServerSideEncryptionConfigurationNotFoundError") {
+        settings.description.push("no default encryption configured on the bucket");
+      } else if (code === "AccessDenied") {
+        settings.description.push(
+          "the bucket's encryption settings could not be read (s3:GetEncryptionConfiguration)"
+        );
+      } else throw this.failure(err, "GetBucketEncryption", "");
+    }
+    try {
+      const out = await this.client.send(new s3.GetObjectLockConfigurationCommand({ Bucket }));
+      const config = out.ObjectLockConfiguration;
+      const retention2 = config?.Rule?.DefaultRetention;
+      if (config?.ObjectLockEnabled === "Enabled" && retention2?.Mode) {
+        const days = retention2.Days ?? (retention2.Years ?? 0) * 365;
+        if (days > 0) {
+          settings.lock = { mode: retention2.Mode, days };
+          settings.description.push(
+            `Object Lock ${retention2.Mode} retention of ${days} day(s) on each object`
+          );
+        }
+      }
+    } catch (err) {
+      const code = errorCode(err);
+      if (code !== "ObjectLockConfigurationNotFoundError" && code !== "AccessDenied")
+        throw this.failure(err, "GetObjectLockConfiguration", "");
+    }
+    this.settings = settings;
+    return settings;
+  }
+  objectParams(settings) {
+    const params = { ...settings.encryption };
+    if (settings.lock) {
+      params.ObjectLockMode = settings.lock.mode;
+      params.ObjectLockRetainUntilDate = new Date(Date.now() + settings.lock.days * 864e5);
+    }
+    return params;
+  }
+  async *list(prefix) {
+    const strip = this.location.prefix ? this.location.prefix.length + 1 : 0;
+    let token;
+    do {
+      let out;
+      try {
+        out = await this.client.send(
+          new this.s3.ListObjectsV2Command({
+            Bucket: this.location.bucket,
+            Prefix: this.key(prefix),
+            ContinuationToken: token
+          })
+        );
+      } catch (err) {
+        throw this.failure(err, "ListBucket", prefix);
+      }
+      for (const object of out.Contents ?? []) {
+        if (object.Key === void 0) continue;
+        yield { key: object.Key.slice(strip), size: object.Size ?? 0 };
+      }
+      token = out.IsTruncated ? out.NextContinuationToken : void 0;
+    } while (token);
+  }
+  async putFile(key, file, sha2563, size) {
+    const settings = await this.writeSettings();
+    const Bucket = this.location.bucket;
+    const Key = this.key(key);
+    try {
+      if (size <= PART_BYTES) {
+        await this.client.send(
+          new this.s3.PutObjectCommand({
+            Bucket,
+            Key,
+            Body: createReadStream4(file),
+            ContentLength: size,
+            ChecksumSHA256: Buffer.from(sha2563, "hex").toString("base64"),
+            ...this.objectParams(settings)
+          })
+        );
+      } else {
+        const upload = new this.s3.Upload({
+          client: this.client,
+          params: {
+            Bucket,
+            Key,
+            Body: createReadStream4(file),
+            ChecksumAlgorithm: "SHA256",
+            ...this.objectParams(settings)
+          },
+          partSize: PART_BYTES,
+          queueSize: 4,
+          leavePartsOnError: false
+        });
+        await upload.done();
+      }
+    } catch (err) {
+      throw this.failure(err, "PutObject", key);
+    }
+  }
+  async putProduced(key, produce) {
+    const temp = await privateTempDir("deckhand-s3-");
+    try {
+      const path5 = join4(temp.path, "object");
+      await produce(path5);
+      const digest = await digestFile(path5);
+      await this.putFile(key, path5, digest.sha256, digest.size);
+      return digest;
+    } finally {
+      await temp.cleanup();
+    }
+  }
+  async putBytes(key, data) {
+    const settings = await this.writeSettings();
+    try {
+      await this.client.send(
+        new this.s3.PutObjectCommand({
+          Bucket: this.location.bucket,
+          Key: this.key(key),
+          Body: data,
+          ChecksumSHA256: createHash4("sha256").update(data).digest("base64"),
+          ...this.objectParams(settings)
+        })
+      );
+    } catch (err) {
+      throw this.failure(err, "PutObject", key);
+    }
+  }
+  async getFile(key, file) {
+    let body;
+    try {
+      const out = await this.client.send(
+        new this.s3.GetObjectCommand({
+          Bucket: this.location.bucket,
+          Key: this.key(key),
+          ChecksumMode: "ENABLED"
+        })
+      );
+      body = out.Body;
+    } catch (err) {
+      throw this.failure(err, "GetObject", key);
+    }
+    const hash = createHash4("sha256");
+    let size = 0;
+    try {
+      await pipeline3(
+        body,
+        new Transform2({
+          transform(chunk, _encoding, done) {
+            hash.update(chunk);
+            size += chunk.length;
+            done(null, chunk);
+          }
+        }),
+        createWriteStream2(file, { flags: "wx", mode: 384 })
+      );
+    } catch (err) {
+      throw new DeckhandError(
+        `${key} in ${this.description} could not be read whole (${errorMessage(err)}): it is damaged or the connection failed.`,
+        [],
+        { cause: err }
+      );
+    }
+    return { sha256: hash.digest("hex"), size };
+  }
+  async getBytes(key, maxBytes) {
+    try {
+      const out = await this.client.send(
+        new this.s3.GetObjectCommand({
+          Bucket: this.location.bucket,
+          Key: this.key(key),
+          ChecksumMode: "ENABLED"
+        })
+      );
+      if ((out.ContentLength ?? 0) > maxBytes) {
+        ;
+        out.Body.destroy();
+        throw new DeckhandError(`${key} in ${this.description} is larger than ${maxBytes} bytes`);
+      }
+      return await out.Body.transformToByteArray();
+    } catch (err) {
+      if (err instanceof DeckhandError) throw err;
+      if (errorCode(err) === "NoSuchKey") return void 0;
+      throw this.failure(err, "GetObject", key);
+    }
+  }
+  async remove(key) {
+    try {
+      await this.client.send(
+        new this.s3.DeleteObjectCommand({ Bucket: this.location.bucket, Key: this.key(key) })
+      );
+    } catch (err) {
+      throw this.failure(err, "DeleteObject", key);
+    }
+  }
+  /** An SDK failure as an actionable message: what was refused, and what to change. */
+  failure(err, action, key) {
+    if (err instanceof DeckhandError) return err;
+    const code = errorCode(err);
+    const where2 = `${this.description}${key ? ` (${key})` : ""}`;
+    const say = (message2) => new DeckhandError(message2, [], { cause: err });
+    switch (code) {
+      case "AccessDenied":
+      case "AllAccessDisabled":
+        return say(
+          `${where2}: access denied to s3:${action}. Grant the role deckhand runs as s3:PutObject, s3:GetObject, s3:ListBucket and (for retention) s3:DeleteObject on ${this.location.bucket}.`
+        );
+      case "InvalidAccessKeyId":
+      case "SignatureDoesNotMatch":
+      case "ExpiredToken":
+      case "InvalidToken":
+        return say(
+          `${where2}: the AWS credentials were refused (${code}). Check the credentials the step runs with (aws-actions/configure-aws-credentials, AWS_PROFILE, AWS_ACCESS_KEY_ID).`
+        );
+      case "NoSuchBucket":
+        return say(
+          `${where2}: bucket ${this.location.bucket} does not exist (check the name, the account and store-endpoint).`
+        );
+      case "CredentialsProviderError":
+        return say(
+          `${where2}: no AWS credentials found. In GitHub Actions configure them with aws-actions/configure-aws-credentials (OIDC, no stored keys); elsewhere set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. deckhand takes no keys as inputs.`
+        );
+      case "BadDigest":
+      case "InvalidDigest":
+      case "XAmzContentSHA256Mismatch":
+        return say(
+          `${where2}: S3 refused the upload because its checksum did not match what arrived (${code}); nothing was stored.`
+        );
+      case "NoSuchKey":
+        return say(`${where2}: no such object.`);
+    }
+    const message = errorMessage(err);
+    if (/region is missing/i.test(message))
+      return say(`${where2}: no AWS region: set store-region, or AWS_REGION in the environment.`);
+    const net = err.code;
+    if (net && /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET)$/.test(net))
+      return say(`${where2}: cannot reach the S3 endpoint (${net}).`);
+    return say(`${where2}: s3:${action} failed: ${code ?? ""}${code ? ": " : ""}${message}`);
+  }
+};
+function errorCode(err) {
+  const e = err;
+  return e?.Code ?? e?.name;
+}
+function parseS3Url(url) {
+  const m2 = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(url);
+  if (!m2) throw new DeckhandError(`store ${url} is not an s3://bucket/prefix address`);
+  const bucket = m2[1];
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes(".."))
+    throw new DeckhandError(
+      `store ${url}: "${bucket}" is not a valid S3 bucket name (3-63 lower-case letters, digits, dots and hyphens)`
+    );
+  const prefix = (m2[2] ?? "").replace(/^\/+|\/+$/g, "");
+  if (prefix.split("/").some((p2) => p2 === "." || p2 === "..") || /\/\//.test(prefix))
+    throw new DeckhandError(`store ${url}: the prefix must be a plain path (no empty, . or .. parts)`);
+  return { bucket, prefix };
+}
+
+// actions/engine/store/store.ts
+import { randomBytes as randomBytes7 } from "node:crypto";
+import { mkdir as mkdir4, rename as rename5, rm as rm5 } from "node:fs/promises";
+import { basename as basename3, join as join5, relative, sep as sep3 } from "node:path";
+
+// actions/engine/age.ts
+import { createHash as createHash5 } from "node:crypto";
+import { createReadStream as createReadStream5, createWriteStream as createWriteStream3 } from "node:fs";
+import { open as open4, rename as rename4, rm as rm4 } from "node:fs/promises";
+import { Readable as Readable2, Writable as Writable2 } from "node:stream";
+
+// ../../main/node_modules/@noble/hashes/utils.js
+function isBytes(a) {
+  return a instanceof Uint8Array || ArrayBuffer.isView(a) && a.constructor.name === "Uint8Array" && "BYTES_PER_ELEMENT" in a && a.BYTES_PER_ELEMENT === 1;
+}
+var atitle = (title) => title ? `"${title}" ` : "";
+function anumber(n, title = "") {
+  if (typeof n !== "number")
+    throw new TypeError(atitle(title) + "expected number, got " + typeof n);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new RangeError(atitle(title) + "expected integer >= 0, got " + n);
+  return n;
+}
+function abytes(value, length, title = "") {
+  if (isBytes(value) && (length === void 0 || value.length === length))
+    return value;
+  if (length !== void 0)
+    anumber(length, "length");
+  const bytes = isBytes(value);
+  const ofLen = length !== void 0 ? ` of length ${length}` : "";
+  const got = bytes ? `length=${value.length}` : `type=${typeof value}`;
+  const message = atitle(title) + "expected Uint8Array" + ofLen + ", got " + got;
+  if (!bytes)
+    throw new TypeError(message);
+  throw new RangeError(message);
+}
+function ahash(h) {
+  if (typeof h !== "function" || typeof h.create !== "function")
+    throw new TypeError("expected hash wrapped by utils.createHasher");
+  anumber(h.outputLen);
+  anumber(h.blockLen);
+  if (h.outputLen < 1 || h.blockLen < 1)
+    throw new Error("hash blockLen / outputLen must be >= 1");
+}
+var aobject = (value, label) => {
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw new TypeError((label === "object" ? "" : `"${label}" `) + "expected object, got type=" + typeof value);
+};
+var aopts = (value, label) => {
+  aobject(value, label);
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null)
+    throw new TypeError(`"${label}" expected plain object`);
+  if (Object.hasOwn(value, "__proto__"))
+    throw new TypeError(`"${label}.__proto__" is not allowed`);
+};
+function aexists(instance, checkFinished = true) {
+  if (instance.destroyed)
+    throw new Error("hash was destroyed");
+  if (checkFinished && instance.finished)
+    throw new Error("digest() was already called");
+}
+function aoutput(out, instance) {
+  abytes(out, void 0, "output");
+  const min = instance.outputLen;
+  if (!(out.length >= min)) {
+    throw new RangeError('"output" expected length >= ' + min);
+  }
+}
+function u32(arr) {
+  return new Uint32Array(arr.buffer, arr.byteOffset, Math.floor(arr.byteLength / 4));
+}
+function clean(...arrays) {
+  for (let i = 0; i < arrays.length; i++) {
+    arrays[i].fill(0);
+  }
+}
+function createView(arr) {
+  return new DataView(arr.buffer, arr.byteOffset, arr.byteLength);
+}
+function rotr(word, shift) {
+  return word << 32 - shift | word >>> shift;
+}
+function rotl(word, shift) {
+  return word << shift | word >>> 32 - shift >>> 0;
+}
+var isLE = /* @__PURE__ */ (() => new Uint8Array(new Uint32Array([287454020]).buffer)[0] === 68)();
+function byteSwap(word) {
+  return word << 24 & 4278190080 | word << 8 & 16711680 | word >>> 8 & 65280 | word >>> 24 & 255;
+}
+function byteSwap32(arr) {
+  for (let i = 0; i < arr.length; i++) {
+    arr[i] = byteSwap(arr[i]);
+  }
+  return arr;
+}
+var swap32IfBE = isLE ? (u2) => u2 : byteSwap32;
+var hasHexBuiltin = /* @__PURE__ */ (() => (
+  // @ts-ignore
+  typeof Uint8Array.from([]).toHex === "function" && typeof Uint8Array.fromHex === "function"
+))();
+var hexes = /* @__PURE__ */ Array.from({ length: 256 }, (_2, i) => i.toString(16).padStart(2, "0"));
+function bytesToHex(bytes) {
+  abytes(bytes);
+  if (hasHexBuiltin)
+    return bytes.toHex();
+  let hex = "";
+  for (let i = 0; i < bytes.length; i++) {
+    hex += hexes[bytes[i]];
+  }
+  return hex;
+}
+function asciiToBase16(ch) {
+  return ch >= 48 && ch <= 57 ? ch - 48 : ch >= 65 && ch <= 70 ? ch - (65 - 10) : ch >= 97 && ch <= 102 ? ch - (97 - 10) : void 0;
+}
+function hexToBytes(hex) {
+  if (typeof hex !== "string")
+    throw new TypeError("hex string expected, got " + typeof hex);
+  if (hasHexBuiltin) {
+    try {
+      return Uint8Array.fromHex(hex);
+    } catch (error2) {
+      if (error2 instanceof SyntaxError)
+        throw new RangeError(error2.message);
+      throw error2;
+    }
+  }
+  const hl = hex.length;
+  const al = hl / 2;
+  if (hl % 2)
+    throw new RangeError("hex string expected, got unpadded hex of length " + hl);
+  const array = new Uint8Array(al);
+  for (let ai2 = 0, hi2 = 0; ai2 < al; ai2++, hi2 += 2) {
+    const n1 = asciiToBase16(hex.charCodeAt(hi2));
+    const n2 = asciiToBase16(hex.charCodeAt(hi2 + 1));
+    if (n1 === void 0 || n2 === void 0) {
+      const char = hex[hi2] + hex[hi2 + 1];
+      throw new RangeError('hex string expected, got non-hex character "' + char + '" at index ' + hi2);
+    }
+    array[ai2] = n1 * 16 + n2;
+  }
+  return array;
+}
+function utf8ToBytes(str) {
+  if (typeof str !== "string")
+    throw new TypeError("string expected");
+  const encoded = new TextEncoder().encode(str);
+  try {
+    return new Uint8Array(encoded);
+  } finally {
+    clean(encoded);
+  }
+}
+function kdfInputToBytes(data, errorTitle = "") {
+  if (typeof data === "string")
+    return utf8ToBytes(data);
+  return abytes(data, void 0, errorTitle);
+}
+function concatBytes(...arrays) {
+  let sum = 0;
+  for (let i = 0; i < arrays.length; i++) {
+    const a = arrays[i];
+    abytes(a);
+    sum += a.length;
+  }
+  const res = new Uint8Array(sum);
+  for (let i = 0, pad = 0; i < arrays.length; i++) {
+    const a = arrays[i];
+    res.set(a, pad);
+    pad += a.length;
+  }
+  return res;
+}
+function checkOpts(defaults2, opts2, title = "opts") {
+  aopts(defaults2, "defaults");
+  if (opts2 !== void 0)
+    aopts(opts2, title);
+  const merged = Object.assign(/* @__PURE__ */ Object.create(null), defaults2, opts2);
+  return merged;
+}
+function createHasher(hashCons, info2 = {}) {
+  if (typeof hashCons !== "function")
+    throw new TypeError('"hashCons" expected function, got type=' + typeof hashCons);
+  info2 = checkOpts({}, info2, "info");
+  const hashC = (msg, opts2) => hashCons(opts2).update(msg).digest();
+  const tmp = hashCons(void 0);
+  hashC.outputLen = tmp.outputLen;
+  hashC.blockLen = tmp.blockLen;
+  hashC.canXOF = tmp.canXOF;
+  hashC.create = (opts2) => hashCons(opts2);
+  Object.assign(hashC, info2);
+  return Object.freeze(hashC);
+}
+function randomBytes2(bytesLength = 32) {
+  anumber(bytesLength, "bytesLength");
+  const cr2 = typeof globalThis === "object" ? globalThis.crypto : null;
+  if (typeof cr2?.getRandomValues !== "function")
+    throw new Error("crypto.getRandomValues must be defined");
+  if (bytesLength > 65536)
+    throw new RangeError(`"bytesLength" expected <= 65536, got ${bytesLength}`);
+  return cr2.getRandomValues(new Uint8Array(bytesLength));
+}
+var oidNist = (suffix) => ({
+  // Current NIST hashAlgs suffixes used here fit in one DER subidentifier octet.
+  // Larger suffix values would need base-128 OID encoding and a different length byte.
+  oid: Uint8Array.from([6, 9, 96, 134, 72, 1, 101, 3, 4, 2, suffix])
+});
+
+// ../../main/node_modules/@noble/hashes/hmac.js
+var _HMAC = class {
+  oHash;
+  iHash;
+  blockLen;
+  outputLen;
+  canXOF = false;
+  finished = false;
+  destroyed = false;
+  constructor(hash, key) {
+    ahash(hash);
+    abytes(key, void 0, "key");
+    this.iHash = hash.create();
+    if (typeof this.iHash.update !== "function")
+      throw new Error("expected Hash instance");
+    this.blockLen = this.iHash.blockLen;
+    this.outputLen = this.iHash.outputLen;
+    const blockLen = this.blockLen;
+    const pad = new Uint8Array(blockLen);
+    pad.set(key.length > blockLen ? hash.create().update(key).digest() : key);
+    for (let i = 0; i < pad.length; i++)
+      pad[i] ^= 54;
+    this.iHash.update(pad);
+    this.oHash = hash.create();
+    for (let i = 0; i < pad.length; i++)
+      pad[i] ^= 54 ^ 92;
+    this.oHash.update(pad);
+    clean(pad);
+  }
+  update(buf) {
+    aexists(this);
+    this.iHash.update(buf);
+    return this;
+  }
+  digestInto(out) {
+    aexists(this);
+    aoutput(out, this);
+    this.finished = true;
+    const buf = out.subarray(0, this.outputLen);
+    this.iHash.digestInto(buf);
+    this.oHash.update(buf);
+    this.oHash.digestInto(buf);
+    this.destroy();
+  }
+  digest() {
+    const out = new Uint8Array(this.oHash.outputLen);
+    this.digestInto(out);
+    return out;
+  }
+  _cloneInto(to2) {
+    to2 ||= Object.create(Object.getPrototypeOf(this), {});
+    const { oHash, iHash, finished, destroyed, blockLen, outputLen, canXOF } = this;
+    to2 = to2;
+    to2.finished = finished;
+    to2.destroyed = destroyed;
+    to2.blockLen = blockLen;
+    to2.outputLen = outputLen;
+    to2.canXOF = canXOF;
+    to2.oHash = oHash._cloneInto(to2.oHash);
+    to2.iHash = iHash._cloneInto(to2.iHash);
+    return to2;
+  }
+  clone() {
+    return this._cloneInto();
+  }
+  destroy() {
+    this.destroyed = true;
+    this.oHash.destroy();
+    this.iHash.destroy();
+  }
+};
+var hmac = /* @__PURE__ */ (() => {
+  const hmac_ = ((hash, key, message) => new _HMAC(hash, key).update(message).digest());
+  hmac_.create = (hash, key) => new _HMAC(hash, key);
+  return hmac_;
+})();
+
+// ../../main/node_modules/@noble/hashes/hkdf.js
+function extract(hash, ikm, salt) {
+  ahash(hash);
+  if (salt === void 0)
+    salt = new Uint8Array(hash.outputLen);
+  return hmac(hash, salt, ikm);
+}
+var HKDF_COUNTER = /* @__PURE__ */ Uint8Array.of(0);
+var EMPTY_BUFFER = /* @__PURE__ */ Uint8Array.of();
+function expand(hash, prk, info2, length = 32, _recycled) {
+  ahash(hash);
+  anumber(length, "length");
+  abytes(prk, void 0, "prk");
+  const olen = hash.outputLen;
+  if (prk.length < olen)
+    throw new Error('"prk" must be at least HashLen octets');
+  if (length > 255 * olen)
+    throw new Error("Length must be <= 255*HashLen");
+  const blocks = Math.ceil(length / olen);
+  if (info2 === void 0)
+    info2 = EMPTY_BUFFER;
+  else
+    abytes(info2, void 0, "info");
+  if (!blocks) {
+    if (_recycled)
+      clean(prk);
+    return new Uint8Array();
+  }
+  const okm = _recycled && blocks === 1 ? prk : new Uint8Array(blocks * olen);
+  const { iHash, oHash } = hmac.create(hash, prk);
+  const T = _recycled ? prk : new Uint8Array(olen);
+  const worker = blocks > 1 ? _recycled?.iHash || hash.create() : void 0;
+  for (let counter = 0; counter < blocks - 1; counter++) {
+    HKDF_COUNTER[0] = counter + 1;
+    const iWork = iHash._cloneInto(worker);
+    if (counter)
+      iWork.update(T);
+    iWork.update(info2).update(HKDF_COUNTER).digestInto(T);
+    oHash._cloneInto(worker).update(T).digestInto(T);
+    okm.set(T, olen * counter);
+  }
+  HKDF_COUNTER[0] = blocks;
+  if (blocks > 1)
+    iHash.update(T);
+  iHash.update(info2).update(HKDF_COUNTER).digestInto(T);
+  oHash.update(T).digestInto(T);
+  okm.set(T, olen * (blocks - 1));
+  iHash.destroy();
+  oHash.destroy();
+  worker?.destroy();
+  if (T !== okm)
+    clean(T);
+  clean(HKDF_COUNTER);
+  if (length === okm.length)
+    return okm;
+  const res = okm.slice(0, length);
+  clean(okm);
+  return res;
+}
+var hkdf = (hash, ikm, salt, info2, length) => {
+  ahash(hash);
+  if (salt === void 0)
+    salt = new Uint8Array(hash.outputLen);
+  const HMAC = hmac.create(hash, salt).update(ikm);
+  return expand(hash, HMAC.digest(), info2, length, HMAC);
+};
+
+// ../../main/node_modules/@noble/hashes/_u64.js
+var fromNumH = (n) => n / 2 ** 32 | 0;
+var fromNumL = (n) => n >>> 0;
+function setU64FromNum(view, byteOffset, n, isLE4) {
+  const h = fromNumH(n);
+  const l = fromNumL(n);
+  view.setUint32(byteOffset, isLE4 ? l : h, isLE4);
+  view.setUint32(byteOffset + 4, isLE4 ? h : l, isLE4);
+}
+
+// ../../main/node_modules/@noble/hashes/_md.js
+function Chi(a, b2, c) {
+  return a & b2 ^ ~a & c;
+}
+function Maj(a, b2, c) {
+  return a & b2 ^ a & c ^ b2 & c;
+}
+var HashMD = class {
+  blockLen;
+  outputLen;
+  canXOF = false;
+  padOffset;
+  isLE;
+  // For partial updates less than block size
+  buffer;
+  view;
+  finished = false;
+  length = 0;
+  pos = 0;
+  destroyed = false;
+  constructor(blockLen, outputLen, padOffset, isLE4) {
+    this.blockLen = blockLen;
+    this.outputLen = outputLen;
+    this.padOffset = padOffset;
+    this.isLE = isLE4;
+    this.buffer = new Uint8Array(blockLen);
+    this.view = createView(this.buffer);
+  }
+  update(data) {
+    aexists(this);
+    abytes(data);
+    const { view, buffer, blockLen } = this;
+    const len = data.length;
+    let processed = false;
+    for (let pos = 0; pos < len; ) {
+      const take = Math.min(blockLen - this.pos, len - pos);
+      if (take === blockLen) {
+        const dataView = createView(data);
+        for (; blockLen <= len - pos; pos += blockLen)
+          this.process(dataView, pos);
+        processed = true;
+        continue;
+      }
+      buffer.set(pos === 0 && take === len ? data : data.subarray(pos, pos + take), this.pos);
+      this.pos += take;
+      pos += take;
+      if (this.pos === blockLen) {
+        this.process(view, 0);
+        this.pos = 0;
+        processed = true;
+      }
+    }
+    this.length += data.length;
+    if (processed)
+      this.roundClean();
+    return this;
+  }
+  digestInto(out) {
+    aexists(this);
+    aoutput(out, this);
+    this.finished = true;
+    const { buffer, view, blockLen, isLE: isLE4 } = this;
+    let { pos } = this;
+    buffer[pos++] = 128;
+    buffer.fill(0, pos);
+    if (this.padOffset > blockLen - pos) {
+      this.process(view, 0);
+      buffer.fill(0);
+    }
+    setU64FromNum(view, blockLen - 8, this.length * 8, isLE4);
+    this.process(view, 0);
+    this.roundClean();
+    const oview = out === buffer ? view : createView(out);
+    const len = this.outputLen;
+    const outLen = len / 4;
+    const state = this.get();
+    if (len % 4 || outLen > state.length)
+      throw new Error("invalid outputLen");
+    for (let i = 0; i < outLen; i++)
+      oview.setUint32(4 * i, state[i], isLE4);
+  }
+  digest() {
+    const { buffer, outputLen } = this;
+    this.digestInto(buffer);
+    const res = buffer.slice(0, outputLen);
+    this.destroy();
+    return res;
+  }
+  _cloneIntoMeta(to2) {
+    const { buffer, length, finished, destroyed, pos } = this;
+    to2.destroyed = destroyed;
+    to2.finished = finished;
+    to2.length = length;
+    to2.pos = pos;
+    if (pos)
+      to2.buffer.set(buffer);
+    return to2;
+  }
+  clone() {
+    return this._cloneInto();
+  }
+};
+var SHA256_IV = /* @__PURE__ */ Uint32Array.from([
+  1779033703,
+  3144134277,
+  1013904242,
+  2773480762,
+  1359893119,
+  2600822924,
+  528734635,
+  1541459225
+]);
+
+// ../../main/node_modules/@noble/hashes/sha2.js
+var SHA256_K = /* @__PURE__ */ Uint32Array.from([
+  1116352408,
+  1899447441,
+  3049323471,
+  3921009573,
+  961987163,
+  1508970993,
+  2453635748,
+  2870763221,
+  3624381080,
+  310598401,
+  607225278,
+  1426881987,
+  1925078388,
+  2162078206,
+  2614888103,
+  3248222580,
+  3835390401,
+  4022224774,
+  264347078,
+  604807628,
+  770255983,
+  1249150122,
+  1555081692,
+  1996064986,
+  2554220882,
+  2821834349,
+  2952996808,
+  3210313671,
+  3336571891,
+  3584528711,
+  113926993,
+  338241895,
+  666307205,
+  773529912,
+  1294757372,
+  1396182291,
+  1695183700,
+  1986661051,
+  2177026350,
+  2456956037,
+  2730485921,
+  2820302411,
+  3259730800,
+  3345764771,
+  3516065817,
+  3600352804,
+  4094571909,
+  275423344,
+  430227734,
+  506948616,
+  659060556,
+  883997877,
+  958139571,
+  1322822218,
+  1537002063,
+  1747873779,
+  1955562222,
+  2024104815,
+  2227730452,
+  2361852424,
+  2428436474,
+  2756734187,
+  3204031479,
+  3329325298
+]);
+var SHA256_W = /* @__PURE__ */ new Uint32Array(64);
+var SHA2_32B = class extends HashMD {
+  // We cannot use array here since array allows indexing by variable
+  // which means optimizer/compiler cannot use registers.
+  // Numeric initializers matter: starting the fields as `undefined` changes
+  // V8's field representation and makes sha256 3x slower (measured).
+  A = 0;
+  B = 0;
+  C = 0;
+  D = 0;
+  E = 0;
+  F = 0;
+  G = 0;
+  H = 0;
+  constructor(outputLen, IV) {
+    super(64, outputLen, 8, false);
+    this.A = IV[0] | 0;
+    this.B = IV[1] | 0;
+    this.C = IV[2] | 0;
+    this.D = IV[3] | 0;
+    this.E = IV[4] | 0;
+    this.F = IV[5] | 0;
+    this.G = IV[6] | 0;
+    this.H = IV[7] | 0;
+  }
+  get() {
+    const { A: A2, B: B2, C: C2, D, E, F: F3, G: G2, H: H2 } = this;
+    return [A2, B2, C2, D, E, F3, G2, H2];
+  }
+  // prettier-ignore
+  set(A2, B2, C2, D, E, F3, G2, H2) {
+    this.A = A2 | 0;
+    this.B = B2 | 0;
+    this.C = C2 | 0;
+    this.D = D | 0;
+    this.E = E | 0;
+    this.F = F3 | 0;
+    this.G = G2 | 0;
+    this.H = H2 | 0;
+  }
+  _cloneInto(to2) {
+    (to2 ||= new this.constructor()).set(...this.get());
+    return this._cloneIntoMeta(to2);
+  }
+  process(view, offset) {
+    for (let i = 0; i < 16; i++, offset += 4)
+      SHA256_W[i] = view.getUint32(offset, false);
+    for (let i = 16; i < 64; i++) {
+      const W15 = SHA256_W[i - 15];
+      const W2 = SHA256_W[i - 2];
+      const s0 = rotr(W15, 7) ^ rotr(W15, 18) ^ W15 >>> 3;
+      const s1 = rotr(W2, 17) ^ rotr(W2, 19) ^ W2 >>> 10;
+      SHA256_W[i] = s1 + SHA256_W[i - 7] + s0 + SHA256_W[i - 16] | 0;
+    }
+    let { A: A2, B: B2, C: C2, D, E, F: F3, G: G2, H: H2 } = this;
+    for (let i = 0; i < 64; i++) {
+      const sigma1 = rotr(E, 6) ^ rotr(E, 11) ^ rotr(E, 25);
+      const T1 = H2 + sigma1 + Chi(E, F3, G2) + SHA256_K[i] + SHA256_W[i] | 0;
+      const sigma0 = rotr(A2, 2) ^ rotr(A2, 13) ^ rotr(A2, 22);
+      const T2 = sigma0 + Maj(A2, B2, C2) | 0;
+      H2 = G2;
+      G2 = F3;
+      F3 = E;
+      E = D + T1 | 0;
+      D = C2;
+      C2 = B2;
+      B2 = A2;
+      A2 = T1 + T2 | 0;
+    }
+    A2 = A2 + this.A | 0;
+    B2 = B2 + this.B | 0;
+    C2 = C2 + this.C | 0;
+    D = D + this.D | 0;
+    E = E + this.E | 0;
+    F3 = F3 + this.F | 0;
+    G2 = G2 + this.G | 0;
+    H2 = H2 + this.H | 0;
+    this.set(A2, B2, C2, D, E, F3, G2, H2);
+  }
+  roundClean() {
+    clean(SHA256_W);
+  }
+  destroy() {
+    this.destroyed = true;
+    this.set(0, 0, 0, 0, 0, 0, 0, 0);
+    clean(this.buffer);
+  }
+};
+var _SHA256 = class extends SHA2_32B {
+  constructor() {
+    super(32, SHA256_IV);
+  }
+};
+var sha256 = /* @__PURE__ */ createHasher(
+  () => new _SHA256(),
+  /* @__PURE__ */ oidNist(1)
+);
+
+// ../../main/node_modules/@scure/base/index.js
+var freeze = (fn) => Object.freeze(fn());
+function isBytes2(a) {
+  return a instanceof Uint8Array || ArrayBuffer.isView(a) && a.constructor.name === "Uint8Array" && "BYTES_PER_ELEMENT" in a && a.BYTES_PER_ELEMENT === 1;
+}
+function abytes2(b2) {
+  if (!isBytes2(b2))
+    throw new TypeError("Uint8Array expected");
+}
+function isArrayOf(isString, arr) {
+  if (!Array.isArray(arr))
+    return false;
+  if (arr.length === 0)
+    return true;
+  if (isString) {
+    return arr.every((item) => typeof item === "string");
+  } else {
+    return arr.every((item) => Number.isSafeInteger(item));
+  }
+}
+function afn(input) {
+  if (typeof input !== "function")
+    throw new TypeError("function expected");
+  return true;
+}
+function astr(label, input) {
+  if (typeof input !== "string")
+    throw new TypeError(`${label}: string expected`);
+  return true;
+}
+function anumber2(n, title = "number") {
+  if (typeof n !== "number")
+    throw new TypeError(`${title}: expected number, got ${typeof n}`);
+  if (!Number.isSafeInteger(n))
+    throw new RangeError(`${title}: expected safe integer, got ${n}`);
+}
+function anumArr(label, input) {
+  if (!isArrayOf(false, input))
+    throw new TypeError(`${label}: array of numbers expected`);
+}
+function chain(...args) {
+  const id = (a) => a;
+  const wrap = (a, b2) => (c) => a(b2(c));
+  const encode = args.map((x) => x.encode).reduceRight(wrap, id);
+  const decode = args.map((x) => x.decode).reduce(wrap, id);
+  return { encode, decode };
+}
+var powers = /* @__PURE__ */ (() => {
+  let res = [];
+  for (let i = 0; i < 40; i++)
+    res.push(2 ** i);
+  return res;
+})();
+function u8ToNumArr(u8, len = u8.length) {
+  const res = new Array(len);
+  for (let i = 0; i < len; i++)
+    res[i] = u8[i];
+  return res;
+}
+var asciiDecoder = /* @__PURE__ */ (() => {
+  try {
+    const decoder = new TextDecoder();
+    return decoder.decode(Uint8Array.of(65, 48, 43, 127)) === "A0+\x7F" ? decoder : void 0;
+  } catch (e) {
+    return void 0;
+  }
+})();
+var B2S_CHUNK = 8192;
+function charcodesToString(codes) {
+  const len = codes.length;
+  if (asciiDecoder !== void 0 && len >= 12)
+    return asciiDecoder.decode(codes);
+  if (len <= B2S_CHUNK)
+    return String.fromCharCode.apply(null, codes);
+  let res = "";
+  for (let i = 0; i < len; i += B2S_CHUNK)
+    res += String.fromCharCode.apply(null, codes.subarray(i, i + B2S_CHUNK));
+  return res;
+}
+function radix2(bits) {
+  anumber2(bits);
+  if (bits <= 0 || bits > 8)
+    throw new RangeError("radix2: bits should be in (0..8]");
+  const mask = powers[bits] - 1;
+  return {
+    encode: (bytes) => {
+      abytes2(bytes);
+      const len = bytes.length;
+      const res = new Uint8Array(Math.ceil(len * 8 / bits));
+      let carry = 0;
+      let pos = 0;
+      let j2 = 0;
+      for (let i = 0; i < len; ) {
+        if (i + 2 < len) {
+          carry = carry << 24 | bytes[i] << 16 | bytes[i + 1] << 8 | bytes[i + 2];
+          pos += 24;
+          i += 3;
+        } else {
+          carry = (carry << 8 | bytes[i]) & 65535;
+          pos += 8;
+          i++;
+        }
+        for (; ; ) {
+          pos -= bits;
+          res[j2++] = carry >> pos & mask;
+          if (pos < bits)
+            break;
+        }
+      }
+      if (pos > 0)
+        res[j2] = carry << bits - pos & mask;
+      return res;
+    },
+    decode: (digits) => {
+      const len = digits.length;
+      const res = new Uint8Array(Math.floor(len * bits / 8));
+      let carry = 0;
+      let pos = 0;
+      let j2 = 0;
+      for (let i = 0; i < len; i++) {
+        carry = (carry << bits | digits[i]) & 65535;
+        pos += bits;
+        for (; pos >= 8; pos -= 8)
+          res[j2++] = carry >> pos - 8 & 255;
+      }
+      carry = carry << 8 - pos & 255;
+      if (pos >= bits)
+        throw new Error("Excess padding");
+      if (carry > 0)
+        throw new Error(`Non-zero padding: ${carry}`);
+      return res;
+    }
+  };
+}
+function alphabet(letters, aliases) {
+  const len = letters.length;
+  if (len > 128)
+    throw new Error("alphabet: max 128 letters");
+  const encTable = new Uint8Array(len);
+  const decTable = new Int8Array(128).fill(-1);
+  for (let i = 0; i < len; i++) {
+    const code = letters.charCodeAt(i);
+    if (letters.codePointAt(i) !== code || code > 127)
+      throw new Error("alphabet: single-char ASCII letters only");
+    encTable[i] = code;
+    decTable[code] = i;
+  }
+  if (aliases !== void 0) {
+    for (const alias of Object.keys(aliases)) {
+      const code = alias.charCodeAt(0);
+      const target = decTable[aliases[alias].charCodeAt(0)];
+      if (alias.length !== 1 || code > 127 || target === void 0 || target === -1)
+        throw new Error(`alphabet: invalid alias ${alias}`);
+      decTable[code] = target;
+    }
+  }
+  return {
+    encode: (digits) => {
+      const codes = new Uint8Array(digits.length);
+      for (let i = 0; i < digits.length; i++) {
+        const d = digits[i];
+        const code = encTable[d];
+        if (code === void 0)
+          throw new Error(`alphabet.encode: invalid digit ${d}`);
+        codes[i] = code;
+      }
+      return charcodesToString(codes);
+    },
+    decode: (input) => {
+      astr("decode", input);
+      const slen = input.length;
+      const digits = new Uint8Array(slen);
+      for (let i = 0; i < slen; i++) {
+        const code = input.charCodeAt(i);
+        const digit = code < 128 ? decTable[code] : -1;
+        if (digit === -1)
+          throw new Error(`Unknown letter "${input[i]}". Allowed: ${letters}`);
+        digits[i] = digit;
+      }
+      return digits;
+    }
+  };
+}
+function unsafeWrapper(fn) {
+  afn(fn);
+  return function(...args) {
+    try {
+      return fn.apply(null, args);
+    } catch (e) {
+    }
+  };
+}
+var base64nopad = /* @__PURE__ */ freeze(() => chain(radix2(6), alphabet("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")));
+var BECH_ALPHABET = /* @__PURE__ */ alphabet("qpzry9x8gf2tvdw0s3jn54khce6mua7l");
+var BECH_UPPERCASE_PRINTABLE = /^[\x21-\x60\x7b-\x7e]+$/;
+function assertBech32Printable(label, value) {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 33 || c > 126)
+      throw new Error(`${label}: printable ASCII expected`);
+  }
+}
+function wordsToU8(words) {
+  const len = words.length;
+  const res = new Uint8Array(len);
+  for (let i = 0; i < len; i++) {
+    const w2 = words[i];
+    if (w2 < 0 || w2 >= 32)
+      throw new Error(`alphabet.encode: invalid digit ${w2}`);
+    res[i] = w2;
+  }
+  return res;
+}
+var POLYMOD_GENERATORS = [996825010, 642813549, 513874426, 1027748829, 705979059];
+function bech32Polymod(pre) {
+  const b2 = pre >> 25;
+  let chk = (pre & 33554431) << 5;
+  for (let i = 0; i < POLYMOD_GENERATORS.length; i++) {
+    if ((b2 >> i & 1) === 1)
+      chk ^= POLYMOD_GENERATORS[i];
+  }
+  return chk;
+}
+function bechChecksum(prefix, words, encodingConst = 1) {
+  const len = prefix.length;
+  let chk = 1;
+  for (let i = 0; i < len; i++) {
+    const c = prefix.charCodeAt(i);
+    if (c < 33 || c > 126)
+      throw new Error(`Invalid prefix (${prefix})`);
+    chk = bech32Polymod(chk) ^ c >> 5;
+  }
+  chk = bech32Polymod(chk);
+  for (let i = 0; i < len; i++)
+    chk = bech32Polymod(chk) ^ prefix.charCodeAt(i) & 31;
+  for (let v2 of words)
+    chk = bech32Polymod(chk) ^ v2;
+  for (let i = 0; i < 6; i++)
+    chk = bech32Polymod(chk);
+  chk ^= encodingConst;
+  const sum = new Uint8Array(6);
+  for (let i = 0; i < 6; i++)
+    sum[i] = chk >>> 5 * (5 - i) & 31;
+  return BECH_ALPHABET.encode(sum);
+}
+function genBech32(encoding) {
+  const ENCODING_CONST = encoding === "bech32" ? 1 : 734539939;
+  const _words = radix2(5);
+  const toWords = (from) => {
+    abytes2(from);
+    const len = from.length;
+    const res = new Array(Math.ceil(len * 8 / 5));
+    let carry = 0;
+    let pos = 0;
+    let j2 = 0;
+    for (let i = 0; i < len; i++) {
+      carry = carry << 8 | from[i];
+      pos += 8;
+      for (; pos >= 5; pos -= 5)
+        res[j2++] = carry >> pos - 5 & 31;
+    }
+    if (pos > 0)
+      res[j2] = carry << 5 - pos & 31;
+    return res;
+  };
+  const fromWords = (to2) => {
+    anumArr("radix2.decode", to2);
+    const len = to2.length;
+    const digits = new Uint8Array(len);
+    for (let i = 0; i < len; i++) {
+      const w2 = to2[i];
+      if (w2 < 0 || w2 >= 32)
+        throw new Error(`convertRadix2: invalid word=${w2}`);
+      digits[i] = w2;
+    }
+    return _words.decode(digits);
+  };
+  const fromWordsUnsafe = unsafeWrapper(fromWords);
+  function encode(prefix, words, limit = 90) {
+    astr("bech32.encode prefix", prefix);
+    if (limit !== false)
+      anumber2(limit, "limit");
+    if (isBytes2(words))
+      words = u8ToNumArr(words);
+    anumArr("bech32.encode", words);
+    const plen = prefix.length;
+    if (plen === 0)
+      throw new TypeError(`Invalid prefix length ${plen}`);
+    const actualLength = plen + 7 + words.length;
+    if (limit !== false && actualLength > limit)
+      throw new TypeError(`Length ${actualLength} exceeds limit ${limit}`);
+    assertBech32Printable("bech32.encode prefix", prefix);
+    const lowered = prefix.toLowerCase();
+    const sum = bechChecksum(lowered, words, ENCODING_CONST);
+    return `${lowered}1${BECH_ALPHABET.encode(wordsToU8(words))}${sum}`;
+  }
+  function decode(str, limit = 90) {
+    astr("bech32.decode input", str);
+    if (limit !== false)
+      anumber2(limit, "limit");
+    const slen = str.length;
+    if (slen < 8 || limit !== false && slen > limit)
+      throw new TypeError(`invalid string length ${slen}, expected (8..${limit})`);
+    const lowered = str.toLowerCase();
+    if (str !== lowered) {
+      if (!BECH_UPPERCASE_PRINTABLE.test(str)) {
+        assertBech32Printable("bech32.decode input", str);
+        throw new Error(`mixed-case string not allowed`);
+      }
+    }
+    const sepIndex = lowered.lastIndexOf("1");
+    if (sepIndex === 0 || sepIndex === -1)
+      throw new Error(`invalid separator "1"`);
+    const prefix = lowered.slice(0, sepIndex);
+    const data = lowered.slice(sepIndex + 1);
+    if (data.length < 6)
+      throw new Error("invalid data length");
+    const digits = BECH_ALPHABET.decode(data);
+    const words = u8ToNumArr(digits, digits.length - 6);
+    const sum = bechChecksum(prefix, words, ENCODING_CONST);
+    if (!data.endsWith(sum))
+      throw new Error(`Invalid checksum in ${str}`);
+    return { prefix, words };
+  }
+  const decodeUnsafe = unsafeWrapper(decode);
+  function decodeToBytes(str, limit = 90) {
+    const { prefix, words } = decode(str, limit);
+    return {
+      prefix,
+      words,
+      bytes: fromWords(words)
+    };
+  }
+  function encodeFromBytes(prefix, bytes) {
+    return encode(prefix, toWords(bytes));
+  }
+  return {
+    encode,
+    decode,
+    encodeFromBytes,
+    decodeToBytes,
+    decodeUnsafe,
+    fromWords,
+    fromWordsUnsafe,
+    toWords
+  };
+}
+var bech32 = /* @__PURE__ */ freeze(() => genBech32("bech32"));
+
+// ../../main/node_modules/@noble/hashes/pbkdf2.js
+function pbkdf2Init(hash, _password, _salt, _opts) {
+  ahash(hash);
+  const opts2 = checkOpts({ dkLen: 32, asyncTick: 10 }, _opts);
+  const { c, dkLen, asyncTick } = opts2;
+  anumber(c, "c");
+  anumber(dkLen, "dkLen");
+  anumber(asyncTick, "asyncTick");
+  if (c < 1)
+    throw new Error('"c" (iterations) must be >= 1');
+  if (dkLen < 1)
+    throw new Error('"dkLen" must be >= 1');
+  if (dkLen > (2 ** 32 - 1) * hash.outputLen)
+    throw new Error("derived key too long");
+  const p2 = kdfInputToBytes(_password, "password");
+  try {
+    const s3 = kdfInputToBytes(_salt, "salt");
+    try {
+      const DK = new Uint8Array(dkLen);
+      const { iHash, oHash, outputLen } = hmac.create(hash, p2);
+      const u2 = new Uint8Array(outputLen);
+      const eng = pbkdf2Engine(iHash, oHash, s3, u2);
+      return { c, dkLen, asyncTick, DK, outputLen, eng };
+    } finally {
+      if (typeof _salt === "string")
+        clean(s3);
+    }
+  } finally {
+    if (typeof _password === "string")
+      clean(p2);
+  }
+}
+function pbkdf2Engine(iHash, oHash, salt, u2) {
+  const counter = new Uint8Array(4);
+  const view = createView(counter);
+  const salted = iHash._cloneInto().update(salt);
+  const work = oHash._cloneInto();
+  const iClone = iHash._cloneInto;
+  const oClone = oHash._cloneInto;
+  return {
+    u1: (ti2, Ti2) => {
+      view.setInt32(0, ti2, false);
+      salted._cloneInto(work).update(counter).digestInto(u2);
+      oHash._cloneInto(work).update(u2).digestInto(u2);
+      Ti2.set(u2.subarray(0, Ti2.length));
+    },
+    // Whole `F` inner loop for the sync variant: one optimized function owns the hot loop.
+    rounds: (c, Ti2) => {
+      for (let ui2 = 1; ui2 < c; ui2++) {
+        iClone.call(iHash, work).update(u2).digestInto(u2);
+        oClone.call(oHash, work).update(u2).digestInto(u2);
+        for (let i = 0; i < Ti2.length; i++)
+          Ti2[i] ^= u2[i];
+      }
+    },
+    output: (DK) => {
+      iHash.destroy();
+      oHash.destroy();
+      salted.destroy();
+      work.destroy();
+      clean(u2);
+      return DK;
+    }
+  };
+}
+function pbkdf2(hash, password, salt, opts2) {
+  const { c, dkLen, DK, outputLen, eng } = pbkdf2Init(hash, password, salt, opts2);
+  for (let ti2 = 1, pos = 0; pos < dkLen; ti2++, pos += outputLen) {
+    const Ti2 = DK.subarray(pos, pos + outputLen);
+    eng.u1(ti2, Ti2);
+    eng.rounds(c, Ti2);
+  }
+  return eng.output(DK);
+}
+
+// ../../main/node_modules/@noble/hashes/scrypt.js
+function XorAndSalsa(prev, pi2, input, ii2, out, oi2) {
+  let y00 = prev[pi2++] ^ input[ii2++], y01 = prev[pi2++] ^ input[ii2++];
+  let y02 = prev[pi2++] ^ input[ii2++], y03 = prev[pi2++] ^ input[ii2++];
+  let y04 = prev[pi2++] ^ input[ii2++], y05 = prev[pi2++] ^ input[ii2++];
+  let y06 = prev[pi2++] ^ input[ii2++], y07 = prev[pi2++] ^ input[ii2++];
+  let y08 = prev[pi2++] ^ input[ii2++], y09 = prev[pi2++] ^ input[ii2++];
+  let y10 = prev[pi2++] ^ input[ii2++], y11 = prev[pi2++] ^ input[ii2++];
+  let y12 = prev[pi2++] ^ input[ii2++], y13 = prev[pi2++] ^ input[ii2++];
+  let y14 = prev[pi2++] ^ input[ii2++], y15 = prev[pi2++] ^ input[ii2++];
+  let x00 = y00, x01 = y01, x02 = y02, x03 = y03, x04 = y04, x05 = y05, x06 = y06, x07 = y07, x08 = y08, x09 = y09, x10 = y10, x11 = y11, x12 = y12, x13 = y13, x14 = y14, x15 = y15;
+  for (let i = 0; i < 8; i += 2) {
+    x04 ^= rotl(x00 + x12 | 0, 7);
+    x08 ^= rotl(x04 + x00 | 0, 9);
+    x12 ^= rotl(x08 + x04 | 0, 13);
+    x00 ^= rotl(x12 + x08 | 0, 18);
+    x09 ^= rotl(x05 + x01 | 0, 7);
+    x13 ^= rotl(x09 + x05 | 0, 9);
+    x01 ^= rotl(x13 + x09 | 0, 13);
+    x05 ^= rotl(x01 + x13 | 0, 18);
+    x14 ^= rotl(x10 + x06 | 0, 7);
+    x02 ^= rotl(x14 + x10 | 0, 9);
+    x06 ^= rotl(x02 + x14 | 0, 13);
+    x10 ^= rotl(x06 + x02 | 0, 18);
+    x03 ^= rotl(x15 + x11 | 0, 7);
+    x07 ^= rotl(x03 + x15 | 0, 9);
+    x11 ^= rotl(x07 + x03 | 0, 13);
+    x15 ^= rotl(x11 + x07 | 0, 18);
+    x01 ^= rotl(x00 + x03 | 0, 7);
+    x02 ^= rotl(x01 + x00 | 0, 9);
+    x03 ^= rotl(x02 + x01 | 0, 13);
+    x00 ^= rotl(x03 + x02 | 0, 18);
+    x06 ^= rotl(x05 + x04 | 0, 7);
+    x07 ^= rotl(x06 + x05 | 0, 9);
+    x04 ^= rotl(x07 + x06 | 0, 13);
+    x05 ^= rotl(x04 + x07 | 0, 18);
+    x11 ^= rotl(x10 + x09 | 0, 7);
+    x08 ^= rotl(x11 + x10 | 0, 9);
+    x09 ^= rotl(x08 + x11 | 0, 13);
+    x10 ^= rotl(x09 + x08 | 0, 18);
+    x12 ^= rotl(x15 + x14 | 0, 7);
+    x13 ^= rotl(x12 + x15 | 0, 9);
+    x14 ^= rotl(x13 + x12 | 0, 13);
+    x15 ^= rotl(x14 + x13 | 0, 18);
+  }
+  out[oi2++] = y00 + x00 | 0;
+  out[oi2++] = y01 + x01 | 0;
+  out[oi2++] = y02 + x02 | 0;
+  out[oi2++] = y03 + x03 | 0;
+  out[oi2++] = y04 + x04 | 0;
+  out[oi2++] = y05 + x05 | 0;
+  out[oi2++] = y06 + x06 | 0;
+  out[oi2++] = y07 + x07 | 0;
+  out[oi2++] = y08 + x08 | 0;
+  out[oi2++] = y09 + x09 | 0;
+  out[oi2++] = y10 + x10 | 0;
+  out[oi2++] = y11 + x11 | 0;
+  out[oi2++] = y12 + x12 | 0;
+  out[oi2++] = y13 + x13 | 0;
+  out[oi2++] = y14 + x14 | 0;
+  out[oi2++] = y15 + x15 | 0;
+}
+function BlockMix(input, ii2, out, oi2, r) {
+  let head = oi2 + 0;
+  let tail = oi2 + 16 * r;
+  for (let i = 0; i < 16; i++)
+    out[tail + i] = input[ii2 + (2 * r - 1) * 16 + i];
+  for (let i = 0; i < r; i++, head += 16, ii2 += 16) {
+    XorAndSalsa(out, tail, input, ii2, out, head);
+    if (i > 0)
+      tail += 16;
+    XorAndSalsa(out, head, input, ii2 += 16, out, tail);
+  }
+}
+var SCRYPT_DEFAULT_MAXMEM = 128 * 8 * (2 ** 20 + 1 + 1);
+function scryptInit(password, salt, _opts) {
+  const opts2 = checkOpts({
+    dkLen: 32,
+    asyncTick: 10,
+    maxmem: SCRYPT_DEFAULT_MAXMEM
+  }, _opts);
+  const { N: N3, r, p: p2, dkLen, asyncTick, maxmem, onProgress } = opts2;
+  anumber(N3, "N");
+  anumber(r, "r");
+  anumber(p2, "p");
+  anumber(dkLen, "dkLen");
+  anumber(asyncTick, "asyncTick");
+  anumber(maxmem, "maxmem");
+  if (onProgress !== void 0 && typeof onProgress !== "function")
+    throw new Error('"onProgress" must be a function');
+  if (r < 1)
+    throw new Error('"r" expected integer >= 1');
+  const blockSize = 128 * r;
+  const blockSize32 = blockSize / 4;
+  const pow32 = Math.pow(2, 32);
+  if (N3 <= 1 || (N3 & N3 - 1) !== 0 || N3 > pow32)
+    throw new Error('"N" expected a power of 2, and 2^1 <= N <= 2^32');
+  if (p2 < 1 || p2 > (pow32 - 1) * 32 / blockSize)
+    throw new Error('"p" expected integer 1..((2^32 - 1) * 32) / (128 * r)');
+  if (dkLen < 1 || dkLen > (pow32 - 1) * 32)
+    throw new Error('"dkLen" expected integer 1..(2^32 - 1) * 32');
+  const memUsed = blockSize * (N3 + p2 + 1);
+  if (memUsed > maxmem)
+    throw new Error('"maxmem" limit was hit: memUsed(128*r*(N+p+1))=' + memUsed + ", maxmem=" + maxmem);
+  const B2 = pbkdf2(sha256, password, salt, { c: 1, dkLen: blockSize * p2 });
+  const B32 = u32(B2);
+  const V2 = u32(new Uint8Array(blockSize * N3));
+  const tmp = u32(new Uint8Array(blockSize));
+  let blockMixCb = () => {
+  };
+  if (onProgress) {
+    const totalBlockMix = 2 * N3 * p2;
+    const callbackPer = Math.max(Math.floor(totalBlockMix / 1e4), 1);
+    let blockMixCnt = 0;
+    blockMixCb = () => {
+      blockMixCnt++;
+      if (onProgress && (!(blockMixCnt % callbackPer) || blockMixCnt === totalBlockMix)) {
+        try {
+          onProgress(blockMixCnt / totalBlockMix);
+        } catch (e) {
+          clean(B2, V2, tmp);
+          throw e;
+        }
+      }
+    };
+  }
+  return { N: N3, r, p: p2, dkLen, blockSize32, V: V2, B32, B: B2, tmp, blockMixCb, asyncTick };
+}
+function scryptOutput(password, dkLen, B2, V2, tmp) {
+  const res = pbkdf2(sha256, password, B2, { c: 1, dkLen });
+  clean(B2, V2, tmp);
+  return res;
+}
+function scrypt(password, salt, opts2) {
+  const { N: N3, r, p: p2, dkLen, blockSize32, V: V2, B32, B: B2, tmp, blockMixCb } = scryptInit(password, salt, opts2);
+  swap32IfBE(B32);
+  for (let pi2 = 0; pi2 < p2; pi2++) {
+    const Pi2 = blockSize32 * pi2;
+    for (let i = 0; i < blockSize32; i++)
+      V2[i] = B32[Pi2 + i];
+    for (let i = 0, pos = 0; i < N3 - 1; i++) {
+      BlockMix(V2, pos, V2, pos += blockSize32, r);
+      blockMixCb();
+    }
+    BlockMix(V2, (N3 - 1) * blockSize32, B32, Pi2, r);
+    blockMixCb();
+    for (let i = 0; i < N3; i++) {
+      const j2 = (B32[Pi2 + blockSize32 - 16] & N3 - 1) >>> 0;
+      for (let k2 = 0; k2 < blockSize32; k2++)
+        tmp[k2] = B32[Pi2 + k2] ^ V2[j2 * blockSize32 + k2];
+      BlockMix(tmp, 0, B32, Pi2, r);
+      blockMixCb();
+    }
+  }
+  swap32IfBE(B32);
+  return scryptOutput(password, dkLen, B2, V2, tmp);
+}
+
+// ../../main/node_modules/@noble/ciphers/utils.js
+function isBytes3(a) {
+  return a instanceof Uint8Array || ArrayBuffer.isView(a) && a.constructor.name === "Uint8Array" && "BYTES_PER_ELEMENT" in a && a.BYTES_PER_ELEMENT === 1;
+}
+var atitle2 = (title) => title ? `"${title}" ` : "";
+function abool(value, title = "") {
+  if (typeof value !== "boolean")
+    throw new TypeError(atitle2(title) + "expected boolean, got type=" + typeof value);
+  return value;
+}
+function anumber3(n, title = "") {
+  if (typeof n !== "number")
+    throw new TypeError(atitle2(title) + "expected number, got " + typeof n);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new RangeError(atitle2(title) + "expected integer >= 0, got " + n);
+  return n;
+}
+function abytes3(value, length, title = "") {
+  if (isBytes3(value) && (length === void 0 || value.length === length))
+    return value;
+  if (length !== void 0)
+    anumber3(length, "length");
+  const bytes = isBytes3(value);
+  const ofLen = length !== void 0 ? ` of length ${length}` : "";
+  const got = bytes ? `length=${value.length}` : `type=${typeof value}`;
+  const message = atitle2(title) + "expected Uint8Array" + ofLen + ", got " + got;
+  if (!bytes)
+    throw new TypeError(message);
+  throw new RangeError(message);
+}
+var aobject2 = (value, label) => {
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw new TypeError(label === "object" ? "expected valid options object" : `"${label}" expected object, got type=${typeof value}`);
+};
+function aexists2(instance, checkFinished = true) {
+  if (instance.destroyed)
+    throw new Error("hash was destroyed");
+  if (checkFinished && instance.finished)
+    throw new Error("digest() was already called");
+}
+function aoutput2(out, instance) {
+  abytes3(out, void 0, "output");
+  const min = instance.outputLen;
+  if (!(out.length >= min)) {
+    throw new RangeError('"output" expected length >= ' + min);
+  }
+}
+function u322(arr) {
+  return new Uint32Array(arr.buffer, arr.byteOffset, Math.floor(arr.byteLength / 4));
+}
+function clean2(...arrays) {
+  for (let i = 0; i < arrays.length; i++) {
+    arrays[i].fill(0);
+  }
+}
+function createView2(arr) {
+  return new DataView(arr.buffer, arr.byteOffset, arr.byteLength);
+}
+var isLE2 = /* @__PURE__ */ (() => new Uint8Array(new Uint32Array([287454020]).buffer)[0] === 68)();
+function byteSwap2(word) {
+  return word << 24 & 4278190080 | word << 8 & 16711680 | word >>> 8 & 65280 | word >>> 24 & 255;
+}
+function byteSwap322(arr) {
+  for (let i = 0; i < arr.length; i++) {
+    arr[i] = byteSwap2(arr[i]);
+  }
+  return arr;
+}
+var swap32IfBE2 = isLE2 ? (u2) => u2 : byteSwap322;
+function overlapBytes(a, b2) {
+  if (!a.byteLength || !b2.byteLength)
+    return false;
+  return a.buffer === b2.buffer && // best we can do, may fail with an obscure Proxy
+  a.byteOffset < b2.byteOffset + b2.byteLength && // a starts before b end
+  b2.byteOffset < a.byteOffset + a.byteLength;
+}
+function complexOverlapBytes(input, output) {
+  if (overlapBytes(input, output) && input.byteOffset < output.byteOffset)
+    throw new Error("complex overlap of input and output is not supported");
+}
+function checkOpts2(defaults2, opts2) {
+  aobject2(defaults2, "defaults");
+  aobject2(opts2, "opts");
+  const merged = Object.assign(defaults2, opts2);
+  return merged;
+}
+function equalBytes(a, b2) {
+  a = abytes3(a);
+  b2 = abytes3(b2);
+  if (a.length !== b2.length)
+    return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++)
+    diff |= a[i] ^ b2[i];
+  return diff === 0;
+}
+function wrapMacConstructor(keyLen, macCons, fromMsg) {
+  const mac = macCons;
+  const getArgs = fromMsg || (() => []);
+  const macC = (msg, key) => mac(key, ...getArgs(msg)).update(msg).digest();
+  const tmp = mac(new Uint8Array(keyLen), ...getArgs(new Uint8Array(0)));
+  macC.outputLen = tmp.outputLen;
+  macC.blockLen = tmp.blockLen;
+  macC.create = (key, ...args) => mac(key, ...args);
+  return macC;
+}
+var wrapCipher = /* @__NO_SIDE_EFFECTS__ */ (params, constructor) => {
+  function wrappedCipher(key, ...args) {
+    abytes3(key, void 0, "key");
+    if (params.nonceLength !== void 0) {
+      const nonce = args[0];
+      abytes3(nonce, params.varSizeNonce ? void 0 : params.nonceLength, "nonce");
+    }
+    const tagl = params.tagLength;
+    const aadStart = params.nonceLength !== void 0 ? 1 : 0;
+    if (!params.withAAD) {
+      for (let i = aadStart; i < args.length; i++)
+        if (isBytes3(args[i]))
+          throw new Error("AAD not supported");
+    }
+    if (params.withAAD && args[aadStart] !== void 0)
+      abytes3(args[aadStart], void 0, "AAD");
+    const cipher = constructor(key, ...args);
+    const checkOutput = (fnLength, output) => {
+      if (output !== void 0) {
+        if (fnLength !== 2)
+          throw new Error("cipher output not supported");
+        abytes3(output, void 0, "output");
+      }
+    };
+    let called = false;
+    const wrCipher = {
+      encrypt(data, output) {
+        if (called)
+          throw new Error("cannot encrypt() twice with same key + nonce");
+        called = true;
+        abytes3(data, void 0, "data");
+        checkOutput(cipher.encrypt.length, output);
+        return cipher.encrypt(data, output);
+      },
+      decrypt(data, output) {
+        abytes3(data, void 0, "data");
+        if (tagl && data.length < tagl)
+          throw new Error('"ciphertext" expected length >= tagLength=' + tagl);
+        checkOutput(cipher.decrypt.length, output);
+        return cipher.decrypt(data, output);
+      }
+    };
+    return wrCipher;
+  }
+  Object.assign(wrappedCipher, params);
+  return wrappedCipher;
+};
+function getOutput(expectedLength, out, onlyAligned = true) {
+  if (out === void 0)
+    return new Uint8Array(expectedLength);
+  abytes3(out, expectedLength, "output");
+  if (onlyAligned && !isAligned32(out))
+    throw new Error("invalid output, must be aligned");
+  return out;
+}
+function u64Lengths(dataLength, aadLength, isLE4) {
+  anumber3(dataLength);
+  anumber3(aadLength);
+  abool(isLE4);
+  const num = new Uint8Array(16);
+  const view = createView2(num);
+  view.setBigUint64(0, BigInt(aadLength), isLE4);
+  view.setBigUint64(8, BigInt(dataLength), isLE4);
+  return num;
+}
+function isAligned32(bytes) {
+  return bytes.byteOffset % 4 === 0;
+}
+function copyBytes(bytes) {
+  return Uint8Array.from(abytes3(bytes));
+}
+
+// ../../main/node_modules/@noble/ciphers/_arx.js
+var encodeStr = (str) => Uint8Array.from(str.split(""), (c) => c.charCodeAt(0));
+var sigma16_32 = /* @__PURE__ */ (() => swap32IfBE2(u322(encodeStr("expand 16-byte k"))))();
+var sigma32_32 = /* @__PURE__ */ (() => swap32IfBE2(u322(encodeStr("expand 32-byte k"))))();
+function rotl2(a, b2) {
+  return a << b2 | a >>> 32 - b2;
+}
+var BLOCK_LEN = 64;
+var BLOCK_LEN32 = 16;
+var MAX_COUNTER = /* @__PURE__ */ (() => 2 ** 32 - 1)();
+var U32_EMPTY = /* @__PURE__ */ Uint32Array.of();
+function runCipher(core, sigma, key, nonce, data, output, counter, rounds) {
+  const len = data.length;
+  const block = new Uint8Array(BLOCK_LEN);
+  const b32 = u322(block);
+  const isAligned = isLE2 && isAligned32(data) && isAligned32(output);
+  const d32 = isAligned ? u322(data) : U32_EMPTY;
+  const o32 = isAligned ? u322(output) : U32_EMPTY;
+  if (!isLE2) {
+    for (let pos = 0; pos < len; counter++) {
+      core(sigma, key, nonce, b32, counter, rounds);
+      swap32IfBE2(b32);
+      if (counter >= MAX_COUNTER)
+        throw new Error("arx: counter overflow");
+      const take = Math.min(BLOCK_LEN, len - pos);
+      for (let j2 = 0, posj; j2 < take; j2++) {
+        posj = pos + j2;
+        output[posj] = data[posj] ^ block[j2];
+      }
+      pos += take;
+    }
+    return;
+  }
+  for (let pos = 0; pos < len; counter++) {
+    core(sigma, key, nonce, b32, counter, rounds);
+    if (counter >= MAX_COUNTER)
+      throw new Error("arx: counter overflow");
+    const take = Math.min(BLOCK_LEN, len - pos);
+    if (isAligned && take === BLOCK_LEN) {
+      const pos32 = pos / 4;
+      if (pos % 4 !== 0)
+        throw new Error("arx: invalid block position");
+      for (let j2 = 0, posj; j2 < BLOCK_LEN32; j2++) {
+        posj = pos32 + j2;
+        o32[posj] = d32[posj] ^ b32[j2];
+      }
+      pos += BLOCK_LEN;
+      continue;
+    }
+    for (let j2 = 0, posj; j2 < take; j2++) {
+      posj = pos + j2;
+      output[posj] = data[posj] ^ block[j2];
+    }
+    pos += take;
+  }
+}
+function createCipher(core, opts2) {
+  const { allowShortKeys, extendNonceFn, counterLength, counterRight, rounds } = checkOpts2({ allowShortKeys: false, counterLength: 8, counterRight: false, rounds: 20 }, opts2);
+  if (typeof core !== "function")
+    throw new Error("core must be a function");
+  anumber3(counterLength);
+  anumber3(rounds);
+  abool(counterRight);
+  abool(allowShortKeys);
+  return (key, nonce, data, output, counter = 0) => {
+    abytes3(key, void 0, "key");
+    abytes3(nonce, void 0, "nonce");
+    abytes3(data, void 0, "data");
+    const len = data.length;
+    const hasOutput = output !== void 0;
+    output = getOutput(len, output, false);
+    if (hasOutput)
+      complexOverlapBytes(data, output);
+    anumber3(counter);
+    if (counter < 0 || counter >= MAX_COUNTER)
+      throw new Error("arx: counter overflow");
+    const toClean = [];
+    let l = key.length;
+    let k2;
+    let sigma;
+    if (l === 32) {
+      toClean.push(k2 = copyBytes(key));
+      sigma = sigma32_32;
+    } else if (l === 16 && allowShortKeys) {
+      k2 = new Uint8Array(32);
+      k2.set(key);
+      k2.set(key, 16);
+      sigma = sigma16_32;
+      toClean.push(k2);
+    } else {
+      abytes3(key, 32, "arx key");
+      throw new Error("invalid key size");
+    }
+    if (!isLE2 || !isAligned32(nonce))
+      toClean.push(nonce = copyBytes(nonce));
+    let k32 = u322(k2);
+    if (extendNonceFn) {
+      if (nonce.length !== 24)
+        throw new Error("arx: extended nonce must be 24 bytes");
+      const n16 = nonce.subarray(0, 16);
+      if (isLE2)
+        extendNonceFn(sigma, k32, u322(n16), k32);
+      else {
+        const sigmaRaw = swap32IfBE2(Uint32Array.from(sigma));
+        extendNonceFn(sigmaRaw, k32, u322(n16), k32);
+        clean2(sigmaRaw);
+        swap32IfBE2(k32);
+      }
+      nonce = nonce.subarray(16);
+    } else if (!isLE2)
+      swap32IfBE2(k32);
+    const nonceNcLen = 16 - counterLength;
+    if (nonceNcLen !== nonce.length)
+      throw new Error(`arx: nonce must be ${nonceNcLen} or 16 bytes`);
+    if (nonceNcLen !== 12) {
+      const nc = new Uint8Array(12);
+      nc.set(nonce, counterRight ? 0 : 12 - nonce.length);
+      nonce = nc;
+      toClean.push(nonce);
+    }
+    const n32 = swap32IfBE2(u322(nonce));
+    try {
+      runCipher(core, sigma, k32, n32, data, output, counter, rounds);
+      return output;
+    } finally {
+      clean2(...toClean);
+    }
+  };
+}
+
+// ../../main/node_modules/@noble/ciphers/_poly1305.js
+function u8to16(a, i) {
+  return a[i++] & 255 | (a[i++] & 255) << 8;
+}
+var Poly1305 = class {
+  blockLen = 16;
+  outputLen = 16;
+  buffer = new Uint8Array(16);
+  r = new Uint16Array(10);
+  // Allocating 1 array with .subarray() here is slower than 3
+  h = new Uint16Array(10);
+  pad = new Uint16Array(8);
+  pos = 0;
+  finished = false;
+  destroyed = false;
+  // Can be speed-up using BigUint64Array, at the cost of complexity
+  constructor(key) {
+    key = copyBytes(abytes3(key, 32, "key"));
+    const t0 = u8to16(key, 0);
+    const t1 = u8to16(key, 2);
+    const t2 = u8to16(key, 4);
+    const t3 = u8to16(key, 6);
+    const t4 = u8to16(key, 8);
+    const t5 = u8to16(key, 10);
+    const t6 = u8to16(key, 12);
+    const t7 = u8to16(key, 14);
+    this.r[0] = t0 & 8191;
+    this.r[1] = (t0 >>> 13 | t1 << 3) & 8191;
+    this.r[2] = (t1 >>> 10 | t2 << 6) & 7939;
+    this.r[3] = (t2 >>> 7 | t3 << 9) & 8191;
+    this.r[4] = (t3 >>> 4 | t4 << 12) & 255;
+    this.r[5] = t4 >>> 1 & 8190;
+    this.r[6] = (t4 >>> 14 | t5 << 2) & 8191;
+    this.r[7] = (t5 >>> 11 | t6 << 5) & 8065;
+    this.r[8] = (t6 >>> 8 | t7 << 8) & 8191;
+    this.r[9] = t7 >>> 5 & 127;
+    for (let i = 0; i < 8; i++)
+      this.pad[i] = u8to16(key, 16 + 2 * i);
+  }
+  process(data, offset, isLast = false) {
+    const hibit = isLast ? 0 : 1 << 11;
+    const { h, r } = this;
+    const r0 = r[0];
+    const r1 = r[1];
+    const r2 = r[2];
+    const r3 = r[3];
+    const r4 = r[4];
+    const r5 = r[5];
+    const r6 = r[6];
+    const r7 = r[7];
+    const r8 = r[8];
+    const r9 = r[9];
+    const t0 = u8to16(data, offset + 0);
+    const t1 = u8to16(data, offset + 2);
+    const t2 = u8to16(data, offset + 4);
+    const t3 = u8to16(data, offset + 6);
+    const t4 = u8to16(data, offset + 8);
+    const t5 = u8to16(data, offset + 10);
+    const t6 = u8to16(data, offset + 12);
+    const t7 = u8to16(data, offset + 14);
+    let h0 = h[0] + (t0 & 8191);
+    let h1 = h[1] + ((t0 >>> 13 | t1 << 3) & 8191);
+    let h2 = h[2] + ((t1 >>> 10 | t2 << 6) & 8191);
+    let h3 = h[3] + ((t2 >>> 7 | t3 << 9) & 8191);
+    let h4 = h[4] + ((t3 >>> 4 | t4 << 12) & 8191);
+    let h5 = h[5] + (t4 >>> 1 & 8191);
+    let h6 = h[6] + ((t4 >>> 14 | t5 << 2) & 8191);
+    let h7 = h[7] + ((t5 >>> 11 | t6 << 5) & 8191);
+    let h8 = h[8] + ((t6 >>> 8 | t7 << 8) & 8191);
+    let h9 = h[9] + (t7 >>> 5 | hibit);
+    let c = 0;
+    let d0 = c + h0 * r0 + h1 * (5 * r9) + h2 * (5 * r8) + h3 * (5 * r7) + h4 * (5 * r6);
+    c = d0 >>> 13;
+    d0 &= 8191;
+    d0 += h5 * (5 * r5) + h6 * (5 * r4) + h7 * (5 * r3) + h8 * (5 * r2) + h9 * (5 * r1);
+    c += d0 >>> 13;
+    d0 &= 8191;
+    let d1 = c + h0 * r1 + h1 * r0 + h2 * (5 * r9) + h3 * (5 * r8) + h4 * (5 * r7);
+    c = d1 >>> 13;
+    d1 &= 8191;
+    d1 += h5 * (5 * r6) + h6 * (5 * r5) + h7 * (5 * r4) + h8 * (5 * r3) + h9 * (5 * r2);
+    c += d1 >>> 13;
+    d1 &= 8191;
+    let d2 = c + h0 * r2 + h1 * r1 + h2 * r0 + h3 * (5 * r9) + h4 * (5 * r8);
+    c = d2 >>> 13;
+    d2 &= 8191;
+    d2 += h5 * (5 * r7) + h6 * (5 * r6) + h7 * (5 * r5) + h8 * (5 * r4) + h9 * (5 * r3);
+    c += d2 >>> 13;
+    d2 &= 8191;
+    let d3 = c + h0 * r3 + h1 * r2 + h2 * r1 + h3 * r0 + h4 * (5 * r9);
+    c = d3 >>> 13;
+    d3 &= 8191;
+    d3 += h5 * (5 * r8) + h6 * (5 * r7) + h7 * (5 * r6) + h8 * (5 * r5) + h9 * (5 * r4);
+    c += d3 >>> 13;
+    d3 &= 8191;
+    let d4 = c + h0 * r4 + h1 * r3 + h2 * r2 + h3 * r1 + h4 * r0;
+    c = d4 >>> 13;
+    d4 &= 8191;
+    d4 += h5 * (5 * r9) + h6 * (5 * r8) + h7 * (5 * r7) + h8 * (5 * r6) + h9 * (5 * r5);
+    c += d4 >>> 13;
+    d4 &= 8191;
+    let d5 = c + h0 * r5 + h1 * r4 + h2 * r3 + h3 * r2 + h4 * r1;
+    c = d5 >>> 13;
+    d5 &= 8191;
+    d5 += h5 * r0 + h6 * (5 * r9) + h7 * (5 * r8) + h8 * (5 * r7) + h9 * (5 * r6);
+    c += d5 >>> 13;
+    d5 &= 8191;
+    let d6 = c + h0 * r6 + h1 * r5 + h2 * r4 + h3 * r3 + h4 * r2;
+    c = d6 >>> 13;
+    d6 &= 8191;
+    d6 += h5 * r1 + h6 * r0 + h7 * (5 * r9) + h8 * (5 * r8) + h9 * (5 * r7);
+    c += d6 >>> 13;
+    d6 &= 8191;
+    let d7 = c + h0 * r7 + h1 * r6 + h2 * r5 + h3 * r4 + h4 * r3;
+    c = d7 >>> 13;
+    d7 &= 8191;
+    d7 += h5 * r2 + h6 * r1 + h7 * r0 + h8 * (5 * r9) + h9 * (5 * r8);
+    c += d7 >>> 13;
+    d7 &= 8191;
+    let d8 = c + h0 * r8 + h1 * r7 + h2 * r6 + h3 * r5 + h4 * r4;
+    c = d8 >>> 13;
+    d8 &= 8191;
+    d8 += h5 * r3 + h6 * r2 + h7 * r1 + h8 * r0 + h9 * (5 * r9);
+    c += d8 >>> 13;
+    d8 &= 8191;
+    let d9 = c + h0 * r9 + h1 * r8 + h2 * r7 + h3 * r6 + h4 * r5;
+    c = d9 >>> 13;
+    d9 &= 8191;
+    d9 += h5 * r4 + h6 * r3 + h7 * r2 + h8 * r1 + h9 * r0;
+    c += d9 >>> 13;
+    d9 &= 8191;
+    c = (c << 2) + c | 0;
+    c = c + d0 | 0;
+    d0 = c & 8191;
+    c = c >>> 13;
+    d1 += c;
+    h[0] = d0;
+    h[1] = d1;
+    h[2] = d2;
+    h[3] = d3;
+    h[4] = d4;
+    h[5] = d5;
+    h[6] = d6;
+    h[7] = d7;
+    h[8] = d8;
+    h[9] = d9;
+  }
+  finalize() {
+    const { h, pad } = this;
+    const g2 = new Uint16Array(10);
+    let c = h[1] >>> 13;
+    h[1] &= 8191;
+    for (let i = 2; i < 10; i++) {
+      h[i] += c;
+      c = h[i] >>> 13;
+      h[i] &= 8191;
+    }
+    h[0] += c * 5;
+    c = h[0] >>> 13;
+    h[0] &= 8191;
+    h[1] += c;
+    c = h[1] >>> 13;
+    h[1] &= 8191;
+    h[2] += c;
+    g2[0] = h[0] + 5;
+    c = g2[0] >>> 13;
+    g2[0] &= 8191;
+    for (let i = 1; i < 10; i++) {
+      g2[i] = h[i] + c;
+      c = g2[i] >>> 13;
+      g2[i] &= 8191;
+    }
+    g2[9] -= 1 << 13;
+    let mask = (c ^ 1) - 1;
+    for (let i = 0; i < 10; i++)
+      g2[i] &= mask;
+    mask = ~mask;
+    for (let i = 0; i < 10; i++)
+      h[i] = h[i] & mask | g2[i];
+    h[0] = (h[0] | h[1] << 13) & 65535;
+    h[1] = (h[1] >>> 3 | h[2] << 10) & 65535;
+    h[2] = (h[2] >>> 6 | h[3] << 7) & 65535;
+    h[3] = (h[3] >>> 9 | h[4] << 4) & 65535;
+    h[4] = (h[4] >>> 12 | h[5] << 1 | h[6] << 14) & 65535;
+    h[5] = (h[6] >>> 2 | h[7] << 11) & 65535;
+    h[6] = (h[7] >>> 5 | h[8] << 8) & 65535;
+    h[7] = (h[8] >>> 8 | h[9] << 5) & 65535;
+    let f2 = h[0] + pad[0];
+    h[0] = f2 & 65535;
+    for (let i = 1; i < 8; i++) {
+      f2 = (h[i] + pad[i] | 0) + (f2 >>> 16) | 0;
+      h[i] = f2 & 65535;
+    }
+    clean2(g2);
+  }
+  update(data) {
+    aexists2(this);
+    abytes3(data);
+    data = copyBytes(data);
+    const { buffer, blockLen } = this;
+    const len = data.length;
+    for (let pos = 0; pos < len; ) {
+      const take = Math.min(blockLen - this.pos, len - pos);
+      if (take === blockLen) {
+        for (; blockLen <= len - pos; pos += blockLen)
+          this.process(data, pos);
+        continue;
+      }
+      buffer.set(data.subarray(pos, pos + take), this.pos);
+      this.pos += take;
+      pos += take;
+      if (this.pos === blockLen) {
+        this.process(buffer, 0, false);
+        this.pos = 0;
+      }
+    }
+    return this;
+  }
+  destroy() {
+    this.destroyed = true;
+    clean2(this.h, this.r, this.buffer, this.pad);
+  }
+  digestInto(out) {
+    aexists2(this);
+    aoutput2(out, this);
+    this.finished = true;
+    const { buffer, h } = this;
+    let { pos } = this;
+    if (pos) {
+      buffer[pos++] = 1;
+      for (; pos < 16; pos++)
+        buffer[pos] = 0;
+      this.process(buffer, 0, true);
+    }
+    this.finalize();
+    let opos = 0;
+    for (let i = 0; i < 8; i++) {
+      out[opos++] = h[i] >>> 0;
+      out[opos++] = h[i] >>> 8;
+    }
+  }
+  digest() {
+    const { buffer, outputLen } = this;
+    this.digestInto(buffer);
+    const res = buffer.slice(0, outputLen);
+    this.destroy();
+    return res;
+  }
+};
+var poly1305 = /* @__PURE__ */ wrapMacConstructor(32, (key) => new Poly1305(key));
+
+// ../../main/node_modules/@noble/ciphers/chacha.js
+function chachaCore(s3, k2, n, out, cnt, rounds = 20) {
+  let y00 = s3[0], y01 = s3[1], y02 = s3[2], y03 = s3[3], y04 = k2[0], y05 = k2[1], y06 = k2[2], y07 = k2[3], y08 = k2[4], y09 = k2[5], y10 = k2[6], y11 = k2[7], y12 = cnt, y13 = n[0], y14 = n[1], y15 = n[2];
+  let x00 = y00, x01 = y01, x02 = y02, x03 = y03, x04 = y04, x05 = y05, x06 = y06, x07 = y07, x08 = y08, x09 = y09, x10 = y10, x11 = y11, x12 = y12, x13 = y13, x14 = y14, x15 = y15;
+  for (let r = 0; r < rounds; r += 2) {
+    x00 = x00 + x04 | 0;
+    x12 = rotl2(x12 ^ x00, 16);
+    x08 = x08 + x12 | 0;
+    x04 = rotl2(x04 ^ x08, 12);
+    x00 = x00 + x04 | 0;
+    x12 = rotl2(x12 ^ x00, 8);
+    x08 = x08 + x12 | 0;
+    x04 = rotl2(x04 ^ x08, 7);
+    x01 = x01 + x05 | 0;
+    x13 = rotl2(x13 ^ x01, 16);
+    x09 = x09 + x13 | 0;
+    x05 = rotl2(x05 ^ x09, 12);
+    x01 = x01 + x05 | 0;
+    x13 = rotl2(x13 ^ x01, 8);
+    x09 = x09 + x13 | 0;
+    x05 = rotl2(x05 ^ x09, 7);
+    x02 = x02 + x06 | 0;
+    x14 = rotl2(x14 ^ x02, 16);
+    x10 = x10 + x14 | 0;
+    x06 = rotl2(x06 ^ x10, 12);
+    x02 = x02 + x06 | 0;
+    x14 = rotl2(x14 ^ x02, 8);
+    x10 = x10 + x14 | 0;
+    x06 = rotl2(x06 ^ x10, 7);
+    x03 = x03 + x07 | 0;
+    x15 = rotl2(x15 ^ x03, 16);
+    x11 = x11 + x15 | 0;
+    x07 = rotl2(x07 ^ x11, 12);
+    x03 = x03 + x07 | 0;
+    x15 = rotl2(x15 ^ x03, 8);
+    x11 = x11 + x15 | 0;
+    x07 = rotl2(x07 ^ x11, 7);
+    x00 = x00 + x05 | 0;
+    x15 = rotl2(x15 ^ x00, 16);
+    x10 = x10 + x15 | 0;
+    x05 = rotl2(x05 ^ x10, 12);
+    x00 = x00 + x05 | 0;
+    x15 = rotl2(x15 ^ x00, 8);
+    x10 = x10 + x15 | 0;
+    x05 = rotl2(x05 ^ x10, 7);
+    x01 = x01 + x06 | 0;
+    x12 = rotl2(x12 ^ x01, 16);
+    x11 = x11 + x12 | 0;
+    x06 = rotl2(x06 ^ x11, 12);
+    x01 = x01 + x06 | 0;
+    x12 = rotl2(x12 ^ x01, 8);
+    x11 = x11 + x12 | 0;
+    x06 = rotl2(x06 ^ x11, 7);
+    x02 = x02 + x07 | 0;
+    x13 = rotl2(x13 ^ x02, 16);
+    x08 = x08 + x13 | 0;
+    x07 = rotl2(x07 ^ x08, 12);
+    x02 = x02 + x07 | 0;
+    x13 = rotl2(x13 ^ x02, 8);
+    x08 = x08 + x13 | 0;
+    x07 = rotl2(x07 ^ x08, 7);
+    x03 = x03 + x04 | 0;
+    x14 = rotl2(x14 ^ x03, 16);
+    x09 = x09 + x14 | 0;
+    x04 = rotl2(x04 ^ x09, 12);
+    x03 = x03 + x04 | 0;
+    x14 = rotl2(x14 ^ x03, 8);
+    x09 = x09 + x14 | 0;
+    x04 = rotl2(x04 ^ x09, 7);
+  }
+  let oi2 = 0;
+  out[oi2++] = y00 + x00 | 0;
+  out[oi2++] = y01 + x01 | 0;
+  out[oi2++] = y02 + x02 | 0;
+  out[oi2++] = y03 + x03 | 0;
+  out[oi2++] = y04 + x04 | 0;
+  out[oi2++] = y05 + x05 | 0;
+  out[oi2++] = y06 + x06 | 0;
+  out[oi2++] = y07 + x07 | 0;
+  out[oi2++] = y08 + x08 | 0;
+  out[oi2++] = y09 + x09 | 0;
+  out[oi2++] = y10 + x10 | 0;
+  out[oi2++] = y11 + x11 | 0;
+  out[oi2++] = y12 + x12 | 0;
+  out[oi2++] = y13 + x13 | 0;
+  out[oi2++] = y14 + x14 | 0;
+  out[oi2++] = y15 + x15 | 0;
+}
+var chacha20 = /* @__PURE__ */ createCipher(chachaCore, {
+  counterRight: false,
+  counterLength: 4,
+  allowShortKeys: false
+});
+var ZEROS16 = /* @__PURE__ */ new Uint8Array(16);
+var updatePadded = (h, msg) => {
+  h.update(msg);
+  const leftover = msg.length % 16;
+  if (leftover)
+    h.update(ZEROS16.subarray(leftover));
+};
+var ZEROS32 = /* @__PURE__ */ new Uint8Array(32);
+function computeTag(fn, key, nonce, ciphertext, AAD) {
+  if (AAD !== void 0)
+    abytes3(AAD, void 0, "AAD");
+  const authKey = fn(key, nonce, ZEROS32);
+  const lengths = u64Lengths(ciphertext.length, AAD ? AAD.length : 0, true);
+  const h = poly1305.create(authKey);
+  if (AAD)
+    updatePadded(h, AAD);
+  updatePadded(h, ciphertext);
+  h.update(lengths);
+  const res = h.digest();
+  clean2(authKey, lengths);
+  return res;
+}
+var _poly1305_aead = (xorStream) => (key, nonce, AAD) => {
+  const tagLength = 16;
+  return {
+    encrypt(plaintext, output) {
+      const plength = plaintext.length;
+      output = getOutput(plength + tagLength, output, false);
+      output.set(plaintext);
+      const oPlain = output.subarray(0, -tagLength);
+      xorStream(key, nonce, oPlain, oPlain, 1);
+      const tag2 = computeTag(xorStream, key, nonce, oPlain, AAD);
+      output.set(tag2, plength);
+      clean2(tag2);
+      return output;
+    },
+    decrypt(ciphertext, output) {
+      output = getOutput(ciphertext.length - tagLength, output, false);
+      const data = ciphertext.subarray(0, -tagLength);
+      const passedTag = ciphertext.subarray(-tagLength);
+      const tag2 = computeTag(xorStream, key, nonce, data, AAD);
+      if (!equalBytes(passedTag, tag2)) {
+        clean2(tag2);
+        throw new Error("invalid tag");
+      }
+      output.set(ciphertext.subarray(0, -tagLength));
+      xorStream(key, nonce, output, output, 1);
+      clean2(tag2);
+      return output;
+    }
+  };
+};
+var chacha20poly1305 = /* @__PURE__ */ wrapCipher(
+  { blockSize: 64, nonceLength: 12, tagLength: 16, withAAD: true },
+  /* @__PURE__ */ _poly1305_aead(chacha20)
+);
+
+// ../../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/utils.js
+function isBytes4(a) {
+  return a instanceof Uint8Array || ArrayBuffer.isView(a) && a.constructor.name === "Uint8Array";
+}
+function anumber4(n, title = "") {
+  if (!Number.isSafeInteger(n) || n < 0) {
+    const prefix = title && `"${title}" `;
+    throw new Error(`${prefix}expected integer >= 0, got ${n}`);
+  }
+}
+function abytes4(value, length, title = "") {
+  const bytes = isBytes4(value);
+  const len = value?.length;
+  const needsLen = length !== void 0;
+  if (!bytes || needsLen && len !== length) {
+    const prefix = title && `"${title}" `;
+    const ofLen = needsLen ? ` of length ${length}` : "";
+    const got = bytes ? `length=${len}` : `type=${typeof value}`;
+    throw new Error(prefix + "expected Uint8Array" + ofLen + ", got " + got);
+  }
+  return value;
+}
+function ahash2(h) {
+  if (typeof h !== "function" || typeof h.create !== "function")
+    throw new Error("Hash must wrapped by utils.createHasher");
+  anumber4(h.outputLen);
+  anumber4(h.blockLen);
+}
+function aexists3(instance, checkFinished = true) {
+  if (instance.destroyed)
+    throw new Error("Hash instance has been destroyed");
+  if (checkFinished && instance.finished)
+    throw new Error("Hash#digest() has already been called");
+}
+function aoutput3(out, instance) {
+  abytes4(out, void 0, "digestInto() output");
+  const min = instance.outputLen;
+  if (out.length < min) {
+    throw new Error('"digestInto() output" expected to be of length >=' + min);
+  }
+}
+function u323(arr) {
+  return new Uint32Array(arr.buffer, arr.byteOffset, Math.floor(arr.byteLength / 4));
+}
+function clean3(...arrays) {
+  for (let i = 0; i < arrays.length; i++) {
+    arrays[i].fill(0);
+  }
+}
+function createView3(arr) {
+  return new DataView(arr.buffer, arr.byteOffset, arr.byteLength);
+}
+function rotr2(word, shift) {
+  return word << 32 - shift | word >>> shift;
+}
+var isLE3 = /* @__PURE__ */ (() => new Uint8Array(new Uint32Array([287454020]).buffer)[0] === 68)();
+function byteSwap3(word) {
+  return word << 24 & 4278190080 | word << 8 & 16711680 | word >>> 8 & 65280 | word >>> 24 & 255;
+}
+function byteSwap323(arr) {
+  for (let i = 0; i < arr.length; i++) {
+    arr[i] = byteSwap3(arr[i]);
+  }
+  return arr;
+}
+var swap32IfBE3 = isLE3 ? (u2) => u2 : byteSwap323;
+var hasHexBuiltin2 = /* @__PURE__ */ (() => (
+  // @ts-ignore
+  typeof Uint8Array.from([]).toHex === "function" && typeof Uint8Array.fromHex === "function"
+))();
+var hexes2 = /* @__PURE__ */ Array.from({ length: 256 }, (_2, i) => i.toString(16).padStart(2, "0"));
+function bytesToHex2(bytes) {
+  abytes4(bytes);
+  if (hasHexBuiltin2)
+    return bytes.toHex();
+  let hex = "";
+  for (let i = 0; i < bytes.length; i++) {
+    hex += hexes2[bytes[i]];
+  }
+  return hex;
+}
+var asciis = { _0: 48, _9: 57, A: 65, F: 70, a: 97, f: 102 };
+function asciiToBase162(ch) {
+  if (ch >= asciis._0 && ch <= asciis._9)
+    return ch - asciis._0;
+  if (ch >= asciis.A && ch <= asciis.F)
+    return ch - (asciis.A - 10);
+  if (ch >= asciis.a && ch <= asciis.f)
+    return ch - (asciis.a - 10);
+  return;
+}
+function hexToBytes2(hex) {
+  if (typeof hex !== "string")
+    throw new Error("hex string expected, got " + typeof hex);
+  if (hasHexBuiltin2)
+    return Uint8Array.fromHex(hex);
+  const hl = hex.length;
+  const al = hl / 2;
+  if (hl % 2)
+    throw new Error("hex string expected, got unpadded hex of length " + hl);
+  const array = new Uint8Array(al);
+  for (let ai2 = 0, hi2 = 0; ai2 < al; ai2++, hi2 += 2) {
+    const n1 = asciiToBase162(hex.charCodeAt(hi2));
+    const n2 = asciiToBase162(hex.charCodeAt(hi2 + 1));
+    if (n1 === void 0 || n2 === void 0) {
+      const char = hex[hi2] + hex[hi2 + 1];
+      throw new Error('hex string expected, got non-hex character "' + char + '" at index ' + hi2);
+    }
+    array[ai2] = n1 * 16 + n2;
+  }
+  return array;
+}
+function concatBytes2(...arrays) {
+  let sum = 0;
+  for (let i = 0; i < arrays.length; i++) {
+    const a = arrays[i];
+    abytes4(a);
+    sum += a.length;
+  }
+  const res = new Uint8Array(sum);
+  for (let i = 0, pad = 0; i < arrays.length; i++) {
+    const a = arrays[i];
+    res.set(a, pad);
+    pad += a.length;
+  }
+  return res;
+}
+function createHasher2(hashCons, info2 = {}) {
+  const hashC = (msg, opts2) => hashCons(opts2).update(msg).digest();
+  const tmp = hashCons(void 0);
+  hashC.outputLen = tmp.outputLen;
+  hashC.blockLen = tmp.blockLen;
+  hashC.create = (opts2) => hashCons(opts2);
+  Object.assign(hashC, info2);
+  return Object.freeze(hashC);
+}
+function randomBytes4(bytesLength = 32) {
+  const cr2 = typeof globalThis === "object" ? globalThis.crypto : null;
+  if (typeof cr2?.getRandomValues !== "function")
+    throw new Error("crypto.getRandomValues must be defined");
+  return cr2.getRandomValues(new Uint8Array(bytesLength));
+}
+var oidNist2 = (suffix) => ({
+  oid: Uint8Array.from([6, 9, 96, 134, 72, 1, 101, 3, 4, 2, suffix])
+});
+
+// ../../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/utils.js
+var _0n = /* @__PURE__ */ BigInt(0);
+var _1n = /* @__PURE__ */ BigInt(1);
+function abool2(value, title = "") {
+  if (typeof value !== "boolean") {
+    const prefix = title && `"${title}" `;
+    throw new Error(prefix + "expected boolean, got type=" + typeof value);
+  }
+  return value;
+}
+function abignumber(n) {
+  if (typeof n === "bigint") {
+    if (!isPosBig(n))
+      throw new Error("positive bigint expected, got " + n);
+  } else
+    anumber4(n);
+  return n;
+}
+function numberToHexUnpadded(num) {
+  const hex = abignumber(num).toString(16);
+  return hex.length & 1 ? "0" + hex : hex;
+}
+function hexToNumber(hex) {
+  if (typeof hex !== "string")
+    throw new Error("hex string expected, got " + typeof hex);
+  return hex === "" ? _0n : BigInt("0x" + hex);
+}
+function bytesToNumberBE(bytes) {
+  return hexToNumber(bytesToHex2(bytes));
+}
+function bytesToNumberLE(bytes) {
+  return hexToNumber(bytesToHex2(copyBytes2(abytes4(bytes)).reverse()));
+}
+function numberToBytesBE(n, len) {
+  anumber4(len);
+  n = abignumber(n);
+  const res = hexToBytes2(n.toString(16).padStart(len * 2, "0"));
+  if (res.length !== len)
+    throw new Error("number too large");
+  return res;
+}
+function numberToBytesLE(n, len) {
+  return numberToBytesBE(n, len).reverse();
+}
+function copyBytes2(bytes) {
+  return Uint8Array.from(bytes);
+}
+function asciiToBytes(ascii) {
+  return Uint8Array.from(ascii, (c, i) => {
+    const charCode = c.charCodeAt(0);
+    if (c.length !== 1 || charCode > 127) {
+      throw new Error(`string contains non-ASCII character "${ascii[i]}" with code ${charCode} at position ${i}`);
+    }
+    return charCode;
+  });
+}
+var isPosBig = (n) => typeof n === "bigint" && _0n <= n;
+function inRange(n, min, max) {
+  return isPosBig(n) && isPosBig(min) && isPosBig(max) && min <= n && n < max;
+}
+function aInRange(title, n, min, max) {
+  if (!inRange(n, min, max))
+    throw new Error("expected valid " + title + ": " + min + " <= n < " + max + ", got " + n);
+}
+function bitLen(n) {
+  let len;
+  for (len = 0; n > _0n; n >>= _1n, len += 1)
+    ;
+  return len;
+}
+var bitMask = (n) => (_1n << BigInt(n)) - _1n;
+function createHmacDrbg(hashLen, qByteLen, hmacFn) {
+  anumber4(hashLen, "hashLen");
+  anumber4(qByteLen, "qByteLen");
+  if (typeof hmacFn !== "function")
+    throw new Error("hmacFn must be a function");
+  const u8n = (len) => new Uint8Array(len);
+  const NULL = Uint8Array.of();
+  const byte0 = Uint8Array.of(0);
+  const byte1 = Uint8Array.of(1);
+  const _maxDrbgIters = 1e3;
+  let v2 = u8n(hashLen);
+  let k2 = u8n(hashLen);
+  let i = 0;
+  const reset = () => {
+    v2.fill(1);
+    k2.fill(0);
+    i = 0;
+  };
+  const h = (...msgs) => hmacFn(k2, concatBytes2(v2, ...msgs));
+  const reseed = (seed = NULL) => {
+    k2 = h(byte0, seed);
+    v2 = h();
+    if (seed.length === 0)
+      return;
+    k2 = h(byte1, seed);
+    v2 = h();
+  };
+  const gen = () => {
+    if (i++ >= _maxDrbgIters)
+      throw new Error("drbg: tried max amount of iterations");
+    let len = 0;
+    const out = [];
+    while (len < qByteLen) {
+      v2 = h();
+      const sl = v2.slice();
+      out.push(sl);
+      len += v2.length;
+    }
+    return concatBytes2(...out);
+  };
+  const genUntil = (seed, pred) => {
+    reset();
+    reseed(seed);
+    let res = void 0;
+    while (!(res = pred(gen())))
+      reseed();
+    reset();
+    return res;
+  };
+  return genUntil;
+}
+function validateObject(object, fields = {}, optFields = {}) {
+  if (!object || typeof object !== "object")
+    throw new Error("expected valid options object");
+  function checkField(fieldName, expectedType, isOpt) {
+    const val = object[fieldName];
+    if (isOpt && val === void 0)
+      return;
+    const current = typeof val;
+    if (current !== expectedType || val === null)
+      throw new Error(`param "${fieldName}" is invalid: expected ${expectedType}, got ${current}`);
+  }
+  const iter = (f2, isOpt) => Object.entries(f2).forEach(([k2, v2]) => checkField(k2, v2, isOpt));
+  iter(fields, false);
+  iter(optFields, true);
+}
+function memoized(fn) {
+  const map = /* @__PURE__ */ new WeakMap();
+  return (arg, ...args) => {
+    const val = map.get(arg);
+    if (val !== void 0)
+      return val;
+    const computed = fn(arg, ...args);
+    map.set(arg, computed);
+    return computed;
+  };
+}
+
+// ../../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/modular.js
+var _0n2 = /* @__PURE__ */ BigInt(0);
+var _1n2 = /* @__PURE__ */ BigInt(1);
+var _2n = /* @__PURE__ */ BigInt(2);
+var _3n = /* @__PURE__ */ BigInt(3);
+var _4n = /* @__PURE__ */ BigInt(4);
+var _5n = /* @__PURE__ */ BigInt(5);
+var _7n = /* @__PURE__ */ BigInt(7);
+var _8n = /* @__PURE__ */ BigInt(8);
+var _9n = /* @__PURE__ */ BigInt(9);
+var _16n = /* @__PURE__ */ BigInt(16);
+function mod(a, b2) {
+  const result = a % b2;
+  return result >= _0n2 ? result : b2 + result;
+}
+function pow2(x, power, modulo) {
+  let res = x;
+  while (power-- > _0n2) {
+    res *= res;
+    res %= modulo;
+  }
+  return res;
+}
+function invert(number, modulo) {
+  if (number === _0n2)
+    throw new Error("invert: expected non-zero number");
+  if (modulo <= _0n2)
+    throw new Error("invert: expected positive modulus, got " + modulo);
+  let a = mod(number, modulo);
+  let b2 = modulo;
+  let x = _0n2, y = _1n2, u2 = _1n2, v2 = _0n2;
+  while (a !== _0n2) {
+    const q2 = b2 / a;
+    const r = b2 % a;
+    const m2 = x - u2 * q2;
+    const n = y - v2 * q2;
+    b2 = a, a = r, x = u2, y = v2, u2 = m2, v2 = n;
+  }
+  const gcd = b2;
+  if (gcd !== _1n2)
+    throw new Error("invert: does not exist");
+  return mod(x, modulo);
+}
+function assertIsSquare(Fp, root, n) {
+  if (!Fp.eql(Fp.sqr(root), n))
+    throw new Error("Cannot find square root");
+}
+function sqrt3mod4(Fp, n) {
+  const p1div4 = (Fp.ORDER + _1n2) / _4n;
+  const root = Fp.pow(n, p1div4);
+  assertIsSquare(Fp, root, n);
+  return root;
+}
+function sqrt5mod8(Fp, n) {
+  const p5div8 = (Fp.ORDER - _5n) / _8n;
+  const n2 = Fp.mul(n, _2n);
+  const v2 = Fp.pow(n2, p5div8);
+  const nv = Fp.mul(n, v2);
+  const i = Fp.mul(Fp.mul(nv, _2n), v2);
+  const root = Fp.mul(nv, Fp.sub(i, Fp.ONE));
+  assertIsSquare(Fp, root, n);
+  return root;
+}
+function sqrt9mod16(P2) {
+  const Fp_ = Field(P2);
+  const tn2 = tonelliShanks(P2);
+  const c1 = tn2(Fp_, Fp_.neg(Fp_.ONE));
+  const c2 = tn2(Fp_, c1);
+  const c3 = tn2(Fp_, Fp_.neg(c1));
+  const c4 = (P2 + _7n) / _16n;
+  return (Fp, n) => {
+    let tv1 = Fp.pow(n, c4);
+    let tv2 = Fp.mul(tv1, c1);
+    const tv3 = Fp.mul(tv1, c2);
+    const tv4 = Fp.mul(tv1, c3);
+    const e1 = Fp.eql(Fp.sqr(tv2), n);
+    const e2 = Fp.eql(Fp.sqr(tv3), n);
+    tv1 = Fp.cmov(tv1, tv2, e1);
+    tv2 = Fp.cmov(tv4, tv3, e2);
+    const e3 = Fp.eql(Fp.sqr(tv2), n);
+    const root = Fp.cmov(tv1, tv2, e3);
+    assertIsSquare(Fp, root, n);
+    return root;
+  };
+}
+function tonelliShanks(P2) {
+  if (P2 < _3n)
+    throw new Error("sqrt is not defined for small field");
+  let Q3 = P2 - _1n2;
+  let S2 = 0;
+  while (Q3 % _2n === _0n2) {
+    Q3 /= _2n;
+    S2++;
+  }
+  let Z2 = _2n;
+  const _Fp = Field(P2);
+  while (FpLegendre(_Fp, Z2) === 1) {
+    if (Z2++ > 1e3)
+      throw new Error("Cannot find square root: probably non-prime P");
+  }
+  if (S2 === 1)
+    return sqrt3mod4;
+  let cc = _Fp.pow(Z2, Q3);
+  const Q1div2 = (Q3 + _1n2) / _2n;
+  return function tonelliSlow(Fp, n) {
+    if (Fp.is0(n))
+      return n;
+    if (FpLegendre(Fp, n) !== 1)
+      throw new Error("Cannot find square root");
+    let M2 = S2;
+    let c = Fp.mul(Fp.ONE, cc);
+    let t = Fp.pow(n, Q3);
+    let R2 = Fp.pow(n, Q1div2);
+    while (!Fp.eql(t, Fp.ONE)) {
+      if (Fp.is0(t))
+        return Fp.ZERO;
+      let i = 1;
+      let t_tmp = Fp.sqr(t);
+      while (!Fp.eql(t_tmp, Fp.ONE)) {
+        i++;
+        t_tmp = Fp.sqr(t_tmp);
+        if (i === M2)
+          throw new Error("Cannot find square root");
+      }
+      const exponent = _1n2 << BigInt(M2 - i - 1);
+      const b2 = Fp.pow(c, exponent);
+      M2 = i;
+      c = Fp.sqr(b2);
+      t = Fp.mul(t, c);
+      R2 = Fp.mul(R2, b2);
+    }
+    return R2;
+  };
+}
+function FpSqrt(P2) {
+  if (P2 % _4n === _3n)
+    return sqrt3mod4;
+  if (P2 % _8n === _5n)
+    return sqrt5mod8;
+  if (P2 % _16n === _9n)
+    return sqrt9mod16(P2);
+  return tonelliShanks(P2);
+}
+var FIELD_FIELDS = [
+  "create",
+  "isValid",
+  "is0",
+  "neg",
+  "inv",
+  "sqrt",
+  "sqr",
+  "eql",
+  "add",
+  "sub",
+  "mul",
+  "pow",
+  "div",
+  "addN",
+  "subN",
+  "mulN",
+  "sqrN"
+];
+function validateField(field) {
+  const initial = {
+    ORDER: "bigint",
+    BYTES: "number",
+    BITS: "number"
+  };
+  const opts2 = FIELD_FIELDS.reduce((map, val) => {
+    map[val] = "function";
+    return map;
+  }, initial);
+  validateObject(field, opts2);
+  return field;
+}
+function FpPow(Fp, num, power) {
+  if (power < _0n2)
+    throw new Error("invalid exponent, negatives unsupported");
+  if (power === _0n2)
+    return Fp.ONE;
+  if (power === _1n2)
+    return num;
+  let p2 = Fp.ONE;
+  let d = num;
+  while (power > _0n2) {
+    if (power & _1n2)
+      p2 = Fp.mul(p2, d);
+    d = Fp.sqr(d);
+    power >>= _1n2;
+  }
+  return p2;
+}
+function FpInvertBatch(Fp, nums, passZero = false) {
+  const inverted = new Array(nums.length).fill(passZero ? Fp.ZERO : void 0);
+  const multipliedAcc = nums.reduce((acc, num, i) => {
+    if (Fp.is0(num))
+      return acc;
+    inverted[i] = acc;
+    return Fp.mul(acc, num);
+  }, Fp.ONE);
+  const invertedAcc = Fp.inv(multipliedAcc);
+  nums.reduceRight((acc, num, i) => {
+    if (Fp.is0(num))
+      return acc;
+    inverted[i] = Fp.mul(acc, inverted[i]);
+    return Fp.mul(acc, num);
+  }, invertedAcc);
+  return inverted;
+}
+function FpLegendre(Fp, n) {
+  const p1mod2 = (Fp.ORDER - _1n2) / _2n;
+  const powered = Fp.pow(n, p1mod2);
+  const yes = Fp.eql(powered, Fp.ONE);
+  const zero = Fp.eql(powered, Fp.ZERO);
+  const no2 = Fp.eql(powered, Fp.neg(Fp.ONE));
+  if (!yes && !zero && !no2)
+    throw new Error("invalid Legendre symbol result");
+  return yes ? 1 : zero ? 0 : -1;
+}
+function nLength(n, nBitLength) {
+  if (nBitLength !== void 0)
+    anumber4(nBitLength);
+  const _nBitLength = nBitLength !== void 0 ? nBitLength : n.toString(2).length;
+  const nByteLength = Math.ceil(_nBitLength / 8);
+  return { nBitLength: _nBitLength, nByteLength };
+}
+var _Field = class {
+  ORDER;
+  BITS;
+  BYTES;
+  isLE;
+  ZERO = _0n2;
+  ONE = _1n2;
+  _lengths;
+  _sqrt;
+  // cached sqrt
+  _mod;
+  constructor(ORDER, opts2 = {}) {
+    if (ORDER <= _0n2)
+      throw new Error("invalid field: expected ORDER > 0, got " + ORDER);
+    let _nbitLength = void 0;
+    this.isLE = false;
+    if (opts2 != null && typeof opts2 === "object") {
+      if (typeof opts2.BITS === "number")
+        _nbitLength = opts2.BITS;
+      if (typeof opts2.sqrt === "function")
+        this.sqrt = opts2.sqrt;
+      if (typeof opts2.isLE === "boolean")
+        this.isLE = opts2.isLE;
+      if (opts2.allowedLengths)
+        this._lengths = opts2.allowedLengths?.slice();
+      if (typeof opts2.modFromBytes === "boolean")
+        this._mod = opts2.modFromBytes;
+    }
+    const { nBitLength, nByteLength } = nLength(ORDER, _nbitLength);
+    if (nByteLength > 2048)
+      throw new Error("invalid field: expected ORDER of <= 2048 bytes");
+    this.ORDER = ORDER;
+    this.BITS = nBitLength;
+    this.BYTES = nByteLength;
+    this._sqrt = void 0;
+    Object.preventExtensions(this);
+  }
+  create(num) {
+    return mod(num, this.ORDER);
+  }
+  isValid(num) {
+    if (typeof num !== "bigint")
+      throw new Error("invalid field element: expected bigint, got " + typeof num);
+    return _0n2 <= num && num < this.ORDER;
+  }
+  is0(num) {
+    return num === _0n2;
+  }
+  // is valid and invertible
+  isValidNot0(num) {
+    return !this.is0(num) && this.isValid(num);
+  }
+  isOdd(num) {
+    return (num & _1n2) === _1n2;
+  }
+  neg(num) {
+    return mod(-num, this.ORDER);
+  }
+  eql(lhs, rhs) {
+    return lhs === rhs;
+  }
+  sqr(num) {
+    return mod(num * num, this.ORDER);
+  }
+  add(lhs, rhs) {
+    return mod(lhs + rhs, this.ORDER);
+  }
+  sub(lhs, rhs) {
+    return mod(lhs - rhs, this.ORDER);
+  }
+  mul(lhs, rhs) {
+    return mod(lhs * rhs, this.ORDER);
+  }
+  pow(num, power) {
+    return FpPow(this, num, power);
+  }
+  div(lhs, rhs) {
+    return mod(lhs * invert(rhs, this.ORDER), this.ORDER);
+  }
+  // Same as above, but doesn't normalize
+  sqrN(num) {
+    return num * num;
+  }
+  addN(lhs, rhs) {
+    return lhs + rhs;
+  }
+  subN(lhs, rhs) {
+    return lhs - rhs;
+  }
+  mulN(lhs, rhs) {
+    return lhs * rhs;
+  }
+  inv(num) {
+    return invert(num, this.ORDER);
+  }
+  sqrt(num) {
+    if (!this._sqrt)
+      this._sqrt = FpSqrt(this.ORDER);
+    return this._sqrt(this, num);
+  }
+  toBytes(num) {
+    return this.isLE ? numberToBytesLE(num, this.BYTES) : numberToBytesBE(num, this.BYTES);
+  }
+  fromBytes(bytes, skipValidation = false) {
+    abytes4(bytes);
+    const { _lengths: allowedLengths, BYTES, isLE: isLE4, ORDER, _mod: modFromBytes } = this;
+    if (allowedLengths) {
+      if (!allowedLengths.includes(bytes.length) || bytes.length > BYTES) {
+        throw new Error("Field.fromBytes: expected " + allowedLengths + " bytes, got " + bytes.length);
+      }
+      const padded = new Uint8Array(BYTES);
+      padded.set(bytes, isLE4 ? 0 : padded.length - bytes.length);
+      bytes = padded;
+    }
+    if (bytes.length !== BYTES)
+      throw new Error("Field.fromBytes: expected " + BYTES + " bytes, got " + bytes.length);
+    let scalar = isLE4 ? bytesToNumberLE(bytes) : bytesToNumberBE(bytes);
+    if (modFromBytes)
+      scalar = mod(scalar, ORDER);
+    if (!skipValidation) {
+      if (!this.isValid(scalar))
+        throw new Error("invalid field element: outside of range 0..ORDER");
+    }
+    return scalar;
+  }
+  // TODO: we don't need it here, move out to separate fn
+  invertBatch(lst) {
+    return FpInvertBatch(this, lst);
+  }
+  // We can't move this out because Fp6, Fp12 implement it
+  // and it's unclear what to return in there.
+  cmov(a, b2, condition) {
+    return condition ? b2 : a;
+  }
+};
+function Field(ORDER, opts2 = {}) {
+  return new _Field(ORDER, opts2);
+}
+function getFieldBytesLength(fieldOrder) {
+  if (typeof fieldOrder !== "bigint")
+    throw new Error("field order must be bigint");
+  const bitLength = fieldOrder.toString(2).length;
+  return Math.ceil(bitLength / 8);
+}
+function getMinHashLength(fieldOrder) {
+  const length = getFieldBytesLength(fieldOrder);
+  return length + Math.ceil(length / 2);
+}
+function mapHashToField(key, fieldOrder, isLE4 = false) {
+  abytes4(key);
+  const len = key.length;
+  const fieldLen = getFieldBytesLength(fieldOrder);
+  const minLen = getMinHashLength(fieldOrder);
+  if (len < 16 || len < minLen || len > 1024)
+    throw new Error("expected " + minLen + "-1024 bytes of input, got " + len);
+  const num = isLE4 ? bytesToNumberLE(key) : bytesToNumberBE(key);
+  const reduced = mod(num, fieldOrder - _1n2) + _1n2;
+  return isLE4 ? numberToBytesLE(reduced, fieldLen) : numberToBytesBE(reduced, fieldLen);
+}
+
+// ../../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/curve.js
+var _0n3 = /* @__PURE__ */ BigInt(0);
+var _1n3 = /* @__PURE__ */ BigInt(1);
+function negateCt(condition, item) {
+  const neg = item.negate();
+  return condition ? neg : item;
+}
+function normalizeZ(c, points) {
+  const invertedZs = FpInvertBatch(c.Fp, points.map((p2) => p2.Z));
+  return points.map((p2, i) => c.fromAffine(p2.toAffine(invertedZs[i])));
+}
+function validateW(W2, bits) {
+  if (!Number.isSafeInteger(W2) || W2 <= 0 || W2 > bits)
+    throw new Error("invalid window size, expected [1.." + bits + "], got W=" + W2);
+}
+function calcWOpts(W2, scalarBits) {
+  validateW(W2, scalarBits);
+  const windows = Math.ceil(scalarBits / W2) + 1;
+  const windowSize = 2 ** (W2 - 1);
+  const maxNumber = 2 ** W2;
+  const mask = bitMask(W2);
+  const shiftBy = BigInt(W2);
+  return { windows, windowSize, mask, maxNumber, shiftBy };
+}
+function calcOffsets(n, window2, wOpts) {
+  const { windowSize, mask, maxNumber, shiftBy } = wOpts;
+  let wbits = Number(n & mask);
+  let nextN = n >> shiftBy;
+  if (wbits > windowSize) {
+    wbits -= maxNumber;
+    nextN += _1n3;
+  }
+  const offsetStart = window2 * windowSize;
+  const offset = offsetStart + Math.abs(wbits) - 1;
+  const isZero = wbits === 0;
+  const isNeg = wbits < 0;
+  const isNegF = window2 % 2 !== 0;
+  const offsetF = offsetStart;
+  return { nextN, offset, isZero, isNeg, isNegF, offsetF };
+}
+var pointPrecomputes = /* @__PURE__ */ new WeakMap();
+var pointWindowSizes = /* @__PURE__ */ new WeakMap();
+function getW(P2) {
+  return pointWindowSizes.get(P2) || 1;
+}
+function assert0(n) {
+  if (n !== _0n3)
+    throw new Error("invalid wNAF");
+}
+var wNAF = class {
+  BASE;
+  ZERO;
+  Fn;
+  bits;
+  // Parametrized with a given Point class (not individual point)
+  constructor(Point, bits) {
+    this.BASE = Point.BASE;
+    this.ZERO = Point.ZERO;
+    this.Fn = Point.Fn;
+    this.bits = bits;
+  }
+  // non-const time multiplication ladder
+  _unsafeLadder(elm, n, p2 = this.ZERO) {
+    let d = elm;
+    while (n > _0n3) {
+      if (n & _1n3)
+        p2 = p2.add(d);
+      d = d.double();
+      n >>= _1n3;
+    }
+    return p2;
+  }
+  /**
+   * Creates a wNAF precomputation window. Used for caching.
+   * Default window size is set by `utils.precompute()` and is equal to 8.
+   * Number of precomputed points depends on the curve size:
+   * 2^(𝑊−1) * (Math.ceil(𝑛 / 𝑊) + 1), where:
+   * - 𝑊 is the window size
+   * - 𝑛 is the bitlength of the curve order.
+   * For a 256-bit curve and window size 8, the number of precomputed points is 128 * 33 = 4224.
+   * @param point Point instance
+   * @param W window size
+   * @returns precomputed point tables flattened to a single array
+   */
+  precomputeWindow(point, W2) {
+    const { windows, windowSize } = calcWOpts(W2, this.bits);
+    const points = [];
+    let p2 = point;
+    let base = p2;
+    for (let window2 = 0; window2 < windows; window2++) {
+      base = p2;
+      points.push(base);
+      for (let i = 1; i < windowSize; i++) {
+        base = base.add(p2);
+        points.push(base);
+      }
+      p2 = base.double();
+    }
+    return points;
+  }
+  /**
+   * Implements ec multiplication using precomputed tables and w-ary non-adjacent form.
+   * More compact implementation:
+   * https://github.com/paulmillr/noble-secp256k1/blob/47cb1669b6e506ad66b35fe7d76132ae97465da2/index.ts#L502-L541
+   * @returns real and fake (for const-time) points
+   */
+  wNAF(W2, precomputes, n) {
+    if (!this.Fn.isValid(n))
+      throw new Error("invalid scalar");
+    let p2 = this.ZERO;
+    let f2 = this.BASE;
+    const wo2 = calcWOpts(W2, this.bits);
+    for (let window2 = 0; window2 < wo2.windows; window2++) {
+      const { nextN, offset, isZero, isNeg, isNegF, offsetF } = calcOffsets(n, window2, wo2);
+      n = nextN;
+      if (isZero) {
+        f2 = f2.add(negateCt(isNegF, precomputes[offsetF]));
+      } else {
+        p2 = p2.add(negateCt(isNeg, precomputes[offset]));
+      }
+    }
+    assert0(n);
+    return { p: p2, f: f2 };
+  }
+  /**
+   * Implements ec unsafe (non const-time) multiplication using precomputed tables and w-ary non-adjacent form.
+   * @param acc accumulator point to add result of multiplication
+   * @returns point
+   */
+  wNAFUnsafe(W2, precomputes, n, acc = this.ZERO) {
+    const wo2 = calcWOpts(W2, this.bits);
+    for (let window2 = 0; window2 < wo2.windows; window2++) {
+      if (n === _0n3)
+        break;
+      const { nextN, offset, isZero, isNeg } = calcOffsets(n, window2, wo2);
+      n = nextN;
+      if (isZero) {
+        continue;
+      } else {
+        const item = precomputes[offset];
+        acc = acc.add(isNeg ? item.negate() : item);
+      }
+    }
+    assert0(n);
+    return acc;
+  }
+  getPrecomputes(W2, point, transform) {
+    let comp = pointPrecomputes.get(point);
+    if (!comp) {
+      comp = this.precomputeWindow(point, W2);
+      if (W2 !== 1) {
+        if (typeof transform === "function")
+          comp = transform(comp);
+        pointPrecomputes.set(point, comp);
+      }
+    }
+    return comp;
+  }
+  cached(point, scalar, transform) {
+    const W2 = getW(point);
+    return this.wNAF(W2, this.getPrecomputes(W2, point, transform), scalar);
+  }
+  unsafe(point, scalar, transform, prev) {
+    const W2 = getW(point);
+    if (W2 === 1)
+      return this._unsafeLadder(point, scalar, prev);
+    return this.wNAFUnsafe(W2, this.getPrecomputes(W2, point, transform), scalar, prev);
+  }
+  // We calculate precomputes for elliptic curve point multiplication
+  // using windowed method. This specifies window size and
+  // stores precomputed values. Usually only base point would be precomputed.
+  createCache(P2, W2) {
+    validateW(W2, this.bits);
+    pointWindowSizes.set(P2, W2);
+    pointPrecomputes.delete(P2);
+  }
+  hasCache(elm) {
+    return getW(elm) !== 1;
+  }
+};
+function mulEndoUnsafe(Point, point, k1, k2) {
+  let acc = point;
+  let p1 = Point.ZERO;
+  let p2 = Point.ZERO;
+  while (k1 > _0n3 || k2 > _0n3) {
+    if (k1 & _1n3)
+      p1 = p1.add(acc);
+    if (k2 & _1n3)
+      p2 = p2.add(acc);
+    acc = acc.double();
+    k1 >>= _1n3;
+    k2 >>= _1n3;
+  }
+  return { p1, p2 };
+}
+function createField(order, field, isLE4) {
+  if (field) {
+    if (field.ORDER !== order)
+      throw new Error("Field.ORDER must match order: Fp == p, Fn == n");
+    validateField(field);
+    return field;
+  } else {
+    return Field(order, { isLE: isLE4 });
+  }
+}
+function createCurveFields(type, CURVE, curveOpts = {}, FpFnLE) {
+  if (FpFnLE === void 0)
+    FpFnLE = type === "edwards";
+  if (!CURVE || typeof CURVE !== "object")
+    throw new Error(`expected valid ${type} CURVE object`);
+  for (const p2 of ["p", "n", "h"]) {
+    const val = CURVE[p2];
+    if (!(typeof val === "bigint" && val > _0n3))
+      throw new Error(`CURVE.${p2} must be positive bigint`);
+  }
+  const Fp = createField(CURVE.p, curveOpts.Fp, FpFnLE);
+  const Fn2 = createField(CURVE.n, curveOpts.Fn, FpFnLE);
+  const _b = type === "weierstrass" ? "b" : "d";
+  const params = ["Gx", "Gy", "a", _b];
+  for (const p2 of params) {
+    if (!Fp.isValid(CURVE[p2]))
+      throw new Error(`CURVE.${p2} must be valid field element of CURVE.Fp`);
+  }
+  CURVE = Object.freeze(Object.assign({}, CURVE));
+  return { CURVE, Fp, Fn: Fn2 };
+}
+function createKeygen(randomSecretKey, getPublicKey) {
+  return function keygen(seed) {
+    const secretKey = randomSecretKey(seed);
+    return { secretKey, publicKey: getPublicKey(secretKey) };
+  };
+}
+
+// ../../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/montgomery.js
+var _0n4 = BigInt(0);
+var _1n4 = BigInt(1);
+var _2n2 = BigInt(2);
+function validateOpts(curve) {
+  validateObject(curve, {
+    adjustScalarBytes: "function",
+    powPminus2: "function"
+  });
+  return Object.freeze({ ...curve });
+}
+function montgomery(curveDef) {
+  const CURVE = validateOpts(curveDef);
+  const { P: P2, type, adjustScalarBytes: adjustScalarBytes3, powPminus2, randomBytes: rand } = CURVE;
+  const is25519 = type === "x25519";
+  if (!is25519 && type !== "x448")
+    throw new Error("invalid type");
+  const randomBytes_ = rand || randomBytes4;
+  const montgomeryBits = is25519 ? 255 : 448;
+  const fieldLen = is25519 ? 32 : 56;
+  const Gu = is25519 ? BigInt(9) : BigInt(5);
+  const a24 = is25519 ? BigInt(121665) : BigInt(39081);
+  const minScalar = is25519 ? _2n2 ** BigInt(254) : _2n2 ** BigInt(447);
+  const maxAdded = is25519 ? BigInt(8) * _2n2 ** BigInt(251) - _1n4 : BigInt(4) * _2n2 ** BigInt(445) - _1n4;
+  const maxScalar = minScalar + maxAdded + _1n4;
+  const modP = (n) => mod(n, P2);
+  const GuBytes = encodeU(Gu);
+  function encodeU(u2) {
+    return numberToBytesLE(modP(u2), fieldLen);
+  }
+  function decodeU(u2) {
+    const _u = copyBytes2(abytes4(u2, fieldLen, "uCoordinate"));
+    if (is25519)
+      _u[31] &= 127;
+    return modP(bytesToNumberLE(_u));
+  }
+  function decodeScalar(scalar) {
+    return bytesToNumberLE(adjustScalarBytes3(copyBytes2(abytes4(scalar, fieldLen, "scalar"))));
+  }
+  function scalarMult2(scalar, u2) {
+    const pu = montgomeryLadder(decodeU(u2), decodeScalar(scalar));
+    if (pu === _0n4)
+      throw new Error("invalid private or public key received");
+    return encodeU(pu);
+  }
+  function scalarMultBase2(scalar) {
+    return scalarMult2(scalar, GuBytes);
+  }
+  const getPublicKey = scalarMultBase2;
+  const getSharedSecret = scalarMult2;
+  function cswap2(swap, x_2, x_3) {
+    const dummy = modP(swap * (x_2 - x_3));
+    x_2 = modP(x_2 - dummy);
+    x_3 = modP(x_3 + dummy);
+    return { x_2, x_3 };
+  }
+  function montgomeryLadder(u2, scalar) {
+    aInRange("u", u2, _0n4, P2);
+    aInRange("scalar", scalar, minScalar, maxScalar);
+    const k2 = scalar;
+    const x_1 = u2;
+    let x_2 = _1n4;
+    let z_2 = _0n4;
+    let x_3 = u2;
+    let z_3 = _1n4;
+    let swap = _0n4;
+    for (let t = BigInt(montgomeryBits - 1); t >= _0n4; t--) {
+      const k_t = k2 >> t & _1n4;
+      swap ^= k_t;
+      ({ x_2, x_3 } = cswap2(swap, x_2, x_3));
+      ({ x_2: z_2, x_3: z_3 } = cswap2(swap, z_2, z_3));
+      swap = k_t;
+      const A2 = x_2 + z_2;
+      const AA = modP(A2 * A2);
+      const B2 = x_2 - z_2;
+      const BB = modP(B2 * B2);
+      const E = AA - BB;
+      const C2 = x_3 + z_3;
+      const D = x_3 - z_3;
+      const DA = modP(D * A2);
+      const CB = modP(C2 * B2);
+      const dacb = DA + CB;
+      const da_cb = DA - CB;
+      x_3 = modP(dacb * dacb);
+      z_3 = modP(x_1 * modP(da_cb * da_cb));
+      x_2 = modP(AA * BB);
+      z_2 = modP(E * (AA + modP(a24 * E)));
+    }
+    ({ x_2, x_3 } = cswap2(swap, x_2, x_3));
+    ({ x_2: z_2, x_3: z_3 } = cswap2(swap, z_2, z_3));
+    const z2 = powPminus2(z_2);
+    return modP(x_2 * z2);
+  }
+  const lengths = {
+    secretKey: fieldLen,
+    publicKey: fieldLen,
+    seed: fieldLen
+  };
+  const randomSecretKey = (seed = randomBytes_(fieldLen)) => {
+    abytes4(seed, lengths.seed, "seed");
+    return seed;
+  };
+  const utils = { randomSecretKey };
+  return Object.freeze({
+    keygen: createKeygen(randomSecretKey, getPublicKey),
+    getSharedSecret,
+    getPublicKey,
+    scalarMult: scalarMult2,
+    scalarMultBase: scalarMultBase2,
+    utils,
+    GuBytes: GuBytes.slice(),
+    lengths
+  });
+}
+
+// ../../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/hmac.js
+var _HMAC2 = class {
+  oHash;
+  iHash;
+  blockLen;
+  outputLen;
+  finished = false;
+  destroyed = false;
+  constructor(hash, key) {
+    ahash2(hash);
+    abytes4(key, void 0, "key");
+    this.iHash = hash.create();
+    if (typeof this.iHash.update !== "function")
+      throw new Error("Expected instance of class which extends utils.Hash");
+    this.blockLen = this.iHash.blockLen;
+    this.outputLen = this.iHash.outputLen;
+    const blockLen = this.blockLen;
+    const pad = new Uint8Array(blockLen);
+    pad.set(key.length > blockLen ? hash.create().update(key).digest() : key);
+    for (let i = 0; i < pad.length; i++)
+      pad[i] ^= 54;
+    this.iHash.update(pad);
+    this.oHash = hash.create();
+    for (let i = 0; i < pad.length; i++)
+      pad[i] ^= 54 ^ 92;
+    this.oHash.update(pad);
+    clean3(pad);
+  }
+  update(buf) {
+    aexists3(this);
+    this.iHash.update(buf);
+    return this;
+  }
+  digestInto(out) {
+    aexists3(this);
+    abytes4(out, this.outputLen, "output");
+    this.finished = true;
+    this.iHash.digestInto(out);
+    this.oHash.update(out);
+    this.oHash.digestInto(out);
+    this.destroy();
+  }
+  digest() {
+    const out = new Uint8Array(this.oHash.outputLen);
+    this.digestInto(out);
+    return out;
+  }
+  _cloneInto(to2) {
+    to2 ||= Object.create(Object.getPrototypeOf(this), {});
+    const { oHash, iHash, finished, destroyed, blockLen, outputLen } = this;
+    to2 = to2;
+    to2.finished = finished;
+    to2.destroyed = destroyed;
+    to2.blockLen = blockLen;
+    to2.outputLen = outputLen;
+    to2.oHash = oHash._cloneInto(to2.oHash);
+    to2.iHash = iHash._cloneInto(to2.iHash);
+    return to2;
+  }
+  clone() {
+    return this._cloneInto();
+  }
+  destroy() {
+    this.destroyed = true;
+    this.oHash.destroy();
+    this.iHash.destroy();
+  }
+};
+var hmac2 = (hash, key, message) => new _HMAC2(hash, key).update(message).digest();
+hmac2.create = (hash, key) => new _HMAC2(hash, key);
+
+// ../../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/weierstrass.js
+var divNearest = (num, den) => (num + (num >= 0 ? den : -den) / _2n3) / den;
+function _splitEndoScalar(k2, basis, n) {
+  const [[a1, b1], [a2, b2]] = basis;
+  const c1 = divNearest(b2 * k2, n);
+  const c2 = divNearest(-b1 * k2, n);
+  let k1 = k2 - c1 * a1 - c2 * a2;
+  let k22 = -c1 * b1 - c2 * b2;
+  const k1neg = k1 < _0n5;
+  const k2neg = k22 < _0n5;
+  if (k1neg)
+    k1 = -k1;
+  if (k2neg)
+    k22 = -k22;
+  const MAX_NUM = bitMask(Math.ceil(bitLen(n) / 2)) + _1n5;
+  if (k1 < _0n5 || k1 >= MAX_NUM || k22 < _0n5 || k22 >= MAX_NUM) {
+    throw new Error("splitScalar (endomorphism): failed, k=" + k2);
+  }
+  return { k1neg, k1, k2neg, k2: k22 };
+}
+function validateSigFormat(format) {
+  if (!["compact", "recovered", "der"].includes(format))
+    throw new Error('Signature format must be "compact", "recovered", or "der"');
+  return format;
+}
+function validateSigOpts(opts2, def) {
+  const optsn = {};
+  for (let optName of Object.keys(def)) {
+    optsn[optName] = opts2[optName] === void 0 ? def[optName] : opts2[optName];
+  }
+  abool2(optsn.lowS, "lowS");
+  abool2(optsn.prehash, "prehash");
+  if (optsn.format !== void 0)
+    validateSigFormat(optsn.format);
+  return optsn;
+}
+var DERErr = class extends Error {
+  constructor(m2 = "") {
+    super(m2);
+  }
+};
+var DER = {
+  // asn.1 DER encoding utils
+  Err: DERErr,
+  // Basic building block is TLV (Tag-Length-Value)
+  _tlv: {
+    encode: (tag2, data) => {
+      const { Err: E } = DER;
+      if (tag2 < 0 || tag2 > 256)
+        throw new E("tlv.encode: wrong tag");
+      if (data.length & 1)
+        throw new E("tlv.encode: unpadded data");
+      const dataLen = data.length / 2;
+      const len = numberToHexUnpadded(dataLen);
+      if (len.length / 2 & 128)
+        throw new E("tlv.encode: long form length too big");
+      const lenLen = dataLen > 127 ? numberToHexUnpadded(len.length / 2 | 128) : "";
+      const t = numberToHexUnpadded(tag2);
+      return t + lenLen + len + data;
+    },
+    // v - value, l - left bytes (unparsed)
+    decode(tag2, data) {
+      const { Err: E } = DER;
+      let pos = 0;
+      if (tag2 < 0 || tag2 > 256)
+        throw new E("tlv.encode: wrong tag");
+      if (data.length < 2 || data[pos++] !== tag2)
+        throw new E("tlv.decode: wrong tlv");
+      const first = data[pos++];
+      const isLong = !!(first & 128);
+      let length = 0;
+      if (!isLong)
+        length = first;
+      else {
+        const lenLen = first & 127;
+        if (!lenLen)
+          throw new E("tlv.decode(long): indefinite length not supported");
+        if (lenLen > 4)
+          throw new E("tlv.decode(long): byte length is too big");
+        const lengthBytes = data.subarray(pos, pos + lenLen);
+        if (lengthBytes.length !== lenLen)
+          throw new E("tlv.decode: length bytes not complete");
+        if (lengthBytes[0] === 0)
+          throw new E("tlv.decode(long): zero leftmost byte");
+        for (const b2 of lengthBytes)
+          length = length << 8 | b2;
+        pos += lenLen;
+        if (length < 128)
+          throw new E("tlv.decode(long): not minimal encoding");
+      }
+      const v2 = data.subarray(pos, pos + length);
+      if (v2.length !== length)
+        throw new E("tlv.decode: wrong value length");
+      return { v: v2, l: data.subarray(pos + length) };
+    }
+  },
+  // https://crypto.stackexchange.com/a/57734 Leftmost bit of first byte is 'negative' flag,
+  // since we always use positive integers here. It must always be empty:
+  // - add zero byte if exists
+  // - if next byte doesn't have a flag, leading zero is not allowed (minimal encoding)
+  _int: {
+    encode(num) {
+      const { Err: E } = DER;
+      if (num < _0n5)
+        throw new E("integer: negative integers are not allowed");
+      let hex = numberToHexUnpadded(num);
+      if (Number.parseInt(hex[0], 16) & 8)
+        hex = "00" + hex;
+      if (hex.length & 1)
+        throw new E("unexpected DER parsing assertion: unpadded hex");
+      return hex;
+    },
+    decode(data) {
+      const { Err: E } = DER;
+      if (data[0] & 128)
+        throw new E("invalid signature integer: negative");
+      if (data[0] === 0 && !(data[1] & 128))
+        throw new E("invalid signature integer: unnecessary leading zero");
+      return bytesToNumberBE(data);
+    }
+  },
+  toSig(bytes) {
+    const { Err: E, _int: int, _tlv: tlv } = DER;
+    const data = abytes4(bytes, void 0, "signature");
+    const { v: seqBytes, l: seqLeftBytes } = tlv.decode(48, data);
+    if (seqLeftBytes.length)
+      throw new E("invalid signature: left bytes after parsing");
+    const { v: rBytes, l: rLeftBytes } = tlv.decode(2, seqBytes);
+    const { v: sBytes, l: sLeftBytes } = tlv.decode(2, rLeftBytes);
+    if (sLeftBytes.length)
+      throw new E("invalid signature: left bytes after parsing");
+    return { r: int.decode(rBytes), s: int.decode(sBytes) };
+  },
+  hexFromSig(sig) {
+    const { _tlv: tlv, _int: int } = DER;
+    const rs2 = tlv.encode(2, int.encode(sig.r));
+    const ss2 = tlv.encode(2, int.encode(sig.s));
+    const seq = rs2 + ss2;
+    return tlv.encode(48, seq);
+  }
+};
+var _0n5 = BigInt(0);
+var _1n5 = BigInt(1);
+var _2n3 = BigInt(2);
+var _3n2 = BigInt(3);
+var _4n2 = BigInt(4);
+function weierstrass(params, extraOpts = {}) {
+  const validated = createCurveFields("weierstrass", params, extraOpts);
+  const { Fp, Fn: Fn2 } = validated;
+  let CURVE = validated.CURVE;
+  const { h: cofactor, n: CURVE_ORDER } = CURVE;
+  validateObject(extraOpts, {}, {
+    allowInfinityPoint: "boolean",
+    clearCofactor: "function",
+    isTorsionFree: "function",
+    fromBytes: "function",
+    toBytes: "function",
+    endo: "object"
+  });
+  const { endo } = extraOpts;
+  if (endo) {
+    if (!Fp.is0(CURVE.a) || typeof endo.beta !== "bigint" || !Array.isArray(endo.basises)) {
+      throw new Error('invalid endo: expected "beta": bigint and "basises": array');
+    }
+  }
+  const lengths = getWLengths(Fp, Fn2);
+  function assertCompressionIsSupported() {
+    if (!Fp.isOdd)
+      throw new Error("compression is not supported: Field does not have .isOdd()");
+  }
+  function pointToBytes(_c, point, isCompressed) {
+    const { x, y } = point.toAffine();
+    const bx = Fp.toBytes(x);
+    abool2(isCompressed, "isCompressed");
+    if (isCompressed) {
+      assertCompressionIsSupported();
+      const hasEvenY = !Fp.isOdd(y);
+      return concatBytes2(pprefix(hasEvenY), bx);
+    } else {
+      return concatBytes2(Uint8Array.of(4), bx, Fp.toBytes(y));
+    }
+  }
+  function pointFromBytes(bytes) {
+    abytes4(bytes, void 0, "Point");
+    const { publicKey: comp, publicKeyUncompressed: uncomp } = lengths;
+    const length = bytes.length;
+    const head = bytes[0];
+    const tail = bytes.subarray(1);
+    if (length === comp && (head === 2 || head === 3)) {
+      const x = Fp.fromBytes(tail);
+      if (!Fp.isValid(x))
+        throw new Error("bad point: is not on curve, wrong x");
+      const y2 = weierstrassEquation(x);
+      let y;
+      try {
+        y = Fp.sqrt(y2);
+      } catch (sqrtError) {
+        const err = sqrtError instanceof Error ? ": " + sqrtError.message : "";
+        throw new Error("bad point: is not on curve, sqrt error" + err);
+      }
+      assertCompressionIsSupported();
+      const evenY = Fp.isOdd(y);
+      const evenH = (head & 1) === 1;
+      if (evenH !== evenY)
+        y = Fp.neg(y);
+      return { x, y };
+    } else if (length === uncomp && head === 4) {
+      const L2 = Fp.BYTES;
+      const x = Fp.fromBytes(tail.subarray(0, L2));
+      const y = Fp.fromBytes(tail.subarray(L2, L2 * 2));
+      if (!isValidXY(x, y))
+        throw new Error("bad point: is not on curve");
+      return { x, y };
+    } else {
+      throw new Error(`bad point: got length ${length}, expected compressed=${comp} or uncompressed=${uncomp}`);
+    }
+  }
+  const encodePoint = extraOpts.toBytes || pointToBytes;
+  const decodePoint = extraOpts.fromBytes || pointFromBytes;
+  function weierstrassEquation(x) {
+    const x2 = Fp.sqr(x);
+    const x3 = Fp.mul(x2, x);
+    return Fp.add(Fp.add(x3, Fp.mul(x, CURVE.a)), CURVE.b);
+  }
+  function isValidXY(x, y) {
+    const left = Fp.sqr(y);
+    const right = weierstrassEquation(x);
+    return Fp.eql(left, right);
+  }
+  if (!isValidXY(CURVE.Gx, CURVE.Gy))
+    throw new Error("bad curve params: generator point");
+  const _4a3 = Fp.mul(Fp.pow(CURVE.a, _3n2), _4n2);
+  const _27b2 = Fp.mul(Fp.sqr(CURVE.b), BigInt(27));
+  if (Fp.is0(Fp.add(_4a3, _27b2)))
+    throw new Error("bad curve params: a or b");
+  function acoord(title, n, banZero = false) {
+    if (!Fp.isValid(n) || banZero && Fp.is0(n))
+      throw new Error(`bad point coordinate ${title}`);
+    return n;
+  }
+  function aprjpoint(other) {
+    if (!(other instanceof Point))
+      throw new Error("Weierstrass Point expected");
+  }
+  function splitEndoScalarN(k2) {
+    if (!endo || !endo.basises)
+      throw new Error("no endo");
+    return _splitEndoScalar(k2, endo.basises, Fn2.ORDER);
+  }
+  const toAffineMemo = memoized((p2, iz) => {
+    const { X: X2, Y: Y2, Z: Z2 } = p2;
+    if (Fp.eql(Z2, Fp.ONE))
+      return { x: X2, y: Y2 };
+    const is0 = p2.is0();
+    if (iz == null)
+      iz = is0 ? Fp.ONE : Fp.inv(Z2);
+    const x = Fp.mul(X2, iz);
+    const y = Fp.mul(Y2, iz);
+    const zz = Fp.mul(Z2, iz);
+    if (is0)
+      return { x: Fp.ZERO, y: Fp.ZERO };
+    if (!Fp.eql(zz, Fp.ONE))
+      throw new Error("invZ was invalid");
+    return { x, y };
+  });
+  const assertValidMemo = memoized((p2) => {
+    if (p2.is0()) {
+      if (extraOpts.allowInfinityPoint && !Fp.is0(p2.Y))
+        return;
+      throw new Error("bad point: ZERO");
+    }
+    const { x, y } = p2.toAffine();
+    if (!Fp.isValid(x) || !Fp.isValid(y))
+      throw new Error("bad point: x or y not field elements");
+    if (!isValidXY(x, y))
+      throw new Error("bad point: equation left != right");
+    if (!p2.isTorsionFree())
+      throw new Error("bad point: not in prime-order subgroup");
+    return true;
+  });
+  function finishEndo(endoBeta, k1p, k2p, k1neg, k2neg) {
+    k2p = new Point(Fp.mul(k2p.X, endoBeta), k2p.Y, k2p.Z);
+    k1p = negateCt(k1neg, k1p);
+    k2p = negateCt(k2neg, k2p);
+    return k1p.add(k2p);
+  }
+  class Point {
+    // base / generator point
+    static BASE = new Point(CURVE.Gx, CURVE.Gy, Fp.ONE);
+    // zero / infinity / identity point
+    static ZERO = new Point(Fp.ZERO, Fp.ONE, Fp.ZERO);
+    // 0, 1, 0
+    // math field
+    static Fp = Fp;
+    // scalar field
+    static Fn = Fn2;
+    X;
+    Y;
+    Z;
+    /** Does NOT validate if the point is valid. Use `.assertValidity()`. */
+    constructor(X2, Y2, Z2) {
+      this.X = acoord("x", X2);
+      this.Y = acoord("y", Y2, true);
+      this.Z = acoord("z", Z2);
+      Object.freeze(this);
+    }
+    static CURVE() {
+      return CURVE;
+    }
+    /** Does NOT validate if the point is valid. Use `.assertValidity()`. */
+    static fromAffine(p2) {
+      const { x, y } = p2 || {};
+      if (!p2 || !Fp.isValid(x) || !Fp.isValid(y))
+        throw new Error("invalid affine point");
+      if (p2 instanceof Point)
+        throw new Error("projective point not allowed");
+      if (Fp.is0(x) && Fp.is0(y))
+        return Point.ZERO;
+      return new Point(x, y, Fp.ONE);
+    }
+    static fromBytes(bytes) {
+      const P2 = Point.fromAffine(decodePoint(abytes4(bytes, void 0, "point")));
+      P2.assertValidity();
+      return P2;
+    }
+    static fromHex(hex) {
+      return Point.fromBytes(hexToBytes2(hex));
+    }
+    get x() {
+      return this.toAffine().x;
+    }
+    get y() {
+      return this.toAffine().y;
+    }
+    /**
+     *
+     * @param windowSize
+     * @param isLazy true will defer table computation until the first multiplication
+     * @returns
+     */
+    precompute(windowSize = 8, isLazy = true) {
+      wnaf.createCache(this, windowSize);
+      if (!isLazy)
+        this.multiply(_3n2);
+      return this;
+    }
+    // TODO: return `this`
+    /** A point on curve is valid if it conforms to equation. */
+    assertValidity() {
+      assertValidMemo(this);
+    }
+    hasEvenY() {
+      const { y } = this.toAffine();
+      if (!Fp.isOdd)
+        throw new Error("Field doesn't support isOdd");
+      return !Fp.isOdd(y);
+    }
+    /** Compare one point to another. */
+    equals(other) {
+      aprjpoint(other);
+      const { X: X1, Y: Y1, Z: Z1 } = this;
+      const { X: X2, Y: Y2, Z: Z2 } = other;
+      const U1 = Fp.eql(Fp.mul(X1, Z2), Fp.mul(X2, Z1));
+      const U2 = Fp.eql(Fp.mul(Y1, Z2), Fp.mul(Y2, Z1));
+      return U1 && U2;
+    }
+    /** Flips point to one corresponding to (x, -y) in Affine coordinates. */
+    negate() {
+      return new Point(this.X, Fp.neg(this.Y), this.Z);
+    }
+    // Renes-Costello-Batina exception-free doubling formula.
+    // There is 30% faster Jacobian formula, but it is not complete.
+    // https://eprint.iacr.org/2015/1060, algorithm 3
+    // Cost: 8M + 3S + 3*a + 2*b3 + 15add.
+    double() {
+      const { a, b: b2 } = CURVE;
+      const b3 = Fp.mul(b2, _3n2);
+      const { X: X1, Y: Y1, Z: Z1 } = this;
+      let X3 = Fp.ZERO, Y3 = Fp.ZERO, Z3 = Fp.ZERO;
+      let t0 = Fp.mul(X1, X1);
+      let t1 = Fp.mul(Y1, Y1);
+      let t2 = Fp.mul(Z1, Z1);
+      let t3 = Fp.mul(X1, Y1);
+      t3 = Fp.add(t3, t3);
+      Z3 = Fp.mul(X1, Z1);
+      Z3 = Fp.add(Z3, Z3);
+      X3 = Fp.mul(a, Z3);
+      Y3 = Fp.mul(b3, t2);
+      Y3 = Fp.add(X3, Y3);
+      X3 = Fp.sub(t1, Y3);
+      Y3 = Fp.add(t1, Y3);
+      Y3 = Fp.mul(X3, Y3);
+      X3 = Fp.mul(t3, X3);
+      Z3 = Fp.mul(b3, Z3);
+      t2 = Fp.mul(a, t2);
+      t3 = Fp.sub(t0, t2);
+      t3 = Fp.mul(a, t3);
+      t3 = Fp.add(t3, Z3);
+      Z3 = Fp.add(t0, t0);
+      t0 = Fp.add(Z3, t0);
+      t0 = Fp.add(t0, t2);
+      t0 = Fp.mul(t0, t3);
+      Y3 = Fp.add(Y3, t0);
+      t2 = Fp.mul(Y1, Z1);
+      t2 = Fp.add(t2, t2);
+      t0 = Fp.mul(t2, t3);
+      X3 = Fp.sub(X3, t0);
+      Z3 = Fp.mul(t2, t1);
+      Z3 = Fp.add(Z3, Z3);
+      Z3 = Fp.add(Z3, Z3);
+      return new Point(X3, Y3, Z3);
+    }
+    // Renes-Costello-Batina exception-free addition formula.
+    // There is 30% faster Jacobian formula, but it is not complete.
+    // https://eprint.iacr.org/2015/1060, algorithm 1
+    // Cost: 12M + 0S + 3*a + 3*b3 + 23add.
+    add(other) {
+      aprjpoint(other);
+      const { X: X1, Y: Y1, Z: Z1 } = this;
+      const { X: X2, Y: Y2, Z: Z2 } = other;
+      let X3 = Fp.ZERO, Y3 = Fp.ZERO, Z3 = Fp.ZERO;
+      const a = CURVE.a;
+      const b3 = Fp.mul(CURVE.b, _3n2);
+      let t0 = Fp.mul(X1, X2);
+      let t1 = Fp.mul(Y1, Y2);
+      let t2 = Fp.mul(Z1, Z2);
+      let t3 = Fp.add(X1, Y1);
+      let t4 = Fp.add(X2, Y2);
+      t3 = Fp.mul(t3, t4);
+      t4 = Fp.add(t0, t1);
+      t3 = Fp.sub(t3, t4);
+      t4 = Fp.add(X1, Z1);
+      let t5 = Fp.add(X2, Z2);
+      t4 = Fp.mul(t4, t5);
+      t5 = Fp.add(t0, t2);
+      t4 = Fp.sub(t4, t5);
+      t5 = Fp.add(Y1, Z1);
+      X3 = Fp.add(Y2, Z2);
+      t5 = Fp.mul(t5, X3);
+      X3 = Fp.add(t1, t2);
+      t5 = Fp.sub(t5, X3);
+      Z3 = Fp.mul(a, t4);
+      X3 = Fp.mul(b3, t2);
+      Z3 = Fp.add(X3, Z3);
+      X3 = Fp.sub(t1, Z3);
+      Z3 = Fp.add(t1, Z3);
+      Y3 = Fp.mul(X3, Z3);
+      t1 = Fp.add(t0, t0);
+      t1 = Fp.add(t1, t0);
+      t2 = Fp.mul(a, t2);
+      t4 = Fp.mul(b3, t4);
+      t1 = Fp.add(t1, t2);
+      t2 = Fp.sub(t0, t2);
+      t2 = Fp.mul(a, t2);
+      t4 = Fp.add(t4, t2);
+      t0 = Fp.mul(t1, t4);
+      Y3 = Fp.add(Y3, t0);
+      t0 = Fp.mul(t5, t4);
+      X3 = Fp.mul(t3, X3);
+      X3 = Fp.sub(X3, t0);
+      t0 = Fp.mul(t3, t1);
+      Z3 = Fp.mul(t5, Z3);
+      Z3 = Fp.add(Z3, t0);
+      return new Point(X3, Y3, Z3);
+    }
+    subtract(other) {
+      return this.add(other.negate());
+    }
+    is0() {
+      return this.equals(Point.ZERO);
+    }
+    /**
+     * Constant time multiplication.
+     * Uses wNAF method. Windowed method may be 10% faster,
+     * but takes 2x longer to generate and consumes 2x memory.
+     * Uses precomputes when available.
+     * Uses endomorphism for Koblitz curves.
+     * @param scalar by which the point would be multiplied
+     * @returns New point
+     */
+    multiply(scalar) {
+      const { endo: endo2 } = extraOpts;
+      if (!Fn2.isValidNot0(scalar))
+        throw new Error("invalid scalar: out of range");
+      let point, fake;
+      const mul = (n) => wnaf.cached(this, n, (p2) => normalizeZ(Point, p2));
+      if (endo2) {
+        const { k1neg, k1, k2neg, k2 } = splitEndoScalarN(scalar);
+        const { p: k1p, f: k1f } = mul(k1);
+        const { p: k2p, f: k2f } = mul(k2);
+        fake = k1f.add(k2f);
+        point = finishEndo(endo2.beta, k1p, k2p, k1neg, k2neg);
+      } else {
+        const { p: p2, f: f2 } = mul(scalar);
+        point = p2;
+        fake = f2;
+      }
+      return normalizeZ(Point, [point, fake])[0];
+    }
+    /**
+     * Non-constant-time multiplication. Uses double-and-add algorithm.
+     * It's faster, but should only be used when you don't care about
+     * an exposed secret key e.g. sig verification, which works over *public* keys.
+     */
+    multiplyUnsafe(sc) {
+      const { endo: endo2 } = extraOpts;
+      const p2 = this;
+      if (!Fn2.isValid(sc))
+        throw new Error("invalid scalar: out of range");
+      if (sc === _0n5 || p2.is0())
+        return Point.ZERO;
+      if (sc === _1n5)
+        return p2;
+      if (wnaf.hasCache(this))
+        return this.multiply(sc);
+      if (endo2) {
+        const { k1neg, k1, k2neg, k2 } = splitEndoScalarN(sc);
+        const { p1, p2: p22 } = mulEndoUnsafe(Point, p2, k1, k2);
+        return finishEndo(endo2.beta, p1, p22, k1neg, k2neg);
+      } else {
+        return wnaf.unsafe(p2, sc);
+      }
+    }
+    /**
+     * Converts Projective point to affine (x, y) coordinates.
+     * @param invertedZ Z^-1 (inverted zero) - optional, precomputation is useful for invertBatch
+     */
+    toAffine(invertedZ) {
+      return toAffineMemo(this, invertedZ);
+    }
+    /**
+     * Checks whether Point is free of torsion elements (is in prime subgroup).
+     * Always torsion-free for cofactor=1 curves.
+     */
+    isTorsionFree() {
+      const { isTorsionFree } = extraOpts;
+      if (cofactor === _1n5)
+        return true;
+      if (isTorsionFree)
+        return isTorsionFree(Point, this);
+      return wnaf.unsafe(this, CURVE_ORDER).is0();
+    }
+    clearCofactor() {
+      const { clearCofactor } = extraOpts;
+      if (cofactor === _1n5)
+        return this;
+      if (clearCofactor)
+        return clearCofactor(Point, this);
+      return this.multiplyUnsafe(cofactor);
+    }
+    isSmallOrder() {
+      return this.multiplyUnsafe(cofactor).is0();
+    }
+    toBytes(isCompressed = true) {
+      abool2(isCompressed, "isCompressed");
+      this.assertValidity();
+      return encodePoint(Point, this, isCompressed);
+    }
+    toHex(isCompressed = true) {
+      return bytesToHex2(this.toBytes(isCompressed));
+    }
+    toString() {
+      return `<Point ${this.is0() ? "ZERO" : this.toHex()}>`;
+    }
+  }
+  const bits = Fn2.BITS;
+  const wnaf = new wNAF(Point, extraOpts.endo ? Math.ceil(bits / 2) : bits);
+  Point.BASE.precompute(8);
+  return Point;
+}
+function pprefix(hasEvenY) {
+  return Uint8Array.of(hasEvenY ? 2 : 3);
+}
+function getWLengths(Fp, Fn2) {
+  return {
+    secretKey: Fn2.BYTES,
+    publicKey: 1 + Fp.BYTES,
+    publicKeyUncompressed: 1 + 2 * Fp.BYTES,
+    publicKeyHasPrefix: true,
+    signature: 2 * Fn2.BYTES
+  };
+}
+function ecdh(Point, ecdhOpts = {}) {
+  const { Fn: Fn2 } = Point;
+  const randomBytes_ = ecdhOpts.randomBytes || randomBytes4;
+  const lengths = Object.assign(getWLengths(Point.Fp, Fn2), { seed: getMinHashLength(Fn2.ORDER) });
+  function isValidSecretKey(secretKey) {
+    try {
+      const num = Fn2.fromBytes(secretKey);
+      return Fn2.isValidNot0(num);
+    } catch (error2) {
+      return false;
+    }
+  }
+  function isValidPublicKey(publicKey, isCompressed) {
+    const { publicKey: comp, publicKeyUncompressed } = lengths;
+    try {
+      const l = publicKey.length;
+      if (isCompressed === true && l !== comp)
+        return false;
+      if (isCompressed === false && l !== publicKeyUncompressed)
+        return false;
+      return !!Point.fromBytes(publicKey);
+    } catch (error2) {
+      return false;
+    }
+  }
+  function randomSecretKey(seed = randomBytes_(lengths.seed)) {
+    return mapHashToField(abytes4(seed, lengths.seed, "seed"), Fn2.ORDER);
+  }
+  function getPublicKey(secretKey, isCompressed = true) {
+    return Point.BASE.multiply(Fn2.fromBytes(secretKey)).toBytes(isCompressed);
+  }
+  function isProbPub(item) {
+    const { secretKey, publicKey, publicKeyUncompressed } = lengths;
+    if (!isBytes4(item))
+      return void 0;
+    if ("_lengths" in Fn2 && Fn2._lengths || secretKey === publicKey)
+      return void 0;
+    const l = abytes4(item, void 0, "key").length;
+    return l === publicKey || l === publicKeyUncompressed;
+  }
+  function getSharedSecret(secretKeyA, publicKeyB, isCompressed = true) {
+    if (isProbPub(secretKeyA) === true)
+      throw new Error("first arg must be private key");
+    if (isProbPub(publicKeyB) === false)
+      throw new Error("second arg must be public key");
+    const s3 = Fn2.fromBytes(secretKeyA);
+    const b2 = Point.fromBytes(publicKeyB);
+    return b2.multiply(s3).toBytes(isCompressed);
+  }
+  const utils = {
+    isValidSecretKey,
+    isValidPublicKey,
+    randomSecretKey
+  };
+  const keygen = createKeygen(randomSecretKey, getPublicKey);
+  return Object.freeze({ getPublicKey, getSharedSecret, keygen, Point, utils, lengths });
+}
+function ecdsa(Point, hash, ecdsaOpts = {}) {
+  ahash2(hash);
+  validateObject(ecdsaOpts, {}, {
+    hmac: "function",
+    lowS: "boolean",
+    randomBytes: "function",
+    bits2int: "function",
+    bits2int_modN: "function"
+  });
+  ecdsaOpts = Object.assign({}, ecdsaOpts);
+  const randomBytes8 = ecdsaOpts.randomBytes || randomBytes4;
+  const hmac3 = ecdsaOpts.hmac || ((key, msg) => hmac2(hash, key, msg));
+  const { Fp, Fn: Fn2 } = Point;
+  const { ORDER: CURVE_ORDER, BITS: fnBits } = Fn2;
+  const { keygen, getPublicKey, getSharedSecret, utils, lengths } = ecdh(Point, ecdsaOpts);
+  const defaultSigOpts = {
+    prehash: true,
+    lowS: typeof ecdsaOpts.lowS === "boolean" ? ecdsaOpts.lowS : true,
+    format: "compact",
+    extraEntropy: false
+  };
+  const hasLargeCofactor = CURVE_ORDER * _2n3 < Fp.ORDER;
+  function isBiggerThanHalfOrder(number) {
+    const HALF = CURVE_ORDER >> _1n5;
+    return number > HALF;
+  }
+  function validateRS(title, num) {
+    if (!Fn2.isValidNot0(num))
+      throw new Error(`invalid signature ${title}: out of range 1..Point.Fn.ORDER`);
+    return num;
+  }
+  function assertSmallCofactor() {
+    if (hasLargeCofactor)
+      throw new Error('"recovered" sig type is not supported for cofactor >2 curves');
+  }
+  function validateSigLength(bytes, format) {
+    validateSigFormat(format);
+    const size = lengths.signature;
+    const sizer = format === "compact" ? size : format === "recovered" ? size + 1 : void 0;
+    return abytes4(bytes, sizer);
+  }
+  class Signature {
+    r;
+    s;
+    recovery;
+    constructor(r, s3, recovery) {
+      this.r = validateRS("r", r);
+      this.s = validateRS("s", s3);
+      if (recovery != null) {
+        assertSmallCofactor();
+        if (![0, 1, 2, 3].includes(recovery))
+          throw new Error("invalid recovery id");
+        this.recovery = recovery;
+      }
+      Object.freeze(this);
+    }
+    static fromBytes(bytes, format = defaultSigOpts.format) {
+      validateSigLength(bytes, format);
+      let recid;
+      if (format === "der") {
+        const { r: r2, s: s4 } = DER.toSig(abytes4(bytes));
+        return new Signature(r2, s4);
+      }
+      if (format === "recovered") {
+        recid = bytes[0];
+        format = "compact";
+        bytes = bytes.subarray(1);
+      }
+      const L2 = lengths.signature / 2;
+      const r = bytes.subarray(0, L2);
+      const s3 = bytes.subarray(L2, L2 * 2);
+      return new Signature(Fn2.fromBytes(r), Fn2.fromBytes(s3), recid);
+    }
+    static fromHex(hex, format) {
+      return this.fromBytes(hexToBytes2(hex), format);
+    }
+    assertRecovery() {
+      const { recovery } = this;
+      if (recovery == null)
+        throw new Error("invalid recovery id: must be present");
+      return recovery;
+    }
+    addRecoveryBit(recovery) {
+      return new Signature(this.r, this.s, recovery);
+    }
+    recoverPublicKey(messageHash) {
+      const { r, s: s3 } = this;
+      const recovery = this.assertRecovery();
+      const radj = recovery === 2 || recovery === 3 ? r + CURVE_ORDER : r;
+      if (!Fp.isValid(radj))
+        throw new Error("invalid recovery id: sig.r+curve.n != R.x");
+      const x = Fp.toBytes(radj);
+      const R2 = Point.fromBytes(concatBytes2(pprefix((recovery & 1) === 0), x));
+      const ir2 = Fn2.inv(radj);
+      const h = bits2int_modN(abytes4(messageHash, void 0, "msgHash"));
+      const u1 = Fn2.create(-h * ir2);
+      const u2 = Fn2.create(s3 * ir2);
+      const Q3 = Point.BASE.multiplyUnsafe(u1).add(R2.multiplyUnsafe(u2));
+      if (Q3.is0())
+        throw new Error("invalid recovery: point at infinify");
+      Q3.assertValidity();
+      return Q3;
+    }
+    // Signatures should be low-s, to prevent malleability.
+    hasHighS() {
+      return isBiggerThanHalfOrder(this.s);
+    }
+    toBytes(format = defaultSigOpts.format) {
+      validateSigFormat(format);
+      if (format === "der")
+        return hexToBytes2(DER.hexFromSig(this));
+      const { r, s: s3 } = this;
+      const rb = Fn2.toBytes(r);
+      const sb = Fn2.toBytes(s3);
+      if (format === "recovered") {
+        assertSmallCofactor();
+        return concatBytes2(Uint8Array.of(this.assertRecovery()), rb, sb);
+      }
+      return concatBytes2(rb, sb);
+    }
+    toHex(format) {
+      return bytesToHex2(this.toBytes(format));
+    }
+  }
+  const bits2int = ecdsaOpts.bits2int || function bits2int_def(bytes) {
+    if (bytes.length > 8192)
+      throw new Error("input is too large");
+    const num = bytesToNumberBE(bytes);
+    const delta = bytes.length * 8 - fnBits;
+    return delta > 0 ? num >> BigInt(delta) : num;
+  };
+  const bits2int_modN = ecdsaOpts.bits2int_modN || function bits2int_modN_def(bytes) {
+    return Fn2.create(bits2int(bytes));
+  };
+  const ORDER_MASK = bitMask(fnBits);
+  function int2octets(num) {
+    aInRange("num < 2^" + fnBits, num, _0n5, ORDER_MASK);
+    return Fn2.toBytes(num);
+  }
+  function validateMsgAndHash(message, prehash) {
+    abytes4(message, void 0, "message");
+    return prehash ? abytes4(hash(message), void 0, "prehashed message") : message;
+  }
+  function prepSig(message, secretKey, opts2) {
+    const { lowS, prehash, extraEntropy } = validateSigOpts(opts2, defaultSigOpts);
+    message = validateMsgAndHash(message, prehash);
+    const h1int = bits2int_modN(message);
+    const d = Fn2.fromBytes(secretKey);
+    if (!Fn2.isValidNot0(d))
+      throw new Error("invalid private key");
+    const seedArgs = [int2octets(d), int2octets(h1int)];
+    if (extraEntropy != null && extraEntropy !== false) {
+      const e = extraEntropy === true ? randomBytes8(lengths.secretKey) : extraEntropy;
+      seedArgs.push(abytes4(e, void 0, "extraEntropy"));
+    }
+    const seed = concatBytes2(...seedArgs);
+    const m2 = h1int;
+    function k2sig(kBytes) {
+      const k2 = bits2int(kBytes);
+      if (!Fn2.isValidNot0(k2))
+        return;
+      const ik = Fn2.inv(k2);
+      const q2 = Point.BASE.multiply(k2).toAffine();
+      const r = Fn2.create(q2.x);
+      if (r === _0n5)
+        return;
+      const s3 = Fn2.create(ik * Fn2.create(m2 + r * d));
+      if (s3 === _0n5)
+        return;
+      let recovery = (q2.x === r ? 0 : 2) | Number(q2.y & _1n5);
+      let normS = s3;
+      if (lowS && isBiggerThanHalfOrder(s3)) {
+        normS = Fn2.neg(s3);
+        recovery ^= 1;
+      }
+      return new Signature(r, normS, hasLargeCofactor ? void 0 : recovery);
+    }
+    return { seed, k2sig };
+  }
+  function sign(message, secretKey, opts2 = {}) {
+    const { seed, k2sig } = prepSig(message, secretKey, opts2);
+    const drbg = createHmacDrbg(hash.outputLen, Fn2.BYTES, hmac3);
+    const sig = drbg(seed, k2sig);
+    return sig.toBytes(opts2.format);
+  }
+  function verify(signature, message, publicKey, opts2 = {}) {
+    const { lowS, prehash, format } = validateSigOpts(opts2, defaultSigOpts);
+    publicKey = abytes4(publicKey, void 0, "publicKey");
+    message = validateMsgAndHash(message, prehash);
+    if (!isBytes4(signature)) {
+      const end = signature instanceof Signature ? ", use sig.toBytes()" : "";
+      throw new Error("verify expects Uint8Array signature" + end);
+    }
+    validateSigLength(signature, format);
+    try {
+      const sig = Signature.fromBytes(signature, format);
+      const P2 = Point.fromBytes(publicKey);
+      if (lowS && sig.hasHighS())
+        return false;
+      const { r, s: s3 } = sig;
+      const h = bits2int_modN(message);
+      const is2 = Fn2.inv(s3);
+      const u1 = Fn2.create(h * is2);
+      const u2 = Fn2.create(r * is2);
+      const R2 = Point.BASE.multiplyUnsafe(u1).add(P2.multiplyUnsafe(u2));
+      if (R2.is0())
+        return false;
+      const v2 = Fn2.create(R2.x);
+      return v2 === r;
+    } catch (e) {
+      return false;
+    }
+  }
+  function recoverPublicKey(signature, message, opts2 = {}) {
+    const { prehash } = validateSigOpts(opts2, defaultSigOpts);
+    message = validateMsgAndHash(message, prehash);
+    return Signature.fromBytes(signature, "recovered").recoverPublicKey(message).toBytes();
+  }
+  return Object.freeze({
+    keygen,
+    getPublicKey,
+    getSharedSecret,
+    utils,
+    lengths,
+    Point,
+    sign,
+    verify,
+    recoverPublicKey,
+    Signature,
+    hash
+  });
+}
+
+// ../../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/_md.js
+function Chi2(a, b2, c) {
+  return a & b2 ^ ~a & c;
+}
+function Maj2(a, b2, c) {
+  return a & b2 ^ a & c ^ b2 & c;
+}
+var HashMD2 = class {
+  blockLen;
+  outputLen;
+  padOffset;
+  isLE;
+  // For partial updates less than block size
+  buffer;
+  view;
+  finished = false;
+  length = 0;
+  pos = 0;
+  destroyed = false;
+  constructor(blockLen, outputLen, padOffset, isLE4) {
+    this.blockLen = blockLen;
+    this.outputLen = outputLen;
+    this.padOffset = padOffset;
+    this.isLE = isLE4;
+    this.buffer = new Uint8Array(blockLen);
+    this.view = createView3(this.buffer);
+  }
+  update(data) {
+    aexists3(this);
+    abytes4(data);
+    const { view, buffer, blockLen } = this;
+    const len = data.length;
+    for (let pos = 0; pos < len; ) {
+      const take = Math.min(blockLen - this.pos, len - pos);
+      if (take === blockLen) {
+        const dataView = createView3(data);
+        for (; blockLen <= len - pos; pos += blockLen)
+          this.process(dataView, pos);
+        continue;
+      }
+      buffer.set(data.subarray(pos, pos + take), this.pos);
+      this.pos += take;
+      pos += take;
+      if (this.pos === blockLen) {
+        this.process(view, 0);
+        this.pos = 0;
+      }
+    }
+    this.length += data.length;
+    this.roundClean();
+    return this;
+  }
+  digestInto(out) {
+    aexists3(this);
+    aoutput3(out, this);
+    this.finished = true;
+    const { buffer, view, blockLen, isLE: isLE4 } = this;
+    let { pos } = this;
+    buffer[pos++] = 128;
+    clean3(this.buffer.subarray(pos));
+    if (this.padOffset > blockLen - pos) {
+      this.process(view, 0);
+      pos = 0;
+    }
+    for (let i = pos; i < blockLen; i++)
+      buffer[i] = 0;
+    view.setBigUint64(blockLen - 8, BigInt(this.length * 8), isLE4);
+    this.process(view, 0);
+    const oview = createView3(out);
+    const len = this.outputLen;
+    if (len % 4)
+      throw new Error("_sha2: outputLen must be aligned to 32bit");
+    const outLen = len / 4;
+    const state = this.get();
+    if (outLen > state.length)
+      throw new Error("_sha2: outputLen bigger than state");
+    for (let i = 0; i < outLen; i++)
+      oview.setUint32(4 * i, state[i], isLE4);
+  }
+  digest() {
+    const { buffer, outputLen } = this;
+    this.digestInto(buffer);
+    const res = buffer.slice(0, outputLen);
+    this.destroy();
+    return res;
+  }
+  _cloneInto(to2) {
+    to2 ||= new this.constructor();
+    to2.set(...this.get());
+    const { blockLen, buffer, length, finished, destroyed, pos } = this;
+    to2.destroyed = destroyed;
+    to2.finished = finished;
+    to2.length = length;
+    to2.pos = pos;
+    if (length % blockLen)
+      to2.buffer.set(buffer);
+    return to2;
+  }
+  clone() {
+    return this._cloneInto();
+  }
+};
+var SHA256_IV2 = /* @__PURE__ */ Uint32Array.from([
+  1779033703,
+  3144134277,
+  1013904242,
+  2773480762,
+  1359893119,
+  2600822924,
+  528734635,
+  1541459225
+]);
+var SHA384_IV2 = /* @__PURE__ */ Uint32Array.from([
+  3418070365,
+  3238371032,
+  1654270250,
+  914150663,
+  2438529370,
+  812702999,
+  355462360,
+  4144912697,
+  1731405415,
+  4290775857,
+  2394180231,
+  1750603025,
+  3675008525,
+  1694076839,
+  1203062813,
+  3204075428
+]);
+
+// ../../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/_u64.js
+var U32_MASK64 = /* @__PURE__ */ BigInt(2 ** 32 - 1);
+var _32n = /* @__PURE__ */ BigInt(32);
+function fromBig(n, le2 = false) {
+  if (le2)
+    return { h: Number(n & U32_MASK64), l: Number(n >> _32n & U32_MASK64) };
+  return { h: Number(n >> _32n & U32_MASK64) | 0, l: Number(n & U32_MASK64) | 0 };
+}
+function split(lst, le2 = false) {
+  const len = lst.length;
+  let Ah = new Uint32Array(len);
+  let Al = new Uint32Array(len);
+  for (let i = 0; i < len; i++) {
+    const { h, l } = fromBig(lst[i], le2);
+    [Ah[i], Al[i]] = [h, l];
+  }
+  return [Ah, Al];
+}
+var shrSH = (h, _l, s3) => h >>> s3;
+var shrSL = (h, l, s3) => h << 32 - s3 | l >>> s3;
+var rotrSH = (h, l, s3) => h >>> s3 | l << 32 - s3;
+var rotrSL = (h, l, s3) => h << 32 - s3 | l >>> s3;
+var rotrBH = (h, l, s3) => h << 64 - s3 | l >>> s3 - 32;
+var rotrBL = (h, l, s3) => h >>> s3 - 32 | l << 64 - s3;
+var rotlSH = (h, l, s3) => h << s3 | l >>> 32 - s3;
+var rotlSL = (h, l, s3) => l << s3 | h >>> 32 - s3;
+var rotlBH = (h, l, s3) => l << s3 - 32 | h >>> 64 - s3;
+var rotlBL = (h, l, s3) => h << s3 - 32 | l >>> 64 - s3;
+function add(Ah, Al, Bh, Bl) {
+  const l = (Al >>> 0) + (Bl >>> 0);
+  return { h: Ah + Bh + (l / 2 ** 32 | 0) | 0, l: l | 0 };
+}
+var add3L = (Al, Bl, Cl) => (Al >>> 0) + (Bl >>> 0) + (Cl >>> 0);
+var add3H = (low, Ah, Bh, Ch) => Ah + Bh + Ch + (low / 2 ** 32 | 0) | 0;
+var add4L = (Al, Bl, Cl, Dl) => (Al >>> 0) + (Bl >>> 0) + (Cl >>> 0) + (Dl >>> 0);
+var add4H = (low, Ah, Bh, Ch, Dh) => Ah + Bh + Ch + Dh + (low / 2 ** 32 | 0) | 0;
+var add5L = (Al, Bl, Cl, Dl, El) => (Al >>> 0) + (Bl >>> 0) + (Cl >>> 0) + (Dl >>> 0) + (El >>> 0);
+var add5H = (low, Ah, Bh, Ch, Dh, Eh) => Ah + Bh + Ch + Dh + Eh + (low / 2 ** 32 | 0) | 0;
+
+// ../../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/sha2.js
+var SHA256_K2 = /* @__PURE__ */ Uint32Array.from([
+  1116352408,
+  1899447441,
+  3049323471,
+  3921009573,
+  961987163,
+  1508970993,
+  2453635748,
+  2870763221,
+  3624381080,
+  310598401,
+  607225278,
+  1426881987,
+  1925078388,
+  2162078206,
+  2614888103,
+  3248222580,
+  3835390401,
+  4022224774,
+  264347078,
+  604807628,
+  770255983,
+  1249150122,
+  1555081692,
+  1996064986,
+  2554220882,
+  2821834349,
+  2952996808,
+  3210313671,
+  3336571891,
+  3584528711,
+  113926993,
+  338241895,
+  666307205,
+  773529912,
+  1294757372,
+  1396182291,
+  1695183700,
+  1986661051,
+  2177026350,
+  2456956037,
+  2730485921,
+  2820302411,
+  3259730800,
+  3345764771,
+  3516065817,
+  3600352804,
+  4094571909,
+  275423344,
+  430227734,
+  506948616,
+  659060556,
+  883997877,
+  958139571,
+  1322822218,
+  1537002063,
+  1747873779,
+  1955562222,
+  2024104815,
+  2227730452,
+  2361852424,
+  2428436474,
+  2756734187,
+  3204031479,
+  3329325298
+]);
+var SHA256_W2 = /* @__PURE__ */ new Uint32Array(64);
+var SHA2_32B2 = class extends HashMD2 {
+  constructor(outputLen) {
+    super(64, outputLen, 8, false);
+  }
+  get() {
+    const { A: A2, B: B2, C: C2, D, E, F: F3, G: G2, H: H2 } = this;
+    return [A2, B2, C2, D, E, F3, G2, H2];
+  }
+  // prettier-ignore
+  set(A2, B2, C2, D, E, F3, G2, H2) {
+    this.A = A2 | 0;
+    this.B = B2 | 0;
+    this.C = C2 | 0;
+    this.D = D | 0;
+    this.E = E | 0;
+    this.F = F3 | 0;
+    this.G = G2 | 0;
+    this.H = H2 | 0;
+  }
+  process(view, offset) {
+    for (let i = 0; i < 16; i++, offset += 4)
+      SHA256_W2[i] = view.getUint32(offset, false);
+    for (let i = 16; i < 64; i++) {
+      const W15 = SHA256_W2[i - 15];
+      const W2 = SHA256_W2[i - 2];
+      const s0 = rotr2(W15, 7) ^ rotr2(W15, 18) ^ W15 >>> 3;
+      const s1 = rotr2(W2, 17) ^ rotr2(W2, 19) ^ W2 >>> 10;
+      SHA256_W2[i] = s1 + SHA256_W2[i - 7] + s0 + SHA256_W2[i - 16] | 0;
+    }
+    let { A: A2, B: B2, C: C2, D, E, F: F3, G: G2, H: H2 } = this;
+    for (let i = 0; i < 64; i++) {
+      const sigma1 = rotr2(E, 6) ^ rotr2(E, 11) ^ rotr2(E, 25);
+      const T1 = H2 + sigma1 + Chi2(E, F3, G2) + SHA256_K2[i] + SHA256_W2[i] | 0;
+      const sigma0 = rotr2(A2, 2) ^ rotr2(A2, 13) ^ rotr2(A2, 22);
+      const T2 = sigma0 + Maj2(A2, B2, C2) | 0;
+      H2 = G2;
+      G2 = F3;
+      F3 = E;
+      E = D + T1 | 0;
+      D = C2;
+      C2 = B2;
+      B2 = A2;
+      A2 = T1 + T2 | 0;
+    }
+    A2 = A2 + this.A | 0;
+    B2 = B2 + this.B | 0;
+    C2 = C2 + this.C | 0;
+    D = D + this.D | 0;
+    E = E + this.E | 0;
+    F3 = F3 + this.F | 0;
+    G2 = G2 + this.G | 0;
+    H2 = H2 + this.H | 0;
+    this.set(A2, B2, C2, D, E, F3, G2, H2);
+  }
+  roundClean() {
+    clean3(SHA256_W2);
+  }
+  destroy() {
+    this.set(0, 0, 0, 0, 0, 0, 0, 0);
+    clean3(this.buffer);
+  }
+};
+var _SHA2562 = class extends SHA2_32B2 {
+  // We cannot use array here since array allows indexing by variable
+  // which means optimizer/compiler cannot use registers.
+  A = SHA256_IV2[0] | 0;
+  B = SHA256_IV2[1] | 0;
+  C = SHA256_IV2[2] | 0;
+  D = SHA256_IV2[3] | 0;
+  E = SHA256_IV2[4] | 0;
+  F = SHA256_IV2[5] | 0;
+  G = SHA256_IV2[6] | 0;
+  H = SHA256_IV2[7] | 0;
+  constructor() {
+    super(32);
+  }
+};
+var K512 = /* @__PURE__ */ (() => split([
+  "0x428a2f98d728ae22",
+  "0x7137449123ef65cd",
+  "0xb5c0fbcfec4d3b2f",
+  "0xe9b5dba58189dbbc",
+  "0x3956c25bf348b538",
+  "0x59f111f1b605d019",
+  "0x923f82a4af194f9b",
+  "0xab1c5ed5da6d8118",
+  "0xd807aa98a3030242",
+  "0x12835b0145706fbe",
+  "0x243185be4ee4b28c",
+  "0x550c7dc3d5ffb4e2",
+  "0x72be5d74f27b896f",
+  "0x80deb1fe3b1696b1",
+  "0x9bdc06a725c71235",
+  "0xc19bf174cf692694",
+  "0xe49b69c19ef14ad2",
+  "0xefbe4786384f25e3",
+  "0x0fc19dc68b8cd5b5",
+  "0x240ca1cc77ac9c65",
+  "0x2de92c6f592b0275",
+  "0x4a7484aa6ea6e483",
+  "0x5cb0a9dcbd41fbd4",
+  "0x76f988da831153b5",
+  "0x983e5152ee66dfab",
+  "0xa831c66d2db43210",
+  "0xb00327c898fb213f",
+  "0xbf597fc7beef0ee4",
+  "0xc6e00bf33da88fc2",
+  "0xd5a79147930aa725",
+  "0x06ca6351e003826f",
+  "0x142929670a0e6e70",
+  "0x27b70a8546d22ffc",
+  "0x2e1b21385c26c926",
+  "0x4d2c6dfc5ac42aed",
+  "0x53380d139d95b3df",
+  "0x650a73548baf63de",
+  "0x766a0abb3c77b2a8",
+  "0x81c2c92e47edaee6",
+  "0x92722c851482353b",
+  "0xa2bfe8a14cf10364",
+  "0xa81a664bbc423001",
+  "0xc24b8b70d0f89791",
+  "0xc76c51a30654be30",
+  "0xd192e819d6ef5218",
+  "0xd69906245565a910",
+  "0xf40e35855771202a",
+  "0x106aa07032bbd1b8",
+  "0x19a4c116b8d2d0c8",
+  "0x1e376c085141ab53",
+  "0x2748774cdf8eeb99",
+  "0x34b0bcb5e19b48a8",
+  "0x391c0cb3c5c95a63",
+  "0x4ed8aa4ae3418acb",
+  "0x5b9cca4f7763e373",
+  "0x682e6ff3d6b2b8a3",
+  "0x748f82ee5defb2fc",
+  "0x78a5636f43172f60",
+  "0x84c87814a1f0ab72",
+  "0x8cc702081a6439ec",
+  "0x90befffa23631e28",
+  "0xa4506cebde82bde9",
+  "0xbef9a3f7b2c67915",
+  "0xc67178f2e372532b",
+  "0xca273eceea26619c",
+  "0xd186b8c721c0c207",
+  "0xeada7dd6cde0eb1e",
+  "0xf57d4f7fee6ed178",
+  "0x06f067aa72176fba",
+  "0x0a637dc5a2c898a6",
+  "0x113f9804bef90dae",
+  "0x1b710b35131c471b",
+  "0x28db77f523047d84",
+  "0x32caab7b40c72493",
+  "0x3c9ebe0a15c9bebc",
+  "0x431d67c49c100d4c",
+  "0x4cc5d4becb3e42b6",
+  "0x597f299cfc657e2a",
+  "0x5fcb6fab3ad6faec",
+  "0x6c44198c4a475817"
+].map((n) => BigInt(n))))();
+var SHA512_Kh = /* @__PURE__ */ (() => K512[0])();
+var SHA512_Kl = /* @__PURE__ */ (() => K512[1])();
+var SHA512_W_H = /* @__PURE__ */ new Uint32Array(80);
+var SHA512_W_L = /* @__PURE__ */ new Uint32Array(80);
+var SHA2_64B = class extends HashMD2 {
+  constructor(outputLen) {
+    super(128, outputLen, 16, false);
+  }
+  // prettier-ignore
+  get() {
+    const { Ah, Al, Bh, Bl, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl } = this;
+    return [Ah, Al, Bh, Bl, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl];
+  }
+  // prettier-ignore
+  set(Ah, Al, Bh, Bl, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl) {
+    this.Ah = Ah | 0;
+    this.Al = Al | 0;
+    this.Bh = Bh | 0;
+    this.Bl = Bl | 0;
+    this.Ch = Ch | 0;
+    this.Cl = Cl | 0;
+    this.Dh = Dh | 0;
+    this.Dl = Dl | 0;
+    this.Eh = Eh | 0;
+    this.El = El | 0;
+    this.Fh = Fh | 0;
+    this.Fl = Fl | 0;
+    this.Gh = Gh | 0;
+    this.Gl = Gl | 0;
+    this.Hh = Hh | 0;
+    this.Hl = Hl | 0;
+  }
+  process(view, offset) {
+    for (let i = 0; i < 16; i++, offset += 4) {
+      SHA512_W_H[i] = view.getUint32(offset);
+      SHA512_W_L[i] = view.getUint32(offset += 4);
+    }
+    for (let i = 16; i < 80; i++) {
+      const W15h = SHA512_W_H[i - 15] | 0;
+      const W15l = SHA512_W_L[i - 15] | 0;
+      const s0h = rotrSH(W15h, W15l, 1) ^ rotrSH(W15h, W15l, 8) ^ shrSH(W15h, W15l, 7);
+      const s0l = rotrSL(W15h, W15l, 1) ^ rotrSL(W15h, W15l, 8) ^ shrSL(W15h, W15l, 7);
+      const W2h = SHA512_W_H[i - 2] | 0;
+      const W2l = SHA512_W_L[i - 2] | 0;
+      const s1h = rotrSH(W2h, W2l, 19) ^ rotrBH(W2h, W2l, 61) ^ shrSH(W2h, W2l, 6);
+      const s1l = rotrSL(W2h, W2l, 19) ^ rotrBL(W2h, W2l, 61) ^ shrSL(W2h, W2l, 6);
+      const SUMl = add4L(s0l, s1l, SHA512_W_L[i - 7], SHA512_W_L[i - 16]);
+      const SUMh = add4H(SUMl, s0h, s1h, SHA512_W_H[i - 7], SHA512_W_H[i - 16]);
+      SHA512_W_H[i] = SUMh | 0;
+      SHA512_W_L[i] = SUMl | 0;
+    }
+    let { Ah, Al, Bh, Bl, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl } = this;
+    for (let i = 0; i < 80; i++) {
+      const sigma1h = rotrSH(Eh, El, 14) ^ rotrSH(Eh, El, 18) ^ rotrBH(Eh, El, 41);
+      const sigma1l = rotrSL(Eh, El, 14) ^ rotrSL(Eh, El, 18) ^ rotrBL(Eh, El, 41);
+      const CHIh = Eh & Fh ^ ~Eh & Gh;
+      const CHIl = El & Fl ^ ~El & Gl;
+      const T1ll = add5L(Hl, sigma1l, CHIl, SHA512_Kl[i], SHA512_W_L[i]);
+      const T1h = add5H(T1ll, Hh, sigma1h, CHIh, SHA512_Kh[i], SHA512_W_H[i]);
+      const T1l = T1ll | 0;
+      const sigma0h = rotrSH(Ah, Al, 28) ^ rotrBH(Ah, Al, 34) ^ rotrBH(Ah, Al, 39);
+      const sigma0l = rotrSL(Ah, Al, 28) ^ rotrBL(Ah, Al, 34) ^ rotrBL(Ah, Al, 39);
+      const MAJh = Ah & Bh ^ Ah & Ch ^ Bh & Ch;
+      const MAJl = Al & Bl ^ Al & Cl ^ Bl & Cl;
+      Hh = Gh | 0;
+      Hl = Gl | 0;
+      Gh = Fh | 0;
+      Gl = Fl | 0;
+      Fh = Eh | 0;
+      Fl = El | 0;
+      ({ h: Eh, l: El } = add(Dh | 0, Dl | 0, T1h | 0, T1l | 0));
+      Dh = Ch | 0;
+      Dl = Cl | 0;
+      Ch = Bh | 0;
+      Cl = Bl | 0;
+      Bh = Ah | 0;
+      Bl = Al | 0;
+      const All = add3L(T1l, sigma0l, MAJl);
+      Ah = add3H(All, T1h, sigma0h, MAJh);
+      Al = All | 0;
+    }
+    ({ h: Ah, l: Al } = add(this.Ah | 0, this.Al | 0, Ah | 0, Al | 0));
+    ({ h: Bh, l: Bl } = add(this.Bh | 0, this.Bl | 0, Bh | 0, Bl | 0));
+    ({ h: Ch, l: Cl } = add(this.Ch | 0, this.Cl | 0, Ch | 0, Cl | 0));
+    ({ h: Dh, l: Dl } = add(this.Dh | 0, this.Dl | 0, Dh | 0, Dl | 0));
+    ({ h: Eh, l: El } = add(this.Eh | 0, this.El | 0, Eh | 0, El | 0));
+    ({ h: Fh, l: Fl } = add(this.Fh | 0, this.Fl | 0, Fh | 0, Fl | 0));
+    ({ h: Gh, l: Gl } = add(this.Gh | 0, this.Gl | 0, Gh | 0, Gl | 0));
+    ({ h: Hh, l: Hl } = add(this.Hh | 0, this.Hl | 0, Hh | 0, Hl | 0));
+    this.set(Ah, Al, Bh, Bl, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl);
+  }
+  roundClean() {
+    clean3(SHA512_W_H, SHA512_W_L);
+  }
+  destroy() {
+    clean3(this.buffer);
+    this.set(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+  }
+};
+var _SHA384 = class extends SHA2_64B {
+  Ah = SHA384_IV2[0] | 0;
+  Al = SHA384_IV2[1] | 0;
+  Bh = SHA384_IV2[2] | 0;
+  Bl = SHA384_IV2[3] | 0;
+  Ch = SHA384_IV2[4] | 0;
+  Cl = SHA384_IV2[5] | 0;
+  Dh = SHA384_IV2[6] | 0;
+  Dl = SHA384_IV2[7] | 0;
+  Eh = SHA384_IV2[8] | 0;
+  El = SHA384_IV2[9] | 0;
+  Fh = SHA384_IV2[10] | 0;
+  Fl = SHA384_IV2[11] | 0;
+  Gh = SHA384_IV2[12] | 0;
+  Gl = SHA384_IV2[13] | 0;
+  Hh = SHA384_IV2[14] | 0;
+  Hl = SHA384_IV2[15] | 0;
+  constructor() {
+    super(48);
+  }
+};
+var sha2562 = /* @__PURE__ */ createHasher2(
+  () => new _SHA2562(),
+  /* @__PURE__ */ oidNist2(1)
+);
+var sha384 = /* @__PURE__ */ createHasher2(
+  () => new _SHA384(),
+  /* @__PURE__ */ oidNist2(2)
+);
+
+// ../../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/ed25519.js
+var _1n6 = BigInt(1);
+var _2n4 = BigInt(2);
+var _3n3 = /* @__PURE__ */ BigInt(3);
+var _5n2 = BigInt(5);
+var _8n2 = BigInt(8);
+var ed25519_CURVE_p = BigInt("0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffed");
+function ed25519_pow_2_252_3(x) {
+  const _10n = BigInt(10), _20n = BigInt(20), _40n = BigInt(40), _80n = BigInt(80);
+  const P2 = ed25519_CURVE_p;
+  const x2 = x * x % P2;
+  const b2 = x2 * x % P2;
+  const b4 = pow2(b2, _2n4, P2) * b2 % P2;
+  const b5 = pow2(b4, _1n6, P2) * x % P2;
+  const b10 = pow2(b5, _5n2, P2) * b5 % P2;
+  const b20 = pow2(b10, _10n, P2) * b10 % P2;
+  const b40 = pow2(b20, _20n, P2) * b20 % P2;
+  const b80 = pow2(b40, _40n, P2) * b40 % P2;
+  const b160 = pow2(b80, _80n, P2) * b80 % P2;
+  const b240 = pow2(b160, _80n, P2) * b80 % P2;
+  const b250 = pow2(b240, _10n, P2) * b10 % P2;
+  const pow_p_5_8 = pow2(b250, _2n4, P2) * x % P2;
+  return { pow_p_5_8, b2 };
+}
+function adjustScalarBytes(bytes) {
+  bytes[0] &= 248;
+  bytes[31] &= 127;
+  bytes[31] |= 64;
+  return bytes;
+}
+var x25519 = /* @__PURE__ */ (() => {
+  const P2 = ed25519_CURVE_p;
+  return montgomery({
+    P: P2,
+    type: "x25519",
+    powPminus2: (x) => {
+      const { pow_p_5_8, b2 } = ed25519_pow_2_252_3(x);
+      return mod(pow2(pow_p_5_8, _3n3, P2) * b2, P2);
+    },
+    adjustScalarBytes
+  });
+})();
+
+// ../../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/nist.js
+var p256_CURVE = /* @__PURE__ */ (() => ({
+  p: BigInt("0xffffffff00000001000000000000000000000000ffffffffffffffffffffffff"),
+  n: BigInt("0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551"),
+  h: BigInt(1),
+  a: BigInt("0xffffffff00000001000000000000000000000000fffffffffffffffffffffffc"),
+  b: BigInt("0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b"),
+  Gx: BigInt("0x6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296"),
+  Gy: BigInt("0x4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5")
+}))();
+var p384_CURVE = /* @__PURE__ */ (() => ({
+  p: BigInt("0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffff"),
+  n: BigInt("0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973"),
+  h: BigInt(1),
+  a: BigInt("0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffff0000000000000000fffffffc"),
+  b: BigInt("0xb3312fa7e23ee7e4988e056be3f82d19181d9c6efe8141120314088f5013875ac656398d8a2ed19d2a85c8edd3ec2aef"),
+  Gx: BigInt("0xaa87ca22be8b05378eb1c71ef320ad746e1d3b628ba79b9859f741e082542a385502f25dbf55296c3a545e3872760ab7"),
+  Gy: BigInt("0x3617de4a96262c6f5d9e98bf9292dc29f8f41dbd289a147ce9da3113b5f0b8c00a60b1ce1d7e819d7a431d7c90ea0e5f")
+}))();
+var p256_Point = /* @__PURE__ */ weierstrass(p256_CURVE);
+var p256 = /* @__PURE__ */ ecdsa(p256_Point, sha2562);
+var p384_Point = /* @__PURE__ */ weierstrass(p384_CURVE);
+var p384 = /* @__PURE__ */ ecdsa(p384_Point, sha384);
+
+// ../../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/hkdf.js
+function extract2(hash, ikm, salt) {
+  ahash2(hash);
+  if (salt === void 0)
+    salt = new Uint8Array(hash.outputLen);
+  return hmac2(hash, salt, ikm);
+}
+var HKDF_COUNTER2 = /* @__PURE__ */ Uint8Array.of(0);
+var EMPTY_BUFFER2 = /* @__PURE__ */ Uint8Array.of();
+function expand2(hash, prk, info2, length = 32) {
+  ahash2(hash);
+  anumber4(length, "length");
+  const olen = hash.outputLen;
+  if (length > 255 * olen)
+    throw new Error("Length must be <= 255*HashLen");
+  const blocks = Math.ceil(length / olen);
+  if (info2 === void 0)
+    info2 = EMPTY_BUFFER2;
+  else
+    abytes4(info2, void 0, "info");
+  const okm = new Uint8Array(blocks * olen);
+  const HMAC = hmac2.create(hash, prk);
+  const HMACTmp = HMAC._cloneInto();
+  const T = new Uint8Array(HMAC.outputLen);
+  for (let counter = 0; counter < blocks; counter++) {
+    HKDF_COUNTER2[0] = counter + 1;
+    HMACTmp.update(counter === 0 ? EMPTY_BUFFER2 : T).update(info2).update(HKDF_COUNTER2).digestInto(T);
+    okm.set(T, olen * counter);
+    HMAC._cloneInto(HMACTmp);
+  }
+  HMAC.destroy();
+  HMACTmp.destroy();
+  clean3(T, HKDF_COUNTER2);
+  return okm.slice(0, length);
+}
+
+// ../../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/sha3.js
+var _0n6 = BigInt(0);
+var _1n7 = BigInt(1);
+var _2n5 = BigInt(2);
+var _7n2 = BigInt(7);
+var _256n = BigInt(256);
+var _0x71n = BigInt(113);
+var SHA3_PI = [];
+var SHA3_ROTL = [];
+var _SHA3_IOTA = [];
+for (let round = 0, R2 = _1n7, x = 1, y = 0; round < 24; round++) {
+  [x, y] = [y, (2 * x + 3 * y) % 5];
+  SHA3_PI.push(2 * (5 * y + x));
+  SHA3_ROTL.push((round + 1) * (round + 2) / 2 % 64);
+  let t = _0n6;
+  for (let j2 = 0; j2 < 7; j2++) {
+    R2 = (R2 << _1n7 ^ (R2 >> _7n2) * _0x71n) % _256n;
+    if (R2 & _2n5)
+      t ^= _1n7 << (_1n7 << BigInt(j2)) - _1n7;
+  }
+  _SHA3_IOTA.push(t);
+}
+var IOTAS = split(_SHA3_IOTA, true);
+var SHA3_IOTA_H = IOTAS[0];
+var SHA3_IOTA_L = IOTAS[1];
+var rotlH = (h, l, s3) => s3 > 32 ? rotlBH(h, l, s3) : rotlSH(h, l, s3);
+var rotlL = (h, l, s3) => s3 > 32 ? rotlBL(h, l, s3) : rotlSL(h, l, s3);
+function keccakP(s3, rounds = 24) {
+  const B2 = new Uint32Array(5 * 2);
+  for (let round = 24 - rounds; round < 24; round++) {
+    for (let x = 0; x < 10; x++)
+      B2[x] = s3[x] ^ s3[x + 10] ^ s3[x + 20] ^ s3[x + 30] ^ s3[x + 40];
+    for (let x = 0; x < 10; x += 2) {
+      const idx1 = (x + 8) % 10;
+      const idx0 = (x + 2) % 10;
+      const B0 = B2[idx0];
+      const B1 = B2[idx0 + 1];
+      const Th = rotlH(B0, B1, 1) ^ B2[idx1];
+      const Tl = rotlL(B0, B1, 1) ^ B2[idx1 + 1];
+      for (let y = 0; y < 50; y += 10) {
+        s3[x + y] ^= Th;
+        s3[x + y + 1] ^= Tl;
+      }
+    }
+    let curH = s3[2];
+    let curL = s3[3];
+    for (let t = 0; t < 24; t++) {
+      const shift = SHA3_ROTL[t];
+      const Th = rotlH(curH, curL, shift);
+      const Tl = rotlL(curH, curL, shift);
+      const PI = SHA3_PI[t];
+      curH = s3[PI];
+      curL = s3[PI + 1];
+      s3[PI] = Th;
+      s3[PI + 1] = Tl;
+    }
+    for (let y = 0; y < 50; y += 10) {
+      for (let x = 0; x < 10; x++)
+        B2[x] = s3[y + x];
+      for (let x = 0; x < 10; x++)
+        s3[y + x] ^= ~B2[(x + 2) % 10] & B2[(x + 4) % 10];
+    }
+    s3[0] ^= SHA3_IOTA_H[round];
+    s3[1] ^= SHA3_IOTA_L[round];
+  }
+  clean3(B2);
+}
+var Keccak = class _Keccak {
+  state;
+  pos = 0;
+  posOut = 0;
+  finished = false;
+  state32;
+  destroyed = false;
+  blockLen;
+  suffix;
+  outputLen;
+  enableXOF = false;
+  rounds;
+  // NOTE: we accept arguments in bytes instead of bits here.
+  constructor(blockLen, suffix, outputLen, enableXOF = false, rounds = 24) {
+    this.blockLen = blockLen;
+    this.suffix = suffix;
+    this.outputLen = outputLen;
+    this.enableXOF = enableXOF;
+    this.rounds = rounds;
+    anumber4(outputLen, "outputLen");
+    if (!(0 < blockLen && blockLen < 200))
+      throw new Error("only keccak-f1600 function is supported");
+    this.state = new Uint8Array(200);
+    this.state32 = u323(this.state);
+  }
+  clone() {
+    return this._cloneInto();
+  }
+  keccak() {
+    swap32IfBE3(this.state32);
+    keccakP(this.state32, this.rounds);
+    swap32IfBE3(this.state32);
+    this.posOut = 0;
+    this.pos = 0;
+  }
+  update(data) {
+    aexists3(this);
+    abytes4(data);
+    const { blockLen, state } = this;
+    const len = data.length;
+    for (let pos = 0; pos < len; ) {
+      const take = Math.min(blockLen - this.pos, len - pos);
+      for (let i = 0; i < take; i++)
+        state[this.pos++] ^= data[pos++];
+      if (this.pos === blockLen)
+        this.keccak();
+    }
+    return this;
+  }
+  finish() {
+    if (this.finished)
+      return;
+    this.finished = true;
+    const { state, suffix, pos, blockLen } = this;
+    state[pos] ^= suffix;
+    if ((suffix & 128) !== 0 && pos === blockLen - 1)
+      this.keccak();
+    state[blockLen - 1] ^= 128;
+    this.keccak();
+  }
+  writeInto(out) {
+    aexists3(this, false);
+    abytes4(out);
+    this.finish();
+    const bufferOut = this.state;
+    const { blockLen } = this;
+    for (let pos = 0, len = out.length; pos < len; ) {
+      if (this.posOut >= blockLen)
+        this.keccak();
+      const take = Math.min(blockLen - this.posOut, len - pos);
+      out.set(bufferOut.subarray(this.posOut, this.posOut + take), pos);
+      this.posOut += take;
+      pos += take;
+    }
+    return out;
+  }
+  xofInto(out) {
+    if (!this.enableXOF)
+      throw new Error("XOF is not possible for this instance");
+    return this.writeInto(out);
+  }
+  xof(bytes) {
+    anumber4(bytes);
+    return this.xofInto(new Uint8Array(bytes));
+  }
+  digestInto(out) {
+    aoutput3(out, this);
+    if (this.finished)
+      throw new Error("digest() was already called");
+    this.writeInto(out);
+    this.destroy();
+    return out;
+  }
+  digest() {
+    return this.digestInto(new Uint8Array(this.outputLen));
+  }
+  destroy() {
+    this.destroyed = true;
+    clean3(this.state);
+  }
+  _cloneInto(to2) {
+    const { blockLen, suffix, outputLen, rounds, enableXOF } = this;
+    to2 ||= new _Keccak(blockLen, suffix, outputLen, enableXOF, rounds);
+    to2.state32.set(this.state32);
+    to2.pos = this.pos;
+    to2.posOut = this.posOut;
+    to2.finished = this.finished;
+    to2.rounds = rounds;
+    to2.suffix = suffix;
+    to2.outputLen = outputLen;
+    to2.enableXOF = enableXOF;
+    to2.destroyed = this.destroyed;
+    return to2;
+  }
+};
+var genKeccak = (suffix, blockLen, outputLen, info2 = {}) => createHasher2(() => new Keccak(blockLen, suffix, outputLen), info2);
+var sha3_256 = /* @__PURE__ */ genKeccak(
+  6,
+  136,
+  32,
+  /* @__PURE__ */ oidNist2(8)
+);
+var sha3_512 = /* @__PURE__ */ genKeccak(
+  6,
+  72,
+  64,
+  /* @__PURE__ */ oidNist2(10)
+);
+var genShake = (suffix, blockLen, outputLen, info2 = {}) => createHasher2((opts2 = {}) => new Keccak(blockLen, suffix, opts2.dkLen === void 0 ? outputLen : opts2.dkLen, true), info2);
+var shake128 = /* @__PURE__ */ genShake(31, 168, 16, /* @__PURE__ */ oidNist2(11));
+var shake256 = /* @__PURE__ */ genShake(31, 136, 32, /* @__PURE__ */ oidNist2(12));
+
+// ../../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/fft.js
+function checkU32(n) {
+  if (!Number.isSafeInteger(n) || n < 0 || n > 4294967295)
+    throw new Error("wrong u32 integer:" + n);
+  return n;
+}
+function isPowerOfTwo(x) {
+  checkU32(x);
+  return (x & x - 1) === 0 && x !== 0;
+}
+function reverseBits(n, bits) {
+  checkU32(n);
+  let reversed = 0;
+  for (let i = 0; i < bits; i++, n >>>= 1)
+    reversed = reversed << 1 | n & 1;
+  return reversed;
+}
+function log2(n) {
+  checkU32(n);
+  return 31 - Math.clz32(n);
+}
+function bitReversalInplace(values) {
+  const n = values.length;
+  if (n < 2 || !isPowerOfTwo(n))
+    throw new Error("n must be a power of 2 and greater than 1. Got " + n);
+  const bits = log2(n);
+  for (let i = 0; i < n; i++) {
+    const j2 = reverseBits(i, bits);
+    if (i < j2) {
+      const tmp = values[i];
+      values[i] = values[j2];
+      values[j2] = tmp;
+    }
+  }
+  return values;
+}
+var FFTCore = (F3, coreOpts) => {
+  const { N: N3, roots, dit, invertButterflies = false, skipStages = 0, brp = true } = coreOpts;
+  const bits = log2(N3);
+  if (!isPowerOfTwo(N3))
+    throw new Error("FFT: Polynomial size should be power of two");
+  const isDit = dit !== invertButterflies;
+  isDit;
+  return (values) => {
+    if (values.length !== N3)
+      throw new Error("FFT: wrong Polynomial length");
+    if (dit && brp)
+      bitReversalInplace(values);
+    for (let i = 0, g2 = 1; i < bits - skipStages; i++) {
+      const s3 = dit ? i + 1 + skipStages : bits - i;
+      const m2 = 1 << s3;
+      const m22 = m2 >> 1;
+      const stride = N3 >> s3;
+      for (let k2 = 0; k2 < N3; k2 += m2) {
+        for (let j2 = 0, grp = g2++; j2 < m22; j2++) {
+          const rootPos = invertButterflies ? dit ? N3 - grp : grp : j2 * stride;
+          const i0 = k2 + j2;
+          const i1 = k2 + j2 + m22;
+          const omega = roots[rootPos];
+          const b2 = values[i1];
+          const a = values[i0];
+          if (isDit) {
+            const t = F3.mul(b2, omega);
+            values[i0] = F3.add(a, t);
+            values[i1] = F3.sub(a, t);
+          } else if (invertButterflies) {
+            values[i0] = F3.add(b2, a);
+            values[i1] = F3.mul(F3.sub(b2, a), omega);
+          } else {
+            values[i0] = F3.add(a, b2);
+            values[i1] = F3.mul(F3.sub(a, b2), omega);
+          }
+        }
+      }
+    }
+    if (!dit && brp)
+      bitReversalInplace(values);
+    return values;
+  };
+};
+
+// ../../main/node_modules/@noble/post-quantum/utils.js
+var randomBytes5 = randomBytes4;
+function equalBytes2(a, b2) {
+  if (a.length !== b2.length)
+    return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++)
+    diff |= a[i] ^ b2[i];
+  return diff === 0;
+}
+function copyBytes3(bytes) {
+  return Uint8Array.from(bytes);
+}
+function splitCoder(label, ...lengths) {
+  const getLength = (c) => typeof c === "number" ? c : c.bytesLen;
+  const bytesLen = lengths.reduce((sum, a) => sum + getLength(a), 0);
+  return {
+    bytesLen,
+    encode: (bufs) => {
+      const res = new Uint8Array(bytesLen);
+      for (let i = 0, pos = 0; i < lengths.length; i++) {
+        const c = lengths[i];
+        const l = getLength(c);
+        const b2 = typeof c === "number" ? bufs[i] : c.encode(bufs[i]);
+        abytes4(b2, l, label);
+        res.set(b2, pos);
+        if (typeof c !== "number")
+          b2.fill(0);
+        pos += l;
+      }
+      return res;
+    },
+    decode: (buf) => {
+      abytes4(buf, bytesLen, label);
+      const res = [];
+      for (const c of lengths) {
+        const l = getLength(c);
+        const b2 = buf.subarray(0, l);
+        res.push(typeof c === "number" ? b2 : c.decode(b2));
+        buf = buf.subarray(l);
+      }
+      return res;
+    }
+  };
+}
+function vecCoder(c, vecLen) {
+  const bytesLen = vecLen * c.bytesLen;
+  return {
+    bytesLen,
+    encode: (u2) => {
+      if (u2.length !== vecLen)
+        throw new Error(`vecCoder.encode: wrong length=${u2.length}. Expected: ${vecLen}`);
+      const res = new Uint8Array(bytesLen);
+      for (let i = 0, pos = 0; i < u2.length; i++) {
+        const b2 = c.encode(u2[i]);
+        res.set(b2, pos);
+        b2.fill(0);
+        pos += b2.length;
+      }
+      return res;
+    },
+    decode: (a) => {
+      abytes4(a, bytesLen);
+      const r = [];
+      for (let i = 0; i < a.length; i += c.bytesLen)
+        r.push(c.decode(a.subarray(i, i + c.bytesLen)));
+      return r;
+    }
+  };
+}
+function cleanBytes(...list) {
+  for (const t of list) {
+    if (Array.isArray(t))
+      for (const b2 of t)
+        b2.fill(0);
+    else
+      t.fill(0);
+  }
+}
+function getMask(bits) {
+  return (1 << bits) - 1;
+}
+var EMPTY = Uint8Array.of();
+
+// ../../main/node_modules/@noble/post-quantum/_crystals.js
+var genCrystals = (opts2) => {
+  const { newPoly, N: N3, Q: Q3, F: F3, ROOT_OF_UNITY: ROOT_OF_UNITY2, brvBits, isKyber } = opts2;
+  const mod4 = (a, modulo = Q3) => {
+    const result = a % modulo | 0;
+    return (result >= 0 ? result | 0 : modulo + result | 0) | 0;
+  };
+  const smod = (a, modulo = Q3) => {
+    const r = mod4(a, modulo) | 0;
+    return (r > modulo >> 1 ? r - modulo | 0 : r) | 0;
+  };
+  function getZettas() {
+    const out = newPoly(N3);
+    for (let i = 0; i < N3; i++) {
+      const b2 = reverseBits(i, brvBits);
+      const p2 = BigInt(ROOT_OF_UNITY2) ** BigInt(b2) % BigInt(Q3);
+      out[i] = Number(p2) | 0;
+    }
+    return out;
+  }
+  const nttZetas2 = getZettas();
+  const field = {
+    add: (a, b2) => mod4((a | 0) + (b2 | 0)) | 0,
+    sub: (a, b2) => mod4((a | 0) - (b2 | 0)) | 0,
+    mul: (a, b2) => mod4((a | 0) * (b2 | 0)) | 0,
+    inv: (_a) => {
+      throw new Error("not implemented");
+    }
+  };
+  const nttOpts = {
+    N: N3,
+    roots: nttZetas2,
+    invertButterflies: true,
+    skipStages: isKyber ? 1 : 0,
+    brp: false
+  };
+  const dif = FFTCore(field, { dit: false, ...nttOpts });
+  const dit = FFTCore(field, { dit: true, ...nttOpts });
+  const NTT2 = {
+    encode: (r) => {
+      return dif(r);
+    },
+    decode: (r) => {
+      dit(r);
+      for (let i = 0; i < r.length; i++)
+        r[i] = mod4(F3 * r[i]);
+      return r;
+    }
+  };
+  const bitsCoder2 = (d, c) => {
+    const mask = getMask(d);
+    const bytesLen = d * (N3 / 8);
+    return {
+      bytesLen,
+      encode: (poly) => {
+        const r = new Uint8Array(bytesLen);
+        for (let i = 0, buf = 0, bufLen = 0, pos = 0; i < poly.length; i++) {
+          buf |= (c.encode(poly[i]) & mask) << bufLen;
+          bufLen += d;
+          for (; bufLen >= 8; bufLen -= 8, buf >>= 8)
+            r[pos++] = buf & getMask(bufLen);
+        }
+        return r;
+      },
+      decode: (bytes) => {
+        const r = newPoly(N3);
+        for (let i = 0, buf = 0, bufLen = 0, pos = 0; i < bytes.length; i++) {
+          buf |= bytes[i] << bufLen;
+          bufLen += 8;
+          for (; bufLen >= d; bufLen -= d, buf >>= d)
+            r[pos++] = c.decode(buf & mask);
+        }
+        return r;
+      }
+    };
+  };
+  return { mod: mod4, smod, nttZetas: nttZetas2, NTT: NTT2, bitsCoder: bitsCoder2 };
+};
+var createXofShake = (shake) => (seed, blockLen) => {
+  if (!blockLen)
+    blockLen = shake.blockLen;
+  const _seed = new Uint8Array(seed.length + 2);
+  _seed.set(seed);
+  const seedLen = seed.length;
+  const buf = new Uint8Array(blockLen);
+  let h = shake.create({});
+  let calls = 0;
+  let xofs = 0;
+  return {
+    stats: () => ({ calls, xofs }),
+    get: (x, y) => {
+      _seed[seedLen + 0] = x;
+      _seed[seedLen + 1] = y;
+      h.destroy();
+      h = shake.create({}).update(_seed);
+      calls++;
+      return () => {
+        xofs++;
+        return h.xofInto(buf);
+      };
+    },
+    clean: () => {
+      h.destroy();
+      cleanBytes(buf, _seed);
+    }
+  };
+};
+var XOF128 = /* @__PURE__ */ createXofShake(shake128);
+
+// ../../main/node_modules/@noble/post-quantum/ml-kem.js
+var N2 = 256;
+var Q2 = 3329;
+var F2 = 3303;
+var ROOT_OF_UNITY = 17;
+var { mod: mod2, nttZetas, NTT, bitsCoder } = genCrystals({
+  N: N2,
+  Q: Q2,
+  F: F2,
+  ROOT_OF_UNITY,
+  newPoly: (n) => new Uint16Array(n),
+  brvBits: 7,
+  isKyber: true
+});
+var PARAMS = {
+  512: { N: N2, Q: Q2, K: 2, ETA1: 3, ETA2: 2, du: 10, dv: 4, RBGstrength: 128 },
+  768: { N: N2, Q: Q2, K: 3, ETA1: 2, ETA2: 2, du: 10, dv: 4, RBGstrength: 192 },
+  1024: { N: N2, Q: Q2, K: 4, ETA1: 2, ETA2: 2, du: 11, dv: 5, RBGstrength: 256 }
+};
+var compress = (d) => {
+  if (d >= 12)
+    return { encode: (i) => i, decode: (i) => i };
+  const a = 2 ** (d - 1);
+  return {
+    // const compress = (i: number) => round((2 ** d / Q) * i) % 2 ** d;
+    encode: (i) => ((i << d) + Q2 / 2) / Q2,
+    // const decompress = (i: number) => round((Q / 2 ** d) * i);
+    decode: (i) => i * Q2 + a >>> d
+  };
+};
+var polyCoder = (d) => bitsCoder(d, compress(d));
+function polyAdd(a, b2) {
+  for (let i = 0; i < N2; i++)
+    a[i] = mod2(a[i] + b2[i]);
+}
+function polySub(a, b2) {
+  for (let i = 0; i < N2; i++)
+    a[i] = mod2(a[i] - b2[i]);
+}
+function BaseCaseMultiply(a0, a1, b0, b1, zeta) {
+  const c0 = mod2(a1 * b1 * zeta + a0 * b0);
+  const c1 = mod2(a0 * b1 + a1 * b0);
+  return { c0, c1 };
+}
+function MultiplyNTTs(f2, g2) {
+  for (let i = 0; i < N2 / 2; i++) {
+    let z2 = nttZetas[64 + (i >> 1)];
+    if (i & 1)
+      z2 = -z2;
+    const { c0, c1 } = BaseCaseMultiply(f2[2 * i + 0], f2[2 * i + 1], g2[2 * i + 0], g2[2 * i + 1], z2);
+    f2[2 * i + 0] = c0;
+    f2[2 * i + 1] = c1;
+  }
+  return f2;
+}
+function SampleNTT(xof) {
+  const r = new Uint16Array(N2);
+  for (let j2 = 0; j2 < N2; ) {
+    const b2 = xof();
+    if (b2.length % 3)
+      throw new Error("SampleNTT: unaligned block");
+    for (let i = 0; j2 < N2 && i + 3 <= b2.length; i += 3) {
+      const d1 = (b2[i + 0] >> 0 | b2[i + 1] << 8) & 4095;
+      const d2 = (b2[i + 1] >> 4 | b2[i + 2] << 4) & 4095;
+      if (d1 < Q2)
+        r[j2++] = d1;
+      if (j2 < N2 && d2 < Q2)
+        r[j2++] = d2;
+    }
+  }
+  return r;
+}
+function sampleCBD(PRF, seed, nonce, eta) {
+  const buf = PRF(eta * N2 / 4, seed, nonce);
+  const r = new Uint16Array(N2);
+  const b32 = u323(buf);
+  let len = 0;
+  for (let i = 0, p2 = 0, bb = 0, t0 = 0; i < b32.length; i++) {
+    let b2 = b32[i];
+    for (let j2 = 0; j2 < 32; j2++) {
+      bb += b2 & 1;
+      b2 >>= 1;
+      len += 1;
+      if (len === eta) {
+        t0 = bb;
+        bb = 0;
+      } else if (len === 2 * eta) {
+        r[p2++] = mod2(t0 - bb);
+        bb = 0;
+        len = 0;
+      }
+    }
+  }
+  if (len)
+    throw new Error(`sampleCBD: leftover bits: ${len}`);
+  return r;
+}
+var genKPKE = (opts2) => {
+  const { K: K2, PRF, XOF, HASH512, ETA1, ETA2, du, dv } = opts2;
+  const poly1 = polyCoder(1);
+  const polyV = polyCoder(dv);
+  const polyU = polyCoder(du);
+  const publicCoder = splitCoder("publicKey", vecCoder(polyCoder(12), K2), 32);
+  const secretCoder = vecCoder(polyCoder(12), K2);
+  const cipherCoder = splitCoder("ciphertext", vecCoder(polyU, K2), polyV);
+  const seedCoder = splitCoder("seed", 32, 32);
+  return {
+    secretCoder,
+    lengths: {
+      secretKey: secretCoder.bytesLen,
+      publicKey: publicCoder.bytesLen,
+      cipherText: cipherCoder.bytesLen
+    },
+    keygen: (seed) => {
+      abytes4(seed, 32, "seed");
+      const seedDst = new Uint8Array(33);
+      seedDst.set(seed);
+      seedDst[32] = K2;
+      const seedHash = HASH512(seedDst);
+      const [rho, sigma] = seedCoder.decode(seedHash);
+      const sHat = [];
+      const tHat = [];
+      for (let i = 0; i < K2; i++)
+        sHat.push(NTT.encode(sampleCBD(PRF, sigma, i, ETA1)));
+      const x = XOF(rho);
+      for (let i = 0; i < K2; i++) {
+        const e = NTT.encode(sampleCBD(PRF, sigma, K2 + i, ETA1));
+        for (let j2 = 0; j2 < K2; j2++) {
+          const aji = SampleNTT(x.get(j2, i));
+          polyAdd(e, MultiplyNTTs(aji, sHat[j2]));
+        }
+        tHat.push(e);
+      }
+      x.clean();
+      const res = {
+        publicKey: publicCoder.encode([tHat, rho]),
+        secretKey: secretCoder.encode(sHat)
+      };
+      cleanBytes(rho, sigma, sHat, tHat, seedDst, seedHash);
+      return res;
+    },
+    encrypt: (publicKey, msg, seed) => {
+      const [tHat, rho] = publicCoder.decode(publicKey);
+      const rHat = [];
+      for (let i = 0; i < K2; i++)
+        rHat.push(NTT.encode(sampleCBD(PRF, seed, i, ETA1)));
+      const x = XOF(rho);
+      const tmp2 = new Uint16Array(N2);
+      const u2 = [];
+      for (let i = 0; i < K2; i++) {
+        const e1 = sampleCBD(PRF, seed, K2 + i, ETA2);
+        const tmp = new Uint16Array(N2);
+        for (let j2 = 0; j2 < K2; j2++) {
+          const aij = SampleNTT(x.get(i, j2));
+          polyAdd(tmp, MultiplyNTTs(aij, rHat[j2]));
+        }
+        polyAdd(e1, NTT.decode(tmp));
+        u2.push(e1);
+        polyAdd(tmp2, MultiplyNTTs(tHat[i], rHat[i]));
+        cleanBytes(tmp);
+      }
+      x.clean();
+      const e2 = sampleCBD(PRF, seed, 2 * K2, ETA2);
+      polyAdd(e2, NTT.decode(tmp2));
+      const v2 = poly1.decode(msg);
+      polyAdd(v2, e2);
+      cleanBytes(tHat, rHat, tmp2, e2);
+      return cipherCoder.encode([u2, v2]);
+    },
+    decrypt: (cipherText, privateKey) => {
+      const [u2, v2] = cipherCoder.decode(cipherText);
+      const sk = secretCoder.decode(privateKey);
+      const tmp = new Uint16Array(N2);
+      for (let i = 0; i < K2; i++)
+        polyAdd(tmp, MultiplyNTTs(sk[i], NTT.encode(u2[i])));
+      polySub(v2, NTT.decode(tmp));
+      cleanBytes(tmp, sk, u2);
+      return poly1.encode(v2);
+    }
+  };
+};
+function createKyber(opts2) {
+  const KPKE = genKPKE(opts2);
+  const { HASH256, HASH512, KDF } = opts2;
+  const { secretCoder: KPKESecretCoder, lengths } = KPKE;
+  const secretCoder = splitCoder("secretKey", lengths.secretKey, lengths.publicKey, 32, 32);
+  const msgLen = 32;
+  const seedLen = 64;
+  return {
+    info: { type: "ml-kem" },
+    lengths: {
+      ...lengths,
+      seed: 64,
+      msg: msgLen,
+      msgRand: msgLen,
+      secretKey: secretCoder.bytesLen
+    },
+    keygen: (seed = randomBytes5(seedLen)) => {
+      abytes4(seed, seedLen, "seed");
+      const { publicKey, secretKey: sk } = KPKE.keygen(seed.subarray(0, 32));
+      const publicKeyHash = HASH256(publicKey);
+      const secretKey = secretCoder.encode([sk, publicKey, publicKeyHash, seed.subarray(32)]);
+      cleanBytes(sk, publicKeyHash);
+      return { publicKey, secretKey };
+    },
+    getPublicKey: (secretKey) => {
+      const [_sk, publicKey, _publicKeyHash, _z] = secretCoder.decode(secretKey);
+      return Uint8Array.from(publicKey);
+    },
+    encapsulate: (publicKey, msg = randomBytes5(msgLen)) => {
+      abytes4(publicKey, lengths.publicKey, "publicKey");
+      abytes4(msg, msgLen, "message");
+      const eke = publicKey.subarray(0, 384 * opts2.K);
+      const ek = KPKESecretCoder.encode(KPKESecretCoder.decode(copyBytes3(eke)));
+      if (!equalBytes2(ek, eke)) {
+        cleanBytes(ek);
+        throw new Error("ML-KEM.encapsulate: wrong publicKey modulus");
+      }
+      cleanBytes(ek);
+      const kr2 = HASH512.create().update(msg).update(HASH256(publicKey)).digest();
+      const cipherText = KPKE.encrypt(publicKey, msg, kr2.subarray(32, 64));
+      cleanBytes(kr2.subarray(32));
+      return { cipherText, sharedSecret: kr2.subarray(0, 32) };
+    },
+    decapsulate: (cipherText, secretKey) => {
+      abytes4(secretKey, secretCoder.bytesLen, "secretKey");
+      abytes4(cipherText, lengths.cipherText, "cipherText");
+      const k768 = secretCoder.bytesLen - 96;
+      const start = k768 + 32;
+      const test = HASH256(secretKey.subarray(k768 / 2, start));
+      if (!equalBytes2(test, secretKey.subarray(start, start + 32)))
+        throw new Error("invalid secretKey: hash check failed");
+      const [sk, publicKey, publicKeyHash, z2] = secretCoder.decode(secretKey);
+      const msg = KPKE.decrypt(cipherText, sk);
+      const kr2 = HASH512.create().update(msg).update(publicKeyHash).digest();
+      const Khat = kr2.subarray(0, 32);
+      const cipherText2 = KPKE.encrypt(publicKey, msg, kr2.subarray(32, 64));
+      const isValid = equalBytes2(cipherText, cipherText2);
+      const Kbar = KDF.create({ dkLen: 32 }).update(z2).update(cipherText).digest();
+      cleanBytes(msg, cipherText2, !isValid ? Khat : Kbar);
+      return isValid ? Khat : Kbar;
+    }
+  };
+}
+function shakePRF(dkLen, key, nonce) {
+  return shake256.create({ dkLen }).update(key).update(new Uint8Array([nonce])).digest();
+}
+var opts = {
+  HASH256: sha3_256,
+  HASH512: sha3_512,
+  KDF: shake256,
+  XOF: XOF128,
+  PRF: shakePRF
+};
+var ml_kem512 = /* @__PURE__ */ createKyber({
+  ...opts,
+  ...PARAMS[512]
+});
+var ml_kem768 = /* @__PURE__ */ createKyber({
+  ...opts,
+  ...PARAMS[768]
+});
+var ml_kem1024 = /* @__PURE__ */ createKyber({
+  ...opts,
+  ...PARAMS[1024]
+});
+
+// ../../main/node_modules/@noble/post-quantum/hybrid.js
+function ecKeygen(curve, allowZeroKey = false) {
+  const lengths = curve.lengths;
+  let keygen = curve.keygen;
+  if (allowZeroKey) {
+    const wCurve = curve;
+    const Fn2 = wCurve.Point.Fn;
+    if (!Fn2)
+      throw new Error("No Point.Fn");
+    keygen = (seed = randomBytes5(lengths.seed)) => {
+      abytes4(seed, lengths.seed, "seed");
+      const seedScalar = Fn2.isLE ? bytesToNumberLE(seed) : bytesToNumberBE(seed);
+      const secretKey = Fn2.toBytes(Fn2.create(seedScalar));
+      return { secretKey, publicKey: curve.getPublicKey(secretKey) };
+    };
+  }
+  return {
+    lengths: { secretKey: lengths.secretKey, publicKey: lengths.publicKey, seed: lengths.seed },
+    keygen,
+    getPublicKey: (secretKey) => curve.getPublicKey(secretKey)
+  };
+}
+function ecdhKem(curve, allowZeroKey = false) {
+  const kg = ecKeygen(curve, allowZeroKey);
+  if (!curve.getSharedSecret)
+    throw new Error("wrong curve");
+  return {
+    lengths: { ...kg.lengths, msg: kg.lengths.seed, cipherText: kg.lengths.publicKey },
+    keygen: kg.keygen,
+    getPublicKey: kg.getPublicKey,
+    encapsulate(publicKey, rand = randomBytes5(curve.lengths.seed)) {
+      const ek = this.keygen(rand).secretKey;
+      const sharedSecret = this.decapsulate(publicKey, ek);
+      const cipherText = curve.getPublicKey(ek);
+      cleanBytes(ek);
+      return { sharedSecret, cipherText };
+    },
+    decapsulate(cipherText, secretKey) {
+      const res = curve.getSharedSecret(secretKey, cipherText);
+      return curve.lengths.publicKeyHasPrefix ? res.subarray(1) : res;
+    }
+  };
+}
+function splitLengths(lst, name) {
+  return splitCoder(name, ...lst.map((i) => {
+    if (typeof i.lengths[name] !== "number")
+      throw new Error("wrong length: " + name);
+    return i.lengths[name];
+  }));
+}
+function expandSeedXof(xof) {
+  return (seed, seedLen) => xof(seed, { dkLen: seedLen });
+}
+function combineKeys(realSeedLen, expandSeed, ...ck) {
+  const seedCoder = splitLengths(ck, "seed");
+  const pkCoder = splitLengths(ck, "publicKey");
+  if (realSeedLen === void 0)
+    realSeedLen = seedCoder.bytesLen;
+  anumber4(realSeedLen);
+  function expandDecapsulationKey(seed) {
+    abytes4(seed, realSeedLen);
+    const expanded = seedCoder.decode(expandSeed(seed, seedCoder.bytesLen));
+    const keys = ck.map((i, j2) => i.keygen(expanded[j2]));
+    const secretKey = keys.map((i) => i.secretKey);
+    const publicKey = keys.map((i) => i.publicKey);
+    return { secretKey, publicKey };
+  }
+  return {
+    info: { lengths: { seed: realSeedLen, publicKey: pkCoder.bytesLen, secretKey: realSeedLen } },
+    getPublicKey(secretKey) {
+      return this.keygen(secretKey).publicKey;
+    },
+    keygen(seed = randomBytes5(realSeedLen)) {
+      const { publicKey: pk, secretKey } = expandDecapsulationKey(seed);
+      const publicKey = pkCoder.encode(pk);
+      cleanBytes(pk);
+      cleanBytes(secretKey);
+      return { secretKey: seed, publicKey };
+    },
+    expandDecapsulationKey,
+    realSeedLen
+  };
+}
+function combineKEMS(realSeedLen, realMsgLen, expandSeed, combiner, ...kems) {
+  const keys = combineKeys(realSeedLen, expandSeed, ...kems);
+  const ctCoder = splitLengths(kems, "cipherText");
+  const pkCoder = splitLengths(kems, "publicKey");
+  const msgCoder = splitLengths(kems, "msg");
+  if (realMsgLen === void 0)
+    realMsgLen = msgCoder.bytesLen;
+  anumber4(realMsgLen);
+  return {
+    lengths: {
+      ...keys.info.lengths,
+      msg: realMsgLen,
+      msgRand: msgCoder.bytesLen,
+      cipherText: ctCoder.bytesLen
+    },
+    getPublicKey: keys.getPublicKey,
+    keygen: keys.keygen,
+    encapsulate(pk, randomness = randomBytes5(msgCoder.bytesLen)) {
+      const pks = pkCoder.decode(pk);
+      const rand = msgCoder.decode(randomness);
+      const enc = kems.map((i, j2) => i.encapsulate(pks[j2], rand[j2]));
+      const sharedSecret = enc.map((i) => i.sharedSecret);
+      const cipherText = enc.map((i) => i.cipherText);
+      const res = {
+        sharedSecret: combiner(pks, cipherText, sharedSecret),
+        cipherText: ctCoder.encode(cipherText)
+      };
+      cleanBytes(sharedSecret, cipherText);
+      return res;
+    },
+    decapsulate(ct2, seed) {
+      const cts = ctCoder.decode(ct2);
+      const { publicKey, secretKey } = keys.expandDecapsulationKey(seed);
+      const sharedSecret = kems.map((i, j2) => i.decapsulate(cts[j2], secretKey[j2]));
+      return combiner(publicKey, cts, sharedSecret);
+    }
+  };
+}
+function QSF(label, pqc, curveKEM, xof, kdf) {
+  ahash2(xof);
+  ahash2(kdf);
+  return combineKEMS(32, 32, expandSeedXof(xof), (pk, ct2, ss2) => kdf(concatBytes2(ss2[0], ss2[1], ct2[1], pk[1], asciiToBytes(label))), pqc, curveKEM);
+}
+var QSF_ml_kem768_p256 = QSF("QSF-KEM(ML-KEM-768,P-256)-XOF(SHAKE256)-KDF(SHA3-256)", ml_kem768, ecdhKem(p256, true), shake256, sha3_256);
+var QSF_ml_kem1024_p384 = QSF("QSF-KEM(ML-KEM-1024,P-384)-XOF(SHAKE256)-KDF(SHA3-256)", ml_kem1024, ecdhKem(p384, true), shake256, sha3_256);
+function createKitchenSink(label, pqc, curveKEM, xof, hash) {
+  ahash2(xof);
+  ahash2(hash);
+  return combineKEMS(32, 32, expandSeedXof(xof), (pk, ct2, ss2) => {
+    const preimage = concatBytes2(ss2[0], ss2[1], ct2[0], pk[0], ct2[1], pk[1], asciiToBytes(label));
+    const len = 32;
+    const ikm = concatBytes2(asciiToBytes("hybrid_prk"), preimage);
+    const prk = extract2(hash, ikm);
+    const info2 = concatBytes2(numberToBytesBE(len, 2), asciiToBytes("shared_secret"), asciiToBytes(""));
+    const res = expand2(hash, prk, info2, len);
+    cleanBytes(prk, info2, ikm, preimage);
+    return res;
+  }, pqc, curveKEM);
+}
+var x25519kem = ecdhKem(x25519);
+var KitchenSink_ml_kem768_x25519 = createKitchenSink("KitchenSink-KEM(ML-KEM-768,X25519)-XOF(SHAKE256)-KDF(HKDF-SHA-256)", ml_kem768, x25519kem, shake256, sha2562);
+var ml_kem768_x25519 = /* @__PURE__ */ (() => combineKEMS(
+  32,
+  32,
+  expandSeedXof(shake256),
+  // Awesome label, so much escaping hell in a single line.
+  (pk, ct2, ss2) => sha3_256(concatBytes2(ss2[0], ss2[1], ct2[1], pk[1], asciiToBytes("\\.//^\\"))),
+  ml_kem768,
+  x25519kem
+))();
+function nistCurveKem(curve, scalarLen, elemLen, nseed) {
+  const Fn2 = curve.Point.Fn;
+  if (!Fn2)
+    throw new Error("no Point.Fn");
+  function rejectionSampling(seed) {
+    let sk;
+    for (let start = 0, end = scalarLen; ; start = end, end += scalarLen) {
+      if (end > seed.length)
+        throw new Error("rejection sampling failed");
+      sk = Fn2.fromBytes(seed.subarray(start, end), true);
+      if (Fn2.isValidNot0(sk))
+        break;
+    }
+    const secretKey = Fn2.toBytes(Fn2.create(sk));
+    const publicKey = curve.getPublicKey(secretKey, false);
+    return { secretKey, publicKey };
+  }
+  return {
+    lengths: {
+      secretKey: scalarLen,
+      publicKey: elemLen,
+      seed: nseed,
+      msg: nseed,
+      cipherText: elemLen
+    },
+    keygen(seed = randomBytes5(nseed)) {
+      abytes4(seed, nseed, "seed");
+      return rejectionSampling(seed);
+    },
+    getPublicKey(secretKey) {
+      return curve.getPublicKey(secretKey, false);
+    },
+    encapsulate(publicKey, rand = randomBytes5(nseed)) {
+      abytes4(rand, nseed, "rand");
+      const { secretKey: ek } = rejectionSampling(rand);
+      const sharedSecret = this.decapsulate(publicKey, ek);
+      const cipherText = curve.getPublicKey(ek, false);
+      cleanBytes(ek);
+      return { sharedSecret, cipherText };
+    },
+    decapsulate(cipherText, secretKey) {
+      const full = curve.getSharedSecret(secretKey, cipherText);
+      return full.subarray(1);
+    }
+  };
+}
+function concreteHybridKem(label, mlkem, curve, nseed) {
+  const { secretKey: scalarLen, publicKeyUncompressed: elemLen } = curve.lengths;
+  if (!scalarLen || !elemLen)
+    throw new Error("wrong curve");
+  const curveKem = nistCurveKem(curve, scalarLen, elemLen, nseed);
+  const mlkemSeedLen = 64;
+  const totalSeedLen = mlkemSeedLen + nseed;
+  return combineKEMS(32, 32, (seed) => {
+    abytes4(seed, 32);
+    const expanded = shake256(seed, { dkLen: totalSeedLen });
+    const mlkemSeed = expanded.subarray(0, mlkemSeedLen);
+    const curveSeed = expanded.subarray(mlkemSeedLen, totalSeedLen);
+    return concatBytes2(mlkemSeed, curveSeed);
+  }, (pk, ct2, ss2) => sha3_256(concatBytes2(ss2[0], ss2[1], ct2[1], pk[1], asciiToBytes(label))), mlkem, curveKem);
+}
+var ml_kem768_p256 = /* @__PURE__ */ (() => concreteHybridKem("MLKEM768-P256", ml_kem768, p256, 128))();
+var MLKEM768X25519 = ml_kem768_x25519;
+var MLKEM768P256 = ml_kem768_p256;
+
+// ../../main/node_modules/@noble/curves/utils.js
+function aarray(item, title, inner = () => {
+}) {
+  if (!Array.isArray(item))
+    throw new TypeError(`"${title}" expected array, got type=${typeof item}`);
+  for (let i = 0; i < item.length; i++)
+    inner(item[i], `${title}[${i}]`);
+  return item;
+}
+var abytes5 = (value, length, title) => abytes(value, length, title);
+var anumber5 = anumber;
+function astring(value, title = "") {
+  if (typeof value !== "string") {
+    const prefix = title && `"${title}" `;
+    throw new TypeError(prefix + "expected string, got type=" + typeof value);
+  }
+  return value;
+}
+function aobject3(value, title = "object") {
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw new TypeError(title === "object" ? "expected valid options object" : `"${title}" expected object, got type=${typeof value}`);
+  return value;
+}
+function afunction(value, title) {
+  if (typeof value !== "function")
+    throw new TypeError(`"${title}" is invalid: expected function, got ${typeof value}`);
+  return value;
+}
+var bytesToHex3 = bytesToHex;
+var concatBytes3 = (...arrays) => concatBytes(...arrays);
+var hexToBytes3 = (hex) => hexToBytes(hex);
+var isBytes5 = isBytes;
+var randomBytes6 = (bytesLength) => randomBytes2(bytesLength);
+var _0n7 = /* @__PURE__ */ BigInt(0);
+var _1n8 = /* @__PURE__ */ BigInt(1);
+var atitle3 = (title) => title ? `"${title}" ` : "";
+function abool3(value, title = "") {
+  if (typeof value !== "boolean")
+    throw new TypeError(atitle3(title) + "expected boolean, got type=" + typeof value);
+  return value;
+}
+function abignumber2(n) {
+  if (typeof n === "bigint") {
+    if (!isPosBig2(n))
+      throw new RangeError("positive bigint expected, got " + n);
+  } else
+    anumber5(n);
+  return n;
+}
+function asafenumber(value, title = "") {
+  if (typeof value !== "number") {
+    const prefix = title && `"${title}" `;
+    throw new TypeError(prefix + "expected number, got type=" + typeof value);
+  }
+  if (!Number.isSafeInteger(value)) {
+    const prefix = title && `"${title}" `;
+    throw new RangeError(prefix + "expected safe integer, got " + value);
+  }
+}
+function numberToHexUnpadded2(num) {
+  const hex = abignumber2(num).toString(16);
+  return hex.length & 1 ? "0" + hex : hex;
+}
+function hexToNumber2(hex) {
+  if (typeof hex !== "string")
+    throw new TypeError("hex string expected, got " + typeof hex);
+  return hex === "" ? _0n7 : BigInt("0x" + hex);
+}
+function bytesToNumberBE2(bytes) {
+  return hexToNumber2(bytesToHex(bytes));
+}
+function bytesToNumberLE2(bytes) {
+  return hexToNumber2(bytesToHex(copyBytes4(abytes(bytes)).reverse()));
+}
+function numberToBytesBE2(n, len) {
+  anumber(len);
+  if (len === 0)
+    throw new Error("zero output length is invalid");
+  n = abignumber2(n);
+  const expectedLen = len * 2;
+  const hex = n.toString(16);
+  if (hex.length > expectedLen)
+    throw new RangeError("number is too large");
+  return hexToBytes(hex.padStart(expectedLen, "0"));
+}
+function numberToBytesLE2(n, len) {
+  return numberToBytesBE2(n, len).reverse();
+}
+function copyBytes4(bytes) {
+  return Uint8Array.from(abytes5(bytes));
+}
+function isPosBig2(n) {
+  return typeof n === "bigint" && _0n7 <= n;
+}
+function inRange2(n, min, max) {
+  return isPosBig2(n) && isPosBig2(min) && isPosBig2(max) && min <= n && n < max;
+}
+function aInRange2(title, n, min, max) {
+  if (!inRange2(n, min, max))
+    throw new RangeError("expected valid " + title + ": " + min + " <= n < " + max + ", got " + n);
+}
+function bitLen2(n) {
+  if (n < _0n7)
+    throw new Error("expected non-negative bigint, got " + n);
+  return n === _0n7 ? 0 : n.toString(2).length;
+}
+var bitMask2 = (n) => {
+  asafenumber(n, "n");
+  return (_1n8 << BigInt(n)) - _1n8;
+};
+function createHmacDrbg2(hashLen, qByteLen, hmacFn) {
+  anumber(hashLen, "hashLen");
+  anumber(qByteLen, "qByteLen");
+  if (typeof hmacFn !== "function")
+    throw new TypeError("hmacFn must be a function");
+  const u8n = (len) => new Uint8Array(len);
+  const NULL = Uint8Array.of();
+  const byte0 = Uint8Array.of(0);
+  const byte1 = Uint8Array.of(1);
+  const _maxDrbgIters = 1e3;
+  let v2 = u8n(hashLen);
+  let k2 = u8n(hashLen);
+  let i = 0;
+  const reset = () => {
+    v2.fill(1);
+    k2.fill(0);
+    i = 0;
+  };
+  const h = (...msgs) => hmacFn(k2, concatBytes3(v2, ...msgs));
+  const reseed = (seed = NULL) => {
+    k2 = h(byte0, seed);
+    v2 = h();
+    if (seed.length === 0)
+      return;
+    k2 = h(byte1, seed);
+    v2 = h();
+  };
+  const gen = () => {
+    if (i++ >= _maxDrbgIters)
+      throw new Error("drbg: tried max amount of iterations");
+    let len = 0;
+    const out = [];
+    while (len < qByteLen) {
+      v2 = h();
+      const sl = v2.slice();
+      out.push(sl);
+      len += v2.length;
+    }
+    return concatBytes3(...out);
+  };
+  const genUntil = (seed, pred) => {
+    reset();
+    reseed(seed);
+    let res = void 0;
+    while ((res = pred(gen())) === void 0)
+      reseed();
+    reset();
+    return res;
+  };
+  return genUntil;
+}
+function validateObject2(object, fields = {}, optFields = {}, title = "object") {
+  aobject3(object, title);
+  aobject3(fields, "fields");
+  aobject3(optFields, "optFields");
+  function checkField(fieldName, expectedType, isOpt) {
+    const label = title === "object" ? `param "${String(fieldName)}"` : `"${title}.${String(fieldName)}"`;
+    const val = object[fieldName];
+    if (!Object.hasOwn(object, fieldName) && (isOpt ? val !== void 0 : expectedType !== "function")) {
+      throw new TypeError(`${label} is invalid: expected own property`);
+    }
+    if (isOpt && val === void 0)
+      return;
+    const current = typeof val;
+    if (current !== expectedType || val === null)
+      throw new TypeError(`${label} is invalid: expected ${expectedType}, got ${current}`);
+  }
+  const iter = (f2, isOpt) => Object.entries(f2).forEach(([k2, v2]) => checkField(k2, v2, isOpt));
+  iter(fields, false);
+  iter(optFields, true);
+}
+
+// ../../main/node_modules/@noble/curves/abstract/modular.js
+var _0n8 = /* @__PURE__ */ BigInt(0);
+var _1n9 = /* @__PURE__ */ BigInt(1);
+var _2n6 = /* @__PURE__ */ BigInt(2);
+var _3n4 = /* @__PURE__ */ BigInt(3);
+var _4n3 = /* @__PURE__ */ BigInt(4);
+var _5n3 = /* @__PURE__ */ BigInt(5);
+var _7n3 = /* @__PURE__ */ BigInt(7);
+var _8n3 = /* @__PURE__ */ BigInt(8);
+var _9n2 = /* @__PURE__ */ BigInt(9);
+var _15n = /* @__PURE__ */ BigInt(15);
+var _16n2 = /* @__PURE__ */ BigInt(16);
+var POW_WINDOWED_MIN = /* @__PURE__ */ BigInt("0x10000000000000000");
+function mod3(a, b2) {
+  if (b2 <= _0n8)
+    throw new Error("mod: expected positive modulus, got " + b2);
+  const result = a % b2;
+  return result >= _0n8 ? result : b2 + result;
+}
+function pow(num, power, modulo) {
+  if (modulo <= _1n9)
+    throw new Error("pow: expected modulus > 1, got " + modulo);
+  if (typeof power !== "bigint")
+    throw new TypeError("invalid exponent: expected bigint, got " + typeof power);
+  if (power < _0n8)
+    throw new Error("invalid exponent, negatives unsupported");
+  if (power === _0n8)
+    return _1n9;
+  if (power === _1n9)
+    return num;
+  let d = num % modulo;
+  if (d < _0n8)
+    d += modulo;
+  if (power < POW_WINDOWED_MIN) {
+    let p3 = _1n9;
+    while (power > _0n8) {
+      if (power & _1n9)
+        p3 = p3 * d % modulo;
+      d = d * d % modulo;
+      power >>= _1n9;
+    }
+    return p3;
+  }
+  const digits = [];
+  while (power > _0n8) {
+    digits.push(Number(power & _15n));
+    power >>= _4n3;
+  }
+  const table = new Array(16);
+  table[0] = _1n9;
+  table[1] = d;
+  for (let i = 2; i < 16; i++)
+    table[i] = table[i - 1] * d % modulo;
+  let p2 = table[digits[digits.length - 1]];
+  for (let w2 = digits.length - 2; w2 >= 0; w2--) {
+    p2 = p2 * p2 % modulo;
+    p2 = p2 * p2 % modulo;
+    p2 = p2 * p2 % modulo;
+    p2 = p2 * p2 % modulo;
+    const digit = digits[w2];
+    if (digit !== 0)
+      p2 = p2 * table[digit] % modulo;
+  }
+  return p2;
+}
+function pow22(x, power, modulo) {
+  if (modulo <= _1n9)
+    throw new Error("pow2: expected modulus > 1, got " + modulo);
+  if (power < _0n8)
+    throw new Error("pow2: expected non-negative exponent, got " + power);
+  let res = x;
+  while (power-- > _0n8) {
+    res *= res;
+    res %= modulo;
+  }
+  return res;
+}
+function invert2(number, modulo) {
+  if (number === _0n8)
+    throw new Error("invert: expected non-zero number");
+  if (modulo <= _1n9)
+    throw new Error("invert: expected modulus > 1, got " + modulo);
+  let a = mod3(number, modulo);
+  let b2 = modulo;
+  let x = _0n8, u2 = _1n9;
+  while (a !== _0n8) {
+    const q2 = b2 / a;
+    const r = b2 - a * q2;
+    const m2 = x - u2 * q2;
+    b2 = a, a = r, x = u2, u2 = m2;
+  }
+  const gcd = b2;
+  if (gcd !== _1n9)
+    throw new Error("invert: does not exist");
+  return mod3(x, modulo);
+}
+function invertCt(a, prime) {
+  if (prime <= _1n9)
+    throw new Error("invertCt: expected prime modulus > 1, got " + prime);
+  const an2 = mod3(a, prime);
+  if (an2 === _0n8)
+    throw new Error("invertCt: expected non-zero number");
+  const inverse = pow(an2, prime - _2n6, prime);
+  if (mod3(an2 * inverse, prime) !== _1n9)
+    throw new Error("invertCt: does not exist");
+  return inverse;
+}
+function assertIsSquare2(Fp, root, n) {
+  const F3 = Fp;
+  if (!F3.eql(F3.sqr(root), n))
+    throw new Error("Cannot find square root");
+}
+function aoddModulus(order, fnName) {
+  if ((order & _1n9) === _0n8)
+    throw new Error(fnName + ": expected odd modulus, got " + order);
+}
+function sqrt3mod42(Fp, n) {
+  const F3 = Fp;
+  const p1div4 = (F3.ORDER + _1n9) / _4n3;
+  const root = F3.pow(n, p1div4);
+  assertIsSquare2(F3, root, n);
+  return root;
+}
+function sqrt5mod82(Fp, n) {
+  const F3 = Fp;
+  const p5div8 = (F3.ORDER - _5n3) / _8n3;
+  const n2 = F3.mul(n, _2n6);
+  const v2 = F3.pow(n2, p5div8);
+  const nv = F3.mul(n, v2);
+  const i = F3.mul(F3.mul(nv, _2n6), v2);
+  const root = F3.mul(nv, F3.sub(i, F3.ONE));
+  assertIsSquare2(F3, root, n);
+  return root;
+}
+function sqrt9mod162(P2) {
+  const Fp_ = Field2(P2);
+  const tn2 = tonelliShanks2(P2);
+  const c1 = tn2(Fp_, Fp_.neg(Fp_.ONE));
+  const c2 = tn2(Fp_, c1);
+  const c3 = tn2(Fp_, Fp_.neg(c1));
+  const c4 = (P2 + _7n3) / _16n2;
+  return ((Fp, n) => {
+    const F3 = Fp;
+    let tv1 = F3.pow(n, c4);
+    let tv2 = F3.mul(tv1, c1);
+    const tv3 = F3.mul(tv1, c2);
+    const tv4 = F3.mul(tv1, c3);
+    const e1 = F3.eql(F3.sqr(tv2), n);
+    const e2 = F3.eql(F3.sqr(tv3), n);
+    tv1 = F3.cmov(tv1, tv2, e1);
+    tv2 = F3.cmov(tv4, tv3, e2);
+    const e3 = F3.eql(F3.sqr(tv2), n);
+    const root = F3.cmov(tv1, tv2, e3);
+    assertIsSquare2(F3, root, n);
+    return root;
+  });
+}
+function tonelliShanks2(P2) {
+  if (P2 < _3n4)
+    throw new Error("sqrt is not defined for small field");
+  aoddModulus(P2, "tonelliShanks");
+  let Q3 = P2 - _1n9;
+  let S2 = 0;
+  while (Q3 % _2n6 === _0n8) {
+    Q3 /= _2n6;
+    S2++;
+  }
+  let Z2 = _2n6;
+  const _Fp = Field2(P2);
+  while (FpLegendre2(_Fp, Z2) === 1) {
+    if (Z2++ > 1e3)
+      throw new Error("Cannot find square root: probably non-prime P");
+  }
+  if (S2 === 1)
+    return sqrt3mod42;
+  let cc = _Fp.pow(Z2, Q3);
+  const Q1div2 = (Q3 + _1n9) / _2n6;
+  return function tonelliSlow(Fp, n) {
+    const F3 = Fp;
+    if (F3.is0(n))
+      return n;
+    if (FpLegendre2(F3, n) !== 1)
+      throw new Error("Cannot find square root");
+    let M2 = S2;
+    let c = F3.mul(F3.ONE, cc);
+    let t = F3.pow(n, Q3);
+    let R2 = F3.pow(n, Q1div2);
+    while (!F3.eql(t, F3.ONE)) {
+      if (F3.is0(t))
+        throw new Error("Cannot find square root: probably non-prime P");
+      let i = 1;
+      let t_tmp = F3.sqr(t);
+      while (!F3.eql(t_tmp, F3.ONE)) {
+        i++;
+        t_tmp = F3.sqr(t_tmp);
+        if (i === M2)
+          throw new Error("Cannot find square root");
+      }
+      const exponent = _1n9 << BigInt(M2 - i - 1);
+      const b2 = F3.pow(c, exponent);
+      M2 = i;
+      c = F3.sqr(b2);
+      t = F3.mul(t, c);
+      R2 = F3.mul(R2, b2);
+    }
+    return R2;
+  };
+}
+function FpSqrt2(P2) {
+  aoddModulus(P2, "Fp.sqrt");
+  if (P2 % _4n3 === _3n4)
+    return sqrt3mod42;
+  if (P2 % _8n3 === _5n3)
+    return sqrt5mod82;
+  if (P2 % _16n2 === _9n2)
+    return sqrt9mod162(P2);
+  return tonelliShanks2(P2);
+}
+var isNegativeLE2 = (num, modulo) => (mod3(num, modulo) & _1n9) === _1n9;
+var FIELD_FIELDS2 = [
+  "create",
+  "isValid",
+  "is0",
+  "neg",
+  "inv",
+  "sqrt",
+  "sqr",
+  "eql",
+  "add",
+  "sub",
+  "mul",
+  "pow",
+  "div",
+  "addN",
+  "subN",
+  "mulN",
+  "sqrN"
+];
+function validateField2(field) {
+  aobject3(field, "field");
+  if (typeof field.ORDER !== "bigint")
+    throw new TypeError('param "ORDER" is invalid: expected bigint, got ' + typeof field.ORDER);
+  asafenumber(field.BYTES, "BYTES");
+  asafenumber(field.BITS, "BITS");
+  for (const name of FIELD_FIELDS2)
+    afunction(field[name], "field." + name);
+  if (field.BYTES < 1 || field.BITS < 1)
+    throw new Error("invalid field: expected BYTES/BITS > 0");
+  if (field.ORDER <= _1n9)
+    throw new Error("invalid field: expected ORDER > 1, got " + field.ORDER);
+  return field;
+}
+function FpInvertBatch2(Fp, nums, passZero = false) {
+  validateField2(Fp);
+  aarray(nums, "nums");
+  abool3(passZero, "passZero");
+  const F3 = Fp;
+  const inverted = new Array(nums.length).fill(passZero ? F3.ZERO : void 0);
+  const multipliedAcc = nums.reduce((acc, num, i) => {
+    if (F3.is0(num))
+      return acc;
+    inverted[i] = acc;
+    return F3.mul(acc, num);
+  }, F3.ONE);
+  const invertedAcc = F3.inv(multipliedAcc);
+  nums.reduceRight((acc, num, i) => {
+    if (F3.is0(num))
+      return acc;
+    inverted[i] = F3.mul(acc, inverted[i]);
+    return F3.mul(acc, num);
+  }, invertedAcc);
+  return inverted;
+}
+function FpLegendre2(Fp, n) {
+  validateField2(Fp);
+  const F3 = Fp;
+  aoddModulus(F3.ORDER, "FpLegendre");
+  const p1mod2 = (F3.ORDER - _1n9) / _2n6;
+  const powered = F3.pow(n, p1mod2);
+  const yes = F3.eql(powered, F3.ONE);
+  const zero = F3.eql(powered, F3.ZERO);
+  const no2 = F3.eql(powered, F3.neg(F3.ONE));
+  if (!yes && !zero && !no2)
+    throw new Error("invalid Legendre symbol result");
+  return yes ? 1 : zero ? 0 : -1;
+}
+function nLength2(n, nBitLength) {
+  if (nBitLength !== void 0)
+    anumber5(nBitLength);
+  if (n <= _0n8)
+    throw new Error("invalid n length: expected positive n, got " + n);
+  if (nBitLength !== void 0 && nBitLength < 1)
+    throw new Error("invalid n length: expected positive bit length, got " + nBitLength);
+  const bits = bitLen2(n);
+  if (nBitLength !== void 0 && nBitLength < bits)
+    throw new Error(`invalid n length: expected nBitLength (${nBitLength}) >= bitLen(n) (${bits})`);
+  const _nBitLength = nBitLength !== void 0 ? nBitLength : bits;
+  const nByteLength = Math.ceil(_nBitLength / 8);
+  return { nBitLength: _nBitLength, nByteLength };
+}
+var FIELD_SQRT = /* @__PURE__ */ new WeakMap();
+var _Field2 = class {
+  ORDER;
+  BITS;
+  BYTES;
+  isLE;
+  ZERO = _0n8;
+  ONE = _1n9;
+  _lengths;
+  _mod;
+  constructor(ORDER, opts2 = {}) {
+    if (ORDER <= _1n9)
+      throw new Error("invalid field: expected ORDER > 1, got " + ORDER);
+    let _nbitLength = void 0;
+    this.isLE = false;
+    if (opts2 != null && typeof opts2 === "object") {
+      if (typeof opts2.BITS === "number")
+        _nbitLength = opts2.BITS;
+      if (typeof opts2.sqrt === "function")
+        Object.defineProperty(this, "sqrt", { value: opts2.sqrt, enumerable: true });
+      if (typeof opts2.isLE === "boolean")
+        this.isLE = opts2.isLE;
+      if (opts2.allowedLengths)
+        this._lengths = Object.freeze(opts2.allowedLengths.slice());
+      if (typeof opts2.modFromBytes === "boolean")
+        this._mod = opts2.modFromBytes;
+    }
+    const { nBitLength, nByteLength } = nLength2(ORDER, _nbitLength);
+    if (nByteLength > 2048)
+      throw new Error("invalid field: expected ORDER of <= 2048 bytes");
+    this.ORDER = ORDER;
+    this.BITS = nBitLength;
+    this.BYTES = nByteLength;
+    Object.freeze(this);
+  }
+  create(num) {
+    return mod3(num, this.ORDER);
+  }
+  isValid(num) {
+    if (typeof num !== "bigint")
+      throw new TypeError("invalid field element: expected bigint, got " + typeof num);
+    return _0n8 <= num && num < this.ORDER;
+  }
+  is0(num) {
+    return num === _0n8;
+  }
+  // is valid and invertible
+  isValidNot0(num) {
+    return !this.is0(num) && this.isValid(num);
+  }
+  isOdd(num) {
+    return (num & _1n9) === _1n9;
+  }
+  neg(num) {
+    return mod3(-num, this.ORDER);
+  }
+  eql(lhs, rhs) {
+    return lhs === rhs;
+  }
+  sqr(num) {
+    return mod3(num * num, this.ORDER);
+  }
+  add(lhs, rhs) {
+    return mod3(lhs + rhs, this.ORDER);
+  }
+  sub(lhs, rhs) {
+    return mod3(lhs - rhs, this.ORDER);
+  }
+  mul(lhs, rhs) {
+    return mod3(lhs * rhs, this.ORDER);
+  }
+  pow(num, power) {
+    return pow(num, power, this.ORDER);
+  }
+  div(lhs, rhs) {
+    return mod3(lhs * invert2(rhs, this.ORDER), this.ORDER);
+  }
+  // Same as above, but doesn't normalize
+  sqrN(num) {
+    return num * num;
+  }
+  addN(lhs, rhs) {
+    return lhs + rhs;
+  }
+  subN(lhs, rhs) {
+    return lhs - rhs;
+  }
+  mulN(lhs, rhs) {
+    return lhs * rhs;
+  }
+  inv(num) {
+    return invert2(num, this.ORDER);
+  }
+  sqrt(num) {
+    let sqrt = FIELD_SQRT.get(this);
+    if (!sqrt)
+      FIELD_SQRT.set(this, sqrt = FpSqrt2(this.ORDER));
+    return sqrt(this, num);
+  }
+  toBytes(num) {
+    return this.isLE ? numberToBytesLE2(num, this.BYTES) : numberToBytesBE2(num, this.BYTES);
+  }
+  fromBytes(bytes, skipValidation = false) {
+    abytes5(bytes);
+    const { _lengths: allowedLengths, BYTES, isLE: isLE4, ORDER, _mod: modFromBytes } = this;
+    if (allowedLengths) {
+      if (bytes.length < 1 || !allowedLengths.includes(bytes.length) || bytes.length > BYTES) {
+        throw new Error("Field.fromBytes: expected " + allowedLengths + " bytes, got " + bytes.length);
+      }
+      const padded = new Uint8Array(BYTES);
+      padded.set(bytes, isLE4 ? 0 : padded.length - bytes.length);
+      bytes = padded;
+    }
+    if (bytes.length !== BYTES)
+      throw new Error("Field.fromBytes: expected " + BYTES + " bytes, got " + bytes.length);
+    let scalar = isLE4 ? bytesToNumberLE2(bytes) : bytesToNumberBE2(bytes);
+    if (modFromBytes)
+      scalar = mod3(scalar, ORDER);
+    if (!skipValidation) {
+      if (!this.isValid(scalar))
+        throw new Error("invalid field element: outside of range 0..ORDER");
+    }
+    return scalar;
+  }
+  // TODO: we don't need it here, move out to separate fn
+  invertBatch(lst) {
+    return FpInvertBatch2(this, lst, true);
+  }
+  // We can't move this out because Fp6, Fp12 implement it
+  // and it's unclear what to return in there.
+  cmov(a, b2, condition) {
+    abool3(condition, "condition");
+    return condition ? b2 : a;
+  }
+};
+function Field2(ORDER, opts2 = {}) {
+  Object.freeze(_Field2.prototype);
+  return new _Field2(ORDER, opts2);
+}
+function getFieldBytesLength2(fieldOrder) {
+  if (typeof fieldOrder !== "bigint")
+    throw new Error("field order must be bigint");
+  if (fieldOrder <= _1n9)
+    throw new Error("field order must be greater than 1");
+  const bitLength = bitLen2(fieldOrder - _1n9);
+  return Math.ceil(bitLength / 8);
+}
+function getMinHashLength2(fieldOrder) {
+  const length = getFieldBytesLength2(fieldOrder);
+  return length + Math.ceil(length / 2);
+}
+function mapHashToField2(key, fieldOrder, isLE4 = false) {
+  abytes5(key);
+  const len = key.length;
+  const fieldLen = getFieldBytesLength2(fieldOrder);
+  const minLen = Math.max(getMinHashLength2(fieldOrder), 16);
+  if (len < minLen || len > 1024)
+    throw new Error("expected " + minLen + "-1024 bytes of input, got " + len);
+  const num = isLE4 ? bytesToNumberLE2(key) : bytesToNumberBE2(key);
+  const reduced = mod3(num, fieldOrder - _1n9) + _1n9;
+  return isLE4 ? numberToBytesLE2(reduced, fieldLen) : numberToBytesBE2(reduced, fieldLen);
+}
+
+// ../../main/node_modules/@noble/curves/abstract/curve.js
+var _0n9 = /* @__PURE__ */ BigInt(0);
+var _1n10 = /* @__PURE__ */ BigInt(1);
+var _4n4 = /* @__PURE__ */ BigInt(4);
+var BLIND_BYTES = 16;
+var BLIND_BITS = 128;
+var FW_WINDOW = 5;
+var TABLE_BYTES_MAX = /* @__PURE__ */ (() => 2 ** 31)();
+function validatePointCons(Point) {
+  const pc = Point;
+  if (typeof pc !== "function")
+    throw new TypeError('"Point" expected constructor, got type=' + typeof Point);
+  afunction(pc.fromAffine, "Point.fromAffine");
+  afunction(pc.fromBytes, "Point.fromBytes");
+  afunction(pc.fromHex, "Point.fromHex");
+  aobject3(pc.BASE, "Point.BASE");
+  aobject3(pc.ZERO, "Point.ZERO");
+  validateField2(pc.Fp);
+  validateField2(pc.Fn);
+}
+function normalizeZ2(c, points) {
+  validatePointCons(c);
+  validateMSMPoints(points, c);
+  const invertedZs = FpInvertBatch2(c.Fp, points.map((p2) => p2.Z));
+  return points.map((p2, i) => c.fromAffine(p2.toAffine(invertedZs[i])));
+}
+function validateW2(W2, bits, min = 1) {
+  if (!Number.isSafeInteger(W2) || W2 < min || W2 > bits)
+    throw new Error("invalid window size, expected [" + min + ".." + bits + "], got W=" + W2);
+}
+function validateTableBytes(numPoints, fpBytes) {
+  const bytes = numPoints * (4 * fpBytes + 128);
+  if (bytes > TABLE_BYTES_MAX)
+    throw new Error("invalid window size: table would need ~" + Math.ceil(bytes / 2 ** 20) + " MiB, max " + TABLE_BYTES_MAX / 2 ** 20 + " MiB");
+}
+function probeRandomBytes(randomBytes8, length) {
+  if (randomBytes8 === void 0)
+    return void 0;
+  afunction(randomBytes8, "randomBytes");
+  try {
+    const probe = randomBytes8(length);
+    if (!isBytes5(probe) || probe.length !== length)
+      return void 0;
+  } catch {
+    return void 0;
+  }
+  return randomBytes8;
+}
+function validateMSMPoints(points, c) {
+  aarray(points, "points");
+  points.forEach((p2, i) => {
+    if (!(p2 instanceof c))
+      throw new Error("invalid point at index " + i);
+  });
+}
+function validateMSMScalars(scalars, field, maxScalar) {
+  if (!Array.isArray(scalars))
+    throw new Error("array of scalars expected");
+  scalars.forEach((s3, i) => {
+    const ok3 = maxScalar === void 0 ? field.isValid(s3) : isPosBig2(s3) && s3 < maxScalar;
+    if (!ok3)
+      throw new Error("invalid scalar at index " + i);
+  });
+}
+var pointWindowSizes2 = /* @__PURE__ */ new WeakMap();
+function getWindowSize(P2) {
+  return pointWindowSizes2.get(P2) || 1;
+}
+function oddMultiples(p2, size) {
+  const dbl = p2.double();
+  const t = [p2];
+  for (let j2 = 1; j2 < size; j2++)
+    t.push(t[j2 - 1].add(dbl));
+  return t;
+}
+function wnafDigits(n, W2) {
+  const size = 2 ** W2;
+  const half = size / 2;
+  const mask = BigInt(size - 1);
+  const d = [];
+  while (n > _0n9) {
+    let w2 = 0;
+    if (n & _1n10) {
+      w2 = Number(n & mask);
+      if (w2 >= half)
+        w2 -= size;
+      n -= BigInt(w2);
+    }
+    d.push(w2);
+    n >>= _1n10;
+  }
+  return d;
+}
+function signedWindowDigits(n, W2, windows) {
+  const size = 2 ** W2;
+  const half = size / 2;
+  const mask = BigInt(size - 1);
+  const shiftBy = BigInt(W2);
+  const d = [];
+  for (let w2 = 0; w2 < windows; w2++) {
+    let v2 = Number(n & mask);
+    n >>= shiftBy;
+    if (v2 > half) {
+      v2 -= size;
+      n += _1n10;
+    }
+    d.push(v2);
+  }
+  if (n !== _0n9)
+    throw new Error("invalid wnaf");
+  return d;
+}
+function wnafWalk(zero, tables, digits) {
+  let max = 0;
+  for (const d of digits)
+    max = Math.max(max, d.length);
+  let acc = zero;
+  for (let bit = max - 1; bit >= 0; bit--) {
+    if (bit !== max - 1)
+      acc = acc.double();
+    for (let i = 0; i < digits.length; i++) {
+      const w2 = digits[i][bit];
+      if (w2) {
+        const item = tables[i][Math.abs(w2) - 1 >> 1];
+        acc = acc.add(w2 < 0 ? item.negate() : item);
+      }
+    }
+  }
+  return acc;
+}
+var ScalarMultiplier = class {
+  Point;
+  BASE;
+  ZERO;
+  randomBytes;
+  wnafPrecomputes = /* @__PURE__ */ new WeakMap();
+  baseCanBeBlinded;
+  bits;
+  // Parametrized with a given Point class (not individual point)
+  constructor(Point, randomBytes8) {
+    validatePointCons(Point);
+    this.randomBytes = probeRandomBytes(randomBytes8, BLIND_BYTES);
+    this.Point = Point;
+    this.BASE = Point.BASE;
+    this.ZERO = Point.ZERO;
+    this.bits = Point.Fn.BITS;
+  }
+  /**
+   * Creates a signed fixed-window wNAF precomputation table: for every window w, the
+   * multiples `[1..2^(W−1)]⋅2^(w⋅W)⋅P`, flattened. All doublings are baked into the table,
+   * so cached multiplication is additions-only. `windows = ceil(bits/W) + 1`: the extra
+   * window absorbs the final carry of signed-digit recoding.
+   * For a 256-bit curve and W=6, the table is 44⋅32 = 1408 points.
+   * @param point - Point instance
+   * @param W - window size
+   * @param bits - scalar bitlength the table must cover
+   */
+  buildWnafTable(point, W2, bits) {
+    const windows = Math.ceil(bits / W2) + 1;
+    const half = 2 ** (W2 - 1);
+    const comp = [];
+    let base = point;
+    for (let w2 = 0; w2 < windows; w2++) {
+      let acc = base;
+      for (let i = 0; i < half; i++) {
+        comp.push(acc);
+        acc = acc.add(base);
+      }
+      base = comp[comp.length - 1].double();
+    }
+    return { W: W2, bits, windows, comp };
+  }
+  /**
+   * Implements ec multiplication using precomputed signed fixed-window wNAF tables.
+   * Constant-time: fixed window count with one table addition per window — zero digits feed
+   * the fake accumulator — and no doublings; the lookup scans the whole window slice.
+   * Scalar bounds are validated by the public entry points ({@link ScalarMultiplier.mulCT},
+   * {@link ScalarMultiplier.mulCTBlinded}, {@link ScalarMultiplier.mulUnsafe});
+   * signedWindowDigits throws if `n` exceeds the table.
+   * @returns real and fake (for const-time) points
+   */
+  wnafCachedCT(precomputes, n) {
+    const { W: W2, windows, comp } = precomputes;
+    const half = 2 ** (W2 - 1);
+    const digits = signedWindowDigits(n, W2, windows);
+    let p2 = this.ZERO;
+    let f2 = this.BASE;
+    for (let w2 = 0; w2 < windows; w2++) {
+      const digit = digits[w2];
+      const start = w2 * half;
+      const idx = Math.abs(digit) - 1;
+      let sel = comp[start];
+      for (let i = 1; i < half; i++)
+        sel = i === idx ? comp[start + i] : sel;
+      const neg = sel.negate();
+      if (digit === 0)
+        f2 = f2.add(comp[start]);
+      else
+        p2 = p2.add(digit < 0 ? neg : sel);
+    }
+    return { p: p2, f: f2 };
+  }
+  // Cache key is point identity plus (W, bits); at most two entries exist per point (public-width
+  // `Fn.BITS` and blinded `Fn.BITS + BLIND_BITS`). Callers must not reuse the same point with
+  // incompatible `transform(...)` layouts and expect a separate cache entry.
+  getWnafPrecomputes(W2, point, bits, transform) {
+    let entries = this.wnafPrecomputes.get(point);
+    let comp = entries?.find((entry) => entry.W === W2 && entry.bits === bits);
+    if (!comp) {
+      comp = this.buildWnafTable(point, W2, bits);
+      if (typeof transform === "function")
+        comp = { ...comp, comp: transform(comp.comp) };
+      if (!entries) {
+        entries = [];
+        this.wnafPrecomputes.set(point, entries);
+      }
+      entries.push(comp);
+    }
+    return comp;
+  }
+  assertPoint(point) {
+    if (!(point instanceof this.Point))
+      throw new TypeError('"point" expected Point instance, got type=' + typeof point);
+  }
+  // Shared prologue of the constant-time entry points. Rejects scalar 0: in key/signature-style
+  // callers a zero scalar means broken upstream plumbing, and concrete Points already reject it.
+  // Uses inRange instead of Fn.isValidNot0: validateField() only certifies the arithmetic subset.
+  validateMulInput(point, scalar) {
+    this.assertPoint(point);
+    if (!inRange2(scalar, _1n10, this.Point.Fn.ORDER))
+      throw new Error("invalid scalar");
+  }
+  // Constant-time dispatch shared by mulCT / mulCTBlinded. Un-precomputed points (W===1, e.g.
+  // ECDH peer keys) skip building a throwaway cached table in favor of a small fixed-window
+  // multiply. `n` must be < 2^bits.
+  runCT(point, n, bits, transform) {
+    const W2 = getWindowSize(point);
+    if (W2 === 1)
+      return this.fixedWindowCT(point, n, bits);
+    return this.wnafCachedCT(this.getWnafPrecomputes(W2, point, bits, transform), n);
+  }
+  mulCT(point, scalar, transform) {
+    this.validateMulInput(point, scalar);
+    return this.runCT(point, scalar, this.bits, transform);
+  }
+  mulCTBlinded(point, scalar, transform) {
+    this.validateMulInput(point, scalar);
+    if (this.randomBytes === void 0)
+      throw new Error("randomBytes is required for scalar blinding");
+    const bits = this.Point.Fn.BITS + BLIND_BITS;
+    const blind = this.randomBytes(BLIND_BYTES);
+    if (!isBytes5(blind) || blind.length !== BLIND_BYTES)
+      throw new Error("randomBytes returned invalid byte array");
+    blind[0] = blind[0] & 63 | 128;
+    const n = scalar + bytesToNumberBE2(blind) * this.Point.Fn.ORDER;
+    return this.runCT(point, n, bits, transform);
+  }
+  /**
+   * Constant-time multiplication `n*point` for an un-precomputed point, via a small fixed window.
+   * A cached wNAF table only pays off when reused; a flat 2^FW_WINDOW table (`size-1` adds) is
+   * far cheaper to build for a single use. The point-operation sequence is independent of `n`:
+   * build the table, then per window exactly FW_WINDOW doublings, a data-oblivious scan over
+   * every table entry, and one addition (adds the identity when the window digit is 0 — never
+   * skipped).
+   *
+   * `n` must be `< 2^bits`. Assumes complete addition (adding the identity costs the same as any
+   * add), which holds for the Weierstrass/Edwards point types used here. The table is left in
+   * projective form (no normalizeZ): normalizing this small a table costs more than the
+   * mixed-add savings it would buy for a single multiply.
+   * @returns real point `p`; `f` duplicates it only to match {@link wnafCachedCT}'s return shape
+   * (this path needs no fake accumulator — its op-count is already scalar-independent).
+   */
+  fixedWindowCT(point, n, bits) {
+    const W2 = FW_WINDOW;
+    const size = 1 << W2;
+    const mask = bitMask2(W2);
+    const table = new Array(size);
+    table[0] = this.ZERO;
+    for (let i = 1; i < size; i++)
+      table[i] = table[i - 1].add(point);
+    const windows = Math.ceil(bits / W2);
+    let acc = this.ZERO;
+    for (let window2 = windows - 1; window2 >= 0; window2--) {
+      if (window2 !== windows - 1)
+        for (let d = 0; d < W2; d++)
+          acc = acc.double();
+      const digit = Number(n >> BigInt(window2 * W2) & mask);
+      let sel = table[0];
+      for (let i = 1; i < size; i++)
+        sel = i === digit ? table[i] : sel;
+      acc = acc.add(sel);
+    }
+    return { p: acc, f: acc };
+  }
+  shouldBlind(point, cofactor) {
+    if (this.randomBytes === void 0)
+      return false;
+    if (cofactor === _1n10)
+      return true;
+    if (point !== this.BASE)
+      return false;
+    if (this.baseCanBeBlinded === void 0)
+      this.baseCanBeBlinded = this.mulUnsafe(this.BASE, this.Point.Fn.ORDER).is0();
+    return this.baseCanBeBlinded;
+  }
+  mulSecret(point, scalar, cofactor, transform) {
+    return this.shouldBlind(point, cofactor) ? this.mulCTBlinded(point, scalar, transform) : this.mulCT(point, scalar, transform);
+  }
+  mulUnsafe(point, scalar, transform) {
+    this.assertPoint(point);
+    if (!isPosBig2(scalar))
+      throw new Error("invalid scalar");
+    const W2 = getWindowSize(point);
+    if (W2 === 1 || scalar >= this.Point.Fn.ORDER)
+      return mulAddUnsafe(this.Point, [point], [scalar], true);
+    const precomputes = this.getWnafPrecomputes(W2, point, this.bits, transform);
+    return this.wnafCachedCT(precomputes, scalar).p;
+  }
+  // Remembers the window size used for precomputed wNAF multiplication of the given point
+  // and drops any previously built tables. Usually only the base point is precomputed.
+  // W=1 resets the point to the un-precomputed (table-less) paths.
+  // W is additionally capped so tables stay under ~2 GiB ({@link TABLE_BYTES_MAX}).
+  setWindowSize(point, W2) {
+    this.assertPoint(point);
+    validateW2(W2, this.bits);
+    const windows = Math.ceil((this.bits + BLIND_BITS) / W2) + 1;
+    validateTableBytes(windows * 2 ** (W2 - 1), this.Point.Fp.BYTES);
+    pointWindowSizes2.set(point, W2);
+    this.wnafPrecomputes.delete(point);
+  }
+  // True when a window size is set: tables themselves are built lazily on first multiply.
+  hasWindowSize(point) {
+    return getWindowSize(point) !== 1;
+  }
+};
+function mulAddUnsafe(c, points, scalars, allowOversized = false) {
+  validatePointCons(c);
+  validateMSMPoints(points, c);
+  abool3(allowOversized, "allowOversized");
+  validateMSMScalars(scalars, c.Fn, allowOversized ? c.Fn.ORDER ** _4n4 : void 0);
+  if (points.length !== scalars.length)
+    throw new Error("arrays of points and scalars must have equal length");
+  const tables = points.map((p2) => oddMultiples(p2, 4));
+  const digits = scalars.map((n) => wnafDigits(n, 4));
+  return wnafWalk(c.ZERO, tables, digits);
+}
+function createField2(order, field, isLE4) {
+  if (field) {
+    if (field.ORDER !== order)
+      throw new Error("Field.ORDER must match order: Fp == p, Fn == n");
+    validateField2(field);
+    return field;
+  } else {
+    return Field2(order, { isLE: isLE4 });
+  }
+}
+function createCurveFields2(type, CURVE, curveOpts = {}, FpFnLE) {
+  if (type !== "weierstrass" && type !== "edwards")
+    throw new Error('expected curve type "weierstrass" or "edwards"');
+  if (FpFnLE === void 0)
+    FpFnLE = type === "edwards";
+  if (!CURVE || typeof CURVE !== "object")
+    throw new Error(`expected valid ${type} CURVE object`);
+  validateObject2(curveOpts);
+  for (const p2 of ["p", "n", "h"]) {
+    const val = CURVE[p2];
+    if (!(isPosBig2(val) && val !== _0n9))
+      throw new Error(`CURVE.${p2} must be positive bigint`);
+  }
+  const Fp = createField2(CURVE.p, curveOpts.Fp, FpFnLE);
+  const Fn2 = createField2(CURVE.n, curveOpts.Fn, FpFnLE);
+  const _b = type === "weierstrass" ? "b" : "d";
+  const params = ["Gx", "Gy", "a", _b];
+  for (const p2 of params) {
+    if (!Fp.isValid(CURVE[p2]))
+      throw new Error(`CURVE.${p2} must be valid field element of CURVE.Fp`);
+  }
+  CURVE = Object.freeze(Object.assign({}, CURVE));
+  return { CURVE, Fp, Fn: Fn2 };
+}
+function createKeygen2(randomSecretKey, getPublicKey) {
+  return function keygen(seed) {
+    const secretKey = randomSecretKey(seed);
+    return { secretKey, publicKey: getPublicKey(secretKey) };
+  };
+}
+
+// ../../main/node_modules/@noble/curves/abstract/der.js
+var _0n10 = /* @__PURE__ */ BigInt(0);
+var DERErr2 = class extends Error {
+  constructor(m2 = "") {
+    super(m2);
+  }
+};
+var _DER = {
+  // asn.1 DER encoding utils
+  Err: DERErr2,
+  // Basic building block is TLV (Tag-Length-Value)
+  _tlv: {
+    encode: (tag2, data) => {
+      const { Err: E } = _DER;
+      asafenumber(tag2, "tag");
+      if (tag2 < 0 || tag2 > 255)
+        throw new E("tlv.encode: wrong tag");
+      astring(data, "data");
+      if (data.length & 1)
+        throw new E("tlv.encode: unpadded data");
+      const dataLen = data.length / 2;
+      const len = numberToHexUnpadded2(dataLen);
+      if (len.length / 2 & 128)
+        throw new E("tlv.encode: long form length too big");
+      const lenLen = dataLen > 127 ? numberToHexUnpadded2(len.length / 2 | 128) : "";
+      const t = numberToHexUnpadded2(tag2);
+      return t + lenLen + len + data;
+    },
+    // v - value, l - left bytes (unparsed)
+    decode(tag2, data) {
+      const { Err: E } = _DER;
+      data = abytes5(data, void 0, "DER data");
+      let pos = 0;
+      if (tag2 < 0 || tag2 > 255)
+        throw new E("tlv.decode: wrong tag");
+      if (data.length < 2 || data[pos++] !== tag2)
+        throw new E("tlv.decode: wrong tlv");
+      const first = data[pos++];
+      const isLong = !!(first & 128);
+      let length = 0;
+      if (!isLong)
+        length = first;
+      else {
+        const lenLen = first & 127;
+        if (!lenLen)
+          throw new E("tlv.decode(long): indefinite length not supported");
+        if (lenLen > 4)
+          throw new E("tlv.decode(long): byte length is too big");
+        const lengthBytes = data.subarray(pos, pos + lenLen);
+        if (lengthBytes.length !== lenLen)
+          throw new E("tlv.decode: length bytes not complete");
+        if (lengthBytes[0] === 0)
+          throw new E("tlv.decode(long): zero leftmost byte");
+        for (const b2 of lengthBytes)
+          length = length << 8 | b2;
+        pos += lenLen;
+        if (length < 128)
+          throw new E("tlv.decode(long): not minimal encoding");
+      }
+      const v2 = data.subarray(pos, pos + length);
+      if (v2.length !== length)
+        throw new E("tlv.decode: wrong value length");
+      return { v: v2, l: data.subarray(pos + length) };
+    }
+  },
+  // https://crypto.stackexchange.com/a/57734 Leftmost bit of first byte is 'negative' flag,
+  // since we always use positive integers here. It must always be empty:
+  // - add zero byte if exists
+  // - if next byte doesn't have a flag, leading zero is not allowed (minimal encoding)
+  _int: {
+    encode(num) {
+      const { Err: E } = _DER;
+      abignumber2(num);
+      if (num < _0n10)
+        throw new E("integer: negative integers are not allowed");
+      let hex = numberToHexUnpadded2(num);
+      if (Number.parseInt(hex[0], 16) & 8)
+        hex = "00" + hex;
+      if (hex.length & 1)
+        throw new E("unexpected DER parsing assertion: unpadded hex");
+      return hex;
+    },
+    decode(data) {
+      const { Err: E } = _DER;
+      if (data.length < 1)
+        throw new E("invalid signature integer: empty");
+      if (data[0] & 128)
+        throw new E("invalid signature integer: negative");
+      if (data.length > 1 && data[0] === 0 && !(data[1] & 128))
+        throw new E("invalid signature integer: unnecessary leading zero");
+      return bytesToNumberBE2(data);
+    }
+  },
+  toSig(bytes, maxScalarBytes) {
+    const { Err: E, _int: int, _tlv: tlv } = _DER;
+    if (maxScalarBytes !== void 0) {
+      asafenumber(maxScalarBytes, "maxScalarBytes");
+      if (maxScalarBytes < 1)
+        throw new E("invalid signature: maxScalarBytes must be positive");
+    }
+    const data = abytes5(bytes, void 0, "signature");
+    const { v: seqBytes, l: seqLeftBytes } = tlv.decode(48, data);
+    if (seqLeftBytes.length)
+      throw new E("invalid signature: left bytes after parsing");
+    const { v: rBytes, l: rLeftBytes } = tlv.decode(2, seqBytes);
+    const { v: sBytes, l: sLeftBytes } = tlv.decode(2, rLeftBytes);
+    if (sLeftBytes.length)
+      throw new E("invalid signature: left bytes after parsing");
+    if (maxScalarBytes !== void 0 && (rBytes.length > maxScalarBytes || sBytes.length > maxScalarBytes))
+      throw new E("invalid signature: integer too large");
+    return { r: int.decode(rBytes), s: int.decode(sBytes) };
+  },
+  hexFromSig(sig) {
+    const { _tlv: tlv, _int: int } = _DER;
+    validateObject2(sig, { r: "bigint", s: "bigint" }, {}, "sig");
+    const rs2 = tlv.encode(2, int.encode(sig.r));
+    const ss2 = tlv.encode(2, int.encode(sig.s));
+    const seq = rs2 + ss2;
+    return tlv.encode(48, seq);
+  }
+};
+var DER2 = /* @__PURE__ */ (() => {
+  Object.freeze(_DER._tlv);
+  Object.freeze(_DER._int);
+  return Object.freeze(_DER);
+})();
+
+// ../../main/node_modules/@noble/curves/abstract/weierstrass.js
+var divNearest2 = (num, den) => (num + (num >= 0 ? den : -den) / _2n7) / den;
+function _splitEndoScalar2(k2, basis, n) {
+  aInRange2("scalar", k2, _0n11, n);
+  const [[a1, b1], [a2, b2]] = basis;
+  const c1 = divNearest2(b2 * k2, n);
+  const c2 = divNearest2(-b1 * k2, n);
+  let k1 = k2 - c1 * a1 - c2 * a2;
+  let k22 = -c1 * b1 - c2 * b2;
+  const k1neg = k1 < _0n11;
+  const k2neg = k22 < _0n11;
+  if (k1neg)
+    k1 = -k1;
+  if (k2neg)
+    k22 = -k22;
+  const MAX_NUM = bitMask2(Math.ceil(bitLen2(n) / 2)) + _1n11;
+  if (k1 < _0n11 || k1 >= MAX_NUM || k22 < _0n11 || k22 >= MAX_NUM) {
+    throw new Error("splitScalar (endomorphism): failed for k");
+  }
+  return { k1neg, k1, k2neg, k2: k22 };
+}
+function validateSigFormat2(format) {
+  if (!["compact", "recovered", "der"].includes(format))
+    throw new Error('Signature format must be "compact", "recovered", or "der"');
+  return format;
+}
+function validateSigOpts2(opts2, def) {
+  validateObject2(opts2);
+  const optsn = {};
+  for (let optName of Object.keys(def)) {
+    optsn[optName] = opts2[optName] === void 0 ? def[optName] : opts2[optName];
+  }
+  abool3(optsn.lowS, "lowS");
+  abool3(optsn.prehash, "prehash");
+  if (optsn.format !== void 0)
+    validateSigFormat2(optsn.format);
+  return optsn;
+}
+var _0n11 = /* @__PURE__ */ BigInt(0);
+var _1n11 = /* @__PURE__ */ BigInt(1);
+var _2n7 = /* @__PURE__ */ BigInt(2);
+var _3n5 = /* @__PURE__ */ BigInt(3);
+var _4n5 = /* @__PURE__ */ BigInt(4);
+function weierstrass2(params, extraOpts = {}) {
+  const validated = createCurveFields2("weierstrass", params, extraOpts);
+  const Fp = validated.Fp;
+  const Fn2 = validated.Fn;
+  let CURVE = validated.CURVE;
+  const { h: cofactor, n: CURVE_ORDER } = CURVE;
+  validateObject2(extraOpts, {}, {
+    allowInfinityPoint: "boolean",
+    clearCofactor: "function",
+    isTorsionFree: "function",
+    fromBytes: "function",
+    toBytes: "function",
+    endo: "object",
+    randomBytes: "function"
+  });
+  const { endo: endoOpts, allowInfinityPoint, clearCofactor, isTorsionFree, fromBytes, toBytes } = extraOpts;
+  const randomBytes8 = extraOpts.randomBytes === void 0 ? randomBytes6 : extraOpts.randomBytes;
+  if (endoOpts) {
+    if (!Fp.is0(CURVE.a) || typeof endoOpts.beta !== "bigint" || !Array.isArray(endoOpts.basises)) {
+      throw new Error('invalid endo: expected "beta": bigint and "basises": array');
+    }
+  }
+  const endo = endoOpts ? {
+    beta: endoOpts.beta,
+    basises: endoOpts.basises.map((basis) => [...basis])
+  } : void 0;
+  const lengths = getWLengths2(Fp, Fn2);
+  function assertCompressionIsSupported() {
+    if (!Fp.isOdd)
+      throw new Error("compression is not supported: Field does not have .isOdd()");
+  }
+  function pointToBytes(_c, point, isCompressed) {
+    if (point.is0()) {
+      if (!allowInfinityPoint)
+        throw new Error("bad point: ZERO");
+      return Uint8Array.of(0);
+    }
+    const { x, y } = point.toAffine();
+    const bx = Fp.toBytes(x);
+    abool3(isCompressed, "isCompressed");
+    if (isCompressed) {
+      assertCompressionIsSupported();
+      const hasEvenY = !Fp.isOdd(y);
+      return concatBytes3(pprefix2(hasEvenY), bx);
+    } else {
+      return concatBytes3(Uint8Array.of(4), bx, Fp.toBytes(y));
+    }
+  }
+  function pointFromBytes(bytes) {
+    abytes5(bytes, void 0, "Point");
+    const { publicKey: comp, publicKeyUncompressed: uncomp } = lengths;
+    const length = bytes.length;
+    const head = bytes[0];
+    const tail = bytes.subarray(1);
+    if (allowInfinityPoint && length === 1 && head === 0)
+      return { x: Fp.ZERO, y: Fp.ZERO };
+    if (length === comp && (head === 2 || head === 3)) {
+      const x = Fp.fromBytes(tail);
+      if (!Fp.isValid(x))
+        throw new Error("bad point: is not on curve, wrong x");
+      const y2 = weierstrassEquation(x);
+      let y;
+      try {
+        y = Fp.sqrt(y2);
+      } catch (sqrtError) {
+        const err = sqrtError instanceof Error ? ": " + sqrtError.message : "";
+        throw new Error("bad point: is not on curve, sqrt error" + err);
+      }
+      assertCompressionIsSupported();
+      const evenY = Fp.isOdd(y);
+      const evenH = (head & 1) === 1;
+      if (evenH !== evenY)
+        y = Fp.neg(y);
+      return { x, y };
+    } else if (length === uncomp && head === 4) {
+      const L2 = Fp.BYTES;
+      const x = Fp.fromBytes(tail.subarray(0, L2));
+      const y = Fp.fromBytes(tail.subarray(L2, L2 * 2));
+      if (!isValidXY(x, y))
+        throw new Error("bad point: is not on curve");
+      return { x, y };
+    } else {
+      throw new Error(`bad point: got length ${length}, expected compressed=${comp} or uncompressed=${uncomp}`);
+    }
+  }
+  const encodePoint = toBytes === void 0 ? pointToBytes : toBytes;
+  const decodePoint = fromBytes === void 0 ? pointFromBytes : fromBytes;
+  const b3 = Fp.mul(CURVE.b, _3n5);
+  const mulA = Fp.is0(CURVE.a) ? (_2) => Fp.ZERO : (x) => Fp.mul(CURVE.a, x);
+  function weierstrassEquation(x) {
+    const x2 = Fp.sqr(x);
+    const x3 = Fp.mul(x2, x);
+    return Fp.add(Fp.add(x3, Fp.mul(x, CURVE.a)), CURVE.b);
+  }
+  function isValidXY(x, y) {
+    const left = Fp.sqr(y);
+    const right = weierstrassEquation(x);
+    return Fp.eql(left, right);
+  }
+  if (!isValidXY(CURVE.Gx, CURVE.Gy))
+    throw new Error("bad curve params: generator point");
+  const _4a3 = Fp.mul(Fp.pow(CURVE.a, _3n5), _4n5);
+  const _27b2 = Fp.mul(Fp.sqr(CURVE.b), BigInt(27));
+  if (Fp.is0(Fp.add(_4a3, _27b2)))
+    throw new Error("bad curve params: a or b");
+  function acoord(title, n, banZero = false) {
+    if (!Fp.isValid(n) || banZero && Fp.is0(n))
+      throw new Error(`bad point coordinate ${title}`);
+    return typeof n === "object" && n !== null ? Fp.create(n) : n;
+  }
+  function aprjpoint(other) {
+    if (!(other instanceof Point))
+      throw new Error("Weierstrass Point expected");
+  }
+  function splitEndoScalarN(k2) {
+    if (!endo || !endo.basises)
+      throw new Error("no endo");
+    return _splitEndoScalar2(k2, endo.basises, Fn2.ORDER);
+  }
+  function pushWnafPair(points, scalars, p2, k2) {
+    if (!Fn2.isValid(k2))
+      throw new RangeError("invalid scalar: out of range");
+    if (endo) {
+      const { k1neg, k1, k2neg, k2: k22 } = splitEndoScalarN(k2);
+      const psi = new Point(Fp.mul(p2.X, endo.beta), p2.Y, p2.Z);
+      points.push(k1neg ? p2.negate() : p2, k2neg ? psi.negate() : psi);
+      scalars.push(k1, k22);
+    } else {
+      points.push(p2);
+      scalars.push(k2);
+    }
+  }
+  const validityCache = /* @__PURE__ */ new WeakSet();
+  class Point {
+    static BASE = new Point(CURVE.Gx, CURVE.Gy, Fp.ONE);
+    static ZERO = new Point(Fp.ZERO, Fp.ONE, Fp.ZERO);
+    static Fp = Fp;
+    static Fn = Fn2;
+    X;
+    Y;
+    Z;
+    /** Does NOT validate if the point is valid. Use `.assertValidity()`. */
+    constructor(X2, Y2, Z2) {
+      this.X = acoord("x", X2);
+      this.Y = acoord("y", Y2, true);
+      this.Z = acoord("z", Z2);
+      Object.freeze(this);
+    }
+    static CURVE() {
+      return CURVE;
+    }
+    /** Does NOT validate if the point is valid. Use `.assertValidity()`. */
+    static fromAffine(p2) {
+      const { x, y } = p2 || {};
+      if (!p2 || !Fp.isValid(x) || !Fp.isValid(y))
+        throw new Error("invalid affine point");
+      if (p2 instanceof Point)
+        throw new Error("projective point not allowed");
+      if (Fp.is0(x) && Fp.is0(y))
+        return Point.ZERO;
+      return new Point(x, y, Fp.ONE);
+    }
+    static fromBytes(bytes) {
+      const P2 = Point.fromAffine(decodePoint(abytes5(bytes, void 0, "point")));
+      P2.assertValidity();
+      return P2;
+    }
+    static fromHex(hex) {
+      return Point.fromBytes(hexToBytes3(hex));
+    }
+    get x() {
+      return this.toAffine().x;
+    }
+    get y() {
+      return this.toAffine().y;
+    }
+    /**
+     * @param isLazy - true will defer table computation until the first multiplication
+     */
+    precompute(windowSize = 6, isLazy = true) {
+      wnaf.setWindowSize(this, windowSize);
+      if (!isLazy)
+        this.multiply(_3n5);
+      return this;
+    }
+    // TODO: return `this`
+    /** A point on curve is valid if it conforms to equation. */
+    assertValidity() {
+      const p2 = this;
+      if (p2.is0()) {
+        if (allowInfinityPoint && Fp.is0(p2.X) && Fp.eql(p2.Y, Fp.ONE) && Fp.is0(p2.Z))
+          return;
+        throw new Error("bad point: ZERO");
+      }
+      if (validityCache.has(p2))
+        return;
+      const { x, y } = p2.toAffine();
+      if (!Fp.isValid(x) || !Fp.isValid(y))
+        throw new Error("bad point: x or y not field elements");
+      if (!isValidXY(x, y))
+        throw new Error("bad point: equation left != right");
+      if (!p2.isTorsionFree())
+        throw new Error("bad point: not in prime-order subgroup");
+      validityCache.add(p2);
+    }
+    hasEvenY() {
+      const { y } = this.toAffine();
+      if (!Fp.isOdd)
+        throw new Error("Field doesn't support isOdd");
+      return !Fp.isOdd(y);
+    }
+    /** Compare one point to another. */
+    equals(other) {
+      aprjpoint(other);
+      const { X: X1, Y: Y1, Z: Z1 } = this;
+      const { X: X2, Y: Y2, Z: Z2 } = other;
+      const U1 = Fp.eql(Fp.mul(X1, Z2), Fp.mul(X2, Z1));
+      const U2 = Fp.eql(Fp.mul(Y1, Z2), Fp.mul(Y2, Z1));
+      return U1 && U2;
+    }
+    /** Flips point to one corresponding to (x, -y) in Affine coordinates. */
+    negate() {
+      return new Point(this.X, Fp.neg(this.Y), this.Z);
+    }
+    // Renes-Costello-Batina exception-free doubling formula.
+    // There is 30% faster Jacobian formula, but it is not complete.
+    // https://eprint.iacr.org/2015/1060, algorithm 3
+    // Cost: 8M + 3S + 3*a + 2*b3 + 15add.
+    double() {
+      const { X: X1, Y: Y1, Z: Z1 } = this;
+      let X3 = Fp.ZERO, Y3 = Fp.ZERO, Z3 = Fp.ZERO;
+      let t0 = Fp.mul(X1, X1);
+      let t1 = Fp.mul(Y1, Y1);
+      let t2 = Fp.mul(Z1, Z1);
+      let t3 = Fp.mul(X1, Y1);
+      t3 = Fp.add(t3, t3);
+      Z3 = Fp.mul(X1, Z1);
+      Z3 = Fp.add(Z3, Z3);
+      X3 = mulA(Z3);
+      Y3 = Fp.mul(b3, t2);
+      Y3 = Fp.add(X3, Y3);
+      X3 = Fp.sub(t1, Y3);
+      Y3 = Fp.add(t1, Y3);
+      Y3 = Fp.mul(X3, Y3);
+      X3 = Fp.mul(t3, X3);
+      Z3 = Fp.mul(b3, Z3);
+      t2 = mulA(t2);
+      t3 = Fp.sub(t0, t2);
+      t3 = mulA(t3);
+      t3 = Fp.add(t3, Z3);
+      Z3 = Fp.add(t0, t0);
+      t0 = Fp.add(Z3, t0);
+      t0 = Fp.add(t0, t2);
+      t0 = Fp.mul(t0, t3);
+      Y3 = Fp.add(Y3, t0);
+      t2 = Fp.mul(Y1, Z1);
+      t2 = Fp.add(t2, t2);
+      t0 = Fp.mul(t2, t3);
+      X3 = Fp.sub(X3, t0);
+      Z3 = Fp.mul(t2, t1);
+      Z3 = Fp.add(Z3, Z3);
+      Z3 = Fp.add(Z3, Z3);
+      return new Point(X3, Y3, Z3);
+    }
+    // Renes-Costello-Batina exception-free addition formula.
+    // There is 30% faster Jacobian formula, but it is not complete.
+    // https://eprint.iacr.org/2015/1060, algorithm 1
+    // Cost: 12M + 0S + 3*a + 3*b3 + 23add.
+    add(other) {
+      aprjpoint(other);
+      const { X: X1, Y: Y1, Z: Z1 } = this;
+      const { X: X2, Y: Y2, Z: Z2 } = other;
+      let X3 = Fp.ZERO, Y3 = Fp.ZERO, Z3 = Fp.ZERO;
+      let t0 = Fp.mul(X1, X2);
+      let t1 = Fp.mul(Y1, Y2);
+      let t2 = Fp.mul(Z1, Z2);
+      let t3 = Fp.add(X1, Y1);
+      let t4 = Fp.add(X2, Y2);
+      t3 = Fp.mul(t3, t4);
+      t4 = Fp.add(t0, t1);
+      t3 = Fp.sub(t3, t4);
+      t4 = Fp.add(X1, Z1);
+      let t5 = Fp.add(X2, Z2);
+      t4 = Fp.mul(t4, t5);
+      t5 = Fp.add(t0, t2);
+      t4 = Fp.sub(t4, t5);
+      t5 = Fp.add(Y1, Z1);
+      X3 = Fp.add(Y2, Z2);
+      t5 = Fp.mul(t5, X3);
+      X3 = Fp.add(t1, t2);
+      t5 = Fp.sub(t5, X3);
+      Z3 = mulA(t4);
+      X3 = Fp.mul(b3, t2);
+      Z3 = Fp.add(X3, Z3);
+      X3 = Fp.sub(t1, Z3);
+      Z3 = Fp.add(t1, Z3);
+      Y3 = Fp.mul(X3, Z3);
+      t1 = Fp.add(t0, t0);
+      t1 = Fp.add(t1, t0);
+      t2 = mulA(t2);
+      t4 = Fp.mul(b3, t4);
+      t1 = Fp.add(t1, t2);
+      t2 = Fp.sub(t0, t2);
+      t2 = mulA(t2);
+      t4 = Fp.add(t4, t2);
+      t0 = Fp.mul(t1, t4);
+      Y3 = Fp.add(Y3, t0);
+      t0 = Fp.mul(t5, t4);
+      X3 = Fp.mul(t3, X3);
+      X3 = Fp.sub(X3, t0);
+      t0 = Fp.mul(t3, t1);
+      Z3 = Fp.mul(t5, Z3);
+      Z3 = Fp.add(Z3, t0);
+      return new Point(X3, Y3, Z3);
+    }
+    subtract(other) {
+      aprjpoint(other);
+      return this.add(other.negate());
+    }
+    is0() {
+      return this.equals(Point.ZERO);
+    }
+    /**
+     * Constant time multiplication.
+     * Uses precomputed tables (signed fixed-window wNAF) when available.
+     * Uses scalar blinding and avoids endomorphism splitting in the secret-scalar path.
+     * @param scalar - by which the point would be multiplied
+     * @returns New point
+     */
+    multiply(scalar) {
+      if (!Fn2.isValidNot0(scalar))
+        throw new RangeError("invalid scalar: out of range");
+      const { p: p2, f: f2 } = wnaf.mulSecret(this, scalar, cofactor, normalize);
+      return normalize([p2, f2])[0];
+    }
+    /**
+     * Non-constant-time multiplication. Uses width-4 wNAF with GLV endomorphism splitting
+     * when available (two half-width scalars sharing one halved doubling chain).
+     * It's faster, but should only be used when you don't care about
+     * an exposed secret key e.g. sig verification, which works over *public* keys.
+     */
+    multiplyUnsafe(scalar) {
+      const p2 = this;
+      const sc = scalar;
+      if (!Fn2.isValid(sc))
+        throw new RangeError("invalid scalar: out of range");
+      if (sc === _0n11 || p2.is0())
+        return Point.ZERO;
+      if (sc === _1n11)
+        return p2;
+      if (wnaf.hasWindowSize(this))
+        return wnaf.mulUnsafe(p2, sc, normalize);
+      const points = [];
+      const scalars = [];
+      pushWnafPair(points, scalars, p2, sc);
+      return mulAddUnsafe(Point, points, scalars);
+    }
+    /**
+     * Non-constant-time double-scalar multiplication `a⋅this + b⋅other` (Strauss–Shamir).
+     * Both walks share one doubling chain via {@link mulAddUnsafe}, and GLV endomorphism
+     * (when available) halves the chain again by splitting each scalar into two half-width
+     * parts. Used by ECDSA verification and public-key recovery for `R = u1⋅G + u2⋅P`.
+     * Only for public scalars.
+     */
+    mulAddUnsafe(a, other, b2) {
+      aprjpoint(other);
+      const points = [];
+      const scalars = [];
+      pushWnafPair(points, scalars, this, a);
+      pushWnafPair(points, scalars, other, b2);
+      return mulAddUnsafe(Point, points, scalars);
+    }
+    /**
+     * Converts Projective point to affine (x, y) coordinates.
+     * (X, Y, Z) ∋ (x=X/Z, y=Y/Z).
+     * @param invertedZ - Z^-1 (inverted zero) - optional, precomputation is useful for invertBatch
+     */
+    toAffine(invertedZ) {
+      const p2 = this;
+      let iz = invertedZ;
+      if (iz != null && !Fp.isValid(iz))
+        throw new RangeError('"invertedZ" expected valid field element');
+      const { X: X2, Y: Y2, Z: Z2 } = p2;
+      if (Fp.eql(Z2, Fp.ONE))
+        return { x: X2, y: Y2 };
+      const is0 = p2.is0();
+      if (iz == null)
+        iz = is0 ? Fp.ONE : Fp.inv(Z2);
+      const x = Fp.mul(X2, iz);
+      const y = Fp.mul(Y2, iz);
+      const zz = Fp.mul(Z2, iz);
+      if (is0)
+        return { x: Fp.ZERO, y: Fp.ZERO };
+      if (!Fp.eql(zz, Fp.ONE))
+        throw new Error("invZ was invalid");
+      return { x, y };
+    }
+    /**
+     * Checks whether Point is free of torsion elements (is in prime subgroup).
+     * Always torsion-free for cofactor=1 curves.
+     */
+    isTorsionFree() {
+      if (cofactor === _1n11)
+        return true;
+      if (isTorsionFree)
+        return isTorsionFree(Point, this);
+      return wnaf.mulUnsafe(this, CURVE_ORDER).is0();
+    }
+    clearCofactor() {
+      if (cofactor === _1n11)
+        return this;
+      if (clearCofactor)
+        return clearCofactor(Point, this);
+      return this.multiplyUnsafe(cofactor);
+    }
+    isSmallOrder() {
+      if (cofactor === _1n11)
+        return this.is0();
+      return this.clearCofactor().is0();
+    }
+    toBytes(isCompressed = true) {
+      abool3(isCompressed, "isCompressed");
+      this.assertValidity();
+      return encodePoint(Point, this, isCompressed);
+    }
+    toHex(isCompressed = true) {
+      return bytesToHex3(this.toBytes(isCompressed));
+    }
+    toString() {
+      return `<Point ${this.is0() ? "ZERO" : this.toHex()}>`;
+    }
+  }
+  const normalize = (points) => normalizeZ2(Point, points);
+  const wnaf = new ScalarMultiplier(Point, randomBytes8);
+  if (wnaf.bits >= 6)
+    Point.BASE.precompute(6);
+  Object.freeze(Point.prototype);
+  Object.freeze(Point);
+  return Point;
+}
+function pprefix2(hasEvenY) {
+  return Uint8Array.of(hasEvenY ? 2 : 3);
+}
+function getWLengths2(Fp, Fn2) {
+  return {
+    secretKey: Fn2.BYTES,
+    publicKey: 1 + Fp.BYTES,
+    publicKeyUncompressed: 1 + 2 * Fp.BYTES,
+    publicKeyHasPrefix: true,
+    // Raw compact `(r || s)` signature width; DER and recovered signatures use
+    // different lengths outside this helper.
+    signature: 2 * Fn2.BYTES
+  };
+}
+function ecdh2(Point, ecdhOpts = {}) {
+  validatePointCons(Point);
+  const { Fn: Fn2 } = Point;
+  const randomBytes_ = ecdhOpts.randomBytes === void 0 ? randomBytes6 : ecdhOpts.randomBytes;
+  const lengths = Object.assign(getWLengths2(Point.Fp, Fn2), {
+    seed: Math.max(getMinHashLength2(Fn2.ORDER), 16)
+  });
+  function isValidSecretKey(secretKey) {
+    try {
+      const num = Fn2.fromBytes(secretKey);
+      return Fn2.isValidNot0(num);
+    } catch (error2) {
+      return false;
+    }
+  }
+  function isValidPublicKey(publicKey, isCompressed) {
+    const { publicKey: comp, publicKeyUncompressed } = lengths;
+    try {
+      const l = publicKey.length;
+      if (isCompressed === true && l !== comp)
+        return false;
+      if (isCompressed === false && l !== publicKeyUncompressed)
+        return false;
+      return !Point.fromBytes(publicKey).is0();
+    } catch (error2) {
+      return false;
+    }
+  }
+  function randomSecretKey(seed) {
+    seed = seed === void 0 ? randomBytes_(lengths.seed) : seed;
+    return mapHashToField2(abytes5(seed, lengths.seed, "seed"), Fn2.ORDER);
+  }
+  function getPublicKey(secretKey, isCompressed = true) {
+    return Point.BASE.multiply(Fn2.fromBytes(secretKey)).toBytes(isCompressed);
+  }
+  function isProbPub(item) {
+    const { secretKey, publicKey, publicKeyUncompressed } = lengths;
+    const allowedLengths = Fn2._lengths;
+    if (!isBytes5(item))
+      return void 0;
+    const l = abytes5(item, void 0, "key").length;
+    const isPub = l === publicKey || l === publicKeyUncompressed;
+    const isSec = l === secretKey || !!allowedLengths?.includes(l);
+    if (isPub && isSec)
+      return void 0;
+    return isPub;
+  }
+  function getSharedSecret(secretKeyA, publicKeyB, isCompressed = true) {
+    if (isProbPub(secretKeyA) === true)
+      throw new Error("first arg must be private key");
+    if (isProbPub(publicKeyB) === false)
+      throw new Error("second arg must be public key");
+    const s3 = Fn2.fromBytes(secretKeyA);
+    const b2 = Point.fromBytes(publicKeyB);
+    if (b2.is0())
+      throw new Error("invalid public key: point at infinity");
+    return b2.multiply(s3).toBytes(isCompressed);
+  }
+  const utils = {
+    isValidSecretKey,
+    isValidPublicKey,
+    randomSecretKey
+  };
+  const keygen = createKeygen2(randomSecretKey, getPublicKey);
+  Object.freeze(utils);
+  Object.freeze(lengths);
+  return Object.freeze({ getPublicKey, getSharedSecret, keygen, Point, utils, lengths });
+}
+function ecdsa2(Point, hash, ecdsaOpts = {}) {
+  validatePointCons(Point);
+  const hash_ = hash;
+  ahash(hash_);
+  validateObject2(ecdsaOpts, {}, {
+    hmac: "function",
+    lowS: "boolean",
+    randomBytes: "function",
+    bits2int: "function",
+    bits2int_modN: "function"
+  });
+  const opts2 = Object.assign({}, ecdsaOpts);
+  const randomBytes8 = opts2.randomBytes === void 0 ? randomBytes6 : opts2.randomBytes;
+  const hmac3 = opts2.hmac === void 0 ? (key, msg) => hmac(hash_, key, msg) : opts2.hmac;
+  const { Fp, Fn: Fn2 } = Point;
+  const { ORDER: CURVE_ORDER, BITS: fnBits } = Fn2;
+  const blindLength = getMinHashLength2(CURVE_ORDER);
+  const csprng = probeRandomBytes(randomBytes8, blindLength);
+  const { keygen, getPublicKey, getSharedSecret, utils, lengths } = ecdh2(Point, opts2);
+  const defaultSigOpts = {
+    prehash: true,
+    lowS: typeof opts2.lowS === "boolean" ? opts2.lowS : true,
+    format: "compact",
+    extraEntropy: false
+  };
+  const hasLargeRecoveryLifts = CURVE_ORDER * _2n7 + _1n11 < Fp.ORDER;
+  function isBiggerThanHalfOrder(number) {
+    const HALF = CURVE_ORDER >> _1n11;
+    return number > HALF;
+  }
+  function validateRS(title, num) {
+    if (!Fn2.isValidNot0(num))
+      throw new Error(`invalid signature ${title}: out of range 1..Point.Fn.ORDER`);
+    return num;
+  }
+  function assertFieldSignIsSupported() {
+    if (!Fp.isOdd)
+      throw new Error("Field doesn't support isOdd");
+  }
+  function getRecoveryBit(x, y, r) {
+    assertFieldSignIsSupported();
+    return (x === r ? 0 : 2) | Number(Fp.isOdd(y));
+  }
+  function assertRecoverableCurve() {
+    if (hasLargeRecoveryLifts)
+      throw new Error('"recovered" sig type is not supported for cofactor >2 curves');
+  }
+  function validateSigLength(bytes, format) {
+    validateSigFormat2(format);
+    const size = lengths.signature;
+    const sizer = format === "compact" ? size : format === "recovered" ? size + 1 : void 0;
+    return abytes5(bytes, sizer);
+  }
+  class Signature {
+    r;
+    s;
+    recovery;
+    constructor(r, s3, recovery) {
+      this.r = validateRS("r", r);
+      this.s = validateRS("s", s3);
+      if (recovery != null) {
+        assertRecoverableCurve();
+        if (![0, 1, 2, 3].includes(recovery))
+          throw new Error("invalid recovery id");
+        this.recovery = recovery;
+      }
+      Object.freeze(this);
+    }
+    static fromBytes(bytes, format = defaultSigOpts.format) {
+      validateSigLength(bytes, format);
+      let recid;
+      if (format === "der") {
+        if (bytes.length > 2 * Fn2.BYTES + 16)
+          throw new DER2.Err("invalid signature: DER signature too long");
+        const { r: r2, s: s4 } = DER2.toSig(abytes5(bytes), Fn2.BYTES + 1);
+        return new Signature(r2, s4);
+      }
+      if (format === "recovered") {
+        recid = bytes[0];
+        format = "compact";
+        bytes = bytes.subarray(1);
+      }
+      const L2 = lengths.signature / 2;
+      const r = bytes.subarray(0, L2);
+      const s3 = bytes.subarray(L2, L2 * 2);
+      return new Signature(Fn2.fromBytes(r), Fn2.fromBytes(s3), recid);
+    }
+    static fromHex(hex, format) {
+      return this.fromBytes(hexToBytes3(hex), format);
+    }
+    assertRecovery() {
+      const { recovery } = this;
+      if (recovery == null)
+        throw new Error("invalid recovery id: must be present");
+      return recovery;
+    }
+    addRecoveryBit(recovery) {
+      return new Signature(this.r, this.s, recovery);
+    }
+    // Unlike the top-level helper below, this method expects a digest that has
+    // already been hashed to the curve's message representative.
+    recoverPublicKey(messageHash) {
+      const { r, s: s3 } = this;
+      const recovery = this.assertRecovery();
+      const radj = recovery === 2 || recovery === 3 ? r + CURVE_ORDER : r;
+      if (!Fp.isValid(radj))
+        throw new Error("invalid recovery id: sig.r+curve.n != R.x");
+      const x = Fp.toBytes(radj);
+      const R2 = Point.fromBytes(concatBytes3(pprefix2((recovery & 1) === 0), x));
+      const ir2 = Fn2.inv(radj);
+      const h = bits2int_modN(abytes5(messageHash, void 0, "msgHash"));
+      const u1 = Fn2.create(-h * ir2);
+      const u2 = Fn2.create(s3 * ir2);
+      const Q3 = Point.BASE.mulAddUnsafe(u1, R2, u2);
+      if (Q3.is0())
+        throw new Error("invalid recovery: point at infinify");
+      Q3.assertValidity();
+      return Q3;
+    }
+    // Signatures should be low-s, to prevent malleability.
+    hasHighS() {
+      return isBiggerThanHalfOrder(this.s);
+    }
+    toBytes(format = defaultSigOpts.format) {
+      validateSigFormat2(format);
+      if (format === "der")
+        return hexToBytes3(DER2.hexFromSig(this));
+      const { r, s: s3 } = this;
+      const rb = Fn2.toBytes(r);
+      const sb = Fn2.toBytes(s3);
+      if (format === "recovered") {
+        assertRecoverableCurve();
+        return concatBytes3(Uint8Array.of(this.assertRecovery()), rb, sb);
+      }
+      return concatBytes3(rb, sb);
+    }
+    toHex(format) {
+      return bytesToHex3(this.toBytes(format));
+    }
+  }
+  Object.freeze(Signature.prototype);
+  Object.freeze(Signature);
+  const bits2int = opts2.bits2int === void 0 ? function bits2int_def(bytes) {
+    if (bytes.length > 8192)
+      throw new Error("input is too large");
+    const num = bytesToNumberBE2(bytes);
+    const delta = bytes.length * 8 - fnBits;
+    return delta > 0 ? num >> BigInt(delta) : num;
+  } : opts2.bits2int;
+  const bits2int_modN = opts2.bits2int_modN === void 0 ? function bits2int_modN_def(bytes) {
+    return Fn2.create(bits2int(bytes));
+  } : opts2.bits2int_modN;
+  const ORDER_MASK = bitMask2(fnBits);
+  function int2octets(num) {
+    aInRange2("num < 2^" + fnBits, num, _0n11, ORDER_MASK);
+    return Fn2.toBytes(num);
+  }
+  function validateMsgAndHash(message, prehash) {
+    abytes5(message, void 0, "message");
+    return prehash ? abytes5(hash_(message), void 0, "prehashed message") : message;
+  }
+  function prepSig(message, secretKey, opts3) {
+    const { lowS, prehash, extraEntropy } = validateSigOpts2(opts3, defaultSigOpts);
+    message = validateMsgAndHash(message, prehash);
+    const h1int = bits2int_modN(message);
+    const d = Fn2.fromBytes(secretKey);
+    if (!Fn2.isValidNot0(d))
+      throw new Error("invalid private key");
+    const seedArgs = [int2octets(d), int2octets(h1int)];
+    if (extraEntropy != null && extraEntropy !== false) {
+      const e = extraEntropy === true ? randomBytes8(lengths.secretKey) : extraEntropy;
+      seedArgs.push(abytes5(e, void 0, "extraEntropy"));
+    }
+    const seed = concatBytes3(...seedArgs);
+    const m2 = h1int;
+    function k2sig(kBytes) {
+      const k2 = bits2int(kBytes);
+      if (!Fn2.isValidNot0(k2))
+        return;
+      const q2 = Point.BASE.multiply(k2).toAffine();
+      const r = Fn2.create(q2.x);
+      if (r === _0n11)
+        return;
+      let s3;
+      if (csprng !== void 0) {
+        const b2 = bytesToNumberBE2(mapHashToField2(csprng(blindLength), CURVE_ORDER));
+        const ibk = Fn2.inv(Fn2.mul(b2, k2));
+        const bm = Fn2.mul(b2, m2);
+        const bd = Fn2.mul(b2, d);
+        s3 = Fn2.create(ibk * Fn2.create(bm + bd * r));
+      } else {
+        const ik = invertCt(k2, CURVE_ORDER);
+        s3 = Fn2.create(ik * Fn2.create(m2 + r * d));
+      }
+      if (s3 === _0n11)
+        return;
+      let recovery = getRecoveryBit(q2.x, q2.y, r);
+      let normS = s3;
+      if (lowS && isBiggerThanHalfOrder(s3)) {
+        normS = Fn2.neg(s3);
+        recovery ^= 1;
+      }
+      return new Signature(r, normS, hasLargeRecoveryLifts ? void 0 : recovery);
+    }
+    return { seed, k2sig };
+  }
+  function sign(message, secretKey, opts3 = {}) {
+    const { seed, k2sig } = prepSig(message, secretKey, opts3);
+    const drbg = createHmacDrbg2(hash_.outputLen, Fn2.BYTES, hmac3);
+    const sig = drbg(seed, k2sig);
+    return sig.toBytes(opts3.format);
+  }
+  function verify(signature, message, publicKey, opts3 = {}) {
+    const { lowS, prehash, format } = validateSigOpts2(opts3, defaultSigOpts);
+    publicKey = abytes5(publicKey, void 0, "publicKey");
+    message = validateMsgAndHash(message, prehash);
+    if (!isBytes5(signature)) {
+      const end = signature instanceof Signature ? ", use sig.toBytes()" : "";
+      throw new Error("verify expects Uint8Array signature" + end);
+    }
+    validateSigLength(signature, format);
+    try {
+      const sig = Signature.fromBytes(signature, format);
+      const P2 = Point.fromBytes(publicKey);
+      if (P2.is0())
+        return false;
+      if (lowS && sig.hasHighS())
+        return false;
+      const { r, s: s3 } = sig;
+      const h = bits2int_modN(message);
+      const is2 = Fn2.inv(s3);
+      const u1 = Fn2.create(h * is2);
+      const u2 = Fn2.create(r * is2);
+      const R2 = Point.BASE.mulAddUnsafe(u1, P2, u2);
+      if (R2.is0())
+        return false;
+      const q2 = R2.toAffine();
+      const v2 = Fn2.create(q2.x);
+      if (v2 !== r)
+        return false;
+      if (format === "recovered" && sig.recovery !== getRecoveryBit(q2.x, q2.y, r))
+        return false;
+      return true;
+    } catch (e) {
+      return false;
+    }
+  }
+  function recoverPublicKey(signature, message, opts3 = {}) {
+    const { prehash } = validateSigOpts2(opts3, defaultSigOpts);
+    message = validateMsgAndHash(message, prehash);
+    return Signature.fromBytes(signature, "recovered").recoverPublicKey(message).toBytes();
+  }
+  return Object.freeze({
+    keygen,
+    getPublicKey,
+    getSharedSecret,
+    utils,
+    lengths,
+    Point,
+    sign,
+    verify,
+    recoverPublicKey,
+    Signature,
+    hash: hash_
+  });
+}
+
+// ../../main/node_modules/@noble/curves/nist.js
+var p256_CURVE2 = /* @__PURE__ */ (() => ({
+  p: BigInt("0xffffffff00000001000000000000000000000000ffffffffffffffffffffffff"),
+  n: BigInt("0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551"),
+  h: BigInt(1),
+  a: BigInt("0xffffffff00000001000000000000000000000000fffffffffffffffffffffffc"),
+  b: BigInt("0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b"),
+  Gx: BigInt("0x6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296"),
+  Gy: BigInt("0x4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5")
+}))();
+var p256_Point2 = /* @__PURE__ */ weierstrass2(p256_CURVE2);
+var p2562 = /* @__PURE__ */ ecdsa2(p256_Point2, sha256);
+
+// ../../main/node_modules/@noble/curves/abstract/edwards.js
+var _0n12 = /* @__PURE__ */ BigInt(0);
+var _1n12 = /* @__PURE__ */ BigInt(1);
+var _2n8 = /* @__PURE__ */ BigInt(2);
+var _4n6 = /* @__PURE__ */ BigInt(4);
+var _8n4 = /* @__PURE__ */ BigInt(8);
+function isEdValidXY(Fp, CURVE, x, y) {
+  const x2 = Fp.sqr(x);
+  const y2 = Fp.sqr(y);
+  const left = Fp.add(Fp.mul(CURVE.a, x2), y2);
+  const right = Fp.add(Fp.ONE, Fp.mul(CURVE.d, Fp.mul(x2, y2)));
+  return Fp.eql(left, right);
+}
+function edwards(params, extraOpts = {}) {
+  validateObject2(extraOpts, {}, {}, "extraOpts");
+  const opts2 = extraOpts;
+  const validated = createCurveFields2("edwards", params, opts2, opts2.FpFnLE);
+  const { Fp, Fn: Fn2 } = validated;
+  let CURVE = validated.CURVE;
+  const { h: cofactor } = CURVE;
+  if (FpLegendre2(Fp, CURVE.a) !== 1)
+    throw new Error("edwards: CURVE.a must be a square in Fp for complete addition formulas");
+  if (FpLegendre2(Fp, CURVE.d) !== -1)
+    throw new Error("edwards: CURVE.d must be a non-square in Fp for complete addition formulas");
+  validateObject2(opts2, {}, { uvRatio: "function", randomBytes: "function" });
+  const randomBytes8 = opts2.randomBytes === void 0 ? randomBytes6 : opts2.randomBytes;
+  const MASK = _2n8 << BigInt(Fp.BYTES * 8) - _1n12;
+  function isOdd(n) {
+    if (!Fp.isOdd)
+      throw new Error("Field does not have .isOdd()");
+    return Fp.isOdd(n);
+  }
+  const uvRatio2 = opts2.uvRatio === void 0 ? (u2, v2) => {
+    try {
+      return { isValid: true, value: Fp.sqrt(Fp.div(u2, v2)) };
+    } catch (e) {
+      return { isValid: false, value: _0n12 };
+    }
+  } : opts2.uvRatio;
+  if (!isEdValidXY(Fp, CURVE, CURVE.Gx, CURVE.Gy))
+    throw new Error("bad curve params: generator point");
+  const mulA = Fp.eql(CURVE.a, Fp.neg(Fp.ONE)) ? (x) => Fp.neg(x) : Fp.eql(CURVE.a, Fp.ONE) ? (x) => x : (x) => Fp.mul(CURVE.a, x);
+  function acoord(title, n, banZero = false) {
+    const min = banZero ? _1n12 : _0n12;
+    aInRange2("coordinate " + title, n, min, MASK);
+    return n;
+  }
+  function aedpoint(other) {
+    if (!(other instanceof Point))
+      throw new Error("EdwardsPoint expected");
+  }
+  class Point {
+    static BASE = new Point(CURVE.Gx, CURVE.Gy, Fp.ONE, Fp.mul(CURVE.Gx, CURVE.Gy));
+    static ZERO = new Point(Fp.ZERO, Fp.ONE, Fp.ONE, Fp.ZERO);
+    static Fp = Fp;
+    static Fn = Fn2;
+    X;
+    Y;
+    Z;
+    T;
+    constructor(X2, Y2, Z2, T) {
+      this.X = acoord("x", X2);
+      this.Y = acoord("y", Y2);
+      this.Z = acoord("z", Z2, true);
+      this.T = acoord("t", T);
+      Object.freeze(this);
+    }
+    static CURVE() {
+      return CURVE;
+    }
+    /**
+     * Create one extended Edwards point from affine coordinates.
+     * Does NOT validate that the point is on-curve or torsion-free.
+     * Use `.assertValidity()` on adversarial inputs.
+     */
+    static fromAffine(p2) {
+      if (p2 instanceof Point)
+        throw new Error("extended point not allowed");
+      const { x, y } = p2 || {};
+      acoord("x", x);
+      acoord("y", y);
+      return new Point(x, y, Fp.ONE, Fp.mul(x, y));
+    }
+    // Uses algo from RFC8032 5.1.3.
+    static fromBytes(bytes, zip215 = false) {
+      const len = Fp.BYTES;
+      const { a, d } = CURVE;
+      bytes = copyBytes4(abytes5(bytes, len, "point"));
+      abool3(zip215, "zip215");
+      const normed = copyBytes4(bytes);
+      const lastByte = bytes[len - 1];
+      normed[len - 1] = lastByte & ~128;
+      const y = bytesToNumberLE2(normed);
+      const max = zip215 ? MASK : Fp.ORDER;
+      aInRange2("point.y", y, _0n12, max);
+      const y2 = Fp.sqr(y);
+      const u2 = Fp.sub(y2, Fp.ONE);
+      const v2 = Fp.sub(Fp.mulN(d, y2), a);
+      let { isValid, value: x } = uvRatio2(u2, v2);
+      if (!isValid)
+        throw new Error("bad point: invalid y coordinate");
+      const isXOdd = isOdd(x);
+      const isLastByteOdd = (lastByte & 128) !== 0;
+      if (!zip215 && Fp.is0(x) && isLastByteOdd)
+        throw new Error("bad point: x=0 and x_0=1");
+      if (isLastByteOdd !== isXOdd)
+        x = Fp.neg(x);
+      return Point.fromAffine({ x, y });
+    }
+    static fromHex(hex, zip215 = false) {
+      return Point.fromBytes(hexToBytes3(hex), zip215);
+    }
+    get x() {
+      return this.toAffine().x;
+    }
+    get y() {
+      return this.toAffine().y;
+    }
+    precompute(windowSize = 6, isLazy = true) {
+      wnaf.setWindowSize(this, windowSize);
+      if (!isLazy)
+        this.multiply(_2n8);
+      return this;
+    }
+    // Useful in fromAffine() - not for fromBytes(), which always created valid points.
+    assertValidity() {
+      const p2 = this;
+      const { a, d } = CURVE;
+      if (p2.is0())
+        throw new Error("bad point: ZERO");
+      const { X: X2, Y: Y2, Z: Z2, T } = p2;
+      const X22 = Fp.sqr(X2);
+      const Y22 = Fp.sqr(Y2);
+      const Z22 = Fp.sqr(Z2);
+      const Z4 = Fp.sqr(Z22);
+      const aX2 = Fp.mul(X22, a);
+      const left = Fp.mul(Fp.add(aX2, Y22), Z22);
+      const right = Fp.add(Z4, Fp.mul(d, Fp.mul(X22, Y22)));
+      if (!Fp.eql(left, right))
+        throw new Error("bad point: equation left != right (1)");
+      const XY = Fp.mul(X2, Y2);
+      const ZT = Fp.mul(Z2, T);
+      if (!Fp.eql(XY, ZT))
+        throw new Error("bad point: equation left != right (2)");
+    }
+    // Compare one point to another.
+    equals(other) {
+      aedpoint(other);
+      const { X: X1, Y: Y1, Z: Z1 } = this;
+      const { X: X2, Y: Y2, Z: Z2 } = other;
+      const X1Z2 = Fp.mul(X1, Z2);
+      const X2Z1 = Fp.mul(X2, Z1);
+      const Y1Z2 = Fp.mul(Y1, Z2);
+      const Y2Z1 = Fp.mul(Y2, Z1);
+      return Fp.eql(X1Z2, X2Z1) && Fp.eql(Y1Z2, Y2Z1);
+    }
+    is0() {
+      return this.equals(Point.ZERO);
+    }
+    negate() {
+      return new Point(Fp.neg(this.X), this.Y, this.Z, Fp.neg(this.T));
+    }
+    // Fast algo for doubling Extended Point.
+    // https://hyperelliptic.org/EFD/g1p/auto-twisted-extended.html#doubling-dbl-2008-hwcd
+    // Cost: 4M + 4S + 1*a + 6add + 1*2.
+    double() {
+      const { X: X1, Y: Y1, Z: Z1 } = this;
+      const A2 = Fp.sqr(X1);
+      const B2 = Fp.sqr(Y1);
+      const C2 = Fp.mul(Fp.sqr(Z1), _2n8);
+      const D = mulA(A2);
+      const x1y1 = Fp.addN(X1, Y1);
+      const E = Fp.sub(Fp.subN(Fp.sqr(x1y1), A2), B2);
+      const G2 = Fp.addN(D, B2);
+      const F3 = Fp.subN(G2, C2);
+      const H2 = Fp.subN(D, B2);
+      const X3 = Fp.mul(E, F3);
+      const Y3 = Fp.mul(G2, H2);
+      const T3 = Fp.mul(E, H2);
+      const Z3 = Fp.mul(F3, G2);
+      return new Point(X3, Y3, Z3, T3);
+    }
+    // Fast algo for adding 2 Extended Points.
+    // https://hyperelliptic.org/EFD/g1p/auto-twisted-extended.html#addition-add-2008-hwcd
+    // Cost: 9M + 1*a + 1*d + 7add.
+    add(other) {
+      aedpoint(other);
+      const { d } = CURVE;
+      const { X: X1, Y: Y1, Z: Z1, T: T1 } = this;
+      const { X: X2, Y: Y2, Z: Z2, T: T2 } = other;
+      const A2 = Fp.mul(X1, X2);
+      const B2 = Fp.mul(Y1, Y2);
+      const C2 = Fp.mul(Fp.mulN(T1, d), T2);
+      const D = Fp.mul(Z1, Z2);
+      const E = Fp.sub(Fp.subN(Fp.mulN(Fp.addN(X1, Y1), Fp.addN(X2, Y2)), A2), B2);
+      const F3 = Fp.subN(D, C2);
+      const G2 = Fp.addN(D, C2);
+      const H2 = Fp.sub(B2, mulA(A2));
+      const X3 = Fp.mul(E, F3);
+      const Y3 = Fp.mul(G2, H2);
+      const T3 = Fp.mul(E, H2);
+      const Z3 = Fp.mul(F3, G2);
+      return new Point(X3, Y3, Z3, T3);
+    }
+    subtract(other) {
+      aedpoint(other);
+      return this.add(other.negate());
+    }
+    // Constant-time multiplication.
+    multiply(scalar) {
+      if (!Fn2.isValidNot0(scalar))
+        throw new RangeError("invalid scalar: expected 1 <= sc < curve.n");
+      const { p: p2, f: f2 } = wnaf.mulSecret(this, scalar, cofactor, normalize);
+      return normalize([p2, f2])[0];
+    }
+    // Non-constant-time multiplication. Uses double-and-add algorithm.
+    // It's faster, but should only be used when you don't care about
+    // an exposed private key e.g. sig verification.
+    // Keeps the same subgroup-scalar contract: 0 is allowed for public-scalar callers, but
+    // n and larger values are rejected instead of being reduced mod n to the identity point.
+    multiplyUnsafe(scalar) {
+      if (!Fn2.isValid(scalar))
+        throw new RangeError("invalid scalar: expected 0 <= sc < curve.n");
+      if (scalar === _0n12)
+        return Point.ZERO;
+      if (this.is0() || scalar === _1n12)
+        return this;
+      return wnaf.mulUnsafe(this, scalar, normalize);
+    }
+    // Checks if point is of small order.
+    // If you add something to small order point, you will have "dirty"
+    // point with torsion component.
+    // Clears cofactor and checks if the result is 0.
+    isSmallOrder() {
+      return this.clearCofactor().is0();
+    }
+    // Multiplies point by curve order and checks if the result is 0.
+    // Returns `false` is the point is dirty.
+    isTorsionFree() {
+      return wnaf.mulUnsafe(this, CURVE.n).is0();
+    }
+    // Converts Extended point to default (x, y) coordinates.
+    // Can accept precomputed Z^-1 - for example, from invertBatch.
+    toAffine(invertedZ) {
+      const p2 = this;
+      let iz = invertedZ;
+      if (iz != null && typeof iz !== "bigint")
+        throw new TypeError('"invertedZ" expected bigint, got type=' + typeof iz);
+      const { X: X2, Y: Y2, Z: Z2 } = p2;
+      const is0 = p2.is0();
+      if (iz == null)
+        iz = is0 ? Fp.create(_8n4) : Fp.inv(Z2);
+      const x = Fp.mul(X2, iz);
+      const y = Fp.mul(Y2, iz);
+      const zz = Fp.mul(Z2, iz);
+      if (is0)
+        return { x: Fp.ZERO, y: Fp.ONE };
+      if (!Fp.eql(zz, Fp.ONE))
+        throw new Error("invZ was invalid");
+      return { x, y };
+    }
+    clearCofactor() {
+      if (cofactor === _1n12)
+        return this;
+      if (cofactor === _2n8)
+        return this.double();
+      if (cofactor === _4n6)
+        return this.double().double();
+      if (cofactor === _8n4)
+        return this.double().double().double();
+      return this.multiplyUnsafe(cofactor);
+    }
+    toBytes() {
+      const { x, y } = this.toAffine();
+      const bytes = Fp.toBytes(y);
+      bytes[bytes.length - 1] |= isOdd(x) ? 128 : 0;
+      return bytes;
+    }
+    toHex() {
+      return bytesToHex3(this.toBytes());
+    }
+    toString() {
+      return `<Point ${this.is0() ? "ZERO" : this.toHex()}>`;
+    }
+  }
+  const normalize = (points) => normalizeZ2(Point, points);
+  const wnaf = new ScalarMultiplier(Point, randomBytes8);
+  if (wnaf.bits >= 6)
+    Point.BASE.precompute(6);
+  Object.freeze(Point.prototype);
+  Object.freeze(Point);
+  return Point;
+}
+
+// ../../main/node_modules/@noble/curves/abstract/montgomery.js
+var _0n13 = /* @__PURE__ */ BigInt(0);
+var _1n13 = /* @__PURE__ */ BigInt(1);
+var _2n9 = /* @__PURE__ */ BigInt(2);
+function cmask(P2, swap) {
+  return P2 + swap - (swap >> _1n13 << _1n13);
+}
+function cswap(P2) {
+  const offset = BigInt(6) * P2;
+  return (mask, x_2, x_3) => {
+    const sum = x_2 + x_3;
+    const d = offset + x_3 - x_2;
+    const a = (d * mask + x_2) % P2;
+    return { x_2: a, x_3: sum - a };
+  };
+}
+function validateOpts2(curve) {
+  validateObject2(curve, {
+    P: "bigint",
+    type: "string",
+    adjustScalarBytes: "function",
+    powPminus2: "function"
+  }, {
+    randomBytes: "function",
+    scalarMultBase: "function"
+  });
+  return Object.freeze({ ...curve });
+}
+function montgomery2(curveDef) {
+  const CURVE = validateOpts2(curveDef);
+  const { P: P2, type, adjustScalarBytes: adjustScalarBytes3, powPminus2, randomBytes: rand } = CURVE;
+  const mulBaseHook = CURVE.scalarMultBase;
+  const is25519 = type === "x25519";
+  if (!is25519 && type !== "x448")
+    throw new Error("invalid type");
+  const randomBytes_ = rand === void 0 ? randomBytes6 : rand;
+  const montgomeryBits = is25519 ? 255 : 448;
+  const swap = cswap(P2);
+  const fieldLen = is25519 ? 32 : 56;
+  const Gu = is25519 ? BigInt(9) : BigInt(5);
+  const a24 = is25519 ? BigInt(121665) : BigInt(39081);
+  const minScalar = is25519 ? _2n9 ** BigInt(254) : _2n9 ** BigInt(447);
+  const maxAdded = is25519 ? BigInt(8) * (_2n9 ** BigInt(251) - _1n13) : BigInt(4) * (_2n9 ** BigInt(445) - _1n13);
+  const maxScalar = minScalar + maxAdded + _1n13;
+  const modP = (n) => mod3(n, P2);
+  const GuBytes = encodeU(Gu);
+  function encodeU(u2) {
+    return numberToBytesLE2(modP(u2), fieldLen);
+  }
+  function decodeU(u2) {
+    const _u = copyBytes4(abytes5(u2, fieldLen, "uCoordinate"));
+    if (is25519)
+      _u[31] &= 127;
+    return modP(bytesToNumberLE2(_u));
+  }
+  function decodeScalar(scalar) {
+    return bytesToNumberLE2(adjustScalarBytes3(copyBytes4(abytes5(scalar, fieldLen, "scalar"))));
+  }
+  const lowOrderU = new Set(is25519 ? [
+    _0n13,
+    _1n13,
+    P2 - _1n13,
+    BigInt("325606250916557431795983626356110631294008115727848805560023387167927233504"),
+    BigInt("39382357235489614581723060781553021112529911719440698176882885853963445705823")
+  ] : [_0n13, _1n13, P2 - _1n13]);
+  function scalarMult2(scalar, u2) {
+    const pointU = decodeU(u2);
+    if (lowOrderU.has(pointU))
+      throw new Error("invalid private or public key received");
+    const pu = montgomeryLadder(pointU, decodeScalar(scalar));
+    if (pu === _0n13)
+      throw new Error("invalid private or public key received");
+    return encodeU(pu);
+  }
+  function scalarMultBase2(scalar) {
+    if (mulBaseHook === void 0)
+      return scalarMult2(scalar, GuBytes);
+    const k2 = decodeScalar(scalar);
+    aInRange2("scalar", k2, minScalar, maxScalar);
+    const pu = modP(mulBaseHook(k2));
+    if (pu === _0n13)
+      throw new Error("invalid private or public key received");
+    return encodeU(pu);
+  }
+  const getPublicKey = scalarMultBase2;
+  const getSharedSecret = scalarMult2;
+  function montgomeryLadder(u2, scalar) {
+    aInRange2("u", u2, _0n13, P2);
+    aInRange2("scalar", scalar, minScalar, maxScalar);
+    const k2 = scalar;
+    const x_1 = u2;
+    let x_2 = _1n13;
+    let z_2 = _0n13;
+    let x_3 = u2;
+    let z_3 = _1n13;
+    const kx = k2 ^ k2 >> _1n13;
+    for (let t = BigInt(montgomeryBits - 1); t >= _0n13; t--) {
+      const mask2 = cmask(P2, kx >> t);
+      ({ x_2, x_3 } = swap(mask2, x_2, x_3));
+      ({ x_2: z_2, x_3: z_3 } = swap(mask2, z_2, z_3));
+      const A2 = x_2 + z_2;
+      const AA = modP(A2 * A2);
+      const B2 = x_2 - z_2;
+      const BB = modP(B2 * B2);
+      const E = AA - BB;
+      const C2 = x_3 + z_3;
+      const D = x_3 - z_3;
+      const DA = modP(D * A2);
+      const CB = modP(C2 * B2);
+      const dacb = DA + CB;
+      const da_cb = DA - CB;
+      x_3 = modP(dacb * dacb);
+      z_3 = modP(x_1 * modP(da_cb * da_cb));
+      x_2 = modP(AA * BB);
+      z_2 = modP(E * (AA + modP(a24 * E)));
+    }
+    const mask = cmask(P2, k2);
+    ({ x_2, x_3 } = swap(mask, x_2, x_3));
+    ({ x_2: z_2, x_3: z_3 } = swap(mask, z_2, z_3));
+    const z2 = powPminus2(z_2);
+    return modP(x_2 * z2);
+  }
+  const lengths = {
+    secretKey: fieldLen,
+    publicKey: fieldLen,
+    seed: fieldLen
+  };
+  const randomSecretKey = (seed) => {
+    seed = seed === void 0 ? randomBytes_(fieldLen) : seed;
+    abytes5(seed, lengths.seed, "seed");
+    return seed;
+  };
+  const utils = { randomSecretKey };
+  Object.freeze(lengths);
+  Object.freeze(utils);
+  return Object.freeze({
+    keygen: createKeygen2(randomSecretKey, getPublicKey),
+    getSharedSecret,
+    getPublicKey,
+    scalarMult: scalarMult2,
+    scalarMultBase: scalarMultBase2,
+    utils,
+    GuBytes: GuBytes.slice(),
+    lengths
+  });
+}
+
+// ../../main/node_modules/@noble/curves/ed25519.js
+var _0n14 = /* @__PURE__ */ BigInt(0);
+var _1n14 = /* @__PURE__ */ BigInt(1);
+var _2n10 = /* @__PURE__ */ BigInt(2);
+var _3n6 = /* @__PURE__ */ BigInt(3);
+var _5n4 = /* @__PURE__ */ BigInt(5);
+var _8n5 = /* @__PURE__ */ BigInt(8);
+var ed25519_CURVE_p2 = /* @__PURE__ */ BigInt("0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffed");
+var ed25519_CURVE = /* @__PURE__ */ (() => ({
+  p: ed25519_CURVE_p2,
+  n: BigInt("0x1000000000000000000000000000000014def9dea2f79cd65812631a5cf5d3ed"),
+  h: _8n5,
+  a: BigInt("0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffec"),
+  d: BigInt("0x52036cee2b6ffe738cc740797779e89800700a4d4141d8ab75eb4dca135978a3"),
+  Gx: BigInt("0x216936d3cd6e53fec0a4e231fdd6dc5c692cc7609525a7b2c9562d608f25d51a"),
+  Gy: BigInt("0x6666666666666666666666666666666666666666666666666666666666666658")
+}))();
+function ed25519_pow_2_252_32(x) {
+  const _10n = BigInt(10), _20n = BigInt(20), _40n = BigInt(40), _80n = BigInt(80);
+  const P2 = ed25519_CURVE_p2;
+  const x2 = x * x % P2;
+  const b2 = x2 * x % P2;
+  const b4 = pow22(b2, _2n10, P2) * b2 % P2;
+  const b5 = pow22(b4, _1n14, P2) * x % P2;
+  const b10 = pow22(b5, _5n4, P2) * b5 % P2;
+  const b20 = pow22(b10, _10n, P2) * b10 % P2;
+  const b40 = pow22(b20, _20n, P2) * b20 % P2;
+  const b80 = pow22(b40, _40n, P2) * b40 % P2;
+  const b160 = pow22(b80, _80n, P2) * b80 % P2;
+  const b240 = pow22(b160, _80n, P2) * b80 % P2;
+  const b250 = pow22(b240, _10n, P2) * b10 % P2;
+  const pow_p_5_8 = pow22(b250, _2n10, P2) * x % P2;
+  return { pow_p_5_8, b2 };
+}
+function adjustScalarBytes2(bytes) {
+  bytes[0] &= 248;
+  bytes[31] &= 127;
+  bytes[31] |= 64;
+  return bytes;
+}
+var ED25519_SQRT_M1 = /* @__PURE__ */ BigInt("19681161376707505956807079304988542015446066515923890162744021073123829784752");
+function uvRatio(u2, v2) {
+  const P2 = ed25519_CURVE_p2;
+  const v3 = mod3(v2 * v2 * v2, P2);
+  const v7 = mod3(v3 * v3 * v2, P2);
+  const pow3 = ed25519_pow_2_252_32(u2 * v7).pow_p_5_8;
+  let x = mod3(u2 * v3 * pow3, P2);
+  const vx2 = mod3(v2 * x * x, P2);
+  const root1 = x;
+  const root2 = mod3(x * ED25519_SQRT_M1, P2);
+  const useRoot1 = vx2 === u2;
+  const useRoot2 = vx2 === mod3(-u2, P2);
+  const noRoot = vx2 === mod3(-u2 * ED25519_SQRT_M1, P2);
+  if (useRoot1)
+    x = root1;
+  if (useRoot2 || noRoot)
+    x = root2;
+  if (isNegativeLE2(x, P2))
+    x = mod3(-x, P2);
+  return { isValid: useRoot1 || useRoot2, value: x };
+}
+var ed25519_Point = /* @__PURE__ */ edwards(ed25519_CURVE, { uvRatio });
+var x255192 = /* @__PURE__ */ (() => {
+  const P2 = ed25519_CURVE_p2;
+  const powPminus2 = (x) => {
+    const { pow_p_5_8, b2 } = ed25519_pow_2_252_32(x);
+    return mod3(pow22(pow_p_5_8, _3n6, P2) * b2, P2);
+  };
+  return montgomery2({
+    P: P2,
+    type: "x25519",
+    powPminus2,
+    adjustScalarBytes: adjustScalarBytes2,
+    // ~3x faster fixed-base: [k]B on the birationally-equivalent Edwards curve using cached
+    // base tables, mapped back via u = (1+y)/(1-y) = (Z+Y)/(Z-Y) with one Fermat inversion.
+    // Same construction as libsodium's crypto_scalarmult_curve25519_base.
+    scalarMultBase: (k2) => {
+      const kn2 = mod3(k2, ed25519_Point.Fn.ORDER);
+      if (kn2 === _0n14)
+        return _0n14;
+      const p2 = ed25519_Point.BASE.multiply(kn2);
+      return mod3((p2.Z + p2.Y) * powPminus2(mod3(p2.Z - p2.Y, P2)), P2);
+    }
+  });
+})();
+
+// ../../main/node_modules/age-encryption/dist/x25519.js
+var exportable = false;
+var webCryptoOff = false;
+async function webCryptoFallback(func, fallback) {
+  if (webCryptoOff) {
+    return await fallback();
+  }
+  try {
+    return await func();
+  } catch (error2) {
+    if (error2 instanceof ReferenceError || error2 instanceof DOMException && error2.name === "NotSupportedError") {
+      return await fallback();
+    } else {
+      throw error2;
+    }
+  }
+}
+async function scalarMult(scalar, u2) {
+  return await webCryptoFallback(async () => {
+    const key = isCryptoKey(scalar) ? scalar : await importX25519Key(scalar);
+    const peer = await crypto.subtle.importKey("raw", domBuffer(u2), { name: "X25519" }, exportable, []);
+    return new Uint8Array(await crypto.subtle.deriveBits({ name: "X25519", public: peer }, key, 256));
+  }, () => {
+    if (isCryptoKey(scalar)) {
+      throw new Error("CryptoKey provided but X25519 WebCrypto is not supported");
+    }
+    return x255192.scalarMult(scalar, u2);
+  });
+}
+async function scalarMultBase(scalar) {
+  return await webCryptoFallback(async () => {
+    return scalarMult(scalar, x255192.GuBytes);
+  }, () => {
+    if (isCryptoKey(scalar)) {
+      throw new Error("CryptoKey provided but X25519 WebCrypto is not supported");
+    }
+    return x255192.scalarMultBase(scalar);
+  });
+}
+var pkcs8Prefix = /* @__PURE__ */ new Uint8Array([
+  48,
+  46,
+  2,
+  1,
+  0,
+  48,
+  5,
+  6,
+  3,
+  43,
+  101,
+  110,
+  4,
+  34,
+  4,
+  32
+]);
+async function importX25519Key(key) {
+  if (key.length !== 32) {
+    throw new Error("X25519 private key must be 32 bytes");
+  }
+  const pkcs8 = new Uint8Array([...pkcs8Prefix, ...key]);
+  return crypto.subtle.importKey("pkcs8", pkcs8, { name: "X25519" }, exportable, ["deriveBits"]);
+}
+function isCryptoKey(key) {
+  return typeof CryptoKey !== "undefined" && key instanceof CryptoKey;
+}
+function domBuffer(arr) {
+  return arr;
+}
+
+// ../../main/node_modules/age-encryption/dist/io.js
+var LineReader = class {
+  s;
+  transcript = [];
+  buf = new Uint8Array(0);
+  constructor(stream3) {
+    this.s = stream3.getReader();
+  }
+  async readLine() {
+    const line = [];
+    while (true) {
+      const i = this.buf.indexOf("\n".charCodeAt(0));
+      if (i >= 0) {
+        line.push(this.buf.subarray(0, i));
+        this.transcript.push(this.buf.subarray(0, i + 1));
+        this.buf = this.buf.subarray(i + 1);
+        return asciiString(flatten(line));
+      }
+      if (this.buf.length > 0) {
+        line.push(this.buf);
+        this.transcript.push(this.buf);
+      }
+      const next = await this.s.read();
+      if (next.done) {
+        this.buf = flatten(line);
+        return null;
+      }
+      this.buf = next.value;
+    }
+  }
+  close() {
+    this.s.releaseLock();
+    return { rest: this.buf, transcript: flatten(this.transcript) };
+  }
+};
+function asciiString(bytes) {
+  bytes.forEach((b2) => {
+    if (b2 < 32 || b2 > 126) {
+      throw Error("invalid non-ASCII byte in header");
+    }
+  });
+  return new TextDecoder().decode(bytes);
+}
+function flatten(arr) {
+  const len = arr.reduce(((sum, line) => sum + line.length), 0);
+  const out = new Uint8Array(len);
+  let n = 0;
+  for (const a of arr) {
+    out.set(a, n);
+    n += a.length;
+  }
+  return out;
+}
+function prepend(s3, ...prefixes) {
+  return s3.pipeThrough(new TransformStream({
+    start(controller) {
+      for (const p2 of prefixes) {
+        controller.enqueue(p2);
+      }
+    }
+  }));
+}
+function stream(a) {
+  return new ReadableStream({
+    start(controller) {
+      controller.enqueue(a);
+      controller.close();
+    }
+  });
+}
+async function readAll(stream3) {
+  if (!(stream3 instanceof ReadableStream)) {
+    throw new Error("readAll expects a ReadableStream<Uint8Array>");
+  }
+  return new Uint8Array(await new Response(stream3).arrayBuffer());
+}
+async function readAllString(stream3) {
+  if (!(stream3 instanceof ReadableStream)) {
+    throw new Error("readAllString expects a ReadableStream<Uint8Array>");
+  }
+  return await new Response(stream3).text();
+}
+async function read(stream3, n) {
+  const reader = stream3.getReader();
+  const chunks = [];
+  let readBytes = 0;
+  while (readBytes < n) {
+    const { done, value } = await reader.read();
+    if (done) {
+      throw Error("stream ended before reading " + n.toString() + " bytes");
+    }
+    chunks.push(value);
+    readBytes += value.length;
+  }
+  reader.releaseLock();
+  const buf = flatten(chunks);
+  const data = buf.subarray(0, n);
+  const rest = prepend(stream3, buf.subarray(n));
+  return { data, rest };
+}
+
+// ../../main/node_modules/age-encryption/dist/format.js
+var Stanza = class {
+  /**
+   * All space-separated arguments on the first line of the stanza.
+   * Each argument is a string that does not contain spaces.
+   * The first argument is often a recipient type, which should look like
+   * `example.com/...` to avoid collisions.
+   */
+  args;
+  /**
+   * The raw body of the stanza. This is automatically base64-encoded and
+   * split into lines of 48 characters each.
+   */
+  body;
+  constructor(args, body) {
+    this.args = args;
+    this.body = body;
+  }
+};
+async function parseNextStanza(hdr) {
+  const argsLine = await hdr.readLine();
+  if (argsLine === null) {
+    throw Error("invalid stanza");
+  }
+  const args = argsLine.split(" ");
+  if (args.length < 2 || args.shift() !== "->") {
+    return { next: argsLine };
+  }
+  for (const arg of args) {
+    if (arg.length === 0) {
+      throw Error("invalid stanza");
+    }
+  }
+  const bodyLines = [];
+  for (; ; ) {
+    const nextLine = await hdr.readLine();
+    if (nextLine === null) {
+      throw Error("invalid stanza");
+    }
+    const line = base64nopad.decode(nextLine);
+    if (line.length > 48) {
+      throw Error("invalid stanza");
+    }
+    bodyLines.push(line);
+    if (line.length < 48) {
+      break;
+    }
+  }
+  const body = flatten(bodyLines);
+  return { s: new Stanza(args, body) };
+}
+async function parseHeader(header) {
+  const hdr = new LineReader(header);
+  const versionLine = await hdr.readLine();
+  if (versionLine !== "age-encryption.org/v1") {
+    throw Error("invalid version " + (versionLine ?? "line"));
+  }
+  const stanzas = [];
+  for (; ; ) {
+    const { s: s3, next: macLine } = await parseNextStanza(hdr);
+    if (s3 !== void 0) {
+      stanzas.push(s3);
+      continue;
+    }
+    if (!macLine.startsWith("--- ")) {
+      throw Error("invalid header");
+    }
+    const MAC = base64nopad.decode(macLine.slice(4));
+    const { rest, transcript } = hdr.close();
+    const headerNoMAC = transcript.slice(0, transcript.length - 1 - macLine.length + 3);
+    return { stanzas, headerNoMAC, MAC, headerSize: transcript.length, rest: prepend(header, rest) };
+  }
+}
+function encodeHeaderNoMAC(recipients) {
+  const lines = [];
+  lines.push("age-encryption.org/v1\n");
+  for (const s3 of recipients) {
+    lines.push("-> " + s3.args.join(" ") + "\n");
+    for (let i = 0; i < s3.body.length; i += 48) {
+      let end = i + 48;
+      if (end > s3.body.length)
+        end = s3.body.length;
+      lines.push(base64nopad.encode(s3.body.subarray(i, end)) + "\n");
+    }
+    if (s3.body.length % 48 === 0)
+      lines.push("\n");
+  }
+  lines.push("---");
+  return new TextEncoder().encode(lines.join(""));
+}
+function encodeHeader(recipients, MAC) {
+  return flatten([
+    encodeHeaderNoMAC(recipients),
+    new TextEncoder().encode(" " + base64nopad.encode(MAC) + "\n")
+  ]);
+}
+
+// ../../main/node_modules/age-encryption/dist/recipients.js
+async function identityToRecipient(identity) {
+  let scalar;
+  if (isCryptoKey2(identity)) {
+    scalar = identity;
+  } else if (identity.startsWith("AGE-SECRET-KEY-PQ-1")) {
+    const res = bech32.decodeToBytes(identity);
+    if (res.prefix.toUpperCase() !== "AGE-SECRET-KEY-PQ-" || res.bytes.length !== 32) {
+      throw Error("invalid identity");
+    }
+    const recipient2 = MLKEM768X25519.getPublicKey(res.bytes);
+    return bech32.encode("age1pq", bech32.toWords(recipient2), false);
+  } else {
+    const res = bech32.decodeToBytes(identity);
+    if (!identity.startsWith("AGE-SECRET-KEY-1") || res.prefix.toUpperCase() !== "AGE-SECRET-KEY-" || res.bytes.length !== 32) {
+      throw Error("invalid identity");
+    }
+    scalar = res.bytes;
+  }
+  const recipient = await scalarMultBase(scalar);
+  return bech32.encodeFromBytes("age", recipient);
+}
+var HybridRecipient = class {
+  recipient;
+  constructor(s3) {
+    const { prefix, words } = bech32.decode(s3, false);
+    const bytes = bech32.fromWords(words);
+    if (!s3.startsWith("age1pq1") || prefix.toLowerCase() !== "age1pq" || bytes.length !== 1216) {
+      throw Error("invalid recipient");
+    }
+    this.recipient = bytes;
+  }
+  wrapFileKey(fileKey) {
+    const { cipherText: encapsulatedKey, sharedSecret } = MLKEM768X25519.encapsulate(this.recipient);
+    const label = new TextEncoder().encode("age-encryption.org/mlkem768x25519");
+    const { key, nonce } = hpkeContext(hpkeMLKEM768X25519, sharedSecret, label);
+    const ciphertext = chacha20poly1305(key, nonce).encrypt(fileKey);
+    return [new Stanza(["mlkem768x25519", base64nopad.encode(encapsulatedKey)], ciphertext)];
+  }
+};
+var HybridIdentity = class {
+  identity;
+  constructor(s3) {
+    const res = bech32.decodeToBytes(s3);
+    if (!s3.startsWith("AGE-SECRET-KEY-PQ-1") || res.prefix.toUpperCase() !== "AGE-SECRET-KEY-PQ-" || res.bytes.length !== 32) {
+      throw Error("invalid identity");
+    }
+    this.identity = res.bytes;
+  }
+  unwrapFileKey(stanzas) {
+    for (const s3 of stanzas) {
+      if (s3.args.length < 1 || s3.args[0] !== "mlkem768x25519") {
+        continue;
+      }
+      if (s3.args.length !== 2) {
+        throw Error("invalid mlkem768x25519 stanza");
+      }
+      const share = base64nopad.decode(s3.args[1]);
+      if (share.length !== 1120) {
+        throw Error("invalid mlkem768x25519 stanza");
+      }
+      if (s3.body.length !== 32) {
+        throw Error("invalid mlkem768x25519 stanza");
+      }
+      const sharedSecret = MLKEM768X25519.decapsulate(share, this.identity);
+      const label = new TextEncoder().encode("age-encryption.org/mlkem768x25519");
+      const { key, nonce } = hpkeContext(hpkeMLKEM768X25519, sharedSecret, label);
+      try {
+        return chacha20poly1305(key, nonce).decrypt(s3.body);
+      } catch {
+        continue;
+      }
+    }
+    return null;
+  }
+};
+var hpkeMLKEM768X25519 = 25722;
+var hpkeMLKEM768P256 = 80;
+var hpkeDHKEMP256 = 16;
+function hpkeContext(kemID, sharedSecret, info2) {
+  const suiteID = hpkeSuiteID(kemID);
+  const pskIDHash = hpkeLabeledExtract(suiteID, void 0, "psk_id_hash", new Uint8Array(0));
+  const infoHash = hpkeLabeledExtract(suiteID, void 0, "info_hash", info2);
+  const ksContext = new Uint8Array(1 + pskIDHash.length + infoHash.length);
+  ksContext[0] = 0;
+  ksContext.set(pskIDHash, 1);
+  ksContext.set(infoHash, 1 + pskIDHash.length);
+  const secret = hpkeLabeledExtract(suiteID, sharedSecret, "secret", new Uint8Array(0));
+  const key = hpkeLabeledExpand(suiteID, secret, "key", ksContext, 32);
+  const nonce = hpkeLabeledExpand(suiteID, secret, "base_nonce", ksContext, 12);
+  return { key, nonce };
+}
+function hpkeSuiteID(kemID) {
+  const suiteID = new Uint8Array(10);
+  suiteID.set(new TextEncoder().encode("HPKE"), 0);
+  suiteID[4] = kemID >> 8 & 255;
+  suiteID[5] = kemID & 255;
+  suiteID[6] = 0;
+  suiteID[7] = 1;
+  suiteID[8] = 0;
+  suiteID[9] = 3;
+  return suiteID;
+}
+function hpkeLabeledExtract(suiteID, salt, label, ikm) {
+  const labeledIKM = new Uint8Array(7 + suiteID.length + label.length + ikm.length);
+  let offset = 0;
+  labeledIKM.set(new TextEncoder().encode("HPKE-v1"), offset);
+  offset += "HPKE-v1".length;
+  labeledIKM.set(suiteID, offset);
+  offset += suiteID.length;
+  labeledIKM.set(new TextEncoder().encode(label), offset);
+  offset += label.length;
+  labeledIKM.set(ikm, offset);
+  return extract(sha256, labeledIKM, salt);
+}
+function hpkeLabeledExpand(suiteID, prk, label, info2, length) {
+  const labeledInfo = new Uint8Array(2 + 7 + suiteID.length + label.length + info2.length);
+  let offset = 0;
+  labeledInfo[offset] = length >> 8 & 255;
+  labeledInfo[offset + 1] = length & 255;
+  offset += 2;
+  labeledInfo.set(new TextEncoder().encode("HPKE-v1"), offset);
+  offset += "HPKE-v1".length;
+  labeledInfo.set(suiteID, offset);
+  offset += suiteID.length;
+  labeledInfo.set(new TextEncoder().encode(label), offset);
+  offset += label.length;
+  labeledInfo.set(info2, offset);
+  return expand(sha256, prk, labeledInfo, length);
+}
+function hpkeDHKEMP256Encapsulate(recipient) {
+  if (recipient.length !== p2562.lengths.publicKeyUncompressed) {
+    recipient = p2562.Point.fromBytes(recipient).toBytes(false);
+  }
+  const ephemeral = p2562.utils.randomSecretKey();
+  const encapsulatedKey = p2562.getPublicKey(ephemeral, false);
+  const ss2 = p2562.getSharedSecret(ephemeral, recipient, true).subarray(1);
+  const kemContext = new Uint8Array(encapsulatedKey.length + recipient.length);
+  kemContext.set(encapsulatedKey, 0);
+  kemContext.set(recipient, encapsulatedKey.length);
+  const suiteID = new Uint8Array(5);
+  suiteID.set(new TextEncoder().encode("KEM"), 0);
+  suiteID[3] = hpkeDHKEMP256 >> 8;
+  suiteID[4] = hpkeDHKEMP256 & 255;
+  const eaePRK = hpkeLabeledExtract(suiteID, void 0, "eae_prk", ss2);
+  const sharedSecret = hpkeLabeledExpand(suiteID, eaePRK, "shared_secret", kemContext, 32);
+  return { encapsulatedKey, sharedSecret };
+}
+var TagRecipient = class {
+  recipient;
+  constructor(s3) {
+    const res = bech32.decodeToBytes(s3);
+    if (!s3.startsWith("age1tag1") || res.prefix.toLowerCase() !== "age1tag" || res.bytes.length !== 33) {
+      throw Error("invalid recipient");
+    }
+    this.recipient = res.bytes;
+  }
+  wrapFileKey(fileKey) {
+    const { encapsulatedKey, sharedSecret } = hpkeDHKEMP256Encapsulate(this.recipient);
+    const label = new TextEncoder().encode("age-encryption.org/p256tag");
+    const tag2 = (() => {
+      const recipientHash = sha256(this.recipient).subarray(0, 4);
+      const ikm = new Uint8Array(encapsulatedKey.length + recipientHash.length);
+      ikm.set(encapsulatedKey, 0);
+      ikm.set(recipientHash, encapsulatedKey.length);
+      return extract(sha256, ikm, label).subarray(0, 4);
+    })();
+    const { key, nonce } = hpkeContext(hpkeDHKEMP256, sharedSecret, label);
+    const ciphertext = chacha20poly1305(key, nonce).encrypt(fileKey);
+    return [new Stanza(["p256tag", base64nopad.encode(tag2), base64nopad.encode(encapsulatedKey)], ciphertext)];
+  }
+};
+var HybridTagRecipient = class {
+  recipient;
+  constructor(s3) {
+    const { prefix, words } = bech32.decode(s3, false);
+    const bytes = bech32.fromWords(words);
+    if (!s3.startsWith("age1tagpq1") || prefix.toLowerCase() !== "age1tagpq" || bytes.length !== 1249) {
+      throw Error("invalid recipient");
+    }
+    this.recipient = bytes;
+  }
+  wrapFileKey(fileKey) {
+    const { cipherText: encapsulatedKey, sharedSecret } = MLKEM768P256.encapsulate(this.recipient);
+    const label = new TextEncoder().encode("age-encryption.org/mlkem768p256tag");
+    const tag2 = (() => {
+      const recipientHash = sha256(this.recipient.subarray(1184)).subarray(0, 4);
+      const ikm = new Uint8Array(encapsulatedKey.length + recipientHash.length);
+      ikm.set(encapsulatedKey, 0);
+      ikm.set(recipientHash, encapsulatedKey.length);
+      return extract(sha256, ikm, label).subarray(0, 4);
+    })();
+    const { key, nonce } = hpkeContext(hpkeMLKEM768P256, sharedSecret, label);
+    const ciphertext = chacha20poly1305(key, nonce).encrypt(fileKey);
+    return [new Stanza(["mlkem768p256tag", base64nopad.encode(tag2), base64nopad.encode(encapsulatedKey)], ciphertext)];
+  }
+};
+var X25519Recipient = class {
+  recipient;
+  constructor(s3) {
+    const res = bech32.decodeToBytes(s3);
+    if (!s3.startsWith("age1") || res.prefix.toLowerCase() !== "age" || res.bytes.length !== 32) {
+      throw Error("invalid recipient");
+    }
+    this.recipient = res.bytes;
+  }
+  async wrapFileKey(fileKey) {
+    const ephemeral = randomBytes2(32);
+    const share = await scalarMultBase(ephemeral);
+    const secret = await scalarMult(ephemeral, this.recipient);
+    const salt = new Uint8Array(share.length + this.recipient.length);
+    salt.set(share);
+    salt.set(this.recipient, share.length);
+    const label = new TextEncoder().encode("age-encryption.org/v1/X25519");
+    const key = hkdf(sha256, secret, salt, label, 32);
+    return [new Stanza(["X25519", base64nopad.encode(share)], encryptFileKey(fileKey, key))];
+  }
+};
+var X25519Identity = class {
+  identity;
+  recipient;
+  constructor(s3) {
+    if (isCryptoKey2(s3)) {
+      this.identity = s3;
+      this.recipient = scalarMultBase(s3);
+      return;
+    }
+    const res = bech32.decodeToBytes(s3);
+    if (!s3.startsWith("AGE-SECRET-KEY-1") || res.prefix.toUpperCase() !== "AGE-SECRET-KEY-" || res.bytes.length !== 32) {
+      throw Error("invalid identity");
+    }
+    this.identity = res.bytes;
+    this.recipient = scalarMultBase(res.bytes);
+  }
+  async unwrapFileKey(stanzas) {
+    for (const s3 of stanzas) {
+      if (s3.args.length < 1 || s3.args[0] !== "X25519") {
+        continue;
+      }
+      if (s3.args.length !== 2) {
+        throw Error("invalid X25519 stanza");
+      }
+      const share = base64nopad.decode(s3.args[1]);
+      if (share.length !== 32) {
+        throw Error("invalid X25519 stanza");
+      }
+      const secret = await scalarMult(this.identity, share);
+      const recipient = await this.recipient;
+      const salt = new Uint8Array(share.length + recipient.length);
+      salt.set(share);
+      salt.set(recipient, share.length);
+      const label = new TextEncoder().encode("age-encryption.org/v1/X25519");
+      const key = hkdf(sha256, secret, salt, label, 32);
+      const fileKey = decryptFileKey(s3.body, key);
+      if (fileKey !== null)
+        return fileKey;
+    }
+    return null;
+  }
+};
+var ScryptRecipient = class {
+  passphrase;
+  logN;
+  constructor(passphrase, logN) {
+    this.passphrase = passphrase;
+    this.logN = logN;
+  }
+  wrapFileKey(fileKey) {
+    const salt = randomBytes2(16);
+    const label = "age-encryption.org/v1/scrypt";
+    const labelAndSalt = new Uint8Array(label.length + 16);
+    labelAndSalt.set(new TextEncoder().encode(label));
+    labelAndSalt.set(salt, label.length);
+    const key = scrypt(this.passphrase, labelAndSalt, { N: 2 ** this.logN, r: 8, p: 1, dkLen: 32 });
+    return [new Stanza(["scrypt", base64nopad.encode(salt), this.logN.toString()], encryptFileKey(fileKey, key))];
+  }
+};
+var ScryptIdentity = class {
+  passphrase;
+  constructor(passphrase) {
+    this.passphrase = passphrase;
+  }
+  unwrapFileKey(stanzas) {
+    for (const s3 of stanzas) {
+      if (s3.args.length < 1 || s3.args[0] !== "scrypt") {
+        continue;
+      }
+      if (stanzas.length !== 1) {
+        throw Error("scrypt recipient is not the only one in the header");
+      }
+      if (s3.args.length !== 3) {
+        throw Error("invalid scrypt stanza");
+      }
+      if (!/^[1-9][0-9]*$/.test(s3.args[2])) {
+        throw Error("invalid scrypt stanza");
+      }
+      const salt = base64nopad.decode(s3.args[1]);
+      if (salt.length !== 16) {
+        throw Error("invalid scrypt stanza");
+      }
+      const logN = Number(s3.args[2]);
+      if (logN > 20) {
+        throw Error("scrypt work factor is too high");
+      }
+      const label = "age-encryption.org/v1/scrypt";
+      const labelAndSalt = new Uint8Array(label.length + 16);
+      labelAndSalt.set(new TextEncoder().encode(label));
+      labelAndSalt.set(salt, label.length);
+      const key = scrypt(this.passphrase, labelAndSalt, { N: 2 ** logN, r: 8, p: 1, dkLen: 32 });
+      const fileKey = decryptFileKey(s3.body, key);
+      if (fileKey !== null)
+        return fileKey;
+    }
+    return null;
+  }
+};
+function encryptFileKey(fileKey, key) {
+  const nonce = new Uint8Array(12);
+  return chacha20poly1305(key, nonce).encrypt(fileKey);
+}
+function decryptFileKey(body, key) {
+  if (body.length !== 32) {
+    throw Error("invalid stanza");
+  }
+  const nonce = new Uint8Array(12);
+  try {
+    return chacha20poly1305(key, nonce).decrypt(body);
+  } catch {
+    return null;
+  }
+}
+function isCryptoKey2(key) {
+  return typeof CryptoKey !== "undefined" && key instanceof CryptoKey;
+}
+
+// ../../main/node_modules/age-encryption/dist/stream.js
+var chacha20poly1305Overhead = 16;
+var chunkSize = /* @__PURE__ */ (() => 64 * 1024)();
+var chunkSizeWithOverhead = /* @__PURE__ */ (() => chunkSize + chacha20poly1305Overhead)();
+function decryptSTREAM(key) {
+  const streamNonce = new Uint8Array(12);
+  const incNonce = () => {
+    for (let i = streamNonce.length - 2; i >= 0; i--) {
+      streamNonce[i]++;
+      if (streamNonce[i] !== 0)
+        break;
+    }
+  };
+  let firstChunk = true;
+  const ciphertextBuffer = new Uint8Array(chunkSizeWithOverhead);
+  let ciphertextBufferUsed = 0;
+  return new TransformStream({
+    transform(chunk, controller) {
+      while (chunk.length > 0) {
+        if (ciphertextBufferUsed === ciphertextBuffer.length) {
+          const decryptedChunk = chacha20poly1305(key, streamNonce).decrypt(ciphertextBuffer);
+          controller.enqueue(decryptedChunk);
+          incNonce();
+          ciphertextBufferUsed = 0;
+          firstChunk = false;
+        }
+        const n = Math.min(ciphertextBuffer.length - ciphertextBufferUsed, chunk.length);
+        ciphertextBuffer.set(chunk.subarray(0, n), ciphertextBufferUsed);
+        ciphertextBufferUsed += n;
+        chunk = chunk.subarray(n);
+      }
+    },
+    flush(controller) {
+      streamNonce[11] = 1;
+      const decryptedChunk = chacha20poly1305(key, streamNonce).decrypt(ciphertextBuffer.subarray(0, ciphertextBufferUsed));
+      if (!firstChunk && decryptedChunk.length === 0) {
+        throw new Error("final chunk is empty");
+      }
+      controller.enqueue(decryptedChunk);
+    }
+  });
+}
+function plaintextSize(ciphertextSize2) {
+  if (ciphertextSize2 < chacha20poly1305Overhead) {
+    throw Error("ciphertext is too small");
+  }
+  if (ciphertextSize2 === chacha20poly1305Overhead) {
+    return 0;
+  }
+  const fullChunks = Math.floor(ciphertextSize2 / chunkSizeWithOverhead);
+  const lastChunk = ciphertextSize2 % chunkSizeWithOverhead;
+  if (0 < lastChunk && lastChunk <= chacha20poly1305Overhead) {
+    throw Error("ciphertext size is invalid");
+  }
+  let size = ciphertextSize2;
+  size -= fullChunks * chacha20poly1305Overhead;
+  size -= lastChunk > 0 ? chacha20poly1305Overhead : 0;
+  return size;
+}
+function encryptSTREAM(key) {
+  const streamNonce = new Uint8Array(12);
+  const incNonce = () => {
+    for (let i = streamNonce.length - 2; i >= 0; i--) {
+      streamNonce[i]++;
+      if (streamNonce[i] !== 0)
+        break;
+    }
+  };
+  const plaintextBuffer = new Uint8Array(chunkSize);
+  let plaintextBufferUsed = 0;
+  return new TransformStream({
+    transform(chunk, controller) {
+      while (chunk.length > 0) {
+        if (plaintextBufferUsed === plaintextBuffer.length) {
+          const encryptedChunk = chacha20poly1305(key, streamNonce).encrypt(plaintextBuffer);
+          controller.enqueue(encryptedChunk);
+          incNonce();
+          plaintextBufferUsed = 0;
+        }
+        const n = Math.min(plaintextBuffer.length - plaintextBufferUsed, chunk.length);
+        plaintextBuffer.set(chunk.subarray(0, n), plaintextBufferUsed);
+        plaintextBufferUsed += n;
+        chunk = chunk.subarray(n);
+      }
+    },
+    flush(controller) {
+      streamNonce[11] = 1;
+      const encryptedChunk = chacha20poly1305(key, streamNonce).encrypt(plaintextBuffer.subarray(0, plaintextBufferUsed));
+      controller.enqueue(encryptedChunk);
+    }
+  });
+}
+function ciphertextSize(plaintextSize2) {
+  const chunks = Math.max(1, Math.ceil(plaintextSize2 / chunkSize));
+  return plaintextSize2 + chacha20poly1305Overhead * chunks;
+}
+
+// ../../main/node_modules/age-encryption/dist/index.js
+var Encrypter = class {
+  passphrase = null;
+  scryptWorkFactor = 18;
+  recipients = [];
+  /**
+   * Set the passphrase to encrypt the file(s) with. This method can only be
+   * called once, and can't be called if {@link Encrypter.addRecipient} has
+   * been called.
+   *
+   * The passphrase is passed through the scrypt key derivation function, but
+   * it needs to have enough entropy to resist offline brute-force attacks.
+   * You should use at least 8-10 random alphanumeric characters, or 4-5
+   * random words from a list of at least 2000 words.
+   *
+   * @param s - The passphrase to encrypt the file with.
+   */
+  setPassphrase(s3) {
+    if (this.passphrase !== null) {
+      throw new Error("can encrypt to at most one passphrase");
+    }
+    if (this.recipients.length !== 0) {
+      throw new Error("can't encrypt to both recipients and passphrases");
+    }
+    this.passphrase = s3;
+  }
+  /**
+   * Set the scrypt work factor to use when encrypting the file(s) with a
+   * passphrase. The default is 18. Using a lower value will require stronger
+   * passphrases to resist offline brute-force attacks.
+   *
+   * @param logN - The base-2 logarithm of the scrypt work factor.
+   */
+  setScryptWorkFactor(logN) {
+    this.scryptWorkFactor = logN;
+  }
+  /**
+   * Add a recipient to encrypt the file(s) for. This method can be called
+   * multiple times to encrypt the file(s) for multiple recipients.
+   *
+   * This version supports native X25519 recipients (`age1...`), hybrid
+   * post-quantum recipients (`age1pq1...`), tag recipients (`age1tag1...`),
+   * and hybrid tag recipients (`age1tagpq1...`).
+   *
+   * @param s - The recipient to encrypt the file for. Either a string
+   * beginning with `age1...` or an object implementing the {@link Recipient}
+   * interface.
+   */
+  addRecipient(s3) {
+    if (this.passphrase !== null) {
+      throw new Error("can't encrypt to both recipients and passphrases");
+    }
+    if (typeof s3 === "string") {
+      if (s3.startsWith("age1pq1")) {
+        this.recipients.push(new HybridRecipient(s3));
+      } else if (s3.startsWith("age1tag1")) {
+        this.recipients.push(new TagRecipient(s3));
+      } else if (s3.startsWith("age1tagpq1")) {
+        this.recipients.push(new HybridTagRecipient(s3));
+      } else if (s3.startsWith("age1")) {
+        this.recipients.push(new X25519Recipient(s3));
+      } else {
+        throw new Error("unrecognized recipient type");
+      }
+    } else {
+      this.recipients.push(s3);
+    }
+  }
+  async encrypt(file) {
+    const fileKey = randomBytes2(16);
+    const stanzas = [];
+    let recipients = this.recipients;
+    if (this.passphrase !== null) {
+      recipients = [new ScryptRecipient(this.passphrase, this.scryptWorkFactor)];
+    }
+    for (const recipient of recipients) {
+      stanzas.push(...await recipient.wrapFileKey(fileKey));
+    }
+    const labelHeader = new TextEncoder().encode("header");
+    const hmacKey = hkdf(sha256, fileKey, void 0, labelHeader, 32);
+    const mac = hmac(sha256, hmacKey, encodeHeaderNoMAC(stanzas));
+    const header = encodeHeader(stanzas, mac);
+    const nonce = randomBytes2(16);
+    const labelPayload = new TextEncoder().encode("payload");
+    const streamKey = hkdf(sha256, fileKey, nonce, labelPayload, 32);
+    const encrypter2 = encryptSTREAM(streamKey);
+    if (!(file instanceof ReadableStream)) {
+      if (typeof file === "string")
+        file = new TextEncoder().encode(file);
+      return await readAll(prepend(stream(file).pipeThrough(encrypter2), header, nonce));
+    }
+    return Object.assign(prepend(file.pipeThrough(encrypter2), header, nonce), {
+      size: (size) => ciphertextSize(size) + header.length + nonce.length
+    });
+  }
+};
+var Decrypter = class {
+  identities = [];
+  /**
+   * Add a passphrase to decrypt password-encrypted file(s) with. This method
+   * can be called multiple times to try multiple passphrases.
+   *
+   * @param s - The passphrase to decrypt the file with.
+   */
+  addPassphrase(s3) {
+    this.identities.push(new ScryptIdentity(s3));
+  }
+  /**
+   * Add an identity to decrypt file(s) with. This method can be called
+   * multiple times to try multiple identities.
+   *
+   * @param s - The identity to decrypt the file with. Either a string
+   * beginning with `AGE-SECRET-KEY-PQ-1...` or `AGE-SECRET-KEY-1...`, an
+   * X25519 private
+   * {@link https://developer.mozilla.org/en-US/docs/Web/API/CryptoKey | CryptoKey}
+   * object, or an object implementing the {@link Identity} interface.
+   *
+   * A CryptoKey object must have
+   * {@link https://developer.mozilla.org/en-US/docs/Web/API/CryptoKey/type | type}
+   * `private`,
+   * {@link https://developer.mozilla.org/en-US/docs/Web/API/CryptoKey/algorithm | algorithm}
+   * `{name: 'X25519'}`, and
+   * {@link https://developer.mozilla.org/en-US/docs/Web/API/CryptoKey/usages | usages}
+   * `["deriveBits"]`. For example:
+   * ```js
+   * const keyPair = await crypto.subtle.generateKey({ name: "X25519" }, false, ["deriveBits"])
+   * decrypter.addIdentity(key.privateKey)
+   * ```
+   */
+  addIdentity(s3) {
+    if (isCryptoKey3(s3)) {
+      this.identities.push(new X25519Identity(s3));
+    } else if (typeof s3 === "string") {
+      if (s3.startsWith("AGE-SECRET-KEY-1")) {
+        this.identities.push(new X25519Identity(s3));
+      } else if (s3.startsWith("AGE-SECRET-KEY-PQ-1")) {
+        this.identities.push(new HybridIdentity(s3));
+      } else {
+        throw new Error("unrecognized identity type");
+      }
+    } else {
+      this.identities.push(s3);
+    }
+  }
+  async decrypt(file, outputFormat) {
+    const s3 = file instanceof ReadableStream ? file : stream(file);
+    const { fileKey, headerSize, rest } = await this.decryptHeaderInternal(s3);
+    const { data: nonce, rest: payload } = await read(rest, 16);
+    const label = new TextEncoder().encode("payload");
+    const streamKey = hkdf(sha256, fileKey, nonce, label, 32);
+    const decrypter2 = decryptSTREAM(streamKey);
+    const out = payload.pipeThrough(decrypter2);
+    const outWithSize = Object.assign(out, {
+      size: (size) => plaintextSize(size - headerSize - nonce.length)
+    });
+    if (file instanceof ReadableStream)
+      return outWithSize;
+    if (outputFormat === "text")
+      return await readAllString(out);
+    return await readAll(out);
+  }
+  /**
+   * Decrypt the file key from a detached header. This is a low-level
+   * function that can be used to implement delegated decryption logic.
+   * Most users won't need this.
+   *
+   * It is the caller's responsibility to keep track of what file the
+   * returned file key decrypts, and to ensure the file key is not used
+   * for any other purpose.
+   *
+   * @param header - The file's textual header, including the MAC.
+   *
+   * @returns The file key used to encrypt the file.
+   */
+  async decryptHeader(header) {
+    return (await this.decryptHeaderInternal(stream(header))).fileKey;
+  }
+  async decryptHeaderInternal(file) {
+    const h = await parseHeader(file);
+    const fileKey = await this.unwrapFileKey(h.stanzas);
+    if (fileKey === null)
+      throw Error("no identity matched any of the file's recipients");
+    const label = new TextEncoder().encode("header");
+    const hmacKey = hkdf(sha256, fileKey, void 0, label, 32);
+    const mac = hmac(sha256, hmacKey, h.headerNoMAC);
+    if (!compareBytes(h.MAC, mac))
+      throw Error("invalid header HMAC");
+    return { fileKey, headerSize: h.headerSize, rest: h.rest };
+  }
+  async unwrapFileKey(stanzas) {
+    for (const identity of this.identities) {
+      const fileKey = await identity.unwrapFileKey(stanzas);
+      if (fileKey !== null)
+        return fileKey;
+    }
+    return null;
+  }
+};
+function compareBytes(a, b2) {
+  if (a.length !== b2.length) {
+    return false;
+  }
+  let acc = 0;
+  for (let i = 0; i < a.length; i++) {
+    acc |= a[i] ^ b2[i];
+  }
+  return acc === 0;
+}
+function isCryptoKey3(key) {
+  return typeof CryptoKey !== "undefined" && key instanceof CryptoKey;
+}
+
+// actions/engine/age.ts
+init_errors();
+function fingerprint(recipient) {
+  return `age:${createHash5("sha256").update(recipient).digest("hex").slice(0, 16)}`;
+}
+async function parseIdentities(text, input = "age-identity") {
+  const keys = [];
+  const fingerprints = [];
+  let line = 0;
+  for (const raw of text.split(/\r?\n/)) {
+    line++;
+    const entry = raw.trim();
+    if (entry === "" || entry.startsWith("#")) continue;
+    if (!/^AGE-SECRET-KEY-(PQ-)?1[02-9AC-HJ-NP-Z]+$/.test(entry)) {
+      throw new DeckhandError(
+        `${input}: line ${line} is not an age identity. Give the content of an age key file (AGE-SECRET-KEY-1\u2026 lines, as age-keygen writes).`
+      );
+    }
+    let recipient;
+    try {
+      recipient = await identityToRecipient(entry);
+    } catch {
+      throw new DeckhandError(
+        `${input}: line ${line} is not a valid age identity (its checksum does not match).`
+      );
+    }
+    keys.push(entry);
+    fingerprints.push(fingerprint(recipient));
+  }
+  if (keys.length === 0)
+    throw new DeckhandError(`${input} holds no age identity (AGE-SECRET-KEY-1\u2026 lines, as age-keygen writes).`);
+  return { keys, fingerprints };
+}
+function encrypter(recipients, extra) {
+  if (recipients.length === 0) throw new DeckhandError("no age recipients to encrypt to");
+  const e = new Encrypter();
+  for (const r of recipients) e.addRecipient(r.key);
+  if (extra) {
+    const carrier = { wrapFileKey: () => [new Stanza(extra.args, extra.body)] };
+    e.addRecipient(carrier);
+  }
+  return e;
+}
+function decrypter(identities) {
+  const d = new Decrypter();
+  for (const key of identities.keys) d.addIdentity(key);
+  return d;
+}
+function noMatch(what, identities, recipients) {
+  return new DeckhandError(
+    `${what} cannot be decrypted with the age identity given (${identities.fingerprints.join(", ")})` + (recipients && recipients.length > 0 ? `: it was encrypted to ${recipients.join(", ")}.` : ": it was encrypted to other recipients.") + " Give the identity of one of its recipients (age-identity)."
+  );
+}
+function decryptFailure(err, what, identities, recipients) {
+  const message = errorMessage(err);
+  if (/no identity matched/.test(message)) return noMatch(what, identities, recipients);
+  return new DeckhandError(
+    `${what} is not a readable age file (${message}): it is damaged or was changed.`,
+    [],
+    {
+      cause: err
+    }
+  );
+}
+async function encryptFile(source, target, recipients, durable = true) {
+  const input = Readable2.toWeb(createReadStream5(source));
+  const output = await encrypter(recipients).encrypt(input);
+  await writeStream(output, target, durable);
+}
+async function decryptFile(source, target, identities, what, recipients) {
+  const input = Readable2.toWeb(createReadStream5(source));
+  let output;
+  try {
+    output = await decrypter(identities).decrypt(input);
+  } catch (err) {
+    throw decryptFailure(err, what, identities, recipients);
+  }
+  try {
+    await writeStream(output, target);
+  } catch (err) {
+    if (err instanceof DeckhandError) throw err;
+    throw decryptFailure(err, what, identities, recipients);
+  }
+}
+async function writeStream(stream3, target, durable = true) {
+  const temp = tempPathFor(target);
+  try {
+    await (await open4(temp, "wx", 384)).close();
+    await stream3.pipeTo(Writable2.toWeb(createWriteStream3(temp, { flags: "r+" })));
+    if (durable) {
+      const handle = await open4(temp, "r+");
+      await handle.sync().finally(() => handle.close());
+    }
+    await rename4(temp, target);
+  } finally {
+    await rm4(temp, { force: true });
+    forgetOnStop(temp);
+  }
+}
+
+// actions/engine/store/store.ts
+init_errors();
+init_json_file();
+
+// actions/engine/version.ts
+var TOOL_VERSION = "0.1.0";
+
+// actions/engine/store/store.ts
+var KINDS = ["db", "files", "state"];
+var MANIFEST = "deckhand-backup.json";
+var VERIFIED = "deckhand-verified.json";
+var PRUNING = "deckhand-pruning.json";
+var RESERVED = /* @__PURE__ */ new Set([MANIFEST, VERIFIED, PRUNING]);
+var MAX_MANIFEST_BYTES = 8 * 2 ** 20;
+function checkSource(source) {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(source) || source.includes(".."))
+    throw new DeckhandError(
+      `backup source "${source}" cannot name a folder: use letters, digits, dot, dash and underscore.`
+    );
+  return source;
+}
+function folderTime(date) {
+  return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+}
+var TIME_NAME = /^(\d{8}T\d{6}Z)-([0-9a-f]{6})$/;
+function nameTime(name) {
+  const m2 = TIME_NAME.exec(name);
+  const t = m2[1];
+  return /* @__PURE__ */ new Date(
+    `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}T${t.slice(9, 11)}:${t.slice(11, 13)}:${t.slice(13, 15)}Z`
+  );
+}
+var BackupStore = class {
+  constructor(backend, logger2) {
+    this.backend = backend;
+    this.logger = logger2;
+  }
+  backend;
+  logger;
+  get description() {
+    return this.backend.description;
+  }
+  /**
+   * Stores a backup: each file (encrypted first when recipients are given), then the manifest. A failure removes
+   * what this run stored (no manifest was written, so nothing of it could be picked meanwhile).
+   */
+  async save(request2) {
+    const source = checkSource(request2.source);
+    const name = `${folderTime(request2.time)}-${randomBytes7(3).toString("hex")}`;
+    const folder = `${request2.kind}/${source}/${name}`;
+    const names = request2.files.map((file) => storedName(request2.root, file));
+    const encrypted = request2.recipients !== void 0 && request2.recipients.length > 0;
+    const stored = [];
+    try {
+      await eachLimited(request2.files.length, 4, async (i) => {
+        const local = request2.files[i];
+        const name2 = names[i];
+        if (encrypted) {
+          const object = `${name2}.age`;
+          const { sha256: sha2563, size } = await this.backend.putProduced(
+            `${folder}/${object}`,
+            (path5) => encryptFile(local, path5, request2.recipients, false)
+          );
+          stored[i] = { name: name2, object, size, sha256: sha2563 };
+        } else {
+          const { sha256: sha2563, size } = await digestFile(local);
+          await this.backend.putFile(`${folder}/${name2}`, local, sha2563, size);
+          stored[i] = { name: name2, object: name2, size, sha256: sha2563 };
+        }
+      });
+      const manifest = {
+        format: "deckhand-backup/1",
+        kind: request2.kind,
+        source,
+        time: request2.time.toISOString(),
+        tool: { name: "deckhand", version: TOOL_VERSION },
+        encryption: encrypted ? { format: "age", recipients: request2.recipients.map((r) => r.fingerprint) } : null,
+        files: stored,
+        summary: request2.summary ?? {}
+      };
+      await this.backend.putBytes(
+        `${folder}/${MANIFEST}`,
+        Buffer.from(JSON.stringify(manifest, null, 2) + "\n")
+      );
+      const bytes = stored.reduce((sum, f2) => sum + f2.size, 0);
+      return {
+        manifest,
+        backup: {
+          kind: request2.kind,
+          source,
+          name,
+          folder,
+          bytes,
+          complete: true,
+          verified: false,
+          pruning: false
+        }
+      };
+    } catch (err) {
+      for (const file of stored)
+        if (file) await this.backend.remove(`${folder}/${file.object}`).catch(() => void 0);
+      throw err;
+    }
+  }
+  /** Every backup below the store's root, of one kind and source when given, oldest first. */
+  async list(filter = {}) {
+    const prefix = filter.kind ? `${filter.kind}/${filter.source ? `${checkSource(filter.source)}/` : ""}` : "";
+    const found = /* @__PURE__ */ new Map();
+    for await (const object of this.backend.list(prefix)) {
+      const parts = object.key.split("/");
+      if (parts.length < 4) continue;
+      const [kind, source, name] = parts;
+      if (!KINDS.includes(kind) || !TIME_NAME.test(name)) continue;
+      const folder = `${kind}/${source}/${name}`;
+      let backup = found.get(folder);
+      if (!backup) {
+        backup = { kind, source, name, folder, bytes: 0, complete: false, verified: false, pruning: false };
+        found.set(folder, backup);
+      }
+      const file = parts.slice(3).join("/");
+      if (file === MANIFEST) backup.complete = true;
+      else if (file === VERIFIED) backup.verified = true;
+      else if (file === PRUNING) backup.pruning = true;
+      backup.bytes += object.size;
+    }
+    return [...found.values()].sort((a, b2) => compareBackups(a, b2));
+  }
+  /** A backup's manifest, checked: it must name files inside its folder only. */
+  async manifest(backup) {
+    const key = `${backup.folder}/${MANIFEST}`;
+    const bytes = await this.backend.getBytes(key, MAX_MANIFEST_BYTES);
+    if (!bytes)
+      throw new DeckhandError(`${this.description}: ${backup.folder} has no manifest: it is incomplete`);
+    const data = parseJson(
+      Buffer.from(bytes).toString("utf8"),
+      `${this.description}/${key}`,
+      "backup manifest"
+    );
+    return checkManifest(data, `${this.description}/${key}`);
+  }
+  /**
+   * The backup `ref` names among the complete ones of a kind: `latest`, or a time (`20261206T071500Z`, or an ISO
+   * time, which picks the newest backup taken at or before it). `source` may be left out when the store holds
+   * one source of that kind.
+   */
+  async resolve(kind, ref, source) {
+    const all = (await this.list({ kind, source })).filter((b2) => b2.complete && !b2.pruning);
+    const sources = [...new Set(all.map((b2) => b2.source))].sort();
+    if (all.length === 0) {
+      throw new DeckhandError(
+        `${this.description} holds no complete ${kind} backup${source ? ` of ${source}` : ""} (a backup without its manifest is never used).`
+      );
+    }
+    if (!source && sources.length > 1)
+      throw new DeckhandError(
+        `${this.description} holds ${kind} backups of ${sources.length} sources (${sources.join(", ")}): name one with backup-source.`
+      );
+    let pick;
+    if (ref === "latest") pick = all[all.length - 1];
+    else if (TIME_NAME.test(ref)) pick = all.find((b2) => b2.name === ref);
+    else if (/^\d{8}T\d{6}Z$/.test(ref)) pick = all.filter((b2) => b2.name.startsWith(ref)).pop();
+    else {
+      const at2 = Date.parse(ref);
+      if (Number.isNaN(at2))
+        throw new DeckhandError(
+          `"${ref}" names no backup: give latest, a backup's name like 20261206T071500Z-3f9a1c (or its time), or an ISO time`
+        );
+      pick = all.filter((b2) => nameTime(b2.name).getTime() <= at2).pop();
+    }
+    if (!pick)
+      throw new DeckhandError(
+        `${this.description} holds no complete ${kind} backup ${/^\d{8}T/.test(ref) ? "named" : "taken at or before"} ${ref} (newest: ${all[all.length - 1].name}).`
+      );
+    return pick;
+  }
+  /**
+   * Downloads a backup into a private folder: every object is checked against the manifest's size and SHA-256
+   * (a damaged object is refused before anything uses it) and decrypted with the identities when encrypted.
+   */
+  async fetch(backup, identities) {
+    const manifest = await this.manifest(backup);
+    if (manifest.encryption && !identities)
+      throw new DeckhandError(
+        `${this.description}/${backup.folder} is encrypted with age (to ${manifest.encryption.recipients.join(", ")}): set age-identity to restore it.`
+      );
+    const temp = await privateTempDir("deckhand-fetch-");
+    try {
+      const out = join5(temp.path, "backup");
+      await mkdir4(out, { mode: 448 });
+      for (const file of manifest.files) {
+        const download = join5(temp.path, `object-${randomBytes7(6).toString("hex")}`);
+        const got = await this.backend.getFile(`${backup.folder}/${file.object}`, download);
+        if (got.size !== file.size || got.sha256 !== file.sha256)
+          throw new DeckhandError(
+            `${this.description}/${backup.folder}/${file.object} is damaged: its ${got.size !== file.size ? "size" : "SHA-256"} differs from the manifest's. The backup was refused; nothing was restored.`
+          );
+        const target = join5(out, file.name);
+        await mkdir4(join5(target, ".."), { recursive: true, mode: 448 });
+        if (manifest.encryption) {
+          await decryptFile(
+            download,
+            target,
+            identities,
+            `${backup.folder}/${file.object}`,
+            manifest.encryption.recipients
+          );
+          await rm5(download, { force: true });
+        } else await rename5(download, target);
+      }
+      this.logger.info(
+        `Fetched ${backup.kind} backup ${backup.source}/${backup.name} from ${this.description}`
+      );
+      return { path: out, manifest, cleanup: temp.cleanup };
+    } catch (err) {
+      await temp.cleanup();
+      throw err;
+    }
+  }
+  /** Records beside a backup that a restore of it was verified. */
+  async markVerified(backup, result) {
+    const mark = {
+      format: "deckhand-verified/1",
+      verifiedAt: (/* @__PURE__ */ new Date()).toISOString(),
+      tool: TOOL_VERSION,
+      ...result
+    };
+    await this.backend.putBytes(
+      `${backup.folder}/${VERIFIED}`,
+      Buffer.from(JSON.stringify(mark, null, 2) + "\n")
+    );
+  }
+  /**
+   * Deletes a backup through its manifest: first a note of what is to go (so a prune cut short is finished by
+   * the next one), then the manifest (the backup is no longer whole, so never picked), then its files, the
+   * verification mark and the note. Objects the manifest does not name are left where they are.
+   */
+  async remove(backup) {
+    let objects;
+    const noteKey = `${backup.folder}/${PRUNING}`;
+    const note = await this.backend.getBytes(noteKey, MAX_MANIFEST_BYTES);
+    if (note) {
+      objects = checkPruningNote(
+        parseJson(Buffer.from(note).toString("utf8"), noteKey, "pruning note"),
+        noteKey
+      );
+    } else {
+      const manifest = await this.manifest(backup);
+      objects = manifest.files.map((f2) => f2.object);
+      await this.backend.putBytes(noteKey, Buffer.from(JSON.stringify({ objects }) + "\n"));
+    }
+    await this.backend.remove(`${backup.folder}/${MANIFEST}`);
+    for (const object of objects) await this.backend.remove(`${backup.folder}/${object}`);
+    await this.backend.remove(`${backup.folder}/${VERIFIED}`);
+    await this.backend.remove(noteKey);
+  }
+};
+async function eachLimited(count, limit, task) {
+  let next = 0;
+  let failure;
+  const worker = async () => {
+    while (next < count && failure === void 0) {
+      const i = next++;
+      try {
+        await task(i);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+  };
+  const workers = [];
+  for (let w2 = 0; w2 < Math.min(limit, count); w2++) workers.push(worker());
+  await Promise.all(workers);
+  if (failure !== void 0) throw failure;
+}
+function compareBackups(a, b2) {
+  return a.name < b2.name ? -1 : a.name > b2.name ? 1 : 0;
+}
+function storedName(root, file) {
+  const rel = relative(root, file).split(sep3).join("/");
+  if (rel === "" || rel.startsWith("../") || rel === ".." || rel.startsWith("/"))
+    throw new DeckhandError(`${file} is not inside ${root}`);
+  if (RESERVED.has(basename3(rel)))
+    throw new DeckhandError(`${file}: ${basename3(rel)} is a name the store reserves`);
+  return rel;
+}
+var SAFE_PATH = /^(?!\/)(?!.*(?:^|\/)\.\.?(?:\/|$))[^\0\\]+$/;
+function checkManifest(data, where2) {
+  const m2 = data;
+  const bad = (what) => new DeckhandError(`${where2} is not a deckhand backup manifest: ${what}`);
+  if (typeof m2 !== "object" || m2 === null || m2.format !== "deckhand-backup/1") throw bad("unknown format");
+  if (!KINDS.includes(m2.kind)) throw bad("unknown kind");
+  if (!Array.isArray(m2.files)) throw bad("no file list");
+  for (const f2 of m2.files) {
+    if (typeof f2?.name !== "string" || typeof f2.object !== "string" || !SAFE_PATH.test(f2.name) || !SAFE_PATH.test(f2.object) || RESERVED.has(f2.object) || typeof f2.size !== "number" || !/^[0-9a-f]{64}$/.test(String(f2.sha256)))
+      throw bad("a file entry names a path outside its folder, or has no size or SHA-256");
+  }
+  if (m2.encryption !== null && (m2.encryption?.format !== "age" || !Array.isArray(m2.encryption.recipients)))
+    throw bad("unknown encryption");
+  return m2;
+}
+function checkPruningNote(data, where2) {
+  const objects = data?.objects;
+  if (!Array.isArray(objects) || objects.some((o) => typeof o !== "string" || !SAFE_PATH.test(o) || RESERVED.has(o)))
+    throw new DeckhandError(`${where2} is not a pruning note deckhand wrote: the backup is left as it is`);
+  return objects;
+}
+
+// actions/engine/store/open.ts
+function parseStoreTarget(value) {
+  const text = value.trim();
+  if (text === "artifact") return { type: "artifact" };
+  if (text.startsWith("s3://")) {
+    parseS3Url(text);
+    return { type: "s3", url: text };
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text))
+    throw new DeckhandError(
+      `store ${text}: deckhand stores backups as artifacts, in a folder, or in S3 (s3://bucket/prefix, any S3-compatible service through store-endpoint).`
+    );
+  if (text === "") throw new DeckhandError("store is empty: give artifact, a folder, or s3://bucket/prefix");
+  return { type: "path", path: resolve3(text) };
+}
+async function openStore(target, options) {
+  if (target.type === "artifact") throw new DeckhandError("artifacts are not a backup store deckhand lists");
+  if (target.type === "path") {
+    if (options.endpoint) throw new DeckhandError("store-endpoint applies to s3:// stores only");
+    return new BackupStore(new LocalBackend(target.path), options.logger);
+  }
+  if (options.endpoint !== void 0) {
+    let url;
+    try {
+      url = new URL(options.endpoint);
+    } catch {
+      throw new DeckhandError(`store-endpoint ${options.endpoint} is not a URL (e.g. https://s3.example.com)`);
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:")
+      throw new DeckhandError(`store-endpoint ${options.endpoint} must be an http or https URL`);
+    if (url.username || url.password)
+      throw new DeckhandError(
+        "store-endpoint must not hold credentials: they come from the AWS credential chain"
+      );
+  }
+  const backend = await S3Backend.open(parseS3Url(target.url), {
+    endpoint: options.endpoint,
+    region: options.region,
+    logger: options.logger
+  });
+  return new BackupStore(backend, options.logger);
+}
+
+// actions/engine/store/retention.ts
+init_errors();
+
+// actions/engine/jobs/secret-bundle.ts
+import { readFile as readFile2, stat as stat4 } from "node:fs/promises";
+init_errors();
+
+// actions/engine/secrets/variables.ts
+init_errors();
+
+// actions/engine/secrets/bundle.ts
+init_errors();
+init_json_file();
+var MAX_BUNDLE_BYTES = 64 * 2 ** 20;
+var SCRYPT = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 2 ** 20 };
+var DECK_SETTINGS = new Set(
+  [
+    "config",
+    "verbose",
+    "no-color",
+    "analytics",
+    "kong-addr",
+    "headers",
+    "tls-skip-verify",
+    "tls-server-name",
+    "ca-cert",
+    "ca-cert-file",
+    "skip-workspace-crud",
+    "kong-cookie-jar-path",
+    "timeout",
+    "tls-client-cert",
+    "tls-client-cert-file",
+    "tls-client-key",
+    "tls-client-key-file",
+    "kong-admin-token",
+    "skip-defaults-fill",
+    // Not a flag's, but read from the environment all the same (deck 1.62 and newer: the dump's format).
+    "format"
+  ].map((flag) => `DECK_${flag.toUpperCase().replace(/-/g, "_")}`)
+);
+
+// actions/engine/jobs/secret-bundle.ts
+var MAX_IDENTITY_BYTES = 1 << 20;
+async function readIdentityText(value, secret, input = "age-identity") {
+  let text = value;
+  if (!/AGE-SECRET-KEY-/i.test(value)) {
+    const path5 = value.trim();
+    const info2 = path5.includes("\n") ? void 0 : await stat4(path5).catch(() => void 0);
+    if (!info2?.isFile()) {
+      throw new DeckhandError(
+        `${input} is neither the content of an age key file (AGE-SECRET-KEY-1\u2026 lines, as age-keygen writes) nor the path of a readable file.`
+      );
+    }
+    if (info2.size > MAX_IDENTITY_BYTES)
+      throw new DeckhandError(
+        `${input}: the file is ${info2.size} bytes, far more than an age key file holds.`
+      );
+    text = await readFile2(path5, "utf8").catch(() => {
+      throw new DeckhandError(`${input}: the file cannot be read.`);
+    });
+  }
+  for (const line of text.split(/\r?\n/)) if (/AGE-SECRET-KEY-/i.test(line)) secret(line.trim());
+  return text;
+}
+async function identitiesInput(inputs, ctx) {
+  const value = inputs.string("age-identity");
+  if (value === void 0) return void 0;
+  return parseIdentities(await readIdentityText(value, ctx.secret), "age-identity");
+}
+
+// actions/engine/jobs/store.ts
+function storeTarget(inputs, fallback) {
+  const value = inputs.string("store") ?? fallback;
+  return value === "" ? void 0 : parseStoreTarget(value);
+}
+async function open5(inputs, ctx, target) {
+  return openStore(target, {
+    endpoint: inputs.string("store-endpoint"),
+    region: inputs.string("store-region"),
+    logger: ctx.logger
+  });
+}
+async function fetchFromStore(inputs, ctx, kind, ref) {
+  const target = storeTarget(inputs, "");
+  if (!target || target.type === "artifact")
+    throw new DeckhandError(
+      `"${ref}" names a backup in a store: set store to the folder or s3:// address db-dump wrote to.`
+    );
+  const store = await open5(inputs, ctx, target);
+  const backup = await store.resolve(kind, ref, inputs.string("backup-source"));
+  ctx.logger.info(`Using ${kind} backup ${backup.source}/${backup.name} from ${store.description} (${ref})`);
+  const identities = await identitiesInput(inputs, ctx);
+  const fetched = await store.fetch(backup, identities);
+  return { path: fetched.path, backup, store, cleanup: fetched.cleanup };
+}
+function namesStoredBackup(inputs, value) {
+  const store = inputs.string("store");
+  if (!store || store === "artifact") return false;
+  return value === "latest" || /^\d{8}T\d{6}Z(-[0-9a-f]{6})?$/.test(value) || /^\d{4}-\d{2}-\d{2}T/.test(value);
+}
+
 // actions/engine/jobs/inputs.ts
 init_errors();
 var Inputs = class {
@@ -31983,7 +42061,8 @@ async function filesRestoreJob(source, ctx) {
     maxFileBytes: inputs.integer("max-file-size-mib") * MiB,
     maxEntries: inputs.integer("max-files")
   };
-  const input = await resolveBackupInput(inputs, ctx, inputs.string("input"));
+  const named = inputs.string("input");
+  const input = namesStoredBackup(inputs, named) ? await storedArchive(inputs, ctx, named) : await resolveBackupInput(inputs, ctx, named);
   let result;
   try {
     result = await filesRestore({ input: input.path, target, overwrite, dryRun, limits, logger: ctx.logger });
@@ -31996,7 +42075,7 @@ async function filesRestoreJob(source, ctx) {
   const dirs = result.directories.length + result.directoriesPresent.length;
   const report = emptyReport(`deckhand files-restore${dryRun ? " (dry run)" : ""}`);
   report.lines.push(
-    `Verified ${basename3(result.archive)}: the archive and all ${total} file(s)` + (dirs ? ` and ${dirs} empty directory(ies)` : "") + " match the manifest (sha256).",
+    `Verified ${basename4(result.archive)}: the archive and all ${total} file(s)` + (dirs ? ` and ${dirs} empty directory(ies)` : "") + " match the manifest (sha256).",
     dryRun ? `Dry run: would write ${result.written.length} file(s) into ${target} (${created.length} new, ${replaced.size} replacing different content); ${result.unchanged.length} unchanged. Nothing was written.` : `Wrote ${result.written.length} file(s) into ${target} (${created.length} new, ${replaced.size} replaced); ${result.unchanged.length} already up to date.`
   );
   if (dirs > 0)
@@ -32025,6 +42104,17 @@ async function filesRestoreJob(source, ctx) {
       verified: String(result.verified)
     }
   };
+}
+async function storedArchive(inputs, ctx, ref) {
+  const fetched = await fetchFromStore(inputs, ctx, "files", ref);
+  const names = (await readdir3(fetched.path)).filter((name) => !name.endsWith(MANIFEST_SUFFIX));
+  if (names.length !== 1) {
+    await fetched.cleanup();
+    throw new DeckhandError(
+      `${fetched.backup.folder} in ${fetched.store.description} is not a files-backup (one archive and its manifest)`
+    );
+  }
+  return { path: join6(fetched.path, names[0]), cleanup: fetched.cleanup };
 }
 
 // ../../main/node_modules/@actions/core/lib/command.js
@@ -32099,7 +42189,7 @@ function escapeProperty(s3) {
 }
 
 // ../../main/node_modules/@actions/core/lib/file-command.js
-import * as crypto from "crypto";
+import * as crypto2 from "crypto";
 import * as fs2 from "fs";
 import * as os3 from "os";
 function issueFileCommand(command, message) {
@@ -32115,7 +42205,7 @@ function issueFileCommand(command, message) {
   });
 }
 function prepareKeyValueMessage(key, value) {
-  const delimiter2 = `ghadelimiter_${crypto.randomUUID()}`;
+  const delimiter2 = `ghadelimiter_${crypto2.randomUUID()}`;
   const convertedValue = toCommandValue(value);
   if (key.includes(delimiter2)) {
     throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter2}"`);
@@ -32211,11 +42301,11 @@ var tunnel = __toESM(require_tunnel2(), 1);
 var import_undici = __toESM(require_undici(), 1);
 var __awaiter = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve5) {
-      resolve5(value);
+    return value instanceof P2 ? value : new P2(function(resolve6) {
+      resolve6(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve5, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve6, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -32231,7 +42321,7 @@ var __awaiter = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve6(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -32304,26 +42394,26 @@ var HttpClientResponse = class {
   }
   readBody() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve5) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve6) => __awaiter(this, void 0, void 0, function* () {
         let output = Buffer.alloc(0);
         this.message.on("data", (chunk) => {
           output = Buffer.concat([output, chunk]);
         });
         this.message.on("end", () => {
-          resolve5(output.toString());
+          resolve6(output.toString());
         });
       }));
     });
   }
   readBodyBuffer() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve5) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve6) => __awaiter(this, void 0, void 0, function* () {
         const chunks = [];
         this.message.on("data", (chunk) => {
           chunks.push(chunk);
         });
         this.message.on("end", () => {
-          resolve5(Buffer.concat(chunks));
+          resolve6(Buffer.concat(chunks));
         });
       }));
     });
@@ -32402,9 +42492,9 @@ var HttpClient = class {
       return this.request("HEAD", requestUrl, null, additionalHeaders || {});
     });
   }
-  sendStream(verb, requestUrl, stream2, additionalHeaders) {
+  sendStream(verb, requestUrl, stream3, additionalHeaders) {
     return __awaiter(this, void 0, void 0, function* () {
-      return this.request(verb, requestUrl, stream2, additionalHeaders);
+      return this.request(verb, requestUrl, stream3, additionalHeaders);
     });
   }
   /**
@@ -32526,14 +42616,14 @@ var HttpClient = class {
    */
   requestRaw(info2, data) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve5, reject) => {
+      return new Promise((resolve6, reject) => {
         function callbackForResult(err, res) {
           if (err) {
             reject(err);
           } else if (!res) {
             reject(new Error("Unknown error"));
           } else {
-            resolve5(res);
+            resolve6(res);
           }
         }
         this.requestRawWithCallback(info2, data, callbackForResult);
@@ -32777,12 +42867,12 @@ var HttpClient = class {
     return __awaiter(this, void 0, void 0, function* () {
       retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
       const ms2 = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-      return new Promise((resolve5) => setTimeout(() => resolve5(), ms2));
+      return new Promise((resolve6) => setTimeout(() => resolve6(), ms2));
     });
   }
   _processResponse(res, options) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve5, reject) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve6, reject) => __awaiter(this, void 0, void 0, function* () {
         const statusCode = res.message.statusCode || 0;
         const response = {
           statusCode,
@@ -32790,7 +42880,7 @@ var HttpClient = class {
           headers: {}
         };
         if (statusCode === HttpCodes.NotFound) {
-          resolve5(response);
+          resolve6(response);
         }
         function dateTimeDeserializer(key, value) {
           if (typeof value === "string") {
@@ -32829,7 +42919,7 @@ var HttpClient = class {
           err.result = response.result;
           reject(err);
         } else {
-          resolve5(response);
+          resolve6(response);
         }
       }));
     });
@@ -32842,11 +42932,11 @@ import { EOL as EOL3 } from "os";
 import { constants as constants3, promises } from "fs";
 var __awaiter2 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve5) {
-      resolve5(value);
+    return value instanceof P2 ? value : new P2(function(resolve6) {
+      resolve6(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve5, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve6, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -32862,7 +42952,7 @@ var __awaiter2 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve6(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -33140,11 +43230,11 @@ import * as fs3 from "fs";
 import * as path from "path";
 var __awaiter3 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve5) {
-      resolve5(value);
+    return value instanceof P2 ? value : new P2(function(resolve6) {
+      resolve6(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve5, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve6, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -33160,12 +43250,12 @@ var __awaiter3 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve6(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { chmod: chmod2, copyFile, lstat: lstat2, mkdir: mkdir3, open: open3, readdir: readdir2, rename: rename3, rm: rm3, rmdir: rmdir2, stat: stat3, symlink, unlink } = fs3.promises;
+var { chmod: chmod3, copyFile: copyFile2, lstat: lstat2, mkdir: mkdir5, open: open6, readdir: readdir4, rename: rename6, rm: rm6, rmdir: rmdir3, stat: stat5, symlink, unlink } = fs3.promises;
 var IS_WINDOWS = process.platform === "win32";
 function readlink(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
@@ -33180,7 +43270,7 @@ var READONLY = fs3.constants.O_RDONLY;
 function exists2(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
     try {
-      yield stat3(fsPath);
+      yield stat5(fsPath);
     } catch (err) {
       if (err.code === "ENOENT") {
         return false;
@@ -33204,7 +43294,7 @@ function tryGetExecutablePath(filePath, extensions) {
   return __awaiter3(this, void 0, void 0, function* () {
     let stats = void 0;
     try {
-      stats = yield stat3(filePath);
+      stats = yield stat5(filePath);
     } catch (err) {
       if (err.code !== "ENOENT") {
         console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
@@ -33227,7 +43317,7 @@ function tryGetExecutablePath(filePath, extensions) {
       filePath = originalFilePath + extension;
       stats = void 0;
       try {
-        stats = yield stat3(filePath);
+        stats = yield stat5(filePath);
       } catch (err) {
         if (err.code !== "ENOENT") {
           console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
@@ -33238,7 +43328,7 @@ function tryGetExecutablePath(filePath, extensions) {
           try {
             const directory = path.dirname(filePath);
             const upperName = path.basename(filePath).toUpperCase();
-            for (const actualName of yield readdir2(directory)) {
+            for (const actualName of yield readdir4(directory)) {
               if (upperName === actualName.toUpperCase()) {
                 filePath = path.join(directory, actualName);
                 break;
@@ -33273,11 +43363,11 @@ function isUnixExecutable(stats) {
 // ../../main/node_modules/@actions/io/lib/io.js
 var __awaiter4 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve5) {
-      resolve5(value);
+    return value instanceof P2 ? value : new P2(function(resolve6) {
+      resolve6(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve5, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve6, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -33293,7 +43383,7 @@ var __awaiter4 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve6(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -33301,7 +43391,7 @@ var __awaiter4 = function(thisArg, _arguments, P2, generator) {
 function cp(source_1, dest_1) {
   return __awaiter4(this, arguments, void 0, function* (source, dest, options = {}) {
     const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-    const destStat = (yield exists2(dest)) ? yield stat3(dest) : null;
+    const destStat = (yield exists2(dest)) ? yield stat5(dest) : null;
     if (destStat && destStat.isFile() && !force) {
       return;
     }
@@ -33309,7 +43399,7 @@ function cp(source_1, dest_1) {
     if (!(yield exists2(source))) {
       throw new Error(`no such file or directory: ${source}`);
     }
-    const sourceStat = yield stat3(source);
+    const sourceStat = yield stat5(source);
     if (sourceStat.isDirectory()) {
       if (!recursive) {
         throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
@@ -33320,7 +43410,7 @@ function cp(source_1, dest_1) {
       if (path2.relative(source, newDest) === "") {
         throw new Error(`'${newDest}' and '${source}' are the same file`);
       }
-      yield copyFile2(source, newDest, force);
+      yield copyFile3(source, newDest, force);
     }
   });
 }
@@ -33332,7 +43422,7 @@ function rmRF(inputPath) {
       }
     }
     try {
-      yield rm3(inputPath, {
+      yield rm6(inputPath, {
         force: true,
         maxRetries: 3,
         recursive: true,
@@ -33346,7 +43436,7 @@ function rmRF(inputPath) {
 function mkdirP(fsPath) {
   return __awaiter4(this, void 0, void 0, function* () {
     ok(fsPath, "a path argument must be provided");
-    yield mkdir3(fsPath, { recursive: true });
+    yield mkdir5(fsPath, { recursive: true });
   });
 }
 function which(tool, check) {
@@ -33425,7 +43515,7 @@ function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
       return;
     currentDepth++;
     yield mkdirP(destDir);
-    const files = yield readdir2(sourceDir);
+    const files = yield readdir4(sourceDir);
     for (const fileName of files) {
       const srcFile = `${sourceDir}/${fileName}`;
       const destFile = `${destDir}/${fileName}`;
@@ -33433,13 +43523,13 @@ function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
       if (srcFileStat.isDirectory()) {
         yield cpDirRecursive(srcFile, destFile, currentDepth, force);
       } else {
-        yield copyFile2(srcFile, destFile, force);
+        yield copyFile3(srcFile, destFile, force);
       }
     }
-    yield chmod2(destDir, (yield stat3(sourceDir)).mode);
+    yield chmod3(destDir, (yield stat5(sourceDir)).mode);
   });
 }
-function copyFile2(srcFile, destFile, force) {
+function copyFile3(srcFile, destFile, force) {
   return __awaiter4(this, void 0, void 0, function* () {
     if ((yield lstat2(srcFile)).isSymbolicLink()) {
       try {
@@ -33447,14 +43537,14 @@ function copyFile2(srcFile, destFile, force) {
         yield unlink(destFile);
       } catch (e) {
         if (e.code === "EPERM") {
-          yield chmod2(destFile, "0666");
+          yield chmod3(destFile, "0666");
           yield unlink(destFile);
         }
       }
       const symlinkFull = yield readlink(srcFile);
       yield symlink(symlinkFull, destFile, IS_WINDOWS ? "junction" : null);
     } else if (!(yield exists2(destFile)) || force) {
-      yield copyFile(srcFile, destFile);
+      yield copyFile2(srcFile, destFile);
     }
   });
 }
@@ -33463,11 +43553,11 @@ function copyFile2(srcFile, destFile, force) {
 import { setTimeout as setTimeout2 } from "timers";
 var __awaiter5 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve5) {
-      resolve5(value);
+    return value instanceof P2 ? value : new P2(function(resolve6) {
+      resolve6(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve5, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve6, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -33483,7 +43573,7 @@ var __awaiter5 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve6(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -33702,7 +43792,7 @@ var ToolRunner = class extends events.EventEmitter {
         this.toolPath = path3.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
       }
       this.toolPath = yield which(this.toolPath, true);
-      return new Promise((resolve5, reject) => __awaiter5(this, void 0, void 0, function* () {
+      return new Promise((resolve6, reject) => __awaiter5(this, void 0, void 0, function* () {
         this._debug(`exec tool: ${this.toolPath}`);
         this._debug("arguments:");
         for (const arg of this.args) {
@@ -33785,7 +43875,7 @@ var ToolRunner = class extends events.EventEmitter {
           if (error2) {
             reject(error2);
           } else {
-            resolve5(exitCode);
+            resolve6(exitCode);
           }
         });
         if (this.options.input) {
@@ -33908,11 +43998,11 @@ var ExecState = class _ExecState extends events.EventEmitter {
 // ../../main/node_modules/@actions/exec/lib/exec.js
 var __awaiter6 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve5) {
-      resolve5(value);
+    return value instanceof P2 ? value : new P2(function(resolve6) {
+      resolve6(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve5, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve6, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -33928,7 +44018,7 @@ var __awaiter6 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve6(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -34002,7 +44092,7 @@ function info(message) {
 
 // actions/github/run-action.ts
 init_errors();
-import { isAbsolute, relative as relative2, sep as sep4 } from "node:path";
+import { isAbsolute, relative as relative3, sep as sep6 } from "node:path";
 
 // actions/engine/secrets/configured.ts
 init_errors();
@@ -35268,7 +45358,7 @@ function mergeSourced(into, from) {
 }
 
 // actions/engine/secrets/configured.ts
-var KINDS = ["plugins", "entities", "partials", "vaults"];
+var KINDS2 = ["plugins", "entities", "partials", "vaults"];
 var LINE = /^([a-z]+)\/([A-Za-z0-9_.-]+)\s+([A-Za-z0-9_.*[\]-]+)$/;
 var PART = /^(?:[A-Za-z0-9_-]+|\[\]|\*)$/;
 function configureSecretFields(lines) {
@@ -35279,9 +45369,9 @@ function configureSecretFields(lines) {
     const m2 = LINE.exec(line);
     const kind = m2?.[1];
     const path5 = m2?.[3];
-    if (!m2 || !KINDS.includes(kind) || !path5.split(".").every((p2) => PART.test(p2)) || /^(\[\]|\*)/.test(path5)) {
+    if (!m2 || !KINDS2.includes(kind) || !path5.split(".").every((p2) => PART.test(p2)) || /^(\[\]|\*)/.test(path5)) {
       throw new DeckhandError(
-        `secret-fields: "${line.slice(0, 120)}" is not KIND/NAME PATH, where KIND is ${KINDS.join(", ")} and PATH a dotted field path with ${ELEMENTS} for a list's elements and ${VALUES} for a map's values, e.g. "plugins/acme-signer config.signing_material" or "plugins/acme-signer config.tenant_keys.*".`
+        `secret-fields: "${line.slice(0, 120)}" is not KIND/NAME PATH, where KIND is ${KINDS2.join(", ")} and PATH a dotted field path with ${ELEMENTS} for a list's elements and ${VALUES} for a map's values, e.g. "plugins/acme-signer config.signing_material" or "plugins/acme-signer config.tenant_keys.*".`
       );
     }
     addCatalogueEntry(kind, m2[2], path5);
@@ -35291,8 +45381,8 @@ function configureSecretFields(lines) {
 }
 
 // actions/github/artifacts.ts
-import { readdir as readdir3, stat as stat4 } from "node:fs/promises";
-import { join as join5, resolve as resolve4 } from "node:path";
+import { readdir as readdir5, stat as stat6 } from "node:fs/promises";
+import { join as join9, resolve as resolve5 } from "node:path";
 
 // actions/engine/arrays.ts
 function append(into, items) {
@@ -35311,9 +45401,9 @@ var ActionsArtifactStore = class {
   async upload(name, files, rootDir, retentionDays) {
     const what = `Artifact "${name}" was not uploaded`;
     this.checkService(what, "Set upload-artifact to false and keep the backup another way.");
-    const root = resolve4(rootDir);
+    const root = resolve5(rootDir);
     try {
-      const paths2 = await expandFiles(files.map((file) => resolve4(root, file)));
+      const paths2 = await expandFiles(files.map((file) => resolve5(root, file)));
       const client = await this.client();
       const { id, size } = await client.uploadArtifact(name, paths2, root, {
         retentionDays,
@@ -35330,7 +45420,7 @@ var ActionsArtifactStore = class {
     }
   }
   async download(name, destDir, from) {
-    const path5 = resolve4(destDir);
+    const path5 = resolve5(destDir);
     if (!from) {
       const what2 = `Artifact "${name}" was not downloaded`;
       this.checkService(what2, "Pass the backup's path as input instead of an artifact name.");
@@ -35464,13 +45554,13 @@ var ActionsArtifactStore = class {
 async function expandFiles(paths2) {
   const out = [];
   for (const path5 of paths2) {
-    const info2 = await stat4(path5).catch(() => void 0);
+    const info2 = await stat6(path5).catch(() => void 0);
     if (!info2?.isDirectory()) {
       out.push(path5);
       continue;
     }
-    const entries = await readdir3(path5, { recursive: true, withFileTypes: true });
-    const files = entries.filter((e) => !e.isDirectory()).map((e) => join5(e.parentPath, e.name));
+    const entries = await readdir5(path5, { recursive: true, withFileTypes: true });
+    const files = entries.filter((e) => !e.isDirectory()).map((e) => join9(e.parentPath, e.name));
     append(out, files.length > 0 ? files.sort() : [path5]);
   }
   return out;
@@ -35489,11 +45579,11 @@ function scrubSecrets(text, secrets) {
 init_summary();
 
 // actions/github/tool-cache-store.ts
-import { stat as stat5 } from "node:fs/promises";
-import { join as join7 } from "node:path";
+import { stat as stat7 } from "node:fs/promises";
+import { join as join11 } from "node:path";
 
 // ../../main/node_modules/@actions/tool-cache/lib/tool-cache.js
-import * as crypto2 from "crypto";
+import * as crypto3 from "crypto";
 import * as fs4 from "fs";
 
 // ../../main/node_modules/@actions/tool-cache/lib/manifest.js
@@ -35503,18 +45593,18 @@ var semver2 = __toESM(require_semver2(), 1);
 import * as os7 from "os";
 import * as path4 from "path";
 var semver3 = __toESM(require_semver2(), 1);
-import * as stream from "stream";
+import * as stream2 from "stream";
 import * as util from "util";
 import { ok as ok2 } from "assert";
 
 // ../../main/node_modules/@actions/tool-cache/lib/retry-helper.js
 var __awaiter7 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve5) {
-      resolve5(value);
+    return value instanceof P2 ? value : new P2(function(resolve6) {
+      resolve6(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve5, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve6, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -35530,7 +45620,7 @@ var __awaiter7 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve6(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -35572,7 +45662,7 @@ var RetryHelper = class {
   }
   sleep(seconds) {
     return __awaiter7(this, void 0, void 0, function* () {
-      return new Promise((resolve5) => setTimeout(resolve5, seconds * 1e3));
+      return new Promise((resolve6) => setTimeout(resolve6, seconds * 1e3));
     });
   }
 };
@@ -35580,11 +45670,11 @@ var RetryHelper = class {
 // ../../main/node_modules/@actions/tool-cache/lib/tool-cache.js
 var __awaiter8 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve5) {
-      resolve5(value);
+    return value instanceof P2 ? value : new P2(function(resolve6) {
+      resolve6(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve5, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve6, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -35600,7 +45690,7 @@ var __awaiter8 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve6(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -35617,7 +45707,7 @@ var IS_MAC = process.platform === "darwin";
 var userAgent = "actions/tool-cache";
 function downloadTool(url, dest, auth2, headers) {
   return __awaiter8(this, void 0, void 0, function* () {
-    dest = dest || path4.join(_getTempDirectory(), crypto2.randomUUID());
+    dest = dest || path4.join(_getTempDirectory(), crypto3.randomUUID());
     yield mkdirP(path4.dirname(dest));
     debug(`Downloading ${url}`);
     debug(`Destination ${dest}`);
@@ -35658,12 +45748,12 @@ function downloadToolAttempt(url, dest, auth2, headers) {
       debug(`Failed to download from "${url}". Code(${response.message.statusCode}) Message(${response.message.statusMessage})`);
       throw err;
     }
-    const pipeline3 = util.promisify(stream.pipeline);
+    const pipeline5 = util.promisify(stream2.pipeline);
     const responseMessageFactory = _getGlobal("TEST_DOWNLOAD_TOOL_RESPONSE_MESSAGE_FACTORY", () => response.message);
     const readStream = responseMessageFactory();
     let succeeded = false;
     try {
-      yield pipeline3(readStream, fs4.createWriteStream(dest));
+      yield pipeline5(readStream, fs4.createWriteStream(dest));
       debug("download complete");
       succeeded = true;
       return dest;
@@ -35787,7 +45877,7 @@ function findAllVersions(toolName, arch3) {
 function _createExtractFolder(dest) {
   return __awaiter8(this, void 0, void 0, function* () {
     if (!dest) {
-      dest = path4.join(_getTempDirectory(), crypto2.randomUUID());
+      dest = path4.join(_getTempDirectory(), crypto3.randomUUID());
     }
     yield mkdirP(dest);
     return dest;
@@ -35881,7 +45971,7 @@ var ToolCacheStore = class {
   async find(version, platform2) {
     const dir = find(TOOL, normalizeVersion(version), toolCacheKey(platform2));
     if (!dir) return void 0;
-    const binary = await stat5(join7(dir, deckBinaryName(platform2))).catch(() => void 0);
+    const binary = await stat7(join11(dir, deckBinaryName(platform2))).catch(() => void 0);
     return binary?.isFile() ? dir : void 0;
   }
   download(url) {
@@ -35994,8 +46084,8 @@ function escapeMarkdown(text) {
 function workspacePath(file) {
   const root = process.env.GITHUB_WORKSPACE;
   if (!file || !root || !isAbsolute(file)) return file;
-  const rel = relative2(root, file);
-  return rel.startsWith("..") || isAbsolute(rel) ? file : rel.split(sep4).join("/");
+  const rel = relative3(root, file);
+  return rel.startsWith("..") || isAbsolute(rel) ? file : rel.split(sep6).join("/");
 }
 var masked = /* @__PURE__ */ new Set();
 function maskSecret(value) {
@@ -36034,4 +46124,37 @@ content-type/dist/index.js:
 
 @octokit/graphql/dist-bundle/index.js:
   (* v8 ignore if -- @preserve *)
+
+@scure/base/index.js:
+  (*! scure-base - MIT License (c) 2022 Paul Miller (paulmillr.com) *)
+
+@noble/ciphers/utils.js:
+  (*! noble-ciphers - MIT License (c) 2023 Paul Miller (paulmillr.com) *)
+
+@noble/hashes/utils.js:
+  (*! noble-hashes - MIT License (c) 2022 Paul Miller (paulmillr.com) *)
+
+@noble/curves/utils.js:
+@noble/curves/abstract/modular.js:
+@noble/curves/abstract/curve.js:
+@noble/curves/abstract/montgomery.js:
+@noble/curves/abstract/weierstrass.js:
+@noble/curves/ed25519.js:
+@noble/curves/nist.js:
+@noble/curves/utils.js:
+@noble/curves/abstract/modular.js:
+@noble/curves/abstract/curve.js:
+@noble/curves/abstract/der.js:
+@noble/curves/abstract/weierstrass.js:
+@noble/curves/nist.js:
+@noble/curves/abstract/edwards.js:
+@noble/curves/abstract/montgomery.js:
+@noble/curves/ed25519.js:
+  (*! noble-curves - MIT License (c) 2022 Paul Miller (paulmillr.com) *)
+
+@noble/post-quantum/utils.js:
+@noble/post-quantum/_crystals.js:
+@noble/post-quantum/ml-kem.js:
+@noble/post-quantum/hybrid.js:
+  (*! noble-post-quantum - MIT License (c) 2024 Paul Miller (paulmillr.com) *)
 */

@@ -2173,9 +2173,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback2) {
         if (callback2 === void 0) {
-          return new Promise((resolve13, reject) => {
+          return new Promise((resolve15, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve13(data);
+              return err ? reject(err) : resolve15(data);
             });
           });
         }
@@ -2213,12 +2213,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback2 === void 0) {
-          return new Promise((resolve13, reject) => {
+          return new Promise((resolve15, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve13(data);
+              ) : resolve15(data);
             });
           });
         }
@@ -4089,7 +4089,7 @@ var require_webidl = __commonJS({
 var require_util2 = __commonJS({
   "../../main/node_modules/undici/lib/web/fetch/util.js"(exports, module) {
     "use strict";
-    var { Transform } = __require("node:stream");
+    var { Transform: Transform3 } = __require("node:stream");
     var zlib = __require("node:zlib");
     var { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = require_constants3();
     var { getGlobalOrigin } = require_global();
@@ -4485,8 +4485,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise2 = new Promise((resolve13, reject) => {
-        res = resolve13;
+      const promise2 = new Promise((resolve15, reject) => {
+        res = resolve15;
         rej = reject;
       });
       return { promise: promise2, resolve: res, reject: rej };
@@ -4777,7 +4777,7 @@ var require_util2 = __commonJS({
       contentRange += isomorphicEncode(`${fullLength}`);
       return contentRange;
     }
-    var InflateStream = class extends Transform {
+    var InflateStream = class extends Transform3 {
       #zlibOptions;
       /** @param {zlib.ZlibOptions} [zlibOptions] */
       constructor(zlibOptions) {
@@ -6596,7 +6596,7 @@ upgrade: ${upgrade}\r
           writeBlob(abort, body, client, request2, socket, contentLength, header, expectsPayload);
         }
       } else if (util2.isStream(body)) {
-        writeStream(abort, body, client, request2, socket, contentLength, header, expectsPayload);
+        writeStream2(abort, body, client, request2, socket, contentLength, header, expectsPayload);
       } else if (util2.isIterable(body)) {
         writeIterable(abort, body, client, request2, socket, contentLength, header, expectsPayload);
       } else {
@@ -6604,7 +6604,7 @@ upgrade: ${upgrade}\r
       }
       return true;
     }
-    function writeStream(abort, body, client, request2, socket, contentLength, header, expectsPayload) {
+    function writeStream2(abort, body, client, request2, socket, contentLength, header, expectsPayload) {
       assert(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
       let finished = false;
       const writer = new AsyncWriter({ abort, socket, request: request2, contentLength, client, expectsPayload, header });
@@ -6737,12 +6737,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve13, reject) => {
+      const waitForDrain = () => new Promise((resolve15, reject) => {
         assert(callback2 === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback2 = resolve13;
+          callback2 = resolve15;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -6880,7 +6880,7 @@ var require_client_h2 = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { errorMonitor } = __require("node:events");
-    var { pipeline: pipeline4 } = __require("node:stream");
+    var { pipeline: pipeline6 } = __require("node:stream");
     var util2 = require_util();
     var {
       RequestContentLengthMismatchError,
@@ -7312,7 +7312,7 @@ var require_client_h2 = __commonJS({
             );
           }
         } else if (util2.isStream(body)) {
-          writeStream(
+          writeStream2(
             abort,
             client[kSocket],
             expectsPayload,
@@ -7357,9 +7357,9 @@ var require_client_h2 = __commonJS({
         abort(error2);
       }
     }
-    function writeStream(abort, socket, expectsPayload, h2stream, body, client, request2, contentLength) {
+    function writeStream2(abort, socket, expectsPayload, h2stream, body, client, request2, contentLength) {
       assert(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
-      const pipe = pipeline4(
+      const pipe = pipeline6(
         body,
         h2stream,
         (err) => {
@@ -7412,12 +7412,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve13, reject) => {
+      const waitForDrain = () => new Promise((resolve15, reject) => {
         assert(callback2 === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback2 = resolve13;
+          callback2 = resolve15;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -7896,16 +7896,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve13) => {
+        return new Promise((resolve15) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve13;
+            this[kClosedResolve] = resolve15;
           } else {
-            resolve13(null);
+            resolve15(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve13) => {
+        return new Promise((resolve15) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
@@ -7916,7 +7916,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve13(null);
+            resolve15(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback2);
@@ -7967,7 +7967,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve13, reject) => {
+        const socket = await new Promise((resolve15, reject) => {
           client[kConnector]({
             host: host2,
             hostname,
@@ -7979,7 +7979,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve13(socket2);
+              resolve15(socket2);
             }
           });
         });
@@ -8315,8 +8315,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve13) => {
-            this[kClosedResolve] = resolve13;
+          await new Promise((resolve15) => {
+            this[kClosedResolve] = resolve15;
           });
         }
       }
@@ -9458,7 +9458,7 @@ var require_readable = __commonJS({
   "../../main/node_modules/undici/lib/api/readable.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var { Readable: Readable2 } = __require("node:stream");
+    var { Readable: Readable4 } = __require("node:stream");
     var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = require_errors();
     var util2 = require_util();
     var { ReadableStreamFrom } = require_util();
@@ -9470,7 +9470,7 @@ var require_readable = __commonJS({
     var kContentLength = /* @__PURE__ */ Symbol("kContentLength");
     var noop3 = () => {
     };
-    var BodyReadable = class extends Readable2 {
+    var BodyReadable = class extends Readable4 {
       constructor({
         resume,
         abort,
@@ -9585,7 +9585,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve13, reject) => {
+        return await new Promise((resolve15, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -9598,7 +9598,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve13(null);
+              resolve15(null);
             }
           }).on("error", noop3).on("data", function(chunk) {
             limit -= chunk.length;
@@ -9617,7 +9617,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream3, type) {
       assert(!stream3[kConsume]);
-      return new Promise((resolve13, reject) => {
+      return new Promise((resolve15, reject) => {
         if (isUnusable(stream3)) {
           const rState = stream3._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -9634,7 +9634,7 @@ var require_readable = __commonJS({
             stream3[kConsume] = {
               type,
               stream: stream3,
-              resolve: resolve13,
+              resolve: resolve15,
               reject,
               length: 0,
               body: []
@@ -9704,18 +9704,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve13, stream: stream3, length } = consume2;
+      const { type, body, resolve: resolve15, stream: stream3, length } = consume2;
       try {
         if (type === "text") {
-          resolve13(chunksDecode(body, length));
+          resolve15(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve13(JSON.parse(chunksDecode(body, length)));
+          resolve15(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve13(chunksConcat(body, length).buffer);
+          resolve15(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve13(new Blob(body, { type: stream3[kContentType] }));
+          resolve15(new Blob(body, { type: stream3[kContentType] }));
         } else if (type === "bytes") {
-          resolve13(chunksConcat(body, length));
+          resolve15(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -9812,7 +9812,7 @@ var require_api_request = __commonJS({
   "../../main/node_modules/undici/lib/api/api-request.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var { Readable: Readable2 } = require_readable();
+    var { Readable: Readable4 } = require_readable();
     var { InvalidArgumentError, RequestAbortedError } = require_errors();
     var util2 = require_util();
     var { getResolveErrorBodyCallback } = require_util3();
@@ -9907,7 +9907,7 @@ var require_api_request = __commonJS({
         const parsedHeaders = responseHeaders === "raw" ? util2.parseHeaders(rawHeaders) : headers;
         const contentType = parsedHeaders["content-type"];
         const contentLength = parsedHeaders["content-length"];
-        const res = new Readable2({
+        const res = new Readable4({
           resume,
           abort,
           contentType,
@@ -9972,9 +9972,9 @@ var require_api_request = __commonJS({
     };
     function request2(opts2, callback2) {
       if (callback2 === void 0) {
-        return new Promise((resolve13, reject) => {
+        return new Promise((resolve15, reject) => {
           request2.call(this, opts2, (err, data) => {
-            return err ? reject(err) : resolve13(data);
+            return err ? reject(err) : resolve15(data);
           });
         });
       }
@@ -10197,9 +10197,9 @@ var require_api_stream = __commonJS({
     };
     function stream3(opts2, factory, callback2) {
       if (callback2 === void 0) {
-        return new Promise((resolve13, reject) => {
+        return new Promise((resolve15, reject) => {
           stream3.call(this, opts2, factory, (err, data) => {
-            return err ? reject(err) : resolve13(data);
+            return err ? reject(err) : resolve15(data);
           });
         });
       }
@@ -10222,7 +10222,7 @@ var require_api_pipeline = __commonJS({
   "../../main/node_modules/undici/lib/api/api-pipeline.js"(exports, module) {
     "use strict";
     var {
-      Readable: Readable2,
+      Readable: Readable4,
       Duplex,
       PassThrough
     } = __require("node:stream");
@@ -10236,7 +10236,7 @@ var require_api_pipeline = __commonJS({
     var { addSignal, removeSignal } = require_abort_signal();
     var assert = __require("node:assert");
     var kResume = /* @__PURE__ */ Symbol("resume");
-    var PipelineRequest = class extends Readable2 {
+    var PipelineRequest = class extends Readable4 {
       constructor() {
         super({ autoDestroy: true });
         this[kResume] = null;
@@ -10253,7 +10253,7 @@ var require_api_pipeline = __commonJS({
         callback2(err);
       }
     };
-    var PipelineResponse = class extends Readable2 {
+    var PipelineResponse = class extends Readable4 {
       constructor(resume) {
         super({ autoDestroy: true });
         this[kResume] = resume;
@@ -10404,7 +10404,7 @@ var require_api_pipeline = __commonJS({
         util2.destroy(ret, err);
       }
     };
-    function pipeline4(opts2, handler2) {
+    function pipeline6(opts2, handler2) {
       try {
         const pipelineHandler = new PipelineHandler(opts2, handler2);
         this.dispatch({ ...opts2, body: pipelineHandler.req }, pipelineHandler);
@@ -10413,7 +10413,7 @@ var require_api_pipeline = __commonJS({
         return new PassThrough().destroy(err);
       }
     }
-    module.exports = pipeline4;
+    module.exports = pipeline6;
   }
 });
 
@@ -10484,9 +10484,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts2, callback2) {
       if (callback2 === void 0) {
-        return new Promise((resolve13, reject) => {
+        return new Promise((resolve15, reject) => {
           upgrade.call(this, opts2, (err, data) => {
-            return err ? reject(err) : resolve13(data);
+            return err ? reject(err) : resolve15(data);
           });
         });
       }
@@ -10578,9 +10578,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts2, callback2) {
       if (callback2 === void 0) {
-        return new Promise((resolve13, reject) => {
+        return new Promise((resolve15, reject) => {
           connect.call(this, opts2, (err, data) => {
-            return err ? reject(err) : resolve13(data);
+            return err ? reject(err) : resolve15(data);
           });
         });
       }
@@ -11263,13 +11263,13 @@ var require_pluralizer = __commonJS({
 var require_pending_interceptors_formatter = __commonJS({
   "../../main/node_modules/undici/lib/mock/pending-interceptors-formatter.js"(exports, module) {
     "use strict";
-    var { Transform } = __require("node:stream");
+    var { Transform: Transform3 } = __require("node:stream");
     var { Console } = __require("node:console");
     var PERSISTENT = process.versions.icu ? "\u2705" : "Y ";
     var NOT_PERSISTENT = process.versions.icu ? "\u274C" : "N ";
     module.exports = class PendingInterceptorsFormatter {
       constructor({ disableColors } = {}) {
-        this.transform = new Transform({
+        this.transform = new Transform3({
           transform(chunk, _enc, cb) {
             cb(null, chunk);
           }
@@ -13578,7 +13578,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants3();
     var EE = __require("node:events");
-    var { Readable: Readable2, pipeline: pipeline4, finished } = __require("node:stream");
+    var { Readable: Readable4, pipeline: pipeline6, finished } = __require("node:stream");
     var { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = require_util();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
@@ -14443,7 +14443,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve13, reject) => agent.dispatch(
+        return new Promise((resolve15, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -14517,13 +14517,13 @@ var require_fetch = __commonJS({
                   }
                 }
               }
-              this.body = new Readable2({ read: resume });
+              this.body = new Readable4({ read: resume });
               const onError = this.onError.bind(this);
-              resolve13({
+              resolve15({
                 status,
                 statusText,
                 headersList,
-                body: decoders.length ? pipeline4(this.body, ...decoders, (err) => {
+                body: decoders.length ? pipeline6(this.body, ...decoders, (err) => {
                   if (err) {
                     this.onError(err);
                   }
@@ -14562,7 +14562,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve13({
+              resolve15({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -17438,7 +17438,7 @@ var require_permessage_deflate = __commonJS({
 var require_receiver = __commonJS({
   "../../main/node_modules/undici/lib/web/websocket/receiver.js"(exports, module) {
     "use strict";
-    var { Writable: Writable2 } = __require("node:stream");
+    var { Writable: Writable3 } = __require("node:stream");
     var assert = __require("node:assert");
     var { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = require_constants5();
     var { kReadyState, kSentClose, kResponse, kReceivedClose } = require_symbols5();
@@ -17461,7 +17461,7 @@ var require_receiver = __commonJS({
       closeWebSocketConnection(ws2, code, reason, Buffer.byteLength(reason));
       failWebsocketConnection(ws2, reason);
     }
-    var ByteParser = class extends Writable2 {
+    var ByteParser = class extends Writable3 {
       #buffers = [];
       #fragmentsBytes = 0;
       #byteOffset = 0;
@@ -18303,8 +18303,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms2) {
-      return new Promise((resolve13) => {
-        setTimeout(resolve13, ms2).unref();
+      return new Promise((resolve15) => {
+        setTimeout(resolve15, ms2).unref();
       });
     }
     module.exports = {
@@ -18320,7 +18320,7 @@ var require_eventsource_stream = __commonJS({
   "../../main/node_modules/undici/lib/web/eventsource/eventsource-stream.js"(exports, module) {
     "use strict";
     var buffer = __require("node:buffer");
-    var { Transform } = __require("node:stream");
+    var { Transform: Transform3 } = __require("node:stream");
     var { isASCIINumber, isValidLastEventId } = require_util8();
     var BOM = [239, 187, 191];
     var LF3 = 10;
@@ -18370,7 +18370,7 @@ var require_eventsource_stream = __commonJS({
       error2.aborted = false;
       return error2;
     }
-    var EventSourceStream = class extends Transform {
+    var EventSourceStream = class extends Transform3 {
       /**
        * @type {eventSourceSettings}
        */
@@ -18724,7 +18724,7 @@ ${value}`;
 var require_eventsource = __commonJS({
   "../../main/node_modules/undici/lib/web/eventsource/eventsource.js"(exports, module) {
     "use strict";
-    var { pipeline: pipeline4 } = __require("node:stream");
+    var { pipeline: pipeline6 } = __require("node:stream");
     var { fetching } = require_fetch();
     var { makeRequest } = require_request2();
     var { webidl } = require_webidl();
@@ -18884,7 +18884,7 @@ var require_eventsource = __commonJS({
               ));
             }
           });
-          pipeline4(
+          pipeline6(
             response.body.stream,
             eventSourceStream,
             (error2) => {
@@ -21468,18 +21468,18 @@ function renderSummary(report2, options = SUMMARY_OPTIONS) {
   for (const table of truncated ? [] : report2.tables) {
     const caption = table.caption ? escapeHtml(table.caption) : "";
     const head = table.header.map((h) => `<th>${escapeHtml(h)}</th>`).join("");
-    const open7 = (table.collapsed ? `<details><summary>${caption || "Details"} (${table.rows.length} rows)</summary>
+    const open10 = (table.collapsed ? `<details><summary>${caption || "Details"} (${table.rows.length} rows)</summary>
 
 <table>` : `<table>${caption ? `<caption>${caption}</caption>` : ""}`) + `<thead><tr>${head}</tr></thead><tbody>
 `;
     const close = `</tbody></table>
 ${table.collapsed ? "\n</details>\n" : ""}
 `;
-    if (!fits(open7 + close)) {
+    if (!fits(open10 + close)) {
       truncated = true;
       break;
     }
-    add2(open7);
+    add2(open10);
     let shown = 0;
     for (const row of table.rows) {
       const html = `<tr>${row.map((c) => `<td>${escapeHtml(c)}</td>`).join("")}</tr>
@@ -21708,11 +21708,11 @@ var require_lib = __commonJS({
     })();
     var __awaiter10 = exports && exports.__awaiter || function(thisArg, _arguments, P2, generator) {
       function adopt(value) {
-        return value instanceof P2 ? value : new P2(function(resolve13) {
-          resolve13(value);
+        return value instanceof P2 ? value : new P2(function(resolve15) {
+          resolve15(value);
         });
       }
-      return new (P2 || (P2 = Promise))(function(resolve13, reject) {
+      return new (P2 || (P2 = Promise))(function(resolve15, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -21728,7 +21728,7 @@ var require_lib = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve13(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve15(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -21815,26 +21815,26 @@ var require_lib = __commonJS({
       }
       readBody() {
         return __awaiter10(this, void 0, void 0, function* () {
-          return new Promise((resolve13) => __awaiter10(this, void 0, void 0, function* () {
+          return new Promise((resolve15) => __awaiter10(this, void 0, void 0, function* () {
             let output = Buffer.alloc(0);
             this.message.on("data", (chunk) => {
               output = Buffer.concat([output, chunk]);
             });
             this.message.on("end", () => {
-              resolve13(output.toString());
+              resolve15(output.toString());
             });
           }));
         });
       }
       readBodyBuffer() {
         return __awaiter10(this, void 0, void 0, function* () {
-          return new Promise((resolve13) => __awaiter10(this, void 0, void 0, function* () {
+          return new Promise((resolve15) => __awaiter10(this, void 0, void 0, function* () {
             const chunks = [];
             this.message.on("data", (chunk) => {
               chunks.push(chunk);
             });
             this.message.on("end", () => {
-              resolve13(Buffer.concat(chunks));
+              resolve15(Buffer.concat(chunks));
             });
           }));
         });
@@ -22042,14 +22042,14 @@ var require_lib = __commonJS({
        */
       requestRaw(info2, data) {
         return __awaiter10(this, void 0, void 0, function* () {
-          return new Promise((resolve13, reject) => {
+          return new Promise((resolve15, reject) => {
             function callbackForResult(err, res) {
               if (err) {
                 reject(err);
               } else if (!res) {
                 reject(new Error("Unknown error"));
               } else {
-                resolve13(res);
+                resolve15(res);
               }
             }
             this.requestRawWithCallback(info2, data, callbackForResult);
@@ -22293,12 +22293,12 @@ var require_lib = __commonJS({
         return __awaiter10(this, void 0, void 0, function* () {
           retryNumber = Math.min(ExponentialBackoffCeiling2, retryNumber);
           const ms2 = ExponentialBackoffTimeSlice2 * Math.pow(2, retryNumber);
-          return new Promise((resolve13) => setTimeout(() => resolve13(), ms2));
+          return new Promise((resolve15) => setTimeout(() => resolve15(), ms2));
         });
       }
       _processResponse(res, options) {
         return __awaiter10(this, void 0, void 0, function* () {
-          return new Promise((resolve13, reject) => __awaiter10(this, void 0, void 0, function* () {
+          return new Promise((resolve15, reject) => __awaiter10(this, void 0, void 0, function* () {
             const statusCode = res.message.statusCode || 0;
             const response = {
               statusCode,
@@ -22306,7 +22306,7 @@ var require_lib = __commonJS({
               headers: {}
             };
             if (statusCode === HttpCodes2.NotFound) {
-              resolve13(response);
+              resolve15(response);
             }
             function dateTimeDeserializer(key2, value) {
               if (typeof value === "string") {
@@ -22345,7 +22345,7 @@ var require_lib = __commonJS({
               err.result = response.result;
               reject(err);
             } else {
-              resolve13(response);
+              resolve15(response);
             }
           }));
         });
@@ -22403,11 +22403,11 @@ var init_utils = __esm({
     import_undici2 = __toESM(require_undici(), 1);
     __awaiter9 = function(thisArg, _arguments, P2, generator) {
       function adopt(value) {
-        return value instanceof P2 ? value : new P2(function(resolve13) {
-          resolve13(value);
+        return value instanceof P2 ? value : new P2(function(resolve15) {
+          resolve15(value);
         });
       }
-      return new (P2 || (P2 = Promise))(function(resolve13, reject) {
+      return new (P2 || (P2 = Promise))(function(resolve15, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -22423,7 +22423,7 @@ var init_utils = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve13(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve15(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -26635,7 +26635,7 @@ function sendRequest(url, request2) {
   }
   const https2 = url.protocol === "https:";
   const send = https2 ? httpsRequest : httpRequest;
-  return new Promise((resolve13, reject) => {
+  return new Promise((resolve15, reject) => {
     let tooLarge;
     const req = send(
       url,
@@ -26662,7 +26662,7 @@ function sendRequest(url, request2) {
         });
         res.on(
           "end",
-          () => resolve13({
+          () => resolve15({
             status: res.statusCode ?? 0,
             headers: res.headers,
             body: Buffer.concat(chunks).toString("utf8")
@@ -26972,8 +26972,8 @@ var init_pull_requests = __esm({
         const end = footer(process.env);
         const content = renderBody(request2, end.length);
         const body = content + end;
-        const open7 = await this.#findOpen(request2.head, request2.base);
-        if (open7) return this.#update(open7, request2, content, body);
+        const open10 = await this.#findOpen(request2.head, request2.base);
+        if (open10) return this.#update(open10, request2, content, body);
         const created = await this.#create(request2, body);
         if (created) return { number: created.number, url: created.html_url, action: "created" };
         const raced = await this.#findOpen(request2.head, request2.base);
@@ -26985,16 +26985,16 @@ var init_pull_requests = __esm({
       }
       async close(head, base, reason) {
         checkBranches(head, base);
-        const open7 = await this.#findOpen(head, base);
-        if (!open7) return void 0;
-        const where3 = `pull request #${open7.number} in ${this.repository}`;
+        const open10 = await this.#findOpen(head, base);
+        if (!open10) return void 0;
+        const where3 = `pull request #${open10.number} in ${this.repository}`;
         if (reason.trim() !== "")
           await this.#call(
             `commenting on ${where3} before closing it`,
             () => this.#octokit.rest.issues.createComment({
               owner: this.#owner,
               repo: this.#repo,
-              issue_number: open7.number,
+              issue_number: open10.number,
               body: fit(reason)
             })
           );
@@ -27003,7 +27003,7 @@ var init_pull_requests = __esm({
           () => this.#octokit.rest.pulls.update({
             owner: this.#owner,
             repo: this.#repo,
-            pull_number: open7.number,
+            pull_number: open10.number,
             state: "closed"
           })
         );
@@ -27051,15 +27051,15 @@ var init_pull_requests = __esm({
           throw this.#error(err, doing, request2);
         }
       }
-      async #update(open7, request2, content, body) {
-        if (open7.title === request2.title && withoutFooter(open7.body ?? "") === content)
-          return { number: open7.number, url: open7.html_url, action: "unchanged" };
+      async #update(open10, request2, content, body) {
+        if (open10.title === request2.title && withoutFooter(open10.body ?? "") === content)
+          return { number: open10.number, url: open10.html_url, action: "unchanged" };
         const { data } = await this.#call(
-          `updating pull request #${open7.number} in ${this.repository}`,
+          `updating pull request #${open10.number} in ${this.repository}`,
           () => this.#octokit.rest.pulls.update({
             owner: this.#owner,
             repo: this.#repo,
-            pull_number: open7.number,
+            pull_number: open10.number,
             title: request2.title,
             body
           }),
@@ -31732,10 +31732,10 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key: key2, sep: sep9, value } = collItem;
+        const { start, key: key2, sep: sep11, value } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
-          next: key2 ?? sep9?.[0],
+          next: key2 ?? sep11?.[0],
           offset,
           onError,
           parentIndent: bm.indent,
@@ -31749,7 +31749,7 @@ var require_resolve_block_map = __commonJS({
             else if ("indent" in key2 && key2.indent !== bm.indent)
               onError(offset, "BAD_INDENT", startColMsg);
           }
-          if (!keyProps.anchor && !keyProps.tag && !sep9) {
+          if (!keyProps.anchor && !keyProps.tag && !sep11) {
             commentEnd = keyProps.end;
             if (keyProps.comment) {
               if (map.comment)
@@ -31773,7 +31773,7 @@ var require_resolve_block_map = __commonJS({
         ctx.atKey = false;
         if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-        const valueProps = resolveProps.resolveProps(sep9 ?? [], {
+        const valueProps = resolveProps.resolveProps(sep11 ?? [], {
           indicator: "map-value-ind",
           next: value,
           offset: keyNode.range[2],
@@ -31789,7 +31789,7 @@ var require_resolve_block_map = __commonJS({
             if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep9, null, valueProps, onError);
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep11, null, valueProps, onError);
           if (ctx.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
           offset = valueNode.range[2];
@@ -31880,7 +31880,7 @@ var require_resolve_end = __commonJS({
       let comment = "";
       if (end) {
         let hasSpace = false;
-        let sep9 = "";
+        let sep11 = "";
         for (const token of end) {
           const { source, type } = token;
           switch (type) {
@@ -31894,13 +31894,13 @@ var require_resolve_end = __commonJS({
               if (!comment)
                 comment = cb;
               else
-                comment += sep9 + cb;
-              sep9 = "";
+                comment += sep11 + cb;
+              sep11 = "";
               break;
             }
             case "newline":
               if (comment)
-                sep9 += source;
+                sep11 += source;
               hasSpace = true;
               break;
             default:
@@ -31943,18 +31943,18 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i = 0; i < fc.items.length; ++i) {
         const collItem = fc.items[i];
-        const { start, key: key2, sep: sep9, value } = collItem;
+        const { start, key: key2, sep: sep11, value } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
-          next: key2 ?? sep9?.[0],
+          next: key2 ?? sep11?.[0],
           offset,
           onError,
           parentIndent: fc.indent,
           startOnNewline: false
         });
         if (!props.found) {
-          if (!props.anchor && !props.tag && !sep9 && !value) {
+          if (!props.anchor && !props.tag && !sep11 && !value) {
             if (i === 0 && props.comma)
               onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
             else if (i < fc.items.length - 1)
@@ -32008,8 +32008,8 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap2 && !sep9 && !props.found) {
-          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep9, null, props, onError);
+        if (!isMap2 && !sep11 && !props.found) {
+          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep11, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
           if (isBlock(value))
@@ -32021,7 +32021,7 @@ var require_resolve_flow_collection = __commonJS({
           if (isBlock(key2))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
           ctx.atKey = false;
-          const valueProps = resolveProps.resolveProps(sep9 ?? [], {
+          const valueProps = resolveProps.resolveProps(sep11 ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
             next: value,
@@ -32032,8 +32032,8 @@ var require_resolve_flow_collection = __commonJS({
           });
           if (valueProps.found) {
             if (!isMap2 && !props.found && ctx.options.strict) {
-              if (sep9)
-                for (const st2 of sep9) {
+              if (sep11)
+                for (const st2 of sep11) {
                   if (st2 === valueProps.found)
                     break;
                   if (st2.type === "newline") {
@@ -32050,7 +32050,7 @@ var require_resolve_flow_collection = __commonJS({
             else
               onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep9, null, valueProps, onError) : null;
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep11, null, valueProps, onError) : null;
           if (valueNode) {
             if (isBlock(value))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
@@ -32230,7 +32230,7 @@ var require_resolve_block_scalar = __commonJS({
           chompStart = i + 1;
       }
       let value = "";
-      let sep9 = "";
+      let sep11 = "";
       let prevMoreIndented = false;
       for (let i = 0; i < contentStart; ++i)
         value += lines[i][0].slice(trimIndent) + "\n";
@@ -32247,24 +32247,24 @@ var require_resolve_block_scalar = __commonJS({
           indent = "";
         }
         if (type === Scalar2.Scalar.BLOCK_LITERAL) {
-          value += sep9 + indent.slice(trimIndent) + content;
-          sep9 = "\n";
+          value += sep11 + indent.slice(trimIndent) + content;
+          sep11 = "\n";
         } else if (indent.length > trimIndent || content[0] === "	") {
-          if (sep9 === " ")
-            sep9 = "\n";
-          else if (!prevMoreIndented && sep9 === "\n")
-            sep9 = "\n\n";
-          value += sep9 + indent.slice(trimIndent) + content;
-          sep9 = "\n";
+          if (sep11 === " ")
+            sep11 = "\n";
+          else if (!prevMoreIndented && sep11 === "\n")
+            sep11 = "\n\n";
+          value += sep11 + indent.slice(trimIndent) + content;
+          sep11 = "\n";
           prevMoreIndented = true;
         } else if (content === "") {
-          if (sep9 === "\n")
+          if (sep11 === "\n")
             value += "\n";
           else
-            sep9 = "\n";
+            sep11 = "\n";
         } else {
-          value += sep9 + content;
-          sep9 = " ";
+          value += sep11 + content;
+          sep11 = " ";
           prevMoreIndented = false;
         }
       }
@@ -32447,25 +32447,25 @@ var require_resolve_flow_scalar = __commonJS({
         trimBoth = /^[ \t]+|[ \t]+$/g;
       }
       let res = match[1].replace(trimEnd, "");
-      let sep9 = " ";
+      let sep11 = " ";
       let pos = line.lastIndex;
       while (match = line.exec(source)) {
         const lm = match[1].replace(trimBoth, "");
         if (lm === "") {
-          if (sep9 === "\n")
-            res += sep9;
+          if (sep11 === "\n")
+            res += sep11;
           else
-            sep9 = "\n";
+            sep11 = "\n";
         } else {
-          res += sep9 + lm;
-          sep9 = " ";
+          res += sep11 + lm;
+          sep11 = " ";
         }
         pos = line.lastIndex;
       }
       const last = /[ \t]*(.*)/sy;
       last.lastIndex = pos;
       match = last.exec(source);
-      return res + sep9 + (match?.[1] ?? "");
+      return res + sep11 + (match?.[1] ?? "");
     }
     function doubleQuotedValue(source, onError) {
       let res = "";
@@ -33275,14 +33275,14 @@ var require_cst_stringify = __commonJS({
         }
       }
     }
-    function stringifyItem({ start, key: key2, sep: sep9, value }) {
+    function stringifyItem({ start, key: key2, sep: sep11, value }) {
       let res = "";
       for (const st2 of start)
         res += st2.source;
       if (key2)
         res += stringifyToken(key2);
-      if (sep9)
-        for (const st2 of sep9)
+      if (sep11)
+        for (const st2 of sep11)
           res += st2.source;
       if (value)
         res += stringifyToken(value);
@@ -34449,18 +34449,18 @@ var require_parser = __commonJS({
         if (this.type === "map-value-ind") {
           const prev = getPrevProps(this.peek(2));
           const start = getFirstKeyStartProps(prev);
-          let sep9;
+          let sep11;
           if (scalar.end) {
-            sep9 = scalar.end;
-            sep9.push(this.sourceToken);
+            sep11 = scalar.end;
+            sep11.push(this.sourceToken);
             delete scalar.end;
           } else
-            sep9 = [this.sourceToken];
+            sep11 = [this.sourceToken];
           const map = {
             type: "block-map",
             offset: scalar.offset,
             indent: scalar.indent,
-            items: [{ start, key: scalar, sep: sep9 }]
+            items: [{ start, key: scalar, sep: sep11 }]
           };
           this.onKeyLine = true;
           this.stack[this.stack.length - 1] = map;
@@ -34613,15 +34613,15 @@ var require_parser = __commonJS({
                 } else if (isFlowToken(it2.key) && !includesToken(it2.sep, "newline")) {
                   const start2 = getFirstKeyStartProps(it2.start);
                   const key2 = it2.key;
-                  const sep9 = it2.sep;
-                  sep9.push(this.sourceToken);
+                  const sep11 = it2.sep;
+                  sep11.push(this.sourceToken);
                   delete it2.key;
                   delete it2.sep;
                   this.stack.push({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
-                    items: [{ start: start2, key: key2, sep: sep9 }]
+                    items: [{ start: start2, key: key2, sep: sep11 }]
                   });
                 } else if (start.length > 0) {
                   it2.sep = it2.sep.concat(start, this.sourceToken);
@@ -34815,13 +34815,13 @@ var require_parser = __commonJS({
             const prev = getPrevProps(parent);
             const start = getFirstKeyStartProps(prev);
             fixFlowSeqItems(fc);
-            const sep9 = fc.end.splice(1, fc.end.length);
-            sep9.push(this.sourceToken);
+            const sep11 = fc.end.splice(1, fc.end.length);
+            sep11.push(this.sourceToken);
             const map = {
               type: "block-map",
               offset: fc.offset,
               indent: fc.indent,
-              items: [{ start, key: fc, sep: sep9 }]
+              items: [{ start, key: fc, sep: sep11 }]
             };
             this.onKeyLine = true;
             this.stack[this.stack.length - 1] = map;
@@ -36100,16 +36100,16 @@ var require_parse3 = __commonJS({
         const analysis = analyzeRepeatedExtglob(body, opts2);
         if ((token.type === "plus" || token.type === "star") && analysis.risky) {
           const safeOutput = analysis.safeOutput ? (token.output ? "" : ONE_CHAR) + (opts2.capture ? `(${analysis.safeOutput})` : analysis.safeOutput) : void 0;
-          const open7 = tokens[token.tokensIndex];
-          open7.type = "text";
-          open7.value = literal2;
-          open7.output = safeOutput || utils.escapeRegex(literal2);
+          const open10 = tokens[token.tokensIndex];
+          open10.type = "text";
+          open10.value = literal2;
+          open10.output = safeOutput || utils.escapeRegex(literal2);
           for (let i = token.tokensIndex + 1; i < tokens.length; i++) {
             tokens[i].value = "";
             tokens[i].output = "";
             delete tokens[i].suffix;
           }
-          state.output = token.output + open7.output;
+          state.output = token.output + open10.output;
           state.backtrack = true;
           push({ type: "paren", extglob: true, value, output: "" });
           decrement("parens");
@@ -36329,15 +36329,15 @@ var require_parse3 = __commonJS({
         }
         if (value === "{" && opts2.nobrace !== true) {
           increment("braces");
-          const open7 = {
+          const open10 = {
             type: "brace",
             value,
             output: "(",
             outputIndex: state.output.length,
             tokensIndex: state.tokens.length
           };
-          braces.push(open7);
-          push(open7);
+          braces.push(open10);
+          push(open10);
           continue;
         }
         if (value === "}") {
@@ -37059,11 +37059,11 @@ var tunnel = __toESM(require_tunnel2(), 1);
 var import_undici = __toESM(require_undici(), 1);
 var __awaiter = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve13) {
-      resolve13(value);
+    return value instanceof P2 ? value : new P2(function(resolve15) {
+      resolve15(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve13, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve15, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -37079,7 +37079,7 @@ var __awaiter = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve13(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve15(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -37152,26 +37152,26 @@ var HttpClientResponse = class {
   }
   readBody() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve13) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve15) => __awaiter(this, void 0, void 0, function* () {
         let output = Buffer.alloc(0);
         this.message.on("data", (chunk) => {
           output = Buffer.concat([output, chunk]);
         });
         this.message.on("end", () => {
-          resolve13(output.toString());
+          resolve15(output.toString());
         });
       }));
     });
   }
   readBodyBuffer() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve13) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve15) => __awaiter(this, void 0, void 0, function* () {
         const chunks = [];
         this.message.on("data", (chunk) => {
           chunks.push(chunk);
         });
         this.message.on("end", () => {
-          resolve13(Buffer.concat(chunks));
+          resolve15(Buffer.concat(chunks));
         });
       }));
     });
@@ -37374,14 +37374,14 @@ var HttpClient = class {
    */
   requestRaw(info2, data) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve13, reject) => {
+      return new Promise((resolve15, reject) => {
         function callbackForResult(err, res) {
           if (err) {
             reject(err);
           } else if (!res) {
             reject(new Error("Unknown error"));
           } else {
-            resolve13(res);
+            resolve15(res);
           }
         }
         this.requestRawWithCallback(info2, data, callbackForResult);
@@ -37625,12 +37625,12 @@ var HttpClient = class {
     return __awaiter(this, void 0, void 0, function* () {
       retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
       const ms2 = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-      return new Promise((resolve13) => setTimeout(() => resolve13(), ms2));
+      return new Promise((resolve15) => setTimeout(() => resolve15(), ms2));
     });
   }
   _processResponse(res, options) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve13, reject) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve15, reject) => __awaiter(this, void 0, void 0, function* () {
         const statusCode = res.message.statusCode || 0;
         const response = {
           statusCode,
@@ -37638,7 +37638,7 @@ var HttpClient = class {
           headers: {}
         };
         if (statusCode === HttpCodes.NotFound) {
-          resolve13(response);
+          resolve15(response);
         }
         function dateTimeDeserializer(key2, value) {
           if (typeof value === "string") {
@@ -37677,7 +37677,7 @@ var HttpClient = class {
           err.result = response.result;
           reject(err);
         } else {
-          resolve13(response);
+          resolve15(response);
         }
       }));
     });
@@ -37690,11 +37690,11 @@ import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter2 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve13) {
-      resolve13(value);
+    return value instanceof P2 ? value : new P2(function(resolve15) {
+      resolve15(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve13, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve15, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -37710,7 +37710,7 @@ var __awaiter2 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve13(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve15(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -37988,11 +37988,11 @@ import * as fs2 from "fs";
 import * as path from "path";
 var __awaiter3 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve13) {
-      resolve13(value);
+    return value instanceof P2 ? value : new P2(function(resolve15) {
+      resolve15(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve13, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve15, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -38008,7 +38008,7 @@ var __awaiter3 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve13(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve15(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -38121,11 +38121,11 @@ function isUnixExecutable(stats) {
 // ../../main/node_modules/@actions/io/lib/io.js
 var __awaiter4 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve13) {
-      resolve13(value);
+    return value instanceof P2 ? value : new P2(function(resolve15) {
+      resolve15(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve13, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve15, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -38141,7 +38141,7 @@ var __awaiter4 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve13(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve15(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -38311,11 +38311,11 @@ function copyFile2(srcFile, destFile, force) {
 import { setTimeout as setTimeout2 } from "timers";
 var __awaiter5 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve13) {
-      resolve13(value);
+    return value instanceof P2 ? value : new P2(function(resolve15) {
+      resolve15(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve13, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve15, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -38331,7 +38331,7 @@ var __awaiter5 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve13(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve15(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -38550,7 +38550,7 @@ var ToolRunner = class extends events.EventEmitter {
         this.toolPath = path3.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
       }
       this.toolPath = yield which(this.toolPath, true);
-      return new Promise((resolve13, reject) => __awaiter5(this, void 0, void 0, function* () {
+      return new Promise((resolve15, reject) => __awaiter5(this, void 0, void 0, function* () {
         this._debug(`exec tool: ${this.toolPath}`);
         this._debug("arguments:");
         for (const arg of this.args) {
@@ -38633,7 +38633,7 @@ var ToolRunner = class extends events.EventEmitter {
           if (error2) {
             reject(error2);
           } else {
-            resolve13(exitCode);
+            resolve15(exitCode);
           }
         });
         if (this.options.input) {
@@ -38756,11 +38756,11 @@ var ExecState = class _ExecState extends events.EventEmitter {
 // ../../main/node_modules/@actions/exec/lib/exec.js
 var __awaiter6 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve13) {
-      resolve13(value);
+    return value instanceof P2 ? value : new P2(function(resolve15) {
+      resolve15(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve13, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve15, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -38776,7 +38776,7 @@ var __awaiter6 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve13(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve15(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -40633,6 +40633,77 @@ var artifactDownloadInputs = {
     description: "Token to download an artifact of another workflow run."
   }
 };
+var storeInputs = (fallback, source) => ({
+  store: {
+    type: "string",
+    ...fallback ? { default: fallback } : {},
+    description: (fallback === "artifact" ? "Where the backup is kept: artifact (a workflow artifact, as before), " : "Also keep the dump in a store: ") + "a local or mounted folder, or s3://bucket/prefix (AWS S3, or any S3-compatible service with store-endpoint). In a folder or bucket each backup is <kind>/<source>/<UTC time>-<id>/, its manifest written last."
+  },
+  "store-endpoint": {
+    type: "string",
+    description: "URL of an S3-compatible service (MinIO, Ceph, R2\u2026), addressed path-style. Default: AWS's endpoint for the region. Credentials always come from the AWS credential chain (in GitHub Actions: aws-actions/configure-aws-credentials with OIDC), never from inputs."
+  },
+  "store-region": {
+    type: "string",
+    description: "AWS region of the bucket. Default: AWS_REGION, or the profile."
+  },
+  "backup-source": {
+    type: "string",
+    description: `Name of what is backed up: the <source> part of the store layout. Default: ${source}.`
+  },
+  "age-recipients": {
+    type: "list",
+    description: "age public keys (age1\u2026, one per line; # comments allowed) to encrypt the backup to before it leaves the machine. The step needs no private key; restores take age-identity."
+  },
+  "keep-last": retention("the n newest backups"),
+  "keep-daily": retention("the newest backup of each of the last n days that have one"),
+  "keep-weekly": retention("the newest backup of each of the last n ISO weeks that have one"),
+  "keep-monthly": retention("the newest backup of each of the last n months that have one")
+});
+function retention(what) {
+  return {
+    type: "integer",
+    min: 0,
+    max: 1e5,
+    description: `Retention in the store (of this kind and source), as restic's forget: keep ${what}. Deletes only backups deckhand wrote, never the newest one nor the newest verified one. Default: keep everything.`
+  };
+}
+var storeReadInputs = {
+  store: {
+    type: "string",
+    description: "The folder or s3://bucket/prefix db-dump or files-backup stored to: then name the backup latest, by its name (20261206T071500Z-3f9a1c) or by an ISO time (the newest at or before it). Only complete backups (manifest present) are picked; every object is checked against the manifest before anything is restored."
+  },
+  "store-endpoint": {
+    type: "string",
+    description: "URL of an S3-compatible service (path-style). Default: AWS. Credentials come from the AWS credential chain."
+  },
+  "store-region": {
+    type: "string",
+    description: "AWS region of the bucket. Default: AWS_REGION, or the profile."
+  },
+  "backup-source": {
+    type: "string",
+    description: "Which source to pick from, when the store holds backups of several."
+  }
+};
+var backupIdentityInput = {
+  "age-identity": {
+    type: "string",
+    secret: true,
+    description: "Content of an age key file (AGE-SECRET-KEY-1\u2026 lines), or the path of one, to decrypt backups encrypted with age-recipients."
+  }
+};
+for (const [name, spec] of Object.entries(storeInputs("", "the output folder name")))
+  if (name !== "age-recipients") COMMANDS.dump.inputs[name] = spec;
+var storeOutputs = {
+  stored: "Where the backup went in a folder or S3 store (empty for artifact).",
+  "backup-name": "Its name in the store: <UTC time>-<id>.",
+  encrypted: "true when the stored files are encrypted with age.",
+  pruned: "Backups retention removed, one name per line."
+};
+Object.assign(COMMANDS.dump.outputs, storeOutputs, {
+  "artifact-id": "Id of the uploaded artifact, when store is artifact."
+});
 var postgresInputs = {
   "database-url": {
     type: "string",
@@ -40684,6 +40755,7 @@ COMMANDS["db-dump"] = {
       description: "Read the dump back before the manifest is written: pg_restore --list must list the rows of exactly the tables dumped (redis-check-rdb for Redis)."
     },
     "postgres-bin": postgresInputs["postgres-bin"],
+    ...storeInputs("artifact", "the database name"),
     ...artifactInputs
   },
   outputs: {
@@ -40693,7 +40765,8 @@ COMMANDS["db-dump"] = {
     tables: "Tables dumped (Redis: databases holding keys).",
     rows: "Rows dumped (Redis: keys), as counted in the snapshot the dump was taken from.",
     "duration-ms": "How long the dump and its verification took.",
-    "artifact-id": "Id of the uploaded artifact, when one was uploaded."
+    "artifact-id": "Id of the uploaded artifact, when one was uploaded.",
+    ...storeOutputs
   }
 };
 COMMANDS["db-restore"] = {
@@ -40703,7 +40776,7 @@ COMMANDS["db-restore"] = {
     input: {
       type: "string",
       required: true,
-      description: "The backup: its folder, its manifest.json, or (in GitHub Actions) the name of an artifact uploaded by db-dump."
+      description: "The backup: its folder, its manifest.json, the output-dir db-dump wrote into (the newest complete backup there is picked), latest or a time with store, or (in GitHub Actions) the name of an artifact uploaded by db-dump."
     },
     "database-url": {
       ...postgresInputs["database-url"],
@@ -40740,10 +40813,18 @@ COMMANDS["db-restore"] = {
       description: "Do not restore object ownership: everything belongs to the connecting user (for a server without the original roles, such as a fresh RDS instance)."
     },
     "postgres-bin": postgresInputs["postgres-bin"],
+    ...storeReadInputs,
+    ...backupIdentityInput,
+    "mark-verified": {
+      type: "boolean",
+      default: "false",
+      description: "When the backup came from a store and the restore verified it: record that beside it (deckhand-verified.json), as a restore drill does. Retention never deletes the newest verified backup."
+    },
     ...artifactDownloadInputs
   },
   outputs: {
     database: "The database restored into.",
+    backup: "The backup restored: its folder, or its store and name.",
     "previous-database": "The database clean replaced, kept under this name (keep-previous); empty when none was replaced or it was dropped.",
     tables: "Tables checked after the restore.",
     rows: "Rows checked after the restore.",
@@ -40775,6 +40856,7 @@ COMMANDS["files-backup"] = {
       default: "false",
       description: "Include private keys and certificates (PEM, DER, PKCS#12, keystores). Off: they are left out and listed in the summary."
     },
+    ...storeInputs("artifact", "files"),
     ...artifactInputs
   },
   outputs: {
@@ -40783,7 +40865,8 @@ COMMANDS["files-backup"] = {
     files: "Number of files in the archive.",
     "size-bytes": "Size of the archive in bytes.",
     "secrets-excluded": "Private key and certificate files left out (include-secrets false), one path per line.",
-    "artifact-id": "Id of the uploaded artifact, when one was uploaded."
+    "artifact-id": "Id of the uploaded artifact, when one was uploaded.",
+    ...storeOutputs
   }
 };
 COMMANDS["files-restore"] = {
@@ -40793,7 +40876,7 @@ COMMANDS["files-restore"] = {
     input: {
       type: "string",
       required: true,
-      description: "The archive (its manifest beside it as <archive>.manifest.json), or (in GitHub Actions) the name of an artifact uploaded by files-backup."
+      description: "The archive (its manifest beside it as <archive>.manifest.json), latest or a time with store, or (in GitHub Actions) the name of an artifact uploaded by files-backup."
     },
     target: {
       type: "string",
@@ -40833,6 +40916,8 @@ COMMANDS["files-restore"] = {
       max: 1e7,
       description: "Most files and directories the archive may hold; an archive with more is refused."
     },
+    ...storeReadInputs,
+    ...backupIdentityInput,
     ...artifactDownloadInputs
   },
   outputs: {
@@ -40930,7 +41015,7 @@ COMMANDS.restore = {
     ...bundleInputs,
     "db-dump": {
       type: "string",
-      description: "A db-dump backup: its folder, its manifest.json, or (in GitHub Actions) the name of the artifact db-dump uploaded."
+      description: "A db-dump backup: its folder, its manifest.json, latest or a time with store, or (in GitHub Actions) the name of the artifact db-dump uploaded."
     },
     "database-url": {
       ...postgresInputs["database-url"],
@@ -40992,6 +41077,11 @@ COMMANDS.restore = {
     "converge-timeout": convergeTimeout,
     ...deckInputs,
     ...transportInputs,
+    ...storeReadInputs,
+    "age-identity": {
+      ...bundleInputs["age-identity"],
+      description: `${bundleInputs["age-identity"].description} It also decrypts backups named from store (db-dump or state latest).`
+    },
     ...artifactDownloadInputs
   },
   outputs: {
@@ -41236,11 +41326,11 @@ import { ok as ok2 } from "assert";
 // ../../main/node_modules/@actions/tool-cache/lib/retry-helper.js
 var __awaiter7 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve13) {
-      resolve13(value);
+    return value instanceof P2 ? value : new P2(function(resolve15) {
+      resolve15(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve13, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve15, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -41256,7 +41346,7 @@ var __awaiter7 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve13(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve15(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -41298,7 +41388,7 @@ var RetryHelper = class {
   }
   sleep(seconds2) {
     return __awaiter7(this, void 0, void 0, function* () {
-      return new Promise((resolve13) => setTimeout(resolve13, seconds2 * 1e3));
+      return new Promise((resolve15) => setTimeout(resolve15, seconds2 * 1e3));
     });
   }
 };
@@ -41306,11 +41396,11 @@ var RetryHelper = class {
 // ../../main/node_modules/@actions/tool-cache/lib/tool-cache.js
 var __awaiter8 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve13) {
-      resolve13(value);
+    return value instanceof P2 ? value : new P2(function(resolve15) {
+      resolve15(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve13, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve15, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -41326,7 +41416,7 @@ var __awaiter8 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve13(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve15(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -41384,12 +41474,12 @@ function downloadToolAttempt(url, dest, auth2, headers) {
       debug(`Failed to download from "${url}". Code(${response.message.statusCode}) Message(${response.message.statusMessage})`);
       throw err;
     }
-    const pipeline4 = util.promisify(stream.pipeline);
+    const pipeline6 = util.promisify(stream.pipeline);
     const responseMessageFactory = _getGlobal("TEST_DOWNLOAD_TOOL_RESPONSE_MESSAGE_FACTORY", () => response.message);
     const readStream = responseMessageFactory();
     let succeeded = false;
     try {
-      yield pipeline4(readStream, fs3.createWriteStream(dest));
+      yield pipeline6(readStream, fs3.createWriteStream(dest));
       debug("download complete");
       succeeded = true;
       return dest;
@@ -41706,7 +41796,7 @@ function childEnv(parent, extra = {}) {
 }
 function run(program, args, options = {}) {
   const env = childEnv(process.env, options.env);
-  return new Promise((resolve13, reject) => {
+  return new Promise((resolve15, reject) => {
     const child3 = spawnTracked(program, args, {
       cwd: options.cwd,
       env,
@@ -41737,7 +41827,7 @@ function run(program, args, options = {}) {
     });
     child3.on("close", (code, signal) => {
       if (timer) clearTimeout(timer);
-      resolve13({
+      resolve15({
         exitCode: code ?? 1,
         signal,
         ...timedOut ? { timedOut } : {},
@@ -42146,7 +42236,7 @@ import { stat as stat11 } from "node:fs/promises";
 import { extname as extname5, join as join12, posix as posix2 } from "node:path";
 
 // actions/engine/dump.ts
-import { lstat as lstat3, mkdir as mkdir3, mkdtemp as mkdtemp2, readdir as readdir3, readFile as readFile6, rename as rename3, rm as rm4, stat as stat8 } from "node:fs/promises";
+import { lstat as lstat3, mkdir as mkdir3, mkdtemp as mkdtemp2, readdir as readdir3, readFile as readFile6, rename as rename4, rm as rm5, stat as stat8 } from "node:fs/promises";
 import { basename as basename4, join as join9 } from "node:path";
 
 // actions/engine/deck/commands.ts
@@ -42781,11 +42871,11 @@ function allUrlCredentials(value, limit = Infinity) {
   if (value.length < MIN_SECRET_LENGTH) return spans;
   let from = 0;
   while (spans.length < limit) {
-    const sep9 = value.indexOf("://", from);
-    if (sep9 < 0) break;
-    from = sep9 + 3;
-    if (!hasScheme(value, sep9)) continue;
-    const start = sep9 + 3;
+    const sep11 = value.indexOf("://", from);
+    if (sep11 < 0) break;
+    from = sep11 + 3;
+    if (!hasScheme(value, sep11)) continue;
+    const start = sep11 + 3;
     const cap = Math.min(value.length, start + MAX_AUTHORITY_LENGTH);
     let at3 = -1;
     let colon = -1;
@@ -42804,10 +42894,10 @@ function allUrlCredentials(value, limit = Infinity) {
   }
   return spans;
 }
-function hasScheme(value, sep9) {
-  let s3 = sep9;
-  while (s3 > 0 && sep9 - s3 < MAX_SCHEME_LENGTH && isSchemeChar(value.charCodeAt(s3 - 1))) s3--;
-  for (; s3 < sep9; s3++) {
+function hasScheme(value, sep11) {
+  let s3 = sep11;
+  while (s3 > 0 && sep11 - s3 < MAX_SCHEME_LENGTH && isSchemeChar(value.charCodeAt(s3 - 1))) s3--;
+  for (; s3 < sep11; s3++) {
     const cls = charClass(value.charCodeAt(s3));
     if (cls === LOWER || cls === UPPER) return true;
   }
@@ -44081,15 +44171,15 @@ function readDocument(text, piece) {
 }
 function checkExpansion(root, limit) {
   let count = 0;
-  const open7 = /* @__PURE__ */ new Set();
+  const open10 = /* @__PURE__ */ new Set();
   const walk2 = (value) => {
     if (++count > limit) throw new YamlReadError("ALIAS_EXPANSION");
     if (typeof value !== "object" || value === null) return;
-    if (open7.has(value)) throw new YamlReadError("ALIAS_CYCLE");
-    open7.add(value);
+    if (open10.has(value)) throw new YamlReadError("ALIAS_CYCLE");
+    open10.add(value);
     if (Array.isArray(value)) for (const item of value) walk2(item);
     else for (const key2 of Object.keys(value)) walk2(value[key2]);
-    open7.delete(value);
+    open10.delete(value);
   };
   try {
     walk2(root);
@@ -44253,7 +44343,7 @@ function locate(text, paths2, piece = { start: 0, end: text.length, line: 0 }) {
   const counter = new import_yaml3.LineCounter();
   const { doc, source } = parse3(text, piece, counter);
   let targets;
-  const resolve13 = (node) => {
+  const resolve15 = (node) => {
     if (!(0, import_yaml3.isAlias)(node)) return node;
     targets ??= aliasTargets(doc);
     return targets.get(node);
@@ -44261,12 +44351,12 @@ function locate(text, paths2, piece = { start: 0, end: text.length, line: 0 }) {
   return paths2.map((path5) => {
     let node = doc.contents;
     for (const part of path5) {
-      node = resolve13(node);
+      node = resolve15(node);
       if ((0, import_yaml3.isSeq)(node)) node = typeof part === "number" ? node.items[part] : void 0;
-      else if ((0, import_yaml3.isMap)(node)) node = mapValue(node, String(part), resolve13, 0);
+      else if ((0, import_yaml3.isMap)(node)) node = mapValue(node, String(part), resolve15, 0);
       else return void 0;
     }
-    node = resolve13(node);
+    node = resolve15(node);
     return node ? counter.linePos(valueStart(node, source)).line + piece.line : void 0;
   });
 }
@@ -44283,17 +44373,17 @@ function aliasTargets(doc) {
   });
   return targets;
 }
-function mapValue(map, key2, resolve13, depth) {
+function mapValue(map, key2, resolve15, depth) {
   const own = map.items.find((pair) => keyText(pair.key) === key2);
   if (own) return own.value;
   if (depth > 16) return void 0;
   for (const pair of map.items) {
     if (!(0, import_yaml3.isScalar)(pair.key) || pair.key.source !== "<<") continue;
-    const sources = resolve13(pair.value);
+    const sources = resolve15(pair.value);
     for (const source of (0, import_yaml3.isSeq)(sources) ? sources.items : [sources]) {
-      const merged = resolve13(source);
+      const merged = resolve15(source);
       if (!(0, import_yaml3.isMap)(merged)) continue;
-      const found = mapValue(merged, key2, resolve13, depth + 1);
+      const found = mapValue(merged, key2, resolve15, depth + 1);
       if (found !== void 0) return found;
     }
   }
@@ -48130,7 +48220,7 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
     bits2int_modN: "function"
   });
   ecdsaOpts = Object.assign({}, ecdsaOpts);
-  const randomBytes13 = ecdsaOpts.randomBytes || randomBytes4;
+  const randomBytes14 = ecdsaOpts.randomBytes || randomBytes4;
   const hmac3 = ecdsaOpts.hmac || ((key2, msg) => hmac2(hash, key2, msg));
   const { Fp, Fn: Fn2 } = Point;
   const { ORDER: CURVE_ORDER, BITS: fnBits } = Fn2;
@@ -48272,7 +48362,7 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
       throw new Error("invalid private key");
     const seedArgs = [int2octets(d), int2octets(h1int)];
     if (extraEntropy != null && extraEntropy !== false) {
-      const e = extraEntropy === true ? randomBytes13(lengths.secretKey) : extraEntropy;
+      const e = extraEntropy === true ? randomBytes14(lengths.secretKey) : extraEntropy;
       seedArgs.push(abytes4(e, void 0, "extraEntropy"));
     }
     const seed = concatBytes2(...seedArgs);
@@ -50620,18 +50710,18 @@ function validateTableBytes(numPoints, fpBytes) {
   if (bytes > TABLE_BYTES_MAX)
     throw new Error("invalid window size: table would need ~" + Math.ceil(bytes / 2 ** 20) + " MiB, max " + TABLE_BYTES_MAX / 2 ** 20 + " MiB");
 }
-function probeRandomBytes(randomBytes13, length) {
-  if (randomBytes13 === void 0)
+function probeRandomBytes(randomBytes14, length) {
+  if (randomBytes14 === void 0)
     return void 0;
-  afunction(randomBytes13, "randomBytes");
+  afunction(randomBytes14, "randomBytes");
   try {
-    const probe2 = randomBytes13(length);
+    const probe2 = randomBytes14(length);
     if (!isBytes5(probe2) || probe2.length !== length)
       return void 0;
   } catch {
     return void 0;
   }
-  return randomBytes13;
+  return randomBytes14;
 }
 function validateMSMPoints(points, c) {
   aarray(points, "points");
@@ -50724,9 +50814,9 @@ var ScalarMultiplier = class {
   baseCanBeBlinded;
   bits;
   // Parametrized with a given Point class (not individual point)
-  constructor(Point, randomBytes13) {
+  constructor(Point, randomBytes14) {
     validatePointCons(Point);
-    this.randomBytes = probeRandomBytes(randomBytes13, BLIND_BYTES);
+    this.randomBytes = probeRandomBytes(randomBytes14, BLIND_BYTES);
     this.Point = Point;
     this.BASE = Point.BASE;
     this.ZERO = Point.ZERO;
@@ -51158,7 +51248,7 @@ function weierstrass2(params, extraOpts = {}) {
     randomBytes: "function"
   });
   const { endo: endoOpts, allowInfinityPoint, clearCofactor, isTorsionFree, fromBytes, toBytes } = extraOpts;
-  const randomBytes13 = extraOpts.randomBytes === void 0 ? randomBytes6 : extraOpts.randomBytes;
+  const randomBytes14 = extraOpts.randomBytes === void 0 ? randomBytes6 : extraOpts.randomBytes;
   if (endoOpts) {
     if (!Fp.is0(CURVE.a) || typeof endoOpts.beta !== "bigint" || !Array.isArray(endoOpts.basises)) {
       throw new Error('invalid endo: expected "beta": bigint and "basises": array');
@@ -51575,7 +51665,7 @@ function weierstrass2(params, extraOpts = {}) {
     }
   }
   const normalize3 = (points) => normalizeZ2(Point, points);
-  const wnaf = new ScalarMultiplier(Point, randomBytes13);
+  const wnaf = new ScalarMultiplier(Point, randomBytes14);
   if (wnaf.bits >= 6)
     Point.BASE.precompute(6);
   Object.freeze(Point.prototype);
@@ -51676,12 +51766,12 @@ function ecdsa2(Point, hash, ecdsaOpts = {}) {
     bits2int_modN: "function"
   });
   const opts2 = Object.assign({}, ecdsaOpts);
-  const randomBytes13 = opts2.randomBytes === void 0 ? randomBytes6 : opts2.randomBytes;
+  const randomBytes14 = opts2.randomBytes === void 0 ? randomBytes6 : opts2.randomBytes;
   const hmac3 = opts2.hmac === void 0 ? (key2, msg) => hmac(hash_, key2, msg) : opts2.hmac;
   const { Fp, Fn: Fn2 } = Point;
   const { ORDER: CURVE_ORDER, BITS: fnBits } = Fn2;
   const blindLength = getMinHashLength2(CURVE_ORDER);
-  const csprng = probeRandomBytes(randomBytes13, blindLength);
+  const csprng = probeRandomBytes(randomBytes14, blindLength);
   const { keygen, getPublicKey, getSharedSecret, utils, lengths } = ecdh2(Point, opts2);
   const defaultSigOpts = {
     prehash: true,
@@ -51834,7 +51924,7 @@ function ecdsa2(Point, hash, ecdsaOpts = {}) {
       throw new Error("invalid private key");
     const seedArgs = [int2octets(d), int2octets(h1int)];
     if (extraEntropy != null && extraEntropy !== false) {
-      const e = extraEntropy === true ? randomBytes13(lengths.secretKey) : extraEntropy;
+      const e = extraEntropy === true ? randomBytes14(lengths.secretKey) : extraEntropy;
       seedArgs.push(abytes5(e, void 0, "extraEntropy"));
     }
     const seed = concatBytes3(...seedArgs);
@@ -51969,7 +52059,7 @@ function edwards(params, extraOpts = {}) {
   if (FpLegendre2(Fp, CURVE.d) !== -1)
     throw new Error("edwards: CURVE.d must be a non-square in Fp for complete addition formulas");
   validateObject2(opts2, {}, { uvRatio: "function", randomBytes: "function" });
-  const randomBytes13 = opts2.randomBytes === void 0 ? randomBytes6 : opts2.randomBytes;
+  const randomBytes14 = opts2.randomBytes === void 0 ? randomBytes6 : opts2.randomBytes;
   const MASK2 = _2n8 << BigInt(Fp.BYTES * 8) - _1n12;
   function isOdd(n) {
     if (!Fp.isOdd)
@@ -52230,7 +52320,7 @@ function edwards(params, extraOpts = {}) {
     }
   }
   const normalize3 = (points) => normalizeZ2(Point, points);
-  const wnaf = new ScalarMultiplier(Point, randomBytes13);
+  const wnaf = new ScalarMultiplier(Point, randomBytes14);
   if (wnaf.bits >= 6)
     Point.BASE.precompute(6);
   Object.freeze(Point.prototype);
@@ -53427,6 +53517,9 @@ function isCryptoKey3(key2) {
 
 // actions/engine/age.ts
 import { createHash as createHash4 } from "node:crypto";
+import { createReadStream as createReadStream2, createWriteStream as createWriteStream2 } from "node:fs";
+import { open as open3, rename as rename3, rm as rm4 } from "node:fs/promises";
+import { Readable, Writable } from "node:stream";
 init_errors();
 function fingerprint(recipient) {
   return `age:${createHash4("sha256").update(recipient).digest("hex").slice(0, 16)}`;
@@ -53544,6 +53637,41 @@ async function readStanzas(data) {
   await d.decrypt(data).catch(() => void 0);
   return seen?.map((s3) => ({ args: s3.args, body: s3.body }));
 }
+async function encryptFile(source, target, recipients, durable = true) {
+  const input = Readable.toWeb(createReadStream2(source));
+  const output = await encrypter(recipients).encrypt(input);
+  await writeStream(output, target, durable);
+}
+async function decryptFile(source, target, identities, what, recipients) {
+  const input = Readable.toWeb(createReadStream2(source));
+  let output;
+  try {
+    output = await decrypter(identities).decrypt(input);
+  } catch (err) {
+    throw decryptFailure(err, what, identities, recipients);
+  }
+  try {
+    await writeStream(output, target);
+  } catch (err) {
+    if (err instanceof DeckhandError) throw err;
+    throw decryptFailure(err, what, identities, recipients);
+  }
+}
+async function writeStream(stream3, target, durable = true) {
+  const temp = tempPathFor(target);
+  try {
+    await (await open3(temp, "wx", 384)).close();
+    await stream3.pipeTo(Writable.toWeb(createWriteStream2(temp, { flags: "r+" })));
+    if (durable) {
+      const handle = await open3(temp, "r+");
+      await handle.sync().finally(() => handle.close());
+    }
+    await rename3(temp, target);
+  } finally {
+    await rm4(temp, { force: true });
+    forgetOnStop(temp);
+  }
+}
 
 // actions/engine/secrets/bundle.ts
 init_errors();
@@ -53592,7 +53720,7 @@ function bundlePlaintext(variables) {
 }
 function scrypt2(input, salt) {
   return new Promise(
-    (resolve13, reject) => scryptCallback(input, salt, STAMP_BYTES, SCRYPT, (err, key2) => err ? reject(err) : resolve13(key2))
+    (resolve15, reject) => scryptCallback(input, salt, STAMP_BYTES, SCRYPT, (err, key2) => err ? reject(err) : resolve15(key2))
   );
 }
 function computeStamp(plaintext, recipients, salt) {
@@ -53998,10 +54126,10 @@ ${requiredEnv.join("\n")}
     forget = removeOnStop(staging);
     for (const [name, data] of all) await writeFileAtomic(join9(staging, name), data);
     await writeFileAtomic(join9(staging, MANIFEST), manifest);
-    for (const name of all.keys()) await rename3(join9(staging, name), join9(dir, name));
+    for (const name of all.keys()) await rename4(join9(staging, name), join9(dir, name));
     for (const name of removed) {
       try {
-        await rm4(join9(dir, name), { force: true });
+        await rm5(join9(dir, name), { force: true });
         if (name === BUNDLE_FILE)
           logger2.warn(
             `Removed ${name}: age-recipients is not set, so it would no longer follow the gateway's secrets (git's history keeps it)`
@@ -54013,11 +54141,11 @@ ${requiredEnv.join("\n")}
         );
       }
     }
-    await rename3(join9(staging, MANIFEST), join9(dir, MANIFEST));
+    await rename4(join9(staging, MANIFEST), join9(dir, MANIFEST));
   } catch (err) {
     throw fileSystemError(err, dir);
   } finally {
-    if (staging !== void 0) await rm4(staging, { recursive: true, force: true });
+    if (staging !== void 0) await rm5(staging, { recursive: true, force: true });
     forget();
   }
   return { removed: removed.map((name) => join9(dir, name)), changed: !unchanged };
@@ -55455,7 +55583,7 @@ function logMessagesArgs(range, path5, limit) {
 // actions/engine/git/repository.ts
 init_errors();
 import { randomBytes as randomBytes8 } from "node:crypto";
-import { Readable } from "node:stream";
+import { Readable as Readable2 } from "node:stream";
 import { dirname as dirname5, isAbsolute as isAbsolute2, join as join11, relative as relative3, resolve as resolve4, sep as sep4 } from "node:path";
 import { stat as stat10 } from "node:fs/promises";
 var MOVED = /non-fast-forward|fetch first|stale info|failed to update ref|cannot lock ref|incorrect old value|failed to lock/;
@@ -55552,12 +55680,12 @@ var GitRepository = class _GitRepository {
       result = await run("git", args, {
         cwd: this.root,
         env,
-        stdin: options.stdin === void 0 ? void 0 : Readable.from([options.stdin])
+        stdin: options.stdin === void 0 ? void 0 : Readable2.from([options.stdin])
       });
       const wait = BUSY_WAITS_MS[attempt];
       if (result.exitCode === 0 || !options.retryBusy || wait === void 0 || !LOCKED.test(result.stderr))
         break;
-      await new Promise((resolve13) => setTimeout(resolve13, wait));
+      await new Promise((resolve15) => setTimeout(resolve15, wait));
     }
     const secrets = this.options.secrets ?? [];
     const scrubbed = {
@@ -56043,7 +56171,7 @@ var CommitSession = class {
     this.paths = paths2;
     this.remote = remote;
     this.options = options;
-    this.sleep = options.sleep ?? ((ms2) => new Promise((resolve13) => setTimeout(resolve13, ms2)));
+    this.sleep = options.sleep ?? ((ms2) => new Promise((resolve15) => setTimeout(resolve15, ms2)));
   }
   repo;
   paths;
@@ -56466,17 +56594,17 @@ function commitReport(result) {
 }
 
 // actions/engine/jobs/database.ts
-import { basename as basename6 } from "node:path";
+import { basename as basename7 } from "node:path";
 
 // actions/engine/backup/checksums.ts
 import { createHash as createHash7 } from "node:crypto";
-import { createReadStream as createReadStream2 } from "node:fs";
+import { createReadStream as createReadStream3 } from "node:fs";
 import { lstat as lstat4, readdir as readdir5 } from "node:fs/promises";
 import { join as join14, relative as relative4, sep as sep5 } from "node:path";
 async function sha256File2(path5) {
   const hash = createHash7("sha256");
   let size = 0;
-  for await (const chunk of createReadStream2(path5, { highWaterMark: 1 << 20 })) {
+  for await (const chunk of createReadStream3(path5, { highWaterMark: 1 << 20 })) {
     hash.update(chunk);
     size += chunk.length;
   }
@@ -56611,7 +56739,7 @@ function isUnmanagedEnterpriseTable(table) {
 
 // actions/engine/backup/manifest.ts
 init_errors();
-import { stat as stat12 } from "node:fs/promises";
+import { readdir as readdir6, stat as stat12 } from "node:fs/promises";
 import { dirname as dirname6, isAbsolute as isAbsolute3, join as join15, resolve as resolve5 } from "node:path";
 init_json_file();
 var MANIFEST_FILE = "manifest.json";
@@ -56638,9 +56766,36 @@ async function readManifest(input) {
     checkDumpPath(manifest, path5);
     return { manifest, folder: dirname6(path5), path: path5 };
   }
+  const newest = await newestBackupIn(resolve5(input));
+  if (newest) return { ...await readManifest(newest), picked: true };
   throw new DeckhandError(
     `No manifest.json for ${input}: a dump without its manifest is incomplete (the dump was interrupted, or only part of the backup was copied). Give the backup folder that db-dump wrote.`
   );
+}
+async function newestBackupIn(dir) {
+  const entries2 = await readdir6(dir, { withFileTypes: true }).catch(() => []);
+  const found = [];
+  for (const entry2 of entries2) {
+    if (!entry2.isDirectory() || entry2.name.startsWith(".")) continue;
+    const path5 = join15(dir, entry2.name, MANIFEST_FILE);
+    const manifest = await readJsonFile(path5, "deckhand database manifest").catch(() => void 0);
+    if (manifest?.format !== DB_MANIFEST_FORMAT || typeof manifest.startedAt !== "string") continue;
+    found.push({
+      folder: join15(dir, entry2.name),
+      database: String(manifest.database),
+      startedAt: manifest.startedAt
+    });
+  }
+  if (found.length === 0) return void 0;
+  const databases = [...new Set(found.map((f2) => f2.database))].sort();
+  if (databases.length > 1)
+    throw new DeckhandError(
+      `${dir} holds backups of ${databases.length} databases (${databases.join(", ")}): give the folder of the one to restore.`
+    );
+  found.sort(
+    (a, b2) => a.startedAt < b2.startedAt ? -1 : a.startedAt > b2.startedAt ? 1 : a.folder < b2.folder ? -1 : 1
+  );
+  return found[found.length - 1].folder;
 }
 function checkDumpPath(manifest, path5) {
   const dump2 = manifest.dump.path;
@@ -57033,7 +57188,7 @@ var PsqlSession = class _PsqlSession {
         return out.split("\n").filter((line) => line !== "");
       }
       if (this.exited) throw this.failure();
-      await new Promise((resolve13) => this.waiter = resolve13);
+      await new Promise((resolve15) => this.waiter = resolve15);
       this.waiter = void 0;
     }
   }
@@ -57044,12 +57199,12 @@ var PsqlSession = class _PsqlSession {
   async close() {
     if (this.exited) return;
     this.child.stdin.end("\\q\n");
-    await new Promise((resolve13) => {
-      if (this.exited) return resolve13();
+    await new Promise((resolve15) => {
+      if (this.exited) return resolve15();
       const timer = setTimeout(() => killTree(this.child), 5e3);
       this.child.once("close", () => {
         clearTimeout(timer);
-        resolve13();
+        resolve15();
       });
     });
   }
@@ -57060,7 +57215,7 @@ function literal(value) {
 
 // actions/engine/postgres/tools.ts
 init_errors();
-import { readdir as readdir6 } from "node:fs/promises";
+import { readdir as readdir7 } from "node:fs/promises";
 import { delimiter as delimiter3, join as join17 } from "node:path";
 var INSTALL_ROOTS = [
   { dir: "/usr/lib/postgresql", bin: (v2) => join17("/usr/lib/postgresql", v2, "bin") },
@@ -57087,7 +57242,7 @@ async function clientsIn(binDir) {
 async function candidateDirs(pathEnv) {
   const dirs = (pathEnv ?? "").split(delimiter3).filter(Boolean);
   for (const root of INSTALL_ROOTS) {
-    const entries2 = await readdir6(root.dir).catch(() => []);
+    const entries2 = await readdir7(root.dir).catch(() => []);
     for (const entry2 of entries2) {
       if (/^(?:\d+|pgsql-\d+|postgresql@\d+)$/.test(entry2)) dirs.push(root.bin(entry2));
     }
@@ -57128,7 +57283,7 @@ var TOOL_VERSION = "0.1.0";
 // actions/engine/database/folder.ts
 init_errors();
 import { randomBytes as randomBytes10 } from "node:crypto";
-import { chmod as chmod2, mkdir as mkdir4, readdir as readdir7, rename as rename4, rm as rm5, rmdir as rmdir2 } from "node:fs/promises";
+import { chmod as chmod2, mkdir as mkdir4, readdir as readdir8, rename as rename5, rm as rm6, rmdir as rmdir2 } from "node:fs/promises";
 import { join as join18, resolve as resolve6 } from "node:path";
 function timestamp(date) {
   return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
@@ -57163,7 +57318,7 @@ async function pendingFolder(outputDir, name) {
           throw err;
         }
         try {
-          await rename4(path5, final);
+          await rename5(path5, final);
         } catch (err) {
           await rmdir2(final).catch(() => void 0);
           throw err;
@@ -57173,13 +57328,13 @@ async function pendingFolder(outputDir, name) {
       }
     },
     async discard() {
-      await rm5(path5, { recursive: true, force: true });
+      await rm6(path5, { recursive: true, force: true });
       forget();
     }
   };
 }
 async function privateTree(dir) {
-  for (const entry2 of await readdir7(dir, { withFileTypes: true })) {
+  for (const entry2 of await readdir8(dir, { withFileTypes: true })) {
     const path5 = join18(dir, entry2.name);
     if (entry2.isDirectory()) {
       await chmod2(path5, 448);
@@ -57190,8 +57345,8 @@ async function privateTree(dir) {
 
 // actions/engine/database/verify-dump.ts
 init_errors();
-import { createReadStream as createReadStream3 } from "node:fs";
-import { open as open3 } from "node:fs/promises";
+import { createReadStream as createReadStream4 } from "node:fs";
+import { open as open4 } from "node:fs/promises";
 import { createGunzip } from "node:zlib";
 var PLAIN_TRAILER = "PostgreSQL database dump complete";
 async function checkDumpReadable(pgRestore, format, path5, tables) {
@@ -57221,7 +57376,7 @@ async function checkPlainDump(path5) {
   if (path5.endsWith(".gz")) {
     tail = await gunzipTail(path5);
   } else if (path5.endsWith(".sql")) {
-    const handle = await open3(path5, "r");
+    const handle = await open4(path5, "r");
     try {
       const { size } = await handle.stat();
       const length = Math.min(size, 4096);
@@ -57243,7 +57398,7 @@ async function checkPlainDump(path5) {
 async function gunzipTail(path5) {
   let tail = Buffer.alloc(0);
   try {
-    for await (const chunk of createReadStream3(path5).pipe(createGunzip())) {
+    for await (const chunk of createReadStream4(path5).pipe(createGunzip())) {
       tail = Buffer.concat([tail, chunk]).subarray(-4096);
     }
   } catch (err) {
@@ -57446,7 +57601,7 @@ function skippedTables(options, tables, kongSchemas2, notes) {
 }
 
 // actions/engine/database/pg-restore.ts
-import { createReadStream as createReadStream4 } from "node:fs";
+import { createReadStream as createReadStream5 } from "node:fs";
 import { availableParallelism as availableParallelism2 } from "node:os";
 import { join as join20 } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -57706,7 +57861,12 @@ async function restorePostgres(options) {
   const { logger: logger2 } = options;
   const t0 = performance.now();
   const notes = [];
-  const { manifest, folder } = await readManifest(options.input);
+  const { manifest, folder, picked } = await readManifest(options.input);
+  if (picked) {
+    const note = `${options.input} holds several backups: restoring the newest complete one, ${folder} (taken ${manifest.startedAt}).`;
+    logger2.info(note);
+    notes.push(note);
+  }
   if (manifest.engine !== "postgres") {
     throw new DeckhandError(
       `This is a ${manifest.engine} backup: restore it by stopping the server, putting ${manifest.dump.path} in its data directory as dump.rdb (with append-only files off), and starting it again.`
@@ -57791,6 +57951,7 @@ async function restorePostgres(options) {
       recordedZone,
       serverMajor,
       notes,
+      folder,
       t0
     };
     return nonEmpty ? await restoreBeside(restore) : await restoreInPlace(restore);
@@ -57817,7 +57978,7 @@ function runRestore(r, database, how) {
       psqlArgs({ singleTransaction: true, file: dumpPath.endsWith(".sql") ? dumpPath : void 0 }),
       {
         env: { ...r.env, PGDATABASE: database },
-        stdin: dumpPath.endsWith(".gz") ? createReadStream4(dumpPath).pipe(createGunzip2()) : void 0
+        stdin: dumpPath.endsWith(".gz") ? createReadStream5(dumpPath).pipe(createGunzip2()) : void 0
       }
     );
   }
@@ -57838,7 +57999,8 @@ async function check(r, restored) {
     replaced: false,
     timeZone: r.zone,
     durationMs: 0,
-    notes: r.notes
+    notes: r.notes,
+    folder: r.folder
   };
   if (r.options.verify) {
     const session = await PsqlSession.open(r.clients.psql, r.env, withDatabase(r.connectTo, restored));
@@ -58275,7 +58437,7 @@ ${dumped.stdout}`, target);
 // actions/engine/output-paths.ts
 init_errors();
 import { randomBytes as randomBytes12 } from "node:crypto";
-import { open as open4, rm as rm6, stat as stat13 } from "node:fs/promises";
+import { open as open5, rm as rm7, stat as stat13 } from "node:fs/promises";
 import { dirname as dirname7, join as join22, resolve as resolve7 } from "node:path";
 async function checkOutputFile(input, path5, example = "output.json") {
   const target = resolve7(path5);
@@ -58314,14 +58476,14 @@ async function checkWritableDirectory(input, path5, dir) {
   }
   const probe2 = join22(existing, `.deckhand-probe-${randomBytes12(6).toString("hex")}`);
   try {
-    await (await open4(probe2, "wx", 384)).close();
+    await (await open5(probe2, "wx", 384)).close();
   } catch (err) {
     const code = err.code ?? err.message;
     throw new DeckhandError(
       `Input ${input}: cannot write ${path5}: ${existing} is not writable (${code}); choose a writable place.`
     );
   } finally {
-    await rm6(probe2, { force: true });
+    await rm7(probe2, { force: true });
   }
 }
 async function statOrUndefined(input, path5, at3) {
@@ -58397,6 +58559,1189 @@ async function resolveBackupInput(inputs, ctx, input, name = "input") {
   return { path: temp.path, cleanup: temp.cleanup };
 }
 
+// actions/engine/jobs/store.ts
+init_errors();
+
+// actions/engine/store/open.ts
+init_errors();
+import { resolve as resolve9 } from "node:path";
+
+// actions/engine/store/local.ts
+init_errors();
+import { createHash as createHash8 } from "node:crypto";
+import { createReadStream as createReadStream6, createWriteStream as createWriteStream3 } from "node:fs";
+import { chmod as chmod3, copyFile as copyFile3, mkdir as mkdir5, open as open6, readdir as readdir9, rename as rename6, rm as rm8, rmdir as rmdir3, stat as stat14 } from "node:fs/promises";
+import { dirname as dirname8, join as join23, sep as sep6 } from "node:path";
+import { pipeline as pipeline2 } from "node:stream/promises";
+import { Transform } from "node:stream";
+var LocalBackend = class {
+  constructor(root) {
+    this.root = root;
+    this.description = root;
+  }
+  root;
+  description;
+  path(key2) {
+    if (key2.split("/").some((part) => part === "" || part === "." || part === ".."))
+      throw new DeckhandError(`store key ${key2} is not a relative path`);
+    return join23(this.root, key2);
+  }
+  async *list(prefix) {
+    const folder = prefix.includes("/") ? prefix.slice(0, prefix.lastIndexOf("/")) : "";
+    yield* this.walk(folder, prefix);
+  }
+  async *walk(folder, prefix) {
+    const dir = folder === "" ? this.root : join23(this.root, folder);
+    let entries2;
+    try {
+      entries2 = await readdir9(dir, { withFileTypes: true });
+    } catch (err) {
+      if (err.code === "ENOENT") return;
+      throw fileSystemError(err, dir);
+    }
+    entries2.sort((a, b2) => a.name < b2.name ? -1 : a.name > b2.name ? 1 : 0);
+    for (const entry2 of entries2) {
+      if (entry2.name.startsWith(".")) continue;
+      const key2 = folder === "" ? entry2.name : `${folder}/${entry2.name}`;
+      if (entry2.isDirectory()) {
+        if (prefix.startsWith(`${key2}/`) || key2.startsWith(prefix) || `${key2}/`.startsWith(prefix))
+          yield* this.walk(key2, prefix);
+      } else if (entry2.isFile() && key2.startsWith(prefix)) {
+        yield { key: key2, size: (await stat14(join23(dir, entry2.name))).size };
+      }
+    }
+  }
+  async ensureFolder(path5) {
+    await mkdir5(dirname8(path5), { recursive: true, mode: 448 });
+  }
+  async putFile(key2, file, sha2563, size) {
+    const target = this.path(key2);
+    try {
+      await this.ensureFolder(target);
+      const temp = tempPathFor(target);
+      try {
+        await copyFile3(file, temp);
+        await chmod3(temp, 384);
+        const copied = await digestFile(temp);
+        if (copied.sha256 !== sha2563 || copied.size !== size)
+          throw new DeckhandError(
+            `${file} changed while it was copied to ${this.description}: nothing stored`
+          );
+        const handle = await open6(temp, "r+");
+        await handle.sync().finally(() => handle.close());
+        await rename6(temp, target);
+      } finally {
+        await rm8(temp, { force: true });
+        forgetOnStop(temp);
+      }
+    } catch (err) {
+      await this.pruneEmpty(dirname8(target));
+      throw fileSystemError(err, this.root);
+    }
+  }
+  async putProduced(key2, produce) {
+    const target = this.path(key2);
+    try {
+      await this.ensureFolder(target);
+      const temp = tempPathFor(target);
+      try {
+        await produce(temp);
+        await chmod3(temp, 384);
+        const digest = await digestFile(temp);
+        const handle = await open6(temp, "r+");
+        await handle.sync().finally(() => handle.close());
+        await rename6(temp, target);
+        return digest;
+      } finally {
+        await rm8(temp, { force: true });
+        forgetOnStop(temp);
+      }
+    } catch (err) {
+      await this.pruneEmpty(dirname8(target));
+      throw fileSystemError(err, this.root);
+    }
+  }
+  async putBytes(key2, data) {
+    const target = this.path(key2);
+    try {
+      await this.ensureFolder(target);
+      const temp = tempPathFor(target);
+      try {
+        const handle = await open6(temp, "wx", 384);
+        try {
+          await handle.writeFile(data);
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        await rename6(temp, target);
+      } finally {
+        await rm8(temp, { force: true });
+        forgetOnStop(temp);
+      }
+    } catch (err) {
+      throw fileSystemError(err, this.root);
+    }
+  }
+  async getFile(key2, file) {
+    const source = this.path(key2);
+    const hash = createHash8("sha256");
+    let size = 0;
+    try {
+      await pipeline2(
+        createReadStream6(source),
+        new Transform({
+          transform(chunk, _encoding, done) {
+            hash.update(chunk);
+            size += chunk.length;
+            done(null, chunk);
+          }
+        }),
+        createWriteStream3(file, { flags: "wx", mode: 384 })
+      );
+    } catch (err) {
+      if (err.code === "ENOENT" && !await stat14(source).catch(() => void 0))
+        throw new DeckhandError(`${key2} is missing from ${this.description}`);
+      throw fileSystemError(err, file);
+    }
+    return { sha256: hash.digest("hex"), size };
+  }
+  async getBytes(key2, maxBytes) {
+    const path5 = this.path(key2);
+    const info2 = await stat14(path5).catch(() => void 0);
+    if (!info2) return void 0;
+    if (!info2.isFile() || info2.size > maxBytes)
+      throw new DeckhandError(`${key2} in ${this.description} is not a file of at most ${maxBytes} bytes`);
+    const handle = await open6(path5, "r");
+    try {
+      return await handle.readFile();
+    } finally {
+      await handle.close();
+    }
+  }
+  async remove(key2) {
+    const path5 = this.path(key2);
+    await rm8(path5, { force: true });
+    await this.pruneEmpty(dirname8(path5));
+  }
+  /** Folders left empty go, up to the root: a pruned or failed backup leaves nothing behind. */
+  async pruneEmpty(from) {
+    for (let dir = from; dir !== this.root && dir.startsWith(this.root + sep6); dir = dirname8(dir)) {
+      try {
+        await rmdir3(dir);
+      } catch {
+        break;
+      }
+    }
+  }
+};
+async function digestFile(path5) {
+  const hash = createHash8("sha256");
+  let size = 0;
+  for await (const chunk of createReadStream6(path5)) {
+    hash.update(chunk);
+    size += chunk.length;
+  }
+  return { sha256: hash.digest("hex"), size };
+}
+
+// actions/engine/store/s3.ts
+init_errors();
+import { createReadStream as createReadStream7, createWriteStream as createWriteStream4 } from "node:fs";
+import { join as join24 } from "node:path";
+import { createHash as createHash9 } from "node:crypto";
+import { Transform as Transform2 } from "node:stream";
+import { pipeline as pipeline3 } from "node:stream/promises";
+var PART_BYTES = 16 * 1024 * 1024;
+var S3Backend = class _S3Backend {
+  constructor(s3, client, location, logger2) {
+    this.s3 = s3;
+    this.client = client;
+    this.location = location;
+    this.logger = logger2;
+    this.description = `s3://${location.bucket}${location.prefix ? `/${location.prefix}` : ""}`;
+  }
+  s3;
+  client;
+  location;
+  logger;
+  description;
+  settings;
+  static async open(location, options) {
+    const s3 = await import("../s3/index.js");
+    const region = options.region ?? (process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || (options.endpoint ? "us-east-1" : void 0));
+    const client = new s3.S3Client({
+      region,
+      endpoint: options.endpoint,
+      forcePathStyle: options.endpoint !== void 0,
+      // Transient failures (throttling, 5xx, dropped connections) are retried with the SDK's backoff.
+      maxAttempts: 5
+    });
+    return new _S3Backend(s3, client, location, options.logger);
+  }
+  key(key2) {
+    return this.location.prefix ? `${this.location.prefix}/${key2}` : key2;
+  }
+  /**
+   * Encryption and retention as the bucket dictates: its default encryption is asked for explicitly (so a policy
+   * that requires the header is met), and its Object Lock default retention is set on each object.
+   */
+  async writeSettings() {
+    if (this.settings) return this.settings;
+    const s3 = this.s3;
+    const Bucket = this.location.bucket;
+    const settings = { encryption: {}, description: [] };
+    try {
+      const out = await this.client.send(new s3.GetBucketEncryptionCommand({ Bucket }));
+      const rule = out.ServerSideEncryptionConfiguration?.Rules?.[0];
+      const sse = rule?.ApplyServerSideEncryptionByDefault;
+      if (sse?.SSEAlgorithm) {
+        settings.encryption.ServerSideEncryption = sse.SSEAlgorithm;
+        if (sse.KMSMasterKeyID) settings.encryption.SSEKMSKeyId = sse.KMSMasterKeyID;
+        settings.description.push(
+          `server-side encryption ${sse.SSEAlgorithm}${sse.KMSMasterKeyID ? ` (${sse.KMSMasterKeyID})` : ""}, as the bucket's default`
+        );
+      }
+    } catch (err) {
+      const code = errorCode(err);
+      if (code === "ServerSideEncryptionConfigurationNotFoundError") {
+        settings.description.push("no default encryption configured on the bucket");
+      } else if (code === "AccessDenied") {
+        settings.description.push(
+          "the bucket's encryption settings could not be read (s3:GetEncryptionConfiguration)"
+        );
+      } else throw this.failure(err, "GetBucketEncryption", "");
+    }
+    try {
+      const out = await this.client.send(new s3.GetObjectLockConfigurationCommand({ Bucket }));
+      const config = out.ObjectLockConfiguration;
+      const retention2 = config?.Rule?.DefaultRetention;
+      if (config?.ObjectLockEnabled === "Enabled" && retention2?.Mode) {
+        const days = retention2.Days ?? (retention2.Years ?? 0) * 365;
+        if (days > 0) {
+          settings.lock = { mode: retention2.Mode, days };
+          settings.description.push(
+            `Object Lock ${retention2.Mode} retention of ${days} day(s) on each object`
+          );
+        }
+      }
+    } catch (err) {
+      const code = errorCode(err);
+      if (code !== "ObjectLockConfigurationNotFoundError" && code !== "AccessDenied")
+        throw this.failure(err, "GetObjectLockConfiguration", "");
+    }
+    this.settings = settings;
+    return settings;
+  }
+  objectParams(settings) {
+    const params = { ...settings.encryption };
+    if (settings.lock) {
+      params.ObjectLockMode = settings.lock.mode;
+      params.ObjectLockRetainUntilDate = new Date(Date.now() + settings.lock.days * 864e5);
+    }
+    return params;
+  }
+  async *list(prefix) {
+    const strip = this.location.prefix ? this.location.prefix.length + 1 : 0;
+    let token;
+    do {
+      let out;
+      try {
+        out = await this.client.send(
+          new this.s3.ListObjectsV2Command({
+            Bucket: this.location.bucket,
+            Prefix: this.key(prefix),
+            ContinuationToken: token
+          })
+        );
+      } catch (err) {
+        throw this.failure(err, "ListBucket", prefix);
+      }
+      for (const object of out.Contents ?? []) {
+        if (object.Key === void 0) continue;
+        yield { key: object.Key.slice(strip), size: object.Size ?? 0 };
+      }
+      token = out.IsTruncated ? out.NextContinuationToken : void 0;
+    } while (token);
+  }
+  async putFile(key2, file, sha2563, size) {
+    const settings = await this.writeSettings();
+    const Bucket = this.location.bucket;
+    const Key = this.key(key2);
+    try {
+      if (size <= PART_BYTES) {
+        await this.client.send(
+          new this.s3.PutObjectCommand({
+            Bucket,
+            Key,
+            Body: createReadStream7(file),
+            ContentLength: size,
+            ChecksumSHA256: Buffer.from(sha2563, "hex").toString("base64"),
+            ...this.objectParams(settings)
+          })
+        );
+      } else {
+        const upload = new this.s3.Upload({
+          client: this.client,
+          params: {
+            Bucket,
+            Key,
+            Body: createReadStream7(file),
+            ChecksumAlgorithm: "SHA256",
+            ...this.objectParams(settings)
+          },
+          partSize: PART_BYTES,
+          queueSize: 4,
+          leavePartsOnError: false
+        });
+        await upload.done();
+      }
+    } catch (err) {
+      throw this.failure(err, "PutObject", key2);
+    }
+  }
+  async putProduced(key2, produce) {
+    const temp = await privateTempDir("deckhand-s3-");
+    try {
+      const path5 = join24(temp.path, "object");
+      await produce(path5);
+      const digest = await digestFile(path5);
+      await this.putFile(key2, path5, digest.sha256, digest.size);
+      return digest;
+    } finally {
+      await temp.cleanup();
+    }
+  }
+  async putBytes(key2, data) {
+    const settings = await this.writeSettings();
+    try {
+      await this.client.send(
+        new this.s3.PutObjectCommand({
+          Bucket: this.location.bucket,
+          Key: this.key(key2),
+          Body: data,
+          ChecksumSHA256: createHash9("sha256").update(data).digest("base64"),
+          ...this.objectParams(settings)
+        })
+      );
+    } catch (err) {
+      throw this.failure(err, "PutObject", key2);
+    }
+  }
+  async getFile(key2, file) {
+    let body;
+    try {
+      const out = await this.client.send(
+        new this.s3.GetObjectCommand({
+          Bucket: this.location.bucket,
+          Key: this.key(key2),
+          ChecksumMode: "ENABLED"
+        })
+      );
+      body = out.Body;
+    } catch (err) {
+      throw this.failure(err, "GetObject", key2);
+    }
+    const hash = createHash9("sha256");
+    let size = 0;
+    try {
+      await pipeline3(
+        body,
+        new Transform2({
+          transform(chunk, _encoding, done) {
+            hash.update(chunk);
+            size += chunk.length;
+            done(null, chunk);
+          }
+        }),
+        createWriteStream4(file, { flags: "wx", mode: 384 })
+      );
+    } catch (err) {
+      throw new DeckhandError(
+        `${key2} in ${this.description} could not be read whole (${errorMessage(err)}): it is damaged or the connection failed.`,
+        [],
+        { cause: err }
+      );
+    }
+    return { sha256: hash.digest("hex"), size };
+  }
+  async getBytes(key2, maxBytes) {
+    try {
+      const out = await this.client.send(
+        new this.s3.GetObjectCommand({
+          Bucket: this.location.bucket,
+          Key: this.key(key2),
+          ChecksumMode: "ENABLED"
+        })
+      );
+      if ((out.ContentLength ?? 0) > maxBytes) {
+        ;
+        out.Body.destroy();
+        throw new DeckhandError(`${key2} in ${this.description} is larger than ${maxBytes} bytes`);
+      }
+      return await out.Body.transformToByteArray();
+    } catch (err) {
+      if (err instanceof DeckhandError) throw err;
+      if (errorCode(err) === "NoSuchKey") return void 0;
+      throw this.failure(err, "GetObject", key2);
+    }
+  }
+  async remove(key2) {
+    try {
+      await this.client.send(
+        new this.s3.DeleteObjectCommand({ Bucket: this.location.bucket, Key: this.key(key2) })
+      );
+    } catch (err) {
+      throw this.failure(err, "DeleteObject", key2);
+    }
+  }
+  /** An SDK failure as an actionable message: what was refused, and what to change. */
+  failure(err, action, key2) {
+    if (err instanceof DeckhandError) return err;
+    const code = errorCode(err);
+    const where3 = `${this.description}${key2 ? ` (${key2})` : ""}`;
+    const say = (message2) => new DeckhandError(message2, [], { cause: err });
+    switch (code) {
+      case "AccessDenied":
+      case "AllAccessDisabled":
+        return say(
+          `${where3}: access denied to s3:${action}. Grant the role deckhand runs as s3:PutObject, s3:GetObject, s3:ListBucket and (for retention) s3:DeleteObject on ${this.location.bucket}.`
+        );
+      case "InvalidAccessKeyId":
+      case "SignatureDoesNotMatch":
+      case "ExpiredToken":
+      case "InvalidToken":
+        return say(
+          `${where3}: the AWS credentials were refused (${code}). Check the credentials the step runs with (aws-actions/configure-aws-credentials, AWS_PROFILE, AWS_ACCESS_KEY_ID).`
+        );
+      case "NoSuchBucket":
+        return say(
+          `${where3}: bucket ${this.location.bucket} does not exist (check the name, the account and store-endpoint).`
+        );
+      case "CredentialsProviderError":
+        return say(
+          `${where3}: no AWS credentials found. In GitHub Actions configure them with aws-actions/configure-aws-credentials (OIDC, no stored keys); elsewhere set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. deckhand takes no keys as inputs.`
+        );
+      case "BadDigest":
+      case "InvalidDigest":
+      case "XAmzContentSHA256Mismatch":
+        return say(
+          `${where3}: S3 refused the upload because its checksum did not match what arrived (${code}); nothing was stored.`
+        );
+      case "NoSuchKey":
+        return say(`${where3}: no such object.`);
+    }
+    const message = errorMessage(err);
+    if (/region is missing/i.test(message))
+      return say(`${where3}: no AWS region: set store-region, or AWS_REGION in the environment.`);
+    const net = err.code;
+    if (net && /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET)$/.test(net))
+      return say(`${where3}: cannot reach the S3 endpoint (${net}).`);
+    return say(`${where3}: s3:${action} failed: ${code ?? ""}${code ? ": " : ""}${message}`);
+  }
+};
+function errorCode(err) {
+  const e = err;
+  return e?.Code ?? e?.name;
+}
+function parseS3Url(url) {
+  const m2 = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(url);
+  if (!m2) throw new DeckhandError(`store ${url} is not an s3://bucket/prefix address`);
+  const bucket = m2[1];
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes(".."))
+    throw new DeckhandError(
+      `store ${url}: "${bucket}" is not a valid S3 bucket name (3-63 lower-case letters, digits, dots and hyphens)`
+    );
+  const prefix = (m2[2] ?? "").replace(/^\/+|\/+$/g, "");
+  if (prefix.split("/").some((p2) => p2 === "." || p2 === "..") || /\/\//.test(prefix))
+    throw new DeckhandError(`store ${url}: the prefix must be a plain path (no empty, . or .. parts)`);
+  return { bucket, prefix };
+}
+
+// actions/engine/store/store.ts
+import { randomBytes as randomBytes13 } from "node:crypto";
+import { mkdir as mkdir6, rename as rename7, rm as rm9 } from "node:fs/promises";
+import { basename as basename6, join as join25, relative as relative5, sep as sep7 } from "node:path";
+init_errors();
+init_json_file();
+var KINDS2 = ["db", "files", "state"];
+var MANIFEST2 = "deckhand-backup.json";
+var VERIFIED = "deckhand-verified.json";
+var PRUNING = "deckhand-pruning.json";
+var RESERVED2 = /* @__PURE__ */ new Set([MANIFEST2, VERIFIED, PRUNING]);
+var MAX_MANIFEST_BYTES = 8 * 2 ** 20;
+function checkSource(source) {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(source) || source.includes(".."))
+    throw new DeckhandError(
+      `backup source "${source}" cannot name a folder: use letters, digits, dot, dash and underscore.`
+    );
+  return source;
+}
+function folderTime(date) {
+  return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+}
+var TIME_NAME = /^(\d{8}T\d{6}Z)-([0-9a-f]{6})$/;
+function nameTime(name) {
+  const m2 = TIME_NAME.exec(name);
+  const t = m2[1];
+  return /* @__PURE__ */ new Date(
+    `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}T${t.slice(9, 11)}:${t.slice(11, 13)}:${t.slice(13, 15)}Z`
+  );
+}
+var BackupStore = class {
+  constructor(backend, logger2) {
+    this.backend = backend;
+    this.logger = logger2;
+  }
+  backend;
+  logger;
+  get description() {
+    return this.backend.description;
+  }
+  /**
+   * Stores a backup: each file (encrypted first when recipients are given), then the manifest. A failure removes
+   * what this run stored (no manifest was written, so nothing of it could be picked meanwhile).
+   */
+  async save(request2) {
+    const source = checkSource(request2.source);
+    const name = `${folderTime(request2.time)}-${randomBytes13(3).toString("hex")}`;
+    const folder = `${request2.kind}/${source}/${name}`;
+    const names = request2.files.map((file) => storedName(request2.root, file));
+    const encrypted = request2.recipients !== void 0 && request2.recipients.length > 0;
+    const stored = [];
+    try {
+      await eachLimited(request2.files.length, 4, async (i) => {
+        const local = request2.files[i];
+        const name2 = names[i];
+        if (encrypted) {
+          const object = `${name2}.age`;
+          const { sha256: sha2563, size } = await this.backend.putProduced(
+            `${folder}/${object}`,
+            (path5) => encryptFile(local, path5, request2.recipients, false)
+          );
+          stored[i] = { name: name2, object, size, sha256: sha2563 };
+        } else {
+          const { sha256: sha2563, size } = await digestFile(local);
+          await this.backend.putFile(`${folder}/${name2}`, local, sha2563, size);
+          stored[i] = { name: name2, object: name2, size, sha256: sha2563 };
+        }
+      });
+      const manifest = {
+        format: "deckhand-backup/1",
+        kind: request2.kind,
+        source,
+        time: request2.time.toISOString(),
+        tool: { name: "deckhand", version: TOOL_VERSION },
+        encryption: encrypted ? { format: "age", recipients: request2.recipients.map((r) => r.fingerprint) } : null,
+        files: stored,
+        summary: request2.summary ?? {}
+      };
+      await this.backend.putBytes(
+        `${folder}/${MANIFEST2}`,
+        Buffer.from(JSON.stringify(manifest, null, 2) + "\n")
+      );
+      const bytes = stored.reduce((sum, f2) => sum + f2.size, 0);
+      return {
+        manifest,
+        backup: {
+          kind: request2.kind,
+          source,
+          name,
+          folder,
+          bytes,
+          complete: true,
+          verified: false,
+          pruning: false
+        }
+      };
+    } catch (err) {
+      for (const file of stored)
+        if (file) await this.backend.remove(`${folder}/${file.object}`).catch(() => void 0);
+      throw err;
+    }
+  }
+  /** Every backup below the store's root, of one kind and source when given, oldest first. */
+  async list(filter = {}) {
+    const prefix = filter.kind ? `${filter.kind}/${filter.source ? `${checkSource(filter.source)}/` : ""}` : "";
+    const found = /* @__PURE__ */ new Map();
+    for await (const object of this.backend.list(prefix)) {
+      const parts = object.key.split("/");
+      if (parts.length < 4) continue;
+      const [kind, source, name] = parts;
+      if (!KINDS2.includes(kind) || !TIME_NAME.test(name)) continue;
+      const folder = `${kind}/${source}/${name}`;
+      let backup = found.get(folder);
+      if (!backup) {
+        backup = { kind, source, name, folder, bytes: 0, complete: false, verified: false, pruning: false };
+        found.set(folder, backup);
+      }
+      const file = parts.slice(3).join("/");
+      if (file === MANIFEST2) backup.complete = true;
+      else if (file === VERIFIED) backup.verified = true;
+      else if (file === PRUNING) backup.pruning = true;
+      backup.bytes += object.size;
+    }
+    return [...found.values()].sort((a, b2) => compareBackups(a, b2));
+  }
+  /** A backup's manifest, checked: it must name files inside its folder only. */
+  async manifest(backup) {
+    const key2 = `${backup.folder}/${MANIFEST2}`;
+    const bytes = await this.backend.getBytes(key2, MAX_MANIFEST_BYTES);
+    if (!bytes)
+      throw new DeckhandError(`${this.description}: ${backup.folder} has no manifest: it is incomplete`);
+    const data = parseJson(
+      Buffer.from(bytes).toString("utf8"),
+      `${this.description}/${key2}`,
+      "backup manifest"
+    );
+    return checkManifest(data, `${this.description}/${key2}`);
+  }
+  /**
+   * The backup `ref` names among the complete ones of a kind: `latest`, or a time (`20261206T071500Z`, or an ISO
+   * time, which picks the newest backup taken at or before it). `source` may be left out when the store holds
+   * one source of that kind.
+   */
+  async resolve(kind, ref, source) {
+    const all = (await this.list({ kind, source })).filter((b2) => b2.complete && !b2.pruning);
+    const sources = [...new Set(all.map((b2) => b2.source))].sort();
+    if (all.length === 0) {
+      throw new DeckhandError(
+        `${this.description} holds no complete ${kind} backup${source ? ` of ${source}` : ""} (a backup without its manifest is never used).`
+      );
+    }
+    if (!source && sources.length > 1)
+      throw new DeckhandError(
+        `${this.description} holds ${kind} backups of ${sources.length} sources (${sources.join(", ")}): name one with backup-source.`
+      );
+    let pick;
+    if (ref === "latest") pick = all[all.length - 1];
+    else if (TIME_NAME.test(ref)) pick = all.find((b2) => b2.name === ref);
+    else if (/^\d{8}T\d{6}Z$/.test(ref)) pick = all.filter((b2) => b2.name.startsWith(ref)).pop();
+    else {
+      const at3 = Date.parse(ref);
+      if (Number.isNaN(at3))
+        throw new DeckhandError(
+          `"${ref}" names no backup: give latest, a backup's name like 20261206T071500Z-3f9a1c (or its time), or an ISO time`
+        );
+      pick = all.filter((b2) => nameTime(b2.name).getTime() <= at3).pop();
+    }
+    if (!pick)
+      throw new DeckhandError(
+        `${this.description} holds no complete ${kind} backup ${/^\d{8}T/.test(ref) ? "named" : "taken at or before"} ${ref} (newest: ${all[all.length - 1].name}).`
+      );
+    return pick;
+  }
+  /**
+   * Downloads a backup into a private folder: every object is checked against the manifest's size and SHA-256
+   * (a damaged object is refused before anything uses it) and decrypted with the identities when encrypted.
+   */
+  async fetch(backup, identities) {
+    const manifest = await this.manifest(backup);
+    if (manifest.encryption && !identities)
+      throw new DeckhandError(
+        `${this.description}/${backup.folder} is encrypted with age (to ${manifest.encryption.recipients.join(", ")}): set age-identity to restore it.`
+      );
+    const temp = await privateTempDir("deckhand-fetch-");
+    try {
+      const out = join25(temp.path, "backup");
+      await mkdir6(out, { mode: 448 });
+      for (const file of manifest.files) {
+        const download2 = join25(temp.path, `object-${randomBytes13(6).toString("hex")}`);
+        const got = await this.backend.getFile(`${backup.folder}/${file.object}`, download2);
+        if (got.size !== file.size || got.sha256 !== file.sha256)
+          throw new DeckhandError(
+            `${this.description}/${backup.folder}/${file.object} is damaged: its ${got.size !== file.size ? "size" : "SHA-256"} differs from the manifest's. The backup was refused; nothing was restored.`
+          );
+        const target = join25(out, file.name);
+        await mkdir6(join25(target, ".."), { recursive: true, mode: 448 });
+        if (manifest.encryption) {
+          await decryptFile(
+            download2,
+            target,
+            identities,
+            `${backup.folder}/${file.object}`,
+            manifest.encryption.recipients
+          );
+          await rm9(download2, { force: true });
+        } else await rename7(download2, target);
+      }
+      this.logger.info(
+        `Fetched ${backup.kind} backup ${backup.source}/${backup.name} from ${this.description}`
+      );
+      return { path: out, manifest, cleanup: temp.cleanup };
+    } catch (err) {
+      await temp.cleanup();
+      throw err;
+    }
+  }
+  /** Records beside a backup that a restore of it was verified. */
+  async markVerified(backup, result) {
+    const mark = {
+      format: "deckhand-verified/1",
+      verifiedAt: (/* @__PURE__ */ new Date()).toISOString(),
+      tool: TOOL_VERSION,
+      ...result
+    };
+    await this.backend.putBytes(
+      `${backup.folder}/${VERIFIED}`,
+      Buffer.from(JSON.stringify(mark, null, 2) + "\n")
+    );
+  }
+  /**
+   * Deletes a backup through its manifest: first a note of what is to go (so a prune cut short is finished by
+   * the next one), then the manifest (the backup is no longer whole, so never picked), then its files, the
+   * verification mark and the note. Objects the manifest does not name are left where they are.
+   */
+  async remove(backup) {
+    let objects;
+    const noteKey = `${backup.folder}/${PRUNING}`;
+    const note = await this.backend.getBytes(noteKey, MAX_MANIFEST_BYTES);
+    if (note) {
+      objects = checkPruningNote(
+        parseJson(Buffer.from(note).toString("utf8"), noteKey, "pruning note"),
+        noteKey
+      );
+    } else {
+      const manifest = await this.manifest(backup);
+      objects = manifest.files.map((f2) => f2.object);
+      await this.backend.putBytes(noteKey, Buffer.from(JSON.stringify({ objects }) + "\n"));
+    }
+    await this.backend.remove(`${backup.folder}/${MANIFEST2}`);
+    for (const object of objects) await this.backend.remove(`${backup.folder}/${object}`);
+    await this.backend.remove(`${backup.folder}/${VERIFIED}`);
+    await this.backend.remove(noteKey);
+  }
+};
+async function eachLimited(count, limit, task) {
+  let next = 0;
+  let failure;
+  const worker = async () => {
+    while (next < count && failure === void 0) {
+      const i = next++;
+      try {
+        await task(i);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+  };
+  const workers = [];
+  for (let w2 = 0; w2 < Math.min(limit, count); w2++) workers.push(worker());
+  await Promise.all(workers);
+  if (failure !== void 0) throw failure;
+}
+function compareBackups(a, b2) {
+  return a.name < b2.name ? -1 : a.name > b2.name ? 1 : 0;
+}
+function storedName(root, file) {
+  const rel = relative5(root, file).split(sep7).join("/");
+  if (rel === "" || rel.startsWith("../") || rel === ".." || rel.startsWith("/"))
+    throw new DeckhandError(`${file} is not inside ${root}`);
+  if (RESERVED2.has(basename6(rel)))
+    throw new DeckhandError(`${file}: ${basename6(rel)} is a name the store reserves`);
+  return rel;
+}
+var SAFE_PATH = /^(?!\/)(?!.*(?:^|\/)\.\.?(?:\/|$))[^\0\\]+$/;
+function checkManifest(data, where3) {
+  const m2 = data;
+  const bad = (what) => new DeckhandError(`${where3} is not a deckhand backup manifest: ${what}`);
+  if (typeof m2 !== "object" || m2 === null || m2.format !== "deckhand-backup/1") throw bad("unknown format");
+  if (!KINDS2.includes(m2.kind)) throw bad("unknown kind");
+  if (!Array.isArray(m2.files)) throw bad("no file list");
+  for (const f2 of m2.files) {
+    if (typeof f2?.name !== "string" || typeof f2.object !== "string" || !SAFE_PATH.test(f2.name) || !SAFE_PATH.test(f2.object) || RESERVED2.has(f2.object) || typeof f2.size !== "number" || !/^[0-9a-f]{64}$/.test(String(f2.sha256)))
+      throw bad("a file entry names a path outside its folder, or has no size or SHA-256");
+  }
+  if (m2.encryption !== null && (m2.encryption?.format !== "age" || !Array.isArray(m2.encryption.recipients)))
+    throw bad("unknown encryption");
+  return m2;
+}
+function checkPruningNote(data, where3) {
+  const objects = data?.objects;
+  if (!Array.isArray(objects) || objects.some((o) => typeof o !== "string" || !SAFE_PATH.test(o) || RESERVED2.has(o)))
+    throw new DeckhandError(`${where3} is not a pruning note deckhand wrote: the backup is left as it is`);
+  return objects;
+}
+
+// actions/engine/store/open.ts
+function parseStoreTarget(value) {
+  const text = value.trim();
+  if (text === "artifact") return { type: "artifact" };
+  if (text.startsWith("s3://")) {
+    parseS3Url(text);
+    return { type: "s3", url: text };
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text))
+    throw new DeckhandError(
+      `store ${text}: deckhand stores backups as artifacts, in a folder, or in S3 (s3://bucket/prefix, any S3-compatible service through store-endpoint).`
+    );
+  if (text === "") throw new DeckhandError("store is empty: give artifact, a folder, or s3://bucket/prefix");
+  return { type: "path", path: resolve9(text) };
+}
+async function openStore(target, options) {
+  if (target.type === "artifact") throw new DeckhandError("artifacts are not a backup store deckhand lists");
+  if (target.type === "path") {
+    if (options.endpoint) throw new DeckhandError("store-endpoint applies to s3:// stores only");
+    return new BackupStore(new LocalBackend(target.path), options.logger);
+  }
+  if (options.endpoint !== void 0) {
+    let url;
+    try {
+      url = new URL(options.endpoint);
+    } catch {
+      throw new DeckhandError(`store-endpoint ${options.endpoint} is not a URL (e.g. https://s3.example.com)`);
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:")
+      throw new DeckhandError(`store-endpoint ${options.endpoint} must be an http or https URL`);
+    if (url.username || url.password)
+      throw new DeckhandError(
+        "store-endpoint must not hold credentials: they come from the AWS credential chain"
+      );
+  }
+  const backend = await S3Backend.open(parseS3Url(target.url), {
+    endpoint: options.endpoint,
+    region: options.region,
+    logger: options.logger
+  });
+  return new BackupStore(backend, options.logger);
+}
+
+// actions/engine/store/retention.ts
+init_errors();
+function hasPolicy(policy) {
+  return Object.values(policy).some((n) => n !== void 0 && n > 0);
+}
+function planRetention(backups, policy) {
+  if (!hasPolicy(policy))
+    throw new DeckhandError(
+      "retention needs at least one of keep-last, keep-daily, keep-weekly, keep-monthly"
+    );
+  const newestFirst = [...backups].sort((a, b2) => a.name < b2.name ? 1 : a.name > b2.name ? -1 : 0);
+  const rules = [
+    { label: "last", count: policy.last ?? 0, bucket: () => "" },
+    { label: "daily", count: policy.daily ?? 0, bucket: (d) => d.toISOString().slice(0, 10) },
+    { label: "weekly", count: policy.weekly ?? 0, bucket: isoWeek },
+    { label: "monthly", count: policy.monthly ?? 0, bucket: (d) => d.toISOString().slice(0, 7) }
+  ];
+  const last = /* @__PURE__ */ new Map();
+  const newestVerified = newestFirst.find((b2) => b2.verified);
+  const plan3 = { keep: [], remove: [] };
+  newestFirst.forEach((backup, index) => {
+    const reasons = [];
+    const time = nameTime(backup.name);
+    for (const rule of rules) {
+      if (rule.count <= 0) continue;
+      const bucket = rule.label === "last" ? backup.name : rule.bucket(time);
+      if (last.get(rule.label) !== bucket) {
+        last.set(rule.label, bucket);
+        rule.count--;
+        reasons.push(rule.label === "last" ? "last" : `${rule.label} ${bucket}`);
+      }
+    }
+    if (index === 0) reasons.push("newest");
+    if (backup === newestVerified) reasons.push("newest verified");
+    if (reasons.length > 0) plan3.keep.push({ backup, reasons });
+    else plan3.remove.push(backup);
+  });
+  return plan3;
+}
+function isoWeek(date) {
+  const d = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
+  const day = d.getUTCDay() || 7;
+  d.setUTCDate(d.getUTCDate() + 4 - day);
+  const yearStart = Date.UTC(d.getUTCFullYear(), 0, 1);
+  const week = Math.ceil(((d.getTime() - yearStart) / 864e5 + 1) / 7);
+  return `${d.getUTCFullYear()}-W${String(week).padStart(2, "0")}`;
+}
+
+// actions/engine/jobs/secret-bundle.ts
+import { readFile as readFile7, stat as stat15 } from "node:fs/promises";
+init_errors();
+
+// actions/engine/secrets/variables.ts
+init_errors();
+import { lstat as lstat5 } from "node:fs/promises";
+import { dirname as dirname9, join as join26 } from "node:path";
+var DeckVariables = class _DeckVariables {
+  constructor(bundled, env, sources, unopened) {
+    this.bundled = bundled;
+    this.env = env;
+    this.sources = sources;
+    this.unopened = unopened;
+  }
+  bundled;
+  env;
+  sources;
+  unopened;
+  /** No bundle: the environment alone. */
+  static fromEnv(env, unopened = []) {
+    return new _DeckVariables(/* @__PURE__ */ new Map(), env, [], unopened);
+  }
+  /**
+   * Reads the bundles with the identities. `bundles` are the files to read: given by the user, or found
+   * beside the state files ({@link defaultBundles}). Every value is passed to `secret` (for masking) as soon as
+   * it is known. A variable two bundles give different values is an error: one deck run cannot have both.
+   */
+  static async load(options) {
+    const values = /* @__PURE__ */ new Map();
+    const from = /* @__PURE__ */ new Map();
+    const sources = [];
+    for (const file of options.bundles) {
+      const opened = await readBundle(file, options.identities);
+      for (const [name, value] of opened.variables) {
+        maskValue(value, options.secret);
+        const earlier = values.get(name);
+        if (earlier !== void 0 && earlier !== value) {
+          throw new DeckhandError(
+            `${name} has different values in ${from.get(name)} and ${file}: deck runs with one value per variable. Give the bundles in separate steps (their state files belong to different gateways).`
+          );
+        }
+        values.set(name, value);
+        from.set(name, file);
+      }
+      sources.push({ file, count: opened.variables.size, recipients: opened.recipients });
+    }
+    return new _DeckVariables(values, options.env, sources, []);
+  }
+  /** The environment as the state files see it: the bundles' values, the environment's over them. */
+  view() {
+    const view = {};
+    for (const [name, value] of this.bundled) view[name] = value;
+    for (const [name, value] of Object.entries(this.env)) if (value !== void 0) view[name] = value;
+    return view;
+  }
+  /**
+   * What deck's environment needs on top of what it inherits: the bundles' values of the variables `names`
+   * (those the state files reference) that the environment does not set.
+   */
+  forDeck(names) {
+    const extra = {};
+    for (const name of names) {
+      const value = this.bundled.get(name);
+      if (value !== void 0 && this.env[name] === void 0) extra[name] = value;
+    }
+    return extra;
+  }
+  /** The values of `names`, as the files will see them (for scrubbing output): environment first. */
+  values(names) {
+    const out = [];
+    for (const name of names) {
+      const value = this.env[name] ?? this.bundled.get(name);
+      if (value !== void 0) out.push(value);
+    }
+    return out;
+  }
+  /** Variables the bundles hold that the environment sets too (the environment's value is used). */
+  overridden() {
+    return [...this.bundled.keys()].filter((name) => this.env[name] !== void 0).sort();
+  }
+  /** How many variables the bundles hold. */
+  get size() {
+    return this.bundled.size;
+  }
+  /** For the message about unset variables: where their values may be. */
+  missingHint() {
+    if (this.unopened.length === 0) return void 0;
+    return `${this.unopened.join(", ")} ${this.unopened.length === 1 ? "holds" : "hold"} encrypted values: set age-identity (the content of the age key file, or its path) to fill the variables from it.`;
+  }
+  /** The report's line, when bundles were read: how many values they gave, how many the environment overrode. */
+  describe() {
+    if (this.sources.length === 0) return void 0;
+    const files = this.sources.map((s3) => s3.file).join(", ");
+    const overridden = this.overridden().length;
+    return `${this.size} variable(s) from the secret bundle ${files}, ${overridden} overridden by the environment${overridden > 0 ? ` (${this.overridden().join(", ")})` : ""}.`;
+  }
+};
+function maskValue(value, secret) {
+  if (value.trim().length === 0) return;
+  secret(value);
+  if (!value.includes("\n")) return;
+  for (const line of value.split("\n")) {
+    const trimmed = line.trim();
+    if (trimmed.length >= 8 && !trimmed.startsWith("-----")) secret(trimmed);
+  }
+}
+async function defaultBundles(stateFiles) {
+  const found = [];
+  for (const folder of new Set(stateFiles.map((f2) => dirname9(f2)))) {
+    const file = join26(folder, BUNDLE_FILE);
+    if (await lstat5(file).catch(() => void 0)) found.push(file);
+  }
+  return found;
+}
+
+// actions/engine/jobs/secret-bundle.ts
+var MAX_IDENTITY_BYTES = 1 << 20;
+async function readIdentityText(value, secret, input = "age-identity") {
+  let text = value;
+  if (!/AGE-SECRET-KEY-/i.test(value)) {
+    const path5 = value.trim();
+    const info2 = path5.includes("\n") ? void 0 : await stat15(path5).catch(() => void 0);
+    if (!info2?.isFile()) {
+      throw new DeckhandError(
+        `${input} is neither the content of an age key file (AGE-SECRET-KEY-1\u2026 lines, as age-keygen writes) nor the path of a readable file.`
+      );
+    }
+    if (info2.size > MAX_IDENTITY_BYTES)
+      throw new DeckhandError(
+        `${input}: the file is ${info2.size} bytes, far more than an age key file holds.`
+      );
+    text = await readFile7(path5, "utf8").catch(() => {
+      throw new DeckhandError(`${input}: the file cannot be read.`);
+    });
+  }
+  for (const line of text.split(/\r?\n/)) if (/AGE-SECRET-KEY-/i.test(line)) secret(line.trim());
+  return text;
+}
+async function identitiesInput(inputs, ctx) {
+  const value = inputs.string("age-identity");
+  if (value === void 0) return void 0;
+  return parseIdentities(await readIdentityText(value, ctx.secret), "age-identity");
+}
+function recipientsInput(inputs) {
+  const entries2 = inputs.list("age-recipients");
+  if (entries2.length === 0) return void 0;
+  const recipients = parseRecipients(entries2, "age-recipients");
+  if (recipients.length === 0)
+    throw new DeckhandError("age-recipients holds only comments: give at least one age public key (age1\u2026).");
+  return recipients;
+}
+async function deckVariables(inputs, ctx, stateFiles) {
+  const explicit = inputs.list("secrets-bundle");
+  const identities = await identitiesInput(inputs, ctx);
+  if (explicit.length > 0 && !identities) {
+    throw new DeckhandError(
+      "secrets-bundle is set, but age-identity is not: give the age identity (the content of its key file, or its path) that opens the bundle."
+    );
+  }
+  const bundles = explicit.length > 0 ? explicit : await defaultBundles(stateFiles);
+  if (!identities) return DeckVariables.fromEnv(ctx.env, bundles);
+  if (bundles.length === 0) {
+    ctx.logger.warn(
+      "age-identity is set, but no folder of the state files holds a secrets.age: the variables come from the environment alone. Name the bundle in secrets-bundle if it lies elsewhere."
+    );
+    return DeckVariables.fromEnv(ctx.env);
+  }
+  const variables = await DeckVariables.load({ bundles, identities, env: ctx.env, secret: ctx.secret });
+  for (const source of variables.sources)
+    ctx.logger.info(
+      `Opened ${source.file}: ${source.count} variable(s)${source.recipients ? `, encrypted to ${source.recipients.join(", ")}` : ""}.`
+    );
+  return variables;
+}
+
+// actions/engine/jobs/store.ts
+function storeTarget(inputs, fallback) {
+  const value = inputs.string("store") ?? fallback;
+  return value === "" ? void 0 : parseStoreTarget(value);
+}
+async function open7(inputs, ctx, target) {
+  return openStore(target, {
+    endpoint: inputs.string("store-endpoint"),
+    region: inputs.string("store-region"),
+    logger: ctx.logger
+  });
+}
+function retentionPolicy(inputs) {
+  return {
+    last: inputs.count("keep-last"),
+    daily: inputs.count("keep-daily"),
+    weekly: inputs.count("keep-weekly"),
+    monthly: inputs.count("keep-monthly")
+  };
+}
+async function storeBackup(inputs, ctx, backup, report2, fallback = "artifact") {
+  const target = storeTarget(inputs, fallback);
+  const recipients = inputs.has("age-recipients") && recipientsInput(inputs) || [];
+  const policy = retentionPolicy(inputs);
+  if (!target) return { encrypted: false, pruned: [] };
+  if (target.type === "artifact") {
+    if (recipients.length > 0)
+      throw new DeckhandError(
+        "age-recipients encrypts backups kept in a folder or S3 store: set store to one (artifacts hold the files as they are)."
+      );
+    if (hasPolicy(policy))
+      throw new DeckhandError(
+        "keep-last, keep-daily, keep-weekly and keep-monthly apply to a folder or S3 store, not artifacts"
+      );
+    const artifactId = await uploadBackup(inputs, ctx, {
+      files: backup.files,
+      rootDir: backup.root,
+      defaultName: backup.artifactName,
+      location: backup.location
+    });
+    if (artifactId) report2.lines.push(`Uploaded as artifact ${artifactId}.`);
+    return { artifactId, encrypted: false, pruned: [] };
+  }
+  const store = await open7(inputs, ctx, target);
+  if (recipients.length === 0 && backup.sensitive) {
+    ctx.logger.warn(
+      `The backup holds credentials and goes to ${store.description} unencrypted: set age-recipients to encrypt it before it leaves this machine.`
+    );
+  }
+  const source = inputs.string("backup-source") ?? backup.source;
+  const saved = await store.save({
+    kind: backup.kind,
+    source,
+    time: backup.time,
+    root: backup.root,
+    files: backup.files,
+    recipients,
+    summary: backup.summary
+  });
+  const location = `${store.description}/${saved.backup.folder}`;
+  report2.lines.push(
+    `Stored in ${location} (${formatBytes(saved.backup.bytes)}, ${saved.manifest.files.length} object(s)` + (recipients.length > 0 ? `, encrypted with age to ${recipients.map((r) => r.fingerprint).join(", ")})` : ", not encrypted by deckhand)") + "; its manifest was written last."
+  );
+  const pruned = [];
+  if (hasPolicy(policy)) {
+    const all = await store.list({ kind: backup.kind, source: saved.manifest.source });
+    const plan3 = planRetention(
+      all.filter((b2) => b2.complete && !b2.pruning),
+      policy
+    );
+    for (const old of plan3.remove) {
+      await store.remove(old);
+      pruned.push(old.name);
+    }
+    for (const leftover of all.filter((b2) => b2.pruning)) {
+      await store.remove(leftover);
+      pruned.push(leftover.name);
+    }
+    report2.lines.push(
+      pruned.length > 0 ? `Retention removed ${pruned.length} older backup(s) of ${saved.manifest.source}: ${pruned.join(", ")}; kept ${plan3.keep.length}.` : `Retention kept all ${plan3.keep.length} backup(s) of ${saved.manifest.source}.`
+    );
+  }
+  return { location, name: saved.backup.name, encrypted: recipients.length > 0, pruned };
+}
+async function fetchFromStore(inputs, ctx, kind, ref) {
+  const target = storeTarget(inputs, "");
+  if (!target || target.type === "artifact")
+    throw new DeckhandError(
+      `"${ref}" names a backup in a store: set store to the folder or s3:// address db-dump wrote to.`
+    );
+  const store = await open7(inputs, ctx, target);
+  const backup = await store.resolve(kind, ref, inputs.string("backup-source"));
+  ctx.logger.info(`Using ${kind} backup ${backup.source}/${backup.name} from ${store.description} (${ref})`);
+  const identities = await identitiesInput(inputs, ctx);
+  const fetched = await store.fetch(backup, identities);
+  return { path: fetched.path, backup, store, cleanup: fetched.cleanup };
+}
+function namesStoredBackup(inputs, value) {
+  const store = inputs.string("store");
+  if (!store || store === "artifact") return false;
+  return value === "latest" || /^\d{8}T\d{6}Z(-[0-9a-f]{6})?$/.test(value) || /^\d{4}-\d{2}-\d{2}T/.test(value);
+}
+function storeOutputs2(stored) {
+  return {
+    "artifact-id": stored.artifactId ?? "",
+    stored: stored.location ?? "",
+    "backup-name": stored.name ?? "",
+    encrypted: String(stored.encrypted),
+    pruned: stored.pruned.join("\n")
+  };
+}
+
 // actions/engine/jobs/database.ts
 var number2 = (n) => n.toLocaleString("en-US");
 var seconds = (ms2) => `${(ms2 / 1e3).toFixed(1)} s`;
@@ -58434,12 +59779,27 @@ async function dbDumpJob(source, ctx) {
     });
   }
   const { manifest } = result;
-  const artifactId = await uploadBackup(inputs, ctx, {
-    files: await listFiles(result.folder),
-    rootDir: result.folder,
-    defaultName: basename6(result.folder)
-  });
   const report2 = emptyReport("deckhand db-dump");
+  const stored = await storeBackup(
+    inputs,
+    ctx,
+    {
+      kind: "db",
+      source: safeName(manifest.database),
+      time: new Date(manifest.startedAt),
+      root: result.folder,
+      files: await listFiles(result.folder),
+      summary: {
+        engine: manifest.engine,
+        database: manifest.database,
+        tables: manifest.totals.tables,
+        rows: manifest.totals.rows
+      },
+      sensitive: true,
+      artifactName: basename7(result.folder)
+    },
+    report2
+  );
   const skipped = manifest.tables.filter((t) => !t.data);
   report2.lines.push(
     `Backed up ${manifest.database} (${manifest.engine === "redis" ? "Redis" : "PostgreSQL"} ${manifest.server.version}): ${number2(manifest.totals.tables)} ${manifest.engine === "redis" ? "database(s)" : "tables"}, ${number2(manifest.totals.rows)} ${manifest.engine === "redis" ? "keys" : "rows"}, ${formatBytes(manifest.totals.sizeBytes)} in ${seconds(result.durationMs)}, to ${result.folder}.`
@@ -58454,7 +59814,6 @@ async function dbDumpJob(source, ctx) {
   report2.lines.push(
     `Verified: ${inputs.boolean("verify") ? "the dump reads back and every checksum matches manifest.json" : "no (verify is false)"}.`
   );
-  if (artifactId) report2.lines.push(`Uploaded as artifact ${artifactId}.`);
   for (const note of result.notes) report2.annotations.push({ level: "warning", message: note });
   report2.tables.push({
     caption: manifest.engine === "redis" ? "Keys per database" : "Rows per table",
@@ -58478,7 +59837,7 @@ async function dbDumpJob(source, ctx) {
       tables: String(manifest.totals.tables),
       rows: String(manifest.totals.rows),
       "duration-ms": String(result.durationMs),
-      "artifact-id": artifactId ?? ""
+      ...storeOutputs2(stored)
     }
   };
 }
@@ -58488,7 +59847,9 @@ async function dbRestoreJob(source, ctx) {
   if (url) ctx.secret(url);
   const target = parsePgTarget(url, ctx.env);
   if (target.password) ctx.secret(target.password);
-  const input = await resolveBackupInput(inputs, ctx, inputs.string("input"));
+  const named = inputs.string("input");
+  const fromStore = namesStoredBackup(inputs, named) ? await fetchFromStore(inputs, ctx, "db", named) : void 0;
+  const input = fromStore ?? await resolveBackupInput(inputs, ctx, named);
   try {
     const result = await restorePostgres({
       input: input.path,
@@ -58517,6 +59878,20 @@ async function dbRestoreJob(source, ctx) {
       );
     }
     for (const note of result.notes) report2.annotations.push({ level: "warning", message: note });
+    const backup = fromStore ? `${fromStore.store.description}/${fromStore.backup.folder}` : result.folder;
+    if (fromStore) {
+      report2.lines.push(
+        `Backup: ${backup}, checked against its store manifest${fromStore.backup.verified ? "; verified by an earlier restore" : ""}.`
+      );
+      if (inputs.boolean("mark-verified") && ok3 && verify) {
+        await fromStore.store.markVerified(fromStore.backup, {
+          database: result.database,
+          tables: result.tablesChecked,
+          rows: result.rowsChecked
+        });
+        report2.lines.push(`Recorded the verification beside it (deckhand-verified.json).`);
+      }
+    }
     if (result.differences.length) {
       report2.tables.push({
         caption: "Differences from the manifest",
@@ -58534,6 +59909,7 @@ async function dbRestoreJob(source, ctx) {
       report: report2,
       outputs: {
         database: result.database,
+        backup,
         "previous-database": result.previous ?? "",
         tables: String(result.tablesChecked),
         rows: String(result.rowsChecked),
@@ -58547,7 +59923,8 @@ async function dbRestoreJob(source, ctx) {
 }
 
 // actions/engine/jobs/dump.ts
-import { basename as basename8 } from "node:path";
+import { basename as basename9, join as join29, resolve as resolve10 } from "node:path";
+init_errors();
 
 // actions/engine/kong/admin.ts
 init_errors();
@@ -58905,7 +60282,7 @@ var Slots = class {
   active = 0;
   waiting = [];
   async run(task) {
-    while (this.active >= this.size) await new Promise((resolve13) => this.waiting.push(resolve13));
+    while (this.active >= this.size) await new Promise((resolve15) => this.waiting.push(resolve15));
     this.active++;
     try {
       return await task();
@@ -59056,188 +60433,12 @@ async function openDeck(inputs, ctx, connection) {
   );
 }
 
-// actions/engine/jobs/secret-bundle.ts
-import { readFile as readFile7, stat as stat14 } from "node:fs/promises";
-init_errors();
-
-// actions/engine/secrets/variables.ts
-init_errors();
-import { lstat as lstat5 } from "node:fs/promises";
-import { dirname as dirname8, join as join23 } from "node:path";
-var DeckVariables = class _DeckVariables {
-  constructor(bundled, env, sources, unopened) {
-    this.bundled = bundled;
-    this.env = env;
-    this.sources = sources;
-    this.unopened = unopened;
-  }
-  bundled;
-  env;
-  sources;
-  unopened;
-  /** No bundle: the environment alone. */
-  static fromEnv(env, unopened = []) {
-    return new _DeckVariables(/* @__PURE__ */ new Map(), env, [], unopened);
-  }
-  /**
-   * Reads the bundles with the identities. `bundles` are the files to read: given by the user, or found
-   * beside the state files ({@link defaultBundles}). Every value is passed to `secret` (for masking) as soon as
-   * it is known. A variable two bundles give different values is an error: one deck run cannot have both.
-   */
-  static async load(options) {
-    const values = /* @__PURE__ */ new Map();
-    const from = /* @__PURE__ */ new Map();
-    const sources = [];
-    for (const file of options.bundles) {
-      const opened = await readBundle(file, options.identities);
-      for (const [name, value] of opened.variables) {
-        maskValue(value, options.secret);
-        const earlier = values.get(name);
-        if (earlier !== void 0 && earlier !== value) {
-          throw new DeckhandError(
-            `${name} has different values in ${from.get(name)} and ${file}: deck runs with one value per variable. Give the bundles in separate steps (their state files belong to different gateways).`
-          );
-        }
-        values.set(name, value);
-        from.set(name, file);
-      }
-      sources.push({ file, count: opened.variables.size, recipients: opened.recipients });
-    }
-    return new _DeckVariables(values, options.env, sources, []);
-  }
-  /** The environment as the state files see it: the bundles' values, the environment's over them. */
-  view() {
-    const view = {};
-    for (const [name, value] of this.bundled) view[name] = value;
-    for (const [name, value] of Object.entries(this.env)) if (value !== void 0) view[name] = value;
-    return view;
-  }
-  /**
-   * What deck's environment needs on top of what it inherits: the bundles' values of the variables `names`
-   * (those the state files reference) that the environment does not set.
-   */
-  forDeck(names) {
-    const extra = {};
-    for (const name of names) {
-      const value = this.bundled.get(name);
-      if (value !== void 0 && this.env[name] === void 0) extra[name] = value;
-    }
-    return extra;
-  }
-  /** The values of `names`, as the files will see them (for scrubbing output): environment first. */
-  values(names) {
-    const out = [];
-    for (const name of names) {
-      const value = this.env[name] ?? this.bundled.get(name);
-      if (value !== void 0) out.push(value);
-    }
-    return out;
-  }
-  /** Variables the bundles hold that the environment sets too (the environment's value is used). */
-  overridden() {
-    return [...this.bundled.keys()].filter((name) => this.env[name] !== void 0).sort();
-  }
-  /** How many variables the bundles hold. */
-  get size() {
-    return this.bundled.size;
-  }
-  /** For the message about unset variables: where their values may be. */
-  missingHint() {
-    if (this.unopened.length === 0) return void 0;
-    return `${this.unopened.join(", ")} ${this.unopened.length === 1 ? "holds" : "hold"} encrypted values: set age-identity (the content of the age key file, or its path) to fill the variables from it.`;
-  }
-  /** The report's line, when bundles were read: how many values they gave, how many the environment overrode. */
-  describe() {
-    if (this.sources.length === 0) return void 0;
-    const files = this.sources.map((s3) => s3.file).join(", ");
-    const overridden = this.overridden().length;
-    return `${this.size} variable(s) from the secret bundle ${files}, ${overridden} overridden by the environment${overridden > 0 ? ` (${this.overridden().join(", ")})` : ""}.`;
-  }
-};
-function maskValue(value, secret) {
-  if (value.trim().length === 0) return;
-  secret(value);
-  if (!value.includes("\n")) return;
-  for (const line of value.split("\n")) {
-    const trimmed = line.trim();
-    if (trimmed.length >= 8 && !trimmed.startsWith("-----")) secret(trimmed);
-  }
-}
-async function defaultBundles(stateFiles) {
-  const found = [];
-  for (const folder of new Set(stateFiles.map((f2) => dirname8(f2)))) {
-    const file = join23(folder, BUNDLE_FILE);
-    if (await lstat5(file).catch(() => void 0)) found.push(file);
-  }
-  return found;
-}
-
-// actions/engine/jobs/secret-bundle.ts
-var MAX_IDENTITY_BYTES = 1 << 20;
-async function readIdentityText(value, secret, input = "age-identity") {
-  let text = value;
-  if (!/AGE-SECRET-KEY-/i.test(value)) {
-    const path5 = value.trim();
-    const info2 = path5.includes("\n") ? void 0 : await stat14(path5).catch(() => void 0);
-    if (!info2?.isFile()) {
-      throw new DeckhandError(
-        `${input} is neither the content of an age key file (AGE-SECRET-KEY-1\u2026 lines, as age-keygen writes) nor the path of a readable file.`
-      );
-    }
-    if (info2.size > MAX_IDENTITY_BYTES)
-      throw new DeckhandError(
-        `${input}: the file is ${info2.size} bytes, far more than an age key file holds.`
-      );
-    text = await readFile7(path5, "utf8").catch(() => {
-      throw new DeckhandError(`${input}: the file cannot be read.`);
-    });
-  }
-  for (const line of text.split(/\r?\n/)) if (/AGE-SECRET-KEY-/i.test(line)) secret(line.trim());
-  return text;
-}
-async function identitiesInput(inputs, ctx) {
-  const value = inputs.string("age-identity");
-  if (value === void 0) return void 0;
-  return parseIdentities(await readIdentityText(value, ctx.secret), "age-identity");
-}
-function recipientsInput(inputs) {
-  const entries2 = inputs.list("age-recipients");
-  if (entries2.length === 0) return void 0;
-  const recipients = parseRecipients(entries2, "age-recipients");
-  if (recipients.length === 0)
-    throw new DeckhandError("age-recipients holds only comments: give at least one age public key (age1\u2026).");
-  return recipients;
-}
-async function deckVariables(inputs, ctx, stateFiles) {
-  const explicit = inputs.list("secrets-bundle");
-  const identities = await identitiesInput(inputs, ctx);
-  if (explicit.length > 0 && !identities) {
-    throw new DeckhandError(
-      "secrets-bundle is set, but age-identity is not: give the age identity (the content of its key file, or its path) that opens the bundle."
-    );
-  }
-  const bundles = explicit.length > 0 ? explicit : await defaultBundles(stateFiles);
-  if (!identities) return DeckVariables.fromEnv(ctx.env, bundles);
-  if (bundles.length === 0) {
-    ctx.logger.warn(
-      "age-identity is set, but no folder of the state files holds a secrets.age: the variables come from the environment alone. Name the bundle in secrets-bundle if it lies elsewhere."
-    );
-    return DeckVariables.fromEnv(ctx.env);
-  }
-  const variables = await DeckVariables.load({ bundles, identities, env: ctx.env, secret: ctx.secret });
-  for (const source of variables.sources)
-    ctx.logger.info(
-      `Opened ${source.file}: ${source.count} variable(s)${source.recipients ? `, encrypted to ${source.recipients.join(", ")}` : ""}.`
-    );
-  return variables;
-}
-
 // actions/engine/jobs/tyk.ts
 init_errors();
 
 // actions/engine/tyk/folder.ts
-import { readdir as readdir8, stat as stat15 } from "node:fs/promises";
-import { basename as basename7, join as join24 } from "node:path";
+import { readdir as readdir10, stat as stat16 } from "node:fs/promises";
+import { basename as basename8, join as join27 } from "node:path";
 init_errors();
 async function writeTykDump(options) {
   await ensureDirectory(options.outputDir);
@@ -59275,7 +60476,7 @@ async function writeTykDump(options) {
     "deckhand diff/sync/restore (gateway: tyk)"
   );
   return {
-    files: [...files.keys()].filter(isObjectFile).map((name) => join24(options.outputDir, name)),
+    files: [...files.keys()].filter(isObjectFile).map((name) => join27(options.outputDir, name)),
     counts: counts2,
     entityCount: objects.length,
     digest: digestFiles(files),
@@ -59292,10 +60493,10 @@ function isObjectFile(name) {
 }
 async function previousObjects(dir) {
   const found = /* @__PURE__ */ new Map();
-  const names = await readdir8(dir).catch(() => []);
+  const names = await readdir10(dir).catch(() => []);
   for (const name of names.filter(isObjectFile)) {
     try {
-      const path5 = join24(dir, name);
+      const path5 = join27(dir, name);
       const body = readStateText(await readStateFile(path5), path5, { json: true });
       if (!isObject2(body)) continue;
       const format = formatOf(body, name);
@@ -59309,11 +60510,11 @@ async function readTykState(paths2) {
   if (paths2.length === 0) throw new DeckhandError("state: name at least one Tyk folder or file");
   const files = [];
   for (const path5 of paths2) {
-    const info2 = await stat15(path5).catch(() => void 0);
+    const info2 = await stat16(path5).catch(() => void 0);
     if (!info2) throw new DeckhandError(`state: ${path5} does not exist`);
     if (info2.isDirectory()) {
-      const names = (await readdir8(path5)).filter((n) => n.endsWith(".json") && n !== TYK_SPEC_FILE).sort();
-      for (const n of names) files.push(join24(path5, n));
+      const names = (await readdir10(path5)).filter((n) => n.endsWith(".json") && n !== TYK_SPEC_FILE).sort();
+      for (const n of names) files.push(join27(path5, n));
     } else files.push(path5);
   }
   const bodies = /* @__PURE__ */ new Map();
@@ -59341,7 +60542,7 @@ async function readTykState(paths2) {
     const doc = bodies.get(companion) ?? await readJson(companion);
     if (!isObject2(doc) || !formatOf(doc)) {
       throw new DeckhandError(
-        `${file} is a Tyk OAS API's classic form (is_oas), but ${basename7(companion)} beside it, which holds its OAS document, is missing or not one: keep the two files together`
+        `${file} is a Tyk OAS API's classic form (is_oas), but ${basename8(companion)} beside it, which holds its OAS document, is missing or not one: keep the two files together`
       );
     }
     companions.add(companion);
@@ -59356,7 +60557,7 @@ async function readTykState(paths2) {
       for (const object of policies) add2(object, file);
       continue;
     }
-    const format = formatOf(body, basename7(file));
+    const format = formatOf(body, basename8(file));
     if (!isObject2(body) || !format) {
       throw new DeckhandError(
         `${file} is not a Tyk API definition or policy (expected api_id and proxy, openapi and x-tyk-api-gateway, access_rights, or a policies.json map of policies). Keep other files out of the state folder.`
@@ -59376,7 +60577,7 @@ async function readJson(file) {
 function policyMap(body, file) {
   if (formatOf(body)) return void 0;
   const entries2 = Object.entries(body);
-  if (entries2.length === 0) return basename7(file) === "policies.json" ? [] : void 0;
+  if (entries2.length === 0) return basename8(file) === "policies.json" ? [] : void 0;
   if (!entries2.every(([, v2]) => isObject2(v2) && isObject2(v2.access_rights) && !("api_id" in v2)))
     return void 0;
   return entries2.map(([key2, value]) => {
@@ -59756,8 +60957,8 @@ async function confirmGatewayWrites(plan3, applied, gateway, timeoutMs) {
 }
 
 // actions/engine/tyk/tyk-sync.ts
-import { readFile as readFile8, stat as stat16 } from "node:fs/promises";
-import { join as join25 } from "node:path";
+import { readFile as readFile8, stat as stat17 } from "node:fs/promises";
+import { join as join28 } from "node:path";
 init_errors();
 init_json_file();
 function tykSyncArgs(command2, dashboard, folder) {
@@ -59850,10 +61051,10 @@ ${result.stderr}`, [this.secret]).trim();
       if (refusal.length > 0) throw new DeckhandError(`nothing was sent: ${refusal[0]}`);
       const objects = sortObjects(desired);
       for (const object of objects)
-        await writeFileAtomic(join25(work.path, fileNameOf(object)), renderObject(object.body));
-      for (const asset of this.assets) await writeFileAtomic(join25(work.path, asset.file), asset.text);
+        await writeFileAtomic(join28(work.path, fileNameOf(object)), renderObject(object.body));
+      for (const asset of this.assets) await writeFileAtomic(join28(work.path, asset.file), asset.text);
       const assets = this.assets.map(({ file, id }) => ({ file, id }));
-      await writeFileAtomic(join25(work.path, TYK_SPEC_FILE), tykSpec(objects, assets));
+      await writeFileAtomic(join28(work.path, TYK_SPEC_FILE), tykSpec(objects, assets));
       await this.run("sync", work.path);
       outcome.applied = plan3.steps.map((s3) => s3.change);
     } catch (err) {
@@ -59866,18 +61067,18 @@ ${result.stderr}`, [this.secret]).trim();
   }
 };
 async function readAssets(dir) {
-  const spec = await readJsonFile(join25(dir, TYK_SPEC_FILE), `tyk-sync ${TYK_SPEC_FILE}`);
+  const spec = await readJsonFile(join28(dir, TYK_SPEC_FILE), `tyk-sync ${TYK_SPEC_FILE}`);
   const assets = [];
   for (const asset of spec.assets ?? []) {
     if (typeof asset.file !== "string" || asset.file.includes("/") || asset.file.includes("..")) continue;
-    const text = await readFile8(join25(dir, asset.file), "utf8");
+    const text = await readFile8(join28(dir, asset.file), "utf8");
     assets.push({ file: asset.file, id: typeof asset.id === "string" ? asset.id : "", text });
   }
   return assets;
 }
 async function readTykSyncFolder(dir) {
-  const specPath = join25(dir, TYK_SPEC_FILE);
-  if (!await stat16(specPath).catch(() => void 0))
+  const specPath = join28(dir, TYK_SPEC_FILE);
+  if (!await stat17(specPath).catch(() => void 0))
     throw new DeckhandError(`tyk-sync wrote no ${TYK_SPEC_FILE}: the dump is incomplete`);
   const spec = await readJsonFile(specPath, `tyk-sync ${TYK_SPEC_FILE}`);
   const names = [...spec.files ?? [], ...spec.policies ?? []].map((entry2) => entry2.file);
@@ -59885,7 +61086,7 @@ async function readTykSyncFolder(dir) {
   for (const name of names) {
     if (typeof name !== "string" || name.includes("/") || name.includes(".."))
       throw new DeckhandError(`${TYK_SPEC_FILE} lists an unexpected file name: ${String(name)}`);
-    const body = await readJsonFile(join25(dir, name), "Tyk definition written by tyk-sync", MAX_STATE_BYTES);
+    const body = await readJsonFile(join28(dir, name), "Tyk definition written by tyk-sync", MAX_STATE_BYTES);
     if (!isObject2(body)) throw new DeckhandError(`tyk-sync wrote ${name}, which is not a JSON object`);
     objects.push(tykObject(body, `${name} of the tyk-sync dump`));
   }
@@ -60115,7 +61316,13 @@ async function dumpJob(source, ctx) {
   const inputs = new Inputs(COMMANDS.dump.inputs, source);
   const tyk = gatewayKind(inputs) === "tyk";
   await checkOutputDirectory("output-dir", inputs.string("output-dir") ?? (tyk ? "tyk" : "kong"));
-  if (tyk) return tykDumpJob(inputs, ctx);
+  if (tyk) {
+    if (inputs.string("store"))
+      throw new DeckhandError(
+        "store is not supported for gateway: tyk yet: keep the dump in git (commit) or as an artifact."
+      );
+    return tykDumpJob(inputs, ctx);
+  }
   const connection = readConnection(inputs, ctx);
   const options = {
     outputDir: inputs.string("output-dir") ?? "kong",
@@ -60137,6 +61344,7 @@ async function dumpJob(source, ctx) {
     );
   }
   const liveRules = new LiveRules(connection);
+  const started = /* @__PURE__ */ new Date();
   const result = await dump({ ...options, deck, logger: ctx.logger, liveRules });
   const report2 = emptyReport("deckhand dump");
   report2.lines.push(
@@ -60166,10 +61374,27 @@ async function dumpJob(source, ctx) {
   }
   for (const removed of result.removed)
     report2.lines.push(
-      basename8(removed) === BUNDLE_FILE ? `Removed ${removed}: age-recipients is not set, so it would no longer follow the gateway's secrets.` : `Removed ${removed}: its workspace is gone.`
+      basename9(removed) === BUNDLE_FILE ? `Removed ${removed}: age-recipients is not set, so it would no longer follow the gateway's secrets.` : `Removed ${removed}: its workspace is gone.`
     );
   const redactions = result.workspaces.flatMap((w2) => w2.redactions);
   addRedactionReport(report2, redactions, liveRules.problems);
+  const owned = await previousFiles(options.outputDir) ?? [];
+  const stored = await storeBackup(
+    inputs,
+    ctx,
+    {
+      kind: "state",
+      source: basename9(resolve10(options.outputDir)),
+      time: started,
+      root: options.outputDir,
+      files: [...owned, MANIFEST].map((name) => join29(options.outputDir, name)),
+      summary: { entities: result.entityCount, workspaces: result.workspaces.length, digest: result.digest },
+      sensitive: !options.redactSecrets,
+      artifactName: basename9(resolve10(options.outputDir))
+    },
+    report2,
+    ""
+  );
   return {
     ok: true,
     report: report2,
@@ -60182,20 +61407,23 @@ async function dumpJob(source, ctx) {
       "secrets-by-rule": JSON.stringify(countByRule(redactions)),
       "required-env": result.requiredEnv.join("\n"),
       changed: String(result.changed),
+      ...storeOutputs2(stored),
       "secrets-bundle": bundle?.file ?? ""
     }
   };
 }
 
 // actions/engine/jobs/files.ts
-import { basename as basename12, dirname as dirname12 } from "node:path";
+import { readdir as readdir13 } from "node:fs/promises";
+import { basename as basename13, dirname as dirname13, join as join32 } from "node:path";
+init_errors();
 
 // actions/engine/files/backup.ts
-import { createHash as createHash8 } from "node:crypto";
-import { createWriteStream as createWriteStream2 } from "node:fs";
-import { mkdir as mkdir5, open as open5, rename as rename5, rm as rm7, stat as stat18 } from "node:fs/promises";
-import { basename as basename10, dirname as dirname10, extname as extname6, isAbsolute as isAbsolute5, join as join26, relative as relative6, resolve as resolve11, sep as sep7 } from "node:path";
-import { pipeline as pipeline3 } from "node:stream/promises";
+import { createHash as createHash10 } from "node:crypto";
+import { createWriteStream as createWriteStream5 } from "node:fs";
+import { mkdir as mkdir7, open as open8, rename as rename8, rm as rm10, stat as stat19 } from "node:fs/promises";
+import { basename as basename11, dirname as dirname11, extname as extname6, isAbsolute as isAbsolute5, join as join30, relative as relative7, resolve as resolve13, sep as sep9 } from "node:path";
+import { pipeline as pipeline5 } from "node:stream/promises";
 
 // ../../main/node_modules/tar/dist/esm/index.min.js
 import Qr from "events";
@@ -63167,18 +64395,18 @@ var To = (s3) => {
 };
 
 // ../../main/node_modules/tinyglobby/dist/index.mjs
-import { readdir as readdir9, readdirSync as readdirSync2, realpath, realpathSync, stat as stat17, statSync as statSync3 } from "fs";
-import { isAbsolute as isAbsolute4, posix as posix3, resolve as resolve10 } from "path";
+import { readdir as readdir11, readdirSync as readdirSync2, realpath, realpathSync, stat as stat18, statSync as statSync3 } from "fs";
+import { isAbsolute as isAbsolute4, posix as posix3, resolve as resolve12 } from "path";
 import { fileURLToPath } from "url";
 
 // ../../main/node_modules/fdir/dist/index.mjs
 import { createRequire } from "module";
-import { basename as basename9, dirname as dirname9, normalize as normalize2, relative as relative5, resolve as resolve9, sep as sep6 } from "path";
+import { basename as basename10, dirname as dirname10, normalize as normalize2, relative as relative6, resolve as resolve11, sep as sep8 } from "path";
 import * as nativeFs from "fs";
 var __require2 = /* @__PURE__ */ createRequire(import.meta.url);
 function cleanPath2(path5) {
   let normalized = normalize2(path5);
-  if (normalized.length > 1 && normalized[normalized.length - 1] === sep6) normalized = normalized.substring(0, normalized.length - 1);
+  if (normalized.length > 1 && normalized[normalized.length - 1] === sep8) normalized = normalized.substring(0, normalized.length - 1);
   return normalized;
 }
 var SLASHES_REGEX = /[\\/]/g;
@@ -63192,7 +64420,7 @@ function isRootDirectory(path5) {
 function normalizePath(path5, options) {
   const { resolvePaths, normalizePath: normalizePath$1, pathSeparator } = options;
   const pathNeedsCleaning = process.platform === "win32" && path5.includes("/") || path5.startsWith(".");
-  if (resolvePaths) path5 = resolve9(path5);
+  if (resolvePaths) path5 = resolve11(path5);
   if (normalizePath$1 || pathNeedsCleaning) path5 = cleanPath2(path5);
   if (path5 === ".") return "";
   const needsSeperator = path5[path5.length - 1] !== pathSeparator;
@@ -63205,7 +64433,7 @@ function joinPathWithRelativePath(root, options) {
   return function(filename, directoryPath) {
     const sameRoot = directoryPath.startsWith(root);
     if (sameRoot) return directoryPath.slice(root.length) + filename;
-    else return convertSlashes(relative5(root, directoryPath), options.pathSeparator) + options.pathSeparator + filename;
+    else return convertSlashes(relative6(root, directoryPath), options.pathSeparator) + options.pathSeparator + filename;
   };
 }
 function joinPath(filename) {
@@ -63291,10 +64519,10 @@ var resolveSymlinksAsync = function(path5, state, callback$1) {
   queue.enqueue();
   fs5.realpath(path5, (error2, resolvedPath) => {
     if (error2) return queue.dequeue(suppressErrors ? null : error2, state);
-    fs5.stat(resolvedPath, (error$1, stat20) => {
+    fs5.stat(resolvedPath, (error$1, stat21) => {
       if (error$1) return queue.dequeue(suppressErrors ? null : error$1, state);
-      if (stat20.isDirectory() && isRecursive(path5, resolvedPath, state)) return queue.dequeue(null, state);
-      callback$1(stat20, resolvedPath);
+      if (stat21.isDirectory() && isRecursive(path5, resolvedPath, state)) return queue.dequeue(null, state);
+      callback$1(stat21, resolvedPath);
       queue.dequeue(null, state);
     });
   });
@@ -63304,9 +64532,9 @@ var resolveSymlinks = function(path5, state, callback$1) {
   queue.enqueue();
   try {
     const resolvedPath = fs5.realpathSync(path5);
-    const stat20 = fs5.statSync(resolvedPath);
-    if (stat20.isDirectory() && isRecursive(path5, resolvedPath, state)) return;
-    callback$1(stat20, resolvedPath);
+    const stat21 = fs5.statSync(resolvedPath);
+    if (stat21.isDirectory() && isRecursive(path5, resolvedPath, state)) return;
+    callback$1(stat21, resolvedPath);
   } catch (e) {
     if (!suppressErrors) throw e;
   }
@@ -63317,13 +64545,13 @@ function build$2(options, isSynchronous) {
 }
 function isRecursive(path5, resolved, state) {
   if (state.options.useRealPaths) return isRecursiveUsingRealPaths(resolved, state);
-  let parent = dirname9(path5);
+  let parent = dirname10(path5);
   let depth = 1;
   while (parent !== state.root && depth < 2) {
     const resolvedPath = state.symlinks.get(parent);
     const isSameRoot = !!resolvedPath && (resolvedPath === resolved || resolvedPath.startsWith(resolved) || resolved.startsWith(resolvedPath));
     if (isSameRoot) depth++;
-    else parent = dirname9(parent);
+    else parent = dirname10(parent);
   }
   state.symlinks.set(path5, resolved);
   return depth > 1;
@@ -63503,15 +64731,15 @@ var Walker = class {
         this.walkDirectory(this.state, path5, path5, depth - 1, this.walk);
       } else if (this.resolveSymlink && entry2.isSymbolicLink()) {
         let path5 = joinPathWithBasePath(entry2.name, directoryPath);
-        this.resolveSymlink(path5, this.state, (stat20, resolvedPath) => {
-          if (stat20.isDirectory()) {
+        this.resolveSymlink(path5, this.state, (stat21, resolvedPath) => {
+          if (stat21.isDirectory()) {
             resolvedPath = normalizePath(resolvedPath, this.state.options);
             if (exclude && exclude(entry2.name, useRealPaths ? resolvedPath : path5 + pathSeparator)) return;
             this.walkDirectory(this.state, resolvedPath, useRealPaths ? resolvedPath : path5 + pathSeparator, depth - 1, this.walk);
           } else {
             resolvedPath = useRealPaths ? resolvedPath : path5;
-            const filename = basename9(resolvedPath);
-            const directoryPath$1 = normalizePath(dirname9(resolvedPath), this.state.options);
+            const filename = basename10(resolvedPath);
+            const directoryPath$1 = normalizePath(dirname10(resolvedPath), this.state.options);
             resolvedPath = this.joinPath(filename, directoryPath$1);
             this.pushFile(resolvedPath, files, this.state.counts, filters);
           }
@@ -63563,7 +64791,7 @@ var Builder = class {
   options = {
     maxDepth: Infinity,
     suppressErrors: true,
-    pathSeparator: sep6,
+    pathSeparator: sep8,
     filters: []
   };
   globFunction;
@@ -63914,14 +65142,14 @@ var defaultOptions = {
 function getOptions(options) {
   const opts2 = Object.assign({}, options);
   for (const key2 in defaultOptions) if (opts2[key2] === void 0) Object.assign(opts2, { [key2]: defaultOptions[key2] });
-  opts2.cwd = (opts2.cwd instanceof URL ? fileURLToPath(opts2.cwd) : resolve10(opts2.cwd || process.cwd())).replace(BACKSLASHES, "/");
+  opts2.cwd = (opts2.cwd instanceof URL ? fileURLToPath(opts2.cwd) : resolve12(opts2.cwd || process.cwd())).replace(BACKSLASHES, "/");
   opts2.ignore = ensureStringArray(opts2.ignore);
   opts2.fs && (opts2.fs = {
-    readdir: opts2.fs.readdir || readdir9,
+    readdir: opts2.fs.readdir || readdir11,
     readdirSync: opts2.fs.readdirSync || readdirSync2,
     realpath: opts2.fs.realpath || realpath,
     realpathSync: opts2.fs.realpathSync || realpathSync,
-    stat: opts2.fs.stat || stat17,
+    stat: opts2.fs.stat || stat18,
     statSync: opts2.fs.statSync || statSync3
   });
   if (opts2.debug) log("globbing with options:", opts2);
@@ -63936,17 +65164,17 @@ function getCrawler(globInput, inputOptions = {}) {
   return patterns.length > 0 ? buildCrawler(options, patterns) : [];
 }
 async function glob(globInput, options) {
-  const [crawler, relative7] = getCrawler(globInput, options);
-  return crawler ? formatPaths(await crawler.withPromise(), relative7) : [];
+  const [crawler, relative8] = getCrawler(globInput, options);
+  return crawler ? formatPaths(await crawler.withPromise(), relative8) : [];
 }
 
 // actions/engine/files/backup.ts
 init_errors();
 
 // actions/engine/files/archive.ts
-import { createReadStream as createReadStream5 } from "node:fs";
-import { Writable } from "node:stream";
-import { pipeline as pipeline2 } from "node:stream/promises";
+import { createReadStream as createReadStream8 } from "node:fs";
+import { Writable as Writable2 } from "node:stream";
+import { pipeline as pipeline4 } from "node:stream/promises";
 import { createGunzip as createGunzip3 } from "node:zlib";
 init_errors();
 var KiB2 = 1024;
@@ -64014,7 +65242,7 @@ async function readArchive(archive, onEntry, options) {
     maxMetaEntrySize: MAX_META_ENTRY,
     onwarn: (_code, message) => options.onWarn(message instanceof Error ? message.message : String(message))
   });
-  const sink = new Writable({
+  const sink = new Writable2({
     highWaterMark: CHUNK,
     write(chunk, _encoding, callback2) {
       if (raw === 0 && chunk[0] === 31 && chunk[1] === 139)
@@ -64078,8 +65306,8 @@ async function readArchive(archive, onEntry, options) {
   });
   parser.on("error", fail);
   try {
-    await pipeline2(
-      createReadStream5(archive, { highWaterMark: CHUNK }),
+    await pipeline4(
+      createReadStream8(archive, { highWaterMark: CHUNK }),
       createGunzip3({ chunkSize: CHUNK }),
       sink
     );
@@ -64123,7 +65351,7 @@ var SNIFF_BYTES = 64 * 1024;
 async function secretKind(path5) {
   const extension = extname6(path5).toLowerCase();
   if (SECRET_EXTENSIONS.has(extension)) return `${extension} file`;
-  const handle = await open5(path5, "r");
+  const handle = await open8(path5, "r");
   try {
     const buffer = Buffer.alloc(SNIFF_BYTES);
     const { bytesRead } = await handle.read(buffer, 0, SNIFF_BYTES, 0);
@@ -64146,33 +65374,33 @@ var GLOB_OPTIONS = {
 };
 function splitMatches(matches2) {
   const out = { files: [], directories: [] };
-  for (const match of matches2) (match.endsWith("/") ? out.directories : out.files).push(resolve11(match));
+  for (const match of matches2) (match.endsWith("/") ? out.directories : out.files).push(resolve13(match));
   return out;
 }
 async function expandPattern(pattern) {
   const segments = pattern.split("/");
   const dynamic = segments.findIndex((segment) => isDynamicPattern(segment));
   if (dynamic === -1) {
-    const stats = await stat18(pattern).catch(() => void 0);
-    if (stats?.isFile()) return { files: [resolve11(pattern)], directories: [] };
+    const stats = await stat19(pattern).catch(() => void 0);
+    if (stats?.isFile()) return { files: [resolve13(pattern)], directories: [] };
     if (!stats?.isDirectory()) return { files: [], directories: [] };
     const under = splitMatches(await glob("**", { ...GLOB_OPTIONS, cwd: pattern }));
-    return { files: under.files, directories: [resolve11(pattern), ...under.directories] };
+    return { files: under.files, directories: [resolve13(pattern), ...under.directories] };
   }
   const base = segments.slice(0, dynamic).join("/") || "/";
   const rest = segments.slice(dynamic).join("/");
   return splitMatches(await glob([rest, `${rest}/**`], { ...GLOB_OPTIONS, cwd: base }));
 }
 function absolutePattern(root, pattern) {
-  const absolute = resolve11(root, pattern);
-  return sep7 === "\\" ? absolute.split(sep7).join("/") : absolute;
+  const absolute = resolve13(root, pattern);
+  return sep9 === "\\" ? absolute.split(sep9).join("/") : absolute;
 }
 function isInside(root, path5) {
-  const rel = relative6(root, path5);
-  return rel !== "" && rel !== ".." && !rel.startsWith(`..${sep7}`) && !isAbsolute5(rel);
+  const rel = relative7(root, path5);
+  return rel !== "" && rel !== ".." && !rel.startsWith(`..${sep9}`) && !isAbsolute5(rel);
 }
 function toPosix(path5) {
-  return sep7 === "\\" ? path5.split(sep7).join("/") : path5;
+  return sep9 === "\\" ? path5.split(sep9).join("/") : path5;
 }
 function byPath(a, b2) {
   return a < b2 ? -1 : a > b2 ? 1 : 0;
@@ -64213,7 +65441,7 @@ async function selectPaths(patterns, root, ownFiles) {
     for (const match of matches2.files) selected.delete(match);
     for (const match of matches2.directories) directories.delete(match);
   }
-  const relativeTo = (paths2) => [...paths2].map((p2) => toPosix(relative6(root, p2))).sort(byPath);
+  const relativeTo = (paths2) => [...paths2].map((p2) => toPosix(relative7(root, p2))).sort(byPath);
   return { files: relativeTo(selected), directories: relativeTo(directories) };
 }
 function emptyDirectories(directories, files) {
@@ -64239,7 +65467,7 @@ async function readBack(archive) {
         return;
       }
       if (entry2.type !== "File") problems.push(`${entry2.path} is a ${entry2.type}`);
-      const hash = createHash8("sha256");
+      const hash = createHash10("sha256");
       let size = 0;
       for await (const chunk of body()) {
         hash.update(chunk);
@@ -64272,19 +65500,19 @@ function warnOverRestoreLimits(manifest, logger2) {
     logger2.warn(`This backup is over files-restore's default limits: restore it with ${needs.join(", ")}`);
 }
 async function filesBackup(options) {
-  const root = resolve11(options.root);
-  const rootStats = await stat18(root).catch(() => void 0);
+  const root = resolve13(options.root);
+  const rootStats = await stat19(root).catch(() => void 0);
   if (!rootStats?.isDirectory()) throw new DeckhandError(`root ${root} is not a directory.`);
-  const archive = resolve11(options.output);
+  const archive = resolve13(options.output);
   const manifestPath = `${archive}${MANIFEST_SUFFIX}`;
-  if ((await stat18(archive).catch(() => void 0))?.isDirectory())
+  if ((await stat19(archive).catch(() => void 0))?.isDirectory())
     throw new DeckhandError(
       `output ${archive} is a directory: name the archive file, e.g. files-backup.tar.gz.`
     );
-  const outputDir = dirname10(archive);
-  const ownNames = [basename10(archive), basename10(manifestPath)];
-  const ownFiles = (path5) => dirname10(path5) === outputDir && ownNames.some((name) => {
-    const file = basename10(path5);
+  const outputDir = dirname11(archive);
+  const ownNames = [basename11(archive), basename11(manifestPath)];
+  const ownFiles = (path5) => dirname11(path5) === outputDir && ownNames.some((name) => {
+    const file = basename11(path5);
     return file === name || file.startsWith(`.${name}.`) && file.endsWith(".tmp");
   });
   const { files: selected, directories: matchedDirs } = await selectPaths(options.patterns, root, ownFiles);
@@ -64292,7 +65520,7 @@ async function filesBackup(options) {
   const files = [];
   let secretsIncluded = 0;
   for (const path5 of selected) {
-    const kind = await secretKind(join26(root, path5));
+    const kind = await secretKind(join30(root, path5));
     if (kind === void 0) files.push(path5);
     else if (options.includeSecrets) {
       files.push(path5);
@@ -64316,13 +65544,13 @@ async function filesBackup(options) {
     );
   const modes = /* @__PURE__ */ new Map();
   for (const path5 of files.concat(directories))
-    modes.set(path5, formatMode((await stat18(join26(root, path5))).mode));
+    modes.set(path5, formatMode((await stat19(join30(root, path5))).mode));
   let temp;
   let manifestTemp;
   let manifest;
   let archiveSize;
   try {
-    await mkdir5(outputDir, { recursive: true });
+    await mkdir7(outputDir, { recursive: true });
     temp = tempPathFor(archive);
     const pack = new wt({
       cwd: root,
@@ -64335,7 +65563,7 @@ async function filesBackup(options) {
       // and small buffers are collected sooner.
       maxReadSize: 64 * 1024
     });
-    const written = pipeline3(pack, createWriteStream2(temp, { flags: "wx", mode: 384 }));
+    const written = pipeline5(pack, createWriteStream5(temp, { flags: "wx", mode: 384 }));
     const paths2 = files.concat(directories).sort(byPath);
     for (const path5 of paths2) pack.write(path5);
     pack.end();
@@ -64347,7 +65575,7 @@ async function filesBackup(options) {
       throw new Error(
         `the new archive does not hold what was packed (missing: ${missing.join(", ") || "none"})`
       );
-    const handle = await open5(temp, "r");
+    const handle = await open8(temp, "r");
     try {
       await handle.sync();
     } finally {
@@ -64365,21 +65593,21 @@ async function filesBackup(options) {
         return { path: path5, size: entry2.size, sha256: entry2.sha256, mode: modes.get(path5) };
       }),
       directories: directories.map((path5) => ({ path: path5, mode: modes.get(path5) })),
-      archive: { file: basename10(archive), size: archiveDigest.size, sha256: archiveDigest.sha256 },
+      archive: { file: basename11(archive), size: archiveDigest.size, sha256: archiveDigest.sha256 },
       secretsIncluded: options.includeSecrets,
       secretsExcluded
     };
     manifestTemp = await stageFile(manifestPath, `${JSON.stringify(manifest, null, 2)}
 `);
-    await rename5(temp, archive);
+    await rename8(temp, archive);
     forgetOnStop(temp);
     temp = void 0;
-    await rename5(manifestTemp, manifestPath);
+    await rename8(manifestTemp, manifestPath);
     forgetOnStop(manifestTemp);
     manifestTemp = void 0;
   } catch (err) {
-    if (temp !== void 0) await rm7(temp, { force: true });
-    if (manifestTemp !== void 0) await rm7(manifestTemp, { force: true });
+    if (temp !== void 0) await rm10(temp, { force: true });
+    if (manifestTemp !== void 0) await rm10(manifestTemp, { force: true });
     throw fileSystemError(err, outputDir);
   }
   warnOverRestoreLimits(manifest, options.logger);
@@ -64395,21 +65623,21 @@ async function filesBackup(options) {
 }
 
 // actions/engine/files/restore.ts
-import { createHash as createHash9 } from "node:crypto";
+import { createHash as createHash11 } from "node:crypto";
 import {
-  chmod as chmod3,
+  chmod as chmod4,
   lstat as lstat6,
-  mkdir as mkdir6,
-  open as open6,
-  readdir as readdir10,
+  mkdir as mkdir8,
+  open as open9,
+  readdir as readdir12,
   readFile as readFile9,
-  rename as rename6,
-  rm as rm8,
-  rmdir as rmdir3,
-  stat as stat19,
+  rename as rename9,
+  rm as rm11,
+  rmdir as rmdir4,
+  stat as stat20,
   utimes
 } from "node:fs/promises";
-import { basename as basename11, dirname as dirname11, join as join27, resolve as resolve12, sep as sep8 } from "node:path";
+import { basename as basename12, dirname as dirname12, join as join31, resolve as resolve14, sep as sep10 } from "node:path";
 init_errors();
 var SHA256 = /^[0-9a-f]{64}$/;
 function safeRelative(path5) {
@@ -64429,7 +65657,7 @@ function parseManifest(text, path5) {
   else {
     if (m2.format !== FILES_FORMAT) problems.push(`format is ${JSON.stringify(m2.format)}, not ${FILES_FORMAT}`);
     const a = m2.archive;
-    if (!a || typeof a.file !== "string" || a.file !== basename11(a.file) || a.file === "" || typeof a.size !== "number" || typeof a.sha256 !== "string" || !SHA256.test(a.sha256))
+    if (!a || typeof a.file !== "string" || a.file !== basename12(a.file) || a.file === "" || typeof a.size !== "number" || typeof a.sha256 !== "string" || !SHA256.test(a.sha256))
       problems.push("archive must name the archive file with its size and sha256");
     const dirs = m2.directories ?? [];
     if (!Array.isArray(dirs)) problems.push("directories must list the empty directories");
@@ -64470,24 +65698,24 @@ function maxManifestBytes(limits) {
   return 16 * 1024 * 1024 + limits.maxEntries * 1024;
 }
 async function locate3(input, limits) {
-  const path5 = resolve12(input);
-  const stats = await stat19(path5).catch(() => void 0);
+  const path5 = resolve14(input);
+  const stats = await stat20(path5).catch(() => void 0);
   if (!stats) throw new DeckhandError(`${path5}: no such file or directory.`);
   let manifestPath;
   if (stats.isDirectory()) {
-    const found = (await readdir10(path5)).filter((name) => name.endsWith(MANIFEST_SUFFIX));
+    const found = (await readdir12(path5)).filter((name) => name.endsWith(MANIFEST_SUFFIX));
     if (found.length !== 1) {
       throw new DeckhandError(
         `${path5} holds ${found.length === 0 ? "no" : found.length} *${MANIFEST_SUFFIX} file(s): name the archive or its manifest instead.`,
         found
       );
     }
-    manifestPath = join27(path5, found[0]);
+    manifestPath = join31(path5, found[0]);
   } else if (path5.endsWith(MANIFEST_SUFFIX)) manifestPath = path5;
   else manifestPath = `${path5}${MANIFEST_SUFFIX}`;
   let text;
   try {
-    const size = (await stat19(manifestPath)).size;
+    const size = (await stat20(manifestPath)).size;
     if (size > maxManifestBytes(limits))
       throw limitError(
         "maxEntries",
@@ -64504,7 +65732,7 @@ async function locate3(input, limits) {
   }
   const manifest = parseManifest(text, manifestPath);
   const named = !stats.isDirectory() && !path5.endsWith(MANIFEST_SUFFIX);
-  const archive = named ? path5 : join27(dirname11(manifestPath), manifest.archive.file);
+  const archive = named ? path5 : join31(dirname12(manifestPath), manifest.archive.file);
   return { manifestPath, manifest, archive };
 }
 async function plan(manifest, target) {
@@ -64512,34 +65740,34 @@ async function plan(manifest, target) {
   const newDirectories = /* @__PURE__ */ new Set();
   const blocked = [];
   const dirs = /* @__PURE__ */ new Map();
-  const prefix = target.endsWith(sep8) ? target : `${target}${sep8}`;
+  const prefix = target.endsWith(sep10) ? target : `${target}${sep10}`;
   const usableDir = async (dir) => {
     if (dir === target || !dir.startsWith(prefix)) return true;
     const known = dirs.get(dir);
     if (known !== void 0) return known;
-    const stats = await stat19(dir).catch(() => void 0);
-    const ok3 = (stats === void 0 || stats.isDirectory()) && await usableDir(dirname11(dir));
+    const stats = await stat20(dir).catch(() => void 0);
+    const ok3 = (stats === void 0 || stats.isDirectory()) && await usableDir(dirname12(dir));
     dirs.set(dir, ok3);
     return ok3;
   };
   for (const file of manifest.files) {
-    const dest = join27(target, file.path);
-    if (!await usableDir(dirname11(dest))) {
+    const dest = join31(target, file.path);
+    if (!await usableDir(dirname12(dest))) {
       blocked.push(`${file.path}: a parent directory's place is taken by a file`);
       continue;
     }
-    const stats = await stat19(dest).catch(() => void 0);
+    const stats = await stat20(dest).catch(() => void 0);
     if (!stats) actions.set(file.path, "write");
     else if (!stats.isFile()) blocked.push(`${file.path}: exists and is not a regular file`);
     else actions.set(file.path, (await sha256File2(dest)).sha256 === file.sha256 ? "unchanged" : "conflict");
   }
   for (const dir of manifest.directories) {
-    const dest = join27(target, dir.path);
-    if (!await usableDir(dirname11(dest))) {
+    const dest = join31(target, dir.path);
+    if (!await usableDir(dirname12(dest))) {
       blocked.push(`${dir.path}/: a parent directory's place is taken by a file`);
       continue;
     }
-    const stats = await stat19(dest).catch(() => void 0) ?? await lstat6(dest).catch(() => void 0);
+    const stats = await stat20(dest).catch(() => void 0) ?? await lstat6(dest).catch(() => void 0);
     if (!stats) newDirectories.add(dir.path);
     else if (!stats.isDirectory()) blocked.push(`${dir.path}/: exists and is not a directory`);
   }
@@ -64580,12 +65808,12 @@ var Staging = class {
   directories = [];
   /** Makes dir and its missing parents, remembering which it made. */
   async directory(dir) {
-    const first = await mkdir6(dir, { recursive: true });
+    const first = await mkdir8(dir, { recursive: true });
     if (first === void 0) return;
     const made = [];
-    for (let d = dir; ; d = dirname11(d)) {
+    for (let d = dir; ; d = dirname12(d)) {
       made.push(d);
-      if (d === first || dirname11(d) === d) break;
+      if (d === first || dirname12(d) === d) break;
     }
     for (let i = made.length - 1; i >= 0; i--) this.directories.push(made[i]);
   }
@@ -64595,9 +65823,9 @@ var Staging = class {
     this.directories.length = 0;
   }
   async discard() {
-    for (const temp of this.files.values()) await rm8(temp, { force: true });
+    for (const temp of this.files.values()) await rm11(temp, { force: true });
     for (let i = this.directories.length - 1; i >= 0; i--)
-      await rmdir3(this.directories[i]).catch(() => void 0);
+      await rmdir4(this.directories[i]).catch(() => void 0);
     this.installed();
   }
 };
@@ -64646,13 +65874,13 @@ async function extractVerified(archive, target, manifest, limits, stage, staging
         differ.push(`${path5}: sha256 or size differs from the manifest`);
         return void entry2.resume();
       }
-      const hash = createHash9("sha256");
+      const hash = createHash11("sha256");
       let handle;
       if (stage?.(path5)) {
-        const dest = join27(target, path5);
-        await staging.directory(dirname11(dest));
+        const dest = join31(target, path5);
+        await staging.directory(dirname12(dest));
         const temp = tempPathFor(dest);
-        handle = await open6(temp, "wx", 384);
+        handle = await open9(temp, "wx", 384);
         staging.files.set(path5, temp);
       }
       try {
@@ -64667,7 +65895,7 @@ async function extractVerified(archive, target, manifest, limits, stage, staging
       if (hash.digest("hex") !== want.sha256) differ.push(`${path5}: sha256 or size differs from the manifest`);
       else if (handle) {
         const temp = staging.files.get(path5);
-        await chmod3(temp, parseInt(want.mode, 8));
+        await chmod4(temp, parseInt(want.mode, 8));
         await utimes(temp, entry2.atime ?? /* @__PURE__ */ new Date(), entry2.mtime ?? /* @__PURE__ */ new Date());
       }
     },
@@ -64697,7 +65925,7 @@ async function filesRestore(options) {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const { manifestPath, manifest, archive } = await locate3(options.input, limits);
   checkListed(manifest, manifestPath, limits);
-  const archiveStats = await stat19(archive).catch(() => void 0);
+  const archiveStats = await stat20(archive).catch(() => void 0);
   if (!archiveStats?.isFile())
     throw new DeckhandError(
       `${archive}, the archive ${manifestPath} describes, is missing; nothing was restored.`
@@ -64711,8 +65939,8 @@ async function filesRestore(options) {
   options.logger.info(
     `${archive}: sha256 matches the manifest (${manifest.files.length} file(s), ${manifest.directories.length} empty directory(ies))`
   );
-  const target = resolve12(options.target);
-  const targetStats = await stat19(target).catch(() => void 0);
+  const target = resolve14(options.target);
+  const targetStats = await stat20(target).catch(() => void 0);
   if (targetStats && !targetStats.isDirectory())
     throw new DeckhandError(`target ${target} is not a directory; nothing was restored.`);
   const { actions, newDirectories, blocked } = await plan(manifest, target);
@@ -64737,18 +65965,18 @@ async function filesRestore(options) {
     await extractVerified(archive, target, manifest, limits, stage, staging);
     if (!options.dryRun) {
       const created = manifest.directories.filter((d) => newDirectories.has(d.path));
-      for (const dir of created) await staging.directory(join27(target, dir.path));
+      for (const dir of created) await staging.directory(join31(target, dir.path));
       for (const file of manifest.files) {
         const temp = staging.files.get(file.path);
         if (temp === void 0) continue;
-        await rename6(temp, join27(target, file.path));
+        await rename9(temp, join31(target, file.path));
         forgetOnStop(temp);
         staging.files.delete(file.path);
         options.logger.debug(`wrote ${file.path}`);
       }
       staging.installed();
       const deepestFirst = [...created].sort((a, b2) => b2.path.length - a.path.length);
-      for (const dir of deepestFirst) await chmod3(join27(target, dir.path), parseInt(dir.mode, 8));
+      for (const dir of deepestFirst) await chmod4(join31(target, dir.path), parseInt(dir.mode, 8));
     }
   } catch (err) {
     await staging.discard();
@@ -64783,6 +66011,7 @@ async function filesBackupJob(source, ctx) {
   const output = inputs.string("output");
   await checkOutputFile("output", output, "files-backup.tar.gz");
   await checkOutputFile("output", `${output}.manifest.json`);
+  const started = /* @__PURE__ */ new Date();
   const result = await filesBackup({
     patterns: inputs.list("paths"),
     root: inputs.string("root"),
@@ -64790,14 +66019,25 @@ async function filesBackupJob(source, ctx) {
     includeSecrets,
     logger: ctx.logger
   });
-  const artifactId = await uploadBackup(inputs, ctx, {
-    files: [result.archive, result.manifest],
-    rootDir: dirname12(result.archive),
-    defaultName: basename12(result.archive),
-    location: result.archive
-  });
   const total = result.files.reduce((sum, f2) => sum + f2.size, 0);
   const report2 = emptyReport("deckhand files-backup");
+  const stored = await storeBackup(
+    inputs,
+    ctx,
+    {
+      kind: "files",
+      source: "files",
+      time: started,
+      root: dirname13(result.archive),
+      files: [result.archive, result.manifest],
+      summary: { files: result.files.length, bytes: total },
+      // Private keys, or configuration that names passwords (kong.conf's pg_password): encrypt unless told not to.
+      sensitive: true,
+      artifactName: basename13(result.archive),
+      location: result.archive
+    },
+    report2
+  );
   const empty2 = result.directories.map((d) => d.path);
   report2.lines.push(
     `Backed up ${result.files.length} file(s), ${formatBytes(total)}` + (empty2.length ? `, and ${empty2.length} empty directory(ies)` : "") + ` into ${result.archive} (${formatBytes(result.sizeBytes)}); checksums in ${result.manifest}.`
@@ -64815,7 +66055,6 @@ async function filesBackupJob(source, ctx) {
   } else {
     report2.lines.push("No private key or certificate files matched.");
   }
-  if (artifactId !== void 0) report2.lines.push(`Uploaded as artifact ${artifactId}.`);
   const groups = /* @__PURE__ */ new Map();
   for (const file of result.files) {
     const group = groups.get(topDirectory(file.path)) ?? { count: 0, size: 0 };
@@ -64847,7 +66086,7 @@ async function filesBackupJob(source, ctx) {
       files: String(result.files.length),
       "size-bytes": String(result.sizeBytes),
       "secrets-excluded": result.secretsExcluded.join("\n"),
-      "artifact-id": artifactId ?? ""
+      ...storeOutputs2(stored)
     }
   };
 }
@@ -64861,7 +66100,8 @@ async function filesRestoreJob(source, ctx) {
     maxFileBytes: inputs.integer("max-file-size-mib") * MiB,
     maxEntries: inputs.integer("max-files")
   };
-  const input = await resolveBackupInput(inputs, ctx, inputs.string("input"));
+  const named = inputs.string("input");
+  const input = namesStoredBackup(inputs, named) ? await storedArchive(inputs, ctx, named) : await resolveBackupInput(inputs, ctx, named);
   let result;
   try {
     result = await filesRestore({ input: input.path, target, overwrite, dryRun, limits, logger: ctx.logger });
@@ -64874,7 +66114,7 @@ async function filesRestoreJob(source, ctx) {
   const dirs = result.directories.length + result.directoriesPresent.length;
   const report2 = emptyReport(`deckhand files-restore${dryRun ? " (dry run)" : ""}`);
   report2.lines.push(
-    `Verified ${basename12(result.archive)}: the archive and all ${total} file(s)` + (dirs ? ` and ${dirs} empty directory(ies)` : "") + " match the manifest (sha256).",
+    `Verified ${basename13(result.archive)}: the archive and all ${total} file(s)` + (dirs ? ` and ${dirs} empty directory(ies)` : "") + " match the manifest (sha256).",
     dryRun ? `Dry run: would write ${result.written.length} file(s) into ${target} (${created.length} new, ${replaced.size} replacing different content); ${result.unchanged.length} unchanged. Nothing was written.` : `Wrote ${result.written.length} file(s) into ${target} (${created.length} new, ${replaced.size} replaced); ${result.unchanged.length} already up to date.`
   );
   if (dirs > 0)
@@ -64904,9 +66144,20 @@ async function filesRestoreJob(source, ctx) {
     }
   };
 }
+async function storedArchive(inputs, ctx, ref) {
+  const fetched = await fetchFromStore(inputs, ctx, "files", ref);
+  const names = (await readdir13(fetched.path)).filter((name) => !name.endsWith(MANIFEST_SUFFIX));
+  if (names.length !== 1) {
+    await fetched.cleanup();
+    throw new DeckhandError(
+      `${fetched.backup.folder} in ${fetched.store.description} is not a files-backup (one archive and its manifest)`
+    );
+  }
+  return { path: join32(fetched.path, names[0]), cleanup: fetched.cleanup };
+}
 
 // actions/engine/jobs/reconcile.ts
-import { join as join28 } from "node:path";
+import { join as join33 } from "node:path";
 
 // actions/engine/jobs/problems.ts
 function addProblems(report2, problems, command2) {
@@ -65205,7 +66456,7 @@ function shortList(items, max = 10) {
   return items.length > max ? `${shown} and ${items.length - max} more` : shown;
 }
 async function writePlan(path5, plan3) {
-  const file = path5 ?? join28((await privateTempDir("deckhand-plan-")).path, "plan.json");
+  const file = path5 ?? join33((await privateTempDir("deckhand-plan-")).path, "plan.json");
   const document = { format: "deckhand-plan/1", generatedAt: (/* @__PURE__ */ new Date()).toISOString(), ...plan3 };
   await writeFileAtomic(file, JSON.stringify(document, null, 2) + "\n");
   return file;
@@ -65213,7 +66464,7 @@ async function writePlan(path5, plan3) {
 
 // actions/engine/jobs/restore.ts
 import { readFile as readFile10 } from "node:fs/promises";
-import { join as join29 } from "node:path";
+import { join as join34 } from "node:path";
 init_errors();
 
 // actions/engine/restore/restore.ts
@@ -65280,14 +66531,14 @@ function renderTemplates(text, env, file) {
   return text.split("\n").map(
     (line, i) => line.trimStart().startsWith("#") ? line : line.replace(
       TEMPLATE3,
-      (_whole, pipeline4) => renderPipeline(pipeline4, env, `${file}:${i + 1}`)
+      (_whole, pipeline6) => renderPipeline(pipeline6, env, `${file}:${i + 1}`)
     )
   ).join("\n");
 }
-function renderPipeline(pipeline4, env, where3) {
-  const [first = "", ...rest] = pipeline4.split("|").map((part) => part.trim());
+function renderPipeline(pipeline6, env, where3) {
+  const [first = "", ...rest] = pipeline6.split("|").map((part) => part.trim());
   const call = ENV.exec(first);
-  if (!call) throw new DeckhandError(`${where3}: the template "${pipeline4}" is not an env reference`);
+  if (!call) throw new DeckhandError(`${where3}: the template "${pipeline6}" is not an env reference`);
   let value = env[call[1] ?? call[2] ?? ""] ?? "";
   for (const step of rest) {
     const indent = /^indent\s+(\d+)$/.exec(step);
@@ -66140,12 +67391,21 @@ async function restoreJob(source, ctx) {
     );
   const target = usesDatabase ? parsePgTarget(url, ctx.env) : void 0;
   if (target?.password) ctx.secret(target.password);
-  const dump2 = usesDatabase ? await resolveBackupInput(inputs, ctx, dumpInput, "db-dump") : void 0;
+  const dump2 = !usesDatabase ? void 0 : namesStoredBackup(inputs, dumpInput) ? await fetchFromStore(inputs, ctx, "db", dumpInput) : await resolveBackupInput(inputs, ctx, dumpInput, "db-dump");
+  const stateList = inputs.list("state");
+  let storedState;
+  try {
+    if (stateList.length === 1 && namesStoredBackup(inputs, stateList[0]))
+      storedState = await fetchFromStore(inputs, ctx, "state", stateList[0]);
+  } catch (err) {
+    await dump2?.cleanup();
+    throw err;
+  }
   try {
     const outcome = await restoreGateway({
       strategy,
       admins,
-      state: inputs.list("state").length > 0 ? inputs.list("state") : ["kong"],
+      state: storedState ? [storedState.path] : stateList.length > 0 ? stateList : ["kong"],
       dbDump: dump2?.path,
       database: target && {
         target,
@@ -66176,6 +67436,7 @@ async function restoreJob(source, ctx) {
     return result;
   } finally {
     await dump2?.cleanup();
+    await storedState?.cleanup();
   }
 }
 async function restoreResult(inputs, outcome) {
@@ -66252,7 +67513,7 @@ async function readKeyring(value) {
   return trimmed;
 }
 async function writeReport(path5, outcome) {
-  const file = path5 ?? join29((await privateTempDir("deckhand-restore-")).path, "restore-report.json");
+  const file = path5 ?? join34((await privateTempDir("deckhand-restore-")).path, "restore-report.json");
   const document = { format: "deckhand-restore/1", generatedAt: (/* @__PURE__ */ new Date()).toISOString(), ...outcome };
   await writeFileAtomic(file, JSON.stringify(document, null, 2) + "\n");
   return file;

@@ -143,7 +143,7 @@ function sendRequest(url, request2) {
   }
   const https2 = url.protocol === "https:";
   const send = https2 ? httpsRequest : httpRequest;
-  return new Promise((resolve7, reject) => {
+  return new Promise((resolve8, reject) => {
     let tooLarge;
     const req = send(
       url,
@@ -170,7 +170,7 @@ function sendRequest(url, request2) {
         });
         res.on(
           "end",
-          () => resolve7({
+          () => resolve8({
             status: res.statusCode ?? 0,
             headers: res.headers,
             body: Buffer.concat(chunks).toString("utf8")
@@ -4698,10 +4698,10 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key, sep: sep5, value } = collItem;
+        const { start, key, sep: sep7, value } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
-          next: key ?? sep5?.[0],
+          next: key ?? sep7?.[0],
           offset,
           onError,
           parentIndent: bm.indent,
@@ -4715,7 +4715,7 @@ var require_resolve_block_map = __commonJS({
             else if ("indent" in key && key.indent !== bm.indent)
               onError(offset, "BAD_INDENT", startColMsg);
           }
-          if (!keyProps.anchor && !keyProps.tag && !sep5) {
+          if (!keyProps.anchor && !keyProps.tag && !sep7) {
             commentEnd = keyProps.end;
             if (keyProps.comment) {
               if (map.comment)
@@ -4739,7 +4739,7 @@ var require_resolve_block_map = __commonJS({
         ctx.atKey = false;
         if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-        const valueProps = resolveProps.resolveProps(sep5 ?? [], {
+        const valueProps = resolveProps.resolveProps(sep7 ?? [], {
           indicator: "map-value-ind",
           next: value,
           offset: keyNode.range[2],
@@ -4755,7 +4755,7 @@ var require_resolve_block_map = __commonJS({
             if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep5, null, valueProps, onError);
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep7, null, valueProps, onError);
           if (ctx.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
           offset = valueNode.range[2];
@@ -4846,7 +4846,7 @@ var require_resolve_end = __commonJS({
       let comment = "";
       if (end) {
         let hasSpace = false;
-        let sep5 = "";
+        let sep7 = "";
         for (const token of end) {
           const { source, type } = token;
           switch (type) {
@@ -4860,13 +4860,13 @@ var require_resolve_end = __commonJS({
               if (!comment)
                 comment = cb;
               else
-                comment += sep5 + cb;
-              sep5 = "";
+                comment += sep7 + cb;
+              sep7 = "";
               break;
             }
             case "newline":
               if (comment)
-                sep5 += source;
+                sep7 += source;
               hasSpace = true;
               break;
             default:
@@ -4909,18 +4909,18 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i = 0; i < fc.items.length; ++i) {
         const collItem = fc.items[i];
-        const { start, key, sep: sep5, value } = collItem;
+        const { start, key, sep: sep7, value } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
-          next: key ?? sep5?.[0],
+          next: key ?? sep7?.[0],
           offset,
           onError,
           parentIndent: fc.indent,
           startOnNewline: false
         });
         if (!props.found) {
-          if (!props.anchor && !props.tag && !sep5 && !value) {
+          if (!props.anchor && !props.tag && !sep7 && !value) {
             if (i === 0 && props.comma)
               onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
             else if (i < fc.items.length - 1)
@@ -4974,8 +4974,8 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap2 && !sep5 && !props.found) {
-          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep5, null, props, onError);
+        if (!isMap2 && !sep7 && !props.found) {
+          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep7, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
           if (isBlock(value))
@@ -4987,7 +4987,7 @@ var require_resolve_flow_collection = __commonJS({
           if (isBlock(key))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
           ctx.atKey = false;
-          const valueProps = resolveProps.resolveProps(sep5 ?? [], {
+          const valueProps = resolveProps.resolveProps(sep7 ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
             next: value,
@@ -4998,8 +4998,8 @@ var require_resolve_flow_collection = __commonJS({
           });
           if (valueProps.found) {
             if (!isMap2 && !props.found && ctx.options.strict) {
-              if (sep5)
-                for (const st of sep5) {
+              if (sep7)
+                for (const st of sep7) {
                   if (st === valueProps.found)
                     break;
                   if (st.type === "newline") {
@@ -5016,7 +5016,7 @@ var require_resolve_flow_collection = __commonJS({
             else
               onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep5, null, valueProps, onError) : null;
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep7, null, valueProps, onError) : null;
           if (valueNode) {
             if (isBlock(value))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
@@ -5196,7 +5196,7 @@ var require_resolve_block_scalar = __commonJS({
           chompStart = i + 1;
       }
       let value = "";
-      let sep5 = "";
+      let sep7 = "";
       let prevMoreIndented = false;
       for (let i = 0; i < contentStart; ++i)
         value += lines[i][0].slice(trimIndent) + "\n";
@@ -5213,24 +5213,24 @@ var require_resolve_block_scalar = __commonJS({
           indent = "";
         }
         if (type === Scalar2.Scalar.BLOCK_LITERAL) {
-          value += sep5 + indent.slice(trimIndent) + content;
-          sep5 = "\n";
+          value += sep7 + indent.slice(trimIndent) + content;
+          sep7 = "\n";
         } else if (indent.length > trimIndent || content[0] === "	") {
-          if (sep5 === " ")
-            sep5 = "\n";
-          else if (!prevMoreIndented && sep5 === "\n")
-            sep5 = "\n\n";
-          value += sep5 + indent.slice(trimIndent) + content;
-          sep5 = "\n";
+          if (sep7 === " ")
+            sep7 = "\n";
+          else if (!prevMoreIndented && sep7 === "\n")
+            sep7 = "\n\n";
+          value += sep7 + indent.slice(trimIndent) + content;
+          sep7 = "\n";
           prevMoreIndented = true;
         } else if (content === "") {
-          if (sep5 === "\n")
+          if (sep7 === "\n")
             value += "\n";
           else
-            sep5 = "\n";
+            sep7 = "\n";
         } else {
-          value += sep5 + content;
-          sep5 = " ";
+          value += sep7 + content;
+          sep7 = " ";
           prevMoreIndented = false;
         }
       }
@@ -5413,25 +5413,25 @@ var require_resolve_flow_scalar = __commonJS({
         trimBoth = /^[ \t]+|[ \t]+$/g;
       }
       let res = match[1].replace(trimEnd, "");
-      let sep5 = " ";
+      let sep7 = " ";
       let pos = line.lastIndex;
       while (match = line.exec(source)) {
         const lm = match[1].replace(trimBoth, "");
         if (lm === "") {
-          if (sep5 === "\n")
-            res += sep5;
+          if (sep7 === "\n")
+            res += sep7;
           else
-            sep5 = "\n";
+            sep7 = "\n";
         } else {
-          res += sep5 + lm;
-          sep5 = " ";
+          res += sep7 + lm;
+          sep7 = " ";
         }
         pos = line.lastIndex;
       }
       const last = /[ \t]*(.*)/sy;
       last.lastIndex = pos;
       match = last.exec(source);
-      return res + sep5 + (match?.[1] ?? "");
+      return res + sep7 + (match?.[1] ?? "");
     }
     function doubleQuotedValue(source, onError) {
       let res = "";
@@ -6241,14 +6241,14 @@ var require_cst_stringify = __commonJS({
         }
       }
     }
-    function stringifyItem({ start, key, sep: sep5, value }) {
+    function stringifyItem({ start, key, sep: sep7, value }) {
       let res = "";
       for (const st of start)
         res += st.source;
       if (key)
         res += stringifyToken(key);
-      if (sep5)
-        for (const st of sep5)
+      if (sep7)
+        for (const st of sep7)
           res += st.source;
       if (value)
         res += stringifyToken(value);
@@ -7415,18 +7415,18 @@ var require_parser = __commonJS({
         if (this.type === "map-value-ind") {
           const prev = getPrevProps(this.peek(2));
           const start = getFirstKeyStartProps(prev);
-          let sep5;
+          let sep7;
           if (scalar.end) {
-            sep5 = scalar.end;
-            sep5.push(this.sourceToken);
+            sep7 = scalar.end;
+            sep7.push(this.sourceToken);
             delete scalar.end;
           } else
-            sep5 = [this.sourceToken];
+            sep7 = [this.sourceToken];
           const map = {
             type: "block-map",
             offset: scalar.offset,
             indent: scalar.indent,
-            items: [{ start, key: scalar, sep: sep5 }]
+            items: [{ start, key: scalar, sep: sep7 }]
           };
           this.onKeyLine = true;
           this.stack[this.stack.length - 1] = map;
@@ -7579,15 +7579,15 @@ var require_parser = __commonJS({
                 } else if (isFlowToken(it.key) && !includesToken(it.sep, "newline")) {
                   const start2 = getFirstKeyStartProps(it.start);
                   const key = it.key;
-                  const sep5 = it.sep;
-                  sep5.push(this.sourceToken);
+                  const sep7 = it.sep;
+                  sep7.push(this.sourceToken);
                   delete it.key;
                   delete it.sep;
                   this.stack.push({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
-                    items: [{ start: start2, key, sep: sep5 }]
+                    items: [{ start: start2, key, sep: sep7 }]
                   });
                 } else if (start.length > 0) {
                   it.sep = it.sep.concat(start, this.sourceToken);
@@ -7781,13 +7781,13 @@ var require_parser = __commonJS({
             const prev = getPrevProps(parent);
             const start = getFirstKeyStartProps(prev);
             fixFlowSeqItems(fc);
-            const sep5 = fc.end.splice(1, fc.end.length);
-            sep5.push(this.sourceToken);
+            const sep7 = fc.end.splice(1, fc.end.length);
+            sep7.push(this.sourceToken);
             const map = {
               type: "block-map",
               offset: fc.offset,
               indent: fc.indent,
-              items: [{ start, key: fc, sep: sep5 }]
+              items: [{ start, key: fc, sep: sep7 }]
             };
             this.onKeyLine = true;
             this.stack[this.stack.length - 1] = map;
@@ -12403,9 +12403,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve7, reject) => {
+          return new Promise((resolve8, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve7(data);
+              return err ? reject(err) : resolve8(data);
             });
           });
         }
@@ -12443,12 +12443,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve7, reject) => {
+          return new Promise((resolve8, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve7(data);
+              ) : resolve8(data);
             });
           });
         }
@@ -14319,7 +14319,7 @@ var require_webidl = __commonJS({
 var require_util2 = __commonJS({
   "../../main/node_modules/undici/lib/web/fetch/util.js"(exports, module) {
     "use strict";
-    var { Transform } = __require("node:stream");
+    var { Transform: Transform3 } = __require("node:stream");
     var zlib = __require("node:zlib");
     var { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = require_constants4();
     var { getGlobalOrigin } = require_global();
@@ -14715,8 +14715,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve7, reject) => {
-        res = resolve7;
+      const promise = new Promise((resolve8, reject) => {
+        res = resolve8;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -15007,7 +15007,7 @@ var require_util2 = __commonJS({
       contentRange += isomorphicEncode(`${fullLength}`);
       return contentRange;
     }
-    var InflateStream = class extends Transform {
+    var InflateStream = class extends Transform3 {
       #zlibOptions;
       /** @param {zlib.ZlibOptions} [zlibOptions] */
       constructor(zlibOptions) {
@@ -16826,7 +16826,7 @@ upgrade: ${upgrade}\r
           writeBlob(abort, body, client, request2, socket, contentLength, header, expectsPayload);
         }
       } else if (util2.isStream(body)) {
-        writeStream(abort, body, client, request2, socket, contentLength, header, expectsPayload);
+        writeStream2(abort, body, client, request2, socket, contentLength, header, expectsPayload);
       } else if (util2.isIterable(body)) {
         writeIterable(abort, body, client, request2, socket, contentLength, header, expectsPayload);
       } else {
@@ -16834,7 +16834,7 @@ upgrade: ${upgrade}\r
       }
       return true;
     }
-    function writeStream(abort, body, client, request2, socket, contentLength, header, expectsPayload) {
+    function writeStream2(abort, body, client, request2, socket, contentLength, header, expectsPayload) {
       assert(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
       let finished = false;
       const writer = new AsyncWriter({ abort, socket, request: request2, contentLength, client, expectsPayload, header });
@@ -16967,12 +16967,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve7, reject) => {
+      const waitForDrain = () => new Promise((resolve8, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve7;
+          callback = resolve8;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -17110,7 +17110,7 @@ var require_client_h2 = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { errorMonitor } = __require("node:events");
-    var { pipeline: pipeline2 } = __require("node:stream");
+    var { pipeline: pipeline4 } = __require("node:stream");
     var util2 = require_util();
     var {
       RequestContentLengthMismatchError,
@@ -17542,7 +17542,7 @@ var require_client_h2 = __commonJS({
             );
           }
         } else if (util2.isStream(body)) {
-          writeStream(
+          writeStream2(
             abort,
             client[kSocket],
             expectsPayload,
@@ -17587,9 +17587,9 @@ var require_client_h2 = __commonJS({
         abort(error2);
       }
     }
-    function writeStream(abort, socket, expectsPayload, h2stream, body, client, request2, contentLength) {
+    function writeStream2(abort, socket, expectsPayload, h2stream, body, client, request2, contentLength) {
       assert(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
-      const pipe = pipeline2(
+      const pipe = pipeline4(
         body,
         h2stream,
         (err) => {
@@ -17642,12 +17642,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve7, reject) => {
+      const waitForDrain = () => new Promise((resolve8, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve7;
+          callback = resolve8;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -18126,16 +18126,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve7) => {
+        return new Promise((resolve8) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve7;
+            this[kClosedResolve] = resolve8;
           } else {
-            resolve7(null);
+            resolve8(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve7) => {
+        return new Promise((resolve8) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
@@ -18146,7 +18146,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve7(null);
+            resolve8(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -18197,7 +18197,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve7, reject) => {
+        const socket = await new Promise((resolve8, reject) => {
           client[kConnector]({
             host,
             hostname,
@@ -18209,7 +18209,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve7(socket2);
+              resolve8(socket2);
             }
           });
         });
@@ -18545,8 +18545,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve7) => {
-            this[kClosedResolve] = resolve7;
+          await new Promise((resolve8) => {
+            this[kClosedResolve] = resolve8;
           });
         }
       }
@@ -19688,7 +19688,7 @@ var require_readable = __commonJS({
   "../../main/node_modules/undici/lib/api/readable.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var { Readable } = __require("node:stream");
+    var { Readable: Readable3 } = __require("node:stream");
     var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = require_errors2();
     var util2 = require_util();
     var { ReadableStreamFrom } = require_util();
@@ -19700,7 +19700,7 @@ var require_readable = __commonJS({
     var kContentLength = /* @__PURE__ */ Symbol("kContentLength");
     var noop3 = () => {
     };
-    var BodyReadable = class extends Readable {
+    var BodyReadable = class extends Readable3 {
       constructor({
         resume,
         abort,
@@ -19815,7 +19815,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve7, reject) => {
+        return await new Promise((resolve8, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -19828,7 +19828,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve7(null);
+              resolve8(null);
             }
           }).on("error", noop3).on("data", function(chunk) {
             limit -= chunk.length;
@@ -19847,7 +19847,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream3, type) {
       assert(!stream3[kConsume]);
-      return new Promise((resolve7, reject) => {
+      return new Promise((resolve8, reject) => {
         if (isUnusable(stream3)) {
           const rState = stream3._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -19864,7 +19864,7 @@ var require_readable = __commonJS({
             stream3[kConsume] = {
               type,
               stream: stream3,
-              resolve: resolve7,
+              resolve: resolve8,
               reject,
               length: 0,
               body: []
@@ -19934,18 +19934,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve7, stream: stream3, length } = consume2;
+      const { type, body, resolve: resolve8, stream: stream3, length } = consume2;
       try {
         if (type === "text") {
-          resolve7(chunksDecode(body, length));
+          resolve8(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve7(JSON.parse(chunksDecode(body, length)));
+          resolve8(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve7(chunksConcat(body, length).buffer);
+          resolve8(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve7(new Blob(body, { type: stream3[kContentType] }));
+          resolve8(new Blob(body, { type: stream3[kContentType] }));
         } else if (type === "bytes") {
-          resolve7(chunksConcat(body, length));
+          resolve8(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -20042,7 +20042,7 @@ var require_api_request = __commonJS({
   "../../main/node_modules/undici/lib/api/api-request.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var { Readable } = require_readable();
+    var { Readable: Readable3 } = require_readable();
     var { InvalidArgumentError, RequestAbortedError } = require_errors2();
     var util2 = require_util();
     var { getResolveErrorBodyCallback } = require_util3();
@@ -20137,7 +20137,7 @@ var require_api_request = __commonJS({
         const parsedHeaders = responseHeaders === "raw" ? util2.parseHeaders(rawHeaders) : headers;
         const contentType = parsedHeaders["content-type"];
         const contentLength = parsedHeaders["content-length"];
-        const res = new Readable({
+        const res = new Readable3({
           resume,
           abort,
           contentType,
@@ -20202,9 +20202,9 @@ var require_api_request = __commonJS({
     };
     function request2(opts2, callback) {
       if (callback === void 0) {
-        return new Promise((resolve7, reject) => {
+        return new Promise((resolve8, reject) => {
           request2.call(this, opts2, (err, data) => {
-            return err ? reject(err) : resolve7(data);
+            return err ? reject(err) : resolve8(data);
           });
         });
       }
@@ -20427,9 +20427,9 @@ var require_api_stream = __commonJS({
     };
     function stream3(opts2, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve7, reject) => {
+        return new Promise((resolve8, reject) => {
           stream3.call(this, opts2, factory, (err, data) => {
-            return err ? reject(err) : resolve7(data);
+            return err ? reject(err) : resolve8(data);
           });
         });
       }
@@ -20452,7 +20452,7 @@ var require_api_pipeline = __commonJS({
   "../../main/node_modules/undici/lib/api/api-pipeline.js"(exports, module) {
     "use strict";
     var {
-      Readable,
+      Readable: Readable3,
       Duplex,
       PassThrough
     } = __require("node:stream");
@@ -20466,7 +20466,7 @@ var require_api_pipeline = __commonJS({
     var { addSignal, removeSignal } = require_abort_signal();
     var assert = __require("node:assert");
     var kResume = /* @__PURE__ */ Symbol("resume");
-    var PipelineRequest = class extends Readable {
+    var PipelineRequest = class extends Readable3 {
       constructor() {
         super({ autoDestroy: true });
         this[kResume] = null;
@@ -20483,7 +20483,7 @@ var require_api_pipeline = __commonJS({
         callback(err);
       }
     };
-    var PipelineResponse = class extends Readable {
+    var PipelineResponse = class extends Readable3 {
       constructor(resume) {
         super({ autoDestroy: true });
         this[kResume] = resume;
@@ -20634,7 +20634,7 @@ var require_api_pipeline = __commonJS({
         util2.destroy(ret, err);
       }
     };
-    function pipeline2(opts2, handler2) {
+    function pipeline4(opts2, handler2) {
       try {
         const pipelineHandler = new PipelineHandler(opts2, handler2);
         this.dispatch({ ...opts2, body: pipelineHandler.req }, pipelineHandler);
@@ -20643,7 +20643,7 @@ var require_api_pipeline = __commonJS({
         return new PassThrough().destroy(err);
       }
     }
-    module.exports = pipeline2;
+    module.exports = pipeline4;
   }
 });
 
@@ -20714,9 +20714,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts2, callback) {
       if (callback === void 0) {
-        return new Promise((resolve7, reject) => {
+        return new Promise((resolve8, reject) => {
           upgrade.call(this, opts2, (err, data) => {
-            return err ? reject(err) : resolve7(data);
+            return err ? reject(err) : resolve8(data);
           });
         });
       }
@@ -20808,9 +20808,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts2, callback) {
       if (callback === void 0) {
-        return new Promise((resolve7, reject) => {
+        return new Promise((resolve8, reject) => {
           connect.call(this, opts2, (err, data) => {
-            return err ? reject(err) : resolve7(data);
+            return err ? reject(err) : resolve8(data);
           });
         });
       }
@@ -21493,13 +21493,13 @@ var require_pluralizer = __commonJS({
 var require_pending_interceptors_formatter = __commonJS({
   "../../main/node_modules/undici/lib/mock/pending-interceptors-formatter.js"(exports, module) {
     "use strict";
-    var { Transform } = __require("node:stream");
+    var { Transform: Transform3 } = __require("node:stream");
     var { Console } = __require("node:console");
     var PERSISTENT = process.versions.icu ? "\u2705" : "Y ";
     var NOT_PERSISTENT = process.versions.icu ? "\u274C" : "N ";
     module.exports = class PendingInterceptorsFormatter {
       constructor({ disableColors } = {}) {
-        this.transform = new Transform({
+        this.transform = new Transform3({
           transform(chunk, _enc, cb) {
             cb(null, chunk);
           }
@@ -23808,7 +23808,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants4();
     var EE = __require("node:events");
-    var { Readable, pipeline: pipeline2, finished } = __require("node:stream");
+    var { Readable: Readable3, pipeline: pipeline4, finished } = __require("node:stream");
     var { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = require_util();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
@@ -24673,7 +24673,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve7, reject) => agent.dispatch(
+        return new Promise((resolve8, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -24747,13 +24747,13 @@ var require_fetch = __commonJS({
                   }
                 }
               }
-              this.body = new Readable({ read: resume });
+              this.body = new Readable3({ read: resume });
               const onError = this.onError.bind(this);
-              resolve7({
+              resolve8({
                 status,
                 statusText,
                 headersList,
-                body: decoders.length ? pipeline2(this.body, ...decoders, (err) => {
+                body: decoders.length ? pipeline4(this.body, ...decoders, (err) => {
                   if (err) {
                     this.onError(err);
                   }
@@ -24792,7 +24792,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve7({
+              resolve8({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -27668,7 +27668,7 @@ var require_permessage_deflate = __commonJS({
 var require_receiver = __commonJS({
   "../../main/node_modules/undici/lib/web/websocket/receiver.js"(exports, module) {
     "use strict";
-    var { Writable } = __require("node:stream");
+    var { Writable: Writable2 } = __require("node:stream");
     var assert = __require("node:assert");
     var { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = require_constants6();
     var { kReadyState, kSentClose, kResponse, kReceivedClose } = require_symbols5();
@@ -27691,7 +27691,7 @@ var require_receiver = __commonJS({
       closeWebSocketConnection(ws, code, reason, Buffer.byteLength(reason));
       failWebsocketConnection(ws, reason);
     }
-    var ByteParser = class extends Writable {
+    var ByteParser = class extends Writable2 {
       #buffers = [];
       #fragmentsBytes = 0;
       #byteOffset = 0;
@@ -28533,8 +28533,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms) {
-      return new Promise((resolve7) => {
-        setTimeout(resolve7, ms).unref();
+      return new Promise((resolve8) => {
+        setTimeout(resolve8, ms).unref();
       });
     }
     module.exports = {
@@ -28550,7 +28550,7 @@ var require_eventsource_stream = __commonJS({
   "../../main/node_modules/undici/lib/web/eventsource/eventsource-stream.js"(exports, module) {
     "use strict";
     var buffer = __require("node:buffer");
-    var { Transform } = __require("node:stream");
+    var { Transform: Transform3 } = __require("node:stream");
     var { isASCIINumber, isValidLastEventId } = require_util8();
     var BOM = [239, 187, 191];
     var LF3 = 10;
@@ -28600,7 +28600,7 @@ var require_eventsource_stream = __commonJS({
       error2.aborted = false;
       return error2;
     }
-    var EventSourceStream = class extends Transform {
+    var EventSourceStream = class extends Transform3 {
       /**
        * @type {eventSourceSettings}
        */
@@ -28954,7 +28954,7 @@ ${value}`;
 var require_eventsource = __commonJS({
   "../../main/node_modules/undici/lib/web/eventsource/eventsource.js"(exports, module) {
     "use strict";
-    var { pipeline: pipeline2 } = __require("node:stream");
+    var { pipeline: pipeline4 } = __require("node:stream");
     var { fetching } = require_fetch();
     var { makeRequest } = require_request2();
     var { webidl } = require_webidl();
@@ -29114,7 +29114,7 @@ var require_eventsource = __commonJS({
               ));
             }
           });
-          pipeline2(
+          pipeline4(
             response.body.stream,
             eventSourceStream,
             (error2) => {
@@ -29422,18 +29422,18 @@ function renderSummary(report, options = SUMMARY_OPTIONS) {
   for (const table of truncated ? [] : report.tables) {
     const caption = table.caption ? escapeHtml(table.caption) : "";
     const head = table.header.map((h) => `<th>${escapeHtml(h)}</th>`).join("");
-    const open4 = (table.collapsed ? `<details><summary>${caption || "Details"} (${table.rows.length} rows)</summary>
+    const open7 = (table.collapsed ? `<details><summary>${caption || "Details"} (${table.rows.length} rows)</summary>
 
 <table>` : `<table>${caption ? `<caption>${caption}</caption>` : ""}`) + `<thead><tr>${head}</tr></thead><tbody>
 `;
     const close = `</tbody></table>
 ${table.collapsed ? "\n</details>\n" : ""}
 `;
-    if (!fits(open4 + close)) {
+    if (!fits(open7 + close)) {
       truncated = true;
       break;
     }
-    add2(open4);
+    add2(open7);
     let shown = 0;
     for (const row of table.rows) {
       const html = `<tr>${row.map((c) => `<td>${escapeHtml(c)}</td>`).join("")}</tr>
@@ -29662,11 +29662,11 @@ var require_lib = __commonJS({
     })();
     var __awaiter10 = exports && exports.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve7) {
-          resolve7(value);
+        return value instanceof P ? value : new P(function(resolve8) {
+          resolve8(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve7, reject) {
+      return new (P || (P = Promise))(function(resolve8, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -29682,7 +29682,7 @@ var require_lib = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -29769,26 +29769,26 @@ var require_lib = __commonJS({
       }
       readBody() {
         return __awaiter10(this, void 0, void 0, function* () {
-          return new Promise((resolve7) => __awaiter10(this, void 0, void 0, function* () {
+          return new Promise((resolve8) => __awaiter10(this, void 0, void 0, function* () {
             let output = Buffer.alloc(0);
             this.message.on("data", (chunk) => {
               output = Buffer.concat([output, chunk]);
             });
             this.message.on("end", () => {
-              resolve7(output.toString());
+              resolve8(output.toString());
             });
           }));
         });
       }
       readBodyBuffer() {
         return __awaiter10(this, void 0, void 0, function* () {
-          return new Promise((resolve7) => __awaiter10(this, void 0, void 0, function* () {
+          return new Promise((resolve8) => __awaiter10(this, void 0, void 0, function* () {
             const chunks = [];
             this.message.on("data", (chunk) => {
               chunks.push(chunk);
             });
             this.message.on("end", () => {
-              resolve7(Buffer.concat(chunks));
+              resolve8(Buffer.concat(chunks));
             });
           }));
         });
@@ -29996,14 +29996,14 @@ var require_lib = __commonJS({
        */
       requestRaw(info2, data) {
         return __awaiter10(this, void 0, void 0, function* () {
-          return new Promise((resolve7, reject) => {
+          return new Promise((resolve8, reject) => {
             function callbackForResult(err, res) {
               if (err) {
                 reject(err);
               } else if (!res) {
                 reject(new Error("Unknown error"));
               } else {
-                resolve7(res);
+                resolve8(res);
               }
             }
             this.requestRawWithCallback(info2, data, callbackForResult);
@@ -30247,12 +30247,12 @@ var require_lib = __commonJS({
         return __awaiter10(this, void 0, void 0, function* () {
           retryNumber = Math.min(ExponentialBackoffCeiling2, retryNumber);
           const ms = ExponentialBackoffTimeSlice2 * Math.pow(2, retryNumber);
-          return new Promise((resolve7) => setTimeout(() => resolve7(), ms));
+          return new Promise((resolve8) => setTimeout(() => resolve8(), ms));
         });
       }
       _processResponse(res, options) {
         return __awaiter10(this, void 0, void 0, function* () {
-          return new Promise((resolve7, reject) => __awaiter10(this, void 0, void 0, function* () {
+          return new Promise((resolve8, reject) => __awaiter10(this, void 0, void 0, function* () {
             const statusCode = res.message.statusCode || 0;
             const response = {
               statusCode,
@@ -30260,7 +30260,7 @@ var require_lib = __commonJS({
               headers: {}
             };
             if (statusCode === HttpCodes2.NotFound) {
-              resolve7(response);
+              resolve8(response);
             }
             function dateTimeDeserializer(key, value) {
               if (typeof value === "string") {
@@ -30299,7 +30299,7 @@ var require_lib = __commonJS({
               err.result = response.result;
               reject(err);
             } else {
-              resolve7(response);
+              resolve8(response);
             }
           }));
         });
@@ -30357,11 +30357,11 @@ var init_utils = __esm({
     import_undici2 = __toESM(require_undici(), 1);
     __awaiter9 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve7) {
-          resolve7(value);
+        return value instanceof P ? value : new P(function(resolve8) {
+          resolve8(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve7, reject) {
+      return new (P || (P = Promise))(function(resolve8, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -30377,7 +30377,7 @@ var init_utils = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -31753,12 +31753,12 @@ async function hook(token, request2, route2, parameters) {
   endpoint2.headers.authorization = withAuthorizationPrefix(token);
   return request2(endpoint2);
 }
-var b64url, sep3, jwtRE, isJWT, createTokenAuth;
+var b64url, sep5, jwtRE, isJWT, createTokenAuth;
 var init_dist_bundle4 = __esm({
   "../../main/node_modules/@octokit/auth-token/dist-bundle/index.js"() {
     b64url = "(?:[a-zA-Z0-9_-]+)";
-    sep3 = "\\.";
-    jwtRE = new RegExp(`^${b64url}${sep3}${b64url}${sep3}${b64url}$`);
+    sep5 = "\\.";
+    jwtRE = new RegExp(`^${b64url}${sep5}${b64url}${sep5}${b64url}$`);
     isJWT = jwtRE.test.bind(jwtRE);
     createTokenAuth = function createTokenAuth2(token) {
       if (!token) {
@@ -34775,8 +34775,8 @@ var init_pull_requests = __esm({
         const end = footer(process.env);
         const content = renderBody(request2, end.length);
         const body = content + end;
-        const open4 = await this.#findOpen(request2.head, request2.base);
-        if (open4) return this.#update(open4, request2, content, body);
+        const open7 = await this.#findOpen(request2.head, request2.base);
+        if (open7) return this.#update(open7, request2, content, body);
         const created = await this.#create(request2, body);
         if (created) return { number: created.number, url: created.html_url, action: "created" };
         const raced = await this.#findOpen(request2.head, request2.base);
@@ -34788,16 +34788,16 @@ var init_pull_requests = __esm({
       }
       async close(head, base, reason) {
         checkBranches(head, base);
-        const open4 = await this.#findOpen(head, base);
-        if (!open4) return void 0;
-        const where3 = `pull request #${open4.number} in ${this.repository}`;
+        const open7 = await this.#findOpen(head, base);
+        if (!open7) return void 0;
+        const where3 = `pull request #${open7.number} in ${this.repository}`;
         if (reason.trim() !== "")
           await this.#call(
             `commenting on ${where3} before closing it`,
             () => this.#octokit.rest.issues.createComment({
               owner: this.#owner,
               repo: this.#repo,
-              issue_number: open4.number,
+              issue_number: open7.number,
               body: fit(reason)
             })
           );
@@ -34806,7 +34806,7 @@ var init_pull_requests = __esm({
           () => this.#octokit.rest.pulls.update({
             owner: this.#owner,
             repo: this.#repo,
-            pull_number: open4.number,
+            pull_number: open7.number,
             state: "closed"
           })
         );
@@ -34854,15 +34854,15 @@ var init_pull_requests = __esm({
           throw this.#error(err, doing, request2);
         }
       }
-      async #update(open4, request2, content, body) {
-        if (open4.title === request2.title && withoutFooter(open4.body ?? "") === content)
-          return { number: open4.number, url: open4.html_url, action: "unchanged" };
+      async #update(open7, request2, content, body) {
+        if (open7.title === request2.title && withoutFooter(open7.body ?? "") === content)
+          return { number: open7.number, url: open7.html_url, action: "unchanged" };
         const { data } = await this.#call(
-          `updating pull request #${open4.number} in ${this.repository}`,
+          `updating pull request #${open7.number} in ${this.repository}`,
           () => this.#octokit.rest.pulls.update({
             owner: this.#owner,
             repo: this.#repo,
-            pull_number: open4.number,
+            pull_number: open7.number,
             title: request2.title,
             body
           }),
@@ -35101,7 +35101,7 @@ var init_pr_comments = __esm({
 
 // actions/engine/jobs/restore.ts
 import { readFile as readFile8 } from "node:fs/promises";
-import { join as join14 } from "node:path";
+import { join as join17 } from "node:path";
 
 // actions/engine/arrays.ts
 function append(into, items) {
@@ -35909,7 +35909,7 @@ var Slots = class {
   active = 0;
   waiting = [];
   async run(task) {
-    while (this.active >= this.size) await new Promise((resolve7) => this.waiting.push(resolve7));
+    while (this.active >= this.size) await new Promise((resolve8) => this.waiting.push(resolve8));
     this.active++;
     try {
       return await task();
@@ -37436,7 +37436,7 @@ function isUnmanagedEnterpriseTable(table) {
 
 // actions/engine/backup/manifest.ts
 init_errors();
-import { stat as stat3 } from "node:fs/promises";
+import { readdir as readdir2, stat as stat3 } from "node:fs/promises";
 import { dirname as dirname3, isAbsolute, join as join5, resolve as resolve2 } from "node:path";
 init_json_file();
 
@@ -37504,9 +37504,36 @@ async function readManifest(input) {
     checkDumpPath(manifest, path5);
     return { manifest, folder: dirname3(path5), path: path5 };
   }
+  const newest = await newestBackupIn(resolve2(input));
+  if (newest) return { ...await readManifest(newest), picked: true };
   throw new DeckhandError(
     `No manifest.json for ${input}: a dump without its manifest is incomplete (the dump was interrupted, or only part of the backup was copied). Give the backup folder that db-dump wrote.`
   );
+}
+async function newestBackupIn(dir) {
+  const entries2 = await readdir2(dir, { withFileTypes: true }).catch(() => []);
+  const found = [];
+  for (const entry of entries2) {
+    if (!entry.isDirectory() || entry.name.startsWith(".")) continue;
+    const path5 = join5(dir, entry.name, MANIFEST_FILE);
+    const manifest = await readJsonFile(path5, "deckhand database manifest").catch(() => void 0);
+    if (manifest?.format !== DB_MANIFEST_FORMAT || typeof manifest.startedAt !== "string") continue;
+    found.push({
+      folder: join5(dir, entry.name),
+      database: String(manifest.database),
+      startedAt: manifest.startedAt
+    });
+  }
+  if (found.length === 0) return void 0;
+  const databases = [...new Set(found.map((f) => f.database))].sort();
+  if (databases.length > 1)
+    throw new DeckhandError(
+      `${dir} holds backups of ${databases.length} databases (${databases.join(", ")}): give the folder of the one to restore.`
+    );
+  found.sort(
+    (a, b) => a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.folder < b.folder ? -1 : 1
+  );
+  return found[found.length - 1].folder;
 }
 function checkDumpPath(manifest, path5) {
   const dump = manifest.dump.path;
@@ -37688,7 +37715,7 @@ function childEnv(parent, extra = {}) {
 }
 function run(program, args, options = {}) {
   const env = childEnv(process.env, options.env);
-  return new Promise((resolve7, reject) => {
+  return new Promise((resolve8, reject) => {
     const child3 = spawnTracked(program, args, {
       cwd: options.cwd,
       env,
@@ -37719,7 +37746,7 @@ function run(program, args, options = {}) {
     });
     child3.on("close", (code, signal) => {
       if (timer) clearTimeout(timer);
-      resolve7({
+      resolve8({
         exitCode: code ?? 1,
         signal,
         ...timedOut ? { timedOut } : {},
@@ -37803,7 +37830,7 @@ var PsqlSession = class _PsqlSession {
         return out.split("\n").filter((line) => line !== "");
       }
       if (this.exited) throw this.failure();
-      await new Promise((resolve7) => this.waiter = resolve7);
+      await new Promise((resolve8) => this.waiter = resolve8);
       this.waiter = void 0;
     }
   }
@@ -37814,12 +37841,12 @@ var PsqlSession = class _PsqlSession {
   async close() {
     if (this.exited) return;
     this.child.stdin.end("\\q\n");
-    await new Promise((resolve7) => {
-      if (this.exited) return resolve7();
+    await new Promise((resolve8) => {
+      if (this.exited) return resolve8();
       const timer = setTimeout(() => killTree(this.child), 5e3);
       this.child.once("close", () => {
         clearTimeout(timer);
-        resolve7();
+        resolve8();
       });
     });
   }
@@ -38069,7 +38096,7 @@ function timeZoneHint(tz, recorded) {
 
 // actions/engine/postgres/tools.ts
 init_errors();
-import { readdir as readdir2 } from "node:fs/promises";
+import { readdir as readdir3 } from "node:fs/promises";
 import { delimiter, join as join6 } from "node:path";
 
 // actions/engine/paths.ts
@@ -38116,7 +38143,7 @@ async function clientsIn(binDir) {
 async function candidateDirs(pathEnv) {
   const dirs = (pathEnv ?? "").split(delimiter).filter(Boolean);
   for (const root of INSTALL_ROOTS) {
-    const entries2 = await readdir2(root.dir).catch(() => []);
+    const entries2 = await readdir3(root.dir).catch(() => []);
     for (const entry of entries2) {
       if (/^(?:\d+|pgsql-\d+|postgresql@\d+)$/.test(entry)) dirs.push(root.bin(entry));
     }
@@ -38170,7 +38197,12 @@ async function restorePostgres(options) {
   const { logger: logger2 } = options;
   const t0 = performance.now();
   const notes = [];
-  const { manifest, folder } = await readManifest(options.input);
+  const { manifest, folder, picked } = await readManifest(options.input);
+  if (picked) {
+    const note = `${options.input} holds several backups: restoring the newest complete one, ${folder} (taken ${manifest.startedAt}).`;
+    logger2.info(note);
+    notes.push(note);
+  }
   if (manifest.engine !== "postgres") {
     throw new DeckhandError(
       `This is a ${manifest.engine} backup: restore it by stopping the server, putting ${manifest.dump.path} in its data directory as dump.rdb (with append-only files off), and starting it again.`
@@ -38255,6 +38287,7 @@ async function restorePostgres(options) {
       recordedZone,
       serverMajor,
       notes,
+      folder,
       t0
     };
     return nonEmpty ? await restoreBeside(restore) : await restoreInPlace(restore);
@@ -38302,7 +38335,8 @@ async function check(r, restored) {
     replaced: false,
     timeZone: r.zone,
     durationMs: 0,
-    notes: r.notes
+    notes: r.notes,
+    folder: r.folder
   };
   if (r.options.verify) {
     const session = await PsqlSession.open(r.clients.psql, r.env, withDatabase(r.connectTo, restored));
@@ -38603,7 +38637,7 @@ function missingEnv(refs, env = process.env) {
 
 // actions/engine/state/files.ts
 init_errors();
-import { readdir as readdir3, stat as stat6 } from "node:fs/promises";
+import { readdir as readdir4, stat as stat6 } from "node:fs/promises";
 import { extname, join as join8 } from "node:path";
 
 // actions/engine/state/read.ts
@@ -38690,15 +38724,15 @@ function readDocument(text, piece) {
 }
 function checkExpansion(root, limit) {
   let count = 0;
-  const open4 = /* @__PURE__ */ new Set();
+  const open7 = /* @__PURE__ */ new Set();
   const walk2 = (value) => {
     if (++count > limit) throw new YamlReadError("ALIAS_EXPANSION");
     if (typeof value !== "object" || value === null) return;
-    if (open4.has(value)) throw new YamlReadError("ALIAS_CYCLE");
-    open4.add(value);
+    if (open7.has(value)) throw new YamlReadError("ALIAS_CYCLE");
+    open7.add(value);
     if (Array.isArray(value)) for (const item of value) walk2(item);
     else for (const key of Object.keys(value)) walk2(value[key]);
-    open4.delete(value);
+    open7.delete(value);
   };
   try {
     walk2(root);
@@ -38862,7 +38896,7 @@ function locate(text, paths2, piece = { start: 0, end: text.length, line: 0 }) {
   const counter = new import_yaml.LineCounter();
   const { doc, source } = parse(text, piece, counter);
   let targets;
-  const resolve7 = (node) => {
+  const resolve8 = (node) => {
     if (!(0, import_yaml.isAlias)(node)) return node;
     targets ??= aliasTargets(doc);
     return targets.get(node);
@@ -38870,12 +38904,12 @@ function locate(text, paths2, piece = { start: 0, end: text.length, line: 0 }) {
   return paths2.map((path5) => {
     let node = doc.contents;
     for (const part of path5) {
-      node = resolve7(node);
+      node = resolve8(node);
       if ((0, import_yaml.isSeq)(node)) node = typeof part === "number" ? node.items[part] : void 0;
-      else if ((0, import_yaml.isMap)(node)) node = mapValue(node, String(part), resolve7, 0);
+      else if ((0, import_yaml.isMap)(node)) node = mapValue(node, String(part), resolve8, 0);
       else return void 0;
     }
-    node = resolve7(node);
+    node = resolve8(node);
     return node ? counter.linePos(valueStart(node, source)).line + piece.line : void 0;
   });
 }
@@ -38892,17 +38926,17 @@ function aliasTargets(doc) {
   });
   return targets;
 }
-function mapValue(map, key, resolve7, depth) {
+function mapValue(map, key, resolve8, depth) {
   const own = map.items.find((pair) => keyText(pair.key) === key);
   if (own) return own.value;
   if (depth > 16) return void 0;
   for (const pair of map.items) {
     if (!(0, import_yaml.isScalar)(pair.key) || pair.key.source !== "<<") continue;
-    const sources = resolve7(pair.value);
+    const sources = resolve8(pair.value);
     for (const source of (0, import_yaml.isSeq)(sources) ? sources.items : [sources]) {
-      const merged = resolve7(source);
+      const merged = resolve8(source);
       if (!(0, import_yaml.isMap)(merged)) continue;
-      const found = mapValue(merged, key, resolve7, depth + 1);
+      const found = mapValue(merged, key, resolve8, depth + 1);
       if (found !== void 0) return found;
     }
   }
@@ -39057,7 +39091,7 @@ async function expandState(paths2) {
   return [...new Set(found)];
 }
 async function walk(dir, out) {
-  for (const entry of (await readdir3(dir, { withFileTypes: true })).sort(
+  for (const entry of (await readdir4(dir, { withFileTypes: true })).sort(
     (a, b) => a.name.localeCompare(b.name)
   )) {
     const path5 = join8(dir, entry.name);
@@ -39409,11 +39443,11 @@ function allUrlCredentials(value, limit = Infinity) {
   if (value.length < MIN_SECRET_LENGTH) return spans;
   let from = 0;
   while (spans.length < limit) {
-    const sep5 = value.indexOf("://", from);
-    if (sep5 < 0) break;
-    from = sep5 + 3;
-    if (!hasScheme(value, sep5)) continue;
-    const start = sep5 + 3;
+    const sep7 = value.indexOf("://", from);
+    if (sep7 < 0) break;
+    from = sep7 + 3;
+    if (!hasScheme(value, sep7)) continue;
+    const start = sep7 + 3;
     const cap = Math.min(value.length, start + MAX_AUTHORITY_LENGTH);
     let at2 = -1;
     let colon = -1;
@@ -39432,10 +39466,10 @@ function allUrlCredentials(value, limit = Infinity) {
   }
   return spans;
 }
-function hasScheme(value, sep5) {
-  let s = sep5;
-  while (s > 0 && sep5 - s < MAX_SCHEME_LENGTH && isSchemeChar(value.charCodeAt(s - 1))) s--;
-  for (; s < sep5; s++) {
+function hasScheme(value, sep7) {
+  let s = sep7;
+  while (s > 0 && sep7 - s < MAX_SCHEME_LENGTH && isSchemeChar(value.charCodeAt(s - 1))) s--;
+  for (; s < sep7; s++) {
     const cls = charClass(value.charCodeAt(s));
     if (cls === LOWER || cls === UPPER) return true;
   }
@@ -40906,6 +40940,21 @@ function kdfInputToBytes(data, errorTitle = "") {
   if (typeof data === "string")
     return utf8ToBytes(data);
   return abytes(data, void 0, errorTitle);
+}
+function concatBytes(...arrays) {
+  let sum = 0;
+  for (let i = 0; i < arrays.length; i++) {
+    const a = arrays[i];
+    abytes(a);
+    sum += a.length;
+  }
+  const res = new Uint8Array(sum);
+  for (let i = 0, pad = 0; i < arrays.length; i++) {
+    const a = arrays[i];
+    res.set(a, pad);
+    pad += a.length;
+  }
+  return res;
 }
 function checkOpts(defaults2, opts2, title = "opts") {
   aopts(defaults2, "defaults");
@@ -42819,7 +42868,7 @@ function hexToBytes2(hex) {
   }
   return array;
 }
-function concatBytes(...arrays) {
+function concatBytes2(...arrays) {
   let sum = 0;
   for (let i = 0; i < arrays.length; i++) {
     const a = arrays[i];
@@ -42942,7 +42991,7 @@ function createHmacDrbg(hashLen, qByteLen, hmacFn) {
     k.fill(0);
     i = 0;
   };
-  const h = (...msgs) => hmacFn(k, concatBytes(v, ...msgs));
+  const h = (...msgs) => hmacFn(k, concatBytes2(v, ...msgs));
   const reseed = (seed = NULL) => {
     k = h(byte0, seed);
     v = h();
@@ -42962,7 +43011,7 @@ function createHmacDrbg(hashLen, qByteLen, hmacFn) {
       out.push(sl);
       len += v.length;
     }
-    return concatBytes(...out);
+    return concatBytes2(...out);
   };
   const genUntil = (seed, pred) => {
     reset();
@@ -43984,9 +44033,9 @@ function weierstrass(params, extraOpts = {}) {
     if (isCompressed) {
       assertCompressionIsSupported();
       const hasEvenY = !Fp.isOdd(y);
-      return concatBytes(pprefix(hasEvenY), bx);
+      return concatBytes2(pprefix(hasEvenY), bx);
     } else {
-      return concatBytes(Uint8Array.of(4), bx, Fp.toBytes(y));
+      return concatBytes2(Uint8Array.of(4), bx, Fp.toBytes(y));
     }
   }
   function pointFromBytes(bytes) {
@@ -44456,7 +44505,7 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
     bits2int_modN: "function"
   });
   ecdsaOpts = Object.assign({}, ecdsaOpts);
-  const randomBytes10 = ecdsaOpts.randomBytes || randomBytes7;
+  const randomBytes11 = ecdsaOpts.randomBytes || randomBytes7;
   const hmac3 = ecdsaOpts.hmac || ((key, msg) => hmac2(hash, key, msg));
   const { Fp, Fn } = Point;
   const { ORDER: CURVE_ORDER, BITS: fnBits } = Fn;
@@ -44538,7 +44587,7 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
       if (!Fp.isValid(radj))
         throw new Error("invalid recovery id: sig.r+curve.n != R.x");
       const x = Fp.toBytes(radj);
-      const R = Point.fromBytes(concatBytes(pprefix((recovery & 1) === 0), x));
+      const R = Point.fromBytes(concatBytes2(pprefix((recovery & 1) === 0), x));
       const ir = Fn.inv(radj);
       const h = bits2int_modN(abytes4(messageHash, void 0, "msgHash"));
       const u1 = Fn.create(-h * ir);
@@ -44562,9 +44611,9 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
       const sb = Fn.toBytes(s);
       if (format === "recovered") {
         assertSmallCofactor();
-        return concatBytes(Uint8Array.of(this.assertRecovery()), rb, sb);
+        return concatBytes2(Uint8Array.of(this.assertRecovery()), rb, sb);
       }
-      return concatBytes(rb, sb);
+      return concatBytes2(rb, sb);
     }
     toHex(format) {
       return bytesToHex2(this.toBytes(format));
@@ -44598,10 +44647,10 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
       throw new Error("invalid private key");
     const seedArgs = [int2octets(d), int2octets(h1int)];
     if (extraEntropy != null && extraEntropy !== false) {
-      const e = extraEntropy === true ? randomBytes10(lengths.secretKey) : extraEntropy;
+      const e = extraEntropy === true ? randomBytes11(lengths.secretKey) : extraEntropy;
       seedArgs.push(abytes4(e, void 0, "extraEntropy"));
     }
-    const seed = concatBytes(...seedArgs);
+    const seed = concatBytes2(...seedArgs);
     const m = h1int;
     function k2sig(kBytes) {
       const k = bits2int(kBytes);
@@ -46172,7 +46221,7 @@ function combineKEMS(realSeedLen, realMsgLen, expandSeed, combiner, ...kems) {
 function QSF(label, pqc, curveKEM, xof, kdf) {
   ahash2(xof);
   ahash2(kdf);
-  return combineKEMS(32, 32, expandSeedXof(xof), (pk, ct, ss) => kdf(concatBytes(ss[0], ss[1], ct[1], pk[1], asciiToBytes(label))), pqc, curveKEM);
+  return combineKEMS(32, 32, expandSeedXof(xof), (pk, ct, ss) => kdf(concatBytes2(ss[0], ss[1], ct[1], pk[1], asciiToBytes(label))), pqc, curveKEM);
 }
 var QSF_ml_kem768_p256 = QSF("QSF-KEM(ML-KEM-768,P-256)-XOF(SHAKE256)-KDF(SHA3-256)", ml_kem768, ecdhKem(p256, true), shake256, sha3_256);
 var QSF_ml_kem1024_p384 = QSF("QSF-KEM(ML-KEM-1024,P-384)-XOF(SHAKE256)-KDF(SHA3-256)", ml_kem1024, ecdhKem(p384, true), shake256, sha3_256);
@@ -46180,11 +46229,11 @@ function createKitchenSink(label, pqc, curveKEM, xof, hash) {
   ahash2(xof);
   ahash2(hash);
   return combineKEMS(32, 32, expandSeedXof(xof), (pk, ct, ss) => {
-    const preimage = concatBytes(ss[0], ss[1], ct[0], pk[0], ct[1], pk[1], asciiToBytes(label));
+    const preimage = concatBytes2(ss[0], ss[1], ct[0], pk[0], ct[1], pk[1], asciiToBytes(label));
     const len = 32;
-    const ikm = concatBytes(asciiToBytes("hybrid_prk"), preimage);
+    const ikm = concatBytes2(asciiToBytes("hybrid_prk"), preimage);
     const prk = extract2(hash, ikm);
-    const info2 = concatBytes(numberToBytesBE(len, 2), asciiToBytes("shared_secret"), asciiToBytes(""));
+    const info2 = concatBytes2(numberToBytesBE(len, 2), asciiToBytes("shared_secret"), asciiToBytes(""));
     const res = expand2(hash, prk, info2, len);
     cleanBytes(prk, info2, ikm, preimage);
     return res;
@@ -46197,11 +46246,74 @@ var ml_kem768_x25519 = /* @__PURE__ */ (() => combineKEMS(
   32,
   expandSeedXof(shake256),
   // Awesome label, so much escaping hell in a single line.
-  (pk, ct, ss) => sha3_256(concatBytes(ss[0], ss[1], ct[1], pk[1], asciiToBytes("\\.//^\\"))),
+  (pk, ct, ss) => sha3_256(concatBytes2(ss[0], ss[1], ct[1], pk[1], asciiToBytes("\\.//^\\"))),
   ml_kem768,
   x25519kem
 ))();
+function nistCurveKem(curve, scalarLen, elemLen, nseed) {
+  const Fn = curve.Point.Fn;
+  if (!Fn)
+    throw new Error("no Point.Fn");
+  function rejectionSampling(seed) {
+    let sk;
+    for (let start = 0, end = scalarLen; ; start = end, end += scalarLen) {
+      if (end > seed.length)
+        throw new Error("rejection sampling failed");
+      sk = Fn.fromBytes(seed.subarray(start, end), true);
+      if (Fn.isValidNot0(sk))
+        break;
+    }
+    const secretKey = Fn.toBytes(Fn.create(sk));
+    const publicKey = curve.getPublicKey(secretKey, false);
+    return { secretKey, publicKey };
+  }
+  return {
+    lengths: {
+      secretKey: scalarLen,
+      publicKey: elemLen,
+      seed: nseed,
+      msg: nseed,
+      cipherText: elemLen
+    },
+    keygen(seed = randomBytes8(nseed)) {
+      abytes4(seed, nseed, "seed");
+      return rejectionSampling(seed);
+    },
+    getPublicKey(secretKey) {
+      return curve.getPublicKey(secretKey, false);
+    },
+    encapsulate(publicKey, rand = randomBytes8(nseed)) {
+      abytes4(rand, nseed, "rand");
+      const { secretKey: ek } = rejectionSampling(rand);
+      const sharedSecret = this.decapsulate(publicKey, ek);
+      const cipherText = curve.getPublicKey(ek, false);
+      cleanBytes(ek);
+      return { sharedSecret, cipherText };
+    },
+    decapsulate(cipherText, secretKey) {
+      const full = curve.getSharedSecret(secretKey, cipherText);
+      return full.subarray(1);
+    }
+  };
+}
+function concreteHybridKem(label, mlkem, curve, nseed) {
+  const { secretKey: scalarLen, publicKeyUncompressed: elemLen } = curve.lengths;
+  if (!scalarLen || !elemLen)
+    throw new Error("wrong curve");
+  const curveKem = nistCurveKem(curve, scalarLen, elemLen, nseed);
+  const mlkemSeedLen = 64;
+  const totalSeedLen = mlkemSeedLen + nseed;
+  return combineKEMS(32, 32, (seed) => {
+    abytes4(seed, 32);
+    const expanded = shake256(seed, { dkLen: totalSeedLen });
+    const mlkemSeed = expanded.subarray(0, mlkemSeedLen);
+    const curveSeed = expanded.subarray(mlkemSeedLen, totalSeedLen);
+    return concatBytes2(mlkemSeed, curveSeed);
+  }, (pk, ct, ss) => sha3_256(concatBytes2(ss[0], ss[1], ct[1], pk[1], asciiToBytes(label))), mlkem, curveKem);
+}
+var ml_kem768_p256 = /* @__PURE__ */ (() => concreteHybridKem("MLKEM768-P256", ml_kem768, p256, 128))();
 var MLKEM768X25519 = ml_kem768_x25519;
+var MLKEM768P256 = ml_kem768_p256;
 
 // ../../main/node_modules/@noble/curves/utils.js
 function aarray(item, title, inner = () => {
@@ -46214,6 +46326,13 @@ function aarray(item, title, inner = () => {
 }
 var abytes5 = (value, length, title) => abytes(value, length, title);
 var anumber5 = anumber;
+function astring(value, title = "") {
+  if (typeof value !== "string") {
+    const prefix = title && `"${title}" `;
+    throw new TypeError(prefix + "expected string, got type=" + typeof value);
+  }
+  return value;
+}
 function aobject3(value, title = "object") {
   if (value === null || typeof value !== "object" || Array.isArray(value))
     throw new TypeError(title === "object" ? "expected valid options object" : `"${title}" expected object, got type=${typeof value}`);
@@ -46225,6 +46344,7 @@ function afunction(value, title) {
   return value;
 }
 var bytesToHex3 = bytesToHex;
+var concatBytes3 = (...arrays) => concatBytes(...arrays);
 var hexToBytes3 = (hex) => hexToBytes(hex);
 var isBytes5 = isBytes;
 var randomBytes9 = (bytesLength) => randomBytes5(bytesLength);
@@ -46253,6 +46373,10 @@ function asafenumber(value, title = "") {
     const prefix = title && `"${title}" `;
     throw new RangeError(prefix + "expected safe integer, got " + value);
   }
+}
+function numberToHexUnpadded2(num) {
+  const hex = abignumber2(num).toString(16);
+  return hex.length & 1 ? "0" + hex : hex;
 }
 function hexToNumber2(hex) {
   if (typeof hex !== "string")
@@ -46301,6 +46425,57 @@ var bitMask2 = (n) => {
   asafenumber(n, "n");
   return (_1n8 << BigInt(n)) - _1n8;
 };
+function createHmacDrbg2(hashLen, qByteLen, hmacFn) {
+  anumber(hashLen, "hashLen");
+  anumber(qByteLen, "qByteLen");
+  if (typeof hmacFn !== "function")
+    throw new TypeError("hmacFn must be a function");
+  const u8n = (len) => new Uint8Array(len);
+  const NULL = Uint8Array.of();
+  const byte0 = Uint8Array.of(0);
+  const byte1 = Uint8Array.of(1);
+  const _maxDrbgIters = 1e3;
+  let v = u8n(hashLen);
+  let k = u8n(hashLen);
+  let i = 0;
+  const reset = () => {
+    v.fill(1);
+    k.fill(0);
+    i = 0;
+  };
+  const h = (...msgs) => hmacFn(k, concatBytes3(v, ...msgs));
+  const reseed = (seed = NULL) => {
+    k = h(byte0, seed);
+    v = h();
+    if (seed.length === 0)
+      return;
+    k = h(byte1, seed);
+    v = h();
+  };
+  const gen = () => {
+    if (i++ >= _maxDrbgIters)
+      throw new Error("drbg: tried max amount of iterations");
+    let len = 0;
+    const out = [];
+    while (len < qByteLen) {
+      v = h();
+      const sl = v.slice();
+      out.push(sl);
+      len += v.length;
+    }
+    return concatBytes3(...out);
+  };
+  const genUntil = (seed, pred) => {
+    reset();
+    reseed(seed);
+    let res = void 0;
+    while ((res = pred(gen())) === void 0)
+      reseed();
+    reset();
+    return res;
+  };
+  return genUntil;
+}
 function validateObject2(object, fields = {}, optFields = {}, title = "object") {
   aobject3(object, title);
   aobject3(fields, "fields");
@@ -46417,6 +46592,17 @@ function invert2(number, modulo) {
   if (gcd !== _1n9)
     throw new Error("invert: does not exist");
   return mod3(x, modulo);
+}
+function invertCt(a, prime) {
+  if (prime <= _1n9)
+    throw new Error("invertCt: expected prime modulus > 1, got " + prime);
+  const an = mod3(a, prime);
+  if (an === _0n8)
+    throw new Error("invertCt: expected non-zero number");
+  const inverse = pow(an, prime - _2n6, prime);
+  if (mod3(an * inverse, prime) !== _1n9)
+    throw new Error("invertCt: does not exist");
+  return inverse;
 }
 function assertIsSquare2(Fp, root, n) {
   const F2 = Fp;
@@ -46750,6 +46936,29 @@ function Field2(ORDER, opts2 = {}) {
   Object.freeze(_Field2.prototype);
   return new _Field2(ORDER, opts2);
 }
+function getFieldBytesLength2(fieldOrder) {
+  if (typeof fieldOrder !== "bigint")
+    throw new Error("field order must be bigint");
+  if (fieldOrder <= _1n9)
+    throw new Error("field order must be greater than 1");
+  const bitLength = bitLen2(fieldOrder - _1n9);
+  return Math.ceil(bitLength / 8);
+}
+function getMinHashLength2(fieldOrder) {
+  const length = getFieldBytesLength2(fieldOrder);
+  return length + Math.ceil(length / 2);
+}
+function mapHashToField2(key, fieldOrder, isLE4 = false) {
+  abytes5(key);
+  const len = key.length;
+  const fieldLen = getFieldBytesLength2(fieldOrder);
+  const minLen = Math.max(getMinHashLength2(fieldOrder), 16);
+  if (len < minLen || len > 1024)
+    throw new Error("expected " + minLen + "-1024 bytes of input, got " + len);
+  const num = isLE4 ? bytesToNumberLE2(key) : bytesToNumberBE2(key);
+  const reduced = mod3(num, fieldOrder - _1n9) + _1n9;
+  return isLE4 ? numberToBytesLE2(reduced, fieldLen) : numberToBytesBE2(reduced, fieldLen);
+}
 
 // ../../main/node_modules/@noble/curves/abstract/curve.js
 var _0n9 = /* @__PURE__ */ BigInt(0);
@@ -46786,18 +46995,18 @@ function validateTableBytes(numPoints, fpBytes) {
   if (bytes > TABLE_BYTES_MAX)
     throw new Error("invalid window size: table would need ~" + Math.ceil(bytes / 2 ** 20) + " MiB, max " + TABLE_BYTES_MAX / 2 ** 20 + " MiB");
 }
-function probeRandomBytes(randomBytes10, length) {
-  if (randomBytes10 === void 0)
+function probeRandomBytes(randomBytes11, length) {
+  if (randomBytes11 === void 0)
     return void 0;
-  afunction(randomBytes10, "randomBytes");
+  afunction(randomBytes11, "randomBytes");
   try {
-    const probe2 = randomBytes10(length);
+    const probe2 = randomBytes11(length);
     if (!isBytes5(probe2) || probe2.length !== length)
       return void 0;
   } catch {
     return void 0;
   }
-  return randomBytes10;
+  return randomBytes11;
 }
 function validateMSMPoints(points, c) {
   aarray(points, "points");
@@ -46890,9 +47099,9 @@ var ScalarMultiplier = class {
   baseCanBeBlinded;
   bits;
   // Parametrized with a given Point class (not individual point)
-  constructor(Point, randomBytes10) {
+  constructor(Point, randomBytes11) {
     validatePointCons(Point);
-    this.randomBytes = probeRandomBytes(randomBytes10, BLIND_BYTES);
+    this.randomBytes = probeRandomBytes(randomBytes11, BLIND_BYTES);
     this.Point = Point;
     this.BASE = Point.BASE;
     this.ZERO = Point.ZERO;
@@ -47138,11 +47347,983 @@ function createKeygen2(randomSecretKey, getPublicKey) {
   };
 }
 
-// ../../main/node_modules/@noble/curves/abstract/edwards.js
+// ../../main/node_modules/@noble/curves/abstract/der.js
 var _0n10 = /* @__PURE__ */ BigInt(0);
+var DERErr2 = class extends Error {
+  constructor(m = "") {
+    super(m);
+  }
+};
+var _DER = {
+  // asn.1 DER encoding utils
+  Err: DERErr2,
+  // Basic building block is TLV (Tag-Length-Value)
+  _tlv: {
+    encode: (tag2, data) => {
+      const { Err: E } = _DER;
+      asafenumber(tag2, "tag");
+      if (tag2 < 0 || tag2 > 255)
+        throw new E("tlv.encode: wrong tag");
+      astring(data, "data");
+      if (data.length & 1)
+        throw new E("tlv.encode: unpadded data");
+      const dataLen = data.length / 2;
+      const len = numberToHexUnpadded2(dataLen);
+      if (len.length / 2 & 128)
+        throw new E("tlv.encode: long form length too big");
+      const lenLen = dataLen > 127 ? numberToHexUnpadded2(len.length / 2 | 128) : "";
+      const t = numberToHexUnpadded2(tag2);
+      return t + lenLen + len + data;
+    },
+    // v - value, l - left bytes (unparsed)
+    decode(tag2, data) {
+      const { Err: E } = _DER;
+      data = abytes5(data, void 0, "DER data");
+      let pos = 0;
+      if (tag2 < 0 || tag2 > 255)
+        throw new E("tlv.decode: wrong tag");
+      if (data.length < 2 || data[pos++] !== tag2)
+        throw new E("tlv.decode: wrong tlv");
+      const first = data[pos++];
+      const isLong = !!(first & 128);
+      let length = 0;
+      if (!isLong)
+        length = first;
+      else {
+        const lenLen = first & 127;
+        if (!lenLen)
+          throw new E("tlv.decode(long): indefinite length not supported");
+        if (lenLen > 4)
+          throw new E("tlv.decode(long): byte length is too big");
+        const lengthBytes = data.subarray(pos, pos + lenLen);
+        if (lengthBytes.length !== lenLen)
+          throw new E("tlv.decode: length bytes not complete");
+        if (lengthBytes[0] === 0)
+          throw new E("tlv.decode(long): zero leftmost byte");
+        for (const b of lengthBytes)
+          length = length << 8 | b;
+        pos += lenLen;
+        if (length < 128)
+          throw new E("tlv.decode(long): not minimal encoding");
+      }
+      const v = data.subarray(pos, pos + length);
+      if (v.length !== length)
+        throw new E("tlv.decode: wrong value length");
+      return { v, l: data.subarray(pos + length) };
+    }
+  },
+  // https://crypto.stackexchange.com/a/57734 Leftmost bit of first byte is 'negative' flag,
+  // since we always use positive integers here. It must always be empty:
+  // - add zero byte if exists
+  // - if next byte doesn't have a flag, leading zero is not allowed (minimal encoding)
+  _int: {
+    encode(num) {
+      const { Err: E } = _DER;
+      abignumber2(num);
+      if (num < _0n10)
+        throw new E("integer: negative integers are not allowed");
+      let hex = numberToHexUnpadded2(num);
+      if (Number.parseInt(hex[0], 16) & 8)
+        hex = "00" + hex;
+      if (hex.length & 1)
+        throw new E("unexpected DER parsing assertion: unpadded hex");
+      return hex;
+    },
+    decode(data) {
+      const { Err: E } = _DER;
+      if (data.length < 1)
+        throw new E("invalid signature integer: empty");
+      if (data[0] & 128)
+        throw new E("invalid signature integer: negative");
+      if (data.length > 1 && data[0] === 0 && !(data[1] & 128))
+        throw new E("invalid signature integer: unnecessary leading zero");
+      return bytesToNumberBE2(data);
+    }
+  },
+  toSig(bytes, maxScalarBytes) {
+    const { Err: E, _int: int, _tlv: tlv } = _DER;
+    if (maxScalarBytes !== void 0) {
+      asafenumber(maxScalarBytes, "maxScalarBytes");
+      if (maxScalarBytes < 1)
+        throw new E("invalid signature: maxScalarBytes must be positive");
+    }
+    const data = abytes5(bytes, void 0, "signature");
+    const { v: seqBytes, l: seqLeftBytes } = tlv.decode(48, data);
+    if (seqLeftBytes.length)
+      throw new E("invalid signature: left bytes after parsing");
+    const { v: rBytes, l: rLeftBytes } = tlv.decode(2, seqBytes);
+    const { v: sBytes, l: sLeftBytes } = tlv.decode(2, rLeftBytes);
+    if (sLeftBytes.length)
+      throw new E("invalid signature: left bytes after parsing");
+    if (maxScalarBytes !== void 0 && (rBytes.length > maxScalarBytes || sBytes.length > maxScalarBytes))
+      throw new E("invalid signature: integer too large");
+    return { r: int.decode(rBytes), s: int.decode(sBytes) };
+  },
+  hexFromSig(sig) {
+    const { _tlv: tlv, _int: int } = _DER;
+    validateObject2(sig, { r: "bigint", s: "bigint" }, {}, "sig");
+    const rs = tlv.encode(2, int.encode(sig.r));
+    const ss = tlv.encode(2, int.encode(sig.s));
+    const seq = rs + ss;
+    return tlv.encode(48, seq);
+  }
+};
+var DER2 = /* @__PURE__ */ (() => {
+  Object.freeze(_DER._tlv);
+  Object.freeze(_DER._int);
+  return Object.freeze(_DER);
+})();
+
+// ../../main/node_modules/@noble/curves/abstract/weierstrass.js
+var divNearest2 = (num, den) => (num + (num >= 0 ? den : -den) / _2n7) / den;
+function _splitEndoScalar2(k, basis, n) {
+  aInRange2("scalar", k, _0n11, n);
+  const [[a1, b1], [a2, b2]] = basis;
+  const c1 = divNearest2(b2 * k, n);
+  const c2 = divNearest2(-b1 * k, n);
+  let k1 = k - c1 * a1 - c2 * a2;
+  let k2 = -c1 * b1 - c2 * b2;
+  const k1neg = k1 < _0n11;
+  const k2neg = k2 < _0n11;
+  if (k1neg)
+    k1 = -k1;
+  if (k2neg)
+    k2 = -k2;
+  const MAX_NUM = bitMask2(Math.ceil(bitLen2(n) / 2)) + _1n11;
+  if (k1 < _0n11 || k1 >= MAX_NUM || k2 < _0n11 || k2 >= MAX_NUM) {
+    throw new Error("splitScalar (endomorphism): failed for k");
+  }
+  return { k1neg, k1, k2neg, k2 };
+}
+function validateSigFormat2(format) {
+  if (!["compact", "recovered", "der"].includes(format))
+    throw new Error('Signature format must be "compact", "recovered", or "der"');
+  return format;
+}
+function validateSigOpts2(opts2, def) {
+  validateObject2(opts2);
+  const optsn = {};
+  for (let optName of Object.keys(def)) {
+    optsn[optName] = opts2[optName] === void 0 ? def[optName] : opts2[optName];
+  }
+  abool3(optsn.lowS, "lowS");
+  abool3(optsn.prehash, "prehash");
+  if (optsn.format !== void 0)
+    validateSigFormat2(optsn.format);
+  return optsn;
+}
+var _0n11 = /* @__PURE__ */ BigInt(0);
 var _1n11 = /* @__PURE__ */ BigInt(1);
 var _2n7 = /* @__PURE__ */ BigInt(2);
+var _3n5 = /* @__PURE__ */ BigInt(3);
 var _4n5 = /* @__PURE__ */ BigInt(4);
+function weierstrass2(params, extraOpts = {}) {
+  const validated = createCurveFields2("weierstrass", params, extraOpts);
+  const Fp = validated.Fp;
+  const Fn = validated.Fn;
+  let CURVE = validated.CURVE;
+  const { h: cofactor, n: CURVE_ORDER } = CURVE;
+  validateObject2(extraOpts, {}, {
+    allowInfinityPoint: "boolean",
+    clearCofactor: "function",
+    isTorsionFree: "function",
+    fromBytes: "function",
+    toBytes: "function",
+    endo: "object",
+    randomBytes: "function"
+  });
+  const { endo: endoOpts, allowInfinityPoint, clearCofactor, isTorsionFree, fromBytes, toBytes } = extraOpts;
+  const randomBytes11 = extraOpts.randomBytes === void 0 ? randomBytes9 : extraOpts.randomBytes;
+  if (endoOpts) {
+    if (!Fp.is0(CURVE.a) || typeof endoOpts.beta !== "bigint" || !Array.isArray(endoOpts.basises)) {
+      throw new Error('invalid endo: expected "beta": bigint and "basises": array');
+    }
+  }
+  const endo = endoOpts ? {
+    beta: endoOpts.beta,
+    basises: endoOpts.basises.map((basis) => [...basis])
+  } : void 0;
+  const lengths = getWLengths2(Fp, Fn);
+  function assertCompressionIsSupported() {
+    if (!Fp.isOdd)
+      throw new Error("compression is not supported: Field does not have .isOdd()");
+  }
+  function pointToBytes(_c, point, isCompressed) {
+    if (point.is0()) {
+      if (!allowInfinityPoint)
+        throw new Error("bad point: ZERO");
+      return Uint8Array.of(0);
+    }
+    const { x, y } = point.toAffine();
+    const bx = Fp.toBytes(x);
+    abool3(isCompressed, "isCompressed");
+    if (isCompressed) {
+      assertCompressionIsSupported();
+      const hasEvenY = !Fp.isOdd(y);
+      return concatBytes3(pprefix2(hasEvenY), bx);
+    } else {
+      return concatBytes3(Uint8Array.of(4), bx, Fp.toBytes(y));
+    }
+  }
+  function pointFromBytes(bytes) {
+    abytes5(bytes, void 0, "Point");
+    const { publicKey: comp, publicKeyUncompressed: uncomp } = lengths;
+    const length = bytes.length;
+    const head = bytes[0];
+    const tail = bytes.subarray(1);
+    if (allowInfinityPoint && length === 1 && head === 0)
+      return { x: Fp.ZERO, y: Fp.ZERO };
+    if (length === comp && (head === 2 || head === 3)) {
+      const x = Fp.fromBytes(tail);
+      if (!Fp.isValid(x))
+        throw new Error("bad point: is not on curve, wrong x");
+      const y2 = weierstrassEquation(x);
+      let y;
+      try {
+        y = Fp.sqrt(y2);
+      } catch (sqrtError) {
+        const err = sqrtError instanceof Error ? ": " + sqrtError.message : "";
+        throw new Error("bad point: is not on curve, sqrt error" + err);
+      }
+      assertCompressionIsSupported();
+      const evenY = Fp.isOdd(y);
+      const evenH = (head & 1) === 1;
+      if (evenH !== evenY)
+        y = Fp.neg(y);
+      return { x, y };
+    } else if (length === uncomp && head === 4) {
+      const L = Fp.BYTES;
+      const x = Fp.fromBytes(tail.subarray(0, L));
+      const y = Fp.fromBytes(tail.subarray(L, L * 2));
+      if (!isValidXY(x, y))
+        throw new Error("bad point: is not on curve");
+      return { x, y };
+    } else {
+      throw new Error(`bad point: got length ${length}, expected compressed=${comp} or uncompressed=${uncomp}`);
+    }
+  }
+  const encodePoint = toBytes === void 0 ? pointToBytes : toBytes;
+  const decodePoint = fromBytes === void 0 ? pointFromBytes : fromBytes;
+  const b3 = Fp.mul(CURVE.b, _3n5);
+  const mulA = Fp.is0(CURVE.a) ? (_) => Fp.ZERO : (x) => Fp.mul(CURVE.a, x);
+  function weierstrassEquation(x) {
+    const x2 = Fp.sqr(x);
+    const x3 = Fp.mul(x2, x);
+    return Fp.add(Fp.add(x3, Fp.mul(x, CURVE.a)), CURVE.b);
+  }
+  function isValidXY(x, y) {
+    const left = Fp.sqr(y);
+    const right = weierstrassEquation(x);
+    return Fp.eql(left, right);
+  }
+  if (!isValidXY(CURVE.Gx, CURVE.Gy))
+    throw new Error("bad curve params: generator point");
+  const _4a3 = Fp.mul(Fp.pow(CURVE.a, _3n5), _4n5);
+  const _27b2 = Fp.mul(Fp.sqr(CURVE.b), BigInt(27));
+  if (Fp.is0(Fp.add(_4a3, _27b2)))
+    throw new Error("bad curve params: a or b");
+  function acoord(title, n, banZero = false) {
+    if (!Fp.isValid(n) || banZero && Fp.is0(n))
+      throw new Error(`bad point coordinate ${title}`);
+    return typeof n === "object" && n !== null ? Fp.create(n) : n;
+  }
+  function aprjpoint(other) {
+    if (!(other instanceof Point))
+      throw new Error("Weierstrass Point expected");
+  }
+  function splitEndoScalarN(k) {
+    if (!endo || !endo.basises)
+      throw new Error("no endo");
+    return _splitEndoScalar2(k, endo.basises, Fn.ORDER);
+  }
+  function pushWnafPair(points, scalars, p, k) {
+    if (!Fn.isValid(k))
+      throw new RangeError("invalid scalar: out of range");
+    if (endo) {
+      const { k1neg, k1, k2neg, k2 } = splitEndoScalarN(k);
+      const psi = new Point(Fp.mul(p.X, endo.beta), p.Y, p.Z);
+      points.push(k1neg ? p.negate() : p, k2neg ? psi.negate() : psi);
+      scalars.push(k1, k2);
+    } else {
+      points.push(p);
+      scalars.push(k);
+    }
+  }
+  const validityCache = /* @__PURE__ */ new WeakSet();
+  class Point {
+    static BASE = new Point(CURVE.Gx, CURVE.Gy, Fp.ONE);
+    static ZERO = new Point(Fp.ZERO, Fp.ONE, Fp.ZERO);
+    static Fp = Fp;
+    static Fn = Fn;
+    X;
+    Y;
+    Z;
+    /** Does NOT validate if the point is valid. Use `.assertValidity()`. */
+    constructor(X, Y, Z) {
+      this.X = acoord("x", X);
+      this.Y = acoord("y", Y, true);
+      this.Z = acoord("z", Z);
+      Object.freeze(this);
+    }
+    static CURVE() {
+      return CURVE;
+    }
+    /** Does NOT validate if the point is valid. Use `.assertValidity()`. */
+    static fromAffine(p) {
+      const { x, y } = p || {};
+      if (!p || !Fp.isValid(x) || !Fp.isValid(y))
+        throw new Error("invalid affine point");
+      if (p instanceof Point)
+        throw new Error("projective point not allowed");
+      if (Fp.is0(x) && Fp.is0(y))
+        return Point.ZERO;
+      return new Point(x, y, Fp.ONE);
+    }
+    static fromBytes(bytes) {
+      const P = Point.fromAffine(decodePoint(abytes5(bytes, void 0, "point")));
+      P.assertValidity();
+      return P;
+    }
+    static fromHex(hex) {
+      return Point.fromBytes(hexToBytes3(hex));
+    }
+    get x() {
+      return this.toAffine().x;
+    }
+    get y() {
+      return this.toAffine().y;
+    }
+    /**
+     * @param isLazy - true will defer table computation until the first multiplication
+     */
+    precompute(windowSize = 6, isLazy = true) {
+      wnaf.setWindowSize(this, windowSize);
+      if (!isLazy)
+        this.multiply(_3n5);
+      return this;
+    }
+    // TODO: return `this`
+    /** A point on curve is valid if it conforms to equation. */
+    assertValidity() {
+      const p = this;
+      if (p.is0()) {
+        if (allowInfinityPoint && Fp.is0(p.X) && Fp.eql(p.Y, Fp.ONE) && Fp.is0(p.Z))
+          return;
+        throw new Error("bad point: ZERO");
+      }
+      if (validityCache.has(p))
+        return;
+      const { x, y } = p.toAffine();
+      if (!Fp.isValid(x) || !Fp.isValid(y))
+        throw new Error("bad point: x or y not field elements");
+      if (!isValidXY(x, y))
+        throw new Error("bad point: equation left != right");
+      if (!p.isTorsionFree())
+        throw new Error("bad point: not in prime-order subgroup");
+      validityCache.add(p);
+    }
+    hasEvenY() {
+      const { y } = this.toAffine();
+      if (!Fp.isOdd)
+        throw new Error("Field doesn't support isOdd");
+      return !Fp.isOdd(y);
+    }
+    /** Compare one point to another. */
+    equals(other) {
+      aprjpoint(other);
+      const { X: X1, Y: Y1, Z: Z1 } = this;
+      const { X: X2, Y: Y2, Z: Z2 } = other;
+      const U1 = Fp.eql(Fp.mul(X1, Z2), Fp.mul(X2, Z1));
+      const U2 = Fp.eql(Fp.mul(Y1, Z2), Fp.mul(Y2, Z1));
+      return U1 && U2;
+    }
+    /** Flips point to one corresponding to (x, -y) in Affine coordinates. */
+    negate() {
+      return new Point(this.X, Fp.neg(this.Y), this.Z);
+    }
+    // Renes-Costello-Batina exception-free doubling formula.
+    // There is 30% faster Jacobian formula, but it is not complete.
+    // https://eprint.iacr.org/2015/1060, algorithm 3
+    // Cost: 8M + 3S + 3*a + 2*b3 + 15add.
+    double() {
+      const { X: X1, Y: Y1, Z: Z1 } = this;
+      let X3 = Fp.ZERO, Y3 = Fp.ZERO, Z3 = Fp.ZERO;
+      let t0 = Fp.mul(X1, X1);
+      let t1 = Fp.mul(Y1, Y1);
+      let t2 = Fp.mul(Z1, Z1);
+      let t3 = Fp.mul(X1, Y1);
+      t3 = Fp.add(t3, t3);
+      Z3 = Fp.mul(X1, Z1);
+      Z3 = Fp.add(Z3, Z3);
+      X3 = mulA(Z3);
+      Y3 = Fp.mul(b3, t2);
+      Y3 = Fp.add(X3, Y3);
+      X3 = Fp.sub(t1, Y3);
+      Y3 = Fp.add(t1, Y3);
+      Y3 = Fp.mul(X3, Y3);
+      X3 = Fp.mul(t3, X3);
+      Z3 = Fp.mul(b3, Z3);
+      t2 = mulA(t2);
+      t3 = Fp.sub(t0, t2);
+      t3 = mulA(t3);
+      t3 = Fp.add(t3, Z3);
+      Z3 = Fp.add(t0, t0);
+      t0 = Fp.add(Z3, t0);
+      t0 = Fp.add(t0, t2);
+      t0 = Fp.mul(t0, t3);
+      Y3 = Fp.add(Y3, t0);
+      t2 = Fp.mul(Y1, Z1);
+      t2 = Fp.add(t2, t2);
+      t0 = Fp.mul(t2, t3);
+      X3 = Fp.sub(X3, t0);
+      Z3 = Fp.mul(t2, t1);
+      Z3 = Fp.add(Z3, Z3);
+      Z3 = Fp.add(Z3, Z3);
+      return new Point(X3, Y3, Z3);
+    }
+    // Renes-Costello-Batina exception-free addition formula.
+    // There is 30% faster Jacobian formula, but it is not complete.
+    // https://eprint.iacr.org/2015/1060, algorithm 1
+    // Cost: 12M + 0S + 3*a + 3*b3 + 23add.
+    add(other) {
+      aprjpoint(other);
+      const { X: X1, Y: Y1, Z: Z1 } = this;
+      const { X: X2, Y: Y2, Z: Z2 } = other;
+      let X3 = Fp.ZERO, Y3 = Fp.ZERO, Z3 = Fp.ZERO;
+      let t0 = Fp.mul(X1, X2);
+      let t1 = Fp.mul(Y1, Y2);
+      let t2 = Fp.mul(Z1, Z2);
+      let t3 = Fp.add(X1, Y1);
+      let t4 = Fp.add(X2, Y2);
+      t3 = Fp.mul(t3, t4);
+      t4 = Fp.add(t0, t1);
+      t3 = Fp.sub(t3, t4);
+      t4 = Fp.add(X1, Z1);
+      let t5 = Fp.add(X2, Z2);
+      t4 = Fp.mul(t4, t5);
+      t5 = Fp.add(t0, t2);
+      t4 = Fp.sub(t4, t5);
+      t5 = Fp.add(Y1, Z1);
+      X3 = Fp.add(Y2, Z2);
+      t5 = Fp.mul(t5, X3);
+      X3 = Fp.add(t1, t2);
+      t5 = Fp.sub(t5, X3);
+      Z3 = mulA(t4);
+      X3 = Fp.mul(b3, t2);
+      Z3 = Fp.add(X3, Z3);
+      X3 = Fp.sub(t1, Z3);
+      Z3 = Fp.add(t1, Z3);
+      Y3 = Fp.mul(X3, Z3);
+      t1 = Fp.add(t0, t0);
+      t1 = Fp.add(t1, t0);
+      t2 = mulA(t2);
+      t4 = Fp.mul(b3, t4);
+      t1 = Fp.add(t1, t2);
+      t2 = Fp.sub(t0, t2);
+      t2 = mulA(t2);
+      t4 = Fp.add(t4, t2);
+      t0 = Fp.mul(t1, t4);
+      Y3 = Fp.add(Y3, t0);
+      t0 = Fp.mul(t5, t4);
+      X3 = Fp.mul(t3, X3);
+      X3 = Fp.sub(X3, t0);
+      t0 = Fp.mul(t3, t1);
+      Z3 = Fp.mul(t5, Z3);
+      Z3 = Fp.add(Z3, t0);
+      return new Point(X3, Y3, Z3);
+    }
+    subtract(other) {
+      aprjpoint(other);
+      return this.add(other.negate());
+    }
+    is0() {
+      return this.equals(Point.ZERO);
+    }
+    /**
+     * Constant time multiplication.
+     * Uses precomputed tables (signed fixed-window wNAF) when available.
+     * Uses scalar blinding and avoids endomorphism splitting in the secret-scalar path.
+     * @param scalar - by which the point would be multiplied
+     * @returns New point
+     */
+    multiply(scalar) {
+      if (!Fn.isValidNot0(scalar))
+        throw new RangeError("invalid scalar: out of range");
+      const { p, f } = wnaf.mulSecret(this, scalar, cofactor, normalize2);
+      return normalize2([p, f])[0];
+    }
+    /**
+     * Non-constant-time multiplication. Uses width-4 wNAF with GLV endomorphism splitting
+     * when available (two half-width scalars sharing one halved doubling chain).
+     * It's faster, but should only be used when you don't care about
+     * an exposed secret key e.g. sig verification, which works over *public* keys.
+     */
+    multiplyUnsafe(scalar) {
+      const p = this;
+      const sc = scalar;
+      if (!Fn.isValid(sc))
+        throw new RangeError("invalid scalar: out of range");
+      if (sc === _0n11 || p.is0())
+        return Point.ZERO;
+      if (sc === _1n11)
+        return p;
+      if (wnaf.hasWindowSize(this))
+        return wnaf.mulUnsafe(p, sc, normalize2);
+      const points = [];
+      const scalars = [];
+      pushWnafPair(points, scalars, p, sc);
+      return mulAddUnsafe(Point, points, scalars);
+    }
+    /**
+     * Non-constant-time double-scalar multiplication `a⋅this + b⋅other` (Strauss–Shamir).
+     * Both walks share one doubling chain via {@link mulAddUnsafe}, and GLV endomorphism
+     * (when available) halves the chain again by splitting each scalar into two half-width
+     * parts. Used by ECDSA verification and public-key recovery for `R = u1⋅G + u2⋅P`.
+     * Only for public scalars.
+     */
+    mulAddUnsafe(a, other, b) {
+      aprjpoint(other);
+      const points = [];
+      const scalars = [];
+      pushWnafPair(points, scalars, this, a);
+      pushWnafPair(points, scalars, other, b);
+      return mulAddUnsafe(Point, points, scalars);
+    }
+    /**
+     * Converts Projective point to affine (x, y) coordinates.
+     * (X, Y, Z) ∋ (x=X/Z, y=Y/Z).
+     * @param invertedZ - Z^-1 (inverted zero) - optional, precomputation is useful for invertBatch
+     */
+    toAffine(invertedZ) {
+      const p = this;
+      let iz = invertedZ;
+      if (iz != null && !Fp.isValid(iz))
+        throw new RangeError('"invertedZ" expected valid field element');
+      const { X, Y, Z } = p;
+      if (Fp.eql(Z, Fp.ONE))
+        return { x: X, y: Y };
+      const is0 = p.is0();
+      if (iz == null)
+        iz = is0 ? Fp.ONE : Fp.inv(Z);
+      const x = Fp.mul(X, iz);
+      const y = Fp.mul(Y, iz);
+      const zz = Fp.mul(Z, iz);
+      if (is0)
+        return { x: Fp.ZERO, y: Fp.ZERO };
+      if (!Fp.eql(zz, Fp.ONE))
+        throw new Error("invZ was invalid");
+      return { x, y };
+    }
+    /**
+     * Checks whether Point is free of torsion elements (is in prime subgroup).
+     * Always torsion-free for cofactor=1 curves.
+     */
+    isTorsionFree() {
+      if (cofactor === _1n11)
+        return true;
+      if (isTorsionFree)
+        return isTorsionFree(Point, this);
+      return wnaf.mulUnsafe(this, CURVE_ORDER).is0();
+    }
+    clearCofactor() {
+      if (cofactor === _1n11)
+        return this;
+      if (clearCofactor)
+        return clearCofactor(Point, this);
+      return this.multiplyUnsafe(cofactor);
+    }
+    isSmallOrder() {
+      if (cofactor === _1n11)
+        return this.is0();
+      return this.clearCofactor().is0();
+    }
+    toBytes(isCompressed = true) {
+      abool3(isCompressed, "isCompressed");
+      this.assertValidity();
+      return encodePoint(Point, this, isCompressed);
+    }
+    toHex(isCompressed = true) {
+      return bytesToHex3(this.toBytes(isCompressed));
+    }
+    toString() {
+      return `<Point ${this.is0() ? "ZERO" : this.toHex()}>`;
+    }
+  }
+  const normalize2 = (points) => normalizeZ2(Point, points);
+  const wnaf = new ScalarMultiplier(Point, randomBytes11);
+  if (wnaf.bits >= 6)
+    Point.BASE.precompute(6);
+  Object.freeze(Point.prototype);
+  Object.freeze(Point);
+  return Point;
+}
+function pprefix2(hasEvenY) {
+  return Uint8Array.of(hasEvenY ? 2 : 3);
+}
+function getWLengths2(Fp, Fn) {
+  return {
+    secretKey: Fn.BYTES,
+    publicKey: 1 + Fp.BYTES,
+    publicKeyUncompressed: 1 + 2 * Fp.BYTES,
+    publicKeyHasPrefix: true,
+    // Raw compact `(r || s)` signature width; DER and recovered signatures use
+    // different lengths outside this helper.
+    signature: 2 * Fn.BYTES
+  };
+}
+function ecdh2(Point, ecdhOpts = {}) {
+  validatePointCons(Point);
+  const { Fn } = Point;
+  const randomBytes_ = ecdhOpts.randomBytes === void 0 ? randomBytes9 : ecdhOpts.randomBytes;
+  const lengths = Object.assign(getWLengths2(Point.Fp, Fn), {
+    seed: Math.max(getMinHashLength2(Fn.ORDER), 16)
+  });
+  function isValidSecretKey(secretKey) {
+    try {
+      const num = Fn.fromBytes(secretKey);
+      return Fn.isValidNot0(num);
+    } catch (error2) {
+      return false;
+    }
+  }
+  function isValidPublicKey(publicKey, isCompressed) {
+    const { publicKey: comp, publicKeyUncompressed } = lengths;
+    try {
+      const l = publicKey.length;
+      if (isCompressed === true && l !== comp)
+        return false;
+      if (isCompressed === false && l !== publicKeyUncompressed)
+        return false;
+      return !Point.fromBytes(publicKey).is0();
+    } catch (error2) {
+      return false;
+    }
+  }
+  function randomSecretKey(seed) {
+    seed = seed === void 0 ? randomBytes_(lengths.seed) : seed;
+    return mapHashToField2(abytes5(seed, lengths.seed, "seed"), Fn.ORDER);
+  }
+  function getPublicKey(secretKey, isCompressed = true) {
+    return Point.BASE.multiply(Fn.fromBytes(secretKey)).toBytes(isCompressed);
+  }
+  function isProbPub(item) {
+    const { secretKey, publicKey, publicKeyUncompressed } = lengths;
+    const allowedLengths = Fn._lengths;
+    if (!isBytes5(item))
+      return void 0;
+    const l = abytes5(item, void 0, "key").length;
+    const isPub = l === publicKey || l === publicKeyUncompressed;
+    const isSec = l === secretKey || !!allowedLengths?.includes(l);
+    if (isPub && isSec)
+      return void 0;
+    return isPub;
+  }
+  function getSharedSecret(secretKeyA, publicKeyB, isCompressed = true) {
+    if (isProbPub(secretKeyA) === true)
+      throw new Error("first arg must be private key");
+    if (isProbPub(publicKeyB) === false)
+      throw new Error("second arg must be public key");
+    const s = Fn.fromBytes(secretKeyA);
+    const b = Point.fromBytes(publicKeyB);
+    if (b.is0())
+      throw new Error("invalid public key: point at infinity");
+    return b.multiply(s).toBytes(isCompressed);
+  }
+  const utils = {
+    isValidSecretKey,
+    isValidPublicKey,
+    randomSecretKey
+  };
+  const keygen = createKeygen2(randomSecretKey, getPublicKey);
+  Object.freeze(utils);
+  Object.freeze(lengths);
+  return Object.freeze({ getPublicKey, getSharedSecret, keygen, Point, utils, lengths });
+}
+function ecdsa2(Point, hash, ecdsaOpts = {}) {
+  validatePointCons(Point);
+  const hash_ = hash;
+  ahash(hash_);
+  validateObject2(ecdsaOpts, {}, {
+    hmac: "function",
+    lowS: "boolean",
+    randomBytes: "function",
+    bits2int: "function",
+    bits2int_modN: "function"
+  });
+  const opts2 = Object.assign({}, ecdsaOpts);
+  const randomBytes11 = opts2.randomBytes === void 0 ? randomBytes9 : opts2.randomBytes;
+  const hmac3 = opts2.hmac === void 0 ? (key, msg) => hmac(hash_, key, msg) : opts2.hmac;
+  const { Fp, Fn } = Point;
+  const { ORDER: CURVE_ORDER, BITS: fnBits } = Fn;
+  const blindLength = getMinHashLength2(CURVE_ORDER);
+  const csprng = probeRandomBytes(randomBytes11, blindLength);
+  const { keygen, getPublicKey, getSharedSecret, utils, lengths } = ecdh2(Point, opts2);
+  const defaultSigOpts = {
+    prehash: true,
+    lowS: typeof opts2.lowS === "boolean" ? opts2.lowS : true,
+    format: "compact",
+    extraEntropy: false
+  };
+  const hasLargeRecoveryLifts = CURVE_ORDER * _2n7 + _1n11 < Fp.ORDER;
+  function isBiggerThanHalfOrder(number) {
+    const HALF = CURVE_ORDER >> _1n11;
+    return number > HALF;
+  }
+  function validateRS(title, num) {
+    if (!Fn.isValidNot0(num))
+      throw new Error(`invalid signature ${title}: out of range 1..Point.Fn.ORDER`);
+    return num;
+  }
+  function assertFieldSignIsSupported() {
+    if (!Fp.isOdd)
+      throw new Error("Field doesn't support isOdd");
+  }
+  function getRecoveryBit(x, y, r) {
+    assertFieldSignIsSupported();
+    return (x === r ? 0 : 2) | Number(Fp.isOdd(y));
+  }
+  function assertRecoverableCurve() {
+    if (hasLargeRecoveryLifts)
+      throw new Error('"recovered" sig type is not supported for cofactor >2 curves');
+  }
+  function validateSigLength(bytes, format) {
+    validateSigFormat2(format);
+    const size = lengths.signature;
+    const sizer = format === "compact" ? size : format === "recovered" ? size + 1 : void 0;
+    return abytes5(bytes, sizer);
+  }
+  class Signature {
+    r;
+    s;
+    recovery;
+    constructor(r, s, recovery) {
+      this.r = validateRS("r", r);
+      this.s = validateRS("s", s);
+      if (recovery != null) {
+        assertRecoverableCurve();
+        if (![0, 1, 2, 3].includes(recovery))
+          throw new Error("invalid recovery id");
+        this.recovery = recovery;
+      }
+      Object.freeze(this);
+    }
+    static fromBytes(bytes, format = defaultSigOpts.format) {
+      validateSigLength(bytes, format);
+      let recid;
+      if (format === "der") {
+        if (bytes.length > 2 * Fn.BYTES + 16)
+          throw new DER2.Err("invalid signature: DER signature too long");
+        const { r: r2, s: s2 } = DER2.toSig(abytes5(bytes), Fn.BYTES + 1);
+        return new Signature(r2, s2);
+      }
+      if (format === "recovered") {
+        recid = bytes[0];
+        format = "compact";
+        bytes = bytes.subarray(1);
+      }
+      const L = lengths.signature / 2;
+      const r = bytes.subarray(0, L);
+      const s = bytes.subarray(L, L * 2);
+      return new Signature(Fn.fromBytes(r), Fn.fromBytes(s), recid);
+    }
+    static fromHex(hex, format) {
+      return this.fromBytes(hexToBytes3(hex), format);
+    }
+    assertRecovery() {
+      const { recovery } = this;
+      if (recovery == null)
+        throw new Error("invalid recovery id: must be present");
+      return recovery;
+    }
+    addRecoveryBit(recovery) {
+      return new Signature(this.r, this.s, recovery);
+    }
+    // Unlike the top-level helper below, this method expects a digest that has
+    // already been hashed to the curve's message representative.
+    recoverPublicKey(messageHash) {
+      const { r, s } = this;
+      const recovery = this.assertRecovery();
+      const radj = recovery === 2 || recovery === 3 ? r + CURVE_ORDER : r;
+      if (!Fp.isValid(radj))
+        throw new Error("invalid recovery id: sig.r+curve.n != R.x");
+      const x = Fp.toBytes(radj);
+      const R = Point.fromBytes(concatBytes3(pprefix2((recovery & 1) === 0), x));
+      const ir = Fn.inv(radj);
+      const h = bits2int_modN(abytes5(messageHash, void 0, "msgHash"));
+      const u1 = Fn.create(-h * ir);
+      const u2 = Fn.create(s * ir);
+      const Q2 = Point.BASE.mulAddUnsafe(u1, R, u2);
+      if (Q2.is0())
+        throw new Error("invalid recovery: point at infinify");
+      Q2.assertValidity();
+      return Q2;
+    }
+    // Signatures should be low-s, to prevent malleability.
+    hasHighS() {
+      return isBiggerThanHalfOrder(this.s);
+    }
+    toBytes(format = defaultSigOpts.format) {
+      validateSigFormat2(format);
+      if (format === "der")
+        return hexToBytes3(DER2.hexFromSig(this));
+      const { r, s } = this;
+      const rb = Fn.toBytes(r);
+      const sb = Fn.toBytes(s);
+      if (format === "recovered") {
+        assertRecoverableCurve();
+        return concatBytes3(Uint8Array.of(this.assertRecovery()), rb, sb);
+      }
+      return concatBytes3(rb, sb);
+    }
+    toHex(format) {
+      return bytesToHex3(this.toBytes(format));
+    }
+  }
+  Object.freeze(Signature.prototype);
+  Object.freeze(Signature);
+  const bits2int = opts2.bits2int === void 0 ? function bits2int_def(bytes) {
+    if (bytes.length > 8192)
+      throw new Error("input is too large");
+    const num = bytesToNumberBE2(bytes);
+    const delta = bytes.length * 8 - fnBits;
+    return delta > 0 ? num >> BigInt(delta) : num;
+  } : opts2.bits2int;
+  const bits2int_modN = opts2.bits2int_modN === void 0 ? function bits2int_modN_def(bytes) {
+    return Fn.create(bits2int(bytes));
+  } : opts2.bits2int_modN;
+  const ORDER_MASK = bitMask2(fnBits);
+  function int2octets(num) {
+    aInRange2("num < 2^" + fnBits, num, _0n11, ORDER_MASK);
+    return Fn.toBytes(num);
+  }
+  function validateMsgAndHash(message, prehash) {
+    abytes5(message, void 0, "message");
+    return prehash ? abytes5(hash_(message), void 0, "prehashed message") : message;
+  }
+  function prepSig(message, secretKey, opts3) {
+    const { lowS, prehash, extraEntropy } = validateSigOpts2(opts3, defaultSigOpts);
+    message = validateMsgAndHash(message, prehash);
+    const h1int = bits2int_modN(message);
+    const d = Fn.fromBytes(secretKey);
+    if (!Fn.isValidNot0(d))
+      throw new Error("invalid private key");
+    const seedArgs = [int2octets(d), int2octets(h1int)];
+    if (extraEntropy != null && extraEntropy !== false) {
+      const e = extraEntropy === true ? randomBytes11(lengths.secretKey) : extraEntropy;
+      seedArgs.push(abytes5(e, void 0, "extraEntropy"));
+    }
+    const seed = concatBytes3(...seedArgs);
+    const m = h1int;
+    function k2sig(kBytes) {
+      const k = bits2int(kBytes);
+      if (!Fn.isValidNot0(k))
+        return;
+      const q = Point.BASE.multiply(k).toAffine();
+      const r = Fn.create(q.x);
+      if (r === _0n11)
+        return;
+      let s;
+      if (csprng !== void 0) {
+        const b = bytesToNumberBE2(mapHashToField2(csprng(blindLength), CURVE_ORDER));
+        const ibk = Fn.inv(Fn.mul(b, k));
+        const bm = Fn.mul(b, m);
+        const bd = Fn.mul(b, d);
+        s = Fn.create(ibk * Fn.create(bm + bd * r));
+      } else {
+        const ik = invertCt(k, CURVE_ORDER);
+        s = Fn.create(ik * Fn.create(m + r * d));
+      }
+      if (s === _0n11)
+        return;
+      let recovery = getRecoveryBit(q.x, q.y, r);
+      let normS = s;
+      if (lowS && isBiggerThanHalfOrder(s)) {
+        normS = Fn.neg(s);
+        recovery ^= 1;
+      }
+      return new Signature(r, normS, hasLargeRecoveryLifts ? void 0 : recovery);
+    }
+    return { seed, k2sig };
+  }
+  function sign(message, secretKey, opts3 = {}) {
+    const { seed, k2sig } = prepSig(message, secretKey, opts3);
+    const drbg = createHmacDrbg2(hash_.outputLen, Fn.BYTES, hmac3);
+    const sig = drbg(seed, k2sig);
+    return sig.toBytes(opts3.format);
+  }
+  function verify(signature, message, publicKey, opts3 = {}) {
+    const { lowS, prehash, format } = validateSigOpts2(opts3, defaultSigOpts);
+    publicKey = abytes5(publicKey, void 0, "publicKey");
+    message = validateMsgAndHash(message, prehash);
+    if (!isBytes5(signature)) {
+      const end = signature instanceof Signature ? ", use sig.toBytes()" : "";
+      throw new Error("verify expects Uint8Array signature" + end);
+    }
+    validateSigLength(signature, format);
+    try {
+      const sig = Signature.fromBytes(signature, format);
+      const P = Point.fromBytes(publicKey);
+      if (P.is0())
+        return false;
+      if (lowS && sig.hasHighS())
+        return false;
+      const { r, s } = sig;
+      const h = bits2int_modN(message);
+      const is = Fn.inv(s);
+      const u1 = Fn.create(h * is);
+      const u2 = Fn.create(r * is);
+      const R = Point.BASE.mulAddUnsafe(u1, P, u2);
+      if (R.is0())
+        return false;
+      const q = R.toAffine();
+      const v = Fn.create(q.x);
+      if (v !== r)
+        return false;
+      if (format === "recovered" && sig.recovery !== getRecoveryBit(q.x, q.y, r))
+        return false;
+      return true;
+    } catch (e) {
+      return false;
+    }
+  }
+  function recoverPublicKey(signature, message, opts3 = {}) {
+    const { prehash } = validateSigOpts2(opts3, defaultSigOpts);
+    message = validateMsgAndHash(message, prehash);
+    return Signature.fromBytes(signature, "recovered").recoverPublicKey(message).toBytes();
+  }
+  return Object.freeze({
+    keygen,
+    getPublicKey,
+    getSharedSecret,
+    utils,
+    lengths,
+    Point,
+    sign,
+    verify,
+    recoverPublicKey,
+    Signature,
+    hash: hash_
+  });
+}
+
+// ../../main/node_modules/@noble/curves/nist.js
+var p256_CURVE2 = /* @__PURE__ */ (() => ({
+  p: BigInt("0xffffffff00000001000000000000000000000000ffffffffffffffffffffffff"),
+  n: BigInt("0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551"),
+  h: BigInt(1),
+  a: BigInt("0xffffffff00000001000000000000000000000000fffffffffffffffffffffffc"),
+  b: BigInt("0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b"),
+  Gx: BigInt("0x6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296"),
+  Gy: BigInt("0x4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5")
+}))();
+var p256_Point2 = /* @__PURE__ */ weierstrass2(p256_CURVE2);
+var p2562 = /* @__PURE__ */ ecdsa2(p256_Point2, sha256);
+
+// ../../main/node_modules/@noble/curves/abstract/edwards.js
+var _0n12 = /* @__PURE__ */ BigInt(0);
+var _1n12 = /* @__PURE__ */ BigInt(1);
+var _2n8 = /* @__PURE__ */ BigInt(2);
+var _4n6 = /* @__PURE__ */ BigInt(4);
 var _8n4 = /* @__PURE__ */ BigInt(8);
 function isEdValidXY(Fp, CURVE, x, y) {
   const x2 = Fp.sqr(x);
@@ -47163,8 +48344,8 @@ function edwards(params, extraOpts = {}) {
   if (FpLegendre2(Fp, CURVE.d) !== -1)
     throw new Error("edwards: CURVE.d must be a non-square in Fp for complete addition formulas");
   validateObject2(opts2, {}, { uvRatio: "function", randomBytes: "function" });
-  const randomBytes10 = opts2.randomBytes === void 0 ? randomBytes9 : opts2.randomBytes;
-  const MASK2 = _2n7 << BigInt(Fp.BYTES * 8) - _1n11;
+  const randomBytes11 = opts2.randomBytes === void 0 ? randomBytes9 : opts2.randomBytes;
+  const MASK2 = _2n8 << BigInt(Fp.BYTES * 8) - _1n12;
   function isOdd(n) {
     if (!Fp.isOdd)
       throw new Error("Field does not have .isOdd()");
@@ -47174,14 +48355,14 @@ function edwards(params, extraOpts = {}) {
     try {
       return { isValid: true, value: Fp.sqrt(Fp.div(u, v)) };
     } catch (e) {
-      return { isValid: false, value: _0n10 };
+      return { isValid: false, value: _0n12 };
     }
   } : opts2.uvRatio;
   if (!isEdValidXY(Fp, CURVE, CURVE.Gx, CURVE.Gy))
     throw new Error("bad curve params: generator point");
   const mulA = Fp.eql(CURVE.a, Fp.neg(Fp.ONE)) ? (x) => Fp.neg(x) : Fp.eql(CURVE.a, Fp.ONE) ? (x) => x : (x) => Fp.mul(CURVE.a, x);
   function acoord(title, n, banZero = false) {
-    const min = banZero ? _1n11 : _0n10;
+    const min = banZero ? _1n12 : _0n12;
     aInRange2("coordinate " + title, n, min, MASK2);
     return n;
   }
@@ -47232,7 +48413,7 @@ function edwards(params, extraOpts = {}) {
       normed[len - 1] = lastByte & ~128;
       const y = bytesToNumberLE2(normed);
       const max = zip215 ? MASK2 : Fp.ORDER;
-      aInRange2("point.y", y, _0n10, max);
+      aInRange2("point.y", y, _0n12, max);
       const y2 = Fp.sqr(y);
       const u = Fp.sub(y2, Fp.ONE);
       const v = Fp.sub(Fp.mulN(d, y2), a);
@@ -47259,7 +48440,7 @@ function edwards(params, extraOpts = {}) {
     precompute(windowSize = 6, isLazy = true) {
       wnaf.setWindowSize(this, windowSize);
       if (!isLazy)
-        this.multiply(_2n7);
+        this.multiply(_2n8);
       return this;
     }
     // Useful in fromAffine() - not for fromBytes(), which always created valid points.
@@ -47307,7 +48488,7 @@ function edwards(params, extraOpts = {}) {
       const { X: X1, Y: Y1, Z: Z1 } = this;
       const A = Fp.sqr(X1);
       const B = Fp.sqr(Y1);
-      const C = Fp.mul(Fp.sqr(Z1), _2n7);
+      const C = Fp.mul(Fp.sqr(Z1), _2n8);
       const D = mulA(A);
       const x1y1 = Fp.addN(X1, Y1);
       const E = Fp.sub(Fp.subN(Fp.sqr(x1y1), A), B);
@@ -47361,9 +48542,9 @@ function edwards(params, extraOpts = {}) {
     multiplyUnsafe(scalar) {
       if (!Fn.isValid(scalar))
         throw new RangeError("invalid scalar: expected 0 <= sc < curve.n");
-      if (scalar === _0n10)
+      if (scalar === _0n12)
         return Point.ZERO;
-      if (this.is0() || scalar === _1n11)
+      if (this.is0() || scalar === _1n12)
         return this;
       return wnaf.mulUnsafe(this, scalar, normalize2);
     }
@@ -47400,11 +48581,11 @@ function edwards(params, extraOpts = {}) {
       return { x, y };
     }
     clearCofactor() {
-      if (cofactor === _1n11)
+      if (cofactor === _1n12)
         return this;
-      if (cofactor === _2n7)
+      if (cofactor === _2n8)
         return this.double();
-      if (cofactor === _4n5)
+      if (cofactor === _4n6)
         return this.double().double();
       if (cofactor === _8n4)
         return this.double().double().double();
@@ -47424,7 +48605,7 @@ function edwards(params, extraOpts = {}) {
     }
   }
   const normalize2 = (points) => normalizeZ2(Point, points);
-  const wnaf = new ScalarMultiplier(Point, randomBytes10);
+  const wnaf = new ScalarMultiplier(Point, randomBytes11);
   if (wnaf.bits >= 6)
     Point.BASE.precompute(6);
   Object.freeze(Point.prototype);
@@ -47433,11 +48614,11 @@ function edwards(params, extraOpts = {}) {
 }
 
 // ../../main/node_modules/@noble/curves/abstract/montgomery.js
-var _0n11 = /* @__PURE__ */ BigInt(0);
-var _1n12 = /* @__PURE__ */ BigInt(1);
-var _2n8 = /* @__PURE__ */ BigInt(2);
+var _0n13 = /* @__PURE__ */ BigInt(0);
+var _1n13 = /* @__PURE__ */ BigInt(1);
+var _2n9 = /* @__PURE__ */ BigInt(2);
 function cmask(P, swap2) {
-  return P + swap2 - (swap2 >> _1n12 << _1n12);
+  return P + swap2 - (swap2 >> _1n13 << _1n13);
 }
 function cswap(P) {
   const offset = BigInt(6) * P;
@@ -47473,9 +48654,9 @@ function montgomery2(curveDef) {
   const fieldLen = is25519 ? 32 : 56;
   const Gu = is25519 ? BigInt(9) : BigInt(5);
   const a24 = is25519 ? BigInt(121665) : BigInt(39081);
-  const minScalar = is25519 ? _2n8 ** BigInt(254) : _2n8 ** BigInt(447);
-  const maxAdded = is25519 ? BigInt(8) * (_2n8 ** BigInt(251) - _1n12) : BigInt(4) * (_2n8 ** BigInt(445) - _1n12);
-  const maxScalar = minScalar + maxAdded + _1n12;
+  const minScalar = is25519 ? _2n9 ** BigInt(254) : _2n9 ** BigInt(447);
+  const maxAdded = is25519 ? BigInt(8) * (_2n9 ** BigInt(251) - _1n13) : BigInt(4) * (_2n9 ** BigInt(445) - _1n13);
+  const maxScalar = minScalar + maxAdded + _1n13;
   const modP = (n) => mod3(n, P);
   const GuBytes = encodeU(Gu);
   function encodeU(u) {
@@ -47491,18 +48672,18 @@ function montgomery2(curveDef) {
     return bytesToNumberLE2(adjustScalarBytes3(copyBytes4(abytes5(scalar, fieldLen, "scalar"))));
   }
   const lowOrderU = new Set(is25519 ? [
-    _0n11,
-    _1n12,
-    P - _1n12,
+    _0n13,
+    _1n13,
+    P - _1n13,
     BigInt("325606250916557431795983626356110631294008115727848805560023387167927233504"),
     BigInt("39382357235489614581723060781553021112529911719440698176882885853963445705823")
-  ] : [_0n11, _1n12, P - _1n12]);
+  ] : [_0n13, _1n13, P - _1n13]);
   function scalarMult2(scalar, u) {
     const pointU = decodeU(u);
     if (lowOrderU.has(pointU))
       throw new Error("invalid private or public key received");
     const pu = montgomeryLadder(pointU, decodeScalar(scalar));
-    if (pu === _0n11)
+    if (pu === _0n13)
       throw new Error("invalid private or public key received");
     return encodeU(pu);
   }
@@ -47512,23 +48693,23 @@ function montgomery2(curveDef) {
     const k = decodeScalar(scalar);
     aInRange2("scalar", k, minScalar, maxScalar);
     const pu = modP(mulBaseHook(k));
-    if (pu === _0n11)
+    if (pu === _0n13)
       throw new Error("invalid private or public key received");
     return encodeU(pu);
   }
   const getPublicKey = scalarMultBase2;
   const getSharedSecret = scalarMult2;
   function montgomeryLadder(u, scalar) {
-    aInRange2("u", u, _0n11, P);
+    aInRange2("u", u, _0n13, P);
     aInRange2("scalar", scalar, minScalar, maxScalar);
     const k = scalar;
     const x_1 = u;
-    let x_2 = _1n12;
-    let z_2 = _0n11;
+    let x_2 = _1n13;
+    let z_2 = _0n13;
     let x_3 = u;
-    let z_3 = _1n12;
-    const kx = k ^ k >> _1n12;
-    for (let t = BigInt(montgomeryBits - 1); t >= _0n11; t--) {
+    let z_3 = _1n13;
+    const kx = k ^ k >> _1n13;
+    for (let t = BigInt(montgomeryBits - 1); t >= _0n13; t--) {
       const mask2 = cmask(P, kx >> t);
       ({ x_2, x_3 } = swap2(mask2, x_2, x_3));
       ({ x_2: z_2, x_3: z_3 } = swap2(mask2, z_2, z_3));
@@ -47580,10 +48761,10 @@ function montgomery2(curveDef) {
 }
 
 // ../../main/node_modules/@noble/curves/ed25519.js
-var _0n12 = /* @__PURE__ */ BigInt(0);
-var _1n13 = /* @__PURE__ */ BigInt(1);
-var _2n9 = /* @__PURE__ */ BigInt(2);
-var _3n5 = /* @__PURE__ */ BigInt(3);
+var _0n14 = /* @__PURE__ */ BigInt(0);
+var _1n14 = /* @__PURE__ */ BigInt(1);
+var _2n10 = /* @__PURE__ */ BigInt(2);
+var _3n6 = /* @__PURE__ */ BigInt(3);
 var _5n4 = /* @__PURE__ */ BigInt(5);
 var _8n5 = /* @__PURE__ */ BigInt(8);
 var ed25519_CURVE_p2 = /* @__PURE__ */ BigInt("0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffed");
@@ -47601,8 +48782,8 @@ function ed25519_pow_2_252_32(x) {
   const P = ed25519_CURVE_p2;
   const x2 = x * x % P;
   const b2 = x2 * x % P;
-  const b4 = pow22(b2, _2n9, P) * b2 % P;
-  const b5 = pow22(b4, _1n13, P) * x % P;
+  const b4 = pow22(b2, _2n10, P) * b2 % P;
+  const b5 = pow22(b4, _1n14, P) * x % P;
   const b10 = pow22(b5, _5n4, P) * b5 % P;
   const b20 = pow22(b10, _10n, P) * b10 % P;
   const b40 = pow22(b20, _20n, P) * b20 % P;
@@ -47610,7 +48791,7 @@ function ed25519_pow_2_252_32(x) {
   const b160 = pow22(b80, _80n, P) * b80 % P;
   const b240 = pow22(b160, _80n, P) * b80 % P;
   const b250 = pow22(b240, _10n, P) * b10 % P;
-  const pow_p_5_8 = pow22(b250, _2n9, P) * x % P;
+  const pow_p_5_8 = pow22(b250, _2n10, P) * x % P;
   return { pow_p_5_8, b2 };
 }
 function adjustScalarBytes2(bytes) {
@@ -47645,7 +48826,7 @@ var x255192 = /* @__PURE__ */ (() => {
   const P = ed25519_CURVE_p2;
   const powPminus2 = (x) => {
     const { pow_p_5_8, b2 } = ed25519_pow_2_252_32(x);
-    return mod3(pow22(pow_p_5_8, _3n5, P) * b2, P);
+    return mod3(pow22(pow_p_5_8, _3n6, P) * b2, P);
   };
   return montgomery2({
     P,
@@ -47657,8 +48838,8 @@ var x255192 = /* @__PURE__ */ (() => {
     // Same construction as libsodium's crypto_scalarmult_curve25519_base.
     scalarMultBase: (k) => {
       const kn = mod3(k, ed25519_Point.Fn.ORDER);
-      if (kn === _0n12)
-        return _0n12;
+      if (kn === _0n14)
+        return _0n14;
       const p = ed25519_Point.BASE.multiply(kn);
       return mod3((p.Z + p.Y) * powPminus2(mod3(p.Z - p.Y, P)), P);
     }
@@ -47910,6 +49091,29 @@ async function parseHeader(header) {
     return { stanzas, headerNoMAC, MAC, headerSize: transcript.length, rest: prepend(header, rest) };
   }
 }
+function encodeHeaderNoMAC(recipients) {
+  const lines = [];
+  lines.push("age-encryption.org/v1\n");
+  for (const s of recipients) {
+    lines.push("-> " + s.args.join(" ") + "\n");
+    for (let i = 0; i < s.body.length; i += 48) {
+      let end = i + 48;
+      if (end > s.body.length)
+        end = s.body.length;
+      lines.push(base64nopad.encode(s.body.subarray(i, end)) + "\n");
+    }
+    if (s.body.length % 48 === 0)
+      lines.push("\n");
+  }
+  lines.push("---");
+  return new TextEncoder().encode(lines.join(""));
+}
+function encodeHeader(recipients, MAC) {
+  return flatten([
+    encodeHeaderNoMAC(recipients),
+    new TextEncoder().encode(" " + base64nopad.encode(MAC) + "\n")
+  ]);
+}
 
 // ../../main/node_modules/age-encryption/dist/recipients.js
 async function identityToRecipient(identity) {
@@ -47933,6 +49137,24 @@ async function identityToRecipient(identity) {
   const recipient = await scalarMultBase(scalar);
   return bech32.encodeFromBytes("age", recipient);
 }
+var HybridRecipient = class {
+  recipient;
+  constructor(s) {
+    const { prefix, words } = bech32.decode(s, false);
+    const bytes = bech32.fromWords(words);
+    if (!s.startsWith("age1pq1") || prefix.toLowerCase() !== "age1pq" || bytes.length !== 1216) {
+      throw Error("invalid recipient");
+    }
+    this.recipient = bytes;
+  }
+  wrapFileKey(fileKey) {
+    const { cipherText: encapsulatedKey, sharedSecret } = MLKEM768X25519.encapsulate(this.recipient);
+    const label = new TextEncoder().encode("age-encryption.org/mlkem768x25519");
+    const { key, nonce } = hpkeContext(hpkeMLKEM768X25519, sharedSecret, label);
+    const ciphertext = chacha20poly1305(key, nonce).encrypt(fileKey);
+    return [new Stanza(["mlkem768x25519", base64nopad.encode(encapsulatedKey)], ciphertext)];
+  }
+};
 var HybridIdentity = class {
   identity;
   constructor(s) {
@@ -47970,6 +49192,8 @@ var HybridIdentity = class {
   }
 };
 var hpkeMLKEM768X25519 = 25722;
+var hpkeMLKEM768P256 = 80;
+var hpkeDHKEMP256 = 16;
 function hpkeContext(kemID, sharedSecret, info2) {
   const suiteID = hpkeSuiteID(kemID);
   const pskIDHash = hpkeLabeledExtract(suiteID, void 0, "psk_id_hash", new Uint8Array(0));
@@ -48021,6 +49245,94 @@ function hpkeLabeledExpand(suiteID, prk, label, info2, length) {
   labeledInfo.set(info2, offset);
   return expand(sha256, prk, labeledInfo, length);
 }
+function hpkeDHKEMP256Encapsulate(recipient) {
+  if (recipient.length !== p2562.lengths.publicKeyUncompressed) {
+    recipient = p2562.Point.fromBytes(recipient).toBytes(false);
+  }
+  const ephemeral = p2562.utils.randomSecretKey();
+  const encapsulatedKey = p2562.getPublicKey(ephemeral, false);
+  const ss = p2562.getSharedSecret(ephemeral, recipient, true).subarray(1);
+  const kemContext = new Uint8Array(encapsulatedKey.length + recipient.length);
+  kemContext.set(encapsulatedKey, 0);
+  kemContext.set(recipient, encapsulatedKey.length);
+  const suiteID = new Uint8Array(5);
+  suiteID.set(new TextEncoder().encode("KEM"), 0);
+  suiteID[3] = hpkeDHKEMP256 >> 8;
+  suiteID[4] = hpkeDHKEMP256 & 255;
+  const eaePRK = hpkeLabeledExtract(suiteID, void 0, "eae_prk", ss);
+  const sharedSecret = hpkeLabeledExpand(suiteID, eaePRK, "shared_secret", kemContext, 32);
+  return { encapsulatedKey, sharedSecret };
+}
+var TagRecipient = class {
+  recipient;
+  constructor(s) {
+    const res = bech32.decodeToBytes(s);
+    if (!s.startsWith("age1tag1") || res.prefix.toLowerCase() !== "age1tag" || res.bytes.length !== 33) {
+      throw Error("invalid recipient");
+    }
+    this.recipient = res.bytes;
+  }
+  wrapFileKey(fileKey) {
+    const { encapsulatedKey, sharedSecret } = hpkeDHKEMP256Encapsulate(this.recipient);
+    const label = new TextEncoder().encode("age-encryption.org/p256tag");
+    const tag2 = (() => {
+      const recipientHash = sha256(this.recipient).subarray(0, 4);
+      const ikm = new Uint8Array(encapsulatedKey.length + recipientHash.length);
+      ikm.set(encapsulatedKey, 0);
+      ikm.set(recipientHash, encapsulatedKey.length);
+      return extract(sha256, ikm, label).subarray(0, 4);
+    })();
+    const { key, nonce } = hpkeContext(hpkeDHKEMP256, sharedSecret, label);
+    const ciphertext = chacha20poly1305(key, nonce).encrypt(fileKey);
+    return [new Stanza(["p256tag", base64nopad.encode(tag2), base64nopad.encode(encapsulatedKey)], ciphertext)];
+  }
+};
+var HybridTagRecipient = class {
+  recipient;
+  constructor(s) {
+    const { prefix, words } = bech32.decode(s, false);
+    const bytes = bech32.fromWords(words);
+    if (!s.startsWith("age1tagpq1") || prefix.toLowerCase() !== "age1tagpq" || bytes.length !== 1249) {
+      throw Error("invalid recipient");
+    }
+    this.recipient = bytes;
+  }
+  wrapFileKey(fileKey) {
+    const { cipherText: encapsulatedKey, sharedSecret } = MLKEM768P256.encapsulate(this.recipient);
+    const label = new TextEncoder().encode("age-encryption.org/mlkem768p256tag");
+    const tag2 = (() => {
+      const recipientHash = sha256(this.recipient.subarray(1184)).subarray(0, 4);
+      const ikm = new Uint8Array(encapsulatedKey.length + recipientHash.length);
+      ikm.set(encapsulatedKey, 0);
+      ikm.set(recipientHash, encapsulatedKey.length);
+      return extract(sha256, ikm, label).subarray(0, 4);
+    })();
+    const { key, nonce } = hpkeContext(hpkeMLKEM768P256, sharedSecret, label);
+    const ciphertext = chacha20poly1305(key, nonce).encrypt(fileKey);
+    return [new Stanza(["mlkem768p256tag", base64nopad.encode(tag2), base64nopad.encode(encapsulatedKey)], ciphertext)];
+  }
+};
+var X25519Recipient = class {
+  recipient;
+  constructor(s) {
+    const res = bech32.decodeToBytes(s);
+    if (!s.startsWith("age1") || res.prefix.toLowerCase() !== "age" || res.bytes.length !== 32) {
+      throw Error("invalid recipient");
+    }
+    this.recipient = res.bytes;
+  }
+  async wrapFileKey(fileKey) {
+    const ephemeral = randomBytes5(32);
+    const share = await scalarMultBase(ephemeral);
+    const secret = await scalarMult(ephemeral, this.recipient);
+    const salt = new Uint8Array(share.length + this.recipient.length);
+    salt.set(share);
+    salt.set(this.recipient, share.length);
+    const label = new TextEncoder().encode("age-encryption.org/v1/X25519");
+    const key = hkdf(sha256, secret, salt, label, 32);
+    return [new Stanza(["X25519", base64nopad.encode(share)], encryptFileKey(fileKey, key))];
+  }
+};
 var X25519Identity = class {
   identity;
   recipient;
@@ -48063,6 +49375,23 @@ var X25519Identity = class {
     return null;
   }
 };
+var ScryptRecipient = class {
+  passphrase;
+  logN;
+  constructor(passphrase, logN) {
+    this.passphrase = passphrase;
+    this.logN = logN;
+  }
+  wrapFileKey(fileKey) {
+    const salt = randomBytes5(16);
+    const label = "age-encryption.org/v1/scrypt";
+    const labelAndSalt = new Uint8Array(label.length + 16);
+    labelAndSalt.set(new TextEncoder().encode(label));
+    labelAndSalt.set(salt, label.length);
+    const key = scrypt(this.passphrase, labelAndSalt, { N: 2 ** this.logN, r: 8, p: 1, dkLen: 32 });
+    return [new Stanza(["scrypt", base64nopad.encode(salt), this.logN.toString()], encryptFileKey(fileKey, key))];
+  }
+};
 var ScryptIdentity = class {
   passphrase;
   constructor(passphrase) {
@@ -48102,6 +49431,10 @@ var ScryptIdentity = class {
     return null;
   }
 };
+function encryptFileKey(fileKey, key) {
+  const nonce = new Uint8Array(12);
+  return chacha20poly1305(key, nonce).encrypt(fileKey);
+}
 function decryptFileKey(body, key) {
   if (body.length !== 32) {
     throw Error("invalid stanza");
@@ -48176,6 +49509,43 @@ function plaintextSize(ciphertextSize2) {
   size -= lastChunk > 0 ? chacha20poly1305Overhead : 0;
   return size;
 }
+function encryptSTREAM(key) {
+  const streamNonce = new Uint8Array(12);
+  const incNonce = () => {
+    for (let i = streamNonce.length - 2; i >= 0; i--) {
+      streamNonce[i]++;
+      if (streamNonce[i] !== 0)
+        break;
+    }
+  };
+  const plaintextBuffer = new Uint8Array(chunkSize);
+  let plaintextBufferUsed = 0;
+  return new TransformStream({
+    transform(chunk, controller) {
+      while (chunk.length > 0) {
+        if (plaintextBufferUsed === plaintextBuffer.length) {
+          const encryptedChunk = chacha20poly1305(key, streamNonce).encrypt(plaintextBuffer);
+          controller.enqueue(encryptedChunk);
+          incNonce();
+          plaintextBufferUsed = 0;
+        }
+        const n = Math.min(plaintextBuffer.length - plaintextBufferUsed, chunk.length);
+        plaintextBuffer.set(chunk.subarray(0, n), plaintextBufferUsed);
+        plaintextBufferUsed += n;
+        chunk = chunk.subarray(n);
+      }
+    },
+    flush(controller) {
+      streamNonce[11] = 1;
+      const encryptedChunk = chacha20poly1305(key, streamNonce).encrypt(plaintextBuffer.subarray(0, plaintextBufferUsed));
+      controller.enqueue(encryptedChunk);
+    }
+  });
+}
+function ciphertextSize(plaintextSize2) {
+  const chunks = Math.max(1, Math.ceil(plaintextSize2 / chunkSize));
+  return plaintextSize2 + chacha20poly1305Overhead * chunks;
+}
 
 // ../../main/node_modules/age-encryption/dist/armor.js
 var armor_exports = {};
@@ -48219,6 +49589,101 @@ function decode(file) {
 }
 
 // ../../main/node_modules/age-encryption/dist/index.js
+var Encrypter = class {
+  passphrase = null;
+  scryptWorkFactor = 18;
+  recipients = [];
+  /**
+   * Set the passphrase to encrypt the file(s) with. This method can only be
+   * called once, and can't be called if {@link Encrypter.addRecipient} has
+   * been called.
+   *
+   * The passphrase is passed through the scrypt key derivation function, but
+   * it needs to have enough entropy to resist offline brute-force attacks.
+   * You should use at least 8-10 random alphanumeric characters, or 4-5
+   * random words from a list of at least 2000 words.
+   *
+   * @param s - The passphrase to encrypt the file with.
+   */
+  setPassphrase(s) {
+    if (this.passphrase !== null) {
+      throw new Error("can encrypt to at most one passphrase");
+    }
+    if (this.recipients.length !== 0) {
+      throw new Error("can't encrypt to both recipients and passphrases");
+    }
+    this.passphrase = s;
+  }
+  /**
+   * Set the scrypt work factor to use when encrypting the file(s) with a
+   * passphrase. The default is 18. Using a lower value will require stronger
+   * passphrases to resist offline brute-force attacks.
+   *
+   * @param logN - The base-2 logarithm of the scrypt work factor.
+   */
+  setScryptWorkFactor(logN) {
+    this.scryptWorkFactor = logN;
+  }
+  /**
+   * Add a recipient to encrypt the file(s) for. This method can be called
+   * multiple times to encrypt the file(s) for multiple recipients.
+   *
+   * This version supports native X25519 recipients (`age1...`), hybrid
+   * post-quantum recipients (`age1pq1...`), tag recipients (`age1tag1...`),
+   * and hybrid tag recipients (`age1tagpq1...`).
+   *
+   * @param s - The recipient to encrypt the file for. Either a string
+   * beginning with `age1...` or an object implementing the {@link Recipient}
+   * interface.
+   */
+  addRecipient(s) {
+    if (this.passphrase !== null) {
+      throw new Error("can't encrypt to both recipients and passphrases");
+    }
+    if (typeof s === "string") {
+      if (s.startsWith("age1pq1")) {
+        this.recipients.push(new HybridRecipient(s));
+      } else if (s.startsWith("age1tag1")) {
+        this.recipients.push(new TagRecipient(s));
+      } else if (s.startsWith("age1tagpq1")) {
+        this.recipients.push(new HybridTagRecipient(s));
+      } else if (s.startsWith("age1")) {
+        this.recipients.push(new X25519Recipient(s));
+      } else {
+        throw new Error("unrecognized recipient type");
+      }
+    } else {
+      this.recipients.push(s);
+    }
+  }
+  async encrypt(file) {
+    const fileKey = randomBytes5(16);
+    const stanzas = [];
+    let recipients = this.recipients;
+    if (this.passphrase !== null) {
+      recipients = [new ScryptRecipient(this.passphrase, this.scryptWorkFactor)];
+    }
+    for (const recipient of recipients) {
+      stanzas.push(...await recipient.wrapFileKey(fileKey));
+    }
+    const labelHeader = new TextEncoder().encode("header");
+    const hmacKey = hkdf(sha256, fileKey, void 0, labelHeader, 32);
+    const mac = hmac(sha256, hmacKey, encodeHeaderNoMAC(stanzas));
+    const header = encodeHeader(stanzas, mac);
+    const nonce = randomBytes5(16);
+    const labelPayload = new TextEncoder().encode("payload");
+    const streamKey = hkdf(sha256, fileKey, nonce, labelPayload, 32);
+    const encrypter2 = encryptSTREAM(streamKey);
+    if (!(file instanceof ReadableStream)) {
+      if (typeof file === "string")
+        file = new TextEncoder().encode(file);
+      return await readAll(prepend(stream(file).pipeThrough(encrypter2), header, nonce));
+    }
+    return Object.assign(prepend(file.pipeThrough(encrypter2), header, nonce), {
+      size: (size) => ciphertextSize(size) + header.length + nonce.length
+    });
+  }
+};
 var Decrypter = class {
   identities = [];
   /**
@@ -48337,6 +49802,9 @@ function isCryptoKey3(key) {
 
 // actions/engine/age.ts
 import { createHash as createHash3 } from "node:crypto";
+import { createReadStream as createReadStream3, createWriteStream } from "node:fs";
+import { open as open3, rename as rename2, rm as rm3 } from "node:fs/promises";
+import { Readable, Writable } from "node:stream";
 init_errors();
 function fingerprint(recipient) {
   return `age:${createHash3("sha256").update(recipient).digest("hex").slice(0, 16)}`;
@@ -48368,6 +49836,16 @@ async function parseIdentities(text, input = "age-identity") {
   if (keys.length === 0)
     throw new DeckhandError(`${input} holds no age identity (AGE-SECRET-KEY-1\u2026 lines, as age-keygen writes).`);
   return { keys, fingerprints };
+}
+function encrypter(recipients, extra) {
+  if (recipients.length === 0) throw new DeckhandError("no age recipients to encrypt to");
+  const e = new Encrypter();
+  for (const r of recipients) e.addRecipient(r.key);
+  if (extra) {
+    const carrier = { wrapFileKey: () => [new Stanza(extra.args, extra.body)] };
+    e.addRecipient(carrier);
+  }
+  return e;
 }
 function decrypter(identities) {
   const d = new Decrypter();
@@ -48409,6 +49887,41 @@ async function readStanzas(data) {
   d.addIdentity(capture);
   await d.decrypt(data).catch(() => void 0);
   return seen?.map((s) => ({ args: s.args, body: s.body }));
+}
+async function encryptFile(source, target, recipients, durable = true) {
+  const input = Readable.toWeb(createReadStream3(source));
+  const output = await encrypter(recipients).encrypt(input);
+  await writeStream(output, target, durable);
+}
+async function decryptFile(source, target, identities, what, recipients) {
+  const input = Readable.toWeb(createReadStream3(source));
+  let output;
+  try {
+    output = await decrypter(identities).decrypt(input);
+  } catch (err) {
+    throw decryptFailure(err, what, identities, recipients);
+  }
+  try {
+    await writeStream(output, target);
+  } catch (err) {
+    if (err instanceof DeckhandError) throw err;
+    throw decryptFailure(err, what, identities, recipients);
+  }
+}
+async function writeStream(stream3, target, durable = true) {
+  const temp = tempPathFor(target);
+  try {
+    await (await open3(temp, "wx", 384)).close();
+    await stream3.pipeTo(Writable.toWeb(createWriteStream(temp, { flags: "r+" })));
+    if (durable) {
+      const handle = await open3(temp, "r+");
+      await handle.sync().finally(() => handle.close());
+    }
+    await rename2(temp, target);
+  } finally {
+    await rm3(temp, { force: true });
+    forgetOnStop(temp);
+  }
 }
 
 // actions/engine/secrets/bundle.ts
@@ -48721,14 +50234,14 @@ function renderTemplates(text, env, file) {
   return text.split("\n").map(
     (line, i) => line.trimStart().startsWith("#") ? line : line.replace(
       TEMPLATE2,
-      (_whole, pipeline2) => renderPipeline(pipeline2, env, `${file}:${i + 1}`)
+      (_whole, pipeline4) => renderPipeline(pipeline4, env, `${file}:${i + 1}`)
     )
   ).join("\n");
 }
-function renderPipeline(pipeline2, env, where3) {
-  const [first = "", ...rest] = pipeline2.split("|").map((part) => part.trim());
+function renderPipeline(pipeline4, env, where3) {
+  const [first = "", ...rest] = pipeline4.split("|").map((part) => part.trim());
   const call = ENV.exec(first);
-  if (!call) throw new DeckhandError(`${where3}: the template "${pipeline2}" is not an env reference`);
+  if (!call) throw new DeckhandError(`${where3}: the template "${pipeline4}" is not an env reference`);
   let value = env[call[1] ?? call[2] ?? ""] ?? "";
   for (const step of rest) {
     const indent = /^indent\s+(\d+)$/.exec(step);
@@ -50240,8 +51753,8 @@ import { join as join11 } from "node:path";
 var import_semver2 = __toESM(require_semver2(), 1);
 init_errors();
 import { createHash as createHash4 } from "node:crypto";
-import { createReadStream as createReadStream3 } from "node:fs";
-import { readFile as readFile5, rm as rm3, stat as stat7 } from "node:fs/promises";
+import { createReadStream as createReadStream4 } from "node:fs";
+import { readFile as readFile5, rm as rm4, stat as stat7 } from "node:fs/promises";
 import { delimiter as delimiter2, join as join10, resolve as resolve3 } from "node:path";
 
 // actions/engine/deck/version.ts
@@ -50424,7 +51937,7 @@ async function install2(version, platform2, releaseBaseUrl, store, logger2) {
     try {
       checksums = parseChecksums(await readFile5(checksumsFile, "utf8"));
     } finally {
-      await rm3(checksumsFile, { force: true });
+      await rm4(checksumsFile, { force: true });
     }
     const expected = checksums.get(asset);
     const actual = await sha256File2(archive);
@@ -50450,11 +51963,11 @@ async function install2(version, platform2, releaseBaseUrl, store, logger2) {
       return saved;
     } finally {
       if (saved === void 0 || resolve3(saved) !== resolve3(extracted)) {
-        await rm3(extracted, { recursive: true, force: true });
+        await rm4(extracted, { recursive: true, force: true });
       }
     }
   } finally {
-    await rm3(archive, { force: true });
+    await rm4(archive, { force: true });
   }
 }
 async function download(store, url, version) {
@@ -50470,7 +51983,7 @@ async function download(store, url, version) {
 }
 async function sha256File2(path5) {
   const hash = createHash4("sha256");
-  for await (const chunk of createReadStream3(path5)) hash.update(chunk);
+  for await (const chunk of createReadStream4(path5)) hash.update(chunk);
   return hash.digest("hex");
 }
 async function checkExplicitDeck(path5) {
@@ -51041,6 +52554,77 @@ var artifactDownloadInputs = {
     description: "Token to download an artifact of another workflow run."
   }
 };
+var storeInputs = (fallback, source) => ({
+  store: {
+    type: "string",
+    ...fallback ? { default: fallback } : {},
+    description: (fallback === "artifact" ? "Where the backup is kept: artifact (a workflow artifact, as before), " : "Also keep the dump in a store: ") + "a local or mounted folder, or s3://bucket/prefix (AWS S3, or any S3-compatible service with store-endpoint). In a folder or bucket each backup is <kind>/<source>/<UTC time>-<id>/, its manifest written last."
+  },
+  "store-endpoint": {
+    type: "string",
+    description: "URL of an S3-compatible service (MinIO, Ceph, R2\u2026), addressed path-style. Default: AWS's endpoint for the region. Credentials always come from the AWS credential chain (in GitHub Actions: aws-actions/configure-aws-credentials with OIDC), never from inputs."
+  },
+  "store-region": {
+    type: "string",
+    description: "AWS region of the bucket. Default: AWS_REGION, or the profile."
+  },
+  "backup-source": {
+    type: "string",
+    description: `Name of what is backed up: the <source> part of the store layout. Default: ${source}.`
+  },
+  "age-recipients": {
+    type: "list",
+    description: "age public keys (age1\u2026, one per line; # comments allowed) to encrypt the backup to before it leaves the machine. The step needs no private key; restores take age-identity."
+  },
+  "keep-last": retention("the n newest backups"),
+  "keep-daily": retention("the newest backup of each of the last n days that have one"),
+  "keep-weekly": retention("the newest backup of each of the last n ISO weeks that have one"),
+  "keep-monthly": retention("the newest backup of each of the last n months that have one")
+});
+function retention(what) {
+  return {
+    type: "integer",
+    min: 0,
+    max: 1e5,
+    description: `Retention in the store (of this kind and source), as restic's forget: keep ${what}. Deletes only backups deckhand wrote, never the newest one nor the newest verified one. Default: keep everything.`
+  };
+}
+var storeReadInputs = {
+  store: {
+    type: "string",
+    description: "The folder or s3://bucket/prefix db-dump or files-backup stored to: then name the backup latest, by its name (20261206T071500Z-3f9a1c) or by an ISO time (the newest at or before it). Only complete backups (manifest present) are picked; every object is checked against the manifest before anything is restored."
+  },
+  "store-endpoint": {
+    type: "string",
+    description: "URL of an S3-compatible service (path-style). Default: AWS. Credentials come from the AWS credential chain."
+  },
+  "store-region": {
+    type: "string",
+    description: "AWS region of the bucket. Default: AWS_REGION, or the profile."
+  },
+  "backup-source": {
+    type: "string",
+    description: "Which source to pick from, when the store holds backups of several."
+  }
+};
+var backupIdentityInput = {
+  "age-identity": {
+    type: "string",
+    secret: true,
+    description: "Content of an age key file (AGE-SECRET-KEY-1\u2026 lines), or the path of one, to decrypt backups encrypted with age-recipients."
+  }
+};
+for (const [name, spec] of Object.entries(storeInputs("", "the output folder name")))
+  if (name !== "age-recipients") COMMANDS.dump.inputs[name] = spec;
+var storeOutputs = {
+  stored: "Where the backup went in a folder or S3 store (empty for artifact).",
+  "backup-name": "Its name in the store: <UTC time>-<id>.",
+  encrypted: "true when the stored files are encrypted with age.",
+  pruned: "Backups retention removed, one name per line."
+};
+Object.assign(COMMANDS.dump.outputs, storeOutputs, {
+  "artifact-id": "Id of the uploaded artifact, when store is artifact."
+});
 var postgresInputs = {
   "database-url": {
     type: "string",
@@ -51092,6 +52676,7 @@ COMMANDS["db-dump"] = {
       description: "Read the dump back before the manifest is written: pg_restore --list must list the rows of exactly the tables dumped (redis-check-rdb for Redis)."
     },
     "postgres-bin": postgresInputs["postgres-bin"],
+    ...storeInputs("artifact", "the database name"),
     ...artifactInputs
   },
   outputs: {
@@ -51101,7 +52686,8 @@ COMMANDS["db-dump"] = {
     tables: "Tables dumped (Redis: databases holding keys).",
     rows: "Rows dumped (Redis: keys), as counted in the snapshot the dump was taken from.",
     "duration-ms": "How long the dump and its verification took.",
-    "artifact-id": "Id of the uploaded artifact, when one was uploaded."
+    "artifact-id": "Id of the uploaded artifact, when one was uploaded.",
+    ...storeOutputs
   }
 };
 COMMANDS["db-restore"] = {
@@ -51111,7 +52697,7 @@ COMMANDS["db-restore"] = {
     input: {
       type: "string",
       required: true,
-      description: "The backup: its folder, its manifest.json, or (in GitHub Actions) the name of an artifact uploaded by db-dump."
+      description: "The backup: its folder, its manifest.json, the output-dir db-dump wrote into (the newest complete backup there is picked), latest or a time with store, or (in GitHub Actions) the name of an artifact uploaded by db-dump."
     },
     "database-url": {
       ...postgresInputs["database-url"],
@@ -51148,10 +52734,18 @@ COMMANDS["db-restore"] = {
       description: "Do not restore object ownership: everything belongs to the connecting user (for a server without the original roles, such as a fresh RDS instance)."
     },
     "postgres-bin": postgresInputs["postgres-bin"],
+    ...storeReadInputs,
+    ...backupIdentityInput,
+    "mark-verified": {
+      type: "boolean",
+      default: "false",
+      description: "When the backup came from a store and the restore verified it: record that beside it (deckhand-verified.json), as a restore drill does. Retention never deletes the newest verified backup."
+    },
     ...artifactDownloadInputs
   },
   outputs: {
     database: "The database restored into.",
+    backup: "The backup restored: its folder, or its store and name.",
     "previous-database": "The database clean replaced, kept under this name (keep-previous); empty when none was replaced or it was dropped.",
     tables: "Tables checked after the restore.",
     rows: "Rows checked after the restore.",
@@ -51183,6 +52777,7 @@ COMMANDS["files-backup"] = {
       default: "false",
       description: "Include private keys and certificates (PEM, DER, PKCS#12, keystores). Off: they are left out and listed in the summary."
     },
+    ...storeInputs("artifact", "files"),
     ...artifactInputs
   },
   outputs: {
@@ -51191,7 +52786,8 @@ COMMANDS["files-backup"] = {
     files: "Number of files in the archive.",
     "size-bytes": "Size of the archive in bytes.",
     "secrets-excluded": "Private key and certificate files left out (include-secrets false), one path per line.",
-    "artifact-id": "Id of the uploaded artifact, when one was uploaded."
+    "artifact-id": "Id of the uploaded artifact, when one was uploaded.",
+    ...storeOutputs
   }
 };
 COMMANDS["files-restore"] = {
@@ -51201,7 +52797,7 @@ COMMANDS["files-restore"] = {
     input: {
       type: "string",
       required: true,
-      description: "The archive (its manifest beside it as <archive>.manifest.json), or (in GitHub Actions) the name of an artifact uploaded by files-backup."
+      description: "The archive (its manifest beside it as <archive>.manifest.json), latest or a time with store, or (in GitHub Actions) the name of an artifact uploaded by files-backup."
     },
     target: {
       type: "string",
@@ -51241,6 +52837,8 @@ COMMANDS["files-restore"] = {
       max: 1e7,
       description: "Most files and directories the archive may hold; an archive with more is refused."
     },
+    ...storeReadInputs,
+    ...backupIdentityInput,
     ...artifactDownloadInputs
   },
   outputs: {
@@ -51338,7 +52936,7 @@ COMMANDS.restore = {
     ...bundleInputs,
     "db-dump": {
       type: "string",
-      description: "A db-dump backup: its folder, its manifest.json, or (in GitHub Actions) the name of the artifact db-dump uploaded."
+      description: "A db-dump backup: its folder, its manifest.json, latest or a time with store, or (in GitHub Actions) the name of the artifact db-dump uploaded."
     },
     "database-url": {
       ...postgresInputs["database-url"],
@@ -51400,6 +52998,11 @@ COMMANDS.restore = {
     "converge-timeout": convergeTimeout,
     ...deckInputs,
     ...transportInputs,
+    ...storeReadInputs,
+    "age-identity": {
+      ...bundleInputs["age-identity"],
+      description: `${bundleInputs["age-identity"].description} It also decrypts backups named from store (db-dump or state latest).`
+    },
     ...artifactDownloadInputs
   },
   outputs: {
@@ -51462,11 +53065,951 @@ async function resolveBackupInput(inputs, ctx, input, name = "input") {
   return { path: temp.path, cleanup: temp.cleanup };
 }
 
+// actions/engine/jobs/store.ts
+init_errors();
+
+// actions/engine/store/open.ts
+init_errors();
+import { resolve as resolve5 } from "node:path";
+
+// actions/engine/store/local.ts
+init_errors();
+import { createHash as createHash5 } from "node:crypto";
+import { createReadStream as createReadStream5, createWriteStream as createWriteStream2 } from "node:fs";
+import { chmod, copyFile, mkdir as mkdir2, open as open4, readdir as readdir5, rename as rename3, rm as rm5, rmdir, stat as stat9 } from "node:fs/promises";
+import { dirname as dirname5, join as join12, sep as sep2 } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { Transform } from "node:stream";
+var LocalBackend = class {
+  constructor(root) {
+    this.root = root;
+    this.description = root;
+  }
+  root;
+  description;
+  path(key) {
+    if (key.split("/").some((part) => part === "" || part === "." || part === ".."))
+      throw new DeckhandError(`store key ${key} is not a relative path`);
+    return join12(this.root, key);
+  }
+  async *list(prefix) {
+    const folder = prefix.includes("/") ? prefix.slice(0, prefix.lastIndexOf("/")) : "";
+    yield* this.walk(folder, prefix);
+  }
+  async *walk(folder, prefix) {
+    const dir = folder === "" ? this.root : join12(this.root, folder);
+    let entries2;
+    try {
+      entries2 = await readdir5(dir, { withFileTypes: true });
+    } catch (err) {
+      if (err.code === "ENOENT") return;
+      throw fileSystemError(err, dir);
+    }
+    entries2.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    for (const entry of entries2) {
+      if (entry.name.startsWith(".")) continue;
+      const key = folder === "" ? entry.name : `${folder}/${entry.name}`;
+      if (entry.isDirectory()) {
+        if (prefix.startsWith(`${key}/`) || key.startsWith(prefix) || `${key}/`.startsWith(prefix))
+          yield* this.walk(key, prefix);
+      } else if (entry.isFile() && key.startsWith(prefix)) {
+        yield { key, size: (await stat9(join12(dir, entry.name))).size };
+      }
+    }
+  }
+  async ensureFolder(path5) {
+    await mkdir2(dirname5(path5), { recursive: true, mode: 448 });
+  }
+  async putFile(key, file, sha2563, size) {
+    const target = this.path(key);
+    try {
+      await this.ensureFolder(target);
+      const temp = tempPathFor(target);
+      try {
+        await copyFile(file, temp);
+        await chmod(temp, 384);
+        const copied = await digestFile(temp);
+        if (copied.sha256 !== sha2563 || copied.size !== size)
+          throw new DeckhandError(
+            `${file} changed while it was copied to ${this.description}: nothing stored`
+          );
+        const handle = await open4(temp, "r+");
+        await handle.sync().finally(() => handle.close());
+        await rename3(temp, target);
+      } finally {
+        await rm5(temp, { force: true });
+        forgetOnStop(temp);
+      }
+    } catch (err) {
+      await this.pruneEmpty(dirname5(target));
+      throw fileSystemError(err, this.root);
+    }
+  }
+  async putProduced(key, produce) {
+    const target = this.path(key);
+    try {
+      await this.ensureFolder(target);
+      const temp = tempPathFor(target);
+      try {
+        await produce(temp);
+        await chmod(temp, 384);
+        const digest = await digestFile(temp);
+        const handle = await open4(temp, "r+");
+        await handle.sync().finally(() => handle.close());
+        await rename3(temp, target);
+        return digest;
+      } finally {
+        await rm5(temp, { force: true });
+        forgetOnStop(temp);
+      }
+    } catch (err) {
+      await this.pruneEmpty(dirname5(target));
+      throw fileSystemError(err, this.root);
+    }
+  }
+  async putBytes(key, data) {
+    const target = this.path(key);
+    try {
+      await this.ensureFolder(target);
+      const temp = tempPathFor(target);
+      try {
+        const handle = await open4(temp, "wx", 384);
+        try {
+          await handle.writeFile(data);
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        await rename3(temp, target);
+      } finally {
+        await rm5(temp, { force: true });
+        forgetOnStop(temp);
+      }
+    } catch (err) {
+      throw fileSystemError(err, this.root);
+    }
+  }
+  async getFile(key, file) {
+    const source = this.path(key);
+    const hash = createHash5("sha256");
+    let size = 0;
+    try {
+      await pipeline(
+        createReadStream5(source),
+        new Transform({
+          transform(chunk, _encoding, done) {
+            hash.update(chunk);
+            size += chunk.length;
+            done(null, chunk);
+          }
+        }),
+        createWriteStream2(file, { flags: "wx", mode: 384 })
+      );
+    } catch (err) {
+      if (err.code === "ENOENT" && !await stat9(source).catch(() => void 0))
+        throw new DeckhandError(`${key} is missing from ${this.description}`);
+      throw fileSystemError(err, file);
+    }
+    return { sha256: hash.digest("hex"), size };
+  }
+  async getBytes(key, maxBytes) {
+    const path5 = this.path(key);
+    const info2 = await stat9(path5).catch(() => void 0);
+    if (!info2) return void 0;
+    if (!info2.isFile() || info2.size > maxBytes)
+      throw new DeckhandError(`${key} in ${this.description} is not a file of at most ${maxBytes} bytes`);
+    const handle = await open4(path5, "r");
+    try {
+      return await handle.readFile();
+    } finally {
+      await handle.close();
+    }
+  }
+  async remove(key) {
+    const path5 = this.path(key);
+    await rm5(path5, { force: true });
+    await this.pruneEmpty(dirname5(path5));
+  }
+  /** Folders left empty go, up to the root: a pruned or failed backup leaves nothing behind. */
+  async pruneEmpty(from) {
+    for (let dir = from; dir !== this.root && dir.startsWith(this.root + sep2); dir = dirname5(dir)) {
+      try {
+        await rmdir(dir);
+      } catch {
+        break;
+      }
+    }
+  }
+};
+async function digestFile(path5) {
+  const hash = createHash5("sha256");
+  let size = 0;
+  for await (const chunk of createReadStream5(path5)) {
+    hash.update(chunk);
+    size += chunk.length;
+  }
+  return { sha256: hash.digest("hex"), size };
+}
+
+// actions/engine/store/s3.ts
+init_errors();
+import { createReadStream as createReadStream6, createWriteStream as createWriteStream3 } from "node:fs";
+import { join as join13 } from "node:path";
+import { createHash as createHash6 } from "node:crypto";
+import { Transform as Transform2 } from "node:stream";
+import { pipeline as pipeline2 } from "node:stream/promises";
+var PART_BYTES = 16 * 1024 * 1024;
+var S3Backend = class _S3Backend {
+  constructor(s3, client, location, logger2) {
+    this.s3 = s3;
+    this.client = client;
+    this.location = location;
+    this.logger = logger2;
+    this.description = `s3://${location.bucket}${location.prefix ? `/${location.prefix}` : ""}`;
+  }
+  s3;
+  client;
+  location;
+  logger;
+  description;
+  settings;
+  static async open(location, options) {
+    const s3 = await import("../s3/index.js");
+    const region = options.region ?? (process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || (options.endpoint ? "us-east-1" : void 0));
+    const client = new s3.S3Client({
+      region,
+      endpoint: options.endpoint,
+      forcePathStyle: options.endpoint !== void 0,
+      // Transient failures (throttling, 5xx, dropped connections) are retried with the SDK's backoff.
+      maxAttempts: 5
+    });
+    return new _S3Backend(s3, client, location, options.logger);
+  }
+  key(key) {
+    return this.location.prefix ? `${this.location.prefix}/${key}` : key;
+  }
+  /**
+   * Encryption and retention as the bucket dictates: its default encryption is asked for explicitly (so a policy
+   * that requires the header is met), and its Object Lock default retention is set on each object.
+   */
+  async writeSettings() {
+    if (this.settings) return this.settings;
+    const s3 = this.s3;
+    const Bucket = this.location.bucket;
+    const settings = { encryption: {}, description: [] };
+    try {
+      const out = await this.client.send(new s3.GetBucketEncryptionCommand({ Bucket }));
+      const rule = out.ServerSideEncryptionConfiguration?.Rules?.[0];
+      const sse = rule?.ApplyServerSideEncryptionByDefault;
+      if (sse?.SSEAlgorithm) {
+        settings.encryption.ServerSideEncryption = sse.SSEAlgorithm;
+        if (sse.KMSMasterKeyID) settings.encryption.SSEKMSKeyId = sse.KMSMasterKeyID;
+        settings.description.push(
+          `server-side encryption ${sse.SSEAlgorithm}${sse.KMSMasterKeyID ? ` (${sse.KMSMasterKeyID})` : ""}, as the bucket's default`
+        );
+      }
+    } catch (err) {
+      const code = errorCode(err);
+      if (code === "ServerSideEncryptionConfigurationNotFoundError") {
+        settings.description.push("no default encryption configured on the bucket");
+      } else if (code === "AccessDenied") {
+        settings.description.push(
+          "the bucket's encryption settings could not be read (s3:GetEncryptionConfiguration)"
+        );
+      } else throw this.failure(err, "GetBucketEncryption", "");
+    }
+    try {
+      const out = await this.client.send(new s3.GetObjectLockConfigurationCommand({ Bucket }));
+      const config = out.ObjectLockConfiguration;
+      const retention2 = config?.Rule?.DefaultRetention;
+      if (config?.ObjectLockEnabled === "Enabled" && retention2?.Mode) {
+        const days = retention2.Days ?? (retention2.Years ?? 0) * 365;
+        if (days > 0) {
+          settings.lock = { mode: retention2.Mode, days };
+          settings.description.push(
+            `Object Lock ${retention2.Mode} retention of ${days} day(s) on each object`
+          );
+        }
+      }
+    } catch (err) {
+      const code = errorCode(err);
+      if (code !== "ObjectLockConfigurationNotFoundError" && code !== "AccessDenied")
+        throw this.failure(err, "GetObjectLockConfiguration", "");
+    }
+    this.settings = settings;
+    return settings;
+  }
+  objectParams(settings) {
+    const params = { ...settings.encryption };
+    if (settings.lock) {
+      params.ObjectLockMode = settings.lock.mode;
+      params.ObjectLockRetainUntilDate = new Date(Date.now() + settings.lock.days * 864e5);
+    }
+    return params;
+  }
+  async *list(prefix) {
+    const strip = this.location.prefix ? this.location.prefix.length + 1 : 0;
+    let token;
+    do {
+      let out;
+      try {
+        out = await this.client.send(
+          new this.s3.ListObjectsV2Command({
+            Bucket: this.location.bucket,
+            Prefix: this.key(prefix),
+            ContinuationToken: token
+          })
+        );
+      } catch (err) {
+        throw this.failure(err, "ListBucket", prefix);
+      }
+      for (const object of out.Contents ?? []) {
+        if (object.Key === void 0) continue;
+        yield { key: object.Key.slice(strip), size: object.Size ?? 0 };
+      }
+      token = out.IsTruncated ? out.NextContinuationToken : void 0;
+    } while (token);
+  }
+  async putFile(key, file, sha2563, size) {
+    const settings = await this.writeSettings();
+    const Bucket = this.location.bucket;
+    const Key = this.key(key);
+    try {
+      if (size <= PART_BYTES) {
+        await this.client.send(
+          new this.s3.PutObjectCommand({
+            Bucket,
+            Key,
+            Body: createReadStream6(file),
+            ContentLength: size,
+            ChecksumSHA256: Buffer.from(sha2563, "hex").toString("base64"),
+            ...this.objectParams(settings)
+          })
+        );
+      } else {
+        const upload = new this.s3.Upload({
+          client: this.client,
+          params: {
+            Bucket,
+            Key,
+            Body: createReadStream6(file),
+            ChecksumAlgorithm: "SHA256",
+            ...this.objectParams(settings)
+          },
+          partSize: PART_BYTES,
+          queueSize: 4,
+          leavePartsOnError: false
+        });
+        await upload.done();
+      }
+    } catch (err) {
+      throw this.failure(err, "PutObject", key);
+    }
+  }
+  async putProduced(key, produce) {
+    const temp = await privateTempDir("deckhand-s3-");
+    try {
+      const path5 = join13(temp.path, "object");
+      await produce(path5);
+      const digest = await digestFile(path5);
+      await this.putFile(key, path5, digest.sha256, digest.size);
+      return digest;
+    } finally {
+      await temp.cleanup();
+    }
+  }
+  async putBytes(key, data) {
+    const settings = await this.writeSettings();
+    try {
+      await this.client.send(
+        new this.s3.PutObjectCommand({
+          Bucket: this.location.bucket,
+          Key: this.key(key),
+          Body: data,
+          ChecksumSHA256: createHash6("sha256").update(data).digest("base64"),
+          ...this.objectParams(settings)
+        })
+      );
+    } catch (err) {
+      throw this.failure(err, "PutObject", key);
+    }
+  }
+  async getFile(key, file) {
+    let body;
+    try {
+      const out = await this.client.send(
+        new this.s3.GetObjectCommand({
+          Bucket: this.location.bucket,
+          Key: this.key(key),
+          ChecksumMode: "ENABLED"
+        })
+      );
+      body = out.Body;
+    } catch (err) {
+      throw this.failure(err, "GetObject", key);
+    }
+    const hash = createHash6("sha256");
+    let size = 0;
+    try {
+      await pipeline2(
+        body,
+        new Transform2({
+          transform(chunk, _encoding, done) {
+            hash.update(chunk);
+            size += chunk.length;
+            done(null, chunk);
+          }
+        }),
+        createWriteStream3(file, { flags: "wx", mode: 384 })
+      );
+    } catch (err) {
+      throw new DeckhandError(
+        `${key} in ${this.description} could not be read whole (${errorMessage(err)}): it is damaged or the connection failed.`,
+        [],
+        { cause: err }
+      );
+    }
+    return { sha256: hash.digest("hex"), size };
+  }
+  async getBytes(key, maxBytes) {
+    try {
+      const out = await this.client.send(
+        new this.s3.GetObjectCommand({
+          Bucket: this.location.bucket,
+          Key: this.key(key),
+          ChecksumMode: "ENABLED"
+        })
+      );
+      if ((out.ContentLength ?? 0) > maxBytes) {
+        ;
+        out.Body.destroy();
+        throw new DeckhandError(`${key} in ${this.description} is larger than ${maxBytes} bytes`);
+      }
+      return await out.Body.transformToByteArray();
+    } catch (err) {
+      if (err instanceof DeckhandError) throw err;
+      if (errorCode(err) === "NoSuchKey") return void 0;
+      throw this.failure(err, "GetObject", key);
+    }
+  }
+  async remove(key) {
+    try {
+      await this.client.send(
+        new this.s3.DeleteObjectCommand({ Bucket: this.location.bucket, Key: this.key(key) })
+      );
+    } catch (err) {
+      throw this.failure(err, "DeleteObject", key);
+    }
+  }
+  /** An SDK failure as an actionable message: what was refused, and what to change. */
+  failure(err, action, key) {
+    if (err instanceof DeckhandError) return err;
+    const code = errorCode(err);
+    const where3 = `${this.description}${key ? ` (${key})` : ""}`;
+    const say = (message2) => new DeckhandError(message2, [], { cause: err });
+    switch (code) {
+      case "AccessDenied":
+      case "AllAccessDisabled":
+        return say(
+          `${where3}: access denied to s3:${action}. Grant the role deckhand runs as s3:PutObject, s3:GetObject, s3:ListBucket and (for retention) s3:DeleteObject on ${this.location.bucket}.`
+        );
+      case "InvalidAccessKeyId":
+      case "SignatureDoesNotMatch":
+      case "ExpiredToken":
+      case "InvalidToken":
+        return say(
+          `${where3}: the AWS credentials were refused (${code}). Check the credentials the step runs with (aws-actions/configure-aws-credentials, AWS_PROFILE, AWS_ACCESS_KEY_ID).`
+        );
+      case "NoSuchBucket":
+        return say(
+          `${where3}: bucket ${this.location.bucket} does not exist (check the name, the account and store-endpoint).`
+        );
+      case "CredentialsProviderError":
+        return say(
+          `${where3}: no AWS credentials found. In GitHub Actions configure them with aws-actions/configure-aws-credentials (OIDC, no stored keys); elsewhere set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. deckhand takes no keys as inputs.`
+        );
+      case "BadDigest":
+      case "InvalidDigest":
+      case "XAmzContentSHA256Mismatch":
+        return say(
+          `${where3}: S3 refused the upload because its checksum did not match what arrived (${code}); nothing was stored.`
+        );
+      case "NoSuchKey":
+        return say(`${where3}: no such object.`);
+    }
+    const message = errorMessage(err);
+    if (/region is missing/i.test(message))
+      return say(`${where3}: no AWS region: set store-region, or AWS_REGION in the environment.`);
+    const net = err.code;
+    if (net && /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET)$/.test(net))
+      return say(`${where3}: cannot reach the S3 endpoint (${net}).`);
+    return say(`${where3}: s3:${action} failed: ${code ?? ""}${code ? ": " : ""}${message}`);
+  }
+};
+function errorCode(err) {
+  const e = err;
+  return e?.Code ?? e?.name;
+}
+function parseS3Url(url) {
+  const m = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(url);
+  if (!m) throw new DeckhandError(`store ${url} is not an s3://bucket/prefix address`);
+  const bucket = m[1];
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes(".."))
+    throw new DeckhandError(
+      `store ${url}: "${bucket}" is not a valid S3 bucket name (3-63 lower-case letters, digits, dots and hyphens)`
+    );
+  const prefix = (m[2] ?? "").replace(/^\/+|\/+$/g, "");
+  if (prefix.split("/").some((p) => p === "." || p === "..") || /\/\//.test(prefix))
+    throw new DeckhandError(`store ${url}: the prefix must be a plain path (no empty, . or .. parts)`);
+  return { bucket, prefix };
+}
+
+// actions/engine/store/store.ts
+import { randomBytes as randomBytes10 } from "node:crypto";
+import { mkdir as mkdir3, rename as rename4, rm as rm6 } from "node:fs/promises";
+import { basename as basename2, join as join14, relative as relative2, sep as sep3 } from "node:path";
+init_errors();
+init_json_file();
+
+// actions/engine/version.ts
+var TOOL_VERSION = "0.1.0";
+
+// actions/engine/store/store.ts
+var KINDS = ["db", "files", "state"];
+var MANIFEST = "deckhand-backup.json";
+var VERIFIED = "deckhand-verified.json";
+var PRUNING = "deckhand-pruning.json";
+var RESERVED = /* @__PURE__ */ new Set([MANIFEST, VERIFIED, PRUNING]);
+var MAX_MANIFEST_BYTES = 8 * 2 ** 20;
+function checkSource(source) {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(source) || source.includes(".."))
+    throw new DeckhandError(
+      `backup source "${source}" cannot name a folder: use letters, digits, dot, dash and underscore.`
+    );
+  return source;
+}
+function folderTime(date) {
+  return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+}
+var TIME_NAME = /^(\d{8}T\d{6}Z)-([0-9a-f]{6})$/;
+function nameTime(name) {
+  const m = TIME_NAME.exec(name);
+  const t = m[1];
+  return /* @__PURE__ */ new Date(
+    `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}T${t.slice(9, 11)}:${t.slice(11, 13)}:${t.slice(13, 15)}Z`
+  );
+}
+var BackupStore = class {
+  constructor(backend, logger2) {
+    this.backend = backend;
+    this.logger = logger2;
+  }
+  backend;
+  logger;
+  get description() {
+    return this.backend.description;
+  }
+  /**
+   * Stores a backup: each file (encrypted first when recipients are given), then the manifest. A failure removes
+   * what this run stored (no manifest was written, so nothing of it could be picked meanwhile).
+   */
+  async save(request2) {
+    const source = checkSource(request2.source);
+    const name = `${folderTime(request2.time)}-${randomBytes10(3).toString("hex")}`;
+    const folder = `${request2.kind}/${source}/${name}`;
+    const names = request2.files.map((file) => storedName(request2.root, file));
+    const encrypted = request2.recipients !== void 0 && request2.recipients.length > 0;
+    const stored = [];
+    try {
+      await eachLimited(request2.files.length, 4, async (i) => {
+        const local = request2.files[i];
+        const name2 = names[i];
+        if (encrypted) {
+          const object = `${name2}.age`;
+          const { sha256: sha2563, size } = await this.backend.putProduced(
+            `${folder}/${object}`,
+            (path5) => encryptFile(local, path5, request2.recipients, false)
+          );
+          stored[i] = { name: name2, object, size, sha256: sha2563 };
+        } else {
+          const { sha256: sha2563, size } = await digestFile(local);
+          await this.backend.putFile(`${folder}/${name2}`, local, sha2563, size);
+          stored[i] = { name: name2, object: name2, size, sha256: sha2563 };
+        }
+      });
+      const manifest = {
+        format: "deckhand-backup/1",
+        kind: request2.kind,
+        source,
+        time: request2.time.toISOString(),
+        tool: { name: "deckhand", version: TOOL_VERSION },
+        encryption: encrypted ? { format: "age", recipients: request2.recipients.map((r) => r.fingerprint) } : null,
+        files: stored,
+        summary: request2.summary ?? {}
+      };
+      await this.backend.putBytes(
+        `${folder}/${MANIFEST}`,
+        Buffer.from(JSON.stringify(manifest, null, 2) + "\n")
+      );
+      const bytes = stored.reduce((sum, f) => sum + f.size, 0);
+      return {
+        manifest,
+        backup: {
+          kind: request2.kind,
+          source,
+          name,
+          folder,
+          bytes,
+          complete: true,
+          verified: false,
+          pruning: false
+        }
+      };
+    } catch (err) {
+      for (const file of stored)
+        if (file) await this.backend.remove(`${folder}/${file.object}`).catch(() => void 0);
+      throw err;
+    }
+  }
+  /** Every backup below the store's root, of one kind and source when given, oldest first. */
+  async list(filter = {}) {
+    const prefix = filter.kind ? `${filter.kind}/${filter.source ? `${checkSource(filter.source)}/` : ""}` : "";
+    const found = /* @__PURE__ */ new Map();
+    for await (const object of this.backend.list(prefix)) {
+      const parts = object.key.split("/");
+      if (parts.length < 4) continue;
+      const [kind, source, name] = parts;
+      if (!KINDS.includes(kind) || !TIME_NAME.test(name)) continue;
+      const folder = `${kind}/${source}/${name}`;
+      let backup = found.get(folder);
+      if (!backup) {
+        backup = { kind, source, name, folder, bytes: 0, complete: false, verified: false, pruning: false };
+        found.set(folder, backup);
+      }
+      const file = parts.slice(3).join("/");
+      if (file === MANIFEST) backup.complete = true;
+      else if (file === VERIFIED) backup.verified = true;
+      else if (file === PRUNING) backup.pruning = true;
+      backup.bytes += object.size;
+    }
+    return [...found.values()].sort((a, b) => compareBackups(a, b));
+  }
+  /** A backup's manifest, checked: it must name files inside its folder only. */
+  async manifest(backup) {
+    const key = `${backup.folder}/${MANIFEST}`;
+    const bytes = await this.backend.getBytes(key, MAX_MANIFEST_BYTES);
+    if (!bytes)
+      throw new DeckhandError(`${this.description}: ${backup.folder} has no manifest: it is incomplete`);
+    const data = parseJson2(
+      Buffer.from(bytes).toString("utf8"),
+      `${this.description}/${key}`,
+      "backup manifest"
+    );
+    return checkManifest(data, `${this.description}/${key}`);
+  }
+  /**
+   * The backup `ref` names among the complete ones of a kind: `latest`, or a time (`20261206T071500Z`, or an ISO
+   * time, which picks the newest backup taken at or before it). `source` may be left out when the store holds
+   * one source of that kind.
+   */
+  async resolve(kind, ref, source) {
+    const all = (await this.list({ kind, source })).filter((b) => b.complete && !b.pruning);
+    const sources = [...new Set(all.map((b) => b.source))].sort();
+    if (all.length === 0) {
+      throw new DeckhandError(
+        `${this.description} holds no complete ${kind} backup${source ? ` of ${source}` : ""} (a backup without its manifest is never used).`
+      );
+    }
+    if (!source && sources.length > 1)
+      throw new DeckhandError(
+        `${this.description} holds ${kind} backups of ${sources.length} sources (${sources.join(", ")}): name one with backup-source.`
+      );
+    let pick;
+    if (ref === "latest") pick = all[all.length - 1];
+    else if (TIME_NAME.test(ref)) pick = all.find((b) => b.name === ref);
+    else if (/^\d{8}T\d{6}Z$/.test(ref)) pick = all.filter((b) => b.name.startsWith(ref)).pop();
+    else {
+      const at2 = Date.parse(ref);
+      if (Number.isNaN(at2))
+        throw new DeckhandError(
+          `"${ref}" names no backup: give latest, a backup's name like 20261206T071500Z-3f9a1c (or its time), or an ISO time`
+        );
+      pick = all.filter((b) => nameTime(b.name).getTime() <= at2).pop();
+    }
+    if (!pick)
+      throw new DeckhandError(
+        `${this.description} holds no complete ${kind} backup ${/^\d{8}T/.test(ref) ? "named" : "taken at or before"} ${ref} (newest: ${all[all.length - 1].name}).`
+      );
+    return pick;
+  }
+  /**
+   * Downloads a backup into a private folder: every object is checked against the manifest's size and SHA-256
+   * (a damaged object is refused before anything uses it) and decrypted with the identities when encrypted.
+   */
+  async fetch(backup, identities) {
+    const manifest = await this.manifest(backup);
+    if (manifest.encryption && !identities)
+      throw new DeckhandError(
+        `${this.description}/${backup.folder} is encrypted with age (to ${manifest.encryption.recipients.join(", ")}): set age-identity to restore it.`
+      );
+    const temp = await privateTempDir("deckhand-fetch-");
+    try {
+      const out = join14(temp.path, "backup");
+      await mkdir3(out, { mode: 448 });
+      for (const file of manifest.files) {
+        const download2 = join14(temp.path, `object-${randomBytes10(6).toString("hex")}`);
+        const got = await this.backend.getFile(`${backup.folder}/${file.object}`, download2);
+        if (got.size !== file.size || got.sha256 !== file.sha256)
+          throw new DeckhandError(
+            `${this.description}/${backup.folder}/${file.object} is damaged: its ${got.size !== file.size ? "size" : "SHA-256"} differs from the manifest's. The backup was refused; nothing was restored.`
+          );
+        const target = join14(out, file.name);
+        await mkdir3(join14(target, ".."), { recursive: true, mode: 448 });
+        if (manifest.encryption) {
+          await decryptFile(
+            download2,
+            target,
+            identities,
+            `${backup.folder}/${file.object}`,
+            manifest.encryption.recipients
+          );
+          await rm6(download2, { force: true });
+        } else await rename4(download2, target);
+      }
+      this.logger.info(
+        `Fetched ${backup.kind} backup ${backup.source}/${backup.name} from ${this.description}`
+      );
+      return { path: out, manifest, cleanup: temp.cleanup };
+    } catch (err) {
+      await temp.cleanup();
+      throw err;
+    }
+  }
+  /** Records beside a backup that a restore of it was verified. */
+  async markVerified(backup, result) {
+    const mark = {
+      format: "deckhand-verified/1",
+      verifiedAt: (/* @__PURE__ */ new Date()).toISOString(),
+      tool: TOOL_VERSION,
+      ...result
+    };
+    await this.backend.putBytes(
+      `${backup.folder}/${VERIFIED}`,
+      Buffer.from(JSON.stringify(mark, null, 2) + "\n")
+    );
+  }
+  /**
+   * Deletes a backup through its manifest: first a note of what is to go (so a prune cut short is finished by
+   * the next one), then the manifest (the backup is no longer whole, so never picked), then its files, the
+   * verification mark and the note. Objects the manifest does not name are left where they are.
+   */
+  async remove(backup) {
+    let objects;
+    const noteKey = `${backup.folder}/${PRUNING}`;
+    const note = await this.backend.getBytes(noteKey, MAX_MANIFEST_BYTES);
+    if (note) {
+      objects = checkPruningNote(
+        parseJson2(Buffer.from(note).toString("utf8"), noteKey, "pruning note"),
+        noteKey
+      );
+    } else {
+      const manifest = await this.manifest(backup);
+      objects = manifest.files.map((f) => f.object);
+      await this.backend.putBytes(noteKey, Buffer.from(JSON.stringify({ objects }) + "\n"));
+    }
+    await this.backend.remove(`${backup.folder}/${MANIFEST}`);
+    for (const object of objects) await this.backend.remove(`${backup.folder}/${object}`);
+    await this.backend.remove(`${backup.folder}/${VERIFIED}`);
+    await this.backend.remove(noteKey);
+  }
+};
+async function eachLimited(count, limit, task) {
+  let next = 0;
+  let failure;
+  const worker = async () => {
+    while (next < count && failure === void 0) {
+      const i = next++;
+      try {
+        await task(i);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+  };
+  const workers = [];
+  for (let w = 0; w < Math.min(limit, count); w++) workers.push(worker());
+  await Promise.all(workers);
+  if (failure !== void 0) throw failure;
+}
+function compareBackups(a, b) {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+function storedName(root, file) {
+  const rel = relative2(root, file).split(sep3).join("/");
+  if (rel === "" || rel.startsWith("../") || rel === ".." || rel.startsWith("/"))
+    throw new DeckhandError(`${file} is not inside ${root}`);
+  if (RESERVED.has(basename2(rel)))
+    throw new DeckhandError(`${file}: ${basename2(rel)} is a name the store reserves`);
+  return rel;
+}
+var SAFE_PATH = /^(?!\/)(?!.*(?:^|\/)\.\.?(?:\/|$))[^\0\\]+$/;
+function checkManifest(data, where3) {
+  const m = data;
+  const bad = (what) => new DeckhandError(`${where3} is not a deckhand backup manifest: ${what}`);
+  if (typeof m !== "object" || m === null || m.format !== "deckhand-backup/1") throw bad("unknown format");
+  if (!KINDS.includes(m.kind)) throw bad("unknown kind");
+  if (!Array.isArray(m.files)) throw bad("no file list");
+  for (const f of m.files) {
+    if (typeof f?.name !== "string" || typeof f.object !== "string" || !SAFE_PATH.test(f.name) || !SAFE_PATH.test(f.object) || RESERVED.has(f.object) || typeof f.size !== "number" || !/^[0-9a-f]{64}$/.test(String(f.sha256)))
+      throw bad("a file entry names a path outside its folder, or has no size or SHA-256");
+  }
+  if (m.encryption !== null && (m.encryption?.format !== "age" || !Array.isArray(m.encryption.recipients)))
+    throw bad("unknown encryption");
+  return m;
+}
+function checkPruningNote(data, where3) {
+  const objects = data?.objects;
+  if (!Array.isArray(objects) || objects.some((o) => typeof o !== "string" || !SAFE_PATH.test(o) || RESERVED.has(o)))
+    throw new DeckhandError(`${where3} is not a pruning note deckhand wrote: the backup is left as it is`);
+  return objects;
+}
+
+// actions/engine/store/open.ts
+function parseStoreTarget(value) {
+  const text = value.trim();
+  if (text === "artifact") return { type: "artifact" };
+  if (text.startsWith("s3://")) {
+    parseS3Url(text);
+    return { type: "s3", url: text };
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text))
+    throw new DeckhandError(
+      `store ${text}: deckhand stores backups as artifacts, in a folder, or in S3 (s3://bucket/prefix, any S3-compatible service through store-endpoint).`
+    );
+  if (text === "") throw new DeckhandError("store is empty: give artifact, a folder, or s3://bucket/prefix");
+  return { type: "path", path: resolve5(text) };
+}
+async function openStore(target, options) {
+  if (target.type === "artifact") throw new DeckhandError("artifacts are not a backup store deckhand lists");
+  if (target.type === "path") {
+    if (options.endpoint) throw new DeckhandError("store-endpoint applies to s3:// stores only");
+    return new BackupStore(new LocalBackend(target.path), options.logger);
+  }
+  if (options.endpoint !== void 0) {
+    let url;
+    try {
+      url = new URL(options.endpoint);
+    } catch {
+      throw new DeckhandError(`store-endpoint ${options.endpoint} is not a URL (e.g. https://s3.example.com)`);
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:")
+      throw new DeckhandError(`store-endpoint ${options.endpoint} must be an http or https URL`);
+    if (url.username || url.password)
+      throw new DeckhandError(
+        "store-endpoint must not hold credentials: they come from the AWS credential chain"
+      );
+  }
+  const backend = await S3Backend.open(parseS3Url(target.url), {
+    endpoint: options.endpoint,
+    region: options.region,
+    logger: options.logger
+  });
+  return new BackupStore(backend, options.logger);
+}
+
+// actions/engine/store/retention.ts
+init_errors();
+
+// actions/engine/jobs/secret-bundle.ts
+import { readFile as readFile7, stat as stat10 } from "node:fs/promises";
+init_errors();
+var MAX_IDENTITY_BYTES = 1 << 20;
+async function readIdentityText(value, secret, input = "age-identity") {
+  let text = value;
+  if (!/AGE-SECRET-KEY-/i.test(value)) {
+    const path5 = value.trim();
+    const info2 = path5.includes("\n") ? void 0 : await stat10(path5).catch(() => void 0);
+    if (!info2?.isFile()) {
+      throw new DeckhandError(
+        `${input} is neither the content of an age key file (AGE-SECRET-KEY-1\u2026 lines, as age-keygen writes) nor the path of a readable file.`
+      );
+    }
+    if (info2.size > MAX_IDENTITY_BYTES)
+      throw new DeckhandError(
+        `${input}: the file is ${info2.size} bytes, far more than an age key file holds.`
+      );
+    text = await readFile7(path5, "utf8").catch(() => {
+      throw new DeckhandError(`${input}: the file cannot be read.`);
+    });
+  }
+  for (const line of text.split(/\r?\n/)) if (/AGE-SECRET-KEY-/i.test(line)) secret(line.trim());
+  return text;
+}
+async function identitiesInput(inputs, ctx) {
+  const value = inputs.string("age-identity");
+  if (value === void 0) return void 0;
+  return parseIdentities(await readIdentityText(value, ctx.secret), "age-identity");
+}
+async function deckVariables(inputs, ctx, stateFiles) {
+  const explicit = inputs.list("secrets-bundle");
+  const identities = await identitiesInput(inputs, ctx);
+  if (explicit.length > 0 && !identities) {
+    throw new DeckhandError(
+      "secrets-bundle is set, but age-identity is not: give the age identity (the content of its key file, or its path) that opens the bundle."
+    );
+  }
+  const bundles = explicit.length > 0 ? explicit : await defaultBundles(stateFiles);
+  if (!identities) return DeckVariables.fromEnv(ctx.env, bundles);
+  if (bundles.length === 0) {
+    ctx.logger.warn(
+      "age-identity is set, but no folder of the state files holds a secrets.age: the variables come from the environment alone. Name the bundle in secrets-bundle if it lies elsewhere."
+    );
+    return DeckVariables.fromEnv(ctx.env);
+  }
+  const variables = await DeckVariables.load({ bundles, identities, env: ctx.env, secret: ctx.secret });
+  for (const source of variables.sources)
+    ctx.logger.info(
+      `Opened ${source.file}: ${source.count} variable(s)${source.recipients ? `, encrypted to ${source.recipients.join(", ")}` : ""}.`
+    );
+  return variables;
+}
+
+// actions/engine/jobs/store.ts
+function storeTarget(inputs, fallback) {
+  const value = inputs.string("store") ?? fallback;
+  return value === "" ? void 0 : parseStoreTarget(value);
+}
+async function open5(inputs, ctx, target) {
+  return openStore(target, {
+    endpoint: inputs.string("store-endpoint"),
+    region: inputs.string("store-region"),
+    logger: ctx.logger
+  });
+}
+async function fetchFromStore(inputs, ctx, kind, ref) {
+  const target = storeTarget(inputs, "");
+  if (!target || target.type === "artifact")
+    throw new DeckhandError(
+      `"${ref}" names a backup in a store: set store to the folder or s3:// address db-dump wrote to.`
+    );
+  const store = await open5(inputs, ctx, target);
+  const backup = await store.resolve(kind, ref, inputs.string("backup-source"));
+  ctx.logger.info(`Using ${kind} backup ${backup.source}/${backup.name} from ${store.description} (${ref})`);
+  const identities = await identitiesInput(inputs, ctx);
+  const fetched = await store.fetch(backup, identities);
+  return { path: fetched.path, backup, store, cleanup: fetched.cleanup };
+}
+function namesStoredBackup(inputs, value) {
+  const store = inputs.string("store");
+  if (!store || store === "artifact") return false;
+  return value === "latest" || /^\d{8}T\d{6}Z(-[0-9a-f]{6})?$/.test(value) || /^\d{4}-\d{2}-\d{2}T/.test(value);
+}
+
 // actions/engine/deck/runner.ts
 var import_yaml2 = __toESM(require_dist(), 1);
 init_errors();
 import { access as access2, writeFile as writeFile2 } from "node:fs/promises";
-import { join as join12 } from "node:path";
+import { join as join15 } from "node:path";
 var DEFAULT_DECK_TIMEOUT_SECONDS = 1800;
 var DeckTimeoutError = class extends DeckhandError {
   constructor(running, timeoutSeconds, writes2) {
@@ -51517,7 +54060,7 @@ var DeckRunner = class {
           else headers.push(`Kong-Admin-Token:${conn.adminToken}`);
         }
         if (headers.length > 0) {
-          global2.configFile = join12(temp.path, "deck.yaml");
+          global2.configFile = join15(temp.path, "deck.yaml");
           await writeFile2(global2.configFile, (0, import_yaml2.stringify)({ headers }), { mode: 384 });
         }
         global2.kongAddr = conn.kongAddr;
@@ -51721,66 +54264,12 @@ var Inputs = class {
   }
 };
 
-// actions/engine/jobs/secret-bundle.ts
-import { readFile as readFile7, stat as stat9 } from "node:fs/promises";
-init_errors();
-var MAX_IDENTITY_BYTES = 1 << 20;
-async function readIdentityText(value, secret, input = "age-identity") {
-  let text = value;
-  if (!/AGE-SECRET-KEY-/i.test(value)) {
-    const path5 = value.trim();
-    const info2 = path5.includes("\n") ? void 0 : await stat9(path5).catch(() => void 0);
-    if (!info2?.isFile()) {
-      throw new DeckhandError(
-        `${input} is neither the content of an age key file (AGE-SECRET-KEY-1\u2026 lines, as age-keygen writes) nor the path of a readable file.`
-      );
-    }
-    if (info2.size > MAX_IDENTITY_BYTES)
-      throw new DeckhandError(
-        `${input}: the file is ${info2.size} bytes, far more than an age key file holds.`
-      );
-    text = await readFile7(path5, "utf8").catch(() => {
-      throw new DeckhandError(`${input}: the file cannot be read.`);
-    });
-  }
-  for (const line of text.split(/\r?\n/)) if (/AGE-SECRET-KEY-/i.test(line)) secret(line.trim());
-  return text;
-}
-async function identitiesInput(inputs, ctx) {
-  const value = inputs.string("age-identity");
-  if (value === void 0) return void 0;
-  return parseIdentities(await readIdentityText(value, ctx.secret), "age-identity");
-}
-async function deckVariables(inputs, ctx, stateFiles) {
-  const explicit = inputs.list("secrets-bundle");
-  const identities = await identitiesInput(inputs, ctx);
-  if (explicit.length > 0 && !identities) {
-    throw new DeckhandError(
-      "secrets-bundle is set, but age-identity is not: give the age identity (the content of its key file, or its path) that opens the bundle."
-    );
-  }
-  const bundles = explicit.length > 0 ? explicit : await defaultBundles(stateFiles);
-  if (!identities) return DeckVariables.fromEnv(ctx.env, bundles);
-  if (bundles.length === 0) {
-    ctx.logger.warn(
-      "age-identity is set, but no folder of the state files holds a secrets.age: the variables come from the environment alone. Name the bundle in secrets-bundle if it lies elsewhere."
-    );
-    return DeckVariables.fromEnv(ctx.env);
-  }
-  const variables = await DeckVariables.load({ bundles, identities, env: ctx.env, secret: ctx.secret });
-  for (const source of variables.sources)
-    ctx.logger.info(
-      `Opened ${source.file}: ${source.count} variable(s)${source.recipients ? `, encrypted to ${source.recipients.join(", ")}` : ""}.`
-    );
-  return variables;
-}
-
 // actions/engine/jobs/tyk.ts
 init_errors();
 
 // actions/engine/tyk/folder.ts
-import { readdir as readdir4, stat as stat10 } from "node:fs/promises";
-import { basename as basename2, join as join13 } from "node:path";
+import { readdir as readdir6, stat as stat11 } from "node:fs/promises";
+import { basename as basename3, join as join16 } from "node:path";
 
 // actions/engine/dump.ts
 init_errors();
@@ -51804,11 +54293,11 @@ async function readTykState(paths2) {
   if (paths2.length === 0) throw new DeckhandError("state: name at least one Tyk folder or file");
   const files = [];
   for (const path5 of paths2) {
-    const info2 = await stat10(path5).catch(() => void 0);
+    const info2 = await stat11(path5).catch(() => void 0);
     if (!info2) throw new DeckhandError(`state: ${path5} does not exist`);
     if (info2.isDirectory()) {
-      const names = (await readdir4(path5)).filter((n) => n.endsWith(".json") && n !== TYK_SPEC_FILE).sort();
-      for (const n of names) files.push(join13(path5, n));
+      const names = (await readdir6(path5)).filter((n) => n.endsWith(".json") && n !== TYK_SPEC_FILE).sort();
+      for (const n of names) files.push(join16(path5, n));
     } else files.push(path5);
   }
   const bodies = /* @__PURE__ */ new Map();
@@ -51836,7 +54325,7 @@ async function readTykState(paths2) {
     const doc = bodies.get(companion) ?? await readJson(companion);
     if (!isObject(doc) || !formatOf(doc)) {
       throw new DeckhandError(
-        `${file} is a Tyk OAS API's classic form (is_oas), but ${basename2(companion)} beside it, which holds its OAS document, is missing or not one: keep the two files together`
+        `${file} is a Tyk OAS API's classic form (is_oas), but ${basename3(companion)} beside it, which holds its OAS document, is missing or not one: keep the two files together`
       );
     }
     companions.add(companion);
@@ -51851,7 +54340,7 @@ async function readTykState(paths2) {
       for (const object of policies) add2(object, file);
       continue;
     }
-    const format = formatOf(body, basename2(file));
+    const format = formatOf(body, basename3(file));
     if (!isObject(body) || !format) {
       throw new DeckhandError(
         `${file} is not a Tyk API definition or policy (expected api_id and proxy, openapi and x-tyk-api-gateway, access_rights, or a policies.json map of policies). Keep other files out of the state folder.`
@@ -51871,7 +54360,7 @@ async function readJson(file) {
 function policyMap(body, file) {
   if (formatOf(body)) return void 0;
   const entries2 = Object.entries(body);
-  if (entries2.length === 0) return basename2(file) === "policies.json" ? [] : void 0;
+  if (entries2.length === 0) return basename3(file) === "policies.json" ? [] : void 0;
   if (!entries2.every(([, v]) => isObject(v) && isObject(v.access_rights) && !("api_id" in v)))
     return void 0;
   return entries2.map(([key, value]) => {
@@ -51989,12 +54478,21 @@ async function restoreJob(source, ctx) {
     );
   const target = usesDatabase ? parsePgTarget(url, ctx.env) : void 0;
   if (target?.password) ctx.secret(target.password);
-  const dump = usesDatabase ? await resolveBackupInput(inputs, ctx, dumpInput, "db-dump") : void 0;
+  const dump = !usesDatabase ? void 0 : namesStoredBackup(inputs, dumpInput) ? await fetchFromStore(inputs, ctx, "db", dumpInput) : await resolveBackupInput(inputs, ctx, dumpInput, "db-dump");
+  const stateList = inputs.list("state");
+  let storedState;
+  try {
+    if (stateList.length === 1 && namesStoredBackup(inputs, stateList[0]))
+      storedState = await fetchFromStore(inputs, ctx, "state", stateList[0]);
+  } catch (err) {
+    await dump?.cleanup();
+    throw err;
+  }
   try {
     const outcome = await restoreGateway({
       strategy,
       admins,
-      state: inputs.list("state").length > 0 ? inputs.list("state") : ["kong"],
+      state: storedState ? [storedState.path] : stateList.length > 0 ? stateList : ["kong"],
       dbDump: dump?.path,
       database: target && {
         target,
@@ -52025,6 +54523,7 @@ async function restoreJob(source, ctx) {
     return result;
   } finally {
     await dump?.cleanup();
+    await storedState?.cleanup();
   }
 }
 async function restoreResult(inputs, outcome) {
@@ -52101,7 +54600,7 @@ async function readKeyring(value) {
   return trimmed;
 }
 async function writeReport(path5, outcome) {
-  const file = path5 ?? join14((await privateTempDir("deckhand-restore-")).path, "restore-report.json");
+  const file = path5 ?? join17((await privateTempDir("deckhand-restore-")).path, "restore-report.json");
   const document = { format: "deckhand-restore/1", generatedAt: (/* @__PURE__ */ new Date()).toISOString(), ...outcome };
   await writeFileAtomic(file, JSON.stringify(document, null, 2) + "\n");
   return file;
@@ -52350,11 +54849,11 @@ var tunnel = __toESM(require_tunnel2(), 1);
 var import_undici = __toESM(require_undici(), 1);
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve7) {
-      resolve7(value);
+    return value instanceof P ? value : new P(function(resolve8) {
+      resolve8(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve7, reject) {
+  return new (P || (P = Promise))(function(resolve8, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -52370,7 +54869,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -52443,26 +54942,26 @@ var HttpClientResponse = class {
   }
   readBody() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve7) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve8) => __awaiter(this, void 0, void 0, function* () {
         let output = Buffer.alloc(0);
         this.message.on("data", (chunk) => {
           output = Buffer.concat([output, chunk]);
         });
         this.message.on("end", () => {
-          resolve7(output.toString());
+          resolve8(output.toString());
         });
       }));
     });
   }
   readBodyBuffer() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve7) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve8) => __awaiter(this, void 0, void 0, function* () {
         const chunks = [];
         this.message.on("data", (chunk) => {
           chunks.push(chunk);
         });
         this.message.on("end", () => {
-          resolve7(Buffer.concat(chunks));
+          resolve8(Buffer.concat(chunks));
         });
       }));
     });
@@ -52665,14 +55164,14 @@ var HttpClient = class {
    */
   requestRaw(info2, data) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve7, reject) => {
+      return new Promise((resolve8, reject) => {
         function callbackForResult(err, res) {
           if (err) {
             reject(err);
           } else if (!res) {
             reject(new Error("Unknown error"));
           } else {
-            resolve7(res);
+            resolve8(res);
           }
         }
         this.requestRawWithCallback(info2, data, callbackForResult);
@@ -52916,12 +55415,12 @@ var HttpClient = class {
     return __awaiter(this, void 0, void 0, function* () {
       retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
       const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-      return new Promise((resolve7) => setTimeout(() => resolve7(), ms));
+      return new Promise((resolve8) => setTimeout(() => resolve8(), ms));
     });
   }
   _processResponse(res, options) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve7, reject) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve8, reject) => __awaiter(this, void 0, void 0, function* () {
         const statusCode = res.message.statusCode || 0;
         const response = {
           statusCode,
@@ -52929,7 +55428,7 @@ var HttpClient = class {
           headers: {}
         };
         if (statusCode === HttpCodes.NotFound) {
-          resolve7(response);
+          resolve8(response);
         }
         function dateTimeDeserializer(key, value) {
           if (typeof value === "string") {
@@ -52968,7 +55467,7 @@ var HttpClient = class {
           err.result = response.result;
           reject(err);
         } else {
-          resolve7(response);
+          resolve8(response);
         }
       }));
     });
@@ -52981,11 +55480,11 @@ import { EOL as EOL3 } from "os";
 import { constants as constants3, promises } from "fs";
 var __awaiter2 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve7) {
-      resolve7(value);
+    return value instanceof P ? value : new P(function(resolve8) {
+      resolve8(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve7, reject) {
+  return new (P || (P = Promise))(function(resolve8, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -53001,7 +55500,7 @@ var __awaiter2 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -53279,11 +55778,11 @@ import * as fs2 from "fs";
 import * as path from "path";
 var __awaiter3 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve7) {
-      resolve7(value);
+    return value instanceof P ? value : new P(function(resolve8) {
+      resolve8(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve7, reject) {
+  return new (P || (P = Promise))(function(resolve8, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -53299,12 +55798,12 @@ var __awaiter3 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { chmod, copyFile, lstat: lstat4, mkdir: mkdir2, open: open3, readdir: readdir5, rename: rename2, rm: rm4, rmdir, stat: stat11, symlink, unlink } = fs2.promises;
+var { chmod: chmod2, copyFile: copyFile2, lstat: lstat4, mkdir: mkdir4, open: open6, readdir: readdir7, rename: rename5, rm: rm7, rmdir: rmdir2, stat: stat12, symlink, unlink } = fs2.promises;
 var IS_WINDOWS = process.platform === "win32";
 function readlink(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
@@ -53319,7 +55818,7 @@ var READONLY = fs2.constants.O_RDONLY;
 function exists2(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
     try {
-      yield stat11(fsPath);
+      yield stat12(fsPath);
     } catch (err) {
       if (err.code === "ENOENT") {
         return false;
@@ -53343,7 +55842,7 @@ function tryGetExecutablePath(filePath, extensions) {
   return __awaiter3(this, void 0, void 0, function* () {
     let stats = void 0;
     try {
-      stats = yield stat11(filePath);
+      stats = yield stat12(filePath);
     } catch (err) {
       if (err.code !== "ENOENT") {
         console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
@@ -53366,7 +55865,7 @@ function tryGetExecutablePath(filePath, extensions) {
       filePath = originalFilePath + extension;
       stats = void 0;
       try {
-        stats = yield stat11(filePath);
+        stats = yield stat12(filePath);
       } catch (err) {
         if (err.code !== "ENOENT") {
           console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
@@ -53377,7 +55876,7 @@ function tryGetExecutablePath(filePath, extensions) {
           try {
             const directory = path.dirname(filePath);
             const upperName = path.basename(filePath).toUpperCase();
-            for (const actualName of yield readdir5(directory)) {
+            for (const actualName of yield readdir7(directory)) {
               if (upperName === actualName.toUpperCase()) {
                 filePath = path.join(directory, actualName);
                 break;
@@ -53412,11 +55911,11 @@ function isUnixExecutable(stats) {
 // ../../main/node_modules/@actions/io/lib/io.js
 var __awaiter4 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve7) {
-      resolve7(value);
+    return value instanceof P ? value : new P(function(resolve8) {
+      resolve8(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve7, reject) {
+  return new (P || (P = Promise))(function(resolve8, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -53432,7 +55931,7 @@ var __awaiter4 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -53440,7 +55939,7 @@ var __awaiter4 = function(thisArg, _arguments, P, generator) {
 function cp(source_1, dest_1) {
   return __awaiter4(this, arguments, void 0, function* (source, dest, options = {}) {
     const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-    const destStat = (yield exists2(dest)) ? yield stat11(dest) : null;
+    const destStat = (yield exists2(dest)) ? yield stat12(dest) : null;
     if (destStat && destStat.isFile() && !force) {
       return;
     }
@@ -53448,7 +55947,7 @@ function cp(source_1, dest_1) {
     if (!(yield exists2(source))) {
       throw new Error(`no such file or directory: ${source}`);
     }
-    const sourceStat = yield stat11(source);
+    const sourceStat = yield stat12(source);
     if (sourceStat.isDirectory()) {
       if (!recursive) {
         throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
@@ -53459,7 +55958,7 @@ function cp(source_1, dest_1) {
       if (path2.relative(source, newDest) === "") {
         throw new Error(`'${newDest}' and '${source}' are the same file`);
       }
-      yield copyFile2(source, newDest, force);
+      yield copyFile3(source, newDest, force);
     }
   });
 }
@@ -53471,7 +55970,7 @@ function rmRF(inputPath) {
       }
     }
     try {
-      yield rm4(inputPath, {
+      yield rm7(inputPath, {
         force: true,
         maxRetries: 3,
         recursive: true,
@@ -53485,7 +55984,7 @@ function rmRF(inputPath) {
 function mkdirP(fsPath) {
   return __awaiter4(this, void 0, void 0, function* () {
     ok(fsPath, "a path argument must be provided");
-    yield mkdir2(fsPath, { recursive: true });
+    yield mkdir4(fsPath, { recursive: true });
   });
 }
 function which(tool, check2) {
@@ -53564,7 +56063,7 @@ function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
       return;
     currentDepth++;
     yield mkdirP(destDir);
-    const files = yield readdir5(sourceDir);
+    const files = yield readdir7(sourceDir);
     for (const fileName of files) {
       const srcFile = `${sourceDir}/${fileName}`;
       const destFile = `${destDir}/${fileName}`;
@@ -53572,13 +56071,13 @@ function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
       if (srcFileStat.isDirectory()) {
         yield cpDirRecursive(srcFile, destFile, currentDepth, force);
       } else {
-        yield copyFile2(srcFile, destFile, force);
+        yield copyFile3(srcFile, destFile, force);
       }
     }
-    yield chmod(destDir, (yield stat11(sourceDir)).mode);
+    yield chmod2(destDir, (yield stat12(sourceDir)).mode);
   });
 }
-function copyFile2(srcFile, destFile, force) {
+function copyFile3(srcFile, destFile, force) {
   return __awaiter4(this, void 0, void 0, function* () {
     if ((yield lstat4(srcFile)).isSymbolicLink()) {
       try {
@@ -53586,14 +56085,14 @@ function copyFile2(srcFile, destFile, force) {
         yield unlink(destFile);
       } catch (e) {
         if (e.code === "EPERM") {
-          yield chmod(destFile, "0666");
+          yield chmod2(destFile, "0666");
           yield unlink(destFile);
         }
       }
       const symlinkFull = yield readlink(srcFile);
       yield symlink(symlinkFull, destFile, IS_WINDOWS ? "junction" : null);
     } else if (!(yield exists2(destFile)) || force) {
-      yield copyFile(srcFile, destFile);
+      yield copyFile2(srcFile, destFile);
     }
   });
 }
@@ -53602,11 +56101,11 @@ function copyFile2(srcFile, destFile, force) {
 import { setTimeout as setTimeout2 } from "timers";
 var __awaiter5 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve7) {
-      resolve7(value);
+    return value instanceof P ? value : new P(function(resolve8) {
+      resolve8(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve7, reject) {
+  return new (P || (P = Promise))(function(resolve8, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -53622,7 +56121,7 @@ var __awaiter5 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -53841,7 +56340,7 @@ var ToolRunner = class extends events.EventEmitter {
         this.toolPath = path3.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
       }
       this.toolPath = yield which(this.toolPath, true);
-      return new Promise((resolve7, reject) => __awaiter5(this, void 0, void 0, function* () {
+      return new Promise((resolve8, reject) => __awaiter5(this, void 0, void 0, function* () {
         this._debug(`exec tool: ${this.toolPath}`);
         this._debug("arguments:");
         for (const arg of this.args) {
@@ -53924,7 +56423,7 @@ var ToolRunner = class extends events.EventEmitter {
           if (error2) {
             reject(error2);
           } else {
-            resolve7(exitCode);
+            resolve8(exitCode);
           }
         });
         if (this.options.input) {
@@ -54047,11 +56546,11 @@ var ExecState = class _ExecState extends events.EventEmitter {
 // ../../main/node_modules/@actions/exec/lib/exec.js
 var __awaiter6 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve7) {
-      resolve7(value);
+    return value instanceof P ? value : new P(function(resolve8) {
+      resolve8(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve7, reject) {
+  return new (P || (P = Promise))(function(resolve8, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -54067,7 +56566,7 @@ var __awaiter6 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -54141,11 +56640,11 @@ function info(message) {
 
 // actions/github/run-action.ts
 init_errors();
-import { isAbsolute as isAbsolute2, relative as relative3, sep as sep4 } from "node:path";
+import { isAbsolute as isAbsolute2, relative as relative4, sep as sep6 } from "node:path";
 
 // actions/engine/secrets/configured.ts
 init_errors();
-var KINDS = ["plugins", "entities", "partials", "vaults"];
+var KINDS2 = ["plugins", "entities", "partials", "vaults"];
 var LINE = /^([a-z]+)\/([A-Za-z0-9_.-]+)\s+([A-Za-z0-9_.*[\]-]+)$/;
 var PART = /^(?:[A-Za-z0-9_-]+|\[\]|\*)$/;
 function configureSecretFields(lines) {
@@ -54156,9 +56655,9 @@ function configureSecretFields(lines) {
     const m = LINE.exec(line);
     const kind = m?.[1];
     const path5 = m?.[3];
-    if (!m || !KINDS.includes(kind) || !path5.split(".").every((p) => PART.test(p)) || /^(\[\]|\*)/.test(path5)) {
+    if (!m || !KINDS2.includes(kind) || !path5.split(".").every((p) => PART.test(p)) || /^(\[\]|\*)/.test(path5)) {
       throw new DeckhandError(
-        `secret-fields: "${line.slice(0, 120)}" is not KIND/NAME PATH, where KIND is ${KINDS.join(", ")} and PATH a dotted field path with ${ELEMENTS} for a list's elements and ${VALUES} for a map's values, e.g. "plugins/acme-signer config.signing_material" or "plugins/acme-signer config.tenant_keys.*".`
+        `secret-fields: "${line.slice(0, 120)}" is not KIND/NAME PATH, where KIND is ${KINDS2.join(", ")} and PATH a dotted field path with ${ELEMENTS} for a list's elements and ${VALUES} for a map's values, e.g. "plugins/acme-signer config.signing_material" or "plugins/acme-signer config.tenant_keys.*".`
       );
     }
     addCatalogueEntry(kind, m[2], path5);
@@ -54168,8 +56667,8 @@ function configureSecretFields(lines) {
 }
 
 // actions/github/artifacts.ts
-import { readdir as readdir6, stat as stat12 } from "node:fs/promises";
-import { join as join17, resolve as resolve6 } from "node:path";
+import { readdir as readdir8, stat as stat13 } from "node:fs/promises";
+import { join as join20, resolve as resolve7 } from "node:path";
 init_errors();
 var ActionsArtifactStore = class {
   constructor(env = process.env) {
@@ -54180,9 +56679,9 @@ var ActionsArtifactStore = class {
   async upload(name, files, rootDir, retentionDays) {
     const what = `Artifact "${name}" was not uploaded`;
     this.checkService(what, "Set upload-artifact to false and keep the backup another way.");
-    const root = resolve6(rootDir);
+    const root = resolve7(rootDir);
     try {
-      const paths2 = await expandFiles(files.map((file) => resolve6(root, file)));
+      const paths2 = await expandFiles(files.map((file) => resolve7(root, file)));
       const client = await this.client();
       const { id, size } = await client.uploadArtifact(name, paths2, root, {
         retentionDays,
@@ -54199,7 +56698,7 @@ var ActionsArtifactStore = class {
     }
   }
   async download(name, destDir, from) {
-    const path5 = resolve6(destDir);
+    const path5 = resolve7(destDir);
     if (!from) {
       const what2 = `Artifact "${name}" was not downloaded`;
       this.checkService(what2, "Pass the backup's path as input instead of an artifact name.");
@@ -54333,13 +56832,13 @@ var ActionsArtifactStore = class {
 async function expandFiles(paths2) {
   const out = [];
   for (const path5 of paths2) {
-    const info2 = await stat12(path5).catch(() => void 0);
+    const info2 = await stat13(path5).catch(() => void 0);
     if (!info2?.isDirectory()) {
       out.push(path5);
       continue;
     }
-    const entries2 = await readdir6(path5, { recursive: true, withFileTypes: true });
-    const files = entries2.filter((e) => !e.isDirectory()).map((e) => join17(e.parentPath, e.name));
+    const entries2 = await readdir8(path5, { recursive: true, withFileTypes: true });
+    const files = entries2.filter((e) => !e.isDirectory()).map((e) => join20(e.parentPath, e.name));
     append(out, files.length > 0 ? files.sort() : [path5]);
   }
   return out;
@@ -54358,8 +56857,8 @@ function scrubSecrets(text, secrets) {
 init_summary();
 
 // actions/github/tool-cache-store.ts
-import { stat as stat13 } from "node:fs/promises";
-import { join as join19 } from "node:path";
+import { stat as stat14 } from "node:fs/promises";
+import { join as join22 } from "node:path";
 
 // ../../main/node_modules/@actions/tool-cache/lib/tool-cache.js
 import * as crypto3 from "crypto";
@@ -54379,11 +56878,11 @@ import { ok as ok2 } from "assert";
 // ../../main/node_modules/@actions/tool-cache/lib/retry-helper.js
 var __awaiter7 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve7) {
-      resolve7(value);
+    return value instanceof P ? value : new P(function(resolve8) {
+      resolve8(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve7, reject) {
+  return new (P || (P = Promise))(function(resolve8, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -54399,7 +56898,7 @@ var __awaiter7 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -54441,7 +56940,7 @@ var RetryHelper = class {
   }
   sleep(seconds) {
     return __awaiter7(this, void 0, void 0, function* () {
-      return new Promise((resolve7) => setTimeout(resolve7, seconds * 1e3));
+      return new Promise((resolve8) => setTimeout(resolve8, seconds * 1e3));
     });
   }
 };
@@ -54449,11 +56948,11 @@ var RetryHelper = class {
 // ../../main/node_modules/@actions/tool-cache/lib/tool-cache.js
 var __awaiter8 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve7) {
-      resolve7(value);
+    return value instanceof P ? value : new P(function(resolve8) {
+      resolve8(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve7, reject) {
+  return new (P || (P = Promise))(function(resolve8, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -54469,7 +56968,7 @@ var __awaiter8 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -54527,12 +57026,12 @@ function downloadToolAttempt(url, dest, auth2, headers) {
       debug(`Failed to download from "${url}". Code(${response.message.statusCode}) Message(${response.message.statusMessage})`);
       throw err;
     }
-    const pipeline2 = util.promisify(stream2.pipeline);
+    const pipeline4 = util.promisify(stream2.pipeline);
     const responseMessageFactory = _getGlobal("TEST_DOWNLOAD_TOOL_RESPONSE_MESSAGE_FACTORY", () => response.message);
     const readStream = responseMessageFactory();
     let succeeded = false;
     try {
-      yield pipeline2(readStream, fs3.createWriteStream(dest));
+      yield pipeline4(readStream, fs3.createWriteStream(dest));
       debug("download complete");
       succeeded = true;
       return dest;
@@ -54734,7 +57233,7 @@ var ToolCacheStore = class {
   async find(version, platform2) {
     const dir = find(TOOL, normalizeVersion(version), toolCacheKey(platform2));
     if (!dir) return void 0;
-    const binary = await stat13(join19(dir, deckBinaryName(platform2))).catch(() => void 0);
+    const binary = await stat14(join22(dir, deckBinaryName(platform2))).catch(() => void 0);
     return binary?.isFile() ? dir : void 0;
   }
   download(url) {
@@ -54847,8 +57346,8 @@ function escapeMarkdown(text) {
 function workspacePath(file) {
   const root = process.env.GITHUB_WORKSPACE;
   if (!file || !root || !isAbsolute2(file)) return file;
-  const rel = relative3(root, file);
-  return rel.startsWith("..") || isAbsolute2(rel) ? file : rel.split(sep4).join("/");
+  const rel = relative4(root, file);
+  return rel.startsWith("..") || isAbsolute2(rel) ? file : rel.split(sep6).join("/");
 }
 var masked2 = /* @__PURE__ */ new Set();
 function maskSecret(value) {
@@ -54907,6 +57406,9 @@ content-type/dist/index.js:
 @noble/curves/utils.js:
 @noble/curves/abstract/modular.js:
 @noble/curves/abstract/curve.js:
+@noble/curves/abstract/der.js:
+@noble/curves/abstract/weierstrass.js:
+@noble/curves/nist.js:
 @noble/curves/abstract/edwards.js:
 @noble/curves/abstract/montgomery.js:
 @noble/curves/ed25519.js:

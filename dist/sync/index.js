@@ -35536,7 +35536,9 @@ var storeReadInputs = {
   "backup-source": {
     type: "string",
     description: "Which source to pick from, when the store holds backups of several."
-  },
+  }
+};
+var backupIdentityInput = {
   "age-identity": {
     type: "string",
     secret: true,
@@ -35664,6 +35666,7 @@ COMMANDS["db-restore"] = {
     },
     "postgres-bin": postgresInputs["postgres-bin"],
     ...storeReadInputs,
+    ...backupIdentityInput,
     "mark-verified": {
       type: "boolean",
       default: "false",
@@ -35766,6 +35769,7 @@ COMMANDS["files-restore"] = {
       description: "Most files and directories the archive may hold; an archive with more is refused."
     },
     ...storeReadInputs,
+    ...backupIdentityInput,
     ...artifactDownloadInputs
   },
   outputs: {
@@ -35926,6 +35930,10 @@ COMMANDS.restore = {
     ...deckInputs,
     ...transportInputs,
     ...storeReadInputs,
+    "age-identity": {
+      ...bundleInputs["age-identity"],
+      description: `${bundleInputs["age-identity"].description} It also decrypts backups named from store (db-dump or state latest).`
+    },
     ...artifactDownloadInputs
   },
   outputs: {

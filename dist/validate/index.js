@@ -35433,7 +35433,9 @@ var storeReadInputs = {
   "backup-source": {
     type: "string",
     description: "Which source to pick from, when the store holds backups of several."
-  },
+  }
+};
+var backupIdentityInput = {
   "age-identity": {
     type: "string",
     secret: true,
@@ -35561,6 +35563,7 @@ COMMANDS["db-restore"] = {
     },
     "postgres-bin": postgresInputs["postgres-bin"],
     ...storeReadInputs,
+    ...backupIdentityInput,
     "mark-verified": {
       type: "boolean",
       default: "false",
@@ -35663,6 +35666,7 @@ COMMANDS["files-restore"] = {
       description: "Most files and directories the archive may hold; an archive with more is refused."
     },
     ...storeReadInputs,
+    ...backupIdentityInput,
     ...artifactDownloadInputs
   },
   outputs: {
@@ -35823,6 +35827,10 @@ COMMANDS.restore = {
     ...deckInputs,
     ...transportInputs,
     ...storeReadInputs,
+    "age-identity": {
+      ...bundleInputs["age-identity"],
+      description: `${bundleInputs["age-identity"].description} It also decrypts backups named from store (db-dump or state latest).`
+    },
     ...artifactDownloadInputs
   },
   outputs: {

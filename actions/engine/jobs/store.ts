@@ -1,6 +1,3 @@
-import { readFile, stat } from 'node:fs/promises'
-
-import { type AgeIdentities, type AgeRecipient, parseIdentities, parseRecipients } from '../age.js'
 import { DeckhandError } from '../errors.js'
 import { formatBytes, type Report } from '../report.js'
 import { openStore, parseStoreTarget, type StoreTarget } from '../store/open.js'
@@ -9,34 +6,7 @@ import type { BackupKind, BackupStore, StoredBackup } from '../store/store.js'
 import { uploadBackup } from './artifacts.js'
 import type { JobContext } from './context.js'
 import type { Inputs } from './inputs.js'
-
-/** The age recipients input, checked; empty when none are given. */
-export function ageRecipients(inputs: Inputs): AgeRecipient[] {
-  return inputs.has('age-recipients') ? parseRecipients(inputs.list('age-recipients')) : []
-}
-
-/**
- * The age-identity input: the text of an age key file, or the path of one. Every key line is masked before
- * anything else happens; nothing of it is ever quoted.
- */
-export async function ageIdentities(inputs: Inputs, ctx: JobContext): Promise<AgeIdentities | undefined> {
-  const value = inputs.string('age-identity')
-  if (value === undefined) return undefined
-  let text = value
-  if (!value.includes('AGE-SECRET-KEY-')) {
-    const info = await stat(value).catch(() => undefined)
-    if (!info?.isFile())
-      throw new DeckhandError(
-        'age-identity is neither an age key (AGE-SECRET-KEY-1… lines) nor the path of a file holding one.',
-      )
-    if (info.size > 1024 * 1024)
-      throw new DeckhandError('age-identity names a file far larger than an age key file')
-    text = await readFile(value, 'utf8')
-  }
-  for (const line of text.split(/\r?\n/))
-    if (line.trim().startsWith('AGE-SECRET-KEY-')) ctx.secret(line.trim())
-  return parseIdentities(text)
-}
+import { identitiesInput, recipientsInput } from './secret-bundle.js'
 
 function storeTarget(inputs: Inputs, fallback: string): StoreTarget | undefined {
   const value = inputs.string('store') ?? fallback
@@ -97,7 +67,7 @@ export async function storeBackup(
   fallback = 'artifact',
 ): Promise<StoredResult> {
   const target = storeTarget(inputs, fallback)
-  const recipients = ageRecipients(inputs)
+  const recipients = (inputs.has('age-recipients') && recipientsInput(inputs)) || []
   const policy = retentionPolicy(inputs)
   if (!target) return { encrypted: false, pruned: [] }
   if (target.type === 'artifact') {
@@ -186,7 +156,7 @@ export async function fetchFromStore(
   const store = await open(inputs, ctx, target)
   const backup = await store.resolve(kind, ref, inputs.string('backup-source'))
   ctx.logger.info(`Using ${kind} backup ${backup.source}/${backup.name} from ${store.description} (${ref})`)
-  const identities = await ageIdentities(inputs, ctx)
+  const identities = await identitiesInput(inputs, ctx)
   const fetched = await store.fetch(backup, identities)
   return { path: fetched.path, backup, store, cleanup: fetched.cleanup }
 }
