@@ -14,6 +14,7 @@ import {
   readCalls,
   workdir,
 } from './support/deck-double.js'
+import { type S3StandIn, startS3StandIn } from './support/s3-stand-in.js'
 import { type KongStandIn, startKongStandIn } from './support/kong-admin.js'
 import { filesHolding } from './support/leftovers.js'
 
@@ -429,6 +430,93 @@ describe('restore with the bundle', () => {
       ...Object.values(variables),
     ])
   })
+})
+
+describe('dump and bundle through a backup store, restored with the identity alone', () => {
+  let kong: KongStandIn | undefined
+  let s3: S3StandIn | undefined
+  afterEach(async () => {
+    await kong?.stop()
+    await s3?.stop()
+    kong = undefined
+    s3 = undefined
+  })
+
+  test.each(['folder', 's3'] as const)(
+    '%s store: the state and its bundle stored encrypted, then restore state: latest with age-identity',
+    async (kind) => {
+      let store = join(w.dir, 'store')
+      let storeEnv: Record<string, string> = {}
+      const storeInputs: Record<string, string> = {}
+      if (kind === 's3') {
+        s3 = await startS3StandIn({ buckets: [{ name: 'kong-backups', versioning: true }] })
+        store = 's3://kong-backups/kong'
+        storeInputs['store-endpoint'] = s3.endpoint
+        storeEnv = {
+          AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+          AWS_REGION: s3.region,
+          AWS_EC2_METADATA_DISABLED: 'true',
+        }
+      }
+      const dumped = await dump(
+        { 'all-workspaces': 'false', workspace: 'default', store, ...storeInputs },
+        source,
+        storeEnv,
+      )
+      expect(dumped.stderr).toBe('')
+      expect(dumped.exitCode).toBe(0)
+      expect(dumped.outputs.encrypted).toBe('true')
+      const variables = await decrypted(alice)
+      // Every stored object is ciphertext: no value, and no state file in the clear.
+      const stored =
+        kind === 's3'
+          ? s3!.objects('kong-backups').map((o) => o.read())
+          : await Promise.all(
+              (await readdir(store, { recursive: true, withFileTypes: true }))
+                .filter((e) => e.isFile())
+                .map((e) => readFile(join(e.parentPath, e.name))),
+            )
+      expect(stored.length).toBeGreaterThan(3)
+      for (const bytes of stored) expectHidden(bytes.toString('latin1'), Object.values(variables))
+      // The checkout is gone: only the store and the identity are left.
+      await rm(out, { recursive: true, force: true })
+
+      kong = await startKongStandIn({ database: 'postgres' })
+      const target = join(w.dir, 'target.yaml')
+      await writeFile(
+        target,
+        stringify({
+          kongAddr: kong.adminUrl,
+          kongVersion: '3.10.0.0',
+          edition: 'enterprise',
+          workspaces: { default: {} },
+        }),
+      )
+      const run = await runBundledAction(
+        'restore',
+        {
+          strategy: 'declarative',
+          'kong-addr': kong.adminUrl,
+          'kong-admin-token': TOKEN,
+          state: 'latest',
+          store,
+          ...storeInputs,
+          'age-identity': alice.text,
+          'wait-timeout': '20',
+          'report-file': join(w.dir, 'restore-report.json'),
+        },
+        { env: runnerEnv(target, storeEnv) },
+      )
+      expect(run.stderr).toBe('')
+      expect(run.exitCode).toBe(0)
+      expect(run.outputs.verified).toBe('true')
+      const syncs = (await readCalls(w.log)).filter((c) => c.argv.includes('sync'))
+      for (const [name, value] of Object.entries(variables)) expect(syncs[0]!.env[name]).toBe(value)
+      expectHidden(visible(run) + visible(dumped), [...FIXTURE_SECRETS, ...Object.values(variables)])
+    },
+    60_000,
+  )
 })
 
 describe('deckhand secrets (CLI)', () => {
