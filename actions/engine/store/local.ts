@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
-import { chmod, copyFile, mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises'
+import { chmod, copyFile, mkdir, open, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises'
 import { dirname, join, sep } from 'node:path'
 import { pipeline } from 'node:stream/promises'
-import { Transform } from 'node:stream'
+import { type Readable, Transform } from 'node:stream'
 
 import { DeckhandError, fileSystemError } from '../errors.js'
 import { tempPathFor } from '../fs-atomic.js'
@@ -58,27 +58,22 @@ export class LocalBackend implements Backend {
     }
   }
 
-  private async ensureFolder(path: string): Promise<void> {
-    await mkdir(dirname(path), { recursive: true, mode: 0o700 })
-  }
-
-  async putFile(key: string, file: string, sha256: string, size: number): Promise<void> {
+  /**
+   * Writes an object: `write` fills a temporary file beside it (0600), which is flushed and renamed in, so the
+   * object is whole or absent. A failure removes the temporary file and any folder it left empty.
+   */
+  private async place<T>(key: string, write: (temp: string) => Promise<T>): Promise<T> {
     const target = this.path(key)
     try {
-      await this.ensureFolder(target)
+      await mkdir(dirname(target), { recursive: true, mode: 0o700 })
       const temp = tempPathFor(target)
       try {
-        await copyFile(file, temp)
+        const result = await write(temp)
         await chmod(temp, 0o600)
-        // What was copied is what was meant: a file changed under the copy is caught here, not at restore.
-        const copied = await digestFile(temp)
-        if (copied.sha256 !== sha256 || copied.size !== size)
-          throw new DeckhandError(
-            `${file} changed while it was copied to ${this.description}: nothing stored`,
-          )
         const handle = await open(temp, 'r+')
         await handle.sync().finally(() => handle.close())
         await rename(temp, target)
+        return result
       } finally {
         await rm(temp, { force: true })
         forgetOnStop(temp)
@@ -87,79 +82,41 @@ export class LocalBackend implements Backend {
       await this.pruneEmpty(dirname(target))
       throw fileSystemError(err, this.root)
     }
+  }
+
+  async putFile(key: string, file: string, sha256: string, size: number): Promise<void> {
+    await this.place(key, async (temp) => {
+      await copyFile(file, temp)
+      // What was copied is what was meant: a file changed under the copy is caught here, not at restore.
+      const copied = await digestFile(temp)
+      if (copied.sha256 !== sha256 || copied.size !== size)
+        throw new DeckhandError(`${file} changed while it was copied to ${this.description}: nothing stored`)
+    })
   }
 
   async putProduced(
     key: string,
     produce: (path: string) => Promise<void>,
   ): Promise<{ sha256: string; size: number }> {
-    const target = this.path(key)
-    try {
-      await this.ensureFolder(target)
-      const temp = tempPathFor(target)
-      try {
-        await produce(temp)
-        await chmod(temp, 0o600)
-        const digest = await digestFile(temp)
-        const handle = await open(temp, 'r+')
-        await handle.sync().finally(() => handle.close())
-        await rename(temp, target)
-        return digest
-      } finally {
-        await rm(temp, { force: true })
-        forgetOnStop(temp)
-      }
-    } catch (err) {
-      await this.pruneEmpty(dirname(target))
-      throw fileSystemError(err, this.root)
-    }
+    return this.place(key, async (temp) => {
+      await produce(temp)
+      return digestFile(temp)
+    })
   }
 
   async putBytes(key: string, data: Uint8Array): Promise<void> {
-    const target = this.path(key)
-    try {
-      await this.ensureFolder(target)
-      const temp = tempPathFor(target)
-      try {
-        const handle = await open(temp, 'wx', 0o600)
-        try {
-          await handle.writeFile(data)
-          await handle.sync()
-        } finally {
-          await handle.close()
-        }
-        await rename(temp, target)
-      } finally {
-        await rm(temp, { force: true })
-        forgetOnStop(temp)
-      }
-    } catch (err) {
-      throw fileSystemError(err, this.root)
-    }
+    await this.place(key, (temp) => writeFile(temp, data, { flag: 'wx', mode: 0o600 }))
   }
 
   async getFile(key: string, file: string): Promise<{ sha256: string; size: number }> {
     const source = this.path(key)
-    const hash = createHash('sha256')
-    let size = 0
+    if (!(await stat(source).catch(() => undefined)))
+      throw new DeckhandError(`${key} is missing from ${this.description}`)
     try {
-      await pipeline(
-        createReadStream(source),
-        new Transform({
-          transform(chunk: Buffer, _encoding, done) {
-            hash.update(chunk)
-            size += chunk.length
-            done(null, chunk)
-          },
-        }),
-        createWriteStream(file, { flags: 'wx', mode: 0o600 }),
-      )
+      return await writeHashed(createReadStream(source), file)
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !(await stat(source).catch(() => undefined)))
-        throw new DeckhandError(`${key} is missing from ${this.description}`)
       throw fileSystemError(err, file)
     }
-    return { sha256: hash.digest('hex'), size }
   }
 
   async getBytes(key: string, maxBytes: number): Promise<Uint8Array | undefined> {
@@ -192,6 +149,24 @@ export class LocalBackend implements Backend {
       }
     }
   }
+}
+
+/** Streams `source` into a new file (0600), with the SHA-256 (hex) and size of what passed. */
+export async function writeHashed(source: Readable, file: string): Promise<{ sha256: string; size: number }> {
+  const hash = createHash('sha256')
+  let size = 0
+  await pipeline(
+    source,
+    new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        hash.update(chunk)
+        size += chunk.length
+        done(null, chunk)
+      },
+    }),
+    createWriteStream(file, { flags: 'wx', mode: 0o600 }),
+  )
+  return { sha256: hash.digest('hex'), size }
 }
 
 /** SHA-256 (hex) and size of a file, streamed. */

@@ -1,14 +1,13 @@
-import { createReadStream, createWriteStream } from 'node:fs'
-import { join } from 'node:path'
 import { createHash } from 'node:crypto'
-import { Readable, Transform } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
+import { createReadStream } from 'node:fs'
+import { join } from 'node:path'
+import type { Readable } from 'node:stream'
 
 import { DeckhandError, errorMessage } from '../errors.js'
 import { privateTempDir } from '../fs-atomic.js'
 import type { Logger } from '../log.js'
 import type { Backend, StoredObject } from './backend.js'
-import { digestFile } from './local.js'
+import { digestFile, writeHashed } from './local.js'
 
 type S3Library = typeof import('./s3-library.js')
 type S3Client = InstanceType<S3Library['S3Client']>
@@ -128,6 +127,8 @@ export class S3Backend implements Backend {
       if (code !== 'ObjectLockConfigurationNotFoundError' && code !== 'AccessDenied')
         throw this.failure(err, 'GetObjectLockConfiguration', '')
     }
+    if (settings.description.length > 0)
+      this.logger.info(`${this.description}: ${settings.description.join('; ')}`)
     this.settings = settings
     return settings
   }
@@ -237,34 +238,26 @@ export class S3Backend implements Backend {
     }
   }
 
+  /** GetObject, asking S3 for the checksum it stored (the SDK checks a single-part object's on arrival). */
+  private async get(key: string) {
+    return this.client.send(
+      new this.s3.GetObjectCommand({
+        Bucket: this.location.bucket,
+        Key: this.key(key),
+        ChecksumMode: 'ENABLED',
+      }),
+    )
+  }
+
   async getFile(key: string, file: string): Promise<{ sha256: string; size: number }> {
     let body: Readable
     try {
-      const out = await this.client.send(
-        new this.s3.GetObjectCommand({
-          Bucket: this.location.bucket,
-          Key: this.key(key),
-          ChecksumMode: 'ENABLED',
-        }),
-      )
-      body = out.Body as Readable
+      body = (await this.get(key)).Body as Readable
     } catch (err) {
       throw this.failure(err, 'GetObject', key)
     }
-    const hash = createHash('sha256')
-    let size = 0
     try {
-      await pipeline(
-        body,
-        new Transform({
-          transform(chunk: Buffer, _encoding, done) {
-            hash.update(chunk)
-            size += chunk.length
-            done(null, chunk)
-          },
-        }),
-        createWriteStream(file, { flags: 'wx', mode: 0o600 }),
-      )
+      return await writeHashed(body, file)
     } catch (err) {
       // The SDK's own check of S3's checksum fails the stream: the object is not what was stored.
       throw new DeckhandError(
@@ -273,18 +266,11 @@ export class S3Backend implements Backend {
         { cause: err },
       )
     }
-    return { sha256: hash.digest('hex'), size }
   }
 
   async getBytes(key: string, maxBytes: number): Promise<Uint8Array | undefined> {
     try {
-      const out = await this.client.send(
-        new this.s3.GetObjectCommand({
-          Bucket: this.location.bucket,
-          Key: this.key(key),
-          ChecksumMode: 'ENABLED',
-        }),
-      )
+      const out = await this.get(key)
       if ((out.ContentLength ?? 0) > maxBytes) {
         ;(out.Body as Readable).destroy()
         throw new DeckhandError(`${key} in ${this.description} is larger than ${maxBytes} bytes`)
