@@ -183,6 +183,21 @@ describe('failures', () => {
 })
 
 describe('files, as streams', () => {
+  // Up to 1 MiB a file is encrypted in one piece, beyond it streamed: both sides of the line, and an empty file.
+  test.each([0, 1000, 2 ** 20, 2 ** 20 + 1])(
+    'a file of %i bytes round-trips through age, 0600',
+    async (size) => {
+      const source = join(dir, `sized-${size}.bin`)
+      const data = randomBytes(size)
+      await writeFile(source, data)
+      const sealed = join(dir, `sized-${size}.age`)
+      await encryptFile(source, sealed, parseRecipients([alice.recipient]), false)
+      expect((await stat(sealed)).mode & 0o777).toBe(0o600)
+      expect((await age(['-d', '-i', alice.file, sealed])).stdout.equals(data)).toBe(true)
+      expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([])
+    },
+  )
+
   test('a large file round-trips; the result is private and nothing temporary is left', async () => {
     const source = join(dir, 'big.bin')
     const data = randomBytes(3 * 2 ** 20 + 17)

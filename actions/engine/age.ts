@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
-import { open, rename, rm } from 'node:fs/promises'
+import { open, rename, rm, writeFile } from 'node:fs/promises'
 import { Readable, Writable } from 'node:stream'
 
 import {
@@ -218,10 +218,26 @@ export async function encryptFile(
   /** false when the caller flushes the target itself (a store's own temporary file). */
   durable = true,
 ): Promise<void> {
+  const handle = await open(source, 'r')
+  let whole: Buffer | undefined
+  try {
+    // A small file (most of a directory-format dump: one per table) in one piece: the web-stream plumbing costs
+    // more than its encryption. Memory stays bounded by SMALL_FILE_BYTES.
+    if ((await handle.stat()).size <= SMALL_FILE_BYTES) whole = await handle.readFile()
+  } finally {
+    await handle.close()
+  }
+  if (whole) {
+    const sealed = await encrypter(recipients).encrypt(whole)
+    await writeOut(target, durable, (temp) => writeFile(temp, sealed, { flag: 'r+' }))
+    return
+  }
   const input = Readable.toWeb(createReadStream(source)) as ReadableStream<Uint8Array>
-  const output = await encrypter(recipients).encrypt(input)
-  await writeStream(output, target, durable)
+  await writeStream(await encrypter(recipients).encrypt(input), target, durable)
 }
+
+/** Files up to this size are encrypted in memory rather than streamed. */
+const SMALL_FILE_BYTES = 1024 * 1024
 
 /** Decrypts the age file at `source` into `target`, streaming, atomically; `what` names it in errors. */
 export async function decryptFile(
@@ -252,10 +268,21 @@ async function writeStream(
   target: string,
   durable = true,
 ): Promise<void> {
+  await writeOut(target, durable, (temp) =>
+    stream.pipeTo(Writable.toWeb(createWriteStream(temp, { flags: 'r+' }))),
+  )
+}
+
+/** `write` fills a new 0600 temporary file beside target, which is flushed (when durable) and renamed in. */
+async function writeOut(
+  target: string,
+  durable: boolean,
+  write: (temp: string) => Promise<void>,
+): Promise<void> {
   const temp = tempPathFor(target)
   try {
     await (await open(temp, 'wx', 0o600)).close()
-    await stream.pipeTo(Writable.toWeb(createWriteStream(temp, { flags: 'r+' })))
+    await write(temp)
     if (durable) {
       const handle = await open(temp, 'r+')
       await handle.sync().finally(() => handle.close())

@@ -36840,7 +36840,7 @@ import { basename as basename2, join as join4, relative, sep as sep2 } from "nod
 // actions/engine/age.ts
 import { createHash as createHash3 } from "node:crypto";
 import { createReadStream as createReadStream3, createWriteStream as createWriteStream2 } from "node:fs";
-import { open as open3, rename as rename3, rm as rm3 } from "node:fs/promises";
+import { open as open3, rename as rename3, rm as rm3, writeFile as writeFile2 } from "node:fs/promises";
 import { Readable, Writable } from "node:stream";
 
 // node_modules/@noble/hashes/utils.js
@@ -45968,10 +45968,22 @@ async function readStanzas(data) {
   return seen?.map((s3) => ({ args: s3.args, body: s3.body }));
 }
 async function encryptFile(source, target, recipients, durable = true) {
+  const handle = await open3(source, "r");
+  let whole;
+  try {
+    if ((await handle.stat()).size <= SMALL_FILE_BYTES) whole = await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+  if (whole) {
+    const sealed = await encrypter(recipients).encrypt(whole);
+    await writeOut(target, durable, (temp) => writeFile2(temp, sealed, { flag: "r+" }));
+    return;
+  }
   const input = Readable.toWeb(createReadStream3(source));
-  const output = await encrypter(recipients).encrypt(input);
-  await writeStream(output, target, durable);
+  await writeStream(await encrypter(recipients).encrypt(input), target, durable);
 }
+var SMALL_FILE_BYTES = 1024 * 1024;
 async function decryptFile(source, target, identities2, what, recipients) {
   const input = Readable.toWeb(createReadStream3(source));
   let output;
@@ -45988,10 +46000,17 @@ async function decryptFile(source, target, identities2, what, recipients) {
   }
 }
 async function writeStream(stream2, target, durable = true) {
+  await writeOut(
+    target,
+    durable,
+    (temp) => stream2.pipeTo(Writable.toWeb(createWriteStream2(temp, { flags: "r+" })))
+  );
+}
+async function writeOut(target, durable, write) {
   const temp = tempPathFor(target);
   try {
     await (await open3(temp, "wx", 384)).close();
-    await stream2.pipeTo(Writable.toWeb(createWriteStream2(temp, { flags: "r+" })));
+    await write(temp);
     if (durable) {
       const handle = await open3(temp, "r+");
       await handle.sync().finally(() => handle.close());
@@ -54721,7 +54740,7 @@ function globalArgs(g2) {
 // actions/engine/deck/runner.ts
 var import_yaml3 = __toESM(require_dist(), 1);
 init_errors();
-import { access as access2, writeFile as writeFile2 } from "node:fs/promises";
+import { access as access2, writeFile as writeFile3 } from "node:fs/promises";
 import { join as join7 } from "node:path";
 
 // actions/engine/scrub.ts
@@ -54837,7 +54856,7 @@ var DeckRunner = class {
         }
         if (headers.length > 0) {
           global2.configFile = join7(temp.path, "deck.yaml");
-          await writeFile2(global2.configFile, (0, import_yaml3.stringify)({ headers }), { mode: 384 });
+          await writeFile3(global2.configFile, (0, import_yaml3.stringify)({ headers }), { mode: 384 });
         }
         global2.kongAddr = conn.kongAddr;
         global2.tlsSkipVerify = conn.tlsSkipVerify;
@@ -58219,7 +58238,7 @@ async function kongRowsIn(session, tables) {
 
 // actions/engine/postgres/connection.ts
 init_errors();
-import { writeFile as writeFile3 } from "node:fs/promises";
+import { writeFile as writeFile4 } from "node:fs/promises";
 import { join as join15 } from "node:path";
 var URL_SETTINGS = {
   sslmode: "PGSSLMODE",
@@ -58317,7 +58336,7 @@ async function libpqEnv(target, dir) {
   };
   if (target.password !== void 0) {
     const file = join15(dir, "pgpass");
-    await writeFile3(file, `*:*:*:${pgpassField(target.user ?? "*")}:${pgpassField(target.password)}
+    await writeFile4(file, `*:*:*:${pgpassField(target.user ?? "*")}:${pgpassField(target.password)}
 `, {
       mode: 384
     });

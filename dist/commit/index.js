@@ -39177,6 +39177,7 @@ function decode(file) {
 
 // actions/engine/age.ts
 init_errors();
+var SMALL_FILE_BYTES = 1024 * 1024;
 
 // actions/engine/secrets/bundle.ts
 init_errors();

@@ -30315,7 +30315,7 @@ import { basename as basename2, join as join9, relative as relative2, sep as sep
 // actions/engine/age.ts
 import { createHash as createHash4 } from "node:crypto";
 import { createReadStream as createReadStream5, createWriteStream as createWriteStream2 } from "node:fs";
-import { open as open3, rename as rename3, rm as rm3 } from "node:fs/promises";
+import { open as open3, rename as rename3, rm as rm3, writeFile as writeFile3 } from "node:fs/promises";
 import { Readable, Writable } from "node:stream";
 
 // node_modules/@noble/hashes/utils.js
@@ -39306,10 +39306,22 @@ function decryptFailure(err, what, identities, recipients) {
   );
 }
 async function encryptFile(source, target, recipients, durable = true) {
+  const handle = await open3(source, "r");
+  let whole;
+  try {
+    if ((await handle.stat()).size <= SMALL_FILE_BYTES) whole = await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+  if (whole) {
+    const sealed = await encrypter(recipients).encrypt(whole);
+    await writeOut(target, durable, (temp) => writeFile3(temp, sealed, { flag: "r+" }));
+    return;
+  }
   const input = Readable.toWeb(createReadStream5(source));
-  const output = await encrypter(recipients).encrypt(input);
-  await writeStream(output, target, durable);
+  await writeStream(await encrypter(recipients).encrypt(input), target, durable);
 }
+var SMALL_FILE_BYTES = 1024 * 1024;
 async function decryptFile(source, target, identities, what, recipients) {
   const input = Readable.toWeb(createReadStream5(source));
   let output;
@@ -39326,10 +39338,17 @@ async function decryptFile(source, target, identities, what, recipients) {
   }
 }
 async function writeStream(stream3, target, durable = true) {
+  await writeOut(
+    target,
+    durable,
+    (temp) => stream3.pipeTo(Writable.toWeb(createWriteStream2(temp, { flags: "r+" })))
+  );
+}
+async function writeOut(target, durable, write) {
   const temp = tempPathFor(target);
   try {
     await (await open3(temp, "wx", 384)).close();
-    await stream3.pipeTo(Writable.toWeb(createWriteStream2(temp, { flags: "r+" })));
+    await write(temp);
     if (durable) {
       const handle = await open3(temp, "r+");
       await handle.sync().finally(() => handle.close());
@@ -40798,7 +40817,7 @@ var __awaiter2 = function(thisArg, _arguments, P, generator) {
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { access: access2, appendFile, writeFile: writeFile3 } = promises;
+var { access: access2, appendFile, writeFile: writeFile4 } = promises;
 var SUMMARY_ENV_VAR = "GITHUB_STEP_SUMMARY";
 var Summary = class {
   constructor() {
@@ -40855,7 +40874,7 @@ var Summary = class {
     return __awaiter2(this, void 0, void 0, function* () {
       const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
       const filePath = yield this.filePath();
-      const writeFunc = overwrite ? writeFile3 : appendFile;
+      const writeFunc = overwrite ? writeFile4 : appendFile;
       yield writeFunc(filePath, this._buffer, { encoding: "utf8" });
       return this.emptyBuffer();
     });

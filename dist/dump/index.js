@@ -44847,7 +44847,7 @@ function isCryptoKey3(key) {
 // actions/engine/age.ts
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { open as open2, rename as rename2, rm as rm2 } from "node:fs/promises";
+import { open as open2, rename as rename2, rm as rm2, writeFile } from "node:fs/promises";
 import { Readable, Writable } from "node:stream";
 init_errors();
 
@@ -45073,10 +45073,22 @@ async function readStanzas(data) {
   return seen?.map((s) => ({ args: s.args, body: s.body }));
 }
 async function encryptFile(source, target, recipients, durable = true) {
+  const handle = await open2(source, "r");
+  let whole;
+  try {
+    if ((await handle.stat()).size <= SMALL_FILE_BYTES) whole = await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+  if (whole) {
+    const sealed = await encrypter(recipients).encrypt(whole);
+    await writeOut(target, durable, (temp) => writeFile(temp, sealed, { flag: "r+" }));
+    return;
+  }
   const input = Readable.toWeb(createReadStream(source));
-  const output = await encrypter(recipients).encrypt(input);
-  await writeStream(output, target, durable);
+  await writeStream(await encrypter(recipients).encrypt(input), target, durable);
 }
+var SMALL_FILE_BYTES = 1024 * 1024;
 async function decryptFile(source, target, identities, what, recipients) {
   const input = Readable.toWeb(createReadStream(source));
   let output;
@@ -45093,10 +45105,17 @@ async function decryptFile(source, target, identities, what, recipients) {
   }
 }
 async function writeStream(stream3, target, durable = true) {
+  await writeOut(
+    target,
+    durable,
+    (temp) => stream3.pipeTo(Writable.toWeb(createWriteStream(temp, { flags: "r+" })))
+  );
+}
+async function writeOut(target, durable, write) {
   const temp = tempPathFor(target);
   try {
     await (await open2(temp, "wx", 384)).close();
-    await stream3.pipeTo(Writable.toWeb(createWriteStream(temp, { flags: "r+" })));
+    await write(temp);
     if (durable) {
       const handle = await open2(temp, "r+");
       await handle.sync().finally(() => handle.close());
@@ -45247,7 +45266,7 @@ function globalArgs(g) {
 // actions/engine/deck/runner.ts
 var import_yaml = __toESM(require_dist(), 1);
 init_errors();
-import { access, writeFile } from "node:fs/promises";
+import { access, writeFile as writeFile2 } from "node:fs/promises";
 import { join as join2 } from "node:path";
 
 // actions/engine/process.ts
@@ -45418,7 +45437,7 @@ var DeckRunner = class {
         }
         if (headers.length > 0) {
           global2.configFile = join2(temp.path, "deck.yaml");
-          await writeFile(global2.configFile, (0, import_yaml.stringify)({ headers }), { mode: 384 });
+          await writeFile2(global2.configFile, (0, import_yaml.stringify)({ headers }), { mode: 384 });
         }
         global2.kongAddr = conn.kongAddr;
         global2.tlsSkipVerify = conn.tlsSkipVerify;
@@ -49942,7 +49961,7 @@ import { resolve as resolve3 } from "node:path";
 init_errors();
 import { createHash as createHash5 } from "node:crypto";
 import { createReadStream as createReadStream3, createWriteStream as createWriteStream2 } from "node:fs";
-import { chmod, copyFile, mkdir as mkdir3, open as open4, readdir as readdir2, rename as rename4, rm as rm6, rmdir, stat as stat7, writeFile as writeFile2 } from "node:fs/promises";
+import { chmod, copyFile, mkdir as mkdir3, open as open4, readdir as readdir2, rename as rename4, rm as rm6, rmdir, stat as stat7, writeFile as writeFile3 } from "node:fs/promises";
 import { dirname as dirname3, join as join6, sep } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Transform } from "node:stream";
@@ -50023,7 +50042,7 @@ var LocalBackend = class {
     });
   }
   async putBytes(key, data) {
-    await this.place(key, (temp) => writeFile2(temp, data, { flag: "wx", mode: 384 }));
+    await this.place(key, (temp) => writeFile3(temp, data, { flag: "wx", mode: 384 }));
   }
   async getFile(key, file) {
     const source = this.path(key);
@@ -52753,7 +52772,7 @@ var __awaiter2 = function(thisArg, _arguments, P, generator) {
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { access: access3, appendFile, writeFile: writeFile3 } = promises;
+var { access: access3, appendFile, writeFile: writeFile4 } = promises;
 var SUMMARY_ENV_VAR = "GITHUB_STEP_SUMMARY";
 var Summary = class {
   constructor() {
@@ -52810,7 +52829,7 @@ var Summary = class {
     return __awaiter2(this, void 0, void 0, function* () {
       const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
       const filePath = yield this.filePath();
-      const writeFunc = overwrite ? writeFile3 : appendFile;
+      const writeFunc = overwrite ? writeFile4 : appendFile;
       yield writeFunc(filePath, this._buffer, { encoding: "utf8" });
       return this.emptyBuffer();
     });

@@ -34966,7 +34966,7 @@ import { basename as basename4, join as join6, relative as relative3, sep as sep
 // actions/engine/age.ts
 import { createHash as createHash5 } from "node:crypto";
 import { createReadStream as createReadStream5, createWriteStream as createWriteStream3 } from "node:fs";
-import { open as open5, rename as rename4, rm as rm5 } from "node:fs/promises";
+import { open as open5, rename as rename4, rm as rm5, writeFile as writeFile2 } from "node:fs/promises";
 import { Readable, Writable as Writable2 } from "node:stream";
 
 // node_modules/@noble/hashes/utils.js
@@ -43939,10 +43939,22 @@ function decryptFailure(err, what, identities, recipients) {
   );
 }
 async function encryptFile(source, target, recipients, durable = true) {
+  const handle = await open5(source, "r");
+  let whole;
+  try {
+    if ((await handle.stat()).size <= SMALL_FILE_BYTES) whole = await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+  if (whole) {
+    const sealed = await encrypter(recipients).encrypt(whole);
+    await writeOut(target, durable, (temp) => writeFile2(temp, sealed, { flag: "r+" }));
+    return;
+  }
   const input = Readable.toWeb(createReadStream5(source));
-  const output = await encrypter(recipients).encrypt(input);
-  await writeStream(output, target, durable);
+  await writeStream(await encrypter(recipients).encrypt(input), target, durable);
 }
+var SMALL_FILE_BYTES = 1024 * 1024;
 async function decryptFile(source, target, identities, what, recipients) {
   const input = Readable.toWeb(createReadStream5(source));
   let output;
@@ -43959,10 +43971,17 @@ async function decryptFile(source, target, identities, what, recipients) {
   }
 }
 async function writeStream(stream3, target, durable = true) {
+  await writeOut(
+    target,
+    durable,
+    (temp) => stream3.pipeTo(Writable2.toWeb(createWriteStream3(temp, { flags: "r+" })))
+  );
+}
+async function writeOut(target, durable, write) {
   const temp = tempPathFor(target);
   try {
     await (await open5(temp, "wx", 384)).close();
-    await stream3.pipeTo(Writable2.toWeb(createWriteStream3(temp, { flags: "r+" })));
+    await write(temp);
     if (durable) {
       const handle = await open5(temp, "r+");
       await handle.sync().finally(() => handle.close());
@@ -45537,7 +45556,7 @@ var __awaiter2 = function(thisArg, _arguments, P2, generator) {
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { access, appendFile, writeFile: writeFile2 } = promises;
+var { access, appendFile, writeFile: writeFile3 } = promises;
 var SUMMARY_ENV_VAR = "GITHUB_STEP_SUMMARY";
 var Summary = class {
   constructor() {
@@ -45594,7 +45613,7 @@ var Summary = class {
     return __awaiter2(this, void 0, void 0, function* () {
       const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
       const filePath = yield this.filePath();
-      const writeFunc = overwrite ? writeFile2 : appendFile;
+      const writeFunc = overwrite ? writeFile3 : appendFile;
       yield writeFunc(filePath, this._buffer, { encoding: "utf8" });
       return this.emptyBuffer();
     });

@@ -32442,7 +32442,7 @@ import { basename as basename3, join as join5, relative, sep as sep3 } from "nod
 // actions/engine/age.ts
 import { createHash as createHash5 } from "node:crypto";
 import { createReadStream as createReadStream5, createWriteStream as createWriteStream2 } from "node:fs";
-import { open as open4, rename as rename4, rm as rm4 } from "node:fs/promises";
+import { open as open4, rename as rename4, rm as rm4, writeFile as writeFile2 } from "node:fs/promises";
 import { Readable, Writable as Writable2 } from "node:stream";
 
 // node_modules/@noble/hashes/utils.js
@@ -41433,10 +41433,22 @@ function decryptFailure(err, what, identities, recipients) {
   );
 }
 async function encryptFile(source, target, recipients, durable = true) {
+  const handle = await open4(source, "r");
+  let whole;
+  try {
+    if ((await handle.stat()).size <= SMALL_FILE_BYTES) whole = await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+  if (whole) {
+    const sealed = await encrypter(recipients).encrypt(whole);
+    await writeOut(target, durable, (temp) => writeFile2(temp, sealed, { flag: "r+" }));
+    return;
+  }
   const input = Readable.toWeb(createReadStream5(source));
-  const output = await encrypter(recipients).encrypt(input);
-  await writeStream(output, target, durable);
+  await writeStream(await encrypter(recipients).encrypt(input), target, durable);
 }
+var SMALL_FILE_BYTES = 1024 * 1024;
 async function decryptFile(source, target, identities, what, recipients) {
   const input = Readable.toWeb(createReadStream5(source));
   let output;
@@ -41453,10 +41465,17 @@ async function decryptFile(source, target, identities, what, recipients) {
   }
 }
 async function writeStream(stream3, target, durable = true) {
+  await writeOut(
+    target,
+    durable,
+    (temp) => stream3.pipeTo(Writable2.toWeb(createWriteStream2(temp, { flags: "r+" })))
+  );
+}
+async function writeOut(target, durable, write) {
   const temp = tempPathFor(target);
   try {
     await (await open4(temp, "wx", 384)).close();
-    await stream3.pipeTo(Writable2.toWeb(createWriteStream2(temp, { flags: "r+" })));
+    await write(temp);
     if (durable) {
       const handle = await open4(temp, "r+");
       await handle.sync().finally(() => handle.close());
@@ -42914,7 +42933,7 @@ var __awaiter2 = function(thisArg, _arguments, P2, generator) {
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { access: access2, appendFile, writeFile: writeFile2 } = promises;
+var { access: access2, appendFile, writeFile: writeFile3 } = promises;
 var SUMMARY_ENV_VAR = "GITHUB_STEP_SUMMARY";
 var Summary = class {
   constructor() {
@@ -42971,7 +42990,7 @@ var Summary = class {
     return __awaiter2(this, void 0, void 0, function* () {
       const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
       const filePath = yield this.filePath();
-      const writeFunc = overwrite ? writeFile2 : appendFile;
+      const writeFunc = overwrite ? writeFile3 : appendFile;
       yield writeFunc(filePath, this._buffer, { encoding: "utf8" });
       return this.emptyBuffer();
     });

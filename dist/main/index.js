@@ -53518,7 +53518,7 @@ function isCryptoKey3(key2) {
 // actions/engine/age.ts
 import { createHash as createHash4 } from "node:crypto";
 import { createReadStream as createReadStream2, createWriteStream as createWriteStream2 } from "node:fs";
-import { open as open3, rename as rename3, rm as rm4 } from "node:fs/promises";
+import { open as open3, rename as rename3, rm as rm4, writeFile as writeFile3 } from "node:fs/promises";
 import { Readable, Writable } from "node:stream";
 init_errors();
 function fingerprint(recipient) {
@@ -53638,10 +53638,22 @@ async function readStanzas(data) {
   return seen?.map((s3) => ({ args: s3.args, body: s3.body }));
 }
 async function encryptFile(source, target, recipients, durable = true) {
+  const handle = await open3(source, "r");
+  let whole;
+  try {
+    if ((await handle.stat()).size <= SMALL_FILE_BYTES) whole = await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+  if (whole) {
+    const sealed = await encrypter(recipients).encrypt(whole);
+    await writeOut(target, durable, (temp) => writeFile3(temp, sealed, { flag: "r+" }));
+    return;
+  }
   const input = Readable.toWeb(createReadStream2(source));
-  const output = await encrypter(recipients).encrypt(input);
-  await writeStream(output, target, durable);
+  await writeStream(await encrypter(recipients).encrypt(input), target, durable);
 }
+var SMALL_FILE_BYTES = 1024 * 1024;
 async function decryptFile(source, target, identities, what, recipients) {
   const input = Readable.toWeb(createReadStream2(source));
   let output;
@@ -53658,10 +53670,17 @@ async function decryptFile(source, target, identities, what, recipients) {
   }
 }
 async function writeStream(stream3, target, durable = true) {
+  await writeOut(
+    target,
+    durable,
+    (temp) => stream3.pipeTo(Writable.toWeb(createWriteStream2(temp, { flags: "r+" })))
+  );
+}
+async function writeOut(target, durable, write) {
   const temp = tempPathFor(target);
   try {
     await (await open3(temp, "wx", 384)).close();
-    await stream3.pipeTo(Writable.toWeb(createWriteStream2(temp, { flags: "r+" })));
+    await write(temp);
     if (durable) {
       const handle = await open3(temp, "r+");
       await handle.sync().finally(() => handle.close());
@@ -56970,7 +56989,7 @@ async function kongRowsIn(session, tables) {
 
 // actions/engine/postgres/connection.ts
 init_errors();
-import { writeFile as writeFile3 } from "node:fs/promises";
+import { writeFile as writeFile4 } from "node:fs/promises";
 import { join as join16 } from "node:path";
 var URL_SETTINGS = {
   sslmode: "PGSSLMODE",
@@ -57068,7 +57087,7 @@ async function libpqEnv(target, dir) {
   };
   if (target.password !== void 0) {
     const file = join16(dir, "pgpass");
-    await writeFile3(file, `*:*:*:${pgpassField(target.user ?? "*")}:${pgpassField(target.password)}
+    await writeFile4(file, `*:*:*:${pgpassField(target.user ?? "*")}:${pgpassField(target.password)}
 `, {
       mode: 384
     });
@@ -58570,7 +58589,7 @@ import { resolve as resolve9 } from "node:path";
 init_errors();
 import { createHash as createHash8 } from "node:crypto";
 import { createReadStream as createReadStream6, createWriteStream as createWriteStream3 } from "node:fs";
-import { chmod as chmod3, copyFile as copyFile3, mkdir as mkdir5, open as open6, readdir as readdir9, rename as rename6, rm as rm8, rmdir as rmdir3, stat as stat14, writeFile as writeFile4 } from "node:fs/promises";
+import { chmod as chmod3, copyFile as copyFile3, mkdir as mkdir5, open as open6, readdir as readdir9, rename as rename6, rm as rm8, rmdir as rmdir3, stat as stat14, writeFile as writeFile5 } from "node:fs/promises";
 import { dirname as dirname8, join as join23, sep as sep6 } from "node:path";
 import { pipeline as pipeline2 } from "node:stream/promises";
 import { Transform } from "node:stream";
@@ -58651,7 +58670,7 @@ var LocalBackend = class {
     });
   }
   async putBytes(key2, data) {
-    await this.place(key2, (temp) => writeFile4(temp, data, { flag: "wx", mode: 384 }));
+    await this.place(key2, (temp) => writeFile5(temp, data, { flag: "wx", mode: 384 }));
   }
   async getFile(key2, file) {
     const source = this.path(key2);

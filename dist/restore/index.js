@@ -49803,7 +49803,7 @@ function isCryptoKey3(key) {
 // actions/engine/age.ts
 import { createHash as createHash3 } from "node:crypto";
 import { createReadStream as createReadStream3, createWriteStream } from "node:fs";
-import { open as open3, rename as rename2, rm as rm3 } from "node:fs/promises";
+import { open as open3, rename as rename2, rm as rm3, writeFile as writeFile2 } from "node:fs/promises";
 import { Readable, Writable } from "node:stream";
 init_errors();
 function fingerprint(recipient) {
@@ -49889,10 +49889,22 @@ async function readStanzas(data) {
   return seen?.map((s) => ({ args: s.args, body: s.body }));
 }
 async function encryptFile(source, target, recipients, durable = true) {
+  const handle = await open3(source, "r");
+  let whole;
+  try {
+    if ((await handle.stat()).size <= SMALL_FILE_BYTES) whole = await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+  if (whole) {
+    const sealed = await encrypter(recipients).encrypt(whole);
+    await writeOut(target, durable, (temp) => writeFile2(temp, sealed, { flag: "r+" }));
+    return;
+  }
   const input = Readable.toWeb(createReadStream3(source));
-  const output = await encrypter(recipients).encrypt(input);
-  await writeStream(output, target, durable);
+  await writeStream(await encrypter(recipients).encrypt(input), target, durable);
 }
+var SMALL_FILE_BYTES = 1024 * 1024;
 async function decryptFile(source, target, identities, what, recipients) {
   const input = Readable.toWeb(createReadStream3(source));
   let output;
@@ -49909,10 +49921,17 @@ async function decryptFile(source, target, identities, what, recipients) {
   }
 }
 async function writeStream(stream3, target, durable = true) {
+  await writeOut(
+    target,
+    durable,
+    (temp) => stream3.pipeTo(Writable.toWeb(createWriteStream(temp, { flags: "r+" })))
+  );
+}
+async function writeOut(target, durable, write) {
   const temp = tempPathFor(target);
   try {
     await (await open3(temp, "wx", 384)).close();
-    await stream3.pipeTo(Writable.toWeb(createWriteStream(temp, { flags: "r+" })));
+    await write(temp);
     if (durable) {
       const handle = await open3(temp, "r+");
       await handle.sync().finally(() => handle.close());
@@ -53076,7 +53095,7 @@ import { resolve as resolve5 } from "node:path";
 init_errors();
 import { createHash as createHash5 } from "node:crypto";
 import { createReadStream as createReadStream5, createWriteStream as createWriteStream2 } from "node:fs";
-import { chmod, copyFile, mkdir as mkdir2, open as open4, readdir as readdir5, rename as rename3, rm as rm5, rmdir, stat as stat9, writeFile as writeFile2 } from "node:fs/promises";
+import { chmod, copyFile, mkdir as mkdir2, open as open4, readdir as readdir5, rename as rename3, rm as rm5, rmdir, stat as stat9, writeFile as writeFile3 } from "node:fs/promises";
 import { dirname as dirname5, join as join12, sep as sep2 } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Transform } from "node:stream";
@@ -53157,7 +53176,7 @@ var LocalBackend = class {
     });
   }
   async putBytes(key, data) {
-    await this.place(key, (temp) => writeFile2(temp, data, { flag: "wx", mode: 384 }));
+    await this.place(key, (temp) => writeFile3(temp, data, { flag: "wx", mode: 384 }));
   }
   async getFile(key, file) {
     const source = this.path(key);
@@ -53965,7 +53984,7 @@ function namesStoredBackup(inputs, value) {
 // actions/engine/deck/runner.ts
 var import_yaml2 = __toESM(require_dist(), 1);
 init_errors();
-import { access as access2, writeFile as writeFile3 } from "node:fs/promises";
+import { access as access2, writeFile as writeFile4 } from "node:fs/promises";
 import { join as join15 } from "node:path";
 var DEFAULT_DECK_TIMEOUT_SECONDS = 1800;
 var DeckTimeoutError = class extends DeckhandError {
@@ -54018,7 +54037,7 @@ var DeckRunner = class {
         }
         if (headers.length > 0) {
           global2.configFile = join15(temp.path, "deck.yaml");
-          await writeFile3(global2.configFile, (0, import_yaml2.stringify)({ headers }), { mode: 384 });
+          await writeFile4(global2.configFile, (0, import_yaml2.stringify)({ headers }), { mode: 384 });
         }
         global2.kongAddr = conn.kongAddr;
         global2.tlsSkipVerify = conn.tlsSkipVerify;
@@ -55462,7 +55481,7 @@ var __awaiter2 = function(thisArg, _arguments, P, generator) {
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { access: access3, appendFile, writeFile: writeFile4 } = promises;
+var { access: access3, appendFile, writeFile: writeFile5 } = promises;
 var SUMMARY_ENV_VAR = "GITHUB_STEP_SUMMARY";
 var Summary = class {
   constructor() {
@@ -55519,7 +55538,7 @@ var Summary = class {
     return __awaiter2(this, void 0, void 0, function* () {
       const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
       const filePath = yield this.filePath();
-      const writeFunc = overwrite ? writeFile4 : appendFile;
+      const writeFunc = overwrite ? writeFile5 : appendFile;
       yield writeFunc(filePath, this._buffer, { encoding: "utf8" });
       return this.emptyBuffer();
     });

@@ -48585,6 +48585,7 @@ async function readStanzas(data) {
   await d.decrypt(data).catch(() => void 0);
   return seen?.map((s) => ({ args: s.args, body: s.body }));
 }
+var SMALL_FILE_BYTES = 1024 * 1024;
 
 // actions/engine/jobs/secret-bundle.ts
 init_errors();

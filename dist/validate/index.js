@@ -44363,6 +44363,7 @@ async function readStanzas(data) {
   await d.decrypt(data).catch(() => void 0);
   return seen?.map((s) => ({ args: s.args, body: s.body }));
 }
+var SMALL_FILE_BYTES = 1024 * 1024;
 
 // actions/engine/secrets/bundle.ts
 init_errors();
