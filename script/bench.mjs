@@ -335,10 +335,12 @@ try {
     memScript,
     `import { readFileSync } from 'node:fs'
 import { processDeckOutput, digestFiles } from ${JSON.stringify(engineFile)}
-const before = process.resourceUsage().maxRSS
+// VmHWM, this process's own peak (getrusage's maxRSS survives execve and would include the bench's).
+const hwm = () => Number(/VmHWM:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1])
+const before = hwm()
 const r = processDeckOutput(readFileSync(${JSON.stringify(jsonFile)}, 'utf8'), { workspace: 'default', redact: true, source: 'bench' })
 digestFiles(new Map([['default.yaml', r.yaml]]))
-console.log(JSON.stringify({ before: before / 1024, peak: process.resourceUsage().maxRSS / 1024 }))`,
+console.log(JSON.stringify({ before: before / 1024, peak: hwm() / 1024 }))`,
   )
   const mem = JSON.parse(await child(memScript))
 

@@ -13,8 +13,11 @@ export async function measuredCli(): Promise<{ dir: string; cli: string; cleanup
   const dir = await mkdtemp(join(tmpdir(), 'deckhand-cli-'))
   await writeFile(
     join(dir, 'rss.mjs'),
-    "import { writeFileSync } from 'node:fs'\n" +
-      "process.on('exit', () => { if (process.env.RSS_REPORT) writeFileSync(process.env.RSS_REPORT, String(process.resourceUsage().maxRSS * 1024)) })\n",
+    // VmHWM, the peak of this process's own address space: getrusage's maxRSS survives execve on Linux, so a child
+    // of a large test worker would report the worker's size instead of its own.
+    "import { readFileSync, writeFileSync } from 'node:fs'\n" +
+      "const peak = () => { try { return Number(/VmHWM:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) * 1024 } catch { return process.resourceUsage().maxRSS * 1024 } }\n" +
+      "process.on('exit', () => { if (process.env.RSS_REPORT) writeFileSync(process.env.RSS_REPORT, String(peak())) })\n",
   )
   return { dir, cli: CLI, cleanup: () => rm(dir, { recursive: true, force: true }) }
 }
