@@ -36243,19 +36243,83 @@ init_errors();
 import { resolve } from "node:path";
 
 // actions/engine/store/local.ts
-init_errors();
-import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
-import { chmod, copyFile, mkdir as mkdir2, open as open2, readdir, rename as rename2, rm as rm2, rmdir, stat, writeFile } from "node:fs/promises";
-import { dirname as dirname2, join as join2, sep } from "node:path";
+import { createHash as createHash2 } from "node:crypto";
+import { createReadStream as createReadStream2, createWriteStream } from "node:fs";
+import { chmod, copyFile, mkdir as mkdir2, open as open2, readdir as readdir2, rename as rename2, rm as rm2, rmdir, stat, writeFile } from "node:fs/promises";
+import { dirname as dirname2, join as join3, sep as sep2 } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Transform } from "node:stream";
+
+// actions/engine/backup/checksums.ts
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { lstat, readdir } from "node:fs/promises";
+import { join, relative, sep } from "node:path";
+
+// actions/engine/concurrency.ts
+async function eachLimited(count2, limit, task) {
+  let next = 0;
+  let failure;
+  let failed = false;
+  const worker = async () => {
+    while (next < count2 && !failed) {
+      const i = next++;
+      try {
+        await task(i);
+      } catch (err) {
+        if (!failed) [failed, failure] = [true, err];
+      }
+    }
+  };
+  const workers = [];
+  for (let w2 = 0; w2 < Math.min(limit, count2); w2++) workers.push(worker());
+  await Promise.all(workers);
+  if (failed) throw failure;
+}
+
+// actions/engine/backup/checksums.ts
+async function sha256File(path) {
+  const hash = createHash("sha256");
+  let size = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    hash.update(chunk);
+    size += chunk.length;
+  }
+  return { sha256: hash.digest("hex"), size };
+}
+async function listFiles(dir) {
+  const out = [];
+  const walk2 = async (current) => {
+    for (const entry2 of await readdir(current, { withFileTypes: true })) {
+      const full = join(current, entry2.name);
+      if (entry2.isDirectory()) await walk2(full);
+      else if (entry2.isFile()) out.push(full);
+      else throw new Error(`${full} is neither a file nor a directory`);
+    }
+  };
+  const stats = await lstat(dir);
+  if (stats.isFile()) return [dir];
+  await walk2(dir);
+  return out.sort();
+}
+async function digestFiles(root, files, concurrency = 4) {
+  const results = new Array(files.length);
+  await eachLimited(files.length, concurrency, async (index) => {
+    const file = files[index];
+    const { sha256: sha2563, size } = await sha256File(file);
+    results[index] = { path: relative(root, file).split(sep).join("/"), size, sha256: sha2563 };
+  });
+  return results;
+}
+
+// actions/engine/store/local.ts
+init_errors();
 
 // actions/engine/fs-atomic.ts
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, open, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join as join2 } from "node:path";
 
 // actions/engine/shutdown.ts
 import { spawn } from "node:child_process";
@@ -36344,7 +36408,7 @@ function onSignal(signal) {
 
 // actions/engine/fs-atomic.ts
 function tempPathFor(path) {
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+  const temp = join2(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
   removeOnStop(temp);
   return temp;
 }
@@ -36379,7 +36443,7 @@ async function writeFileAtomic(path, data, mode = 420) {
 async function privateTempDir(prefix = "deckhand-") {
   const base = process.env.RUNNER_TEMP || tmpdir();
   await mkdir(base, { recursive: true });
-  const path = await mkdtemp(join(base, prefix));
+  const path = await mkdtemp(join2(base, prefix));
   const forget = removeOnStop(path);
   return {
     path,
@@ -36401,17 +36465,17 @@ var LocalBackend = class {
   path(key2) {
     if (key2.split("/").some((part) => part === "" || part === "." || part === ".."))
       throw new DeckhandError(`store key ${key2} is not a relative path`);
-    return join2(this.root, key2);
+    return join3(this.root, key2);
   }
   async *list(prefix) {
     const folder = prefix.includes("/") ? prefix.slice(0, prefix.lastIndexOf("/")) : "";
     yield* this.walk(folder, prefix);
   }
   async *walk(folder, prefix) {
-    const dir = folder === "" ? this.root : join2(this.root, folder);
+    const dir = folder === "" ? this.root : join3(this.root, folder);
     let entries2;
     try {
-      entries2 = await readdir(dir, { withFileTypes: true });
+      entries2 = await readdir2(dir, { withFileTypes: true });
     } catch (err) {
       if (err.code === "ENOENT") return;
       throw fileSystemError(err, dir);
@@ -36424,7 +36488,7 @@ var LocalBackend = class {
         if (prefix.startsWith(`${key2}/`) || key2.startsWith(prefix) || `${key2}/`.startsWith(prefix))
           yield* this.walk(key2, prefix);
       } else if (entry2.isFile() && key2.startsWith(prefix)) {
-        yield { key: key2, size: (await stat(join2(dir, entry2.name))).size };
+        yield { key: key2, size: (await stat(join3(dir, entry2.name))).size };
       }
     }
   }
@@ -36456,7 +36520,7 @@ var LocalBackend = class {
   async putFile(key2, file, sha2563, size) {
     await this.place(key2, async (temp) => {
       await copyFile(file, temp);
-      const copied = await digestFile(temp);
+      const copied = await sha256File(temp);
       if (copied.sha256 !== sha2563 || copied.size !== size)
         throw new DeckhandError(`${file} changed while it was copied to ${this.description}: nothing stored`);
     });
@@ -36464,7 +36528,7 @@ var LocalBackend = class {
   async putProduced(key2, produce) {
     return this.place(key2, async (temp) => {
       await produce(temp);
-      return digestFile(temp);
+      return sha256File(temp);
     });
   }
   async putBytes(key2, data) {
@@ -36475,7 +36539,7 @@ var LocalBackend = class {
     if (!await stat(source).catch(() => void 0))
       throw new DeckhandError(`${key2} is missing from ${this.description}`);
     try {
-      return await writeHashed(createReadStream(source), file);
+      return await writeHashed(createReadStream2(source), file);
     } catch (err) {
       throw fileSystemError(err, file);
     }
@@ -36500,7 +36564,7 @@ var LocalBackend = class {
   }
   /** Folders left empty go, up to the root: a pruned or failed backup leaves nothing behind. */
   async pruneEmpty(from) {
-    for (let dir = from; dir !== this.root && dir.startsWith(this.root + sep); dir = dirname2(dir)) {
+    for (let dir = from; dir !== this.root && dir.startsWith(this.root + sep2); dir = dirname2(dir)) {
       try {
         await rmdir(dir);
       } catch {
@@ -36510,7 +36574,7 @@ var LocalBackend = class {
   }
 };
 async function writeHashed(source, file) {
-  const hash = createHash("sha256");
+  const hash = createHash2("sha256");
   let size = 0;
   await pipeline(
     source,
@@ -36525,21 +36589,12 @@ async function writeHashed(source, file) {
   );
   return { sha256: hash.digest("hex"), size };
 }
-async function digestFile(path) {
-  const hash = createHash("sha256");
-  let size = 0;
-  for await (const chunk of createReadStream(path)) {
-    hash.update(chunk);
-    size += chunk.length;
-  }
-  return { sha256: hash.digest("hex"), size };
-}
 
 // actions/engine/store/s3.ts
 init_errors();
-import { createHash as createHash2 } from "node:crypto";
-import { createReadStream as createReadStream2 } from "node:fs";
-import { join as join3 } from "node:path";
+import { createHash as createHash3 } from "node:crypto";
+import { createReadStream as createReadStream3 } from "node:fs";
+import { join as join4 } from "node:path";
 var PART_BYTES = 16 * 1024 * 1024;
 var S3Backend = class _S3Backend {
   constructor(s3, client, location, logger) {
@@ -36664,7 +36719,7 @@ var S3Backend = class _S3Backend {
           new this.s3.PutObjectCommand({
             Bucket,
             Key,
-            Body: createReadStream2(file),
+            Body: createReadStream3(file),
             ContentLength: size,
             ChecksumSHA256: Buffer.from(sha2563, "hex").toString("base64"),
             ...this.objectParams(settings)
@@ -36676,7 +36731,7 @@ var S3Backend = class _S3Backend {
           params: {
             Bucket,
             Key,
-            Body: createReadStream2(file),
+            Body: createReadStream3(file),
             ChecksumAlgorithm: "SHA256",
             ...this.objectParams(settings)
           },
@@ -36693,9 +36748,9 @@ var S3Backend = class _S3Backend {
   async putProduced(key2, produce) {
     const temp = await privateTempDir("deckhand-s3-");
     try {
-      const path = join3(temp.path, "object");
+      const path = join4(temp.path, "object");
       await produce(path);
-      const digest = await digestFile(path);
+      const digest = await sha256File(path);
       await this.putFile(key2, path, digest.sha256, digest.size);
       return digest;
     } finally {
@@ -36710,7 +36765,7 @@ var S3Backend = class _S3Backend {
           Bucket: this.location.bucket,
           Key: this.key(key2),
           Body: data,
-          ChecksumSHA256: createHash2("sha256").update(data).digest("base64"),
+          ChecksumSHA256: createHash3("sha256").update(data).digest("base64"),
           ...this.objectParams(settings)
         })
       );
@@ -36835,11 +36890,11 @@ function parseS3Url(url) {
 // actions/engine/store/store.ts
 import { randomBytes as randomBytes7 } from "node:crypto";
 import { mkdir as mkdir3, rename as rename4, rm as rm4 } from "node:fs/promises";
-import { basename as basename2, join as join4, relative, sep as sep2 } from "node:path";
+import { basename as basename2, join as join5, relative as relative2, sep as sep3 } from "node:path";
 
 // actions/engine/age.ts
-import { createHash as createHash3 } from "node:crypto";
-import { createReadStream as createReadStream3, createWriteStream as createWriteStream2 } from "node:fs";
+import { createHash as createHash4 } from "node:crypto";
+import { createReadStream as createReadStream4, createWriteStream as createWriteStream2 } from "node:fs";
 import { open as open3, rename as rename3, rm as rm3, writeFile as writeFile2 } from "node:fs/promises";
 import { Readable, Writable } from "node:stream";
 
@@ -45852,7 +45907,7 @@ function isCryptoKey3(key2) {
 // actions/engine/age.ts
 init_errors();
 function fingerprint(recipient) {
-  return `age:${createHash3("sha256").update(recipient).digest("hex").slice(0, 16)}`;
+  return `age:${createHash4("sha256").update(recipient).digest("hex").slice(0, 16)}`;
 }
 var RECIPIENT = /^age1(?:pq1)?[02-9ac-hj-np-z]{20,}$/;
 var SSH = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-\S+|sk-ssh-\S+)\s/;
@@ -45980,12 +46035,12 @@ async function encryptFile(source, target, recipients, durable = true) {
     await writeOut(target, durable, (temp) => writeFile2(temp, sealed, { flag: "r+" }));
     return;
   }
-  const input = Readable.toWeb(createReadStream3(source));
+  const input = Readable.toWeb(createReadStream4(source));
   await writeStream(await encrypter(recipients).encrypt(input), target, durable);
 }
 var SMALL_FILE_BYTES = 1024 * 1024;
 async function decryptFile(source, target, identities2, what, recipients) {
-  const input = Readable.toWeb(createReadStream3(source));
+  const input = Readable.toWeb(createReadStream4(source));
   let output;
   try {
     output = await decrypter(identities2).decrypt(input);
@@ -46503,6 +46558,10 @@ function folderTime(date) {
   return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
 }
 var TIME_NAME = /^(\d{8}T\d{6}Z)-([0-9a-f]{6})$/;
+var TIME_ONLY = /^\d{8}T\d{6}Z$/;
+function isBackupRef(value) {
+  return value === "latest" || TIME_NAME.test(value) || TIME_ONLY.test(value) || /^\d{4}-\d{2}-\d{2}T/.test(value);
+}
 function nameTime(name) {
   const m2 = TIME_NAME.exec(name);
   const t = m2[1];
@@ -46543,7 +46602,7 @@ var BackupStore = class {
           );
           stored[i] = { name: name2, object, size, sha256: sha2563 };
         } else {
-          const { sha256: sha2563, size } = await digestFile(local);
+          const { sha256: sha2563, size } = await sha256File(local);
           await this.backend.putFile(`${folder}/${name2}`, local, sha2563, size);
           stored[i] = { name: name2, object: name2, size, sha256: sha2563 };
         }
@@ -46638,7 +46697,7 @@ var BackupStore = class {
     let pick;
     if (ref === "latest") pick = all[all.length - 1];
     else if (TIME_NAME.test(ref)) pick = all.find((b2) => b2.name === ref);
-    else if (/^\d{8}T\d{6}Z$/.test(ref)) pick = all.filter((b2) => b2.name.startsWith(ref)).pop();
+    else if (TIME_ONLY.test(ref)) pick = all.filter((b2) => b2.name.startsWith(ref)).pop();
     else {
       const at3 = Date.parse(ref);
       if (Number.isNaN(at3))
@@ -46665,17 +46724,17 @@ var BackupStore = class {
       );
     const temp = await privateTempDir("deckhand-fetch-");
     try {
-      const out = join4(temp.path, "backup");
+      const out = join5(temp.path, "backup");
       await mkdir3(out, { mode: 448 });
       for (const file of manifest.files) {
-        const download2 = join4(temp.path, `object-${randomBytes7(6).toString("hex")}`);
+        const download2 = join5(temp.path, `object-${randomBytes7(6).toString("hex")}`);
         const got = await this.backend.getFile(`${backup.folder}/${file.object}`, download2);
         if (got.size !== file.size || got.sha256 !== file.sha256)
           throw new DeckhandError(
             `${this.description}/${backup.folder}/${file.object} is damaged: its ${got.size !== file.size ? "size" : "SHA-256"} differs from the manifest's. The backup was refused; nothing was restored.`
           );
-        const target = join4(out, file.name);
-        await mkdir3(join4(target, ".."), { recursive: true, mode: 448 });
+        const target = join5(out, file.name);
+        await mkdir3(join5(target, ".."), { recursive: true, mode: 448 });
         if (manifest.encryption) {
           await decryptFile(
             download2,
@@ -46734,29 +46793,11 @@ var BackupStore = class {
     await this.backend.remove(noteKey);
   }
 };
-async function eachLimited(count2, limit, task) {
-  let next = 0;
-  let failure;
-  const worker = async () => {
-    while (next < count2 && failure === void 0) {
-      const i = next++;
-      try {
-        await task(i);
-      } catch (err) {
-        failure ??= err;
-      }
-    }
-  };
-  const workers = [];
-  for (let w2 = 0; w2 < Math.min(limit, count2); w2++) workers.push(worker());
-  await Promise.all(workers);
-  if (failure !== void 0) throw failure;
-}
 function compareBackups(a, b2) {
   return a.name < b2.name ? -1 : a.name > b2.name ? 1 : 0;
 }
 function storedName(root, file) {
-  const rel = relative(root, file).split(sep2).join("/");
+  const rel = relative2(root, file).split(sep3).join("/");
   if (rel === "" || rel.startsWith("../") || rel === ".." || rel.startsWith("/"))
     throw new DeckhandError(`${file} is not inside ${root}`);
   if (RESERVED.has(basename2(rel)))
@@ -47049,7 +47090,7 @@ import { randomBytes as randomBytes8 } from "node:crypto";
 import { createWriteStream as createWriteStream3 } from "node:fs";
 import { cp, mkdir as mkdir4, mkdtemp as mkdtemp2, rename as rename5, rm as rm6, stat as stat5 } from "node:fs/promises";
 import { homedir, tmpdir as tmpdir2 } from "node:os";
-import { dirname as dirname3, join as join6 } from "node:path";
+import { dirname as dirname3, join as join7 } from "node:path";
 import { Readable as Readable2 } from "node:stream";
 import { pipeline as pipeline2 } from "node:stream/promises";
 
@@ -50025,10 +50066,10 @@ var To = (s3) => {
 // actions/engine/deck/install.ts
 var import_semver2 = __toESM(require_semver2(), 1);
 init_errors();
-import { createHash as createHash4 } from "node:crypto";
-import { createReadStream as createReadStream4 } from "node:fs";
+import { createHash as createHash5 } from "node:crypto";
+import { createReadStream as createReadStream5 } from "node:fs";
 import { readFile as readFile2, rm as rm5, stat as stat4 } from "node:fs/promises";
-import { delimiter, join as join5, resolve as resolve2 } from "node:path";
+import { delimiter, join as join6, resolve as resolve2 } from "node:path";
 
 // actions/engine/paths.ts
 import { access, constants as constants2, stat as stat3 } from "node:fs/promises";
@@ -50262,9 +50303,9 @@ async function locateDeck(options2) {
   const version = wanted ?? DEFAULT_DECK_VERSION;
   deckFeatures(version);
   const cached = await store.find(version, platform);
-  if (cached) return finish(join5(cached, binary), "cache", logger);
+  if (cached) return finish(join6(cached, binary), "cache", logger);
   const installed2 = await install2(version, platform, releaseBaseUrl, store, logger);
-  const located = await finish(join5(installed2, binary), "download", logger);
+  const located = await finish(join6(installed2, binary), "download", logger);
   if (!import_semver2.default.eq(located.version, version)) {
     logger.warn(`The deck ${version} release archive contains deck ${located.version}`);
   }
@@ -50286,7 +50327,7 @@ async function install2(version, platform, releaseBaseUrl, store, logger) {
       await rm5(checksumsFile, { force: true });
     }
     const expected = checksums.get(asset);
-    const actual = await sha256File(archive);
+    const actual = await sha256File2(archive);
     if (expected !== actual) {
       throw new DeckhandError(
         `deck ${version} failed checksum verification: ${assetUrl} has sha256 ${actual}, but ${checksumsUrl} ` + (expected ? `expects ${expected}` : `has no entry for ${asset}`) + ". The download was discarded and nothing was installed."
@@ -50302,7 +50343,7 @@ async function install2(version, platform, releaseBaseUrl, store, logger) {
     let saved;
     try {
       const binary = deckBinaryName(platform);
-      if (!await isFile(join5(extracted, binary))) {
+      if (!await isFile(join6(extracted, binary))) {
         throw new DeckhandError(`${assetUrl} does not contain ${binary}; nothing was installed.`);
       }
       saved = await store.save(extracted, version, platform);
@@ -50327,9 +50368,9 @@ async function download(store, url, version) {
     );
   }
 }
-async function sha256File(path) {
-  const hash = createHash4("sha256");
-  for await (const chunk of createReadStream4(path)) hash.update(chunk);
+async function sha256File2(path) {
+  const hash = createHash5("sha256");
+  for await (const chunk of createReadStream5(path)) hash.update(chunk);
   return hash.digest("hex");
 }
 async function checkExplicitDeck(path) {
@@ -50390,8 +50431,8 @@ function trimSlashes(url) {
 // actions/engine/deck/dir-store.ts
 function defaultCacheRoot(env = process.env) {
   if (env.DECKHAND_CACHE_DIR) return env.DECKHAND_CACHE_DIR;
-  if (env.XDG_CACHE_HOME) return join6(env.XDG_CACHE_HOME, "deckhand");
-  return join6(homedir(), ".cache", "deckhand");
+  if (env.XDG_CACHE_HOME) return join7(env.XDG_CACHE_HOME, "deckhand");
+  return join7(homedir(), ".cache", "deckhand");
 }
 var DirToolStore = class {
   root;
@@ -50406,7 +50447,7 @@ var DirToolStore = class {
   }
   async download(url) {
     const name = new URL(url).pathname.split("/").pop() || "download";
-    const path = join6(this.options.tempDir ?? tmpdir2(), `deckhand-${randomBytes8(6).toString("hex")}-${name}`);
+    const path = join7(this.options.tempDir ?? tmpdir2(), `deckhand-${randomBytes8(6).toString("hex")}-${name}`);
     const response = await fetchWithRetry(
       url,
       {},
@@ -50426,9 +50467,9 @@ var DirToolStore = class {
     return path;
   }
   async extract(archivePath) {
-    const parent = join6(this.root, "deck");
+    const parent = join7(this.root, "deck");
     await mkdir4(parent, { recursive: true });
-    const dir = await mkdtemp2(join6(parent, ".extract-"));
+    const dir = await mkdtemp2(join7(parent, ".extract-"));
     try {
       await So({ file: archivePath, cwd: dir, strict: true, preserveOwner: false });
     } catch (err) {
@@ -50440,7 +50481,7 @@ var DirToolStore = class {
   async save(extractedDir, version, platform) {
     const target = this.entryDir(version, platform);
     await mkdir4(dirname3(target), { recursive: true });
-    const staged = extractedDir.startsWith(join6(this.root, "deck", ".extract-")) ? extractedDir : await this.stageCopy(extractedDir);
+    const staged = extractedDir.startsWith(join7(this.root, "deck", ".extract-")) ? extractedDir : await this.stageCopy(extractedDir);
     if (await renamed(staged, target)) return target;
     if (await holdsBinary(target, platform)) {
       await rm6(staged, { recursive: true, force: true });
@@ -50453,12 +50494,12 @@ var DirToolStore = class {
     return target;
   }
   entryDir(version, platform) {
-    return join6(this.root, "deck", normalizeVersion(version), `${platform.os}-${platform.arch}`);
+    return join7(this.root, "deck", normalizeVersion(version), `${platform.os}-${platform.arch}`);
   }
   async stageCopy(source) {
-    const parent = join6(this.root, "deck");
+    const parent = join7(this.root, "deck");
     await mkdir4(parent, { recursive: true });
-    const dir = await mkdtemp2(join6(parent, ".extract-"));
+    const dir = await mkdtemp2(join7(parent, ".extract-"));
     try {
       await cp(source, dir, { recursive: true });
     } catch (err) {
@@ -50469,7 +50510,7 @@ var DirToolStore = class {
   }
 };
 async function holdsBinary(dir, platform) {
-  return (await stat5(join6(dir, deckBinaryName(platform))).catch(() => void 0))?.isFile() ?? false;
+  return (await stat5(join7(dir, deckBinaryName(platform))).catch(() => void 0))?.isFile() ?? false;
 }
 async function renamed(from, to2) {
   try {
@@ -52093,7 +52134,7 @@ function canonicalJson(value) {
 }
 
 // actions/engine/state/redact.ts
-import { createHash as createHash5 } from "node:crypto";
+import { createHash as createHash6 } from "node:crypto";
 
 // actions/engine/secrets/detectors.ts
 var MIN_SECRET_LENGTH = 9;
@@ -53153,7 +53194,7 @@ function nameForEnv(entity, spec, index) {
       const sni = Array.isArray(entity.snis) ? entity.snis.find(isObject) : void 0;
       if (sni && typeof sni.name === "string") return sni.name;
       if (typeof entity.cert === "string")
-        return createHash5("sha256").update(entity.cert).digest("hex").slice(0, 8);
+        return createHash6("sha256").update(entity.cert).digest("hex").slice(0, 8);
     } else {
       const identity = identityForEnv(entity, spec);
       if (identity !== "") return identity;
@@ -53204,7 +53245,7 @@ var EnvNamer = class {
     const seen = this.issued.get(path) ?? (owner === path ? 1 : 0);
     this.issued.set(path, seen + 1);
     const raw = seen === 0 ? path : `${path}\0${seen}`;
-    const unique = `${base}_${createHash5("sha256").update(raw).digest("hex").slice(0, 6).toUpperCase()}`;
+    const unique = `${base}_${createHash6("sha256").update(raw).digest("hex").slice(0, 6).toUpperCase()}`;
     this.byName.set(unique, raw);
     return unique;
   }
@@ -53849,7 +53890,7 @@ function yamlReason(code) {
 }
 
 // actions/engine/jobs/commit.ts
-import { join as join12 } from "node:path";
+import { join as join13 } from "node:path";
 
 // actions/engine/commit/defaults.ts
 var DEFAULT_MESSAGE = "Gateway drift in {path}: {added} added, {changed} changed, {removed} removed";
@@ -54671,11 +54712,11 @@ COMMANDS.restore = {
 
 // actions/engine/commit/drift-commit.ts
 import { stat as stat10 } from "node:fs/promises";
-import { extname as extname4, join as join11, posix as posix2 } from "node:path";
+import { extname as extname4, join as join12, posix as posix2 } from "node:path";
 
 // actions/engine/dump.ts
-import { lstat as lstat2, mkdir as mkdir5, mkdtemp as mkdtemp3, readdir as readdir2, readFile as readFile5, rename as rename6, rm as rm7, stat as stat7 } from "node:fs/promises";
-import { basename as basename3, join as join8 } from "node:path";
+import { lstat as lstat3, mkdir as mkdir5, mkdtemp as mkdtemp3, readdir as readdir3, readFile as readFile5, rename as rename6, rm as rm7, stat as stat7 } from "node:fs/promises";
+import { basename as basename3, join as join9 } from "node:path";
 
 // actions/engine/deck/commands.ts
 init_errors();
@@ -54741,7 +54782,7 @@ function globalArgs(g2) {
 var import_yaml3 = __toESM(require_dist(), 1);
 init_errors();
 import { access as access2, writeFile as writeFile3 } from "node:fs/promises";
-import { join as join7 } from "node:path";
+import { join as join8 } from "node:path";
 
 // actions/engine/scrub.ts
 function scrub(text, secrets, mask = "***") {
@@ -54855,7 +54896,7 @@ var DeckRunner = class {
           else headers.push(`Kong-Admin-Token:${conn.adminToken}`);
         }
         if (headers.length > 0) {
-          global2.configFile = join7(temp.path, "deck.yaml");
+          global2.configFile = join8(temp.path, "deck.yaml");
           await writeFile3(global2.configFile, (0, import_yaml3.stringify)({ headers }), { mode: 384 });
         }
         global2.kongAddr = conn.kongAddr;
@@ -54942,9 +54983,9 @@ function writes(command) {
 init_errors();
 
 // actions/engine/state/digest.ts
-import { createHash as createHash6 } from "node:crypto";
-function digestFiles(files) {
-  const hash = createHash6("sha256");
+import { createHash as createHash7 } from "node:crypto";
+function digestFiles2(files) {
+  const hash = createHash7("sha256");
   for (const name of [...files.keys()].sort()) {
     const data = files.get(name);
     const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
@@ -54954,12 +54995,12 @@ function digestFiles(files) {
   return `sha256:${hash.digest("hex")}`;
 }
 function sha256Hex(data) {
-  return createHash6("sha256").update(data).digest("hex");
+  return createHash7("sha256").update(data).digest("hex");
 }
 
 // actions/engine/secrets/bundle.ts
 import { randomBytes as randomBytes9, scrypt as scryptCallback, timingSafeEqual } from "node:crypto";
-import { lstat, readFile as readFile4 } from "node:fs/promises";
+import { lstat as lstat2, readFile as readFile4 } from "node:fs/promises";
 init_errors();
 var BUNDLE_FILE = "secrets.age";
 var BUNDLE_FORMAT = "deckhand-secrets/1";
@@ -55118,7 +55159,7 @@ function describeType(value) {
   return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }
 async function readBundleBytes(file) {
-  const info = await lstat(file).catch((err) => {
+  const info = await lstat2(file).catch((err) => {
     throw new DeckhandError(
       err.code === "ENOENT" ? `${file} does not exist.` : `${file} cannot be read (${err.code ?? "error"}).`
     );
@@ -55195,13 +55236,13 @@ async function removable(dir, recorded, keep, logger) {
   const names = [];
   for (const [name, digest] of recorded) {
     if (keep.has(name) || name === MANIFEST2) continue;
-    const info = await lstat2(join8(dir, name)).catch(() => void 0);
+    const info = await lstat3(join9(dir, name)).catch(() => void 0);
     if (!info) continue;
     if (!info.isFile()) {
       logger.warn(`Kept ${name}: ${MANIFEST2} lists it, but it is not a file deckhand wrote`);
       continue;
     }
-    if (sha256Hex(await readFile5(join8(dir, name))) !== digest) {
+    if (sha256Hex(await readFile5(join9(dir, name))) !== digest) {
       logger.warn(`Kept ${name}: it changed since deckhand wrote it, so it is no longer deckhand's to delete`);
       continue;
     }
@@ -55233,7 +55274,7 @@ async function dump(options2) {
     files.set(name, file.yaml);
     workspaces.push({
       workspace: file.workspace,
-      file: join8(options2.outputDir, name),
+      file: join9(options2.outputDir, name),
       counts: file.counts,
       redactions: file.redactions
     });
@@ -55246,7 +55287,7 @@ async function dump(options2) {
     const sealed = await sealBundle(secrets, options2.recipients, await previousBundle(options2.outputDir));
     owned.set(BUNDLE_FILE, sealed.bytes);
     bundle = {
-      file: join8(options2.outputDir, BUNDLE_FILE),
+      file: join9(options2.outputDir, BUNDLE_FILE),
       count: secrets.size,
       recipients: options2.recipients.map((r) => r.fingerprint),
       unchanged: sealed.unchanged
@@ -55264,7 +55305,7 @@ async function dump(options2) {
     files: workspaces.map((w2) => w2.file),
     workspaces,
     entityCount,
-    digest: digestFiles(files),
+    digest: digestFiles2(files),
     secretsRedacted: processed.reduce((sum, f2) => sum + f2.redactions.length, 0),
     requiredEnv,
     ...outcome,
@@ -55298,11 +55339,11 @@ function collectSecrets(processed, options2) {
   return values;
 }
 async function previousBundle(dir) {
-  const text = await readFile5(join8(dir, MANIFEST2), "utf8").catch(() => void 0);
+  const text = await readFile5(join9(dir, MANIFEST2), "utf8").catch(() => void 0);
   const digest = text === void 0 ? void 0 : manifestEntries(text).get(BUNDLE_FILE);
   if (digest === void 0) return void 0;
-  const path = join8(dir, BUNDLE_FILE);
-  const info = await lstat2(path).catch(() => void 0);
+  const path = join9(dir, BUNDLE_FILE);
+  const info = await lstat3(path).catch(() => void 0);
   if (!info?.isFile() || info.size > MAX_BUNDLE_BYTES) return void 0;
   const bytes = await readFile5(path).catch(() => void 0);
   return bytes !== void 0 && sha256Hex(bytes) === digest ? bytes : void 0;
@@ -55321,7 +55362,7 @@ async function runDeckDump(options2) {
   try {
     const single = !options2.allWorkspaces;
     const args = dumpArgs(options2.deck.deck.features, {
-      outputFile: single ? join8(work.path, "dump.json") : void 0,
+      outputFile: single ? join9(work.path, "dump.json") : void 0,
       workspace: options2.workspace,
       allWorkspaces: options2.allWorkspaces,
       selectTags: options2.selectTags,
@@ -55329,13 +55370,13 @@ async function runDeckDump(options2) {
       withId: options2.withId
     });
     await options2.deck.run(args, { online: true, cwd: work.path, timeoutMs: options2.timeoutMs });
-    const outputs = (await readdir2(work.path, { withFileTypes: true })).filter((entry2) => entry2.isFile()).map((entry2) => entry2.name).sort();
+    const outputs = (await readdir3(work.path, { withFileTypes: true })).filter((entry2) => entry2.isFile()).map((entry2) => entry2.name).sort();
     if (outputs.length === 0) throw new DeckhandError("deck reported success but wrote no dump file");
     const results = [];
     for (const name of outputs) {
       const fallback = single ? options2.workspace ?? "default" : name.endsWith(".json") ? basename3(name, ".json") : name;
       const source = `deck dump ${fallback}`;
-      const content = parseDeckOutput(await readFile5(join8(work.path, name), "utf8"), source);
+      const content = parseDeckOutput(await readFile5(join9(work.path, name), "utf8"), source);
       const rules = options2.redactSecrets && options2.liveRules && isObject(content) ? await options2.liveRules.for(content) : void 0;
       results.push(
         processContent(content, { workspace: fallback, redact: options2.redactSecrets, source, rules })
@@ -55360,14 +55401,14 @@ function manifestEntries(text) {
   return entries2;
 }
 async function previousFiles(dir) {
-  const text = await readFile5(join8(dir, MANIFEST2), "utf8").catch(() => void 0);
+  const text = await readFile5(join9(dir, MANIFEST2), "utf8").catch(() => void 0);
   return text === void 0 ? void 0 : manifestNames(text);
 }
 async function previousEntityCount(dir) {
-  const names = await previousFiles(dir) ?? (await readdir2(dir)).filter((f2) => f2.endsWith(".yaml"));
+  const names = await previousFiles(dir) ?? (await readdir3(dir)).filter((f2) => f2.endsWith(".yaml"));
   let total = 0;
   for (const name of names.filter((n) => n.endsWith(".yaml"))) {
-    const path = join8(dir, name);
+    const path = join9(dir, name);
     let text;
     try {
       text = await readStateFile(path);
@@ -55395,7 +55436,7 @@ ${requiredEnv.join("\n")}
   );
   const manifest = [...all.keys()].sort().map((name) => `${sha256Hex(all.get(name))}  ${name}
 `).join("");
-  const before = await readFile5(join8(dir, MANIFEST2), "utf8").catch(() => void 0);
+  const before = await readFile5(join9(dir, MANIFEST2), "utf8").catch(() => void 0);
   const removed = await removable(
     dir,
     before === void 0 ? /* @__PURE__ */ new Map() : manifestEntries(before),
@@ -55407,14 +55448,14 @@ ${requiredEnv.join("\n")}
   let staging;
   let forget = () => void 0;
   try {
-    staging = await mkdtemp3(join8(dir, ".deckhand-staging-"));
+    staging = await mkdtemp3(join9(dir, ".deckhand-staging-"));
     forget = removeOnStop(staging);
-    for (const [name, data] of all) await writeFileAtomic(join8(staging, name), data);
-    await writeFileAtomic(join8(staging, MANIFEST2), manifest);
-    for (const name of all.keys()) await rename6(join8(staging, name), join8(dir, name));
+    for (const [name, data] of all) await writeFileAtomic(join9(staging, name), data);
+    await writeFileAtomic(join9(staging, MANIFEST2), manifest);
+    for (const name of all.keys()) await rename6(join9(staging, name), join9(dir, name));
     for (const name of removed) {
       try {
-        await rm7(join8(dir, name), { force: true });
+        await rm7(join9(dir, name), { force: true });
         if (name === BUNDLE_FILE)
           logger.warn(
             `Removed ${name}: age-recipients is not set, so it would no longer follow the gateway's secrets (git's history keeps it)`
@@ -55426,18 +55467,18 @@ ${requiredEnv.join("\n")}
         );
       }
     }
-    await rename6(join8(staging, MANIFEST2), join8(dir, MANIFEST2));
+    await rename6(join9(staging, MANIFEST2), join9(dir, MANIFEST2));
   } catch (err) {
     throw fileSystemError(err, dir);
   } finally {
     if (staging !== void 0) await rm7(staging, { recursive: true, force: true });
     forget();
   }
-  return { removed: removed.map((name) => join8(dir, name)), changed: !unchanged };
+  return { removed: removed.map((name) => join9(dir, name)), changed: !unchanged };
 }
 
 // actions/engine/drift/compare.ts
-import { createHash as createHash7 } from "node:crypto";
+import { createHash as createHash8 } from "node:crypto";
 import { basename as basename4, extname } from "node:path";
 
 // actions/engine/plan/fields.ts
@@ -55981,7 +56022,7 @@ function locate2(side, file, content) {
 }
 function ownName(entity, spec, index) {
   if (spec.identity.includes("cert") && typeof entity.cert === "string") {
-    return `sha256:${createHash7("sha256").update(entity.cert.trim()).digest("hex").slice(0, 12)}`;
+    return `sha256:${createHash8("sha256").update(entity.cert.trim()).digest("hex").slice(0, 12)}`;
   }
   const name = firstAlternative(entity, spec) ?? entityName(entity, spec);
   if (name !== "") return name;
@@ -56031,7 +56072,7 @@ function masked(entity, collection) {
 }
 
 // actions/engine/plan/report.ts
-import { createHash as createHash8 } from "node:crypto";
+import { createHash as createHash9 } from "node:crypto";
 
 // actions/engine/reconcile.ts
 init_errors();
@@ -56311,8 +56352,8 @@ function missingEnv(refs, env = process.env) {
 
 // actions/engine/state/files.ts
 init_errors();
-import { readdir as readdir3, stat as stat8 } from "node:fs/promises";
-import { extname as extname2, join as join9 } from "node:path";
+import { readdir as readdir4, stat as stat8 } from "node:fs/promises";
+import { extname as extname2, join as join10 } from "node:path";
 var STATE_EXTENSIONS = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
 function envProblem(refs, missing, purpose, hint) {
   if (missing.length === 0) return void 0;
@@ -56345,10 +56386,10 @@ async function expandState(paths2) {
   return [...new Set(found)];
 }
 async function walk(dir, out) {
-  for (const entry2 of (await readdir3(dir, { withFileTypes: true })).sort(
+  for (const entry2 of (await readdir4(dir, { withFileTypes: true })).sort(
     (a, b2) => a.name.localeCompare(b2.name)
   )) {
-    const path = join9(dir, entry2.name);
+    const path = join10(dir, entry2.name);
     if (entry2.name.startsWith(".")) continue;
     if (entry2.isDirectory()) await walk(path, out);
     else if (STATE_EXTENSIONS.has(extname2(entry2.name))) out.push(path);
@@ -56657,7 +56698,7 @@ function deckAnnotations(plans, command) {
   ]);
 }
 function planReviews(plans, options2) {
-  const gateway = createHash8("sha256").update(options2.gateway).digest("hex").slice(0, 12);
+  const gateway = createHash9("sha256").update(options2.gateway).digest("hex").slice(0, 12);
   return plans.map((plan3) => {
     const report2 = {
       title: `deckhand ${options2.command === "diff" ? "plan" : "sync"}: ${targetTitle(plan3)}`,
@@ -56869,7 +56910,7 @@ function logMessagesArgs(range, path, limit) {
 init_errors();
 import { randomBytes as randomBytes10 } from "node:crypto";
 import { Readable as Readable3 } from "node:stream";
-import { dirname as dirname4, isAbsolute, join as join10, relative as relative2, resolve as resolve3, sep as sep3 } from "node:path";
+import { dirname as dirname4, isAbsolute, join as join11, relative as relative3, resolve as resolve3, sep as sep4 } from "node:path";
 import { stat as stat9 } from "node:fs/promises";
 var MOVED = /non-fast-forward|fetch first|stale info|failed to update ref|cannot lock ref|incorrect old value|failed to lock/;
 var REMOTE_FAILURES = [
@@ -56952,10 +56993,10 @@ var GitRepository = class _GitRepository {
   }
   /** `path` (relative to the current directory, or absolute) as a path from the top level, `/`-separated. */
   relativePath(path) {
-    const rel = relative2(this.root, resolve3(path));
+    const rel = relative3(this.root, resolve3(path));
     if (rel.startsWith("..") || isAbsolute(rel))
       throw new DeckhandError(`path ${path} is outside the repository at ${this.root}.`);
-    return rel === "" ? "." : rel.split(sep3).join("/");
+    return rel === "" ? "." : rel.split(sep4).join("/");
   }
   /** Runs git in the top level; a non-zero exit throws unless `allowFailure`. Output is scrubbed. */
   async git(args, options2 = {}) {
@@ -57157,7 +57198,7 @@ ${reason}`.trim(), REMOTE_FAILURES));
   async withIndex(fn) {
     const dir = await privateTempDir("deckhand-index-");
     try {
-      return await fn({ GIT_INDEX_FILE: join10(dir.path, "index") });
+      return await fn({ GIT_INDEX_FILE: join11(dir.path, "index") });
     } finally {
       await dir.cleanup();
     }
@@ -57647,7 +57688,7 @@ var CommitSession = class {
   }
   /** When this run's dump was taken: its manifest is written last. */
   async ourDumpTime(folder) {
-    const info = await stat10(join11(this.repo.root, folder, MANIFEST2)).catch(() => void 0);
+    const info = await stat10(join12(this.repo.root, folder, MANIFEST2)).catch(() => void 0);
     return info?.mtime ?? /* @__PURE__ */ new Date();
   }
   async dumpFolders(theirs) {
@@ -57829,7 +57870,7 @@ function commitReport(result) {
         level: "error",
         title: "Unredacted secret",
         message: s3.advice ?? (s3.unreadable ? `The file is ${s3.location}: fix it (or run \`deckhand validate\` on it) before it is committed.` : `${s3.location} holds a secret value; it must be a \${{ env "DECK_\u2026" }} reference before it is committed.`),
-        file: join12(result.root, s3.file),
+        file: join13(result.root, s3.file),
         line: s3.line
       });
     }
@@ -57864,50 +57905,6 @@ function commitReport(result) {
 
 // actions/engine/jobs/database.ts
 import { basename as basename5 } from "node:path";
-
-// actions/engine/backup/checksums.ts
-import { createHash as createHash9 } from "node:crypto";
-import { createReadStream as createReadStream5 } from "node:fs";
-import { lstat as lstat3, readdir as readdir4 } from "node:fs/promises";
-import { join as join13, relative as relative3, sep as sep4 } from "node:path";
-async function sha256File2(path) {
-  const hash = createHash9("sha256");
-  let size = 0;
-  for await (const chunk of createReadStream5(path, { highWaterMark: 1 << 20 })) {
-    hash.update(chunk);
-    size += chunk.length;
-  }
-  return { sha256: hash.digest("hex"), size };
-}
-async function listFiles(dir) {
-  const out = [];
-  const walk2 = async (current) => {
-    for (const entry2 of await readdir4(current, { withFileTypes: true })) {
-      const full = join13(current, entry2.name);
-      if (entry2.isDirectory()) await walk2(full);
-      else if (entry2.isFile()) out.push(full);
-      else throw new Error(`${full} is neither a file nor a directory`);
-    }
-  };
-  const stats = await lstat3(dir);
-  if (stats.isFile()) return [dir];
-  await walk2(dir);
-  return out.sort();
-}
-async function digestFiles2(root, files, concurrency = 4) {
-  const results = new Array(files.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < files.length) {
-      const index = next++;
-      const file = files[index];
-      const { sha256: sha2563, size } = await sha256File2(file);
-      results[index] = { path: relative3(root, file).split(sep4).join("/"), size, sha256: sha2563 };
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
-  return results;
-}
 
 // actions/engine/database/pg-dump.ts
 import { availableParallelism } from "node:os";
@@ -58086,7 +58083,7 @@ async function verifyFiles(folder, files) {
   const problems = [];
   const expected = new Map(files.map((f2) => [f2.path, f2]));
   const onDisk = (await listFiles(folder)).filter((f2) => resolve4(f2) !== join14(resolve4(folder), MANIFEST_FILE));
-  const actual = await digestFiles2(folder, onDisk);
+  const actual = await digestFiles(folder, onDisk);
   for (const file of actual) {
     const want = expected.get(file.path);
     if (!want) problems.push(`${file.path}: not in the manifest`);
@@ -58798,7 +58795,7 @@ async function dumpPostgres(options2) {
     session = void 0;
     const files = await listFiles(pending.path);
     const [digests] = await Promise.all([
-      digestFiles2(pending.path, files),
+      digestFiles(pending.path, files),
       options2.verify ? checkDumpReadable(clients.pgRestore, format, join18(pending.path, dumpPath), records) : Promise.resolve()
     ]);
     phase("checksums and pg_restore --list done");
@@ -59669,7 +59666,7 @@ ${dumped.stdout}`, target);
           `redis-check-rdb rejects the new dump: ${checked.stdout.trim().split("\n").slice(-3).join(" ")}`
         );
     }
-    const digests = await digestFiles2(pending.path, await listFiles(pending.path));
+    const digests = await digestFiles(pending.path, await listFiles(pending.path));
     const sizeBytes = digests.reduce((sum, f2) => sum + f2.size, 0);
     const manifest = {
       format: DB_MANIFEST_FORMAT,
@@ -60118,7 +60115,7 @@ async function fetchFromStore(inputs, ctx, kind, ref) {
 function namesStoredBackup(inputs, value) {
   const store = inputs.string("store");
   if (!store || store === "artifact") return false;
-  return value === "latest" || /^\d{8}T\d{6}Z(-[0-9a-f]{6})?$/.test(value) || /^\d{4}-\d{2}-\d{2}T/.test(value);
+  return isBackupRef(value);
 }
 function storeOutputs2(stored) {
   return {
@@ -60829,7 +60826,7 @@ async function writeTykDump(options2) {
     files: [...files.keys()].filter(isObjectFile).map((name) => join23(options2.outputDir, name)),
     counts: counts2,
     entityCount: objects.length,
-    digest: digestFiles(files),
+    digest: digestFiles2(files),
     secretsRedacted: redactions.length,
     referencesKept,
     redactions,
@@ -62961,7 +62958,7 @@ async function filesBackup(options2) {
     } finally {
       await handle.close();
     }
-    const archiveDigest = await sha256File2(temp);
+    const archiveDigest = await sha256File(temp);
     archiveSize = archiveDigest.size;
     manifest = {
       format: FILES_FORMAT,
@@ -63139,7 +63136,7 @@ async function plan(manifest, target) {
     const stats = await stat18(dest).catch(() => void 0);
     if (!stats) actions.set(file.path, "write");
     else if (!stats.isFile()) blocked.push(`${file.path}: exists and is not a regular file`);
-    else actions.set(file.path, (await sha256File2(dest)).sha256 === file.sha256 ? "unchanged" : "conflict");
+    else actions.set(file.path, (await sha256File(dest)).sha256 === file.sha256 ? "unchanged" : "conflict");
   }
   for (const dir of manifest.directories) {
     const dest = join27(target, dir.path);
@@ -63310,7 +63307,7 @@ async function filesRestore(options2) {
     throw new DeckhandError(
       `${archive}, the archive ${manifestPath} describes, is missing; nothing was restored.`
     );
-  const digest = await sha256File2(archive);
+  const digest = await sha256File(archive);
   if (digest.size !== manifest.archive.size || digest.sha256 !== manifest.archive.sha256) {
     throw new DeckhandError(
       `${archive} does not match its manifest (sha256 ${digest.sha256}, ${digest.size} bytes; the manifest says ${manifest.archive.sha256}, ${manifest.archive.size} bytes): it was altered, truncated or belongs to another backup. Nothing was restored.`

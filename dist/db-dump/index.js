@@ -27465,6 +27465,29 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { lstat, readdir } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
+
+// actions/engine/concurrency.ts
+async function eachLimited(count, limit, task) {
+  let next = 0;
+  let failure;
+  let failed = false;
+  const worker = async () => {
+    while (next < count && !failed) {
+      const i = next++;
+      try {
+        await task(i);
+      } catch (err) {
+        if (!failed) [failed, failure] = [true, err];
+      }
+    }
+  };
+  const workers = [];
+  for (let w = 0; w < Math.min(limit, count); w++) workers.push(worker());
+  await Promise.all(workers);
+  if (failed) throw failure;
+}
+
+// actions/engine/backup/checksums.ts
 async function sha256File(path5) {
   const hash = createHash("sha256");
   let size = 0;
@@ -27491,16 +27514,11 @@ async function listFiles(dir) {
 }
 async function digestFiles(root, files, concurrency = 4) {
   const results = new Array(files.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < files.length) {
-      const index = next++;
-      const file = files[index];
-      const { sha256: sha2563, size } = await sha256File(file);
-      results[index] = { path: relative(root, file).split(sep).join("/"), size, sha256: sha2563 };
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
+  await eachLimited(files.length, concurrency, async (index) => {
+    const file = files[index];
+    const { sha256: sha2563, size } = await sha256File(file);
+    results[index] = { path: relative(root, file).split(sep).join("/"), size, sha256: sha2563 };
+  });
   return results;
 }
 
@@ -29613,13 +29631,13 @@ init_errors();
 import { resolve as resolve4 } from "node:path";
 
 // actions/engine/store/local.ts
-init_errors();
 import { createHash as createHash2 } from "node:crypto";
 import { createReadStream as createReadStream3, createWriteStream } from "node:fs";
 import { chmod as chmod2, copyFile, mkdir as mkdir3, open as open4, readdir as readdir4, rename as rename3, rm as rm4, rmdir as rmdir2, stat as stat3, writeFile as writeFile2 } from "node:fs/promises";
 import { dirname as dirname4, join as join10, sep as sep2 } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Transform } from "node:stream";
+init_errors();
 var LocalBackend = class {
   constructor(root) {
     this.root = root;
@@ -29685,7 +29703,7 @@ var LocalBackend = class {
   async putFile(key2, file, sha2563, size) {
     await this.place(key2, async (temp) => {
       await copyFile(file, temp);
-      const copied = await digestFile(temp);
+      const copied = await sha256File(temp);
       if (copied.sha256 !== sha2563 || copied.size !== size)
         throw new DeckhandError(`${file} changed while it was copied to ${this.description}: nothing stored`);
     });
@@ -29693,7 +29711,7 @@ var LocalBackend = class {
   async putProduced(key2, produce) {
     return this.place(key2, async (temp) => {
       await produce(temp);
-      return digestFile(temp);
+      return sha256File(temp);
     });
   }
   async putBytes(key2, data) {
@@ -29752,15 +29770,6 @@ async function writeHashed(source, file) {
     }),
     createWriteStream(file, { flags: "wx", mode: 384 })
   );
-  return { sha256: hash.digest("hex"), size };
-}
-async function digestFile(path5) {
-  const hash = createHash2("sha256");
-  let size = 0;
-  for await (const chunk of createReadStream3(path5)) {
-    hash.update(chunk);
-    size += chunk.length;
-  }
   return { sha256: hash.digest("hex"), size };
 }
 
@@ -29924,7 +29933,7 @@ var S3Backend = class _S3Backend {
     try {
       const path5 = join11(temp.path, "object");
       await produce(path5);
-      const digest = await digestFile(path5);
+      const digest = await sha256File(path5);
       await this.putFile(key2, path5, digest.sha256, digest.size);
       return digest;
     } finally {
@@ -39116,6 +39125,7 @@ function folderTime(date) {
   return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
 }
 var TIME_NAME = /^(\d{8}T\d{6}Z)-([0-9a-f]{6})$/;
+var TIME_ONLY = /^\d{8}T\d{6}Z$/;
 function nameTime(name) {
   const m = TIME_NAME.exec(name);
   const t = m[1];
@@ -39156,7 +39166,7 @@ var BackupStore = class {
           );
           stored[i] = { name: name2, object, size, sha256: sha2563 };
         } else {
-          const { sha256: sha2563, size } = await digestFile(local);
+          const { sha256: sha2563, size } = await sha256File(local);
           await this.backend.putFile(`${folder}/${name2}`, local, sha2563, size);
           stored[i] = { name: name2, object: name2, size, sha256: sha2563 };
         }
@@ -39251,7 +39261,7 @@ var BackupStore = class {
     let pick;
     if (ref === "latest") pick = all[all.length - 1];
     else if (TIME_NAME.test(ref)) pick = all.find((b) => b.name === ref);
-    else if (/^\d{8}T\d{6}Z$/.test(ref)) pick = all.filter((b) => b.name.startsWith(ref)).pop();
+    else if (TIME_ONLY.test(ref)) pick = all.filter((b) => b.name.startsWith(ref)).pop();
     else {
       const at = Date.parse(ref);
       if (Number.isNaN(at))
@@ -39347,24 +39357,6 @@ var BackupStore = class {
     await this.backend.remove(noteKey);
   }
 };
-async function eachLimited(count, limit, task) {
-  let next = 0;
-  let failure;
-  const worker = async () => {
-    while (next < count && failure === void 0) {
-      const i = next++;
-      try {
-        await task(i);
-      } catch (err) {
-        failure ??= err;
-      }
-    }
-  };
-  const workers = [];
-  for (let w = 0; w < Math.min(limit, count); w++) workers.push(worker());
-  await Promise.all(workers);
-  if (failure !== void 0) throw failure;
-}
 function compareBackups(a, b) {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }

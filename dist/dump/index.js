@@ -49958,13 +49958,51 @@ init_errors();
 import { resolve as resolve3 } from "node:path";
 
 // actions/engine/store/local.ts
-init_errors();
-import { createHash as createHash5 } from "node:crypto";
-import { createReadStream as createReadStream3, createWriteStream as createWriteStream2 } from "node:fs";
+import { createHash as createHash6 } from "node:crypto";
+import { createReadStream as createReadStream4, createWriteStream as createWriteStream2 } from "node:fs";
 import { chmod, copyFile, mkdir as mkdir3, open as open4, readdir as readdir2, rename as rename4, rm as rm6, rmdir, stat as stat7, writeFile as writeFile3 } from "node:fs/promises";
 import { dirname as dirname3, join as join6, sep } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Transform } from "node:stream";
+
+// actions/engine/backup/checksums.ts
+import { createHash as createHash5 } from "node:crypto";
+import { createReadStream as createReadStream3 } from "node:fs";
+
+// actions/engine/concurrency.ts
+async function eachLimited(count, limit, task) {
+  let next = 0;
+  let failure;
+  let failed = false;
+  const worker = async () => {
+    while (next < count && !failed) {
+      const i = next++;
+      try {
+        await task(i);
+      } catch (err) {
+        if (!failed) [failed, failure] = [true, err];
+      }
+    }
+  };
+  const workers = [];
+  for (let w = 0; w < Math.min(limit, count); w++) workers.push(worker());
+  await Promise.all(workers);
+  if (failed) throw failure;
+}
+
+// actions/engine/backup/checksums.ts
+async function sha256File2(path5) {
+  const hash = createHash5("sha256");
+  let size = 0;
+  for await (const chunk of createReadStream3(path5, { highWaterMark: 1 << 20 })) {
+    hash.update(chunk);
+    size += chunk.length;
+  }
+  return { sha256: hash.digest("hex"), size };
+}
+
+// actions/engine/store/local.ts
+init_errors();
 var LocalBackend = class {
   constructor(root) {
     this.root = root;
@@ -50030,7 +50068,7 @@ var LocalBackend = class {
   async putFile(key, file, sha2563, size) {
     await this.place(key, async (temp) => {
       await copyFile(file, temp);
-      const copied = await digestFile(temp);
+      const copied = await sha256File2(temp);
       if (copied.sha256 !== sha2563 || copied.size !== size)
         throw new DeckhandError(`${file} changed while it was copied to ${this.description}: nothing stored`);
     });
@@ -50038,7 +50076,7 @@ var LocalBackend = class {
   async putProduced(key, produce) {
     return this.place(key, async (temp) => {
       await produce(temp);
-      return digestFile(temp);
+      return sha256File2(temp);
     });
   }
   async putBytes(key, data) {
@@ -50049,7 +50087,7 @@ var LocalBackend = class {
     if (!await stat7(source).catch(() => void 0))
       throw new DeckhandError(`${key} is missing from ${this.description}`);
     try {
-      return await writeHashed(createReadStream3(source), file);
+      return await writeHashed(createReadStream4(source), file);
     } catch (err) {
       throw fileSystemError(err, file);
     }
@@ -50084,7 +50122,7 @@ var LocalBackend = class {
   }
 };
 async function writeHashed(source, file) {
-  const hash = createHash5("sha256");
+  const hash = createHash6("sha256");
   let size = 0;
   await pipeline(
     source,
@@ -50099,20 +50137,11 @@ async function writeHashed(source, file) {
   );
   return { sha256: hash.digest("hex"), size };
 }
-async function digestFile(path5) {
-  const hash = createHash5("sha256");
-  let size = 0;
-  for await (const chunk of createReadStream3(path5)) {
-    hash.update(chunk);
-    size += chunk.length;
-  }
-  return { sha256: hash.digest("hex"), size };
-}
 
 // actions/engine/store/s3.ts
 init_errors();
-import { createHash as createHash6 } from "node:crypto";
-import { createReadStream as createReadStream4 } from "node:fs";
+import { createHash as createHash7 } from "node:crypto";
+import { createReadStream as createReadStream5 } from "node:fs";
 import { join as join7 } from "node:path";
 var PART_BYTES = 16 * 1024 * 1024;
 var S3Backend = class _S3Backend {
@@ -50238,7 +50267,7 @@ var S3Backend = class _S3Backend {
           new this.s3.PutObjectCommand({
             Bucket,
             Key,
-            Body: createReadStream4(file),
+            Body: createReadStream5(file),
             ContentLength: size,
             ChecksumSHA256: Buffer.from(sha2563, "hex").toString("base64"),
             ...this.objectParams(settings)
@@ -50250,7 +50279,7 @@ var S3Backend = class _S3Backend {
           params: {
             Bucket,
             Key,
-            Body: createReadStream4(file),
+            Body: createReadStream5(file),
             ChecksumAlgorithm: "SHA256",
             ...this.objectParams(settings)
           },
@@ -50269,7 +50298,7 @@ var S3Backend = class _S3Backend {
     try {
       const path5 = join7(temp.path, "object");
       await produce(path5);
-      const digest = await digestFile(path5);
+      const digest = await sha256File2(path5);
       await this.putFile(key, path5, digest.sha256, digest.size);
       return digest;
     } finally {
@@ -50284,7 +50313,7 @@ var S3Backend = class _S3Backend {
           Bucket: this.location.bucket,
           Key: this.key(key),
           Body: data,
-          ChecksumSHA256: createHash6("sha256").update(data).digest("base64"),
+          ChecksumSHA256: createHash7("sha256").update(data).digest("base64"),
           ...this.objectParams(settings)
         })
       );
@@ -50434,6 +50463,7 @@ function folderTime(date) {
   return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
 }
 var TIME_NAME = /^(\d{8}T\d{6}Z)-([0-9a-f]{6})$/;
+var TIME_ONLY = /^\d{8}T\d{6}Z$/;
 function nameTime(name) {
   const m = TIME_NAME.exec(name);
   const t = m[1];
@@ -50474,7 +50504,7 @@ var BackupStore = class {
           );
           stored[i] = { name: name2, object, size, sha256: sha2563 };
         } else {
-          const { sha256: sha2563, size } = await digestFile(local);
+          const { sha256: sha2563, size } = await sha256File2(local);
           await this.backend.putFile(`${folder}/${name2}`, local, sha2563, size);
           stored[i] = { name: name2, object: name2, size, sha256: sha2563 };
         }
@@ -50569,7 +50599,7 @@ var BackupStore = class {
     let pick;
     if (ref === "latest") pick = all[all.length - 1];
     else if (TIME_NAME.test(ref)) pick = all.find((b) => b.name === ref);
-    else if (/^\d{8}T\d{6}Z$/.test(ref)) pick = all.filter((b) => b.name.startsWith(ref)).pop();
+    else if (TIME_ONLY.test(ref)) pick = all.filter((b) => b.name.startsWith(ref)).pop();
     else {
       const at = Date.parse(ref);
       if (Number.isNaN(at))
@@ -50665,24 +50695,6 @@ var BackupStore = class {
     await this.backend.remove(noteKey);
   }
 };
-async function eachLimited(count, limit, task) {
-  let next = 0;
-  let failure;
-  const worker = async () => {
-    while (next < count && failure === void 0) {
-      const i = next++;
-      try {
-        await task(i);
-      } catch (err) {
-        failure ??= err;
-      }
-    }
-  };
-  const workers = [];
-  for (let w = 0; w < Math.min(limit, count); w++) workers.push(worker());
-  await Promise.all(workers);
-  if (failure !== void 0) throw failure;
-}
 function compareBackups(a, b) {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }

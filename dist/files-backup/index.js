@@ -33809,6 +33809,29 @@ async function glob(globInput, options) {
 // actions/engine/backup/checksums.ts
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
+
+// actions/engine/concurrency.ts
+async function eachLimited(count, limit, task) {
+  let next = 0;
+  let failure;
+  let failed = false;
+  const worker = async () => {
+    while (next < count && !failed) {
+      const i = next++;
+      try {
+        await task(i);
+      } catch (err) {
+        if (!failed) [failed, failure] = [true, err];
+      }
+    }
+  };
+  const workers = [];
+  for (let w2 = 0; w2 < Math.min(limit, count); w2++) workers.push(worker());
+  await Promise.all(workers);
+  if (failed) throw failure;
+}
+
+// actions/engine/backup/checksums.ts
 async function sha256File(path5) {
   const hash = createHash("sha256");
   let size = 0;
@@ -34510,13 +34533,13 @@ init_errors();
 import { resolve as resolve5 } from "node:path";
 
 // actions/engine/store/local.ts
-init_errors();
 import { createHash as createHash3 } from "node:crypto";
 import { createReadStream as createReadStream3, createWriteStream as createWriteStream2 } from "node:fs";
 import { chmod, copyFile, mkdir as mkdir3, open as open4, readdir as readdir2, rename as rename3, rm as rm4, rmdir, stat as stat4, writeFile } from "node:fs/promises";
 import { dirname as dirname5, join as join4, sep as sep3 } from "node:path";
 import { pipeline as pipeline3 } from "node:stream/promises";
 import { Transform } from "node:stream";
+init_errors();
 var LocalBackend = class {
   constructor(root) {
     this.root = root;
@@ -34582,7 +34605,7 @@ var LocalBackend = class {
   async putFile(key, file, sha2563, size) {
     await this.place(key, async (temp) => {
       await copyFile(file, temp);
-      const copied = await digestFile(temp);
+      const copied = await sha256File(temp);
       if (copied.sha256 !== sha2563 || copied.size !== size)
         throw new DeckhandError(`${file} changed while it was copied to ${this.description}: nothing stored`);
     });
@@ -34590,7 +34613,7 @@ var LocalBackend = class {
   async putProduced(key, produce) {
     return this.place(key, async (temp) => {
       await produce(temp);
-      return digestFile(temp);
+      return sha256File(temp);
     });
   }
   async putBytes(key, data) {
@@ -34649,15 +34672,6 @@ async function writeHashed(source, file) {
     }),
     createWriteStream2(file, { flags: "wx", mode: 384 })
   );
-  return { sha256: hash.digest("hex"), size };
-}
-async function digestFile(path5) {
-  const hash = createHash3("sha256");
-  let size = 0;
-  for await (const chunk of createReadStream3(path5)) {
-    hash.update(chunk);
-    size += chunk.length;
-  }
   return { sha256: hash.digest("hex"), size };
 }
 
@@ -34821,7 +34835,7 @@ var S3Backend = class _S3Backend {
     try {
       const path5 = join5(temp.path, "object");
       await produce(path5);
-      const digest = await digestFile(path5);
+      const digest = await sha256File(path5);
       await this.putFile(key, path5, digest.sha256, digest.size);
       return digest;
     } finally {
@@ -44018,6 +44032,7 @@ function folderTime(date) {
   return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
 }
 var TIME_NAME = /^(\d{8}T\d{6}Z)-([0-9a-f]{6})$/;
+var TIME_ONLY = /^\d{8}T\d{6}Z$/;
 function nameTime(name) {
   const m2 = TIME_NAME.exec(name);
   const t = m2[1];
@@ -44058,7 +44073,7 @@ var BackupStore = class {
           );
           stored[i] = { name: name2, object, size, sha256: sha2563 };
         } else {
-          const { sha256: sha2563, size } = await digestFile(local);
+          const { sha256: sha2563, size } = await sha256File(local);
           await this.backend.putFile(`${folder}/${name2}`, local, sha2563, size);
           stored[i] = { name: name2, object: name2, size, sha256: sha2563 };
         }
@@ -44153,7 +44168,7 @@ var BackupStore = class {
     let pick;
     if (ref === "latest") pick = all[all.length - 1];
     else if (TIME_NAME.test(ref)) pick = all.find((b2) => b2.name === ref);
-    else if (/^\d{8}T\d{6}Z$/.test(ref)) pick = all.filter((b2) => b2.name.startsWith(ref)).pop();
+    else if (TIME_ONLY.test(ref)) pick = all.filter((b2) => b2.name.startsWith(ref)).pop();
     else {
       const at2 = Date.parse(ref);
       if (Number.isNaN(at2))
@@ -44249,24 +44264,6 @@ var BackupStore = class {
     await this.backend.remove(noteKey);
   }
 };
-async function eachLimited(count, limit, task) {
-  let next = 0;
-  let failure;
-  const worker = async () => {
-    while (next < count && failure === void 0) {
-      const i = next++;
-      try {
-        await task(i);
-      } catch (err) {
-        failure ??= err;
-      }
-    }
-  };
-  const workers = [];
-  for (let w2 = 0; w2 < Math.min(limit, count); w2++) workers.push(worker());
-  await Promise.all(workers);
-  if (failure !== void 0) throw failure;
-}
 function compareBackups(a, b2) {
   return a.name < b2.name ? -1 : a.name > b2.name ? 1 : 0;
 }

@@ -31253,6 +31253,29 @@ var To = (s3) => {
 // actions/engine/backup/checksums.ts
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
+
+// actions/engine/concurrency.ts
+async function eachLimited(count, limit, task) {
+  let next = 0;
+  let failure;
+  let failed = false;
+  const worker = async () => {
+    while (next < count && !failed) {
+      const i = next++;
+      try {
+        await task(i);
+      } catch (err) {
+        if (!failed) [failed, failure] = [true, err];
+      }
+    }
+  };
+  const workers = [];
+  for (let w2 = 0; w2 < Math.min(limit, count); w2++) workers.push(worker());
+  await Promise.all(workers);
+  if (failed) throw failure;
+}
+
+// actions/engine/backup/checksums.ts
 async function sha256File(path5) {
   const hash = createHash("sha256");
   let size = 0;
@@ -31986,13 +32009,13 @@ init_errors();
 import { resolve as resolve3 } from "node:path";
 
 // actions/engine/store/local.ts
-init_errors();
 import { createHash as createHash3 } from "node:crypto";
 import { createReadStream as createReadStream3, createWriteStream } from "node:fs";
 import { chmod as chmod2, copyFile, mkdir as mkdir3, open as open3, readdir as readdir2, rename as rename3, rm as rm3, rmdir as rmdir2, stat as stat3, writeFile } from "node:fs/promises";
 import { dirname as dirname3, join as join3, sep as sep2 } from "node:path";
 import { pipeline as pipeline2 } from "node:stream/promises";
 import { Transform } from "node:stream";
+init_errors();
 var LocalBackend = class {
   constructor(root) {
     this.root = root;
@@ -32058,7 +32081,7 @@ var LocalBackend = class {
   async putFile(key, file, sha2563, size) {
     await this.place(key, async (temp) => {
       await copyFile(file, temp);
-      const copied = await digestFile(temp);
+      const copied = await sha256File(temp);
       if (copied.sha256 !== sha2563 || copied.size !== size)
         throw new DeckhandError(`${file} changed while it was copied to ${this.description}: nothing stored`);
     });
@@ -32066,7 +32089,7 @@ var LocalBackend = class {
   async putProduced(key, produce) {
     return this.place(key, async (temp) => {
       await produce(temp);
-      return digestFile(temp);
+      return sha256File(temp);
     });
   }
   async putBytes(key, data) {
@@ -32125,15 +32148,6 @@ async function writeHashed(source, file) {
     }),
     createWriteStream(file, { flags: "wx", mode: 384 })
   );
-  return { sha256: hash.digest("hex"), size };
-}
-async function digestFile(path5) {
-  const hash = createHash3("sha256");
-  let size = 0;
-  for await (const chunk of createReadStream3(path5)) {
-    hash.update(chunk);
-    size += chunk.length;
-  }
   return { sha256: hash.digest("hex"), size };
 }
 
@@ -32297,7 +32311,7 @@ var S3Backend = class _S3Backend {
     try {
       const path5 = join4(temp.path, "object");
       await produce(path5);
-      const digest = await digestFile(path5);
+      const digest = await sha256File(path5);
       await this.putFile(key, path5, digest.sha256, digest.size);
       return digest;
     } finally {
@@ -41512,6 +41526,10 @@ function folderTime(date) {
   return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
 }
 var TIME_NAME = /^(\d{8}T\d{6}Z)-([0-9a-f]{6})$/;
+var TIME_ONLY = /^\d{8}T\d{6}Z$/;
+function isBackupRef(value) {
+  return value === "latest" || TIME_NAME.test(value) || TIME_ONLY.test(value) || /^\d{4}-\d{2}-\d{2}T/.test(value);
+}
 function nameTime(name) {
   const m2 = TIME_NAME.exec(name);
   const t = m2[1];
@@ -41552,7 +41570,7 @@ var BackupStore = class {
           );
           stored[i] = { name: name2, object, size, sha256: sha2563 };
         } else {
-          const { sha256: sha2563, size } = await digestFile(local);
+          const { sha256: sha2563, size } = await sha256File(local);
           await this.backend.putFile(`${folder}/${name2}`, local, sha2563, size);
           stored[i] = { name: name2, object: name2, size, sha256: sha2563 };
         }
@@ -41647,7 +41665,7 @@ var BackupStore = class {
     let pick;
     if (ref === "latest") pick = all[all.length - 1];
     else if (TIME_NAME.test(ref)) pick = all.find((b2) => b2.name === ref);
-    else if (/^\d{8}T\d{6}Z$/.test(ref)) pick = all.filter((b2) => b2.name.startsWith(ref)).pop();
+    else if (TIME_ONLY.test(ref)) pick = all.filter((b2) => b2.name.startsWith(ref)).pop();
     else {
       const at2 = Date.parse(ref);
       if (Number.isNaN(at2))
@@ -41743,24 +41761,6 @@ var BackupStore = class {
     await this.backend.remove(noteKey);
   }
 };
-async function eachLimited(count, limit, task) {
-  let next = 0;
-  let failure;
-  const worker = async () => {
-    while (next < count && failure === void 0) {
-      const i = next++;
-      try {
-        await task(i);
-      } catch (err) {
-        failure ??= err;
-      }
-    }
-  };
-  const workers = [];
-  for (let w2 = 0; w2 < Math.min(limit, count); w2++) workers.push(worker());
-  await Promise.all(workers);
-  if (failure !== void 0) throw failure;
-}
 function compareBackups(a, b2) {
   return a.name < b2.name ? -1 : a.name > b2.name ? 1 : 0;
 }
@@ -41935,7 +41935,7 @@ async function fetchFromStore(inputs, ctx, kind, ref) {
 function namesStoredBackup(inputs, value) {
   const store = inputs.string("store");
   if (!store || store === "artifact") return false;
-  return value === "latest" || /^\d{8}T\d{6}Z(-[0-9a-f]{6})?$/.test(value) || /^\d{4}-\d{2}-\d{2}T/.test(value);
+  return isBackupRef(value);
 }
 
 // actions/engine/jobs/inputs.ts

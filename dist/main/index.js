@@ -56620,6 +56620,29 @@ import { createHash as createHash7 } from "node:crypto";
 import { createReadStream as createReadStream3 } from "node:fs";
 import { lstat as lstat4, readdir as readdir5 } from "node:fs/promises";
 import { join as join14, relative as relative4, sep as sep5 } from "node:path";
+
+// actions/engine/concurrency.ts
+async function eachLimited(count, limit, task) {
+  let next = 0;
+  let failure;
+  let failed = false;
+  const worker = async () => {
+    while (next < count && !failed) {
+      const i = next++;
+      try {
+        await task(i);
+      } catch (err) {
+        if (!failed) [failed, failure] = [true, err];
+      }
+    }
+  };
+  const workers = [];
+  for (let w2 = 0; w2 < Math.min(limit, count); w2++) workers.push(worker());
+  await Promise.all(workers);
+  if (failed) throw failure;
+}
+
+// actions/engine/backup/checksums.ts
 async function sha256File2(path5) {
   const hash = createHash7("sha256");
   let size = 0;
@@ -56646,16 +56669,11 @@ async function listFiles(dir) {
 }
 async function digestFiles2(root, files, concurrency = 4) {
   const results = new Array(files.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < files.length) {
-      const index = next++;
-      const file = files[index];
-      const { sha256: sha2563, size } = await sha256File2(file);
-      results[index] = { path: relative4(root, file).split(sep5).join("/"), size, sha256: sha2563 };
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
+  await eachLimited(files.length, concurrency, async (index) => {
+    const file = files[index];
+    const { sha256: sha2563, size } = await sha256File2(file);
+    results[index] = { path: relative4(root, file).split(sep5).join("/"), size, sha256: sha2563 };
+  });
   return results;
 }
 
@@ -58586,13 +58604,13 @@ init_errors();
 import { resolve as resolve9 } from "node:path";
 
 // actions/engine/store/local.ts
-init_errors();
 import { createHash as createHash8 } from "node:crypto";
 import { createReadStream as createReadStream6, createWriteStream as createWriteStream3 } from "node:fs";
 import { chmod as chmod3, copyFile as copyFile3, mkdir as mkdir5, open as open6, readdir as readdir9, rename as rename6, rm as rm8, rmdir as rmdir3, stat as stat14, writeFile as writeFile5 } from "node:fs/promises";
 import { dirname as dirname8, join as join23, sep as sep6 } from "node:path";
 import { pipeline as pipeline2 } from "node:stream/promises";
 import { Transform } from "node:stream";
+init_errors();
 var LocalBackend = class {
   constructor(root) {
     this.root = root;
@@ -58658,7 +58676,7 @@ var LocalBackend = class {
   async putFile(key2, file, sha2563, size) {
     await this.place(key2, async (temp) => {
       await copyFile3(file, temp);
-      const copied = await digestFile(temp);
+      const copied = await sha256File2(temp);
       if (copied.sha256 !== sha2563 || copied.size !== size)
         throw new DeckhandError(`${file} changed while it was copied to ${this.description}: nothing stored`);
     });
@@ -58666,7 +58684,7 @@ var LocalBackend = class {
   async putProduced(key2, produce) {
     return this.place(key2, async (temp) => {
       await produce(temp);
-      return digestFile(temp);
+      return sha256File2(temp);
     });
   }
   async putBytes(key2, data) {
@@ -58725,15 +58743,6 @@ async function writeHashed(source, file) {
     }),
     createWriteStream3(file, { flags: "wx", mode: 384 })
   );
-  return { sha256: hash.digest("hex"), size };
-}
-async function digestFile(path5) {
-  const hash = createHash8("sha256");
-  let size = 0;
-  for await (const chunk of createReadStream6(path5)) {
-    hash.update(chunk);
-    size += chunk.length;
-  }
   return { sha256: hash.digest("hex"), size };
 }
 
@@ -58897,7 +58906,7 @@ var S3Backend = class _S3Backend {
     try {
       const path5 = join24(temp.path, "object");
       await produce(path5);
-      const digest = await digestFile(path5);
+      const digest = await sha256File2(path5);
       await this.putFile(key2, path5, digest.sha256, digest.size);
       return digest;
     } finally {
@@ -59057,6 +59066,10 @@ function folderTime(date) {
   return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
 }
 var TIME_NAME = /^(\d{8}T\d{6}Z)-([0-9a-f]{6})$/;
+var TIME_ONLY = /^\d{8}T\d{6}Z$/;
+function isBackupRef(value) {
+  return value === "latest" || TIME_NAME.test(value) || TIME_ONLY.test(value) || /^\d{4}-\d{2}-\d{2}T/.test(value);
+}
 function nameTime(name) {
   const m2 = TIME_NAME.exec(name);
   const t = m2[1];
@@ -59097,7 +59110,7 @@ var BackupStore = class {
           );
           stored[i] = { name: name2, object, size, sha256: sha2563 };
         } else {
-          const { sha256: sha2563, size } = await digestFile(local);
+          const { sha256: sha2563, size } = await sha256File2(local);
           await this.backend.putFile(`${folder}/${name2}`, local, sha2563, size);
           stored[i] = { name: name2, object: name2, size, sha256: sha2563 };
         }
@@ -59192,7 +59205,7 @@ var BackupStore = class {
     let pick;
     if (ref === "latest") pick = all[all.length - 1];
     else if (TIME_NAME.test(ref)) pick = all.find((b2) => b2.name === ref);
-    else if (/^\d{8}T\d{6}Z$/.test(ref)) pick = all.filter((b2) => b2.name.startsWith(ref)).pop();
+    else if (TIME_ONLY.test(ref)) pick = all.filter((b2) => b2.name.startsWith(ref)).pop();
     else {
       const at3 = Date.parse(ref);
       if (Number.isNaN(at3))
@@ -59288,24 +59301,6 @@ var BackupStore = class {
     await this.backend.remove(noteKey);
   }
 };
-async function eachLimited(count, limit, task) {
-  let next = 0;
-  let failure;
-  const worker = async () => {
-    while (next < count && failure === void 0) {
-      const i = next++;
-      try {
-        await task(i);
-      } catch (err) {
-        failure ??= err;
-      }
-    }
-  };
-  const workers = [];
-  for (let w2 = 0; w2 < Math.min(limit, count); w2++) workers.push(worker());
-  await Promise.all(workers);
-  if (failure !== void 0) throw failure;
-}
 function compareBackups(a, b2) {
   return a.name < b2.name ? -1 : a.name > b2.name ? 1 : 0;
 }
@@ -59706,7 +59701,7 @@ async function fetchFromStore(inputs, ctx, kind, ref) {
 function namesStoredBackup(inputs, value) {
   const store = inputs.string("store");
   if (!store || store === "artifact") return false;
-  return value === "latest" || /^\d{8}T\d{6}Z(-[0-9a-f]{6})?$/.test(value) || /^\d{4}-\d{2}-\d{2}T/.test(value);
+  return isBackupRef(value);
 }
 function storeOutputs2(stored) {
   return {

@@ -37445,6 +37445,29 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { lstat, readdir } from "node:fs/promises";
 import { join as join4, relative, sep } from "node:path";
+
+// actions/engine/concurrency.ts
+async function eachLimited(count, limit, task) {
+  let next = 0;
+  let failure;
+  let failed = false;
+  const worker = async () => {
+    while (next < count && !failed) {
+      const i = next++;
+      try {
+        await task(i);
+      } catch (err) {
+        if (!failed) [failed, failure] = [true, err];
+      }
+    }
+  };
+  const workers = [];
+  for (let w = 0; w < Math.min(limit, count); w++) workers.push(worker());
+  await Promise.all(workers);
+  if (failed) throw failure;
+}
+
+// actions/engine/backup/checksums.ts
 async function sha256File(path5) {
   const hash = createHash("sha256");
   let size = 0;
@@ -37471,16 +37494,11 @@ async function listFiles(dir) {
 }
 async function digestFiles(root, files, concurrency = 4) {
   const results = new Array(files.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < files.length) {
-      const index = next++;
-      const file = files[index];
-      const { sha256: sha2563, size } = await sha256File(file);
-      results[index] = { path: relative(root, file).split(sep).join("/"), size, sha256: sha2563 };
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
+  await eachLimited(files.length, concurrency, async (index) => {
+    const file = files[index];
+    const { sha256: sha2563, size } = await sha256File(file);
+    results[index] = { path: relative(root, file).split(sep).join("/"), size, sha256: sha2563 };
+  });
   return results;
 }
 
@@ -53092,13 +53110,13 @@ init_errors();
 import { resolve as resolve5 } from "node:path";
 
 // actions/engine/store/local.ts
-init_errors();
 import { createHash as createHash5 } from "node:crypto";
 import { createReadStream as createReadStream5, createWriteStream as createWriteStream2 } from "node:fs";
 import { chmod, copyFile, mkdir as mkdir2, open as open4, readdir as readdir5, rename as rename3, rm as rm5, rmdir, stat as stat9, writeFile as writeFile3 } from "node:fs/promises";
 import { dirname as dirname5, join as join12, sep as sep2 } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Transform } from "node:stream";
+init_errors();
 var LocalBackend = class {
   constructor(root) {
     this.root = root;
@@ -53164,7 +53182,7 @@ var LocalBackend = class {
   async putFile(key, file, sha2563, size) {
     await this.place(key, async (temp) => {
       await copyFile(file, temp);
-      const copied = await digestFile(temp);
+      const copied = await sha256File(temp);
       if (copied.sha256 !== sha2563 || copied.size !== size)
         throw new DeckhandError(`${file} changed while it was copied to ${this.description}: nothing stored`);
     });
@@ -53172,7 +53190,7 @@ var LocalBackend = class {
   async putProduced(key, produce) {
     return this.place(key, async (temp) => {
       await produce(temp);
-      return digestFile(temp);
+      return sha256File(temp);
     });
   }
   async putBytes(key, data) {
@@ -53231,15 +53249,6 @@ async function writeHashed(source, file) {
     }),
     createWriteStream2(file, { flags: "wx", mode: 384 })
   );
-  return { sha256: hash.digest("hex"), size };
-}
-async function digestFile(path5) {
-  const hash = createHash5("sha256");
-  let size = 0;
-  for await (const chunk of createReadStream5(path5)) {
-    hash.update(chunk);
-    size += chunk.length;
-  }
   return { sha256: hash.digest("hex"), size };
 }
 
@@ -53403,7 +53412,7 @@ var S3Backend = class _S3Backend {
     try {
       const path5 = join13(temp.path, "object");
       await produce(path5);
-      const digest = await digestFile(path5);
+      const digest = await sha256File(path5);
       await this.putFile(key, path5, digest.sha256, digest.size);
       return digest;
     } finally {
@@ -53568,6 +53577,10 @@ function folderTime(date) {
   return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
 }
 var TIME_NAME = /^(\d{8}T\d{6}Z)-([0-9a-f]{6})$/;
+var TIME_ONLY = /^\d{8}T\d{6}Z$/;
+function isBackupRef(value) {
+  return value === "latest" || TIME_NAME.test(value) || TIME_ONLY.test(value) || /^\d{4}-\d{2}-\d{2}T/.test(value);
+}
 function nameTime(name) {
   const m = TIME_NAME.exec(name);
   const t = m[1];
@@ -53608,7 +53621,7 @@ var BackupStore = class {
           );
           stored[i] = { name: name2, object, size, sha256: sha2563 };
         } else {
-          const { sha256: sha2563, size } = await digestFile(local);
+          const { sha256: sha2563, size } = await sha256File(local);
           await this.backend.putFile(`${folder}/${name2}`, local, sha2563, size);
           stored[i] = { name: name2, object: name2, size, sha256: sha2563 };
         }
@@ -53703,7 +53716,7 @@ var BackupStore = class {
     let pick;
     if (ref === "latest") pick = all[all.length - 1];
     else if (TIME_NAME.test(ref)) pick = all.find((b) => b.name === ref);
-    else if (/^\d{8}T\d{6}Z$/.test(ref)) pick = all.filter((b) => b.name.startsWith(ref)).pop();
+    else if (TIME_ONLY.test(ref)) pick = all.filter((b) => b.name.startsWith(ref)).pop();
     else {
       const at2 = Date.parse(ref);
       if (Number.isNaN(at2))
@@ -53799,24 +53812,6 @@ var BackupStore = class {
     await this.backend.remove(noteKey);
   }
 };
-async function eachLimited(count, limit, task) {
-  let next = 0;
-  let failure;
-  const worker = async () => {
-    while (next < count && failure === void 0) {
-      const i = next++;
-      try {
-        await task(i);
-      } catch (err) {
-        failure ??= err;
-      }
-    }
-  };
-  const workers = [];
-  for (let w = 0; w < Math.min(limit, count); w++) workers.push(worker());
-  await Promise.all(workers);
-  if (failure !== void 0) throw failure;
-}
 function compareBackups(a, b) {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
@@ -53978,7 +53973,7 @@ async function fetchFromStore(inputs, ctx, kind, ref) {
 function namesStoredBackup(inputs, value) {
   const store = inputs.string("store");
   if (!store || store === "artifact") return false;
-  return value === "latest" || /^\d{8}T\d{6}Z(-[0-9a-f]{6})?$/.test(value) || /^\d{4}-\d{2}-\d{2}T/.test(value);
+  return isBackupRef(value);
 }
 
 // actions/engine/deck/runner.ts

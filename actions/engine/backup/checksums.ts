@@ -3,6 +3,8 @@ import { createReadStream } from 'node:fs'
 import { lstat, readdir } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
 
+import { eachLimited } from '../concurrency.js'
+
 export interface FileDigest {
   /** Path relative to the backup's root, with forward slashes. */
   path: string
@@ -45,15 +47,10 @@ export async function digestFiles(
   concurrency = 4,
 ): Promise<FileDigest[]> {
   const results: FileDigest[] = new Array(files.length)
-  let next = 0
-  const worker = async () => {
-    while (next < files.length) {
-      const index = next++
-      const file = files[index]!
-      const { sha256, size } = await sha256File(file)
-      results[index] = { path: relative(root, file).split(sep).join('/'), size, sha256 }
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker))
+  await eachLimited(files.length, concurrency, async (index) => {
+    const file = files[index]!
+    const { sha256, size } = await sha256File(file)
+    results[index] = { path: relative(root, file).split(sep).join('/'), size, sha256 }
+  })
   return results
 }

@@ -2,7 +2,7 @@ import { DeckhandError } from '../errors.js'
 import { formatBytes, type Report } from '../report.js'
 import { openStore, parseStoreTarget, type StoreTarget } from '../store/open.js'
 import { hasPolicy, planRetention, type RetentionPolicy } from '../store/retention.js'
-import type { BackupKind, BackupStore, StoredBackup } from '../store/store.js'
+import { type BackupKind, type BackupStore, isBackupRef, type StoredBackup } from '../store/store.js'
 import { uploadBackup } from './artifacts.js'
 import type { JobContext } from './context.js'
 import type { Inputs } from './inputs.js'
@@ -165,9 +165,7 @@ export async function fetchFromStore(
 export function namesStoredBackup(inputs: Inputs, value: string): boolean {
   const store = inputs.string('store')
   if (!store || store === 'artifact') return false
-  return (
-    value === 'latest' || /^\d{8}T\d{6}Z(-[0-9a-f]{6})?$/.test(value) || /^\d{4}-\d{2}-\d{2}T/.test(value)
-  )
+  return isBackupRef(value)
 }
 
 /** The outputs every backing-up command sets about where its backup went. */

@@ -5,6 +5,7 @@ import { dirname, join, sep } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { type Readable, Transform } from 'node:stream'
 
+import { sha256File } from '../backup/checksums.js'
 import { DeckhandError, fileSystemError } from '../errors.js'
 import { tempPathFor } from '../fs-atomic.js'
 import { forgetOnStop } from '../shutdown.js'
@@ -88,7 +89,7 @@ export class LocalBackend implements Backend {
     await this.place(key, async (temp) => {
       await copyFile(file, temp)
       // What was copied is what was meant: a file changed under the copy is caught here, not at restore.
-      const copied = await digestFile(temp)
+      const copied = await sha256File(temp)
       if (copied.sha256 !== sha256 || copied.size !== size)
         throw new DeckhandError(`${file} changed while it was copied to ${this.description}: nothing stored`)
     })
@@ -100,7 +101,7 @@ export class LocalBackend implements Backend {
   ): Promise<{ sha256: string; size: number }> {
     return this.place(key, async (temp) => {
       await produce(temp)
-      return digestFile(temp)
+      return sha256File(temp)
     })
   }
 
@@ -166,16 +167,5 @@ export async function writeHashed(source: Readable, file: string): Promise<{ sha
     }),
     createWriteStream(file, { flags: 'wx', mode: 0o600 }),
   )
-  return { sha256: hash.digest('hex'), size }
-}
-
-/** SHA-256 (hex) and size of a file, streamed. */
-export async function digestFile(path: string): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256')
-  let size = 0
-  for await (const chunk of createReadStream(path)) {
-    hash.update(chunk as Buffer)
-    size += (chunk as Buffer).length
-  }
   return { sha256: hash.digest('hex'), size }
 }

@@ -7,7 +7,8 @@ import { DeckhandError, errorMessage } from '../errors.js'
 import { privateTempDir } from '../fs-atomic.js'
 import type { Logger } from '../log.js'
 import type { Backend, StoredObject } from './backend.js'
-import { digestFile, writeHashed } from './local.js'
+import { sha256File } from '../backup/checksums.js'
+import { writeHashed } from './local.js'
 
 type S3Library = typeof import('./s3-library.js')
 type S3Client = InstanceType<S3Library['S3Client']>
@@ -213,7 +214,7 @@ export class S3Backend implements Backend {
     try {
       const path = join(temp.path, 'object')
       await produce(path)
-      const digest = await digestFile(path)
+      const digest = await sha256File(path)
       await this.putFile(key, path, digest.sha256, digest.size)
       return digest
     } finally {

@@ -9,7 +9,8 @@ import { parseJson } from '../json-file.js'
 import type { Logger } from '../log.js'
 import { TOOL_VERSION } from '../version.js'
 import type { Backend } from './backend.js'
-import { digestFile } from './local.js'
+import { eachLimited } from '../concurrency.js'
+import { sha256File } from '../backup/checksums.js'
 
 /**
  * Backups in a store, the same for every backend: `<kind>/<source>/<UTC time>/…` under the store's root, each
@@ -89,6 +90,15 @@ export function folderTime(date: Date): string {
 
 const TIME_NAME = /^(\d{8}T\d{6}Z)-([0-9a-f]{6})$/
 
+const TIME_ONLY = /^\d{8}T\d{6}Z$/
+
+/** Whether a value names a stored backup (latest, a name, its time, or an ISO time) rather than a path. */
+export function isBackupRef(value: string): boolean {
+  return (
+    value === 'latest' || TIME_NAME.test(value) || TIME_ONLY.test(value) || /^\d{4}-\d{2}-\d{2}T/.test(value)
+  )
+}
+
 /** The folder name's time, as a Date. */
 export function nameTime(name: string): Date {
   const m = TIME_NAME.exec(name)!
@@ -144,7 +154,7 @@ export class BackupStore {
           )
           stored[i] = { name, object, size, sha256 }
         } else {
-          const { sha256, size } = await digestFile(local)
+          const { sha256, size } = await sha256File(local)
           await this.backend.putFile(`${folder}/${name}`, local, sha256, size)
           stored[i] = { name, object: name, size, sha256 }
         }
@@ -246,7 +256,7 @@ export class BackupStore {
     let pick: StoredBackup | undefined
     if (ref === 'latest') pick = all[all.length - 1]
     else if (TIME_NAME.test(ref)) pick = all.find((b) => b.name === ref)
-    else if (/^\d{8}T\d{6}Z$/.test(ref)) pick = all.filter((b) => b.name.startsWith(ref)).pop()
+    else if (TIME_ONLY.test(ref)) pick = all.filter((b) => b.name.startsWith(ref)).pop()
     else {
       const at = Date.parse(ref)
       if (Number.isNaN(at))
@@ -348,26 +358,6 @@ export class BackupStore {
     await this.backend.remove(`${backup.folder}/${VERIFIED}`)
     await this.backend.remove(noteKey)
   }
-}
-
-/** Runs `task(0…count-1)`, at most `limit` at a time; the first failure is thrown once all started ones ended. */
-async function eachLimited(count: number, limit: number, task: (i: number) => Promise<void>): Promise<void> {
-  let next = 0
-  let failure: unknown
-  const worker = async () => {
-    while (next < count && failure === undefined) {
-      const i = next++
-      try {
-        await task(i)
-      } catch (err) {
-        failure ??= err
-      }
-    }
-  }
-  const workers: Promise<void>[] = []
-  for (let w = 0; w < Math.min(limit, count); w++) workers.push(worker())
-  await Promise.all(workers)
-  if (failure !== undefined) throw failure
 }
 
 /** Oldest first (names start with the UTC time, which sorts as text). */
