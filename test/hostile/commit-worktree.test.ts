@@ -285,7 +285,9 @@ describe('commit with other git processes on the same checkout', () => {
     const script = join(box.dir, 'second.sh')
     await writeFile(
       script,
-      `cd '${runner}' && '${process.execPath}' '${CLI}' commit --path kong > '${second}.out' 2>&1; echo $? > '${second}.code'\n`,
+      // Its own commit time: two runs within one second build byte-identical commits (same tree, parent, message
+      // and time), and the first run's push then finds its own commit there, not the race this test is about.
+      `cd '${runner}' && GIT_AUTHOR_DATE=2001-01-01T00:00:00Z GIT_COMMITTER_DATE=2001-01-01T00:00:00Z '${process.execPath}' '${CLI}' commit --path kong > '${second}.out' 2>&1; echo $? > '${second}.code'\n`,
     )
     const bin = await gitWithCompetitor(box, script, 1)
 
