@@ -56,6 +56,7 @@ describe('workflow files', () => {
         join('.github', 'workflows', 'ci.yml'),
         join('.github', 'workflows', 'e2e.yml'),
         join('examples', 'dr-rebuild.yml'),
+        join('examples', 'fleet-backup.yml'),
         join('examples', 'nightly-backup.yml'),
         join('examples', 'pulumi-dr', 'rebuild.yml'),
       ]),
@@ -81,6 +82,12 @@ describe('workflow files', () => {
     [
       'a secret in a step condition',
       VALID.replace('- run: echo hello', "- if: secrets.TOKEN != ''\n        run: echo hello"),
+      /secrets/,
+    ],
+    // Why the examples map a secret to a job's env and test that in a step: a job's if cannot read secrets.
+    [
+      'a secret in a job condition',
+      VALID.replace('    runs-on: ubuntu-latest', "    if: secrets.TOKEN != ''\n    runs-on: ubuntu-latest"),
       /secrets/,
     ],
     [
