@@ -85,6 +85,11 @@ async function makePictures(): Promise<{ summary: string; commit: string }> {
     .filter((b) => !b.startsWith('Schemas not read') && !b.includes('Entities per workspace'))
     .filter((b) => !b.startsWith('<details>') && !b.startsWith('<table><thead>') && b !== '</details>')
     .join('\n\n')
+    // Quoted, its heading in bold, so that it reads as a picture and adds no section to the README.
+    .replace(/^## (.+)$/m, '**$1**')
+    .split('\n')
+    .map((line) => (line === '' ? '>' : `> ${line}`))
+    .join('\n')
 
   const log = await box.git(box.remotePath, ['log', '-1', '--stat', 'main'])
   const normalised = log
