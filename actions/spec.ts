@@ -1,5 +1,5 @@
 /**
- * Every command's inputs and outputs, in one place. The action.yml files, the README tables and the
+ * Every command's inputs and outputs, in one place. The action.yml files, the docs' tables and the
  * CLI's options and help are generated from this (`npm run docs`), and a test fails when they drift.
  * Input names are the action input names and the CLI option names alike.
  */

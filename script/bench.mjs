@@ -1,4 +1,4 @@
-// npm run bench [-- --write-readme]
+// npm run bench [-- --write-readme]: the figures go to docs/benchmark.md, a headline to the README
 // Measures deckhand against floors taken in the same run, because these figures are only comparable as
 // ratios on a shared, noisy machine. Not part of the tests.
 import { build } from 'esbuild'
@@ -19,6 +19,19 @@ const CHANGES = Number(process.env.BENCH_CHANGES ?? 30_000)
 const banner =
   "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);"
 const RUNS = 3
+
+/** Replaces what lies between `<!-- bench -->` and `<!-- /bench -->` in a file of the repository. */
+async function writeBlock(path, text) {
+  const file = join(root, path)
+  const content = await readFile(file, 'utf8')
+  const start = '<!-- bench -->'
+  const end = '<!-- /bench -->'
+  const from = content.indexOf(start)
+  const to = content.indexOf(end)
+  if (from < 0 || to < from) throw new Error(`${path} lacks the ${start} … ${end} markers`)
+  await writeFile(file, `${content.slice(0, from + start.length)}\n${text}\n${content.slice(to)}`)
+  console.log(`${path} updated`)
+}
 
 /** The engine's pipeline, bundled in memory so the benchmark runs the same code the actions ship. */
 async function loadEngine(dir) {
@@ -388,13 +401,12 @@ console.log(JSON.stringify({ before: before / 1024, peak: hwm() / 1024 }))`,
   console.log(text)
 
   if (process.argv.includes('--write-readme')) {
-    const readmePath = join(root, 'README.md')
-    const readme = await readFile(readmePath, 'utf8')
-    const start = '<!-- bench -->'
-    const end = '<!-- /bench -->'
-    const updated = `${readme.slice(0, readme.indexOf(start) + start.length)}\n${text}\n${readme.slice(readme.indexOf(end))}`
-    await writeFile(readmePath, updated)
-    console.log('\nREADME.md updated')
+    const headline =
+      `A dump of ${entities.toLocaleString('en')} entities (${(json.length / 2 ** 20).toFixed(0)} MiB of deck JSON) takes ${pipeline.toFixed(0)} ms and ${mem.peak.toFixed(0)} MiB, ` +
+      `${(pipeline / floor).toFixed(2)}x a bare \`JSON.parse\` + \`JSON.stringify\` of it; a plan of ${planned.toLocaleString('en')} changes ${planTime.toFixed(0)} ms ` +
+      `(${(planTime / planFloor).toFixed(2)}x). Every figure, and how it is measured: [docs/benchmark.md](docs/benchmark.md).`
+    await writeBlock('docs/benchmark.md', text)
+    await writeBlock('README.md', headline)
   }
 } finally {
   await rm(dir, { recursive: true, force: true })

@@ -83,7 +83,7 @@ describe('dump action (bundled, run as the runner does)', () => {
     const required = files['required-env.txt']!.split('\n').filter((l) => l.startsWith('DECK_'))
     expect(required.length).toBe(Number(run.outputs['secrets-redacted']))
     expect(run.outputs['required-env']!.split('\n')).toEqual(required)
-    // A consumer is named by its username even when it also has a custom_id (the README's example).
+    // A consumer is named by its username even when it also has a custom_id (the example in docs/security.md).
     expect(required).toContain('DECK_DEFAULT_CONSUMER_ALICE_KEYAUTH_1_KEY')
     for (const name of required)
       expect(files['default.yaml']! + files['team-payments.yaml']).toContain(`env "${name}"`)

@@ -1,6 +1,6 @@
 // The Kestra recipe, end to end with the bundled actions: Kestra's PostgreSQL database (db-dump, db-restore) and its
 // internal storage directory (files-backup, files-restore), which holds the namespace files, the KV store and the
-// execution files that pg_dump never sees. Both are lost, then restored in the order the README gives, and compared
+// execution files that pg_dump never sees. Both are lost, then restored in the order docs/kestra.md gives, and compared
 // with what was there before, row for row and byte for byte.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
@@ -227,7 +227,7 @@ describe('Kestra: database and internal storage lost, then restored', () => {
     expect(await pg.psql(`SELECT count(*) FROM pg_database WHERE datname = 'kestra'`)).toBe('0')
     expect(await tree(storage)).toEqual([])
 
-    // The order the README gives: the database first, into a fresh empty one, then the internal storage.
+    // The order docs/kestra.md gives: the database first, into a fresh empty one, then the internal storage.
     await pg.psql('CREATE DATABASE kestra')
     const restored = await action('db-restore', { 'database-url': pg.url('kestra'), input: backup })
     expect(restored.stderr).toBe('')

@@ -44,7 +44,7 @@ describe('repository', () => {
     ).resolves.toBeDefined()
   })
 
-  test('action.yml files and README tables are generated from actions/spec.ts', async () => {
+  test('action.yml files and the generated docs match their sources', async () => {
     await expect(
       exec(process.execPath, [join(ROOT, 'script/docs.mjs'), '--check'], { cwd: ROOT }),
     ).resolves.toBeDefined()
