@@ -21,8 +21,9 @@ const cli = join(root, 'dist/cli/index.js')
 const DECK_DOUBLE = join(root, 'test/deck-double/deck')
 const DOUBLE_RELEASE = '1.65.1'
 const MARKER = '.deckhand-demo'
-const CONFIG_ENTITIES = Number(process.env.DEMO_CONFIG_ENTITIES ?? 5_000)
-const RUNTIME_ROWS = Number(process.env.DEMO_RUNTIME_ROWS ?? 200_000)
+// Sized so that the whole demo stays under a minute on two busy cores (it runs in CI before the tests).
+const CONFIG_ENTITIES = Number(process.env.DEMO_CONFIG_ENTITIES ?? 2_000)
+const RUNTIME_ROWS = Number(process.env.DEMO_RUNTIME_ROWS ?? 50_000)
 const LIVE_ADDR = 'http://127.0.0.1:8001'
 const FRESH_ADDR = 'http://127.0.0.1:8002'
 
@@ -76,7 +77,13 @@ const paths = {
 }
 
 const say = (text = '') => process.stdout.write(`${text}\n`)
-const act = (n, title) => say(`\n== Act ${n}: ${title}`)
+const started = performance.now()
+let actStarted = started
+const act = (n, title) => {
+  if (n > 1) say(`   (act ${n - 1}: ${secs(performance.now() - actStarted)})`)
+  actStarted = performance.now()
+  say(`\n== Act ${n}: ${title}`)
+}
 const step = (text) => say(`-- ${text}`)
 const indent = (text) => text.replace(/\s+$/, '').replace(/^/gm, '   ')
 const n = (value) => Number(value).toLocaleString('en-US')
@@ -88,6 +95,9 @@ const shown = (path) => {
 }
 const quote = (arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`)
 
+/** Programs running now, stopped on Ctrl-C. */
+const children = new Set()
+
 /** Runs a program; rejects with its stderr when it fails. */
 function run(command, args, { cwd, env, input } = {}) {
   return new Promise((resolve, reject) => {
@@ -96,6 +106,7 @@ function run(command, args, { cwd, env, input } = {}) {
       args,
       { cwd, env: env ?? process.env, maxBuffer: 64 << 20, encoding: 'buffer' },
       (err, stdout, stderr) => {
+        children.delete(child)
         if (err) {
           const detail = stderr.toString('utf8').trim() || err.message
           reject(
@@ -106,6 +117,7 @@ function run(command, args, { cwd, env, input } = {}) {
         } else resolve({ stdout, stderr: stderr.toString('utf8') })
       },
     )
+    children.add(child)
     child.stdin.on('error', () => {})
     child.stdin.end(input ?? '')
   })
@@ -211,9 +223,22 @@ async function writeYaml(file, doc) {
   await chmod(file, 0o600)
 }
 
+/** A throwaway PostgreSQL holding a Kong database of the configured size. */
+async function prepareDatabase() {
+  const pg = await startPostgres({ user: 'kong' })
+  const loaded = await loadKongDatabase(pg, 'kong', {
+    configEntities: CONFIG_ENTITIES,
+    runtimeRows: RUNTIME_ROWS,
+  })
+  return { pg, loaded, entitiesBefore: Number(await pg.psql(ENTITY_COUNT_SQL, 'kong')) }
+}
+
 async function main() {
   await checkPrerequisites()
   await prepareOutput()
+  // The database of act 4 is started and loaded while the declarative acts run.
+  const database = prepareDatabase()
+  database.catch(() => {}) // awaited in act 4; a failure before then is reported by the act that failed
   const live = Boolean(process.env.DECKHAND_KONG_ADDR) && (await onPath('deck'))
   const kongAddr = live ? process.env.DECKHAND_KONG_ADDR : LIVE_ADDR
   const deckArgs = live ? [] : ['--deck-path', DECK_DOUBLE]
@@ -373,13 +398,8 @@ async function main() {
 
   // ---------------------------------------------------------------------------------------------------------
   act(4, 'Database backup and restore (db-dump, DROP DATABASE, db-restore --create)')
-  const pg = await startPostgres({ user: 'kong' })
+  const { pg, loaded, entitiesBefore } = await database
   say(`   throwaway PostgreSQL on 127.0.0.1:${pg.port}`)
-  const loaded = await loadKongDatabase(pg, 'kong', {
-    configEntities: CONFIG_ENTITIES,
-    runtimeRows: RUNTIME_ROWS,
-  })
-  const entitiesBefore = Number(await pg.psql(ENTITY_COUNT_SQL, 'kong'))
   say(
     `   Kong database: ${n(entitiesBefore)} configuration entities, ${n(loaded.rows)} rows in ${loaded.tables} tables ` +
       `(DEMO_CONFIG_ENTITIES=${CONFIG_ENTITIES}, DEMO_RUNTIME_ROWS=${RUNTIME_ROWS})`,
@@ -399,6 +419,7 @@ async function main() {
   if (!dbOk) throw new DemoError('the restored database differs from the one backed up')
 
   // ---------------------------------------------------------------------------------------------------------
+  say(`   (act 4: ${secs(performance.now() - actStarted)})`)
   say('\n== Report')
   const rows = [
     [
@@ -452,13 +473,14 @@ const interrupt = (signal) => {
   if (interrupted) return
   interrupted = true
   console.error(`\ndemo interrupted (${signal}): stopping its servers`)
+  for (const child of children) child.kill('SIGTERM')
   stopAll().finally(() => process.exit(130))
 }
 process.once('SIGINT', interrupt)
 process.once('SIGTERM', interrupt)
 try {
   await main()
-  say('\nresult: backed up, committed, restored and verified')
+  say(`\nresult: backed up, committed, restored and verified in ${secs(performance.now() - started)}`)
 } catch (err) {
   process.exitCode = 1
   console.error(`\ndemo failed: ${err instanceof DemoError ? err.message : (err?.stack ?? err)}`)
