@@ -128,7 +128,7 @@ describe('npm run demo', () => {
     ]) {
       expect(run.stdout).toMatch(act)
     }
-    expect(run.stdout).toMatch(/result: backed up, committed, restored and verified\n$/)
+    expect(run.stdout).toMatch(/result: backed up, committed, restored and verified in [\d.]+ s\n$/)
   })
 
   it('prints no secret value and writes none outside the gateway itself', async () => {
