@@ -6,8 +6,16 @@ import { createHash } from 'node:crypto'
 import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import { parse } from 'yaml'
 
-import { distArchiveName, parseArgs, parseVersion, releaseNotes } from '../script/release.mjs'
+import {
+  CHECKSUMS_FILE,
+  distArchiveName,
+  NOTES_FILE,
+  parseArgs,
+  parseVersion,
+  releaseNotes,
+} from '../script/release.mjs'
 import { ROOT } from './support/action.js'
 
 interface Run {
@@ -403,5 +411,56 @@ describe('the pieces', () => {
     })
     // 1.0.0 is not 1x0x0.
     expect(releaseNotes('## [1x0x0] - 2026-01-10\n- x\n', '1.0.0').error).toMatch(/no section for 1\.0\.0/)
+  })
+})
+
+describe('the release workflow', () => {
+  interface Step {
+    name?: string
+    uses?: string
+    run?: string
+    with?: Record<string, string>
+  }
+  interface Job {
+    if?: string
+    needs?: string
+    permissions: Record<string, string>
+    steps: Step[]
+  }
+
+  test('grants each job only what it needs and publishes what the script builds', async () => {
+    const workflow = parse(await readFile(join(ROOT, '.github', 'workflows', 'release.yml'), 'utf8')) as {
+      on: { workflow_dispatch: { inputs: Record<string, { type: string; default?: unknown }> } }
+      permissions: Record<string, string>
+      jobs: { verify: Job; publish: Job }
+    }
+    expect(workflow.on.workflow_dispatch.inputs['dry-run']).toMatchObject({ type: 'boolean', default: true })
+    expect(workflow.permissions).toEqual({})
+    const { verify, publish } = workflow.jobs
+    expect(verify.permissions).toEqual({ contents: 'read' })
+    expect(publish).toMatchObject({ needs: 'verify', if: '${{ !inputs.dry-run }}' })
+    expect(publish.permissions).toEqual({ contents: 'write', 'id-token': 'write', attestations: 'write' })
+
+    const runs = (job: Job): string => job.steps.map((s) => s.run ?? '').join('\n')
+    expect(runs(verify)).toContain('node script/release.mjs --version "$VERSION" --dry-run')
+    expect(runs(publish)).toMatch(/node script\/release\.mjs --version "\$VERSION"\n/)
+    // Only the major tag is ever forced.
+    const pushes = runs(publish).match(/git push[^\n]*/g)
+    expect(pushes).toEqual([
+      'git push origin "refs/tags/v${VERSION}"',
+      'git push --force origin "refs/tags/v${VERSION%%.*}"',
+    ])
+    const draft = runs(publish)
+    expect(draft).toContain(`release/${distArchiveName('${VERSION}')}`)
+    expect(draft).toContain('release/deckhand-${VERSION}.tgz')
+    expect(draft).toContain(`release/${CHECKSUMS_FILE}`)
+    expect(draft).toContain(`--notes-file release/${NOTES_FILE}`)
+    // Every action pinned to a full commit.
+    for (const step of [...verify.steps, ...publish.steps].filter((s) => s.uses)) {
+      expect(step.uses).toMatch(/^[\w-]+\/[\w-]+@[0-9a-f]{40}$/)
+    }
+    const names = publish.steps.map((s) => s.name ?? s.uses)
+    expect(names.indexOf('Attest the assets')).toBeLessThan(names.indexOf('Publish the release'))
+    expect(names.at(-1)).toBe('Move the major tag')
   })
 })
