@@ -55,6 +55,7 @@ describe('workflow files', () => {
       expect.arrayContaining([
         join('.github', 'workflows', 'ci.yml'),
         join('.github', 'workflows', 'e2e.yml'),
+        join('.github', 'workflows', 'release.yml'),
         join('examples', 'dr-rebuild.yml'),
         join('examples', 'fleet-backup.yml'),
         join('examples', 'nightly-backup.yml'),
