@@ -56,7 +56,9 @@ async function bundle() {
       bundle: true,
       platform: 'node',
       format: 'esm',
-      target: 'node20',
+      target: 'node22',
+      // Module paths in the bundle as the checkout names them, so a symlinked node_modules builds the same bytes.
+      preserveSymlinks: true,
       write: false,
       outfile: join(dist, name, 'index.js'),
       banner: { js: banner },
