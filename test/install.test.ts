@@ -1,8 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals'
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { createServer as createHttpsServer } from 'node:https'
+import { createServer as createNetServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { parse } from 'yaml'
 
 import { DirToolStore, defaultCacheRoot } from '../actions/engine/deck/dir-store.js'
 import {
@@ -18,6 +22,7 @@ import {
 import { DEFAULT_DECK_VERSION } from '../actions/engine/deck/version.js'
 import { DeckhandError } from '../actions/engine/errors.js'
 import type { Logger } from '../actions/engine/log.js'
+import { FIXTURES } from './support/deck-double.js'
 import {
   checksumsFile,
   fakeRelease,
@@ -91,6 +96,38 @@ async function setup(versions?: string[], latest?: string) {
 }
 
 const posix = process.platform === 'win32' ? describe.skip : describe
+
+/** Every failure to download deck ends with the three ways around the download. */
+function expectWaysOut(message: string): void {
+  expect(message).toContain('set deck-path (CLI: --deck-path or DECKHAND_DECK_PATH) to a deck binary')
+  expect(message).toContain('put deck on PATH')
+  expect(message).toContain("set DECKHAND_DECK_RELEASES_URL to a reachable mirror of deck's releases")
+}
+
+async function failure(promise: Promise<unknown>): Promise<string> {
+  const error = await promise.then(
+    () => undefined,
+    (err: unknown) => err,
+  )
+  expect(error).toBeInstanceOf(DeckhandError)
+  return (error as Error).message
+}
+
+/** A port on loopback that nothing listens on (taken, then given back). */
+async function closedPort(): Promise<number> {
+  const server = createNetServer()
+  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready))
+  const { port } = server.address() as AddressInfo
+  await new Promise((done) => server.close(done))
+  return port
+}
+
+/** Counts the fetch calls a test makes (DirToolStore downloads through the global fetch). */
+function countFetches(): { count: () => number } {
+  const spy = jest.spyOn(globalThis, 'fetch')
+  cleanups.push(async () => spy.mockRestore())
+  return { count: () => spy.mock.calls.length }
+}
 
 describe('currentPlatform', () => {
   it('maps Node platforms onto deck release platforms', () => {
@@ -215,9 +252,11 @@ posix('locateDeck with DirToolStore', () => {
   it("explains when 'latest' cannot be resolved", async () => {
     const { release, options } = await setup()
     release.latest = undefined
-    await expect(locateDeck(options({ version: 'latest' }))).rejects.toThrow(
-      /Could not resolve the latest deck release from http:\/\/127\.0\.0\.1:\d+\/Kong\/deck\/releases\/latest: .*HTTP 404.*deck-version/,
+    const message = await failure(locateDeck(options({ version: 'latest' })))
+    expect(message).toMatch(
+      /Could not resolve the latest deck release from http:\/\/127\.0\.0\.1:\d+\/Kong\/deck\/releases\/latest: HTTP 404: no latest release\. Naming a version in deck-version/,
     )
+    expectWaysOut(message)
   })
 
   it('refuses an archive whose checksum does not match, and keeps nothing', async () => {
@@ -227,13 +266,14 @@ posix('locateDeck with DirToolStore', () => {
     assets['checksums.txt'] = `${wrong}  ${ASSET}\n`
     const actual = sha256(assets[ASSET]!)
 
-    const error = await locateDeck(options()).catch((err: unknown) => err)
-    expect(error).toBeInstanceOf(DeckhandError)
-    const message = (error as Error).message
-    expect(message).toMatch(/checksum/)
+    const message = await failure(locateDeck(options()))
+    expect(message).toMatch(/checksum verification/)
     expect(message).toContain(wrong)
     expect(message).toContain(actual)
     expect(message).toContain(`${release.baseUrl}/download/v1.65.1/${ASSET}`)
+    expectWaysOut(message)
+    // Not retried: the same bytes would fail again.
+    expect(release.requests.filter((r) => r.path.endsWith(`/${ASSET}`))).toHaveLength(2) // redirect + asset
     expect(await filesUnder(root)).toEqual([])
     expect(await filesUnder(downloads)).toEqual([])
     expect(await store.find('1.65.1', LINUX)).toBeUndefined()
@@ -244,20 +284,105 @@ posix('locateDeck with DirToolStore', () => {
     const assets = release.releases['1.65.1']!
     assets['checksums.txt'] = checksumsFile({ 'deck_1.65.1_darwin_all.tar.gz': 'x' })
 
-    await expect(locateDeck(options())).rejects.toThrow(`checksums.txt has no entry for ${ASSET}`)
+    const message = await failure(locateDeck(options()))
+    expect(message).toContain(`checksums.txt has no line for ${ASSET}`)
+    expectWaysOut(message)
     expect(await filesUnder(root)).toEqual([])
     expect(await filesUnder(downloads)).toEqual([])
   })
 
-  it('reports a missing release asset clearly', async () => {
+  it('reports a missing release asset as such, without retrying it', async () => {
     const { release, root, downloads, options } = await setup()
     delete release.releases['1.65.1']![ASSET]
 
-    await expect(locateDeck(options({ version: '1.65.1' }))).rejects.toThrow(
-      new RegExp(`Could not download .*/download/v1\\.65\\.1/${ASSET}: HTTP 404.*deck v1\\.65\\.1`),
+    const message = await failure(locateDeck(options({ version: '1.65.1' })))
+    expect(message).toContain(
+      `Could not download deck 1.65.1 from ${release.baseUrl}/download/v1.65.1/${ASSET}: HTTP 404: ` +
+        `no deck release v1.65.1, or no ${ASSET} in it for linux/amd64.`,
     )
+    expectWaysOut(message)
+    expect(release.requests.filter((r) => r.path.endsWith(`/${ASSET}`))).toHaveLength(2) // redirect + 404
     expect(await filesUnder(root)).toEqual([])
     expect(await filesUnder(downloads)).toEqual([])
+  })
+
+  it('reports a release without checksums.txt as such', async () => {
+    const { release, root, options } = await setup()
+    delete release.releases['1.65.1']!['checksums.txt']
+
+    const message = await failure(locateDeck(options()))
+    expect(message).toContain(
+      'HTTP 404: the deck release v1.65.1 has no checksums.txt to verify the download with',
+    )
+    expectWaysOut(message)
+    expect(await filesUnder(root)).toEqual([])
+  })
+
+  it.each([
+    [403, 'HTTP 403: the release host refuses this machine, most likely a rate limit'],
+    [429, 'HTTP 429: the release host refuses this machine, most likely a rate limit'],
+  ])('reports HTTP %i as a refusal or rate limit, without retrying it', async (status, words) => {
+    const { release, options } = await setup()
+    release.failNext(1, status)
+
+    const message = await failure(locateDeck(options()))
+    expect(message).toContain(
+      `Could not download deck 1.65.1 from ${release.baseUrl}/download/v1.65.1/${ASSET}: ${words}`,
+    )
+    expectWaysOut(message)
+    expect(release.requests).toHaveLength(1)
+  })
+
+  it('names a release host that does not resolve, and tries it only twice', async () => {
+    const { options, root } = await setup()
+    const fetches = countFetches()
+    const base = 'http://deck-releases.invalid/Kong/deck/releases'
+
+    const message = await failure(locateDeck(options({ releaseBaseUrl: base })))
+    expect(message).toContain(`Could not download deck 1.65.1 from ${base}/download/v1.65.1/${ASSET}`)
+    expect(message).toMatch(/cannot resolve deck-releases\.invalid \((ENOTFOUND|EAI_AGAIN)/)
+    expect(message).not.toMatch(/published release|HTTP/)
+    expectWaysOut(message)
+    expect(fetches.count()).toBe(2)
+    expect(await filesUnder(root)).toEqual([])
+  })
+
+  it('names a refused connection, after retrying it', async () => {
+    const { options } = await setup()
+    const fetches = countFetches()
+    const port = await closedPort()
+
+    const message = await failure(
+      locateDeck(options({ releaseBaseUrl: `http://127.0.0.1:${port}/Kong/deck/releases` })),
+    )
+    expect(message).toContain(`the connection to 127.0.0.1 was refused (ECONNREFUSED at 127.0.0.1:${port})`)
+    expectWaysOut(message)
+    expect(fetches.count()).toBe(3)
+  })
+
+  it('names the certificate error of a release host whose TLS is not trusted, without retrying it', async () => {
+    const { options } = await setup()
+    const fetches = countFetches()
+    // The self-signed certificate and key of the community gateway fixture (made for the fixtures only).
+    const fixture = parse(await readFile(join(FIXTURES, 'community.yaml'), 'utf8')) as {
+      workspaces: { default: { certificates: { cert: string; key: string }[] } }
+    }
+    const { cert, key } = fixture.workspaces.default.certificates[0]!
+    let connections = 0
+    const https = createHttpsServer({ cert, key }, (_req, res) => res.end())
+    https.on('connection', () => connections++)
+    await new Promise<void>((ready) => https.listen(0, '127.0.0.1', ready))
+    cleanups.push(() => new Promise((done) => https.close(() => done())))
+    const { port } = https.address() as AddressInfo
+
+    const message = await failure(
+      locateDeck(options({ releaseBaseUrl: `https://127.0.0.1:${port}/Kong/deck/releases` })),
+    )
+    expect(message).toContain('TLS with 127.0.0.1 failed: DEPTH_ZERO_SELF_SIGNED_CERT')
+    expect(message).toContain('NODE_EXTRA_CA_CERTS')
+    expectWaysOut(message)
+    expect(fetches.count()).toBe(1)
+    expect(connections).toBe(1)
   })
 
   it('refuses an archive without a deck binary, and keeps nothing', async () => {
@@ -489,7 +614,9 @@ posix('locateDeck with ToolCacheStore', () => {
     const release = await releaseServer()
     release.releases['1.65.1']!['checksums.txt'] = `${'0'.repeat(64)}  ${ASSET}\n`
 
-    await expect(locateDeck(await options(release))).rejects.toThrow(/checksum verification.*expects 0{64}/)
+    const message = await failure(locateDeck(await options(release)))
+    expect(message).toMatch(/checksum verification.*expects 0{64}/)
+    expectWaysOut(message)
     expect(await filesUnder(toolCache)).toEqual([])
     expect(await filesUnder(runnerTemp)).toEqual([])
   })
@@ -499,10 +626,23 @@ posix('locateDeck with ToolCacheStore', () => {
     const release = await releaseServer()
     delete release.releases['1.65.1']![ASSET]
 
-    await expect(locateDeck(await options(release))).rejects.toThrow(
-      new RegExp(`Could not download .*/${ASSET}: Unexpected HTTP response: 404`),
+    const message = await failure(locateDeck(await options(release)))
+    expect(message).toContain(
+      `/${ASSET}: HTTP 404: no deck release v1.65.1, or no ${ASSET} in it for linux/amd64.`,
     )
+    expectWaysOut(message)
     expect(release.requests.filter((r) => r.path.endsWith(ASSET))).toHaveLength(2) // redirect + 404
     expect(await filesUnder(toolCache)).toEqual([])
+  })
+
+  it('reports HTTP 403 as a refusal, without retrying it', async () => {
+    quiet()
+    const release = await releaseServer()
+    release.failNext(1, 403)
+
+    const message = await failure(locateDeck(await options(release)))
+    expect(message).toContain(`/${ASSET}: HTTP 403: the release host refuses this machine`)
+    expectWaysOut(message)
+    expect(release.requests).toHaveLength(1)
   })
 })

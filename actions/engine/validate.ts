@@ -10,7 +10,11 @@ import { scanReadFile, type SecretFinding } from './state/secret-scan.js'
 export interface ValidateOptions {
   /** Files or directories (walked for .yaml, .yml and .json, as deck does). */
   state: readonly string[]
-  deck: DeckRunner
+  /**
+   * deck, or how to get it: asked for only once the local checks pass, so that they report even where
+   * deck cannot be had (an air-gapped runner without a deck of its own).
+   */
+  deck: DeckRunner | (() => Promise<DeckRunner>)
   logger: Logger
   online?: boolean
   workspace?: string
@@ -29,6 +33,8 @@ export interface ValidateResult {
   problems: Problem[]
   /** With `scanSecrets`: the secrets the files hold in plain text. */
   secrets: SecretFinding[]
+  /** Why deck's own validation could not run although the local checks passed (deck could not be had). */
+  deckUnavailable?: string
 }
 
 /**
@@ -59,29 +65,33 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
   })
 
   // deck would stop at the first of these problems with less detail: report ours and skip it.
-  if (problems.length === 0) {
-    const extra = variables.forDeck(envNames)
-    if (Object.keys(extra).length > 0) options.deck.useVariables(extra)
-    for (const target of targets) {
-      const args = validateArgs(options.deck.deck.features, {
-        files: target.files,
-        online: options.online ?? false,
-        workspace: options.workspace,
-        parallelism: options.parallelism,
+  if (problems.length > 0) return { valid: false, files, problems, secrets }
+  let deck: DeckRunner
+  try {
+    deck = typeof options.deck === 'function' ? await options.deck() : options.deck
+  } catch (err) {
+    if (!isDeckhandError(err)) throw err
+    return { valid: false, files, problems, secrets, deckUnavailable: err.message }
+  }
+  const extra = variables.forDeck(envNames)
+  if (Object.keys(extra).length > 0) deck.useVariables(extra)
+  for (const target of targets) {
+    const args = validateArgs(deck.deck.features, {
+      files: target.files,
+      online: options.online ?? false,
+      workspace: options.workspace,
+      parallelism: options.parallelism,
+    })
+    try {
+      await deck.run(args, { online: options.online ?? false, timeoutMs: options.timeoutMs })
+      options.logger.info(`deck validated ${target.files.length} file(s) of workspace ${targetLabel(target)}`)
+    } catch (err) {
+      if (!isDeckhandError(err)) throw err
+      problems.push({
+        check: 'deck',
+        file: target.files.length === 1 ? target.files[0] : undefined,
+        message: err.message,
       })
-      try {
-        await options.deck.run(args, { online: options.online ?? false, timeoutMs: options.timeoutMs })
-        options.logger.info(
-          `deck validated ${target.files.length} file(s) of workspace ${targetLabel(target)}`,
-        )
-      } catch (err) {
-        if (!isDeckhandError(err)) throw err
-        problems.push({
-          check: 'deck',
-          file: target.files.length === 1 ? target.files[0] : undefined,
-          message: err.message,
-        })
-      }
     }
   }
   return { valid: problems.length === 0, files, problems, secrets }

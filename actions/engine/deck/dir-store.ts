@@ -11,6 +11,7 @@ import * as tar from 'tar'
 import {
   type DeckPlatform,
   deckBinaryName,
+  DownloadStatusError,
   fetchWithRetry,
   normalizeVersion,
   type ToolStore,
@@ -60,7 +61,7 @@ export class DirToolStore implements ToolStore {
     )
     if (!response.ok || !response.body) {
       await response.body?.cancel()
-      throw new Error(`HTTP ${response.status} ${response.statusText}`.trim())
+      throw new DownloadStatusError(response.status, response.statusText)
     }
     try {
       const body = Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>)

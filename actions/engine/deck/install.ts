@@ -14,6 +14,33 @@ import { DEFAULT_DECK_VERSION, deckFeatures, parseDeckVersion } from './version.
 export const DEFAULT_RELEASE_BASE_URL = 'https://github.com/Kong/deck/releases'
 /** goreleaser `checksum.name_template` in Kong/deck .goreleaser.yml. */
 export const CHECKSUMS_ASSET = 'checksums.txt'
+/** The environment variable that points downloads at a mirror of {@link DEFAULT_RELEASE_BASE_URL}. */
+export const RELEASES_URL_VARIABLE = 'DECKHAND_DECK_RELEASES_URL'
+
+/**
+ * Every failure to get deck from its releases ends with the ways around the download. The one place for
+ * this wording: it names each way as both the action and the CLI take it.
+ */
+export function deckDownloadError(what: string, cause?: unknown): DeckhandError {
+  return new DeckhandError(
+    `${what} To do without the download: set deck-path (CLI: --deck-path or DECKHAND_DECK_PATH) ` +
+      `to a deck binary, put deck on PATH, or set ${RELEASES_URL_VARIABLE} to a reachable mirror of ` +
+      `deck's releases (laid out as ${DEFAULT_RELEASE_BASE_URL}).`,
+    [],
+    { cause },
+  )
+}
+
+/** An HTTP answer other than 200 to a download; `status` is what the classification reads. */
+export class DownloadStatusError extends Error {
+  constructor(
+    readonly status: number,
+    statusText = '',
+  ) {
+    super(`HTTP ${status} ${statusText}`.trim())
+    this.name = 'DownloadStatusError'
+  }
+}
 
 export interface DeckPlatform {
   os: 'linux' | 'darwin' | 'windows' | 'freebsd'
@@ -141,7 +168,10 @@ export interface FetchRetryOptions {
   retryDelayMs?: number
 }
 
-/** fetch with a timeout that retries network errors and 5xx responses; other responses are returned as is. */
+/**
+ * fetch with a timeout that retries network errors and 5xx responses; other responses are returned as is.
+ * Errors that a retry cannot mend are not retried: a TLS refusal never, a name that does not resolve once.
+ */
 export async function fetchWithRetry(
   url: string,
   init: RequestInit = {},
@@ -153,7 +183,7 @@ export async function fetchWithRetry(
     try {
       response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) })
     } catch (err) {
-      if (attempt >= attempts) throw err
+      if (attempt >= Math.min(attempts, attemptsFor(err))) throw err
     }
     if (response) {
       if (response.status < 500 || attempt >= attempts) return response
@@ -163,27 +193,134 @@ export async function fetchWithRetry(
   }
 }
 
+const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NODATA', 'EAI_NONAME', 'EAI_FAIL'])
+const TIMEOUT_CODES = new Set([
+  'ETIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'ESOCKETTIMEDOUT',
+])
+const UNREACHABLE_CODES = new Set(['ENETUNREACH', 'EHOSTUNREACH', 'ENETDOWN', 'EHOSTDOWN'])
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'ECONNABORTED'])
+
+/** Node's TLS errors: OpenSSL's verification codes (CERT_HAS_EXPIRED, …) and node's own ERR_TLS_/ERR_SSL_. */
+function isTlsCode(code: string): boolean {
+  return /CERT|SELF_SIGNED|ISSUER|^ERR_TLS_|^ERR_SSL_|^EPROTO$/.test(code)
+}
+
+interface NetworkCause {
+  code?: string
+  hostname?: string
+  address?: string
+  port?: number
+  message: string
+  name: string
+}
+
+/**
+ * The error that says what happened: fetch wraps it in `cause`, connection attempts in an AggregateError.
+ * Read by shape, not `instanceof`: fetch's errors may come from another realm.
+ */
+function networkCause(err: unknown): NetworkCause | undefined {
+  const seen = new Set<unknown>()
+  let found: NetworkCause | undefined
+  const visit = (e: unknown): void => {
+    if (typeof e !== 'object' || e === null || seen.has(e)) return
+    seen.add(e)
+    const candidate = e as Partial<NetworkCause> & { cause?: unknown; errors?: unknown }
+    if (typeof candidate.code === 'string' && found?.code === undefined) found = candidate as NetworkCause
+    if (candidate.name === 'TimeoutError' && !found) found = candidate as NetworkCause
+    visit(candidate.cause)
+    if (Array.isArray(candidate.errors)) for (const inner of candidate.errors) visit(inner)
+  }
+  visit(err)
+  return found
+}
+
+/** How many attempts an error allows in all. */
+function attemptsFor(err: unknown): number {
+  const code = networkCause(err)?.code ?? ''
+  if (isTlsCode(code)) return 1
+  if (DNS_CODES.has(code)) return 2
+  return Infinity
+}
+
+function statusOf(err: unknown): number | undefined {
+  if (err instanceof DownloadStatusError) return err.status
+  // @actions/tool-cache's HTTPError
+  const status = (err as { httpStatusCode?: unknown } | undefined)?.httpStatusCode
+  return typeof status === 'number' ? status : undefined
+}
+
+/**
+ * What went wrong with a request to `url`, in words that name the cause: DNS, a refused or timed-out
+ * connection, TLS, or the HTTP status. `notFound` says what a 404 means for this URL.
+ */
+export function describeDownloadFailure(err: unknown, url: string, notFound: string): string {
+  const status = statusOf(err)
+  if (status !== undefined) return describeStatus(status, notFound)
+  const cause = networkCause(err)
+  const host = cause?.hostname ?? new URL(url).hostname
+  const code = cause?.code ?? ''
+  if (DNS_CODES.has(code)) {
+    const temporary = code === 'EAI_AGAIN' ? ', a temporary DNS failure' : ''
+    return `cannot resolve ${host} (${code}${temporary}): this machine finds no address for it`
+  }
+  if (code === 'ECONNREFUSED') {
+    const where = cause?.address ? `${cause.address}:${cause.port ?? ''}`.replace(/:$/, '') : host
+    return `the connection to ${host} was refused (ECONNREFUSED at ${where}): nothing listens there, or a firewall refuses it`
+  }
+  if (TIMEOUT_CODES.has(code) || cause?.name === 'TimeoutError') {
+    return `${host} did not answer in time (${code || 'timeout'}): a firewall may be dropping the connection`
+  }
+  if (UNREACHABLE_CODES.has(code)) return `${host} is unreachable from this machine (${code})`
+  if (RESET_CODES.has(code)) return `the connection to ${host} broke off (${code})`
+  if (isTlsCode(code)) {
+    return (
+      `TLS with ${host} failed: ${code} (${cause?.message ?? ''}); a proxy that re-signs TLS needs its CA ` +
+      'given to node through NODE_EXTRA_CA_CERTS'
+    )
+  }
+  const text = (e: unknown) => (e as { message?: unknown }).message ?? String(e)
+  const detail = cause && cause !== err ? `${text(err)}: ${cause.message}` : String(text(err))
+  return detail + (code && !detail.includes(code) ? ` (${code})` : '')
+}
+
+function describeStatus(status: number, notFound: string): string {
+  if (status === 404) return `HTTP 404: ${notFound}`
+  if (status === 403 || status === 429) {
+    return `HTTP ${status}: the release host refuses this machine, most likely a rate limit; retry later or use a mirror`
+  }
+  if (status >= 500) return `HTTP ${status}: the release host failed (retried)`
+  return `HTTP ${status}`
+}
+
 /**
  * Resolves the newest release without the GitHub API (no token, no rate limit): `<base>/latest` redirects
  * to `<base>/tag/v<version>`.
  */
 export async function resolveLatestVersion(releaseBaseUrl: string): Promise<string> {
   const url = `${trimSlashes(releaseBaseUrl)}/latest`
-  const fail = (why: string) =>
-    new DeckhandError(
+  const fail = (why: string, cause?: unknown) =>
+    deckDownloadError(
       `Could not resolve the latest deck release from ${url}: ${why}. ` +
-        `Set deck-version to an explicit version such as ${DEFAULT_DECK_VERSION}.`,
+        `Naming a version in deck-version (such as ${DEFAULT_DECK_VERSION}) skips this look-up.`,
+      cause,
     )
   let response: Response
   try {
     response = await fetchWithRetry(url, { redirect: 'manual' })
   } catch (err) {
-    throw fail(errorMessage(err))
+    throw fail(describeDownloadFailure(err, url, 'no latest release'), err)
   }
   await response.body?.cancel()
   const location = response.headers.get('location')
   if (response.status < 300 || response.status >= 400 || !location) {
-    throw fail(`expected a redirect to the release tag, got HTTP ${response.status}`)
+    const why =
+      response.status < 300
+        ? `expected a redirect to the release tag, got HTTP ${response.status}`
+        : describeStatus(response.status, 'no latest release')
+    throw fail(why)
   }
   const tag = /\/tag\/([^/?#]+)\/?(?:[?#].*)?$/.exec(new URL(location, url).href)?.[1]
   if (!tag) throw fail(`unexpected redirect to ${location}`)
@@ -257,9 +394,19 @@ async function install(
   const checksumsUrl = `${releaseUrl}/${CHECKSUMS_ASSET}`
   logger.info(`Downloading deck ${version} from ${assetUrl}`)
 
-  const archive = await download(store, assetUrl, version)
+  const archive = await download(
+    store,
+    assetUrl,
+    version,
+    `no deck release v${version}, or no ${asset} in it for ${platform.os}/${platform.arch}`,
+  )
   try {
-    const checksumsFile = await download(store, checksumsUrl, version)
+    const checksumsFile = await download(
+      store,
+      checksumsUrl,
+      version,
+      `the deck release v${version} has no ${CHECKSUMS_ASSET} to verify the download with`,
+    )
     let checksums: Map<string, string>
     try {
       checksums = parseChecksums(await readFile(checksumsFile, 'utf8'))
@@ -269,9 +416,9 @@ async function install(
     const expected = checksums.get(asset)
     const actual = await sha256File(archive)
     if (expected !== actual) {
-      throw new DeckhandError(
+      throw deckDownloadError(
         `deck ${version} failed checksum verification: ${assetUrl} has sha256 ${actual}, but ${checksumsUrl} ` +
-          (expected ? `expects ${expected}` : `has no entry for ${asset}`) +
+          (expected ? `expects ${expected}` : `has no line for ${asset}`) +
           '. The download was discarded and nothing was installed.',
       )
     }
@@ -281,13 +428,13 @@ async function install(
     try {
       extracted = await store.extract(archive)
     } catch (err) {
-      throw new DeckhandError(`Could not extract ${asset}: ${errorMessage(err)}`, [], { cause: err })
+      throw deckDownloadError(`Could not extract ${asset}: ${errorMessage(err)}.`, err)
     }
     let saved: string | undefined
     try {
       const binary = deckBinaryName(platform)
       if (!(await isFile(join(extracted, binary)))) {
-        throw new DeckhandError(`${assetUrl} does not contain ${binary}; nothing was installed.`)
+        throw deckDownloadError(`${assetUrl} does not contain ${binary}; nothing was installed.`)
       }
       saved = await store.save(extracted, version, platform)
       return saved
@@ -302,14 +449,13 @@ async function install(
   }
 }
 
-async function download(store: ToolStore, url: string, version: string): Promise<string> {
+async function download(store: ToolStore, url: string, version: string, notFound: string): Promise<string> {
   try {
     return await store.download(url)
   } catch (err) {
-    throw new DeckhandError(
-      `Could not download ${url}: ${errorMessage(err)}. Check that deck v${version} is a published release.`,
-      [],
-      { cause: err },
+    throw deckDownloadError(
+      `Could not download deck ${version} from ${url}: ${describeDownloadFailure(err, url, notFound)}.`,
+      err,
     )
   }
 }

@@ -2,7 +2,7 @@ import { COMMANDS } from '../../spec.js'
 import type { Connection } from '../deck/connection.js'
 import { emptyReport } from '../report.js'
 import { expandState } from '../state/files.js'
-import { validate } from '../validate.js'
+import { validate, type ValidateResult } from '../validate.js'
 import { type JobContext, type JobResult, openDeck, readConnection } from './context.js'
 import { Inputs, type InputSource } from './inputs.js'
 import { addProblems } from './problems.js'
@@ -14,16 +14,16 @@ export async function validateJob(source: InputSource, ctx: JobContext): Promise
   // Offline validation needs no gateway; only read (and require) the address when going online.
   const connection: Connection | undefined = online ? readConnection(inputs, ctx) : undefined
   const parallelism = inputs.integer('parallelism')
-  // Bad paths fail here, before deck is looked up (and perhaps downloaded).
+  // Every local check runs before deck is looked up (and perhaps downloaded): a runner that cannot get
+  // deck still hears about each problem in its files.
   const state = await expandState(inputs.list('state'))
   const variables = await deckVariables(inputs, ctx, state)
-  const deck = await openDeck(inputs, ctx, connection)
   const result = await validate({
     state,
     online,
     workspace: inputs.string('workspace'),
     parallelism,
-    deck,
+    deck: () => openDeck(inputs, ctx, connection),
     logger: ctx.logger,
     env: ctx.env,
     variables,
@@ -31,14 +31,11 @@ export async function validateJob(source: InputSource, ctx: JobContext): Promise
   })
 
   const report = emptyReport('deckhand validate')
-  report.lines.push(
-    result.valid
-      ? `${result.files.length} file(s) valid (${online ? 'online against ' + connection!.kongAddr : 'offline'}).`
-      : `${result.problems.length} problem(s) in ${result.files.length} file(s).`,
-  )
+  const where = online ? `online against ${connection!.kongAddr}` : 'offline'
+  report.lines.push(headline(result, where))
   const bundleLine = variables.describe()
   if (bundleLine) report.lines.push(bundleLine)
-  if (!result.valid) addProblems(report, result.problems, 'validate')
+  if (result.problems.length > 0) addProblems(report, result.problems, 'validate')
   const secrets = result.secrets
   if (secrets.length > 0) {
     report.lines.push(
@@ -64,6 +61,19 @@ export async function validateJob(source: InputSource, ctx: JobContext): Promise
       'plaintext-secrets': String(secrets.length),
     },
   }
+}
+
+function headline(result: ValidateResult, where: string): string {
+  const files = `${result.files.length} file(s)`
+  if (result.valid) return `${files} valid (${where}).`
+  if (result.deckUnavailable !== undefined) {
+    return `The local checks of ${files} passed, but deck's own validation could not run: ${result.deckUnavailable}`
+  }
+  const problems = `${result.problems.length} problem(s) in ${files}`
+  // deck does not run on files with local problems (validate.ts): say so, an air-gapped runner may wonder.
+  return result.problems.some((p) => p.check === 'deck')
+    ? `${problems}.`
+    : `${problems}; deck's own validation runs once they are fixed.`
 }
 
 /** Annotations beyond this many are summed up in the report's line (GitHub shows only a few per step). */
