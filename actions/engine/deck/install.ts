@@ -9,6 +9,7 @@ import type { Logger } from '../log.js'
 import { isExecutable, isFile } from '../paths.js'
 import { run } from '../process.js'
 import { DEFAULT_DECK_VERSION, deckFeatures, parseDeckVersion } from './version.js'
+import { inputName } from '../jobs/inputs.js'
 
 /** Where Kong publishes deck releases. A mirror must keep the same layout (`/latest`, `/download/v<ver>/<asset>`). */
 export const DEFAULT_RELEASE_BASE_URL = 'https://github.com/Kong/deck/releases'
@@ -88,7 +89,7 @@ function unsupported(key: string): DeckhandError {
   return new DeckhandError(
     `deck publishes no release build for ${key} (there are builds for linux and darwin on amd64 and arm64, ` +
       'windows/amd64 and freebsd/amd64). ' +
-      'Install deck yourself and set deck-path to the binary.',
+      `Install deck yourself and set ${inputName('deck-path')} to the binary.`,
   )
 }
 

@@ -4,6 +4,7 @@ import { delimiter, join } from 'node:path'
 import { DeckhandError } from '../errors.js'
 import { isExecutable } from '../paths.js'
 import { run } from '../process.js'
+import { inputName } from '../jobs/inputs.js'
 
 /** The PostgreSQL client programs deckhand drives, from one installation so their versions agree. */
 export interface PgClients {
@@ -89,7 +90,7 @@ export async function locatePgClients(options: {
   }
   if (options.minMajor !== undefined && clients.major < options.minMajor) {
     throw new DeckhandError(
-      `pg_dump ${clients.version} (${clients.binDir}) is older than PostgreSQL ${options.minMajor}, which it must read: install postgresql-client-${options.minMajor} or newer, or set postgres-bin to its bin folder.`,
+      `pg_dump ${clients.version} (${clients.binDir}) is older than PostgreSQL ${options.minMajor}, which it must read: install postgresql-client-${options.minMajor} or newer, or set ${inputName('postgres-bin')} to its bin folder.`,
     )
   }
   return clients
