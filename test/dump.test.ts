@@ -313,7 +313,7 @@ describe('deckhand CLI', () => {
     expect((await cli(['dump', '--no-such-option'], env)).code).toBe(2)
     expect((await cli(['frobnicate'], env)).code).toBe(2)
     const failed = await cli(['dump', '--output-dir', out], env)
-    expect(failed.code).toBe(1)
+    expect(failed.code).toBe(2)
     expect(failed.stderr).toMatch(/kong-addr is required/)
   })
 

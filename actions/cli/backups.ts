@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
 
 import type { Logger } from '../engine/log.js'
+import { didYouMean, parseArgsError, UsageError as CliUsageError } from './options.js'
 import { formatBytes, type Report } from '../engine/report.js'
 import { openStore, parseStoreTarget } from '../engine/store/open.js'
 import { hasPolicy, planRetention, type RetentionPolicy } from '../engine/store/retention.js'
@@ -44,29 +45,32 @@ export async function backupsCommand(
     return sub === undefined ? 2 : 0
   }
   if (sub !== 'list' && sub !== 'prune') {
-    process.stderr.write(`deckhand backups: unknown subcommand "${sub}" (list or prune)\n\n${USAGE}\n`)
+    process.stderr.write(
+      `deckhand backups: unknown subcommand "${sub}"${didYouMean(sub, ['list', 'prune'])} (list or prune)\n\n${USAGE}\n`,
+    )
     return 2
   }
+  const options = {
+    help: { type: 'boolean' },
+    json: { type: 'boolean' },
+    'dry-run': { type: 'boolean' },
+    store: { type: 'string' },
+    'store-endpoint': { type: 'string' },
+    'store-region': { type: 'string' },
+    kind: { type: 'string' },
+    source: { type: 'string' },
+    'keep-last': { type: 'string' },
+    'keep-daily': { type: 'string' },
+    'keep-weekly': { type: 'string' },
+    'keep-monthly': { type: 'string' },
+  } as const
   let values
   try {
-    values = parseArgs({
-      args: rest,
-      strict: true,
-      options: {
-        help: { type: 'boolean' },
-        json: { type: 'boolean' },
-        'dry-run': { type: 'boolean' },
-        store: { type: 'string' },
-        'store-endpoint': { type: 'string' },
-        'store-region': { type: 'string' },
-        kind: { type: 'string' },
-        source: { type: 'string' },
-        'keep-last': { type: 'string' },
-        'keep-daily': { type: 'string' },
-        'keep-weekly': { type: 'string' },
-        'keep-monthly': { type: 'string' },
-      },
-    }).values
+    try {
+      values = parseArgs({ args: rest, strict: true, options }).values
+    } catch (err) {
+      throw parseArgsError(err, Object.keys(options), 'backups')
+    }
     if (values.help) {
       process.stdout.write(`${USAGE}\n`)
       return 0
@@ -167,7 +171,7 @@ export async function backupsCommand(
     )
     return 0
   } catch (err) {
-    if (err instanceof UsageError || (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (err instanceof UsageError || err instanceof CliUsageError) {
       process.stderr.write(
         `deckhand backups: ${(err as Error).message}\nRun 'deckhand backups --help' for the options.\n`,
       )

@@ -9,6 +9,7 @@ import { writeFileAtomic } from '../engine/fs-atomic.js'
 import { readIdentityText } from '../engine/jobs/secret-bundle.js'
 import { BUNDLE_FILE, openBundle, readBundleBytes, sealBundle } from '../engine/secrets/bundle.js'
 import { sha256Hex } from '../engine/state/digest.js'
+import { didYouMean, parseArgsError, UsageError as CliUsageError } from './options.js'
 
 export const SECRETS_SUMMARY = 'List or re-encrypt the encrypted secret bundle (secrets.age) a dump wrote.'
 
@@ -44,9 +45,9 @@ export async function secretsCommand(argv: readonly string[]): Promise<number> {
   try {
     if (sub === 'list') return await list(rest)
     if (sub === 'rekey') return await rekey(rest)
-    throw new UsageError(`unknown secrets command "${sub}"`)
+    throw new UsageError(`unknown secrets command "${sub}"${didYouMean(sub, ['list', 'rekey'])}`)
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof CliUsageError) {
       process.stderr.write(`deckhand secrets: ${err.message}\n\n${USAGE}`)
       return 2
     }
@@ -55,19 +56,24 @@ export async function secretsCommand(argv: readonly string[]): Promise<number> {
 }
 
 function options(argv: readonly string[], recipients: boolean) {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      bundle: { type: 'string' },
-      'age-identity-file': { type: 'string' },
-      ...(recipients ? { 'age-recipients': { type: 'string', multiple: true } } : {}),
-      help: { type: 'boolean' },
-      // A key on the command line is visible in the process list: refused with the way to give it.
-      'age-identity': { type: 'string' },
-    },
-    strict: true,
-    allowPositionals: false,
-  })
+  const defs = {
+    bundle: { type: 'string' },
+    'age-identity-file': { type: 'string' },
+    ...(recipients ? { 'age-recipients': { type: 'string' as const, multiple: true } } : {}),
+    help: { type: 'boolean' },
+    // A key on the command line is visible in the process list: refused with the way to give it.
+    'age-identity': { type: 'string' },
+  } as const
+  let values
+  try {
+    values = parseArgs({ args: [...argv], options: defs, strict: true, allowPositionals: false }).values
+  } catch (err) {
+    throw parseArgsError(
+      err,
+      Object.keys(defs).filter((k) => k !== 'age-identity'),
+      'secrets',
+    )
+  }
   if (values['age-identity'] !== undefined)
     throw new UsageError(
       '--age-identity would put the key in the process list: use --age-identity-file PATH or DECKHAND_AGE_IDENTITY.',

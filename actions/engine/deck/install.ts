@@ -49,6 +49,8 @@ export interface LocateOptions {
   platform?: DeckPlatform
   /** PATH to search for an existing deck (default process.env.PATH). */
   pathEnv?: string
+  /** false: never download (nor ask for the latest release); a deck neither given, on PATH nor cached is an error. */
+  download?: boolean
 }
 
 export interface LocatedDeck {
@@ -212,7 +214,8 @@ export async function locateDeck(options: LocateOptions): Promise<LocatedDeck> {
   if (asked?.toLowerCase() === 'latest') asked = 'latest'
   const normalized = asked === undefined || asked === 'latest' ? undefined : normalizeVersion(asked)
   const releaseBaseUrl = trimSlashes(options.releaseBaseUrl ?? DEFAULT_RELEASE_BASE_URL)
-  const wanted = asked === 'latest' ? await resolveLatestVersion(releaseBaseUrl) : normalized
+  const offline = options.download === false
+  const wanted = asked === 'latest' && !offline ? await resolveLatestVersion(releaseBaseUrl) : normalized
   if (asked === 'latest') logger.info(`Latest deck release: ${wanted}`)
 
   const onPath = await findOnPath(binary, options.pathEnv ?? process.env.PATH ?? '')
@@ -236,6 +239,10 @@ export async function locateDeck(options: LocateOptions): Promise<LocatedDeck> {
   deckFeatures(version) // refuse a too-old version before downloading it
   const cached = await store.find(version, platform)
   if (cached) return finish(join(cached, binary), 'cache', logger)
+  if (offline)
+    throw new DeckhandError(
+      `deck ${version} is neither on PATH nor in the tool cache: a command that needs it downloads it, or set ${inputName('deck-path')} to a deck binary.`,
+    )
   const installed = await install(version, platform, releaseBaseUrl, store, logger)
   const located = await finish(join(installed, binary), 'download', logger)
   if (!semver.eq(located.version, version)) {

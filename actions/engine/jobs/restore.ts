@@ -31,8 +31,7 @@ export async function restoreJob(source: InputSource, ctx: JobContext): Promise<
   if (gatewayKind(inputs) === 'tyk') return tykRestoreJob(inputs, ctx)
   const strategy = inputs.oneOf<Strategy>('strategy', STRATEGIES)
   const addresses = inputs.list('kong-addr')
-  if (addresses.length === 0)
-    throw requiredInput('kong-addr', 'the Kong Admin API address(es).')
+  if (addresses.length === 0) throw requiredInput('kong-addr', 'the Kong Admin API address(es).')
   // Every address gets the checks deck's does; the first is the one deck talks to.
   const connections = addresses.map((address) => readConnection(withAddress(inputs, address), ctx))
   const connection = connections[0]!

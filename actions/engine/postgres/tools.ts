@@ -4,7 +4,7 @@ import { delimiter, join } from 'node:path'
 import { DeckhandError } from '../errors.js'
 import { isExecutable } from '../paths.js'
 import { run } from '../process.js'
-import { inputName } from '../jobs/inputs.js'
+import { inputName, inputSubject } from '../jobs/inputs.js'
 
 /** The PostgreSQL client programs deckhand drives, from one installation so their versions agree. */
 export interface PgClients {
@@ -72,7 +72,7 @@ export async function locatePgClients(options: {
     clients = await clientsIn(options.binDir)
     if (!clients) {
       throw new DeckhandError(
-        `postgres-bin: ${options.binDir} does not hold working pg_dump, pg_restore and psql programs.`,
+        `${inputSubject('postgres-bin')}: ${options.binDir} does not hold working pg_dump, pg_restore and psql programs.`,
       )
     }
   } else {
@@ -84,7 +84,7 @@ export async function locatePgClients(options: {
     clients = found.sort((a, b) => b.major - a.major)[0]
     if (!clients) {
       throw new DeckhandError(
-        'No PostgreSQL client found (pg_dump, pg_restore, psql): install one (Debian/Ubuntu: apt-get install postgresql-client) or set postgres-bin.',
+        `No PostgreSQL client found (pg_dump, pg_restore, psql): install one (Debian/Ubuntu: apt-get install postgresql-client) or set ${inputName('postgres-bin')}.`,
       )
     }
   }

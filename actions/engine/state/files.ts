@@ -51,8 +51,7 @@ export function envProblem(
 
 /** Files named directly, and state files found below named directories, each once, in a stable order. */
 export async function expandState(paths: readonly string[]): Promise<string[]> {
-  if (paths.length === 0)
-    throw requiredInput('state', 'name the state files or directories to check')
+  if (paths.length === 0) throw requiredInput('state', 'name the state files or directories to check')
   const found: string[] = []
   for (const path of paths) {
     const info = await stat(path).catch(() => undefined)
