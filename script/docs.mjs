@@ -189,6 +189,13 @@ let guarantees = await readFile(guaranteesPath, 'utf8')
 }
 files.set('docs/guarantees.md', guarantees)
 
+// docs/cli.md: the CLI reference, rendered by the CLI's own code from its help texts.
+async function cliReferenceDoc() {
+  const { cliReference } = await bundleModule('actions/cli/reference.ts')
+  return cliReference()
+}
+files.set('docs/cli.md', await cliReferenceDoc())
+
 const stale = []
 for (const [path, content] of files) {
   const current = await readFile(join(root, path), 'utf8').catch(() => undefined)

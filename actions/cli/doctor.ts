@@ -14,34 +14,9 @@ import { describeTarget, libpqEnv, parsePgTarget } from '../engine/postgres/conn
 import { PsqlSession } from '../engine/postgres/session.js'
 import { locatePgClients } from '../engine/postgres/tools.js'
 import { run } from '../engine/process.js'
-import { COMMANDS, type InputSpec } from '../spec.js'
-import { envName, optionLines } from './help.js'
+import { DOCTOR_INPUTS, doctorHelp, envName } from './help.js'
 import { parseOptions } from './options.js'
 import { wrap } from './text.js'
-
-const from = (command: string, name: string): InputSpec => COMMANDS[command]!.inputs[name]!
-
-/** doctor's options: the spec's own inputs of the same names, so they read and validate as in the commands. */
-export const DOCTOR_INPUTS: Record<string, InputSpec> = {
-  'kong-addr': from('dump', 'kong-addr'),
-  'kong-admin-token': from('dump', 'kong-admin-token'),
-  headers: from('dump', 'headers'),
-  'tls-skip-verify': from('dump', 'tls-skip-verify'),
-  'ca-cert': from('dump', 'ca-cert'),
-  'tls-server-name': from('dump', 'tls-server-name'),
-  timeout: { ...from('dump', 'timeout'), default: '10', description: 'Seconds to wait for each answer.' },
-  'deck-path': from('dump', 'deck-path'),
-  'deck-version': from('dump', 'deck-version'),
-  'database-url': from('db-dump', 'database-url'),
-  'postgres-bin': from('db-dump', 'postgres-bin'),
-  'output-dir': {
-    ...from('dump', 'output-dir'),
-    description: 'The folder backups are written to: checked for write permission (nothing is left in it).',
-  },
-}
-
-export const DOCTOR_SUMMARY =
-  'Check, without downloading or writing to the gateway, what the other commands need: the Admin API and its token, workspaces, deck, the PostgreSQL clients (and server), git, and the output folder.'
 
 export type Status = 'ok' | 'warn' | 'fail'
 
@@ -354,25 +329,6 @@ export function renderChecks(checks: readonly Check[], width: number): string {
       : `All required checks passed; ${warned} warning(s).`,
   )
   return lines.join('\n') + '\n'
-}
-
-/** `deckhand doctor --help`. */
-export function doctorHelp(width = 100): string {
-  const lines = ['Usage: deckhand doctor [options]', '', ...wrap(DOCTOR_SUMMARY, width), '']
-  append(lines, [
-    ...wrap(
-      'Each check prints a line "ok|warn|fail  <check>  <detail>", and a "fix:" line under each warning and failure. Exit 0 when no check failed, 1 when one did, 2 on a usage error. Checks: admin-api (reachable, refused, DNS failure, TLS failure, timeout; Kong version and edition), token, workspaces, deck (given, on PATH or cached: never downloaded), postgres-client (and postgres-server with --database-url), output-dir, git.',
-      width,
-    ),
-    '',
-    'Options:',
-  ])
-  for (const [name, input] of Object.entries(DOCTOR_INPUTS)) append(lines, optionLines(name, input, width))
-  lines.push(
-    '  --json',
-    '      Print the results as JSON: {"ok": …, "checks": [{"status", "check", "detail", "fix"}]}.',
-  )
-  return lines.join('\n')
 }
 
 export async function doctorCommand(argv: readonly string[], width: number): Promise<number> {

@@ -134,3 +134,88 @@ export function usage(width = 100): string {
   ]
   return lines.join('\n')
 }
+
+export const REDACT_USAGE =
+  'Usage: deckhand redact [--workspace NAME] [--secret-fields "plugins/NAME PATH"]... FILE...\n\nRewrites each deck state file in place with secrets replaced by ${{ env "DECK_…" }} references\nand prints the variable names (never the values) the files now need. Secrets are found by Kong\'s\nschemas (bundled), credential names and value detectors; --secret-fields adds an in-house plugin\'s.\n'
+
+export const BACKUPS_USAGE = `Usage: deckhand backups list  --store STORE [--kind db|files|state] [--source NAME] [--json]
+       deckhand backups prune --store STORE --kind KIND [--source NAME] [--keep-last N] [--keep-daily N]
+                              [--keep-weekly N] [--keep-monthly N] [--dry-run]
+
+Lists or prunes the backups db-dump, files-backup and dump stored in a folder or an S3 bucket
+(s3://bucket/prefix). list shows every backup: kind, source, name (its UTC time), size, whether it is
+encrypted, verified by a restore, and complete (a backup without its manifest was cut short and is never
+restored). prune keeps what the --keep-* rules keep, as restic's forget does, and never deletes the newest
+backup nor the newest verified one, nor anything deckhand did not write.
+
+Options:
+  --store STORE            a folder, or s3://bucket/prefix              [DECKHAND_STORE]
+  --store-endpoint URL     an S3-compatible service (path-style)         [DECKHAND_STORE_ENDPOINT]
+  --store-region REGION    the bucket's region (default AWS_REGION)      [DECKHAND_STORE_REGION]
+  --kind KIND              db, files or state
+  --source NAME            one source (database, files, state folder)
+AWS credentials come from the AWS credential chain (AWS_PROFILE, AWS_ACCESS_KEY_ID, SSO, instance roles).`
+
+export const SECRETS_SUMMARY = 'List or re-encrypt the encrypted secret bundle (secrets.age) a dump wrote.'
+
+export const SECRETS_USAGE = `Usage:
+  deckhand secrets list [--bundle PATH] [--age-identity-file PATH]
+  deckhand secrets rekey --bundle PATH --age-recipients age1… [--age-recipients age1…]… [--age-identity-file PATH]
+
+${SECRETS_SUMMARY}
+
+  list    Prints the names of the bundle's variables (never a value), one per line, and the fingerprints of
+          its recipients on stderr.
+  rekey   Decrypts the bundle and encrypts it again to the recipients given (they replace the old ones), in
+          place and atomically, with a fresh stamp; the folder's SHA256SUMS is updated when it lists the bundle.
+
+Options:
+  --bundle PATH              The bundle (default for list: kong/secrets.age).
+  --age-identity-file PATH   The age key file that opens it. Or set DECKHAND_AGE_IDENTITY to the key file's
+                             content or path. The key itself is never taken on the command line.
+  --age-recipients KEY       An age public key (age1…) to encrypt to; repeat for several. Or set
+                             DECKHAND_AGE_RECIPIENTS, one per line.
+`
+
+const from = (command: string, name: string): InputSpec => COMMANDS[command]!.inputs[name]!
+
+/** doctor's options: the spec's own inputs of the same names, so they read and validate as in the commands. */
+export const DOCTOR_INPUTS: Record<string, InputSpec> = {
+  'kong-addr': from('dump', 'kong-addr'),
+  'kong-admin-token': from('dump', 'kong-admin-token'),
+  headers: from('dump', 'headers'),
+  'tls-skip-verify': from('dump', 'tls-skip-verify'),
+  'ca-cert': from('dump', 'ca-cert'),
+  'tls-server-name': from('dump', 'tls-server-name'),
+  timeout: { ...from('dump', 'timeout'), default: '10', description: 'Seconds to wait for each answer.' },
+  'deck-path': from('dump', 'deck-path'),
+  'deck-version': from('dump', 'deck-version'),
+  'database-url': from('db-dump', 'database-url'),
+  'postgres-bin': from('db-dump', 'postgres-bin'),
+  'output-dir': {
+    ...from('dump', 'output-dir'),
+    description: 'The folder backups are written to: checked for write permission (nothing is left in it).',
+  },
+}
+
+export const DOCTOR_SUMMARY =
+  'Check, without downloading or writing to the gateway, what the other commands need: the Admin API and its token, workspaces, deck, the PostgreSQL clients (and server), git, and the output folder.'
+
+/** `deckhand doctor --help`. */
+export function doctorHelp(width = 100): string {
+  const lines = ['Usage: deckhand doctor [options]', '', ...wrap(DOCTOR_SUMMARY, width), '']
+  append(lines, [
+    ...wrap(
+      'Each check prints a line "ok|warn|fail  <check>  <detail>", and a "fix:" line under each warning and failure. Exit 0 when no check failed, 1 when one did, 2 on a usage error. Checks: admin-api (reachable, refused, DNS failure, TLS failure, timeout; Kong version and edition), token, workspaces, deck (given, on PATH or cached: never downloaded), postgres-client (and postgres-server with --database-url), output-dir, git.',
+      width,
+    ),
+    '',
+    'Options:',
+  ])
+  for (const [name, input] of Object.entries(DOCTOR_INPUTS)) append(lines, optionLines(name, input, width))
+  lines.push(
+    '  --json',
+    '      Print the results as JSON: {"ok": …, "checks": [{"status", "check", "detail", "fix"}]}.',
+  )
+  return lines.join('\n')
+}

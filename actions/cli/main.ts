@@ -13,7 +13,7 @@ import { TOOL_VERSION as VERSION } from '../engine/version.js'
 import { JOBS } from '../jobs.js'
 import { COMMANDS, type CommandSpec } from '../spec.js'
 import { doctorCommand } from './doctor.js'
-import { cliInputs, commandHelp, envName, type HelpScope, usage } from './help.js'
+import { cliInputs, commandHelp, envName, type HelpScope, REDACT_USAGE, usage } from './help.js'
 import { didYouMean, type OptionDef, parseOptions, UsageError } from './options.js'
 import { outputWidth, renderText } from './text.js'
 
@@ -106,9 +106,6 @@ async function readForRedaction(file: string): Promise<unknown> {
     throw new DeckhandError(`cannot read ${file}`)
   }
 }
-
-export const REDACT_USAGE =
-  'Usage: deckhand redact [--workspace NAME] [--secret-fields "plugins/NAME PATH"]... FILE...\n\nRewrites each deck state file in place with secrets replaced by ${{ env "DECK_…" }} references\nand prints the variable names (never the values) the files now need. Secrets are found by Kong\'s\nschemas (bundled), credential names and value detectors; --secret-fields adds an in-house plugin\'s.\n'
 
 /** `deckhand redact FILE…`: the dump's redaction applied to files written by deck or by hand. */
 async function redactFiles(argv: string[]): Promise<number> {

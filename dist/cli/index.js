@@ -49,78 +49,6 @@ var __toESM = (mod4, isNodeMode, target) => (target = mod4 != null ? __create(__
   mod4
 ));
 
-// actions/engine/errors.ts
-function isDeckhandError(err) {
-  return err instanceof DeckhandError;
-}
-function isInputError(err) {
-  return err instanceof InputError;
-}
-function fileSystemError(err, place) {
-  if (isDeckhandError(err)) return err;
-  const e = err;
-  const advice = e?.code === void 0 ? void 0 : FILE_SYSTEM_ADVICE[e.code];
-  if (advice === void 0) return err;
-  const file = e.path ?? place;
-  const message = advice(place, file);
-  const details = message.includes(file) ? [] : [`${e.code} from ${e.syscall ?? "a call"} on ${file}`];
-  return new FileSystemError(e.code, place, message, details, err);
-}
-function asExpectedError(err) {
-  if (isDeckhandError(err)) return err;
-  const path = err?.path;
-  if (typeof path !== "string") return void 0;
-  const mapped = fileSystemError(err, path);
-  return isDeckhandError(mapped) ? mapped : void 0;
-}
-function errorMessage(err) {
-  return err instanceof Error ? err.message : String(err);
-}
-function explainOutput(tool, output, rules, lines = 6) {
-  const rule = rules.find(([pattern]) => pattern.test(output));
-  const detail = output.split("\n").filter(Boolean).slice(-lines).join("\n");
-  return rule ? `${rule[1]}
-${tool} said: ${detail}` : `${tool} failed: ${detail || "no error output"}`;
-}
-var DeckhandError, InputError, FileSystemError, FILE_SYSTEM_ADVICE;
-var init_errors = __esm({
-  "actions/engine/errors.ts"() {
-    "use strict";
-    DeckhandError = class extends Error {
-      /** Optional detail lines (for example every problem found), printed after the message. */
-      details;
-      constructor(message, details = [], options2) {
-        super(message, options2);
-        this.name = "DeckhandError";
-        this.details = details;
-      }
-    };
-    InputError = class extends DeckhandError {
-      constructor(message, details = []) {
-        super(message, details);
-        this.name = "InputError";
-      }
-    };
-    FileSystemError = class extends DeckhandError {
-      code;
-      path;
-      constructor(code, path, message, details, cause) {
-        super(message, details, { cause });
-        this.name = "FileSystemError";
-        this.code = code;
-        this.path = path;
-      }
-    };
-    FILE_SYSTEM_ADVICE = {
-      ENOSPC: (place) => `No space left on ${place}: free space and rerun.`,
-      EDQUOT: (place) => `Disk quota exceeded on ${place}: free space or raise the quota, and rerun.`,
-      EROFS: (place) => `${place} is on a read-only file system: choose a writable place, or remount it, and rerun.`,
-      EACCES: (_place, file) => `Permission denied on ${file}: run as a user who may use it, or change its permissions, and rerun.`,
-      EPERM: (_place, file) => `Operation not permitted on ${file}: run as a user who may use it, or change its permissions, and rerun.`
-    };
-  }
-});
-
 // ../../main/node_modules/semver/internal/constants.js
 var require_constants = __commonJS({
   "../../main/node_modules/semver/internal/constants.js"(exports, module) {
@@ -2330,6 +2258,78 @@ var require_semver2 = __commonJS({
       RELEASE_TYPES: constants3.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
+    };
+  }
+});
+
+// actions/engine/errors.ts
+function isDeckhandError(err) {
+  return err instanceof DeckhandError;
+}
+function isInputError(err) {
+  return err instanceof InputError;
+}
+function fileSystemError(err, place) {
+  if (isDeckhandError(err)) return err;
+  const e = err;
+  const advice = e?.code === void 0 ? void 0 : FILE_SYSTEM_ADVICE[e.code];
+  if (advice === void 0) return err;
+  const file = e.path ?? place;
+  const message = advice(place, file);
+  const details = message.includes(file) ? [] : [`${e.code} from ${e.syscall ?? "a call"} on ${file}`];
+  return new FileSystemError(e.code, place, message, details, err);
+}
+function asExpectedError(err) {
+  if (isDeckhandError(err)) return err;
+  const path = err?.path;
+  if (typeof path !== "string") return void 0;
+  const mapped = fileSystemError(err, path);
+  return isDeckhandError(mapped) ? mapped : void 0;
+}
+function errorMessage(err) {
+  return err instanceof Error ? err.message : String(err);
+}
+function explainOutput(tool, output, rules, lines = 6) {
+  const rule = rules.find(([pattern]) => pattern.test(output));
+  const detail = output.split("\n").filter(Boolean).slice(-lines).join("\n");
+  return rule ? `${rule[1]}
+${tool} said: ${detail}` : `${tool} failed: ${detail || "no error output"}`;
+}
+var DeckhandError, InputError, FileSystemError, FILE_SYSTEM_ADVICE;
+var init_errors = __esm({
+  "actions/engine/errors.ts"() {
+    "use strict";
+    DeckhandError = class extends Error {
+      /** Optional detail lines (for example every problem found), printed after the message. */
+      details;
+      constructor(message, details = [], options2) {
+        super(message, options2);
+        this.name = "DeckhandError";
+        this.details = details;
+      }
+    };
+    InputError = class extends DeckhandError {
+      constructor(message, details = []) {
+        super(message, details);
+        this.name = "InputError";
+      }
+    };
+    FileSystemError = class extends DeckhandError {
+      code;
+      path;
+      constructor(code, path, message, details, cause) {
+        super(message, details, { cause });
+        this.name = "FileSystemError";
+        this.code = code;
+        this.path = path;
+      }
+    };
+    FILE_SYSTEM_ADVICE = {
+      ENOSPC: (place) => `No space left on ${place}: free space and rerun.`,
+      EDQUOT: (place) => `Disk quota exceeded on ${place}: free space or raise the quota, and rerun.`,
+      EROFS: (place) => `${place} is on a read-only file system: choose a writable place, or remount it, and rerun.`,
+      EACCES: (_place, file) => `Permission denied on ${file}: run as a user who may use it, or change its permissions, and rerun.`,
+      EPERM: (_place, file) => `Operation not permitted on ${file}: run as a user who may use it, or change its permissions, and rerun.`
     };
   }
 });
@@ -36237,6 +36237,1181 @@ function maxOf(values, floor = -Infinity) {
   return max;
 }
 
+// actions/engine/commit/defaults.ts
+var DEFAULT_MESSAGE = "Gateway drift in {path}: {added} added, {changed} changed, {removed} removed";
+var PLACEHOLDERS = ["added", "changed", "removed", "total", "workspaces", "path", "branch"];
+var DEFAULT_DRIFT_BRANCH = "deckhand/drift";
+var ACTIONS_BOT = {
+  name: "github-actions[bot]",
+  email: "41898282+github-actions[bot]@users.noreply.github.com"
+};
+
+// actions/engine/deck/version.ts
+var import_semver = __toESM(require_semver2(), 1);
+init_errors();
+var DEFAULT_DECK_VERSION = "1.65.1";
+var MIN_DECK_VERSION = "1.20.0";
+function parseDeckVersion(output) {
+  const match = /\bv?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)\b/.exec(output);
+  const version = match?.[1];
+  if (!version || !import_semver.default.valid(version)) {
+    throw new DeckhandError(
+      `Could not read a version from 'deck version' output: ${JSON.stringify(output.trim())}`
+    );
+  }
+  return version;
+}
+function deckFeatures(version) {
+  const v2 = import_semver.default.coerce(version)?.version ?? version;
+  if (import_semver.default.lt(v2, MIN_DECK_VERSION)) {
+    throw new DeckhandError(
+      `deck ${version} is too old: deckhand needs deck ${MIN_DECK_VERSION} or newer. Set deck-version to a newer release (default ${DEFAULT_DECK_VERSION}) or put a newer deck on PATH.`
+    );
+  }
+  return {
+    version,
+    gatewayCommands: import_semver.default.gte(v2, "1.28.0"),
+    adminTokenEnv: import_semver.default.gte(v2, "1.64.0"),
+    jsonOutput: import_semver.default.gte(v2, "1.24.0")
+  };
+}
+
+// actions/engine/files/limits.ts
+var KiB = 1024;
+var MiB = 1024 * KiB;
+var GiB = 1024 * MiB;
+var DEFAULT_LIMITS = {
+  maxBytes: 10 * GiB,
+  maxFileBytes: 4 * GiB,
+  maxEntries: 1e5
+};
+var NO_LIMITS = {
+  maxBytes: Number.POSITIVE_INFINITY,
+  maxFileBytes: Number.POSITIVE_INFINITY,
+  maxEntries: Number.POSITIVE_INFINITY
+};
+var LIMIT_INPUTS = {
+  maxBytes: "max-size-mib",
+  maxFileBytes: "max-file-size-mib",
+  maxEntries: "max-files"
+};
+function mebibytes(bytes) {
+  return Math.ceil(bytes / MiB);
+}
+
+// actions/spec.ts
+var deckInputs = {
+  "deck-version": {
+    type: "string",
+    description: `deck release to use when deck is not on PATH (or to insist on one): a version like ${DEFAULT_DECK_VERSION}, or latest. Downloads are verified against the release's checksums.`
+  },
+  "deck-path": { type: "string", description: "Path to a deck binary to use as it is (no download)." },
+  "deck-timeout": {
+    type: "integer",
+    default: "1800",
+    max: 86400,
+    unit: "seconds",
+    description: "Seconds one deck run (a dump, or the diff or sync of one workspace) may take in all; past it deck and every process it started are stopped and the step fails."
+  }
+};
+var transportInputs = {
+  "tls-skip-verify": {
+    type: "boolean",
+    default: "false",
+    description: "Skip verification of the Admin API certificate."
+  },
+  "ca-cert": {
+    type: "string",
+    description: "CA certificate for the Admin API: PEM content or a path to a PEM file."
+  },
+  "tls-server-name": {
+    type: "string",
+    description: "Server name to verify the Admin API certificate against."
+  },
+  timeout: {
+    type: "integer",
+    default: "30",
+    max: 3600,
+    unit: "seconds",
+    description: "Seconds deck waits for each Admin API request."
+  }
+};
+var secretFieldsInput = {
+  "secret-fields": {
+    type: "list",
+    description: "More fields that hold secrets, one per line as KIND/NAME PATH (KIND: plugins, entities, partials or vaults; PATH dotted, [] for list elements, * for map values), e.g. plugins/acme-signer config.signing_material. Kong's schemas (bundled, and read from the gateway where there is one) already cover Kong's own plugins and any custom plugin whose schema marks its fields encrypted or referenceable."
+  }
+};
+var bundleInputs = {
+  "age-identity": {
+    type: "string",
+    secret: true,
+    description: "age identity that opens the encrypted secret bundle: the content of an age key file (AGE-SECRET-KEY-1\u2026 lines, as age-keygen writes), or the path of one. Its values fill the DECK_ variables the state files reference; a variable set in the environment wins. They reach deck through its environment only. Store the key file as one CI secret."
+  },
+  "secrets-bundle": {
+    type: "list",
+    description: "Encrypted secret bundles to open with age-identity, one per line. Default: secrets.age in each folder holding the state files, where there is one."
+  }
+};
+var connectionInputs = {
+  "kong-addr": {
+    type: "string",
+    description: "Kong Admin API address, e.g. http://kong-admin.internal:8001."
+  },
+  "kong-admin-token": {
+    type: "string",
+    secret: true,
+    description: "Admin token (Kong Enterprise RBAC), sent as the Kong-Admin-Token header. Never put on a command line."
+  },
+  headers: {
+    type: "list",
+    secret: true,
+    description: 'Extra request headers, one "Name: value" per line. Values are treated as secrets.'
+  },
+  ...transportInputs
+};
+var tykInputs = {
+  gateway: {
+    type: "string",
+    default: "kong",
+    description: "The gateway: kong, or tyk (the Tyk Gateway API at tyk-addr, or a Tyk Dashboard through tyk-sync at tyk-dashboard)."
+  },
+  "tyk-addr": {
+    type: "string",
+    description: "Tyk Gateway address for gateway: tyk, e.g. http://tyk-gateway:8080 (its control API port when one is configured)."
+  },
+  "tyk-secret": {
+    type: "string",
+    secret: true,
+    description: "The Tyk Gateway API secret (secret in tyk.conf), sent as the x-tyk-authorization header; with tyk-dashboard, the Dashboard API key, given to tyk-sync in its environment. Never put on a command line."
+  },
+  "tyk-dashboard": {
+    type: "string",
+    description: "Tyk Dashboard URL, instead of tyk-addr: dump, diff and sync go through tyk-sync (dump, sync), planned first like a Kong sync."
+  },
+  "tyk-sync-path": {
+    type: "string",
+    description: "Path to the tyk-sync binary for tyk-dashboard. Default: tyk-sync on PATH."
+  }
+};
+var convergeTimeout = {
+  type: "integer",
+  max: 3600,
+  unit: "seconds",
+  default: "60",
+  description: "gateway: tyk: seconds to wait after writing (and the reload) until the gateway serves what the files hold, re-reading with backoff; still different then, the step fails."
+};
+var planInputs = {
+  ...secretFieldsInput,
+  state: {
+    type: "list",
+    description: "State files or directories, one per line. Files of one workspace are planned together; each workspace (and select-tags set) is its own deck run. Tyk: folders of API and policy files, planned as one. Default: kong, or tyk for gateway: tyk."
+  },
+  ...bundleInputs,
+  "kong-addr": connectionInputs["kong-addr"],
+  "kong-admin-token": connectionInputs["kong-admin-token"],
+  headers: connectionInputs.headers,
+  workspace: {
+    type: "string",
+    description: "Workspace to plan against; overrides _workspace in every file."
+  },
+  "select-tags": {
+    type: "list",
+    description: "Only entities carrying all of these tags (one per line); overrides _info.select_tags in the files."
+  },
+  "skip-consumers": {
+    type: "boolean",
+    default: "false",
+    description: "Leave consumers, consumer groups and their credentials out of the plan (and the sync)."
+  },
+  parallelism: {
+    type: "integer",
+    max: 256,
+    description: "Concurrent Admin API requests deck makes per workspace (deck default 10)."
+  },
+  "plan-file": {
+    type: "string",
+    description: "Where to write the plan as JSON (secrets masked). Default: a new file in the runner's temporary directory."
+  },
+  "comment-on-pr": {
+    type: "boolean",
+    actionOnly: true,
+    description: "Post the plan on the pull request, one comment per workflow and workspace, updated in place. Default: true on pull_request events."
+  },
+  "github-token": {
+    type: "string",
+    secret: true,
+    actionOnly: true,
+    default: "${{ github.token }}",
+    description: "Token for the pull request comment; needs pull-requests: write."
+  },
+  ...tykInputs,
+  ...deckInputs,
+  ...transportInputs
+};
+var planOutputs = {
+  creating: "Entities the plan creates.",
+  updating: "Entities the plan updates.",
+  deleting: "Entities the plan deletes.",
+  total: "All planned changes.",
+  "has-changes": "true when the gateway differs from the state files.",
+  plan: "Path of the plan as JSON: every change per workspace, secrets masked."
+};
+var COMMANDS = {
+  dump: {
+    name: "dump",
+    summary: "Back up Kong declaratively: normalized, byte-stable deck files per workspace with secrets redacted.",
+    inputs: {
+      "kong-addr": connectionInputs["kong-addr"],
+      "kong-admin-token": connectionInputs["kong-admin-token"],
+      headers: connectionInputs.headers,
+      workspace: {
+        type: "string",
+        description: "Workspace to dump (Kong Enterprise). Default: the default workspace."
+      },
+      "all-workspaces": {
+        type: "boolean",
+        default: "false",
+        description: "Dump every workspace, one file each."
+      },
+      "select-tags": {
+        type: "list",
+        description: "Only entities carrying all of these tags (one per line)."
+      },
+      "skip-consumers": {
+        type: "boolean",
+        default: "false",
+        description: "Leave consumers, consumer groups and their credentials out."
+      },
+      "with-id": { type: "boolean", default: "false", description: "Keep entity IDs in the files." },
+      "output-dir": {
+        type: "string",
+        description: "Directory that receives <workspace>.yaml (Tyk: one api-, oas- or policy-<id>.json per object and .tyk.json), required-env.txt and SHA256SUMS. Default: kong, or tyk for gateway: tyk."
+      },
+      "redact-secrets": {
+        type: "boolean",
+        default: "true",
+        description: "Replace every credential, private key and secret config value with an environment reference: to a DECK_ variable (deck fills it), or for Tyk a DECKHAND_TYK_ variable (deckhand fills it)."
+      },
+      "allow-empty": {
+        type: "boolean",
+        default: "false",
+        description: "Accept a dump with no entities even when the previous dump had some."
+      },
+      "age-recipients": {
+        type: "list",
+        description: "age public keys (age1\u2026, from age-keygen -y), one per line: every redacted value is also written, encrypted to them, into secrets.age beside the files (kept byte for byte while nothing changed), so that a restore needs one CI secret, the age identity, instead of one per variable. Public keys only: the dump needs no identity. Needs redact-secrets: true."
+      },
+      ...secretFieldsInput,
+      ...tykInputs,
+      ...deckInputs,
+      ...transportInputs
+    },
+    outputs: {
+      files: "Written state files, one path per line.",
+      workspaces: "Dumped workspaces, one per line.",
+      "entity-count": "Number of entities dumped, nested ones included.",
+      digest: "sha256 over the normalized files: equal digests mean an unchanged configuration.",
+      "secrets-redacted": "Number of secret values replaced by environment references.",
+      "secrets-by-rule": "JSON object: how many values each rule redacted (schema: the gateway's own schemas; catalogue: Kong's schemas bundled with deckhand; name: credential field or header names; detector: the value itself, such as a private key, a JWT or credentials in a URL).",
+      "required-env": "Environment variables the files reference, one per line (names only).",
+      changed: "true when the files differ from what output-dir held before.",
+      "secrets-bundle": "Path of the encrypted secret bundle (secrets.age) with age-recipients; empty without."
+    }
+  },
+  validate: {
+    name: "validate",
+    summary: "Check deck state files: YAML, duplicates, unset DECK_ variables, then deck file/gateway validate.",
+    inputs: {
+      ...secretFieldsInput,
+      state: { type: "list", default: "kong", description: "State files or directories, one per line." },
+      ...bundleInputs,
+      online: {
+        type: "boolean",
+        default: "false",
+        description: "Validate against a live gateway (deck gateway validate); needs kong-addr."
+      },
+      workspace: {
+        type: "string",
+        description: "Workspace to validate against; overrides _workspace in the files."
+      },
+      parallelism: {
+        type: "integer",
+        max: 256,
+        description: "Number of concurrent requests deck makes when online (deck default 10)."
+      },
+      ...connectionInputs,
+      ...deckInputs
+    },
+    outputs: {
+      valid: "true when every check passed.",
+      problems: "Number of problems found.",
+      "plaintext-secrets": "Number of secret values the files hold in plain text (by the rules a dump redacts with); each is a warning naming file and line, never the value. Not a failure: unredacted files are valid, but must not be committed."
+    }
+  }
+};
+COMMANDS.diff = {
+  name: "diff",
+  summary: "Plan: what syncing the state files would change on Kong, per workspace, in the job summary and on the pull request.",
+  inputs: planInputs,
+  outputs: planOutputs
+};
+COMMANDS.sync = {
+  name: "sync",
+  summary: "Apply the state files to Kong after planning: deletions over the limit are refused before anything is sent, failed entities fail the step.",
+  inputs: {
+    ...planInputs,
+    "max-deletes": {
+      type: "integer",
+      min: 0,
+      max: 1e6,
+      default: "0",
+      description: "Most entities the sync may delete, across all workspaces; a plan that deletes more is refused before anything is sent."
+    },
+    "allow-deletes": {
+      type: "boolean",
+      default: "false",
+      description: "Allow any number of deletions (they are still planned, counted and reported)."
+    },
+    "dry-run": {
+      type: "boolean",
+      default: "false",
+      description: "Plan and check the guard rails, send nothing."
+    },
+    "workspace-concurrency": {
+      type: "integer",
+      max: 64,
+      default: "1",
+      description: "How many workspaces sync at the same time (never two syncs of one workspace)."
+    },
+    "converge-timeout": convergeTimeout
+  },
+  outputs: {
+    ...planOutputs,
+    applied: "true when changes were sent to the gateway and Kong accepted at least one."
+  }
+};
+var artifactInputs = {
+  "upload-artifact": {
+    type: "boolean",
+    default: "true",
+    actionOnly: true,
+    description: "Upload the backup and its manifest as a workflow artifact. On GitHub Enterprise Server, which the artifact service does not support, the step says so and keeps the files."
+  },
+  "artifact-name": {
+    type: "string",
+    actionOnly: true,
+    description: "Artifact name. Default: the backup file or folder name."
+  },
+  "retention-days": {
+    type: "integer",
+    max: 90,
+    unit: "days",
+    actionOnly: true,
+    description: "Days GitHub keeps the artifact (1 to 90). Default: the repository's setting."
+  }
+};
+var artifactDownloadInputs = {
+  "artifact-run-id": {
+    type: "string",
+    actionOnly: true,
+    description: "When input names an artifact of another workflow run: that run id (needs github-token with actions: read). Default: this run."
+  },
+  "github-token": {
+    type: "string",
+    secret: true,
+    actionOnly: true,
+    default: "${{ github.token }}",
+    description: "Token to download an artifact of another workflow run."
+  }
+};
+var storeInputs = (fallback, source) => ({
+  store: {
+    type: "string",
+    ...fallback ? { default: fallback } : {},
+    description: (fallback === "artifact" ? "Where the backup is kept: artifact (a workflow artifact, as before), " : "Also keep the dump in a store: ") + "a local or mounted folder, or s3://bucket/prefix (AWS S3, or any S3-compatible service with store-endpoint). In a folder or bucket each backup is <kind>/<source>/<UTC time>-<id>/, its manifest written last."
+  },
+  "store-endpoint": {
+    type: "string",
+    description: "URL of an S3-compatible service (MinIO, Ceph, R2\u2026), addressed path-style. Default: AWS's endpoint for the region. Credentials always come from the AWS credential chain (in GitHub Actions: aws-actions/configure-aws-credentials with OIDC), never from inputs."
+  },
+  "store-region": {
+    type: "string",
+    description: "AWS region of the bucket. Default: AWS_REGION, or the profile."
+  },
+  "backup-source": {
+    type: "string",
+    description: `Name of what is backed up: the <source> part of the store layout. Default: ${source}.`
+  },
+  "age-recipients": {
+    type: "list",
+    description: "age public keys (age1\u2026, one per line; # comments allowed) to encrypt the backup to before it leaves the machine. The step needs no private key; restores take age-identity."
+  },
+  "keep-last": retention("the n newest backups"),
+  "keep-daily": retention("the newest backup of each of the last n days that have one"),
+  "keep-weekly": retention("the newest backup of each of the last n ISO weeks that have one"),
+  "keep-monthly": retention("the newest backup of each of the last n months that have one")
+});
+function retention(what) {
+  return {
+    type: "integer",
+    min: 0,
+    max: 1e5,
+    description: `Retention in the store (of this kind and source), as restic's forget: keep ${what}. Deletes only backups deckhand wrote, never the newest one nor the newest verified one. Default: keep everything.`
+  };
+}
+var storeReadInputs = {
+  store: {
+    type: "string",
+    description: "The folder or s3://bucket/prefix db-dump or files-backup stored to: then name the backup latest, by its name (20261206T071500Z-3f9a1c) or by an ISO time (the newest at or before it). Only complete backups (manifest present) are picked; every object is checked against the manifest before anything is restored."
+  },
+  "store-endpoint": {
+    type: "string",
+    description: "URL of an S3-compatible service (path-style). Default: AWS. Credentials come from the AWS credential chain."
+  },
+  "store-region": {
+    type: "string",
+    description: "AWS region of the bucket. Default: AWS_REGION, or the profile."
+  },
+  "backup-source": {
+    type: "string",
+    description: "Which source to pick from, when the store holds backups of several."
+  }
+};
+var backupIdentityInput = {
+  "age-identity": {
+    type: "string",
+    secret: true,
+    description: "Content of an age key file (AGE-SECRET-KEY-1\u2026 lines), or the path of one, to decrypt backups encrypted with age-recipients."
+  }
+};
+for (const [name, spec] of Object.entries(storeInputs("", "the output folder name")))
+  if (name !== "age-recipients") COMMANDS.dump.inputs[name] = spec;
+var storeOutputs = {
+  stored: "Where the backup went in a folder or S3 store (empty for artifact).",
+  "backup-name": "Its name in the store: <UTC time>-<id>.",
+  encrypted: "true when the stored files are encrypted with age.",
+  pruned: "Backups retention removed, one name per line."
+};
+Object.assign(COMMANDS.dump.outputs, storeOutputs, {
+  "artifact-id": "Id of the uploaded artifact, when store is artifact."
+});
+var postgresInputs = {
+  "database-url": {
+    type: "string",
+    secret: true,
+    description: "postgres://user:password@host:5432/kong?sslmode=require (or redis://:password@host:6379 for engine redis). Empty: the standard PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE variables. The password is handed to the tools in a private file, never on a command line."
+  },
+  "postgres-bin": {
+    type: "string",
+    description: "Directory holding pg_dump, pg_restore and psql. Default: the newest PostgreSQL client found on PATH or in the usual install folders (it must be at least the server version)."
+  }
+};
+COMMANDS["db-dump"] = {
+  name: "db-dump",
+  summary: "Back up the gateway's database natively: pg_dump (or Redis's RDB) with a checksummed manifest written last, verified after the dump.",
+  inputs: {
+    engine: { type: "string", default: "postgres", description: "postgres or redis." },
+    "database-url": postgresInputs["database-url"],
+    format: {
+      type: "string",
+      default: "directory",
+      description: "pg_dump format: directory (parallel), custom, tar or plain. Ignored for redis (always an RDB file)."
+    },
+    jobs: {
+      type: "integer",
+      max: 128,
+      description: "Parallel pg_dump jobs, directory format only. Default: the number of CPUs."
+    },
+    compress: {
+      type: "string",
+      description: "pg_dump compression: a level 0-9 or method[:level] such as gzip:6, lz4 or zstd (PostgreSQL 16 clients), none. Default: pg_dump's (gzip for directory and custom)."
+    },
+    profile: {
+      type: "string",
+      default: "kong",
+      description: "kong: keep every table's schema but skip the data of tables that only hold short-lived runtime state (cluster events, rate-limiting counters, locks, data-plane registrations); never configuration or credentials. none: dump everything."
+    },
+    "exclude-table-data": {
+      type: "list",
+      description: "More tables whose data to skip (schema kept), one pg_dump pattern per line, e.g. public.my_audit_log."
+    },
+    "output-dir": {
+      type: "string",
+      default: "db-backup",
+      description: "Directory that receives the backup, in a new folder <database>-<UTC time> holding the dump and manifest.json (-2, -3\u2026 when another dump of the same second has that name). Earlier backups are never touched."
+    },
+    verify: {
+      type: "boolean",
+      default: "true",
+      description: "Read the dump back before the manifest is written: pg_restore --list must list the rows of exactly the tables dumped (redis-check-rdb for Redis)."
+    },
+    "postgres-bin": postgresInputs["postgres-bin"],
+    ...storeInputs("artifact", "the database name"),
+    ...artifactInputs
+  },
+  outputs: {
+    path: "The backup folder (dump and manifest.json).",
+    "size-bytes": "Size of the dump in bytes.",
+    manifest: "Path of manifest.json: versions, database, format, profile, per-table row counts, sha256 of every file.",
+    tables: "Tables dumped (Redis: databases holding keys).",
+    rows: "Rows dumped (Redis: keys), as counted in the snapshot the dump was taken from.",
+    "duration-ms": "How long the dump and its verification took.",
+    "artifact-id": "Id of the uploaded artifact, when one was uploaded.",
+    ...storeOutputs
+  }
+};
+COMMANDS["db-restore"] = {
+  name: "db-restore",
+  summary: "Restore a db-dump backup: checksums verified before the database is touched, row counts and configuration checksums compared afterwards.",
+  inputs: {
+    input: {
+      type: "string",
+      required: true,
+      description: "The backup: its folder, its manifest.json, the output-dir db-dump wrote into (the newest complete backup there is picked), latest or a time with store, or (in GitHub Actions) the name of an artifact uploaded by db-dump."
+    },
+    "database-url": {
+      ...postgresInputs["database-url"],
+      description: "Where to restore: postgres://user:password@host:5432/kong, or with create, a maintenance database such as postgres. Empty: the PG* variables. The password goes in a private file, never on a command line. Without create, clean replaces the database from the same server's postgres database (template1 where there is none)."
+    },
+    create: {
+      type: "boolean",
+      default: "false",
+      description: "Create the database named in the backup (pg_restore --create), connecting to the maintenance database of database-url. One that exists is refused, or with clean replaced as clean describes."
+    },
+    clean: {
+      type: "boolean",
+      default: "false",
+      description: "Replace a database that already holds tables: the backup is restored into a new database beside it (same owner, encoding, locale, privileges and settings), verified, and swapped in by renaming only then, so a failure leaves the database as it was. The swap ends the sessions connected to it (Kong reconnects). Needs the CREATEDB privilege and the database's ownership. Without clean, a database that holds tables is refused."
+    },
+    "keep-previous": {
+      type: "boolean",
+      default: "true",
+      description: "When clean replaced a database, keep the replaced one, renamed <database>_deckhand_previous_<UTC time> (rename it back to roll back; drop it when done). false: drop it once the restored database is in its place."
+    },
+    jobs: {
+      type: "integer",
+      max: 128,
+      description: "Parallel pg_restore jobs (directory and custom formats). Default: the number of CPUs."
+    },
+    verify: {
+      type: "boolean",
+      default: "true",
+      description: "After restoring, compare the row count of every table and the checksum of every configuration table with the manifest; any difference fails the step."
+    },
+    "no-owner": {
+      type: "boolean",
+      default: "false",
+      description: "Do not restore object ownership: everything belongs to the connecting user (for a server without the original roles, such as a fresh RDS instance)."
+    },
+    "postgres-bin": postgresInputs["postgres-bin"],
+    ...storeReadInputs,
+    ...backupIdentityInput,
+    "mark-verified": {
+      type: "boolean",
+      default: "false",
+      description: "When the backup came from a store and the restore verified it: record that beside it (deckhand-verified.json), as a restore drill does. Retention never deletes the newest verified backup."
+    },
+    ...artifactDownloadInputs
+  },
+  outputs: {
+    database: "The database restored into.",
+    backup: "The backup restored: its folder, or its store and name.",
+    "previous-database": "The database clean replaced, kept under this name (keep-previous); empty when none was replaced or it was dropped.",
+    tables: "Tables checked after the restore.",
+    rows: "Rows checked after the restore.",
+    verified: "true when every row count and checksum matched the manifest.",
+    "duration-ms": "How long the verification of the backup, the restore and the comparison took."
+  }
+};
+COMMANDS["files-backup"] = {
+  name: "files-backup",
+  summary: "Back up the gateway's files (kong.conf, certificates, Tyk and Kestra files) into a tar.gz with a sha256 manifest; private keys only when asked.",
+  inputs: {
+    paths: {
+      type: "list",
+      required: true,
+      description: "Files, directories or globs, one per line (**, *, ?, and !pattern to exclude), e.g. /etc/kong/kong.conf, /opt/tyk-gateway/apps, /app/storage."
+    },
+    root: {
+      type: "string",
+      default: ".",
+      description: "Files are stored relative to this directory, and every match must lie inside it (use / for system paths)."
+    },
+    output: {
+      type: "string",
+      default: "files-backup.tar.gz",
+      description: "The archive to write (tar.gz); its manifest goes beside it as <output>.manifest.json. Replaced only once the new archive is complete."
+    },
+    "include-secrets": {
+      type: "boolean",
+      default: "false",
+      description: "Include private keys and certificates (PEM, DER, PKCS#12, keystores). Off: they are left out and listed in the summary."
+    },
+    ...storeInputs("artifact", "files"),
+    ...artifactInputs
+  },
+  outputs: {
+    path: "The archive.",
+    manifest: "Path of the manifest: sha256, size and mode of every file.",
+    files: "Number of files in the archive.",
+    "size-bytes": "Size of the archive in bytes.",
+    "secrets-excluded": "Private key and certificate files left out (include-secrets false), one path per line.",
+    "artifact-id": "Id of the uploaded artifact, when one was uploaded.",
+    ...storeOutputs
+  }
+};
+COMMANDS["files-restore"] = {
+  name: "files-restore",
+  summary: "Restore a files-backup archive: every checksum is verified before any file is written, and existing files are replaced only when allowed.",
+  inputs: {
+    input: {
+      type: "string",
+      required: true,
+      description: "The archive (its manifest beside it as <archive>.manifest.json), latest or a time with store, or (in GitHub Actions) the name of an artifact uploaded by files-backup."
+    },
+    target: {
+      type: "string",
+      default: ".",
+      description: "Directory to restore into (the backup's root; / for system paths)."
+    },
+    overwrite: {
+      type: "boolean",
+      default: "false",
+      description: "Replace existing files whose content differs. Off: such files are listed and the step fails before writing anything."
+    },
+    "dry-run": {
+      type: "boolean",
+      default: "false",
+      description: "Verify the archive and report what would be written; write nothing."
+    },
+    "max-size-mib": {
+      type: "integer",
+      default: String(mebibytes(DEFAULT_LIMITS.maxBytes)),
+      min: 1,
+      max: 16 * 1024 * 1024,
+      unit: "MiB",
+      description: "Most the archive may unpack to, in MiB, all files together. A larger one is refused as it streams, and nothing is restored; raise it for a backup that large."
+    },
+    "max-file-size-mib": {
+      type: "integer",
+      default: String(mebibytes(DEFAULT_LIMITS.maxFileBytes)),
+      min: 1,
+      max: 16 * 1024 * 1024,
+      unit: "MiB",
+      description: "Largest file the archive may hold, in MiB; an archive with a larger one is refused."
+    },
+    "max-files": {
+      type: "integer",
+      default: String(DEFAULT_LIMITS.maxEntries),
+      min: 1,
+      max: 1e7,
+      description: "Most files and directories the archive may hold; an archive with more is refused."
+    },
+    ...storeReadInputs,
+    ...backupIdentityInput,
+    ...artifactDownloadInputs
+  },
+  outputs: {
+    files: "Number of files written (in a dry run: that would be written).",
+    unchanged: "Number of files already present with the same content.",
+    verified: "true when the archive and every file matched the manifest."
+  }
+};
+COMMANDS.commit = {
+  name: "commit",
+  summary: "Commit the dumped configuration to git when it drifted, with an entity-level report; push race-safe or open a pull request.",
+  inputs: {
+    ...secretFieldsInput,
+    path: {
+      type: "list",
+      default: "kong",
+      description: "What to commit: the folder the dump wrote (its output-dir), or several files or folders of one repository, one per line."
+    },
+    mode: {
+      type: "string",
+      default: "push",
+      description: "push: commit to branch and push, retrying when another run or a person pushed first. pull-request: keep the drift on its own branch with one open pull request."
+    },
+    branch: {
+      type: "string",
+      description: `push: the branch to push to (default the checked-out branch, or the run's branch on a detached checkout). pull-request: deckhand's branch for the drift (default ${DEFAULT_DRIFT_BRANCH}), replaced on every run.`
+    },
+    base: {
+      type: "string",
+      description: "pull-request: the branch the pull request goes into (default the checked-out branch, else the repository's default branch)."
+    },
+    message: {
+      type: "string",
+      default: DEFAULT_MESSAGE,
+      description: `Commit subject (and pull request title). Placeholders: ${PLACEHOLDERS.map((p2) => `{${p2}}`).join(", ")}. The drift report and the dump time follow in the body.`
+    },
+    "author-name": {
+      type: "string",
+      description: `Author and committer name. Default: git's user.name, else ${ACTIONS_BOT.name}.`
+    },
+    "author-email": {
+      type: "string",
+      description: `Author and committer email. Default: git's user.email, else ${ACTIONS_BOT.email}.`
+    },
+    "push-retries": {
+      type: "integer",
+      min: 0,
+      max: 10,
+      default: "5",
+      description: "Times to fetch, merge and push again when the branch moved meanwhile, waiting 1, 2, 4\u2026 seconds (with jitter) in between. 0: fail on the first rejection."
+    },
+    "github-token": {
+      type: "string",
+      secret: true,
+      default: "${{ github.token }}",
+      description: "Token for pushing to GitHub and for the pull request (contents: write; pull-requests: write in pull-request mode). Replaces the credentials the checkout persisted; remotes elsewhere keep git's own."
+    },
+    "sign-off": {
+      type: "boolean",
+      default: "false",
+      description: "Add a Signed-off-by trailer for the committer (DCO)."
+    }
+  },
+  outputs: {
+    changed: "true when a commit was pushed (push) or the drift pull request holds changes (pull-request).",
+    "commit-sha": "The commit pushed, or the drift branch's commit; empty when nothing changed.",
+    branch: "The branch pushed to.",
+    "pull-request-number": "Number of the drift pull request (pull-request mode).",
+    "pull-request-url": "Web address of the drift pull request (pull-request mode).",
+    added: "Entities the commit adds.",
+    "changed-entities": "Entities the commit changes.",
+    removed: "Entities the commit removes."
+  }
+};
+COMMANDS.restore = {
+  name: "restore",
+  summary: "Disaster recovery in one step: wait for a fresh gateway, restore its database or its declarative state (or load DB-less nodes), prove it, and report the recovery time.",
+  inputs: {
+    ...secretFieldsInput,
+    strategy: {
+      type: "string",
+      default: "auto",
+      description: "auto: the database backup when db-dump is given and verifies, else (or when that restore fails) the declarative state. database: db-dump only. declarative: deck sync of state. dbless: POST state to every node's /config."
+    },
+    "kong-addr": {
+      type: "list",
+      description: "Kong Admin API address, e.g. http://kong-admin.internal:8001. Several (one per line) for dbless, where each node is loaded, or to wait for every node of a cluster. Required for gateway: kong."
+    },
+    "kong-admin-token": connectionInputs["kong-admin-token"],
+    headers: connectionInputs.headers,
+    state: {
+      type: "list",
+      description: "Declarative state files or directories (what dump wrote, usually checked out from the repository), one per line. Used by declarative and dbless, by auto without a usable db-dump, and to verify. Default: kong, or tyk for gateway: tyk."
+    },
+    ...bundleInputs,
+    "db-dump": {
+      type: "string",
+      description: "A db-dump backup: its folder, its manifest.json, latest or a time with store, or (in GitHub Actions) the name of the artifact db-dump uploaded."
+    },
+    "database-url": {
+      ...postgresInputs["database-url"],
+      description: "The gateway's database, to restore db-dump into: postgres://user:password@host:5432/kong. Empty: the PG* variables. The password goes in a private file, never on a command line."
+    },
+    "restart-command": {
+      type: "string",
+      description: "Shell command that restarts the Kong nodes after a database restore, so they drop what they cached, e.g. aws ecs update-service --force-new-deployment \u2026 && aws ecs wait services-stable \u2026. deckhand then waits for the gateway again."
+    },
+    "keyring-export": {
+      type: "string",
+      secret: true,
+      description: "Kong Enterprise keyring export (the data of POST /keyring/export), or a path to a file holding it: imported on every node before encrypted data is restored or verified."
+    },
+    overwrite: {
+      type: "boolean",
+      default: "false",
+      description: "Restore onto a gateway that already holds configuration. Off: restore checks first and refuses a gateway (or database) with services, routes, consumers or plugins, so a wrong address cannot replace a live gateway."
+    },
+    "wait-timeout": {
+      type: "integer",
+      max: 86400,
+      unit: "seconds",
+      default: "600",
+      description: "Seconds to wait for the gateway to answer (Admin API root and /status), at the start and again after a restart, retrying with backoff."
+    },
+    "smoke-requests": {
+      type: "list",
+      description: 'Requests that prove the proxy serves traffic, one "METHOD URL STATUS" per line, e.g. GET https://api.example.com/health 200 (STATUS may be 2xx). Query values (API keys) are masked in logs and reports.'
+    },
+    "smoke-timeout": {
+      type: "integer",
+      max: 3600,
+      unit: "seconds",
+      default: "30",
+      description: "Seconds each smoke request is retried (with backoff) until it answers as expected: Kong applies new configuration to its router a few seconds after it is written."
+    },
+    "report-file": {
+      type: "string",
+      description: "Where to write the recovery report as JSON. Default: a new file in the runner's temporary directory."
+    },
+    parallelism: {
+      type: "integer",
+      max: 256,
+      description: "Concurrent Admin API requests deck makes per workspace (deck default 10)."
+    },
+    jobs: {
+      type: "integer",
+      max: 128,
+      description: "Parallel pg_restore jobs. Default: one transaction, so a failed restore leaves the database as it was."
+    },
+    "no-owner": {
+      type: "boolean",
+      default: "false",
+      description: "Do not restore object ownership: everything belongs to the connecting user (for a server without the original roles)."
+    },
+    "postgres-bin": postgresInputs["postgres-bin"],
+    ...tykInputs,
+    "converge-timeout": convergeTimeout,
+    ...deckInputs,
+    ...transportInputs,
+    ...storeReadInputs,
+    "age-identity": {
+      ...bundleInputs["age-identity"],
+      description: `${bundleInputs["age-identity"].description} It also decrypts backups named from store (db-dump or state latest).`
+    },
+    ...artifactDownloadInputs
+  },
+  outputs: {
+    "strategy-used": "What restored the gateway: database, declarative or dbless.",
+    "rto-seconds": "Seconds from the start of the step until the gateway was restored and verified.",
+    "entities-restored": "Entities restored: configuration rows for database, entities created or updated for declarative, entities loaded per node for dbless.",
+    verified: "true only when every check passed: zero diff (or the manifest's row counts) and every smoke request.",
+    report: "Path of the recovery report as JSON: phases and their durations, what was restored, what was not."
+  }
+};
+var GROUPS = [
+  ["tyk", [...Object.keys(tykInputs), "converge-timeout"]],
+  ["kong", ["kong-addr", "kong-admin-token", "headers"]],
+  ["connection", Object.keys(transportInputs)],
+  ["deck", Object.keys(deckInputs)],
+  [
+    "store",
+    [
+      ...Object.keys(storeInputs("", "")),
+      ...Object.keys(storeReadInputs),
+      ...Object.keys(artifactInputs),
+      ...Object.keys(artifactDownloadInputs)
+    ].filter((name) => !["github-token", "age-recipients", "age-identity"].includes(name))
+  ],
+  ["database", Object.keys(postgresInputs)]
+];
+function inputGroup(name) {
+  return GROUPS.find(([, names]) => names.includes(name))?.[0] ?? "general";
+}
+
+// actions/cli/text.ts
+function outputWidth(stream2 = process.stdout) {
+  return stream2.isTTY && stream2.columns ? Math.max(60, stream2.columns) : 100;
+}
+function wrap(text, width, indent = "") {
+  const out = [];
+  for (const paragraph of text.split("\n")) {
+    let line = out.length === 0 ? "" : indent;
+    let empty2 = true;
+    for (const word of paragraph.split(" ")) {
+      let rest = word;
+      if (!empty2 && line.length + 1 + rest.length > width) {
+        out.push(line.trimEnd());
+        line = indent;
+        empty2 = true;
+      }
+      while (line.length + (empty2 ? 0 : 1) + rest.length > width) {
+        const room = Math.max(1, width - line.length - (empty2 ? 0 : 1));
+        out.push(`${line}${empty2 ? "" : " "}${rest.slice(0, room)}`);
+        rest = rest.slice(room);
+        line = indent;
+        empty2 = true;
+      }
+      line += (empty2 ? "" : " ") + rest;
+      empty2 = false;
+    }
+    out.push(line.trimEnd());
+  }
+  return out;
+}
+var MIN_COLUMN = 10;
+var GAP = 2;
+function fitWidths(natural, width) {
+  const widths = [...natural];
+  const total = () => widths.reduce((a, b2) => a + b2, 0) + GAP * (widths.length - 1);
+  while (total() > width) {
+    const widest = maxOf(widths, 0);
+    if (widest <= MIN_COLUMN) return void 0;
+    const i = widths.indexOf(widest);
+    const second = maxOf(
+      widths.filter((_2, j2) => j2 !== i),
+      MIN_COLUMN
+    );
+    widths[i] = Math.max(MIN_COLUMN, second, widest - (total() - width));
+    if (widths[i] === widest) widths[i] = widest - 1;
+  }
+  return widths;
+}
+function renderTable(table, width, out) {
+  out.push("");
+  if (table.caption) for (const line of wrap(table.caption, width)) out.push(line);
+  const natural = table.header.map(
+    (h, i) => maxOf(
+      table.rows.map((r) => (r[i] ?? "").length),
+      h.length
+    )
+  );
+  const widths = fitWidths(natural, width);
+  if (!widths) {
+    const key2 = maxOf(
+      table.header.map((h) => h.length),
+      0
+    );
+    table.rows.forEach((r, n) => {
+      if (n > 0) out.push("");
+      table.header.forEach((h, i) => {
+        const cell = r[i] ?? "";
+        if (cell === "") return;
+        for (const line of wrap(`${`${h}:`.padEnd(key2 + 1)} ${cell}`, width, " ".repeat(key2 + 2)))
+          out.push(line);
+      });
+    });
+    return;
+  }
+  const wrapped = natural.every((n, i) => n <= widths[i]);
+  const row = (cells) => {
+    if (wrapped)
+      return [
+        cells.map((c, i) => c.padEnd(widths[i])).join(" ".repeat(GAP)).trimEnd()
+      ];
+    const columns = widths.map((w2, i) => wrap(cells[i] ?? "", w2));
+    const height = maxOf(
+      columns.map((c) => c.length),
+      1
+    );
+    const lines = [];
+    for (let l = 0; l < height; l++)
+      lines.push(
+        columns.map((c, i) => (c[l] ?? "").padEnd(widths[i])).join(" ".repeat(GAP)).trimEnd()
+      );
+    return lines;
+  };
+  for (const line of row(table.header)) out.push(line);
+  out.push(row(widths.map((w2) => "-".repeat(w2)))[0]);
+  for (const r of table.rows) for (const line of row(r)) out.push(line);
+}
+function annotationText(a, command) {
+  const title = a.title?.startsWith(`${command}: `) ? a.title.slice(command.length + 2) : a.title;
+  const where3 = a.file ? `${a.file}${a.line ? `:${a.line}` : ""}: ` : "";
+  return `${a.level}: ${where3}${title && title !== command ? `${title}: ` : ""}${a.message}`;
+}
+function renderText(report2, width = 100) {
+  const out = [];
+  for (const text of [report2.title, ...report2.lines]) for (const line of wrap(text, width)) out.push(line);
+  const shown = /* @__PURE__ */ new Set();
+  for (const table of report2.tables) {
+    renderTable(table, width, out);
+    for (const r of table.rows) for (const cell of r) if (cell.length > 0) shown.add(cell);
+  }
+  const said = report2.lines.join("\n");
+  let first = true;
+  for (const a of report2.annotations) {
+    if (shown.has(a.message) || said.includes(a.message)) continue;
+    if (first && out.length > 1) out.push("");
+    first = false;
+    for (const line of wrap(annotationText(a, report2.title), width, "  ")) out.push(line);
+  }
+  return out.join("\n") + "\n";
+}
+
+// actions/cli/help.ts
+function envName(option) {
+  return `DECKHAND_${option.toUpperCase().replace(/-/g, "_")}`;
+}
+function cliInputs(spec) {
+  return Object.entries(spec.inputs).filter(([, input]) => !input.actionOnly);
+}
+var ADDRESS_OPTIONS = /* @__PURE__ */ new Set(["kong-addr", "tyk-addr", "tyk-dashboard"]);
+var GROUP_TITLES = {
+  general: "Options",
+  kong: "Kong Admin API options",
+  connection: "Connection options (TLS and timeouts, for Kong or Tyk)",
+  deck: "deck options",
+  store: "Store options (a folder, s3://bucket/prefix, or a workflow artifact)",
+  database: "Database options",
+  tyk: "Tyk options (--gateway tyk)"
+};
+var GROUP_ORDER = ["general", "kong", "connection", "deck", "database", "store", "tyk"];
+var COMMON_OPTIONS = [
+  ["--json", "Print the outputs as one JSON object on stdout instead of a report."],
+  ["--verbose", "Print debug lines on stderr (or DECKHAND_VERBOSE=true)."],
+  ["--help, -h", "This help; --help tyk for the Tyk options, --help-all for every option."]
+];
+function optionLines(name, input, width) {
+  const flag = input.type === "boolean" ? `--[no-]${name}` : `--${name} ${input.type === "integer" ? "<n>" : ADDRESS_OPTIONS.has(name) ? "<url|host:port>" : "<value>"}`;
+  const shownDefault = input.default && !input.default.startsWith("${{") ? input.default : void 0;
+  const notes = [
+    input.required ? "required" : "",
+    shownDefault !== void 0 ? `default ${shownDefault}` : "",
+    input.type === "list" ? "repeatable" : "",
+    input.type === "integer" && input.max !== void 0 ? `${input.min ?? 1} to ${input.max}` : "",
+    `env ${envName(name)}`
+  ].filter(Boolean);
+  const address = ADDRESS_OPTIONS.has(name) ? " host:port means http://host:port; write https:// in full." : "";
+  return [
+    `  ${flag}`,
+    ...wrap(`${input.description}${address} (${notes.join("; ")})`, width - 6, "").map((l) => `      ${l}`)
+  ];
+}
+function commandHelp(spec, scope = "default", width = 100) {
+  const lines = [`Usage: deckhand ${spec.name} [options]`, "", ...wrap(spec.summary, width)];
+  const byGroup = /* @__PURE__ */ new Map();
+  for (const [name, input] of cliInputs(spec)) {
+    const group = inputGroup(name);
+    byGroup.set(group, [...byGroup.get(group) ?? [], [name, input]]);
+  }
+  for (const group of GROUP_ORDER) {
+    const inputs = byGroup.get(group);
+    if (!inputs) continue;
+    const shown = scope === "all" || (scope === "tyk" ? group === "tyk" : group !== "tyk");
+    if (!shown) continue;
+    lines.push("", `${GROUP_TITLES[group]}:`);
+    for (const [name, input] of inputs) append(lines, optionLines(name, input, width));
+  }
+  if (scope !== "tyk") {
+    lines.push("");
+    for (const [flag, text] of COMMON_OPTIONS) lines.push(`  ${flag}`, `      ${text}`);
+  }
+  const tyk = byGroup.get("tyk");
+  if (tyk && scope === "default")
+    append(lines, [
+      "",
+      ...wrap(
+        `Tyk: ${tyk.length} more options for --gateway tyk: deckhand ${spec.name} --help tyk (or --help-all).`,
+        width
+      )
+    ]);
+  return lines.join("\n");
+}
+var OTHER_COMMANDS = [
+  ["backups", "List or prune the backups in a folder or S3 store (deckhand backups --help)."],
+  ["redact", 'Replace secrets in existing deck files with ${{ env "DECK_\u2026" }} references, in place.'],
+  ["secrets list", "Print the names (never the values) of the variables in an encrypted secret bundle."],
+  ["secrets rekey", "Re-encrypt the secret bundle to new age recipients, in place."],
+  ["doctor", "Check the Admin API, the token, deck, the PostgreSQL clients, git and the output folder."]
+];
+var EXIT_CODES = [
+  [0, "Success (for validate: the files are valid; for doctor: every required check passed)."],
+  [1, "A failure: the gateway, a tool or a check failed, or the files are invalid. The message says why."],
+  [2, "A usage error: an unknown command or option, a missing or malformed value, conflicting options."]
+];
+function usage(width = 100) {
+  const entries2 = [
+    ...Object.values(COMMANDS).map((c) => [c.name, c.summary]),
+    ...OTHER_COMMANDS
+  ];
+  const lines = [
+    ...wrap(
+      "deckhand: back up, validate and restore API gateway configuration (Kong): declaratively with deck, natively with pg_dump.",
+      width
+    ),
+    "",
+    "Usage: deckhand <command> [options]",
+    "",
+    "Commands:",
+    ...entries2.flatMap(([name, summary]) => wrap(`  ${name.padEnd(14)} ${summary}`, width, " ".repeat(17))),
+    "",
+    ...wrap(
+      "Every option can also be set through an environment variable: --kong-addr as DECKHAND_KONG_ADDR, and so on. Pass secrets that way (DECKHAND_KONG_ADMIN_TOKEN, DECKHAND_HEADERS): options are visible in the process list.",
+      width
+    ),
+    "",
+    "Exit codes:",
+    ...EXIT_CODES.flatMap(([code, text]) => wrap(`  ${code}  ${text}`, width, "     ")),
+    "",
+    "Run 'deckhand <command> --help' for a command's options."
+  ];
+  return lines.join("\n");
+}
+var REDACT_USAGE = `Usage: deckhand redact [--workspace NAME] [--secret-fields "plugins/NAME PATH"]... FILE...
+
+Rewrites each deck state file in place with secrets replaced by \${{ env "DECK_\u2026" }} references
+and prints the variable names (never the values) the files now need. Secrets are found by Kong's
+schemas (bundled), credential names and value detectors; --secret-fields adds an in-house plugin's.
+`;
+var BACKUPS_USAGE = `Usage: deckhand backups list  --store STORE [--kind db|files|state] [--source NAME] [--json]
+       deckhand backups prune --store STORE --kind KIND [--source NAME] [--keep-last N] [--keep-daily N]
+                              [--keep-weekly N] [--keep-monthly N] [--dry-run]
+
+Lists or prunes the backups db-dump, files-backup and dump stored in a folder or an S3 bucket
+(s3://bucket/prefix). list shows every backup: kind, source, name (its UTC time), size, whether it is
+encrypted, verified by a restore, and complete (a backup without its manifest was cut short and is never
+restored). prune keeps what the --keep-* rules keep, as restic's forget does, and never deletes the newest
+backup nor the newest verified one, nor anything deckhand did not write.
+
+Options:
+  --store STORE            a folder, or s3://bucket/prefix              [DECKHAND_STORE]
+  --store-endpoint URL     an S3-compatible service (path-style)         [DECKHAND_STORE_ENDPOINT]
+  --store-region REGION    the bucket's region (default AWS_REGION)      [DECKHAND_STORE_REGION]
+  --kind KIND              db, files or state
+  --source NAME            one source (database, files, state folder)
+AWS credentials come from the AWS credential chain (AWS_PROFILE, AWS_ACCESS_KEY_ID, SSO, instance roles).`;
+var SECRETS_SUMMARY = "List or re-encrypt the encrypted secret bundle (secrets.age) a dump wrote.";
+var SECRETS_USAGE = `Usage:
+  deckhand secrets list [--bundle PATH] [--age-identity-file PATH]
+  deckhand secrets rekey --bundle PATH --age-recipients age1\u2026 [--age-recipients age1\u2026]\u2026 [--age-identity-file PATH]
+
+${SECRETS_SUMMARY}
+
+  list    Prints the names of the bundle's variables (never a value), one per line, and the fingerprints of
+          its recipients on stderr.
+  rekey   Decrypts the bundle and encrypts it again to the recipients given (they replace the old ones), in
+          place and atomically, with a fresh stamp; the folder's SHA256SUMS is updated when it lists the bundle.
+
+Options:
+  --bundle PATH              The bundle (default for list: kong/secrets.age).
+  --age-identity-file PATH   The age key file that opens it. Or set DECKHAND_AGE_IDENTITY to the key file's
+                             content or path. The key itself is never taken on the command line.
+  --age-recipients KEY       An age public key (age1\u2026) to encrypt to; repeat for several. Or set
+                             DECKHAND_AGE_RECIPIENTS, one per line.
+`;
+var from = (command, name) => COMMANDS[command].inputs[name];
+var DOCTOR_INPUTS = {
+  "kong-addr": from("dump", "kong-addr"),
+  "kong-admin-token": from("dump", "kong-admin-token"),
+  headers: from("dump", "headers"),
+  "tls-skip-verify": from("dump", "tls-skip-verify"),
+  "ca-cert": from("dump", "ca-cert"),
+  "tls-server-name": from("dump", "tls-server-name"),
+  timeout: { ...from("dump", "timeout"), default: "10", description: "Seconds to wait for each answer." },
+  "deck-path": from("dump", "deck-path"),
+  "deck-version": from("dump", "deck-version"),
+  "database-url": from("db-dump", "database-url"),
+  "postgres-bin": from("db-dump", "postgres-bin"),
+  "output-dir": {
+    ...from("dump", "output-dir"),
+    description: "The folder backups are written to: checked for write permission (nothing is left in it)."
+  }
+};
+var DOCTOR_SUMMARY = "Check, without downloading or writing to the gateway, what the other commands need: the Admin API and its token, workspaces, deck, the PostgreSQL clients (and server), git, and the output folder.";
+function doctorHelp(width = 100) {
+  const lines = ["Usage: deckhand doctor [options]", "", ...wrap(DOCTOR_SUMMARY, width), ""];
+  append(lines, [
+    ...wrap(
+      'Each check prints a line "ok|warn|fail  <check>  <detail>", and a "fix:" line under each warning and failure. Exit 0 when no check failed, 1 when one did, 2 on a usage error. Checks: admin-api (reachable, refused, DNS failure, TLS failure, timeout; Kong version and edition), token, workspaces, deck (given, on PATH or cached: never downloaded), postgres-client (and postgres-server with --database-url), output-dir, git.',
+      width
+    ),
+    "",
+    "Options:"
+  ]);
+  for (const [name, input] of Object.entries(DOCTOR_INPUTS)) append(lines, optionLines(name, input, width));
+  lines.push(
+    "  --json",
+    '      Print the results as JSON: {"ok": \u2026, "checks": [{"status", "check", "detail", "fix"}]}.'
+  );
+  return lines.join("\n");
+}
+
 // actions/cli/options.ts
 init_errors();
 var UsageError = class extends InputError {
@@ -47160,23 +48335,6 @@ function isoWeek(date) {
 }
 
 // actions/cli/backups.ts
-var USAGE = `Usage: deckhand backups list  --store STORE [--kind db|files|state] [--source NAME] [--json]
-       deckhand backups prune --store STORE --kind KIND [--source NAME] [--keep-last N] [--keep-daily N]
-                              [--keep-weekly N] [--keep-monthly N] [--dry-run]
-
-Lists or prunes the backups db-dump, files-backup and dump stored in a folder or an S3 bucket
-(s3://bucket/prefix). list shows every backup: kind, source, name (its UTC time), size, whether it is
-encrypted, verified by a restore, and complete (a backup without its manifest was cut short and is never
-restored). prune keeps what the --keep-* rules keep, as restic's forget does, and never deletes the newest
-backup nor the newest verified one, nor anything deckhand did not write.
-
-Options:
-  --store STORE            a folder, or s3://bucket/prefix              [DECKHAND_STORE]
-  --store-endpoint URL     an S3-compatible service (path-style)         [DECKHAND_STORE_ENDPOINT]
-  --store-region REGION    the bucket's region (default AWS_REGION)      [DECKHAND_STORE_REGION]
-  --kind KIND              db, files or state
-  --source NAME            one source (database, files, state folder)
-AWS credentials come from the AWS credential chain (AWS_PROFILE, AWS_ACCESS_KEY_ID, SSO, instance roles).`;
 function count(value, option) {
   if (value === void 0) return void 0;
   if (!/^[0-9]{1,6}$/.test(value)) throw new UsageError2(`--${option} must be a whole number, got "${value}"`);
@@ -47187,7 +48345,7 @@ var UsageError2 = class extends Error {
 async function backupsCommand(argv, logger, render) {
   const [sub, ...rest] = argv;
   if (sub === void 0 || sub === "--help" || sub === "help") {
-    process.stdout.write(`${USAGE}
+    process.stdout.write(`${BACKUPS_USAGE}
 `);
     return sub === void 0 ? 2 : 0;
   }
@@ -47195,7 +48353,7 @@ async function backupsCommand(argv, logger, render) {
     process.stderr.write(
       `deckhand backups: unknown subcommand "${sub}"${didYouMean(sub, ["list", "prune"])} (list or prune)
 
-${USAGE}
+${BACKUPS_USAGE}
 `
     );
     return 2;
@@ -47222,7 +48380,7 @@ ${USAGE}
       throw parseArgsError(err, Object.keys(options2), "backups");
     }
     if (values.help) {
-      process.stdout.write(`${USAGE}
+      process.stdout.write(`${BACKUPS_USAGE}
 `);
       return 0;
     }
@@ -50387,36 +51545,6 @@ function run(program, args, options2 = {}) {
       });
     });
   });
-}
-
-// actions/engine/deck/version.ts
-var import_semver = __toESM(require_semver2(), 1);
-init_errors();
-var DEFAULT_DECK_VERSION = "1.65.1";
-var MIN_DECK_VERSION = "1.20.0";
-function parseDeckVersion(output) {
-  const match = /\bv?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)\b/.exec(output);
-  const version = match?.[1];
-  if (!version || !import_semver.default.valid(version)) {
-    throw new DeckhandError(
-      `Could not read a version from 'deck version' output: ${JSON.stringify(output.trim())}`
-    );
-  }
-  return version;
-}
-function deckFeatures(version) {
-  const v2 = import_semver.default.coerce(version)?.version ?? version;
-  if (import_semver.default.lt(v2, MIN_DECK_VERSION)) {
-    throw new DeckhandError(
-      `deck ${version} is too old: deckhand needs deck ${MIN_DECK_VERSION} or newer. Set deck-version to a newer release (default ${DEFAULT_DECK_VERSION}) or put a newer deck on PATH.`
-    );
-  }
-  return {
-    version,
-    gatewayCommands: import_semver.default.gte(v2, "1.28.0"),
-    adminTokenEnv: import_semver.default.gte(v2, "1.64.0"),
-    jsonOutput: import_semver.default.gte(v2, "1.24.0")
-  };
 }
 
 // actions/engine/deck/install.ts
@@ -54054,843 +55182,6 @@ function yamlReason(code) {
 
 // actions/engine/jobs/commit.ts
 import { join as join13 } from "node:path";
-
-// actions/engine/commit/defaults.ts
-var DEFAULT_MESSAGE = "Gateway drift in {path}: {added} added, {changed} changed, {removed} removed";
-var PLACEHOLDERS = ["added", "changed", "removed", "total", "workspaces", "path", "branch"];
-var DEFAULT_DRIFT_BRANCH = "deckhand/drift";
-var ACTIONS_BOT = {
-  name: "github-actions[bot]",
-  email: "41898282+github-actions[bot]@users.noreply.github.com"
-};
-
-// actions/engine/files/limits.ts
-var KiB = 1024;
-var MiB = 1024 * KiB;
-var GiB = 1024 * MiB;
-var DEFAULT_LIMITS = {
-  maxBytes: 10 * GiB,
-  maxFileBytes: 4 * GiB,
-  maxEntries: 1e5
-};
-var NO_LIMITS = {
-  maxBytes: Number.POSITIVE_INFINITY,
-  maxFileBytes: Number.POSITIVE_INFINITY,
-  maxEntries: Number.POSITIVE_INFINITY
-};
-var LIMIT_INPUTS = {
-  maxBytes: "max-size-mib",
-  maxFileBytes: "max-file-size-mib",
-  maxEntries: "max-files"
-};
-function mebibytes(bytes) {
-  return Math.ceil(bytes / MiB);
-}
-
-// actions/spec.ts
-var deckInputs = {
-  "deck-version": {
-    type: "string",
-    description: `deck release to use when deck is not on PATH (or to insist on one): a version like ${DEFAULT_DECK_VERSION}, or latest. Downloads are verified against the release's checksums.`
-  },
-  "deck-path": { type: "string", description: "Path to a deck binary to use as it is (no download)." },
-  "deck-timeout": {
-    type: "integer",
-    default: "1800",
-    max: 86400,
-    unit: "seconds",
-    description: "Seconds one deck run (a dump, or the diff or sync of one workspace) may take in all; past it deck and every process it started are stopped and the step fails."
-  }
-};
-var transportInputs = {
-  "tls-skip-verify": {
-    type: "boolean",
-    default: "false",
-    description: "Skip verification of the Admin API certificate."
-  },
-  "ca-cert": {
-    type: "string",
-    description: "CA certificate for the Admin API: PEM content or a path to a PEM file."
-  },
-  "tls-server-name": {
-    type: "string",
-    description: "Server name to verify the Admin API certificate against."
-  },
-  timeout: {
-    type: "integer",
-    default: "30",
-    max: 3600,
-    unit: "seconds",
-    description: "Seconds deck waits for each Admin API request."
-  }
-};
-var secretFieldsInput = {
-  "secret-fields": {
-    type: "list",
-    description: "More fields that hold secrets, one per line as KIND/NAME PATH (KIND: plugins, entities, partials or vaults; PATH dotted, [] for list elements, * for map values), e.g. plugins/acme-signer config.signing_material. Kong's schemas (bundled, and read from the gateway where there is one) already cover Kong's own plugins and any custom plugin whose schema marks its fields encrypted or referenceable."
-  }
-};
-var bundleInputs = {
-  "age-identity": {
-    type: "string",
-    secret: true,
-    description: "age identity that opens the encrypted secret bundle: the content of an age key file (AGE-SECRET-KEY-1\u2026 lines, as age-keygen writes), or the path of one. Its values fill the DECK_ variables the state files reference; a variable set in the environment wins. They reach deck through its environment only. Store the key file as one CI secret."
-  },
-  "secrets-bundle": {
-    type: "list",
-    description: "Encrypted secret bundles to open with age-identity, one per line. Default: secrets.age in each folder holding the state files, where there is one."
-  }
-};
-var connectionInputs = {
-  "kong-addr": {
-    type: "string",
-    description: "Kong Admin API address, e.g. http://kong-admin.internal:8001."
-  },
-  "kong-admin-token": {
-    type: "string",
-    secret: true,
-    description: "Admin token (Kong Enterprise RBAC), sent as the Kong-Admin-Token header. Never put on a command line."
-  },
-  headers: {
-    type: "list",
-    secret: true,
-    description: 'Extra request headers, one "Name: value" per line. Values are treated as secrets.'
-  },
-  ...transportInputs
-};
-var tykInputs = {
-  gateway: {
-    type: "string",
-    default: "kong",
-    description: "The gateway: kong, or tyk (the Tyk Gateway API at tyk-addr, or a Tyk Dashboard through tyk-sync at tyk-dashboard)."
-  },
-  "tyk-addr": {
-    type: "string",
-    description: "Tyk Gateway address for gateway: tyk, e.g. http://tyk-gateway:8080 (its control API port when one is configured)."
-  },
-  "tyk-secret": {
-    type: "string",
-    secret: true,
-    description: "The Tyk Gateway API secret (secret in tyk.conf), sent as the x-tyk-authorization header; with tyk-dashboard, the Dashboard API key, given to tyk-sync in its environment. Never put on a command line."
-  },
-  "tyk-dashboard": {
-    type: "string",
-    description: "Tyk Dashboard URL, instead of tyk-addr: dump, diff and sync go through tyk-sync (dump, sync), planned first like a Kong sync."
-  },
-  "tyk-sync-path": {
-    type: "string",
-    description: "Path to the tyk-sync binary for tyk-dashboard. Default: tyk-sync on PATH."
-  }
-};
-var convergeTimeout = {
-  type: "integer",
-  max: 3600,
-  unit: "seconds",
-  default: "60",
-  description: "gateway: tyk: seconds to wait after writing (and the reload) until the gateway serves what the files hold, re-reading with backoff; still different then, the step fails."
-};
-var planInputs = {
-  ...secretFieldsInput,
-  state: {
-    type: "list",
-    description: "State files or directories, one per line. Files of one workspace are planned together; each workspace (and select-tags set) is its own deck run. Tyk: folders of API and policy files, planned as one. Default: kong, or tyk for gateway: tyk."
-  },
-  ...bundleInputs,
-  "kong-addr": connectionInputs["kong-addr"],
-  "kong-admin-token": connectionInputs["kong-admin-token"],
-  headers: connectionInputs.headers,
-  workspace: {
-    type: "string",
-    description: "Workspace to plan against; overrides _workspace in every file."
-  },
-  "select-tags": {
-    type: "list",
-    description: "Only entities carrying all of these tags (one per line); overrides _info.select_tags in the files."
-  },
-  "skip-consumers": {
-    type: "boolean",
-    default: "false",
-    description: "Leave consumers, consumer groups and their credentials out of the plan (and the sync)."
-  },
-  parallelism: {
-    type: "integer",
-    max: 256,
-    description: "Concurrent Admin API requests deck makes per workspace (deck default 10)."
-  },
-  "plan-file": {
-    type: "string",
-    description: "Where to write the plan as JSON (secrets masked). Default: a new file in the runner's temporary directory."
-  },
-  "comment-on-pr": {
-    type: "boolean",
-    actionOnly: true,
-    description: "Post the plan on the pull request, one comment per workflow and workspace, updated in place. Default: true on pull_request events."
-  },
-  "github-token": {
-    type: "string",
-    secret: true,
-    actionOnly: true,
-    default: "${{ github.token }}",
-    description: "Token for the pull request comment; needs pull-requests: write."
-  },
-  ...tykInputs,
-  ...deckInputs,
-  ...transportInputs
-};
-var planOutputs = {
-  creating: "Entities the plan creates.",
-  updating: "Entities the plan updates.",
-  deleting: "Entities the plan deletes.",
-  total: "All planned changes.",
-  "has-changes": "true when the gateway differs from the state files.",
-  plan: "Path of the plan as JSON: every change per workspace, secrets masked."
-};
-var COMMANDS = {
-  dump: {
-    name: "dump",
-    summary: "Back up Kong declaratively: normalized, byte-stable deck files per workspace with secrets redacted.",
-    inputs: {
-      "kong-addr": connectionInputs["kong-addr"],
-      "kong-admin-token": connectionInputs["kong-admin-token"],
-      headers: connectionInputs.headers,
-      workspace: {
-        type: "string",
-        description: "Workspace to dump (Kong Enterprise). Default: the default workspace."
-      },
-      "all-workspaces": {
-        type: "boolean",
-        default: "false",
-        description: "Dump every workspace, one file each."
-      },
-      "select-tags": {
-        type: "list",
-        description: "Only entities carrying all of these tags (one per line)."
-      },
-      "skip-consumers": {
-        type: "boolean",
-        default: "false",
-        description: "Leave consumers, consumer groups and their credentials out."
-      },
-      "with-id": { type: "boolean", default: "false", description: "Keep entity IDs in the files." },
-      "output-dir": {
-        type: "string",
-        description: "Directory that receives <workspace>.yaml (Tyk: one api-, oas- or policy-<id>.json per object and .tyk.json), required-env.txt and SHA256SUMS. Default: kong, or tyk for gateway: tyk."
-      },
-      "redact-secrets": {
-        type: "boolean",
-        default: "true",
-        description: "Replace every credential, private key and secret config value with an environment reference: to a DECK_ variable (deck fills it), or for Tyk a DECKHAND_TYK_ variable (deckhand fills it)."
-      },
-      "allow-empty": {
-        type: "boolean",
-        default: "false",
-        description: "Accept a dump with no entities even when the previous dump had some."
-      },
-      "age-recipients": {
-        type: "list",
-        description: "age public keys (age1\u2026, from age-keygen -y), one per line: every redacted value is also written, encrypted to them, into secrets.age beside the files (kept byte for byte while nothing changed), so that a restore needs one CI secret, the age identity, instead of one per variable. Public keys only: the dump needs no identity. Needs redact-secrets: true."
-      },
-      ...secretFieldsInput,
-      ...tykInputs,
-      ...deckInputs,
-      ...transportInputs
-    },
-    outputs: {
-      files: "Written state files, one path per line.",
-      workspaces: "Dumped workspaces, one per line.",
-      "entity-count": "Number of entities dumped, nested ones included.",
-      digest: "sha256 over the normalized files: equal digests mean an unchanged configuration.",
-      "secrets-redacted": "Number of secret values replaced by environment references.",
-      "secrets-by-rule": "JSON object: how many values each rule redacted (schema: the gateway's own schemas; catalogue: Kong's schemas bundled with deckhand; name: credential field or header names; detector: the value itself, such as a private key, a JWT or credentials in a URL).",
-      "required-env": "Environment variables the files reference, one per line (names only).",
-      changed: "true when the files differ from what output-dir held before.",
-      "secrets-bundle": "Path of the encrypted secret bundle (secrets.age) with age-recipients; empty without."
-    }
-  },
-  validate: {
-    name: "validate",
-    summary: "Check deck state files: YAML, duplicates, unset DECK_ variables, then deck file/gateway validate.",
-    inputs: {
-      ...secretFieldsInput,
-      state: { type: "list", default: "kong", description: "State files or directories, one per line." },
-      ...bundleInputs,
-      online: {
-        type: "boolean",
-        default: "false",
-        description: "Validate against a live gateway (deck gateway validate); needs kong-addr."
-      },
-      workspace: {
-        type: "string",
-        description: "Workspace to validate against; overrides _workspace in the files."
-      },
-      parallelism: {
-        type: "integer",
-        max: 256,
-        description: "Number of concurrent requests deck makes when online (deck default 10)."
-      },
-      ...connectionInputs,
-      ...deckInputs
-    },
-    outputs: {
-      valid: "true when every check passed.",
-      problems: "Number of problems found.",
-      "plaintext-secrets": "Number of secret values the files hold in plain text (by the rules a dump redacts with); each is a warning naming file and line, never the value. Not a failure: unredacted files are valid, but must not be committed."
-    }
-  }
-};
-COMMANDS.diff = {
-  name: "diff",
-  summary: "Plan: what syncing the state files would change on Kong, per workspace, in the job summary and on the pull request.",
-  inputs: planInputs,
-  outputs: planOutputs
-};
-COMMANDS.sync = {
-  name: "sync",
-  summary: "Apply the state files to Kong after planning: deletions over the limit are refused before anything is sent, failed entities fail the step.",
-  inputs: {
-    ...planInputs,
-    "max-deletes": {
-      type: "integer",
-      min: 0,
-      max: 1e6,
-      default: "0",
-      description: "Most entities the sync may delete, across all workspaces; a plan that deletes more is refused before anything is sent."
-    },
-    "allow-deletes": {
-      type: "boolean",
-      default: "false",
-      description: "Allow any number of deletions (they are still planned, counted and reported)."
-    },
-    "dry-run": {
-      type: "boolean",
-      default: "false",
-      description: "Plan and check the guard rails, send nothing."
-    },
-    "workspace-concurrency": {
-      type: "integer",
-      max: 64,
-      default: "1",
-      description: "How many workspaces sync at the same time (never two syncs of one workspace)."
-    },
-    "converge-timeout": convergeTimeout
-  },
-  outputs: {
-    ...planOutputs,
-    applied: "true when changes were sent to the gateway and Kong accepted at least one."
-  }
-};
-var artifactInputs = {
-  "upload-artifact": {
-    type: "boolean",
-    default: "true",
-    actionOnly: true,
-    description: "Upload the backup and its manifest as a workflow artifact. On GitHub Enterprise Server, which the artifact service does not support, the step says so and keeps the files."
-  },
-  "artifact-name": {
-    type: "string",
-    actionOnly: true,
-    description: "Artifact name. Default: the backup file or folder name."
-  },
-  "retention-days": {
-    type: "integer",
-    max: 90,
-    unit: "days",
-    actionOnly: true,
-    description: "Days GitHub keeps the artifact (1 to 90). Default: the repository's setting."
-  }
-};
-var artifactDownloadInputs = {
-  "artifact-run-id": {
-    type: "string",
-    actionOnly: true,
-    description: "When input names an artifact of another workflow run: that run id (needs github-token with actions: read). Default: this run."
-  },
-  "github-token": {
-    type: "string",
-    secret: true,
-    actionOnly: true,
-    default: "${{ github.token }}",
-    description: "Token to download an artifact of another workflow run."
-  }
-};
-var storeInputs = (fallback, source) => ({
-  store: {
-    type: "string",
-    ...fallback ? { default: fallback } : {},
-    description: (fallback === "artifact" ? "Where the backup is kept: artifact (a workflow artifact, as before), " : "Also keep the dump in a store: ") + "a local or mounted folder, or s3://bucket/prefix (AWS S3, or any S3-compatible service with store-endpoint). In a folder or bucket each backup is <kind>/<source>/<UTC time>-<id>/, its manifest written last."
-  },
-  "store-endpoint": {
-    type: "string",
-    description: "URL of an S3-compatible service (MinIO, Ceph, R2\u2026), addressed path-style. Default: AWS's endpoint for the region. Credentials always come from the AWS credential chain (in GitHub Actions: aws-actions/configure-aws-credentials with OIDC), never from inputs."
-  },
-  "store-region": {
-    type: "string",
-    description: "AWS region of the bucket. Default: AWS_REGION, or the profile."
-  },
-  "backup-source": {
-    type: "string",
-    description: `Name of what is backed up: the <source> part of the store layout. Default: ${source}.`
-  },
-  "age-recipients": {
-    type: "list",
-    description: "age public keys (age1\u2026, one per line; # comments allowed) to encrypt the backup to before it leaves the machine. The step needs no private key; restores take age-identity."
-  },
-  "keep-last": retention("the n newest backups"),
-  "keep-daily": retention("the newest backup of each of the last n days that have one"),
-  "keep-weekly": retention("the newest backup of each of the last n ISO weeks that have one"),
-  "keep-monthly": retention("the newest backup of each of the last n months that have one")
-});
-function retention(what) {
-  return {
-    type: "integer",
-    min: 0,
-    max: 1e5,
-    description: `Retention in the store (of this kind and source), as restic's forget: keep ${what}. Deletes only backups deckhand wrote, never the newest one nor the newest verified one. Default: keep everything.`
-  };
-}
-var storeReadInputs = {
-  store: {
-    type: "string",
-    description: "The folder or s3://bucket/prefix db-dump or files-backup stored to: then name the backup latest, by its name (20261206T071500Z-3f9a1c) or by an ISO time (the newest at or before it). Only complete backups (manifest present) are picked; every object is checked against the manifest before anything is restored."
-  },
-  "store-endpoint": {
-    type: "string",
-    description: "URL of an S3-compatible service (path-style). Default: AWS. Credentials come from the AWS credential chain."
-  },
-  "store-region": {
-    type: "string",
-    description: "AWS region of the bucket. Default: AWS_REGION, or the profile."
-  },
-  "backup-source": {
-    type: "string",
-    description: "Which source to pick from, when the store holds backups of several."
-  }
-};
-var backupIdentityInput = {
-  "age-identity": {
-    type: "string",
-    secret: true,
-    description: "Content of an age key file (AGE-SECRET-KEY-1\u2026 lines), or the path of one, to decrypt backups encrypted with age-recipients."
-  }
-};
-for (const [name, spec] of Object.entries(storeInputs("", "the output folder name")))
-  if (name !== "age-recipients") COMMANDS.dump.inputs[name] = spec;
-var storeOutputs = {
-  stored: "Where the backup went in a folder or S3 store (empty for artifact).",
-  "backup-name": "Its name in the store: <UTC time>-<id>.",
-  encrypted: "true when the stored files are encrypted with age.",
-  pruned: "Backups retention removed, one name per line."
-};
-Object.assign(COMMANDS.dump.outputs, storeOutputs, {
-  "artifact-id": "Id of the uploaded artifact, when store is artifact."
-});
-var postgresInputs = {
-  "database-url": {
-    type: "string",
-    secret: true,
-    description: "postgres://user:password@host:5432/kong?sslmode=require (or redis://:password@host:6379 for engine redis). Empty: the standard PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE variables. The password is handed to the tools in a private file, never on a command line."
-  },
-  "postgres-bin": {
-    type: "string",
-    description: "Directory holding pg_dump, pg_restore and psql. Default: the newest PostgreSQL client found on PATH or in the usual install folders (it must be at least the server version)."
-  }
-};
-COMMANDS["db-dump"] = {
-  name: "db-dump",
-  summary: "Back up the gateway's database natively: pg_dump (or Redis's RDB) with a checksummed manifest written last, verified after the dump.",
-  inputs: {
-    engine: { type: "string", default: "postgres", description: "postgres or redis." },
-    "database-url": postgresInputs["database-url"],
-    format: {
-      type: "string",
-      default: "directory",
-      description: "pg_dump format: directory (parallel), custom, tar or plain. Ignored for redis (always an RDB file)."
-    },
-    jobs: {
-      type: "integer",
-      max: 128,
-      description: "Parallel pg_dump jobs, directory format only. Default: the number of CPUs."
-    },
-    compress: {
-      type: "string",
-      description: "pg_dump compression: a level 0-9 or method[:level] such as gzip:6, lz4 or zstd (PostgreSQL 16 clients), none. Default: pg_dump's (gzip for directory and custom)."
-    },
-    profile: {
-      type: "string",
-      default: "kong",
-      description: "kong: keep every table's schema but skip the data of tables that only hold short-lived runtime state (cluster events, rate-limiting counters, locks, data-plane registrations); never configuration or credentials. none: dump everything."
-    },
-    "exclude-table-data": {
-      type: "list",
-      description: "More tables whose data to skip (schema kept), one pg_dump pattern per line, e.g. public.my_audit_log."
-    },
-    "output-dir": {
-      type: "string",
-      default: "db-backup",
-      description: "Directory that receives the backup, in a new folder <database>-<UTC time> holding the dump and manifest.json (-2, -3\u2026 when another dump of the same second has that name). Earlier backups are never touched."
-    },
-    verify: {
-      type: "boolean",
-      default: "true",
-      description: "Read the dump back before the manifest is written: pg_restore --list must list the rows of exactly the tables dumped (redis-check-rdb for Redis)."
-    },
-    "postgres-bin": postgresInputs["postgres-bin"],
-    ...storeInputs("artifact", "the database name"),
-    ...artifactInputs
-  },
-  outputs: {
-    path: "The backup folder (dump and manifest.json).",
-    "size-bytes": "Size of the dump in bytes.",
-    manifest: "Path of manifest.json: versions, database, format, profile, per-table row counts, sha256 of every file.",
-    tables: "Tables dumped (Redis: databases holding keys).",
-    rows: "Rows dumped (Redis: keys), as counted in the snapshot the dump was taken from.",
-    "duration-ms": "How long the dump and its verification took.",
-    "artifact-id": "Id of the uploaded artifact, when one was uploaded.",
-    ...storeOutputs
-  }
-};
-COMMANDS["db-restore"] = {
-  name: "db-restore",
-  summary: "Restore a db-dump backup: checksums verified before the database is touched, row counts and configuration checksums compared afterwards.",
-  inputs: {
-    input: {
-      type: "string",
-      required: true,
-      description: "The backup: its folder, its manifest.json, the output-dir db-dump wrote into (the newest complete backup there is picked), latest or a time with store, or (in GitHub Actions) the name of an artifact uploaded by db-dump."
-    },
-    "database-url": {
-      ...postgresInputs["database-url"],
-      description: "Where to restore: postgres://user:password@host:5432/kong, or with create, a maintenance database such as postgres. Empty: the PG* variables. The password goes in a private file, never on a command line. Without create, clean replaces the database from the same server's postgres database (template1 where there is none)."
-    },
-    create: {
-      type: "boolean",
-      default: "false",
-      description: "Create the database named in the backup (pg_restore --create), connecting to the maintenance database of database-url. One that exists is refused, or with clean replaced as clean describes."
-    },
-    clean: {
-      type: "boolean",
-      default: "false",
-      description: "Replace a database that already holds tables: the backup is restored into a new database beside it (same owner, encoding, locale, privileges and settings), verified, and swapped in by renaming only then, so a failure leaves the database as it was. The swap ends the sessions connected to it (Kong reconnects). Needs the CREATEDB privilege and the database's ownership. Without clean, a database that holds tables is refused."
-    },
-    "keep-previous": {
-      type: "boolean",
-      default: "true",
-      description: "When clean replaced a database, keep the replaced one, renamed <database>_deckhand_previous_<UTC time> (rename it back to roll back; drop it when done). false: drop it once the restored database is in its place."
-    },
-    jobs: {
-      type: "integer",
-      max: 128,
-      description: "Parallel pg_restore jobs (directory and custom formats). Default: the number of CPUs."
-    },
-    verify: {
-      type: "boolean",
-      default: "true",
-      description: "After restoring, compare the row count of every table and the checksum of every configuration table with the manifest; any difference fails the step."
-    },
-    "no-owner": {
-      type: "boolean",
-      default: "false",
-      description: "Do not restore object ownership: everything belongs to the connecting user (for a server without the original roles, such as a fresh RDS instance)."
-    },
-    "postgres-bin": postgresInputs["postgres-bin"],
-    ...storeReadInputs,
-    ...backupIdentityInput,
-    "mark-verified": {
-      type: "boolean",
-      default: "false",
-      description: "When the backup came from a store and the restore verified it: record that beside it (deckhand-verified.json), as a restore drill does. Retention never deletes the newest verified backup."
-    },
-    ...artifactDownloadInputs
-  },
-  outputs: {
-    database: "The database restored into.",
-    backup: "The backup restored: its folder, or its store and name.",
-    "previous-database": "The database clean replaced, kept under this name (keep-previous); empty when none was replaced or it was dropped.",
-    tables: "Tables checked after the restore.",
-    rows: "Rows checked after the restore.",
-    verified: "true when every row count and checksum matched the manifest.",
-    "duration-ms": "How long the verification of the backup, the restore and the comparison took."
-  }
-};
-COMMANDS["files-backup"] = {
-  name: "files-backup",
-  summary: "Back up the gateway's files (kong.conf, certificates, Tyk and Kestra files) into a tar.gz with a sha256 manifest; private keys only when asked.",
-  inputs: {
-    paths: {
-      type: "list",
-      required: true,
-      description: "Files, directories or globs, one per line (**, *, ?, and !pattern to exclude), e.g. /etc/kong/kong.conf, /opt/tyk-gateway/apps, /app/storage."
-    },
-    root: {
-      type: "string",
-      default: ".",
-      description: "Files are stored relative to this directory, and every match must lie inside it (use / for system paths)."
-    },
-    output: {
-      type: "string",
-      default: "files-backup.tar.gz",
-      description: "The archive to write (tar.gz); its manifest goes beside it as <output>.manifest.json. Replaced only once the new archive is complete."
-    },
-    "include-secrets": {
-      type: "boolean",
-      default: "false",
-      description: "Include private keys and certificates (PEM, DER, PKCS#12, keystores). Off: they are left out and listed in the summary."
-    },
-    ...storeInputs("artifact", "files"),
-    ...artifactInputs
-  },
-  outputs: {
-    path: "The archive.",
-    manifest: "Path of the manifest: sha256, size and mode of every file.",
-    files: "Number of files in the archive.",
-    "size-bytes": "Size of the archive in bytes.",
-    "secrets-excluded": "Private key and certificate files left out (include-secrets false), one path per line.",
-    "artifact-id": "Id of the uploaded artifact, when one was uploaded.",
-    ...storeOutputs
-  }
-};
-COMMANDS["files-restore"] = {
-  name: "files-restore",
-  summary: "Restore a files-backup archive: every checksum is verified before any file is written, and existing files are replaced only when allowed.",
-  inputs: {
-    input: {
-      type: "string",
-      required: true,
-      description: "The archive (its manifest beside it as <archive>.manifest.json), latest or a time with store, or (in GitHub Actions) the name of an artifact uploaded by files-backup."
-    },
-    target: {
-      type: "string",
-      default: ".",
-      description: "Directory to restore into (the backup's root; / for system paths)."
-    },
-    overwrite: {
-      type: "boolean",
-      default: "false",
-      description: "Replace existing files whose content differs. Off: such files are listed and the step fails before writing anything."
-    },
-    "dry-run": {
-      type: "boolean",
-      default: "false",
-      description: "Verify the archive and report what would be written; write nothing."
-    },
-    "max-size-mib": {
-      type: "integer",
-      default: String(mebibytes(DEFAULT_LIMITS.maxBytes)),
-      min: 1,
-      max: 16 * 1024 * 1024,
-      unit: "MiB",
-      description: "Most the archive may unpack to, in MiB, all files together. A larger one is refused as it streams, and nothing is restored; raise it for a backup that large."
-    },
-    "max-file-size-mib": {
-      type: "integer",
-      default: String(mebibytes(DEFAULT_LIMITS.maxFileBytes)),
-      min: 1,
-      max: 16 * 1024 * 1024,
-      unit: "MiB",
-      description: "Largest file the archive may hold, in MiB; an archive with a larger one is refused."
-    },
-    "max-files": {
-      type: "integer",
-      default: String(DEFAULT_LIMITS.maxEntries),
-      min: 1,
-      max: 1e7,
-      description: "Most files and directories the archive may hold; an archive with more is refused."
-    },
-    ...storeReadInputs,
-    ...backupIdentityInput,
-    ...artifactDownloadInputs
-  },
-  outputs: {
-    files: "Number of files written (in a dry run: that would be written).",
-    unchanged: "Number of files already present with the same content.",
-    verified: "true when the archive and every file matched the manifest."
-  }
-};
-COMMANDS.commit = {
-  name: "commit",
-  summary: "Commit the dumped configuration to git when it drifted, with an entity-level report; push race-safe or open a pull request.",
-  inputs: {
-    ...secretFieldsInput,
-    path: {
-      type: "list",
-      default: "kong",
-      description: "What to commit: the folder the dump wrote (its output-dir), or several files or folders of one repository, one per line."
-    },
-    mode: {
-      type: "string",
-      default: "push",
-      description: "push: commit to branch and push, retrying when another run or a person pushed first. pull-request: keep the drift on its own branch with one open pull request."
-    },
-    branch: {
-      type: "string",
-      description: `push: the branch to push to (default the checked-out branch, or the run's branch on a detached checkout). pull-request: deckhand's branch for the drift (default ${DEFAULT_DRIFT_BRANCH}), replaced on every run.`
-    },
-    base: {
-      type: "string",
-      description: "pull-request: the branch the pull request goes into (default the checked-out branch, else the repository's default branch)."
-    },
-    message: {
-      type: "string",
-      default: DEFAULT_MESSAGE,
-      description: `Commit subject (and pull request title). Placeholders: ${PLACEHOLDERS.map((p2) => `{${p2}}`).join(", ")}. The drift report and the dump time follow in the body.`
-    },
-    "author-name": {
-      type: "string",
-      description: `Author and committer name. Default: git's user.name, else ${ACTIONS_BOT.name}.`
-    },
-    "author-email": {
-      type: "string",
-      description: `Author and committer email. Default: git's user.email, else ${ACTIONS_BOT.email}.`
-    },
-    "push-retries": {
-      type: "integer",
-      min: 0,
-      max: 10,
-      default: "5",
-      description: "Times to fetch, merge and push again when the branch moved meanwhile, waiting 1, 2, 4\u2026 seconds (with jitter) in between. 0: fail on the first rejection."
-    },
-    "github-token": {
-      type: "string",
-      secret: true,
-      default: "${{ github.token }}",
-      description: "Token for pushing to GitHub and for the pull request (contents: write; pull-requests: write in pull-request mode). Replaces the credentials the checkout persisted; remotes elsewhere keep git's own."
-    },
-    "sign-off": {
-      type: "boolean",
-      default: "false",
-      description: "Add a Signed-off-by trailer for the committer (DCO)."
-    }
-  },
-  outputs: {
-    changed: "true when a commit was pushed (push) or the drift pull request holds changes (pull-request).",
-    "commit-sha": "The commit pushed, or the drift branch's commit; empty when nothing changed.",
-    branch: "The branch pushed to.",
-    "pull-request-number": "Number of the drift pull request (pull-request mode).",
-    "pull-request-url": "Web address of the drift pull request (pull-request mode).",
-    added: "Entities the commit adds.",
-    "changed-entities": "Entities the commit changes.",
-    removed: "Entities the commit removes."
-  }
-};
-COMMANDS.restore = {
-  name: "restore",
-  summary: "Disaster recovery in one step: wait for a fresh gateway, restore its database or its declarative state (or load DB-less nodes), prove it, and report the recovery time.",
-  inputs: {
-    ...secretFieldsInput,
-    strategy: {
-      type: "string",
-      default: "auto",
-      description: "auto: the database backup when db-dump is given and verifies, else (or when that restore fails) the declarative state. database: db-dump only. declarative: deck sync of state. dbless: POST state to every node's /config."
-    },
-    "kong-addr": {
-      type: "list",
-      description: "Kong Admin API address, e.g. http://kong-admin.internal:8001. Several (one per line) for dbless, where each node is loaded, or to wait for every node of a cluster. Required for gateway: kong."
-    },
-    "kong-admin-token": connectionInputs["kong-admin-token"],
-    headers: connectionInputs.headers,
-    state: {
-      type: "list",
-      description: "Declarative state files or directories (what dump wrote, usually checked out from the repository), one per line. Used by declarative and dbless, by auto without a usable db-dump, and to verify. Default: kong, or tyk for gateway: tyk."
-    },
-    ...bundleInputs,
-    "db-dump": {
-      type: "string",
-      description: "A db-dump backup: its folder, its manifest.json, latest or a time with store, or (in GitHub Actions) the name of the artifact db-dump uploaded."
-    },
-    "database-url": {
-      ...postgresInputs["database-url"],
-      description: "The gateway's database, to restore db-dump into: postgres://user:password@host:5432/kong. Empty: the PG* variables. The password goes in a private file, never on a command line."
-    },
-    "restart-command": {
-      type: "string",
-      description: "Shell command that restarts the Kong nodes after a database restore, so they drop what they cached, e.g. aws ecs update-service --force-new-deployment \u2026 && aws ecs wait services-stable \u2026. deckhand then waits for the gateway again."
-    },
-    "keyring-export": {
-      type: "string",
-      secret: true,
-      description: "Kong Enterprise keyring export (the data of POST /keyring/export), or a path to a file holding it: imported on every node before encrypted data is restored or verified."
-    },
-    overwrite: {
-      type: "boolean",
-      default: "false",
-      description: "Restore onto a gateway that already holds configuration. Off: restore checks first and refuses a gateway (or database) with services, routes, consumers or plugins, so a wrong address cannot replace a live gateway."
-    },
-    "wait-timeout": {
-      type: "integer",
-      max: 86400,
-      unit: "seconds",
-      default: "600",
-      description: "Seconds to wait for the gateway to answer (Admin API root and /status), at the start and again after a restart, retrying with backoff."
-    },
-    "smoke-requests": {
-      type: "list",
-      description: 'Requests that prove the proxy serves traffic, one "METHOD URL STATUS" per line, e.g. GET https://api.example.com/health 200 (STATUS may be 2xx). Query values (API keys) are masked in logs and reports.'
-    },
-    "smoke-timeout": {
-      type: "integer",
-      max: 3600,
-      unit: "seconds",
-      default: "30",
-      description: "Seconds each smoke request is retried (with backoff) until it answers as expected: Kong applies new configuration to its router a few seconds after it is written."
-    },
-    "report-file": {
-      type: "string",
-      description: "Where to write the recovery report as JSON. Default: a new file in the runner's temporary directory."
-    },
-    parallelism: {
-      type: "integer",
-      max: 256,
-      description: "Concurrent Admin API requests deck makes per workspace (deck default 10)."
-    },
-    jobs: {
-      type: "integer",
-      max: 128,
-      description: "Parallel pg_restore jobs. Default: one transaction, so a failed restore leaves the database as it was."
-    },
-    "no-owner": {
-      type: "boolean",
-      default: "false",
-      description: "Do not restore object ownership: everything belongs to the connecting user (for a server without the original roles)."
-    },
-    "postgres-bin": postgresInputs["postgres-bin"],
-    ...tykInputs,
-    "converge-timeout": convergeTimeout,
-    ...deckInputs,
-    ...transportInputs,
-    ...storeReadInputs,
-    "age-identity": {
-      ...bundleInputs["age-identity"],
-      description: `${bundleInputs["age-identity"].description} It also decrypts backups named from store (db-dump or state latest).`
-    },
-    ...artifactDownloadInputs
-  },
-  outputs: {
-    "strategy-used": "What restored the gateway: database, declarative or dbless.",
-    "rto-seconds": "Seconds from the start of the step until the gateway was restored and verified.",
-    "entities-restored": "Entities restored: configuration rows for database, entities created or updated for declarative, entities loaded per node for dbless.",
-    verified: "true only when every check passed: zero diff (or the manifest's row counts) and every smoke request.",
-    report: "Path of the recovery report as JSON: phases and their durations, what was restored, what was not."
-  }
-};
-var GROUPS = [
-  ["tyk", [...Object.keys(tykInputs), "converge-timeout"]],
-  ["kong", ["kong-addr", "kong-admin-token", "headers"]],
-  ["connection", Object.keys(transportInputs)],
-  ["deck", Object.keys(deckInputs)],
-  [
-    "store",
-    [
-      ...Object.keys(storeInputs("", "")),
-      ...Object.keys(storeReadInputs),
-      ...Object.keys(artifactInputs),
-      ...Object.keys(artifactDownloadInputs)
-    ].filter((name) => !["github-token", "age-recipients", "age-identity"].includes(name))
-  ],
-  ["database", Object.keys(postgresInputs)]
-];
-function inputGroup(name) {
-  return GROUPS.find(([, names]) => names.includes(name))?.[0] ?? "general";
-}
 
 // actions/engine/commit/drift-commit.ts
 import { stat as stat10 } from "node:fs/promises";
@@ -65269,257 +65560,6 @@ var JOBS = {
 // actions/cli/doctor.ts
 init_errors();
 init_http();
-
-// actions/cli/text.ts
-function outputWidth(stream2 = process.stdout) {
-  return stream2.isTTY && stream2.columns ? Math.max(60, stream2.columns) : 100;
-}
-function wrap(text, width, indent = "") {
-  const out = [];
-  for (const paragraph of text.split("\n")) {
-    let line = out.length === 0 ? "" : indent;
-    let empty2 = true;
-    for (const word of paragraph.split(" ")) {
-      let rest = word;
-      if (!empty2 && line.length + 1 + rest.length > width) {
-        out.push(line.trimEnd());
-        line = indent;
-        empty2 = true;
-      }
-      while (line.length + (empty2 ? 0 : 1) + rest.length > width) {
-        const room = Math.max(1, width - line.length - (empty2 ? 0 : 1));
-        out.push(`${line}${empty2 ? "" : " "}${rest.slice(0, room)}`);
-        rest = rest.slice(room);
-        line = indent;
-        empty2 = true;
-      }
-      line += (empty2 ? "" : " ") + rest;
-      empty2 = false;
-    }
-    out.push(line.trimEnd());
-  }
-  return out;
-}
-var MIN_COLUMN = 10;
-var GAP = 2;
-function fitWidths(natural, width) {
-  const widths = [...natural];
-  const total = () => widths.reduce((a, b2) => a + b2, 0) + GAP * (widths.length - 1);
-  while (total() > width) {
-    const widest = maxOf(widths, 0);
-    if (widest <= MIN_COLUMN) return void 0;
-    const i = widths.indexOf(widest);
-    const second = maxOf(
-      widths.filter((_2, j2) => j2 !== i),
-      MIN_COLUMN
-    );
-    widths[i] = Math.max(MIN_COLUMN, second, widest - (total() - width));
-    if (widths[i] === widest) widths[i] = widest - 1;
-  }
-  return widths;
-}
-function renderTable(table, width, out) {
-  out.push("");
-  if (table.caption) for (const line of wrap(table.caption, width)) out.push(line);
-  const natural = table.header.map(
-    (h, i) => maxOf(
-      table.rows.map((r) => (r[i] ?? "").length),
-      h.length
-    )
-  );
-  const widths = fitWidths(natural, width);
-  if (!widths) {
-    const key2 = maxOf(
-      table.header.map((h) => h.length),
-      0
-    );
-    table.rows.forEach((r, n) => {
-      if (n > 0) out.push("");
-      table.header.forEach((h, i) => {
-        const cell = r[i] ?? "";
-        if (cell === "") return;
-        for (const line of wrap(`${`${h}:`.padEnd(key2 + 1)} ${cell}`, width, " ".repeat(key2 + 2)))
-          out.push(line);
-      });
-    });
-    return;
-  }
-  const wrapped = natural.every((n, i) => n <= widths[i]);
-  const row = (cells) => {
-    if (wrapped)
-      return [
-        cells.map((c, i) => c.padEnd(widths[i])).join(" ".repeat(GAP)).trimEnd()
-      ];
-    const columns = widths.map((w2, i) => wrap(cells[i] ?? "", w2));
-    const height = maxOf(
-      columns.map((c) => c.length),
-      1
-    );
-    const lines = [];
-    for (let l = 0; l < height; l++)
-      lines.push(
-        columns.map((c, i) => (c[l] ?? "").padEnd(widths[i])).join(" ".repeat(GAP)).trimEnd()
-      );
-    return lines;
-  };
-  for (const line of row(table.header)) out.push(line);
-  out.push(row(widths.map((w2) => "-".repeat(w2)))[0]);
-  for (const r of table.rows) for (const line of row(r)) out.push(line);
-}
-function annotationText(a, command) {
-  const title = a.title?.startsWith(`${command}: `) ? a.title.slice(command.length + 2) : a.title;
-  const where3 = a.file ? `${a.file}${a.line ? `:${a.line}` : ""}: ` : "";
-  return `${a.level}: ${where3}${title && title !== command ? `${title}: ` : ""}${a.message}`;
-}
-function renderText(report2, width = 100) {
-  const out = [];
-  for (const text of [report2.title, ...report2.lines]) for (const line of wrap(text, width)) out.push(line);
-  const shown = /* @__PURE__ */ new Set();
-  for (const table of report2.tables) {
-    renderTable(table, width, out);
-    for (const r of table.rows) for (const cell of r) if (cell.length > 0) shown.add(cell);
-  }
-  const said = report2.lines.join("\n");
-  let first = true;
-  for (const a of report2.annotations) {
-    if (shown.has(a.message) || said.includes(a.message)) continue;
-    if (first && out.length > 1) out.push("");
-    first = false;
-    for (const line of wrap(annotationText(a, report2.title), width, "  ")) out.push(line);
-  }
-  return out.join("\n") + "\n";
-}
-
-// actions/cli/help.ts
-function envName(option) {
-  return `DECKHAND_${option.toUpperCase().replace(/-/g, "_")}`;
-}
-function cliInputs(spec) {
-  return Object.entries(spec.inputs).filter(([, input]) => !input.actionOnly);
-}
-var ADDRESS_OPTIONS = /* @__PURE__ */ new Set(["kong-addr", "tyk-addr", "tyk-dashboard"]);
-var GROUP_TITLES = {
-  general: "Options",
-  kong: "Kong Admin API options",
-  connection: "Connection options (TLS and timeouts, for Kong or Tyk)",
-  deck: "deck options",
-  store: "Store options (a folder, s3://bucket/prefix, or a workflow artifact)",
-  database: "Database options",
-  tyk: "Tyk options (--gateway tyk)"
-};
-var GROUP_ORDER = ["general", "kong", "connection", "deck", "database", "store", "tyk"];
-var COMMON_OPTIONS = [
-  ["--json", "Print the outputs as one JSON object on stdout instead of a report."],
-  ["--verbose", "Print debug lines on stderr (or DECKHAND_VERBOSE=true)."],
-  ["--help, -h", "This help; --help tyk for the Tyk options, --help-all for every option."]
-];
-function optionLines(name, input, width) {
-  const flag = input.type === "boolean" ? `--[no-]${name}` : `--${name} ${input.type === "integer" ? "<n>" : ADDRESS_OPTIONS.has(name) ? "<url|host:port>" : "<value>"}`;
-  const shownDefault = input.default && !input.default.startsWith("${{") ? input.default : void 0;
-  const notes = [
-    input.required ? "required" : "",
-    shownDefault !== void 0 ? `default ${shownDefault}` : "",
-    input.type === "list" ? "repeatable" : "",
-    input.type === "integer" && input.max !== void 0 ? `${input.min ?? 1} to ${input.max}` : "",
-    `env ${envName(name)}`
-  ].filter(Boolean);
-  const address = ADDRESS_OPTIONS.has(name) ? " host:port means http://host:port; write https:// in full." : "";
-  return [
-    `  ${flag}`,
-    ...wrap(`${input.description}${address} (${notes.join("; ")})`, width - 6, "").map((l) => `      ${l}`)
-  ];
-}
-function commandHelp(spec, scope = "default", width = 100) {
-  const lines = [`Usage: deckhand ${spec.name} [options]`, "", ...wrap(spec.summary, width)];
-  const byGroup = /* @__PURE__ */ new Map();
-  for (const [name, input] of cliInputs(spec)) {
-    const group = inputGroup(name);
-    byGroup.set(group, [...byGroup.get(group) ?? [], [name, input]]);
-  }
-  for (const group of GROUP_ORDER) {
-    const inputs = byGroup.get(group);
-    if (!inputs) continue;
-    const shown = scope === "all" || (scope === "tyk" ? group === "tyk" : group !== "tyk");
-    if (!shown) continue;
-    lines.push("", `${GROUP_TITLES[group]}:`);
-    for (const [name, input] of inputs) append(lines, optionLines(name, input, width));
-  }
-  if (scope !== "tyk") {
-    lines.push("");
-    for (const [flag, text] of COMMON_OPTIONS) lines.push(`  ${flag}`, `      ${text}`);
-  }
-  const tyk = byGroup.get("tyk");
-  if (tyk && scope === "default")
-    append(lines, [
-      "",
-      ...wrap(
-        `Tyk: ${tyk.length} more options for --gateway tyk: deckhand ${spec.name} --help tyk (or --help-all).`,
-        width
-      )
-    ]);
-  return lines.join("\n");
-}
-var OTHER_COMMANDS = [
-  ["backups", "List or prune the backups in a folder or S3 store (deckhand backups --help)."],
-  ["redact", 'Replace secrets in existing deck files with ${{ env "DECK_\u2026" }} references, in place.'],
-  ["secrets list", "Print the names (never the values) of the variables in an encrypted secret bundle."],
-  ["secrets rekey", "Re-encrypt the secret bundle to new age recipients, in place."],
-  ["doctor", "Check the Admin API, the token, deck, the PostgreSQL clients, git and the output folder."]
-];
-var EXIT_CODES = [
-  [0, "Success (for validate: the files are valid; for doctor: every required check passed)."],
-  [1, "A failure: the gateway, a tool or a check failed, or the files are invalid. The message says why."],
-  [2, "A usage error: an unknown command or option, a missing or malformed value, conflicting options."]
-];
-function usage(width = 100) {
-  const entries2 = [
-    ...Object.values(COMMANDS).map((c) => [c.name, c.summary]),
-    ...OTHER_COMMANDS
-  ];
-  const lines = [
-    ...wrap(
-      "deckhand: back up, validate and restore API gateway configuration (Kong): declaratively with deck, natively with pg_dump.",
-      width
-    ),
-    "",
-    "Usage: deckhand <command> [options]",
-    "",
-    "Commands:",
-    ...entries2.flatMap(([name, summary]) => wrap(`  ${name.padEnd(14)} ${summary}`, width, " ".repeat(17))),
-    "",
-    ...wrap(
-      "Every option can also be set through an environment variable: --kong-addr as DECKHAND_KONG_ADDR, and so on. Pass secrets that way (DECKHAND_KONG_ADMIN_TOKEN, DECKHAND_HEADERS): options are visible in the process list.",
-      width
-    ),
-    "",
-    "Exit codes:",
-    ...EXIT_CODES.flatMap(([code, text]) => wrap(`  ${code}  ${text}`, width, "     ")),
-    "",
-    "Run 'deckhand <command> --help' for a command's options."
-  ];
-  return lines.join("\n");
-}
-
-// actions/cli/doctor.ts
-var from = (command, name) => COMMANDS[command].inputs[name];
-var DOCTOR_INPUTS = {
-  "kong-addr": from("dump", "kong-addr"),
-  "kong-admin-token": from("dump", "kong-admin-token"),
-  headers: from("dump", "headers"),
-  "tls-skip-verify": from("dump", "tls-skip-verify"),
-  "ca-cert": from("dump", "ca-cert"),
-  "tls-server-name": from("dump", "tls-server-name"),
-  timeout: { ...from("dump", "timeout"), default: "10", description: "Seconds to wait for each answer." },
-  "deck-path": from("dump", "deck-path"),
-  "deck-version": from("dump", "deck-version"),
-  "database-url": from("db-dump", "database-url"),
-  "postgres-bin": from("db-dump", "postgres-bin"),
-  "output-dir": {
-    ...from("dump", "output-dir"),
-    description: "The folder backups are written to: checked for write permission (nothing is left in it)."
-  }
-};
-var DOCTOR_SUMMARY = "Check, without downloading or writing to the gateway, what the other commands need: the Admin API and its token, workspaces, deck, the PostgreSQL clients (and server), git, and the output folder.";
 var quiet = { info: () => void 0, warn: () => void 0, debug: () => void 0 };
 function transportFailure(err, address) {
   const host2 = new URL(address).hostname;
@@ -65793,23 +65833,6 @@ function renderChecks(checks, width) {
   );
   return lines.join("\n") + "\n";
 }
-function doctorHelp(width = 100) {
-  const lines = ["Usage: deckhand doctor [options]", "", ...wrap(DOCTOR_SUMMARY, width), ""];
-  append(lines, [
-    ...wrap(
-      'Each check prints a line "ok|warn|fail  <check>  <detail>", and a "fix:" line under each warning and failure. Exit 0 when no check failed, 1 when one did, 2 on a usage error. Checks: admin-api (reachable, refused, DNS failure, TLS failure, timeout; Kong version and edition), token, workspaces, deck (given, on PATH or cached: never downloaded), postgres-client (and postgres-server with --database-url), output-dir, git.',
-      width
-    ),
-    "",
-    "Options:"
-  ]);
-  for (const [name, input] of Object.entries(DOCTOR_INPUTS)) append(lines, optionLines(name, input, width));
-  lines.push(
-    "  --json",
-    '      Print the results as JSON: {"ok": \u2026, "checks": [{"status", "check", "detail", "fix"}]}.'
-  );
-  return lines.join("\n");
-}
 async function doctorCommand(argv, width) {
   const defs = Object.fromEntries([
     ["help", { kind: "boolean" }],
@@ -65847,31 +65870,12 @@ import { readFile as readFile11 } from "node:fs/promises";
 import { basename as basename12, dirname as dirname12, join as join31 } from "node:path";
 import { parseArgs as parseArgs2 } from "node:util";
 init_errors();
-var SECRETS_SUMMARY = "List or re-encrypt the encrypted secret bundle (secrets.age) a dump wrote.";
-var USAGE2 = `Usage:
-  deckhand secrets list [--bundle PATH] [--age-identity-file PATH]
-  deckhand secrets rekey --bundle PATH --age-recipients age1\u2026 [--age-recipients age1\u2026]\u2026 [--age-identity-file PATH]
-
-${SECRETS_SUMMARY}
-
-  list    Prints the names of the bundle's variables (never a value), one per line, and the fingerprints of
-          its recipients on stderr.
-  rekey   Decrypts the bundle and encrypts it again to the recipients given (they replace the old ones), in
-          place and atomically, with a fresh stamp; the folder's SHA256SUMS is updated when it lists the bundle.
-
-Options:
-  --bundle PATH              The bundle (default for list: kong/${BUNDLE_FILE}).
-  --age-identity-file PATH   The age key file that opens it. Or set DECKHAND_AGE_IDENTITY to the key file's
-                             content or path. The key itself is never taken on the command line.
-  --age-recipients KEY       An age public key (age1\u2026) to encrypt to; repeat for several. Or set
-                             DECKHAND_AGE_RECIPIENTS, one per line.
-`;
 var UsageError3 = class extends Error {
 };
 async function secretsCommand(argv) {
   const [sub, ...rest] = argv;
   if (sub === void 0 || sub === "help" || sub === "--help" || sub === "-h") {
-    process.stdout.write(USAGE2);
+    process.stdout.write(SECRETS_USAGE);
     return sub === void 0 ? 2 : 0;
   }
   try {
@@ -65882,7 +65886,7 @@ async function secretsCommand(argv) {
     if (err instanceof UsageError3 || err instanceof UsageError) {
       process.stderr.write(`deckhand secrets: ${err.message}
 
-${USAGE2}`);
+${SECRETS_USAGE}`);
       return 2;
     }
     throw err;
@@ -65925,7 +65929,7 @@ async function identities(file) {
 async function list(argv) {
   const values = options(argv, false);
   if (values.help) {
-    process.stdout.write(USAGE2);
+    process.stdout.write(SECRETS_USAGE);
     return 0;
   }
   const bundle = values.bundle ?? join31("kong", BUNDLE_FILE);
@@ -65944,7 +65948,7 @@ async function list(argv) {
 async function rekey(argv) {
   const values = options(argv, true);
   if (values.help) {
-    process.stdout.write(USAGE2);
+    process.stdout.write(SECRETS_USAGE);
     return 0;
   }
   const bundle = values.bundle;
@@ -66056,12 +66060,6 @@ async function readForRedaction(file) {
     throw new DeckhandError(`cannot read ${file}`);
   }
 }
-var REDACT_USAGE = `Usage: deckhand redact [--workspace NAME] [--secret-fields "plugins/NAME PATH"]... FILE...
-
-Rewrites each deck state file in place with secrets replaced by \${{ env "DECK_\u2026" }} references
-and prints the variable names (never the values) the files now need. Secrets are found by Kong's
-schemas (bundled), credential names and value detectors; --secret-fields adds an in-house plugin's.
-`;
 async function redactFiles(argv) {
   const parsed = parseOptions(
     argv,
