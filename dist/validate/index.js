@@ -47416,13 +47416,15 @@ function parseAddress(value, input, what, example, credentialInputs) {
       `${inputSubject(input)} "${raw}" must use http:// or https://, not ${scheme[1]}://, e.g. ${example}`
     );
   const address = scheme ? raw : `http://${raw}`;
+  const notUrl = () => new InputError(
+    `${inputSubject(input)} "${raw}" is not a URL: give host:port (http is assumed) or a full URL, e.g. ${example}`
+  );
+  if (!scheme && /^https?(:|\/)/i.test(raw)) throw notUrl();
   let url;
   try {
     url = new URL(address);
   } catch {
-    throw new InputError(
-      `${inputSubject(input)} "${raw}" is not an address: give host:port (http is assumed) or a URL, e.g. ${example}`
-    );
+    throw notUrl();
   }
   if (url.username || url.password) {
     throw new InputError(

@@ -47,13 +47,17 @@ export function parseAddress(
       `${inputSubject(input)} "${raw}" must use http:// or https://, not ${scheme[1]}://, e.g. ${example}`,
     )
   const address = scheme ? raw : `http://${raw}`
+  const notUrl = () =>
+    new InputError(
+      `${inputSubject(input)} "${raw}" is not a URL: give host:port (http is assumed) or a full URL, e.g. ${example}`,
+    )
+  // `http//host` or `https:host` is a mistyped scheme, not a host named http.
+  if (!scheme && /^https?(:|\/)/i.test(raw)) throw notUrl()
   let url: URL
   try {
     url = new URL(address)
   } catch {
-    throw new InputError(
-      `${inputSubject(input)} "${raw}" is not an address: give host:port (http is assumed) or a URL, e.g. ${example}`,
-    )
+    throw notUrl()
   }
   if (url.username || url.password) {
     throw new InputError(
