@@ -969,3 +969,30 @@ export function rootInputs(): Record<string, InputSpec> {
   }
   return union
 }
+
+/**
+ * How the CLI's help groups a command's options; action.yml lists inputs flat. Derived from the input sets
+ * above, so an input added to a set is grouped with it.
+ */
+export type InputGroup = 'general' | 'kong' | 'connection' | 'deck' | 'tyk' | 'store' | 'database'
+
+const GROUPS: [InputGroup, readonly string[]][] = [
+  ['tyk', [...Object.keys(tykInputs), 'converge-timeout']],
+  ['kong', ['kong-addr', 'kong-admin-token', 'headers']],
+  ['connection', Object.keys(transportInputs)],
+  ['deck', Object.keys(deckInputs)],
+  [
+    'store',
+    [
+      ...Object.keys(storeInputs('', '')),
+      ...Object.keys(storeReadInputs),
+      ...Object.keys(artifactInputs),
+      ...Object.keys(artifactDownloadInputs),
+    ].filter((name) => !['github-token', 'age-recipients', 'age-identity'].includes(name)),
+  ],
+  ['database', Object.keys(postgresInputs)],
+]
+
+export function inputGroup(name: string): InputGroup {
+  return GROUPS.find(([, names]) => names.includes(name))?.[0] ?? 'general'
+}

@@ -340,6 +340,13 @@ const GENERATORS = [actionYamlFiles, actionDocs, secretsCatalogue, guaranteesLis
 const files = new Map()
 for (const generate of GENERATORS) for (const [path, content] of await generate()) files.set(path, content)
 
+// docs/cli.md: the CLI reference, rendered by the CLI's own code from its help texts.
+async function cliReferenceDoc() {
+  const { cliReference } = await bundleModule('actions/cli/reference.ts')
+  return cliReference()
+}
+files.set('docs/cli.md', await cliReferenceDoc())
+
 const stale = []
 for (const [path, content] of files) {
   const current = await readText(path).catch(() => undefined)

@@ -181,7 +181,12 @@ describe('dump action (bundled, run as the runner does)', () => {
 
     test.each([
       ['missing kong-addr', { 'kong-addr': '' }, {}, /kong-addr is required/],
-      ['malformed kong-addr', { 'kong-addr': 'kong-admin:8001' }, {}, /must use http:\/\/ or https:\/\//],
+      [
+        'malformed kong-addr',
+        { 'kong-addr': 'ftp://kong-admin:8001' },
+        {},
+        /must use http:\/\/ or https:\/\//,
+      ],
       ['not a URL', { 'kong-addr': 'http//nope' }, {}, /is not a URL/],
       [
         'credentials in kong-addr',
@@ -313,8 +318,8 @@ describe('deckhand CLI', () => {
     expect((await cli(['dump', '--no-such-option'], env)).code).toBe(2)
     expect((await cli(['frobnicate'], env)).code).toBe(2)
     const failed = await cli(['dump', '--output-dir', out], env)
-    expect(failed.code).toBe(1)
-    expect(failed.stderr).toMatch(/kong-addr is required/)
+    expect(failed.code).toBe(2)
+    expect(failed.stderr).toMatch(/--kong-addr \(or DECKHAND_KONG_ADDR\) is required/)
   })
 
   test('redact rewrites a plaintext deck file in place and lists the variables', async () => {

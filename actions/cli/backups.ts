@@ -1,28 +1,12 @@
 import { parseArgs } from 'node:util'
 
 import type { Logger } from '../engine/log.js'
+import { BACKUPS_USAGE } from './help.js'
+import { didYouMean, parseArgsError, UsageError as CliUsageError } from './options.js'
 import { formatBytes, type Report } from '../engine/report.js'
 import { openStore, parseStoreTarget } from '../engine/store/open.js'
 import { hasPolicy, planRetention, type RetentionPolicy } from '../engine/store/retention.js'
 import { type BackupKind, KINDS, nameTime } from '../engine/store/store.js'
-
-const USAGE = `Usage: deckhand backups list  --store STORE [--kind db|files|state] [--source NAME] [--json]
-       deckhand backups prune --store STORE --kind KIND [--source NAME] [--keep-last N] [--keep-daily N]
-                              [--keep-weekly N] [--keep-monthly N] [--dry-run]
-
-Lists or prunes the backups db-dump, files-backup and dump stored in a folder or an S3 bucket
-(s3://bucket/prefix). list shows every backup: kind, source, name (its UTC time), size, whether it is
-encrypted, verified by a restore, and complete (a backup without its manifest was cut short and is never
-restored). prune keeps what the --keep-* rules keep, as restic's forget does, and never deletes the newest
-backup nor the newest verified one, nor anything deckhand did not write.
-
-Options:
-  --store STORE            a folder, or s3://bucket/prefix              [DECKHAND_STORE]
-  --store-endpoint URL     an S3-compatible service (path-style)         [DECKHAND_STORE_ENDPOINT]
-  --store-region REGION    the bucket's region (default AWS_REGION)      [DECKHAND_STORE_REGION]
-  --kind KIND              db, files or state
-  --source NAME            one source (database, files, state folder)
-AWS credentials come from the AWS credential chain (AWS_PROFILE, AWS_ACCESS_KEY_ID, SSO, instance roles).`
 
 function count(value: string | undefined, option: string): number | undefined {
   if (value === undefined) return undefined
@@ -40,35 +24,38 @@ export async function backupsCommand(
 ): Promise<number> {
   const [sub, ...rest] = argv
   if (sub === undefined || sub === '--help' || sub === 'help') {
-    process.stdout.write(`${USAGE}\n`)
+    process.stdout.write(`${BACKUPS_USAGE}\n`)
     return sub === undefined ? 2 : 0
   }
   if (sub !== 'list' && sub !== 'prune') {
-    process.stderr.write(`deckhand backups: unknown subcommand "${sub}" (list or prune)\n\n${USAGE}\n`)
+    process.stderr.write(
+      `deckhand backups: unknown subcommand "${sub}"${didYouMean(sub, ['list', 'prune'])} (list or prune)\n\n${BACKUPS_USAGE}\n`,
+    )
     return 2
   }
+  const options = {
+    help: { type: 'boolean' },
+    json: { type: 'boolean' },
+    'dry-run': { type: 'boolean' },
+    store: { type: 'string' },
+    'store-endpoint': { type: 'string' },
+    'store-region': { type: 'string' },
+    kind: { type: 'string' },
+    source: { type: 'string' },
+    'keep-last': { type: 'string' },
+    'keep-daily': { type: 'string' },
+    'keep-weekly': { type: 'string' },
+    'keep-monthly': { type: 'string' },
+  } as const
   let values
   try {
-    values = parseArgs({
-      args: rest,
-      strict: true,
-      options: {
-        help: { type: 'boolean' },
-        json: { type: 'boolean' },
-        'dry-run': { type: 'boolean' },
-        store: { type: 'string' },
-        'store-endpoint': { type: 'string' },
-        'store-region': { type: 'string' },
-        kind: { type: 'string' },
-        source: { type: 'string' },
-        'keep-last': { type: 'string' },
-        'keep-daily': { type: 'string' },
-        'keep-weekly': { type: 'string' },
-        'keep-monthly': { type: 'string' },
-      },
-    }).values
+    try {
+      values = parseArgs({ args: rest, strict: true, options }).values
+    } catch (err) {
+      throw parseArgsError(err, Object.keys(options), 'backups')
+    }
     if (values.help) {
-      process.stdout.write(`${USAGE}\n`)
+      process.stdout.write(`${BACKUPS_USAGE}\n`)
       return 0
     }
     if (values.kind !== undefined && !KINDS.includes(values.kind as BackupKind))
@@ -167,7 +154,7 @@ export async function backupsCommand(
     )
     return 0
   } catch (err) {
-    if (err instanceof UsageError || (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (err instanceof UsageError || err instanceof CliUsageError) {
       process.stderr.write(
         `deckhand backups: ${(err as Error).message}\nRun 'deckhand backups --help' for the options.\n`,
       )

@@ -9,27 +9,8 @@ import { writeFileAtomic } from '../engine/fs-atomic.js'
 import { readIdentityText } from '../engine/jobs/secret-bundle.js'
 import { BUNDLE_FILE, openBundle, readBundleBytes, sealBundle } from '../engine/secrets/bundle.js'
 import { sha256Hex } from '../engine/state/digest.js'
-
-export const SECRETS_SUMMARY = 'List or re-encrypt the encrypted secret bundle (secrets.age) a dump wrote.'
-
-const USAGE = `Usage:
-  deckhand secrets list [--bundle PATH] [--age-identity-file PATH]
-  deckhand secrets rekey --bundle PATH --age-recipients age1… [--age-recipients age1…]… [--age-identity-file PATH]
-
-${SECRETS_SUMMARY}
-
-  list    Prints the names of the bundle's variables (never a value), one per line, and the fingerprints of
-          its recipients on stderr.
-  rekey   Decrypts the bundle and encrypts it again to the recipients given (they replace the old ones), in
-          place and atomically, with a fresh stamp; the folder's SHA256SUMS is updated when it lists the bundle.
-
-Options:
-  --bundle PATH              The bundle (default for list: kong/${BUNDLE_FILE}).
-  --age-identity-file PATH   The age key file that opens it. Or set DECKHAND_AGE_IDENTITY to the key file's
-                             content or path. The key itself is never taken on the command line.
-  --age-recipients KEY       An age public key (age1…) to encrypt to; repeat for several. Or set
-                             DECKHAND_AGE_RECIPIENTS, one per line.
-`
+import { SECRETS_USAGE } from './help.js'
+import { didYouMean, parseArgsError, UsageError as CliUsageError } from './options.js'
 
 /** A mistake in how the command was called: printed with the usage, exit 2. */
 class UsageError extends Error {}
@@ -38,16 +19,16 @@ class UsageError extends Error {}
 export async function secretsCommand(argv: readonly string[]): Promise<number> {
   const [sub, ...rest] = argv
   if (sub === undefined || sub === 'help' || sub === '--help' || sub === '-h') {
-    process.stdout.write(USAGE)
+    process.stdout.write(SECRETS_USAGE)
     return sub === undefined ? 2 : 0
   }
   try {
     if (sub === 'list') return await list(rest)
     if (sub === 'rekey') return await rekey(rest)
-    throw new UsageError(`unknown secrets command "${sub}"`)
+    throw new UsageError(`unknown secrets command "${sub}"${didYouMean(sub, ['list', 'rekey'])}`)
   } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`deckhand secrets: ${err.message}\n\n${USAGE}`)
+    if (err instanceof UsageError || err instanceof CliUsageError) {
+      process.stderr.write(`deckhand secrets: ${err.message}\n\n${SECRETS_USAGE}`)
       return 2
     }
     throw err
@@ -55,19 +36,24 @@ export async function secretsCommand(argv: readonly string[]): Promise<number> {
 }
 
 function options(argv: readonly string[], recipients: boolean) {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      bundle: { type: 'string' },
-      'age-identity-file': { type: 'string' },
-      ...(recipients ? { 'age-recipients': { type: 'string', multiple: true } } : {}),
-      help: { type: 'boolean' },
-      // A key on the command line is visible in the process list: refused with the way to give it.
-      'age-identity': { type: 'string' },
-    },
-    strict: true,
-    allowPositionals: false,
-  })
+  const defs = {
+    bundle: { type: 'string' },
+    'age-identity-file': { type: 'string' },
+    ...(recipients ? { 'age-recipients': { type: 'string' as const, multiple: true } } : {}),
+    help: { type: 'boolean' },
+    // A key on the command line is visible in the process list: refused with the way to give it.
+    'age-identity': { type: 'string' },
+  } as const
+  let values
+  try {
+    values = parseArgs({ args: [...argv], options: defs, strict: true, allowPositionals: false }).values
+  } catch (err) {
+    throw parseArgsError(
+      err,
+      Object.keys(defs).filter((k) => k !== 'age-identity'),
+      'secrets',
+    )
+  }
   if (values['age-identity'] !== undefined)
     throw new UsageError(
       '--age-identity would put the key in the process list: use --age-identity-file PATH or DECKHAND_AGE_IDENTITY.',
@@ -93,7 +79,7 @@ async function identities(file: string | undefined) {
 async function list(argv: readonly string[]): Promise<number> {
   const values = options(argv, false)
   if (values.help) {
-    process.stdout.write(USAGE)
+    process.stdout.write(SECRETS_USAGE)
     return 0
   }
   const bundle = values.bundle ?? join('kong', BUNDLE_FILE)
@@ -117,7 +103,7 @@ async function list(argv: readonly string[]): Promise<number> {
 async function rekey(argv: readonly string[]): Promise<number> {
   const values = options(argv, true)
   if (values.help) {
-    process.stdout.write(USAGE)
+    process.stdout.write(SECRETS_USAGE)
     return 0
   }
   const bundle = values.bundle

@@ -18,6 +18,21 @@ export function isDeckhandError(err: unknown): err is DeckhandError {
 }
 
 /**
+ * A value given to a command is missing, malformed or conflicts with another: the user fixes how the command
+ * is called. The CLI exits 2 for it (a usage error); the action reports it as any other failure.
+ */
+export class InputError extends DeckhandError {
+  constructor(message: string, details: readonly string[] = []) {
+    super(message, details)
+    this.name = 'InputError'
+  }
+}
+
+export function isInputError(err: unknown): err is InputError {
+  return err instanceof InputError
+}
+
+/**
  * A file system refused an operation for a reason the user fixes outside deckhand (a full disk, a quota, a
  * read-only mount, permissions). `path` is the place deckhand was writing to, as the user named it.
  */

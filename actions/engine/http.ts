@@ -51,10 +51,20 @@ export interface HttpAnswer {
 
 /** The request never got an HTTP answer: refused, reset, timed out, TLS failure. */
 export class TransportError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The system error code where there is one: ECONNREFUSED, ENOTFOUND, EAI_AGAIN, CERT_HAS_EXPIRED… */
+    readonly code?: string,
+  ) {
     super(message)
     this.name = 'TransportError'
   }
+}
+
+/** The name did not resolve: no gateway will appear there by waiting (unlike a refused connection). */
+export function isDnsFailure(err: unknown): boolean {
+  const code = (err as TransportError | undefined)?.code
+  return code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME'
 }
 
 export interface TlsOptions {
@@ -137,12 +147,14 @@ export function sendRequest(url: URL, request: HttpRequest): Promise<HttpAnswer>
             body: Buffer.concat(chunks).toString('utf8'),
           }),
         )
-        res.on('error', (err) => reject(tooLarge ?? new TransportError(err.message)))
+        res.on('error', (err: NodeJS.ErrnoException) =>
+          reject(tooLarge ?? new TransportError(err.message, err.code)),
+        )
       },
     )
     req.on('timeout', () => req.destroy(new Error(`no answer within ${Math.round(timeoutMs / 1000)} s`)))
     req.on('error', (err: NodeJS.ErrnoException) =>
-      reject(tooLarge ?? new TransportError(err.message || (err.code ?? 'no answer'))),
+      reject(tooLarge ?? new TransportError(err.message || (err.code ?? 'no answer'), err.code)),
     )
     req.end(body?.data)
   })

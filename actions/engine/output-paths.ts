@@ -3,7 +3,8 @@ import { open, rm, stat } from 'node:fs/promises'
 import type { Stats } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 
-import { DeckhandError } from './errors.js'
+import { DeckhandError, InputError } from './errors.js'
+import { inputSubject } from './jobs/inputs.js'
 
 /**
  * Checks, before any gateway or database work, that an input naming a file to write can be written:
@@ -14,13 +15,13 @@ export async function checkOutputFile(input: string, path: string, example = 'ou
   const target = resolve(path)
   const found = await statOrUndefined(input, path, target)
   if (found?.isDirectory()) {
-    throw new DeckhandError(
-      `Input ${input}: ${path} is a directory; name a file to write, e.g. ${join(path, example)}.`,
+    throw new InputError(
+      `${inputSubject(input)}: ${path} is a directory; name a file to write, e.g. ${join(path, example)}.`,
     )
   }
   // Renaming a finished file over a device or pipe (say /dev/stdout) would replace it.
   if (found && !found.isFile()) {
-    throw new DeckhandError(`Input ${input}: ${path} is not a regular file; name a file to write.`)
+    throw new InputError(`${inputSubject(input)}: ${path} is not a regular file; name a file to write.`)
   }
   await checkWritableDirectory(input, path, dirname(target))
 }
@@ -30,8 +31,8 @@ export async function checkOutputDirectory(input: string, path: string): Promise
   const target = resolve(path)
   const found = await statOrUndefined(input, path, target)
   if (found && !found.isDirectory()) {
-    throw new DeckhandError(
-      `Input ${input}: ${path} is a file, not a directory; name a directory to write into.`,
+    throw new InputError(
+      `${inputSubject(input)}: ${path} is a file, not a directory; name a directory to write into.`,
     )
   }
   await checkWritableDirectory(input, path, target)
@@ -46,8 +47,8 @@ async function checkWritableDirectory(input: string, path: string, dir: string):
     found = await statOrUndefined(input, path, existing)
   }
   if (!found?.isDirectory()) {
-    throw new DeckhandError(
-      `Input ${input}: cannot write ${path}: ${existing} is ${found ? 'a file, not a directory' : 'missing'}.`,
+    throw new InputError(
+      `${inputSubject(input)}: cannot write ${path}: ${existing} is ${found ? 'a file, not a directory' : 'missing'}.`,
     )
   }
   // access(W_OK) says yes to root on a read-only file system; creating a file is the only sure test.
@@ -57,7 +58,7 @@ async function checkWritableDirectory(input: string, path: string, dir: string):
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message
     throw new DeckhandError(
-      `Input ${input}: cannot write ${path}: ${existing} is not writable (${code}); choose a writable place.`,
+      `${inputSubject(input)}: cannot write ${path}: ${existing} is not writable (${code}); choose a writable place.`,
     )
   } finally {
     await rm(probe, { force: true })
@@ -72,8 +73,8 @@ async function statOrUndefined(input: string, path: string, at: string): Promise
     if (code === 'ENOENT') return undefined
     // A path through a file (ENOTDIR) names nothing that can be written either.
     if (code === 'ENOTDIR') {
-      throw new DeckhandError(
-        `Input ${input}: cannot write ${path}: one of its parent directories is a file.`,
+      throw new InputError(
+        `${inputSubject(input)}: cannot write ${path}: one of its parent directories is a file.`,
       )
     }
     throw err

@@ -17,6 +17,7 @@ import { ACTIONS_BOT, DEFAULT_DRIFT_BRANCH } from './defaults.js'
 import { pullRequestBody } from './report.js'
 import { changedPaths, contestedDumps, dumpFolders, mergeTrees, type Side } from './merge.js'
 import { checkTemplate, commitMessage, dumpTime, renderTemplate } from './message.js'
+import { inputName } from '../jobs/inputs.js'
 
 export type CommitMode = 'push' | 'pull-request'
 
@@ -459,7 +460,7 @@ class CommitSession {
     const branch = this.options.branch || (await this.repo.currentBranch()) || refBranch(this.options.env)
     if (!branch)
       throw new DeckhandError(
-        'HEAD is detached and this run belongs to no branch: set branch to the branch to push to.',
+        `HEAD is detached and this run belongs to no branch: set ${inputName('branch')} to the branch to push to.`,
       )
     if (!isValidBranch(branch)) throw new DeckhandError(`branch "${branch}" is not a valid branch name.`)
     return branch

@@ -22,6 +22,7 @@ import { run } from '../process.js'
 import { TOOL_VERSION } from '../version.js'
 import { pendingFolder, safeName, timestamp } from './folder.js'
 import { checkDumpReadable } from './verify-dump.js'
+import { inputName } from '../jobs/inputs.js'
 
 export interface PgDumpOptions {
   target: PgTarget
@@ -141,7 +142,7 @@ export async function dumpPostgres(options: PgDumpOptions): Promise<DbDumpResult
     const server = await serverInfo(session)
     if (clients.major < server.major) {
       throw new DeckhandError(
-        `pg_dump ${clients.version} cannot dump PostgreSQL ${server.major} (${describeTarget(options.target)}): install postgresql-client-${server.major} or newer, or set postgres-bin to its bin folder.`,
+        `pg_dump ${clients.version} cannot dump PostgreSQL ${server.major} (${describeTarget(options.target)}): install postgresql-client-${server.major} or newer, or set ${inputName('postgres-bin')} to its bin folder.`,
       )
     }
     const tables = await listTables(session)

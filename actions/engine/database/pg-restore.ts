@@ -49,6 +49,7 @@ import {
 import { type PgClients, locatePgClients } from '../postgres/tools.js'
 import { run } from '../process.js'
 import { timestamp } from './folder.js'
+import { inputName } from '../jobs/inputs.js'
 
 export interface PgRestoreOptions {
   /** The backup: its folder, its manifest, or the dump inside the folder. */
@@ -81,7 +82,7 @@ export class ConfiguredGatewayError extends DeckhandError {
   constructor(where: string, tables: readonly TableCount[]) {
     super(
       `${where} already holds a configured Kong (${tables.map((t) => `${t.table}: ${t.rows}`).join(', ')}): ` +
-        'restore only fills an empty or freshly bootstrapped gateway. Nothing was changed. If you mean to replace this configuration, set overwrite to true.',
+        `restore only fills an empty or freshly bootstrapped gateway. Nothing was changed. If you mean to replace this configuration, set ${inputName('overwrite')} to true.`,
     )
     this.name = 'ConfiguredGatewayError'
   }
@@ -236,8 +237,8 @@ export async function restorePostgres(options: PgRestoreOptions): Promise<DbRest
     if (nonEmpty && !options.clean) {
       throw new DeckhandError(
         options.create
-          ? `Database ${database} already exists on ${describeTarget(connectTo)}: set clean to replace it, or restore elsewhere. Nothing was changed.`
-          : `${describeTarget(connectTo)} already holds tables: set clean to replace them, or restore into an empty database. Nothing was changed.`,
+          ? `Database ${database} already exists on ${describeTarget(connectTo)}: set ${inputName('clean')} to replace it, or restore elsewhere. Nothing was changed.`
+          : `${describeTarget(connectTo)} already holds tables: set ${inputName('clean')} to replace them, or restore into an empty database. Nothing was changed.`,
       )
     }
 
@@ -282,7 +283,7 @@ function restoreFailure(
     ? `The restore was killed (${restored.signal}).`
     : explainPgError(plain ? 'psql' : 'pg_restore', restored.stderr, where)
   const role = /role "[^"]+" does not exist/.test(restored.stderr)
-    ? ' The backup names roles this server lacks: set no-owner to restore everything as the connecting user.'
+    ? ` The backup names roles this server lacks: set ${inputName('no-owner')} to restore everything as the connecting user.`
     : ''
   const unknownZone = /invalid value for parameter "TimeZone"/i.test(restored.stderr)
     ? ` This server does not know the time zone ${r.zone.zone} (${r.zone.source === 'backup' ? 'recorded at dump time' : r.zone.source}): set PGTZ to a name it knows for the same zone.`

@@ -1,6 +1,7 @@
 import { append } from '../arrays.js'
 import { DeckhandError } from '../errors.js'
 import type { DeckFeatures } from './version.js'
+import { inputName } from '../jobs/inputs.js'
 
 /**
  * Typed builders for the deck argv deckhand uses. Every argv they produce is checked in the tests
@@ -73,7 +74,7 @@ export function reconcileArgs(features: DeckFeatures, cmd: ReconcileCommand): st
   if (!features.jsonOutput) {
     throw new DeckhandError(
       `deck ${features.version} cannot print ${cmd.mode} results as JSON (--json-output came with deck 1.24.0): ` +
-        'set deck-version to a newer release.',
+        `set ${inputName('deck-version')} to a newer release.`,
     )
   }
   let args: string[]

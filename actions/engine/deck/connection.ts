@@ -1,4 +1,5 @@
-import { DeckhandError } from '../errors.js'
+import { InputError } from '../errors.js'
+import { inputName, inputSubject, requiredInput } from '../jobs/inputs.js'
 
 /** How to reach the Kong Admin API. Secret values (token, header values) never go on a command line. */
 export interface Connection {
@@ -21,13 +22,15 @@ export function parseKongAddr(value: string | undefined): string {
     'kong-addr',
     'the Kong Admin API',
     'http://kong-admin.internal:8001',
-    'kong-admin-token or headers',
+    `${inputName('kong-admin-token')} or ${inputName('headers')}`,
   )
 }
 
 /**
- * Checks a gateway address input (`what` it is, an `example`) and returns it without trailing slashes.
- * Credentials in a URL would end up on command lines and in logs: they go in `credentialInputs`.
+ * Checks a gateway address input (`what` it is, an `example`) and returns it as a URL without trailing
+ * slashes. `host` and `host:port` mean http://host:port, as deck's own default (http://localhost:8001) does;
+ * https must be written out. Credentials in a URL would end up on command lines and in logs: they go in
+ * `credentialInputs`.
  */
 export function parseAddress(
   value: string | undefined,
@@ -37,26 +40,33 @@ export function parseAddress(
   credentialInputs: string,
 ): string {
   const raw = (value ?? '').trim()
-  if (raw === '') throw new DeckhandError(`${input} is required: ${what} address, e.g. ${example}`)
+  if (raw === '') throw requiredInput(input, `${what} address, e.g. ${example}`)
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(raw)
+  if (scheme && !['http', 'https'].includes(scheme[1]!.toLowerCase()))
+    throw new InputError(
+      `${inputSubject(input)} "${raw}" must use http:// or https://, not ${scheme[1]}://, e.g. ${example}`,
+    )
+  const address = scheme ? raw : `http://${raw}`
+  const notUrl = () =>
+    new InputError(
+      `${inputSubject(input)} "${raw}" is not a URL: give host:port (http is assumed) or a full URL, e.g. ${example}`,
+    )
+  // `http//host` or `https:host` is a mistyped scheme, not a host named http.
+  if (!scheme && /^https?(:|\/)/i.test(raw)) throw notUrl()
   let url: URL
   try {
-    url = new URL(raw)
+    url = new URL(address)
   } catch {
-    throw new DeckhandError(
-      `${input} "${raw}" is not a URL: give the full address with scheme, e.g. ${example}`,
-    )
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new DeckhandError(`${input} "${raw}" must use http:// or https://, not ${url.protocol}`)
+    throw notUrl()
   }
   if (url.username || url.password) {
-    throw new DeckhandError(
-      `${input} must not contain credentials: pass them with ${credentialInputs} instead`,
+    throw new InputError(
+      `${inputSubject(input)} must not contain credentials: pass them with ${credentialInputs} instead`,
     )
   }
   if (url.search || url.hash)
-    throw new DeckhandError(`${input} "${raw}" must not have a query string or fragment`)
-  return raw.replace(/\/+$/, '')
+    throw new InputError(`${inputSubject(input)} "${raw}" must not have a query string or fragment`)
+  return address.replace(/\/+$/, '')
 }
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
@@ -71,8 +81,8 @@ export function parseHeaders(lines: readonly string[]): string[] {
       const name = line.slice(0, colon).trim()
       if (colon <= 0 || !HEADER_NAME.test(name)) {
         // The line may hold a secret: name only its position.
-        throw new DeckhandError(
-          'headers: each line must be "Name: value" with a valid header name (a line does not match)',
+        throw new InputError(
+          `${inputSubject('headers')}: each line must be "Name: value" with a valid header name (a line does not match)`,
         )
       }
       return `${name}:${line.slice(colon + 1).trim()}`

@@ -9,6 +9,7 @@ import type { Logger } from '../log.js'
 import { isExecutable, isFile } from '../paths.js'
 import { run } from '../process.js'
 import { DEFAULT_DECK_VERSION, deckFeatures, parseDeckVersion } from './version.js'
+import { inputName } from '../jobs/inputs.js'
 
 /** Where Kong publishes deck releases. A mirror must keep the same layout (`/latest`, `/download/v<ver>/<asset>`). */
 export const DEFAULT_RELEASE_BASE_URL = 'https://github.com/Kong/deck/releases'
@@ -75,6 +76,8 @@ export interface LocateOptions {
   platform?: DeckPlatform
   /** PATH to search for an existing deck (default process.env.PATH). */
   pathEnv?: string
+  /** false: never download (nor ask for the latest release); a deck neither given, on PATH nor cached is an error. */
+  download?: boolean
 }
 
 export interface LocatedDeck {
@@ -115,7 +118,7 @@ function unsupported(key: string): DeckhandError {
   return new DeckhandError(
     `deck publishes no release build for ${key} (there are builds for linux and darwin on amd64 and arm64, ` +
       'windows/amd64 and freebsd/amd64). ' +
-      'Install deck yourself and set deck-path to the binary.',
+      `Install deck yourself and set ${inputName('deck-path')} to the binary.`,
   )
 }
 
@@ -348,7 +351,8 @@ export async function locateDeck(options: LocateOptions): Promise<LocatedDeck> {
   if (asked?.toLowerCase() === 'latest') asked = 'latest'
   const normalized = asked === undefined || asked === 'latest' ? undefined : normalizeVersion(asked)
   const releaseBaseUrl = trimSlashes(options.releaseBaseUrl ?? DEFAULT_RELEASE_BASE_URL)
-  const wanted = asked === 'latest' ? await resolveLatestVersion(releaseBaseUrl) : normalized
+  const offline = options.download === false
+  const wanted = asked === 'latest' && !offline ? await resolveLatestVersion(releaseBaseUrl) : normalized
   if (asked === 'latest') logger.info(`Latest deck release: ${wanted}`)
 
   const onPath = await findOnPath(binary, options.pathEnv ?? process.env.PATH ?? '')
@@ -372,6 +376,10 @@ export async function locateDeck(options: LocateOptions): Promise<LocatedDeck> {
   deckFeatures(version) // refuse a too-old version before downloading it
   const cached = await store.find(version, platform)
   if (cached) return finish(join(cached, binary), 'cache', logger)
+  if (offline)
+    throw new DeckhandError(
+      `deck ${version} is neither on PATH nor in the tool cache: a command that needs it downloads it, or set ${inputName('deck-path')} to a deck binary.`,
+    )
   const installed = await install(version, platform, releaseBaseUrl, store, logger)
   const located = await finish(join(installed, binary), 'download', logger)
   if (!semver.eq(located.version, version)) {

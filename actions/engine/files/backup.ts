@@ -13,6 +13,7 @@ import { forgetOnStop } from '../shutdown.js'
 import type { Logger } from '../log.js'
 import { readArchive } from './archive.js'
 import { DEFAULT_LIMITS, LIMIT_INPUTS, mebibytes, NO_LIMITS } from './limits.js'
+import { inputName } from '../jobs/inputs.js'
 
 export const FILES_FORMAT = 'deckhand-files/1'
 export const MANIFEST_SUFFIX = '.manifest.json'
@@ -215,7 +216,7 @@ async function selectPaths(
   if (outside.length > 0) {
     throw new DeckhandError(
       `${outside.length} matched file(s) lie outside root ${root}, e.g. ${outside[0]}: ` +
-        'files are stored relative to root, so set root to a directory holding them all (/ for system paths).',
+        `files are stored relative to root, so set ${inputName('root')} to a directory holding them all (/ for system paths).`,
       outside.slice(0, 20),
     )
   }

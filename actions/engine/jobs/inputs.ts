@@ -1,5 +1,47 @@
-import { DeckhandError } from '../errors.js'
+import { InputError } from '../errors.js'
 import type { InputSpec } from '../../spec.js'
+
+/**
+ * How messages name an input. The engine writes `${inputName('clean')}` and each adapter renders it: the
+ * action as the input (`clean`), the CLI as its option (`--clean`).
+ */
+export interface InputNaming {
+  /** The input within a sentence: `set clean to true` / `set --clean to true`. */
+  name(input: string): string
+  /** The input leading a message about its value: `Input timeout must be…` / `--timeout must be…`. */
+  subject(input: string): string
+  /** The input leading a message that it is missing, naming every place it can be given: `Input kong-addr` / `--kong-addr (or DECKHAND_KONG_ADDR)`. */
+  missing(input: string): string
+}
+
+/** The action's wording, the default. */
+export const ACTION_NAMING: InputNaming = {
+  name: (input) => input,
+  subject: (input) => `Input ${input}`,
+  missing: (input) => `Input ${input}`,
+}
+
+let naming: InputNaming = ACTION_NAMING
+
+/** Sets how messages name inputs for the rest of the process (the CLI calls it once, at start). */
+export function setInputNaming(value: InputNaming): void {
+  naming = value
+}
+
+/** An input's name as the user gave it (`clean` in the action, `--clean` in the CLI). */
+export function inputName(input: string): string {
+  return naming.name(input)
+}
+
+/** An input leading a message (`Input timeout` in the action, `--timeout` in the CLI). */
+export function inputSubject(input: string): string {
+  return naming.subject(input)
+}
+
+/** `<input> is required: <why>`, naming every place the input can be given. A usage error. */
+export function requiredInput(input: string, why: string): InputError {
+  return new InputError(`${naming.missing(input)} is required: ${why}`)
+}
 
 /** Where raw input values come from: action inputs, or CLI options and environment. */
 export type InputSource = (name: string) => string | undefined
@@ -22,7 +64,7 @@ export class Inputs {
     // `${{ github.token }}` and the like are for the runner to evaluate; elsewhere they mean "not set".
     if (spec.default !== undefined && spec.default !== '' && !spec.default.startsWith('${{'))
       return spec.default
-    if (spec.required) throw new DeckhandError(`Input ${name} is required: ${spec.description}`)
+    if (spec.required) throw requiredInput(name, spec.description)
     return undefined
   }
 
@@ -48,7 +90,7 @@ export class Inputs {
     // The same values @actions/core's getBooleanInput accepts (YAML 1.2 core schema).
     if (['true', 'True', 'TRUE'].includes(value)) return true
     if (['false', 'False', 'FALSE'].includes(value)) return false
-    throw new DeckhandError(`Input ${name} must be true or false, got "${value}"`)
+    throw new InputError(`${naming.subject(name)} must be true or false, got "${value}"`)
   }
 
   /** true or false when set, undefined when neither set nor defaulted (the caller decides). */
@@ -79,8 +121,8 @@ export class Inputs {
     const n = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN
     if (!Number.isSafeInteger(n) || n < min || n > spec.max) {
       const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value
-      throw new DeckhandError(
-        `Input ${name} must be a whole number from ${min} to ${spec.max}${spec.unit ? ` (${spec.unit})` : ''}, got "${shown}"`,
+      throw new InputError(
+        `${naming.subject(name)} must be a whole number from ${min} to ${spec.max}${spec.unit ? ` (${spec.unit})` : ''}, got "${shown}"`,
       )
     }
     return n
@@ -90,7 +132,7 @@ export class Inputs {
   oneOf<T extends string>(name: string, allowed: readonly T[]): T {
     const value = this.raw(name) as T
     if (!allowed.includes(value))
-      throw new DeckhandError(`Input ${name} must be one of ${allowed.join(', ')}; got "${value}"`)
+      throw new InputError(`${naming.subject(name)} must be one of ${allowed.join(', ')}; got "${value}"`)
     return value
   }
 

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 
 import { append } from '../arrays.js'
 import { connectionSecrets } from '../deck/connection.js'
-import { DeckhandError } from '../errors.js'
+import { DeckhandError, InputError } from '../errors.js'
 import { privateTempDir, writeFileAtomic } from '../fs-atomic.js'
 import { KongAdmin } from '../kong/admin.js'
 import { parsePgTarget } from '../postgres/connection.js'
@@ -19,7 +19,7 @@ import { COMMANDS } from '../../spec.js'
 import { resolveBackupInput } from './artifacts.js'
 import { fetchFromStore, namesStoredBackup } from './store.js'
 import { type JobContext, type JobResult, openDeck, readConnection } from './context.js'
-import { Inputs, type InputSource } from './inputs.js'
+import { inputName, Inputs, type InputSource, requiredInput } from './inputs.js'
 import { deckVariables } from './secret-bundle.js'
 import { convergeMs, gatewayKind, readDesired, readTykEndpoint, refuseKongInputs } from './tyk.js'
 
@@ -31,8 +31,7 @@ export async function restoreJob(source: InputSource, ctx: JobContext): Promise<
   if (gatewayKind(inputs) === 'tyk') return tykRestoreJob(inputs, ctx)
   const strategy = inputs.oneOf<Strategy>('strategy', STRATEGIES)
   const addresses = inputs.list('kong-addr')
-  if (addresses.length === 0)
-    throw new DeckhandError('kong-addr is required: the Kong Admin API address(es).')
+  if (addresses.length === 0) throw requiredInput('kong-addr', 'the Kong Admin API address(es).')
   // Every address gets the checks deck's does; the first is the one deck talks to.
   const connections = addresses.map((address) => readConnection(withAddress(inputs, address), ctx))
   const connection = connections[0]!
@@ -49,8 +48,8 @@ export async function restoreJob(source: InputSource, ctx: JobContext): Promise<
   if (url) ctx.secret(url)
   const usesDatabase = dumpInput !== undefined && strategy !== 'declarative' && strategy !== 'dbless'
   if (strategy === 'database' && dumpInput === undefined)
-    throw new DeckhandError(
-      'strategy database needs db-dump: the folder, manifest or artifact name of a db-dump backup.',
+    throw new InputError(
+      `${inputName('strategy')} database needs ${inputName('db-dump')}: the folder, manifest or artifact name of a db-dump backup.`,
     )
   const target = usesDatabase ? parsePgTarget(url, ctx.env) : undefined
   if (target?.password) ctx.secret(target.password)

@@ -7,6 +7,7 @@ import { uploadBackup } from './artifacts.js'
 import type { JobContext } from './context.js'
 import type { Inputs } from './inputs.js'
 import { identitiesInput, recipientsInput } from './secret-bundle.js'
+import { inputName } from './inputs.js'
 
 function storeTarget(inputs: Inputs, fallback: string): StoreTarget | undefined {
   const value = inputs.string('store') ?? fallback
@@ -73,7 +74,7 @@ export async function storeBackup(
   if (target.type === 'artifact') {
     if (recipients.length > 0)
       throw new DeckhandError(
-        'age-recipients encrypts backups kept in a folder or S3 store: set store to one (artifacts hold the files as they are).',
+        `${inputName('age-recipients')} encrypts backups kept in a folder or S3 store: set ${inputName('store')} to one (artifacts hold the files as they are).`,
       )
     if (hasPolicy(policy))
       throw new DeckhandError(
@@ -92,7 +93,7 @@ export async function storeBackup(
   const store = await open(inputs, ctx, target)
   if (recipients.length === 0 && backup.sensitive) {
     ctx.logger.warn(
-      `The backup holds credentials and goes to ${store.description} unencrypted: set age-recipients to encrypt it before it leaves this machine.`,
+      `The backup holds credentials and goes to ${store.description} unencrypted: set ${inputName('age-recipients')} to encrypt it before it leaves this machine.`,
     )
   }
   const source = inputs.string('backup-source') ?? backup.source
@@ -151,7 +152,7 @@ export async function fetchFromStore(
   const target = storeTarget(inputs, '')
   if (!target || target.type === 'artifact')
     throw new DeckhandError(
-      `"${ref}" names a backup in a store: set store to the folder or s3:// address db-dump wrote to.`,
+      `"${ref}" names a backup in a store: set ${inputName('store')} to the folder or s3:// address db-dump wrote to.`,
     )
   const store = await open(inputs, ctx, target)
   const backup = await store.resolve(kind, ref, inputs.string('backup-source'))

@@ -1,6 +1,6 @@
 import { append } from '../arrays.js'
 import { parseAddress } from '../deck/connection.js'
-import { DeckhandError } from '../errors.js'
+import { DeckhandError, InputError } from '../errors.js'
 import type { SyncResult } from '../reconcile.js'
 import { describeCounts } from '../reconcile.js'
 import { emptyReport } from '../report.js'
@@ -12,7 +12,7 @@ import { fillEnv, referencedEnv } from '../tyk/redact.js'
 import { confirmGatewayWrites, waitForConvergence } from '../tyk/sync.js'
 import { openTykTarget, type TykEndpoint, type TykTarget } from '../tyk/target.js'
 import type { JobContext, JobResult } from './context.js'
-import type { Inputs } from './inputs.js'
+import { type Inputs, inputName, requiredInput } from './inputs.js'
 
 /**
  * The Tyk side of dump, diff, sync and restore (`gateway: tyk`). The jobs read the same inputs as for
@@ -50,15 +50,18 @@ export function refuseKongInputs(inputs: Inputs, names: readonly string[]): void
 export function readTykEndpoint(inputs: Inputs, ctx: JobContext): TykEndpoint {
   const secret = inputs.string('tyk-secret')
   if (!secret) {
-    throw new DeckhandError(
-      'tyk-secret is required for gateway: tyk: the Gateway API secret (secret in tyk.conf), or the Dashboard API key with tyk-dashboard.',
+    throw requiredInput(
+      'tyk-secret',
+      `the Tyk Gateway API secret (secret in tyk.conf), or the Dashboard API key with ${inputName('tyk-dashboard')}, for ${inputName('gateway')} tyk.`,
     )
   }
   ctx.secret(secret)
   const addr = inputs.string('tyk-addr')
   const dashboard = inputs.string('tyk-dashboard')
   if (addr && dashboard)
-    throw new DeckhandError('Set tyk-addr (the Gateway API) or tyk-dashboard (tyk-sync), not both.')
+    throw new InputError(
+      `Set ${inputName('tyk-addr')} (the Gateway API) or ${inputName('tyk-dashboard')} (tyk-sync), not both.`,
+    )
   if (dashboard) {
     return {
       kind: 'dashboard',
@@ -75,8 +78,8 @@ export function readTykEndpoint(inputs: Inputs, ctx: JobContext): TykEndpoint {
     }
   }
   if (!addr) {
-    throw new DeckhandError(
-      'gateway: tyk needs tyk-addr (the Gateway API, e.g. http://tyk-gateway:8080) or tyk-dashboard (a Tyk Dashboard, through tyk-sync).',
+    throw new InputError(
+      `${inputName('gateway')} tyk needs ${inputName('tyk-addr')} (the Gateway API, e.g. http://tyk-gateway:8080) or ${inputName('tyk-dashboard')} (a Tyk Dashboard, through tyk-sync).`,
     )
   }
   return {

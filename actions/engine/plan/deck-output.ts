@@ -1,4 +1,5 @@
 import { DeckhandError } from '../errors.js'
+import { inputName } from '../jobs/inputs.js'
 
 /**
  * What `deck gateway diff|sync --json-output` prints (deck cmd/common.go, GDR pkg/diff/diff.go
@@ -53,7 +54,7 @@ export function parseDeckJson(stdout: string, command: string): DeckJsonOutput {
   } catch (err) {
     throw new DeckhandError(
       `deck ${command} printed a result that is not valid JSON (${(err as Error).message}). deck before 1.62.1 ` +
-        'could break its JSON when masking DECK_ values (Kong/deck#2047): set deck-version to a newer release.',
+        `could break its JSON when masking DECK_ values (Kong/deck#2047): set ${inputName('deck-version')} to a newer release.`,
     )
   }
   return checkShape(value, command)

@@ -4,6 +4,7 @@ import { delimiter, join } from 'node:path'
 import { DeckhandError } from '../errors.js'
 import { isExecutable } from '../paths.js'
 import { run } from '../process.js'
+import { inputName, inputSubject } from '../jobs/inputs.js'
 
 /** The PostgreSQL client programs deckhand drives, from one installation so their versions agree. */
 export interface PgClients {
@@ -71,7 +72,7 @@ export async function locatePgClients(options: {
     clients = await clientsIn(options.binDir)
     if (!clients) {
       throw new DeckhandError(
-        `postgres-bin: ${options.binDir} does not hold working pg_dump, pg_restore and psql programs.`,
+        `${inputSubject('postgres-bin')}: ${options.binDir} does not hold working pg_dump, pg_restore and psql programs.`,
       )
     }
   } else {
@@ -83,13 +84,13 @@ export async function locatePgClients(options: {
     clients = found.sort((a, b) => b.major - a.major)[0]
     if (!clients) {
       throw new DeckhandError(
-        'No PostgreSQL client found (pg_dump, pg_restore, psql): install one (Debian/Ubuntu: apt-get install postgresql-client) or set postgres-bin.',
+        `No PostgreSQL client found (pg_dump, pg_restore, psql): install one (Debian/Ubuntu: apt-get install postgresql-client) or set ${inputName('postgres-bin')}.`,
       )
     }
   }
   if (options.minMajor !== undefined && clients.major < options.minMajor) {
     throw new DeckhandError(
-      `pg_dump ${clients.version} (${clients.binDir}) is older than PostgreSQL ${options.minMajor}, which it must read: install postgresql-client-${options.minMajor} or newer, or set postgres-bin to its bin folder.`,
+      `pg_dump ${clients.version} (${clients.binDir}) is older than PostgreSQL ${options.minMajor}, which it must read: install postgresql-client-${options.minMajor} or newer, or set ${inputName('postgres-bin')} to its bin folder.`,
     )
   }
   return clients

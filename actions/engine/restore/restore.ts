@@ -20,6 +20,7 @@ import { checkNodes, loadNode, nodeEntityCounts } from './dbless.js'
 import { runSmokeRequests, type SmokeRequest, type SmokeResult } from './smoke.js'
 import { type Check, type Phase, Timeline } from './timeline.js'
 import { type ReadyNode, waitForGateway } from './wait.js'
+import { inputName } from '../jobs/inputs.js'
 
 export type Strategy = 'auto' | 'database' | 'declarative' | 'dbless'
 export const STRATEGIES: readonly Strategy[] = ['auto', 'database', 'declarative', 'dbless']
@@ -392,7 +393,7 @@ class Recovery {
     if (existing.length === 0) return
     throw new DeckhandError(
       `The gateway already holds configuration the restore would change or delete (${existing.length}: ${existing.slice(0, 5).join(', ')}${existing.length > 5 ? ', …' : ''}). ` +
-        'restore only fills an empty or freshly bootstrapped gateway. Nothing was changed. If you mean to replace this configuration, set overwrite to true.',
+        `restore only fills an empty or freshly bootstrapped gateway. Nothing was changed. If you mean to replace this configuration, set ${inputName('overwrite')} to true.`,
     )
   }
 
@@ -428,7 +429,7 @@ class Recovery {
         )
         if (totalEntities(held) > 0 && differs) {
           throw new DeckhandError(
-            `${admin.address} already runs a different configuration (${totalEntities(held)} entities): restore only fills an empty node. Nothing was changed. If you mean to replace it, set overwrite to true.`,
+            `${admin.address} already runs a different configuration (${totalEntities(held)} entities): restore only fills an empty node. Nothing was changed. If you mean to replace it, set ${inputName('overwrite')} to true.`,
           )
         }
       }

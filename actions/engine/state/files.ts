@@ -4,6 +4,7 @@ import { extname, join } from 'node:path'
 import { DeckhandError } from '../errors.js'
 import { COLLECTIONS, type CollectionSpec, entityName, isObject, type JsonObject } from './entities.js'
 import { parseState, type PathPart, StateReadError, type StateData } from './read.js'
+import { requiredInput } from '../jobs/inputs.js'
 
 /**
  * Reading deck state files and checking them locally, before deck sees them: what deck reports badly or
@@ -50,8 +51,7 @@ export function envProblem(
 
 /** Files named directly, and state files found below named directories, each once, in a stable order. */
 export async function expandState(paths: readonly string[]): Promise<string[]> {
-  if (paths.length === 0)
-    throw new DeckhandError('state is required: name the state files or directories to check')
+  if (paths.length === 0) throw requiredInput('state', 'name the state files or directories to check')
   const found: string[] = []
   for (const path of paths) {
     const info = await stat(path).catch(() => undefined)

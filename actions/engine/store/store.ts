@@ -11,6 +11,7 @@ import { TOOL_VERSION } from '../version.js'
 import type { Backend } from './backend.js'
 import { eachLimited } from '../concurrency.js'
 import { sha256File } from '../backup/checksums.js'
+import { inputName } from '../jobs/inputs.js'
 
 /**
  * Backups in a store, the same for every backend: `<kind>/<source>/<UTC time>/…` under the store's root, each
@@ -284,7 +285,7 @@ export class BackupStore {
     const manifest = await this.manifest(backup)
     if (manifest.encryption && !identities)
       throw new DeckhandError(
-        `${this.description}/${backup.folder} is encrypted with age (to ${manifest.encryption.recipients.join(', ')}): set age-identity to restore it.`,
+        `${this.description}/${backup.folder} is encrypted with age (to ${manifest.encryption.recipients.join(', ')}): set ${inputName('age-identity')} to restore it.`,
       )
     const temp = await privateTempDir('deckhand-fetch-')
     try {
