@@ -99,7 +99,7 @@ const posix = process.platform === 'win32' ? describe.skip : describe
 
 /** Every failure to download deck ends with the three ways around the download. */
 function expectWaysOut(message: string): void {
-  expect(message).toContain('set deck-path (CLI: --deck-path or DECKHAND_DECK_PATH) to a deck binary')
+  expect(message).toContain('set deck-path to a deck binary')
   expect(message).toContain('put deck on PATH')
   expect(message).toContain("set DECKHAND_DECK_RELEASES_URL to a reachable mirror of deck's releases")
 }

@@ -39,10 +39,12 @@ async function file(name: string, text: string): Promise<string> {
   return path
 }
 
-function expectWaysOut(message: string): void {
-  expect(message).toContain('set deck-path (CLI: --deck-path or DECKHAND_DECK_PATH) to a deck binary')
-  expect(message).toContain('put deck on PATH')
-  expect(message).toContain("set DECKHAND_DECK_RELEASES_URL to a reachable mirror of deck's releases")
+/** The ways around the download, named as the surface takes them (the CLI wraps its report at 100 columns). */
+function expectWaysOut(message: string, deckPath = 'set deck-path to a deck binary'): void {
+  const text = message.replace(/\s+/g, ' ')
+  expect(text).toContain(deckPath)
+  expect(text).toContain('put deck on PATH')
+  expect(text).toContain("set DECKHAND_DECK_RELEASES_URL to a reachable mirror of deck's releases")
 }
 
 const errors = (stdout: string) => [...stdout.matchAll(/^::error(.*?)::(.*)$/gm)].map((m) => [m[1]!, m[2]!])
@@ -102,10 +104,14 @@ describe('validate (bundled action) without a deck to be had', () => {
       env: { ...noDeck, HOME: dir, DECKHAND_CACHE_DIR: join(dir, 'cache') },
     })
     expect(code).toBe(1)
-    expect(stdout).toContain("The local checks of 1 file(s) passed, but deck's own validation could not run:")
+    expect(stdout.replace(/\s+/g, ' ')).toContain(
+      "The local checks of 1 file(s) passed, but deck's own validation could not run:",
+    )
     expect(stdout).toContain('ECONNREFUSED')
-    expectWaysOut(stdout)
-    expect(stdout).toMatch(/warning: .*kong\.yaml:5: plugin loggly \/ config \/ key holds a secret/)
+    expectWaysOut(stdout, 'set --deck-path (or DECKHAND_DECK_PATH) to a deck binary')
+    expect(stdout.replace(/\s+/g, ' ')).toMatch(
+      /warning: \S*kong\.yaml:5: plaintext secret: plugin loggly \/ config \/ key holds a secret/,
+    )
   })
 })
 

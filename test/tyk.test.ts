@@ -244,7 +244,7 @@ describe('dump of a Tyk gateway', () => {
     expect(kongInput.exitCode).not.toBe(0)
     expect(kongInput.stdout).toContain('select-tags is for Kong and cannot be used with gateway: tyk')
     const missing = await runBundledAction('dump', { gateway: 'tyk', 'tyk-secret': SECRET })
-    expect(missing.stdout).toContain('gateway: tyk needs tyk-addr')
+    expect(missing.stdout).toContain('For gateway tyk, set tyk-addr (the Gateway API')
   })
 })
 

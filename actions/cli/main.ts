@@ -34,6 +34,7 @@ const CLI_NAMING: InputNaming = {
   name: (input) => `--${input}`,
   subject: (input) => `--${input}`,
   missing: (input) => `--${input} (or ${envName(input)})`,
+  setting: (input) => `--${input} (or ${envName(input)})`,
 }
 
 /** Which part of a command's help `--help`, `--help tyk`, `--help=tyk` or `--help-all` asks for. */

@@ -28149,7 +28149,8 @@ init_errors();
 var ACTION_NAMING = {
   name: (input) => input,
   subject: (input) => `Input ${input}`,
-  missing: (input) => `Input ${input}`
+  missing: (input) => `Input ${input}`,
+  setting: (input) => input
 };
 var naming = ACTION_NAMING;
 function inputName(input) {

@@ -35980,7 +35980,8 @@ init_errors();
 var ACTION_NAMING = {
   name: (input) => input,
   subject: (input) => `Input ${input}`,
-  missing: (input) => `Input ${input}`
+  missing: (input) => `Input ${input}`,
+  setting: (input) => input
 };
 var naming = ACTION_NAMING;
 function inputName(input) {
@@ -35988,6 +35989,9 @@ function inputName(input) {
 }
 function inputSubject(input) {
   return naming.subject(input);
+}
+function inputSetting(input) {
+  return naming.setting(input);
 }
 function requiredInput(input, why) {
   return new InputError(`${naming.missing(input)} is required: ${why}`);
@@ -40532,7 +40536,7 @@ var CHECKSUMS_ASSET = "checksums.txt";
 var RELEASES_URL_VARIABLE = "DECKHAND_DECK_RELEASES_URL";
 function deckDownloadError(what, cause) {
   return new DeckhandError(
-    `${what} To do without the download: set deck-path (CLI: --deck-path or DECKHAND_DECK_PATH) to a deck binary, put deck on PATH, or set ${RELEASES_URL_VARIABLE} to a reachable mirror of deck's releases (laid out as ${DEFAULT_RELEASE_BASE_URL}).`,
+    `${what} To do without the download: set ${inputSetting("deck-path")} to a deck binary, put deck on PATH, or set ${RELEASES_URL_VARIABLE} to a reachable mirror of deck's releases (laid out as ${DEFAULT_RELEASE_BASE_URL}).`,
     [],
     { cause }
   );
@@ -50045,7 +50049,7 @@ function readTykEndpoint(inputs, ctx) {
   }
   if (!addr) {
     throw new InputError(
-      `${inputName("gateway")} tyk needs ${inputName("tyk-addr")} (the Gateway API, e.g. http://tyk-gateway:8080) or ${inputName("tyk-dashboard")} (a Tyk Dashboard, through tyk-sync).`
+      `For ${inputName("gateway")} tyk, set ${inputName("tyk-addr")} (the Gateway API, e.g. http://tyk-gateway:8080) or ${inputName("tyk-dashboard")} (a Tyk Dashboard, through tyk-sync).`
     );
   }
   return {

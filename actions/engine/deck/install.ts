@@ -9,7 +9,7 @@ import type { Logger } from '../log.js'
 import { isExecutable, isFile } from '../paths.js'
 import { run } from '../process.js'
 import { DEFAULT_DECK_VERSION, deckFeatures, parseDeckVersion } from './version.js'
-import { inputName } from '../jobs/inputs.js'
+import { inputName, inputSetting } from '../jobs/inputs.js'
 
 /** Where Kong publishes deck releases. A mirror must keep the same layout (`/latest`, `/download/v<ver>/<asset>`). */
 export const DEFAULT_RELEASE_BASE_URL = 'https://github.com/Kong/deck/releases'
@@ -20,11 +20,11 @@ export const RELEASES_URL_VARIABLE = 'DECKHAND_DECK_RELEASES_URL'
 
 /**
  * Every failure to get deck from its releases ends with the ways around the download. The one place for
- * this wording: it names each way as both the action and the CLI take it.
+ * this wording; the input is named as the action or the CLI takes it.
  */
 export function deckDownloadError(what: string, cause?: unknown): DeckhandError {
   return new DeckhandError(
-    `${what} To do without the download: set deck-path (CLI: --deck-path or DECKHAND_DECK_PATH) ` +
+    `${what} To do without the download: set ${inputSetting('deck-path')} ` +
       `to a deck binary, put deck on PATH, or set ${RELEASES_URL_VARIABLE} to a reachable mirror of ` +
       `deck's releases (laid out as ${DEFAULT_RELEASE_BASE_URL}).`,
     [],

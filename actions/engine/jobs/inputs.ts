@@ -12,6 +12,8 @@ export interface InputNaming {
   subject(input: string): string
   /** The input leading a message that it is missing, naming every place it can be given: `Input kong-addr` / `--kong-addr (or DECKHAND_KONG_ADDR)`. */
   missing(input: string): string
+  /** Every place the input can be set, within a sentence: `deck-path` / `--deck-path (or DECKHAND_DECK_PATH)`. */
+  setting(input: string): string
 }
 
 /** The action's wording, the default. */
@@ -19,6 +21,7 @@ export const ACTION_NAMING: InputNaming = {
   name: (input) => input,
   subject: (input) => `Input ${input}`,
   missing: (input) => `Input ${input}`,
+  setting: (input) => input,
 }
 
 let naming: InputNaming = ACTION_NAMING
@@ -36,6 +39,11 @@ export function inputName(input: string): string {
 /** An input leading a message (`Input timeout` in the action, `--timeout` in the CLI). */
 export function inputSubject(input: string): string {
   return naming.subject(input)
+}
+
+/** Every place an input can be set (`set ${inputSetting('deck-path')} to …`). */
+export function inputSetting(input: string): string {
+  return naming.setting(input)
 }
 
 /** `<input> is required: <why>`, naming every place the input can be given. A usage error. */

@@ -79,7 +79,7 @@ export function readTykEndpoint(inputs: Inputs, ctx: JobContext): TykEndpoint {
   }
   if (!addr) {
     throw new InputError(
-      `${inputName('gateway')} tyk needs ${inputName('tyk-addr')} (the Gateway API, e.g. http://tyk-gateway:8080) or ${inputName('tyk-dashboard')} (a Tyk Dashboard, through tyk-sync).`,
+      `For ${inputName('gateway')} tyk, set ${inputName('tyk-addr')} (the Gateway API, e.g. http://tyk-gateway:8080) or ${inputName('tyk-dashboard')} (a Tyk Dashboard, through tyk-sync).`,
     )
   }
   return {
