@@ -68,6 +68,20 @@ describe('usage errors exit 2, with a suggestion', () => {
     )
   })
 
+  test('options of two gateways at once: a usage error in the words of the CLI', async () => {
+    const run = await cli([
+      'dump',
+      '--gateway',
+      'tyk',
+      '--tyk-addr',
+      'localhost:1',
+      '--select-tags',
+      'team-a',
+    ])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain('--select-tags is for Kong and cannot be used with --gateway tyk.')
+  })
+
   test('engine messages name options as the CLI spells them', async () => {
     const dir = join(w.dir, 'a-file')
     await writeFile(dir, '')

@@ -242,7 +242,7 @@ describe('dump of a Tyk gateway', () => {
       tykInputs(empty, { 'output-dir': out, 'select-tags': 'x' }),
     )
     expect(kongInput.exitCode).not.toBe(0)
-    expect(kongInput.stdout).toContain('select-tags is for Kong and cannot be used with gateway: tyk')
+    expect(kongInput.stdout).toContain('select-tags is for Kong and cannot be used with gateway tyk')
     const missing = await runBundledAction('dump', { gateway: 'tyk', 'tyk-secret': SECRET })
     expect(missing.stdout).toContain('For gateway tyk, set tyk-addr (the Gateway API')
   })
@@ -503,7 +503,7 @@ describe('restore of a Tyk gateway', () => {
       { env },
     )
     expect(run.exitCode).not.toBe(0)
-    expect(run.summary).toContain('did not come up within 2 s')
+    expect(run.summary).toContain('did not come up within 2 s (wait-timeout)')
     const strategy = await runBundledAction(
       'restore',
       {

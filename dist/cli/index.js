@@ -62056,8 +62056,8 @@ function refuseKongInputs(inputs, names) {
     (name) => inputs.has(name) && inputs.given(name) && inputs.string(name) !== "false"
   );
   if (set.length > 0) {
-    throw new DeckhandError(
-      `${set.join(", ")} ${set.length === 1 ? "is" : "are"} for Kong and cannot be used with gateway: tyk.`
+    throw new InputError(
+      `${set.map(inputName).join(", ")} ${set.length === 1 ? "is" : "are"} for Kong and cannot be used with ${inputName("gateway")} tyk.`
     );
   }
 }
@@ -62121,7 +62121,7 @@ async function tykDumpJob(inputs, ctx) {
   const redactSecrets = inputs.boolean("redact-secrets");
   if (!redactSecrets) {
     ctx.logger.warn(
-      "redact-secrets is false: the files hold plaintext secrets. Keep them out of git and artifacts."
+      `${inputName("redact-secrets")} is false: the files hold plaintext secrets. Keep them out of git and artifacts.`
     );
   }
   const objects = await target.writer.read();
@@ -62248,7 +62248,7 @@ async function dumpJob(source, ctx) {
   if (tyk) {
     if (inputs.string("store"))
       throw new DeckhandError(
-        "store is not supported for gateway: tyk yet: keep the dump in git (commit) or as an artifact."
+        `${inputName("store")} is not supported for ${inputName("gateway")} tyk yet: keep the dump in git (commit) or as an artifact.`
       );
     return tykDumpJob(inputs, ctx);
   }
@@ -62269,7 +62269,7 @@ async function dumpJob(source, ctx) {
   const deck = await openDeck(inputs, ctx, connection);
   if (!options2.redactSecrets) {
     ctx.logger.warn(
-      "redact-secrets is false: the files hold plaintext credentials and keys. Keep them out of git and artifacts."
+      `${inputName("redact-secrets")} is false: the files hold plaintext credentials and keys. Keep them out of git and artifacts.`
     );
   }
   const liveRules = new LiveRules(connection);
@@ -64564,7 +64564,7 @@ async function loadNode(admin, config, options2) {
       const wait = retryAfterMs(res.headers["retry-after"]);
       if (performance.now() + wait > options2.deadline) {
         throw new DeckhandError(
-          `${admin.address} was still busy loading a configuration (${describeAnswer(res)}) when wait-timeout ran out. Nothing else was changed on it.`
+          `${admin.address} was still busy loading a configuration (${describeAnswer(res)}) when ${inputName("wait-timeout")} ran out. Nothing else was changed on it.`
         );
       }
       options2.logger.info(
@@ -64977,7 +64977,7 @@ ${done.stderr}`, this.options.reconcile.secrets).trim();
         for (const line of output.split("\n").filter(Boolean).slice(-20)) this.logger.info(`  ${line}`);
         if (done.signal || done.exitCode !== 0) {
           throw new DeckhandError(
-            `restart-command ${done.signal ? `was stopped (${done.signal}) when wait-timeout ran out` : `exited with ${done.exitCode}`}: the database is restored, but the nodes may still serve what they cached before. Restart them and run the verification again.`
+            `restart-command ${done.signal ? `was stopped (${done.signal}) when ${inputName("wait-timeout")} ran out` : `exited with ${done.exitCode}`}: the database is restored, but the nodes may still serve what they cached before. Restart them and run the verification again.`
           );
         }
       });
@@ -65324,7 +65324,7 @@ async function waitForTyk(options2) {
       if (/refused the secret/.test(err.message)) throw err;
       if (performance.now() + delay > deadline) {
         throw new DeckhandError(
-          `${options2.target.address} did not come up within ${options2.waitTimeoutSeconds} s: ${errorMessage(err)}`
+          `${options2.target.address} did not come up within ${options2.waitTimeoutSeconds} s (${inputName("wait-timeout")}): ${errorMessage(err)}`
         );
       }
       options2.logger.info(`Waiting for ${options2.target.address} (attempt ${attempt}): ${errorMessage(err)}`);

@@ -50012,8 +50012,8 @@ function refuseKongInputs(inputs, names) {
     (name) => inputs.has(name) && inputs.given(name) && inputs.string(name) !== "false"
   );
   if (set.length > 0) {
-    throw new DeckhandError(
-      `${set.join(", ")} ${set.length === 1 ? "is" : "are"} for Kong and cannot be used with gateway: tyk.`
+    throw new InputError(
+      `${set.map(inputName).join(", ")} ${set.length === 1 ? "is" : "are"} for Kong and cannot be used with ${inputName("gateway")} tyk.`
     );
   }
 }

@@ -51888,8 +51888,8 @@ function refuseKongInputs(inputs, names) {
     (name) => inputs.has(name) && inputs.given(name) && inputs.string(name) !== "false"
   );
   if (set.length > 0) {
-    throw new DeckhandError(
-      `${set.join(", ")} ${set.length === 1 ? "is" : "are"} for Kong and cannot be used with gateway: tyk.`
+    throw new InputError(
+      `${set.map(inputName).join(", ")} ${set.length === 1 ? "is" : "are"} for Kong and cannot be used with ${inputName("gateway")} tyk.`
     );
   }
 }
@@ -51953,7 +51953,7 @@ async function tykDumpJob(inputs, ctx) {
   const redactSecrets = inputs.boolean("redact-secrets");
   if (!redactSecrets) {
     ctx.logger.warn(
-      "redact-secrets is false: the files hold plaintext secrets. Keep them out of git and artifacts."
+      `${inputName("redact-secrets")} is false: the files hold plaintext secrets. Keep them out of git and artifacts.`
     );
   }
   const objects = await target.writer.read();
@@ -52010,7 +52010,7 @@ async function dumpJob(source, ctx) {
   if (tyk) {
     if (inputs.string("store"))
       throw new DeckhandError(
-        "store is not supported for gateway: tyk yet: keep the dump in git (commit) or as an artifact."
+        `${inputName("store")} is not supported for ${inputName("gateway")} tyk yet: keep the dump in git (commit) or as an artifact.`
       );
     return tykDumpJob(inputs, ctx);
   }
@@ -52031,7 +52031,7 @@ async function dumpJob(source, ctx) {
   const deck = await openDeck(inputs, ctx, connection);
   if (!options.redactSecrets) {
     ctx.logger.warn(
-      "redact-secrets is false: the files hold plaintext credentials and keys. Keep them out of git and artifacts."
+      `${inputName("redact-secrets")} is false: the files hold plaintext credentials and keys. Keep them out of git and artifacts.`
     );
   }
   const liveRules = new LiveRules(connection);

@@ -50471,7 +50471,7 @@ async function loadNode(admin, config, options) {
       const wait = retryAfterMs(res.headers["retry-after"]);
       if (performance.now() + wait > options.deadline) {
         throw new DeckhandError(
-          `${admin.address} was still busy loading a configuration (${describeAnswer(res)}) when wait-timeout ran out. Nothing else was changed on it.`
+          `${admin.address} was still busy loading a configuration (${describeAnswer(res)}) when ${inputName("wait-timeout")} ran out. Nothing else was changed on it.`
         );
       }
       options.logger.info(
@@ -50884,7 +50884,7 @@ ${done.stderr}`, this.options.reconcile.secrets).trim();
         for (const line of output.split("\n").filter(Boolean).slice(-20)) this.logger.info(`  ${line}`);
         if (done.signal || done.exitCode !== 0) {
           throw new DeckhandError(
-            `restart-command ${done.signal ? `was stopped (${done.signal}) when wait-timeout ran out` : `exited with ${done.exitCode}`}: the database is restored, but the nodes may still serve what they cached before. Restart them and run the verification again.`
+            `restart-command ${done.signal ? `was stopped (${done.signal}) when ${inputName("wait-timeout")} ran out` : `exited with ${done.exitCode}`}: the database is restored, but the nodes may still serve what they cached before. Restart them and run the verification again.`
           );
         }
       });
@@ -51910,7 +51910,7 @@ async function waitForTyk(options) {
       if (/refused the secret/.test(err.message)) throw err;
       if (performance.now() + delay > deadline) {
         throw new DeckhandError(
-          `${options.target.address} did not come up within ${options.waitTimeoutSeconds} s: ${errorMessage(err)}`
+          `${options.target.address} did not come up within ${options.waitTimeoutSeconds} s (${inputName("wait-timeout")}): ${errorMessage(err)}`
         );
       }
       options.logger.info(`Waiting for ${options.target.address} (attempt ${attempt}): ${errorMessage(err)}`);
@@ -54529,8 +54529,8 @@ function refuseKongInputs(inputs, names) {
     (name) => inputs.has(name) && inputs.given(name) && inputs.string(name) !== "false"
   );
   if (set.length > 0) {
-    throw new DeckhandError(
-      `${set.join(", ")} ${set.length === 1 ? "is" : "are"} for Kong and cannot be used with gateway: tyk.`
+    throw new InputError(
+      `${set.map(inputName).join(", ")} ${set.length === 1 ? "is" : "are"} for Kong and cannot be used with ${inputName("gateway")} tyk.`
     );
   }
 }

@@ -9,7 +9,7 @@ import { emptyReport } from '../report.js'
 import { LiveRules } from '../secrets/live-rules.js'
 import { addRedactionReport, countByRule } from '../secrets/report.js'
 import { type JobContext, type JobResult, openDeck, readConnection } from './context.js'
-import { Inputs, type InputSource } from './inputs.js'
+import { inputName, Inputs, type InputSource } from './inputs.js'
 import { recipientsInput } from './secret-bundle.js'
 import { storeBackup, storeOutputs } from './store.js'
 import { gatewayKind, tykDumpJob } from './tyk.js'
@@ -21,7 +21,7 @@ export async function dumpJob(source: InputSource, ctx: JobContext): Promise<Job
   if (tyk) {
     if (inputs.string('store'))
       throw new DeckhandError(
-        'store is not supported for gateway: tyk yet: keep the dump in git (commit) or as an artifact.',
+        `${inputName('store')} is not supported for ${inputName('gateway')} tyk yet: keep the dump in git (commit) or as an artifact.`,
       )
     return tykDumpJob(inputs, ctx)
   }
@@ -42,7 +42,7 @@ export async function dumpJob(source: InputSource, ctx: JobContext): Promise<Job
   const deck = await openDeck(inputs, ctx, connection)
   if (!options.redactSecrets) {
     ctx.logger.warn(
-      'redact-secrets is false: the files hold plaintext credentials and keys. Keep them out of git and artifacts.',
+      `${inputName('redact-secrets')} is false: the files hold plaintext credentials and keys. Keep them out of git and artifacts.`,
     )
   }
   const liveRules = new LiveRules(connection)

@@ -1,6 +1,6 @@
 import { append } from '../arrays.js'
 import { parseAddress } from '../deck/connection.js'
-import { DeckhandError, InputError } from '../errors.js'
+import { InputError } from '../errors.js'
 import type { SyncResult } from '../reconcile.js'
 import { describeCounts } from '../reconcile.js'
 import { emptyReport } from '../report.js'
@@ -34,14 +34,14 @@ export function convergeMs(inputs: Inputs): number {
   return ((inputs.has('converge-timeout') ? inputs.integer('converge-timeout') : undefined) ?? 60) * 1000
 }
 
-/** Inputs that only mean something to Kong (and deck): set with gateway: tyk, they are a mistake. */
+/** Inputs that only mean something to Kong (and deck): set with gateway: tyk, they are a usage error. */
 export function refuseKongInputs(inputs: Inputs, names: readonly string[]): void {
   const set = names.filter(
     (name) => inputs.has(name) && inputs.given(name) && inputs.string(name) !== 'false',
   )
   if (set.length > 0) {
-    throw new DeckhandError(
-      `${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} for Kong and cannot be used with gateway: tyk.`,
+    throw new InputError(
+      `${set.map(inputName).join(', ')} ${set.length === 1 ? 'is' : 'are'} for Kong and cannot be used with ${inputName('gateway')} tyk.`,
     )
   }
 }
@@ -108,7 +108,7 @@ export async function tykDumpJob(inputs: Inputs, ctx: JobContext): Promise<JobRe
   const redactSecrets = inputs.boolean('redact-secrets')
   if (!redactSecrets) {
     ctx.logger.warn(
-      'redact-secrets is false: the files hold plaintext secrets. Keep them out of git and artifacts.',
+      `${inputName('redact-secrets')} is false: the files hold plaintext secrets. Keep them out of git and artifacts.`,
     )
   }
   const objects = await target.writer.read()

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 
 import { DeckhandError } from '../errors.js'
+import { inputName } from '../jobs/inputs.js'
 import { describeAnswer, EMPTY_CONFIGURATION_HASH, type KongAdmin, parseJson } from '../kong/admin.js'
 import type { Logger } from '../log.js'
 import { isObject } from '../state/entities.js'
@@ -62,7 +63,7 @@ export async function loadNode(
       const wait = retryAfterMs(res.headers['retry-after'])
       if (performance.now() + wait > options.deadline) {
         throw new DeckhandError(
-          `${admin.address} was still busy loading a configuration (${describeAnswer(res)}) when wait-timeout ran out. Nothing else was changed on it.`,
+          `${admin.address} was still busy loading a configuration (${describeAnswer(res)}) when ${inputName('wait-timeout')} ran out. Nothing else was changed on it.`,
         )
       }
       options.logger.info(

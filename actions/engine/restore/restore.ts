@@ -276,7 +276,7 @@ class Recovery {
         for (const line of output.split('\n').filter(Boolean).slice(-20)) this.logger.info(`  ${line}`)
         if (done.signal || done.exitCode !== 0) {
           throw new DeckhandError(
-            `restart-command ${done.signal ? `was stopped (${done.signal}) when wait-timeout ran out` : `exited with ${done.exitCode}`}: the database is restored, but the nodes may still serve what they cached before. Restart them and run the verification again.`,
+            `restart-command ${done.signal ? `was stopped (${done.signal}) when ${inputName('wait-timeout')} ran out` : `exited with ${done.exitCode}`}: the database is restored, but the nodes may still serve what they cached before. Restart them and run the verification again.`,
           )
         }
       })

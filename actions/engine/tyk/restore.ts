@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 
 import { DeckhandError, errorMessage, isDeckhandError } from '../errors.js'
+import { inputName } from '../jobs/inputs.js'
 import type { Logger } from '../log.js'
 import { describeCounts } from '../reconcile.js'
 import type { RestoreOutcome } from '../restore/restore.js'
@@ -165,7 +166,7 @@ async function waitForTyk(options: TykRestoreOptions): Promise<string> {
       if (/refused the secret/.test(err.message)) throw err
       if (performance.now() + delay > deadline) {
         throw new DeckhandError(
-          `${options.target.address} did not come up within ${options.waitTimeoutSeconds} s: ${errorMessage(err)}`,
+          `${options.target.address} did not come up within ${options.waitTimeoutSeconds} s (${inputName('wait-timeout')}): ${errorMessage(err)}`,
         )
       }
       options.logger.info(`Waiting for ${options.target.address} (attempt ${attempt}): ${errorMessage(err)}`)
