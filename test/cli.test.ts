@@ -158,6 +158,24 @@ describe('reports fit 100 columns and say each thing once', () => {
     expect(run.stdout.match(/service-with-a-rather-long-name-number-2/g)).toHaveLength(1)
   })
 
+  test('a table cell repeating a line of the report points at it instead (the restore timeline)', () => {
+    const report = emptyReport('deckhand restore')
+    const error =
+      'The gateway at http://localhost:1 did not come up within 2 s (--wait-timeout); last: refused.'
+    report.lines.push(`Restore of the gateway failed after 2 s: ${error}`)
+    report.tables.push({
+      header: ['phase', 'result'],
+      rows: [
+        ['wait for the gateway', `failed: ${error}`],
+        ['restore', 'failed: short'],
+      ],
+    })
+    const text = renderText(report)
+    expect(text.match(/did not come up/g)).toHaveLength(1)
+    expect(text).toMatch(/^wait for the gateway +failed \(above\)$/m)
+    expect(text).toMatch(/^restore +failed: short$/m)
+  })
+
   test('a table too wide to wrap becomes a list; long cells wrap; annotations repeating a row are left out', () => {
     const report = emptyReport('deckhand sync')
     const message = `a failure message that is long enough to need wrapping ${'x'.repeat(150)}`

@@ -124,6 +124,17 @@ function annotationText(a: Annotation, command: string): string {
 }
 
 /**
+ * A cell whose long message a report line already says (`failed: <the error>` in a timeline after the error
+ * itself) points at it instead of saying it twice.
+ */
+function pointAbove(cell: string, said: string): string {
+  const colon = cell.indexOf(': ')
+  const message = colon > 0 && colon < 20 ? cell.slice(colon + 2) : cell
+  if (message.length < 40 || !said.includes(message)) return cell
+  return colon > 0 && colon < 20 ? `${cell.slice(0, colon)} (above)` : '(above)'
+}
+
+/**
  * A report as plain text within `width` columns: long lines and table cells wrap, a table that cannot fit
  * becomes a list. An annotation saying what a line or a table row already says is left out: on GitHub
  * annotations are shown apart from the summary, here they would repeat it.
@@ -131,12 +142,16 @@ function annotationText(a: Annotation, command: string): string {
 export function renderText(report: Report, width = 100): string {
   const out: string[] = []
   for (const text of [report.title, ...report.lines]) for (const line of wrap(text, width)) out.push(line)
+  const said = report.lines.join('\n')
   const shown = new Set<string>()
   for (const table of report.tables) {
-    renderTable(table, width, out)
+    renderTable(
+      { ...table, rows: table.rows.map((r) => r.map((cell) => pointAbove(cell, said))) },
+      width,
+      out,
+    )
     for (const r of table.rows) for (const cell of r) if (cell.length > 0) shown.add(cell)
   }
-  const said = report.lines.join('\n')
   let first = true
   for (const a of report.annotations) {
     if (shown.has(a.message) || said.includes(a.message)) continue

@@ -37205,15 +37205,25 @@ function annotationText(a, command) {
   const where3 = a.file ? `${a.file}${a.line ? `:${a.line}` : ""}: ` : "";
   return `${a.level}: ${where3}${title && title !== command ? `${title}: ` : ""}${a.message}`;
 }
+function pointAbove(cell, said) {
+  const colon = cell.indexOf(": ");
+  const message = colon > 0 && colon < 20 ? cell.slice(colon + 2) : cell;
+  if (message.length < 40 || !said.includes(message)) return cell;
+  return colon > 0 && colon < 20 ? `${cell.slice(0, colon)} (above)` : "(above)";
+}
 function renderText(report2, width = 100) {
   const out = [];
   for (const text of [report2.title, ...report2.lines]) for (const line of wrap(text, width)) out.push(line);
+  const said = report2.lines.join("\n");
   const shown = /* @__PURE__ */ new Set();
   for (const table of report2.tables) {
-    renderTable(table, width, out);
+    renderTable(
+      { ...table, rows: table.rows.map((r) => r.map((cell) => pointAbove(cell, said))) },
+      width,
+      out
+    );
     for (const r of table.rows) for (const cell of r) if (cell.length > 0) shown.add(cell);
   }
-  const said = report2.lines.join("\n");
   let first = true;
   for (const a of report2.annotations) {
     if (shown.has(a.message) || said.includes(a.message)) continue;
