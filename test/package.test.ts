@@ -1,27 +1,17 @@
 // The npm package as `npm pack` builds it from this checkout (the release's deckhand-X.Y.Z.tgz): what it holds,
 // and that it runs where it is installed, without the registry.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
-import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-import { ROOT } from './support/action.js'
+import { type ProgramRun, ROOT, runProgram } from './support/action.js'
 
-interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
+type Run = ProgramRun
 
-function exec(command: string, args: string[], cwd: string, env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(command, args, { cwd, env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
-      resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
-    )
-  })
-}
+const exec = (command: string, args: string[], cwd: string, env: Record<string, string>): Promise<Run> =>
+  runProgram(command, args, { cwd, env })
 
 interface PackageJson {
   version: string

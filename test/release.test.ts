@@ -1,7 +1,6 @@
 // script/release.mjs in a throwaway repository shaped like this one: package.json, actions/engine/version.ts,
 // CHANGELOG.md, committed dist/ and action.yml files, the real release script, and real git and npm.
 import { afterEach, describe, expect, test } from '@jest/globals'
-import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -16,21 +15,12 @@ import {
   parseVersion,
   releaseNotes,
 } from '../script/release.mjs'
-import { ROOT } from './support/action.js'
+import { type ProgramRun, ROOT, runProgram } from './support/action.js'
 
-interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
+type Run = ProgramRun
 
-function exec(command: string, args: string[], cwd: string, env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(command, args, { cwd, env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
-      resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
-    )
-  })
-}
+const exec = (command: string, args: string[], cwd: string, env: Record<string, string>): Promise<Run> =>
+  runProgram(command, args, { cwd, env })
 
 /**
  * Stands in for script/build.mjs, whose --check contract the release script relies on: rebuild in memory, exit 0

@@ -1,10 +1,11 @@
 import { append, maxOf } from '../engine/arrays.js'
 import { DirToolStore } from '../engine/deck/dir-store.js'
-import { connectionSecrets, parseHeaders, parseKongAddr, type Connection } from '../engine/deck/connection.js'
+import { connectionSecrets } from '../engine/deck/connection.js'
 import { locateDeck } from '../engine/deck/install.js'
 import { errorMessage, isInputError } from '../engine/errors.js'
 import { privateTempDir } from '../engine/fs-atomic.js'
 import { isDnsFailure, TransportError } from '../engine/http.js'
+import { connectionFromInputs } from '../engine/jobs/context.js'
 import { Inputs, type InputSource } from '../engine/jobs/inputs.js'
 import { describeAnswer, KongAdmin, nodeInfo } from '../engine/kong/admin.js'
 import type { Logger } from '../engine/log.js'
@@ -80,15 +81,7 @@ async function adminChecks(inputs: Inputs): Promise<Check[]> {
         fix: `Give --kong-addr (or ${envName('kong-addr')}) to check the Admin API, the token and workspaces.`,
       },
     ]
-  const connection: Connection = {
-    kongAddr: parseKongAddr(inputs.string('kong-addr')),
-    adminToken: inputs.string('kong-admin-token'),
-    headers: parseHeaders(inputs.list('headers')),
-    tlsSkipVerify: inputs.boolean('tls-skip-verify'),
-    caCert: inputs.string('ca-cert'),
-    tlsServerName: inputs.string('tls-server-name'),
-    timeoutSeconds: inputs.integer('timeout'),
-  }
+  const connection = connectionFromInputs(inputs)
   const admin = await KongAdmin.open(connection.kongAddr, connection)
   let root
   try {

@@ -61338,7 +61338,12 @@ var LiveRules = class {
 
 // actions/engine/jobs/context.ts
 function readConnection(inputs, ctx) {
-  const connection = {
+  const connection = connectionFromInputs(inputs);
+  for (const secret of connectionSecrets(connection)) ctx.secret(secret);
+  return connection;
+}
+function connectionFromInputs(inputs) {
+  return {
     kongAddr: parseKongAddr(inputs.string("kong-addr")),
     adminToken: inputs.string("kong-admin-token"),
     headers: parseHeaders(inputs.list("headers")),
@@ -61347,8 +61352,6 @@ function readConnection(inputs, ctx) {
     tlsServerName: inputs.string("tls-server-name"),
     timeoutSeconds: inputs.integer("timeout")
   };
-  for (const secret of connectionSecrets(connection)) ctx.secret(secret);
-  return connection;
 }
 async function openDeck(inputs, ctx, connection) {
   const located = await locateDeck({
@@ -65735,15 +65738,7 @@ async function adminChecks(inputs) {
         fix: `Give --kong-addr (or ${envName("kong-addr")}) to check the Admin API, the token and workspaces.`
       }
     ];
-  const connection = {
-    kongAddr: parseKongAddr(inputs.string("kong-addr")),
-    adminToken: inputs.string("kong-admin-token"),
-    headers: parseHeaders(inputs.list("headers")),
-    tlsSkipVerify: inputs.boolean("tls-skip-verify"),
-    caCert: inputs.string("ca-cert"),
-    tlsServerName: inputs.string("tls-server-name"),
-    timeoutSeconds: inputs.integer("timeout")
-  };
+  const connection = connectionFromInputs(inputs);
   const admin = await KongAdmin.open(connection.kongAddr, connection);
   let root;
   try {

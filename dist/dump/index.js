@@ -50058,7 +50058,12 @@ function trimSlashes(url) {
 
 // actions/engine/jobs/context.ts
 function readConnection(inputs, ctx) {
-  const connection = {
+  const connection = connectionFromInputs(inputs);
+  for (const secret of connectionSecrets(connection)) ctx.secret(secret);
+  return connection;
+}
+function connectionFromInputs(inputs) {
+  return {
     kongAddr: parseKongAddr(inputs.string("kong-addr")),
     adminToken: inputs.string("kong-admin-token"),
     headers: parseHeaders(inputs.list("headers")),
@@ -50067,8 +50072,6 @@ function readConnection(inputs, ctx) {
     tlsServerName: inputs.string("tls-server-name"),
     timeoutSeconds: inputs.integer("timeout")
   };
-  for (const secret of connectionSecrets(connection)) ctx.secret(secret);
-  return connection;
 }
 async function openDeck(inputs, ctx, connection) {
   const located = await locateDeck({

@@ -60530,7 +60530,12 @@ function addSchemaProblems(report2, problems) {
 
 // actions/engine/jobs/context.ts
 function readConnection(inputs, ctx) {
-  const connection = {
+  const connection = connectionFromInputs(inputs);
+  for (const secret of connectionSecrets(connection)) ctx.secret(secret);
+  return connection;
+}
+function connectionFromInputs(inputs) {
+  return {
     kongAddr: parseKongAddr(inputs.string("kong-addr")),
     adminToken: inputs.string("kong-admin-token"),
     headers: parseHeaders(inputs.list("headers")),
@@ -60539,8 +60544,6 @@ function readConnection(inputs, ctx) {
     tlsServerName: inputs.string("tls-server-name"),
     timeoutSeconds: inputs.integer("timeout")
   };
-  for (const secret of connectionSecrets(connection)) ctx.secret(secret);
-  return connection;
 }
 async function openDeck(inputs, ctx, connection) {
   const located = await locateDeck({

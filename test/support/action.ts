@@ -119,18 +119,36 @@ export function recordingRunner(cwd: () => string): {
 /** The bundled CLI, as users run it (rebuilt with every source change; a check fails on a stale one). */
 export const CLI = join(ROOT, 'dist/cli/index.js')
 
+/** What a program printed and how it ended: its exit code, 1 when it was killed or could not start. */
+export interface ProgramRun {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+/** Runs a program with exactly `env` and collects what it printed; never rejects. */
+export function runProgram(
+  command: string,
+  args: readonly string[],
+  options: { env: Record<string, string>; cwd?: string },
+): Promise<ProgramRun> {
+  return new Promise((done) => {
+    execFile(
+      command,
+      args,
+      { env: options.env, cwd: options.cwd, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = (err as { code?: unknown } | null)?.code
+        done({ code: err ? (typeof code === 'number' ? code : 1) : 0, stdout, stderr })
+      },
+    )
+  })
+}
+
 /** Runs the bundled CLI as a user does: `node dist/cli/index.js ARGS`, with exactly `env` (HOME set). */
 export function runCli(
   args: readonly string[],
   options: { env: Record<string, string>; cwd?: string },
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { env: options.env, cwd: options.cwd, maxBuffer: 16 * 1024 * 1024 },
-      (err, stdout, stderr) =>
-        done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    )
-  })
+): Promise<ProgramRun> {
+  return runProgram(process.execPath, [CLI, ...args], options)
 }

@@ -33,7 +33,14 @@ export interface JobResult {
 
 /** Reads the connection inputs; the address is required only where the command talks to Kong. */
 export function readConnection(inputs: Inputs, ctx: JobContext): Connection {
-  const connection: Connection = {
+  const connection = connectionFromInputs(inputs)
+  for (const secret of connectionSecrets(connection)) ctx.secret(secret)
+  return connection
+}
+
+/** The connection the inputs describe, without registering its secrets (callers that log must, as readConnection does). */
+export function connectionFromInputs(inputs: Inputs): Connection {
+  return {
     kongAddr: parseKongAddr(inputs.string('kong-addr')),
     adminToken: inputs.string('kong-admin-token'),
     headers: parseHeaders(inputs.list('headers')),
@@ -42,8 +49,6 @@ export function readConnection(inputs: Inputs, ctx: JobContext): Connection {
     tlsServerName: inputs.string('tls-server-name'),
     timeoutSeconds: inputs.integer('timeout'),
   }
-  for (const secret of connectionSecrets(connection)) ctx.secret(secret)
-  return connection
 }
 
 /** Finds or installs deck per the deck-path / deck-version inputs and wraps it with the connection. */
