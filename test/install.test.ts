@@ -609,6 +609,57 @@ posix('locateDeck with ToolCacheStore', () => {
     expect(release.requests).toHaveLength(requestsBefore)
   })
 
+  /** Counts download attempts through @actions/http-client, which the store downloads with. */
+  async function countGets(): Promise<{ count: () => number }> {
+    const { HttpClient } = await import('@actions/http-client')
+    const get = jest.spyOn(HttpClient.prototype, 'get')
+    cleanups.push(async () => get.mockRestore())
+    return { count: () => get.mock.calls.length }
+  }
+
+  it('gives up on a release host that does not resolve after one retry, in seconds', async () => {
+    quiet()
+    const gets = await countGets()
+    const base = 'http://deck-releases.invalid/Kong/deck/releases'
+    const started = performance.now()
+
+    const message = await failure(
+      locateDeck({
+        store,
+        logger: recordingLogger(),
+        platform: LINUX,
+        releaseBaseUrl: base,
+        pathEnv: await tempDir(),
+      }),
+    )
+    expect(message).toMatch(/cannot resolve deck-releases\.invalid \((ENOTFOUND|EAI_AGAIN)/)
+    expectWaysOut(message)
+    expect(gets.count()).toBe(2)
+    // tc.downloadTool would have waited 10 to 20 s before each of two retries.
+    expect(performance.now() - started).toBeLessThan(8_000)
+    expect(await filesUnder(runnerTemp)).toEqual([])
+  })
+
+  it('retries a refused connection, then names it', async () => {
+    quiet()
+    const gets = await countGets()
+    const port = await closedPort()
+
+    const message = await failure(
+      locateDeck({
+        store,
+        logger: recordingLogger(),
+        platform: LINUX,
+        releaseBaseUrl: `http://127.0.0.1:${port}/Kong/deck/releases`,
+        pathEnv: await tempDir(),
+      }),
+    )
+    expect(message).toContain(`the connection to 127.0.0.1 was refused (ECONNREFUSED at 127.0.0.1:${port})`)
+    expectWaysOut(message)
+    expect(gets.count()).toBe(3)
+    expect(await filesUnder(runnerTemp)).toEqual([])
+  })
+
   it('keeps nothing when the checksum does not match', async () => {
     quiet()
     const release = await releaseServer()

@@ -96,7 +96,7 @@ describe('validate (bundled action) without a deck to be had', () => {
     expectWaysOut(failure)
     expect(run.summary).toContain("deck's own validation could not run")
     expect(run.stdout + run.summary).not.toContain('lg-offline-Zx9Qw3')
-  }, 120_000) // the tool cache retries a refused download twice, 10 to 20 s apart
+  })
 
   test('the CLI says the same', async () => {
     const state = await file('kong.yaml', VALID)

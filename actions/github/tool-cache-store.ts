@@ -1,11 +1,18 @@
-import { stat } from 'node:fs/promises'
-import { join } from 'node:path'
+import { randomUUID } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import { mkdir, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import { HttpClient } from '@actions/http-client'
 import * as tc from '@actions/tool-cache'
 
 import {
   type DeckPlatform,
   deckBinaryName,
+  DownloadStatusError,
   normalizeVersion,
+  retryDownload,
   type ToolStore,
 } from '../engine/deck/install.js'
 
@@ -19,12 +26,21 @@ export function toolCacheKey(platform: DeckPlatform): string {
   return `${platform.os}-${platform.arch}`
 }
 
+export interface ToolCacheStoreOptions {
+  /** Wait before the first retry of a failed download, doubled each time (default 1 s). */
+  retryDelayMs?: number
+  /** Per download attempt, with no data for this long (default 10 minutes). */
+  socketTimeoutMs?: number
+}
+
 /**
  * A ToolStore on the runner's tool cache (`$RUNNER_TOOL_CACHE/deck/<version>/<os>-<arch>`, temporary files
  * in `$RUNNER_TEMP`). tool-cache marks an entry complete only after copying it, and find() ignores
  * incomplete ones.
  */
 export class ToolCacheStore implements ToolStore {
+  constructor(private readonly options: ToolCacheStoreOptions = {}) {}
+
   async find(version: string, platform: DeckPlatform): Promise<string | undefined> {
     const dir = tc.find(TOOL, normalizeVersion(version), toolCacheKey(platform))
     if (!dir) return undefined
@@ -32,8 +48,38 @@ export class ToolCacheStore implements ToolStore {
     return binary?.isFile() ? dir : undefined
   }
 
+  /**
+   * Downloads through @actions/http-client, as tc.downloadTool does (so the runner's https_proxy and
+   * no_proxy apply), but with the engine's retry policy: tc.downloadTool retries every failure three times,
+   * 10 to 20 s apart, which keeps an air-gapped runner waiting on a name that will never resolve.
+   */
   download(url: string): Promise<string> {
-    return tc.downloadTool(url)
+    const dest = join(process.env.RUNNER_TEMP || tmpdir(), randomUUID())
+    return retryDownload(
+      async () => {
+        await mkdir(dirname(dest), { recursive: true })
+        const client = new HttpClient('deckhand', [], {
+          allowRetries: false,
+          socketTimeout: this.options.socketTimeoutMs ?? 600_000,
+        })
+        try {
+          const response = await client.get(url)
+          const status = response.message.statusCode ?? 0
+          if (status !== 200) {
+            response.message.resume()
+            throw new DownloadStatusError(status, response.message.statusMessage)
+          }
+          await pipeline(response.message, createWriteStream(dest, { mode: 0o600 }))
+          return dest
+        } catch (err) {
+          await rm(dest, { force: true })
+          throw err
+        } finally {
+          client.dispose()
+        }
+      },
+      { retryDelayMs: this.options.retryDelayMs },
+    )
   }
 
   extract(archivePath: string): Promise<string> {

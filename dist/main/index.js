@@ -58,7 +58,7 @@ var require_tunnel = __commonJS({
     var https2 = __require("https");
     var events2 = __require("events");
     var assert = __require("assert");
-    var util2 = __require("util");
+    var util = __require("util");
     exports.httpOverHttp = httpOverHttp2;
     exports.httpsOverHttp = httpsOverHttp2;
     exports.httpOverHttps = httpOverHttps2;
@@ -108,7 +108,7 @@ var require_tunnel = __commonJS({
         self.removeSocket(socket);
       });
     }
-    util2.inherits(TunnelingAgent, events2.EventEmitter);
+    util.inherits(TunnelingAgent, events2.EventEmitter);
     TunnelingAgent.prototype.addRequest = function addRequest(req, host2, port, localAddress) {
       var self = this;
       var options = mergeOptions({ request: req }, self.options, toOptions(host2, port, localAddress));
@@ -978,7 +978,7 @@ var require_util = __commonJS({
     var assert = __require("node:assert");
     var { kDestroyed, kBodyUsed, kListeners, kBody } = require_symbols();
     var { IncomingMessage } = __require("node:http");
-    var stream3 = __require("node:stream");
+    var stream2 = __require("node:stream");
     var net = __require("node:net");
     var { Blob: Blob2 } = __require("node:buffer");
     var nodeUtil = __require("node:util");
@@ -1152,24 +1152,24 @@ var require_util = __commonJS({
       return null;
     }
     function isDestroyed(body) {
-      return body && !!(body.destroyed || body[kDestroyed] || stream3.isDestroyed?.(body));
+      return body && !!(body.destroyed || body[kDestroyed] || stream2.isDestroyed?.(body));
     }
-    function destroy(stream4, err) {
-      if (stream4 == null || !isStream(stream4) || isDestroyed(stream4)) {
+    function destroy(stream3, err) {
+      if (stream3 == null || !isStream(stream3) || isDestroyed(stream3)) {
         return;
       }
-      if (typeof stream4.destroy === "function") {
-        if (Object.getPrototypeOf(stream4).constructor === IncomingMessage) {
-          stream4.socket = null;
+      if (typeof stream3.destroy === "function") {
+        if (Object.getPrototypeOf(stream3).constructor === IncomingMessage) {
+          stream3.socket = null;
         }
-        stream4.destroy(err);
+        stream3.destroy(err);
       } else if (err) {
         queueMicrotask(() => {
-          stream4.emit("error", err);
+          stream3.emit("error", err);
         });
       }
-      if (stream4.destroyed !== true) {
-        stream4[kDestroyed] = true;
+      if (stream3.destroyed !== true) {
+        stream3[kDestroyed] = true;
       }
     }
     var KEEPALIVE_TIMEOUT_EXPR = /timeout=(\d+)/;
@@ -1268,13 +1268,13 @@ var require_util = __commonJS({
       }
     }
     function isDisturbed(body) {
-      return !!(body && (stream3.isDisturbed(body) || body[kBodyUsed]));
+      return !!(body && (stream2.isDisturbed(body) || body[kBodyUsed]));
     }
     function isErrored(body) {
-      return !!(body && stream3.isErrored(body));
+      return !!(body && stream2.isErrored(body));
     }
     function isReadable(body) {
-      return !!(body && stream3.isReadable(body));
+      return !!(body && stream2.isReadable(body));
     }
     function getSocketInfo(socket) {
       return {
@@ -1482,10 +1482,10 @@ var require_diagnostics = __commonJS({
   "node_modules/undici/lib/core/diagnostics.js"(exports, module) {
     "use strict";
     var diagnosticsChannel = __require("node:diagnostics_channel");
-    var util2 = __require("node:util");
-    var undiciDebugLog = util2.debuglog("undici");
-    var fetchDebuglog = util2.debuglog("fetch");
-    var websocketDebuglog = util2.debuglog("websocket");
+    var util = __require("node:util");
+    var undiciDebugLog = util.debuglog("undici");
+    var fetchDebuglog = util.debuglog("fetch");
+    var websocketDebuglog = util.debuglog("websocket");
     var isClientSet = false;
     var channels = {
       // Client
@@ -2527,7 +2527,7 @@ var require_connect = __commonJS({
     "use strict";
     var net = __require("node:net");
     var assert = __require("node:assert");
-    var util2 = require_util();
+    var util = require_util();
     var { InvalidArgumentError, ConnectTimeoutError } = require_errors();
     var timers = require_timers();
     function noop3() {
@@ -2596,7 +2596,7 @@ var require_connect = __commonJS({
           if (!tls) {
             tls = __require("node:tls");
           }
-          servername = servername || options.servername || util2.getServerName(host2) || null;
+          servername = servername || options.servername || util.getServerName(host2) || null;
           const sessionKey = servername || hostname;
           assert(sessionKey);
           const session = customSession || sessionCache.get(sessionKey) || null;
@@ -2695,7 +2695,7 @@ var require_connect = __commonJS({
         message += ` (attempted address: ${opts2.hostname}:${opts2.port},`;
       }
       message += ` timeout: ${opts2.timeout}ms)`;
-      util2.destroy(socket, new ConnectTimeoutError(message));
+      util.destroy(socket, new ConnectTimeoutError(message));
     }
     module.exports = buildConnector;
   }
@@ -4651,8 +4651,8 @@ var require_util2 = __commonJS({
         errorSteps(e);
       }
     }
-    function isReadableStreamLike(stream3) {
-      return stream3 instanceof ReadableStream || stream3[Symbol.toStringTag] === "ReadableStream" && typeof stream3.tee === "function";
+    function isReadableStreamLike(stream2) {
+      return stream2 instanceof ReadableStream || stream2[Symbol.toStringTag] === "ReadableStream" && typeof stream2.tee === "function";
     }
     function readableStreamClose(controller) {
       try {
@@ -5434,7 +5434,7 @@ var require_formdata_parser = __commonJS({
 var require_body = __commonJS({
   "node_modules/undici/lib/web/fetch/body.js"(exports, module) {
     "use strict";
-    var util2 = require_util();
+    var util = require_util();
     var {
       ReadableStreamFrom,
       isBlobLike,
@@ -5468,20 +5468,20 @@ var require_body = __commonJS({
     var streamRegistry;
     if (hasFinalizationRegistry) {
       streamRegistry = new FinalizationRegistry((weakRef) => {
-        const stream3 = weakRef.deref();
-        if (stream3 && !stream3.locked && !isDisturbed(stream3) && !isErrored(stream3)) {
-          stream3.cancel("Response object has been garbage collected").catch(noop3);
+        const stream2 = weakRef.deref();
+        if (stream2 && !stream2.locked && !isDisturbed(stream2) && !isErrored(stream2)) {
+          stream2.cancel("Response object has been garbage collected").catch(noop3);
         }
       });
     }
     function extractBody(object, keepalive = false) {
-      let stream3 = null;
+      let stream2 = null;
       if (object instanceof ReadableStream) {
-        stream3 = object;
+        stream2 = object;
       } else if (isBlobLike(object)) {
-        stream3 = object.stream();
+        stream2 = object.stream();
       } else {
-        stream3 = new ReadableStream({
+        stream2 = new ReadableStream({
           async pull(controller) {
             const buffer = typeof source === "string" ? textEncoder.encode(source) : source;
             if (buffer.byteLength) {
@@ -5494,7 +5494,7 @@ var require_body = __commonJS({
           type: "bytes"
         });
       }
-      assert(isReadableStreamLike(stream3));
+      assert(isReadableStreamLike(stream2));
       let action = null;
       let source = null;
       let length = null;
@@ -5509,7 +5509,7 @@ var require_body = __commonJS({
         source = new Uint8Array(object.slice());
       } else if (ArrayBuffer.isView(object)) {
         source = new Uint8Array(object.buffer.slice(object.byteOffset, object.byteOffset + object.byteLength));
-      } else if (util2.isFormDataLike(object)) {
+      } else if (util.isFormDataLike(object)) {
         const boundary = `----formdata-undici-0${`${random(1e11)}`.padStart(11, "0")}`;
         const prefix = `--${boundary}\r
 Content-Disposition: form-data`;
@@ -5568,19 +5568,19 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         if (keepalive) {
           throw new TypeError("keepalive");
         }
-        if (util2.isDisturbed(object) || object.locked) {
+        if (util.isDisturbed(object) || object.locked) {
           throw new TypeError(
             "Response body object should not be disturbed or locked"
           );
         }
-        stream3 = object instanceof ReadableStream ? object : ReadableStreamFrom(object);
+        stream2 = object instanceof ReadableStream ? object : ReadableStreamFrom(object);
       }
-      if (typeof source === "string" || util2.isBuffer(source)) {
+      if (typeof source === "string" || util.isBuffer(source)) {
         length = Buffer.byteLength(source);
       }
       if (action != null) {
         let iterator2;
-        stream3 = new ReadableStream({
+        stream2 = new ReadableStream({
           async start() {
             iterator2 = action(object)[Symbol.asyncIterator]();
           },
@@ -5592,7 +5592,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
                 controller.byobRequest?.respond(0);
               });
             } else {
-              if (!isErrored(stream3)) {
+              if (!isErrored(stream2)) {
                 const buffer = new Uint8Array(value);
                 if (buffer.byteLength) {
                   controller.enqueue(buffer);
@@ -5607,12 +5607,12 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           type: "bytes"
         });
       }
-      const body = { stream: stream3, source, length };
+      const body = { stream: stream2, source, length };
       return [body, type];
     }
     function safelyExtractBody(object, keepalive = false) {
       if (object instanceof ReadableStream) {
-        assert(!util2.isDisturbed(object), "The body has already been consumed.");
+        assert(!util.isDisturbed(object), "The body has already been consumed.");
         assert(!object.locked, "The stream is locked.");
       }
       return extractBody(object, keepalive);
@@ -5719,7 +5719,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     }
     function bodyUnusable(object) {
       const body = object[kState].body;
-      return body != null && (body.stream.locked || util2.isDisturbed(body.stream));
+      return body != null && (body.stream.locked || util.isDisturbed(body.stream));
     }
     function parseJSONFromBytes(bytes) {
       return JSON.parse(utf8DecodeBytes(bytes));
@@ -5749,7 +5749,7 @@ var require_client_h1 = __commonJS({
   "node_modules/undici/lib/dispatcher/client-h1.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var util2 = require_util();
+    var util = require_util();
     var { channels } = require_diagnostics();
     var timers = require_timers();
     var {
@@ -5801,8 +5801,8 @@ var require_client_h1 = __commonJS({
     var constants5 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
-    var addListener = util2.addListener;
-    var removeAllListeners = util2.removeAllListeners;
+    var addListener = util.addListener;
+    var removeAllListeners = util.removeAllListeners;
     var kIdleSocketValidation = /* @__PURE__ */ Symbol("kIdleSocketValidation");
     var kIdleSocketValidationTimeout = /* @__PURE__ */ Symbol("kIdleSocketValidationTimeout");
     var kSocketUsed = /* @__PURE__ */ Symbol("kSocketUsed");
@@ -5980,7 +5980,7 @@ var require_client_h1 = __commonJS({
             }
           }
         } catch (err) {
-          util2.destroy(socket, err);
+          util.destroy(socket, err);
         }
       }
       finish() {
@@ -6037,7 +6037,7 @@ var require_client_h1 = __commonJS({
           return -1;
         }
         if (client[kRunning] === 0) {
-          util2.destroy(socket, new SocketError("bad response", util2.getSocketInfo(socket)));
+          util.destroy(socket, new SocketError("bad response", util.getSocketInfo(socket)));
           return -1;
         }
         const request2 = client[kQueue][client[kRunningIdx]];
@@ -6065,13 +6065,13 @@ var require_client_h1 = __commonJS({
         }
         const key2 = this.headers[len - 2];
         if (key2.length === 10) {
-          const headerName = util2.bufferToLowerCasedHeaderName(key2);
+          const headerName = util.bufferToLowerCasedHeaderName(key2);
           if (headerName === "keep-alive") {
             this.keepAlive += buf.toString();
           } else if (headerName === "connection") {
             this.connection += buf.toString();
           }
-        } else if (key2.length === 14 && util2.bufferToLowerCasedHeaderName(key2) === "content-length") {
+        } else if (key2.length === 14 && util.bufferToLowerCasedHeaderName(key2) === "content-length") {
           this.contentLength += buf.toString();
         }
         this.trackHeader(buf.length);
@@ -6079,7 +6079,7 @@ var require_client_h1 = __commonJS({
       trackHeader(len) {
         this.headersSize += len;
         if (this.headersSize >= this.headersMaxSize) {
-          util2.destroy(this.socket, new HeadersOverflowError());
+          util.destroy(this.socket, new HeadersOverflowError());
         }
       }
       onUpgrade(head) {
@@ -6110,8 +6110,8 @@ var require_client_h1 = __commonJS({
         try {
           request2.onUpgrade(statusCode, headers, socket, statusText);
         } catch (error2) {
-          util2.errorRequest(client, request2, error2);
-          util2.destroy(socket, error2);
+          util.errorRequest(client, request2, error2);
+          util.destroy(socket, error2);
         }
         client[kResume]();
       }
@@ -6121,7 +6121,7 @@ var require_client_h1 = __commonJS({
           return -1;
         }
         if (client[kRunning] === 0) {
-          util2.destroy(socket, new SocketError("bad response", util2.getSocketInfo(socket)));
+          util.destroy(socket, new SocketError("bad response", util.getSocketInfo(socket)));
           return -1;
         }
         const request2 = client[kQueue][client[kRunningIdx]];
@@ -6131,11 +6131,11 @@ var require_client_h1 = __commonJS({
         assert(!this.upgrade);
         assert(this.statusCode < 200);
         if (statusCode === 100) {
-          util2.destroy(socket, new SocketError("bad response", util2.getSocketInfo(socket)));
+          util.destroy(socket, new SocketError("bad response", util.getSocketInfo(socket)));
           return -1;
         }
         if (upgrade && !request2.upgrade) {
-          util2.destroy(socket, new SocketError("bad upgrade", util2.getSocketInfo(socket)));
+          util.destroy(socket, new SocketError("bad upgrade", util.getSocketInfo(socket)));
           return -1;
         }
         assert(this.timeoutType === TIMEOUT_HEADERS);
@@ -6164,7 +6164,7 @@ var require_client_h1 = __commonJS({
         this.headers = [];
         this.headersSize = 0;
         if (this.shouldKeepAlive && client[kPipelining]) {
-          const keepAliveTimeout = this.keepAlive ? util2.parseKeepAliveTimeout(this.keepAlive) : null;
+          const keepAliveTimeout = this.keepAlive ? util.parseKeepAliveTimeout(this.keepAlive) : null;
           if (keepAliveTimeout != null) {
             const timeout = Math.min(
               keepAliveTimeout - client[kKeepAliveTimeoutThreshold],
@@ -6212,7 +6212,7 @@ var require_client_h1 = __commonJS({
         }
         assert(statusCode >= 200);
         if (maxResponseSize > -1 && this.bytesRead + buf.length > maxResponseSize) {
-          util2.destroy(socket, new ResponseExceededMaxSizeError());
+          util.destroy(socket, new ResponseExceededMaxSizeError());
           return -1;
         }
         this.bytesRead += buf.length;
@@ -6244,7 +6244,7 @@ var require_client_h1 = __commonJS({
           return;
         }
         if (request2.method !== "HEAD" && contentLength && bytesRead !== parseInt(contentLength, 10)) {
-          util2.destroy(socket, new ResponseContentLengthMismatchError());
+          util.destroy(socket, new ResponseContentLengthMismatchError());
           return -1;
         }
         request2.onComplete(headers);
@@ -6252,13 +6252,13 @@ var require_client_h1 = __commonJS({
         socket[kSocketUsed] = true;
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
-          util2.destroy(socket, new InformationalError("reset"));
+          util.destroy(socket, new InformationalError("reset"));
           return constants5.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
-          util2.destroy(socket, new InformationalError("reset"));
+          util.destroy(socket, new InformationalError("reset"));
           return constants5.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
-          util2.destroy(socket, new InformationalError("reset"));
+          util.destroy(socket, new InformationalError("reset"));
           return constants5.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
@@ -6272,15 +6272,15 @@ var require_client_h1 = __commonJS({
       if (timeoutType === TIMEOUT_HEADERS) {
         if (!socket[kWriting] || socket.writableNeedDrain || client[kRunning] > 1) {
           assert(!paused, "cannot be paused while waiting for headers");
-          util2.destroy(socket, new HeadersTimeoutError());
+          util.destroy(socket, new HeadersTimeoutError());
         }
       } else if (timeoutType === TIMEOUT_BODY) {
         if (!paused) {
-          util2.destroy(socket, new BodyTimeoutError());
+          util.destroy(socket, new BodyTimeoutError());
         }
       } else if (timeoutType === TIMEOUT_KEEP_ALIVE) {
         assert(client[kRunning] === 0 && client[kKeepAliveTimeoutValue]);
-        util2.destroy(socket, new InformationalError("socket idle timeout"));
+        util.destroy(socket, new InformationalError("socket idle timeout"));
       }
     }
     async function connectH1(client, socket) {
@@ -6321,11 +6321,11 @@ var require_client_h1 = __commonJS({
         if (parser.statusCode && !parser.shouldKeepAlive) {
           const parserErr = parser.finish();
           if (parserErr) {
-            util2.destroy(this, parserErr);
+            util.destroy(this, parserErr);
           }
           return;
         }
-        util2.destroy(this, new SocketError("other side closed", util2.getSocketInfo(this)));
+        util.destroy(this, new SocketError("other side closed", util.getSocketInfo(this)));
       });
       addListener(socket, "close", function() {
         const client2 = this[kClient];
@@ -6338,7 +6338,7 @@ var require_client_h1 = __commonJS({
           this[kParser].destroy();
           this[kParser] = null;
         }
-        const err = this[kError] || new SocketError("closed", util2.getSocketInfo(this));
+        const err = this[kError] || new SocketError("closed", util.getSocketInfo(this));
         client2[kSocket] = null;
         client2[kHTTPContext] = null;
         if (client2.destroyed) {
@@ -6346,12 +6346,12 @@ var require_client_h1 = __commonJS({
           const requests = client2[kQueue].splice(client2[kRunningIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
-            util2.errorRequest(client2, request2, err);
+            util.errorRequest(client2, request2, err);
           }
         } else if (client2[kRunning] > 0 && err.code !== "UND_ERR_INFO") {
           const request2 = client2[kQueue][client2[kRunningIdx]];
           client2[kQueue][client2[kRunningIdx]++] = null;
-          util2.errorRequest(client2, request2, err);
+          util.errorRequest(client2, request2, err);
         }
         client2[kPendingIdx] = client2[kRunningIdx];
         assert(client2[kRunning] === 0);
@@ -6392,7 +6392,7 @@ var require_client_h1 = __commonJS({
             if (client[kRunning] > 0 && (request2.upgrade || request2.method === "CONNECT")) {
               return true;
             }
-            if (client[kRunning] > 0 && util2.bodyLength(request2.body) !== 0 && (util2.isStream(request2.body) || util2.isAsyncIterable(request2.body) || util2.isFormDataLike(request2.body))) {
+            if (client[kRunning] > 0 && util.bodyLength(request2.body) !== 0 && (util.isStream(request2.body) || util.isAsyncIterable(request2.body) || util.isFormDataLike(request2.body))) {
               return true;
             }
           }
@@ -6472,7 +6472,7 @@ var require_client_h1 = __commonJS({
       const { method, path: path5, host: host2, upgrade, blocking, reset } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
-      if (util2.isFormDataLike(body)) {
+      if (util.isFormDataLike(body)) {
         if (!extractBody) {
           extractBody = require_body().extractBody;
         }
@@ -6482,12 +6482,12 @@ var require_client_h1 = __commonJS({
         }
         body = bodyStream.stream;
         contentLength = bodyStream.length;
-      } else if (util2.isBlobLike(body) && request2.contentType == null) {
+      } else if (util.isBlobLike(body) && request2.contentType == null) {
         const contentType = body.type;
         if (contentType) {
           const contentTypeValue = `${contentType}`;
-          if (!util2.isValidHeaderValue(contentTypeValue)) {
-            util2.errorRequest(client, request2, new InvalidArgumentError("invalid content-type header"));
+          if (!util.isValidHeaderValue(contentTypeValue)) {
+            util.errorRequest(client, request2, new InvalidArgumentError("invalid content-type header"));
             return false;
           }
           headers.push("content-type", contentTypeValue);
@@ -6496,7 +6496,7 @@ var require_client_h1 = __commonJS({
       if (body && typeof body.read === "function") {
         body.read(0);
       }
-      const bodyLength = util2.bodyLength(body);
+      const bodyLength = util.bodyLength(body);
       contentLength = bodyLength ?? contentLength;
       if (contentLength === null) {
         contentLength = request2.contentLength;
@@ -6506,7 +6506,7 @@ var require_client_h1 = __commonJS({
       }
       if (shouldSendContentLength(method) && contentLength > 0 && request2.contentLength !== null && request2.contentLength !== contentLength) {
         if (client[kStrictContentLength]) {
-          util2.errorRequest(client, request2, new RequestContentLengthMismatchError());
+          util.errorRequest(client, request2, new RequestContentLengthMismatchError());
           return false;
         }
         process.emitWarning(new RequestContentLengthMismatchError());
@@ -6519,18 +6519,18 @@ var require_client_h1 = __commonJS({
         }
         if (request2.completed) {
           if (request2.upgrade || request2.method === "CONNECT") {
-            util2.destroy(socket, new InformationalError("aborted"));
+            util.destroy(socket, new InformationalError("aborted"));
           }
           return;
         }
-        util2.errorRequest(client, request2, error2 || new RequestAbortedError());
-        util2.destroy(body);
-        util2.destroy(socket, new InformationalError("aborted"));
+        util.errorRequest(client, request2, error2 || new RequestAbortedError());
+        util.destroy(body);
+        util.destroy(socket, new InformationalError("aborted"));
       };
       try {
         request2.onConnect(abort);
       } catch (err) {
-        util2.errorRequest(client, request2, err);
+        util.errorRequest(client, request2, err);
       }
       if (request2.aborted) {
         return false;
@@ -6587,17 +6587,17 @@ upgrade: ${upgrade}\r
       }
       if (!body || bodyLength === 0) {
         writeBuffer(abort, null, client, request2, socket, contentLength, header, expectsPayload);
-      } else if (util2.isBuffer(body)) {
+      } else if (util.isBuffer(body)) {
         writeBuffer(abort, body, client, request2, socket, contentLength, header, expectsPayload);
-      } else if (util2.isBlobLike(body)) {
+      } else if (util.isBlobLike(body)) {
         if (typeof body.stream === "function") {
           writeIterable(abort, body.stream(), client, request2, socket, contentLength, header, expectsPayload);
         } else {
           writeBlob(abort, body, client, request2, socket, contentLength, header, expectsPayload);
         }
-      } else if (util2.isStream(body)) {
+      } else if (util.isStream(body)) {
         writeStream2(abort, body, client, request2, socket, contentLength, header, expectsPayload);
-      } else if (util2.isIterable(body)) {
+      } else if (util.isIterable(body)) {
         writeIterable(abort, body, client, request2, socket, contentLength, header, expectsPayload);
       } else {
         assert(false);
@@ -6617,7 +6617,7 @@ upgrade: ${upgrade}\r
             this.pause();
           }
         } catch (err) {
-          util2.destroy(this, err);
+          util.destroy(this, err);
         }
       };
       const onDrain = function() {
@@ -6654,9 +6654,9 @@ upgrade: ${upgrade}\r
         }
         writer.destroy(err);
         if (err && (err.code !== "UND_ERR_INFO" || err.message !== "reset")) {
-          util2.destroy(body, err);
+          util.destroy(body, err);
         } else {
-          util2.destroy(body);
+          util.destroy(body);
         }
       };
       body.on("data", onData).on("end", onFinished).on("error", onFinished).on("close", onClose);
@@ -6685,7 +6685,7 @@ upgrade: ${upgrade}\r
             socket.write(`${header}\r
 `, "latin1");
           }
-        } else if (util2.isBuffer(body)) {
+        } else if (util.isBuffer(body)) {
           assert(contentLength === body.byteLength, "buffer body must have content length");
           socket.cork();
           socket.write(`${header}content-length: ${contentLength}\r
@@ -6881,7 +6881,7 @@ var require_client_h2 = __commonJS({
     var assert = __require("node:assert");
     var { errorMonitor } = __require("node:events");
     var { pipeline: pipeline5 } = __require("node:stream");
-    var util2 = require_util();
+    var util = require_util();
     var {
       RequestContentLengthMismatchError,
       RequestAbortedError,
@@ -6959,36 +6959,36 @@ var require_client_h2 = __commonJS({
       session[kOpenStreams] = 0;
       session[kClient] = client;
       session[kSocket] = socket;
-      util2.addListener(session, "error", onHttp2SessionError);
-      util2.addListener(session, "frameError", onHttp2FrameError);
-      util2.addListener(session, "end", onHttp2SessionEnd);
-      util2.addListener(session, "goaway", onHTTP2GoAway);
-      util2.addListener(session, "close", function() {
+      util.addListener(session, "error", onHttp2SessionError);
+      util.addListener(session, "frameError", onHttp2FrameError);
+      util.addListener(session, "end", onHttp2SessionEnd);
+      util.addListener(session, "goaway", onHTTP2GoAway);
+      util.addListener(session, "close", function() {
         const { [kClient]: client2 } = this;
         const { [kSocket]: socket2 } = client2;
-        const err = this[kSocket][kError] || this[kError] || new SocketError("closed", util2.getSocketInfo(socket2));
+        const err = this[kSocket][kError] || this[kError] || new SocketError("closed", util.getSocketInfo(socket2));
         client2[kHTTP2Session] = null;
         if (client2.destroyed) {
           assert(client2[kPending] === 0);
           const requests = client2[kQueue].splice(client2[kRunningIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
-            util2.errorRequest(client2, request2, err);
+            util.errorRequest(client2, request2, err);
           }
         }
       });
       session.unref();
       client[kHTTP2Session] = session;
       socket[kHTTP2Session] = session;
-      util2.addListener(socket, "error", function(err) {
+      util.addListener(socket, "error", function(err) {
         this[kError] = err;
         this[kClient][kOnError](err);
       });
-      util2.addListener(socket, "end", function() {
-        util2.destroy(this, new SocketError("other side closed", util2.getSocketInfo(this)));
+      util.addListener(socket, "end", function() {
+        util.destroy(this, new SocketError("other side closed", util.getSocketInfo(this)));
       });
-      util2.addListener(socket, "close", function() {
-        const err = this[kError] || new SocketError("closed", util2.getSocketInfo(this));
+      util.addListener(socket, "close", function() {
+        const err = this[kError] || new SocketError("closed", util.getSocketInfo(this));
         client[kSocket] = null;
         if (this[kHTTP2Session] != null) {
           this[kHTTP2Session].destroy(err);
@@ -7050,12 +7050,12 @@ var require_client_h2 = __commonJS({
       }
     }
     function onHttp2SessionEnd() {
-      const err = new SocketError("other side closed", util2.getSocketInfo(this[kSocket]));
+      const err = new SocketError("other side closed", util.getSocketInfo(this[kSocket]));
       this.destroy(err);
-      util2.destroy(this[kSocket], err);
+      util.destroy(this[kSocket], err);
     }
     function onHTTP2GoAway(code) {
-      const err = this[kError] || new SocketError(`HTTP/2: "GOAWAY" frame received with code ${code}`, util2.getSocketInfo(this));
+      const err = this[kError] || new SocketError(`HTTP/2: "GOAWAY" frame received with code ${code}`, util.getSocketInfo(this));
       const client = this[kClient];
       client[kSocket] = null;
       client[kHTTPContext] = null;
@@ -7063,11 +7063,11 @@ var require_client_h2 = __commonJS({
         this[kHTTP2Session].destroy(err);
         this[kHTTP2Session] = null;
       }
-      util2.destroy(this[kSocket], err);
+      util.destroy(this[kSocket], err);
       if (client[kRunningIdx] < client[kQueue].length) {
         const request2 = client[kQueue][client[kRunningIdx]];
         client[kQueue][client[kRunningIdx]++] = null;
-        util2.errorRequest(client, request2, err);
+        util.errorRequest(client, request2, err);
         client[kPendingIdx] = client[kRunningIdx];
       }
       assert(client[kRunning] === 0);
@@ -7082,7 +7082,7 @@ var require_client_h2 = __commonJS({
       const { method, path: path5, host: host2, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
-        util2.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
+        util.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
         return false;
       }
       const headers = {};
@@ -7101,7 +7101,7 @@ var require_client_h2 = __commonJS({
           headers[key2] = val;
         }
       }
-      let stream3;
+      let stream2;
       const { hostname, port } = client[kUrl];
       headers[HTTP2_HEADER_AUTHORITY] = host2 || `${hostname}${port ? `:${port}` : ""}`;
       headers[HTTP2_HEADER_METHOD] = method;
@@ -7110,66 +7110,66 @@ var require_client_h2 = __commonJS({
           return;
         }
         if (request2.completed) {
-          if (method === "CONNECT" && stream3 != null) {
-            util2.destroy(stream3, error2 || new RequestAbortedError());
+          if (method === "CONNECT" && stream2 != null) {
+            util.destroy(stream2, error2 || new RequestAbortedError());
           }
           return;
         }
         error2 = error2 || new RequestAbortedError();
-        util2.errorRequest(client, request2, error2);
-        if (stream3 != null) {
-          util2.destroy(stream3, error2);
+        util.errorRequest(client, request2, error2);
+        if (stream2 != null) {
+          util.destroy(stream2, error2);
         }
-        util2.destroy(body, error2);
+        util.destroy(body, error2);
         client[kQueue][client[kRunningIdx]++] = null;
         client[kResume]();
       };
       try {
         request2.onConnect(abort);
       } catch (err) {
-        util2.errorRequest(client, request2, err);
+        util.errorRequest(client, request2, err);
       }
       if (request2.aborted) {
         return false;
       }
       if (method === "CONNECT") {
         session.ref();
-        stream3 = session.request(headers, { endStream: false, signal });
+        stream2 = session.request(headers, { endStream: false, signal });
         let upgradeResponseFinished = false;
         const onResponse = (headers2) => {
           upgradeResponseFinished = true;
-          stream3.off(errorMonitor, onUpgradeError);
+          stream2.off(errorMonitor, onUpgradeError);
           request2.onUpgradeResponse(Number(headers2[HTTP2_HEADER_STATUS]), headers2, parseH2ResponseHeaders);
         };
         const onUpgradeError = (error2) => {
           upgradeResponseFinished = true;
-          stream3.off("response", onResponse);
+          stream2.off("response", onResponse);
           request2.onUpgradeError(error2);
         };
         const onReady = () => {
           try {
-            request2.onUpgrade(null, null, stream3);
+            request2.onUpgrade(null, null, stream2);
           } catch (error2) {
-            stream3.off("response", onResponse);
+            stream2.off("response", onResponse);
             abort(error2);
             return;
           }
           if (request2.aborted) {
             return;
           }
-          stream3.off("error", abort);
-          stream3.once(errorMonitor, onUpgradeError);
+          stream2.off("error", abort);
+          stream2.once(errorMonitor, onUpgradeError);
           client[kQueue][client[kRunningIdx]++] = null;
         };
-        stream3.once("response", onResponse);
-        stream3.once("error", abort);
+        stream2.once("response", onResponse);
+        stream2.once("error", abort);
         ++session[kOpenStreams];
         onReady();
-        stream3.once("close", () => {
+        stream2.once("close", () => {
           if (!upgradeResponseFinished && request2.completed) {
-            stream3.off("response", onResponse);
-            stream3.off(errorMonitor, onUpgradeError);
-            request2.onUpgradeError(new InformationalError(`HTTP/2: "stream error" received - code ${stream3.rstCode}`));
+            stream2.off("response", onResponse);
+            stream2.off(errorMonitor, onUpgradeError);
+            request2.onUpgradeError(new InformationalError(`HTTP/2: "stream error" received - code ${stream2.rstCode}`));
           }
           session[kOpenStreams] -= 1;
           if (session[kOpenStreams] === 0) session.unref();
@@ -7182,8 +7182,8 @@ var require_client_h2 = __commonJS({
       if (body && typeof body.read === "function") {
         body.read(0);
       }
-      let contentLength = util2.bodyLength(body);
-      if (util2.isFormDataLike(body)) {
+      let contentLength = util.bodyLength(body);
+      if (util.isFormDataLike(body)) {
         extractBody ??= require_body().extractBody;
         const [bodyStream, contentType] = extractBody(body);
         headers["content-type"] = contentType;
@@ -7198,7 +7198,7 @@ var require_client_h2 = __commonJS({
       }
       if (shouldSendContentLength(method) && contentLength > 0 && request2.contentLength != null && request2.contentLength !== contentLength) {
         if (client[kStrictContentLength]) {
-          util2.errorRequest(client, request2, new RequestContentLengthMismatchError());
+          util.errorRequest(client, request2, new RequestContentLengthMismatchError());
           return false;
         }
         process.emitWarning(new RequestContentLengthMismatchError());
@@ -7211,36 +7211,36 @@ var require_client_h2 = __commonJS({
       const shouldEndStream = method === "GET" || method === "HEAD" || body === null;
       if (expectContinue) {
         headers[HTTP2_HEADER_EXPECT] = "100-continue";
-        stream3 = session.request(headers, { endStream: shouldEndStream, signal });
-        stream3.once("continue", writeBodyH2);
+        stream2 = session.request(headers, { endStream: shouldEndStream, signal });
+        stream2.once("continue", writeBodyH2);
       } else {
-        stream3 = session.request(headers, {
+        stream2 = session.request(headers, {
           endStream: shouldEndStream,
           signal
         });
         writeBodyH2();
       }
       ++session[kOpenStreams];
-      stream3.once("response", (headers2) => {
+      stream2.once("response", (headers2) => {
         const { [HTTP2_HEADER_STATUS]: statusCode, ...realHeaders } = headers2;
         request2.onResponseStarted();
         if (request2.aborted) {
           const err = new RequestAbortedError();
-          util2.errorRequest(client, request2, err);
-          util2.destroy(stream3, err);
+          util.errorRequest(client, request2, err);
+          util.destroy(stream2, err);
           return;
         }
-        if (request2.onHeaders(Number(statusCode), parseH2Headers(realHeaders), stream3.resume.bind(stream3), "") === false) {
-          stream3.pause();
+        if (request2.onHeaders(Number(statusCode), parseH2Headers(realHeaders), stream2.resume.bind(stream2), "") === false) {
+          stream2.pause();
         }
-        stream3.on("data", (chunk) => {
+        stream2.on("data", (chunk) => {
           if (request2.onData(chunk) === false) {
-            stream3.pause();
+            stream2.pause();
           }
         });
       });
-      stream3.once("end", () => {
-        if (stream3.state?.state == null || stream3.state.state < 6) {
+      stream2.once("end", () => {
+        if (stream2.state?.state == null || stream2.state.state < 6) {
           request2.onComplete([]);
         }
         if (session[kOpenStreams] === 0) {
@@ -7251,16 +7251,16 @@ var require_client_h2 = __commonJS({
         client[kPendingIdx] = client[kRunningIdx];
         client[kResume]();
       });
-      stream3.once("close", () => {
+      stream2.once("close", () => {
         session[kOpenStreams] -= 1;
         if (session[kOpenStreams] === 0) {
           session.unref();
         }
       });
-      stream3.once("error", function(err) {
+      stream2.once("error", function(err) {
         abort(err);
       });
-      stream3.once("frameError", (type, code) => {
+      stream2.once("frameError", (type, code) => {
         abort(new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code}`));
       });
       return true;
@@ -7268,7 +7268,7 @@ var require_client_h2 = __commonJS({
         if (!body || contentLength === 0) {
           writeBuffer(
             abort,
-            stream3,
+            stream2,
             null,
             client,
             request2,
@@ -7276,10 +7276,10 @@ var require_client_h2 = __commonJS({
             contentLength,
             expectsPayload
           );
-        } else if (util2.isBuffer(body)) {
+        } else if (util.isBuffer(body)) {
           writeBuffer(
             abort,
-            stream3,
+            stream2,
             body,
             client,
             request2,
@@ -7287,11 +7287,11 @@ var require_client_h2 = __commonJS({
             contentLength,
             expectsPayload
           );
-        } else if (util2.isBlobLike(body)) {
+        } else if (util.isBlobLike(body)) {
           if (typeof body.stream === "function") {
             writeIterable(
               abort,
-              stream3,
+              stream2,
               body.stream(),
               client,
               request2,
@@ -7302,7 +7302,7 @@ var require_client_h2 = __commonJS({
           } else {
             writeBlob(
               abort,
-              stream3,
+              stream2,
               body,
               client,
               request2,
@@ -7311,21 +7311,21 @@ var require_client_h2 = __commonJS({
               expectsPayload
             );
           }
-        } else if (util2.isStream(body)) {
+        } else if (util.isStream(body)) {
           writeStream2(
             abort,
             client[kSocket],
             expectsPayload,
-            stream3,
+            stream2,
             body,
             client,
             request2,
             contentLength
           );
-        } else if (util2.isIterable(body)) {
+        } else if (util.isIterable(body)) {
           writeIterable(
             abort,
-            stream3,
+            stream2,
             body,
             client,
             request2,
@@ -7340,7 +7340,7 @@ var require_client_h2 = __commonJS({
     }
     function writeBuffer(abort, h2stream, body, client, request2, socket, contentLength, expectsPayload) {
       try {
-        if (body != null && util2.isBuffer(body)) {
+        if (body != null && util.isBuffer(body)) {
           assert(contentLength === body.byteLength, "buffer body must have content length");
           h2stream.cork();
           h2stream.write(body);
@@ -7364,10 +7364,10 @@ var require_client_h2 = __commonJS({
         h2stream,
         (err) => {
           if (err) {
-            util2.destroy(pipe, err);
+            util.destroy(pipe, err);
             abort(err);
           } else {
-            util2.removeAllListeners(pipe);
+            util.removeAllListeners(pipe);
             request2.onRequestSent();
             if (!expectsPayload) {
               socket[kReset] = true;
@@ -7376,7 +7376,7 @@ var require_client_h2 = __commonJS({
           }
         }
       );
-      util2.addListener(pipe, "data", onPipeData);
+      util.addListener(pipe, "data", onPipeData);
       function onPipeData(chunk) {
         request2.onBodySent(chunk);
       }
@@ -7452,7 +7452,7 @@ var require_client_h2 = __commonJS({
 var require_redirect_handler = __commonJS({
   "node_modules/undici/lib/handler/redirect-handler.js"(exports, module) {
     "use strict";
-    var util2 = require_util();
+    var util = require_util();
     var { kBodyUsed } = require_symbols();
     var assert = __require("node:assert");
     var { InvalidArgumentError } = require_errors();
@@ -7475,7 +7475,7 @@ var require_redirect_handler = __commonJS({
         if (maxRedirections != null && (!Number.isInteger(maxRedirections) || maxRedirections < 0)) {
           throw new InvalidArgumentError("maxRedirections must be a positive number");
         }
-        util2.validateHandler(handler2, opts2.method, opts2.upgrade);
+        util.validateHandler(handler2, opts2.method, opts2.upgrade);
         this.dispatch = dispatch;
         this.location = null;
         this.abort = null;
@@ -7484,8 +7484,8 @@ var require_redirect_handler = __commonJS({
         this.handler = handler2;
         this.history = [];
         this.redirectionLimitReached = false;
-        if (util2.isStream(this.opts.body)) {
-          if (util2.bodyLength(this.opts.body) === 0) {
+        if (util.isStream(this.opts.body)) {
+          if (util.bodyLength(this.opts.body) === 0) {
             this.opts.body.on("data", function() {
               assert(false);
             });
@@ -7498,7 +7498,7 @@ var require_redirect_handler = __commonJS({
           }
         } else if (this.opts.body && typeof this.opts.body.pipeTo === "function") {
           this.opts.body = new BodyAsyncIterable(this.opts.body);
-        } else if (this.opts.body && typeof this.opts.body !== "string" && !ArrayBuffer.isView(this.opts.body) && util2.isIterable(this.opts.body)) {
+        } else if (this.opts.body && typeof this.opts.body !== "string" && !ArrayBuffer.isView(this.opts.body) && util.isIterable(this.opts.body)) {
           this.opts.body = new BodyAsyncIterable(this.opts.body);
         }
       }
@@ -7513,7 +7513,7 @@ var require_redirect_handler = __commonJS({
         this.handler.onError(error2);
       }
       onHeaders(statusCode, headers, resume, statusText) {
-        this.location = this.history.length >= this.maxRedirections || util2.isDisturbed(this.opts.body) ? null : parseLocation(statusCode, headers);
+        this.location = this.history.length >= this.maxRedirections || util.isDisturbed(this.opts.body) ? null : parseLocation(statusCode, headers);
         if (this.opts.throwOnMaxRedirect && this.history.length >= this.maxRedirections) {
           if (this.request) {
             this.request.abort(new Error("max redirects"));
@@ -7528,7 +7528,7 @@ var require_redirect_handler = __commonJS({
         if (!this.location) {
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
-        const { origin, pathname, search } = util2.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
+        const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
         const path5 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
         this.opts.path = path5;
@@ -7566,20 +7566,20 @@ var require_redirect_handler = __commonJS({
         return null;
       }
       for (let i = 0; i < headers.length; i += 2) {
-        if (headers[i].length === 8 && util2.headerNameToString(headers[i]) === "location") {
+        if (headers[i].length === 8 && util.headerNameToString(headers[i]) === "location") {
           return headers[i + 1];
         }
       }
     }
     function shouldRemoveHeader(header, removeContent, unknownOrigin) {
       if (header.length === 4) {
-        return util2.headerNameToString(header) === "host";
+        return util.headerNameToString(header) === "host";
       }
-      if (removeContent && util2.headerNameToString(header).startsWith("content-")) {
+      if (removeContent && util.headerNameToString(header).startsWith("content-")) {
         return true;
       }
       if (unknownOrigin && (header.length === 13 || header.length === 6 || header.length === 19)) {
-        const name = util2.headerNameToString(header);
+        const name = util.headerNameToString(header);
         return name === "authorization" || name === "cookie" || name === "proxy-authorization";
       }
       return false;
@@ -7636,7 +7636,7 @@ var require_client = __commonJS({
     var assert = __require("node:assert");
     var net = __require("node:net");
     var http2 = __require("node:http");
-    var util2 = require_util();
+    var util = require_util();
     var { channels } = require_diagnostics();
     var Request2 = require_request();
     var DispatcherBase = require_dispatcher_base();
@@ -7821,7 +7821,7 @@ var require_client = __commonJS({
         } else {
           this[kInterceptors] = [createRedirectInterceptor({ maxRedirections })];
         }
-        this[kUrl] = util2.parseOrigin(url);
+        this[kUrl] = util.parseOrigin(url);
         this[kConnector] = connect2;
         this[kPipelining] = pipelining != null ? pipelining : 1;
         this[kMaxHeadersSize] = maxHeaderSize || http2.maxHeaderSize;
@@ -7884,7 +7884,7 @@ var require_client = __commonJS({
         const request2 = new Request2(origin, opts2, handler2);
         this[kQueue].push(request2);
         if (this[kResuming]) {
-        } else if (util2.bodyLength(request2.body) == null && util2.isIterable(request2.body)) {
+        } else if (util.bodyLength(request2.body) == null && util.isIterable(request2.body)) {
           this[kResuming] = 1;
           queueMicrotask(() => resume(this));
         } else {
@@ -7909,7 +7909,7 @@ var require_client = __commonJS({
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
-            util2.errorRequest(this, request2, err);
+            util.errorRequest(this, request2, err);
           }
           const callback2 = () => {
             if (this[kClosedResolve]) {
@@ -7935,7 +7935,7 @@ var require_client = __commonJS({
         const requests = client[kQueue].splice(client[kRunningIdx]);
         for (let i = 0; i < requests.length; i++) {
           const request2 = requests[i];
-          util2.errorRequest(client, request2, err);
+          util.errorRequest(client, request2, err);
         }
         assert(client[kSize] === 0);
       }
@@ -7984,7 +7984,7 @@ var require_client = __commonJS({
           });
         });
         if (client.destroyed) {
-          util2.destroy(socket.on("error", noop3), new ClientDestroyedError());
+          util.destroy(socket.on("error", noop3), new ClientDestroyedError());
           return;
         }
         assert(socket);
@@ -8039,7 +8039,7 @@ var require_client = __commonJS({
           assert(client[kRunning] === 0);
           while (client[kPending] > 0 && client[kQueue][client[kPendingIdx]].servername === client[kServerName]) {
             const request2 = client[kQueue][client[kPendingIdx]++];
-            util2.errorRequest(client, request2, err);
+            util.errorRequest(client, request2, err);
           }
         } else {
           onError(client, err);
@@ -8390,7 +8390,7 @@ var require_pool = __commonJS({
     var {
       InvalidArgumentError
     } = require_errors();
-    var util2 = require_util();
+    var util = require_util();
     var { kUrl, kInterceptors } = require_symbols();
     var buildConnector = require_connect();
     var kOptions = /* @__PURE__ */ Symbol("options");
@@ -8436,8 +8436,8 @@ var require_pool = __commonJS({
         super(options);
         this[kInterceptors] = options.interceptors?.Pool && Array.isArray(options.interceptors.Pool) ? options.interceptors.Pool : [];
         this[kConnections] = connections || null;
-        this[kUrl] = util2.parseOrigin(origin);
-        this[kOptions] = { ...util2.deepClone(options), connect, allowH2 };
+        this[kUrl] = util.parseOrigin(origin);
+        this[kOptions] = { ...util.deepClone(options), connect, allowH2 };
         this[kOptions].interceptors = options.interceptors ? { ...options.interceptors } : void 0;
         this[kFactory] = factory;
         this.on("connectionError", (origin2, targets, error2) => {
@@ -8619,7 +8619,7 @@ var require_agent = __commonJS({
     var DispatcherBase = require_dispatcher_base();
     var Pool = require_pool();
     var Client = require_client();
-    var util2 = require_util();
+    var util = require_util();
     var createRedirectInterceptor = require_redirect_interceptor();
     var kOnConnect = /* @__PURE__ */ Symbol("onConnect");
     var kOnDisconnect = /* @__PURE__ */ Symbol("onDisconnect");
@@ -8650,7 +8650,7 @@ var require_agent = __commonJS({
           tls = { ...tls };
         }
         this[kInterceptors] = options.interceptors?.Agent && Array.isArray(options.interceptors.Agent) ? options.interceptors.Agent : [createRedirectInterceptor({ maxRedirections })];
-        this[kOptions] = { ...util2.deepClone(options), connect, tls };
+        this[kOptions] = { ...util.deepClone(options), connect, tls };
         this[kOptions].interceptors = options.interceptors ? { ...options.interceptors } : void 0;
         this[kMaxRedirections] = maxRedirections;
         this[kFactory] = factory;
@@ -9460,7 +9460,7 @@ var require_readable = __commonJS({
     var assert = __require("node:assert");
     var { Readable: Readable3 } = __require("node:stream");
     var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = require_errors();
-    var util2 = require_util();
+    var util = require_util();
     var { ReadableStreamFrom } = require_util();
     var kConsume = /* @__PURE__ */ Symbol("kConsume");
     var kReading = /* @__PURE__ */ Symbol("kReading");
@@ -9562,7 +9562,7 @@ var require_readable = __commonJS({
       }
       // https://fetch.spec.whatwg.org/#dom-body-bodyused
       get bodyUsed() {
-        return util2.isDisturbed(this);
+        return util.isDisturbed(this);
       }
       // https://fetch.spec.whatwg.org/#dom-body-body
       get body() {
@@ -9613,15 +9613,15 @@ var require_readable = __commonJS({
       return self[kBody] && self[kBody].locked === true || self[kConsume];
     }
     function isUnusable(self) {
-      return util2.isDisturbed(self) || isLocked(self);
+      return util.isDisturbed(self) || isLocked(self);
     }
-    async function consume(stream3, type) {
-      assert(!stream3[kConsume]);
+    async function consume(stream2, type) {
+      assert(!stream2[kConsume]);
       return new Promise((resolve15, reject) => {
-        if (isUnusable(stream3)) {
-          const rState = stream3._readableState;
+        if (isUnusable(stream2)) {
+          const rState = stream2._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
-            stream3.on("error", (err) => {
+            stream2.on("error", (err) => {
               reject(err);
             }).on("close", () => {
               reject(new TypeError("unusable"));
@@ -9631,22 +9631,22 @@ var require_readable = __commonJS({
           }
         } else {
           queueMicrotask(() => {
-            stream3[kConsume] = {
+            stream2[kConsume] = {
               type,
-              stream: stream3,
+              stream: stream2,
               resolve: resolve15,
               reject,
               length: 0,
               body: []
             };
-            stream3.on("error", function(err) {
+            stream2.on("error", function(err) {
               consumeFinish(this[kConsume], err);
             }).on("close", function() {
               if (this[kConsume].body !== null) {
                 consumeFinish(this[kConsume], new RequestAbortedError());
               }
             });
-            consumeStart(stream3[kConsume]);
+            consumeStart(stream2[kConsume]);
           });
         }
       });
@@ -9704,7 +9704,7 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve15, stream: stream3, length } = consume2;
+      const { type, body, resolve: resolve15, stream: stream2, length } = consume2;
       try {
         if (type === "text") {
           resolve15(chunksDecode(body, length));
@@ -9713,13 +9713,13 @@ var require_readable = __commonJS({
         } else if (type === "arrayBuffer") {
           resolve15(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve15(new Blob(body, { type: stream3[kContentType] }));
+          resolve15(new Blob(body, { type: stream2[kContentType] }));
         } else if (type === "bytes") {
           resolve15(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
-        stream3.destroy(err);
+        stream2.destroy(err);
       }
     }
     function consumePush(consume2, chunk) {
@@ -9814,7 +9814,7 @@ var require_api_request = __commonJS({
     var assert = __require("node:assert");
     var { Readable: Readable3 } = require_readable();
     var { InvalidArgumentError, RequestAbortedError } = require_errors();
-    var util2 = require_util();
+    var util = require_util();
     var { getResolveErrorBodyCallback } = require_util3();
     var { AsyncResource } = __require("node:async_hooks");
     var RequestHandler = class extends AsyncResource {
@@ -9841,8 +9841,8 @@ var require_api_request = __commonJS({
           }
           super("UNDICI_REQUEST");
         } catch (err) {
-          if (util2.isStream(body)) {
-            util2.destroy(body.on("error", util2.nop), err);
+          if (util.isStream(body)) {
+            util.destroy(body.on("error", util.nop), err);
           }
           throw err;
         }
@@ -9861,7 +9861,7 @@ var require_api_request = __commonJS({
         this.signal = signal;
         this.reason = null;
         this.removeAbortListener = null;
-        if (util2.isStream(body)) {
+        if (util.isStream(body)) {
           body.on("error", (err) => {
             this.onError(err);
           });
@@ -9870,10 +9870,10 @@ var require_api_request = __commonJS({
           if (this.signal.aborted) {
             this.reason = this.signal.reason ?? new RequestAbortedError();
           } else {
-            this.removeAbortListener = util2.addAbortListener(this.signal, () => {
+            this.removeAbortListener = util.addAbortListener(this.signal, () => {
               this.reason = this.signal.reason ?? new RequestAbortedError();
               if (this.res) {
-                util2.destroy(this.res.on("error", util2.nop), this.reason);
+                util.destroy(this.res.on("error", util.nop), this.reason);
               } else if (this.abort) {
                 this.abort(this.reason);
               }
@@ -9897,14 +9897,14 @@ var require_api_request = __commonJS({
       }
       onHeaders(statusCode, rawHeaders, resume, statusMessage) {
         const { callback: callback2, opaque, abort, context: context3, responseHeaders, highWaterMark } = this;
-        const headers = responseHeaders === "raw" ? util2.parseRawHeaders(rawHeaders) : util2.parseHeaders(rawHeaders);
+        const headers = responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
         if (statusCode < 200) {
           if (this.onInfo) {
             this.onInfo({ statusCode, headers });
           }
           return;
         }
-        const parsedHeaders = responseHeaders === "raw" ? util2.parseHeaders(rawHeaders) : headers;
+        const parsedHeaders = responseHeaders === "raw" ? util.parseHeaders(rawHeaders) : headers;
         const contentType = parsedHeaders["content-type"];
         const contentLength = parsedHeaders["content-length"];
         const res = new Readable3({
@@ -9942,7 +9942,7 @@ var require_api_request = __commonJS({
         return this.res.push(chunk);
       }
       onComplete(trailers) {
-        util2.parseHeaders(trailers, this.trailers);
+        util.parseHeaders(trailers, this.trailers);
         this.res.push(null);
       }
       onError(err) {
@@ -9956,12 +9956,12 @@ var require_api_request = __commonJS({
         if (res) {
           this.res = null;
           queueMicrotask(() => {
-            util2.destroy(res, err);
+            util.destroy(res, err);
           });
         }
         if (body) {
           this.body = null;
-          util2.destroy(body, err);
+          util.destroy(body, err);
         }
         if (this.removeAbortListener) {
           res?.off("close", this.removeAbortListener);
@@ -10051,7 +10051,7 @@ var require_api_stream = __commonJS({
     var assert = __require("node:assert");
     var { finished, PassThrough } = __require("node:stream");
     var { InvalidArgumentError, InvalidReturnValueError } = require_errors();
-    var util2 = require_util();
+    var util = require_util();
     var { getResolveErrorBodyCallback } = require_util3();
     var { AsyncResource } = __require("node:async_hooks");
     var { addSignal, removeSignal } = require_abort_signal();
@@ -10079,8 +10079,8 @@ var require_api_stream = __commonJS({
           }
           super("UNDICI_STREAM");
         } catch (err) {
-          if (util2.isStream(body)) {
-            util2.destroy(body.on("error", util2.nop), err);
+          if (util.isStream(body)) {
+            util.destroy(body.on("error", util.nop), err);
           }
           throw err;
         }
@@ -10095,7 +10095,7 @@ var require_api_stream = __commonJS({
         this.body = body;
         this.onInfo = onInfo || null;
         this.throwOnError = throwOnError || false;
-        if (util2.isStream(body)) {
+        if (util.isStream(body)) {
           body.on("error", (err) => {
             this.onError(err);
           });
@@ -10113,7 +10113,7 @@ var require_api_stream = __commonJS({
       }
       onHeaders(statusCode, rawHeaders, resume, statusMessage) {
         const { factory, opaque, context: context3, callback: callback2, responseHeaders } = this;
-        const headers = responseHeaders === "raw" ? util2.parseRawHeaders(rawHeaders) : util2.parseHeaders(rawHeaders);
+        const headers = responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
         if (statusCode < 200) {
           if (this.onInfo) {
             this.onInfo({ statusCode, headers });
@@ -10123,7 +10123,7 @@ var require_api_stream = __commonJS({
         this.factory = null;
         let res;
         if (this.throwOnError && statusCode >= 400) {
-          const parsedHeaders = responseHeaders === "raw" ? util2.parseHeaders(rawHeaders) : headers;
+          const parsedHeaders = responseHeaders === "raw" ? util.parseHeaders(rawHeaders) : headers;
           const contentType = parsedHeaders["content-type"];
           res = new PassThrough();
           this.callback = null;
@@ -10149,7 +10149,7 @@ var require_api_stream = __commonJS({
             const { callback: callback3, res: res2, opaque: opaque2, trailers, abort } = this;
             this.res = null;
             if (err || !res2.readable) {
-              util2.destroy(res2, err);
+              util.destroy(res2, err);
             }
             this.callback = null;
             this.runInAsyncScope(callback3, null, err || null, { opaque: opaque2, trailers });
@@ -10173,7 +10173,7 @@ var require_api_stream = __commonJS({
         if (!res) {
           return;
         }
-        this.trailers = util2.parseHeaders(trailers);
+        this.trailers = util.parseHeaders(trailers);
         res.end();
       }
       onError(err) {
@@ -10182,7 +10182,7 @@ var require_api_stream = __commonJS({
         this.factory = null;
         if (res) {
           this.res = null;
-          util2.destroy(res, err);
+          util.destroy(res, err);
         } else if (callback2) {
           this.callback = null;
           queueMicrotask(() => {
@@ -10191,14 +10191,14 @@ var require_api_stream = __commonJS({
         }
         if (body) {
           this.body = null;
-          util2.destroy(body, err);
+          util.destroy(body, err);
         }
       }
     };
-    function stream3(opts2, factory, callback2) {
+    function stream2(opts2, factory, callback2) {
       if (callback2 === void 0) {
         return new Promise((resolve15, reject) => {
-          stream3.call(this, opts2, factory, (err, data) => {
+          stream2.call(this, opts2, factory, (err, data) => {
             return err ? reject(err) : resolve15(data);
           });
         });
@@ -10213,7 +10213,7 @@ var require_api_stream = __commonJS({
         queueMicrotask(() => callback2(err, { opaque }));
       }
     }
-    module.exports = stream3;
+    module.exports = stream2;
   }
 });
 
@@ -10231,7 +10231,7 @@ var require_api_pipeline = __commonJS({
       InvalidReturnValueError,
       RequestAbortedError
     } = require_errors();
-    var util2 = require_util();
+    var util = require_util();
     var { AsyncResource } = __require("node:async_hooks");
     var { addSignal, removeSignal } = require_abort_signal();
     var assert = __require("node:assert");
@@ -10293,7 +10293,7 @@ var require_api_pipeline = __commonJS({
         this.abort = null;
         this.context = null;
         this.onInfo = onInfo || null;
-        this.req = new PipelineRequest().on("error", util2.nop);
+        this.req = new PipelineRequest().on("error", util.nop);
         this.ret = new Duplex({
           readableObjectMode: opts2.objectMode,
           autoDestroy: true,
@@ -10319,9 +10319,9 @@ var require_api_pipeline = __commonJS({
             if (abort && err) {
               abort();
             }
-            util2.destroy(body, err);
-            util2.destroy(req, err);
-            util2.destroy(res, err);
+            util.destroy(body, err);
+            util.destroy(req, err);
+            util.destroy(res, err);
             removeSignal(this);
             callback2(err);
           }
@@ -10347,7 +10347,7 @@ var require_api_pipeline = __commonJS({
         const { opaque, handler: handler2, context: context3 } = this;
         if (statusCode < 200) {
           if (this.onInfo) {
-            const headers = this.responseHeaders === "raw" ? util2.parseRawHeaders(rawHeaders) : util2.parseHeaders(rawHeaders);
+            const headers = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
             this.onInfo({ statusCode, headers });
           }
           return;
@@ -10356,7 +10356,7 @@ var require_api_pipeline = __commonJS({
         let body;
         try {
           this.handler = null;
-          const headers = this.responseHeaders === "raw" ? util2.parseRawHeaders(rawHeaders) : util2.parseHeaders(rawHeaders);
+          const headers = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
           body = this.runInAsyncScope(handler2, null, {
             statusCode,
             headers,
@@ -10365,7 +10365,7 @@ var require_api_pipeline = __commonJS({
             context: context3
           });
         } catch (err) {
-          this.res.on("error", util2.nop);
+          this.res.on("error", util.nop);
           throw err;
         }
         if (!body || typeof body.on !== "function") {
@@ -10378,14 +10378,14 @@ var require_api_pipeline = __commonJS({
           }
         }).on("error", (err) => {
           const { ret } = this;
-          util2.destroy(ret, err);
+          util.destroy(ret, err);
         }).on("end", () => {
           const { ret } = this;
           ret.push(null);
         }).on("close", () => {
           const { ret } = this;
           if (!ret._readableState.ended) {
-            util2.destroy(ret, new RequestAbortedError());
+            util.destroy(ret, new RequestAbortedError());
           }
         });
         this.body = body;
@@ -10401,7 +10401,7 @@ var require_api_pipeline = __commonJS({
       onError(err) {
         const { ret } = this;
         this.handler = null;
-        util2.destroy(ret, err);
+        util.destroy(ret, err);
       }
     };
     function pipeline5(opts2, handler2) {
@@ -10423,7 +10423,7 @@ var require_api_upgrade = __commonJS({
     "use strict";
     var { InvalidArgumentError, SocketError } = require_errors();
     var { AsyncResource } = __require("node:async_hooks");
-    var util2 = require_util();
+    var util = require_util();
     var { addSignal, removeSignal } = require_abort_signal();
     var assert = __require("node:assert");
     var UpgradeHandler = class extends AsyncResource {
@@ -10463,7 +10463,7 @@ var require_api_upgrade = __commonJS({
         const { callback: callback2, opaque, context: context3 } = this;
         removeSignal(this);
         this.callback = null;
-        const headers = this.responseHeaders === "raw" ? util2.parseRawHeaders(rawHeaders) : util2.parseHeaders(rawHeaders);
+        const headers = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
         this.runInAsyncScope(callback2, null, null, {
           headers,
           socket,
@@ -10516,7 +10516,7 @@ var require_api_connect = __commonJS({
     var assert = __require("node:assert");
     var { AsyncResource } = __require("node:async_hooks");
     var { InvalidArgumentError, SocketError } = require_errors();
-    var util2 = require_util();
+    var util = require_util();
     var { addSignal, removeSignal } = require_abort_signal();
     var ConnectHandler = class extends AsyncResource {
       constructor(opts2, callback2) {
@@ -10555,7 +10555,7 @@ var require_api_connect = __commonJS({
         this.callback = null;
         let headers = rawHeaders;
         if (headers != null) {
-          headers = this.responseHeaders === "raw" ? util2.parseRawHeaders(rawHeaders) : util2.parseHeaders(rawHeaders);
+          headers = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
         }
         this.runInAsyncScope(callback2, null, null, {
           statusCode,
@@ -11126,7 +11126,7 @@ var require_mock_interceptor = __commonJS({
 var require_mock_client = __commonJS({
   "node_modules/undici/lib/mock/mock-client.js"(exports, module) {
     "use strict";
-    var { promisify: promisify2 } = __require("node:util");
+    var { promisify } = __require("node:util");
     var Client = require_client();
     var { buildMockDispatch } = require_mock_utils();
     var {
@@ -11166,7 +11166,7 @@ var require_mock_client = __commonJS({
         return new MockInterceptor(opts2, this[kDispatches]);
       }
       async [kClose]() {
-        await promisify2(this[kOriginalClose])();
+        await promisify(this[kOriginalClose])();
         this[kConnected] = 0;
         this[kMockAgent][Symbols.kClients].delete(this[kOrigin]);
       }
@@ -11179,7 +11179,7 @@ var require_mock_client = __commonJS({
 var require_mock_pool = __commonJS({
   "node_modules/undici/lib/mock/mock-pool.js"(exports, module) {
     "use strict";
-    var { promisify: promisify2 } = __require("node:util");
+    var { promisify } = __require("node:util");
     var Pool = require_pool();
     var { buildMockDispatch } = require_mock_utils();
     var {
@@ -11219,7 +11219,7 @@ var require_mock_pool = __commonJS({
         return new MockInterceptor(opts2, this[kDispatches]);
       }
       async [kClose]() {
-        await promisify2(this[kOriginalClose])();
+        await promisify(this[kOriginalClose])();
         this[kConnected] = 0;
         this[kMockAgent][Symbols.kClients].delete(this[kOrigin]);
       }
@@ -11555,7 +11555,7 @@ var require_retry = __commonJS({
 var require_dump = __commonJS({
   "node_modules/undici/lib/interceptor/dump.js"(exports, module) {
     "use strict";
-    var util2 = require_util();
+    var util = require_util();
     var { InvalidArgumentError, RequestAbortedError } = require_errors();
     var DecoratorHandler = require_decorator_handler();
     var DumpHandler = class extends DecoratorHandler {
@@ -11584,7 +11584,7 @@ var require_dump = __commonJS({
       }
       // TODO: will require adjustment after new hooks are out
       onHeaders(statusCode, rawHeaders, resume, statusMessage) {
-        const headers = util2.parseHeaders(rawHeaders);
+        const headers = util.parseHeaders(rawHeaders);
         const contentLength = headers["content-length"];
         if (contentLength != null && contentLength > this.#maxSize) {
           throw new RequestAbortedError(
@@ -11951,7 +11951,7 @@ var require_headers = __commonJS({
     } = require_util2();
     var { webidl } = require_webidl();
     var assert = __require("node:assert");
-    var util2 = __require("node:util");
+    var util = __require("node:util");
     var kHeadersMap = /* @__PURE__ */ Symbol("headers map");
     var kHeadersSortedMap = /* @__PURE__ */ Symbol("headers map sorted");
     function isHTTPWhiteSpaceCharCode(code) {
@@ -12310,9 +12310,9 @@ var require_headers = __commonJS({
         }
         return this.#headersList[kHeadersSortedMap] = headers;
       }
-      [util2.inspect.custom](depth, options) {
+      [util.inspect.custom](depth, options) {
         options.depth ??= depth;
-        return `Headers ${util2.formatWithOptions(options, this.#headersList.entries)}`;
+        return `Headers ${util.formatWithOptions(options, this.#headersList.entries)}`;
       }
       static getHeadersGuard(o) {
         return o.#guard;
@@ -12344,14 +12344,14 @@ var require_headers = __commonJS({
         value: "Headers",
         configurable: true
       },
-      [util2.inspect.custom]: {
+      [util.inspect.custom]: {
         enumerable: false
       }
     });
     webidl.converters.HeadersInit = function(V2, prefix, argument) {
       if (webidl.util.Type(V2) === "Object") {
         const iterator2 = Reflect.get(V2, Symbol.iterator);
-        if (!util2.types.isProxy(V2) && iterator2 === Headers2.prototype.entries) {
+        if (!util.types.isProxy(V2) && iterator2 === Headers2.prototype.entries) {
           try {
             return getHeadersList(V2).entriesList;
           } catch {
@@ -12388,9 +12388,9 @@ var require_response = __commonJS({
     "use strict";
     var { Headers: Headers2, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = require_headers();
     var { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = require_body();
-    var util2 = require_util();
+    var util = require_util();
     var nodeUtil = __require("node:util");
-    var { kEnumerableProperty } = util2;
+    var { kEnumerableProperty } = util;
     var {
       isValidReasonPhrase,
       isCancelled,
@@ -12520,7 +12520,7 @@ var require_response = __commonJS({
       }
       get bodyUsed() {
         webidl.brandCheck(this, _Response);
-        return !!this[kState].body && util2.isDisturbed(this[kState].body.stream);
+        return !!this[kState].body && util.isDisturbed(this[kState].body.stream);
       }
       // Returns a clone of response.
       clone() {
@@ -12735,7 +12735,7 @@ var require_response = __commonJS({
       if (ArrayBuffer.isView(V2) || types.isArrayBuffer(V2)) {
         return webidl.converters.BufferSource(V2, prefix, name);
       }
-      if (util2.isFormDataLike(V2)) {
+      if (util.isFormDataLike(V2)) {
         return webidl.converters.FormData(V2, prefix, name, { strict: false });
       }
       if (V2 instanceof URLSearchParams) {
@@ -12830,7 +12830,7 @@ var require_request2 = __commonJS({
     var { extractBody, mixinBody, cloneBody, bodyUnusable } = require_body();
     var { Headers: Headers2, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = require_headers();
     var { FinalizationRegistry: FinalizationRegistry2 } = require_dispatcher_weakref()();
-    var util2 = require_util();
+    var util = require_util();
     var nodeUtil = __require("node:util");
     var {
       isValidHTTPToken,
@@ -12847,7 +12847,7 @@ var require_request2 = __commonJS({
       requestCache,
       requestDuplex
     } = require_constants3();
-    var { kEnumerableProperty, normalizedMethodRecordsBase, normalizedMethodRecords } = util2;
+    var { kEnumerableProperty, normalizedMethodRecordsBase, normalizedMethodRecords } = util;
     var { kHeaders, kSignal, kState, kDispatcher } = require_symbols2();
     var { webidl } = require_webidl();
     var { URLSerializer } = require_data_url();
@@ -13092,7 +13092,7 @@ var require_request2 = __commonJS({
               }
             } catch {
             }
-            util2.addAbortListener(signal, abort);
+            util.addAbortListener(signal, abort);
             requestFinalizer.register(ac, { signal, abort }, abort);
           }
         }
@@ -13275,7 +13275,7 @@ var require_request2 = __commonJS({
       }
       get bodyUsed() {
         webidl.brandCheck(this, _Request);
-        return !!this[kState].body && util2.isDisturbed(this[kState].body.stream);
+        return !!this[kState].body && util.isDisturbed(this[kState].body.stream);
       }
       get duplex() {
         webidl.brandCheck(this, _Request);
@@ -13299,7 +13299,7 @@ var require_request2 = __commonJS({
           }
           const acRef = new WeakRef(ac);
           list.add(acRef);
-          util2.addAbortListener(
+          util.addAbortListener(
             ac.signal,
             buildAbort(acRef)
           );
@@ -14363,7 +14363,7 @@ var require_fetch = __commonJS({
           fetchParams.controller.abort(reason);
         }
       };
-      const stream3 = new ReadableStream(
+      const stream2 = new ReadableStream(
         {
           async start(controller) {
             fetchParams.controller.controller = controller;
@@ -14377,7 +14377,7 @@ var require_fetch = __commonJS({
           type: "bytes"
         }
       );
-      response.body = { stream: stream3, source: null, length: null };
+      response.body = { stream: stream2, source: null, length: null };
       if (!fetchParams.controller.resume) {
         fetchParams.controller.on("terminated", onAborted);
       }
@@ -14413,7 +14413,7 @@ var require_fetch = __commonJS({
           if (buffer.byteLength) {
             fetchParams.controller.controller.enqueue(buffer);
           }
-          if (isErrored(stream3)) {
+          if (isErrored(stream2)) {
             fetchParams.controller.terminate();
             return;
           }
@@ -14425,13 +14425,13 @@ var require_fetch = __commonJS({
       function onAborted(reason) {
         if (isAborted(fetchParams)) {
           response.aborted = true;
-          if (isReadable(stream3)) {
+          if (isReadable(stream2)) {
             fetchParams.controller.controller.error(
               fetchParams.controller.serializedAbortReason
             );
           }
         } else {
-          if (isReadable(stream3)) {
+          if (isReadable(stream2)) {
             fetchParams.controller.controller.error(new TypeError("terminated", {
               cause: isErrorLike(reason) ? reason : void 0
             }));
@@ -14981,8 +14981,8 @@ var require_util4 = __commonJS({
       fr2[kState] = "loading";
       fr2[kResult] = null;
       fr2[kError] = null;
-      const stream3 = blob.stream();
-      const reader = stream3.getReader();
+      const stream2 = blob.stream();
+      const reader = stream2.getReader();
       const bytes = [];
       let chunkPromise = reader.read();
       let isFirstChunk = true;
@@ -15641,8 +15641,8 @@ var require_cache = __commonJS({
         const clonedResponse = cloneResponse(innerResponse);
         const bodyReadPromise = createDeferredPromise();
         if (innerResponse.body != null) {
-          const stream3 = innerResponse.body.stream;
-          const reader = stream3.getReader();
+          const stream2 = innerResponse.body.stream;
+          const reader = stream2.getReader();
           readAllBytes(reader).then(bodyReadPromise.resolve, bodyReadPromise.reject);
         } else {
           bodyReadPromise.resolve(void 0);
@@ -19033,7 +19033,7 @@ var require_undici = __commonJS({
     var EnvHttpProxyAgent = require_env_http_proxy_agent();
     var RetryAgent = require_retry_agent();
     var errors = require_errors();
-    var util2 = require_util();
+    var util = require_util();
     var { InvalidArgumentError } = errors;
     var api = require_api();
     var buildConnector = require_connect();
@@ -19068,8 +19068,8 @@ var require_undici = __commonJS({
     module.exports.buildConnector = buildConnector;
     module.exports.errors = errors;
     module.exports.util = {
-      parseHeaders: util2.parseHeaders,
-      headerNameToString: util2.headerNameToString
+      parseHeaders: util.parseHeaders,
+      headerNameToString: util.headerNameToString
     };
     function makeDispatcher(fn) {
       return (url, opts2, handler2) => {
@@ -19091,12 +19091,12 @@ var require_undici = __commonJS({
           if (!opts2.path.startsWith("/")) {
             path5 = `/${path5}`;
           }
-          url = new URL(util2.parseOrigin(url).origin + path5);
+          url = new URL(util.parseOrigin(url).origin + path5);
         } else {
           if (!opts2) {
             opts2 = typeof url === "object" ? url : {};
           }
-          url = util2.parseURL(url);
+          url = util.parseURL(url);
         }
         const { agent, dispatcher = getGlobalDispatcher() } = opts2;
         if (agent) {
@@ -21712,7 +21712,7 @@ var require_lib = __commonJS({
         return result;
       };
     })();
-    var __awaiter10 = exports && exports.__awaiter || function(thisArg, _arguments, P2, generator) {
+    var __awaiter9 = exports && exports.__awaiter || function(thisArg, _arguments, P2, generator) {
       function adopt(value) {
         return value instanceof P2 ? value : new P2(function(resolve15) {
           resolve15(value);
@@ -21820,8 +21820,8 @@ var require_lib = __commonJS({
         this.message = message;
       }
       readBody() {
-        return __awaiter10(this, void 0, void 0, function* () {
-          return new Promise((resolve15) => __awaiter10(this, void 0, void 0, function* () {
+        return __awaiter9(this, void 0, void 0, function* () {
+          return new Promise((resolve15) => __awaiter9(this, void 0, void 0, function* () {
             let output = Buffer.alloc(0);
             this.message.on("data", (chunk) => {
               output = Buffer.concat([output, chunk]);
@@ -21833,8 +21833,8 @@ var require_lib = __commonJS({
         });
       }
       readBodyBuffer() {
-        return __awaiter10(this, void 0, void 0, function* () {
-          return new Promise((resolve15) => __awaiter10(this, void 0, void 0, function* () {
+        return __awaiter9(this, void 0, void 0, function* () {
+          return new Promise((resolve15) => __awaiter9(this, void 0, void 0, function* () {
             const chunks = [];
             this.message.on("data", (chunk) => {
               chunks.push(chunk);
@@ -21852,7 +21852,7 @@ var require_lib = __commonJS({
       return parsedUrl.protocol === "https:";
     }
     var HttpClient3 = class {
-      constructor(userAgent3, handlers, requestOptions) {
+      constructor(userAgent2, handlers, requestOptions) {
         this._ignoreSslError = false;
         this._allowRedirects = true;
         this._allowRedirectDowngrade = false;
@@ -21861,7 +21861,7 @@ var require_lib = __commonJS({
         this._maxRetries = 1;
         this._keepAlive = false;
         this._disposed = false;
-        this.userAgent = this._getUserAgentWithOrchestrationId(userAgent3);
+        this.userAgent = this._getUserAgentWithOrchestrationId(userAgent2);
         this.handlers = handlers || [];
         this.requestOptions = requestOptions;
         if (requestOptions) {
@@ -21890,43 +21890,43 @@ var require_lib = __commonJS({
         }
       }
       options(requestUrl, additionalHeaders) {
-        return __awaiter10(this, void 0, void 0, function* () {
+        return __awaiter9(this, void 0, void 0, function* () {
           return this.request("OPTIONS", requestUrl, null, additionalHeaders || {});
         });
       }
       get(requestUrl, additionalHeaders) {
-        return __awaiter10(this, void 0, void 0, function* () {
+        return __awaiter9(this, void 0, void 0, function* () {
           return this.request("GET", requestUrl, null, additionalHeaders || {});
         });
       }
       del(requestUrl, additionalHeaders) {
-        return __awaiter10(this, void 0, void 0, function* () {
+        return __awaiter9(this, void 0, void 0, function* () {
           return this.request("DELETE", requestUrl, null, additionalHeaders || {});
         });
       }
       post(requestUrl, data, additionalHeaders) {
-        return __awaiter10(this, void 0, void 0, function* () {
+        return __awaiter9(this, void 0, void 0, function* () {
           return this.request("POST", requestUrl, data, additionalHeaders || {});
         });
       }
       patch(requestUrl, data, additionalHeaders) {
-        return __awaiter10(this, void 0, void 0, function* () {
+        return __awaiter9(this, void 0, void 0, function* () {
           return this.request("PATCH", requestUrl, data, additionalHeaders || {});
         });
       }
       put(requestUrl, data, additionalHeaders) {
-        return __awaiter10(this, void 0, void 0, function* () {
+        return __awaiter9(this, void 0, void 0, function* () {
           return this.request("PUT", requestUrl, data, additionalHeaders || {});
         });
       }
       head(requestUrl, additionalHeaders) {
-        return __awaiter10(this, void 0, void 0, function* () {
+        return __awaiter9(this, void 0, void 0, function* () {
           return this.request("HEAD", requestUrl, null, additionalHeaders || {});
         });
       }
-      sendStream(verb, requestUrl, stream3, additionalHeaders) {
-        return __awaiter10(this, void 0, void 0, function* () {
-          return this.request(verb, requestUrl, stream3, additionalHeaders);
+      sendStream(verb, requestUrl, stream2, additionalHeaders) {
+        return __awaiter9(this, void 0, void 0, function* () {
+          return this.request(verb, requestUrl, stream2, additionalHeaders);
         });
       }
       /**
@@ -21934,14 +21934,14 @@ var require_lib = __commonJS({
        * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
        */
       getJson(requestUrl_1) {
-        return __awaiter10(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
+        return __awaiter9(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
           additionalHeaders[Headers2.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers2.Accept, MediaTypes2.ApplicationJson);
           const res = yield this.get(requestUrl, additionalHeaders);
           return this._processResponse(res, this.requestOptions);
         });
       }
       postJson(requestUrl_1, obj_1) {
-        return __awaiter10(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+        return __awaiter9(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
           const data = JSON.stringify(obj, null, 2);
           additionalHeaders[Headers2.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers2.Accept, MediaTypes2.ApplicationJson);
           additionalHeaders[Headers2.ContentType] = this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes2.ApplicationJson);
@@ -21950,7 +21950,7 @@ var require_lib = __commonJS({
         });
       }
       putJson(requestUrl_1, obj_1) {
-        return __awaiter10(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+        return __awaiter9(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
           const data = JSON.stringify(obj, null, 2);
           additionalHeaders[Headers2.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers2.Accept, MediaTypes2.ApplicationJson);
           additionalHeaders[Headers2.ContentType] = this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes2.ApplicationJson);
@@ -21959,7 +21959,7 @@ var require_lib = __commonJS({
         });
       }
       patchJson(requestUrl_1, obj_1) {
-        return __awaiter10(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+        return __awaiter9(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
           const data = JSON.stringify(obj, null, 2);
           additionalHeaders[Headers2.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers2.Accept, MediaTypes2.ApplicationJson);
           additionalHeaders[Headers2.ContentType] = this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes2.ApplicationJson);
@@ -21973,7 +21973,7 @@ var require_lib = __commonJS({
        * Prefer get, del, post and patch
        */
       request(verb, requestUrl, data, headers) {
-        return __awaiter10(this, void 0, void 0, function* () {
+        return __awaiter9(this, void 0, void 0, function* () {
           if (this._disposed) {
             throw new Error("Client has already been disposed.");
           }
@@ -22047,7 +22047,7 @@ var require_lib = __commonJS({
        * @param data
        */
       requestRaw(info2, data) {
-        return __awaiter10(this, void 0, void 0, function* () {
+        return __awaiter9(this, void 0, void 0, function* () {
           return new Promise((resolve15, reject) => {
             function callbackForResult(err, res) {
               if (err) {
@@ -22286,8 +22286,8 @@ var require_lib = __commonJS({
         }
         return proxyAgent;
       }
-      _getUserAgentWithOrchestrationId(userAgent3) {
-        const baseUserAgent = userAgent3 || "actions/http-client";
+      _getUserAgentWithOrchestrationId(userAgent2) {
+        const baseUserAgent = userAgent2 || "actions/http-client";
         const orchId = process.env["ACTIONS_ORCHESTRATION_ID"];
         if (orchId) {
           const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, "_");
@@ -22296,15 +22296,15 @@ var require_lib = __commonJS({
         return baseUserAgent;
       }
       _performExponentialBackoff(retryNumber) {
-        return __awaiter10(this, void 0, void 0, function* () {
+        return __awaiter9(this, void 0, void 0, function* () {
           retryNumber = Math.min(ExponentialBackoffCeiling2, retryNumber);
           const ms2 = ExponentialBackoffTimeSlice2 * Math.pow(2, retryNumber);
           return new Promise((resolve15) => setTimeout(() => resolve15(), ms2));
         });
       }
       _processResponse(res, options) {
-        return __awaiter10(this, void 0, void 0, function* () {
-          return new Promise((resolve15, reject) => __awaiter10(this, void 0, void 0, function* () {
+        return __awaiter9(this, void 0, void 0, function* () {
+          return new Promise((resolve15, reject) => __awaiter9(this, void 0, void 0, function* () {
             const statusCode = res.message.statusCode || 0;
             const response = {
               statusCode,
@@ -22381,7 +22381,7 @@ function getProxyAgentDispatcher(destinationUrl) {
 }
 function getProxyFetch(destinationUrl) {
   const httpDispatcher = getProxyAgentDispatcher(destinationUrl);
-  const proxyFetch = (url, opts2) => __awaiter9(this, void 0, void 0, function* () {
+  const proxyFetch = (url, opts2) => __awaiter8(this, void 0, void 0, function* () {
     return (0, import_undici2.fetch)(url, Object.assign(Object.assign({}, opts2), { dispatcher: httpDispatcher }));
   });
   return proxyFetch;
@@ -22402,12 +22402,12 @@ function getUserAgentWithOrchestrationId(baseUserAgent) {
   }
   return baseUserAgent;
 }
-var httpClient, import_undici2, __awaiter9;
+var httpClient, import_undici2, __awaiter8;
 var init_utils = __esm({
   "node_modules/@actions/github/lib/internal/utils.js"() {
     httpClient = __toESM(require_lib(), 1);
     import_undici2 = __toESM(require_undici(), 1);
-    __awaiter9 = function(thisArg, _arguments, P2, generator) {
+    __awaiter8 = function(thisArg, _arguments, P2, generator) {
       function adopt(value) {
         return value instanceof P2 ? value : new P2(function(resolve15) {
           resolve15(value);
@@ -22875,18 +22875,18 @@ function withDefaults(oldDefaults, newDefaults) {
     parse
   });
 }
-var VERSION, userAgent2, DEFAULTS, urlVariableRegex, endpoint;
+var VERSION, userAgent, DEFAULTS, urlVariableRegex, endpoint;
 var init_dist_bundle = __esm({
   "node_modules/@octokit/endpoint/dist-bundle/index.js"() {
     init_universal_user_agent();
     VERSION = "0.0.0-development";
-    userAgent2 = `octokit-endpoint.js/${VERSION} ${getUserAgent()}`;
+    userAgent = `octokit-endpoint.js/${VERSION} ${getUserAgent()}`;
     DEFAULTS = {
       method: "GET",
       baseUrl: "https://api.github.com",
       headers: {
         accept: "application/vnd.github.v3+json",
-        "user-agent": userAgent2
+        "user-agent": userAgent
       },
       mediaType: {
         format: ""
@@ -26567,9 +26567,9 @@ function getOctokitOptions(token, options) {
   if (auth2) {
     opts2.auth = auth2;
   }
-  const userAgent3 = getUserAgentWithOrchestrationId(opts2.userAgent);
-  if (userAgent3) {
-    opts2.userAgent = userAgent3;
+  const userAgent2 = getUserAgentWithOrchestrationId(opts2.userAgent);
+  if (userAgent2) {
+    opts2.userAgent = userAgent2;
   }
   return opts2;
 }
@@ -37193,7 +37193,7 @@ var HttpClientResponse = class {
   }
 };
 var HttpClient = class {
-  constructor(userAgent3, handlers, requestOptions) {
+  constructor(userAgent2, handlers, requestOptions) {
     this._ignoreSslError = false;
     this._allowRedirects = true;
     this._allowRedirectDowngrade = false;
@@ -37202,7 +37202,7 @@ var HttpClient = class {
     this._maxRetries = 1;
     this._keepAlive = false;
     this._disposed = false;
-    this.userAgent = this._getUserAgentWithOrchestrationId(userAgent3);
+    this.userAgent = this._getUserAgentWithOrchestrationId(userAgent2);
     this.handlers = handlers || [];
     this.requestOptions = requestOptions;
     if (requestOptions) {
@@ -37265,9 +37265,9 @@ var HttpClient = class {
       return this.request("HEAD", requestUrl, null, additionalHeaders || {});
     });
   }
-  sendStream(verb, requestUrl, stream3, additionalHeaders) {
+  sendStream(verb, requestUrl, stream2, additionalHeaders) {
     return __awaiter(this, void 0, void 0, function* () {
-      return this.request(verb, requestUrl, stream3, additionalHeaders);
+      return this.request(verb, requestUrl, stream2, additionalHeaders);
     });
   }
   /**
@@ -37627,8 +37627,8 @@ var HttpClient = class {
     }
     return proxyAgent;
   }
-  _getUserAgentWithOrchestrationId(userAgent3) {
-    const baseUserAgent = userAgent3 || "actions/http-client";
+  _getUserAgentWithOrchestrationId(userAgent2) {
+    const baseUserAgent = userAgent2 || "actions/http-client";
     const orchId = process.env["ACTIONS_ORCHESTRATION_ID"];
     if (orchId) {
       const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, "_");
@@ -41355,8 +41355,12 @@ function scrubSecrets(text, secrets) {
 init_summary();
 
 // actions/github/tool-cache-store.ts
-import { stat as stat5 } from "node:fs/promises";
-import { join as join6 } from "node:path";
+import { randomUUID as randomUUID3 } from "node:crypto";
+import { createWriteStream as createWriteStream2 } from "node:fs";
+import { mkdir as mkdir2, rm as rm3, stat as stat5 } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname as dirname4, join as join6 } from "node:path";
+import { pipeline } from "node:stream/promises";
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
 import * as crypto3 from "crypto";
@@ -41369,11 +41373,7 @@ var semver2 = __toESM(require_semver2(), 1);
 import * as os6 from "os";
 import * as path4 from "path";
 var semver3 = __toESM(require_semver2(), 1);
-import * as stream from "stream";
-import * as util from "util";
 import { ok as ok2 } from "assert";
-
-// node_modules/@actions/tool-cache/lib/retry-helper.js
 var __awaiter7 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
     return value instanceof P2 ? value : new P2(function(resolve15) {
@@ -41401,152 +41401,10 @@ var __awaiter7 = function(thisArg, _arguments, P2, generator) {
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var RetryHelper = class {
-  constructor(maxAttempts, minSeconds, maxSeconds) {
-    if (maxAttempts < 1) {
-      throw new Error("max attempts should be greater than or equal to 1");
-    }
-    this.maxAttempts = maxAttempts;
-    this.minSeconds = Math.floor(minSeconds);
-    this.maxSeconds = Math.floor(maxSeconds);
-    if (this.minSeconds > this.maxSeconds) {
-      throw new Error("min seconds should be less than or equal to max seconds");
-    }
-  }
-  execute(action, isRetryable) {
-    return __awaiter7(this, void 0, void 0, function* () {
-      let attempt = 1;
-      while (attempt < this.maxAttempts) {
-        try {
-          return yield action();
-        } catch (err) {
-          if (isRetryable && !isRetryable(err)) {
-            throw err;
-          }
-          info(err.message);
-        }
-        const seconds2 = this.getSleepAmount();
-        info(`Waiting ${seconds2} seconds before trying again`);
-        yield this.sleep(seconds2);
-        attempt++;
-      }
-      return yield action();
-    });
-  }
-  getSleepAmount() {
-    return Math.floor(Math.random() * (this.maxSeconds - this.minSeconds + 1)) + this.minSeconds;
-  }
-  sleep(seconds2) {
-    return __awaiter7(this, void 0, void 0, function* () {
-      return new Promise((resolve15) => setTimeout(resolve15, seconds2 * 1e3));
-    });
-  }
-};
-
-// node_modules/@actions/tool-cache/lib/tool-cache.js
-var __awaiter8 = function(thisArg, _arguments, P2, generator) {
-  function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve15) {
-      resolve15(value);
-    });
-  }
-  return new (P2 || (P2 = Promise))(function(resolve15, reject) {
-    function fulfilled(value) {
-      try {
-        step(generator.next(value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function rejected(value) {
-      try {
-        step(generator["throw"](value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function step(result) {
-      result.done ? resolve15(result.value) : adopt(result.value).then(fulfilled, rejected);
-    }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
-  });
-};
-var HTTPError = class extends Error {
-  constructor(httpStatusCode) {
-    super(`Unexpected HTTP response: ${httpStatusCode}`);
-    this.httpStatusCode = httpStatusCode;
-    Object.setPrototypeOf(this, new.target.prototype);
-  }
-};
 var IS_WINDOWS3 = process.platform === "win32";
 var IS_MAC = process.platform === "darwin";
-var userAgent = "actions/tool-cache";
-function downloadTool(url, dest, auth2, headers) {
-  return __awaiter8(this, void 0, void 0, function* () {
-    dest = dest || path4.join(_getTempDirectory(), crypto3.randomUUID());
-    yield mkdirP(path4.dirname(dest));
-    debug(`Downloading ${url}`);
-    debug(`Destination ${dest}`);
-    const maxAttempts = 3;
-    const minSeconds = _getGlobal("TEST_DOWNLOAD_TOOL_RETRY_MIN_SECONDS", 10);
-    const maxSeconds = _getGlobal("TEST_DOWNLOAD_TOOL_RETRY_MAX_SECONDS", 20);
-    const retryHelper = new RetryHelper(maxAttempts, minSeconds, maxSeconds);
-    return yield retryHelper.execute(() => __awaiter8(this, void 0, void 0, function* () {
-      return yield downloadToolAttempt(url, dest || "", auth2, headers);
-    }), (err) => {
-      if (err instanceof HTTPError && err.httpStatusCode) {
-        if (err.httpStatusCode < 500 && err.httpStatusCode !== 408 && err.httpStatusCode !== 429) {
-          return false;
-        }
-      }
-      return true;
-    });
-  });
-}
-function downloadToolAttempt(url, dest, auth2, headers) {
-  return __awaiter8(this, void 0, void 0, function* () {
-    if (fs3.existsSync(dest)) {
-      throw new Error(`Destination file path ${dest} already exists`);
-    }
-    const http2 = new HttpClient(userAgent, [], {
-      allowRetries: false
-    });
-    if (auth2) {
-      debug("set auth");
-      if (headers === void 0) {
-        headers = {};
-      }
-      headers.authorization = auth2;
-    }
-    const response = yield http2.get(url, headers);
-    if (response.message.statusCode !== 200) {
-      const err = new HTTPError(response.message.statusCode);
-      debug(`Failed to download from "${url}". Code(${response.message.statusCode}) Message(${response.message.statusMessage})`);
-      throw err;
-    }
-    const pipeline5 = util.promisify(stream.pipeline);
-    const responseMessageFactory = _getGlobal("TEST_DOWNLOAD_TOOL_RESPONSE_MESSAGE_FACTORY", () => response.message);
-    const readStream = responseMessageFactory();
-    let succeeded = false;
-    try {
-      yield pipeline5(readStream, fs3.createWriteStream(dest));
-      debug("download complete");
-      succeeded = true;
-      return dest;
-    } finally {
-      if (!succeeded) {
-        debug("download failed");
-        try {
-          yield rmRF(dest);
-        } catch (err) {
-          debug(`Failed to delete '${dest}'. ${err.message}`);
-        }
-      }
-    }
-  });
-}
 function extractTar(file_1, dest_1) {
-  return __awaiter8(this, arguments, void 0, function* (file, dest, flags = "xz") {
+  return __awaiter7(this, arguments, void 0, function* (file, dest, flags = "xz") {
     if (!file) {
       throw new Error("parameter 'file' is required");
     }
@@ -41589,7 +41447,7 @@ function extractTar(file_1, dest_1) {
   });
 }
 function cacheDir(sourceDir, tool, version, arch3) {
-  return __awaiter8(this, void 0, void 0, function* () {
+  return __awaiter7(this, void 0, void 0, function* () {
     version = semver3.clean(version) || version;
     arch3 = arch3 || os6.arch();
     debug(`Caching tool ${tool} ${version} ${arch3}`);
@@ -41651,7 +41509,7 @@ function findAllVersions(toolName, arch3) {
   return versions;
 }
 function _createExtractFolder(dest) {
-  return __awaiter8(this, void 0, void 0, function* () {
+  return __awaiter7(this, void 0, void 0, function* () {
     if (!dest) {
       dest = path4.join(_getTempDirectory(), crypto3.randomUUID());
     }
@@ -41660,7 +41518,7 @@ function _createExtractFolder(dest) {
   });
 }
 function _createToolPath(tool, version, arch3) {
-  return __awaiter8(this, void 0, void 0, function* () {
+  return __awaiter7(this, void 0, void 0, function* () {
     const folderPath = path4.join(_getCacheDirectory(), tool, semver3.clean(version) || version, arch3 || "");
     debug(`destination ${folderPath}`);
     const markerPath = `${folderPath}.complete`;
@@ -41716,10 +41574,6 @@ function _getTempDirectory() {
   const tempDirectory = process.env["RUNNER_TEMP"] || "";
   ok2(tempDirectory, "Expected RUNNER_TEMP to be defined");
   return tempDirectory;
-}
-function _getGlobal(key2, defaultValue) {
-  const value = global[key2];
-  return value !== void 0 ? value : defaultValue;
 }
 
 // actions/engine/deck/install.ts
@@ -41972,6 +41826,19 @@ async function fetchWithRetry(url, init = {}, options = {}) {
       await response.body?.cancel();
     }
     await new Promise((done) => setTimeout(done, retryDelayMs * 2 ** (attempt - 1)));
+  }
+}
+async function retryDownload(attempt, options = {}) {
+  const { attempts = 3, retryDelayMs = 1e3 } = options;
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      const status = statusOf(err);
+      const allowed = status === void 0 ? attemptsFor(err) : status >= 500 ? Infinity : 1;
+      if (n >= Math.min(attempts, allowed)) throw err;
+    }
+    await new Promise((done) => setTimeout(done, retryDelayMs * 2 ** (n - 1)));
   }
 }
 var DNS_CODES = /* @__PURE__ */ new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_NODATA", "EAI_NONAME", "EAI_FAIL"]);
@@ -42252,14 +42119,48 @@ function toolCacheKey(platform2) {
   return `${platform2.os}-${platform2.arch}`;
 }
 var ToolCacheStore = class {
+  constructor(options = {}) {
+    this.options = options;
+  }
+  options;
   async find(version, platform2) {
     const dir = find(TOOL, normalizeVersion(version), toolCacheKey(platform2));
     if (!dir) return void 0;
     const binary = await stat5(join6(dir, deckBinaryName(platform2))).catch(() => void 0);
     return binary?.isFile() ? dir : void 0;
   }
+  /**
+   * Downloads through @actions/http-client, as tc.downloadTool does (so the runner's https_proxy and
+   * no_proxy apply), but with the engine's retry policy: tc.downloadTool retries every failure three times,
+   * 10 to 20 s apart, which keeps an air-gapped runner waiting on a name that will never resolve.
+   */
   download(url) {
-    return downloadTool(url);
+    const dest = join6(process.env.RUNNER_TEMP || tmpdir(), randomUUID3());
+    return retryDownload(
+      async () => {
+        await mkdir2(dirname4(dest), { recursive: true });
+        const client = new HttpClient("deckhand", [], {
+          allowRetries: false,
+          socketTimeout: this.options.socketTimeoutMs ?? 6e5
+        });
+        try {
+          const response = await client.get(url);
+          const status = response.message.statusCode ?? 0;
+          if (status !== 200) {
+            response.message.resume();
+            throw new DownloadStatusError(status, response.message.statusMessage);
+          }
+          await pipeline(response.message, createWriteStream2(dest, { mode: 384 }));
+          return dest;
+        } catch (err) {
+          await rm3(dest, { force: true });
+          throw err;
+        } finally {
+          client.dispose();
+        }
+      },
+      { retryDelayMs: this.options.retryDelayMs }
+    );
   }
   extract(archivePath) {
     return extractTar(archivePath);
@@ -42390,7 +42291,7 @@ import { stat as stat11 } from "node:fs/promises";
 import { extname as extname5, join as join12, posix as posix2 } from "node:path";
 
 // actions/engine/dump.ts
-import { lstat as lstat3, mkdir as mkdir3, mkdtemp as mkdtemp2, readdir as readdir3, readFile as readFile6, rename as rename4, rm as rm5, stat as stat8 } from "node:fs/promises";
+import { lstat as lstat3, mkdir as mkdir4, mkdtemp as mkdtemp2, readdir as readdir3, readFile as readFile6, rename as rename4, rm as rm6, stat as stat8 } from "node:fs/promises";
 import { basename as basename4, join as join9 } from "node:path";
 
 // actions/engine/deck/commands.ts
@@ -42461,17 +42362,17 @@ import { join as join8 } from "node:path";
 
 // actions/engine/fs-atomic.ts
 import { randomBytes } from "node:crypto";
-import { mkdir as mkdir2, mkdtemp, open as open2, rename as rename2, rm as rm3 } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { basename as basename3, dirname as dirname4, join as join7 } from "node:path";
+import { mkdir as mkdir3, mkdtemp, open as open2, rename as rename2, rm as rm4 } from "node:fs/promises";
+import { tmpdir as tmpdir2 } from "node:os";
+import { basename as basename3, dirname as dirname5, join as join7 } from "node:path";
 function tempPathFor(path5) {
-  const temp = join7(dirname4(path5), `.${basename3(path5)}.${randomBytes(6).toString("hex")}.tmp`);
+  const temp = join7(dirname5(path5), `.${basename3(path5)}.${randomBytes(6).toString("hex")}.tmp`);
   removeOnStop(temp);
   return temp;
 }
 async function stageFile(path5, data, mode = 420) {
-  const dir = dirname4(path5);
-  await mkdir2(dir, { recursive: true });
+  const dir = dirname5(path5);
+  await mkdir3(dir, { recursive: true });
   const temp = tempPathFor(path5);
   const handle = await open2(temp, "wx", mode);
   try {
@@ -42480,7 +42381,7 @@ async function stageFile(path5, data, mode = 420) {
     await handle.close();
   } catch (err) {
     await handle.close().catch(() => void 0);
-    await rm3(temp, { force: true });
+    await rm4(temp, { force: true });
     forgetOnStop(temp);
     throw err;
   }
@@ -42491,21 +42392,21 @@ async function writeFileAtomic(path5, data, mode = 420) {
   try {
     await rename2(temp, path5);
   } catch (err) {
-    await rm3(temp, { force: true });
+    await rm4(temp, { force: true });
     throw err;
   } finally {
     forgetOnStop(temp);
   }
 }
 async function privateTempDir(prefix = "deckhand-") {
-  const base = process.env.RUNNER_TEMP || tmpdir();
-  await mkdir2(base, { recursive: true });
+  const base = process.env.RUNNER_TEMP || tmpdir2();
+  await mkdir3(base, { recursive: true });
   const path5 = await mkdtemp(join7(base, prefix));
   const forget = removeOnStop(path5);
   return {
     path: path5,
     cleanup: async () => {
-      await rm3(path5, { recursive: true, force: true });
+      await rm4(path5, { recursive: true, force: true });
       forget();
     }
   };
@@ -52796,8 +52697,8 @@ var LineReader = class {
   s;
   transcript = [];
   buf = new Uint8Array(0);
-  constructor(stream3) {
-    this.s = stream3.getReader();
+  constructor(stream2) {
+    this.s = stream2.getReader();
   }
   async readLine() {
     const line = [];
@@ -52853,7 +52754,7 @@ function prepend(s3, ...prefixes) {
     }
   }));
 }
-function stream2(a) {
+function stream(a) {
   return new ReadableStream({
     start(controller) {
       controller.enqueue(a);
@@ -52861,20 +52762,20 @@ function stream2(a) {
     }
   });
 }
-async function readAll(stream3) {
-  if (!(stream3 instanceof ReadableStream)) {
+async function readAll(stream2) {
+  if (!(stream2 instanceof ReadableStream)) {
     throw new Error("readAll expects a ReadableStream<Uint8Array>");
   }
-  return new Uint8Array(await new Response(stream3).arrayBuffer());
+  return new Uint8Array(await new Response(stream2).arrayBuffer());
 }
-async function readAllString(stream3) {
-  if (!(stream3 instanceof ReadableStream)) {
+async function readAllString(stream2) {
+  if (!(stream2 instanceof ReadableStream)) {
     throw new Error("readAllString expects a ReadableStream<Uint8Array>");
   }
-  return await new Response(stream3).text();
+  return await new Response(stream2).text();
 }
-async function read(stream3, n) {
-  const reader = stream3.getReader();
+async function read(stream2, n) {
+  const reader = stream2.getReader();
   const chunks = [];
   let readBytes = 0;
   while (readBytes < n) {
@@ -52888,7 +52789,7 @@ async function read(stream3, n) {
   reader.releaseLock();
   const buf = flatten(chunks);
   const data = buf.subarray(0, n);
-  const rest = prepend(stream3, buf.subarray(n));
+  const rest = prepend(stream2, buf.subarray(n));
   return { data, rest };
 }
 
@@ -53551,7 +53452,7 @@ var Encrypter = class {
     if (!(file instanceof ReadableStream)) {
       if (typeof file === "string")
         file = new TextEncoder().encode(file);
-      return await readAll(prepend(stream2(file).pipeThrough(encrypter2), header, nonce));
+      return await readAll(prepend(stream(file).pipeThrough(encrypter2), header, nonce));
     }
     return Object.assign(prepend(file.pipeThrough(encrypter2), header, nonce), {
       size: (size) => ciphertextSize(size) + header.length + nonce.length
@@ -53607,7 +53508,7 @@ var Decrypter = class {
     }
   }
   async decrypt(file, outputFormat) {
-    const s3 = file instanceof ReadableStream ? file : stream2(file);
+    const s3 = file instanceof ReadableStream ? file : stream(file);
     const { fileKey, headerSize, rest } = await this.decryptHeaderInternal(s3);
     const { data: nonce, rest: payload } = await read(rest, 16);
     const label = new TextEncoder().encode("payload");
@@ -53637,7 +53538,7 @@ var Decrypter = class {
    * @returns The file key used to encrypt the file.
    */
   async decryptHeader(header) {
-    return (await this.decryptHeaderInternal(stream2(header))).fileKey;
+    return (await this.decryptHeaderInternal(stream(header))).fileKey;
   }
   async decryptHeaderInternal(file) {
     const h = await parseHeader(file);
@@ -53676,8 +53577,8 @@ function isCryptoKey3(key2) {
 
 // actions/engine/age.ts
 import { createHash as createHash4 } from "node:crypto";
-import { createReadStream as createReadStream2, createWriteStream as createWriteStream2 } from "node:fs";
-import { open as open3, rename as rename3, rm as rm4, writeFile as writeFile3 } from "node:fs/promises";
+import { createReadStream as createReadStream2, createWriteStream as createWriteStream3 } from "node:fs";
+import { open as open3, rename as rename3, rm as rm5, writeFile as writeFile3 } from "node:fs/promises";
 import { Readable, Writable } from "node:stream";
 init_errors();
 function fingerprint(recipient) {
@@ -53828,11 +53729,11 @@ async function decryptFile(source, target, identities, what, recipients) {
     throw decryptFailure(err, what, identities, recipients);
   }
 }
-async function writeStream(stream3, target, durable = true) {
+async function writeStream(stream2, target, durable = true) {
   await writeOut(
     target,
     durable,
-    (temp) => stream3.pipeTo(Writable.toWeb(createWriteStream2(temp, { flags: "r+" })))
+    (temp) => stream2.pipeTo(Writable.toWeb(createWriteStream3(temp, { flags: "r+" })))
   );
 }
 async function writeOut(target, durable, write) {
@@ -53846,7 +53747,7 @@ async function writeOut(target, durable, write) {
     }
     await rename3(temp, target);
   } finally {
-    await rm4(temp, { force: true });
+    await rm5(temp, { force: true });
     forgetOnStop(temp);
   }
 }
@@ -54204,7 +54105,7 @@ async function ensureDirectory(dir) {
   const info2 = await stat8(dir).catch(() => void 0);
   if (info2 && !info2.isDirectory()) throw new DeckhandError(`output-dir ${dir} exists and is not a directory`);
   try {
-    await mkdir3(dir, { recursive: true });
+    await mkdir4(dir, { recursive: true });
   } catch (err) {
     throw new DeckhandError(`output-dir ${dir} cannot be created: ${err.message}`);
   }
@@ -54307,7 +54208,7 @@ ${requiredEnv.join("\n")}
     for (const name of all.keys()) await rename4(join9(staging, name), join9(dir, name));
     for (const name of removed) {
       try {
-        await rm5(join9(dir, name), { force: true });
+        await rm6(join9(dir, name), { force: true });
         if (name === BUNDLE_FILE)
           logger2.warn(
             `Removed ${name}: age-recipients is not set, so it would no longer follow the gateway's secrets (git's history keeps it)`
@@ -54323,7 +54224,7 @@ ${requiredEnv.join("\n")}
   } catch (err) {
     throw fileSystemError(err, dir);
   } finally {
-    if (staging !== void 0) await rm5(staging, { recursive: true, force: true });
+    if (staging !== void 0) await rm6(staging, { recursive: true, force: true });
     forget();
   }
   return { removed: removed.map((name) => join9(dir, name)), changed: !unchanged };
@@ -55761,7 +55662,7 @@ function logMessagesArgs(range, path5, limit) {
 init_errors();
 import { randomBytes as randomBytes8 } from "node:crypto";
 import { Readable as Readable2 } from "node:stream";
-import { dirname as dirname5, isAbsolute as isAbsolute2, join as join11, relative as relative3, resolve as resolve4, sep as sep4 } from "node:path";
+import { dirname as dirname6, isAbsolute as isAbsolute2, join as join11, relative as relative3, resolve as resolve4, sep as sep4 } from "node:path";
 import { stat as stat10 } from "node:fs/promises";
 var MOVED = /non-fast-forward|fetch first|stale info|failed to update ref|cannot lock ref|incorrect old value|failed to lock/;
 var REMOTE_FAILURES = [
@@ -55829,7 +55730,7 @@ var GitRepository = class _GitRepository {
   static async open(path5, options = {}) {
     const info2 = await stat10(path5).catch(() => void 0);
     if (!info2) throw new DeckhandError(`path ${path5} does not exist: dump the gateway into it first.`);
-    const dir = info2.isDirectory() ? resolve4(path5) : dirname5(resolve4(path5));
+    const dir = info2.isDirectory() ? resolve4(path5) : dirname6(resolve4(path5));
     const found = await run("git", ["rev-parse", "--show-toplevel"], { cwd: dir, env: BASE_ENV }).catch(
       (err) => {
         throw new DeckhandError(`git cannot be run (${err.message}): install git and put it on PATH.`);
@@ -56935,7 +56836,7 @@ function isUnmanagedEnterpriseTable(table) {
 // actions/engine/backup/manifest.ts
 init_errors();
 import { readdir as readdir6, stat as stat12 } from "node:fs/promises";
-import { dirname as dirname6, isAbsolute as isAbsolute3, join as join15, resolve as resolve5 } from "node:path";
+import { dirname as dirname7, isAbsolute as isAbsolute3, join as join15, resolve as resolve5 } from "node:path";
 init_json_file();
 var MANIFEST_FILE = "manifest.json";
 var DB_MANIFEST_FORMAT = "deckhand-db/1";
@@ -56945,7 +56846,7 @@ async function writeManifest(folder, manifest) {
   return path5;
 }
 async function readManifest(input) {
-  const candidates = input.endsWith(".json") ? [resolve5(input)] : [join15(resolve5(input), MANIFEST_FILE), join15(dirname6(resolve5(input)), MANIFEST_FILE)];
+  const candidates = input.endsWith(".json") ? [resolve5(input)] : [join15(resolve5(input), MANIFEST_FILE), join15(dirname7(resolve5(input)), MANIFEST_FILE)];
   for (const path5 of candidates) {
     try {
       await stat12(path5);
@@ -56959,7 +56860,7 @@ async function readManifest(input) {
       );
     }
     checkDumpPath(manifest, path5);
-    return { manifest, folder: dirname6(path5), path: path5 };
+    return { manifest, folder: dirname7(path5), path: path5 };
   }
   const newest = await newestBackupIn(resolve5(input));
   if (newest) return { ...await readManifest(newest), picked: true };
@@ -57478,7 +57379,7 @@ var TOOL_VERSION = "0.1.0";
 // actions/engine/database/folder.ts
 init_errors();
 import { randomBytes as randomBytes10 } from "node:crypto";
-import { chmod as chmod2, mkdir as mkdir4, readdir as readdir8, rename as rename5, rm as rm6, rmdir as rmdir2 } from "node:fs/promises";
+import { chmod as chmod2, mkdir as mkdir5, readdir as readdir8, rename as rename5, rm as rm7, rmdir as rmdir2 } from "node:fs/promises";
 import { join as join18, resolve as resolve6 } from "node:path";
 function timestamp(date) {
   return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
@@ -57490,8 +57391,8 @@ async function pendingFolder(outputDir, name) {
   const dir = resolve6(outputDir);
   const path5 = join18(dir, `.${name}.partial-${randomBytes10(4).toString("hex")}`);
   try {
-    await mkdir4(dir, { recursive: true });
-    await mkdir4(path5, { mode: 448 });
+    await mkdir5(dir, { recursive: true });
+    await mkdir5(path5, { mode: 448 });
     await chmod2(path5, 448);
   } catch (err) {
     const code = err.code ?? "error";
@@ -57507,7 +57408,7 @@ async function pendingFolder(outputDir, name) {
       for (let n = 1; ; n++) {
         const final = join18(dir, n === 1 ? name : `${name}-${n}`);
         try {
-          await mkdir4(final, { mode: 448 });
+          await mkdir5(final, { mode: 448 });
         } catch (err) {
           if (err.code === "EEXIST") continue;
           throw err;
@@ -57523,7 +57424,7 @@ async function pendingFolder(outputDir, name) {
       }
     },
     async discard() {
-      await rm6(path5, { recursive: true, force: true });
+      await rm7(path5, { recursive: true, force: true });
       forget();
     }
   };
@@ -58632,8 +58533,8 @@ ${dumped.stdout}`, target);
 // actions/engine/output-paths.ts
 init_errors();
 import { randomBytes as randomBytes12 } from "node:crypto";
-import { open as open5, rm as rm7, stat as stat13 } from "node:fs/promises";
-import { dirname as dirname7, join as join22, resolve as resolve7 } from "node:path";
+import { open as open5, rm as rm8, stat as stat13 } from "node:fs/promises";
+import { dirname as dirname8, join as join22, resolve as resolve7 } from "node:path";
 async function checkOutputFile(input, path5, example = "output.json") {
   const target = resolve7(path5);
   const found = await statOrUndefined(input, path5, target);
@@ -58645,7 +58546,7 @@ async function checkOutputFile(input, path5, example = "output.json") {
   if (found && !found.isFile()) {
     throw new InputError(`${inputSubject(input)}: ${path5} is not a regular file; name a file to write.`);
   }
-  await checkWritableDirectory(input, path5, dirname7(target));
+  await checkWritableDirectory(input, path5, dirname8(target));
 }
 async function checkOutputDirectory(input, path5) {
   const target = resolve7(path5);
@@ -58660,8 +58561,8 @@ async function checkOutputDirectory(input, path5) {
 async function checkWritableDirectory(input, path5, dir) {
   let existing = dir;
   let found = await statOrUndefined(input, path5, existing);
-  while (!found && dirname7(existing) !== existing) {
-    existing = dirname7(existing);
+  while (!found && dirname8(existing) !== existing) {
+    existing = dirname8(existing);
     found = await statOrUndefined(input, path5, existing);
   }
   if (!found?.isDirectory()) {
@@ -58678,7 +58579,7 @@ async function checkWritableDirectory(input, path5, dir) {
       `${inputSubject(input)}: cannot write ${path5}: ${existing} is not writable (${code}); choose a writable place.`
     );
   } finally {
-    await rm7(probe2, { force: true });
+    await rm8(probe2, { force: true });
   }
 }
 async function statOrUndefined(input, path5, at3) {
@@ -58763,9 +58664,9 @@ import { resolve as resolve9 } from "node:path";
 
 // actions/engine/store/local.ts
 import { createHash as createHash8 } from "node:crypto";
-import { createReadStream as createReadStream6, createWriteStream as createWriteStream3 } from "node:fs";
-import { chmod as chmod3, copyFile as copyFile3, mkdir as mkdir5, open as open6, readdir as readdir9, rename as rename6, rm as rm8, rmdir as rmdir3, stat as stat14, writeFile as writeFile5 } from "node:fs/promises";
-import { dirname as dirname8, join as join23, sep as sep6 } from "node:path";
+import { createReadStream as createReadStream6, createWriteStream as createWriteStream4 } from "node:fs";
+import { chmod as chmod3, copyFile as copyFile3, mkdir as mkdir6, open as open6, readdir as readdir9, rename as rename6, rm as rm9, rmdir as rmdir3, stat as stat14, writeFile as writeFile5 } from "node:fs/promises";
+import { dirname as dirname9, join as join23, sep as sep6 } from "node:path";
 import { pipeline as pipeline2 } from "node:stream/promises";
 import { Transform } from "node:stream";
 init_errors();
@@ -58813,7 +58714,7 @@ var LocalBackend = class {
   async place(key2, write) {
     const target = this.path(key2);
     try {
-      await mkdir5(dirname8(target), { recursive: true, mode: 448 });
+      await mkdir6(dirname9(target), { recursive: true, mode: 448 });
       const temp = tempPathFor(target);
       try {
         const result = await write(temp);
@@ -58823,11 +58724,11 @@ var LocalBackend = class {
         await rename6(temp, target);
         return result;
       } finally {
-        await rm8(temp, { force: true });
+        await rm9(temp, { force: true });
         forgetOnStop(temp);
       }
     } catch (err) {
-      await this.pruneEmpty(dirname8(target));
+      await this.pruneEmpty(dirname9(target));
       throw fileSystemError(err, this.root);
     }
   }
@@ -58873,12 +58774,12 @@ var LocalBackend = class {
   }
   async remove(key2) {
     const path5 = this.path(key2);
-    await rm8(path5, { force: true });
-    await this.pruneEmpty(dirname8(path5));
+    await rm9(path5, { force: true });
+    await this.pruneEmpty(dirname9(path5));
   }
   /** Folders left empty go, up to the root: a pruned or failed backup leaves nothing behind. */
   async pruneEmpty(from) {
-    for (let dir = from; dir !== this.root && dir.startsWith(this.root + sep6); dir = dirname8(dir)) {
+    for (let dir = from; dir !== this.root && dir.startsWith(this.root + sep6); dir = dirname9(dir)) {
       try {
         await rmdir3(dir);
       } catch {
@@ -58899,7 +58800,7 @@ async function writeHashed(source, file) {
         done(null, chunk);
       }
     }),
-    createWriteStream3(file, { flags: "wx", mode: 384 })
+    createWriteStream4(file, { flags: "wx", mode: 384 })
   );
   return { sha256: hash.digest("hex"), size };
 }
@@ -59203,7 +59104,7 @@ function parseS3Url(url) {
 
 // actions/engine/store/store.ts
 import { randomBytes as randomBytes13 } from "node:crypto";
-import { mkdir as mkdir6, rename as rename7, rm as rm9 } from "node:fs/promises";
+import { mkdir as mkdir7, rename as rename7, rm as rm10 } from "node:fs/promises";
 import { basename as basename6, join as join25, relative as relative5, sep as sep7 } from "node:path";
 init_errors();
 init_json_file();
@@ -59391,7 +59292,7 @@ var BackupStore = class {
     const temp = await privateTempDir("deckhand-fetch-");
     try {
       const out = join25(temp.path, "backup");
-      await mkdir6(out, { mode: 448 });
+      await mkdir7(out, { mode: 448 });
       for (const file of manifest.files) {
         const download2 = join25(temp.path, `object-${randomBytes13(6).toString("hex")}`);
         const got = await this.backend.getFile(`${backup.folder}/${file.object}`, download2);
@@ -59400,7 +59301,7 @@ var BackupStore = class {
             `${this.description}/${backup.folder}/${file.object} is damaged: its ${got.size !== file.size ? "size" : "SHA-256"} differs from the manifest's. The backup was refused; nothing was restored.`
           );
         const target = join25(out, file.name);
-        await mkdir6(join25(target, ".."), { recursive: true, mode: 448 });
+        await mkdir7(join25(target, ".."), { recursive: true, mode: 448 });
         if (manifest.encryption) {
           await decryptFile(
             download2,
@@ -59409,7 +59310,7 @@ var BackupStore = class {
             `${backup.folder}/${file.object}`,
             manifest.encryption.recipients
           );
-          await rm9(download2, { force: true });
+          await rm10(download2, { force: true });
         } else await rename7(download2, target);
       }
       this.logger.info(
@@ -59590,7 +59491,7 @@ init_errors();
 // actions/engine/secrets/variables.ts
 init_errors();
 import { lstat as lstat5 } from "node:fs/promises";
-import { dirname as dirname9, join as join26 } from "node:path";
+import { dirname as dirname10, join as join26 } from "node:path";
 var DeckVariables = class _DeckVariables {
   constructor(bundled, env, sources, unopened) {
     this.bundled = bundled;
@@ -59692,7 +59593,7 @@ function maskValue(value, secret) {
 }
 async function defaultBundles(stateFiles) {
   const found = [];
-  for (const folder of new Set(stateFiles.map((f2) => dirname9(f2)))) {
+  for (const folder of new Set(stateFiles.map((f2) => dirname10(f2)))) {
     const file = join26(folder, BUNDLE_FILE);
     if (await lstat5(file).catch(() => void 0)) found.push(file);
   }
@@ -61550,14 +61451,14 @@ async function dumpJob(source, ctx) {
 
 // actions/engine/jobs/files.ts
 import { readdir as readdir13 } from "node:fs/promises";
-import { basename as basename13, dirname as dirname13, join as join32 } from "node:path";
+import { basename as basename13, dirname as dirname14, join as join32 } from "node:path";
 init_errors();
 
 // actions/engine/files/backup.ts
 import { createHash as createHash10 } from "node:crypto";
-import { createWriteStream as createWriteStream4 } from "node:fs";
-import { mkdir as mkdir7, open as open8, rename as rename8, rm as rm10, stat as stat19 } from "node:fs/promises";
-import { basename as basename11, dirname as dirname11, extname as extname6, isAbsolute as isAbsolute5, join as join30, relative as relative7, resolve as resolve13, sep as sep9 } from "node:path";
+import { createWriteStream as createWriteStream5 } from "node:fs";
+import { mkdir as mkdir8, open as open8, rename as rename8, rm as rm11, stat as stat19 } from "node:fs/promises";
+import { basename as basename11, dirname as dirname12, extname as extname6, isAbsolute as isAbsolute5, join as join30, relative as relative7, resolve as resolve13, sep as sep9 } from "node:path";
 import { pipeline as pipeline4 } from "node:stream/promises";
 
 // node_modules/tar/dist/esm/index.min.js
@@ -64536,7 +64437,7 @@ import { fileURLToPath } from "url";
 
 // node_modules/fdir/dist/index.mjs
 import { createRequire } from "module";
-import { basename as basename10, dirname as dirname10, normalize as normalize2, relative as relative6, resolve as resolve11, sep as sep8 } from "path";
+import { basename as basename10, dirname as dirname11, normalize as normalize2, relative as relative6, resolve as resolve11, sep as sep8 } from "path";
 import * as nativeFs from "fs";
 var __require2 = /* @__PURE__ */ createRequire(import.meta.url);
 function cleanPath2(path5) {
@@ -64680,13 +64581,13 @@ function build$2(options, isSynchronous) {
 }
 function isRecursive(path5, resolved, state) {
   if (state.options.useRealPaths) return isRecursiveUsingRealPaths(resolved, state);
-  let parent = dirname10(path5);
+  let parent = dirname11(path5);
   let depth = 1;
   while (parent !== state.root && depth < 2) {
     const resolvedPath = state.symlinks.get(parent);
     const isSameRoot = !!resolvedPath && (resolvedPath === resolved || resolvedPath.startsWith(resolved) || resolved.startsWith(resolvedPath));
     if (isSameRoot) depth++;
-    else parent = dirname10(parent);
+    else parent = dirname11(parent);
   }
   state.symlinks.set(path5, resolved);
   return depth > 1;
@@ -64874,7 +64775,7 @@ var Walker = class {
           } else {
             resolvedPath = useRealPaths ? resolvedPath : path5;
             const filename = basename10(resolvedPath);
-            const directoryPath$1 = normalizePath(dirname10(resolvedPath), this.state.options);
+            const directoryPath$1 = normalizePath(dirname11(resolvedPath), this.state.options);
             resolvedPath = this.joinPath(filename, directoryPath$1);
             this.pushFile(resolvedPath, files, this.state.counts, filters);
           }
@@ -65644,9 +65545,9 @@ async function filesBackup(options) {
     throw new DeckhandError(
       `output ${archive} is a directory: name the archive file, e.g. files-backup.tar.gz.`
     );
-  const outputDir = dirname11(archive);
+  const outputDir = dirname12(archive);
   const ownNames = [basename11(archive), basename11(manifestPath)];
-  const ownFiles = (path5) => dirname11(path5) === outputDir && ownNames.some((name) => {
+  const ownFiles = (path5) => dirname12(path5) === outputDir && ownNames.some((name) => {
     const file = basename11(path5);
     return file === name || file.startsWith(`.${name}.`) && file.endsWith(".tmp");
   });
@@ -65685,7 +65586,7 @@ async function filesBackup(options) {
   let manifest;
   let archiveSize;
   try {
-    await mkdir7(outputDir, { recursive: true });
+    await mkdir8(outputDir, { recursive: true });
     temp = tempPathFor(archive);
     const pack = new wt({
       cwd: root,
@@ -65698,7 +65599,7 @@ async function filesBackup(options) {
       // and small buffers are collected sooner.
       maxReadSize: 64 * 1024
     });
-    const written = pipeline4(pack, createWriteStream4(temp, { flags: "wx", mode: 384 }));
+    const written = pipeline4(pack, createWriteStream5(temp, { flags: "wx", mode: 384 }));
     const paths2 = files.concat(directories).sort(byPath);
     for (const path5 of paths2) pack.write(path5);
     pack.end();
@@ -65741,8 +65642,8 @@ async function filesBackup(options) {
     forgetOnStop(manifestTemp);
     manifestTemp = void 0;
   } catch (err) {
-    if (temp !== void 0) await rm10(temp, { force: true });
-    if (manifestTemp !== void 0) await rm10(manifestTemp, { force: true });
+    if (temp !== void 0) await rm11(temp, { force: true });
+    if (manifestTemp !== void 0) await rm11(manifestTemp, { force: true });
     throw fileSystemError(err, outputDir);
   }
   warnOverRestoreLimits(manifest, options.logger);
@@ -65762,17 +65663,17 @@ import { createHash as createHash11 } from "node:crypto";
 import {
   chmod as chmod4,
   lstat as lstat6,
-  mkdir as mkdir8,
+  mkdir as mkdir9,
   open as open9,
   readdir as readdir12,
   readFile as readFile9,
   rename as rename9,
-  rm as rm11,
+  rm as rm12,
   rmdir as rmdir4,
   stat as stat20,
   utimes
 } from "node:fs/promises";
-import { basename as basename12, dirname as dirname12, join as join31, resolve as resolve14, sep as sep10 } from "node:path";
+import { basename as basename12, dirname as dirname13, join as join31, resolve as resolve14, sep as sep10 } from "node:path";
 init_errors();
 var SHA256 = /^[0-9a-f]{64}$/;
 function safeRelative(path5) {
@@ -65867,7 +65768,7 @@ async function locate3(input, limits) {
   }
   const manifest = parseManifest(text, manifestPath);
   const named = !stats.isDirectory() && !path5.endsWith(MANIFEST_SUFFIX);
-  const archive = named ? path5 : join31(dirname12(manifestPath), manifest.archive.file);
+  const archive = named ? path5 : join31(dirname13(manifestPath), manifest.archive.file);
   return { manifestPath, manifest, archive };
 }
 async function plan(manifest, target) {
@@ -65881,13 +65782,13 @@ async function plan(manifest, target) {
     const known = dirs.get(dir);
     if (known !== void 0) return known;
     const stats = await stat20(dir).catch(() => void 0);
-    const ok3 = (stats === void 0 || stats.isDirectory()) && await usableDir(dirname12(dir));
+    const ok3 = (stats === void 0 || stats.isDirectory()) && await usableDir(dirname13(dir));
     dirs.set(dir, ok3);
     return ok3;
   };
   for (const file of manifest.files) {
     const dest = join31(target, file.path);
-    if (!await usableDir(dirname12(dest))) {
+    if (!await usableDir(dirname13(dest))) {
       blocked.push(`${file.path}: a parent directory's place is taken by a file`);
       continue;
     }
@@ -65898,7 +65799,7 @@ async function plan(manifest, target) {
   }
   for (const dir of manifest.directories) {
     const dest = join31(target, dir.path);
-    if (!await usableDir(dirname12(dest))) {
+    if (!await usableDir(dirname13(dest))) {
       blocked.push(`${dir.path}/: a parent directory's place is taken by a file`);
       continue;
     }
@@ -65943,12 +65844,12 @@ var Staging = class {
   directories = [];
   /** Makes dir and its missing parents, remembering which it made. */
   async directory(dir) {
-    const first = await mkdir8(dir, { recursive: true });
+    const first = await mkdir9(dir, { recursive: true });
     if (first === void 0) return;
     const made = [];
-    for (let d = dir; ; d = dirname12(d)) {
+    for (let d = dir; ; d = dirname13(d)) {
       made.push(d);
-      if (d === first || dirname12(d) === d) break;
+      if (d === first || dirname13(d) === d) break;
     }
     for (let i = made.length - 1; i >= 0; i--) this.directories.push(made[i]);
   }
@@ -65958,7 +65859,7 @@ var Staging = class {
     this.directories.length = 0;
   }
   async discard() {
-    for (const temp of this.files.values()) await rm11(temp, { force: true });
+    for (const temp of this.files.values()) await rm12(temp, { force: true });
     for (let i = this.directories.length - 1; i >= 0; i--)
       await rmdir4(this.directories[i]).catch(() => void 0);
     this.installed();
@@ -66013,7 +65914,7 @@ async function extractVerified(archive, target, manifest, limits, stage, staging
       let handle;
       if (stage?.(path5)) {
         const dest = join31(target, path5);
-        await staging.directory(dirname12(dest));
+        await staging.directory(dirname13(dest));
         const temp = tempPathFor(dest);
         handle = await open9(temp, "wx", 384);
         staging.files.set(path5, temp);
@@ -66163,7 +66064,7 @@ async function filesBackupJob(source, ctx) {
       kind: "files",
       source: "files",
       time: started,
-      root: dirname13(result.archive),
+      root: dirname14(result.archive),
       files: [result.archive, result.manifest],
       summary: { files: result.files.length, bytes: total },
       // Private keys, or configuration that names passwords (kong.conf's pg_password): encrypt unless told not to.

@@ -196,6 +196,28 @@ export async function fetchWithRetry(
   }
 }
 
+/**
+ * Runs one download attempt until it succeeds or a retry cannot help, with the policy of fetchWithRetry:
+ * network errors and 5xx answers are retried (a TLS refusal never, a name that does not resolve once);
+ * other HTTP answers ({@link DownloadStatusError}) are not.
+ */
+export async function retryDownload<T>(
+  attempt: () => Promise<T>,
+  options: Omit<FetchRetryOptions, 'timeoutMs'> = {},
+): Promise<T> {
+  const { attempts = 3, retryDelayMs = 1000 } = options
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt()
+    } catch (err) {
+      const status = statusOf(err)
+      const allowed = status === undefined ? attemptsFor(err) : status >= 500 ? Infinity : 1
+      if (n >= Math.min(attempts, allowed)) throw err
+    }
+    await new Promise((done) => setTimeout(done, retryDelayMs * 2 ** (n - 1)))
+  }
+}
+
 const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NODATA', 'EAI_NONAME', 'EAI_FAIL'])
 const TIMEOUT_CODES = new Set([
   'ETIMEDOUT',
