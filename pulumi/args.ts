@@ -89,6 +89,17 @@ export interface KongGatewayArgs {
   kongSecrets?: Record<string, pulumi.Input<string>>
   /** Secrets Manager ARN of a Kong Enterprise licence. With it, RBAC is enforced on the Admin API. */
   licenseSecretArn?: pulumi.Input<string>
+  /**
+   * Customer managed KMS keys (key ARNs) of secrets in `kongSecrets` or `licenseSecretArn` that are not under the
+   * gateway's key. The execution role may decrypt with them only through Secrets Manager.
+   */
+  secretsKmsKeyArns?: pulumi.Input<string>[]
+  /**
+   * On a restore with Kong Enterprise: the Secrets Manager ARN of the restored database's admin token (the old
+   * cluster's super admin RBAC token), published as the `adminTokenSecretArn` output. Kong seeds a token only when
+   * it bootstraps an empty database, so a restore generates none.
+   */
+  adminTokenSecretArn?: pulumi.Input<string>
   /** Kong tasks. Default 2. */
   desiredCount?: number
   /** Task CPU units. Default 1024. */

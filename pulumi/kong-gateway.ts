@@ -78,8 +78,8 @@ export class KongGateway extends pulumi.ComponentResource {
       ? gatewayDatabase(settings.database, settings, network, groups.database!.id, kmsKeyArn, this)
       : undefined
     if (database) storedSecrets.KONG_PG_PASSWORD = database.password
-    // Enterprise seeds its super admin with KONG_PASSWORD at bootstrap; RBAC needs a database.
-    if (database && settings.image.edition === 'enterprise') {
+    // Enterprise seeds its super admin with KONG_PASSWORD at bootstrap, which a restored database has had already.
+    if (database && settings.generateAdminToken) {
       storedSecrets.KONG_PASSWORD = generatedSecret(
         `${name}-admin-token`,
         `Kong Admin API token (super admin) of ${name}`,
@@ -147,7 +147,18 @@ export class KongGateway extends pulumi.ComponentResource {
     this.databaseEndpoint = database ? database.instance.endpoint : none
     this.databaseInstanceIdentifier = database ? database.instance.identifier : none
     this.databasePasswordSecretArn = storedSecrets.KONG_PG_PASSWORD?.arn ?? none
-    this.adminTokenSecretArn = storedSecrets.KONG_PASSWORD?.arn ?? none
+    this.adminTokenSecretArn =
+      storedSecrets.KONG_PASSWORD?.arn ??
+      (settings.adminTokenSecretArn !== undefined ? pulumi.output(settings.adminTokenSecretArn) : none)
+    const restoredEnterprise =
+      database && settings.image.edition === 'enterprise' && !settings.generateAdminToken
+    if (restoredEnterprise && settings.adminTokenSecretArn === undefined) {
+      pulumi.log.warn(
+        'adminTokenSecretArn is undefined: a restored database keeps the admin token it had, which this ' +
+          "component cannot know; give the old cluster's token secret as the adminTokenSecretArn argument",
+        this,
+      )
+    }
     this.declarativeConfigSecretArn = storedSecrets.KONG_DECLARATIVE_CONFIG_STRING?.arn ?? none
     this.backupBucketName = bucket ? bucket.bucket : none
     this.backupBucketArn = bucket ? bucket.arn : none

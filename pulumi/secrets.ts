@@ -50,8 +50,17 @@ export function generatedSecret(
   return storedSecret(resourceName, description, password.result, settings, kmsKeyArn, parent)
 }
 
-/** The secret ARN without a JSON key or version suffix (`…:secret:name-AbCdEf:password::`), for IAM. */
+// Secrets Manager ends every secret's ARN with `-` and six random characters. ECS also accepts a partial ARN (the
+// name without them), which IAM would compare literally and never match.
+const SECRET_SUFFIX = /-[a-zA-Z0-9]{6}$/
+
+/**
+ * The IAM resource of an ECS `valueFrom`: a secret's ARN without a JSON key or version selector
+ * (`…:secret:name-AbCdEf:password::`), and `-??????` in place of the suffix a partial ARN leaves out.
+ */
 export function secretResourceArn(valueFrom: string): string {
   const parts = valueFrom.split(':')
-  return parts[2] === 'secretsmanager' ? parts.slice(0, 7).join(':') : valueFrom
+  if (parts[2] !== 'secretsmanager') return valueFrom
+  const arn = parts.slice(0, 7).join(':')
+  return SECRET_SUFFIX.test(parts[6] ?? '') ? arn : `${arn}-??????`
 }

@@ -37,17 +37,38 @@ const ASSUME_BY_ECS_TASKS = JSON.stringify({
   ],
 })
 
-/** What the execution role may read: exactly the task's secrets, and the key that decrypts them. */
-export function secretsPolicy(valueFroms: string[], kmsKeyArn: string): string {
+/**
+ * What the execution role may read: exactly the task's secrets, the gateway's key, and the keys of secrets stored
+ * under other customer managed keys, those only when Secrets Manager asks KMS on the role's behalf.
+ */
+export function secretsPolicy(
+  valueFroms: string[],
+  kmsKeyArn: string,
+  secretsKmsKeyArns: string[] = [],
+): string {
   const arns = [...new Set(valueFroms.map(secretResourceArn))].sort()
   const secretsManager = arns.filter((arn) => arn.split(':')[2] === 'secretsmanager')
   const parameters = arns.filter((arn) => arn.split(':')[2] === 'ssm')
-  const statements: object[] = [{ Effect: 'Allow', Action: 'kms:Decrypt', Resource: kmsKeyArn }]
-  if (secretsManager.length > 0) {
-    statements.unshift({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secretsManager })
-  }
+  const statements: object[] = []
   if (parameters.length > 0)
-    statements.unshift({ Effect: 'Allow', Action: 'ssm:GetParameters', Resource: parameters })
+    statements.push({ Effect: 'Allow', Action: 'ssm:GetParameters', Resource: parameters })
+  if (secretsManager.length > 0) {
+    statements.push({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secretsManager })
+  }
+  statements.push({ Effect: 'Allow', Action: 'kms:Decrypt', Resource: kmsKeyArn })
+  const otherKeys = [...new Set(secretsKmsKeyArns)].filter((key) => key !== kmsKeyArn).sort()
+  // Secrets Manager calls KMS from the secret's region.
+  const regions = [...new Set(secretsManager.map((arn) => arn.split(':')[3]!))].sort()
+  if (otherKeys.length > 0 && regions.length > 0) {
+    statements.push({
+      Effect: 'Allow',
+      Action: 'kms:Decrypt',
+      Resource: otherKeys,
+      Condition: {
+        StringEquals: { 'kms:ViaService': regions.map((region) => `secretsmanager.${region}.amazonaws.com`) },
+      },
+    })
+  }
   return JSON.stringify({ Version: '2012-10-17', Statement: statements })
 }
 
@@ -88,8 +109,8 @@ export function kongService(settings: Settings, inputs: ServiceInputs, parent: p
     {
       role: executionRole.id,
       policy: pulumi
-        .all([secretArns, inputs.kmsKeyArn])
-        .apply(([arns, key]) => secretsPolicy(Object.values(arns), key)),
+        .all([secretArns, inputs.kmsKeyArn, pulumi.output(settings.secretsKmsKeyArns)])
+        .apply(([arns, key, otherKeys]) => secretsPolicy(Object.values(arns), key, otherKeys)),
     },
     opts,
   )

@@ -1,6 +1,6 @@
 // The KongGateway component under Pulumi's mocks: what it creates, and the security properties a rebuilt gateway
 // must have whatever the arguments. No cloud and no Pulumi CLI are involved.
-import { describe, expect, test } from '@jest/globals'
+import { describe, expect, jest, test } from '@jest/globals'
 import * as pulumi from '@pulumi/pulumi'
 import { execFile } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
@@ -945,5 +945,143 @@ describe('building blocks', () => {
       },
       { Effect: 'Allow', Action: 'kms:Decrypt', Resource: key },
     ])
+  })
+})
+
+describe('the execution role and secrets under other keys', () => {
+  const SM = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret'
+  const CUSTOMER_KEYS = [
+    'arn:aws:kms:eu-west-1:123456789012:key/2b2b2b2b-0000-4000-8000-000000000002',
+    'arn:aws:kms:eu-west-1:123456789012:key/1a1a1a1a-0000-4000-8000-000000000001',
+  ]
+  const kmsStatements = (d: Awaited<ReturnType<typeof deploy>>) =>
+    JSON.parse(d.one(T.rolePolicy).inputs.policy).Statement.filter(
+      (s: { Action: string }) => s.Action === 'kms:Decrypt',
+    )
+
+  test('decrypts with the gateway key, and with secretsKmsKeyArns only through Secrets Manager', async () => {
+    const d = await deploy('kong', {
+      licenseSecretArn: LICENSE,
+      kongSecrets: { KONG_PORTAL_SESSION_CONF: `${SM}:kong-session-AbCdEf` },
+      secretsKmsKeyArns: CUSTOMER_KEYS,
+    })
+    const keyArn = await valueOf(d.gateway.kmsKeyArn)
+    expect(kmsStatements(d)).toEqual([
+      { Effect: 'Allow', Action: 'kms:Decrypt', Resource: keyArn },
+      {
+        Effect: 'Allow',
+        Action: 'kms:Decrypt',
+        Resource: [...CUSTOMER_KEYS].sort(),
+        Condition: { StringEquals: { 'kms:ViaService': ['secretsmanager.eu-west-1.amazonaws.com'] } },
+      },
+    ])
+    // Without the argument, the gateway key alone.
+    expect(kmsStatements(await deploy('kong', { licenseSecretArn: LICENSE }))).toEqual([
+      { Effect: 'Allow', Action: 'kms:Decrypt', Resource: keyArn },
+    ])
+  })
+
+  test.each([
+    ['an alias', 'arn:aws:kms:eu-west-1:123456789012:alias/kong-secrets'],
+    ['a bare key id', '1a1a1a1a-0000-4000-8000-000000000001'],
+    ['another service', `${SM}:kong-license-AbCdEf`],
+  ])('secretsKmsKeyArns refuses %s', async (_kind, key) => {
+    await expect(
+      runProgram({}, () => new KongGateway('kong', { secretsKmsKeyArns: [CUSTOMER_KEYS[0]!, key] })),
+    ).rejects.toThrow(`secretsKmsKeyArns[1]: "${key}" is not a KMS key ARN`)
+  })
+
+  test('partial ARNs and JSON-key selectors grant the secret itself, whatever its random suffix', async () => {
+    const kongSecrets = {
+      KONG_SSL_CERT_KEY: `${SM}:kong/tls-key`,
+      KONG_PORTAL_SESSION_CONF: `${SM}:kong/session:conf::`,
+      KONG_ADMIN_GUI_SESSION_CONF: `${SM}:kong-gui-AbCdEf:conf:AWSCURRENT:`,
+      KONG_VITALS_TSDB_PASSWORD: `${SM}:kong/vitals-Zz9Yx8`,
+    }
+    const d = await deploy('kong', { licenseSecretArn: `${SM}:kong-license`, kongSecrets })
+    // ECS receives each reference as given.
+    expect(d.secrets()).toMatchObject({ ...kongSecrets, KONG_LICENSE_DATA: `${SM}:kong-license` })
+    const read = JSON.parse(d.one(T.rolePolicy).inputs.policy).Statement.find(
+      (s: { Action: string }) => s.Action === 'secretsmanager:GetSecretValue',
+    )
+    expect(read.Resource).toEqual(
+      [
+        `${SM}:kong-admin-token-AbCdEf`,
+        `${SM}:kong-db-password-AbCdEf`,
+        `${SM}:kong-gui-AbCdEf`,
+        `${SM}:kong-license-??????`,
+        `${SM}:kong/session-??????`,
+        `${SM}:kong/tls-key-??????`,
+        `${SM}:kong/vitals-Zz9Yx8`,
+      ].sort(),
+    )
+    expect(secretResourceArn(`${SM}:kong/session:conf::`)).toBe(`${SM}:kong/session-??????`)
+    expect(secretResourceArn(`${SM}:kong-gui-AbCdEf:conf::`)).toBe(`${SM}:kong-gui-AbCdEf`)
+  })
+})
+
+describe('the admin token of a restored database', () => {
+  const TOKEN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:kong-x-admin-token-QwErTy'
+
+  test('no token is generated, the output is undefined and a warning says why', async () => {
+    const warn = jest.spyOn(pulumi.log, 'warn').mockImplementation(() => Promise.resolve())
+    try {
+      const d = await deploy('dr', {
+        restoreFromSnapshot: 'kong-nightly-2026-11-20',
+        licenseSecretArn: LICENSE,
+      })
+      expect(await valueOf(d.gateway.adminTokenSecretArn)).toBeUndefined()
+      expect(d.all(T.secret).map((s) => s.name)).toEqual(['dr-db-password'])
+      expect(Object.keys(d.secrets()).sort()).toEqual(['KONG_LICENSE_DATA', 'KONG_PG_PASSWORD'])
+      expect(warn.mock.calls.map((call) => call[0])).toEqual([
+        expect.stringMatching(/^adminTokenSecretArn is undefined: a restored database keeps the admin token/),
+      ])
+    } finally {
+      warn.mockRestore()
+    }
+  })
+
+  test("the old cluster's token secret, given as adminTokenSecretArn, is the output", async () => {
+    const warn = jest.spyOn(pulumi.log, 'warn').mockImplementation(() => Promise.resolve())
+    try {
+      const restore = { sourceDbInstanceIdentifier: 'kong-db-1a2b3c4', useLatestRestorableTime: true }
+      const d = await deploy('dr', { restoreToPointInTime: restore, adminTokenSecretArn: TOKEN })
+      expect(await valueOf(d.gateway.adminTokenSecretArn)).toBe(TOKEN)
+      expect(d.all(T.secret).map((s) => s.name)).toEqual(['dr-db-password'])
+      // Kong never reads it: the restored database holds the token's hash already.
+      expect(JSON.stringify(d.one(T.task).inputs)).not.toContain(TOKEN)
+      expect(d.one(T.rolePolicy).inputs.policy).not.toContain('kong-x-admin-token')
+      expect(warn).not.toHaveBeenCalled()
+    } finally {
+      warn.mockRestore()
+    }
+  })
+
+  test('a new database still gets a generated token, and refuses adminTokenSecretArn', async () => {
+    const d = await deploy('kong')
+    expect(await valueOf(d.gateway.adminTokenSecretArn)).toBe(
+      'arn:aws:secretsmanager:eu-west-1:123456789012:secret:kong-admin-token-AbCdEf',
+    )
+    await expect(
+      runProgram({}, () => new KongGateway('kong', { adminTokenSecretArn: TOKEN })),
+    ).rejects.toThrow(/adminTokenSecretArn: is the admin token of a restored Kong Enterprise database/)
+    await expect(
+      runProgram(
+        {},
+        () =>
+          new KongGateway('kong', {
+            kongImage: 'kong:3.9.3',
+            restoreFromSnapshot: 'snap',
+            adminTokenSecretArn: TOKEN,
+          }),
+      ),
+    ).rejects.toThrow(/adminTokenSecretArn: is the admin token of a restored Kong Enterprise database/)
+    await expect(
+      runProgram(
+        {},
+        () =>
+          new KongGateway('kong', { restoreFromSnapshot: 'snap', adminTokenSecretArn: 'kong-admin-token' }),
+      ),
+    ).rejects.toThrow(/adminTokenSecretArn: "kong-admin-token" is not an ARN of the right kind/)
   })
 })

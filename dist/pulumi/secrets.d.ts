@@ -12,5 +12,8 @@ export interface StoredSecret {
 export declare function storedSecret(resourceName: string, description: string, value: pulumi.Input<string>, settings: Settings, kmsKeyArn: pulumi.Input<string>, parent: pulumi.Resource): StoredSecret;
 /** A random password of letters and digits, long enough not to need symbols (which RDS restricts). */
 export declare function generatedSecret(resourceName: string, description: string, settings: Settings, kmsKeyArn: pulumi.Input<string>, parent: pulumi.Resource): StoredSecret;
-/** The secret ARN without a JSON key or version suffix (`…:secret:name-AbCdEf:password::`), for IAM. */
+/**
+ * The IAM resource of an ECS `valueFrom`: a secret's ARN without a JSON key or version selector
+ * (`…:secret:name-AbCdEf:password::`), and `-??????` in place of the suffix a partial ARN leaves out.
+ */
 export declare function secretResourceArn(valueFrom: string): string;

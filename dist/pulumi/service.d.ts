@@ -23,6 +23,9 @@ export interface KongService {
     taskRole: aws.iam.Role;
     executionRole: aws.iam.Role;
 }
-/** What the execution role may read: exactly the task's secrets, and the key that decrypts them. */
-export declare function secretsPolicy(valueFroms: string[], kmsKeyArn: string): string;
+/**
+ * What the execution role may read: exactly the task's secrets, the gateway's key, and the keys of secrets stored
+ * under other customer managed keys, those only when Secrets Manager asks KMS on the role's behalf.
+ */
+export declare function secretsPolicy(valueFroms: string[], kmsKeyArn: string, secretsKmsKeyArns?: string[]): string;
 export declare function kongService(settings: Settings, inputs: ServiceInputs, parent: pulumi.Resource): KongService;

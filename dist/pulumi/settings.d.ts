@@ -49,6 +49,11 @@ export interface Settings {
     kongEnvironment: Record<string, pulumi.Input<string>>;
     kongSecrets: Record<string, pulumi.Input<string>>;
     licenseSecretArn?: pulumi.Input<string>;
+    secretsKmsKeyArns: pulumi.Input<string>[];
+    /** Enterprise on a new database: Kong's bootstrap seeds the super admin with a generated token. */
+    generateAdminToken: boolean;
+    /** Enterprise on a restored database: the token that database already has, when the caller gives it. */
+    adminTokenSecretArn?: pulumi.Input<string>;
     /** RBAC needs Enterprise and a licence; then the generated admin token is the super admin's. */
     enforceRbac: boolean;
     desiredCount: number;

@@ -197,6 +197,30 @@ function kongSecrets(values = {}) {
     }
     return values;
 }
+function secretsKmsKeyArns(keys = []) {
+    keys.forEach((key, index) => {
+        // IAM matches a key by its key ARN; an alias or a bare key id would never match.
+        if (known(key) && !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[a-zA-Z0-9-]+$/.test(key)) {
+            fail(`secretsKmsKeyArns[${index}]`, `"${key}" is not a KMS key ARN such as arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab`);
+        }
+    });
+    return keys;
+}
+function adminToken(args, edition, mode) {
+    const restoring = args.restoreFromSnapshot !== undefined || args.restoreToPointInTime !== undefined;
+    const enterpriseDatabase = edition === 'enterprise' && mode === 'database';
+    if (args.adminTokenSecretArn !== undefined) {
+        if (!enterpriseDatabase || !restoring) {
+            fail('adminTokenSecretArn', 'is the admin token of a restored Kong Enterprise database (with restoreFromSnapshot or ' +
+                'restoreToPointInTime); a new database gets a generated one');
+        }
+        checkArn('adminTokenSecretArn', args.adminTokenSecretArn, /^secretsmanager$/, 'arn:aws:secretsmanager:…:secret:kong-admin-token-AbCdEf');
+    }
+    return {
+        generateAdminToken: enterpriseDatabase && !restoring,
+        ...(args.adminTokenSecretArn !== undefined ? { adminTokenSecretArn: args.adminTokenSecretArn } : {}),
+    };
+}
 function fargateSize(args) {
     const cpu = args.cpu ?? 1024;
     const range = FARGATE_MEMORY[cpu];
@@ -285,6 +309,8 @@ export function settings(name, args) {
         kongEnvironment: kongEnvironment(args.kongEnvironment),
         kongSecrets: kongSecrets(args.kongSecrets),
         ...(args.licenseSecretArn !== undefined ? { licenseSecretArn: args.licenseSecretArn } : {}),
+        secretsKmsKeyArns: secretsKmsKeyArns(args.secretsKmsKeyArns),
+        ...adminToken(args, image.edition, mode),
         enforceRbac,
         desiredCount: integer('desiredCount', args.desiredCount, 2, 0, 1000),
         ...fargateSize(args),
