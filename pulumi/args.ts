@@ -135,7 +135,10 @@ export interface KongGatewayArgs {
 
   /** Database sizing and protection (database mode). */
   database?: DatabaseOptions
-  /** Create the database from this RDS snapshot (identifier or ARN). Used at creation only. */
+  /**
+   * Create the database from this RDS snapshot (identifier or ARN, also of another region), restored from a copy
+   * encrypted with the gateway's key. Used at creation only.
+   */
   restoreFromSnapshot?: pulumi.Input<string>
   /** Create the database as a point-in-time copy of another instance. Used at creation only. */
   restoreToPointInTime?: PointInTimeRestore

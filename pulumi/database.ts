@@ -40,6 +40,10 @@ export function gatewayDatabase(
   // A fixed final snapshot name would make the second delete of a rebuilt stack fail; a stable suffix does not.
   const suffix = new random.RandomId(`${name}-final-snapshot`, { byteLength: 4 }, opts)
   const restoring = database.restoreFromSnapshot !== undefined || database.restoreToPointInTime !== undefined
+  const source =
+    database.restoreFromSnapshot !== undefined
+      ? reencryptedSnapshot(database.restoreFromSnapshot, name, region, suffix.hex, kmsKeyArn, tags, parent)
+      : undefined
 
   const instance = new aws.rds.Instance(
     `${name}-db`,
@@ -51,14 +55,20 @@ export function gatewayDatabase(
       allocatedStorage: database.allocatedStorage,
       maxAllocatedStorage: database.maxAllocatedStorage,
       storageType: 'gp3',
+      // RestoreDBInstanceFromDBSnapshot and RestoreDBInstanceToPointInTime (AWS RDS API reference) take no KmsKeyId:
+      // the instance keeps its
+      // source's key and the provider records that key (kms_key_id is ForceNew in terraform-provider-aws
+      // internal/service/rds/instance.go). A snapshot restore starts from a copy under the gateway's key, so the
+      // key asked for is the key recorded; a point-in-time restore names none and keeps the source instance's.
+      // Every source this component makes is encrypted, and storage_encrypted (ForceNew, not computed) must match.
       storageEncrypted: true,
-      kmsKeyId: kmsKeyArn,
+      kmsKeyId: database.restoreToPointInTime !== undefined ? undefined : kmsKeyArn,
       // A restore takes user and database from its source; naming them again is refused by RDS.
       username: restoring ? undefined : database.username,
       dbName: restoring ? undefined : database.databaseName,
       // Also resets the master password of a restored instance, so the secret is right in every case.
       password: password.value,
-      snapshotIdentifier: database.restoreFromSnapshot,
+      snapshotIdentifier: source?.targetDbSnapshotIdentifier,
       restoreToPointInTime: database.restoreToPointInTime,
       dbSubnetGroupName: subnetGroup.name,
       vpcSecurityGroupIds: [securityGroupId],
@@ -89,4 +99,38 @@ export function gatewayDatabase(
     username: restoring ? instance.username : pulumi.output(database.username),
     databaseName: restoring ? instance.dbName : pulumi.output(database.databaseName),
   }
+}
+
+/**
+ * A copy of the snapshot under the gateway's key (CopyDBSnapshot, AWS RDS API reference: KmsKeyId re-encrypts the
+ * copy, and a snapshot in another region is named by its ARN). It stays while the instance restored from it exists.
+ * A source in another region also needs destinationRegion, from which terraform-provider-aws
+ * internal/service/rds/snapshot_copy.go presigns the cross-region request.
+ */
+function reencryptedSnapshot(
+  snapshot: pulumi.Input<string>,
+  name: string,
+  region: pulumi.Input<string> | undefined,
+  suffix: pulumi.Output<string>,
+  kmsKeyArn: pulumi.Input<string>,
+  tags: Settings['tags'],
+  parent: pulumi.Resource,
+): aws.rds.SnapshotCopy {
+  const here = aws.getRegionOutput({ region }, { parent }).region
+  return new aws.rds.SnapshotCopy(
+    `${name}-db-restore`,
+    {
+      region,
+      sourceDbSnapshotIdentifier: snapshot,
+      targetDbSnapshotIdentifier: pulumi.interpolate`${name.toLowerCase()}-restore-${suffix}`,
+      kmsKeyId: kmsKeyArn,
+      destinationRegion: pulumi.all([snapshot, here]).apply(([id, current]) => {
+        const from = id.startsWith('arn:') ? id.split(':')[3] : undefined
+        return from !== undefined && from !== current ? current : undefined
+      }),
+      tags,
+    },
+    // Like the instance's snapshotIdentifier, the source is read once: a later change must not copy again.
+    { parent, ignoreChanges: ['sourceDbSnapshotIdentifier', 'destinationRegion'] },
+  )
 }

@@ -464,7 +464,11 @@ describe('options', () => {
   test('restoreFromSnapshot creates the database from the snapshot, once, with the snapshot user', async () => {
     const d = await deploy('dr', { restoreFromSnapshot: 'kong-nightly-2026-11-20' })
     const db = d.one(T.db).inputs
-    expect(db.snapshotIdentifier).toBe('kong-nightly-2026-11-20')
+    // Restored from the gateway-key copy of the snapshot (see the restore describe block at the end).
+    expect(d.one('aws:rds/snapshotCopy:SnapshotCopy').inputs.sourceDbSnapshotIdentifier).toBe(
+      'kong-nightly-2026-11-20',
+    )
+    expect(db.snapshotIdentifier).toBe('dr-restore-a1b2c3d4')
     expect(db.username).toBeUndefined()
     expect(db.dbName).toBeUndefined()
     expect(db.engineVersion).toBeUndefined()
@@ -859,7 +863,9 @@ describe('the example program (examples/pulumi-dr)', () => {
       'kong-dr',
     )
     const db = run.resources.find((r) => r.type === T.db)!.inputs
-    expect(db).toMatchObject({ snapshotIdentifier: 'kong-nightly-2026-11-20', deletionProtection: true })
+    expect(db).toMatchObject({ snapshotIdentifier: 'kong-restore-a1b2c3d4', deletionProtection: true })
+    const copy = run.resources.find((r) => r.type === 'aws:rds/snapshotCopy:SnapshotCopy')!.inputs
+    expect(copy.sourceDbSnapshotIdentifier).toBe('kong-nightly-2026-11-20')
     const admin = run.resources.filter(
       (r) => r.type === T.ingress && r.inputs.securityGroupId === 'kong-admin-lb-id',
     )
@@ -1083,5 +1089,98 @@ describe('the admin token of a restored database', () => {
           new KongGateway('kong', { restoreFromSnapshot: 'snap', adminTokenSecretArn: 'kong-admin-token' }),
       ),
     ).rejects.toThrow(/adminTokenSecretArn: "kong-admin-token" is not an ARN of the right kind/)
+  })
+})
+
+// The provider replaces an aws_db_instance when a ForceNew field of the program differs from what it recorded
+// (terraform-provider-aws internal/service/rds/instance.go). A field left out of the program differs only when the
+// provider does not compute it. The pretend account records what RDS does: a restored instance keeps its source's
+// key, whatever the program asked for.
+const FORCE_NEW: Record<string, { computed: boolean }> = {
+  availabilityZone: { computed: true },
+  characterSetName: { computed: true },
+  customIamInstanceProfile: { computed: false },
+  dbName: { computed: true },
+  engine: { computed: true },
+  identifier: { computed: true },
+  identifierPrefix: { computed: true },
+  kmsKeyId: { computed: true },
+  ncharCharacterSetName: { computed: true },
+  restoreToPointInTime: { computed: false },
+  snapshotIdentifier: { computed: true },
+  storageEncrypted: { computed: false },
+  timezone: { computed: true },
+  username: { computed: true },
+}
+
+/** The ForceNew fields the next `up` of the same program would change on the database: each means a replacement. */
+async function replacementsOfTheNextUp(name: string, args: KongGatewayArgs, cloud: Cloud = {}) {
+  const first = await deploy(name, args, cloud)
+  const recorded = first.one(T.db).state!
+  const planned = (await deploy(name, args, cloud)).one(T.db).inputs
+  return {
+    first,
+    recorded,
+    replaced: Object.entries(FORCE_NEW)
+      .filter(([field, { computed }]) =>
+        planned[field] === undefined
+          ? !computed && recorded[field] !== undefined
+          : JSON.stringify(planned[field]) !== JSON.stringify(recorded[field]),
+      )
+      .map(([field]) => ({ field, planned: planned[field], recorded: recorded[field] })),
+  }
+}
+
+describe('the next up after a restore plans no replacement', () => {
+  const SNAPSHOT_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/old-gateway'
+  const CLOUD: Cloud = {
+    snapshots: { 'kong-nightly-2026-11-20': { kmsKeyId: SNAPSHOT_KEY } },
+    instances: { 'kong-db-1a2b3c4': { kmsKeyId: SNAPSHOT_KEY } },
+  }
+
+  test('a new database: the key asked for is the key recorded', async () => {
+    const { replaced, recorded, first } = await replacementsOfTheNextUp('kong', {}, CLOUD)
+    expect(replaced).toEqual([])
+    expect(recorded.kmsKeyId).toBe(await valueOf(first.gateway.kmsKeyArn))
+  })
+
+  test('restoreFromSnapshot restores a copy under the gateway key, so the instance has the key its inputs name', async () => {
+    const args = { restoreFromSnapshot: 'kong-nightly-2026-11-20' }
+    const { replaced, recorded, first } = await replacementsOfTheNextUp('dr', args, CLOUD)
+    expect(replaced).toEqual([])
+    const key = await valueOf(first.gateway.kmsKeyArn)
+    expect(recorded).toMatchObject({ kmsKeyId: key, storageEncrypted: true })
+    const copy = first.one('aws:rds/snapshotCopy:SnapshotCopy').inputs
+    expect(copy).toMatchObject({
+      sourceDbSnapshotIdentifier: 'kong-nightly-2026-11-20',
+      targetDbSnapshotIdentifier: 'dr-restore-a1b2c3d4',
+      kmsKeyId: key,
+    })
+    expect(copy.destinationRegion).toBeUndefined()
+    expect(recorded.snapshotIdentifier).toBe('dr-restore-a1b2c3d4')
+  })
+
+  test('a snapshot ARN from another region is copied into the gateway region', async () => {
+    const arn = 'arn:aws:rds:us-east-1:123456789012:snapshot:kong-nightly-2026-11-20'
+    const { replaced, first } = await replacementsOfTheNextUp('dr', { restoreFromSnapshot: arn }, CLOUD)
+    expect(replaced).toEqual([])
+    expect(first.one('aws:rds/snapshotCopy:SnapshotCopy').inputs).toMatchObject({
+      sourceDbSnapshotIdentifier: arn,
+      destinationRegion: 'eu-west-1',
+    })
+    const sameRegion = await deploy('dr', {
+      restoreFromSnapshot: 'arn:aws:rds:eu-west-1:123456789012:snapshot:kong-nightly-2026-11-20',
+    })
+    expect(sameRegion.one('aws:rds/snapshotCopy:SnapshotCopy').inputs.destinationRegion).toBeUndefined()
+  })
+
+  test("restoreToPointInTime keeps the source's key, which RDS cannot change on that restore", async () => {
+    const args = {
+      restoreToPointInTime: { sourceDbInstanceIdentifier: 'kong-db-1a2b3c4', useLatestRestorableTime: true },
+    }
+    const { replaced, recorded, first } = await replacementsOfTheNextUp('pitr', args, CLOUD)
+    expect(replaced).toEqual([])
+    expect(recorded).toMatchObject({ kmsKeyId: SNAPSHOT_KEY, storageEncrypted: true })
+    expect(first.all('aws:rds/snapshotCopy:SnapshotCopy')).toEqual([])
   })
 })

@@ -6,6 +6,10 @@ export interface Cloud {
   subnets?: Record<string, { availabilityZone: string; vpcId: string }>
   /** Answered to aws.ec2.getVpc. */
   vpcs?: Record<string, { cidrBlock: string }>
+  /** RDS snapshots by identifier or ARN: the key a restore from them is encrypted with. */
+  snapshots?: Record<string, { kmsKeyId: string }>
+  /** RDS instances by identifier: the key a point-in-time restore from them is encrypted with. */
+  instances?: Record<string, { kmsKeyId: string }>
   /** Answered to aws.getAvailabilityZones. Default three zones of eu-west-1. */
   zones?: string[]
 }
@@ -15,6 +19,9 @@ export interface Registered {
   name: string
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   inputs: Record<string, any>
+  /** What the provider records for it: the inputs and what AWS computed. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  state?: Record<string, any>
 }
 
 export interface Invoked {

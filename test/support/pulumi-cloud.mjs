@@ -11,7 +11,31 @@ function arnOf(type, name) {
   return `arn:aws:${service}:eu-west-1:123456789012:${kind.toLowerCase()}/${name}`
 }
 
-function computed(type, name, inputs) {
+// What RDS records as a restored instance's key: the key of the snapshot it came from, or of the instance a
+// point-in-time restore read. RestoreDBInstanceFromDBSnapshot and RestoreDBInstanceToPointInTime take no KmsKeyId,
+// and terraform-provider-aws (internal/service/rds/instance.go) reads kms_key_id back from DescribeDBInstances.
+const SNAPSHOT_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/snapshot-key'
+const SOURCE_INSTANCE_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/source-instance-key'
+const RDS_DEFAULT_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/aws-rds-default'
+
+function snapshotKey(cloud, registered, id) {
+  const copy = registered.find(
+    (r) => r.type === 'aws:rds/snapshotCopy:SnapshotCopy' && r.state?.targetDbSnapshotIdentifier === id,
+  )
+  return copy?.state.kmsKeyId ?? cloud.snapshots?.[id]?.kmsKeyId ?? SNAPSHOT_KEY
+}
+
+function restoredKey(cloud, registered, inputs) {
+  if (inputs.snapshotIdentifier !== undefined)
+    return snapshotKey(cloud, registered, inputs.snapshotIdentifier)
+  if (inputs.restoreToPointInTime !== undefined) {
+    const source = inputs.restoreToPointInTime.sourceDbInstanceIdentifier
+    return cloud.instances?.[source]?.kmsKeyId ?? SOURCE_INSTANCE_KEY
+  }
+  return undefined
+}
+
+function computed(type, name, inputs, cloud = {}, registered = []) {
   const arn = arnOf(type, name)
   const state = { ...inputs, arn, name: inputs.name ?? `${name}-generated` }
   switch (type) {
@@ -21,11 +45,23 @@ function computed(type, name, inputs) {
       return { ...state, hex: 'a1b2c3d4' }
     case 'aws:kms/key:Key':
       return { ...state, keyId: `${name}-key-id` }
+    case 'aws:rds/snapshotCopy:SnapshotCopy':
+      // CopyDBSnapshot: the copy is encrypted with KmsKeyId when given, else with the source's key.
+      return {
+        ...state,
+        dbSnapshotArn: `arn:aws:rds:eu-west-1:123456789012:snapshot:${inputs.targetDbSnapshotIdentifier}`,
+        encrypted: true,
+        kmsKeyId: inputs.kmsKeyId ?? snapshotKey(cloud, registered, inputs.sourceDbSnapshotIdentifier),
+      }
     case 'aws:rds/instance:Instance': {
       const address = `${name}.abc.eu-west-1.rds.amazonaws.com`
+      const restored = restoredKey(cloud, registered, inputs)
       // A restore names neither user nor database: RDS takes the snapshot's.
       return {
         ...state,
+        engine: inputs.engine ?? 'postgres',
+        kmsKeyId: restored ?? inputs.kmsKeyId ?? (inputs.storageEncrypted ? RDS_DEFAULT_KEY : undefined),
+        storageEncrypted: restored !== undefined || inputs.storageEncrypted === true,
         identifier: `${name}-generated`,
         address,
         port: 5432,
@@ -71,8 +107,9 @@ function answer(cloud, token, inputs) {
 export function mockCloud(cloud, registered, invoked = []) {
   return {
     newResource(args) {
-      registered.push({ type: args.type, name: args.name, inputs: args.inputs })
-      return { id: `${args.name}-id`, state: computed(args.type, args.name, args.inputs) }
+      const state = computed(args.type, args.name, args.inputs, cloud, registered)
+      registered.push({ type: args.type, name: args.name, inputs: args.inputs, state })
+      return { id: `${args.name}-id`, state }
     },
     call(args) {
       invoked.push({ token: args.token, inputs: args.inputs })
