@@ -6,16 +6,14 @@ import { backupBucket } from './backup-bucket.js'
 import type { KongConnection } from './containers.js'
 import { gatewayDatabase } from './database.js'
 import { account, encryptionKey } from './encryption.js'
-import { KongGatewayArgumentError } from './errors.js'
 import { firewall } from './firewall.js'
 import { loadBalancers } from './load-balancers.js'
 import { gatewayNetwork } from './network.js'
 import { generatedSecret, storedSecret, type StoredSecret } from './secrets.js'
 import { kongService } from './service.js'
-import { settings as checkedSettings } from './settings.js'
+import { settings as checkedSettings, declarativeConfigJson } from './settings.js'
 
-/** Secrets Manager's limit on a secret value, and so on a declarative configuration passed through one. */
-export const DECLARATIVE_CONFIG_LIMIT = 65536
+export { DECLARATIVE_CONFIG_LIMIT } from './settings.js'
 
 /**
  * A Kong gateway on AWS, secure by default: Kong on ECS Fargate behind an application load balancer, PostgreSQL
@@ -89,17 +87,7 @@ export class KongGateway extends pulumi.ComponentResource {
       )
     }
     if (settings.declarativeConfig !== undefined) {
-      const config = pulumi.output(settings.declarativeConfig).apply((text) => {
-        const size = Buffer.byteLength(text)
-        if (size > DECLARATIVE_CONFIG_LIMIT) {
-          throw new KongGatewayArgumentError(
-            'declarativeConfig',
-            `is ${size} bytes; Secrets Manager holds at most ${DECLARATIVE_CONFIG_LIMIT}. Start with a smaller ` +
-              "configuration (or none) and post the full one to each node's /config",
-          )
-        }
-        return text
-      })
+      const config = pulumi.output(settings.declarativeConfig).apply(declarativeConfigJson)
       storedSecrets.KONG_DECLARATIVE_CONFIG_STRING = storedSecret(
         `${name}-declarative-config`,
         `Kong declarative configuration of ${name}`,

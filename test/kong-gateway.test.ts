@@ -10,6 +10,7 @@ import { parse } from 'yaml'
 
 import { KongGateway, KongGatewayArgumentError, type KongGatewayArgs } from '../pulumi/index.js'
 import { parseKongImage } from '../pulumi/kong-image.js'
+import { MAX_NAME_LENGTH } from '../pulumi/settings.js'
 import { parseIpv4Cidr, subnetCidr } from '../pulumi/cidr.js'
 import { secretsPolicy } from '../pulumi/service.js'
 import { secretResourceArn } from '../pulumi/secrets.js'
@@ -504,7 +505,7 @@ describe('options', () => {
     expect(d.environment().KONG_PG_HOST).toBeUndefined()
     const configArn = await valueOf(d.gateway.declarativeConfigSecretArn)
     expect(d.secrets()).toEqual({ KONG_DECLARATIVE_CONFIG_STRING: configArn })
-    expect(d.one(T.secretVersion).inputs.secretString).toEqual(secret(config))
+    expect(d.one(T.secretVersion).inputs.secretString).toEqual(secret(JSON.stringify(parse(config))))
     expect(JSON.stringify(d.one(T.task).inputs)).not.toContain('orders.internal')
     expect(await valueOf(d.gateway.databaseEndpoint)).toBeUndefined()
     expect(await valueOf(d.gateway.adminTokenSecretArn)).toBeUndefined()
@@ -773,7 +774,7 @@ describe('bad arguments stop the program before anything is created', () => {
 
   test('a name AWS cannot use', async () => {
     await expect(runProgram({}, () => new KongGateway('kong_gw', {}))).rejects.toThrow(
-      /name: "kong_gw" cannot name AWS resources: use up to 32 letters, digits and single hyphens/,
+      /name: "kong_gw" cannot name AWS resources: use letters, digits and single hyphens/,
     )
   })
 
@@ -831,9 +832,9 @@ describe('the built component (dist/pulumi) as a program runs it', () => {
   })
 
   test('a declarative configuration over 64 KiB fails the program with a clear error', async () => {
-    const declarativeConfig = `_format_version: "3.0"\n# ${'x'.repeat(70_000)}\n`
+    const declarativeConfig = `_format_version: "3.0"\n_comment: ${'x'.repeat(70_000)}\n`
     expect(await failure('edge', { mode: 'dbless', declarativeConfig }, {})).toMatch(
-      /KongGateway declarativeConfig: is 70\d+ bytes; Secrets Manager holds at most 65536/,
+      /KongGateway declarativeConfig: is 70\d+ bytes as JSON; Secrets Manager holds at most 65536/,
     )
   })
 })
@@ -1182,5 +1183,122 @@ describe('the next up after a restore plans no replacement', () => {
     expect(replaced).toEqual([])
     expect(recorded).toMatchObject({ kmsKeyId: SNAPSHOT_KEY, storageEncrypted: true })
     expect(first.all('aws:rds/snapshotCopy:SnapshotCopy')).toEqual([])
+  })
+})
+
+describe('DB-less configuration reaches Kong as one line of JSON', () => {
+  // Kong writes each setting to .kong_env as one `key = value` line and reads the file back line by line
+  // (kong/cmd/utils/prefix_handler.lua, kong/conf_loader/init.lua, Kong 3.9.3): a multi-line value is cut.
+  const yamlConfig = [
+    '_format_version: "3.0"',
+    '# the orders API',
+    'services:',
+    '  - name: orders',
+    '    url: http://orders.internal',
+    '    routes:',
+    '      - name: orders',
+    '        paths: [/orders]',
+    'certificates:',
+    '  - cert: |',
+    '      -----BEGIN CERTIFICATE-----',
+    '      MIIB',
+    '      -----END CERTIFICATE-----',
+    '',
+  ].join('\n')
+
+  test('a multi-line YAML configuration is stored without a newline, equal as data to the input', async () => {
+    const d = await deploy('edge', { mode: 'dbless', declarativeConfig: yamlConfig })
+    const stored = await valueOf(pulumi.output(d.one(T.secretVersion).inputs.secretString))
+    const text = typeof stored === 'string' ? stored : stored.value
+    expect(text).not.toMatch(/[\r\n\u2028\u2029]/)
+    expect(JSON.parse(text)).toEqual(parse(yamlConfig))
+    expect(JSON.parse(text).certificates[0].cert).toContain('MIIB\n')
+  })
+
+  test('a configuration given as an Output is converted too', async () => {
+    const d = await deploy('edge', { mode: 'dbless', declarativeConfig: pulumi.output(yamlConfig) })
+    const stored = await valueOf(pulumi.output(d.one(T.secretVersion).inputs.secretString))
+    const text = typeof stored === 'string' ? stored : stored.value
+    expect(text).not.toContain('\n')
+    expect(JSON.parse(text)).toEqual(parse(yamlConfig))
+  })
+
+  const refused: [string, string, RegExp][] = [
+    [
+      'YAML that does not parse',
+      '_format_version: "3.0"\nservices: [\n',
+      /is neither YAML nor JSON Kong can read \(\w+ at line \d+, column \d+\)/,
+    ],
+    [
+      'a duplicate key',
+      '_format_version: "3.0"\n_format_version: "3.0"\n',
+      /is neither YAML nor JSON Kong can read \(DUPLICATE_KEY/,
+    ],
+    ['a list', '- _format_version: "3.0"\n', /is not a mapping/],
+    ['a scalar', 'just text', /is not a mapping/],
+    ['no _format_version', 'services: []\n', /has no `_format_version`/],
+    [
+      'too large once JSON',
+      `_format_version: "3.0"\n_comment: ${'x'.repeat(70_000)}\n`,
+      /is 700\d\d bytes as JSON; Secrets Manager holds at most 65536.*\/config/,
+    ],
+  ]
+  test.each(refused)('%s is refused before anything is created', async (_, declarativeConfig, message) => {
+    const run = await runProgram({}, () => {
+      try {
+        return new KongGateway('edge', { mode: 'dbless', declarativeConfig })
+      } catch (error) {
+        return error
+      }
+    })
+    expect(run.result).toBeInstanceOf(KongGatewayArgumentError)
+    expect((run.result as Error).message).toMatch(/^KongGateway declarativeConfig: /)
+    expect((run.result as Error).message).toMatch(message)
+    expect(run.resources).toEqual([])
+  })
+
+  test('an error never quotes the configuration, which may hold credentials', async () => {
+    const declarativeConfig = '_format_version: "3.0"\nconsumers: [{username: alice, password: hunter2\n'
+    expect(() => new KongGateway('edge', { mode: 'dbless', declarativeConfig })).toThrow(
+      KongGatewayArgumentError,
+    )
+    try {
+      new KongGateway('edge', { mode: 'dbless', declarativeConfig })
+    } catch (error) {
+      expect((error as Error).message).not.toContain('hunter2')
+    }
+  })
+
+  test('comments and indentation do not count against the limit: only the JSON is stored', async () => {
+    const declarativeConfig = `_format_version: "3.0"\n# ${'x'.repeat(70_000)}\n`
+    const d = await deploy('edge', { mode: 'dbless', declarativeConfig })
+    expect(d.one(T.secretVersion).inputs.secretString).toEqual(secret('{"_format_version":"3.0"}'))
+  })
+})
+
+describe('load balancer and target group names fit the 32 characters AWS allows', () => {
+  const LONGEST = 'k'.repeat(MAX_NAME_LENGTH)
+
+  test('the longest allowed name yields every load balancer and target group name within 32 characters', async () => {
+    expect(MAX_NAME_LENGTH).toBe(18)
+    const d = await deploy(LONGEST, { certificateArn: CERTIFICATE })
+    const names = [...d.all(T.loadBalancer), ...d.all(T.targetGroup)].map((r) => r.name)
+    expect(names.sort()).toEqual([
+      `${LONGEST}-admin`,
+      `${LONGEST}-admin`,
+      `${LONGEST}-proxy`,
+      `${LONGEST}-proxy`,
+    ])
+    const awsNames = await Promise.all(
+      [d.gateway.proxyLoadBalancer, d.gateway.adminLoadBalancer].map((lb) => valueOf(lb.name)),
+    )
+    for (const name of awsNames) expect(name.length).toBeLessThanOrEqual(32)
+    expect(awsNames).toContain(`${LONGEST}-proxy-a1b2c3d`)
+  })
+
+  test('one character more is refused with the limit named', async () => {
+    await expect(runProgram({}, () => new KongGateway(`${LONGEST}x`, {}))).rejects.toThrow(
+      /name: "k{18}x" is 19 characters; use at most 18: load balancer and target group names .* AWS allows 32/,
+    )
   })
 })

@@ -1,8 +1,7 @@
 import type * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { KongGatewayArgs } from './args.js';
-/** Secrets Manager's limit on a secret value, and so on a declarative configuration passed through one. */
-export declare const DECLARATIVE_CONFIG_LIMIT = 65536;
+export { DECLARATIVE_CONFIG_LIMIT } from './settings.js';
 /**
  * A Kong gateway on AWS, secure by default: Kong on ECS Fargate behind an application load balancer, PostgreSQL
  * on RDS (or DB-less), the Admin API reachable only inside the VPC unless listed addresses are allowed over TLS,

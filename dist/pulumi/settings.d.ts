@@ -74,5 +74,23 @@ export declare const DEFAULT_VPC_CIDR = "10.42.0.0/16";
 export declare const LOG_RETENTION_DAYS: number[];
 /** Settings the component wires itself: a caller overriding them would break the gateway. */
 export declare const MANAGED_KONG_SETTINGS: Set<string>;
+/** Secrets Manager's limit on a secret value, and so on a declarative configuration passed through one. */
+export declare const DECLARATIVE_CONFIG_LIMIT = 65536;
+/**
+ * The declarative configuration as one line of JSON, Kong's KONG_DECLARATIVE_CONFIG_STRING. `kong start` writes
+ * every setting to the prefix's `.kong_env` as `key = value` lines (kong/cmd/utils/prefix_handler.lua,
+ * prepare_prefix) and nginx's Kong reads that file back line by line with Penlight's config reader
+ * (kong/conf_loader/init.lua, load_config; Kong 3.9.3): a value with a newline arrives cut after its first line,
+ * and Kong starts with a broken or empty configuration. declarative_config_string accepts JSON as well as YAML
+ * (kong/db/declarative/init.lua, parse_string), so JSON on one line survives the round trip. Errors name a
+ * position, never the text, which may hold credentials.
+ */
+export declare function declarativeConfigJson(text: string): string;
+/**
+ * The longest gateway name: load balancers and target groups are named `<name>-proxy` and `<name>-admin`, and
+ * Pulumi's auto-naming appends `-` and 7 random characters; AWS allows 32 characters (CreateLoadBalancer,
+ * CreateTargetGroup), and the provider refuses a longer name at preview.
+ */
+export declare const MAX_NAME_LENGTH: number;
 /** Validates the arguments and returns them with every default filled in. */
 export declare function settings(name: string, args: KongGatewayArgs): Settings;

@@ -1,3 +1,4 @@
+import { isMap, LineCounter, parseDocument } from 'yaml';
 import { cidrFamily, isAnywhere, parseIpv4Cidr } from './cidr.js';
 import { KongGatewayArgumentError } from './errors.js';
 import { DEFAULT_KONG_IMAGE, parseKongImage } from './kong-image.js';
@@ -58,10 +59,73 @@ function checkArn(argument, value, services, example) {
         fail(argument, `"${value}" is not an ARN of the right kind, such as ${example}`);
     }
 }
+/** Secrets Manager's limit on a secret value, and so on a declarative configuration passed through one. */
+export const DECLARATIVE_CONFIG_LIMIT = 65536;
+/** Text read as a declarative configuration at most: comments and indentation may make it larger than the JSON. */
+const DECLARATIVE_CONFIG_TEXT_LIMIT = 1024 * 1024;
+/**
+ * The declarative configuration as one line of JSON, Kong's KONG_DECLARATIVE_CONFIG_STRING. `kong start` writes
+ * every setting to the prefix's `.kong_env` as `key = value` lines (kong/cmd/utils/prefix_handler.lua,
+ * prepare_prefix) and nginx's Kong reads that file back line by line with Penlight's config reader
+ * (kong/conf_loader/init.lua, load_config; Kong 3.9.3): a value with a newline arrives cut after its first line,
+ * and Kong starts with a broken or empty configuration. declarative_config_string accepts JSON as well as YAML
+ * (kong/db/declarative/init.lua, parse_string), so JSON on one line survives the round trip. Errors name a
+ * position, never the text, which may hold credentials.
+ */
+export function declarativeConfigJson(text) {
+    const argument = 'declarativeConfig';
+    const textSize = Buffer.byteLength(text);
+    if (textSize > DECLARATIVE_CONFIG_TEXT_LIMIT) {
+        fail(argument, `is ${textSize} bytes; it is read up to ${DECLARATIVE_CONFIG_TEXT_LIMIT}`);
+    }
+    const lines = new LineCounter();
+    // YAML 1.2 core schema, which JSON is a subset of; aliases are limited when the data is built (no alias bomb).
+    const document = parseDocument(text, {
+        lineCounter: lines,
+        uniqueKeys: true,
+        prettyErrors: false,
+    });
+    const [error] = document.errors;
+    if (error) {
+        const { line, col } = lines.linePos(error.pos[0]);
+        fail(argument, `is neither YAML nor JSON Kong can read (${error.code} at line ${line}, column ${col})`);
+    }
+    let data;
+    try {
+        data = document.toJS({ maxAliasCount: 100 });
+    }
+    catch (failure) {
+        fail(argument, `cannot be read: ${failure.message}`);
+    }
+    if (!isMap(document.contents) || data === null || typeof data !== 'object' || Array.isArray(data)) {
+        fail(argument, 'is not a mapping: Kong expects one with `_format_version` ("3.0") and its entities');
+    }
+    if (!Object.hasOwn(data, '_format_version')) {
+        fail(argument, 'has no `_format_version`: Kong refuses a declarative configuration without one (write "3.0")');
+    }
+    // JSON.stringify escapes every line break inside strings, so the result has none.
+    const json = JSON.stringify(data);
+    const size = Buffer.byteLength(json);
+    if (size > DECLARATIVE_CONFIG_LIMIT) {
+        fail(argument, `is ${size} bytes as JSON; Secrets Manager holds at most ${DECLARATIVE_CONFIG_LIMIT}. Start with a smaller ` +
+            "configuration (or none) and post the full one to each node's /config (deck gateway sync does)");
+    }
+    return json;
+}
+/**
+ * The longest gateway name: load balancers and target groups are named `<name>-proxy` and `<name>-admin`, and
+ * Pulumi's auto-naming appends `-` and 7 random characters; AWS allows 32 characters (CreateLoadBalancer,
+ * CreateTargetGroup), and the provider refuses a longer name at preview.
+ */
+export const MAX_NAME_LENGTH = 32 - '-proxy'.length - '-1234567'.length;
 function checkName(name) {
     // Load balancer, target group and database names allow only letters, digits and single hyphens.
-    if (!/^[a-zA-Z](?:[a-zA-Z0-9]|-(?=[a-zA-Z0-9])){0,31}$/.test(name)) {
-        fail('name', `"${name}" cannot name AWS resources: use up to 32 letters, digits and single hyphens, starting with a letter`);
+    if (!/^[a-zA-Z](?:[a-zA-Z0-9]|-(?=[a-zA-Z0-9]))*$/.test(name)) {
+        fail('name', `"${name}" cannot name AWS resources: use letters, digits and single hyphens, starting with a letter`);
+    }
+    if (name.length > MAX_NAME_LENGTH) {
+        fail('name', `"${name}" is ${name.length} characters; use at most ${MAX_NAME_LENGTH}: load balancer and target group ` +
+            `names are "<name>-proxy" and "<name>-admin" plus an 8-character random suffix, and AWS allows 32`);
     }
 }
 function checkCidrs(argument, cidrs) {
@@ -305,7 +369,14 @@ export function settings(name, args) {
         network: network(args),
         image,
         ...(mode === 'database' ? { database: database(args) } : {}),
-        ...(args.declarativeConfig !== undefined ? { declarativeConfig: args.declarativeConfig } : {}),
+        ...(args.declarativeConfig !== undefined
+            ? {
+                // Text is checked now; an Output when its value is known (the component converts it again: a no-op).
+                declarativeConfig: typeof args.declarativeConfig === 'string'
+                    ? declarativeConfigJson(args.declarativeConfig)
+                    : args.declarativeConfig,
+            }
+            : {}),
         kongEnvironment: kongEnvironment(args.kongEnvironment),
         kongSecrets: kongSecrets(args.kongSecrets),
         ...(args.licenseSecretArn !== undefined ? { licenseSecretArn: args.licenseSecretArn } : {}),

@@ -35,9 +35,22 @@ function restoredKey(cloud, registered, inputs) {
   return undefined
 }
 
+// Pulumi's auto-naming of a resource given no `name`: the logical name, `-` and 7 random characters. AWS caps these
+// names at 32 characters; pulumi's resource.NewUniqueName refuses a longer one rather than cutting it.
+const AUTO_NAMED = { 'aws:lb/loadBalancer:LoadBalancer': 32, 'aws:lb/targetGroup:TargetGroup': 32 }
+
+function autoName(type, name) {
+  const maxlen = AUTO_NAMED[type]
+  if (maxlen === undefined) return `${name}-generated`
+  const prefix = `${name}-`
+  if (prefix.length + 7 > maxlen)
+    throw new Error(`name '${prefix}' plus 7 random chars is longer than maximum length ${maxlen}`)
+  return `${prefix}a1b2c3d`
+}
+
 function computed(type, name, inputs, cloud = {}, registered = []) {
   const arn = arnOf(type, name)
-  const state = { ...inputs, arn, name: inputs.name ?? `${name}-generated` }
+  const state = { ...inputs, arn, name: inputs.name ?? autoName(type, name) }
   switch (type) {
     case 'random:index/randomPassword:RandomPassword':
       return { ...state, result: `generated-${name}-password` }
