@@ -11,6 +11,8 @@ const adminAllowedCidrs = config.getObject<string[]>('adminAllowedCidrs') ?? []
 const gateway = new KongGateway('kong', {
   kongImage: config.get('kongImage'),
   restoreFromSnapshot: config.get('restoreFromSnapshot') || undefined,
+  // Kong Enterprise: a restored database keeps the old cluster's admin token (no new one is seeded); its secret.
+  adminTokenSecretArn: config.get('adminTokenSecretArn') || undefined,
   certificateArn,
   adminAllowedCidrs: adminAllowedCidrs.length > 0 ? adminAllowedCidrs : undefined,
   database: { deletionProtection: config.getBoolean('deletionProtection') ?? true },
