@@ -2,7 +2,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jes
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer as createHttpsServer } from 'node:https'
-import { createServer as createNetServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -25,6 +24,7 @@ import type { Logger } from '../actions/engine/log.js'
 import { FIXTURES } from './support/deck-double.js'
 import {
   checksumsFile,
+  closedPort,
   fakeRelease,
   type ReleaseServer,
   sha256,
@@ -111,15 +111,6 @@ async function failure(promise: Promise<unknown>): Promise<string> {
   )
   expect(error).toBeInstanceOf(DeckhandError)
   return (error as Error).message
-}
-
-/** A port on loopback that nothing listens on (taken, then given back). */
-async function closedPort(): Promise<number> {
-  const server = createNetServer()
-  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready))
-  const { port } = server.address() as AddressInfo
-  await new Promise((done) => server.close(done))
-  return port
 }
 
 /** Counts the fetch calls a test makes (DirToolStore downloads through the global fetch). */

@@ -2,12 +2,11 @@
 // (DECKHAND_DECK_RELEASES_URL) a loopback port nothing listens on. Every local check still reports.
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 import { runBundledAction, runCli } from './support/action.js'
+import { closedPort } from './support/release-server.js'
 
 let dir: string
 let noDeck: Record<string, string>
@@ -23,15 +22,6 @@ beforeEach(async () => {
   }
 })
 afterEach(() => rm(dir, { recursive: true, force: true }))
-
-/** A port on loopback that nothing listens on (taken, then given back). */
-async function closedPort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready))
-  const { port } = server.address() as AddressInfo
-  await new Promise((done) => server.close(done))
-  return port
-}
 
 async function file(name: string, text: string): Promise<string> {
   const path = join(dir, name)
