@@ -394,6 +394,16 @@ posix('locateDeck with DirToolStore', () => {
     expect(assetRequests).toHaveLength(2)
   })
 
+  it('gives up after three server errors and names the last answer', async () => {
+    const { release, root, options } = await setup()
+    release.failNext(3, 503)
+
+    await expect(locateDeck(options())).rejects.toThrow(/503/)
+    const assetRequests = release.requests.filter((r) => r.path.endsWith(`/download/v1.65.1/${ASSET}`))
+    expect(assetRequests).toHaveLength(3)
+    expect(await filesUnder(root)).toEqual([])
+  })
+
   it('downloads the universal archive on macOS', async () => {
     const darwin: DeckPlatform = { os: 'darwin', arch: 'arm64' }
     const { release, options } = await setup()

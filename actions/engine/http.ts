@@ -61,10 +61,19 @@ export class TransportError extends Error {
   }
 }
 
+/** getaddrinfo's answers for a name that does not resolve (EAI_AGAIN may be temporary). */
+export const DNS_FAILURE_CODES: ReadonlySet<string> = new Set([
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_NODATA',
+  'EAI_NONAME',
+  'EAI_FAIL',
+])
+
 /** The name did not resolve: no gateway will appear there by waiting (unlike a refused connection). */
 export function isDnsFailure(err: unknown): boolean {
   const code = (err as TransportError | undefined)?.code
-  return code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME'
+  return code !== undefined && DNS_FAILURE_CODES.has(code)
 }
 
 export interface TlsOptions {

@@ -2334,6 +2334,173 @@ var init_errors = __esm({
   }
 });
 
+// actions/engine/http.ts
+import { readFile as readFile2 } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+function sizeText(bytes) {
+  return bytes >= 2 ** 20 ? `${bytes / 2 ** 20} MiB` : `${bytes} bytes`;
+}
+function urlText(url) {
+  const parsed = typeof url === "string" ? new URL(url) : url;
+  return `${parsed.origin}${parsed.pathname}`;
+}
+function isDnsFailure(err) {
+  const code = err?.code;
+  return code !== void 0 && DNS_FAILURE_CODES.has(code);
+}
+async function readCaCert(value, input = "ca-cert") {
+  if (!value) return void 0;
+  if (value.includes("-----BEGIN")) return value;
+  return readFile2(value, "utf8").catch(() => {
+    throw new DeckhandError(`${input}: "${value}" is neither a PEM certificate nor a readable file`);
+  });
+}
+function sendRequest(url, request2) {
+  const maxBytes = request2.maxBytes ?? MAX_ANSWER_BYTES;
+  const headers = {
+    Accept: "application/json",
+    "User-Agent": "deckhand",
+    ...request2.headers
+  };
+  const { body, timeoutMs, tls } = request2;
+  if (body) {
+    headers["Content-Type"] = body.contentType;
+    headers["Content-Length"] = String(Buffer.byteLength(body.data));
+  }
+  const https = url.protocol === "https:";
+  const send = https ? httpsRequest : httpRequest;
+  return new Promise((resolve13, reject) => {
+    let tooLarge;
+    const req = send(
+      url,
+      {
+        method: request2.method,
+        headers,
+        timeout: timeoutMs,
+        ...https ? { ca: tls?.ca, rejectUnauthorized: !tls?.skipVerify, servername: tls?.serverName } : {}
+      },
+      (res) => {
+        const chunks = [];
+        let size = 0;
+        const refuse = () => {
+          tooLarge = new AnswerTooLargeError(request2.method, urlText(url), maxBytes);
+          reject(tooLarge);
+          req.destroy(tooLarge);
+        };
+        if (Number(res.headers["content-length"]) > maxBytes) return refuse();
+        res.on("data", (chunk) => {
+          if (tooLarge) return;
+          size += chunk.length;
+          if (size > maxBytes) return refuse();
+          chunks.push(chunk);
+        });
+        res.on(
+          "end",
+          () => resolve13({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString("utf8")
+          })
+        );
+        res.on(
+          "error",
+          (err) => reject(tooLarge ?? new TransportError(err.message, err.code))
+        );
+      }
+    );
+    req.on("timeout", () => req.destroy(new Error(`no answer within ${Math.round(timeoutMs / 1e3)} s`)));
+    req.on(
+      "error",
+      (err) => reject(tooLarge ?? new TransportError(err.message || (err.code ?? "no answer"), err.code))
+    );
+    req.end(body?.data);
+  });
+}
+function describeAnswer(res) {
+  let message = "";
+  try {
+    const parsed = JSON.parse(res.body);
+    if (typeof parsed.message === "string") message = parsed.message;
+  } catch {
+    message = res.body.slice(0, 200).trim();
+  }
+  if (message.length > MAX_MESSAGE) message = `${message.slice(0, MAX_MESSAGE)}\u2026`;
+  return `HTTP ${res.status}${message ? ` (${message})` : ""}`;
+}
+async function fetchBounded(input, init, maxBytes = MAX_ANSWER_BYTES) {
+  const response = await fetch(input, init);
+  const method = init?.method ?? (input instanceof Request ? input.method : "GET");
+  const where3 = urlText(response.url || (input instanceof Request ? input.url : input));
+  if (Number(response.headers.get("content-length")) > maxBytes) {
+    await response.body?.cancel();
+    throw new AnswerTooLargeError(method, where3, maxBytes);
+  }
+  const chunks = [];
+  let size = 0;
+  if (response.body) {
+    const reader = response.body.getReader();
+    for (; ; ) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel();
+        throw new AnswerTooLargeError(method, where3, maxBytes);
+      }
+      chunks.push(value);
+    }
+  }
+  const body = NO_BODY.has(response.status) ? null : Buffer.concat(chunks);
+  return new Response(body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers
+  });
+}
+function jsonBody(value) {
+  return { contentType: "application/json", data: JSON.stringify(value) };
+}
+var MAX_ANSWER_BYTES, AnswerTooLargeError, TransportError, DNS_FAILURE_CODES, MAX_MESSAGE, NO_BODY;
+var init_http = __esm({
+  "actions/engine/http.ts"() {
+    "use strict";
+    init_errors();
+    MAX_ANSWER_BYTES = 16 * 2 ** 20;
+    AnswerTooLargeError = class extends DeckhandError {
+      constructor(method, where3, maxBytes) {
+        super(
+          `${method} ${where3}: the answer is larger than ${sizeText(maxBytes)}, the most deckhand reads of it. Check that the address is the right one.`
+        );
+        this.method = method;
+        this.where = where3;
+        this.maxBytes = maxBytes;
+        this.name = "AnswerTooLargeError";
+      }
+      method;
+      where;
+      maxBytes;
+    };
+    TransportError = class extends Error {
+      constructor(message, code) {
+        super(message);
+        this.code = code;
+        this.name = "TransportError";
+      }
+      code;
+    };
+    DNS_FAILURE_CODES = /* @__PURE__ */ new Set([
+      "ENOTFOUND",
+      "EAI_AGAIN",
+      "EAI_NODATA",
+      "EAI_NONAME",
+      "EAI_FAIL"
+    ]);
+    MAX_MESSAGE = 500;
+    NO_BODY = /* @__PURE__ */ new Set([101, 103, 204, 205, 304]);
+  }
+});
+
 // node_modules/yaml/dist/nodes/identity.js
 var require_identity = __commonJS({
   "node_modules/yaml/dist/nodes/identity.js"(exports) {
@@ -9661,166 +9828,6 @@ var require_dist = __commonJS({
     exports.stringify = publicApi.stringify;
     exports.visit = visit2.visit;
     exports.visitAsync = visit2.visitAsync;
-  }
-});
-
-// actions/engine/http.ts
-import { readFile as readFile7 } from "node:fs/promises";
-import { request as httpRequest } from "node:http";
-import { request as httpsRequest } from "node:https";
-function sizeText(bytes) {
-  return bytes >= 2 ** 20 ? `${bytes / 2 ** 20} MiB` : `${bytes} bytes`;
-}
-function urlText(url) {
-  const parsed = typeof url === "string" ? new URL(url) : url;
-  return `${parsed.origin}${parsed.pathname}`;
-}
-function isDnsFailure(err) {
-  const code = err?.code;
-  return code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EAI_NONAME";
-}
-async function readCaCert(value, input = "ca-cert") {
-  if (!value) return void 0;
-  if (value.includes("-----BEGIN")) return value;
-  return readFile7(value, "utf8").catch(() => {
-    throw new DeckhandError(`${input}: "${value}" is neither a PEM certificate nor a readable file`);
-  });
-}
-function sendRequest(url, request2) {
-  const maxBytes = request2.maxBytes ?? MAX_ANSWER_BYTES;
-  const headers = {
-    Accept: "application/json",
-    "User-Agent": "deckhand",
-    ...request2.headers
-  };
-  const { body, timeoutMs, tls } = request2;
-  if (body) {
-    headers["Content-Type"] = body.contentType;
-    headers["Content-Length"] = String(Buffer.byteLength(body.data));
-  }
-  const https = url.protocol === "https:";
-  const send = https ? httpsRequest : httpRequest;
-  return new Promise((resolve13, reject) => {
-    let tooLarge;
-    const req = send(
-      url,
-      {
-        method: request2.method,
-        headers,
-        timeout: timeoutMs,
-        ...https ? { ca: tls?.ca, rejectUnauthorized: !tls?.skipVerify, servername: tls?.serverName } : {}
-      },
-      (res) => {
-        const chunks = [];
-        let size = 0;
-        const refuse = () => {
-          tooLarge = new AnswerTooLargeError(request2.method, urlText(url), maxBytes);
-          reject(tooLarge);
-          req.destroy(tooLarge);
-        };
-        if (Number(res.headers["content-length"]) > maxBytes) return refuse();
-        res.on("data", (chunk) => {
-          if (tooLarge) return;
-          size += chunk.length;
-          if (size > maxBytes) return refuse();
-          chunks.push(chunk);
-        });
-        res.on(
-          "end",
-          () => resolve13({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks).toString("utf8")
-          })
-        );
-        res.on(
-          "error",
-          (err) => reject(tooLarge ?? new TransportError(err.message, err.code))
-        );
-      }
-    );
-    req.on("timeout", () => req.destroy(new Error(`no answer within ${Math.round(timeoutMs / 1e3)} s`)));
-    req.on(
-      "error",
-      (err) => reject(tooLarge ?? new TransportError(err.message || (err.code ?? "no answer"), err.code))
-    );
-    req.end(body?.data);
-  });
-}
-function describeAnswer(res) {
-  let message = "";
-  try {
-    const parsed = JSON.parse(res.body);
-    if (typeof parsed.message === "string") message = parsed.message;
-  } catch {
-    message = res.body.slice(0, 200).trim();
-  }
-  if (message.length > MAX_MESSAGE) message = `${message.slice(0, MAX_MESSAGE)}\u2026`;
-  return `HTTP ${res.status}${message ? ` (${message})` : ""}`;
-}
-async function fetchBounded(input, init, maxBytes = MAX_ANSWER_BYTES) {
-  const response = await fetch(input, init);
-  const method = init?.method ?? (input instanceof Request ? input.method : "GET");
-  const where3 = urlText(response.url || (input instanceof Request ? input.url : input));
-  if (Number(response.headers.get("content-length")) > maxBytes) {
-    await response.body?.cancel();
-    throw new AnswerTooLargeError(method, where3, maxBytes);
-  }
-  const chunks = [];
-  let size = 0;
-  if (response.body) {
-    const reader = response.body.getReader();
-    for (; ; ) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxBytes) {
-        await reader.cancel();
-        throw new AnswerTooLargeError(method, where3, maxBytes);
-      }
-      chunks.push(value);
-    }
-  }
-  const body = NO_BODY.has(response.status) ? null : Buffer.concat(chunks);
-  return new Response(body, {
-    status: response.status,
-    statusText: response.statusText,
-    headers: response.headers
-  });
-}
-function jsonBody(value) {
-  return { contentType: "application/json", data: JSON.stringify(value) };
-}
-var MAX_ANSWER_BYTES, AnswerTooLargeError, TransportError, MAX_MESSAGE, NO_BODY;
-var init_http = __esm({
-  "actions/engine/http.ts"() {
-    "use strict";
-    init_errors();
-    MAX_ANSWER_BYTES = 16 * 2 ** 20;
-    AnswerTooLargeError = class extends DeckhandError {
-      constructor(method, where3, maxBytes) {
-        super(
-          `${method} ${where3}: the answer is larger than ${sizeText(maxBytes)}, the most deckhand reads of it. Check that the address is the right one.`
-        );
-        this.method = method;
-        this.where = where3;
-        this.maxBytes = maxBytes;
-        this.name = "AnswerTooLargeError";
-      }
-      method;
-      where;
-      maxBytes;
-    };
-    TransportError = class extends Error {
-      constructor(message, code) {
-        super(message);
-        this.code = code;
-        this.name = "TransportError";
-      }
-      code;
-    };
-    MAX_MESSAGE = 500;
-    NO_BODY = /* @__PURE__ */ new Set([101, 103, 204, 205, 304]);
   }
 });
 
@@ -51482,10 +51489,11 @@ var To = (s3) => {
 
 // actions/engine/deck/install.ts
 var import_semver2 = __toESM(require_semver2(), 1);
+init_http();
 init_errors();
 import { createHash as createHash5 } from "node:crypto";
 import { createReadStream as createReadStream5 } from "node:fs";
-import { readFile as readFile2, rm as rm5, stat as stat4 } from "node:fs/promises";
+import { readFile as readFile3, rm as rm5, stat as stat4 } from "node:fs/promises";
 import { delimiter, join as join6, resolve as resolve2 } from "node:path";
 
 // actions/engine/paths.ts
@@ -51632,22 +51640,30 @@ function parseChecksums(text) {
   return sums;
 }
 async function fetchWithRetry(url, init = {}, options2 = {}) {
-  const { attempts = 3, timeoutMs = 3e4, retryDelayMs = 1e3 } = options2;
-  for (let attempt = 1; ; attempt++) {
-    let response;
+  const { timeoutMs = 3e4, ...retry } = options2;
+  const attempts = retry.attempts ?? 3;
+  let attempt = 0;
+  return retryDownload(async () => {
+    attempt++;
+    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    if (response.status < 500 || attempt >= attempts) return response;
+    await response.body?.cancel();
+    throw new DownloadStatusError(response.status, response.statusText);
+  }, retry);
+}
+async function retryDownload(attempt, options2 = {}) {
+  const { attempts = 3, retryDelayMs = 1e3 } = options2;
+  for (let n = 1; ; n++) {
     try {
-      response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+      return await attempt();
     } catch (err) {
-      if (attempt >= Math.min(attempts, attemptsFor(err))) throw err;
+      const status = statusOf(err);
+      const allowed = status === void 0 ? attemptsFor(err) : status >= 500 ? Infinity : 1;
+      if (n >= Math.min(attempts, allowed)) throw err;
     }
-    if (response) {
-      if (response.status < 500 || attempt >= attempts) return response;
-      await response.body?.cancel();
-    }
-    await new Promise((done) => setTimeout(done, retryDelayMs * 2 ** (attempt - 1)));
+    await new Promise((done) => setTimeout(done, retryDelayMs * 2 ** (n - 1)));
   }
 }
-var DNS_CODES = /* @__PURE__ */ new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_NODATA", "EAI_NONAME", "EAI_FAIL"]);
 var TIMEOUT_CODES = /* @__PURE__ */ new Set([
   "ETIMEDOUT",
   "UND_ERR_CONNECT_TIMEOUT",
@@ -51677,7 +51693,7 @@ function networkCause(err) {
 function attemptsFor(err) {
   const code = networkCause(err)?.code ?? "";
   if (isTlsCode(code)) return 1;
-  if (DNS_CODES.has(code)) return 2;
+  if (DNS_FAILURE_CODES.has(code)) return 2;
   return Infinity;
 }
 function statusOf(err) {
@@ -51691,7 +51707,7 @@ function describeDownloadFailure(err, url, notFound) {
   const cause = networkCause(err);
   const host2 = cause?.hostname ?? new URL(url).hostname;
   const code = cause?.code ?? "";
-  if (DNS_CODES.has(code)) {
+  if (DNS_FAILURE_CODES.has(code)) {
     const temporary = code === "EAI_AGAIN" ? ", a temporary DNS failure" : "";
     return `cannot resolve ${host2} (${code}${temporary}): this machine finds no address for it`;
   }
@@ -51814,7 +51830,7 @@ async function install2(version, platform, releaseBaseUrl, store, logger) {
     );
     let checksums;
     try {
-      checksums = parseChecksums(await readFile2(checksumsFile, "utf8"));
+      checksums = parseChecksums(await readFile3(checksumsFile, "utf8"));
     } finally {
       await rm5(checksumsFile, { force: true });
     }
@@ -54879,7 +54895,7 @@ function processContent(content, options2) {
 
 // actions/engine/state/read.ts
 init_errors();
-import { readFile as readFile3, stat as stat6 } from "node:fs/promises";
+import { readFile as readFile4, stat as stat6 } from "node:fs/promises";
 
 // actions/engine/state/yaml-read.ts
 var import_yaml2 = __toESM(require_dist(), 1);
@@ -55218,7 +55234,7 @@ function checkStateSize(bytes, file) {
 }
 async function readStateFile(path) {
   checkStateSize((await stat6(path)).size, path);
-  return readFile3(path, "utf8");
+  return readFile4(path, "utf8");
 }
 function parseState(text, file, options2 = {}) {
   checkStateSize(text.length, file);
@@ -55301,7 +55317,7 @@ import { stat as stat10 } from "node:fs/promises";
 import { extname as extname4, join as join12, posix as posix2 } from "node:path";
 
 // actions/engine/dump.ts
-import { lstat as lstat3, mkdir as mkdir5, mkdtemp as mkdtemp3, readdir as readdir3, readFile as readFile5, rename as rename6, rm as rm7, stat as stat7 } from "node:fs/promises";
+import { lstat as lstat3, mkdir as mkdir5, mkdtemp as mkdtemp3, readdir as readdir3, readFile as readFile6, rename as rename6, rm as rm7, stat as stat7 } from "node:fs/promises";
 import { basename as basename3, join as join9 } from "node:path";
 
 // actions/engine/deck/commands.ts
@@ -55591,7 +55607,7 @@ function sha256Hex(data) {
 
 // actions/engine/secrets/bundle.ts
 import { randomBytes as randomBytes9, scrypt as scryptCallback, timingSafeEqual } from "node:crypto";
-import { lstat as lstat2, readFile as readFile4 } from "node:fs/promises";
+import { lstat as lstat2, readFile as readFile5 } from "node:fs/promises";
 init_errors();
 var BUNDLE_FILE = "secrets.age";
 var BUNDLE_FORMAT = "deckhand-secrets/1";
@@ -55762,7 +55778,7 @@ async function readBundleBytes(file) {
       `${file} is ${info.size} bytes, more than a secret bundle may be (${MAX_BUNDLE_BYTES}); refused before reading.`
     );
   }
-  return readFile4(file);
+  return readFile5(file);
 }
 async function readBundle(file, identities2) {
   return openBundle(await readBundleBytes(file), identities2, file);
@@ -55833,7 +55849,7 @@ async function removable(dir, recorded, keep, logger) {
       logger.warn(`Kept ${name}: ${MANIFEST2} lists it, but it is not a file deckhand wrote`);
       continue;
     }
-    if (sha256Hex(await readFile5(join9(dir, name))) !== digest) {
+    if (sha256Hex(await readFile6(join9(dir, name))) !== digest) {
       logger.warn(`Kept ${name}: it changed since deckhand wrote it, so it is no longer deckhand's to delete`);
       continue;
     }
@@ -55930,13 +55946,13 @@ function collectSecrets(processed, options2) {
   return values;
 }
 async function previousBundle(dir) {
-  const text = await readFile5(join9(dir, MANIFEST2), "utf8").catch(() => void 0);
+  const text = await readFile6(join9(dir, MANIFEST2), "utf8").catch(() => void 0);
   const digest = text === void 0 ? void 0 : manifestEntries(text).get(BUNDLE_FILE);
   if (digest === void 0) return void 0;
   const path = join9(dir, BUNDLE_FILE);
   const info = await lstat3(path).catch(() => void 0);
   if (!info?.isFile() || info.size > MAX_BUNDLE_BYTES) return void 0;
-  const bytes = await readFile5(path).catch(() => void 0);
+  const bytes = await readFile6(path).catch(() => void 0);
   return bytes !== void 0 && sha256Hex(bytes) === digest ? bytes : void 0;
 }
 async function ensureDirectory(dir) {
@@ -55967,7 +55983,7 @@ async function runDeckDump(options2) {
     for (const name of outputs) {
       const fallback = single ? options2.workspace ?? "default" : name.endsWith(".json") ? basename3(name, ".json") : name;
       const source = `deck dump ${fallback}`;
-      const content = parseDeckOutput(await readFile5(join9(work.path, name), "utf8"), source);
+      const content = parseDeckOutput(await readFile6(join9(work.path, name), "utf8"), source);
       const rules = options2.redactSecrets && options2.liveRules && isObject(content) ? await options2.liveRules.for(content) : void 0;
       results.push(
         processContent(content, { workspace: fallback, redact: options2.redactSecrets, source, rules })
@@ -55992,7 +56008,7 @@ function manifestEntries(text) {
   return entries2;
 }
 async function previousFiles(dir) {
-  const text = await readFile5(join9(dir, MANIFEST2), "utf8").catch(() => void 0);
+  const text = await readFile6(join9(dir, MANIFEST2), "utf8").catch(() => void 0);
   return text === void 0 ? void 0 : manifestNames(text);
 }
 async function previousEntityCount(dir) {
@@ -56027,7 +56043,7 @@ ${requiredEnv.join("\n")}
   );
   const manifest = [...all.keys()].sort().map((name) => `${sha256Hex(all.get(name))}  ${name}
 `).join("");
-  const before = await readFile5(join9(dir, MANIFEST2), "utf8").catch(() => void 0);
+  const before = await readFile6(join9(dir, MANIFEST2), "utf8").catch(() => void 0);
   const removed = await removable(
     dir,
     before === void 0 ? /* @__PURE__ */ new Map() : manifestEntries(before),
@@ -60430,7 +60446,7 @@ async function resolveBackupInput(inputs, ctx, input, name = "input") {
 init_errors();
 
 // actions/engine/jobs/secret-bundle.ts
-import { readFile as readFile6, stat as stat13 } from "node:fs/promises";
+import { readFile as readFile7, stat as stat13 } from "node:fs/promises";
 init_errors();
 
 // actions/engine/secrets/variables.ts
@@ -60561,7 +60577,7 @@ async function readIdentityText(value, secret, input = "age-identity") {
       throw new DeckhandError(
         `${input}: the file is ${info.size} bytes, far more than an age key file holds.`
       );
-    text = await readFile6(path, "utf8").catch(() => {
+    text = await readFile7(path, "utf8").catch(() => {
       throw new DeckhandError(`${input}: the file cannot be read.`);
     });
   }

@@ -29332,6 +29332,75 @@ var init_summary = __esm({
   }
 });
 
+// actions/engine/http.ts
+function sizeText(bytes) {
+  return bytes >= 2 ** 20 ? `${bytes / 2 ** 20} MiB` : `${bytes} bytes`;
+}
+function urlText(url) {
+  const parsed = typeof url === "string" ? new URL(url) : url;
+  return `${parsed.origin}${parsed.pathname}`;
+}
+async function fetchBounded(input, init, maxBytes = MAX_ANSWER_BYTES) {
+  const response = await fetch(input, init);
+  const method = init?.method ?? (input instanceof Request ? input.method : "GET");
+  const where2 = urlText(response.url || (input instanceof Request ? input.url : input));
+  if (Number(response.headers.get("content-length")) > maxBytes) {
+    await response.body?.cancel();
+    throw new AnswerTooLargeError(method, where2, maxBytes);
+  }
+  const chunks = [];
+  let size = 0;
+  if (response.body) {
+    const reader = response.body.getReader();
+    for (; ; ) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel();
+        throw new AnswerTooLargeError(method, where2, maxBytes);
+      }
+      chunks.push(value);
+    }
+  }
+  const body = NO_BODY.has(response.status) ? null : Buffer.concat(chunks);
+  return new Response(body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers
+  });
+}
+var MAX_ANSWER_BYTES, AnswerTooLargeError, DNS_FAILURE_CODES, NO_BODY;
+var init_http = __esm({
+  "actions/engine/http.ts"() {
+    "use strict";
+    init_errors();
+    MAX_ANSWER_BYTES = 16 * 2 ** 20;
+    AnswerTooLargeError = class extends DeckhandError {
+      constructor(method, where2, maxBytes) {
+        super(
+          `${method} ${where2}: the answer is larger than ${sizeText(maxBytes)}, the most deckhand reads of it. Check that the address is the right one.`
+        );
+        this.method = method;
+        this.where = where2;
+        this.maxBytes = maxBytes;
+        this.name = "AnswerTooLargeError";
+      }
+      method;
+      where;
+      maxBytes;
+    };
+    DNS_FAILURE_CODES = /* @__PURE__ */ new Set([
+      "ENOTFOUND",
+      "EAI_AGAIN",
+      "EAI_NODATA",
+      "EAI_NONAME",
+      "EAI_FAIL"
+    ]);
+    NO_BODY = /* @__PURE__ */ new Set([101, 103, 204, 205, 304]);
+  }
+});
+
 // node_modules/@actions/github/lib/context.js
 import { readFileSync as readFileSync2, existsSync as existsSync3 } from "fs";
 import { EOL as EOL6 } from "os";
@@ -34404,68 +34473,6 @@ var init_github = __esm({
     init_context();
     init_utils2();
     context2 = new Context();
-  }
-});
-
-// actions/engine/http.ts
-function sizeText(bytes) {
-  return bytes >= 2 ** 20 ? `${bytes / 2 ** 20} MiB` : `${bytes} bytes`;
-}
-function urlText(url) {
-  const parsed = typeof url === "string" ? new URL(url) : url;
-  return `${parsed.origin}${parsed.pathname}`;
-}
-async function fetchBounded(input, init, maxBytes = MAX_ANSWER_BYTES) {
-  const response = await fetch(input, init);
-  const method = init?.method ?? (input instanceof Request ? input.method : "GET");
-  const where2 = urlText(response.url || (input instanceof Request ? input.url : input));
-  if (Number(response.headers.get("content-length")) > maxBytes) {
-    await response.body?.cancel();
-    throw new AnswerTooLargeError(method, where2, maxBytes);
-  }
-  const chunks = [];
-  let size = 0;
-  if (response.body) {
-    const reader = response.body.getReader();
-    for (; ; ) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxBytes) {
-        await reader.cancel();
-        throw new AnswerTooLargeError(method, where2, maxBytes);
-      }
-      chunks.push(value);
-    }
-  }
-  const body = NO_BODY.has(response.status) ? null : Buffer.concat(chunks);
-  return new Response(body, {
-    status: response.status,
-    statusText: response.statusText,
-    headers: response.headers
-  });
-}
-var MAX_ANSWER_BYTES, AnswerTooLargeError, NO_BODY;
-var init_http = __esm({
-  "actions/engine/http.ts"() {
-    "use strict";
-    init_errors();
-    MAX_ANSWER_BYTES = 16 * 2 ** 20;
-    AnswerTooLargeError = class extends DeckhandError {
-      constructor(method, where2, maxBytes) {
-        super(
-          `${method} ${where2}: the answer is larger than ${sizeText(maxBytes)}, the most deckhand reads of it. Check that the address is the right one.`
-        );
-        this.method = method;
-        this.where = where2;
-        this.maxBytes = maxBytes;
-        this.name = "AnswerTooLargeError";
-      }
-      method;
-      where;
-      maxBytes;
-    };
-    NO_BODY = /* @__PURE__ */ new Set([101, 103, 204, 205, 304]);
   }
 });
 
@@ -43424,6 +43431,7 @@ function _getTempDirectory() {
 
 // actions/engine/deck/install.ts
 var import_semver2 = __toESM(require_semver2(), 1);
+init_http();
 init_errors();
 var DownloadStatusError = class extends Error {
   constructor(status, statusText = "") {
@@ -43458,7 +43466,6 @@ async function retryDownload(attempt, options = {}) {
     await new Promise((done) => setTimeout(done, retryDelayMs * 2 ** (n - 1)));
   }
 }
-var DNS_CODES = /* @__PURE__ */ new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_NODATA", "EAI_NONAME", "EAI_FAIL"]);
 function isTlsCode(code) {
   return /CERT|SELF_SIGNED|ISSUER|^ERR_TLS_|^ERR_SSL_|^EPROTO$/.test(code);
 }
@@ -43480,7 +43487,7 @@ function networkCause(err) {
 function attemptsFor(err) {
   const code = networkCause(err)?.code ?? "";
   if (isTlsCode(code)) return 1;
-  if (DNS_CODES.has(code)) return 2;
+  if (DNS_FAILURE_CODES.has(code)) return 2;
   return Infinity;
 }
 function statusOf(err) {

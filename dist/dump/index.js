@@ -10250,7 +10250,7 @@ async function fetchBounded(input, init, maxBytes = MAX_ANSWER_BYTES) {
 function jsonBody(value) {
   return { contentType: "application/json", data: JSON.stringify(value) };
 }
-var MAX_ANSWER_BYTES, AnswerTooLargeError, TransportError, MAX_MESSAGE, NO_BODY;
+var MAX_ANSWER_BYTES, AnswerTooLargeError, TransportError, DNS_FAILURE_CODES, MAX_MESSAGE, NO_BODY;
 var init_http = __esm({
   "actions/engine/http.ts"() {
     "use strict";
@@ -10278,6 +10278,13 @@ var init_http = __esm({
       }
       code;
     };
+    DNS_FAILURE_CODES = /* @__PURE__ */ new Set([
+      "ENOTFOUND",
+      "EAI_AGAIN",
+      "EAI_NODATA",
+      "EAI_NONAME",
+      "EAI_FAIL"
+    ]);
     MAX_MESSAGE = 500;
     NO_BODY = /* @__PURE__ */ new Set([101, 103, 204, 205, 304]);
   }
@@ -49680,6 +49687,7 @@ function addSchemaProblems(report, problems) {
 
 // actions/engine/deck/install.ts
 var import_semver2 = __toESM(require_semver2(), 1);
+init_http();
 init_errors();
 import { createHash as createHash4 } from "node:crypto";
 import { createReadStream as createReadStream2 } from "node:fs";
@@ -49769,20 +49777,16 @@ function parseChecksums(text) {
   return sums;
 }
 async function fetchWithRetry(url, init = {}, options = {}) {
-  const { attempts = 3, timeoutMs = 3e4, retryDelayMs = 1e3 } = options;
-  for (let attempt = 1; ; attempt++) {
-    let response;
-    try {
-      response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
-    } catch (err) {
-      if (attempt >= Math.min(attempts, attemptsFor(err))) throw err;
-    }
-    if (response) {
-      if (response.status < 500 || attempt >= attempts) return response;
-      await response.body?.cancel();
-    }
-    await new Promise((done) => setTimeout(done, retryDelayMs * 2 ** (attempt - 1)));
-  }
+  const { timeoutMs = 3e4, ...retry } = options;
+  const attempts = retry.attempts ?? 3;
+  let attempt = 0;
+  return retryDownload(async () => {
+    attempt++;
+    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    if (response.status < 500 || attempt >= attempts) return response;
+    await response.body?.cancel();
+    throw new DownloadStatusError(response.status, response.statusText);
+  }, retry);
 }
 async function retryDownload(attempt, options = {}) {
   const { attempts = 3, retryDelayMs = 1e3 } = options;
@@ -49797,7 +49801,6 @@ async function retryDownload(attempt, options = {}) {
     await new Promise((done) => setTimeout(done, retryDelayMs * 2 ** (n - 1)));
   }
 }
-var DNS_CODES = /* @__PURE__ */ new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_NODATA", "EAI_NONAME", "EAI_FAIL"]);
 var TIMEOUT_CODES = /* @__PURE__ */ new Set([
   "ETIMEDOUT",
   "UND_ERR_CONNECT_TIMEOUT",
@@ -49827,7 +49830,7 @@ function networkCause(err) {
 function attemptsFor(err) {
   const code = networkCause(err)?.code ?? "";
   if (isTlsCode(code)) return 1;
-  if (DNS_CODES.has(code)) return 2;
+  if (DNS_FAILURE_CODES.has(code)) return 2;
   return Infinity;
 }
 function statusOf(err) {
@@ -49841,7 +49844,7 @@ function describeDownloadFailure(err, url, notFound) {
   const cause = networkCause(err);
   const host = cause?.hostname ?? new URL(url).hostname;
   const code = cause?.code ?? "";
-  if (DNS_CODES.has(code)) {
+  if (DNS_FAILURE_CODES.has(code)) {
     const temporary = code === "EAI_AGAIN" ? ", a temporary DNS failure" : "";
     return `cannot resolve ${host} (${code}${temporary}): this machine finds no address for it`;
   }

@@ -21534,6 +21534,173 @@ var init_summary = __esm({
   }
 });
 
+// actions/engine/http.ts
+import { readFile } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+function sizeText(bytes) {
+  return bytes >= 2 ** 20 ? `${bytes / 2 ** 20} MiB` : `${bytes} bytes`;
+}
+function urlText(url) {
+  const parsed = typeof url === "string" ? new URL(url) : url;
+  return `${parsed.origin}${parsed.pathname}`;
+}
+function isDnsFailure(err) {
+  const code = err?.code;
+  return code !== void 0 && DNS_FAILURE_CODES.has(code);
+}
+async function readCaCert(value, input = "ca-cert") {
+  if (!value) return void 0;
+  if (value.includes("-----BEGIN")) return value;
+  return readFile(value, "utf8").catch(() => {
+    throw new DeckhandError(`${input}: "${value}" is neither a PEM certificate nor a readable file`);
+  });
+}
+function sendRequest(url, request2) {
+  const maxBytes = request2.maxBytes ?? MAX_ANSWER_BYTES;
+  const headers = {
+    Accept: "application/json",
+    "User-Agent": "deckhand",
+    ...request2.headers
+  };
+  const { body, timeoutMs, tls } = request2;
+  if (body) {
+    headers["Content-Type"] = body.contentType;
+    headers["Content-Length"] = String(Buffer.byteLength(body.data));
+  }
+  const https2 = url.protocol === "https:";
+  const send = https2 ? httpsRequest : httpRequest;
+  return new Promise((resolve15, reject) => {
+    let tooLarge;
+    const req = send(
+      url,
+      {
+        method: request2.method,
+        headers,
+        timeout: timeoutMs,
+        ...https2 ? { ca: tls?.ca, rejectUnauthorized: !tls?.skipVerify, servername: tls?.serverName } : {}
+      },
+      (res) => {
+        const chunks = [];
+        let size = 0;
+        const refuse = () => {
+          tooLarge = new AnswerTooLargeError(request2.method, urlText(url), maxBytes);
+          reject(tooLarge);
+          req.destroy(tooLarge);
+        };
+        if (Number(res.headers["content-length"]) > maxBytes) return refuse();
+        res.on("data", (chunk) => {
+          if (tooLarge) return;
+          size += chunk.length;
+          if (size > maxBytes) return refuse();
+          chunks.push(chunk);
+        });
+        res.on(
+          "end",
+          () => resolve15({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString("utf8")
+          })
+        );
+        res.on(
+          "error",
+          (err) => reject(tooLarge ?? new TransportError(err.message, err.code))
+        );
+      }
+    );
+    req.on("timeout", () => req.destroy(new Error(`no answer within ${Math.round(timeoutMs / 1e3)} s`)));
+    req.on(
+      "error",
+      (err) => reject(tooLarge ?? new TransportError(err.message || (err.code ?? "no answer"), err.code))
+    );
+    req.end(body?.data);
+  });
+}
+function describeAnswer(res) {
+  let message = "";
+  try {
+    const parsed = JSON.parse(res.body);
+    if (typeof parsed.message === "string") message = parsed.message;
+  } catch {
+    message = res.body.slice(0, 200).trim();
+  }
+  if (message.length > MAX_MESSAGE) message = `${message.slice(0, MAX_MESSAGE)}\u2026`;
+  return `HTTP ${res.status}${message ? ` (${message})` : ""}`;
+}
+async function fetchBounded(input, init, maxBytes = MAX_ANSWER_BYTES) {
+  const response = await fetch(input, init);
+  const method = init?.method ?? (input instanceof Request ? input.method : "GET");
+  const where3 = urlText(response.url || (input instanceof Request ? input.url : input));
+  if (Number(response.headers.get("content-length")) > maxBytes) {
+    await response.body?.cancel();
+    throw new AnswerTooLargeError(method, where3, maxBytes);
+  }
+  const chunks = [];
+  let size = 0;
+  if (response.body) {
+    const reader = response.body.getReader();
+    for (; ; ) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel();
+        throw new AnswerTooLargeError(method, where3, maxBytes);
+      }
+      chunks.push(value);
+    }
+  }
+  const body = NO_BODY.has(response.status) ? null : Buffer.concat(chunks);
+  return new Response(body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers
+  });
+}
+function jsonBody(value) {
+  return { contentType: "application/json", data: JSON.stringify(value) };
+}
+var MAX_ANSWER_BYTES, AnswerTooLargeError, TransportError, DNS_FAILURE_CODES, MAX_MESSAGE, NO_BODY;
+var init_http = __esm({
+  "actions/engine/http.ts"() {
+    "use strict";
+    init_errors();
+    MAX_ANSWER_BYTES = 16 * 2 ** 20;
+    AnswerTooLargeError = class extends DeckhandError {
+      constructor(method, where3, maxBytes) {
+        super(
+          `${method} ${where3}: the answer is larger than ${sizeText(maxBytes)}, the most deckhand reads of it. Check that the address is the right one.`
+        );
+        this.method = method;
+        this.where = where3;
+        this.maxBytes = maxBytes;
+        this.name = "AnswerTooLargeError";
+      }
+      method;
+      where;
+      maxBytes;
+    };
+    TransportError = class extends Error {
+      constructor(message, code) {
+        super(message);
+        this.code = code;
+        this.name = "TransportError";
+      }
+      code;
+    };
+    DNS_FAILURE_CODES = /* @__PURE__ */ new Set([
+      "ENOTFOUND",
+      "EAI_AGAIN",
+      "EAI_NODATA",
+      "EAI_NONAME",
+      "EAI_FAIL"
+    ]);
+    MAX_MESSAGE = 500;
+    NO_BODY = /* @__PURE__ */ new Set([101, 103, 204, 205, 304]);
+  }
+});
+
 // node_modules/@actions/github/lib/context.js
 import { readFileSync, existsSync as existsSync3 } from "fs";
 import { EOL as EOL6 } from "os";
@@ -26606,166 +26773,6 @@ var init_github = __esm({
     init_context();
     init_utils2();
     context2 = new Context();
-  }
-});
-
-// actions/engine/http.ts
-import { readFile as readFile2 } from "node:fs/promises";
-import { request as httpRequest } from "node:http";
-import { request as httpsRequest } from "node:https";
-function sizeText(bytes) {
-  return bytes >= 2 ** 20 ? `${bytes / 2 ** 20} MiB` : `${bytes} bytes`;
-}
-function urlText(url) {
-  const parsed = typeof url === "string" ? new URL(url) : url;
-  return `${parsed.origin}${parsed.pathname}`;
-}
-function isDnsFailure(err) {
-  const code = err?.code;
-  return code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EAI_NONAME";
-}
-async function readCaCert(value, input = "ca-cert") {
-  if (!value) return void 0;
-  if (value.includes("-----BEGIN")) return value;
-  return readFile2(value, "utf8").catch(() => {
-    throw new DeckhandError(`${input}: "${value}" is neither a PEM certificate nor a readable file`);
-  });
-}
-function sendRequest(url, request2) {
-  const maxBytes = request2.maxBytes ?? MAX_ANSWER_BYTES;
-  const headers = {
-    Accept: "application/json",
-    "User-Agent": "deckhand",
-    ...request2.headers
-  };
-  const { body, timeoutMs, tls } = request2;
-  if (body) {
-    headers["Content-Type"] = body.contentType;
-    headers["Content-Length"] = String(Buffer.byteLength(body.data));
-  }
-  const https2 = url.protocol === "https:";
-  const send = https2 ? httpsRequest : httpRequest;
-  return new Promise((resolve15, reject) => {
-    let tooLarge;
-    const req = send(
-      url,
-      {
-        method: request2.method,
-        headers,
-        timeout: timeoutMs,
-        ...https2 ? { ca: tls?.ca, rejectUnauthorized: !tls?.skipVerify, servername: tls?.serverName } : {}
-      },
-      (res) => {
-        const chunks = [];
-        let size = 0;
-        const refuse = () => {
-          tooLarge = new AnswerTooLargeError(request2.method, urlText(url), maxBytes);
-          reject(tooLarge);
-          req.destroy(tooLarge);
-        };
-        if (Number(res.headers["content-length"]) > maxBytes) return refuse();
-        res.on("data", (chunk) => {
-          if (tooLarge) return;
-          size += chunk.length;
-          if (size > maxBytes) return refuse();
-          chunks.push(chunk);
-        });
-        res.on(
-          "end",
-          () => resolve15({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks).toString("utf8")
-          })
-        );
-        res.on(
-          "error",
-          (err) => reject(tooLarge ?? new TransportError(err.message, err.code))
-        );
-      }
-    );
-    req.on("timeout", () => req.destroy(new Error(`no answer within ${Math.round(timeoutMs / 1e3)} s`)));
-    req.on(
-      "error",
-      (err) => reject(tooLarge ?? new TransportError(err.message || (err.code ?? "no answer"), err.code))
-    );
-    req.end(body?.data);
-  });
-}
-function describeAnswer(res) {
-  let message = "";
-  try {
-    const parsed = JSON.parse(res.body);
-    if (typeof parsed.message === "string") message = parsed.message;
-  } catch {
-    message = res.body.slice(0, 200).trim();
-  }
-  if (message.length > MAX_MESSAGE) message = `${message.slice(0, MAX_MESSAGE)}\u2026`;
-  return `HTTP ${res.status}${message ? ` (${message})` : ""}`;
-}
-async function fetchBounded(input, init, maxBytes = MAX_ANSWER_BYTES) {
-  const response = await fetch(input, init);
-  const method = init?.method ?? (input instanceof Request ? input.method : "GET");
-  const where3 = urlText(response.url || (input instanceof Request ? input.url : input));
-  if (Number(response.headers.get("content-length")) > maxBytes) {
-    await response.body?.cancel();
-    throw new AnswerTooLargeError(method, where3, maxBytes);
-  }
-  const chunks = [];
-  let size = 0;
-  if (response.body) {
-    const reader = response.body.getReader();
-    for (; ; ) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxBytes) {
-        await reader.cancel();
-        throw new AnswerTooLargeError(method, where3, maxBytes);
-      }
-      chunks.push(value);
-    }
-  }
-  const body = NO_BODY.has(response.status) ? null : Buffer.concat(chunks);
-  return new Response(body, {
-    status: response.status,
-    statusText: response.statusText,
-    headers: response.headers
-  });
-}
-function jsonBody(value) {
-  return { contentType: "application/json", data: JSON.stringify(value) };
-}
-var MAX_ANSWER_BYTES, AnswerTooLargeError, TransportError, MAX_MESSAGE, NO_BODY;
-var init_http = __esm({
-  "actions/engine/http.ts"() {
-    "use strict";
-    init_errors();
-    MAX_ANSWER_BYTES = 16 * 2 ** 20;
-    AnswerTooLargeError = class extends DeckhandError {
-      constructor(method, where3, maxBytes) {
-        super(
-          `${method} ${where3}: the answer is larger than ${sizeText(maxBytes)}, the most deckhand reads of it. Check that the address is the right one.`
-        );
-        this.method = method;
-        this.where = where3;
-        this.maxBytes = maxBytes;
-        this.name = "AnswerTooLargeError";
-      }
-      method;
-      where;
-      maxBytes;
-    };
-    TransportError = class extends Error {
-      constructor(message, code) {
-        super(message);
-        this.code = code;
-        this.name = "TransportError";
-      }
-      code;
-    };
-    MAX_MESSAGE = 500;
-    NO_BODY = /* @__PURE__ */ new Set([101, 103, 204, 205, 304]);
   }
 });
 
@@ -41578,10 +41585,11 @@ function _getTempDirectory() {
 
 // actions/engine/deck/install.ts
 var import_semver2 = __toESM(require_semver2(), 1);
+init_http();
 init_errors();
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { readFile, rm as rm2, stat as stat4 } from "node:fs/promises";
+import { readFile as readFile2, rm as rm2, stat as stat4 } from "node:fs/promises";
 import { delimiter as delimiter2, join as join5, resolve as resolve3 } from "node:path";
 
 // actions/engine/paths.ts
@@ -41813,20 +41821,16 @@ function parseChecksums(text) {
   return sums;
 }
 async function fetchWithRetry(url, init = {}, options = {}) {
-  const { attempts = 3, timeoutMs = 3e4, retryDelayMs = 1e3 } = options;
-  for (let attempt = 1; ; attempt++) {
-    let response;
-    try {
-      response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
-    } catch (err) {
-      if (attempt >= Math.min(attempts, attemptsFor(err))) throw err;
-    }
-    if (response) {
-      if (response.status < 500 || attempt >= attempts) return response;
-      await response.body?.cancel();
-    }
-    await new Promise((done) => setTimeout(done, retryDelayMs * 2 ** (attempt - 1)));
-  }
+  const { timeoutMs = 3e4, ...retry } = options;
+  const attempts = retry.attempts ?? 3;
+  let attempt = 0;
+  return retryDownload(async () => {
+    attempt++;
+    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    if (response.status < 500 || attempt >= attempts) return response;
+    await response.body?.cancel();
+    throw new DownloadStatusError(response.status, response.statusText);
+  }, retry);
 }
 async function retryDownload(attempt, options = {}) {
   const { attempts = 3, retryDelayMs = 1e3 } = options;
@@ -41841,7 +41845,6 @@ async function retryDownload(attempt, options = {}) {
     await new Promise((done) => setTimeout(done, retryDelayMs * 2 ** (n - 1)));
   }
 }
-var DNS_CODES = /* @__PURE__ */ new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_NODATA", "EAI_NONAME", "EAI_FAIL"]);
 var TIMEOUT_CODES = /* @__PURE__ */ new Set([
   "ETIMEDOUT",
   "UND_ERR_CONNECT_TIMEOUT",
@@ -41871,7 +41874,7 @@ function networkCause(err) {
 function attemptsFor(err) {
   const code = networkCause(err)?.code ?? "";
   if (isTlsCode(code)) return 1;
-  if (DNS_CODES.has(code)) return 2;
+  if (DNS_FAILURE_CODES.has(code)) return 2;
   return Infinity;
 }
 function statusOf(err) {
@@ -41885,7 +41888,7 @@ function describeDownloadFailure(err, url, notFound) {
   const cause = networkCause(err);
   const host2 = cause?.hostname ?? new URL(url).hostname;
   const code = cause?.code ?? "";
-  if (DNS_CODES.has(code)) {
+  if (DNS_FAILURE_CODES.has(code)) {
     const temporary = code === "EAI_AGAIN" ? ", a temporary DNS failure" : "";
     return `cannot resolve ${host2} (${code}${temporary}): this machine finds no address for it`;
   }
@@ -42008,7 +42011,7 @@ async function install2(version, platform2, releaseBaseUrl, store, logger2) {
     );
     let checksums;
     try {
-      checksums = parseChecksums(await readFile(checksumsFile, "utf8"));
+      checksums = parseChecksums(await readFile2(checksumsFile, "utf8"));
     } finally {
       await rm2(checksumsFile, { force: true });
     }

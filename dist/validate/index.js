@@ -10122,6 +10122,75 @@ var init_json_file = __esm({
   }
 });
 
+// actions/engine/http.ts
+function sizeText(bytes) {
+  return bytes >= 2 ** 20 ? `${bytes / 2 ** 20} MiB` : `${bytes} bytes`;
+}
+function urlText(url) {
+  const parsed = typeof url === "string" ? new URL(url) : url;
+  return `${parsed.origin}${parsed.pathname}`;
+}
+async function fetchBounded(input, init, maxBytes = MAX_ANSWER_BYTES) {
+  const response = await fetch(input, init);
+  const method = init?.method ?? (input instanceof Request ? input.method : "GET");
+  const where2 = urlText(response.url || (input instanceof Request ? input.url : input));
+  if (Number(response.headers.get("content-length")) > maxBytes) {
+    await response.body?.cancel();
+    throw new AnswerTooLargeError(method, where2, maxBytes);
+  }
+  const chunks = [];
+  let size = 0;
+  if (response.body) {
+    const reader = response.body.getReader();
+    for (; ; ) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel();
+        throw new AnswerTooLargeError(method, where2, maxBytes);
+      }
+      chunks.push(value);
+    }
+  }
+  const body = NO_BODY.has(response.status) ? null : Buffer.concat(chunks);
+  return new Response(body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers
+  });
+}
+var MAX_ANSWER_BYTES, AnswerTooLargeError, DNS_FAILURE_CODES, NO_BODY;
+var init_http = __esm({
+  "actions/engine/http.ts"() {
+    "use strict";
+    init_errors();
+    MAX_ANSWER_BYTES = 16 * 2 ** 20;
+    AnswerTooLargeError = class extends DeckhandError {
+      constructor(method, where2, maxBytes) {
+        super(
+          `${method} ${where2}: the answer is larger than ${sizeText(maxBytes)}, the most deckhand reads of it. Check that the address is the right one.`
+        );
+        this.method = method;
+        this.where = where2;
+        this.maxBytes = maxBytes;
+        this.name = "AnswerTooLargeError";
+      }
+      method;
+      where;
+      maxBytes;
+    };
+    DNS_FAILURE_CODES = /* @__PURE__ */ new Set([
+      "ENOTFOUND",
+      "EAI_AGAIN",
+      "EAI_NODATA",
+      "EAI_NONAME",
+      "EAI_FAIL"
+    ]);
+    NO_BODY = /* @__PURE__ */ new Set([101, 103, 204, 205, 304]);
+  }
+});
+
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
   "node_modules/tunnel/lib/tunnel.js"(exports) {
@@ -34401,68 +34470,6 @@ var init_github = __esm({
   }
 });
 
-// actions/engine/http.ts
-function sizeText(bytes) {
-  return bytes >= 2 ** 20 ? `${bytes / 2 ** 20} MiB` : `${bytes} bytes`;
-}
-function urlText(url) {
-  const parsed = typeof url === "string" ? new URL(url) : url;
-  return `${parsed.origin}${parsed.pathname}`;
-}
-async function fetchBounded(input, init, maxBytes = MAX_ANSWER_BYTES) {
-  const response = await fetch(input, init);
-  const method = init?.method ?? (input instanceof Request ? input.method : "GET");
-  const where2 = urlText(response.url || (input instanceof Request ? input.url : input));
-  if (Number(response.headers.get("content-length")) > maxBytes) {
-    await response.body?.cancel();
-    throw new AnswerTooLargeError(method, where2, maxBytes);
-  }
-  const chunks = [];
-  let size = 0;
-  if (response.body) {
-    const reader = response.body.getReader();
-    for (; ; ) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxBytes) {
-        await reader.cancel();
-        throw new AnswerTooLargeError(method, where2, maxBytes);
-      }
-      chunks.push(value);
-    }
-  }
-  const body = NO_BODY.has(response.status) ? null : Buffer.concat(chunks);
-  return new Response(body, {
-    status: response.status,
-    statusText: response.statusText,
-    headers: response.headers
-  });
-}
-var MAX_ANSWER_BYTES, AnswerTooLargeError, NO_BODY;
-var init_http = __esm({
-  "actions/engine/http.ts"() {
-    "use strict";
-    init_errors();
-    MAX_ANSWER_BYTES = 16 * 2 ** 20;
-    AnswerTooLargeError = class extends DeckhandError {
-      constructor(method, where2, maxBytes) {
-        super(
-          `${method} ${where2}: the answer is larger than ${sizeText(maxBytes)}, the most deckhand reads of it. Check that the address is the right one.`
-        );
-        this.method = method;
-        this.where = where2;
-        this.maxBytes = maxBytes;
-        this.name = "AnswerTooLargeError";
-      }
-      method;
-      where;
-      maxBytes;
-    };
-    NO_BODY = /* @__PURE__ */ new Set([101, 103, 204, 205, 304]);
-  }
-});
-
 // actions/github/api.ts
 function checkApiTarget(target, emptyToken) {
   if (!target.token) throw new DeckhandError(emptyToken);
@@ -47465,6 +47472,7 @@ function connectionSecrets(connection) {
 
 // actions/engine/deck/install.ts
 var import_semver2 = __toESM(require_semver2(), 1);
+init_http();
 init_errors();
 import { createHash as createHash3 } from "node:crypto";
 import { createReadStream } from "node:fs";
@@ -47609,20 +47617,16 @@ function parseChecksums(text) {
   return sums;
 }
 async function fetchWithRetry(url, init = {}, options = {}) {
-  const { attempts = 3, timeoutMs = 3e4, retryDelayMs = 1e3 } = options;
-  for (let attempt = 1; ; attempt++) {
-    let response;
-    try {
-      response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
-    } catch (err) {
-      if (attempt >= Math.min(attempts, attemptsFor(err))) throw err;
-    }
-    if (response) {
-      if (response.status < 500 || attempt >= attempts) return response;
-      await response.body?.cancel();
-    }
-    await new Promise((done) => setTimeout(done, retryDelayMs * 2 ** (attempt - 1)));
-  }
+  const { timeoutMs = 3e4, ...retry } = options;
+  const attempts = retry.attempts ?? 3;
+  let attempt = 0;
+  return retryDownload(async () => {
+    attempt++;
+    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    if (response.status < 500 || attempt >= attempts) return response;
+    await response.body?.cancel();
+    throw new DownloadStatusError(response.status, response.statusText);
+  }, retry);
 }
 async function retryDownload(attempt, options = {}) {
   const { attempts = 3, retryDelayMs = 1e3 } = options;
@@ -47637,7 +47641,6 @@ async function retryDownload(attempt, options = {}) {
     await new Promise((done) => setTimeout(done, retryDelayMs * 2 ** (n - 1)));
   }
 }
-var DNS_CODES = /* @__PURE__ */ new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_NODATA", "EAI_NONAME", "EAI_FAIL"]);
 var TIMEOUT_CODES = /* @__PURE__ */ new Set([
   "ETIMEDOUT",
   "UND_ERR_CONNECT_TIMEOUT",
@@ -47667,7 +47670,7 @@ function networkCause(err) {
 function attemptsFor(err) {
   const code = networkCause(err)?.code ?? "";
   if (isTlsCode(code)) return 1;
-  if (DNS_CODES.has(code)) return 2;
+  if (DNS_FAILURE_CODES.has(code)) return 2;
   return Infinity;
 }
 function statusOf(err) {
@@ -47681,7 +47684,7 @@ function describeDownloadFailure(err, url, notFound) {
   const cause = networkCause(err);
   const host = cause?.hostname ?? new URL(url).hostname;
   const code = cause?.code ?? "";
-  if (DNS_CODES.has(code)) {
+  if (DNS_FAILURE_CODES.has(code)) {
     const temporary = code === "EAI_AGAIN" ? ", a temporary DNS failure" : "";
     return `cannot resolve ${host} (${code}${temporary}): this machine finds no address for it`;
   }

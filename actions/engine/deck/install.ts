@@ -4,6 +4,7 @@ import { readFile, rm, stat } from 'node:fs/promises'
 import { delimiter, join, resolve } from 'node:path'
 import semver from 'semver'
 
+import { DNS_FAILURE_CODES } from '../http.js'
 import { DeckhandError, errorMessage } from '../errors.js'
 import type { Logger } from '../log.js'
 import { isExecutable, isFile } from '../paths.js'
@@ -172,32 +173,28 @@ export interface FetchRetryOptions {
 }
 
 /**
- * fetch with a timeout that retries network errors and 5xx responses; other responses are returned as is.
- * Errors that a retry cannot mend are not retried: a TLS refusal never, a name that does not resolve once.
+ * fetch with a timeout, retried as {@link retryDownload} retries: network errors and 5xx answers. Other answers,
+ * and the last 5xx one, are returned as they are.
  */
 export async function fetchWithRetry(
   url: string,
   init: RequestInit = {},
   options: FetchRetryOptions = {},
 ): Promise<Response> {
-  const { attempts = 3, timeoutMs = 30_000, retryDelayMs = 1000 } = options
-  for (let attempt = 1; ; attempt++) {
-    let response: Response | undefined
-    try {
-      response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) })
-    } catch (err) {
-      if (attempt >= Math.min(attempts, attemptsFor(err))) throw err
-    }
-    if (response) {
-      if (response.status < 500 || attempt >= attempts) return response
-      await response.body?.cancel()
-    }
-    await new Promise((done) => setTimeout(done, retryDelayMs * 2 ** (attempt - 1)))
-  }
+  const { timeoutMs = 30_000, ...retry } = options
+  const attempts = retry.attempts ?? 3
+  let attempt = 0
+  return retryDownload(async () => {
+    attempt++
+    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) })
+    if (response.status < 500 || attempt >= attempts) return response
+    await response.body?.cancel()
+    throw new DownloadStatusError(response.status, response.statusText)
+  }, retry)
 }
 
 /**
- * Runs one download attempt until it succeeds or a retry cannot help, with the policy of fetchWithRetry:
+ * Runs one download attempt until it succeeds or a retry cannot help:
  * network errors and 5xx answers are retried (a TLS refusal never, a name that does not resolve once);
  * other HTTP answers ({@link DownloadStatusError}) are not.
  */
@@ -218,7 +215,6 @@ export async function retryDownload<T>(
   }
 }
 
-const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NODATA', 'EAI_NONAME', 'EAI_FAIL'])
 const TIMEOUT_CODES = new Set([
   'ETIMEDOUT',
   'UND_ERR_CONNECT_TIMEOUT',
@@ -266,7 +262,7 @@ function networkCause(err: unknown): NetworkCause | undefined {
 function attemptsFor(err: unknown): number {
   const code = networkCause(err)?.code ?? ''
   if (isTlsCode(code)) return 1
-  if (DNS_CODES.has(code)) return 2
+  if (DNS_FAILURE_CODES.has(code)) return 2
   return Infinity
 }
 
@@ -287,7 +283,7 @@ export function describeDownloadFailure(err: unknown, url: string, notFound: str
   const cause = networkCause(err)
   const host = cause?.hostname ?? new URL(url).hostname
   const code = cause?.code ?? ''
-  if (DNS_CODES.has(code)) {
+  if (DNS_FAILURE_CODES.has(code)) {
     const temporary = code === 'EAI_AGAIN' ? ', a temporary DNS failure' : ''
     return `cannot resolve ${host} (${code}${temporary}): this machine finds no address for it`
   }
