@@ -7,6 +7,8 @@ import type { BucketSettings, Settings } from './settings.js'
 
 export interface BackupBucket {
   bucket: aws.s3.Bucket
+  /** Replication needs versioning on first. */
+  versioning: aws.s3.BucketVersioning
 }
 
 export function backupBucket(
@@ -112,5 +114,5 @@ export function backupBucket(
     // A policy written before the public access block could briefly be judged on its own.
     { parent, dependsOn: [publicAccess] },
   )
-  return { bucket }
+  return { bucket, versioning }
 }

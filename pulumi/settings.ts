@@ -4,9 +4,11 @@ import type * as pulumi from '@pulumi/pulumi'
 import { isMap, LineCounter, parseDocument } from 'yaml'
 
 import type { BackupBucketOptions, KongGatewayArgs, PointInTimeRestore } from './args.js'
+import { disasterRecoverySettings, type DisasterRecoverySettings } from './disaster-recovery-settings.js'
 import { cidrFamily, isAnywhere, parseIpv4Cidr, type Ipv4Cidr } from './cidr.js'
 import { KongGatewayArgumentError } from './errors.js'
 import { DEFAULT_KONG_IMAGE, parseKongImage, type KongImage } from './kong-image.js'
+import { restoredLogin, type RestoredLogin } from './restore-role.js'
 
 export type Network =
   | {
@@ -37,6 +39,8 @@ export interface DatabaseSettings {
   databaseName: string
   restoreFromSnapshot?: pulumi.Input<string>
   restoreToPointInTime?: PointInTimeRestore
+  /** A restore's login for Kong other than the master user's. */
+  restoredLogin?: RestoredLogin
 }
 
 export interface BucketSettings {
@@ -77,6 +81,7 @@ export interface Settings {
   adminAllowedCidrs?: string[]
   kmsKeyArn?: pulumi.Input<string>
   backupBucket?: BucketSettings
+  disasterRecovery?: DisasterRecoverySettings
 }
 
 export const DEFAULT_VPC_CIDR = '10.42.0.0/16'
@@ -113,11 +118,11 @@ export const MANAGED_KONG_SETTINGS = new Set([
 // A plain task environment is readable by anyone who may describe the task definition.
 const SECRET_SETTING = /PASSWORD|SECRET|TOKEN|PRIVATE|_KEY$|_KEY_|LICENSE_DATA|CREDENTIAL/
 
-function fail(argument: string, message: string): never {
+export function fail(argument: string, message: string): never {
   throw new KongGatewayArgumentError(argument, message)
 }
 
-function integer(
+export function integer(
   argument: string,
   value: number | undefined,
   fallback: number,
@@ -143,11 +148,11 @@ function oneOf<T extends string>(
 }
 
 /** Checks a string that is already known; Outputs are checked by AWS. */
-function known(value: pulumi.Input<string> | undefined): value is string {
+export function known(value: pulumi.Input<string> | undefined): value is string {
   return typeof value === 'string'
 }
 
-function checkArn(
+export function checkArn(
   argument: string,
   value: pulumi.Input<string> | undefined,
   services: RegExp,
@@ -350,6 +355,7 @@ function database(args: KongGatewayArgs): DatabaseSettings {
   }
   if (!identifier.test(databaseName))
     fail('database.databaseName', `"${databaseName}" is not a database name`)
+  const login = restoredLogin(options, restoring)
   return {
     instanceClass: options.instanceClass ?? 'db.t4g.medium',
     allocatedStorage,
@@ -372,6 +378,7 @@ function database(args: KongGatewayArgs): DatabaseSettings {
     ...(args.restoreToPointInTime !== undefined
       ? { restoreToPointInTime: pointInTime(args.restoreToPointInTime) }
       : {}),
+    ...(login ? { restoredLogin: login } : {}),
   }
 }
 
@@ -549,13 +556,18 @@ export function settings(name: string, args: KongGatewayArgs): Settings {
     )
   }
 
+  const databaseSettings = mode === 'database' ? database(args) : undefined
+  const disasterRecovery =
+    args.disasterRecovery !== undefined
+      ? disasterRecoverySettings(args, databaseSettings, backupBucket !== undefined)
+      : undefined
   return {
     name,
     ...(args.region !== undefined ? { region: args.region } : {}),
     tags: { ...args.tags, 'deckhand:gateway': name },
     network: network(args),
     image,
-    ...(mode === 'database' ? { database: database(args) } : {}),
+    ...(databaseSettings ? { database: databaseSettings } : {}),
     ...(args.declarativeConfig !== undefined
       ? {
           // Text is checked now; an Output when its value is known (the component converts it again: a no-op).
@@ -582,5 +594,6 @@ export function settings(name: string, args: KongGatewayArgs): Settings {
     ...(admin !== undefined ? { adminAllowedCidrs: admin } : {}),
     ...(args.kmsKeyArn !== undefined ? { kmsKeyArn: args.kmsKeyArn } : {}),
     ...(backupBucket ? { backupBucket } : {}),
+    ...(disasterRecovery ? { disasterRecovery } : {}),
   }
 }

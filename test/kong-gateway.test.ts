@@ -880,6 +880,8 @@ describe('the example program (examples/pulumi-dr)', () => {
       'databaseEndpoint',
       'databaseInstanceIdentifier',
       'databasePasswordSecretArn',
+      'disasterRecoveryAutomatedBackupsArn',
+      'disasterRecoveryBackupStore',
       'proxyUrl',
       'serviceName',
     ])

@@ -18,10 +18,22 @@ export interface DatabaseOptions {
     deletionProtection?: boolean;
     /** Default false: deleting the instance first takes a final snapshot. */
     skipFinalSnapshot?: boolean;
-    /** Master user of a new database. Default `kong`; a restore keeps the snapshot's user. */
+    /**
+     * Kong's database role. A new database: its master user, default `kong`. A restore keeps the source's master
+     * user; by default Kong connects as it, or as the role named here, with `passwordSecretArn`.
+     */
     username?: string;
-    /** Database of a new instance. Default `kong`; a restore keeps the snapshot's database. */
+    /**
+     * Kong's database. A new database: its initial database, default `kong`. A restore keeps the source's databases;
+     * by default Kong uses its initial one, or the one named here.
+     */
     databaseName?: string;
+    /**
+     * On a restore where Kong's role (`username`) is not the master user: the Secrets Manager ARN of that role's
+     * password (`…:secret:name-AbCdEf`, or `…:secret:name-AbCdEf:password::` for a JSON key). The component resets
+     * only the master user's password. A key of the secret other than the gateway's goes in `secretsKmsKeyArns`.
+     */
+    passwordSecretArn?: pulumi.Input<string>;
 }
 /** Point-in-time recovery of an RDS instance (`aws.rds.Instance.restoreToPointInTime`). */
 export interface PointInTimeRestore {
@@ -50,6 +62,15 @@ export interface BackupBucketOptions {
         mode: 'GOVERNANCE' | 'COMPLIANCE';
         days: number;
     };
+}
+/** Where and how long the gateway's backups are copied for a cross-region recovery. */
+export interface DisasterRecoveryOptions {
+    /** The second region (`us-east-1`); not the gateway's. */
+    region: string;
+    /** Days the replicated automated backups are kept there (1 to 35). Default: `database.backupRetentionDays`. */
+    backupRetentionDays?: number;
+    /** A KMS key in that region for the copies. Default: a new key with rotation, kept on delete. */
+    kmsKeyArn?: pulumi.Input<string>;
 }
 export interface KongGatewayArgs {
     /** AWS region of every regional resource. Default: the provider's region. Set it to rebuild in another region. */
@@ -140,4 +161,9 @@ export interface KongGatewayArgs {
     kmsKeyArn?: pulumi.Input<string>;
     /** The backup bucket: default on; `false` for none. */
     backupBucket?: boolean | BackupBucketOptions;
+    /**
+     * Copies in a second region, for losing the gateway's region: the database's automated backups (point-in-time
+     * restore there) and the backup bucket's objects.
+     */
+    disasterRecovery?: DisasterRecoveryOptions;
 }

@@ -3,5 +3,7 @@ import * as pulumi from '@pulumi/pulumi';
 import type { BucketSettings, Settings } from './settings.js';
 export interface BackupBucket {
     bucket: aws.s3.Bucket;
+    /** Replication needs versioning on first. */
+    versioning: aws.s3.BucketVersioning;
 }
 export declare function backupBucket(options: BucketSettings, settings: Settings, kmsKeyArn: pulumi.Input<string>, parent: pulumi.Resource): BackupBucket;

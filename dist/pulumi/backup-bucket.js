@@ -71,5 +71,5 @@ export function backupBucket(options, settings, kmsKeyArn, parent) {
     }, 
     // A policy written before the public access block could briefly be judged on its own.
     { parent, dependsOn: [publicAccess] });
-    return { bucket };
+    return { bucket, versioning };
 }

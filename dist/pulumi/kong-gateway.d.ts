@@ -17,7 +17,7 @@ export declare class KongGateway extends pulumi.ComponentResource {
     readonly databaseEndpoint: pulumi.Output<string | undefined>;
     /** RDS identifier of the database: the source of a later point-in-time restore. */
     readonly databaseInstanceIdentifier: pulumi.Output<string | undefined>;
-    /** Secrets Manager ARN of the database password. */
+    /** Secrets Manager ARN of the master user's password (Kong's, unless `database.passwordSecretArn` names another). */
     readonly databasePasswordSecretArn: pulumi.Output<string | undefined>;
     /** Secrets Manager ARN of the admin token (Kong Enterprise: the super admin's RBAC token). */
     readonly adminTokenSecretArn: pulumi.Output<string | undefined>;
@@ -32,6 +32,13 @@ export declare class KongGateway extends pulumi.ComponentResource {
     readonly serviceName: pulumi.Output<string>;
     readonly logGroupName: pulumi.Output<string>;
     readonly vpcId: pulumi.Output<string>;
+    /** ARN of the automated backups replicated to `disasterRecovery.region`: a restoreToPointInTime source there. */
+    readonly disasterRecoveryAutomatedBackupsArn: pulumi.Output<string | undefined>;
+    /** The backup bucket's replica in `disasterRecovery.region`, and its `store` (s3://<bucket>/kong). */
+    readonly disasterRecoveryBucketName: pulumi.Output<string | undefined>;
+    readonly disasterRecoveryBackupStore: pulumi.Output<string | undefined>;
+    /** The key of the copies in `disasterRecovery.region`. */
+    readonly disasterRecoveryKmsKeyArn: pulumi.Output<string | undefined>;
     /** The key of the database, secrets, logs and backups. */
     readonly kmsKeyArn: pulumi.Output<string>;
     /** The role of the Kong containers, for callers that grant Kong AWS permissions. */

@@ -1,9 +1,11 @@
 import * as pulumi from '@pulumi/pulumi';
 import { backupBucket } from './backup-bucket.js';
 import { gatewayDatabase } from './database.js';
+import { disasterRecovery } from './disaster-recovery.js';
 import { account, encryptionKey } from './encryption.js';
 import { firewall } from './firewall.js';
 import { loadBalancers } from './load-balancers.js';
+import { kongLogin } from './restore-role.js';
 import { gatewayNetwork } from './network.js';
 import { generatedSecret, storedSecret } from './secrets.js';
 import { kongService } from './service.js';
@@ -24,7 +26,7 @@ export class KongGateway extends pulumi.ComponentResource {
     databaseEndpoint;
     /** RDS identifier of the database: the source of a later point-in-time restore. */
     databaseInstanceIdentifier;
-    /** Secrets Manager ARN of the database password. */
+    /** Secrets Manager ARN of the master user's password (Kong's, unless `database.passwordSecretArn` names another). */
     databasePasswordSecretArn;
     /** Secrets Manager ARN of the admin token (Kong Enterprise: the super admin's RBAC token). */
     adminTokenSecretArn;
@@ -39,6 +41,13 @@ export class KongGateway extends pulumi.ComponentResource {
     serviceName;
     logGroupName;
     vpcId;
+    /** ARN of the automated backups replicated to `disasterRecovery.region`: a restoreToPointInTime source there. */
+    disasterRecoveryAutomatedBackupsArn;
+    /** The backup bucket's replica in `disasterRecovery.region`, and its `store` (s3://<bucket>/kong). */
+    disasterRecoveryBucketName;
+    disasterRecoveryBackupStore;
+    /** The key of the copies in `disasterRecovery.region`. */
+    disasterRecoveryKmsKeyArn;
     /** The key of the database, secrets, logs and backups. */
     kmsKeyArn;
     /** The role of the Kong containers, for callers that grant Kong AWS permissions. */
@@ -65,7 +74,9 @@ export class KongGateway extends pulumi.ComponentResource {
         const database = settings.database
             ? gatewayDatabase(settings.database, settings, network, groups.database.id, kmsKeyArn, this)
             : undefined;
-        if (database)
+        const login = database ? kongLogin(database, settings.database.restoredLogin) : undefined;
+        // Kong's own role on a restore has the caller's password; otherwise Kong is the master user.
+        if (database && login?.passwordSecretArn === undefined)
             storedSecrets.KONG_PG_PASSWORD = database.password;
         // Enterprise seeds its super admin with KONG_PASSWORD at bootstrap, which a restored database has had already.
         if (database && settings.generateAdminToken) {
@@ -81,15 +92,17 @@ export class KongGateway extends pulumi.ComponentResource {
             network.vpcCidrBlock,
             database?.instance.address,
             database?.instance.port,
-            database?.username,
-            database?.databaseName,
+            login?.username,
+            login?.databaseName,
         ])
             .apply(([trustedIps, host, port, user, databaseName]) => ({
             trustedIps,
             enforceRbac: settings.enforceRbac,
             ...(host !== undefined ? { database: { host, port: port, user: user, name: databaseName } } : {}),
         }));
-        const kong = kongService(settings, {
+        const kong = kongService(login?.passwordSecretArn !== undefined
+            ? { ...settings, kongSecrets: { ...settings.kongSecrets, KONG_PG_PASSWORD: login.passwordSecretArn } }
+            : settings, {
             account: awsAccount,
             kmsKeyArn,
             privateSubnetIds: network.privateSubnetIds,
@@ -98,15 +111,23 @@ export class KongGateway extends pulumi.ComponentResource {
             connection,
             storedSecrets,
         }, this);
-        const bucket = settings.backupBucket
-            ? backupBucket(settings.backupBucket, settings, kmsKeyArn, this).bucket
+        const backups = settings.backupBucket
+            ? backupBucket(settings.backupBucket, settings, kmsKeyArn, this)
+            : undefined;
+        const bucket = backups?.bucket;
+        const dr = settings.disasterRecovery
+            ? disasterRecovery(settings.disasterRecovery, settings, awsAccount, {
+                ...(database ? { database: database.instance } : {}),
+                ...(backups ? { backups } : {}),
+                kmsKeyArn,
+            }, this)
             : undefined;
         const none = pulumi.output(undefined);
         this.proxyUrl = balancers.proxyUrl;
         this.adminUrl = balancers.adminUrl;
         this.databaseEndpoint = database ? database.instance.endpoint : none;
         this.databaseInstanceIdentifier = database ? database.instance.identifier : none;
-        this.databasePasswordSecretArn = storedSecrets.KONG_PG_PASSWORD?.arn ?? none;
+        this.databasePasswordSecretArn = database?.password.arn ?? none;
         this.adminTokenSecretArn =
             storedSecrets.KONG_PASSWORD?.arn ??
                 (settings.adminTokenSecretArn !== undefined ? pulumi.output(settings.adminTokenSecretArn) : none);
@@ -119,6 +140,10 @@ export class KongGateway extends pulumi.ComponentResource {
         this.backupBucketName = bucket ? bucket.bucket : none;
         this.backupBucketArn = bucket ? bucket.arn : none;
         this.backupStore = bucket ? pulumi.interpolate `s3://${bucket.bucket}/kong` : none;
+        this.disasterRecoveryAutomatedBackupsArn = dr?.automatedBackups?.id ?? none;
+        this.disasterRecoveryBucketName = dr?.bucket?.bucket ?? none;
+        this.disasterRecoveryBackupStore = dr?.bucket ? pulumi.interpolate `s3://${dr.bucket.bucket}/kong` : none;
+        this.disasterRecoveryKmsKeyArn = dr?.kmsKeyArn ?? none;
         this.clusterName = kong.cluster.name;
         this.serviceName = kong.service.name;
         this.logGroupName = kong.logGroup.name;
@@ -143,6 +168,10 @@ export class KongGateway extends pulumi.ComponentResource {
             backupBucketName: this.backupBucketName,
             backupBucketArn: this.backupBucketArn,
             backupStore: this.backupStore,
+            disasterRecoveryAutomatedBackupsArn: this.disasterRecoveryAutomatedBackupsArn,
+            disasterRecoveryBucketName: this.disasterRecoveryBucketName,
+            disasterRecoveryBackupStore: this.disasterRecoveryBackupStore,
+            disasterRecoveryKmsKeyArn: this.disasterRecoveryKmsKeyArn,
             clusterName: this.clusterName,
             serviceName: this.serviceName,
             logGroupName: this.logGroupName,

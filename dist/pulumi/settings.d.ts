@@ -1,7 +1,9 @@
 import type * as pulumi from '@pulumi/pulumi';
 import type { KongGatewayArgs, PointInTimeRestore } from './args.js';
+import { type DisasterRecoverySettings } from './disaster-recovery-settings.js';
 import { type Ipv4Cidr } from './cidr.js';
 import { type KongImage } from './kong-image.js';
+import { type RestoredLogin } from './restore-role.js';
 export type Network = {
     kind: 'existing';
     vpcId: pulumi.Input<string>;
@@ -28,6 +30,8 @@ export interface DatabaseSettings {
     databaseName: string;
     restoreFromSnapshot?: pulumi.Input<string>;
     restoreToPointInTime?: PointInTimeRestore;
+    /** A restore's login for Kong other than the master user's. */
+    restoredLogin?: RestoredLogin;
 }
 export interface BucketSettings {
     expireAfterDays: number;
@@ -69,11 +73,17 @@ export interface Settings {
     adminAllowedCidrs?: string[];
     kmsKeyArn?: pulumi.Input<string>;
     backupBucket?: BucketSettings;
+    disasterRecovery?: DisasterRecoverySettings;
 }
 export declare const DEFAULT_VPC_CIDR = "10.42.0.0/16";
 export declare const LOG_RETENTION_DAYS: number[];
 /** Settings the component wires itself: a caller overriding them would break the gateway. */
 export declare const MANAGED_KONG_SETTINGS: Set<string>;
+export declare function fail(argument: string, message: string): never;
+export declare function integer(argument: string, value: number | undefined, fallback: number, min: number, max: number): number;
+/** Checks a string that is already known; Outputs are checked by AWS. */
+export declare function known(value: pulumi.Input<string> | undefined): value is string;
+export declare function checkArn(argument: string, value: pulumi.Input<string> | undefined, services: RegExp, example: string): void;
 /** Secrets Manager's limit on a secret value, and so on a declarative configuration passed through one. */
 export declare const DECLARATIVE_CONFIG_LIMIT = 65536;
 /**

@@ -1,7 +1,9 @@
 import { isMap, LineCounter, parseDocument } from 'yaml';
+import { disasterRecoverySettings } from './disaster-recovery-settings.js';
 import { cidrFamily, isAnywhere, parseIpv4Cidr } from './cidr.js';
 import { KongGatewayArgumentError } from './errors.js';
 import { DEFAULT_KONG_IMAGE, parseKongImage } from './kong-image.js';
+import { restoredLogin } from './restore-role.js';
 export const DEFAULT_VPC_CIDR = '10.42.0.0/16';
 export const LOG_RETENTION_DAYS = [
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
@@ -34,10 +36,10 @@ export const MANAGED_KONG_SETTINGS = new Set([
 ]);
 // A plain task environment is readable by anyone who may describe the task definition.
 const SECRET_SETTING = /PASSWORD|SECRET|TOKEN|PRIVATE|_KEY$|_KEY_|LICENSE_DATA|CREDENTIAL/;
-function fail(argument, message) {
+export function fail(argument, message) {
     throw new KongGatewayArgumentError(argument, message);
 }
-function integer(argument, value, fallback, min, max) {
+export function integer(argument, value, fallback, min, max) {
     const result = value ?? fallback;
     if (!Number.isInteger(result) || result < min || result > max) {
         fail(argument, `${result} is not a whole number from ${min} to ${max}`);
@@ -51,10 +53,10 @@ function oneOf(argument, value, allowed, fallback) {
     return result;
 }
 /** Checks a string that is already known; Outputs are checked by AWS. */
-function known(value) {
+export function known(value) {
     return typeof value === 'string';
 }
-function checkArn(argument, value, services, example) {
+export function checkArn(argument, value, services, example) {
     if (known(value) && !(value.startsWith('arn:') && services.test(value.split(':')[2] ?? ''))) {
         fail(argument, `"${value}" is not an ARN of the right kind, such as ${example}`);
     }
@@ -220,6 +222,7 @@ function database(args) {
     }
     if (!identifier.test(databaseName))
         fail('database.databaseName', `"${databaseName}" is not a database name`);
+    const login = restoredLogin(options, restoring);
     return {
         instanceClass: options.instanceClass ?? 'db.t4g.medium',
         allocatedStorage,
@@ -236,6 +239,7 @@ function database(args) {
         ...(args.restoreToPointInTime !== undefined
             ? { restoreToPointInTime: pointInTime(args.restoreToPointInTime) }
             : {}),
+        ...(login ? { restoredLogin: login } : {}),
     };
 }
 function kongEnvironment(values = {}) {
@@ -362,13 +366,17 @@ export function settings(name, args) {
     if (!LOG_RETENTION_DAYS.includes(logRetentionDays)) {
         fail('logRetentionDays', `${logRetentionDays} is not a CloudWatch retention: ${LOG_RETENTION_DAYS.join(', ')}`);
     }
+    const databaseSettings = mode === 'database' ? database(args) : undefined;
+    const disasterRecovery = args.disasterRecovery !== undefined
+        ? disasterRecoverySettings(args, databaseSettings, backupBucket !== undefined)
+        : undefined;
     return {
         name,
         ...(args.region !== undefined ? { region: args.region } : {}),
         tags: { ...args.tags, 'deckhand:gateway': name },
         network: network(args),
         image,
-        ...(mode === 'database' ? { database: database(args) } : {}),
+        ...(databaseSettings ? { database: databaseSettings } : {}),
         ...(args.declarativeConfig !== undefined
             ? {
                 // Text is checked now; an Output when its value is known (the component converts it again: a no-op).
@@ -394,5 +402,6 @@ export function settings(name, args) {
         ...(admin !== undefined ? { adminAllowedCidrs: admin } : {}),
         ...(args.kmsKeyArn !== undefined ? { kmsKeyArn: args.kmsKeyArn } : {}),
         ...(backupBucket ? { backupBucket } : {}),
+        ...(disasterRecovery ? { disasterRecovery } : {}),
     };
 }

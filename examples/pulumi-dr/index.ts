@@ -7,10 +7,18 @@ import { KongGateway } from 'deckhand/pulumi'
 const config = new pulumi.Config()
 const certificateArn = config.get('certificateArn') || undefined
 const adminAllowedCidrs = config.getObject<string[]>('adminAllowedCidrs') ?? []
+// Losing the region: the old stack's disasterRecoveryAutomatedBackupsArn, replicated into this stack's region.
+const automatedBackupsArn = config.get('restoreFromAutomatedBackupsArn') || undefined
+const disasterRecoveryRegion = config.get('disasterRecoveryRegion') || undefined
 
 const gateway = new KongGateway('kong', {
   kongImage: config.get('kongImage'),
   restoreFromSnapshot: config.get('restoreFromSnapshot') || undefined,
+  restoreToPointInTime: automatedBackupsArn
+    ? { sourceDbInstanceAutomatedBackupsArn: automatedBackupsArn, useLatestRestorableTime: true }
+    : undefined,
+  // Copies of the backups in a second region, for losing this one.
+  disasterRecovery: disasterRecoveryRegion ? { region: disasterRecoveryRegion } : undefined,
   // Kong Enterprise: a restored database keeps the old cluster's admin token (no new one is seeded); its secret.
   adminTokenSecretArn: config.get('adminTokenSecretArn') || undefined,
   certificateArn,
@@ -27,5 +35,7 @@ export const databaseInstanceIdentifier = gateway.databaseInstanceIdentifier
 export const databasePasswordSecretArn = gateway.databasePasswordSecretArn
 export const adminTokenSecretArn = gateway.adminTokenSecretArn
 export const backupBucketName = gateway.backupBucketName
+export const disasterRecoveryAutomatedBackupsArn = gateway.disasterRecoveryAutomatedBackupsArn
+export const disasterRecoveryBackupStore = gateway.disasterRecoveryBackupStore
 export const clusterName = gateway.clusterName
 export const serviceName = gateway.serviceName

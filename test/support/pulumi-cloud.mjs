@@ -3,12 +3,25 @@
 // component reads); invokes are answered from a small description of the account. Plain JavaScript, so that both
 // the Jest suites and a child `node` process running the built dist/pulumi can share it.
 
-function arnOf(type, name) {
+// A resource lives in the region its `region` input names, else the provider's (eu-west-1 here).
+function arnOf(type, name, region = 'eu-west-1') {
   const [service, kind = 'component'] = type.split(':')[1].split('/')
   // Secrets Manager appends six random characters to a secret's name.
   if (type === 'aws:secretsmanager/secret:Secret')
-    return `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${name}-AbCdEf`
-  return `arn:aws:${service}:eu-west-1:123456789012:${kind.toLowerCase()}/${name}`
+    return `arn:aws:secretsmanager:${region}:123456789012:secret:${name}-AbCdEf`
+  // Bucket ARNs name neither region nor account (Amazon S3 User Guide, "Policy resources").
+  if (type === 'aws:s3/bucket:Bucket') return `arn:aws:s3:::${name}-generated`
+  return `arn:aws:${service}:${region}:123456789012:${kind.toLowerCase()}/${name}`
+}
+
+// The provider's id of a resource, where the component reads it: most are the logical name here. Replicated
+// automated backups are known by their DBInstanceAutomatedBackupsArn (terraform-provider-aws
+// internal/service/rds/instance_automated_backups_replication.go; the import example of its documentation reads
+// arn:aws:rds:us-east-1:123456789012:auto-backup:ab-…), created in the destination region.
+function idOf(type, name, inputs) {
+  if (type === 'aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication')
+    return `arn:aws:rds:${inputs.region}:123456789012:auto-backup:ab-${name}`
+  return `${name}-id`
 }
 
 // What RDS records as a restored instance's key: the key of the snapshot it came from, or of the instance a
@@ -49,7 +62,7 @@ function autoName(type, name) {
 }
 
 function computed(type, name, inputs, cloud = {}, registered = []) {
-  const arn = arnOf(type, name)
+  const arn = arnOf(type, name, inputs.region)
   const state = { ...inputs, arn, name: inputs.name ?? autoName(type, name) }
   switch (type) {
     case 'random:index/randomPassword:RandomPassword':
@@ -122,7 +135,7 @@ export function mockCloud(cloud, registered, invoked = []) {
     newResource(args) {
       const state = computed(args.type, args.name, args.inputs, cloud, registered)
       registered.push({ type: args.type, name: args.name, inputs: args.inputs, state })
-      return { id: `${args.name}-id`, state }
+      return { id: idOf(args.type, args.name, args.inputs), state }
     },
     call(args) {
       invoked.push({ token: args.token, inputs: args.inputs })
