@@ -1,6 +1,12 @@
 import { describe, expect, test } from '@jest/globals'
 
-import { dumpArgs, globalArgs, reconcileArgs, validateArgs } from '../actions/engine/deck/commands.js'
+import {
+  convertArgs,
+  dumpArgs,
+  globalArgs,
+  reconcileArgs,
+  validateArgs,
+} from '../actions/engine/deck/commands.js'
 import { deckFeatures } from '../actions/engine/deck/version.js'
 import { checkDeckArgv } from './deck-double/flags.mjs'
 
@@ -86,6 +92,44 @@ describe('every argv deckhand builds is one real deck accepts', () => {
         expect(argv).not.toContain('--silence-events')
         expect({ argv, error: checkDeckArgv(argv, version) }).toEqual({ argv, error: null })
       }
+  })
+
+  test.each(['1.47.0', '1.51.0', '1.55.2', '1.56.0', '1.65.1'])('deck %s: file convert', (version) => {
+    const features = deckFeatures(version)
+    expect(features.convertPairs.length).toBeGreaterThan(0)
+    for (const { from, to } of features.convertPairs)
+      for (const outputFile of ['/tmp/out.yaml', '/tmp/out.json']) {
+        const argv = convertArgs(features, { from, to, inputFiles: ['/tmp/in.yaml'], outputFile })
+        expect({ argv, error: checkDeckArgv(argv, version) }).toEqual({ argv, error: null })
+      }
+  })
+
+  test('file convert pairs follow the release that added them', () => {
+    const pairs = (v: string) => deckFeatures(v).convertPairs.map((p) => `${p.from}>${p.to}`)
+    expect(pairs('1.46.3')).toEqual([])
+    expect(pairs('1.47.0')).toEqual(['2.8>3.4'])
+    expect(pairs('1.55.2')).toEqual(['2.8>3.4', '3.4>3.10'])
+    expect(pairs('1.65.1')).toEqual(['2.8>3.4', '3.4>3.10', '3.10>3.14'])
+    // A pair the release lacks is refused before deck runs, naming what it converts; deck itself refuses it too.
+    expect(() =>
+      convertArgs(deckFeatures('1.50.0'), {
+        from: '3.4',
+        to: '3.10',
+        inputFiles: ['a.yaml'],
+        outputFile: 'b.yaml',
+      }),
+    ).toThrow('deck 1.50.0 cannot convert Kong 3.4 files to 3.10; it converts 2.8 → 3.4')
+    expect(checkDeckArgv(['file', 'convert', '--from', '3.4', '--to', '3.10'], '1.50.0')).toMatch(
+      /invalid value '3.4'/,
+    )
+    expect(() =>
+      convertArgs(deckFeatures('1.65.1'), {
+        from: '2.8',
+        to: '3.4',
+        inputFiles: ['a', 'b'],
+        outputFile: 'c.yaml',
+      }),
+    ).toThrow(/one input file/)
   })
 
   test('diff and sync refuse a deck without JSON output, naming the way out', () => {

@@ -17,8 +17,8 @@ import { buildState, ONLINE_COLLECTIONS, onlineEntities } from './validate.mjs'
 import { readAllStdin, readLineStdin, writeAll } from './io.mjs'
 import { atLeast, commitFor } from './versions.mjs'
 
-const yellow = (ctx, text) => (ctx.rootConfig?.color ? `\x1b[33m${text}\x1b[0m` : text)
-const red = (ctx, text) => (ctx.rootConfig?.color ? `\x1b[31m${text}\x1b[0m` : text)
+export const yellow = (ctx, text) => (ctx.rootConfig?.color ? `\x1b[33m${text}\x1b[0m` : text)
+export const red = (ctx, text) => (ctx.rootConfig?.color ? `\x1b[31m${text}\x1b[0m` : text)
 
 // ---- notices of the deprecated top-level commands (Kong/deck cmd/gateway_*.go) ----
 
@@ -185,7 +185,7 @@ export function confirm(ctx, message) {
 const addExt = (filename, ext) => (extname(filename) === '' ? `${filename}.${ext}` : filename)
 
 // GDR utils.ConfirmFileOverwrite.
-function confirmOverwrite(ctx, filename, ext, yes) {
+export function confirmOverwrite(ctx, filename, ext, yes) {
   if (yes) return true
   const name = addExt(filename, ext)
   if (!existsSync(name)) return true
@@ -211,7 +211,7 @@ function basicAuthIdRule(version) {
   return atLeast(version, '1.57.0') ? 'warn' : 'force'
 }
 
-function serialise(ctx, content, format) {
+export function serialise(ctx, content, format) {
   let tree = goStruct('content', content)
   const seed = ctx.env.DECK_DOUBLE_SHUFFLE
   const shuffled = seed !== undefined && seed !== '' && seed !== '0'
@@ -222,7 +222,7 @@ function serialise(ctx, content, format) {
 }
 
 // GDR file.WriteContentToFile ("-" is stdout); DECK_DOUBLE_FAIL=crash dies half-way through.
-function writeOutput(ctx, text, filename, format) {
+export function writeOutput(ctx, text, filename, format) {
   const crash = ctx.env.DECK_DOUBLE_FAIL === 'crash'
   const data = Buffer.from(text)
   const part = crash ? data.subarray(0, Math.floor(data.length / 2)) : data

@@ -144,6 +144,17 @@ const COMMAND_FLAGS = {
     f('json-output', 'bool', { since: '1.24.0' }),
     f('skip-plugin-definitions', 'bool', { since: '1.63.0' }),
   ],
+  // Kong/deck cmd/convert.go (v1.8.0), cmd/file_convert.go (v1.25.0); file defaults set in convertDefaults.
+  convert: [
+    f('from', 'string'),
+    f('to', 'string'),
+    f('input-file', 'string'),
+    f('output-file', 'string', { short: 'o', shortSince: '1.28.0' }),
+    f('yes', 'bool', { since: '1.16.0' }),
+    f('format', 'string', { def: 'yaml', since: '1.25.0' }),
+    f('no-expand-env-vars', 'bool', { since: '1.57.2' }),
+    ...DIAGNOSTIC_FLAGS,
+  ],
   apply: [
     f('workspace', 'string', { short: 'w' }),
     f('parallelism', 'int', { def: 10 }),
@@ -170,7 +181,6 @@ const COMMAND_GROUPS = {
 // Commands deck has but the double does not emulate (name, since); finding one is not an error.
 const OTHER_ROOT = [
   ['completion', '1.0.0'],
-  ['convert', '1.8.0'],
   ['konnect', '1.5.0'],
 ]
 const FILE_SUBCOMMANDS = [
@@ -182,7 +192,6 @@ const FILE_SUBCOMMANDS = [
   ['patch', '1.24.0'],
   ['openapi2kong', '1.24.0'],
   ['render', '1.25.0'],
-  ['convert', '1.25.0'],
   ['lint', '1.28.0'],
   ['namespace', '1.32.0'],
   ['kong2kic', '1.35.0'],
@@ -223,6 +232,16 @@ function withVersion(spec, version, variant) {
   return s
 }
 
+// v1.28.0 gave `file convert` stdin/stdout defaults; `convert` (and `file convert` before) kept
+// no input and kong.yaml (cmd/file_convert.go newConvertCmd).
+function convertDefaults(local, variant, version) {
+  const stdio = variant !== 'legacy' && atLeast(version, '1.28.0')
+  for (const s of local) {
+    if (s.name === 'input-file') s.def = stdio ? '-' : ''
+    if (s.name === 'output-file') s.def = stdio ? '-' : 'kong.yaml'
+  }
+}
+
 function commandNode(kind, variant, version) {
   const runArgs = kind === 'version' || variant === 'legacy' ? 'none' : undefined
   const anyArgs = ['sync', 'diff', 'validate', 'apply']
@@ -237,6 +256,7 @@ function commandNode(kind, variant, version) {
     .filter((s) => applicable(s, version, variant))
     .map((s) => withVersion(s, version, variant))
   n.groups = (COMMAND_GROUPS[kind] ?? []).filter((g) => applicable(g, version, variant))
+  if (kind === 'convert') convertDefaults(n.local, variant, version)
   return n
 }
 
@@ -256,6 +276,7 @@ export function commandTree(version = DEFAULT_VERSION) {
     add(root, commandNode(kind, 'legacy', version))
   }
   for (const [name, since] of OTHER_ROOT) if (atLeast(version, since)) add(root, otherNode(name))
+  if (atLeast(version, '1.8.0')) add(root, commandNode('convert', 'legacy', version))
   if (atLeast(version, '1.28.0')) {
     const gateway = add(root, node('gateway', { group: true }))
     for (const kind of ['sync', 'validate', 'reset', 'ping', 'dump', 'diff']) {
@@ -266,6 +287,7 @@ export function commandTree(version = DEFAULT_VERSION) {
   if (atLeast(version, '1.24.0')) {
     const file = add(root, node('file', { group: true }))
     for (const [name, since] of FILE_SUBCOMMANDS) if (atLeast(version, since)) add(file, otherNode(name))
+    if (atLeast(version, '1.25.0')) add(file, commandNode('convert', 'file', version))
     if (atLeast(version, '1.28.0')) add(file, commandNode('validate', 'file', version))
   }
   if (atLeast(version, '1.65.0')) {
@@ -631,6 +653,28 @@ const ONLINE_ENTITIES = [
 const NO_ARGS = 'positional arguments are not valid for this command, please use flags instead'
 const STATE_REQUIRED = "a state file with Kong's configuration must be specified using `-s`/`--state` flag"
 
+// The --from/--to values convert's PreRunE accepts (cmd/file_convert.go, v1.43.0 on), per release.
+export function convertFormats(version) {
+  const added = [
+    ['1.47.0', '2.8', '3.4'],
+    ['1.51.0', '3.4', '3.10'],
+    ['1.56.0', '3.10', '3.14'],
+  ].filter(([since]) => atLeast(version, since))
+  return {
+    from: ['kong-gateway', 'kong-gateway-2.x', ...added.map(([, from]) => from)],
+    to: ['konnect', 'kong-gateway-3.x', ...added.map(([, , to]) => to)],
+  }
+}
+
+// cmd/utils.go validateInputFlag.
+function validateInputFlag(name, value, allowed) {
+  if (!allowed.includes(value)) {
+    throw new DeckError(
+      `invalid value '${value}' found for the '${name}' flag. Allowed values: ${goList(allowed)}`,
+    )
+  }
+}
+
 /** The command's PreRunE checks (Kong/deck cmd/gateway_*.go), in deck's order. */
 export function preRunChecks(cmd, parsed, version) {
   const { kind, variant } = cmd
@@ -646,6 +690,12 @@ export function preRunChecks(cmd, parsed, version) {
   if (['sync', 'diff'].includes(kind) && variant === 'legacy') {
     const state = flagValue(parsed, 'state')
     if (state.length === 0) throw new DeckError(STATE_REQUIRED)
+  }
+  if (kind === 'convert' && atLeast(version, '1.43.0')) {
+    const formats = convertFormats(version)
+    validateInputFlag('from', flagValue(parsed, 'from'), formats.from)
+    validateInputFlag('to', flagValue(parsed, 'to'), formats.to)
+    checkDiagnostics(parsed)
   }
   if (kind === 'validate') {
     checkParallelism(parsed, version)

@@ -16,6 +16,7 @@ import {
   flagValue,
   parseCommandLine,
 } from './flags.mjs'
+import { runConvert } from './convert.mjs'
 import { loadGateway } from './gateway.mjs'
 import { DeckError, goQuote } from './gostr.mjs'
 import { writeAll } from './io.mjs'
@@ -83,6 +84,7 @@ const RUNNERS = {
   diff: runReconcile,
   apply: runReconcile,
   reset: runNotEmulated,
+  convert: runConvert,
 }
 
 /** Runs one deck invocation; returns the exit code. */

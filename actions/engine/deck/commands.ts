@@ -1,6 +1,6 @@
 import { append } from '../arrays.js'
 import { DeckhandError } from '../errors.js'
-import type { DeckFeatures } from './version.js'
+import type { DeckFeatures, LtsLine } from './version.js'
 import { inputName } from '../jobs/inputs.js'
 
 /**
@@ -53,6 +53,50 @@ export function validateArgs(features: DeckFeatures, cmd: ValidateCommand): stri
   if (cmd.workspace) args.push('--workspace', cmd.workspace)
   if (cmd.parallelism !== undefined) args.push('--parallelism', String(cmd.parallelism))
   return args
+}
+
+export interface ConvertCommand {
+  from: LtsLine
+  to: LtsLine
+  /** deck converts one file per run (Convert refuses more: "only one input file can be provided"). */
+  inputFiles: readonly string[]
+  /** Written as JSON when it ends in .json, else YAML; deck adds an extension to a name without one. */
+  outputFile: string
+}
+
+export function convertArgs(features: DeckFeatures, cmd: ConvertCommand): string[] {
+  if (!features.convertPairs.some((p) => p.from === cmd.from && p.to === cmd.to)) {
+    throw new DeckhandError(
+      `deck ${features.version} cannot convert Kong ${cmd.from} files to ${cmd.to}; it converts ${describePairs(features)}`,
+    )
+  }
+  const [input] = cmd.inputFiles
+  if (input === undefined || cmd.inputFiles.length !== 1) {
+    throw new DeckhandError(`deck file convert takes one input file, not ${cmd.inputFiles.length}`)
+  }
+  const format = /\.json$/i.test(cmd.outputFile) ? 'json' : 'yaml'
+  // Every release with an LTS pair (1.47.0 on) has `file convert`.
+  return [
+    'file',
+    'convert',
+    '--from',
+    cmd.from,
+    '--to',
+    cmd.to,
+    '--input-file',
+    input,
+    '--output-file',
+    cmd.outputFile,
+    '--format',
+    format,
+    '--yes',
+  ]
+}
+
+/** The LTS pairs a deck release converts, for messages: "2.8 → 3.4, 3.4 → 3.10" or "no Kong LTS pair". */
+export function describePairs(features: DeckFeatures): string {
+  if (features.convertPairs.length === 0) return 'no Kong LTS pair (deck 1.47.0 added 2.8 → 3.4)'
+  return features.convertPairs.map((p) => `${p.from} → ${p.to}`).join(', ')
 }
 
 export interface ReconcileCommand {

@@ -16,7 +16,25 @@ export interface DeckFeatures {
   adminTokenEnv: boolean
   /** `diff`/`sync --json-output` exist (v1.24.0): deckhand reads plans and results only as JSON. */
   jsonOutput: boolean
+  /** The Kong LTS format pairs `deck file convert` converts (deck convert/convert.go Convert), oldest first. */
+  convertPairs: readonly ConvertPair[]
 }
+
+/** Kong Gateway LTS lines, oldest first (Kong's upgrade path 2.8 → 3.4 → 3.10 → 3.14). */
+export const LTS_LINES = ['2.8', '3.4', '3.10', '3.14'] as const
+export type LtsLine = (typeof LTS_LINES)[number]
+
+export interface ConvertPair {
+  from: LtsLine
+  to: LtsLine
+}
+
+// The release that added each pair to deck's `file convert` (its --from/--to values and Convert's cases).
+const CONVERT_PAIRS: readonly (ConvertPair & { since: string })[] = [
+  { from: '2.8', to: '3.4', since: '1.47.0' },
+  { from: '3.4', to: '3.10', since: '1.51.0' },
+  { from: '3.10', to: '3.14', since: '1.56.0' },
+]
 
 /**
  * Reads the version out of `deck version` output, e.g. `decK v1.65.1 (d3adb33f)`.
@@ -45,5 +63,6 @@ export function deckFeatures(version: string): DeckFeatures {
     gatewayCommands: semver.gte(v, '1.28.0'),
     adminTokenEnv: semver.gte(v, '1.64.0'),
     jsonOutput: semver.gte(v, '1.24.0'),
+    convertPairs: CONVERT_PAIRS.filter((p) => semver.gte(v, p.since)).map(({ from, to }) => ({ from, to })),
   }
 }

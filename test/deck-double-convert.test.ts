@@ -1,0 +1,437 @@
+// `deck file convert` in the deck double, after Kong/deck convert/convert.go and its update functions
+// (v1.65.1); the files below are shaped after deck's tests/integration/testdata/file-convert cases.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { execFile } from 'node:child_process'
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+import { checkDeckArgv } from './deck-double/flags.mjs'
+
+const DECK = fileURLToPath(new URL('./deck-double/deck', import.meta.url))
+
+interface Result {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+let work: string
+
+function deck(args: string[], env: Record<string, string> = {}): Promise<Result> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      DECK,
+      args,
+      {
+        cwd: work,
+        env: { PATH: process.env.PATH ?? '', HOME: work, ...env },
+        encoding: 'utf8',
+        timeout: 20_000,
+      },
+      (_err, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }),
+    )
+    child.stdin?.end('')
+  })
+}
+
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  )
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'deck-convert-'))
+})
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true })
+})
+
+const KONG_28 = `_format_version: "1.1"
+services:
+- name: orders
+  host: orders.internal
+  port: 8080
+  protocol: http
+  routes:
+  - name: order-by-id
+    paths:
+    - /orders/\\d+$
+    - /orders
+  - name: already-regex
+    paths:
+    - ~/legacy/(v1|v2)
+  plugins:
+  - name: ip-restriction
+    config:
+      whitelist:
+      - 10.0.0.0/8
+  - name: aws-lambda
+    config:
+      aws_region: eu-west-1
+      function_name: orders
+      proxy_scheme: https
+routes:
+- name: top-level
+  paths:
+  - /top/[a-z]+
+plugins:
+- name: pre-function
+  config:
+    functions:
+    - kong.log.err("hi")
+- name: rate-limiting-advanced
+  config:
+    limit:
+    - 10
+    window_size:
+    - 60
+consumer_groups:
+- name: gold
+  plugins:
+  - name: ip-restriction
+    config:
+      blacklist:
+      - 192.0.2.1
+`
+
+const FINAL_30 =
+  '\nThese automatic changes may not be correct or exhaustive enough, please\n' +
+  'perform a manual audit of the config file.\n\n' +
+  'For related information, please visit:\n' +
+  'https://docs.konghq.com/deck/latest/3.0-upgrade\n\n'
+
+describe('deck file convert --from 2.8 --to 3.4', () => {
+  it('adds ~ to regex paths of service routes, migrates _format_version and the legacy plugin fields', async () => {
+    await writeFile(join(work, 'kong-28.yaml'), KONG_28)
+    const r = await deck([
+      'file',
+      'convert',
+      '--from',
+      '2.8',
+      '--to',
+      '3.4',
+      '--input-file',
+      'kong-28.yaml',
+      '-o',
+      'out',
+    ])
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toBe(
+      "From the 'kong-28.yaml' config file,\n" +
+        "1 unsupported routes' paths format with Kong version 3.0\n" +
+        'or above were detected. Some of these routes are (not an exhaustive list):\n\n' +
+        'order-by-id\n\n' +
+        'Kong gateway versions 3.0 and above require that regular expressions\n' +
+        "start with a '~' character to distinguish from simple prefix match.\n" +
+        "In order to make these paths compatible with 3.x, a '~' prefix has been added.\n\n" +
+        "From the 'kong-28.yaml' config file,\n" +
+        "the _format_version field has been migrated from '1.1' to '3.0'.\n\n" +
+        'Automatically converted legacy configuration field "functions" to the new field "access" in plugin pre-function\n' +
+        'Automatically converted legacy configuration field "whitelist" to the new field "allow" in plugin ip-restriction\n' +
+        'Automatically removed deprecated config field "proxy_scheme" from plugin aws-lambda\n' +
+        // The consumer group's plugin is reported but keeps its config (deck updates a copy of it).
+        'Automatically converted legacy configuration field "blacklist" to the new field "deny" in plugin ip-restriction\n' +
+        FINAL_30,
+    )
+    // WriteContentToFile adds the format's extension to a name without one.
+    const out = await readFile(join(work, 'out.yaml'), 'utf8')
+    const namespace = /namespace: ([0-9A-Za-z]{32})\n/.exec(out)?.[1]
+    expect(namespace).toBeDefined()
+    expect(out).toBe(`_format_version: "3.0"
+consumer_groups:
+- name: gold
+  plugins:
+  - config:
+      blacklist:
+      - 192.0.2.1
+    name: ip-restriction
+plugins:
+- config:
+    access:
+    - kong.log.err("hi")
+  name: pre-function
+- config:
+    limit:
+    - 10
+    namespace: ${namespace}
+    window_size:
+    - 60
+  name: rate-limiting-advanced
+routes:
+- name: top-level
+  paths:
+  - /top/[a-z]+
+services:
+- host: orders.internal
+  name: orders
+  plugins:
+  - config:
+      allow:
+      - 10.0.0.0/8
+    name: ip-restriction
+  - config:
+      aws_region: eu-west-1
+      function_name: orders
+    name: aws-lambda
+  port: 8080
+  protocol: http
+  routes:
+  - name: order-by-id
+    paths:
+    - ~/orders/\\d+$
+    - /orders
+  - name: already-regex
+    paths:
+    - ~/legacy/(v1|v2)
+`)
+    expect(await readFile(join(work, 'kong-28.yaml'), 'utf8')).toBe(KONG_28)
+  })
+
+  it('fills an empty new field from the legacy one and refuses two values', async () => {
+    await writeFile(
+      join(work, 'replace.yaml'),
+      '_format_version: "1.1"\nplugins:\n- name: post-function\n  config:\n    access: []\n    functions:\n    - return\n',
+    )
+    const ok = await deck([
+      'file',
+      'convert',
+      '--from',
+      '2.8',
+      '--to',
+      '3.4',
+      '--input-file',
+      'replace.yaml',
+      '-o',
+      'r.json',
+      '--format',
+      'json',
+    ])
+    expect(ok.code).toBe(0)
+    expect(ok.stdout).toContain('field "functions" to the new field "access" in plugin post-function\n')
+    expect(await readFile(join(work, 'r.json'), 'utf8')).toBe(
+      // JSON keeps go-kong's struct order: name before config.
+      '{\n  "_format_version": "3.0",\n  "plugins": [\n    {\n      "name": "post-function",\n      "config": {\n        "access": [\n          "return"\n        ]\n      }\n    }\n  ]\n}',
+    )
+
+    await writeFile(
+      join(work, 'conflict.yaml'),
+      '_format_version: "1.1"\nplugins:\n- name: post-function\n  config:\n    access:\n    - return 1\n    functions:\n    - return 2\n',
+    )
+    const bad = await deck([
+      'file',
+      'convert',
+      '--from',
+      '2.8',
+      '--to',
+      '3.4',
+      '--input-file',
+      'conflict.yaml',
+      '-o',
+      'c.yaml',
+    ])
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toBe(
+      'Error: converting file: conflicting fields: both legacy field "functions" and new field "access" have values in plugin post-function\n',
+    )
+    expect(await exists(join(work, 'c.yaml'))).toBe(false)
+  })
+})
+
+describe('deck file convert --from 3.4 --to 3.10 and --from 3.10 --to 3.14', () => {
+  it('3.4 -> 3.10 renames the Redis address lists and the model upstream_path, keeping _format_version', async () => {
+    await writeFile(
+      join(work, 'kong-34.yaml'),
+      `_format_version: "3.0"
+plugins:
+- name: rate-limiting-advanced
+  config:
+    namespace: ns
+    redis:
+      cluster_addresses:
+      - redis-1:6379
+- name: ai-proxy
+  config:
+    model:
+      options:
+        upstream_path: /v1/chat
+`,
+    )
+    const r = await deck(['file', 'convert', '--from', '3.4', '--to', '3.10', '--input-file', 'kong-34.yaml'])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toBe(
+      'Automatically converted legacy configuration field "redis.cluster_addresses" to the new field "redis.cluster_nodes" in plugin rate-limiting-advanced\n' +
+        'Automatically converted legacy configuration field "model.options.upstream_path" to the new field "model.options.upstream_url" in plugin ai-proxy\n' +
+        '\nThese automatic changes may not be correct or exhaustive enough, please\n' +
+        'perform a manual audit of the config file.\n\n' +
+        'For related information, please visit:\n' +
+        'https://docs.konghq.com/deck/latest/3.10-upgrade\n\n' +
+        `_format_version: "3.0"
+plugins:
+- config:
+    namespace: ns
+    redis:
+      cluster_nodes:
+      - redis-1:6379
+  name: rate-limiting-advanced
+- config:
+    model:
+      options:
+        upstream_url: /v1/chat
+  name: ai-proxy
+`,
+    )
+  })
+
+  it('3.10 -> 3.14 spells out the old insecure defaults', async () => {
+    await writeFile(
+      join(work, 'kong-310.yaml'),
+      `_format_version: "3.0"
+services:
+- name: secure
+  host: s.internal
+  protocol: https
+  routes:
+  - name: r1
+    paths: [/s]
+  plugins:
+  - name: key-auth
+  - name: http-log
+    config:
+      http_endpoint: https://logs.internal
+`,
+    )
+    const r = await deck([
+      'file',
+      'convert',
+      '--from',
+      '3.10',
+      '--to',
+      '3.14',
+      '--input-file',
+      'kong-310.yaml',
+      '-o',
+      'o314.yaml',
+    ])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toBe(
+      `Route 'r1': setting protocols to ["http", "https"] (old default, 3.14 defaults to ["https"] only)\n` +
+        `Service 'secure': setting tls_verify to false (old default, 3.14 enforces TLS certificate verification by default)\n` +
+        `Plugin 'key-auth': setting hide_credentials to false (old default, 3.14 defaults to true)\n` +
+        `Plugin 'http-log': setting ssl_verify to false (old default, 3.14 defaults to true)\n` +
+        '\nThese automatic changes may not be correct or exhaustive enough, please\n' +
+        'perform a manual audit of the config file.\n\n' +
+        'For related information, please visit:\n' +
+        'https://developer.konghq.com/gateway/upgrade\n\n',
+    )
+    expect(await readFile(join(work, 'o314.yaml'), 'utf8')).toBe(`_format_version: "3.0"
+services:
+- host: s.internal
+  name: secure
+  plugins:
+  - config:
+      hide_credentials: false
+    name: key-auth
+  - config:
+      http_endpoint: https://logs.internal
+      ssl_verify: false
+    name: http-log
+  protocol: https
+  routes:
+  - name: r1
+    paths:
+    - /s
+    protocols:
+    - http
+    - https
+  tls_verify: false
+`)
+  })
+})
+
+describe('pairs deck does not convert', () => {
+  it('a pair of known formats without a conversion fails after reading the file', async () => {
+    await writeFile(join(work, 'p.yaml'), KONG_28)
+    const r = await deck([
+      'file',
+      'convert',
+      '--from',
+      '2.8',
+      '--to',
+      '3.10',
+      '--input-file',
+      'p.yaml',
+      '-o',
+      'p-out.yaml',
+    ])
+    expect(r).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: "Error: converting file: cannot convert from '2.8' to '3.10' format\n",
+    })
+    expect(await exists(join(work, 'p-out.yaml'))).toBe(false)
+  })
+
+  it('formats a release does not know are refused by PreRunE, with the allowed values', async () => {
+    const r = await deck(['file', 'convert', '--from', '3.4', '--to', '3.10', '--input-file', 'p.yaml'], {
+      DECK_DOUBLE_VERSION: '1.50.0',
+    })
+    expect(r.code).toBe(1)
+    expect(r.stderr).toBe(
+      "Error: invalid value '3.4' found for the 'from' flag. Allowed values: [kong-gateway kong-gateway-2.x 2.8]\n",
+    )
+    expect(checkDeckArgv(['file', 'convert', '--from', '2.8', '--to', '3.14'], '1.55.2')).toBe(
+      "invalid value '3.14' found for the 'to' flag. Allowed values: [konnect kong-gateway-3.x 3.4 3.10]",
+    )
+    expect(checkDeckArgv(['file', 'convert', '--from', '3.10', '--to', '3.14'], '1.56.0')).toBeNull()
+  })
+
+  it('before v1.43.0 the format parser refuses an unknown format', async () => {
+    const r = await deck(['file', 'convert', '--from', '2.8', '--to', '3.4', '--input-file', 'p.yaml'], {
+      DECK_DOUBLE_VERSION: '1.42.0',
+    })
+    expect(r).toEqual({ code: 1, stdout: '', stderr: "Error: invalid format: '2.8'\n" })
+  })
+})
+
+describe('flags and the legacy command', () => {
+  it('follows the flag history of convert', () => {
+    expect(checkDeckArgv(['file', 'convert', '-o', 'x'], '1.27.1')).toBe("unknown shorthand flag: 'o' in -o")
+    expect(checkDeckArgv(['file', 'convert', '--from', '2.8', '--to', '3.4', '-o', 'x'], '1.47.0')).toBeNull()
+    expect(
+      checkDeckArgv(['file', 'convert', '--from', '2.8', '--to', '3.4', '--no-expand-env-vars'], '1.57.0'),
+    ).toBe('unknown flag: --no-expand-env-vars')
+    expect(checkDeckArgv(['file', 'convert', '--from', '2.8', '--to', '3.4', 'x.yaml'])).toBe(
+      'positional arguments are not valid for this command, please use flags instead',
+    )
+  })
+
+  it('`deck convert` prints where the command moved, then converts', async () => {
+    await writeFile(
+      join(work, 'l.yaml'),
+      '_format_version: "1.1"\nservices:\n- name: a\n  host: a.internal\n',
+    )
+    const r = await deck([
+      'convert',
+      '--from',
+      'kong-gateway-2.x',
+      '--to',
+      'kong-gateway-3.x',
+      '--input-file',
+      'l.yaml',
+    ])
+    expect(r.code).toBe(0)
+    expect(r.stderr).toMatch(/^Info: 'deck convert' functionality has moved to 'deck file convert'/)
+    expect(r.stdout).toBe(
+      "From the 'l.yaml' config file,\nthe _format_version field has been migrated from '1.1' to '3.0'.\n\n" +
+        FINAL_30,
+    )
+    // The legacy default output is kong.yaml.
+    expect(await readFile(join(work, 'kong.yaml'), 'utf8')).toBe(
+      '_format_version: "3.0"\nservices:\n- host: a.internal\n  name: a\n',
+    )
+  })
+})
