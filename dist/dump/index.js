@@ -35128,6 +35128,11 @@ var import_semver = __toESM(require_semver2(), 1);
 init_errors();
 var DEFAULT_DECK_VERSION = "1.65.1";
 var MIN_DECK_VERSION = "1.20.0";
+var CONVERT_PAIRS = [
+  { from: "2.8", to: "3.4", since: "1.47.0" },
+  { from: "3.4", to: "3.10", since: "1.51.0" },
+  { from: "3.10", to: "3.14", since: "1.56.0" }
+];
 function parseDeckVersion(output) {
   const match = /\bv?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)\b/.exec(output);
   const version = match?.[1];
@@ -35149,7 +35154,8 @@ function deckFeatures(version) {
     version,
     gatewayCommands: import_semver.default.gte(v, "1.28.0"),
     adminTokenEnv: import_semver.default.gte(v, "1.64.0"),
-    jsonOutput: import_semver.default.gte(v, "1.24.0")
+    jsonOutput: import_semver.default.gte(v, "1.24.0"),
+    convertPairs: CONVERT_PAIRS.filter((p) => import_semver.default.gte(v, p.since)).map(({ from, to }) => ({ from, to }))
   };
 }
 
