@@ -23,7 +23,7 @@
 //   open-source tag for 3.10 or 3.14; the default branch, whose kong/meta.lua says 3.10, stands for 3.10.
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -284,11 +284,11 @@ function main() {
     const loader = kong ? readLoader(kong) : undefined
     const aliasesFrom = loader ?? previousLoader
     if (aliasesFrom) {
+      const inherited = loader ? '' : ` (aliases, as for ${previousLoader.line})`
       for (const [name, replacement] of Object.entries(aliasesFrom.aliases)) {
         aliases[name] ??= replacement
-        refs[name] ??= aliasesFrom.refs[name]
+        refs[name] ??= aliasesFrom.refs[name] + inherited
       }
-      const inherited = loader ? '' : ` (aliases, as for ${previousLoader.line})`
       for (const source of aliasesFrom.sources)
         if (loader || !source.includes('kong_defaults')) sources.push(source + inherited)
     }
@@ -317,6 +317,11 @@ function main() {
         Object.keys(aliases)
           .sort()
           .map((k) => [k, aliases[k]]),
+      ),
+      aliasSources: Object.fromEntries(
+        Object.keys(aliases)
+          .sort()
+          .map((k) => [k, refs[k] ?? refs.settings]),
       ),
       dynamicPrefixes,
       undocumented: [...new Set(undocumented)].sort(),
@@ -352,4 +357,4 @@ function main() {
   )
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main()
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main()
