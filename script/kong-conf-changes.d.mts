@@ -5,6 +5,7 @@ export interface LineFacts {
   settings: Record<string, Default>
   aliases: Record<string, string>
   dynamicPrefixes: string[]
+  dynamicIgnored?: string[]
   refs: Record<string, string>
 }
 export interface Hop {
@@ -28,9 +29,10 @@ export declare function parseConfDefault(text: string): Record<string, Default>
 export declare function parseKongDefaults(text: string): string[]
 export declare function parseConfParsers(text: string): Record<string, string>
 export declare function parseDynamicPrefixes(text: string): string[]
+export declare function parseDynamicIgnored(text: string): string[]
 export declare function parseSensitive(text: string): string[]
 export declare function knownIn(
-  line: Pick<LineFacts, 'settings' | 'aliases' | 'dynamicPrefixes'>,
+  line: Pick<LineFacts, 'settings' | 'aliases' | 'dynamicPrefixes' | 'dynamicIgnored'>,
   name: string,
 ): boolean
 export declare function hopChanges(from: LineFacts, to: LineFacts, fromName: string, toName: string): Hop

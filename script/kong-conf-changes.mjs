@@ -133,6 +133,26 @@ export function parseDynamicPrefixes(text) {
   return [...new Set([...block.matchAll(/prefix = "([a-z0-9_]+)"/g)].map((m) => m[1]))].sort()
 }
 
+/**
+ * Names under a dynamic prefix that Kong does not inject (a namespace's `ignore` table, such as
+ * `nginx_http_upstream_keepalive`): Kong reads them as nothing.
+ */
+export function parseDynamicIgnored(text) {
+  const start = text.indexOf('DYNAMIC_KEY_NAMESPACES = {')
+  if (start === -1) return []
+  const ignored = []
+  let prefix
+  let inIgnore = false
+  for (const line of text.slice(start, text.indexOf('\n}', start)).split('\n')) {
+    prefix = /prefix = "([a-z0-9_]+)"/.exec(line)?.[1] ?? prefix
+    if (/ignore = \{/.test(line)) inIgnore = true
+    else if (inIgnore && /^\s*\},?\s*$/.test(line)) inIgnore = false
+    const name = inIgnore && /^\s+([a-z][a-z0-9_]*)\s*= true/.exec(line)?.[1]
+    if (name && prefix) ignored.push(prefix + name)
+  }
+  return ignored
+}
+
 /** Names in CONF_SENSITIVE: settings whose values Kong itself never logs. */
 export function parseSensitive(text) {
   const start = text.indexOf('CONF_SENSITIVE = {')
@@ -141,11 +161,11 @@ export function parseSensitive(text) {
   return [...block.matchAll(/^\s+([a-z][a-z0-9_]*) = true/gm)].map((m) => m[1])
 }
 
-/** Whether `name` is a setting of a line: documented, an alias, or under a dynamic prefix. */
+/** Whether `name` is a setting of a line: documented, an alias, or under a dynamic prefix Kong injects. */
 export function knownIn(line, name) {
+  if (name in line.settings || name in line.aliases) return true
   return (
-    name in line.settings ||
-    name in line.aliases ||
+    !(line.dynamicIgnored ?? []).includes(name) &&
     line.dynamicPrefixes.some((prefix) => name.startsWith(prefix))
   )
 }
@@ -226,7 +246,14 @@ function main() {
 
   /** What Kong's open-source loader of a line accepts: aliases, dynamic prefixes, undocumented names. */
   function readLoader(kong) {
-    const loader = { aliases: {}, refs: {}, dynamicPrefixes: [], undocumented: [], sources: [] }
+    const loader = {
+      aliases: {},
+      refs: {},
+      dynamicPrefixes: [],
+      dynamicIgnored: [],
+      undocumented: [],
+      sources: [],
+    }
     for (const file of ['kong/conf_loader/init.lua', 'kong/conf_loader/constants.lua']) {
       if (!git(kongDir, 'ls-tree', '--name-only', kong.rev, '--', file).trim()) continue
       const text = show(kongDir, kong.rev, file)
@@ -237,6 +264,7 @@ function main() {
       }
       if (Object.keys(found).length > 0) loader.sources.push(`${file}@${kong.label}`)
       loader.dynamicPrefixes = loader.dynamicPrefixes.concat(parseDynamicPrefixes(text))
+      loader.dynamicIgnored = loader.dynamicIgnored.concat(parseDynamicIgnored(text))
       for (const name of parseSensitive(text)) sensitive.add(name)
     }
     loader.undocumented = parseKongDefaults(show(kongDir, kong.rev, 'kong/templates/kong_defaults.lua'))
@@ -252,6 +280,7 @@ function main() {
     let settings
     let aliases = {}
     let dynamicPrefixes = []
+    let dynamicIgnored = []
     const sources = []
     if (line === '2.8') {
       const legacyCommit = git(legacyDir, 'rev-list', '-1', 'HEAD', '--', LEGACY_REFERENCE).trim()
@@ -294,6 +323,7 @@ function main() {
     }
     if (loader) {
       dynamicPrefixes = [...new Set([...dynamicPrefixes, ...loader.dynamicPrefixes])].sort()
+      dynamicIgnored = [...new Set(loader.dynamicIgnored)].sort()
       previousLoader = { ...loader, line }
     }
     const undocumented = (loader?.undocumented ?? []).filter(
@@ -324,6 +354,7 @@ function main() {
           .map((k) => [k, refs[k] ?? refs.settings]),
       ),
       dynamicPrefixes,
+      dynamicIgnored,
       undocumented: [...new Set(undocumented)].sort(),
       refs,
     }

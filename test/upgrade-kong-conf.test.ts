@@ -27,6 +27,7 @@ import {
   parseConfDefault,
   parseConfJson,
   parseConfParsers,
+  parseDynamicIgnored,
   parseDynamicPrefixes,
   parseKongDefaults,
   parseLegacyReference,
@@ -95,6 +96,9 @@ describe('parseKongConf', () => {
     expect(conf.ignored).toEqual([
       'conf/kong.conf:2: no `=`, so Kong ignores the line',
       'conf/kong.conf:3: section [extra]: Kong ignores the settings in it',
+    ])
+    expect(parseKongConf(' = value\n').ignored).toEqual([
+      'kong.conf:1: no name before `=`, so Kong ignores the line',
     ])
   })
 
@@ -181,6 +185,22 @@ describe('kongConfChanges', () => {
     expect(changes.unknown.map((u) => [u.name, u.origin])).toEqual([['admin_lisen', 'kong.conf:6']])
   })
 
+  it('reports a 2.8 alias under an injected namespace that 3.4 no longer injects as removed', () => {
+    const changes = kongConfChanges(
+      parseKongConf('nginx_http_upstream_keepalive = 60\nnginx_http_gzip = on\n'),
+      '2.8',
+      '3.4',
+    )
+    expect(changes.removed.map((r) => [r.name, r.replacement, r.source])).toEqual([
+      [
+        'nginx_http_upstream_keepalive',
+        'upstream_keepalive_pool_size',
+        'kong/conf_loader/init.lua@2.8.5 → ' + KONG_CONF_DATA.lines['3.4']?.sources[0],
+      ],
+    ])
+    expect(changes.unknown).toEqual([])
+  })
+
   it('reports 3.4 → 3.10: the Developer Portal and Vitals removed, an alias renamed, defaults changed', () => {
     const conf = withEnvironment(
       parseKongConf('portal_gui_host = portal.example.com\nrouter_consistency = strict\n'),
@@ -243,6 +263,7 @@ describe('kongConfChanges', () => {
       aliases: {},
       aliasSources: {},
       dynamicPrefixes: [],
+      dynamicIgnored: [],
       undocumented: [],
     })
     const hop = (from: string, to: string, changes: [string, string, string][]) => ({
@@ -432,6 +453,13 @@ describe('generator parsers (script/kong-conf-changes.mjs)', () => {
       '  {',
       '    injected_conf_name = "nginx_main_directives",',
       '    prefix = "nginx_main_",',
+      '    ignore = EMPTY,',
+      '  },',
+      '  {',
+      '    prefix = "nginx_http_",',
+      '    ignore = {',
+      '      upstream_keepalive = true,',
+      '    },',
       '  },',
       '}',
       'local CONF_PARSERS = {',
@@ -457,7 +485,8 @@ describe('generator parsers (script/kong-conf-changes.mjs)', () => {
       nginx_user: 'nginx_main_user',
       router_consistency: 'worker_consistency',
     })
-    expect(parseDynamicPrefixes(lua)).toEqual(['nginx_main_'])
+    expect(parseDynamicPrefixes(lua)).toEqual(['nginx_http_', 'nginx_main_'])
+    expect(parseDynamicIgnored(lua)).toEqual(['nginx_http_upstream_keepalive'])
     expect(parseSensitive(lua)).toEqual(['pg_password'])
   })
 
@@ -475,6 +504,9 @@ describe('generator parsers (script/kong-conf-changes.mjs)', () => {
       refs: { settings: 'to.json', b_old: 'to.json' },
     }
     expect(knownIn(to, 'nginx_http_anything')).toBe(true)
+    expect(
+      knownIn({ ...to, dynamicIgnored: ['nginx_http_upstream_keepalive'] }, 'nginx_http_upstream_keepalive'),
+    ).toBe(false)
     expect(hopChanges(from, to, '1', '2')).toEqual({
       from: '1',
       to: '2',

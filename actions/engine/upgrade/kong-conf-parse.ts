@@ -104,6 +104,10 @@ export function parseKongConf(text: string, file = 'kong.conf'): ParsedKongConf 
     }
     const name = variabilize(stripped.slice(0, assign.index))
     if (section !== undefined) continue
+    if (name === '') {
+      ignored.push(`${file}:${lineNumber}: no name before \`=\`, so Kong ignores the line`)
+      continue
+    }
     const value = stripComment(stripped.slice(assign.index + assign[0].length).replace(TRIM, ''))
     settings.set(name, { name, value, origin: `${file}:${lineNumber}` })
   }

@@ -20,6 +20,8 @@ interface LineData {
   /** Where each alias is read from (file@tag). */
   aliasSources: Record<string, string>
   dynamicPrefixes: string[]
+  /** Names under a dynamic prefix that Kong does not inject. */
+  dynamicIgnored: string[]
   undocumented: string[]
 }
 interface HopData {
@@ -84,12 +86,8 @@ export interface KongConfChanges {
 
 /** Whether a name is a setting of a line: documented, a deprecated alias, undocumented, or injected. */
 export function isKnownSetting(line: LineData, name: string): boolean {
-  return (
-    name in line.settings ||
-    name in line.aliases ||
-    line.undocumented.includes(name) ||
-    line.dynamicPrefixes.some((prefix) => name.startsWith(prefix))
-  )
+  if (name in line.settings || name in line.aliases || line.undocumented.includes(name)) return true
+  return !line.dynamicIgnored.includes(name) && line.dynamicPrefixes.some((prefix) => name.startsWith(prefix))
 }
 
 /**
