@@ -325,6 +325,21 @@ describe('kongConfReport', () => {
     expect(text).not.toContain(secret)
   })
 
+  it('keeps a value secret after a rename to a name that does not look secret', () => {
+    const data = structuredClone(KONG_CONF_DATA)
+    const line28 = data.lines['2.8']
+    const line34 = data.lines['3.4']
+    if (!line28 || !line34) throw new Error('no 2.8 or 3.4 in the data')
+    line28.settings.admin_token = null
+    line34.aliases.admin_token = 'admin_gui_header'
+    data.hops[1]?.removed.push({ name: 'admin_gui_header', source: 'test' })
+    const changes = kongConfChanges(parseKongConf(`admin_token = ${secret}\n`), '2.8', '3.10', data)
+    expect(changes.renamed.map((r) => [r.name, r.value])).toEqual([['admin_token', '(secret, not shown)']])
+    expect(changes.removed.map((r) => [r.name, r.value])).toEqual([
+      ['admin_gui_header', '(secret, not shown)'],
+    ])
+  })
+
   it('says what to do per table and lists ignored lines as warnings', () => {
     const conf = parseKongConf('nginx_worker_processes = 2\nadmin_lisen = x\nwords\n')
     const report = kongConfReport(kongConfChanges(conf, '2.8', '3.4'))

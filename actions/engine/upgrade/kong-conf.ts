@@ -145,11 +145,14 @@ export function kongConfChanges(
   const removed: RemovedSetting[] = []
   const renamed: RenamedSetting[] = []
   const unknown: KongConfSetting[] = []
+  // Decided on the name the operator used, and kept when a rename moves the setting on.
+  const secret = new Set<string>()
   const shownValue = (setting: KongConfSetting): string =>
-    isSecretSetting(setting, source.sensitive) ? SECRET : shown(setting.value)
+    secret.has(setting.origin) || isSecretSetting(setting, source.sensitive) ? SECRET : shown(setting.value)
   // The operator's settings under the name each carries at the current hop (a rename moves it on).
   const current = new Map<string, KongConfSetting>()
   for (const setting of conf.settings.values()) {
+    if (isSecretSetting(setting, source.sensitive)) secret.add(setting.origin)
     if (!isKnownSetting(first, setting.name) && !isKnownSetting(last, setting.name)) unknown.push(setting)
     else current.set(setting.name, setting)
   }
