@@ -5,9 +5,12 @@ import type { KongGatewayArgs } from './args.js'
 import { backupBucket } from './backup-bucket.js'
 import type { KongConnection } from './containers.js'
 import { gatewayDatabase } from './database.js'
+import { monitoringRole } from './database-monitoring.js'
 import { account, encryptionKey } from './encryption.js'
 import { firewall } from './firewall.js'
+import { vpcFlowLogs } from './flow-logs.js'
 import { loadBalancers } from './load-balancers.js'
+import { LOG_PREFIXES, logBucket } from './log-bucket.js'
 import { gatewayNetwork } from './network.js'
 import { generatedSecret, storedSecret, type StoredSecret } from './secrets.js'
 import { kongService } from './service.js'
@@ -22,7 +25,7 @@ export { DECLARATIVE_CONFIG_LIMIT } from './settings.js'
  * recovery and for the new cluster of a dual-cluster upgrade.
  */
 export class KongGateway extends pulumi.ComponentResource {
-  /** The proxy's URL (https when a certificate is given). */
+  /** The proxy's URL (https). */
   readonly proxyUrl: pulumi.Output<string>
   /** The Admin API's URL: inside the VPC unless adminAllowedCidrs are given. */
   readonly adminUrl: pulumi.Output<string>
@@ -45,6 +48,10 @@ export class KongGateway extends pulumi.ComponentResource {
   readonly serviceName: pulumi.Output<string>
   readonly logGroupName: pulumi.Output<string>
   readonly vpcId: pulumi.Output<string>
+  /** The generated certificate both load balancers present (PEM), for clients to trust; undefined with certificateArn. */
+  readonly certificatePem: pulumi.Output<string | undefined>
+  /** The bucket of the load balancers' access logs and the backup bucket's server access logs. */
+  readonly logBucketName: pulumi.Output<string>
   /** The key of the database, secrets, logs and backups. */
   readonly kmsKeyArn: pulumi.Output<string>
   /** The role of the Kong containers, for callers that grant Kong AWS permissions. */
@@ -70,10 +77,20 @@ export class KongGateway extends pulumi.ComponentResource {
     const kmsKeyArn = encryptionKey(settings, awsAccount, this)
     const network = gatewayNetwork(settings, this)
     const groups = firewall(settings, network, this)
+    if (network.created) vpcFlowLogs(settings, network.vpcId, awsAccount, kmsKeyArn, this)
+    const logs = logBucket(settings, awsAccount, this)
 
     const storedSecrets: Record<string, StoredSecret> = {}
     const database = settings.database
-      ? gatewayDatabase(settings.database, settings, network, groups.database!.id, kmsKeyArn, this)
+      ? gatewayDatabase(
+          settings.database,
+          settings,
+          network,
+          groups.database!.id,
+          kmsKeyArn,
+          this,
+          monitoringRole(settings, awsAccount, this).arn,
+        )
       : undefined
     if (database) storedSecrets.KONG_PG_PASSWORD = database.password
     // Enterprise seeds its super admin with KONG_PASSWORD at bootstrap, which a restored database has had already.
@@ -98,7 +115,7 @@ export class KongGateway extends pulumi.ComponentResource {
       )
     }
 
-    const balancers = loadBalancers(settings, network, groups, this)
+    const balancers = loadBalancers(settings, network, groups, logs, this)
     const connection: pulumi.Output<KongConnection> = pulumi
       .all([
         network.vpcCidrBlock,
@@ -126,7 +143,10 @@ export class KongGateway extends pulumi.ComponentResource {
       this,
     )
     const bucket = settings.backupBucket
-      ? backupBucket(settings.backupBucket, settings, kmsKeyArn, this).bucket
+      ? backupBucket(settings.backupBucket, settings, kmsKeyArn, this, {
+          bucket: logs.bucket.bucket,
+          prefix: LOG_PREFIXES.backupBucket,
+        }).bucket
       : undefined
 
     const none = pulumi.output<string | undefined>(undefined)
@@ -155,6 +175,8 @@ export class KongGateway extends pulumi.ComponentResource {
     this.serviceName = kong.service.name
     this.logGroupName = kong.logGroup.name
     this.vpcId = network.vpcId
+    this.certificatePem = balancers.certificatePem
+    this.logBucketName = logs.bucket.bucket
     this.kmsKeyArn = kmsKeyArn
     this.taskRoleArn = kong.taskRole.arn
     this.taskSecurityGroupId = groups.tasks.id
@@ -180,6 +202,8 @@ export class KongGateway extends pulumi.ComponentResource {
       serviceName: this.serviceName,
       logGroupName: this.logGroupName,
       vpcId: this.vpcId,
+      certificatePem: this.certificatePem,
+      logBucketName: this.logBucketName,
       kmsKeyArn: this.kmsKeyArn,
       taskRoleArn: this.taskRoleArn,
       taskSecurityGroupId: this.taskSecurityGroupId,

@@ -4,4 +4,7 @@ import type { BucketSettings, Settings } from './settings.js';
 export interface BackupBucket {
     bucket: aws.s3.Bucket;
 }
-export declare function backupBucket(options: BucketSettings, settings: Settings, kmsKeyArn: pulumi.Input<string>, parent: pulumi.Resource): BackupBucket;
+export declare function backupBucket(options: BucketSettings, settings: Settings, kmsKeyArn: pulumi.Input<string>, parent: pulumi.Resource, accessLogs: {
+    bucket: pulumi.Input<string>;
+    prefix: string;
+}): BackupBucket;

@@ -1,9 +1,12 @@
 import * as pulumi from '@pulumi/pulumi';
 import { backupBucket } from './backup-bucket.js';
 import { gatewayDatabase } from './database.js';
+import { monitoringRole } from './database-monitoring.js';
 import { account, encryptionKey } from './encryption.js';
 import { firewall } from './firewall.js';
+import { vpcFlowLogs } from './flow-logs.js';
 import { loadBalancers } from './load-balancers.js';
+import { LOG_PREFIXES, logBucket } from './log-bucket.js';
 import { gatewayNetwork } from './network.js';
 import { generatedSecret, storedSecret } from './secrets.js';
 import { kongService } from './service.js';
@@ -16,7 +19,7 @@ export { DECLARATIVE_CONFIG_LIMIT } from './settings.js';
  * recovery and for the new cluster of a dual-cluster upgrade.
  */
 export class KongGateway extends pulumi.ComponentResource {
-    /** The proxy's URL (https when a certificate is given). */
+    /** The proxy's URL (https). */
     proxyUrl;
     /** The Admin API's URL: inside the VPC unless adminAllowedCidrs are given. */
     adminUrl;
@@ -39,6 +42,10 @@ export class KongGateway extends pulumi.ComponentResource {
     serviceName;
     logGroupName;
     vpcId;
+    /** The generated certificate both load balancers present (PEM), for clients to trust; undefined with certificateArn. */
+    certificatePem;
+    /** The bucket of the load balancers' access logs and the backup bucket's server access logs. */
+    logBucketName;
     /** The key of the database, secrets, logs and backups. */
     kmsKeyArn;
     /** The role of the Kong containers, for callers that grant Kong AWS permissions. */
@@ -61,9 +68,12 @@ export class KongGateway extends pulumi.ComponentResource {
         const kmsKeyArn = encryptionKey(settings, awsAccount, this);
         const network = gatewayNetwork(settings, this);
         const groups = firewall(settings, network, this);
+        if (network.created)
+            vpcFlowLogs(settings, network.vpcId, awsAccount, kmsKeyArn, this);
+        const logs = logBucket(settings, awsAccount, this);
         const storedSecrets = {};
         const database = settings.database
-            ? gatewayDatabase(settings.database, settings, network, groups.database.id, kmsKeyArn, this)
+            ? gatewayDatabase(settings.database, settings, network, groups.database.id, kmsKeyArn, this, monitoringRole(settings, awsAccount, this).arn)
             : undefined;
         if (database)
             storedSecrets.KONG_PG_PASSWORD = database.password;
@@ -75,7 +85,7 @@ export class KongGateway extends pulumi.ComponentResource {
             const config = pulumi.output(settings.declarativeConfig).apply(declarativeConfigJson);
             storedSecrets.KONG_DECLARATIVE_CONFIG_STRING = storedSecret(`${name}-declarative-config`, `Kong declarative configuration of ${name}`, config, settings, kmsKeyArn, this);
         }
-        const balancers = loadBalancers(settings, network, groups, this);
+        const balancers = loadBalancers(settings, network, groups, logs, this);
         const connection = pulumi
             .all([
             network.vpcCidrBlock,
@@ -99,7 +109,10 @@ export class KongGateway extends pulumi.ComponentResource {
             storedSecrets,
         }, this);
         const bucket = settings.backupBucket
-            ? backupBucket(settings.backupBucket, settings, kmsKeyArn, this).bucket
+            ? backupBucket(settings.backupBucket, settings, kmsKeyArn, this, {
+                bucket: logs.bucket.bucket,
+                prefix: LOG_PREFIXES.backupBucket,
+            }).bucket
             : undefined;
         const none = pulumi.output(undefined);
         this.proxyUrl = balancers.proxyUrl;
@@ -123,6 +136,8 @@ export class KongGateway extends pulumi.ComponentResource {
         this.serviceName = kong.service.name;
         this.logGroupName = kong.logGroup.name;
         this.vpcId = network.vpcId;
+        this.certificatePem = balancers.certificatePem;
+        this.logBucketName = logs.bucket.bucket;
         this.kmsKeyArn = kmsKeyArn;
         this.taskRoleArn = kong.taskRole.arn;
         this.taskSecurityGroupId = groups.tasks.id;
@@ -147,6 +162,8 @@ export class KongGateway extends pulumi.ComponentResource {
             serviceName: this.serviceName,
             logGroupName: this.logGroupName,
             vpcId: this.vpcId,
+            certificatePem: this.certificatePem,
+            logBucketName: this.logBucketName,
             kmsKeyArn: this.kmsKeyArn,
             taskRoleArn: this.taskRoleArn,
             taskSecurityGroupId: this.taskSecurityGroupId,
