@@ -147,17 +147,14 @@ export function logBucket(settings: Settings, account: Account, parent: pulumi.R
                 Resource: `${arn}/${LOG_PREFIXES.loadBalancers}/AWSLogs/${accountId}/*`,
               },
               {
-                // S3 user guide, "Permissions for log delivery": the logging service principal, limited to this
-                // account's buckets.
+                // S3 user guide, "Enabling Amazon S3 server access logging" (permissions for log delivery): the
+                // logging service principal, on behalf of this account's buckets only.
                 Sid: 'S3ServerAccessLogs',
                 Effect: 'Allow',
                 Principal: { Service: 'logging.s3.amazonaws.com' },
                 Action: 's3:PutObject',
                 Resource: `${arn}/${LOG_PREFIXES.backupBucket}/*`,
-                Condition: {
-                  StringEquals: { 'aws:SourceAccount': accountId },
-                  ArnLike: { 'aws:SourceArn': `arn:${partition}:s3:::*` },
-                },
+                Condition: { StringEquals: { 'aws:SourceAccount': accountId } },
               },
             ],
           }),

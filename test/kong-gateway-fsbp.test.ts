@@ -269,6 +269,10 @@ describe('the fixes', () => {
       ['LoadBalancerAccessLogs', { AWS: 'arn:aws:iam::156460612806:root' }],
       ['S3ServerAccessLogs', { Service: 'logging.s3.amazonaws.com' }],
     ])
+    expect(policy.Statement[1].Resource).toBe(
+      'arn:aws:s3:eu-west-1:123456789012:bucket/kong-logs/load-balancers/AWSLogs/123456789012/*',
+    )
+    expect(policy.Statement[2].Condition).toEqual({ StringEquals: { 'aws:SourceAccount': '123456789012' } })
     const encryption = d.resources.find(
       (r) =>
         r.type === 'aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration' &&
