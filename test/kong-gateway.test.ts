@@ -892,6 +892,7 @@ describe('the example program (examples/pulumi-dr)', () => {
       'adminTokenSecretArn',
       'adminUrl',
       'backupBucketName',
+      'certificatePem',
       'clusterName',
       'databaseEndpoint',
       'databaseInstanceIdentifier',
