@@ -20,14 +20,16 @@ export function gatewayCertificate(settings, dnsNames, parent) {
     const key = new tls.PrivateKey(`${name}-tls`, { algorithm: 'ECDSA', ecdsaCurve: 'P256' }, opts);
     const certificate = new tls.SelfSignedCert(`${name}-tls`, {
         privateKeyPem: key.privateKeyPem,
-        subject: { commonName: dnsNames[0], organization: `deckhand Kong gateway ${name}` },
+        // Clients match the DNS names; a load balancer's name can outgrow the 64 characters a common name allows.
+        subject: { commonName: `deckhand ${name}`, organization: 'deckhand Kong gateway' },
         dnsNames,
         validityPeriodHours: CERTIFICATE_VALIDITY_HOURS,
         earlyRenewalHours: CERTIFICATE_EARLY_RENEWAL_HOURS,
         allowedUses: ['digital_signature', 'key_encipherment', 'server_auth'],
     }, opts);
     const imported = new aws.acm.Certificate(`${name}-tls`, { region, privateKey: key.privateKeyPem, certificateBody: certificate.certPem, tags }, 
-    // Replaced create-first (Pulumi's default): listeners move to the renewed certificate before ACM deletes the old.
+    // A renewed certificate is imported again under the same ARN (terraform-provider-aws
+    // internal/service/acm/certificate.go, resourceCertificateUpdate), so the listeners keep pointing at it.
     opts);
     return { certificateArn: imported.arn, certificatePem: certificate.certPem };
 }

@@ -154,7 +154,7 @@ const list = (value: unknown): string[] => (value === undefined ? [] : [value as
 
 /** The bucket other buckets log to, which S3.9 does not ask to log into itself. */
 function isLogTarget(bucket: Registered, resources: Resources) {
-  const name = `${bucket.name}-generated`
+  const name = bucket.state?.bucket ?? bucket.inputs.bucket
   return (
     resources.of(TYPES.logging).some((l) => l.inputs.targetBucket === name) ||
     resources.of(TYPES.loadBalancer).some((lb) => lb.inputs.accessLogs?.bucket === name)
