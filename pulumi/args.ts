@@ -135,17 +135,24 @@ export interface KongGatewayArgs {
    * during a rolling upgrade inside one cluster, where `finish` must wait until no old Kong uses the database.
    */
   migrationsFinish?: boolean
-  /** Days the CloudWatch logs are kept. Default 30. */
+  /** Days the CloudWatch logs (Kong, VPC flow logs) are kept. Default 365. */
   logRetentionDays?: number
+  /** Days after which load balancer and bucket access logs expire from the log bucket. Default 365. */
+  logBucketExpireAfterDays?: number
   /** Default true: `pulumi up` returns once the Kong service is healthy, so a restore can follow at once. */
   waitForSteadyState?: boolean
 
-  /** ACM certificate for HTTPS on the proxy (443, with 80 redirected) and the Admin API (8444). */
+  /**
+   * ACM certificate for HTTPS on the proxy (443, with 80 redirected) and the Admin API (8444). Default: a generated
+   * self-signed certificate for both load balancers' DNS names, published as the `certificatePem` output.
+   */
   certificateArn?: pulumi.Input<string>
+  /** Default true: the load balancers cannot be deleted until this is turned off (for throwaway stacks). */
+  loadBalancerDeletionProtection?: boolean
   /** Who may reach the proxy. Default `0.0.0.0/0`. */
   proxyAllowedCidrs?: string[]
   /**
-   * Who may reach the Admin API from outside the VPC, over TLS (needs `certificateArn`). Default: nobody; the
+   * Who may reach the Admin API from outside the VPC, over TLS. Default: nobody; the
    * Admin API load balancer is internal and answers only inside the VPC.
    */
   adminAllowedCidrs?: string[]

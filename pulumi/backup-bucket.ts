@@ -16,6 +16,7 @@ export function backupBucket(
   settings: Settings,
   kmsKeyArn: pulumi.Input<string>,
   parent: pulumi.Resource,
+  accessLogs: { bucket: pulumi.Input<string>; prefix: string },
 ): BackupBucket {
   const { name, region, tags } = settings
   const opts = { parent }
@@ -80,6 +81,12 @@ export function backupBucket(
     },
     // Lifecycle rules on a versioned bucket act on versions: versioning first.
     { parent, dependsOn: [versioning] },
+  )
+  // S3.9: every request on the backups is recorded in the log bucket.
+  new aws.s3.BucketLogging(
+    `${name}-backups`,
+    { region, bucket: bucket.id, targetBucket: accessLogs.bucket, targetPrefix: `${accessLogs.prefix}/` },
+    opts,
   )
   if (options.objectLock) {
     new aws.s3.BucketObjectLockConfiguration(

@@ -10,6 +10,21 @@ export interface KongConnection {
   enforceRbac: boolean
 }
 
+/**
+ * Where Kong writes: its prefix (nginx configuration, sockets, pid, its own TLS files) and /tmp (resty's temporary
+ * files). Kong's documentation on read-only containers ("Install Kong Gateway in read-only mode", and the support
+ * note on readOnlyRootFilesystem) asks for exactly these two writable paths. The image's default prefix,
+ * /usr/local/kong, also holds Kong's libraries (docker-kong ubuntu/Dockerfile installs there), so the prefix moves
+ * to a path of its own instead of hiding them under an empty volume.
+ */
+export const KONG_PREFIX = '/kong-prefix'
+export const WRITABLE_VOLUMES = [
+  { name: 'kong-prefix', containerPath: KONG_PREFIX },
+  { name: 'tmp', containerPath: '/tmp' },
+] as const
+/** The Kong images run as this user (docker-kong ubuntu/Dockerfile: `USER kong`); named so it is never root. */
+export const KONG_USER = 'kong'
+
 export interface ContainerInputs {
   image: string
   region: string
@@ -25,7 +40,9 @@ export interface ContainerInputs {
 /** Kong's settings for running behind the load balancers, in a container, without exposing more than needed. */
 export function kongEnvironment(connection: KongConnection): Record<string, string> {
   const environment: Record<string, string> = {
-    KONG_PROXY_LISTEN: `0.0.0.0:${KONG_PORTS.proxy}`,
+    // TLS to the proxy targets too, so traffic is encrypted end to end (Kong's own certificate; ALB does not verify
+    // target certificates).
+    KONG_PROXY_LISTEN: `0.0.0.0:${KONG_PORTS.proxy} ssl`,
     KONG_ADMIN_LISTEN: `0.0.0.0:${KONG_PORTS.admin} ssl`,
     KONG_STATUS_LISTEN: `0.0.0.0:${KONG_PORTS.status}`,
     // Kong Manager is not published by the load balancers; do not run it.
@@ -38,6 +55,7 @@ export function kongEnvironment(connection: KongConnection): Record<string, stri
     KONG_REAL_IP_HEADER: 'X-Forwarded-For',
     KONG_REAL_IP_RECURSIVE: 'on',
     KONG_ANONYMOUS_REPORTS: 'off',
+    KONG_PREFIX,
   }
   if (connection.enforceRbac) environment.KONG_ENFORCE_RBAC = 'on'
   const database = connection.database
@@ -61,11 +79,51 @@ function sorted(values: Record<string, string>, key: 'value' | 'valueFrom') {
     .map((name) => ({ name, [key]: values[name]! }))
 }
 
+/** The volumes of the task: Fargate bind mounts, which live as long as the task. */
+export function taskVolumes() {
+  return WRITABLE_VOLUMES.map(({ name }) => ({ name }))
+}
+
+/**
+ * Makes the task's bind mounts writable by Kong's user. Fargate creates them owned by root with mode 0755 (ECS
+ * developer guide, "Use bind mounts with Amazon ECS": only a VOLUME directive of the image changes that, and the
+ * Kong images declare none) and supports neither tmpfs mounts (ContainerDefinition linuxParameters.tmpfs: "not
+ * supported for tasks run on Fargate") nor Docker volumes. This step runs as root without any capability: chmod on
+ * a directory it owns needs none. Sticky and world-writable, like any /tmp. It needs the image's chmod, which the
+ * Kong images have and distroless variants lack.
+ */
+function volumePermissions(image: string, logConfiguration: object) {
+  return {
+    name: 'volume-permissions',
+    image,
+    essential: false,
+    user: '0',
+    readonlyRootFilesystem: true,
+    entryPoint: ['chmod'],
+    command: ['1777', ...WRITABLE_VOLUMES.map(({ containerPath }) => containerPath)],
+    mountPoints: mounts(),
+    linuxParameters: { capabilities: { drop: ['ALL'] } },
+    logConfiguration,
+  }
+}
+
+function mounts() {
+  return WRITABLE_VOLUMES.map(({ name, containerPath }) => ({
+    sourceVolume: name,
+    containerPath,
+    readOnly: false,
+  }))
+}
+
 export function containerDefinitions(inputs: ContainerInputs): object[] {
   const shared = {
     image: inputs.image,
     environment: sorted(inputs.environment, 'value'),
     secrets: sorted(inputs.secrets, 'valueFrom'),
+    user: KONG_USER,
+    // ECS.5: nothing outside the two volumes can be changed, by Kong or by an attacker inside it.
+    readonlyRootFilesystem: true,
+    mountPoints: mounts(),
   }
   const logs = (prefix: string) => ({
     logDriver: 'awslogs',
@@ -75,17 +133,21 @@ export function containerDefinitions(inputs: ContainerInputs): object[] {
       'awslogs-stream-prefix': prefix,
     },
   })
-  // One container per step, chained on success: no shell is needed, so distroless images work too, and a failed
-  // step stops the task before Kong starts on a half-migrated database.
+  const prepare = volumePermissions(inputs.image, logs('prepare'))
+  // One container per step, chained on success: no shell is needed, and a failed step stops the task before Kong
+  // starts on a half-migrated database.
   const steps = inputs.migrations.map((step, index) => ({
     name: `migrations-${step}`,
     ...shared,
     essential: false,
     command: ['kong', 'migrations', step],
     logConfiguration: logs('migrations'),
-    ...(index > 0
-      ? { dependsOn: [{ containerName: `migrations-${inputs.migrations[index - 1]}`, condition: 'SUCCESS' }] }
-      : {}),
+    dependsOn: [
+      {
+        containerName: index > 0 ? `migrations-${inputs.migrations[index - 1]}` : prepare.name,
+        condition: 'SUCCESS',
+      },
+    ],
   }))
   const last = steps[steps.length - 1]
   const kong = {
@@ -108,7 +170,7 @@ export function containerDefinitions(inputs: ContainerInputs): object[] {
     stopTimeout: 30,
     linuxParameters: { initProcessEnabled: true },
     logConfiguration: logs('kong'),
-    ...(last ? { dependsOn: [{ containerName: last.name, condition: 'SUCCESS' }] } : {}),
+    dependsOn: [{ containerName: last?.name ?? prepare.name, condition: 'SUCCESS' }],
   }
-  return [...steps, kong]
+  return [prepare, ...steps, kong]
 }

@@ -4,6 +4,7 @@ import * as aws from '@pulumi/aws'
 import * as pulumi from '@pulumi/pulumi'
 import * as random from '@pulumi/random'
 
+import { MONITORING_INTERVAL } from './database-monitoring.js'
 import { generatedSecret, type StoredSecret } from './secrets.js'
 import type { DatabaseSettings, Settings } from './settings.js'
 
@@ -22,6 +23,7 @@ export function gatewayDatabase(
   securityGroupId: pulumi.Input<string>,
   kmsKeyArn: pulumi.Input<string>,
   parent: pulumi.Resource,
+  monitoringRoleArn: pulumi.Input<string>,
 ): GatewayDatabase {
   const { name, region, tags } = settings
   const opts = { parent }
@@ -85,6 +87,11 @@ export function gatewayDatabase(
         : pulumi.interpolate`${name.toLowerCase()}-final-${suffix.hex}`,
       autoMinorVersionUpgrade: true,
       enabledCloudwatchLogsExports: ['postgresql', 'upgrade'],
+      // RDS.6 and RDS.10; neither is ForceNew (terraform-provider-aws internal/service/rds/instance.go), so a
+      // restored instance takes them in place.
+      monitoringInterval: MONITORING_INTERVAL,
+      monitoringRoleArn,
+      iamDatabaseAuthenticationEnabled: true,
       tags,
     },
     {

@@ -7,6 +7,7 @@ import { backupBucket, type BackupBucket } from './backup-bucket.js'
 import type { DisasterRecoverySettings } from './disaster-recovery-settings.js'
 import type { Account } from './encryption.js'
 import { KongGatewayArgumentError } from './errors.js'
+import { LOG_PREFIXES, logBucket } from './log-bucket.js'
 import type { Settings } from './settings.js'
 
 export interface DisasterRecovery {
@@ -133,12 +134,13 @@ function replicatedBucket(
   parent: pulumi.Resource,
 ): aws.s3.Bucket {
   const { name, tags } = settings
-  const replica = backupBucket(
-    settings.backupBucket!,
-    { ...settings, name: `${name}-dr`, region },
-    kmsKeyArn,
-    parent,
-  )
+  // S3 delivers server access logs only to a bucket of the same region: the replica gets its own log bucket.
+  const drSettings = { ...settings, name: `${name}-dr`, region }
+  const logs = logBucket(drSettings, { ...account, region }, parent)
+  const replica = backupBucket(settings.backupBucket!, drSettings, kmsKeyArn, parent, {
+    bucket: logs.bucket.bucket,
+    prefix: LOG_PREFIXES.backupBucket,
+  })
   const locked = settings.backupBucket!.objectLock !== undefined
   const role = new aws.iam.Role(
     `${name}-backups-replication`,

@@ -1,5 +1,5 @@
 // Every security group and rule of the gateway, in one place so that its exposure can be read at a glance:
-//   proxy load balancer  ← proxyAllowedCidrs on 80/443
+//   proxy load balancer  ← proxyAllowedCidrs on 80 (redirect only) and 443
 //   admin load balancer  ← the VPC, or adminAllowedCidrs over TLS, on the admin listener only
 //   Kong tasks           ← each load balancer on its own port and the status port; egress anywhere (image, upstreams)
 //   database             ← Kong tasks on 5432; no egress
@@ -9,15 +9,15 @@ import * as pulumi from '@pulumi/pulumi'
 import { cidrFamily } from './cidr.js'
 import type { Settings } from './settings.js'
 
-/** Container ports of Kong. The Admin API listens with TLS even inside the VPC, so tokens never cross in clear. */
-export const KONG_PORTS = { proxy: 8000, admin: 8444, status: 8100 } as const
+/**
+ * Container ports of Kong. Proxy and Admin API listen with TLS even inside the VPC, so requests and tokens never
+ * cross in clear; the status listener answers only the load balancers' health checks, inside the security group.
+ */
+export const KONG_PORTS = { proxy: 8443, admin: 8444, status: 8100 } as const
 export const POSTGRES_PORT = 5432
 
-/** Where each load balancer listens. */
-export function listenerPorts(settings: Settings) {
-  const tls = settings.certificateArn !== undefined
-  return { proxy: tls ? [80, 443] : [80], admin: tls ? 8444 : 8001, tls }
-}
+/** Where each load balancer listens, always with TLS (a generated certificate when none is given). */
+export const LISTENER_PORTS = { proxy: [80, 443], admin: 8444 } as const
 
 export interface Firewall {
   proxyLoadBalancer: aws.ec2.SecurityGroup
@@ -79,7 +79,7 @@ export function firewall(
     )
   }
 
-  const listeners = listenerPorts(settings)
+  const listeners = LISTENER_PORTS
   const proxyLoadBalancer = group('proxy-lb', `Kong proxy load balancer of ${name}`)
   const adminLoadBalancer = group('admin-lb', `Kong Admin API load balancer of ${name}`)
   const tasks = group('kong', `Kong tasks of ${name}`)
@@ -104,7 +104,7 @@ export function firewall(
         adminLoadBalancer.id,
         listeners.admin,
         cidrRule(cidr),
-        'Admin API clients allowed by adminAllowedCidrs (TLS)',
+        'Admin API clients allowed by adminAllowedCidrs',
       ),
     )
   } else {

@@ -6,10 +6,13 @@ import { backupBucket } from './backup-bucket.js'
 import type { KongConnection } from './containers.js'
 import { gatewayDatabase } from './database.js'
 import { disasterRecovery } from './disaster-recovery.js'
+import { monitoringRole } from './database-monitoring.js'
 import { account, encryptionKey } from './encryption.js'
 import { firewall } from './firewall.js'
+import { vpcFlowLogs } from './flow-logs.js'
 import { loadBalancers } from './load-balancers.js'
 import { kongLogin } from './restore-role.js'
+import { LOG_PREFIXES, logBucket } from './log-bucket.js'
 import { gatewayNetwork } from './network.js'
 import { generatedSecret, storedSecret, type StoredSecret } from './secrets.js'
 import { kongService } from './service.js'
@@ -24,7 +27,7 @@ export { DECLARATIVE_CONFIG_LIMIT } from './settings.js'
  * recovery and for the new cluster of a dual-cluster upgrade.
  */
 export class KongGateway extends pulumi.ComponentResource {
-  /** The proxy's URL (https when a certificate is given). */
+  /** The proxy's URL (https). */
   readonly proxyUrl: pulumi.Output<string>
   /** The Admin API's URL: inside the VPC unless adminAllowedCidrs are given. */
   readonly adminUrl: pulumi.Output<string>
@@ -54,6 +57,10 @@ export class KongGateway extends pulumi.ComponentResource {
   readonly disasterRecoveryBackupStore: pulumi.Output<string | undefined>
   /** The key of the copies in `disasterRecovery.region`. */
   readonly disasterRecoveryKmsKeyArn: pulumi.Output<string | undefined>
+  /** The generated certificate both load balancers present (PEM), for clients to trust; undefined with certificateArn. */
+  readonly certificatePem: pulumi.Output<string | undefined>
+  /** The bucket of the load balancers' access logs and the backup bucket's server access logs. */
+  readonly logBucketName: pulumi.Output<string>
   /** The key of the database, secrets, logs and backups. */
   readonly kmsKeyArn: pulumi.Output<string>
   /** The role of the Kong containers, for callers that grant Kong AWS permissions. */
@@ -79,10 +86,20 @@ export class KongGateway extends pulumi.ComponentResource {
     const kmsKeyArn = encryptionKey(settings, awsAccount, this)
     const network = gatewayNetwork(settings, this)
     const groups = firewall(settings, network, this)
+    if (network.created) vpcFlowLogs(settings, network.vpcId, awsAccount, kmsKeyArn, this)
+    const logs = logBucket(settings, awsAccount, this)
 
     const storedSecrets: Record<string, StoredSecret> = {}
     const database = settings.database
-      ? gatewayDatabase(settings.database, settings, network, groups.database!.id, kmsKeyArn, this)
+      ? gatewayDatabase(
+          settings.database,
+          settings,
+          network,
+          groups.database!.id,
+          kmsKeyArn,
+          this,
+          monitoringRole(settings, awsAccount, this).arn,
+        )
       : undefined
     const login = database ? kongLogin(database, settings.database!.restoredLogin) : undefined
     // Kong's own role on a restore has the caller's password; otherwise Kong is the master user.
@@ -109,7 +126,7 @@ export class KongGateway extends pulumi.ComponentResource {
       )
     }
 
-    const balancers = loadBalancers(settings, network, groups, this)
+    const balancers = loadBalancers(settings, network, groups, logs, this)
     const connection: pulumi.Output<KongConnection> = pulumi
       .all([
         network.vpcCidrBlock,
@@ -139,7 +156,10 @@ export class KongGateway extends pulumi.ComponentResource {
       this,
     )
     const backups = settings.backupBucket
-      ? backupBucket(settings.backupBucket, settings, kmsKeyArn, this)
+      ? backupBucket(settings.backupBucket, settings, kmsKeyArn, this, {
+          bucket: logs.bucket.bucket,
+          prefix: LOG_PREFIXES.backupBucket,
+        })
       : undefined
     const bucket = backups?.bucket
     const dr = settings.disasterRecovery
@@ -186,6 +206,8 @@ export class KongGateway extends pulumi.ComponentResource {
     this.serviceName = kong.service.name
     this.logGroupName = kong.logGroup.name
     this.vpcId = network.vpcId
+    this.certificatePem = balancers.certificatePem
+    this.logBucketName = logs.bucket.bucket
     this.kmsKeyArn = kmsKeyArn
     this.taskRoleArn = kong.taskRole.arn
     this.taskSecurityGroupId = groups.tasks.id
@@ -215,6 +237,8 @@ export class KongGateway extends pulumi.ComponentResource {
       serviceName: this.serviceName,
       logGroupName: this.logGroupName,
       vpcId: this.vpcId,
+      certificatePem: this.certificatePem,
+      logBucketName: this.logBucketName,
       kmsKeyArn: this.kmsKeyArn,
       taskRoleArn: this.taskRoleArn,
       taskSecurityGroupId: this.taskSecurityGroupId,

@@ -1,10 +1,13 @@
-// Two application load balancers: the proxy faces clients; the Admin API one is internal unless adminAllowedCidrs
-// opens it, over TLS, to listed addresses. Kong's status listener answers both health checks.
+// Two application load balancers, TLS on every listener: the proxy faces clients; the Admin API one is internal
+// unless adminAllowedCidrs opens it to listed addresses. Kong's status listener answers both health checks. Both
+// log every request to the log bucket and are protected from deletion.
 import * as aws from '@pulumi/aws'
 import * as pulumi from '@pulumi/pulumi'
 
-import { KONG_PORTS, listenerPorts, type Firewall } from './firewall.js'
+import { gatewayCertificate } from './certificate.js'
+import { KONG_PORTS, LISTENER_PORTS, type Firewall } from './firewall.js'
 import { atLeast } from './kong-image.js'
+import { LOG_PREFIXES, type LogBucket } from './log-bucket.js'
 import type { GatewayNetwork } from './network.js'
 import type { Settings } from './settings.js'
 
@@ -17,6 +20,8 @@ export interface LoadBalancers {
   proxyTargets: aws.lb.TargetGroup
   adminTargets: aws.lb.TargetGroup
   listeners: aws.lb.Listener[]
+  /** The generated certificate the listeners present; undefined when the caller gave certificateArn. */
+  certificatePem: pulumi.Output<string | undefined>
   proxyUrl: pulumi.Output<string>
   adminUrl: pulumi.Output<string>
 }
@@ -34,11 +39,12 @@ export function loadBalancers(
   settings: Settings,
   network: GatewayNetwork,
   firewall: Firewall,
+  logs: LogBucket,
   parent: pulumi.Resource,
 ): LoadBalancers {
   const { name, region, tags } = settings
   const opts = { parent }
-  const ports = listenerPorts(settings)
+  const ports = LISTENER_PORTS
   const healthCheck = {
     enabled: true,
     port: String(KONG_PORTS.status),
@@ -61,9 +67,12 @@ export function loadBalancers(
         securityGroups: [securityGroup.id],
         dropInvalidHeaderFields: true,
         desyncMitigationMode: 'defensive',
+        enableDeletionProtection: settings.loadBalancerDeletionProtection,
+        accessLogs: { enabled: true, bucket: logs.bucket.bucket, prefix: LOG_PREFIXES.loadBalancers },
         tags,
       },
-      opts,
+      // ELB tests its write access to the bucket when access logs are turned on.
+      { parent, dependsOn: [logs.policy] },
     )
   const targets = (suffix: string, port: number, protocol: 'HTTP' | 'HTTPS') =>
     new aws.lb.TargetGroup(
@@ -82,12 +91,13 @@ export function loadBalancers(
     )
 
   const proxy = balancer('proxy', false, firewall.proxyLoadBalancer)
-  const proxyTargets = targets('proxy', KONG_PORTS.proxy, 'HTTP')
+  // The load balancers talk TLS to Kong's listeners (Kong's own certificate; targets are not verified by ALB).
+  const proxyTargets = targets('proxy', KONG_PORTS.proxy, 'HTTPS')
   // Internal unless addresses outside the VPC are allowed in.
   const admin = balancer('admin', settings.adminAllowedCidrs === undefined, firewall.adminLoadBalancer)
-  // The load balancer talks TLS to Kong's admin listener (Kong's own certificate; targets are not verified by ALB).
   const adminTargets = targets('admin', KONG_PORTS.admin, 'HTTPS')
 
+  const certificate = gatewayCertificate(settings, [proxy.dnsName, admin.dnsName], parent)
   const forward = (targetGroup: aws.lb.TargetGroup) => [{ type: 'forward', targetGroupArn: targetGroup.arn }]
   const listener = (
     suffix: string,
@@ -103,7 +113,7 @@ export function loadBalancers(
         loadBalancerArn: balancer.arn,
         port,
         protocol: tls ? 'HTTPS' : 'HTTP',
-        ...(tls ? { sslPolicy: TLS_POLICY, certificateArn: settings.certificateArn } : {}),
+        ...(tls ? { sslPolicy: TLS_POLICY, certificateArn: certificate.certificateArn } : {}),
         defaultActions,
         tags,
       },
@@ -113,17 +123,12 @@ export function loadBalancers(
     type: 'redirect',
     redirect: { protocol: 'HTTPS', port: '443', statusCode: 'HTTP_301' },
   }
-  const listeners = ports.tls
-    ? [
-        listener('proxy-https', proxy, 443, true, forward(proxyTargets)),
-        listener('proxy-http', proxy, 80, false, [redirectToHttps]),
-        listener('admin-https', admin, ports.admin, true, forward(adminTargets)),
-      ]
-    : [
-        listener('proxy-http', proxy, 80, false, forward(proxyTargets)),
-        // Plain HTTP only on an internal load balancer (settings refuse adminAllowedCidrs without a certificate).
-        listener('admin-http', admin, ports.admin, false, forward(adminTargets)),
-      ]
+  // Port 80 only redirects (ELB.1); nothing is served in clear.
+  const listeners = [
+    listener('proxy-https', proxy, 443, true, forward(proxyTargets)),
+    listener('proxy-http', proxy, 80, false, [redirectToHttps]),
+    listener('admin-https', admin, ports.admin, true, forward(adminTargets)),
+  ]
 
   return {
     proxy,
@@ -131,11 +136,8 @@ export function loadBalancers(
     proxyTargets,
     adminTargets,
     listeners,
-    proxyUrl: ports.tls
-      ? pulumi.interpolate`https://${proxy.dnsName}`
-      : pulumi.interpolate`http://${proxy.dnsName}`,
-    adminUrl: ports.tls
-      ? pulumi.interpolate`https://${admin.dnsName}:${ports.admin}`
-      : pulumi.interpolate`http://${admin.dnsName}:${ports.admin}`,
+    certificatePem: certificate.certificatePem,
+    proxyUrl: pulumi.interpolate`https://${proxy.dnsName}`,
+    adminUrl: pulumi.interpolate`https://${admin.dnsName}:${ports.admin}`,
   }
 }

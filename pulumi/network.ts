@@ -8,6 +8,8 @@ import type { Network, Settings } from './settings.js'
 
 export interface GatewayNetwork {
   vpcId: pulumi.Output<string>
+  /** The component made the VPC, and so owns its default security group and its flow logs. */
+  created: boolean
   vpcCidrBlock: pulumi.Output<string>
   /** Load balancers that face the internet. */
   publicSubnetIds: pulumi.Output<string[]>
@@ -54,6 +56,7 @@ function existingNetwork(network: Existing, settings: Settings, parent: pulumi.R
   const vpc = aws.ec2.getVpcOutput({ id: network.vpcId, region: settings.region }, { parent })
   return {
     vpcId: vpc.id,
+    created: false,
     vpcCidrBlock: vpc.cidrBlock,
     publicSubnetIds: checkedSubnets(
       'publicSubnetIds',
@@ -97,6 +100,13 @@ function createdNetwork(network: Create, settings: Settings, parent: pulumi.Reso
       enableDnsHostnames: true,
       tags: { ...tags, Name: name },
     },
+    opts,
+  )
+  // EC2.2: the default security group of a created VPC is adopted with no rules, so nothing placed in it by
+  // mistake can talk to anything.
+  new aws.ec2.DefaultSecurityGroup(
+    `${name}-default`,
+    { region, vpcId: vpc.id, ingress: [], egress: [], tags: { ...tags, Name: `${name}-default` } },
     opts,
   )
   const internetGateway = new aws.ec2.InternetGateway(
@@ -188,6 +198,7 @@ function createdNetwork(network: Create, settings: Settings, parent: pulumi.Reso
 
   return {
     vpcId: vpc.id,
+    created: true,
     vpcCidrBlock: vpc.cidrBlock,
     publicSubnetIds: pulumi.all(publicSubnets.map((subnet) => subnet.id)),
     privateSubnetIds: pulumi.all(privateSubnets.map((subnet) => subnet.id)),

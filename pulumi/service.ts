@@ -3,7 +3,7 @@
 import * as aws from '@pulumi/aws'
 import * as pulumi from '@pulumi/pulumi'
 
-import { containerDefinitions, kongEnvironment, type KongConnection } from './containers.js'
+import { containerDefinitions, kongEnvironment, taskVolumes, type KongConnection } from './containers.js'
 import type { Account } from './encryption.js'
 import { KONG_PORTS } from './firewall.js'
 import type { LoadBalancers } from './load-balancers.js'
@@ -166,6 +166,7 @@ export function kongService(settings: Settings, inputs: ServiceInputs, parent: p
       executionRoleArn: executionRole.arn,
       taskRoleArn: taskRole.arn,
       containerDefinitions: definitions,
+      volumes: taskVolumes(),
       tags,
     },
     opts,

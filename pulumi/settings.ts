@@ -74,8 +74,10 @@ export interface Settings {
   cpuArchitecture: 'X86_64' | 'ARM64'
   migrationsFinish: boolean
   logRetentionDays: number
+  logBucketExpireAfterDays: number
   waitForSteadyState: boolean
   certificateArn?: pulumi.Input<string>
+  loadBalancerDeletionProtection: boolean
   proxyAllowedCidrs: string[]
   /** Undefined: only inside the VPC, through an internal load balancer. */
   adminAllowedCidrs?: string[]
@@ -114,6 +116,7 @@ export const MANAGED_KONG_SETTINGS = new Set([
   'KONG_PROXY_LISTEN',
   'KONG_ADMIN_LISTEN',
   'KONG_STATUS_LISTEN',
+  'KONG_PREFIX',
 ])
 // A plain task environment is readable by anyone who may describe the task definition.
 const SECRET_SETTING = /PASSWORD|SECRET|TOKEN|PRIVATE|_KEY$|_KEY_|LICENSE_DATA|CREDENTIAL/
@@ -522,12 +525,6 @@ export function settings(name: string, args: KongGatewayArgs): Settings {
   const admin = args.adminAllowedCidrs
   if (admin !== undefined) {
     checkCidrs('adminAllowedCidrs', admin)
-    if (args.certificateArn === undefined) {
-      fail(
-        'adminAllowedCidrs',
-        'opens the Admin API beyond the VPC, which must be over TLS: give certificateArn as well',
-      )
-    }
     const anywhere = admin.find(isAnywhere)
     if (anywhere && !args.allowAdminFromAnywhere) {
       fail(
@@ -548,7 +545,8 @@ export function settings(name: string, args: KongGatewayArgs): Settings {
   }
 
   const backupBucket = bucket(args.backupBucket)
-  const logRetentionDays = args.logRetentionDays ?? 30
+  // A year: what incident investigations and most audit regimes ask of logs (NIST 800-53 AU-11, CloudWatch.16).
+  const logRetentionDays = args.logRetentionDays ?? 365
   if (!LOG_RETENTION_DAYS.includes(logRetentionDays)) {
     fail(
       'logRetentionDays',
@@ -588,8 +586,16 @@ export function settings(name: string, args: KongGatewayArgs): Settings {
     cpuArchitecture: oneOf('cpuArchitecture', args.cpuArchitecture, ['X86_64', 'ARM64'], 'X86_64'),
     migrationsFinish: args.migrationsFinish ?? true,
     logRetentionDays,
+    logBucketExpireAfterDays: integer(
+      'logBucketExpireAfterDays',
+      args.logBucketExpireAfterDays,
+      365,
+      1,
+      36500,
+    ),
     waitForSteadyState: args.waitForSteadyState ?? true,
     ...(args.certificateArn !== undefined ? { certificateArn: args.certificateArn } : {}),
+    loadBalancerDeletionProtection: args.loadBalancerDeletionProtection ?? true,
     proxyAllowedCidrs,
     ...(admin !== undefined ? { adminAllowedCidrs: admin } : {}),
     ...(args.kmsKeyArn !== undefined ? { kmsKeyArn: args.kmsKeyArn } : {}),

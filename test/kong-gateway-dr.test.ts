@@ -355,11 +355,25 @@ describe('disasterRecovery copies the backups to a second region', () => {
     expect(await valueOf(d.gateway.disasterRecoveryBucketName)).toBe('edge-dr-backups-generated')
   })
 
+  test("the replica's server access logs go to a log bucket of its own region", async () => {
+    const d = await deploy('kong', { disasterRecovery: DR })
+    // S3 delivers server access logs only into a bucket of the source bucket's region.
+    const logs = d.one(T.bucket, 'kong-dr-logs')
+    expect(logs.inputs.region).toBe('us-east-1')
+    const logging = d.all('aws:s3/bucketLogging:BucketLogging').find((r) => r.name === 'kong-dr-backups')!
+    expect(logging.inputs).toMatchObject({
+      region: 'us-east-1',
+      targetBucket: logs.state!.bucket,
+      targetPrefix: 'backup-bucket/',
+    })
+  })
+
   test('no backup bucket: only the automated backups are replicated', async () => {
     const d = await deploy('kong', { backupBucket: false, disasterRecovery: DR })
     expect(d.all(T.automatedBackups)).toHaveLength(1)
     expect(d.all(T.replication)).toEqual([])
-    expect(d.all(T.bucket)).toEqual([])
+    // Only the gateway's log bucket: no backup bucket, no replica, no log bucket in the second region.
+    expect(d.all(T.bucket).map((bucket) => bucket.name)).toEqual(['kong-logs'])
     expect(await valueOf(d.gateway.disasterRecoveryBucketName)).toBeUndefined()
   })
 

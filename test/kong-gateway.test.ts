@@ -137,7 +137,7 @@ describe('a gateway with the defaults', () => {
         .map((r) => r.name)
         .sort(),
     ).toEqual(['kong-admin', 'kong-proxy'])
-    expect(d.all(T.bucket)).toHaveLength(1)
+    expect(d.all(T.bucket).map((b) => b.name)).toEqual(['kong-logs', 'kong-backups'])
     expect(d.all(T.key)).toHaveLength(1)
   })
 
@@ -203,18 +203,21 @@ describe('a gateway with the defaults', () => {
       .map((s) => `${s.name}-id`)
     expect(d.one(T.loadBalancer, 'kong-admin').inputs.subnets.sort()).toEqual(privateIds.sort())
     const adminRules = d.all(T.ingress).filter((r) => r.inputs.securityGroupId === 'kong-admin-lb-id')
-    expect(adminRules.map((r) => [r.inputs.cidrIpv4, r.inputs.fromPort])).toEqual([['10.42.0.0/16', 8001]])
+    expect(adminRules.map((r) => [r.inputs.cidrIpv4, r.inputs.fromPort])).toEqual([['10.42.0.0/16', 8444]])
     // The tasks admit the admin port only from the admin load balancer.
     const taskAdmin = d
       .all(T.ingress)
       .filter((r) => r.inputs.securityGroupId === 'kong-kong-id' && r.inputs.fromPort === 8444)
     expect(taskAdmin.map((r) => r.inputs.referencedSecurityGroupId)).toEqual(['kong-admin-lb-id'])
-    expect(await valueOf(d.gateway.adminUrl)).toBe('http://kong-admin.eu-west-1.elb.amazonaws.com:8001')
-    expect(await valueOf(d.gateway.proxyUrl)).toBe('http://kong-proxy.eu-west-1.elb.amazonaws.com')
-    // The proxy is what the internet reaches, on port 80 only without a certificate.
+    expect(await valueOf(d.gateway.adminUrl)).toBe('https://kong-admin.eu-west-1.elb.amazonaws.com:8444')
+    expect(await valueOf(d.gateway.proxyUrl)).toBe('https://kong-proxy.eu-west-1.elb.amazonaws.com')
+    // The proxy is what the internet reaches: 443, and 80 that only redirects there.
     expect(
       openToTheWorld(d.all(T.ingress)).map((r) => [r.inputs.securityGroupId, r.inputs.fromPort]),
-    ).toEqual([['kong-proxy-lb-id', 80]])
+    ).toEqual([
+      ['kong-proxy-lb-id', 80],
+      ['kong-proxy-lb-id', 443],
+    ])
   })
 
   test('passwords and tokens reach the containers only as ECS secrets, readable by the execution role alone', async () => {
@@ -244,7 +247,7 @@ describe('a gateway with the defaults', () => {
     // Stored under the gateway's key.
     const keyArn = await valueOf(d.gateway.kmsKeyArn)
     expect(d.all(T.secret).map((s) => s.inputs.kmsKeyId)).toEqual([keyArn, keyArn])
-    const policy = JSON.parse(d.one(T.rolePolicy).inputs.policy)
+    const policy = JSON.parse(d.one(T.rolePolicy, 'kong-read-secrets').inputs.policy)
     expect(policy.Statement).toEqual([
       { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: [tokenArn, passwordArn].sort() },
       { Effect: 'Allow', Action: 'kms:Decrypt', Resource: keyArn },
@@ -255,20 +258,23 @@ describe('a gateway with the defaults', () => {
     const d = await deploy('kong')
     const containers = d.containers()
     expect(containers.map((c) => c.name)).toEqual([
+      'volume-permissions',
       'migrations-bootstrap',
       'migrations-up',
       'migrations-finish',
       'kong',
     ])
     expect(containers.map((c) => c.command)).toEqual([
+      ['1777', '/kong-prefix', '/tmp'],
       ['kong', 'migrations', 'bootstrap'],
       ['kong', 'migrations', 'up'],
       ['kong', 'migrations', 'finish'],
       undefined,
     ])
-    expect(containers.map((c) => c.essential)).toEqual([false, false, false, true])
+    expect(containers.map((c) => c.essential)).toEqual([false, false, false, false, true])
     expect(containers.map((c) => c.dependsOn)).toEqual([
       undefined,
+      [{ containerName: 'volume-permissions', condition: 'SUCCESS' }],
       [{ containerName: 'migrations-bootstrap', condition: 'SUCCESS' }],
       [{ containerName: 'migrations-up', condition: 'SUCCESS' }],
       [{ containerName: 'migrations-finish', condition: 'SUCCESS' }],
@@ -277,7 +283,7 @@ describe('a gateway with the defaults', () => {
     const kong = d.container('kong')
     expect(kong.healthCheck.command).toEqual(['CMD', 'kong', 'health'])
     expect(kong.portMappings.map((p: { containerPort: number }) => p.containerPort)).toEqual([
-      8000, 8444, 8100,
+      8443, 8444, 8100,
     ])
     expect(d.environment()).toMatchObject({
       KONG_DATABASE: 'postgres',
@@ -287,6 +293,7 @@ describe('a gateway with the defaults', () => {
       KONG_PG_DATABASE: 'kong',
       KONG_PG_SSL: 'on',
       KONG_PG_SSL_REQUIRED: 'on',
+      KONG_PROXY_LISTEN: '0.0.0.0:8443 ssl',
       KONG_ADMIN_LISTEN: '0.0.0.0:8444 ssl',
       KONG_STATUS_LISTEN: '0.0.0.0:8100',
       KONG_TRUSTED_IPS: '10.42.0.0/16',
@@ -302,8 +309,8 @@ describe('a gateway with the defaults', () => {
       })
       expect(group.inputs.targetType).toBe('ip')
     }
-    const logGroup = d.one(T.logGroup).inputs
-    expect(logGroup).toMatchObject({ retentionInDays: 30, kmsKeyId: await valueOf(d.gateway.kmsKeyArn) })
+    const logGroup = d.one(T.logGroup, 'kong').inputs
+    expect(logGroup).toMatchObject({ retentionInDays: 365, kmsKeyId: await valueOf(d.gateway.kmsKeyArn) })
     expect(kong.logConfiguration.options['awslogs-group']).toBe(await valueOf(d.gateway.logGroupName))
     const service = d.one(T.service).inputs
     expect(service).toMatchObject({
@@ -318,23 +325,23 @@ describe('a gateway with the defaults', () => {
   test('the backup bucket is private, encrypted with the key, versioned, owner-enforced, expiring, and TLS-only', async () => {
     const d = await deploy('kong')
     const keyArn = await valueOf(d.gateway.kmsKeyArn)
-    expect(d.one(T.bucket).inputs.forceDestroy).toBe(false)
-    expect(d.one(T.bucket).inputs.objectLockEnabled).toBeUndefined()
-    expect(d.one(T.publicAccess).inputs).toMatchObject({
+    expect(d.one(T.bucket, 'kong-backups').inputs.forceDestroy).toBe(false)
+    expect(d.one(T.bucket, 'kong-backups').inputs.objectLockEnabled).toBeUndefined()
+    expect(d.one(T.publicAccess, 'kong-backups').inputs).toMatchObject({
       blockPublicAcls: true,
       blockPublicPolicy: true,
       ignorePublicAcls: true,
       restrictPublicBuckets: true,
     })
-    expect(d.one(T.encryption).inputs.rules).toEqual([
+    expect(d.one(T.encryption, 'kong-backups').inputs.rules).toEqual([
       {
         applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: keyArn },
         bucketKeyEnabled: true,
       },
     ])
-    expect(d.one(T.versioning).inputs.versioningConfiguration).toEqual({ status: 'Enabled' })
-    expect(d.one(T.ownership).inputs.rule).toEqual({ objectOwnership: 'BucketOwnerEnforced' })
-    expect(d.one(T.lifecycle).inputs.rules).toEqual([
+    expect(d.one(T.versioning, 'kong-backups').inputs.versioningConfiguration).toEqual({ status: 'Enabled' })
+    expect(d.one(T.ownership, 'kong-backups').inputs.rule).toEqual({ objectOwnership: 'BucketOwnerEnforced' })
+    expect(d.one(T.lifecycle, 'kong-backups').inputs.rules).toEqual([
       expect.objectContaining({
         status: 'Enabled',
         expiration: { days: 365 },
@@ -343,7 +350,7 @@ describe('a gateway with the defaults', () => {
       }),
     ])
     expect(d.all(T.objectLock)).toEqual([])
-    const policy = JSON.parse(d.one(T.bucketPolicy).inputs.policy)
+    const policy = JSON.parse(d.one(T.bucketPolicy, 'kong-backups').inputs.policy)
     expect(policy.Statement).toEqual([
       expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
     ])
@@ -355,7 +362,7 @@ describe('a gateway with the defaults', () => {
       T.lifecycle,
       T.bucketPolicy,
     ]) {
-      expect(d.one(resource).inputs.bucket).toBe('kong-backups-id')
+      expect(d.one(resource, 'kong-backups').inputs.bucket).toBe('kong-backups-id')
     }
     expect(await valueOf(d.gateway.backupBucketName)).toBe('kong-backups-generated')
   })
@@ -377,8 +384,8 @@ describe('a gateway with the defaults', () => {
       serviceName: await valueOf(g.serviceName),
       kongImage: await valueOf(g.kongImage),
     }).toEqual({
-      proxyUrl: 'http://kong-proxy.eu-west-1.elb.amazonaws.com',
-      adminUrl: 'http://kong-admin.eu-west-1.elb.amazonaws.com:8001',
+      proxyUrl: 'https://kong-proxy.eu-west-1.elb.amazonaws.com',
+      adminUrl: 'https://kong-admin.eu-west-1.elb.amazonaws.com:8444',
       databaseEndpoint: 'kong-db.abc.eu-west-1.rds.amazonaws.com:5432',
       databaseInstanceIdentifier: 'kong-db-generated',
       databasePasswordSecretArn:
@@ -500,7 +507,7 @@ describe('options', () => {
         .map((g) => g.name)
         .sort(),
     ).toEqual(['edge-admin-lb', 'edge-kong', 'edge-proxy-lb'])
-    expect(d.containers().map((c) => c.name)).toEqual(['kong'])
+    expect(d.containers().map((c) => c.name)).toEqual(['volume-permissions', 'kong'])
     expect(d.environment().KONG_DATABASE).toBe('off')
     expect(d.environment().KONG_PG_HOST).toBeUndefined()
     const configArn = await valueOf(d.gateway.declarativeConfigSecretArn)
@@ -577,9 +584,11 @@ describe('options', () => {
       kongSecrets: { KONG_SSL_CERT_KEY: 'arn:aws:ssm:eu-west-1:123456789012:parameter/kong/tls-key' },
     })
     expect(d.all(T.nat)).toHaveLength(2)
-    expect(d.one(T.bucket).inputs.objectLockEnabled).toBe(true)
-    expect(d.one(T.objectLock).inputs.rule).toEqual({ defaultRetention: { mode: 'COMPLIANCE', days: 30 } })
-    expect(d.one(T.lifecycle).inputs.rules[0]).toMatchObject({
+    expect(d.one(T.bucket, 'kong-backups').inputs.objectLockEnabled).toBe(true)
+    expect(d.one(T.objectLock, 'kong-backups').inputs.rule).toEqual({
+      defaultRetention: { mode: 'COMPLIANCE', days: 30 },
+    })
+    expect(d.one(T.lifecycle, 'kong-backups').inputs.rules[0]).toMatchObject({
       expiration: { days: 90 },
       noncurrentVersionExpiration: { noncurrentDays: 7 },
     })
@@ -592,10 +601,15 @@ describe('options', () => {
     })
     expect(d.one(T.task).inputs).toMatchObject({ cpu: '2048', memory: '4096' })
     expect(d.one(T.service).inputs.desiredCount).toBe(3)
-    expect(d.containers().map((c) => c.name)).toEqual(['migrations-bootstrap', 'migrations-up', 'kong'])
+    expect(d.containers().map((c) => c.name)).toEqual([
+      'volume-permissions',
+      'migrations-bootstrap',
+      'migrations-up',
+      'kong',
+    ])
     expect(d.environment().KONG_LOG_LEVEL).toBe('info')
     expect(d.secrets().KONG_SSL_CERT_KEY).toBe('arn:aws:ssm:eu-west-1:123456789012:parameter/kong/tls-key')
-    const policy = JSON.parse(d.one(T.rolePolicy).inputs.policy)
+    const policy = JSON.parse(d.one(T.rolePolicy, 'kong-read-secrets').inputs.policy)
     expect(policy.Statement[0]).toEqual({
       Effect: 'Allow',
       Action: 'ssm:GetParameters',
@@ -606,7 +620,9 @@ describe('options', () => {
       backupBucket: false,
       kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/abcd',
     })
-    expect(bare.resources.filter((r) => r.type.startsWith('aws:s3/'))).toEqual([])
+    expect(bare.resources.filter((r) => r.type.startsWith('aws:s3/') && r.name.includes('backups'))).toEqual(
+      [],
+    )
     expect(bare.all(T.key)).toEqual([])
     expect(bare.one(T.db).inputs.kmsKeyId).toBe('arn:aws:kms:eu-west-1:123456789012:key/abcd')
     expect(await valueOf(bare.gateway.backupBucketName)).toBeUndefined()
@@ -653,11 +669,6 @@ describe('bad arguments stop the program before anything is created', () => {
       /allowAdminFromAnywhere: needs Kong Enterprise with licenseSecretArn in database mode/,
     ],
     [
-      'the Admin API outside the VPC without TLS',
-      { adminAllowedCidrs: ['203.0.113.0/24'] },
-      /adminAllowedCidrs: opens the Admin API beyond the VPC, which must be over TLS: give certificateArn/,
-    ],
-    [
       'a malformed CIDR',
       { certificateArn: CERTIFICATE, adminAllowedCidrs: ['203.0.113.0'] },
       /adminAllowedCidrs\[0\]: "203\.0\.113\.0" is not an IPv4 or IPv6 CIDR block/,
@@ -686,6 +697,11 @@ describe('bad arguments stop the program before anything is created', () => {
       'a database password in the plain environment',
       { kongEnvironment: { KONG_PG_PASSWORD: 'x' } },
       /kongEnvironment\.KONG_PG_PASSWORD: is set by the component itself/,
+    ],
+    [
+      'another prefix, outside the writable volume of a read-only container',
+      { kongEnvironment: { KONG_PREFIX: '/usr/local/kong' } },
+      /kongEnvironment\.KONG_PREFIX: is set by the component itself/,
     ],
     [
       'a secret in the plain environment',
@@ -876,6 +892,7 @@ describe('the example program (examples/pulumi-dr)', () => {
       'adminTokenSecretArn',
       'adminUrl',
       'backupBucketName',
+      'certificatePem',
       'clusterName',
       'databaseEndpoint',
       'databaseInstanceIdentifier',
@@ -964,7 +981,7 @@ describe('the execution role and secrets under other keys', () => {
     'arn:aws:kms:eu-west-1:123456789012:key/1a1a1a1a-0000-4000-8000-000000000001',
   ]
   const kmsStatements = (d: Awaited<ReturnType<typeof deploy>>) =>
-    JSON.parse(d.one(T.rolePolicy).inputs.policy).Statement.filter(
+    JSON.parse(d.one(T.rolePolicy, 'kong-read-secrets').inputs.policy).Statement.filter(
       (s: { Action: string }) => s.Action === 'kms:Decrypt',
     )
 
@@ -1010,7 +1027,7 @@ describe('the execution role and secrets under other keys', () => {
     const d = await deploy('kong', { licenseSecretArn: `${SM}:kong-license`, kongSecrets })
     // ECS receives each reference as given.
     expect(d.secrets()).toMatchObject({ ...kongSecrets, KONG_LICENSE_DATA: `${SM}:kong-license` })
-    const read = JSON.parse(d.one(T.rolePolicy).inputs.policy).Statement.find(
+    const read = JSON.parse(d.one(T.rolePolicy, 'kong-read-secrets').inputs.policy).Statement.find(
       (s: { Action: string }) => s.Action === 'secretsmanager:GetSecretValue',
     )
     expect(read.Resource).toEqual(
@@ -1059,7 +1076,7 @@ describe('the admin token of a restored database', () => {
       expect(d.all(T.secret).map((s) => s.name)).toEqual(['dr-db-password'])
       // Kong never reads it: the restored database holds the token's hash already.
       expect(JSON.stringify(d.one(T.task).inputs)).not.toContain(TOKEN)
-      expect(d.one(T.rolePolicy).inputs.policy).not.toContain('kong-x-admin-token')
+      expect(d.one(T.rolePolicy, 'dr-read-secrets').inputs.policy).not.toContain('kong-x-admin-token')
       expect(warn).not.toHaveBeenCalled()
     } finally {
       warn.mockRestore()

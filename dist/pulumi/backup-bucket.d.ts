@@ -6,4 +6,7 @@ export interface BackupBucket {
     /** Replication needs versioning on first. */
     versioning: aws.s3.BucketVersioning;
 }
-export declare function backupBucket(options: BucketSettings, settings: Settings, kmsKeyArn: pulumi.Input<string>, parent: pulumi.Resource): BackupBucket;
+export declare function backupBucket(options: BucketSettings, settings: Settings, kmsKeyArn: pulumi.Input<string>, parent: pulumi.Resource, accessLogs: {
+    bucket: pulumi.Input<string>;
+    prefix: string;
+}): BackupBucket;

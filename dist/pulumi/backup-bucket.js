@@ -2,7 +2,7 @@
 // stack is destroyed (the backups are the point).
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-export function backupBucket(options, settings, kmsKeyArn, parent) {
+export function backupBucket(options, settings, kmsKeyArn, parent, accessLogs) {
     const { name, region, tags } = settings;
     const opts = { parent };
     const bucket = new aws.s3.Bucket(`${name}-backups`, 
@@ -45,6 +45,8 @@ export function backupBucket(options, settings, kmsKeyArn, parent) {
     }, 
     // Lifecycle rules on a versioned bucket act on versions: versioning first.
     { parent, dependsOn: [versioning] });
+    // S3.9: every request on the backups is recorded in the log bucket.
+    new aws.s3.BucketLogging(`${name}-backups`, { region, bucket: bucket.id, targetBucket: accessLogs.bucket, targetPrefix: `${accessLogs.prefix}/` }, opts);
     if (options.objectLock) {
         new aws.s3.BucketObjectLockConfiguration(`${name}-backups`, {
             region,

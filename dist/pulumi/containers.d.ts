@@ -10,6 +10,23 @@ export interface KongConnection {
     trustedIps: string;
     enforceRbac: boolean;
 }
+/**
+ * Where Kong writes: its prefix (nginx configuration, sockets, pid, its own TLS files) and /tmp (resty's temporary
+ * files). Kong's documentation on read-only containers ("Install Kong Gateway in read-only mode", and the support
+ * note on readOnlyRootFilesystem) asks for exactly these two writable paths. The image's default prefix,
+ * /usr/local/kong, also holds Kong's libraries (docker-kong ubuntu/Dockerfile installs there), so the prefix moves
+ * to a path of its own instead of hiding them under an empty volume.
+ */
+export declare const KONG_PREFIX = "/kong-prefix";
+export declare const WRITABLE_VOLUMES: readonly [{
+    readonly name: "kong-prefix";
+    readonly containerPath: "/kong-prefix";
+}, {
+    readonly name: "tmp";
+    readonly containerPath: "/tmp";
+}];
+/** The Kong images run as this user (docker-kong ubuntu/Dockerfile: `USER kong`); named so it is never root. */
+export declare const KONG_USER = "kong";
 export interface ContainerInputs {
     image: string;
     region: string;
@@ -23,4 +40,8 @@ export interface ContainerInputs {
 }
 /** Kong's settings for running behind the load balancers, in a container, without exposing more than needed. */
 export declare function kongEnvironment(connection: KongConnection): Record<string, string>;
+/** The volumes of the task: Fargate bind mounts, which live as long as the task. */
+export declare function taskVolumes(): {
+    name: "kong-prefix" | "tmp";
+}[];
 export declare function containerDefinitions(inputs: ContainerInputs): object[];

@@ -11,4 +11,4 @@ export interface GatewayDatabase {
 }
 export declare function gatewayDatabase(database: DatabaseSettings, settings: Settings, network: {
     privateSubnetIds: pulumi.Input<string[]>;
-}, securityGroupId: pulumi.Input<string>, kmsKeyArn: pulumi.Input<string>, parent: pulumi.Resource): GatewayDatabase;
+}, securityGroupId: pulumi.Input<string>, kmsKeyArn: pulumi.Input<string>, parent: pulumi.Resource, monitoringRoleArn: pulumi.Input<string>): GatewayDatabase;

@@ -3,8 +3,9 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
+import { MONITORING_INTERVAL } from './database-monitoring.js';
 import { generatedSecret } from './secrets.js';
-export function gatewayDatabase(database, settings, network, securityGroupId, kmsKeyArn, parent) {
+export function gatewayDatabase(database, settings, network, securityGroupId, kmsKeyArn, parent, monitoringRoleArn) {
     const { name, region, tags } = settings;
     const opts = { parent };
     const password = generatedSecret(`${name}-db-password`, `Password of the Kong database of ${name}`, settings, kmsKeyArn, parent);
@@ -53,6 +54,11 @@ export function gatewayDatabase(database, settings, network, securityGroupId, km
             : pulumi.interpolate `${name.toLowerCase()}-final-${suffix.hex}`,
         autoMinorVersionUpgrade: true,
         enabledCloudwatchLogsExports: ['postgresql', 'upgrade'],
+        // RDS.6 and RDS.10; neither is ForceNew (terraform-provider-aws internal/service/rds/instance.go), so a
+        // restored instance takes them in place.
+        monitoringInterval: MONITORING_INTERVAL,
+        monitoringRoleArn,
+        iamDatabaseAuthenticationEnabled: true,
         tags,
     }, {
         parent,

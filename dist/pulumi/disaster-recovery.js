@@ -4,6 +4,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { backupBucket } from './backup-bucket.js';
 import { KongGatewayArgumentError } from './errors.js';
+import { LOG_PREFIXES, logBucket } from './log-bucket.js';
 export function disasterRecovery(dr, settings, account, sources, parent) {
     const { name } = settings;
     // The gateway's region is known here only once the provider answers, when no region argument named it.
@@ -71,7 +72,13 @@ function drKey(region, settings, account, parent) {
  */
 function replicatedBucket(source, region, kmsKeyArn, settings, account, sourceKmsKeyArn, parent) {
     const { name, tags } = settings;
-    const replica = backupBucket(settings.backupBucket, { ...settings, name: `${name}-dr`, region }, kmsKeyArn, parent);
+    // S3 delivers server access logs only to a bucket of the same region: the replica gets its own log bucket.
+    const drSettings = { ...settings, name: `${name}-dr`, region };
+    const logs = logBucket(drSettings, { ...account, region }, parent);
+    const replica = backupBucket(settings.backupBucket, drSettings, kmsKeyArn, parent, {
+        bucket: logs.bucket.bucket,
+        prefix: LOG_PREFIXES.backupBucket,
+    });
     const locked = settings.backupBucket.objectLock !== undefined;
     const role = new aws.iam.Role(`${name}-backups-replication`, {
         description: `Replicates the backups of ${name} to ${settings.disasterRecovery.region}`,

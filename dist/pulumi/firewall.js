@@ -1,19 +1,19 @@
 // Every security group and rule of the gateway, in one place so that its exposure can be read at a glance:
-//   proxy load balancer  ← proxyAllowedCidrs on 80/443
+//   proxy load balancer  ← proxyAllowedCidrs on 80 (redirect only) and 443
 //   admin load balancer  ← the VPC, or adminAllowedCidrs over TLS, on the admin listener only
 //   Kong tasks           ← each load balancer on its own port and the status port; egress anywhere (image, upstreams)
 //   database             ← Kong tasks on 5432; no egress
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { cidrFamily } from './cidr.js';
-/** Container ports of Kong. The Admin API listens with TLS even inside the VPC, so tokens never cross in clear. */
-export const KONG_PORTS = { proxy: 8000, admin: 8444, status: 8100 };
+/**
+ * Container ports of Kong. Proxy and Admin API listen with TLS even inside the VPC, so requests and tokens never
+ * cross in clear; the status listener answers only the load balancers' health checks, inside the security group.
+ */
+export const KONG_PORTS = { proxy: 8443, admin: 8444, status: 8100 };
 export const POSTGRES_PORT = 5432;
-/** Where each load balancer listens. */
-export function listenerPorts(settings) {
-    const tls = settings.certificateArn !== undefined;
-    return { proxy: tls ? [80, 443] : [80], admin: tls ? 8444 : 8001, tls };
-}
+/** Where each load balancer listens, always with TLS (a generated certificate when none is given). */
+export const LISTENER_PORTS = { proxy: [80, 443], admin: 8444 };
 function cidrRule(cidr) {
     return cidrFamily(cidr) === 'ipv6' ? { cidrIpv6: cidr } : { cidrIpv4: cidr };
 }
@@ -41,7 +41,7 @@ export function firewall(settings, vpc, parent) {
             tags,
         }, opts);
     };
-    const listeners = listenerPorts(settings);
+    const listeners = LISTENER_PORTS;
     const proxyLoadBalancer = group('proxy-lb', `Kong proxy load balancer of ${name}`);
     const adminLoadBalancer = group('admin-lb', `Kong Admin API load balancer of ${name}`);
     const tasks = group('kong', `Kong tasks of ${name}`);
@@ -49,7 +49,7 @@ export function firewall(settings, vpc, parent) {
         settings.proxyAllowedCidrs.forEach((cidr, index) => rule('ingress', `proxy-lb-in-${port}-${index + 1}`, proxyLoadBalancer.id, port, cidrRule(cidr), `Proxy clients on ${port}`));
     }
     if (settings.adminAllowedCidrs) {
-        settings.adminAllowedCidrs.forEach((cidr, index) => rule('ingress', `admin-lb-in-${index + 1}`, adminLoadBalancer.id, listeners.admin, cidrRule(cidr), 'Admin API clients allowed by adminAllowedCidrs (TLS)'));
+        settings.adminAllowedCidrs.forEach((cidr, index) => rule('ingress', `admin-lb-in-${index + 1}`, adminLoadBalancer.id, listeners.admin, cidrRule(cidr), 'Admin API clients allowed by adminAllowedCidrs'));
     }
     else {
         rule('ingress', 'admin-lb-in-vpc', adminLoadBalancer.id, listeners.admin, { cidrIpv4: vpc.vpcCidrBlock }, 'Admin API clients inside the VPC');

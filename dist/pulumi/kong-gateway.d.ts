@@ -9,7 +9,7 @@ export { DECLARATIVE_CONFIG_LIMIT } from './settings.js';
  * recovery and for the new cluster of a dual-cluster upgrade.
  */
 export declare class KongGateway extends pulumi.ComponentResource {
-    /** The proxy's URL (https when a certificate is given). */
+    /** The proxy's URL (https). */
     readonly proxyUrl: pulumi.Output<string>;
     /** The Admin API's URL: inside the VPC unless adminAllowedCidrs are given. */
     readonly adminUrl: pulumi.Output<string>;
@@ -39,6 +39,10 @@ export declare class KongGateway extends pulumi.ComponentResource {
     readonly disasterRecoveryBackupStore: pulumi.Output<string | undefined>;
     /** The key of the copies in `disasterRecovery.region`. */
     readonly disasterRecoveryKmsKeyArn: pulumi.Output<string | undefined>;
+    /** The generated certificate both load balancers present (PEM), for clients to trust; undefined with certificateArn. */
+    readonly certificatePem: pulumi.Output<string | undefined>;
+    /** The bucket of the load balancers' access logs and the backup bucket's server access logs. */
+    readonly logBucketName: pulumi.Output<string>;
     /** The key of the database, secrets, logs and backups. */
     readonly kmsKeyArn: pulumi.Output<string>;
     /** The role of the Kong containers, for callers that grant Kong AWS permissions. */

@@ -2,10 +2,13 @@ import * as pulumi from '@pulumi/pulumi';
 import { backupBucket } from './backup-bucket.js';
 import { gatewayDatabase } from './database.js';
 import { disasterRecovery } from './disaster-recovery.js';
+import { monitoringRole } from './database-monitoring.js';
 import { account, encryptionKey } from './encryption.js';
 import { firewall } from './firewall.js';
+import { vpcFlowLogs } from './flow-logs.js';
 import { loadBalancers } from './load-balancers.js';
 import { kongLogin } from './restore-role.js';
+import { LOG_PREFIXES, logBucket } from './log-bucket.js';
 import { gatewayNetwork } from './network.js';
 import { generatedSecret, storedSecret } from './secrets.js';
 import { kongService } from './service.js';
@@ -18,7 +21,7 @@ export { DECLARATIVE_CONFIG_LIMIT } from './settings.js';
  * recovery and for the new cluster of a dual-cluster upgrade.
  */
 export class KongGateway extends pulumi.ComponentResource {
-    /** The proxy's URL (https when a certificate is given). */
+    /** The proxy's URL (https). */
     proxyUrl;
     /** The Admin API's URL: inside the VPC unless adminAllowedCidrs are given. */
     adminUrl;
@@ -48,6 +51,10 @@ export class KongGateway extends pulumi.ComponentResource {
     disasterRecoveryBackupStore;
     /** The key of the copies in `disasterRecovery.region`. */
     disasterRecoveryKmsKeyArn;
+    /** The generated certificate both load balancers present (PEM), for clients to trust; undefined with certificateArn. */
+    certificatePem;
+    /** The bucket of the load balancers' access logs and the backup bucket's server access logs. */
+    logBucketName;
     /** The key of the database, secrets, logs and backups. */
     kmsKeyArn;
     /** The role of the Kong containers, for callers that grant Kong AWS permissions. */
@@ -70,9 +77,12 @@ export class KongGateway extends pulumi.ComponentResource {
         const kmsKeyArn = encryptionKey(settings, awsAccount, this);
         const network = gatewayNetwork(settings, this);
         const groups = firewall(settings, network, this);
+        if (network.created)
+            vpcFlowLogs(settings, network.vpcId, awsAccount, kmsKeyArn, this);
+        const logs = logBucket(settings, awsAccount, this);
         const storedSecrets = {};
         const database = settings.database
-            ? gatewayDatabase(settings.database, settings, network, groups.database.id, kmsKeyArn, this)
+            ? gatewayDatabase(settings.database, settings, network, groups.database.id, kmsKeyArn, this, monitoringRole(settings, awsAccount, this).arn)
             : undefined;
         const login = database ? kongLogin(database, settings.database.restoredLogin) : undefined;
         // Kong's own role on a restore has the caller's password; otherwise Kong is the master user.
@@ -86,7 +96,7 @@ export class KongGateway extends pulumi.ComponentResource {
             const config = pulumi.output(settings.declarativeConfig).apply(declarativeConfigJson);
             storedSecrets.KONG_DECLARATIVE_CONFIG_STRING = storedSecret(`${name}-declarative-config`, `Kong declarative configuration of ${name}`, config, settings, kmsKeyArn, this);
         }
-        const balancers = loadBalancers(settings, network, groups, this);
+        const balancers = loadBalancers(settings, network, groups, logs, this);
         const connection = pulumi
             .all([
             network.vpcCidrBlock,
@@ -112,7 +122,10 @@ export class KongGateway extends pulumi.ComponentResource {
             storedSecrets,
         }, this);
         const backups = settings.backupBucket
-            ? backupBucket(settings.backupBucket, settings, kmsKeyArn, this)
+            ? backupBucket(settings.backupBucket, settings, kmsKeyArn, this, {
+                bucket: logs.bucket.bucket,
+                prefix: LOG_PREFIXES.backupBucket,
+            })
             : undefined;
         const bucket = backups?.bucket;
         const dr = settings.disasterRecovery
@@ -148,6 +161,8 @@ export class KongGateway extends pulumi.ComponentResource {
         this.serviceName = kong.service.name;
         this.logGroupName = kong.logGroup.name;
         this.vpcId = network.vpcId;
+        this.certificatePem = balancers.certificatePem;
+        this.logBucketName = logs.bucket.bucket;
         this.kmsKeyArn = kmsKeyArn;
         this.taskRoleArn = kong.taskRole.arn;
         this.taskSecurityGroupId = groups.tasks.id;
@@ -176,6 +191,8 @@ export class KongGateway extends pulumi.ComponentResource {
             serviceName: this.serviceName,
             logGroupName: this.logGroupName,
             vpcId: this.vpcId,
+            certificatePem: this.certificatePem,
+            logBucketName: this.logBucketName,
             kmsKeyArn: this.kmsKeyArn,
             taskRoleArn: this.taskRoleArn,
             taskSecurityGroupId: this.taskSecurityGroupId,

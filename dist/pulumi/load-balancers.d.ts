@@ -1,6 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { type Firewall } from './firewall.js';
+import { type LogBucket } from './log-bucket.js';
 import type { GatewayNetwork } from './network.js';
 import type { Settings } from './settings.js';
 export declare const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
@@ -10,6 +11,8 @@ export interface LoadBalancers {
     proxyTargets: aws.lb.TargetGroup;
     adminTargets: aws.lb.TargetGroup;
     listeners: aws.lb.Listener[];
+    /** The generated certificate the listeners present; undefined when the caller gave certificateArn. */
+    certificatePem: pulumi.Output<string | undefined>;
     proxyUrl: pulumi.Output<string>;
     adminUrl: pulumi.Output<string>;
 }
@@ -18,4 +21,4 @@ export interface LoadBalancers {
  * node started without configuration stays "not ready" until one is posted, so it is checked on `/status`.
  */
 export declare function healthCheckPath(settings: Settings): string;
-export declare function loadBalancers(settings: Settings, network: GatewayNetwork, firewall: Firewall, parent: pulumi.Resource): LoadBalancers;
+export declare function loadBalancers(settings: Settings, network: GatewayNetwork, firewall: Firewall, logs: LogBucket, parent: pulumi.Resource): LoadBalancers;

@@ -26,6 +26,7 @@ function existingNetwork(network, settings, parent) {
     const vpc = aws.ec2.getVpcOutput({ id: network.vpcId, region: settings.region }, { parent });
     return {
         vpcId: vpc.id,
+        created: false,
         vpcCidrBlock: vpc.cidrBlock,
         publicSubnetIds: checkedSubnets('publicSubnetIds', network.publicSubnetIds, network.vpcId, settings, parent),
         privateSubnetIds: checkedSubnets('privateSubnetIds', network.privateSubnetIds, network.vpcId, settings, parent),
@@ -50,6 +51,9 @@ function createdNetwork(network, settings, parent) {
         enableDnsHostnames: true,
         tags: { ...tags, Name: name },
     }, opts);
+    // EC2.2: the default security group of a created VPC is adopted with no rules, so nothing placed in it by
+    // mistake can talk to anything.
+    new aws.ec2.DefaultSecurityGroup(`${name}-default`, { region, vpcId: vpc.id, ingress: [], egress: [], tags: { ...tags, Name: `${name}-default` } }, opts);
     const internetGateway = new aws.ec2.InternetGateway(`${name}-igw`, { region, vpcId: vpc.id, tags: { ...tags, Name: name } }, opts);
     const publicRoutes = new aws.ec2.RouteTable(`${name}-public`, {
         region,
@@ -101,6 +105,7 @@ function createdNetwork(network, settings, parent) {
     }
     return {
         vpcId: vpc.id,
+        created: true,
         vpcCidrBlock: vpc.cidrBlock,
         publicSubnetIds: pulumi.all(publicSubnets.map((subnet) => subnet.id)),
         privateSubnetIds: pulumi.all(privateSubnets.map((subnet) => subnet.id)),

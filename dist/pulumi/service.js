@@ -2,7 +2,7 @@
 // load balancers.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { containerDefinitions, kongEnvironment } from './containers.js';
+import { containerDefinitions, kongEnvironment, taskVolumes } from './containers.js';
 import { KONG_PORTS } from './firewall.js';
 import { secretResourceArn } from './secrets.js';
 const ASSUME_BY_ECS_TASKS = JSON.stringify({
@@ -102,6 +102,7 @@ export function kongService(settings, inputs, parent) {
         executionRoleArn: executionRole.arn,
         taskRoleArn: taskRole.arn,
         containerDefinitions: definitions,
+        volumes: taskVolumes(),
         tags,
     }, opts);
     const balancers = inputs.loadBalancers;

@@ -66,8 +66,10 @@ export interface Settings {
     cpuArchitecture: 'X86_64' | 'ARM64';
     migrationsFinish: boolean;
     logRetentionDays: number;
+    logBucketExpireAfterDays: number;
     waitForSteadyState: boolean;
     certificateArn?: pulumi.Input<string>;
+    loadBalancerDeletionProtection: boolean;
     proxyAllowedCidrs: string[];
     /** Undefined: only inside the VPC, through an internal load balancer. */
     adminAllowedCidrs?: string[];

@@ -33,6 +33,7 @@ export const MANAGED_KONG_SETTINGS = new Set([
     'KONG_PROXY_LISTEN',
     'KONG_ADMIN_LISTEN',
     'KONG_STATUS_LISTEN',
+    'KONG_PREFIX',
 ]);
 // A plain task environment is readable by anyone who may describe the task definition.
 const SECRET_SETTING = /PASSWORD|SECRET|TOKEN|PRIVATE|_KEY$|_KEY_|LICENSE_DATA|CREDENTIAL/;
@@ -345,9 +346,6 @@ export function settings(name, args) {
     const admin = args.adminAllowedCidrs;
     if (admin !== undefined) {
         checkCidrs('adminAllowedCidrs', admin);
-        if (args.certificateArn === undefined) {
-            fail('adminAllowedCidrs', 'opens the Admin API beyond the VPC, which must be over TLS: give certificateArn as well');
-        }
         const anywhere = admin.find(isAnywhere);
         if (anywhere && !args.allowAdminFromAnywhere) {
             fail('adminAllowedCidrs', `contains ${anywhere}, which opens the Admin API to the whole internet; list your runners' and ` +
@@ -362,7 +360,8 @@ export function settings(name, args) {
         fail('allowAdminFromAnywhere', 'has no effect without adminAllowedCidrs; leave it out');
     }
     const backupBucket = bucket(args.backupBucket);
-    const logRetentionDays = args.logRetentionDays ?? 30;
+    // A year: what incident investigations and most audit regimes ask of logs (NIST 800-53 AU-11, CloudWatch.16).
+    const logRetentionDays = args.logRetentionDays ?? 365;
     if (!LOG_RETENTION_DAYS.includes(logRetentionDays)) {
         fail('logRetentionDays', `${logRetentionDays} is not a CloudWatch retention: ${LOG_RETENTION_DAYS.join(', ')}`);
     }
@@ -396,8 +395,10 @@ export function settings(name, args) {
         cpuArchitecture: oneOf('cpuArchitecture', args.cpuArchitecture, ['X86_64', 'ARM64'], 'X86_64'),
         migrationsFinish: args.migrationsFinish ?? true,
         logRetentionDays,
+        logBucketExpireAfterDays: integer('logBucketExpireAfterDays', args.logBucketExpireAfterDays, 365, 1, 36500),
         waitForSteadyState: args.waitForSteadyState ?? true,
         ...(args.certificateArn !== undefined ? { certificateArn: args.certificateArn } : {}),
+        loadBalancerDeletionProtection: args.loadBalancerDeletionProtection ?? true,
         proxyAllowedCidrs,
         ...(admin !== undefined ? { adminAllowedCidrs: admin } : {}),
         ...(args.kmsKeyArn !== undefined ? { kmsKeyArn: args.kmsKeyArn } : {}),

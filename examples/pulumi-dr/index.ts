@@ -10,6 +10,8 @@ const adminAllowedCidrs = config.getObject<string[]>('adminAllowedCidrs') ?? []
 // Losing the region: the old stack's disasterRecoveryAutomatedBackupsArn, replicated into this stack's region.
 const automatedBackupsArn = config.get('restoreFromAutomatedBackupsArn') || undefined
 const disasterRecoveryRegion = config.get('disasterRecoveryRegion') || undefined
+// One switch for a drill stack meant to be destroyed: the database and both load balancers.
+const deletionProtection = config.getBoolean('deletionProtection') ?? true
 
 const gateway = new KongGateway('kong', {
   kongImage: config.get('kongImage'),
@@ -23,13 +25,16 @@ const gateway = new KongGateway('kong', {
   adminTokenSecretArn: config.get('adminTokenSecretArn') || undefined,
   certificateArn,
   adminAllowedCidrs: adminAllowedCidrs.length > 0 ? adminAllowedCidrs : undefined,
-  database: { deletionProtection: config.getBoolean('deletionProtection') ?? true },
+  database: { deletionProtection },
+  loadBalancerDeletionProtection: deletionProtection,
   tags: { 'deckhand:stack': pulumi.getStack() },
 })
 
 // What the restore steps need next (pulumi/actions exposes each as a step output).
 export const proxyUrl = gateway.proxyUrl
 export const adminUrl = gateway.adminUrl
+// Without certificateArn: the generated certificate the Admin API presents, for the actions' ca-cert input.
+export const certificatePem = gateway.certificatePem
 export const databaseEndpoint = gateway.databaseEndpoint
 export const databaseInstanceIdentifier = gateway.databaseInstanceIdentifier
 export const databasePasswordSecretArn = gateway.databasePasswordSecretArn

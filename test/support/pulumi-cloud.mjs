@@ -100,6 +100,15 @@ function computed(type, name, inputs, cloud = {}, registered = []) {
       return { ...state, dnsName: `${name}.eu-west-1.elb.amazonaws.com` }
     case 'aws:s3/bucket:Bucket':
       return { ...state, bucket: `${name}-generated` }
+    // @pulumi/tls computes keys and certificates locally; PEM-shaped stand-ins, not real key material.
+    case 'tls:index/privateKey:PrivateKey':
+      return {
+        ...state,
+        privateKeyPem: `-----BEGIN EC PRIVATE KEY-----\n${name}\n-----END EC PRIVATE KEY-----\n`,
+        publicKeyPem: `-----BEGIN PUBLIC KEY-----\n${name}\n-----END PUBLIC KEY-----\n`,
+      }
+    case 'tls:index/selfSignedCert:SelfSignedCert':
+      return { ...state, certPem: `-----BEGIN CERTIFICATE-----\n${name}\n-----END CERTIFICATE-----\n` }
     default:
       return state
   }
