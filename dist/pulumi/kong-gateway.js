@@ -56,7 +56,9 @@ export class KongGateway extends pulumi.ComponentResource {
     constructor(name, args = {}, opts) {
         // Arguments are checked before anything registers: a mistake stops the preview, not a half-done update.
         const settings = checkedSettings(name, args);
-        super('deckhand:aws:KongGateway', name, {}, opts);
+        // `index` is the module Pulumi's component provider host serves. The old type stays an alias, so stacks made
+        // before keep the gateway and, through the SDK's parent-alias inheritance, every child URN under it.
+        super('deckhand:index:KongGateway', name, {}, pulumi.mergeOptions(opts, { aliases: [{ type: 'deckhand:aws:KongGateway' }] }));
         const awsAccount = account(settings, this);
         const kmsKeyArn = encryptionKey(settings, awsAccount, this);
         const network = gatewayNetwork(settings, this);
@@ -126,7 +128,7 @@ export class KongGateway extends pulumi.ComponentResource {
         this.kmsKeyArn = kmsKeyArn;
         this.taskRoleArn = kong.taskRole.arn;
         this.taskSecurityGroupId = groups.tasks.id;
-        this.kongImage = pulumi.output(settings.image.reference);
+        this.kongImage = pulumi.output(settings.image.parsed).apply((image) => image.reference);
         this.database = database?.instance;
         this.service = kong.service;
         this.proxyLoadBalancer = balancers.proxy;
