@@ -33,6 +33,20 @@ function rpc<Response>(method: string, request: unknown): Promise<Response> {
   )
 }
 
+/** A Construct request as the engine sends it for a KongGateway declared in another language's program. */
+function constructRequest(monitorAddress: string, inputs: Record<string, unknown>) {
+  const request = new provproto.ConstructRequest()
+  request.setProject('deckhand')
+  request.setStack('test')
+  request.setParallel(4)
+  request.setMonitorendpoint(monitorAddress)
+  request.setType(TOKEN)
+  request.setName('kong')
+  // As a Python or YAML program would give them: plain JSON values.
+  request.setInputs(Struct.fromJavaScript(inputs as never))
+  return request
+}
+
 beforeAll(async () => {
   engine = await startFakeEngine('deckhand', 'test')
   plugin = spawn(
@@ -79,15 +93,10 @@ describe('the component package under Pulumi’s component provider host', () =>
   }, 60_000)
 
   test('constructs a gateway for another language (Construct): the type, its alias, its children and outputs', async () => {
-    const request = new provproto.ConstructRequest()
-    request.setProject('deckhand')
-    request.setStack('test')
-    request.setParallel(4)
-    request.setMonitorendpoint(engine.monitorAddress)
-    request.setType(TOKEN)
-    request.setName('kong')
-    // As a Python or YAML program would give them: plain JSON values.
-    request.setInputs(Struct.fromJavaScript({ natGateways: 'perAz', backupBucket: { enabled: false } }))
+    const request = constructRequest(engine.monitorAddress, {
+      natGateways: 'perAz',
+      backupBucket: { enabled: false },
+    })
     const response = await rpc<provproto.ConstructResponse>('construct', request)
 
     const urn = 'urn:pulumi:test::deckhand::deckhand:index:KongGateway::kong'
@@ -100,6 +109,7 @@ describe('the component package under Pulumi’s component provider host', () =>
         parent: '',
         custom: false,
         aliases: [{ type: 'deckhand:aws:KongGateway', name: '', urn: '' }],
+        aliasUrns: [],
       },
     ])
     // Children name the component as parent, so the engine carries its alias over to them (step_generator.go,
@@ -117,5 +127,19 @@ describe('the component package under Pulumi’s component provider host', () =>
       kongImage: 'kong/kong-gateway:3.10',
     })
     expect(engine.logs.filter((log) => log.severity >= 3)).toEqual([])
+  }, 60_000)
+
+  test('children keep the URNs they had under the former type (the SDK computes them for an engine without alias specs)', async () => {
+    const older = await startFakeEngine('deckhand', 'test', { aliasSpecs: false })
+    try {
+      await rpc('construct', constructRequest(older.monitorAddress, {}))
+      const old = 'urn:pulumi:test::deckhand::deckhand:aws:KongGateway'
+      const aliases = (type: string, name: string) =>
+        older.registrations.find((r) => r.type === type && r.name === name)?.aliasUrns
+      expect(aliases('aws:ec2/vpc:Vpc', 'kong-vpc')).toEqual([`${old}$aws:ec2/vpc:Vpc::kong-vpc`])
+      expect(aliases('aws:ecs/service:Service', 'kong')).toEqual([`${old}$aws:ecs/service:Service::kong`])
+    } finally {
+      await older.stop()
+    }
   }, 60_000)
 })

@@ -18,6 +18,8 @@ export interface Registration {
   custom: boolean
   /** Alias specs as the SDK sends them to an engine that supports them (type, name, parent). */
   aliases: { type: string; name: string; urn: string }[]
+  /** Alias URNs the SDK computed itself, for an engine without alias specs. */
+  aliasUrns: string[]
 }
 
 export interface FakeEngine {
@@ -64,10 +66,14 @@ async function listen(server: grpc.Server): Promise<string> {
   return `127.0.0.1:${port}`
 }
 
+/**
+ * `aliasSpecs: false` stands for an engine older than alias specs: the SDK then computes every alias URN itself,
+ * children's inherited ones included, and sends them as URNs.
+ */
 export async function startFakeEngine(
   project: string,
   stack: string,
-  cloud: Cloud = {},
+  { cloud = {}, aliasSpecs = true }: { cloud?: Cloud; aliasSpecs?: boolean } = {},
 ): Promise<FakeEngine> {
   const registrations: Registration[] = []
   const resources: Registered[] = []
@@ -88,7 +94,19 @@ export async function startFakeEngine(
   monitor.addService(
     ResourceMonitorService as unknown as grpc.ServiceDefinition,
     service(ResourceMonitorService as unknown as Definition, {
-      getDeploymentInfo: delegated('getDeploymentInfo'),
+      getDeploymentInfo: (call, callback) =>
+        delegated('getDeploymentInfo')(call, (error, info) => {
+          const deployment = info as resproto.DeploymentInfo
+          if (!aliasSpecs) {
+            const features = deployment.getSupportedfeaturesList()
+            deployment.setSupportedfeaturesList(
+              features.filter(
+                (f) => f !== resproto.ResourceMonitorFeature.RESOURCE_MONITOR_FEATURE_ALIAS_SPECS,
+              ),
+            )
+          }
+          callback(error, deployment)
+        }),
       invoke: delegated('invoke'),
       readResource: delegated('readResource'),
       registerPackage: delegated('registerPackage'),
@@ -104,6 +122,7 @@ export async function startFakeEngine(
             name: alias.getSpec()?.getName() ?? '',
             urn: alias.getUrn(),
           })),
+          aliasUrns: request.getAliasurnsList(),
         })
         delegated('registerResource')(call, callback)
       },
