@@ -1376,11 +1376,14 @@ describe('arguments other resources give (Inputs) are used once their values are
     ).toEqual(['eu-west-1a', 'eu-west-1a', 'eu-west-1b', 'eu-west-1b', 'eu-west-1c', 'eu-west-1c'])
   })
 
-  test('more than four zones are refused at once, even when their names are not known yet', async () => {
+  test('more than four zones, or one, are refused at once, even when their names are not known yet', async () => {
     const zones = ['a', 'b', 'c', 'd', 'e'].map((zone) => pulumi.output(`eu-west-1${zone}`))
     await expect(runProgram({}, () => new KongGateway('kong', { availabilityZones: zones }))).rejects.toThrow(
       /availabilityZones: names more than four zones/,
     )
+    await expect(
+      runProgram({}, () => new KongGateway('kong', { availabilityZones: [pulumi.output('eu-west-1a')] })),
+    ).rejects.toThrow(/availabilityZones: names only one zone: .* at least two availability zones/)
   })
 })
 

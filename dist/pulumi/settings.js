@@ -202,8 +202,9 @@ function availabilityZones(zones) {
     // Zones known only later: the count is the list's length, so a zone named twice cannot be merged, only refused.
     if (zones.length > 4)
         fail('availabilityZones', 'names more than four zones');
-    if (zones.length < 2)
-        check([]);
+    if (zones.length < 2) {
+        fail('availabilityZones', 'names only one zone: the database and the load balancers need subnets in at least two availability zones');
+    }
     const names = pulumi.all(zones).apply((resolved) => {
         check(resolved);
         const twice = resolved.find((zone, index) => resolved.indexOf(zone) !== index);
