@@ -14,6 +14,8 @@ export default {
     '^\\.\\./(workflow|action)-v1\\.0\\.min\\.json$': '<rootDir>/test/support/github-$1-schema.mjs',
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
+  // The Pulumi component package's manifest, also named deckhand, would collide in Jest's module map.
+  modulePathIgnorePatterns: ['<rootDir>/pulumi/package\\.json$'],
   clearMocks: true,
   testTimeout: 60000,
   globalTeardown: '<rootDir>/test/support/global-teardown.mjs',

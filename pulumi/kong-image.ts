@@ -3,7 +3,14 @@ import { KongGatewayArgumentError } from './errors.js'
 /** The current long-term-support line of Kong Gateway (supported until March 2028). */
 export const DEFAULT_KONG_IMAGE = 'kong/kong-gateway:3.10'
 
-export type KongEdition = 'community' | 'enterprise'
+/** Kong Gateway edition. */
+export const KongEdition = {
+  /** The open-source image (`kong`). */
+  Community: 'community',
+  /** Kong Enterprise (`kong/kong-gateway`), which runs in free mode without a licence. */
+  Enterprise: 'enterprise',
+} as const
+export type KongEdition = (typeof KongEdition)[keyof typeof KongEdition]
 
 export interface KongImage {
   /** The reference as given, passed to ECS unchanged. */

@@ -30,9 +30,11 @@ export interface LoadBalancers {
  * `/status/ready` (Kong 3.3+) answers 200 only once Kong has a configuration and a database it can reach. A DB-less
  * node started without configuration stays "not ready" until one is posted, so it is checked on `/status`.
  */
-export function healthCheckPath(settings: Settings): string {
+export function healthCheckPath(settings: Settings): pulumi.Output<string> {
   const emptyDbless = !settings.database && settings.declarativeConfig === undefined
-  return atLeast(settings.image, 3, 3) && !emptyDbless ? '/status/ready' : '/status'
+  return pulumi
+    .output(settings.image.parsed)
+    .apply((image) => (atLeast(image, 3, 3) && !emptyDbless ? '/status/ready' : '/status'))
 }
 
 export function loadBalancers(

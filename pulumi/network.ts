@@ -26,13 +26,17 @@ type Create = Extract<Network, { kind: 'create' }>
  */
 function checkedSubnets(
   argument: string,
-  ids: pulumi.Input<string>[],
+  ids: pulumi.Input<string[]>,
   vpcId: pulumi.Input<string>,
   settings: Settings,
   parent: pulumi.Resource,
 ): pulumi.Output<string[]> {
-  const subnets = ids.map((id) => aws.ec2.getSubnetOutput({ id, region: settings.region }, { parent }))
-  return pulumi.all([pulumi.all(subnets), vpcId]).apply(([found, vpc]) => {
+  const subnets = pulumi
+    .output(ids)
+    .apply((known) =>
+      pulumi.all(known.map((id) => aws.ec2.getSubnetOutput({ id, region: settings.region }, { parent }))),
+    )
+  return pulumi.all([subnets, vpcId]).apply(([found, vpc]) => {
     const stray = found.filter((subnet) => subnet.vpcId !== vpc)
     if (stray.length > 0) {
       throw new KongGatewayArgumentError(
@@ -79,7 +83,7 @@ function createdNetwork(network: Create, settings: Settings, parent: pulumi.Reso
   const { name, region, tags } = settings
   const opts = { parent }
   const zones = network.availabilityZones
-    ? pulumi.output(network.availabilityZones)
+    ? pulumi.output(network.availabilityZones.names)
     : aws.getAvailabilityZonesOutput({ state: 'available', region }, opts).names.apply((names) => {
         if (names.length < 2) {
           throw new KongGatewayArgumentError(
@@ -89,7 +93,7 @@ function createdNetwork(network: Create, settings: Settings, parent: pulumi.Reso
         }
         return names.slice(0, 2)
       })
-  const zoneCount = network.availabilityZones?.length ?? 2
+  const zoneCount = network.availabilityZones?.count ?? 2
 
   const vpc = new aws.ec2.Vpc(
     `${name}-vpc`,

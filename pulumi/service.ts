@@ -137,11 +137,12 @@ export function kongService(settings: Settings, inputs: ServiceInputs, parent: p
       secretArns,
       logGroup.name,
       inputs.account.region,
+      settings.image.parsed,
     ])
-    .apply(([connection, extra, arns, group, logRegion]) =>
+    .apply(([connection, extra, arns, group, logRegion, image]) =>
       JSON.stringify(
         containerDefinitions({
-          image: settings.image.reference,
+          image: image.reference,
           region: logRegion,
           logGroup: group,
           environment: { ...kongEnvironment(connection), ...extra },

@@ -1,29 +1,46 @@
 // Checks a KongGateway's arguments and fills in the defaults, before any resource exists. Everything here is
-// plain data, so a mistake stops `pulumi preview` with the argument's name and what to write instead.
-import type * as pulumi from '@pulumi/pulumi'
+// plain data, so a mistake stops `pulumi preview` with the argument's name and what to write instead. Arguments
+// that may come from other resources (Inputs) are checked the same way once their values are known.
+import * as pulumi from '@pulumi/pulumi'
 import { isMap, LineCounter, parseDocument } from 'yaml'
 
-import type { BackupBucketOptions, KongGatewayArgs, PointInTimeRestore } from './args.js'
+import {
+  CpuArchitecture,
+  GatewayMode,
+  NatGateways,
+  ObjectLockMode,
+  type KongGatewayArgs,
+  type ObjectLock,
+  type PointInTimeRestore,
+} from './args.js'
 import { disasterRecoverySettings, type DisasterRecoverySettings } from './disaster-recovery-settings.js'
 import { cidrFamily, isAnywhere, parseIpv4Cidr, type Ipv4Cidr } from './cidr.js'
 import { KongGatewayArgumentError } from './errors.js'
-import { DEFAULT_KONG_IMAGE, parseKongImage, type KongImage } from './kong-image.js'
+import { DEFAULT_KONG_IMAGE, KongEdition, parseKongImage, type KongImage } from './kong-image.js'
 import { restoredLogin, type RestoredLogin } from './restore-role.js'
 
 export type Network =
   | {
       kind: 'existing'
       vpcId: pulumi.Input<string>
-      publicSubnetIds: pulumi.Input<string>[]
-      privateSubnetIds: pulumi.Input<string>[]
+      publicSubnetIds: pulumi.Input<string[]>
+      privateSubnetIds: pulumi.Input<string[]>
     }
   | {
       kind: 'create'
       cidr: Ipv4Cidr
       cidrBlock: string
-      availabilityZones?: string[]
-      natGateways: 'single' | 'perAz'
+      /** Each zone gets a public and a private subnet: the count is plain, the names may be Outputs. */
+      availabilityZones?: { names: pulumi.Input<string[]>; count: number }
+      natGateways: NatGateways
     }
+
+/** The Kong image: its reference as given, and the reference read, at once when known or once it resolves. */
+export interface GatewayImage {
+  reference: pulumi.Input<string>
+  edition: KongEdition
+  parsed: pulumi.Input<KongImage>
+}
 
 export interface DatabaseSettings {
   instanceClass: pulumi.Input<string>
@@ -46,7 +63,7 @@ export interface DatabaseSettings {
 export interface BucketSettings {
   expireAfterDays: number
   noncurrentVersionDays: number
-  objectLock?: { mode: 'GOVERNANCE' | 'COMPLIANCE'; days: number }
+  objectLock?: ObjectLock
 }
 
 export interface Settings {
@@ -54,14 +71,14 @@ export interface Settings {
   region?: pulumi.Input<string>
   tags: Record<string, string>
   network: Network
-  image: KongImage
+  image: GatewayImage
   /** Undefined in DB-less mode. */
   database?: DatabaseSettings
   declarativeConfig?: pulumi.Input<string>
   kongEnvironment: Record<string, pulumi.Input<string>>
   kongSecrets: Record<string, pulumi.Input<string>>
   licenseSecretArn?: pulumi.Input<string>
-  secretsKmsKeyArns: pulumi.Input<string>[]
+  secretsKmsKeyArns: pulumi.Input<pulumi.Input<string>[]>
   /** Enterprise on a new database: Kong's bootstrap seeds the super admin with a generated token. */
   generateAdminToken: boolean
   /** Enterprise on a restored database: the token that database already has, when the caller gives it. */
@@ -71,7 +88,7 @@ export interface Settings {
   desiredCount: number
   cpu: number
   memory: number
-  cpuArchitecture: 'X86_64' | 'ARM64'
+  cpuArchitecture: CpuArchitecture
   migrationsFinish: boolean
   logRetentionDays: number
   logBucketExpireAfterDays: number
@@ -153,6 +170,21 @@ function oneOf<T extends string>(
 /** Checks a string that is already known; Outputs are checked by AWS. */
 export function known(value: pulumi.Input<string> | undefined): value is string {
   return typeof value === 'string'
+}
+
+/** A list checked now when it is one, or once its value is known (an Output or a Promise of a list). */
+function checkedList(
+  list: pulumi.Input<pulumi.Input<string>[]>,
+  check: (items: pulumi.Input<string>[]) => void,
+): pulumi.Input<pulumi.Input<string>[]> {
+  if (Array.isArray(list)) {
+    check(list)
+    return list
+  }
+  return pulumi.output(list).apply((items) => {
+    check(items)
+    return items
+  })
 }
 
 export function checkArn(
@@ -267,41 +299,67 @@ function network(args: KongGatewayArgs): Network {
     if (!cidr || cidr.prefix < 16 || cidr.prefix > 22) {
       fail('vpcCidrBlock', `"${cidrBlock}" is not an IPv4 block from /16 to /22`)
     }
-    const zones = args.availabilityZones
-    if (zones && new Set(zones).size > 4) fail('availabilityZones', 'names more than four zones')
-    if (zones && new Set(zones).size < 2) {
-      fail(
-        'availabilityZones',
-        `${zones.length === 0 ? 'is empty' : `names only ${zones[0]}`}: the database and the load balancers ` +
-          'need subnets in at least two availability zones',
-      )
-    }
     return {
       kind: 'create',
       cidr,
       cidrBlock,
-      ...(zones ? { availabilityZones: [...new Set(zones)] } : {}),
-      natGateways: oneOf('natGateways', args.natGateways, ['single', 'perAz'], 'single'),
+      ...(args.availabilityZones ? { availabilityZones: availabilityZones(args.availabilityZones) } : {}),
+      natGateways: oneOf('natGateways', args.natGateways, Object.values(NatGateways), 'single'),
     }
   }
   if (args.vpcCidrBlock || args.availabilityZones || args.natGateways) {
     fail('vpcId', 'is given, so vpcCidrBlock, availabilityZones and natGateways (for a new VPC) do not apply')
   }
-  for (const key of ['publicSubnetIds', 'privateSubnetIds'] as const) {
-    const ids = args[key]
-    if (!ids || ids.length < 2) {
-      fail(
-        key,
-        `needs at least two subnets, in different availability zones, when vpcId is given (got ${ids?.length ?? 0})`,
-      )
-    }
-  }
+  const subnets = (key: 'publicSubnetIds' | 'privateSubnetIds') =>
+    pulumi.output(
+      checkedList(args[key] ?? [], (ids) => {
+        if (ids.length < 2) {
+          fail(
+            key,
+            `needs at least two subnets, in different availability zones, when vpcId is given (got ${ids.length})`,
+          )
+        }
+      }),
+    )
   return {
     kind: 'existing',
     vpcId: args.vpcId,
-    publicSubnetIds: args.publicSubnetIds!,
-    privateSubnetIds: args.privateSubnetIds!,
+    publicSubnetIds: subnets('publicSubnetIds'),
+    privateSubnetIds: subnets('privateSubnetIds'),
   }
+}
+
+function availabilityZones(zones: pulumi.Input<string>[]): { names: pulumi.Input<string[]>; count: number } {
+  const check = (names: string[]) => {
+    if (new Set(names).size > 4) fail('availabilityZones', 'names more than four zones')
+    if (new Set(names).size < 2) {
+      fail(
+        'availabilityZones',
+        `${names.length === 0 ? 'is empty' : `names only ${names[0]}`}: the database and the load balancers ` +
+          'need subnets in at least two availability zones',
+      )
+    }
+  }
+  if (zones.every(known)) {
+    check(zones)
+    const names = [...new Set(zones)]
+    return { names, count: names.length }
+  }
+  // Zones known only later: the count is the list's length, so a zone named twice cannot be merged, only refused.
+  if (zones.length > 4) fail('availabilityZones', 'names more than four zones')
+  if (zones.length < 2) {
+    fail(
+      'availabilityZones',
+      'names only one zone: the database and the load balancers need subnets in at least two availability zones',
+    )
+  }
+  const names = pulumi.all(zones).apply((resolved) => {
+    check(resolved)
+    const twice = resolved.find((zone, index) => resolved.indexOf(zone) !== index)
+    if (twice !== undefined) fail('availabilityZones', `names ${twice} twice; each zone gets its own subnets`)
+    return resolved
+  })
+  return { names, count: zones.length }
 }
 
 function pointInTime(restore: PointInTimeRestore): PointInTimeRestore {
@@ -414,17 +472,18 @@ function kongSecrets(values: Record<string, pulumi.Input<string>> = {}) {
   return values
 }
 
-function secretsKmsKeyArns(keys: pulumi.Input<string>[] = []) {
-  keys.forEach((key, index) => {
-    // IAM matches a key by its key ARN; an alias or a bare key id would never match.
-    if (known(key) && !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[a-zA-Z0-9-]+$/.test(key)) {
-      fail(
-        `secretsKmsKeyArns[${index}]`,
-        `"${key}" is not a KMS key ARN such as arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
-      )
-    }
-  })
-  return keys
+function secretsKmsKeyArns(keys: pulumi.Input<pulumi.Input<string>[]> = []) {
+  return checkedList(keys, (items) =>
+    items.forEach((key, index) => {
+      // IAM matches a key by its key ARN; an alias or a bare key id would never match.
+      if (known(key) && !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[a-zA-Z0-9-]+$/.test(key)) {
+        fail(
+          `secretsKmsKeyArns[${index}]`,
+          `"${key}" is not a KMS key ARN such as arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
+        )
+      }
+    }),
+  )
 }
 
 function adminToken(args: KongGatewayArgs, edition: KongImage['edition'], mode: string) {
@@ -463,12 +522,20 @@ function fargateSize(args: KongGatewayArgs): { cpu: number; memory: number } {
   return { cpu, memory }
 }
 
-function bucket(option: KongGatewayArgs['backupBucket']): BucketSettings | undefined {
-  if (option === false) return undefined
-  const options: BackupBucketOptions = option === true || option === undefined ? {} : option
+function bucket(options: KongGatewayArgs['backupBucket'] = {}): BucketSettings | undefined {
+  const { enabled = true, ...retention } = options
+  if (!enabled) {
+    const ignored = Object.keys(retention).filter(
+      (key) => retention[key as keyof typeof retention] !== undefined,
+    )
+    if (ignored.length > 0) {
+      fail('backupBucket', `has enabled: false, so ${ignored.join(', ')} would not apply; leave them out`)
+    }
+    return undefined
+  }
   const lock = options.objectLock
   if (lock) {
-    oneOf('backupBucket.objectLock.mode', lock.mode, ['GOVERNANCE', 'COMPLIANCE'], 'GOVERNANCE')
+    oneOf('backupBucket.objectLock.mode', lock.mode, Object.values(ObjectLockMode), 'GOVERNANCE')
     integer('backupBucket.objectLock.days', lock.days, 0, 1, 36500)
   }
   return {
@@ -484,12 +551,30 @@ function bucket(option: KongGatewayArgs['backupBucket']): BucketSettings | undef
   }
 }
 
+function gatewayImage(args: KongGatewayArgs): GatewayImage {
+  if (args.edition !== undefined) oneOf('edition', args.edition, Object.values(KongEdition), 'community')
+  const reference = args.kongImage ?? DEFAULT_KONG_IMAGE
+  if (known(reference)) {
+    const parsed = parseKongImage(reference, args.edition)
+    return { reference, edition: parsed.edition, parsed }
+  }
+  // The edition decides resources (the admin token, RBAC) before the image is known.
+  if (args.edition === undefined) {
+    fail('kongImage', 'is known only during the update (an Output): give edition as well')
+  }
+  const edition = args.edition
+  return {
+    reference,
+    edition,
+    parsed: pulumi.output(reference).apply((known) => parseKongImage(known, edition)),
+  }
+}
+
 /** Validates the arguments and returns them with every default filled in. */
 export function settings(name: string, args: KongGatewayArgs): Settings {
   checkName(name)
-  if (args.edition !== undefined) oneOf('edition', args.edition, ['community', 'enterprise'], 'community')
-  const image = parseKongImage(args.kongImage ?? DEFAULT_KONG_IMAGE, args.edition)
-  const mode = oneOf('mode', args.mode, ['database', 'dbless'], 'database')
+  const image = gatewayImage(args)
+  const mode = oneOf('mode', args.mode, Object.values(GatewayMode), 'database')
   if (mode === 'dbless') {
     for (const key of ['database', 'restoreFromSnapshot', 'restoreToPointInTime'] as const) {
       if (args[key] !== undefined) fail(key, 'does not apply in DB-less mode, which has no database')
@@ -501,7 +586,10 @@ export function settings(name: string, args: KongGatewayArgs): Settings {
     )
   }
   if (args.licenseSecretArn !== undefined && image.edition !== 'enterprise') {
-    fail('licenseSecretArn', `is for Kong Enterprise, and ${image.reference} is the open-source image`)
+    fail(
+      'licenseSecretArn',
+      `is for Kong Enterprise, and ${known(image.reference) ? `${image.reference} is the open-source image` : 'edition is community'}`,
+    )
   }
   checkArn(
     'licenseSecretArn',
@@ -583,7 +671,7 @@ export function settings(name: string, args: KongGatewayArgs): Settings {
     enforceRbac,
     desiredCount: integer('desiredCount', args.desiredCount, 2, 0, 1000),
     ...fargateSize(args),
-    cpuArchitecture: oneOf('cpuArchitecture', args.cpuArchitecture, ['X86_64', 'ARM64'], 'X86_64'),
+    cpuArchitecture: oneOf('cpuArchitecture', args.cpuArchitecture, Object.values(CpuArchitecture), 'X86_64'),
     migrationsFinish: args.migrationsFinish ?? true,
     logRetentionDays,
     logBucketExpireAfterDays: integer(

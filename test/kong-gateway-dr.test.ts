@@ -369,7 +369,7 @@ describe('disasterRecovery copies the backups to a second region', () => {
   })
 
   test('no backup bucket: only the automated backups are replicated', async () => {
-    const d = await deploy('kong', { backupBucket: false, disasterRecovery: DR })
+    const d = await deploy('kong', { backupBucket: { enabled: false }, disasterRecovery: DR })
     expect(d.all(T.automatedBackups)).toHaveLength(1)
     expect(d.all(T.replication)).toEqual([])
     // Only the gateway's log bucket: no backup bucket, no replica, no log bucket in the second region.
@@ -406,7 +406,7 @@ describe('disasterRecovery copies the backups to a second region', () => {
       'disasterRecovery.backupRetentionDays: 36 is not',
     ],
     [
-      { mode: 'dbless', backupBucket: false, disasterRecovery: { region: 'us-east-1' } },
+      { mode: 'dbless', backupBucket: { enabled: false }, disasterRecovery: { region: 'us-east-1' } },
       'disasterRecovery: has nothing to copy',
     ],
     [

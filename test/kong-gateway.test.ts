@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { parse } from 'yaml'
 
-import { KongGateway, KongGatewayArgumentError, type KongGatewayArgs } from '../pulumi/index.js'
+import { KongGateway, KongGatewayArgumentError, NatGateways, type KongGatewayArgs } from '../pulumi/index.js'
 import { parseKongImage } from '../pulumi/kong-image.js'
 import { MAX_NAME_LENGTH } from '../pulumi/settings.js'
 import { parseIpv4Cidr, subnetCidr } from '../pulumi/cidr.js'
@@ -18,7 +18,7 @@ import { ROOT } from './support/action.js'
 import { runProgram, valueOf, type Cloud, type Registered } from './support/pulumi-mocks.js'
 
 const T = {
-  gateway: 'deckhand:aws:KongGateway',
+  gateway: 'deckhand:index:KongGateway',
   vpc: 'aws:ec2/vpc:Vpc',
   subnet: 'aws:ec2/subnet:Subnet',
   nat: 'aws:ec2/natGateway:NatGateway',
@@ -617,7 +617,7 @@ describe('options', () => {
     })
 
     const bare = await deploy('bare', {
-      backupBucket: false,
+      backupBucket: { enabled: false },
       kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/abcd',
     })
     expect(bare.resources.filter((r) => r.type.startsWith('aws:s3/') && r.name.includes('backups'))).toEqual(
@@ -777,6 +777,11 @@ describe('bad arguments stop the program before anything is created', () => {
       /vpcId: is given, so vpcCidrBlock, availabilityZones and natGateways .* do not apply/,
     ],
     [
+      'retention for a backup bucket turned off',
+      { backupBucket: { enabled: false, expireAfterDays: 30 } },
+      /backupBucket: has enabled: false, so expireAfterDays would not apply; leave them out/,
+    ],
+    [
       'a VPC block too small to split',
       { vpcCidrBlock: '10.0.0.0/24' },
       /vpcCidrBlock: "10\.0\.0\.0\/24" is not an IPv4 block from \/16 to \/22/,
@@ -808,13 +813,19 @@ describe('bad arguments stop the program before anything is created', () => {
 })
 
 describe('the built component (dist/pulumi) as a program runs it', () => {
-  const program = (name: string, args: KongGatewayArgs, cloud: Cloud) =>
+  /** Arguments named here arrive as Outputs: `whole` wraps the value, `items` each item of a list. */
+  type Outputs = Record<string, 'whole' | 'items'>
+  const program = (name: string, args: KongGatewayArgs, cloud: Cloud, outputs: Outputs = {}) =>
     promisify(execFile)(process.execPath, ['test/support/pulumi-program.mjs'], {
-      env: { ...process.env, NODE_OPTIONS: '', DECKHAND_PROGRAM: JSON.stringify({ name, args, cloud }) },
+      env: {
+        ...process.env,
+        NODE_OPTIONS: '',
+        DECKHAND_PROGRAM: JSON.stringify({ name, args, cloud, outputs }),
+      },
     })
   /** Runs a program that must fail; returns what it printed on stderr. */
-  const failure = async (name: string, args: KongGatewayArgs, cloud: Cloud) => {
-    const error = await program(name, args, cloud).then(
+  const failure = async (name: string, args: KongGatewayArgs, cloud: Cloud, outputs: Outputs = {}) => {
+    const error = await program(name, args, cloud, outputs).then(
       () => undefined,
       (failed: { code: number; stderr: string }) => failed,
     )
@@ -837,6 +848,32 @@ describe('the built component (dist/pulumi) as a program runs it', () => {
     const args = { ...EXISTING_ARGS, privateSubnetIds: ['subnet-priv-a', 'subnet-priv-a2'] }
     expect(await failure('kong', args, EXISTING)).toContain(
       'KongGateway privateSubnetIds: every subnet is in eu-west-1a: the database and the load balancers need subnets in at least two availability zones',
+    )
+  })
+
+  test('arguments given as Outputs are checked once known, with the same messages', async () => {
+    const refused = (args: KongGatewayArgs, outputs: Outputs, cloud: Cloud = {}) =>
+      failure('kong', args, cloud, outputs)
+    expect(
+      await refused(
+        { ...EXISTING_ARGS, publicSubnetIds: ['subnet-pub-a'] },
+        { publicSubnetIds: 'whole' },
+        EXISTING,
+      ),
+    ).toContain(
+      'KongGateway publicSubnetIds: needs at least two subnets, in different availability zones, when vpcId is given (got 1)',
+    )
+    expect(
+      await refused({ kongImage: 'kong:latest', edition: 'community' }, { kongImage: 'whole' }),
+    ).toContain('KongGateway kongImage: tag "latest" is not a Kong version')
+    expect(
+      await refused(
+        { availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1a'] },
+        { availabilityZones: 'items' },
+      ),
+    ).toContain('KongGateway availabilityZones: names eu-west-1a twice')
+    expect(await refused({ secretsKmsKeyArns: ['alias/kong'] }, { secretsKmsKeyArns: 'whole' })).toContain(
+      'KongGateway secretsKmsKeyArns[0]: "alias/kong" is not a KMS key ARN',
     )
   })
 
@@ -1319,5 +1356,72 @@ describe('load balancer and target group names fit the 32 characters AWS allows'
     await expect(runProgram({}, () => new KongGateway(`${LONGEST}x`, {}))).rejects.toThrow(
       /name: "k{18}x" is 19 characters; use at most 18: load balancer and target group names .* AWS allows 32/,
     )
+  })
+})
+
+describe('arguments other resources give (Inputs) are used once their values are known', () => {
+  test('existing subnets as an Output', async () => {
+    const d = await deploy(
+      'kong',
+      { ...EXISTING_ARGS, privateSubnetIds: pulumi.output(['subnet-priv-a', 'subnet-priv-b']) },
+      EXISTING,
+    )
+    expect(d.one(T.subnetGroup).inputs.subnetIds).toEqual(['subnet-priv-a', 'subnet-priv-b'])
+  })
+
+  test('an image known only during the update needs the edition at once', async () => {
+    await expect(
+      runProgram({}, () => new KongGateway('kong', { kongImage: pulumi.output('kong:3.9.3') })),
+    ).rejects.toThrow(/kongImage: is known only during the update \(an Output\): give edition as well/)
+    const d = await deploy('kong', { kongImage: pulumi.output('kong:3.9.3'), edition: 'community' })
+    expect(d.container('kong').image).toBe('kong:3.9.3')
+    expect(await valueOf(d.gateway.kongImage)).toBe('kong:3.9.3')
+    // Kong 3.9 answers /status/ready, read from the image once known.
+    expect(d.all(T.targetGroup).map((g) => g.inputs.healthCheck.path)).toEqual([
+      '/status/ready',
+      '/status/ready',
+    ])
+  })
+
+  test('zones known later: one subnet pair per listed zone', async () => {
+    const d = await deploy('kong', {
+      availabilityZones: ['eu-west-1a', pulumi.output('eu-west-1b'), 'eu-west-1c'],
+    })
+    expect(
+      d
+        .all(T.subnet)
+        .map((s) => s.inputs.availabilityZone)
+        .sort(),
+    ).toEqual(['eu-west-1a', 'eu-west-1a', 'eu-west-1b', 'eu-west-1b', 'eu-west-1c', 'eu-west-1c'])
+  })
+
+  test('more than four zones, or one, are refused at once, even when their names are not known yet', async () => {
+    const zones = ['a', 'b', 'c', 'd', 'e'].map((zone) => pulumi.output(`eu-west-1${zone}`))
+    await expect(runProgram({}, () => new KongGateway('kong', { availabilityZones: zones }))).rejects.toThrow(
+      /availabilityZones: names more than four zones/,
+    )
+    await expect(
+      runProgram({}, () => new KongGateway('kong', { availabilityZones: [pulumi.output('eu-west-1a')] })),
+    ).rejects.toThrow(/availabilityZones: names only one zone: .* at least two availability zones/)
+  })
+})
+
+describe('the component type', () => {
+  test('is deckhand:index:KongGateway, aliased to the former deckhand:aws:KongGateway, with the caller’s aliases kept', async () => {
+    const seen: pulumi.ResourceTransformationArgs[] = []
+    const keep: pulumi.ResourceTransformation = (args) => {
+      seen.push(args)
+      return undefined
+    }
+    await runProgram(
+      {},
+      () => new KongGateway('kong', {}, { transformations: [keep], aliases: [{ name: 'old' }] }),
+    )
+    const gateway = seen.find((args) => args.type === T.gateway)!
+    expect(gateway.opts.aliases).toEqual([{ name: 'old' }, { type: 'deckhand:aws:KongGateway' }])
+  })
+
+  test('choices are exported with the strings they stand for', () => {
+    expect(NatGateways).toEqual({ Single: 'single', PerAz: 'perAz' })
   })
 })

@@ -1,5 +1,45 @@
 import type * as pulumi from '@pulumi/pulumi';
 import type { KongEdition } from './kong-image.js';
+/** NAT gateways of a created VPC. */
+export declare const NatGateways: {
+    /** One NAT gateway: cheaper, but private subnets lose the internet if its zone fails. */
+    readonly Single: "single";
+    /** One per zone: survives a zone outage. */
+    readonly PerAz: "perAz";
+};
+export type NatGateways = (typeof NatGateways)[keyof typeof NatGateways];
+/** Where Kong keeps its configuration. */
+export declare const GatewayMode: {
+    /** PostgreSQL on RDS. */
+    readonly Database: "database";
+    /** No database: the configuration comes from `declarativeConfig`. */
+    readonly Dbless: "dbless";
+};
+export type GatewayMode = (typeof GatewayMode)[keyof typeof GatewayMode];
+/** CPU architecture of the Kong tasks (Kong images are multi-architecture). */
+export declare const CpuArchitecture: {
+    readonly X86_64: "X86_64";
+    /** Graviton. */
+    readonly ARM64: "ARM64";
+};
+export type CpuArchitecture = (typeof CpuArchitecture)[keyof typeof CpuArchitecture];
+/** S3 Object Lock retention mode. */
+export declare const ObjectLockMode: {
+    /** Users with s3:BypassGovernanceRetention may still delete versions. */
+    readonly Governance: "GOVERNANCE";
+    /** Nobody can delete a version before its retention ends, not even the account root. */
+    readonly Compliance: "COMPLIANCE";
+};
+export type ObjectLockMode = (typeof ObjectLockMode)[keyof typeof ObjectLockMode];
+/**
+ * S3 Object Lock default retention: versions cannot be deleted or overwritten for `days`, not even by the account
+ * root in COMPLIANCE mode. Can only be chosen when the bucket is created.
+ */
+export interface ObjectLock {
+    mode: ObjectLockMode;
+    /** Days each version is locked (1 to 36500). */
+    days: number;
+}
 /** Database sizing and protection. Every field has a production default. */
 export interface DatabaseOptions {
     /** RDS instance class. Default `db.t4g.medium`. */
@@ -48,20 +88,16 @@ export interface PointInTimeRestore {
     /** Restore to the latest restorable time. */
     useLatestRestorableTime?: boolean;
 }
-/** The backup bucket's retention. */
+/** The backup bucket and its retention. */
 export interface BackupBucketOptions {
+    /** Default true; false for no bucket. */
+    enabled?: boolean;
     /** Days after which a backup object expires (becomes a noncurrent version). Default 365. */
     expireAfterDays?: number;
     /** Days a noncurrent version is kept before it is deleted. Default 90. */
     noncurrentVersionDays?: number;
-    /**
-     * S3 Object Lock default retention: versions cannot be deleted or overwritten for `days`, not even by the
-     * account root in COMPLIANCE mode. Can only be chosen when the bucket is created.
-     */
-    objectLock?: {
-        mode: 'GOVERNANCE' | 'COMPLIANCE';
-        days: number;
-    };
+    /** Object Lock default retention of a new bucket. */
+    objectLock?: ObjectLock;
 }
 /** Where and how long the gateway's backups are copied for a cross-region recovery. */
 export interface DisasterRecoveryOptions {
@@ -80,21 +116,27 @@ export interface KongGatewayArgs {
     /** An existing VPC. With it, give `publicSubnetIds` and `privateSubnetIds`; without it, a VPC is created. */
     vpcId?: pulumi.Input<string>;
     /** Subnets for the internet-facing load balancers, in at least two availability zones. */
-    publicSubnetIds?: pulumi.Input<string>[];
+    publicSubnetIds?: pulumi.Input<pulumi.Input<string>[]>;
     /** Subnets for the Kong tasks, the database and internal load balancers, in at least two availability zones. */
-    privateSubnetIds?: pulumi.Input<string>[];
-    /** CIDR block of a created VPC. Default `10.42.0.0/16`. */
+    privateSubnetIds?: pulumi.Input<pulumi.Input<string>[]>;
+    /** CIDR block of a created VPC. Default `10.42.0.0/16`. Plain: the subnets' blocks are computed from it. */
     vpcCidrBlock?: string;
-    /** Two or more zones for a created VPC. Default: the region's first two available zones. */
-    availabilityZones?: string[];
+    /**
+     * Two to four zones for a created VPC. Default: the region's first two available zones. The list is plain (each
+     * zone gets its subnets), its names may come from other resources.
+     */
+    availabilityZones?: pulumi.Input<string>[];
     /** NAT gateways of a created VPC: `single` (default, cheaper) or `perAz` (survives a zone outage). */
-    natGateways?: 'single' | 'perAz';
-    /** Kong image with a version tag. Default `kong/kong-gateway:3.10`, the current LTS line. */
-    kongImage?: string;
+    natGateways?: NatGateways;
+    /**
+     * Kong image with a version tag. Default `kong/kong-gateway:3.10`, the current LTS line. When it is only known
+     * during the update (another resource's output), give `edition` as well.
+     */
+    kongImage?: pulumi.Input<string>;
     /** Edition of the image, when its repository name does not tell (`kong-gateway` is Enterprise). */
     edition?: KongEdition;
     /** `database` (default): PostgreSQL on RDS. `dbless`: no database, configuration from `declarativeConfig`. */
-    mode?: 'database' | 'dbless';
+    mode?: GatewayMode;
     /**
      * DB-less mode: the declarative configuration (YAML or JSON) Kong loads at start. Stored in Secrets Manager and
      * passed as an ECS secret, so it may hold credentials; at most 64 KiB. Without it Kong starts empty.
@@ -110,7 +152,7 @@ export interface KongGatewayArgs {
      * Customer managed KMS keys (key ARNs) of secrets in `kongSecrets` or `licenseSecretArn` that are not under the
      * gateway's key. The execution role may decrypt with them only through Secrets Manager.
      */
-    secretsKmsKeyArns?: pulumi.Input<string>[];
+    secretsKmsKeyArns?: pulumi.Input<pulumi.Input<string>[]>;
     /**
      * On a restore with Kong Enterprise: the Secrets Manager ARN of the restored database's admin token (the old
      * cluster's super admin RBAC token), published as the `adminTokenSecretArn` output. Kong seeds a token only when
@@ -124,7 +166,7 @@ export interface KongGatewayArgs {
     /** Task memory in MiB. Default 2048. */
     memory?: number;
     /** Default `X86_64`; `ARM64` runs on Graviton (Kong images are multi-architecture). */
-    cpuArchitecture?: 'X86_64' | 'ARM64';
+    cpuArchitecture?: CpuArchitecture;
     /**
      * Default true: each task runs `kong migrations bootstrap`, `up` and `finish` before Kong starts. Turn off
      * during a rolling upgrade inside one cluster, where `finish` must wait until no old Kong uses the database.
@@ -143,7 +185,7 @@ export interface KongGatewayArgs {
     certificateArn?: pulumi.Input<string>;
     /** Default true: the load balancers cannot be deleted until this is turned off (for throwaway stacks). */
     loadBalancerDeletionProtection?: boolean;
-    /** Who may reach the proxy. Default `0.0.0.0/0`. */
+    /** Who may reach the proxy. Default `0.0.0.0/0`. Plain: each block is a security group rule of its own. */
     proxyAllowedCidrs?: string[];
     /**
      * Who may reach the Admin API from outside the VPC, over TLS. Default: nobody; the
@@ -166,8 +208,8 @@ export interface KongGatewayArgs {
     restoreToPointInTime?: PointInTimeRestore;
     /** A KMS key for the database, secrets, logs and backups. Default: a new key with rotation, kept on delete. */
     kmsKeyArn?: pulumi.Input<string>;
-    /** The backup bucket: default on; `false` for none. */
-    backupBucket?: boolean | BackupBucketOptions;
+    /** The backup bucket: default on; `{ enabled: false }` for none. */
+    backupBucket?: BackupBucketOptions;
     /**
      * Copies in a second region, for losing the gateway's region: the database's automated backups (point-in-time
      * restore there) and the backup bucket's objects.

@@ -1,3 +1,5 @@
+// deckhand/pulumi: a Kong gateway on AWS, rebuilt from code for disaster recovery and dual-cluster upgrades.
+export { CpuArchitecture, GatewayMode, NatGateways, ObjectLockMode, } from './args.js';
 export { KongGatewayArgumentError } from './errors.js';
 export { DECLARATIVE_CONFIG_LIMIT, KongGateway } from './kong-gateway.js';
-export { DEFAULT_KONG_IMAGE } from './kong-image.js';
+export { DEFAULT_KONG_IMAGE, KongEdition } from './kong-image.js';

@@ -72,7 +72,11 @@ export class KongGateway extends pulumi.ComponentResource {
     constructor(name, args = {}, opts) {
         // Arguments are checked before anything registers: a mistake stops the preview, not a half-done update.
         const settings = checkedSettings(name, args);
-        super('deckhand:aws:KongGateway', name, {}, opts);
+        // `index` is the module Pulumi's component provider host serves (ComponentProvider.validateResourceType). The
+        // old type stays an alias, so stacks made before keep the gateway, and every child too: the engine adds each
+        // parent alias to its children (pulumi/pulumi pkg/resource/deploy/step_generator.go, generateAliases), as the
+        // SDK does for engines without alias specs (sdk/nodejs/resource.ts, allAliases).
+        super('deckhand:index:KongGateway', name, {}, pulumi.mergeOptions(opts, { aliases: [{ type: 'deckhand:aws:KongGateway' }] }));
         const awsAccount = account(settings, this);
         const kmsKeyArn = encryptionKey(settings, awsAccount, this);
         const network = gatewayNetwork(settings, this);
@@ -166,7 +170,7 @@ export class KongGateway extends pulumi.ComponentResource {
         this.kmsKeyArn = kmsKeyArn;
         this.taskRoleArn = kong.taskRole.arn;
         this.taskSecurityGroupId = groups.tasks.id;
-        this.kongImage = pulumi.output(settings.image.reference);
+        this.kongImage = pulumi.output(settings.image.parsed).apply((image) => image.reference);
         this.database = database?.instance;
         this.service = kong.service;
         this.proxyLoadBalancer = balancers.proxy;

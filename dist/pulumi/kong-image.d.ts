@@ -1,6 +1,13 @@
 /** The current long-term-support line of Kong Gateway (supported until March 2028). */
 export declare const DEFAULT_KONG_IMAGE = "kong/kong-gateway:3.10";
-export type KongEdition = 'community' | 'enterprise';
+/** Kong Gateway edition. */
+export declare const KongEdition: {
+    /** The open-source image (`kong`). */
+    readonly Community: "community";
+    /** Kong Enterprise (`kong/kong-gateway`), which runs in free mode without a licence. */
+    readonly Enterprise: "enterprise";
+};
+export type KongEdition = (typeof KongEdition)[keyof typeof KongEdition];
 export interface KongImage {
     /** The reference as given, passed to ECS unchanged. */
     reference: string;

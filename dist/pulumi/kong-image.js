@@ -1,6 +1,13 @@
 import { KongGatewayArgumentError } from './errors.js';
 /** The current long-term-support line of Kong Gateway (supported until March 2028). */
 export const DEFAULT_KONG_IMAGE = 'kong/kong-gateway:3.10';
+/** Kong Gateway edition. */
+export const KongEdition = {
+    /** The open-source image (`kong`). */
+    Community: 'community',
+    /** Kong Enterprise (`kong/kong-gateway`), which runs in free mode without a licence. */
+    Enterprise: 'enterprise',
+};
 // [registry[:port]/]path[:tag][@sha256:digest]; the tag is what matters here.
 const REFERENCE = /^(?<repository>[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)(?::(?<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@sha256:[a-f0-9]{64})?$/;
 // 3.10, 3.9.3, 3.10.0.6, with an optional variant suffix: 3.10.0.6-ubuntu, 3.15.0.0-distroless.

@@ -20,5 +20,5 @@ export interface LoadBalancers {
  * `/status/ready` (Kong 3.3+) answers 200 only once Kong has a configuration and a database it can reach. A DB-less
  * node started without configuration stays "not ready" until one is posted, so it is checked on `/status`.
  */
-export declare function healthCheckPath(settings: Settings): string;
+export declare function healthCheckPath(settings: Settings): pulumi.Output<string>;
 export declare function loadBalancers(settings: Settings, network: GatewayNetwork, firewall: Firewall, logs: LogBucket, parent: pulumi.Resource): LoadBalancers;

@@ -15,7 +15,9 @@ export const TLS_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
  */
 export function healthCheckPath(settings) {
     const emptyDbless = !settings.database && settings.declarativeConfig === undefined;
-    return atLeast(settings.image, 3, 3) && !emptyDbless ? '/status/ready' : '/status';
+    return pulumi
+        .output(settings.image.parsed)
+        .apply((image) => (atLeast(image, 3, 3) && !emptyDbless ? '/status/ready' : '/status'));
 }
 export function loadBalancers(settings, network, firewall, logs, parent) {
     const { name, region, tags } = settings;

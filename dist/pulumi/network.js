@@ -8,8 +8,10 @@ import { KongGatewayArgumentError } from './errors.js';
  * load balancers refuse anything less, but only when `pulumi up` is already half done.
  */
 function checkedSubnets(argument, ids, vpcId, settings, parent) {
-    const subnets = ids.map((id) => aws.ec2.getSubnetOutput({ id, region: settings.region }, { parent }));
-    return pulumi.all([pulumi.all(subnets), vpcId]).apply(([found, vpc]) => {
+    const subnets = pulumi
+        .output(ids)
+        .apply((known) => pulumi.all(known.map((id) => aws.ec2.getSubnetOutput({ id, region: settings.region }, { parent }))));
+    return pulumi.all([subnets, vpcId]).apply(([found, vpc]) => {
         const stray = found.filter((subnet) => subnet.vpcId !== vpc);
         if (stray.length > 0) {
             throw new KongGatewayArgumentError(argument, `${stray.map((subnet) => subnet.id).join(', ')} ${stray.length === 1 ? 'is' : 'are'} not in ${vpc}`);
@@ -36,14 +38,14 @@ function createdNetwork(network, settings, parent) {
     const { name, region, tags } = settings;
     const opts = { parent };
     const zones = network.availabilityZones
-        ? pulumi.output(network.availabilityZones)
+        ? pulumi.output(network.availabilityZones.names)
         : aws.getAvailabilityZonesOutput({ state: 'available', region }, opts).names.apply((names) => {
             if (names.length < 2) {
                 throw new KongGatewayArgumentError('region', `offers ${names.length} availability zone; two are needed`);
             }
             return names.slice(0, 2);
         });
-    const zoneCount = network.availabilityZones?.length ?? 2;
+    const zoneCount = network.availabilityZones?.count ?? 2;
     const vpc = new aws.ec2.Vpc(`${name}-vpc`, {
         region,
         cidrBlock: network.cidrBlock,

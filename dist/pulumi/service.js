@@ -79,9 +79,10 @@ export function kongService(settings, inputs, parent) {
         secretArns,
         logGroup.name,
         inputs.account.region,
+        settings.image.parsed,
     ])
-        .apply(([connection, extra, arns, group, logRegion]) => JSON.stringify(containerDefinitions({
-        image: settings.image.reference,
+        .apply(([connection, extra, arns, group, logRegion, image]) => JSON.stringify(containerDefinitions({
+        image: image.reference,
         region: logRegion,
         logGroup: group,
         environment: { ...kongEnvironment(connection), ...extra },

@@ -1,21 +1,31 @@
-import type * as pulumi from '@pulumi/pulumi';
-import type { KongGatewayArgs, PointInTimeRestore } from './args.js';
+import * as pulumi from '@pulumi/pulumi';
+import { CpuArchitecture, NatGateways, type KongGatewayArgs, type ObjectLock, type PointInTimeRestore } from './args.js';
 import { type DisasterRecoverySettings } from './disaster-recovery-settings.js';
 import { type Ipv4Cidr } from './cidr.js';
-import { type KongImage } from './kong-image.js';
+import { KongEdition, type KongImage } from './kong-image.js';
 import { type RestoredLogin } from './restore-role.js';
 export type Network = {
     kind: 'existing';
     vpcId: pulumi.Input<string>;
-    publicSubnetIds: pulumi.Input<string>[];
-    privateSubnetIds: pulumi.Input<string>[];
+    publicSubnetIds: pulumi.Input<string[]>;
+    privateSubnetIds: pulumi.Input<string[]>;
 } | {
     kind: 'create';
     cidr: Ipv4Cidr;
     cidrBlock: string;
-    availabilityZones?: string[];
-    natGateways: 'single' | 'perAz';
+    /** Each zone gets a public and a private subnet: the count is plain, the names may be Outputs. */
+    availabilityZones?: {
+        names: pulumi.Input<string[]>;
+        count: number;
+    };
+    natGateways: NatGateways;
 };
+/** The Kong image: its reference as given, and the reference read, at once when known or once it resolves. */
+export interface GatewayImage {
+    reference: pulumi.Input<string>;
+    edition: KongEdition;
+    parsed: pulumi.Input<KongImage>;
+}
 export interface DatabaseSettings {
     instanceClass: pulumi.Input<string>;
     allocatedStorage: number;
@@ -36,24 +46,21 @@ export interface DatabaseSettings {
 export interface BucketSettings {
     expireAfterDays: number;
     noncurrentVersionDays: number;
-    objectLock?: {
-        mode: 'GOVERNANCE' | 'COMPLIANCE';
-        days: number;
-    };
+    objectLock?: ObjectLock;
 }
 export interface Settings {
     name: string;
     region?: pulumi.Input<string>;
     tags: Record<string, string>;
     network: Network;
-    image: KongImage;
+    image: GatewayImage;
     /** Undefined in DB-less mode. */
     database?: DatabaseSettings;
     declarativeConfig?: pulumi.Input<string>;
     kongEnvironment: Record<string, pulumi.Input<string>>;
     kongSecrets: Record<string, pulumi.Input<string>>;
     licenseSecretArn?: pulumi.Input<string>;
-    secretsKmsKeyArns: pulumi.Input<string>[];
+    secretsKmsKeyArns: pulumi.Input<pulumi.Input<string>[]>;
     /** Enterprise on a new database: Kong's bootstrap seeds the super admin with a generated token. */
     generateAdminToken: boolean;
     /** Enterprise on a restored database: the token that database already has, when the caller gives it. */
@@ -63,7 +70,7 @@ export interface Settings {
     desiredCount: number;
     cpu: number;
     memory: number;
-    cpuArchitecture: 'X86_64' | 'ARM64';
+    cpuArchitecture: CpuArchitecture;
     migrationsFinish: boolean;
     logRetentionDays: number;
     logBucketExpireAfterDays: number;

@@ -1,8 +1,13 @@
+// Checks a KongGateway's arguments and fills in the defaults, before any resource exists. Everything here is
+// plain data, so a mistake stops `pulumi preview` with the argument's name and what to write instead. Arguments
+// that may come from other resources (Inputs) are checked the same way once their values are known.
+import * as pulumi from '@pulumi/pulumi';
 import { isMap, LineCounter, parseDocument } from 'yaml';
+import { CpuArchitecture, GatewayMode, NatGateways, ObjectLockMode, } from './args.js';
 import { disasterRecoverySettings } from './disaster-recovery-settings.js';
 import { cidrFamily, isAnywhere, parseIpv4Cidr } from './cidr.js';
 import { KongGatewayArgumentError } from './errors.js';
-import { DEFAULT_KONG_IMAGE, parseKongImage } from './kong-image.js';
+import { DEFAULT_KONG_IMAGE, KongEdition, parseKongImage } from './kong-image.js';
 import { restoredLogin } from './restore-role.js';
 export const DEFAULT_VPC_CIDR = '10.42.0.0/16';
 export const LOG_RETENTION_DAYS = [
@@ -56,6 +61,17 @@ function oneOf(argument, value, allowed, fallback) {
 /** Checks a string that is already known; Outputs are checked by AWS. */
 export function known(value) {
     return typeof value === 'string';
+}
+/** A list checked now when it is one, or once its value is known (an Output or a Promise of a list). */
+function checkedList(list, check) {
+    if (Array.isArray(list)) {
+        check(list);
+        return list;
+    }
+    return pulumi.output(list).apply((items) => {
+        check(items);
+        return items;
+    });
 }
 export function checkArn(argument, value, services, example) {
     if (known(value) && !(value.startsWith('arn:') && services.test(value.split(':')[2] ?? ''))) {
@@ -149,36 +165,57 @@ function network(args) {
         if (!cidr || cidr.prefix < 16 || cidr.prefix > 22) {
             fail('vpcCidrBlock', `"${cidrBlock}" is not an IPv4 block from /16 to /22`);
         }
-        const zones = args.availabilityZones;
-        if (zones && new Set(zones).size > 4)
-            fail('availabilityZones', 'names more than four zones');
-        if (zones && new Set(zones).size < 2) {
-            fail('availabilityZones', `${zones.length === 0 ? 'is empty' : `names only ${zones[0]}`}: the database and the load balancers ` +
-                'need subnets in at least two availability zones');
-        }
         return {
             kind: 'create',
             cidr,
             cidrBlock,
-            ...(zones ? { availabilityZones: [...new Set(zones)] } : {}),
-            natGateways: oneOf('natGateways', args.natGateways, ['single', 'perAz'], 'single'),
+            ...(args.availabilityZones ? { availabilityZones: availabilityZones(args.availabilityZones) } : {}),
+            natGateways: oneOf('natGateways', args.natGateways, Object.values(NatGateways), 'single'),
         };
     }
     if (args.vpcCidrBlock || args.availabilityZones || args.natGateways) {
         fail('vpcId', 'is given, so vpcCidrBlock, availabilityZones and natGateways (for a new VPC) do not apply');
     }
-    for (const key of ['publicSubnetIds', 'privateSubnetIds']) {
-        const ids = args[key];
-        if (!ids || ids.length < 2) {
-            fail(key, `needs at least two subnets, in different availability zones, when vpcId is given (got ${ids?.length ?? 0})`);
+    const subnets = (key) => pulumi.output(checkedList(args[key] ?? [], (ids) => {
+        if (ids.length < 2) {
+            fail(key, `needs at least two subnets, in different availability zones, when vpcId is given (got ${ids.length})`);
         }
-    }
+    }));
     return {
         kind: 'existing',
         vpcId: args.vpcId,
-        publicSubnetIds: args.publicSubnetIds,
-        privateSubnetIds: args.privateSubnetIds,
+        publicSubnetIds: subnets('publicSubnetIds'),
+        privateSubnetIds: subnets('privateSubnetIds'),
     };
+}
+function availabilityZones(zones) {
+    const check = (names) => {
+        if (new Set(names).size > 4)
+            fail('availabilityZones', 'names more than four zones');
+        if (new Set(names).size < 2) {
+            fail('availabilityZones', `${names.length === 0 ? 'is empty' : `names only ${names[0]}`}: the database and the load balancers ` +
+                'need subnets in at least two availability zones');
+        }
+    };
+    if (zones.every(known)) {
+        check(zones);
+        const names = [...new Set(zones)];
+        return { names, count: names.length };
+    }
+    // Zones known only later: the count is the list's length, so a zone named twice cannot be merged, only refused.
+    if (zones.length > 4)
+        fail('availabilityZones', 'names more than four zones');
+    if (zones.length < 2) {
+        fail('availabilityZones', 'names only one zone: the database and the load balancers need subnets in at least two availability zones');
+    }
+    const names = pulumi.all(zones).apply((resolved) => {
+        check(resolved);
+        const twice = resolved.find((zone, index) => resolved.indexOf(zone) !== index);
+        if (twice !== undefined)
+            fail('availabilityZones', `names ${twice} twice; each zone gets its own subnets`);
+        return resolved;
+    });
+    return { names, count: zones.length };
 }
 function pointInTime(restore) {
     const sources = [
@@ -267,13 +304,12 @@ function kongSecrets(values = {}) {
     return values;
 }
 function secretsKmsKeyArns(keys = []) {
-    keys.forEach((key, index) => {
+    return checkedList(keys, (items) => items.forEach((key, index) => {
         // IAM matches a key by its key ARN; an alias or a bare key id would never match.
         if (known(key) && !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[a-zA-Z0-9-]+$/.test(key)) {
             fail(`secretsKmsKeyArns[${index}]`, `"${key}" is not a KMS key ARN such as arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab`);
         }
-    });
-    return keys;
+    }));
 }
 function adminToken(args, edition, mode) {
     const restoring = args.restoreFromSnapshot !== undefined || args.restoreToPointInTime !== undefined;
@@ -302,13 +338,18 @@ function fargateSize(args) {
     }
     return { cpu, memory };
 }
-function bucket(option) {
-    if (option === false)
+function bucket(options = {}) {
+    const { enabled = true, ...retention } = options;
+    if (!enabled) {
+        const ignored = Object.keys(retention).filter((key) => retention[key] !== undefined);
+        if (ignored.length > 0) {
+            fail('backupBucket', `has enabled: false, so ${ignored.join(', ')} would not apply; leave them out`);
+        }
         return undefined;
-    const options = option === true || option === undefined ? {} : option;
+    }
     const lock = options.objectLock;
     if (lock) {
-        oneOf('backupBucket.objectLock.mode', lock.mode, ['GOVERNANCE', 'COMPLIANCE'], 'GOVERNANCE');
+        oneOf('backupBucket.objectLock.mode', lock.mode, Object.values(ObjectLockMode), 'GOVERNANCE');
         integer('backupBucket.objectLock.days', lock.days, 0, 1, 36500);
     }
     return {
@@ -317,13 +358,30 @@ function bucket(option) {
         ...(lock ? { objectLock: { mode: lock.mode, days: lock.days } } : {}),
     };
 }
+function gatewayImage(args) {
+    if (args.edition !== undefined)
+        oneOf('edition', args.edition, Object.values(KongEdition), 'community');
+    const reference = args.kongImage ?? DEFAULT_KONG_IMAGE;
+    if (known(reference)) {
+        const parsed = parseKongImage(reference, args.edition);
+        return { reference, edition: parsed.edition, parsed };
+    }
+    // The edition decides resources (the admin token, RBAC) before the image is known.
+    if (args.edition === undefined) {
+        fail('kongImage', 'is known only during the update (an Output): give edition as well');
+    }
+    const edition = args.edition;
+    return {
+        reference,
+        edition,
+        parsed: pulumi.output(reference).apply((known) => parseKongImage(known, edition)),
+    };
+}
 /** Validates the arguments and returns them with every default filled in. */
 export function settings(name, args) {
     checkName(name);
-    if (args.edition !== undefined)
-        oneOf('edition', args.edition, ['community', 'enterprise'], 'community');
-    const image = parseKongImage(args.kongImage ?? DEFAULT_KONG_IMAGE, args.edition);
-    const mode = oneOf('mode', args.mode, ['database', 'dbless'], 'database');
+    const image = gatewayImage(args);
+    const mode = oneOf('mode', args.mode, Object.values(GatewayMode), 'database');
     if (mode === 'dbless') {
         for (const key of ['database', 'restoreFromSnapshot', 'restoreToPointInTime']) {
             if (args[key] !== undefined)
@@ -334,7 +392,7 @@ export function settings(name, args) {
         fail('declarativeConfig', 'is for DB-less mode (mode: "dbless"); a database gateway is restored with deck');
     }
     if (args.licenseSecretArn !== undefined && image.edition !== 'enterprise') {
-        fail('licenseSecretArn', `is for Kong Enterprise, and ${image.reference} is the open-source image`);
+        fail('licenseSecretArn', `is for Kong Enterprise, and ${known(image.reference) ? `${image.reference} is the open-source image` : 'edition is community'}`);
     }
     checkArn('licenseSecretArn', args.licenseSecretArn, /^secretsmanager$/, 'arn:aws:secretsmanager:…:secret:kong-license-AbCdEf');
     checkArn('certificateArn', args.certificateArn, /^(acm|iam)$/, 'arn:aws:acm:eu-west-1:123456789012:certificate/…');
@@ -392,7 +450,7 @@ export function settings(name, args) {
         enforceRbac,
         desiredCount: integer('desiredCount', args.desiredCount, 2, 0, 1000),
         ...fargateSize(args),
-        cpuArchitecture: oneOf('cpuArchitecture', args.cpuArchitecture, ['X86_64', 'ARM64'], 'X86_64'),
+        cpuArchitecture: oneOf('cpuArchitecture', args.cpuArchitecture, Object.values(CpuArchitecture), 'X86_64'),
         migrationsFinish: args.migrationsFinish ?? true,
         logRetentionDays,
         logBucketExpireAfterDays: integer('logBucketExpireAfterDays', args.logBucketExpireAfterDays, 365, 1, 36500),
