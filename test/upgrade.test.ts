@@ -21,6 +21,7 @@ import {
 import { loadKongDatabase } from '../script/kong-db.mjs'
 import { type PostgresServer, startPostgres } from '../script/servers.mjs'
 import { copyFixture, DOUBLE_DIR, type GatewayFixture, workdir } from './support/deck-double.js'
+import { tree } from './support/tree.js'
 import { type KongStandIn, type ProxyRoute, startKongStandIn } from './support/kong-admin.js'
 
 const PASSWORD = 'Kong:upgr4de/p@ss'
@@ -181,6 +182,13 @@ function expectNoSecrets(outcome: UpgradeOutcome): void {
   for (const secret of SECRETS) expect(shown).not.toContain(secret)
 }
 
+/** Every file below a folder, with its content. */
+async function contents(folder: string): Promise<Record<string, string>> {
+  const files: Record<string, string> = {}
+  for (const file of await tree(folder)) files[file] = await readFile(join(folder, file), 'utf8')
+  return files
+}
+
 const databaseOf = (name: string) => ({ target: parsePgTarget(pg.url(name), {}), noOwner: true })
 
 describe('dual-cluster', () => {
@@ -294,7 +302,8 @@ describe('dual-cluster', () => {
         list(shop(f).routes)[0]!.paths = ['/basket']
       },
     })
-    const outcome = await upgrade({ mode: 'dual-cluster', x: x.cluster, y: y.cluster })
+    const outDir = await dir('out')
+    const outcome = await upgrade({ mode: 'dual-cluster', outputDir: outDir, x: x.cluster, y: y.cluster })
     expect(outcome.error?.message).toBe(
       "Y does not hold X's configuration converted to Kong 3.14 (1 entity differs).",
     )
@@ -305,6 +314,15 @@ describe('dual-cluster', () => {
     expect(phaseNames(outcome).at(-1)).toBe('check the freeze')
     expect(outcome.freeze?.unchanged).toBe(true)
     expect(outcome.upgraded).toBe(false)
+
+    // The failed upgrade's record stays, and a second upgrade into the same output-dir writes beside it.
+    const first = await contents(outcome.folder!)
+    expect(Object.keys(first)).toEqual(
+      expect.arrayContaining(['x-before/default.yaml', 'x-before/SHA256SUMS']),
+    )
+    const again = await upgrade({ mode: 'dual-cluster', outputDir: outDir, x: x.cluster, y: y.cluster })
+    expect(again.folder).not.toBe(outcome.folder)
+    expect(await contents(outcome.folder!)).toEqual(first)
   })
 
   test("a Y whose database does not match X's backup fails, naming the tables", async () => {
