@@ -1,6 +1,7 @@
 // The upgrade engine (actions/engine/upgrade/upgrade.ts) against the deck double, Kong stand-ins for clusters X
 // and Y, and a real PostgreSQL loaded with Kong's schema.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals'
+import { createServer, type Server } from 'node:http'
 import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
@@ -30,6 +31,7 @@ const ADMIN_TOKEN = 'x-Adm1n-T0ken-upgrade'
 let pg: PostgresServer
 let w: Awaited<ReturnType<typeof workdir>>
 const standIns: KongStandIn[] = []
+const servers: Server[] = []
 const logged: string[] = []
 const logger: Logger = {
   info: (m) => logged.push(m),
@@ -45,6 +47,7 @@ beforeAll(async () => {
 
 afterEach(async () => {
   await Promise.all(standIns.splice(0).map((s) => s.stop()))
+  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))))
   logged.length = 0
 })
 
@@ -180,6 +183,26 @@ const SECRETS = [ADMIN_TOKEN, PASSWORD, 'web-frontend-K3y-91f0', 'b3NzOmxvZ3MtcG
 function expectNoSecrets(outcome: UpgradeOutcome): void {
   const shown = [JSON.stringify(outcome), ...logged].join('\n')
   for (const secret of SECRETS) expect(shown).not.toContain(secret)
+}
+
+/**
+ * A shell command that restarts a stand-in as another Kong release, through a tiny HTTP endpoint: what starting the
+ * new image on the same address does.
+ */
+async function restartHook(kong: KongStandIn, version: string): Promise<string> {
+  const server = createServer((_req, res) => {
+    kong.restart(version).then(
+      () => res.end('restarted\n'),
+      () => {
+        res.statusCode = 500
+        res.end()
+      },
+    )
+  })
+  servers.push(server)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  return `node -e "fetch('http://127.0.0.1:${port}/').then(r => process.exit(r.ok ? 0 : 1))"`
 }
 
 /** Every file below a folder, with its content. */
@@ -467,7 +490,7 @@ describe('in-place', () => {
       mode: 'in-place',
       x: { ...x.cluster, database: databaseOf('kong_rehearse_x') },
       toLine: '3.14',
-      migrateCommand: `cp '${migrated}' '${x.fixture}'`,
+      migrateCommand: `cp '${migrated}' '${x.fixture}' && ${await restartHook(x.kong, '3.14.0.0')}`,
       rehearseRollback: parsePgTarget(pg.url('kong_rehearsal'), {}),
       smoke: [{ method: 'GET', url: `${x.kong.proxyUrl}/cart`, expected: '200' }],
     })
@@ -485,6 +508,8 @@ describe('in-place', () => {
       'smoke requests',
     ])
     expect(outcome).toMatchObject({ upgraded: true, rolledBack: false, verified: true })
+    expect(outcome.y?.version).toBe('3.14.0.0')
+    expect(outcome.checks.map((c) => c.name)).toContain('X runs Kong 3.14')
     expect(outcome.rehearsal).toMatchObject({ database: 'kong_rehearsal', verified: true })
     expect(outcome.rehearsal?.tables).toBeGreaterThan(20)
     expect(await pg.psql('SELECT count(*) FROM services', 'kong_rehearsal')).toBe('5')

@@ -22,7 +22,7 @@ import { type ReadyNode, waitForGateway } from '../restore/wait.js'
 import { convertState, type ConvertReport } from './convert.js'
 import { entityDifferences, readStateFiles } from './dumps.js'
 import { claimUpgradeFolder } from './folder.js'
-import { checkUpgradePath, sideLine } from './lines.js'
+import { checkUpgradePath, ltsLineOf, sideLine } from './lines.js'
 import { compareRowCounts } from './row-counts.js'
 
 /**
@@ -478,7 +478,8 @@ class Upgrade {
           )
         }
       })
-      await this.waitPhase('wait for the migrated gateway', this.options.x.admins)
+      const [node] = await this.waitPhase('wait for the migrated gateway', this.options.x.admins)
+      this.checkMigratedVersion(node!.info)
       await this.timeline.phase('verify', () =>
         this.compareWithConverted(this.options.x.deck, 'x-after', 'The migrated X'),
       )
@@ -492,6 +493,18 @@ class Upgrade {
     this.outcome.rollback.push(
       `X's database before the upgrade is backed up in ${this.backup?.folder ?? '(no database backup)'}; its configuration in ${this.outcome.record!.folder}.`,
     )
+  }
+
+  /** The migrated gateway must run a release of the line it was upgraded to: else the migrate command left the old image. */
+  private checkMigratedVersion(info: NodeInfo): void {
+    this.outcome.y = info
+    const ok = ltsLineOf(info.version) === this.outcome.to
+    this.timeline.check(`X runs Kong ${this.outcome.to}`, ok, `Kong ${info.version}`)
+    if (!ok) {
+      throw new DeckhandError(
+        `After migrate-command, X runs Kong ${info.version}, not a ${this.outcome.to} release: its nodes were not started on the new version.`,
+      )
+    }
   }
 
   /**
