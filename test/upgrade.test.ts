@@ -258,6 +258,8 @@ describe('dual-cluster', () => {
       ['3.10', '3.14', ['plugin http-log']],
     ])
     expect(outcome.freeze).toEqual({ unchanged: true, changes: [] })
+    expect(outcome.record?.digest).toMatch(/^sha256:[0-9a-f]{64}$/)
+    expect(outcome.phases[2]?.detail).toBe(`15 entities in 1 file(s), ${outcome.record!.digest.slice(0, 19)}`)
     expect(outcome.next.join(' ')).toMatch(/traffic from X's proxy to Y's/)
     expect(outcome.rollback.join(' ')).toMatch(/Keep X running/)
 

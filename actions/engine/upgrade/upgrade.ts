@@ -244,7 +244,8 @@ class Upgrade {
     this.outcome.record = await this.timeline.phase(
       'record the configuration',
       () => this.dumpCluster(x.deck, 'x-before'),
-      (r) => `${r.entities} entities in ${r.files.length} file(s), digest ${r.digest.slice(0, 12)}`,
+      (r) =>
+        `${r.entities} entities in ${r.files.length} file(s), ${r.digest.slice(0, 'sha256:'.length + 12)}`,
     )
     if (x.database) await this.backUpDatabase(x.database)
     if (this.options.rehearseRollback) await this.rehearseRollback(this.options.rehearseRollback)
