@@ -46,7 +46,7 @@ export const UPGRADE_MODES: readonly UpgradeMode[] = ['dual-cluster', 'in-place'
 
 export interface UpgradeDatabase {
   target: PgTarget
-  jobs?: number
+  /** Restore as the connecting user (pg_restore --no-owner), when the backup's roles do not exist. */
   noOwner: boolean
   binDir?: string
 }
