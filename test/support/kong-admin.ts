@@ -64,9 +64,10 @@ export interface KongStandIn {
   /**
    * Restarts the node: open connections drop, a new node_id, an empty keyring (keys live in node memory), a
    * DB-less node forgets its configuration (as one started without declarative_config), cached routes are read
-   * again, and the node boots again for bootMs.
+   * again, and the node boots again for bootMs. Given a version, it comes back as that Kong release: the new
+   * image an in-place upgrade starts on the same address.
    */
-  restart(): Promise<void>
+  restart(version?: string): Promise<void>
   /** Closes both servers and their connections. Safe to call more than once. */
   stop(): Promise<void>
 }
@@ -444,8 +445,8 @@ interface KeyringState {
 export async function startKongStandIn(options: KongStandInOptions): Promise<KongStandIn> {
   const edition = options.edition ?? 'community'
   const enterprise = edition === 'enterprise'
-  const version = options.version ?? (enterprise ? ENTERPRISE_VERSION : COMMUNITY_VERSION)
-  const serverToken = enterprise ? `kong/${version}-enterprise-edition` : `kong/${version}`
+  let version = options.version ?? (enterprise ? ENTERPRISE_VERSION : COMMUNITY_VERSION)
+  let serverToken = enterprise ? `kong/${version}-enterprise-edition` : `kong/${version}`
   const dbless = options.database === 'off'
   const plugins = { ...BUNDLED_PLUGINS, ...(enterprise ? ENTERPRISE_PLUGINS : {}) }
   const collections = new Set([...COMMUNITY_COLLECTIONS, ...(enterprise ? ENTERPRISE_COLLECTIONS : [])])
@@ -929,7 +930,11 @@ export async function startKongStandIn(options: KongStandInOptions): Promise<Kon
     },
     currentConfig: () => (loaded ? structuredClone(loaded.input) : null),
     keyringImports,
-    restart: async () => {
+    restart: async (release?: string) => {
+      if (release !== undefined) {
+        version = release
+        serverToken = enterprise ? `kong/${version}-enterprise-edition` : `kong/${version}`
+      }
       for (const socket of sockets) socket.destroy()
       // Let clients see their connections close before anything else is asked of the node.
       await new Promise((resolve) => setTimeout(resolve, 20))

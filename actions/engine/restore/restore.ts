@@ -9,12 +9,11 @@ import type { Logger } from '../log.js'
 import type { PlannedChange, TargetPlan } from '../plan/model.js'
 import { readTargets, targetLabel } from '../plan/targets.js'
 import type { PgTarget } from '../postgres/connection.js'
-import { run } from '../process.js'
 import { planTargets, type ReconcileOptions, syncTargets, totalCounts } from '../reconcile.js'
-import { scrub } from '../scrub.js'
 import { DeckVariables } from '../secrets/variables.js'
 import { totalEntities } from '../state/entities.js'
 import { expandState } from '../state/files.js'
+import { runUserCommand } from './command.js'
 import { buildDeclarativeConfig } from './declarative-config.js'
 import { checkNodes, loadNode, nodeEntityCounts } from './dbless.js'
 import { runSmokeRequests, type SmokeRequest, type SmokeResult } from './smoke.js'
@@ -267,14 +266,13 @@ class Recovery {
     if (command) {
       await this.timeline.phase('restart the nodes', async () => {
         this.logger.info('Restarting the Kong nodes with restart-command.')
-        const remaining = this.options.waitTimeoutSeconds * 1000
-        const done = await run('sh', ['-c', command], {
-          env: this.options.env as Record<string, string>,
-          timeoutMs: remaining,
+        const done = await runUserCommand(command, {
+          env: this.options.env,
+          timeoutMs: this.options.waitTimeoutSeconds * 1000,
+          secrets: this.options.reconcile.secrets,
+          logger: this.logger,
         })
-        const output = scrub(`${done.stdout}\n${done.stderr}`, this.options.reconcile.secrets).trim()
-        for (const line of output.split('\n').filter(Boolean).slice(-20)) this.logger.info(`  ${line}`)
-        if (done.signal || done.exitCode !== 0) {
+        if (!done.ok) {
           throw new DeckhandError(
             `restart-command ${done.signal ? `was stopped (${done.signal}) when ${inputName('wait-timeout')} ran out` : `exited with ${done.exitCode}`}: the database is restored, but the nodes may still serve what they cached before. Restart them and run the verification again.`,
           )
