@@ -11,7 +11,7 @@
 set -euo pipefail
 
 tools="${DECKHAND_TOOLS:-/opt/deckhand}"
-packages=(git ca-certificates postgresql postgresql-client redis-server redis-tools age)
+packages=(git ca-certificates openssl postgresql postgresql-client redis-server redis-tools age)
 
 missing=()
 for p in "${packages[@]}"; do

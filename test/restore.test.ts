@@ -12,6 +12,7 @@ import { type PostgresServer, startPostgres } from '../script/servers.mjs'
 import { type ActionRun, maskedValues, ROOT, runBundledAction, visibleLog } from './support/action.js'
 import { copyFixture, DOUBLE_DIR, doubleEnv, readCalls, workdir } from './support/deck-double.js'
 import { type KongStandIn, type ProxyRoute, startKongStandIn } from './support/kong-admin.js'
+import { httpsServer, selfSignedCertificate } from './support/self-signed.js'
 
 const PASSWORD = 'Kong:rest0re/p@ss'
 const SOURCE = 'http://127.0.0.1:8001'
@@ -203,6 +204,36 @@ async function report(run: ActionRun): Promise<RestoreReport> {
 const phaseNames = (doc: RestoreReport) => doc.phases.map((p) => p.name)
 
 describe('restore, declarative', () => {
+  test("smoke requests trust the gateway's certificate through ca-cert, as the Admin API does", async () => {
+    const certificate = await selfSignedCertificate()
+    const proxy = await httpsServer(certificate)
+    try {
+      const { state } = await dumpSource()
+      const attempt = async (inputs: Record<string, string>) => {
+        let gateway = ''
+        const kong = await standIn({ database: 'postgres', routes: () => fixtureRoutes(gateway)() })
+        gateway = await emptyFixture(kong.adminUrl)
+        const base = {
+          strategy: 'declarative',
+          'kong-addr': kong.adminUrl,
+          state,
+          'smoke-requests': `GET ${proxy.url}/health 200`,
+          'smoke-timeout': '1',
+        }
+        return restore({ ...base, ...inputs }, { DECK_DOUBLE_GATEWAY: gateway })
+      }
+      const untrusted = await attempt({})
+      expect(untrusted.outputs.verified).toBe('false')
+      expect(untrusted.exitCode).toBe(1)
+      const trusted = await attempt({ 'ca-cert': certificate.cert })
+      expect(trusted.stderr).toBe('')
+      expect(trusted.exitCode).toBe(0)
+      expect(trusted.outputs.verified).toBe('true')
+    } finally {
+      await proxy.stop()
+    }
+  })
+
   test('rebuilds an empty gateway from the dumped state, proves it with deck diff and smoke requests, and reports the RTO', async () => {
     const { state } = await dumpSource()
     let gateway = ''

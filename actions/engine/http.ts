@@ -94,6 +94,8 @@ export interface HttpRequest {
    * with an {@link AnswerTooLargeError}.
    */
   maxBytes?: number
+  /** Reads the answer's body and drops it, whatever its size: for requests that need only the status. */
+  discardBody?: boolean
 }
 
 /** The CA input as PEM text: given as content, or read from the path it names. */
@@ -142,9 +144,9 @@ export function sendRequest(url: URL, request: HttpRequest): Promise<HttpAnswer>
           req.destroy(tooLarge)
         }
         // A declared length over the limit is refused before a byte of the body is read.
-        if (Number(res.headers['content-length']) > maxBytes) return refuse()
+        if (!request.discardBody && Number(res.headers['content-length']) > maxBytes) return refuse()
         res.on('data', (chunk: Buffer) => {
-          if (tooLarge) return
+          if (tooLarge || request.discardBody) return
           size += chunk.length
           if (size > maxBytes) return refuse()
           chunks.push(chunk)

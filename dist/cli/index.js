@@ -2388,9 +2388,9 @@ function sendRequest(url, request2) {
           reject(tooLarge);
           req.destroy(tooLarge);
         };
-        if (Number(res.headers["content-length"]) > maxBytes) return refuse();
+        if (!request2.discardBody && Number(res.headers["content-length"]) > maxBytes) return refuse();
         res.on("data", (chunk) => {
-          if (tooLarge) return;
+          if (tooLarge || request2.discardBody) return;
           size += chunk.length;
           if (size > maxBytes) return refuse();
           chunks.push(chunk);
@@ -36331,11 +36331,11 @@ var transportInputs = {
   "tls-skip-verify": {
     type: "boolean",
     default: "false",
-    description: "Skip verification of the Admin API certificate."
+    description: "Skip verification of the gateway's Admin API certificate (and restore's smoke requests)."
   },
   "ca-cert": {
     type: "string",
-    description: "CA certificate for the Admin API: PEM content or a path to a PEM file."
+    description: "CA certificate for the gateway's Admin API (and restore's smoke requests): PEM content or a path to a PEM file."
   },
   "tls-server-name": {
     type: "string",
@@ -64461,9 +64461,22 @@ async function writePlan(path, plan3) {
 import { readFile as readFile10 } from "node:fs/promises";
 import { join as join30 } from "node:path";
 init_errors();
+init_http();
 
 // actions/engine/restore/restore.ts
 init_errors();
+
+// actions/engine/restore/command.ts
+async function runUserCommand(command, options2) {
+  const done = await run("sh", ["-c", command], {
+    env: options2.env,
+    timeoutMs: options2.timeoutMs
+  });
+  const output = scrub(`${done.stdout}
+${done.stderr}`, options2.secrets).trim();
+  for (const line of output.split("\n").filter(Boolean).slice(-20)) options2.logger.info(`  ${line}`);
+  return { ok: !done.signal && done.exitCode === 0, exitCode: done.exitCode, signal: done.signal };
+}
 
 // actions/engine/restore/declarative-config.ts
 init_errors();
@@ -64662,6 +64675,7 @@ async function checkNodes(admins, config) {
 
 // actions/engine/restore/smoke.ts
 init_errors();
+init_http();
 import { setTimeout as sleep4 } from "node:timers/promises";
 function parseSmokeRequests(lines) {
   return lines.map((line, i) => {
@@ -64706,18 +64720,19 @@ async function runSmokeRequests(requests, options2) {
     for (let delay = 500; ; delay = Math.min(delay * 2, 5e3)) {
       result.attempts++;
       try {
-        const res = await fetch(request2.url, {
+        const res = await sendRequest(new URL(request2.url), {
           method: request2.method,
-          redirect: "manual",
-          signal: AbortSignal.timeout(options2.timeoutMs ?? 1e4)
+          headers: {},
+          timeoutMs: options2.timeoutMs ?? 1e4,
+          discardBody: true,
+          ...options2.tls ? { tls: options2.tls } : {}
         });
-        await res.body?.cancel();
         result.status = res.status;
         result.error = void 0;
         result.ok = matches(res.status, request2.expected);
       } catch (err) {
         result.status = 0;
-        result.error = err.cause ? String(err.cause.message) : err.message;
+        result.error = err.message;
       }
       if (result.ok || performance.now() + delay > until) break;
       await sleep4(delay);
@@ -65002,15 +65017,13 @@ var Recovery = class {
     if (command) {
       await this.timeline.phase("restart the nodes", async () => {
         this.logger.info("Restarting the Kong nodes with restart-command.");
-        const remaining = this.options.waitTimeoutSeconds * 1e3;
-        const done = await run("sh", ["-c", command], {
+        const done = await runUserCommand(command, {
           env: this.options.env,
-          timeoutMs: remaining
+          timeoutMs: this.options.waitTimeoutSeconds * 1e3,
+          secrets: this.options.reconcile.secrets,
+          logger: this.logger
         });
-        const output = scrub(`${done.stdout}
-${done.stderr}`, this.options.reconcile.secrets).trim();
-        for (const line of output.split("\n").filter(Boolean).slice(-20)) this.logger.info(`  ${line}`);
-        if (done.signal || done.exitCode !== 0) {
+        if (!done.ok) {
           throw new DeckhandError(
             `restart-command ${done.signal ? `was stopped (${done.signal}) when ${inputName("wait-timeout")} ran out` : `exited with ${done.exitCode}`}: the database is restored, but the nodes may still serve what they cached before. Restart them and run the verification again.`
           );
@@ -65215,7 +65228,11 @@ ${done.stderr}`, this.options.reconcile.secrets).trim();
     if (this.options.smoke.length === 0) return;
     const results = await this.timeline.phase(
       "smoke requests",
-      () => runSmokeRequests(this.options.smoke, { logger: this.logger, windowMs: this.options.smokeWindowMs }),
+      () => runSmokeRequests(this.options.smoke, {
+        logger: this.logger,
+        windowMs: this.options.smokeWindowMs,
+        ...this.options.smokeTls ? { tls: this.options.smokeTls } : {}
+      }),
       (r) => `${r.filter((x) => x.ok).length} of ${r.length} as expected`
     );
     this.outcome.smoke = results;
@@ -65424,6 +65441,8 @@ async function restoreJob(source, ctx) {
       waitTimeoutSeconds: inputs.integer("wait-timeout"),
       smoke,
       smokeWindowMs: inputs.integer("smoke-timeout") * 1e3,
+      // The proxy presents the gateway's certificate too (KongGateway's generated one covers both).
+      smokeTls: { ca: await readCaCert(connection.caCert), skipVerify: connection.tlsSkipVerify },
       deck: () => openDeck(inputs, ctx, connection),
       reconcile: {
         logger: ctx.logger,

@@ -10136,9 +10136,9 @@ function sendRequest(url, request2) {
           reject(tooLarge);
           req.destroy(tooLarge);
         };
-        if (Number(res.headers["content-length"]) > maxBytes) return refuse();
+        if (!request2.discardBody && Number(res.headers["content-length"]) > maxBytes) return refuse();
         res.on("data", (chunk) => {
-          if (tooLarge) return;
+          if (tooLarge || request2.discardBody) return;
           size += chunk.length;
           if (size > maxBytes) return refuse();
           chunks.push(chunk);
@@ -35202,11 +35202,11 @@ var transportInputs = {
   "tls-skip-verify": {
     type: "boolean",
     default: "false",
-    description: "Skip verification of the Admin API certificate."
+    description: "Skip verification of the gateway's Admin API certificate (and restore's smoke requests)."
   },
   "ca-cert": {
     type: "string",
-    description: "CA certificate for the Admin API: PEM content or a path to a PEM file."
+    description: "CA certificate for the gateway's Admin API (and restore's smoke requests): PEM content or a path to a PEM file."
   },
   "tls-server-name": {
     type: "string",

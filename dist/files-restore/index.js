@@ -27524,11 +27524,11 @@ var transportInputs = {
   "tls-skip-verify": {
     type: "boolean",
     default: "false",
-    description: "Skip verification of the Admin API certificate."
+    description: "Skip verification of the gateway's Admin API certificate (and restore's smoke requests)."
   },
   "ca-cert": {
     type: "string",
-    description: "CA certificate for the Admin API: PEM content or a path to a PEM file."
+    description: "CA certificate for the gateway's Admin API (and restore's smoke requests): PEM content or a path to a PEM file."
   },
   "tls-server-name": {
     type: "string",

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { append } from '../arrays.js'
 import { connectionSecrets } from '../deck/connection.js'
 import { DeckhandError, InputError } from '../errors.js'
+import { readCaCert } from '../http.js'
 import { privateTempDir, writeFileAtomic } from '../fs-atomic.js'
 import { KongAdmin } from '../kong/admin.js'
 import { parsePgTarget } from '../postgres/connection.js'
@@ -87,6 +88,8 @@ export async function restoreJob(source: InputSource, ctx: JobContext): Promise<
       waitTimeoutSeconds: inputs.integer('wait-timeout')!,
       smoke,
       smokeWindowMs: inputs.integer('smoke-timeout')! * 1000,
+      // The proxy presents the gateway's certificate too (KongGateway's generated one covers both).
+      smokeTls: { ca: await readCaCert(connection.caCert), skipVerify: connection.tlsSkipVerify },
       deck: () => openDeck(inputs, ctx, connection),
       reconcile: {
         logger: ctx.logger,

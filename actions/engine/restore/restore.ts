@@ -4,6 +4,7 @@ import { type DbManifest, readManifest } from '../backup/manifest.js'
 import { ConfiguredGatewayError, type DbRestoreResult, restorePostgres } from '../database/pg-restore.js'
 import type { DeckRunner } from '../deck/runner.js'
 import { DeckhandError, isDeckhandError } from '../errors.js'
+import type { TlsOptions } from '../http.js'
 import { describeAnswer, formBody, type KongAdmin, parseJson } from '../kong/admin.js'
 import type { Logger } from '../log.js'
 import type { PlannedChange, TargetPlan } from '../plan/model.js'
@@ -37,6 +38,8 @@ export interface RestoreOptions {
   overwrite: boolean
   waitTimeoutSeconds: number
   smoke: readonly SmokeRequest[]
+  /** TLS trust of the smoke requests: the Admin API connection's (ca-cert, tls-skip-verify). */
+  smokeTls?: TlsOptions
   /** deck, opened only when a declarative restore needs it. */
   deck: () => Promise<DeckRunner>
   /** What planning and syncing share with diff and sync: secrets to mask, parallelism. */
@@ -500,7 +503,11 @@ class Recovery {
     const results = await this.timeline.phase(
       'smoke requests',
       () =>
-        runSmokeRequests(this.options.smoke, { logger: this.logger, windowMs: this.options.smokeWindowMs }),
+        runSmokeRequests(this.options.smoke, {
+          logger: this.logger,
+          windowMs: this.options.smokeWindowMs,
+          ...(this.options.smokeTls ? { tls: this.options.smokeTls } : {}),
+        }),
       (r) => `${r.filter((x) => x.ok).length} of ${r.length} as expected`,
     )
     this.outcome.smoke = results

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 
 import { DeckhandError } from '../errors.js'
+import { sendRequest, type TlsOptions } from '../http.js'
 import type { Logger } from '../log.js'
 
 /** One smoke request: `METHOD URL STATUS`, STATUS exact (200) or a class (2xx). */
@@ -63,7 +64,13 @@ const matches = (status: number, expected: string) =>
  */
 export async function runSmokeRequests(
   requests: readonly SmokeRequest[],
-  options: { logger: Logger; windowMs?: number; timeoutMs?: number },
+  options: {
+    logger: Logger
+    windowMs?: number
+    timeoutMs?: number
+    /** Whom to trust over https: the gateway's CA (a generated certificate is its own). */
+    tls?: TlsOptions
+  },
 ): Promise<SmokeResult[]> {
   const results: SmokeResult[] = []
   for (const request of requests) {
@@ -79,20 +86,19 @@ export async function runSmokeRequests(
     for (let delay = 500; ; delay = Math.min(delay * 2, 5000)) {
       result.attempts++
       try {
-        const res = await fetch(request.url, {
+        const res = await sendRequest(new URL(request.url), {
           method: request.method,
-          redirect: 'manual',
-          signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+          headers: {},
+          timeoutMs: options.timeoutMs ?? 10_000,
+          discardBody: true,
+          ...(options.tls ? { tls: options.tls } : {}),
         })
-        await res.body?.cancel()
         result.status = res.status
         result.error = undefined
         result.ok = matches(res.status, request.expected)
       } catch (err) {
         result.status = 0
-        result.error = (err as Error).cause
-          ? String(((err as Error).cause as Error).message)
-          : (err as Error).message
+        result.error = (err as Error).message
       }
       if (result.ok || performance.now() + delay > until) break
       await sleep(delay)
