@@ -11,6 +11,8 @@ export interface Run<T> {
   invoked: Invoked[]
   /** Each registered resource's parent, as the transformation recorder saw it (undefined: none). */
   parents: Map<string, pulumi.Resource | undefined>
+  /** What the program logged with pulumi.log.warn (kept from the test output; tests assert on it). */
+  warnings: string[]
 }
 
 export async function runProgram<T>(
@@ -27,10 +29,21 @@ export async function runProgram<T>(
     parents.set(`${args.type}::${args.name}`, args.opts.parent)
     return undefined
   }
-  const result = await program(record)
-  // Waits until every registration and invoke the program started has finished.
-  await pulumi.runtime.disconnect()
-  return { result, resources, invoked, parents }
+  // Without an engine, pulumi.log.warn prints to the console; the warnings are collected instead.
+  const warnings: string[] = []
+  const warn = pulumi.log.warn
+  pulumi.log.warn = (message: string) => {
+    warnings.push(message)
+    return Promise.resolve()
+  }
+  try {
+    const result = await program(record)
+    // Waits until every registration and invoke the program started has finished.
+    await pulumi.runtime.disconnect()
+    return { result, resources, invoked, parents, warnings }
+  } finally {
+    pulumi.log.warn = warn
+  }
 }
 
 /** The value of an Output, once known. */
