@@ -5,7 +5,7 @@ import * as pulumi from '@pulumi/pulumi'
 
 import { backupBucket, type BackupBucket } from './backup-bucket.js'
 import type { DisasterRecoverySettings } from './disaster-recovery-settings.js'
-import type { Account } from './encryption.js'
+import { retainedKey, type Account } from './encryption.js'
 import { KongGatewayArgumentError } from './errors.js'
 import { LOG_PREFIXES, logBucket } from './log-bucket.js'
 import type { Settings } from './settings.js'
@@ -79,43 +79,17 @@ function drKey(
   parent: pulumi.Resource,
 ): pulumi.Output<string> {
   const { name, tags } = settings
-  const key = new aws.kms.Key(
+  return retainedKey(
     `${name}-dr-key`,
     {
       region,
       description: `deckhand Kong gateway ${name}: copies of its backups for a cross-region recovery`,
-      enableKeyRotation: true,
-      deletionWindowInDays: 30,
-      // IAM policies of the account decide who may use it: RDS through the caller's grants, S3 through the
-      // replication role.
-      policy: pulumi.all([account.accountId, account.partition]).apply(([accountId, partition]) =>
-        JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Sid: 'AccountAdministers',
-              Effect: 'Allow',
-              Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
-              Action: 'kms:*',
-              Resource: '*',
-            },
-          ],
-        }),
-      ),
+      alias: `${name}-dr`,
       tags,
     },
-    { parent, retainOnDelete: true },
+    account,
+    parent,
   )
-  new aws.kms.Alias(
-    `${name}-dr-key`,
-    {
-      region,
-      name: `alias/deckhand/${pulumi.getProject()}/${pulumi.getStack()}/${name}-dr`,
-      targetKeyId: key.keyId,
-    },
-    { parent },
-  )
-  return key.arn
 }
 
 /**

@@ -2,7 +2,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { type BackupBucket } from './backup-bucket.js';
 import type { DisasterRecoverySettings } from './disaster-recovery-settings.js';
-import type { Account } from './encryption.js';
+import { type Account } from './encryption.js';
 import type { Settings } from './settings.js';
 export interface DisasterRecovery {
     /** The key of the copies, in the second region. */

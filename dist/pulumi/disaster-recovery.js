@@ -3,6 +3,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { backupBucket } from './backup-bucket.js';
+import { retainedKey } from './encryption.js';
 import { KongGatewayArgumentError } from './errors.js';
 import { LOG_PREFIXES, logBucket } from './log-bucket.js';
 export function disasterRecovery(dr, settings, account, sources, parent) {
@@ -36,33 +37,12 @@ export function disasterRecovery(dr, settings, account, sources, parent) {
 /** A key for the copies in the second region, kept when the stack is destroyed, like the gateway's. */
 function drKey(region, settings, account, parent) {
     const { name, tags } = settings;
-    const key = new aws.kms.Key(`${name}-dr-key`, {
+    return retainedKey(`${name}-dr-key`, {
         region,
         description: `deckhand Kong gateway ${name}: copies of its backups for a cross-region recovery`,
-        enableKeyRotation: true,
-        deletionWindowInDays: 30,
-        // IAM policies of the account decide who may use it: RDS through the caller's grants, S3 through the
-        // replication role.
-        policy: pulumi.all([account.accountId, account.partition]).apply(([accountId, partition]) => JSON.stringify({
-            Version: '2012-10-17',
-            Statement: [
-                {
-                    Sid: 'AccountAdministers',
-                    Effect: 'Allow',
-                    Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
-                    Action: 'kms:*',
-                    Resource: '*',
-                },
-            ],
-        })),
+        alias: `${name}-dr`,
         tags,
-    }, { parent, retainOnDelete: true });
-    new aws.kms.Alias(`${name}-dr-key`, {
-        region,
-        name: `alias/deckhand/${pulumi.getProject()}/${pulumi.getStack()}/${name}-dr`,
-        targetKeyId: key.keyId,
-    }, { parent });
-    return key.arn;
+    }, account, parent);
 }
 /**
  * The backup bucket's replica: built like the backup bucket (versioned, encrypted, public access blocked,

@@ -16,20 +16,15 @@ export function account(settings, parent) {
 export function encryptionKey(settings, account, parent) {
     if (settings.kmsKeyArn !== undefined)
         return pulumi.output(settings.kmsKeyArn);
-    const { name, region, tags } = settings;
-    const policy = pulumi
-        .all([account.accountId, account.partition, account.region])
-        .apply(([accountId, partition, keyRegion]) => JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-            {
-                // IAM policies of the account decide who else may use the key (the task execution role, operators).
-                Sid: 'AccountAdministers',
-                Effect: 'Allow',
-                Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
-                Action: 'kms:*',
-                Resource: '*',
-            },
+    const { name, region } = settings;
+    return retainedKey(`${name}-key`, {
+        region,
+        description: `deckhand Kong gateway ${name}: database, secrets, logs and backups`,
+        alias: name,
+        tags: settings.tags,
+        statements: pulumi
+            .all([account.partition, account.accountId, account.region])
+            .apply(([partition, accountId, keyRegion]) => [
             {
                 // CloudWatch Logs cannot use a key through IAM; it needs the key policy, scoped to this account's groups.
                 Sid: 'CloudWatchLogsEncrypts',
@@ -49,19 +44,41 @@ export function encryptionKey(settings, account, parent) {
                     },
                 },
             },
+        ]),
+    }, account, parent);
+}
+/**
+ * A new key with yearly rotation, retained when the stack is destroyed. The account administers it: its IAM
+ * policies decide who else may use it (the task execution role, RDS through the caller's grants, S3 replication).
+ */
+export function retainedKey(name, options, account, parent) {
+    const { region, tags } = options;
+    const policy = pulumi
+        .all([account.accountId, account.partition, pulumi.output(options.statements ?? [])])
+        .apply(([accountId, partition, statements]) => JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+            {
+                Sid: 'AccountAdministers',
+                Effect: 'Allow',
+                Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
+                Action: 'kms:*',
+                Resource: '*',
+            },
+            ...statements,
         ],
     }));
-    const key = new aws.kms.Key(`${name}-key`, {
+    const key = new aws.kms.Key(name, {
         region,
-        description: `deckhand Kong gateway ${name}: database, secrets, logs and backups`,
+        description: options.description,
         enableKeyRotation: true,
         deletionWindowInDays: 30,
         policy,
         tags,
     }, { parent, retainOnDelete: true });
-    new aws.kms.Alias(`${name}-key`, {
+    new aws.kms.Alias(name, {
         region,
-        name: `alias/deckhand/${pulumi.getProject()}/${pulumi.getStack()}/${name}`,
+        name: `alias/deckhand/${pulumi.getProject()}/${pulumi.getStack()}/${options.alias}`,
         targetKeyId: key.keyId,
     }, { parent });
     return key.arn;

@@ -1,4 +1,4 @@
-import * as aws from '@pulumi/aws';
+import type * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { Account } from './encryption.js';
 import type { Settings } from './settings.js';

@@ -1,7 +1,5 @@
-// The gateway's log bucket: the load balancers' access logs and the backup bucket's server access logs. Private,
-// versioned, TLS-only, expiring, and kept when the stack is destroyed, like the backups whose access it records.
-import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { privateBucket } from './private-bucket.js';
 /** Prefixes of the bucket: one per kind of log. */
 export const LOG_PREFIXES = { loadBalancers: 'load-balancers', backupBucket: 'backup-bucket' };
 /**
@@ -46,79 +44,44 @@ export function elbLogPrincipal(region, partition) {
 }
 export function logBucket(settings, account, parent) {
     const { name, region, tags } = settings;
-    const opts = { parent };
-    const bucket = new aws.s3.Bucket(`${name}-logs`, 
-    // Kept on destroy: the logs of a gateway are what an investigation after its removal reads.
-    { region, forceDestroy: false, tags }, { parent, retainOnDelete: true });
-    const publicAccess = new aws.s3.BucketPublicAccessBlock(`${name}-logs`, {
+    const { bucket, policy } = privateBucket(`${name}-logs`, {
         region,
-        bucket: bucket.id,
-        blockPublicAcls: true,
-        blockPublicPolicy: true,
-        ignorePublicAcls: true,
-        restrictPublicBuckets: true,
-    }, opts);
-    // Both ELB and S3 server access logging deliver into owner-enforced buckets through the bucket policy.
-    new aws.s3.BucketOwnershipControls(`${name}-logs`, { region, bucket: bucket.id, rule: { objectOwnership: 'BucketOwnerEnforced' } }, opts);
-    const versioning = new aws.s3.BucketVersioning(`${name}-logs`, { region, bucket: bucket.id, versioningConfiguration: { status: 'Enabled' } }, opts);
-    // SSE-S3: "The only server-side encryption option that's supported is Amazon S3-managed keys (SSE-S3)" (ELB user
-    // guide, Enable access logs for your Application Load Balancer, bucket requirements). S3 server access logging
-    // also delivers only into SSE-S3 buckets (S3 user guide, Enabling Amazon S3 server access logging).
-    new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-logs`, {
-        region,
-        bucket: bucket.id,
-        rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } }],
-    }, opts);
-    new aws.s3.BucketLifecycleConfiguration(`${name}-logs`, {
-        region,
-        bucket: bucket.id,
-        rules: [
+        tags,
+        // SSE-S3: "The only server-side encryption option that's supported is Amazon S3-managed keys (SSE-S3)" (ELB
+        // user guide, Enable access logs for your Application Load Balancer, bucket requirements). S3 server access
+        // logging also delivers only into SSE-S3 buckets (S3 user guide, Enabling Amazon S3 server access logging).
+        encryption: { applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } },
+        lifecycle: {
+            id: 'expire-logs',
+            status: 'Enabled',
+            filter: { prefix: '' },
+            expiration: { days: settings.logBucketExpireAfterDays },
+            // Logs are written once: a noncurrent version exists only after a deletion, kept briefly against mistakes.
+            noncurrentVersionExpiration: { noncurrentDays: 30 },
+            abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+        },
+        // Both ELB and S3 server access logging deliver into owner-enforced buckets through the bucket policy.
+        statements: (arn) => pulumi
+            .all([account.region, account.partition, account.accountId])
+            .apply(([logRegion, partition, accountId]) => [
             {
-                id: 'expire-logs',
-                status: 'Enabled',
-                filter: { prefix: '' },
-                expiration: { days: settings.logBucketExpireAfterDays },
-                // Logs are written once: a noncurrent version exists only after a deletion, kept briefly against mistakes.
-                noncurrentVersionExpiration: { noncurrentDays: 30 },
-                abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+                Sid: 'LoadBalancerAccessLogs',
+                Effect: 'Allow',
+                Principal: elbLogPrincipal(logRegion, partition),
+                Action: 's3:PutObject',
+                Resource: `${arn}/${LOG_PREFIXES.loadBalancers}/AWSLogs/${accountId}/*`,
             },
-        ],
-    }, { parent, dependsOn: [versioning] });
-    const policy = new aws.s3.BucketPolicy(`${name}-logs`, {
-        region,
-        bucket: bucket.id,
-        policy: pulumi
-            .all([account.region, account.partition, account.accountId, bucket.arn])
-            .apply(([logRegion, partition, accountId, arn]) => JSON.stringify({
-            Version: '2012-10-17',
-            Statement: [
-                {
-                    Sid: 'DenyInsecureTransport',
-                    Effect: 'Deny',
-                    Principal: '*',
-                    Action: 's3:*',
-                    Resource: [arn, `${arn}/*`],
-                    Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-                },
-                {
-                    Sid: 'LoadBalancerAccessLogs',
-                    Effect: 'Allow',
-                    Principal: elbLogPrincipal(logRegion, partition),
-                    Action: 's3:PutObject',
-                    Resource: `${arn}/${LOG_PREFIXES.loadBalancers}/AWSLogs/${accountId}/*`,
-                },
-                {
-                    // S3 user guide, "Enabling Amazon S3 server access logging" (permissions for log delivery): the
-                    // logging service principal, on behalf of this account's buckets only.
-                    Sid: 'S3ServerAccessLogs',
-                    Effect: 'Allow',
-                    Principal: { Service: 'logging.s3.amazonaws.com' },
-                    Action: 's3:PutObject',
-                    Resource: `${arn}/${LOG_PREFIXES.backupBucket}/*`,
-                    Condition: { StringEquals: { 'aws:SourceAccount': accountId } },
-                },
-            ],
-        })),
-    }, { parent, dependsOn: [publicAccess] });
+            {
+                // S3 user guide, "Enabling Amazon S3 server access logging" (permissions for log delivery): the
+                // logging service principal, on behalf of this account's buckets only.
+                Sid: 'S3ServerAccessLogs',
+                Effect: 'Allow',
+                Principal: { Service: 'logging.s3.amazonaws.com' },
+                Action: 's3:PutObject',
+                Resource: `${arn}/${LOG_PREFIXES.backupBucket}/*`,
+                Condition: { StringEquals: { 'aws:SourceAccount': accountId } },
+            },
+        ]),
+    }, parent);
     return { bucket, policy };
 }
