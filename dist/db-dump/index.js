@@ -28638,6 +28638,12 @@ function skippedTables(options, tables, kongSchemas2, notes) {
   return skipped;
 }
 
+// actions/engine/arrays.ts
+function append(into, items) {
+  for (const item of items) into.push(item);
+  return into;
+}
+
 // actions/engine/database/pg-restore.ts
 init_errors();
 
@@ -43121,14 +43127,6 @@ function configureSecretFields(lines) {
 // actions/github/artifacts.ts
 import { readdir as readdir6, stat as stat5 } from "node:fs/promises";
 import { join as join15, resolve as resolve6 } from "node:path";
-
-// actions/engine/arrays.ts
-function append(into, items) {
-  for (const item of items) into.push(item);
-  return into;
-}
-
-// actions/github/artifacts.ts
 init_errors();
 var ActionsArtifactStore = class {
   constructor(env = process.env) {

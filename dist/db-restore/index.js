@@ -28441,6 +28441,14 @@ import { availableParallelism } from "node:os";
 import { join as join6 } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createGunzip } from "node:zlib";
+
+// actions/engine/arrays.ts
+function append(into, items) {
+  for (const item of items) into.push(item);
+  return into;
+}
+
+// actions/engine/database/pg-restore.ts
 init_errors();
 
 // actions/engine/postgres/databases.ts
@@ -28681,6 +28689,44 @@ function timeZoneHint(tz, recorded) {
   }
   if (recorded === tz.zone) return void 0;
   return `The restore ran in time zone ${tz.zone} (${tz.source}), the dump in ${recorded}: columns computed through the session's time zone (a TIMESTAMP generated from text, say) come out shifted. Without ${tz.source === "PGTZ" ? "PGTZ" : "the TimeZone option"}, the restore runs in ${recorded}.`;
+}
+
+// actions/engine/database/manifest-compare.ts
+async function compareWithManifest(session, tables, options) {
+  const result = { tables: 0, rows: 0, differences: [] };
+  await session.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+  const present = new Set((await listTables(session)).map((t) => `${t.schema}.${t.table}`));
+  const found = tables.filter((t) => {
+    if (present.has(`${t.schema}.${t.table}`)) return true;
+    result.differences.push({
+      table: `${t.schema}.${t.table}`,
+      expected: `${t.rows} rows`,
+      actual: "table missing"
+    });
+    return false;
+  });
+  const withChecksum = (t) => options.checksums && t.checksum !== void 0;
+  const counts = await countTables(
+    session,
+    found.map((table) => ({ table, checksum: withChecksum(table) }))
+  );
+  await session.query("ROLLBACK");
+  for (const [i, count] of counts.entries()) {
+    const want = found[i];
+    const name = `${want.schema}.${want.table}`;
+    result.tables++;
+    result.rows += count.rows;
+    if (count.rows !== want.rows) {
+      result.differences.push({ table: name, expected: `${want.rows} rows`, actual: `${count.rows} rows` });
+    } else if (withChecksum(want) && count.checksum !== want.checksum) {
+      result.differences.push({
+        table: name,
+        expected: "the dumped rows",
+        actual: "same count, different content"
+      });
+    }
+  }
+  return result;
 }
 
 // actions/engine/database/pg-restore.ts
@@ -29069,37 +29115,10 @@ async function swap(r, maintenance, fresh, properties) {
   }
 }
 async function compare(session, manifest, result) {
-  await session.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-  const present = new Set((await listTables(session)).map((t) => `${t.schema}.${t.table}`));
-  const wanted = manifest.tables.filter((t) => {
-    if (present.has(`${t.schema}.${t.table}`)) return true;
-    result.differences.push({
-      table: `${t.schema}.${t.table}`,
-      expected: `${t.rows} rows`,
-      actual: "table missing"
-    });
-    return false;
-  });
-  const counts = await countTables(
-    session,
-    wanted.map((t) => ({ table: t, checksum: t.checksum !== void 0 }))
-  );
-  await session.query("ROLLBACK");
-  for (const [i, count] of counts.entries()) {
-    const want = wanted[i];
-    const name = `${want.schema}.${want.table}`;
-    result.tablesChecked++;
-    result.rowsChecked += count.rows;
-    if (count.rows !== want.rows) {
-      result.differences.push({ table: name, expected: `${want.rows} rows`, actual: `${count.rows} rows` });
-    } else if (want.checksum !== void 0 && count.checksum !== want.checksum) {
-      result.differences.push({
-        table: name,
-        expected: "the dumped rows",
-        actual: "same count, different content"
-      });
-    }
-  }
+  const comparison = await compareWithManifest(session, manifest.tables, { checksums: true });
+  result.tablesChecked += comparison.tables;
+  result.rowsChecked += comparison.rows;
+  append(result.differences, comparison.differences);
 }
 
 // actions/engine/database/redis-dump.ts
@@ -43283,14 +43302,6 @@ function configureSecretFields(lines) {
 // actions/github/artifacts.ts
 import { readdir as readdir6, stat as stat7 } from "node:fs/promises";
 import { join as join12, resolve as resolve5 } from "node:path";
-
-// actions/engine/arrays.ts
-function append(into, items) {
-  for (const item of items) into.push(item);
-  return into;
-}
-
-// actions/github/artifacts.ts
 init_errors();
 var ActionsArtifactStore = class {
   constructor(env = process.env) {

@@ -4,16 +4,15 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createGunzip } from 'node:zlib'
 
+import { append } from '../arrays.js'
 import { type DbManifest, readManifest, verifyFiles } from '../backup/manifest.js'
 import { DeckhandError, isDeckhandError } from '../errors.js'
 import { privateTempDir } from '../fs-atomic.js'
 import type { Logger } from '../log.js'
 import { KONG_ENTITY_TABLES } from '../backup/kong-profile.js'
 import {
-  countTables,
   databaseExists,
   kongRowsIn,
-  listTables,
   serverInfo,
   type TableCount,
   userTableCount,
@@ -49,6 +48,7 @@ import {
 import { type PgClients, locatePgClients } from '../postgres/tools.js'
 import { run } from '../process.js'
 import { timestamp } from './folder.js'
+import { compareWithManifest, type TableDifference } from './manifest-compare.js'
 import { inputName } from '../jobs/inputs.js'
 
 export interface PgRestoreOptions {
@@ -88,12 +88,7 @@ export class ConfiguredGatewayError extends DeckhandError {
   }
 }
 
-/** One table whose restored rows differ from the manifest. */
-export interface TableDifference {
-  table: string
-  expected: string
-  actual: string
-}
+export type { TableDifference } from './manifest-compare.js'
 
 export interface DbRestoreResult {
   database: string
@@ -622,35 +617,8 @@ async function swap(
 
 /** Counts and checksums the restored tables, in one snapshot, and records every difference from the manifest. */
 async function compare(session: PsqlSession, manifest: DbManifest, result: DbRestoreResult): Promise<void> {
-  await session.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY')
-  const present = new Set((await listTables(session)).map((t) => `${t.schema}.${t.table}`))
-  const wanted = manifest.tables.filter((t) => {
-    if (present.has(`${t.schema}.${t.table}`)) return true
-    result.differences.push({
-      table: `${t.schema}.${t.table}`,
-      expected: `${t.rows} rows`,
-      actual: 'table missing',
-    })
-    return false
-  })
-  const counts = await countTables(
-    session,
-    wanted.map((t) => ({ table: t, checksum: t.checksum !== undefined })),
-  )
-  await session.query('ROLLBACK')
-  for (const [i, count] of counts.entries()) {
-    const want = wanted[i]!
-    const name = `${want.schema}.${want.table}`
-    result.tablesChecked++
-    result.rowsChecked += count.rows
-    if (count.rows !== want.rows) {
-      result.differences.push({ table: name, expected: `${want.rows} rows`, actual: `${count.rows} rows` })
-    } else if (want.checksum !== undefined && count.checksum !== want.checksum) {
-      result.differences.push({
-        table: name,
-        expected: 'the dumped rows',
-        actual: 'same count, different content',
-      })
-    }
-  }
+  const comparison = await compareWithManifest(session, manifest.tables, { checksums: true })
+  result.tablesChecked += comparison.tables
+  result.rowsChecked += comparison.rows
+  append(result.differences, comparison.differences)
 }
