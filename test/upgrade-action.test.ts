@@ -275,7 +275,7 @@ describe('the upgrade action', () => {
 })
 
 describe('deckhand upgrade', () => {
-  async function cli(args: string[]) {
+  async function cli(args: string[], env: Record<string, string> = {}) {
     const x = await cluster('x', { version: '3.10.0.3', token: X_TOKEN })
     const y = await cluster('y', { version: '3.14.0.0', token: Y_TOKEN, edit: convertedTo314 })
     const run = await runCli(
@@ -301,6 +301,7 @@ describe('deckhand upgrade', () => {
           HOME: w.dir,
           DECKHAND_KONG_ADMIN_TOKEN: X_TOKEN,
           DECKHAND_TARGET_KONG_ADMIN_TOKEN: Y_TOKEN,
+          ...env,
         },
         cwd: w.dir,
       },
@@ -322,10 +323,13 @@ describe('deckhand upgrade', () => {
       ].join('\n'),
     )
     const reportFile = join(await dir('report'), 'upgrade-report.json')
-    const { run } = await cli(['--kong-conf', 'kong.conf', '--report-file', reportFile])
+    // Kong's environment, as on the gateway's host: it sets what the file does not.
+    const { run } = await cli(['--kong-conf', 'kong.conf', '--report-file', reportFile], {
+      KONG_NGINX_DAEMON: 'off',
+    })
     expect(run.code).toBe(0)
     expect(run.stdout).toMatch(/is done and verified/)
-    expect(run.stdout).toContain('kong.conf, kong.conf: Kong 3.10 → 3.14: 1 removed, 1 renamed')
+    expect(run.stdout).toContain('kong.conf, kong.conf: Kong 3.10 → 3.14: 1 removed, 2 renamed')
     expect(run.stdout).toMatch(/^kong\.conf: Removed: Kong 3\.14 no longer reads these$/m)
     expect(run.stdout).toMatch(/^wasm +`on` +kong\.conf:3 +3\.10 → 3\.14 /m)
     expect(run.stdout).toMatch(/^kong\.conf: Renamed: set the new name instead$/m)
@@ -339,6 +343,11 @@ describe('deckhand upgrade', () => {
         replacement: 'tracing_instrumentations',
         value: '`all`',
         origin: 'kong.conf:4',
+      }),
+      expect.objectContaining({
+        name: 'nginx_daemon',
+        replacement: 'nginx_main_daemon',
+        origin: 'KONG_NGINX_DAEMON',
       }),
     ])
     expectNoSecrets(run.stdout, run.stderr, JSON.stringify(report))

@@ -37166,7 +37166,7 @@ COMMANDS.upgrade = {
     },
     "kong-conf": {
       type: "string",
-      description: "Path of the kong.conf X runs with: the report lists the settings it sets that X's line to Y's removes or renames, the defaults that change under it, and names no Kong line knows. Secret values are never shown."
+      description: "Path of the kong.conf X runs with, the step's KONG_* variables laid over it as Kong does: the report lists the settings it sets that X's line to Y's removes or renames, the defaults that change under it, and names no Kong line knows. Secret values are never shown."
     },
     "smoke-requests": {
       type: "list",
@@ -68282,6 +68282,24 @@ function parseKongConf(text, file = "kong.conf") {
   }
   return { settings, ignored };
 }
+function settingOfEnv(name) {
+  const m2 = /^KONG_([A-Z0-9_]+)$/.exec(name);
+  return m2?.[1]?.toLowerCase();
+}
+function withEnvironment(conf, env) {
+  const settings = new Map(conf.settings);
+  const ignored = [...conf.ignored];
+  for (const [variable, value] of Object.entries(env).sort(([a], [b2]) => a.localeCompare(b2))) {
+    if (value === void 0 || !/^kong_/i.test(variable)) continue;
+    const name = settingOfEnv(variable);
+    if (!name) {
+      ignored.push(`${variable}: Kong reads KONG_ followed by a setting's name in upper case only`);
+      continue;
+    }
+    settings.set(name, { name, value, origin: variable });
+  }
+  return { settings, ignored };
+}
 
 // actions/engine/upgrade/upgrade.ts
 import { basename as basename14, join as join33 } from "node:path";
@@ -69079,7 +69097,7 @@ async function upgradeJob(source, ctx) {
   const reportFile = inputs.string("report-file");
   if (reportFile !== void 0) await checkOutputFile("report-file", reportFile, "upgrade-report.json");
   const kongConfFile = inputs.string("kong-conf");
-  const kongConf = kongConfFile === void 0 ? void 0 : await readKongConf(kongConfFile);
+  const kongConf = kongConfFile === void 0 ? void 0 : withEnvironment(await readKongConf(kongConfFile), ctx.env);
   const smoke = parseSmokeRequests(inputs.list("smoke-requests"));
   maskSmokeQueries(smoke, ctx);
   const xDatabase = readDatabase2(inputs, "database-url", ctx);

@@ -35912,7 +35912,7 @@ COMMANDS.upgrade = {
     },
     "kong-conf": {
       type: "string",
-      description: "Path of the kong.conf X runs with: the report lists the settings it sets that X's line to Y's removes or renames, the defaults that change under it, and names no Kong line knows. Secret values are never shown."
+      description: "Path of the kong.conf X runs with, the step's KONG_* variables laid over it as Kong does: the report lists the settings it sets that X's line to Y's removes or renames, the defaults that change under it, and names no Kong line knows. Secret values are never shown."
     },
     "smoke-requests": {
       type: "list",

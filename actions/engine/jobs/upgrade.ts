@@ -13,7 +13,7 @@ import { parsePgTarget, type PgTarget } from '../postgres/connection.js'
 import { parseSmokeRequests } from '../restore/smoke.js'
 import { isLtsLine } from '../upgrade/convert.js'
 import { kongConfChanges } from '../upgrade/kong-conf.js'
-import { type ParsedKongConf, parseKongConf } from '../upgrade/kong-conf-parse.js'
+import { type ParsedKongConf, parseKongConf, withEnvironment } from '../upgrade/kong-conf-parse.js'
 import {
   UPGRADE_MODES,
   type UpgradeCluster,
@@ -36,7 +36,9 @@ export async function upgradeJob(source: InputSource, ctx: JobContext): Promise<
   const reportFile = inputs.string('report-file')
   if (reportFile !== undefined) await checkOutputFile('report-file', reportFile, 'upgrade-report.json')
   const kongConfFile = inputs.string('kong-conf')
-  const kongConf = kongConfFile === undefined ? undefined : await readKongConf(kongConfFile)
+  // Kong lays its KONG_* variables over the file: the step's environment stands for the gateway's (the host's).
+  const kongConf =
+    kongConfFile === undefined ? undefined : withEnvironment(await readKongConf(kongConfFile), ctx.env)
   const smoke = parseSmokeRequests(inputs.list('smoke-requests'))
   maskSmokeQueries(smoke, ctx)
 
