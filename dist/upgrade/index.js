@@ -56915,7 +56915,7 @@ function describeUpgrade(outcome, reportFile, conf, kongConfFile) {
   }
   if (conf) {
     const changes = kongConfReport(conf.changes);
-    report.lines.push(`${conf.file}, ${changes.title}: ${changes.lines.join(" ")}`);
+    report.lines.push(`${changes.title} (${conf.file}): ${changes.lines.join(" ")}`);
     for (const table of changes.tables)
       report.tables.push({ ...table, caption: `kong.conf: ${table.caption}` });
     append(report.annotations, changes.annotations);
@@ -57064,7 +57064,16 @@ async function writeReport(path5, outcome, conf) {
     format: "deckhand-upgrade/1",
     generatedAt: (/* @__PURE__ */ new Date()).toISOString(),
     ...outcome,
-    ...conf && { kongConf: conf }
+    // Unknown settings are named, never valued: a misspelt pg_password is still a password.
+    ...conf && {
+      kongConf: {
+        file: conf.file,
+        changes: {
+          ...conf.changes,
+          unknown: conf.changes.unknown.map(({ name, origin }) => ({ name, origin }))
+        }
+      }
+    }
   };
   await writeFileAtomic(file, JSON.stringify(document, null, 2) + "\n");
   return file;

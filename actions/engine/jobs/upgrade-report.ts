@@ -102,7 +102,7 @@ export function describeUpgrade(
   }
   if (conf) {
     const changes = kongConfReport(conf.changes)
-    report.lines.push(`${conf.file}, ${changes.title}: ${changes.lines.join(' ')}`)
+    report.lines.push(`${changes.title} (${conf.file}): ${changes.lines.join(' ')}`)
     for (const table of changes.tables)
       report.tables.push({ ...table, caption: `kong.conf: ${table.caption}` })
     append(report.annotations, changes.annotations)

@@ -196,7 +196,16 @@ async function writeReport(
     format: 'deckhand-upgrade/1',
     generatedAt: new Date().toISOString(),
     ...outcome,
-    ...(conf && { kongConf: conf }),
+    // Unknown settings are named, never valued: a misspelt pg_password is still a password.
+    ...(conf && {
+      kongConf: {
+        file: conf.file,
+        changes: {
+          ...conf.changes,
+          unknown: conf.changes.unknown.map(({ name, origin }) => ({ name, origin })),
+        },
+      },
+    }),
   }
   await writeFileAtomic(file, JSON.stringify(document, null, 2) + '\n')
   return file
