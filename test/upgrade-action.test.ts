@@ -250,29 +250,28 @@ describe('the upgrade action', () => {
   }, 30_000)
 
   test.each([
-    [{}, /Input migrate-command is required: an in-place upgrade runs it/],
+    ['in-place', {}, /Input migrate-command is required: an in-place upgrade runs it/],
     [
+      'in-place',
       { 'migrate-command': 'true' },
       /Input to-line is required: X reports its old version until it is migrated/,
     ],
-  ])(
-    'in-place without what it needs (%j): a usage error before anything is asked or written',
-    async (given, message) => {
-      const x = await cluster('x', { version: '3.10.0.3', token: X_TOKEN })
-      const outputDir = join(await dir('out'), 'upgrades')
-      const run = await upgradeAction({
-        mode: 'in-place',
-        'kong-addr': x.kong.adminUrl,
-        'output-dir': outputDir,
-        ...given,
-      })
-      expect(run.exitCode).toBe(1)
-      expect(run.stdout).toMatch(message)
-      expect(x.kong.requests).toEqual([])
-      await expect(readdir(outputDir)).rejects.toThrow(/ENOENT/)
-      await expect(readFile(run.reportFile)).rejects.toThrow(/ENOENT/)
-    },
-  )
+    ['dual-cluster', {}, /Input target-kong-addr is required: the Admin API of the new cluster \(Y\)/],
+    [
+      'dual-cluster',
+      { 'target-kong-addr': 'http://127.0.0.1:1', 'target-database-url': 'postgres://kong@127.0.0.1/kong' },
+      /target-database-url is compared with X's database backup: set database-url too/,
+    ],
+  ])('%s with %j: a usage error before anything is asked or written', async (mode, given, message) => {
+    const x = await cluster('x', { version: '3.10.0.3', token: X_TOKEN })
+    const outputDir = join(await dir('out'), 'upgrades')
+    const run = await upgradeAction({ mode, 'kong-addr': x.kong.adminUrl, 'output-dir': outputDir, ...given })
+    expect(run.exitCode).toBe(1)
+    expect(run.stdout).toMatch(message)
+    expect(x.kong.requests).toEqual([])
+    await expect(readdir(outputDir)).rejects.toThrow(/ENOENT/)
+    await expect(readFile(run.reportFile)).rejects.toThrow(/ENOENT/)
+  })
 })
 
 describe('deckhand upgrade', () => {

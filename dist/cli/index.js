@@ -69180,10 +69180,14 @@ function checkModeInputs(inputs, mode) {
   if (mode !== "dual-cluster")
     notFor("target-database-url", "only a dual-cluster upgrade compares Y's database with X's backup.");
   if (mode !== "rolling") notFor("state", "the configuration upgraded is X's, as recorded.");
-  if (inputs.given("rehearse-rollback") && !inputs.given("database-url"))
-    throw new InputError(
-      `${inputName("rehearse-rollback")} restores X's database backup: set ${inputName("database-url")} too.`
-    );
+  const needBackup = [
+    ["rehearse-rollback", "restores X's database backup"],
+    ["target-database-url", "is compared with X's database backup"]
+  ];
+  for (const [name, why] of needBackup) {
+    if (inputs.given(name) && !inputs.given("database-url"))
+      throw new InputError(`${inputName(name)} ${why}: set ${inputName("database-url")} too.`);
+  }
 }
 async function readKongConf(file) {
   const text = await readFile13(file, "utf8").catch((err) => {

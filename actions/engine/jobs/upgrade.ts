@@ -133,10 +133,14 @@ function checkModeInputs(inputs: Inputs, mode: UpgradeMode): void {
   if (mode !== 'dual-cluster')
     notFor('target-database-url', "only a dual-cluster upgrade compares Y's database with X's backup.")
   if (mode !== 'rolling') notFor('state', "the configuration upgraded is X's, as recorded.")
-  if (inputs.given('rehearse-rollback') && !inputs.given('database-url'))
-    throw new InputError(
-      `${inputName('rehearse-rollback')} restores X's database backup: set ${inputName('database-url')} too.`,
-    )
+  const needBackup: [string, string][] = [
+    ['rehearse-rollback', "restores X's database backup"],
+    ['target-database-url', "is compared with X's database backup"],
+  ]
+  for (const [name, why] of needBackup) {
+    if (inputs.given(name) && !inputs.given('database-url'))
+      throw new InputError(`${inputName(name)} ${why}: set ${inputName('database-url')} too.`)
+  }
 }
 
 /** A kong.conf read whole and parsed as Kong reads it; errors name the file (and line). */
