@@ -1008,7 +1008,7 @@ COMMANDS.upgrade = {
       type: 'string',
       secret: true,
       description:
-        "dual-cluster: Y's database, whose configuration tables' row counts must match X's backup (was Y built from it?).",
+        "dual-cluster: Y's database, whose configuration tables' row counts must match X's backup (was Y built from it?). Needs database-url.",
     },
     'migrate-command': {
       type: 'string',

@@ -53385,7 +53385,7 @@ COMMANDS.upgrade = {
     "target-database-url": {
       type: "string",
       secret: true,
-      description: "dual-cluster: Y's database, whose configuration tables' row counts must match X's backup (was Y built from it?)."
+      description: "dual-cluster: Y's database, whose configuration tables' row counts must match X's backup (was Y built from it?). Needs database-url."
     },
     "migrate-command": {
       type: "string",
