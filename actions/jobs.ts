@@ -6,6 +6,7 @@ import { filesBackupJob, filesRestoreJob } from './engine/jobs/files.js'
 import type { InputSource } from './engine/jobs/inputs.js'
 import { diffJob, syncJob } from './engine/jobs/reconcile.js'
 import { restoreJob } from './engine/jobs/restore.js'
+import { upgradeJob } from './engine/jobs/upgrade.js'
 import { validateJob } from './engine/jobs/validate.js'
 
 /** Every command's job, by name: what the root action and the CLI dispatch on. */
@@ -20,4 +21,5 @@ export const JOBS: Record<string, (source: InputSource, ctx: JobContext) => Prom
   'files-restore': filesRestoreJob,
   commit: commitJob,
   restore: restoreJob,
+  upgrade: upgradeJob,
 }

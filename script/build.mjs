@@ -23,6 +23,7 @@ export const ENTRIES = {
   'files-restore': 'actions/files-restore/main.ts',
   commit: 'actions/commit/main.ts',
   restore: 'actions/restore/main.ts',
+  upgrade: 'actions/upgrade/main.ts',
   cli: 'actions/cli/index.ts',
   // @actions/artifact and the Azure SDK under it are 2.7 MiB: one shared bundle, loaded by the steps that upload
   // or download, instead of a copy inside every action.

@@ -136,6 +136,14 @@ const EXAMPLES = {
     'age-identity': '${{ secrets.DECKHAND_AGE_IDENTITY }}',
     'smoke-requests': 'GET https://api.example.com/health 200\n',
   },
+  upgrade: {
+    mode: 'dual-cluster',
+    'kong-addr': '${{ vars.KONG_ADMIN_URL }}',
+    'kong-admin-token': '${{ secrets.KONG_ADMIN_TOKEN }}',
+    'target-kong-addr': '${{ vars.KONG_Y_ADMIN_URL }}',
+    'database-url': '${{ secrets.DATABASE_URL }}',
+    'smoke-requests': 'GET https://api-y.example.com/health 200\n',
+  },
 }
 
 /** An example step for an action, checked against its spec so that it cannot name an input that does not exist. */

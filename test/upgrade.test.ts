@@ -22,6 +22,7 @@ import {
 import { loadKongDatabase } from '../script/kong-db.mjs'
 import { type PostgresServer, startPostgres } from '../script/servers.mjs'
 import { copyFixture, DOUBLE_DIR, type GatewayFixture, workdir } from './support/deck-double.js'
+import { httpsServer, selfSignedCertificate } from './support/self-signed.js'
 import { tree } from './support/tree.js'
 import { type KongStandIn, type ProxyRoute, startKongStandIn } from './support/kong-admin.js'
 
@@ -368,6 +369,31 @@ describe('dual-cluster', () => {
       ]),
     )
     expect(failedPhases(outcome)).toEqual(['verify Y'])
+  })
+
+  test("smoke requests trust Y's proxy certificate as the Admin API connection does", async () => {
+    const certificate = await selfSignedCertificate()
+    const proxy = await httpsServer(certificate)
+    try {
+      const x = await cluster('x', { version: '3.10.0.3' })
+      const y = await cluster('y', { version: '3.14.0.0', edit: convertedTo314 })
+      const attempt = (smokeTls?: UpgradeOptions['smokeTls']) =>
+        upgrade({
+          mode: 'dual-cluster',
+          x: x.cluster,
+          y: y.cluster,
+          smoke: [{ method: 'GET', url: `${proxy.url}/health`, expected: '200' }],
+          smokeWindowMs: 500,
+          smokeTls,
+        })
+      const untrusted = await attempt()
+      expect(untrusted.error?.message).toBe('1 smoke request(s) did not answer as expected.')
+      const trusted = await attempt({ ca: certificate.cert })
+      expect(trusted.error).toBeUndefined()
+      expect(trusted).toMatchObject({ upgraded: true, verified: true })
+    } finally {
+      await proxy.stop()
+    }
   })
 
   test('refuses a Y that is not on a later LTS line, before writing anything', async () => {

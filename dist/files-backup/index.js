@@ -29299,11 +29299,11 @@ var transportInputs = {
   "tls-skip-verify": {
     type: "boolean",
     default: "false",
-    description: "Skip verification of the gateway's Admin API certificate (and restore's smoke requests)."
+    description: "Skip verification of the gateway's Admin API certificate (and the smoke requests of restore and upgrade)."
   },
   "ca-cert": {
     type: "string",
-    description: "CA certificate for the gateway's Admin API (and restore's smoke requests): PEM content or a path to a PEM file."
+    description: "CA certificate for the gateway's Admin API (and the smoke requests of restore and upgrade): PEM content or a path to a PEM file."
   },
   "tls-server-name": {
     type: "string",
@@ -30065,9 +30065,118 @@ COMMANDS.restore = {
     report: "Path of the recovery report as JSON: phases and their durations, what was restored, what was not."
   }
 };
+COMMANDS.upgrade = {
+  name: "upgrade",
+  summary: "An LTS upgrade of Kong after Kong's guide: record and back up cluster X, convert its configuration, then prove the new gateway holds it (dual-cluster, in-place with a rollback, or rolling), and that nobody wrote to X meanwhile.",
+  inputs: {
+    mode: {
+      type: "string",
+      required: true,
+      description: "dual-cluster: Y was built beside X from X's database backup and migrated; deckhand proves it holds X's configuration, converted. in-place: migrate-command migrates X's own database and starts the new version; on failure X is rolled back (its database first). rolling: the new DB-less nodes or hybrid data planes are loaded with X's configuration, converted."
+    },
+    "kong-addr": {
+      type: "list",
+      description: "Cluster X's Admin API, the gateway on the old line (in-place: the one upgraded), one address per line; the first is the one deck talks to. Required."
+    },
+    "kong-admin-token": connectionInputs["kong-admin-token"],
+    headers: {
+      ...connectionInputs.headers,
+      description: 'Extra request headers for both clusters, one "Name: value" per line. Values are treated as secrets.'
+    },
+    "target-kong-addr": {
+      type: "list",
+      description: "Cluster Y's Admin API, one address per line: the new cluster (dual-cluster) or every new node (rolling). Not used in-place."
+    },
+    "target-kong-admin-token": {
+      type: "string",
+      secret: true,
+      description: "Cluster Y's admin token (Kong Enterprise RBAC). Default: kong-admin-token, which a Y built from X's backup accepts."
+    },
+    "from-line": {
+      type: "string",
+      description: "X's LTS line (2.8, 3.4, 3.10, 3.14). Default: read from the version X reports."
+    },
+    "to-line": {
+      type: "string",
+      description: "The LTS line upgraded to. Default: read from the version Y reports. Required in-place, where X reports its old version until migrated."
+    },
+    "output-dir": {
+      type: "string",
+      default: "upgrade",
+      description: "Directory in which the upgrade claims a new folder upgrade-<UTC time> for X's recorded configuration, its database backup, the conversion and the later dumps. Nothing else in it is touched."
+    },
+    "database-url": {
+      ...postgresInputs["database-url"],
+      description: "X's database, postgres://user:password@host:5432/kong: backed up (and checked) before anything changes; in-place, restored first on a rollback. Empty: no database backup. The password goes in a private file, never on a command line."
+    },
+    "target-database-url": {
+      type: "string",
+      secret: true,
+      description: "dual-cluster: Y's database, whose configuration tables' row counts must match X's backup (was Y built from it?). Needs database-url."
+    },
+    "migrate-command": {
+      type: "string",
+      description: "in-place (required): shell command that migrates the database and starts the new version, e.g. kong migrations up && kong migrations finish and a restart of the nodes on the new image. It runs without deckhand's secrets in its environment."
+    },
+    "restart-command": {
+      type: "string",
+      description: "in-place: shell command that restarts X's nodes after a database rollback, so they drop what they cached."
+    },
+    "rehearse-rollback": {
+      type: "string",
+      secret: true,
+      description: "URL of a throwaway database (postgres://\u2026) on X's server: X's backup is restored into it and checked against its manifest before anything changes, proving the rollback. Anything in it is replaced. Needs database-url."
+    },
+    state: {
+      type: "list",
+      description: "rolling: the declarative state to convert and load into the new nodes, files or directories one per line. Default: X's configuration as recorded."
+    },
+    "kong-conf": {
+      type: "string",
+      description: "Path of the kong.conf X runs with, the step's KONG_* variables laid over it as Kong does: the report lists the settings it sets that X's line to Y's removes or renames, the defaults that change under it, and names no Kong line knows. Secret values are never shown."
+    },
+    "smoke-requests": {
+      type: "list",
+      description: `Requests through the upgraded gateway's proxy, one "METHOD URL STATUS" per line, e.g. GET https://api.example.com/health 200 (STATUS may be 2xx). Query values (API keys) are masked in logs and reports.`
+    },
+    "smoke-timeout": {
+      type: "integer",
+      max: 3600,
+      unit: "seconds",
+      default: "30",
+      description: "Seconds each smoke request is retried (with backoff) until it answers as expected: Kong applies new configuration to its router a few seconds after it is written."
+    },
+    "wait-timeout": {
+      type: "integer",
+      max: 86400,
+      unit: "seconds",
+      default: "600",
+      description: "Seconds to wait for each cluster to answer (Admin API root and /status), and for migrate-command and restart-command to finish."
+    },
+    "report-file": {
+      type: "string",
+      description: "Where to write the upgrade report as JSON (no secrets). Default: a new file in the runner's temporary directory."
+    },
+    "no-owner": {
+      type: "boolean",
+      default: "false",
+      description: "Restore the backup (rehearsal, rollback) without object ownership: everything belongs to the connecting user."
+    },
+    "postgres-bin": postgresInputs["postgres-bin"],
+    ...deckInputs,
+    ...transportInputs
+  },
+  outputs: {
+    upgraded: "true when the new gateway is verified and holds X's configuration, converted (in-place: X was upgraded).",
+    "rolled-back": "in-place: true when the upgrade failed and X was rolled back to, and proved to hold, what it held before.",
+    verified: "true only when every check passed, the freeze included.",
+    folder: "The upgrade's folder: X's recorded configuration, its database backup, the conversion and the later dumps.",
+    report: "Path of the upgrade report as JSON: phases and their durations, checks, conversions, the freeze."
+  }
+};
 var GROUPS = [
   ["tyk", [...Object.keys(tykInputs), "converge-timeout"]],
-  ["kong", ["kong-addr", "kong-admin-token", "headers"]],
+  ["kong", ["kong-addr", "kong-admin-token", "headers", "target-kong-addr", "target-kong-admin-token"]],
   ["connection", Object.keys(transportInputs)],
   ["deck", Object.keys(deckInputs)],
   [
@@ -30079,7 +30188,7 @@ var GROUPS = [
       ...Object.keys(artifactDownloadInputs)
     ].filter((name) => !["github-token", "age-recipients", "age-identity"].includes(name))
   ],
-  ["database", Object.keys(postgresInputs)]
+  ["database", [...Object.keys(postgresInputs), "target-database-url", "rehearse-rollback"]]
 ];
 
 // actions/engine/jobs/files.ts
@@ -34167,7 +34276,7 @@ function inputSubject(input) {
 function requiredInput(input, why) {
   return new InputError(`${naming.missing(input)} is required: ${why}`);
 }
-var Inputs = class {
+var Inputs = class _Inputs {
   /** Reads every integer input at once: a value out of range fails the job before any work is done. */
   constructor(specs, source) {
     this.specs = specs;
@@ -34185,6 +34294,13 @@ var Inputs = class {
       return spec.default;
     if (spec.required) throw requiredInput(name, spec.description);
     return void 0;
+  }
+  /**
+   * The same inputs with some replaced: one Admin API address of several, or another cluster's address and
+   * token, read with the same checks as the inputs the user gave.
+   */
+  with(values) {
+    return new _Inputs(this.specs, (name) => name in values ? values[name] : this.source(name));
   }
   /** Whether the command has this input. */
   has(name) {

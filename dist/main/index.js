@@ -2173,9 +2173,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback2) {
         if (callback2 === void 0) {
-          return new Promise((resolve15, reject) => {
+          return new Promise((resolve16, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve15(data);
+              return err ? reject(err) : resolve16(data);
             });
           });
         }
@@ -2213,12 +2213,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback2 === void 0) {
-          return new Promise((resolve15, reject) => {
+          return new Promise((resolve16, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve15(data);
+              ) : resolve16(data);
             });
           });
         }
@@ -4485,8 +4485,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise2 = new Promise((resolve15, reject) => {
-        res = resolve15;
+      const promise2 = new Promise((resolve16, reject) => {
+        res = resolve16;
         rej = reject;
       });
       return { promise: promise2, resolve: res, reject: rej };
@@ -6737,12 +6737,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve15, reject) => {
+      const waitForDrain = () => new Promise((resolve16, reject) => {
         assert(callback2 === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback2 = resolve15;
+          callback2 = resolve16;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -7412,12 +7412,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve15, reject) => {
+      const waitForDrain = () => new Promise((resolve16, reject) => {
         assert(callback2 === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback2 = resolve15;
+          callback2 = resolve16;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -7896,16 +7896,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve15) => {
+        return new Promise((resolve16) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve15;
+            this[kClosedResolve] = resolve16;
           } else {
-            resolve15(null);
+            resolve16(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve15) => {
+        return new Promise((resolve16) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
@@ -7916,7 +7916,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve15(null);
+            resolve16(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback2);
@@ -7967,7 +7967,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve15, reject) => {
+        const socket = await new Promise((resolve16, reject) => {
           client[kConnector]({
             host: host2,
             hostname,
@@ -7979,7 +7979,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve15(socket2);
+              resolve16(socket2);
             }
           });
         });
@@ -8315,8 +8315,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve15) => {
-            this[kClosedResolve] = resolve15;
+          await new Promise((resolve16) => {
+            this[kClosedResolve] = resolve16;
           });
         }
       }
@@ -9585,7 +9585,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve15, reject) => {
+        return await new Promise((resolve16, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -9598,7 +9598,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve15(null);
+              resolve16(null);
             }
           }).on("error", noop3).on("data", function(chunk) {
             limit -= chunk.length;
@@ -9617,7 +9617,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream2, type) {
       assert(!stream2[kConsume]);
-      return new Promise((resolve15, reject) => {
+      return new Promise((resolve16, reject) => {
         if (isUnusable(stream2)) {
           const rState = stream2._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -9634,7 +9634,7 @@ var require_readable = __commonJS({
             stream2[kConsume] = {
               type,
               stream: stream2,
-              resolve: resolve15,
+              resolve: resolve16,
               reject,
               length: 0,
               body: []
@@ -9704,18 +9704,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve15, stream: stream2, length } = consume2;
+      const { type, body, resolve: resolve16, stream: stream2, length } = consume2;
       try {
         if (type === "text") {
-          resolve15(chunksDecode(body, length));
+          resolve16(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve15(JSON.parse(chunksDecode(body, length)));
+          resolve16(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve15(chunksConcat(body, length).buffer);
+          resolve16(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve15(new Blob(body, { type: stream2[kContentType] }));
+          resolve16(new Blob(body, { type: stream2[kContentType] }));
         } else if (type === "bytes") {
-          resolve15(chunksConcat(body, length));
+          resolve16(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -9972,9 +9972,9 @@ var require_api_request = __commonJS({
     };
     function request2(opts2, callback2) {
       if (callback2 === void 0) {
-        return new Promise((resolve15, reject) => {
+        return new Promise((resolve16, reject) => {
           request2.call(this, opts2, (err, data) => {
-            return err ? reject(err) : resolve15(data);
+            return err ? reject(err) : resolve16(data);
           });
         });
       }
@@ -10197,9 +10197,9 @@ var require_api_stream = __commonJS({
     };
     function stream2(opts2, factory, callback2) {
       if (callback2 === void 0) {
-        return new Promise((resolve15, reject) => {
+        return new Promise((resolve16, reject) => {
           stream2.call(this, opts2, factory, (err, data) => {
-            return err ? reject(err) : resolve15(data);
+            return err ? reject(err) : resolve16(data);
           });
         });
       }
@@ -10484,9 +10484,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts2, callback2) {
       if (callback2 === void 0) {
-        return new Promise((resolve15, reject) => {
+        return new Promise((resolve16, reject) => {
           upgrade.call(this, opts2, (err, data) => {
-            return err ? reject(err) : resolve15(data);
+            return err ? reject(err) : resolve16(data);
           });
         });
       }
@@ -10578,9 +10578,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts2, callback2) {
       if (callback2 === void 0) {
-        return new Promise((resolve15, reject) => {
+        return new Promise((resolve16, reject) => {
           connect.call(this, opts2, (err, data) => {
-            return err ? reject(err) : resolve15(data);
+            return err ? reject(err) : resolve16(data);
           });
         });
       }
@@ -14443,7 +14443,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve15, reject) => agent.dispatch(
+        return new Promise((resolve16, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -14519,7 +14519,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable3({ read: resume });
               const onError = this.onError.bind(this);
-              resolve15({
+              resolve16({
                 status,
                 statusText,
                 headersList,
@@ -14562,7 +14562,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve15({
+              resolve16({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -18303,8 +18303,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms2) {
-      return new Promise((resolve15) => {
-        setTimeout(resolve15, ms2).unref();
+      return new Promise((resolve16) => {
+        setTimeout(resolve16, ms2).unref();
       });
     }
     module.exports = {
@@ -21486,18 +21486,18 @@ ${table.collapsed ? "\n</details>\n" : ""}
       break;
     }
     add2(open10);
-    let shown = 0;
+    let shown2 = 0;
     for (const row of table.rows) {
       const html = `<tr>${row.map((c) => `<td>${escapeHtml(c)}</td>`).join("")}</tr>
 `;
       if (!fits(html, options.measure(close))) break;
       add2(html);
-      shown++;
+      shown2++;
     }
-    if (shown < table.rows.length) {
+    if (shown2 < table.rows.length) {
       truncated = true;
       add2(
-        `<tr><td colspan="${table.header.length}"><em>\u2026 ${table.rows.length - shown} more row(s) not shown</em></td></tr>
+        `<tr><td colspan="${table.header.length}"><em>\u2026 ${table.rows.length - shown2} more row(s) not shown</em></td></tr>
 `
       );
     }
@@ -21570,7 +21570,7 @@ function sendRequest(url, request2) {
   }
   const https2 = url.protocol === "https:";
   const send = https2 ? httpsRequest : httpRequest;
-  return new Promise((resolve15, reject) => {
+  return new Promise((resolve16, reject) => {
     let tooLarge;
     const req = send(
       url,
@@ -21597,7 +21597,7 @@ function sendRequest(url, request2) {
         });
         res.on(
           "end",
-          () => resolve15({
+          () => resolve16({
             status: res.statusCode ?? 0,
             headers: res.headers,
             body: Buffer.concat(chunks).toString("utf8")
@@ -21881,11 +21881,11 @@ var require_lib = __commonJS({
     })();
     var __awaiter9 = exports && exports.__awaiter || function(thisArg, _arguments, P2, generator) {
       function adopt(value) {
-        return value instanceof P2 ? value : new P2(function(resolve15) {
-          resolve15(value);
+        return value instanceof P2 ? value : new P2(function(resolve16) {
+          resolve16(value);
         });
       }
-      return new (P2 || (P2 = Promise))(function(resolve15, reject) {
+      return new (P2 || (P2 = Promise))(function(resolve16, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -21901,7 +21901,7 @@ var require_lib = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve15(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve16(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -21988,26 +21988,26 @@ var require_lib = __commonJS({
       }
       readBody() {
         return __awaiter9(this, void 0, void 0, function* () {
-          return new Promise((resolve15) => __awaiter9(this, void 0, void 0, function* () {
+          return new Promise((resolve16) => __awaiter9(this, void 0, void 0, function* () {
             let output = Buffer.alloc(0);
             this.message.on("data", (chunk) => {
               output = Buffer.concat([output, chunk]);
             });
             this.message.on("end", () => {
-              resolve15(output.toString());
+              resolve16(output.toString());
             });
           }));
         });
       }
       readBodyBuffer() {
         return __awaiter9(this, void 0, void 0, function* () {
-          return new Promise((resolve15) => __awaiter9(this, void 0, void 0, function* () {
+          return new Promise((resolve16) => __awaiter9(this, void 0, void 0, function* () {
             const chunks = [];
             this.message.on("data", (chunk) => {
               chunks.push(chunk);
             });
             this.message.on("end", () => {
-              resolve15(Buffer.concat(chunks));
+              resolve16(Buffer.concat(chunks));
             });
           }));
         });
@@ -22215,14 +22215,14 @@ var require_lib = __commonJS({
        */
       requestRaw(info2, data) {
         return __awaiter9(this, void 0, void 0, function* () {
-          return new Promise((resolve15, reject) => {
+          return new Promise((resolve16, reject) => {
             function callbackForResult(err, res) {
               if (err) {
                 reject(err);
               } else if (!res) {
                 reject(new Error("Unknown error"));
               } else {
-                resolve15(res);
+                resolve16(res);
               }
             }
             this.requestRawWithCallback(info2, data, callbackForResult);
@@ -22466,12 +22466,12 @@ var require_lib = __commonJS({
         return __awaiter9(this, void 0, void 0, function* () {
           retryNumber = Math.min(ExponentialBackoffCeiling2, retryNumber);
           const ms2 = ExponentialBackoffTimeSlice2 * Math.pow(2, retryNumber);
-          return new Promise((resolve15) => setTimeout(() => resolve15(), ms2));
+          return new Promise((resolve16) => setTimeout(() => resolve16(), ms2));
         });
       }
       _processResponse(res, options) {
         return __awaiter9(this, void 0, void 0, function* () {
-          return new Promise((resolve15, reject) => __awaiter9(this, void 0, void 0, function* () {
+          return new Promise((resolve16, reject) => __awaiter9(this, void 0, void 0, function* () {
             const statusCode = res.message.statusCode || 0;
             const response = {
               statusCode,
@@ -22479,7 +22479,7 @@ var require_lib = __commonJS({
               headers: {}
             };
             if (statusCode === HttpCodes2.NotFound) {
-              resolve15(response);
+              resolve16(response);
             }
             function dateTimeDeserializer(key2, value) {
               if (typeof value === "string") {
@@ -22518,7 +22518,7 @@ var require_lib = __commonJS({
               err.result = response.result;
               reject(err);
             } else {
-              resolve15(response);
+              resolve16(response);
             }
           }));
         });
@@ -22576,11 +22576,11 @@ var init_utils = __esm({
     import_undici2 = __toESM(require_undici(), 1);
     __awaiter8 = function(thisArg, _arguments, P2, generator) {
       function adopt(value) {
-        return value instanceof P2 ? value : new P2(function(resolve15) {
-          resolve15(value);
+        return value instanceof P2 ? value : new P2(function(resolve16) {
+          resolve16(value);
         });
       }
-      return new (P2 || (P2 = Promise))(function(resolve15, reject) {
+      return new (P2 || (P2 = Promise))(function(resolve16, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -22596,7 +22596,7 @@ var init_utils = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve15(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve16(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -37081,11 +37081,11 @@ var tunnel = __toESM(require_tunnel2(), 1);
 var import_undici = __toESM(require_undici(), 1);
 var __awaiter = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve15) {
-      resolve15(value);
+    return value instanceof P2 ? value : new P2(function(resolve16) {
+      resolve16(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve15, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve16, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -37101,7 +37101,7 @@ var __awaiter = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve15(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve16(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -37174,26 +37174,26 @@ var HttpClientResponse = class {
   }
   readBody() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve15) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve16) => __awaiter(this, void 0, void 0, function* () {
         let output = Buffer.alloc(0);
         this.message.on("data", (chunk) => {
           output = Buffer.concat([output, chunk]);
         });
         this.message.on("end", () => {
-          resolve15(output.toString());
+          resolve16(output.toString());
         });
       }));
     });
   }
   readBodyBuffer() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve15) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve16) => __awaiter(this, void 0, void 0, function* () {
         const chunks = [];
         this.message.on("data", (chunk) => {
           chunks.push(chunk);
         });
         this.message.on("end", () => {
-          resolve15(Buffer.concat(chunks));
+          resolve16(Buffer.concat(chunks));
         });
       }));
     });
@@ -37396,14 +37396,14 @@ var HttpClient = class {
    */
   requestRaw(info2, data) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve15, reject) => {
+      return new Promise((resolve16, reject) => {
         function callbackForResult(err, res) {
           if (err) {
             reject(err);
           } else if (!res) {
             reject(new Error("Unknown error"));
           } else {
-            resolve15(res);
+            resolve16(res);
           }
         }
         this.requestRawWithCallback(info2, data, callbackForResult);
@@ -37647,12 +37647,12 @@ var HttpClient = class {
     return __awaiter(this, void 0, void 0, function* () {
       retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
       const ms2 = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-      return new Promise((resolve15) => setTimeout(() => resolve15(), ms2));
+      return new Promise((resolve16) => setTimeout(() => resolve16(), ms2));
     });
   }
   _processResponse(res, options) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve15, reject) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve16, reject) => __awaiter(this, void 0, void 0, function* () {
         const statusCode = res.message.statusCode || 0;
         const response = {
           statusCode,
@@ -37660,7 +37660,7 @@ var HttpClient = class {
           headers: {}
         };
         if (statusCode === HttpCodes.NotFound) {
-          resolve15(response);
+          resolve16(response);
         }
         function dateTimeDeserializer(key2, value) {
           if (typeof value === "string") {
@@ -37699,7 +37699,7 @@ var HttpClient = class {
           err.result = response.result;
           reject(err);
         } else {
-          resolve15(response);
+          resolve16(response);
         }
       }));
     });
@@ -37712,11 +37712,11 @@ import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter2 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve15) {
-      resolve15(value);
+    return value instanceof P2 ? value : new P2(function(resolve16) {
+      resolve16(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve15, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve16, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -37732,7 +37732,7 @@ var __awaiter2 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve15(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve16(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -38010,11 +38010,11 @@ import * as fs2 from "fs";
 import * as path from "path";
 var __awaiter3 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve15) {
-      resolve15(value);
+    return value instanceof P2 ? value : new P2(function(resolve16) {
+      resolve16(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve15, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve16, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -38030,7 +38030,7 @@ var __awaiter3 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve15(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve16(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -38143,11 +38143,11 @@ function isUnixExecutable(stats) {
 // node_modules/@actions/io/lib/io.js
 var __awaiter4 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve15) {
-      resolve15(value);
+    return value instanceof P2 ? value : new P2(function(resolve16) {
+      resolve16(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve15, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve16, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -38163,7 +38163,7 @@ var __awaiter4 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve15(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve16(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -38333,11 +38333,11 @@ function copyFile2(srcFile, destFile, force) {
 import { setTimeout as setTimeout2 } from "timers";
 var __awaiter5 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve15) {
-      resolve15(value);
+    return value instanceof P2 ? value : new P2(function(resolve16) {
+      resolve16(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve15, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve16, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -38353,7 +38353,7 @@ var __awaiter5 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve15(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve16(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -38572,7 +38572,7 @@ var ToolRunner = class extends events.EventEmitter {
         this.toolPath = path3.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
       }
       this.toolPath = yield which(this.toolPath, true);
-      return new Promise((resolve15, reject) => __awaiter5(this, void 0, void 0, function* () {
+      return new Promise((resolve16, reject) => __awaiter5(this, void 0, void 0, function* () {
         this._debug(`exec tool: ${this.toolPath}`);
         this._debug("arguments:");
         for (const arg of this.args) {
@@ -38655,7 +38655,7 @@ var ToolRunner = class extends events.EventEmitter {
           if (error2) {
             reject(error2);
           } else {
-            resolve15(exitCode);
+            resolve16(exitCode);
           }
         });
         if (this.options.input) {
@@ -38778,11 +38778,11 @@ var ExecState = class _ExecState extends events.EventEmitter {
 // node_modules/@actions/exec/lib/exec.js
 var __awaiter6 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve15) {
-      resolve15(value);
+    return value instanceof P2 ? value : new P2(function(resolve16) {
+      resolve16(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve15, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve16, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -38798,7 +38798,7 @@ var __awaiter6 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve15(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve16(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -38895,7 +38895,7 @@ function inputSetting(input) {
 function requiredInput(input, why) {
   return new InputError(`${naming.missing(input)} is required: ${why}`);
 }
-var Inputs = class {
+var Inputs = class _Inputs {
   /** Reads every integer input at once: a value out of range fails the job before any work is done. */
   constructor(specs, source) {
     this.specs = specs;
@@ -38913,6 +38913,13 @@ var Inputs = class {
       return spec.default;
     if (spec.required) throw requiredInput(name, spec.description);
     return void 0;
+  }
+  /**
+   * The same inputs with some replaced: one Admin API address of several, or another cluster's address and
+   * token, read with the same checks as the inputs the user gave.
+   */
+  with(values) {
+    return new _Inputs(this.specs, (name) => name in values ? values[name] : this.source(name));
   }
   /** Whether the command has this input. */
   has(name) {
@@ -38958,9 +38965,9 @@ var Inputs = class {
     const min = spec.min ?? floor;
     const n = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
     if (!Number.isSafeInteger(n) || n < min || n > spec.max) {
-      const shown = value.length > 40 ? `${value.slice(0, 40)}\u2026` : value;
+      const shown2 = value.length > 40 ? `${value.slice(0, 40)}\u2026` : value;
       throw new InputError(
-        `${naming.subject(name)} must be a whole number from ${min} to ${spec.max}${spec.unit ? ` (${spec.unit})` : ""}, got "${shown}"`
+        `${naming.subject(name)} must be a whole number from ${min} to ${spec.max}${spec.unit ? ` (${spec.unit})` : ""}, got "${shown2}"`
       );
     }
     return n;
@@ -40300,6 +40307,7 @@ var import_semver = __toESM(require_semver2(), 1);
 init_errors();
 var DEFAULT_DECK_VERSION = "1.65.1";
 var MIN_DECK_VERSION = "1.20.0";
+var LTS_LINES = ["2.8", "3.4", "3.10", "3.14"];
 var CONVERT_PAIRS = [
   { from: "2.8", to: "3.4", since: "1.47.0" },
   { from: "3.4", to: "3.10", since: "1.51.0" },
@@ -40373,11 +40381,11 @@ var transportInputs = {
   "tls-skip-verify": {
     type: "boolean",
     default: "false",
-    description: "Skip verification of the gateway's Admin API certificate (and restore's smoke requests)."
+    description: "Skip verification of the gateway's Admin API certificate (and the smoke requests of restore and upgrade)."
   },
   "ca-cert": {
     type: "string",
-    description: "CA certificate for the gateway's Admin API (and restore's smoke requests): PEM content or a path to a PEM file."
+    description: "CA certificate for the gateway's Admin API (and the smoke requests of restore and upgrade): PEM content or a path to a PEM file."
   },
   "tls-server-name": {
     type: "string",
@@ -41139,9 +41147,118 @@ COMMANDS.restore = {
     report: "Path of the recovery report as JSON: phases and their durations, what was restored, what was not."
   }
 };
+COMMANDS.upgrade = {
+  name: "upgrade",
+  summary: "An LTS upgrade of Kong after Kong's guide: record and back up cluster X, convert its configuration, then prove the new gateway holds it (dual-cluster, in-place with a rollback, or rolling), and that nobody wrote to X meanwhile.",
+  inputs: {
+    mode: {
+      type: "string",
+      required: true,
+      description: "dual-cluster: Y was built beside X from X's database backup and migrated; deckhand proves it holds X's configuration, converted. in-place: migrate-command migrates X's own database and starts the new version; on failure X is rolled back (its database first). rolling: the new DB-less nodes or hybrid data planes are loaded with X's configuration, converted."
+    },
+    "kong-addr": {
+      type: "list",
+      description: "Cluster X's Admin API, the gateway on the old line (in-place: the one upgraded), one address per line; the first is the one deck talks to. Required."
+    },
+    "kong-admin-token": connectionInputs["kong-admin-token"],
+    headers: {
+      ...connectionInputs.headers,
+      description: 'Extra request headers for both clusters, one "Name: value" per line. Values are treated as secrets.'
+    },
+    "target-kong-addr": {
+      type: "list",
+      description: "Cluster Y's Admin API, one address per line: the new cluster (dual-cluster) or every new node (rolling). Not used in-place."
+    },
+    "target-kong-admin-token": {
+      type: "string",
+      secret: true,
+      description: "Cluster Y's admin token (Kong Enterprise RBAC). Default: kong-admin-token, which a Y built from X's backup accepts."
+    },
+    "from-line": {
+      type: "string",
+      description: "X's LTS line (2.8, 3.4, 3.10, 3.14). Default: read from the version X reports."
+    },
+    "to-line": {
+      type: "string",
+      description: "The LTS line upgraded to. Default: read from the version Y reports. Required in-place, where X reports its old version until migrated."
+    },
+    "output-dir": {
+      type: "string",
+      default: "upgrade",
+      description: "Directory in which the upgrade claims a new folder upgrade-<UTC time> for X's recorded configuration, its database backup, the conversion and the later dumps. Nothing else in it is touched."
+    },
+    "database-url": {
+      ...postgresInputs["database-url"],
+      description: "X's database, postgres://user:password@host:5432/kong: backed up (and checked) before anything changes; in-place, restored first on a rollback. Empty: no database backup. The password goes in a private file, never on a command line."
+    },
+    "target-database-url": {
+      type: "string",
+      secret: true,
+      description: "dual-cluster: Y's database, whose configuration tables' row counts must match X's backup (was Y built from it?). Needs database-url."
+    },
+    "migrate-command": {
+      type: "string",
+      description: "in-place (required): shell command that migrates the database and starts the new version, e.g. kong migrations up && kong migrations finish and a restart of the nodes on the new image. It runs without deckhand's secrets in its environment."
+    },
+    "restart-command": {
+      type: "string",
+      description: "in-place: shell command that restarts X's nodes after a database rollback, so they drop what they cached."
+    },
+    "rehearse-rollback": {
+      type: "string",
+      secret: true,
+      description: "URL of a throwaway database (postgres://\u2026) on X's server: X's backup is restored into it and checked against its manifest before anything changes, proving the rollback. Anything in it is replaced. Needs database-url."
+    },
+    state: {
+      type: "list",
+      description: "rolling: the declarative state to convert and load into the new nodes, files or directories one per line. Default: X's configuration as recorded."
+    },
+    "kong-conf": {
+      type: "string",
+      description: "Path of the kong.conf X runs with, the step's KONG_* variables laid over it as Kong does: the report lists the settings it sets that X's line to Y's removes or renames, the defaults that change under it, and names no Kong line knows. Secret values are never shown."
+    },
+    "smoke-requests": {
+      type: "list",
+      description: `Requests through the upgraded gateway's proxy, one "METHOD URL STATUS" per line, e.g. GET https://api.example.com/health 200 (STATUS may be 2xx). Query values (API keys) are masked in logs and reports.`
+    },
+    "smoke-timeout": {
+      type: "integer",
+      max: 3600,
+      unit: "seconds",
+      default: "30",
+      description: "Seconds each smoke request is retried (with backoff) until it answers as expected: Kong applies new configuration to its router a few seconds after it is written."
+    },
+    "wait-timeout": {
+      type: "integer",
+      max: 86400,
+      unit: "seconds",
+      default: "600",
+      description: "Seconds to wait for each cluster to answer (Admin API root and /status), and for migrate-command and restart-command to finish."
+    },
+    "report-file": {
+      type: "string",
+      description: "Where to write the upgrade report as JSON (no secrets). Default: a new file in the runner's temporary directory."
+    },
+    "no-owner": {
+      type: "boolean",
+      default: "false",
+      description: "Restore the backup (rehearsal, rollback) without object ownership: everything belongs to the connecting user."
+    },
+    "postgres-bin": postgresInputs["postgres-bin"],
+    ...deckInputs,
+    ...transportInputs
+  },
+  outputs: {
+    upgraded: "true when the new gateway is verified and holds X's configuration, converted (in-place: X was upgraded).",
+    "rolled-back": "in-place: true when the upgrade failed and X was rolled back to, and proved to hold, what it held before.",
+    verified: "true only when every check passed, the freeze included.",
+    folder: "The upgrade's folder: X's recorded configuration, its database backup, the conversion and the later dumps.",
+    report: "Path of the upgrade report as JSON: phases and their durations, checks, conversions, the freeze."
+  }
+};
 var GROUPS = [
   ["tyk", [...Object.keys(tykInputs), "converge-timeout"]],
-  ["kong", ["kong-addr", "kong-admin-token", "headers"]],
+  ["kong", ["kong-addr", "kong-admin-token", "headers", "target-kong-addr", "target-kong-admin-token"]],
   ["connection", Object.keys(transportInputs)],
   ["deck", Object.keys(deckInputs)],
   [
@@ -41153,7 +41270,7 @@ var GROUPS = [
       ...Object.keys(artifactDownloadInputs)
     ].filter((name) => !["github-token", "age-recipients", "age-identity"].includes(name))
   ],
-  ["database", Object.keys(postgresInputs)]
+  ["database", [...Object.keys(postgresInputs), "target-database-url", "rehearse-rollback"]]
 ];
 
 // actions/github/artifacts.ts
@@ -41389,11 +41506,11 @@ var semver3 = __toESM(require_semver2(), 1);
 import { ok as ok2 } from "assert";
 var __awaiter7 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve15) {
-      resolve15(value);
+    return value instanceof P2 ? value : new P2(function(resolve16) {
+      resolve16(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve15, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve16, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -41409,7 +41526,7 @@ var __awaiter7 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve15(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve16(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -41714,7 +41831,7 @@ function childEnv(parent, extra = {}) {
 }
 function run(program, args, options = {}) {
   const env = childEnv(process.env, options.env);
-  return new Promise((resolve15, reject) => {
+  return new Promise((resolve16, reject) => {
     const child3 = spawnTracked(program, args, {
       cwd: options.cwd,
       env,
@@ -41745,7 +41862,7 @@ function run(program, args, options = {}) {
     });
     child3.on("close", (code, signal) => {
       if (timer) clearTimeout(timer);
-      resolve15({
+      resolve16({
         exitCode: code ?? 1,
         signal,
         ...timedOut ? { timedOut } : {},
@@ -42331,6 +42448,37 @@ function validateArgs(features, cmd) {
   if (cmd.workspace) args.push("--workspace", cmd.workspace);
   if (cmd.parallelism !== void 0) args.push("--parallelism", String(cmd.parallelism));
   return args;
+}
+function convertArgs(features, cmd) {
+  if (!features.convertPairs.some((p2) => p2.from === cmd.from && p2.to === cmd.to)) {
+    throw new DeckhandError(
+      `deck ${features.version} cannot convert Kong ${cmd.from} files to ${cmd.to}; it converts ${describePairs(features)}`
+    );
+  }
+  const [input] = cmd.inputFiles;
+  if (input === void 0 || cmd.inputFiles.length !== 1) {
+    throw new DeckhandError(`deck file convert takes one input file, not ${cmd.inputFiles.length}`);
+  }
+  const format = /\.json$/i.test(cmd.outputFile) ? "json" : "yaml";
+  return [
+    "file",
+    "convert",
+    "--from",
+    cmd.from,
+    "--to",
+    cmd.to,
+    "--input-file",
+    input,
+    "--output-file",
+    cmd.outputFile,
+    "--format",
+    format,
+    "--yes"
+  ];
+}
+function describePairs(features) {
+  if (features.convertPairs.length === 0) return "no Kong LTS pair (deck 1.47.0 added 2.8 \u2192 3.4)";
+  return features.convertPairs.map((p2) => `${p2.from} \u2192 ${p2.to}`).join(", ");
 }
 function reconcileArgs(features, cmd) {
   if (!features.jsonOutput) {
@@ -44412,7 +44560,7 @@ function locate(text, paths2, piece = { start: 0, end: text.length, line: 0 }) {
   const counter = new import_yaml3.LineCounter();
   const { doc, source } = parse3(text, piece, counter);
   let targets;
-  const resolve15 = (node) => {
+  const resolve16 = (node) => {
     if (!(0, import_yaml3.isAlias)(node)) return node;
     targets ??= aliasTargets(doc);
     return targets.get(node);
@@ -44420,12 +44568,12 @@ function locate(text, paths2, piece = { start: 0, end: text.length, line: 0 }) {
   return paths2.map((path5) => {
     let node = doc.contents;
     for (const part of path5) {
-      node = resolve15(node);
+      node = resolve16(node);
       if ((0, import_yaml3.isSeq)(node)) node = typeof part === "number" ? node.items[part] : void 0;
-      else if ((0, import_yaml3.isMap)(node)) node = mapValue(node, String(part), resolve15, 0);
+      else if ((0, import_yaml3.isMap)(node)) node = mapValue(node, String(part), resolve16, 0);
       else return void 0;
     }
-    node = resolve15(node);
+    node = resolve16(node);
     return node ? counter.linePos(valueStart(node, source)).line + piece.line : void 0;
   });
 }
@@ -44442,17 +44590,17 @@ function aliasTargets(doc) {
   });
   return targets;
 }
-function mapValue(map, key2, resolve15, depth) {
+function mapValue(map, key2, resolve16, depth) {
   const own = map.items.find((pair) => keyText(pair.key) === key2);
   if (own) return own.value;
   if (depth > 16) return void 0;
   for (const pair of map.items) {
     if (!(0, import_yaml3.isScalar)(pair.key) || pair.key.source !== "<<") continue;
-    const sources = resolve15(pair.value);
+    const sources = resolve16(pair.value);
     for (const source of (0, import_yaml3.isSeq)(sources) ? sources.items : [sources]) {
-      const merged = resolve15(source);
+      const merged = resolve16(source);
       if (!(0, import_yaml3.isMap)(merged)) continue;
-      const found = mapValue(merged, key2, resolve15, depth + 1);
+      const found = mapValue(merged, key2, resolve16, depth + 1);
       if (found !== void 0) return found;
     }
   }
@@ -53808,7 +53956,7 @@ function bundlePlaintext(variables) {
 }
 function scrypt2(input, salt) {
   return new Promise(
-    (resolve15, reject) => scryptCallback(input, salt, STAMP_BYTES, SCRYPT, (err, key2) => err ? reject(err) : resolve15(key2))
+    (resolve16, reject) => scryptCallback(input, salt, STAMP_BYTES, SCRYPT, (err, key2) => err ? reject(err) : resolve16(key2))
   );
 }
 function computeStamp(plaintext, recipients, salt) {
@@ -53848,9 +53996,9 @@ function sameList(a, b2) {
 }
 function checkName(name, where3) {
   if (!VARIABLE_NAME.test(name)) {
-    const shown = name.length > 60 ? `${name.slice(0, 60)}\u2026` : name;
+    const shown2 = name.length > 60 ? `${name.slice(0, 60)}\u2026` : name;
     throw new DeckhandError(
-      `${where3}: ${JSON.stringify(shown)} is not a deck variable name (DECK_ followed by A-Z, 0-9 and _).`
+      `${where3}: ${JSON.stringify(shown2)} is not a deck variable name (DECK_ followed by A-Z, 0-9 and _).`
     );
   }
   if (isDeckSetting(name)) {
@@ -53899,9 +54047,9 @@ function bundleVariables(doc, file) {
     );
   const { format, variables } = doc;
   if (format !== BUNDLE_FORMAT) {
-    const shown = typeof format === "string" && /^[\w./-]{1,40}$/.test(format) ? ` ${JSON.stringify(format)}` : "";
+    const shown2 = typeof format === "string" && /^[\w./-]{1,40}$/.test(format) ? ` ${JSON.stringify(format)}` : "";
     throw new DeckhandError(
-      `${what} has format${shown || " missing or unknown"}: this deckhand reads "${BUNDLE_FORMAT}" bundles.`
+      `${what} has format${shown2 || " missing or unknown"}: this deckhand reads "${BUNDLE_FORMAT}" bundles.`
     );
   }
   if (typeof variables !== "object" || variables === null || Array.isArray(variables))
@@ -55772,7 +55920,7 @@ var GitRepository = class _GitRepository {
       const wait = BUSY_WAITS_MS[attempt];
       if (result.exitCode === 0 || !options.retryBusy || wait === void 0 || !LOCKED.test(result.stderr))
         break;
-      await new Promise((resolve15) => setTimeout(resolve15, wait));
+      await new Promise((resolve16) => setTimeout(resolve16, wait));
     }
     const secrets = this.options.secrets ?? [];
     const scrubbed = {
@@ -56258,7 +56406,7 @@ var CommitSession = class {
     this.paths = paths2;
     this.remote = remote;
     this.options = options;
-    this.sleep = options.sleep ?? ((ms2) => new Promise((resolve15) => setTimeout(resolve15, ms2)));
+    this.sleep = options.sleep ?? ((ms2) => new Promise((resolve16) => setTimeout(resolve16, ms2)));
   }
   repo;
   paths;
@@ -56572,13 +56720,13 @@ var CommitSession = class {
     if (!this.head) return;
     const commits = await this.repo.unpublished(this.head, tip, UNPUBLISHED_SHOWN + 1);
     if (commits.length === 0) return;
-    const shown = commits.slice(0, UNPUBLISHED_SHOWN).map((c) => `${c.oid.slice(0, 12)} ${c.subject}`);
-    if (commits.length > UNPUBLISHED_SHOWN) shown.push("\u2026 and more");
+    const shown2 = commits.slice(0, UNPUBLISHED_SHOWN).map((c) => `${c.oid.slice(0, 12)} ${c.subject}`);
+    if (commits.length > UNPUBLISHED_SHOWN) shown2.push("\u2026 and more");
     const count = commits.length > UNPUBLISHED_SHOWN ? `more than ${UNPUBLISHED_SHOWN}` : String(commits.length);
     const effect = tip ? `would push the dump on top of ${this.remote}/${branch} without them, leaving them out of ${branch}` : `would publish them on ${branch}, which ${this.remote} does not have yet, along with the dump`;
     throw new DeckhandError(
       `${checkedOut} has ${count} commit(s) that no remote branch holds. deckhand commits only the files below ${this.paths.join(", ")}: it ${effect}. Nothing was pushed and the checkout is untouched. Push those commits first (git push ${this.remote} ${checkedOut}; git pull --rebase --autostash before it if ${this.remote} moved), then run again; or commit from a checkout without them.`,
-      shown
+      shown2
     );
   }
 };
@@ -57293,7 +57441,7 @@ var PsqlSession = class _PsqlSession {
         return out.split("\n").filter((line) => line !== "");
       }
       if (this.exited) throw this.failure();
-      await new Promise((resolve15) => this.waiter = resolve15);
+      await new Promise((resolve16) => this.waiter = resolve16);
       this.waiter = void 0;
     }
   }
@@ -57304,12 +57452,12 @@ var PsqlSession = class _PsqlSession {
   async close() {
     if (this.exited) return;
     this.child.stdin.end("\\q\n");
-    await new Promise((resolve15) => {
-      if (this.exited) return resolve15();
+    await new Promise((resolve16) => {
+      if (this.exited) return resolve16();
       const timer = setTimeout(() => killTree(this.child), 5e3);
       this.child.once("close", () => {
         clearTimeout(timer);
-        resolve15();
+        resolve16();
       });
     });
   }
@@ -60332,7 +60480,7 @@ var Slots = class {
   active = 0;
   waiting = [];
   async run(task) {
-    while (this.active >= this.size) await new Promise((resolve15) => this.waiting.push(resolve15));
+    while (this.active >= this.size) await new Promise((resolve16) => this.waiting.push(resolve16));
     this.active++;
     try {
       return await task();
@@ -66058,8 +66206,8 @@ function topDirectory(path5) {
 }
 var FOLD_ROWS3 = 20;
 function someOf(paths2, max = 10) {
-  const shown = paths2.slice(0, max).join(", ");
-  return paths2.length > max ? `${shown} and ${paths2.length - max} more` : shown;
+  const shown2 = paths2.slice(0, max).join(", ");
+  return paths2.length > max ? `${shown2} and ${paths2.length - max} more` : shown2;
 }
 async function filesBackupJob(source, ctx) {
   const inputs = new Inputs(COMMANDS["files-backup"].inputs, source);
@@ -66508,8 +66656,8 @@ function planOutputs2(counts2, planFile) {
   };
 }
 function shortList(items, max = 10) {
-  const shown = items.slice(0, max).join(", ");
-  return items.length > max ? `${shown} and ${items.length - max} more` : shown;
+  const shown2 = items.slice(0, max).join(", ");
+  return items.length > max ? `${shown2} and ${items.length - max} more` : shown2;
 }
 async function writePlan(path5, plan3) {
   const file = path5 ?? join33((await privateTempDir("deckhand-plan-")).path, "plan.json");
@@ -67456,7 +67604,7 @@ async function restoreJob(source, ctx) {
   const strategy = inputs.oneOf("strategy", STRATEGIES);
   const addresses = inputs.list("kong-addr");
   if (addresses.length === 0) throw requiredInput("kong-addr", "the Kong Admin API address(es).");
-  const connections = addresses.map((address) => readConnection(withAddress(inputs, address), ctx));
+  const connections = addresses.map((address) => readConnection(inputs.with({ "kong-addr": address }), ctx));
   const connection = connections[0];
   const liveRules = new LiveRules(connection);
   const admins = await Promise.all(connections.map((c) => KongAdmin.open(c.kongAddr, c)));
@@ -67575,12 +67723,6 @@ function maskSmokeQueries(smoke, ctx) {
   for (const { url } of smoke)
     for (const value of new URL(url).searchParams.values()) if (value.length >= 3) ctx.secret(value);
 }
-function withAddress(inputs, address) {
-  return new Inputs(
-    COMMANDS.restore.inputs,
-    (name) => name === "kong-addr" ? address : inputs.string(name)
-  );
-}
 async function readKeyring(value) {
   if (!value) return void 0;
   const text = value.includes("\n") ? void 0 : await readFile10(value, "utf8").catch(() => void 0);
@@ -67661,6 +67803,3501 @@ function describe(outcome, reportFile) {
   }
   report2.lines.push(`Report: ${reportFile}`);
   return report2;
+}
+
+// actions/engine/jobs/upgrade.ts
+import { readFile as readFile13 } from "node:fs/promises";
+import { join as join38 } from "node:path";
+init_errors();
+init_http();
+
+// actions/engine/upgrade/convert.ts
+import { readFile as readFile11 } from "node:fs/promises";
+import { basename as basename14, extname as extname7, join as join35 } from "node:path";
+init_errors();
+function isLtsLine(value) {
+  return LTS_LINES.includes(value);
+}
+function planConversion(features, from, to2) {
+  const lines = `Kong LTS lines are ${LTS_LINES.join(", ")}`;
+  if (!isLtsLine(from) || !isLtsLine(to2)) {
+    throw new DeckhandError(`Cannot convert from ${from} to ${to2}: ${lines}.`);
+  }
+  const start = LTS_LINES.indexOf(from);
+  const end = LTS_LINES.indexOf(to2);
+  if (end <= start) {
+    throw new DeckhandError(
+      `Cannot convert from ${from} to ${to2}: deck converts to a later LTS line only (${lines}).`
+    );
+  }
+  const hops = LTS_LINES.slice(start, end).map((line, i) => ({
+    from: line,
+    to: LTS_LINES[start + i + 1]
+  }));
+  const missing = hops.filter((h) => !features.convertPairs.some((p2) => p2.from === h.from && p2.to === h.to));
+  if (missing.length > 0) {
+    throw new DeckhandError(
+      `deck ${features.version} cannot convert ${missing.map((h) => `${h.from} \u2192 ${h.to}`).join(", ")} (needed for ${from} \u2192 ${to2}); it converts ${describePairs(features)}. Set deck-version to 1.56.0 or newer (deck added 2.8 \u2192 3.4 in 1.47.0, 3.4 \u2192 3.10 in 1.51.0, 3.10 \u2192 3.14 in 1.56.0).`
+    );
+  }
+  return hops;
+}
+async function convertState(options) {
+  const { runner, logger: logger2, input, output } = options;
+  const hops = planConversion(runner.deck.features, options.from, options.to);
+  const ext = extname7(output).toLowerCase() === ".json" ? ".json" : ".yaml";
+  const name = basename14(output);
+  const temp = await privateTempDir("deckhand-convert-");
+  try {
+    const report2 = [];
+    let current = input;
+    let before = await readText(input);
+    for (const [i, hop] of hops.entries()) {
+      const next = join35(temp.path, `hop-${i + 1}${ext}`);
+      logger2.info(`Converting the state from Kong ${hop.from} to ${hop.to} with deck file convert`);
+      let stdout;
+      try {
+        const argv = convertArgs(runner.deck.features, { ...hop, inputFiles: [current], outputFile: next });
+        stdout = (await runner.run(argv, { online: false })).stdout;
+      } catch (err) {
+        throw new DeckhandError(
+          `Converting ${options.from} \u2192 ${options.to} failed at ${hop.from} \u2192 ${hop.to}; nothing was written to ${output}: ` + errorMessage(err)
+        );
+      }
+      const after = await readText(next);
+      const drift = compareStateFiles(/* @__PURE__ */ new Map([[name, before]]), /* @__PURE__ */ new Map([[name, after]]));
+      report2.push({ ...hop, warnings: deckLines(stdout), drift, unchanged: drift.entities.length === 0 });
+      current = next;
+      before = after;
+    }
+    await writeFileAtomic(output, before, 384).catch((err) => {
+      throw fileSystemError(err, `writing ${output}`);
+    });
+    return { from: options.from, to: options.to, input, output, hops: report2 };
+  } finally {
+    await temp.cleanup();
+  }
+}
+async function readText(path5) {
+  try {
+    return await readFile11(path5, "utf8");
+  } catch (err) {
+    throw fileSystemError(err, `reading ${path5}`);
+  }
+}
+function deckLines(stdout) {
+  return stdout.split("\n").map((l) => l.trimEnd()).filter((l) => l.trim() !== "");
+}
+
+// actions/engine/upgrade/kong-conf.ts
+init_errors();
+
+// actions/engine/upgrade/kong-conf-changes.json
+var kong_conf_changes_default = {
+  $comment: "Generated by script/kong-conf-changes.mjs from Kong's sources; regenerate, do not edit.",
+  sources: {
+    kong: "22246ef28c16842098369b494eef879222e30c7b",
+    docs: "bc1cd74260f0bddb06dcf004c9c34b53bb870c1a",
+    legacyDocs: "c13d3633a3c40012c1afcc8ac3365499a8503218"
+  },
+  sensitive: [
+    "admin_gui_ssl_cert_key",
+    "admin_ssl_cert_key",
+    "cassandra_password",
+    "client_ssl_cert_key",
+    "cluster_cert_key",
+    "debug_ssl_cert_key",
+    "declarative_config_string",
+    "pg_password",
+    "pg_ro_password",
+    "proxy_server",
+    "ssl_cert_key",
+    "status_ssl_cert_key"
+  ],
+  lines: {
+    "2.8": {
+      releases: [
+        "2.8.0",
+        "2.8.0.0",
+        "2.8.1",
+        "2.8.1.0",
+        "2.8.1.1",
+        "2.8.1.2",
+        "2.8.1.3",
+        "2.8.1.4",
+        "2.8.2",
+        "2.8.2.0",
+        "2.8.2.1",
+        "2.8.2.2",
+        "2.8.2.3",
+        "2.8.2.4",
+        "2.8.3",
+        "2.8.4",
+        "2.8.4.0",
+        "2.8.4.1",
+        "2.8.4.2",
+        "2.8.4.3",
+        "2.8.4.4",
+        "2.8.4.5",
+        "2.8.4.6",
+        "2.8.4.7",
+        "2.8.4.8",
+        "2.8.4.9",
+        "2.8.4.10",
+        "2.8.4.11",
+        "2.8.4.12",
+        "2.8.4.13",
+        "2.8.4.14",
+        "2.8.5"
+      ],
+      sources: [
+        "app/gateway/2.8.x/reference/configuration.md@fb0334b0c3",
+        "kong.conf.default@2.8.5",
+        "kong/conf_loader/init.lua@2.8.5",
+        "kong/templates/kong_defaults.lua@2.8.5"
+      ],
+      settings: {
+        admin_access_log: "logs/admin_access.log",
+        admin_api_uri: null,
+        admin_emails_from: '""',
+        admin_emails_reply_to: null,
+        admin_error_log: "logs/error.log",
+        admin_gui_access_log: "logs/admin_gui_access.log",
+        admin_gui_auth: null,
+        admin_gui_auth_conf: null,
+        admin_gui_auth_header: "Kong-Admin-User",
+        admin_gui_auth_login_attempts: "0",
+        admin_gui_auth_password_complexity: null,
+        admin_gui_error_log: "logs/admin_gui_error.log",
+        admin_gui_flags: "{}",
+        admin_gui_footer_bg_color: null,
+        admin_gui_footer_txt: null,
+        admin_gui_footer_txt_color: null,
+        admin_gui_header_bg_color: null,
+        admin_gui_header_txt: null,
+        admin_gui_header_txt_color: null,
+        admin_gui_listen: "0.0.0.0:8002, 0.0.0.0:8445 ssl",
+        admin_gui_login_banner_body: null,
+        admin_gui_login_banner_title: null,
+        admin_gui_session_conf: null,
+        admin_gui_ssl_cert: null,
+        admin_gui_ssl_cert_key: null,
+        admin_gui_url: null,
+        admin_invitation_expiry: "259200",
+        admin_listen: "127.0.0.1:8001 reuseport backlog=16384, 127.0.0.1:8444 http2 ssl reuseport backlog=16384",
+        admin_ssl_cert: null,
+        admin_ssl_cert_key: null,
+        anonymous_reports: "on",
+        audit_log: "off",
+        audit_log_ignore_methods: null,
+        audit_log_ignore_paths: null,
+        audit_log_ignore_tables: null,
+        audit_log_payload_exclude: "token, secret, password",
+        audit_log_record_ttl: "2592000",
+        audit_log_signing_key: null,
+        cassandra_contact_points: "127.0.0.1",
+        cassandra_data_centers: "dc1:2, dc2:3",
+        cassandra_keyspace: "kong",
+        cassandra_lb_policy: "RequestRoundRobin",
+        cassandra_local_datacenter: null,
+        cassandra_password: null,
+        cassandra_port: "9042",
+        cassandra_read_consistency: "ONE",
+        cassandra_refresh_frequency: "60",
+        cassandra_repl_factor: "1",
+        cassandra_repl_strategy: "SimpleStrategy",
+        cassandra_schema_consensus_timeout: "10000",
+        cassandra_ssl: "off",
+        cassandra_ssl_verify: "off",
+        cassandra_timeout: "5000",
+        cassandra_username: "kong",
+        cassandra_write_consistency: "ONE",
+        client_ssl: "off",
+        client_ssl_cert: null,
+        client_ssl_cert_key: null,
+        cluster_allowed_common_names: null,
+        cluster_ca_cert: null,
+        cluster_cert: null,
+        cluster_cert_key: null,
+        cluster_control_plane: null,
+        cluster_data_plane_purge_delay: "1209600",
+        cluster_listen: "0.0.0.0:8005",
+        cluster_max_payload: "16777216",
+        cluster_mtls: "shared",
+        cluster_ocsp: "off",
+        cluster_server_name: null,
+        cluster_telemetry_endpoint: null,
+        cluster_telemetry_listen: "0.0.0.0:8006",
+        data_plane_config_cache_mode: "unencrypted",
+        data_plane_config_cache_path: null,
+        database: "postgres",
+        db_cache_neg_ttl: null,
+        db_cache_ttl: "0",
+        db_cache_warmup_entities: "services",
+        db_resurrect_ttl: "30",
+        db_update_frequency: "5",
+        db_update_propagation: "0",
+        debug_access_log: "off",
+        debug_error_log: "logs/debug_error.log",
+        debug_listen: "off",
+        debug_ssl_cert: null,
+        debug_ssl_cert_key: null,
+        declarative_config: null,
+        declarative_config_string: null,
+        dns_cache_size: "10000",
+        dns_error_ttl: "1",
+        dns_hostsfile: "/etc/hosts",
+        dns_no_sync: "off",
+        dns_not_found_ttl: "30",
+        dns_order: "LAST, SRV, A, CNAME",
+        dns_resolver: null,
+        dns_stale_ttl: "3600",
+        dns_valid_ttl: null,
+        enforce_rbac: "off",
+        enforce_route_path_pattern: null,
+        error_default_type: "text/plain",
+        event_hooks_enabled: "on",
+        generate_trace_details: "off",
+        headers: "server_tokens, latency_tokens, X-Kong-Request-Id",
+        headers_upstream: "X-Kong-Request-Id",
+        keyring_blob_path: null,
+        keyring_enabled: "off",
+        keyring_private_key: null,
+        keyring_public_key: null,
+        keyring_strategy: "cluster",
+        keyring_vault_host: null,
+        keyring_vault_mount: null,
+        keyring_vault_path: null,
+        keyring_vault_token: null,
+        log_level: "notice",
+        lua_package_cpath: null,
+        lua_package_path: "./?.lua;./?/init.lua;",
+        lua_socket_pool_size: "30",
+        lua_ssl_protocols: "TLSv1.2 TLSv1.3",
+        lua_ssl_trusted_certificate: null,
+        lua_ssl_verify_depth: "1",
+        mem_cache_size: "128m",
+        nginx_admin_client_body_buffer_size: "10m",
+        nginx_admin_client_max_body_size: "10m",
+        nginx_daemon: "on",
+        nginx_events_worker_connections: "auto",
+        nginx_http_client_body_buffer_size: "8k",
+        nginx_http_client_header_buffer_size: "1k",
+        nginx_http_client_max_body_size: "0",
+        nginx_http_keepalive_requests: "10000",
+        nginx_http_large_client_header_buffers: "4 8k",
+        nginx_http_lua_regex_match_limit: "100000",
+        nginx_main_worker_rlimit_nofile: "auto",
+        nginx_user: "kong kong",
+        nginx_worker_processes: "auto",
+        openresty_path: null,
+        pg_database: "kong",
+        pg_host: "127.0.0.1",
+        pg_keepalive_timeout: "60000",
+        pg_max_concurrent_queries: "0",
+        pg_password: null,
+        pg_port: "5432",
+        pg_ro_database: "<pg_database>",
+        pg_ro_host: null,
+        pg_ro_keepalive_timeout: "<pg_keepalive_timeout>",
+        pg_ro_max_concurrent_queries: "<pg_max_concurrent_queries>",
+        pg_ro_password: "<pg_password>",
+        pg_ro_port: "<pg_port>",
+        pg_ro_schema: "<pg_schema>",
+        pg_ro_semaphore_timeout: "<pg_semaphore_timeout>",
+        pg_ro_ssl: "<pg_ssl>",
+        pg_ro_ssl_required: "<pg_ssl_required>",
+        pg_ro_ssl_verify: "<pg_ssl_verify>",
+        pg_ro_ssl_version: "<pg_ssl_version>",
+        pg_ro_timeout: "<pg_timeout>",
+        pg_ro_user: "<pg_user>",
+        pg_schema: null,
+        pg_semaphore_timeout: "60000",
+        pg_ssl: "off",
+        pg_ssl_cert: null,
+        pg_ssl_cert_key: null,
+        pg_ssl_required: "off",
+        pg_ssl_verify: "off",
+        pg_ssl_version: "tlsv1",
+        pg_timeout: "5000",
+        pg_user: "kong",
+        plugins: "bundled",
+        pluginserver_names: null,
+        port_maps: null,
+        portal: "off",
+        portal_access_request_email: "on",
+        portal_api_access_log: "logs/portal_api_access.log",
+        portal_api_error_log: "logs/portal_api_error.log",
+        portal_api_listen: "0.0.0.0:8004, 0.0.0.0:8447 ssl",
+        portal_api_ssl_cert: null,
+        portal_api_ssl_cert_key: null,
+        portal_api_url: null,
+        portal_app_auth: "kong-oauth2",
+        portal_application_request_email: "off",
+        portal_application_status_email: "off",
+        portal_approved_email: "on",
+        portal_auth: null,
+        portal_auth_conf: null,
+        portal_auth_login_attempts: "0",
+        portal_auth_password_complexity: null,
+        portal_auto_approve: "off",
+        portal_cors_origins: null,
+        portal_email_verification: "off",
+        portal_emails_from: null,
+        portal_emails_reply_to: null,
+        portal_gui_access_log: "logs/portal_gui_access.log",
+        portal_gui_error_log: "logs/portal_gui_error.log",
+        portal_gui_host: "127.0.0.1:8003",
+        portal_gui_listen: "0.0.0.0:8003, 0.0.0.0:8446 ssl",
+        portal_gui_protocol: "http",
+        portal_gui_ssl_cert: null,
+        portal_gui_ssl_cert_key: null,
+        portal_gui_use_subdomains: "off",
+        portal_invite_email: "on",
+        portal_is_legacy: "off",
+        portal_reset_email: "on",
+        portal_reset_success_email: "on",
+        portal_session_conf: null,
+        portal_smtp_admin_emails: null,
+        portal_token_exp: "21600",
+        prefix: "/usr/local/kong/",
+        prometheus_plugin_bandwidth_metrics: "on",
+        prometheus_plugin_latency_metrics: "on",
+        prometheus_plugin_status_code_metrics: "on",
+        prometheus_plugin_upstream_health_metrics: "on",
+        proxy_access_log: "logs/access.log",
+        proxy_error_log: "logs/error.log",
+        proxy_listen: "0.0.0.0:8000 reuseport backlog=16384, 0.0.0.0:8443 http2 ssl reuseport backlog=16384",
+        proxy_stream_access_log: "logs/access.log basic",
+        proxy_stream_error_log: "logs/error.log",
+        proxy_url: null,
+        rbac_auth_header: "Kong-Admin-Token",
+        real_ip_header: "X-Real-IP",
+        real_ip_recursive: "off",
+        request_debug: "on",
+        request_debug_token: "<random>",
+        role: "traditional",
+        route_validation_strategy: "smart",
+        smtp_admin_emails: null,
+        smtp_auth_type: null,
+        smtp_domain: "localhost.localdomain",
+        smtp_host: "localhost",
+        smtp_mock: "on",
+        smtp_password: null,
+        smtp_port: "25",
+        smtp_ssl: "off",
+        smtp_starttls: "off",
+        smtp_timeout_connect: "60000",
+        smtp_timeout_read: "60000",
+        smtp_timeout_send: "60000",
+        smtp_username: null,
+        ssl_cert: null,
+        ssl_cert_key: null,
+        ssl_cipher_suite: "intermediate",
+        ssl_ciphers: null,
+        ssl_dhparam: null,
+        ssl_prefer_server_ciphers: "on",
+        ssl_protocols: "TLSv1.2 TLSv1.3",
+        ssl_session_tickets: "on",
+        ssl_session_timeout: "1d",
+        status_access_log: "off",
+        status_error_log: "logs/status_error.log",
+        status_listen: "off",
+        status_ssl_cert: null,
+        status_ssl_cert_key: null,
+        stream_listen: "off",
+        tracing: "off",
+        tracing_debug_header: null,
+        tracing_time_threshold: "0",
+        tracing_types: "all",
+        tracing_write_endpoint: null,
+        tracing_write_strategy: "file",
+        trusted_ips: null,
+        untrusted_lua: "sandbox",
+        untrusted_lua_sandbox_environment: null,
+        untrusted_lua_sandbox_requires: null,
+        upstream_keepalive_idle_timeout: "60",
+        upstream_keepalive_max_requests: "1000",
+        upstream_keepalive_pool_size: "512",
+        vaults: "bundled",
+        vitals: "on",
+        vitals_prometheus_scrape_interval: "5",
+        vitals_statsd_address: null,
+        vitals_statsd_prefix: "kong",
+        vitals_statsd_udp_packet_size: "1024",
+        vitals_strategy: "database",
+        vitals_tsdb_address: null,
+        vitals_tsdb_password: null,
+        vitals_tsdb_user: null,
+        worker_consistency: "strict",
+        worker_state_update_frequency: "5"
+      },
+      aliases: {
+        client_body_buffer_size: "nginx_http_client_body_buffer_size",
+        client_max_body_size: "nginx_http_client_max_body_size",
+        nginx_daemon: "nginx_main_daemon",
+        nginx_http_upstream_keepalive: "upstream_keepalive_pool_size",
+        nginx_http_upstream_keepalive_requests: "upstream_keepalive_max_requests",
+        nginx_http_upstream_keepalive_timeout: "upstream_keepalive_idle_timeout",
+        nginx_upstream_keepalive: "upstream_keepalive_pool_size",
+        nginx_upstream_keepalive_requests: "upstream_keepalive_max_requests",
+        nginx_upstream_keepalive_timeout: "upstream_keepalive_idle_timeout",
+        nginx_user: "nginx_main_user",
+        nginx_worker_processes: "nginx_main_worker_processes",
+        real_ip_header: "nginx_proxy_real_ip_header",
+        real_ip_recursive: "nginx_proxy_real_ip_recursive",
+        router_consistency: "worker_consistency",
+        router_update_frequency: "worker_state_update_frequency",
+        upstream_keepalive: "upstream_keepalive_pool_size"
+      },
+      aliasSources: {
+        client_body_buffer_size: "kong/conf_loader/init.lua@2.8.5",
+        client_max_body_size: "kong/conf_loader/init.lua@2.8.5",
+        nginx_daemon: "kong/conf_loader/init.lua@2.8.5",
+        nginx_http_upstream_keepalive: "kong/conf_loader/init.lua@2.8.5",
+        nginx_http_upstream_keepalive_requests: "kong/conf_loader/init.lua@2.8.5",
+        nginx_http_upstream_keepalive_timeout: "kong/conf_loader/init.lua@2.8.5",
+        nginx_upstream_keepalive: "kong/conf_loader/init.lua@2.8.5",
+        nginx_upstream_keepalive_requests: "kong/conf_loader/init.lua@2.8.5",
+        nginx_upstream_keepalive_timeout: "kong/conf_loader/init.lua@2.8.5",
+        nginx_user: "kong/conf_loader/init.lua@2.8.5",
+        nginx_worker_processes: "kong/conf_loader/init.lua@2.8.5",
+        real_ip_header: "kong/conf_loader/init.lua@2.8.5",
+        real_ip_recursive: "kong/conf_loader/init.lua@2.8.5",
+        router_consistency: "kong/conf_loader/init.lua@2.8.5",
+        router_update_frequency: "kong/conf_loader/init.lua@2.8.5",
+        upstream_keepalive: "kong/conf_loader/init.lua@2.8.5"
+      },
+      dynamicPrefixes: [
+        "nginx_admin_",
+        "nginx_events_",
+        "nginx_http_",
+        "nginx_main_",
+        "nginx_proxy_",
+        "nginx_sproxy_",
+        "nginx_status_",
+        "nginx_stream_",
+        "nginx_supstream_",
+        "nginx_upstream_",
+        "pluginserver_",
+        "vault_"
+      ],
+      dynamicIgnored: [
+        "nginx_http_upstream_keepalive",
+        "nginx_http_upstream_keepalive_requests",
+        "nginx_http_upstream_keepalive_timeout"
+      ],
+      undocumented: [
+        "cassandra_consistency",
+        "go_plugins_dir",
+        "go_pluginserver_exe",
+        "host_ports",
+        "kic",
+        "nginx_events_multi_accept",
+        "nginx_http_ssl_dhparam",
+        "nginx_http_ssl_prefer_server_ciphers",
+        "nginx_http_ssl_protocols",
+        "nginx_http_ssl_session_tickets",
+        "nginx_http_ssl_session_timeout",
+        "nginx_main_daemon",
+        "nginx_main_user",
+        "nginx_main_worker_processes",
+        "nginx_optimizations",
+        "nginx_proxy_real_ip_header",
+        "nginx_proxy_real_ip_recursive",
+        "nginx_stream_ssl_dhparam",
+        "nginx_stream_ssl_prefer_server_ciphers",
+        "nginx_stream_ssl_protocols",
+        "nginx_stream_ssl_session_tickets",
+        "nginx_stream_ssl_session_timeout"
+      ]
+    },
+    "3.4": {
+      releases: [
+        "3.4.0",
+        "3.4.0.0",
+        "3.4.1",
+        "3.4.1.0",
+        "3.4.1.1",
+        "3.4.2",
+        "3.4.2.0",
+        "3.4.3.1",
+        "3.4.3.2",
+        "3.4.3.3",
+        "3.4.3.4",
+        "3.4.3.5",
+        "3.4.3.6",
+        "3.4.3.7",
+        "3.4.3.8",
+        "3.4.3.9",
+        "3.4.3.10",
+        "3.4.3.11",
+        "3.4.3.12",
+        "3.4.3.13",
+        "3.4.3.14",
+        "3.4.3.15",
+        "3.4.3.16",
+        "3.4.3.17",
+        "3.4.3.18",
+        "3.4.3.19",
+        "3.4.3.20",
+        "3.4.3.21",
+        "3.4.3.22",
+        "3.4.3.23",
+        "3.4.3.24",
+        "3.4.3.25",
+        "3.4.3.26",
+        "3.4.3.27",
+        "3.4.3.28",
+        "3.4.3.29"
+      ],
+      sources: [
+        "app/_data/kong-conf/3.4.json@bc1cd74260",
+        "kong/conf_loader/init.lua@3.4.2",
+        "kong/templates/kong_defaults.lua@3.4.2"
+      ],
+      settings: {
+        admin_access_log: "logs/admin_access.log",
+        admin_api_uri: null,
+        admin_emails_from: '""',
+        admin_emails_reply_to: null,
+        admin_error_log: "logs/error.log",
+        admin_gui_access_log: "logs/admin_gui_access.log",
+        admin_gui_api_url: null,
+        admin_gui_auth: null,
+        admin_gui_auth_conf: null,
+        admin_gui_auth_header: "Kong-Admin-User",
+        admin_gui_auth_login_attempts: "0",
+        admin_gui_auth_password_complexity: null,
+        admin_gui_error_log: "logs/admin_gui_error.log",
+        admin_gui_flags: "{}",
+        admin_gui_footer_bg_color: null,
+        admin_gui_footer_txt: null,
+        admin_gui_footer_txt_color: null,
+        admin_gui_header_bg_color: null,
+        admin_gui_header_txt: null,
+        admin_gui_header_txt_color: null,
+        admin_gui_listen: "0.0.0.0:8002, 0.0.0.0:8445 ssl",
+        admin_gui_login_banner_body: null,
+        admin_gui_login_banner_title: null,
+        admin_gui_path: "/",
+        admin_gui_session_conf: null,
+        admin_gui_ssl_cert: null,
+        admin_gui_ssl_cert_key: null,
+        admin_gui_url: null,
+        admin_invitation_expiry: "259200",
+        admin_listen: "127.0.0.1:8001 reuseport backlog=16384, 127.0.0.1:8444 http2 ssl reuseport backlog=16384",
+        admin_ssl_cert: null,
+        admin_ssl_cert_key: null,
+        allow_debug_header: "off",
+        analytics_buffer_size_limit: "100000",
+        analytics_flush_interval: "1",
+        anonymous_reports: "on",
+        audit_log: "off",
+        audit_log_ignore_methods: null,
+        audit_log_ignore_paths: null,
+        audit_log_ignore_tables: null,
+        audit_log_payload_exclude: "token, secret, password",
+        audit_log_record_ttl: "2592000",
+        audit_log_signing_key: null,
+        client_ssl: "off",
+        client_ssl_cert: null,
+        client_ssl_cert_key: null,
+        cluster_allowed_common_names: null,
+        cluster_ca_cert: null,
+        cluster_cert: null,
+        cluster_cert_key: null,
+        cluster_control_plane: null,
+        cluster_data_plane_purge_delay: "1209600",
+        cluster_dp_labels: null,
+        cluster_fallback_config_export: "off",
+        cluster_fallback_config_export_delay: "60",
+        cluster_fallback_config_import: "off",
+        cluster_fallback_config_storage: null,
+        cluster_listen: "0.0.0.0:8005",
+        cluster_max_payload: "16777216",
+        cluster_mtls: "shared",
+        cluster_ocsp: "off",
+        cluster_server_name: null,
+        cluster_telemetry_endpoint: null,
+        cluster_telemetry_listen: "0.0.0.0:8006",
+        cluster_telemetry_server_name: null,
+        cluster_use_proxy: "off",
+        database: "postgres",
+        db_cache_neg_ttl: null,
+        db_cache_ttl: "0",
+        db_cache_warmup_entities: "services",
+        db_resurrect_ttl: "30",
+        db_update_frequency: "5",
+        db_update_propagation: "0",
+        debug_access_log: "off",
+        debug_error_log: "logs/debug_error.log",
+        debug_listen: "off",
+        debug_ssl_cert: null,
+        debug_ssl_cert_key: null,
+        declarative_config: null,
+        declarative_config_string: null,
+        dns_cache_size: "10000",
+        dns_error_ttl: "1",
+        dns_hostsfile: "/etc/hosts",
+        dns_no_sync: "off",
+        dns_not_found_ttl: "30",
+        dns_order: "LAST, SRV, A, CNAME",
+        dns_resolver: null,
+        dns_stale_ttl: "3600",
+        dns_valid_ttl: null,
+        enforce_rbac: "off",
+        enforce_route_path_pattern: null,
+        error_default_type: "text/plain",
+        error_template_html: null,
+        error_template_json: null,
+        error_template_plain: null,
+        error_template_xml: null,
+        event_hooks_enabled: "on",
+        fips: "off",
+        generate_trace_details: "off",
+        headers: "server_tokens, latency_tokens, X-Kong-Request-Id",
+        headers_upstream: "X-Kong-Request-Id",
+        keyring_blob_path: null,
+        keyring_enabled: "off",
+        keyring_private_key: null,
+        keyring_public_key: null,
+        keyring_strategy: "cluster",
+        keyring_vault_auth_method: "token",
+        keyring_vault_host: null,
+        keyring_vault_kube_api_token_file: "/run/secrets/kubernetes.io/serviceaccount/token",
+        keyring_vault_kube_role: "default",
+        keyring_vault_mount: null,
+        keyring_vault_path: null,
+        keyring_vault_token: null,
+        konnect_mode: "off",
+        lmdb_environment_path: "dbless.lmdb",
+        lmdb_map_size: "2048m",
+        log_level: "notice",
+        lua_max_post_args: "100",
+        lua_max_req_headers: "100",
+        lua_max_resp_headers: "100",
+        lua_max_uri_args: "100",
+        lua_package_cpath: null,
+        lua_package_path: "./?.lua;./?/init.lua;",
+        lua_socket_pool_size: "30",
+        lua_ssl_protocols: "TLSv1.2 TLSv1.3",
+        lua_ssl_trusted_certificate: "system",
+        lua_ssl_verify_depth: "1",
+        mem_cache_size: "128m",
+        nginx_admin_client_body_buffer_size: "10m",
+        nginx_admin_client_max_body_size: "10m",
+        nginx_daemon: "on",
+        nginx_events_worker_connections: "auto",
+        nginx_http_charset: "UTF-8",
+        nginx_http_client_body_buffer_size: "8k",
+        nginx_http_client_header_buffer_size: "1k",
+        nginx_http_client_max_body_size: "0",
+        nginx_http_keepalive_requests: "10000",
+        nginx_http_large_client_header_buffers: "4 8k",
+        nginx_http_lua_regex_cache_max_entries: "8192",
+        nginx_http_lua_regex_match_limit: "100000",
+        nginx_main_worker_rlimit_nofile: "auto",
+        nginx_user: "kong kong",
+        nginx_worker_processes: "auto",
+        node_id: null,
+        openresty_path: null,
+        opentelemetry_tracing: "off",
+        opentelemetry_tracing_sampling_rate: "1.0",
+        pg_backlog: null,
+        pg_database: "kong",
+        pg_host: "127.0.0.1",
+        pg_iam_auth: "off",
+        pg_iam_auth_assume_role_arn: null,
+        pg_iam_auth_role_session_name: "KongPostgres",
+        pg_iam_auth_sts_endpoint_url: null,
+        pg_keepalive_timeout: null,
+        pg_max_concurrent_queries: "0",
+        pg_password: null,
+        pg_pool_size: null,
+        pg_port: "5432",
+        pg_ro_backlog: "<pg_backlog>",
+        pg_ro_database: "<pg_database>",
+        pg_ro_host: null,
+        pg_ro_iam_auth: "<pg_iam_auth>",
+        pg_ro_iam_auth_assume_role_arn: null,
+        pg_ro_iam_auth_role_session_name: "KongPostgres",
+        pg_ro_iam_auth_sts_endpoint_url: null,
+        pg_ro_keepalive_timeout: "<pg_keepalive_timeout>",
+        pg_ro_max_concurrent_queries: "<pg_max_concurrent_queries>",
+        pg_ro_password: "<pg_password>",
+        pg_ro_pool_size: "<pg_pool_size>",
+        pg_ro_port: "<pg_port>",
+        pg_ro_schema: "<pg_schema>",
+        pg_ro_semaphore_timeout: "<pg_semaphore_timeout>",
+        pg_ro_ssl: "<pg_ssl>",
+        pg_ro_ssl_required: "<pg_ssl_required>",
+        pg_ro_ssl_verify: "<pg_ssl_verify>",
+        pg_ro_ssl_version: "<pg_ssl_version>",
+        pg_ro_timeout: "<pg_timeout>",
+        pg_ro_user: "<pg_user>",
+        pg_schema: null,
+        pg_semaphore_timeout: "60000",
+        pg_ssl: "off",
+        pg_ssl_cert: null,
+        pg_ssl_cert_key: null,
+        pg_ssl_required: "off",
+        pg_ssl_verify: "off",
+        pg_ssl_version: "tlsv1_2",
+        pg_timeout: "5000",
+        pg_user: "kong",
+        plugins: "bundled",
+        pluginserver_XXX_query_cmd: "/usr/local/bin/query_<XXX>",
+        pluginserver_XXX_socket: "<prefix>/<XXX>.socket",
+        pluginserver_XXX_start_cmd: "/usr/local/bin/<XXX>",
+        pluginserver_names: null,
+        port_maps: null,
+        portal: "off",
+        portal_access_request_email: "on",
+        portal_api_access_log: "logs/portal_api_access.log",
+        portal_api_error_log: "logs/portal_api_error.log",
+        portal_api_listen: "0.0.0.0:8004, 0.0.0.0:8447 ssl",
+        portal_api_ssl_cert: null,
+        portal_api_ssl_cert_key: null,
+        portal_api_url: null,
+        portal_app_auth: "kong-oauth2",
+        portal_application_request_email: "off",
+        portal_application_status_email: "off",
+        portal_approved_email: "on",
+        portal_auth: null,
+        portal_auth_conf: null,
+        portal_auth_login_attempts: "0",
+        portal_auth_password_complexity: null,
+        portal_auto_approve: "off",
+        portal_cors_origins: null,
+        portal_email_verification: "off",
+        portal_emails_from: null,
+        portal_emails_reply_to: null,
+        portal_gui_access_log: "logs/portal_gui_access.log",
+        portal_gui_error_log: "logs/portal_gui_error.log",
+        portal_gui_host: "127.0.0.1:8003",
+        portal_gui_listen: "0.0.0.0:8003, 0.0.0.0:8446 ssl",
+        portal_gui_protocol: "http",
+        portal_gui_ssl_cert: null,
+        portal_gui_ssl_cert_key: null,
+        portal_gui_use_subdomains: "off",
+        portal_invite_email: "on",
+        portal_is_legacy: "off",
+        portal_reset_email: "on",
+        portal_reset_success_email: "on",
+        portal_session_conf: null,
+        portal_smtp_admin_emails: null,
+        portal_token_exp: "21600",
+        prefix: "/usr/local/kong/",
+        proxy_access_log: "logs/access.log",
+        proxy_error_log: "logs/error.log",
+        proxy_listen: "0.0.0.0:8000 reuseport backlog=16384, 0.0.0.0:8443 http2 ssl reuseport backlog=16384",
+        proxy_server: null,
+        proxy_server_ssl_verify: "off",
+        proxy_stream_access_log: "logs/access.log basic",
+        proxy_stream_error_log: "logs/error.log",
+        proxy_url: null,
+        rbac_auth_header: "Kong-Admin-Token",
+        real_ip_header: "X-Real-IP",
+        real_ip_recursive: "off",
+        request_debug: "on",
+        request_debug_token: "<random>",
+        role: "traditional",
+        route_match_calculation: "original",
+        route_validation_strategy: "smart",
+        router_flavor: "traditional_compatible",
+        smtp_admin_emails: null,
+        smtp_auth_type: null,
+        smtp_domain: "localhost.localdomain",
+        smtp_host: "localhost",
+        smtp_mock: "on",
+        smtp_password: null,
+        smtp_port: "25",
+        smtp_ssl: "off",
+        smtp_starttls: "off",
+        smtp_timeout_connect: "60000",
+        smtp_timeout_read: "60000",
+        smtp_timeout_send: "60000",
+        smtp_username: null,
+        ssl_cert: null,
+        ssl_cert_key: null,
+        ssl_cipher_suite: "intermediate",
+        ssl_ciphers: null,
+        ssl_dhparam: null,
+        ssl_prefer_server_ciphers: "on",
+        ssl_protocols: "TLSv1.2 TLSv1.3",
+        ssl_session_cache_size: "10m",
+        ssl_session_tickets: "on",
+        ssl_session_timeout: "1d",
+        status_access_log: "off",
+        status_error_log: "logs/status_error.log",
+        status_listen: "off",
+        status_ssl_cert: null,
+        status_ssl_cert_key: null,
+        stream_listen: "off",
+        tracing: "off",
+        tracing_debug_header: null,
+        tracing_instrumentations: "off",
+        tracing_sampling_rate: "0.01",
+        tracing_time_threshold: "0",
+        tracing_types: "all",
+        tracing_write_endpoint: null,
+        tracing_write_strategy: "file",
+        trusted_ips: null,
+        untrusted_lua: "sandbox",
+        untrusted_lua_sandbox_environment: null,
+        untrusted_lua_sandbox_requires: null,
+        upstream_keepalive_idle_timeout: "60",
+        upstream_keepalive_max_requests: "10000",
+        upstream_keepalive_pool_size: "512",
+        vault_aws_assume_role_arn: null,
+        vault_aws_endpoint_url: null,
+        vault_aws_neg_ttl: null,
+        vault_aws_region: null,
+        vault_aws_resurrect_ttl: null,
+        vault_aws_role_session_name: "KongVault",
+        vault_aws_sts_endpoint_url: null,
+        vault_aws_ttl: "0",
+        vault_azure_client_id: null,
+        vault_azure_neg_ttl: null,
+        vault_azure_resurrect_ttl: null,
+        vault_azure_tenant_id: null,
+        vault_azure_ttl: "0",
+        vault_azure_type: "secrets",
+        vault_azure_vault_uri: null,
+        vault_env_prefix: null,
+        vault_gcp_neg_ttl: null,
+        vault_gcp_project_id: null,
+        vault_gcp_resurrect_ttl: null,
+        vault_gcp_ttl: "0",
+        vault_hcv_approle_auth_path: "approle",
+        vault_hcv_approle_response_wrapping: "false",
+        vault_hcv_approle_role_id: null,
+        vault_hcv_approle_secret_id: null,
+        vault_hcv_approle_secret_id_file: null,
+        vault_hcv_auth_method: "token",
+        vault_hcv_host: "127.0.0.1",
+        vault_hcv_kube_api_token_file: null,
+        vault_hcv_kube_auth_path: "kubernetes",
+        vault_hcv_kube_role: null,
+        vault_hcv_kv: "v1",
+        vault_hcv_mount: "secret",
+        vault_hcv_namespace: null,
+        vault_hcv_neg_ttl: null,
+        vault_hcv_port: "8200",
+        vault_hcv_protocol: "http",
+        vault_hcv_resurrect_ttl: null,
+        vault_hcv_token: null,
+        vault_hcv_ttl: "0",
+        vaults: "bundled",
+        vitals: "on",
+        vitals_prometheus_scrape_interval: "5",
+        vitals_statsd_address: null,
+        vitals_statsd_prefix: "kong",
+        vitals_statsd_udp_packet_size: "1024",
+        vitals_strategy: "database",
+        vitals_tsdb_address: null,
+        vitals_tsdb_password: null,
+        vitals_tsdb_user: null,
+        wasm: "off",
+        wasm_filters_path: null,
+        worker_consistency: "eventual",
+        worker_state_update_frequency: "5"
+      },
+      aliases: {
+        admin_api_uri: "admin_gui_api_url",
+        nginx_daemon: "nginx_main_daemon",
+        nginx_user: "nginx_main_user",
+        nginx_worker_processes: "nginx_main_worker_processes",
+        opentelemetry_tracing: "tracing_instrumentations",
+        opentelemetry_tracing_sampling_rate: "tracing_sampling_rate",
+        real_ip_header: "nginx_proxy_real_ip_header",
+        real_ip_recursive: "nginx_proxy_real_ip_recursive",
+        router_consistency: "worker_consistency"
+      },
+      aliasSources: {
+        admin_api_uri: "app/_data/kong-conf/3.4.json@bc1cd74260",
+        nginx_daemon: "kong/conf_loader/init.lua@3.4.2",
+        nginx_user: "kong/conf_loader/init.lua@3.4.2",
+        nginx_worker_processes: "kong/conf_loader/init.lua@3.4.2",
+        opentelemetry_tracing: "app/_data/kong-conf/3.4.json@bc1cd74260",
+        opentelemetry_tracing_sampling_rate: "app/_data/kong-conf/3.4.json@bc1cd74260",
+        real_ip_header: "kong/conf_loader/init.lua@3.4.2",
+        real_ip_recursive: "kong/conf_loader/init.lua@3.4.2",
+        router_consistency: "kong/conf_loader/init.lua@3.4.2"
+      },
+      dynamicPrefixes: [
+        "nginx_admin_",
+        "nginx_debug_",
+        "nginx_events_",
+        "nginx_http_",
+        "nginx_main_",
+        "nginx_proxy_",
+        "nginx_sproxy_",
+        "nginx_status_",
+        "nginx_stream_",
+        "nginx_supstream_",
+        "nginx_upstream_",
+        "nginx_wasm_",
+        "nginx_wasm_shm_",
+        "nginx_wasm_v8_",
+        "nginx_wasm_wasmer_",
+        "nginx_wasm_wasmtime_",
+        "pluginserver_",
+        "vault_"
+      ],
+      dynamicIgnored: [
+        "nginx_http_lua_ssl_protocols",
+        "nginx_http_upstream_keepalive",
+        "nginx_http_upstream_keepalive_requests",
+        "nginx_http_upstream_keepalive_timeout",
+        "nginx_stream_lua_ssl_protocols"
+      ],
+      undocumented: [
+        "admin_gui_origin",
+        "client_body_buffer_size",
+        "host_ports",
+        "kic",
+        "nginx_events_multi_accept",
+        "nginx_http_ssl_dhparam",
+        "nginx_http_ssl_prefer_server_ciphers",
+        "nginx_http_ssl_protocols",
+        "nginx_http_ssl_session_tickets",
+        "nginx_http_ssl_session_timeout",
+        "nginx_main_daemon",
+        "nginx_main_user",
+        "nginx_main_worker_processes",
+        "nginx_proxy_real_ip_header",
+        "nginx_proxy_real_ip_recursive",
+        "nginx_stream_ssl_dhparam",
+        "nginx_stream_ssl_prefer_server_ciphers",
+        "nginx_stream_ssl_protocols",
+        "nginx_stream_ssl_session_tickets",
+        "nginx_stream_ssl_session_timeout",
+        "privileged_agent",
+        "wasm_dynamic_module",
+        "worker_events_max_payload"
+      ]
+    },
+    "3.10": {
+      releases: [
+        "3.10.0.0",
+        "3.10.0.1",
+        "3.10.0.2",
+        "3.10.0.3",
+        "3.10.0.4",
+        "3.10.0.5",
+        "3.10.0.6",
+        "3.10.0.7",
+        "3.10.0.8",
+        "3.10.0.9",
+        "3.10.0.10",
+        "3.10.0.11",
+        "3.10.0.12",
+        "3.10.0.13",
+        "3.10.0.14",
+        "3.10.0.15",
+        "3.10.0.16",
+        "3.10.0.17"
+      ],
+      sources: [
+        "app/_data/kong-conf/3.10.json@bc1cd74260",
+        "kong/conf_loader/constants.lua@22246ef28c",
+        "kong/templates/kong_defaults.lua@22246ef28c"
+      ],
+      settings: {
+        admin_access_log: "logs/admin_access.log",
+        admin_api_uri: null,
+        admin_emails_from: '""',
+        admin_emails_reply_to: null,
+        admin_error_log: "logs/error.log",
+        admin_gui_access_log: "logs/admin_gui_access.log",
+        admin_gui_api_url: null,
+        admin_gui_auth: null,
+        admin_gui_auth_change_password_attempts: "0",
+        admin_gui_auth_change_password_ttl: "86400",
+        admin_gui_auth_conf: null,
+        admin_gui_auth_header: "Kong-Admin-User",
+        admin_gui_auth_login_attempts: "0",
+        admin_gui_auth_login_attempts_ttl: "604800",
+        admin_gui_auth_password_complexity: null,
+        admin_gui_csp_header: "off",
+        admin_gui_csp_header_value: null,
+        admin_gui_error_log: "logs/admin_gui_error.log",
+        admin_gui_flags: "{}",
+        admin_gui_footer_bg_color: null,
+        admin_gui_footer_txt: null,
+        admin_gui_footer_txt_color: null,
+        admin_gui_header_bg_color: null,
+        admin_gui_header_txt: null,
+        admin_gui_header_txt_color: null,
+        admin_gui_hide_konnect_cta: "off",
+        admin_gui_listen: "0.0.0.0:8002, 0.0.0.0:8445 ssl",
+        admin_gui_login_banner_body: null,
+        admin_gui_login_banner_title: null,
+        admin_gui_path: "/",
+        admin_gui_session_conf: null,
+        admin_gui_ssl_cert: null,
+        admin_gui_ssl_cert_key: null,
+        admin_gui_ssl_protocols: "TLSv1.2 TLSv1.3",
+        admin_gui_url: null,
+        admin_invitation_expiry: "259200",
+        admin_listen: "127.0.0.1:8001 reuseport backlog=16384, 127.0.0.1:8444 http2 ssl reuseport backlog=16384",
+        admin_ssl_cert: null,
+        admin_ssl_cert_key: null,
+        allow_debug_header: "off",
+        analytics_buffer_size_limit: "100000",
+        analytics_debug: "off",
+        analytics_flush_interval: "1",
+        anonymous_reports: "on",
+        audit_log: "off",
+        audit_log_ignore_methods: null,
+        audit_log_ignore_paths: null,
+        audit_log_ignore_tables: null,
+        audit_log_payload_exclude: "token, secret, password",
+        audit_log_record_ttl: "2592000",
+        audit_log_signing_key: null,
+        client_ssl: "off",
+        client_ssl_cert: null,
+        client_ssl_cert_key: null,
+        cluster_allowed_common_names: null,
+        cluster_ca_cert: null,
+        cluster_cert: null,
+        cluster_cert_key: null,
+        cluster_control_plane: null,
+        cluster_data_plane_purge_delay: "1209600",
+        cluster_dp_labels: null,
+        cluster_fallback_config_export: "off",
+        cluster_fallback_config_export_delay: "60",
+        cluster_fallback_config_import: "off",
+        cluster_fallback_config_storage: null,
+        cluster_fallback_export_s3_config: null,
+        cluster_listen: "0.0.0.0:8005",
+        cluster_max_payload: "16777216",
+        cluster_mtls: "shared",
+        cluster_ocsp: "off",
+        cluster_server_name: null,
+        cluster_telemetry_endpoint: null,
+        cluster_telemetry_listen: "0.0.0.0:8006",
+        cluster_telemetry_server_name: null,
+        cluster_use_proxy: "off",
+        consumers_mem_cache_size: "128m",
+        database: "postgres",
+        db_cache_neg_ttl: null,
+        db_cache_ttl: "0",
+        db_cache_warmup_entities: "services",
+        db_resurrect_ttl: "30",
+        db_update_frequency: "5",
+        db_update_propagation: "0",
+        debug_access_log: "off",
+        debug_error_log: "logs/debug_error.log",
+        debug_listen: "off",
+        debug_listen_local: "on",
+        debug_ssl_cert: null,
+        debug_ssl_cert_key: null,
+        declarative_config: null,
+        declarative_config_string: null,
+        dedicated_config_processing: "on",
+        dns_cache_size: "10000",
+        dns_error_ttl: "1",
+        dns_hostsfile: "/etc/hosts",
+        dns_no_sync: "off",
+        dns_not_found_ttl: "30",
+        dns_order: "LAST, SRV, A, CNAME",
+        dns_resolver: null,
+        dns_stale_ttl: "3600",
+        dns_valid_ttl: null,
+        enforce_rbac: "off",
+        enforce_route_path_pattern: null,
+        error_default_type: "text/plain",
+        error_template_html: null,
+        error_template_json: null,
+        error_template_plain: null,
+        error_template_xml: null,
+        event_hooks_enabled: "on",
+        fips: "off",
+        headers: "server_tokens, latency_tokens, X-Kong-Request-Id",
+        headers_upstream: "X-Kong-Request-Id",
+        incremental_sync: "off",
+        keyring_blob_path: null,
+        keyring_enabled: "off",
+        keyring_encrypt_license: "off",
+        keyring_private_key: null,
+        keyring_public_key: null,
+        keyring_recovery_public_key: null,
+        keyring_strategy: "cluster",
+        keyring_vault_auth_method: "token",
+        keyring_vault_host: null,
+        keyring_vault_kube_api_token_file: "/run/secrets/kubernetes.io/serviceaccount/token",
+        keyring_vault_kube_role: "default",
+        keyring_vault_mount: null,
+        keyring_vault_path: null,
+        keyring_vault_token: null,
+        konnect_mode: "off",
+        lmdb_environment_path: "dbless.lmdb",
+        lmdb_map_size: "2048m",
+        log_level: "notice",
+        lru_cache_size: "500000",
+        lua_max_post_args: "100",
+        lua_max_req_headers: "100",
+        lua_max_resp_headers: "100",
+        lua_max_uri_args: "100",
+        lua_package_cpath: null,
+        lua_package_path: "./?.lua;./?/init.lua;",
+        lua_socket_pool_size: "256",
+        lua_ssl_protocols: "TLSv1.2 TLSv1.3",
+        lua_ssl_trusted_certificate: "system",
+        lua_ssl_verify_depth: "1",
+        mem_cache_size: "128m",
+        new_dns_client: "off",
+        nginx_admin_client_body_buffer_size: "10m",
+        nginx_admin_client_max_body_size: "10m",
+        nginx_daemon: "on",
+        nginx_events_worker_connections: "auto",
+        nginx_http_charset: "UTF-8",
+        nginx_http_client_body_buffer_size: "8k",
+        nginx_http_client_header_buffer_size: "1k",
+        nginx_http_client_max_body_size: "0",
+        nginx_http_keepalive_requests: "10000",
+        nginx_http_large_client_header_buffers: "4 8k",
+        nginx_http_lua_regex_cache_max_entries: "8192",
+        nginx_http_lua_regex_match_limit: "100000",
+        nginx_main_worker_rlimit_nofile: "auto",
+        nginx_user: "kong kong",
+        nginx_worker_processes: "auto",
+        node_id: null,
+        openresty_path: null,
+        opentelemetry_tracing: "off",
+        opentelemetry_tracing_sampling_rate: "1.0",
+        pg_backlog: null,
+        pg_database: "kong",
+        pg_host: "127.0.0.1",
+        pg_iam_auth: "off",
+        pg_iam_auth_assume_role_arn: null,
+        pg_iam_auth_role_session_name: "KongPostgres",
+        pg_iam_auth_sts_endpoint_url: null,
+        pg_keepalive_timeout: null,
+        pg_max_concurrent_queries: "0",
+        pg_password: null,
+        pg_pool_size: null,
+        pg_port: "5432",
+        pg_ro_backlog: "<pg_backlog>",
+        pg_ro_database: "<pg_database>",
+        pg_ro_host: null,
+        pg_ro_iam_auth: "<pg_iam_auth>",
+        pg_ro_iam_auth_assume_role_arn: null,
+        pg_ro_iam_auth_role_session_name: "KongPostgres",
+        pg_ro_iam_auth_sts_endpoint_url: null,
+        pg_ro_keepalive_timeout: "<pg_keepalive_timeout>",
+        pg_ro_max_concurrent_queries: "<pg_max_concurrent_queries>",
+        pg_ro_password: "<pg_password>",
+        pg_ro_pool_size: "<pg_pool_size>",
+        pg_ro_port: "<pg_port>",
+        pg_ro_schema: "<pg_schema>",
+        pg_ro_semaphore_timeout: "<pg_semaphore_timeout>",
+        pg_ro_ssl: "<pg_ssl>",
+        pg_ro_ssl_required: "<pg_ssl_required>",
+        pg_ro_ssl_verify: "<pg_ssl_verify>",
+        pg_ro_ssl_version: "<pg_ssl_version>",
+        pg_ro_timeout: "<pg_timeout>",
+        pg_ro_user: "<pg_user>",
+        pg_schema: null,
+        pg_semaphore_timeout: "60000",
+        pg_ssl: "off",
+        pg_ssl_cert: null,
+        pg_ssl_cert_key: null,
+        pg_ssl_required: "off",
+        pg_ssl_verify: "off",
+        pg_ssl_version: "tlsv1_2",
+        pg_timeout: "5000",
+        pg_user: "kong",
+        plugins: "bundled",
+        pluginserver_XXX_query_cmd: "/usr/local/bin/query_<XXX>",
+        pluginserver_XXX_socket: "<prefix>/<XXX>.socket",
+        pluginserver_XXX_start_cmd: "/usr/local/bin/<XXX>",
+        pluginserver_names: null,
+        port_maps: null,
+        prefix: "/usr/local/kong/",
+        proxy_access_log: "logs/access.log",
+        proxy_error_log: "logs/error.log",
+        proxy_listen: "0.0.0.0:8000 reuseport backlog=16384, 0.0.0.0:8443 http2 ssl reuseport backlog=16384",
+        proxy_server: null,
+        proxy_server_ssl_verify: "off",
+        proxy_stream_access_log: "logs/access.log basic",
+        proxy_stream_error_log: "logs/error.log",
+        proxy_url: null,
+        rbac_auth_header: "Kong-Admin-Token",
+        real_ip_header: "X-Real-IP",
+        real_ip_recursive: "off",
+        request_debug: "on",
+        request_debug_token: "<random>",
+        resolver_address: "<name servers parsed from resolv.conf>",
+        resolver_error_ttl: "1",
+        resolver_family: "A, SRV",
+        resolver_hosts_file: "/etc/hosts",
+        resolver_lru_cache_size: "10000",
+        resolver_mem_cache_size: "5m",
+        resolver_stale_ttl: "3600",
+        resolver_valid_ttl: "<TTL from responses>",
+        role: "traditional",
+        route_match_calculation: "original",
+        route_validation_strategy: "smart",
+        router_flavor: "traditional_compatible",
+        smtp_admin_emails: null,
+        smtp_auth_type: null,
+        smtp_domain: "localhost.localdomain",
+        smtp_host: "localhost",
+        smtp_mock: "on",
+        smtp_password: null,
+        smtp_port: "25",
+        smtp_ssl: "off",
+        smtp_starttls: "off",
+        smtp_timeout_connect: "60000",
+        smtp_timeout_read: "60000",
+        smtp_timeout_send: "60000",
+        smtp_username: null,
+        ssl_cert: null,
+        ssl_cert_key: null,
+        ssl_cipher_suite: "intermediate",
+        ssl_ciphers: null,
+        ssl_dhparam: null,
+        ssl_prefer_server_ciphers: "on",
+        ssl_protocols: "TLSv1.2 TLSv1.3",
+        ssl_session_cache_size: "10m",
+        ssl_session_tickets: "on",
+        ssl_session_timeout: "1d",
+        status_access_log: "off",
+        status_error_log: "logs/status_error.log",
+        status_listen: "127.0.0.1:8007 reuseport backlog=16384",
+        status_ssl_cert: null,
+        status_ssl_cert_key: null,
+        stream_listen: "off",
+        tracing_instrumentations: "off",
+        tracing_sampling_rate: "0.01",
+        trusted_ips: null,
+        untrusted_lua: "sandbox",
+        untrusted_lua_sandbox_environment: null,
+        untrusted_lua_sandbox_requires: null,
+        upstream_keepalive_idle_timeout: "60",
+        upstream_keepalive_max_requests: "10000",
+        upstream_keepalive_pool_size: "512",
+        vault_aws_assume_role_arn: null,
+        vault_aws_endpoint_url: null,
+        vault_aws_neg_ttl: null,
+        vault_aws_region: null,
+        vault_aws_resurrect_ttl: null,
+        vault_aws_role_session_name: "KongVault",
+        vault_aws_sts_endpoint_url: null,
+        vault_aws_ttl: "0",
+        vault_azure_client_id: null,
+        vault_azure_neg_ttl: null,
+        vault_azure_resurrect_ttl: null,
+        vault_azure_tenant_id: null,
+        vault_azure_ttl: "0",
+        vault_azure_type: "secrets",
+        vault_azure_vault_uri: null,
+        vault_env_prefix: null,
+        vault_gcp_neg_ttl: null,
+        vault_gcp_project_id: null,
+        vault_gcp_resurrect_ttl: null,
+        vault_gcp_ttl: "0",
+        vault_hcv_approle_auth_path: "approle",
+        vault_hcv_approle_response_wrapping: "false",
+        vault_hcv_approle_role_id: null,
+        vault_hcv_approle_secret_id: null,
+        vault_hcv_approle_secret_id_file: null,
+        vault_hcv_auth_method: "token",
+        vault_hcv_host: "127.0.0.1",
+        vault_hcv_kube_api_token_file: null,
+        vault_hcv_kube_auth_path: "kubernetes",
+        vault_hcv_kube_role: null,
+        vault_hcv_kv: "v1",
+        vault_hcv_mount: "secret",
+        vault_hcv_namespace: null,
+        vault_hcv_neg_ttl: null,
+        vault_hcv_port: "8200",
+        vault_hcv_protocol: "http",
+        vault_hcv_resurrect_ttl: null,
+        vault_hcv_token: null,
+        vault_hcv_ttl: "0",
+        vaults: "bundled",
+        wasm: "off",
+        wasm_filters: "bundled, user",
+        wasm_filters_path: null,
+        worker_consistency: "eventual",
+        worker_state_update_frequency: "5"
+      },
+      aliases: {
+        admin_api_uri: "admin_gui_api_url",
+        nginx_daemon: "nginx_main_daemon",
+        nginx_user: "nginx_main_user",
+        nginx_worker_processes: "nginx_main_worker_processes",
+        opentelemetry_tracing: "tracing_instrumentations",
+        opentelemetry_tracing_sampling_rate: "tracing_sampling_rate",
+        privileged_worker: "dedicated_config_processing",
+        real_ip_header: "nginx_proxy_real_ip_header",
+        real_ip_recursive: "nginx_proxy_real_ip_recursive",
+        router_consistency: "worker_consistency"
+      },
+      aliasSources: {
+        admin_api_uri: "app/_data/kong-conf/3.10.json@bc1cd74260",
+        nginx_daemon: "kong/conf_loader/constants.lua@22246ef28c",
+        nginx_user: "kong/conf_loader/constants.lua@22246ef28c",
+        nginx_worker_processes: "kong/conf_loader/constants.lua@22246ef28c",
+        opentelemetry_tracing: "app/_data/kong-conf/3.10.json@bc1cd74260",
+        opentelemetry_tracing_sampling_rate: "app/_data/kong-conf/3.10.json@bc1cd74260",
+        privileged_worker: "kong/conf_loader/constants.lua@22246ef28c",
+        real_ip_header: "kong/conf_loader/constants.lua@22246ef28c",
+        real_ip_recursive: "kong/conf_loader/constants.lua@22246ef28c",
+        router_consistency: "kong/conf_loader/constants.lua@22246ef28c"
+      },
+      dynamicPrefixes: [
+        "nginx_admin_",
+        "nginx_debug_",
+        "nginx_events_",
+        "nginx_http_",
+        "nginx_location_",
+        "nginx_main_",
+        "nginx_proxy_",
+        "nginx_sproxy_",
+        "nginx_status_",
+        "nginx_stream_",
+        "nginx_supstream_",
+        "nginx_upstream_",
+        "nginx_wasm_",
+        "nginx_wasm_shm_kv_",
+        "nginx_wasm_v8_",
+        "nginx_wasm_wasmer_",
+        "nginx_wasm_wasmtime_",
+        "pluginserver_",
+        "vault_"
+      ],
+      dynamicIgnored: [
+        "nginx_http_lua_ssl_protocols",
+        "nginx_http_upstream_keepalive",
+        "nginx_http_upstream_keepalive_requests",
+        "nginx_http_upstream_keepalive_timeout",
+        "nginx_stream_lua_ssl_protocols"
+      ],
+      undocumented: [
+        "client_body_buffer_size",
+        "cluster_cjson",
+        "cluster_rpc",
+        "cluster_rpc_sync",
+        "host_ports",
+        "kic",
+        "nginx_events_multi_accept",
+        "nginx_http_grpc_ssl_conf_command",
+        "nginx_http_lua_ssl_conf_command",
+        "nginx_http_proxy_ssl_conf_command",
+        "nginx_http_ssl_conf_command",
+        "nginx_http_ssl_dhparam",
+        "nginx_http_ssl_prefer_server_ciphers",
+        "nginx_http_ssl_protocols",
+        "nginx_http_ssl_session_tickets",
+        "nginx_http_ssl_session_timeout",
+        "nginx_main_daemon",
+        "nginx_main_user",
+        "nginx_main_worker_processes",
+        "nginx_proxy_real_ip_header",
+        "nginx_proxy_real_ip_recursive",
+        "nginx_stream_lua_ssl_conf_command",
+        "nginx_stream_proxy_ssl_conf_command",
+        "nginx_stream_ssl_conf_command",
+        "nginx_stream_ssl_dhparam",
+        "nginx_stream_ssl_prefer_server_ciphers",
+        "nginx_stream_ssl_protocols",
+        "nginx_stream_ssl_session_tickets",
+        "nginx_stream_ssl_session_timeout",
+        "wasm_dynamic_module",
+        "worker_events_max_payload"
+      ]
+    },
+    "3.14": {
+      releases: [
+        "3.14.0.0",
+        "3.14.0.1",
+        "3.14.0.2",
+        "3.14.0.3",
+        "3.14.0.4",
+        "3.14.0.5",
+        "3.14.0.6",
+        "3.14.0.7",
+        "3.14.0.8",
+        "3.14.0.9",
+        "3.14.0.10",
+        "3.14.0.11",
+        "3.14.0.12",
+        "3.14.0.13"
+      ],
+      sources: [
+        "app/_data/kong-conf/3.14.json@bc1cd74260",
+        "kong/conf_loader/constants.lua@22246ef28c (aliases, as for 3.10)"
+      ],
+      settings: {
+        admin_access_log: "logs/admin_access.log",
+        admin_api_uri: null,
+        admin_emails_from: '""',
+        admin_emails_reply_to: null,
+        admin_error_log: "logs/error.log",
+        admin_gui_access_log: "logs/admin_gui_access.log",
+        admin_gui_api_url: null,
+        admin_gui_auth: null,
+        admin_gui_auth_change_password_attempts: "0",
+        admin_gui_auth_change_password_ttl: "86400",
+        admin_gui_auth_conf: null,
+        admin_gui_auth_header: "Kong-Admin-User",
+        admin_gui_auth_login_attempts: "0",
+        admin_gui_auth_login_attempts_ttl: "604800",
+        admin_gui_auth_password_complexity: null,
+        admin_gui_csp_header: "off",
+        admin_gui_csp_header_value: null,
+        admin_gui_error_log: "logs/admin_gui_error.log",
+        admin_gui_flags: "{}",
+        admin_gui_footer_bg_color: null,
+        admin_gui_footer_txt: null,
+        admin_gui_footer_txt_color: null,
+        admin_gui_header_bg_color: null,
+        admin_gui_header_txt: null,
+        admin_gui_header_txt_color: null,
+        admin_gui_hide_konnect_cta: "off",
+        admin_gui_listen: "0.0.0.0:8002, 0.0.0.0:8445 ssl",
+        admin_gui_login_banner_body: null,
+        admin_gui_login_banner_title: null,
+        admin_gui_path: "/",
+        admin_gui_session_conf: null,
+        admin_gui_ssl_cert: null,
+        admin_gui_ssl_cert_key: null,
+        admin_gui_ssl_protocols: "TLSv1.2 TLSv1.3",
+        admin_gui_url: null,
+        admin_invitation_expiry: "259200",
+        admin_listen: "127.0.0.1:8001 reuseport backlog=16384, 127.0.0.1:8444 http2 ssl reuseport backlog=16384",
+        admin_ssl_cert: null,
+        admin_ssl_cert_key: null,
+        ai_mcp_listener_enabled: "on",
+        allow_debug_header: "off",
+        analytics_buffer_size_limit: "100000",
+        analytics_debug: "off",
+        analytics_flush_interval: "1",
+        anonymous_reports: "on",
+        audit_log: "off",
+        audit_log_ignore_methods: null,
+        audit_log_ignore_paths: null,
+        audit_log_ignore_tables: null,
+        audit_log_payload_exclude: "token, secret, password",
+        audit_log_record_ttl: "2592000",
+        audit_log_signing_key: null,
+        client_ssl: "off",
+        client_ssl_cert: null,
+        client_ssl_cert_key: null,
+        cluster_allowed_common_names: null,
+        cluster_ca_cert: null,
+        cluster_cert: null,
+        cluster_cert_key: null,
+        cluster_control_plane: null,
+        cluster_data_plane_purge_delay: "1209600",
+        cluster_dp_labels: null,
+        cluster_fallback_config_export: "off",
+        cluster_fallback_config_export_delay: "60",
+        cluster_fallback_config_import: "off",
+        cluster_fallback_config_storage: null,
+        cluster_fallback_export_s3_config: null,
+        cluster_listen: "0.0.0.0:8005",
+        cluster_max_payload: "16777216",
+        cluster_mtls: "shared",
+        cluster_ocsp: "off",
+        cluster_server_name: null,
+        cluster_telemetry_endpoint: null,
+        cluster_telemetry_listen: "0.0.0.0:8006",
+        cluster_telemetry_server_name: null,
+        cluster_use_proxy: "off",
+        consumers_mem_cache_size: "128m",
+        database: "postgres",
+        db_cache_neg_ttl: null,
+        db_cache_ttl: "0",
+        db_cache_warmup_entities: "services",
+        db_resurrect_ttl: "30",
+        db_update_frequency: "5",
+        db_update_propagation: "0",
+        debug_access_log: "off",
+        debug_error_log: "logs/debug_error.log",
+        debug_listen: "off",
+        debug_listen_local: "on",
+        debug_ssl_cert: null,
+        debug_ssl_cert_key: null,
+        declarative_config: null,
+        declarative_config_string: null,
+        dedicated_config_processing: "on",
+        dns_cache_size: "10000",
+        dns_error_ttl: "1",
+        dns_hostsfile: "/etc/hosts",
+        dns_no_sync: "off",
+        dns_not_found_ttl: "30",
+        dns_order: "LAST, SRV, A, CNAME",
+        dns_resolver: null,
+        dns_stale_ttl: "3600",
+        dns_valid_ttl: null,
+        enforce_rbac: "off",
+        enforce_route_path_pattern: null,
+        error_default_type: "text/plain",
+        error_template_html: null,
+        error_template_json: null,
+        error_template_plain: null,
+        error_template_xml: null,
+        event_hooks_enabled: "on",
+        fips: "off",
+        headers: "server_tokens, latency_tokens, X-Kong-Request-Id",
+        headers_upstream: "X-Kong-Request-Id",
+        identity_service: null,
+        incremental_sync: "off",
+        keyring_blob_path: null,
+        keyring_enabled: "off",
+        keyring_encrypt_license: "off",
+        keyring_private_key: null,
+        keyring_public_key: null,
+        keyring_recovery_public_key: null,
+        keyring_strategy: "cluster",
+        keyring_vault_auth_method: "token",
+        keyring_vault_host: null,
+        keyring_vault_kube_api_token_file: "/run/secrets/kubernetes.io/serviceaccount/token",
+        keyring_vault_kube_role: "default",
+        keyring_vault_mount: null,
+        keyring_vault_path: null,
+        keyring_vault_token: null,
+        konnect_mode: "off",
+        lmdb_environment_path: "dbless.lmdb",
+        lmdb_map_size: "2048m",
+        log_level: "notice",
+        lru_cache_size: "500000",
+        lua_gc_tuning: "off",
+        lua_max_post_args: "100",
+        lua_max_req_headers: "100",
+        lua_max_resp_headers: "100",
+        lua_max_uri_args: "100",
+        lua_package_cpath: null,
+        lua_package_path: "./?.lua;./?/init.lua;",
+        lua_socket_pool_size: "256",
+        lua_ssl_protocols: "TLSv1.2 TLSv1.3",
+        lua_ssl_trusted_certificate: "system",
+        lua_ssl_verify_depth: "1",
+        mem_cache_size: "128m",
+        new_dns_client: "off",
+        nginx_admin_client_body_buffer_size: "10m",
+        nginx_admin_client_max_body_size: "10m",
+        nginx_daemon: "on",
+        nginx_events_worker_connections: "auto",
+        nginx_http_charset: "UTF-8",
+        nginx_http_client_body_buffer_size: "8k",
+        nginx_http_client_header_buffer_size: "1k",
+        nginx_http_client_max_body_size: "0",
+        nginx_http_keepalive_requests: "10000",
+        nginx_http_large_client_header_buffers: "4 8k",
+        nginx_http_lua_regex_cache_max_entries: "8192",
+        nginx_http_lua_regex_match_limit: "100000",
+        nginx_main_worker_rlimit_nofile: "auto",
+        nginx_user: "kong kong",
+        nginx_worker_processes: "auto",
+        node_id: null,
+        openresty_path: null,
+        opentelemetry_tracing: "off",
+        opentelemetry_tracing_sampling_rate: "1.0",
+        pdk_response_exit_header_filter_early_exit: "off",
+        pg_azure_auth: "off",
+        pg_azure_client_id: null,
+        pg_azure_client_secret: null,
+        pg_azure_tenant_id: null,
+        pg_backlog: null,
+        pg_database: "kong",
+        pg_gcp_auth: "off",
+        pg_gcp_service_account_json: null,
+        pg_host: "127.0.0.1",
+        pg_iam_auth: "off",
+        pg_iam_auth_assume_role_arn: null,
+        pg_iam_auth_role_session_name: "KongPostgres",
+        pg_iam_auth_sts_endpoint_url: null,
+        pg_keepalive_timeout: null,
+        pg_max_concurrent_queries: "0",
+        pg_oauth_audience: null,
+        pg_oauth_auth: "off",
+        pg_oauth_client_id: null,
+        pg_oauth_client_secret: null,
+        pg_oauth_discovery_endpoint: null,
+        pg_oauth_grant_type: "client_credentials",
+        pg_oauth_password: null,
+        pg_oauth_resource: null,
+        pg_oauth_scope: null,
+        pg_oauth_token_endpoint: null,
+        pg_oauth_token_endpoint_auth_method: "client_secret_basic",
+        pg_oauth_username: null,
+        pg_password: null,
+        pg_pool_size: null,
+        pg_port: "5432",
+        pg_ro_azure_auth: "<pg_azure_auth>",
+        pg_ro_azure_client_id: "<pg_azure_client_id>",
+        pg_ro_azure_client_secret: "<pg_azure_client_secret>",
+        pg_ro_azure_tenant_id: "<pg_azure_tenant_id>",
+        pg_ro_backlog: "<pg_backlog>",
+        pg_ro_database: "<pg_database>",
+        pg_ro_gcp_auth: "<pg_gcp_auth>",
+        pg_ro_gcp_service_account_json: "<pg_gcp_service_account_json>",
+        pg_ro_host: null,
+        pg_ro_iam_auth: "<pg_iam_auth>",
+        pg_ro_iam_auth_assume_role_arn: null,
+        pg_ro_iam_auth_role_session_name: "KongPostgres",
+        pg_ro_iam_auth_sts_endpoint_url: null,
+        pg_ro_keepalive_timeout: "<pg_keepalive_timeout>",
+        pg_ro_max_concurrent_queries: "<pg_max_concurrent_queries>",
+        pg_ro_oauth_audience: "<pg_oauth_audience>",
+        pg_ro_oauth_auth: "<pg_oauth_auth>",
+        pg_ro_oauth_client_id: "<pg_oauth_client_id>",
+        pg_ro_oauth_client_secret: "<pg_oauth_client_secret>",
+        pg_ro_oauth_discovery_endpoint: "<pg_oauth_discovery_endpoint>",
+        pg_ro_oauth_grant_type: "<pg_oauth_grant_type>",
+        pg_ro_oauth_password: "<pg_oauth_password>",
+        pg_ro_oauth_resource: "<pg_oauth_resource>",
+        pg_ro_oauth_scope: "<pg_oauth_scope>",
+        pg_ro_oauth_token_endpoint: "<pg_oauth_token_endpoint>",
+        pg_ro_oauth_token_endpoint_auth_method: "<pg_oauth_token_endpoint_auth_method>",
+        pg_ro_oauth_username: "<pg_oauth_username>",
+        pg_ro_password: "<pg_password>",
+        pg_ro_pool_size: "<pg_pool_size>",
+        pg_ro_port: "<pg_port>",
+        pg_ro_schema: "<pg_schema>",
+        pg_ro_semaphore_timeout: "<pg_semaphore_timeout>",
+        pg_ro_ssl: "<pg_ssl>",
+        pg_ro_ssl_required: "<pg_ssl_required>",
+        pg_ro_ssl_verify: "<pg_ssl_verify>",
+        pg_ro_ssl_version: "<pg_ssl_version>",
+        pg_ro_timeout: "<pg_timeout>",
+        pg_ro_user: "<pg_user>",
+        pg_schema: null,
+        pg_semaphore_timeout: "60000",
+        pg_ssl: "off",
+        pg_ssl_cert: null,
+        pg_ssl_cert_key: null,
+        pg_ssl_required: "off",
+        pg_ssl_verify: "on",
+        pg_ssl_version: "tlsv1_2",
+        pg_timeout: "5000",
+        pg_user: "kong",
+        plugins: "bundled",
+        pluginserver_XXX_query_cmd: "/usr/local/bin/query_<XXX>",
+        pluginserver_XXX_socket: "<prefix>/<XXX>.socket",
+        pluginserver_XXX_start_cmd: "/usr/local/bin/<XXX>",
+        pluginserver_names: null,
+        port_maps: null,
+        prefix: "/usr/local/kong/",
+        proxy_access_log: "logs/access.log",
+        proxy_error_log: "logs/error.log",
+        proxy_listen: "0.0.0.0:8000 reuseport backlog=16384, 0.0.0.0:8443 http2 ssl reuseport backlog=16384",
+        proxy_server: null,
+        proxy_server_ssl_verify: "on",
+        proxy_stream_access_log: "logs/access.log basic",
+        proxy_stream_error_log: "logs/error.log",
+        proxy_url: null,
+        rbac_auth_header: "Kong-Admin-Token",
+        real_ip_header: "X-Real-IP",
+        real_ip_recursive: "off",
+        request_debug: "on",
+        request_debug_token: "<random>",
+        resolver_address: "<name servers parsed from resolv.conf>",
+        resolver_error_ttl: "1",
+        resolver_family: "A, SRV",
+        resolver_hosts_file: "/etc/hosts",
+        resolver_lru_cache_size: "10000",
+        resolver_mem_cache_size: "5m",
+        resolver_stale_ttl: "3600",
+        resolver_valid_ttl: "<TTL from responses>",
+        role: "traditional",
+        route_match_calculation: "original",
+        route_validation_strategy: "smart",
+        router_flavor: "traditional_compatible",
+        schema_alias_conflict_mode: "error",
+        smtp_admin_emails: null,
+        smtp_auth_type: null,
+        smtp_domain: "localhost.localdomain",
+        smtp_host: "localhost",
+        smtp_mock: "on",
+        smtp_password: null,
+        smtp_port: "25",
+        smtp_ssl: "off",
+        smtp_starttls: "off",
+        smtp_timeout_connect: "60000",
+        smtp_timeout_read: "60000",
+        smtp_timeout_send: "60000",
+        smtp_username: null,
+        ssl_cert: null,
+        ssl_cert_key: null,
+        ssl_cipher_suite: "intermediate",
+        ssl_ciphers: null,
+        ssl_dhparam: null,
+        ssl_prefer_server_ciphers: "on",
+        ssl_protocols: "TLSv1.2 TLSv1.3",
+        ssl_session_cache_size: "10m",
+        ssl_session_tickets: "on",
+        ssl_session_timeout: "1d",
+        status_access_log: "off",
+        status_error_log: "logs/status_error.log",
+        status_listen: "127.0.0.1:8007 reuseport backlog=16384",
+        status_ssl_cert: null,
+        status_ssl_cert_key: null,
+        stream_listen: "off",
+        tls_certificate_verify: "on",
+        tracing_instrumentations: "off",
+        tracing_sampling_rate: "0.01",
+        trusted_ips: null,
+        untrusted_lua: "strict",
+        untrusted_lua_sandbox_environment: null,
+        untrusted_lua_sandbox_requires: null,
+        upstream_keepalive_idle_timeout: "60",
+        upstream_keepalive_max_requests: "10000",
+        upstream_keepalive_pool_size: "512",
+        vault_aws_assume_role_arn: null,
+        vault_aws_endpoint_url: null,
+        vault_aws_neg_ttl: null,
+        vault_aws_region: null,
+        vault_aws_resurrect_ttl: null,
+        vault_aws_role_session_name: "KongVault",
+        vault_aws_sts_endpoint_url: null,
+        vault_aws_ttl: "0",
+        vault_azure_client_id: null,
+        vault_azure_neg_ttl: null,
+        vault_azure_resurrect_ttl: null,
+        vault_azure_tenant_id: null,
+        vault_azure_ttl: "0",
+        vault_azure_type: "secrets",
+        vault_azure_vault_uri: null,
+        vault_env_prefix: null,
+        vault_gcp_neg_ttl: null,
+        vault_gcp_project_id: null,
+        vault_gcp_resurrect_ttl: null,
+        vault_gcp_ttl: "0",
+        vault_hcv_approle_auth_path: "approle",
+        vault_hcv_approle_response_wrapping: "false",
+        vault_hcv_approle_role_id: null,
+        vault_hcv_approle_secret_id: null,
+        vault_hcv_approle_secret_id_file: null,
+        vault_hcv_auth_method: "token",
+        vault_hcv_aws_access_key_id: null,
+        vault_hcv_aws_assume_role_arn: null,
+        vault_hcv_aws_auth_nonce: null,
+        vault_hcv_aws_auth_region: null,
+        vault_hcv_aws_auth_role: null,
+        vault_hcv_aws_login_path: null,
+        vault_hcv_aws_role_session_name: null,
+        vault_hcv_aws_secret_access_key: null,
+        vault_hcv_aws_sts_endpoint_url: null,
+        vault_hcv_azure_auth_role: null,
+        vault_hcv_azure_login_path: null,
+        vault_hcv_cert_auth_cert: null,
+        vault_hcv_cert_auth_cert_key: null,
+        vault_hcv_cert_auth_role_name: null,
+        vault_hcv_gcp_auth_role: null,
+        vault_hcv_gcp_jwt_exp: null,
+        vault_hcv_gcp_login_path: null,
+        vault_hcv_gcp_service_account: null,
+        vault_hcv_host: "127.0.0.1",
+        vault_hcv_jwt_role: null,
+        vault_hcv_kube_api_token_file: null,
+        vault_hcv_kube_auth_path: "kubernetes",
+        vault_hcv_kube_role: null,
+        vault_hcv_kv: "v1",
+        vault_hcv_mount: "secret",
+        vault_hcv_namespace: null,
+        vault_hcv_neg_ttl: null,
+        vault_hcv_oauth2_audiences: null,
+        vault_hcv_oauth2_client_id: null,
+        vault_hcv_oauth2_client_secret: null,
+        vault_hcv_oauth2_token_endpoint: null,
+        vault_hcv_port: "8200",
+        vault_hcv_protocol: "http",
+        vault_hcv_resurrect_ttl: null,
+        vault_hcv_ssl_verify: "on",
+        vault_hcv_token: null,
+        vault_hcv_ttl: "0",
+        vaults: "bundled",
+        vaults_lazy_load_secrets: "off",
+        via_header_comply_rfc: "off",
+        worker_consistency: "eventual",
+        worker_state_update_frequency: "5"
+      },
+      aliases: {
+        admin_api_uri: "admin_gui_api_url",
+        nginx_daemon: "nginx_main_daemon",
+        nginx_user: "nginx_main_user",
+        nginx_worker_processes: "nginx_main_worker_processes",
+        opentelemetry_tracing: "tracing_instrumentations",
+        opentelemetry_tracing_sampling_rate: "tracing_sampling_rate",
+        privileged_worker: "dedicated_config_processing",
+        real_ip_header: "nginx_proxy_real_ip_header",
+        real_ip_recursive: "nginx_proxy_real_ip_recursive",
+        router_consistency: "worker_consistency"
+      },
+      aliasSources: {
+        admin_api_uri: "app/_data/kong-conf/3.14.json@bc1cd74260",
+        nginx_daemon: "kong/conf_loader/constants.lua@22246ef28c (aliases, as for 3.10)",
+        nginx_user: "kong/conf_loader/constants.lua@22246ef28c (aliases, as for 3.10)",
+        nginx_worker_processes: "kong/conf_loader/constants.lua@22246ef28c (aliases, as for 3.10)",
+        opentelemetry_tracing: "app/_data/kong-conf/3.14.json@bc1cd74260",
+        opentelemetry_tracing_sampling_rate: "app/_data/kong-conf/3.14.json@bc1cd74260",
+        privileged_worker: "kong/conf_loader/constants.lua@22246ef28c (aliases, as for 3.10)",
+        real_ip_header: "kong/conf_loader/constants.lua@22246ef28c (aliases, as for 3.10)",
+        real_ip_recursive: "kong/conf_loader/constants.lua@22246ef28c (aliases, as for 3.10)",
+        router_consistency: "kong/conf_loader/constants.lua@22246ef28c (aliases, as for 3.10)"
+      },
+      dynamicPrefixes: [
+        "nginx_admin_",
+        "nginx_debug_",
+        "nginx_events_",
+        "nginx_http_",
+        "nginx_location_",
+        "nginx_main_",
+        "nginx_proxy_",
+        "nginx_sproxy_",
+        "nginx_status_",
+        "nginx_stream_",
+        "nginx_supstream_",
+        "nginx_upstream_"
+      ],
+      dynamicIgnored: [],
+      undocumented: []
+    }
+  },
+  hops: [
+    {
+      from: "2.8",
+      to: "3.4",
+      removed: [
+        {
+          name: "cassandra_contact_points",
+          source: "app/gateway/2.8.x/reference/configuration.md@fb0334b0c3 \u2192 app/_data/kong-conf/3.4.json@bc1cd74260"
+        },
+        {
+          name: "cassandra_data_centers",
+          source: "app/gateway/2.8.x/reference/configuration.md@fb0334b0c3 \u2192 app/_data/kong-conf/3.4.json@bc1cd74260"
+        },
+        {
+          name: "cassandra_keyspace",
+          source: "app/gateway/2.8.x/reference/configuration.md@fb0334b0c3 \u2192 app/_data/kong-conf/3.4.json@bc1cd74260"
+        },
+        {
+          name: "cassandra_lb_policy",
+          source: "app/gateway/2.8.x/reference/configuration.md@fb0334b0c3 \u2192 app/_data/kong-conf/3.4.json@bc1cd74260"
+        },
+        {
+          name: "cassandra_local_datacenter",
+          source: "app/gateway/2.8.x/reference/configuration.md@fb0334b0c3 \u2192 app/_data/kong-conf/3.4.json@bc1cd74260"
+        },
+        {
+          name: "cassandra_password",
+          source: "app/gateway/2.8.x/reference/configuration.md@fb0334b0c3 \u2192 app/_data/kong-conf/3.4.json@bc1cd74260"
+        },
+        {
+          name: "cassandra_port",
+          source: "app/gateway/2.8.x/reference/configuration.md@fb0334b0c3 \u2192 app/_data/kong-conf/3.4.json@bc1cd74260"
+        },
+        {
+          name: "cassandra_read_consistency",
+          source: "app/gateway/2.8.x/reference/configuration.md@fb0334b0c3 \u2192 app/_data/kong-conf/3.4.json@bc1cd74260"
+        },
+        {
+          name: "cassandra_refresh_frequency",
+          source: "app/gateway/2.8.x/reference/configuration.md@fb0334b0c3 \u2192 app/_data/kong-conf/3.4.json@bc1cd74260"
+        },
+        {
+          name: "cassandra_repl_factor",
+          source: "app/gateway/2.8.x/reference/configuration.md@fb0334b0c3 \u2192 app/_data/kong-conf/3.4.json@bc1cd74260"
+        },
+        {
+          name: "cassandra_repl_strategy",
+          source: "app/gateway/2.8.x/reference/configuration.md@fb0334b0c3 \u2192 app/_data/kong-conf/3.4.json@bc1cd74260"
+        },
+        {
+          name: "cassandra_schema_consensus_timeout",
+          source: "app/gateway/2.8.x/reference/configuration.md@fb0334b0c3 \u2192 app/_data/kong-conf/3.4.json@bc1cd74260"
+        },
+        {
+          name: "cassandra_ssl",
+          source: "app/gateway/2.8.x/reference/configuration.md@fb0334b0c3 \u2192 app/_data/kong-conf/3.4.json@bc1cd74260"
+        },
+        {
+          name: "cassandra_ssl_verify",
+          source: "app/gateway/2.8.x/reference/configuration.md@fb0334b0c3 \u2192 app/_data/kong-conf/3.4.json@bc1cd74260"
+        },
+        {
+          name: "cassandra_timeout",
+          source: "app/gateway/2.8.x/reference/configuration.md@fb0334b0c3 \u2192 app/_data/kong-conf/3.4.json@bc1cd74260"
+        },
+        {
+          name: "cassandra_username",
+          source: "app/gateway/2.8.x/reference/configuration.md@fb0334b0c3 \u2192 app/_data/kong-conf/3.4.json@bc1cd74260"
+        },
+        {
+          name: "cassandra_write_consistency",
+          source: "app/gateway/2.8.x/reference/configuration.md@fb0334b0c3 \u2192 app/_data/kong-conf/3.4.json@bc1cd74260"
+        },
+        {
+          name: "client_body_buffer_size",
+          source: "kong/conf_loader/init.lua@2.8.5 \u2192 app/_data/kong-conf/3.4.json@bc1cd74260"
+        },
+        {
+          name: "client_max_body_size",
+          source: "kong/conf_loader/init.lua@2.8.5 \u2192 app/_data/kong-conf/3.4.json@bc1cd74260"
+        },
+        {
+          name: "data_plane_config_cache_mode",
+          source: "app/gateway/2.8.x/reference/configuration.md@fb0334b0c3 \u2192 app/_data/kong-conf/3.4.json@bc1cd74260"
+        },
+        {
+          name: "data_plane_config_cache_path",
+          source: "app/gateway/2.8.x/reference/configuration.md@fb0334b0c3 \u2192 app/_data/kong-conf/3.4.json@bc1cd74260"
+        },
+        {
+          name: "nginx_http_upstream_keepalive",
+          source: "kong/conf_loader/init.lua@2.8.5 \u2192 app/_data/kong-conf/3.4.json@bc1cd74260"
+        },
+        {
+          name: "nginx_http_upstream_keepalive_requests",
+          source: "kong/conf_loader/init.lua@2.8.5 \u2192 app/_data/kong-conf/3.4.json@bc1cd74260"
+        },
+        {
+          name: "nginx_http_upstream_keepalive_timeout",
+          source: "kong/conf_loader/init.lua@2.8.5 \u2192 app/_data/kong-conf/3.4.json@bc1cd74260"
+        },
+        {
+          name: "prometheus_plugin_bandwidth_metrics",
+          source: "app/gateway/2.8.x/reference/configuration.md@fb0334b0c3 \u2192 app/_data/kong-conf/3.4.json@bc1cd74260"
+        },
+        {
+          name: "prometheus_plugin_latency_metrics",
+          source: "app/gateway/2.8.x/reference/configuration.md@fb0334b0c3 \u2192 app/_data/kong-conf/3.4.json@bc1cd74260"
+        },
+        {
+          name: "prometheus_plugin_status_code_metrics",
+          source: "app/gateway/2.8.x/reference/configuration.md@fb0334b0c3 \u2192 app/_data/kong-conf/3.4.json@bc1cd74260"
+        },
+        {
+          name: "prometheus_plugin_upstream_health_metrics",
+          source: "app/gateway/2.8.x/reference/configuration.md@fb0334b0c3 \u2192 app/_data/kong-conf/3.4.json@bc1cd74260"
+        },
+        {
+          name: "router_update_frequency",
+          source: "kong/conf_loader/init.lua@2.8.5 \u2192 app/_data/kong-conf/3.4.json@bc1cd74260"
+        },
+        {
+          name: "upstream_keepalive",
+          source: "kong/conf_loader/init.lua@2.8.5 \u2192 app/_data/kong-conf/3.4.json@bc1cd74260"
+        }
+      ],
+      renamed: [
+        {
+          name: "admin_api_uri",
+          replacement: "admin_gui_api_url",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260"
+        },
+        {
+          name: "opentelemetry_tracing",
+          replacement: "tracing_instrumentations",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260"
+        },
+        {
+          name: "opentelemetry_tracing_sampling_rate",
+          replacement: "tracing_sampling_rate",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260"
+        }
+      ],
+      defaultChanged: [
+        {
+          name: "lua_ssl_trusted_certificate",
+          from: null,
+          to: "system",
+          source: "app/gateway/2.8.x/reference/configuration.md@fb0334b0c3 \u2192 app/_data/kong-conf/3.4.json@bc1cd74260"
+        },
+        {
+          name: "pg_keepalive_timeout",
+          from: "60000",
+          to: null,
+          source: "app/gateway/2.8.x/reference/configuration.md@fb0334b0c3 \u2192 app/_data/kong-conf/3.4.json@bc1cd74260"
+        },
+        {
+          name: "pg_ssl_version",
+          from: "tlsv1",
+          to: "tlsv1_2",
+          source: "app/gateway/2.8.x/reference/configuration.md@fb0334b0c3 \u2192 app/_data/kong-conf/3.4.json@bc1cd74260"
+        },
+        {
+          name: "upstream_keepalive_max_requests",
+          from: "1000",
+          to: "10000",
+          source: "app/gateway/2.8.x/reference/configuration.md@fb0334b0c3 \u2192 app/_data/kong-conf/3.4.json@bc1cd74260"
+        },
+        {
+          name: "worker_consistency",
+          from: "strict",
+          to: "eventual",
+          source: "app/gateway/2.8.x/reference/configuration.md@fb0334b0c3 \u2192 app/_data/kong-conf/3.4.json@bc1cd74260"
+        }
+      ]
+    },
+    {
+      from: "3.4",
+      to: "3.10",
+      removed: [
+        {
+          name: "generate_trace_details",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "portal",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "portal_access_request_email",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "portal_api_access_log",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "portal_api_error_log",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "portal_api_listen",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "portal_api_ssl_cert",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "portal_api_ssl_cert_key",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "portal_api_url",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "portal_app_auth",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "portal_application_request_email",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "portal_application_status_email",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "portal_approved_email",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "portal_auth",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "portal_auth_conf",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "portal_auth_login_attempts",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "portal_auth_password_complexity",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "portal_auto_approve",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "portal_cors_origins",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "portal_email_verification",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "portal_emails_from",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "portal_emails_reply_to",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "portal_gui_access_log",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "portal_gui_error_log",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "portal_gui_host",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "portal_gui_listen",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "portal_gui_protocol",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "portal_gui_ssl_cert",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "portal_gui_ssl_cert_key",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "portal_gui_use_subdomains",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "portal_invite_email",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "portal_is_legacy",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "portal_reset_email",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "portal_reset_success_email",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "portal_session_conf",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "portal_smtp_admin_emails",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "portal_token_exp",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "tracing",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "tracing_debug_header",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "tracing_time_threshold",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "tracing_types",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "tracing_write_endpoint",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "tracing_write_strategy",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "vitals",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "vitals_prometheus_scrape_interval",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "vitals_statsd_address",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "vitals_statsd_prefix",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "vitals_statsd_udp_packet_size",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "vitals_strategy",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "vitals_tsdb_address",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "vitals_tsdb_password",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "vitals_tsdb_user",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        }
+      ],
+      renamed: [
+        {
+          name: "privileged_worker",
+          replacement: "dedicated_config_processing",
+          source: "kong/conf_loader/constants.lua@22246ef28c"
+        }
+      ],
+      defaultChanged: [
+        {
+          name: "lua_socket_pool_size",
+          from: "30",
+          to: "256",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        },
+        {
+          name: "status_listen",
+          from: "off",
+          to: "127.0.0.1:8007 reuseport backlog=16384",
+          source: "app/_data/kong-conf/3.4.json@bc1cd74260 \u2192 app/_data/kong-conf/3.10.json@bc1cd74260"
+        }
+      ]
+    },
+    {
+      from: "3.10",
+      to: "3.14",
+      removed: [
+        {
+          name: "wasm",
+          source: "app/_data/kong-conf/3.10.json@bc1cd74260 \u2192 app/_data/kong-conf/3.14.json@bc1cd74260"
+        },
+        {
+          name: "wasm_filters",
+          source: "app/_data/kong-conf/3.10.json@bc1cd74260 \u2192 app/_data/kong-conf/3.14.json@bc1cd74260"
+        },
+        {
+          name: "wasm_filters_path",
+          source: "app/_data/kong-conf/3.10.json@bc1cd74260 \u2192 app/_data/kong-conf/3.14.json@bc1cd74260"
+        }
+      ],
+      renamed: [],
+      defaultChanged: [
+        {
+          name: "pg_ssl_verify",
+          from: "off",
+          to: "on",
+          source: "app/_data/kong-conf/3.10.json@bc1cd74260 \u2192 app/_data/kong-conf/3.14.json@bc1cd74260"
+        },
+        {
+          name: "proxy_server_ssl_verify",
+          from: "off",
+          to: "on",
+          source: "app/_data/kong-conf/3.10.json@bc1cd74260 \u2192 app/_data/kong-conf/3.14.json@bc1cd74260"
+        },
+        {
+          name: "untrusted_lua",
+          from: "sandbox",
+          to: "strict",
+          source: "app/_data/kong-conf/3.10.json@bc1cd74260 \u2192 app/_data/kong-conf/3.14.json@bc1cd74260"
+        }
+      ]
+    }
+  ]
+};
+
+// actions/engine/upgrade/kong-conf.ts
+var KONG_CONF_DATA = kong_conf_changes_default;
+var SECRET = "(secret, not shown)";
+var shown = (value) => value === null || value === "" ? "(none)" : `\`${value}\``;
+function isKnownSetting(line, name) {
+  if (name in line.settings || name in line.aliases || line.undocumented.includes(name)) return true;
+  return !line.dynamicIgnored.includes(name) && line.dynamicPrefixes.some((prefix) => name.startsWith(prefix));
+}
+function isSecretSetting(setting, sensitive = KONG_CONF_DATA.sensitive) {
+  const { name, value } = setting;
+  return sensitive.includes(name) || isCredentialName(name) || /(?:^|_)(?:key|conf)$/.test(name) || detectSecret(value) !== void 0 || looksLikeCredentialValue(value);
+}
+function lineData(source, line) {
+  const found = source.lines[line];
+  if (!found) throw new InputError(`Kong ${line} is not an LTS line deckhand knows: ${LTS_LINES.join(", ")}.`);
+  return found;
+}
+function ltsHops(from, to2, source = KONG_CONF_DATA) {
+  const start = LTS_LINES.indexOf(from);
+  const end = LTS_LINES.indexOf(to2);
+  if (start === -1 || end === -1 || end <= start) {
+    throw new InputError(
+      `Cannot compare kong.conf from Kong ${from} to ${to2}: give two LTS lines, the later second (${LTS_LINES.join(", ")}).`
+    );
+  }
+  return LTS_LINES.slice(start, end).map((line, i) => {
+    const hop = source.hops.find((h) => h.from === line && h.to === LTS_LINES[start + i + 1]);
+    if (!hop)
+      throw new InputError(`No kong.conf changes are known for Kong ${line} \u2192 ${LTS_LINES[start + i + 1]}.`);
+    return hop;
+  });
+}
+function kongConfChanges(conf, from, to2, source = KONG_CONF_DATA) {
+  const hops = ltsHops(from, to2, source);
+  const first = lineData(source, from);
+  const last = lineData(source, to2);
+  const removed = [];
+  const renamed = [];
+  const unknown = [];
+  const secret = /* @__PURE__ */ new Set();
+  const shownValue = (setting) => secret.has(setting.origin) || isSecretSetting(setting, source.sensitive) ? SECRET : shown(setting.value);
+  const current = /* @__PURE__ */ new Map();
+  for (const setting of conf.settings.values()) {
+    if (isSecretSetting(setting, source.sensitive)) secret.add(setting.origin);
+    if (!isKnownSetting(first, setting.name) && !isKnownSetting(last, setting.name)) unknown.push(setting);
+    else current.set(setting.name, setting);
+  }
+  let before = first;
+  const defaults2 = /* @__PURE__ */ new Map();
+  for (const hop of hops) {
+    const after = lineData(source, hop.to);
+    const label = `${hop.from} \u2192 ${hop.to}`;
+    const removedHere = new Map(hop.removed.map((r) => [r.name, r]));
+    for (const [name, setting] of [...current]) {
+      const gone = removedHere.get(name);
+      if (gone) {
+        const replacement2 = before.aliases[name];
+        removed.push({
+          name,
+          value: shownValue(setting),
+          hop: label,
+          origin: setting.origin,
+          source: gone.source,
+          ...replacement2 && { replacement: replacement2 }
+        });
+        current.delete(name);
+        continue;
+      }
+      const replacement = after.aliases[name];
+      if (replacement) {
+        renamed.push({
+          name,
+          replacement,
+          value: shownValue(setting),
+          hop: label,
+          origin: setting.origin,
+          source: after.aliasSources[name] ?? ""
+        });
+        current.delete(name);
+        if (!current.has(replacement)) current.set(replacement, { ...setting, name: replacement });
+      }
+    }
+    for (const change of hop.defaultChanged) {
+      if (current.has(change.name)) continue;
+      const seen = defaults2.get(change.name);
+      if (seen) {
+        seen.to = change.to;
+        seen.hops.push(label);
+        seen.sources.push(change.source);
+      } else {
+        defaults2.set(change.name, {
+          name: change.name,
+          from: change.from,
+          to: change.to,
+          hops: [label],
+          sources: [change.source]
+        });
+      }
+    }
+    before = after;
+  }
+  const defaultChanged = [...defaults2.values()].filter((d) => d.from !== d.to && d.name in last.settings).sort((a, b2) => a.name.localeCompare(b2.name));
+  return {
+    from,
+    to: to2,
+    removed,
+    renamed,
+    defaultChanged,
+    unknown: unknown.sort((a, b2) => a.name.localeCompare(b2.name)),
+    ignored: conf.ignored,
+    set: conf.settings.size
+  };
+}
+function kongConfReport(changes) {
+  const report2 = emptyReport(`kong.conf: Kong ${changes.from} \u2192 ${changes.to}`);
+  const { removed, renamed, defaultChanged, unknown } = changes;
+  report2.lines.push(
+    `${removed.length} removed, ${renamed.length} renamed, ${defaultChanged.length} defaults changed, ${unknown.length} unknown (of ${changes.set} settings set).`
+  );
+  if (removed.length > 0) {
+    report2.tables.push({
+      caption: `Removed: Kong ${changes.to} no longer reads these`,
+      header: ["setting", "value", "set in", "removed by", "instead", "source"],
+      rows: removed.map((r) => [r.name, r.value, r.origin, r.hop, r.replacement ?? "", r.source])
+    });
+  }
+  if (renamed.length > 0) {
+    report2.tables.push({
+      caption: "Renamed: set the new name instead",
+      header: ["setting", "new name", "value", "set in", "since", "source"],
+      rows: renamed.map((r) => [r.name, r.replacement, r.value, r.origin, r.hop, r.source])
+    });
+  }
+  if (defaultChanged.length > 0) {
+    report2.tables.push({
+      caption: "Defaults changed for settings left unset: set the old value to keep the old behaviour",
+      header: ["setting", "default before", "default after", "changed by", "source"],
+      rows: defaultChanged.map((d) => [
+        d.name,
+        shown(d.from),
+        shown(d.to),
+        d.hops.join(", "),
+        d.sources.join("; ")
+      ])
+    });
+  }
+  if (unknown.length > 0) {
+    report2.tables.push({
+      caption: `Unknown to Kong ${changes.from} and ${changes.to}: Kong ignores these (a typo?)`,
+      header: ["setting", "set in"],
+      rows: unknown.map((u2) => [u2.name, u2.origin])
+    });
+  }
+  for (const message of changes.ignored) report2.annotations.push({ level: "warning", message });
+  return report2;
+}
+
+// actions/engine/upgrade/kong-conf-parse.ts
+init_errors();
+var MAX_KONG_CONF_BYTES = 1024 * 1024;
+var MAX_KONG_CONF_LINE = 64 * 1024;
+var WS = "[ \\t\\n\\v\\f\\r]";
+var BLANK = new RegExp(`^${WS}*$`);
+var COMMENT_LINE = new RegExp(`^${WS}*[;#]`);
+var CONTINUATION = new RegExp(`\\\\${WS}*$`);
+var ASSIGN = new RegExp(`${WS}*=${WS}*`);
+var TRIM = new RegExp(`^${WS}+|${WS}+$`, "g");
+var TRAILING_COMMENT = new RegExp(`${WS}*(?<!\\\\)#.*$`);
+function variabilize(key2) {
+  return key2.replace(/[^A-Za-z0-9]/g, (ch) => "_".repeat(Buffer.byteLength(ch)));
+}
+function stripComment(value) {
+  return value.replace(TRAILING_COMMENT, "").replaceAll("\\#", "#");
+}
+function parseKongConf(text, file = "kong.conf") {
+  if (Buffer.byteLength(text) > MAX_KONG_CONF_BYTES) {
+    throw new InputError(`${file} is larger than ${MAX_KONG_CONF_BYTES} bytes; a kong.conf is far smaller.`);
+  }
+  const settings = /* @__PURE__ */ new Map();
+  const ignored = [];
+  const physical = text.split("\n");
+  let pending = "";
+  let pendingStart = 0;
+  let section;
+  for (let i = 0; i < physical.length; i++) {
+    const raw = physical[i] ?? "";
+    if (raw.length > MAX_KONG_CONF_LINE) {
+      throw new InputError(`${file}:${i + 1} is longer than ${MAX_KONG_CONF_LINE} characters.`);
+    }
+    if (BLANK.test(raw) || COMMENT_LINE.test(raw)) continue;
+    const continued = CONTINUATION.exec(raw);
+    if (continued) {
+      if (pending === "") pendingStart = i + 1;
+      pending += raw.slice(0, continued.index);
+      if (pending.length > MAX_KONG_CONF_LINE) {
+        throw new InputError(`${file}:${pendingStart} is longer than ${MAX_KONG_CONF_LINE} characters.`);
+      }
+      continue;
+    }
+    const lineNumber = pending === "" ? i + 1 : pendingStart;
+    const line = pending + raw;
+    pending = "";
+    if (line.startsWith("[")) {
+      section = /\[([^\]]+)\]/.exec(line)?.[1] ?? "";
+      ignored.push(`${file}:${lineNumber}: section [${section}]: Kong ignores the settings in it`);
+      continue;
+    }
+    const stripped = line.replace(new RegExp(`^${WS}*`), "");
+    const assign = ASSIGN.exec(stripped);
+    if (!assign) {
+      ignored.push(`${file}:${lineNumber}: no \`=\`, so Kong ignores the line`);
+      continue;
+    }
+    const name = variabilize(stripped.slice(0, assign.index));
+    if (section !== void 0) continue;
+    if (name === "") {
+      ignored.push(`${file}:${lineNumber}: no name before \`=\`, so Kong ignores the line`);
+      continue;
+    }
+    const value = stripComment(stripped.slice(assign.index + assign[0].length).replace(TRIM, ""));
+    settings.set(name, { name, value, origin: `${file}:${lineNumber}` });
+  }
+  if (pending !== "") {
+    ignored.push(`${file}:${pendingStart}: continued with \`\\\` up to the end of the file, so Kong drops it`);
+  }
+  return { settings, ignored };
+}
+function settingOfEnv(name) {
+  const m2 = /^KONG_([A-Z0-9_]+)$/.exec(name);
+  return m2?.[1]?.toLowerCase();
+}
+function withEnvironment(conf, env) {
+  const settings = new Map(conf.settings);
+  const ignored = [...conf.ignored];
+  for (const [variable, value] of Object.entries(env).sort(([a], [b2]) => a.localeCompare(b2))) {
+    if (value === void 0 || !/^kong_/i.test(variable)) continue;
+    const name = settingOfEnv(variable);
+    if (!name) {
+      ignored.push(`${variable}: Kong reads KONG_ followed by a setting's name in upper case only`);
+      continue;
+    }
+    settings.set(name, { name, value, origin: variable });
+  }
+  return { settings, ignored };
+}
+
+// actions/engine/upgrade/upgrade.ts
+import { basename as basename16, join as join37 } from "node:path";
+init_errors();
+
+// actions/engine/upgrade/dumps.ts
+init_errors();
+import { readFile as readFile12 } from "node:fs/promises";
+import { basename as basename15 } from "node:path";
+async function readStateFiles(files) {
+  const texts = /* @__PURE__ */ new Map();
+  for (const file of files) {
+    try {
+      texts.set(basename15(file), await readFile12(file, "utf8"));
+    } catch (err) {
+      throw fileSystemError(err, `reading ${file}`);
+    }
+  }
+  return texts;
+}
+function entityDifferences(drift) {
+  const lines = drift.entities.map((e) => {
+    const fields = e.action === "changed" && e.fields?.length ? `: ${e.fields.map((f2) => f2.path).join(", ")}` : "";
+    return `${e.action} ${e.name} (workspace ${e.workspace})${fields}`;
+  });
+  for (const u2 of drift.unreadable) lines.push(`unreadable ${u2.file}: ${u2.error}`);
+  return lines;
+}
+
+// actions/engine/upgrade/folder.ts
+import { mkdir as mkdir10 } from "node:fs/promises";
+import { join as join36, resolve as resolve15 } from "node:path";
+init_errors();
+async function claimUpgradeFolder(outputDir, started) {
+  const dir = resolve15(outputDir);
+  const name = `upgrade-${timestamp(started)}`;
+  try {
+    await mkdir10(dir, { recursive: true });
+    for (let n = 1; ; n++) {
+      const path5 = join36(dir, n === 1 ? name : `${name}-${n}`);
+      try {
+        await mkdir10(path5, { mode: 448 });
+        return path5;
+      } catch (err) {
+        if (err.code !== "EEXIST") throw err;
+      }
+    }
+  } catch (err) {
+    const code = err.code ?? "error";
+    throw new DeckhandError(
+      `output-dir ${outputDir} cannot be written (${code}): choose a writable directory with enough free space.`
+    );
+  }
+}
+
+// actions/engine/upgrade/lines.ts
+init_errors();
+function ltsLineOf(version) {
+  const m2 = /^(\d+)\.(\d+)(?:\.|$)/.exec(version.trim());
+  if (!m2) return void 0;
+  const line = `${Number(m2[1])}.${Number(m2[2])}`;
+  return isLtsLine(line) ? line : void 0;
+}
+function sideLine(side, given, reported) {
+  const lines = `Kong's LTS lines are ${LTS_LINES.join(", ")}`;
+  if (given !== void 0) {
+    if (!isLtsLine(given))
+      throw new DeckhandError(`The line given for ${side}, ${given}, is not an LTS line: ${lines}.`);
+    return given;
+  }
+  if (reported === void 0) {
+    throw new DeckhandError(`Cluster ${side}'s Kong line is unknown: give it explicitly (${lines}).`);
+  }
+  const line = ltsLineOf(reported);
+  if (!line) {
+    throw new DeckhandError(
+      `Cluster ${side} runs Kong ${reported}, which is not on an LTS line (${lines}): Kong upgrades directly only from one LTS line to a later one. Give ${side}'s line explicitly if it is one.`
+    );
+  }
+  return line;
+}
+function checkUpgradePath(from, to2) {
+  if (LTS_LINES.indexOf(to2) <= LTS_LINES.indexOf(from)) {
+    throw new DeckhandError(
+      `Cluster Y (Kong ${to2}) is not on a later LTS line than cluster X (Kong ${from}): nothing to upgrade. Kong's upgrade path is ${LTS_LINES.join(" \u2192 ")}.`
+    );
+  }
+}
+
+// actions/engine/upgrade/row-counts.ts
+async function compareRowCounts(target, manifest, options) {
+  const clients = await locatePgClients(options);
+  const temp = await privateTempDir("deckhand-pg-");
+  let session;
+  try {
+    session = await PsqlSession.open(clients.psql, await libpqEnv(target, temp.path), target);
+    await session.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+    const present = new Set((await listTables(session)).map((t) => `${t.schema}.${t.table}`));
+    const wanted = manifest.tables.filter((t) => t.data && KONG_ENTITY_TABLES.includes(t.table));
+    const result = { tables: 0, rows: 0, differences: [] };
+    const found = wanted.filter((t) => {
+      if (present.has(`${t.schema}.${t.table}`)) return true;
+      result.differences.push({
+        table: `${t.schema}.${t.table}`,
+        expected: `${t.rows} rows`,
+        actual: "table missing"
+      });
+      return false;
+    });
+    const counts2 = await countTables(
+      session,
+      found.map((table) => ({ table, checksum: false }))
+    );
+    await session.query("ROLLBACK");
+    for (const [i, count] of counts2.entries()) {
+      const want = found[i];
+      result.tables++;
+      result.rows += count.rows;
+      if (count.rows !== want.rows) {
+        result.differences.push({
+          table: `${want.schema}.${want.table}`,
+          expected: `${want.rows} rows`,
+          actual: `${count.rows} rows`
+        });
+      }
+    }
+    return result;
+  } finally {
+    await session?.close();
+    await temp.cleanup();
+  }
+}
+
+// actions/engine/upgrade/upgrade.ts
+var UPGRADE_MODES = ["dual-cluster", "in-place", "rolling"];
+async function upgradeGateway(options) {
+  const upgrade = new Upgrade(options);
+  try {
+    await upgrade.run();
+  } catch (err) {
+    if (!isDeckhandError(err)) throw err;
+    upgrade.outcome.error = { message: err.message, details: err.details };
+  }
+  if (upgrade.outcome.record && !upgrade.outcome.freeze) {
+    try {
+      await upgrade.checkFreeze();
+    } catch (err) {
+      if (!isDeckhandError(err)) throw err;
+      if (upgrade.outcome.error) upgrade.outcome.warnings.push(err.message);
+      else upgrade.outcome.error = { message: err.message, details: err.details };
+    }
+  }
+  return upgrade.finish();
+}
+var Upgrade = class {
+  constructor(options) {
+    this.options = options;
+    this.logger = options.logger;
+    this.outcome = {
+      mode: options.mode,
+      conversions: [],
+      converted: [],
+      nodes: [],
+      upgraded: false,
+      rolledBack: false,
+      next: [],
+      rollback: [],
+      verified: false,
+      seconds: 0,
+      phases: this.timeline.phases,
+      checks: this.timeline.checks,
+      smoke: [],
+      warnings: []
+    };
+  }
+  options;
+  timeline = new Timeline();
+  outcome;
+  logger;
+  started = /* @__PURE__ */ new Date();
+  folder = "";
+  backup;
+  xEdition = "community";
+  finish() {
+    this.outcome.seconds = this.timeline.elapsed();
+    if (this.outcome.error) this.outcome.upgraded = false;
+    this.outcome.verified = !this.outcome.error && this.timeline.checks.length > 0 && this.timeline.checks.every((c) => c.ok);
+    return this.outcome;
+  }
+  async run() {
+    const { mode, x, y } = this.options;
+    if ((mode === "dual-cluster" || mode === "rolling") && !y) {
+      throw new DeckhandError(
+        `A ${mode} upgrade needs cluster Y: the Admin API of the new ${mode === "rolling" ? "nodes" : "cluster"}.`
+      );
+    }
+    if (mode === "in-place" && !this.options.migrateCommand) {
+      throw new DeckhandError(
+        "An in-place upgrade needs migrate-command: the command that migrates the database and starts the new version."
+      );
+    }
+    const [xNode] = await this.waitPhase("wait for cluster X", x.admins);
+    this.outcome.x = xNode.info;
+    this.xEdition = xNode.info.edition;
+    const from = sideLine("X", x.line, xNode.info.version);
+    let to2;
+    if (mode === "in-place") {
+      if (this.options.toLine === void 0)
+        throw new DeckhandError("An in-place upgrade needs the line X is upgraded to (to-line).");
+      to2 = sideLine("Y", this.options.toLine, void 0);
+    } else {
+      const yNodes = await this.waitPhase("wait for cluster Y", y.admins);
+      this.outcome.y = yNodes[0].info;
+      to2 = sideLine("Y", y.line, yNodes[0].info.version);
+      if (mode === "rolling") {
+        const stateful = yNodes.filter((n) => n.info.database !== "off");
+        if (stateful.length > 0) {
+          throw new DeckhandError(
+            `A rolling upgrade is for DB-less nodes and hybrid data planes; ${stateful.map((n) => n.admin.address).join(", ")} run with a database: use dual-cluster or in-place.`
+          );
+        }
+      }
+    }
+    checkUpgradePath(from, to2);
+    this.outcome.from = from;
+    this.outcome.to = to2;
+    this.folder = await claimUpgradeFolder(this.options.outputDir, this.started);
+    this.outcome.folder = this.folder;
+    this.outcome.record = await this.timeline.phase(
+      "record the configuration",
+      () => this.dumpCluster(x.deck, "x-before"),
+      (r) => `${r.entities} entities in ${r.files.length} file(s), ${r.digest.slice(0, "sha256:".length + 12)}`
+    );
+    if (x.database) await this.backUpDatabase(x.database);
+    if (this.options.rehearseRollback) await this.rehearseRollback(this.options.rehearseRollback);
+    const source = mode === "rolling" && this.options.state ? [...this.options.state] : this.outcome.record.files;
+    await this.convert(source, from, to2);
+    if (mode === "dual-cluster") await this.verifyY(y);
+    else if (mode === "in-place") await this.inPlace();
+    else await this.rolling(y);
+  }
+  // ----- freeze and back up -------------------------------------------------------------------
+  /** Dumps a cluster, every workspace when it has them, into a folder of this upgrade's own. */
+  async dumpCluster(deck, name) {
+    const folder = join37(this.folder, name);
+    const result = await dump({
+      deck,
+      logger: this.logger,
+      outputDir: folder,
+      allWorkspaces: this.xEdition === "enterprise",
+      // deck file convert renders DECK_ references with values the environment may not hold, and the converted
+      // state must load into DB-less nodes as it is: the dumps keep their secrets, in this private folder beside
+      // the database backup, which holds the same ones.
+      redactSecrets: false,
+      allowEmpty: true
+    });
+    return { folder, files: result.files, digest: result.digest, entities: result.entityCount };
+  }
+  async backUpDatabase(database) {
+    this.backup = await this.timeline.phase(
+      "back up the database",
+      () => dumpPostgres({
+        target: database.target,
+        format: "custom",
+        profile: "kong",
+        excludeTableData: [],
+        outputDir: join37(this.folder, "database"),
+        verify: true,
+        binDir: database.binDir,
+        pathEnv: this.options.env.PATH,
+        logger: this.logger
+      }),
+      (r) => `${r.manifest.database}: ${r.manifest.totals.tables} tables, ${r.manifest.totals.rows} rows`
+    );
+    const { manifest } = this.backup;
+    this.outcome.databaseBackup = {
+      folder: this.backup.folder,
+      manifest: this.backup.manifestPath,
+      tables: manifest.totals.tables,
+      rows: manifest.totals.rows
+    };
+    for (const note of this.backup.notes) this.outcome.warnings.push(note);
+  }
+  /** The backup restored where it can do no harm, and checked against its manifest: the rollback, proven. */
+  async rehearseRollback(target) {
+    if (!this.backup) {
+      throw new DeckhandError("rehearse-rollback needs a database backup of cluster X: give X its database.");
+    }
+    const backup = this.backup;
+    const database = this.options.x.database;
+    const result = await this.timeline.phase(
+      "rehearse the rollback",
+      () => restorePostgres({
+        input: backup.folder,
+        target,
+        // A throwaway database: replaced when it holds anything.
+        create: false,
+        clean: true,
+        verify: true,
+        noOwner: database.noOwner,
+        keepPrevious: false,
+        binDir: database.binDir,
+        pathEnv: this.options.env.PATH,
+        logger: this.logger
+      }),
+      (r) => `${r.database}: ${r.tablesChecked} tables, ${r.rowsChecked} rows`
+    );
+    this.outcome.rehearsal = {
+      database: result.database,
+      tables: result.tablesChecked,
+      rows: result.rowsChecked,
+      verified: result.verified
+    };
+    this.timeline.check("rehearsed rollback's row counts", result.verified, describeTables(result));
+    if (!result.verified) {
+      throw new DeckhandError(
+        `The database backup restored into ${result.database} differs from its manifest: the rollback would not bring X back. Nothing was changed on X.`,
+        result.differences.map((d) => `${d.table}: expected ${d.expected}, found ${d.actual}`)
+      );
+    }
+  }
+  /** Proves that X's configuration is what it was when recorded: nobody wrote to it during the freeze. */
+  async checkFreeze() {
+    const record = this.outcome.record;
+    await this.timeline.phase("check the freeze", async () => {
+      const now = await this.dumpCluster(this.options.x.deck, "x-freeze");
+      const drift = compareStateFiles(await readStateFiles(record.files), await readStateFiles(now.files));
+      const changes = entityDifferences(drift);
+      this.outcome.freeze = { unchanged: changes.length === 0, changes };
+      this.timeline.check(
+        "X's configuration unchanged during the freeze",
+        changes.length === 0,
+        changes.length === 0 ? "same entities as when recorded" : `${changes.length} change(s): ${changes.slice(0, 10).join("; ")}`
+      );
+      if (changes.length > 0) {
+        throw new DeckhandError(
+          `Cluster X's configuration changed during the upgrade (${changes.length} entit${changes.length === 1 ? "y" : "ies"}): someone wrote to X's Admin API during the freeze, so the upgraded gateway may lack it. Stop the writes and upgrade again.`,
+          changes
+        );
+      }
+    });
+  }
+  // ----- convert ------------------------------------------------------------------------------
+  async convert(files, from, to2) {
+    const folder = join37(this.folder, `converted-${to2}`);
+    await this.timeline.phase(
+      "convert",
+      async () => {
+        for (const input of files) {
+          const report2 = await convertState({
+            runner: this.options.x.deck,
+            logger: this.logger,
+            from,
+            to: to2,
+            input,
+            output: join37(folder, basename16(input))
+          });
+          this.outcome.conversions.push(report2);
+          this.outcome.converted.push(report2.output);
+        }
+        for (const warning2 of this.outcome.conversions.flatMap((c) => c.hops.flatMap((h) => h.warnings))) {
+          this.logger.info(`deck file convert: ${warning2}`);
+        }
+      },
+      () => `${files.length} file(s) from Kong ${from} to ${to2}`
+    );
+  }
+  // ----- dual-cluster -------------------------------------------------------------------------
+  async verifyY(y) {
+    await this.timeline.phase("verify Y", async () => {
+      await this.waitNodes(y.admins);
+      await this.compareWithConverted(y.deck, "y-after", "Y");
+      if (y.database && this.backup) {
+        const counts2 = await compareRowCounts(y.database.target, this.backup.manifest, {
+          binDir: y.database.binDir,
+          pathEnv: this.options.env.PATH
+        });
+        const details = counts2.differences.map(
+          (d) => `${d.table}: X's backup holds ${d.expected}, Y ${d.actual}`
+        );
+        this.timeline.check(
+          "Y's configuration tables against X's backup",
+          details.length === 0,
+          details.length === 0 ? `${counts2.tables} tables, ${counts2.rows} rows match` : details.join("; ")
+        );
+        if (details.length > 0) {
+          throw new DeckhandError(
+            `Y's database holds other configuration rows than X's backup in ${details.length} table(s): was Y built from this backup?`,
+            details
+          );
+        }
+      } else if (y.database) {
+        this.outcome.warnings.push("Y's database was given, but not X's: the row counts were not compared.");
+      }
+    });
+    await this.smoke();
+    this.outcome.upgraded = true;
+    this.outcome.next.push(
+      "Move traffic from X's proxy to Y's (DNS or the load balancer), gradually as Kong's dual-cluster guide does, watching the business metrics.",
+      "Keep the Admin API writes frozen on both clusters until X is retired."
+    );
+    this.outcome.rollback.push(
+      "Keep X running until Y has served all traffic for long enough: to roll back, move the traffic back to X's proxy."
+    );
+  }
+  /** Dumps a cluster and fails unless it holds exactly X's converted configuration. */
+  async compareWithConverted(deck, name, side) {
+    const after = await this.dumpCluster(deck, name);
+    const drift = compareStateFiles(
+      await readStateFiles(this.outcome.converted),
+      await readStateFiles(after.files)
+    );
+    const differences = entityDifferences(drift);
+    this.timeline.check(
+      `${side} against X's converted configuration`,
+      differences.length === 0,
+      differences.length === 0 ? `${after.entities} entities, no differences` : `${differences.length} difference(s): ${differences.slice(0, 10).join("; ")}`
+    );
+    if (differences.length > 0) {
+      throw new DeckhandError(
+        `${side} does not hold X's configuration converted to Kong ${this.outcome.to} (${differences.length} entit${differences.length === 1 ? "y differs" : "ies differ"}).`,
+        differences
+      );
+    }
+  }
+  // ----- in-place -----------------------------------------------------------------------------
+  async inPlace() {
+    await this.checkFreeze();
+    try {
+      await this.timeline.phase("migrate", async () => {
+        this.logger.info("Migrating cluster X with migrate-command.");
+        const done = await runUserCommand(this.options.migrateCommand, {
+          env: commandEnv(this.options.env),
+          timeoutMs: this.options.waitTimeoutSeconds * 1e3,
+          secrets: this.options.secrets,
+          logger: this.logger
+        });
+        if (!done.ok) {
+          throw new DeckhandError(
+            `migrate-command ${done.signal ? `was stopped (${done.signal}) when wait-timeout ran out` : `exited with ${done.exitCode}`}.`
+          );
+        }
+      });
+      const [node] = await this.waitPhase("wait for the migrated gateway", this.options.x.admins);
+      this.checkMigratedVersion(node.info);
+      await this.timeline.phase(
+        "verify",
+        () => this.compareWithConverted(this.options.x.deck, "x-after", "The migrated X")
+      );
+      await this.smoke();
+    } catch (err) {
+      if (!isDeckhandError(err)) throw err;
+      await this.rollBack(err);
+      return;
+    }
+    this.outcome.upgraded = true;
+    this.outcome.rollback.push(
+      `X's database before the upgrade is backed up in ${this.backup?.folder ?? "(no database backup)"}; its configuration in ${this.outcome.record.folder}.`
+    );
+  }
+  /** The migrated gateway must run a release of the line it was upgraded to: else the migrate command left the old image. */
+  checkMigratedVersion(info2) {
+    this.outcome.y = info2;
+    const ok3 = ltsLineOf(info2.version) === this.outcome.to;
+    this.timeline.check(`X runs Kong ${this.outcome.to}`, ok3, `Kong ${info2.version}`);
+    if (!ok3) {
+      throw new DeckhandError(
+        `After migrate-command, X runs Kong ${info2.version}, not a ${this.outcome.to} release: its nodes were not started on the new version.`
+      );
+    }
+  }
+  /**
+   * Brings X back after a failed migration or verification: the database backup first (Kong's guide restores
+   * the database), then the nodes restarted, since they cache; the recorded declarative state only when there is
+   * no database backup or its restore failed. Then X must hold what it held before.
+   */
+  async rollBack(cause) {
+    this.outcome.rollbackReason = cause.message;
+    this.logger.warn(`The upgrade failed (${cause.message}); rolling back.`);
+    const record = this.outcome.record;
+    let databaseRestored = false;
+    const database = this.options.x.database;
+    if (this.backup && database) {
+      const backup = this.backup;
+      try {
+        const result = await this.timeline.phase(
+          "roll back the database",
+          () => restorePostgres({
+            input: backup.folder,
+            target: database.target,
+            create: false,
+            clean: true,
+            verify: true,
+            noOwner: database.noOwner,
+            // The migrated database is kept aside: what went wrong can be looked into.
+            keepPrevious: true,
+            binDir: database.binDir,
+            pathEnv: this.options.env.PATH,
+            logger: this.logger
+          }),
+          (r) => describeTables(r)
+        );
+        this.timeline.check("rolled-back database's row counts", result.verified, describeTables(result));
+        databaseRestored = result.verified;
+        if (result.previous) {
+          this.outcome.warnings.push(
+            `The migrated database is kept as ${result.previous}: drop it once it is no longer needed.`
+          );
+        }
+      } catch (err) {
+        if (!isDeckhandError(err)) throw err;
+        this.outcome.warnings.push(
+          `The database rollback failed, so the declarative state was restored instead: ${err.message}`
+        );
+      }
+    }
+    try {
+      if (databaseRestored) await this.restartNodes();
+      else await this.restoreDeclarative(record.files);
+      await this.timeline.phase("verify the rollback", async () => {
+        await this.waitNodes(this.options.x.admins);
+        const now = await this.dumpCluster(this.options.x.deck, "x-rolled-back");
+        const drift = compareStateFiles(await readStateFiles(record.files), await readStateFiles(now.files));
+        const differences = entityDifferences(drift);
+        this.timeline.check(
+          "X against its configuration before the upgrade",
+          differences.length === 0,
+          differences.length === 0 ? "no differences" : differences.slice(0, 10).join("; ")
+        );
+        if (differences.length > 0) {
+          throw new DeckhandError(
+            `X was rolled back but does not hold its configuration from before the upgrade (${differences.length} difference(s)).`,
+            differences
+          );
+        }
+      });
+    } catch (err) {
+      if (!isDeckhandError(err)) throw err;
+      throw new DeckhandError(
+        `The upgrade failed (${cause.message}), and so did the rollback: ${err.message}`,
+        [...cause.details, ...err.details]
+      );
+    }
+    this.outcome.rolledBack = true;
+    this.outcome.rollback.push(`X was rolled back to the configuration recorded in ${record.folder}.`);
+    throw new DeckhandError(
+      `The upgrade failed and X was rolled back to what it held before: ${cause.message}`,
+      cause.details
+    );
+  }
+  async restartNodes() {
+    const command2 = this.options.restartCommand;
+    if (!command2) {
+      this.outcome.warnings.push(
+        "X's nodes were not restarted after the database rollback: Kong caches its configuration, so they may serve the migrated one until they restart. Set restart-command, or restart them."
+      );
+      return;
+    }
+    await this.timeline.phase("restart the nodes", async () => {
+      const done = await runUserCommand(command2, {
+        env: commandEnv(this.options.env),
+        timeoutMs: this.options.waitTimeoutSeconds * 1e3,
+        secrets: this.options.secrets,
+        logger: this.logger
+      });
+      if (!done.ok) {
+        throw new DeckhandError(
+          `restart-command ${done.signal ? `was stopped (${done.signal})` : `exited with ${done.exitCode}`}: the database is rolled back, but the nodes may still serve what they cached.`
+        );
+      }
+    });
+  }
+  /** The recorded state synced back onto X, by the restore engine (overwriting what the migration left). */
+  async restoreDeclarative(files) {
+    const restored = await this.timeline.phase(
+      "roll back the declarative state",
+      async () => {
+        const outcome = await restoreGateway({
+          strategy: "declarative",
+          admins: this.options.x.admins,
+          state: files,
+          overwrite: true,
+          waitTimeoutSeconds: this.options.waitTimeoutSeconds,
+          smoke: [],
+          deck: () => Promise.resolve(this.options.x.deck),
+          reconcile: { logger: this.logger, secrets: this.options.secrets },
+          env: this.options.env,
+          secret: () => void 0,
+          logger: this.logger
+        });
+        if (outcome.error) throw new DeckhandError(outcome.error.message, outcome.error.details);
+        return outcome;
+      },
+      (o) => `${o.entitiesRestored} entities restored`
+    );
+    for (const w2 of restored.warnings) this.outcome.warnings.push(w2);
+  }
+  // ----- rolling ------------------------------------------------------------------------------
+  async rolling(y) {
+    await this.timeline.phase(
+      "validate on Y",
+      () => y.deck.run(validateArgs(y.deck.deck.features, { files: this.outcome.converted, online: true }), {
+        online: true
+      })
+    );
+    const config = await buildDeclarativeConfig(this.outcome.converted, this.options.env);
+    await this.timeline.phase(
+      "load the nodes",
+      () => Promise.all(
+        y.admins.map(
+          (admin) => loadNode(admin, config, {
+            deadline: performance.now() + this.options.waitTimeoutSeconds * 1e3,
+            logger: this.logger
+          })
+        )
+      ),
+      (loads) => `${loads.filter((l) => l.reloaded).length} of ${loads.length} node(s) loaded`
+    );
+    const checked = await this.timeline.phase("verify the nodes", () => checkNodes(y.admins, config));
+    this.outcome.nodes = checked.checks;
+    for (const node of checked.checks) {
+      this.timeline.check(
+        `configuration of ${node.address}`,
+        node.problems.length === 0,
+        node.problems.length === 0 ? `hash ${node.hash}` : node.problems.join("; ")
+      );
+    }
+    if (!checked.ok) {
+      throw new DeckhandError(
+        `${checked.checks.filter((c) => c.problems.length > 0).length} new node(s) do not hold the converted configuration.`,
+        checked.checks.flatMap((c) => c.problems.map((p2) => `${c.address}: ${p2}`))
+      );
+    }
+    await this.smoke();
+    this.outcome.upgraded = true;
+    const old = this.options.state ? [...this.options.state] : this.outcome.record.files;
+    this.outcome.next.push(
+      "Move traffic to the new nodes gradually (the load balancer), then shut the old nodes down, as in Kong's rolling upgrade guide."
+    );
+    this.outcome.rollback.push(
+      `The configuration of the old nodes is kept in ${old.join(", ")}: to roll back, move the traffic back to the old nodes (or start nodes of the old version with it).`
+    );
+  }
+  // ----- waiting and smoke --------------------------------------------------------------------
+  waitNodes(admins) {
+    return waitForGateway(admins, {
+      deadline: performance.now() + this.options.waitTimeoutSeconds * 1e3,
+      timeoutSeconds: this.options.waitTimeoutSeconds,
+      logger: this.logger
+    });
+  }
+  waitPhase(name, admins) {
+    return this.timeline.phase(
+      name,
+      () => this.waitNodes(admins),
+      (nodes) => `${nodes.length} node(s) up, Kong ${nodes[0].info.version} (${nodes[0].info.edition})`
+    );
+  }
+  /** Smoke requests through the new gateway's proxy; any that fails ends the upgrade. */
+  async smoke() {
+    if (this.options.smoke.length === 0) return;
+    const results = await this.timeline.phase(
+      "smoke requests",
+      () => runSmokeRequests(this.options.smoke, {
+        logger: this.logger,
+        windowMs: this.options.smokeWindowMs,
+        ...this.options.smokeTls ? { tls: this.options.smokeTls } : {}
+      }),
+      (r) => `${r.filter((x) => x.ok).length} of ${r.length} as expected`
+    );
+    this.outcome.smoke = results;
+    for (const r of results) {
+      this.timeline.check(
+        `${r.method} ${r.url}`,
+        r.ok,
+        `${r.status || r.error} (expected ${r.expected})${r.attempts > 1 ? ` after ${r.attempts} attempts` : ""}`
+      );
+    }
+    const failed = results.filter((r) => !r.ok);
+    if (failed.length > 0) {
+      throw new DeckhandError(
+        `${failed.length} smoke request(s) did not answer as expected.`,
+        failed.map((r) => `${r.method} ${r.url}: ${r.status || r.error} (expected ${r.expected})`)
+      );
+    }
+  }
+};
+function describeTables(r) {
+  return r.differences.length === 0 ? `${r.tablesChecked} tables, ${r.rowsChecked} rows match the backup` : `${r.differences.length} table(s) differ: ${r.differences.slice(0, 5).map((d) => `${d.table} (expected ${d.expected}, found ${d.actual})`).join(", ")}`;
+}
+function commandEnv(env) {
+  const secret = (name) => /^DECK_|^PGPASSWORD$/i.test(name);
+  const out = {};
+  for (const [name, value] of Object.entries(env)) out[name] = secret(name) ? void 0 : value;
+  for (const name of Object.keys(process.env)) if (secret(name)) out[name] = void 0;
+  return out;
+}
+
+// actions/engine/jobs/upgrade-report.ts
+var TITLE = "deckhand upgrade";
+function describeUpgrade(outcome, reportFile, conf, kongConfFile) {
+  const report2 = emptyReport(TITLE);
+  const lines = outcome.from && outcome.to ? `Kong ${outcome.from} to ${outcome.to}` : "Kong to a later LTS line";
+  const what = `${outcome.mode} upgrade from ${lines}`;
+  if (outcome.error) {
+    report2.lines.push(
+      outcome.rolledBack ? `The ${what} failed after ${outcome.seconds} s and X was rolled back: ${outcome.error.message}` : `The ${what} failed after ${outcome.seconds} s: ${outcome.error.message}`
+    );
+    report2.annotations.push({ level: "error", title: TITLE, message: outcome.error.message });
+    for (const detail of outcome.error.details.slice(0, 10))
+      report2.annotations.push({ level: "error", title: TITLE, message: detail });
+  } else if (outcome.verified) {
+    report2.lines.push(`The ${what} is done and verified in ${outcome.seconds} s.`);
+  } else {
+    const failed = outcome.checks.filter((c) => !c.ok);
+    report2.lines.push(
+      `The ${what} ran, but ${failed.length} check(s) failed: not verified (${outcome.seconds} s).`
+    );
+    for (const check2 of failed)
+      report2.annotations.push({ level: "error", title: `${TITLE}: ${check2.name}`, message: check2.detail });
+  }
+  if (outcome.freeze) {
+    report2.lines.push(
+      outcome.freeze.unchanged ? "Freeze: X's configuration is what it was when recorded; nobody wrote to its Admin API meanwhile." : `Freeze broken: ${outcome.freeze.changes.length} change(s) to X since it was recorded: ${outcome.freeze.changes.slice(0, 5).join("; ")}`
+    );
+  }
+  if (outcome.databaseBackup) {
+    const b2 = outcome.databaseBackup;
+    report2.lines.push(`X's database backed up: ${b2.tables} tables, ${b2.rows} rows in ${b2.folder}.`);
+  }
+  if (outcome.rehearsal) {
+    const r = outcome.rehearsal;
+    report2.lines.push(
+      `Rollback rehearsed into ${r.database}: ${r.tables} tables, ${r.rows} rows ${r.verified ? "match the backup" : "DIFFER from the backup"}.`
+    );
+  }
+  if (outcome.rollbackReason) report2.lines.push(`Rolled back because: ${outcome.rollbackReason}`);
+  for (const warning2 of outcome.warnings)
+    report2.annotations.push({ level: "warning", title: TITLE, message: warning2 });
+  report2.tables.push({
+    caption: `Phases (${outcome.seconds} s)`,
+    header: ["phase", "started at", "took", "result"],
+    rows: outcome.phases.map((p2) => [
+      p2.name,
+      `${p2.startedAt} s`,
+      `${p2.seconds} s`,
+      `${p2.status}${p2.detail ? `: ${p2.detail}` : ""}`
+    ])
+  });
+  if (outcome.checks.length > 0) {
+    report2.tables.push({
+      caption: "Checks",
+      header: ["check", "result", "detail"],
+      rows: outcome.checks.map((c) => [c.name, c.ok ? "passed" : "FAILED", c.detail])
+    });
+  }
+  const hops = outcome.conversions.flatMap((c) => c.hops.map((h) => ({ file: c.input, hop: h })));
+  if (hops.length > 0) {
+    report2.tables.push({
+      caption: "Conversion (deck file convert, one LTS hop at a time)",
+      header: ["file", "hop", "entities changed", "deck says"],
+      rows: hops.map(({ file, hop }) => [
+        file,
+        `${hop.from} \u2192 ${hop.to}`,
+        hop.drift.entities.length === 0 ? "none" : hop.drift.entities.slice(0, 10).map((e) => `${e.action} ${e.name}`).join("; "),
+        hop.warnings.length === 0 ? "" : hop.warnings.slice(0, 5).join(" ")
+      ])
+    });
+  }
+  if (conf) {
+    const changes = kongConfReport(conf.changes);
+    report2.lines.push(`${changes.title} (${conf.file}): ${changes.lines.join(" ")}`);
+    for (const table of changes.tables)
+      report2.tables.push({ ...table, caption: `kong.conf: ${table.caption}` });
+    append(report2.annotations, changes.annotations);
+  } else if (kongConfFile !== void 0) {
+    report2.lines.push(
+      `${kongConfFile} was not compared: the upgrade stopped before both clusters' lines were known.`
+    );
+  }
+  if (outcome.next.length > 0)
+    report2.tables.push({ caption: "Next steps", header: ["step"], rows: outcome.next.map((n) => [n]) });
+  if (outcome.rollback.length > 0)
+    report2.tables.push({ caption: "Rollback", header: ["how"], rows: outcome.rollback.map((r) => [r]) });
+  if (outcome.folder) report2.lines.push(`Files of this upgrade: ${outcome.folder}`);
+  report2.lines.push(`Report: ${reportFile}`);
+  return report2;
+}
+
+// actions/engine/jobs/upgrade.ts
+async function upgradeJob(source, ctx) {
+  const inputs = new Inputs(COMMANDS.upgrade.inputs, source);
+  const mode = inputs.oneOf("mode", UPGRADE_MODES);
+  checkModeInputs(inputs, mode);
+  const reportFile = inputs.string("report-file");
+  if (reportFile !== void 0) await checkOutputFile("report-file", reportFile, "upgrade-report.json");
+  const kongConfFile = inputs.string("kong-conf");
+  const kongConf = kongConfFile === void 0 ? void 0 : withEnvironment(await readKongConf(kongConfFile), ctx.env);
+  const smoke = parseSmokeRequests(inputs.list("smoke-requests"));
+  maskSmokeQueries(smoke, ctx);
+  const xDatabase = readDatabase2(inputs, "database-url", ctx);
+  const yDatabase = readDatabase2(inputs, "target-database-url", ctx);
+  const rehearsal = inputs.string("rehearse-rollback");
+  const x = await openCluster(inputs, ctx, inputs.list("kong-addr"), inputs.string("kong-admin-token"));
+  const y = mode === "in-place" ? void 0 : await openCluster(
+    inputs,
+    ctx,
+    inputs.list("target-kong-addr"),
+    // A Y built from X's backup holds X's RBAC users, so X's token is Y's unless told otherwise.
+    inputs.string("target-kong-admin-token") ?? inputs.string("kong-admin-token")
+  );
+  const outcome = await upgradeGateway({
+    mode,
+    x: { ...x.cluster, line: inputs.string("from-line"), database: xDatabase?.database },
+    y: y && { ...y.cluster, line: inputs.string("to-line"), database: yDatabase?.database },
+    toLine: inputs.string("to-line"),
+    outputDir: inputs.string("output-dir"),
+    migrateCommand: inputs.string("migrate-command"),
+    restartCommand: inputs.string("restart-command"),
+    rehearseRollback: rehearsal === void 0 ? void 0 : readTarget(rehearsal, ctx),
+    state: inputs.list("state").length > 0 ? inputs.list("state") : void 0,
+    smoke,
+    smokeWindowMs: inputs.integer("smoke-timeout") * 1e3,
+    // The proxy presents the gateway's certificate too (KongGateway's generated one covers both).
+    smokeTls: { ca: await readCaCert(x.connection.caCert), skipVerify: x.connection.tlsSkipVerify },
+    waitTimeoutSeconds: inputs.integer("wait-timeout"),
+    env: ctx.env,
+    secrets: [
+      ...connectionSecrets(x.connection),
+      ...y ? connectionSecrets(y.connection) : [],
+      ...[xDatabase, yDatabase].flatMap((d) => d?.secrets ?? [])
+    ],
+    logger: ctx.logger
+  });
+  const conf = kongConf && outcome.from && outcome.to ? { file: kongConfFile, changes: kongConfChanges(kongConf, outcome.from, outcome.to) } : void 0;
+  const written = await writeReport2(reportFile, outcome, conf);
+  return {
+    ok: outcome.verified && !outcome.error,
+    report: describeUpgrade(outcome, written, conf, kongConfFile),
+    outputs: {
+      upgraded: String(outcome.upgraded),
+      "rolled-back": String(outcome.rolledBack),
+      verified: String(outcome.verified),
+      folder: outcome.folder ?? "",
+      report: written
+    }
+  };
+}
+function checkModeInputs(inputs, mode) {
+  if (inputs.list("kong-addr").length === 0)
+    throw requiredInput("kong-addr", "cluster X's Admin API, the gateway on the old line.");
+  for (const name of ["from-line", "to-line"]) {
+    const line = inputs.string(name);
+    if (line !== void 0 && !isLtsLine(line))
+      throw new InputError(`${inputName(name)} ${line} is not a Kong LTS line: ${LTS_LINES.join(", ")}.`);
+  }
+  const notFor = (name, why) => {
+    if (inputs.given(name)) throw new InputError(`${inputName(name)} is not used by mode ${mode}: ${why}`);
+  };
+  if (mode === "in-place") {
+    if (!inputs.given("migrate-command"))
+      throw requiredInput(
+        "migrate-command",
+        "an in-place upgrade runs it to migrate the database and start the new version."
+      );
+    if (!inputs.given("to-line"))
+      throw requiredInput("to-line", "X reports its old version until it is migrated.");
+    notFor("target-kong-addr", "an in-place upgrade upgrades X itself.");
+  } else {
+    if (inputs.list("target-kong-addr").length === 0)
+      throw requiredInput(
+        "target-kong-addr",
+        `the Admin API of the new ${mode === "rolling" ? "nodes" : "cluster"} (Y).`
+      );
+    notFor("migrate-command", "only an in-place upgrade migrates.");
+    notFor("restart-command", "only an in-place upgrade restarts X after a rollback.");
+  }
+  if (mode !== "dual-cluster")
+    notFor("target-database-url", "only a dual-cluster upgrade compares Y's database with X's backup.");
+  if (mode !== "rolling") notFor("state", "the configuration upgraded is X's, as recorded.");
+  const needBackup = [
+    ["rehearse-rollback", "restores X's database backup"],
+    ["target-database-url", "is compared with X's database backup"]
+  ];
+  for (const [name, why] of needBackup) {
+    if (inputs.given(name) && !inputs.given("database-url"))
+      throw new InputError(`${inputName(name)} ${why}: set ${inputName("database-url")} too.`);
+  }
+}
+async function readKongConf(file) {
+  const text = await readFile13(file, "utf8").catch((err) => {
+    throw new InputError(`${inputName("kong-conf")}: cannot read ${file} (${err.code ?? err.message}).`);
+  });
+  return parseKongConf(text, file);
+}
+function readTarget(url, ctx) {
+  ctx.secret(url);
+  const target = parsePgTarget(url, ctx.env);
+  if (target.password) ctx.secret(target.password);
+  return target;
+}
+function readDatabase2(inputs, name, ctx) {
+  const url = inputs.string(name);
+  if (url === void 0) return void 0;
+  const target = readTarget(url, ctx);
+  return {
+    database: { target, noOwner: inputs.boolean("no-owner"), binDir: inputs.string("postgres-bin") },
+    secrets: target.password ? [target.password] : []
+  };
+}
+async function openCluster(inputs, ctx, addresses, token) {
+  const connections = addresses.map(
+    (address) => readConnection(inputs.with({ "kong-addr": address, "kong-admin-token": token }), ctx)
+  );
+  const connection = connections[0];
+  const admins = await Promise.all(connections.map((c) => KongAdmin.open(c.kongAddr, c)));
+  return { cluster: { admins, deck: await openDeck(inputs, ctx, connection) }, connection };
+}
+async function writeReport2(path5, outcome, conf) {
+  const file = path5 ?? join38((await privateTempDir("deckhand-upgrade-")).path, "upgrade-report.json");
+  const document = {
+    format: "deckhand-upgrade/1",
+    generatedAt: (/* @__PURE__ */ new Date()).toISOString(),
+    ...outcome,
+    // Unknown settings are named, never valued: a misspelt pg_password is still a password.
+    ...conf && {
+      kongConf: {
+        file: conf.file,
+        changes: {
+          ...conf.changes,
+          unknown: conf.changes.unknown.map(({ name, origin }) => ({ name, origin }))
+        }
+      }
+    }
+  };
+  await writeFileAtomic(file, JSON.stringify(document, null, 2) + "\n");
+  return file;
 }
 
 // actions/engine/validate.ts
@@ -67785,7 +71422,8 @@ var JOBS = {
   "files-backup": filesBackupJob,
   "files-restore": filesRestoreJob,
   commit: commitJob,
-  restore: restoreJob
+  restore: restoreJob,
+  upgrade: upgradeJob
 };
 
 // actions/main.ts

@@ -76,6 +76,14 @@ export class Inputs {
     return undefined
   }
 
+  /**
+   * The same inputs with some replaced: one Admin API address of several, or another cluster's address and
+   * token, read with the same checks as the inputs the user gave.
+   */
+  with(values: Record<string, string | undefined>): Inputs {
+    return new Inputs(this.specs, (name) => (name in values ? values[name] : this.source(name)))
+  }
+
   /** Whether the command has this input. */
   has(name: string): boolean {
     return name in this.specs

@@ -34,7 +34,7 @@ export async function restoreJob(source: InputSource, ctx: JobContext): Promise<
   const addresses = inputs.list('kong-addr')
   if (addresses.length === 0) throw requiredInput('kong-addr', 'the Kong Admin API address(es).')
   // Every address gets the checks deck's does; the first is the one deck talks to.
-  const connections = addresses.map((address) => readConnection(withAddress(inputs, address), ctx))
+  const connections = addresses.map((address) => readConnection(inputs.with({ 'kong-addr': address }), ctx))
   const connection = connections[0]!
   // The restored gateway's own schemas decide what plans mask (it may be empty, but its schemas are there).
   const liveRules = new LiveRules(connection)
@@ -162,16 +162,9 @@ async function tykRestoreJob(inputs: Inputs, ctx: JobContext): Promise<JobResult
 }
 
 /** Query values of smoke URLs often carry API keys. */
-function maskSmokeQueries(smoke: readonly SmokeRequest[], ctx: JobContext): void {
+export function maskSmokeQueries(smoke: readonly SmokeRequest[], ctx: JobContext): void {
   for (const { url } of smoke)
     for (const value of new URL(url).searchParams.values()) if (value.length >= 3) ctx.secret(value)
-}
-
-/** The inputs with kong-addr replaced, so each address gets the same checks as a single one. */
-function withAddress(inputs: Inputs, address: string): Inputs {
-  return new Inputs(COMMANDS.restore!.inputs, (name) =>
-    name === 'kong-addr' ? address : inputs.string(name),
-  )
 }
 
 /** keyring-export holds the export itself, or names a file holding it. */

@@ -9,6 +9,7 @@ import type { LtsLine } from '../deck/version.js'
 import { compareStateFiles } from '../drift/compare.js'
 import { type DumpResult, dump } from '../dump.js'
 import { DeckhandError, isDeckhandError } from '../errors.js'
+import type { TlsOptions } from '../http.js'
 import type { KongAdmin, NodeInfo } from '../kong/admin.js'
 import type { Logger } from '../log.js'
 import type { PgTarget } from '../postgres/connection.js'
@@ -83,6 +84,8 @@ export interface UpgradeOptions {
   smoke: readonly SmokeRequest[]
   /** How long smoke requests are retried while Kong rebuilds its router. */
   smokeWindowMs?: number
+  /** TLS trust of the smoke requests: the Admin API connection's (ca-cert, tls-skip-verify). */
+  smokeTls?: TlsOptions
   waitTimeoutSeconds: number
   env: NodeJS.ProcessEnv
   /** Values never to show (admin tokens, header values, DECK_ values): scrubbed from commands' output. */
@@ -710,7 +713,11 @@ class Upgrade {
     const results = await this.timeline.phase(
       'smoke requests',
       () =>
-        runSmokeRequests(this.options.smoke, { logger: this.logger, windowMs: this.options.smokeWindowMs }),
+        runSmokeRequests(this.options.smoke, {
+          logger: this.logger,
+          windowMs: this.options.smokeWindowMs,
+          ...(this.options.smokeTls ? { tls: this.options.smokeTls } : {}),
+        }),
       (r) => `${r.filter((x) => x.ok).length} of ${r.length} as expected`,
     )
     this.outcome.smoke = results
