@@ -68407,37 +68407,8 @@ async function compareRowCounts(target, manifest, options2) {
   let session;
   try {
     session = await PsqlSession.open(clients.psql, await libpqEnv(target, temp.path), target);
-    await session.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-    const present = new Set((await listTables(session)).map((t) => `${t.schema}.${t.table}`));
     const wanted = manifest.tables.filter((t) => t.data && KONG_ENTITY_TABLES.includes(t.table));
-    const result = { tables: 0, rows: 0, differences: [] };
-    const found = wanted.filter((t) => {
-      if (present.has(`${t.schema}.${t.table}`)) return true;
-      result.differences.push({
-        table: `${t.schema}.${t.table}`,
-        expected: `${t.rows} rows`,
-        actual: "table missing"
-      });
-      return false;
-    });
-    const counts2 = await countTables(
-      session,
-      found.map((table) => ({ table, checksum: false }))
-    );
-    await session.query("ROLLBACK");
-    for (const [i, count2] of counts2.entries()) {
-      const want = found[i];
-      result.tables++;
-      result.rows += count2.rows;
-      if (count2.rows !== want.rows) {
-        result.differences.push({
-          table: `${want.schema}.${want.table}`,
-          expected: `${want.rows} rows`,
-          actual: `${count2.rows} rows`
-        });
-      }
-    }
-    return result;
+    return await compareWithManifest(session, wanted, { checksums: false });
   } finally {
     await session?.close();
     await temp.cleanup();

@@ -42752,6 +42752,44 @@ async function privateTree(dir) {
   }
 }
 
+// actions/engine/database/manifest-compare.ts
+async function compareWithManifest(session, tables, options) {
+  const result = { tables: 0, rows: 0, differences: [] };
+  await session.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+  const present = new Set((await listTables(session)).map((t) => `${t.schema}.${t.table}`));
+  const found = tables.filter((t) => {
+    if (present.has(`${t.schema}.${t.table}`)) return true;
+    result.differences.push({
+      table: `${t.schema}.${t.table}`,
+      expected: `${t.rows} rows`,
+      actual: "table missing"
+    });
+    return false;
+  });
+  const withChecksum = (t) => options.checksums && t.checksum !== void 0;
+  const counts2 = await countTables(
+    session,
+    found.map((table) => ({ table, checksum: withChecksum(table) }))
+  );
+  await session.query("ROLLBACK");
+  for (const [i, count] of counts2.entries()) {
+    const want = found[i];
+    const name = `${want.schema}.${want.table}`;
+    result.tables++;
+    result.rows += count.rows;
+    if (count.rows !== want.rows) {
+      result.differences.push({ table: name, expected: `${want.rows} rows`, actual: `${count.rows} rows` });
+    } else if (withChecksum(want) && count.checksum !== want.checksum) {
+      result.differences.push({
+        table: name,
+        expected: "the dumped rows",
+        actual: "same count, different content"
+      });
+    }
+  }
+  return result;
+}
+
 // actions/engine/database/pg-restore.ts
 var ConfiguredGatewayError = class extends DeckhandError {
   constructor(where2, tables) {
@@ -43138,37 +43176,10 @@ async function swap(r, maintenance, fresh, properties) {
   }
 }
 async function compare(session, manifest, result) {
-  await session.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-  const present = new Set((await listTables(session)).map((t) => `${t.schema}.${t.table}`));
-  const wanted = manifest.tables.filter((t) => {
-    if (present.has(`${t.schema}.${t.table}`)) return true;
-    result.differences.push({
-      table: `${t.schema}.${t.table}`,
-      expected: `${t.rows} rows`,
-      actual: "table missing"
-    });
-    return false;
-  });
-  const counts2 = await countTables(
-    session,
-    wanted.map((t) => ({ table: t, checksum: t.checksum !== void 0 }))
-  );
-  await session.query("ROLLBACK");
-  for (const [i, count] of counts2.entries()) {
-    const want = wanted[i];
-    const name = `${want.schema}.${want.table}`;
-    result.tablesChecked++;
-    result.rowsChecked += count.rows;
-    if (count.rows !== want.rows) {
-      result.differences.push({ table: name, expected: `${want.rows} rows`, actual: `${count.rows} rows` });
-    } else if (want.checksum !== void 0 && count.checksum !== want.checksum) {
-      result.differences.push({
-        table: name,
-        expected: "the dumped rows",
-        actual: "same count, different content"
-      });
-    }
-  }
+  const comparison = await compareWithManifest(session, manifest.tables, { checksums: true });
+  result.tablesChecked += comparison.tables;
+  result.rowsChecked += comparison.rows;
+  append(result.differences, comparison.differences);
 }
 
 // actions/engine/database/pg-dump.ts
@@ -54809,37 +54820,8 @@ async function compareRowCounts(target, manifest, options) {
   let session;
   try {
     session = await PsqlSession.open(clients.psql, await libpqEnv(target, temp.path), target);
-    await session.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-    const present = new Set((await listTables(session)).map((t) => `${t.schema}.${t.table}`));
     const wanted = manifest.tables.filter((t) => t.data && KONG_ENTITY_TABLES.includes(t.table));
-    const result = { tables: 0, rows: 0, differences: [] };
-    const found = wanted.filter((t) => {
-      if (present.has(`${t.schema}.${t.table}`)) return true;
-      result.differences.push({
-        table: `${t.schema}.${t.table}`,
-        expected: `${t.rows} rows`,
-        actual: "table missing"
-      });
-      return false;
-    });
-    const counts2 = await countTables(
-      session,
-      found.map((table) => ({ table, checksum: false }))
-    );
-    await session.query("ROLLBACK");
-    for (const [i, count] of counts2.entries()) {
-      const want = found[i];
-      result.tables++;
-      result.rows += count.rows;
-      if (count.rows !== want.rows) {
-        result.differences.push({
-          table: `${want.schema}.${want.table}`,
-          expected: `${want.rows} rows`,
-          actual: `${count.rows} rows`
-        });
-      }
-    }
-    return result;
+    return await compareWithManifest(session, wanted, { checksums: false });
   } finally {
     await session?.close();
     await temp.cleanup();
