@@ -1094,6 +1094,8 @@ export function rootInputs(): Record<string, InputSpec> {
       description: `What to run: ${Object.keys(COMMANDS).join(', ')}.`,
     },
   }
+  // Commands that give an input of the same name another meaning, by name and description.
+  const meanings = new Map<string, Map<string, string[]>>()
   for (const spec of Object.values(COMMANDS)) {
     for (const [name, input] of Object.entries(spec.inputs)) {
       const existing = union[name]
@@ -1101,7 +1103,17 @@ export function rootInputs(): Record<string, InputSpec> {
       // `${{ github.token }}` only the runner can evaluate: those stay.
       const expression = input.default?.startsWith('${{') ? input.default : undefined
       if (!existing) union[name] = { ...input, required: false, default: expression }
+      const byDescription = meanings.get(name) ?? new Map<string, string[]>()
+      byDescription.set(input.description, [...(byDescription.get(input.description) ?? []), spec.name])
+      meanings.set(name, byDescription)
     }
+  }
+  // An input whose meaning depends on the command says each, so the root action never describes one command's.
+  for (const [name, byDescription] of meanings) {
+    if (byDescription.size < 2) continue
+    union[name]!.description = [...byDescription]
+      .map(([description, commands]) => `${commands.join(', ')}: ${description}`)
+      .join(' ')
   }
   return union
 }

@@ -70,6 +70,18 @@ describe('repository', () => {
     expect(action.runs).toEqual({ using: 'node24', main: 'dist/main/index.js' })
   })
 
+  test("the root action describes a shared input by every command's meaning of it", async () => {
+    const action = parse(await readFile(join(ROOT, 'action.yml'), 'utf8'))
+    // commit's mode (push or pull request) and upgrade's (dual-cluster, in-place, rolling) are different inputs.
+    const mode: string = action.inputs.mode.description
+    expect(mode).toContain(`commit: ${COMMANDS.commit!.inputs.mode!.description}`)
+    expect(mode).toContain(`upgrade: ${COMMANDS.upgrade!.inputs.mode!.description}`)
+    // One meaning shared by every command that has the input stays as it is.
+    expect(action.inputs['kong-admin-token'].description).toBe(
+      COMMANDS.dump!.inputs['kong-admin-token']!.description,
+    )
+  })
+
   test('workflows use only inputs and outputs the actions declare, and every required input', async () => {
     // Workflows beside example programs (examples/pulumi-dr/) too; Pulumi.yaml files are not workflows. This
     // repository's own workflows run the actions from the checkout (uses: ./actions/<name>, ./ the root one).
