@@ -1,7 +1,7 @@
 // The upgrade command as users run it: the bundled action (dist/upgrade) and the CLI (dist/cli), against the deck
 // double, Kong stand-ins for clusters X and Y, and a real PostgreSQL loaded with Kong's schema.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals'
-import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
 import { parse, stringify } from 'yaml'
@@ -87,6 +87,7 @@ async function cluster(
     token: string
     edit?: (f: GatewayFixture) => void
     onProxy?: () => Promise<void>
+    keyring?: boolean
   },
 ): Promise<Cluster> {
   let fixture = ''
@@ -95,6 +96,7 @@ async function cluster(
     edition: 'enterprise',
     version: options.version,
     adminToken: options.token,
+    keyring: options.keyring,
     routes: () => fixtureRoutes(fixture, options.onProxy)(),
   })
   standIns.push(kong)
@@ -209,6 +211,54 @@ describe('the upgrade action', () => {
 
     expect(maskedValues(run.stdout)).toEqual(expect.arrayContaining([X_TOKEN, Y_TOKEN, PASSWORD]))
     expectNoSecrets(visibleLog(run.stdout), run.stderr, run.summary, text, JSON.stringify(run.outputs))
+  }, 40_000)
+
+  test("backs up X's keyring and files into the folder: the export masked, never shown, named as restore's keyring-export", async () => {
+    const x = await cluster('x', { version: '3.10.0.3', token: X_TOKEN, keyring: true })
+    const y = await cluster('y', { version: '3.14.0.0', token: Y_TOKEN, edit: convertedTo314 })
+    const etc = await dir('etc-kong')
+    await writeFile(join(etc, 'kong.conf'), 'keyring_enabled = on\n')
+    const run = await upgradeAction({
+      mode: 'dual-cluster',
+      'kong-addr': x.kong.adminUrl,
+      'kong-admin-token': X_TOKEN,
+      'target-kong-addr': y.kong.adminUrl,
+      'target-kong-admin-token': Y_TOKEN,
+      'output-dir': await dir('out'),
+      'deck-path': await deckFor(x, y),
+      'export-keyring': 'true',
+      files: join(etc, 'kong.conf'),
+    })
+    expect(run.stderr).toBe('')
+    expect(run.exitCode).toBe(0)
+    const folder = run.outputs.folder!
+    expect((await readdir(folder)).sort()).toEqual([
+      'converted-3.14',
+      'files.tar.gz',
+      'files.tar.gz.manifest.json',
+      'keyring-export',
+      'x-before',
+      'x-freeze',
+      'y-after',
+    ])
+    const keyringFile = join(folder, 'keyring-export')
+    expect((await stat(keyringFile)).mode & 0o777).toBe(0o600)
+    const data = (await readFile(keyringFile, 'utf8')).trim()
+    expect(maskedValues(run.stdout)).toContain(data)
+
+    expect(run.summary).toContain(`X's keyring exported to ${keyringFile} (restore's keyring-export).`)
+    expect(run.summary).toContain(
+      `X's files backed up: 1 file(s) in ${folder}/files.tar.gz; checksums in ${folder}/files.tar.gz.manifest.json.`,
+    )
+    expect(run.summary).toContain(`${keyringFile}: give that file as restore's keyring-export`)
+    const text = await readFile(run.reportFile, 'utf8')
+    expect(JSON.parse(text)).toMatchObject({
+      keyringExport: keyringFile,
+      filesBackup: { archive: `${folder}/files.tar.gz`, files: 1 },
+    })
+    for (const shown of [visibleLog(run.stdout), run.summary, text, JSON.stringify(run.outputs)])
+      expect(shown).not.toContain(data)
+    expectNoSecrets(visibleLog(run.stdout), run.stderr, run.summary, text)
   }, 40_000)
 
   test('a write to X during the freeze fails the step with exit 1, naming the entity', async () => {

@@ -2,7 +2,8 @@
 // and Y, and a real PostgreSQL loaded with Kong's schema.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals'
 import { createServer, type Server } from 'node:http'
-import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
 import { parse, stringify } from 'yaml'
@@ -13,6 +14,7 @@ import { deckFeatures } from '../actions/engine/deck/version.js'
 import { KongAdmin } from '../actions/engine/kong/admin.js'
 import type { Logger } from '../actions/engine/log.js'
 import { parsePgTarget } from '../actions/engine/postgres/connection.js'
+import { exportKeyring } from '../actions/engine/upgrade/keyring.js'
 import {
   type UpgradeCluster,
   type UpgradeOptions,
@@ -34,6 +36,8 @@ let w: Awaited<ReturnType<typeof workdir>>
 const standIns: KongStandIn[] = []
 const servers: Server[] = []
 const logged: string[] = []
+/** What the engine handed its secret callback, to be masked. */
+const masked: string[] = []
 const logger: Logger = {
   info: (m) => logged.push(m),
   warn: (m) => logged.push(m),
@@ -50,6 +54,7 @@ afterEach(async () => {
   await Promise.all(standIns.splice(0).map((s) => s.stop()))
   await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))))
   logged.length = 0
+  masked.length = 0
 })
 
 afterAll(async () => {
@@ -106,6 +111,7 @@ async function cluster(
     database?: 'postgres' | 'off'
     edit?: (fixture: GatewayFixture) => void
     routes?: (fixture: string) => () => Promise<ProxyRoute[]>
+    keyring?: boolean
   },
 ): Promise<{ kong: KongStandIn; fixture: string; cluster: UpgradeCluster }> {
   let fixture = ''
@@ -114,6 +120,7 @@ async function cluster(
     edition: 'enterprise',
     version: options.version,
     adminToken: ADMIN_TOKEN,
+    keyring: options.keyring,
     routes: () => (options.routes ?? fixtureRoutes)(fixture)(),
   })
   fixture = await copyFixture('community.yaml', await dir(name), (f) => {
@@ -144,6 +151,7 @@ async function upgrade(
     waitTimeoutSeconds: 5,
     env: { PATH: process.env.PATH },
     secrets: [ADMIN_TOKEN, PASSWORD],
+    secret: (value) => masked.push(value),
     logger,
     ...options,
   })
@@ -592,5 +600,143 @@ describe('rolling', () => {
     expect(await readFile(old, 'utf8')).toContain('http-log')
     expect(outcome).toMatchObject({ upgraded: true, verified: true })
     expectNoSecrets(outcome)
+  })
+})
+
+describe('backing up the keyring and the files', () => {
+  /** Files a node runs with: kong.conf and a certificate directory holding a certificate and its key. */
+  async function kongFiles(): Promise<{ conf: string; certs: string }> {
+    const base = await dir('etc-kong')
+    await mkdir(join(base, 'certs'))
+    await writeFile(join(base, 'kong.conf'), 'database = postgres\nkeyring_enabled = on\n')
+    await writeFile(
+      join(base, 'certs', 'admin.crt'),
+      '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
+    )
+    await writeFile(
+      join(base, 'certs', 'admin.key'),
+      '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n',
+    )
+    return { conf: join(base, 'kong.conf'), certs: join(base, 'certs') }
+  }
+
+  test("X's keyring is exported into a private file, never shown, and the files archived with their manifest", async () => {
+    const x = await cluster('x', { version: '3.10.0.3', keyring: true })
+    const files = await kongFiles()
+    const outcome = await upgrade({
+      mode: 'in-place',
+      x: x.cluster,
+      toLine: '3.14',
+      migrateCommand: 'exit 3',
+      exportKeyring: true,
+      files: { paths: [files.conf, files.certs], includeSecrets: true },
+    })
+    expect(phaseNames(outcome).slice(0, 5)).toEqual([
+      'wait for cluster X',
+      'record the configuration',
+      'back up the keyring',
+      'back up the files',
+      'convert',
+    ])
+    expect(outcome).toMatchObject({ rolledBack: true, upgraded: false })
+    expect(x.kong.requests.filter((r) => r.path === '/keyring/export').map((r) => r.method)).toEqual(['POST'])
+
+    // The export is written as Kong gave it, 0600, and handed to the secret callback before anything else.
+    const keyring = outcome.keyringExport!
+    expect(keyring).toBe(join(outcome.folder!, 'keyring-export'))
+    expect((await stat(keyring)).mode & 0o777).toBe(0o600)
+    const data = (await readFile(keyring, 'utf8')).trim()
+    expect(masked).toEqual([data])
+    expect(JSON.parse(Buffer.from(data, 'base64').toString('utf8'))).toHaveProperty('d')
+    // Its path is named where restore takes it; the value is nowhere in the outcome nor the log.
+    expect(outcome.rollback.join(' ')).toContain(`${keyring}: give that file as restore's keyring-export`)
+    expect([JSON.stringify(outcome), ...logged].join('\n')).not.toContain(data)
+
+    const backup = outcome.filesBackup!
+    expect(backup.archive).toBe(join(outcome.folder!, 'files.tar.gz'))
+    expect(backup.manifest).toBe(`${backup.archive}.manifest.json`)
+    const manifest = JSON.parse(await readFile(backup.manifest, 'utf8')) as {
+      root: string
+      files: { path: string }[]
+      archive: { sha256: string }
+    }
+    expect(manifest.root).toBe('/')
+    expect(manifest.files.map((f) => `/${f.path}`)).toEqual([
+      join(files.certs, 'admin.crt'),
+      join(files.certs, 'admin.key'),
+      files.conf,
+    ])
+    expect(manifest.archive.sha256).toBe(
+      createHash('sha256')
+        .update(await readFile(backup.archive))
+        .digest('hex'),
+    )
+    expect(backup).toMatchObject({ files: 3, secretsExcluded: [] })
+    expectNoSecrets(outcome)
+  })
+
+  test('private keys and certificates are left out of the archive unless asked for, and said so', async () => {
+    const x = await cluster('x', { version: '3.10.0.3' })
+    const files = await kongFiles()
+    const outcome = await upgrade({
+      mode: 'dual-cluster',
+      x: x.cluster,
+      y: (await cluster('y', { version: '3.14.0.0', edit: convertedTo314 })).cluster,
+      files: { paths: [files.conf, files.certs], includeSecrets: false },
+    })
+    expect(outcome.error).toBeUndefined()
+    expect(outcome.filesBackup?.files).toBe(1)
+    expect(outcome.filesBackup?.secretsExcluded).toHaveLength(2)
+    expect(outcome.warnings.join(' ')).toMatch(/2 private key\/certificate file\(s\) were left out/)
+  })
+
+  test('a gateway without a keyring fails the upgrade with what it needs; nothing else is written after the record', async () => {
+    const x = await cluster('x', { version: '3.10.0.3' })
+    const files = await kongFiles()
+    const outcome = await upgrade({
+      mode: 'in-place',
+      x: { ...x.cluster, database: databaseOf('kong_x') },
+      toLine: '3.14',
+      migrateCommand: 'exit 0',
+      exportKeyring: true,
+      files: { paths: [files.conf], includeSecrets: false },
+    })
+    expect(outcome.error?.message).toBe(
+      `export-keyring is set, but ${x.kong.adminUrl} did not export its keyring (HTTP 500): it needs Kong Enterprise with keyring_enabled, keyring_strategy cluster and keyring_public_key and keyring_private_key set.`,
+    )
+    expect(failedPhases(outcome)).toEqual(['back up the keyring'])
+    expect(phaseNames(outcome)).not.toContain('migrate')
+    // The record and the freeze check that ends every upgrade: no keyring file, files archive or database backup.
+    expect((await readdir(outcome.folder!)).sort()).toEqual(['x-before', 'x-freeze'])
+    expect(masked).toEqual([])
+  })
+
+  test('a community X has no keyring endpoint: the error says so', async () => {
+    const kong = await standIn({ database: 'postgres', version: '3.10.0.3' })
+    const admin = await KongAdmin.open(kong.adminUrl, { kongAddr: kong.adminUrl })
+    const folder = await dir('keyring')
+    await expect(exportKeyring(admin, folder, (v) => masked.push(v))).rejects.toThrow(
+      /^export-keyring is set, but \S+ has no keyring \(HTTP 404 \(Not found\)\): it needs Kong Enterprise/,
+    )
+    expect(await readdir(folder)).toEqual([])
+  })
+
+  test('a files path that does not exist is named, and stops the upgrade before the migration', async () => {
+    const x = await cluster('x', { version: '3.10.0.3' })
+    const files = await kongFiles()
+    const missing = join(files.certs, 'cluster.crt')
+    const outcome = await upgrade({
+      mode: 'in-place',
+      x: x.cluster,
+      toLine: '3.14',
+      migrateCommand: 'exit 0',
+      files: { paths: [files.conf, missing], includeSecrets: true },
+    })
+    expect(outcome.error?.message).toBe(
+      `files: 1 path(s) do not exist, so the backup would miss them: ${missing}. Fix or remove them.`,
+    )
+    expect(failedPhases(outcome)).toEqual(['back up the files'])
+    expect(phaseNames(outcome)).not.toContain('migrate')
+    expect((await readdir(outcome.folder!)).sort()).toEqual(['x-before', 'x-freeze'])
   })
 })

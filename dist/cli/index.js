@@ -2370,7 +2370,7 @@ function sendRequest(url, request2) {
   }
   const https = url.protocol === "https:";
   const send = https ? httpsRequest : httpRequest;
-  return new Promise((resolve14, reject) => {
+  return new Promise((resolve15, reject) => {
     let tooLarge;
     const req = send(
       url,
@@ -2397,7 +2397,7 @@ function sendRequest(url, request2) {
         });
         res.on(
           "end",
-          () => resolve14({
+          () => resolve15({
             status: res.statusCode ?? 0,
             headers: res.headers,
             body: Buffer.concat(chunks).toString("utf8")
@@ -13869,9 +13869,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback2) {
         if (callback2 === void 0) {
-          return new Promise((resolve14, reject) => {
+          return new Promise((resolve15, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve14(data);
+              return err ? reject(err) : resolve15(data);
             });
           });
         }
@@ -13909,12 +13909,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback2 === void 0) {
-          return new Promise((resolve14, reject) => {
+          return new Promise((resolve15, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve14(data);
+              ) : resolve15(data);
             });
           });
         }
@@ -16181,8 +16181,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise2 = new Promise((resolve14, reject) => {
-        res = resolve14;
+      const promise2 = new Promise((resolve15, reject) => {
+        res = resolve15;
         rej = reject;
       });
       return { promise: promise2, resolve: res, reject: rej };
@@ -18433,12 +18433,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve14, reject) => {
+      const waitForDrain = () => new Promise((resolve15, reject) => {
         assert(callback2 === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback2 = resolve14;
+          callback2 = resolve15;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -19108,12 +19108,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve14, reject) => {
+      const waitForDrain = () => new Promise((resolve15, reject) => {
         assert(callback2 === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback2 = resolve14;
+          callback2 = resolve15;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -19592,16 +19592,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve14) => {
+        return new Promise((resolve15) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve14;
+            this[kClosedResolve] = resolve15;
           } else {
-            resolve14(null);
+            resolve15(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve14) => {
+        return new Promise((resolve15) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
@@ -19612,7 +19612,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve14(null);
+            resolve15(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback2);
@@ -19663,7 +19663,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve14, reject) => {
+        const socket = await new Promise((resolve15, reject) => {
           client[kConnector]({
             host: host2,
             hostname,
@@ -19675,7 +19675,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve14(socket2);
+              resolve15(socket2);
             }
           });
         });
@@ -20011,8 +20011,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve14) => {
-            this[kClosedResolve] = resolve14;
+          await new Promise((resolve15) => {
+            this[kClosedResolve] = resolve15;
           });
         }
       }
@@ -21281,7 +21281,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve14, reject) => {
+        return await new Promise((resolve15, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -21294,7 +21294,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve14(null);
+              resolve15(null);
             }
           }).on("error", noop3).on("data", function(chunk) {
             limit -= chunk.length;
@@ -21313,7 +21313,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream2, type) {
       assert(!stream2[kConsume]);
-      return new Promise((resolve14, reject) => {
+      return new Promise((resolve15, reject) => {
         if (isUnusable(stream2)) {
           const rState = stream2._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -21330,7 +21330,7 @@ var require_readable = __commonJS({
             stream2[kConsume] = {
               type,
               stream: stream2,
-              resolve: resolve14,
+              resolve: resolve15,
               reject,
               length: 0,
               body: []
@@ -21400,18 +21400,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve14, stream: stream2, length } = consume2;
+      const { type, body, resolve: resolve15, stream: stream2, length } = consume2;
       try {
         if (type === "text") {
-          resolve14(chunksDecode(body, length));
+          resolve15(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve14(JSON.parse(chunksDecode(body, length)));
+          resolve15(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve14(chunksConcat(body, length).buffer);
+          resolve15(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve14(new Blob(body, { type: stream2[kContentType] }));
+          resolve15(new Blob(body, { type: stream2[kContentType] }));
         } else if (type === "bytes") {
-          resolve14(chunksConcat(body, length));
+          resolve15(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -21668,9 +21668,9 @@ var require_api_request = __commonJS({
     };
     function request2(opts2, callback2) {
       if (callback2 === void 0) {
-        return new Promise((resolve14, reject) => {
+        return new Promise((resolve15, reject) => {
           request2.call(this, opts2, (err, data) => {
-            return err ? reject(err) : resolve14(data);
+            return err ? reject(err) : resolve15(data);
           });
         });
       }
@@ -21893,9 +21893,9 @@ var require_api_stream = __commonJS({
     };
     function stream2(opts2, factory, callback2) {
       if (callback2 === void 0) {
-        return new Promise((resolve14, reject) => {
+        return new Promise((resolve15, reject) => {
           stream2.call(this, opts2, factory, (err, data) => {
-            return err ? reject(err) : resolve14(data);
+            return err ? reject(err) : resolve15(data);
           });
         });
       }
@@ -22180,9 +22180,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts2, callback2) {
       if (callback2 === void 0) {
-        return new Promise((resolve14, reject) => {
+        return new Promise((resolve15, reject) => {
           upgrade.call(this, opts2, (err, data) => {
-            return err ? reject(err) : resolve14(data);
+            return err ? reject(err) : resolve15(data);
           });
         });
       }
@@ -22274,9 +22274,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts2, callback2) {
       if (callback2 === void 0) {
-        return new Promise((resolve14, reject) => {
+        return new Promise((resolve15, reject) => {
           connect.call(this, opts2, (err, data) => {
-            return err ? reject(err) : resolve14(data);
+            return err ? reject(err) : resolve15(data);
           });
         });
       }
@@ -26139,7 +26139,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve14, reject) => agent.dispatch(
+        return new Promise((resolve15, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -26215,7 +26215,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable4({ read: resume });
               const onError = this.onError.bind(this);
-              resolve14({
+              resolve15({
                 status,
                 statusText,
                 headersList,
@@ -26258,7 +26258,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve14({
+              resolve15({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -29999,8 +29999,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms2) {
-      return new Promise((resolve14) => {
-        setTimeout(resolve14, ms2).unref();
+      return new Promise((resolve15) => {
+        setTimeout(resolve15, ms2).unref();
       });
     }
     module.exports = {
@@ -30901,11 +30901,11 @@ var require_lib = __commonJS({
     })();
     var __awaiter2 = exports && exports.__awaiter || function(thisArg, _arguments, P2, generator) {
       function adopt(value) {
-        return value instanceof P2 ? value : new P2(function(resolve14) {
-          resolve14(value);
+        return value instanceof P2 ? value : new P2(function(resolve15) {
+          resolve15(value);
         });
       }
-      return new (P2 || (P2 = Promise))(function(resolve14, reject) {
+      return new (P2 || (P2 = Promise))(function(resolve15, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -30921,7 +30921,7 @@ var require_lib = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve14(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve15(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -31008,26 +31008,26 @@ var require_lib = __commonJS({
       }
       readBody() {
         return __awaiter2(this, void 0, void 0, function* () {
-          return new Promise((resolve14) => __awaiter2(this, void 0, void 0, function* () {
+          return new Promise((resolve15) => __awaiter2(this, void 0, void 0, function* () {
             let output = Buffer.alloc(0);
             this.message.on("data", (chunk) => {
               output = Buffer.concat([output, chunk]);
             });
             this.message.on("end", () => {
-              resolve14(output.toString());
+              resolve15(output.toString());
             });
           }));
         });
       }
       readBodyBuffer() {
         return __awaiter2(this, void 0, void 0, function* () {
-          return new Promise((resolve14) => __awaiter2(this, void 0, void 0, function* () {
+          return new Promise((resolve15) => __awaiter2(this, void 0, void 0, function* () {
             const chunks = [];
             this.message.on("data", (chunk) => {
               chunks.push(chunk);
             });
             this.message.on("end", () => {
-              resolve14(Buffer.concat(chunks));
+              resolve15(Buffer.concat(chunks));
             });
           }));
         });
@@ -31235,14 +31235,14 @@ var require_lib = __commonJS({
        */
       requestRaw(info, data) {
         return __awaiter2(this, void 0, void 0, function* () {
-          return new Promise((resolve14, reject) => {
+          return new Promise((resolve15, reject) => {
             function callbackForResult(err, res) {
               if (err) {
                 reject(err);
               } else if (!res) {
                 reject(new Error("Unknown error"));
               } else {
-                resolve14(res);
+                resolve15(res);
               }
             }
             this.requestRawWithCallback(info, data, callbackForResult);
@@ -31486,12 +31486,12 @@ var require_lib = __commonJS({
         return __awaiter2(this, void 0, void 0, function* () {
           retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
           const ms2 = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-          return new Promise((resolve14) => setTimeout(() => resolve14(), ms2));
+          return new Promise((resolve15) => setTimeout(() => resolve15(), ms2));
         });
       }
       _processResponse(res, options2) {
         return __awaiter2(this, void 0, void 0, function* () {
-          return new Promise((resolve14, reject) => __awaiter2(this, void 0, void 0, function* () {
+          return new Promise((resolve15, reject) => __awaiter2(this, void 0, void 0, function* () {
             const statusCode = res.message.statusCode || 0;
             const response = {
               statusCode,
@@ -31499,7 +31499,7 @@ var require_lib = __commonJS({
               headers: {}
             };
             if (statusCode === HttpCodes.NotFound) {
-              resolve14(response);
+              resolve15(response);
             }
             function dateTimeDeserializer(key2, value) {
               if (typeof value === "string") {
@@ -31538,7 +31538,7 @@ var require_lib = __commonJS({
               err.result = response.result;
               reject(err);
             } else {
-              resolve14(response);
+              resolve15(response);
             }
           }));
         });
@@ -31596,11 +31596,11 @@ var init_utils = __esm({
     import_undici = __toESM(require_undici(), 1);
     __awaiter = function(thisArg, _arguments, P2, generator) {
       function adopt(value) {
-        return value instanceof P2 ? value : new P2(function(resolve14) {
-          resolve14(value);
+        return value instanceof P2 ? value : new P2(function(resolve15) {
+          resolve15(value);
         });
       }
-      return new (P2 || (P2 = Promise))(function(resolve14, reject) {
+      return new (P2 || (P2 = Promise))(function(resolve15, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -31616,7 +31616,7 @@ var init_utils = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve14(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve15(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -37136,7 +37136,7 @@ COMMANDS.upgrade = {
     "output-dir": {
       type: "string",
       default: "upgrade",
-      description: "Directory in which the upgrade claims a new folder upgrade-<UTC time> for X's recorded configuration, its database backup, the conversion and the later dumps. Nothing else in it is touched."
+      description: "Directory in which the upgrade claims a new folder upgrade-<UTC time> for X's recorded configuration, its backups (keyring, files, database), the conversion and the later dumps. Nothing else in it is touched."
     },
     "database-url": {
       ...postgresInputs["database-url"],
@@ -37154,6 +37154,19 @@ COMMANDS.upgrade = {
     "restart-command": {
       type: "string",
       description: "in-place: shell command that restarts X's nodes after a database rollback, so they drop what they cached."
+    },
+    "export-keyring": {
+      type: "boolean",
+      default: "false",
+      description: "Kong Enterprise: export X's keyring (POST /keyring/export, cluster strategy) into the upgrade's folder, private, as keyring-export: what restore's keyring-export takes with X's database backup. Fails when X has no keyring to export."
+    },
+    files: {
+      type: "list",
+      description: "Files X runs with, backed up into the upgrade's folder as files.tar.gz with a checksum manifest (files-backup's format, stored from /): kong.conf, certificates, one path, directory or glob per line. A path that does not exist fails the upgrade before anything changes."
+    },
+    "include-secrets": {
+      ...COMMANDS["files-backup"].inputs["include-secrets"],
+      description: "Include the private keys and certificates that files names in its archive. Off: they are left out and listed in the summary."
     },
     "rehearse-rollback": {
       type: "string",
@@ -51650,7 +51663,7 @@ function childEnv(parent, extra = {}) {
 }
 function run(program, args, options2 = {}) {
   const env = childEnv(process.env, options2.env);
-  return new Promise((resolve14, reject) => {
+  return new Promise((resolve15, reject) => {
     const child2 = spawnTracked(program, args, {
       cwd: options2.cwd,
       env,
@@ -51681,7 +51694,7 @@ function run(program, args, options2 = {}) {
     });
     child2.on("close", (code, signal) => {
       if (timer) clearTimeout(timer);
-      resolve14({
+      resolve15({
         exitCode: code ?? 1,
         signal,
         ...timedOut ? { timedOut } : {},
@@ -55270,7 +55283,7 @@ function locate(text, paths2, piece = { start: 0, end: text.length, line: 0 }) {
   const counter = new import_yaml2.LineCounter();
   const { doc, source } = parse(text, piece, counter);
   let targets;
-  const resolve14 = (node) => {
+  const resolve15 = (node) => {
     if (!(0, import_yaml2.isAlias)(node)) return node;
     targets ??= aliasTargets(doc);
     return targets.get(node);
@@ -55278,12 +55291,12 @@ function locate(text, paths2, piece = { start: 0, end: text.length, line: 0 }) {
   return paths2.map((path) => {
     let node = doc.contents;
     for (const part of path) {
-      node = resolve14(node);
+      node = resolve15(node);
       if ((0, import_yaml2.isSeq)(node)) node = typeof part === "number" ? node.items[part] : void 0;
-      else if ((0, import_yaml2.isMap)(node)) node = mapValue(node, String(part), resolve14, 0);
+      else if ((0, import_yaml2.isMap)(node)) node = mapValue(node, String(part), resolve15, 0);
       else return void 0;
     }
-    node = resolve14(node);
+    node = resolve15(node);
     return node ? counter.linePos(valueStart(node, source)).line + piece.line : void 0;
   });
 }
@@ -55300,17 +55313,17 @@ function aliasTargets(doc) {
   });
   return targets;
 }
-function mapValue(map, key2, resolve14, depth) {
+function mapValue(map, key2, resolve15, depth) {
   const own = map.items.find((pair) => keyText(pair.key) === key2);
   if (own) return own.value;
   if (depth > 16) return void 0;
   for (const pair of map.items) {
     if (!(0, import_yaml2.isScalar)(pair.key) || pair.key.source !== "<<") continue;
-    const sources = resolve14(pair.value);
+    const sources = resolve15(pair.value);
     for (const source of (0, import_yaml2.isSeq)(sources) ? sources.items : [sources]) {
-      const merged = resolve14(source);
+      const merged = resolve15(source);
       if (!(0, import_yaml2.isMap)(merged)) continue;
-      const found = mapValue(merged, key2, resolve14, depth + 1);
+      const found = mapValue(merged, key2, resolve15, depth + 1);
       if (found !== void 0) return found;
     }
   }
@@ -55807,7 +55820,7 @@ function bundlePlaintext(variables) {
 }
 function scrypt2(input, salt) {
   return new Promise(
-    (resolve14, reject) => scryptCallback(input, salt, STAMP_BYTES, SCRYPT, (err, key2) => err ? reject(err) : resolve14(key2))
+    (resolve15, reject) => scryptCallback(input, salt, STAMP_BYTES, SCRYPT, (err, key2) => err ? reject(err) : resolve15(key2))
   );
 }
 function computeStamp(plaintext, recipients, salt) {
@@ -57771,7 +57784,7 @@ var GitRepository = class _GitRepository {
       const wait = BUSY_WAITS_MS[attempt];
       if (result.exitCode === 0 || !options2.retryBusy || wait === void 0 || !LOCKED.test(result.stderr))
         break;
-      await new Promise((resolve14) => setTimeout(resolve14, wait));
+      await new Promise((resolve15) => setTimeout(resolve15, wait));
     }
     const secrets = this.options.secrets ?? [];
     const scrubbed = {
@@ -58241,7 +58254,7 @@ var CommitSession = class {
     this.paths = paths2;
     this.remote = remote;
     this.options = options2;
-    this.sleep = options2.sleep ?? ((ms2) => new Promise((resolve14) => setTimeout(resolve14, ms2)));
+    this.sleep = options2.sleep ?? ((ms2) => new Promise((resolve15) => setTimeout(resolve15, ms2)));
   }
   repo;
   paths;
@@ -59213,7 +59226,7 @@ var PsqlSession = class _PsqlSession {
         return out.split("\n").filter((line) => line !== "");
       }
       if (this.exited) throw this.failure();
-      await new Promise((resolve14) => this.waiter = resolve14);
+      await new Promise((resolve15) => this.waiter = resolve15);
       this.waiter = void 0;
     }
   }
@@ -59224,12 +59237,12 @@ var PsqlSession = class _PsqlSession {
   async close() {
     if (this.exited) return;
     this.child.stdin.end("\\q\n");
-    await new Promise((resolve14) => {
-      if (this.exited) return resolve14();
+    await new Promise((resolve15) => {
+      if (this.exited) return resolve15();
       const timer = setTimeout(() => killTree(this.child), 5e3);
       this.child.once("close", () => {
         clearTimeout(timer);
-        resolve14();
+        resolve15();
       });
     });
   }
@@ -61438,7 +61451,7 @@ var Slots = class {
   active = 0;
   waiting = [];
   async run(task) {
-    while (this.active >= this.size) await new Promise((resolve14) => this.waiting.push(resolve14));
+    while (this.active >= this.size) await new Promise((resolve15) => this.waiting.push(resolve15));
     this.active++;
     try {
       return await task();
@@ -62673,10 +62686,10 @@ var resolveSymlinksAsync = function(path, state, callback$1) {
   queue.enqueue();
   fs2.realpath(path, (error, resolvedPath) => {
     if (error) return queue.dequeue(suppressErrors ? null : error, state);
-    fs2.stat(resolvedPath, (error$1, stat19) => {
+    fs2.stat(resolvedPath, (error$1, stat20) => {
       if (error$1) return queue.dequeue(suppressErrors ? null : error$1, state);
-      if (stat19.isDirectory() && isRecursive(path, resolvedPath, state)) return queue.dequeue(null, state);
-      callback$1(stat19, resolvedPath);
+      if (stat20.isDirectory() && isRecursive(path, resolvedPath, state)) return queue.dequeue(null, state);
+      callback$1(stat20, resolvedPath);
       queue.dequeue(null, state);
     });
   });
@@ -62686,9 +62699,9 @@ var resolveSymlinks = function(path, state, callback$1) {
   queue.enqueue();
   try {
     const resolvedPath = fs2.realpathSync(path);
-    const stat19 = fs2.statSync(resolvedPath);
-    if (stat19.isDirectory() && isRecursive(path, resolvedPath, state)) return;
-    callback$1(stat19, resolvedPath);
+    const stat20 = fs2.statSync(resolvedPath);
+    if (stat20.isDirectory() && isRecursive(path, resolvedPath, state)) return;
+    callback$1(stat20, resolvedPath);
   } catch (e) {
     if (!suppressErrors) throw e;
   }
@@ -62885,8 +62898,8 @@ var Walker = class {
         this.walkDirectory(this.state, path, path, depth - 1, this.walk);
       } else if (this.resolveSymlink && entry2.isSymbolicLink()) {
         let path = joinPathWithBasePath(entry2.name, directoryPath);
-        this.resolveSymlink(path, this.state, (stat19, resolvedPath) => {
-          if (stat19.isDirectory()) {
+        this.resolveSymlink(path, this.state, (stat20, resolvedPath) => {
+          if (stat20.isDirectory()) {
             resolvedPath = normalizePath(resolvedPath, this.state.options);
             if (exclude && exclude(entry2.name, useRealPaths ? resolvedPath : path + pathSeparator)) return;
             this.walkDirectory(this.state, resolvedPath, useRealPaths ? resolvedPath : path + pathSeparator, depth - 1, this.walk);
@@ -65757,7 +65770,7 @@ function describe(outcome, reportFile) {
 
 // actions/engine/jobs/upgrade.ts
 import { readFile as readFile13 } from "node:fs/promises";
-import { join as join34 } from "node:path";
+import { join as join36 } from "node:path";
 init_errors();
 init_http();
 
@@ -68313,7 +68326,7 @@ function withEnvironment(conf, env) {
 }
 
 // actions/engine/upgrade/upgrade.ts
-import { basename as basename14, join as join33 } from "node:path";
+import { basename as basename14, join as join35 } from "node:path";
 init_errors();
 
 // actions/engine/upgrade/dumps.ts
@@ -68340,17 +68353,43 @@ function entityDifferences(drift) {
   return lines;
 }
 
-// actions/engine/upgrade/folder.ts
-import { mkdir as mkdir9 } from "node:fs/promises";
+// actions/engine/upgrade/files.ts
+import { stat as stat19 } from "node:fs/promises";
 import { join as join32, resolve as resolve13 } from "node:path";
 init_errors();
+var FILES_ARCHIVE = "files.tar.gz";
+async function backUpUpgradeFiles(files, folder, logger) {
+  const patterns = files.paths.map((p2) => p2.startsWith("!") ? `!${resolve13(p2.slice(1).trim())}` : resolve13(p2));
+  const missing = [];
+  for (const path of patterns) {
+    if (path.startsWith("!") || isDynamicPattern(path)) continue;
+    if (!await stat19(path).catch(() => void 0)) missing.push(path);
+  }
+  if (missing.length > 0) {
+    throw new DeckhandError(
+      `files: ${missing.length} path(s) do not exist, so the backup would miss them: ${missing.join(", ")}. Fix or remove them.`
+    );
+  }
+  return filesBackup({
+    patterns,
+    root: "/",
+    output: join32(folder, FILES_ARCHIVE),
+    includeSecrets: files.includeSecrets,
+    logger
+  });
+}
+
+// actions/engine/upgrade/folder.ts
+import { mkdir as mkdir9 } from "node:fs/promises";
+import { join as join33, resolve as resolve14 } from "node:path";
+init_errors();
 async function claimUpgradeFolder(outputDir, started) {
-  const dir = resolve13(outputDir);
+  const dir = resolve14(outputDir);
   const name = `upgrade-${timestamp(started)}`;
   try {
     await mkdir9(dir, { recursive: true });
     for (let n = 1; ; n++) {
-      const path = join32(dir, n === 1 ? name : `${name}-${n}`);
+      const path = join33(dir, n === 1 ? name : `${name}-${n}`);
       try {
         await mkdir9(path, { mode: 448 });
         return path;
@@ -68364,6 +68403,38 @@ async function claimUpgradeFolder(outputDir, started) {
       `output-dir ${outputDir} cannot be written (${code}): choose a writable directory with enough free space.`
     );
   }
+}
+
+// actions/engine/upgrade/keyring.ts
+init_errors();
+import { join as join34 } from "node:path";
+var KEYRING_EXPORT_FILE = "keyring-export";
+var NEEDS2 = "it needs Kong Enterprise with keyring_enabled, keyring_strategy cluster and keyring_public_key and keyring_private_key set";
+async function exportKeyring(admin, folder, secret) {
+  const res = await admin.request("POST", "/keyring/export");
+  if (res.status === 404) {
+    throw new DeckhandError(
+      `export-keyring is set, but ${admin.address} has no keyring (${describeAnswer(res)}): ${NEEDS2}. Turn export-keyring off when X encrypts nothing with a keyring.`
+    );
+  }
+  if (res.status !== 200) {
+    throw new DeckhandError(
+      `export-keyring is set, but ${admin.address} did not export its keyring (${describeAnswer(res)}): ${NEEDS2}.`
+    );
+  }
+  const data = parseJson2(res).data;
+  if (typeof data !== "string" || data === "") {
+    throw new DeckhandError(`${admin.address} answered POST /keyring/export without its data.`);
+  }
+  secret(data);
+  const file = join34(folder, KEYRING_EXPORT_FILE);
+  try {
+    await writeFileAtomic(file, `${data}
+`, 384);
+  } catch (err) {
+    throw fileSystemError(err, `writing ${file}`);
+  }
+  return file;
 }
 
 // actions/engine/upgrade/lines.ts
@@ -68515,6 +68586,8 @@ var Upgrade = class {
       () => this.dumpCluster(x.deck, "x-before"),
       (r) => `${r.entities} entities in ${r.files.length} file(s), ${r.digest.slice(0, "sha256:".length + 12)}`
     );
+    if (this.options.exportKeyring) await this.exportKeyring(x.admins[0]);
+    if (this.options.files) await this.backUpFiles(this.options.files);
     if (x.database) await this.backUpDatabase(x.database);
     if (this.options.rehearseRollback) await this.rehearseRollback(this.options.rehearseRollback);
     const source = mode === "rolling" && this.options.state ? [...this.options.state] : this.outcome.record.files;
@@ -68526,7 +68599,7 @@ var Upgrade = class {
   // ----- freeze and back up -------------------------------------------------------------------
   /** Dumps a cluster, every workspace when it has them, into a folder of this upgrade's own. */
   async dumpCluster(deck, name) {
-    const folder = join33(this.folder, name);
+    const folder = join35(this.folder, name);
     const result = await dump({
       deck,
       logger: this.logger,
@@ -68540,6 +68613,35 @@ var Upgrade = class {
     });
     return { folder, files: result.files, digest: result.digest, entities: result.entityCount };
   }
+  async exportKeyring(admin) {
+    const file = await this.timeline.phase(
+      "back up the keyring",
+      () => exportKeyring(admin, this.folder, this.options.secret),
+      (f2) => basename14(f2)
+    );
+    this.outcome.keyringExport = file;
+    this.outcome.rollback.push(
+      `X's keyring is exported to ${file}: give that file as restore's keyring-export when X's database backup is restored, or its encrypted fields cannot be read.`
+    );
+  }
+  async backUpFiles(files) {
+    const result = await this.timeline.phase(
+      "back up the files",
+      () => backUpUpgradeFiles(files, this.folder, this.logger),
+      (r) => `${r.files.length} file(s) in ${basename14(r.archive)}`
+    );
+    this.outcome.filesBackup = {
+      archive: result.archive,
+      manifest: result.manifest,
+      files: result.files.length,
+      secretsExcluded: result.secretsExcluded
+    };
+    if (result.secretsExcluded.length > 0) {
+      this.outcome.warnings.push(
+        `${result.secretsExcluded.length} private key/certificate file(s) were left out of ${result.archive} (include-secrets: false): ${result.secretsExcluded.slice(0, 10).join(", ")}. Back them up separately, or set include-secrets.`
+      );
+    }
+  }
   async backUpDatabase(database) {
     this.backup = await this.timeline.phase(
       "back up the database",
@@ -68548,7 +68650,7 @@ var Upgrade = class {
         format: "custom",
         profile: "kong",
         excludeTableData: [],
-        outputDir: join33(this.folder, "database"),
+        outputDir: join35(this.folder, "database"),
         verify: true,
         binDir: database.binDir,
         pathEnv: this.options.env.PATH,
@@ -68626,7 +68728,7 @@ var Upgrade = class {
   }
   // ----- convert ------------------------------------------------------------------------------
   async convert(files, from2, to2) {
-    const folder = join33(this.folder, `converted-${to2}`);
+    const folder = join35(this.folder, `converted-${to2}`);
     await this.timeline.phase(
       "convert",
       async () => {
@@ -68637,7 +68739,7 @@ var Upgrade = class {
             from: from2,
             to: to2,
             input,
-            output: join33(folder, basename14(input))
+            output: join35(folder, basename14(input))
           });
           this.outcome.conversions.push(report2);
           this.outcome.converted.push(report2.output);
@@ -69008,6 +69110,14 @@ function describeUpgrade(outcome, reportFile, conf, kongConfFile) {
       outcome.freeze.unchanged ? "Freeze: X's configuration is what it was when recorded; nobody wrote to its Admin API meanwhile." : `Freeze broken: ${outcome.freeze.changes.length} change(s) to X since it was recorded: ${outcome.freeze.changes.slice(0, 5).join("; ")}`
     );
   }
+  if (outcome.keyringExport)
+    report2.lines.push(`X's keyring exported to ${outcome.keyringExport} (restore's keyring-export).`);
+  if (outcome.filesBackup) {
+    const f2 = outcome.filesBackup;
+    report2.lines.push(
+      `X's files backed up: ${f2.files} file(s) in ${f2.archive}; checksums in ${f2.manifest}` + (f2.secretsExcluded.length > 0 ? `; ${f2.secretsExcluded.length} private key/certificate file(s) left out.` : ".")
+    );
+  }
   if (outcome.databaseBackup) {
     const b2 = outcome.databaseBackup;
     report2.lines.push(`X's database backed up: ${b2.tables} tables, ${b2.rows} rows in ${b2.folder}.`);
@@ -69101,6 +69211,8 @@ async function upgradeJob(source, ctx) {
     outputDir: inputs.string("output-dir"),
     migrateCommand: inputs.string("migrate-command"),
     restartCommand: inputs.string("restart-command"),
+    exportKeyring: inputs.boolean("export-keyring"),
+    files: inputs.list("files").length > 0 ? { paths: inputs.list("files"), includeSecrets: inputs.boolean("include-secrets") } : void 0,
     rehearseRollback: rehearsal === void 0 ? void 0 : readTarget(rehearsal, ctx),
     state: inputs.list("state").length > 0 ? inputs.list("state") : void 0,
     smoke,
@@ -69114,6 +69226,7 @@ async function upgradeJob(source, ctx) {
       ...y ? connectionSecrets(y.connection) : [],
       ...[xDatabase, yDatabase].flatMap((d) => d?.secrets ?? [])
     ],
+    secret: (value) => ctx.secret(value),
     logger: ctx.logger
   });
   const conf = kongConf && outcome.from && outcome.to ? { file: kongConfFile, changes: kongConfChanges(kongConf, outcome.from, outcome.to) } : void 0;
@@ -69201,7 +69314,7 @@ async function openCluster(inputs, ctx, addresses, token) {
   return { cluster: { admins, deck: await openDeck(inputs, ctx, connection) }, connection };
 }
 async function writeReport2(path, outcome, conf) {
-  const file = path ?? join34((await privateTempDir("deckhand-upgrade-")).path, "upgrade-report.json");
+  const file = path ?? join36((await privateTempDir("deckhand-upgrade-")).path, "upgrade-report.json");
   const document = {
     format: "deckhand-upgrade/1",
     generatedAt: (/* @__PURE__ */ new Date()).toISOString(),
@@ -69649,7 +69762,7 @@ async function doctorCommand(argv, width) {
 
 // actions/cli/secrets.ts
 import { readFile as readFile14 } from "node:fs/promises";
-import { basename as basename15, dirname as dirname12, join as join35 } from "node:path";
+import { basename as basename15, dirname as dirname12, join as join37 } from "node:path";
 import { parseArgs as parseArgs2 } from "node:util";
 init_errors();
 var UsageError3 = class extends Error {
@@ -69714,7 +69827,7 @@ async function list(argv) {
     process.stdout.write(SECRETS_USAGE);
     return 0;
   }
-  const bundle = values.bundle ?? join35("kong", BUNDLE_FILE);
+  const bundle = values.bundle ?? join37("kong", BUNDLE_FILE);
   const keys = await identities(values["age-identity-file"]);
   const opened = await openBundle(await readBundleBytes(bundle), keys, bundle);
   process.stdout.write(
@@ -69745,7 +69858,7 @@ async function rekey(argv) {
   const keys = await identities(values["age-identity-file"]);
   const opened = await openBundle(await readBundleBytes(bundle), keys, bundle);
   const sealed = await sealBundle(opened.variables, recipients);
-  const manifestPath = join35(dirname12(bundle), MANIFEST2);
+  const manifestPath = join37(dirname12(bundle), MANIFEST2);
   const manifest = await readFile14(manifestPath, "utf8").catch(() => void 0);
   const name = basename15(bundle);
   let updated;

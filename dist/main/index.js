@@ -2173,9 +2173,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback2) {
         if (callback2 === void 0) {
-          return new Promise((resolve16, reject) => {
+          return new Promise((resolve17, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve16(data);
+              return err ? reject(err) : resolve17(data);
             });
           });
         }
@@ -2213,12 +2213,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback2 === void 0) {
-          return new Promise((resolve16, reject) => {
+          return new Promise((resolve17, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve16(data);
+              ) : resolve17(data);
             });
           });
         }
@@ -4485,8 +4485,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise2 = new Promise((resolve16, reject) => {
-        res = resolve16;
+      const promise2 = new Promise((resolve17, reject) => {
+        res = resolve17;
         rej = reject;
       });
       return { promise: promise2, resolve: res, reject: rej };
@@ -6737,12 +6737,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve16, reject) => {
+      const waitForDrain = () => new Promise((resolve17, reject) => {
         assert(callback2 === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback2 = resolve16;
+          callback2 = resolve17;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -7412,12 +7412,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve16, reject) => {
+      const waitForDrain = () => new Promise((resolve17, reject) => {
         assert(callback2 === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback2 = resolve16;
+          callback2 = resolve17;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -7896,16 +7896,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve16) => {
+        return new Promise((resolve17) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve16;
+            this[kClosedResolve] = resolve17;
           } else {
-            resolve16(null);
+            resolve17(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve16) => {
+        return new Promise((resolve17) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
@@ -7916,7 +7916,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve16(null);
+            resolve17(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback2);
@@ -7967,7 +7967,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve16, reject) => {
+        const socket = await new Promise((resolve17, reject) => {
           client[kConnector]({
             host: host2,
             hostname,
@@ -7979,7 +7979,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve16(socket2);
+              resolve17(socket2);
             }
           });
         });
@@ -8315,8 +8315,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve16) => {
-            this[kClosedResolve] = resolve16;
+          await new Promise((resolve17) => {
+            this[kClosedResolve] = resolve17;
           });
         }
       }
@@ -9585,7 +9585,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve16, reject) => {
+        return await new Promise((resolve17, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -9598,7 +9598,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve16(null);
+              resolve17(null);
             }
           }).on("error", noop3).on("data", function(chunk) {
             limit -= chunk.length;
@@ -9617,7 +9617,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream2, type) {
       assert(!stream2[kConsume]);
-      return new Promise((resolve16, reject) => {
+      return new Promise((resolve17, reject) => {
         if (isUnusable(stream2)) {
           const rState = stream2._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -9634,7 +9634,7 @@ var require_readable = __commonJS({
             stream2[kConsume] = {
               type,
               stream: stream2,
-              resolve: resolve16,
+              resolve: resolve17,
               reject,
               length: 0,
               body: []
@@ -9704,18 +9704,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve16, stream: stream2, length } = consume2;
+      const { type, body, resolve: resolve17, stream: stream2, length } = consume2;
       try {
         if (type === "text") {
-          resolve16(chunksDecode(body, length));
+          resolve17(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve16(JSON.parse(chunksDecode(body, length)));
+          resolve17(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve16(chunksConcat(body, length).buffer);
+          resolve17(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve16(new Blob(body, { type: stream2[kContentType] }));
+          resolve17(new Blob(body, { type: stream2[kContentType] }));
         } else if (type === "bytes") {
-          resolve16(chunksConcat(body, length));
+          resolve17(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -9972,9 +9972,9 @@ var require_api_request = __commonJS({
     };
     function request2(opts2, callback2) {
       if (callback2 === void 0) {
-        return new Promise((resolve16, reject) => {
+        return new Promise((resolve17, reject) => {
           request2.call(this, opts2, (err, data) => {
-            return err ? reject(err) : resolve16(data);
+            return err ? reject(err) : resolve17(data);
           });
         });
       }
@@ -10197,9 +10197,9 @@ var require_api_stream = __commonJS({
     };
     function stream2(opts2, factory, callback2) {
       if (callback2 === void 0) {
-        return new Promise((resolve16, reject) => {
+        return new Promise((resolve17, reject) => {
           stream2.call(this, opts2, factory, (err, data) => {
-            return err ? reject(err) : resolve16(data);
+            return err ? reject(err) : resolve17(data);
           });
         });
       }
@@ -10484,9 +10484,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts2, callback2) {
       if (callback2 === void 0) {
-        return new Promise((resolve16, reject) => {
+        return new Promise((resolve17, reject) => {
           upgrade.call(this, opts2, (err, data) => {
-            return err ? reject(err) : resolve16(data);
+            return err ? reject(err) : resolve17(data);
           });
         });
       }
@@ -10578,9 +10578,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts2, callback2) {
       if (callback2 === void 0) {
-        return new Promise((resolve16, reject) => {
+        return new Promise((resolve17, reject) => {
           connect.call(this, opts2, (err, data) => {
-            return err ? reject(err) : resolve16(data);
+            return err ? reject(err) : resolve17(data);
           });
         });
       }
@@ -14443,7 +14443,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve16, reject) => agent.dispatch(
+        return new Promise((resolve17, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -14519,7 +14519,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable3({ read: resume });
               const onError = this.onError.bind(this);
-              resolve16({
+              resolve17({
                 status,
                 statusText,
                 headersList,
@@ -14562,7 +14562,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve16({
+              resolve17({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -18303,8 +18303,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms2) {
-      return new Promise((resolve16) => {
-        setTimeout(resolve16, ms2).unref();
+      return new Promise((resolve17) => {
+        setTimeout(resolve17, ms2).unref();
       });
     }
     module.exports = {
@@ -21570,7 +21570,7 @@ function sendRequest(url, request2) {
   }
   const https2 = url.protocol === "https:";
   const send = https2 ? httpsRequest : httpRequest;
-  return new Promise((resolve16, reject) => {
+  return new Promise((resolve17, reject) => {
     let tooLarge;
     const req = send(
       url,
@@ -21597,7 +21597,7 @@ function sendRequest(url, request2) {
         });
         res.on(
           "end",
-          () => resolve16({
+          () => resolve17({
             status: res.statusCode ?? 0,
             headers: res.headers,
             body: Buffer.concat(chunks).toString("utf8")
@@ -21881,11 +21881,11 @@ var require_lib = __commonJS({
     })();
     var __awaiter9 = exports && exports.__awaiter || function(thisArg, _arguments, P2, generator) {
       function adopt(value) {
-        return value instanceof P2 ? value : new P2(function(resolve16) {
-          resolve16(value);
+        return value instanceof P2 ? value : new P2(function(resolve17) {
+          resolve17(value);
         });
       }
-      return new (P2 || (P2 = Promise))(function(resolve16, reject) {
+      return new (P2 || (P2 = Promise))(function(resolve17, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -21901,7 +21901,7 @@ var require_lib = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve16(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve17(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -21988,26 +21988,26 @@ var require_lib = __commonJS({
       }
       readBody() {
         return __awaiter9(this, void 0, void 0, function* () {
-          return new Promise((resolve16) => __awaiter9(this, void 0, void 0, function* () {
+          return new Promise((resolve17) => __awaiter9(this, void 0, void 0, function* () {
             let output = Buffer.alloc(0);
             this.message.on("data", (chunk) => {
               output = Buffer.concat([output, chunk]);
             });
             this.message.on("end", () => {
-              resolve16(output.toString());
+              resolve17(output.toString());
             });
           }));
         });
       }
       readBodyBuffer() {
         return __awaiter9(this, void 0, void 0, function* () {
-          return new Promise((resolve16) => __awaiter9(this, void 0, void 0, function* () {
+          return new Promise((resolve17) => __awaiter9(this, void 0, void 0, function* () {
             const chunks = [];
             this.message.on("data", (chunk) => {
               chunks.push(chunk);
             });
             this.message.on("end", () => {
-              resolve16(Buffer.concat(chunks));
+              resolve17(Buffer.concat(chunks));
             });
           }));
         });
@@ -22215,14 +22215,14 @@ var require_lib = __commonJS({
        */
       requestRaw(info2, data) {
         return __awaiter9(this, void 0, void 0, function* () {
-          return new Promise((resolve16, reject) => {
+          return new Promise((resolve17, reject) => {
             function callbackForResult(err, res) {
               if (err) {
                 reject(err);
               } else if (!res) {
                 reject(new Error("Unknown error"));
               } else {
-                resolve16(res);
+                resolve17(res);
               }
             }
             this.requestRawWithCallback(info2, data, callbackForResult);
@@ -22466,12 +22466,12 @@ var require_lib = __commonJS({
         return __awaiter9(this, void 0, void 0, function* () {
           retryNumber = Math.min(ExponentialBackoffCeiling2, retryNumber);
           const ms2 = ExponentialBackoffTimeSlice2 * Math.pow(2, retryNumber);
-          return new Promise((resolve16) => setTimeout(() => resolve16(), ms2));
+          return new Promise((resolve17) => setTimeout(() => resolve17(), ms2));
         });
       }
       _processResponse(res, options) {
         return __awaiter9(this, void 0, void 0, function* () {
-          return new Promise((resolve16, reject) => __awaiter9(this, void 0, void 0, function* () {
+          return new Promise((resolve17, reject) => __awaiter9(this, void 0, void 0, function* () {
             const statusCode = res.message.statusCode || 0;
             const response = {
               statusCode,
@@ -22479,7 +22479,7 @@ var require_lib = __commonJS({
               headers: {}
             };
             if (statusCode === HttpCodes2.NotFound) {
-              resolve16(response);
+              resolve17(response);
             }
             function dateTimeDeserializer(key2, value) {
               if (typeof value === "string") {
@@ -22518,7 +22518,7 @@ var require_lib = __commonJS({
               err.result = response.result;
               reject(err);
             } else {
-              resolve16(response);
+              resolve17(response);
             }
           }));
         });
@@ -22576,11 +22576,11 @@ var init_utils = __esm({
     import_undici2 = __toESM(require_undici(), 1);
     __awaiter8 = function(thisArg, _arguments, P2, generator) {
       function adopt(value) {
-        return value instanceof P2 ? value : new P2(function(resolve16) {
-          resolve16(value);
+        return value instanceof P2 ? value : new P2(function(resolve17) {
+          resolve17(value);
         });
       }
-      return new (P2 || (P2 = Promise))(function(resolve16, reject) {
+      return new (P2 || (P2 = Promise))(function(resolve17, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -22596,7 +22596,7 @@ var init_utils = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve16(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve17(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -37081,11 +37081,11 @@ var tunnel = __toESM(require_tunnel2(), 1);
 var import_undici = __toESM(require_undici(), 1);
 var __awaiter = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve16) {
-      resolve16(value);
+    return value instanceof P2 ? value : new P2(function(resolve17) {
+      resolve17(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve16, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve17, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -37101,7 +37101,7 @@ var __awaiter = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve16(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve17(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -37174,26 +37174,26 @@ var HttpClientResponse = class {
   }
   readBody() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve16) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve17) => __awaiter(this, void 0, void 0, function* () {
         let output = Buffer.alloc(0);
         this.message.on("data", (chunk) => {
           output = Buffer.concat([output, chunk]);
         });
         this.message.on("end", () => {
-          resolve16(output.toString());
+          resolve17(output.toString());
         });
       }));
     });
   }
   readBodyBuffer() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve16) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve17) => __awaiter(this, void 0, void 0, function* () {
         const chunks = [];
         this.message.on("data", (chunk) => {
           chunks.push(chunk);
         });
         this.message.on("end", () => {
-          resolve16(Buffer.concat(chunks));
+          resolve17(Buffer.concat(chunks));
         });
       }));
     });
@@ -37396,14 +37396,14 @@ var HttpClient = class {
    */
   requestRaw(info2, data) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve16, reject) => {
+      return new Promise((resolve17, reject) => {
         function callbackForResult(err, res) {
           if (err) {
             reject(err);
           } else if (!res) {
             reject(new Error("Unknown error"));
           } else {
-            resolve16(res);
+            resolve17(res);
           }
         }
         this.requestRawWithCallback(info2, data, callbackForResult);
@@ -37647,12 +37647,12 @@ var HttpClient = class {
     return __awaiter(this, void 0, void 0, function* () {
       retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
       const ms2 = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-      return new Promise((resolve16) => setTimeout(() => resolve16(), ms2));
+      return new Promise((resolve17) => setTimeout(() => resolve17(), ms2));
     });
   }
   _processResponse(res, options) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve16, reject) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve17, reject) => __awaiter(this, void 0, void 0, function* () {
         const statusCode = res.message.statusCode || 0;
         const response = {
           statusCode,
@@ -37660,7 +37660,7 @@ var HttpClient = class {
           headers: {}
         };
         if (statusCode === HttpCodes.NotFound) {
-          resolve16(response);
+          resolve17(response);
         }
         function dateTimeDeserializer(key2, value) {
           if (typeof value === "string") {
@@ -37699,7 +37699,7 @@ var HttpClient = class {
           err.result = response.result;
           reject(err);
         } else {
-          resolve16(response);
+          resolve17(response);
         }
       }));
     });
@@ -37712,11 +37712,11 @@ import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter2 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve16) {
-      resolve16(value);
+    return value instanceof P2 ? value : new P2(function(resolve17) {
+      resolve17(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve16, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve17, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -37732,7 +37732,7 @@ var __awaiter2 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve16(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve17(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -38010,11 +38010,11 @@ import * as fs2 from "fs";
 import * as path from "path";
 var __awaiter3 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve16) {
-      resolve16(value);
+    return value instanceof P2 ? value : new P2(function(resolve17) {
+      resolve17(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve16, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve17, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -38030,7 +38030,7 @@ var __awaiter3 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve16(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve17(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -38143,11 +38143,11 @@ function isUnixExecutable(stats) {
 // node_modules/@actions/io/lib/io.js
 var __awaiter4 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve16) {
-      resolve16(value);
+    return value instanceof P2 ? value : new P2(function(resolve17) {
+      resolve17(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve16, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve17, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -38163,7 +38163,7 @@ var __awaiter4 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve16(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve17(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -38333,11 +38333,11 @@ function copyFile2(srcFile, destFile, force) {
 import { setTimeout as setTimeout2 } from "timers";
 var __awaiter5 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve16) {
-      resolve16(value);
+    return value instanceof P2 ? value : new P2(function(resolve17) {
+      resolve17(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve16, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve17, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -38353,7 +38353,7 @@ var __awaiter5 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve16(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve17(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -38572,7 +38572,7 @@ var ToolRunner = class extends events.EventEmitter {
         this.toolPath = path3.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
       }
       this.toolPath = yield which(this.toolPath, true);
-      return new Promise((resolve16, reject) => __awaiter5(this, void 0, void 0, function* () {
+      return new Promise((resolve17, reject) => __awaiter5(this, void 0, void 0, function* () {
         this._debug(`exec tool: ${this.toolPath}`);
         this._debug("arguments:");
         for (const arg of this.args) {
@@ -38655,7 +38655,7 @@ var ToolRunner = class extends events.EventEmitter {
           if (error2) {
             reject(error2);
           } else {
-            resolve16(exitCode);
+            resolve17(exitCode);
           }
         });
         if (this.options.input) {
@@ -38778,11 +38778,11 @@ var ExecState = class _ExecState extends events.EventEmitter {
 // node_modules/@actions/exec/lib/exec.js
 var __awaiter6 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve16) {
-      resolve16(value);
+    return value instanceof P2 ? value : new P2(function(resolve17) {
+      resolve17(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve16, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve17, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -38798,7 +38798,7 @@ var __awaiter6 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve16(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve17(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -41185,7 +41185,7 @@ COMMANDS.upgrade = {
     "output-dir": {
       type: "string",
       default: "upgrade",
-      description: "Directory in which the upgrade claims a new folder upgrade-<UTC time> for X's recorded configuration, its database backup, the conversion and the later dumps. Nothing else in it is touched."
+      description: "Directory in which the upgrade claims a new folder upgrade-<UTC time> for X's recorded configuration, its backups (keyring, files, database), the conversion and the later dumps. Nothing else in it is touched."
     },
     "database-url": {
       ...postgresInputs["database-url"],
@@ -41203,6 +41203,19 @@ COMMANDS.upgrade = {
     "restart-command": {
       type: "string",
       description: "in-place: shell command that restarts X's nodes after a database rollback, so they drop what they cached."
+    },
+    "export-keyring": {
+      type: "boolean",
+      default: "false",
+      description: "Kong Enterprise: export X's keyring (POST /keyring/export, cluster strategy) into the upgrade's folder, private, as keyring-export: what restore's keyring-export takes with X's database backup. Fails when X has no keyring to export."
+    },
+    files: {
+      type: "list",
+      description: "Files X runs with, backed up into the upgrade's folder as files.tar.gz with a checksum manifest (files-backup's format, stored from /): kong.conf, certificates, one path, directory or glob per line. A path that does not exist fails the upgrade before anything changes."
+    },
+    "include-secrets": {
+      ...COMMANDS["files-backup"].inputs["include-secrets"],
+      description: "Include the private keys and certificates that files names in its archive. Off: they are left out and listed in the summary."
     },
     "rehearse-rollback": {
       type: "string",
@@ -41506,11 +41519,11 @@ var semver3 = __toESM(require_semver2(), 1);
 import { ok as ok2 } from "assert";
 var __awaiter7 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve16) {
-      resolve16(value);
+    return value instanceof P2 ? value : new P2(function(resolve17) {
+      resolve17(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve16, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve17, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -41526,7 +41539,7 @@ var __awaiter7 = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve16(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve17(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -41831,7 +41844,7 @@ function childEnv(parent, extra = {}) {
 }
 function run(program, args, options = {}) {
   const env = childEnv(process.env, options.env);
-  return new Promise((resolve16, reject) => {
+  return new Promise((resolve17, reject) => {
     const child3 = spawnTracked(program, args, {
       cwd: options.cwd,
       env,
@@ -41862,7 +41875,7 @@ function run(program, args, options = {}) {
     });
     child3.on("close", (code, signal) => {
       if (timer) clearTimeout(timer);
-      resolve16({
+      resolve17({
         exitCode: code ?? 1,
         signal,
         ...timedOut ? { timedOut } : {},
@@ -44560,7 +44573,7 @@ function locate(text, paths2, piece = { start: 0, end: text.length, line: 0 }) {
   const counter = new import_yaml3.LineCounter();
   const { doc, source } = parse3(text, piece, counter);
   let targets;
-  const resolve16 = (node) => {
+  const resolve17 = (node) => {
     if (!(0, import_yaml3.isAlias)(node)) return node;
     targets ??= aliasTargets(doc);
     return targets.get(node);
@@ -44568,12 +44581,12 @@ function locate(text, paths2, piece = { start: 0, end: text.length, line: 0 }) {
   return paths2.map((path5) => {
     let node = doc.contents;
     for (const part of path5) {
-      node = resolve16(node);
+      node = resolve17(node);
       if ((0, import_yaml3.isSeq)(node)) node = typeof part === "number" ? node.items[part] : void 0;
-      else if ((0, import_yaml3.isMap)(node)) node = mapValue(node, String(part), resolve16, 0);
+      else if ((0, import_yaml3.isMap)(node)) node = mapValue(node, String(part), resolve17, 0);
       else return void 0;
     }
-    node = resolve16(node);
+    node = resolve17(node);
     return node ? counter.linePos(valueStart(node, source)).line + piece.line : void 0;
   });
 }
@@ -44590,17 +44603,17 @@ function aliasTargets(doc) {
   });
   return targets;
 }
-function mapValue(map, key2, resolve16, depth) {
+function mapValue(map, key2, resolve17, depth) {
   const own = map.items.find((pair) => keyText(pair.key) === key2);
   if (own) return own.value;
   if (depth > 16) return void 0;
   for (const pair of map.items) {
     if (!(0, import_yaml3.isScalar)(pair.key) || pair.key.source !== "<<") continue;
-    const sources = resolve16(pair.value);
+    const sources = resolve17(pair.value);
     for (const source of (0, import_yaml3.isSeq)(sources) ? sources.items : [sources]) {
-      const merged = resolve16(source);
+      const merged = resolve17(source);
       if (!(0, import_yaml3.isMap)(merged)) continue;
-      const found = mapValue(merged, key2, resolve16, depth + 1);
+      const found = mapValue(merged, key2, resolve17, depth + 1);
       if (found !== void 0) return found;
     }
   }
@@ -53956,7 +53969,7 @@ function bundlePlaintext(variables) {
 }
 function scrypt2(input, salt) {
   return new Promise(
-    (resolve16, reject) => scryptCallback(input, salt, STAMP_BYTES, SCRYPT, (err, key2) => err ? reject(err) : resolve16(key2))
+    (resolve17, reject) => scryptCallback(input, salt, STAMP_BYTES, SCRYPT, (err, key2) => err ? reject(err) : resolve17(key2))
   );
 }
 function computeStamp(plaintext, recipients, salt) {
@@ -55920,7 +55933,7 @@ var GitRepository = class _GitRepository {
       const wait = BUSY_WAITS_MS[attempt];
       if (result.exitCode === 0 || !options.retryBusy || wait === void 0 || !LOCKED.test(result.stderr))
         break;
-      await new Promise((resolve16) => setTimeout(resolve16, wait));
+      await new Promise((resolve17) => setTimeout(resolve17, wait));
     }
     const secrets = this.options.secrets ?? [];
     const scrubbed = {
@@ -56406,7 +56419,7 @@ var CommitSession = class {
     this.paths = paths2;
     this.remote = remote;
     this.options = options;
-    this.sleep = options.sleep ?? ((ms2) => new Promise((resolve16) => setTimeout(resolve16, ms2)));
+    this.sleep = options.sleep ?? ((ms2) => new Promise((resolve17) => setTimeout(resolve17, ms2)));
   }
   repo;
   paths;
@@ -57441,7 +57454,7 @@ var PsqlSession = class _PsqlSession {
         return out.split("\n").filter((line) => line !== "");
       }
       if (this.exited) throw this.failure();
-      await new Promise((resolve16) => this.waiter = resolve16);
+      await new Promise((resolve17) => this.waiter = resolve17);
       this.waiter = void 0;
     }
   }
@@ -57452,12 +57465,12 @@ var PsqlSession = class _PsqlSession {
   async close() {
     if (this.exited) return;
     this.child.stdin.end("\\q\n");
-    await new Promise((resolve16) => {
-      if (this.exited) return resolve16();
+    await new Promise((resolve17) => {
+      if (this.exited) return resolve17();
       const timer = setTimeout(() => killTree(this.child), 5e3);
       this.child.once("close", () => {
         clearTimeout(timer);
-        resolve16();
+        resolve17();
       });
     });
   }
@@ -60480,7 +60493,7 @@ var Slots = class {
   active = 0;
   waiting = [];
   async run(task) {
-    while (this.active >= this.size) await new Promise((resolve16) => this.waiting.push(resolve16));
+    while (this.active >= this.size) await new Promise((resolve17) => this.waiting.push(resolve17));
     this.active++;
     try {
       return await task();
@@ -64723,10 +64736,10 @@ var resolveSymlinksAsync = function(path5, state, callback$1) {
   queue.enqueue();
   fs5.realpath(path5, (error2, resolvedPath) => {
     if (error2) return queue.dequeue(suppressErrors ? null : error2, state);
-    fs5.stat(resolvedPath, (error$1, stat21) => {
+    fs5.stat(resolvedPath, (error$1, stat22) => {
       if (error$1) return queue.dequeue(suppressErrors ? null : error$1, state);
-      if (stat21.isDirectory() && isRecursive(path5, resolvedPath, state)) return queue.dequeue(null, state);
-      callback$1(stat21, resolvedPath);
+      if (stat22.isDirectory() && isRecursive(path5, resolvedPath, state)) return queue.dequeue(null, state);
+      callback$1(stat22, resolvedPath);
       queue.dequeue(null, state);
     });
   });
@@ -64736,9 +64749,9 @@ var resolveSymlinks = function(path5, state, callback$1) {
   queue.enqueue();
   try {
     const resolvedPath = fs5.realpathSync(path5);
-    const stat21 = fs5.statSync(resolvedPath);
-    if (stat21.isDirectory() && isRecursive(path5, resolvedPath, state)) return;
-    callback$1(stat21, resolvedPath);
+    const stat22 = fs5.statSync(resolvedPath);
+    if (stat22.isDirectory() && isRecursive(path5, resolvedPath, state)) return;
+    callback$1(stat22, resolvedPath);
   } catch (e) {
     if (!suppressErrors) throw e;
   }
@@ -64935,8 +64948,8 @@ var Walker = class {
         this.walkDirectory(this.state, path5, path5, depth - 1, this.walk);
       } else if (this.resolveSymlink && entry2.isSymbolicLink()) {
         let path5 = joinPathWithBasePath(entry2.name, directoryPath);
-        this.resolveSymlink(path5, this.state, (stat21, resolvedPath) => {
-          if (stat21.isDirectory()) {
+        this.resolveSymlink(path5, this.state, (stat22, resolvedPath) => {
+          if (stat22.isDirectory()) {
             resolvedPath = normalizePath(resolvedPath, this.state.options);
             if (exclude && exclude(entry2.name, useRealPaths ? resolvedPath : path5 + pathSeparator)) return;
             this.walkDirectory(this.state, resolvedPath, useRealPaths ? resolvedPath : path5 + pathSeparator, depth - 1, this.walk);
@@ -67807,7 +67820,7 @@ function describe(outcome, reportFile) {
 
 // actions/engine/jobs/upgrade.ts
 import { readFile as readFile13 } from "node:fs/promises";
-import { join as join38 } from "node:path";
+import { join as join40 } from "node:path";
 init_errors();
 init_http();
 
@@ -70363,7 +70376,7 @@ function withEnvironment(conf, env) {
 }
 
 // actions/engine/upgrade/upgrade.ts
-import { basename as basename16, join as join37 } from "node:path";
+import { basename as basename16, join as join39 } from "node:path";
 init_errors();
 
 // actions/engine/upgrade/dumps.ts
@@ -70390,17 +70403,43 @@ function entityDifferences(drift) {
   return lines;
 }
 
-// actions/engine/upgrade/folder.ts
-import { mkdir as mkdir10 } from "node:fs/promises";
+// actions/engine/upgrade/files.ts
+import { stat as stat21 } from "node:fs/promises";
 import { join as join36, resolve as resolve15 } from "node:path";
 init_errors();
+var FILES_ARCHIVE = "files.tar.gz";
+async function backUpUpgradeFiles(files, folder, logger2) {
+  const patterns = files.paths.map((p2) => p2.startsWith("!") ? `!${resolve15(p2.slice(1).trim())}` : resolve15(p2));
+  const missing = [];
+  for (const path5 of patterns) {
+    if (path5.startsWith("!") || isDynamicPattern(path5)) continue;
+    if (!await stat21(path5).catch(() => void 0)) missing.push(path5);
+  }
+  if (missing.length > 0) {
+    throw new DeckhandError(
+      `files: ${missing.length} path(s) do not exist, so the backup would miss them: ${missing.join(", ")}. Fix or remove them.`
+    );
+  }
+  return filesBackup({
+    patterns,
+    root: "/",
+    output: join36(folder, FILES_ARCHIVE),
+    includeSecrets: files.includeSecrets,
+    logger: logger2
+  });
+}
+
+// actions/engine/upgrade/folder.ts
+import { mkdir as mkdir10 } from "node:fs/promises";
+import { join as join37, resolve as resolve16 } from "node:path";
+init_errors();
 async function claimUpgradeFolder(outputDir, started) {
-  const dir = resolve15(outputDir);
+  const dir = resolve16(outputDir);
   const name = `upgrade-${timestamp(started)}`;
   try {
     await mkdir10(dir, { recursive: true });
     for (let n = 1; ; n++) {
-      const path5 = join36(dir, n === 1 ? name : `${name}-${n}`);
+      const path5 = join37(dir, n === 1 ? name : `${name}-${n}`);
       try {
         await mkdir10(path5, { mode: 448 });
         return path5;
@@ -70414,6 +70453,38 @@ async function claimUpgradeFolder(outputDir, started) {
       `output-dir ${outputDir} cannot be written (${code}): choose a writable directory with enough free space.`
     );
   }
+}
+
+// actions/engine/upgrade/keyring.ts
+init_errors();
+import { join as join38 } from "node:path";
+var KEYRING_EXPORT_FILE = "keyring-export";
+var NEEDS2 = "it needs Kong Enterprise with keyring_enabled, keyring_strategy cluster and keyring_public_key and keyring_private_key set";
+async function exportKeyring(admin, folder, secret) {
+  const res = await admin.request("POST", "/keyring/export");
+  if (res.status === 404) {
+    throw new DeckhandError(
+      `export-keyring is set, but ${admin.address} has no keyring (${describeAnswer(res)}): ${NEEDS2}. Turn export-keyring off when X encrypts nothing with a keyring.`
+    );
+  }
+  if (res.status !== 200) {
+    throw new DeckhandError(
+      `export-keyring is set, but ${admin.address} did not export its keyring (${describeAnswer(res)}): ${NEEDS2}.`
+    );
+  }
+  const data = parseJson2(res).data;
+  if (typeof data !== "string" || data === "") {
+    throw new DeckhandError(`${admin.address} answered POST /keyring/export without its data.`);
+  }
+  secret(data);
+  const file = join38(folder, KEYRING_EXPORT_FILE);
+  try {
+    await writeFileAtomic(file, `${data}
+`, 384);
+  } catch (err) {
+    throw fileSystemError(err, `writing ${file}`);
+  }
+  return file;
 }
 
 // actions/engine/upgrade/lines.ts
@@ -70565,6 +70636,8 @@ var Upgrade = class {
       () => this.dumpCluster(x.deck, "x-before"),
       (r) => `${r.entities} entities in ${r.files.length} file(s), ${r.digest.slice(0, "sha256:".length + 12)}`
     );
+    if (this.options.exportKeyring) await this.exportKeyring(x.admins[0]);
+    if (this.options.files) await this.backUpFiles(this.options.files);
     if (x.database) await this.backUpDatabase(x.database);
     if (this.options.rehearseRollback) await this.rehearseRollback(this.options.rehearseRollback);
     const source = mode === "rolling" && this.options.state ? [...this.options.state] : this.outcome.record.files;
@@ -70576,7 +70649,7 @@ var Upgrade = class {
   // ----- freeze and back up -------------------------------------------------------------------
   /** Dumps a cluster, every workspace when it has them, into a folder of this upgrade's own. */
   async dumpCluster(deck, name) {
-    const folder = join37(this.folder, name);
+    const folder = join39(this.folder, name);
     const result = await dump({
       deck,
       logger: this.logger,
@@ -70590,6 +70663,35 @@ var Upgrade = class {
     });
     return { folder, files: result.files, digest: result.digest, entities: result.entityCount };
   }
+  async exportKeyring(admin) {
+    const file = await this.timeline.phase(
+      "back up the keyring",
+      () => exportKeyring(admin, this.folder, this.options.secret),
+      (f2) => basename16(f2)
+    );
+    this.outcome.keyringExport = file;
+    this.outcome.rollback.push(
+      `X's keyring is exported to ${file}: give that file as restore's keyring-export when X's database backup is restored, or its encrypted fields cannot be read.`
+    );
+  }
+  async backUpFiles(files) {
+    const result = await this.timeline.phase(
+      "back up the files",
+      () => backUpUpgradeFiles(files, this.folder, this.logger),
+      (r) => `${r.files.length} file(s) in ${basename16(r.archive)}`
+    );
+    this.outcome.filesBackup = {
+      archive: result.archive,
+      manifest: result.manifest,
+      files: result.files.length,
+      secretsExcluded: result.secretsExcluded
+    };
+    if (result.secretsExcluded.length > 0) {
+      this.outcome.warnings.push(
+        `${result.secretsExcluded.length} private key/certificate file(s) were left out of ${result.archive} (include-secrets: false): ${result.secretsExcluded.slice(0, 10).join(", ")}. Back them up separately, or set include-secrets.`
+      );
+    }
+  }
   async backUpDatabase(database) {
     this.backup = await this.timeline.phase(
       "back up the database",
@@ -70598,7 +70700,7 @@ var Upgrade = class {
         format: "custom",
         profile: "kong",
         excludeTableData: [],
-        outputDir: join37(this.folder, "database"),
+        outputDir: join39(this.folder, "database"),
         verify: true,
         binDir: database.binDir,
         pathEnv: this.options.env.PATH,
@@ -70676,7 +70778,7 @@ var Upgrade = class {
   }
   // ----- convert ------------------------------------------------------------------------------
   async convert(files, from, to2) {
-    const folder = join37(this.folder, `converted-${to2}`);
+    const folder = join39(this.folder, `converted-${to2}`);
     await this.timeline.phase(
       "convert",
       async () => {
@@ -70687,7 +70789,7 @@ var Upgrade = class {
             from,
             to: to2,
             input,
-            output: join37(folder, basename16(input))
+            output: join39(folder, basename16(input))
           });
           this.outcome.conversions.push(report2);
           this.outcome.converted.push(report2.output);
@@ -71058,6 +71160,14 @@ function describeUpgrade(outcome, reportFile, conf, kongConfFile) {
       outcome.freeze.unchanged ? "Freeze: X's configuration is what it was when recorded; nobody wrote to its Admin API meanwhile." : `Freeze broken: ${outcome.freeze.changes.length} change(s) to X since it was recorded: ${outcome.freeze.changes.slice(0, 5).join("; ")}`
     );
   }
+  if (outcome.keyringExport)
+    report2.lines.push(`X's keyring exported to ${outcome.keyringExport} (restore's keyring-export).`);
+  if (outcome.filesBackup) {
+    const f2 = outcome.filesBackup;
+    report2.lines.push(
+      `X's files backed up: ${f2.files} file(s) in ${f2.archive}; checksums in ${f2.manifest}` + (f2.secretsExcluded.length > 0 ? `; ${f2.secretsExcluded.length} private key/certificate file(s) left out.` : ".")
+    );
+  }
   if (outcome.databaseBackup) {
     const b2 = outcome.databaseBackup;
     report2.lines.push(`X's database backed up: ${b2.tables} tables, ${b2.rows} rows in ${b2.folder}.`);
@@ -71151,6 +71261,8 @@ async function upgradeJob(source, ctx) {
     outputDir: inputs.string("output-dir"),
     migrateCommand: inputs.string("migrate-command"),
     restartCommand: inputs.string("restart-command"),
+    exportKeyring: inputs.boolean("export-keyring"),
+    files: inputs.list("files").length > 0 ? { paths: inputs.list("files"), includeSecrets: inputs.boolean("include-secrets") } : void 0,
     rehearseRollback: rehearsal === void 0 ? void 0 : readTarget(rehearsal, ctx),
     state: inputs.list("state").length > 0 ? inputs.list("state") : void 0,
     smoke,
@@ -71164,6 +71276,7 @@ async function upgradeJob(source, ctx) {
       ...y ? connectionSecrets(y.connection) : [],
       ...[xDatabase, yDatabase].flatMap((d) => d?.secrets ?? [])
     ],
+    secret: (value) => ctx.secret(value),
     logger: ctx.logger
   });
   const conf = kongConf && outcome.from && outcome.to ? { file: kongConfFile, changes: kongConfChanges(kongConf, outcome.from, outcome.to) } : void 0;
@@ -71251,7 +71364,7 @@ async function openCluster(inputs, ctx, addresses, token) {
   return { cluster: { admins, deck: await openDeck(inputs, ctx, connection) }, connection };
 }
 async function writeReport2(path5, outcome, conf) {
-  const file = path5 ?? join38((await privateTempDir("deckhand-upgrade-")).path, "upgrade-report.json");
+  const file = path5 ?? join40((await privateTempDir("deckhand-upgrade-")).path, "upgrade-report.json");
   const document = {
     format: "deckhand-upgrade/1",
     generatedAt: (/* @__PURE__ */ new Date()).toISOString(),

@@ -36006,7 +36006,7 @@ COMMANDS.upgrade = {
     "output-dir": {
       type: "string",
       default: "upgrade",
-      description: "Directory in which the upgrade claims a new folder upgrade-<UTC time> for X's recorded configuration, its database backup, the conversion and the later dumps. Nothing else in it is touched."
+      description: "Directory in which the upgrade claims a new folder upgrade-<UTC time> for X's recorded configuration, its backups (keyring, files, database), the conversion and the later dumps. Nothing else in it is touched."
     },
     "database-url": {
       ...postgresInputs["database-url"],
@@ -36024,6 +36024,19 @@ COMMANDS.upgrade = {
     "restart-command": {
       type: "string",
       description: "in-place: shell command that restarts X's nodes after a database rollback, so they drop what they cached."
+    },
+    "export-keyring": {
+      type: "boolean",
+      default: "false",
+      description: "Kong Enterprise: export X's keyring (POST /keyring/export, cluster strategy) into the upgrade's folder, private, as keyring-export: what restore's keyring-export takes with X's database backup. Fails when X has no keyring to export."
+    },
+    files: {
+      type: "list",
+      description: "Files X runs with, backed up into the upgrade's folder as files.tar.gz with a checksum manifest (files-backup's format, stored from /): kong.conf, certificates, one path, directory or glob per line. A path that does not exist fails the upgrade before anything changes."
+    },
+    "include-secrets": {
+      ...COMMANDS["files-backup"].inputs["include-secrets"],
+      description: "Include the private keys and certificates that files names in its archive. Off: they are left out and listed in the summary."
     },
     "rehearse-rollback": {
       type: "string",

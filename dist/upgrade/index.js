@@ -7,7 +7,7 @@ var __getOwnPropNames = Object.getOwnPropertyNames;
 var __getProtoOf = Object.getPrototypeOf;
 var __hasOwnProp = Object.prototype.hasOwnProperty;
 var __require = /* @__PURE__ */ ((x) => typeof require !== "undefined" ? require : typeof Proxy !== "undefined" ? new Proxy(x, {
-  get: (a, b) => (typeof require !== "undefined" ? require : a)[b]
+  get: (a, b2) => (typeof require !== "undefined" ? require : a)[b2]
 }) : x)(function(x) {
   if (typeof require !== "undefined") return require.apply(this, arguments);
   throw Error('Dynamic require of "' + x + '" is not supported');
@@ -20,7 +20,7 @@ var __esm = (fn, res, err) => function __init() {
     throw err = [e], e;
   }
 };
-var __commonJS = (cb, mod4) => function __require2() {
+var __commonJS = (cb, mod4) => function __require3() {
   try {
     return mod4 || (0, cb[__getOwnPropNames(cb)[0]])((mod4 = { exports: {} }).exports, mod4), mod4.exports;
   } catch (e) {
@@ -31,13 +31,13 @@ var __export = (target, all) => {
   for (var name in all)
     __defProp(target, name, { get: all[name], enumerable: true });
 };
-var __copyProps = (to, from, except, desc) => {
+var __copyProps = (to2, from, except, desc) => {
   if (from && typeof from === "object" || typeof from === "function") {
     for (let key2 of __getOwnPropNames(from))
-      if (!__hasOwnProp.call(to, key2) && key2 !== except)
-        __defProp(to, key2, { get: () => from[key2], enumerable: !(desc = __getOwnPropDesc(from, key2)) || desc.enumerable });
+      if (!__hasOwnProp.call(to2, key2) && key2 !== except)
+        __defProp(to2, key2, { get: () => from[key2], enumerable: !(desc = __getOwnPropDesc(from, key2)) || desc.enumerable });
   }
-  return to;
+  return to2;
 };
 var __toESM = (mod4, isNodeMode, target) => (target = mod4 != null ? __create(__getProtoOf(mod4)) : {}, __copyProps(
   // If the importer is in node compatibility mode or this is not an ESM
@@ -198,12 +198,12 @@ var require_re = __commonJS({
     } = require_constants();
     var debug2 = require_debug();
     exports = module.exports = {};
-    var re = exports.re = [];
+    var re2 = exports.re = [];
     var safeRe = exports.safeRe = [];
     var src = exports.src = [];
     var safeSrc = exports.safeSrc = [];
     var t = exports.t = {};
-    var R = 0;
+    var R2 = 0;
     var LETTERDASHNUMBER = "[a-zA-Z0-9-]";
     var safeRegexReplacements = [
       ["\\s", 1],
@@ -218,12 +218,12 @@ var require_re = __commonJS({
     };
     var createToken = (name, value, isGlobal) => {
       const safe = makeSafeRegex(value);
-      const index = R++;
+      const index = R2++;
       debug2(name, index, value);
       t[name] = index;
       src[index] = value;
       safeSrc[index] = safe;
-      re[index] = new RegExp(value, isGlobal ? "g" : void 0);
+      re2[index] = new RegExp(value, isGlobal ? "g" : void 0);
       safeRe[index] = new RegExp(safe, isGlobal ? "g" : void 0);
     };
     createToken("NUMERICIDENTIFIER", "0|[1-9]\\d*");
@@ -299,19 +299,19 @@ var require_identifiers = __commonJS({
   "node_modules/semver/internal/identifiers.js"(exports, module) {
     "use strict";
     var numeric = /^[0-9]+$/;
-    var compareIdentifiers = (a, b) => {
-      if (typeof a === "number" && typeof b === "number") {
-        return a === b ? 0 : a < b ? -1 : 1;
+    var compareIdentifiers = (a, b2) => {
+      if (typeof a === "number" && typeof b2 === "number") {
+        return a === b2 ? 0 : a < b2 ? -1 : 1;
       }
       const anum = numeric.test(a);
-      const bnum = numeric.test(b);
+      const bnum = numeric.test(b2);
       if (anum && bnum) {
         a = +a;
-        b = +b;
+        b2 = +b2;
       }
-      return a === b ? 0 : anum && !bnum ? -1 : bnum && !anum ? 1 : a < b ? -1 : 1;
+      return a === b2 ? 0 : anum && !bnum ? -1 : bnum && !anum ? 1 : a < b2 ? -1 : 1;
     };
-    var rcompareIdentifiers = (a, b) => compareIdentifiers(b, a);
+    var rcompareIdentifiers = (a, b2) => compareIdentifiers(b2, a);
     module.exports = {
       compareIdentifiers,
       rcompareIdentifiers
@@ -325,7 +325,7 @@ var require_semver = __commonJS({
     "use strict";
     var debug2 = require_debug();
     var { MAX_LENGTH, MAX_SAFE_INTEGER } = require_constants();
-    var { safeRe: re, t } = require_re();
+    var { safeRe: re2, t } = require_re();
     var parseOptions = require_parse_options();
     var { compareIdentifiers } = require_identifiers();
     var isPrereleaseIdentifier = (prerelease, identifier) => {
@@ -361,14 +361,14 @@ var require_semver = __commonJS({
         this.options = options;
         this.loose = !!options.loose;
         this.includePrerelease = !!options.includePrerelease;
-        const m = version.trim().match(options.loose ? re[t.LOOSE] : re[t.FULL]);
-        if (!m) {
+        const m2 = version.trim().match(options.loose ? re2[t.LOOSE] : re2[t.FULL]);
+        if (!m2) {
           throw new TypeError(`Invalid Version: ${version}`);
         }
         this.raw = version;
-        this.major = +m[1];
-        this.minor = +m[2];
-        this.patch = +m[3];
+        this.major = +m2[1];
+        this.minor = +m2[2];
+        this.patch = +m2[3];
         if (this.major > MAX_SAFE_INTEGER || this.major < 0) {
           throw new TypeError("Invalid major version");
         }
@@ -378,10 +378,10 @@ var require_semver = __commonJS({
         if (this.patch > MAX_SAFE_INTEGER || this.patch < 0) {
           throw new TypeError("Invalid patch version");
         }
-        if (!m[4]) {
+        if (!m2[4]) {
           this.prerelease = [];
         } else {
-          this.prerelease = m[4].split(".").map((id) => {
+          this.prerelease = m2[4].split(".").map((id) => {
             if (/^[0-9]+$/.test(id)) {
               const num = +id;
               if (num >= 0 && num < MAX_SAFE_INTEGER) {
@@ -391,7 +391,7 @@ var require_semver = __commonJS({
             return id;
           });
         }
-        this.build = m[5] ? m[5].split(".") : [];
+        this.build = m2[5] ? m2[5].split(".") : [];
         this.format();
       }
       format() {
@@ -455,18 +455,18 @@ var require_semver = __commonJS({
         let i = 0;
         do {
           const a = this.prerelease[i];
-          const b = other.prerelease[i];
-          debug2("prerelease compare", i, a, b);
-          if (a === void 0 && b === void 0) {
+          const b2 = other.prerelease[i];
+          debug2("prerelease compare", i, a, b2);
+          if (a === void 0 && b2 === void 0) {
             return 0;
-          } else if (b === void 0) {
+          } else if (b2 === void 0) {
             return 1;
           } else if (a === void 0) {
             return -1;
-          } else if (a === b) {
+          } else if (a === b2) {
             continue;
           } else {
-            return compareIdentifiers(a, b);
+            return compareIdentifiers(a, b2);
           }
         } while (++i);
       }
@@ -477,18 +477,18 @@ var require_semver = __commonJS({
         let i = 0;
         do {
           const a = this.build[i];
-          const b = other.build[i];
-          debug2("build compare", i, a, b);
-          if (a === void 0 && b === void 0) {
+          const b2 = other.build[i];
+          debug2("build compare", i, a, b2);
+          if (a === void 0 && b2 === void 0) {
             return 0;
-          } else if (b === void 0) {
+          } else if (b2 === void 0) {
             return 1;
           } else if (a === void 0) {
             return -1;
-          } else if (a === b) {
+          } else if (a === b2) {
             continue;
           } else {
-            return compareIdentifiers(a, b);
+            return compareIdentifiers(a, b2);
           }
         } while (++i);
       }
@@ -500,7 +500,7 @@ var require_semver = __commonJS({
             throw new Error("invalid increment argument: identifier is empty");
           }
           if (identifier) {
-            const match = `-${identifier}`.match(this.options.loose ? re[t.PRERELEASELOOSE] : re[t.PRERELEASE]);
+            const match = `-${identifier}`.match(this.options.loose ? re2[t.PRERELEASELOOSE] : re2[t.PRERELEASE]);
             if (!match || match[1] !== identifier) {
               throw new Error(`invalid identifier: ${identifier}`);
             }
@@ -622,11 +622,11 @@ var require_parse = __commonJS({
       }
       try {
         return new SemVer(version, options);
-      } catch (er) {
+      } catch (er2) {
         if (!throwErrors) {
           return null;
         }
-        throw er;
+        throw er2;
       }
     };
     module.exports = parse4;
@@ -639,8 +639,8 @@ var require_valid = __commonJS({
     "use strict";
     var parse4 = require_parse();
     var valid2 = (version, options) => {
-      const v = parse4(version, options);
-      return v ? v.version : null;
+      const v2 = parse4(version, options);
+      return v2 ? v2.version : null;
     };
     module.exports = valid2;
   }
@@ -652,8 +652,8 @@ var require_clean = __commonJS({
     "use strict";
     var parse4 = require_parse();
     var clean5 = (version, options) => {
-      const s = parse4(version.trim().replace(/^[=v]+/, ""), options);
-      return s ? s.version : null;
+      const s3 = parse4(version.trim().replace(/^[=v]+/, ""), options);
+      return s3 ? s3.version : null;
     };
     module.exports = clean5;
   }
@@ -675,7 +675,7 @@ var require_inc = __commonJS({
           version instanceof SemVer ? version.version : version,
           options
         ).inc(release, identifier, identifierBase).version;
-      } catch (er) {
+      } catch (er2) {
         return null;
       }
     };
@@ -775,7 +775,7 @@ var require_compare = __commonJS({
   "node_modules/semver/functions/compare.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
-    var compare2 = (a, b, loose) => new SemVer(a, loose).compare(new SemVer(b, loose));
+    var compare2 = (a, b2, loose) => new SemVer(a, loose).compare(new SemVer(b2, loose));
     module.exports = compare2;
   }
 });
@@ -785,7 +785,7 @@ var require_rcompare = __commonJS({
   "node_modules/semver/functions/rcompare.js"(exports, module) {
     "use strict";
     var compare2 = require_compare();
-    var rcompare = (a, b, loose) => compare2(b, a, loose);
+    var rcompare = (a, b2, loose) => compare2(b2, a, loose);
     module.exports = rcompare;
   }
 });
@@ -795,7 +795,7 @@ var require_compare_loose = __commonJS({
   "node_modules/semver/functions/compare-loose.js"(exports, module) {
     "use strict";
     var compare2 = require_compare();
-    var compareLoose = (a, b) => compare2(a, b, true);
+    var compareLoose = (a, b2) => compare2(a, b2, true);
     module.exports = compareLoose;
   }
 });
@@ -805,9 +805,9 @@ var require_compare_build = __commonJS({
   "node_modules/semver/functions/compare-build.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
-    var compareBuild = (a, b, loose) => {
+    var compareBuild = (a, b2, loose) => {
       const versionA = new SemVer(a, loose);
-      const versionB = new SemVer(b, loose);
+      const versionB = new SemVer(b2, loose);
       return versionA.compare(versionB) || versionA.compareBuild(versionB);
     };
     module.exports = compareBuild;
@@ -819,7 +819,7 @@ var require_sort = __commonJS({
   "node_modules/semver/functions/sort.js"(exports, module) {
     "use strict";
     var compareBuild = require_compare_build();
-    var sort = (list, loose) => list.sort((a, b) => compareBuild(a, b, loose));
+    var sort = (list, loose) => list.sort((a, b2) => compareBuild(a, b2, loose));
     module.exports = sort;
   }
 });
@@ -829,7 +829,7 @@ var require_rsort = __commonJS({
   "node_modules/semver/functions/rsort.js"(exports, module) {
     "use strict";
     var compareBuild = require_compare_build();
-    var rsort = (list, loose) => list.sort((a, b) => compareBuild(b, a, loose));
+    var rsort = (list, loose) => list.sort((a, b2) => compareBuild(b2, a, loose));
     module.exports = rsort;
   }
 });
@@ -839,8 +839,8 @@ var require_gt = __commonJS({
   "node_modules/semver/functions/gt.js"(exports, module) {
     "use strict";
     var compare2 = require_compare();
-    var gt2 = (a, b, loose) => compare2(a, b, loose) > 0;
-    module.exports = gt2;
+    var gt3 = (a, b2, loose) => compare2(a, b2, loose) > 0;
+    module.exports = gt3;
   }
 });
 
@@ -849,8 +849,8 @@ var require_lt = __commonJS({
   "node_modules/semver/functions/lt.js"(exports, module) {
     "use strict";
     var compare2 = require_compare();
-    var lt = (a, b, loose) => compare2(a, b, loose) < 0;
-    module.exports = lt;
+    var lt2 = (a, b2, loose) => compare2(a, b2, loose) < 0;
+    module.exports = lt2;
   }
 });
 
@@ -859,7 +859,7 @@ var require_eq = __commonJS({
   "node_modules/semver/functions/eq.js"(exports, module) {
     "use strict";
     var compare2 = require_compare();
-    var eq = (a, b, loose) => compare2(a, b, loose) === 0;
+    var eq = (a, b2, loose) => compare2(a, b2, loose) === 0;
     module.exports = eq;
   }
 });
@@ -869,7 +869,7 @@ var require_neq = __commonJS({
   "node_modules/semver/functions/neq.js"(exports, module) {
     "use strict";
     var compare2 = require_compare();
-    var neq = (a, b, loose) => compare2(a, b, loose) !== 0;
+    var neq = (a, b2, loose) => compare2(a, b2, loose) !== 0;
     module.exports = neq;
   }
 });
@@ -879,7 +879,7 @@ var require_gte = __commonJS({
   "node_modules/semver/functions/gte.js"(exports, module) {
     "use strict";
     var compare2 = require_compare();
-    var gte = (a, b, loose) => compare2(a, b, loose) >= 0;
+    var gte = (a, b2, loose) => compare2(a, b2, loose) >= 0;
     module.exports = gte;
   }
 });
@@ -889,7 +889,7 @@ var require_lte = __commonJS({
   "node_modules/semver/functions/lte.js"(exports, module) {
     "use strict";
     var compare2 = require_compare();
-    var lte = (a, b, loose) => compare2(a, b, loose) <= 0;
+    var lte = (a, b2, loose) => compare2(a, b2, loose) <= 0;
     module.exports = lte;
   }
 });
@@ -900,42 +900,42 @@ var require_cmp = __commonJS({
     "use strict";
     var eq = require_eq();
     var neq = require_neq();
-    var gt2 = require_gt();
+    var gt3 = require_gt();
     var gte = require_gte();
-    var lt = require_lt();
+    var lt2 = require_lt();
     var lte = require_lte();
-    var cmp = (a, op, b, loose) => {
+    var cmp = (a, op, b2, loose) => {
       switch (op) {
         case "===":
           if (typeof a === "object") {
             a = a.version;
           }
-          if (typeof b === "object") {
-            b = b.version;
+          if (typeof b2 === "object") {
+            b2 = b2.version;
           }
-          return a === b;
+          return a === b2;
         case "!==":
           if (typeof a === "object") {
             a = a.version;
           }
-          if (typeof b === "object") {
-            b = b.version;
+          if (typeof b2 === "object") {
+            b2 = b2.version;
           }
-          return a !== b;
+          return a !== b2;
         case "":
         case "=":
         case "==":
-          return eq(a, b, loose);
+          return eq(a, b2, loose);
         case "!=":
-          return neq(a, b, loose);
+          return neq(a, b2, loose);
         case ">":
-          return gt2(a, b, loose);
+          return gt3(a, b2, loose);
         case ">=":
-          return gte(a, b, loose);
+          return gte(a, b2, loose);
         case "<":
-          return lt(a, b, loose);
+          return lt2(a, b2, loose);
         case "<=":
-          return lte(a, b, loose);
+          return lte(a, b2, loose);
         default:
           throw new TypeError(`Invalid operator: ${op}`);
       }
@@ -950,7 +950,7 @@ var require_coerce = __commonJS({
     "use strict";
     var SemVer = require_semver();
     var parse4 = require_parse();
-    var { safeRe: re, t } = require_re();
+    var { safeRe: re2, t } = require_re();
     var coerce = (version, options) => {
       if (version instanceof SemVer) {
         return version;
@@ -964,9 +964,9 @@ var require_coerce = __commonJS({
       options = options || {};
       let match = null;
       if (!options.rtl) {
-        match = version.match(options.includePrerelease ? re[t.COERCEFULL] : re[t.COERCE]);
+        match = version.match(options.includePrerelease ? re2[t.COERCEFULL] : re2[t.COERCE]);
       } else {
-        const coerceRtlRegex = options.includePrerelease ? re[t.COERCERTLFULL] : re[t.COERCERTL];
+        const coerceRtlRegex = options.includePrerelease ? re2[t.COERCERTLFULL] : re2[t.COERCERTL];
         let next;
         while ((next = coerceRtlRegex.exec(version)) && (!match || match.index + match[0].length !== version.length)) {
           if (!match || next.index + next[0].length !== match.index + match[0].length) {
@@ -983,8 +983,8 @@ var require_coerce = __commonJS({
       const minor = match[3] || "0";
       const patch = match[4] || "0";
       const prerelease = options.includePrerelease && match[5] ? `-${match[5]}` : "";
-      const build = options.includePrerelease && match[6] ? `+${match[6]}` : "";
-      return parse4(`${major}.${minor}.${patch}${prerelease}${build}`, options);
+      const build2 = options.includePrerelease && match[6] ? `+${match[6]}` : "";
+      return parse4(`${major}.${minor}.${patch}${prerelease}${build2}`, options);
     };
     module.exports = coerce;
   }
@@ -1313,11 +1313,11 @@ var require_range = __commonJS({
               this.formatted += "||";
             }
             const comps = this.set[i];
-            for (let k = 0; k < comps.length; k++) {
-              if (k > 0) {
+            for (let k2 = 0; k2 < comps.length; k2++) {
+              if (k2 > 0) {
                 this.formatted += " ";
               }
-              this.formatted += comps[k].toString().trim();
+              this.formatted += comps[k2].toString().trim();
             }
           }
         }
@@ -1338,20 +1338,20 @@ var require_range = __commonJS({
           return cached;
         }
         const loose = this.options.loose;
-        const hr = loose ? re[t.HYPHENRANGELOOSE] : re[t.HYPHENRANGE];
-        range = range.replace(hr, hyphenReplace(this.options.includePrerelease));
+        const hr2 = loose ? re2[t.HYPHENRANGELOOSE] : re2[t.HYPHENRANGE];
+        range = range.replace(hr2, hyphenReplace(this.options.includePrerelease));
         debug2("hyphen replace", range);
         range = trimComparatorWhitespace(range);
         debug2("comparator trim", range);
-        range = range.replace(re[t.TILDETRIM], tildeTrimReplace);
+        range = range.replace(re2[t.TILDETRIM], tildeTrimReplace);
         debug2("tilde trim", range);
-        range = range.replace(re[t.CARETTRIM], caretTrimReplace);
+        range = range.replace(re2[t.CARETTRIM], caretTrimReplace);
         debug2("caret trim", range);
         let rangeList = range.split(" ").map((comp) => parseComparator(comp, this.options)).join(" ").split(/\s+/).map((comp) => replaceGTE0(comp, this.options));
         if (loose) {
           rangeList = rangeList.filter((comp) => {
             debug2("loose invalid filter", comp, this.options);
-            return !!comp.match(re[t.COMPARATORLOOSE]);
+            return !!comp.match(re2[t.COMPARATORLOOSE]);
           });
         }
         debug2("range list", rangeList);
@@ -1392,7 +1392,7 @@ var require_range = __commonJS({
         if (typeof version === "string") {
           try {
             version = new SemVer(version, this.options);
-          } catch (er) {
+          } catch (er2) {
             return false;
           }
         }
@@ -1413,7 +1413,7 @@ var require_range = __commonJS({
     var SemVer = require_semver();
     var trimComparatorWhitespace = require_trim_comparator_whitespace();
     var {
-      safeRe: re,
+      safeRe: re2,
       src,
       t,
       tildeTrimReplace,
@@ -1436,7 +1436,7 @@ var require_range = __commonJS({
       return result;
     };
     var parseComparator = (comp, options) => {
-      comp = comp.replace(re[t.BUILD], "");
+      comp = comp.replace(re2[t.BUILD], "");
       debug2("comp", comp, options);
       comp = replaceCarets(comp, options);
       debug2("caret", comp);
@@ -1449,27 +1449,27 @@ var require_range = __commonJS({
       return comp;
     };
     var isX = (id) => !id || id.toLowerCase() === "x" || id === "*";
-    var invalidXRangeOrder = (M, m, p) => isX(M) && !isX(m) || isX(m) && p && !isX(p);
+    var invalidXRangeOrder = (M2, m2, p2) => isX(M2) && !isX(m2) || isX(m2) && p2 && !isX(p2);
     var replaceTildes = (comp, options) => {
       return comp.trim().split(/\s+/).map((c) => replaceTilde(c, options)).join(" ");
     };
     var replaceTilde = (comp, options) => {
-      const r = options.loose ? re[t.TILDELOOSE] : re[t.TILDE];
-      const z = options.includePrerelease ? "-0" : "";
-      return comp.replace(r, (_, M, m, p, pr) => {
-        debug2("tilde", comp, _, M, m, p, pr);
+      const r = options.loose ? re2[t.TILDELOOSE] : re2[t.TILDE];
+      const z2 = options.includePrerelease ? "-0" : "";
+      return comp.replace(r, (_2, M2, m2, p2, pr2) => {
+        debug2("tilde", comp, _2, M2, m2, p2, pr2);
         let ret;
-        if (isX(M)) {
+        if (isX(M2)) {
           ret = "";
-        } else if (isX(m)) {
-          ret = `>=${M}.0.0${z} <${+M + 1}.0.0-0`;
-        } else if (isX(p)) {
-          ret = `>=${M}.${m}.0${z} <${M}.${+m + 1}.0-0`;
-        } else if (pr) {
-          debug2("replaceTilde pr", pr);
-          ret = `>=${M}.${m}.${p}-${pr} <${M}.${+m + 1}.0-0`;
+        } else if (isX(m2)) {
+          ret = `>=${M2}.0.0${z2} <${+M2 + 1}.0.0-0`;
+        } else if (isX(p2)) {
+          ret = `>=${M2}.${m2}.0${z2} <${M2}.${+m2 + 1}.0-0`;
+        } else if (pr2) {
+          debug2("replaceTilde pr", pr2);
+          ret = `>=${M2}.${m2}.${p2}-${pr2} <${M2}.${+m2 + 1}.0-0`;
         } else {
-          ret = `>=${M}.${m}.${p} <${M}.${+m + 1}.0-0`;
+          ret = `>=${M2}.${m2}.${p2} <${M2}.${+m2 + 1}.0-0`;
         }
         debug2("tilde return", ret);
         return ret;
@@ -1480,42 +1480,42 @@ var require_range = __commonJS({
     };
     var replaceCaret = (comp, options) => {
       debug2("caret", comp, options);
-      const r = options.loose ? re[t.CARETLOOSE] : re[t.CARET];
-      const z = options.includePrerelease ? "-0" : "";
-      return comp.replace(r, (_, M, m, p, pr) => {
-        debug2("caret", comp, _, M, m, p, pr);
+      const r = options.loose ? re2[t.CARETLOOSE] : re2[t.CARET];
+      const z2 = options.includePrerelease ? "-0" : "";
+      return comp.replace(r, (_2, M2, m2, p2, pr2) => {
+        debug2("caret", comp, _2, M2, m2, p2, pr2);
         let ret;
-        if (isX(M)) {
+        if (isX(M2)) {
           ret = "";
-        } else if (isX(m)) {
-          ret = `>=${M}.0.0${z} <${+M + 1}.0.0-0`;
-        } else if (isX(p)) {
-          if (M === "0") {
-            ret = `>=${M}.${m}.0${z} <${M}.${+m + 1}.0-0`;
+        } else if (isX(m2)) {
+          ret = `>=${M2}.0.0${z2} <${+M2 + 1}.0.0-0`;
+        } else if (isX(p2)) {
+          if (M2 === "0") {
+            ret = `>=${M2}.${m2}.0${z2} <${M2}.${+m2 + 1}.0-0`;
           } else {
-            ret = `>=${M}.${m}.0${z} <${+M + 1}.0.0-0`;
+            ret = `>=${M2}.${m2}.0${z2} <${+M2 + 1}.0.0-0`;
           }
-        } else if (pr) {
-          debug2("replaceCaret pr", pr);
-          if (M === "0") {
-            if (m === "0") {
-              ret = `>=${M}.${m}.${p}-${pr} <${M}.${m}.${+p + 1}-0`;
+        } else if (pr2) {
+          debug2("replaceCaret pr", pr2);
+          if (M2 === "0") {
+            if (m2 === "0") {
+              ret = `>=${M2}.${m2}.${p2}-${pr2} <${M2}.${m2}.${+p2 + 1}-0`;
             } else {
-              ret = `>=${M}.${m}.${p}-${pr} <${M}.${+m + 1}.0-0`;
+              ret = `>=${M2}.${m2}.${p2}-${pr2} <${M2}.${+m2 + 1}.0-0`;
             }
           } else {
-            ret = `>=${M}.${m}.${p}-${pr} <${+M + 1}.0.0-0`;
+            ret = `>=${M2}.${m2}.${p2}-${pr2} <${+M2 + 1}.0.0-0`;
           }
         } else {
           debug2("no pr");
-          if (M === "0") {
-            if (m === "0") {
-              ret = `>=${M}.${m}.${p} <${M}.${m}.${+p + 1}-0`;
+          if (M2 === "0") {
+            if (m2 === "0") {
+              ret = `>=${M2}.${m2}.${p2} <${M2}.${m2}.${+p2 + 1}-0`;
             } else {
-              ret = `>=${M}.${m}.${p} <${M}.${+m + 1}.0-0`;
+              ret = `>=${M2}.${m2}.${p2} <${M2}.${+m2 + 1}.0-0`;
             }
           } else {
-            ret = `>=${M}.${m}.${p} <${+M + 1}.0.0-0`;
+            ret = `>=${M2}.${m2}.${p2} <${+M2 + 1}.0.0-0`;
           }
         }
         debug2("caret return", ret);
@@ -1528,20 +1528,20 @@ var require_range = __commonJS({
     };
     var replaceXRange = (comp, options) => {
       comp = comp.trim();
-      const r = options.loose ? re[t.XRANGELOOSE] : re[t.XRANGE];
-      return comp.replace(r, (ret, gtlt, M, m, p, pr) => {
-        debug2("xRange", comp, ret, gtlt, M, m, p, pr);
-        if (invalidXRangeOrder(M, m, p)) {
+      const r = options.loose ? re2[t.XRANGELOOSE] : re2[t.XRANGE];
+      return comp.replace(r, (ret, gtlt, M2, m2, p2, pr2) => {
+        debug2("xRange", comp, ret, gtlt, M2, m2, p2, pr2);
+        if (invalidXRangeOrder(M2, m2, p2)) {
           return comp;
         }
-        const xM = isX(M);
-        const xm = xM || isX(m);
-        const xp = xm || isX(p);
+        const xM = isX(M2);
+        const xm = xM || isX(m2);
+        const xp = xm || isX(p2);
         const anyX = xp;
         if (gtlt === "=" && anyX) {
           gtlt = "";
         }
-        pr = options.includePrerelease ? "-0" : "";
+        pr2 = options.includePrerelease ? "-0" : "";
         if (xM) {
           if (gtlt === ">" || gtlt === "<") {
             ret = "<0.0.0-0";
@@ -1550,35 +1550,35 @@ var require_range = __commonJS({
           }
         } else if (gtlt && anyX) {
           if (xm) {
-            m = 0;
+            m2 = 0;
           }
-          p = 0;
+          p2 = 0;
           if (gtlt === ">") {
             gtlt = ">=";
             if (xm) {
-              M = +M + 1;
-              m = 0;
-              p = 0;
+              M2 = +M2 + 1;
+              m2 = 0;
+              p2 = 0;
             } else {
-              m = +m + 1;
-              p = 0;
+              m2 = +m2 + 1;
+              p2 = 0;
             }
           } else if (gtlt === "<=") {
             gtlt = "<";
             if (xm) {
-              M = +M + 1;
+              M2 = +M2 + 1;
             } else {
-              m = +m + 1;
+              m2 = +m2 + 1;
             }
           }
           if (gtlt === "<") {
-            pr = "-0";
+            pr2 = "-0";
           }
-          ret = `${gtlt + M}.${m}.${p}${pr}`;
+          ret = `${gtlt + M2}.${m2}.${p2}${pr2}`;
         } else if (xm) {
-          ret = `>=${M}.0.0${pr} <${+M + 1}.0.0-0`;
+          ret = `>=${M2}.0.0${pr2} <${+M2 + 1}.0.0-0`;
         } else if (xp) {
-          ret = `>=${M}.${m}.0${pr} <${M}.${+m + 1}.0-0`;
+          ret = `>=${M2}.${m2}.0${pr2} <${M2}.${+m2 + 1}.0-0`;
         }
         debug2("xRange return", ret);
         return ret;
@@ -1586,13 +1586,13 @@ var require_range = __commonJS({
     };
     var replaceStars = (comp, options) => {
       debug2("replaceStars", comp, options);
-      return comp.trim().replace(re[t.STAR], "");
+      return comp.trim().replace(re2[t.STAR], "");
     };
     var replaceGTE0 = (comp, options) => {
       debug2("replaceGTE0", comp, options);
-      return comp.trim().replace(re[options.includePrerelease ? t.GTE0PRE : t.GTE0], "");
+      return comp.trim().replace(re2[options.includePrerelease ? t.GTE0PRE : t.GTE0], "");
     };
-    var hyphenReplace = (incPr) => ($0, from, fM, fm, fp, fpr, fb, to, tM, tm, tp, tpr) => {
+    var hyphenReplace = (incPr) => ($0, from, fM, fm, fp, fpr, fb, to2, tM, tm, tp, tpr) => {
       if (isX(fM)) {
         from = "";
       } else if (isX(fm)) {
@@ -1605,19 +1605,19 @@ var require_range = __commonJS({
         from = `>=${from}${incPr ? "-0" : ""}`;
       }
       if (isX(tM)) {
-        to = "";
+        to2 = "";
       } else if (isX(tm)) {
-        to = `<${+tM + 1}.0.0-0`;
+        to2 = `<${+tM + 1}.0.0-0`;
       } else if (isX(tp)) {
-        to = `<${tM}.${+tm + 1}.0-0`;
+        to2 = `<${tM}.${+tm + 1}.0-0`;
       } else if (tpr) {
-        to = `<=${tM}.${tm}.${tp}-${tpr}`;
+        to2 = `<=${tM}.${tm}.${tp}-${tpr}`;
       } else if (incPr) {
-        to = `<${tM}.${tm}.${+tp + 1}-0`;
+        to2 = `<${tM}.${tm}.${+tp + 1}-0`;
       } else {
-        to = `<=${to}`;
+        to2 = `<=${to2}`;
       }
-      return `${from} ${to}`.trim();
+      return `${from} ${to2}`.trim();
     };
     var testSet = (set, version, options) => {
       for (let i = 0; i < set.length; i++) {
@@ -1676,19 +1676,19 @@ var require_comparator = __commonJS({
         debug2("comp", this);
       }
       parse(comp) {
-        const r = this.options.loose ? re[t.COMPARATORLOOSE] : re[t.COMPARATOR];
-        const m = comp.match(r);
-        if (!m) {
+        const r = this.options.loose ? re2[t.COMPARATORLOOSE] : re2[t.COMPARATOR];
+        const m2 = comp.match(r);
+        if (!m2) {
           throw new TypeError(`Invalid comparator: ${comp}`);
         }
-        this.operator = m[1] !== void 0 ? m[1] : "";
+        this.operator = m2[1] !== void 0 ? m2[1] : "";
         if (this.operator === "=") {
           this.operator = "";
         }
-        if (!m[2]) {
+        if (!m2[2]) {
           this.semver = ANY;
         } else {
-          this.semver = new SemVer(m[2], this.options.loose);
+          this.semver = new SemVer(m2[2], this.options.loose);
         }
       }
       toString() {
@@ -1702,7 +1702,7 @@ var require_comparator = __commonJS({
         if (typeof version === "string") {
           try {
             version = new SemVer(version, this.options);
-          } catch (er) {
+          } catch (er2) {
             return false;
           }
         }
@@ -1750,7 +1750,7 @@ var require_comparator = __commonJS({
     };
     module.exports = Comparator;
     var parseOptions = require_parse_options();
-    var { safeRe: re, t } = require_re();
+    var { safeRe: re2, t } = require_re();
     var cmp = require_cmp();
     var debug2 = require_debug();
     var SemVer = require_semver();
@@ -1766,7 +1766,7 @@ var require_satisfies = __commonJS({
     var satisfies3 = (version, range, options) => {
       try {
         range = new Range(range, options);
-      } catch (er) {
+      } catch (er2) {
         return false;
       }
       return range.test(version);
@@ -1797,13 +1797,13 @@ var require_max_satisfying = __commonJS({
       let rangeObj = null;
       try {
         rangeObj = new Range(range, options);
-      } catch (er) {
+      } catch (er2) {
         return null;
       }
-      versions.forEach((v) => {
-        if (rangeObj.test(v)) {
-          if (!max || maxSV.compare(v) === -1) {
-            max = v;
+      versions.forEach((v2) => {
+        if (rangeObj.test(v2)) {
+          if (!max || maxSV.compare(v2) === -1) {
+            max = v2;
             maxSV = new SemVer(max, options);
           }
         }
@@ -1826,13 +1826,13 @@ var require_min_satisfying = __commonJS({
       let rangeObj = null;
       try {
         rangeObj = new Range(range, options);
-      } catch (er) {
+      } catch (er2) {
         return null;
       }
-      versions.forEach((v) => {
-        if (rangeObj.test(v)) {
-          if (!min || minSV.compare(v) === 1) {
-            min = v;
+      versions.forEach((v2) => {
+        if (rangeObj.test(v2)) {
+          if (!min || minSV.compare(v2) === 1) {
+            min = v2;
             minSV = new SemVer(min, options);
           }
         }
@@ -1849,7 +1849,7 @@ var require_min_version = __commonJS({
     "use strict";
     var SemVer = require_semver();
     var Range = require_range();
-    var gt2 = require_gt();
+    var gt3 = require_gt();
     var minVersion = (range, loose) => {
       range = new Range(range, loose);
       let minver = new SemVer("0.0.0");
@@ -1877,7 +1877,7 @@ var require_min_version = __commonJS({
             /* fallthrough */
             case "":
             case ">=":
-              if (!setMin || gt2(compver, setMin)) {
+              if (!setMin || gt3(compver, setMin)) {
                 setMin = compver;
               }
               break;
@@ -1889,7 +1889,7 @@ var require_min_version = __commonJS({
               throw new Error(`Unexpected operation: ${comparator.operator}`);
           }
         });
-        if (setMin && (!minver || gt2(minver, setMin))) {
+        if (setMin && (!minver || gt3(minver, setMin))) {
           minver = setMin;
         }
       }
@@ -1910,7 +1910,7 @@ var require_valid2 = __commonJS({
     var validRange = (range, options) => {
       try {
         return new Range(range, options).range || "*";
-      } catch (er) {
+      } catch (er2) {
         return null;
       }
     };
@@ -1927,8 +1927,8 @@ var require_outside = __commonJS({
     var { ANY } = Comparator;
     var Range = require_range();
     var satisfies3 = require_satisfies();
-    var gt2 = require_gt();
-    var lt = require_lt();
+    var gt3 = require_gt();
+    var lt2 = require_lt();
     var lte = require_lte();
     var gte = require_gte();
     var outside = (version, range, hilo, options) => {
@@ -1937,16 +1937,16 @@ var require_outside = __commonJS({
       let gtfn, ltefn, ltfn, comp, ecomp;
       switch (hilo) {
         case ">":
-          gtfn = gt2;
+          gtfn = gt3;
           ltefn = lte;
-          ltfn = lt;
+          ltfn = lt2;
           comp = ">";
           ecomp = ">=";
           break;
         case "<":
-          gtfn = lt;
+          gtfn = lt2;
           ltefn = gte;
-          ltfn = gt2;
+          ltfn = gt3;
           comp = "<";
           ecomp = "<=";
           break;
@@ -2031,8 +2031,8 @@ var require_simplify = __commonJS({
       const set = [];
       let first = null;
       let prev = null;
-      const v = versions.sort((a, b) => compare2(a, b, options));
-      for (const version of v) {
+      const v2 = versions.sort((a, b2) => compare2(a, b2, options));
+      for (const version of v2) {
         const included = satisfies3(version, range, options);
         if (included) {
           prev = version;
@@ -2054,11 +2054,11 @@ var require_simplify = __commonJS({
       for (const [min, max] of set) {
         if (min === max) {
           ranges.push(min);
-        } else if (!max && min === v[0]) {
+        } else if (!max && min === v2[0]) {
           ranges.push("*");
         } else if (!max) {
           ranges.push(`>=${min}`);
-        } else if (min === v[0]) {
+        } else if (min === v2[0]) {
           ranges.push(`<=${max}`);
         } else {
           ranges.push(`${min} - ${max}`);
@@ -2124,12 +2124,12 @@ var require_subset = __commonJS({
         }
       }
       const eqSet = /* @__PURE__ */ new Set();
-      let gt2, lt;
+      let gt3, lt2;
       for (const c of sub) {
         if (c.operator === ">" || c.operator === ">=") {
-          gt2 = higherGT(gt2, c, options);
+          gt3 = higherGT(gt3, c, options);
         } else if (c.operator === "<" || c.operator === "<=") {
-          lt = lowerLT(lt, c, options);
+          lt2 = lowerLT(lt2, c, options);
         } else {
           eqSet.add(c.semver);
         }
@@ -2138,19 +2138,19 @@ var require_subset = __commonJS({
         return null;
       }
       let gtltComp;
-      if (gt2 && lt) {
-        gtltComp = compare2(gt2.semver, lt.semver, options);
+      if (gt3 && lt2) {
+        gtltComp = compare2(gt3.semver, lt2.semver, options);
         if (gtltComp > 0) {
           return null;
-        } else if (gtltComp === 0 && (gt2.operator !== ">=" || lt.operator !== "<=")) {
+        } else if (gtltComp === 0 && (gt3.operator !== ">=" || lt2.operator !== "<=")) {
           return null;
         }
       }
       for (const eq of eqSet) {
-        if (gt2 && !satisfies3(eq, String(gt2), options)) {
+        if (gt3 && !satisfies3(eq, String(gt3), options)) {
           return null;
         }
-        if (lt && !satisfies3(eq, String(lt), options)) {
+        if (lt2 && !satisfies3(eq, String(lt2), options)) {
           return null;
         }
         for (const c of dom) {
@@ -2162,52 +2162,52 @@ var require_subset = __commonJS({
       }
       let higher, lower;
       let hasDomLT, hasDomGT;
-      let needDomLTPre = lt && !options.includePrerelease && lt.semver.prerelease.length ? lt.semver : false;
-      let needDomGTPre = gt2 && !options.includePrerelease && gt2.semver.prerelease.length ? gt2.semver : false;
-      if (needDomLTPre && needDomLTPre.prerelease.length === 1 && lt.operator === "<" && needDomLTPre.prerelease[0] === 0) {
+      let needDomLTPre = lt2 && !options.includePrerelease && lt2.semver.prerelease.length ? lt2.semver : false;
+      let needDomGTPre = gt3 && !options.includePrerelease && gt3.semver.prerelease.length ? gt3.semver : false;
+      if (needDomLTPre && needDomLTPre.prerelease.length === 1 && lt2.operator === "<" && needDomLTPre.prerelease[0] === 0) {
         needDomLTPre = false;
       }
       for (const c of dom) {
         hasDomGT = hasDomGT || c.operator === ">" || c.operator === ">=";
         hasDomLT = hasDomLT || c.operator === "<" || c.operator === "<=";
-        if (gt2) {
+        if (gt3) {
           if (needDomGTPre) {
             if (c.semver.prerelease && c.semver.prerelease.length && c.semver.major === needDomGTPre.major && c.semver.minor === needDomGTPre.minor && c.semver.patch === needDomGTPre.patch) {
               needDomGTPre = false;
             }
           }
           if (c.operator === ">" || c.operator === ">=") {
-            higher = higherGT(gt2, c, options);
-            if (higher === c && higher !== gt2) {
+            higher = higherGT(gt3, c, options);
+            if (higher === c && higher !== gt3) {
               return false;
             }
-          } else if (gt2.operator === ">=" && !c.test(gt2.semver)) {
+          } else if (gt3.operator === ">=" && !c.test(gt3.semver)) {
             return false;
           }
         }
-        if (lt) {
+        if (lt2) {
           if (needDomLTPre) {
             if (c.semver.prerelease && c.semver.prerelease.length && c.semver.major === needDomLTPre.major && c.semver.minor === needDomLTPre.minor && c.semver.patch === needDomLTPre.patch) {
               needDomLTPre = false;
             }
           }
           if (c.operator === "<" || c.operator === "<=") {
-            lower = lowerLT(lt, c, options);
-            if (lower === c && lower !== lt) {
+            lower = lowerLT(lt2, c, options);
+            if (lower === c && lower !== lt2) {
               return false;
             }
-          } else if (lt.operator === "<=" && !c.test(lt.semver)) {
+          } else if (lt2.operator === "<=" && !c.test(lt2.semver)) {
             return false;
           }
         }
-        if (!c.operator && (lt || gt2) && gtltComp !== 0) {
+        if (!c.operator && (lt2 || gt3) && gtltComp !== 0) {
           return false;
         }
       }
-      if (gt2 && hasDomLT && !lt && gtltComp !== 0) {
+      if (gt3 && hasDomLT && !lt2 && gtltComp !== 0) {
         return false;
       }
-      if (lt && hasDomGT && !gt2 && gtltComp !== 0) {
+      if (lt2 && hasDomGT && !gt3 && gtltComp !== 0) {
         return false;
       }
       if (needDomGTPre || needDomLTPre) {
@@ -2215,19 +2215,19 @@ var require_subset = __commonJS({
       }
       return true;
     };
-    var higherGT = (a, b, options) => {
+    var higherGT = (a, b2, options) => {
       if (!a) {
-        return b;
+        return b2;
       }
-      const comp = compare2(a.semver, b.semver, options);
-      return comp > 0 ? a : comp < 0 ? b : b.operator === ">" && a.operator === ">=" ? b : a;
+      const comp = compare2(a.semver, b2.semver, options);
+      return comp > 0 ? a : comp < 0 ? b2 : b2.operator === ">" && a.operator === ">=" ? b2 : a;
     };
-    var lowerLT = (a, b, options) => {
+    var lowerLT = (a, b2, options) => {
       if (!a) {
-        return b;
+        return b2;
       }
-      const comp = compare2(a.semver, b.semver, options);
-      return comp < 0 ? a : comp > 0 ? b : b.operator === "<" && a.operator === "<=" ? b : a;
+      const comp = compare2(a.semver, b2.semver, options);
+      return comp < 0 ? a : comp > 0 ? b2 : b2.operator === "<" && a.operator === "<=" ? b2 : a;
     };
     module.exports = subset;
   }
@@ -2256,8 +2256,8 @@ var require_semver2 = __commonJS({
     var compareBuild = require_compare_build();
     var sort = require_sort();
     var rsort = require_rsort();
-    var gt2 = require_gt();
-    var lt = require_lt();
+    var gt3 = require_gt();
+    var lt2 = require_lt();
     var eq = require_eq();
     var neq = require_neq();
     var gte = require_gte();
@@ -2295,8 +2295,8 @@ var require_semver2 = __commonJS({
       compareBuild,
       sort,
       rsort,
-      gt: gt2,
-      lt,
+      gt: gt3,
+      lt: lt2,
       eq,
       neq,
       gte,
@@ -2366,7 +2366,7 @@ function sendRequest(url, request2) {
   }
   const https2 = url.protocol === "https:";
   const send = https2 ? httpsRequest : httpRequest;
-  return new Promise((resolve8, reject) => {
+  return new Promise((resolve12, reject) => {
     let tooLarge;
     const req = send(
       url,
@@ -2393,7 +2393,7 @@ function sendRequest(url, request2) {
         });
         res.on(
           "end",
-          () => resolve8({
+          () => resolve12({
             status: res.statusCode ?? 0,
             headers: res.headers,
             body: Buffer.concat(chunks).toString("utf8")
@@ -2513,16 +2513,16 @@ function stringEnd(text, i, strict) {
       from = quote2 + 1;
     }
   }
-  for (let j = i + 1; j < text.length; j++) {
-    const c = text.charCodeAt(j);
-    if (c === QUOTE) return j + 1;
+  for (let j2 = i + 1; j2 < text.length; j2++) {
+    const c = text.charCodeAt(j2);
+    if (c === QUOTE) return j2 + 1;
     if (c < SPACE) return -1;
     if (c === BACKSLASH) {
-      const e = text[j + 1];
+      const e = text[j2 + 1];
       if (e === "u") {
-        if (!/^[0-9a-fA-F]{4}$/.test(text.slice(j + 2, j + 6))) return -1;
-        j += 5;
-      } else if (e !== void 0 && '"\\/bfnrt'.includes(e)) j++;
+        if (!/^[0-9a-fA-F]{4}$/.test(text.slice(j2 + 2, j2 + 6))) return -1;
+        j2 += 5;
+      } else if (e !== void 0 && '"\\/bfnrt'.includes(e)) j2++;
       else return -1;
     }
   }
@@ -2533,13 +2533,13 @@ function scalarEnd(text, i, strict) {
     SCALAR.lastIndex = i;
     return SCALAR.test(text) ? SCALAR.lastIndex : -1;
   }
-  let j = i;
-  while (j < text.length) {
-    const c = text.charCodeAt(j);
+  let j2 = i;
+  while (j2 < text.length) {
+    const c = text.charCodeAt(j2);
     if (c === COMMA || c === RBRACE || c === RBRACKET || isSpace2(c)) break;
-    j++;
+    j2++;
   }
-  return j;
+  return j2;
 }
 function findJsonIssue(text, strict) {
   const kinds = [];
@@ -2611,11 +2611,11 @@ function wantedTree(paths2) {
       } else {
         const keys = node.keys ??= [];
         const byKey = node.byKey ??= [];
-        const at2 = keys.indexOf(part);
-        if (at2 === -1) {
+        const at3 = keys.indexOf(part);
+        if (at3 === -1) {
           keys.push(part);
           byKey.push(child3 = {});
-        } else child3 = byKey[at2];
+        } else child3 = byKey[at3];
       }
       node = child3;
     }
@@ -2632,7 +2632,7 @@ function locateJson(text, paths2) {
       text,
       missed.map((index) => paths2[index])
     );
-    missed.forEach((index, k) => lines[index] = found[k]);
+    missed.forEach((index, k2) => lines[index] = found[k2]);
   }
   return lines;
 }
@@ -2661,8 +2661,8 @@ function locateInOrder(text, paths2, lines) {
     const start = keyStarts[d];
     const end = keyEnds[d];
     if (want.length === end - start && text.startsWith(want, start)) return true;
-    for (let j = start; j < end; j++)
-      if (text.charCodeAt(j) === BACKSLASH) return JSON.parse(`"${text.slice(start, end)}"`) === want;
+    for (let j2 = start; j2 < end; j2++)
+      if (text.charCodeAt(j2) === BACKSLASH) return JSON.parse(`"${text.slice(start, end)}"`) === want;
     return false;
   };
   const advance = () => {
@@ -2759,14 +2759,14 @@ function locateByTree(text, paths2) {
   };
   const wantedKey = (parent, start, end) => {
     const keys = parent.keys;
-    for (let k = 0; k < keys.length; k++) {
-      const key2 = keys[k];
-      if (key2.length === end - start && text.startsWith(key2, start)) return parent.byKey[k];
+    for (let k2 = 0; k2 < keys.length; k2++) {
+      const key2 = keys[k2];
+      if (key2.length === end - start && text.startsWith(key2, start)) return parent.byKey[k2];
     }
-    for (let j = start; j < end; j++) {
-      if (text.charCodeAt(j) === BACKSLASH) {
-        const at2 = keys.indexOf(JSON.parse(`"${text.slice(start, end)}"`));
-        return at2 === -1 ? void 0 : parent.byKey[at2];
+    for (let j2 = start; j2 < end; j2++) {
+      if (text.charCodeAt(j2) === BACKSLASH) {
+        const at3 = keys.indexOf(JSON.parse(`"${text.slice(start, end)}"`));
+        return at3 === -1 ? void 0 : parent.byKey[at3];
       }
     }
     return void 0;
@@ -2884,7 +2884,7 @@ var init_json_scan = __esm({
         let set = this.sets[depth];
         if (set === void 0 && added - base >= LINEAR_KEYS) {
           set = /* @__PURE__ */ new Set();
-          for (let k = base; k < added; k++) set.add(this.key(k));
+          for (let k2 = base; k2 < added; k2++) set.add(this.key(k2));
           this.sets[depth] = set;
         }
         if (set !== void 0) {
@@ -2893,7 +2893,7 @@ var init_json_scan = __esm({
           set.add(key2);
           return true;
         }
-        for (let k = base; k < added; k++) if (this.same(k, added)) return false;
+        for (let k2 = base; k2 < added; k2++) if (this.same(k2, added)) return false;
         return true;
       }
       grow() {
@@ -2908,16 +2908,16 @@ var init_json_scan = __esm({
         this.ends = ends;
         this.escaped = escaped;
       }
-      key(k) {
-        const raw = this.text.slice(this.starts[k], this.ends[k]);
-        return this.escaped[k] === 1 ? JSON.parse(`"${raw}"`) : raw;
+      key(k2) {
+        const raw = this.text.slice(this.starts[k2], this.ends[k2]);
+        return this.escaped[k2] === 1 ? JSON.parse(`"${raw}"`) : raw;
       }
-      same(a, b) {
-        if (this.escaped[a] === 1 || this.escaped[b] === 1) return this.key(a) === this.key(b);
+      same(a, b2) {
+        if (this.escaped[a] === 1 || this.escaped[b2] === 1) return this.key(a) === this.key(b2);
         const sa = this.starts[a];
-        const sb = this.starts[b];
+        const sb = this.starts[b2];
         const length = this.ends[a] - sa;
-        if (length !== this.ends[b] - sb) return false;
+        if (length !== this.ends[b2] - sb) return false;
         const { text } = this;
         for (let i = 0; i < length; i++) if (text.charCodeAt(sa + i) !== text.charCodeAt(sb + i)) return false;
         return true;
@@ -3013,12 +3013,12 @@ var require_visit = __commonJS({
         if (identity.isCollection(node)) {
           path5 = Object.freeze(path5.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = visit_(i, node.items[i], visitor, path5);
-            if (typeof ci === "number")
-              i = ci - 1;
-            else if (ci === BREAK)
+            const ci2 = visit_(i, node.items[i], visitor, path5);
+            if (typeof ci2 === "number")
+              i = ci2 - 1;
+            else if (ci2 === BREAK)
               return BREAK;
-            else if (ci === REMOVE) {
+            else if (ci2 === REMOVE) {
               node.items.splice(i, 1);
               i -= 1;
             }
@@ -3061,12 +3061,12 @@ var require_visit = __commonJS({
         if (identity.isCollection(node)) {
           path5 = Object.freeze(path5.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = await visitAsync_(i, node.items[i], visitor, path5);
-            if (typeof ci === "number")
-              i = ci - 1;
-            else if (ci === BREAK)
+            const ci2 = await visitAsync_(i, node.items[i], visitor, path5);
+            if (typeof ci2 === "number")
+              i = ci2 - 1;
+            else if (ci2 === BREAK)
               return BREAK;
-            else if (ci === REMOVE) {
+            else if (ci2 === REMOVE) {
               node.items.splice(i, 1);
               i -= 1;
             }
@@ -3132,8 +3132,8 @@ var require_visit = __commonJS({
       } else if (identity.isDocument(parent)) {
         parent.contents = node;
       } else {
-        const pt = identity.isAlias(parent) ? "alias" : "scalar";
-        throw new Error(`Cannot replace node with ${pt} parent`);
+        const pt2 = identity.isAlias(parent) ? "alias" : "scalar";
+        throw new Error(`Cannot replace node with ${pt2} parent`);
       }
     }
     exports.visit = visit2;
@@ -3155,7 +3155,7 @@ var require_directives = __commonJS({
       "{": "%7B",
       "}": "%7D"
     };
-    var escapeTagName = (tn) => tn.replace(/[!,[\]{}]/g, (ch) => escapeChars[ch]);
+    var escapeTagName = (tn2) => tn2.replace(/[!,[\]{}]/g, (ch) => escapeChars[ch]);
     var Directives = class _Directives {
       constructor(yaml, tags) {
         this.docStart = null;
@@ -3300,7 +3300,7 @@ var require_directives = __commonJS({
         for (const [handle, prefix] of tagEntries) {
           if (handle === "!!" && prefix === "tag:yaml.org,2002:")
             continue;
-          if (!doc || tagNames.some((tn) => tn.startsWith(prefix)))
+          if (!doc || tagNames.some((tn2) => tn2.startsWith(prefix)))
             lines.push(`%TAG ${handle} ${prefix}`);
         }
         return lines.join("\n");
@@ -3398,13 +3398,13 @@ var require_applyReviver = __commonJS({
               val[i] = v1;
           }
         } else if (val instanceof Map) {
-          for (const k of Array.from(val.keys())) {
-            const v0 = val.get(k);
-            const v1 = applyReviver(reviver, val, k, v0);
+          for (const k2 of Array.from(val.keys())) {
+            const v0 = val.get(k2);
+            const v1 = applyReviver(reviver, val, k2, v0);
             if (v1 === void 0)
-              val.delete(k);
+              val.delete(k2);
             else if (v1 !== v0)
-              val.set(k, v1);
+              val.set(k2, v1);
           }
         } else if (val instanceof Set) {
           for (const v0 of Array.from(val)) {
@@ -3417,12 +3417,12 @@ var require_applyReviver = __commonJS({
             }
           }
         } else {
-          for (const [k, v0] of Object.entries(val)) {
-            const v1 = applyReviver(reviver, val, k, v0);
+          for (const [k2, v0] of Object.entries(val)) {
+            const v1 = applyReviver(reviver, val, k2, v0);
             if (v1 === void 0)
-              delete val[k];
+              delete val[k2];
             else if (v1 !== v0)
-              val[k] = v1;
+              val[k2] = v1;
           }
         }
       }
@@ -3439,7 +3439,7 @@ var require_toJS = __commonJS({
     var identity = require_identity();
     function toJS(value, arg, ctx) {
       if (Array.isArray(value))
-        return value.map((v, i) => toJS(v, String(i), ctx));
+        return value.map((v2, i) => toJS(v2, String(i), ctx));
       if (value && typeof value.toJSON === "function") {
         if (!ctx || !identity.hasAnchor(value))
           return value.toJSON(arg, ctx);
@@ -3734,18 +3734,18 @@ var require_Collection = __commonJS({
     var identity = require_identity();
     var Node = require_Node();
     function collectionFromPath(schema, path5, value) {
-      let v = value;
+      let v2 = value;
       for (let i = path5.length - 1; i >= 0; --i) {
-        const k = path5[i];
-        if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
+        const k2 = path5[i];
+        if (typeof k2 === "number" && Number.isInteger(k2) && k2 >= 0) {
           const a = [];
-          a[k] = v;
-          v = a;
+          a[k2] = v2;
+          v2 = a;
         } else {
-          v = /* @__PURE__ */ new Map([[k, v]]);
+          v2 = /* @__PURE__ */ new Map([[k2, v2]]);
         }
       }
-      return createNode.createNode(v, void 0, {
+      return createNode.createNode(v2, void 0, {
         aliasDuplicateObjects: false,
         keepUndefined: false,
         onAnchor: () => {
@@ -3775,7 +3775,7 @@ var require_Collection = __commonJS({
         const copy = Object.create(Object.getPrototypeOf(this), Object.getOwnPropertyDescriptors(this));
         if (schema)
           copy.schema = schema;
-        copy.items = copy.items.map((it) => identity.isNode(it) || identity.isPair(it) ? it.clone(schema) : it);
+        copy.items = copy.items.map((it2) => identity.isNode(it2) || identity.isPair(it2) ? it2.clone(schema) : it2);
         if (this.range)
           copy.range = this.range.slice();
         return copy;
@@ -3961,12 +3961,12 @@ var require_foldFlowLines = __commonJS({
                 ch = text[i += 1];
                 overflow = true;
               }
-              const j = i > escEnd + 1 ? i - 2 : escStart - 1;
-              if (escapedFolds[j])
+              const j2 = i > escEnd + 1 ? i - 2 : escStart - 1;
+              if (escapedFolds[j2])
                 return text;
-              folds.push(j);
-              escapedFolds[j] = true;
-              end = j + endStep;
+              folds.push(j2);
+              escapedFolds[j2] = true;
+              end = j2 + endStep;
               split2 = void 0;
             } else {
               overflow = true;
@@ -4142,20 +4142,20 @@ ${indent}`) + "'";
     }
     function quotedString(value, ctx) {
       const { singleQuote } = ctx.options;
-      let qs;
+      let qs2;
       if (singleQuote === false)
-        qs = doubleQuotedString;
+        qs2 = doubleQuotedString;
       else {
         const hasDouble = value.includes('"');
         const hasSingle = value.includes("'");
         if (hasDouble && !hasSingle)
-          qs = singleQuotedString;
+          qs2 = singleQuotedString;
         else if (hasSingle && !hasDouble)
-          qs = doubleQuotedString;
+          qs2 = doubleQuotedString;
         else
-          qs = singleQuote ? singleQuotedString : doubleQuotedString;
+          qs2 = singleQuote ? singleQuotedString : doubleQuotedString;
       }
-      return qs(value, ctx);
+      return qs2(value, ctx);
     }
     var blockEndNewlines;
     try {
@@ -4270,23 +4270,23 @@ ${indent}`);
     }
     function stringifyString(item, ctx, onComment, onChompKeep) {
       const { implicitKey, inFlow } = ctx;
-      const ss = typeof item.value === "string" ? item : Object.assign({}, item, { value: String(item.value) });
+      const ss2 = typeof item.value === "string" ? item : Object.assign({}, item, { value: String(item.value) });
       let { type } = item;
       if (type !== Scalar2.Scalar.QUOTE_DOUBLE) {
-        if (/[\x00-\x08\x0b-\x1f\x7f-\x9f\u{D800}-\u{DFFF}]/u.test(ss.value))
+        if (/[\x00-\x08\x0b-\x1f\x7f-\x9f\u{D800}-\u{DFFF}]/u.test(ss2.value))
           type = Scalar2.Scalar.QUOTE_DOUBLE;
       }
       const _stringify = (_type) => {
         switch (_type) {
           case Scalar2.Scalar.BLOCK_FOLDED:
           case Scalar2.Scalar.BLOCK_LITERAL:
-            return implicitKey || inFlow ? quotedString(ss.value, ctx) : blockString(ss, ctx, onComment, onChompKeep);
+            return implicitKey || inFlow ? quotedString(ss2.value, ctx) : blockString(ss2, ctx, onComment, onChompKeep);
           case Scalar2.Scalar.QUOTE_DOUBLE:
-            return doubleQuotedString(ss.value, ctx);
+            return doubleQuotedString(ss2.value, ctx);
           case Scalar2.Scalar.QUOTE_SINGLE:
-            return singleQuotedString(ss.value, ctx);
+            return singleQuotedString(ss2.value, ctx);
           case Scalar2.Scalar.PLAIN:
-            return plainString(ss, ctx, onComment, onChompKeep);
+            return plainString(ss2, ctx, onComment, onChompKeep);
           default:
             return null;
         }
@@ -4510,19 +4510,19 @@ ${indent}:`;
       }
       let valueCommentDone = false;
       const valueStr = stringify2.stringify(value, ctx, () => valueCommentDone = true, () => chompKeep = true);
-      let ws = " ";
+      let ws2 = " ";
       if (keyComment || vsb || vcb) {
-        ws = vsb ? "\n" : "";
+        ws2 = vsb ? "\n" : "";
         if (vcb) {
-          const cs = commentString(vcb);
-          ws += `
-${stringifyComment.indentComment(cs, ctx.indent)}`;
+          const cs2 = commentString(vcb);
+          ws2 += `
+${stringifyComment.indentComment(cs2, ctx.indent)}`;
         }
         if (valueStr === "" && !ctx.inFlow) {
-          if (ws === "\n" && valueComment)
-            ws = "\n\n";
+          if (ws2 === "\n" && valueComment)
+            ws2 = "\n\n";
         } else {
-          ws += `
+          ws2 += `
 ${ctx.indent}`;
         }
       } else if (!explicitKey && identity.isCollection(value)) {
@@ -4541,13 +4541,13 @@ ${ctx.indent}`;
               hasPropsLine = true;
           }
           if (!hasPropsLine)
-            ws = `
+            ws2 = `
 ${ctx.indent}`;
         }
       } else if (valueStr === "" || valueStr[0] === "\n") {
-        ws = "";
+        ws2 = "";
       }
-      str += ws + valueStr;
+      str += ws2 + valueStr;
       if (ctx.inFlow) {
         if (valueCommentDone && onComment)
           onComment();
@@ -4605,11 +4605,11 @@ var require_merge = __commonJS({
     function addMergeToJSMap(ctx, map, value) {
       const source = resolveAliasValue(ctx, value);
       if (identity.isSeq(source))
-        for (const it of source.items)
-          mergeValue(ctx, map, it);
+        for (const it2 of source.items)
+          mergeValue(ctx, map, it2);
       else if (Array.isArray(source))
-        for (const it of source)
-          mergeValue(ctx, map, it);
+        for (const it2 of source)
+          mergeValue(ctx, map, it2);
       else
         mergeValue(ctx, map, source);
     }
@@ -4648,7 +4648,7 @@ var require_merge = __commonJS({
 var require_addPairToJSMap = __commonJS({
   "node_modules/yaml/dist/nodes/addPairToJSMap.js"(exports) {
     "use strict";
-    var log = require_log();
+    var log3 = require_log();
     var merge2 = require_merge();
     var stringify2 = require_stringify();
     var identity = require_identity();
@@ -4697,7 +4697,7 @@ var require_addPairToJSMap = __commonJS({
           let jsonStr = JSON.stringify(strKey);
           if (jsonStr.length > 40)
             jsonStr = jsonStr.substring(0, 36) + '..."';
-          log.warn(ctx.doc.options.logLevel, `Keys with collection values will be stringified due to JS Object restrictions: ${jsonStr}. Set mapAsMap: true to use object keys.`);
+          log3.warn(ctx.doc.options.logLevel, `Keys with collection values will be stringified due to JS Object restrictions: ${jsonStr}. Set mapAsMap: true to use object keys.`);
           ctx.mapKeyWarned = true;
         }
         return strKey;
@@ -4717,9 +4717,9 @@ var require_Pair = __commonJS({
     var addPairToJSMap = require_addPairToJSMap();
     var identity = require_identity();
     function createPair(key2, value, ctx) {
-      const k = createNode.createNode(key2, void 0, ctx);
-      const v = createNode.createNode(value, void 0, ctx);
-      return new Pair(k, v);
+      const k2 = createNode.createNode(key2, void 0, ctx);
+      const v2 = createNode.createNode(value, void 0, ctx);
+      return new Pair(k2, v2);
     }
     var Pair = class _Pair {
       constructor(key2, value = null) {
@@ -4735,7 +4735,7 @@ var require_Pair = __commonJS({
           value = value.clone(schema);
         return new _Pair(key2, value);
       }
-      toJSON(_, ctx) {
+      toJSON(_2, ctx) {
         const pair = ctx?.mapAsMap ? /* @__PURE__ */ new Map() : {};
         return addPairToJSMap.addPairToJSMap(ctx, pair, this);
       }
@@ -4910,13 +4910,13 @@ var require_YAMLMap = __commonJS({
     var Pair = require_Pair();
     var Scalar2 = require_Scalar();
     function findPair(items, key2) {
-      const k = identity.isScalar(key2) ? key2.value : key2;
-      for (const it of items) {
-        if (identity.isPair(it)) {
-          if (it.key === key2 || it.key === k)
-            return it;
-          if (identity.isScalar(it.key) && it.key.value === k)
-            return it;
+      const k2 = identity.isScalar(key2) ? key2.value : key2;
+      for (const it2 of items) {
+        if (identity.isPair(it2)) {
+          if (it2.key === key2 || it2.key === k2)
+            return it2;
+          if (identity.isScalar(it2.key) && it2.key.value === k2)
+            return it2;
         }
       }
       return void 0;
@@ -4990,15 +4990,15 @@ var require_YAMLMap = __commonJS({
         }
       }
       delete(key2) {
-        const it = findPair(this.items, key2);
-        if (!it)
+        const it2 = findPair(this.items, key2);
+        if (!it2)
           return false;
-        const del = this.items.splice(this.items.indexOf(it), 1);
+        const del = this.items.splice(this.items.indexOf(it2), 1);
         return del.length > 0;
       }
       get(key2, keepScalar) {
-        const it = findPair(this.items, key2);
-        const node = it?.value;
+        const it2 = findPair(this.items, key2);
+        const node = it2?.value;
         return (!keepScalar && identity.isScalar(node) ? node.value : node) ?? void 0;
       }
       has(key2) {
@@ -5012,7 +5012,7 @@ var require_YAMLMap = __commonJS({
        * @param {Class} Type - If set, forces the returned collection type
        * @returns Instance of Type, Map, or Object
        */
-      toJSON(_, ctx, Type) {
+      toJSON(_2, ctx, Type) {
         const map = Type ? new Type() : ctx?.mapAsMap ? /* @__PURE__ */ new Map() : {};
         if (ctx?.onCreate)
           ctx.onCreate(map);
@@ -5105,8 +5105,8 @@ var require_YAMLSeq = __commonJS({
         const idx = asItemIndex(key2);
         if (typeof idx !== "number")
           return void 0;
-        const it = this.items[idx];
-        return !keepScalar && identity.isScalar(it) ? it.value : it;
+        const it2 = this.items[idx];
+        return !keepScalar && identity.isScalar(it2) ? it2.value : it2;
       }
       /**
        * Checks if the collection includes a value with the key `key`.
@@ -5135,7 +5135,7 @@ var require_YAMLSeq = __commonJS({
         else
           this.items[idx] = value;
       }
-      toJSON(_, ctx) {
+      toJSON(_2, ctx) {
         const seq = [];
         if (ctx?.onCreate)
           ctx.onCreate(seq);
@@ -5160,12 +5160,12 @@ var require_YAMLSeq = __commonJS({
         const seq = new this(schema);
         if (obj && Symbol.iterator in Object(obj)) {
           let i = 0;
-          for (let it of obj) {
+          for (let it2 of obj) {
             if (typeof replacer === "function") {
-              const key2 = obj instanceof Set ? it : String(i++);
-              it = replacer.call(obj, key2, it);
+              const key2 = obj instanceof Set ? it2 : String(i++);
+              it2 = replacer.call(obj, key2, it2);
             }
-            seq.items.push(createNode.createNode(it, void 0, ctx));
+            seq.items.push(createNode.createNode(it2, void 0, ctx));
           }
         }
         return seq;
@@ -5519,10 +5519,10 @@ var require_binary = __commonJS({
         if (typeof node_buffer.Buffer === "function") {
           str = buf instanceof node_buffer.Buffer ? buf.toString("base64") : node_buffer.Buffer.from(buf.buffer).toString("base64");
         } else if (typeof btoa === "function") {
-          let s = "";
+          let s3 = "";
           for (let i = 0; i < buf.length; ++i)
-            s += String.fromCharCode(buf[i]);
-          str = btoa(s);
+            s3 += String.fromCharCode(buf[i]);
+          str = btoa(s3);
         } else {
           throw new Error("This environment does not support writing binary tags; either Buffer or btoa is required");
         }
@@ -5565,9 +5565,9 @@ var require_pairs = __commonJS({
               pair.key.commentBefore = pair.key.commentBefore ? `${item.commentBefore}
 ${pair.key.commentBefore}` : item.commentBefore;
             if (item.comment) {
-              const cn = pair.value ?? pair.key;
-              cn.comment = cn.comment ? `${item.comment}
-${cn.comment}` : item.comment;
+              const cn2 = pair.value ?? pair.key;
+              cn2.comment = cn2.comment ? `${item.comment}
+${cn2.comment}` : item.comment;
             }
             item = pair;
           }
@@ -5583,26 +5583,26 @@ ${cn.comment}` : item.comment;
       pairs2.tag = "tag:yaml.org,2002:pairs";
       let i = 0;
       if (iterable && Symbol.iterator in Object(iterable))
-        for (let it of iterable) {
+        for (let it2 of iterable) {
           if (typeof replacer === "function")
-            it = replacer.call(iterable, String(i++), it);
+            it2 = replacer.call(iterable, String(i++), it2);
           let key2, value;
-          if (Array.isArray(it)) {
-            if (it.length === 2) {
-              key2 = it[0];
-              value = it[1];
+          if (Array.isArray(it2)) {
+            if (it2.length === 2) {
+              key2 = it2[0];
+              value = it2[1];
             } else
-              throw new TypeError(`Expected [key, value] tuple: ${it}`);
-          } else if (it && it instanceof Object) {
-            const keys = Object.keys(it);
+              throw new TypeError(`Expected [key, value] tuple: ${it2}`);
+          } else if (it2 && it2 instanceof Object) {
+            const keys = Object.keys(it2);
             if (keys.length === 1) {
               key2 = keys[0];
-              value = it[key2];
+              value = it2[key2];
             } else {
               throw new TypeError(`Expected tuple with one key, not ${keys.length} keys`);
             }
           } else {
-            key2 = it;
+            key2 = it2;
           }
           pairs2.items.push(Pair.createPair(key2, value, ctx));
         }
@@ -5644,9 +5644,9 @@ var require_omap = __commonJS({
        * If `ctx` is given, the return type is actually `Map<unknown, unknown>`,
        * but TypeScript won't allow widening the signature of a child method.
        */
-      toJSON(_, ctx) {
+      toJSON(_2, ctx) {
         if (!ctx)
-          return super.toJSON(_);
+          return super.toJSON(_2);
         const map = /* @__PURE__ */ new Map();
         if (ctx?.onCreate)
           ctx.onCreate(map);
@@ -5766,9 +5766,9 @@ var require_float2 = __commonJS({
         const node = new Scalar2.Scalar(parseFloat(str.replace(/_/g, "")));
         const dot = str.indexOf(".");
         if (dot !== -1) {
-          const f = str.substring(dot + 1).replace(/_/g, "");
-          if (f[f.length - 1] === "0")
-            node.minFractionDigits = f.length;
+          const f2 = str.substring(dot + 1).replace(/_/g, "");
+          if (f2[f2.length - 1] === "0")
+            node.minFractionDigits = f2.length;
         }
         return node;
       },
@@ -5901,8 +5901,8 @@ var require_set = __commonJS({
           this.items.push(new Pair.Pair(key2));
         }
       }
-      toJSON(_, ctx) {
-        return super.toJSON(_, ctx, Set);
+      toJSON(_2, ctx) {
+        return super.toJSON(_2, ctx, Set);
       }
       toString(ctx, onComment, onChompKeep) {
         if (!ctx)
@@ -5957,7 +5957,7 @@ var require_timestamp = __commonJS({
       const sign = str[0];
       const parts = sign === "-" || sign === "+" ? str.substring(1) : str;
       const num = (n) => asBigInt ? BigInt(n) : Number(n);
-      const res = parts.replace(/_/g, "").split(":").reduce((res2, p) => res2 * num(60) + num(p), num(0));
+      const res = parts.replace(/_/g, "").split(":").reduce((res2, p2) => res2 * num(60) + num(p2), num(0));
       return sign === "-" ? num(-1) * res : res;
     }
     function stringifySexagesimal(node) {
@@ -6183,7 +6183,7 @@ var require_Schema = __commonJS({
     var seq = require_seq();
     var string = require_string();
     var tags = require_tags();
-    var sortMapEntriesByKey = (a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+    var sortMapEntriesByKey = (a, b2) => a.key < b2.key ? -1 : a.key > b2.key ? 1 : 0;
     var Schema = class _Schema {
       constructor({ compat, customTags, merge: merge2, resolveKnownTags, schema, sortMapEntries, toStringDefaults }) {
         this.compat = Array.isArray(compat) ? tags.getTags(compat, "compat") : compat ? tags.getTags(null, compat) : null;
@@ -6231,8 +6231,8 @@ var require_stringifyDocument = __commonJS({
       if (doc.commentBefore) {
         if (lines.length !== 1)
           lines.unshift("");
-        const cs = commentString(doc.commentBefore);
-        lines.unshift(stringifyComment.indentComment(cs, ""));
+        const cs2 = commentString(doc.commentBefore);
+        lines.unshift(stringifyComment.indentComment(cs2, ""));
       }
       let chompKeep = false;
       let contentComment = null;
@@ -6241,8 +6241,8 @@ var require_stringifyDocument = __commonJS({
           if (doc.contents.spaceBefore && hasDirectives)
             lines.push("");
           if (doc.contents.commentBefore) {
-            const cs = commentString(doc.contents.commentBefore);
-            lines.push(stringifyComment.indentComment(cs, ""));
+            const cs2 = commentString(doc.contents.commentBefore);
+            lines.push(stringifyComment.indentComment(cs2, ""));
           }
           ctx.forceBlockIndent = !!doc.comment;
           contentComment = doc.contents.comment;
@@ -6260,12 +6260,12 @@ var require_stringifyDocument = __commonJS({
       }
       if (doc.directives?.docEnd) {
         if (doc.comment) {
-          const cs = commentString(doc.comment);
-          if (cs.includes("\n")) {
+          const cs2 = commentString(doc.comment);
+          if (cs2.includes("\n")) {
             lines.push("...");
-            lines.push(stringifyComment.indentComment(cs, ""));
+            lines.push(stringifyComment.indentComment(cs2, ""));
           } else {
-            lines.push(`... ${cs}`);
+            lines.push(`... ${cs2}`);
           }
         } else {
           lines.push("...");
@@ -6391,7 +6391,7 @@ var require_Document = __commonJS({
           value = replacer.call({ "": value }, "", value);
           _replacer = replacer;
         } else if (Array.isArray(replacer)) {
-          const keyToStr = (v) => typeof v === "number" || v instanceof String || v instanceof Number;
+          const keyToStr = (v2) => typeof v2 === "number" || v2 instanceof String || v2 instanceof Number;
           const asStr = replacer.filter(keyToStr).map(String);
           if (asStr.length > 0)
             replacer = replacer.concat(asStr);
@@ -6426,9 +6426,9 @@ var require_Document = __commonJS({
        * recursively wrapping all values as `Scalar` or `Collection` nodes.
        */
       createPair(key2, value, options = {}) {
-        const k = this.createNode(key2, null, options);
-        const v = this.createNode(value, null, options);
-        return new Pair.Pair(k, v);
+        const k2 = this.createNode(key2, null, options);
+        const v2 = this.createNode(value, null, options);
+        return new Pair.Pair(k2, v2);
       }
       /**
        * Removes a value from the document.
@@ -6580,8 +6580,8 @@ var require_Document = __commonJS({
         if (this.errors.length > 0)
           throw new Error("Document with errors cannot be stringified");
         if ("indent" in options && (!Number.isInteger(options.indent) || Number(options.indent) <= 0)) {
-          const s = JSON.stringify(options.indent);
-          throw new Error(`"indent" option must be a positive integer, not ${s}`);
+          const s3 = JSON.stringify(options.indent);
+          throw new Error(`"indent" option must be a positive integer, not ${s3}`);
         }
         return stringifyDocument.stringifyDocument(this, options);
       }
@@ -6624,16 +6624,16 @@ var require_errors = __commonJS({
       error2.linePos = error2.pos.map((pos) => lc.linePos(pos));
       const { line, col } = error2.linePos[0];
       error2.message += ` at line ${line}, column ${col}`;
-      let ci = col - 1;
+      let ci2 = col - 1;
       let lineStr = src.substring(lc.lineStarts[line - 1], lc.lineStarts[line]).replace(/[\n\r]+$/, "");
-      if (ci >= 60 && lineStr.length > 80) {
-        const trimStart = Math.min(ci - 39, lineStr.length - 79);
+      if (ci2 >= 60 && lineStr.length > 80) {
+        const trimStart = Math.min(ci2 - 39, lineStr.length - 79);
         lineStr = "\u2026" + lineStr.substring(trimStart);
-        ci -= trimStart - 1;
+        ci2 -= trimStart - 1;
       }
       if (lineStr.length > 80)
         lineStr = lineStr.substring(0, 79) + "\u2026";
-      if (line > 1 && /^ *$/.test(lineStr.substring(0, ci))) {
+      if (line > 1 && /^ *$/.test(lineStr.substring(0, ci2))) {
         let prev = src.substring(lc.lineStarts[line - 2], lc.lineStarts[line - 1]);
         if (prev.length > 80)
           prev = prev.substring(0, 79) + "\u2026\n";
@@ -6643,9 +6643,9 @@ var require_errors = __commonJS({
         let count = 1;
         const end = error2.linePos[1];
         if (end?.line === line && end.col > col) {
-          count = Math.max(1, Math.min(end.col - col, 80 - ci));
+          count = Math.max(1, Math.min(end.col - col, 80 - ci2));
         }
-        const pointer = " ".repeat(ci) + "^".repeat(count);
+        const pointer = " ".repeat(ci2) + "^".repeat(count);
         error2.message += `:
 
 ${lineStr}
@@ -6809,22 +6809,22 @@ var require_util_contains_newline = __commonJS({
           if (key2.source.includes("\n"))
             return true;
           if (key2.end) {
-            for (const st of key2.end)
-              if (st.type === "newline")
+            for (const st2 of key2.end)
+              if (st2.type === "newline")
                 return true;
           }
           return false;
         case "flow-collection":
-          for (const it of key2.items) {
-            for (const st of it.start)
-              if (st.type === "newline")
+          for (const it2 of key2.items) {
+            for (const st2 of it2.start)
+              if (st2.type === "newline")
                 return true;
-            if (it.sep) {
-              for (const st of it.sep)
-                if (st.type === "newline")
+            if (it2.sep) {
+              for (const st2 of it2.sep)
+                if (st2.type === "newline")
                   return true;
             }
-            if (containsNewline(it.key) || containsNewline(it.value))
+            if (containsNewline(it2.key) || containsNewline(it2.value))
               return true;
           }
           return false;
@@ -6863,7 +6863,7 @@ var require_util_map_includes = __commonJS({
       const { uniqueKeys } = ctx.options;
       if (uniqueKeys === false)
         return false;
-      const isEqual = typeof uniqueKeys === "function" ? uniqueKeys : (a, b) => a === b || identity.isScalar(a) && identity.isScalar(b) && a.value === b.value;
+      const isEqual = typeof uniqueKeys === "function" ? uniqueKeys : (a, b2) => a === b2 || identity.isScalar(a) && identity.isScalar(b2) && a.value === b2.value;
       return items.some((pair) => isEqual(pair.key, search));
     }
     exports.mapIncludes = mapIncludes;
@@ -6889,10 +6889,10 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key: key2, sep: sep5, value } = collItem;
+        const { start, key: key2, sep: sep7, value } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
-          next: key2 ?? sep5?.[0],
+          next: key2 ?? sep7?.[0],
           offset,
           onError,
           parentIndent: bm.indent,
@@ -6906,7 +6906,7 @@ var require_resolve_block_map = __commonJS({
             else if ("indent" in key2 && key2.indent !== bm.indent)
               onError(offset, "BAD_INDENT", startColMsg);
           }
-          if (!keyProps.anchor && !keyProps.tag && !sep5) {
+          if (!keyProps.anchor && !keyProps.tag && !sep7) {
             commentEnd = keyProps.end;
             if (keyProps.comment) {
               if (map.comment)
@@ -6930,7 +6930,7 @@ var require_resolve_block_map = __commonJS({
         ctx.atKey = false;
         if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-        const valueProps = resolveProps.resolveProps(sep5 ?? [], {
+        const valueProps = resolveProps.resolveProps(sep7 ?? [], {
           indicator: "map-value-ind",
           next: value,
           offset: keyNode.range[2],
@@ -6946,7 +6946,7 @@ var require_resolve_block_map = __commonJS({
             if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep5, null, valueProps, onError);
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep7, null, valueProps, onError);
           if (ctx.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
           offset = valueNode.range[2];
@@ -6985,22 +6985,22 @@ var require_resolve_block_seq = __commonJS({
     var YAMLSeq = require_YAMLSeq();
     var resolveProps = require_resolve_props();
     var utilFlowIndentCheck = require_util_flow_indent_check();
-    function resolveBlockSeq({ composeNode, composeEmptyNode }, ctx, bs, onError, tag2) {
+    function resolveBlockSeq({ composeNode, composeEmptyNode }, ctx, bs2, onError, tag2) {
       const NodeClass = tag2?.nodeClass ?? YAMLSeq.YAMLSeq;
       const seq = new NodeClass(ctx.schema);
       if (ctx.atRoot)
         ctx.atRoot = false;
       if (ctx.atKey)
         ctx.atKey = false;
-      let offset = bs.offset;
+      let offset = bs2.offset;
       let commentEnd = null;
-      for (const { start, value } of bs.items) {
+      for (const { start, value } of bs2.items) {
         const props = resolveProps.resolveProps(start, {
           indicator: "seq-item-ind",
           next: value,
           offset,
           onError,
-          parentIndent: bs.indent,
+          parentIndent: bs2.indent,
           startOnNewline: true
         });
         if (!props.found) {
@@ -7018,11 +7018,11 @@ var require_resolve_block_seq = __commonJS({
         }
         const node = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, start, null, props, onError);
         if (ctx.schema.compat)
-          utilFlowIndentCheck.flowIndentCheck(bs.indent, value, onError);
+          utilFlowIndentCheck.flowIndentCheck(bs2.indent, value, onError);
         offset = node.range[2];
         seq.items.push(node);
       }
-      seq.range = [bs.offset, offset, commentEnd ?? offset];
+      seq.range = [bs2.offset, offset, commentEnd ?? offset];
       return seq;
     }
     exports.resolveBlockSeq = resolveBlockSeq;
@@ -7037,7 +7037,7 @@ var require_resolve_end = __commonJS({
       let comment = "";
       if (end) {
         let hasSpace = false;
-        let sep5 = "";
+        let sep7 = "";
         for (const token of end) {
           const { source, type } = token;
           switch (type) {
@@ -7051,13 +7051,13 @@ var require_resolve_end = __commonJS({
               if (!comment)
                 comment = cb;
               else
-                comment += sep5 + cb;
-              sep5 = "";
+                comment += sep7 + cb;
+              sep7 = "";
               break;
             }
             case "newline":
               if (comment)
-                sep5 += source;
+                sep7 += source;
               hasSpace = true;
               break;
             default:
@@ -7100,18 +7100,18 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i = 0; i < fc.items.length; ++i) {
         const collItem = fc.items[i];
-        const { start, key: key2, sep: sep5, value } = collItem;
+        const { start, key: key2, sep: sep7, value } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
-          next: key2 ?? sep5?.[0],
+          next: key2 ?? sep7?.[0],
           offset,
           onError,
           parentIndent: fc.indent,
           startOnNewline: false
         });
         if (!props.found) {
-          if (!props.anchor && !props.tag && !sep5 && !value) {
+          if (!props.anchor && !props.tag && !sep7 && !value) {
             if (i === 0 && props.comma)
               onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
             else if (i < fc.items.length - 1)
@@ -7141,13 +7141,13 @@ var require_resolve_flow_collection = __commonJS({
             onError(props.start, "MISSING_CHAR", `Missing , between ${fcName} items`);
           if (props.comment) {
             let prevItemComment = "";
-            loop: for (const st of start) {
-              switch (st.type) {
+            loop: for (const st2 of start) {
+              switch (st2.type) {
                 case "comma":
                 case "space":
                   break;
                 case "comment":
-                  prevItemComment = st.source.substring(1);
+                  prevItemComment = st2.source.substring(1);
                   break loop;
                 default:
                   break loop;
@@ -7165,8 +7165,8 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap2 && !sep5 && !props.found) {
-          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep5, null, props, onError);
+        if (!isMap2 && !sep7 && !props.found) {
+          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep7, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
           if (isBlock(value))
@@ -7178,7 +7178,7 @@ var require_resolve_flow_collection = __commonJS({
           if (isBlock(key2))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
           ctx.atKey = false;
-          const valueProps = resolveProps.resolveProps(sep5 ?? [], {
+          const valueProps = resolveProps.resolveProps(sep7 ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
             next: value,
@@ -7189,12 +7189,12 @@ var require_resolve_flow_collection = __commonJS({
           });
           if (valueProps.found) {
             if (!isMap2 && !props.found && ctx.options.strict) {
-              if (sep5)
-                for (const st of sep5) {
-                  if (st === valueProps.found)
+              if (sep7)
+                for (const st2 of sep7) {
+                  if (st2 === valueProps.found)
                     break;
-                  if (st.type === "newline") {
-                    onError(st, "MULTILINE_IMPLICIT_KEY", "Implicit keys of flow sequence pairs need to be on a single line");
+                  if (st2.type === "newline") {
+                    onError(st2, "MULTILINE_IMPLICIT_KEY", "Implicit keys of flow sequence pairs need to be on a single line");
                     break;
                   }
                 }
@@ -7207,7 +7207,7 @@ var require_resolve_flow_collection = __commonJS({
             else
               onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep5, null, valueProps, onError) : null;
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep7, null, valueProps, onError) : null;
           if (valueNode) {
             if (isBlock(value))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
@@ -7237,19 +7237,19 @@ var require_resolve_flow_collection = __commonJS({
         }
       }
       const expectedEnd = isMap2 ? "}" : "]";
-      const [ce, ...ee] = fc.end;
+      const [ce2, ...ee2] = fc.end;
       let cePos = offset;
-      if (ce?.source === expectedEnd)
-        cePos = ce.offset + ce.source.length;
+      if (ce2?.source === expectedEnd)
+        cePos = ce2.offset + ce2.source.length;
       else {
         const name = fcName[0].toUpperCase() + fcName.substring(1);
         const msg = atRoot ? `${name} must end with a ${expectedEnd}` : `${name} in block collection must be sufficiently indented and end with a ${expectedEnd}`;
         onError(offset, atRoot ? "MISSING_CHAR" : "BAD_INDENT", msg);
-        if (ce && ce.source.length !== 1)
-          ee.unshift(ce);
+        if (ce2 && ce2.source.length !== 1)
+          ee2.unshift(ce2);
       }
-      if (ee.length > 0) {
-        const end = resolveEnd.resolveEnd(ee, cePos, ctx.options.strict, onError);
+      if (ee2.length > 0) {
+        const end = resolveEnd.resolveEnd(ee2, cePos, ctx.options.strict, onError);
         if (end.comment) {
           if (coll.comment)
             coll.comment += "\n" + end.comment;
@@ -7305,13 +7305,13 @@ var require_compose_collection = __commonJS({
       }
       let tag2 = ctx.schema.tags.find((t) => t.tag === tagName && t.collection === expType);
       if (!tag2) {
-        const kt = ctx.schema.knownTags[tagName];
-        if (kt?.collection === expType) {
-          ctx.schema.tags.push(Object.assign({}, kt, { default: false }));
-          tag2 = kt;
+        const kt2 = ctx.schema.knownTags[tagName];
+        if (kt2?.collection === expType) {
+          ctx.schema.tags.push(Object.assign({}, kt2, { default: false }));
+          tag2 = kt2;
         } else {
-          if (kt) {
-            onError(tagToken, "BAD_COLLECTION_TYPE", `${kt.tag} used for ${expType} collection, but expects ${kt.collection ?? "scalar"}`, true);
+          if (kt2) {
+            onError(tagToken, "BAD_COLLECTION_TYPE", `${kt2.tag} used for ${expType} collection, but expects ${kt2.collection ?? "scalar"}`, true);
           } else {
             onError(tagToken, "TAG_RESOLVE_FAILED", `Unresolved tag: ${tagName}`, true);
           }
@@ -7387,7 +7387,7 @@ var require_resolve_block_scalar = __commonJS({
           chompStart = i + 1;
       }
       let value = "";
-      let sep5 = "";
+      let sep7 = "";
       let prevMoreIndented = false;
       for (let i = 0; i < contentStart; ++i)
         value += lines[i][0].slice(trimIndent) + "\n";
@@ -7404,24 +7404,24 @@ var require_resolve_block_scalar = __commonJS({
           indent = "";
         }
         if (type === Scalar2.Scalar.BLOCK_LITERAL) {
-          value += sep5 + indent.slice(trimIndent) + content;
-          sep5 = "\n";
+          value += sep7 + indent.slice(trimIndent) + content;
+          sep7 = "\n";
         } else if (indent.length > trimIndent || content[0] === "	") {
-          if (sep5 === " ")
-            sep5 = "\n";
-          else if (!prevMoreIndented && sep5 === "\n")
-            sep5 = "\n\n";
-          value += sep5 + indent.slice(trimIndent) + content;
-          sep5 = "\n";
+          if (sep7 === " ")
+            sep7 = "\n";
+          else if (!prevMoreIndented && sep7 === "\n")
+            sep7 = "\n\n";
+          value += sep7 + indent.slice(trimIndent) + content;
+          sep7 = "\n";
           prevMoreIndented = true;
         } else if (content === "") {
-          if (sep5 === "\n")
+          if (sep7 === "\n")
             value += "\n";
           else
-            sep5 = "\n";
+            sep7 = "\n";
         } else {
-          value += sep5 + content;
-          sep5 = " ";
+          value += sep7 + content;
+          sep7 = " ";
           prevMoreIndented = false;
         }
       }
@@ -7492,9 +7492,9 @@ var require_resolve_block_scalar = __commonJS({
           default: {
             const message = `Unexpected token in block scalar header: ${token.type}`;
             onError(token, "UNEXPECTED_TOKEN", message);
-            const ts = token.source;
-            if (ts && typeof ts === "string")
-              length += ts.length;
+            const ts2 = token.source;
+            if (ts2 && typeof ts2 === "string")
+              length += ts2.length;
           }
         }
       }
@@ -7503,8 +7503,8 @@ var require_resolve_block_scalar = __commonJS({
     function splitLines(source) {
       const split2 = source.split(/\n( *)/);
       const first = split2[0];
-      const m = first.match(/^( *)/);
-      const line0 = m?.[1] ? [m[1], first.slice(m[1].length)] : ["", first];
+      const m2 = first.match(/^( *)/);
+      const line0 = m2?.[1] ? [m2[1], first.slice(m2[1].length)] : ["", first];
       const lines = [line0];
       for (let i = 1; i < split2.length; i += 2)
         lines.push([split2[i], split2[i + 1]]);
@@ -7549,12 +7549,12 @@ var require_resolve_flow_scalar = __commonJS({
           };
       }
       const valueEnd = offset + source.length;
-      const re = resolveEnd.resolveEnd(end, valueEnd, strict, onError);
+      const re2 = resolveEnd.resolveEnd(end, valueEnd, strict, onError);
       return {
         value,
         type: _type,
-        comment: re.comment,
-        range: [offset, valueEnd, re.offset]
+        comment: re2.comment,
+        range: [offset, valueEnd, re2.offset]
       };
     }
     function plainValue(source, onError) {
@@ -7604,25 +7604,25 @@ var require_resolve_flow_scalar = __commonJS({
         trimBoth = /^[ \t]+|[ \t]+$/g;
       }
       let res = match[1].replace(trimEnd, "");
-      let sep5 = " ";
+      let sep7 = " ";
       let pos = line.lastIndex;
       while (match = line.exec(source)) {
         const lm = match[1].replace(trimBoth, "");
         if (lm === "") {
-          if (sep5 === "\n")
-            res += sep5;
+          if (sep7 === "\n")
+            res += sep7;
           else
-            sep5 = "\n";
+            sep7 = "\n";
         } else {
-          res += sep5 + lm;
-          sep5 = " ";
+          res += sep7 + lm;
+          sep7 = " ";
         }
         pos = line.lastIndex;
       }
       const last = /[ \t]*(.*)/sy;
       last.lastIndex = pos;
       match = last.exec(source);
-      return res + sep5 + (match?.[1] ?? "");
+      return res + sep7 + (match?.[1] ?? "");
     }
     function doubleQuotedValue(source, onError) {
       let res = "";
@@ -7791,10 +7791,10 @@ var require_compose_scalar = __commonJS({
       for (const tag2 of matchWithTest)
         if (tag2.test?.test(value))
           return tag2;
-      const kt = schema.knownTags[tagName];
-      if (kt && !kt.collection) {
-        schema.tags.push(Object.assign({}, kt, { default: false, test: void 0 }));
-        return kt;
+      const kt2 = schema.knownTags[tagName];
+      if (kt2 && !kt2.collection) {
+        schema.tags.push(Object.assign({}, kt2, { default: false, test: void 0 }));
+        return kt2;
       }
       onError(tagToken, "TAG_RESOLVE_FAILED", `Unresolved tag: ${tagName}`, tagName !== "tag:yaml.org,2002:str");
       return schema[identity.SCALAR];
@@ -7804,9 +7804,9 @@ var require_compose_scalar = __commonJS({
       if (schema.compat) {
         const compat = schema.compat.find((tag3) => tag3.default && tag3.test?.test(value)) ?? schema[identity.SCALAR];
         if (tag2.tag !== compat.tag) {
-          const ts = directives.tagString(tag2.tag);
-          const cs = directives.tagString(compat.tag);
-          const msg = `Value may be parsed as either ${ts} or ${cs}`;
+          const ts2 = directives.tagString(tag2.tag);
+          const cs2 = directives.tagString(compat.tag);
+          const msg = `Value may be parsed as either ${ts2} or ${cs2}`;
           onError(token, "TAG_RESOLVE_FAILED", msg, true);
         }
       }
@@ -7824,18 +7824,18 @@ var require_util_empty_scalar_position = __commonJS({
       if (before) {
         pos ?? (pos = before.length);
         for (let i = pos - 1; i >= 0; --i) {
-          let st = before[i];
-          switch (st.type) {
+          let st2 = before[i];
+          switch (st2.type) {
             case "space":
             case "comment":
             case "newline":
-              offset -= st.source.length;
+              offset -= st2.source.length;
               continue;
           }
-          st = before[++i];
-          while (st?.type === "space") {
-            offset += st.source.length;
-            st = before[++i];
+          st2 = before[++i];
+          while (st2?.type === "space") {
+            offset += st2.source.length;
+            st2 = before[++i];
           }
           break;
         }
@@ -7941,10 +7941,10 @@ var require_compose_node = __commonJS({
       if (alias.source.endsWith(":"))
         onError(offset + source.length - 1, "BAD_ALIAS", "Alias ending in : is ambiguous", true);
       const valueEnd = offset + source.length;
-      const re = resolveEnd.resolveEnd(end, valueEnd, options.strict, onError);
-      alias.range = [offset, valueEnd, re.offset];
-      if (re.comment)
-        alias.comment = re.comment;
+      const re2 = resolveEnd.resolveEnd(end, valueEnd, options.strict, onError);
+      alias.range = [offset, valueEnd, re2.offset];
+      if (re2.comment)
+        alias.comment = re2.comment;
       return alias;
     }
     exports.composeEmptyNode = composeEmptyNode;
@@ -7985,10 +7985,10 @@ var require_compose_doc = __commonJS({
       }
       doc.contents = value ? composeNode.composeNode(ctx, value, props, onError) : composeNode.composeEmptyNode(ctx, props.end, start, null, props, onError);
       const contentEnd = doc.contents.range[2];
-      const re = resolveEnd.resolveEnd(end, contentEnd, false, onError);
-      if (re.comment)
-        doc.comment = re.comment;
-      doc.range = [offset, contentEnd, re.offset];
+      const re2 = resolveEnd.resolveEnd(end, contentEnd, false, onError);
+      if (re2.comment)
+        doc.comment = re2.comment;
+      doc.range = [offset, contentEnd, re2.offset];
       return doc;
     }
     exports.composeDoc = composeDoc;
@@ -8066,11 +8066,11 @@ ${comment}` : comment;
           } else if (afterEmptyLine || doc.directives.docStart || !dc) {
             doc.commentBefore = comment;
           } else if (identity.isCollection(dc) && !dc.flow && dc.items.length > 0) {
-            let it = dc.items[0];
-            if (identity.isPair(it))
-              it = it.key;
-            const cb = it.commentBefore;
-            it.commentBefore = cb ? `${comment}
+            let it2 = dc.items[0];
+            if (identity.isPair(it2))
+              it2 = it2.key;
+            const cb = it2.commentBefore;
+            it2.commentBefore = cb ? `${comment}
 ${cb}` : comment;
           } else {
             const cb = dc.commentBefore;
@@ -8245,9 +8245,9 @@ var require_cst_scalar = __commonJS({
       switch (source[0]) {
         case "|":
         case ">": {
-          const he = source.indexOf("\n");
-          const head = source.substring(0, he);
-          const body = source.substring(he + 1) + "\n";
+          const he2 = source.indexOf("\n");
+          const head = source.substring(0, he2);
+          const body = source.substring(he2 + 1) + "\n";
           const props = [
             { type: "block-scalar-header", offset, indent, source: head }
           ];
@@ -8308,9 +8308,9 @@ var require_cst_scalar = __commonJS({
       }
     }
     function setBlockScalarValue(token, source) {
-      const he = source.indexOf("\n");
-      const head = source.substring(0, he);
-      const body = source.substring(he + 1) + "\n";
+      const he2 = source.indexOf("\n");
+      const head = source.substring(0, he2);
+      const body = source.substring(he2 + 1) + "\n";
       if (token.type === "block-scalar") {
         const header = token.props[0];
         if (header.type !== "block-scalar-header")
@@ -8333,14 +8333,14 @@ var require_cst_scalar = __commonJS({
     }
     function addEndtoBlockProps(props, end) {
       if (end)
-        for (const st of end)
-          switch (st.type) {
+        for (const st2 of end)
+          switch (st2.type) {
             case "space":
             case "comment":
-              props.push(st);
+              props.push(st2);
               break;
             case "newline":
-              props.push(st);
+              props.push(st2);
               return true;
           }
       return false;
@@ -8374,7 +8374,7 @@ var require_cst_scalar = __commonJS({
         }
         default: {
           const indent = "indent" in token ? token.indent : -1;
-          const end = "end" in token && Array.isArray(token.end) ? token.end.filter((st) => st.type === "space" || st.type === "comment" || st.type === "newline") : [];
+          const end = "end" in token && Array.isArray(token.end) ? token.end.filter((st2) => st2.type === "space" || st2.type === "comment" || st2.type === "newline") : [];
           for (const key2 of Object.keys(token))
             if (key2 !== "type" && key2 !== "offset")
               delete token[key2];
@@ -8412,35 +8412,35 @@ var require_cst_stringify = __commonJS({
           let res = token.start.source;
           for (const item of token.items)
             res += stringifyItem(item);
-          for (const st of token.end)
-            res += st.source;
+          for (const st2 of token.end)
+            res += st2.source;
           return res;
         }
         case "document": {
           let res = stringifyItem(token);
           if (token.end)
-            for (const st of token.end)
-              res += st.source;
+            for (const st2 of token.end)
+              res += st2.source;
           return res;
         }
         default: {
           let res = token.source;
           if ("end" in token && token.end)
-            for (const st of token.end)
-              res += st.source;
+            for (const st2 of token.end)
+              res += st2.source;
           return res;
         }
       }
     }
-    function stringifyItem({ start, key: key2, sep: sep5, value }) {
+    function stringifyItem({ start, key: key2, sep: sep7, value }) {
       let res = "";
-      for (const st of start)
-        res += st.source;
+      for (const st2 of start)
+        res += st2.source;
       if (key2)
         res += stringifyToken(key2);
-      if (sep5)
-        for (const st of sep5)
-          res += st.source;
+      if (sep7)
+        for (const st2 of sep7)
+          res += st2.source;
       if (value)
         res += stringifyToken(value);
       return res;
@@ -8491,12 +8491,12 @@ var require_cst_visit = __commonJS({
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path5.concat([[field, i]])), token.items[i], visitor);
-            if (typeof ci === "number")
-              i = ci - 1;
-            else if (ci === BREAK)
+            const ci2 = _visit(Object.freeze(path5.concat([[field, i]])), token.items[i], visitor);
+            if (typeof ci2 === "number")
+              i = ci2 - 1;
+            else if (ci2 === BREAK)
               return BREAK;
-            else if (ci === REMOVE) {
+            else if (ci2 === REMOVE) {
               token.items.splice(i, 1);
               i -= 1;
             }
@@ -8695,8 +8695,8 @@ var require_lexer = __commonJS({
           return ch === "\n" || indent >= this.indentNext || !ch && !this.atEnd ? offset + indent : -1;
         }
         if (ch === "-" || ch === ".") {
-          const dt = this.buffer.substr(offset, 3);
-          if ((dt === "---" || dt === "...") && isEmpty(this.buffer[offset + 3]))
+          const dt2 = this.buffer.substr(offset, 3);
+          if ((dt2 === "---" || dt2 === "...") && isEmpty(this.buffer[offset + 3]))
             return -1;
         }
         return offset;
@@ -8756,14 +8756,14 @@ var require_lexer = __commonJS({
         }
         if (line[0] === "%") {
           let dirEnd = line.length;
-          let cs = line.indexOf("#");
-          while (cs !== -1) {
-            const ch = line[cs - 1];
+          let cs2 = line.indexOf("#");
+          while (cs2 !== -1) {
+            const ch = line[cs2 - 1];
             if (ch === " " || ch === "	") {
-              dirEnd = cs - 1;
+              dirEnd = cs2 - 1;
               break;
             } else {
-              cs = line.indexOf("#", cs + 1);
+              cs2 = line.indexOf("#", cs2 + 1);
             }
           }
           while (true) {
@@ -8794,12 +8794,12 @@ var require_lexer = __commonJS({
         if (ch === "-" || ch === ".") {
           if (!this.atEnd && !this.hasChars(4))
             return this.setNext("line-start");
-          const s = this.peek(3);
-          if ((s === "---" || s === "...") && isEmpty(this.charAt(3))) {
+          const s3 = this.peek(3);
+          if ((s3 === "---" || s3 === "...") && isEmpty(this.charAt(3))) {
             yield* this.pushCount(3);
             this.indentValue = 0;
             this.indentNext = 0;
-            return s === "---" ? "doc" : "stream";
+            return s3 === "---" ? "doc" : "stream";
           }
         }
         this.indentValue = yield* this.pushSpaces(false);
@@ -8950,10 +8950,10 @@ var require_lexer = __commonJS({
         let nl = qb.indexOf("\n", this.pos);
         if (nl !== -1) {
           while (nl !== -1) {
-            const cs = this.continueScalar(nl + 1);
-            if (cs === -1)
+            const cs2 = this.continueScalar(nl + 1);
+            if (cs2 === -1)
               break;
-            nl = qb.indexOf("\n", cs);
+            nl = qb.indexOf("\n", cs2);
           }
           if (nl !== -1) {
             end = nl - (qb[nl - 1] === "\r" ? 2 : 1);
@@ -9016,10 +9016,10 @@ var require_lexer = __commonJS({
             this.indentNext = this.blockScalarIndent + (this.indentNext === 0 ? 1 : this.indentNext);
           }
           do {
-            const cs = this.continueScalar(nl + 1);
-            if (cs === -1)
+            const cs2 = this.continueScalar(nl + 1);
+            if (cs2 === -1)
               break;
-            nl = this.buffer.indexOf("\n", cs);
+            nl = this.buffer.indexOf("\n", cs2);
           } while (nl !== -1);
           if (nl === -1) {
             if (!this.atEnd)
@@ -9078,10 +9078,10 @@ var require_lexer = __commonJS({
             if (next === "#" || inFlow && flowIndicatorChars.has(next))
               break;
             if (ch === "\n") {
-              const cs = this.continueScalar(i + 1);
-              if (cs === -1)
+              const cs2 = this.continueScalar(i + 1);
+              if (cs2 === -1)
                 break;
-              i = Math.max(i, cs - 2);
+              i = Math.max(i, cs2 - 2);
             }
           } else {
             if (inFlow && flowIndicatorChars.has(ch))
@@ -9104,11 +9104,11 @@ var require_lexer = __commonJS({
         return 0;
       }
       *pushToIndex(i, allowEmpty) {
-        const s = this.buffer.slice(this.pos, i);
-        if (s) {
-          yield s;
-          this.pos += s.length;
-          return s.length;
+        const s3 = this.buffer.slice(this.pos, i);
+        if (s3) {
+          yield s3;
+          this.pos += s3.length;
+          return s3.length;
         } else if (allowEmpty)
           yield "";
         return 0;
@@ -9276,8 +9276,8 @@ var require_parser = __commonJS({
         case "document":
           return parent.start;
         case "block-map": {
-          const it = parent.items[parent.items.length - 1];
-          return it.sep ?? it.start;
+          const it2 = parent.items[parent.items.length - 1];
+          return it2.sep ?? it2.start;
         }
         case "block-seq":
           return parent.items[parent.items.length - 1].start;
@@ -9313,19 +9313,19 @@ var require_parser = __commonJS({
     }
     function fixFlowSeqItems(fc) {
       if (fc.start.type === "flow-seq-start") {
-        for (const it of fc.items) {
-          if (it.sep && !it.value && !includesToken(it.start, "explicit-key-ind") && !includesToken(it.sep, "map-value-ind")) {
-            if (it.key)
-              it.value = it.key;
-            delete it.key;
-            if (isFlowToken(it.value)) {
-              if (it.value.end)
-                arrayPushArray(it.value.end, it.sep);
+        for (const it2 of fc.items) {
+          if (it2.sep && !it2.value && !includesToken(it2.start, "explicit-key-ind") && !includesToken(it2.sep, "map-value-ind")) {
+            if (it2.key)
+              it2.value = it2.key;
+            delete it2.key;
+            if (isFlowToken(it2.value)) {
+              if (it2.value.end)
+                arrayPushArray(it2.value.end, it2.sep);
               else
-                it.value.end = it.sep;
+                it2.value.end = it2.sep;
             } else
-              arrayPushArray(it.start, it.sep);
-            delete it.sep;
+              arrayPushArray(it2.start, it2.sep);
+            delete it2.sep;
           }
         }
       }
@@ -9420,13 +9420,13 @@ var require_parser = __commonJS({
           yield* this.pop();
       }
       get sourceToken() {
-        const st = {
+        const st2 = {
           type: this.type,
           offset: this.offset,
           indent: this.indent,
           source: this.source
         };
-        return st;
+        return st2;
       }
       *step() {
         const top = this.peek(1);
@@ -9490,36 +9490,36 @@ var require_parser = __commonJS({
               top.props.push(token);
               break;
             case "block-map": {
-              const it = top.items[top.items.length - 1];
-              if (it.value) {
+              const it2 = top.items[top.items.length - 1];
+              if (it2.value) {
                 top.items.push({ start: [], key: token, sep: [] });
                 this.onKeyLine = true;
                 return;
-              } else if (it.sep) {
-                it.value = token;
+              } else if (it2.sep) {
+                it2.value = token;
               } else {
-                Object.assign(it, { key: token, sep: [] });
-                this.onKeyLine = !it.explicitKey;
+                Object.assign(it2, { key: token, sep: [] });
+                this.onKeyLine = !it2.explicitKey;
                 return;
               }
               break;
             }
             case "block-seq": {
-              const it = top.items[top.items.length - 1];
-              if (it.value)
+              const it2 = top.items[top.items.length - 1];
+              if (it2.value)
                 top.items.push({ start: [], value: token });
               else
-                it.value = token;
+                it2.value = token;
               break;
             }
             case "flow-collection": {
-              const it = top.items[top.items.length - 1];
-              if (!it || it.value)
+              const it2 = top.items[top.items.length - 1];
+              if (!it2 || it2.value)
                 top.items.push({ start: [], key: token, sep: [] });
-              else if (it.sep)
-                it.value = token;
+              else if (it2.sep)
+                it2.value = token;
               else
-                Object.assign(it, { key: token, sep: [] });
+                Object.assign(it2, { key: token, sep: [] });
               return;
             }
             /* istanbul ignore next should not happen */
@@ -9529,7 +9529,7 @@ var require_parser = __commonJS({
           }
           if ((top.type === "document" || top.type === "block-map" || top.type === "block-seq") && (token.type === "block-map" || token.type === "block-seq")) {
             const last = token.items[token.items.length - 1];
-            if (last && !last.sep && !last.value && last.start.length > 0 && findNonEmptyIndex(last.start) === -1 && (token.indent === 0 || last.start.every((st) => st.type !== "comment" || st.indent < token.indent))) {
+            if (last && !last.sep && !last.value && last.start.length > 0 && findNonEmptyIndex(last.start) === -1 && (token.indent === 0 || last.start.every((st2) => st2.type !== "comment" || st2.indent < token.indent))) {
               if (top.type === "document")
                 top.end = last.start;
               else
@@ -9606,18 +9606,18 @@ var require_parser = __commonJS({
         if (this.type === "map-value-ind") {
           const prev = getPrevProps(this.peek(2));
           const start = getFirstKeyStartProps(prev);
-          let sep5;
+          let sep7;
           if (scalar.end) {
-            sep5 = scalar.end;
-            sep5.push(this.sourceToken);
+            sep7 = scalar.end;
+            sep7.push(this.sourceToken);
             delete scalar.end;
           } else
-            sep5 = [this.sourceToken];
+            sep7 = [this.sourceToken];
           const map = {
             type: "block-map",
             offset: scalar.offset,
             indent: scalar.indent,
-            items: [{ start, key: scalar, sep: sep5 }]
+            items: [{ start, key: scalar, sep: sep7 }]
           };
           this.onKeyLine = true;
           this.stack[this.stack.length - 1] = map;
@@ -9651,60 +9651,60 @@ var require_parser = __commonJS({
         }
       }
       *blockMap(map) {
-        const it = map.items[map.items.length - 1];
+        const it2 = map.items[map.items.length - 1];
         switch (this.type) {
           case "newline":
             this.onKeyLine = false;
-            if (it.value) {
-              const end = "end" in it.value ? it.value.end : void 0;
+            if (it2.value) {
+              const end = "end" in it2.value ? it2.value.end : void 0;
               const last = Array.isArray(end) ? end[end.length - 1] : void 0;
               if (last?.type === "comment")
                 end?.push(this.sourceToken);
               else
                 map.items.push({ start: [this.sourceToken] });
-            } else if (it.sep) {
-              it.sep.push(this.sourceToken);
+            } else if (it2.sep) {
+              it2.sep.push(this.sourceToken);
             } else {
-              it.start.push(this.sourceToken);
+              it2.start.push(this.sourceToken);
             }
             return;
           case "space":
           case "comment":
-            if (it.value) {
+            if (it2.value) {
               map.items.push({ start: [this.sourceToken] });
-            } else if (it.sep) {
-              it.sep.push(this.sourceToken);
+            } else if (it2.sep) {
+              it2.sep.push(this.sourceToken);
             } else {
-              if (this.atIndentedComment(it.start, map.indent)) {
+              if (this.atIndentedComment(it2.start, map.indent)) {
                 const prev = map.items[map.items.length - 2];
                 const end = prev?.value?.end;
                 if (Array.isArray(end)) {
-                  arrayPushArray(end, it.start);
+                  arrayPushArray(end, it2.start);
                   end.push(this.sourceToken);
                   map.items.pop();
                   return;
                 }
               }
-              it.start.push(this.sourceToken);
+              it2.start.push(this.sourceToken);
             }
             return;
         }
         if (this.indent >= map.indent) {
           const atMapIndent = !this.onKeyLine && this.indent === map.indent;
-          const atNextItem = atMapIndent && (it.sep || it.explicitKey) && this.type !== "seq-item-ind";
+          const atNextItem = atMapIndent && (it2.sep || it2.explicitKey) && this.type !== "seq-item-ind";
           let start = [];
-          if (atNextItem && it.sep && !it.value) {
+          if (atNextItem && it2.sep && !it2.value) {
             const nl = [];
-            for (let i = 0; i < it.sep.length; ++i) {
-              const st = it.sep[i];
-              switch (st.type) {
+            for (let i = 0; i < it2.sep.length; ++i) {
+              const st2 = it2.sep[i];
+              switch (st2.type) {
                 case "newline":
                   nl.push(i);
                   break;
                 case "space":
                   break;
                 case "comment":
-                  if (st.indent > map.indent)
+                  if (st2.indent > map.indent)
                     nl.length = 0;
                   break;
                 default:
@@ -9712,26 +9712,26 @@ var require_parser = __commonJS({
               }
             }
             if (nl.length >= 2)
-              start = it.sep.splice(nl[1]);
+              start = it2.sep.splice(nl[1]);
           }
           switch (this.type) {
             case "anchor":
             case "tag":
-              if (atNextItem || it.value) {
+              if (atNextItem || it2.value) {
                 start.push(this.sourceToken);
                 map.items.push({ start });
                 this.onKeyLine = true;
-              } else if (it.sep) {
-                it.sep.push(this.sourceToken);
+              } else if (it2.sep) {
+                it2.sep.push(this.sourceToken);
               } else {
-                it.start.push(this.sourceToken);
+                it2.start.push(this.sourceToken);
               }
               return;
             case "explicit-key-ind":
-              if (!it.sep && !it.explicitKey) {
-                it.start.push(this.sourceToken);
-                it.explicitKey = true;
-              } else if (atNextItem || it.value) {
+              if (!it2.sep && !it2.explicitKey) {
+                it2.start.push(this.sourceToken);
+                it2.explicitKey = true;
+              } else if (atNextItem || it2.value) {
                 start.push(this.sourceToken);
                 map.items.push({ start, explicitKey: true });
               } else {
@@ -9745,12 +9745,12 @@ var require_parser = __commonJS({
               this.onKeyLine = true;
               return;
             case "map-value-ind":
-              if (it.explicitKey) {
-                if (!it.sep) {
-                  if (includesToken(it.start, "newline")) {
-                    Object.assign(it, { key: null, sep: [this.sourceToken] });
+              if (it2.explicitKey) {
+                if (!it2.sep) {
+                  if (includesToken(it2.start, "newline")) {
+                    Object.assign(it2, { key: null, sep: [this.sourceToken] });
                   } else {
-                    const start2 = getFirstKeyStartProps(it.start);
+                    const start2 = getFirstKeyStartProps(it2.start);
                     this.stack.push({
                       type: "block-map",
                       offset: this.offset,
@@ -9758,39 +9758,39 @@ var require_parser = __commonJS({
                       items: [{ start: start2, key: null, sep: [this.sourceToken] }]
                     });
                   }
-                } else if (it.value) {
+                } else if (it2.value) {
                   map.items.push({ start: [], key: null, sep: [this.sourceToken] });
-                } else if (includesToken(it.sep, "map-value-ind")) {
+                } else if (includesToken(it2.sep, "map-value-ind")) {
                   this.stack.push({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
                     items: [{ start, key: null, sep: [this.sourceToken] }]
                   });
-                } else if (isFlowToken(it.key) && !includesToken(it.sep, "newline")) {
-                  const start2 = getFirstKeyStartProps(it.start);
-                  const key2 = it.key;
-                  const sep5 = it.sep;
-                  sep5.push(this.sourceToken);
-                  delete it.key;
-                  delete it.sep;
+                } else if (isFlowToken(it2.key) && !includesToken(it2.sep, "newline")) {
+                  const start2 = getFirstKeyStartProps(it2.start);
+                  const key2 = it2.key;
+                  const sep7 = it2.sep;
+                  sep7.push(this.sourceToken);
+                  delete it2.key;
+                  delete it2.sep;
                   this.stack.push({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
-                    items: [{ start: start2, key: key2, sep: sep5 }]
+                    items: [{ start: start2, key: key2, sep: sep7 }]
                   });
                 } else if (start.length > 0) {
-                  it.sep = it.sep.concat(start, this.sourceToken);
+                  it2.sep = it2.sep.concat(start, this.sourceToken);
                 } else {
-                  it.sep.push(this.sourceToken);
+                  it2.sep.push(this.sourceToken);
                 }
               } else {
-                if (!it.sep) {
-                  Object.assign(it, { key: null, sep: [this.sourceToken] });
-                } else if (it.value || atNextItem) {
+                if (!it2.sep) {
+                  Object.assign(it2, { key: null, sep: [this.sourceToken] });
+                } else if (it2.value || atNextItem) {
                   map.items.push({ start, key: null, sep: [this.sourceToken] });
-                } else if (includesToken(it.sep, "map-value-ind")) {
+                } else if (includesToken(it2.sep, "map-value-ind")) {
                   this.stack.push({
                     type: "block-map",
                     offset: this.offset,
@@ -9798,7 +9798,7 @@ var require_parser = __commonJS({
                     items: [{ start: [], key: null, sep: [this.sourceToken] }]
                   });
                 } else {
-                  it.sep.push(this.sourceToken);
+                  it2.sep.push(this.sourceToken);
                 }
               }
               this.onKeyLine = true;
@@ -9807,14 +9807,14 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs4 = this.flowScalar(this.type);
-              if (atNextItem || it.value) {
-                map.items.push({ start, key: fs4, sep: [] });
+              const fs5 = this.flowScalar(this.type);
+              if (atNextItem || it2.value) {
+                map.items.push({ start, key: fs5, sep: [] });
                 this.onKeyLine = true;
-              } else if (it.sep) {
-                this.stack.push(fs4);
+              } else if (it2.sep) {
+                this.stack.push(fs5);
               } else {
-                Object.assign(it, { key: fs4, sep: [] });
+                Object.assign(it2, { key: fs5, sep: [] });
                 this.onKeyLine = true;
               }
               return;
@@ -9823,7 +9823,7 @@ var require_parser = __commonJS({
               const bv = this.startBlockValue(map);
               if (bv) {
                 if (bv.type === "block-seq") {
-                  if (!it.explicitKey && it.sep && !includesToken(it.sep, "newline")) {
+                  if (!it2.explicitKey && it2.sep && !includesToken(it2.sep, "newline")) {
                     yield* this.pop({
                       type: "error",
                       offset: this.offset,
@@ -9845,50 +9845,50 @@ var require_parser = __commonJS({
         yield* this.step();
       }
       *blockSequence(seq) {
-        const it = seq.items[seq.items.length - 1];
+        const it2 = seq.items[seq.items.length - 1];
         switch (this.type) {
           case "newline":
-            if (it.value) {
-              const end = "end" in it.value ? it.value.end : void 0;
+            if (it2.value) {
+              const end = "end" in it2.value ? it2.value.end : void 0;
               const last = Array.isArray(end) ? end[end.length - 1] : void 0;
               if (last?.type === "comment")
                 end?.push(this.sourceToken);
               else
                 seq.items.push({ start: [this.sourceToken] });
             } else
-              it.start.push(this.sourceToken);
+              it2.start.push(this.sourceToken);
             return;
           case "space":
           case "comment":
-            if (it.value)
+            if (it2.value)
               seq.items.push({ start: [this.sourceToken] });
             else {
-              if (this.atIndentedComment(it.start, seq.indent)) {
+              if (this.atIndentedComment(it2.start, seq.indent)) {
                 const prev = seq.items[seq.items.length - 2];
                 const end = prev?.value?.end;
                 if (Array.isArray(end)) {
-                  arrayPushArray(end, it.start);
+                  arrayPushArray(end, it2.start);
                   end.push(this.sourceToken);
                   seq.items.pop();
                   return;
                 }
               }
-              it.start.push(this.sourceToken);
+              it2.start.push(this.sourceToken);
             }
             return;
           case "anchor":
           case "tag":
-            if (it.value || this.indent <= seq.indent)
+            if (it2.value || this.indent <= seq.indent)
               break;
-            it.start.push(this.sourceToken);
+            it2.start.push(this.sourceToken);
             return;
           case "seq-item-ind":
             if (this.indent !== seq.indent)
               break;
-            if (it.value || includesToken(it.start, "seq-item-ind"))
+            if (it2.value || includesToken(it2.start, "seq-item-ind"))
               seq.items.push({ start: [this.sourceToken] });
             else
-              it.start.push(this.sourceToken);
+              it2.start.push(this.sourceToken);
             return;
         }
         if (this.indent > seq.indent) {
@@ -9902,7 +9902,7 @@ var require_parser = __commonJS({
         yield* this.step();
       }
       *flowCollection(fc) {
-        const it = fc.items[fc.items.length - 1];
+        const it2 = fc.items[fc.items.length - 1];
         if (this.type === "flow-error-end") {
           let top;
           do {
@@ -9913,42 +9913,42 @@ var require_parser = __commonJS({
           switch (this.type) {
             case "comma":
             case "explicit-key-ind":
-              if (!it || it.sep)
+              if (!it2 || it2.sep)
                 fc.items.push({ start: [this.sourceToken] });
               else
-                it.start.push(this.sourceToken);
+                it2.start.push(this.sourceToken);
               return;
             case "map-value-ind":
-              if (!it || it.value)
+              if (!it2 || it2.value)
                 fc.items.push({ start: [], key: null, sep: [this.sourceToken] });
-              else if (it.sep)
-                it.sep.push(this.sourceToken);
+              else if (it2.sep)
+                it2.sep.push(this.sourceToken);
               else
-                Object.assign(it, { key: null, sep: [this.sourceToken] });
+                Object.assign(it2, { key: null, sep: [this.sourceToken] });
               return;
             case "space":
             case "comment":
             case "newline":
             case "anchor":
             case "tag":
-              if (!it || it.value)
+              if (!it2 || it2.value)
                 fc.items.push({ start: [this.sourceToken] });
-              else if (it.sep)
-                it.sep.push(this.sourceToken);
+              else if (it2.sep)
+                it2.sep.push(this.sourceToken);
               else
-                it.start.push(this.sourceToken);
+                it2.start.push(this.sourceToken);
               return;
             case "alias":
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs4 = this.flowScalar(this.type);
-              if (!it || it.value)
-                fc.items.push({ start: [], key: fs4, sep: [] });
-              else if (it.sep)
-                this.stack.push(fs4);
+              const fs5 = this.flowScalar(this.type);
+              if (!it2 || it2.value)
+                fc.items.push({ start: [], key: fs5, sep: [] });
+              else if (it2.sep)
+                this.stack.push(fs5);
               else
-                Object.assign(it, { key: fs4, sep: [] });
+                Object.assign(it2, { key: fs5, sep: [] });
               return;
             }
             case "flow-map-end":
@@ -9972,13 +9972,13 @@ var require_parser = __commonJS({
             const prev = getPrevProps(parent);
             const start = getFirstKeyStartProps(prev);
             fixFlowSeqItems(fc);
-            const sep5 = fc.end.splice(1, fc.end.length);
-            sep5.push(this.sourceToken);
+            const sep7 = fc.end.splice(1, fc.end.length);
+            sep7.push(this.sourceToken);
             const map = {
               type: "block-map",
               offset: fc.offset,
               indent: fc.indent,
-              items: [{ start, key: fc, sep: sep5 }]
+              items: [{ start, key: fc, sep: sep7 }]
             };
             this.onKeyLine = true;
             this.stack[this.stack.length - 1] = map;
@@ -10065,7 +10065,7 @@ var require_parser = __commonJS({
           return false;
         if (this.indent <= indent)
           return false;
-        return start.every((st) => st.type === "newline" || st.type === "space");
+        return start.every((st2) => st2.type === "newline" || st2.type === "space");
       }
       *documentEnd(docEnd) {
         if (this.type !== "doc-mode") {
@@ -10114,7 +10114,7 @@ var require_public_api = __commonJS({
     var composer = require_composer();
     var Document = require_Document();
     var errors = require_errors();
-    var log = require_log();
+    var log3 = require_log();
     var identity = require_identity();
     var lineCounter = require_line_counter();
     var parser = require_parser();
@@ -10166,7 +10166,7 @@ var require_public_api = __commonJS({
       const doc = parseDocument2(src, options);
       if (!doc)
         return null;
-      doc.warnings.forEach((warning2) => log.warn(doc.options.logLevel, warning2));
+      doc.warnings.forEach((warning2) => log3.warn(doc.options.logLevel, warning2));
       if (doc.errors.length > 0) {
         if (doc.options.logLevel !== "silent")
           throw doc.errors[0];
@@ -10294,6 +10294,1782 @@ var init_json_file = __esm({
     init_errors();
     init_json_scan();
     MAX_JSON_FILE_BYTES = 64 * 2 ** 20;
+  }
+});
+
+// node_modules/picomatch/lib/constants.js
+var require_constants2 = __commonJS({
+  "node_modules/picomatch/lib/constants.js"(exports, module) {
+    "use strict";
+    var WIN_SLASH = "\\\\/";
+    var WIN_NO_SLASH = `[^${WIN_SLASH}]`;
+    var DEFAULT_MAX_EXTGLOB_RECURSION = 0;
+    var DOT_LITERAL = "\\.";
+    var PLUS_LITERAL = "\\+";
+    var QMARK_LITERAL = "\\?";
+    var SLASH_LITERAL = "\\/";
+    var ONE_CHAR = "(?=.)";
+    var QMARK = "[^/]";
+    var END_ANCHOR = `(?:${SLASH_LITERAL}|$)`;
+    var START_ANCHOR = `(?:^|${SLASH_LITERAL})`;
+    var DOTS_SLASH = `${DOT_LITERAL}{1,2}${END_ANCHOR}`;
+    var NO_DOT = `(?!${DOT_LITERAL})`;
+    var NO_DOTS = `(?!${START_ANCHOR}${DOTS_SLASH})`;
+    var NO_DOT_SLASH = `(?!${DOT_LITERAL}{0,1}${END_ANCHOR})`;
+    var NO_DOTS_SLASH = `(?!${DOTS_SLASH})`;
+    var QMARK_NO_DOT = `[^.${SLASH_LITERAL}]`;
+    var STAR = `${QMARK}*?`;
+    var SEP = "/";
+    var POSIX_CHARS = {
+      DOT_LITERAL,
+      PLUS_LITERAL,
+      QMARK_LITERAL,
+      SLASH_LITERAL,
+      ONE_CHAR,
+      QMARK,
+      END_ANCHOR,
+      DOTS_SLASH,
+      NO_DOT,
+      NO_DOTS,
+      NO_DOT_SLASH,
+      NO_DOTS_SLASH,
+      QMARK_NO_DOT,
+      STAR,
+      START_ANCHOR,
+      SEP
+    };
+    var WINDOWS_CHARS = {
+      ...POSIX_CHARS,
+      SLASH_LITERAL: `[${WIN_SLASH}]`,
+      QMARK: WIN_NO_SLASH,
+      STAR: `${WIN_NO_SLASH}*?`,
+      DOTS_SLASH: `${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$)`,
+      NO_DOT: `(?!${DOT_LITERAL})`,
+      NO_DOTS: `(?!(?:^|[${WIN_SLASH}])${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$))`,
+      NO_DOT_SLASH: `(?!${DOT_LITERAL}{0,1}(?:[${WIN_SLASH}]|$))`,
+      NO_DOTS_SLASH: `(?!${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$))`,
+      QMARK_NO_DOT: `[^.${WIN_SLASH}]`,
+      START_ANCHOR: `(?:^|[${WIN_SLASH}])`,
+      END_ANCHOR: `(?:[${WIN_SLASH}]|$)`,
+      SEP: "\\"
+    };
+    var POSIX_REGEX_SOURCE = {
+      __proto__: null,
+      alnum: "a-zA-Z0-9",
+      alpha: "a-zA-Z",
+      ascii: "\\x00-\\x7F",
+      blank: " \\t",
+      cntrl: "\\x00-\\x1F\\x7F",
+      digit: "0-9",
+      graph: "\\x21-\\x7E",
+      lower: "a-z",
+      print: "\\x20-\\x7E ",
+      punct: "\\-!\"#$%&'()\\*+,./:;<=>?@[\\]^_`{|}~",
+      space: " \\t\\r\\n\\v\\f",
+      upper: "A-Z",
+      word: "A-Za-z0-9_",
+      xdigit: "A-Fa-f0-9"
+    };
+    module.exports = {
+      DEFAULT_MAX_EXTGLOB_RECURSION,
+      MAX_LENGTH: 1024 * 64,
+      POSIX_REGEX_SOURCE,
+      // regular expressions
+      REGEX_BACKSLASH: /\\(?![*+?^${}(|)[\]])/g,
+      REGEX_NON_SPECIAL_CHARS: /^[^@![\].,$*+?^{}()|\\/]+/,
+      REGEX_SPECIAL_CHARS: /[-*+?.^${}(|)[\]]/,
+      REGEX_SPECIAL_CHARS_BACKREF: /(\\?)((\W)(\3*))/g,
+      REGEX_SPECIAL_CHARS_GLOBAL: /([-*+?.^${}(|)[\]])/g,
+      REGEX_REMOVE_BACKSLASH: /(?:\[.*?[^\\]\]|\\(?=.))/g,
+      // Replace globs with equivalent patterns to reduce parsing time.
+      REPLACEMENTS: {
+        __proto__: null,
+        "***": "*",
+        "**/**": "**",
+        "**/**/**": "**"
+      },
+      // Digits
+      CHAR_0: 48,
+      /* 0 */
+      CHAR_9: 57,
+      /* 9 */
+      // Alphabet chars.
+      CHAR_UPPERCASE_A: 65,
+      /* A */
+      CHAR_LOWERCASE_A: 97,
+      /* a */
+      CHAR_UPPERCASE_Z: 90,
+      /* Z */
+      CHAR_LOWERCASE_Z: 122,
+      /* z */
+      CHAR_LEFT_PARENTHESES: 40,
+      /* ( */
+      CHAR_RIGHT_PARENTHESES: 41,
+      /* ) */
+      CHAR_ASTERISK: 42,
+      /* * */
+      // Non-alphabetic chars.
+      CHAR_AMPERSAND: 38,
+      /* & */
+      CHAR_AT: 64,
+      /* @ */
+      CHAR_BACKWARD_SLASH: 92,
+      /* \ */
+      CHAR_CARRIAGE_RETURN: 13,
+      /* \r */
+      CHAR_CIRCUMFLEX_ACCENT: 94,
+      /* ^ */
+      CHAR_COLON: 58,
+      /* : */
+      CHAR_COMMA: 44,
+      /* , */
+      CHAR_DOT: 46,
+      /* . */
+      CHAR_DOUBLE_QUOTE: 34,
+      /* " */
+      CHAR_EQUAL: 61,
+      /* = */
+      CHAR_EXCLAMATION_MARK: 33,
+      /* ! */
+      CHAR_FORM_FEED: 12,
+      /* \f */
+      CHAR_FORWARD_SLASH: 47,
+      /* / */
+      CHAR_GRAVE_ACCENT: 96,
+      /* ` */
+      CHAR_HASH: 35,
+      /* # */
+      CHAR_HYPHEN_MINUS: 45,
+      /* - */
+      CHAR_LEFT_ANGLE_BRACKET: 60,
+      /* < */
+      CHAR_LEFT_CURLY_BRACE: 123,
+      /* { */
+      CHAR_LEFT_SQUARE_BRACKET: 91,
+      /* [ */
+      CHAR_LINE_FEED: 10,
+      /* \n */
+      CHAR_NO_BREAK_SPACE: 160,
+      /* \u00A0 */
+      CHAR_PERCENT: 37,
+      /* % */
+      CHAR_PLUS: 43,
+      /* + */
+      CHAR_QUESTION_MARK: 63,
+      /* ? */
+      CHAR_RIGHT_ANGLE_BRACKET: 62,
+      /* > */
+      CHAR_RIGHT_CURLY_BRACE: 125,
+      /* } */
+      CHAR_RIGHT_SQUARE_BRACKET: 93,
+      /* ] */
+      CHAR_SEMICOLON: 59,
+      /* ; */
+      CHAR_SINGLE_QUOTE: 39,
+      /* ' */
+      CHAR_SPACE: 32,
+      /*   */
+      CHAR_TAB: 9,
+      /* \t */
+      CHAR_UNDERSCORE: 95,
+      /* _ */
+      CHAR_VERTICAL_LINE: 124,
+      /* | */
+      CHAR_ZERO_WIDTH_NOBREAK_SPACE: 65279,
+      /* \uFEFF */
+      /**
+       * Create EXTGLOB_CHARS
+       */
+      extglobChars(chars) {
+        return {
+          "!": { type: "negate", open: "(?:(?!(?:", close: `))${chars.STAR})` },
+          "?": { type: "qmark", open: "(?:", close: ")?" },
+          "+": { type: "plus", open: "(?:", close: ")+" },
+          "*": { type: "star", open: "(?:", close: ")*" },
+          "@": { type: "at", open: "(?:", close: ")" }
+        };
+      },
+      /**
+       * Create GLOB_CHARS
+       */
+      globChars(win32) {
+        return win32 === true ? WINDOWS_CHARS : POSIX_CHARS;
+      }
+    };
+  }
+});
+
+// node_modules/picomatch/lib/utils.js
+var require_utils = __commonJS({
+  "node_modules/picomatch/lib/utils.js"(exports) {
+    "use strict";
+    var {
+      REGEX_BACKSLASH,
+      REGEX_REMOVE_BACKSLASH,
+      REGEX_SPECIAL_CHARS,
+      REGEX_SPECIAL_CHARS_GLOBAL
+    } = require_constants2();
+    exports.isObject = (val) => val !== null && typeof val === "object" && !Array.isArray(val);
+    exports.hasRegexChars = (str) => REGEX_SPECIAL_CHARS.test(str);
+    exports.isRegexChar = (str) => str.length === 1 && exports.hasRegexChars(str);
+    exports.escapeRegex = (str) => str.replace(REGEX_SPECIAL_CHARS_GLOBAL, "\\$1");
+    exports.toPosixSlashes = (str) => str.replace(REGEX_BACKSLASH, "/");
+    exports.isWindows = () => {
+      if (typeof navigator !== "undefined" && navigator.platform) {
+        const platform2 = navigator.platform.toLowerCase();
+        return platform2 === "win32" || platform2 === "windows";
+      }
+      if (typeof process !== "undefined" && process.platform) {
+        return process.platform === "win32";
+      }
+      return false;
+    };
+    exports.removeBackslashes = (str) => {
+      return str.replace(REGEX_REMOVE_BACKSLASH, (match) => {
+        return match === "\\" ? "" : match;
+      });
+    };
+    exports.escapeLast = (input, char, lastIdx) => {
+      const idx = input.lastIndexOf(char, lastIdx);
+      if (idx === -1) return input;
+      if (input[idx - 1] === "\\") return exports.escapeLast(input, char, idx - 1);
+      return `${input.slice(0, idx)}\\${input.slice(idx)}`;
+    };
+    exports.removePrefix = (input, state = {}) => {
+      let output = input;
+      if (output.startsWith("./")) {
+        output = output.slice(2);
+        state.prefix = "./";
+      }
+      return output;
+    };
+    exports.wrapOutput = (input, state = {}, options = {}) => {
+      const prepend2 = options.contains ? "" : "^";
+      const append2 = options.contains ? "" : "$";
+      let output = `${prepend2}(?:${input})${append2}`;
+      if (state.negated === true) {
+        output = `(?:^(?!${output}).*$)`;
+      }
+      return output;
+    };
+    exports.basename = (path5, { windows } = {}) => {
+      const segs = path5.split(windows ? /[\\/]/ : "/");
+      const last = segs[segs.length - 1];
+      if (last === "") {
+        return segs[segs.length - 2];
+      }
+      return last;
+    };
+  }
+});
+
+// node_modules/picomatch/lib/scan.js
+var require_scan = __commonJS({
+  "node_modules/picomatch/lib/scan.js"(exports, module) {
+    "use strict";
+    var utils = require_utils();
+    var {
+      CHAR_ASTERISK,
+      /* * */
+      CHAR_AT,
+      /* @ */
+      CHAR_BACKWARD_SLASH,
+      /* \ */
+      CHAR_COMMA,
+      /* , */
+      CHAR_DOT,
+      /* . */
+      CHAR_EXCLAMATION_MARK,
+      /* ! */
+      CHAR_FORWARD_SLASH,
+      /* / */
+      CHAR_LEFT_CURLY_BRACE,
+      /* { */
+      CHAR_LEFT_PARENTHESES,
+      /* ( */
+      CHAR_LEFT_SQUARE_BRACKET,
+      /* [ */
+      CHAR_PLUS,
+      /* + */
+      CHAR_QUESTION_MARK,
+      /* ? */
+      CHAR_RIGHT_CURLY_BRACE,
+      /* } */
+      CHAR_RIGHT_PARENTHESES,
+      /* ) */
+      CHAR_RIGHT_SQUARE_BRACKET
+      /* ] */
+    } = require_constants2();
+    var isPathSeparator = (code) => {
+      return code === CHAR_FORWARD_SLASH || code === CHAR_BACKWARD_SLASH;
+    };
+    var depth = (token) => {
+      if (token.isPrefix !== true) {
+        token.depth = token.isGlobstar ? Infinity : 1;
+      }
+    };
+    var scan = (input, options) => {
+      const opts2 = options || {};
+      const length = input.length - 1;
+      const scanToEnd = opts2.parts === true || opts2.tokens === true || opts2.scanToEnd === true;
+      const slashes = [];
+      const tokens = [];
+      const parts = [];
+      let str = input;
+      let index = -1;
+      let start = 0;
+      let lastIndex = 0;
+      let isBrace = false;
+      let isBracket = false;
+      let isGlob = false;
+      let isExtglob = false;
+      let isGlobstar = false;
+      let braceEscaped = false;
+      let backslashes = false;
+      let negated = false;
+      let negatedExtglob = false;
+      let finished = false;
+      let braces = 0;
+      let prev;
+      let code;
+      let token = { value: "", depth: 0, isGlob: false };
+      const eos = () => index >= length;
+      const peek = () => str.charCodeAt(index + 1);
+      const advance = () => {
+        prev = code;
+        return str.charCodeAt(++index);
+      };
+      while (index < length) {
+        code = advance();
+        let next;
+        if (code === CHAR_BACKWARD_SLASH) {
+          backslashes = token.backslashes = true;
+          code = advance();
+          if (code === CHAR_LEFT_CURLY_BRACE) {
+            braceEscaped = true;
+          }
+          continue;
+        }
+        if (braceEscaped === true || code === CHAR_LEFT_CURLY_BRACE) {
+          braces++;
+          while (eos() !== true && (code = advance())) {
+            if (code === CHAR_BACKWARD_SLASH) {
+              backslashes = token.backslashes = true;
+              advance();
+              continue;
+            }
+            if (code === CHAR_LEFT_CURLY_BRACE) {
+              braces++;
+              continue;
+            }
+            if (braceEscaped !== true && code === CHAR_DOT && (code = advance()) === CHAR_DOT) {
+              isBrace = token.isBrace = true;
+              isGlob = token.isGlob = true;
+              finished = true;
+              if (scanToEnd === true) {
+                continue;
+              }
+              break;
+            }
+            if (braceEscaped !== true && code === CHAR_COMMA) {
+              isBrace = token.isBrace = true;
+              isGlob = token.isGlob = true;
+              finished = true;
+              if (scanToEnd === true) {
+                continue;
+              }
+              break;
+            }
+            if (code === CHAR_RIGHT_CURLY_BRACE) {
+              braces--;
+              if (braces === 0) {
+                braceEscaped = false;
+                isBrace = token.isBrace = true;
+                finished = true;
+                break;
+              }
+            }
+          }
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+        if (code === CHAR_FORWARD_SLASH) {
+          slashes.push(index);
+          tokens.push(token);
+          token = { value: "", depth: 0, isGlob: false };
+          if (finished === true) continue;
+          if (prev === CHAR_DOT && index === start + 1) {
+            start += 2;
+            continue;
+          }
+          lastIndex = index + 1;
+          continue;
+        }
+        if (opts2.noext !== true) {
+          const isExtglobChar = code === CHAR_PLUS || code === CHAR_AT || code === CHAR_ASTERISK || code === CHAR_QUESTION_MARK || code === CHAR_EXCLAMATION_MARK;
+          if (isExtglobChar === true && peek() === CHAR_LEFT_PARENTHESES) {
+            isGlob = token.isGlob = true;
+            isExtglob = token.isExtglob = true;
+            finished = true;
+            if (code === CHAR_EXCLAMATION_MARK && index === start) {
+              negatedExtglob = true;
+            }
+            if (scanToEnd === true) {
+              let parens = 0;
+              while (eos() !== true && (code = advance())) {
+                if (code === CHAR_BACKWARD_SLASH) {
+                  backslashes = token.backslashes = true;
+                  advance();
+                  continue;
+                }
+                if (code === CHAR_LEFT_PARENTHESES) {
+                  parens++;
+                  continue;
+                }
+                if (code === CHAR_RIGHT_PARENTHESES && --parens === 0) {
+                  finished = true;
+                  break;
+                }
+              }
+              continue;
+            }
+            break;
+          }
+        }
+        if (code === CHAR_ASTERISK) {
+          if (prev === CHAR_ASTERISK) isGlobstar = token.isGlobstar = true;
+          isGlob = token.isGlob = true;
+          finished = true;
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+        if (code === CHAR_QUESTION_MARK) {
+          isGlob = token.isGlob = true;
+          finished = true;
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+        if (code === CHAR_LEFT_SQUARE_BRACKET) {
+          while (eos() !== true && (next = advance())) {
+            if (next === CHAR_BACKWARD_SLASH) {
+              backslashes = token.backslashes = true;
+              advance();
+              continue;
+            }
+            if (next === CHAR_RIGHT_SQUARE_BRACKET) {
+              isBracket = token.isBracket = true;
+              isGlob = token.isGlob = true;
+              finished = true;
+              break;
+            }
+          }
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+        if (opts2.nonegate !== true && code === CHAR_EXCLAMATION_MARK && index === start) {
+          negated = token.negated = true;
+          start++;
+          continue;
+        }
+        if (opts2.noparen !== true && code === CHAR_LEFT_PARENTHESES) {
+          isGlob = token.isGlob = true;
+          if (scanToEnd === true) {
+            let parens = 1;
+            while (eos() !== true && (code = advance())) {
+              if (code === CHAR_BACKWARD_SLASH) {
+                backslashes = token.backslashes = true;
+                advance();
+                continue;
+              }
+              if (code === CHAR_LEFT_PARENTHESES) {
+                parens++;
+                continue;
+              }
+              if (code === CHAR_RIGHT_PARENTHESES && --parens === 0) {
+                finished = true;
+                break;
+              }
+            }
+            continue;
+          }
+          break;
+        }
+        if (isGlob === true) {
+          finished = true;
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+      }
+      if (opts2.noext === true) {
+        isExtglob = false;
+        isGlob = false;
+      }
+      let base = str;
+      let prefix = "";
+      let glob2 = "";
+      if (start > 0) {
+        prefix = str.slice(0, start);
+        str = str.slice(start);
+        lastIndex -= start;
+      }
+      if (base && isGlob === true && lastIndex > 0) {
+        base = str.slice(0, lastIndex);
+        glob2 = str.slice(lastIndex);
+      } else if (isGlob === true) {
+        base = "";
+        glob2 = str;
+      } else {
+        base = str;
+      }
+      if (base && base !== "" && base !== "/" && base !== str) {
+        if (isPathSeparator(base.charCodeAt(base.length - 1))) {
+          base = base.slice(0, -1);
+        }
+      }
+      if (opts2.unescape === true) {
+        if (glob2) glob2 = utils.removeBackslashes(glob2);
+        if (base && backslashes === true) {
+          base = utils.removeBackslashes(base);
+        }
+      }
+      const state = {
+        prefix,
+        input,
+        start,
+        base,
+        glob: glob2,
+        isBrace,
+        isBracket,
+        isGlob,
+        isExtglob,
+        isGlobstar,
+        negated,
+        negatedExtglob
+      };
+      if (opts2.tokens === true) {
+        state.maxDepth = 0;
+        if (!isPathSeparator(code)) {
+          tokens.push(token);
+        }
+        state.tokens = tokens;
+      }
+      if (opts2.parts === true || opts2.tokens === true) {
+        let prevIndex;
+        for (let idx = 0; idx < slashes.length; idx++) {
+          const n2 = prevIndex !== void 0 ? prevIndex + 1 : start;
+          const i = slashes[idx];
+          const value2 = input.slice(n2, i);
+          if (opts2.tokens) {
+            if (idx === 0 && start !== 0) {
+              tokens[idx].isPrefix = true;
+              tokens[idx].value = prefix;
+            } else {
+              tokens[idx].value = value2;
+            }
+            depth(tokens[idx]);
+            state.maxDepth += tokens[idx].depth;
+          }
+          if (i >= start) {
+            parts.push(value2);
+            prevIndex = i;
+          }
+        }
+        const n = prevIndex !== void 0 ? prevIndex + 1 : start;
+        const value = input.slice(n);
+        parts.push(value);
+        if (opts2.tokens && prevIndex && prevIndex + 1 < input.length) {
+          tokens[tokens.length - 1].value = value;
+          depth(tokens[tokens.length - 1]);
+          state.maxDepth += tokens[tokens.length - 1].depth;
+        }
+        state.slashes = slashes;
+        state.parts = parts;
+      }
+      return state;
+    };
+    module.exports = scan;
+  }
+});
+
+// node_modules/picomatch/lib/parse.js
+var require_parse2 = __commonJS({
+  "node_modules/picomatch/lib/parse.js"(exports, module) {
+    "use strict";
+    var constants5 = require_constants2();
+    var utils = require_utils();
+    var {
+      MAX_LENGTH,
+      POSIX_REGEX_SOURCE,
+      REGEX_NON_SPECIAL_CHARS,
+      REGEX_SPECIAL_CHARS_BACKREF,
+      REPLACEMENTS
+    } = constants5;
+    var expandRange = (args, options) => {
+      if (typeof options.expandRange === "function") {
+        return options.expandRange(...args, options);
+      }
+      args.sort();
+      const value = `[${args.join("-")}]`;
+      try {
+        new RegExp(value);
+      } catch (ex) {
+        return args.map((v2) => utils.escapeRegex(v2)).join("..");
+      }
+      return value;
+    };
+    var syntaxError = (type, char) => {
+      return `Missing ${type}: "${char}" - use "\\\\${char}" to match literal characters`;
+    };
+    var splitTopLevel = (input) => {
+      const parts = [];
+      let bracket = 0;
+      let paren = 0;
+      let quote2 = 0;
+      let value = "";
+      let escaped = false;
+      for (const ch of input) {
+        if (escaped === true) {
+          value += ch;
+          escaped = false;
+          continue;
+        }
+        if (ch === "\\") {
+          value += ch;
+          escaped = true;
+          continue;
+        }
+        if (ch === '"') {
+          quote2 = quote2 === 1 ? 0 : 1;
+          value += ch;
+          continue;
+        }
+        if (quote2 === 0) {
+          if (ch === "[") {
+            bracket++;
+          } else if (ch === "]" && bracket > 0) {
+            bracket--;
+          } else if (bracket === 0) {
+            if (ch === "(") {
+              paren++;
+            } else if (ch === ")" && paren > 0) {
+              paren--;
+            } else if (ch === "|" && paren === 0) {
+              parts.push(value);
+              value = "";
+              continue;
+            }
+          }
+        }
+        value += ch;
+      }
+      parts.push(value);
+      return parts;
+    };
+    var isPlainBranch = (branch) => {
+      let escaped = false;
+      for (const ch of branch) {
+        if (escaped === true) {
+          escaped = false;
+          continue;
+        }
+        if (ch === "\\") {
+          escaped = true;
+          continue;
+        }
+        if (/[?*+@!()[\]{}]/.test(ch)) {
+          return false;
+        }
+      }
+      return true;
+    };
+    var normalizeSimpleBranch = (branch) => {
+      let value = branch.trim();
+      let changed = true;
+      while (changed === true) {
+        changed = false;
+        if (/^@\([^\\()[\]{}|]+\)$/.test(value)) {
+          value = value.slice(2, -1);
+          changed = true;
+        }
+      }
+      if (!isPlainBranch(value)) {
+        return;
+      }
+      return value.replace(/\\(.)/g, "$1");
+    };
+    var hasRepeatedCharPrefixOverlap = (branches) => {
+      const values = branches.map(normalizeSimpleBranch).filter(Boolean);
+      for (let i = 0; i < values.length; i++) {
+        for (let j2 = i + 1; j2 < values.length; j2++) {
+          const a = values[i];
+          const b2 = values[j2];
+          const char = a[0];
+          if (!char || a !== char.repeat(a.length) || b2 !== char.repeat(b2.length)) {
+            continue;
+          }
+          if (a === b2 || a.startsWith(b2) || b2.startsWith(a)) {
+            return true;
+          }
+        }
+      }
+      return false;
+    };
+    var parseRepeatedExtglob = (pattern, requireEnd = true) => {
+      if (pattern[0] !== "+" && pattern[0] !== "*" || pattern[1] !== "(") {
+        return;
+      }
+      let bracket = 0;
+      let paren = 0;
+      let quote2 = 0;
+      let escaped = false;
+      for (let i = 1; i < pattern.length; i++) {
+        const ch = pattern[i];
+        if (escaped === true) {
+          escaped = false;
+          continue;
+        }
+        if (ch === "\\") {
+          escaped = true;
+          continue;
+        }
+        if (ch === '"') {
+          quote2 = quote2 === 1 ? 0 : 1;
+          continue;
+        }
+        if (quote2 === 1) {
+          continue;
+        }
+        if (ch === "[") {
+          bracket++;
+          continue;
+        }
+        if (ch === "]" && bracket > 0) {
+          bracket--;
+          continue;
+        }
+        if (bracket > 0) {
+          continue;
+        }
+        if (ch === "(") {
+          paren++;
+          continue;
+        }
+        if (ch === ")") {
+          paren--;
+          if (paren === 0) {
+            if (requireEnd === true && i !== pattern.length - 1) {
+              return;
+            }
+            return {
+              type: pattern[0],
+              body: pattern.slice(2, i),
+              end: i
+            };
+          }
+        }
+      }
+    };
+    var buildCharClassStar = (chars) => {
+      const source = chars.length === 1 ? utils.escapeRegex(chars[0]) : `[${chars.map((ch) => utils.escapeRegex(ch)).join("")}]`;
+      return `${source}*`;
+    };
+    var getStarExtglobSequenceChars = (pattern) => {
+      let index = 0;
+      const chars = [];
+      while (index < pattern.length) {
+        const match = parseRepeatedExtglob(pattern.slice(index), false);
+        if (!match || match.type !== "*") {
+          return;
+        }
+        const branches = splitTopLevel(match.body).map((branch2) => branch2.trim());
+        if (branches.length !== 1) {
+          return;
+        }
+        const branch = normalizeSimpleBranch(branches[0]);
+        if (!branch || branch.length !== 1) {
+          return;
+        }
+        chars.push(branch);
+        index += match.end + 1;
+      }
+      if (chars.length < 1) {
+        return;
+      }
+      return chars;
+    };
+    var repeatedExtglobRecursion = (pattern) => {
+      let depth = 0;
+      let value = pattern.trim();
+      let match = parseRepeatedExtglob(value);
+      while (match) {
+        depth++;
+        value = match.body.trim();
+        match = parseRepeatedExtglob(value);
+      }
+      return depth;
+    };
+    var analyzeRepeatedExtglob = (body, options) => {
+      if (options.maxExtglobRecursion === false) {
+        return { risky: false };
+      }
+      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants5.DEFAULT_MAX_EXTGLOB_RECURSION;
+      const branches = splitTopLevel(body).map((branch) => branch.trim());
+      if (branches.length > 1) {
+        if (branches.some((branch) => branch === "") || branches.some((branch) => /^[*?]+$/.test(branch)) || hasRepeatedCharPrefixOverlap(branches)) {
+          return { risky: true };
+        }
+      }
+      const safeChars = [];
+      let sawStarSequence = false;
+      let combinable = true;
+      for (const branch of branches) {
+        const chars = getStarExtglobSequenceChars(branch);
+        if (chars) {
+          sawStarSequence = true;
+          safeChars.push(...chars);
+          continue;
+        }
+        const literal2 = normalizeSimpleBranch(branch);
+        if (literal2 && literal2.length === 1) {
+          safeChars.push(literal2);
+          continue;
+        }
+        combinable = false;
+        if (repeatedExtglobRecursion(branch) > max) {
+          return { risky: true };
+        }
+      }
+      if (sawStarSequence) {
+        return combinable ? { risky: true, safeOutput: buildCharClassStar([...new Set(safeChars)]) } : { risky: true };
+      }
+      return { risky: false };
+    };
+    var parse4 = (input, options) => {
+      if (typeof input !== "string") {
+        throw new TypeError("Expected a string");
+      }
+      input = REPLACEMENTS[input] || input;
+      const opts2 = { ...options };
+      const max = typeof opts2.maxLength === "number" ? Math.min(MAX_LENGTH, opts2.maxLength) : MAX_LENGTH;
+      let len = input.length;
+      if (len > max) {
+        throw new SyntaxError(`Input length: ${len}, exceeds maximum allowed length: ${max}`);
+      }
+      const bos = { type: "bos", value: "", output: opts2.prepend || "" };
+      const tokens = [bos];
+      const capture = opts2.capture ? "" : "?:";
+      const PLATFORM_CHARS = constants5.globChars(opts2.windows);
+      const EXTGLOB_CHARS = constants5.extglobChars(PLATFORM_CHARS);
+      const {
+        DOT_LITERAL,
+        PLUS_LITERAL,
+        SLASH_LITERAL,
+        ONE_CHAR,
+        DOTS_SLASH,
+        NO_DOT,
+        NO_DOT_SLASH,
+        NO_DOTS_SLASH,
+        QMARK,
+        QMARK_NO_DOT,
+        STAR,
+        START_ANCHOR
+      } = PLATFORM_CHARS;
+      const globstar = (opts3) => {
+        return `(${capture}(?:(?!${START_ANCHOR}${opts3.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
+      };
+      const nodot = opts2.dot ? "" : NO_DOT;
+      const qmarkNoDot = opts2.dot ? QMARK : QMARK_NO_DOT;
+      let star = opts2.bash === true ? globstar(opts2) : STAR;
+      if (opts2.capture) {
+        star = `(${star})`;
+      }
+      if (typeof opts2.noext === "boolean") {
+        opts2.noextglob = opts2.noext;
+      }
+      const state = {
+        input,
+        index: -1,
+        start: 0,
+        dot: opts2.dot === true,
+        consumed: "",
+        output: "",
+        prefix: "",
+        backtrack: false,
+        negated: false,
+        brackets: 0,
+        braces: 0,
+        parens: 0,
+        quotes: 0,
+        globstar: false,
+        tokens
+      };
+      input = utils.removePrefix(input, state);
+      len = input.length;
+      const extglobs = [];
+      const braces = [];
+      const stack = [];
+      let prev = bos;
+      let value;
+      const eos = () => state.index === len - 1;
+      const peek = state.peek = (n = 1) => input[state.index + n];
+      const advance = state.advance = () => input[++state.index] || "";
+      const remaining = () => input.slice(state.index + 1);
+      const consume = (value2 = "", num = 0) => {
+        state.consumed += value2;
+        state.index += num;
+      };
+      const append2 = (token) => {
+        state.output += token.output != null ? token.output : token.value;
+        consume(token.value);
+      };
+      const negate = () => {
+        let count = 1;
+        while (peek() === "!" && (peek(2) !== "(" || peek(3) === "?")) {
+          advance();
+          state.start++;
+          count++;
+        }
+        if (count % 2 === 0) {
+          return false;
+        }
+        state.negated = true;
+        state.start++;
+        return true;
+      };
+      const increment = (type) => {
+        state[type]++;
+        stack.push(type);
+      };
+      const decrement = (type) => {
+        state[type]--;
+        stack.pop();
+      };
+      const push = (tok) => {
+        if (prev.type === "globstar") {
+          const isBrace = state.braces > 0 && (tok.type === "comma" || tok.type === "brace");
+          const isExtglob = tok.extglob === true || extglobs.length && (tok.type === "pipe" || tok.type === "paren");
+          if (tok.type !== "slash" && tok.type !== "paren" && !isBrace && !isExtglob) {
+            state.output = state.output.slice(0, -prev.output.length);
+            prev.type = "star";
+            prev.value = "*";
+            prev.output = star;
+            state.output += prev.output;
+          }
+        }
+        if (extglobs.length && tok.type !== "paren") {
+          extglobs[extglobs.length - 1].inner += tok.value;
+        }
+        if (tok.value || tok.output) append2(tok);
+        if (prev && prev.type === "text" && tok.type === "text") {
+          prev.output = (prev.output || prev.value) + tok.value;
+          prev.value += tok.value;
+          return;
+        }
+        tok.prev = prev;
+        tokens.push(tok);
+        prev = tok;
+      };
+      const extglobOpen = (type, value2) => {
+        const token = { ...EXTGLOB_CHARS[value2], conditions: 1, inner: "" };
+        token.prev = prev;
+        token.parens = state.parens;
+        token.output = state.output;
+        token.startIndex = state.index;
+        token.tokensIndex = tokens.length;
+        const output = (opts2.capture ? "(" : "") + token.open;
+        increment("parens");
+        push({ type, value: value2, output: state.output ? "" : ONE_CHAR });
+        push({ type: "paren", extglob: true, value: advance(), output });
+        extglobs.push(token);
+      };
+      const extglobClose = (token) => {
+        const literal2 = input.slice(token.startIndex, state.index + 1);
+        const body = input.slice(token.startIndex + 2, state.index);
+        const analysis = analyzeRepeatedExtglob(body, opts2);
+        if ((token.type === "plus" || token.type === "star") && analysis.risky) {
+          const safeOutput = analysis.safeOutput ? (token.output ? "" : ONE_CHAR) + (opts2.capture ? `(${analysis.safeOutput})` : analysis.safeOutput) : void 0;
+          const open6 = tokens[token.tokensIndex];
+          open6.type = "text";
+          open6.value = literal2;
+          open6.output = safeOutput || utils.escapeRegex(literal2);
+          for (let i = token.tokensIndex + 1; i < tokens.length; i++) {
+            tokens[i].value = "";
+            tokens[i].output = "";
+            delete tokens[i].suffix;
+          }
+          state.output = token.output + open6.output;
+          state.backtrack = true;
+          push({ type: "paren", extglob: true, value, output: "" });
+          decrement("parens");
+          return;
+        }
+        let output = token.close + (opts2.capture ? ")" : "");
+        let rest;
+        if (token.type === "negate") {
+          let extglobStar = star;
+          if (token.inner && token.inner.length > 1 && token.inner.includes("/")) {
+            extglobStar = globstar(opts2);
+          }
+          if (extglobStar !== star || eos() || /^\)+$/.test(remaining())) {
+            output = token.close = `)$))${extglobStar}`;
+          }
+          if (token.inner.includes("*") && (rest = remaining()) && /^\.[^\\/.]+$/.test(rest)) {
+            const expression = parse4(rest, { ...options, fastpaths: false }).output;
+            output = token.close = `)${expression})${extglobStar})`;
+          }
+          if (token.prev.type === "bos") {
+            state.negatedExtglob = true;
+          }
+        }
+        push({ type: "paren", extglob: true, value, output });
+        decrement("parens");
+      };
+      if (opts2.fastpaths !== false && !/(^[*!]|[/()[\]{}"])/.test(input)) {
+        let backslashes = false;
+        let output = input.replace(REGEX_SPECIAL_CHARS_BACKREF, (m2, esc, chars, first, rest, index) => {
+          if (first === "\\") {
+            backslashes = true;
+            return m2;
+          }
+          if (first === "?") {
+            if (esc) {
+              return esc + first + (rest ? QMARK.repeat(rest.length) : "");
+            }
+            if (index === 0) {
+              return qmarkNoDot + (rest ? QMARK.repeat(rest.length) : "");
+            }
+            return QMARK.repeat(chars.length);
+          }
+          if (first === ".") {
+            return DOT_LITERAL.repeat(chars.length);
+          }
+          if (first === "*") {
+            if (esc) {
+              return esc + first + (rest ? star : "");
+            }
+            return star;
+          }
+          return esc ? m2 : `\\${m2}`;
+        });
+        if (backslashes === true) {
+          if (opts2.unescape === true) {
+            output = output.replace(/\\/g, "");
+          } else {
+            output = output.replace(/\\+/g, (m2) => {
+              return m2.length % 2 === 0 ? "\\\\" : m2 ? "\\" : "";
+            });
+          }
+        }
+        if (output === input && opts2.contains === true) {
+          state.output = input;
+          return state;
+        }
+        state.output = utils.wrapOutput(output, state, options);
+        return state;
+      }
+      while (!eos()) {
+        value = advance();
+        if (value === "\0") {
+          continue;
+        }
+        if (value === "\\") {
+          const next = peek();
+          if (next === "/" && opts2.bash !== true) {
+            continue;
+          }
+          if (next === "." || next === ";") {
+            continue;
+          }
+          if (!next) {
+            value += "\\";
+            push({ type: "text", value });
+            continue;
+          }
+          const match = /^\\+/.exec(remaining());
+          let slashes = 0;
+          if (match && match[0].length > 2) {
+            slashes = match[0].length;
+            state.index += slashes;
+            if (slashes % 2 !== 0) {
+              value += "\\";
+            }
+          }
+          if (opts2.unescape === true) {
+            value = advance();
+          } else {
+            value += advance();
+          }
+          if (state.brackets === 0) {
+            push({ type: "text", value });
+            continue;
+          }
+        }
+        if (state.brackets > 0 && (value !== "]" || prev.value === "[" || prev.value === "[^")) {
+          if (opts2.posix !== false && value === ":") {
+            const inner = prev.value.slice(1);
+            if (inner.includes("[")) {
+              prev.posix = true;
+              if (inner.includes(":")) {
+                const idx = prev.value.lastIndexOf("[");
+                const pre = prev.value.slice(0, idx);
+                const rest2 = prev.value.slice(idx + 2);
+                const posix2 = POSIX_REGEX_SOURCE[rest2];
+                if (posix2) {
+                  prev.value = pre + posix2;
+                  state.backtrack = true;
+                  advance();
+                  if (!bos.output && tokens.indexOf(prev) === 1) {
+                    bos.output = ONE_CHAR;
+                  }
+                  continue;
+                }
+              }
+            }
+          }
+          if (value === "[" && peek() !== ":" || value === "-" && peek() === "]") {
+            value = `\\${value}`;
+          }
+          if (value === "]" && (prev.value === "[" || prev.value === "[^")) {
+            value = `\\${value}`;
+          }
+          if (opts2.posix === true && value === "!" && prev.value === "[") {
+            value = "^";
+          }
+          prev.value += value;
+          append2({ value });
+          continue;
+        }
+        if (state.quotes === 1 && value !== '"') {
+          value = utils.escapeRegex(value);
+          prev.value += value;
+          append2({ value });
+          continue;
+        }
+        if (value === '"') {
+          state.quotes = state.quotes === 1 ? 0 : 1;
+          if (opts2.keepQuotes === true) {
+            push({ type: "text", value });
+          }
+          continue;
+        }
+        if (value === "(") {
+          increment("parens");
+          push({ type: "paren", value });
+          continue;
+        }
+        if (value === ")") {
+          if (state.parens === 0 && opts2.strictBrackets === true) {
+            throw new SyntaxError(syntaxError("opening", "("));
+          }
+          const extglob = extglobs[extglobs.length - 1];
+          if (extglob && state.parens === extglob.parens + 1) {
+            extglobClose(extglobs.pop());
+            continue;
+          }
+          push({ type: "paren", value, output: state.parens ? ")" : "\\)" });
+          decrement("parens");
+          continue;
+        }
+        if (value === "[") {
+          if (opts2.nobracket === true || !remaining().includes("]")) {
+            if (opts2.nobracket !== true && opts2.strictBrackets === true) {
+              throw new SyntaxError(syntaxError("closing", "]"));
+            }
+            value = `\\${value}`;
+          } else {
+            increment("brackets");
+          }
+          push({ type: "bracket", value });
+          continue;
+        }
+        if (value === "]") {
+          if (opts2.nobracket === true || prev && prev.type === "bracket" && prev.value.length === 1) {
+            push({ type: "text", value, output: `\\${value}` });
+            continue;
+          }
+          if (state.brackets === 0) {
+            if (opts2.strictBrackets === true) {
+              throw new SyntaxError(syntaxError("opening", "["));
+            }
+            push({ type: "text", value, output: `\\${value}` });
+            continue;
+          }
+          decrement("brackets");
+          const prevValue = prev.value.slice(1);
+          if (prev.posix !== true && prevValue[0] === "^" && !prevValue.includes("/")) {
+            value = `/${value}`;
+          }
+          prev.value += value;
+          append2({ value });
+          if (opts2.literalBrackets === false || utils.hasRegexChars(prevValue)) {
+            continue;
+          }
+          const escaped = utils.escapeRegex(prev.value);
+          state.output = state.output.slice(0, -prev.value.length);
+          if (opts2.literalBrackets === true) {
+            state.output += escaped;
+            prev.value = escaped;
+            continue;
+          }
+          prev.value = `(${capture}${escaped}|${prev.value})`;
+          state.output += prev.value;
+          continue;
+        }
+        if (value === "{" && opts2.nobrace !== true) {
+          increment("braces");
+          const open6 = {
+            type: "brace",
+            value,
+            output: "(",
+            outputIndex: state.output.length,
+            tokensIndex: state.tokens.length
+          };
+          braces.push(open6);
+          push(open6);
+          continue;
+        }
+        if (value === "}") {
+          const brace = braces[braces.length - 1];
+          if (opts2.nobrace === true || !brace) {
+            push({ type: "text", value, output: value });
+            continue;
+          }
+          let output = ")";
+          if (brace.dots === true) {
+            const arr = tokens.slice();
+            const range = [];
+            for (let i = arr.length - 1; i >= 0; i--) {
+              tokens.pop();
+              if (arr[i].type === "brace") {
+                break;
+              }
+              if (arr[i].type !== "dots") {
+                range.unshift(arr[i].value);
+              }
+            }
+            output = expandRange(range, opts2);
+            state.backtrack = true;
+          }
+          if (brace.comma !== true && brace.dots !== true) {
+            const out = state.output.slice(0, brace.outputIndex);
+            const toks = state.tokens.slice(brace.tokensIndex);
+            brace.value = brace.output = "\\{";
+            value = output = "\\}";
+            state.output = out;
+            for (const t of toks) {
+              state.output += t.output || t.value;
+            }
+          }
+          push({ type: "brace", value, output });
+          decrement("braces");
+          braces.pop();
+          continue;
+        }
+        if (value === "|") {
+          if (extglobs.length > 0) {
+            extglobs[extglobs.length - 1].conditions++;
+          }
+          push({ type: "text", value });
+          continue;
+        }
+        if (value === ",") {
+          let output = value;
+          const brace = braces[braces.length - 1];
+          if (brace && stack[stack.length - 1] === "braces") {
+            brace.comma = true;
+            output = "|";
+          }
+          push({ type: "comma", value, output });
+          continue;
+        }
+        if (value === "/") {
+          if (prev.type === "dot" && state.index === state.start + 1) {
+            state.start = state.index + 1;
+            state.consumed = "";
+            state.output = "";
+            tokens.pop();
+            prev = bos;
+            continue;
+          }
+          push({ type: "slash", value, output: SLASH_LITERAL });
+          continue;
+        }
+        if (value === ".") {
+          if (state.braces > 0 && prev.type === "dot") {
+            if (prev.value === ".") prev.output = DOT_LITERAL;
+            const brace = braces[braces.length - 1];
+            prev.type = "dots";
+            prev.output += value;
+            prev.value += value;
+            brace.dots = true;
+            continue;
+          }
+          if (state.braces + state.parens === 0 && prev.type !== "bos" && prev.type !== "slash") {
+            push({ type: "text", value, output: DOT_LITERAL });
+            continue;
+          }
+          push({ type: "dot", value, output: DOT_LITERAL });
+          continue;
+        }
+        if (value === "?") {
+          const isGroup = prev && prev.value === "(";
+          if (!isGroup && opts2.noextglob !== true && peek() === "(" && peek(2) !== "?") {
+            extglobOpen("qmark", value);
+            continue;
+          }
+          if (prev && prev.type === "paren") {
+            const next = peek();
+            let output = value;
+            if (prev.value === "(" && !/[!=<:]/.test(next) || next === "<" && !/<([!=]|\w+>)/.test(remaining())) {
+              output = `\\${value}`;
+            }
+            push({ type: "text", value, output });
+            continue;
+          }
+          if (opts2.dot !== true && (prev.type === "slash" || prev.type === "bos")) {
+            push({ type: "qmark", value, output: QMARK_NO_DOT });
+            continue;
+          }
+          push({ type: "qmark", value, output: QMARK });
+          continue;
+        }
+        if (value === "!") {
+          if (opts2.noextglob !== true && peek() === "(") {
+            if (peek(2) !== "?" || !/[!=<:]/.test(peek(3))) {
+              extglobOpen("negate", value);
+              continue;
+            }
+          }
+          if (opts2.nonegate !== true && state.index === 0) {
+            negate();
+            continue;
+          }
+        }
+        if (value === "+") {
+          if (opts2.noextglob !== true && peek() === "(" && peek(2) !== "?") {
+            extglobOpen("plus", value);
+            continue;
+          }
+          if (prev && prev.value === "(" || opts2.regex === false) {
+            push({ type: "plus", value, output: PLUS_LITERAL });
+            continue;
+          }
+          if (prev && (prev.type === "bracket" || prev.type === "paren" || prev.type === "brace") || state.parens > 0) {
+            push({ type: "plus", value });
+            continue;
+          }
+          push({ type: "plus", value: PLUS_LITERAL });
+          continue;
+        }
+        if (value === "@") {
+          if (opts2.noextglob !== true && peek() === "(" && peek(2) !== "?") {
+            push({ type: "at", extglob: true, value, output: "" });
+            continue;
+          }
+          push({ type: "text", value });
+          continue;
+        }
+        if (value !== "*") {
+          if (value === "$" || value === "^") {
+            value = `\\${value}`;
+          }
+          const match = REGEX_NON_SPECIAL_CHARS.exec(remaining());
+          if (match) {
+            value += match[0];
+            state.index += match[0].length;
+          }
+          push({ type: "text", value });
+          continue;
+        }
+        if (prev && (prev.type === "globstar" || prev.star === true)) {
+          prev.type = "star";
+          prev.star = true;
+          prev.value += value;
+          prev.output = star;
+          state.backtrack = true;
+          state.globstar = true;
+          consume(value);
+          continue;
+        }
+        let rest = remaining();
+        if (opts2.noextglob !== true && /^\([^?]/.test(rest)) {
+          extglobOpen("star", value);
+          continue;
+        }
+        if (prev.type === "star") {
+          if (opts2.noglobstar === true) {
+            consume(value);
+            continue;
+          }
+          const prior = prev.prev;
+          const before = prior.prev;
+          const isStart = prior.type === "slash" || prior.type === "bos";
+          const afterStar = before && (before.type === "star" || before.type === "globstar");
+          if (opts2.bash === true && (!isStart || rest[0] && rest[0] !== "/")) {
+            push({ type: "star", value, output: "" });
+            continue;
+          }
+          const isBrace = state.braces > 0 && (prior.type === "comma" || prior.type === "brace");
+          const isExtglob = extglobs.length && (prior.type === "pipe" || prior.type === "paren");
+          if (!isStart && prior.type !== "paren" && !isBrace && !isExtglob) {
+            push({ type: "star", value, output: "" });
+            continue;
+          }
+          while (rest.slice(0, 3) === "/**") {
+            const after = input[state.index + 4];
+            if (after && after !== "/") {
+              break;
+            }
+            rest = rest.slice(3);
+            consume("/**", 3);
+          }
+          const isEnd = eos() || state.parens > 0 && rest === ")".repeat(state.parens) && !extglobs.some((extglob) => extglob.type === "negate");
+          if (prior.type === "bos" && eos()) {
+            prev.type = "globstar";
+            prev.value += value;
+            prev.output = globstar(opts2);
+            state.output = prev.output;
+            state.globstar = true;
+            consume(value);
+            continue;
+          }
+          if (prior.type === "slash" && prior.prev.type !== "bos" && !afterStar && isEnd) {
+            state.output = state.output.slice(0, -(prior.output + prev.output).length);
+            prior.output = `(?:${prior.output}`;
+            prev.type = "globstar";
+            prev.output = globstar(opts2) + (opts2.strictSlashes ? ")" : "|$)");
+            prev.value += value;
+            state.globstar = true;
+            state.output += prior.output + prev.output;
+            consume(value);
+            continue;
+          }
+          if (prior.type === "slash" && prior.prev.type !== "bos" && rest[0] === "/") {
+            const end = rest[1] !== void 0 ? "|$" : "";
+            state.output = state.output.slice(0, -(prior.output + prev.output).length);
+            prior.output = `(?:${prior.output}`;
+            prev.type = "globstar";
+            prev.output = `${globstar(opts2)}${SLASH_LITERAL}|${SLASH_LITERAL}${end})`;
+            prev.value += value;
+            state.output += prior.output + prev.output;
+            state.globstar = true;
+            consume(value + advance());
+            push({ type: "slash", value: "/", output: "" });
+            continue;
+          }
+          if (prior.type === "bos" && rest[0] === "/") {
+            prev.type = "globstar";
+            prev.value += value;
+            prev.output = `(?:^|${SLASH_LITERAL}|${globstar(opts2)}${SLASH_LITERAL})`;
+            state.output = prev.output;
+            state.globstar = true;
+            consume(value + advance());
+            push({ type: "slash", value: "/", output: "" });
+            continue;
+          }
+          state.output = state.output.slice(0, -prev.output.length);
+          prev.type = "globstar";
+          prev.output = globstar(opts2);
+          prev.value += value;
+          state.output += prev.output;
+          state.globstar = true;
+          consume(value);
+          continue;
+        }
+        const token = { type: "star", value, output: star };
+        if (opts2.bash === true) {
+          token.output = ".*?";
+          if (prev.type === "bos" || prev.type === "slash") {
+            token.output = nodot + token.output;
+          }
+          push(token);
+          continue;
+        }
+        if (prev && (prev.type === "bracket" || prev.type === "paren") && opts2.regex === true) {
+          token.output = value;
+          push(token);
+          continue;
+        }
+        if (state.index === state.start || prev.type === "slash" || prev.type === "dot") {
+          if (prev.type === "dot") {
+            state.output += NO_DOT_SLASH;
+            prev.output += NO_DOT_SLASH;
+          } else if (opts2.dot === true) {
+            state.output += NO_DOTS_SLASH;
+            prev.output += NO_DOTS_SLASH;
+          } else {
+            state.output += nodot;
+            prev.output += nodot;
+          }
+          if (peek() !== "*") {
+            state.output += ONE_CHAR;
+            prev.output += ONE_CHAR;
+          }
+        }
+        push(token);
+      }
+      while (state.brackets > 0) {
+        if (opts2.strictBrackets === true) throw new SyntaxError(syntaxError("closing", "]"));
+        state.output = utils.escapeLast(state.output, "[");
+        decrement("brackets");
+      }
+      while (state.parens > 0) {
+        if (opts2.strictBrackets === true) throw new SyntaxError(syntaxError("closing", ")"));
+        state.output = utils.escapeLast(state.output, "(");
+        decrement("parens");
+      }
+      while (state.braces > 0) {
+        if (opts2.strictBrackets === true) throw new SyntaxError(syntaxError("closing", "}"));
+        state.output = utils.escapeLast(state.output, "{");
+        decrement("braces");
+      }
+      if (opts2.strictSlashes !== true && (prev.type === "star" || prev.type === "bracket")) {
+        push({ type: "maybe_slash", value: "", output: `${SLASH_LITERAL}?` });
+      }
+      if (state.backtrack === true) {
+        state.output = "";
+        for (const token of state.tokens) {
+          state.output += token.output != null ? token.output : token.value;
+          if (token.suffix) {
+            state.output += token.suffix;
+          }
+        }
+      }
+      return state;
+    };
+    parse4.fastpaths = (input, options) => {
+      const opts2 = { ...options };
+      const max = typeof opts2.maxLength === "number" ? Math.min(MAX_LENGTH, opts2.maxLength) : MAX_LENGTH;
+      const len = input.length;
+      if (len > max) {
+        throw new SyntaxError(`Input length: ${len}, exceeds maximum allowed length: ${max}`);
+      }
+      input = REPLACEMENTS[input] || input;
+      const {
+        DOT_LITERAL,
+        SLASH_LITERAL,
+        ONE_CHAR,
+        DOTS_SLASH,
+        NO_DOT,
+        NO_DOTS,
+        NO_DOTS_SLASH,
+        STAR,
+        START_ANCHOR
+      } = constants5.globChars(opts2.windows);
+      const nodot = opts2.dot ? NO_DOTS : NO_DOT;
+      const slashDot = opts2.dot ? NO_DOTS_SLASH : NO_DOT;
+      const capture = opts2.capture ? "" : "?:";
+      const state = { negated: false, prefix: "" };
+      let star = opts2.bash === true ? ".*?" : STAR;
+      if (opts2.capture) {
+        star = `(${star})`;
+      }
+      const globstar = (opts3) => {
+        if (opts3.noglobstar === true) return star;
+        return `(${capture}(?:(?!${START_ANCHOR}${opts3.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
+      };
+      const create = (str) => {
+        switch (str) {
+          case "*":
+            return `${nodot}${ONE_CHAR}${star}`;
+          case ".*":
+            return `${DOT_LITERAL}${ONE_CHAR}${star}`;
+          case "*.*":
+            return `${nodot}${star}${DOT_LITERAL}${ONE_CHAR}${star}`;
+          case "*/*":
+            return `${nodot}${star}${SLASH_LITERAL}${ONE_CHAR}${slashDot}${star}`;
+          case "**":
+            return nodot + globstar(opts2);
+          case "**/*":
+            return `(?:${nodot}${globstar(opts2)}${SLASH_LITERAL})?${slashDot}${ONE_CHAR}${star}`;
+          case "**/*.*":
+            return `(?:${nodot}${globstar(opts2)}${SLASH_LITERAL})?${slashDot}${star}${DOT_LITERAL}${ONE_CHAR}${star}`;
+          case "**/.*":
+            return `(?:${nodot}${globstar(opts2)}${SLASH_LITERAL})?${DOT_LITERAL}${ONE_CHAR}${star}`;
+          default: {
+            const match = /^(.*?)\.(\w+)$/.exec(str);
+            if (!match) return;
+            const source2 = create(match[1]);
+            if (!source2) return;
+            return source2 + DOT_LITERAL + match[2];
+          }
+        }
+      };
+      const output = utils.removePrefix(input, state);
+      let source = create(output);
+      if (source && opts2.strictSlashes !== true) {
+        source += `${SLASH_LITERAL}?`;
+      }
+      return source;
+    };
+    module.exports = parse4;
+  }
+});
+
+// node_modules/picomatch/lib/picomatch.js
+var require_picomatch = __commonJS({
+  "node_modules/picomatch/lib/picomatch.js"(exports, module) {
+    "use strict";
+    var scan = require_scan();
+    var parse4 = require_parse2();
+    var utils = require_utils();
+    var constants5 = require_constants2();
+    var isObject3 = (val) => val && typeof val === "object" && !Array.isArray(val);
+    var picomatch2 = (glob2, options, returnState = false) => {
+      if (Array.isArray(glob2)) {
+        const fns = glob2.map((input) => picomatch2(input, options, returnState));
+        const arrayMatcher = (str) => {
+          for (const isMatch of fns) {
+            const state2 = isMatch(str);
+            if (state2) return state2;
+          }
+          return false;
+        };
+        return arrayMatcher;
+      }
+      const isState = isObject3(glob2) && glob2.tokens && glob2.input;
+      if (glob2 === "" || typeof glob2 !== "string" && !isState) {
+        throw new TypeError("Expected pattern to be a non-empty string");
+      }
+      const opts2 = options || {};
+      const posix2 = opts2.windows;
+      const regex = isState ? picomatch2.compileRe(glob2, options) : picomatch2.makeRe(glob2, options, false, true);
+      const state = regex.state;
+      delete regex.state;
+      let isIgnored = () => false;
+      if (opts2.ignore) {
+        const ignoreOpts = { ...options, ignore: null, onMatch: null, onResult: null };
+        isIgnored = picomatch2(opts2.ignore, ignoreOpts, returnState);
+      }
+      const matcher = (input, returnObject = false) => {
+        const { isMatch, match, output } = picomatch2.test(input, regex, options, { glob: glob2, posix: posix2 });
+        const result = { glob: glob2, state, regex, posix: posix2, input, output, match, isMatch };
+        if (typeof opts2.onResult === "function") {
+          opts2.onResult(result);
+        }
+        if (isMatch === false) {
+          result.isMatch = false;
+          return returnObject ? result : false;
+        }
+        if (isIgnored(input)) {
+          if (typeof opts2.onIgnore === "function") {
+            opts2.onIgnore(result);
+          }
+          result.isMatch = false;
+          return returnObject ? result : false;
+        }
+        if (typeof opts2.onMatch === "function") {
+          opts2.onMatch(result);
+        }
+        return returnObject ? result : true;
+      };
+      if (returnState) {
+        matcher.state = state;
+      }
+      return matcher;
+    };
+    picomatch2.test = (input, regex, options, { glob: glob2, posix: posix2 } = {}) => {
+      if (typeof input !== "string") {
+        throw new TypeError("Expected input to be a string");
+      }
+      if (input === "") {
+        return { isMatch: false, output: "" };
+      }
+      const opts2 = options || {};
+      const format = opts2.format || (posix2 ? utils.toPosixSlashes : null);
+      let match = input === glob2;
+      let output = match && format ? format(input) : input;
+      if (match === false) {
+        output = format ? format(input) : input;
+        match = output === glob2;
+      }
+      if (match === false || opts2.capture === true) {
+        if (opts2.matchBase === true || opts2.basename === true) {
+          match = picomatch2.matchBase(input, regex, options, posix2);
+        } else {
+          match = regex.exec(output);
+        }
+      }
+      return { isMatch: Boolean(match), match, output };
+    };
+    picomatch2.matchBase = (input, glob2, options, posix2 = options && options.windows) => {
+      const regex = glob2 instanceof RegExp ? glob2 : picomatch2.makeRe(glob2, options);
+      return regex.test(utils.basename(input, { windows: posix2 }));
+    };
+    picomatch2.isMatch = (str, patterns, options) => picomatch2(patterns, options)(str);
+    picomatch2.parse = (pattern, options) => {
+      if (Array.isArray(pattern)) return pattern.map((p2) => picomatch2.parse(p2, options));
+      return parse4(pattern, { ...options, fastpaths: false });
+    };
+    picomatch2.scan = (input, options) => scan(input, options);
+    picomatch2.compileRe = (state, options, returnOutput = false, returnState = false) => {
+      if (returnOutput === true) {
+        return state.output;
+      }
+      const opts2 = options || {};
+      const prepend2 = opts2.contains ? "" : "^";
+      const append2 = opts2.contains ? "" : "$";
+      let source = `${prepend2}(?:${state.output})${append2}`;
+      if (state && state.negated === true) {
+        source = `^(?!${source}).*$`;
+      }
+      const regex = picomatch2.toRegex(source, options);
+      if (returnState === true) {
+        regex.state = state;
+      }
+      return regex;
+    };
+    picomatch2.makeRe = (input, options = {}, returnOutput = false, returnState = false) => {
+      if (!input || typeof input !== "string") {
+        throw new TypeError("Expected a non-empty string");
+      }
+      let parsed = { negated: false, fastpaths: true };
+      if (options.fastpaths !== false && (input[0] === "." || input[0] === "*")) {
+        parsed.output = parse4.fastpaths(input, options);
+      }
+      if (!parsed.output) {
+        parsed = parse4(input, options);
+      }
+      return picomatch2.compileRe(parsed, options, returnOutput, returnState);
+    };
+    picomatch2.toRegex = (source, options) => {
+      try {
+        const opts2 = options || {};
+        return new RegExp(source, opts2.flags || (opts2.nocase ? "i" : ""));
+      } catch (err) {
+        if (options && options.debug === true) throw err;
+        return /$^/;
+      }
+    };
+    picomatch2.constants = constants5;
+    module.exports = picomatch2;
+  }
+});
+
+// node_modules/picomatch/index.js
+var require_picomatch2 = __commonJS({
+  "node_modules/picomatch/index.js"(exports, module) {
+    "use strict";
+    var pico = require_picomatch();
+    var utils = require_utils();
+    function picomatch2(glob2, options, returnState = false) {
+      if (options && (options.windows === null || options.windows === void 0)) {
+        options = { ...options, windows: utils.isWindows() };
+      }
+      return pico(glob2, options, returnState);
+    }
+    Object.assign(picomatch2, pico);
+    module.exports = picomatch2;
   }
 });
 
@@ -10498,10 +12274,10 @@ var require_tunnel = __commonJS({
         var overrides = arguments[i];
         if (typeof overrides === "object") {
           var keys = Object.keys(overrides);
-          for (var j = 0, keyLen = keys.length; j < keyLen; ++j) {
-            var k = keys[j];
-            if (overrides[k] !== void 0) {
-              target[k] = overrides[k];
+          for (var j2 = 0, keyLen = keys.length; j2 < keyLen; ++j2) {
+            var k2 = keys[j2];
+            if (overrides[k2] !== void 0) {
+              target[k2] = overrides[k2];
             }
           }
         }
@@ -10966,7 +12742,7 @@ var require_errors2 = __commonJS({
 });
 
 // node_modules/undici/lib/core/constants.js
-var require_constants2 = __commonJS({
+var require_constants3 = __commonJS({
   "node_modules/undici/lib/core/constants.js"(exports, module) {
     "use strict";
     var headerNameLowerCasedRecord = {};
@@ -11087,7 +12863,7 @@ var require_tree = __commonJS({
     var {
       wellknownHeaderNames,
       headerNameLowerCasedRecord
-    } = require_constants2();
+    } = require_constants3();
     var TstNode = class _TstNode {
       /** @type {any} */
       value = null;
@@ -11234,9 +13010,9 @@ var require_util = __commonJS({
     var { stringify: stringify2 } = __require("node:querystring");
     var { EventEmitter: EE } = __require("node:events");
     var { InvalidArgumentError } = require_errors2();
-    var { headerNameLowerCasedRecord } = require_constants2();
+    var { headerNameLowerCasedRecord } = require_constants3();
     var { tree } = require_tree();
-    var [nodeMajor, nodeMinor] = process.versions.node.split(".").map((v) => Number(v));
+    var [nodeMajor, nodeMinor] = process.versions.node.split(".").map((v2) => Number(v2));
     var BodyAsyncIterable = class {
       constructor(body) {
         this[kBody] = body;
@@ -11423,8 +13199,8 @@ var require_util = __commonJS({
     }
     var KEEPALIVE_TIMEOUT_EXPR = /timeout=(\d+)/;
     function parseKeepAliveTimeout(val) {
-      const m = val.toString().match(KEEPALIVE_TIMEOUT_EXPR);
-      return m ? parseInt(m[1], 10) * 1e3 : null;
+      const m2 = val.toString().match(KEEPALIVE_TIMEOUT_EXPR);
+      return m2 ? parseInt(m2[1], 10) * 1e3 : null;
     }
     function headerNameToString(value) {
       return typeof value === "string" ? headerNameLowerCasedRecord[value] ?? value.toLowerCase() : tree.lookup(value) ?? value.toString("latin1").toLowerCase();
@@ -11626,11 +13402,11 @@ var require_util = __commonJS({
     }
     function parseRangeHeader(range) {
       if (range == null || range === "") return { start: 0, end: null, size: null };
-      const m = range ? range.match(/^bytes (\d+)-(\d+)\/(\d+)?$/) : null;
-      return m ? {
-        start: parseInt(m[1]),
-        end: m[2] ? parseInt(m[2]) : null,
-        size: m[3] ? parseInt(m[3]) : null
+      const m2 = range ? range.match(/^bytes (\d+)-(\d+)\/(\d+)?$/) : null;
+      return m2 ? {
+        start: parseInt(m2[1]),
+        end: m2[2] ? parseInt(m2[2]) : null,
+        size: m2[3] ? parseInt(m2[3]) : null
       } : null;
     }
     function addListener(obj, name, listener) {
@@ -11935,7 +13711,7 @@ var require_request = __commonJS({
       normalizedMethodRecords
     } = require_util();
     var { channels } = require_diagnostics();
-    var { headerNameLowerCasedRecord } = require_constants2();
+    var { headerNameLowerCasedRecord } = require_constants3();
     var invalidPathRegex = /[^\u0021-\u00ff]/;
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request2 = class {
@@ -12420,31 +14196,31 @@ var require_dispatcher_base = __commonJS({
         }
         this[kInterceptors] = newInterceptors;
       }
-      close(callback) {
-        if (callback === void 0) {
-          return new Promise((resolve8, reject) => {
+      close(callback2) {
+        if (callback2 === void 0) {
+          return new Promise((resolve12, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve8(data);
+              return err ? reject(err) : resolve12(data);
             });
           });
         }
-        if (typeof callback !== "function") {
+        if (typeof callback2 !== "function") {
           throw new InvalidArgumentError("invalid callback");
         }
         if (this[kDestroyed]) {
-          queueMicrotask(() => callback(new ClientDestroyedError(), null));
+          queueMicrotask(() => callback2(new ClientDestroyedError(), null));
           return;
         }
         if (this[kClosed]) {
           if (this[kOnClosed]) {
-            this[kOnClosed].push(callback);
+            this[kOnClosed].push(callback2);
           } else {
-            queueMicrotask(() => callback(null, null));
+            queueMicrotask(() => callback2(null, null));
           }
           return;
         }
         this[kClosed] = true;
-        this[kOnClosed].push(callback);
+        this[kOnClosed].push(callback2);
         const onClosed = () => {
           const callbacks = this[kOnClosed];
           this[kOnClosed] = null;
@@ -12456,29 +14232,29 @@ var require_dispatcher_base = __commonJS({
           queueMicrotask(onClosed);
         });
       }
-      destroy(err, callback) {
+      destroy(err, callback2) {
         if (typeof err === "function") {
-          callback = err;
+          callback2 = err;
           err = null;
         }
-        if (callback === void 0) {
-          return new Promise((resolve8, reject) => {
+        if (callback2 === void 0) {
+          return new Promise((resolve12, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve8(data);
+              ) : resolve12(data);
             });
           });
         }
-        if (typeof callback !== "function") {
+        if (typeof callback2 !== "function") {
           throw new InvalidArgumentError("invalid callback");
         }
         if (this[kDestroyed]) {
           if (this[kOnDestroyed]) {
-            this[kOnDestroyed].push(callback);
+            this[kOnDestroyed].push(callback2);
           } else {
-            queueMicrotask(() => callback(null, null));
+            queueMicrotask(() => callback2(null, null));
           }
           return;
         }
@@ -12487,7 +14263,7 @@ var require_dispatcher_base = __commonJS({
         }
         this[kDestroyed] = true;
         this[kOnDestroyed] = this[kOnDestroyed] || [];
-        this[kOnDestroyed].push(callback);
+        this[kOnDestroyed].push(callback2);
         const onDestroyed = () => {
           const callbacks = this[kOnDestroyed];
           this[kOnDestroyed] = null;
@@ -12642,8 +14418,8 @@ var require_timers = __commonJS({
        * before the specified function or code is executed.
        * @param {*} arg
        */
-      constructor(callback, delay, arg) {
-        this._onTimeout = callback;
+      constructor(callback2, delay, arg) {
+        this._onTimeout = callback2;
         this._idleTimeout = delay;
         this._timerArg = arg;
         this.refresh();
@@ -12689,8 +14465,8 @@ var require_timers = __commonJS({
        * when the timer expires.
        * @returns {NodeJS.Timeout|FastTimer}
        */
-      setTimeout(callback, delay, arg) {
-        return delay <= RESOLUTION_MS ? setTimeout(callback, delay, arg) : new FastTimer(callback, delay, arg);
+      setTimeout(callback2, delay, arg) {
+        return delay <= RESOLUTION_MS ? setTimeout(callback2, delay, arg) : new FastTimer(callback2, delay, arg);
       },
       /**
        * The clearTimeout method cancels an instantiated Timer previously created
@@ -12716,8 +14492,8 @@ var require_timers = __commonJS({
        * when the timer expires.
        * @returns {FastTimer}
        */
-      setFastTimeout(callback, delay, arg) {
-        return new FastTimer(callback, delay, arg);
+      setFastTimeout(callback2, delay, arg) {
+        return new FastTimer(callback2, delay, arg);
       },
       /**
        * The clearTimeout method cancels an instantiated FastTimer previously
@@ -12839,7 +14615,7 @@ var require_connect = __commonJS({
       const sessionCache = new SessionCache(maxCachedSessions == null ? 100 : maxCachedSessions);
       timeout = timeout == null ? 1e4 : timeout;
       allowH2 = allowH2 != null ? allowH2 : false;
-      return function connect({ hostname, host, protocol, port, servername, localAddress, httpSocket }, callback) {
+      return function connect({ hostname, host, protocol, port, servername, localAddress, httpSocket }, callback2) {
         let socket;
         if (protocol === "https:") {
           if (!tls) {
@@ -12886,16 +14662,16 @@ var require_connect = __commonJS({
         const clearConnectTimeout = setupConnectTimeout(new WeakRef(socket), { timeout, hostname, port });
         socket.setNoDelay(true).once(protocol === "https:" ? "secureConnect" : "connect", function() {
           queueMicrotask(clearConnectTimeout);
-          if (callback) {
-            const cb = callback;
-            callback = null;
+          if (callback2) {
+            const cb = callback2;
+            callback2 = null;
             cb(null, this);
           }
         }).on("error", function(err) {
           queueMicrotask(clearConnectTimeout);
-          if (callback) {
-            const cb = callback;
-            callback = null;
+          if (callback2) {
+            const cb = callback2;
+            callback2 = null;
             cb(err);
           }
         });
@@ -12907,16 +14683,16 @@ var require_connect = __commonJS({
         return noop3;
       }
       let s1 = null;
-      let s2 = null;
+      let s22 = null;
       const fastTimer = timers.setFastTimeout(() => {
         s1 = setImmediate(() => {
-          s2 = setImmediate(() => onConnectTimeout(socketWeakRef.deref(), opts2));
+          s22 = setImmediate(() => onConnectTimeout(socketWeakRef.deref(), opts2));
         });
       }, opts2.timeout);
       return () => {
         timers.clearFastTimeout(fastTimer);
         clearImmediate(s1);
-        clearImmediate(s2);
+        clearImmediate(s22);
       };
     } : (socketWeakRef, opts2) => {
       if (!opts2.timeout) {
@@ -12951,7 +14727,7 @@ var require_connect = __commonJS({
 });
 
 // node_modules/undici/lib/llhttp/utils.js
-var require_utils = __commonJS({
+var require_utils2 = __commonJS({
   "node_modules/undici/lib/llhttp/utils.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
@@ -12971,12 +14747,12 @@ var require_utils = __commonJS({
 });
 
 // node_modules/undici/lib/llhttp/constants.js
-var require_constants3 = __commonJS({
+var require_constants4 = __commonJS({
   "node_modules/undici/lib/llhttp/constants.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.SPECIAL_HEADERS = exports.HEADER_STATE = exports.MINOR = exports.MAJOR = exports.CONNECTION_TOKEN_CHARS = exports.HEADER_CHARS = exports.TOKEN = exports.STRICT_TOKEN = exports.HEX = exports.URL_CHAR = exports.STRICT_URL_CHAR = exports.USERINFO_CHARS = exports.MARK = exports.ALPHANUM = exports.NUM = exports.HEX_MAP = exports.NUM_MAP = exports.ALPHA = exports.FINISH = exports.H_METHOD_MAP = exports.METHOD_MAP = exports.METHODS_RTSP = exports.METHODS_ICE = exports.METHODS_HTTP = exports.METHODS = exports.LENIENT_FLAGS = exports.FLAGS = exports.TYPE = exports.ERROR = void 0;
-    var utils_1 = require_utils();
+    var utils_1 = require_utils2();
     var ERROR;
     (function(ERROR2) {
       ERROR2[ERROR2["OK"] = 0] = "OK";
@@ -13310,7 +15086,7 @@ var require_llhttp_simd_wasm = __commonJS({
 });
 
 // node_modules/undici/lib/web/fetch/constants.js
-var require_constants4 = __commonJS({
+var require_constants5 = __commonJS({
   "node_modules/undici/lib/web/fetch/constants.js"(exports, module) {
     "use strict";
     var corsSafeListedMethods = (
@@ -13656,19 +15432,19 @@ var require_data_url = __commonJS({
     function percentDecode(input) {
       const length = input.length;
       const output = new Uint8Array(length);
-      let j = 0;
+      let j2 = 0;
       for (let i = 0; i < length; ++i) {
         const byte = input[i];
         if (byte !== 37) {
-          output[j++] = byte;
+          output[j2++] = byte;
         } else if (byte === 37 && !(isHexCharByte(input[i + 1]) && isHexCharByte(input[i + 2]))) {
-          output[j++] = 37;
+          output[j2++] = 37;
         } else {
-          output[j++] = hexByteToNumber(input[i + 1]) << 4 | hexByteToNumber(input[i + 2]);
+          output[j2++] = hexByteToNumber(input[i + 1]) << 4 | hexByteToNumber(input[i + 2]);
           i += 2;
         }
       }
-      return length === j ? output : output.subarray(0, j);
+      return length === j2 ? output : output.subarray(0, j2);
     }
     function parseMIMEType(input) {
       input = removeHTTPWhitespace(input, true, true);
@@ -13943,15 +15719,15 @@ var require_webidl = __commonJS({
         message: `"${context3.value}" is an invalid ${context3.type}.`
       });
     };
-    webidl.brandCheck = function(V, I, opts2) {
+    webidl.brandCheck = function(V2, I2, opts2) {
       if (opts2?.strict !== false) {
-        if (!(V instanceof I)) {
+        if (!(V2 instanceof I2)) {
           const err = new TypeError("Illegal invocation");
           err.code = "ERR_INVALID_THIS";
           throw err;
         }
       } else {
-        if (V?.[Symbol.toStringTag] !== I.prototype[Symbol.toStringTag]) {
+        if (V2?.[Symbol.toStringTag] !== I2.prototype[Symbol.toStringTag]) {
           const err = new TypeError("Illegal invocation");
           err.code = "ERR_INVALID_THIS";
           throw err;
@@ -13972,8 +15748,8 @@ var require_webidl = __commonJS({
         message: "Illegal constructor"
       });
     };
-    webidl.util.Type = function(V) {
-      switch (typeof V) {
+    webidl.util.Type = function(V2) {
+      switch (typeof V2) {
         case "undefined":
           return "Undefined";
         case "boolean":
@@ -13988,7 +15764,7 @@ var require_webidl = __commonJS({
           return "BigInt";
         case "function":
         case "object": {
-          if (V === null) {
+          if (V2 === null) {
             return "Null";
           }
           return "Object";
@@ -13997,7 +15773,7 @@ var require_webidl = __commonJS({
     };
     webidl.util.markAsUncloneable = markAsUncloneable || (() => {
     });
-    webidl.util.ConvertToInt = function(V, bitLength, signedness, opts2) {
+    webidl.util.ConvertToInt = function(V2, bitLength, signedness, opts2) {
       let upperBound;
       let lowerBound;
       if (bitLength === 64) {
@@ -14014,7 +15790,7 @@ var require_webidl = __commonJS({
         lowerBound = Math.pow(-2, bitLength) - 1;
         upperBound = Math.pow(2, bitLength - 1) - 1;
       }
-      let x = Number(V);
+      let x = Number(V2);
       if (x === 0) {
         x = 0;
       }
@@ -14022,7 +15798,7 @@ var require_webidl = __commonJS({
         if (Number.isNaN(x) || x === Number.POSITIVE_INFINITY || x === Number.NEGATIVE_INFINITY) {
           throw webidl.errors.exception({
             header: "Integer conversion",
-            message: `Could not convert ${webidl.util.Stringify(V)} to an integer.`
+            message: `Could not convert ${webidl.util.Stringify(V2)} to an integer.`
           });
         }
         x = webidl.util.IntegerPart(x);
@@ -14060,28 +15836,28 @@ var require_webidl = __commonJS({
       }
       return r;
     };
-    webidl.util.Stringify = function(V) {
-      const type = webidl.util.Type(V);
+    webidl.util.Stringify = function(V2) {
+      const type = webidl.util.Type(V2);
       switch (type) {
         case "Symbol":
-          return `Symbol(${V.description})`;
+          return `Symbol(${V2.description})`;
         case "Object":
-          return inspect(V);
+          return inspect(V2);
         case "String":
-          return `"${V}"`;
+          return `"${V2}"`;
         default:
-          return `${V}`;
+          return `${V2}`;
       }
     };
     webidl.sequenceConverter = function(converter) {
-      return (V, prefix, argument, Iterable) => {
-        if (webidl.util.Type(V) !== "Object") {
+      return (V2, prefix, argument, Iterable) => {
+        if (webidl.util.Type(V2) !== "Object") {
           throw webidl.errors.exception({
             header: prefix,
-            message: `${argument} (${webidl.util.Stringify(V)}) is not iterable.`
+            message: `${argument} (${webidl.util.Stringify(V2)}) is not iterable.`
           });
         }
-        const method = typeof Iterable === "function" ? Iterable() : V?.[Symbol.iterator]?.();
+        const method = typeof Iterable === "function" ? Iterable() : V2?.[Symbol.iterator]?.();
         const seq = [];
         let index = 0;
         if (method === void 0 || typeof method.next !== "function") {
@@ -14101,29 +15877,29 @@ var require_webidl = __commonJS({
       };
     };
     webidl.recordConverter = function(keyConverter, valueConverter) {
-      return (O, prefix, argument) => {
-        if (webidl.util.Type(O) !== "Object") {
+      return (O2, prefix, argument) => {
+        if (webidl.util.Type(O2) !== "Object") {
           throw webidl.errors.exception({
             header: prefix,
-            message: `${argument} ("${webidl.util.Type(O)}") is not an Object.`
+            message: `${argument} ("${webidl.util.Type(O2)}") is not an Object.`
           });
         }
         const result = {};
-        if (!types.isProxy(O)) {
-          const keys2 = [...Object.getOwnPropertyNames(O), ...Object.getOwnPropertySymbols(O)];
+        if (!types.isProxy(O2)) {
+          const keys2 = [...Object.getOwnPropertyNames(O2), ...Object.getOwnPropertySymbols(O2)];
           for (const key2 of keys2) {
             const typedKey = keyConverter(key2, prefix, argument);
-            const typedValue = valueConverter(O[key2], prefix, argument);
+            const typedValue = valueConverter(O2[key2], prefix, argument);
             result[typedKey] = typedValue;
           }
           return result;
         }
-        const keys = Reflect.ownKeys(O);
+        const keys = Reflect.ownKeys(O2);
         for (const key2 of keys) {
-          const desc = Reflect.getOwnPropertyDescriptor(O, key2);
+          const desc = Reflect.getOwnPropertyDescriptor(O2, key2);
           if (desc?.enumerable) {
             const typedKey = keyConverter(key2, prefix, argument);
-            const typedValue = valueConverter(O[key2], prefix, argument);
+            const typedValue = valueConverter(O2[key2], prefix, argument);
             result[typedKey] = typedValue;
           }
         }
@@ -14131,14 +15907,14 @@ var require_webidl = __commonJS({
       };
     };
     webidl.interfaceConverter = function(i) {
-      return (V, prefix, argument, opts2) => {
-        if (opts2?.strict !== false && !(V instanceof i)) {
+      return (V2, prefix, argument, opts2) => {
+        if (opts2?.strict !== false && !(V2 instanceof i)) {
           throw webidl.errors.exception({
             header: prefix,
-            message: `Expected ${argument} ("${webidl.util.Stringify(V)}") to be an instance of ${i.name}.`
+            message: `Expected ${argument} ("${webidl.util.Stringify(V2)}") to be an instance of ${i.name}.`
           });
         }
-        return V;
+        return V2;
       };
     };
     webidl.dictionaryConverter = function(converters) {
@@ -14183,27 +15959,27 @@ var require_webidl = __commonJS({
       };
     };
     webidl.nullableConverter = function(converter) {
-      return (V, prefix, argument) => {
-        if (V === null) {
-          return V;
+      return (V2, prefix, argument) => {
+        if (V2 === null) {
+          return V2;
         }
-        return converter(V, prefix, argument);
+        return converter(V2, prefix, argument);
       };
     };
-    webidl.converters.DOMString = function(V, prefix, argument, opts2) {
-      if (V === null && opts2?.legacyNullToEmptyString) {
+    webidl.converters.DOMString = function(V2, prefix, argument, opts2) {
+      if (V2 === null && opts2?.legacyNullToEmptyString) {
         return "";
       }
-      if (typeof V === "symbol") {
+      if (typeof V2 === "symbol") {
         throw webidl.errors.exception({
           header: prefix,
           message: `${argument} is a symbol, which cannot be converted to a DOMString.`
         });
       }
-      return String(V);
+      return String(V2);
     };
-    webidl.converters.ByteString = function(V, prefix, argument) {
-      const x = webidl.converters.DOMString(V, prefix, argument);
+    webidl.converters.ByteString = function(V2, prefix, argument) {
+      const x = webidl.converters.DOMString(V2, prefix, argument);
       for (let index = 0; index < x.length; index++) {
         if (x.charCodeAt(index) > 255) {
           throw new TypeError(
@@ -14214,107 +15990,107 @@ var require_webidl = __commonJS({
       return x;
     };
     webidl.converters.USVString = toUSVString;
-    webidl.converters.boolean = function(V) {
-      const x = Boolean(V);
+    webidl.converters.boolean = function(V2) {
+      const x = Boolean(V2);
       return x;
     };
-    webidl.converters.any = function(V) {
-      return V;
+    webidl.converters.any = function(V2) {
+      return V2;
     };
-    webidl.converters["long long"] = function(V, prefix, argument) {
-      const x = webidl.util.ConvertToInt(V, 64, "signed", void 0, prefix, argument);
+    webidl.converters["long long"] = function(V2, prefix, argument) {
+      const x = webidl.util.ConvertToInt(V2, 64, "signed", void 0, prefix, argument);
       return x;
     };
-    webidl.converters["unsigned long long"] = function(V, prefix, argument) {
-      const x = webidl.util.ConvertToInt(V, 64, "unsigned", void 0, prefix, argument);
+    webidl.converters["unsigned long long"] = function(V2, prefix, argument) {
+      const x = webidl.util.ConvertToInt(V2, 64, "unsigned", void 0, prefix, argument);
       return x;
     };
-    webidl.converters["unsigned long"] = function(V, prefix, argument) {
-      const x = webidl.util.ConvertToInt(V, 32, "unsigned", void 0, prefix, argument);
+    webidl.converters["unsigned long"] = function(V2, prefix, argument) {
+      const x = webidl.util.ConvertToInt(V2, 32, "unsigned", void 0, prefix, argument);
       return x;
     };
-    webidl.converters["unsigned short"] = function(V, prefix, argument, opts2) {
-      const x = webidl.util.ConvertToInt(V, 16, "unsigned", opts2, prefix, argument);
+    webidl.converters["unsigned short"] = function(V2, prefix, argument, opts2) {
+      const x = webidl.util.ConvertToInt(V2, 16, "unsigned", opts2, prefix, argument);
       return x;
     };
-    webidl.converters.ArrayBuffer = function(V, prefix, argument, opts2) {
-      if (webidl.util.Type(V) !== "Object" || !types.isAnyArrayBuffer(V)) {
+    webidl.converters.ArrayBuffer = function(V2, prefix, argument, opts2) {
+      if (webidl.util.Type(V2) !== "Object" || !types.isAnyArrayBuffer(V2)) {
         throw webidl.errors.conversionFailed({
           prefix,
-          argument: `${argument} ("${webidl.util.Stringify(V)}")`,
+          argument: `${argument} ("${webidl.util.Stringify(V2)}")`,
           types: ["ArrayBuffer"]
         });
       }
-      if (opts2?.allowShared === false && types.isSharedArrayBuffer(V)) {
+      if (opts2?.allowShared === false && types.isSharedArrayBuffer(V2)) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "SharedArrayBuffer is not allowed."
         });
       }
-      if (V.resizable || V.growable) {
+      if (V2.resizable || V2.growable) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "Received a resizable ArrayBuffer."
         });
       }
-      return V;
+      return V2;
     };
-    webidl.converters.TypedArray = function(V, T, prefix, name, opts2) {
-      if (webidl.util.Type(V) !== "Object" || !types.isTypedArray(V) || V.constructor.name !== T.name) {
+    webidl.converters.TypedArray = function(V2, T, prefix, name, opts2) {
+      if (webidl.util.Type(V2) !== "Object" || !types.isTypedArray(V2) || V2.constructor.name !== T.name) {
         throw webidl.errors.conversionFailed({
           prefix,
-          argument: `${name} ("${webidl.util.Stringify(V)}")`,
+          argument: `${name} ("${webidl.util.Stringify(V2)}")`,
           types: [T.name]
         });
       }
-      if (opts2?.allowShared === false && types.isSharedArrayBuffer(V.buffer)) {
+      if (opts2?.allowShared === false && types.isSharedArrayBuffer(V2.buffer)) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "SharedArrayBuffer is not allowed."
         });
       }
-      if (V.buffer.resizable || V.buffer.growable) {
+      if (V2.buffer.resizable || V2.buffer.growable) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "Received a resizable ArrayBuffer."
         });
       }
-      return V;
+      return V2;
     };
-    webidl.converters.DataView = function(V, prefix, name, opts2) {
-      if (webidl.util.Type(V) !== "Object" || !types.isDataView(V)) {
+    webidl.converters.DataView = function(V2, prefix, name, opts2) {
+      if (webidl.util.Type(V2) !== "Object" || !types.isDataView(V2)) {
         throw webidl.errors.exception({
           header: prefix,
           message: `${name} is not a DataView.`
         });
       }
-      if (opts2?.allowShared === false && types.isSharedArrayBuffer(V.buffer)) {
+      if (opts2?.allowShared === false && types.isSharedArrayBuffer(V2.buffer)) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "SharedArrayBuffer is not allowed."
         });
       }
-      if (V.buffer.resizable || V.buffer.growable) {
+      if (V2.buffer.resizable || V2.buffer.growable) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "Received a resizable ArrayBuffer."
         });
       }
-      return V;
+      return V2;
     };
-    webidl.converters.BufferSource = function(V, prefix, name, opts2) {
-      if (types.isAnyArrayBuffer(V)) {
-        return webidl.converters.ArrayBuffer(V, prefix, name, { ...opts2, allowShared: false });
+    webidl.converters.BufferSource = function(V2, prefix, name, opts2) {
+      if (types.isAnyArrayBuffer(V2)) {
+        return webidl.converters.ArrayBuffer(V2, prefix, name, { ...opts2, allowShared: false });
       }
-      if (types.isTypedArray(V)) {
-        return webidl.converters.TypedArray(V, V.constructor, prefix, name, { ...opts2, allowShared: false });
+      if (types.isTypedArray(V2)) {
+        return webidl.converters.TypedArray(V2, V2.constructor, prefix, name, { ...opts2, allowShared: false });
       }
-      if (types.isDataView(V)) {
-        return webidl.converters.DataView(V, prefix, name, { ...opts2, allowShared: false });
+      if (types.isDataView(V2)) {
+        return webidl.converters.DataView(V2, prefix, name, { ...opts2, allowShared: false });
       }
       throw webidl.errors.conversionFailed({
         prefix,
-        argument: `${name} ("${webidl.util.Stringify(V)}")`,
+        argument: `${name} ("${webidl.util.Stringify(V2)}")`,
         types: ["BufferSource"]
       });
     };
@@ -14340,7 +16116,7 @@ var require_util2 = __commonJS({
     "use strict";
     var { Transform } = __require("node:stream");
     var zlib = __require("node:zlib");
-    var { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = require_constants4();
+    var { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = require_constants5();
     var { getGlobalOrigin } = require_global();
     var { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = require_data_url();
     var { performance: performance2 } = __require("node:perf_hooks");
@@ -14658,9 +16434,9 @@ var require_util2 = __commonJS({
     var parseHashWithOptions = /(?<algo>sha256|sha384|sha512)-((?<hash>[A-Za-z0-9+/]+|[A-Za-z0-9_-]+)={0,2}(?:\s|$)( +[!-~]*)?)?/i;
     function parseMetadata(metadata) {
       const result = [];
-      let empty = true;
+      let empty2 = true;
       for (const token of metadata.split(" ")) {
-        empty = false;
+        empty2 = false;
         const parsedToken = parseHashWithOptions.exec(token);
         if (parsedToken === null || parsedToken.groups === void 0 || parsedToken.groups.algo === void 0) {
           continue;
@@ -14670,7 +16446,7 @@ var require_util2 = __commonJS({
           result.push(parsedToken.groups);
         }
       }
-      if (empty === true) {
+      if (empty2 === true) {
         return "no metadata";
       }
       return result;
@@ -14722,11 +16498,11 @@ var require_util2 = __commonJS({
     }
     function tryUpgradeRequestToAPotentiallyTrustworthyURL(request2) {
     }
-    function sameOrigin(A, B) {
-      if (A.origin === B.origin && A.origin === "null") {
+    function sameOrigin(A2, B2) {
+      if (A2.origin === B2.origin && A2.origin === "null") {
         return true;
       }
-      if (A.protocol === B.protocol && A.hostname === B.hostname && A.port === B.port) {
+      if (A2.protocol === B2.protocol && A2.hostname === B2.hostname && A2.port === B2.port) {
         return true;
       }
       return false;
@@ -14734,11 +16510,11 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve8, reject) => {
-        res = resolve8;
+      const promise2 = new Promise((resolve12, reject) => {
+        res = resolve12;
         rej = reject;
       });
-      return { promise, resolve: res, reject: rej };
+      return { promise: promise2, resolve: res, reject: rej };
     }
     function isAborted(fetchParams) {
       return fetchParams.controller.state === "aborted";
@@ -15033,10 +16809,10 @@ var require_util2 = __commonJS({
         super();
         this.#zlibOptions = zlibOptions;
       }
-      _transform(chunk, encoding, callback) {
+      _transform(chunk, encoding, callback2) {
         if (!this._inflateStream) {
           if (chunk.length === 0) {
-            callback();
+            callback2();
             return;
           }
           this._inflateStream = (chunk[0] & 15) === 8 ? zlib.createInflate(this.#zlibOptions) : zlib.createInflateRaw(this.#zlibOptions);
@@ -15044,14 +16820,14 @@ var require_util2 = __commonJS({
           this._inflateStream.on("end", () => this.push(null));
           this._inflateStream.on("error", (err) => this.destroy(err));
         }
-        this._inflateStream.write(chunk, encoding, callback);
+        this._inflateStream.write(chunk, encoding, callback2);
       }
-      _final(callback) {
+      _final(callback2) {
         if (this._inflateStream) {
           this._inflateStream.end();
           this._inflateStream = null;
         }
-        callback();
+        callback2();
       }
     };
     function createInflate(zlibOptions) {
@@ -15377,15 +17153,15 @@ var require_formdata = __commonJS({
         }
       }
       [nodeUtil.inspect.custom](depth, options) {
-        const state = this[kState].reduce((a, b) => {
-          if (a[b.name]) {
-            if (Array.isArray(a[b.name])) {
-              a[b.name].push(b.value);
+        const state = this[kState].reduce((a, b2) => {
+          if (a[b2.name]) {
+            if (Array.isArray(a[b2.name])) {
+              a[b2.name].push(b2.value);
             } else {
-              a[b.name] = [a[b.name], b.value];
+              a[b2.name] = [a[b2.name], b2.value];
             }
           } else {
-            a[b.name] = b.value;
+            a[b2.name] = b2.value;
           }
           return a;
         }, { __proto__: null });
@@ -15765,7 +17541,7 @@ Content-Disposition: form-data`;
         const escape = (str) => str.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
         const normalizeLinefeeds = (value) => value.replace(/\r?\n|\r/g, "\r\n");
         const blobParts = [];
-        const rn = new Uint8Array([13, 10]);
+        const rn2 = new Uint8Array([13, 10]);
         length = 0;
         let hasUnknownSizeValue = false;
         for (const [name, value] of object) {
@@ -15781,9 +17557,9 @@ ${normalizeLinefeeds(value)}\r
 Content-Type: ${value.type || "application/octet-stream"}\r
 \r
 `);
-            blobParts.push(chunk2, value, rn);
+            blobParts.push(chunk2, value, rn2);
             if (typeof value.size === "number") {
-              length += chunk2.byteLength + value.size + rn.byteLength;
+              length += chunk2.byteLength + value.size + rn2.byteLength;
             } else {
               hasUnknownSizeValue = true;
             }
@@ -15950,21 +17726,21 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         throw new TypeError("Body is unusable: Body has already been read");
       }
       throwIfAborted(object[kState]);
-      const promise = createDeferredPromise();
-      const errorSteps = (error2) => promise.reject(error2);
+      const promise2 = createDeferredPromise();
+      const errorSteps = (error2) => promise2.reject(error2);
       const successSteps = (data) => {
         try {
-          promise.resolve(convertBytesToJSValue(data));
+          promise2.resolve(convertBytesToJSValue(data));
         } catch (e) {
           errorSteps(e);
         }
       };
       if (object[kState].body == null) {
         successSteps(Buffer.allocUnsafe(0));
-        return promise.promise;
+        return promise2.promise;
       }
       await fullyReadBody(object[kState].body, successSteps, errorSteps);
-      return promise.promise;
+      return promise2.promise;
     }
     function bodyUnusable(object) {
       const body = object[kState].body;
@@ -16047,7 +17823,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants5 = require_constants3();
+    var constants5 = require_constants4();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -16067,39 +17843,39 @@ var require_client_h1 = __commonJS({
       return await WebAssembly.instantiate(mod4, {
         env: {
           /* eslint-disable camelcase */
-          wasm_on_url: (p, at2, len) => {
+          wasm_on_url: (p2, at3, len) => {
             return 0;
           },
-          wasm_on_status: (p, at2, len) => {
-            assert(currentParser.ptr === p);
-            const start = at2 - currentBufferPtr + currentBufferRef.byteOffset;
+          wasm_on_status: (p2, at3, len) => {
+            assert(currentParser.ptr === p2);
+            const start = at3 - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onStatus(new FastBuffer(currentBufferRef.buffer, start, len)) || 0;
           },
-          wasm_on_message_begin: (p) => {
-            assert(currentParser.ptr === p);
+          wasm_on_message_begin: (p2) => {
+            assert(currentParser.ptr === p2);
             return currentParser.onMessageBegin() || 0;
           },
-          wasm_on_header_field: (p, at2, len) => {
-            assert(currentParser.ptr === p);
-            const start = at2 - currentBufferPtr + currentBufferRef.byteOffset;
+          wasm_on_header_field: (p2, at3, len) => {
+            assert(currentParser.ptr === p2);
+            const start = at3 - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onHeaderField(new FastBuffer(currentBufferRef.buffer, start, len)) || 0;
           },
-          wasm_on_header_value: (p, at2, len) => {
-            assert(currentParser.ptr === p);
-            const start = at2 - currentBufferPtr + currentBufferRef.byteOffset;
+          wasm_on_header_value: (p2, at3, len) => {
+            assert(currentParser.ptr === p2);
+            const start = at3 - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onHeaderValue(new FastBuffer(currentBufferRef.buffer, start, len)) || 0;
           },
-          wasm_on_headers_complete: (p, statusCode, upgrade, shouldKeepAlive) => {
-            assert(currentParser.ptr === p);
+          wasm_on_headers_complete: (p2, statusCode, upgrade, shouldKeepAlive) => {
+            assert(currentParser.ptr === p2);
             return currentParser.onHeadersComplete(statusCode, Boolean(upgrade), Boolean(shouldKeepAlive)) || 0;
           },
-          wasm_on_body: (p, at2, len) => {
-            assert(currentParser.ptr === p);
-            const start = at2 - currentBufferPtr + currentBufferRef.byteOffset;
+          wasm_on_body: (p2, at3, len) => {
+            assert(currentParser.ptr === p2);
+            const start = at3 - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onBody(new FastBuffer(currentBufferRef.buffer, start, len)) || 0;
           },
-          wasm_on_message_complete: (p) => {
-            assert(currentParser.ptr === p);
+          wasm_on_message_complete: (p2) => {
+            assert(currentParser.ptr === p2);
             return currentParser.onMessageComplete() || 0;
           }
           /* eslint-enable camelcase */
@@ -16620,11 +18396,11 @@ var require_client_h1 = __commonJS({
         resume() {
           resumeH1(client);
         },
-        destroy(err, callback) {
+        destroy(err, callback2) {
           if (closed) {
-            queueMicrotask(callback);
+            queueMicrotask(callback2);
           } else {
-            socket.destroy(err).on("close", callback);
+            socket.destroy(err).on("close", callback2);
           }
         },
         get destroyed() {
@@ -16897,8 +18673,8 @@ upgrade: ${upgrade}\r
         if (!err) {
           try {
             writer.end();
-          } catch (er) {
-            err = er;
+          } catch (er2) {
+            err = er2;
           }
         }
         writer.destroy(err);
@@ -16978,20 +18754,20 @@ upgrade: ${upgrade}\r
     }
     async function writeIterable(abort, body, client, request2, socket, contentLength, header, expectsPayload) {
       assert(contentLength !== 0 || client[kRunning] === 0, "iterator body cannot be pipelined");
-      let callback = null;
+      let callback2 = null;
       function onDrain() {
-        if (callback) {
-          const cb = callback;
-          callback = null;
+        if (callback2) {
+          const cb = callback2;
+          callback2 = null;
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve8, reject) => {
-        assert(callback === null);
+      const waitForDrain = () => new Promise((resolve12, reject) => {
+        assert(callback2 === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve8;
+          callback2 = resolve12;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -17129,7 +18905,7 @@ var require_client_h2 = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { errorMonitor } = __require("node:events");
-    var { pipeline: pipeline2 } = __require("node:stream");
+    var { pipeline: pipeline4 } = __require("node:stream");
     var util = require_util();
     var {
       RequestContentLengthMismatchError,
@@ -17260,11 +19036,11 @@ var require_client_h2 = __commonJS({
         resume() {
           resumeH2(client);
         },
-        destroy(err, callback) {
+        destroy(err, callback2) {
           if (closed) {
-            queueMicrotask(callback);
+            queueMicrotask(callback2);
           } else {
-            socket.destroy(err).on("close", callback);
+            socket.destroy(err).on("close", callback2);
           }
         },
         get destroyed() {
@@ -17608,7 +19384,7 @@ var require_client_h2 = __commonJS({
     }
     function writeStream(abort, socket, expectsPayload, h2stream, body, client, request2, contentLength) {
       assert(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
-      const pipe = pipeline2(
+      const pipe = pipeline4(
         body,
         h2stream,
         (err) => {
@@ -17653,20 +19429,20 @@ var require_client_h2 = __commonJS({
     }
     async function writeIterable(abort, h2stream, body, client, request2, socket, contentLength, expectsPayload) {
       assert(contentLength !== 0 || client[kRunning] === 0, "iterator body cannot be pipelined");
-      let callback = null;
+      let callback2 = null;
       function onDrain() {
-        if (callback) {
-          const cb = callback;
-          callback = null;
+        if (callback2) {
+          const cb = callback2;
+          callback2 = null;
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve8, reject) => {
-        assert(callback === null);
+      const waitForDrain = () => new Promise((resolve12, reject) => {
+        assert(callback2 === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve8;
+          callback2 = resolve12;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -18096,7 +19872,7 @@ var require_client = __commonJS({
         this[kQueue] = [];
         this[kRunningIdx] = 0;
         this[kPendingIdx] = 0;
-        this[kResume] = (sync) => resume(this, sync);
+        this[kResume] = (sync2) => resume(this, sync2);
         this[kOnError] = (err) => onError(this, err);
       }
       get pipelining() {
@@ -18145,33 +19921,33 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve8) => {
+        return new Promise((resolve12) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve8;
+            this[kClosedResolve] = resolve12;
           } else {
-            resolve8(null);
+            resolve12(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve8) => {
+        return new Promise((resolve12) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
             util.errorRequest(this, request2, err);
           }
-          const callback = () => {
+          const callback2 = () => {
             if (this[kClosedResolve]) {
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve8(null);
+            resolve12(null);
           };
           if (this[kHTTPContext]) {
-            this[kHTTPContext].destroy(err, callback);
+            this[kHTTPContext].destroy(err, callback2);
             this[kHTTPContext] = null;
           } else {
-            queueMicrotask(callback);
+            queueMicrotask(callback2);
           }
           this[kResume]();
         });
@@ -18216,7 +19992,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve8, reject) => {
+        const socket = await new Promise((resolve12, reject) => {
           client[kConnector]({
             host,
             hostname,
@@ -18228,7 +20004,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve8(socket2);
+              resolve12(socket2);
             }
           });
         });
@@ -18301,12 +20077,12 @@ var require_client = __commonJS({
       client[kNeedDrain] = 0;
       client.emit("drain", client[kUrl], [client]);
     }
-    function resume(client, sync) {
+    function resume(client, sync2) {
       if (client[kResuming] === 2) {
         return;
       }
       client[kResuming] = 2;
-      _resume(client, sync);
+      _resume(client, sync2);
       client[kResuming] = 0;
       if (client[kRunningIdx] > 256) {
         client[kQueue].splice(0, client[kRunningIdx]);
@@ -18314,7 +20090,7 @@ var require_client = __commonJS({
         client[kRunningIdx] = 0;
       }
     }
-    function _resume(client, sync) {
+    function _resume(client, sync2) {
       while (true) {
         if (client.destroyed) {
           assert(client[kPending] === 0);
@@ -18331,7 +20107,7 @@ var require_client = __commonJS({
         if (client[kBusy]) {
           client[kNeedDrain] = 2;
         } else if (client[kNeedDrain] === 2) {
-          if (sync) {
+          if (sync2) {
             client[kNeedDrain] = 1;
             queueMicrotask(() => emitDrain(client));
           } else {
@@ -18564,8 +20340,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve8) => {
-            this[kClosedResolve] = resolve8;
+          await new Promise((resolve12) => {
+            this[kClosedResolve] = resolve12;
           });
         }
       }
@@ -18742,11 +20518,11 @@ var require_balanced_pool = __commonJS({
     var kWeight = /* @__PURE__ */ Symbol("kWeight");
     var kMaxWeightPerServer = /* @__PURE__ */ Symbol("kMaxWeightPerServer");
     var kErrorPenalty = /* @__PURE__ */ Symbol("kErrorPenalty");
-    function getGreatestCommonDivisor(a, b) {
-      if (a === 0) return b;
-      while (b !== 0) {
-        const t = b;
-        b = a % b;
+    function getGreatestCommonDivisor(a, b2) {
+      if (a === 0) return b2;
+      while (b2 !== 0) {
+        const t = b2;
+        b2 = a % b2;
         a = t;
       }
       return a;
@@ -18818,7 +20594,7 @@ var require_balanced_pool = __commonJS({
         return this;
       }
       get upstreams() {
-        return this[kClients].filter((dispatcher) => dispatcher.closed !== true && dispatcher.destroyed !== true).map((p) => p[kUrl].origin);
+        return this[kClients].filter((dispatcher) => dispatcher.closed !== true && dispatcher.destroyed !== true).map((p2) => p2[kUrl].origin);
       }
       [kGetDispatcher]() {
         if (this[kClients].length === 0) {
@@ -18828,7 +20604,7 @@ var require_balanced_pool = __commonJS({
         if (!dispatcher) {
           return;
         }
-        const allClientsBusy = this[kClients].map((pool) => pool[kNeedDrain]).reduce((a, b) => a && b, true);
+        const allClientsBusy = this[kClients].map((pool) => pool[kNeedDrain]).reduce((a, b2) => a && b2, true);
         if (allClientsBusy) {
           return;
         }
@@ -19083,7 +20859,7 @@ var require_proxy_agent = __commonJS({
         this[kAgent] = new Agent3({
           ...opts2,
           factory,
-          connect: async (opts3, callback) => {
+          connect: async (opts3, callback2) => {
             let requestedPath = opts3.host;
             if (!opts3.port) {
               requestedPath += `:${defaultProtocolPort(opts3.protocol)}`;
@@ -19102,10 +20878,10 @@ var require_proxy_agent = __commonJS({
               });
               if (statusCode !== 200) {
                 socket.on("error", noop3).destroy();
-                callback(new RequestAbortedError(`Proxy response (${statusCode}) !== 200 when HTTP Tunneling`));
+                callback2(new RequestAbortedError(`Proxy response (${statusCode}) !== 200 when HTTP Tunneling`));
               }
               if (opts3.protocol !== "https:") {
-                callback(null, socket);
+                callback2(null, socket);
                 return;
               }
               let servername;
@@ -19114,12 +20890,12 @@ var require_proxy_agent = __commonJS({
               } else {
                 servername = opts3.servername;
               }
-              this[kConnectEndpoint]({ ...opts3, servername, httpSocket: socket }, callback);
+              this[kConnectEndpoint]({ ...opts3, servername, httpSocket: socket }, callback2);
             } catch (err) {
               if (err.code === "ERR_TLS_CERT_ALTNAME_INVALID") {
-                callback(new SecureProxyConnectionError(err));
+                callback2(new SecureProxyConnectionError(err));
               } else {
-                callback(err);
+                callback2(err);
               }
             }
           }
@@ -19750,13 +21526,13 @@ var require_readable = __commonJS({
         }
         return super.destroy(err);
       }
-      _destroy(err, callback) {
+      _destroy(err, callback2) {
         if (!this[kReading]) {
           setImmediate(() => {
-            callback(err);
+            callback2(err);
           });
         } else {
-          callback(err);
+          callback2(err);
         }
       }
       on(ev, ...args) {
@@ -19834,7 +21610,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve8, reject) => {
+        return await new Promise((resolve12, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -19847,7 +21623,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve8(null);
+              resolve12(null);
             }
           }).on("error", noop3).on("data", function(chunk) {
             limit -= chunk.length;
@@ -19866,7 +21642,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream2, type) {
       assert(!stream2[kConsume]);
-      return new Promise((resolve8, reject) => {
+      return new Promise((resolve12, reject) => {
         if (isUnusable(stream2)) {
           const rState = stream2._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -19883,7 +21659,7 @@ var require_readable = __commonJS({
             stream2[kConsume] = {
               type,
               stream: stream2,
-              resolve: resolve8,
+              resolve: resolve12,
               reject,
               length: 0,
               body: []
@@ -19953,18 +21729,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve8, stream: stream2, length } = consume2;
+      const { type, body, resolve: resolve12, stream: stream2, length } = consume2;
       try {
         if (type === "text") {
-          resolve8(chunksDecode(body, length));
+          resolve12(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve8(JSON.parse(chunksDecode(body, length)));
+          resolve12(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve8(chunksConcat(body, length).buffer);
+          resolve12(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve8(new Blob(body, { type: stream2[kContentType] }));
+          resolve12(new Blob(body, { type: stream2[kContentType] }));
         } else if (type === "bytes") {
-          resolve8(chunksConcat(body, length));
+          resolve12(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -20004,7 +21780,7 @@ var require_util3 = __commonJS({
     } = require_errors2();
     var { chunksDecode } = require_readable();
     var CHUNK_LIMIT = 128 * 1024;
-    async function getResolveErrorBodyCallback({ callback, body, contentType, statusCode, statusMessage, headers }) {
+    async function getResolveErrorBodyCallback({ callback: callback2, body, contentType, statusCode, statusMessage, headers }) {
       assert(body);
       let chunks = [];
       let length = 0;
@@ -20024,7 +21800,7 @@ var require_util3 = __commonJS({
       }
       const message = `Response status code ${statusCode}${statusMessage ? `: ${statusMessage}` : ""}`;
       if (statusCode === 204 || !contentType || !length) {
-        queueMicrotask(() => callback(new ResponseStatusCodeError(message, statusCode, headers)));
+        queueMicrotask(() => callback2(new ResponseStatusCodeError(message, statusCode, headers)));
         return;
       }
       const stackTraceLimit = Error.stackTraceLimit;
@@ -20040,7 +21816,7 @@ var require_util3 = __commonJS({
       } finally {
         Error.stackTraceLimit = stackTraceLimit;
       }
-      queueMicrotask(() => callback(new ResponseStatusCodeError(message, statusCode, headers, payload)));
+      queueMicrotask(() => callback2(new ResponseStatusCodeError(message, statusCode, headers, payload)));
     }
     var isContentTypeApplicationJson = (contentType) => {
       return contentType.length > 15 && contentType[11] === "/" && contentType[0] === "a" && contentType[1] === "p" && contentType[2] === "p" && contentType[3] === "l" && contentType[4] === "i" && contentType[5] === "c" && contentType[6] === "a" && contentType[7] === "t" && contentType[8] === "i" && contentType[9] === "o" && contentType[10] === "n" && contentType[12] === "j" && contentType[13] === "s" && contentType[14] === "o" && contentType[15] === "n";
@@ -20067,13 +21843,13 @@ var require_api_request = __commonJS({
     var { getResolveErrorBodyCallback } = require_util3();
     var { AsyncResource } = __require("node:async_hooks");
     var RequestHandler = class extends AsyncResource {
-      constructor(opts2, callback) {
+      constructor(opts2, callback2) {
         if (!opts2 || typeof opts2 !== "object") {
           throw new InvalidArgumentError("invalid opts");
         }
         const { signal, method, opaque, body, onInfo, responseHeaders, throwOnError, highWaterMark } = opts2;
         try {
-          if (typeof callback !== "function") {
+          if (typeof callback2 !== "function") {
             throw new InvalidArgumentError("invalid callback");
           }
           if (highWaterMark && (typeof highWaterMark !== "number" || highWaterMark < 0)) {
@@ -20098,7 +21874,7 @@ var require_api_request = __commonJS({
         this.method = method;
         this.responseHeaders = responseHeaders || null;
         this.opaque = opaque || null;
-        this.callback = callback;
+        this.callback = callback2;
         this.res = null;
         this.abort = null;
         this.body = body;
@@ -20145,7 +21921,7 @@ var require_api_request = __commonJS({
         this.context = context3;
       }
       onHeaders(statusCode, rawHeaders, resume, statusMessage) {
-        const { callback, opaque, abort, context: context3, responseHeaders, highWaterMark } = this;
+        const { callback: callback2, opaque, abort, context: context3, responseHeaders, highWaterMark } = this;
         const headers = responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
         if (statusCode < 200) {
           if (this.onInfo) {
@@ -20168,15 +21944,15 @@ var require_api_request = __commonJS({
         }
         this.callback = null;
         this.res = res;
-        if (callback !== null) {
+        if (callback2 !== null) {
           if (this.throwOnError && statusCode >= 400) {
             this.runInAsyncScope(
               getResolveErrorBodyCallback,
               null,
-              { callback, body: res, contentType, statusCode, statusMessage, headers }
+              { callback: callback2, body: res, contentType, statusCode, statusMessage, headers }
             );
           } else {
-            this.runInAsyncScope(callback, null, null, {
+            this.runInAsyncScope(callback2, null, null, {
               statusCode,
               headers,
               trailers: this.trailers,
@@ -20195,11 +21971,11 @@ var require_api_request = __commonJS({
         this.res.push(null);
       }
       onError(err) {
-        const { res, callback, body, opaque } = this;
-        if (callback) {
+        const { res, callback: callback2, body, opaque } = this;
+        if (callback2) {
           this.callback = null;
           queueMicrotask(() => {
-            this.runInAsyncScope(callback, null, err, { opaque });
+            this.runInAsyncScope(callback2, null, err, { opaque });
           });
         }
         if (res) {
@@ -20219,22 +21995,22 @@ var require_api_request = __commonJS({
         }
       }
     };
-    function request2(opts2, callback) {
-      if (callback === void 0) {
-        return new Promise((resolve8, reject) => {
+    function request2(opts2, callback2) {
+      if (callback2 === void 0) {
+        return new Promise((resolve12, reject) => {
           request2.call(this, opts2, (err, data) => {
-            return err ? reject(err) : resolve8(data);
+            return err ? reject(err) : resolve12(data);
           });
         });
       }
       try {
-        this.dispatch(opts2, new RequestHandler(opts2, callback));
+        this.dispatch(opts2, new RequestHandler(opts2, callback2));
       } catch (err) {
-        if (typeof callback !== "function") {
+        if (typeof callback2 !== "function") {
           throw err;
         }
         const opaque = opts2?.opaque;
-        queueMicrotask(() => callback(err, { opaque }));
+        queueMicrotask(() => callback2(err, { opaque }));
       }
     }
     module.exports = request2;
@@ -20305,13 +22081,13 @@ var require_api_stream = __commonJS({
     var { AsyncResource } = __require("node:async_hooks");
     var { addSignal, removeSignal } = require_abort_signal();
     var StreamHandler = class extends AsyncResource {
-      constructor(opts2, factory, callback) {
+      constructor(opts2, factory, callback2) {
         if (!opts2 || typeof opts2 !== "object") {
           throw new InvalidArgumentError("invalid opts");
         }
         const { signal, method, opaque, body, onInfo, responseHeaders, throwOnError } = opts2;
         try {
-          if (typeof callback !== "function") {
+          if (typeof callback2 !== "function") {
             throw new InvalidArgumentError("invalid callback");
           }
           if (typeof factory !== "function") {
@@ -20336,7 +22112,7 @@ var require_api_stream = __commonJS({
         this.responseHeaders = responseHeaders || null;
         this.opaque = opaque || null;
         this.factory = factory;
-        this.callback = callback;
+        this.callback = callback2;
         this.res = null;
         this.abort = null;
         this.context = null;
@@ -20361,7 +22137,7 @@ var require_api_stream = __commonJS({
         this.context = context3;
       }
       onHeaders(statusCode, rawHeaders, resume, statusMessage) {
-        const { factory, opaque, context: context3, callback, responseHeaders } = this;
+        const { factory, opaque, context: context3, callback: callback2, responseHeaders } = this;
         const headers = responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
         if (statusCode < 200) {
           if (this.onInfo) {
@@ -20379,7 +22155,7 @@ var require_api_stream = __commonJS({
           this.runInAsyncScope(
             getResolveErrorBodyCallback,
             null,
-            { callback, body: res, contentType, statusCode, statusMessage, headers }
+            { callback: callback2, body: res, contentType, statusCode, statusMessage, headers }
           );
         } else {
           if (factory === null) {
@@ -20395,13 +22171,13 @@ var require_api_stream = __commonJS({
             throw new InvalidReturnValueError("expected Writable");
           }
           finished(res, { readable: false }, (err) => {
-            const { callback: callback2, res: res2, opaque: opaque2, trailers, abort } = this;
+            const { callback: callback3, res: res2, opaque: opaque2, trailers, abort } = this;
             this.res = null;
             if (err || !res2.readable) {
               util.destroy(res2, err);
             }
             this.callback = null;
-            this.runInAsyncScope(callback2, null, err || null, { opaque: opaque2, trailers });
+            this.runInAsyncScope(callback3, null, err || null, { opaque: opaque2, trailers });
             if (err) {
               abort();
             }
@@ -20426,16 +22202,16 @@ var require_api_stream = __commonJS({
         res.end();
       }
       onError(err) {
-        const { res, callback, opaque, body } = this;
+        const { res, callback: callback2, opaque, body } = this;
         removeSignal(this);
         this.factory = null;
         if (res) {
           this.res = null;
           util.destroy(res, err);
-        } else if (callback) {
+        } else if (callback2) {
           this.callback = null;
           queueMicrotask(() => {
-            this.runInAsyncScope(callback, null, err, { opaque });
+            this.runInAsyncScope(callback2, null, err, { opaque });
           });
         }
         if (body) {
@@ -20444,22 +22220,22 @@ var require_api_stream = __commonJS({
         }
       }
     };
-    function stream2(opts2, factory, callback) {
-      if (callback === void 0) {
-        return new Promise((resolve8, reject) => {
+    function stream2(opts2, factory, callback2) {
+      if (callback2 === void 0) {
+        return new Promise((resolve12, reject) => {
           stream2.call(this, opts2, factory, (err, data) => {
-            return err ? reject(err) : resolve8(data);
+            return err ? reject(err) : resolve12(data);
           });
         });
       }
       try {
-        this.dispatch(opts2, new StreamHandler(opts2, factory, callback));
+        this.dispatch(opts2, new StreamHandler(opts2, factory, callback2));
       } catch (err) {
-        if (typeof callback !== "function") {
+        if (typeof callback2 !== "function") {
           throw err;
         }
         const opaque = opts2?.opaque;
-        queueMicrotask(() => callback(err, { opaque }));
+        queueMicrotask(() => callback2(err, { opaque }));
       }
     }
     module.exports = stream2;
@@ -20497,9 +22273,9 @@ var require_api_pipeline = __commonJS({
           resume();
         }
       }
-      _destroy(err, callback) {
+      _destroy(err, callback2) {
         this._read();
-        callback(err);
+        callback2(err);
       }
     };
     var PipelineResponse = class extends Readable {
@@ -20510,11 +22286,11 @@ var require_api_pipeline = __commonJS({
       _read() {
         this[kResume]();
       }
-      _destroy(err, callback) {
+      _destroy(err, callback2) {
         if (!err && !this._readableState.endEmitted) {
           err = new RequestAbortedError();
         }
-        callback(err);
+        callback2(err);
       }
     };
     var PipelineHandler = class extends AsyncResource {
@@ -20552,15 +22328,15 @@ var require_api_pipeline = __commonJS({
               body.resume();
             }
           },
-          write: (chunk, encoding, callback) => {
+          write: (chunk, encoding, callback2) => {
             const { req } = this;
             if (req.push(chunk, encoding) || req._readableState.destroyed) {
-              callback();
+              callback2();
             } else {
-              req[kResume] = callback;
+              req[kResume] = callback2;
             }
           },
-          destroy: (err, callback) => {
+          destroy: (err, callback2) => {
             const { body, req, res, ret, abort } = this;
             if (!err && !ret._readableState.endEmitted) {
               err = new RequestAbortedError();
@@ -20572,7 +22348,7 @@ var require_api_pipeline = __commonJS({
             util.destroy(req, err);
             util.destroy(res, err);
             removeSignal(this);
-            callback(err);
+            callback2(err);
           }
         }).on("prefinish", () => {
           const { req } = this;
@@ -20653,7 +22429,7 @@ var require_api_pipeline = __commonJS({
         util.destroy(ret, err);
       }
     };
-    function pipeline2(opts2, handler2) {
+    function pipeline4(opts2, handler2) {
       try {
         const pipelineHandler = new PipelineHandler(opts2, handler2);
         this.dispatch({ ...opts2, body: pipelineHandler.req }, pipelineHandler);
@@ -20662,7 +22438,7 @@ var require_api_pipeline = __commonJS({
         return new PassThrough().destroy(err);
       }
     }
-    module.exports = pipeline2;
+    module.exports = pipeline4;
   }
 });
 
@@ -20676,11 +22452,11 @@ var require_api_upgrade = __commonJS({
     var { addSignal, removeSignal } = require_abort_signal();
     var assert = __require("node:assert");
     var UpgradeHandler = class extends AsyncResource {
-      constructor(opts2, callback) {
+      constructor(opts2, callback2) {
         if (!opts2 || typeof opts2 !== "object") {
           throw new InvalidArgumentError("invalid opts");
         }
-        if (typeof callback !== "function") {
+        if (typeof callback2 !== "function") {
           throw new InvalidArgumentError("invalid callback");
         }
         const { signal, opaque, responseHeaders } = opts2;
@@ -20690,7 +22466,7 @@ var require_api_upgrade = __commonJS({
         super("UNDICI_UPGRADE");
         this.responseHeaders = responseHeaders || null;
         this.opaque = opaque || null;
-        this.callback = callback;
+        this.callback = callback2;
         this.abort = null;
         this.context = null;
         addSignal(this, signal);
@@ -20709,11 +22485,11 @@ var require_api_upgrade = __commonJS({
       }
       onUpgrade(statusCode, rawHeaders, socket) {
         assert(statusCode === 101);
-        const { callback, opaque, context: context3 } = this;
+        const { callback: callback2, opaque, context: context3 } = this;
         removeSignal(this);
         this.callback = null;
         const headers = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
-        this.runInAsyncScope(callback, null, null, {
+        this.runInAsyncScope(callback2, null, null, {
           headers,
           socket,
           opaque,
@@ -20721,37 +22497,37 @@ var require_api_upgrade = __commonJS({
         });
       }
       onError(err) {
-        const { callback, opaque } = this;
+        const { callback: callback2, opaque } = this;
         removeSignal(this);
-        if (callback) {
+        if (callback2) {
           this.callback = null;
           queueMicrotask(() => {
-            this.runInAsyncScope(callback, null, err, { opaque });
+            this.runInAsyncScope(callback2, null, err, { opaque });
           });
         }
       }
     };
-    function upgrade(opts2, callback) {
-      if (callback === void 0) {
-        return new Promise((resolve8, reject) => {
+    function upgrade(opts2, callback2) {
+      if (callback2 === void 0) {
+        return new Promise((resolve12, reject) => {
           upgrade.call(this, opts2, (err, data) => {
-            return err ? reject(err) : resolve8(data);
+            return err ? reject(err) : resolve12(data);
           });
         });
       }
       try {
-        const upgradeHandler = new UpgradeHandler(opts2, callback);
+        const upgradeHandler = new UpgradeHandler(opts2, callback2);
         this.dispatch({
           ...opts2,
           method: opts2.method || "GET",
           upgrade: opts2.protocol || "Websocket"
         }, upgradeHandler);
       } catch (err) {
-        if (typeof callback !== "function") {
+        if (typeof callback2 !== "function") {
           throw err;
         }
         const opaque = opts2?.opaque;
-        queueMicrotask(() => callback(err, { opaque }));
+        queueMicrotask(() => callback2(err, { opaque }));
       }
     }
     module.exports = upgrade;
@@ -20768,11 +22544,11 @@ var require_api_connect = __commonJS({
     var util = require_util();
     var { addSignal, removeSignal } = require_abort_signal();
     var ConnectHandler = class extends AsyncResource {
-      constructor(opts2, callback) {
+      constructor(opts2, callback2) {
         if (!opts2 || typeof opts2 !== "object") {
           throw new InvalidArgumentError("invalid opts");
         }
-        if (typeof callback !== "function") {
+        if (typeof callback2 !== "function") {
           throw new InvalidArgumentError("invalid callback");
         }
         const { signal, opaque, responseHeaders } = opts2;
@@ -20782,7 +22558,7 @@ var require_api_connect = __commonJS({
         super("UNDICI_CONNECT");
         this.opaque = opaque || null;
         this.responseHeaders = responseHeaders || null;
-        this.callback = callback;
+        this.callback = callback2;
         this.abort = null;
         addSignal(this, signal);
       }
@@ -20799,14 +22575,14 @@ var require_api_connect = __commonJS({
         throw new SocketError("bad connect", null);
       }
       onUpgrade(statusCode, rawHeaders, socket) {
-        const { callback, opaque, context: context3 } = this;
+        const { callback: callback2, opaque, context: context3 } = this;
         removeSignal(this);
         this.callback = null;
         let headers = rawHeaders;
         if (headers != null) {
           headers = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
         }
-        this.runInAsyncScope(callback, null, null, {
+        this.runInAsyncScope(callback2, null, null, {
           statusCode,
           headers,
           socket,
@@ -20815,33 +22591,33 @@ var require_api_connect = __commonJS({
         });
       }
       onError(err) {
-        const { callback, opaque } = this;
+        const { callback: callback2, opaque } = this;
         removeSignal(this);
-        if (callback) {
+        if (callback2) {
           this.callback = null;
           queueMicrotask(() => {
-            this.runInAsyncScope(callback, null, err, { opaque });
+            this.runInAsyncScope(callback2, null, err, { opaque });
           });
         }
       }
     };
-    function connect(opts2, callback) {
-      if (callback === void 0) {
-        return new Promise((resolve8, reject) => {
+    function connect(opts2, callback2) {
+      if (callback2 === void 0) {
+        return new Promise((resolve12, reject) => {
           connect.call(this, opts2, (err, data) => {
-            return err ? reject(err) : resolve8(data);
+            return err ? reject(err) : resolve12(data);
           });
         });
       }
       try {
-        const connectHandler = new ConnectHandler(opts2, callback);
+        const connectHandler = new ConnectHandler(opts2, callback2);
         this.dispatch({ ...opts2, method: "CONNECT" }, connectHandler);
       } catch (err) {
-        if (typeof callback !== "function") {
+        if (typeof callback2 !== "function") {
           throw err;
         }
         const opaque = opts2?.opaque;
-        queueMicrotask(() => callback(err, { opaque }));
+        queueMicrotask(() => callback2(err, { opaque }));
       }
     }
     module.exports = connect;
@@ -21084,8 +22860,8 @@ var require_mock_utils = __commonJS({
         const value = data[key2];
         const name = Buffer.from(`${key2}`);
         if (Array.isArray(value)) {
-          for (let j = 0; j < value.length; ++j) {
-            result.push(name, Buffer.from(`${value[j]}`));
+          for (let j2 = 0; j2 < value.length; ++j2) {
+            result.push(name, Buffer.from(`${value[j2]}`));
           }
         } else {
           result.push(name, Buffer.from(`${value}`));
@@ -22208,10 +23984,10 @@ var require_headers = __commonJS({
     }
     function headerValueNormalize(potentialValue) {
       let i = 0;
-      let j = potentialValue.length;
-      while (j > i && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(j - 1))) --j;
-      while (j > i && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(i))) ++i;
-      return i === 0 && j === potentialValue.length ? potentialValue : potentialValue.substring(i, j);
+      let j2 = potentialValue.length;
+      while (j2 > i && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(j2 - 1))) --j2;
+      while (j2 > i && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(i))) ++i;
+      return i === 0 && j2 === potentialValue.length ? potentialValue : potentialValue.substring(i, j2);
     }
     function fill(headers, object) {
       if (Array.isArray(object)) {
@@ -22258,8 +24034,8 @@ var require_headers = __commonJS({
       }
       return getHeadersList(headers).append(name, value, false);
     }
-    function compareHeaderName(a, b) {
-      return a[0] < b[0] ? -1 : 1;
+    function compareHeaderName(a, b2) {
+      return a[0] < b2[0] ? -1 : 1;
     }
     var HeadersList = class _HeadersList {
       /** @type {[string, string][]|null} */
@@ -22390,7 +24166,7 @@ var require_headers = __commonJS({
           const firstValue = iterator2.next().value;
           array[0] = [firstValue[0], firstValue[1].value];
           assert(firstValue[1].value !== null);
-          for (let i = 1, j = 0, right = 0, left = 0, pivot = 0, x, value; i < size; ++i) {
+          for (let i = 1, j2 = 0, right = 0, left = 0, pivot = 0, x, value; i < size; ++i) {
             value = iterator2.next().value;
             x = array[i] = [value[0], value[1].value];
             assert(x[1] !== null);
@@ -22405,9 +24181,9 @@ var require_headers = __commonJS({
               }
             }
             if (i !== pivot) {
-              j = i;
-              while (j > left) {
-                array[j] = array[--j];
+              j2 = i;
+              while (j2 > left) {
+                array[j2] = array[--j2];
               }
               array[left] = x;
             }
@@ -22550,8 +24326,8 @@ var require_headers = __commonJS({
         for (let i = 0; i < names.length; ++i) {
           const { 0: name, 1: value } = names[i];
           if (name === "set-cookie") {
-            for (let j = 0; j < cookies.length; ++j) {
-              headers.push([name, cookies[j]]);
+            for (let j2 = 0; j2 < cookies.length; ++j2) {
+              headers.push([name, cookies[j2]]);
             }
           } else {
             headers.push([name, value]);
@@ -22597,19 +24373,19 @@ var require_headers = __commonJS({
         enumerable: false
       }
     });
-    webidl.converters.HeadersInit = function(V, prefix, argument) {
-      if (webidl.util.Type(V) === "Object") {
-        const iterator2 = Reflect.get(V, Symbol.iterator);
-        if (!util.types.isProxy(V) && iterator2 === Headers2.prototype.entries) {
+    webidl.converters.HeadersInit = function(V2, prefix, argument) {
+      if (webidl.util.Type(V2) === "Object") {
+        const iterator2 = Reflect.get(V2, Symbol.iterator);
+        if (!util.types.isProxy(V2) && iterator2 === Headers2.prototype.entries) {
           try {
-            return getHeadersList(V).entriesList;
+            return getHeadersList(V2).entriesList;
           } catch {
           }
         }
         if (typeof iterator2 === "function") {
-          return webidl.converters["sequence<sequence<ByteString>>"](V, prefix, argument, iterator2.bind(V));
+          return webidl.converters["sequence<sequence<ByteString>>"](V2, prefix, argument, iterator2.bind(V2));
         }
-        return webidl.converters["record<ByteString, ByteString>"](V, prefix, argument);
+        return webidl.converters["record<ByteString, ByteString>"](V2, prefix, argument);
       }
       throw webidl.errors.conversionFailed({
         prefix: "Headers constructor",
@@ -22653,7 +24429,7 @@ var require_response = __commonJS({
     var {
       redirectStatusSet,
       nullBodyStatus
-    } = require_constants4();
+    } = require_constants5();
     var { kState, kHeaders } = require_symbols2();
     var { webidl } = require_webidl();
     var { FormData } = require_formdata();
@@ -22878,12 +24654,12 @@ var require_response = __commonJS({
         ...state
       };
       return new Proxy(response, {
-        get(target, p) {
-          return p in state ? state[p] : target[p];
+        get(target, p2) {
+          return p2 in state ? state[p2] : target[p2];
         },
-        set(target, p, value) {
-          assert(!(p in state));
-          target[p] = value;
+        set(target, p2, value) {
+          assert(!(p2 in state));
+          target[p2] = value;
           return true;
         }
       });
@@ -22974,32 +24750,32 @@ var require_response = __commonJS({
     webidl.converters.URLSearchParams = webidl.interfaceConverter(
       URLSearchParams
     );
-    webidl.converters.XMLHttpRequestBodyInit = function(V, prefix, name) {
-      if (typeof V === "string") {
-        return webidl.converters.USVString(V, prefix, name);
+    webidl.converters.XMLHttpRequestBodyInit = function(V2, prefix, name) {
+      if (typeof V2 === "string") {
+        return webidl.converters.USVString(V2, prefix, name);
       }
-      if (isBlobLike(V)) {
-        return webidl.converters.Blob(V, prefix, name, { strict: false });
+      if (isBlobLike(V2)) {
+        return webidl.converters.Blob(V2, prefix, name, { strict: false });
       }
-      if (ArrayBuffer.isView(V) || types.isArrayBuffer(V)) {
-        return webidl.converters.BufferSource(V, prefix, name);
+      if (ArrayBuffer.isView(V2) || types.isArrayBuffer(V2)) {
+        return webidl.converters.BufferSource(V2, prefix, name);
       }
-      if (util.isFormDataLike(V)) {
-        return webidl.converters.FormData(V, prefix, name, { strict: false });
+      if (util.isFormDataLike(V2)) {
+        return webidl.converters.FormData(V2, prefix, name, { strict: false });
       }
-      if (V instanceof URLSearchParams) {
-        return webidl.converters.URLSearchParams(V, prefix, name);
+      if (V2 instanceof URLSearchParams) {
+        return webidl.converters.URLSearchParams(V2, prefix, name);
       }
-      return webidl.converters.DOMString(V, prefix, name);
+      return webidl.converters.DOMString(V2, prefix, name);
     };
-    webidl.converters.BodyInit = function(V, prefix, argument) {
-      if (V instanceof ReadableStream) {
-        return webidl.converters.ReadableStream(V, prefix, argument);
+    webidl.converters.BodyInit = function(V2, prefix, argument) {
+      if (V2 instanceof ReadableStream) {
+        return webidl.converters.ReadableStream(V2, prefix, argument);
       }
-      if (V?.[Symbol.asyncIterator]) {
-        return V;
+      if (V2?.[Symbol.asyncIterator]) {
+        return V2;
       }
-      return webidl.converters.XMLHttpRequestBodyInit(V, prefix, argument);
+      return webidl.converters.XMLHttpRequestBodyInit(V2, prefix, argument);
     };
     webidl.converters.ResponseInit = webidl.dictionaryConverter([
       {
@@ -23095,7 +24871,7 @@ var require_request2 = __commonJS({
       requestCredentials,
       requestCache,
       requestDuplex
-    } = require_constants4();
+    } = require_constants5();
     var { kEnumerableProperty, normalizedMethodRecordsBase, normalizedMethodRecords } = util;
     var { kHeaders, kSignal, kState, kDispatcher } = require_symbols2();
     var { webidl } = require_webidl();
@@ -23668,14 +25444,14 @@ var require_request2 = __commonJS({
     webidl.converters.Request = webidl.interfaceConverter(
       Request2
     );
-    webidl.converters.RequestInfo = function(V, prefix, argument) {
-      if (typeof V === "string") {
-        return webidl.converters.USVString(V, prefix, argument);
+    webidl.converters.RequestInfo = function(V2, prefix, argument) {
+      if (typeof V2 === "string") {
+        return webidl.converters.USVString(V2, prefix, argument);
       }
-      if (V instanceof Request2) {
-        return webidl.converters.Request(V, prefix, argument);
+      if (V2 instanceof Request2) {
+        return webidl.converters.Request(V2, prefix, argument);
       }
-      return webidl.converters.USVString(V, prefix, argument);
+      return webidl.converters.USVString(V2, prefix, argument);
     };
     webidl.converters.AbortSignal = webidl.interfaceConverter(
       AbortSignal
@@ -23825,9 +25601,9 @@ var require_fetch = __commonJS({
       safeMethodsSet,
       requestBodyHeader,
       subresourceSet
-    } = require_constants4();
+    } = require_constants5();
     var EE = __require("node:events");
-    var { Readable, pipeline: pipeline2, finished } = __require("node:stream");
+    var { Readable, pipeline: pipeline4, finished } = __require("node:stream");
     var { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = require_util();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
@@ -23871,18 +25647,18 @@ var require_fetch = __commonJS({
     }
     function fetch3(input, init = void 0) {
       webidl.argumentLengthCheck(arguments, 1, "globalThis.fetch");
-      let p = createDeferredPromise();
+      let p2 = createDeferredPromise();
       let requestObject;
       try {
         requestObject = new Request2(input, init);
       } catch (e) {
-        p.reject(e);
-        return p.promise;
+        p2.reject(e);
+        return p2.promise;
       }
       const request2 = requestObject[kState];
       if (requestObject.signal.aborted) {
-        abortFetch(p, request2, null, requestObject.signal.reason);
-        return p.promise;
+        abortFetch(p2, request2, null, requestObject.signal.reason);
+        return p2.promise;
       }
       const globalObject = request2.client.globalObject;
       if (globalObject?.constructor?.name === "ServiceWorkerGlobalScope") {
@@ -23898,7 +25674,7 @@ var require_fetch = __commonJS({
           assert(controller != null);
           controller.abort(requestObject.signal.reason);
           const realResponse = responseObject?.deref();
-          abortFetch(p, request2, realResponse, requestObject.signal.reason);
+          abortFetch(p2, request2, realResponse, requestObject.signal.reason);
         }
       );
       const processResponse = (response) => {
@@ -23906,16 +25682,16 @@ var require_fetch = __commonJS({
           return;
         }
         if (response.aborted) {
-          abortFetch(p, request2, responseObject, controller.serializedAbortReason);
+          abortFetch(p2, request2, responseObject, controller.serializedAbortReason);
           return;
         }
         if (response.type === "error") {
-          p.reject(new TypeError("fetch failed", { cause: response.error }));
+          p2.reject(new TypeError("fetch failed", { cause: response.error }));
           return;
         }
         responseObject = new WeakRef(fromInnerResponse(response, "immutable"));
-        p.resolve(responseObject.deref());
-        p = null;
+        p2.resolve(responseObject.deref());
+        p2 = null;
       };
       controller = fetching({
         request: request2,
@@ -23924,7 +25700,7 @@ var require_fetch = __commonJS({
         dispatcher: requestObject[kDispatcher]
         // undici
       });
-      return p.promise;
+      return p2.promise;
     }
     function finalizeAndReportTiming(response, initiatorType = "other") {
       if (response.type === "error" && response.aborted) {
@@ -23959,9 +25735,9 @@ var require_fetch = __commonJS({
       );
     }
     var markResourceTiming = performance.markResourceTiming;
-    function abortFetch(p, request2, responseObject, error2) {
-      if (p) {
-        p.reject(error2);
+    function abortFetch(p2, request2, responseObject, error2) {
+      if (p2) {
+        p2.reject(error2);
       }
       if (request2.body != null && isReadable(request2.body?.stream)) {
         request2.body.stream.cancel(error2).catch((err) => {
@@ -24692,7 +26468,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve8, reject) => agent.dispatch(
+        return new Promise((resolve12, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -24768,11 +26544,11 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable({ read: resume });
               const onError = this.onError.bind(this);
-              resolve8({
+              resolve12({
                 status,
                 statusText,
                 headersList,
-                body: decoders.length ? pipeline2(this.body, ...decoders, (err) => {
+                body: decoders.length ? pipeline4(this.body, ...decoders, (err) => {
                   if (err) {
                     this.onError(err);
                   }
@@ -24811,7 +26587,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve8({
+              resolve12({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -25223,67 +26999,67 @@ var require_util4 = __commonJS({
       writable: false,
       configurable: false
     };
-    function readOperation(fr, blob, type, encodingName) {
-      if (fr[kState] === "loading") {
+    function readOperation(fr2, blob, type, encodingName) {
+      if (fr2[kState] === "loading") {
         throw new DOMException("Invalid state", "InvalidStateError");
       }
-      fr[kState] = "loading";
-      fr[kResult] = null;
-      fr[kError] = null;
+      fr2[kState] = "loading";
+      fr2[kResult] = null;
+      fr2[kError] = null;
       const stream2 = blob.stream();
       const reader = stream2.getReader();
       const bytes = [];
       let chunkPromise = reader.read();
       let isFirstChunk = true;
       (async () => {
-        while (!fr[kAborted]) {
+        while (!fr2[kAborted]) {
           try {
             const { done, value } = await chunkPromise;
-            if (isFirstChunk && !fr[kAborted]) {
+            if (isFirstChunk && !fr2[kAborted]) {
               queueMicrotask(() => {
-                fireAProgressEvent("loadstart", fr);
+                fireAProgressEvent("loadstart", fr2);
               });
             }
             isFirstChunk = false;
             if (!done && types.isUint8Array(value)) {
               bytes.push(value);
-              if ((fr[kLastProgressEventFired] === void 0 || Date.now() - fr[kLastProgressEventFired] >= 50) && !fr[kAborted]) {
-                fr[kLastProgressEventFired] = Date.now();
+              if ((fr2[kLastProgressEventFired] === void 0 || Date.now() - fr2[kLastProgressEventFired] >= 50) && !fr2[kAborted]) {
+                fr2[kLastProgressEventFired] = Date.now();
                 queueMicrotask(() => {
-                  fireAProgressEvent("progress", fr);
+                  fireAProgressEvent("progress", fr2);
                 });
               }
               chunkPromise = reader.read();
             } else if (done) {
               queueMicrotask(() => {
-                fr[kState] = "done";
+                fr2[kState] = "done";
                 try {
                   const result = packageData(bytes, type, blob.type, encodingName);
-                  if (fr[kAborted]) {
+                  if (fr2[kAborted]) {
                     return;
                   }
-                  fr[kResult] = result;
-                  fireAProgressEvent("load", fr);
+                  fr2[kResult] = result;
+                  fireAProgressEvent("load", fr2);
                 } catch (error2) {
-                  fr[kError] = error2;
-                  fireAProgressEvent("error", fr);
+                  fr2[kError] = error2;
+                  fireAProgressEvent("error", fr2);
                 }
-                if (fr[kState] !== "loading") {
-                  fireAProgressEvent("loadend", fr);
+                if (fr2[kState] !== "loading") {
+                  fireAProgressEvent("loadend", fr2);
                 }
               });
               break;
             }
           } catch (error2) {
-            if (fr[kAborted]) {
+            if (fr2[kAborted]) {
               return;
             }
             queueMicrotask(() => {
-              fr[kState] = "done";
-              fr[kError] = error2;
-              fireAProgressEvent("error", fr);
-              if (fr[kState] !== "loading") {
-                fireAProgressEvent("loadend", fr);
+              fr2[kState] = "done";
+              fr2[kError] = error2;
+              fireAProgressEvent("error", fr2);
+              if (fr2[kState] !== "loading") {
+                fireAProgressEvent("loadend", fr2);
               }
             });
             break;
@@ -25357,24 +27133,24 @@ var require_util4 = __commonJS({
       return new TextDecoder(encoding).decode(sliced);
     }
     function BOMSniffing(ioQueue) {
-      const [a, b, c] = ioQueue;
-      if (a === 239 && b === 187 && c === 191) {
+      const [a, b2, c] = ioQueue;
+      if (a === 239 && b2 === 187 && c === 191) {
         return "UTF-8";
-      } else if (a === 254 && b === 255) {
+      } else if (a === 254 && b2 === 255) {
         return "UTF-16BE";
-      } else if (a === 255 && b === 254) {
+      } else if (a === 255 && b2 === 254) {
         return "UTF-16LE";
       }
       return null;
     }
     function combineByteSequences(sequences) {
-      const size = sequences.reduce((a, b) => {
-        return a + b.byteLength;
+      const size = sequences.reduce((a, b2) => {
+        return a + b2.byteLength;
       }, 0);
       let offset = 0;
-      return sequences.reduce((a, b) => {
-        a.set(b, offset);
-        offset += b.byteLength;
+      return sequences.reduce((a, b2) => {
+        a.set(b2, offset);
+        offset += b2.byteLength;
         return a;
       }, new Uint8Array(size));
     }
@@ -25662,9 +27438,9 @@ var require_util5 = __commonJS({
     var assert = __require("node:assert");
     var { URLSerializer } = require_data_url();
     var { isValidHeaderName } = require_util2();
-    function urlEquals(A, B, excludeFragment = false) {
-      const serializedA = URLSerializer(A, excludeFragment);
-      const serializedB = URLSerializer(B, excludeFragment);
+    function urlEquals(A2, B2, excludeFragment = false) {
+      const serializedA = URLSerializer(A2, excludeFragment);
+      const serializedB = URLSerializer(B2, excludeFragment);
       return serializedA === serializedB;
     }
     function getFieldValues(header) {
@@ -25718,11 +27494,11 @@ var require_cache = __commonJS({
         webidl.argumentLengthCheck(arguments, 1, prefix);
         request2 = webidl.converters.RequestInfo(request2, prefix, "request");
         options = webidl.converters.CacheQueryOptions(options, prefix, "options");
-        const p = this.#internalMatchAll(request2, options, 1);
-        if (p.length === 0) {
+        const p2 = this.#internalMatchAll(request2, options, 1);
+        if (p2.length === 0) {
           return;
         }
-        return p[0];
+        return p2[0];
       }
       async matchAll(request2 = void 0, options = {}) {
         webidl.brandCheck(this, _Cache);
@@ -25813,8 +27589,8 @@ var require_cache = __commonJS({
           }));
           responsePromises.push(responsePromise.promise);
         }
-        const p = Promise.all(responsePromises);
-        const responses = await p;
+        const p2 = Promise.all(responsePromises);
+        const responses = await p2;
         const operations = [];
         let index = 0;
         for (const response of responses) {
@@ -25988,7 +27764,7 @@ var require_cache = __commonJS({
             r = new Request2(request2)[kState];
           }
         }
-        const promise = createDeferredPromise();
+        const promise2 = createDeferredPromise();
         const requests = [];
         if (request2 === void 0) {
           for (const requestResponse of this.#relevantRequestResponseList) {
@@ -26010,9 +27786,9 @@ var require_cache = __commonJS({
             );
             requestList.push(requestObject);
           }
-          promise.resolve(Object.freeze(requestList));
+          promise2.resolve(Object.freeze(requestList));
         });
-        return promise.promise;
+        return promise2.promise;
       }
       /**
        * @see https://w3c.github.io/ServiceWorker/#batch-cache-operations-algorithm
@@ -26341,7 +28117,7 @@ var require_cachestorage = __commonJS({
 });
 
 // node_modules/undici/lib/web/cookies/constants.js
-var require_constants5 = __commonJS({
+var require_constants6 = __commonJS({
   "node_modules/undici/lib/web/cookies/constants.js"(exports, module) {
     "use strict";
     var maxAttributeValueSize = 1024;
@@ -26486,7 +28262,7 @@ var require_util6 = __commonJS({
       "Nov",
       "Dec"
     ];
-    var IMFPaddedNumbers = Array(61).fill(0).map((_, i) => i.toString().padStart(2, "0"));
+    var IMFPaddedNumbers = Array(61).fill(0).map((_2, i) => i.toString().padStart(2, "0"));
     function toIMFDate(date) {
       if (typeof date === "number") {
         date = new Date(date);
@@ -26562,10 +28338,10 @@ var require_util6 = __commonJS({
 });
 
 // node_modules/undici/lib/web/cookies/parse.js
-var require_parse2 = __commonJS({
+var require_parse3 = __commonJS({
   "node_modules/undici/lib/web/cookies/parse.js"(exports, module) {
     "use strict";
-    var { maxNameValuePairSize, maxAttributeValueSize } = require_constants5();
+    var { maxNameValuePairSize, maxAttributeValueSize } = require_constants6();
     var { isCTLExcludingHtab } = require_util6();
     var { collectASequenceOfCodePointsFast } = require_data_url();
     var assert = __require("node:assert");
@@ -26701,7 +28477,7 @@ var require_parse2 = __commonJS({
 var require_cookies = __commonJS({
   "node_modules/undici/lib/web/cookies/index.js"(exports, module) {
     "use strict";
-    var { parseSetCookie } = require_parse2();
+    var { parseSetCookie } = require_parse3();
     var { stringify: stringify2 } = require_util6();
     var { webidl } = require_webidl();
     var { Headers: Headers2 } = require_headers();
@@ -27093,7 +28869,7 @@ var require_events = __commonJS({
 });
 
 // node_modules/undici/lib/web/websocket/constants.js
-var require_constants6 = __commonJS({
+var require_constants7 = __commonJS({
   "node_modules/undici/lib/web/websocket/constants.js"(exports, module) {
     "use strict";
     var uid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -27171,28 +28947,28 @@ var require_util7 = __commonJS({
   "node_modules/undici/lib/web/websocket/util.js"(exports, module) {
     "use strict";
     var { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = require_symbols5();
-    var { states, opcodes } = require_constants6();
+    var { states, opcodes } = require_constants7();
     var { ErrorEvent, createFastMessageEvent } = require_events();
     var { isUtf8 } = __require("node:buffer");
     var { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = require_data_url();
-    function isConnecting(ws) {
-      return ws[kReadyState] === states.CONNECTING;
+    function isConnecting(ws2) {
+      return ws2[kReadyState] === states.CONNECTING;
     }
-    function isEstablished(ws) {
-      return ws[kReadyState] === states.OPEN;
+    function isEstablished(ws2) {
+      return ws2[kReadyState] === states.OPEN;
     }
-    function isClosing(ws) {
-      return ws[kReadyState] === states.CLOSING;
+    function isClosing(ws2) {
+      return ws2[kReadyState] === states.CLOSING;
     }
-    function isClosed(ws) {
-      return ws[kReadyState] === states.CLOSED;
+    function isClosed(ws2) {
+      return ws2[kReadyState] === states.CLOSED;
     }
     function fireEvent(e, target, eventFactory = (type, init) => new Event(type, init), eventInitDict = {}) {
       const event = eventFactory(e, eventInitDict);
       target.dispatchEvent(event);
     }
-    function websocketMessageReceived(ws, type, data) {
-      if (ws[kReadyState] !== states.OPEN) {
+    function websocketMessageReceived(ws2, type, data) {
+      if (ws2[kReadyState] !== states.OPEN) {
         return;
       }
       let dataForEvent;
@@ -27200,18 +28976,18 @@ var require_util7 = __commonJS({
         try {
           dataForEvent = utf8Decode(data);
         } catch {
-          failWebsocketConnection(ws, "Received invalid UTF-8 in text frame.");
+          failWebsocketConnection(ws2, "Received invalid UTF-8 in text frame.");
           return;
         }
       } else if (type === opcodes.BINARY) {
-        if (ws[kBinaryType] === "blob") {
+        if (ws2[kBinaryType] === "blob") {
           dataForEvent = new Blob([data]);
         } else {
           dataForEvent = toArrayBuffer(data);
         }
       }
-      fireEvent("message", ws, createFastMessageEvent, {
-        origin: ws[kWebSocketURL].origin,
+      fireEvent("message", ws2, createFastMessageEvent, {
+        origin: ws2[kWebSocketURL].origin,
         data: dataForEvent
       });
     }
@@ -27258,14 +29034,14 @@ var require_util7 = __commonJS({
       }
       return code >= 3e3 && code <= 4999;
     }
-    function failWebsocketConnection(ws, reason) {
-      const { [kController]: controller, [kResponse]: response } = ws;
+    function failWebsocketConnection(ws2, reason) {
+      const { [kController]: controller, [kResponse]: response } = ws2;
       controller.abort();
       if (response?.socket && !response.socket.destroyed) {
         response.socket.destroy();
       }
       if (reason) {
-        fireEvent("error", ws, (type, init) => new ErrorEvent(type, init), {
+        fireEvent("error", ws2, (type, init) => new ErrorEvent(type, init), {
           error: new Error(reason),
           message: reason
         });
@@ -27343,7 +29119,7 @@ var require_util7 = __commonJS({
 var require_frame = __commonJS({
   "node_modules/undici/lib/web/websocket/frame.js"(exports, module) {
     "use strict";
-    var { maxUnsigned16Bit } = require_constants6();
+    var { maxUnsigned16Bit } = require_constants7();
     var BUFFER_SIZE = 16386;
     var crypto4;
     var buffer = null;
@@ -27420,7 +29196,7 @@ var require_frame = __commonJS({
 var require_connection = __commonJS({
   "node_modules/undici/lib/web/websocket/connection.js"(exports, module) {
     "use strict";
-    var { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = require_constants6();
+    var { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = require_constants7();
     var {
       kReadyState,
       kSentClose,
@@ -27441,7 +29217,7 @@ var require_connection = __commonJS({
       crypto4 = __require("node:crypto");
     } catch {
     }
-    function establishWebSocketConnection(url, protocols, client, ws, onEstablish, options) {
+    function establishWebSocketConnection(url, protocols, client, ws2, onEstablish, options) {
       const requestURL = url;
       requestURL.protocol = url.protocol === "ws:" ? "http:" : "https:";
       const request2 = makeRequest({
@@ -27472,25 +29248,25 @@ var require_connection = __commonJS({
         dispatcher: options.dispatcher,
         processResponse(response) {
           if (response.type === "error" || response.status !== 101) {
-            failWebsocketConnection(ws, "Received network error or non-101 status code.");
+            failWebsocketConnection(ws2, "Received network error or non-101 status code.");
             return;
           }
           if (protocols.length !== 0 && !response.headersList.get("Sec-WebSocket-Protocol")) {
-            failWebsocketConnection(ws, "Server did not respond with sent protocols.");
+            failWebsocketConnection(ws2, "Server did not respond with sent protocols.");
             return;
           }
           if (response.headersList.get("Upgrade")?.toLowerCase() !== "websocket") {
-            failWebsocketConnection(ws, 'Server did not set Upgrade header to "websocket".');
+            failWebsocketConnection(ws2, 'Server did not set Upgrade header to "websocket".');
             return;
           }
           if (response.headersList.get("Connection")?.toLowerCase() !== "upgrade") {
-            failWebsocketConnection(ws, 'Server did not set Connection header to "upgrade".');
+            failWebsocketConnection(ws2, 'Server did not set Connection header to "upgrade".');
             return;
           }
           const secWSAccept = response.headersList.get("Sec-WebSocket-Accept");
           const digest = crypto4.createHash("sha1").update(keyValue + uid).digest("base64");
           if (secWSAccept !== digest) {
-            failWebsocketConnection(ws, "Incorrect hash received in Sec-WebSocket-Accept header.");
+            failWebsocketConnection(ws2, "Incorrect hash received in Sec-WebSocket-Accept header.");
             return;
           }
           const secExtension = response.headersList.get("Sec-WebSocket-Extensions");
@@ -27498,7 +29274,7 @@ var require_connection = __commonJS({
           if (secExtension !== null) {
             extensions = parseExtensions(secExtension);
             if (!extensions.has("permessage-deflate")) {
-              failWebsocketConnection(ws, "Sec-WebSocket-Extensions header does not match.");
+              failWebsocketConnection(ws2, "Sec-WebSocket-Extensions header does not match.");
               return;
             }
           }
@@ -27506,7 +29282,7 @@ var require_connection = __commonJS({
           if (secProtocol !== null) {
             const requestProtocols = getDecodeSplit("sec-websocket-protocol", request2.headersList);
             if (requestProtocols === null || !requestProtocols.includes(secProtocol)) {
-              failWebsocketConnection(ws, "Protocol was not set in the opening handshake.");
+              failWebsocketConnection(ws2, "Protocol was not set in the opening handshake.");
               return;
             }
           }
@@ -27525,13 +29301,13 @@ var require_connection = __commonJS({
       });
       return controller;
     }
-    function closeWebSocketConnection(ws, code, reason, reasonByteLength) {
-      if (isClosing(ws) || isClosed(ws)) {
-      } else if (!isEstablished(ws)) {
-        failWebsocketConnection(ws, "Connection was closed before it was established.");
-        ws[kReadyState] = states.CLOSING;
-      } else if (ws[kSentClose] === sentCloseFrameState.NOT_SENT) {
-        ws[kSentClose] = sentCloseFrameState.PROCESSING;
+    function closeWebSocketConnection(ws2, code, reason, reasonByteLength) {
+      if (isClosing(ws2) || isClosed(ws2)) {
+      } else if (!isEstablished(ws2)) {
+        failWebsocketConnection(ws2, "Connection was closed before it was established.");
+        ws2[kReadyState] = states.CLOSING;
+      } else if (ws2[kSentClose] === sentCloseFrameState.NOT_SENT) {
+        ws2[kSentClose] = sentCloseFrameState.PROCESSING;
         const frame = new WebsocketFrameSend();
         if (code !== void 0 && reason === void 0) {
           frame.frameData = Buffer.allocUnsafe(2);
@@ -27543,12 +29319,12 @@ var require_connection = __commonJS({
         } else {
           frame.frameData = emptyBuffer;
         }
-        const socket = ws[kResponse].socket;
+        const socket = ws2[kResponse].socket;
         socket.write(frame.createFrame(opcodes.CLOSE));
-        ws[kSentClose] = sentCloseFrameState.SENT;
-        ws[kReadyState] = states.CLOSING;
+        ws2[kSentClose] = sentCloseFrameState.SENT;
+        ws2[kReadyState] = states.CLOSING;
       } else {
-        ws[kReadyState] = states.CLOSING;
+        ws2[kReadyState] = states.CLOSING;
       }
     }
     function onSocketData(chunk) {
@@ -27557,38 +29333,38 @@ var require_connection = __commonJS({
       }
     }
     function onSocketClose() {
-      const { ws } = this;
-      const { [kResponse]: response } = ws;
+      const { ws: ws2 } = this;
+      const { [kResponse]: response } = ws2;
       response.socket.off("data", onSocketData);
       response.socket.off("close", onSocketClose);
       response.socket.off("error", onSocketError);
-      const wasClean = ws[kSentClose] === sentCloseFrameState.SENT && ws[kReceivedClose];
+      const wasClean = ws2[kSentClose] === sentCloseFrameState.SENT && ws2[kReceivedClose];
       let code = 1005;
       let reason = "";
-      const result = ws[kByteParser].closingInfo;
+      const result = ws2[kByteParser].closingInfo;
       if (result && !result.error) {
         code = result.code ?? 1005;
         reason = result.reason;
-      } else if (!ws[kReceivedClose]) {
+      } else if (!ws2[kReceivedClose]) {
         code = 1006;
       }
-      ws[kReadyState] = states.CLOSED;
-      fireEvent("close", ws, (type, init) => new CloseEvent(type, init), {
+      ws2[kReadyState] = states.CLOSED;
+      fireEvent("close", ws2, (type, init) => new CloseEvent(type, init), {
         wasClean,
         code,
         reason
       });
       if (channels.close.hasSubscribers) {
         channels.close.publish({
-          websocket: ws,
+          websocket: ws2,
           code,
           reason
         });
       }
     }
     function onSocketError(error2) {
-      const { ws } = this;
-      ws[kReadyState] = states.CLOSING;
+      const { ws: ws2 } = this;
+      ws2[kReadyState] = states.CLOSING;
       if (channels.socketError.hasSubscribers) {
         channels.socketError.publish(error2);
       }
@@ -27630,12 +29406,12 @@ var require_permessage_deflate = __commonJS({
        * @param {boolean} fin Final fragment flag
        * @param {Function} callback Callback function
        */
-      decompress(chunk, fin, callback) {
+      decompress(chunk, fin, callback2) {
         if (!this.#inflate) {
           let windowBits = Z_DEFAULT_WINDOWBITS;
           if (this.#options.serverMaxWindowBits) {
             if (!isValidClientWindowBits(this.#options.serverMaxWindowBits)) {
-              callback(new Error("Invalid server_max_window_bits"));
+              callback2(new Error("Invalid server_max_window_bits"));
               return;
             }
             windowBits = Number.parseInt(this.#options.serverMaxWindowBits);
@@ -27643,7 +29419,7 @@ var require_permessage_deflate = __commonJS({
           try {
             this.#inflate = createInflateRaw({ windowBits });
           } catch (err) {
-            callback(err);
+            callback2(err);
             return;
           }
           this.#inflate[kBuffer] = [];
@@ -27651,7 +29427,7 @@ var require_permessage_deflate = __commonJS({
           this.#inflate.on("data", (data) => {
             this.#inflate[kLength] += data.length;
             if (this.#maxPayloadSize > 0 && this.#inflate[kLength] > this.#maxPayloadSize) {
-              callback(new MessageSizeExceededError());
+              callback2(new MessageSizeExceededError());
               this.#inflate.removeAllListeners();
               this.#inflate.destroy();
               this.#inflate = null;
@@ -27661,7 +29437,7 @@ var require_permessage_deflate = __commonJS({
           });
           this.#inflate.on("error", (err) => {
             this.#inflate = null;
-            callback(err);
+            callback2(err);
           });
         }
         this.#inflate.write(chunk);
@@ -27675,7 +29451,7 @@ var require_permessage_deflate = __commonJS({
           const full = Buffer.concat(this.#inflate[kBuffer], this.#inflate[kLength]);
           this.#inflate[kBuffer].length = 0;
           this.#inflate[kLength] = 0;
-          callback(null, full);
+          callback2(null, full);
         });
       }
     };
@@ -27687,9 +29463,9 @@ var require_permessage_deflate = __commonJS({
 var require_receiver = __commonJS({
   "node_modules/undici/lib/web/websocket/receiver.js"(exports, module) {
     "use strict";
-    var { Writable } = __require("node:stream");
+    var { Writable: Writable2 } = __require("node:stream");
     var assert = __require("node:assert");
-    var { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = require_constants6();
+    var { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = require_constants7();
     var { kReadyState, kSentClose, kResponse, kReceivedClose } = require_symbols5();
     var { channels } = require_diagnostics();
     var {
@@ -27706,11 +29482,11 @@ var require_receiver = __commonJS({
     var { closeWebSocketConnection } = require_connection();
     var { PerMessageDeflate } = require_permessage_deflate();
     var { MessageSizeExceededError } = require_errors2();
-    function failWebsocketConnectionWithCode(ws, code, reason) {
-      closeWebSocketConnection(ws, code, reason, Buffer.byteLength(reason));
-      failWebsocketConnection(ws, reason);
+    function failWebsocketConnectionWithCode(ws2, code, reason) {
+      closeWebSocketConnection(ws2, code, reason, Buffer.byteLength(reason));
+      failWebsocketConnection(ws2, reason);
     }
-    var ByteParser = class extends Writable {
+    var ByteParser = class extends Writable2 {
       #buffers = [];
       #fragmentsBytes = 0;
       #byteOffset = 0;
@@ -27729,9 +29505,9 @@ var require_receiver = __commonJS({
        * @param {Map<string, string>|null} extensions
        * @param {{ maxFragments?: number, maxPayloadSize?: number }} [options]
        */
-      constructor(ws, extensions, options = {}) {
+      constructor(ws2, extensions, options = {}) {
         super();
-        this.ws = ws;
+        this.ws = ws2;
         this.#extensions = extensions == null ? /* @__PURE__ */ new Map() : extensions;
         this.#maxFragments = options.maxFragments ?? 0;
         this.#maxPayloadSize = options.maxPayloadSize ?? 0;
@@ -27743,11 +29519,11 @@ var require_receiver = __commonJS({
        * @param {Buffer} chunk
        * @param {() => void} callback
        */
-      _write(chunk, _, callback) {
+      _write(chunk, _2, callback2) {
         this.#buffers.push(chunk);
         this.#byteOffset += chunk.length;
         this.#loop = true;
-        this.run(callback);
+        this.run(callback2);
       }
       #validatePayloadLength() {
         if (this.#maxPayloadSize > 0 && !isControlFrame(this.#info.opcode) && this.#info.payloadLength + this.#fragmentsBytes > this.#maxPayloadSize) {
@@ -27761,11 +29537,11 @@ var require_receiver = __commonJS({
        * Callback is called whenever there are no more chunks buffering,
        * or not enough bytes are buffered to parse.
        */
-      run(callback) {
+      run(callback2) {
         while (this.#loop) {
           if (this.#state === parserStates.INFO) {
             if (this.#byteOffset < 2) {
-              return callback();
+              return callback2();
             }
             const buffer = this.consume(2);
             const fin = (buffer[0] & 128) !== 0;
@@ -27778,11 +29554,11 @@ var require_receiver = __commonJS({
             const rsv3 = buffer[0] & 16;
             if (!isValidOpcode(opcode)) {
               failWebsocketConnection(this.ws, "Invalid opcode received");
-              return callback();
+              return callback2();
             }
             if (masked3) {
               failWebsocketConnection(this.ws, "Frame cannot be masked");
-              return callback();
+              return callback2();
             }
             if (rsv1 !== 0 && !this.#extensions.has("permessage-deflate")) {
               failWebsocketConnection(this.ws, "Expected RSV1 to be clear.");
@@ -27833,7 +29609,7 @@ var require_receiver = __commonJS({
             this.#info.fragmented = fragmented;
           } else if (this.#state === parserStates.PAYLOADLENGTH_16) {
             if (this.#byteOffset < 2) {
-              return callback();
+              return callback2();
             }
             const buffer = this.consume(2);
             this.#info.payloadLength = buffer.readUInt16BE(0);
@@ -27843,7 +29619,7 @@ var require_receiver = __commonJS({
             }
           } else if (this.#state === parserStates.PAYLOADLENGTH_64) {
             if (this.#byteOffset < 8) {
-              return callback();
+              return callback2();
             }
             const buffer = this.consume(8);
             const upper = buffer.readUInt32BE(0);
@@ -27859,7 +29635,7 @@ var require_receiver = __commonJS({
             }
           } else if (this.#state === parserStates.READ_DATA) {
             if (this.#byteOffset < this.#info.payloadLength) {
-              return callback();
+              return callback2();
             }
             const body = this.consume(this.#info.payloadLength);
             if (isControlFrame(this.#info.opcode)) {
@@ -27871,7 +29647,7 @@ var require_receiver = __commonJS({
                 socket.once("drain", () => {
                   if (this.destroyed) return;
                   this.#loop = true;
-                  this.run(callback);
+                  this.run(callback2);
                 });
                 return;
               }
@@ -27908,13 +29684,13 @@ var require_receiver = __commonJS({
                     if (!this.#info.fin) {
                       this.#state = parserStates.INFO;
                       this.#loop = true;
-                      this.run(callback);
+                      this.run(callback2);
                       return;
                     }
                     websocketMessageReceived(this.ws, this.#info.binaryType, this.consumeFragments());
                     this.#loop = true;
                     this.#state = parserStates.INFO;
-                    this.run(callback);
+                    this.run(callback2);
                   }
                 );
                 this.#loop = false;
@@ -28070,7 +29846,7 @@ var require_sender = __commonJS({
   "node_modules/undici/lib/web/websocket/sender.js"(exports, module) {
     "use strict";
     var { WebsocketFrameSend } = require_frame();
-    var { opcodes, sendHints } = require_constants6();
+    var { opcodes, sendHints } = require_constants7();
     var FixedQueue = require_fixed_queue();
     var FastBuffer = Buffer[Symbol.species];
     var SendQueue = class {
@@ -28154,7 +29930,7 @@ var require_websocket = __commonJS({
     var { webidl } = require_webidl();
     var { URLSerializer } = require_data_url();
     var { environmentSettingsObject } = require_util2();
-    var { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = require_constants6();
+    var { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = require_constants7();
     var {
       kWebSocketURL,
       kReadyState,
@@ -28226,10 +30002,10 @@ var require_websocket = __commonJS({
         if (typeof protocols === "string") {
           protocols = [protocols];
         }
-        if (protocols.length !== new Set(protocols.map((p) => p.toLowerCase())).size) {
+        if (protocols.length !== new Set(protocols.map((p2) => p2.toLowerCase())).size) {
           throw new DOMException("Invalid Sec-WebSocket-Protocol value", "SyntaxError");
         }
-        if (protocols.length > 0 && !protocols.every((p) => isValidSubprotocol(p))) {
+        if (protocols.length > 0 && !protocols.every((p2) => isValidSubprotocol(p2))) {
           throw new DOMException("Invalid Sec-WebSocket-Protocol value", "SyntaxError");
         }
         this[kWebSocketURL] = new URL(urlRecord.href);
@@ -28477,11 +30253,11 @@ var require_websocket = __commonJS({
     webidl.converters["sequence<DOMString>"] = webidl.sequenceConverter(
       webidl.converters.DOMString
     );
-    webidl.converters["DOMString or sequence<DOMString>"] = function(V, prefix, argument) {
-      if (webidl.util.Type(V) === "Object" && Symbol.iterator in V) {
-        return webidl.converters["sequence<DOMString>"](V);
+    webidl.converters["DOMString or sequence<DOMString>"] = function(V2, prefix, argument) {
+      if (webidl.util.Type(V2) === "Object" && Symbol.iterator in V2) {
+        return webidl.converters["sequence<DOMString>"](V2);
       }
-      return webidl.converters.DOMString(V, prefix, argument);
+      return webidl.converters.DOMString(V2, prefix, argument);
     };
     webidl.converters.WebSocketInit = webidl.dictionaryConverter([
       {
@@ -28499,22 +30275,22 @@ var require_websocket = __commonJS({
         converter: webidl.nullableConverter(webidl.converters.HeadersInit)
       }
     ]);
-    webidl.converters["DOMString or sequence<DOMString> or WebSocketInit"] = function(V) {
-      if (webidl.util.Type(V) === "Object" && !(Symbol.iterator in V)) {
-        return webidl.converters.WebSocketInit(V);
+    webidl.converters["DOMString or sequence<DOMString> or WebSocketInit"] = function(V2) {
+      if (webidl.util.Type(V2) === "Object" && !(Symbol.iterator in V2)) {
+        return webidl.converters.WebSocketInit(V2);
       }
-      return { protocols: webidl.converters["DOMString or sequence<DOMString>"](V) };
+      return { protocols: webidl.converters["DOMString or sequence<DOMString>"](V2) };
     };
-    webidl.converters.WebSocketSendData = function(V) {
-      if (webidl.util.Type(V) === "Object") {
-        if (isBlobLike(V)) {
-          return webidl.converters.Blob(V, { strict: false });
+    webidl.converters.WebSocketSendData = function(V2) {
+      if (webidl.util.Type(V2) === "Object") {
+        if (isBlobLike(V2)) {
+          return webidl.converters.Blob(V2, { strict: false });
         }
-        if (ArrayBuffer.isView(V) || types.isArrayBuffer(V)) {
-          return webidl.converters.BufferSource(V);
+        if (ArrayBuffer.isView(V2) || types.isArrayBuffer(V2)) {
+          return webidl.converters.BufferSource(V2);
         }
       }
-      return webidl.converters.USVString(V);
+      return webidl.converters.USVString(V2);
     };
     function onParserDrain() {
       this.ws[kResponse].socket.resume();
@@ -28551,9 +30327,9 @@ var require_util8 = __commonJS({
       }
       return true;
     }
-    function delay(ms) {
-      return new Promise((resolve8) => {
-        setTimeout(resolve8, ms).unref();
+    function delay(ms2) {
+      return new Promise((resolve12) => {
+        setTimeout(resolve12, ms2).unref();
       });
     }
     module.exports = {
@@ -28682,19 +30458,19 @@ var require_eventsource_stream = __commonJS({
        * @param {Function} callback
        * @returns {void}
        */
-      _transform(chunk, _encoding, callback) {
+      _transform(chunk, _encoding, callback2) {
         if (chunk.length === 0) {
-          callback();
+          callback2();
           return;
         }
         if (this.maxEventSize > 0 && this.chunks.length >= this.maxBufferedChunks && chunk[0] !== LF3 && chunk[0] !== CR3) {
-          callback(createMaxEventSizeExceededError());
+          callback2(createMaxEventSizeExceededError());
           return;
         }
         this.chunks.push(chunk);
         if (this.checkBOM) {
           if (this.handleBOM()) {
-            callback();
+            callback2();
             return;
           }
         }
@@ -28730,7 +30506,7 @@ var require_eventsource_stream = __commonJS({
             try {
               this.parseLine(this.readLine(), this.event);
             } catch (error2) {
-              callback(error2);
+              callback2(error2);
               return;
             }
             this.consumeCurrentByte();
@@ -28738,17 +30514,17 @@ var require_eventsource_stream = __commonJS({
             continue;
           }
           if (this.maxEventSize > 0 && ++this.lineLength > this.maxEventSize + 7) {
-            callback(createMaxEventSizeExceededError());
+            callback2(createMaxEventSizeExceededError());
             return;
           }
           this.advanceCursor();
         }
-        callback();
+        callback2();
       }
-      _destroy(error2, callback) {
+      _destroy(error2, callback2) {
         this.chunks.length = 0;
         this.clearEvent();
-        super._destroy(error2, callback);
+        super._destroy(error2, callback2);
       }
       /**
        * @param {Buffer} line
@@ -28973,7 +30749,7 @@ ${value}`;
 var require_eventsource = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource.js"(exports, module) {
     "use strict";
-    var { pipeline: pipeline2 } = __require("node:stream");
+    var { pipeline: pipeline4 } = __require("node:stream");
     var { fetching } = require_fetch();
     var { makeRequest } = require_request2();
     var { webidl } = require_webidl();
@@ -29133,7 +30909,7 @@ var require_eventsource = __commonJS({
               ));
             }
           });
-          pipeline2(
+          pipeline4(
             response.body.stream,
             eventSourceStream,
             (error2) => {
@@ -29415,7 +31191,7 @@ var require_undici = __commonJS({
 function escapeHtml(text) {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\|/g, "&#124;");
 }
-function renderSummary(report, options = SUMMARY_OPTIONS) {
+function renderSummary(report2, options = SUMMARY_OPTIONS) {
   const budget = options.limit - RESERVE;
   const out = [];
   let used = 0;
@@ -29425,10 +31201,10 @@ function renderSummary(report, options = SUMMARY_OPTIONS) {
     out.push(text);
     used += options.measure(text);
   };
-  add2(`## ${escapeHtml(report.title)}
+  add2(`## ${escapeHtml(report2.title)}
 
 `);
-  for (const line of report.lines) {
+  for (const line of report2.lines) {
     const text = `${escapeHtml(line)}
 
 `;
@@ -29438,21 +31214,21 @@ function renderSummary(report, options = SUMMARY_OPTIONS) {
     }
     add2(text);
   }
-  for (const table of truncated ? [] : report.tables) {
+  for (const table of truncated ? [] : report2.tables) {
     const caption = table.caption ? escapeHtml(table.caption) : "";
     const head = table.header.map((h) => `<th>${escapeHtml(h)}</th>`).join("");
-    const open5 = (table.collapsed ? `<details><summary>${caption || "Details"} (${table.rows.length} rows)</summary>
+    const open6 = (table.collapsed ? `<details><summary>${caption || "Details"} (${table.rows.length} rows)</summary>
 
 <table>` : `<table>${caption ? `<caption>${caption}</caption>` : ""}`) + `<thead><tr>${head}</tr></thead><tbody>
 `;
     const close = `</tbody></table>
 ${table.collapsed ? "\n</details>\n" : ""}
 `;
-    if (!fits(open5 + close)) {
+    if (!fits(open6 + close)) {
       truncated = true;
       break;
     }
-    add2(open5);
+    add2(open6);
     let shown2 = 0;
     for (const row of table.rows) {
       const html = `<tr>${row.map((c) => `<td>${escapeHtml(c)}</td>`).join("")}</tr>
@@ -29642,30 +31418,30 @@ var require_proxy = __commonJS({
 var require_lib = __commonJS({
   "node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js"(exports) {
     "use strict";
-    var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      var desc = Object.getOwnPropertyDescriptor(m, k);
-      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+    var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m2, k2, k22) {
+      if (k22 === void 0) k22 = k2;
+      var desc = Object.getOwnPropertyDescriptor(m2, k2);
+      if (!desc || ("get" in desc ? !m2.__esModule : desc.writable || desc.configurable)) {
         desc = { enumerable: true, get: function() {
-          return m[k];
+          return m2[k2];
         } };
       }
-      Object.defineProperty(o, k2, desc);
-    }) : (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      o[k2] = m[k];
+      Object.defineProperty(o, k22, desc);
+    }) : (function(o, m2, k2, k22) {
+      if (k22 === void 0) k22 = k2;
+      o[k22] = m2[k2];
     }));
-    var __setModuleDefault = exports && exports.__setModuleDefault || (Object.create ? (function(o, v) {
-      Object.defineProperty(o, "default", { enumerable: true, value: v });
-    }) : function(o, v) {
-      o["default"] = v;
+    var __setModuleDefault = exports && exports.__setModuleDefault || (Object.create ? (function(o, v2) {
+      Object.defineProperty(o, "default", { enumerable: true, value: v2 });
+    }) : function(o, v2) {
+      o["default"] = v2;
     });
     var __importStar = exports && exports.__importStar || /* @__PURE__ */ (function() {
       var ownKeys = function(o) {
         ownKeys = Object.getOwnPropertyNames || function(o2) {
-          var ar = [];
-          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
-          return ar;
+          var ar2 = [];
+          for (var k2 in o2) if (Object.prototype.hasOwnProperty.call(o2, k2)) ar2[ar2.length] = k2;
+          return ar2;
         };
         return ownKeys(o);
       };
@@ -29673,19 +31449,19 @@ var require_lib = __commonJS({
         if (mod4 && mod4.__esModule) return mod4;
         var result = {};
         if (mod4 != null) {
-          for (var k = ownKeys(mod4), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod4, k[i]);
+          for (var k2 = ownKeys(mod4), i = 0; i < k2.length; i++) if (k2[i] !== "default") __createBinding(result, mod4, k2[i]);
         }
         __setModuleDefault(result, mod4);
         return result;
       };
     })();
-    var __awaiter9 = exports && exports.__awaiter || function(thisArg, _arguments, P, generator) {
+    var __awaiter9 = exports && exports.__awaiter || function(thisArg, _arguments, P2, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve8) {
-          resolve8(value);
+        return value instanceof P2 ? value : new P2(function(resolve12) {
+          resolve12(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve8, reject) {
+      return new (P2 || (P2 = Promise))(function(resolve12, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -29701,7 +31477,7 @@ var require_lib = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -29712,7 +31488,7 @@ var require_lib = __commonJS({
     exports.isHttps = isHttps;
     var http2 = __importStar(__require("http"));
     var https2 = __importStar(__require("https"));
-    var pm = __importStar(require_proxy());
+    var pm2 = __importStar(require_proxy());
     var tunnel2 = __importStar(require_tunnel2());
     var undici_1 = require_undici();
     var HttpCodes2;
@@ -29755,7 +31531,7 @@ var require_lib = __commonJS({
       MediaTypes3["ApplicationJson"] = "application/json";
     })(MediaTypes2 || (exports.MediaTypes = MediaTypes2 = {}));
     function getProxyUrl2(serverUrl) {
-      const proxyUrl = pm.getProxyUrl(new URL(serverUrl));
+      const proxyUrl = pm2.getProxyUrl(new URL(serverUrl));
       return proxyUrl ? proxyUrl.href : "";
     }
     var HttpRedirectCodes2 = [
@@ -29788,26 +31564,26 @@ var require_lib = __commonJS({
       }
       readBody() {
         return __awaiter9(this, void 0, void 0, function* () {
-          return new Promise((resolve8) => __awaiter9(this, void 0, void 0, function* () {
+          return new Promise((resolve12) => __awaiter9(this, void 0, void 0, function* () {
             let output = Buffer.alloc(0);
             this.message.on("data", (chunk) => {
               output = Buffer.concat([output, chunk]);
             });
             this.message.on("end", () => {
-              resolve8(output.toString());
+              resolve12(output.toString());
             });
           }));
         });
       }
       readBodyBuffer() {
         return __awaiter9(this, void 0, void 0, function* () {
-          return new Promise((resolve8) => __awaiter9(this, void 0, void 0, function* () {
+          return new Promise((resolve12) => __awaiter9(this, void 0, void 0, function* () {
             const chunks = [];
             this.message.on("data", (chunk) => {
               chunks.push(chunk);
             });
             this.message.on("end", () => {
-              resolve8(Buffer.concat(chunks));
+              resolve12(Buffer.concat(chunks));
             });
           }));
         });
@@ -30015,14 +31791,14 @@ var require_lib = __commonJS({
        */
       requestRaw(info2, data) {
         return __awaiter9(this, void 0, void 0, function* () {
-          return new Promise((resolve8, reject) => {
+          return new Promise((resolve12, reject) => {
             function callbackForResult(err, res) {
               if (err) {
                 reject(err);
               } else if (!res) {
                 reject(new Error("Unknown error"));
               } else {
-                resolve8(res);
+                resolve12(res);
               }
             }
             this.requestRawWithCallback(info2, data, callbackForResult);
@@ -30089,7 +31865,7 @@ var require_lib = __commonJS({
       }
       getAgentDispatcher(serverUrl) {
         const parsedUrl = new URL(serverUrl);
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const proxyUrl = pm2.getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (!useProxy) {
           return;
@@ -30187,7 +31963,7 @@ var require_lib = __commonJS({
       }
       _getAgent(parsedUrl) {
         let agent;
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const proxyUrl = pm2.getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (this._keepAlive && useProxy) {
           agent = this._proxyAgent;
@@ -30265,13 +32041,13 @@ var require_lib = __commonJS({
       _performExponentialBackoff(retryNumber) {
         return __awaiter9(this, void 0, void 0, function* () {
           retryNumber = Math.min(ExponentialBackoffCeiling2, retryNumber);
-          const ms = ExponentialBackoffTimeSlice2 * Math.pow(2, retryNumber);
-          return new Promise((resolve8) => setTimeout(() => resolve8(), ms));
+          const ms2 = ExponentialBackoffTimeSlice2 * Math.pow(2, retryNumber);
+          return new Promise((resolve12) => setTimeout(() => resolve12(), ms2));
         });
       }
       _processResponse(res, options) {
         return __awaiter9(this, void 0, void 0, function* () {
-          return new Promise((resolve8, reject) => __awaiter9(this, void 0, void 0, function* () {
+          return new Promise((resolve12, reject) => __awaiter9(this, void 0, void 0, function* () {
             const statusCode = res.message.statusCode || 0;
             const response = {
               statusCode,
@@ -30279,7 +32055,7 @@ var require_lib = __commonJS({
               headers: {}
             };
             if (statusCode === HttpCodes2.NotFound) {
-              resolve8(response);
+              resolve12(response);
             }
             function dateTimeDeserializer(key2, value) {
               if (typeof value === "string") {
@@ -30318,14 +32094,14 @@ var require_lib = __commonJS({
               err.result = response.result;
               reject(err);
             } else {
-              resolve8(response);
+              resolve12(response);
             }
           }));
         });
       }
     };
     exports.HttpClient = HttpClient3;
-    var lowercaseKeys3 = (obj) => Object.keys(obj).reduce((c, k) => (c[k.toLowerCase()] = obj[k], c), {});
+    var lowercaseKeys3 = (obj) => Object.keys(obj).reduce((c, k2) => (c[k2.toLowerCase()] = obj[k2], c), {});
   }
 });
 
@@ -30374,13 +32150,13 @@ var init_utils = __esm({
   "node_modules/@actions/github/lib/internal/utils.js"() {
     httpClient = __toESM(require_lib(), 1);
     import_undici2 = __toESM(require_undici(), 1);
-    __awaiter8 = function(thisArg, _arguments, P, generator) {
+    __awaiter8 = function(thisArg, _arguments, P2, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve8) {
-          resolve8(value);
+        return value instanceof P2 ? value : new P2(function(resolve12) {
+          resolve12(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve8, reject) {
+      return new (P2 || (P2 = Promise))(function(resolve12, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -30396,7 +32172,7 @@ var init_utils = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -30428,8 +32204,8 @@ function register(state, name, method, options) {
     options = {};
   }
   if (Array.isArray(name)) {
-    return name.reverse().reduce((callback, name2) => {
-      return register.bind(null, state, name2, callback, options);
+    return name.reverse().reduce((callback2, name2) => {
+      return register.bind(null, state, name2, callback2, options);
     }, method)();
   }
   return Promise.resolve().then(() => {
@@ -30625,7 +32401,7 @@ function extractUrlVariableNames(url) {
   if (!matches2) {
     return [];
   }
-  return matches2.map(removeNonChars).reduce((a, b) => a.concat(b), []);
+  return matches2.map(removeNonChars).reduce((a, b2) => a.concat(b2), []);
 }
 function omit(object, keysToOmit) {
   const result = { __proto__: null };
@@ -30683,9 +32459,9 @@ function getValues(context3, operator, key2, modifier) {
             );
           });
         } else {
-          Object.keys(value).forEach(function(k) {
-            if (isDefined(value[k])) {
-              result.push(encodeValue(operator, value[k], k));
+          Object.keys(value).forEach(function(k2) {
+            if (isDefined(value[k2])) {
+              result.push(encodeValue(operator, value[k2], k2));
             }
           });
         }
@@ -30696,10 +32472,10 @@ function getValues(context3, operator, key2, modifier) {
             tmp.push(encodeValue(operator, value2));
           });
         } else {
-          Object.keys(value).forEach(function(k) {
-            if (isDefined(value[k])) {
-              tmp.push(encodeUnreserved(k));
-              tmp.push(encodeValue(operator, value[k].toString()));
+          Object.keys(value).forEach(function(k2) {
+            if (isDefined(value[k2])) {
+              tmp.push(encodeUnreserved(k2));
+              tmp.push(encodeValue(operator, value[k2].toString()));
             }
           });
         }
@@ -30732,7 +32508,7 @@ function expand3(template, context3) {
   var operators = ["+", "#", ".", "/", ";", "?", "&"];
   template = template.replace(
     /\{([^\{\}]+)\}|([^\{\}]+)/g,
-    function(_, expression, literal2) {
+    function(_2, expression, literal2) {
       if (expression) {
         let operator = "";
         const values = [];
@@ -31045,10 +32821,10 @@ var init_dist = __esm({
       CHAR_MAP[code] |= TOKEN_FLAG;
     }
     NullObject = /* @__PURE__ */ (() => {
-      const C = function() {
+      const C2 = function() {
       };
-      C.prototype = /* @__PURE__ */ Object.create(null);
-      return C;
+      C2.prototype = /* @__PURE__ */ Object.create(null);
+      return C2;
     })();
   }
 });
@@ -31171,17 +32947,17 @@ var init_json_with_bigint = __esm({
           }
         } else {
           while (node.index < node.keys.length) {
-            const k = node.keys[node.index++];
-            const isFilteredOutByArray = propertyList && !propertyList.has(k);
+            const k2 = node.keys[node.index++];
+            const isFilteredOutByArray = propertyList && !propertyList.has(k2);
             if (isFilteredOutByArray) continue;
-            const childRaw = node.val[k];
-            const childVal = prepareVal(node.val, k, childRaw);
+            const childRaw = node.val[k2];
+            const childVal = prepareVal(node.val, k2, childRaw);
             if (isUnstringifiable(childVal)) continue;
             if (!node.first) chunks.push(",");
             if (space) {
-              chunks.push("\n" + space.repeat(level) + originalStringify(k) + ": ");
+              chunks.push("\n" + space.repeat(level) + originalStringify(k2) + ": ");
             } else {
-              chunks.push(originalStringify(k) + ":");
+              chunks.push(originalStringify(k2) + ":");
             }
             const isComplexObject = childVal !== null && typeof childVal === "object";
             const isNativeRaw = isRawJSON(childVal);
@@ -31192,7 +32968,7 @@ var init_json_with_bigint = __esm({
               visited.add(childVal);
               stack.push({
                 parent: node.val,
-                key: k,
+                key: k2,
                 val: childVal,
                 isArray: Array.isArray(childVal),
                 keys: Array.isArray(childVal) ? null : Object.keys(childVal),
@@ -31280,7 +33056,7 @@ var init_json_with_bigint = __esm({
       try {
         const result = JSON.parse(
           "1",
-          (_, __, context3) => !!context3?.source && context3.source === "1"
+          (_2, __, context3) => !!context3?.source && context3.source === "1"
         );
         featureCache.set(parseFingerprint, result);
         return result;
@@ -31453,7 +33229,7 @@ async function fetchWrapper(requestOptions) {
       "fetch is not set. Please pass a fetch implementation as new Octokit({ request: { fetch }}). Learn more at https://github.com/octokit/octokit.js/#fetch-missing"
     );
   }
-  const log = requestOptions.request?.log || console;
+  const log3 = requestOptions.request?.log || console;
   const parseSuccessResponseBody = requestOptions.request?.parseSuccessResponseBody !== false;
   const body = isPlainObject3(requestOptions.body) || Array.isArray(requestOptions.body) ? JSONStringify(requestOptions.body) : requestOptions.body;
   const requestHeaders = Object.fromEntries(
@@ -31511,7 +33287,7 @@ async function fetchWrapper(requestOptions) {
   if ("deprecation" in responseHeaders) {
     const matches2 = responseHeaders.link && responseHeaders.link.match(/<([^<>]+)>; rel="deprecation"/);
     const deprecationLink = matches2 && matches2.pop();
-    log.warn(
+    log3.warn(
       `[@octokit/request] "${requestOptions.method} ${requestOptions.url}" is deprecated. It is scheduled to be removed on ${responseHeaders.sunset}${deprecationLink ? `. See ${deprecationLink}` : ""}`
     );
   }
@@ -31583,7 +33359,7 @@ function toErrorMessage(data) {
   if (typeof data === "object" && data !== null && "message" in data) {
     const objectData = data;
     const suffix = "documentation_url" in objectData ? ` - ${objectData.documentation_url}` : "";
-    return Array.isArray(objectData.errors) ? `${objectData.message}: ${objectData.errors.map((v) => JSON.stringify(v)).join(", ")}${suffix}` : `${objectData.message}${suffix}`;
+    return Array.isArray(objectData.errors) ? `${objectData.message}: ${objectData.errors.map((v2) => JSON.stringify(v2)).join(", ")}${suffix}` : `${objectData.message}${suffix}`;
   }
   return `Unknown error: ${JSON.stringify(data)}`;
 }
@@ -31772,12 +33548,12 @@ async function hook(token, request2, route2, parameters) {
   endpoint2.headers.authorization = withAuthorizationPrefix(token);
   return request2(endpoint2);
 }
-var b64url, sep3, jwtRE, isJWT, createTokenAuth;
+var b64url, sep5, jwtRE, isJWT, createTokenAuth;
 var init_dist_bundle4 = __esm({
   "node_modules/@octokit/auth-token/dist-bundle/index.js"() {
     b64url = "(?:[a-zA-Z0-9_-]+)";
-    sep3 = "\\.";
-    jwtRE = new RegExp(`^${b64url}${sep3}${b64url}${sep3}${b64url}$`);
+    sep5 = "\\.";
+    jwtRE = new RegExp(`^${b64url}${sep5}${b64url}${sep5}${b64url}$`);
     isJWT = jwtRE.test.bind(jwtRE);
     createTokenAuth = function createTokenAuth2(token) {
       if (!token) {
@@ -34688,9 +36464,9 @@ ${FOOTER_START}, updated on every run${run2}.</sub>
 `;
 }
 function withoutFooter(body) {
-  const at2 = body.lastIndexOf(`
+  const at3 = body.lastIndexOf(`
 ${FOOTER_START}`);
-  return at2 < 0 ? body : body.slice(0, at2);
+  return at3 < 0 ? body : body.slice(0, at3);
 }
 function fit(text) {
   return text.length <= PULL_REQUEST_BODY_LIMIT ? text : `${text.slice(0, PULL_REQUEST_BODY_LIMIT - 1)}\u2026`;
@@ -34794,8 +36570,8 @@ var init_pull_requests = __esm({
         const end = footer(process.env);
         const content = renderBody(request2, end.length);
         const body = content + end;
-        const open5 = await this.#findOpen(request2.head, request2.base);
-        if (open5) return this.#update(open5, request2, content, body);
+        const open6 = await this.#findOpen(request2.head, request2.base);
+        if (open6) return this.#update(open6, request2, content, body);
         const created = await this.#create(request2, body);
         if (created) return { number: created.number, url: created.html_url, action: "created" };
         const raced = await this.#findOpen(request2.head, request2.base);
@@ -34807,16 +36583,16 @@ var init_pull_requests = __esm({
       }
       async close(head, base, reason) {
         checkBranches(head, base);
-        const open5 = await this.#findOpen(head, base);
-        if (!open5) return void 0;
-        const where2 = `pull request #${open5.number} in ${this.repository}`;
+        const open6 = await this.#findOpen(head, base);
+        if (!open6) return void 0;
+        const where2 = `pull request #${open6.number} in ${this.repository}`;
         if (reason.trim() !== "")
           await this.#call(
             `commenting on ${where2} before closing it`,
             () => this.#octokit.rest.issues.createComment({
               owner: this.#owner,
               repo: this.#repo,
-              issue_number: open5.number,
+              issue_number: open6.number,
               body: fit(reason)
             })
           );
@@ -34825,7 +36601,7 @@ var init_pull_requests = __esm({
           () => this.#octokit.rest.pulls.update({
             owner: this.#owner,
             repo: this.#repo,
-            pull_number: open5.number,
+            pull_number: open6.number,
             state: "closed"
           })
         );
@@ -34850,7 +36626,7 @@ var init_pull_requests = __esm({
         );
         const ours = this.repository.toLowerCase();
         return pulls.find(
-          (pr) => pr.state === "open" && pr.head.ref === head && pr.base.ref === base && pr.head.repo?.full_name.toLowerCase() === ours
+          (pr2) => pr2.state === "open" && pr2.head.ref === head && pr2.base.ref === base && pr2.head.repo?.full_name.toLowerCase() === ours
         );
       }
       /** The created pull request, or undefined when GitHub says one is open already. */
@@ -34873,15 +36649,15 @@ var init_pull_requests = __esm({
           throw this.#error(err, doing, request2);
         }
       }
-      async #update(open5, request2, content, body) {
-        if (open5.title === request2.title && withoutFooter(open5.body ?? "") === content)
-          return { number: open5.number, url: open5.html_url, action: "unchanged" };
+      async #update(open6, request2, content, body) {
+        if (open6.title === request2.title && withoutFooter(open6.body ?? "") === content)
+          return { number: open6.number, url: open6.html_url, action: "unchanged" };
         const { data } = await this.#call(
-          `updating pull request #${open5.number} in ${this.repository}`,
+          `updating pull request #${open6.number} in ${this.repository}`,
           () => this.#octokit.rest.pulls.update({
             owner: this.#owner,
             repo: this.#repo,
-            pull_number: open5.number,
+            pull_number: open6.number,
             title: request2.title,
             body
           }),
@@ -34957,8 +36733,8 @@ function pullRequestNumber(env) {
     const issue2 = payload.issue;
     return isObject2(issue2) && isObject2(issue2.pull_request) ? positiveInteger(issue2.number) : void 0;
   }
-  const pr = payload.pull_request;
-  return positiveInteger(isObject2(pr) ? pr.number : void 0) ?? positiveInteger(payload.number);
+  const pr2 = payload.pull_request;
+  return positiveInteger(isObject2(pr2) ? pr2.number : void 0) ?? positiveInteger(payload.number);
 }
 function commentMarker(key2) {
   const encoded = Array.from(
@@ -35120,7 +36896,7 @@ var init_pr_comments = __esm({
 
 // actions/engine/jobs/upgrade.ts
 import { readFile as readFile9 } from "node:fs/promises";
-import { join as join17 } from "node:path";
+import { join as join20 } from "node:path";
 
 // actions/engine/deck/connection.ts
 init_errors();
@@ -35293,7 +37069,7 @@ function connectionSecrets(connection) {
   if (!connection) return [];
   const secrets = [connection.adminToken ?? ""];
   for (const header of connection.headers ?? []) secrets.push(header.slice(header.indexOf(":") + 1));
-  return secrets.filter((s) => s.length >= 3);
+  return secrets.filter((s3) => s3.length >= 3);
 }
 
 // actions/engine/deck/version.ts
@@ -35318,18 +37094,18 @@ function parseDeckVersion(output) {
   return version;
 }
 function deckFeatures(version) {
-  const v = import_semver.default.coerce(version)?.version ?? version;
-  if (import_semver.default.lt(v, MIN_DECK_VERSION)) {
+  const v2 = import_semver.default.coerce(version)?.version ?? version;
+  if (import_semver.default.lt(v2, MIN_DECK_VERSION)) {
     throw new DeckhandError(
       `deck ${version} is too old: deckhand needs deck ${MIN_DECK_VERSION} or newer. Set deck-version to a newer release (default ${DEFAULT_DECK_VERSION}) or put a newer deck on PATH.`
     );
   }
   return {
     version,
-    gatewayCommands: import_semver.default.gte(v, "1.28.0"),
-    adminTokenEnv: import_semver.default.gte(v, "1.64.0"),
-    jsonOutput: import_semver.default.gte(v, "1.24.0"),
-    convertPairs: CONVERT_PAIRS.filter((p) => import_semver.default.gte(v, p.since)).map(({ from, to }) => ({ from, to }))
+    gatewayCommands: import_semver.default.gte(v2, "1.28.0"),
+    adminTokenEnv: import_semver.default.gte(v2, "1.64.0"),
+    jsonOutput: import_semver.default.gte(v2, "1.24.0"),
+    convertPairs: CONVERT_PAIRS.filter((p2) => import_semver.default.gte(v2, p2.since)).map(({ from, to: to2 }) => ({ from, to: to2 }))
   };
 }
 
@@ -35417,7 +37193,7 @@ function onSignal(signal) {
       `deckhand: stopped by ${signal}; ${removed} temporary path${removed === 1 ? "" : "s"} removed
 `
     );
-    for (const s of STOP_SIGNALS) process.removeListener(s, onSignal);
+    for (const s3 of STOP_SIGNALS) process.removeListener(s3, onSignal);
     if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
     else process.exit(128 + constants.signals[signal]);
   };
@@ -35600,9 +37376,9 @@ async function checkWritableDirectory(input, path5, dir) {
     await rm2(probe2, { force: true });
   }
 }
-async function statOrUndefined(input, path5, at2) {
+async function statOrUndefined(input, path5, at3) {
   try {
-    return await stat(at2);
+    return await stat(at3);
   } catch (err) {
     const code = err.code;
     if (code === "ENOENT") return void 0;
@@ -35794,11 +37570,11 @@ function parseSmokeRequests(lines) {
   });
 }
 function displayUrl(url) {
-  const u = new URL(url);
-  u.username = "";
-  u.password = "";
-  for (const key2 of [...u.searchParams.keys()]) u.searchParams.set(key2, "***");
-  return u.toString().replace(/%2A%2A%2A/g, "***");
+  const u2 = new URL(url);
+  u2.username = "";
+  u2.password = "";
+  for (const key2 of [...u2.searchParams.keys()]) u2.searchParams.set(key2, "***");
+  return u2.toString().replace(/%2A%2A%2A/g, "***");
 }
 var matches = (status, expected) => expected.endsWith("xx") ? String(status)[0] === expected[0] : String(status) === expected;
 async function runSmokeRequests(requests, options) {
@@ -35881,7 +37657,7 @@ function validateArgs(features, cmd) {
   return args;
 }
 function convertArgs(features, cmd) {
-  if (!features.convertPairs.some((p) => p.from === cmd.from && p.to === cmd.to)) {
+  if (!features.convertPairs.some((p2) => p2.from === cmd.from && p2.to === cmd.to)) {
     throw new DeckhandError(
       `deck ${features.version} cannot convert Kong ${cmd.from} files to ${cmd.to}; it converts ${describePairs(features)}`
     );
@@ -35909,7 +37685,7 @@ function convertArgs(features, cmd) {
 }
 function describePairs(features) {
   if (features.convertPairs.length === 0) return "no Kong LTS pair (deck 1.47.0 added 2.8 \u2192 3.4)";
-  return features.convertPairs.map((p) => `${p.from} \u2192 ${p.to}`).join(", ");
+  return features.convertPairs.map((p2) => `${p2.from} \u2192 ${p2.to}`).join(", ");
 }
 function reconcileArgs(features, cmd) {
   if (!features.jsonOutput) {
@@ -35930,15 +37706,15 @@ function reconcileArgs(features, cmd) {
   if (cmd.parallelism !== void 0) args.push("--parallelism", String(cmd.parallelism));
   return args;
 }
-function globalArgs(g) {
+function globalArgs(g2) {
   const args = [];
-  if (g.kongAddr) args.push("--kong-addr", g.kongAddr);
+  if (g2.kongAddr) args.push("--kong-addr", g2.kongAddr);
   args.push("--no-color", "--analytics=false");
-  if (g.tlsSkipVerify) args.push("--tls-skip-verify");
-  if (g.caCertFile) args.push("--ca-cert-file", g.caCertFile);
-  if (g.tlsServerName) args.push("--tls-server-name", g.tlsServerName);
-  if (g.timeoutSeconds !== void 0) args.push("--timeout", String(g.timeoutSeconds));
-  if (g.configFile) args.push("--config", g.configFile);
+  if (g2.tlsSkipVerify) args.push("--tls-skip-verify");
+  if (g2.caCertFile) args.push("--ca-cert-file", g2.caCertFile);
+  if (g2.tlsServerName) args.push("--tls-server-name", g2.tlsServerName);
+  if (g2.timeoutSeconds !== void 0) args.push("--timeout", String(g2.timeoutSeconds));
+  if (g2.configFile) args.push("--config", g2.configFile);
   return args;
 }
 
@@ -36093,17 +37869,17 @@ function isSpace(code) {
   return code <= 32 || code === 127;
 }
 function isPlaceholder(value) {
-  const v = value.trim();
-  const n = v.length;
+  const v2 = value.trim();
+  const n = v2.length;
   if (n === 0) return true;
-  const first = v.charCodeAt(0);
-  const last = v.charCodeAt(n - 1);
-  if (first === 123 && last === 125) return v.startsWith("{vault://") || v.startsWith("{{");
-  if (first === 36) return last === 125 || /^\$[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(v);
+  const first = v2.charCodeAt(0);
+  const last = v2.charCodeAt(n - 1);
+  if (first === 123 && last === 125) return v2.startsWith("{vault://") || v2.startsWith("{{");
+  if (first === 36) return last === 125 || /^\$[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(v2);
   if (first === 60 && last === 62) return n <= 64;
   if (n > 10) return false;
-  const lower = v.toLowerCase();
-  return lower === "[masked]" || lower === "[redacted]" || lower === "redacted" || lower === "%s" || /^\*{3,}$/.test(v);
+  const lower = v2.toLowerCase();
+  return lower === "[masked]" || lower === "[redacted]" || lower === "redacted" || lower === "%s" || /^\*{3,}$/.test(v2);
 }
 var PRIVATE_KEY_ARMOUR = /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|---- BEGIN SSH2 [A-Z ]{0,20}PRIVATE KEY ----/;
 function hasPrivateKey(value) {
@@ -36143,8 +37919,8 @@ function jsonSecret(trimmed) {
 }
 function gcpCredentials(json) {
   const present = (name) => {
-    const v = json[name];
-    return typeof v === "string" && !isPlaceholder(v);
+    const v2 = json[name];
+    return typeof v2 === "string" && !isPlaceholder(v2);
   };
   if (json.type === "service_account" && present("private_key")) return "gcp-service-account";
   if (json.type === "authorized_user" && (present("refresh_token") || present("client_secret")))
@@ -36191,34 +37967,34 @@ function allUrlCredentials(value, limit = Infinity) {
   if (value.length < MIN_SECRET_LENGTH) return spans;
   let from = 0;
   while (spans.length < limit) {
-    const sep5 = value.indexOf("://", from);
-    if (sep5 < 0) break;
-    from = sep5 + 3;
-    if (!hasScheme(value, sep5)) continue;
-    const start = sep5 + 3;
+    const sep7 = value.indexOf("://", from);
+    if (sep7 < 0) break;
+    from = sep7 + 3;
+    if (!hasScheme(value, sep7)) continue;
+    const start = sep7 + 3;
     const cap = Math.min(value.length, start + MAX_AUTHORITY_LENGTH);
-    let at2 = -1;
+    let at3 = -1;
     let colon = -1;
     for (let i = start; i < cap; i++) {
       const code = value.charCodeAt(i);
       if (isAuthorityEnd(code)) break;
-      if (code === 64) at2 = i;
+      if (code === 64) at3 = i;
       else if (code === 58 && colon < 0) colon = i;
     }
-    if (at2 <= start) continue;
-    if (colon >= 0 && colon < at2) {
-      if (colon + 1 < at2 && !isPlaceholder(value.slice(colon + 1, at2))) spans.push({ start, end: at2 });
-    } else if (at2 - start >= 20 && isUserinfoToken(value.slice(start, at2))) {
-      spans.push({ start, end: at2 });
+    if (at3 <= start) continue;
+    if (colon >= 0 && colon < at3) {
+      if (colon + 1 < at3 && !isPlaceholder(value.slice(colon + 1, at3))) spans.push({ start, end: at3 });
+    } else if (at3 - start >= 20 && isUserinfoToken(value.slice(start, at3))) {
+      spans.push({ start, end: at3 });
     }
   }
   return spans;
 }
-function hasScheme(value, sep5) {
-  let s = sep5;
-  while (s > 0 && sep5 - s < MAX_SCHEME_LENGTH && isSchemeChar(value.charCodeAt(s - 1))) s--;
-  for (; s < sep5; s++) {
-    const cls = charClass(value.charCodeAt(s));
+function hasScheme(value, sep7) {
+  let s3 = sep7;
+  while (s3 > 0 && sep7 - s3 < MAX_SCHEME_LENGTH && isSchemeChar(value.charCodeAt(s3 - 1))) s3--;
+  for (; s3 < sep7; s3++) {
+    const cls = charClass(value.charCodeAt(s3));
     if (cls === LOWER || cls === UPPER) return true;
   }
   return false;
@@ -36259,15 +38035,15 @@ function isJwt(value) {
 }
 var AWS_ACCESS_KEY_ID = /^(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z2-7]{16}$/;
 function isAwsAccessKeyId(value) {
-  const v = value.length === 20 ? value : value.trim();
-  return v.length === 20 && v.charCodeAt(0) === 65 && AWS_ACCESS_KEY_ID.test(v);
+  const v2 = value.length === 20 ? value : value.trim();
+  return v2.length === 20 && v2.charCodeAt(0) === 65 && AWS_ACCESS_KEY_ID.test(v2);
 }
 function isAwsSecretKeyShape(value) {
-  const v = value.length === 40 ? value : value.trim();
-  if (v.length !== 40) return false;
+  const v2 = value.length === 40 ? value : value.trim();
+  if (v2.length !== 40) return false;
   let classes = 0;
   for (let i = 0; i < 40; i++) {
-    const code = v.charCodeAt(i);
+    const code = v2.charCodeAt(i);
     const cls = charClass(code);
     if (cls === 0 && code !== 47 && code !== 43) return false;
     classes |= cls;
@@ -36379,8 +38155,8 @@ function shannonEntropy(value) {
     const c = value.charCodeAt(i) & 127;
     const count = counts[c];
     if (count === 0) continue;
-    const p = count / end;
-    bits -= p * Math.log2(p);
+    const p2 = count / end;
+    bits -= p2 * Math.log2(p2);
     counts[c] = 0;
   }
   return bits;
@@ -36445,14 +38221,14 @@ function wordShare(value) {
   }
   return letters === 0 ? 0 : inWords / letters;
 }
-function derLength(der, at2) {
-  const first = der[at2];
+function derLength(der, at3) {
+  const first = der[at3];
   if (first === void 0) return void 0;
   if (first < 128) return [first, 1];
   const size = first & 127;
-  if (size < 1 || size > 3 || at2 + size >= der.length) return void 0;
+  if (size < 1 || size > 3 || at3 + size >= der.length) return void 0;
   let length = 0;
-  for (let i = 1; i <= size; i++) length = length * 256 + der[at2 + i];
+  for (let i = 1; i <= size; i++) length = length * 256 + der[at3 + i];
   return [length, 1 + size];
 }
 function isBase64Certificate(value) {
@@ -36461,12 +38237,12 @@ function isBase64Certificate(value) {
   if (der[0] !== 48) return false;
   const outer = derLength(der, 1);
   if (!outer) return false;
-  let at2 = 1 + outer[1];
-  if (der[at2] !== 48) return false;
-  const tbs = derLength(der, at2 + 1);
+  let at3 = 1 + outer[1];
+  if (der[at3] !== 48) return false;
+  const tbs = derLength(der, at3 + 1);
   if (!tbs) return false;
-  at2 += 1 + tbs[1];
-  return der[at2] === 160 && der[at2 + 1] === 3 && der[at2 + 2] === 2 && der[at2 + 3] === 1;
+  at3 += 1 + tbs[1];
+  return der[at3] === 160 && der[at3 + 1] === 3 && der[at3 + 2] === 2 && der[at3 + 3] === 1;
 }
 function looksLikeRandomToken(value) {
   const n = value.length;
@@ -38300,17 +40076,17 @@ var Redactor = class {
   headers(value, node) {
     if (isObject(value)) {
       for (const header of Object.keys(value)) {
-        const v = value[header];
+        const v2 = value[header];
         const byName = isCredentialName(header) || node?.flag === "encrypted" && isSecretFlag(node.flag, header);
         this.enter(header);
-        if (typeof v === "string") this.headerValue(value, header, byName);
-        else if (Array.isArray(v)) {
-          for (let i = 0; i < v.length; i++) {
+        if (typeof v2 === "string") this.headerValue(value, header, byName);
+        else if (Array.isArray(v2)) {
+          for (let i = 0; i < v2.length; i++) {
             this.enter(String(i + 1), null);
-            this.headerValue(v, i, byName);
+            this.headerValue(v2, i, byName);
             this.leave();
           }
-        } else if (isObject(v)) this.headers(v, node);
+        } else if (isObject(v2)) this.headers(v2, node);
         this.leave();
       }
     } else if (Array.isArray(value)) {
@@ -38335,19 +40111,19 @@ var Redactor = class {
     }
   }
   headerValue(holder, key2, byName) {
-    const v = holder[key2];
-    if (typeof v !== "string") return;
+    const v2 = holder[key2];
+    if (typeof v2 !== "string") return;
     if (byName) this.replace(holder, key2, "name");
-    else if (isCredentialValue(v.trim())) this.replace(holder, key2, "detector");
+    else if (isCredentialValue(v2.trim())) this.replace(holder, key2, "detector");
     else this.detect(holder, key2, String(key2));
   }
   /** Parallel `*_names` / `*_values` lists: a value is secret when its name or the value itself says so. */
   pairs(names, values) {
     for (let i = 0; i < values.length; i++) {
       const name = names[i];
-      const v = values[i];
-      if (typeof v !== "string") continue;
-      const rule = typeof name === "string" && isCredentialName(name) ? "name" : isCredentialValue(v.trim()) ? "detector" : void 0;
+      const v2 = values[i];
+      if (typeof v2 !== "string") continue;
+      const rule = typeof name === "string" && isCredentialName(name) ? "name" : isCredentialValue(v2.trim()) ? "detector" : void 0;
       this.enter(String(i + 1), typeof name === "string" ? name : String(i + 1));
       if (rule) this.replace(values, i, rule);
       else this.detect(values, i, typeof name === "string" ? name : "");
@@ -38406,8 +40182,8 @@ function nameForEnv(entity, spec, index) {
 function identityForEnv(entity, spec) {
   let identity = "";
   for (const field of spec.identity) {
-    const v = entity[field];
-    const part = typeof v === "string" ? v : isObject(v) && typeof v.name === "string" ? v.name : "";
+    const v2 = entity[field];
+    const part = typeof v2 === "string" ? v2 : isObject(v2) && typeof v2.name === "string" ? v2.name : "";
     if (part === "") continue;
     if (!spec.compositeIdentity) return part;
     identity = identity === "" ? part : `${identity}_${part}`;
@@ -38479,30 +40255,30 @@ function fieldChanges(paths2, old, now) {
     return change;
   });
 }
-function collect(a, b, path5, out) {
-  if (isObject(a) && isObject(b)) {
-    const keys = [.../* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+function collect(a, b2, path5, out) {
+  if (isObject(a) && isObject(b2)) {
+    const keys = [.../* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b2)])].sort();
     for (const key2 of keys) {
       if (path5.length === 0 && STAMPS.has(key2)) continue;
-      collect(a[key2], b[key2], [...path5, key2], out);
+      collect(a[key2], b2[key2], [...path5, key2], out);
     }
     return;
   }
-  if (!same(a, b)) out.push(path5);
+  if (!same(a, b2)) out.push(path5);
 }
-function same(a, b) {
-  if (a === void 0 || a === null) return b === void 0 || b === null;
-  if (b === void 0 || b === null) return false;
+function same(a, b2) {
+  if (a === void 0 || a === null) return b2 === void 0 || b2 === null;
+  if (b2 === void 0 || b2 === null) return false;
   if (Array.isArray(a)) {
-    return Array.isArray(b) && a.length === b.length && a.every((item, i) => same(item, b[i]));
+    return Array.isArray(b2) && a.length === b2.length && a.every((item, i) => same(item, b2[i]));
   }
   if (isObject(a)) {
-    if (!isObject(b)) return false;
-    const keys = /* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b)]);
-    for (const key2 of keys) if (!same(a[key2], b[key2])) return false;
+    if (!isObject(b2)) return false;
+    const keys = /* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b2)]);
+    for (const key2 of keys) if (!same(a[key2], b2[key2])) return false;
     return true;
   }
-  return a === b;
+  return a === b2;
 }
 function at(value, path5) {
   let current = value;
@@ -38607,15 +40383,15 @@ function readDocument(text, piece) {
 }
 function checkExpansion(root, limit) {
   let count = 0;
-  const open5 = /* @__PURE__ */ new Set();
+  const open6 = /* @__PURE__ */ new Set();
   const walk2 = (value) => {
     if (++count > limit) throw new YamlReadError("ALIAS_EXPANSION");
     if (typeof value !== "object" || value === null) return;
-    if (open5.has(value)) throw new YamlReadError("ALIAS_CYCLE");
-    open5.add(value);
+    if (open6.has(value)) throw new YamlReadError("ALIAS_CYCLE");
+    open6.add(value);
     if (Array.isArray(value)) for (const item of value) walk2(item);
     else for (const key2 of Object.keys(value)) walk2(value[key2]);
-    open5.delete(value);
+    open6.delete(value);
   };
   try {
     walk2(root);
@@ -38779,7 +40555,7 @@ function locate(text, paths2, piece = { start: 0, end: text.length, line: 0 }) {
   const counter = new import_yaml.LineCounter();
   const { doc, source } = parse(text, piece, counter);
   let targets;
-  const resolve8 = (node) => {
+  const resolve12 = (node) => {
     if (!(0, import_yaml.isAlias)(node)) return node;
     targets ??= aliasTargets(doc);
     return targets.get(node);
@@ -38787,12 +40563,12 @@ function locate(text, paths2, piece = { start: 0, end: text.length, line: 0 }) {
   return paths2.map((path5) => {
     let node = doc.contents;
     for (const part of path5) {
-      node = resolve8(node);
+      node = resolve12(node);
       if ((0, import_yaml.isSeq)(node)) node = typeof part === "number" ? node.items[part] : void 0;
-      else if ((0, import_yaml.isMap)(node)) node = mapValue(node, String(part), resolve8, 0);
+      else if ((0, import_yaml.isMap)(node)) node = mapValue(node, String(part), resolve12, 0);
       else return void 0;
     }
-    node = resolve8(node);
+    node = resolve12(node);
     return node ? counter.linePos(valueStart(node, source)).line + piece.line : void 0;
   });
 }
@@ -38809,17 +40585,17 @@ function aliasTargets(doc) {
   });
   return targets;
 }
-function mapValue(map, key2, resolve8, depth) {
+function mapValue(map, key2, resolve12, depth) {
   const own = map.items.find((pair) => keyText(pair.key) === key2);
   if (own) return own.value;
   if (depth > 16) return void 0;
   for (const pair of map.items) {
     if (!(0, import_yaml.isScalar)(pair.key) || pair.key.source !== "<<") continue;
-    const sources = resolve8(pair.value);
+    const sources = resolve12(pair.value);
     for (const source of (0, import_yaml.isSeq)(sources) ? sources.items : [sources]) {
-      const merged = resolve8(source);
+      const merged = resolve12(source);
       if (!(0, import_yaml.isMap)(merged)) continue;
-      const found = mapValue(merged, key2, resolve8, depth + 1);
+      const found = mapValue(merged, key2, resolve12, depth + 1);
       if (found !== void 0) return found;
     }
   }
@@ -38960,7 +40736,7 @@ function formatOf(value, fileName) {
     const doc = isOasDocument(value) ? value : value.oas;
     const middleware = doc["x-tyk-api-gateway"].middleware;
     const named = fileName !== void 0 && /^mcp-.+\.json$/.test(fileName);
-    return named || isObject(middleware) && MCP_MIDDLEWARE.some((m) => m in middleware) ? "mcp" : "oas";
+    return named || isObject(middleware) && MCP_MIDDLEWARE.some((m2) => m2 in middleware) ? "mcp" : "oas";
   }
   if (isClassicDefinition(value) || isClassicDefinition(value.api_definition)) return "classic";
   if (isObject(value.access_rights) && !("api_id" in value)) return "policy";
@@ -39110,11 +40886,11 @@ function compareStateFiles(before, after) {
     if (newContent) locate2(now, file, newContent);
   }
   const found = [];
-  const add2 = (at2, drift) => found.push({ drift, order: at2.order });
+  const add2 = (at3, drift) => found.push({ drift, order: at3.order });
   for (const workspace of /* @__PURE__ */ new Set([...old.keys(), ...now.keys()])) {
     const was = old.get(workspace) ?? /* @__PURE__ */ new Map();
-    const is = now.get(workspace) ?? /* @__PURE__ */ new Map();
-    for (const [key2, current] of is) {
+    const is2 = now.get(workspace) ?? /* @__PURE__ */ new Map();
+    for (const [key2, current] of is2) {
       const previous = was.get(key2);
       if (!previous) add2(current, entry("added", workspace, current));
       else {
@@ -39123,13 +40899,13 @@ function compareStateFiles(before, after) {
       }
     }
     for (const [key2, previous] of was) {
-      if (!is.has(key2)) add2(previous, entry("removed", workspace, previous));
+      if (!is2.has(key2)) add2(previous, entry("removed", workspace, previous));
     }
   }
   found.sort(
-    (a, b) => compareText(a.drift.workspace, b.drift.workspace) || a.order - b.order || compareText(a.drift.name, b.drift.name)
+    (a, b2) => compareText(a.drift.workspace, b2.drift.workspace) || a.order - b2.order || compareText(a.drift.name, b2.drift.name)
   );
-  const entities = found.map((f) => f.drift);
+  const entities = found.map((f2) => f2.drift);
   return {
     entities,
     counts: countDrift(entities),
@@ -39143,11 +40919,11 @@ function countDrift(entities) {
   for (const e of entities) counts2[e.action]++;
   return counts2;
 }
-function entry(action, workspace, at2) {
-  return { action, workspace, kind: at2.spec.label, name: at2.name, file: at2.file };
+function entry(action, workspace, at3) {
+  return { action, workspace, kind: at3.spec.label, name: at3.name, file: at3.file };
 }
-function compareText(a, b) {
-  return a < b ? -1 : a > b ? 1 : 0;
+function compareText(a, b2) {
+  return a < b2 ? -1 : a > b2 ? 1 : 0;
 }
 function readState(text, file) {
   if (text === void 0) return void 0;
@@ -39266,26 +41042,26 @@ init_errors();
 function isLtsLine(value) {
   return LTS_LINES.includes(value);
 }
-function planConversion(features, from, to) {
+function planConversion(features, from, to2) {
   const lines = `Kong LTS lines are ${LTS_LINES.join(", ")}`;
-  if (!isLtsLine(from) || !isLtsLine(to)) {
-    throw new DeckhandError(`Cannot convert from ${from} to ${to}: ${lines}.`);
+  if (!isLtsLine(from) || !isLtsLine(to2)) {
+    throw new DeckhandError(`Cannot convert from ${from} to ${to2}: ${lines}.`);
   }
   const start = LTS_LINES.indexOf(from);
-  const end = LTS_LINES.indexOf(to);
+  const end = LTS_LINES.indexOf(to2);
   if (end <= start) {
     throw new DeckhandError(
-      `Cannot convert from ${from} to ${to}: deck converts to a later LTS line only (${lines}).`
+      `Cannot convert from ${from} to ${to2}: deck converts to a later LTS line only (${lines}).`
     );
   }
   const hops = LTS_LINES.slice(start, end).map((line, i) => ({
     from: line,
     to: LTS_LINES[start + i + 1]
   }));
-  const missing = hops.filter((h) => !features.convertPairs.some((p) => p.from === h.from && p.to === h.to));
+  const missing = hops.filter((h) => !features.convertPairs.some((p2) => p2.from === h.from && p2.to === h.to));
   if (missing.length > 0) {
     throw new DeckhandError(
-      `deck ${features.version} cannot convert ${missing.map((h) => `${h.from} \u2192 ${h.to}`).join(", ")} (needed for ${from} \u2192 ${to}); it converts ${describePairs(features)}. Set deck-version to 1.56.0 or newer (deck added 2.8 \u2192 3.4 in 1.47.0, 3.4 \u2192 3.10 in 1.51.0, 3.10 \u2192 3.14 in 1.56.0).`
+      `deck ${features.version} cannot convert ${missing.map((h) => `${h.from} \u2192 ${h.to}`).join(", ")} (needed for ${from} \u2192 ${to2}); it converts ${describePairs(features)}. Set deck-version to 1.56.0 or newer (deck added 2.8 \u2192 3.4 in 1.47.0, 3.4 \u2192 3.10 in 1.51.0, 3.10 \u2192 3.14 in 1.56.0).`
     );
   }
   return hops;
@@ -39297,7 +41073,7 @@ async function convertState(options) {
   const name = basename3(output);
   const temp = await privateTempDir("deckhand-convert-");
   try {
-    const report = [];
+    const report2 = [];
     let current = input;
     let before = await readText(input);
     for (const [i, hop] of hops.entries()) {
@@ -39314,14 +41090,14 @@ async function convertState(options) {
       }
       const after = await readText(next);
       const drift = compareStateFiles(/* @__PURE__ */ new Map([[name, before]]), /* @__PURE__ */ new Map([[name, after]]));
-      report.push({ ...hop, warnings: deckLines(stdout), drift, unchanged: drift.entities.length === 0 });
+      report2.push({ ...hop, warnings: deckLines(stdout), drift, unchanged: drift.entities.length === 0 });
       current = next;
       before = after;
     }
     await writeFileAtomic(output, before, 384).catch((err) => {
       throw fileSystemError(err, `writing ${output}`);
     });
-    return { from: options.from, to: options.to, input, output, hops: report };
+    return { from: options.from, to: options.to, input, output, hops: report2 };
   } finally {
     await temp.cleanup();
   }
@@ -41586,12 +43362,12 @@ function lineData(source, line) {
   if (!found) throw new InputError(`Kong ${line} is not an LTS line deckhand knows: ${LTS_LINES.join(", ")}.`);
   return found;
 }
-function ltsHops(from, to, source = KONG_CONF_DATA) {
+function ltsHops(from, to2, source = KONG_CONF_DATA) {
   const start = LTS_LINES.indexOf(from);
-  const end = LTS_LINES.indexOf(to);
+  const end = LTS_LINES.indexOf(to2);
   if (start === -1 || end === -1 || end <= start) {
     throw new InputError(
-      `Cannot compare kong.conf from Kong ${from} to ${to}: give two LTS lines, the later second (${LTS_LINES.join(", ")}).`
+      `Cannot compare kong.conf from Kong ${from} to ${to2}: give two LTS lines, the later second (${LTS_LINES.join(", ")}).`
     );
   }
   return LTS_LINES.slice(start, end).map((line, i) => {
@@ -41601,10 +43377,10 @@ function ltsHops(from, to, source = KONG_CONF_DATA) {
     return hop;
   });
 }
-function kongConfChanges(conf, from, to, source = KONG_CONF_DATA) {
-  const hops = ltsHops(from, to, source);
+function kongConfChanges(conf, from, to2, source = KONG_CONF_DATA) {
+  const hops = ltsHops(from, to2, source);
   const first = lineData(source, from);
-  const last = lineData(source, to);
+  const last = lineData(source, to2);
   const removed = [];
   const renamed = [];
   const unknown = [];
@@ -41670,40 +43446,40 @@ function kongConfChanges(conf, from, to, source = KONG_CONF_DATA) {
     }
     before = after;
   }
-  const defaultChanged = [...defaults2.values()].filter((d) => d.from !== d.to && d.name in last.settings).sort((a, b) => a.name.localeCompare(b.name));
+  const defaultChanged = [...defaults2.values()].filter((d) => d.from !== d.to && d.name in last.settings).sort((a, b2) => a.name.localeCompare(b2.name));
   return {
     from,
-    to,
+    to: to2,
     removed,
     renamed,
     defaultChanged,
-    unknown: unknown.sort((a, b) => a.name.localeCompare(b.name)),
+    unknown: unknown.sort((a, b2) => a.name.localeCompare(b2.name)),
     ignored: conf.ignored,
     set: conf.settings.size
   };
 }
 function kongConfReport(changes) {
-  const report = emptyReport(`kong.conf: Kong ${changes.from} \u2192 ${changes.to}`);
+  const report2 = emptyReport(`kong.conf: Kong ${changes.from} \u2192 ${changes.to}`);
   const { removed, renamed, defaultChanged, unknown } = changes;
-  report.lines.push(
+  report2.lines.push(
     `${removed.length} removed, ${renamed.length} renamed, ${defaultChanged.length} defaults changed, ${unknown.length} unknown (of ${changes.set} settings set).`
   );
   if (removed.length > 0) {
-    report.tables.push({
+    report2.tables.push({
       caption: `Removed: Kong ${changes.to} no longer reads these`,
       header: ["setting", "value", "set in", "removed by", "instead", "source"],
       rows: removed.map((r) => [r.name, r.value, r.origin, r.hop, r.replacement ?? "", r.source])
     });
   }
   if (renamed.length > 0) {
-    report.tables.push({
+    report2.tables.push({
       caption: "Renamed: set the new name instead",
       header: ["setting", "new name", "value", "set in", "since", "source"],
       rows: renamed.map((r) => [r.name, r.replacement, r.value, r.origin, r.hop, r.source])
     });
   }
   if (defaultChanged.length > 0) {
-    report.tables.push({
+    report2.tables.push({
       caption: "Defaults changed for settings left unset: set the old value to keep the old behaviour",
       header: ["setting", "default before", "default after", "changed by", "source"],
       rows: defaultChanged.map((d) => [
@@ -41716,14 +43492,14 @@ function kongConfReport(changes) {
     });
   }
   if (unknown.length > 0) {
-    report.tables.push({
+    report2.tables.push({
       caption: `Unknown to Kong ${changes.from} and ${changes.to}: Kong ignores these (a typo?)`,
       header: ["setting", "set in"],
-      rows: unknown.map((u) => [u.name, u.origin])
+      rows: unknown.map((u2) => [u2.name, u2.origin])
     });
   }
-  for (const message of changes.ignored) report.annotations.push({ level: "warning", message });
-  return report;
+  for (const message of changes.ignored) report2.annotations.push({ level: "warning", message });
+  return report2;
 }
 
 // actions/engine/upgrade/kong-conf-parse.ts
@@ -41797,13 +43573,13 @@ function parseKongConf(text, file = "kong.conf") {
   return { settings, ignored };
 }
 function settingOfEnv(name) {
-  const m = /^KONG_([A-Z0-9_]+)$/.exec(name);
-  return m?.[1]?.toLowerCase();
+  const m2 = /^KONG_([A-Z0-9_]+)$/.exec(name);
+  return m2?.[1]?.toLowerCase();
 }
 function withEnvironment(conf, env) {
   const settings = new Map(conf.settings);
   const ignored = [...conf.ignored];
-  for (const [variable, value] of Object.entries(env).sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [variable, value] of Object.entries(env).sort(([a], [b2]) => a.localeCompare(b2))) {
     if (value === void 0 || !/^kong_/i.test(variable)) continue;
     const name = settingOfEnv(variable);
     if (!name) {
@@ -41816,7 +43592,7 @@ function withEnvironment(conf, env) {
 }
 
 // actions/engine/upgrade/upgrade.ts
-import { basename as basename6, join as join15 } from "node:path";
+import { basename as basename8, join as join18 } from "node:path";
 
 // actions/engine/database/pg-restore.ts
 import { createReadStream as createReadStream2 } from "node:fs";
@@ -41853,7 +43629,7 @@ async function eachLimited(count, limit, task) {
     }
   };
   const workers = [];
-  for (let w = 0; w < Math.min(limit, count); w++) workers.push(worker());
+  for (let w2 = 0; w2 < Math.min(limit, count); w2++) workers.push(worker());
   await Promise.all(workers);
   if (failed) throw failure;
 }
@@ -41939,13 +43715,13 @@ async function newestBackupIn(dir) {
     });
   }
   if (found.length === 0) return void 0;
-  const databases = [...new Set(found.map((f) => f.database))].sort();
+  const databases = [...new Set(found.map((f2) => f2.database))].sort();
   if (databases.length > 1)
     throw new DeckhandError(
       `${dir} holds backups of ${databases.length} databases (${databases.join(", ")}): give the folder of the one to restore.`
     );
   found.sort(
-    (a, b) => a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.folder < b.folder ? -1 : 1
+    (a, b2) => a.startedAt < b2.startedAt ? -1 : a.startedAt > b2.startedAt ? 1 : a.folder < b2.folder ? -1 : 1
   );
   return found[found.length - 1].folder;
 }
@@ -41958,7 +43734,7 @@ function checkDumpPath(manifest, path5) {
     );
   }
   const listed = manifest.files.some(
-    (f) => typeof f?.path === "string" && (f.path === dump2 || f.path.startsWith(`${dump2}/`))
+    (f2) => typeof f2?.path === "string" && (f2.path === dump2 || f2.path.startsWith(`${dump2}/`))
   );
   if (!listed) {
     throw new DeckhandError(
@@ -41968,8 +43744,8 @@ function checkDumpPath(manifest, path5) {
 }
 async function verifyFiles(folder, files) {
   const problems = [];
-  const expected = new Map(files.map((f) => [f.path, f]));
-  const onDisk = (await listFiles(folder)).filter((f) => resolve2(f) !== join6(resolve2(folder), MANIFEST_FILE));
+  const expected = new Map(files.map((f2) => [f2.path, f2]));
+  const onDisk = (await listFiles(folder)).filter((f2) => resolve2(f2) !== join6(resolve2(folder), MANIFEST_FILE));
   const actual = await digestFiles(folder, onDisk);
   for (const file of actual) {
     const want = expected.get(file.path);
@@ -42076,7 +43852,7 @@ var KONG_UNMANAGED_ENTERPRISE_TABLES = [
   "application_instances"
 ];
 function isUnmanagedEnterpriseTable(table) {
-  return KONG_UNMANAGED_ENTERPRISE_TABLES.some((p) => p.endsWith("_") ? table.startsWith(p) : table === p);
+  return KONG_UNMANAGED_ENTERPRISE_TABLES.some((p2) => p2.endsWith("_") ? table.startsWith(p2) : table === p2);
 }
 
 // actions/engine/postgres/commands.ts
@@ -42232,7 +44008,7 @@ function childEnv(parent, extra = {}) {
 }
 function run(program, args, options = {}) {
   const env = childEnv(process.env, options.env);
-  return new Promise((resolve8, reject) => {
+  return new Promise((resolve12, reject) => {
     const child3 = spawnTracked(program, args, {
       cwd: options.cwd,
       env,
@@ -42263,7 +44039,7 @@ function run(program, args, options = {}) {
     });
     child3.on("close", (code, signal) => {
       if (timer) clearTimeout(timer);
-      resolve8({
+      resolve12({
         exitCode: code ?? 1,
         signal,
         ...timedOut ? { timedOut } : {},
@@ -42347,7 +44123,7 @@ var PsqlSession = class _PsqlSession {
         return out.split("\n").filter((line) => line !== "");
       }
       if (this.exited) throw this.failure();
-      await new Promise((resolve8) => this.waiter = resolve8);
+      await new Promise((resolve12) => this.waiter = resolve12);
       this.waiter = void 0;
     }
   }
@@ -42358,12 +44134,12 @@ var PsqlSession = class _PsqlSession {
   async close() {
     if (this.exited) return;
     this.child.stdin.end("\\q\n");
-    await new Promise((resolve8) => {
-      if (this.exited) return resolve8();
+    await new Promise((resolve12) => {
+      if (this.exited) return resolve12();
       const timer = setTimeout(() => killTree(this.child), 5e3);
       this.child.once("close", () => {
         clearTimeout(timer);
-        resolve8();
+        resolve12();
       });
     });
   }
@@ -42542,10 +44318,10 @@ function copyPropertiesSql(name, like) {
   const out = [];
   if (like.grants) {
     out.push(`REVOKE ALL ON DATABASE ${db} FROM PUBLIC`);
-    for (const g of like.grants) {
-      const grantee = g.grantee === null ? "PUBLIC" : quoteIdent(g.grantee);
+    for (const g2 of like.grants) {
+      const grantee = g2.grantee === null ? "PUBLIC" : quoteIdent(g2.grantee);
       out.push(
-        `GRANT ${g.privilege} ON DATABASE ${db} TO ${grantee}${g.grantable ? " WITH GRANT OPTION" : ""}`
+        `GRANT ${g2.privilege} ON DATABASE ${db} TO ${grantee}${g2.grantable ? " WITH GRANT OPTION" : ""}`
       );
     }
   }
@@ -42630,10 +44406,10 @@ async function isExecutable(path5) {
 
 // actions/engine/postgres/tools.ts
 var INSTALL_ROOTS = [
-  { dir: "/usr/lib/postgresql", bin: (v) => join7("/usr/lib/postgresql", v, "bin") },
-  { dir: "/usr", bin: (v) => join7("/usr", v, "bin") },
-  { dir: "/opt/homebrew/opt", bin: (v) => join7("/opt/homebrew/opt", v, "bin") },
-  { dir: "/usr/local/opt", bin: (v) => join7("/usr/local/opt", v, "bin") }
+  { dir: "/usr/lib/postgresql", bin: (v2) => join7("/usr/lib/postgresql", v2, "bin") },
+  { dir: "/usr", bin: (v2) => join7("/usr", v2, "bin") },
+  { dir: "/opt/homebrew/opt", bin: (v2) => join7("/opt/homebrew/opt", v2, "bin") },
+  { dir: "/usr/local/opt", bin: (v2) => join7("/usr/local/opt", v2, "bin") }
 ];
 function parseClientVersion(output) {
   const match = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/.exec(output);
@@ -42674,7 +44450,7 @@ async function locatePgClients(options) {
     const found = (await Promise.all((await candidateDirs(options.pathEnv)).map(clientsIn))).filter(
       (c) => c !== void 0
     );
-    clients = found.sort((a, b) => b.major - a.major)[0];
+    clients = found.sort((a, b2) => b2.major - a.major)[0];
     if (!clients) {
       throw new DeckhandError(
         `No PostgreSQL client found (pg_dump, pg_restore, psql): install one (Debian/Ubuntu: apt-get install postgresql-client) or set ${inputName("postgres-bin")}.`
@@ -43141,7 +44917,7 @@ async function swap(r, maintenance, fresh, properties) {
     let previous = "";
     try {
       const stamp = timestamp(/* @__PURE__ */ new Date());
-      const candidates = Array.from({ length: 99 }, (_, i) => previousName(database, stamp, i + 1));
+      const candidates = Array.from({ length: 99 }, (_2, i) => previousName(database, stamp, i + 1));
       const taken = await databaseNames(session, candidates);
       previous = candidates.find((name) => !taken.has(name)) ?? candidates[0];
       const [ended] = await session.query(swapSql(database, fresh, previous, properties.comment));
@@ -43384,7 +45160,7 @@ async function dumpPostgres(options) {
       options.verify ? checkDumpReadable(clients.pgRestore, format, join10(pending.path, dumpPath), records) : Promise.resolve()
     ]);
     phase("checksums and pg_restore --list done");
-    const sizeBytes = digests.reduce((sum, f) => sum + f.size, 0);
+    const sizeBytes = digests.reduce((sum, f2) => sum + f2.size, 0);
     const dumpedRows = records.filter((r) => r.data).reduce((sum, r) => sum + r.rows, 0);
     const manifest = {
       format: DB_MANIFEST_FORMAT,
@@ -43573,7 +45349,7 @@ function scrubbable(values) {
     const trimmed = value.trim();
     if (trimmed.length >= 6) out.push(trimmed);
   }
-  return out.sort((a, b) => b.length - a.length);
+  return out.sort((a, b2) => b2.length - a.length);
 }
 function commandName(command) {
   return (command[0] === "gateway" || command[0] === "file" ? command.slice(0, 2) : command.slice(0, 1)).join(
@@ -43581,8 +45357,8 @@ function commandName(command) {
   );
 }
 function describeRun(command) {
-  const at2 = command.findIndex((a) => a === "--workspace" || a === "-w");
-  const workspace = at2 >= 0 ? command[at2 + 1] : void 0;
+  const at3 = command.findIndex((a) => a === "--workspace" || a === "-w");
+  const workspace = at3 >= 0 ? command[at3 + 1] : void 0;
   return `deck ${commandName(command)}${workspace ? ` (workspace ${workspace})` : ""}`;
 }
 function writes(command) {
@@ -43632,11 +45408,11 @@ function sortCollections(holder, specs) {
 }
 function sortEntities(list, spec) {
   if (list.length === 2) {
-    const [a, b] = list;
+    const [a, b2] = list;
     const keyA = isObject(a) ? sortKey(a, spec) : "";
-    const keyB = isObject(b) ? sortKey(b, spec) : "";
-    if (keyA > keyB || keyA === keyB && canonicalJson(a) > canonicalJson(b)) {
-      list[0] = b;
+    const keyB = isObject(b2) ? sortKey(b2, spec) : "";
+    if (keyA > keyB || keyA === keyB && canonicalJson(a) > canonicalJson(b2)) {
+      list[0] = b2;
       list[1] = a;
     }
     return;
@@ -43646,20 +45422,20 @@ function sortEntities(list, spec) {
     key: isObject(entity) ? sortKey(entity, spec) : "",
     tie: void 0
   }));
-  keyed.sort((a, b) => {
-    if (a.key !== b.key) return a.key < b.key ? -1 : 1;
+  keyed.sort((a, b2) => {
+    if (a.key !== b2.key) return a.key < b2.key ? -1 : 1;
     a.tie ??= canonicalJson(a.entity);
-    b.tie ??= canonicalJson(b.entity);
-    return a.tie < b.tie ? -1 : a.tie > b.tie ? 1 : 0;
+    b2.tie ??= canonicalJson(b2.entity);
+    return a.tie < b2.tie ? -1 : a.tie > b2.tie ? 1 : 0;
   });
-  keyed.forEach((k, i) => list[i] = k.entity);
+  keyed.forEach((k2, i) => list[i] = k2.entity);
 }
 function canonicalJson(value) {
   return JSON.stringify(
     value,
-    (_key, v) => isObject(v) ? Object.fromEntries(
-      Object.keys(v).sort().map((k) => [k, v[k]])
-    ) : v
+    (_key, v2) => isObject(v2) ? Object.fromEntries(
+      Object.keys(v2).sort().map((k2) => [k2, v2[k2]])
+    ) : v2
   );
 }
 
@@ -43801,9 +45577,9 @@ var Layouts = class {
     return layout;
   }
 };
-function sameKeys(a, b) {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+function sameKeys(a, b2) {
+  if (a.length !== b2.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b2[i]) return false;
   return true;
 }
 function newLayout(keys) {
@@ -43968,12 +45744,12 @@ function byteSwap32(arr) {
   }
   return arr;
 }
-var swap32IfBE = isLE ? (u) => u : byteSwap32;
+var swap32IfBE = isLE ? (u2) => u2 : byteSwap32;
 var hasHexBuiltin = /* @__PURE__ */ (() => (
   // @ts-ignore
   typeof Uint8Array.from([]).toHex === "function" && typeof Uint8Array.fromHex === "function"
 ))();
-var hexes = /* @__PURE__ */ Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+var hexes = /* @__PURE__ */ Array.from({ length: 256 }, (_2, i) => i.toString(16).padStart(2, "0"));
 function bytesToHex(bytes) {
   abytes(bytes);
   if (hasHexBuiltin)
@@ -44004,14 +45780,14 @@ function hexToBytes(hex) {
   if (hl % 2)
     throw new RangeError("hex string expected, got unpadded hex of length " + hl);
   const array = new Uint8Array(al);
-  for (let ai = 0, hi = 0; ai < al; ai++, hi += 2) {
-    const n1 = asciiToBase16(hex.charCodeAt(hi));
-    const n2 = asciiToBase16(hex.charCodeAt(hi + 1));
+  for (let ai2 = 0, hi2 = 0; ai2 < al; ai2++, hi2 += 2) {
+    const n1 = asciiToBase16(hex.charCodeAt(hi2));
+    const n2 = asciiToBase16(hex.charCodeAt(hi2 + 1));
     if (n1 === void 0 || n2 === void 0) {
-      const char = hex[hi] + hex[hi + 1];
-      throw new RangeError('hex string expected, got non-hex character "' + char + '" at index ' + hi);
+      const char = hex[hi2] + hex[hi2 + 1];
+      throw new RangeError('hex string expected, got non-hex character "' + char + '" at index ' + hi2);
     }
-    array[ai] = n1 * 16 + n2;
+    array[ai2] = n1 * 16 + n2;
   }
   return array;
 }
@@ -44067,12 +45843,12 @@ function createHasher(hashCons, info2 = {}) {
 }
 function randomBytes6(bytesLength = 32) {
   anumber(bytesLength, "bytesLength");
-  const cr = typeof globalThis === "object" ? globalThis.crypto : null;
-  if (typeof cr?.getRandomValues !== "function")
+  const cr2 = typeof globalThis === "object" ? globalThis.crypto : null;
+  if (typeof cr2?.getRandomValues !== "function")
     throw new Error("crypto.getRandomValues must be defined");
   if (bytesLength > 65536)
     throw new RangeError(`"bytesLength" expected <= 65536, got ${bytesLength}`);
-  return cr.getRandomValues(new Uint8Array(bytesLength));
+  return cr2.getRandomValues(new Uint8Array(bytesLength));
 }
 var oidNist = (suffix) => ({
   // Current NIST hashAlgs suffixes used here fit in one DER subidentifier octet.
@@ -44129,18 +45905,18 @@ var _HMAC = class {
     this.digestInto(out);
     return out;
   }
-  _cloneInto(to) {
-    to ||= Object.create(Object.getPrototypeOf(this), {});
+  _cloneInto(to2) {
+    to2 ||= Object.create(Object.getPrototypeOf(this), {});
     const { oHash, iHash, finished, destroyed, blockLen, outputLen, canXOF } = this;
-    to = to;
-    to.finished = finished;
-    to.destroyed = destroyed;
-    to.blockLen = blockLen;
-    to.outputLen = outputLen;
-    to.canXOF = canXOF;
-    to.oHash = oHash._cloneInto(to.oHash);
-    to.iHash = iHash._cloneInto(to.iHash);
-    return to;
+    to2 = to2;
+    to2.finished = finished;
+    to2.destroyed = destroyed;
+    to2.blockLen = blockLen;
+    to2.outputLen = outputLen;
+    to2.canXOF = canXOF;
+    to2.oHash = oHash._cloneInto(to2.oHash);
+    to2.iHash = iHash._cloneInto(to2.iHash);
+    return to2;
   }
   clone() {
     return this._cloneInto();
@@ -44235,11 +46011,11 @@ function setU64FromNum(view, byteOffset, n, isLE4) {
 }
 
 // node_modules/@noble/hashes/_md.js
-function Chi(a, b, c) {
-  return a & b ^ ~a & c;
+function Chi(a, b2, c) {
+  return a & b2 ^ ~a & c;
 }
-function Maj(a, b, c) {
-  return a & b ^ a & c ^ b & c;
+function Maj(a, b2, c) {
+  return a & b2 ^ a & c ^ b2 & c;
 }
 var HashMD = class {
   blockLen;
@@ -44322,15 +46098,15 @@ var HashMD = class {
     this.destroy();
     return res;
   }
-  _cloneIntoMeta(to) {
+  _cloneIntoMeta(to2) {
     const { buffer, length, finished, destroyed, pos } = this;
-    to.destroyed = destroyed;
-    to.finished = finished;
-    to.length = length;
-    to.pos = pos;
+    to2.destroyed = destroyed;
+    to2.finished = finished;
+    to2.length = length;
+    to2.pos = pos;
     if (pos)
-      to.buffer.set(buffer);
-    return to;
+      to2.buffer.set(buffer);
+    return to2;
   }
   clone() {
     return this._cloneInto();
@@ -44440,23 +46216,23 @@ var SHA2_32B = class extends HashMD {
     this.H = IV[7] | 0;
   }
   get() {
-    const { A, B, C, D, E, F: F2, G, H } = this;
-    return [A, B, C, D, E, F2, G, H];
+    const { A: A2, B: B2, C: C2, D, E, F: F3, G: G2, H: H2 } = this;
+    return [A2, B2, C2, D, E, F3, G2, H2];
   }
   // prettier-ignore
-  set(A, B, C, D, E, F2, G, H) {
-    this.A = A | 0;
-    this.B = B | 0;
-    this.C = C | 0;
+  set(A2, B2, C2, D, E, F3, G2, H2) {
+    this.A = A2 | 0;
+    this.B = B2 | 0;
+    this.C = C2 | 0;
     this.D = D | 0;
     this.E = E | 0;
-    this.F = F2 | 0;
-    this.G = G | 0;
-    this.H = H | 0;
+    this.F = F3 | 0;
+    this.G = G2 | 0;
+    this.H = H2 | 0;
   }
-  _cloneInto(to) {
-    (to ||= new this.constructor()).set(...this.get());
-    return this._cloneIntoMeta(to);
+  _cloneInto(to2) {
+    (to2 ||= new this.constructor()).set(...this.get());
+    return this._cloneIntoMeta(to2);
   }
   process(view, offset) {
     for (let i = 0; i < 16; i++, offset += 4)
@@ -44468,30 +46244,30 @@ var SHA2_32B = class extends HashMD {
       const s1 = rotr(W2, 17) ^ rotr(W2, 19) ^ W2 >>> 10;
       SHA256_W[i] = s1 + SHA256_W[i - 7] + s0 + SHA256_W[i - 16] | 0;
     }
-    let { A, B, C, D, E, F: F2, G, H } = this;
+    let { A: A2, B: B2, C: C2, D, E, F: F3, G: G2, H: H2 } = this;
     for (let i = 0; i < 64; i++) {
       const sigma1 = rotr(E, 6) ^ rotr(E, 11) ^ rotr(E, 25);
-      const T1 = H + sigma1 + Chi(E, F2, G) + SHA256_K[i] + SHA256_W[i] | 0;
-      const sigma0 = rotr(A, 2) ^ rotr(A, 13) ^ rotr(A, 22);
-      const T2 = sigma0 + Maj(A, B, C) | 0;
-      H = G;
-      G = F2;
-      F2 = E;
+      const T1 = H2 + sigma1 + Chi(E, F3, G2) + SHA256_K[i] + SHA256_W[i] | 0;
+      const sigma0 = rotr(A2, 2) ^ rotr(A2, 13) ^ rotr(A2, 22);
+      const T2 = sigma0 + Maj(A2, B2, C2) | 0;
+      H2 = G2;
+      G2 = F3;
+      F3 = E;
       E = D + T1 | 0;
-      D = C;
-      C = B;
-      B = A;
-      A = T1 + T2 | 0;
+      D = C2;
+      C2 = B2;
+      B2 = A2;
+      A2 = T1 + T2 | 0;
     }
-    A = A + this.A | 0;
-    B = B + this.B | 0;
-    C = C + this.C | 0;
+    A2 = A2 + this.A | 0;
+    B2 = B2 + this.B | 0;
+    C2 = C2 + this.C | 0;
     D = D + this.D | 0;
     E = E + this.E | 0;
-    F2 = F2 + this.F | 0;
-    G = G + this.G | 0;
-    H = H + this.H | 0;
-    this.set(A, B, C, D, E, F2, G, H);
+    F3 = F3 + this.F | 0;
+    G2 = G2 + this.G | 0;
+    H2 = H2 + this.H | 0;
+    this.set(A2, B2, C2, D, E, F3, G2, H2);
   }
   roundClean() {
     clean(SHA256_W);
@@ -44517,8 +46293,8 @@ var freeze = (fn) => Object.freeze(fn());
 function isBytes2(a) {
   return a instanceof Uint8Array || ArrayBuffer.isView(a) && a.constructor.name === "Uint8Array" && "BYTES_PER_ELEMENT" in a && a.BYTES_PER_ELEMENT === 1;
 }
-function abytes2(b) {
-  if (!isBytes2(b))
+function abytes2(b2) {
+  if (!isBytes2(b2))
     throw new TypeError("Uint8Array expected");
 }
 function isArrayOf(isString, arr) {
@@ -44554,7 +46330,7 @@ function anumArr(label, input) {
 }
 function chain(...args) {
   const id = (a) => a;
-  const wrap = (a, b) => (c) => a(b(c));
+  const wrap = (a, b2) => (c) => a(b2(c));
   const encode2 = args.map((x) => x.encode).reduceRight(wrap, id);
   const decode2 = args.map((x) => x.decode).reduce(wrap, id);
   return { encode: encode2, decode: decode2 };
@@ -44603,7 +46379,7 @@ function radix2(bits) {
       const res = new Uint8Array(Math.ceil(len * 8 / bits));
       let carry = 0;
       let pos = 0;
-      let j = 0;
+      let j2 = 0;
       for (let i = 0; i < len; ) {
         if (i + 2 < len) {
           carry = carry << 24 | bytes[i] << 16 | bytes[i + 1] << 8 | bytes[i + 2];
@@ -44616,13 +46392,13 @@ function radix2(bits) {
         }
         for (; ; ) {
           pos -= bits;
-          res[j++] = carry >> pos & mask;
+          res[j2++] = carry >> pos & mask;
           if (pos < bits)
             break;
         }
       }
       if (pos > 0)
-        res[j] = carry << bits - pos & mask;
+        res[j2] = carry << bits - pos & mask;
       return res;
     },
     decode: (digits) => {
@@ -44630,12 +46406,12 @@ function radix2(bits) {
       const res = new Uint8Array(Math.floor(len * bits / 8));
       let carry = 0;
       let pos = 0;
-      let j = 0;
+      let j2 = 0;
       for (let i = 0; i < len; i++) {
         carry = (carry << bits | digits[i]) & 65535;
         pos += bits;
         for (; pos >= 8; pos -= 8)
-          res[j++] = carry >> pos - 8 & 255;
+          res[j2++] = carry >> pos - 8 & 255;
       }
       carry = carry << 8 - pos & 255;
       if (pos >= bits)
@@ -44729,21 +46505,21 @@ function unsafeWrapper(fn) {
 }
 var hasBase64Builtin = /* @__PURE__ */ (() => typeof Uint8Array.from([]).toBase64 === "function" && typeof Uint8Array.fromBase64 === "function")();
 var ASCII_WHITESPACE = /[\t\n\f\r ]/;
-var decodeBase64Builtin = (s, isUrl) => {
-  astr("base64", s);
+var decodeBase64Builtin = (s3, isUrl) => {
+  astr("base64", s3);
   const alphabet2 = isUrl ? "base64url" : "base64";
-  if (s.length > 0 && ASCII_WHITESPACE.test(s))
+  if (s3.length > 0 && ASCII_WHITESPACE.test(s3))
     throw new Error("invalid base64");
-  return Uint8Array.fromBase64(s, { alphabet: alphabet2, lastChunkHandling: "strict" });
+  return Uint8Array.fromBase64(s3, { alphabet: alphabet2, lastChunkHandling: "strict" });
 };
 var base64Fallback = /* @__PURE__ */ freeze(() => chain(radix2(6), alphabet("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"), padding(6)));
 var base64 = /* @__PURE__ */ freeze(() => hasBase64Builtin ? {
-  encode(b) {
-    abytes2(b);
-    return b.toBase64();
+  encode(b2) {
+    abytes2(b2);
+    return b2.toBase64();
   },
-  decode(s) {
-    return decodeBase64Builtin(s, false);
+  decode(s3) {
+    return decodeBase64Builtin(s3, false);
   }
 } : base64Fallback);
 var base64nopad = /* @__PURE__ */ freeze(() => chain(radix2(6), alphabet("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")));
@@ -44760,19 +46536,19 @@ function wordsToU8(words) {
   const len = words.length;
   const res = new Uint8Array(len);
   for (let i = 0; i < len; i++) {
-    const w = words[i];
-    if (w < 0 || w >= 32)
-      throw new Error(`alphabet.encode: invalid digit ${w}`);
-    res[i] = w;
+    const w2 = words[i];
+    if (w2 < 0 || w2 >= 32)
+      throw new Error(`alphabet.encode: invalid digit ${w2}`);
+    res[i] = w2;
   }
   return res;
 }
 var POLYMOD_GENERATORS = [996825010, 642813549, 513874426, 1027748829, 705979059];
 function bech32Polymod(pre) {
-  const b = pre >> 25;
+  const b2 = pre >> 25;
   let chk = (pre & 33554431) << 5;
   for (let i = 0; i < POLYMOD_GENERATORS.length; i++) {
-    if ((b >> i & 1) === 1)
+    if ((b2 >> i & 1) === 1)
       chk ^= POLYMOD_GENERATORS[i];
   }
   return chk;
@@ -44789,8 +46565,8 @@ function bechChecksum(prefix, words, encodingConst = 1) {
   chk = bech32Polymod(chk);
   for (let i = 0; i < len; i++)
     chk = bech32Polymod(chk) ^ prefix.charCodeAt(i) & 31;
-  for (let v of words)
-    chk = bech32Polymod(chk) ^ v;
+  for (let v2 of words)
+    chk = bech32Polymod(chk) ^ v2;
   for (let i = 0; i < 6; i++)
     chk = bech32Polymod(chk);
   chk ^= encodingConst;
@@ -44808,26 +46584,26 @@ function genBech32(encoding) {
     const res = new Array(Math.ceil(len * 8 / 5));
     let carry = 0;
     let pos = 0;
-    let j = 0;
+    let j2 = 0;
     for (let i = 0; i < len; i++) {
       carry = carry << 8 | from[i];
       pos += 8;
       for (; pos >= 5; pos -= 5)
-        res[j++] = carry >> pos - 5 & 31;
+        res[j2++] = carry >> pos - 5 & 31;
     }
     if (pos > 0)
-      res[j] = carry << 5 - pos & 31;
+      res[j2] = carry << 5 - pos & 31;
     return res;
   };
-  const fromWords = (to) => {
-    anumArr("radix2.decode", to);
-    const len = to.length;
+  const fromWords = (to2) => {
+    anumArr("radix2.decode", to2);
+    const len = to2.length;
     const digits = new Uint8Array(len);
     for (let i = 0; i < len; i++) {
-      const w = to[i];
-      if (w < 0 || w >= 32)
-        throw new Error(`convertRadix2: invalid word=${w}`);
-      digits[i] = w;
+      const w2 = to2[i];
+      if (w2 < 0 || w2 >= 32)
+        throw new Error(`convertRadix2: invalid word=${w2}`);
+      digits[i] = w2;
     }
     return _words.decode(digits);
   };
@@ -44917,25 +46693,25 @@ function pbkdf2Init(hash, _password, _salt, _opts) {
     throw new Error('"dkLen" must be >= 1');
   if (dkLen > (2 ** 32 - 1) * hash.outputLen)
     throw new Error("derived key too long");
-  const p = kdfInputToBytes(_password, "password");
+  const p2 = kdfInputToBytes(_password, "password");
   try {
-    const s = kdfInputToBytes(_salt, "salt");
+    const s3 = kdfInputToBytes(_salt, "salt");
     try {
       const DK = new Uint8Array(dkLen);
-      const { iHash, oHash, outputLen } = hmac.create(hash, p);
-      const u = new Uint8Array(outputLen);
-      const eng = pbkdf2Engine(iHash, oHash, s, u);
+      const { iHash, oHash, outputLen } = hmac.create(hash, p2);
+      const u2 = new Uint8Array(outputLen);
+      const eng = pbkdf2Engine(iHash, oHash, s3, u2);
       return { c, dkLen, asyncTick, DK, outputLen, eng };
     } finally {
       if (typeof _salt === "string")
-        clean(s);
+        clean(s3);
     }
   } finally {
     if (typeof _password === "string")
-      clean(p);
+      clean(p2);
   }
 }
-function pbkdf2Engine(iHash, oHash, salt, u) {
+function pbkdf2Engine(iHash, oHash, salt, u2) {
   const counter = new Uint8Array(4);
   const view = createView(counter);
   const salted = iHash._cloneInto().update(salt);
@@ -44943,19 +46719,19 @@ function pbkdf2Engine(iHash, oHash, salt, u) {
   const iClone = iHash._cloneInto;
   const oClone = oHash._cloneInto;
   return {
-    u1: (ti, Ti) => {
-      view.setInt32(0, ti, false);
-      salted._cloneInto(work).update(counter).digestInto(u);
-      oHash._cloneInto(work).update(u).digestInto(u);
-      Ti.set(u.subarray(0, Ti.length));
+    u1: (ti2, Ti2) => {
+      view.setInt32(0, ti2, false);
+      salted._cloneInto(work).update(counter).digestInto(u2);
+      oHash._cloneInto(work).update(u2).digestInto(u2);
+      Ti2.set(u2.subarray(0, Ti2.length));
     },
     // Whole `F` inner loop for the sync variant: one optimized function owns the hot loop.
-    rounds: (c, Ti) => {
-      for (let ui = 1; ui < c; ui++) {
-        iClone.call(iHash, work).update(u).digestInto(u);
-        oClone.call(oHash, work).update(u).digestInto(u);
-        for (let i = 0; i < Ti.length; i++)
-          Ti[i] ^= u[i];
+    rounds: (c, Ti2) => {
+      for (let ui2 = 1; ui2 < c; ui2++) {
+        iClone.call(iHash, work).update(u2).digestInto(u2);
+        oClone.call(oHash, work).update(u2).digestInto(u2);
+        for (let i = 0; i < Ti2.length; i++)
+          Ti2[i] ^= u2[i];
       }
     },
     output: (DK) => {
@@ -44963,31 +46739,31 @@ function pbkdf2Engine(iHash, oHash, salt, u) {
       oHash.destroy();
       salted.destroy();
       work.destroy();
-      clean(u);
+      clean(u2);
       return DK;
     }
   };
 }
 function pbkdf2(hash, password, salt, opts2) {
   const { c, dkLen, DK, outputLen, eng } = pbkdf2Init(hash, password, salt, opts2);
-  for (let ti = 1, pos = 0; pos < dkLen; ti++, pos += outputLen) {
-    const Ti = DK.subarray(pos, pos + outputLen);
-    eng.u1(ti, Ti);
-    eng.rounds(c, Ti);
+  for (let ti2 = 1, pos = 0; pos < dkLen; ti2++, pos += outputLen) {
+    const Ti2 = DK.subarray(pos, pos + outputLen);
+    eng.u1(ti2, Ti2);
+    eng.rounds(c, Ti2);
   }
   return eng.output(DK);
 }
 
 // node_modules/@noble/hashes/scrypt.js
-function XorAndSalsa(prev, pi, input, ii, out, oi) {
-  let y00 = prev[pi++] ^ input[ii++], y01 = prev[pi++] ^ input[ii++];
-  let y02 = prev[pi++] ^ input[ii++], y03 = prev[pi++] ^ input[ii++];
-  let y04 = prev[pi++] ^ input[ii++], y05 = prev[pi++] ^ input[ii++];
-  let y06 = prev[pi++] ^ input[ii++], y07 = prev[pi++] ^ input[ii++];
-  let y08 = prev[pi++] ^ input[ii++], y09 = prev[pi++] ^ input[ii++];
-  let y10 = prev[pi++] ^ input[ii++], y11 = prev[pi++] ^ input[ii++];
-  let y12 = prev[pi++] ^ input[ii++], y13 = prev[pi++] ^ input[ii++];
-  let y14 = prev[pi++] ^ input[ii++], y15 = prev[pi++] ^ input[ii++];
+function XorAndSalsa(prev, pi2, input, ii2, out, oi2) {
+  let y00 = prev[pi2++] ^ input[ii2++], y01 = prev[pi2++] ^ input[ii2++];
+  let y02 = prev[pi2++] ^ input[ii2++], y03 = prev[pi2++] ^ input[ii2++];
+  let y04 = prev[pi2++] ^ input[ii2++], y05 = prev[pi2++] ^ input[ii2++];
+  let y06 = prev[pi2++] ^ input[ii2++], y07 = prev[pi2++] ^ input[ii2++];
+  let y08 = prev[pi2++] ^ input[ii2++], y09 = prev[pi2++] ^ input[ii2++];
+  let y10 = prev[pi2++] ^ input[ii2++], y11 = prev[pi2++] ^ input[ii2++];
+  let y12 = prev[pi2++] ^ input[ii2++], y13 = prev[pi2++] ^ input[ii2++];
+  let y14 = prev[pi2++] ^ input[ii2++], y15 = prev[pi2++] ^ input[ii2++];
   let x00 = y00, x01 = y01, x02 = y02, x03 = y03, x04 = y04, x05 = y05, x06 = y06, x07 = y07, x08 = y08, x09 = y09, x10 = y10, x11 = y11, x12 = y12, x13 = y13, x14 = y14, x15 = y15;
   for (let i = 0; i < 8; i += 2) {
     x04 ^= rotl(x00 + x12 | 0, 7);
@@ -45023,33 +46799,33 @@ function XorAndSalsa(prev, pi, input, ii, out, oi) {
     x14 ^= rotl(x13 + x12 | 0, 13);
     x15 ^= rotl(x14 + x13 | 0, 18);
   }
-  out[oi++] = y00 + x00 | 0;
-  out[oi++] = y01 + x01 | 0;
-  out[oi++] = y02 + x02 | 0;
-  out[oi++] = y03 + x03 | 0;
-  out[oi++] = y04 + x04 | 0;
-  out[oi++] = y05 + x05 | 0;
-  out[oi++] = y06 + x06 | 0;
-  out[oi++] = y07 + x07 | 0;
-  out[oi++] = y08 + x08 | 0;
-  out[oi++] = y09 + x09 | 0;
-  out[oi++] = y10 + x10 | 0;
-  out[oi++] = y11 + x11 | 0;
-  out[oi++] = y12 + x12 | 0;
-  out[oi++] = y13 + x13 | 0;
-  out[oi++] = y14 + x14 | 0;
-  out[oi++] = y15 + x15 | 0;
+  out[oi2++] = y00 + x00 | 0;
+  out[oi2++] = y01 + x01 | 0;
+  out[oi2++] = y02 + x02 | 0;
+  out[oi2++] = y03 + x03 | 0;
+  out[oi2++] = y04 + x04 | 0;
+  out[oi2++] = y05 + x05 | 0;
+  out[oi2++] = y06 + x06 | 0;
+  out[oi2++] = y07 + x07 | 0;
+  out[oi2++] = y08 + x08 | 0;
+  out[oi2++] = y09 + x09 | 0;
+  out[oi2++] = y10 + x10 | 0;
+  out[oi2++] = y11 + x11 | 0;
+  out[oi2++] = y12 + x12 | 0;
+  out[oi2++] = y13 + x13 | 0;
+  out[oi2++] = y14 + x14 | 0;
+  out[oi2++] = y15 + x15 | 0;
 }
-function BlockMix(input, ii, out, oi, r) {
-  let head = oi + 0;
-  let tail = oi + 16 * r;
+function BlockMix(input, ii2, out, oi2, r) {
+  let head = oi2 + 0;
+  let tail = oi2 + 16 * r;
   for (let i = 0; i < 16; i++)
-    out[tail + i] = input[ii + (2 * r - 1) * 16 + i];
-  for (let i = 0; i < r; i++, head += 16, ii += 16) {
-    XorAndSalsa(out, tail, input, ii, out, head);
+    out[tail + i] = input[ii2 + (2 * r - 1) * 16 + i];
+  for (let i = 0; i < r; i++, head += 16, ii2 += 16) {
+    XorAndSalsa(out, tail, input, ii2, out, head);
     if (i > 0)
       tail += 16;
-    XorAndSalsa(out, head, input, ii += 16, out, tail);
+    XorAndSalsa(out, head, input, ii2 += 16, out, tail);
   }
 }
 var SCRYPT_DEFAULT_MAXMEM = 128 * 8 * (2 ** 20 + 1 + 1);
@@ -45059,10 +46835,10 @@ function scryptInit(password, salt, _opts) {
     asyncTick: 10,
     maxmem: SCRYPT_DEFAULT_MAXMEM
   }, _opts);
-  const { N: N2, r, p, dkLen, asyncTick, maxmem, onProgress } = opts2;
-  anumber(N2, "N");
+  const { N: N3, r, p: p2, dkLen, asyncTick, maxmem, onProgress } = opts2;
+  anumber(N3, "N");
   anumber(r, "r");
-  anumber(p, "p");
+  anumber(p2, "p");
   anumber(dkLen, "dkLen");
   anumber(asyncTick, "asyncTick");
   anumber(maxmem, "maxmem");
@@ -45073,23 +46849,23 @@ function scryptInit(password, salt, _opts) {
   const blockSize = 128 * r;
   const blockSize32 = blockSize / 4;
   const pow32 = Math.pow(2, 32);
-  if (N2 <= 1 || (N2 & N2 - 1) !== 0 || N2 > pow32)
+  if (N3 <= 1 || (N3 & N3 - 1) !== 0 || N3 > pow32)
     throw new Error('"N" expected a power of 2, and 2^1 <= N <= 2^32');
-  if (p < 1 || p > (pow32 - 1) * 32 / blockSize)
+  if (p2 < 1 || p2 > (pow32 - 1) * 32 / blockSize)
     throw new Error('"p" expected integer 1..((2^32 - 1) * 32) / (128 * r)');
   if (dkLen < 1 || dkLen > (pow32 - 1) * 32)
     throw new Error('"dkLen" expected integer 1..(2^32 - 1) * 32');
-  const memUsed = blockSize * (N2 + p + 1);
+  const memUsed = blockSize * (N3 + p2 + 1);
   if (memUsed > maxmem)
     throw new Error('"maxmem" limit was hit: memUsed(128*r*(N+p+1))=' + memUsed + ", maxmem=" + maxmem);
-  const B = pbkdf2(sha256, password, salt, { c: 1, dkLen: blockSize * p });
-  const B32 = u32(B);
-  const V = u32(new Uint8Array(blockSize * N2));
+  const B2 = pbkdf2(sha256, password, salt, { c: 1, dkLen: blockSize * p2 });
+  const B32 = u32(B2);
+  const V2 = u32(new Uint8Array(blockSize * N3));
   const tmp = u32(new Uint8Array(blockSize));
   let blockMixCb = () => {
   };
   if (onProgress) {
-    const totalBlockMix = 2 * N2 * p;
+    const totalBlockMix = 2 * N3 * p2;
     const callbackPer = Math.max(Math.floor(totalBlockMix / 1e4), 1);
     let blockMixCnt = 0;
     blockMixCb = () => {
@@ -45098,42 +46874,42 @@ function scryptInit(password, salt, _opts) {
         try {
           onProgress(blockMixCnt / totalBlockMix);
         } catch (e) {
-          clean(B, V, tmp);
+          clean(B2, V2, tmp);
           throw e;
         }
       }
     };
   }
-  return { N: N2, r, p, dkLen, blockSize32, V, B32, B, tmp, blockMixCb, asyncTick };
+  return { N: N3, r, p: p2, dkLen, blockSize32, V: V2, B32, B: B2, tmp, blockMixCb, asyncTick };
 }
-function scryptOutput(password, dkLen, B, V, tmp) {
-  const res = pbkdf2(sha256, password, B, { c: 1, dkLen });
-  clean(B, V, tmp);
+function scryptOutput(password, dkLen, B2, V2, tmp) {
+  const res = pbkdf2(sha256, password, B2, { c: 1, dkLen });
+  clean(B2, V2, tmp);
   return res;
 }
 function scrypt(password, salt, opts2) {
-  const { N: N2, r, p, dkLen, blockSize32, V, B32, B, tmp, blockMixCb } = scryptInit(password, salt, opts2);
+  const { N: N3, r, p: p2, dkLen, blockSize32, V: V2, B32, B: B2, tmp, blockMixCb } = scryptInit(password, salt, opts2);
   swap32IfBE(B32);
-  for (let pi = 0; pi < p; pi++) {
-    const Pi = blockSize32 * pi;
+  for (let pi2 = 0; pi2 < p2; pi2++) {
+    const Pi2 = blockSize32 * pi2;
     for (let i = 0; i < blockSize32; i++)
-      V[i] = B32[Pi + i];
-    for (let i = 0, pos = 0; i < N2 - 1; i++) {
-      BlockMix(V, pos, V, pos += blockSize32, r);
+      V2[i] = B32[Pi2 + i];
+    for (let i = 0, pos = 0; i < N3 - 1; i++) {
+      BlockMix(V2, pos, V2, pos += blockSize32, r);
       blockMixCb();
     }
-    BlockMix(V, (N2 - 1) * blockSize32, B32, Pi, r);
+    BlockMix(V2, (N3 - 1) * blockSize32, B32, Pi2, r);
     blockMixCb();
-    for (let i = 0; i < N2; i++) {
-      const j = (B32[Pi + blockSize32 - 16] & N2 - 1) >>> 0;
-      for (let k = 0; k < blockSize32; k++)
-        tmp[k] = B32[Pi + k] ^ V[j * blockSize32 + k];
-      BlockMix(tmp, 0, B32, Pi, r);
+    for (let i = 0; i < N3; i++) {
+      const j2 = (B32[Pi2 + blockSize32 - 16] & N3 - 1) >>> 0;
+      for (let k2 = 0; k2 < blockSize32; k2++)
+        tmp[k2] = B32[Pi2 + k2] ^ V2[j2 * blockSize32 + k2];
+      BlockMix(tmp, 0, B32, Pi2, r);
       blockMixCb();
     }
   }
   swap32IfBE(B32);
-  return scryptOutput(password, dkLen, B, V, tmp);
+  return scryptOutput(password, dkLen, B2, V2, tmp);
 }
 
 // node_modules/@noble/ciphers/utils.js
@@ -45204,13 +46980,13 @@ function byteSwap322(arr) {
   }
   return arr;
 }
-var swap32IfBE2 = isLE2 ? (u) => u : byteSwap322;
-function overlapBytes(a, b) {
-  if (!a.byteLength || !b.byteLength)
+var swap32IfBE2 = isLE2 ? (u2) => u2 : byteSwap322;
+function overlapBytes(a, b2) {
+  if (!a.byteLength || !b2.byteLength)
     return false;
-  return a.buffer === b.buffer && // best we can do, may fail with an obscure Proxy
-  a.byteOffset < b.byteOffset + b.byteLength && // a starts before b end
-  b.byteOffset < a.byteOffset + a.byteLength;
+  return a.buffer === b2.buffer && // best we can do, may fail with an obscure Proxy
+  a.byteOffset < b2.byteOffset + b2.byteLength && // a starts before b end
+  b2.byteOffset < a.byteOffset + a.byteLength;
 }
 function complexOverlapBytes(input, output) {
   if (overlapBytes(input, output) && input.byteOffset < output.byteOffset)
@@ -45222,14 +46998,14 @@ function checkOpts2(defaults2, opts2) {
   const merged = Object.assign(defaults2, opts2);
   return merged;
 }
-function equalBytes(a, b) {
+function equalBytes(a, b2) {
   a = abytes3(a);
-  b = abytes3(b);
-  if (a.length !== b.length)
+  b2 = abytes3(b2);
+  if (a.length !== b2.length)
     return false;
   let diff = 0;
   for (let i = 0; i < a.length; i++)
-    diff |= a[i] ^ b[i];
+    diff |= a[i] ^ b2[i];
   return diff === 0;
 }
 function wrapMacConstructor(keyLen, macCons, fromMsg) {
@@ -45318,8 +47094,8 @@ function copyBytes(bytes) {
 var encodeStr = (str) => Uint8Array.from(str.split(""), (c) => c.charCodeAt(0));
 var sigma16_32 = /* @__PURE__ */ (() => swap32IfBE2(u322(encodeStr("expand 16-byte k"))))();
 var sigma32_32 = /* @__PURE__ */ (() => swap32IfBE2(u322(encodeStr("expand 32-byte k"))))();
-function rotl2(a, b) {
-  return a << b | a >>> 32 - b;
+function rotl2(a, b2) {
+  return a << b2 | a >>> 32 - b2;
 }
 var BLOCK_LEN = 64;
 var BLOCK_LEN32 = 16;
@@ -45339,9 +47115,9 @@ function runCipher(core, sigma, key2, nonce, data, output, counter, rounds) {
       if (counter >= MAX_COUNTER)
         throw new Error("arx: counter overflow");
       const take = Math.min(BLOCK_LEN, len - pos);
-      for (let j = 0, posj; j < take; j++) {
-        posj = pos + j;
-        output[posj] = data[posj] ^ block[j];
+      for (let j2 = 0, posj; j2 < take; j2++) {
+        posj = pos + j2;
+        output[posj] = data[posj] ^ block[j2];
       }
       pos += take;
     }
@@ -45356,16 +47132,16 @@ function runCipher(core, sigma, key2, nonce, data, output, counter, rounds) {
       const pos32 = pos / 4;
       if (pos % 4 !== 0)
         throw new Error("arx: invalid block position");
-      for (let j = 0, posj; j < BLOCK_LEN32; j++) {
-        posj = pos32 + j;
-        o32[posj] = d32[posj] ^ b32[j];
+      for (let j2 = 0, posj; j2 < BLOCK_LEN32; j2++) {
+        posj = pos32 + j2;
+        o32[posj] = d32[posj] ^ b32[j2];
       }
       pos += BLOCK_LEN;
       continue;
     }
-    for (let j = 0, posj; j < take; j++) {
-      posj = pos + j;
-      output[posj] = data[posj] ^ block[j];
+    for (let j2 = 0, posj; j2 < take; j2++) {
+      posj = pos + j2;
+      output[posj] = data[posj] ^ block[j2];
     }
     pos += take;
   }
@@ -45392,24 +47168,24 @@ function createCipher(core, opts2) {
       throw new Error("arx: counter overflow");
     const toClean = [];
     let l = key2.length;
-    let k;
+    let k2;
     let sigma;
     if (l === 32) {
-      toClean.push(k = copyBytes(key2));
+      toClean.push(k2 = copyBytes(key2));
       sigma = sigma32_32;
     } else if (l === 16 && allowShortKeys) {
-      k = new Uint8Array(32);
-      k.set(key2);
-      k.set(key2, 16);
+      k2 = new Uint8Array(32);
+      k2.set(key2);
+      k2.set(key2, 16);
       sigma = sigma16_32;
-      toClean.push(k);
+      toClean.push(k2);
     } else {
       abytes3(key2, 32, "arx key");
       throw new Error("invalid key size");
     }
     if (!isLE2 || !isAligned32(nonce))
       toClean.push(nonce = copyBytes(nonce));
-    let k32 = u322(k);
+    let k32 = u322(k2);
     if (extendNonceFn) {
       if (nonce.length !== 24)
         throw new Error("arx: extended nonce must be 24 bytes");
@@ -45593,7 +47369,7 @@ var Poly1305 = class {
   }
   finalize() {
     const { h, pad } = this;
-    const g = new Uint16Array(10);
+    const g2 = new Uint16Array(10);
     let c = h[1] >>> 13;
     h[1] &= 8191;
     for (let i = 2; i < 10; i++) {
@@ -45608,21 +47384,21 @@ var Poly1305 = class {
     c = h[1] >>> 13;
     h[1] &= 8191;
     h[2] += c;
-    g[0] = h[0] + 5;
-    c = g[0] >>> 13;
-    g[0] &= 8191;
+    g2[0] = h[0] + 5;
+    c = g2[0] >>> 13;
+    g2[0] &= 8191;
     for (let i = 1; i < 10; i++) {
-      g[i] = h[i] + c;
-      c = g[i] >>> 13;
-      g[i] &= 8191;
+      g2[i] = h[i] + c;
+      c = g2[i] >>> 13;
+      g2[i] &= 8191;
     }
-    g[9] -= 1 << 13;
+    g2[9] -= 1 << 13;
     let mask = (c ^ 1) - 1;
     for (let i = 0; i < 10; i++)
-      g[i] &= mask;
+      g2[i] &= mask;
     mask = ~mask;
     for (let i = 0; i < 10; i++)
-      h[i] = h[i] & mask | g[i];
+      h[i] = h[i] & mask | g2[i];
     h[0] = (h[0] | h[1] << 13) & 65535;
     h[1] = (h[1] >>> 3 | h[2] << 10) & 65535;
     h[2] = (h[2] >>> 6 | h[3] << 7) & 65535;
@@ -45631,13 +47407,13 @@ var Poly1305 = class {
     h[5] = (h[6] >>> 2 | h[7] << 11) & 65535;
     h[6] = (h[7] >>> 5 | h[8] << 8) & 65535;
     h[7] = (h[8] >>> 8 | h[9] << 5) & 65535;
-    let f = h[0] + pad[0];
-    h[0] = f & 65535;
+    let f2 = h[0] + pad[0];
+    h[0] = f2 & 65535;
     for (let i = 1; i < 8; i++) {
-      f = (h[i] + pad[i] | 0) + (f >>> 16) | 0;
-      h[i] = f & 65535;
+      f2 = (h[i] + pad[i] | 0) + (f2 >>> 16) | 0;
+      h[i] = f2 & 65535;
     }
-    clean2(g);
+    clean2(g2);
   }
   update(data) {
     aexists2(this);
@@ -45696,8 +47472,8 @@ var Poly1305 = class {
 var poly1305 = /* @__PURE__ */ wrapMacConstructor(32, (key2) => new Poly1305(key2));
 
 // node_modules/@noble/ciphers/chacha.js
-function chachaCore(s, k, n, out, cnt, rounds = 20) {
-  let y00 = s[0], y01 = s[1], y02 = s[2], y03 = s[3], y04 = k[0], y05 = k[1], y06 = k[2], y07 = k[3], y08 = k[4], y09 = k[5], y10 = k[6], y11 = k[7], y12 = cnt, y13 = n[0], y14 = n[1], y15 = n[2];
+function chachaCore(s3, k2, n, out, cnt, rounds = 20) {
+  let y00 = s3[0], y01 = s3[1], y02 = s3[2], y03 = s3[3], y04 = k2[0], y05 = k2[1], y06 = k2[2], y07 = k2[3], y08 = k2[4], y09 = k2[5], y10 = k2[6], y11 = k2[7], y12 = cnt, y13 = n[0], y14 = n[1], y15 = n[2];
   let x00 = y00, x01 = y01, x02 = y02, x03 = y03, x04 = y04, x05 = y05, x06 = y06, x07 = y07, x08 = y08, x09 = y09, x10 = y10, x11 = y11, x12 = y12, x13 = y13, x14 = y14, x15 = y15;
   for (let r = 0; r < rounds; r += 2) {
     x00 = x00 + x04 | 0;
@@ -45765,23 +47541,23 @@ function chachaCore(s, k, n, out, cnt, rounds = 20) {
     x09 = x09 + x14 | 0;
     x04 = rotl2(x04 ^ x09, 7);
   }
-  let oi = 0;
-  out[oi++] = y00 + x00 | 0;
-  out[oi++] = y01 + x01 | 0;
-  out[oi++] = y02 + x02 | 0;
-  out[oi++] = y03 + x03 | 0;
-  out[oi++] = y04 + x04 | 0;
-  out[oi++] = y05 + x05 | 0;
-  out[oi++] = y06 + x06 | 0;
-  out[oi++] = y07 + x07 | 0;
-  out[oi++] = y08 + x08 | 0;
-  out[oi++] = y09 + x09 | 0;
-  out[oi++] = y10 + x10 | 0;
-  out[oi++] = y11 + x11 | 0;
-  out[oi++] = y12 + x12 | 0;
-  out[oi++] = y13 + x13 | 0;
-  out[oi++] = y14 + x14 | 0;
-  out[oi++] = y15 + x15 | 0;
+  let oi2 = 0;
+  out[oi2++] = y00 + x00 | 0;
+  out[oi2++] = y01 + x01 | 0;
+  out[oi2++] = y02 + x02 | 0;
+  out[oi2++] = y03 + x03 | 0;
+  out[oi2++] = y04 + x04 | 0;
+  out[oi2++] = y05 + x05 | 0;
+  out[oi2++] = y06 + x06 | 0;
+  out[oi2++] = y07 + x07 | 0;
+  out[oi2++] = y08 + x08 | 0;
+  out[oi2++] = y09 + x09 | 0;
+  out[oi2++] = y10 + x10 | 0;
+  out[oi2++] = y11 + x11 | 0;
+  out[oi2++] = y12 + x12 | 0;
+  out[oi2++] = y13 + x13 | 0;
+  out[oi2++] = y14 + x14 | 0;
+  out[oi2++] = y15 + x15 | 0;
 }
 var chacha20 = /* @__PURE__ */ createCipher(chachaCore, {
   counterRight: false,
@@ -45910,12 +47686,12 @@ function byteSwap323(arr) {
   }
   return arr;
 }
-var swap32IfBE3 = isLE3 ? (u) => u : byteSwap323;
+var swap32IfBE3 = isLE3 ? (u2) => u2 : byteSwap323;
 var hasHexBuiltin2 = /* @__PURE__ */ (() => (
   // @ts-ignore
   typeof Uint8Array.from([]).toHex === "function" && typeof Uint8Array.fromHex === "function"
 ))();
-var hexes2 = /* @__PURE__ */ Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+var hexes2 = /* @__PURE__ */ Array.from({ length: 256 }, (_2, i) => i.toString(16).padStart(2, "0"));
 function bytesToHex2(bytes) {
   abytes4(bytes);
   if (hasHexBuiltin2)
@@ -45946,14 +47722,14 @@ function hexToBytes2(hex) {
   if (hl % 2)
     throw new Error("hex string expected, got unpadded hex of length " + hl);
   const array = new Uint8Array(al);
-  for (let ai = 0, hi = 0; ai < al; ai++, hi += 2) {
-    const n1 = asciiToBase162(hex.charCodeAt(hi));
-    const n2 = asciiToBase162(hex.charCodeAt(hi + 1));
+  for (let ai2 = 0, hi2 = 0; ai2 < al; ai2++, hi2 += 2) {
+    const n1 = asciiToBase162(hex.charCodeAt(hi2));
+    const n2 = asciiToBase162(hex.charCodeAt(hi2 + 1));
     if (n1 === void 0 || n2 === void 0) {
-      const char = hex[hi] + hex[hi + 1];
-      throw new Error('hex string expected, got non-hex character "' + char + '" at index ' + hi);
+      const char = hex[hi2] + hex[hi2 + 1];
+      throw new Error('hex string expected, got non-hex character "' + char + '" at index ' + hi2);
     }
-    array[ai] = n1 * 16 + n2;
+    array[ai2] = n1 * 16 + n2;
   }
   return array;
 }
@@ -45982,10 +47758,10 @@ function createHasher2(hashCons, info2 = {}) {
   return Object.freeze(hashC);
 }
 function randomBytes8(bytesLength = 32) {
-  const cr = typeof globalThis === "object" ? globalThis.crypto : null;
-  if (typeof cr?.getRandomValues !== "function")
+  const cr2 = typeof globalThis === "object" ? globalThis.crypto : null;
+  if (typeof cr2?.getRandomValues !== "function")
     throw new Error("crypto.getRandomValues must be defined");
-  return cr.getRandomValues(new Uint8Array(bytesLength));
+  return cr2.getRandomValues(new Uint8Array(bytesLength));
 }
 var oidNist2 = (suffix) => ({
   oid: Uint8Array.from([6, 9, 96, 134, 72, 1, 101, 3, 4, 2, suffix])
@@ -46072,22 +47848,22 @@ function createHmacDrbg(hashLen, qByteLen, hmacFn) {
   const byte0 = Uint8Array.of(0);
   const byte1 = Uint8Array.of(1);
   const _maxDrbgIters = 1e3;
-  let v = u8n(hashLen);
-  let k = u8n(hashLen);
+  let v2 = u8n(hashLen);
+  let k2 = u8n(hashLen);
   let i = 0;
   const reset = () => {
-    v.fill(1);
-    k.fill(0);
+    v2.fill(1);
+    k2.fill(0);
     i = 0;
   };
-  const h = (...msgs) => hmacFn(k, concatBytes2(v, ...msgs));
+  const h = (...msgs) => hmacFn(k2, concatBytes2(v2, ...msgs));
   const reseed = (seed = NULL) => {
-    k = h(byte0, seed);
-    v = h();
+    k2 = h(byte0, seed);
+    v2 = h();
     if (seed.length === 0)
       return;
-    k = h(byte1, seed);
-    v = h();
+    k2 = h(byte1, seed);
+    v2 = h();
   };
   const gen = () => {
     if (i++ >= _maxDrbgIters)
@@ -46095,10 +47871,10 @@ function createHmacDrbg(hashLen, qByteLen, hmacFn) {
     let len = 0;
     const out = [];
     while (len < qByteLen) {
-      v = h();
-      const sl = v.slice();
+      v2 = h();
+      const sl = v2.slice();
       out.push(sl);
-      len += v.length;
+      len += v2.length;
     }
     return concatBytes2(...out);
   };
@@ -46124,7 +47900,7 @@ function validateObject(object, fields = {}, optFields = {}) {
     if (current !== expectedType || val === null)
       throw new Error(`param "${fieldName}" is invalid: expected ${expectedType}, got ${current}`);
   }
-  const iter = (f, isOpt) => Object.entries(f).forEach(([k, v]) => checkField(k, v, isOpt));
+  const iter = (f2, isOpt) => Object.entries(f2).forEach(([k2, v2]) => checkField(k2, v2, isOpt));
   iter(fields, false);
   iter(optFields, true);
 }
@@ -46151,9 +47927,9 @@ var _7n = /* @__PURE__ */ BigInt(7);
 var _8n = /* @__PURE__ */ BigInt(8);
 var _9n = /* @__PURE__ */ BigInt(9);
 var _16n = /* @__PURE__ */ BigInt(16);
-function mod(a, b) {
-  const result = a % b;
-  return result >= _0n2 ? result : b + result;
+function mod(a, b2) {
+  const result = a % b2;
+  return result >= _0n2 ? result : b2 + result;
 }
 function pow2(x, power, modulo) {
   let res = x;
@@ -46169,16 +47945,16 @@ function invert(number2, modulo) {
   if (modulo <= _0n2)
     throw new Error("invert: expected positive modulus, got " + modulo);
   let a = mod(number2, modulo);
-  let b = modulo;
-  let x = _0n2, y = _1n2, u = _1n2, v = _0n2;
+  let b2 = modulo;
+  let x = _0n2, y = _1n2, u2 = _1n2, v2 = _0n2;
   while (a !== _0n2) {
-    const q = b / a;
-    const r = b % a;
-    const m = x - u * q;
-    const n = y - v * q;
-    b = a, a = r, x = u, y = v, u = m, v = n;
+    const q2 = b2 / a;
+    const r = b2 % a;
+    const m2 = x - u2 * q2;
+    const n = y - v2 * q2;
+    b2 = a, a = r, x = u2, y = v2, u2 = m2, v2 = n;
   }
-  const gcd = b;
+  const gcd = b2;
   if (gcd !== _1n2)
     throw new Error("invert: does not exist");
   return mod(x, modulo);
@@ -46196,20 +47972,20 @@ function sqrt3mod4(Fp, n) {
 function sqrt5mod8(Fp, n) {
   const p5div8 = (Fp.ORDER - _5n) / _8n;
   const n2 = Fp.mul(n, _2n);
-  const v = Fp.pow(n2, p5div8);
-  const nv = Fp.mul(n, v);
-  const i = Fp.mul(Fp.mul(nv, _2n), v);
+  const v2 = Fp.pow(n2, p5div8);
+  const nv = Fp.mul(n, v2);
+  const i = Fp.mul(Fp.mul(nv, _2n), v2);
   const root = Fp.mul(nv, Fp.sub(i, Fp.ONE));
   assertIsSquare(Fp, root, n);
   return root;
 }
-function sqrt9mod16(P) {
-  const Fp_ = Field(P);
-  const tn = tonelliShanks(P);
-  const c1 = tn(Fp_, Fp_.neg(Fp_.ONE));
-  const c2 = tn(Fp_, c1);
-  const c3 = tn(Fp_, Fp_.neg(c1));
-  const c4 = (P + _7n) / _16n;
+function sqrt9mod16(P2) {
+  const Fp_ = Field(P2);
+  const tn2 = tonelliShanks(P2);
+  const c1 = tn2(Fp_, Fp_.neg(Fp_.ONE));
+  const c2 = tn2(Fp_, c1);
+  const c3 = tn2(Fp_, Fp_.neg(c1));
+  const c4 = (P2 + _7n) / _16n;
   return (Fp, n) => {
     let tv1 = Fp.pow(n, c4);
     let tv2 = Fp.mul(tv1, c1);
@@ -46225,34 +48001,34 @@ function sqrt9mod16(P) {
     return root;
   };
 }
-function tonelliShanks(P) {
-  if (P < _3n)
+function tonelliShanks(P2) {
+  if (P2 < _3n)
     throw new Error("sqrt is not defined for small field");
-  let Q2 = P - _1n2;
-  let S = 0;
-  while (Q2 % _2n === _0n2) {
-    Q2 /= _2n;
-    S++;
+  let Q3 = P2 - _1n2;
+  let S2 = 0;
+  while (Q3 % _2n === _0n2) {
+    Q3 /= _2n;
+    S2++;
   }
-  let Z = _2n;
-  const _Fp = Field(P);
-  while (FpLegendre(_Fp, Z) === 1) {
-    if (Z++ > 1e3)
+  let Z2 = _2n;
+  const _Fp = Field(P2);
+  while (FpLegendre(_Fp, Z2) === 1) {
+    if (Z2++ > 1e3)
       throw new Error("Cannot find square root: probably non-prime P");
   }
-  if (S === 1)
+  if (S2 === 1)
     return sqrt3mod4;
-  let cc = _Fp.pow(Z, Q2);
-  const Q1div2 = (Q2 + _1n2) / _2n;
+  let cc = _Fp.pow(Z2, Q3);
+  const Q1div2 = (Q3 + _1n2) / _2n;
   return function tonelliSlow(Fp, n) {
     if (Fp.is0(n))
       return n;
     if (FpLegendre(Fp, n) !== 1)
       throw new Error("Cannot find square root");
-    let M = S;
+    let M2 = S2;
     let c = Fp.mul(Fp.ONE, cc);
-    let t = Fp.pow(n, Q2);
-    let R = Fp.pow(n, Q1div2);
+    let t = Fp.pow(n, Q3);
+    let R2 = Fp.pow(n, Q1div2);
     while (!Fp.eql(t, Fp.ONE)) {
       if (Fp.is0(t))
         return Fp.ZERO;
@@ -46261,27 +48037,27 @@ function tonelliShanks(P) {
       while (!Fp.eql(t_tmp, Fp.ONE)) {
         i++;
         t_tmp = Fp.sqr(t_tmp);
-        if (i === M)
+        if (i === M2)
           throw new Error("Cannot find square root");
       }
-      const exponent = _1n2 << BigInt(M - i - 1);
-      const b = Fp.pow(c, exponent);
-      M = i;
-      c = Fp.sqr(b);
+      const exponent = _1n2 << BigInt(M2 - i - 1);
+      const b2 = Fp.pow(c, exponent);
+      M2 = i;
+      c = Fp.sqr(b2);
       t = Fp.mul(t, c);
-      R = Fp.mul(R, b);
+      R2 = Fp.mul(R2, b2);
     }
-    return R;
+    return R2;
   };
 }
-function FpSqrt(P) {
-  if (P % _4n === _3n)
+function FpSqrt(P2) {
+  if (P2 % _4n === _3n)
     return sqrt3mod4;
-  if (P % _8n === _5n)
+  if (P2 % _8n === _5n)
     return sqrt5mod8;
-  if (P % _16n === _9n)
-    return sqrt9mod16(P);
-  return tonelliShanks(P);
+  if (P2 % _16n === _9n)
+    return sqrt9mod16(P2);
+  return tonelliShanks(P2);
 }
 var FIELD_FIELDS = [
   "create",
@@ -46322,15 +48098,15 @@ function FpPow(Fp, num, power) {
     return Fp.ONE;
   if (power === _1n2)
     return num;
-  let p = Fp.ONE;
+  let p2 = Fp.ONE;
   let d = num;
   while (power > _0n2) {
     if (power & _1n2)
-      p = Fp.mul(p, d);
+      p2 = Fp.mul(p2, d);
     d = Fp.sqr(d);
     power >>= _1n2;
   }
-  return p;
+  return p2;
 }
 function FpInvertBatch(Fp, nums, passZero = false) {
   const inverted = new Array(nums.length).fill(passZero ? Fp.ZERO : void 0);
@@ -46354,8 +48130,8 @@ function FpLegendre(Fp, n) {
   const powered = Fp.pow(n, p1mod2);
   const yes = Fp.eql(powered, Fp.ONE);
   const zero = Fp.eql(powered, Fp.ZERO);
-  const no = Fp.eql(powered, Fp.neg(Fp.ONE));
-  if (!yes && !zero && !no)
+  const no2 = Fp.eql(powered, Fp.neg(Fp.ONE));
+  if (!yes && !zero && !no2)
     throw new Error("invalid Legendre symbol result");
   return yes ? 1 : zero ? 0 : -1;
 }
@@ -46497,8 +48273,8 @@ var _Field = class {
   }
   // We can't move this out because Fp6, Fp12 implement it
   // and it's unclear what to return in there.
-  cmov(a, b, condition) {
-    return condition ? b : a;
+  cmov(a, b2, condition) {
+    return condition ? b2 : a;
   }
 };
 function Field(ORDER2, opts2 = {}) {
@@ -46534,20 +48310,20 @@ function negateCt(condition, item) {
   return condition ? neg : item;
 }
 function normalizeZ(c, points) {
-  const invertedZs = FpInvertBatch(c.Fp, points.map((p) => p.Z));
-  return points.map((p, i) => c.fromAffine(p.toAffine(invertedZs[i])));
+  const invertedZs = FpInvertBatch(c.Fp, points.map((p2) => p2.Z));
+  return points.map((p2, i) => c.fromAffine(p2.toAffine(invertedZs[i])));
 }
-function validateW(W, bits) {
-  if (!Number.isSafeInteger(W) || W <= 0 || W > bits)
-    throw new Error("invalid window size, expected [1.." + bits + "], got W=" + W);
+function validateW(W2, bits) {
+  if (!Number.isSafeInteger(W2) || W2 <= 0 || W2 > bits)
+    throw new Error("invalid window size, expected [1.." + bits + "], got W=" + W2);
 }
-function calcWOpts(W, scalarBits) {
-  validateW(W, scalarBits);
-  const windows = Math.ceil(scalarBits / W) + 1;
-  const windowSize = 2 ** (W - 1);
-  const maxNumber = 2 ** W;
-  const mask = bitMask(W);
-  const shiftBy = BigInt(W);
+function calcWOpts(W2, scalarBits) {
+  validateW(W2, scalarBits);
+  const windows = Math.ceil(scalarBits / W2) + 1;
+  const windowSize = 2 ** (W2 - 1);
+  const maxNumber = 2 ** W2;
+  const mask = bitMask(W2);
+  const shiftBy = BigInt(W2);
   return { windows, windowSize, mask, maxNumber, shiftBy };
 }
 function calcOffsets(n, window2, wOpts) {
@@ -46568,8 +48344,8 @@ function calcOffsets(n, window2, wOpts) {
 }
 var pointPrecomputes = /* @__PURE__ */ new WeakMap();
 var pointWindowSizes = /* @__PURE__ */ new WeakMap();
-function getW(P) {
-  return pointWindowSizes.get(P) || 1;
+function getW(P2) {
+  return pointWindowSizes.get(P2) || 1;
 }
 function assert0(n) {
   if (n !== _0n3)
@@ -46588,15 +48364,15 @@ var wNAF = class {
     this.bits = bits;
   }
   // non-const time multiplication ladder
-  _unsafeLadder(elm, n, p = this.ZERO) {
+  _unsafeLadder(elm, n, p2 = this.ZERO) {
     let d = elm;
     while (n > _0n3) {
       if (n & _1n3)
-        p = p.add(d);
+        p2 = p2.add(d);
       d = d.double();
       n >>= _1n3;
     }
-    return p;
+    return p2;
   }
   /**
    * Creates a wNAF precomputation window. Used for caching.
@@ -46610,19 +48386,19 @@ var wNAF = class {
    * @param W window size
    * @returns precomputed point tables flattened to a single array
    */
-  precomputeWindow(point, W) {
-    const { windows, windowSize } = calcWOpts(W, this.bits);
+  precomputeWindow(point, W2) {
+    const { windows, windowSize } = calcWOpts(W2, this.bits);
     const points = [];
-    let p = point;
-    let base = p;
+    let p2 = point;
+    let base = p2;
     for (let window2 = 0; window2 < windows; window2++) {
-      base = p;
+      base = p2;
       points.push(base);
       for (let i = 1; i < windowSize; i++) {
-        base = base.add(p);
+        base = base.add(p2);
         points.push(base);
       }
-      p = base.double();
+      p2 = base.double();
     }
     return points;
   }
@@ -46632,35 +48408,35 @@ var wNAF = class {
    * https://github.com/paulmillr/noble-secp256k1/blob/47cb1669b6e506ad66b35fe7d76132ae97465da2/index.ts#L502-L541
    * @returns real and fake (for const-time) points
    */
-  wNAF(W, precomputes, n) {
+  wNAF(W2, precomputes, n) {
     if (!this.Fn.isValid(n))
       throw new Error("invalid scalar");
-    let p = this.ZERO;
-    let f = this.BASE;
-    const wo = calcWOpts(W, this.bits);
-    for (let window2 = 0; window2 < wo.windows; window2++) {
-      const { nextN, offset, isZero, isNeg, isNegF, offsetF } = calcOffsets(n, window2, wo);
+    let p2 = this.ZERO;
+    let f2 = this.BASE;
+    const wo2 = calcWOpts(W2, this.bits);
+    for (let window2 = 0; window2 < wo2.windows; window2++) {
+      const { nextN, offset, isZero, isNeg, isNegF, offsetF } = calcOffsets(n, window2, wo2);
       n = nextN;
       if (isZero) {
-        f = f.add(negateCt(isNegF, precomputes[offsetF]));
+        f2 = f2.add(negateCt(isNegF, precomputes[offsetF]));
       } else {
-        p = p.add(negateCt(isNeg, precomputes[offset]));
+        p2 = p2.add(negateCt(isNeg, precomputes[offset]));
       }
     }
     assert0(n);
-    return { p, f };
+    return { p: p2, f: f2 };
   }
   /**
    * Implements ec unsafe (non const-time) multiplication using precomputed tables and w-ary non-adjacent form.
    * @param acc accumulator point to add result of multiplication
    * @returns point
    */
-  wNAFUnsafe(W, precomputes, n, acc = this.ZERO) {
-    const wo = calcWOpts(W, this.bits);
-    for (let window2 = 0; window2 < wo.windows; window2++) {
+  wNAFUnsafe(W2, precomputes, n, acc = this.ZERO) {
+    const wo2 = calcWOpts(W2, this.bits);
+    for (let window2 = 0; window2 < wo2.windows; window2++) {
       if (n === _0n3)
         break;
-      const { nextN, offset, isZero, isNeg } = calcOffsets(n, window2, wo);
+      const { nextN, offset, isZero, isNeg } = calcOffsets(n, window2, wo2);
       n = nextN;
       if (isZero) {
         continue;
@@ -46672,11 +48448,11 @@ var wNAF = class {
     assert0(n);
     return acc;
   }
-  getPrecomputes(W, point, transform) {
+  getPrecomputes(W2, point, transform) {
     let comp = pointPrecomputes.get(point);
     if (!comp) {
-      comp = this.precomputeWindow(point, W);
-      if (W !== 1) {
+      comp = this.precomputeWindow(point, W2);
+      if (W2 !== 1) {
         if (typeof transform === "function")
           comp = transform(comp);
         pointPrecomputes.set(point, comp);
@@ -46685,22 +48461,22 @@ var wNAF = class {
     return comp;
   }
   cached(point, scalar, transform) {
-    const W = getW(point);
-    return this.wNAF(W, this.getPrecomputes(W, point, transform), scalar);
+    const W2 = getW(point);
+    return this.wNAF(W2, this.getPrecomputes(W2, point, transform), scalar);
   }
   unsafe(point, scalar, transform, prev) {
-    const W = getW(point);
-    if (W === 1)
+    const W2 = getW(point);
+    if (W2 === 1)
       return this._unsafeLadder(point, scalar, prev);
-    return this.wNAFUnsafe(W, this.getPrecomputes(W, point, transform), scalar, prev);
+    return this.wNAFUnsafe(W2, this.getPrecomputes(W2, point, transform), scalar, prev);
   }
   // We calculate precomputes for elliptic curve point multiplication
   // using windowed method. This specifies window size and
   // stores precomputed values. Usually only base point would be precomputed.
-  createCache(P, W) {
-    validateW(W, this.bits);
-    pointWindowSizes.set(P, W);
-    pointPrecomputes.delete(P);
+  createCache(P2, W2) {
+    validateW(W2, this.bits);
+    pointWindowSizes.set(P2, W2);
+    pointPrecomputes.delete(P2);
   }
   hasCache(elm) {
     return getW(elm) !== 1;
@@ -46736,21 +48512,21 @@ function createCurveFields(type, CURVE, curveOpts = {}, FpFnLE) {
     FpFnLE = type === "edwards";
   if (!CURVE || typeof CURVE !== "object")
     throw new Error(`expected valid ${type} CURVE object`);
-  for (const p of ["p", "n", "h"]) {
-    const val = CURVE[p];
+  for (const p2 of ["p", "n", "h"]) {
+    const val = CURVE[p2];
     if (!(typeof val === "bigint" && val > _0n3))
-      throw new Error(`CURVE.${p} must be positive bigint`);
+      throw new Error(`CURVE.${p2} must be positive bigint`);
   }
   const Fp = createField(CURVE.p, curveOpts.Fp, FpFnLE);
-  const Fn = createField(CURVE.n, curveOpts.Fn, FpFnLE);
+  const Fn2 = createField(CURVE.n, curveOpts.Fn, FpFnLE);
   const _b = type === "weierstrass" ? "b" : "d";
   const params = ["Gx", "Gy", "a", _b];
-  for (const p of params) {
-    if (!Fp.isValid(CURVE[p]))
-      throw new Error(`CURVE.${p} must be valid field element of CURVE.Fp`);
+  for (const p2 of params) {
+    if (!Fp.isValid(CURVE[p2]))
+      throw new Error(`CURVE.${p2} must be valid field element of CURVE.Fp`);
   }
   CURVE = Object.freeze(Object.assign({}, CURVE));
-  return { CURVE, Fp, Fn };
+  return { CURVE, Fp, Fn: Fn2 };
 }
 function createKeygen(randomSecretKey, getPublicKey) {
   return function keygen(seed) {
@@ -46772,7 +48548,7 @@ function validateOpts(curve) {
 }
 function montgomery(curveDef) {
   const CURVE = validateOpts(curveDef);
-  const { P, type, adjustScalarBytes: adjustScalarBytes3, powPminus2, randomBytes: rand } = CURVE;
+  const { P: P2, type, adjustScalarBytes: adjustScalarBytes3, powPminus2, randomBytes: rand } = CURVE;
   const is25519 = type === "x25519";
   if (!is25519 && type !== "x448")
     throw new Error("invalid type");
@@ -46784,13 +48560,13 @@ function montgomery(curveDef) {
   const minScalar = is25519 ? _2n2 ** BigInt(254) : _2n2 ** BigInt(447);
   const maxAdded = is25519 ? BigInt(8) * _2n2 ** BigInt(251) - _1n4 : BigInt(4) * _2n2 ** BigInt(445) - _1n4;
   const maxScalar = minScalar + maxAdded + _1n4;
-  const modP = (n) => mod(n, P);
+  const modP = (n) => mod(n, P2);
   const GuBytes = encodeU(Gu);
-  function encodeU(u) {
-    return numberToBytesLE(modP(u), fieldLen);
+  function encodeU(u2) {
+    return numberToBytesLE(modP(u2), fieldLen);
   }
-  function decodeU(u) {
-    const _u = copyBytes2(abytes4(u, fieldLen, "uCoordinate"));
+  function decodeU(u2) {
+    const _u = copyBytes2(abytes4(u2, fieldLen, "uCoordinate"));
     if (is25519)
       _u[31] &= 127;
     return modP(bytesToNumberLE(_u));
@@ -46798,8 +48574,8 @@ function montgomery(curveDef) {
   function decodeScalar(scalar) {
     return bytesToNumberLE(adjustScalarBytes3(copyBytes2(abytes4(scalar, fieldLen, "scalar"))));
   }
-  function scalarMult2(scalar, u) {
-    const pu = montgomeryLadder(decodeU(u), decodeScalar(scalar));
+  function scalarMult2(scalar, u2) {
+    const pu = montgomeryLadder(decodeU(u2), decodeScalar(scalar));
     if (pu === _0n4)
       throw new Error("invalid private or public key received");
     return encodeU(pu);
@@ -46815,31 +48591,31 @@ function montgomery(curveDef) {
     x_3 = modP(x_3 + dummy);
     return { x_2, x_3 };
   }
-  function montgomeryLadder(u, scalar) {
-    aInRange("u", u, _0n4, P);
+  function montgomeryLadder(u2, scalar) {
+    aInRange("u", u2, _0n4, P2);
     aInRange("scalar", scalar, minScalar, maxScalar);
-    const k = scalar;
-    const x_1 = u;
+    const k2 = scalar;
+    const x_1 = u2;
     let x_2 = _1n4;
     let z_2 = _0n4;
-    let x_3 = u;
+    let x_3 = u2;
     let z_3 = _1n4;
     let swap2 = _0n4;
     for (let t = BigInt(montgomeryBits - 1); t >= _0n4; t--) {
-      const k_t = k >> t & _1n4;
+      const k_t = k2 >> t & _1n4;
       swap2 ^= k_t;
       ({ x_2, x_3 } = cswap2(swap2, x_2, x_3));
       ({ x_2: z_2, x_3: z_3 } = cswap2(swap2, z_2, z_3));
       swap2 = k_t;
-      const A = x_2 + z_2;
-      const AA = modP(A * A);
-      const B = x_2 - z_2;
-      const BB = modP(B * B);
+      const A2 = x_2 + z_2;
+      const AA = modP(A2 * A2);
+      const B2 = x_2 - z_2;
+      const BB = modP(B2 * B2);
       const E = AA - BB;
-      const C = x_3 + z_3;
+      const C2 = x_3 + z_3;
       const D = x_3 - z_3;
-      const DA = modP(D * A);
-      const CB = modP(C * B);
+      const DA = modP(D * A2);
+      const CB = modP(C2 * B2);
       const dacb = DA + CB;
       const da_cb = DA - CB;
       x_3 = modP(dacb * dacb);
@@ -46921,17 +48697,17 @@ var _HMAC2 = class {
     this.digestInto(out);
     return out;
   }
-  _cloneInto(to) {
-    to ||= Object.create(Object.getPrototypeOf(this), {});
+  _cloneInto(to2) {
+    to2 ||= Object.create(Object.getPrototypeOf(this), {});
     const { oHash, iHash, finished, destroyed, blockLen, outputLen } = this;
-    to = to;
-    to.finished = finished;
-    to.destroyed = destroyed;
-    to.blockLen = blockLen;
-    to.outputLen = outputLen;
-    to.oHash = oHash._cloneInto(to.oHash);
-    to.iHash = iHash._cloneInto(to.iHash);
-    return to;
+    to2 = to2;
+    to2.finished = finished;
+    to2.destroyed = destroyed;
+    to2.blockLen = blockLen;
+    to2.outputLen = outputLen;
+    to2.oHash = oHash._cloneInto(to2.oHash);
+    to2.iHash = iHash._cloneInto(to2.iHash);
+    return to2;
   }
   clone() {
     return this._cloneInto();
@@ -46947,23 +48723,23 @@ hmac2.create = (hash, key2) => new _HMAC2(hash, key2);
 
 // node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/weierstrass.js
 var divNearest = (num, den) => (num + (num >= 0 ? den : -den) / _2n3) / den;
-function _splitEndoScalar(k, basis, n) {
+function _splitEndoScalar(k2, basis, n) {
   const [[a1, b1], [a2, b2]] = basis;
-  const c1 = divNearest(b2 * k, n);
-  const c2 = divNearest(-b1 * k, n);
-  let k1 = k - c1 * a1 - c2 * a2;
-  let k2 = -c1 * b1 - c2 * b2;
+  const c1 = divNearest(b2 * k2, n);
+  const c2 = divNearest(-b1 * k2, n);
+  let k1 = k2 - c1 * a1 - c2 * a2;
+  let k22 = -c1 * b1 - c2 * b2;
   const k1neg = k1 < _0n5;
-  const k2neg = k2 < _0n5;
+  const k2neg = k22 < _0n5;
   if (k1neg)
     k1 = -k1;
   if (k2neg)
-    k2 = -k2;
+    k22 = -k22;
   const MAX_NUM = bitMask(Math.ceil(bitLen(n) / 2)) + _1n5;
-  if (k1 < _0n5 || k1 >= MAX_NUM || k2 < _0n5 || k2 >= MAX_NUM) {
-    throw new Error("splitScalar (endomorphism): failed, k=" + k);
+  if (k1 < _0n5 || k1 >= MAX_NUM || k22 < _0n5 || k22 >= MAX_NUM) {
+    throw new Error("splitScalar (endomorphism): failed, k=" + k2);
   }
-  return { k1neg, k1, k2neg, k2 };
+  return { k1neg, k1, k2neg, k2: k22 };
 }
 function validateSigFormat(format) {
   if (!["compact", "recovered", "der"].includes(format))
@@ -46982,8 +48758,8 @@ function validateSigOpts(opts2, def) {
   return optsn;
 }
 var DERErr = class extends Error {
-  constructor(m = "") {
-    super(m);
+  constructor(m2 = "") {
+    super(m2);
   }
 };
 var DER = {
@@ -47029,16 +48805,16 @@ var DER = {
           throw new E("tlv.decode: length bytes not complete");
         if (lengthBytes[0] === 0)
           throw new E("tlv.decode(long): zero leftmost byte");
-        for (const b of lengthBytes)
-          length = length << 8 | b;
+        for (const b2 of lengthBytes)
+          length = length << 8 | b2;
         pos += lenLen;
         if (length < 128)
           throw new E("tlv.decode(long): not minimal encoding");
       }
-      const v = data.subarray(pos, pos + length);
-      if (v.length !== length)
+      const v2 = data.subarray(pos, pos + length);
+      if (v2.length !== length)
         throw new E("tlv.decode: wrong value length");
-      return { v, l: data.subarray(pos + length) };
+      return { v: v2, l: data.subarray(pos + length) };
     }
   },
   // https://crypto.stackexchange.com/a/57734 Leftmost bit of first byte is 'negative' flag,
@@ -47080,9 +48856,9 @@ var DER = {
   },
   hexFromSig(sig) {
     const { _tlv: tlv, _int: int } = DER;
-    const rs = tlv.encode(2, int.encode(sig.r));
-    const ss = tlv.encode(2, int.encode(sig.s));
-    const seq = rs + ss;
+    const rs2 = tlv.encode(2, int.encode(sig.r));
+    const ss2 = tlv.encode(2, int.encode(sig.s));
+    const seq = rs2 + ss2;
     return tlv.encode(48, seq);
   }
 };
@@ -47093,7 +48869,7 @@ var _3n2 = BigInt(3);
 var _4n2 = BigInt(4);
 function weierstrass(params, extraOpts = {}) {
   const validated = createCurveFields("weierstrass", params, extraOpts);
-  const { Fp, Fn } = validated;
+  const { Fp, Fn: Fn2 } = validated;
   let CURVE = validated.CURVE;
   const { h: cofactor, n: CURVE_ORDER } = CURVE;
   validateObject(extraOpts, {}, {
@@ -47110,7 +48886,7 @@ function weierstrass(params, extraOpts = {}) {
       throw new Error('invalid endo: expected "beta": bigint and "basises": array');
     }
   }
-  const lengths = getWLengths(Fp, Fn);
+  const lengths = getWLengths(Fp, Fn2);
   function assertCompressionIsSupported() {
     if (!Fp.isOdd)
       throw new Error("compression is not supported: Field does not have .isOdd()");
@@ -47152,9 +48928,9 @@ function weierstrass(params, extraOpts = {}) {
         y = Fp.neg(y);
       return { x, y };
     } else if (length === uncomp && head === 4) {
-      const L = Fp.BYTES;
-      const x = Fp.fromBytes(tail.subarray(0, L));
-      const y = Fp.fromBytes(tail.subarray(L, L * 2));
+      const L2 = Fp.BYTES;
+      const x = Fp.fromBytes(tail.subarray(0, L2));
+      const y = Fp.fromBytes(tail.subarray(L2, L2 * 2));
       if (!isValidXY(x, y))
         throw new Error("bad point: is not on curve");
       return { x, y };
@@ -47189,39 +48965,39 @@ function weierstrass(params, extraOpts = {}) {
     if (!(other instanceof Point))
       throw new Error("Weierstrass Point expected");
   }
-  function splitEndoScalarN(k) {
+  function splitEndoScalarN(k2) {
     if (!endo || !endo.basises)
       throw new Error("no endo");
-    return _splitEndoScalar(k, endo.basises, Fn.ORDER);
+    return _splitEndoScalar(k2, endo.basises, Fn2.ORDER);
   }
-  const toAffineMemo = memoized((p, iz) => {
-    const { X, Y, Z } = p;
-    if (Fp.eql(Z, Fp.ONE))
-      return { x: X, y: Y };
-    const is0 = p.is0();
+  const toAffineMemo = memoized((p2, iz) => {
+    const { X: X2, Y: Y2, Z: Z2 } = p2;
+    if (Fp.eql(Z2, Fp.ONE))
+      return { x: X2, y: Y2 };
+    const is0 = p2.is0();
     if (iz == null)
-      iz = is0 ? Fp.ONE : Fp.inv(Z);
-    const x = Fp.mul(X, iz);
-    const y = Fp.mul(Y, iz);
-    const zz = Fp.mul(Z, iz);
+      iz = is0 ? Fp.ONE : Fp.inv(Z2);
+    const x = Fp.mul(X2, iz);
+    const y = Fp.mul(Y2, iz);
+    const zz = Fp.mul(Z2, iz);
     if (is0)
       return { x: Fp.ZERO, y: Fp.ZERO };
     if (!Fp.eql(zz, Fp.ONE))
       throw new Error("invZ was invalid");
     return { x, y };
   });
-  const assertValidMemo = memoized((p) => {
-    if (p.is0()) {
-      if (extraOpts.allowInfinityPoint && !Fp.is0(p.Y))
+  const assertValidMemo = memoized((p2) => {
+    if (p2.is0()) {
+      if (extraOpts.allowInfinityPoint && !Fp.is0(p2.Y))
         return;
       throw new Error("bad point: ZERO");
     }
-    const { x, y } = p.toAffine();
+    const { x, y } = p2.toAffine();
     if (!Fp.isValid(x) || !Fp.isValid(y))
       throw new Error("bad point: x or y not field elements");
     if (!isValidXY(x, y))
       throw new Error("bad point: equation left != right");
-    if (!p.isTorsionFree())
+    if (!p2.isTorsionFree())
       throw new Error("bad point: not in prime-order subgroup");
     return true;
   });
@@ -47240,35 +49016,35 @@ function weierstrass(params, extraOpts = {}) {
     // math field
     static Fp = Fp;
     // scalar field
-    static Fn = Fn;
+    static Fn = Fn2;
     X;
     Y;
     Z;
     /** Does NOT validate if the point is valid. Use `.assertValidity()`. */
-    constructor(X, Y, Z) {
-      this.X = acoord("x", X);
-      this.Y = acoord("y", Y, true);
-      this.Z = acoord("z", Z);
+    constructor(X2, Y2, Z2) {
+      this.X = acoord("x", X2);
+      this.Y = acoord("y", Y2, true);
+      this.Z = acoord("z", Z2);
       Object.freeze(this);
     }
     static CURVE() {
       return CURVE;
     }
     /** Does NOT validate if the point is valid. Use `.assertValidity()`. */
-    static fromAffine(p) {
-      const { x, y } = p || {};
-      if (!p || !Fp.isValid(x) || !Fp.isValid(y))
+    static fromAffine(p2) {
+      const { x, y } = p2 || {};
+      if (!p2 || !Fp.isValid(x) || !Fp.isValid(y))
         throw new Error("invalid affine point");
-      if (p instanceof Point)
+      if (p2 instanceof Point)
         throw new Error("projective point not allowed");
       if (Fp.is0(x) && Fp.is0(y))
         return Point.ZERO;
       return new Point(x, y, Fp.ONE);
     }
     static fromBytes(bytes) {
-      const P = Point.fromAffine(decodePoint(abytes4(bytes, void 0, "point")));
-      P.assertValidity();
-      return P;
+      const P2 = Point.fromAffine(decodePoint(abytes4(bytes, void 0, "point")));
+      P2.assertValidity();
+      return P2;
     }
     static fromHex(hex) {
       return Point.fromBytes(hexToBytes2(hex));
@@ -47320,8 +49096,8 @@ function weierstrass(params, extraOpts = {}) {
     // https://eprint.iacr.org/2015/1060, algorithm 3
     // Cost: 8M + 3S + 3*a + 2*b3 + 15add.
     double() {
-      const { a, b } = CURVE;
-      const b3 = Fp.mul(b, _3n2);
+      const { a, b: b2 } = CURVE;
+      const b3 = Fp.mul(b2, _3n2);
       const { X: X1, Y: Y1, Z: Z1 } = this;
       let X3 = Fp.ZERO, Y3 = Fp.ZERO, Z3 = Fp.ZERO;
       let t0 = Fp.mul(X1, X1);
@@ -47427,10 +49203,10 @@ function weierstrass(params, extraOpts = {}) {
      */
     multiply(scalar) {
       const { endo: endo2 } = extraOpts;
-      if (!Fn.isValidNot0(scalar))
+      if (!Fn2.isValidNot0(scalar))
         throw new Error("invalid scalar: out of range");
       let point, fake;
-      const mul = (n) => wnaf.cached(this, n, (p) => normalizeZ(Point, p));
+      const mul = (n) => wnaf.cached(this, n, (p2) => normalizeZ(Point, p2));
       if (endo2) {
         const { k1neg, k1, k2neg, k2 } = splitEndoScalarN(scalar);
         const { p: k1p, f: k1f } = mul(k1);
@@ -47438,9 +49214,9 @@ function weierstrass(params, extraOpts = {}) {
         fake = k1f.add(k2f);
         point = finishEndo(endo2.beta, k1p, k2p, k1neg, k2neg);
       } else {
-        const { p, f } = mul(scalar);
-        point = p;
-        fake = f;
+        const { p: p2, f: f2 } = mul(scalar);
+        point = p2;
+        fake = f2;
       }
       return normalizeZ(Point, [point, fake])[0];
     }
@@ -47451,21 +49227,21 @@ function weierstrass(params, extraOpts = {}) {
      */
     multiplyUnsafe(sc) {
       const { endo: endo2 } = extraOpts;
-      const p = this;
-      if (!Fn.isValid(sc))
+      const p2 = this;
+      if (!Fn2.isValid(sc))
         throw new Error("invalid scalar: out of range");
-      if (sc === _0n5 || p.is0())
+      if (sc === _0n5 || p2.is0())
         return Point.ZERO;
       if (sc === _1n5)
-        return p;
+        return p2;
       if (wnaf.hasCache(this))
         return this.multiply(sc);
       if (endo2) {
         const { k1neg, k1, k2neg, k2 } = splitEndoScalarN(sc);
-        const { p1, p2 } = mulEndoUnsafe(Point, p, k1, k2);
-        return finishEndo(endo2.beta, p1, p2, k1neg, k2neg);
+        const { p1, p2: p22 } = mulEndoUnsafe(Point, p2, k1, k2);
+        return finishEndo(endo2.beta, p1, p22, k1neg, k2neg);
       } else {
-        return wnaf.unsafe(p, sc);
+        return wnaf.unsafe(p2, sc);
       }
     }
     /**
@@ -47510,7 +49286,7 @@ function weierstrass(params, extraOpts = {}) {
       return `<Point ${this.is0() ? "ZERO" : this.toHex()}>`;
     }
   }
-  const bits = Fn.BITS;
+  const bits = Fn2.BITS;
   const wnaf = new wNAF(Point, extraOpts.endo ? Math.ceil(bits / 2) : bits);
   Point.BASE.precompute(8);
   return Point;
@@ -47518,23 +49294,23 @@ function weierstrass(params, extraOpts = {}) {
 function pprefix(hasEvenY) {
   return Uint8Array.of(hasEvenY ? 2 : 3);
 }
-function getWLengths(Fp, Fn) {
+function getWLengths(Fp, Fn2) {
   return {
-    secretKey: Fn.BYTES,
+    secretKey: Fn2.BYTES,
     publicKey: 1 + Fp.BYTES,
     publicKeyUncompressed: 1 + 2 * Fp.BYTES,
     publicKeyHasPrefix: true,
-    signature: 2 * Fn.BYTES
+    signature: 2 * Fn2.BYTES
   };
 }
 function ecdh(Point, ecdhOpts = {}) {
-  const { Fn } = Point;
+  const { Fn: Fn2 } = Point;
   const randomBytes_ = ecdhOpts.randomBytes || randomBytes8;
-  const lengths = Object.assign(getWLengths(Point.Fp, Fn), { seed: getMinHashLength(Fn.ORDER) });
+  const lengths = Object.assign(getWLengths(Point.Fp, Fn2), { seed: getMinHashLength(Fn2.ORDER) });
   function isValidSecretKey(secretKey) {
     try {
-      const num = Fn.fromBytes(secretKey);
-      return Fn.isValidNot0(num);
+      const num = Fn2.fromBytes(secretKey);
+      return Fn2.isValidNot0(num);
     } catch (error2) {
       return false;
     }
@@ -47553,16 +49329,16 @@ function ecdh(Point, ecdhOpts = {}) {
     }
   }
   function randomSecretKey(seed = randomBytes_(lengths.seed)) {
-    return mapHashToField(abytes4(seed, lengths.seed, "seed"), Fn.ORDER);
+    return mapHashToField(abytes4(seed, lengths.seed, "seed"), Fn2.ORDER);
   }
   function getPublicKey(secretKey, isCompressed = true) {
-    return Point.BASE.multiply(Fn.fromBytes(secretKey)).toBytes(isCompressed);
+    return Point.BASE.multiply(Fn2.fromBytes(secretKey)).toBytes(isCompressed);
   }
   function isProbPub(item) {
     const { secretKey, publicKey, publicKeyUncompressed } = lengths;
     if (!isBytes4(item))
       return void 0;
-    if ("_lengths" in Fn && Fn._lengths || secretKey === publicKey)
+    if ("_lengths" in Fn2 && Fn2._lengths || secretKey === publicKey)
       return void 0;
     const l = abytes4(item, void 0, "key").length;
     return l === publicKey || l === publicKeyUncompressed;
@@ -47572,9 +49348,9 @@ function ecdh(Point, ecdhOpts = {}) {
       throw new Error("first arg must be private key");
     if (isProbPub(publicKeyB) === false)
       throw new Error("second arg must be public key");
-    const s = Fn.fromBytes(secretKeyA);
-    const b = Point.fromBytes(publicKeyB);
-    return b.multiply(s).toBytes(isCompressed);
+    const s3 = Fn2.fromBytes(secretKeyA);
+    const b2 = Point.fromBytes(publicKeyB);
+    return b2.multiply(s3).toBytes(isCompressed);
   }
   const utils = {
     isValidSecretKey,
@@ -47596,8 +49372,8 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
   ecdsaOpts = Object.assign({}, ecdsaOpts);
   const randomBytes12 = ecdsaOpts.randomBytes || randomBytes8;
   const hmac3 = ecdsaOpts.hmac || ((key2, msg) => hmac2(hash, key2, msg));
-  const { Fp, Fn } = Point;
-  const { ORDER: CURVE_ORDER, BITS: fnBits } = Fn;
+  const { Fp, Fn: Fn2 } = Point;
+  const { ORDER: CURVE_ORDER, BITS: fnBits } = Fn2;
   const { keygen, getPublicKey, getSharedSecret, utils, lengths } = ecdh(Point, ecdsaOpts);
   const defaultSigOpts = {
     prehash: true,
@@ -47611,7 +49387,7 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
     return number2 > HALF;
   }
   function validateRS(title, num) {
-    if (!Fn.isValidNot0(num))
+    if (!Fn2.isValidNot0(num))
       throw new Error(`invalid signature ${title}: out of range 1..Point.Fn.ORDER`);
     return num;
   }
@@ -47629,9 +49405,9 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
     r;
     s;
     recovery;
-    constructor(r, s, recovery) {
+    constructor(r, s3, recovery) {
       this.r = validateRS("r", r);
-      this.s = validateRS("s", s);
+      this.s = validateRS("s", s3);
       if (recovery != null) {
         assertSmallCofactor();
         if (![0, 1, 2, 3].includes(recovery))
@@ -47644,18 +49420,18 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
       validateSigLength(bytes, format);
       let recid;
       if (format === "der") {
-        const { r: r2, s: s2 } = DER.toSig(abytes4(bytes));
-        return new Signature(r2, s2);
+        const { r: r2, s: s4 } = DER.toSig(abytes4(bytes));
+        return new Signature(r2, s4);
       }
       if (format === "recovered") {
         recid = bytes[0];
         format = "compact";
         bytes = bytes.subarray(1);
       }
-      const L = lengths.signature / 2;
-      const r = bytes.subarray(0, L);
-      const s = bytes.subarray(L, L * 2);
-      return new Signature(Fn.fromBytes(r), Fn.fromBytes(s), recid);
+      const L2 = lengths.signature / 2;
+      const r = bytes.subarray(0, L2);
+      const s3 = bytes.subarray(L2, L2 * 2);
+      return new Signature(Fn2.fromBytes(r), Fn2.fromBytes(s3), recid);
     }
     static fromHex(hex, format) {
       return this.fromBytes(hexToBytes2(hex), format);
@@ -47670,22 +49446,22 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
       return new Signature(this.r, this.s, recovery);
     }
     recoverPublicKey(messageHash) {
-      const { r, s } = this;
+      const { r, s: s3 } = this;
       const recovery = this.assertRecovery();
       const radj = recovery === 2 || recovery === 3 ? r + CURVE_ORDER : r;
       if (!Fp.isValid(radj))
         throw new Error("invalid recovery id: sig.r+curve.n != R.x");
       const x = Fp.toBytes(radj);
-      const R = Point.fromBytes(concatBytes2(pprefix((recovery & 1) === 0), x));
-      const ir = Fn.inv(radj);
+      const R2 = Point.fromBytes(concatBytes2(pprefix((recovery & 1) === 0), x));
+      const ir2 = Fn2.inv(radj);
       const h = bits2int_modN(abytes4(messageHash, void 0, "msgHash"));
-      const u1 = Fn.create(-h * ir);
-      const u2 = Fn.create(s * ir);
-      const Q2 = Point.BASE.multiplyUnsafe(u1).add(R.multiplyUnsafe(u2));
-      if (Q2.is0())
+      const u1 = Fn2.create(-h * ir2);
+      const u2 = Fn2.create(s3 * ir2);
+      const Q3 = Point.BASE.multiplyUnsafe(u1).add(R2.multiplyUnsafe(u2));
+      if (Q3.is0())
         throw new Error("invalid recovery: point at infinify");
-      Q2.assertValidity();
-      return Q2;
+      Q3.assertValidity();
+      return Q3;
     }
     // Signatures should be low-s, to prevent malleability.
     hasHighS() {
@@ -47695,9 +49471,9 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
       validateSigFormat(format);
       if (format === "der")
         return hexToBytes2(DER.hexFromSig(this));
-      const { r, s } = this;
-      const rb = Fn.toBytes(r);
-      const sb = Fn.toBytes(s);
+      const { r, s: s3 } = this;
+      const rb = Fn2.toBytes(r);
+      const sb = Fn2.toBytes(s3);
       if (format === "recovered") {
         assertSmallCofactor();
         return concatBytes2(Uint8Array.of(this.assertRecovery()), rb, sb);
@@ -47716,12 +49492,12 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
     return delta > 0 ? num >> BigInt(delta) : num;
   };
   const bits2int_modN = ecdsaOpts.bits2int_modN || function bits2int_modN_def(bytes) {
-    return Fn.create(bits2int(bytes));
+    return Fn2.create(bits2int(bytes));
   };
   const ORDER_MASK = bitMask(fnBits);
   function int2octets(num) {
     aInRange("num < 2^" + fnBits, num, _0n5, ORDER_MASK);
-    return Fn.toBytes(num);
+    return Fn2.toBytes(num);
   }
   function validateMsgAndHash(message, prehash) {
     abytes4(message, void 0, "message");
@@ -47731,8 +49507,8 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
     const { lowS, prehash, extraEntropy } = validateSigOpts(opts2, defaultSigOpts);
     message = validateMsgAndHash(message, prehash);
     const h1int = bits2int_modN(message);
-    const d = Fn.fromBytes(secretKey);
-    if (!Fn.isValidNot0(d))
+    const d = Fn2.fromBytes(secretKey);
+    if (!Fn2.isValidNot0(d))
       throw new Error("invalid private key");
     const seedArgs = [int2octets(d), int2octets(h1int)];
     if (extraEntropy != null && extraEntropy !== false) {
@@ -47740,23 +49516,23 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
       seedArgs.push(abytes4(e, void 0, "extraEntropy"));
     }
     const seed = concatBytes2(...seedArgs);
-    const m = h1int;
+    const m2 = h1int;
     function k2sig(kBytes) {
-      const k = bits2int(kBytes);
-      if (!Fn.isValidNot0(k))
+      const k2 = bits2int(kBytes);
+      if (!Fn2.isValidNot0(k2))
         return;
-      const ik = Fn.inv(k);
-      const q = Point.BASE.multiply(k).toAffine();
-      const r = Fn.create(q.x);
+      const ik = Fn2.inv(k2);
+      const q2 = Point.BASE.multiply(k2).toAffine();
+      const r = Fn2.create(q2.x);
       if (r === _0n5)
         return;
-      const s = Fn.create(ik * Fn.create(m + r * d));
-      if (s === _0n5)
+      const s3 = Fn2.create(ik * Fn2.create(m2 + r * d));
+      if (s3 === _0n5)
         return;
-      let recovery = (q.x === r ? 0 : 2) | Number(q.y & _1n5);
-      let normS = s;
-      if (lowS && isBiggerThanHalfOrder(s)) {
-        normS = Fn.neg(s);
+      let recovery = (q2.x === r ? 0 : 2) | Number(q2.y & _1n5);
+      let normS = s3;
+      if (lowS && isBiggerThanHalfOrder(s3)) {
+        normS = Fn2.neg(s3);
         recovery ^= 1;
       }
       return new Signature(r, normS, hasLargeCofactor ? void 0 : recovery);
@@ -47765,7 +49541,7 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
   }
   function sign(message, secretKey, opts2 = {}) {
     const { seed, k2sig } = prepSig(message, secretKey, opts2);
-    const drbg = createHmacDrbg(hash.outputLen, Fn.BYTES, hmac3);
+    const drbg = createHmacDrbg(hash.outputLen, Fn2.BYTES, hmac3);
     const sig = drbg(seed, k2sig);
     return sig.toBytes(opts2.format);
   }
@@ -47780,19 +49556,19 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
     validateSigLength(signature, format);
     try {
       const sig = Signature.fromBytes(signature, format);
-      const P = Point.fromBytes(publicKey);
+      const P2 = Point.fromBytes(publicKey);
       if (lowS && sig.hasHighS())
         return false;
-      const { r, s } = sig;
+      const { r, s: s3 } = sig;
       const h = bits2int_modN(message);
-      const is = Fn.inv(s);
-      const u1 = Fn.create(h * is);
-      const u2 = Fn.create(r * is);
-      const R = Point.BASE.multiplyUnsafe(u1).add(P.multiplyUnsafe(u2));
-      if (R.is0())
+      const is2 = Fn2.inv(s3);
+      const u1 = Fn2.create(h * is2);
+      const u2 = Fn2.create(r * is2);
+      const R2 = Point.BASE.multiplyUnsafe(u1).add(P2.multiplyUnsafe(u2));
+      if (R2.is0())
         return false;
-      const v = Fn.create(R.x);
-      return v === r;
+      const v2 = Fn2.create(R2.x);
+      return v2 === r;
     } catch (e) {
       return false;
     }
@@ -47818,11 +49594,11 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
 }
 
 // node_modules/@noble/post-quantum/node_modules/@noble/hashes/_md.js
-function Chi2(a, b, c) {
-  return a & b ^ ~a & c;
+function Chi2(a, b2, c) {
+  return a & b2 ^ ~a & c;
 }
-function Maj2(a, b, c) {
-  return a & b ^ a & c ^ b & c;
+function Maj2(a, b2, c) {
+  return a & b2 ^ a & c ^ b2 & c;
 }
 var HashMD2 = class {
   blockLen;
@@ -47903,17 +49679,17 @@ var HashMD2 = class {
     this.destroy();
     return res;
   }
-  _cloneInto(to) {
-    to ||= new this.constructor();
-    to.set(...this.get());
+  _cloneInto(to2) {
+    to2 ||= new this.constructor();
+    to2.set(...this.get());
     const { blockLen, buffer, length, finished, destroyed, pos } = this;
-    to.destroyed = destroyed;
-    to.finished = finished;
-    to.length = length;
-    to.pos = pos;
+    to2.destroyed = destroyed;
+    to2.finished = finished;
+    to2.length = length;
+    to2.pos = pos;
     if (length % blockLen)
-      to.buffer.set(buffer);
-    return to;
+      to2.buffer.set(buffer);
+    return to2;
   }
   clone() {
     return this._cloneInto();
@@ -47951,31 +49727,31 @@ var SHA384_IV2 = /* @__PURE__ */ Uint32Array.from([
 // node_modules/@noble/post-quantum/node_modules/@noble/hashes/_u64.js
 var U32_MASK64 = /* @__PURE__ */ BigInt(2 ** 32 - 1);
 var _32n = /* @__PURE__ */ BigInt(32);
-function fromBig(n, le = false) {
-  if (le)
+function fromBig(n, le2 = false) {
+  if (le2)
     return { h: Number(n & U32_MASK64), l: Number(n >> _32n & U32_MASK64) };
   return { h: Number(n >> _32n & U32_MASK64) | 0, l: Number(n & U32_MASK64) | 0 };
 }
-function split(lst, le = false) {
+function split(lst, le2 = false) {
   const len = lst.length;
   let Ah = new Uint32Array(len);
   let Al = new Uint32Array(len);
   for (let i = 0; i < len; i++) {
-    const { h, l } = fromBig(lst[i], le);
+    const { h, l } = fromBig(lst[i], le2);
     [Ah[i], Al[i]] = [h, l];
   }
   return [Ah, Al];
 }
-var shrSH = (h, _l, s) => h >>> s;
-var shrSL = (h, l, s) => h << 32 - s | l >>> s;
-var rotrSH = (h, l, s) => h >>> s | l << 32 - s;
-var rotrSL = (h, l, s) => h << 32 - s | l >>> s;
-var rotrBH = (h, l, s) => h << 64 - s | l >>> s - 32;
-var rotrBL = (h, l, s) => h >>> s - 32 | l << 64 - s;
-var rotlSH = (h, l, s) => h << s | l >>> 32 - s;
-var rotlSL = (h, l, s) => l << s | h >>> 32 - s;
-var rotlBH = (h, l, s) => l << s - 32 | h >>> 64 - s;
-var rotlBL = (h, l, s) => h << s - 32 | l >>> 64 - s;
+var shrSH = (h, _l, s3) => h >>> s3;
+var shrSL = (h, l, s3) => h << 32 - s3 | l >>> s3;
+var rotrSH = (h, l, s3) => h >>> s3 | l << 32 - s3;
+var rotrSL = (h, l, s3) => h << 32 - s3 | l >>> s3;
+var rotrBH = (h, l, s3) => h << 64 - s3 | l >>> s3 - 32;
+var rotrBL = (h, l, s3) => h >>> s3 - 32 | l << 64 - s3;
+var rotlSH = (h, l, s3) => h << s3 | l >>> 32 - s3;
+var rotlSL = (h, l, s3) => l << s3 | h >>> 32 - s3;
+var rotlBH = (h, l, s3) => l << s3 - 32 | h >>> 64 - s3;
+var rotlBL = (h, l, s3) => h << s3 - 32 | l >>> 64 - s3;
 function add(Ah, Al, Bh, Bl) {
   const l = (Al >>> 0) + (Bl >>> 0);
   return { h: Ah + Bh + (l / 2 ** 32 | 0) | 0, l: l | 0 };
@@ -48060,19 +49836,19 @@ var SHA2_32B2 = class extends HashMD2 {
     super(64, outputLen, 8, false);
   }
   get() {
-    const { A, B, C, D, E, F: F2, G, H } = this;
-    return [A, B, C, D, E, F2, G, H];
+    const { A: A2, B: B2, C: C2, D, E, F: F3, G: G2, H: H2 } = this;
+    return [A2, B2, C2, D, E, F3, G2, H2];
   }
   // prettier-ignore
-  set(A, B, C, D, E, F2, G, H) {
-    this.A = A | 0;
-    this.B = B | 0;
-    this.C = C | 0;
+  set(A2, B2, C2, D, E, F3, G2, H2) {
+    this.A = A2 | 0;
+    this.B = B2 | 0;
+    this.C = C2 | 0;
     this.D = D | 0;
     this.E = E | 0;
-    this.F = F2 | 0;
-    this.G = G | 0;
-    this.H = H | 0;
+    this.F = F3 | 0;
+    this.G = G2 | 0;
+    this.H = H2 | 0;
   }
   process(view, offset) {
     for (let i = 0; i < 16; i++, offset += 4)
@@ -48084,30 +49860,30 @@ var SHA2_32B2 = class extends HashMD2 {
       const s1 = rotr2(W2, 17) ^ rotr2(W2, 19) ^ W2 >>> 10;
       SHA256_W2[i] = s1 + SHA256_W2[i - 7] + s0 + SHA256_W2[i - 16] | 0;
     }
-    let { A, B, C, D, E, F: F2, G, H } = this;
+    let { A: A2, B: B2, C: C2, D, E, F: F3, G: G2, H: H2 } = this;
     for (let i = 0; i < 64; i++) {
       const sigma1 = rotr2(E, 6) ^ rotr2(E, 11) ^ rotr2(E, 25);
-      const T1 = H + sigma1 + Chi2(E, F2, G) + SHA256_K2[i] + SHA256_W2[i] | 0;
-      const sigma0 = rotr2(A, 2) ^ rotr2(A, 13) ^ rotr2(A, 22);
-      const T2 = sigma0 + Maj2(A, B, C) | 0;
-      H = G;
-      G = F2;
-      F2 = E;
+      const T1 = H2 + sigma1 + Chi2(E, F3, G2) + SHA256_K2[i] + SHA256_W2[i] | 0;
+      const sigma0 = rotr2(A2, 2) ^ rotr2(A2, 13) ^ rotr2(A2, 22);
+      const T2 = sigma0 + Maj2(A2, B2, C2) | 0;
+      H2 = G2;
+      G2 = F3;
+      F3 = E;
       E = D + T1 | 0;
-      D = C;
-      C = B;
-      B = A;
-      A = T1 + T2 | 0;
+      D = C2;
+      C2 = B2;
+      B2 = A2;
+      A2 = T1 + T2 | 0;
     }
-    A = A + this.A | 0;
-    B = B + this.B | 0;
-    C = C + this.C | 0;
+    A2 = A2 + this.A | 0;
+    B2 = B2 + this.B | 0;
+    C2 = C2 + this.C | 0;
     D = D + this.D | 0;
     E = E + this.E | 0;
-    F2 = F2 + this.F | 0;
-    G = G + this.G | 0;
-    H = H + this.H | 0;
-    this.set(A, B, C, D, E, F2, G, H);
+    F3 = F3 + this.F | 0;
+    G2 = G2 + this.G | 0;
+    H2 = H2 + this.H | 0;
+    this.set(A2, B2, C2, D, E, F3, G2, H2);
   }
   roundClean() {
     clean3(SHA256_W2);
@@ -48352,19 +50128,19 @@ var _8n2 = BigInt(8);
 var ed25519_CURVE_p = BigInt("0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffed");
 function ed25519_pow_2_252_3(x) {
   const _10n = BigInt(10), _20n = BigInt(20), _40n = BigInt(40), _80n = BigInt(80);
-  const P = ed25519_CURVE_p;
-  const x2 = x * x % P;
-  const b2 = x2 * x % P;
-  const b4 = pow2(b2, _2n4, P) * b2 % P;
-  const b5 = pow2(b4, _1n6, P) * x % P;
-  const b10 = pow2(b5, _5n2, P) * b5 % P;
-  const b20 = pow2(b10, _10n, P) * b10 % P;
-  const b40 = pow2(b20, _20n, P) * b20 % P;
-  const b80 = pow2(b40, _40n, P) * b40 % P;
-  const b160 = pow2(b80, _80n, P) * b80 % P;
-  const b240 = pow2(b160, _80n, P) * b80 % P;
-  const b250 = pow2(b240, _10n, P) * b10 % P;
-  const pow_p_5_8 = pow2(b250, _2n4, P) * x % P;
+  const P2 = ed25519_CURVE_p;
+  const x2 = x * x % P2;
+  const b2 = x2 * x % P2;
+  const b4 = pow2(b2, _2n4, P2) * b2 % P2;
+  const b5 = pow2(b4, _1n6, P2) * x % P2;
+  const b10 = pow2(b5, _5n2, P2) * b5 % P2;
+  const b20 = pow2(b10, _10n, P2) * b10 % P2;
+  const b40 = pow2(b20, _20n, P2) * b20 % P2;
+  const b80 = pow2(b40, _40n, P2) * b40 % P2;
+  const b160 = pow2(b80, _80n, P2) * b80 % P2;
+  const b240 = pow2(b160, _80n, P2) * b80 % P2;
+  const b250 = pow2(b240, _10n, P2) * b10 % P2;
+  const pow_p_5_8 = pow2(b250, _2n4, P2) * x % P2;
   return { pow_p_5_8, b2 };
 }
 function adjustScalarBytes(bytes) {
@@ -48374,13 +50150,13 @@ function adjustScalarBytes(bytes) {
   return bytes;
 }
 var x25519 = /* @__PURE__ */ (() => {
-  const P = ed25519_CURVE_p;
+  const P2 = ed25519_CURVE_p;
   return montgomery({
-    P,
+    P: P2,
     type: "x25519",
     powPminus2: (x) => {
       const { pow_p_5_8, b2 } = ed25519_pow_2_252_3(x);
-      return mod(pow2(pow_p_5_8, _3n3, P) * b2, P);
+      return mod(pow2(pow_p_5_8, _3n3, P2) * b2, P2);
     },
     adjustScalarBytes
   });
@@ -48456,62 +50232,62 @@ var _0x71n = BigInt(113);
 var SHA3_PI = [];
 var SHA3_ROTL = [];
 var _SHA3_IOTA = [];
-for (let round2 = 0, R = _1n7, x = 1, y = 0; round2 < 24; round2++) {
+for (let round2 = 0, R2 = _1n7, x = 1, y = 0; round2 < 24; round2++) {
   [x, y] = [y, (2 * x + 3 * y) % 5];
   SHA3_PI.push(2 * (5 * y + x));
   SHA3_ROTL.push((round2 + 1) * (round2 + 2) / 2 % 64);
   let t = _0n6;
-  for (let j = 0; j < 7; j++) {
-    R = (R << _1n7 ^ (R >> _7n2) * _0x71n) % _256n;
-    if (R & _2n5)
-      t ^= _1n7 << (_1n7 << BigInt(j)) - _1n7;
+  for (let j2 = 0; j2 < 7; j2++) {
+    R2 = (R2 << _1n7 ^ (R2 >> _7n2) * _0x71n) % _256n;
+    if (R2 & _2n5)
+      t ^= _1n7 << (_1n7 << BigInt(j2)) - _1n7;
   }
   _SHA3_IOTA.push(t);
 }
 var IOTAS = split(_SHA3_IOTA, true);
 var SHA3_IOTA_H = IOTAS[0];
 var SHA3_IOTA_L = IOTAS[1];
-var rotlH = (h, l, s) => s > 32 ? rotlBH(h, l, s) : rotlSH(h, l, s);
-var rotlL = (h, l, s) => s > 32 ? rotlBL(h, l, s) : rotlSL(h, l, s);
-function keccakP(s, rounds = 24) {
-  const B = new Uint32Array(5 * 2);
+var rotlH = (h, l, s3) => s3 > 32 ? rotlBH(h, l, s3) : rotlSH(h, l, s3);
+var rotlL = (h, l, s3) => s3 > 32 ? rotlBL(h, l, s3) : rotlSL(h, l, s3);
+function keccakP(s3, rounds = 24) {
+  const B2 = new Uint32Array(5 * 2);
   for (let round2 = 24 - rounds; round2 < 24; round2++) {
     for (let x = 0; x < 10; x++)
-      B[x] = s[x] ^ s[x + 10] ^ s[x + 20] ^ s[x + 30] ^ s[x + 40];
+      B2[x] = s3[x] ^ s3[x + 10] ^ s3[x + 20] ^ s3[x + 30] ^ s3[x + 40];
     for (let x = 0; x < 10; x += 2) {
       const idx1 = (x + 8) % 10;
       const idx0 = (x + 2) % 10;
-      const B0 = B[idx0];
-      const B1 = B[idx0 + 1];
-      const Th = rotlH(B0, B1, 1) ^ B[idx1];
-      const Tl = rotlL(B0, B1, 1) ^ B[idx1 + 1];
+      const B0 = B2[idx0];
+      const B1 = B2[idx0 + 1];
+      const Th = rotlH(B0, B1, 1) ^ B2[idx1];
+      const Tl = rotlL(B0, B1, 1) ^ B2[idx1 + 1];
       for (let y = 0; y < 50; y += 10) {
-        s[x + y] ^= Th;
-        s[x + y + 1] ^= Tl;
+        s3[x + y] ^= Th;
+        s3[x + y + 1] ^= Tl;
       }
     }
-    let curH = s[2];
-    let curL = s[3];
+    let curH = s3[2];
+    let curL = s3[3];
     for (let t = 0; t < 24; t++) {
       const shift = SHA3_ROTL[t];
       const Th = rotlH(curH, curL, shift);
       const Tl = rotlL(curH, curL, shift);
       const PI = SHA3_PI[t];
-      curH = s[PI];
-      curL = s[PI + 1];
-      s[PI] = Th;
-      s[PI + 1] = Tl;
+      curH = s3[PI];
+      curL = s3[PI + 1];
+      s3[PI] = Th;
+      s3[PI + 1] = Tl;
     }
     for (let y = 0; y < 50; y += 10) {
       for (let x = 0; x < 10; x++)
-        B[x] = s[y + x];
+        B2[x] = s3[y + x];
       for (let x = 0; x < 10; x++)
-        s[y + x] ^= ~B[(x + 2) % 10] & B[(x + 4) % 10];
+        s3[y + x] ^= ~B2[(x + 2) % 10] & B2[(x + 4) % 10];
     }
-    s[0] ^= SHA3_IOTA_H[round2];
-    s[1] ^= SHA3_IOTA_L[round2];
+    s3[0] ^= SHA3_IOTA_H[round2];
+    s3[1] ^= SHA3_IOTA_L[round2];
   }
-  clean3(B);
+  clean3(B2);
 }
 var Keccak = class _Keccak {
   state;
@@ -48613,19 +50389,19 @@ var Keccak = class _Keccak {
     this.destroyed = true;
     clean3(this.state);
   }
-  _cloneInto(to) {
+  _cloneInto(to2) {
     const { blockLen, suffix, outputLen, rounds, enableXOF } = this;
-    to ||= new _Keccak(blockLen, suffix, outputLen, enableXOF, rounds);
-    to.state32.set(this.state32);
-    to.pos = this.pos;
-    to.posOut = this.posOut;
-    to.finished = this.finished;
-    to.rounds = rounds;
-    to.suffix = suffix;
-    to.outputLen = outputLen;
-    to.enableXOF = enableXOF;
-    to.destroyed = this.destroyed;
-    return to;
+    to2 ||= new _Keccak(blockLen, suffix, outputLen, enableXOF, rounds);
+    to2.state32.set(this.state32);
+    to2.pos = this.pos;
+    to2.posOut = this.posOut;
+    to2.finished = this.finished;
+    to2.rounds = rounds;
+    to2.suffix = suffix;
+    to2.outputLen = outputLen;
+    to2.enableXOF = enableXOF;
+    to2.destroyed = this.destroyed;
+    return to2;
   }
 };
 var genKeccak = (suffix, blockLen, outputLen, info2 = {}) => createHasher2(() => new Keccak(blockLen, suffix, outputLen), info2);
@@ -48672,50 +50448,50 @@ function bitReversalInplace(values) {
     throw new Error("n must be a power of 2 and greater than 1. Got " + n);
   const bits = log2(n);
   for (let i = 0; i < n; i++) {
-    const j = reverseBits(i, bits);
-    if (i < j) {
+    const j2 = reverseBits(i, bits);
+    if (i < j2) {
       const tmp = values[i];
-      values[i] = values[j];
-      values[j] = tmp;
+      values[i] = values[j2];
+      values[j2] = tmp;
     }
   }
   return values;
 }
-var FFTCore = (F2, coreOpts) => {
-  const { N: N2, roots, dit, invertButterflies = false, skipStages = 0, brp = true } = coreOpts;
-  const bits = log2(N2);
-  if (!isPowerOfTwo(N2))
+var FFTCore = (F3, coreOpts) => {
+  const { N: N3, roots, dit, invertButterflies = false, skipStages = 0, brp = true } = coreOpts;
+  const bits = log2(N3);
+  if (!isPowerOfTwo(N3))
     throw new Error("FFT: Polynomial size should be power of two");
   const isDit = dit !== invertButterflies;
   isDit;
   return (values) => {
-    if (values.length !== N2)
+    if (values.length !== N3)
       throw new Error("FFT: wrong Polynomial length");
     if (dit && brp)
       bitReversalInplace(values);
-    for (let i = 0, g = 1; i < bits - skipStages; i++) {
-      const s = dit ? i + 1 + skipStages : bits - i;
-      const m = 1 << s;
-      const m2 = m >> 1;
-      const stride = N2 >> s;
-      for (let k = 0; k < N2; k += m) {
-        for (let j = 0, grp = g++; j < m2; j++) {
-          const rootPos = invertButterflies ? dit ? N2 - grp : grp : j * stride;
-          const i0 = k + j;
-          const i1 = k + j + m2;
+    for (let i = 0, g2 = 1; i < bits - skipStages; i++) {
+      const s3 = dit ? i + 1 + skipStages : bits - i;
+      const m2 = 1 << s3;
+      const m22 = m2 >> 1;
+      const stride = N3 >> s3;
+      for (let k2 = 0; k2 < N3; k2 += m2) {
+        for (let j2 = 0, grp = g2++; j2 < m22; j2++) {
+          const rootPos = invertButterflies ? dit ? N3 - grp : grp : j2 * stride;
+          const i0 = k2 + j2;
+          const i1 = k2 + j2 + m22;
           const omega = roots[rootPos];
-          const b = values[i1];
+          const b2 = values[i1];
           const a = values[i0];
           if (isDit) {
-            const t = F2.mul(b, omega);
-            values[i0] = F2.add(a, t);
-            values[i1] = F2.sub(a, t);
+            const t = F3.mul(b2, omega);
+            values[i0] = F3.add(a, t);
+            values[i1] = F3.sub(a, t);
           } else if (invertButterflies) {
-            values[i0] = F2.add(b, a);
-            values[i1] = F2.mul(F2.sub(b, a), omega);
+            values[i0] = F3.add(b2, a);
+            values[i1] = F3.mul(F3.sub(b2, a), omega);
           } else {
-            values[i0] = F2.add(a, b);
-            values[i1] = F2.mul(F2.sub(a, b), omega);
+            values[i0] = F3.add(a, b2);
+            values[i1] = F3.mul(F3.sub(a, b2), omega);
           }
         }
       }
@@ -48728,12 +50504,12 @@ var FFTCore = (F2, coreOpts) => {
 
 // node_modules/@noble/post-quantum/utils.js
 var randomBytes9 = randomBytes8;
-function equalBytes2(a, b) {
-  if (a.length !== b.length)
+function equalBytes2(a, b2) {
+  if (a.length !== b2.length)
     return false;
   let diff = 0;
   for (let i = 0; i < a.length; i++)
-    diff |= a[i] ^ b[i];
+    diff |= a[i] ^ b2[i];
   return diff === 0;
 }
 function copyBytes3(bytes) {
@@ -48749,11 +50525,11 @@ function splitCoder(label, ...lengths) {
       for (let i = 0, pos = 0; i < lengths.length; i++) {
         const c = lengths[i];
         const l = getLength(c);
-        const b = typeof c === "number" ? bufs[i] : c.encode(bufs[i]);
-        abytes4(b, l, label);
-        res.set(b, pos);
+        const b2 = typeof c === "number" ? bufs[i] : c.encode(bufs[i]);
+        abytes4(b2, l, label);
+        res.set(b2, pos);
         if (typeof c !== "number")
-          b.fill(0);
+          b2.fill(0);
         pos += l;
       }
       return res;
@@ -48763,8 +50539,8 @@ function splitCoder(label, ...lengths) {
       const res = [];
       for (const c of lengths) {
         const l = getLength(c);
-        const b = buf.subarray(0, l);
-        res.push(typeof c === "number" ? b : c.decode(b));
+        const b2 = buf.subarray(0, l);
+        res.push(typeof c === "number" ? b2 : c.decode(b2));
         buf = buf.subarray(l);
       }
       return res;
@@ -48775,15 +50551,15 @@ function vecCoder(c, vecLen) {
   const bytesLen = vecLen * c.bytesLen;
   return {
     bytesLen,
-    encode: (u) => {
-      if (u.length !== vecLen)
-        throw new Error(`vecCoder.encode: wrong length=${u.length}. Expected: ${vecLen}`);
+    encode: (u2) => {
+      if (u2.length !== vecLen)
+        throw new Error(`vecCoder.encode: wrong length=${u2.length}. Expected: ${vecLen}`);
       const res = new Uint8Array(bytesLen);
-      for (let i = 0, pos = 0; i < u.length; i++) {
-        const b = c.encode(u[i]);
-        res.set(b, pos);
-        b.fill(0);
-        pos += b.length;
+      for (let i = 0, pos = 0; i < u2.length; i++) {
+        const b2 = c.encode(u2[i]);
+        res.set(b2, pos);
+        b2.fill(0);
+        pos += b2.length;
       }
       return res;
     },
@@ -48799,8 +50575,8 @@ function vecCoder(c, vecLen) {
 function cleanBytes(...list) {
   for (const t of list) {
     if (Array.isArray(t))
-      for (const b of t)
-        b.fill(0);
+      for (const b2 of t)
+        b2.fill(0);
     else
       t.fill(0);
   }
@@ -48812,35 +50588,35 @@ var EMPTY = Uint8Array.of();
 
 // node_modules/@noble/post-quantum/_crystals.js
 var genCrystals = (opts2) => {
-  const { newPoly, N: N2, Q: Q2, F: F2, ROOT_OF_UNITY: ROOT_OF_UNITY2, brvBits, isKyber } = opts2;
-  const mod4 = (a, modulo = Q2) => {
+  const { newPoly, N: N3, Q: Q3, F: F3, ROOT_OF_UNITY: ROOT_OF_UNITY2, brvBits, isKyber } = opts2;
+  const mod4 = (a, modulo = Q3) => {
     const result = a % modulo | 0;
     return (result >= 0 ? result | 0 : modulo + result | 0) | 0;
   };
-  const smod = (a, modulo = Q2) => {
+  const smod = (a, modulo = Q3) => {
     const r = mod4(a, modulo) | 0;
     return (r > modulo >> 1 ? r - modulo | 0 : r) | 0;
   };
   function getZettas() {
-    const out = newPoly(N2);
-    for (let i = 0; i < N2; i++) {
-      const b = reverseBits(i, brvBits);
-      const p = BigInt(ROOT_OF_UNITY2) ** BigInt(b) % BigInt(Q2);
-      out[i] = Number(p) | 0;
+    const out = newPoly(N3);
+    for (let i = 0; i < N3; i++) {
+      const b2 = reverseBits(i, brvBits);
+      const p2 = BigInt(ROOT_OF_UNITY2) ** BigInt(b2) % BigInt(Q3);
+      out[i] = Number(p2) | 0;
     }
     return out;
   }
   const nttZetas2 = getZettas();
   const field = {
-    add: (a, b) => mod4((a | 0) + (b | 0)) | 0,
-    sub: (a, b) => mod4((a | 0) - (b | 0)) | 0,
-    mul: (a, b) => mod4((a | 0) * (b | 0)) | 0,
+    add: (a, b2) => mod4((a | 0) + (b2 | 0)) | 0,
+    sub: (a, b2) => mod4((a | 0) - (b2 | 0)) | 0,
+    mul: (a, b2) => mod4((a | 0) * (b2 | 0)) | 0,
     inv: (_a) => {
       throw new Error("not implemented");
     }
   };
   const nttOpts = {
-    N: N2,
+    N: N3,
     roots: nttZetas2,
     invertButterflies: true,
     skipStages: isKyber ? 1 : 0,
@@ -48855,13 +50631,13 @@ var genCrystals = (opts2) => {
     decode: (r) => {
       dit(r);
       for (let i = 0; i < r.length; i++)
-        r[i] = mod4(F2 * r[i]);
+        r[i] = mod4(F3 * r[i]);
       return r;
     }
   };
   const bitsCoder2 = (d, c) => {
     const mask = getMask(d);
-    const bytesLen = d * (N2 / 8);
+    const bytesLen = d * (N3 / 8);
     return {
       bytesLen,
       encode: (poly) => {
@@ -48875,7 +50651,7 @@ var genCrystals = (opts2) => {
         return r;
       },
       decode: (bytes) => {
-        const r = newPoly(N2);
+        const r = newPoly(N3);
         for (let i = 0, buf = 0, bufLen = 0, pos = 0; i < bytes.length; i++) {
           buf |= bytes[i] << bufLen;
           bufLen += 8;
@@ -48950,43 +50726,43 @@ var compress = (d) => {
   };
 };
 var polyCoder = (d) => bitsCoder(d, compress(d));
-function polyAdd(a, b) {
+function polyAdd(a, b2) {
   for (let i = 0; i < N; i++)
-    a[i] = mod2(a[i] + b[i]);
+    a[i] = mod2(a[i] + b2[i]);
 }
-function polySub(a, b) {
+function polySub(a, b2) {
   for (let i = 0; i < N; i++)
-    a[i] = mod2(a[i] - b[i]);
+    a[i] = mod2(a[i] - b2[i]);
 }
 function BaseCaseMultiply(a0, a1, b0, b1, zeta) {
   const c0 = mod2(a1 * b1 * zeta + a0 * b0);
   const c1 = mod2(a0 * b1 + a1 * b0);
   return { c0, c1 };
 }
-function MultiplyNTTs(f, g) {
+function MultiplyNTTs(f2, g2) {
   for (let i = 0; i < N / 2; i++) {
-    let z = nttZetas[64 + (i >> 1)];
+    let z2 = nttZetas[64 + (i >> 1)];
     if (i & 1)
-      z = -z;
-    const { c0, c1 } = BaseCaseMultiply(f[2 * i + 0], f[2 * i + 1], g[2 * i + 0], g[2 * i + 1], z);
-    f[2 * i + 0] = c0;
-    f[2 * i + 1] = c1;
+      z2 = -z2;
+    const { c0, c1 } = BaseCaseMultiply(f2[2 * i + 0], f2[2 * i + 1], g2[2 * i + 0], g2[2 * i + 1], z2);
+    f2[2 * i + 0] = c0;
+    f2[2 * i + 1] = c1;
   }
-  return f;
+  return f2;
 }
 function SampleNTT(xof) {
   const r = new Uint16Array(N);
-  for (let j = 0; j < N; ) {
-    const b = xof();
-    if (b.length % 3)
+  for (let j2 = 0; j2 < N; ) {
+    const b2 = xof();
+    if (b2.length % 3)
       throw new Error("SampleNTT: unaligned block");
-    for (let i = 0; j < N && i + 3 <= b.length; i += 3) {
-      const d1 = (b[i + 0] >> 0 | b[i + 1] << 8) & 4095;
-      const d2 = (b[i + 1] >> 4 | b[i + 2] << 4) & 4095;
+    for (let i = 0; j2 < N && i + 3 <= b2.length; i += 3) {
+      const d1 = (b2[i + 0] >> 0 | b2[i + 1] << 8) & 4095;
+      const d2 = (b2[i + 1] >> 4 | b2[i + 2] << 4) & 4095;
       if (d1 < Q)
-        r[j++] = d1;
-      if (j < N && d2 < Q)
-        r[j++] = d2;
+        r[j2++] = d1;
+      if (j2 < N && d2 < Q)
+        r[j2++] = d2;
     }
   }
   return r;
@@ -48996,17 +50772,17 @@ function sampleCBD(PRF, seed, nonce, eta) {
   const r = new Uint16Array(N);
   const b32 = u323(buf);
   let len = 0;
-  for (let i = 0, p = 0, bb = 0, t0 = 0; i < b32.length; i++) {
-    let b = b32[i];
-    for (let j = 0; j < 32; j++) {
-      bb += b & 1;
-      b >>= 1;
+  for (let i = 0, p2 = 0, bb = 0, t0 = 0; i < b32.length; i++) {
+    let b2 = b32[i];
+    for (let j2 = 0; j2 < 32; j2++) {
+      bb += b2 & 1;
+      b2 >>= 1;
       len += 1;
       if (len === eta) {
         t0 = bb;
         bb = 0;
       } else if (len === 2 * eta) {
-        r[p++] = mod2(t0 - bb);
+        r[p2++] = mod2(t0 - bb);
         bb = 0;
         len = 0;
       }
@@ -49017,13 +50793,13 @@ function sampleCBD(PRF, seed, nonce, eta) {
   return r;
 }
 var genKPKE = (opts2) => {
-  const { K, PRF, XOF, HASH512, ETA1, ETA2, du, dv } = opts2;
+  const { K: K2, PRF, XOF, HASH512, ETA1, ETA2, du, dv } = opts2;
   const poly1 = polyCoder(1);
   const polyV = polyCoder(dv);
   const polyU = polyCoder(du);
-  const publicCoder = splitCoder("publicKey", vecCoder(polyCoder(12), K), 32);
-  const secretCoder = vecCoder(polyCoder(12), K);
-  const cipherCoder = splitCoder("ciphertext", vecCoder(polyU, K), polyV);
+  const publicCoder = splitCoder("publicKey", vecCoder(polyCoder(12), K2), 32);
+  const secretCoder = vecCoder(polyCoder(12), K2);
+  const cipherCoder = splitCoder("ciphertext", vecCoder(polyU, K2), polyV);
   const seedCoder = splitCoder("seed", 32, 32);
   return {
     secretCoder,
@@ -49036,19 +50812,19 @@ var genKPKE = (opts2) => {
       abytes4(seed, 32, "seed");
       const seedDst = new Uint8Array(33);
       seedDst.set(seed);
-      seedDst[32] = K;
+      seedDst[32] = K2;
       const seedHash = HASH512(seedDst);
       const [rho, sigma] = seedCoder.decode(seedHash);
       const sHat = [];
       const tHat = [];
-      for (let i = 0; i < K; i++)
+      for (let i = 0; i < K2; i++)
         sHat.push(NTT.encode(sampleCBD(PRF, sigma, i, ETA1)));
       const x = XOF(rho);
-      for (let i = 0; i < K; i++) {
-        const e = NTT.encode(sampleCBD(PRF, sigma, K + i, ETA1));
-        for (let j = 0; j < K; j++) {
-          const aji = SampleNTT(x.get(j, i));
-          polyAdd(e, MultiplyNTTs(aji, sHat[j]));
+      for (let i = 0; i < K2; i++) {
+        const e = NTT.encode(sampleCBD(PRF, sigma, K2 + i, ETA1));
+        for (let j2 = 0; j2 < K2; j2++) {
+          const aji = SampleNTT(x.get(j2, i));
+          polyAdd(e, MultiplyNTTs(aji, sHat[j2]));
         }
         tHat.push(e);
       }
@@ -49063,40 +50839,40 @@ var genKPKE = (opts2) => {
     encrypt: (publicKey, msg, seed) => {
       const [tHat, rho] = publicCoder.decode(publicKey);
       const rHat = [];
-      for (let i = 0; i < K; i++)
+      for (let i = 0; i < K2; i++)
         rHat.push(NTT.encode(sampleCBD(PRF, seed, i, ETA1)));
       const x = XOF(rho);
       const tmp2 = new Uint16Array(N);
-      const u = [];
-      for (let i = 0; i < K; i++) {
-        const e1 = sampleCBD(PRF, seed, K + i, ETA2);
+      const u2 = [];
+      for (let i = 0; i < K2; i++) {
+        const e1 = sampleCBD(PRF, seed, K2 + i, ETA2);
         const tmp = new Uint16Array(N);
-        for (let j = 0; j < K; j++) {
-          const aij = SampleNTT(x.get(i, j));
-          polyAdd(tmp, MultiplyNTTs(aij, rHat[j]));
+        for (let j2 = 0; j2 < K2; j2++) {
+          const aij = SampleNTT(x.get(i, j2));
+          polyAdd(tmp, MultiplyNTTs(aij, rHat[j2]));
         }
         polyAdd(e1, NTT.decode(tmp));
-        u.push(e1);
+        u2.push(e1);
         polyAdd(tmp2, MultiplyNTTs(tHat[i], rHat[i]));
         cleanBytes(tmp);
       }
       x.clean();
-      const e2 = sampleCBD(PRF, seed, 2 * K, ETA2);
+      const e2 = sampleCBD(PRF, seed, 2 * K2, ETA2);
       polyAdd(e2, NTT.decode(tmp2));
-      const v = poly1.decode(msg);
-      polyAdd(v, e2);
+      const v2 = poly1.decode(msg);
+      polyAdd(v2, e2);
       cleanBytes(tHat, rHat, tmp2, e2);
-      return cipherCoder.encode([u, v]);
+      return cipherCoder.encode([u2, v2]);
     },
     decrypt: (cipherText, privateKey) => {
-      const [u, v] = cipherCoder.decode(cipherText);
+      const [u2, v2] = cipherCoder.decode(cipherText);
       const sk = secretCoder.decode(privateKey);
       const tmp = new Uint16Array(N);
-      for (let i = 0; i < K; i++)
-        polyAdd(tmp, MultiplyNTTs(sk[i], NTT.encode(u[i])));
-      polySub(v, NTT.decode(tmp));
-      cleanBytes(tmp, sk, u);
-      return poly1.encode(v);
+      for (let i = 0; i < K2; i++)
+        polyAdd(tmp, MultiplyNTTs(sk[i], NTT.encode(u2[i])));
+      polySub(v2, NTT.decode(tmp));
+      cleanBytes(tmp, sk, u2);
+      return poly1.encode(v2);
     }
   };
 };
@@ -49138,10 +50914,10 @@ function createKyber(opts2) {
         throw new Error("ML-KEM.encapsulate: wrong publicKey modulus");
       }
       cleanBytes(ek);
-      const kr = HASH512.create().update(msg).update(HASH256(publicKey)).digest();
-      const cipherText = KPKE.encrypt(publicKey, msg, kr.subarray(32, 64));
-      cleanBytes(kr.subarray(32));
-      return { cipherText, sharedSecret: kr.subarray(0, 32) };
+      const kr2 = HASH512.create().update(msg).update(HASH256(publicKey)).digest();
+      const cipherText = KPKE.encrypt(publicKey, msg, kr2.subarray(32, 64));
+      cleanBytes(kr2.subarray(32));
+      return { cipherText, sharedSecret: kr2.subarray(0, 32) };
     },
     decapsulate: (cipherText, secretKey) => {
       abytes4(secretKey, secretCoder.bytesLen, "secretKey");
@@ -49151,13 +50927,13 @@ function createKyber(opts2) {
       const test = HASH256(secretKey.subarray(k768 / 2, start));
       if (!equalBytes2(test, secretKey.subarray(start, start + 32)))
         throw new Error("invalid secretKey: hash check failed");
-      const [sk, publicKey, publicKeyHash, z] = secretCoder.decode(secretKey);
+      const [sk, publicKey, publicKeyHash, z2] = secretCoder.decode(secretKey);
       const msg = KPKE.decrypt(cipherText, sk);
-      const kr = HASH512.create().update(msg).update(publicKeyHash).digest();
-      const Khat = kr.subarray(0, 32);
-      const cipherText2 = KPKE.encrypt(publicKey, msg, kr.subarray(32, 64));
+      const kr2 = HASH512.create().update(msg).update(publicKeyHash).digest();
+      const Khat = kr2.subarray(0, 32);
+      const cipherText2 = KPKE.encrypt(publicKey, msg, kr2.subarray(32, 64));
       const isValid = equalBytes2(cipherText, cipherText2);
-      const Kbar = KDF.create({ dkLen: 32 }).update(z).update(cipherText).digest();
+      const Kbar = KDF.create({ dkLen: 32 }).update(z2).update(cipherText).digest();
       cleanBytes(msg, cipherText2, !isValid ? Khat : Kbar);
       return isValid ? Khat : Kbar;
     }
@@ -49192,13 +50968,13 @@ function ecKeygen(curve, allowZeroKey = false) {
   let keygen = curve.keygen;
   if (allowZeroKey) {
     const wCurve = curve;
-    const Fn = wCurve.Point.Fn;
-    if (!Fn)
+    const Fn2 = wCurve.Point.Fn;
+    if (!Fn2)
       throw new Error("No Point.Fn");
     keygen = (seed = randomBytes9(lengths.seed)) => {
       abytes4(seed, lengths.seed, "seed");
-      const seedScalar = Fn.isLE ? bytesToNumberLE(seed) : bytesToNumberBE(seed);
-      const secretKey = Fn.toBytes(Fn.create(seedScalar));
+      const seedScalar = Fn2.isLE ? bytesToNumberLE(seed) : bytesToNumberBE(seed);
+      const secretKey = Fn2.toBytes(Fn2.create(seedScalar));
       return { secretKey, publicKey: curve.getPublicKey(secretKey) };
     };
   }
@@ -49248,7 +51024,7 @@ function combineKeys(realSeedLen, expandSeed, ...ck) {
   function expandDecapsulationKey(seed) {
     abytes4(seed, realSeedLen);
     const expanded = seedCoder.decode(expandSeed(seed, seedCoder.bytesLen));
-    const keys = ck.map((i, j) => i.keygen(expanded[j]));
+    const keys = ck.map((i, j2) => i.keygen(expanded[j2]));
     const secretKey = keys.map((i) => i.secretKey);
     const publicKey = keys.map((i) => i.publicKey);
     return { secretKey, publicKey };
@@ -49289,7 +51065,7 @@ function combineKEMS(realSeedLen, realMsgLen, expandSeed, combiner, ...kems) {
     encapsulate(pk, randomness = randomBytes9(msgCoder.bytesLen)) {
       const pks = pkCoder.decode(pk);
       const rand = msgCoder.decode(randomness);
-      const enc = kems.map((i, j) => i.encapsulate(pks[j], rand[j]));
+      const enc = kems.map((i, j2) => i.encapsulate(pks[j2], rand[j2]));
       const sharedSecret = enc.map((i) => i.sharedSecret);
       const cipherText = enc.map((i) => i.cipherText);
       const res = {
@@ -49299,10 +51075,10 @@ function combineKEMS(realSeedLen, realMsgLen, expandSeed, combiner, ...kems) {
       cleanBytes(sharedSecret, cipherText);
       return res;
     },
-    decapsulate(ct, seed) {
-      const cts = ctCoder.decode(ct);
+    decapsulate(ct2, seed) {
+      const cts = ctCoder.decode(ct2);
       const { publicKey, secretKey } = keys.expandDecapsulationKey(seed);
-      const sharedSecret = kems.map((i, j) => i.decapsulate(cts[j], secretKey[j]));
+      const sharedSecret = kems.map((i, j2) => i.decapsulate(cts[j2], secretKey[j2]));
       return combiner(publicKey, cts, sharedSecret);
     }
   };
@@ -49310,15 +51086,15 @@ function combineKEMS(realSeedLen, realMsgLen, expandSeed, combiner, ...kems) {
 function QSF(label, pqc, curveKEM, xof, kdf) {
   ahash2(xof);
   ahash2(kdf);
-  return combineKEMS(32, 32, expandSeedXof(xof), (pk, ct, ss) => kdf(concatBytes2(ss[0], ss[1], ct[1], pk[1], asciiToBytes(label))), pqc, curveKEM);
+  return combineKEMS(32, 32, expandSeedXof(xof), (pk, ct2, ss2) => kdf(concatBytes2(ss2[0], ss2[1], ct2[1], pk[1], asciiToBytes(label))), pqc, curveKEM);
 }
 var QSF_ml_kem768_p256 = QSF("QSF-KEM(ML-KEM-768,P-256)-XOF(SHAKE256)-KDF(SHA3-256)", ml_kem768, ecdhKem(p256, true), shake256, sha3_256);
 var QSF_ml_kem1024_p384 = QSF("QSF-KEM(ML-KEM-1024,P-384)-XOF(SHAKE256)-KDF(SHA3-256)", ml_kem1024, ecdhKem(p384, true), shake256, sha3_256);
 function createKitchenSink(label, pqc, curveKEM, xof, hash) {
   ahash2(xof);
   ahash2(hash);
-  return combineKEMS(32, 32, expandSeedXof(xof), (pk, ct, ss) => {
-    const preimage = concatBytes2(ss[0], ss[1], ct[0], pk[0], ct[1], pk[1], asciiToBytes(label));
+  return combineKEMS(32, 32, expandSeedXof(xof), (pk, ct2, ss2) => {
+    const preimage = concatBytes2(ss2[0], ss2[1], ct2[0], pk[0], ct2[1], pk[1], asciiToBytes(label));
     const len = 32;
     const ikm = concatBytes2(asciiToBytes("hybrid_prk"), preimage);
     const prk = extract2(hash, ikm);
@@ -49335,24 +51111,24 @@ var ml_kem768_x25519 = /* @__PURE__ */ (() => combineKEMS(
   32,
   expandSeedXof(shake256),
   // Awesome label, so much escaping hell in a single line.
-  (pk, ct, ss) => sha3_256(concatBytes2(ss[0], ss[1], ct[1], pk[1], asciiToBytes("\\.//^\\"))),
+  (pk, ct2, ss2) => sha3_256(concatBytes2(ss2[0], ss2[1], ct2[1], pk[1], asciiToBytes("\\.//^\\"))),
   ml_kem768,
   x25519kem
 ))();
 function nistCurveKem(curve, scalarLen, elemLen, nseed) {
-  const Fn = curve.Point.Fn;
-  if (!Fn)
+  const Fn2 = curve.Point.Fn;
+  if (!Fn2)
     throw new Error("no Point.Fn");
   function rejectionSampling(seed) {
     let sk;
     for (let start = 0, end = scalarLen; ; start = end, end += scalarLen) {
       if (end > seed.length)
         throw new Error("rejection sampling failed");
-      sk = Fn.fromBytes(seed.subarray(start, end), true);
-      if (Fn.isValidNot0(sk))
+      sk = Fn2.fromBytes(seed.subarray(start, end), true);
+      if (Fn2.isValidNot0(sk))
         break;
     }
-    const secretKey = Fn.toBytes(Fn.create(sk));
+    const secretKey = Fn2.toBytes(Fn2.create(sk));
     const publicKey = curve.getPublicKey(secretKey, false);
     return { secretKey, publicKey };
   }
@@ -49398,7 +51174,7 @@ function concreteHybridKem(label, mlkem, curve, nseed) {
     const mlkemSeed = expanded.subarray(0, mlkemSeedLen);
     const curveSeed = expanded.subarray(mlkemSeedLen, totalSeedLen);
     return concatBytes2(mlkemSeed, curveSeed);
-  }, (pk, ct, ss) => sha3_256(concatBytes2(ss[0], ss[1], ct[1], pk[1], asciiToBytes(label))), mlkem, curveKem);
+  }, (pk, ct2, ss2) => sha3_256(concatBytes2(ss2[0], ss2[1], ct2[1], pk[1], asciiToBytes(label))), mlkem, curveKem);
 }
 var ml_kem768_p256 = /* @__PURE__ */ (() => concreteHybridKem("MLKEM768-P256", ml_kem768, p256, 128))();
 var MLKEM768X25519 = ml_kem768_x25519;
@@ -49524,22 +51300,22 @@ function createHmacDrbg2(hashLen, qByteLen, hmacFn) {
   const byte0 = Uint8Array.of(0);
   const byte1 = Uint8Array.of(1);
   const _maxDrbgIters = 1e3;
-  let v = u8n(hashLen);
-  let k = u8n(hashLen);
+  let v2 = u8n(hashLen);
+  let k2 = u8n(hashLen);
   let i = 0;
   const reset = () => {
-    v.fill(1);
-    k.fill(0);
+    v2.fill(1);
+    k2.fill(0);
     i = 0;
   };
-  const h = (...msgs) => hmacFn(k, concatBytes3(v, ...msgs));
+  const h = (...msgs) => hmacFn(k2, concatBytes3(v2, ...msgs));
   const reseed = (seed = NULL) => {
-    k = h(byte0, seed);
-    v = h();
+    k2 = h(byte0, seed);
+    v2 = h();
     if (seed.length === 0)
       return;
-    k = h(byte1, seed);
-    v = h();
+    k2 = h(byte1, seed);
+    v2 = h();
   };
   const gen = () => {
     if (i++ >= _maxDrbgIters)
@@ -49547,10 +51323,10 @@ function createHmacDrbg2(hashLen, qByteLen, hmacFn) {
     let len = 0;
     const out = [];
     while (len < qByteLen) {
-      v = h();
-      const sl = v.slice();
+      v2 = h();
+      const sl = v2.slice();
       out.push(sl);
-      len += v.length;
+      len += v2.length;
     }
     return concatBytes3(...out);
   };
@@ -49581,7 +51357,7 @@ function validateObject2(object, fields = {}, optFields = {}, title = "object") 
     if (current !== expectedType || val === null)
       throw new TypeError(`${label} is invalid: expected ${expectedType}, got ${current}`);
   }
-  const iter = (f, isOpt) => Object.entries(f).forEach(([k, v]) => checkField(k, v, isOpt));
+  const iter = (f2, isOpt) => Object.entries(f2).forEach(([k2, v2]) => checkField(k2, v2, isOpt));
   iter(fields, false);
   iter(optFields, true);
 }
@@ -49599,11 +51375,11 @@ var _9n2 = /* @__PURE__ */ BigInt(9);
 var _15n = /* @__PURE__ */ BigInt(15);
 var _16n2 = /* @__PURE__ */ BigInt(16);
 var POW_WINDOWED_MIN = /* @__PURE__ */ BigInt("0x10000000000000000");
-function mod3(a, b) {
-  if (b <= _0n8)
-    throw new Error("mod: expected positive modulus, got " + b);
-  const result = a % b;
-  return result >= _0n8 ? result : b + result;
+function mod3(a, b2) {
+  if (b2 <= _0n8)
+    throw new Error("mod: expected positive modulus, got " + b2);
+  const result = a % b2;
+  return result >= _0n8 ? result : b2 + result;
 }
 function pow(num, power, modulo) {
   if (modulo <= _1n9)
@@ -49620,14 +51396,14 @@ function pow(num, power, modulo) {
   if (d < _0n8)
     d += modulo;
   if (power < POW_WINDOWED_MIN) {
-    let p2 = _1n9;
+    let p3 = _1n9;
     while (power > _0n8) {
       if (power & _1n9)
-        p2 = p2 * d % modulo;
+        p3 = p3 * d % modulo;
       d = d * d % modulo;
       power >>= _1n9;
     }
-    return p2;
+    return p3;
   }
   const digits = [];
   while (power > _0n8) {
@@ -49639,17 +51415,17 @@ function pow(num, power, modulo) {
   table[1] = d;
   for (let i = 2; i < 16; i++)
     table[i] = table[i - 1] * d % modulo;
-  let p = table[digits[digits.length - 1]];
-  for (let w = digits.length - 2; w >= 0; w--) {
-    p = p * p % modulo;
-    p = p * p % modulo;
-    p = p * p % modulo;
-    p = p * p % modulo;
-    const digit = digits[w];
+  let p2 = table[digits[digits.length - 1]];
+  for (let w2 = digits.length - 2; w2 >= 0; w2--) {
+    p2 = p2 * p2 % modulo;
+    p2 = p2 * p2 % modulo;
+    p2 = p2 * p2 % modulo;
+    p2 = p2 * p2 % modulo;
+    const digit = digits[w2];
     if (digit !== 0)
-      p = p * table[digit] % modulo;
+      p2 = p2 * table[digit] % modulo;
   }
-  return p;
+  return p2;
 }
 function pow22(x, power, modulo) {
   if (modulo <= _1n9)
@@ -49669,15 +51445,15 @@ function invert2(number2, modulo) {
   if (modulo <= _1n9)
     throw new Error("invert: expected modulus > 1, got " + modulo);
   let a = mod3(number2, modulo);
-  let b = modulo;
-  let x = _0n8, u = _1n9;
+  let b2 = modulo;
+  let x = _0n8, u2 = _1n9;
   while (a !== _0n8) {
-    const q = b / a;
-    const r = b - a * q;
-    const m = x - u * q;
-    b = a, a = r, x = u, u = m;
+    const q2 = b2 / a;
+    const r = b2 - a * q2;
+    const m2 = x - u2 * q2;
+    b2 = a, a = r, x = u2, u2 = m2;
   }
-  const gcd = b;
+  const gcd = b2;
   if (gcd !== _1n9)
     throw new Error("invert: does not exist");
   return mod3(x, modulo);
@@ -49685,17 +51461,17 @@ function invert2(number2, modulo) {
 function invertCt(a, prime) {
   if (prime <= _1n9)
     throw new Error("invertCt: expected prime modulus > 1, got " + prime);
-  const an = mod3(a, prime);
-  if (an === _0n8)
+  const an2 = mod3(a, prime);
+  if (an2 === _0n8)
     throw new Error("invertCt: expected non-zero number");
-  const inverse = pow(an, prime - _2n6, prime);
-  if (mod3(an * inverse, prime) !== _1n9)
+  const inverse = pow(an2, prime - _2n6, prime);
+  if (mod3(an2 * inverse, prime) !== _1n9)
     throw new Error("invertCt: does not exist");
   return inverse;
 }
 function assertIsSquare2(Fp, root, n) {
-  const F2 = Fp;
-  if (!F2.eql(F2.sqr(root), n))
+  const F3 = Fp;
+  if (!F3.eql(F3.sqr(root), n))
     throw new Error("Cannot find square root");
 }
 function aoddModulus(order, fnName) {
@@ -49703,106 +51479,106 @@ function aoddModulus(order, fnName) {
     throw new Error(fnName + ": expected odd modulus, got " + order);
 }
 function sqrt3mod42(Fp, n) {
-  const F2 = Fp;
-  const p1div4 = (F2.ORDER + _1n9) / _4n3;
-  const root = F2.pow(n, p1div4);
-  assertIsSquare2(F2, root, n);
+  const F3 = Fp;
+  const p1div4 = (F3.ORDER + _1n9) / _4n3;
+  const root = F3.pow(n, p1div4);
+  assertIsSquare2(F3, root, n);
   return root;
 }
 function sqrt5mod82(Fp, n) {
-  const F2 = Fp;
-  const p5div8 = (F2.ORDER - _5n3) / _8n3;
-  const n2 = F2.mul(n, _2n6);
-  const v = F2.pow(n2, p5div8);
-  const nv = F2.mul(n, v);
-  const i = F2.mul(F2.mul(nv, _2n6), v);
-  const root = F2.mul(nv, F2.sub(i, F2.ONE));
-  assertIsSquare2(F2, root, n);
+  const F3 = Fp;
+  const p5div8 = (F3.ORDER - _5n3) / _8n3;
+  const n2 = F3.mul(n, _2n6);
+  const v2 = F3.pow(n2, p5div8);
+  const nv = F3.mul(n, v2);
+  const i = F3.mul(F3.mul(nv, _2n6), v2);
+  const root = F3.mul(nv, F3.sub(i, F3.ONE));
+  assertIsSquare2(F3, root, n);
   return root;
 }
-function sqrt9mod162(P) {
-  const Fp_ = Field2(P);
-  const tn = tonelliShanks2(P);
-  const c1 = tn(Fp_, Fp_.neg(Fp_.ONE));
-  const c2 = tn(Fp_, c1);
-  const c3 = tn(Fp_, Fp_.neg(c1));
-  const c4 = (P + _7n3) / _16n2;
+function sqrt9mod162(P2) {
+  const Fp_ = Field2(P2);
+  const tn2 = tonelliShanks2(P2);
+  const c1 = tn2(Fp_, Fp_.neg(Fp_.ONE));
+  const c2 = tn2(Fp_, c1);
+  const c3 = tn2(Fp_, Fp_.neg(c1));
+  const c4 = (P2 + _7n3) / _16n2;
   return ((Fp, n) => {
-    const F2 = Fp;
-    let tv1 = F2.pow(n, c4);
-    let tv2 = F2.mul(tv1, c1);
-    const tv3 = F2.mul(tv1, c2);
-    const tv4 = F2.mul(tv1, c3);
-    const e1 = F2.eql(F2.sqr(tv2), n);
-    const e2 = F2.eql(F2.sqr(tv3), n);
-    tv1 = F2.cmov(tv1, tv2, e1);
-    tv2 = F2.cmov(tv4, tv3, e2);
-    const e3 = F2.eql(F2.sqr(tv2), n);
-    const root = F2.cmov(tv1, tv2, e3);
-    assertIsSquare2(F2, root, n);
+    const F3 = Fp;
+    let tv1 = F3.pow(n, c4);
+    let tv2 = F3.mul(tv1, c1);
+    const tv3 = F3.mul(tv1, c2);
+    const tv4 = F3.mul(tv1, c3);
+    const e1 = F3.eql(F3.sqr(tv2), n);
+    const e2 = F3.eql(F3.sqr(tv3), n);
+    tv1 = F3.cmov(tv1, tv2, e1);
+    tv2 = F3.cmov(tv4, tv3, e2);
+    const e3 = F3.eql(F3.sqr(tv2), n);
+    const root = F3.cmov(tv1, tv2, e3);
+    assertIsSquare2(F3, root, n);
     return root;
   });
 }
-function tonelliShanks2(P) {
-  if (P < _3n4)
+function tonelliShanks2(P2) {
+  if (P2 < _3n4)
     throw new Error("sqrt is not defined for small field");
-  aoddModulus(P, "tonelliShanks");
-  let Q2 = P - _1n9;
-  let S = 0;
-  while (Q2 % _2n6 === _0n8) {
-    Q2 /= _2n6;
-    S++;
+  aoddModulus(P2, "tonelliShanks");
+  let Q3 = P2 - _1n9;
+  let S2 = 0;
+  while (Q3 % _2n6 === _0n8) {
+    Q3 /= _2n6;
+    S2++;
   }
-  let Z = _2n6;
-  const _Fp = Field2(P);
-  while (FpLegendre2(_Fp, Z) === 1) {
-    if (Z++ > 1e3)
+  let Z2 = _2n6;
+  const _Fp = Field2(P2);
+  while (FpLegendre2(_Fp, Z2) === 1) {
+    if (Z2++ > 1e3)
       throw new Error("Cannot find square root: probably non-prime P");
   }
-  if (S === 1)
+  if (S2 === 1)
     return sqrt3mod42;
-  let cc = _Fp.pow(Z, Q2);
-  const Q1div2 = (Q2 + _1n9) / _2n6;
+  let cc = _Fp.pow(Z2, Q3);
+  const Q1div2 = (Q3 + _1n9) / _2n6;
   return function tonelliSlow(Fp, n) {
-    const F2 = Fp;
-    if (F2.is0(n))
+    const F3 = Fp;
+    if (F3.is0(n))
       return n;
-    if (FpLegendre2(F2, n) !== 1)
+    if (FpLegendre2(F3, n) !== 1)
       throw new Error("Cannot find square root");
-    let M = S;
-    let c = F2.mul(F2.ONE, cc);
-    let t = F2.pow(n, Q2);
-    let R = F2.pow(n, Q1div2);
-    while (!F2.eql(t, F2.ONE)) {
-      if (F2.is0(t))
+    let M2 = S2;
+    let c = F3.mul(F3.ONE, cc);
+    let t = F3.pow(n, Q3);
+    let R2 = F3.pow(n, Q1div2);
+    while (!F3.eql(t, F3.ONE)) {
+      if (F3.is0(t))
         throw new Error("Cannot find square root: probably non-prime P");
       let i = 1;
-      let t_tmp = F2.sqr(t);
-      while (!F2.eql(t_tmp, F2.ONE)) {
+      let t_tmp = F3.sqr(t);
+      while (!F3.eql(t_tmp, F3.ONE)) {
         i++;
-        t_tmp = F2.sqr(t_tmp);
-        if (i === M)
+        t_tmp = F3.sqr(t_tmp);
+        if (i === M2)
           throw new Error("Cannot find square root");
       }
-      const exponent = _1n9 << BigInt(M - i - 1);
-      const b = F2.pow(c, exponent);
-      M = i;
-      c = F2.sqr(b);
-      t = F2.mul(t, c);
-      R = F2.mul(R, b);
+      const exponent = _1n9 << BigInt(M2 - i - 1);
+      const b2 = F3.pow(c, exponent);
+      M2 = i;
+      c = F3.sqr(b2);
+      t = F3.mul(t, c);
+      R2 = F3.mul(R2, b2);
     }
-    return R;
+    return R2;
   };
 }
-function FpSqrt2(P) {
-  aoddModulus(P, "Fp.sqrt");
-  if (P % _4n3 === _3n4)
+function FpSqrt2(P2) {
+  aoddModulus(P2, "Fp.sqrt");
+  if (P2 % _4n3 === _3n4)
     return sqrt3mod42;
-  if (P % _8n3 === _5n3)
+  if (P2 % _8n3 === _5n3)
     return sqrt5mod82;
-  if (P % _16n2 === _9n2)
-    return sqrt9mod162(P);
-  return tonelliShanks2(P);
+  if (P2 % _16n2 === _9n2)
+    return sqrt9mod162(P2);
+  return tonelliShanks2(P2);
 }
 var isNegativeLE2 = (num, modulo) => (mod3(num, modulo) & _1n9) === _1n9;
 var FIELD_FIELDS2 = [
@@ -49842,33 +51618,33 @@ function FpInvertBatch2(Fp, nums, passZero = false) {
   validateField2(Fp);
   aarray(nums, "nums");
   abool3(passZero, "passZero");
-  const F2 = Fp;
-  const inverted = new Array(nums.length).fill(passZero ? F2.ZERO : void 0);
+  const F3 = Fp;
+  const inverted = new Array(nums.length).fill(passZero ? F3.ZERO : void 0);
   const multipliedAcc = nums.reduce((acc, num, i) => {
-    if (F2.is0(num))
+    if (F3.is0(num))
       return acc;
     inverted[i] = acc;
-    return F2.mul(acc, num);
-  }, F2.ONE);
-  const invertedAcc = F2.inv(multipliedAcc);
+    return F3.mul(acc, num);
+  }, F3.ONE);
+  const invertedAcc = F3.inv(multipliedAcc);
   nums.reduceRight((acc, num, i) => {
-    if (F2.is0(num))
+    if (F3.is0(num))
       return acc;
-    inverted[i] = F2.mul(acc, inverted[i]);
-    return F2.mul(acc, num);
+    inverted[i] = F3.mul(acc, inverted[i]);
+    return F3.mul(acc, num);
   }, invertedAcc);
   return inverted;
 }
 function FpLegendre2(Fp, n) {
   validateField2(Fp);
-  const F2 = Fp;
-  aoddModulus(F2.ORDER, "FpLegendre");
-  const p1mod2 = (F2.ORDER - _1n9) / _2n6;
-  const powered = F2.pow(n, p1mod2);
-  const yes = F2.eql(powered, F2.ONE);
-  const zero = F2.eql(powered, F2.ZERO);
-  const no = F2.eql(powered, F2.neg(F2.ONE));
-  if (!yes && !zero && !no)
+  const F3 = Fp;
+  aoddModulus(F3.ORDER, "FpLegendre");
+  const p1mod2 = (F3.ORDER - _1n9) / _2n6;
+  const powered = F3.pow(n, p1mod2);
+  const yes = F3.eql(powered, F3.ONE);
+  const zero = F3.eql(powered, F3.ZERO);
+  const no2 = F3.eql(powered, F3.neg(F3.ONE));
+  if (!yes && !zero && !no2)
     throw new Error("invalid Legendre symbol result");
   return yes ? 1 : zero ? 0 : -1;
 }
@@ -50016,9 +51792,9 @@ var _Field2 = class {
   }
   // We can't move this out because Fp6, Fp12 implement it
   // and it's unclear what to return in there.
-  cmov(a, b, condition) {
+  cmov(a, b2, condition) {
     abool3(condition, "condition");
-    return condition ? b : a;
+    return condition ? b2 : a;
   }
 };
 function Field2(ORDER2, opts2 = {}) {
@@ -50072,12 +51848,12 @@ function validatePointCons(Point) {
 function normalizeZ2(c, points) {
   validatePointCons(c);
   validateMSMPoints(points, c);
-  const invertedZs = FpInvertBatch2(c.Fp, points.map((p) => p.Z));
-  return points.map((p, i) => c.fromAffine(p.toAffine(invertedZs[i])));
+  const invertedZs = FpInvertBatch2(c.Fp, points.map((p2) => p2.Z));
+  return points.map((p2, i) => c.fromAffine(p2.toAffine(invertedZs[i])));
 }
-function validateW2(W, bits, min = 1) {
-  if (!Number.isSafeInteger(W) || W < min || W > bits)
-    throw new Error("invalid window size, expected [" + min + ".." + bits + "], got W=" + W);
+function validateW2(W2, bits, min = 1) {
+  if (!Number.isSafeInteger(W2) || W2 < min || W2 > bits)
+    throw new Error("invalid window size, expected [" + min + ".." + bits + "], got W=" + W2);
 }
 function validateTableBytes(numPoints, fpBytes) {
   const bytes = numPoints * (4 * fpBytes + 128);
@@ -50099,63 +51875,63 @@ function probeRandomBytes(randomBytes12, length) {
 }
 function validateMSMPoints(points, c) {
   aarray(points, "points");
-  points.forEach((p, i) => {
-    if (!(p instanceof c))
+  points.forEach((p2, i) => {
+    if (!(p2 instanceof c))
       throw new Error("invalid point at index " + i);
   });
 }
 function validateMSMScalars(scalars, field, maxScalar) {
   if (!Array.isArray(scalars))
     throw new Error("array of scalars expected");
-  scalars.forEach((s, i) => {
-    const ok3 = maxScalar === void 0 ? field.isValid(s) : isPosBig2(s) && s < maxScalar;
+  scalars.forEach((s3, i) => {
+    const ok3 = maxScalar === void 0 ? field.isValid(s3) : isPosBig2(s3) && s3 < maxScalar;
     if (!ok3)
       throw new Error("invalid scalar at index " + i);
   });
 }
 var pointWindowSizes2 = /* @__PURE__ */ new WeakMap();
-function getWindowSize(P) {
-  return pointWindowSizes2.get(P) || 1;
+function getWindowSize(P2) {
+  return pointWindowSizes2.get(P2) || 1;
 }
-function oddMultiples(p, size) {
-  const dbl = p.double();
-  const t = [p];
-  for (let j = 1; j < size; j++)
-    t.push(t[j - 1].add(dbl));
+function oddMultiples(p2, size) {
+  const dbl = p2.double();
+  const t = [p2];
+  for (let j2 = 1; j2 < size; j2++)
+    t.push(t[j2 - 1].add(dbl));
   return t;
 }
-function wnafDigits(n, W) {
-  const size = 2 ** W;
+function wnafDigits(n, W2) {
+  const size = 2 ** W2;
   const half = size / 2;
   const mask = BigInt(size - 1);
   const d = [];
   while (n > _0n9) {
-    let w = 0;
+    let w2 = 0;
     if (n & _1n10) {
-      w = Number(n & mask);
-      if (w >= half)
-        w -= size;
-      n -= BigInt(w);
+      w2 = Number(n & mask);
+      if (w2 >= half)
+        w2 -= size;
+      n -= BigInt(w2);
     }
-    d.push(w);
+    d.push(w2);
     n >>= _1n10;
   }
   return d;
 }
-function signedWindowDigits(n, W, windows) {
-  const size = 2 ** W;
+function signedWindowDigits(n, W2, windows) {
+  const size = 2 ** W2;
   const half = size / 2;
   const mask = BigInt(size - 1);
-  const shiftBy = BigInt(W);
+  const shiftBy = BigInt(W2);
   const d = [];
-  for (let w = 0; w < windows; w++) {
-    let v = Number(n & mask);
+  for (let w2 = 0; w2 < windows; w2++) {
+    let v2 = Number(n & mask);
     n >>= shiftBy;
-    if (v > half) {
-      v -= size;
+    if (v2 > half) {
+      v2 -= size;
       n += _1n10;
     }
-    d.push(v);
+    d.push(v2);
   }
   if (n !== _0n9)
     throw new Error("invalid wnaf");
@@ -50170,10 +51946,10 @@ function wnafWalk(zero, tables, digits) {
     if (bit !== max - 1)
       acc = acc.double();
     for (let i = 0; i < digits.length; i++) {
-      const w = digits[i][bit];
-      if (w) {
-        const item = tables[i][Math.abs(w) - 1 >> 1];
-        acc = acc.add(w < 0 ? item.negate() : item);
+      const w2 = digits[i][bit];
+      if (w2) {
+        const item = tables[i][Math.abs(w2) - 1 >> 1];
+        acc = acc.add(w2 < 0 ? item.negate() : item);
       }
     }
   }
@@ -50206,12 +51982,12 @@ var ScalarMultiplier = class {
    * @param W - window size
    * @param bits - scalar bitlength the table must cover
    */
-  buildWnafTable(point, W, bits) {
-    const windows = Math.ceil(bits / W) + 1;
-    const half = 2 ** (W - 1);
+  buildWnafTable(point, W2, bits) {
+    const windows = Math.ceil(bits / W2) + 1;
+    const half = 2 ** (W2 - 1);
     const comp = [];
     let base = point;
-    for (let w = 0; w < windows; w++) {
+    for (let w2 = 0; w2 < windows; w2++) {
       let acc = base;
       for (let i = 0; i < half; i++) {
         comp.push(acc);
@@ -50219,7 +51995,7 @@ var ScalarMultiplier = class {
       }
       base = comp[comp.length - 1].double();
     }
-    return { W, bits, windows, comp };
+    return { W: W2, bits, windows, comp };
   }
   /**
    * Implements ec multiplication using precomputed signed fixed-window wNAF tables.
@@ -50231,34 +52007,34 @@ var ScalarMultiplier = class {
    * @returns real and fake (for const-time) points
    */
   wnafCachedCT(precomputes, n) {
-    const { W, windows, comp } = precomputes;
-    const half = 2 ** (W - 1);
-    const digits = signedWindowDigits(n, W, windows);
-    let p = this.ZERO;
-    let f = this.BASE;
-    for (let w = 0; w < windows; w++) {
-      const digit = digits[w];
-      const start = w * half;
+    const { W: W2, windows, comp } = precomputes;
+    const half = 2 ** (W2 - 1);
+    const digits = signedWindowDigits(n, W2, windows);
+    let p2 = this.ZERO;
+    let f2 = this.BASE;
+    for (let w2 = 0; w2 < windows; w2++) {
+      const digit = digits[w2];
+      const start = w2 * half;
       const idx = Math.abs(digit) - 1;
       let sel = comp[start];
       for (let i = 1; i < half; i++)
         sel = i === idx ? comp[start + i] : sel;
       const neg = sel.negate();
       if (digit === 0)
-        f = f.add(comp[start]);
+        f2 = f2.add(comp[start]);
       else
-        p = p.add(digit < 0 ? neg : sel);
+        p2 = p2.add(digit < 0 ? neg : sel);
     }
-    return { p, f };
+    return { p: p2, f: f2 };
   }
   // Cache key is point identity plus (W, bits); at most two entries exist per point (public-width
   // `Fn.BITS` and blinded `Fn.BITS + BLIND_BITS`). Callers must not reuse the same point with
   // incompatible `transform(...)` layouts and expect a separate cache entry.
-  getWnafPrecomputes(W, point, bits, transform) {
+  getWnafPrecomputes(W2, point, bits, transform) {
     let entries = this.wnafPrecomputes.get(point);
-    let comp = entries?.find((entry2) => entry2.W === W && entry2.bits === bits);
+    let comp = entries?.find((entry2) => entry2.W === W2 && entry2.bits === bits);
     if (!comp) {
-      comp = this.buildWnafTable(point, W, bits);
+      comp = this.buildWnafTable(point, W2, bits);
       if (typeof transform === "function")
         comp = { ...comp, comp: transform(comp.comp) };
       if (!entries) {
@@ -50285,10 +52061,10 @@ var ScalarMultiplier = class {
   // ECDH peer keys) skip building a throwaway cached table in favor of a small fixed-window
   // multiply. `n` must be < 2^bits.
   runCT(point, n, bits, transform) {
-    const W = getWindowSize(point);
-    if (W === 1)
+    const W2 = getWindowSize(point);
+    if (W2 === 1)
       return this.fixedWindowCT(point, n, bits);
-    return this.wnafCachedCT(this.getWnafPrecomputes(W, point, bits, transform), n);
+    return this.wnafCachedCT(this.getWnafPrecomputes(W2, point, bits, transform), n);
   }
   mulCT(point, scalar, transform) {
     this.validateMulInput(point, scalar);
@@ -50322,20 +52098,20 @@ var ScalarMultiplier = class {
    * (this path needs no fake accumulator — its op-count is already scalar-independent).
    */
   fixedWindowCT(point, n, bits) {
-    const W = FW_WINDOW;
-    const size = 1 << W;
-    const mask = bitMask2(W);
+    const W2 = FW_WINDOW;
+    const size = 1 << W2;
+    const mask = bitMask2(W2);
     const table = new Array(size);
     table[0] = this.ZERO;
     for (let i = 1; i < size; i++)
       table[i] = table[i - 1].add(point);
-    const windows = Math.ceil(bits / W);
+    const windows = Math.ceil(bits / W2);
     let acc = this.ZERO;
     for (let window2 = windows - 1; window2 >= 0; window2--) {
       if (window2 !== windows - 1)
-        for (let d = 0; d < W; d++)
+        for (let d = 0; d < W2; d++)
           acc = acc.double();
-      const digit = Number(n >> BigInt(window2 * W) & mask);
+      const digit = Number(n >> BigInt(window2 * W2) & mask);
       let sel = table[0];
       for (let i = 1; i < size; i++)
         sel = i === digit ? table[i] : sel;
@@ -50361,22 +52137,22 @@ var ScalarMultiplier = class {
     this.assertPoint(point);
     if (!isPosBig2(scalar))
       throw new Error("invalid scalar");
-    const W = getWindowSize(point);
-    if (W === 1 || scalar >= this.Point.Fn.ORDER)
+    const W2 = getWindowSize(point);
+    if (W2 === 1 || scalar >= this.Point.Fn.ORDER)
       return mulAddUnsafe(this.Point, [point], [scalar], true);
-    const precomputes = this.getWnafPrecomputes(W, point, this.bits, transform);
+    const precomputes = this.getWnafPrecomputes(W2, point, this.bits, transform);
     return this.wnafCachedCT(precomputes, scalar).p;
   }
   // Remembers the window size used for precomputed wNAF multiplication of the given point
   // and drops any previously built tables. Usually only the base point is precomputed.
   // W=1 resets the point to the un-precomputed (table-less) paths.
   // W is additionally capped so tables stay under ~2 GiB ({@link TABLE_BYTES_MAX}).
-  setWindowSize(point, W) {
+  setWindowSize(point, W2) {
     this.assertPoint(point);
-    validateW2(W, this.bits);
-    const windows = Math.ceil((this.bits + BLIND_BITS) / W) + 1;
-    validateTableBytes(windows * 2 ** (W - 1), this.Point.Fp.BYTES);
-    pointWindowSizes2.set(point, W);
+    validateW2(W2, this.bits);
+    const windows = Math.ceil((this.bits + BLIND_BITS) / W2) + 1;
+    validateTableBytes(windows * 2 ** (W2 - 1), this.Point.Fp.BYTES);
+    pointWindowSizes2.set(point, W2);
     this.wnafPrecomputes.delete(point);
   }
   // True when a window size is set: tables themselves are built lazily on first multiply.
@@ -50391,7 +52167,7 @@ function mulAddUnsafe(c, points, scalars, allowOversized = false) {
   validateMSMScalars(scalars, c.Fn, allowOversized ? c.Fn.ORDER ** _4n4 : void 0);
   if (points.length !== scalars.length)
     throw new Error("arrays of points and scalars must have equal length");
-  const tables = points.map((p) => oddMultiples(p, 4));
+  const tables = points.map((p2) => oddMultiples(p2, 4));
   const digits = scalars.map((n) => wnafDigits(n, 4));
   return wnafWalk(c.ZERO, tables, digits);
 }
@@ -50413,21 +52189,21 @@ function createCurveFields2(type, CURVE, curveOpts = {}, FpFnLE) {
   if (!CURVE || typeof CURVE !== "object")
     throw new Error(`expected valid ${type} CURVE object`);
   validateObject2(curveOpts);
-  for (const p of ["p", "n", "h"]) {
-    const val = CURVE[p];
+  for (const p2 of ["p", "n", "h"]) {
+    const val = CURVE[p2];
     if (!(isPosBig2(val) && val !== _0n9))
-      throw new Error(`CURVE.${p} must be positive bigint`);
+      throw new Error(`CURVE.${p2} must be positive bigint`);
   }
   const Fp = createField2(CURVE.p, curveOpts.Fp, FpFnLE);
-  const Fn = createField2(CURVE.n, curveOpts.Fn, FpFnLE);
+  const Fn2 = createField2(CURVE.n, curveOpts.Fn, FpFnLE);
   const _b = type === "weierstrass" ? "b" : "d";
   const params = ["Gx", "Gy", "a", _b];
-  for (const p of params) {
-    if (!Fp.isValid(CURVE[p]))
-      throw new Error(`CURVE.${p} must be valid field element of CURVE.Fp`);
+  for (const p2 of params) {
+    if (!Fp.isValid(CURVE[p2]))
+      throw new Error(`CURVE.${p2} must be valid field element of CURVE.Fp`);
   }
   CURVE = Object.freeze(Object.assign({}, CURVE));
-  return { CURVE, Fp, Fn };
+  return { CURVE, Fp, Fn: Fn2 };
 }
 function createKeygen2(randomSecretKey, getPublicKey) {
   return function keygen(seed) {
@@ -50439,8 +52215,8 @@ function createKeygen2(randomSecretKey, getPublicKey) {
 // node_modules/@noble/curves/abstract/der.js
 var _0n10 = /* @__PURE__ */ BigInt(0);
 var DERErr2 = class extends Error {
-  constructor(m = "") {
-    super(m);
+  constructor(m2 = "") {
+    super(m2);
   }
 };
 var _DER = {
@@ -50489,16 +52265,16 @@ var _DER = {
           throw new E("tlv.decode: length bytes not complete");
         if (lengthBytes[0] === 0)
           throw new E("tlv.decode(long): zero leftmost byte");
-        for (const b of lengthBytes)
-          length = length << 8 | b;
+        for (const b2 of lengthBytes)
+          length = length << 8 | b2;
         pos += lenLen;
         if (length < 128)
           throw new E("tlv.decode(long): not minimal encoding");
       }
-      const v = data.subarray(pos, pos + length);
-      if (v.length !== length)
+      const v2 = data.subarray(pos, pos + length);
+      if (v2.length !== length)
         throw new E("tlv.decode: wrong value length");
-      return { v, l: data.subarray(pos + length) };
+      return { v: v2, l: data.subarray(pos + length) };
     }
   },
   // https://crypto.stackexchange.com/a/57734 Leftmost bit of first byte is 'negative' flag,
@@ -50551,9 +52327,9 @@ var _DER = {
   hexFromSig(sig) {
     const { _tlv: tlv, _int: int } = _DER;
     validateObject2(sig, { r: "bigint", s: "bigint" }, {}, "sig");
-    const rs = tlv.encode(2, int.encode(sig.r));
-    const ss = tlv.encode(2, int.encode(sig.s));
-    const seq = rs + ss;
+    const rs2 = tlv.encode(2, int.encode(sig.r));
+    const ss2 = tlv.encode(2, int.encode(sig.s));
+    const seq = rs2 + ss2;
     return tlv.encode(48, seq);
   }
 };
@@ -50565,24 +52341,24 @@ var DER2 = /* @__PURE__ */ (() => {
 
 // node_modules/@noble/curves/abstract/weierstrass.js
 var divNearest2 = (num, den) => (num + (num >= 0 ? den : -den) / _2n7) / den;
-function _splitEndoScalar2(k, basis, n) {
-  aInRange2("scalar", k, _0n11, n);
+function _splitEndoScalar2(k2, basis, n) {
+  aInRange2("scalar", k2, _0n11, n);
   const [[a1, b1], [a2, b2]] = basis;
-  const c1 = divNearest2(b2 * k, n);
-  const c2 = divNearest2(-b1 * k, n);
-  let k1 = k - c1 * a1 - c2 * a2;
-  let k2 = -c1 * b1 - c2 * b2;
+  const c1 = divNearest2(b2 * k2, n);
+  const c2 = divNearest2(-b1 * k2, n);
+  let k1 = k2 - c1 * a1 - c2 * a2;
+  let k22 = -c1 * b1 - c2 * b2;
   const k1neg = k1 < _0n11;
-  const k2neg = k2 < _0n11;
+  const k2neg = k22 < _0n11;
   if (k1neg)
     k1 = -k1;
   if (k2neg)
-    k2 = -k2;
+    k22 = -k22;
   const MAX_NUM = bitMask2(Math.ceil(bitLen2(n) / 2)) + _1n11;
-  if (k1 < _0n11 || k1 >= MAX_NUM || k2 < _0n11 || k2 >= MAX_NUM) {
+  if (k1 < _0n11 || k1 >= MAX_NUM || k22 < _0n11 || k22 >= MAX_NUM) {
     throw new Error("splitScalar (endomorphism): failed for k");
   }
-  return { k1neg, k1, k2neg, k2 };
+  return { k1neg, k1, k2neg, k2: k22 };
 }
 function validateSigFormat2(format) {
   if (!["compact", "recovered", "der"].includes(format))
@@ -50609,7 +52385,7 @@ var _4n5 = /* @__PURE__ */ BigInt(4);
 function weierstrass2(params, extraOpts = {}) {
   const validated = createCurveFields2("weierstrass", params, extraOpts);
   const Fp = validated.Fp;
-  const Fn = validated.Fn;
+  const Fn2 = validated.Fn;
   let CURVE = validated.CURVE;
   const { h: cofactor, n: CURVE_ORDER } = CURVE;
   validateObject2(extraOpts, {}, {
@@ -50632,7 +52408,7 @@ function weierstrass2(params, extraOpts = {}) {
     beta: endoOpts.beta,
     basises: endoOpts.basises.map((basis) => [...basis])
   } : void 0;
-  const lengths = getWLengths2(Fp, Fn);
+  const lengths = getWLengths2(Fp, Fn2);
   function assertCompressionIsSupported() {
     if (!Fp.isOdd)
       throw new Error("compression is not supported: Field does not have .isOdd()");
@@ -50681,9 +52457,9 @@ function weierstrass2(params, extraOpts = {}) {
         y = Fp.neg(y);
       return { x, y };
     } else if (length === uncomp && head === 4) {
-      const L = Fp.BYTES;
-      const x = Fp.fromBytes(tail.subarray(0, L));
-      const y = Fp.fromBytes(tail.subarray(L, L * 2));
+      const L2 = Fp.BYTES;
+      const x = Fp.fromBytes(tail.subarray(0, L2));
+      const y = Fp.fromBytes(tail.subarray(L2, L2 * 2));
       if (!isValidXY(x, y))
         throw new Error("bad point: is not on curve");
       return { x, y };
@@ -50694,7 +52470,7 @@ function weierstrass2(params, extraOpts = {}) {
   const encodePoint = toBytes === void 0 ? pointToBytes : toBytes;
   const decodePoint = fromBytes === void 0 ? pointFromBytes : fromBytes;
   const b3 = Fp.mul(CURVE.b, _3n5);
-  const mulA = Fp.is0(CURVE.a) ? (_) => Fp.ZERO : (x) => Fp.mul(CURVE.a, x);
+  const mulA = Fp.is0(CURVE.a) ? (_2) => Fp.ZERO : (x) => Fp.mul(CURVE.a, x);
   function weierstrassEquation(x) {
     const x2 = Fp.sqr(x);
     const x3 = Fp.mul(x2, x);
@@ -50720,22 +52496,22 @@ function weierstrass2(params, extraOpts = {}) {
     if (!(other instanceof Point))
       throw new Error("Weierstrass Point expected");
   }
-  function splitEndoScalarN(k) {
+  function splitEndoScalarN(k2) {
     if (!endo || !endo.basises)
       throw new Error("no endo");
-    return _splitEndoScalar2(k, endo.basises, Fn.ORDER);
+    return _splitEndoScalar2(k2, endo.basises, Fn2.ORDER);
   }
-  function pushWnafPair(points, scalars, p, k) {
-    if (!Fn.isValid(k))
+  function pushWnafPair(points, scalars, p2, k2) {
+    if (!Fn2.isValid(k2))
       throw new RangeError("invalid scalar: out of range");
     if (endo) {
-      const { k1neg, k1, k2neg, k2 } = splitEndoScalarN(k);
-      const psi = new Point(Fp.mul(p.X, endo.beta), p.Y, p.Z);
-      points.push(k1neg ? p.negate() : p, k2neg ? psi.negate() : psi);
-      scalars.push(k1, k2);
+      const { k1neg, k1, k2neg, k2: k22 } = splitEndoScalarN(k2);
+      const psi = new Point(Fp.mul(p2.X, endo.beta), p2.Y, p2.Z);
+      points.push(k1neg ? p2.negate() : p2, k2neg ? psi.negate() : psi);
+      scalars.push(k1, k22);
     } else {
-      points.push(p);
-      scalars.push(k);
+      points.push(p2);
+      scalars.push(k2);
     }
   }
   const validityCache = /* @__PURE__ */ new WeakSet();
@@ -50743,35 +52519,35 @@ function weierstrass2(params, extraOpts = {}) {
     static BASE = new Point(CURVE.Gx, CURVE.Gy, Fp.ONE);
     static ZERO = new Point(Fp.ZERO, Fp.ONE, Fp.ZERO);
     static Fp = Fp;
-    static Fn = Fn;
+    static Fn = Fn2;
     X;
     Y;
     Z;
     /** Does NOT validate if the point is valid. Use `.assertValidity()`. */
-    constructor(X, Y, Z) {
-      this.X = acoord("x", X);
-      this.Y = acoord("y", Y, true);
-      this.Z = acoord("z", Z);
+    constructor(X2, Y2, Z2) {
+      this.X = acoord("x", X2);
+      this.Y = acoord("y", Y2, true);
+      this.Z = acoord("z", Z2);
       Object.freeze(this);
     }
     static CURVE() {
       return CURVE;
     }
     /** Does NOT validate if the point is valid. Use `.assertValidity()`. */
-    static fromAffine(p) {
-      const { x, y } = p || {};
-      if (!p || !Fp.isValid(x) || !Fp.isValid(y))
+    static fromAffine(p2) {
+      const { x, y } = p2 || {};
+      if (!p2 || !Fp.isValid(x) || !Fp.isValid(y))
         throw new Error("invalid affine point");
-      if (p instanceof Point)
+      if (p2 instanceof Point)
         throw new Error("projective point not allowed");
       if (Fp.is0(x) && Fp.is0(y))
         return Point.ZERO;
       return new Point(x, y, Fp.ONE);
     }
     static fromBytes(bytes) {
-      const P = Point.fromAffine(decodePoint(abytes5(bytes, void 0, "point")));
-      P.assertValidity();
-      return P;
+      const P2 = Point.fromAffine(decodePoint(abytes5(bytes, void 0, "point")));
+      P2.assertValidity();
+      return P2;
     }
     static fromHex(hex) {
       return Point.fromBytes(hexToBytes3(hex));
@@ -50794,22 +52570,22 @@ function weierstrass2(params, extraOpts = {}) {
     // TODO: return `this`
     /** A point on curve is valid if it conforms to equation. */
     assertValidity() {
-      const p = this;
-      if (p.is0()) {
-        if (allowInfinityPoint && Fp.is0(p.X) && Fp.eql(p.Y, Fp.ONE) && Fp.is0(p.Z))
+      const p2 = this;
+      if (p2.is0()) {
+        if (allowInfinityPoint && Fp.is0(p2.X) && Fp.eql(p2.Y, Fp.ONE) && Fp.is0(p2.Z))
           return;
         throw new Error("bad point: ZERO");
       }
-      if (validityCache.has(p))
+      if (validityCache.has(p2))
         return;
-      const { x, y } = p.toAffine();
+      const { x, y } = p2.toAffine();
       if (!Fp.isValid(x) || !Fp.isValid(y))
         throw new Error("bad point: x or y not field elements");
       if (!isValidXY(x, y))
         throw new Error("bad point: equation left != right");
-      if (!p.isTorsionFree())
+      if (!p2.isTorsionFree())
         throw new Error("bad point: not in prime-order subgroup");
-      validityCache.add(p);
+      validityCache.add(p2);
     }
     hasEvenY() {
       const { y } = this.toAffine();
@@ -50936,10 +52712,10 @@ function weierstrass2(params, extraOpts = {}) {
      * @returns New point
      */
     multiply(scalar) {
-      if (!Fn.isValidNot0(scalar))
+      if (!Fn2.isValidNot0(scalar))
         throw new RangeError("invalid scalar: out of range");
-      const { p, f } = wnaf.mulSecret(this, scalar, cofactor, normalize2);
-      return normalize2([p, f])[0];
+      const { p: p2, f: f2 } = wnaf.mulSecret(this, scalar, cofactor, normalize3);
+      return normalize3([p2, f2])[0];
     }
     /**
      * Non-constant-time multiplication. Uses width-4 wNAF with GLV endomorphism splitting
@@ -50948,19 +52724,19 @@ function weierstrass2(params, extraOpts = {}) {
      * an exposed secret key e.g. sig verification, which works over *public* keys.
      */
     multiplyUnsafe(scalar) {
-      const p = this;
+      const p2 = this;
       const sc = scalar;
-      if (!Fn.isValid(sc))
+      if (!Fn2.isValid(sc))
         throw new RangeError("invalid scalar: out of range");
-      if (sc === _0n11 || p.is0())
+      if (sc === _0n11 || p2.is0())
         return Point.ZERO;
       if (sc === _1n11)
-        return p;
+        return p2;
       if (wnaf.hasWindowSize(this))
-        return wnaf.mulUnsafe(p, sc, normalize2);
+        return wnaf.mulUnsafe(p2, sc, normalize3);
       const points = [];
       const scalars = [];
-      pushWnafPair(points, scalars, p, sc);
+      pushWnafPair(points, scalars, p2, sc);
       return mulAddUnsafe(Point, points, scalars);
     }
     /**
@@ -50970,12 +52746,12 @@ function weierstrass2(params, extraOpts = {}) {
      * parts. Used by ECDSA verification and public-key recovery for `R = u1⋅G + u2⋅P`.
      * Only for public scalars.
      */
-    mulAddUnsafe(a, other, b) {
+    mulAddUnsafe(a, other, b2) {
       aprjpoint(other);
       const points = [];
       const scalars = [];
       pushWnafPair(points, scalars, this, a);
-      pushWnafPair(points, scalars, other, b);
+      pushWnafPair(points, scalars, other, b2);
       return mulAddUnsafe(Point, points, scalars);
     }
     /**
@@ -50984,19 +52760,19 @@ function weierstrass2(params, extraOpts = {}) {
      * @param invertedZ - Z^-1 (inverted zero) - optional, precomputation is useful for invertBatch
      */
     toAffine(invertedZ) {
-      const p = this;
+      const p2 = this;
       let iz = invertedZ;
       if (iz != null && !Fp.isValid(iz))
         throw new RangeError('"invertedZ" expected valid field element');
-      const { X, Y, Z } = p;
-      if (Fp.eql(Z, Fp.ONE))
-        return { x: X, y: Y };
-      const is0 = p.is0();
+      const { X: X2, Y: Y2, Z: Z2 } = p2;
+      if (Fp.eql(Z2, Fp.ONE))
+        return { x: X2, y: Y2 };
+      const is0 = p2.is0();
       if (iz == null)
-        iz = is0 ? Fp.ONE : Fp.inv(Z);
-      const x = Fp.mul(X, iz);
-      const y = Fp.mul(Y, iz);
-      const zz = Fp.mul(Z, iz);
+        iz = is0 ? Fp.ONE : Fp.inv(Z2);
+      const x = Fp.mul(X2, iz);
+      const y = Fp.mul(Y2, iz);
+      const zz = Fp.mul(Z2, iz);
       if (is0)
         return { x: Fp.ZERO, y: Fp.ZERO };
       if (!Fp.eql(zz, Fp.ONE))
@@ -51038,7 +52814,7 @@ function weierstrass2(params, extraOpts = {}) {
       return `<Point ${this.is0() ? "ZERO" : this.toHex()}>`;
     }
   }
-  const normalize2 = (points) => normalizeZ2(Point, points);
+  const normalize3 = (points) => normalizeZ2(Point, points);
   const wnaf = new ScalarMultiplier(Point, randomBytes12);
   if (wnaf.bits >= 6)
     Point.BASE.precompute(6);
@@ -51049,28 +52825,28 @@ function weierstrass2(params, extraOpts = {}) {
 function pprefix2(hasEvenY) {
   return Uint8Array.of(hasEvenY ? 2 : 3);
 }
-function getWLengths2(Fp, Fn) {
+function getWLengths2(Fp, Fn2) {
   return {
-    secretKey: Fn.BYTES,
+    secretKey: Fn2.BYTES,
     publicKey: 1 + Fp.BYTES,
     publicKeyUncompressed: 1 + 2 * Fp.BYTES,
     publicKeyHasPrefix: true,
     // Raw compact `(r || s)` signature width; DER and recovered signatures use
     // different lengths outside this helper.
-    signature: 2 * Fn.BYTES
+    signature: 2 * Fn2.BYTES
   };
 }
 function ecdh2(Point, ecdhOpts = {}) {
   validatePointCons(Point);
-  const { Fn } = Point;
+  const { Fn: Fn2 } = Point;
   const randomBytes_ = ecdhOpts.randomBytes === void 0 ? randomBytes10 : ecdhOpts.randomBytes;
-  const lengths = Object.assign(getWLengths2(Point.Fp, Fn), {
-    seed: Math.max(getMinHashLength2(Fn.ORDER), 16)
+  const lengths = Object.assign(getWLengths2(Point.Fp, Fn2), {
+    seed: Math.max(getMinHashLength2(Fn2.ORDER), 16)
   });
   function isValidSecretKey(secretKey) {
     try {
-      const num = Fn.fromBytes(secretKey);
-      return Fn.isValidNot0(num);
+      const num = Fn2.fromBytes(secretKey);
+      return Fn2.isValidNot0(num);
     } catch (error2) {
       return false;
     }
@@ -51090,14 +52866,14 @@ function ecdh2(Point, ecdhOpts = {}) {
   }
   function randomSecretKey(seed) {
     seed = seed === void 0 ? randomBytes_(lengths.seed) : seed;
-    return mapHashToField2(abytes5(seed, lengths.seed, "seed"), Fn.ORDER);
+    return mapHashToField2(abytes5(seed, lengths.seed, "seed"), Fn2.ORDER);
   }
   function getPublicKey(secretKey, isCompressed = true) {
-    return Point.BASE.multiply(Fn.fromBytes(secretKey)).toBytes(isCompressed);
+    return Point.BASE.multiply(Fn2.fromBytes(secretKey)).toBytes(isCompressed);
   }
   function isProbPub(item) {
     const { secretKey, publicKey, publicKeyUncompressed } = lengths;
-    const allowedLengths = Fn._lengths;
+    const allowedLengths = Fn2._lengths;
     if (!isBytes5(item))
       return void 0;
     const l = abytes5(item, void 0, "key").length;
@@ -51112,11 +52888,11 @@ function ecdh2(Point, ecdhOpts = {}) {
       throw new Error("first arg must be private key");
     if (isProbPub(publicKeyB) === false)
       throw new Error("second arg must be public key");
-    const s = Fn.fromBytes(secretKeyA);
-    const b = Point.fromBytes(publicKeyB);
-    if (b.is0())
+    const s3 = Fn2.fromBytes(secretKeyA);
+    const b2 = Point.fromBytes(publicKeyB);
+    if (b2.is0())
       throw new Error("invalid public key: point at infinity");
-    return b.multiply(s).toBytes(isCompressed);
+    return b2.multiply(s3).toBytes(isCompressed);
   }
   const utils = {
     isValidSecretKey,
@@ -51142,8 +52918,8 @@ function ecdsa2(Point, hash, ecdsaOpts = {}) {
   const opts2 = Object.assign({}, ecdsaOpts);
   const randomBytes12 = opts2.randomBytes === void 0 ? randomBytes10 : opts2.randomBytes;
   const hmac3 = opts2.hmac === void 0 ? (key2, msg) => hmac(hash_, key2, msg) : opts2.hmac;
-  const { Fp, Fn } = Point;
-  const { ORDER: CURVE_ORDER, BITS: fnBits } = Fn;
+  const { Fp, Fn: Fn2 } = Point;
+  const { ORDER: CURVE_ORDER, BITS: fnBits } = Fn2;
   const blindLength = getMinHashLength2(CURVE_ORDER);
   const csprng = probeRandomBytes(randomBytes12, blindLength);
   const { keygen, getPublicKey, getSharedSecret, utils, lengths } = ecdh2(Point, opts2);
@@ -51159,7 +52935,7 @@ function ecdsa2(Point, hash, ecdsaOpts = {}) {
     return number2 > HALF;
   }
   function validateRS(title, num) {
-    if (!Fn.isValidNot0(num))
+    if (!Fn2.isValidNot0(num))
       throw new Error(`invalid signature ${title}: out of range 1..Point.Fn.ORDER`);
     return num;
   }
@@ -51185,9 +52961,9 @@ function ecdsa2(Point, hash, ecdsaOpts = {}) {
     r;
     s;
     recovery;
-    constructor(r, s, recovery) {
+    constructor(r, s3, recovery) {
       this.r = validateRS("r", r);
-      this.s = validateRS("s", s);
+      this.s = validateRS("s", s3);
       if (recovery != null) {
         assertRecoverableCurve();
         if (![0, 1, 2, 3].includes(recovery))
@@ -51200,20 +52976,20 @@ function ecdsa2(Point, hash, ecdsaOpts = {}) {
       validateSigLength(bytes, format);
       let recid;
       if (format === "der") {
-        if (bytes.length > 2 * Fn.BYTES + 16)
+        if (bytes.length > 2 * Fn2.BYTES + 16)
           throw new DER2.Err("invalid signature: DER signature too long");
-        const { r: r2, s: s2 } = DER2.toSig(abytes5(bytes), Fn.BYTES + 1);
-        return new Signature(r2, s2);
+        const { r: r2, s: s4 } = DER2.toSig(abytes5(bytes), Fn2.BYTES + 1);
+        return new Signature(r2, s4);
       }
       if (format === "recovered") {
         recid = bytes[0];
         format = "compact";
         bytes = bytes.subarray(1);
       }
-      const L = lengths.signature / 2;
-      const r = bytes.subarray(0, L);
-      const s = bytes.subarray(L, L * 2);
-      return new Signature(Fn.fromBytes(r), Fn.fromBytes(s), recid);
+      const L2 = lengths.signature / 2;
+      const r = bytes.subarray(0, L2);
+      const s3 = bytes.subarray(L2, L2 * 2);
+      return new Signature(Fn2.fromBytes(r), Fn2.fromBytes(s3), recid);
     }
     static fromHex(hex, format) {
       return this.fromBytes(hexToBytes3(hex), format);
@@ -51230,22 +53006,22 @@ function ecdsa2(Point, hash, ecdsaOpts = {}) {
     // Unlike the top-level helper below, this method expects a digest that has
     // already been hashed to the curve's message representative.
     recoverPublicKey(messageHash) {
-      const { r, s } = this;
+      const { r, s: s3 } = this;
       const recovery = this.assertRecovery();
       const radj = recovery === 2 || recovery === 3 ? r + CURVE_ORDER : r;
       if (!Fp.isValid(radj))
         throw new Error("invalid recovery id: sig.r+curve.n != R.x");
       const x = Fp.toBytes(radj);
-      const R = Point.fromBytes(concatBytes3(pprefix2((recovery & 1) === 0), x));
-      const ir = Fn.inv(radj);
+      const R2 = Point.fromBytes(concatBytes3(pprefix2((recovery & 1) === 0), x));
+      const ir2 = Fn2.inv(radj);
       const h = bits2int_modN(abytes5(messageHash, void 0, "msgHash"));
-      const u1 = Fn.create(-h * ir);
-      const u2 = Fn.create(s * ir);
-      const Q2 = Point.BASE.mulAddUnsafe(u1, R, u2);
-      if (Q2.is0())
+      const u1 = Fn2.create(-h * ir2);
+      const u2 = Fn2.create(s3 * ir2);
+      const Q3 = Point.BASE.mulAddUnsafe(u1, R2, u2);
+      if (Q3.is0())
         throw new Error("invalid recovery: point at infinify");
-      Q2.assertValidity();
-      return Q2;
+      Q3.assertValidity();
+      return Q3;
     }
     // Signatures should be low-s, to prevent malleability.
     hasHighS() {
@@ -51255,9 +53031,9 @@ function ecdsa2(Point, hash, ecdsaOpts = {}) {
       validateSigFormat2(format);
       if (format === "der")
         return hexToBytes3(DER2.hexFromSig(this));
-      const { r, s } = this;
-      const rb = Fn.toBytes(r);
-      const sb = Fn.toBytes(s);
+      const { r, s: s3 } = this;
+      const rb = Fn2.toBytes(r);
+      const sb = Fn2.toBytes(s3);
       if (format === "recovered") {
         assertRecoverableCurve();
         return concatBytes3(Uint8Array.of(this.assertRecovery()), rb, sb);
@@ -51278,12 +53054,12 @@ function ecdsa2(Point, hash, ecdsaOpts = {}) {
     return delta > 0 ? num >> BigInt(delta) : num;
   } : opts2.bits2int;
   const bits2int_modN = opts2.bits2int_modN === void 0 ? function bits2int_modN_def(bytes) {
-    return Fn.create(bits2int(bytes));
+    return Fn2.create(bits2int(bytes));
   } : opts2.bits2int_modN;
   const ORDER_MASK = bitMask2(fnBits);
   function int2octets(num) {
     aInRange2("num < 2^" + fnBits, num, _0n11, ORDER_MASK);
-    return Fn.toBytes(num);
+    return Fn2.toBytes(num);
   }
   function validateMsgAndHash(message, prehash) {
     abytes5(message, void 0, "message");
@@ -51293,8 +53069,8 @@ function ecdsa2(Point, hash, ecdsaOpts = {}) {
     const { lowS, prehash, extraEntropy } = validateSigOpts2(opts3, defaultSigOpts);
     message = validateMsgAndHash(message, prehash);
     const h1int = bits2int_modN(message);
-    const d = Fn.fromBytes(secretKey);
-    if (!Fn.isValidNot0(d))
+    const d = Fn2.fromBytes(secretKey);
+    if (!Fn2.isValidNot0(d))
       throw new Error("invalid private key");
     const seedArgs = [int2octets(d), int2octets(h1int)];
     if (extraEntropy != null && extraEntropy !== false) {
@@ -51302,32 +53078,32 @@ function ecdsa2(Point, hash, ecdsaOpts = {}) {
       seedArgs.push(abytes5(e, void 0, "extraEntropy"));
     }
     const seed = concatBytes3(...seedArgs);
-    const m = h1int;
+    const m2 = h1int;
     function k2sig(kBytes) {
-      const k = bits2int(kBytes);
-      if (!Fn.isValidNot0(k))
+      const k2 = bits2int(kBytes);
+      if (!Fn2.isValidNot0(k2))
         return;
-      const q = Point.BASE.multiply(k).toAffine();
-      const r = Fn.create(q.x);
+      const q2 = Point.BASE.multiply(k2).toAffine();
+      const r = Fn2.create(q2.x);
       if (r === _0n11)
         return;
-      let s;
+      let s3;
       if (csprng !== void 0) {
-        const b = bytesToNumberBE2(mapHashToField2(csprng(blindLength), CURVE_ORDER));
-        const ibk = Fn.inv(Fn.mul(b, k));
-        const bm = Fn.mul(b, m);
-        const bd = Fn.mul(b, d);
-        s = Fn.create(ibk * Fn.create(bm + bd * r));
+        const b2 = bytesToNumberBE2(mapHashToField2(csprng(blindLength), CURVE_ORDER));
+        const ibk = Fn2.inv(Fn2.mul(b2, k2));
+        const bm = Fn2.mul(b2, m2);
+        const bd = Fn2.mul(b2, d);
+        s3 = Fn2.create(ibk * Fn2.create(bm + bd * r));
       } else {
-        const ik = invertCt(k, CURVE_ORDER);
-        s = Fn.create(ik * Fn.create(m + r * d));
+        const ik = invertCt(k2, CURVE_ORDER);
+        s3 = Fn2.create(ik * Fn2.create(m2 + r * d));
       }
-      if (s === _0n11)
+      if (s3 === _0n11)
         return;
-      let recovery = getRecoveryBit(q.x, q.y, r);
-      let normS = s;
-      if (lowS && isBiggerThanHalfOrder(s)) {
-        normS = Fn.neg(s);
+      let recovery = getRecoveryBit(q2.x, q2.y, r);
+      let normS = s3;
+      if (lowS && isBiggerThanHalfOrder(s3)) {
+        normS = Fn2.neg(s3);
         recovery ^= 1;
       }
       return new Signature(r, normS, hasLargeRecoveryLifts ? void 0 : recovery);
@@ -51336,7 +53112,7 @@ function ecdsa2(Point, hash, ecdsaOpts = {}) {
   }
   function sign(message, secretKey, opts3 = {}) {
     const { seed, k2sig } = prepSig(message, secretKey, opts3);
-    const drbg = createHmacDrbg2(hash_.outputLen, Fn.BYTES, hmac3);
+    const drbg = createHmacDrbg2(hash_.outputLen, Fn2.BYTES, hmac3);
     const sig = drbg(seed, k2sig);
     return sig.toBytes(opts3.format);
   }
@@ -51351,24 +53127,24 @@ function ecdsa2(Point, hash, ecdsaOpts = {}) {
     validateSigLength(signature, format);
     try {
       const sig = Signature.fromBytes(signature, format);
-      const P = Point.fromBytes(publicKey);
-      if (P.is0())
+      const P2 = Point.fromBytes(publicKey);
+      if (P2.is0())
         return false;
       if (lowS && sig.hasHighS())
         return false;
-      const { r, s } = sig;
+      const { r, s: s3 } = sig;
       const h = bits2int_modN(message);
-      const is = Fn.inv(s);
-      const u1 = Fn.create(h * is);
-      const u2 = Fn.create(r * is);
-      const R = Point.BASE.mulAddUnsafe(u1, P, u2);
-      if (R.is0())
+      const is2 = Fn2.inv(s3);
+      const u1 = Fn2.create(h * is2);
+      const u2 = Fn2.create(r * is2);
+      const R2 = Point.BASE.mulAddUnsafe(u1, P2, u2);
+      if (R2.is0())
         return false;
-      const q = R.toAffine();
-      const v = Fn.create(q.x);
-      if (v !== r)
+      const q2 = R2.toAffine();
+      const v2 = Fn2.create(q2.x);
+      if (v2 !== r)
         return false;
-      if (format === "recovered" && sig.recovery !== getRecoveryBit(q.x, q.y, r))
+      if (format === "recovered" && sig.recovery !== getRecoveryBit(q2.x, q2.y, r))
         return false;
       return true;
     } catch (e) {
@@ -51425,7 +53201,7 @@ function edwards(params, extraOpts = {}) {
   validateObject2(extraOpts, {}, {}, "extraOpts");
   const opts2 = extraOpts;
   const validated = createCurveFields2("edwards", params, opts2, opts2.FpFnLE);
-  const { Fp, Fn } = validated;
+  const { Fp, Fn: Fn2 } = validated;
   let CURVE = validated.CURVE;
   const { h: cofactor } = CURVE;
   if (FpLegendre2(Fp, CURVE.a) !== 1)
@@ -51440,9 +53216,9 @@ function edwards(params, extraOpts = {}) {
       throw new Error("Field does not have .isOdd()");
     return Fp.isOdd(n);
   }
-  const uvRatio2 = opts2.uvRatio === void 0 ? (u, v) => {
+  const uvRatio2 = opts2.uvRatio === void 0 ? (u2, v2) => {
     try {
-      return { isValid: true, value: Fp.sqrt(Fp.div(u, v)) };
+      return { isValid: true, value: Fp.sqrt(Fp.div(u2, v2)) };
     } catch (e) {
       return { isValid: false, value: _0n12 };
     }
@@ -51463,15 +53239,15 @@ function edwards(params, extraOpts = {}) {
     static BASE = new Point(CURVE.Gx, CURVE.Gy, Fp.ONE, Fp.mul(CURVE.Gx, CURVE.Gy));
     static ZERO = new Point(Fp.ZERO, Fp.ONE, Fp.ONE, Fp.ZERO);
     static Fp = Fp;
-    static Fn = Fn;
+    static Fn = Fn2;
     X;
     Y;
     Z;
     T;
-    constructor(X, Y, Z, T) {
-      this.X = acoord("x", X);
-      this.Y = acoord("y", Y);
-      this.Z = acoord("z", Z, true);
+    constructor(X2, Y2, Z2, T) {
+      this.X = acoord("x", X2);
+      this.Y = acoord("y", Y2);
+      this.Z = acoord("z", Z2, true);
       this.T = acoord("t", T);
       Object.freeze(this);
     }
@@ -51483,10 +53259,10 @@ function edwards(params, extraOpts = {}) {
      * Does NOT validate that the point is on-curve or torsion-free.
      * Use `.assertValidity()` on adversarial inputs.
      */
-    static fromAffine(p) {
-      if (p instanceof Point)
+    static fromAffine(p2) {
+      if (p2 instanceof Point)
         throw new Error("extended point not allowed");
-      const { x, y } = p || {};
+      const { x, y } = p2 || {};
       acoord("x", x);
       acoord("y", y);
       return new Point(x, y, Fp.ONE, Fp.mul(x, y));
@@ -51504,9 +53280,9 @@ function edwards(params, extraOpts = {}) {
       const max = zip215 ? MASK2 : Fp.ORDER;
       aInRange2("point.y", y, _0n12, max);
       const y2 = Fp.sqr(y);
-      const u = Fp.sub(y2, Fp.ONE);
-      const v = Fp.sub(Fp.mulN(d, y2), a);
-      let { isValid, value: x } = uvRatio2(u, v);
+      const u2 = Fp.sub(y2, Fp.ONE);
+      const v2 = Fp.sub(Fp.mulN(d, y2), a);
+      let { isValid, value: x } = uvRatio2(u2, v2);
       if (!isValid)
         throw new Error("bad point: invalid y coordinate");
       const isXOdd = isOdd(x);
@@ -51534,22 +53310,22 @@ function edwards(params, extraOpts = {}) {
     }
     // Useful in fromAffine() - not for fromBytes(), which always created valid points.
     assertValidity() {
-      const p = this;
+      const p2 = this;
       const { a, d } = CURVE;
-      if (p.is0())
+      if (p2.is0())
         throw new Error("bad point: ZERO");
-      const { X, Y, Z, T } = p;
-      const X2 = Fp.sqr(X);
-      const Y2 = Fp.sqr(Y);
-      const Z2 = Fp.sqr(Z);
-      const Z4 = Fp.sqr(Z2);
-      const aX2 = Fp.mul(X2, a);
-      const left = Fp.mul(Fp.add(aX2, Y2), Z2);
-      const right = Fp.add(Z4, Fp.mul(d, Fp.mul(X2, Y2)));
+      const { X: X2, Y: Y2, Z: Z2, T } = p2;
+      const X22 = Fp.sqr(X2);
+      const Y22 = Fp.sqr(Y2);
+      const Z22 = Fp.sqr(Z2);
+      const Z4 = Fp.sqr(Z22);
+      const aX2 = Fp.mul(X22, a);
+      const left = Fp.mul(Fp.add(aX2, Y22), Z22);
+      const right = Fp.add(Z4, Fp.mul(d, Fp.mul(X22, Y22)));
       if (!Fp.eql(left, right))
         throw new Error("bad point: equation left != right (1)");
-      const XY = Fp.mul(X, Y);
-      const ZT = Fp.mul(Z, T);
+      const XY = Fp.mul(X2, Y2);
+      const ZT = Fp.mul(Z2, T);
       if (!Fp.eql(XY, ZT))
         throw new Error("bad point: equation left != right (2)");
     }
@@ -51575,19 +53351,19 @@ function edwards(params, extraOpts = {}) {
     // Cost: 4M + 4S + 1*a + 6add + 1*2.
     double() {
       const { X: X1, Y: Y1, Z: Z1 } = this;
-      const A = Fp.sqr(X1);
-      const B = Fp.sqr(Y1);
-      const C = Fp.mul(Fp.sqr(Z1), _2n8);
-      const D = mulA(A);
+      const A2 = Fp.sqr(X1);
+      const B2 = Fp.sqr(Y1);
+      const C2 = Fp.mul(Fp.sqr(Z1), _2n8);
+      const D = mulA(A2);
       const x1y1 = Fp.addN(X1, Y1);
-      const E = Fp.sub(Fp.subN(Fp.sqr(x1y1), A), B);
-      const G = Fp.addN(D, B);
-      const F2 = Fp.subN(G, C);
-      const H = Fp.subN(D, B);
-      const X3 = Fp.mul(E, F2);
-      const Y3 = Fp.mul(G, H);
-      const T3 = Fp.mul(E, H);
-      const Z3 = Fp.mul(F2, G);
+      const E = Fp.sub(Fp.subN(Fp.sqr(x1y1), A2), B2);
+      const G2 = Fp.addN(D, B2);
+      const F3 = Fp.subN(G2, C2);
+      const H2 = Fp.subN(D, B2);
+      const X3 = Fp.mul(E, F3);
+      const Y3 = Fp.mul(G2, H2);
+      const T3 = Fp.mul(E, H2);
+      const Z3 = Fp.mul(F3, G2);
       return new Point(X3, Y3, Z3, T3);
     }
     // Fast algo for adding 2 Extended Points.
@@ -51598,18 +53374,18 @@ function edwards(params, extraOpts = {}) {
       const { d } = CURVE;
       const { X: X1, Y: Y1, Z: Z1, T: T1 } = this;
       const { X: X2, Y: Y2, Z: Z2, T: T2 } = other;
-      const A = Fp.mul(X1, X2);
-      const B = Fp.mul(Y1, Y2);
-      const C = Fp.mul(Fp.mulN(T1, d), T2);
+      const A2 = Fp.mul(X1, X2);
+      const B2 = Fp.mul(Y1, Y2);
+      const C2 = Fp.mul(Fp.mulN(T1, d), T2);
       const D = Fp.mul(Z1, Z2);
-      const E = Fp.sub(Fp.subN(Fp.mulN(Fp.addN(X1, Y1), Fp.addN(X2, Y2)), A), B);
-      const F2 = Fp.subN(D, C);
-      const G = Fp.addN(D, C);
-      const H = Fp.sub(B, mulA(A));
-      const X3 = Fp.mul(E, F2);
-      const Y3 = Fp.mul(G, H);
-      const T3 = Fp.mul(E, H);
-      const Z3 = Fp.mul(F2, G);
+      const E = Fp.sub(Fp.subN(Fp.mulN(Fp.addN(X1, Y1), Fp.addN(X2, Y2)), A2), B2);
+      const F3 = Fp.subN(D, C2);
+      const G2 = Fp.addN(D, C2);
+      const H2 = Fp.sub(B2, mulA(A2));
+      const X3 = Fp.mul(E, F3);
+      const Y3 = Fp.mul(G2, H2);
+      const T3 = Fp.mul(E, H2);
+      const Z3 = Fp.mul(F3, G2);
       return new Point(X3, Y3, Z3, T3);
     }
     subtract(other) {
@@ -51618,10 +53394,10 @@ function edwards(params, extraOpts = {}) {
     }
     // Constant-time multiplication.
     multiply(scalar) {
-      if (!Fn.isValidNot0(scalar))
+      if (!Fn2.isValidNot0(scalar))
         throw new RangeError("invalid scalar: expected 1 <= sc < curve.n");
-      const { p, f } = wnaf.mulSecret(this, scalar, cofactor, normalize2);
-      return normalize2([p, f])[0];
+      const { p: p2, f: f2 } = wnaf.mulSecret(this, scalar, cofactor, normalize3);
+      return normalize3([p2, f2])[0];
     }
     // Non-constant-time multiplication. Uses double-and-add algorithm.
     // It's faster, but should only be used when you don't care about
@@ -51629,13 +53405,13 @@ function edwards(params, extraOpts = {}) {
     // Keeps the same subgroup-scalar contract: 0 is allowed for public-scalar callers, but
     // n and larger values are rejected instead of being reduced mod n to the identity point.
     multiplyUnsafe(scalar) {
-      if (!Fn.isValid(scalar))
+      if (!Fn2.isValid(scalar))
         throw new RangeError("invalid scalar: expected 0 <= sc < curve.n");
       if (scalar === _0n12)
         return Point.ZERO;
       if (this.is0() || scalar === _1n12)
         return this;
-      return wnaf.mulUnsafe(this, scalar, normalize2);
+      return wnaf.mulUnsafe(this, scalar, normalize3);
     }
     // Checks if point is of small order.
     // If you add something to small order point, you will have "dirty"
@@ -51652,17 +53428,17 @@ function edwards(params, extraOpts = {}) {
     // Converts Extended point to default (x, y) coordinates.
     // Can accept precomputed Z^-1 - for example, from invertBatch.
     toAffine(invertedZ) {
-      const p = this;
+      const p2 = this;
       let iz = invertedZ;
       if (iz != null && typeof iz !== "bigint")
         throw new TypeError('"invertedZ" expected bigint, got type=' + typeof iz);
-      const { X, Y, Z } = p;
-      const is0 = p.is0();
+      const { X: X2, Y: Y2, Z: Z2 } = p2;
+      const is0 = p2.is0();
       if (iz == null)
-        iz = is0 ? Fp.create(_8n4) : Fp.inv(Z);
-      const x = Fp.mul(X, iz);
-      const y = Fp.mul(Y, iz);
-      const zz = Fp.mul(Z, iz);
+        iz = is0 ? Fp.create(_8n4) : Fp.inv(Z2);
+      const x = Fp.mul(X2, iz);
+      const y = Fp.mul(Y2, iz);
+      const zz = Fp.mul(Z2, iz);
       if (is0)
         return { x: Fp.ZERO, y: Fp.ONE };
       if (!Fp.eql(zz, Fp.ONE))
@@ -51693,7 +53469,7 @@ function edwards(params, extraOpts = {}) {
       return `<Point ${this.is0() ? "ZERO" : this.toHex()}>`;
     }
   }
-  const normalize2 = (points) => normalizeZ2(Point, points);
+  const normalize3 = (points) => normalizeZ2(Point, points);
   const wnaf = new ScalarMultiplier(Point, randomBytes12);
   if (wnaf.bits >= 6)
     Point.BASE.precompute(6);
@@ -51706,15 +53482,15 @@ function edwards(params, extraOpts = {}) {
 var _0n13 = /* @__PURE__ */ BigInt(0);
 var _1n13 = /* @__PURE__ */ BigInt(1);
 var _2n9 = /* @__PURE__ */ BigInt(2);
-function cmask(P, swap2) {
-  return P + swap2 - (swap2 >> _1n13 << _1n13);
+function cmask(P2, swap2) {
+  return P2 + swap2 - (swap2 >> _1n13 << _1n13);
 }
-function cswap(P) {
-  const offset = BigInt(6) * P;
+function cswap(P2) {
+  const offset = BigInt(6) * P2;
   return (mask, x_2, x_3) => {
     const sum = x_2 + x_3;
     const d = offset + x_3 - x_2;
-    const a = (d * mask + x_2) % P;
+    const a = (d * mask + x_2) % P2;
     return { x_2: a, x_3: sum - a };
   };
 }
@@ -51732,27 +53508,27 @@ function validateOpts2(curve) {
 }
 function montgomery2(curveDef) {
   const CURVE = validateOpts2(curveDef);
-  const { P, type, adjustScalarBytes: adjustScalarBytes3, powPminus2, randomBytes: rand } = CURVE;
+  const { P: P2, type, adjustScalarBytes: adjustScalarBytes3, powPminus2, randomBytes: rand } = CURVE;
   const mulBaseHook = CURVE.scalarMultBase;
   const is25519 = type === "x25519";
   if (!is25519 && type !== "x448")
     throw new Error("invalid type");
   const randomBytes_ = rand === void 0 ? randomBytes10 : rand;
   const montgomeryBits = is25519 ? 255 : 448;
-  const swap2 = cswap(P);
+  const swap2 = cswap(P2);
   const fieldLen = is25519 ? 32 : 56;
   const Gu = is25519 ? BigInt(9) : BigInt(5);
   const a24 = is25519 ? BigInt(121665) : BigInt(39081);
   const minScalar = is25519 ? _2n9 ** BigInt(254) : _2n9 ** BigInt(447);
   const maxAdded = is25519 ? BigInt(8) * (_2n9 ** BigInt(251) - _1n13) : BigInt(4) * (_2n9 ** BigInt(445) - _1n13);
   const maxScalar = minScalar + maxAdded + _1n13;
-  const modP = (n) => mod3(n, P);
+  const modP = (n) => mod3(n, P2);
   const GuBytes = encodeU(Gu);
-  function encodeU(u) {
-    return numberToBytesLE2(modP(u), fieldLen);
+  function encodeU(u2) {
+    return numberToBytesLE2(modP(u2), fieldLen);
   }
-  function decodeU(u) {
-    const _u = copyBytes4(abytes5(u, fieldLen, "uCoordinate"));
+  function decodeU(u2) {
+    const _u = copyBytes4(abytes5(u2, fieldLen, "uCoordinate"));
     if (is25519)
       _u[31] &= 127;
     return modP(bytesToNumberLE2(_u));
@@ -51763,12 +53539,12 @@ function montgomery2(curveDef) {
   const lowOrderU = new Set(is25519 ? [
     _0n13,
     _1n13,
-    P - _1n13,
+    P2 - _1n13,
     BigInt("325606250916557431795983626356110631294008115727848805560023387167927233504"),
     BigInt("39382357235489614581723060781553021112529911719440698176882885853963445705823")
-  ] : [_0n13, _1n13, P - _1n13]);
-  function scalarMult2(scalar, u) {
-    const pointU = decodeU(u);
+  ] : [_0n13, _1n13, P2 - _1n13]);
+  function scalarMult2(scalar, u2) {
+    const pointU = decodeU(u2);
     if (lowOrderU.has(pointU))
       throw new Error("invalid private or public key received");
     const pu = montgomeryLadder(pointU, decodeScalar(scalar));
@@ -51779,38 +53555,38 @@ function montgomery2(curveDef) {
   function scalarMultBase2(scalar) {
     if (mulBaseHook === void 0)
       return scalarMult2(scalar, GuBytes);
-    const k = decodeScalar(scalar);
-    aInRange2("scalar", k, minScalar, maxScalar);
-    const pu = modP(mulBaseHook(k));
+    const k2 = decodeScalar(scalar);
+    aInRange2("scalar", k2, minScalar, maxScalar);
+    const pu = modP(mulBaseHook(k2));
     if (pu === _0n13)
       throw new Error("invalid private or public key received");
     return encodeU(pu);
   }
   const getPublicKey = scalarMultBase2;
   const getSharedSecret = scalarMult2;
-  function montgomeryLadder(u, scalar) {
-    aInRange2("u", u, _0n13, P);
+  function montgomeryLadder(u2, scalar) {
+    aInRange2("u", u2, _0n13, P2);
     aInRange2("scalar", scalar, minScalar, maxScalar);
-    const k = scalar;
-    const x_1 = u;
+    const k2 = scalar;
+    const x_1 = u2;
     let x_2 = _1n13;
     let z_2 = _0n13;
-    let x_3 = u;
+    let x_3 = u2;
     let z_3 = _1n13;
-    const kx = k ^ k >> _1n13;
+    const kx = k2 ^ k2 >> _1n13;
     for (let t = BigInt(montgomeryBits - 1); t >= _0n13; t--) {
-      const mask2 = cmask(P, kx >> t);
+      const mask2 = cmask(P2, kx >> t);
       ({ x_2, x_3 } = swap2(mask2, x_2, x_3));
       ({ x_2: z_2, x_3: z_3 } = swap2(mask2, z_2, z_3));
-      const A = x_2 + z_2;
-      const AA = modP(A * A);
-      const B = x_2 - z_2;
-      const BB = modP(B * B);
+      const A2 = x_2 + z_2;
+      const AA = modP(A2 * A2);
+      const B2 = x_2 - z_2;
+      const BB = modP(B2 * B2);
       const E = AA - BB;
-      const C = x_3 + z_3;
+      const C2 = x_3 + z_3;
       const D = x_3 - z_3;
-      const DA = modP(D * A);
-      const CB = modP(C * B);
+      const DA = modP(D * A2);
+      const CB = modP(C2 * B2);
       const dacb = DA + CB;
       const da_cb = DA - CB;
       x_3 = modP(dacb * dacb);
@@ -51818,7 +53594,7 @@ function montgomery2(curveDef) {
       x_2 = modP(AA * BB);
       z_2 = modP(E * (AA + modP(a24 * E)));
     }
-    const mask = cmask(P, k);
+    const mask = cmask(P2, k2);
     ({ x_2, x_3 } = swap2(mask, x_2, x_3));
     ({ x_2: z_2, x_3: z_3 } = swap2(mask, z_2, z_3));
     const z2 = powPminus2(z_2);
@@ -51868,19 +53644,19 @@ var ed25519_CURVE = /* @__PURE__ */ (() => ({
 }))();
 function ed25519_pow_2_252_32(x) {
   const _10n = BigInt(10), _20n = BigInt(20), _40n = BigInt(40), _80n = BigInt(80);
-  const P = ed25519_CURVE_p2;
-  const x2 = x * x % P;
-  const b2 = x2 * x % P;
-  const b4 = pow22(b2, _2n10, P) * b2 % P;
-  const b5 = pow22(b4, _1n14, P) * x % P;
-  const b10 = pow22(b5, _5n4, P) * b5 % P;
-  const b20 = pow22(b10, _10n, P) * b10 % P;
-  const b40 = pow22(b20, _20n, P) * b20 % P;
-  const b80 = pow22(b40, _40n, P) * b40 % P;
-  const b160 = pow22(b80, _80n, P) * b80 % P;
-  const b240 = pow22(b160, _80n, P) * b80 % P;
-  const b250 = pow22(b240, _10n, P) * b10 % P;
-  const pow_p_5_8 = pow22(b250, _2n10, P) * x % P;
+  const P2 = ed25519_CURVE_p2;
+  const x2 = x * x % P2;
+  const b2 = x2 * x % P2;
+  const b4 = pow22(b2, _2n10, P2) * b2 % P2;
+  const b5 = pow22(b4, _1n14, P2) * x % P2;
+  const b10 = pow22(b5, _5n4, P2) * b5 % P2;
+  const b20 = pow22(b10, _10n, P2) * b10 % P2;
+  const b40 = pow22(b20, _20n, P2) * b20 % P2;
+  const b80 = pow22(b40, _40n, P2) * b40 % P2;
+  const b160 = pow22(b80, _80n, P2) * b80 % P2;
+  const b240 = pow22(b160, _80n, P2) * b80 % P2;
+  const b250 = pow22(b240, _10n, P2) * b10 % P2;
+  const pow_p_5_8 = pow22(b250, _2n10, P2) * x % P2;
   return { pow_p_5_8, b2 };
 }
 function adjustScalarBytes2(bytes) {
@@ -51890,47 +53666,47 @@ function adjustScalarBytes2(bytes) {
   return bytes;
 }
 var ED25519_SQRT_M1 = /* @__PURE__ */ BigInt("19681161376707505956807079304988542015446066515923890162744021073123829784752");
-function uvRatio(u, v) {
-  const P = ed25519_CURVE_p2;
-  const v3 = mod3(v * v * v, P);
-  const v7 = mod3(v3 * v3 * v, P);
-  const pow3 = ed25519_pow_2_252_32(u * v7).pow_p_5_8;
-  let x = mod3(u * v3 * pow3, P);
-  const vx2 = mod3(v * x * x, P);
+function uvRatio(u2, v2) {
+  const P2 = ed25519_CURVE_p2;
+  const v3 = mod3(v2 * v2 * v2, P2);
+  const v7 = mod3(v3 * v3 * v2, P2);
+  const pow3 = ed25519_pow_2_252_32(u2 * v7).pow_p_5_8;
+  let x = mod3(u2 * v3 * pow3, P2);
+  const vx2 = mod3(v2 * x * x, P2);
   const root1 = x;
-  const root2 = mod3(x * ED25519_SQRT_M1, P);
-  const useRoot1 = vx2 === u;
-  const useRoot2 = vx2 === mod3(-u, P);
-  const noRoot = vx2 === mod3(-u * ED25519_SQRT_M1, P);
+  const root2 = mod3(x * ED25519_SQRT_M1, P2);
+  const useRoot1 = vx2 === u2;
+  const useRoot2 = vx2 === mod3(-u2, P2);
+  const noRoot = vx2 === mod3(-u2 * ED25519_SQRT_M1, P2);
   if (useRoot1)
     x = root1;
   if (useRoot2 || noRoot)
     x = root2;
-  if (isNegativeLE2(x, P))
-    x = mod3(-x, P);
+  if (isNegativeLE2(x, P2))
+    x = mod3(-x, P2);
   return { isValid: useRoot1 || useRoot2, value: x };
 }
 var ed25519_Point = /* @__PURE__ */ edwards(ed25519_CURVE, { uvRatio });
 var x255192 = /* @__PURE__ */ (() => {
-  const P = ed25519_CURVE_p2;
+  const P2 = ed25519_CURVE_p2;
   const powPminus2 = (x) => {
     const { pow_p_5_8, b2 } = ed25519_pow_2_252_32(x);
-    return mod3(pow22(pow_p_5_8, _3n6, P) * b2, P);
+    return mod3(pow22(pow_p_5_8, _3n6, P2) * b2, P2);
   };
   return montgomery2({
-    P,
+    P: P2,
     type: "x25519",
     powPminus2,
     adjustScalarBytes: adjustScalarBytes2,
     // ~3x faster fixed-base: [k]B on the birationally-equivalent Edwards curve using cached
     // base tables, mapped back via u = (1+y)/(1-y) = (Z+Y)/(Z-Y) with one Fermat inversion.
     // Same construction as libsodium's crypto_scalarmult_curve25519_base.
-    scalarMultBase: (k) => {
-      const kn = mod3(k, ed25519_Point.Fn.ORDER);
-      if (kn === _0n14)
+    scalarMultBase: (k2) => {
+      const kn2 = mod3(k2, ed25519_Point.Fn.ORDER);
+      if (kn2 === _0n14)
         return _0n14;
-      const p = ed25519_Point.BASE.multiply(kn);
-      return mod3((p.Z + p.Y) * powPminus2(mod3(p.Z - p.Y, P)), P);
+      const p2 = ed25519_Point.BASE.multiply(kn2);
+      return mod3((p2.Z + p2.Y) * powPminus2(mod3(p2.Z - p2.Y, P2)), P2);
     }
   });
 })();
@@ -51952,16 +53728,16 @@ async function webCryptoFallback(func, fallback) {
     }
   }
 }
-async function scalarMult(scalar, u) {
+async function scalarMult(scalar, u2) {
   return await webCryptoFallback(async () => {
     const key2 = isCryptoKey(scalar) ? scalar : await importX25519Key(scalar);
-    const peer = await crypto.subtle.importKey("raw", domBuffer(u), { name: "X25519" }, exportable, []);
+    const peer = await crypto.subtle.importKey("raw", domBuffer(u2), { name: "X25519" }, exportable, []);
     return new Uint8Array(await crypto.subtle.deriveBits({ name: "X25519", public: peer }, key2, 256));
   }, () => {
     if (isCryptoKey(scalar)) {
       throw new Error("CryptoKey provided but X25519 WebCrypto is not supported");
     }
-    return x255192.scalarMult(scalar, u);
+    return x255192.scalarMult(scalar, u2);
   });
 }
 async function scalarMultBase(scalar) {
@@ -52042,8 +53818,8 @@ var LineReader = class {
   }
 };
 function asciiString(bytes) {
-  bytes.forEach((b) => {
-    if (b < 32 || b > 126) {
+  bytes.forEach((b2) => {
+    if (b2 < 32 || b2 > 126) {
       throw Error("invalid non-ASCII byte in header");
     }
   });
@@ -52059,11 +53835,11 @@ function flatten(arr) {
   }
   return out;
 }
-function prepend(s, ...prefixes) {
-  return s.pipeThrough(new TransformStream({
+function prepend(s3, ...prefixes) {
+  return s3.pipeThrough(new TransformStream({
     start(controller) {
-      for (const p of prefixes) {
-        controller.enqueue(p);
+      for (const p2 of prefixes) {
+        controller.enqueue(p2);
       }
     }
   }));
@@ -52166,9 +53942,9 @@ async function parseHeader(header) {
   }
   const stanzas = [];
   for (; ; ) {
-    const { s, next: macLine } = await parseNextStanza(hdr);
-    if (s !== void 0) {
-      stanzas.push(s);
+    const { s: s3, next: macLine } = await parseNextStanza(hdr);
+    if (s3 !== void 0) {
+      stanzas.push(s3);
       continue;
     }
     if (!macLine.startsWith("--- ")) {
@@ -52183,15 +53959,15 @@ async function parseHeader(header) {
 function encodeHeaderNoMAC(recipients) {
   const lines = [];
   lines.push("age-encryption.org/v1\n");
-  for (const s of recipients) {
-    lines.push("-> " + s.args.join(" ") + "\n");
-    for (let i = 0; i < s.body.length; i += 48) {
+  for (const s3 of recipients) {
+    lines.push("-> " + s3.args.join(" ") + "\n");
+    for (let i = 0; i < s3.body.length; i += 48) {
       let end = i + 48;
-      if (end > s.body.length)
-        end = s.body.length;
-      lines.push(base64nopad.encode(s.body.subarray(i, end)) + "\n");
+      if (end > s3.body.length)
+        end = s3.body.length;
+      lines.push(base64nopad.encode(s3.body.subarray(i, end)) + "\n");
     }
-    if (s.body.length % 48 === 0)
+    if (s3.body.length % 48 === 0)
       lines.push("\n");
   }
   lines.push("---");
@@ -52207,10 +53983,10 @@ function encodeHeader(recipients, MAC) {
 // node_modules/age-encryption/dist/recipients.js
 var HybridRecipient = class {
   recipient;
-  constructor(s) {
-    const { prefix, words } = bech32.decode(s, false);
+  constructor(s3) {
+    const { prefix, words } = bech32.decode(s3, false);
     const bytes = bech32.fromWords(words);
-    if (!s.startsWith("age1pq1") || prefix.toLowerCase() !== "age1pq" || bytes.length !== 1216) {
+    if (!s3.startsWith("age1pq1") || prefix.toLowerCase() !== "age1pq" || bytes.length !== 1216) {
       throw Error("invalid recipient");
     }
     this.recipient = bytes;
@@ -52225,33 +54001,33 @@ var HybridRecipient = class {
 };
 var HybridIdentity = class {
   identity;
-  constructor(s) {
-    const res = bech32.decodeToBytes(s);
-    if (!s.startsWith("AGE-SECRET-KEY-PQ-1") || res.prefix.toUpperCase() !== "AGE-SECRET-KEY-PQ-" || res.bytes.length !== 32) {
+  constructor(s3) {
+    const res = bech32.decodeToBytes(s3);
+    if (!s3.startsWith("AGE-SECRET-KEY-PQ-1") || res.prefix.toUpperCase() !== "AGE-SECRET-KEY-PQ-" || res.bytes.length !== 32) {
       throw Error("invalid identity");
     }
     this.identity = res.bytes;
   }
   unwrapFileKey(stanzas) {
-    for (const s of stanzas) {
-      if (s.args.length < 1 || s.args[0] !== "mlkem768x25519") {
+    for (const s3 of stanzas) {
+      if (s3.args.length < 1 || s3.args[0] !== "mlkem768x25519") {
         continue;
       }
-      if (s.args.length !== 2) {
+      if (s3.args.length !== 2) {
         throw Error("invalid mlkem768x25519 stanza");
       }
-      const share = base64nopad.decode(s.args[1]);
+      const share = base64nopad.decode(s3.args[1]);
       if (share.length !== 1120) {
         throw Error("invalid mlkem768x25519 stanza");
       }
-      if (s.body.length !== 32) {
+      if (s3.body.length !== 32) {
         throw Error("invalid mlkem768x25519 stanza");
       }
       const sharedSecret = MLKEM768X25519.decapsulate(share, this.identity);
       const label = new TextEncoder().encode("age-encryption.org/mlkem768x25519");
       const { key: key2, nonce } = hpkeContext(hpkeMLKEM768X25519, sharedSecret, label);
       try {
-        return chacha20poly1305(key2, nonce).decrypt(s.body);
+        return chacha20poly1305(key2, nonce).decrypt(s3.body);
       } catch {
         continue;
       }
@@ -52319,7 +54095,7 @@ function hpkeDHKEMP256Encapsulate(recipient) {
   }
   const ephemeral = p2562.utils.randomSecretKey();
   const encapsulatedKey = p2562.getPublicKey(ephemeral, false);
-  const ss = p2562.getSharedSecret(ephemeral, recipient, true).subarray(1);
+  const ss2 = p2562.getSharedSecret(ephemeral, recipient, true).subarray(1);
   const kemContext = new Uint8Array(encapsulatedKey.length + recipient.length);
   kemContext.set(encapsulatedKey, 0);
   kemContext.set(recipient, encapsulatedKey.length);
@@ -52327,15 +54103,15 @@ function hpkeDHKEMP256Encapsulate(recipient) {
   suiteID.set(new TextEncoder().encode("KEM"), 0);
   suiteID[3] = hpkeDHKEMP256 >> 8;
   suiteID[4] = hpkeDHKEMP256 & 255;
-  const eaePRK = hpkeLabeledExtract(suiteID, void 0, "eae_prk", ss);
+  const eaePRK = hpkeLabeledExtract(suiteID, void 0, "eae_prk", ss2);
   const sharedSecret = hpkeLabeledExpand(suiteID, eaePRK, "shared_secret", kemContext, 32);
   return { encapsulatedKey, sharedSecret };
 }
 var TagRecipient = class {
   recipient;
-  constructor(s) {
-    const res = bech32.decodeToBytes(s);
-    if (!s.startsWith("age1tag1") || res.prefix.toLowerCase() !== "age1tag" || res.bytes.length !== 33) {
+  constructor(s3) {
+    const res = bech32.decodeToBytes(s3);
+    if (!s3.startsWith("age1tag1") || res.prefix.toLowerCase() !== "age1tag" || res.bytes.length !== 33) {
       throw Error("invalid recipient");
     }
     this.recipient = res.bytes;
@@ -52357,10 +54133,10 @@ var TagRecipient = class {
 };
 var HybridTagRecipient = class {
   recipient;
-  constructor(s) {
-    const { prefix, words } = bech32.decode(s, false);
+  constructor(s3) {
+    const { prefix, words } = bech32.decode(s3, false);
     const bytes = bech32.fromWords(words);
-    if (!s.startsWith("age1tagpq1") || prefix.toLowerCase() !== "age1tagpq" || bytes.length !== 1249) {
+    if (!s3.startsWith("age1tagpq1") || prefix.toLowerCase() !== "age1tagpq" || bytes.length !== 1249) {
       throw Error("invalid recipient");
     }
     this.recipient = bytes;
@@ -52382,9 +54158,9 @@ var HybridTagRecipient = class {
 };
 var X25519Recipient = class {
   recipient;
-  constructor(s) {
-    const res = bech32.decodeToBytes(s);
-    if (!s.startsWith("age1") || res.prefix.toLowerCase() !== "age" || res.bytes.length !== 32) {
+  constructor(s3) {
+    const res = bech32.decodeToBytes(s3);
+    if (!s3.startsWith("age1") || res.prefix.toLowerCase() !== "age" || res.bytes.length !== 32) {
       throw Error("invalid recipient");
     }
     this.recipient = res.bytes;
@@ -52404,28 +54180,28 @@ var X25519Recipient = class {
 var X25519Identity = class {
   identity;
   recipient;
-  constructor(s) {
-    if (isCryptoKey2(s)) {
-      this.identity = s;
-      this.recipient = scalarMultBase(s);
+  constructor(s3) {
+    if (isCryptoKey2(s3)) {
+      this.identity = s3;
+      this.recipient = scalarMultBase(s3);
       return;
     }
-    const res = bech32.decodeToBytes(s);
-    if (!s.startsWith("AGE-SECRET-KEY-1") || res.prefix.toUpperCase() !== "AGE-SECRET-KEY-" || res.bytes.length !== 32) {
+    const res = bech32.decodeToBytes(s3);
+    if (!s3.startsWith("AGE-SECRET-KEY-1") || res.prefix.toUpperCase() !== "AGE-SECRET-KEY-" || res.bytes.length !== 32) {
       throw Error("invalid identity");
     }
     this.identity = res.bytes;
     this.recipient = scalarMultBase(res.bytes);
   }
   async unwrapFileKey(stanzas) {
-    for (const s of stanzas) {
-      if (s.args.length < 1 || s.args[0] !== "X25519") {
+    for (const s3 of stanzas) {
+      if (s3.args.length < 1 || s3.args[0] !== "X25519") {
         continue;
       }
-      if (s.args.length !== 2) {
+      if (s3.args.length !== 2) {
         throw Error("invalid X25519 stanza");
       }
-      const share = base64nopad.decode(s.args[1]);
+      const share = base64nopad.decode(s3.args[1]);
       if (share.length !== 32) {
         throw Error("invalid X25519 stanza");
       }
@@ -52436,7 +54212,7 @@ var X25519Identity = class {
       salt.set(recipient, share.length);
       const label = new TextEncoder().encode("age-encryption.org/v1/X25519");
       const key2 = hkdf(sha256, secret, salt, label, 32);
-      const fileKey = decryptFileKey(s.body, key2);
+      const fileKey = decryptFileKey(s3.body, key2);
       if (fileKey !== null)
         return fileKey;
     }
@@ -52466,24 +54242,24 @@ var ScryptIdentity = class {
     this.passphrase = passphrase;
   }
   unwrapFileKey(stanzas) {
-    for (const s of stanzas) {
-      if (s.args.length < 1 || s.args[0] !== "scrypt") {
+    for (const s3 of stanzas) {
+      if (s3.args.length < 1 || s3.args[0] !== "scrypt") {
         continue;
       }
       if (stanzas.length !== 1) {
         throw Error("scrypt recipient is not the only one in the header");
       }
-      if (s.args.length !== 3) {
+      if (s3.args.length !== 3) {
         throw Error("invalid scrypt stanza");
       }
-      if (!/^[1-9][0-9]*$/.test(s.args[2])) {
+      if (!/^[1-9][0-9]*$/.test(s3.args[2])) {
         throw Error("invalid scrypt stanza");
       }
-      const salt = base64nopad.decode(s.args[1]);
+      const salt = base64nopad.decode(s3.args[1]);
       if (salt.length !== 16) {
         throw Error("invalid scrypt stanza");
       }
-      const logN = Number(s.args[2]);
+      const logN = Number(s3.args[2]);
       if (logN > 20) {
         throw Error("scrypt work factor is too high");
       }
@@ -52492,7 +54268,7 @@ var ScryptIdentity = class {
       labelAndSalt.set(new TextEncoder().encode(label));
       labelAndSalt.set(salt, label.length);
       const key2 = scrypt(this.passphrase, labelAndSalt, { N: 2 ** logN, r: 8, p: 1, dkLen: 32 });
-      const fileKey = decryptFileKey(s.body, key2);
+      const fileKey = decryptFileKey(s3.body, key2);
       if (fileKey !== null)
         return fileKey;
     }
@@ -52673,14 +54449,14 @@ var Encrypter = class {
    *
    * @param s - The passphrase to encrypt the file with.
    */
-  setPassphrase(s) {
+  setPassphrase(s3) {
     if (this.passphrase !== null) {
       throw new Error("can encrypt to at most one passphrase");
     }
     if (this.recipients.length !== 0) {
       throw new Error("can't encrypt to both recipients and passphrases");
     }
-    this.passphrase = s;
+    this.passphrase = s3;
   }
   /**
    * Set the scrypt work factor to use when encrypting the file(s) with a
@@ -52704,24 +54480,24 @@ var Encrypter = class {
    * beginning with `age1...` or an object implementing the {@link Recipient}
    * interface.
    */
-  addRecipient(s) {
+  addRecipient(s3) {
     if (this.passphrase !== null) {
       throw new Error("can't encrypt to both recipients and passphrases");
     }
-    if (typeof s === "string") {
-      if (s.startsWith("age1pq1")) {
-        this.recipients.push(new HybridRecipient(s));
-      } else if (s.startsWith("age1tag1")) {
-        this.recipients.push(new TagRecipient(s));
-      } else if (s.startsWith("age1tagpq1")) {
-        this.recipients.push(new HybridTagRecipient(s));
-      } else if (s.startsWith("age1")) {
-        this.recipients.push(new X25519Recipient(s));
+    if (typeof s3 === "string") {
+      if (s3.startsWith("age1pq1")) {
+        this.recipients.push(new HybridRecipient(s3));
+      } else if (s3.startsWith("age1tag1")) {
+        this.recipients.push(new TagRecipient(s3));
+      } else if (s3.startsWith("age1tagpq1")) {
+        this.recipients.push(new HybridTagRecipient(s3));
+      } else if (s3.startsWith("age1")) {
+        this.recipients.push(new X25519Recipient(s3));
       } else {
         throw new Error("unrecognized recipient type");
       }
     } else {
-      this.recipients.push(s);
+      this.recipients.push(s3);
     }
   }
   async encrypt(file) {
@@ -52760,8 +54536,8 @@ var Decrypter = class {
    *
    * @param s - The passphrase to decrypt the file with.
    */
-  addPassphrase(s) {
-    this.identities.push(new ScryptIdentity(s));
+  addPassphrase(s3) {
+    this.identities.push(new ScryptIdentity(s3));
   }
   /**
    * Add an identity to decrypt file(s) with. This method can be called
@@ -52785,24 +54561,24 @@ var Decrypter = class {
    * decrypter.addIdentity(key.privateKey)
    * ```
    */
-  addIdentity(s) {
-    if (isCryptoKey3(s)) {
-      this.identities.push(new X25519Identity(s));
-    } else if (typeof s === "string") {
-      if (s.startsWith("AGE-SECRET-KEY-1")) {
-        this.identities.push(new X25519Identity(s));
-      } else if (s.startsWith("AGE-SECRET-KEY-PQ-1")) {
-        this.identities.push(new HybridIdentity(s));
+  addIdentity(s3) {
+    if (isCryptoKey3(s3)) {
+      this.identities.push(new X25519Identity(s3));
+    } else if (typeof s3 === "string") {
+      if (s3.startsWith("AGE-SECRET-KEY-1")) {
+        this.identities.push(new X25519Identity(s3));
+      } else if (s3.startsWith("AGE-SECRET-KEY-PQ-1")) {
+        this.identities.push(new HybridIdentity(s3));
       } else {
         throw new Error("unrecognized identity type");
       }
     } else {
-      this.identities.push(s);
+      this.identities.push(s3);
     }
   }
   async decrypt(file, outputFormat) {
-    const s = file instanceof ReadableStream ? file : stream(file);
-    const { fileKey, headerSize, rest } = await this.decryptHeaderInternal(s);
+    const s3 = file instanceof ReadableStream ? file : stream(file);
+    const { fileKey, headerSize, rest } = await this.decryptHeaderInternal(s3);
     const { data: nonce, rest: payload } = await read(rest, 16);
     const label = new TextEncoder().encode("payload");
     const streamKey = hkdf(sha256, fileKey, nonce, label, 32);
@@ -52854,13 +54630,13 @@ var Decrypter = class {
     return null;
   }
 };
-function compareBytes(a, b) {
-  if (a.length !== b.length) {
+function compareBytes(a, b2) {
+  if (a.length !== b2.length) {
     return false;
   }
   let acc = 0;
   for (let i = 0; i < a.length; i++) {
-    acc |= a[i] ^ b[i];
+    acc |= a[i] ^ b2[i];
   }
   return acc === 0;
 }
@@ -52922,7 +54698,7 @@ async function readStanzas(data) {
   const d = new Decrypter();
   d.addIdentity(capture);
   await d.decrypt(data).catch(() => void 0);
-  return seen?.map((s) => ({ args: s.args, body: s.body }));
+  return seen?.map((s3) => ({ args: s3.args, body: s3.body }));
 }
 var SMALL_FILE_BYTES = 1024 * 1024;
 
@@ -52973,7 +54749,7 @@ function bundlePlaintext(variables) {
 }
 function scrypt2(input, salt) {
   return new Promise(
-    (resolve8, reject) => scryptCallback(input, salt, STAMP_BYTES, SCRYPT, (err, key2) => err ? reject(err) : resolve8(key2))
+    (resolve12, reject) => scryptCallback(input, salt, STAMP_BYTES, SCRYPT, (err, key2) => err ? reject(err) : resolve12(key2))
   );
 }
 function computeStamp(plaintext, recipients, salt) {
@@ -52984,7 +54760,7 @@ ${keys.join("\n")}
 ${plaintext}`, "utf8"), salt);
 }
 function stampOf(stanzas) {
-  const stanza = stanzas?.find((s) => s.args[0] === STAMP_TYPE);
+  const stanza = stanzas?.find((s3) => s3.args[0] === STAMP_TYPE);
   if (!stanza || stanza.args.length < 2) return void 0;
   const salt = Buffer.from(stanza.args[1], "base64");
   if (salt.length !== SALT_BYTES || stanza.body.length !== STAMP_BYTES) return void 0;
@@ -53008,8 +54784,8 @@ async function sealBundle(variables, recipients, previous) {
   });
   return { bytes, unchanged: false };
 }
-function sameList(a, b) {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
+function sameList(a, b2) {
+  return a.length === b2.length && a.every((x, i) => x === b2[i]);
 }
 function checkName(name, where2) {
   if (!VARIABLE_NAME.test(name)) {
@@ -53146,7 +54922,7 @@ async function dump(options) {
   checkBundleOptions(options);
   await ensureDirectory(options.outputDir);
   const processed = await runDeckDump(options);
-  const entityCount = processed.reduce((sum, f) => sum + totalEntities(f.counts), 0);
+  const entityCount = processed.reduce((sum, f2) => sum + totalEntities(f2.counts), 0);
   if (entityCount === 0 && !options.allowEmpty) {
     const previous = await previousEntityCount(options.outputDir);
     if (previous > 0) {
@@ -53168,7 +54944,7 @@ async function dump(options) {
       redactions: file.redactions
     });
   }
-  const requiredEnv = [...new Set(processed.flatMap((f) => f.redactions.map((r) => r.name)))].sort();
+  const requiredEnv = [...new Set(processed.flatMap((f2) => f2.redactions.map((r) => r.name)))].sort();
   const secrets = collectSecrets(processed, options);
   const owned = new Map(files);
   let bundle;
@@ -53191,11 +54967,11 @@ async function dump(options) {
     bundle !== void 0
   );
   return {
-    files: workspaces.map((w) => w.file),
+    files: workspaces.map((w2) => w2.file),
     workspaces,
     entityCount,
     digest: digestFiles2(files),
-    secretsRedacted: processed.reduce((sum, f) => sum + f.redactions.length, 0),
+    secretsRedacted: processed.reduce((sum, f2) => sum + f2.redactions.length, 0),
     requiredEnv,
     ...outcome,
     bundle
@@ -53283,9 +55059,9 @@ function manifestNames(text) {
 function manifestEntries(text) {
   const entries = /* @__PURE__ */ new Map();
   for (const line of text.split("\n")) {
-    const m = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
-    if (!m || m[2].includes("/") || m[2] === "." || m[2] === ".." || m[2].includes("\0")) continue;
-    entries.set(m[2], m[1]);
+    const m2 = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
+    if (!m2 || m2[2].includes("/") || m2[2] === "." || m2[2] === ".." || m2[2].includes("\0")) continue;
+    entries.set(m2[2], m2[1]);
   }
   return entries;
 }
@@ -53294,7 +55070,7 @@ async function previousFiles(dir) {
   return text === void 0 ? void 0 : manifestNames(text);
 }
 async function previousEntityCount(dir) {
-  const names = await previousFiles(dir) ?? (await readdir5(dir)).filter((f) => f.endsWith(".yaml"));
+  const names = await previousFiles(dir) ?? (await readdir5(dir)).filter((f2) => f2.endsWith(".yaml"));
   let total = 0;
   for (const name of names.filter((n) => n.endsWith(".yaml"))) {
     const path5 = join12(dir, name);
@@ -53391,9 +55167,9 @@ function findEnvReferences(text) {
   const refs = [];
   let line = 1;
   let counted = 0;
-  for (let at2 = text.indexOf("${{"); at2 !== -1; ) {
-    const start = text.lastIndexOf("\n", at2) + 1;
-    const newline = text.indexOf("\n", at2);
+  for (let at3 = text.indexOf("${{"); at3 !== -1; ) {
+    const start = text.lastIndexOf("\n", at3) + 1;
+    const newline = text.indexOf("\n", at3);
     const end = newline === -1 ? text.length : newline;
     for (let i = text.indexOf("\n", counted); i !== -1 && i < start; i = text.indexOf("\n", i + 1)) line++;
     counted = start;
@@ -53405,7 +55181,7 @@ function findEnvReferences(text) {
         }
       }
     }
-    at2 = newline === -1 ? -1 : text.indexOf("${{", newline);
+    at3 = newline === -1 ? -1 : text.indexOf("${{", newline);
   }
   return refs;
 }
@@ -53449,7 +55225,7 @@ async function expandState(paths2) {
 }
 async function walk(dir, out) {
   for (const entry2 of (await readdir6(dir, { withFileTypes: true })).sort(
-    (a, b) => a.name.localeCompare(b.name)
+    (a, b2) => a.name.localeCompare(b2.name)
   )) {
     const path5 = join13(dir, entry2.name);
     if (entry2.name.startsWith(".")) continue;
@@ -53504,7 +55280,7 @@ function checkFile(file, text) {
   const selectTags = Array.isArray(info2?.select_tags) ? info2.select_tags.filter((t) => typeof t === "string") : void 0;
   return { problems, workspace, selectTags, state };
 }
-function findDuplicates(holder, specs, at2, found, where2) {
+function findDuplicates(holder, specs, at3, found, where2) {
   for (const collection in specs) {
     const list = holder[collection];
     if (!Array.isArray(list)) continue;
@@ -53519,14 +55295,14 @@ function findDuplicates(holder, specs, at2, found, where2) {
         const first = seen.get(name);
         if (first === void 0) seen.set(name, index);
         else {
-          const path5 = [...at2, collection, index];
-          found.push({ label: spec.label, name, where: where2, path: path5, first: [...at2, collection, first] });
+          const path5 = [...at3, collection, index];
+          found.push({ label: spec.label, name, where: where2, path: path5, first: [...at3, collection, first] });
         }
       }
       if (spec.nested) {
-        at2.push(collection, index);
-        findDuplicates(entity, spec.nested, at2, found, ` in ${spec.label} "${name}"`);
-        at2.length -= 2;
+        at3.push(collection, index);
+        findDuplicates(entity, spec.nested, at3, found, ` in ${spec.label} "${name}"`);
+        at3.length -= 2;
       }
     }
   }
@@ -53592,14 +55368,14 @@ function renderTemplates(text, env, file) {
   return text.split("\n").map(
     (line, i) => line.trimStart().startsWith("#") ? line : line.replace(
       TEMPLATE2,
-      (_whole, pipeline2) => renderPipeline(pipeline2, env, `${file}:${i + 1}`)
+      (_whole, pipeline4) => renderPipeline(pipeline4, env, `${file}:${i + 1}`)
     )
   ).join("\n");
 }
-function renderPipeline(pipeline2, env, where2) {
-  const [first = "", ...rest] = pipeline2.split("|").map((part) => part.trim());
+function renderPipeline(pipeline4, env, where2) {
+  const [first = "", ...rest] = pipeline4.split("|").map((part) => part.trim());
   const call = ENV.exec(first);
-  if (!call) throw new DeckhandError(`${where2}: the template "${pipeline2}" is not an env reference`);
+  if (!call) throw new DeckhandError(`${where2}: the template "${pipeline4}" is not an env reference`);
   let value = env[call[1] ?? call[2] ?? ""] ?? "";
   for (const step of rest) {
     const indent = /^indent\s+(\d+)$/.exec(step);
@@ -53693,7 +55469,7 @@ function flatErrors(body) {
     const parsed = JSON.parse(body);
     return (parsed.flattened_errors ?? []).slice(0, 20).flatMap(
       (e) => (e.errors ?? []).map(
-        (f) => `${e.entity_type ?? "entity"} ${e.entity_name ?? ""}: ${f.field ? `${f.field}: ` : ""}${f.message ?? ""}`.trim()
+        (f2) => `${e.entity_type ?? "entity"} ${e.entity_name ?? ""}: ${f2.field ? `${f2.field}: ` : ""}${f2.message ?? ""}`.trim()
       )
     );
   } catch {
@@ -53765,7 +55541,7 @@ async function readTargets(options) {
   );
   if (missing) problems.push(missing);
   const targets = [...groups.values()].sort(
-    (a, b) => a.workspace.localeCompare(b.workspace) || a.selectTags.join(",").localeCompare(b.selectTags.join(","))
+    (a, b2) => a.workspace.localeCompare(b2.workspace) || a.selectTags.join(",").localeCompare(b2.selectTags.join(","))
   );
   return { targets, files, problems, envNames: [...new Set(refs.map((r) => r.name))] };
 }
@@ -53887,7 +55663,7 @@ var PlanMasker = class {
    * by kind.
    */
   text(value) {
-    this.sorted ??= [...this.secrets].sort((a, b) => b.length - a.length);
+    this.sorted ??= [...this.secrets].sort((a, b2) => b2.length - a.length);
     return scrub(value, this.sorted);
   }
 };
@@ -53920,8 +55696,8 @@ var COLLECTION_OF_KIND = {
 };
 function maskName(kind, name) {
   if (kind !== "key-auth") return name;
-  const at2 = name.indexOf(" for consumer ");
-  return at2 < 0 ? MASK : MASK + name.slice(at2);
+  const at3 = name.indexOf(" for consumer ");
+  return at3 < 0 ? MASK : MASK + name.slice(at3);
 }
 function targetPlan(output, target, masker) {
   const changes = [
@@ -53933,7 +55709,7 @@ function targetPlan(output, target, masker) {
     ...target,
     counts: { ...output.summary },
     changes,
-    warnings: output.warnings.map((w) => masker.text(w)),
+    warnings: output.warnings.map((w2) => masker.text(w2)),
     errors: output.errors.map((e) => masker.text(e))
   };
 }
@@ -53986,7 +55762,7 @@ function syncOutcome(output, masker, planned = []) {
   for (const [key2, a] of attempted) if (!failedKeys.has(key2)) applied.push(a.change);
   const reported = /* @__PURE__ */ new Set();
   for (const c of applied) reported.add(changeKey(c));
-  for (const f of failed) reported.add(changeKey(f.change));
+  for (const f2 of failed) reported.add(changeKey(f2.change));
   for (const c of dropped.values()) reported.add(changeKey(c));
   return {
     applied,
@@ -53994,13 +55770,13 @@ function syncOutcome(output, masker, planned = []) {
     dropped: [...dropped.values()],
     notAttempted: planned.filter((c) => !reported.has(changeKey(c))),
     otherErrors: otherErrors.map((e) => masker.text(e)),
-    warnings: output.warnings.map((w) => masker.text(w)),
+    warnings: output.warnings.map((w2) => masker.text(w2)),
     counts: { ...output.summary }
   };
 }
 function entityKey(action, change) {
   const body = change.body;
-  const id = [body?.new, body?.old].map((b) => isObject(b) && typeof b.id === "string" ? b.id : void 0);
+  const id = [body?.new, body?.old].map((b2) => isObject(b2) && typeof b2.id === "string" ? b2.id : void 0);
   return `${action}\0${change.kind}\0${id[0] ?? id[1] ?? `name:${change.name}`}`;
 }
 function* changeBodies(output) {
@@ -54054,9 +55830,9 @@ function describeCounts(c) {
 async function syncTargets(plans, options) {
   const results = /* @__PURE__ */ new Map();
   let failed = false;
-  const work = plans.filter((p) => {
-    if (p.counts.total > 0) return true;
-    results.set(p, { status: "unchanged" });
+  const work = plans.filter((p2) => {
+    if (p2.counts.total > 0) return true;
+    results.set(p2, { status: "unchanged" });
     return false;
   });
   await runBounded(work, options.concurrency, workspaceKey, async (plan) => {
@@ -54081,15 +55857,15 @@ async function syncTargets(plans, options) {
     }
     results.set(plan, result);
   });
-  return new Map(plans.map((p) => [p, results.get(p) ?? { status: "not-started" }]));
+  return new Map(plans.map((p2) => [p2, results.get(p2) ?? { status: "not-started" }]));
 }
 function unplannedChanges(plan, outcome) {
   const planned = new Set(plan.changes.map(changeKey));
-  return [...outcome.applied, ...outcome.failed.map((f) => f.change)].filter(
+  return [...outcome.applied, ...outcome.failed.map((f2) => f2.change)].filter(
     (c) => !planned.has(changeKey(c))
   );
 }
-var workspaceKey = (p) => p.workspace === "default" ? "" : p.workspace;
+var workspaceKey = (p2) => p2.workspace === "default" ? "" : p2.workspace;
 async function runDeck(mode, target, options) {
   const args = reconcileArgs(options.deck.deck.features, {
     mode,
@@ -54209,7 +55985,7 @@ var DeckVariables = class _DeckVariables {
   /** The report's line, when bundles were read: how many values they gave, how many the environment overrode. */
   describe() {
     if (this.sources.length === 0) return void 0;
-    const files = this.sources.map((s) => s.file).join(", ");
+    const files = this.sources.map((s3) => s3.file).join(", ");
     const overridden = this.overridden().length;
     return `${this.size} variable(s) from the secret bundle ${files}, ${overridden} overridden by the environment${overridden > 0 ? ` (${this.overridden().join(", ")})` : ""}.`;
   }
@@ -54226,7 +56002,7 @@ function maskValue(value, secret) {
 
 // actions/engine/restore/timeline.ts
 init_errors();
-var round = (ms) => Math.round(ms / 100) / 10;
+var round = (ms2) => Math.round(ms2 / 100) / 10;
 var Timeline = class {
   started = performance.now();
   phases = [];
@@ -54533,7 +56309,7 @@ var Recovery = class {
     if (read2.problems.length > 0) {
       throw new DeckhandError(
         `The state files have ${read2.problems.length} problem(s); nothing was restored from them.`,
-        read2.problems.map((p) => `${[p.file, p.line].filter(Boolean).join(":") || "state"}: ${p.message}`)
+        read2.problems.map((p2) => `${[p2.file, p2.line].filter(Boolean).join(":") || "state"}: ${p2.message}`)
       );
     }
     await this.importKeyring();
@@ -54547,7 +56323,7 @@ var Recovery = class {
     const plans = await this.timeline.phase(
       "plan",
       () => planTargets(read2.targets, reconcile),
-      (p) => `${totalCounts(p).total} change(s) in ${p.length} target(s)`
+      (p2) => `${totalCounts(p2).total} change(s) in ${p2.length} target(s)`
     );
     this.refuseConfigured(plans);
     const counts2 = totalCounts(plans);
@@ -54564,8 +56340,8 @@ var Recovery = class {
         for (const [plan, result] of results2) {
           if (result.status === "error") problems.push(`${targetLabel(plan)}: ${result.message}`);
           else if (result.status === "synced") {
-            for (const f of result.outcome.failed)
-              problems.push(`${f.change.action} ${f.change.kind} ${f.change.name}: ${f.error}`);
+            for (const f2 of result.outcome.failed)
+              problems.push(`${f2.change.action} ${f2.change.kind} ${f2.change.name}: ${f2.error}`);
             append(problems, result.outcome.otherErrors);
           }
         }
@@ -54583,16 +56359,16 @@ var Recovery = class {
     const applied = [...results.values()].flatMap((r) => r.status === "synced" ? r.outcome.applied : []);
     this.outcome.entitiesRestored = applied.filter((c) => c.action !== "delete").length;
     this.outcome.restored.push(
-      `Declarative state of ${plans.map((p) => targetLabel(p)).join(", ")} from ${read2.files.length} file(s): ${describeKinds(applied)}.`
+      `Declarative state of ${plans.map((p2) => targetLabel(p2)).join(", ")} from ${read2.files.length} file(s): ${describeKinds(applied)}.`
     );
     this.addUnmanaged();
     const after = await this.timeline.phase(
       "verify with deck diff",
       () => planTargets(read2.targets, reconcile),
-      (p) => `${totalCounts(p).total} difference(s)`
+      (p2) => `${totalCounts(p2).total} difference(s)`
     );
     const left = after.flatMap(
-      (p) => p.changes.map((c) => `${c.action} ${c.kind} ${c.name} (${targetLabel(p)})`)
+      (p2) => p2.changes.map((c) => `${c.action} ${c.kind} ${c.name} (${targetLabel(p2)})`)
     );
     this.timeline.check(
       "deck diff against the state",
@@ -54604,7 +56380,7 @@ var Recovery = class {
   refuseConfigured(plans) {
     if (this.options.overwrite || this.foundEmpty) return;
     const existing = plans.flatMap(
-      (p) => p.changes.filter((c) => c.action !== "create").map((c) => `${c.action} ${c.kind} ${c.name} (${targetLabel(p)})`)
+      (p2) => p2.changes.filter((c) => c.action !== "create").map((c) => `${c.action} ${c.kind} ${c.name} (${targetLabel(p2)})`)
     );
     if (existing.length === 0) return;
     throw new DeckhandError(
@@ -54636,7 +56412,7 @@ var Recovery = class {
       for (const admin of this.options.admins) {
         const held = await nodeEntityCounts(admin);
         const differs = Object.keys({ ...held, ...config.counts }).some(
-          (k) => (held[k] ?? 0) !== (config.counts[k] ?? 0)
+          (k2) => (held[k2] ?? 0) !== (config.counts[k2] ?? 0)
         );
         if (totalEntities(held) > 0 && differs) {
           throw new DeckhandError(
@@ -54675,7 +56451,7 @@ var Recovery = class {
   }
   /** Values of the DECK_ variables the state uses: the secrets the dump redacted, masked from here on. */
   secretsOf(names, variables) {
-    const values = variables.values(names).filter((v) => v.length >= 3);
+    const values = variables.values(names).filter((v2) => v2.length >= 3);
     for (const value of values) this.options.secret(value);
     return values;
   }
@@ -54726,7 +56502,7 @@ var Recovery = class {
 function describeKinds(changes) {
   const kinds = /* @__PURE__ */ new Map();
   for (const c of changes) if (c.action !== "delete") kinds.set(c.kind, (kinds.get(c.kind) ?? 0) + 1);
-  return kinds.size === 0 ? "nothing to create" : [...kinds].map(([k, n]) => `${n} ${k}${n === 1 ? "" : "s"}`).join(", ");
+  return kinds.size === 0 ? "nothing to create" : [...kinds].map(([k2, n]) => `${n} ${k2}${n === 1 ? "" : "s"}`).join(", ");
 }
 
 // actions/engine/upgrade/dumps.ts
@@ -54746,26 +56522,4285 @@ async function readStateFiles(files) {
 }
 function entityDifferences(drift) {
   const lines = drift.entities.map((e) => {
-    const fields = e.action === "changed" && e.fields?.length ? `: ${e.fields.map((f) => f.path).join(", ")}` : "";
+    const fields = e.action === "changed" && e.fields?.length ? `: ${e.fields.map((f2) => f2.path).join(", ")}` : "";
     return `${e.action} ${e.name} (workspace ${e.workspace})${fields}`;
   });
-  for (const u of drift.unreadable) lines.push(`unreadable ${u.file}: ${u.error}`);
+  for (const u2 of drift.unreadable) lines.push(`unreadable ${u2.file}: ${u2.error}`);
   return lines;
 }
 
+// actions/engine/upgrade/files.ts
+import { stat as stat10 } from "node:fs/promises";
+import { join as join15, resolve as resolve7 } from "node:path";
+
+// node_modules/tinyglobby/dist/index.mjs
+import { readdir as readdir7, readdirSync, realpath, realpathSync, stat as stat8, statSync as statSync2 } from "fs";
+import { isAbsolute as isAbsolute2, posix, resolve as resolve5 } from "path";
+import { fileURLToPath } from "url";
+
+// node_modules/fdir/dist/index.mjs
+import { createRequire } from "module";
+import { basename as basename6, dirname as dirname4, normalize, relative as relative2, resolve as resolve4, sep as sep2 } from "path";
+import * as nativeFs from "fs";
+var __require2 = /* @__PURE__ */ createRequire(import.meta.url);
+function cleanPath(path5) {
+  let normalized = normalize(path5);
+  if (normalized.length > 1 && normalized[normalized.length - 1] === sep2) normalized = normalized.substring(0, normalized.length - 1);
+  return normalized;
+}
+var SLASHES_REGEX = /[\\/]/g;
+function convertSlashes(path5, separator) {
+  return path5.replace(SLASHES_REGEX, separator);
+}
+var WINDOWS_ROOT_DIR_REGEX = /^[a-z]:[\\/]$/i;
+function isRootDirectory(path5) {
+  return path5 === "/" || WINDOWS_ROOT_DIR_REGEX.test(path5);
+}
+function normalizePath(path5, options) {
+  const { resolvePaths, normalizePath: normalizePath$1, pathSeparator } = options;
+  const pathNeedsCleaning = process.platform === "win32" && path5.includes("/") || path5.startsWith(".");
+  if (resolvePaths) path5 = resolve4(path5);
+  if (normalizePath$1 || pathNeedsCleaning) path5 = cleanPath(path5);
+  if (path5 === ".") return "";
+  const needsSeperator = path5[path5.length - 1] !== pathSeparator;
+  return convertSlashes(needsSeperator ? path5 + pathSeparator : path5, pathSeparator);
+}
+function joinPathWithBasePath(filename, directoryPath) {
+  return directoryPath + filename;
+}
+function joinPathWithRelativePath(root, options) {
+  return function(filename, directoryPath) {
+    const sameRoot = directoryPath.startsWith(root);
+    if (sameRoot) return directoryPath.slice(root.length) + filename;
+    else return convertSlashes(relative2(root, directoryPath), options.pathSeparator) + options.pathSeparator + filename;
+  };
+}
+function joinPath(filename) {
+  return filename;
+}
+function joinDirectoryPath(filename, directoryPath, separator) {
+  return directoryPath + filename + separator;
+}
+function build$7(root, options) {
+  const { relativePaths, includeBasePath } = options;
+  return relativePaths && root ? joinPathWithRelativePath(root, options) : includeBasePath ? joinPathWithBasePath : joinPath;
+}
+function pushDirectoryWithRelativePath(root) {
+  return function(directoryPath, paths2) {
+    paths2.push(directoryPath.substring(root.length) || ".");
+  };
+}
+function pushDirectoryFilterWithRelativePath(root) {
+  return function(directoryPath, paths2, filters) {
+    const relativePath = directoryPath.substring(root.length) || ".";
+    if (filters.every((filter) => filter(relativePath, true))) paths2.push(relativePath);
+  };
+}
+var pushDirectory = (directoryPath, paths2) => {
+  paths2.push(directoryPath || ".");
+};
+var pushDirectoryFilter = (directoryPath, paths2, filters) => {
+  const path5 = directoryPath || ".";
+  if (filters.every((filter) => filter(path5, true))) paths2.push(path5);
+};
+var empty$2 = () => {
+};
+function build$6(root, options) {
+  const { includeDirs, filters, relativePaths } = options;
+  if (!includeDirs) return empty$2;
+  if (relativePaths) return filters && filters.length ? pushDirectoryFilterWithRelativePath(root) : pushDirectoryWithRelativePath(root);
+  return filters && filters.length ? pushDirectoryFilter : pushDirectory;
+}
+var pushFileFilterAndCount = (filename, _paths, counts2, filters) => {
+  if (filters.every((filter) => filter(filename, false))) counts2.files++;
+};
+var pushFileFilter = (filename, paths2, _counts, filters) => {
+  if (filters.every((filter) => filter(filename, false))) paths2.push(filename);
+};
+var pushFileCount = (_filename, _paths, counts2, _filters) => {
+  counts2.files++;
+};
+var pushFile = (filename, paths2) => {
+  paths2.push(filename);
+};
+var empty$1 = () => {
+};
+function build$5(options) {
+  const { excludeFiles, filters, onlyCounts } = options;
+  if (excludeFiles) return empty$1;
+  if (filters && filters.length) return onlyCounts ? pushFileFilterAndCount : pushFileFilter;
+  else if (onlyCounts) return pushFileCount;
+  else return pushFile;
+}
+var getArray = (paths2) => {
+  return paths2;
+};
+var getArrayGroup = () => {
+  return [""].slice(0, 0);
+};
+function build$4(options) {
+  return options.group ? getArrayGroup : getArray;
+}
+var groupFiles = (groups, directory, files) => {
+  groups.push({
+    directory,
+    files,
+    dir: directory
+  });
+};
+var empty = () => {
+};
+function build$3(options) {
+  return options.group ? groupFiles : empty;
+}
+var resolveSymlinksAsync = function(path5, state, callback$1) {
+  const { queue, fs: fs5, options: { suppressErrors } } = state;
+  queue.enqueue();
+  fs5.realpath(path5, (error2, resolvedPath) => {
+    if (error2) return queue.dequeue(suppressErrors ? null : error2, state);
+    fs5.stat(resolvedPath, (error$1, stat15) => {
+      if (error$1) return queue.dequeue(suppressErrors ? null : error$1, state);
+      if (stat15.isDirectory() && isRecursive(path5, resolvedPath, state)) return queue.dequeue(null, state);
+      callback$1(stat15, resolvedPath);
+      queue.dequeue(null, state);
+    });
+  });
+};
+var resolveSymlinks = function(path5, state, callback$1) {
+  const { queue, fs: fs5, options: { suppressErrors } } = state;
+  queue.enqueue();
+  try {
+    const resolvedPath = fs5.realpathSync(path5);
+    const stat15 = fs5.statSync(resolvedPath);
+    if (stat15.isDirectory() && isRecursive(path5, resolvedPath, state)) return;
+    callback$1(stat15, resolvedPath);
+  } catch (e) {
+    if (!suppressErrors) throw e;
+  }
+};
+function build$2(options, isSynchronous) {
+  if (!options.resolveSymlinks || options.excludeSymlinks) return null;
+  return isSynchronous ? resolveSymlinks : resolveSymlinksAsync;
+}
+function isRecursive(path5, resolved, state) {
+  if (state.options.useRealPaths) return isRecursiveUsingRealPaths(resolved, state);
+  let parent = dirname4(path5);
+  let depth = 1;
+  while (parent !== state.root && depth < 2) {
+    const resolvedPath = state.symlinks.get(parent);
+    const isSameRoot = !!resolvedPath && (resolvedPath === resolved || resolvedPath.startsWith(resolved) || resolved.startsWith(resolvedPath));
+    if (isSameRoot) depth++;
+    else parent = dirname4(parent);
+  }
+  state.symlinks.set(path5, resolved);
+  return depth > 1;
+}
+function isRecursiveUsingRealPaths(resolved, state) {
+  return state.visited.includes(resolved + state.options.pathSeparator);
+}
+var onlyCountsSync = (state) => {
+  return state.counts;
+};
+var groupsSync = (state) => {
+  return state.groups;
+};
+var defaultSync = (state) => {
+  return state.paths;
+};
+var limitFilesSync = (state) => {
+  return state.paths.slice(0, state.options.maxFiles);
+};
+var onlyCountsAsync = (state, error2, callback$1) => {
+  report(error2, callback$1, state.counts, state.options.suppressErrors);
+  return null;
+};
+var defaultAsync = (state, error2, callback$1) => {
+  report(error2, callback$1, state.paths, state.options.suppressErrors);
+  return null;
+};
+var limitFilesAsync = (state, error2, callback$1) => {
+  report(error2, callback$1, state.paths.slice(0, state.options.maxFiles), state.options.suppressErrors);
+  return null;
+};
+var groupsAsync = (state, error2, callback$1) => {
+  report(error2, callback$1, state.groups, state.options.suppressErrors);
+  return null;
+};
+function report(error2, callback$1, output, suppressErrors) {
+  if (error2 && !suppressErrors) callback$1(error2, output);
+  else callback$1(null, output);
+}
+function build$1(options, isSynchronous) {
+  const { onlyCounts, group, maxFiles } = options;
+  if (onlyCounts) return isSynchronous ? onlyCountsSync : onlyCountsAsync;
+  else if (group) return isSynchronous ? groupsSync : groupsAsync;
+  else if (maxFiles) return isSynchronous ? limitFilesSync : limitFilesAsync;
+  else return isSynchronous ? defaultSync : defaultAsync;
+}
+var readdirOpts = { withFileTypes: true };
+var walkAsync = (state, crawlPath, directoryPath, currentDepth, callback$1) => {
+  state.queue.enqueue();
+  if (currentDepth < 0) return state.queue.dequeue(null, state);
+  const { fs: fs5 } = state;
+  state.visited.push(crawlPath);
+  state.counts.directories++;
+  fs5.readdir(crawlPath || ".", readdirOpts, (error2, entries = []) => {
+    callback$1(entries, directoryPath, currentDepth);
+    state.queue.dequeue(state.options.suppressErrors ? null : error2, state);
+  });
+};
+var walkSync = (state, crawlPath, directoryPath, currentDepth, callback$1) => {
+  const { fs: fs5 } = state;
+  if (currentDepth < 0) return;
+  state.visited.push(crawlPath);
+  state.counts.directories++;
+  let entries = [];
+  try {
+    entries = fs5.readdirSync(crawlPath || ".", readdirOpts);
+  } catch (e) {
+    if (!state.options.suppressErrors) throw e;
+  }
+  callback$1(entries, directoryPath, currentDepth);
+};
+function build(isSynchronous) {
+  return isSynchronous ? walkSync : walkAsync;
+}
+var Queue = class {
+  count = 0;
+  constructor(onQueueEmpty) {
+    this.onQueueEmpty = onQueueEmpty;
+  }
+  enqueue() {
+    this.count++;
+    return this.count;
+  }
+  dequeue(error2, output) {
+    if (this.onQueueEmpty && (--this.count <= 0 || error2)) {
+      this.onQueueEmpty(error2, output);
+      if (error2) {
+        output.controller.abort();
+        this.onQueueEmpty = void 0;
+      }
+    }
+  }
+};
+var Counter = class {
+  _files = 0;
+  _directories = 0;
+  set files(num) {
+    this._files = num;
+  }
+  get files() {
+    return this._files;
+  }
+  set directories(num) {
+    this._directories = num;
+  }
+  get directories() {
+    return this._directories;
+  }
+  /**
+  * @deprecated use `directories` instead
+  */
+  /* c8 ignore next 3 */
+  get dirs() {
+    return this._directories;
+  }
+};
+var Aborter = class {
+  aborted = false;
+  abort() {
+    this.aborted = true;
+  }
+};
+var Walker = class {
+  root;
+  isSynchronous;
+  state;
+  joinPath;
+  pushDirectory;
+  pushFile;
+  getArray;
+  groupFiles;
+  resolveSymlink;
+  walkDirectory;
+  callbackInvoker;
+  constructor(root, options, callback$1) {
+    this.isSynchronous = !callback$1;
+    this.callbackInvoker = build$1(options, this.isSynchronous);
+    this.root = normalizePath(root, options);
+    this.state = {
+      root: isRootDirectory(this.root) ? this.root : this.root.slice(0, -1),
+      paths: [""].slice(0, 0),
+      groups: [],
+      counts: new Counter(),
+      options,
+      queue: new Queue((error2, state) => this.callbackInvoker(state, error2, callback$1)),
+      symlinks: /* @__PURE__ */ new Map(),
+      visited: [""].slice(0, 0),
+      controller: new Aborter(),
+      fs: options.fs || nativeFs
+    };
+    this.joinPath = build$7(this.root, options);
+    this.pushDirectory = build$6(this.root, options);
+    this.pushFile = build$5(options);
+    this.getArray = build$4(options);
+    this.groupFiles = build$3(options);
+    this.resolveSymlink = build$2(options, this.isSynchronous);
+    this.walkDirectory = build(this.isSynchronous);
+  }
+  start() {
+    this.pushDirectory(this.root, this.state.paths, this.state.options.filters);
+    this.walkDirectory(this.state, this.root, this.root, this.state.options.maxDepth, this.walk);
+    return this.isSynchronous ? this.callbackInvoker(this.state, null) : null;
+  }
+  walk = (entries, directoryPath, depth) => {
+    const { paths: paths2, options: { filters, resolveSymlinks: resolveSymlinks$1, excludeSymlinks, exclude, maxFiles, signal, useRealPaths, pathSeparator }, controller } = this.state;
+    if (controller.aborted || signal && signal.aborted || maxFiles && paths2.length > maxFiles) return;
+    const files = this.getArray(this.state.paths);
+    for (let i = 0; i < entries.length; ++i) {
+      const entry2 = entries[i];
+      if (entry2.isFile() || entry2.isSymbolicLink() && !resolveSymlinks$1 && !excludeSymlinks) {
+        const filename = this.joinPath(entry2.name, directoryPath);
+        this.pushFile(filename, files, this.state.counts, filters);
+      } else if (entry2.isDirectory()) {
+        let path5 = joinDirectoryPath(entry2.name, directoryPath, this.state.options.pathSeparator);
+        if (exclude && exclude(entry2.name, path5)) continue;
+        this.pushDirectory(path5, paths2, filters);
+        this.walkDirectory(this.state, path5, path5, depth - 1, this.walk);
+      } else if (this.resolveSymlink && entry2.isSymbolicLink()) {
+        let path5 = joinPathWithBasePath(entry2.name, directoryPath);
+        this.resolveSymlink(path5, this.state, (stat15, resolvedPath) => {
+          if (stat15.isDirectory()) {
+            resolvedPath = normalizePath(resolvedPath, this.state.options);
+            if (exclude && exclude(entry2.name, useRealPaths ? resolvedPath : path5 + pathSeparator)) return;
+            this.walkDirectory(this.state, resolvedPath, useRealPaths ? resolvedPath : path5 + pathSeparator, depth - 1, this.walk);
+          } else {
+            resolvedPath = useRealPaths ? resolvedPath : path5;
+            const filename = basename6(resolvedPath);
+            const directoryPath$1 = normalizePath(dirname4(resolvedPath), this.state.options);
+            resolvedPath = this.joinPath(filename, directoryPath$1);
+            this.pushFile(resolvedPath, files, this.state.counts, filters);
+          }
+        });
+      }
+    }
+    this.groupFiles(this.state.groups, directoryPath, files);
+  };
+};
+function promise(root, options) {
+  return new Promise((resolve$1, reject) => {
+    callback(root, options, (err, output) => {
+      if (err) return reject(err);
+      resolve$1(output);
+    });
+  });
+}
+function callback(root, options, callback$1) {
+  let walker = new Walker(root, options, callback$1);
+  walker.start();
+}
+function sync(root, options) {
+  const walker = new Walker(root, options);
+  return walker.start();
+}
+var APIBuilder = class {
+  constructor(root, options) {
+    this.root = root;
+    this.options = options;
+  }
+  withPromise() {
+    return promise(this.root, this.options);
+  }
+  withCallback(cb) {
+    callback(this.root, this.options, cb);
+  }
+  sync() {
+    return sync(this.root, this.options);
+  }
+};
+var pm = null;
+try {
+  __require2.resolve("picomatch");
+  pm = __require2("picomatch");
+} catch {
+}
+var Builder = class {
+  globCache = {};
+  options = {
+    maxDepth: Infinity,
+    suppressErrors: true,
+    pathSeparator: sep2,
+    filters: []
+  };
+  globFunction;
+  constructor(options) {
+    this.options = {
+      ...this.options,
+      ...options
+    };
+    this.globFunction = this.options.globFunction;
+  }
+  group() {
+    this.options.group = true;
+    return this;
+  }
+  withPathSeparator(separator) {
+    this.options.pathSeparator = separator;
+    return this;
+  }
+  withBasePath() {
+    this.options.includeBasePath = true;
+    return this;
+  }
+  withRelativePaths() {
+    this.options.relativePaths = true;
+    return this;
+  }
+  withDirs() {
+    this.options.includeDirs = true;
+    return this;
+  }
+  withMaxDepth(depth) {
+    this.options.maxDepth = depth;
+    return this;
+  }
+  withMaxFiles(limit) {
+    this.options.maxFiles = limit;
+    return this;
+  }
+  withFullPaths() {
+    this.options.resolvePaths = true;
+    this.options.includeBasePath = true;
+    return this;
+  }
+  withErrors() {
+    this.options.suppressErrors = false;
+    return this;
+  }
+  withSymlinks({ resolvePaths = true } = {}) {
+    this.options.resolveSymlinks = true;
+    this.options.useRealPaths = resolvePaths;
+    return this.withFullPaths();
+  }
+  withAbortSignal(signal) {
+    this.options.signal = signal;
+    return this;
+  }
+  normalize() {
+    this.options.normalizePath = true;
+    return this;
+  }
+  filter(predicate) {
+    this.options.filters.push(predicate);
+    return this;
+  }
+  onlyDirs() {
+    this.options.excludeFiles = true;
+    this.options.includeDirs = true;
+    return this;
+  }
+  exclude(predicate) {
+    this.options.exclude = predicate;
+    return this;
+  }
+  onlyCounts() {
+    this.options.onlyCounts = true;
+    return this;
+  }
+  crawl(root) {
+    return new APIBuilder(root || ".", this.options);
+  }
+  withGlobFunction(fn) {
+    this.globFunction = fn;
+    return this;
+  }
+  /**
+  * @deprecated Pass options using the constructor instead:
+  * ```ts
+  * new fdir(options).crawl("/path/to/root");
+  * ```
+  * This method will be removed in v7.0
+  */
+  /* c8 ignore next 4 */
+  crawlWithOptions(root, options) {
+    this.options = {
+      ...this.options,
+      ...options
+    };
+    return new APIBuilder(root || ".", this.options);
+  }
+  glob(...patterns) {
+    if (this.globFunction) return this.globWithOptions(patterns);
+    return this.globWithOptions(patterns, ...[{ dot: true }]);
+  }
+  globWithOptions(patterns, ...options) {
+    const globFn = this.globFunction || pm;
+    if (!globFn) throw new Error("Please specify a glob function to use glob matching.");
+    var isMatch = this.globCache[patterns.join("\0")];
+    if (!isMatch) {
+      isMatch = globFn(patterns, ...options);
+      this.globCache[patterns.join("\0")] = isMatch;
+    }
+    this.options.filters.push((path5) => isMatch(path5));
+    return this;
+  }
+};
+
+// node_modules/tinyglobby/dist/index.mjs
+var import_picomatch = __toESM(require_picomatch2(), 1);
+var isReadonlyArray = Array.isArray;
+var BACKSLASHES = /\\/g;
+var DRIVE_RELATIVE_PATH = /^[A-Za-z]:$/;
+var isWin = process.platform === "win32";
+var ONLY_PARENT_DIRECTORIES = /^(\/?\.\.)+$/;
+function getPartialMatcher(patterns, options = {}) {
+  const patternsCount = patterns.length;
+  const patternsParts = Array(patternsCount);
+  const matchers = Array(patternsCount);
+  let i, j2;
+  for (i = 0; i < patternsCount; i++) {
+    const parts = splitPattern(patterns[i]);
+    patternsParts[i] = parts;
+    const partsCount = parts.length;
+    const partMatchers = Array(partsCount);
+    for (j2 = 0; j2 < partsCount; j2++) partMatchers[j2] = (0, import_picomatch.default)(parts[j2], options);
+    matchers[i] = partMatchers;
+  }
+  return (input) => {
+    const inputParts = input.split("/");
+    if (inputParts[0] === ".." && ONLY_PARENT_DIRECTORIES.test(input)) return true;
+    for (i = 0; i < patternsCount; i++) {
+      const patternParts = patternsParts[i];
+      const matcher = matchers[i];
+      const inputPatternCount = inputParts.length;
+      const minParts = Math.min(inputPatternCount, patternParts.length);
+      j2 = 0;
+      while (j2 < minParts) {
+        const part = patternParts[j2];
+        if (part.includes("/")) return true;
+        if (!matcher[j2](inputParts[j2])) break;
+        if (!options.noglobstar && part === "**") return true;
+        j2++;
+      }
+      if (j2 === inputPatternCount) return true;
+    }
+    return false;
+  };
+}
+var WIN32_ROOT_DIR = /^[A-Z]:\/$/i;
+var isRoot = isWin ? (p2) => WIN32_ROOT_DIR.test(p2) : (p2) => p2 === "/";
+function buildFormat(cwd, root, absolute) {
+  if (cwd === root || root.startsWith(`${cwd}/`)) {
+    if (absolute) {
+      const start = cwd.length + +!isRoot(cwd);
+      return (p2, isDir) => p2.slice(start, isDir ? -1 : void 0) || ".";
+    }
+    const prefix = root.slice(cwd.length + 1);
+    if (prefix) return (p2, isDir) => {
+      if (p2 === ".") return prefix;
+      const result = `${prefix}/${p2}`;
+      return isDir ? result.slice(0, -1) : result;
+    };
+    return (p2, isDir) => isDir && p2 !== "." ? p2.slice(0, -1) : p2;
+  }
+  if (absolute) return (p2) => posix.relative(cwd, p2) || ".";
+  return (p2) => posix.relative(cwd, `${root}/${p2}`) || ".";
+}
+function buildRelative(cwd, root) {
+  if (root.startsWith(`${cwd}/`)) {
+    const prefix = root.slice(cwd.length + 1);
+    return (p2) => `${prefix}/${p2}`;
+  }
+  return (p2) => {
+    const result = posix.relative(cwd, `${root}/${p2}`);
+    return p2[p2.length - 1] === "/" && result !== "" ? `${result}/` : result || ".";
+  };
+}
+function ensureNonDriveRelativePath(path5) {
+  return path5.replace(DRIVE_RELATIVE_PATH, (match) => `${match}/`);
+}
+var splitPatternOptions = { parts: true };
+function splitPattern(path5) {
+  var _result$parts;
+  const result = import_picomatch.default.scan(path5, splitPatternOptions);
+  return ((_result$parts = result.parts) === null || _result$parts === void 0 ? void 0 : _result$parts.length) ? result.parts : [path5];
+}
+var POSIX_UNESCAPED_GLOB_SYMBOLS = /(?<!\\)([()[\]{}*?|]|^!|[!+@](?=\()|\\(?![()[\]{}!*+?@|]))/g;
+var WIN32_UNESCAPED_GLOB_SYMBOLS = /(?<!\\)([()[\]{}]|^!|[!+@](?=\())/g;
+var escapePosixPath = (path5) => path5.replace(POSIX_UNESCAPED_GLOB_SYMBOLS, "\\$&");
+var escapeWin32Path = (path5) => path5.replace(WIN32_UNESCAPED_GLOB_SYMBOLS, "\\$&");
+var escapePath = isWin ? escapeWin32Path : escapePosixPath;
+function isDynamicPattern(pattern, options) {
+  if ((options === null || options === void 0 ? void 0 : options.caseSensitiveMatch) === false) return true;
+  const scan = import_picomatch.default.scan(pattern);
+  return scan.isGlob || scan.negated;
+}
+function log(...tasks) {
+  console.log(`[tinyglobby ${(/* @__PURE__ */ new Date()).toLocaleTimeString("es")}]`, ...tasks);
+}
+function ensureStringArray(value) {
+  return typeof value === "string" ? [value] : value !== null && value !== void 0 ? value : [];
+}
+var PARENT_DIRECTORY = /^(\/?\.\.)+/;
+var ESCAPING_BACKSLASHES = /\\(?=[()[\]{}!*+?@|])/g;
+function normalizePattern(pattern, opts2, props, isIgnore) {
+  var _PARENT_DIRECTORY$exe;
+  const cwd = opts2.cwd;
+  let result = pattern;
+  if (pattern[pattern.length - 1] === "/") result = pattern.slice(0, -1);
+  if (result[result.length - 1] !== "*" && opts2.expandDirectories) result += "/**";
+  const escapedCwd = escapePath(cwd);
+  result = isAbsolute2(result.replace(ESCAPING_BACKSLASHES, "")) ? posix.relative(escapedCwd, result) : posix.normalize(result);
+  const parentDir = (_PARENT_DIRECTORY$exe = PARENT_DIRECTORY.exec(result)) === null || _PARENT_DIRECTORY$exe === void 0 ? void 0 : _PARENT_DIRECTORY$exe[0];
+  const parts = splitPattern(result);
+  if (parentDir) {
+    const n = (parentDir.length + 1) / 3;
+    let i = 0;
+    const cwdParts = escapedCwd.split("/");
+    while (i < n && parts[i + n] === cwdParts[cwdParts.length + i - n]) {
+      result = result.slice(0, (n - i - 1) * 3) + result.slice((n - i) * 3 + parts[i + n].length + 1) || ".";
+      i++;
+    }
+    const potentialRoot = posix.join(cwd, parentDir.slice(i * 3));
+    if (potentialRoot[0] !== "." && props.root.length > potentialRoot.length) {
+      props.root = ensureNonDriveRelativePath(potentialRoot);
+      props.depthOffset = -n + i;
+    }
+  }
+  if (!isIgnore && props.depthOffset >= 0) {
+    var _props$commonPath;
+    (_props$commonPath = props.commonPath) !== null && _props$commonPath !== void 0 || (props.commonPath = parts);
+    const newCommonPath = [];
+    const length = Math.min(props.commonPath.length, parts.length);
+    for (let i = 0; i < length; i++) {
+      const part = parts[i];
+      if (part === "**" && !parts[i + 1]) {
+        newCommonPath.pop();
+        break;
+      }
+      if (i === parts.length - 1 || part !== props.commonPath[i] || isDynamicPattern(part)) break;
+      newCommonPath.push(part);
+    }
+    props.depthOffset = newCommonPath.length;
+    props.commonPath = newCommonPath;
+    props.root = ensureNonDriveRelativePath(newCommonPath.length > 0 ? posix.join(cwd, ...newCommonPath) : cwd);
+  }
+  return result;
+}
+function processPatterns(options, patterns, props) {
+  const matchPatterns = [];
+  const ignorePatterns = [];
+  for (const pattern of options.ignore) {
+    if (!pattern) continue;
+    if (pattern[0] !== "!" || pattern[1] === "(") ignorePatterns.push(normalizePattern(pattern, options, props, true));
+  }
+  for (const pattern of patterns) {
+    if (!pattern) continue;
+    if (pattern[0] !== "!" || pattern[1] === "(") matchPatterns.push(normalizePattern(pattern, options, props, false));
+    else if (pattern[1] !== "!" || pattern[2] === "(") ignorePatterns.push(normalizePattern(pattern.slice(1), options, props, true));
+  }
+  return {
+    match: matchPatterns,
+    ignore: ignorePatterns
+  };
+}
+function buildCrawler(options, patterns) {
+  const cwd = options.cwd;
+  const props = {
+    root: cwd,
+    depthOffset: 0
+  };
+  const processed = processPatterns(options, patterns, props);
+  if (options.debug) log("internal processing patterns:", processed);
+  const { absolute, caseSensitiveMatch, debug: debug2, dot, followSymbolicLinks, onlyDirectories } = options;
+  const root = props.root.replace(BACKSLASHES, "");
+  const matchOptions = {
+    dot,
+    nobrace: options.braceExpansion === false,
+    nocase: !caseSensitiveMatch,
+    noextglob: options.extglob === false,
+    noglobstar: options.globstar === false,
+    posix: true
+  };
+  const matcher = (0, import_picomatch.default)(processed.match, matchOptions);
+  const ignore = (0, import_picomatch.default)(processed.ignore, matchOptions);
+  const partialMatcher = getPartialMatcher(processed.match, matchOptions);
+  const format = buildFormat(cwd, root, absolute);
+  const excludeFormatter = absolute ? format : buildFormat(cwd, root, true);
+  const excludePredicate = (_2, p2) => {
+    const relativePath = excludeFormatter(p2, true);
+    return relativePath !== "." && !partialMatcher(relativePath) || ignore(relativePath);
+  };
+  let maxDepth;
+  if (options.deep !== void 0) maxDepth = Math.round(options.deep - props.depthOffset);
+  const crawler = new Builder({
+    filters: [debug2 ? (p2, isDirectory2) => {
+      const path5 = format(p2, isDirectory2);
+      const matches2 = matcher(path5) && !ignore(path5);
+      if (matches2) log(`matched ${path5}`);
+      return matches2;
+    } : (p2, isDirectory2) => {
+      const path5 = format(p2, isDirectory2);
+      return matcher(path5) && !ignore(path5);
+    }],
+    exclude: debug2 ? (_2, p2) => {
+      const skipped = excludePredicate(_2, p2);
+      log(`${skipped ? "skipped" : "crawling"} ${p2}`);
+      return skipped;
+    } : excludePredicate,
+    fs: options.fs,
+    pathSeparator: "/",
+    relativePaths: !absolute,
+    resolvePaths: absolute,
+    includeBasePath: absolute,
+    resolveSymlinks: followSymbolicLinks,
+    excludeSymlinks: !followSymbolicLinks,
+    excludeFiles: onlyDirectories,
+    includeDirs: onlyDirectories || !options.onlyFiles,
+    maxDepth,
+    signal: options.signal
+  }).crawl(root);
+  if (options.debug) log("internal properties:", {
+    ...props,
+    root
+  });
+  return [crawler, cwd !== root && !absolute && buildRelative(cwd, root)];
+}
+function formatPaths(paths2, mapper) {
+  if (mapper) for (let i = paths2.length - 1; i >= 0; i--) paths2[i] = mapper(paths2[i]);
+  return paths2;
+}
+var defaultOptions = {
+  caseSensitiveMatch: true,
+  debug: !!process.env.TINYGLOBBY_DEBUG,
+  expandDirectories: true,
+  followSymbolicLinks: true,
+  onlyFiles: true
+};
+function getOptions(options) {
+  const opts2 = Object.assign({}, options);
+  for (const key2 in defaultOptions) if (opts2[key2] === void 0) Object.assign(opts2, { [key2]: defaultOptions[key2] });
+  opts2.cwd = (opts2.cwd instanceof URL ? fileURLToPath(opts2.cwd) : resolve5(opts2.cwd || process.cwd())).replace(BACKSLASHES, "/");
+  opts2.ignore = ensureStringArray(opts2.ignore);
+  opts2.fs && (opts2.fs = {
+    readdir: opts2.fs.readdir || readdir7,
+    readdirSync: opts2.fs.readdirSync || readdirSync,
+    realpath: opts2.fs.realpath || realpath,
+    realpathSync: opts2.fs.realpathSync || realpathSync,
+    stat: opts2.fs.stat || stat8,
+    statSync: opts2.fs.statSync || statSync2
+  });
+  if (opts2.debug) log("globbing with options:", opts2);
+  return opts2;
+}
+function getCrawler(globInput, inputOptions = {}) {
+  var _ref;
+  if (globInput && (inputOptions === null || inputOptions === void 0 ? void 0 : inputOptions.patterns)) throw new Error("Cannot pass patterns as both an argument and an option");
+  const isModern = isReadonlyArray(globInput) || typeof globInput === "string";
+  const patterns = ensureStringArray((_ref = isModern ? globInput : globInput.patterns) !== null && _ref !== void 0 ? _ref : "**/*");
+  const options = getOptions(isModern ? inputOptions : globInput);
+  return patterns.length > 0 ? buildCrawler(options, patterns) : [];
+}
+async function glob(globInput, options) {
+  const [crawler, relative6] = getCrawler(globInput, options);
+  return crawler ? formatPaths(await crawler.withPromise(), relative6) : [];
+}
+
+// actions/engine/upgrade/files.ts
+init_errors();
+
+// actions/engine/files/backup.ts
+import { createHash as createHash5 } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { mkdir as mkdir4, open as open4, rename as rename4, rm as rm5, stat as stat9 } from "node:fs/promises";
+import { basename as basename7, dirname as dirname5, extname as extname4, isAbsolute as isAbsolute3, join as join14, relative as relative3, resolve as resolve6, sep as sep3 } from "node:path";
+import { pipeline as pipeline2 } from "node:stream/promises";
+
+// node_modules/tar/dist/esm/index.min.js
+import Qr from "events";
+import I from "fs";
+import { EventEmitter as Di } from "node:events";
+import Cs from "node:stream";
+import { StringDecoder as Hr } from "node:string_decoder";
+import cr from "node:path";
+import Kt from "node:fs";
+import { dirname as Fn, parse as kn } from "path";
+import { EventEmitter as Dn } from "events";
+import zi from "assert";
+import { Buffer as Ot } from "buffer";
+import * as Ps from "zlib";
+import en from "zlib";
+import { posix as Zt } from "node:path";
+import { basename as _n } from "node:path";
+import mi from "fs";
+import X from "fs";
+import js from "path";
+import { win32 as Pn } from "node:path";
+import ar from "path";
+import Br from "node:fs";
+import co from "node:assert";
+import { randomBytes as Mr } from "node:crypto";
+import u from "node:fs";
+import R from "node:path";
+import pr from "fs";
+import wi from "node:fs";
+import we from "node:path";
+import k from "node:fs";
+import ro from "node:fs/promises";
+import Si from "node:path";
+import { join as xr } from "node:path";
+import v from "node:fs";
+import Pr from "node:path";
+var zr = Object.defineProperty;
+var Ur = (s3, t) => {
+  for (var e in t) zr(s3, e, { get: t[e], enumerable: true });
+};
+var Ds = typeof process == "object" && process ? process : { stdout: null, stderr: null };
+var Wr = (s3) => !!s3 && typeof s3 == "object" && (s3 instanceof A || s3 instanceof Cs || Gr(s3) || Zr(s3));
+var Gr = (s3) => !!s3 && typeof s3 == "object" && s3 instanceof Di && typeof s3.pipe == "function" && s3.pipe !== Cs.Writable.prototype.pipe;
+var Zr = (s3) => !!s3 && typeof s3 == "object" && s3 instanceof Di && typeof s3.write == "function" && typeof s3.end == "function";
+var Q2 = /* @__PURE__ */ Symbol("EOF");
+var J = /* @__PURE__ */ Symbol("maybeEmitEnd");
+var nt = /* @__PURE__ */ Symbol("emittedEnd");
+var De = /* @__PURE__ */ Symbol("emittingEnd");
+var qt = /* @__PURE__ */ Symbol("emittedError");
+var Ne = /* @__PURE__ */ Symbol("closed");
+var Ns = /* @__PURE__ */ Symbol("read");
+var Ae = /* @__PURE__ */ Symbol("flush");
+var As = /* @__PURE__ */ Symbol("flushChunk");
+var z = /* @__PURE__ */ Symbol("encoding");
+var Mt = /* @__PURE__ */ Symbol("decoder");
+var g = /* @__PURE__ */ Symbol("flowing");
+var Qt = /* @__PURE__ */ Symbol("paused");
+var Bt = /* @__PURE__ */ Symbol("resume");
+var b = /* @__PURE__ */ Symbol("buffer");
+var N2 = /* @__PURE__ */ Symbol("pipes");
+var _ = /* @__PURE__ */ Symbol("bufferLength");
+var bi = /* @__PURE__ */ Symbol("bufferPush");
+var Ie = /* @__PURE__ */ Symbol("bufferShift");
+var L = /* @__PURE__ */ Symbol("objectMode");
+var S = /* @__PURE__ */ Symbol("destroyed");
+var _i = /* @__PURE__ */ Symbol("error");
+var Oi = /* @__PURE__ */ Symbol("emitData");
+var Is = /* @__PURE__ */ Symbol("emitEnd");
+var Ti = /* @__PURE__ */ Symbol("emitEnd2");
+var Z = /* @__PURE__ */ Symbol("async");
+var xi = /* @__PURE__ */ Symbol("abort");
+var Ce = /* @__PURE__ */ Symbol("aborted");
+var Jt = /* @__PURE__ */ Symbol("signal");
+var Rt = /* @__PURE__ */ Symbol("dataListeners");
+var C = /* @__PURE__ */ Symbol("discarded");
+var jt = (s3) => Promise.resolve().then(s3);
+var Yr = (s3) => s3();
+var Kr = (s3) => s3 === "end" || s3 === "finish" || s3 === "prefinish";
+var Vr = (s3) => s3 instanceof ArrayBuffer || !!s3 && typeof s3 == "object" && s3.constructor && s3.constructor.name === "ArrayBuffer" && s3.byteLength >= 0;
+var $r = (s3) => !Buffer.isBuffer(s3) && ArrayBuffer.isView(s3);
+var Fe = class {
+  src;
+  dest;
+  opts;
+  ondrain;
+  constructor(t, e, i) {
+    this.src = t, this.dest = e, this.opts = i, this.ondrain = () => t[Bt](), this.dest.on("drain", this.ondrain);
+  }
+  unpipe() {
+    this.dest.removeListener("drain", this.ondrain);
+  }
+  proxyErrors(t) {
+  }
+  end() {
+    this.unpipe(), this.opts.end && this.dest.end();
+  }
+};
+var Li = class extends Fe {
+  unpipe() {
+    this.src.removeListener("error", this.proxyErrors), super.unpipe();
+  }
+  constructor(t, e, i) {
+    super(t, e, i), this.proxyErrors = (r) => this.dest.emit("error", r), t.on("error", this.proxyErrors);
+  }
+};
+var Xr = (s3) => !!s3.objectMode;
+var qr = (s3) => !s3.objectMode && !!s3.encoding && s3.encoding !== "buffer";
+var A = class extends Di {
+  [g] = false;
+  [Qt] = false;
+  [N2] = [];
+  [b] = [];
+  [L];
+  [z];
+  [Z];
+  [Mt];
+  [Q2] = false;
+  [nt] = false;
+  [De] = false;
+  [Ne] = false;
+  [qt] = null;
+  [_] = 0;
+  [S] = false;
+  [Jt];
+  [Ce] = false;
+  [Rt] = 0;
+  [C] = false;
+  writable = true;
+  readable = true;
+  constructor(...t) {
+    let e = t[0] || {};
+    if (super(), e.objectMode && typeof e.encoding == "string") throw new TypeError("Encoding and objectMode may not be used together");
+    Xr(e) ? (this[L] = true, this[z] = null) : qr(e) ? (this[z] = e.encoding, this[L] = false) : (this[L] = false, this[z] = null), this[Z] = !!e.async, this[Mt] = this[z] ? new Hr(this[z]) : null, e && e.debugExposeBuffer === true && Object.defineProperty(this, "buffer", { get: () => this[b] }), e && e.debugExposePipes === true && Object.defineProperty(this, "pipes", { get: () => this[N2] });
+    let { signal: i } = e;
+    i && (this[Jt] = i, i.aborted ? this[xi]() : i.addEventListener("abort", () => this[xi]()));
+  }
+  get bufferLength() {
+    return this[_];
+  }
+  get encoding() {
+    return this[z];
+  }
+  set encoding(t) {
+    throw new Error("Encoding must be set at instantiation time");
+  }
+  setEncoding(t) {
+    throw new Error("Encoding must be set at instantiation time");
+  }
+  get objectMode() {
+    return this[L];
+  }
+  set objectMode(t) {
+    throw new Error("objectMode must be set at instantiation time");
+  }
+  get async() {
+    return this[Z];
+  }
+  set async(t) {
+    this[Z] = this[Z] || !!t;
+  }
+  [xi]() {
+    this[Ce] = true, this.emit("abort", this[Jt]?.reason), this.destroy(this[Jt]?.reason);
+  }
+  get aborted() {
+    return this[Ce];
+  }
+  set aborted(t) {
+  }
+  write(t, e, i) {
+    if (this[Ce]) return false;
+    if (this[Q2]) throw new Error("write after end");
+    if (this[S]) return this.emit("error", Object.assign(new Error("Cannot call write after a stream was destroyed"), { code: "ERR_STREAM_DESTROYED" })), true;
+    typeof e == "function" && (i = e, e = "utf8"), e || (e = "utf8");
+    let r = this[Z] ? jt : Yr;
+    if (!this[L] && !Buffer.isBuffer(t)) {
+      if ($r(t)) t = Buffer.from(t.buffer, t.byteOffset, t.byteLength);
+      else if (Vr(t)) t = Buffer.from(t);
+      else if (typeof t != "string") throw new Error("Non-contiguous data written to non-objectMode stream");
+    }
+    return this[L] ? (this[g] && this[_] !== 0 && this[Ae](true), this[g] ? this.emit("data", t) : this[bi](t), this[_] !== 0 && this.emit("readable"), i && r(i), this[g]) : t.length ? (typeof t == "string" && !(e === this[z] && !this[Mt]?.lastNeed) && (t = Buffer.from(t, e)), Buffer.isBuffer(t) && this[z] && (t = this[Mt].write(t)), this[g] && this[_] !== 0 && this[Ae](true), this[g] ? this.emit("data", t) : this[bi](t), this[_] !== 0 && this.emit("readable"), i && r(i), this[g]) : (this[_] !== 0 && this.emit("readable"), i && r(i), this[g]);
+  }
+  read(t) {
+    if (this[S]) return null;
+    if (this[C] = false, this[_] === 0 || t === 0 || t && t > this[_]) return this[J](), null;
+    this[L] && (t = null), this[b].length > 1 && !this[L] && (this[b] = [this[z] ? this[b].join("") : Buffer.concat(this[b], this[_])]);
+    let e = this[Ns](t || null, this[b][0]);
+    return this[J](), e;
+  }
+  [Ns](t, e) {
+    if (this[L]) this[Ie]();
+    else {
+      let i = e;
+      t === i.length || t === null ? this[Ie]() : typeof i == "string" ? (this[b][0] = i.slice(t), e = i.slice(0, t), this[_] -= t) : (this[b][0] = i.subarray(t), e = i.subarray(0, t), this[_] -= t);
+    }
+    return this.emit("data", e), !this[b].length && !this[Q2] && this.emit("drain"), e;
+  }
+  end(t, e, i) {
+    return typeof t == "function" && (i = t, t = void 0), typeof e == "function" && (i = e, e = "utf8"), t !== void 0 && this.write(t, e), i && this.once("end", i), this[Q2] = true, this.writable = false, (this[g] || !this[Qt]) && this[J](), this;
+  }
+  [Bt]() {
+    this[S] || (!this[Rt] && !this[N2].length && (this[C] = true), this[Qt] = false, this[g] = true, this.emit("resume"), this[b].length ? this[Ae]() : this[Q2] ? this[J]() : this.emit("drain"));
+  }
+  resume() {
+    return this[Bt]();
+  }
+  pause() {
+    this[g] = false, this[Qt] = true, this[C] = false;
+  }
+  get destroyed() {
+    return this[S];
+  }
+  get flowing() {
+    return this[g];
+  }
+  get paused() {
+    return this[Qt];
+  }
+  [bi](t) {
+    this[L] ? this[_] += 1 : this[_] += t.length, this[b].push(t);
+  }
+  [Ie]() {
+    return this[L] ? this[_] -= 1 : this[_] -= this[b][0].length, this[b].shift();
+  }
+  [Ae](t = false) {
+    do
+      ;
+    while (this[As](this[Ie]()) && this[b].length);
+    !t && !this[b].length && !this[Q2] && this.emit("drain");
+  }
+  [As](t) {
+    return this.emit("data", t), this[g];
+  }
+  pipe(t, e) {
+    if (this[S]) return t;
+    this[C] = false;
+    let i = this[nt];
+    return e = e || {}, t === Ds.stdout || t === Ds.stderr ? e.end = false : e.end = e.end !== false, e.proxyErrors = !!e.proxyErrors, i ? e.end && t.end() : (this[N2].push(e.proxyErrors ? new Li(this, t, e) : new Fe(this, t, e)), this[Z] ? jt(() => this[Bt]()) : this[Bt]()), t;
+  }
+  unpipe(t) {
+    let e = this[N2].find((i) => i.dest === t);
+    e && (this[N2].length === 1 ? (this[g] && this[Rt] === 0 && (this[g] = false), this[N2] = []) : this[N2].splice(this[N2].indexOf(e), 1), e.unpipe());
+  }
+  addListener(t, e) {
+    return this.on(t, e);
+  }
+  on(t, e) {
+    let i = super.on(t, e);
+    if (t === "data") this[C] = false, this[Rt]++, !this[N2].length && !this[g] && this[Bt]();
+    else if (t === "readable" && this[_] !== 0) super.emit("readable");
+    else if (Kr(t) && this[nt]) super.emit(t), this.removeAllListeners(t);
+    else if (t === "error" && this[qt]) {
+      let r = e;
+      this[Z] ? jt(() => r.call(this, this[qt])) : r.call(this, this[qt]);
+    }
+    return i;
+  }
+  removeListener(t, e) {
+    return this.off(t, e);
+  }
+  off(t, e) {
+    let i = super.off(t, e);
+    return t === "data" && (this[Rt] = this.listeners("data").length, this[Rt] === 0 && !this[C] && !this[N2].length && (this[g] = false)), i;
+  }
+  removeAllListeners(t) {
+    let e = super.removeAllListeners(t);
+    return (t === "data" || t === void 0) && (this[Rt] = 0, !this[C] && !this[N2].length && (this[g] = false)), e;
+  }
+  get emittedEnd() {
+    return this[nt];
+  }
+  [J]() {
+    !this[De] && !this[nt] && !this[S] && this[b].length === 0 && this[Q2] && (this[De] = true, this.emit("end"), this.emit("prefinish"), this.emit("finish"), this[Ne] && this.emit("close"), this[De] = false);
+  }
+  emit(t, ...e) {
+    let i = e[0];
+    if (t !== "error" && t !== "close" && t !== S && this[S]) return false;
+    if (t === "data") return !this[L] && !i ? false : this[Z] ? (jt(() => this[Oi](i)), true) : this[Oi](i);
+    if (t === "end") return this[Is]();
+    if (t === "close") {
+      if (this[Ne] = true, !this[nt] && !this[S]) return false;
+      let n = super.emit("close");
+      return this.removeAllListeners("close"), n;
+    } else if (t === "error") {
+      this[qt] = i, super.emit(_i, i);
+      let n = !this[Jt] || this.listeners("error").length ? super.emit("error", i) : false;
+      return this[J](), n;
+    } else if (t === "resume") {
+      let n = super.emit("resume");
+      return this[J](), n;
+    } else if (t === "finish" || t === "prefinish") {
+      let n = super.emit(t);
+      return this.removeAllListeners(t), n;
+    }
+    let r = super.emit(t, ...e);
+    return this[J](), r;
+  }
+  [Oi](t) {
+    for (let i of this[N2]) i.dest.write(t) === false && this.pause();
+    let e = this[C] ? false : super.emit("data", t);
+    return this[J](), e;
+  }
+  [Is]() {
+    return this[nt] ? false : (this[nt] = true, this.readable = false, this[Z] ? (jt(() => this[Ti]()), true) : this[Ti]());
+  }
+  [Ti]() {
+    if (this[Mt]) {
+      let e = this[Mt].end();
+      if (e) {
+        for (let i of this[N2]) i.dest.write(e);
+        this[C] || super.emit("data", e);
+      }
+    }
+    for (let e of this[N2]) e.end();
+    let t = super.emit("end");
+    return this.removeAllListeners("end"), t;
+  }
+  async collect() {
+    let t = Object.assign([], { dataLength: 0 });
+    this[L] || (t.dataLength = 0);
+    let e = this.promise();
+    return this.on("data", (i) => {
+      t.push(i), this[L] || (t.dataLength += i.length);
+    }), await e, t;
+  }
+  async concat() {
+    if (this[L]) throw new Error("cannot concat in objectMode");
+    let t = await this.collect();
+    return this[z] ? t.join("") : Buffer.concat(t, t.dataLength);
+  }
+  async promise() {
+    return new Promise((t, e) => {
+      this.on(S, () => e(new Error("stream destroyed"))), this.on("error", (i) => e(i)), this.on("end", () => t());
+    });
+  }
+  [Symbol.asyncIterator]() {
+    this[C] = false;
+    let t = false, e = async () => (this.pause(), t = true, { value: void 0, done: true });
+    return { next: () => {
+      if (t) return e();
+      let r = this.read();
+      if (r !== null) return Promise.resolve({ done: false, value: r });
+      if (this[Q2]) return e();
+      let n, o, h = (d) => {
+        this.off("data", a), this.off("end", l), this.off(S, c), e(), o(d);
+      }, a = (d) => {
+        this.off("error", h), this.off("end", l), this.off(S, c), this.pause(), n({ value: d, done: !!this[Q2] });
+      }, l = () => {
+        this.off("error", h), this.off("data", a), this.off(S, c), e(), n({ done: true, value: void 0 });
+      }, c = () => h(new Error("stream destroyed"));
+      return new Promise((d, y) => {
+        o = y, n = d, this.once(S, c), this.once("error", h), this.once("end", l), this.once("data", a);
+      });
+    }, throw: e, return: e, [Symbol.asyncIterator]() {
+      return this;
+    }, [Symbol.asyncDispose]: async () => {
+    } };
+  }
+  [Symbol.iterator]() {
+    this[C] = false;
+    let t = false, e = () => (this.pause(), this.off(_i, e), this.off(S, e), this.off("end", e), t = true, { done: true, value: void 0 }), i = () => {
+      if (t) return e();
+      let r = this.read();
+      return r === null ? e() : { done: false, value: r };
+    };
+    return this.once("end", e), this.once(_i, e), this.once(S, e), { next: i, throw: e, return: e, [Symbol.iterator]() {
+      return this;
+    }, [Symbol.dispose]: () => {
+    } };
+  }
+  destroy(t) {
+    if (this[S]) return t ? this.emit("error", t) : this.emit(S), this;
+    this[S] = true, this[C] = true, this[b].length = 0, this[_] = 0;
+    let e = this;
+    return typeof e.close == "function" && !this[Ne] && e.close(), t ? this.emit("error", t) : this.emit(S), this;
+  }
+  static get isStream() {
+    return Wr;
+  }
+};
+var Jr = I.writev;
+var ht = /* @__PURE__ */ Symbol("_autoClose");
+var H = /* @__PURE__ */ Symbol("_close");
+var te = /* @__PURE__ */ Symbol("_ended");
+var m = /* @__PURE__ */ Symbol("_fd");
+var Ni = /* @__PURE__ */ Symbol("_finished");
+var tt = /* @__PURE__ */ Symbol("_flags");
+var Ai = /* @__PURE__ */ Symbol("_flush");
+var ki = /* @__PURE__ */ Symbol("_handleChunk");
+var vi = /* @__PURE__ */ Symbol("_makeBuf");
+var ie = /* @__PURE__ */ Symbol("_mode");
+var ke = /* @__PURE__ */ Symbol("_needDrain");
+var Ut = /* @__PURE__ */ Symbol("_onerror");
+var Ht = /* @__PURE__ */ Symbol("_onopen");
+var Ii = /* @__PURE__ */ Symbol("_onread");
+var Pt = /* @__PURE__ */ Symbol("_onwrite");
+var at2 = /* @__PURE__ */ Symbol("_open");
+var U = /* @__PURE__ */ Symbol("_path");
+var ot = /* @__PURE__ */ Symbol("_pos");
+var Y = /* @__PURE__ */ Symbol("_queue");
+var zt = /* @__PURE__ */ Symbol("_read");
+var Ci = /* @__PURE__ */ Symbol("_readSize");
+var j = /* @__PURE__ */ Symbol("_reading");
+var ee = /* @__PURE__ */ Symbol("_remain");
+var Fi = /* @__PURE__ */ Symbol("_size");
+var ve = /* @__PURE__ */ Symbol("_write");
+var gt = /* @__PURE__ */ Symbol("_writing");
+var Me = /* @__PURE__ */ Symbol("_defaultFlag");
+var bt = /* @__PURE__ */ Symbol("_errored");
+var _t = class extends A {
+  [bt] = false;
+  [m];
+  [U];
+  [Ci];
+  [j] = false;
+  [Fi];
+  [ee];
+  [ht];
+  constructor(t, e) {
+    if (e = e || {}, super(e), this.readable = true, this.writable = false, typeof t != "string") throw new TypeError("path must be a string");
+    this[bt] = false, this[m] = typeof e.fd == "number" ? e.fd : void 0, this[U] = t, this[Ci] = e.readSize || 16 * 1024 * 1024, this[j] = false, this[Fi] = typeof e.size == "number" ? e.size : 1 / 0, this[ee] = this[Fi], this[ht] = typeof e.autoClose == "boolean" ? e.autoClose : true, typeof this[m] == "number" ? this[zt]() : this[at2]();
+  }
+  get fd() {
+    return this[m];
+  }
+  get path() {
+    return this[U];
+  }
+  write() {
+    throw new TypeError("this is a readable stream");
+  }
+  end() {
+    throw new TypeError("this is a readable stream");
+  }
+  [at2]() {
+    I.open(this[U], "r", (t, e) => this[Ht](t, e));
+  }
+  [Ht](t, e) {
+    t ? this[Ut](t) : (this[m] = e, this.emit("open", e), this[zt]());
+  }
+  [vi]() {
+    return Buffer.allocUnsafe(Math.min(this[Ci], this[ee]));
+  }
+  [zt]() {
+    if (!this[j]) {
+      this[j] = true;
+      let t = this[vi]();
+      if (t.length === 0) return process.nextTick(() => this[Ii](null, 0, t));
+      I.read(this[m], t, 0, t.length, null, (e, i, r) => this[Ii](e, i, r));
+    }
+  }
+  [Ii](t, e, i) {
+    this[j] = false, t ? this[Ut](t) : this[ki](e, i) && this[zt]();
+  }
+  [H]() {
+    if (this[ht] && typeof this[m] == "number") {
+      let t = this[m];
+      this[m] = void 0, I.close(t, (e) => e ? this.emit("error", e) : this.emit("close"));
+    }
+  }
+  [Ut](t) {
+    this[j] = true, this[H](), this.emit("error", t);
+  }
+  [ki](t, e) {
+    let i = false;
+    return this[ee] -= t, t > 0 && (i = super.write(t < e.length ? e.subarray(0, t) : e)), (t === 0 || this[ee] <= 0) && (i = false, this[H](), super.end()), i;
+  }
+  emit(t, ...e) {
+    switch (t) {
+      case "prefinish":
+      case "finish":
+        return false;
+      case "drain":
+        return typeof this[m] == "number" && this[zt](), false;
+      case "error":
+        return this[bt] ? false : (this[bt] = true, super.emit(t, ...e));
+      default:
+        return super.emit(t, ...e);
+    }
+  }
+};
+var Be = class extends _t {
+  [at2]() {
+    let t = true;
+    try {
+      this[Ht](null, I.openSync(this[U], "r")), t = false;
+    } finally {
+      t && this[H]();
+    }
+  }
+  [zt]() {
+    let t = true;
+    try {
+      if (!this[j]) {
+        this[j] = true;
+        do {
+          let e = this[vi](), i = e.length === 0 ? 0 : I.readSync(this[m], e, 0, e.length, null);
+          if (!this[ki](i, e)) break;
+        } while (true);
+        this[j] = false;
+      }
+      t = false;
+    } finally {
+      t && this[H]();
+    }
+  }
+  [H]() {
+    if (this[ht] && typeof this[m] == "number") {
+      let t = this[m];
+      this[m] = void 0, I.closeSync(t), this.emit("close");
+    }
+  }
+};
+var et = class extends Qr {
+  readable = false;
+  writable = true;
+  [bt] = false;
+  [gt] = false;
+  [te] = false;
+  [Y] = [];
+  [ke] = false;
+  [U];
+  [ie];
+  [ht];
+  [m];
+  [Me];
+  [tt];
+  [Ni] = false;
+  [ot];
+  constructor(t, e) {
+    e = e || {}, super(e), this[U] = t, this[m] = typeof e.fd == "number" ? e.fd : void 0, this[ie] = e.mode === void 0 ? 438 : e.mode, this[ot] = typeof e.start == "number" ? e.start : void 0, this[ht] = typeof e.autoClose == "boolean" ? e.autoClose : true;
+    let i = this[ot] !== void 0 ? "r+" : "w";
+    this[Me] = e.flags === void 0, this[tt] = e.flags === void 0 ? i : e.flags, this[m] === void 0 && this[at2]();
+  }
+  emit(t, ...e) {
+    if (t === "error") {
+      if (this[bt]) return false;
+      this[bt] = true;
+    }
+    return super.emit(t, ...e);
+  }
+  get fd() {
+    return this[m];
+  }
+  get path() {
+    return this[U];
+  }
+  [Ut](t) {
+    this[H](), this[gt] = true, this.emit("error", t);
+  }
+  [at2]() {
+    I.open(this[U], this[tt], this[ie], (t, e) => this[Ht](t, e));
+  }
+  [Ht](t, e) {
+    this[Me] && this[tt] === "r+" && t && t.code === "ENOENT" ? (this[tt] = "w", this[at2]()) : t ? this[Ut](t) : (this[m] = e, this.emit("open", e), this[gt] || this[Ai]());
+  }
+  end(t, e) {
+    return t && this.write(t, e), this[te] = true, !this[gt] && !this[Y].length && typeof this[m] == "number" && this[Pt](null, 0), this;
+  }
+  write(t, e) {
+    return typeof t == "string" && (t = Buffer.from(t, e)), this[te] ? (this.emit("error", new Error("write() after end()")), false) : this[m] === void 0 || this[gt] || this[Y].length ? (this[Y].push(t), this[ke] = true, false) : (this[gt] = true, this[ve](t), true);
+  }
+  [ve](t) {
+    I.write(this[m], t, 0, t.length, this[ot], (e, i) => this[Pt](e, i));
+  }
+  [Pt](t, e) {
+    t ? this[Ut](t) : (this[ot] !== void 0 && typeof e == "number" && (this[ot] += e), this[Y].length ? this[Ai]() : (this[gt] = false, this[te] && !this[Ni] ? (this[Ni] = true, this[H](), this.emit("finish")) : this[ke] && (this[ke] = false, this.emit("drain"))));
+  }
+  [Ai]() {
+    if (this[Y].length === 0) this[te] && this[Pt](null, 0);
+    else if (this[Y].length === 1) this[ve](this[Y].pop());
+    else {
+      let t = this[Y];
+      this[Y] = [], Jr(this[m], t, this[ot], (e, i) => this[Pt](e, i));
+    }
+  }
+  [H]() {
+    if (this[ht] && typeof this[m] == "number") {
+      let t = this[m];
+      this[m] = void 0, I.close(t, (e) => e ? this.emit("error", e) : this.emit("close"));
+    }
+  }
+};
+var Wt = class extends et {
+  [at2]() {
+    let t;
+    if (this[Me] && this[tt] === "r+") try {
+      t = I.openSync(this[U], this[tt], this[ie]);
+    } catch (e) {
+      if (e?.code === "ENOENT") return this[tt] = "w", this[at2]();
+      throw e;
+    }
+    else t = I.openSync(this[U], this[tt], this[ie]);
+    this[Ht](null, t);
+  }
+  [H]() {
+    if (this[ht] && typeof this[m] == "number") {
+      let t = this[m];
+      this[m] = void 0, I.closeSync(t), this.emit("close");
+    }
+  }
+  [ve](t) {
+    let e = true;
+    try {
+      this[Pt](null, I.writeSync(this[m], t, 0, t.length, this[ot])), e = false;
+    } finally {
+      if (e) try {
+        this[H]();
+      } catch {
+      }
+    }
+  }
+};
+var jr = /* @__PURE__ */ new Map([["C", "cwd"], ["f", "file"], ["z", "gzip"], ["P", "preservePaths"], ["U", "unlink"], ["strip-components", "strip"], ["stripComponents", "strip"], ["keep-newer", "newer"], ["keepNewer", "newer"], ["keep-newer-files", "newer"], ["keepNewerFiles", "newer"], ["k", "keep"], ["keep-existing", "keep"], ["keepExisting", "keep"], ["m", "noMtime"], ["no-mtime", "noMtime"], ["p", "preserveOwner"], ["L", "follow"], ["h", "follow"], ["onentry", "onReadEntry"]]);
+var Fs = (s3) => !!s3.sync && !!s3.file;
+var ks = (s3) => !s3.sync && !!s3.file;
+var vs = (s3) => !!s3.sync && !s3.file;
+var Ms = (s3) => !s3.sync && !s3.file;
+var Bs = (s3) => !!s3.file;
+var tn = (s3) => {
+  let t = jr.get(s3);
+  return t || s3;
+};
+var se = (s3 = {}) => {
+  if (!s3) return {};
+  let t = {};
+  for (let [e, i] of Object.entries(s3)) {
+    let r = tn(e);
+    t[r] = i;
+  }
+  return t.chmod === void 0 && t.noChmod === false && (t.chmod = true), delete t.noChmod, t;
+};
+var K = (s3, t, e, i, r) => Object.assign((n = [], o, h) => {
+  Array.isArray(n) && (o = n, n = {}), typeof o == "function" && (h = o, o = void 0), o = o ? Array.from(o) : [];
+  let a = se(n);
+  if (r?.(a, o), Fs(a)) {
+    if (typeof h == "function") throw new TypeError("callback not supported for sync tar functions");
+    return s3(a, o);
+  } else if (ks(a)) {
+    let l = t(a, o);
+    return h ? l.then(() => h(), h) : l;
+  } else if (vs(a)) {
+    if (typeof h == "function") throw new TypeError("callback not supported for sync tar functions");
+    return e(a, o);
+  } else if (Ms(a)) {
+    if (typeof h == "function") throw new TypeError("callback only supported with file option");
+    return i(a, o);
+  }
+  throw new Error("impossible options??");
+}, { syncFile: s3, asyncFile: t, syncNoFile: e, asyncNoFile: i, validate: r });
+var sn = en.constants || { ZLIB_VERNUM: 4736 };
+var M = Object.freeze(Object.assign(/* @__PURE__ */ Object.create(null), { Z_NO_FLUSH: 0, Z_PARTIAL_FLUSH: 1, Z_SYNC_FLUSH: 2, Z_FULL_FLUSH: 3, Z_FINISH: 4, Z_BLOCK: 5, Z_OK: 0, Z_STREAM_END: 1, Z_NEED_DICT: 2, Z_ERRNO: -1, Z_STREAM_ERROR: -2, Z_DATA_ERROR: -3, Z_MEM_ERROR: -4, Z_BUF_ERROR: -5, Z_VERSION_ERROR: -6, Z_NO_COMPRESSION: 0, Z_BEST_SPEED: 1, Z_BEST_COMPRESSION: 9, Z_DEFAULT_COMPRESSION: -1, Z_FILTERED: 1, Z_HUFFMAN_ONLY: 2, Z_RLE: 3, Z_FIXED: 4, Z_DEFAULT_STRATEGY: 0, DEFLATE: 1, INFLATE: 2, GZIP: 3, GUNZIP: 4, DEFLATERAW: 5, INFLATERAW: 6, UNZIP: 7, BROTLI_DECODE: 8, BROTLI_ENCODE: 9, Z_MIN_WINDOWBITS: 8, Z_MAX_WINDOWBITS: 15, Z_DEFAULT_WINDOWBITS: 15, Z_MIN_CHUNK: 64, Z_MAX_CHUNK: 1 / 0, Z_DEFAULT_CHUNK: 16384, Z_MIN_MEMLEVEL: 1, Z_MAX_MEMLEVEL: 9, Z_DEFAULT_MEMLEVEL: 8, Z_MIN_LEVEL: -1, Z_MAX_LEVEL: 9, Z_DEFAULT_LEVEL: -1, BROTLI_OPERATION_PROCESS: 0, BROTLI_OPERATION_FLUSH: 1, BROTLI_OPERATION_FINISH: 2, BROTLI_OPERATION_EMIT_METADATA: 3, BROTLI_MODE_GENERIC: 0, BROTLI_MODE_TEXT: 1, BROTLI_MODE_FONT: 2, BROTLI_DEFAULT_MODE: 0, BROTLI_MIN_QUALITY: 0, BROTLI_MAX_QUALITY: 11, BROTLI_DEFAULT_QUALITY: 11, BROTLI_MIN_WINDOW_BITS: 10, BROTLI_MAX_WINDOW_BITS: 24, BROTLI_LARGE_MAX_WINDOW_BITS: 30, BROTLI_DEFAULT_WINDOW: 22, BROTLI_MIN_INPUT_BLOCK_BITS: 16, BROTLI_MAX_INPUT_BLOCK_BITS: 24, BROTLI_PARAM_MODE: 0, BROTLI_PARAM_QUALITY: 1, BROTLI_PARAM_LGWIN: 2, BROTLI_PARAM_LGBLOCK: 3, BROTLI_PARAM_DISABLE_LITERAL_CONTEXT_MODELING: 4, BROTLI_PARAM_SIZE_HINT: 5, BROTLI_PARAM_LARGE_WINDOW: 6, BROTLI_PARAM_NPOSTFIX: 7, BROTLI_PARAM_NDIRECT: 8, BROTLI_DECODER_RESULT_ERROR: 0, BROTLI_DECODER_RESULT_SUCCESS: 1, BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT: 2, BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT: 3, BROTLI_DECODER_PARAM_DISABLE_RING_BUFFER_REALLOCATION: 0, BROTLI_DECODER_PARAM_LARGE_WINDOW: 1, BROTLI_DECODER_NO_ERROR: 0, BROTLI_DECODER_SUCCESS: 1, BROTLI_DECODER_NEEDS_MORE_INPUT: 2, BROTLI_DECODER_NEEDS_MORE_OUTPUT: 3, BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_NIBBLE: -1, BROTLI_DECODER_ERROR_FORMAT_RESERVED: -2, BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_META_NIBBLE: -3, BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_ALPHABET: -4, BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_SAME: -5, BROTLI_DECODER_ERROR_FORMAT_CL_SPACE: -6, BROTLI_DECODER_ERROR_FORMAT_HUFFMAN_SPACE: -7, BROTLI_DECODER_ERROR_FORMAT_CONTEXT_MAP_REPEAT: -8, BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_1: -9, BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_2: -10, BROTLI_DECODER_ERROR_FORMAT_TRANSFORM: -11, BROTLI_DECODER_ERROR_FORMAT_DICTIONARY: -12, BROTLI_DECODER_ERROR_FORMAT_WINDOW_BITS: -13, BROTLI_DECODER_ERROR_FORMAT_PADDING_1: -14, BROTLI_DECODER_ERROR_FORMAT_PADDING_2: -15, BROTLI_DECODER_ERROR_FORMAT_DISTANCE: -16, BROTLI_DECODER_ERROR_DICTIONARY_NOT_SET: -19, BROTLI_DECODER_ERROR_INVALID_ARGUMENTS: -20, BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MODES: -21, BROTLI_DECODER_ERROR_ALLOC_TREE_GROUPS: -22, BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MAP: -25, BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_1: -26, BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_2: -27, BROTLI_DECODER_ERROR_ALLOC_BLOCK_TYPE_TREES: -30, BROTLI_DECODER_ERROR_UNREACHABLE: -31 }, sn));
+var rn = Ot.concat;
+var zs = Object.getOwnPropertyDescriptor(Ot, "concat");
+var nn = (s3) => s3;
+var Bi = zs?.writable === true || zs?.set !== void 0 ? (s3) => {
+  Ot.concat = s3 ? nn : rn;
+} : (s3) => {
+};
+var Tt = /* @__PURE__ */ Symbol("_superWrite");
+var Gt = class extends Error {
+  code;
+  errno;
+  constructor(t, e) {
+    super("zlib: " + t.message, { cause: t }), this.code = t.code, this.errno = t.errno, this.code || (this.code = "ZLIB_ERROR"), this.message = "zlib: " + t.message, Error.captureStackTrace(this, e ?? this.constructor);
+  }
+  get name() {
+    return "ZlibError";
+  }
+};
+var Pi = /* @__PURE__ */ Symbol("flushFlag");
+var re = class extends A {
+  #t = false;
+  #i = false;
+  #s;
+  #n;
+  #r;
+  #e;
+  #o;
+  get sawError() {
+    return this.#t;
+  }
+  get handle() {
+    return this.#e;
+  }
+  get flushFlag() {
+    return this.#s;
+  }
+  constructor(t, e) {
+    if (!t || typeof t != "object") throw new TypeError("invalid options for ZlibBase constructor");
+    if (super(t), this.#s = t.flush ?? 0, this.#n = t.finishFlush ?? 0, this.#r = t.fullFlushFlag ?? 0, typeof Ps[e] != "function") throw new TypeError("Compression method not supported: " + e);
+    try {
+      this.#e = new Ps[e](t);
+    } catch (i) {
+      throw new Gt(i, this.constructor);
+    }
+    this.#o = (i) => {
+      this.#t || (this.#t = true, this.close(), this.emit("error", i));
+    }, this.#e?.on("error", (i) => this.#o(new Gt(i))), this.once("end", () => this.close);
+  }
+  close() {
+    this.#e && (this.#e.close(), this.#e = void 0, this.emit("close"));
+  }
+  reset() {
+    if (!this.#t) return zi(this.#e, "zlib binding closed"), this.#e.reset?.();
+  }
+  flush(t) {
+    this.ended || (typeof t != "number" && (t = this.#r), this.write(Object.assign(Ot.alloc(0), { [Pi]: t })));
+  }
+  end(t, e, i) {
+    return typeof t == "function" && (i = t, e = void 0, t = void 0), typeof e == "function" && (i = e, e = void 0), t && (e ? this.write(t, e) : this.write(t)), this.flush(this.#n), this.#i = true, super.end(i);
+  }
+  get ended() {
+    return this.#i;
+  }
+  [Tt](t) {
+    return super.write(t);
+  }
+  write(t, e, i) {
+    if (typeof e == "function" && (i = e, e = "utf8"), typeof t == "string" && (t = Ot.from(t, e)), this.#t) return;
+    zi(this.#e, "zlib binding closed");
+    let r = this.#e._handle, n = r.close;
+    r.close = () => {
+    };
+    let o = this.#e.close;
+    this.#e.close = () => {
+    }, Bi(true);
+    let h;
+    try {
+      let l = typeof t[Pi] == "number" ? t[Pi] : this.#s;
+      h = this.#e._processChunk(t, l), Bi(false);
+    } catch (l) {
+      Bi(false), this.#o(new Gt(l, this.write));
+    } finally {
+      this.#e && (this.#e._handle = r, r.close = n, this.#e.close = o, this.#e.removeAllListeners("error"));
+    }
+    this.#e && this.#e.on("error", (l) => this.#o(new Gt(l, this.write)));
+    let a;
+    if (h) if (Array.isArray(h) && h.length > 0) {
+      let l = h[0];
+      a = this[Tt](Ot.from(l));
+      for (let c = 1; c < h.length; c++) a = this[Tt](h[c]);
+    } else a = this[Tt](Ot.from(h));
+    return i && i(), a;
+  }
+};
+var Pe = class extends re {
+  #t;
+  #i;
+  constructor(t, e) {
+    t = t || {}, t.flush = t.flush || M.Z_NO_FLUSH, t.finishFlush = t.finishFlush || M.Z_FINISH, t.fullFlushFlag = M.Z_FULL_FLUSH, super(t, e), this.#t = t.level, this.#i = t.strategy;
+  }
+  params(t, e) {
+    if (!this.sawError) {
+      if (!this.handle) throw new Error("cannot switch params when binding is closed");
+      if (!this.handle.params) throw new Error("not supported in this implementation");
+      if (this.#t !== t || this.#i !== e) {
+        this.flush(M.Z_SYNC_FLUSH), zi(this.handle, "zlib binding closed");
+        let i = this.handle.flush;
+        this.handle.flush = (r, n) => {
+          typeof r == "function" && (n = r, r = this.flushFlag), this.flush(r), n?.();
+        };
+        try {
+          this.handle.params(t, e);
+        } finally {
+          this.handle.flush = i;
+        }
+        this.handle && (this.#t = t, this.#i = e);
+      }
+    }
+  }
+};
+var ze = class extends Pe {
+  #t;
+  constructor(t) {
+    super(t, "Gzip"), this.#t = t && !!t.portable;
+  }
+  [Tt](t) {
+    return this.#t ? (this.#t = false, t[9] = 255, super[Tt](t)) : super[Tt](t);
+  }
+};
+var Ue = class extends Pe {
+  constructor(t) {
+    super(t, "Unzip");
+  }
+};
+var He = class extends re {
+  constructor(t, e) {
+    t = t || {}, t.flush = t.flush || M.BROTLI_OPERATION_PROCESS, t.finishFlush = t.finishFlush || M.BROTLI_OPERATION_FINISH, t.fullFlushFlag = M.BROTLI_OPERATION_FLUSH, super(t, e);
+  }
+};
+var We = class extends He {
+  constructor(t) {
+    super(t, "BrotliCompress");
+  }
+};
+var Ge = class extends He {
+  constructor(t) {
+    super(t, "BrotliDecompress");
+  }
+};
+var Ze = class extends re {
+  constructor(t, e) {
+    t = t || {}, t.flush = t.flush || M.ZSTD_e_continue, t.finishFlush = t.finishFlush || M.ZSTD_e_end, t.fullFlushFlag = M.ZSTD_e_flush, super(t, e);
+  }
+};
+var Ye = class extends Ze {
+  constructor(t) {
+    super(t, "ZstdCompress");
+  }
+};
+var Ke = class extends Ze {
+  constructor(t) {
+    super(t, "ZstdDecompress");
+  }
+};
+var Us = (s3, t) => {
+  if (Number.isSafeInteger(s3)) s3 < 0 ? an(s3, t) : hn(s3, t);
+  else throw Error("cannot encode number outside of javascript safe integer range");
+  return t;
+};
+var hn = (s3, t) => {
+  t[0] = 128;
+  for (var e = t.length; e > 1; e--) t[e - 1] = s3 & 255, s3 = Math.floor(s3 / 256);
+};
+var an = (s3, t) => {
+  t[0] = 255;
+  var e = false;
+  s3 = s3 * -1;
+  for (var i = t.length; i > 1; i--) {
+    var r = s3 & 255;
+    s3 = Math.floor(s3 / 256), e ? t[i - 1] = Ws(r) : r === 0 ? t[i - 1] = 0 : (e = true, t[i - 1] = Gs(r));
+  }
+};
+var Hs = (s3) => {
+  let t = s3[0], e = t === 128 ? cn(s3.subarray(1, s3.length)) : t === 255 ? ln(s3) : null;
+  if (e === null) throw Error("invalid base256 encoding");
+  if (!Number.isSafeInteger(e)) throw Error("parsed number outside of javascript safe integer range");
+  return e;
+};
+var ln = (s3) => {
+  for (var t = s3.length, e = 0, i = false, r = t - 1; r > -1; r--) {
+    var n = Number(s3[r]), o;
+    i ? o = Ws(n) : n === 0 ? o = n : (i = true, o = Gs(n)), o !== 0 && (e -= o * Math.pow(256, t - r - 1));
+  }
+  return e;
+};
+var cn = (s3) => {
+  for (var t = s3.length, e = 0, i = t - 1; i > -1; i--) {
+    var r = Number(s3[i]);
+    r !== 0 && (e += r * Math.pow(256, t - i - 1));
+  }
+  return e;
+};
+var Ws = (s3) => (255 ^ s3) & 255;
+var Gs = (s3) => (255 ^ s3) + 1 & 255;
+var Hi = {};
+Ur(Hi, { code: () => Ve, isCode: () => ne, isName: () => dn, name: () => oe, normalFsTypes: () => Ui });
+var ne = (s3) => oe.has(s3);
+var dn = (s3) => Ve.has(s3);
+var Ui = /* @__PURE__ */ new Set(["0", "", "1", "2", "3", "4", "5", "6", "7", "D"]);
+var oe = /* @__PURE__ */ new Map([["0", "File"], ["", "OldFile"], ["1", "Link"], ["2", "SymbolicLink"], ["3", "CharacterDevice"], ["4", "BlockDevice"], ["5", "Directory"], ["6", "FIFO"], ["7", "ContiguousFile"], ["g", "GlobalExtendedHeader"], ["x", "ExtendedHeader"], ["A", "SolarisACL"], ["D", "GNUDumpDir"], ["I", "Inode"], ["K", "NextFileHasLongLinkpath"], ["L", "NextFileHasLongPath"], ["M", "ContinuationFile"], ["N", "OldGnuLongPath"], ["S", "SparseFile"], ["V", "TapeVolumeHeader"], ["X", "OldExtendedHeader"]]);
+var Ve = new Map(Array.from(oe).map((s3) => [s3[1], s3[0]]));
+var un = (s3) => s3 === void 0 || s3 < 0 ? void 0 : s3;
+var F2 = class {
+  cksumValid = false;
+  needPax = false;
+  nullBlock = false;
+  block;
+  path;
+  mode;
+  uid;
+  gid;
+  size;
+  cksum;
+  #t = "Unsupported";
+  linkpath;
+  uname;
+  gname;
+  devmaj = 0;
+  devmin = 0;
+  atime;
+  ctime;
+  mtime;
+  charset;
+  comment;
+  constructor(t, e = 0, i, r) {
+    Buffer.isBuffer(t) ? this.decode(t, e || 0, i, r) : t && this.#i(t);
+  }
+  decode(t, e, i, r) {
+    if (e || (e = 0), !t || !(t.length >= e + 512)) throw new Error("need 512 bytes for header");
+    let n = xt(t, e + 156, 1), o = Ui.has(n), h = o ? i : void 0, a = o ? r : void 0;
+    if (this.path = h?.path ?? xt(t, e, 100), this.mode = h?.mode ?? a?.mode ?? lt(t, e + 100, 8), this.uid = h?.uid ?? a?.uid ?? lt(t, e + 108, 8), this.gid = h?.gid ?? a?.gid ?? lt(t, e + 116, 8), this.size = un(h?.size ?? a?.size ?? lt(t, e + 124, 12)), this.mtime = h?.mtime ?? a?.mtime ?? Wi(t, e + 136, 12), this.cksum = lt(t, e + 148, 12), a && this.#i(a, true), h && this.#i(h), ne(n) && (this.#t = n || "0"), this.#t === "0" && this.path.slice(-1) === "/" && (this.#t = "5"), this.#t === "5" && (this.size = 0), this.linkpath = xt(t, e + 157, 100), t.subarray(e + 257, e + 265).toString() === "ustar\x0000") if (this.uname = h?.uname ?? a?.uname ?? xt(t, e + 265, 32), this.gname = h?.gname ?? a?.gname ?? xt(t, e + 297, 32), this.devmaj = h?.devmaj ?? a?.devmaj ?? lt(t, e + 329, 8) ?? 0, this.devmin = h?.devmin ?? a?.devmin ?? lt(t, e + 337, 8) ?? 0, t[e + 475] !== 0) {
+      let c = xt(t, e + 345, 155);
+      this.path = c + "/" + this.path;
+    } else {
+      let c = xt(t, e + 345, 130);
+      c && (this.path = c + "/" + this.path), this.atime = i?.atime ?? r?.atime ?? Wi(t, e + 476, 12), this.ctime = i?.ctime ?? r?.ctime ?? Wi(t, e + 488, 12);
+    }
+    let l = 256;
+    for (let c = e; c < e + 148; c++) l += t[c];
+    for (let c = e + 156; c < e + 512; c++) l += t[c];
+    this.cksumValid = l === this.cksum, this.cksum === void 0 && l === 256 && (this.nullBlock = true);
+  }
+  #i(t, e = false) {
+    Object.assign(this, Object.fromEntries(Object.entries(t).filter(([i, r]) => !(r == null || i === "size" && Number(r) < 0 || i === "path" && e || i === "linkpath" && e || i === "global"))));
+  }
+  encode(t, e = 0) {
+    if (t || (t = this.block = Buffer.alloc(512)), this.#t === "Unsupported" && (this.#t = "0"), !(t.length >= e + 512)) throw new Error("need 512 bytes for header");
+    let i = this.ctime || this.atime ? 130 : 155, r = mn(this.path || "", i), n = r[0], o = r[1];
+    this.needPax = !!r[2], this.needPax = Lt(t, e, 100, n) || this.needPax, this.needPax = ct(t, e + 100, 8, this.mode) || this.needPax, this.needPax = ct(t, e + 108, 8, this.uid) || this.needPax, this.needPax = ct(t, e + 116, 8, this.gid) || this.needPax, this.needPax = ct(t, e + 124, 12, this.size) || this.needPax, this.needPax = Gi(t, e + 136, 12, this.mtime) || this.needPax, t[e + 156] = Number(this.#t.codePointAt(0)), this.needPax = Lt(t, e + 157, 100, this.linkpath) || this.needPax, t.write("ustar\x0000", e + 257, 8), this.needPax = Lt(t, e + 265, 32, this.uname) || this.needPax, this.needPax = Lt(t, e + 297, 32, this.gname) || this.needPax, this.needPax = ct(t, e + 329, 8, this.devmaj) || this.needPax, this.needPax = ct(t, e + 337, 8, this.devmin) || this.needPax, this.needPax = Lt(t, e + 345, i, o) || this.needPax, t[e + 475] !== 0 ? this.needPax = Lt(t, e + 345, 155, o) || this.needPax : (this.needPax = Lt(t, e + 345, 130, o) || this.needPax, this.needPax = Gi(t, e + 476, 12, this.atime) || this.needPax, this.needPax = Gi(t, e + 488, 12, this.ctime) || this.needPax);
+    let h = 256;
+    for (let a = e; a < e + 148; a++) h += t[a];
+    for (let a = e + 156; a < e + 512; a++) h += t[a];
+    return this.cksum = h, ct(t, e + 148, 8, this.cksum), this.cksumValid = true, this.needPax;
+  }
+  get type() {
+    return this.#t === "Unsupported" ? this.#t : oe.get(this.#t);
+  }
+  get typeKey() {
+    return this.#t;
+  }
+  set type(t) {
+    let e = String(Ve.get(t));
+    if (ne(e) || e === "Unsupported") this.#t = e;
+    else if (ne(t)) this.#t = t;
+    else throw new TypeError("invalid entry type: " + t);
+  }
+};
+var mn = (s3, t) => {
+  let i = s3, r = "", n, o = Zt.parse(s3).root || ".";
+  if (Buffer.byteLength(i) < 100) n = [i, r, false];
+  else {
+    r = Zt.dirname(i), i = Zt.basename(i);
+    do
+      Buffer.byteLength(i) <= 100 && Buffer.byteLength(r) <= t ? n = [i, r, false] : Buffer.byteLength(i) > 100 && Buffer.byteLength(r) <= t ? n = [i.slice(0, 99), r, true] : (i = Zt.join(Zt.basename(r), i), r = Zt.dirname(r));
+    while (r !== o && n === void 0);
+    n || (n = [s3.slice(0, 99), "", true]);
+  }
+  return n;
+};
+var xt = (s3, t, e) => s3.subarray(t, t + e).toString("utf8").replace(/\0.*/, "");
+var Wi = (s3, t, e) => pn(lt(s3, t, e));
+var pn = (s3) => s3 === void 0 ? void 0 : new Date(s3 * 1e3);
+var lt = (s3, t, e) => Number(s3[t]) & 128 ? Hs(s3.subarray(t, t + e)) : wn(s3, t, e);
+var En = (s3) => isNaN(s3) ? void 0 : s3;
+var wn = (s3, t, e) => En(parseInt(s3.subarray(t, t + e).toString("utf8").replace(/\0.*$/, "").trim(), 8));
+var Sn = { 12: 8589934591, 8: 2097151 };
+var ct = (s3, t, e, i) => i === void 0 ? false : i > Sn[e] || i < 0 ? (Us(i, s3.subarray(t, t + e)), true) : (yn(s3, t, e, i), false);
+var yn = (s3, t, e, i) => s3.write(Rn(i, e), t, e, "ascii");
+var Rn = (s3, t) => gn(Math.floor(s3).toString(8), t);
+var gn = (s3, t) => (s3.length === t - 1 ? s3 : new Array(t - s3.length - 1).join("0") + s3 + " ") + "\0";
+var Gi = (s3, t, e, i) => i === void 0 ? false : ct(s3, t, e, i.getTime() / 1e3);
+var bn = new Array(156).join("\0");
+var Lt = (s3, t, e, i) => i === void 0 ? false : (s3.write(i + bn, t, e, "utf8"), i.length !== Buffer.byteLength(i) || i.length > e);
+var ft = class s {
+  atime;
+  mtime;
+  ctime;
+  charset;
+  comment;
+  gid;
+  uid;
+  gname;
+  uname;
+  linkpath;
+  dev;
+  ino;
+  nlink;
+  path;
+  size;
+  mode;
+  global;
+  constructor(t, e = false) {
+    this.atime = t.atime, this.charset = t.charset, this.comment = t.comment, this.ctime = t.ctime, this.dev = t.dev, this.gid = t.gid, this.global = e, this.gname = t.gname, this.ino = t.ino, this.linkpath = t.linkpath, this.mtime = t.mtime, this.nlink = t.nlink, this.path = t.path, this.size = t.size, this.uid = t.uid, this.uname = t.uname;
+  }
+  encode() {
+    let t = this.encodeBody();
+    if (t === "") return Buffer.allocUnsafe(0);
+    let e = Buffer.byteLength(t), i = 512 * Math.ceil(1 + e / 512), r = Buffer.allocUnsafe(i);
+    for (let n = 0; n < 512; n++) r[n] = 0;
+    new F2({ path: ("PaxHeader/" + _n(this.path ?? "")).slice(0, 99), mode: this.mode || 420, uid: this.uid, gid: this.gid, size: e, mtime: this.mtime, type: this.global ? "GlobalExtendedHeader" : "ExtendedHeader", linkpath: "", uname: this.uname || "", gname: this.gname || "", devmaj: 0, devmin: 0, atime: this.atime, ctime: this.ctime }).encode(r), r.write(t, 512, e, "utf8");
+    for (let n = e + 512; n < r.length; n++) r[n] = 0;
+    return r;
+  }
+  encodeBody() {
+    return this.encodeField("path") + this.encodeField("ctime") + this.encodeField("atime") + this.encodeField("dev") + this.encodeField("ino") + this.encodeField("nlink") + this.encodeField("charset") + this.encodeField("comment") + this.encodeField("gid") + this.encodeField("gname") + this.encodeField("linkpath") + this.encodeField("mtime") + this.encodeField("size") + this.encodeField("uid") + this.encodeField("uname");
+  }
+  encodeField(t) {
+    if (this[t] === void 0) return "";
+    let e = this[t], i = e instanceof Date ? e.getTime() / 1e3 : e, r = " " + (t === "dev" || t === "ino" || t === "nlink" ? "SCHILY." : "") + t + "=" + i + `
+`, n = Buffer.byteLength(r), o = Math.floor(Math.log(n) / Math.log(10)) + 1;
+    return n + o >= Math.pow(10, o) && (o += 1), o + n + r;
+  }
+  static parse(t, e, i = false) {
+    return new s(On(Tn(t), e), i);
+  }
+};
+var On = (s3, t) => t ? Object.assign({}, t, s3) : s3;
+var Tn = (s3) => s3.replace(/\n$/, "").split(`
+`).reduce(xn, /* @__PURE__ */ Object.create(null));
+var xn = (s3, t) => {
+  let e = parseInt(t, 10);
+  if (e !== Buffer.byteLength(t) + 1) return s3;
+  t = t.slice((e + " ").length);
+  let i = t.split("="), r = i.shift();
+  if (!r) return s3;
+  let n = r.replace(/^SCHILY\.(dev|ino|nlink)/, "$1"), o = i.join("=").replace(/\0.*/, "");
+  switch (n) {
+    case "path":
+    case "linkpath":
+    case "type":
+    case "charset":
+    case "comment":
+    case "gname":
+    case "uname":
+      s3[n] = o;
+      break;
+    case "ctime":
+    case "atime":
+    case "mtime":
+      s3[n] = new Date(Number(o) * 1e3);
+      break;
+    case "size":
+      let h = +o;
+      h >= 0 && (s3[n] = h);
+      break;
+    case "gid":
+    case "uid":
+    case "dev":
+    case "ino":
+    case "nlink":
+    case "mode":
+      s3[n] = +o;
+      break;
+  }
+  return s3;
+};
+var Ln = process.env.TESTING_TAR_FAKE_PLATFORM || process.platform;
+var f = Ln !== "win32" ? (s3) => String(s3) : (s3) => String(s3).replaceAll(/\\/g, "/");
+var $e = class extends A {
+  extended;
+  globalExtended;
+  header;
+  startBlockSize;
+  blockRemain;
+  remain;
+  type;
+  meta = false;
+  ignore = false;
+  path;
+  mode;
+  uid;
+  gid;
+  uname;
+  gname;
+  size = 0;
+  mtime;
+  atime;
+  ctime;
+  linkpath;
+  dev;
+  ino;
+  nlink;
+  invalid = false;
+  absolute;
+  unsupported = false;
+  constructor(t, e, i) {
+    switch (super({}), this.pause(), this.extended = e, this.globalExtended = i, this.header = t, this.remain = t.size ?? 0, this.startBlockSize = 512 * Math.ceil(this.remain / 512), this.blockRemain = this.startBlockSize, this.type = t.type, this.type) {
+      case "File":
+      case "OldFile":
+      case "Link":
+      case "SymbolicLink":
+      case "CharacterDevice":
+      case "BlockDevice":
+      case "Directory":
+      case "FIFO":
+      case "ContiguousFile":
+      case "GNUDumpDir":
+        break;
+      case "NextFileHasLongLinkpath":
+      case "NextFileHasLongPath":
+      case "OldGnuLongPath":
+      case "GlobalExtendedHeader":
+      case "ExtendedHeader":
+      case "OldExtendedHeader":
+        this.meta = true;
+        break;
+      default:
+        this.ignore = true;
+    }
+    if (!t.path) throw new Error("no path provided for tar.ReadEntry");
+    this.path = f(t.path), this.mode = t.mode, this.mode && (this.mode = this.mode & 4095), this.uid = t.uid, this.gid = t.gid, this.uname = t.uname, this.gname = t.gname, this.size = this.remain, this.mtime = t.mtime, this.atime = t.atime, this.ctime = t.ctime, this.linkpath = t.linkpath ? f(t.linkpath) : void 0, this.uname = t.uname, this.gname = t.gname, e && this.#t(e), i && this.#t(i, true);
+  }
+  write(t) {
+    let e = t.length;
+    if (e > this.blockRemain) throw new Error("writing more to entry than is appropriate");
+    let i = this.remain, r = this.blockRemain;
+    return this.remain = Math.max(0, i - e), this.blockRemain = Math.max(0, r - e), this.ignore ? true : i >= e ? super.write(t) : super.write(t.subarray(0, i));
+  }
+  #t(t, e = false) {
+    t.path && (t.path = f(t.path)), t.linkpath && (t.linkpath = f(t.linkpath)), Object.assign(this, Object.fromEntries(Object.entries(t).filter(([i, r]) => !(r == null || i === "path" && e))));
+  }
+};
+var Dt = (s3, t, e, i = {}) => {
+  s3.file && (i.file = s3.file), s3.cwd && (i.cwd = s3.cwd), i.code = e instanceof Error && e.code || t, i.tarCode = t, !s3.strict && i.recoverable !== false ? (e instanceof Error && (i = Object.assign(e, i), e = e.message), s3.emit("warn", t, e, i)) : e instanceof Error ? s3.emit("error", Object.assign(e, i)) : s3.emit("error", Object.assign(new Error(`${t}: ${e}`), i));
+};
+var Nn = 1024 * 1024;
+var Xi = Buffer.from([31, 139]);
+var qi = Buffer.from([40, 181, 47, 253]);
+var An = Math.max(Xi.length, qi.length);
+var B = /* @__PURE__ */ Symbol("state");
+var Nt = /* @__PURE__ */ Symbol("writeEntry");
+var it = /* @__PURE__ */ Symbol("readEntry");
+var Zi = /* @__PURE__ */ Symbol("nextEntry");
+var Zs = /* @__PURE__ */ Symbol("processEntry");
+var V = /* @__PURE__ */ Symbol("extendedHeader");
+var he = /* @__PURE__ */ Symbol("globalExtendedHeader");
+var dt = /* @__PURE__ */ Symbol("meta");
+var Ys = /* @__PURE__ */ Symbol("emitMeta");
+var p = /* @__PURE__ */ Symbol("buffer");
+var st = /* @__PURE__ */ Symbol("queue");
+var ut = /* @__PURE__ */ Symbol("ended");
+var Yi = /* @__PURE__ */ Symbol("emittedEnd");
+var At = /* @__PURE__ */ Symbol("emit");
+var w = /* @__PURE__ */ Symbol("unzip");
+var Xe = /* @__PURE__ */ Symbol("consumeChunk");
+var qe = /* @__PURE__ */ Symbol("consumeChunkSub");
+var Ki = /* @__PURE__ */ Symbol("consumeBody");
+var Ks = /* @__PURE__ */ Symbol("consumeMeta");
+var Vs = /* @__PURE__ */ Symbol("consumeHeader");
+var ae = /* @__PURE__ */ Symbol("consuming");
+var Vi = /* @__PURE__ */ Symbol("bufferConcat");
+var Qe = /* @__PURE__ */ Symbol("maybeEnd");
+var Yt = /* @__PURE__ */ Symbol("writing");
+var $ = /* @__PURE__ */ Symbol("aborted");
+var Je = /* @__PURE__ */ Symbol("onDone");
+var It = /* @__PURE__ */ Symbol("sawValidEntry");
+var je = /* @__PURE__ */ Symbol("sawNullBlock");
+var ti = /* @__PURE__ */ Symbol("sawEOF");
+var $s = /* @__PURE__ */ Symbol("closeStream");
+var In = 1e3;
+var le = /* @__PURE__ */ Symbol("compressedBytesRead");
+var $i = /* @__PURE__ */ Symbol("decompressedBytesRead");
+var Xs = /* @__PURE__ */ Symbol("checkDecompressionRatio");
+var Cn = () => true;
+var rt = class extends Dn {
+  file;
+  strict;
+  maxMetaEntrySize;
+  filter;
+  brotli;
+  zstd;
+  maxDecompressionRatio;
+  writable = true;
+  readable = false;
+  [st] = [];
+  [p];
+  [it];
+  [Nt];
+  [B] = "begin";
+  [dt] = "";
+  [V];
+  [he];
+  [ut] = false;
+  [w];
+  [$] = false;
+  [It];
+  [je] = false;
+  [ti] = false;
+  [Yt] = false;
+  [ae] = false;
+  [Yi] = false;
+  [le] = 0;
+  [$i] = 0;
+  constructor(t = {}) {
+    super(), this.file = t.file || "", this.on(Je, () => {
+      (this[B] === "begin" || this[It] === false) && this.warn("TAR_BAD_ARCHIVE", "Unrecognized archive format");
+    }), t.ondone ? this.on(Je, t.ondone) : this.on(Je, () => {
+      this.emit("prefinish"), this.emit("finish"), this.emit("end");
+    }), this.strict = !!t.strict, this.maxDecompressionRatio = typeof t.maxDecompressionRatio == "number" ? t.maxDecompressionRatio : In, this.maxMetaEntrySize = t.maxMetaEntrySize || Nn, this.filter = typeof t.filter == "function" ? t.filter : Cn;
+    let e = t.file && (t.file.endsWith(".tar.br") || t.file.endsWith(".tbr"));
+    this.brotli = !(t.gzip || t.zstd) && t.brotli !== void 0 ? t.brotli : e ? void 0 : false;
+    let i = t.file && (t.file.endsWith(".tar.zst") || t.file.endsWith(".tzst"));
+    this.zstd = !(t.gzip || t.brotli) && t.zstd !== void 0 ? t.zstd : i ? true : void 0, this.on("end", () => this[$s]()), typeof t.onwarn == "function" && this.on("warn", t.onwarn), typeof t.onReadEntry == "function" && this.on("entry", t.onReadEntry);
+  }
+  warn(t, e, i = {}) {
+    Dt(this, t, e, i);
+  }
+  [Vs](t, e) {
+    this[It] === void 0 && (this[It] = false);
+    let i;
+    try {
+      i = new F2(t, e, this[V], this[he]);
+    } catch (r) {
+      return this.warn("TAR_ENTRY_INVALID", r);
+    }
+    if (i.nullBlock) this[je] ? (this[ti] = true, this[B] === "begin" && (this[B] = "header"), this[At]("eof")) : (this[je] = true, this[At]("nullBlock"));
+    else if (this[je] = false, !i.cksumValid) this.warn("TAR_ENTRY_INVALID", "checksum failure", { header: i });
+    else if (!i.path) this.warn("TAR_ENTRY_INVALID", "path is required", { header: i });
+    else {
+      let r = i.type;
+      if (/^(Symbolic)?Link$/.test(r) && !i.linkpath) this.warn("TAR_ENTRY_INVALID", "linkpath required", { header: i });
+      else if (!/^(Symbolic)?Link$/.test(r) && !/^(Global)?ExtendedHeader$/.test(r) && i.linkpath) this.warn("TAR_ENTRY_INVALID", "linkpath forbidden", { header: i });
+      else {
+        let n = this[Nt] = new $e(i, this[V], this[he]);
+        if (!this[It]) if (n.remain) {
+          let o = () => {
+            n.invalid || (this[It] = true);
+          };
+          n.on("end", o);
+        } else this[It] = true;
+        n.meta ? n.size > this.maxMetaEntrySize ? (n.ignore = true, this[At]("ignoredEntry", n), this[B] = "ignore", n.resume()) : n.size > 0 && (this[dt] = "", n.on("data", (o) => this[dt] += o), this[B] = "meta") : (this[V] = void 0, n.ignore = n.ignore || !this.filter(n.path, n), n.ignore ? (this[At]("ignoredEntry", n), this[B] = n.remain ? "ignore" : "header", n.resume()) : (n.remain ? this[B] = "body" : (this[B] = "header", n.end()), this[it] ? this[st].push(n) : (this[st].push(n), this[Zi]())));
+      }
+    }
+  }
+  [$s]() {
+    queueMicrotask(() => this.emit("close"));
+  }
+  [Zs](t) {
+    let e = true;
+    if (!t) this[it] = void 0, e = false;
+    else if (Array.isArray(t)) {
+      let [i, ...r] = t;
+      this.emit(i, ...r);
+    } else this[it] = t, this.emit("entry", t), t.emittedEnd || (t.on("end", () => this[Zi]()), e = false);
+    return e;
+  }
+  [Zi]() {
+    do
+      ;
+    while (this[Zs](this[st].shift()));
+    if (this[st].length === 0) {
+      let t = this[it];
+      !t || t.flowing || t.size === t.remain ? this[Yt] || this.emit("drain") : t.once("drain", () => this.emit("drain"));
+    }
+  }
+  [Ki](t, e) {
+    let i = this[Nt];
+    if (!i) throw new Error("attempt to consume body without entry??");
+    let r = i.blockRemain ?? 0, n = r >= t.length && e === 0 ? t : t.subarray(e, e + r);
+    return i.write(n), i.blockRemain || (this[B] = "header", this[Nt] = void 0, i.end()), n.length;
+  }
+  [Ks](t, e) {
+    let i = this[Nt], r = this[Ki](t, e);
+    return !this[Nt] && i && this[Ys](i), r;
+  }
+  [At](t, e, i) {
+    this[st].length === 0 && !this[it] ? this.emit(t, e, i) : this[st].push([t, e, i]);
+  }
+  [Ys](t) {
+    switch (this[At]("meta", this[dt]), t.type) {
+      case "ExtendedHeader":
+      case "OldExtendedHeader":
+        this[V] = ft.parse(this[dt], this[V], false);
+        break;
+      case "GlobalExtendedHeader":
+        this[he] = ft.parse(this[dt], this[he], true);
+        break;
+      case "NextFileHasLongPath":
+      case "OldGnuLongPath": {
+        let e = this[V] ?? /* @__PURE__ */ Object.create(null);
+        this[V] = e, e.path = this[dt].replace(/\0.*/, "");
+        break;
+      }
+      case "NextFileHasLongLinkpath": {
+        let e = this[V] || /* @__PURE__ */ Object.create(null);
+        this[V] = e, e.linkpath = this[dt].replace(/\0.*/, "");
+        break;
+      }
+      default:
+        throw new Error("unknown meta: " + t.type);
+    }
+  }
+  abort(t) {
+    if (!this[$]) {
+      if (this[w]) {
+        let e = this[w];
+        e.write = () => true, e.end = () => e, e.emit = () => false, e.destroy?.();
+      }
+      this[$] = true, this.emit("abort", t), this.warn("TAR_ABORT", t, { recoverable: false });
+    }
+  }
+  [Xs](t) {
+    this[$i] += t.length;
+    let e = this[$i] / this[le];
+    return e > this.maxDecompressionRatio ? (this.abort(new Error(`max decompression ratio exceeded: ${e.toFixed(2)} > ${this.maxDecompressionRatio}`)), false) : true;
+  }
+  write(t, e, i) {
+    if (typeof e == "function" && (i = e, e = void 0), typeof t == "string" && (t = Buffer.from(t, typeof e == "string" ? e : "utf8")), this[$]) return i?.(), false;
+    if ((this[w] === void 0 || this.brotli === void 0 && this[w] === false) && t) {
+      if (this[p] && (t = Buffer.concat([this[p], t]), this[p] = void 0), t.length < An) return this[p] = t, i?.(), true;
+      for (let a = 0; this[w] === void 0 && a < Xi.length; a++) t[a] !== Xi[a] && (this[w] = false);
+      let o = false;
+      if (this[w] === false && this.zstd !== false) {
+        o = true;
+        for (let a = 0; a < qi.length; a++) if (t[a] !== qi[a]) {
+          o = false;
+          break;
+        }
+      }
+      let h = this.brotli === void 0 && !o;
+      if (this[w] === false && h) if (t.length < 512) if (this[ut]) this.brotli = true;
+      else return this[p] = t, i?.(), true;
+      else try {
+        new F2(t.subarray(0, 512)), this.brotli = false;
+      } catch {
+        this.brotli = true;
+      }
+      if (this[w] === void 0 || this[w] === false && (this.brotli || o)) {
+        let a = this[ut];
+        this[ut] = false, this[w] = this[w] === void 0 ? new Ue({}) : o ? new Ke({}) : new Ge({}), this[w].on("data", (c) => {
+          this[Xs](c) && this[Xe](c);
+        }), this[w].on("error", (c) => {
+          this[$] || this.abort(c);
+        }), this[w].on("end", () => {
+          this[ut] = true, this[Xe]();
+        }), this[Yt] = true, this[le] += t.length;
+        let l = !!this[w][a ? "end" : "write"](t);
+        return this[Yt] = false, i?.(), l;
+      }
+    }
+    this[Yt] = true, this[w] ? (this[le] += t.length, this[w].write(t)) : this[Xe](t), this[Yt] = false;
+    let n = this[st].length > 0 ? false : this[it] ? this[it].flowing : true;
+    return !n && this[st].length === 0 && this[it]?.once("drain", () => this.emit("drain")), i?.(), n;
+  }
+  [Vi](t) {
+    t && !this[$] && (this[p] = this[p] ? Buffer.concat([this[p], t]) : t);
+  }
+  [Qe]() {
+    if (this[ut] && !this[Yi] && !this[$] && !this[ae]) {
+      this[Yi] = true;
+      let t = this[Nt];
+      if (t?.blockRemain) {
+        let e = this[p] ? this[p].length : 0;
+        this.warn("TAR_BAD_ARCHIVE", `Truncated input (needed ${t.blockRemain} more bytes, only ${e} available)`, { entry: t }), this[p] && t.write(this[p]), t.end();
+      }
+      this[At](Je);
+    }
+  }
+  [Xe](t) {
+    if (this[ae] && t) this[Vi](t);
+    else if (!t && !this[p]) this[Qe]();
+    else if (t) {
+      if (this[ae] = true, this[p]) {
+        this[Vi](t);
+        let e = this[p];
+        this[p] = void 0, this[qe](e);
+      } else this[qe](t);
+      for (; this[p] && this[p]?.length >= 512 && !this[$] && !this[ti]; ) {
+        let e = this[p];
+        this[p] = void 0, this[qe](e);
+      }
+      this[ae] = false;
+    }
+    (!this[p] || this[ut]) && this[Qe]();
+  }
+  [qe](t) {
+    let e = 0, i = t.length;
+    for (; e + 512 <= i && !this[$] && !this[ti]; ) switch (this[B]) {
+      case "begin":
+      case "header":
+        this[Vs](t, e), e += 512;
+        break;
+      case "ignore":
+      case "body":
+        e += this[Ki](t, e);
+        break;
+      case "meta":
+        e += this[Ks](t, e);
+        break;
+      default:
+        throw new Error("invalid state: " + this[B]);
+    }
+    e < i && (this[p] = this[p] ? Buffer.concat([t.subarray(e), this[p]]) : t.subarray(e));
+  }
+  end(t, e, i) {
+    return typeof t == "function" && (i = t, e = void 0, t = void 0), typeof e == "function" && (i = e, e = void 0), typeof t == "string" && (t = Buffer.from(t, e)), i && this.once("finish", i), this[$] || (this[w] ? (t && (this[le] += t.length, this[w].write(t)), this[w].end()) : (this[ut] = true, (this.brotli === void 0 || this.zstd === void 0) && (t = t || Buffer.alloc(0)), t && this.write(t), this[Qe]())), this;
+  }
+};
+var mt = (s3) => {
+  let t = s3.length - 1, e = -1;
+  for (; t > -1 && s3.charAt(t) === "/"; ) e = t, t--;
+  return e === -1 ? s3 : s3.slice(0, e);
+};
+var vn = (s3) => {
+  let t = s3.onReadEntry;
+  s3.onReadEntry = t ? (e) => {
+    t(e), e.resume();
+  } : (e) => e.resume();
+};
+var Qi = (s3, t) => {
+  let e = new Map(t.map((o) => [mt(o), true])), i = s3.filter, r = 100, n = (o, h = "", a = 0) => {
+    if (a >= r) return e.set(o, false), false;
+    let l = h || kn(o).root || ".", c;
+    if (o === l) c = false;
+    else {
+      let d = e.get(o);
+      c = d !== void 0 ? d : n(Fn(o), l, a + 1);
+    }
+    return e.set(o, c), c;
+  };
+  s3.filter = i ? (o, h) => i(o, h) && n(mt(o)) : (o) => n(mt(o));
+};
+var Mn = (s3) => {
+  let t = new rt(s3), e = s3.file, i;
+  try {
+    i = Kt.openSync(e, "r");
+    let r = Kt.fstatSync(i), n = s3.maxReadSize || 16 * 1024 * 1024;
+    if (r.size < n) {
+      let o = Buffer.allocUnsafe(r.size), h = Kt.readSync(i, o, 0, r.size, 0);
+      t.end(h === o.byteLength ? o : o.subarray(0, h));
+    } else {
+      let o = 0, h = Buffer.allocUnsafe(n);
+      for (; o < r.size; ) {
+        let a = Kt.readSync(i, h, 0, n, o);
+        if (a === 0) break;
+        o += a, t.write(h.subarray(0, a));
+      }
+      t.end();
+    }
+  } finally {
+    if (typeof i == "number") try {
+      Kt.closeSync(i);
+    } catch {
+    }
+  }
+};
+var Bn = (s3, t) => {
+  let e = new rt(s3), i = s3.maxReadSize || 16 * 1024 * 1024, r = s3.file;
+  return new Promise((o, h) => {
+    e.on("error", h), e.on("end", o), Kt.stat(r, (a, l) => {
+      if (a) h(a);
+      else {
+        let c = new _t(r, { readSize: i, size: l.size });
+        c.on("error", h), c.pipe(e);
+      }
+    });
+  });
+};
+var Ct = K(Mn, Bn, (s3) => new rt(s3), (s3) => new rt(s3), (s3, t) => {
+  t?.length && Qi(s3, t), s3.noResume || vn(s3);
+});
+var Ji = (s3, t, e) => (s3 &= 4095, e && (s3 = (s3 | 384) & -19), t && (s3 & 256 && (s3 |= 64), s3 & 32 && (s3 |= 8), s3 & 4 && (s3 |= 1)), s3);
+var { isAbsolute: zn, parse: qs } = Pn;
+var ce = (s3) => {
+  let t = "", e = qs(s3);
+  for (; zn(s3) || e.root; ) {
+    let i = s3.charAt(0) === "/" && s3.slice(0, 4) !== "//?/" ? "/" : e.root;
+    s3 = s3.slice(i.length), t += i, e = qs(s3);
+  }
+  return [t, s3];
+};
+var ei = ["|", "<", ">", "?", ":"];
+var ji = ei.map((s3) => String.fromCodePoint(61440 + Number(s3.codePointAt(0))));
+var Un = new Map(ei.map((s3, t) => [s3, ji[t]]));
+var Hn = new Map(ji.map((s3, t) => [s3, ei[t]]));
+var ts = (s3) => ei.reduce((t, e) => t.split(e).join(Un.get(e)), s3);
+var Qs = (s3) => ji.reduce((t, e) => t.split(e).join(Hn.get(e)), s3);
+var rr = (s3, t) => t ? (s3 = f(s3).replace(/^\.(\/|$)/, ""), mt(t) + "/" + s3) : f(s3);
+var Wn = 16 * 1024 * 1024;
+var tr = /* @__PURE__ */ Symbol("process");
+var er = /* @__PURE__ */ Symbol("file");
+var ir = /* @__PURE__ */ Symbol("directory");
+var is = /* @__PURE__ */ Symbol("symlink");
+var sr = /* @__PURE__ */ Symbol("hardlink");
+var fe = /* @__PURE__ */ Symbol("header");
+var ii = /* @__PURE__ */ Symbol("read");
+var ss = /* @__PURE__ */ Symbol("lstat");
+var si = /* @__PURE__ */ Symbol("onlstat");
+var rs = /* @__PURE__ */ Symbol("onread");
+var ns = /* @__PURE__ */ Symbol("onreadlink");
+var os = /* @__PURE__ */ Symbol("openfile");
+var hs = /* @__PURE__ */ Symbol("onopenfile");
+var pt = /* @__PURE__ */ Symbol("close");
+var ri = /* @__PURE__ */ Symbol("mode");
+var as = /* @__PURE__ */ Symbol("awaitDrain");
+var es = /* @__PURE__ */ Symbol("ondrain");
+var q = /* @__PURE__ */ Symbol("prefix");
+var de = class extends A {
+  path;
+  portable;
+  myuid = process.getuid && process.getuid() || 0;
+  myuser = process.env.USER || "";
+  maxReadSize;
+  linkCache;
+  statCache;
+  preservePaths;
+  cwd;
+  strict;
+  mtime;
+  noPax;
+  noMtime;
+  prefix;
+  fd;
+  blockLen = 0;
+  blockRemain = 0;
+  buf;
+  pos = 0;
+  remain = 0;
+  length = 0;
+  offset = 0;
+  win32;
+  absolute;
+  header;
+  type;
+  linkpath;
+  stat;
+  onWriteEntry;
+  #t = false;
+  constructor(t, e = {}) {
+    let i = se(e);
+    super(), this.path = f(t), this.portable = !!i.portable, this.maxReadSize = i.maxReadSize || Wn, this.linkCache = i.linkCache || /* @__PURE__ */ new Map(), this.statCache = i.statCache || /* @__PURE__ */ new Map(), this.preservePaths = !!i.preservePaths, this.cwd = f(i.cwd || process.cwd()), this.strict = !!i.strict, this.noPax = !!i.noPax, this.noMtime = !!i.noMtime, this.mtime = i.mtime, this.prefix = i.prefix ? f(i.prefix) : void 0, this.onWriteEntry = i.onWriteEntry, typeof i.onwarn == "function" && this.on("warn", i.onwarn);
+    let r = false;
+    if (!this.preservePaths) {
+      let [o, h] = ce(this.path);
+      o && typeof h == "string" && (this.path = h, r = o);
+    }
+    this.win32 = !!i.win32 || process.platform === "win32", this.win32 && (this.path = Qs(this.path.replaceAll(/\\/g, "/")), t = t.replaceAll(/\\/g, "/")), this.absolute = f(i.absolute || js.resolve(this.cwd, t)), this.path === "" && (this.path = "./"), r && this.warn("TAR_ENTRY_INFO", `stripping ${r} from absolute path`, { entry: this, path: r + this.path });
+    let n = this.statCache.get(this.absolute);
+    n ? this[si](n) : this[ss]();
+  }
+  warn(t, e, i = {}) {
+    return Dt(this, t, e, i);
+  }
+  emit(t, ...e) {
+    return t === "error" && (this.#t = true), super.emit(t, ...e);
+  }
+  [ss]() {
+    X.lstat(this.absolute, (t, e) => {
+      if (t) return this.emit("error", t);
+      this[si](e);
+    });
+  }
+  [si](t) {
+    this.statCache.set(this.absolute, t), this.stat = t, t.isFile() || (t.size = 0), this.type = Gn(t), this.emit("stat", t), this[tr]();
+  }
+  [tr]() {
+    switch (this.type) {
+      case "File":
+        return this[er]();
+      case "Directory":
+        return this[ir]();
+      case "SymbolicLink":
+        return this[is]();
+      default:
+        return this.end();
+    }
+  }
+  [ri](t) {
+    return Ji(t, this.type === "Directory", this.portable);
+  }
+  [q](t) {
+    return rr(t, this.prefix);
+  }
+  [fe]() {
+    if (!this.stat) throw new Error("cannot write header before stat");
+    this.type === "Directory" && this.portable && (this.noMtime = true), this.onWriteEntry?.(this), this.header = new F2({ path: this[q](this.path), linkpath: this.type === "Link" && this.linkpath !== void 0 ? this[q](this.linkpath) : this.linkpath, mode: this[ri](this.stat.mode), uid: this.portable ? void 0 : this.stat.uid, gid: this.portable ? void 0 : this.stat.gid, size: this.stat.size, mtime: this.noMtime ? void 0 : this.mtime || this.stat.mtime, type: this.type === "Unsupported" ? void 0 : this.type, uname: this.portable ? void 0 : this.stat.uid === this.myuid ? this.myuser : "", atime: this.portable ? void 0 : this.stat.atime, ctime: this.portable ? void 0 : this.stat.ctime }), this.header.encode() && !this.noPax && super.write(new ft({ atime: this.portable ? void 0 : this.header.atime, ctime: this.portable ? void 0 : this.header.ctime, gid: this.portable ? void 0 : this.header.gid, mtime: this.noMtime ? void 0 : this.mtime || this.header.mtime, path: this[q](this.path), linkpath: this.type === "Link" && this.linkpath !== void 0 ? this[q](this.linkpath) : this.linkpath, size: this.header.size, uid: this.portable ? void 0 : this.header.uid, uname: this.portable ? void 0 : this.header.uname, dev: this.portable ? void 0 : this.stat.dev, ino: this.portable ? void 0 : this.stat.ino, nlink: this.portable ? void 0 : this.stat.nlink }).encode());
+    let t = this.header?.block;
+    if (!t) throw new Error("failed to encode header");
+    super.write(t);
+  }
+  [ir]() {
+    if (!this.stat) throw new Error("cannot create directory entry without stat");
+    this.path.slice(-1) !== "/" && (this.path += "/"), this.stat.size = 0, this[fe](), this.end();
+  }
+  [is]() {
+    X.readlink(this.absolute, (t, e) => {
+      if (t) return this.emit("error", t);
+      this[ns](e);
+    });
+  }
+  [ns](t) {
+    this.linkpath = f(t), this[fe](), this.end();
+  }
+  [sr](t) {
+    if (!this.stat) throw new Error("cannot create link entry without stat");
+    this.type = "Link", this.linkpath = f(js.relative(this.cwd, t)), this.stat.size = 0, this[fe](), this.end();
+  }
+  [er]() {
+    if (!this.stat) throw new Error("cannot create file entry without stat");
+    if (this.stat.nlink > 1) {
+      let t = `${this.stat.dev}:${this.stat.ino}`, e = this.linkCache.get(t);
+      if (e?.indexOf(this.cwd) === 0) return this[sr](e);
+      this.linkCache.set(t, this.absolute);
+    }
+    if (this[fe](), this.stat.size === 0) return this.end();
+    this[os]();
+  }
+  [os]() {
+    X.open(this.absolute, "r", (t, e) => {
+      if (t) return this.emit("error", t);
+      this[hs](e);
+    });
+  }
+  [hs](t) {
+    if (this.fd = t, this.#t) return this[pt]();
+    if (!this.stat) throw new Error("should stat before calling onopenfile");
+    this.blockLen = 512 * Math.ceil(this.stat.size / 512), this.blockRemain = this.blockLen;
+    let e = Math.min(this.blockLen, this.maxReadSize);
+    this.buf = Buffer.allocUnsafe(e), this.offset = 0, this.pos = 0, this.remain = this.stat.size, this.length = this.buf.length, this[ii]();
+  }
+  [ii]() {
+    let { fd: t, buf: e, offset: i, length: r, pos: n } = this;
+    if (t === void 0 || e === void 0) throw new Error("cannot read file without first opening");
+    X.read(t, e, i, r, n, (o, h) => {
+      if (o) return this[pt](() => this.emit("error", o));
+      this[rs](h);
+    });
+  }
+  [pt](t = () => {
+  }) {
+    this.fd !== void 0 && X.close(this.fd, t);
+  }
+  [rs](t) {
+    if (t <= 0 && this.remain > 0) {
+      let r = Object.assign(new Error("encountered unexpected EOF"), { path: this.absolute, syscall: "read", code: "EOF" });
+      return this[pt](() => this.emit("error", r));
+    }
+    if (t > this.remain) {
+      let r = Object.assign(new Error("did not encounter expected EOF"), { path: this.absolute, syscall: "read", code: "EOF" });
+      return this[pt](() => this.emit("error", r));
+    }
+    if (!this.buf) throw new Error("should have created buffer prior to reading");
+    if (t === this.remain) for (let r = t; r < this.length && t < this.blockRemain; r++) this.buf[r + this.offset] = 0, t++, this.remain++;
+    let e = this.offset === 0 && t === this.buf.length ? this.buf : this.buf.subarray(this.offset, this.offset + t);
+    this.write(e) ? this[es]() : this[as](() => this[es]());
+  }
+  [as](t) {
+    this.once("drain", t);
+  }
+  write(t, e, i) {
+    if (typeof e == "function" && (i = e, e = void 0), typeof t == "string" && (t = Buffer.from(t, typeof e == "string" ? e : "utf8")), this.blockRemain < t.length) {
+      let r = Object.assign(new Error("writing more data than expected"), { path: this.absolute });
+      return this.emit("error", r);
+    }
+    return this.remain -= t.length, this.blockRemain -= t.length, this.pos += t.length, this.offset += t.length, super.write(t, null, i);
+  }
+  [es]() {
+    if (!this.remain) return this.blockRemain && super.write(Buffer.alloc(this.blockRemain)), this[pt]((t) => t ? this.emit("error", t) : this.end());
+    if (!this.buf) throw new Error("buffer lost somehow in ONDRAIN");
+    this.offset >= this.length && (this.buf = Buffer.allocUnsafe(Math.min(this.blockRemain, this.buf.length)), this.offset = 0), this.length = this.buf.length - this.offset, this[ii]();
+  }
+};
+var ni = class extends de {
+  sync = true;
+  [ss]() {
+    this[si](X.lstatSync(this.absolute));
+  }
+  [is]() {
+    this[ns](X.readlinkSync(this.absolute));
+  }
+  [os]() {
+    this[hs](X.openSync(this.absolute, "r"));
+  }
+  [ii]() {
+    let t = true;
+    try {
+      let { fd: e, buf: i, offset: r, length: n, pos: o } = this;
+      if (e === void 0 || i === void 0) throw new Error("fd and buf must be set in READ method");
+      let h = X.readSync(e, i, r, n, o);
+      this[rs](h), t = false;
+    } finally {
+      if (t) try {
+        this[pt](() => {
+        });
+      } catch {
+      }
+    }
+  }
+  [as](t) {
+    t();
+  }
+  [pt](t = () => {
+  }) {
+    this.fd !== void 0 && X.closeSync(this.fd), t();
+  }
+};
+var oi = class extends A {
+  blockLen = 0;
+  blockRemain = 0;
+  buf = 0;
+  pos = 0;
+  remain = 0;
+  length = 0;
+  preservePaths;
+  portable;
+  strict;
+  noPax;
+  noMtime;
+  readEntry;
+  type;
+  prefix;
+  path;
+  mode;
+  uid;
+  gid;
+  uname;
+  gname;
+  header;
+  mtime;
+  atime;
+  ctime;
+  linkpath;
+  size;
+  onWriteEntry;
+  warn(t, e, i = {}) {
+    return Dt(this, t, e, i);
+  }
+  constructor(t, e = {}) {
+    let i = se(e);
+    super(), this.preservePaths = !!i.preservePaths, this.portable = !!i.portable, this.strict = !!i.strict, this.noPax = !!i.noPax, this.noMtime = !!i.noMtime, this.onWriteEntry = i.onWriteEntry, this.readEntry = t;
+    let { type: r } = t;
+    if (r === "Unsupported") throw new Error("writing entry that should be ignored");
+    this.type = r, this.type === "Directory" && this.portable && (this.noMtime = true), this.prefix = i.prefix, this.path = f(t.path), this.mode = t.mode !== void 0 ? this[ri](t.mode) : void 0, this.uid = this.portable ? void 0 : t.uid, this.gid = this.portable ? void 0 : t.gid, this.uname = this.portable ? void 0 : t.uname, this.gname = this.portable ? void 0 : t.gname, this.size = t.size, this.mtime = this.noMtime ? void 0 : i.mtime || t.mtime, this.atime = this.portable ? void 0 : t.atime, this.ctime = this.portable ? void 0 : t.ctime, this.linkpath = t.linkpath !== void 0 ? f(t.linkpath) : void 0, typeof i.onwarn == "function" && this.on("warn", i.onwarn);
+    let n = false;
+    if (!this.preservePaths) {
+      let [h, a] = ce(this.path);
+      h && typeof a == "string" && (this.path = a, n = h);
+    }
+    this.remain = t.size, this.blockRemain = t.startBlockSize, this.onWriteEntry?.(this), this.header = new F2({ path: this[q](this.path), linkpath: this.type === "Link" && this.linkpath !== void 0 ? this[q](this.linkpath) : this.linkpath, mode: this.mode, uid: this.portable ? void 0 : this.uid, gid: this.portable ? void 0 : this.gid, size: this.size, mtime: this.noMtime ? void 0 : this.mtime, type: this.type, uname: this.portable ? void 0 : this.uname, atime: this.portable ? void 0 : this.atime, ctime: this.portable ? void 0 : this.ctime }), n && this.warn("TAR_ENTRY_INFO", `stripping ${n} from absolute path`, { entry: this, path: n + this.path }), this.header.encode() && !this.noPax && super.write(new ft({ atime: this.portable ? void 0 : this.atime, ctime: this.portable ? void 0 : this.ctime, gid: this.portable ? void 0 : this.gid, mtime: this.noMtime ? void 0 : this.mtime, path: this[q](this.path), linkpath: this.type === "Link" && this.linkpath !== void 0 ? this[q](this.linkpath) : this.linkpath, size: this.size, uid: this.portable ? void 0 : this.uid, uname: this.portable ? void 0 : this.uname, dev: this.portable ? void 0 : this.readEntry.dev, ino: this.portable ? void 0 : this.readEntry.ino, nlink: this.portable ? void 0 : this.readEntry.nlink }).encode());
+    let o = this.header?.block;
+    if (!o) throw new Error("failed to encode header");
+    super.write(o), t.pipe(this);
+  }
+  [q](t) {
+    return rr(t, this.prefix);
+  }
+  [ri](t) {
+    return Ji(t, this.type === "Directory", this.portable);
+  }
+  write(t, e, i) {
+    typeof e == "function" && (i = e, e = void 0), typeof t == "string" && (t = Buffer.from(t, typeof e == "string" ? e : "utf8"));
+    let r = t.length;
+    if (r > this.blockRemain) throw new Error("writing more to entry than is appropriate");
+    return this.blockRemain -= r, super.write(t, i);
+  }
+  end(t, e, i) {
+    return this.blockRemain && super.write(Buffer.alloc(this.blockRemain)), typeof t == "function" && (i = t, e = void 0, t = void 0), typeof e == "function" && (i = e, e = void 0), typeof t == "string" && (t = Buffer.from(t, e ?? "utf8")), i && this.once("finish", i), t ? super.end(t, i) : super.end(i), this;
+  }
+};
+var Gn = (s3) => s3.isFile() ? "File" : s3.isDirectory() ? "Directory" : s3.isSymbolicLink() ? "SymbolicLink" : "Unsupported";
+var hi = class s2 {
+  tail;
+  head;
+  length = 0;
+  static create(t = []) {
+    return new s2(t);
+  }
+  constructor(t = []) {
+    for (let e of t) this.push(e);
+  }
+  *[Symbol.iterator]() {
+    for (let t = this.head; t; t = t.next) yield t.value;
+  }
+  removeNode(t) {
+    if (t.list !== this) throw new Error("removing node which does not belong to this list");
+    let e = t.next, i = t.prev;
+    return e && (e.prev = i), i && (i.next = e), t === this.head && (this.head = e), t === this.tail && (this.tail = i), this.length--, t.next = void 0, t.prev = void 0, t.list = void 0, e;
+  }
+  unshiftNode(t) {
+    if (t === this.head) return;
+    t.list && t.list.removeNode(t);
+    let e = this.head;
+    t.list = this, t.next = e, e && (e.prev = t), this.head = t, this.tail || (this.tail = t), this.length++;
+  }
+  pushNode(t) {
+    if (t === this.tail) return;
+    t.list && t.list.removeNode(t);
+    let e = this.tail;
+    t.list = this, t.prev = e, e && (e.next = t), this.tail = t, this.head || (this.head = t), this.length++;
+  }
+  push(...t) {
+    for (let e = 0, i = t.length; e < i; e++) Yn(this, t[e]);
+    return this.length;
+  }
+  unshift(...t) {
+    for (var e = 0, i = t.length; e < i; e++) Kn(this, t[e]);
+    return this.length;
+  }
+  pop() {
+    if (!this.tail) return;
+    let t = this.tail.value, e = this.tail;
+    return this.tail = this.tail.prev, this.tail ? this.tail.next = void 0 : this.head = void 0, e.list = void 0, this.length--, t;
+  }
+  shift() {
+    if (!this.head) return;
+    let t = this.head.value, e = this.head;
+    return this.head = this.head.next, this.head ? this.head.prev = void 0 : this.tail = void 0, e.list = void 0, this.length--, t;
+  }
+  forEach(t, e) {
+    e = e || this;
+    for (let i = this.head, r = 0; i; r++) t.call(e, i.value, r, this), i = i.next;
+  }
+  forEachReverse(t, e) {
+    e = e || this;
+    for (let i = this.tail, r = this.length - 1; i; r--) t.call(e, i.value, r, this), i = i.prev;
+  }
+  get(t) {
+    let e = 0, i = this.head;
+    for (; i && e < t; e++) i = i.next;
+    if (e === t && i) return i.value;
+  }
+  getReverse(t) {
+    let e = 0, i = this.tail;
+    for (; i && e < t; e++) i = i.prev;
+    if (e === t && i) return i.value;
+  }
+  map(t, e) {
+    e = e || this;
+    let i = new s2();
+    for (let r = this.head; r; ) i.push(t.call(e, r.value, this)), r = r.next;
+    return i;
+  }
+  mapReverse(t, e) {
+    e = e || this;
+    var i = new s2();
+    for (let r = this.tail; r; ) i.push(t.call(e, r.value, this)), r = r.prev;
+    return i;
+  }
+  reduce(t, e) {
+    let i, r = this.head;
+    if (arguments.length > 1) i = e;
+    else if (this.head) r = this.head.next, i = this.head.value;
+    else throw new TypeError("Reduce of empty list with no initial value");
+    for (var n = 0; r; n++) i = t(i, r.value, n), r = r.next;
+    return i;
+  }
+  reduceReverse(t, e) {
+    let i, r = this.tail;
+    if (arguments.length > 1) i = e;
+    else if (this.tail) r = this.tail.prev, i = this.tail.value;
+    else throw new TypeError("Reduce of empty list with no initial value");
+    for (let n = this.length - 1; r; n--) i = t(i, r.value, n), r = r.prev;
+    return i;
+  }
+  toArray() {
+    let t = new Array(this.length);
+    for (let e = 0, i = this.head; i; e++) t[e] = i.value, i = i.next;
+    return t;
+  }
+  toArrayReverse() {
+    let t = new Array(this.length);
+    for (let e = 0, i = this.tail; i; e++) t[e] = i.value, i = i.prev;
+    return t;
+  }
+  slice(t = 0, e = this.length) {
+    e < 0 && (e += this.length), t < 0 && (t += this.length);
+    let i = new s2();
+    if (e < t || e < 0) return i;
+    t < 0 && (t = 0), e > this.length && (e = this.length);
+    let r = this.head, n = 0;
+    for (n = 0; r && n < t; n++) r = r.next;
+    for (; r && n < e; n++, r = r.next) i.push(r.value);
+    return i;
+  }
+  sliceReverse(t = 0, e = this.length) {
+    e < 0 && (e += this.length), t < 0 && (t += this.length);
+    let i = new s2();
+    if (e < t || e < 0) return i;
+    t < 0 && (t = 0), e > this.length && (e = this.length);
+    let r = this.length, n = this.tail;
+    for (; n && r > e; r--) n = n.prev;
+    for (; n && r > t; r--, n = n.prev) i.push(n.value);
+    return i;
+  }
+  splice(t, e = 0, ...i) {
+    t > this.length && (t = this.length - 1), t < 0 && (t = this.length + t);
+    let r = this.head;
+    for (let o = 0; r && o < t; o++) r = r.next;
+    let n = [];
+    for (let o = 0; r && o < e; o++) n.push(r.value), r = this.removeNode(r);
+    r ? r !== this.tail && (r = r.prev) : r = this.tail;
+    for (let o of i) r = Zn(this, r, o);
+    return n;
+  }
+  reverse() {
+    let t = this.head, e = this.tail;
+    for (let i = t; i; i = i.prev) {
+      let r = i.prev;
+      i.prev = i.next, i.next = r;
+    }
+    return this.head = e, this.tail = t, this;
+  }
+};
+function Zn(s3, t, e) {
+  let i = t, r = t ? t.next : s3.head, n = new ue(e, i, r, s3);
+  return n.next === void 0 && (s3.tail = n), n.prev === void 0 && (s3.head = n), s3.length++, n;
+}
+function Yn(s3, t) {
+  s3.tail = new ue(t, s3.tail, void 0, s3), s3.head || (s3.head = s3.tail), s3.length++;
+}
+function Kn(s3, t) {
+  s3.head = new ue(t, void 0, s3.head, s3), s3.tail || (s3.tail = s3.head), s3.length++;
+}
+var ue = class {
+  list;
+  next;
+  prev;
+  value;
+  constructor(t, e, i, r) {
+    this.list = r, this.value = t, e ? (e.next = this, this.prev = e) : this.prev = void 0, i ? (i.prev = this, this.next = i) : this.next = void 0;
+  }
+};
+var pi = class {
+  path;
+  absolute;
+  entry;
+  stat;
+  readdir;
+  pending = false;
+  pendingLink = false;
+  ignore = false;
+  piped = false;
+  constructor(t, e) {
+    this.path = t || "./", this.absolute = e;
+  }
+};
+var nr = Buffer.alloc(1024);
+var li = /* @__PURE__ */ Symbol("onStat");
+var me = /* @__PURE__ */ Symbol("ended");
+var W = /* @__PURE__ */ Symbol("queue");
+var pe = /* @__PURE__ */ Symbol("pendingLinks");
+var Et = /* @__PURE__ */ Symbol("current");
+var Ft = /* @__PURE__ */ Symbol("process");
+var Ee = /* @__PURE__ */ Symbol("processing");
+var ai = /* @__PURE__ */ Symbol("processJob");
+var G = /* @__PURE__ */ Symbol("jobs");
+var ls = /* @__PURE__ */ Symbol("jobDone");
+var ci = /* @__PURE__ */ Symbol("addFSEntry");
+var or = /* @__PURE__ */ Symbol("addTarEntry");
+var ds = /* @__PURE__ */ Symbol("stat");
+var us = /* @__PURE__ */ Symbol("readdir");
+var fi = /* @__PURE__ */ Symbol("onreaddir");
+var di = /* @__PURE__ */ Symbol("pipe");
+var hr = /* @__PURE__ */ Symbol("entry");
+var cs = /* @__PURE__ */ Symbol("entryOpt");
+var ui = /* @__PURE__ */ Symbol("writeEntryClass");
+var lr = /* @__PURE__ */ Symbol("write");
+var fs = /* @__PURE__ */ Symbol("ondrain");
+var wt = class extends A {
+  sync = false;
+  opt;
+  cwd;
+  maxReadSize;
+  preservePaths;
+  strict;
+  noPax;
+  prefix;
+  linkCache;
+  statCache;
+  file;
+  portable;
+  zip;
+  readdirCache;
+  noDirRecurse;
+  follow;
+  noMtime;
+  mtime;
+  filter;
+  jobs;
+  [ui];
+  onWriteEntry;
+  [W];
+  [pe] = /* @__PURE__ */ new Map();
+  [G] = 0;
+  [Ee] = false;
+  [me] = false;
+  constructor(t = {}) {
+    if (super(), this.opt = t, this.file = t.file || "", this.cwd = t.cwd || process.cwd(), this.maxReadSize = t.maxReadSize, this.preservePaths = !!t.preservePaths, this.strict = !!t.strict, this.noPax = !!t.noPax, this.prefix = f(t.prefix || ""), this.linkCache = t.linkCache || /* @__PURE__ */ new Map(), this.statCache = t.statCache || /* @__PURE__ */ new Map(), this.readdirCache = t.readdirCache || /* @__PURE__ */ new Map(), this.onWriteEntry = t.onWriteEntry, this[ui] = de, typeof t.onwarn == "function" && this.on("warn", t.onwarn), this.portable = !!t.portable, t.gzip || t.brotli || t.zstd) {
+      if ((t.gzip ? 1 : 0) + (t.brotli ? 1 : 0) + (t.zstd ? 1 : 0) > 1) throw new TypeError("gzip, brotli, zstd are mutually exclusive");
+      if (t.gzip && (typeof t.gzip != "object" && (t.gzip = {}), this.portable && (t.gzip.portable = true), this.zip = new ze(t.gzip)), t.brotli && (typeof t.brotli != "object" && (t.brotli = {}), this.zip = new We(t.brotli)), t.zstd && (typeof t.zstd != "object" && (t.zstd = {}), this.zip = new Ye(t.zstd)), !this.zip) throw new Error("impossible");
+      let e = this.zip;
+      e.on("data", (i) => super.write(i)), e.on("end", () => super.end()), e.on("drain", () => this[fs]()), this.on("resume", () => e.resume());
+    } else this.on("drain", this[fs]);
+    this.noDirRecurse = !!t.noDirRecurse, this.follow = !!t.follow, this.noMtime = !!t.noMtime, t.mtime && (this.mtime = t.mtime), this.filter = typeof t.filter == "function" ? t.filter : () => true, this[W] = new hi(), this[G] = 0, this.jobs = Number(t.jobs) || 4, this[Ee] = false, this[me] = false;
+  }
+  [lr](t) {
+    return super.write(t);
+  }
+  add(t) {
+    return this.write(t), this;
+  }
+  end(t, e, i) {
+    return typeof t == "function" && (i = t, t = void 0), typeof e == "function" && (i = e, e = void 0), t && this.add(t), this[me] = true, this[Ft](), i && i(), this;
+  }
+  write(t) {
+    if (this[me]) throw new Error("write after end");
+    return typeof t == "string" ? this[ci](t) : this[or](t), this.flowing;
+  }
+  [or](t) {
+    let e = f(ar.resolve(this.cwd, t.path));
+    if (!this.filter(t.path, t)) t.resume();
+    else {
+      let i = new pi(t.path, e);
+      i.entry = new oi(t, this[cs](i)), i.entry.on("end", () => this[ls](i)), this[G] += 1, this[W].push(i);
+    }
+    this[Ft]();
+  }
+  [ci](t) {
+    let e = f(ar.resolve(this.cwd, t));
+    this[W].push(new pi(t, e)), this[Ft]();
+  }
+  [ds](t) {
+    t.pending = true, this[G] += 1;
+    let e = this.follow ? "stat" : "lstat";
+    mi[e](t.absolute, (i, r) => {
+      t.pending = false, this[G] -= 1, i ? this.emit("error", i) : this[li](t, r);
+    });
+  }
+  [li](t, e) {
+    if (this.statCache.set(t.absolute, e), t.stat = e, !this.filter(t.path, e)) t.ignore = true;
+    else if (e.isFile() && e.nlink > 1 && !this.linkCache.get(`${e.dev}:${e.ino}`) && !this.sync) if (t === this[Et]) this[ai](t);
+    else {
+      let i = `${e.dev}:${e.ino}`, r = this[pe].get(i);
+      r ? r.push(t) : this[pe].set(i, [t]), t.pendingLink = true, t.pending = true;
+    }
+    this[Ft]();
+  }
+  [us](t) {
+    t.pending = true, this[G] += 1, mi.readdir(t.absolute, (e, i) => {
+      if (t.pending = false, this[G] -= 1, e) return this.emit("error", e);
+      this[fi](t, i);
+    });
+  }
+  [fi](t, e) {
+    this.readdirCache.set(t.absolute, e), t.readdir = e, this[Ft]();
+  }
+  [Ft]() {
+    if (!this[Ee]) {
+      this[Ee] = true;
+      for (let t = this[W].head; t && this[G] < this.jobs; t = t.next) if (this[ai](t.value), t.value.ignore) {
+        let e = t.next;
+        this[W].removeNode(t), t.next = e;
+      }
+      this[Ee] = false, this[me] && this[W].length === 0 && this[G] === 0 && (this.zip ? this.zip.end(nr) : (super.write(nr), super.end()));
+    }
+  }
+  get [Et]() {
+    return this[W] && this[W].head && this[W].head.value;
+  }
+  [ls](t) {
+    this[W].shift(), this[G] -= 1;
+    let { stat: e } = t;
+    if (e && e.isFile() && e.nlink > 1) {
+      let i = `${e.dev}:${e.ino}`, r = this[pe].get(i);
+      if (r) {
+        this[pe].delete(i);
+        for (let n of r) n.pending = false, this[ai](n);
+      }
+    }
+    this[Ft]();
+  }
+  [ai](t) {
+    if (t.pending && t.pendingLink && t === this[Et] && (t.pending = false, t.pendingLink = false), !t.pending) {
+      if (t.entry) {
+        t === this[Et] && !t.piped && this[di](t);
+        return;
+      }
+      if (!t.stat) {
+        let e = this.statCache.get(t.absolute);
+        e ? this[li](t, e) : this[ds](t);
+      }
+      if (t.stat && !t.ignore) {
+        if (!this.noDirRecurse && t.stat.isDirectory() && !t.readdir) {
+          let e = this.readdirCache.get(t.absolute);
+          if (e ? this[fi](t, e) : this[us](t), !t.readdir) return;
+        }
+        if (t.entry = this[hr](t), !t.entry) {
+          t.ignore = true;
+          return;
+        }
+        t === this[Et] && !t.piped && this[di](t);
+      }
+    }
+  }
+  [cs](t) {
+    return { onwarn: (e, i, r) => this.warn(e, i, r), noPax: this.noPax, cwd: this.cwd, absolute: t.absolute, preservePaths: this.preservePaths, maxReadSize: this.maxReadSize, strict: this.strict, portable: this.portable, linkCache: this.linkCache, statCache: this.statCache, noMtime: this.noMtime, mtime: this.mtime, prefix: this.prefix, onWriteEntry: this.onWriteEntry };
+  }
+  [hr](t) {
+    this[G] += 1;
+    try {
+      return new this[ui](t.path, this[cs](t)).on("end", () => this[ls](t)).on("error", (i) => this.emit("error", i));
+    } catch (e) {
+      this.emit("error", e);
+    }
+  }
+  [fs]() {
+    this[Et] && this[Et].entry && this[Et].entry.resume();
+  }
+  [di](t) {
+    t.piped = true, t.readdir && t.readdir.forEach((r) => {
+      let n = t.path, o = n === "./" ? "" : n.replace(/\/*$/, "/");
+      this[ci](o + r);
+    });
+    let e = t.entry, i = this.zip;
+    if (!e) throw new Error("cannot pipe without source");
+    i ? e.on("data", (r) => {
+      i.write(r) || e.pause();
+    }) : e.on("data", (r) => {
+      super.write(r) || e.pause();
+    });
+  }
+  pause() {
+    return this.zip && this.zip.pause(), super.pause();
+  }
+  warn(t, e, i = {}) {
+    Dt(this, t, e, i);
+  }
+};
+var kt = class extends wt {
+  sync = true;
+  constructor(t) {
+    super(t), this[ui] = ni;
+  }
+  pause() {
+  }
+  resume() {
+  }
+  [ds](t) {
+    let e = this.follow ? "statSync" : "lstatSync";
+    this[li](t, mi[e](t.absolute));
+  }
+  [us](t) {
+    this[fi](t, mi.readdirSync(t.absolute));
+  }
+  [di](t) {
+    let e = t.entry, i = this.zip;
+    if (t.readdir && t.readdir.forEach((r) => {
+      let n = t.path, o = n === "./" ? "" : n.replace(/\/*$/, "/");
+      this[ci](o + r);
+    }), !e) throw new Error("Cannot pipe without source");
+    i ? e.on("data", (r) => {
+      i.write(r);
+    }) : e.on("data", (r) => {
+      super[lr](r);
+    });
+  }
+};
+var Vn = (s3, t) => {
+  let e = new kt(s3), i = new Wt(s3.file, { mode: s3.mode || 438 });
+  e.pipe(i), fr(e, t);
+};
+var $n = (s3, t) => {
+  let e = new wt(s3), i = new et(s3.file, { mode: s3.mode || 438 });
+  e.pipe(i);
+  let r = new Promise((n, o) => {
+    i.on("error", o), i.on("close", n), e.on("error", o);
+  });
+  return dr(e, t).catch((n) => e.emit("error", n)), r;
+};
+var fr = (s3, t) => {
+  t.forEach((e) => {
+    e.charAt(0) === "@" ? Ct({ file: cr.resolve(s3.cwd, e.slice(1)), sync: true, noResume: true, onReadEntry: (i) => s3.add(i) }) : s3.add(e);
+  }), s3.end();
+};
+var dr = async (s3, t) => {
+  for (let e of t) e.charAt(0) === "@" ? await Ct({ file: cr.resolve(String(s3.cwd), e.slice(1)), noResume: true, onReadEntry: (i) => {
+    s3.add(i);
+  } }) : s3.add(e);
+  s3.end();
+};
+var Xn = (s3, t) => {
+  let e = new kt(s3);
+  return fr(e, t), e;
+};
+var qn = (s3, t) => {
+  let e = new wt(s3);
+  return dr(e, t).catch((i) => e.emit("error", i)), e;
+};
+var Qn = K(Vn, $n, Xn, qn, (s3, t) => {
+  if (!t?.length) throw new TypeError("no paths specified to add to archive");
+});
+var Jn = process.env.__FAKE_PLATFORM__ || process.platform;
+var Er = Jn === "win32";
+var { O_CREAT: wr, O_NOFOLLOW: ur, O_TRUNC: Sr, O_WRONLY: yr } = pr.constants;
+var Rr = Number(process.env.__FAKE_FS_O_FILENAME__) || pr.constants.UV_FS_O_FILEMAP || 0;
+var jn = Er && !!Rr;
+var to = 512 * 1024;
+var eo = Rr | Sr | wr | yr;
+var mr = !Er && typeof ur == "number" ? ur | Sr | wr | yr : null;
+var ms = mr !== null ? () => mr : jn ? (s3) => s3 < to ? eo : "w" : () => "w";
+var ps = (s3, t, e) => {
+  try {
+    return wi.lchownSync(s3, t, e);
+  } catch (i) {
+    if (i?.code !== "ENOENT") throw i;
+  }
+};
+var Ei = (s3, t, e, i) => {
+  wi.lchown(s3, t, e, (r) => {
+    i(r && r?.code !== "ENOENT" ? r : null);
+  });
+};
+var io = (s3, t, e, i, r) => {
+  if (t.isDirectory()) Es(we.resolve(s3, t.name), e, i, (n) => {
+    if (n) return r(n);
+    let o = we.resolve(s3, t.name);
+    Ei(o, e, i, r);
+  });
+  else {
+    let n = we.resolve(s3, t.name);
+    Ei(n, e, i, r);
+  }
+};
+var Es = (s3, t, e, i) => {
+  wi.readdir(s3, { withFileTypes: true }, (r, n) => {
+    if (r) {
+      if (r.code === "ENOENT") return i();
+      if (r.code !== "ENOTDIR" && r.code !== "ENOTSUP") return i(r);
+    }
+    if (r || !n.length) return Ei(s3, t, e, i);
+    let o = n.length, h = null, a = (l) => {
+      if (!h) {
+        if (l) return i(h = l);
+        if (--o === 0) return Ei(s3, t, e, i);
+      }
+    };
+    for (let l of n) io(s3, l, t, e, a);
+  });
+};
+var so = (s3, t, e, i) => {
+  t.isDirectory() && ws(we.resolve(s3, t.name), e, i), ps(we.resolve(s3, t.name), e, i);
+};
+var ws = (s3, t, e) => {
+  let i;
+  try {
+    i = wi.readdirSync(s3, { withFileTypes: true });
+  } catch (r) {
+    let n = r;
+    if (n?.code === "ENOENT") return;
+    if (n?.code === "ENOTDIR" || n?.code === "ENOTSUP") return ps(s3, t, e);
+    throw n;
+  }
+  for (let r of i) so(s3, r, t, e);
+  return ps(s3, t, e);
+};
+var Se = class extends Error {
+  path;
+  code;
+  syscall = "chdir";
+  constructor(t, e) {
+    super(`${e}: Cannot cd into '${t}'`), this.path = t, this.code = e;
+  }
+  get name() {
+    return "CwdError";
+  }
+};
+var St = class extends Error {
+  path;
+  symlink;
+  syscall = "symlink";
+  code = "TAR_SYMLINK_ERROR";
+  constructor(t, e) {
+    super("TAR_SYMLINK_ERROR: Cannot extract through symbolic link"), this.symlink = t, this.path = e;
+  }
+  get name() {
+    return "SymlinkError";
+  }
+};
+var no = (s3, t) => {
+  k.stat(s3, (e, i) => {
+    (e || !i.isDirectory()) && (e = new Se(s3, e?.code || "ENOTDIR")), t(e);
+  });
+};
+var gr = (s3, t, e) => {
+  s3 = f(s3);
+  let i = t.umask ?? 18, r = t.mode | 448, n = (r & i) !== 0, o = t.uid, h = t.gid, a = typeof o == "number" && typeof h == "number" && (o !== t.processUid || h !== t.processGid), l = t.preserve, c = t.unlink, d = f(t.cwd), y = (E, x) => {
+    E ? e(E) : x && a ? Es(x, o, h, (Le) => y(Le)) : n ? k.chmod(s3, r, e) : e();
+  };
+  if (s3 === d) return no(s3, y);
+  if (l) return ro.mkdir(s3, { mode: r, recursive: true }).then((E) => y(null, E ?? void 0), y);
+  let D = f(Si.relative(d, s3)).split("/");
+  Ss(d, D, r, c, d, void 0, y);
+};
+var Ss = (s3, t, e, i, r, n, o) => {
+  if (t.length === 0) return o(null, n);
+  let h = t.shift(), a = f(Si.resolve(s3 + "/" + h));
+  k.mkdir(a, e, br(a, t, e, i, r, n, o));
+};
+var br = (s3, t, e, i, r, n, o) => (h) => {
+  h ? k.lstat(s3, (a, l) => {
+    if (a) a.path = a.path && f(a.path), o(a);
+    else if (l.isDirectory()) Ss(s3, t, e, i, r, n, o);
+    else if (i) k.unlink(s3, (c) => {
+      if (c) return o(c);
+      k.mkdir(s3, e, br(s3, t, e, i, r, n, o));
+    });
+    else {
+      if (l.isSymbolicLink()) return o(new St(s3, s3 + "/" + t.join("/")));
+      o(h);
+    }
+  }) : (n = n || s3, Ss(s3, t, e, i, r, n, o));
+};
+var oo = (s3) => {
+  let t = false, e;
+  try {
+    t = k.statSync(s3).isDirectory();
+  } catch (i) {
+    e = i?.code;
+  } finally {
+    if (!t) throw new Se(s3, e ?? "ENOTDIR");
+  }
+};
+var _r = (s3, t) => {
+  s3 = f(s3);
+  let e = t.umask ?? 18, i = t.mode | 448, r = (i & e) !== 0, n = t.uid, o = t.gid, h = typeof n == "number" && typeof o == "number" && (n !== t.processUid || o !== t.processGid), a = t.preserve, l = t.unlink, c = f(t.cwd), d = (E) => {
+    E && h && ws(E, n, o), r && k.chmodSync(s3, i);
+  };
+  if (s3 === c) return oo(c), d();
+  if (a) return d(k.mkdirSync(s3, { mode: i, recursive: true }) ?? void 0);
+  let T = f(Si.relative(c, s3)).split("/"), D;
+  for (let E = T.shift(), x = c; E && (x += "/" + E); E = T.shift()) {
+    x = f(Si.resolve(x));
+    try {
+      k.mkdirSync(x, i), D = D || x;
+    } catch {
+      let Le = k.lstatSync(x);
+      if (Le.isDirectory()) continue;
+      if (l) {
+        k.unlinkSync(x), k.mkdirSync(x, i), D = D || x;
+        continue;
+      } else if (Le.isSymbolicLink()) return new St(x, x + "/" + T.join("/"));
+    }
+  }
+  return d(D);
+};
+var ys = /* @__PURE__ */ Object.create(null);
+var Or = 1e4;
+var Vt = /* @__PURE__ */ new Set();
+var Tr = (s3) => {
+  Vt.has(s3) ? Vt.delete(s3) : ys[s3] = s3.normalize("NFD").toLocaleLowerCase("en").toLocaleUpperCase("en"), Vt.add(s3);
+  let t = ys[s3], e = Vt.size - Or;
+  if (e > Or / 10) {
+    for (let i of Vt) if (Vt.delete(i), delete ys[i], --e <= 0) break;
+  }
+  return t;
+};
+var ho = process.env.TESTING_TAR_FAKE_PLATFORM || process.platform;
+var ao = ho === "win32";
+var lo = (s3) => s3.split("/").slice(0, -1).reduce((e, i) => {
+  let r = e.at(-1);
+  return r !== void 0 && (i = xr(r, i)), e.push(i || "/"), e;
+}, []);
+var yi = class {
+  #t = /* @__PURE__ */ new Map();
+  #i = /* @__PURE__ */ new Map();
+  #s = /* @__PURE__ */ new Set();
+  reserve(t, e) {
+    t = ao ? ["win32 parallelization disabled"] : t.map((r) => mt(xr(Tr(r))));
+    let i = new Set(t.map((r) => lo(r)).reduce((r, n) => r.concat(n)));
+    this.#i.set(e, { dirs: i, paths: t });
+    for (let r of t) {
+      let n = this.#t.get(r);
+      n ? n.push(e) : this.#t.set(r, [e]);
+    }
+    for (let r of i) {
+      let n = this.#t.get(r);
+      if (!n) this.#t.set(r, [/* @__PURE__ */ new Set([e])]);
+      else {
+        let o = n.at(-1);
+        o instanceof Set ? o.add(e) : n.push(/* @__PURE__ */ new Set([e]));
+      }
+    }
+    return this.#r(e);
+  }
+  #n(t) {
+    let e = this.#i.get(t);
+    if (!e) throw new Error("function does not have any path reservations");
+    return { paths: e.paths.map((i) => this.#t.get(i)), dirs: [...e.dirs].map((i) => this.#t.get(i)) };
+  }
+  check(t) {
+    let { paths: e, dirs: i } = this.#n(t);
+    return e.every((r) => r && r[0] === t) && i.every((r) => r && r[0] instanceof Set && r[0].has(t));
+  }
+  #r(t) {
+    return this.#s.has(t) || !this.check(t) ? false : (this.#s.add(t), t(() => this.#e(t)), true);
+  }
+  #e(t) {
+    if (!this.#s.has(t)) return false;
+    let e = this.#i.get(t);
+    if (!e) throw new Error("invalid reservation");
+    let { paths: i, dirs: r } = e, n = /* @__PURE__ */ new Set();
+    for (let o of i) {
+      let h = this.#t.get(o);
+      if (!h || h?.[0] !== t) continue;
+      let a = h[1];
+      if (!a) {
+        this.#t.delete(o);
+        continue;
+      }
+      if (h.shift(), typeof a == "function") n.add(a);
+      else for (let l of a) n.add(l);
+    }
+    for (let o of r) {
+      let h = this.#t.get(o), a = h?.[0];
+      if (!(!h || !(a instanceof Set))) if (a.size === 1 && h.length === 1) {
+        this.#t.delete(o);
+        continue;
+      } else if (a.size === 1) {
+        h.shift();
+        let l = h[0];
+        typeof l == "function" && n.add(l);
+      } else a.delete(t);
+    }
+    return this.#s.delete(t), n.forEach((o) => this.#r(o)), true;
+  }
+};
+var Lr = () => process.umask();
+var Dr = /* @__PURE__ */ Symbol("onEntry");
+var _s = /* @__PURE__ */ Symbol("checkFs");
+var Nr = /* @__PURE__ */ Symbol("checkFs2");
+var Os = /* @__PURE__ */ Symbol("isReusable");
+var P = /* @__PURE__ */ Symbol("makeFs");
+var Ts = /* @__PURE__ */ Symbol("file");
+var xs = /* @__PURE__ */ Symbol("directory");
+var gi = /* @__PURE__ */ Symbol("link");
+var Ar = /* @__PURE__ */ Symbol("symlink");
+var Ir = /* @__PURE__ */ Symbol("hardlink");
+var Re = /* @__PURE__ */ Symbol("ensureNoSymlink");
+var Cr = /* @__PURE__ */ Symbol("unsupported");
+var Fr = /* @__PURE__ */ Symbol("checkPath");
+var Rs = /* @__PURE__ */ Symbol("stripAbsolutePath");
+var yt = /* @__PURE__ */ Symbol("mkdir");
+var O = /* @__PURE__ */ Symbol("onError");
+var Ri = /* @__PURE__ */ Symbol("pending");
+var kr = /* @__PURE__ */ Symbol("pend");
+var $t = /* @__PURE__ */ Symbol("unpend");
+var gs = /* @__PURE__ */ Symbol("ended");
+var bs = /* @__PURE__ */ Symbol("maybeClose");
+var Ls = /* @__PURE__ */ Symbol("skip");
+var ge = /* @__PURE__ */ Symbol("doChown");
+var be = /* @__PURE__ */ Symbol("uid");
+var _e = /* @__PURE__ */ Symbol("gid");
+var Oe = /* @__PURE__ */ Symbol("checkedCwd");
+var fo = process.env.TESTING_TAR_FAKE_PLATFORM || process.platform;
+var Te = fo === "win32";
+var uo = 1024;
+var mo = (s3, t) => {
+  if (!Te) return u.unlink(s3, t);
+  let e = s3 + ".DELETE." + Mr(16).toString("hex");
+  u.rename(s3, e, (i) => {
+    if (i) return t(i);
+    u.unlink(e, t);
+  });
+};
+var po = (s3) => {
+  if (!Te) return u.unlinkSync(s3);
+  let t = s3 + ".DELETE." + Mr(16).toString("hex");
+  u.renameSync(s3, t), u.unlinkSync(t);
+};
+var vr = (s3, t, e) => s3 !== void 0 && s3 === s3 >>> 0 ? s3 : t !== void 0 && t === t >>> 0 ? t : e;
+var Xt = class extends rt {
+  [gs] = false;
+  [Oe] = false;
+  [Ri] = 0;
+  reservations = new yi();
+  transform;
+  writable = true;
+  readable = false;
+  uid;
+  gid;
+  setOwner;
+  preserveOwner;
+  processGid;
+  processUid;
+  maxDepth;
+  forceChown;
+  win32;
+  newer;
+  keep;
+  noMtime;
+  preservePaths;
+  unlink;
+  cwd;
+  strip;
+  processUmask;
+  umask;
+  dmode;
+  fmode;
+  chmod;
+  constructor(t = {}) {
+    if (t.ondone = () => {
+      this[gs] = true, this[bs]();
+    }, super(t), this.transform = t.transform, this.chmod = !!t.chmod, typeof t.uid == "number" || typeof t.gid == "number") {
+      if (typeof t.uid != "number" || typeof t.gid != "number") throw new TypeError("cannot set owner without number uid and gid");
+      if (t.preserveOwner) throw new TypeError("cannot preserve owner in archive and also set owner explicitly");
+      this.uid = t.uid, this.gid = t.gid, this.setOwner = true;
+    } else this.uid = void 0, this.gid = void 0, this.setOwner = false;
+    this.preserveOwner = t.preserveOwner === void 0 && typeof t.uid != "number" ? process.getuid?.() === 0 : !!t.preserveOwner, this.processUid = (this.preserveOwner || this.setOwner) && process.getuid ? process.getuid() : void 0, this.processGid = (this.preserveOwner || this.setOwner) && process.getgid ? process.getgid() : void 0, this.maxDepth = typeof t.maxDepth == "number" ? t.maxDepth : uo, this.forceChown = t.forceChown === true, this.win32 = !!t.win32 || Te, this.newer = !!t.newer, this.keep = !!t.keep, this.noMtime = !!t.noMtime, this.preservePaths = !!t.preservePaths, this.unlink = !!t.unlink, this.cwd = f(R.resolve(t.cwd || process.cwd())), this.strip = Number(t.strip) || 0, this.processUmask = this.chmod ? typeof t.processUmask == "number" ? t.processUmask : Lr() : 0, this.umask = typeof t.umask == "number" ? t.umask : this.processUmask, this.dmode = t.dmode || 511 & ~this.umask, this.fmode = t.fmode || 438 & ~this.umask, this.on("entry", (e) => this[Dr](e));
+  }
+  warn(t, e, i = {}) {
+    return (t === "TAR_BAD_ARCHIVE" || t === "TAR_ABORT") && (i.recoverable = false), super.warn(t, e, i);
+  }
+  [bs]() {
+    this[gs] && this[Ri] === 0 && (this.emit("prefinish"), this.emit("finish"), this.emit("end"));
+  }
+  [Rs](t, e) {
+    let i = t[e], { type: r } = t;
+    if (!i || this.preservePaths) return true;
+    let [n, o] = ce(i), h = o.replaceAll(/\\/g, "/").split("/");
+    if (h.includes("..") || Te && /^[a-z]:\.\.$/i.test(h[0] ?? "")) {
+      if (e === "path" || r === "Link") return this.warn("TAR_ENTRY_ERROR", `${e} contains '..'`, { entry: t, [e]: i }), false;
+      let a = R.posix.dirname(t.path), l = R.posix.normalize(R.posix.join(a, h.join("/")));
+      if (l.startsWith("../") || l === "..") return this.warn("TAR_ENTRY_ERROR", `${e} escapes extraction directory`, { entry: t, [e]: i }), false;
+    }
+    return n && (t[e] = String(o), this.warn("TAR_ENTRY_INFO", `stripping ${n} from absolute ${e}`, { entry: t, [e]: i })), true;
+  }
+  [Fr](t) {
+    let e = f(t.path), i = e.split("/");
+    if (this.strip) {
+      if (i.length < this.strip) return false;
+      if (t.type === "Link") {
+        let r = f(String(t.linkpath)).split("/");
+        if (r.length >= this.strip) t.linkpath = r.slice(this.strip).join("/");
+        else return false;
+      }
+      i.splice(0, this.strip), t.path = i.join("/");
+    }
+    if (isFinite(this.maxDepth) && i.length > this.maxDepth) return this.warn("TAR_ENTRY_ERROR", "path excessively deep", { entry: t, path: e, depth: i.length, maxDepth: this.maxDepth }), false;
+    if (!this[Rs](t, "path") || !this[Rs](t, "linkpath")) return false;
+    if (t.absolute = R.isAbsolute(t.path) ? f(R.resolve(t.path)) : f(R.resolve(this.cwd, t.path)), !this.preservePaths && typeof t.absolute == "string" && t.absolute.indexOf(this.cwd + "/") !== 0 && t.absolute !== this.cwd) return this.warn("TAR_ENTRY_ERROR", "path escaped extraction target", { entry: t, path: f(t.path), resolvedPath: t.absolute, cwd: this.cwd }), false;
+    if (t.absolute === this.cwd && t.type !== "Directory" && t.type !== "GNUDumpDir") return false;
+    if (this.win32) {
+      let { root: r } = R.win32.parse(String(t.absolute));
+      t.absolute = r + ts(String(t.absolute).slice(r.length));
+      let { root: n } = R.win32.parse(t.path);
+      t.path = n + ts(t.path.slice(n.length));
+    }
+    return true;
+  }
+  [Dr](t) {
+    if (!this[Fr](t)) return t.resume();
+    switch (co.equal(typeof t.absolute, "string"), t.type) {
+      case "Directory":
+      case "GNUDumpDir":
+        t.mode && (t.mode = t.mode | 448);
+      case "File":
+      case "OldFile":
+      case "ContiguousFile":
+      case "Link":
+      case "SymbolicLink":
+        return this[_s](t);
+      default:
+        return this[Cr](t);
+    }
+  }
+  [O](t, e) {
+    t.name === "CwdError" ? this.emit("error", t) : (this.warn("TAR_ENTRY_ERROR", t, { entry: e }), this[$t](), e.resume());
+  }
+  [yt](t, e, i) {
+    gr(f(t), { uid: this.uid, gid: this.gid, processUid: this.processUid, processGid: this.processGid, umask: this.processUmask, preserve: this.preservePaths, unlink: this.unlink, cwd: this.cwd, mode: e }, i);
+  }
+  [ge](t) {
+    return this.forceChown || this.preserveOwner && (typeof t.uid == "number" && t.uid !== this.processUid || typeof t.gid == "number" && t.gid !== this.processGid) || typeof this.uid == "number" && this.uid !== this.processUid || typeof this.gid == "number" && this.gid !== this.processGid;
+  }
+  [be](t) {
+    return vr(this.uid, t.uid, this.processUid);
+  }
+  [_e](t) {
+    return vr(this.gid, t.gid, this.processGid);
+  }
+  [Ts](t, e) {
+    let i = typeof t.mode == "number" ? t.mode & 4095 : this.fmode, r = new et(String(t.absolute), { flags: ms(t.size), mode: i, autoClose: false });
+    r.on("error", (a) => {
+      r.fd && u.close(r.fd, () => {
+      }), r.write = () => true, this[O](a, t), e();
+    });
+    let n = 1, o = (a) => {
+      if (a) {
+        r.fd && u.close(r.fd, () => {
+        }), this[O](a, t), e();
+        return;
+      }
+      --n === 0 && r.fd !== void 0 && u.close(r.fd, (l) => {
+        l ? this[O](l, t) : this[$t](), e();
+      });
+    };
+    r.on("finish", () => {
+      let a = String(t.absolute), l = r.fd;
+      if (typeof l == "number" && t.mtime && !this.noMtime) {
+        n++;
+        let c = t.atime || /* @__PURE__ */ new Date(), d = t.mtime;
+        u.futimes(l, c, d, (y) => y ? u.utimes(a, c, d, (T) => o(T && y)) : o());
+      }
+      if (typeof l == "number" && this[ge](t)) {
+        n++;
+        let c = this[be](t), d = this[_e](t);
+        typeof c == "number" && typeof d == "number" && u.fchown(l, c, d, (y) => y ? u.chown(a, c, d, (T) => o(T && y)) : o());
+      }
+      o();
+    });
+    let h = this.transform && this.transform(t) || t;
+    h !== t && (h.on("error", (a) => {
+      this[O](a, t), e();
+    }), t.pipe(h)), h.pipe(r);
+  }
+  [xs](t, e) {
+    let i = typeof t.mode == "number" ? t.mode & 4095 : this.dmode;
+    this[yt](String(t.absolute), i, (r) => {
+      if (r) {
+        this[O](r, t), e();
+        return;
+      }
+      let n = 1, o = () => {
+        --n === 0 && (e(), this[$t](), t.resume());
+      };
+      t.mtime && !this.noMtime && (n++, u.utimes(String(t.absolute), t.atime || /* @__PURE__ */ new Date(), t.mtime, o)), this[ge](t) && (n++, u.chown(String(t.absolute), Number(this[be](t)), Number(this[_e](t)), o)), o();
+    });
+  }
+  [Cr](t) {
+    t.unsupported = true, this.warn("TAR_ENTRY_UNSUPPORTED", `unsupported entry type: ${t.type}`, { entry: t }), t.resume();
+  }
+  [Ar](t, e) {
+    let i = f(R.relative(this.cwd, R.resolve(R.dirname(String(t.absolute)), String(t.linkpath)))).split("/");
+    this[Re](t, this.cwd, i, () => this[gi](t, String(t.linkpath), "symlink", e), (r) => {
+      this[O](r, t), e();
+    });
+  }
+  [Ir](t, e) {
+    let i = f(R.resolve(this.cwd, String(t.linkpath))), r = f(String(t.linkpath)).split("/");
+    this[Re](t, this.cwd, r, () => this[gi](t, i, "link", e), (n) => {
+      this[O](n, t), e();
+    });
+  }
+  [Re](t, e, i, r, n) {
+    let o = i.shift();
+    if (this.preservePaths || o === void 0) return r();
+    let h = R.resolve(e, o);
+    u.lstat(h, (a, l) => {
+      if (a) return r();
+      if (l?.isSymbolicLink()) return n(new St(h, R.resolve(h, i.join("/"))));
+      this[Re](t, h, i, r, n);
+    });
+  }
+  [kr]() {
+    this[Ri]++;
+  }
+  [$t]() {
+    this[Ri]--, this[bs]();
+  }
+  [Ls](t) {
+    this[$t](), t.resume();
+  }
+  [Os](t, e) {
+    return t.type === "File" && !this.unlink && e.isFile() && e.nlink <= 1 && !Te;
+  }
+  [_s](t) {
+    this[kr]();
+    let e = [t.path];
+    t.linkpath && e.push(t.linkpath), this.reservations.reserve(e, (i) => this[Nr](t, i));
+  }
+  [Nr](t, e) {
+    let i = (h) => {
+      e(h);
+    }, r = () => {
+      this[yt](this.cwd, this.dmode, (h) => {
+        if (h) {
+          this[O](h, t), i();
+          return;
+        }
+        this[Oe] = true, n();
+      });
+    }, n = () => {
+      if (t.absolute !== this.cwd) {
+        let h = f(R.dirname(String(t.absolute)));
+        if (h !== this.cwd) return this[yt](h, this.dmode, (a) => {
+          if (a) {
+            this[O](a, t), i();
+            return;
+          }
+          o();
+        });
+      }
+      o();
+    }, o = () => {
+      u.lstat(String(t.absolute), (h, a) => {
+        if (a && (this.keep || this.newer && a.mtime > (t.mtime ?? a.mtime))) {
+          this[Ls](t), i();
+          return;
+        }
+        if (h || this[Os](t, a)) return this[P](null, t, i);
+        if (a.isDirectory()) {
+          if (t.type === "Directory") {
+            let l = this.chmod && t.mode && (a.mode & 4095) !== t.mode, c = (d) => this[P](d ?? null, t, i);
+            return l ? u.chmod(String(t.absolute), Number(t.mode), c) : c();
+          }
+          if (t.absolute !== this.cwd) return u.rmdir(String(t.absolute), (l) => this[P](l ?? null, t, i));
+        }
+        if (t.absolute === this.cwd) return this[P](null, t, i);
+        mo(String(t.absolute), (l) => this[P](l ?? null, t, i));
+      });
+    };
+    this[Oe] ? n() : r();
+  }
+  [P](t, e, i) {
+    if (t) {
+      this[O](t, e), i();
+      return;
+    }
+    switch (e.type) {
+      case "File":
+      case "OldFile":
+      case "ContiguousFile":
+        return this[Ts](e, i);
+      case "Link":
+        return this[Ir](e, i);
+      case "SymbolicLink":
+        return this[Ar](e, i);
+      case "Directory":
+      case "GNUDumpDir":
+        return this[xs](e, i);
+    }
+  }
+  [gi](t, e, i, r) {
+    u[i](e, String(t.absolute), (n) => {
+      n ? this[O](n, t) : (this[$t](), t.resume()), r();
+    });
+  }
+};
+var ye = (s3) => {
+  try {
+    return [null, s3()];
+  } catch (t) {
+    return [t, null];
+  }
+};
+var xe = class extends Xt {
+  sync = true;
+  [P](t, e) {
+    return super[P](t, e, () => {
+    });
+  }
+  [_s](t) {
+    if (!this[Oe]) {
+      let n = this[yt](this.cwd, this.dmode);
+      if (n) return this[O](n, t);
+      this[Oe] = true;
+    }
+    if (t.absolute !== this.cwd) {
+      let n = f(R.dirname(String(t.absolute)));
+      if (n !== this.cwd) {
+        let o = this[yt](n, this.dmode);
+        if (o) return this[O](o, t);
+      }
+    }
+    let [e, i] = ye(() => u.lstatSync(String(t.absolute)));
+    if (i && (this.keep || this.newer && i.mtime > (t.mtime ?? i.mtime))) return this[Ls](t);
+    if (e || this[Os](t, i)) return this[P](null, t);
+    if (i.isDirectory()) {
+      if (t.type === "Directory") {
+        let o = this.chmod && t.mode && (i.mode & 4095) !== t.mode, [h] = o ? ye(() => {
+          u.chmodSync(String(t.absolute), Number(t.mode));
+        }) : [];
+        return this[P](h, t);
+      }
+      let [n] = ye(() => u.rmdirSync(String(t.absolute)));
+      this[P](n, t);
+    }
+    let [r] = t.absolute === this.cwd ? [] : ye(() => po(String(t.absolute)));
+    this[P](r, t);
+  }
+  [Ts](t, e) {
+    let i = typeof t.mode == "number" ? t.mode & 4095 : this.fmode, r = (h) => {
+      let a;
+      try {
+        u.closeSync(n);
+      } catch (l) {
+        a = l;
+      }
+      (h || a) && this[O](h || a, t), e();
+    }, n;
+    try {
+      n = u.openSync(String(t.absolute), ms(t.size), i);
+    } catch (h) {
+      return r(h);
+    }
+    let o = this.transform && this.transform(t) || t;
+    o !== t && (o.on("error", (h) => this[O](h, t)), t.pipe(o)), o.on("data", (h) => {
+      try {
+        u.writeSync(n, h, 0, h.length);
+      } catch (a) {
+        r(a);
+      }
+    }), o.on("end", () => {
+      let h = null;
+      if (t.mtime && !this.noMtime) {
+        let a = t.atime || /* @__PURE__ */ new Date(), l = t.mtime;
+        try {
+          u.futimesSync(n, a, l);
+        } catch (c) {
+          try {
+            u.utimesSync(String(t.absolute), a, l);
+          } catch {
+            h = c;
+          }
+        }
+      }
+      if (this[ge](t)) {
+        let a = this[be](t), l = this[_e](t);
+        try {
+          u.fchownSync(n, Number(a), Number(l));
+        } catch (c) {
+          try {
+            u.chownSync(String(t.absolute), Number(a), Number(l));
+          } catch {
+            h = h || c;
+          }
+        }
+      }
+      r(h);
+    });
+  }
+  [xs](t, e) {
+    let i = typeof t.mode == "number" ? t.mode & 4095 : this.dmode, r = this[yt](String(t.absolute), i);
+    if (r) {
+      this[O](r, t), e();
+      return;
+    }
+    if (t.mtime && !this.noMtime) try {
+      u.utimesSync(String(t.absolute), t.atime || /* @__PURE__ */ new Date(), t.mtime);
+    } catch {
+    }
+    if (this[ge](t)) try {
+      u.chownSync(String(t.absolute), Number(this[be](t)), Number(this[_e](t)));
+    } catch {
+    }
+    e(), t.resume();
+  }
+  [yt](t, e) {
+    try {
+      return _r(f(t), { uid: this.uid, gid: this.gid, processUid: this.processUid, processGid: this.processGid, umask: this.processUmask, preserve: this.preservePaths, unlink: this.unlink, cwd: this.cwd, mode: e });
+    } catch (i) {
+      return i;
+    }
+  }
+  [Re](t, e, i, r, n) {
+    if (this.preservePaths || i.length === 0) return r();
+    let o = e;
+    for (let h of i) {
+      o = R.resolve(o, h);
+      let [a, l] = ye(() => u.lstatSync(o));
+      if (a) return r();
+      if (l.isSymbolicLink()) return n(new St(o, R.resolve(e, i.join("/"))));
+    }
+    r();
+  }
+  [gi](t, e, i, r) {
+    let n = `${i}Sync`;
+    try {
+      u[n](e, String(t.absolute)), r(), t.resume();
+    } catch (o) {
+      return this[O](o, t);
+    }
+  }
+};
+var Eo = (s3) => {
+  let t = new xe(s3), e = s3.file, i = Br.statSync(e), r = s3.maxReadSize || 16 * 1024 * 1024;
+  new Be(e, { readSize: r, size: i.size }).pipe(t);
+};
+var wo = (s3, t) => {
+  let e = new Xt(s3), i = s3.maxReadSize || 16 * 1024 * 1024, r = s3.file;
+  return new Promise((o, h) => {
+    e.on("error", h), e.on("close", o), Br.stat(r, (a, l) => {
+      if (a) h(a);
+      else {
+        let c = new _t(r, { readSize: i, size: l.size });
+        c.on("error", h), c.pipe(e);
+      }
+    });
+  });
+};
+var So = K(Eo, wo, (s3) => new xe(s3), (s3) => new Xt(s3), (s3, t) => {
+  t?.length && Qi(s3, t);
+});
+var yo = (s3, t) => {
+  let e = new kt(s3), i = true, r, n;
+  try {
+    try {
+      r = v.openSync(s3.file, "r+");
+    } catch (a) {
+      if (a?.code === "ENOENT") r = v.openSync(s3.file, "w+");
+      else throw a;
+    }
+    let o = v.fstatSync(r), h = Buffer.alloc(512);
+    t: for (n = 0; n < o.size; n += 512) {
+      for (let c = 0, d = 0; c < 512; c += d) {
+        if (d = v.readSync(r, h, c, h.length - c, n + c), n === 0 && h[0] === 31 && h[1] === 139) throw new Error("cannot append to compressed archives");
+        if (!d) break t;
+      }
+      let a = new F2(h);
+      if (!a.cksumValid) break;
+      let l = 512 * Math.ceil((a.size || 0) / 512);
+      if (n + l + 512 > o.size) break;
+      n += l, s3.mtimeCache && a.mtime && s3.mtimeCache.set(String(a.path), a.mtime);
+    }
+    i = false, Ro(s3, e, n, r, t);
+  } finally {
+    if (i) try {
+      v.closeSync(r);
+    } catch {
+    }
+  }
+};
+var Ro = (s3, t, e, i, r) => {
+  let n = new Wt(s3.file, { fd: i, start: e });
+  t.pipe(n), bo(t, r);
+};
+var go = (s3, t) => {
+  t = Array.from(t);
+  let e = new wt(s3), i = (n, o, h) => {
+    let a = (T, D) => {
+      T ? v.close(n, (E) => h(T)) : h(null, D);
+    }, l = 0;
+    if (o === 0) return a(null, 0);
+    let c = 0, d = Buffer.alloc(512), y = (T, D) => {
+      if (T || D === void 0) return a(T);
+      if (c += D, c < 512 && D) return v.read(n, d, c, d.length - c, l + c, y);
+      if (l === 0 && d[0] === 31 && d[1] === 139) return a(new Error("cannot append to compressed archives"));
+      if (c < 512) return a(null, l);
+      let E = new F2(d);
+      if (!E.cksumValid) return a(null, l);
+      let x = 512 * Math.ceil((E.size ?? 0) / 512);
+      if (l + x + 512 > o || (l += x + 512, l >= o)) return a(null, l);
+      s3.mtimeCache && E.mtime && s3.mtimeCache.set(String(E.path), E.mtime), c = 0, v.read(n, d, 0, 512, l, y);
+    };
+    v.read(n, d, 0, 512, l, y);
+  };
+  return new Promise((n, o) => {
+    e.on("error", o);
+    let h = "r+", a = (l, c) => {
+      if (l && l.code === "ENOENT" && h === "r+") return h = "w+", v.open(s3.file, h, a);
+      if (l || !c) return o(l);
+      v.fstat(c, (d, y) => {
+        if (d) return v.close(c, () => o(d));
+        i(c, y.size, (T, D) => {
+          if (T) return o(T);
+          let E = new et(s3.file, { fd: c, start: D });
+          e.pipe(E), E.on("error", o), E.on("close", n), _o(e, t);
+        });
+      });
+    };
+    v.open(s3.file, h, a);
+  });
+};
+var bo = (s3, t) => {
+  t.forEach((e) => {
+    e.charAt(0) === "@" ? Ct({ file: Pr.resolve(s3.cwd, e.slice(1)), sync: true, noResume: true, onReadEntry: (i) => s3.add(i) }) : s3.add(e);
+  }), s3.end();
+};
+var _o = async (s3, t) => {
+  for (let e of t) e.charAt(0) === "@" ? await Ct({ file: Pr.resolve(String(s3.cwd), e.slice(1)), noResume: true, onReadEntry: (i) => s3.add(i) }) : s3.add(e);
+  s3.end();
+};
+var vt = K(yo, go, () => {
+  throw new TypeError("file is required");
+}, () => {
+  throw new TypeError("file is required");
+}, (s3, t) => {
+  if (!Bs(s3)) throw new TypeError("file is required");
+  if (s3.gzip || s3.brotli || s3.zstd || s3.file.endsWith(".br") || s3.file.endsWith(".tbr")) throw new TypeError("cannot append to compressed archives");
+  if (!t?.length) throw new TypeError("no paths specified to add/replace");
+});
+var Oo = K(vt.syncFile, vt.asyncFile, vt.syncNoFile, vt.asyncNoFile, (s3, t = []) => {
+  vt.validate?.(s3, t), To(s3);
+});
+var To = (s3) => {
+  let t = s3.filter;
+  s3.mtimeCache || (s3.mtimeCache = /* @__PURE__ */ new Map()), s3.filter = t ? (e, i) => t(e, i) && !((s3.mtimeCache?.get(e) ?? i.mtime ?? 0) > (i.mtime ?? 0)) : (e, i) => !((s3.mtimeCache?.get(e) ?? i.mtime ?? 0) > (i.mtime ?? 0));
+};
+
+// actions/engine/files/backup.ts
+init_errors();
+
+// actions/engine/files/archive.ts
+import { createReadStream as createReadStream4 } from "node:fs";
+import { Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGunzip as createGunzip3 } from "node:zlib";
+init_errors();
+
+// actions/engine/files/limits.ts
+var KiB = 1024;
+var MiB = 1024 * KiB;
+var GiB = 1024 * MiB;
+var DEFAULT_LIMITS = {
+  maxBytes: 10 * GiB,
+  maxFileBytes: 4 * GiB,
+  maxEntries: 1e5
+};
+var NO_LIMITS = {
+  maxBytes: Number.POSITIVE_INFINITY,
+  maxFileBytes: Number.POSITIVE_INFINITY,
+  maxEntries: Number.POSITIVE_INFINITY
+};
+var LIMIT_INPUTS = {
+  maxBytes: "max-size-mib",
+  maxFileBytes: "max-file-size-mib",
+  maxEntries: "max-files"
+};
+function mebibytes(bytes) {
+  return Math.ceil(bytes / MiB);
+}
+
+// actions/engine/files/archive.ts
+var KiB2 = 1024;
+function formatSize(bytes) {
+  if (bytes >= GiB) return `${(bytes / GiB).toFixed(1)} GiB`;
+  return bytes >= MiB ? `${(bytes / MiB).toFixed(1)} MiB` : `${bytes} bytes`;
+}
+var ArchiveLimitError = class extends DeckhandError {
+  limit;
+  constructor(limit, message) {
+    super(message);
+    this.name = "ArchiveLimitError";
+    this.limit = limit;
+  }
+};
+var NEEDS = {
+  maxBytes: "is that large",
+  maxFileBytes: "holds a file that large",
+  maxEntries: "holds that many"
+};
+function limitError(limit, limits, lead, consequence) {
+  const now = limit === "maxEntries" ? limits.maxEntries : mebibytes(limits[limit]);
+  return new ArchiveLimitError(
+    limit,
+    `${lead}; ${consequence}. If the backup really ${NEEDS[limit]}, raise ${LIMIT_INPUTS[limit]} (now ${now}).`
+  );
+}
+var ENTRY_OVERHEAD = 8 * KiB2;
+var MAX_META_ENTRY = 64 * KiB2;
+var CHUNK = 64 * KiB2;
+async function readArchive(archive, onEntry, options) {
+  const { limits, consequence } = options;
+  const refuse = {
+    maxEntries: () => limitError(
+      "maxEntries",
+      limits,
+      `${archive} holds more than ${limits.maxEntries} files and directories`,
+      consequence
+    ),
+    maxFileBytes: (path5) => limitError(
+      "maxFileBytes",
+      limits,
+      `${path5} in ${archive} is larger than the limit for one file (${formatSize(limits.maxFileBytes)})`,
+      consequence
+    ),
+    maxBytes: () => limitError(
+      "maxBytes",
+      limits,
+      `${archive} unpacks to more than ${formatSize(limits.maxBytes)}`,
+      consequence
+    )
+  };
+  let failure;
+  const pending = [];
+  let entries = 0;
+  let declared = 0;
+  let streamed = 0;
+  let raw = 0;
+  const rawLimit = limits.maxBytes + limits.maxEntries * ENTRY_OVERHEAD + MiB;
+  const parser = new rt({
+    strict: false,
+    // The stream is gunzipped already: no second decompression (of a gzip inside the gzip) behind our back.
+    brotli: false,
+    zstd: false,
+    maxMetaEntrySize: MAX_META_ENTRY,
+    onwarn: (_code, message) => options.onWarn(message instanceof Error ? message.message : String(message))
+  });
+  const sink = new Writable({
+    highWaterMark: CHUNK,
+    write(chunk, _encoding, callback2) {
+      if (raw === 0 && chunk[0] === 31 && chunk[1] === 139)
+        return callback2(
+          new DeckhandError(`${archive} holds a gzip stream inside its gzip stream; ${consequence}.`)
+        );
+      raw += chunk.length;
+      if (raw > rawLimit) return callback2(refuse.maxBytes());
+      let more;
+      try {
+        more = parser.write(chunk);
+      } catch (err) {
+        return callback2(err);
+      }
+      if (more) callback2();
+      else parser.once("drain", () => callback2());
+    },
+    final(callback2) {
+      parser.once("end", () => void Promise.all(pending).then(() => callback2(), callback2));
+      parser.end();
+    }
+  });
+  let current;
+  const fail = (err) => {
+    if (failure !== void 0) return;
+    failure = err;
+    sink.destroy(err instanceof Error ? err : new Error(String(err)));
+    current?.destroy();
+  };
+  const stopped = () => new Error("reading the archive stopped");
+  const admit = (entry2) => {
+    const size = entry2.size ?? 0;
+    let err;
+    if (++entries > limits.maxEntries) err = refuse.maxEntries();
+    else if (size > limits.maxFileBytes) err = refuse.maxFileBytes(entry2.path);
+    else if ((declared += size) > limits.maxBytes) err = refuse.maxBytes();
+    if (err) fail(err);
+    return err === void 0;
+  };
+  parser.on("entry", (entry2) => {
+    if (failure !== void 0 || !admit(entry2)) return;
+    current = entry2;
+    async function* body() {
+      if (failure !== void 0) throw stopped();
+      let own = 0;
+      for await (const chunk of entry2) {
+        own += chunk.length;
+        streamed += chunk.length;
+        if (own > limits.maxFileBytes) throw refuse.maxFileBytes(entry2.path);
+        if (streamed > limits.maxBytes) throw refuse.maxBytes();
+        yield chunk;
+        if (failure !== void 0) throw stopped();
+      }
+      if (failure !== void 0) throw stopped();
+    }
+    pending.push(onEntry(entry2, body).catch(fail));
+  });
+  parser.on("ignoredEntry", (entry2) => {
+    if (failure !== void 0 || !admit(entry2)) return;
+    options.onWarn(`${entry2.path} is a ${entry2.type} entry`);
+  });
+  parser.on("error", fail);
+  try {
+    await pipeline(
+      createReadStream4(archive, { highWaterMark: CHUNK }),
+      createGunzip3({ chunkSize: CHUNK }),
+      sink
+    );
+  } catch (err) {
+    fail(err);
+  }
+  if (failure !== void 0) {
+    await Promise.allSettled(pending);
+    throw readError(failure, archive, consequence);
+  }
+}
+function readError(err, archive, consequence) {
+  if (isDeckhandError(err)) return err;
+  const code = err?.code;
+  if (typeof code === "string" && code.startsWith("Z_"))
+    return new DeckhandError(
+      `${archive} is not a readable tar.gz (${err.message}); ${consequence}.`,
+      [],
+      { cause: err }
+    );
+  return err;
+}
+
+// actions/engine/files/backup.ts
+var FILES_FORMAT = "deckhand-files/1";
+var MANIFEST_SUFFIX = ".manifest.json";
+var SECRET_EXTENSIONS = /* @__PURE__ */ new Set([
+  ".key",
+  ".pem",
+  ".crt",
+  ".cer",
+  ".der",
+  ".p12",
+  ".pfx",
+  ".jks",
+  ".keystore",
+  ".p8"
+]);
+var PEM_SECRET = /-----BEGIN [A-Z0-9 ]*(?:PRIVATE KEY(?: BLOCK)?|CERTIFICATE)-----/;
+var SNIFF_BYTES = 64 * 1024;
+async function secretKind(path5) {
+  const extension = extname4(path5).toLowerCase();
+  if (SECRET_EXTENSIONS.has(extension)) return `${extension} file`;
+  const handle = await open4(path5, "r");
+  try {
+    const buffer = Buffer.alloc(SNIFF_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, SNIFF_BYTES, 0);
+    const match = PEM_SECRET.exec(buffer.subarray(0, bytesRead).toString("latin1"));
+    if (!match) return void 0;
+    return match[0].includes("PRIVATE KEY") ? "PEM private key" : "PEM certificate";
+  } finally {
+    await handle.close();
+  }
+}
+function formatMode(mode) {
+  return (mode & 4095).toString(8).padStart(4, "0");
+}
+var GLOB_OPTIONS = {
+  absolute: true,
+  dot: true,
+  onlyFiles: false,
+  followSymbolicLinks: true,
+  expandDirectories: false
+};
+function splitMatches(matches2) {
+  const out = { files: [], directories: [] };
+  for (const match of matches2) (match.endsWith("/") ? out.directories : out.files).push(resolve6(match));
+  return out;
+}
+async function expandPattern(pattern) {
+  const segments = pattern.split("/");
+  const dynamic = segments.findIndex((segment) => isDynamicPattern(segment));
+  if (dynamic === -1) {
+    const stats = await stat9(pattern).catch(() => void 0);
+    if (stats?.isFile()) return { files: [resolve6(pattern)], directories: [] };
+    if (!stats?.isDirectory()) return { files: [], directories: [] };
+    const under = splitMatches(await glob("**", { ...GLOB_OPTIONS, cwd: pattern }));
+    return { files: under.files, directories: [resolve6(pattern), ...under.directories] };
+  }
+  const base = segments.slice(0, dynamic).join("/") || "/";
+  const rest = segments.slice(dynamic).join("/");
+  return splitMatches(await glob([rest, `${rest}/**`], { ...GLOB_OPTIONS, cwd: base }));
+}
+function absolutePattern(root, pattern) {
+  const absolute = resolve6(root, pattern);
+  return sep3 === "\\" ? absolute.split(sep3).join("/") : absolute;
+}
+function isInside(root, path5) {
+  const rel = relative3(root, path5);
+  return rel !== "" && rel !== ".." && !rel.startsWith(`..${sep3}`) && !isAbsolute3(rel);
+}
+function toPosix(path5) {
+  return sep3 === "\\" ? path5.split(sep3).join("/") : path5;
+}
+function byPath(a, b2) {
+  return a < b2 ? -1 : a > b2 ? 1 : 0;
+}
+async function selectPaths(patterns, root, ownFiles) {
+  const includes = patterns.filter((p2) => !p2.startsWith("!"));
+  const excludes = patterns.filter((p2) => p2.startsWith("!")).map((p2) => p2.slice(1).trim());
+  if (includes.length === 0)
+    throw new DeckhandError(
+      "paths holds only exclusions (!pattern): name the files or directories to back up."
+    );
+  const selected = /* @__PURE__ */ new Set();
+  const directories = /* @__PURE__ */ new Set();
+  const empty2 = [];
+  for (const pattern of includes) {
+    const matches2 = await expandPattern(absolutePattern(root, pattern));
+    const files = matches2.files.filter((p2) => !ownFiles(p2));
+    const dirs = matches2.directories.filter((p2) => p2 !== root);
+    if (files.length === 0 && dirs.length === 0) empty2.push(pattern);
+    for (const match of files) selected.add(match);
+    for (const match of dirs) directories.add(match);
+  }
+  if (empty2.length > 0) {
+    throw new DeckhandError(
+      `${empty2.length} of the paths match no file or directory, so the backup would silently miss them: ${empty2.join(", ")}. Relative paths are relative to root (${root}); fix or remove them.`
+    );
+  }
+  const outside = [...selected, ...directories].filter((p2) => !isInside(root, p2)).sort(byPath);
+  if (outside.length > 0) {
+    throw new DeckhandError(
+      `${outside.length} matched file(s) lie outside root ${root}, e.g. ${outside[0]}: files are stored relative to root, so set ${inputName("root")} to a directory holding them all (/ for system paths).`,
+      outside.slice(0, 20)
+    );
+  }
+  for (const pattern of excludes) {
+    if (pattern === "") continue;
+    const matches2 = await expandPattern(absolutePattern(root, pattern));
+    for (const match of matches2.files) selected.delete(match);
+    for (const match of matches2.directories) directories.delete(match);
+  }
+  const relativeTo = (paths2) => [...paths2].map((p2) => toPosix(relative3(root, p2))).sort(byPath);
+  return { files: relativeTo(selected), directories: relativeTo(directories) };
+}
+function emptyDirectories(directories, files) {
+  const holding = new Set(files.flatMap(parentDirectories));
+  return directories.filter((dir) => !holding.has(dir));
+}
+function parentDirectories(path5) {
+  const parents = [];
+  for (let slash = path5.indexOf("/"); slash !== -1; slash = path5.indexOf("/", slash + 1))
+    parents.push(path5.slice(0, slash));
+  return parents;
+}
+async function readBack(archive) {
+  const entries = /* @__PURE__ */ new Map();
+  const directories = /* @__PURE__ */ new Set();
+  const problems = [];
+  await readArchive(
+    archive,
+    async (entry2, body) => {
+      if (entry2.type === "Directory") {
+        directories.add(entry2.path.replace(/\/$/, ""));
+        entry2.resume();
+        return;
+      }
+      if (entry2.type !== "File") problems.push(`${entry2.path} is a ${entry2.type}`);
+      const hash = createHash5("sha256");
+      let size = 0;
+      for await (const chunk of body()) {
+        hash.update(chunk);
+        size += chunk.length;
+      }
+      entries.set(entry2.path, { size, sha256: hash.digest("hex") });
+    },
+    {
+      limits: NO_LIMITS,
+      onWarn: (message) => problems.push(message),
+      consequence: "the backup was not made"
+    }
+  );
+  if (problems.length > 0) throw new Error(`the new archive holds unexpected entries: ${problems.join(", ")}`);
+  return { entries, directories };
+}
+function warnOverRestoreLimits(manifest, logger2) {
+  const entries = manifest.files.length + (manifest.directories?.length ?? 0);
+  let total = 0;
+  let largest = 0;
+  for (const file of manifest.files) {
+    total += file.size;
+    if (file.size > largest) largest = file.size;
+  }
+  const needs = [];
+  if (entries > DEFAULT_LIMITS.maxEntries) needs.push(`${LIMIT_INPUTS.maxEntries}: ${entries}`);
+  if (total > DEFAULT_LIMITS.maxBytes) needs.push(`${LIMIT_INPUTS.maxBytes}: ${mebibytes(total)}`);
+  if (largest > DEFAULT_LIMITS.maxFileBytes) needs.push(`${LIMIT_INPUTS.maxFileBytes}: ${mebibytes(largest)}`);
+  if (needs.length > 0)
+    logger2.warn(`This backup is over files-restore's default limits: restore it with ${needs.join(", ")}`);
+}
+async function filesBackup(options) {
+  const root = resolve6(options.root);
+  const rootStats = await stat9(root).catch(() => void 0);
+  if (!rootStats?.isDirectory()) throw new DeckhandError(`root ${root} is not a directory.`);
+  const archive = resolve6(options.output);
+  const manifestPath = `${archive}${MANIFEST_SUFFIX}`;
+  if ((await stat9(archive).catch(() => void 0))?.isDirectory())
+    throw new DeckhandError(
+      `output ${archive} is a directory: name the archive file, e.g. files-backup.tar.gz.`
+    );
+  const outputDir = dirname5(archive);
+  const ownNames = [basename7(archive), basename7(manifestPath)];
+  const ownFiles = (path5) => dirname5(path5) === outputDir && ownNames.some((name) => {
+    const file = basename7(path5);
+    return file === name || file.startsWith(`.${name}.`) && file.endsWith(".tmp");
+  });
+  const { files: selected, directories: matchedDirs } = await selectPaths(options.patterns, root, ownFiles);
+  const secretsExcluded = [];
+  const files = [];
+  let secretsIncluded = 0;
+  for (const path5 of selected) {
+    const kind = await secretKind(join14(root, path5));
+    if (kind === void 0) files.push(path5);
+    else if (options.includeSecrets) {
+      files.push(path5);
+      secretsIncluded++;
+      options.logger.debug(`${path5}: ${kind}, included`);
+    } else {
+      secretsExcluded.push(path5);
+      options.logger.info(`Left out ${path5} (${kind}; include-secrets is false)`);
+    }
+  }
+  if (files.length === 0 && secretsExcluded.length > 0) {
+    throw new DeckhandError(
+      `Nothing to back up: the ${selected.length} matched file(s) are all private keys or certificates, left out because include-secrets is false.`,
+      secretsExcluded.slice(0, 20)
+    );
+  }
+  const directories = emptyDirectories(matchedDirs, files);
+  if (files.length === 0 && directories.length === 0)
+    throw new DeckhandError(
+      "Nothing to back up: the exclusions (!pattern) leave nothing of what the paths match."
+    );
+  const modes = /* @__PURE__ */ new Map();
+  for (const path5 of files.concat(directories))
+    modes.set(path5, formatMode((await stat9(join14(root, path5))).mode));
+  let temp;
+  let manifestTemp;
+  let manifest;
+  let archiveSize;
+  try {
+    await mkdir4(outputDir, { recursive: true });
+    temp = tempPathFor(archive);
+    const pack = new wt({
+      cwd: root,
+      gzip: true,
+      portable: true,
+      follow: true,
+      noDirRecurse: true,
+      strict: true,
+      // Read a file 64 KiB at a time (tar's default is 16 MiB): memory stays flat whatever the file's size,
+      // and small buffers are collected sooner.
+      maxReadSize: 64 * 1024
+    });
+    const written = pipeline2(pack, createWriteStream(temp, { flags: "wx", mode: 384 }));
+    const paths2 = files.concat(directories).sort(byPath);
+    for (const path5 of paths2) pack.write(path5);
+    pack.end();
+    await written;
+    const back = await readBack(temp);
+    const entries = back.entries;
+    const missing = files.filter((path5) => !entries.has(path5)).concat(directories.filter((path5) => !back.directories.has(path5)));
+    if (missing.length > 0 || entries.size !== files.length || back.directories.size !== directories.length)
+      throw new Error(
+        `the new archive does not hold what was packed (missing: ${missing.join(", ") || "none"})`
+      );
+    const handle = await open4(temp, "r");
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    const archiveDigest = await sha256File(temp);
+    archiveSize = archiveDigest.size;
+    manifest = {
+      format: FILES_FORMAT,
+      createdAt: (/* @__PURE__ */ new Date()).toISOString(),
+      root,
+      tool: "deckhand",
+      files: files.map((path5) => {
+        const entry2 = entries.get(path5);
+        return { path: path5, size: entry2.size, sha256: entry2.sha256, mode: modes.get(path5) };
+      }),
+      directories: directories.map((path5) => ({ path: path5, mode: modes.get(path5) })),
+      archive: { file: basename7(archive), size: archiveDigest.size, sha256: archiveDigest.sha256 },
+      secretsIncluded: options.includeSecrets,
+      secretsExcluded
+    };
+    manifestTemp = await stageFile(manifestPath, `${JSON.stringify(manifest, null, 2)}
+`);
+    await rename4(temp, archive);
+    forgetOnStop(temp);
+    temp = void 0;
+    await rename4(manifestTemp, manifestPath);
+    forgetOnStop(manifestTemp);
+    manifestTemp = void 0;
+  } catch (err) {
+    if (temp !== void 0) await rm5(temp, { force: true });
+    if (manifestTemp !== void 0) await rm5(manifestTemp, { force: true });
+    throw fileSystemError(err, outputDir);
+  }
+  warnOverRestoreLimits(manifest, options.logger);
+  return {
+    archive,
+    manifest: manifestPath,
+    files: manifest.files,
+    directories: manifest.directories,
+    sizeBytes: archiveSize,
+    secretsExcluded,
+    secretsIncluded
+  };
+}
+
+// actions/engine/upgrade/files.ts
+var FILES_ARCHIVE = "files.tar.gz";
+async function backUpUpgradeFiles(files, folder, logger2) {
+  const patterns = files.paths.map((p2) => p2.startsWith("!") ? `!${resolve7(p2.slice(1).trim())}` : resolve7(p2));
+  const missing = [];
+  for (const path5 of patterns) {
+    if (path5.startsWith("!") || isDynamicPattern(path5)) continue;
+    if (!await stat10(path5).catch(() => void 0)) missing.push(path5);
+  }
+  if (missing.length > 0) {
+    throw new DeckhandError(
+      `files: ${missing.length} path(s) do not exist, so the backup would miss them: ${missing.join(", ")}. Fix or remove them.`
+    );
+  }
+  return filesBackup({
+    patterns,
+    root: "/",
+    output: join15(folder, FILES_ARCHIVE),
+    includeSecrets: files.includeSecrets,
+    logger: logger2
+  });
+}
+
 // actions/engine/upgrade/folder.ts
-import { mkdir as mkdir4 } from "node:fs/promises";
-import { join as join14, resolve as resolve4 } from "node:path";
+import { mkdir as mkdir5 } from "node:fs/promises";
+import { join as join16, resolve as resolve8 } from "node:path";
 init_errors();
 async function claimUpgradeFolder(outputDir, started) {
-  const dir = resolve4(outputDir);
+  const dir = resolve8(outputDir);
   const name = `upgrade-${timestamp(started)}`;
   try {
-    await mkdir4(dir, { recursive: true });
+    await mkdir5(dir, { recursive: true });
     for (let n = 1; ; n++) {
-      const path5 = join14(dir, n === 1 ? name : `${name}-${n}`);
+      const path5 = join16(dir, n === 1 ? name : `${name}-${n}`);
       try {
-        await mkdir4(path5, { mode: 448 });
+        await mkdir5(path5, { mode: 448 });
         return path5;
       } catch (err) {
         if (err.code !== "EEXIST") throw err;
@@ -54779,12 +60814,44 @@ async function claimUpgradeFolder(outputDir, started) {
   }
 }
 
+// actions/engine/upgrade/keyring.ts
+init_errors();
+import { join as join17 } from "node:path";
+var KEYRING_EXPORT_FILE = "keyring-export";
+var NEEDS2 = "it needs Kong Enterprise with keyring_enabled, keyring_strategy cluster and keyring_public_key and keyring_private_key set";
+async function exportKeyring(admin, folder, secret) {
+  const res = await admin.request("POST", "/keyring/export");
+  if (res.status === 404) {
+    throw new DeckhandError(
+      `export-keyring is set, but ${admin.address} has no keyring (${describeAnswer(res)}): ${NEEDS2}. Turn export-keyring off when X encrypts nothing with a keyring.`
+    );
+  }
+  if (res.status !== 200) {
+    throw new DeckhandError(
+      `export-keyring is set, but ${admin.address} did not export its keyring (${describeAnswer(res)}): ${NEEDS2}.`
+    );
+  }
+  const data = parseJson(res).data;
+  if (typeof data !== "string" || data === "") {
+    throw new DeckhandError(`${admin.address} answered POST /keyring/export without its data.`);
+  }
+  secret(data);
+  const file = join17(folder, KEYRING_EXPORT_FILE);
+  try {
+    await writeFileAtomic(file, `${data}
+`, 384);
+  } catch (err) {
+    throw fileSystemError(err, `writing ${file}`);
+  }
+  return file;
+}
+
 // actions/engine/upgrade/lines.ts
 init_errors();
 function ltsLineOf(version) {
-  const m = /^(\d+)\.(\d+)(?:\.|$)/.exec(version.trim());
-  if (!m) return void 0;
-  const line = `${Number(m[1])}.${Number(m[2])}`;
+  const m2 = /^(\d+)\.(\d+)(?:\.|$)/.exec(version.trim());
+  if (!m2) return void 0;
+  const line = `${Number(m2[1])}.${Number(m2[2])}`;
   return isLtsLine(line) ? line : void 0;
 }
 function sideLine(side, given, reported) {
@@ -54805,10 +60872,10 @@ function sideLine(side, given, reported) {
   }
   return line;
 }
-function checkUpgradePath(from, to) {
-  if (LTS_LINES.indexOf(to) <= LTS_LINES.indexOf(from)) {
+function checkUpgradePath(from, to2) {
+  if (LTS_LINES.indexOf(to2) <= LTS_LINES.indexOf(from)) {
     throw new DeckhandError(
-      `Cluster Y (Kong ${to}) is not on a later LTS line than cluster X (Kong ${from}): nothing to upgrade. Kong's upgrade path is ${LTS_LINES.join(" \u2192 ")}.`
+      `Cluster Y (Kong ${to2}) is not on a later LTS line than cluster X (Kong ${from}): nothing to upgrade. Kong's upgrade path is ${LTS_LINES.join(" \u2192 ")}.`
     );
   }
 }
@@ -54900,15 +60967,15 @@ var Upgrade = class {
     this.outcome.x = xNode.info;
     this.xEdition = xNode.info.edition;
     const from = sideLine("X", x.line, xNode.info.version);
-    let to;
+    let to2;
     if (mode === "in-place") {
       if (this.options.toLine === void 0)
         throw new DeckhandError("An in-place upgrade needs the line X is upgraded to (to-line).");
-      to = sideLine("Y", this.options.toLine, void 0);
+      to2 = sideLine("Y", this.options.toLine, void 0);
     } else {
       const yNodes = await this.waitPhase("wait for cluster Y", y.admins);
       this.outcome.y = yNodes[0].info;
-      to = sideLine("Y", y.line, yNodes[0].info.version);
+      to2 = sideLine("Y", y.line, yNodes[0].info.version);
       if (mode === "rolling") {
         const stateful = yNodes.filter((n) => n.info.database !== "off");
         if (stateful.length > 0) {
@@ -54918,9 +60985,9 @@ var Upgrade = class {
         }
       }
     }
-    checkUpgradePath(from, to);
+    checkUpgradePath(from, to2);
     this.outcome.from = from;
-    this.outcome.to = to;
+    this.outcome.to = to2;
     this.folder = await claimUpgradeFolder(this.options.outputDir, this.started);
     this.outcome.folder = this.folder;
     this.outcome.record = await this.timeline.phase(
@@ -54928,10 +60995,12 @@ var Upgrade = class {
       () => this.dumpCluster(x.deck, "x-before"),
       (r) => `${r.entities} entities in ${r.files.length} file(s), ${r.digest.slice(0, "sha256:".length + 12)}`
     );
+    if (this.options.exportKeyring) await this.exportKeyring(x.admins[0]);
+    if (this.options.files) await this.backUpFiles(this.options.files);
     if (x.database) await this.backUpDatabase(x.database);
     if (this.options.rehearseRollback) await this.rehearseRollback(this.options.rehearseRollback);
     const source = mode === "rolling" && this.options.state ? [...this.options.state] : this.outcome.record.files;
-    await this.convert(source, from, to);
+    await this.convert(source, from, to2);
     if (mode === "dual-cluster") await this.verifyY(y);
     else if (mode === "in-place") await this.inPlace();
     else await this.rolling(y);
@@ -54939,7 +61008,7 @@ var Upgrade = class {
   // ----- freeze and back up -------------------------------------------------------------------
   /** Dumps a cluster, every workspace when it has them, into a folder of this upgrade's own. */
   async dumpCluster(deck, name) {
-    const folder = join15(this.folder, name);
+    const folder = join18(this.folder, name);
     const result = await dump({
       deck,
       logger: this.logger,
@@ -54953,6 +61022,35 @@ var Upgrade = class {
     });
     return { folder, files: result.files, digest: result.digest, entities: result.entityCount };
   }
+  async exportKeyring(admin) {
+    const file = await this.timeline.phase(
+      "back up the keyring",
+      () => exportKeyring(admin, this.folder, this.options.secret),
+      (f2) => basename8(f2)
+    );
+    this.outcome.keyringExport = file;
+    this.outcome.rollback.push(
+      `X's keyring is exported to ${file}: give that file as restore's keyring-export when X's database backup is restored, or its encrypted fields cannot be read.`
+    );
+  }
+  async backUpFiles(files) {
+    const result = await this.timeline.phase(
+      "back up the files",
+      () => backUpUpgradeFiles(files, this.folder, this.logger),
+      (r) => `${r.files.length} file(s) in ${basename8(r.archive)}`
+    );
+    this.outcome.filesBackup = {
+      archive: result.archive,
+      manifest: result.manifest,
+      files: result.files.length,
+      secretsExcluded: result.secretsExcluded
+    };
+    if (result.secretsExcluded.length > 0) {
+      this.outcome.warnings.push(
+        `${result.secretsExcluded.length} private key/certificate file(s) were left out of ${result.archive} (include-secrets: false): ${result.secretsExcluded.slice(0, 10).join(", ")}. Back them up separately, or set include-secrets.`
+      );
+    }
+  }
   async backUpDatabase(database) {
     this.backup = await this.timeline.phase(
       "back up the database",
@@ -54961,7 +61059,7 @@ var Upgrade = class {
         format: "custom",
         profile: "kong",
         excludeTableData: [],
-        outputDir: join15(this.folder, "database"),
+        outputDir: join18(this.folder, "database"),
         verify: true,
         binDir: database.binDir,
         pathEnv: this.options.env.PATH,
@@ -55038,28 +61136,28 @@ var Upgrade = class {
     });
   }
   // ----- convert ------------------------------------------------------------------------------
-  async convert(files, from, to) {
-    const folder = join15(this.folder, `converted-${to}`);
+  async convert(files, from, to2) {
+    const folder = join18(this.folder, `converted-${to2}`);
     await this.timeline.phase(
       "convert",
       async () => {
         for (const input of files) {
-          const report = await convertState({
+          const report2 = await convertState({
             runner: this.options.x.deck,
             logger: this.logger,
             from,
-            to,
+            to: to2,
             input,
-            output: join15(folder, basename6(input))
+            output: join18(folder, basename8(input))
           });
-          this.outcome.conversions.push(report);
-          this.outcome.converted.push(report.output);
+          this.outcome.conversions.push(report2);
+          this.outcome.converted.push(report2.output);
         }
         for (const warning2 of this.outcome.conversions.flatMap((c) => c.hops.flatMap((h) => h.warnings))) {
           this.logger.info(`deck file convert: ${warning2}`);
         }
       },
-      () => `${files.length} file(s) from Kong ${from} to ${to}`
+      () => `${files.length} file(s) from Kong ${from} to ${to2}`
     );
   }
   // ----- dual-cluster -------------------------------------------------------------------------
@@ -55290,7 +61388,7 @@ var Upgrade = class {
       },
       (o) => `${o.entitiesRestored} entities restored`
     );
-    for (const w of restored.warnings) this.outcome.warnings.push(w);
+    for (const w2 of restored.warnings) this.outcome.warnings.push(w2);
   }
   // ----- rolling ------------------------------------------------------------------------------
   async rolling(y) {
@@ -55325,7 +61423,7 @@ var Upgrade = class {
     if (!checked.ok) {
       throw new DeckhandError(
         `${checked.checks.filter((c) => c.problems.length > 0).length} new node(s) do not hold the converted configuration.`,
-        checked.checks.flatMap((c) => c.problems.map((p) => `${c.address}: ${p}`))
+        checked.checks.flatMap((c) => c.problems.map((p2) => `${c.address}: ${p2}`))
       );
     }
     await this.smoke();
@@ -55401,24 +61499,6 @@ var ACTIONS_BOT = {
   name: "github-actions[bot]",
   email: "41898282+github-actions[bot]@users.noreply.github.com"
 };
-
-// actions/engine/files/limits.ts
-var KiB = 1024;
-var MiB = 1024 * KiB;
-var GiB = 1024 * MiB;
-var DEFAULT_LIMITS = {
-  maxBytes: 10 * GiB,
-  maxFileBytes: 4 * GiB,
-  maxEntries: 1e5
-};
-var NO_LIMITS = {
-  maxBytes: Number.POSITIVE_INFINITY,
-  maxFileBytes: Number.POSITIVE_INFINITY,
-  maxEntries: Number.POSITIVE_INFINITY
-};
-function mebibytes(bytes) {
-  return Math.ceil(bytes / MiB);
-}
 
 // actions/spec.ts
 var deckInputs = {
@@ -56065,7 +62145,7 @@ COMMANDS.commit = {
     message: {
       type: "string",
       default: DEFAULT_MESSAGE,
-      description: `Commit subject (and pull request title). Placeholders: ${PLACEHOLDERS.map((p) => `{${p}}`).join(", ")}. The drift report and the dump time follow in the body.`
+      description: `Commit subject (and pull request title). Placeholders: ${PLACEHOLDERS.map((p2) => `{${p2}}`).join(", ")}. The drift report and the dump time follow in the body.`
     },
     "author-name": {
       type: "string",
@@ -56243,7 +62323,7 @@ COMMANDS.upgrade = {
     "output-dir": {
       type: "string",
       default: "upgrade",
-      description: "Directory in which the upgrade claims a new folder upgrade-<UTC time> for X's recorded configuration, its database backup, the conversion and the later dumps. Nothing else in it is touched."
+      description: "Directory in which the upgrade claims a new folder upgrade-<UTC time> for X's recorded configuration, its backups (keyring, files, database), the conversion and the later dumps. Nothing else in it is touched."
     },
     "database-url": {
       ...postgresInputs["database-url"],
@@ -56261,6 +62341,19 @@ COMMANDS.upgrade = {
     "restart-command": {
       type: "string",
       description: "in-place: shell command that restarts X's nodes after a database rollback, so they drop what they cached."
+    },
+    "export-keyring": {
+      type: "boolean",
+      default: "false",
+      description: "Kong Enterprise: export X's keyring (POST /keyring/export, cluster strategy) into the upgrade's folder, private, as keyring-export: what restore's keyring-export takes with X's database backup. Fails when X has no keyring to export."
+    },
+    files: {
+      type: "list",
+      description: "Files X runs with, backed up into the upgrade's folder as files.tar.gz with a checksum manifest (files-backup's format, stored from /): kong.conf, certificates, one path, directory or glob per line. A path that does not exist fails the upgrade before anything changes."
+    },
+    "include-secrets": {
+      ...COMMANDS["files-backup"].inputs["include-secrets"],
+      description: "Include the private keys and certificates that files names in its archive. Off: they are left out and listed in the summary."
     },
     "rehearse-rollback": {
       type: "string",
@@ -56335,10 +62428,10 @@ var GROUPS = [
 var import_semver2 = __toESM(require_semver2(), 1);
 init_http();
 init_errors();
-import { createHash as createHash5 } from "node:crypto";
-import { createReadStream as createReadStream4 } from "node:fs";
-import { readFile as readFile8, rm as rm5, stat as stat8 } from "node:fs/promises";
-import { delimiter as delimiter2, join as join16, resolve as resolve5 } from "node:path";
+import { createHash as createHash6 } from "node:crypto";
+import { createReadStream as createReadStream5 } from "node:fs";
+import { readFile as readFile8, rm as rm6, stat as stat11 } from "node:fs/promises";
+import { delimiter as delimiter2, join as join19, resolve as resolve9 } from "node:path";
 var DEFAULT_RELEASE_BASE_URL = "https://github.com/Kong/deck/releases";
 var CHECKSUMS_ASSET = "checksums.txt";
 var RELEASES_URL_VARIABLE = "DECKHAND_DECK_RELEASES_URL";
@@ -56366,10 +62459,10 @@ var NODE_OS = {
 };
 var NODE_ARCH = { x64: "amd64", arm64: "arm64" };
 function currentPlatform(nodePlatform = process.platform, nodeArch = process.arch) {
-  const os7 = NODE_OS[nodePlatform];
+  const os8 = NODE_OS[nodePlatform];
   const arch3 = NODE_ARCH[nodeArch];
-  if (!os7 || !arch3) throw unsupported(`${nodePlatform}/${nodeArch}`);
-  const platform2 = { os: os7, arch: arch3 };
+  if (!os8 || !arch3) throw unsupported(`${nodePlatform}/${nodeArch}`);
+  const platform2 = { os: os8, arch: arch3 };
   checkPlatform(platform2);
   return platform2;
 }
@@ -56536,7 +62629,7 @@ async function locateDeck(options) {
   checkPlatform(platform2);
   const binary = deckBinaryName(platform2);
   if (options.deckPath) {
-    const path5 = resolve5(options.deckPath);
+    const path5 = resolve9(options.deckPath);
     await checkExplicitDeck(path5);
     return finish(path5, "deck-path", logger2);
   }
@@ -56566,13 +62659,13 @@ async function locateDeck(options) {
   const version = wanted ?? DEFAULT_DECK_VERSION;
   deckFeatures(version);
   const cached = await store.find(version, platform2);
-  if (cached) return finish(join16(cached, binary), "cache", logger2);
+  if (cached) return finish(join19(cached, binary), "cache", logger2);
   if (offline)
     throw new DeckhandError(
       `deck ${version} is neither on PATH nor in the tool cache: a command that needs it downloads it, or set ${inputName("deck-path")} to a deck binary.`
     );
   const installed2 = await install3(version, platform2, releaseBaseUrl, store, logger2);
-  const located = await finish(join16(installed2, binary), "download", logger2);
+  const located = await finish(join19(installed2, binary), "download", logger2);
   if (!import_semver2.default.eq(located.version, version)) {
     logger2.warn(`The deck ${version} release archive contains deck ${located.version}`);
   }
@@ -56601,7 +62694,7 @@ async function install3(version, platform2, releaseBaseUrl, store, logger2) {
     try {
       checksums = parseChecksums(await readFile8(checksumsFile, "utf8"));
     } finally {
-      await rm5(checksumsFile, { force: true });
+      await rm6(checksumsFile, { force: true });
     }
     const expected = checksums.get(asset);
     const actual = await sha256File2(archive);
@@ -56620,18 +62713,18 @@ async function install3(version, platform2, releaseBaseUrl, store, logger2) {
     let saved;
     try {
       const binary = deckBinaryName(platform2);
-      if (!await isFile(join16(extracted, binary))) {
+      if (!await isFile(join19(extracted, binary))) {
         throw deckDownloadError(`${assetUrl} does not contain ${binary}; nothing was installed.`);
       }
       saved = await store.save(extracted, version, platform2);
       return saved;
     } finally {
-      if (saved === void 0 || resolve5(saved) !== resolve5(extracted)) {
-        await rm5(extracted, { recursive: true, force: true });
+      if (saved === void 0 || resolve9(saved) !== resolve9(extracted)) {
+        await rm6(extracted, { recursive: true, force: true });
       }
     }
   } finally {
-    await rm5(archive, { force: true });
+    await rm6(archive, { force: true });
   }
 }
 async function download(store, url, version, notFound) {
@@ -56645,12 +62738,12 @@ async function download(store, url, version, notFound) {
   }
 }
 async function sha256File2(path5) {
-  const hash = createHash5("sha256");
-  for await (const chunk of createReadStream4(path5)) hash.update(chunk);
+  const hash = createHash6("sha256");
+  for await (const chunk of createReadStream5(path5)) hash.update(chunk);
   return hash.digest("hex");
 }
 async function checkExplicitDeck(path5) {
-  const info2 = await stat8(path5).catch(() => void 0);
+  const info2 = await stat11(path5).catch(() => void 0);
   if (!info2) throw new DeckhandError(`deck-path ${path5} does not exist.`);
   if (!info2.isFile()) throw new DeckhandError(`deck-path ${path5} is not a file; point it at the deck binary.`);
   if (!await isExecutable(path5)) {
@@ -56660,7 +62753,7 @@ async function checkExplicitDeck(path5) {
 async function findOnPath(binary, pathEnv) {
   for (const dir of pathEnv.split(delimiter2)) {
     if (!dir) continue;
-    const candidate = resolve5(dir, binary);
+    const candidate = resolve9(dir, binary);
     if (await isFile(candidate) && await isExecutable(candidate)) return candidate;
   }
   return void 0;
@@ -56827,56 +62920,64 @@ function maskSmokeQueries(smoke, ctx) {
 // actions/engine/jobs/upgrade-report.ts
 var TITLE = "deckhand upgrade";
 function describeUpgrade(outcome, reportFile, conf, kongConfFile) {
-  const report = emptyReport(TITLE);
+  const report2 = emptyReport(TITLE);
   const lines = outcome.from && outcome.to ? `Kong ${outcome.from} to ${outcome.to}` : "Kong to a later LTS line";
   const what = `${outcome.mode} upgrade from ${lines}`;
   if (outcome.error) {
-    report.lines.push(
+    report2.lines.push(
       outcome.rolledBack ? `The ${what} failed after ${outcome.seconds} s and X was rolled back: ${outcome.error.message}` : `The ${what} failed after ${outcome.seconds} s: ${outcome.error.message}`
     );
-    report.annotations.push({ level: "error", title: TITLE, message: outcome.error.message });
+    report2.annotations.push({ level: "error", title: TITLE, message: outcome.error.message });
     for (const detail of outcome.error.details.slice(0, 10))
-      report.annotations.push({ level: "error", title: TITLE, message: detail });
+      report2.annotations.push({ level: "error", title: TITLE, message: detail });
   } else if (outcome.verified) {
-    report.lines.push(`The ${what} is done and verified in ${outcome.seconds} s.`);
+    report2.lines.push(`The ${what} is done and verified in ${outcome.seconds} s.`);
   } else {
     const failed = outcome.checks.filter((c) => !c.ok);
-    report.lines.push(
+    report2.lines.push(
       `The ${what} ran, but ${failed.length} check(s) failed: not verified (${outcome.seconds} s).`
     );
     for (const check2 of failed)
-      report.annotations.push({ level: "error", title: `${TITLE}: ${check2.name}`, message: check2.detail });
+      report2.annotations.push({ level: "error", title: `${TITLE}: ${check2.name}`, message: check2.detail });
   }
   if (outcome.freeze) {
-    report.lines.push(
+    report2.lines.push(
       outcome.freeze.unchanged ? "Freeze: X's configuration is what it was when recorded; nobody wrote to its Admin API meanwhile." : `Freeze broken: ${outcome.freeze.changes.length} change(s) to X since it was recorded: ${outcome.freeze.changes.slice(0, 5).join("; ")}`
     );
   }
+  if (outcome.keyringExport)
+    report2.lines.push(`X's keyring exported to ${outcome.keyringExport} (restore's keyring-export).`);
+  if (outcome.filesBackup) {
+    const f2 = outcome.filesBackup;
+    report2.lines.push(
+      `X's files backed up: ${f2.files} file(s) in ${f2.archive}; checksums in ${f2.manifest}` + (f2.secretsExcluded.length > 0 ? `; ${f2.secretsExcluded.length} private key/certificate file(s) left out.` : ".")
+    );
+  }
   if (outcome.databaseBackup) {
-    const b = outcome.databaseBackup;
-    report.lines.push(`X's database backed up: ${b.tables} tables, ${b.rows} rows in ${b.folder}.`);
+    const b2 = outcome.databaseBackup;
+    report2.lines.push(`X's database backed up: ${b2.tables} tables, ${b2.rows} rows in ${b2.folder}.`);
   }
   if (outcome.rehearsal) {
     const r = outcome.rehearsal;
-    report.lines.push(
+    report2.lines.push(
       `Rollback rehearsed into ${r.database}: ${r.tables} tables, ${r.rows} rows ${r.verified ? "match the backup" : "DIFFER from the backup"}.`
     );
   }
-  if (outcome.rollbackReason) report.lines.push(`Rolled back because: ${outcome.rollbackReason}`);
+  if (outcome.rollbackReason) report2.lines.push(`Rolled back because: ${outcome.rollbackReason}`);
   for (const warning2 of outcome.warnings)
-    report.annotations.push({ level: "warning", title: TITLE, message: warning2 });
-  report.tables.push({
+    report2.annotations.push({ level: "warning", title: TITLE, message: warning2 });
+  report2.tables.push({
     caption: `Phases (${outcome.seconds} s)`,
     header: ["phase", "started at", "took", "result"],
-    rows: outcome.phases.map((p) => [
-      p.name,
-      `${p.startedAt} s`,
-      `${p.seconds} s`,
-      `${p.status}${p.detail ? `: ${p.detail}` : ""}`
+    rows: outcome.phases.map((p2) => [
+      p2.name,
+      `${p2.startedAt} s`,
+      `${p2.seconds} s`,
+      `${p2.status}${p2.detail ? `: ${p2.detail}` : ""}`
     ])
   });
   if (outcome.checks.length > 0) {
-    report.tables.push({
+    report2.tables.push({
       caption: "Checks",
       header: ["check", "result", "detail"],
       rows: outcome.checks.map((c) => [c.name, c.ok ? "passed" : "FAILED", c.detail])
@@ -56884,7 +62985,7 @@ function describeUpgrade(outcome, reportFile, conf, kongConfFile) {
   }
   const hops = outcome.conversions.flatMap((c) => c.hops.map((h) => ({ file: c.input, hop: h })));
   if (hops.length > 0) {
-    report.tables.push({
+    report2.tables.push({
       caption: "Conversion (deck file convert, one LTS hop at a time)",
       header: ["file", "hop", "entities changed", "deck says"],
       rows: hops.map(({ file, hop }) => [
@@ -56897,22 +62998,22 @@ function describeUpgrade(outcome, reportFile, conf, kongConfFile) {
   }
   if (conf) {
     const changes = kongConfReport(conf.changes);
-    report.lines.push(`${changes.title} (${conf.file}): ${changes.lines.join(" ")}`);
+    report2.lines.push(`${changes.title} (${conf.file}): ${changes.lines.join(" ")}`);
     for (const table of changes.tables)
-      report.tables.push({ ...table, caption: `kong.conf: ${table.caption}` });
-    append(report.annotations, changes.annotations);
+      report2.tables.push({ ...table, caption: `kong.conf: ${table.caption}` });
+    append(report2.annotations, changes.annotations);
   } else if (kongConfFile !== void 0) {
-    report.lines.push(
+    report2.lines.push(
       `${kongConfFile} was not compared: the upgrade stopped before both clusters' lines were known.`
     );
   }
   if (outcome.next.length > 0)
-    report.tables.push({ caption: "Next steps", header: ["step"], rows: outcome.next.map((n) => [n]) });
+    report2.tables.push({ caption: "Next steps", header: ["step"], rows: outcome.next.map((n) => [n]) });
   if (outcome.rollback.length > 0)
-    report.tables.push({ caption: "Rollback", header: ["how"], rows: outcome.rollback.map((r) => [r]) });
-  if (outcome.folder) report.lines.push(`Files of this upgrade: ${outcome.folder}`);
-  report.lines.push(`Report: ${reportFile}`);
-  return report;
+    report2.tables.push({ caption: "Rollback", header: ["how"], rows: outcome.rollback.map((r) => [r]) });
+  if (outcome.folder) report2.lines.push(`Files of this upgrade: ${outcome.folder}`);
+  report2.lines.push(`Report: ${reportFile}`);
+  return report2;
 }
 
 // actions/engine/jobs/upgrade.ts
@@ -56945,6 +63046,8 @@ async function upgradeJob(source, ctx) {
     outputDir: inputs.string("output-dir"),
     migrateCommand: inputs.string("migrate-command"),
     restartCommand: inputs.string("restart-command"),
+    exportKeyring: inputs.boolean("export-keyring"),
+    files: inputs.list("files").length > 0 ? { paths: inputs.list("files"), includeSecrets: inputs.boolean("include-secrets") } : void 0,
     rehearseRollback: rehearsal === void 0 ? void 0 : readTarget(rehearsal, ctx),
     state: inputs.list("state").length > 0 ? inputs.list("state") : void 0,
     smoke,
@@ -56958,6 +63061,7 @@ async function upgradeJob(source, ctx) {
       ...y ? connectionSecrets(y.connection) : [],
       ...[xDatabase, yDatabase].flatMap((d) => d?.secrets ?? [])
     ],
+    secret: (value) => ctx.secret(value),
     logger: ctx.logger
   });
   const conf = kongConf && outcome.from && outcome.to ? { file: kongConfFile, changes: kongConfChanges(kongConf, outcome.from, outcome.to) } : void 0;
@@ -57045,7 +63149,7 @@ async function openCluster(inputs, ctx, addresses, token) {
   return { cluster: { admins, deck: await openDeck(inputs, ctx, connection) }, connection };
 }
 async function writeReport(path5, outcome, conf) {
-  const file = path5 ?? join17((await privateTempDir("deckhand-upgrade-")).path, "upgrade-report.json");
+  const file = path5 ?? join20((await privateTempDir("deckhand-upgrade-")).path, "upgrade-report.json");
   const document = {
     format: "deckhand-upgrade/1",
     generatedAt: (/* @__PURE__ */ new Date()).toISOString(),
@@ -57066,7 +63170,7 @@ async function writeReport(path5, outcome, conf) {
 }
 
 // node_modules/@actions/core/lib/command.js
-import * as os from "os";
+import * as os2 from "os";
 
 // node_modules/@actions/core/lib/utils.js
 function toCommandValue(input) {
@@ -57094,7 +63198,7 @@ function toCommandProperties(annotationProperties) {
 // node_modules/@actions/core/lib/command.js
 function issueCommand(command, properties, message) {
   const cmd = new Command(command, properties, message);
-  process.stdout.write(cmd.toString() + os.EOL);
+  process.stdout.write(cmd.toString() + os2.EOL);
 }
 var CMD_STRING = "::";
 var Command = class {
@@ -57129,26 +63233,26 @@ var Command = class {
     return cmdStr;
   }
 };
-function escapeData(s) {
-  return toCommandValue(s).replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+function escapeData(s3) {
+  return toCommandValue(s3).replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
 }
-function escapeProperty(s) {
-  return toCommandValue(s).replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A").replace(/:/g, "%3A").replace(/,/g, "%2C");
+function escapeProperty(s3) {
+  return toCommandValue(s3).replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A").replace(/:/g, "%3A").replace(/,/g, "%2C");
 }
 
 // node_modules/@actions/core/lib/file-command.js
 import * as crypto2 from "crypto";
-import * as fs from "fs";
-import * as os2 from "os";
+import * as fs2 from "fs";
+import * as os3 from "os";
 function issueFileCommand(command, message) {
   const filePath = process.env[`GITHUB_${command}`];
   if (!filePath) {
     throw new Error(`Unable to find environment variable for file command ${command}`);
   }
-  if (!fs.existsSync(filePath)) {
+  if (!fs2.existsSync(filePath)) {
     throw new Error(`Missing file at path: ${filePath}`);
   }
-  fs.appendFileSync(filePath, `${toCommandValue(message)}${os2.EOL}`, {
+  fs2.appendFileSync(filePath, `${toCommandValue(message)}${os3.EOL}`, {
     encoding: "utf8"
   });
 }
@@ -57161,11 +63265,11 @@ function prepareKeyValueMessage(key2, value) {
   if (convertedValue.includes(delimiter4)) {
     throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter4}"`);
   }
-  return `${key2}<<${delimiter4}${os2.EOL}${convertedValue}${os2.EOL}${delimiter4}`;
+  return `${key2}<<${delimiter4}${os3.EOL}${convertedValue}${os3.EOL}${delimiter4}`;
 }
 
 // node_modules/@actions/core/lib/core.js
-import * as os5 from "os";
+import * as os6 from "os";
 
 // node_modules/@actions/http-client/lib/index.js
 import * as http from "http";
@@ -57247,13 +63351,13 @@ var DecodedURL = class extends URL {
 // node_modules/@actions/http-client/lib/index.js
 var tunnel = __toESM(require_tunnel2(), 1);
 var import_undici = __toESM(require_undici(), 1);
-var __awaiter = function(thisArg, _arguments, P, generator) {
+var __awaiter = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve8) {
-      resolve8(value);
+    return value instanceof P2 ? value : new P2(function(resolve12) {
+      resolve12(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve8, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve12, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -57269,7 +63373,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -57342,26 +63446,26 @@ var HttpClientResponse = class {
   }
   readBody() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve8) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve12) => __awaiter(this, void 0, void 0, function* () {
         let output = Buffer.alloc(0);
         this.message.on("data", (chunk) => {
           output = Buffer.concat([output, chunk]);
         });
         this.message.on("end", () => {
-          resolve8(output.toString());
+          resolve12(output.toString());
         });
       }));
     });
   }
   readBodyBuffer() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve8) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve12) => __awaiter(this, void 0, void 0, function* () {
         const chunks = [];
         this.message.on("data", (chunk) => {
           chunks.push(chunk);
         });
         this.message.on("end", () => {
-          resolve8(Buffer.concat(chunks));
+          resolve12(Buffer.concat(chunks));
         });
       }));
     });
@@ -57564,14 +63668,14 @@ var HttpClient = class {
    */
   requestRaw(info2, data) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve8, reject) => {
+      return new Promise((resolve12, reject) => {
         function callbackForResult(err, res) {
           if (err) {
             reject(err);
           } else if (!res) {
             reject(new Error("Unknown error"));
           } else {
-            resolve8(res);
+            resolve12(res);
           }
         }
         this.requestRawWithCallback(info2, data, callbackForResult);
@@ -57814,13 +63918,13 @@ var HttpClient = class {
   _performExponentialBackoff(retryNumber) {
     return __awaiter(this, void 0, void 0, function* () {
       retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
-      const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-      return new Promise((resolve8) => setTimeout(() => resolve8(), ms));
+      const ms2 = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
+      return new Promise((resolve12) => setTimeout(() => resolve12(), ms2));
     });
   }
   _processResponse(res, options) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve8, reject) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve12, reject) => __awaiter(this, void 0, void 0, function* () {
         const statusCode = res.message.statusCode || 0;
         const response = {
           statusCode,
@@ -57828,7 +63932,7 @@ var HttpClient = class {
           headers: {}
         };
         if (statusCode === HttpCodes.NotFound) {
-          resolve8(response);
+          resolve12(response);
         }
         function dateTimeDeserializer(key2, value) {
           if (typeof value === "string") {
@@ -57867,24 +63971,24 @@ var HttpClient = class {
           err.result = response.result;
           reject(err);
         } else {
-          resolve8(response);
+          resolve12(response);
         }
       }));
     });
   }
 };
-var lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => (c[k.toLowerCase()] = obj[k], c), {});
+var lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k2) => (c[k2.toLowerCase()] = obj[k2], c), {});
 
 // node_modules/@actions/core/lib/summary.js
 import { EOL as EOL3 } from "os";
 import { constants as constants3, promises } from "fs";
-var __awaiter2 = function(thisArg, _arguments, P, generator) {
+var __awaiter2 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve8) {
-      resolve8(value);
+    return value instanceof P2 ? value : new P2(function(resolve12) {
+      resolve12(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve8, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve12, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -57900,7 +64004,7 @@ var __awaiter2 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -58161,10 +64265,10 @@ var _summary = new Summary();
 var summary = _summary;
 
 // node_modules/@actions/core/lib/platform.js
-import os4 from "os";
+import os5 from "os";
 
 // node_modules/@actions/exec/lib/toolrunner.js
-import * as os3 from "os";
+import * as os4 from "os";
 import * as events from "events";
 import * as child2 from "child_process";
 import * as path3 from "path";
@@ -58174,15 +64278,15 @@ import { ok } from "assert";
 import * as path2 from "path";
 
 // node_modules/@actions/io/lib/io-util.js
-import * as fs2 from "fs";
+import * as fs3 from "fs";
 import * as path from "path";
-var __awaiter3 = function(thisArg, _arguments, P, generator) {
+var __awaiter3 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve8) {
-      resolve8(value);
+    return value instanceof P2 ? value : new P2(function(resolve12) {
+      resolve12(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve8, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve12, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -58198,27 +64302,27 @@ var __awaiter3 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { chmod: chmod2, copyFile, lstat: lstat4, mkdir: mkdir5, open: open4, readdir: readdir7, rename: rename4, rm: rm6, rmdir: rmdir2, stat: stat9, symlink, unlink } = fs2.promises;
+var { chmod: chmod2, copyFile, lstat: lstat4, mkdir: mkdir6, open: open5, readdir: readdir8, rename: rename5, rm: rm7, rmdir: rmdir2, stat: stat12, symlink, unlink } = fs3.promises;
 var IS_WINDOWS = process.platform === "win32";
 function readlink(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
-    const result = yield fs2.promises.readlink(fsPath);
+    const result = yield fs3.promises.readlink(fsPath);
     if (IS_WINDOWS && !result.endsWith("\\")) {
       return `${result}\\`;
     }
     return result;
   });
 }
-var READONLY = fs2.constants.O_RDONLY;
+var READONLY = fs3.constants.O_RDONLY;
 function exists2(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
     try {
-      yield stat9(fsPath);
+      yield stat12(fsPath);
     } catch (err) {
       if (err.code === "ENOENT") {
         return false;
@@ -58228,21 +64332,21 @@ function exists2(fsPath) {
     return true;
   });
 }
-function isRooted(p) {
-  p = normalizeSeparators(p);
-  if (!p) {
+function isRooted(p2) {
+  p2 = normalizeSeparators(p2);
+  if (!p2) {
     throw new Error('isRooted() parameter "p" cannot be empty');
   }
   if (IS_WINDOWS) {
-    return p.startsWith("\\") || /^[A-Z]:/i.test(p);
+    return p2.startsWith("\\") || /^[A-Z]:/i.test(p2);
   }
-  return p.startsWith("/");
+  return p2.startsWith("/");
 }
 function tryGetExecutablePath(filePath, extensions) {
   return __awaiter3(this, void 0, void 0, function* () {
     let stats = void 0;
     try {
-      stats = yield stat9(filePath);
+      stats = yield stat12(filePath);
     } catch (err) {
       if (err.code !== "ENOENT") {
         console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
@@ -58265,7 +64369,7 @@ function tryGetExecutablePath(filePath, extensions) {
       filePath = originalFilePath + extension;
       stats = void 0;
       try {
-        stats = yield stat9(filePath);
+        stats = yield stat12(filePath);
       } catch (err) {
         if (err.code !== "ENOENT") {
           console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
@@ -58276,7 +64380,7 @@ function tryGetExecutablePath(filePath, extensions) {
           try {
             const directory = path.dirname(filePath);
             const upperName = path.basename(filePath).toUpperCase();
-            for (const actualName of yield readdir7(directory)) {
+            for (const actualName of yield readdir8(directory)) {
               if (upperName === actualName.toUpperCase()) {
                 filePath = path.join(directory, actualName);
                 break;
@@ -58296,26 +64400,26 @@ function tryGetExecutablePath(filePath, extensions) {
     return "";
   });
 }
-function normalizeSeparators(p) {
-  p = p || "";
+function normalizeSeparators(p2) {
+  p2 = p2 || "";
   if (IS_WINDOWS) {
-    p = p.replace(/\//g, "\\");
-    return p.replace(/\\\\+/g, "\\");
+    p2 = p2.replace(/\//g, "\\");
+    return p2.replace(/\\\\+/g, "\\");
   }
-  return p.replace(/\/\/+/g, "/");
+  return p2.replace(/\/\/+/g, "/");
 }
 function isUnixExecutable(stats) {
   return (stats.mode & 1) > 0 || (stats.mode & 8) > 0 && process.getgid !== void 0 && stats.gid === process.getgid() || (stats.mode & 64) > 0 && process.getuid !== void 0 && stats.uid === process.getuid();
 }
 
 // node_modules/@actions/io/lib/io.js
-var __awaiter4 = function(thisArg, _arguments, P, generator) {
+var __awaiter4 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve8) {
-      resolve8(value);
+    return value instanceof P2 ? value : new P2(function(resolve12) {
+      resolve12(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve8, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve12, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -58331,7 +64435,7 @@ var __awaiter4 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -58339,7 +64443,7 @@ var __awaiter4 = function(thisArg, _arguments, P, generator) {
 function cp(source_1, dest_1) {
   return __awaiter4(this, arguments, void 0, function* (source, dest, options = {}) {
     const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-    const destStat = (yield exists2(dest)) ? yield stat9(dest) : null;
+    const destStat = (yield exists2(dest)) ? yield stat12(dest) : null;
     if (destStat && destStat.isFile() && !force) {
       return;
     }
@@ -58347,7 +64451,7 @@ function cp(source_1, dest_1) {
     if (!(yield exists2(source))) {
       throw new Error(`no such file or directory: ${source}`);
     }
-    const sourceStat = yield stat9(source);
+    const sourceStat = yield stat12(source);
     if (sourceStat.isDirectory()) {
       if (!recursive) {
         throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
@@ -58370,7 +64474,7 @@ function rmRF(inputPath) {
       }
     }
     try {
-      yield rm6(inputPath, {
+      yield rm7(inputPath, {
         force: true,
         maxRetries: 3,
         recursive: true,
@@ -58384,7 +64488,7 @@ function rmRF(inputPath) {
 function mkdirP(fsPath) {
   return __awaiter4(this, void 0, void 0, function* () {
     ok(fsPath, "a path argument must be provided");
-    yield mkdir5(fsPath, { recursive: true });
+    yield mkdir6(fsPath, { recursive: true });
   });
 }
 function which(tool, check2) {
@@ -58435,9 +64539,9 @@ function findInPath(tool) {
     }
     const directories = [];
     if (process.env.PATH) {
-      for (const p of process.env.PATH.split(path2.delimiter)) {
-        if (p) {
-          directories.push(p);
+      for (const p2 of process.env.PATH.split(path2.delimiter)) {
+        if (p2) {
+          directories.push(p2);
         }
       }
     }
@@ -58463,7 +64567,7 @@ function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
       return;
     currentDepth++;
     yield mkdirP(destDir);
-    const files = yield readdir7(sourceDir);
+    const files = yield readdir8(sourceDir);
     for (const fileName of files) {
       const srcFile = `${sourceDir}/${fileName}`;
       const destFile = `${destDir}/${fileName}`;
@@ -58474,7 +64578,7 @@ function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
         yield copyFile2(srcFile, destFile, force);
       }
     }
-    yield chmod2(destDir, (yield stat9(sourceDir)).mode);
+    yield chmod2(destDir, (yield stat12(sourceDir)).mode);
   });
 }
 function copyFile2(srcFile, destFile, force) {
@@ -58499,13 +64603,13 @@ function copyFile2(srcFile, destFile, force) {
 
 // node_modules/@actions/exec/lib/toolrunner.js
 import { setTimeout as setTimeout2 } from "timers";
-var __awaiter5 = function(thisArg, _arguments, P, generator) {
+var __awaiter5 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve8) {
-      resolve8(value);
+    return value instanceof P2 ? value : new P2(function(resolve12) {
+      resolve12(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve8, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve12, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -58521,7 +64625,7 @@ var __awaiter5 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -58573,15 +64677,15 @@ var ToolRunner = class extends events.EventEmitter {
   }
   _processLineBuffer(data, strBuffer, onLine) {
     try {
-      let s = strBuffer + data.toString();
-      let n = s.indexOf(os3.EOL);
+      let s3 = strBuffer + data.toString();
+      let n = s3.indexOf(os4.EOL);
       while (n > -1) {
-        const line = s.substring(0, n);
+        const line = s3.substring(0, n);
         onLine(line);
-        s = s.substring(n + os3.EOL.length);
-        n = s.indexOf(os3.EOL);
+        s3 = s3.substring(n + os4.EOL.length);
+        n = s3.indexOf(os4.EOL);
       }
-      return s;
+      return s3;
     } catch (err) {
       this._debug(`error processing line. Failed with error ${err}`);
       return "";
@@ -58740,7 +64844,7 @@ var ToolRunner = class extends events.EventEmitter {
         this.toolPath = path3.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
       }
       this.toolPath = yield which(this.toolPath, true);
-      return new Promise((resolve8, reject) => __awaiter5(this, void 0, void 0, function* () {
+      return new Promise((resolve12, reject) => __awaiter5(this, void 0, void 0, function* () {
         this._debug(`exec tool: ${this.toolPath}`);
         this._debug("arguments:");
         for (const arg of this.args) {
@@ -58748,7 +64852,7 @@ var ToolRunner = class extends events.EventEmitter {
         }
         const optionsNonNull = this._cloneExecOptions(this.options);
         if (!optionsNonNull.silent && optionsNonNull.outStream) {
-          optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + os3.EOL);
+          optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + os4.EOL);
         }
         const state = new ExecState(optionsNonNull, this.toolPath);
         state.on("debug", (message) => {
@@ -58783,8 +64887,8 @@ var ToolRunner = class extends events.EventEmitter {
               this.options.listeners.stderr(data);
             }
             if (!optionsNonNull.silent && optionsNonNull.errStream && optionsNonNull.outStream) {
-              const s = optionsNonNull.failOnStdErr ? optionsNonNull.errStream : optionsNonNull.outStream;
-              s.write(data);
+              const s3 = optionsNonNull.failOnStdErr ? optionsNonNull.errStream : optionsNonNull.outStream;
+              s3.write(data);
             }
             errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
               if (this.options.listeners && this.options.listeners.errline) {
@@ -58823,7 +64927,7 @@ var ToolRunner = class extends events.EventEmitter {
           if (error2) {
             reject(error2);
           } else {
-            resolve8(exitCode);
+            resolve12(exitCode);
           }
         });
         if (this.options.input) {
@@ -58944,13 +65048,13 @@ var ExecState = class _ExecState extends events.EventEmitter {
 };
 
 // node_modules/@actions/exec/lib/exec.js
-var __awaiter6 = function(thisArg, _arguments, P, generator) {
+var __awaiter6 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve8) {
-      resolve8(value);
+    return value instanceof P2 ? value : new P2(function(resolve12) {
+      resolve12(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve8, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve12, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -58966,7 +65070,7 @@ var __awaiter6 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -58985,8 +65089,8 @@ function exec(commandLine, args, options) {
 }
 
 // node_modules/@actions/core/lib/platform.js
-var platform = os4.platform();
-var arch = os4.arch();
+var platform = os5.platform();
+var arch = os5.arch();
 
 // node_modules/@actions/core/lib/core.js
 var ExitCode;
@@ -59012,7 +65116,7 @@ function setOutput(name, value) {
   if (filePath) {
     return issueFileCommand("OUTPUT", prepareKeyValueMessage(name, value));
   }
-  process.stdout.write(os5.EOL);
+  process.stdout.write(os6.EOL);
   issueCommand("set-output", { name }, toCommandValue(value));
 }
 function setFailed(message) {
@@ -59035,12 +65139,12 @@ function notice(message, properties = {}) {
   issueCommand("notice", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 function info(message) {
-  process.stdout.write(message + os5.EOL);
+  process.stdout.write(message + os6.EOL);
 }
 
 // actions/github/run-action.ts
 init_errors();
-import { isAbsolute as isAbsolute2, relative as relative3, sep as sep4 } from "node:path";
+import { isAbsolute as isAbsolute4, relative as relative5, sep as sep6 } from "node:path";
 
 // actions/engine/secrets/configured.ts
 init_errors();
@@ -59052,23 +65156,23 @@ function configureSecretFields(lines) {
   for (const raw of lines) {
     const line = raw.trim();
     if (line === "" || line.startsWith("#")) continue;
-    const m = LINE.exec(line);
-    const kind = m?.[1];
-    const path5 = m?.[3];
-    if (!m || !KINDS.includes(kind) || !path5.split(".").every((p) => PART.test(p)) || /^(\[\]|\*)/.test(path5)) {
+    const m2 = LINE.exec(line);
+    const kind = m2?.[1];
+    const path5 = m2?.[3];
+    if (!m2 || !KINDS.includes(kind) || !path5.split(".").every((p2) => PART.test(p2)) || /^(\[\]|\*)/.test(path5)) {
       throw new DeckhandError(
         `secret-fields: "${line.slice(0, 120)}" is not KIND/NAME PATH, where KIND is ${KINDS.join(", ")} and PATH a dotted field path with ${ELEMENTS} for a list's elements and ${VALUES} for a map's values, e.g. "plugins/acme-signer config.signing_material" or "plugins/acme-signer config.tenant_keys.*".`
       );
     }
-    addCatalogueEntry(kind, m[2], path5);
+    addCatalogueEntry(kind, m2[2], path5);
     added++;
   }
   return added;
 }
 
 // actions/github/artifacts.ts
-import { readdir as readdir8, stat as stat10 } from "node:fs/promises";
-import { join as join20, resolve as resolve7 } from "node:path";
+import { readdir as readdir9, stat as stat13 } from "node:fs/promises";
+import { join as join23, resolve as resolve11 } from "node:path";
 init_errors();
 var ActionsArtifactStore = class {
   constructor(env = process.env) {
@@ -59079,9 +65183,9 @@ var ActionsArtifactStore = class {
   async upload(name, files, rootDir, retentionDays) {
     const what = `Artifact "${name}" was not uploaded`;
     this.checkService(what, "Set upload-artifact to false and keep the backup another way.");
-    const root = resolve7(rootDir);
+    const root = resolve11(rootDir);
     try {
-      const paths2 = await expandFiles(files.map((file) => resolve7(root, file)));
+      const paths2 = await expandFiles(files.map((file) => resolve11(root, file)));
       const client = await this.client();
       const { id, size } = await client.uploadArtifact(name, paths2, root, {
         retentionDays,
@@ -59098,7 +65202,7 @@ var ActionsArtifactStore = class {
     }
   }
   async download(name, destDir, from) {
-    const path5 = resolve7(destDir);
+    const path5 = resolve11(destDir);
     if (!from) {
       const what2 = `Artifact "${name}" was not downloaded`;
       this.checkService(what2, "Pass the backup's path as input instead of an artifact name.");
@@ -59190,21 +65294,21 @@ var ActionsArtifactStore = class {
     );
   }
   /** The library's errors as messages a user can act on; no token ever appears in them. */
-  translate(err, what, at2) {
-    const scrub2 = (text) => scrubSecrets(text, [at2.token, this.env.ACTIONS_RUNTIME_TOKEN]);
+  translate(err, what, at3) {
+    const scrub2 = (text) => scrubSecrets(text, [at3.token, this.env.ACTIONS_RUNTIME_TOKEN]);
     if (err instanceof DeckhandError)
       return new DeckhandError(scrub2(err.message), err.details.map(scrub2), { cause: err });
     const name = err instanceof Error ? err.name : "";
     const message = scrub2(errorMessage(err));
     const status = httpStatus(err);
     const fail = (text) => new DeckhandError(text, [], { cause: err });
-    const runHint = at2.otherRun ? `Check artifact-run-id: the artifact must have been uploaded by db-dump or files-backup in ${at2.run}, and not have expired.` : `The db-dump or files-backup step that uploads it must run earlier in ${at2.run ?? "this workflow run"} (in any job); for an artifact of an earlier run, pass artifact-run-id (and a github-token with actions: read).`;
+    const runHint = at3.otherRun ? `Check artifact-run-id: the artifact must have been uploaded by db-dump or files-backup in ${at3.run}, and not have expired.` : `The db-dump or files-backup step that uploads it must run earlier in ${at3.run ?? "this workflow run"} (in any job); for an artifact of an earlier run, pass artifact-run-id (and a github-token with actions: read).`;
     if (name === "GHESNotSupportedError")
       return fail(
-        `${what}: ${this.ghesReason() ?? "this looks like GitHub Enterprise Server, which does not support the artifact service"}. ${at2.run ? "Pass the backup's path as input instead of an artifact name." : "Set upload-artifact to false and keep the backup another way."}`
+        `${what}: ${this.ghesReason() ?? "this looks like GitHub Enterprise Server, which does not support the artifact service"}. ${at3.run ? "Pass the backup's path as input instead of an artifact name." : "Set upload-artifact to false and keep the backup another way."}`
       );
     if (name === "ArtifactNotFoundError")
-      return fail(`No artifact named "${at2.name}" was found in ${at2.run ?? "this workflow run"}. ${runHint}`);
+      return fail(`No artifact named "${at3.name}" was found in ${at3.run ?? "this workflow run"}. ${runHint}`);
     if (name === "UsageError" || /artifact storage quota has been hit/i.test(message))
       return fail(
         `${what}: the artifact storage quota of this account is used up. Delete old artifacts or raise the storage limit, or set upload-artifact to false.`
@@ -59216,14 +65320,14 @@ var ActionsArtifactStore = class {
       return fail(
         `${what}: an artifact with this name already exists in this workflow run (names are unique per run, across its jobs and re-run attempts). Choose another artifact-name.`
       );
-    if (at2.otherRun && status !== void 0) {
+    if (at3.otherRun && status !== void 0) {
       if (status === 401)
         return fail(`${what}: GitHub rejected github-token (401 Bad credentials). Pass a valid token.`);
       if (status === 403)
         return fail(
-          `${what}: github-token may not read the artifacts of ${at2.run}. It needs the actions: read permission (in the workflow: permissions: actions: read), and access to that repository.`
+          `${what}: github-token may not read the artifacts of ${at3.run}. It needs the actions: read permission (in the workflow: permissions: actions: read), and access to that repository.`
         );
-      if (status === 404) return fail(`${what}: ${at2.run} was not found. ${runHint}`);
+      if (status === 404) return fail(`${what}: ${at3.run} was not found. ${runHint}`);
       if (status === 410) return fail(`${what}: the artifact has expired and is no longer stored.`);
     }
     return fail(`${what}: ${message}`);
@@ -59232,13 +65336,13 @@ var ActionsArtifactStore = class {
 async function expandFiles(paths2) {
   const out = [];
   for (const path5 of paths2) {
-    const info2 = await stat10(path5).catch(() => void 0);
+    const info2 = await stat13(path5).catch(() => void 0);
     if (!info2?.isDirectory()) {
       out.push(path5);
       continue;
     }
-    const entries = await readdir8(path5, { recursive: true, withFileTypes: true });
-    const files = entries.filter((e) => !e.isDirectory()).map((e) => join20(e.parentPath, e.name));
+    const entries = await readdir9(path5, { recursive: true, withFileTypes: true });
+    const files = entries.filter((e) => !e.isDirectory()).map((e) => join23(e.parentPath, e.name));
     append(out, files.length > 0 ? files.sort() : [path5]);
   }
   return out;
@@ -59258,31 +65362,31 @@ init_summary();
 
 // actions/github/tool-cache-store.ts
 import { randomUUID as randomUUID3 } from "node:crypto";
-import { createWriteStream as createWriteStream2 } from "node:fs";
-import { mkdir as mkdir6, rm as rm7, stat as stat11 } from "node:fs/promises";
+import { createWriteStream as createWriteStream3 } from "node:fs";
+import { mkdir as mkdir7, rm as rm8, stat as stat14 } from "node:fs/promises";
 import { tmpdir as tmpdir2 } from "node:os";
-import { dirname as dirname7, join as join22 } from "node:path";
-import { pipeline } from "node:stream/promises";
+import { dirname as dirname9, join as join25 } from "node:path";
+import { pipeline as pipeline3 } from "node:stream/promises";
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
 import * as crypto3 from "crypto";
-import * as fs3 from "fs";
+import * as fs4 from "fs";
 
 // node_modules/@actions/tool-cache/lib/manifest.js
 var semver3 = __toESM(require_semver2(), 1);
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
-import * as os6 from "os";
+import * as os7 from "os";
 import * as path4 from "path";
 var semver4 = __toESM(require_semver2(), 1);
 import { ok as ok2 } from "assert";
-var __awaiter7 = function(thisArg, _arguments, P, generator) {
+var __awaiter7 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve8) {
-      resolve8(value);
+    return value instanceof P2 ? value : new P2(function(resolve12) {
+      resolve12(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve8, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve12, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -59298,7 +65402,7 @@ var __awaiter7 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -59351,16 +65455,16 @@ function extractTar(file_1, dest_1) {
 function cacheDir(sourceDir, tool, version, arch3) {
   return __awaiter7(this, void 0, void 0, function* () {
     version = semver4.clean(version) || version;
-    arch3 = arch3 || os6.arch();
+    arch3 = arch3 || os7.arch();
     debug(`Caching tool ${tool} ${version} ${arch3}`);
     debug(`source dir: ${sourceDir}`);
-    if (!fs3.statSync(sourceDir).isDirectory()) {
+    if (!fs4.statSync(sourceDir).isDirectory()) {
       throw new Error("sourceDir is not a directory");
     }
     const destPath = yield _createToolPath(tool, version, arch3);
-    for (const itemName of fs3.readdirSync(sourceDir)) {
-      const s = path4.join(sourceDir, itemName);
-      yield cp(s, destPath, { recursive: true });
+    for (const itemName of fs4.readdirSync(sourceDir)) {
+      const s3 = path4.join(sourceDir, itemName);
+      yield cp(s3, destPath, { recursive: true });
     }
     _completeToolPath(tool, version, arch3);
     return destPath;
@@ -59373,7 +65477,7 @@ function find(toolName, versionSpec, arch3) {
   if (!versionSpec) {
     throw new Error("versionSpec parameter is required");
   }
-  arch3 = arch3 || os6.arch();
+  arch3 = arch3 || os7.arch();
   if (!isExplicitVersion(versionSpec)) {
     const localVersions = findAllVersions(toolName, arch3);
     const match = evaluateVersions(localVersions, versionSpec);
@@ -59384,7 +65488,7 @@ function find(toolName, versionSpec, arch3) {
     versionSpec = semver4.clean(versionSpec) || "";
     const cachePath = path4.join(_getCacheDirectory(), toolName, versionSpec, arch3);
     debug(`checking cache: ${cachePath}`);
-    if (fs3.existsSync(cachePath) && fs3.existsSync(`${cachePath}.complete`)) {
+    if (fs4.existsSync(cachePath) && fs4.existsSync(`${cachePath}.complete`)) {
       debug(`Found tool in cache ${toolName} ${versionSpec} ${arch3}`);
       toolPath = cachePath;
     } else {
@@ -59395,14 +65499,14 @@ function find(toolName, versionSpec, arch3) {
 }
 function findAllVersions(toolName, arch3) {
   const versions = [];
-  arch3 = arch3 || os6.arch();
+  arch3 = arch3 || os7.arch();
   const toolPath = path4.join(_getCacheDirectory(), toolName);
-  if (fs3.existsSync(toolPath)) {
-    const children2 = fs3.readdirSync(toolPath);
+  if (fs4.existsSync(toolPath)) {
+    const children2 = fs4.readdirSync(toolPath);
     for (const child3 of children2) {
       if (isExplicitVersion(child3)) {
         const fullPath = path4.join(toolPath, child3, arch3 || "");
-        if (fs3.existsSync(fullPath) && fs3.existsSync(`${fullPath}.complete`)) {
+        if (fs4.existsSync(fullPath) && fs4.existsSync(`${fullPath}.complete`)) {
           versions.push(child3);
         }
       }
@@ -59433,7 +65537,7 @@ function _createToolPath(tool, version, arch3) {
 function _completeToolPath(tool, version, arch3) {
   const folderPath = path4.join(_getCacheDirectory(), tool, semver4.clean(version) || version, arch3 || "");
   const markerPath = `${folderPath}.complete`;
-  fs3.writeFileSync(markerPath, "");
+  fs4.writeFileSync(markerPath, "");
   debug("finished caching tool");
 }
 function isExplicitVersion(versionSpec) {
@@ -59446,8 +65550,8 @@ function isExplicitVersion(versionSpec) {
 function evaluateVersions(versions, versionSpec) {
   let version = "";
   debug(`evaluating ${versions.length} versions`);
-  versions = versions.sort((a, b) => {
-    if (semver4.gt(a, b)) {
+  versions = versions.sort((a, b2) => {
+    if (semver4.gt(a, b2)) {
       return 1;
     }
     return -1;
@@ -59491,7 +65595,7 @@ var ToolCacheStore = class {
   async find(version, platform2) {
     const dir = find(TOOL, normalizeVersion(version), toolCacheKey(platform2));
     if (!dir) return void 0;
-    const binary = await stat11(join22(dir, deckBinaryName(platform2))).catch(() => void 0);
+    const binary = await stat14(join25(dir, deckBinaryName(platform2))).catch(() => void 0);
     return binary?.isFile() ? dir : void 0;
   }
   /**
@@ -59500,10 +65604,10 @@ var ToolCacheStore = class {
    * 10 to 20 s apart, which keeps an air-gapped runner waiting on a name that will never resolve.
    */
   download(url) {
-    const dest = join22(process.env.RUNNER_TEMP || tmpdir2(), randomUUID3());
+    const dest = join25(process.env.RUNNER_TEMP || tmpdir2(), randomUUID3());
     return retryDownload(
       async () => {
-        await mkdir6(dirname7(dest), { recursive: true });
+        await mkdir7(dirname9(dest), { recursive: true });
         const client = new HttpClient("deckhand", [], {
           allowRetries: false,
           socketTimeout: this.options.socketTimeoutMs ?? 6e5
@@ -59515,10 +65619,10 @@ var ToolCacheStore = class {
             response.message.resume();
             throw new DownloadStatusError(status, response.message.statusMessage);
           }
-          await pipeline(response.message, createWriteStream2(dest, { mode: 384 }));
+          await pipeline3(response.message, createWriteStream3(dest, { mode: 384 }));
           return dest;
         } catch (err) {
-          await rm7(dest, { force: true });
+          await rm8(dest, { force: true });
           throw err;
         } finally {
           client.dispose();
@@ -59537,9 +65641,9 @@ var ToolCacheStore = class {
 
 // actions/github/run-action.ts
 var logger = {
-  info: (m) => info(m),
-  warn: (m) => warning(m),
-  debug: (m) => debug(m)
+  info: (m2) => info(m2),
+  warn: (m2) => warning(m2),
+  debug: (m2) => debug(m2)
 };
 async function runAction(command, job) {
   try {
@@ -59633,9 +65737,9 @@ function escapeMarkdown(text) {
 }
 function workspacePath(file) {
   const root = process.env.GITHUB_WORKSPACE;
-  if (!file || !root || !isAbsolute2(file)) return file;
-  const rel = relative3(root, file);
-  return rel.startsWith("..") || isAbsolute2(rel) ? file : rel.split(sep4).join("/");
+  if (!file || !root || !isAbsolute4(file)) return file;
+  const rel = relative5(root, file);
+  return rel.startsWith("..") || isAbsolute4(rel) ? file : rel.split(sep6).join("/");
 }
 var masked2 = /* @__PURE__ */ new Set();
 function maskSecret(value) {

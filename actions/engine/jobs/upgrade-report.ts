@@ -51,6 +51,17 @@ export function describeUpgrade(
         : `Freeze broken: ${outcome.freeze.changes.length} change(s) to X since it was recorded: ${outcome.freeze.changes.slice(0, 5).join('; ')}`,
     )
   }
+  if (outcome.keyringExport)
+    report.lines.push(`X's keyring exported to ${outcome.keyringExport} (restore's keyring-export).`)
+  if (outcome.filesBackup) {
+    const f = outcome.filesBackup
+    report.lines.push(
+      `X's files backed up: ${f.files} file(s) in ${f.archive}; checksums in ${f.manifest}` +
+        (f.secretsExcluded.length > 0
+          ? `; ${f.secretsExcluded.length} private key/certificate file(s) left out.`
+          : '.'),
+    )
+  }
   if (outcome.databaseBackup) {
     const b = outcome.databaseBackup
     report.lines.push(`X's database backed up: ${b.tables} tables, ${b.rows} rows in ${b.folder}.`)

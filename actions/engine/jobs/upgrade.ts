@@ -65,6 +65,11 @@ export async function upgradeJob(source: InputSource, ctx: JobContext): Promise<
     outputDir: inputs.string('output-dir')!,
     migrateCommand: inputs.string('migrate-command'),
     restartCommand: inputs.string('restart-command'),
+    exportKeyring: inputs.boolean('export-keyring'),
+    files:
+      inputs.list('files').length > 0
+        ? { paths: inputs.list('files'), includeSecrets: inputs.boolean('include-secrets') }
+        : undefined,
     rehearseRollback: rehearsal === undefined ? undefined : readTarget(rehearsal, ctx),
     state: inputs.list('state').length > 0 ? inputs.list('state') : undefined,
     smoke,
@@ -78,6 +83,7 @@ export async function upgradeJob(source: InputSource, ctx: JobContext): Promise<
       ...(y ? connectionSecrets(y.connection) : []),
       ...[xDatabase, yDatabase].flatMap((d) => d?.secrets ?? []),
     ],
+    secret: (value) => ctx.secret(value),
     logger: ctx.logger,
   })
 

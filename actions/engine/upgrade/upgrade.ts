@@ -22,7 +22,9 @@ import { type Check, type Phase, Timeline } from '../restore/timeline.js'
 import { type ReadyNode, waitForGateway } from '../restore/wait.js'
 import { convertState, type ConvertReport } from './convert.js'
 import { entityDifferences, readStateFiles } from './dumps.js'
+import { backUpUpgradeFiles, type UpgradeFiles } from './files.js'
 import { claimUpgradeFolder } from './folder.js'
+import { exportKeyring } from './keyring.js'
 import { checkUpgradePath, ltsLineOf, sideLine } from './lines.js'
 import { compareRowCounts } from './row-counts.js'
 
@@ -38,8 +40,9 @@ import { compareRowCounts } from './row-counts.js'
  *   is not possible.
  * - rolling (DB-less nodes, hybrid data planes): the new nodes are loaded with X's configuration, converted.
  *
- * Every mode first records X's configuration (and backs up its database when given), and proves at the end
- * that nobody wrote to X meanwhile: the guide freezes Admin API writes for the whole upgrade.
+ * Every mode first records X's configuration and backs up what the guide says to back up before upgrading (the
+ * keyring, the files, the database, each when asked for), and proves at the end that nobody wrote to X
+ * meanwhile: the guide freezes Admin API writes for the whole upgrade.
  */
 
 export type UpgradeMode = 'dual-cluster' | 'in-place' | 'rolling'
@@ -77,6 +80,10 @@ export interface UpgradeOptions {
   migrateCommand?: string
   /** In-place: restarts X's nodes after a database rollback (Kong caches its configuration). */
   restartCommand?: string
+  /** Export X's Enterprise keyring (POST /keyring/export) into the upgrade's folder. */
+  exportKeyring?: boolean
+  /** Files X runs with (kong.conf, certificates), archived into the upgrade's folder. */
+  files?: UpgradeFiles
   /** A throwaway database to restore X's database backup into, to prove the rollback works before migrating. */
   rehearseRollback?: PgTarget
   /** Rolling: the declarative configuration to convert and load; default: X's dump. */
@@ -90,6 +97,8 @@ export interface UpgradeOptions {
   env: NodeJS.ProcessEnv
   /** Values never to show (admin tokens, header values, DECK_ values): scrubbed from commands' output. */
   secrets: readonly string[]
+  /** Called with a secret learnt during the upgrade (the keyring export), so the host masks it. */
+  secret: (value: string) => void
   logger: Logger
 }
 
@@ -113,6 +122,10 @@ export interface UpgradeOutcome {
   /** X's configuration when the upgrade started. */
   record?: RecordedDump
   databaseBackup?: { folder: string; manifest: string; tables: number; rows: number }
+  /** The file holding X's keyring export (its path only: the export is key material). */
+  keyringExport?: string
+  /** The archive of X's files, its manifest, and the private keys and certificates left out of it. */
+  filesBackup?: { archive: string; manifest: string; files: number; secretsExcluded: string[] }
   /** The backup restored into the throwaway database and checked against its manifest. */
   rehearsal?: { database: string; tables: number; rows: number; verified: boolean }
   /** Each workspace file's conversion, hop by hop. */
@@ -250,6 +263,8 @@ class Upgrade {
       (r) =>
         `${r.entities} entities in ${r.files.length} file(s), ${r.digest.slice(0, 'sha256:'.length + 12)}`,
     )
+    if (this.options.exportKeyring) await this.exportKeyring(x.admins[0]!)
+    if (this.options.files) await this.backUpFiles(this.options.files)
     if (x.database) await this.backUpDatabase(x.database)
     if (this.options.rehearseRollback) await this.rehearseRollback(this.options.rehearseRollback)
 
@@ -279,6 +294,37 @@ class Upgrade {
       allowEmpty: true,
     })
     return { folder, files: result.files, digest: result.digest, entities: result.entityCount }
+  }
+
+  private async exportKeyring(admin: KongAdmin): Promise<void> {
+    const file = await this.timeline.phase(
+      'back up the keyring',
+      () => exportKeyring(admin, this.folder, this.options.secret),
+      (f) => basename(f),
+    )
+    this.outcome.keyringExport = file
+    this.outcome.rollback.push(
+      `X's keyring is exported to ${file}: give that file as restore's keyring-export when X's database backup is restored, or its encrypted fields cannot be read.`,
+    )
+  }
+
+  private async backUpFiles(files: UpgradeFiles): Promise<void> {
+    const result = await this.timeline.phase(
+      'back up the files',
+      () => backUpUpgradeFiles(files, this.folder, this.logger),
+      (r) => `${r.files.length} file(s) in ${basename(r.archive)}`,
+    )
+    this.outcome.filesBackup = {
+      archive: result.archive,
+      manifest: result.manifest,
+      files: result.files.length,
+      secretsExcluded: result.secretsExcluded,
+    }
+    if (result.secretsExcluded.length > 0) {
+      this.outcome.warnings.push(
+        `${result.secretsExcluded.length} private key/certificate file(s) were left out of ${result.archive} (include-secrets: false): ${result.secretsExcluded.slice(0, 10).join(', ')}. Back them up separately, or set include-secrets.`,
+      )
+    }
   }
 
   private async backUpDatabase(database: UpgradeDatabase): Promise<void> {
