@@ -312,6 +312,11 @@ describe('the upgrade action', () => {
       { 'target-kong-addr': 'http://127.0.0.1:1', 'target-database-url': 'postgres://kong@127.0.0.1/kong' },
       /target-database-url is compared with X's database backup: set database-url too/,
     ],
+    [
+      'dual-cluster',
+      { 'target-kong-addr': 'http://127.0.0.1:1', 'include-secrets': 'true' },
+      /include-secrets is about the files backed up: set files too/,
+    ],
   ])('%s with %j: a usage error before anything is asked or written', async (mode, given, message) => {
     const x = await cluster('x', { version: '3.10.0.3', token: X_TOKEN })
     const outputDir = join(await dir('out'), 'upgrades')

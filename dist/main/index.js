@@ -71333,6 +71333,10 @@ function checkModeInputs(inputs, mode) {
     if (inputs.given(name) && !inputs.given("database-url"))
       throw new InputError(`${inputName(name)} ${why}: set ${inputName("database-url")} too.`);
   }
+  if (inputs.given("include-secrets") && inputs.list("files").length === 0)
+    throw new InputError(
+      `${inputName("include-secrets")} is about the files backed up: set ${inputName("files")} too, or leave it out.`
+    );
 }
 async function readKongConf(file) {
   const text = await readFile13(file, "utf8").catch((err) => {

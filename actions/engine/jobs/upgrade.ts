@@ -147,6 +147,10 @@ function checkModeInputs(inputs: Inputs, mode: UpgradeMode): void {
     if (inputs.given(name) && !inputs.given('database-url'))
       throw new InputError(`${inputName(name)} ${why}: set ${inputName('database-url')} too.`)
   }
+  if (inputs.given('include-secrets') && inputs.list('files').length === 0)
+    throw new InputError(
+      `${inputName('include-secrets')} is about the files backed up: set ${inputName('files')} too, or leave it out.`,
+    )
 }
 
 /** A kong.conf read whole and parsed as Kong reads it; errors name the file (and line). */
