@@ -37155,6 +37155,10 @@ COMMANDS.upgrade = {
       type: "string",
       description: "in-place: shell command that restarts X's nodes after a database rollback, so they drop what they cached."
     },
+    "age-recipients": {
+      type: "list",
+      description: "age public keys (age1\u2026), one per line: X's configuration is also backed up as dump writes it, redacted, its secrets encrypted to them in secrets.age, into state/ of the upgrade's folder: the copy that may leave the machine (the record beside it keeps its secrets)."
+    },
     "export-keyring": {
       type: "boolean",
       default: "false",
@@ -68586,6 +68590,7 @@ var Upgrade = class {
       () => this.dumpCluster(x.deck, "x-before"),
       (r) => `${r.entities} entities in ${r.files.length} file(s), ${r.digest.slice(0, "sha256:".length + 12)}`
     );
+    if (this.options.recipients) await this.backUpState(x.deck, this.options.recipients);
     if (this.options.exportKeyring) await this.exportKeyring(x.admins[0]);
     if (this.options.files) await this.backUpFiles(this.options.files);
     if (x.database) await this.backUpDatabase(x.database);
@@ -68612,6 +68617,32 @@ var Upgrade = class {
       allowEmpty: true
     });
     return { folder, files: result.files, digest: result.digest, entities: result.entityCount };
+  }
+  /** X's configuration as dump keeps it: redacted, its secrets in secrets.age, encrypted to the recipients. */
+  async backUpState(deck, recipients) {
+    const folder = join35(this.folder, "state");
+    const result = await this.timeline.phase(
+      "back up the declarative state",
+      () => dump({
+        deck,
+        logger: this.logger,
+        outputDir: folder,
+        allWorkspaces: this.xEdition === "enterprise",
+        redactSecrets: true,
+        recipients,
+        allowEmpty: true
+      }),
+      (r) => `${r.files.length} file(s), ${r.secretsRedacted} secret(s) redacted into secrets.age`
+    );
+    this.outcome.stateBackup = {
+      folder,
+      files: result.files.length,
+      secretsRedacted: result.secretsRedacted,
+      ...result.bundle ? { bundle: result.bundle.file } : {}
+    };
+    this.outcome.rollback.push(
+      `X's configuration is backed up redacted in ${folder}, its secrets in secrets.age: restore's state with age-identity brings it back.`
+    );
   }
   async exportKeyring(admin) {
     const file = await this.timeline.phase(
@@ -69110,6 +69141,12 @@ function describeUpgrade(outcome, reportFile, conf, kongConfFile) {
       outcome.freeze.unchanged ? "Freeze: X's configuration is what it was when recorded; nobody wrote to its Admin API meanwhile." : `Freeze broken: ${outcome.freeze.changes.length} change(s) to X since it was recorded: ${outcome.freeze.changes.slice(0, 5).join("; ")}`
     );
   }
+  if (outcome.stateBackup) {
+    const b2 = outcome.stateBackup;
+    report2.lines.push(
+      `X's configuration backed up redacted: ${b2.files} file(s) in ${b2.folder}, ${b2.secretsRedacted} secret(s) encrypted into ${b2.bundle ?? "no bundle (none to keep)"}.`
+    );
+  }
   if (outcome.keyringExport)
     report2.lines.push(`X's keyring exported to ${outcome.keyringExport} (restore's keyring-export).`);
   if (outcome.filesBackup) {
@@ -69212,6 +69249,7 @@ async function upgradeJob(source, ctx) {
     migrateCommand: inputs.string("migrate-command"),
     restartCommand: inputs.string("restart-command"),
     exportKeyring: inputs.boolean("export-keyring"),
+    recipients: recipientsInput(inputs),
     files: inputs.list("files").length > 0 ? { paths: inputs.list("files"), includeSecrets: inputs.boolean("include-secrets") } : void 0,
     rehearseRollback: rehearsal === void 0 ? void 0 : readTarget(rehearsal, ctx),
     state: inputs.list("state").length > 0 ? inputs.list("state") : void 0,

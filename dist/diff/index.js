@@ -36025,6 +36025,10 @@ COMMANDS.upgrade = {
       type: "string",
       description: "in-place: shell command that restarts X's nodes after a database rollback, so they drop what they cached."
     },
+    "age-recipients": {
+      type: "list",
+      description: "age public keys (age1\u2026), one per line: X's configuration is also backed up as dump writes it, redacted, its secrets encrypted to them in secrets.age, into state/ of the upgrade's folder: the copy that may leave the machine (the record beside it keeps its secrets)."
+    },
     "export-keyring": {
       type: "boolean",
       default: "false",

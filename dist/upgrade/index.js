@@ -54645,7 +54645,42 @@ function isCryptoKey3(key2) {
 }
 
 // actions/engine/age.ts
+import { createHash as createHash5 } from "node:crypto";
 init_errors();
+function fingerprint(recipient) {
+  return `age:${createHash5("sha256").update(recipient).digest("hex").slice(0, 16)}`;
+}
+var RECIPIENT = /^age1(?:pq1)?[02-9ac-hj-np-z]{20,}$/;
+var SSH = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-\S+|sk-ssh-\S+)\s/;
+function parseRecipients(entries, input = "age-recipients") {
+  const keys = /* @__PURE__ */ new Set();
+  for (const raw of entries) {
+    const entry2 = raw.trim();
+    if (entry2 === "" || entry2.startsWith("#")) continue;
+    if (SSH.test(entry2)) {
+      throw new DeckhandError(
+        `${input}: SSH public keys are not supported by the age implementation deckhand uses. Generate an age key pair with age-keygen (or convert the SSH key with ssh-to-age) and give its age1\u2026 public key.`
+      );
+    }
+    if (/^AGE-SECRET-KEY-/i.test(entry2)) {
+      throw new DeckhandError(
+        `${input} holds an age secret key: give the public key (age1\u2026, printed by age-keygen -y), never the identity.`
+      );
+    }
+    if (!RECIPIENT.test(entry2)) {
+      throw new DeckhandError(
+        `${input}: "${entry2.slice(0, 24)}${entry2.length > 24 ? "\u2026" : ""}" is not an age recipient (a public key starting age1\u2026).`
+      );
+    }
+    try {
+      new Encrypter().addRecipient(entry2);
+    } catch (err) {
+      throw new DeckhandError(`${input}: ${entry2} is not a valid age recipient (${errorMessage(err)}).`);
+    }
+    keys.add(entry2);
+  }
+  return [...keys].sort().map((key2) => ({ key: key2, fingerprint: fingerprint(key2) }));
+}
 function encrypter(recipients, extra) {
   if (recipients.length === 0) throw new DeckhandError("no age recipients to encrypt to");
   const e = new Encrypter();
@@ -57311,7 +57346,7 @@ async function glob(globInput, options) {
 init_errors();
 
 // actions/engine/files/backup.ts
-import { createHash as createHash5 } from "node:crypto";
+import { createHash as createHash6 } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { mkdir as mkdir4, open as open4, rename as rename4, rm as rm5, stat as stat9 } from "node:fs/promises";
 import { basename as basename7, dirname as dirname5, extname as extname4, isAbsolute as isAbsolute3, join as join14, relative as relative3, resolve as resolve6, sep as sep3 } from "node:path";
@@ -60610,7 +60645,7 @@ async function readBack(archive) {
         return;
       }
       if (entry2.type !== "File") problems.push(`${entry2.path} is a ${entry2.type}`);
-      const hash = createHash5("sha256");
+      const hash = createHash6("sha256");
       let size = 0;
       for await (const chunk of body()) {
         hash.update(chunk);
@@ -60995,6 +61030,7 @@ var Upgrade = class {
       () => this.dumpCluster(x.deck, "x-before"),
       (r) => `${r.entities} entities in ${r.files.length} file(s), ${r.digest.slice(0, "sha256:".length + 12)}`
     );
+    if (this.options.recipients) await this.backUpState(x.deck, this.options.recipients);
     if (this.options.exportKeyring) await this.exportKeyring(x.admins[0]);
     if (this.options.files) await this.backUpFiles(this.options.files);
     if (x.database) await this.backUpDatabase(x.database);
@@ -61021,6 +61057,32 @@ var Upgrade = class {
       allowEmpty: true
     });
     return { folder, files: result.files, digest: result.digest, entities: result.entityCount };
+  }
+  /** X's configuration as dump keeps it: redacted, its secrets in secrets.age, encrypted to the recipients. */
+  async backUpState(deck, recipients) {
+    const folder = join18(this.folder, "state");
+    const result = await this.timeline.phase(
+      "back up the declarative state",
+      () => dump({
+        deck,
+        logger: this.logger,
+        outputDir: folder,
+        allWorkspaces: this.xEdition === "enterprise",
+        redactSecrets: true,
+        recipients,
+        allowEmpty: true
+      }),
+      (r) => `${r.files.length} file(s), ${r.secretsRedacted} secret(s) redacted into secrets.age`
+    );
+    this.outcome.stateBackup = {
+      folder,
+      files: result.files.length,
+      secretsRedacted: result.secretsRedacted,
+      ...result.bundle ? { bundle: result.bundle.file } : {}
+    };
+    this.outcome.rollback.push(
+      `X's configuration is backed up redacted in ${folder}, its secrets in secrets.age: restore's state with age-identity brings it back.`
+    );
   }
   async exportKeyring(admin) {
     const file = await this.timeline.phase(
@@ -62342,6 +62404,10 @@ COMMANDS.upgrade = {
       type: "string",
       description: "in-place: shell command that restarts X's nodes after a database rollback, so they drop what they cached."
     },
+    "age-recipients": {
+      type: "list",
+      description: "age public keys (age1\u2026), one per line: X's configuration is also backed up as dump writes it, redacted, its secrets encrypted to them in secrets.age, into state/ of the upgrade's folder: the copy that may leave the machine (the record beside it keeps its secrets)."
+    },
     "export-keyring": {
       type: "boolean",
       default: "false",
@@ -62428,7 +62494,7 @@ var GROUPS = [
 var import_semver2 = __toESM(require_semver2(), 1);
 init_http();
 init_errors();
-import { createHash as createHash6 } from "node:crypto";
+import { createHash as createHash7 } from "node:crypto";
 import { createReadStream as createReadStream5 } from "node:fs";
 import { readFile as readFile8, rm as rm6, stat as stat11 } from "node:fs/promises";
 import { delimiter as delimiter2, join as join19, resolve as resolve9 } from "node:path";
@@ -62738,7 +62804,7 @@ async function download(store, url, version, notFound) {
   }
 }
 async function sha256File2(path5) {
-  const hash = createHash6("sha256");
+  const hash = createHash7("sha256");
   for await (const chunk of createReadStream5(path5)) hash.update(chunk);
   return hash.digest("hex");
 }
@@ -62904,6 +62970,14 @@ init_errors();
 // actions/engine/jobs/secret-bundle.ts
 init_errors();
 var MAX_IDENTITY_BYTES = 1 << 20;
+function recipientsInput(inputs) {
+  const entries = inputs.list("age-recipients");
+  if (entries.length === 0) return void 0;
+  const recipients = parseRecipients(entries, "age-recipients");
+  if (recipients.length === 0)
+    throw new DeckhandError("age-recipients holds only comments: give at least one age public key (age1\u2026).");
+  return recipients;
+}
 
 // actions/engine/jobs/tyk.ts
 init_errors();
@@ -62943,6 +63017,12 @@ function describeUpgrade(outcome, reportFile, conf, kongConfFile) {
   if (outcome.freeze) {
     report2.lines.push(
       outcome.freeze.unchanged ? "Freeze: X's configuration is what it was when recorded; nobody wrote to its Admin API meanwhile." : `Freeze broken: ${outcome.freeze.changes.length} change(s) to X since it was recorded: ${outcome.freeze.changes.slice(0, 5).join("; ")}`
+    );
+  }
+  if (outcome.stateBackup) {
+    const b2 = outcome.stateBackup;
+    report2.lines.push(
+      `X's configuration backed up redacted: ${b2.files} file(s) in ${b2.folder}, ${b2.secretsRedacted} secret(s) encrypted into ${b2.bundle ?? "no bundle (none to keep)"}.`
     );
   }
   if (outcome.keyringExport)
@@ -63047,6 +63127,7 @@ async function upgradeJob(source, ctx) {
     migrateCommand: inputs.string("migrate-command"),
     restartCommand: inputs.string("restart-command"),
     exportKeyring: inputs.boolean("export-keyring"),
+    recipients: recipientsInput(inputs),
     files: inputs.list("files").length > 0 ? { paths: inputs.list("files"), includeSecrets: inputs.boolean("include-secrets") } : void 0,
     rehearseRollback: rehearsal === void 0 ? void 0 : readTarget(rehearsal, ctx),
     state: inputs.list("state").length > 0 ? inputs.list("state") : void 0,

@@ -51,6 +51,13 @@ export function describeUpgrade(
         : `Freeze broken: ${outcome.freeze.changes.length} change(s) to X since it was recorded: ${outcome.freeze.changes.slice(0, 5).join('; ')}`,
     )
   }
+  if (outcome.stateBackup) {
+    const b = outcome.stateBackup
+    report.lines.push(
+      `X's configuration backed up redacted: ${b.files} file(s) in ${b.folder}, ${b.secretsRedacted} secret(s) ` +
+        `encrypted into ${b.bundle ?? 'no bundle (none to keep)'}.`,
+    )
+  }
   if (outcome.keyringExport)
     report.lines.push(`X's keyring exported to ${outcome.keyringExport} (restore's keyring-export).`)
   if (outcome.filesBackup) {

@@ -26,6 +26,7 @@ import { COMMANDS } from '../../spec.js'
 import { type JobContext, type JobResult, openDeck, readConnection } from './context.js'
 import { inputName, Inputs, type InputSource, requiredInput } from './inputs.js'
 import { maskSmokeQueries } from './restore.js'
+import { recipientsInput } from './secret-bundle.js'
 import { describeUpgrade, type KongConfResult } from './upgrade-report.js'
 
 export async function upgradeJob(source: InputSource, ctx: JobContext): Promise<JobResult> {
@@ -66,6 +67,7 @@ export async function upgradeJob(source: InputSource, ctx: JobContext): Promise<
     migrateCommand: inputs.string('migrate-command'),
     restartCommand: inputs.string('restart-command'),
     exportKeyring: inputs.boolean('export-keyring'),
+    recipients: recipientsInput(inputs),
     files:
       inputs.list('files').length > 0
         ? { paths: inputs.list('files'), includeSecrets: inputs.boolean('include-secrets') }

@@ -1,5 +1,6 @@
 import { basename, join } from 'node:path'
 
+import type { AgeRecipient } from '../age.js'
 import type { TableDifference } from '../database/pg-restore.js'
 import { restorePostgres } from '../database/pg-restore.js'
 import { type DbDumpResult, dumpPostgres } from '../database/pg-dump.js'
@@ -82,6 +83,11 @@ export interface UpgradeOptions {
   restartCommand?: string
   /** Export X's Enterprise keyring (POST /keyring/export) into the upgrade's folder. */
   exportKeyring?: boolean
+  /**
+   * age recipients: X's configuration is also backed up redacted, its secrets encrypted to them in secrets.age
+   * (what dump writes with age-recipients), a copy that may leave the machine unlike the private record.
+   */
+  recipients?: readonly AgeRecipient[]
   /** Files X runs with (kong.conf, certificates), archived into the upgrade's folder. */
   files?: UpgradeFiles
   /** A throwaway database to restore X's database backup into, to prove the rollback works before migrating. */
@@ -124,6 +130,8 @@ export interface UpgradeOutcome {
   databaseBackup?: { folder: string; manifest: string; tables: number; rows: number }
   /** The file holding X's keyring export (its path only: the export is key material). */
   keyringExport?: string
+  /** X's configuration, redacted, with its secret bundle: a backup that restore reads as it reads dump's. */
+  stateBackup?: { folder: string; files: number; secretsRedacted: number; bundle?: string }
   /** The archive of X's files, its manifest, and the private keys and certificates left out of it. */
   filesBackup?: { archive: string; manifest: string; files: number; secretsExcluded: string[] }
   /** The backup restored into the throwaway database and checked against its manifest. */
@@ -263,6 +271,7 @@ class Upgrade {
       (r) =>
         `${r.entities} entities in ${r.files.length} file(s), ${r.digest.slice(0, 'sha256:'.length + 12)}`,
     )
+    if (this.options.recipients) await this.backUpState(x.deck, this.options.recipients)
     if (this.options.exportKeyring) await this.exportKeyring(x.admins[0]!)
     if (this.options.files) await this.backUpFiles(this.options.files)
     if (x.database) await this.backUpDatabase(x.database)
@@ -294,6 +303,34 @@ class Upgrade {
       allowEmpty: true,
     })
     return { folder, files: result.files, digest: result.digest, entities: result.entityCount }
+  }
+
+  /** X's configuration as dump keeps it: redacted, its secrets in secrets.age, encrypted to the recipients. */
+  private async backUpState(deck: DeckRunner, recipients: readonly AgeRecipient[]): Promise<void> {
+    const folder = join(this.folder, 'state')
+    const result = await this.timeline.phase(
+      'back up the declarative state',
+      () =>
+        dump({
+          deck,
+          logger: this.logger,
+          outputDir: folder,
+          allWorkspaces: this.xEdition === 'enterprise',
+          redactSecrets: true,
+          recipients,
+          allowEmpty: true,
+        }),
+      (r) => `${r.files.length} file(s), ${r.secretsRedacted} secret(s) redacted into secrets.age`,
+    )
+    this.outcome.stateBackup = {
+      folder,
+      files: result.files.length,
+      secretsRedacted: result.secretsRedacted,
+      ...(result.bundle ? { bundle: result.bundle.file } : {}),
+    }
+    this.outcome.rollback.push(
+      `X's configuration is backed up redacted in ${folder}, its secrets in secrets.age: restore's state with age-identity brings it back.`,
+    )
   }
 
   private async exportKeyring(admin: KongAdmin): Promise<void> {
