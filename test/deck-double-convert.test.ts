@@ -317,7 +317,22 @@ services:
       'o314.yaml',
     ])
     expect(r.code).toBe(0)
-    expect(r.stdout).toBe(
+    // The lint findings follow the conversion's messages; across rules deck prints them in random order.
+    const [converted, lint = ''] = r.stdout.split(/(?=Linting Violations)/)
+    expect(lint.split('\n').slice(0, 3)).toEqual(['Linting Violations: 3', 'Failures: 0', ''])
+    expect(
+      lint
+        .split('\n')
+        .slice(3)
+        .map((l) => l.slice(0, 40))
+        .sort(),
+    ).toEqual([
+      '',
+      '[warn][13:7] Kong Gateway 3.14 enables T',
+      '[warn][3:3] Kong Gateway 3.14 enables TL',
+      '[warn][7:5] Kong Gateway 3.14 changed th',
+    ])
+    expect(converted).toBe(
       `Route 'r1': setting protocols to ["http", "https"] (old default, 3.14 defaults to ["https"] only)\n` +
         `Service 'secure': setting tls_verify to false (old default, 3.14 enforces TLS certificate verification by default)\n` +
         `Plugin 'key-auth': setting hide_credentials to false (old default, 3.14 defaults to true)\n` +
@@ -349,6 +364,155 @@ services:
     - https
   tls_verify: false
 `)
+  })
+})
+
+describe('the lint pass after each hop', () => {
+  const FINAL_314 =
+    '\nThese automatic changes may not be correct or exhaustive enough, please\n' +
+    'perform a manual audit of the config file.\n\n' +
+    'For related information, please visit:\n' +
+    'https://developer.konghq.com/gateway/upgrade\n\n'
+  const STATSD_28 = `_format_version: "1.1"
+services:
+- name: metrics
+  host: metrics.internal
+  plugins:
+  - name: statsd-advanced
+    enabled: false
+`
+  const ROUTE_310 = `_format_version: "3.0"
+routes:
+- name: public
+  paths:
+  - /public
+`
+  const PROTOCOLS_ADDED = `Route 'public': setting protocols to ["http", "https"] (old default, 3.14 defaults to ["https"] only)\n`
+
+  it('2.8 -> 3.4 reports a disabled statsd-advanced as a failure after the conversion messages', async () => {
+    await writeFile(join(work, 'statsd-28.yaml'), STATSD_28)
+    const r = await deck([
+      'file',
+      'convert',
+      '--from',
+      '2.8',
+      '--to',
+      '3.4',
+      '--input-file',
+      'statsd-28.yaml',
+      '-o',
+      'statsd-34.yaml',
+    ])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toBe(
+      "From the 'statsd-28.yaml' config file,\n" +
+        "the _format_version field has been migrated from '1.1' to '3.0'.\n\n" +
+        FINAL_30 +
+        'Linting Violations: 1\n' +
+        'Failures: 1\n\n' +
+        '[error][7:14] The StatsD Advanced plugin has been deprecated and will be removed in 4.0. ' +
+        'All capabilities are now available in the StatsD plugin.\n',
+    )
+    expect(await exists(join(work, 'statsd-34.yaml'))).toBe(true)
+  })
+
+  it('3.10 -> 3.14 warns about a route without protocols at the route', async () => {
+    await writeFile(join(work, 'route-310.yaml'), ROUTE_310)
+    const r = await deck([
+      'file',
+      'convert',
+      '--from',
+      '3.10',
+      '--to',
+      '3.14',
+      '--input-file',
+      'route-310.yaml',
+      '-o',
+      'route-314.yaml',
+    ])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toBe(
+      PROTOCOLS_ADDED +
+        FINAL_314 +
+        'Linting Violations: 1\n' +
+        'Failures: 0\n\n' +
+        '[warn][3:3] Kong Gateway 3.14 changed the default route protocols from ["http", "https"] to ["https"]. ' +
+        'If your route does not specify protocols explicitly, it will default to HTTPS only. ' +
+        'Consider explicitly setting protocols to ["http", "https"] if you need HTTP access.\n',
+    )
+  })
+
+  it('a file no rule matches prints no lint', async () => {
+    await writeFile(
+      join(work, 'clean-310.yaml'),
+      ROUTE_310.replace('  paths:', '  protocols: [http, https]\n  paths:'),
+    )
+    const r = await deck([
+      'file',
+      'convert',
+      '--from',
+      '3.10',
+      '--to',
+      '3.14',
+      '--input-file',
+      'clean-310.yaml',
+      '-o',
+      'clean-314.yaml',
+    ])
+    expect(r).toEqual({ code: 0, stdout: FINAL_314, stderr: '' })
+  })
+
+  it('releases before the embedded rulesets print no lint', async () => {
+    const r28 = await deck(
+      [
+        'file',
+        'convert',
+        '--from',
+        '2.8',
+        '--to',
+        '3.4',
+        '--input-file',
+        'statsd-28.yaml',
+        '-o',
+        'statsd-old.yaml',
+      ],
+      { DECK_DOUBLE_VERSION: '1.50.0' },
+    )
+    expect(r28.code).toBe(0)
+    expect(r28.stdout).not.toContain('Linting')
+    const r310 = await deck(
+      [
+        'file',
+        'convert',
+        '--from',
+        '3.10',
+        '--to',
+        '3.14',
+        '--input-file',
+        'route-310.yaml',
+        '-o',
+        'route-old.yaml',
+      ],
+      { DECK_DOUBLE_VERSION: '1.57.2' },
+    )
+    expect(r310).toEqual({ code: 0, stdout: PROTOCOLS_ADDED + FINAL_314, stderr: '' })
+  })
+
+  it('stdin, already read by the conversion, is linted as an empty file', async () => {
+    const r = await new Promise<Result>((resolve) => {
+      const child = execFile(
+        DECK,
+        ['file', 'convert', '--from', '3.10', '--to', '3.14', '-o', 'stdin-314.yaml'],
+        { cwd: work, env: { PATH: process.env.PATH ?? '', HOME: work }, encoding: 'utf8', timeout: 20_000 },
+        (_err, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }),
+      )
+      child.stdin?.end(ROUTE_310)
+    })
+    expect(r).toEqual({
+      code: 0,
+      stdout: PROTOCOLS_ADDED + FINAL_314,
+      stderr: 'Warning: state file is empty or contains only comments, skipping linting\n',
+    })
   })
 })
 

@@ -2,13 +2,15 @@
 // newConvertCmd; cmd/convert.go before v1.25.0), convert/convert.go (ParseFormat, Convert and the
 // convertKongGateway* functions), convert/route_updates.go, convert/plugin_updates.go,
 // convert/plugin_updates_310.go, convert/route_updates_314.go, convert/service_updates_314.go,
-// convert/plugin_updates_314.go and convert/plugin_names.go at v1.65.1; GDR pkg/utils/utils.go
-// (IsPathRegexLike), pkg/cprint (UpdatePrintf/DeletePrintf: stdout), pkg/file/writer.go (WriteContentToFile).
+// convert/plugin_updates_314.go and convert/plugin_names.go at v1.65.1 (the lint pass: convert-lint.mjs);
+// GDR pkg/utils/utils.go (IsPathRegexLike), pkg/cprint (UpdatePrintf/DeletePrintf: stdout),
+// pkg/file/writer.go (WriteContentToFile).
 
 import { randomInt } from 'node:crypto'
 
 import { confirmOverwrite, red, serialise, writeOutput, yellow } from './commands.mjs'
 import { getContent } from './content.mjs'
+import { lintConvertInput } from './convert-lint.mjs'
 import { flagChanged, flagValue } from './flags.mjs'
 import { DeckError } from './gostr.mjs'
 import { readAllStdin } from './io.mjs'
@@ -96,8 +98,8 @@ function convertFile(ctx, input, output, format, from, to) {
   if (!pair) throw new DeckError(`cannot convert from '${from}' to '${to}' format`)
   const print = (text) => ctx.out(yellow(ctx, text))
   const printError = (text) => ctx.out(red(ctx, text))
-  // Convert works on a deep copy; the lint rulesets it then runs over the input are not emulated.
   const converted = pair.run(structuredClone(content), { print, printError }, input)
+  lintConvertInput(ctx, from, to, input)
   writeOutput(ctx, serialise(ctx, converted, format), output, format)
 }
 
