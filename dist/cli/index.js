@@ -64920,6 +64920,21 @@ async function runSmokeRequests(requests, options2) {
   }
   return results;
 }
+async function smokePhase(timeline, requests, options2) {
+  const results = await timeline.phase(
+    "smoke requests",
+    () => runSmokeRequests(requests, options2),
+    (r) => `${r.filter((x) => x.ok).length} of ${r.length} as expected`
+  );
+  for (const r of results) {
+    timeline.check(
+      `${r.method} ${r.url}`,
+      r.ok,
+      `${r.status || r.error} (expected ${r.expected})${r.attempts > 1 ? ` after ${r.attempts} attempts` : ""}`
+    );
+  }
+  return results;
+}
 
 // actions/engine/restore/timeline.ts
 init_errors();
@@ -64964,6 +64979,28 @@ var Timeline = class {
     this.checks.push({ name, ok, detail });
   }
 };
+function timelineTables(caption, phases, checks) {
+  const tables = [
+    {
+      caption,
+      header: ["phase", "started at", "took", "result"],
+      rows: phases.map((p2) => [
+        p2.name,
+        `${p2.startedAt} s`,
+        `${p2.seconds} s`,
+        `${p2.status}${p2.detail ? `: ${p2.detail}` : ""}`
+      ])
+    }
+  ];
+  if (checks.length > 0) {
+    tables.push({
+      caption: "Checks",
+      header: ["check", "result", "detail"],
+      rows: checks.map((c) => [c.name, c.ok ? "passed" : "FAILED", c.detail])
+    });
+  }
+  return tables;
+}
 
 // actions/engine/restore/wait.ts
 init_errors();
@@ -65402,23 +65439,12 @@ var Recovery = class {
   }
   async smoke() {
     if (this.options.smoke.length === 0) return;
-    const results = await this.timeline.phase(
-      "smoke requests",
-      () => runSmokeRequests(this.options.smoke, {
-        logger: this.logger,
-        windowMs: this.options.smokeWindowMs,
-        ...this.options.smokeTls ? { tls: this.options.smokeTls } : {}
-      }),
-      (r) => `${r.filter((x) => x.ok).length} of ${r.length} as expected`
-    );
+    const results = await smokePhase(this.timeline, this.options.smoke, {
+      logger: this.logger,
+      windowMs: this.options.smokeWindowMs,
+      ...this.options.smokeTls ? { tls: this.options.smokeTls } : {}
+    });
     this.outcome.smoke = results;
-    for (const r of results) {
-      this.timeline.check(
-        `${r.method} ${r.url}`,
-        r.ok,
-        `${r.status || r.error} (expected ${r.expected})${r.attempts > 1 ? ` after ${r.attempts} attempts` : ""}`
-      );
-    }
   }
 };
 function describeKinds(changes) {
@@ -65519,12 +65545,7 @@ async function restoreTyk(options2) {
       left.length === 0 ? `${options2.desired.length} APIs and policies, no difference after the reload` : `still different after ${Math.round(options2.convergeMs / 1e3)} s: ${left.slice(0, 10).join(", ")}`
     );
     if (options2.smoke.length > 0) {
-      outcome.smoke = await timeline.phase(
-        "smoke requests",
-        () => runSmokeRequests(options2.smoke, { logger, windowMs: options2.smokeWindowMs })
-      );
-      for (const s3 of outcome.smoke)
-        timeline.check(`${s3.method} ${s3.url}`, s3.ok, `${s3.status || s3.error} (expected ${s3.expected})`);
+      outcome.smoke = await smokePhase(timeline, options2.smoke, { logger, windowMs: options2.smokeWindowMs });
     }
     outcome.verified = timeline.checks.every((c) => c.ok);
   } catch (err) {
@@ -65751,23 +65772,10 @@ function describe(outcome, reportFile) {
   }
   for (const warning of outcome.warnings)
     report2.annotations.push({ level: "warning", title: "deckhand restore", message: warning });
-  report2.tables.push({
-    caption: `Recovery timeline (RTO ${outcome.rtoSeconds} s)`,
-    header: ["phase", "started at", "took", "result"],
-    rows: outcome.phases.map((p2) => [
-      p2.name,
-      `${p2.startedAt} s`,
-      `${p2.seconds} s`,
-      `${p2.status}${p2.detail ? `: ${p2.detail}` : ""}`
-    ])
-  });
-  if (outcome.checks.length > 0) {
-    report2.tables.push({
-      caption: "Checks",
-      header: ["check", "result", "detail"],
-      rows: outcome.checks.map((c) => [c.name, c.ok ? "passed" : "FAILED", c.detail])
-    });
-  }
+  append(
+    report2.tables,
+    timelineTables(`Recovery timeline (RTO ${outcome.rtoSeconds} s)`, outcome.phases, outcome.checks)
+  );
   report2.lines.push(`Report: ${reportFile}`);
   return report2;
 }
@@ -69076,23 +69084,12 @@ var Upgrade = class {
   /** Smoke requests through the new gateway's proxy; any that fails ends the upgrade. */
   async smoke() {
     if (this.options.smoke.length === 0) return;
-    const results = await this.timeline.phase(
-      "smoke requests",
-      () => runSmokeRequests(this.options.smoke, {
-        logger: this.logger,
-        windowMs: this.options.smokeWindowMs,
-        ...this.options.smokeTls ? { tls: this.options.smokeTls } : {}
-      }),
-      (r) => `${r.filter((x) => x.ok).length} of ${r.length} as expected`
-    );
+    const results = await smokePhase(this.timeline, this.options.smoke, {
+      logger: this.logger,
+      windowMs: this.options.smokeWindowMs,
+      ...this.options.smokeTls ? { tls: this.options.smokeTls } : {}
+    });
     this.outcome.smoke = results;
-    for (const r of results) {
-      this.timeline.check(
-        `${r.method} ${r.url}`,
-        r.ok,
-        `${r.status || r.error} (expected ${r.expected})${r.attempts > 1 ? ` after ${r.attempts} attempts` : ""}`
-      );
-    }
     const failed = results.filter((r) => !r.ok);
     if (failed.length > 0) {
       throw new DeckhandError(
@@ -69168,23 +69165,7 @@ function describeUpgrade(outcome, reportFile, conf, kongConfFile) {
   if (outcome.rollbackReason) report2.lines.push(`Rolled back because: ${outcome.rollbackReason}`);
   for (const warning of outcome.warnings)
     report2.annotations.push({ level: "warning", title: TITLE, message: warning });
-  report2.tables.push({
-    caption: `Phases (${outcome.seconds} s)`,
-    header: ["phase", "started at", "took", "result"],
-    rows: outcome.phases.map((p2) => [
-      p2.name,
-      `${p2.startedAt} s`,
-      `${p2.seconds} s`,
-      `${p2.status}${p2.detail ? `: ${p2.detail}` : ""}`
-    ])
-  });
-  if (outcome.checks.length > 0) {
-    report2.tables.push({
-      caption: "Checks",
-      header: ["check", "result", "detail"],
-      rows: outcome.checks.map((c) => [c.name, c.ok ? "passed" : "FAILED", c.detail])
-    });
-  }
+  append(report2.tables, timelineTables(`Phases (${outcome.seconds} s)`, outcome.phases, outcome.checks));
   const hops = outcome.conversions.flatMap((c) => c.hops.map((h) => ({ file: c.input, hop: h })));
   if (hops.length > 0) {
     report2.tables.push({

@@ -50641,6 +50641,21 @@ async function runSmokeRequests(requests, options) {
   }
   return results;
 }
+async function smokePhase(timeline, requests, options) {
+  const results = await timeline.phase(
+    "smoke requests",
+    () => runSmokeRequests(requests, options),
+    (r) => `${r.filter((x) => x.ok).length} of ${r.length} as expected`
+  );
+  for (const r of results) {
+    timeline.check(
+      `${r.method} ${r.url}`,
+      r.ok,
+      `${r.status || r.error} (expected ${r.expected})${r.attempts > 1 ? ` after ${r.attempts} attempts` : ""}`
+    );
+  }
+  return results;
+}
 
 // actions/engine/restore/timeline.ts
 init_errors();
@@ -50685,6 +50700,28 @@ var Timeline = class {
     this.checks.push({ name, ok: ok3, detail });
   }
 };
+function timelineTables(caption, phases, checks) {
+  const tables = [
+    {
+      caption,
+      header: ["phase", "started at", "took", "result"],
+      rows: phases.map((p) => [
+        p.name,
+        `${p.startedAt} s`,
+        `${p.seconds} s`,
+        `${p.status}${p.detail ? `: ${p.detail}` : ""}`
+      ])
+    }
+  ];
+  if (checks.length > 0) {
+    tables.push({
+      caption: "Checks",
+      header: ["check", "result", "detail"],
+      rows: checks.map((c) => [c.name, c.ok ? "passed" : "FAILED", c.detail])
+    });
+  }
+  return tables;
+}
 
 // actions/engine/restore/wait.ts
 init_errors();
@@ -51123,23 +51160,12 @@ var Recovery = class {
   }
   async smoke() {
     if (this.options.smoke.length === 0) return;
-    const results = await this.timeline.phase(
-      "smoke requests",
-      () => runSmokeRequests(this.options.smoke, {
-        logger: this.logger,
-        windowMs: this.options.smokeWindowMs,
-        ...this.options.smokeTls ? { tls: this.options.smokeTls } : {}
-      }),
-      (r) => `${r.filter((x) => x.ok).length} of ${r.length} as expected`
-    );
+    const results = await smokePhase(this.timeline, this.options.smoke, {
+      logger: this.logger,
+      windowMs: this.options.smokeWindowMs,
+      ...this.options.smokeTls ? { tls: this.options.smokeTls } : {}
+    });
     this.outcome.smoke = results;
-    for (const r of results) {
-      this.timeline.check(
-        `${r.method} ${r.url}`,
-        r.ok,
-        `${r.status || r.error} (expected ${r.expected})${r.attempts > 1 ? ` after ${r.attempts} attempts` : ""}`
-      );
-    }
   }
 };
 function describeKinds(changes) {
@@ -51919,12 +51945,7 @@ async function restoreTyk(options) {
       left.length === 0 ? `${options.desired.length} APIs and policies, no difference after the reload` : `still different after ${Math.round(options.convergeMs / 1e3)} s: ${left.slice(0, 10).join(", ")}`
     );
     if (options.smoke.length > 0) {
-      outcome.smoke = await timeline.phase(
-        "smoke requests",
-        () => runSmokeRequests(options.smoke, { logger: logger2, windowMs: options.smokeWindowMs })
-      );
-      for (const s of outcome.smoke)
-        timeline.check(`${s.method} ${s.url}`, s.ok, `${s.status || s.error} (expected ${s.expected})`);
+      outcome.smoke = await smokePhase(timeline, options.smoke, { logger: logger2, windowMs: options.smokeWindowMs });
     }
     outcome.verified = timeline.checks.every((c) => c.ok);
   } catch (err) {
@@ -54970,23 +54991,10 @@ function describe(outcome, reportFile) {
   }
   for (const warning2 of outcome.warnings)
     report.annotations.push({ level: "warning", title: "deckhand restore", message: warning2 });
-  report.tables.push({
-    caption: `Recovery timeline (RTO ${outcome.rtoSeconds} s)`,
-    header: ["phase", "started at", "took", "result"],
-    rows: outcome.phases.map((p) => [
-      p.name,
-      `${p.startedAt} s`,
-      `${p.seconds} s`,
-      `${p.status}${p.detail ? `: ${p.detail}` : ""}`
-    ])
-  });
-  if (outcome.checks.length > 0) {
-    report.tables.push({
-      caption: "Checks",
-      header: ["check", "result", "detail"],
-      rows: outcome.checks.map((c) => [c.name, c.ok ? "passed" : "FAILED", c.detail])
-    });
-  }
+  append(
+    report.tables,
+    timelineTables(`Recovery timeline (RTO ${outcome.rtoSeconds} s)`, outcome.phases, outcome.checks)
+  );
   report.lines.push(`Report: ${reportFile}`);
   return report;
 }

@@ -37616,6 +37616,21 @@ async function runSmokeRequests(requests, options) {
   }
   return results;
 }
+async function smokePhase(timeline, requests, options) {
+  const results = await timeline.phase(
+    "smoke requests",
+    () => runSmokeRequests(requests, options),
+    (r) => `${r.filter((x) => x.ok).length} of ${r.length} as expected`
+  );
+  for (const r of results) {
+    timeline.check(
+      `${r.method} ${r.url}`,
+      r.ok,
+      `${r.status || r.error} (expected ${r.expected})${r.attempts > 1 ? ` after ${r.attempts} attempts` : ""}`
+    );
+  }
+  return results;
+}
 
 // actions/engine/upgrade/convert.ts
 import { readFile as readFile3 } from "node:fs/promises";
@@ -56078,6 +56093,28 @@ var Timeline = class {
     this.checks.push({ name, ok: ok3, detail });
   }
 };
+function timelineTables(caption, phases, checks) {
+  const tables = [
+    {
+      caption,
+      header: ["phase", "started at", "took", "result"],
+      rows: phases.map((p2) => [
+        p2.name,
+        `${p2.startedAt} s`,
+        `${p2.seconds} s`,
+        `${p2.status}${p2.detail ? `: ${p2.detail}` : ""}`
+      ])
+    }
+  ];
+  if (checks.length > 0) {
+    tables.push({
+      caption: "Checks",
+      header: ["check", "result", "detail"],
+      rows: checks.map((c) => [c.name, c.ok ? "passed" : "FAILED", c.detail])
+    });
+  }
+  return tables;
+}
 
 // actions/engine/restore/wait.ts
 init_errors();
@@ -56515,23 +56552,12 @@ var Recovery = class {
   }
   async smoke() {
     if (this.options.smoke.length === 0) return;
-    const results = await this.timeline.phase(
-      "smoke requests",
-      () => runSmokeRequests(this.options.smoke, {
-        logger: this.logger,
-        windowMs: this.options.smokeWindowMs,
-        ...this.options.smokeTls ? { tls: this.options.smokeTls } : {}
-      }),
-      (r) => `${r.filter((x) => x.ok).length} of ${r.length} as expected`
-    );
+    const results = await smokePhase(this.timeline, this.options.smoke, {
+      logger: this.logger,
+      windowMs: this.options.smokeWindowMs,
+      ...this.options.smokeTls ? { tls: this.options.smokeTls } : {}
+    });
     this.outcome.smoke = results;
-    for (const r of results) {
-      this.timeline.check(
-        `${r.method} ${r.url}`,
-        r.ok,
-        `${r.status || r.error} (expected ${r.expected})${r.attempts > 1 ? ` after ${r.attempts} attempts` : ""}`
-      );
-    }
   }
 };
 function describeKinds(changes) {
@@ -61516,23 +61542,12 @@ var Upgrade = class {
   /** Smoke requests through the new gateway's proxy; any that fails ends the upgrade. */
   async smoke() {
     if (this.options.smoke.length === 0) return;
-    const results = await this.timeline.phase(
-      "smoke requests",
-      () => runSmokeRequests(this.options.smoke, {
-        logger: this.logger,
-        windowMs: this.options.smokeWindowMs,
-        ...this.options.smokeTls ? { tls: this.options.smokeTls } : {}
-      }),
-      (r) => `${r.filter((x) => x.ok).length} of ${r.length} as expected`
-    );
+    const results = await smokePhase(this.timeline, this.options.smoke, {
+      logger: this.logger,
+      windowMs: this.options.smokeWindowMs,
+      ...this.options.smokeTls ? { tls: this.options.smokeTls } : {}
+    });
     this.outcome.smoke = results;
-    for (const r of results) {
-      this.timeline.check(
-        `${r.method} ${r.url}`,
-        r.ok,
-        `${r.status || r.error} (expected ${r.expected})${r.attempts > 1 ? ` after ${r.attempts} attempts` : ""}`
-      );
-    }
     const failed = results.filter((r) => !r.ok);
     if (failed.length > 0) {
       throw new DeckhandError(
@@ -63046,23 +63061,7 @@ function describeUpgrade(outcome, reportFile, conf, kongConfFile) {
   if (outcome.rollbackReason) report2.lines.push(`Rolled back because: ${outcome.rollbackReason}`);
   for (const warning2 of outcome.warnings)
     report2.annotations.push({ level: "warning", title: TITLE, message: warning2 });
-  report2.tables.push({
-    caption: `Phases (${outcome.seconds} s)`,
-    header: ["phase", "started at", "took", "result"],
-    rows: outcome.phases.map((p2) => [
-      p2.name,
-      `${p2.startedAt} s`,
-      `${p2.seconds} s`,
-      `${p2.status}${p2.detail ? `: ${p2.detail}` : ""}`
-    ])
-  });
-  if (outcome.checks.length > 0) {
-    report2.tables.push({
-      caption: "Checks",
-      header: ["check", "result", "detail"],
-      rows: outcome.checks.map((c) => [c.name, c.ok ? "passed" : "FAILED", c.detail])
-    });
-  }
+  append(report2.tables, timelineTables(`Phases (${outcome.seconds} s)`, outcome.phases, outcome.checks));
   const hops = outcome.conversions.flatMap((c) => c.hops.map((h) => ({ file: c.input, hop: h })));
   if (hops.length > 0) {
     report2.tables.push({

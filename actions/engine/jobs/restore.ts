@@ -14,6 +14,7 @@ import { LiveRules } from '../secrets/live-rules.js'
 import { addSchemaProblems } from '../secrets/report.js'
 import { type RestoreOutcome, restoreGateway, STRATEGIES, type Strategy } from '../restore/restore.js'
 import { parseSmokeRequests, type SmokeRequest } from '../restore/smoke.js'
+import { timelineTables } from '../restore/timeline.js'
 import { restoreTyk } from '../tyk/restore.js'
 import { openTykTarget } from '../tyk/target.js'
 import { COMMANDS } from '../../spec.js'
@@ -238,23 +239,10 @@ function describe(outcome: RestoreOutcome, reportFile: string): Report {
   }
   for (const warning of outcome.warnings)
     report.annotations.push({ level: 'warning', title: 'deckhand restore', message: warning })
-  report.tables.push({
-    caption: `Recovery timeline (RTO ${outcome.rtoSeconds} s)`,
-    header: ['phase', 'started at', 'took', 'result'],
-    rows: outcome.phases.map((p) => [
-      p.name,
-      `${p.startedAt} s`,
-      `${p.seconds} s`,
-      `${p.status}${p.detail ? `: ${p.detail}` : ''}`,
-    ]),
-  })
-  if (outcome.checks.length > 0) {
-    report.tables.push({
-      caption: 'Checks',
-      header: ['check', 'result', 'detail'],
-      rows: outcome.checks.map((c) => [c.name, c.ok ? 'passed' : 'FAILED', c.detail]),
-    })
-  }
+  append(
+    report.tables,
+    timelineTables(`Recovery timeline (RTO ${outcome.rtoSeconds} s)`, outcome.phases, outcome.checks),
+  )
   report.lines.push(`Report: ${reportFile}`)
   return report
 }

@@ -1,5 +1,6 @@
 import { append } from '../arrays.js'
 import { emptyReport, type Report } from '../report.js'
+import { timelineTables } from '../restore/timeline.js'
 import { type KongConfChanges, kongConfReport } from '../upgrade/kong-conf.js'
 import type { UpgradeOutcome } from '../upgrade/upgrade.js'
 
@@ -83,23 +84,7 @@ export function describeUpgrade(
   for (const warning of outcome.warnings)
     report.annotations.push({ level: 'warning', title: TITLE, message: warning })
 
-  report.tables.push({
-    caption: `Phases (${outcome.seconds} s)`,
-    header: ['phase', 'started at', 'took', 'result'],
-    rows: outcome.phases.map((p) => [
-      p.name,
-      `${p.startedAt} s`,
-      `${p.seconds} s`,
-      `${p.status}${p.detail ? `: ${p.detail}` : ''}`,
-    ]),
-  })
-  if (outcome.checks.length > 0) {
-    report.tables.push({
-      caption: 'Checks',
-      header: ['check', 'result', 'detail'],
-      rows: outcome.checks.map((c) => [c.name, c.ok ? 'passed' : 'FAILED', c.detail]),
-    })
-  }
+  append(report.tables, timelineTables(`Phases (${outcome.seconds} s)`, outcome.phases, outcome.checks))
   const hops = outcome.conversions.flatMap((c) => c.hops.map((h) => ({ file: c.input, hop: h })))
   if (hops.length > 0) {
     report.tables.push({

@@ -17,7 +17,7 @@ import { expandState } from '../state/files.js'
 import { runUserCommand } from './command.js'
 import { buildDeclarativeConfig } from './declarative-config.js'
 import { checkNodes, loadNode, nodeEntityCounts } from './dbless.js'
-import { runSmokeRequests, type SmokeRequest, type SmokeResult } from './smoke.js'
+import { smokePhase, type SmokeRequest, type SmokeResult } from './smoke.js'
 import { type Check, type Phase, Timeline } from './timeline.js'
 import { type ReadyNode, waitForGateway } from './wait.js'
 import { inputName } from '../jobs/inputs.js'
@@ -500,24 +500,12 @@ class Recovery {
 
   private async smoke(): Promise<void> {
     if (this.options.smoke.length === 0) return
-    const results = await this.timeline.phase(
-      'smoke requests',
-      () =>
-        runSmokeRequests(this.options.smoke, {
-          logger: this.logger,
-          windowMs: this.options.smokeWindowMs,
-          ...(this.options.smokeTls ? { tls: this.options.smokeTls } : {}),
-        }),
-      (r) => `${r.filter((x) => x.ok).length} of ${r.length} as expected`,
-    )
+    const results = await smokePhase(this.timeline, this.options.smoke, {
+      logger: this.logger,
+      windowMs: this.options.smokeWindowMs,
+      ...(this.options.smokeTls ? { tls: this.options.smokeTls } : {}),
+    })
     this.outcome.smoke = results
-    for (const r of results) {
-      this.timeline.check(
-        `${r.method} ${r.url}`,
-        r.ok,
-        `${r.status || r.error} (expected ${r.expected})${r.attempts > 1 ? ` after ${r.attempts} attempts` : ''}`,
-      )
-    }
   }
 }
 

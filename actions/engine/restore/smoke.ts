@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { DeckhandError } from '../errors.js'
 import { sendRequest, type TlsOptions } from '../http.js'
 import type { Logger } from '../log.js'
+import type { Timeline } from './timeline.js'
 
 /** One smoke request: `METHOD URL STATUS`, STATUS exact (200) or a class (2xx). */
 export interface SmokeRequest {
@@ -108,6 +109,27 @@ export async function runSmokeRequests(
         `${result.ok ? '' : ', FAILED'}${result.attempts > 1 ? ` after ${result.attempts} attempts` : ''}`,
     )
     results.push(result)
+  }
+  return results
+}
+
+/** The `smoke requests` phase of a restore or an upgrade: the requests run, each one a check of the timeline. */
+export async function smokePhase(
+  timeline: Timeline,
+  requests: readonly SmokeRequest[],
+  options: Parameters<typeof runSmokeRequests>[1],
+): Promise<SmokeResult[]> {
+  const results = await timeline.phase(
+    'smoke requests',
+    () => runSmokeRequests(requests, options),
+    (r) => `${r.filter((x) => x.ok).length} of ${r.length} as expected`,
+  )
+  for (const r of results) {
+    timeline.check(
+      `${r.method} ${r.url}`,
+      r.ok,
+      `${r.status || r.error} (expected ${r.expected})${r.attempts > 1 ? ` after ${r.attempts} attempts` : ''}`,
+    )
   }
   return results
 }

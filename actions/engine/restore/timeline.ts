@@ -1,4 +1,5 @@
 import { errorMessage } from '../errors.js'
+import type { Table } from '../report.js'
 
 /** One step of a recovery, timed from the start of the restore. */
 export interface Phase {
@@ -66,4 +67,28 @@ export class Timeline {
   check(name: string, ok: boolean, detail: string): void {
     this.checks.push({ name, ok, detail })
   }
+}
+
+/** The phases (when each started, how long it took, its result) and the checks, as report tables. */
+export function timelineTables(caption: string, phases: readonly Phase[], checks: readonly Check[]): Table[] {
+  const tables: Table[] = [
+    {
+      caption,
+      header: ['phase', 'started at', 'took', 'result'],
+      rows: phases.map((p) => [
+        p.name,
+        `${p.startedAt} s`,
+        `${p.seconds} s`,
+        `${p.status}${p.detail ? `: ${p.detail}` : ''}`,
+      ]),
+    },
+  ]
+  if (checks.length > 0) {
+    tables.push({
+      caption: 'Checks',
+      header: ['check', 'result', 'detail'],
+      rows: checks.map((c) => [c.name, c.ok ? 'passed' : 'FAILED', c.detail]),
+    })
+  }
+  return tables
 }

@@ -5,7 +5,7 @@ import { inputName } from '../jobs/inputs.js'
 import type { Logger } from '../log.js'
 import { describeCounts } from '../reconcile.js'
 import type { RestoreOutcome } from '../restore/restore.js'
-import { runSmokeRequests, type SmokeRequest } from '../restore/smoke.js'
+import { smokePhase, type SmokeRequest } from '../restore/smoke.js'
 import { Timeline } from '../restore/timeline.js'
 import type { TykObject } from './objects.js'
 import { planTyk } from './plan.js'
@@ -132,11 +132,7 @@ export async function restoreTyk(options: TykRestoreOptions): Promise<RestoreOut
         : `still different after ${Math.round(options.convergeMs / 1000)} s: ${left.slice(0, 10).join(', ')}`,
     )
     if (options.smoke.length > 0) {
-      outcome.smoke = await timeline.phase('smoke requests', () =>
-        runSmokeRequests(options.smoke, { logger, windowMs: options.smokeWindowMs }),
-      )
-      for (const s of outcome.smoke)
-        timeline.check(`${s.method} ${s.url}`, s.ok, `${s.status || s.error} (expected ${s.expected})`)
+      outcome.smoke = await smokePhase(timeline, options.smoke, { logger, windowMs: options.smokeWindowMs })
     }
     outcome.verified = timeline.checks.every((c) => c.ok)
   } catch (err) {

@@ -18,7 +18,7 @@ import { runUserCommand } from '../restore/command.js'
 import { buildDeclarativeConfig } from '../restore/declarative-config.js'
 import { checkNodes, loadNode, type NodeCheck } from '../restore/dbless.js'
 import { restoreGateway } from '../restore/restore.js'
-import { runSmokeRequests, type SmokeRequest, type SmokeResult } from '../restore/smoke.js'
+import { smokePhase, type SmokeRequest, type SmokeResult } from '../restore/smoke.js'
 import { type Check, type Phase, Timeline } from '../restore/timeline.js'
 import { type ReadyNode, waitForGateway } from '../restore/wait.js'
 import { convertState, type ConvertReport } from './convert.js'
@@ -793,24 +793,12 @@ class Upgrade {
   /** Smoke requests through the new gateway's proxy; any that fails ends the upgrade. */
   private async smoke(): Promise<void> {
     if (this.options.smoke.length === 0) return
-    const results = await this.timeline.phase(
-      'smoke requests',
-      () =>
-        runSmokeRequests(this.options.smoke, {
-          logger: this.logger,
-          windowMs: this.options.smokeWindowMs,
-          ...(this.options.smokeTls ? { tls: this.options.smokeTls } : {}),
-        }),
-      (r) => `${r.filter((x) => x.ok).length} of ${r.length} as expected`,
-    )
+    const results = await smokePhase(this.timeline, this.options.smoke, {
+      logger: this.logger,
+      windowMs: this.options.smokeWindowMs,
+      ...(this.options.smokeTls ? { tls: this.options.smokeTls } : {}),
+    })
     this.outcome.smoke = results
-    for (const r of results) {
-      this.timeline.check(
-        `${r.method} ${r.url}`,
-        r.ok,
-        `${r.status || r.error} (expected ${r.expected})${r.attempts > 1 ? ` after ${r.attempts} attempts` : ''}`,
-      )
-    }
     const failed = results.filter((r) => !r.ok)
     if (failed.length > 0) {
       throw new DeckhandError(
