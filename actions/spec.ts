@@ -153,6 +153,16 @@ const tykInputs: Record<string, InputSpec> = {
   },
 }
 
+/** The smoke requests of restore and upgrade. */
+const smokeTimeout: InputSpec = {
+  type: 'integer',
+  max: 3600,
+  unit: 'seconds',
+  default: '30',
+  description:
+    'Seconds each smoke request is retried (with backoff) until it answers as expected: Kong applies new configuration to its router a few seconds after it is written.',
+}
+
 /** Only where something is written to Tyk: sync and restore. */
 const convergeTimeout: InputSpec = {
   type: 'integer',
@@ -897,14 +907,7 @@ COMMANDS.restore = {
       description:
         'Requests that prove the proxy serves traffic, one "METHOD URL STATUS" per line, e.g. GET https://api.example.com/health 200 (STATUS may be 2xx). Query values (API keys) are masked in logs and reports.',
     },
-    'smoke-timeout': {
-      type: 'integer',
-      max: 3600,
-      unit: 'seconds',
-      default: '30',
-      description:
-        'Seconds each smoke request is retried (with backoff) until it answers as expected: Kong applies new configuration to its router a few seconds after it is written.',
-    },
+    'smoke-timeout': smokeTimeout,
     'report-file': {
       type: 'string',
       description:
@@ -1062,14 +1065,7 @@ COMMANDS.upgrade = {
       description:
         'Requests through the upgraded gateway\'s proxy, one "METHOD URL STATUS" per line, e.g. GET https://api.example.com/health 200 (STATUS may be 2xx). Query values (API keys) are masked in logs and reports.',
     },
-    'smoke-timeout': {
-      type: 'integer',
-      max: 3600,
-      unit: 'seconds',
-      default: '30',
-      description:
-        'Seconds each smoke request is retried (with backoff) until it answers as expected: Kong applies new configuration to its router a few seconds after it is written.',
-    },
+    'smoke-timeout': smokeTimeout,
     'wait-timeout': {
       type: 'integer',
       max: 86_400,

@@ -40457,6 +40457,13 @@ var tykInputs = {
     description: "Path to the tyk-sync binary for tyk-dashboard. Default: tyk-sync on PATH."
   }
 };
+var smokeTimeout = {
+  type: "integer",
+  max: 3600,
+  unit: "seconds",
+  default: "30",
+  description: "Seconds each smoke request is retried (with backoff) until it answers as expected: Kong applies new configuration to its router a few seconds after it is written."
+};
 var convergeTimeout = {
   type: "integer",
   max: 3600,
@@ -41101,13 +41108,7 @@ COMMANDS.restore = {
       type: "list",
       description: 'Requests that prove the proxy serves traffic, one "METHOD URL STATUS" per line, e.g. GET https://api.example.com/health 200 (STATUS may be 2xx). Query values (API keys) are masked in logs and reports.'
     },
-    "smoke-timeout": {
-      type: "integer",
-      max: 3600,
-      unit: "seconds",
-      default: "30",
-      description: "Seconds each smoke request is retried (with backoff) until it answers as expected: Kong applies new configuration to its router a few seconds after it is written."
-    },
+    "smoke-timeout": smokeTimeout,
     "report-file": {
       type: "string",
       description: "Where to write the recovery report as JSON. Default: a new file in the runner's temporary directory."
@@ -41238,13 +41239,7 @@ COMMANDS.upgrade = {
       type: "list",
       description: `Requests through the upgraded gateway's proxy, one "METHOD URL STATUS" per line, e.g. GET https://api.example.com/health 200 (STATUS may be 2xx). Query values (API keys) are masked in logs and reports.`
     },
-    "smoke-timeout": {
-      type: "integer",
-      max: 3600,
-      unit: "seconds",
-      default: "30",
-      description: "Seconds each smoke request is retried (with backoff) until it answers as expected: Kong applies new configuration to its router a few seconds after it is written."
-    },
+    "smoke-timeout": smokeTimeout,
     "wait-timeout": {
       type: "integer",
       max: 86400,
