@@ -64761,6 +64761,20 @@ function countCollections(content) {
 // actions/engine/restore/dbless.ts
 init_errors();
 import { setTimeout as sleep3 } from "node:timers/promises";
+
+// actions/engine/retry-after.ts
+function retryAfterMs(value, options2) {
+  const text = (Array.isArray(value) ? value[0] : value)?.trim() ?? "";
+  let ms2 = options2.fallbackMs;
+  if (/^\d+$/.test(text)) ms2 = Number(text) * 1e3;
+  else if (/^[A-Za-z]{3}/.test(text)) {
+    const date = Date.parse(text);
+    if (Number.isFinite(date)) ms2 = Math.max(0, date - (options2.now ?? Date.now()));
+  }
+  return Math.min(Math.max(ms2, options2.minMs), options2.maxMs);
+}
+
+// actions/engine/restore/dbless.ts
 async function nodeEntityCounts(admin) {
   const answer = parseJson2(await admin.expect("GET", "/config", 200, void 0, MAX_STATE_BYTES));
   const content = typeof answer.config === "string" ? readStateText(answer.config, `${admin.address} GET /config`) : void 0;
@@ -64780,7 +64794,7 @@ async function loadNode(admin, config, options2) {
     if (res.status === 304) return { address: admin.address, reloaded: false, busy };
     if (res.status === 429 || res.status === 503) {
       busy++;
-      const wait = retryAfterMs(res.headers["retry-after"]);
+      const wait = retryAfterMs(res.headers["retry-after"], { fallbackMs: 1e3, minMs: 250, maxMs: 6e4 });
       if (performance.now() + wait > options2.deadline) {
         throw new DeckhandError(
           `${admin.address} was still busy loading a configuration (${describeAnswer(res)}) when ${inputName("wait-timeout")} ran out. Nothing else was changed on it.`
@@ -64817,10 +64831,6 @@ function flatErrors(body) {
   } catch {
     return [];
   }
-}
-function retryAfterMs(value) {
-  const seconds2 = Number(Array.isArray(value) ? value[0] : value);
-  return Number.isFinite(seconds2) && seconds2 > 0 ? Math.min(seconds2, 60) * 1e3 : 1e3;
 }
 async function checkNodes(admins, config) {
   const checks = await Promise.all(

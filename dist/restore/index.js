@@ -50487,6 +50487,20 @@ function countCollections(content) {
 // actions/engine/restore/dbless.ts
 init_errors();
 import { setTimeout as sleep2 } from "node:timers/promises";
+
+// actions/engine/retry-after.ts
+function retryAfterMs(value, options) {
+  const text = (Array.isArray(value) ? value[0] : value)?.trim() ?? "";
+  let ms = options.fallbackMs;
+  if (/^\d+$/.test(text)) ms = Number(text) * 1e3;
+  else if (/^[A-Za-z]{3}/.test(text)) {
+    const date = Date.parse(text);
+    if (Number.isFinite(date)) ms = Math.max(0, date - (options.now ?? Date.now()));
+  }
+  return Math.min(Math.max(ms, options.minMs), options.maxMs);
+}
+
+// actions/engine/restore/dbless.ts
 async function nodeEntityCounts(admin) {
   const answer = parseJson(await admin.expect("GET", "/config", 200, void 0, MAX_STATE_BYTES));
   const content = typeof answer.config === "string" ? readStateText(answer.config, `${admin.address} GET /config`) : void 0;
@@ -50506,7 +50520,7 @@ async function loadNode(admin, config, options) {
     if (res.status === 304) return { address: admin.address, reloaded: false, busy };
     if (res.status === 429 || res.status === 503) {
       busy++;
-      const wait = retryAfterMs(res.headers["retry-after"]);
+      const wait = retryAfterMs(res.headers["retry-after"], { fallbackMs: 1e3, minMs: 250, maxMs: 6e4 });
       if (performance.now() + wait > options.deadline) {
         throw new DeckhandError(
           `${admin.address} was still busy loading a configuration (${describeAnswer(res)}) when ${inputName("wait-timeout")} ran out. Nothing else was changed on it.`
@@ -50543,10 +50557,6 @@ function flatErrors(body) {
   } catch {
     return [];
   }
-}
-function retryAfterMs(value) {
-  const seconds = Number(Array.isArray(value) ? value[0] : value);
-  return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 60) * 1e3 : 1e3;
 }
 async function checkNodes(admins, config) {
   const checks = await Promise.all(

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 
 import { DeckhandError } from '../errors.js'
 import { inputName } from '../jobs/inputs.js'
+import { retryAfterMs } from '../retry-after.js'
 import { describeAnswer, EMPTY_CONFIGURATION_HASH, type KongAdmin, parseJson } from '../kong/admin.js'
 import type { Logger } from '../log.js'
 import { isObject } from '../state/entities.js'
@@ -60,7 +61,7 @@ export async function loadNode(
     if (res.status === 304) return { address: admin.address, reloaded: false, busy }
     if (res.status === 429 || res.status === 503) {
       busy++
-      const wait = retryAfterMs(res.headers['retry-after'])
+      const wait = retryAfterMs(res.headers['retry-after'], { fallbackMs: 1000, minMs: 250, maxMs: 60_000 })
       if (performance.now() + wait > options.deadline) {
         throw new DeckhandError(
           `${admin.address} was still busy loading a configuration (${describeAnswer(res)}) when ${inputName('wait-timeout')} ran out. Nothing else was changed on it.`,
@@ -114,11 +115,6 @@ function flatErrors(body: string): string[] {
   } catch {
     return []
   }
-}
-
-function retryAfterMs(value: string | string[] | undefined): number {
-  const seconds = Number(Array.isArray(value) ? value[0] : value)
-  return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 60) * 1000 : 1000
 }
 
 /** A node's hash and entities after the load, compared with what was sent. */
