@@ -137,6 +137,9 @@ export function reconcileArgs(features: DeckFeatures, cmd: ReconcileCommand): st
 
 export interface GlobalArgs {
   kongAddr?: string
+  /** Konnect mode: the API address and the control plane (the token goes in the environment). */
+  konnectAddr?: string
+  konnectControlPlane?: string
   tlsSkipVerify?: boolean
   caCertFile?: string
   tlsServerName?: string
@@ -144,10 +147,15 @@ export interface GlobalArgs {
   configFile?: string
 }
 
-/** Flags every invocation gets: explicit address (never Konnect auto-detection), no colour, no telemetry. */
+/**
+ * Flags every invocation gets: an explicit address (Kong's, or Konnect's with the control plane: never deck's
+ * defaults), no colour, no telemetry.
+ */
 export function globalArgs(g: GlobalArgs): string[] {
   const args: string[] = []
   if (g.kongAddr) args.push('--kong-addr', g.kongAddr)
+  if (g.konnectAddr) args.push('--konnect-addr', g.konnectAddr)
+  if (g.konnectControlPlane) args.push('--konnect-control-plane-name', g.konnectControlPlane)
   args.push('--no-color', '--analytics=false')
   if (g.tlsSkipVerify) args.push('--tls-skip-verify')
   if (g.caCertFile) args.push('--ca-cert-file', g.caCertFile)

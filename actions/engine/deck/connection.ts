@@ -15,6 +15,31 @@ export interface Connection {
   timeoutSeconds?: number
 }
 
+/**
+ * How to reach one Konnect control plane through deck's Konnect mode (Kong/deck cmd/common_konnect.go). The
+ * token reaches deck as DECK_KONNECT_TOKEN (viper binds every flag to DECK_<FLAG>, cmd/root.go), never argv.
+ */
+export interface KonnectConnection {
+  kind: 'konnect'
+  /** The Konnect API, e.g. https://eu.api.konghq.com. */
+  konnectAddr: string
+  /** A personal (kpat_) or system account (spat_) access token. */
+  token: string
+  /** The control plane deck runs against; each control plane gets its own runner. */
+  controlPlane?: string
+  tlsSkipVerify?: boolean
+  caCert?: string
+  tlsServerName?: string
+  timeoutSeconds?: number
+}
+
+/** A self-managed Kong's Admin API, or a Konnect control plane. */
+export type GatewayConnection = Connection | KonnectConnection
+
+export function isKonnect(connection: GatewayConnection | undefined): connection is KonnectConnection {
+  return (connection as KonnectConnection | undefined)?.kind === 'konnect'
+}
+
 /** Checks the Admin API address and returns it normalized; errors say how to fix the value. */
 export function parseKongAddr(value: string | undefined): string {
   return parseAddress(
@@ -90,8 +115,9 @@ export function parseHeaders(lines: readonly string[]): string[] {
 }
 
 /** Values that must never appear in output: the token and every header value. */
-export function connectionSecrets(connection: Connection | undefined): string[] {
+export function connectionSecrets(connection: GatewayConnection | undefined): string[] {
   if (!connection) return []
+  if (isKonnect(connection)) return connection.token.length >= 3 ? [connection.token] : []
   const secrets = [connection.adminToken ?? '']
   for (const header of connection.headers ?? []) secrets.push(header.slice(header.indexOf(':') + 1))
   return secrets.filter((s) => s.length >= 3)

@@ -8,7 +8,7 @@ import type { Logger } from '../log.js'
 import { run, type RunResult } from '../process.js'
 import { scrub } from '../scrub.js'
 import { type GlobalArgs, globalArgs } from './commands.js'
-import { type Connection, connectionSecrets } from './connection.js'
+import { connectionSecrets, type GatewayConnection, isKonnect } from './connection.js'
 import type { DeckFeatures } from './version.js'
 
 export interface DeckBinary {
@@ -62,11 +62,26 @@ export class DeckRunner {
 
   constructor(
     readonly deck: DeckBinary,
-    private readonly connection: Connection | undefined,
+    private readonly connection: GatewayConnection | undefined,
     private readonly logger: Logger,
     options: { timeoutMs?: number } = {},
   ) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_DECK_TIMEOUT_SECONDS * 1000
+  }
+
+  /** The same deck and variables against one Konnect control plane. */
+  forControlPlane(name: string): DeckRunner {
+    if (!isKonnect(this.connection)) throw new Error('forControlPlane needs a Konnect connection')
+    const runner = new DeckRunner(this.deck, { ...this.connection, controlPlane: name }, this.logger, {
+      timeoutMs: this.timeoutMs,
+    })
+    runner.useVariables(this.variables)
+    return runner
+  }
+
+  /** The Konnect control plane this runner targets, if it targets one. */
+  get controlPlane(): string | undefined {
+    return isKonnect(this.connection) ? this.connection.controlPlane : undefined
   }
 
   /**
@@ -89,7 +104,11 @@ export class DeckRunner {
       const env: Record<string, string> = { ...this.variables }
       const global: GlobalArgs = {}
       const conn = options.online ? this.connection : undefined
-      if (conn) {
+      if (isKonnect(conn)) {
+        env.DECK_KONNECT_TOKEN = conn.token
+        global.konnectAddr = conn.konnectAddr
+        global.konnectControlPlane = conn.controlPlane
+      } else if (conn) {
         const headers = [...(conn.headers ?? [])]
         if (conn.adminToken) {
           if (this.deck.features.adminTokenEnv) env.DECK_KONG_ADMIN_TOKEN = conn.adminToken
@@ -100,6 +119,8 @@ export class DeckRunner {
           await writeFile(global.configFile, stringify({ headers }), { mode: 0o600 })
         }
         global.kongAddr = conn.kongAddr
+      }
+      if (conn) {
         global.tlsSkipVerify = conn.tlsSkipVerify
         global.tlsServerName = conn.tlsServerName
         global.timeoutSeconds = conn.timeoutSeconds

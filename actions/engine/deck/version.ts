@@ -16,6 +16,11 @@ export interface DeckFeatures {
   adminTokenEnv: boolean
   /** `diff`/`sync --json-output` exist (v1.24.0): deckhand reads plans and results only as JSON. */
   jsonOutput: boolean
+  /**
+   * Konnect control planes are served well (v1.40.0): "Konnect requires decK v1.40.0 or above. Versions below
+   * this will see inconsistent deck gateway diff results" (developer.konghq.com deck/gateway/konnect-configuration).
+   */
+  konnect: boolean
   /** The Kong LTS format pairs `deck file convert` converts (deck convert/convert.go Convert), oldest first. */
   convertPairs: readonly ConvertPair[]
 }
@@ -63,6 +68,7 @@ export function deckFeatures(version: string): DeckFeatures {
     gatewayCommands: semver.gte(v, '1.28.0'),
     adminTokenEnv: semver.gte(v, '1.64.0'),
     jsonOutput: semver.gte(v, '1.24.0'),
+    konnect: semver.gte(v, '1.40.0'),
     convertPairs: CONVERT_PAIRS.filter((p) => semver.gte(v, p.since)).map(({ from, to }) => ({ from, to })),
   }
 }

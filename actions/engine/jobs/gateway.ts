@@ -1,0 +1,91 @@
+import { type Connection, connectionSecrets, type KonnectConnection } from '../deck/connection.js'
+import { DeckhandError, InputError } from '../errors.js'
+import { konnectAddress } from '../konnect/address.js'
+import { KonnectApi } from '../konnect/api.js'
+import { readCaCert } from '../http.js'
+import { type JobContext, readConnection } from './context.js'
+import { type Inputs, inputName, requiredInput } from './inputs.js'
+
+/**
+ * The gateway a job works on, from the `gateway` input: a self-managed Kong (its Admin API, through deck), a
+ * Kong Konnect control plane (deck's Konnect mode, and Konnect's own API for what deck cannot do), or Tyk.
+ * Inputs that belong to another gateway are refused, never silently ignored.
+ */
+export type GatewayKind = 'kong' | 'konnect' | 'tyk'
+
+const KONNECT_ONLY = ['konnect-token', 'konnect-region', 'konnect-addr', 'konnect-control-plane']
+/** What only a self-managed Kong's Admin API takes. */
+const KONG_ONLY = ['kong-addr', 'kong-admin-token', 'headers', 'workspace', 'all-workspaces']
+
+export function gatewayKind(inputs: Inputs): GatewayKind {
+  const kind = inputs.oneOf<GatewayKind>('gateway', ['kong', 'konnect', 'tyk'])
+  if (kind !== 'konnect') refuseInputs(inputs, KONNECT_ONLY, `for ${inputName('gateway')} konnect`)
+  return kind
+}
+
+/** Refuses inputs that were given but mean nothing here: "<inputs> is/are <purpose>." */
+export function refuseInputs(inputs: Inputs, names: readonly string[], purpose: string): void {
+  const set = names.filter(
+    (name) => inputs.has(name) && inputs.given(name) && inputs.string(name) !== 'false',
+  )
+  if (set.length > 0) {
+    throw new InputError(`${set.map(inputName).join(', ')} ${set.length === 1 ? 'is' : 'are'} ${purpose}.`)
+  }
+}
+
+/** A deck-driven gateway: Kong's Admin API or a Konnect organization, with what reports call it. */
+export type DeckGateway =
+  | { kind: 'kong'; connection: Connection; address: string }
+  | { kind: 'konnect'; connection: KonnectConnection; address: string; api: KonnectApi }
+
+/** The connection inputs of a deck-driven gateway, its secrets masked at once. */
+export async function readDeckGateway(
+  kind: 'kong' | 'konnect',
+  inputs: Inputs,
+  ctx: JobContext,
+): Promise<DeckGateway> {
+  if (kind === 'kong') {
+    const connection = readConnection(inputs, ctx)
+    return { kind, connection, address: connection.kongAddr }
+  }
+  refuseInputs(inputs, KONG_ONLY, `for a self-managed Kong's Admin API, not ${inputName('gateway')} konnect`)
+  const token = inputs.string('konnect-token')
+  if (!token) {
+    throw requiredInput(
+      'konnect-token',
+      'a Konnect personal access token (kpat_…) or system account token (spat_…) for gateway: konnect',
+    )
+  }
+  const connection: KonnectConnection = {
+    kind: 'konnect',
+    konnectAddr: konnectAddress(inputs.string('konnect-region'), inputs.string('konnect-addr')),
+    token,
+    tlsSkipVerify: inputs.boolean('tls-skip-verify'),
+    caCert: inputs.string('ca-cert'),
+    tlsServerName: inputs.string('tls-server-name'),
+    timeoutSeconds: inputs.integer('timeout'),
+  }
+  for (const secret of connectionSecrets(connection)) ctx.secret(secret)
+  const api = new KonnectApi({
+    address: connection.konnectAddr,
+    token,
+    logger: ctx.logger,
+    tls: {
+      ca: await readCaCert(connection.caCert),
+      skipVerify: connection.tlsSkipVerify,
+      serverName: connection.tlsServerName,
+    },
+    timeoutMs: connection.timeoutSeconds === undefined ? undefined : connection.timeoutSeconds * 1000,
+  })
+  return { kind, connection, address: connection.konnectAddr, api }
+}
+
+/** Konnect needs a deck that serves it well: refused before anything runs. */
+export function checkKonnectDeck(features: { version: string; konnect: boolean }): void {
+  if (!features.konnect) {
+    throw new DeckhandError(
+      `deck ${features.version} is too old for Konnect: Kong requires deck 1.40.0 or newer for Konnect control ` +
+        `planes (older releases give inconsistent diffs). Set ${inputName('deck-version')} to a newer release.`,
+    )
+  }
+}
