@@ -129,7 +129,7 @@ const tykInputs: Record<string, InputSpec> = {
     type: 'string',
     default: 'kong',
     description:
-      'The gateway: kong, or tyk (the Tyk Gateway API at tyk-addr, or a Tyk Dashboard through tyk-sync at tyk-dashboard).',
+      'The gateway: kong (a self-managed Kong at kong-addr), konnect (Kong Konnect control planes, with konnect-token), or tyk (the Tyk Gateway API at tyk-addr, or a Tyk Dashboard through tyk-sync at tyk-dashboard).',
   },
   'tyk-addr': {
     type: 'string',
@@ -150,6 +150,25 @@ const tykInputs: Record<string, InputSpec> = {
   'tyk-sync-path': {
     type: 'string',
     description: 'Path to the tyk-sync binary for tyk-dashboard. Default: tyk-sync on PATH.',
+  },
+}
+
+/** Kong Konnect instead of a self-managed Kong: control planes through deck's Konnect mode. */
+const konnectInputs: Record<string, InputSpec> = {
+  'konnect-token': {
+    type: 'string',
+    secret: true,
+    description:
+      "gateway: konnect: a Konnect personal access token (kpat_…) or system account token (spat_…), given to deck in its environment, never on a command line. Its account needs Konnect's Viewer role on the control planes for dump and diff, and Admin for sync.",
+  },
+  'konnect-region': {
+    type: 'string',
+    description: 'gateway: konnect: the Konnect region (geo) of the control planes: us (default), eu, au, me, in or sg.',
+  },
+  'konnect-addr': {
+    type: 'string',
+    description:
+      'gateway: konnect: the Konnect API address, instead of konnect-region, for an endpoint that is not a region, e.g. https://eu.api.konghq.com.',
   },
 }
 
@@ -222,6 +241,12 @@ const planInputs: Record<string, InputSpec> = {
     description: 'Token for the pull request comment; needs pull-requests: write.',
   },
   ...tykInputs,
+  ...konnectInputs,
+  'konnect-control-plane': {
+    type: 'string',
+    description:
+      'gateway: konnect: the control plane to plan against; overrides _konnect.control_plane_name in every file (as workspace overrides _workspace for Kong).',
+  },
   ...deckInputs,
   ...transportInputs,
 }
@@ -239,7 +264,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   dump: {
     name: 'dump',
     summary:
-      'Back up Kong declaratively: normalized, byte-stable deck files per workspace with secrets redacted.',
+      'Back up Kong declaratively: normalized, byte-stable deck files per workspace (or Konnect control plane) with secrets redacted.',
     inputs: {
       'kong-addr': connectionInputs['kong-addr']!,
       'kong-admin-token': connectionInputs['kong-admin-token']!,
@@ -286,12 +311,19 @@ export const COMMANDS: Record<string, CommandSpec> = {
       },
       ...secretFieldsInput,
       ...tykInputs,
+      ...konnectInputs,
+      'konnect-control-plane': {
+        type: 'list',
+        description:
+          'gateway: konnect: the control planes to dump, one name per line: one state file each, named for it and holding it in _konnect.control_plane_name.',
+      },
       ...deckInputs,
       ...transportInputs,
     },
     outputs: {
       files: 'Written state files, one path per line.',
       workspaces: 'Dumped workspaces, one per line.',
+      'control-planes': 'gateway: konnect: the dumped control planes, one per line.',
       'entity-count': 'Number of entities dumped, nested ones included.',
       digest: 'sha256 over the normalized files: equal digests mean an unchanged configuration.',
       'secrets-redacted': 'Number of secret values replaced by environment references.',
@@ -1139,10 +1171,11 @@ export function rootInputs(): Record<string, InputSpec> {
  * How the CLI's help groups a command's options; action.yml lists inputs flat. Derived from the input sets
  * above, so an input added to a set is grouped with it.
  */
-export type InputGroup = 'general' | 'kong' | 'connection' | 'deck' | 'tyk' | 'store' | 'database'
+export type InputGroup = 'general' | 'kong' | 'konnect' | 'connection' | 'deck' | 'tyk' | 'store' | 'database'
 
 const GROUPS: [InputGroup, readonly string[]][] = [
   ['tyk', [...Object.keys(tykInputs), 'converge-timeout']],
+  ['konnect', [...Object.keys(konnectInputs), 'konnect-control-plane']],
   ['kong', ['kong-addr', 'kong-admin-token', 'headers', 'target-kong-addr', 'target-kong-admin-token']],
   ['connection', Object.keys(transportInputs)],
   ['deck', Object.keys(deckInputs)],

@@ -18,13 +18,14 @@ export const ADDRESS_OPTIONS = new Set(['kong-addr', 'tyk-addr', 'tyk-dashboard'
 const GROUP_TITLES: Record<InputGroup, string> = {
   general: 'Options',
   kong: 'Kong Admin API options',
+  konnect: 'Kong Konnect options (--gateway konnect)',
   connection: 'Connection options (TLS and timeouts, for Kong or Tyk)',
   deck: 'deck options',
   store: 'Store options (a folder, s3://bucket/prefix, or a workflow artifact)',
   database: 'Database options',
   tyk: 'Tyk options (--gateway tyk)',
 }
-const GROUP_ORDER: InputGroup[] = ['general', 'kong', 'connection', 'deck', 'database', 'store', 'tyk']
+const GROUP_ORDER: InputGroup[] = ['general', 'kong', 'konnect', 'connection', 'deck', 'database', 'store', 'tyk']
 
 /** What --help shows of a command: everything but Tyk, Tyk alone (`--help tyk`), or all (`--help-all`). */
 export type HelpScope = 'default' | 'tyk' | 'all'

@@ -27,6 +27,11 @@ export interface DumpOptions {
   outputDir: string
   workspace?: string
   allWorkspaces?: boolean
+  /**
+   * Konnect: the control planes to dump (the runner is a Konnect one), one file each, named for the control
+   * plane, as workspaces are for Kong.
+   */
+  controlPlanes?: readonly string[]
   selectTags?: readonly string[]
   skipConsumers?: boolean
   withId?: boolean
@@ -139,7 +144,9 @@ export async function dump(options: DumpOptions): Promise<DumpResult> {
   checkBundleOptions(options)
   await ensureDirectory(options.outputDir)
 
-  const processed = await runDeckDump(options)
+  const processed = options.controlPlanes
+    ? await dumpControlPlanes(options, options.controlPlanes)
+    : await runDeckDump(options)
   const entityCount = processed.reduce((sum, f) => sum + totalEntities(f.counts), 0)
   if (entityCount === 0 && !options.allowEmpty) {
     const previous = await previousEntityCount(options.outputDir)
@@ -260,8 +267,55 @@ export async function ensureDirectory(dir: string): Promise<void> {
   }
 }
 
-/** Runs deck in a private directory (its output holds plaintext secrets) and processes what it wrote. */
-async function runDeckDump(options: DumpOptions): Promise<ProcessedFile[]> {
+/**
+ * The file name of a control plane's dump: its name where that is a safe file name, else the name with every
+ * other character replaced by `-` (Konnect names may hold spaces). Two control planes may not share one.
+ */
+export function controlPlaneFiles(names: readonly string[]): Map<string, string> {
+  const files = new Map<string, string>()
+  const owners = new Map<string, string>()
+  for (const name of names) {
+    const stem =
+      /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) && !name.includes('..')
+        ? name
+        : name
+            .replace(/[^A-Za-z0-9._-]+/g, '-')
+            .replace(/\.\.+/g, '.')
+            .replace(/^[^A-Za-z0-9]+/, '')
+            .replace(/-+$/, '')
+    if (stem === '') throw new DeckhandError(`control plane name "${name}" gives no usable file name`)
+    const other = owners.get(stem.toLowerCase())
+    if (other !== undefined && other !== name) {
+      throw new DeckhandError(
+        `control planes "${other}" and "${name}" would be dumped into one file (${stem}.yaml): dump them into separate output-dirs`,
+      )
+    }
+    owners.set(stem.toLowerCase(), name)
+    files.set(name, stem)
+  }
+  return files
+}
+
+/** One deck dump per control plane, one after another (Konnect rate-limits an organization's requests). */
+async function dumpControlPlanes(options: DumpOptions, names: readonly string[]): Promise<ProcessedFile[]> {
+  if (names.length === 0) throw new DeckhandError('konnect-control-plane names no control plane to dump')
+  const results: ProcessedFile[] = []
+  for (const [name, stem] of controlPlaneFiles([...new Set(names)])) {
+    const deck = options.deck.forControlPlane(name)
+    for (const file of await runDeckDump(
+      { ...options, deck, workspace: undefined, allWorkspaces: false },
+      stem,
+    ))
+      results.push(file)
+  }
+  return results
+}
+
+/**
+ * Runs deck in a private directory (its output holds plaintext secrets) and processes what it wrote. `label`
+ * names a single file's target when it is not a workspace (a Konnect control plane's file name).
+ */
+async function runDeckDump(options: DumpOptions, label?: string): Promise<ProcessedFile[]> {
   const work = await privateTempDir('deckhand-dump-')
   try {
     const single = !options.allWorkspaces
@@ -286,7 +340,7 @@ async function runDeckDump(options: DumpOptions): Promise<ProcessedFile[]> {
     const results: ProcessedFile[] = []
     for (const name of outputs) {
       const fallback = single
-        ? (options.workspace ?? 'default')
+        ? (label ?? options.workspace ?? 'default')
         : name.endsWith('.json')
           ? basename(name, '.json')
           : name

@@ -149,10 +149,17 @@ function unplannedChanges(plan: TargetPlan, outcome: SyncOutcome): PlannedChange
   )
 }
 
-const workspaceKey = (p: TargetPlan) => (p.workspace === 'default' ? '' : p.workspace)
+/** Targets that must not sync at once: one workspace, or one Konnect control plane. */
+const workspaceKey = (p: TargetPlan) =>
+  p.controlPlane !== undefined
+    ? `konnect:${p.controlPlane}`
+    : p.workspace === 'default'
+      ? ''
+      : p.workspace
 
 async function runDeck(mode: 'diff' | 'sync', target: StateTarget, options: ReconcileOptions) {
-  const args = reconcileArgs(options.deck.deck.features, {
+  const deck = target.controlPlane ? options.deck.forControlPlane(target.controlPlane) : options.deck
+  const args = reconcileArgs(deck.deck.features, {
     mode,
     files: target.files,
     workspace: target.workspace || undefined,
@@ -160,7 +167,7 @@ async function runDeck(mode: 'diff' | 'sync', target: StateTarget, options: Reco
     skipConsumers: options.skipConsumers,
     parallelism: options.parallelism,
   })
-  const result = await options.deck.run(args, { online: true, timeoutMs: options.timeoutMs })
+  const result = await deck.run(args, { online: true, timeoutMs: options.timeoutMs })
   return parseDeckJson(result.stdout, `gateway ${mode}`)
 }
 

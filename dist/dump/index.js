@@ -547,7 +547,7 @@ var require_parse = __commonJS({
   "node_modules/semver/functions/parse.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
-    var parse4 = (version, options, throwErrors = false) => {
+    var parse5 = (version, options, throwErrors = false) => {
       if (version instanceof SemVer) {
         return version;
       }
@@ -560,7 +560,7 @@ var require_parse = __commonJS({
         throw er;
       }
     };
-    module.exports = parse4;
+    module.exports = parse5;
   }
 });
 
@@ -568,9 +568,9 @@ var require_parse = __commonJS({
 var require_valid = __commonJS({
   "node_modules/semver/functions/valid.js"(exports, module) {
     "use strict";
-    var parse4 = require_parse();
+    var parse5 = require_parse();
     var valid2 = (version, options) => {
-      const v = parse4(version, options);
+      const v = parse5(version, options);
       return v ? v.version : null;
     };
     module.exports = valid2;
@@ -581,9 +581,9 @@ var require_valid = __commonJS({
 var require_clean = __commonJS({
   "node_modules/semver/functions/clean.js"(exports, module) {
     "use strict";
-    var parse4 = require_parse();
+    var parse5 = require_parse();
     var clean5 = (version, options) => {
-      const s = parse4(version.trim().replace(/^[=v]+/, ""), options);
+      const s = parse5(version.trim().replace(/^[=v]+/, ""), options);
       return s ? s.version : null;
     };
     module.exports = clean5;
@@ -618,10 +618,10 @@ var require_inc = __commonJS({
 var require_diff = __commonJS({
   "node_modules/semver/functions/diff.js"(exports, module) {
     "use strict";
-    var parse4 = require_parse();
+    var parse5 = require_parse();
     var diff = (version1, version2) => {
-      const v1 = parse4(version1, null, true);
-      const v2 = parse4(version2, null, true);
+      const v1 = parse5(version1, null, true);
+      const v2 = parse5(version2, null, true);
       const comparison = v1.compare(v2);
       if (comparison === 0) {
         return null;
@@ -692,9 +692,9 @@ var require_patch = __commonJS({
 var require_prerelease = __commonJS({
   "node_modules/semver/functions/prerelease.js"(exports, module) {
     "use strict";
-    var parse4 = require_parse();
+    var parse5 = require_parse();
     var prerelease = (version, options) => {
-      const parsed = parse4(version, options);
+      const parsed = parse5(version, options);
       return parsed && parsed.prerelease.length ? parsed.prerelease : null;
     };
     module.exports = prerelease;
@@ -880,7 +880,7 @@ var require_coerce = __commonJS({
   "node_modules/semver/functions/coerce.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
-    var parse4 = require_parse();
+    var parse5 = require_parse();
     var { safeRe: re, t } = require_re();
     var coerce = (version, options) => {
       if (version instanceof SemVer) {
@@ -915,7 +915,7 @@ var require_coerce = __commonJS({
       const patch = match[4] || "0";
       const prerelease = options.includePrerelease && match[5] ? `-${match[5]}` : "";
       const build = options.includePrerelease && match[6] ? `+${match[6]}` : "";
-      return parse4(`${major}.${minor}.${patch}${prerelease}${build}`, options);
+      return parse5(`${major}.${minor}.${patch}${prerelease}${build}`, options);
     };
     module.exports = coerce;
   }
@@ -925,7 +925,7 @@ var require_coerce = __commonJS({
 var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports, module) {
     "use strict";
-    var parse4 = require_parse();
+    var parse5 = require_parse();
     var constants5 = require_constants();
     var SemVer = require_semver();
     var truncate = (version, truncation, options) => {
@@ -937,7 +937,7 @@ var require_truncate = __commonJS({
     };
     var cloneInputVersion = (version, options) => {
       const versionStringToParse = version instanceof SemVer ? version.version : version;
-      return parse4(versionStringToParse, options);
+      return parse5(versionStringToParse, options);
     };
     var doTruncation = (version, truncation) => {
       if (isPrerelease(truncation)) {
@@ -2172,7 +2172,7 @@ var require_semver2 = __commonJS({
     var constants5 = require_constants();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
-    var parse4 = require_parse();
+    var parse5 = require_parse();
     var valid2 = require_valid();
     var clean5 = require_clean();
     var inc = require_inc();
@@ -2211,7 +2211,7 @@ var require_semver2 = __commonJS({
     var simplifyRange = require_simplify();
     var subset = require_subset();
     module.exports = {
-      parse: parse4,
+      parse: parse5,
       valid: valid2,
       clean: clean5,
       inc,
@@ -10027,7 +10027,7 @@ var require_public_api = __commonJS({
       }
       return doc;
     }
-    function parse4(src, reviver, options) {
+    function parse5(src, reviver, options) {
       let _reviver = void 0;
       if (typeof reviver === "function") {
         _reviver = reviver;
@@ -10068,7 +10068,7 @@ var require_public_api = __commonJS({
         return value.toString(options);
       return new Document.Document(value, _replacer, options).toString(options);
     }
-    exports.parse = parse4;
+    exports.parse = parse5;
     exports.parseAllDocuments = parseAllDocuments;
     exports.parseDocument = parseDocument2;
     exports.stringify = stringify2;
@@ -30759,7 +30759,7 @@ function expand3(template, context3) {
     return template.replace(/\/$/, "");
   }
 }
-function parse2(options) {
+function parse3(options) {
   let method = options.method.toUpperCase();
   let url = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
   let headers = Object.assign({}, options.headers);
@@ -30823,7 +30823,7 @@ function parse2(options) {
   );
 }
 function endpointWithDefaults(defaults2, route2, options) {
-  return parse2(merge(defaults2, route2, options));
+  return parse3(merge(defaults2, route2, options));
 }
 function withDefaults(oldDefaults, newDefaults) {
   const DEFAULTS2 = merge(oldDefaults, newDefaults);
@@ -30832,7 +30832,7 @@ function withDefaults(oldDefaults, newDefaults) {
     DEFAULTS: DEFAULTS2,
     defaults: withDefaults.bind(null, DEFAULTS2),
     merge: merge.bind(null, DEFAULTS2),
-    parse: parse2
+    parse: parse3
   });
 }
 var VERSION, userAgent, DEFAULTS, urlVariableRegex, endpoint;
@@ -30858,7 +30858,7 @@ var init_dist_bundle = __esm({
 });
 
 // node_modules/content-type/dist/index.js
-function parse3(header, options) {
+function parse4(header, options) {
   const stopFlags = SEMI_FLAG | (options?.comma === true ? COMMA_FLAG : 0);
   const len = header.length;
   let valueStart2 = options?.start ?? 0;
@@ -31542,7 +31542,7 @@ async function getResponseData(response) {
   if (!contentType) {
     return response.text().catch(noop);
   }
-  const mimetype = parse3(contentType);
+  const mimetype = parse4(contentType);
   if (isJSONResponse(mimetype)) {
     let text = "";
     try {
@@ -35155,6 +35155,7 @@ function deckFeatures(version) {
     gatewayCommands: import_semver.default.gte(v, "1.28.0"),
     adminTokenEnv: import_semver.default.gte(v, "1.64.0"),
     jsonOutput: import_semver.default.gte(v, "1.24.0"),
+    konnect: import_semver.default.gte(v, "1.40.0"),
     convertPairs: CONVERT_PAIRS.filter((p) => import_semver.default.gte(v, p.since)).map(({ from, to }) => ({ from, to }))
   };
 }
@@ -35252,7 +35253,7 @@ var tykInputs = {
   gateway: {
     type: "string",
     default: "kong",
-    description: "The gateway: kong, or tyk (the Tyk Gateway API at tyk-addr, or a Tyk Dashboard through tyk-sync at tyk-dashboard)."
+    description: "The gateway: kong (a self-managed Kong at kong-addr), konnect (Kong Konnect control planes, with konnect-token), or tyk (the Tyk Gateway API at tyk-addr, or a Tyk Dashboard through tyk-sync at tyk-dashboard)."
   },
   "tyk-addr": {
     type: "string",
@@ -35270,6 +35271,21 @@ var tykInputs = {
   "tyk-sync-path": {
     type: "string",
     description: "Path to the tyk-sync binary for tyk-dashboard. Default: tyk-sync on PATH."
+  }
+};
+var konnectInputs = {
+  "konnect-token": {
+    type: "string",
+    secret: true,
+    description: "gateway: konnect: a Konnect personal access token (kpat_\u2026) or system account token (spat_\u2026), given to deck in its environment, never on a command line. Its account needs Konnect's Viewer role on the control planes for dump and diff, and Admin for sync."
+  },
+  "konnect-region": {
+    type: "string",
+    description: "gateway: konnect: the Konnect region (geo) of the control planes: us (default), eu, au, me, in or sg."
+  },
+  "konnect-addr": {
+    type: "string",
+    description: "gateway: konnect: the Konnect API address, instead of konnect-region, for an endpoint that is not a region, e.g. https://eu.api.konghq.com."
   }
 };
 var smokeTimeout = {
@@ -35331,6 +35347,11 @@ var planInputs = {
     description: "Token for the pull request comment; needs pull-requests: write."
   },
   ...tykInputs,
+  ...konnectInputs,
+  "konnect-control-plane": {
+    type: "string",
+    description: "gateway: konnect: the control plane to plan against; overrides _konnect.control_plane_name in every file (as workspace overrides _workspace for Kong)."
+  },
   ...deckInputs,
   ...transportInputs
 };
@@ -35345,7 +35366,7 @@ var planOutputs = {
 var COMMANDS = {
   dump: {
     name: "dump",
-    summary: "Back up Kong declaratively: normalized, byte-stable deck files per workspace with secrets redacted.",
+    summary: "Back up Kong declaratively: normalized, byte-stable deck files per workspace (or Konnect control plane) with secrets redacted.",
     inputs: {
       "kong-addr": connectionInputs["kong-addr"],
       "kong-admin-token": connectionInputs["kong-admin-token"],
@@ -35389,12 +35410,18 @@ var COMMANDS = {
       },
       ...secretFieldsInput,
       ...tykInputs,
+      ...konnectInputs,
+      "konnect-control-plane": {
+        type: "list",
+        description: "gateway: konnect: the control planes to dump, one name per line: one state file each, named for it and holding it in _konnect.control_plane_name."
+      },
       ...deckInputs,
       ...transportInputs
     },
     outputs: {
       files: "Written state files, one path per line.",
       workspaces: "Dumped workspaces, one per line.",
+      "control-planes": "gateway: konnect: the dumped control planes, one per line.",
       "entity-count": "Number of entities dumped, nested ones included.",
       digest: "sha256 over the normalized files: equal digests mean an unchanged configuration.",
       "secrets-redacted": "Number of secret values replaced by environment references.",
@@ -36085,6 +36112,7 @@ COMMANDS.upgrade = {
 };
 var GROUPS = [
   ["tyk", [...Object.keys(tykInputs), "converge-timeout"]],
+  ["konnect", [...Object.keys(konnectInputs), "konnect-control-plane"]],
   ["kong", ["kong-addr", "kong-admin-token", "headers", "target-kong-addr", "target-kong-admin-token"]],
   ["connection", Object.keys(transportInputs)],
   ["deck", Object.keys(deckInputs)],
@@ -45530,6 +45558,8 @@ function dumpArgs(features, cmd) {
 function globalArgs(g) {
   const args = [];
   if (g.kongAddr) args.push("--kong-addr", g.kongAddr);
+  if (g.konnectAddr) args.push("--konnect-addr", g.konnectAddr);
+  if (g.konnectControlPlane) args.push("--konnect-control-plane-name", g.konnectControlPlane);
   args.push("--no-color", "--analytics=false");
   if (g.tlsSkipVerify) args.push("--tls-skip-verify");
   if (g.caCertFile) args.push("--ca-cert-file", g.caCertFile);
@@ -45609,6 +45639,9 @@ function scrub(text, secrets, mask = "***") {
 
 // actions/engine/deck/connection.ts
 init_errors();
+function isKonnect(connection) {
+  return connection?.kind === "konnect";
+}
 function parseKongAddr(value) {
   return parseAddress(
     value,
@@ -45661,6 +45694,7 @@ function parseHeaders(lines) {
 }
 function connectionSecrets(connection) {
   if (!connection) return [];
+  if (isKonnect(connection)) return connection.token.length >= 3 ? [connection.token] : [];
   const secrets = [connection.adminToken ?? ""];
   for (const header of connection.headers ?? []) secrets.push(header.slice(header.indexOf(":") + 1));
   return secrets.filter((s) => s.length >= 3);
@@ -45680,7 +45714,7 @@ var DeckTimeoutError = class extends DeckhandError {
   running;
   timeoutSeconds;
 };
-var DeckRunner = class {
+var DeckRunner = class _DeckRunner {
   constructor(deck, connection, logger2, options = {}) {
     this.deck = deck;
     this.connection = connection;
@@ -45694,6 +45728,19 @@ var DeckRunner = class {
   timeoutMs;
   /** Values of DECK_ variables the state files reference, from the secret bundle: for deck's environment only. */
   variables = {};
+  /** The same deck and variables against one Konnect control plane. */
+  forControlPlane(name) {
+    if (!isKonnect(this.connection)) throw new Error("forControlPlane needs a Konnect connection");
+    const runner = new _DeckRunner(this.deck, { ...this.connection, controlPlane: name }, this.logger, {
+      timeoutMs: this.timeoutMs
+    });
+    runner.useVariables(this.variables);
+    return runner;
+  }
+  /** The Konnect control plane this runner targets, if it targets one. */
+  get controlPlane() {
+    return isKonnect(this.connection) ? this.connection.controlPlane : void 0;
+  }
   /**
    * Gives every later run these DECK_ variables (the secret bundle's values of the variables the state files
    * reference, that the environment does not set), in deck's own environment: never on its command line, in a
@@ -45710,7 +45757,11 @@ var DeckRunner = class {
       const env = { ...this.variables };
       const global2 = {};
       const conn = options.online ? this.connection : void 0;
-      if (conn) {
+      if (isKonnect(conn)) {
+        env.DECK_KONNECT_TOKEN = conn.token;
+        global2.konnectAddr = conn.konnectAddr;
+        global2.konnectControlPlane = conn.controlPlane;
+      } else if (conn) {
         const headers = [...conn.headers ?? []];
         if (conn.adminToken) {
           if (this.deck.features.adminTokenEnv) env.DECK_KONG_ADMIN_TOKEN = conn.adminToken;
@@ -45721,6 +45772,8 @@ var DeckRunner = class {
           await writeFile2(global2.configFile, (0, import_yaml.stringify)({ headers }), { mode: 384 });
         }
         global2.kongAddr = conn.kongAddr;
+      }
+      if (conn) {
         global2.tlsSkipVerify = conn.tlsSkipVerify;
         global2.tlsServerName = conn.tlsServerName;
         global2.timeoutSeconds = conn.timeoutSeconds;
@@ -49056,7 +49109,7 @@ async function dump(options) {
   }
   checkBundleOptions(options);
   await ensureDirectory(options.outputDir);
-  const processed = await runDeckDump(options);
+  const processed = options.controlPlanes ? await dumpControlPlanes(options, options.controlPlanes) : await runDeckDump(options);
   const entityCount = processed.reduce((sum, f) => sum + totalEntities(f.counts), 0);
   if (entityCount === 0 && !options.allowEmpty) {
     const previous = await previousEntityCount(options.outputDir);
@@ -49157,7 +49210,37 @@ async function ensureDirectory(dir) {
     throw new DeckhandError(`output-dir ${dir} cannot be created: ${err.message}`);
   }
 }
-async function runDeckDump(options) {
+function controlPlaneFiles(names) {
+  const files = /* @__PURE__ */ new Map();
+  const owners = /* @__PURE__ */ new Map();
+  for (const name of names) {
+    const stem = /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) && !name.includes("..") ? name : name.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/\.\.+/g, ".").replace(/^[^A-Za-z0-9]+/, "").replace(/-+$/, "");
+    if (stem === "") throw new DeckhandError(`control plane name "${name}" gives no usable file name`);
+    const other = owners.get(stem.toLowerCase());
+    if (other !== void 0 && other !== name) {
+      throw new DeckhandError(
+        `control planes "${other}" and "${name}" would be dumped into one file (${stem}.yaml): dump them into separate output-dirs`
+      );
+    }
+    owners.set(stem.toLowerCase(), name);
+    files.set(name, stem);
+  }
+  return files;
+}
+async function dumpControlPlanes(options, names) {
+  if (names.length === 0) throw new DeckhandError("konnect-control-plane names no control plane to dump");
+  const results = [];
+  for (const [name, stem] of controlPlaneFiles([...new Set(names)])) {
+    const deck = options.deck.forControlPlane(name);
+    for (const file of await runDeckDump(
+      { ...options, deck, workspace: void 0, allWorkspaces: false },
+      stem
+    ))
+      results.push(file);
+  }
+  return results;
+}
+async function runDeckDump(options, label) {
   const work = await privateTempDir("deckhand-dump-");
   try {
     const single = !options.allWorkspaces;
@@ -49174,7 +49257,7 @@ async function runDeckDump(options) {
     if (outputs.length === 0) throw new DeckhandError("deck reported success but wrote no dump file");
     const results = [];
     for (const name of outputs) {
-      const fallback = single ? options.workspace ?? "default" : name.endsWith(".json") ? basename2(name, ".json") : name;
+      const fallback = single ? label ?? options.workspace ?? "default" : name.endsWith(".json") ? basename2(name, ".json") : name;
       const source = `deck dump ${fallback}`;
       const content = parseDeckOutput(await readFile3(join3(work.path, name), "utf8"), source);
       const rules = options.redactSecrets && options.liveRules && isObject(content) ? await options.liveRules.for(content) : void 0;
@@ -51261,6 +51344,245 @@ function storeOutputs2(stored) {
   };
 }
 
+// actions/engine/jobs/gateway.ts
+init_errors();
+
+// actions/engine/konnect/address.ts
+init_errors();
+var KONNECT_REGIONS = ["us", "eu", "au", "me", "in", "sg"];
+var DEFAULT_KONNECT_REGION = "us";
+function konnectAddress(region, addr) {
+  if (region !== void 0 && addr !== void 0) {
+    throw new InputError(
+      `${inputName("konnect-region")} and ${inputName("konnect-addr")} exclude each other: set the region, or the address for an endpoint that is not a Konnect region.`
+    );
+  }
+  if (addr !== void 0) {
+    return parseAddress(
+      addr,
+      "konnect-addr",
+      "the Konnect API",
+      "https://eu.api.konghq.com",
+      inputName("konnect-token")
+    );
+  }
+  const geo = (region ?? DEFAULT_KONNECT_REGION).trim().toLowerCase();
+  if (!KONNECT_REGIONS.includes(geo)) {
+    throw new InputError(
+      `${inputName("konnect-region")} "${region}" is not a Konnect region: use one of ${KONNECT_REGIONS.join(", ")} (the geo in the address Konnect shows, e.g. eu for https://eu.api.konghq.com).`
+    );
+  }
+  return `https://${geo}.api.konghq.com`;
+}
+
+// actions/engine/konnect/api.ts
+init_errors();
+init_http();
+import { setTimeout as sleep } from "node:timers/promises";
+
+// actions/engine/retry-after.ts
+function retryAfterMs(value, options) {
+  const text = (Array.isArray(value) ? value[0] : value)?.trim() ?? "";
+  let ms = options.fallbackMs;
+  if (/^\d+$/.test(text)) ms = Number(text) * 1e3;
+  else if (/^[A-Za-z]{3}/.test(text)) {
+    const date = Date.parse(text);
+    if (Number.isFinite(date)) ms = Math.max(0, date - (options.now ?? Date.now()));
+  }
+  return Math.min(Math.max(ms, options.minMs), options.maxMs);
+}
+
+// actions/engine/konnect/api.ts
+var PAGE_SIZE = 100;
+var MAX_PAGES = 1e3;
+var KonnectApi = class {
+  constructor(options) {
+    this.options = options;
+    this.maxWaitMs = options.maxRateLimitWaitMs ?? 5 * 6e4;
+  }
+  options;
+  /** Every wait a 429 imposed, in order. */
+  waits = [];
+  maxWaitMs;
+  /** The control plane of this name, or undefined: names are unique in an organization. */
+  async findControlPlane(name) {
+    const query = new URLSearchParams({ "filter[name][eq]": name, "page[size]": String(PAGE_SIZE) });
+    const page = await this.json("GET", `/v2/control-planes?${query}`);
+    return (page.data ?? []).find((cp2) => cp2.name === name);
+  }
+  /** Every control plane of the organization the token may see, page by page. */
+  async listControlPlanes() {
+    const all = [];
+    for (let number = 1; number <= MAX_PAGES; number++) {
+      const query = new URLSearchParams({ "page[size]": String(PAGE_SIZE), "page[number]": String(number) });
+      const page = await this.json(
+        "GET",
+        `/v2/control-planes?${query}`
+      );
+      const data = page.data ?? [];
+      for (const cp2 of data) all.push(cp2);
+      const total = page.meta?.page?.total ?? 0;
+      if (data.length === 0 || all.length >= total) return all;
+    }
+    throw new DeckhandError(
+      `Konnect listed more than ${MAX_PAGES * PAGE_SIZE} control planes; stopped reading.`
+    );
+  }
+  async createControlPlane(cp2) {
+    return this.json("POST", "/v2/control-planes", cp2, 201);
+  }
+  /** A plugin's schema as the control plane's Kong version has it (fetch-plugin-schema). */
+  async pluginSchema(controlPlaneId, plugin2) {
+    const path5 = `/v2/control-planes/${encodeURIComponent(controlPlaneId)}/core-entities/schemas/plugins/${encodeURIComponent(plugin2)}`;
+    const res = await this.send("GET", path5);
+    if (res.status === 404) return void 0;
+    if (res.status !== 200) throw this.failure("GET", path5, res);
+    return parse2(res, "GET", path5);
+  }
+  async json(method, path5, body, expected = 200) {
+    const res = await this.send(method, path5, body);
+    if (res.status !== expected) throw this.failure(method, path5, res);
+    return parse2(res, method, path5);
+  }
+  /** One request; a 429 is waited out as Retry-After asks, up to the run's budget. */
+  async send(method, path5, body) {
+    const url = new URL(path5, this.options.address);
+    const where3 = `${method} ${url.pathname}`;
+    let waited = 0;
+    for (let attempt = 0; ; attempt++) {
+      let res;
+      try {
+        res = await sendRequest(url, {
+          method,
+          headers: { Authorization: `Bearer ${this.options.token}` },
+          body: body === void 0 ? void 0 : jsonBody(body),
+          timeoutMs: this.options.timeoutMs ?? 3e4,
+          tls: this.options.tls
+        });
+      } catch (err) {
+        if (err instanceof TransportError)
+          throw new DeckhandError(
+            `${where3} at ${url.origin}: no answer (${err.message}). Check konnect-region or konnect-addr.`
+          );
+        throw err;
+      }
+      if (res.status !== 429) return res;
+      const ms = retryAfterMs(res.headers["retry-after"], {
+        fallbackMs: Math.min(1e3 * 2 ** attempt, 3e4),
+        minMs: 100,
+        maxMs: 6e4
+      });
+      if (waited + ms > this.maxWaitMs) {
+        throw new DeckhandError(
+          `${where3}: Konnect's rate limit still held after ${Math.round(waited / 1e3)} s of waiting (${describe(res)}). Try again later, or with a token whose organization has a higher limit.`
+        );
+      }
+      this.options.logger.info(`${where3}: Konnect's rate limit (429); waiting ${ms / 1e3} s as it asks.`);
+      this.waits.push({ request: where3, ms });
+      waited += ms;
+      await sleep(ms);
+    }
+  }
+  failure(method, path5, res) {
+    const where3 = `${method} ${path5.split("?")[0]}`;
+    switch (res.status) {
+      case 401:
+        return new DeckhandError(
+          `${where3}: Konnect refused ${inputName("konnect-token")} (${describe(res)}). Use a personal access token (kpat_\u2026) or a system account token (spat_\u2026) of this organization that has not expired, for this region.`
+        );
+      case 403:
+        return new DeckhandError(
+          `${where3}: ${inputName("konnect-token")} lacks the permission (${describe(res)}). Its user or system account needs, on the control plane, Konnect's Viewer role for dump and diff, Admin for sync and restore, and Creator to recreate a lost control plane.`
+        );
+      case 409:
+        return new DeckhandError(`${where3}: ${describe(res)}: a control plane of that name already exists.`);
+      default:
+        return new DeckhandError(`${where3}: ${describe(res)}`);
+    }
+  }
+};
+function describe(res) {
+  let text;
+  try {
+    const body = JSON.parse(res.body);
+    text = [body.title, body.detail ?? body.message].filter((v) => typeof v === "string" && v !== "").join(": ");
+  } catch {
+    text = res.body.trim();
+  }
+  if (text.length > 300) text = `${text.slice(0, 300)}\u2026`;
+  return `HTTP ${res.status}${text ? ` ${text}` : ""}`;
+}
+function parse2(res, method, path5) {
+  try {
+    return JSON.parse(res.body);
+  } catch {
+    throw new DeckhandError(
+      `${method} ${path5.split("?")[0]}: Konnect answered HTTP ${res.status} with a body that is not JSON`
+    );
+  }
+}
+
+// actions/engine/jobs/gateway.ts
+init_http();
+var KONNECT_ONLY = ["konnect-token", "konnect-region", "konnect-addr", "konnect-control-plane"];
+var KONG_ONLY = ["kong-addr", "kong-admin-token", "headers", "workspace", "all-workspaces"];
+function gatewayKind(inputs) {
+  const kind = inputs.oneOf("gateway", ["kong", "konnect", "tyk"]);
+  if (kind !== "konnect") refuseInputs(inputs, KONNECT_ONLY, `for ${inputName("gateway")} konnect`);
+  return kind;
+}
+function refuseInputs(inputs, names, purpose) {
+  const set = names.filter(
+    (name) => inputs.has(name) && inputs.given(name) && inputs.string(name) !== "false"
+  );
+  if (set.length > 0) {
+    throw new InputError(`${set.map(inputName).join(", ")} ${set.length === 1 ? "is" : "are"} ${purpose}.`);
+  }
+}
+async function readDeckGateway(kind, inputs, ctx) {
+  if (kind === "kong") {
+    const connection2 = readConnection(inputs, ctx);
+    return { kind, connection: connection2, address: connection2.kongAddr };
+  }
+  refuseInputs(inputs, KONG_ONLY, `for a self-managed Kong's Admin API, not ${inputName("gateway")} konnect`);
+  const token = inputs.string("konnect-token");
+  if (!token) {
+    throw requiredInput(
+      "konnect-token",
+      "a Konnect personal access token (kpat_\u2026) or system account token (spat_\u2026) for gateway: konnect"
+    );
+  }
+  const connection = {
+    kind: "konnect",
+    konnectAddr: konnectAddress(inputs.string("konnect-region"), inputs.string("konnect-addr")),
+    token,
+    tlsSkipVerify: inputs.boolean("tls-skip-verify"),
+    caCert: inputs.string("ca-cert"),
+    tlsServerName: inputs.string("tls-server-name"),
+    timeoutSeconds: inputs.integer("timeout")
+  };
+  for (const secret of connectionSecrets(connection)) ctx.secret(secret);
+  const api = new KonnectApi({
+    address: connection.konnectAddr,
+    token,
+    logger: ctx.logger,
+    tls: {
+      ca: await readCaCert(connection.caCert),
+      skipVerify: connection.tlsSkipVerify,
+      serverName: connection.tlsServerName
+    },
+    timeoutMs: connection.timeoutSeconds === void 0 ? void 0 : connection.timeoutSeconds * 1e3
+  });
+  return { kind, connection, address: connection.konnectAddr, api };
+}
+function checkKonnectDeck(features) {
+  if (!features.konnect) {
+    throw new DeckhandError(
+      `deck ${features.version} is too old for Konnect: Kong requires deck 1.40.0 or newer for Konnect control planes (older releases give inconsistent diffs). Set ${inputName("deck-version")} to a newer release.`
+    );
+  }
+}
+
 // actions/engine/jobs/tyk.ts
 init_errors();
 
@@ -52033,18 +52355,8 @@ async function openTykTarget(endpoint2, logger2, probe = true) {
 }
 
 // actions/engine/jobs/tyk.ts
-function gatewayKind(inputs) {
-  return inputs.oneOf("gateway", ["kong", "tyk"]);
-}
 function refuseKongInputs(inputs, names) {
-  const set = names.filter(
-    (name) => inputs.has(name) && inputs.given(name) && inputs.string(name) !== "false"
-  );
-  if (set.length > 0) {
-    throw new InputError(
-      `${set.map(inputName).join(", ")} ${set.length === 1 ? "is" : "are"} for Kong and cannot be used with ${inputName("gateway")} tyk.`
-    );
-  }
+  refuseInputs(inputs, names, `for Kong and cannot be used with ${inputName("gateway")} tyk`);
 }
 function readTykEndpoint(inputs, ctx) {
   const secret = inputs.string("tyk-secret");
@@ -52156,22 +52468,26 @@ function targetWarnings(target) {
 }
 
 // actions/engine/jobs/dump.ts
+var DEFAULT_OUTPUT_DIR = { kong: "kong", konnect: "konnect", tyk: "tyk" };
 async function dumpJob(source, ctx) {
   const inputs = new Inputs(COMMANDS.dump.inputs, source);
-  const tyk = gatewayKind(inputs) === "tyk";
-  await checkOutputDirectory("output-dir", inputs.string("output-dir") ?? (tyk ? "tyk" : "kong"));
-  if (tyk) {
+  const kind = gatewayKind(inputs);
+  const outputDir = inputs.string("output-dir") ?? DEFAULT_OUTPUT_DIR[kind];
+  await checkOutputDirectory("output-dir", outputDir);
+  if (kind === "tyk") {
     if (inputs.string("store"))
       throw new DeckhandError(
         `${inputName("store")} is not supported for ${inputName("gateway")} tyk yet: keep the dump in git (commit) or as an artifact.`
       );
     return tykDumpJob(inputs, ctx);
   }
-  const connection = readConnection(inputs, ctx);
+  const gateway = await readDeckGateway(kind, inputs, ctx);
+  const controlPlanes = gateway.kind === "konnect" ? await konnectControlPlanes(inputs, gateway.api) : void 0;
   const options = {
-    outputDir: inputs.string("output-dir") ?? "kong",
+    outputDir,
     workspace: inputs.string("workspace"),
     allWorkspaces: inputs.boolean("all-workspaces"),
+    controlPlanes,
     selectTags: inputs.list("select-tags"),
     skipConsumers: inputs.boolean("skip-consumers"),
     withId: inputs.boolean("with-id"),
@@ -52181,27 +52497,30 @@ async function dumpJob(source, ctx) {
     recipients: recipientsInput(inputs)
   };
   checkBundleOptions(options);
-  const deck = await openDeck(inputs, ctx, connection);
+  const deck = await openDeck(inputs, ctx, gateway.connection);
+  if (gateway.kind === "konnect") checkKonnectDeck(deck.deck.features);
   if (!options.redactSecrets) {
     ctx.logger.warn(
       `${inputName("redact-secrets")} is false: the files hold plaintext credentials and keys. Keep them out of git and artifacts.`
     );
   }
-  const liveRules = new LiveRules(connection);
+  const liveRules = gateway.kind === "kong" ? new LiveRules(gateway.connection) : void 0;
   const started = /* @__PURE__ */ new Date();
   const result = await dump({ ...options, deck, logger: ctx.logger, liveRules });
   const report = emptyReport("deckhand dump");
+  const scope = gateway.kind === "konnect" ? "control plane" : "workspace";
+  const where3 = gateway.kind === "konnect" ? `Konnect at ${gateway.address}` : gateway.address;
   report.lines.push(
-    `${result.entityCount} entities from ${result.workspaces.length} workspace(s) of ${connection.kongAddr} (deck ${deck.deck.features.version}); ${result.changed ? "changed" : "unchanged"} since the last dump.`,
+    `${result.entityCount} entities from ${result.workspaces.length} ${scope}(s) of ${where3} (deck ${deck.deck.features.version}); ${result.changed ? "changed" : "unchanged"} since the last dump.`,
     `Digest ${result.digest}; ${result.secretsRedacted} secret value(s) replaced by environment references.`
   );
   const kinds = [...new Set(result.workspaces.flatMap((w) => Object.keys(w.counts)))].sort();
   const total = (counts2) => Object.values(counts2).reduce((a, b) => a + b, 0);
   report.tables.push({
-    caption: "Entities per workspace",
+    caption: `Entities per ${scope}`,
     header: ["kind", ...result.workspaces.map((w) => w.workspace)],
     rows: [
-      ...kinds.map((kind) => [kind, ...result.workspaces.map((w) => String(w.counts[kind] ?? 0))]),
+      ...kinds.map((kind2) => [kind2, ...result.workspaces.map((w) => String(w.counts[kind2] ?? 0))]),
       ["total", ...result.workspaces.map((w) => String(total(w.counts)))]
     ]
   });
@@ -52218,10 +52537,10 @@ async function dumpJob(source, ctx) {
   }
   for (const removed of result.removed)
     report.lines.push(
-      basename5(removed) === BUNDLE_FILE ? `Removed ${removed}: age-recipients is not set, so it would no longer follow the gateway's secrets.` : `Removed ${removed}: its workspace is gone.`
+      basename5(removed) === BUNDLE_FILE ? `Removed ${removed}: age-recipients is not set, so it would no longer follow the gateway's secrets.` : `Removed ${removed}: its ${scope} is ${gateway.kind === "konnect" ? "no longer dumped" : "gone"}.`
     );
   const redactions = result.workspaces.flatMap((w) => w.redactions);
-  addRedactionReport(report, redactions, liveRules.problems);
+  addRedactionReport(report, redactions, liveRules?.problems ?? []);
   const owned = await previousFiles(options.outputDir) ?? [];
   const stored = await storeBackup(
     inputs,
@@ -52244,7 +52563,8 @@ async function dumpJob(source, ctx) {
     report,
     outputs: {
       files: result.files.join("\n"),
-      workspaces: result.workspaces.map((w) => w.workspace).join("\n"),
+      workspaces: controlPlanes ? "" : result.workspaces.map((w) => w.workspace).join("\n"),
+      "control-planes": controlPlanes ? controlPlanes.join("\n") : "",
       "entity-count": String(result.entityCount),
       digest: result.digest,
       "secrets-redacted": String(result.secretsRedacted),
@@ -52255,6 +52575,25 @@ async function dumpJob(source, ctx) {
       "secrets-bundle": bundle?.file ?? ""
     }
   };
+}
+async function konnectControlPlanes(inputs, api) {
+  const names = [...new Set(inputs.list("konnect-control-plane"))];
+  if (names.length === 0) {
+    throw requiredInput("konnect-control-plane", "the Konnect control planes to dump, one name per line");
+  }
+  const missing = [];
+  for (const name of names) if (!await api.findControlPlane(name)) missing.push(name);
+  if (missing.length > 0) {
+    const seen = (await api.listControlPlanes()).map((cp2) => cp2.name);
+    throw new InputError(
+      `Konnect has no control plane named ${missing.map((n) => `"${n}"`).join(", ")} that ${inputName("konnect-token")} can see (it sees ${seen.length === 0 ? "none" : shortList(seen)}). Check the names, konnect-region and the token's roles.`
+    );
+  }
+  return names;
+}
+function shortList(items, max = 10) {
+  const shown = items.slice(0, max).map((n) => `"${n}"`).join(", ");
+  return items.length > max ? `${shown} and ${items.length - max} more` : shown;
 }
 
 // node_modules/@actions/core/lib/command.js

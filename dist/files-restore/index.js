@@ -27580,7 +27580,7 @@ var tykInputs = {
   gateway: {
     type: "string",
     default: "kong",
-    description: "The gateway: kong, or tyk (the Tyk Gateway API at tyk-addr, or a Tyk Dashboard through tyk-sync at tyk-dashboard)."
+    description: "The gateway: kong (a self-managed Kong at kong-addr), konnect (Kong Konnect control planes, with konnect-token), or tyk (the Tyk Gateway API at tyk-addr, or a Tyk Dashboard through tyk-sync at tyk-dashboard)."
   },
   "tyk-addr": {
     type: "string",
@@ -27598,6 +27598,21 @@ var tykInputs = {
   "tyk-sync-path": {
     type: "string",
     description: "Path to the tyk-sync binary for tyk-dashboard. Default: tyk-sync on PATH."
+  }
+};
+var konnectInputs = {
+  "konnect-token": {
+    type: "string",
+    secret: true,
+    description: "gateway: konnect: a Konnect personal access token (kpat_\u2026) or system account token (spat_\u2026), given to deck in its environment, never on a command line. Its account needs Konnect's Viewer role on the control planes for dump and diff, and Admin for sync."
+  },
+  "konnect-region": {
+    type: "string",
+    description: "gateway: konnect: the Konnect region (geo) of the control planes: us (default), eu, au, me, in or sg."
+  },
+  "konnect-addr": {
+    type: "string",
+    description: "gateway: konnect: the Konnect API address, instead of konnect-region, for an endpoint that is not a region, e.g. https://eu.api.konghq.com."
   }
 };
 var smokeTimeout = {
@@ -27659,6 +27674,11 @@ var planInputs = {
     description: "Token for the pull request comment; needs pull-requests: write."
   },
   ...tykInputs,
+  ...konnectInputs,
+  "konnect-control-plane": {
+    type: "string",
+    description: "gateway: konnect: the control plane to plan against; overrides _konnect.control_plane_name in every file (as workspace overrides _workspace for Kong)."
+  },
   ...deckInputs,
   ...transportInputs
 };
@@ -27673,7 +27693,7 @@ var planOutputs = {
 var COMMANDS = {
   dump: {
     name: "dump",
-    summary: "Back up Kong declaratively: normalized, byte-stable deck files per workspace with secrets redacted.",
+    summary: "Back up Kong declaratively: normalized, byte-stable deck files per workspace (or Konnect control plane) with secrets redacted.",
     inputs: {
       "kong-addr": connectionInputs["kong-addr"],
       "kong-admin-token": connectionInputs["kong-admin-token"],
@@ -27717,12 +27737,18 @@ var COMMANDS = {
       },
       ...secretFieldsInput,
       ...tykInputs,
+      ...konnectInputs,
+      "konnect-control-plane": {
+        type: "list",
+        description: "gateway: konnect: the control planes to dump, one name per line: one state file each, named for it and holding it in _konnect.control_plane_name."
+      },
       ...deckInputs,
       ...transportInputs
     },
     outputs: {
       files: "Written state files, one path per line.",
       workspaces: "Dumped workspaces, one per line.",
+      "control-planes": "gateway: konnect: the dumped control planes, one per line.",
       "entity-count": "Number of entities dumped, nested ones included.",
       digest: "sha256 over the normalized files: equal digests mean an unchanged configuration.",
       "secrets-redacted": "Number of secret values replaced by environment references.",
@@ -28413,6 +28439,7 @@ COMMANDS.upgrade = {
 };
 var GROUPS = [
   ["tyk", [...Object.keys(tykInputs), "converge-timeout"]],
+  ["konnect", [...Object.keys(konnectInputs), "konnect-control-plane"]],
   ["kong", ["kong-addr", "kong-admin-token", "headers", "target-kong-addr", "target-kong-admin-token"]],
   ["connection", Object.keys(transportInputs)],
   ["deck", Object.keys(deckInputs)],

@@ -19730,7 +19730,7 @@ var require_parse2 = __commonJS({
   "node_modules/semver/functions/parse.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
-    var parse4 = (version, options, throwErrors = false) => {
+    var parse5 = (version, options, throwErrors = false) => {
       if (version instanceof SemVer) {
         return version;
       }
@@ -19743,7 +19743,7 @@ var require_parse2 = __commonJS({
         throw er2;
       }
     };
-    module.exports = parse4;
+    module.exports = parse5;
   }
 });
 
@@ -19751,9 +19751,9 @@ var require_parse2 = __commonJS({
 var require_valid = __commonJS({
   "node_modules/semver/functions/valid.js"(exports, module) {
     "use strict";
-    var parse4 = require_parse2();
+    var parse5 = require_parse2();
     var valid2 = (version, options) => {
-      const v2 = parse4(version, options);
+      const v2 = parse5(version, options);
       return v2 ? v2.version : null;
     };
     module.exports = valid2;
@@ -19764,9 +19764,9 @@ var require_valid = __commonJS({
 var require_clean = __commonJS({
   "node_modules/semver/functions/clean.js"(exports, module) {
     "use strict";
-    var parse4 = require_parse2();
+    var parse5 = require_parse2();
     var clean5 = (version, options) => {
-      const s3 = parse4(version.trim().replace(/^[=v]+/, ""), options);
+      const s3 = parse5(version.trim().replace(/^[=v]+/, ""), options);
       return s3 ? s3.version : null;
     };
     module.exports = clean5;
@@ -19801,10 +19801,10 @@ var require_inc = __commonJS({
 var require_diff = __commonJS({
   "node_modules/semver/functions/diff.js"(exports, module) {
     "use strict";
-    var parse4 = require_parse2();
+    var parse5 = require_parse2();
     var diff = (version1, version2) => {
-      const v1 = parse4(version1, null, true);
-      const v2 = parse4(version2, null, true);
+      const v1 = parse5(version1, null, true);
+      const v2 = parse5(version2, null, true);
       const comparison = v1.compare(v2);
       if (comparison === 0) {
         return null;
@@ -19875,9 +19875,9 @@ var require_patch = __commonJS({
 var require_prerelease = __commonJS({
   "node_modules/semver/functions/prerelease.js"(exports, module) {
     "use strict";
-    var parse4 = require_parse2();
+    var parse5 = require_parse2();
     var prerelease = (version, options) => {
-      const parsed = parse4(version, options);
+      const parsed = parse5(version, options);
       return parsed && parsed.prerelease.length ? parsed.prerelease : null;
     };
     module.exports = prerelease;
@@ -20063,7 +20063,7 @@ var require_coerce = __commonJS({
   "node_modules/semver/functions/coerce.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
-    var parse4 = require_parse2();
+    var parse5 = require_parse2();
     var { safeRe: re2, t } = require_re();
     var coerce = (version, options) => {
       if (version instanceof SemVer) {
@@ -20098,7 +20098,7 @@ var require_coerce = __commonJS({
       const patch = match[4] || "0";
       const prerelease = options.includePrerelease && match[5] ? `-${match[5]}` : "";
       const build2 = options.includePrerelease && match[6] ? `+${match[6]}` : "";
-      return parse4(`${major}.${minor}.${patch}${prerelease}${build2}`, options);
+      return parse5(`${major}.${minor}.${patch}${prerelease}${build2}`, options);
     };
     module.exports = coerce;
   }
@@ -20108,7 +20108,7 @@ var require_coerce = __commonJS({
 var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports, module) {
     "use strict";
-    var parse4 = require_parse2();
+    var parse5 = require_parse2();
     var constants5 = require_constants6();
     var SemVer = require_semver();
     var truncate = (version, truncation, options) => {
@@ -20120,7 +20120,7 @@ var require_truncate = __commonJS({
     };
     var cloneInputVersion = (version, options) => {
       const versionStringToParse = version instanceof SemVer ? version.version : version;
-      return parse4(versionStringToParse, options);
+      return parse5(versionStringToParse, options);
     };
     var doTruncation = (version, truncation) => {
       if (isPrerelease(truncation)) {
@@ -21355,7 +21355,7 @@ var require_semver2 = __commonJS({
     var constants5 = require_constants6();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
-    var parse4 = require_parse2();
+    var parse5 = require_parse2();
     var valid2 = require_valid();
     var clean5 = require_clean();
     var inc = require_inc();
@@ -21394,7 +21394,7 @@ var require_semver2 = __commonJS({
     var simplifyRange = require_simplify();
     var subset = require_subset();
     module.exports = {
-      parse: parse4,
+      parse: parse5,
       valid: valid2,
       clean: clean5,
       inc,
@@ -35021,7 +35021,7 @@ var require_public_api = __commonJS({
       }
       return doc;
     }
-    function parse4(src, reviver, options) {
+    function parse5(src, reviver, options) {
       let _reviver = void 0;
       if (typeof reviver === "function") {
         _reviver = reviver;
@@ -35062,7 +35062,7 @@ var require_public_api = __commonJS({
         return value.toString(options);
       return new Document.Document(value, _replacer, options).toString(options);
     }
-    exports.parse = parse4;
+    exports.parse = parse5;
     exports.parseAllDocuments = parseAllDocuments;
     exports.parseDocument = parseDocument2;
     exports.stringify = stringify2;
@@ -35978,7 +35978,7 @@ var require_parse3 = __commonJS({
       }
       return { risky: false };
     };
-    var parse4 = (input, options) => {
+    var parse5 = (input, options) => {
       if (typeof input !== "string") {
         throw new TypeError("Expected a string");
       }
@@ -36148,7 +36148,7 @@ var require_parse3 = __commonJS({
             output = token.close = `)$))${extglobStar}`;
           }
           if (token.inner.includes("*") && (rest = remaining()) && /^\.[^\\/.]+$/.test(rest)) {
-            const expression = parse4(rest, { ...options, fastpaths: false }).output;
+            const expression = parse5(rest, { ...options, fastpaths: false }).output;
             output = token.close = `)${expression})${extglobStar})`;
           }
           if (token.prev.type === "bos") {
@@ -36671,7 +36671,7 @@ var require_parse3 = __commonJS({
       }
       return state;
     };
-    parse4.fastpaths = (input, options) => {
+    parse5.fastpaths = (input, options) => {
       const opts2 = { ...options };
       const max = typeof opts2.maxLength === "number" ? Math.min(MAX_LENGTH, opts2.maxLength) : MAX_LENGTH;
       const len = input.length;
@@ -36736,7 +36736,7 @@ var require_parse3 = __commonJS({
       }
       return source;
     };
-    module.exports = parse4;
+    module.exports = parse5;
   }
 });
 
@@ -36745,7 +36745,7 @@ var require_picomatch = __commonJS({
   "node_modules/picomatch/lib/picomatch.js"(exports, module) {
     "use strict";
     var scan = require_scan();
-    var parse4 = require_parse3();
+    var parse5 = require_parse3();
     var utils = require_utils2();
     var constants5 = require_constants7();
     var isObject3 = (val) => val && typeof val === "object" && !Array.isArray(val);
@@ -36833,7 +36833,7 @@ var require_picomatch = __commonJS({
     picomatch2.isMatch = (str, patterns, options) => picomatch2(patterns, options)(str);
     picomatch2.parse = (pattern, options) => {
       if (Array.isArray(pattern)) return pattern.map((p2) => picomatch2.parse(p2, options));
-      return parse4(pattern, { ...options, fastpaths: false });
+      return parse5(pattern, { ...options, fastpaths: false });
     };
     picomatch2.scan = (input, options) => scan(input, options);
     picomatch2.compileRe = (state, options, returnOutput = false, returnState = false) => {
@@ -36859,10 +36859,10 @@ var require_picomatch = __commonJS({
       }
       let parsed = { negated: false, fastpaths: true };
       if (options.fastpaths !== false && (input[0] === "." || input[0] === "*")) {
-        parsed.output = parse4.fastpaths(input, options);
+        parsed.output = parse5.fastpaths(input, options);
       }
       if (!parsed.output) {
-        parsed = parse4(input, options);
+        parsed = parse5(input, options);
       }
       return picomatch2.compileRe(parsed, options, returnOutput, returnState);
     };
@@ -40335,6 +40335,7 @@ function deckFeatures(version) {
     gatewayCommands: import_semver.default.gte(v2, "1.28.0"),
     adminTokenEnv: import_semver.default.gte(v2, "1.64.0"),
     jsonOutput: import_semver.default.gte(v2, "1.24.0"),
+    konnect: import_semver.default.gte(v2, "1.40.0"),
     convertPairs: CONVERT_PAIRS.filter((p2) => import_semver.default.gte(v2, p2.since)).map(({ from, to: to2 }) => ({ from, to: to2 }))
   };
 }
@@ -40437,7 +40438,7 @@ var tykInputs = {
   gateway: {
     type: "string",
     default: "kong",
-    description: "The gateway: kong, or tyk (the Tyk Gateway API at tyk-addr, or a Tyk Dashboard through tyk-sync at tyk-dashboard)."
+    description: "The gateway: kong (a self-managed Kong at kong-addr), konnect (Kong Konnect control planes, with konnect-token), or tyk (the Tyk Gateway API at tyk-addr, or a Tyk Dashboard through tyk-sync at tyk-dashboard)."
   },
   "tyk-addr": {
     type: "string",
@@ -40455,6 +40456,21 @@ var tykInputs = {
   "tyk-sync-path": {
     type: "string",
     description: "Path to the tyk-sync binary for tyk-dashboard. Default: tyk-sync on PATH."
+  }
+};
+var konnectInputs = {
+  "konnect-token": {
+    type: "string",
+    secret: true,
+    description: "gateway: konnect: a Konnect personal access token (kpat_\u2026) or system account token (spat_\u2026), given to deck in its environment, never on a command line. Its account needs Konnect's Viewer role on the control planes for dump and diff, and Admin for sync."
+  },
+  "konnect-region": {
+    type: "string",
+    description: "gateway: konnect: the Konnect region (geo) of the control planes: us (default), eu, au, me, in or sg."
+  },
+  "konnect-addr": {
+    type: "string",
+    description: "gateway: konnect: the Konnect API address, instead of konnect-region, for an endpoint that is not a region, e.g. https://eu.api.konghq.com."
   }
 };
 var smokeTimeout = {
@@ -40516,6 +40532,11 @@ var planInputs = {
     description: "Token for the pull request comment; needs pull-requests: write."
   },
   ...tykInputs,
+  ...konnectInputs,
+  "konnect-control-plane": {
+    type: "string",
+    description: "gateway: konnect: the control plane to plan against; overrides _konnect.control_plane_name in every file (as workspace overrides _workspace for Kong)."
+  },
   ...deckInputs,
   ...transportInputs
 };
@@ -40530,7 +40551,7 @@ var planOutputs = {
 var COMMANDS = {
   dump: {
     name: "dump",
-    summary: "Back up Kong declaratively: normalized, byte-stable deck files per workspace with secrets redacted.",
+    summary: "Back up Kong declaratively: normalized, byte-stable deck files per workspace (or Konnect control plane) with secrets redacted.",
     inputs: {
       "kong-addr": connectionInputs["kong-addr"],
       "kong-admin-token": connectionInputs["kong-admin-token"],
@@ -40574,12 +40595,18 @@ var COMMANDS = {
       },
       ...secretFieldsInput,
       ...tykInputs,
+      ...konnectInputs,
+      "konnect-control-plane": {
+        type: "list",
+        description: "gateway: konnect: the control planes to dump, one name per line: one state file each, named for it and holding it in _konnect.control_plane_name."
+      },
       ...deckInputs,
       ...transportInputs
     },
     outputs: {
       files: "Written state files, one path per line.",
       workspaces: "Dumped workspaces, one per line.",
+      "control-planes": "gateway: konnect: the dumped control planes, one per line.",
       "entity-count": "Number of entities dumped, nested ones included.",
       digest: "sha256 over the normalized files: equal digests mean an unchanged configuration.",
       "secrets-redacted": "Number of secret values replaced by environment references.",
@@ -41270,6 +41297,7 @@ COMMANDS.upgrade = {
 };
 var GROUPS = [
   ["tyk", [...Object.keys(tykInputs), "converge-timeout"]],
+  ["konnect", [...Object.keys(konnectInputs), "konnect-control-plane"]],
   ["kong", ["kong-addr", "kong-admin-token", "headers", "target-kong-addr", "target-kong-admin-token"]],
   ["connection", Object.keys(transportInputs)],
   ["deck", Object.keys(deckInputs)],
@@ -42514,6 +42542,8 @@ function reconcileArgs(features, cmd) {
 function globalArgs(g2) {
   const args = [];
   if (g2.kongAddr) args.push("--kong-addr", g2.kongAddr);
+  if (g2.konnectAddr) args.push("--konnect-addr", g2.konnectAddr);
+  if (g2.konnectControlPlane) args.push("--konnect-control-plane-name", g2.konnectControlPlane);
   args.push("--no-color", "--analytics=false");
   if (g2.tlsSkipVerify) args.push("--tls-skip-verify");
   if (g2.caCertFile) args.push("--ca-cert-file", g2.caCertFile);
@@ -42590,6 +42620,9 @@ function scrub(text, secrets, mask = "***") {
 
 // actions/engine/deck/connection.ts
 init_errors();
+function isKonnect(connection) {
+  return connection?.kind === "konnect";
+}
 function parseKongAddr(value) {
   return parseAddress(
     value,
@@ -42642,6 +42675,7 @@ function parseHeaders(lines) {
 }
 function connectionSecrets(connection) {
   if (!connection) return [];
+  if (isKonnect(connection)) return connection.token.length >= 3 ? [connection.token] : [];
   const secrets = [connection.adminToken ?? ""];
   for (const header of connection.headers ?? []) secrets.push(header.slice(header.indexOf(":") + 1));
   return secrets.filter((s3) => s3.length >= 3);
@@ -42661,7 +42695,7 @@ var DeckTimeoutError = class extends DeckhandError {
   running;
   timeoutSeconds;
 };
-var DeckRunner = class {
+var DeckRunner = class _DeckRunner {
   constructor(deck, connection, logger2, options = {}) {
     this.deck = deck;
     this.connection = connection;
@@ -42675,6 +42709,19 @@ var DeckRunner = class {
   timeoutMs;
   /** Values of DECK_ variables the state files reference, from the secret bundle: for deck's environment only. */
   variables = {};
+  /** The same deck and variables against one Konnect control plane. */
+  forControlPlane(name) {
+    if (!isKonnect(this.connection)) throw new Error("forControlPlane needs a Konnect connection");
+    const runner = new _DeckRunner(this.deck, { ...this.connection, controlPlane: name }, this.logger, {
+      timeoutMs: this.timeoutMs
+    });
+    runner.useVariables(this.variables);
+    return runner;
+  }
+  /** The Konnect control plane this runner targets, if it targets one. */
+  get controlPlane() {
+    return isKonnect(this.connection) ? this.connection.controlPlane : void 0;
+  }
   /**
    * Gives every later run these DECK_ variables (the secret bundle's values of the variables the state files
    * reference, that the environment does not set), in deck's own environment: never on its command line, in a
@@ -42691,7 +42738,11 @@ var DeckRunner = class {
       const env = { ...this.variables };
       const global2 = {};
       const conn = options.online ? this.connection : void 0;
-      if (conn) {
+      if (isKonnect(conn)) {
+        env.DECK_KONNECT_TOKEN = conn.token;
+        global2.konnectAddr = conn.konnectAddr;
+        global2.konnectControlPlane = conn.controlPlane;
+      } else if (conn) {
         const headers = [...conn.headers ?? []];
         if (conn.adminToken) {
           if (this.deck.features.adminTokenEnv) env.DECK_KONG_ADMIN_TOKEN = conn.adminToken;
@@ -42702,6 +42753,8 @@ var DeckRunner = class {
           await writeFile2(global2.configFile, (0, import_yaml.stringify)({ headers }), { mode: 384 });
         }
         global2.kongAddr = conn.kongAddr;
+      }
+      if (conn) {
         global2.tlsSkipVerify = conn.tlsSkipVerify;
         global2.tlsServerName = conn.tlsServerName;
         global2.timeoutSeconds = conn.timeoutSeconds;
@@ -54178,7 +54231,7 @@ async function dump(options) {
   }
   checkBundleOptions(options);
   await ensureDirectory(options.outputDir);
-  const processed = await runDeckDump(options);
+  const processed = options.controlPlanes ? await dumpControlPlanes(options, options.controlPlanes) : await runDeckDump(options);
   const entityCount = processed.reduce((sum, f2) => sum + totalEntities(f2.counts), 0);
   if (entityCount === 0 && !options.allowEmpty) {
     const previous = await previousEntityCount(options.outputDir);
@@ -54279,7 +54332,37 @@ async function ensureDirectory(dir) {
     throw new DeckhandError(`output-dir ${dir} cannot be created: ${err.message}`);
   }
 }
-async function runDeckDump(options) {
+function controlPlaneFiles(names) {
+  const files = /* @__PURE__ */ new Map();
+  const owners = /* @__PURE__ */ new Map();
+  for (const name of names) {
+    const stem = /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) && !name.includes("..") ? name : name.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/\.\.+/g, ".").replace(/^[^A-Za-z0-9]+/, "").replace(/-+$/, "");
+    if (stem === "") throw new DeckhandError(`control plane name "${name}" gives no usable file name`);
+    const other = owners.get(stem.toLowerCase());
+    if (other !== void 0 && other !== name) {
+      throw new DeckhandError(
+        `control planes "${other}" and "${name}" would be dumped into one file (${stem}.yaml): dump them into separate output-dirs`
+      );
+    }
+    owners.set(stem.toLowerCase(), name);
+    files.set(name, stem);
+  }
+  return files;
+}
+async function dumpControlPlanes(options, names) {
+  if (names.length === 0) throw new DeckhandError("konnect-control-plane names no control plane to dump");
+  const results = [];
+  for (const [name, stem] of controlPlaneFiles([...new Set(names)])) {
+    const deck = options.deck.forControlPlane(name);
+    for (const file of await runDeckDump(
+      { ...options, deck, workspace: void 0, allWorkspaces: false },
+      stem
+    ))
+      results.push(file);
+  }
+  return results;
+}
+async function runDeckDump(options, label) {
   const work = await privateTempDir("deckhand-dump-");
   try {
     const single = !options.allWorkspaces;
@@ -54296,7 +54379,7 @@ async function runDeckDump(options) {
     if (outputs.length === 0) throw new DeckhandError("deck reported success but wrote no dump file");
     const results = [];
     for (const name of outputs) {
-      const fallback = single ? options.workspace ?? "default" : name.endsWith(".json") ? basename4(name, ".json") : name;
+      const fallback = single ? label ?? options.workspace ?? "default" : name.endsWith(".json") ? basename4(name, ".json") : name;
       const source = `deck dump ${fallback}`;
       const content = parseDeckOutput(await readFile6(join9(work.path, name), "utf8"), source);
       const rules = options.redactSecrets && options.liveRules && isObject2(content) ? await options.liveRules.for(content) : void 0;
@@ -55359,9 +55442,12 @@ function checkFile(file, text) {
     });
   }
   const workspace = typeof content._workspace === "string" ? content._workspace : void 0;
+  const konnect = content._konnect;
+  const named = konnect?.control_plane_name ?? konnect?.runtime_group_name;
+  const controlPlane = typeof named === "string" && named !== "" ? named : void 0;
   const info2 = content._info;
   const selectTags = Array.isArray(info2?.select_tags) ? info2.select_tags.filter((t) => typeof t === "string") : void 0;
-  return { problems, workspace, selectTags, state };
+  return { problems, workspace, controlPlane, selectTags, state };
 }
 function findDuplicates(holder, specs, at3, found, where3) {
   for (const collection in specs) {
@@ -55414,10 +55500,19 @@ async function readTargets(options) {
     const selectTags = [
       ...options.selectTags?.length ? options.selectTags : checked.selectTags ?? []
     ].sort();
-    const key2 = JSON.stringify([workspace === "default" ? "" : workspace, selectTags]);
+    const controlPlane = options.konnect ? options.konnect.controlPlane ?? checked.controlPlane : void 0;
+    if (options.konnect && !controlPlane) {
+      problems.push({
+        check: "konnect",
+        file,
+        message: "names no Konnect control plane: add _konnect: {control_plane_name: <name>} to it (as deck dump writes it), or set konnect-control-plane"
+      });
+      continue;
+    }
+    const key2 = JSON.stringify([controlPlane ?? "", workspace === "default" ? "" : workspace, selectTags]);
     const group = groups.get(key2);
     if (group) group.files.push(file);
-    else groups.set(key2, { workspace, selectTags, files: [file] });
+    else groups.set(key2, { workspace, ...controlPlane ? { controlPlane } : {}, selectTags, files: [file] });
   }
   const missing = envProblem(
     refs,
@@ -55427,17 +55522,17 @@ async function readTargets(options) {
   );
   if (missing) problems.push(missing);
   const targets = [...groups.values()].sort(
-    (a, b2) => a.workspace.localeCompare(b2.workspace) || a.selectTags.join(",").localeCompare(b2.selectTags.join(","))
+    (a, b2) => (a.controlPlane ?? "").localeCompare(b2.controlPlane ?? "") || a.workspace.localeCompare(b2.workspace) || a.selectTags.join(",").localeCompare(b2.selectTags.join(","))
   );
   return { targets, files, problems, envNames: [...new Set(refs.map((r) => r.name))] };
 }
 function targetLabel(target) {
   if (target.label) return target.label;
-  const workspace = target.workspace || "default";
-  return target.selectTags.length ? `${workspace} [${target.selectTags.join(", ")}]` : workspace;
+  const scope = target.controlPlane ?? (target.workspace || "default");
+  return target.selectTags.length ? `${scope} [${target.selectTags.join(", ")}]` : scope;
 }
 function targetTitle(target) {
-  return target.label ?? `workspace ${targetLabel(target)}`;
+  return target.label ?? `${target.controlPlane ? "control plane" : "workspace"} ${targetLabel(target)}`;
 }
 
 // actions/engine/reconcile.ts
@@ -55513,9 +55608,10 @@ function unplannedChanges(plan3, outcome) {
     (c) => !planned.has(changeKey(c))
   );
 }
-var workspaceKey = (p2) => p2.workspace === "default" ? "" : p2.workspace;
+var workspaceKey = (p2) => p2.controlPlane !== void 0 ? `konnect:${p2.controlPlane}` : p2.workspace === "default" ? "" : p2.workspace;
 async function runDeck(mode, target, options) {
-  const args = reconcileArgs(options.deck.deck.features, {
+  const deck = target.controlPlane ? options.deck.forControlPlane(target.controlPlane) : options.deck;
+  const args = reconcileArgs(deck.deck.features, {
     mode,
     files: target.files,
     workspace: target.workspace || void 0,
@@ -55523,7 +55619,7 @@ async function runDeck(mode, target, options) {
     skipConsumers: options.skipConsumers,
     parallelism: options.parallelism
   });
-  const result = await options.deck.run(args, { online: true, timeoutMs: options.timeoutMs });
+  const result = await deck.run(args, { online: true, timeoutMs: options.timeoutMs });
   return parseDeckJson(result.stdout, `gateway ${mode}`);
 }
 async function runBounded(items, limit, keyOf, work) {
@@ -60646,6 +60742,245 @@ async function openDeck(inputs, ctx, connection) {
   );
 }
 
+// actions/engine/jobs/gateway.ts
+init_errors();
+
+// actions/engine/konnect/address.ts
+init_errors();
+var KONNECT_REGIONS = ["us", "eu", "au", "me", "in", "sg"];
+var DEFAULT_KONNECT_REGION = "us";
+function konnectAddress(region, addr) {
+  if (region !== void 0 && addr !== void 0) {
+    throw new InputError(
+      `${inputName("konnect-region")} and ${inputName("konnect-addr")} exclude each other: set the region, or the address for an endpoint that is not a Konnect region.`
+    );
+  }
+  if (addr !== void 0) {
+    return parseAddress(
+      addr,
+      "konnect-addr",
+      "the Konnect API",
+      "https://eu.api.konghq.com",
+      inputName("konnect-token")
+    );
+  }
+  const geo = (region ?? DEFAULT_KONNECT_REGION).trim().toLowerCase();
+  if (!KONNECT_REGIONS.includes(geo)) {
+    throw new InputError(
+      `${inputName("konnect-region")} "${region}" is not a Konnect region: use one of ${KONNECT_REGIONS.join(", ")} (the geo in the address Konnect shows, e.g. eu for https://eu.api.konghq.com).`
+    );
+  }
+  return `https://${geo}.api.konghq.com`;
+}
+
+// actions/engine/konnect/api.ts
+init_errors();
+init_http();
+import { setTimeout as sleep2 } from "node:timers/promises";
+
+// actions/engine/retry-after.ts
+function retryAfterMs(value, options) {
+  const text = (Array.isArray(value) ? value[0] : value)?.trim() ?? "";
+  let ms2 = options.fallbackMs;
+  if (/^\d+$/.test(text)) ms2 = Number(text) * 1e3;
+  else if (/^[A-Za-z]{3}/.test(text)) {
+    const date = Date.parse(text);
+    if (Number.isFinite(date)) ms2 = Math.max(0, date - (options.now ?? Date.now()));
+  }
+  return Math.min(Math.max(ms2, options.minMs), options.maxMs);
+}
+
+// actions/engine/konnect/api.ts
+var PAGE_SIZE = 100;
+var MAX_PAGES = 1e3;
+var KonnectApi = class {
+  constructor(options) {
+    this.options = options;
+    this.maxWaitMs = options.maxRateLimitWaitMs ?? 5 * 6e4;
+  }
+  options;
+  /** Every wait a 429 imposed, in order. */
+  waits = [];
+  maxWaitMs;
+  /** The control plane of this name, or undefined: names are unique in an organization. */
+  async findControlPlane(name) {
+    const query = new URLSearchParams({ "filter[name][eq]": name, "page[size]": String(PAGE_SIZE) });
+    const page = await this.json("GET", `/v2/control-planes?${query}`);
+    return (page.data ?? []).find((cp2) => cp2.name === name);
+  }
+  /** Every control plane of the organization the token may see, page by page. */
+  async listControlPlanes() {
+    const all = [];
+    for (let number3 = 1; number3 <= MAX_PAGES; number3++) {
+      const query = new URLSearchParams({ "page[size]": String(PAGE_SIZE), "page[number]": String(number3) });
+      const page = await this.json(
+        "GET",
+        `/v2/control-planes?${query}`
+      );
+      const data = page.data ?? [];
+      for (const cp2 of data) all.push(cp2);
+      const total = page.meta?.page?.total ?? 0;
+      if (data.length === 0 || all.length >= total) return all;
+    }
+    throw new DeckhandError(
+      `Konnect listed more than ${MAX_PAGES * PAGE_SIZE} control planes; stopped reading.`
+    );
+  }
+  async createControlPlane(cp2) {
+    return this.json("POST", "/v2/control-planes", cp2, 201);
+  }
+  /** A plugin's schema as the control plane's Kong version has it (fetch-plugin-schema). */
+  async pluginSchema(controlPlaneId, plugin2) {
+    const path5 = `/v2/control-planes/${encodeURIComponent(controlPlaneId)}/core-entities/schemas/plugins/${encodeURIComponent(plugin2)}`;
+    const res = await this.send("GET", path5);
+    if (res.status === 404) return void 0;
+    if (res.status !== 200) throw this.failure("GET", path5, res);
+    return parse4(res, "GET", path5);
+  }
+  async json(method, path5, body, expected = 200) {
+    const res = await this.send(method, path5, body);
+    if (res.status !== expected) throw this.failure(method, path5, res);
+    return parse4(res, method, path5);
+  }
+  /** One request; a 429 is waited out as Retry-After asks, up to the run's budget. */
+  async send(method, path5, body) {
+    const url = new URL(path5, this.options.address);
+    const where3 = `${method} ${url.pathname}`;
+    let waited = 0;
+    for (let attempt = 0; ; attempt++) {
+      let res;
+      try {
+        res = await sendRequest(url, {
+          method,
+          headers: { Authorization: `Bearer ${this.options.token}` },
+          body: body === void 0 ? void 0 : jsonBody(body),
+          timeoutMs: this.options.timeoutMs ?? 3e4,
+          tls: this.options.tls
+        });
+      } catch (err) {
+        if (err instanceof TransportError)
+          throw new DeckhandError(
+            `${where3} at ${url.origin}: no answer (${err.message}). Check konnect-region or konnect-addr.`
+          );
+        throw err;
+      }
+      if (res.status !== 429) return res;
+      const ms2 = retryAfterMs(res.headers["retry-after"], {
+        fallbackMs: Math.min(1e3 * 2 ** attempt, 3e4),
+        minMs: 100,
+        maxMs: 6e4
+      });
+      if (waited + ms2 > this.maxWaitMs) {
+        throw new DeckhandError(
+          `${where3}: Konnect's rate limit still held after ${Math.round(waited / 1e3)} s of waiting (${describe(res)}). Try again later, or with a token whose organization has a higher limit.`
+        );
+      }
+      this.options.logger.info(`${where3}: Konnect's rate limit (429); waiting ${ms2 / 1e3} s as it asks.`);
+      this.waits.push({ request: where3, ms: ms2 });
+      waited += ms2;
+      await sleep2(ms2);
+    }
+  }
+  failure(method, path5, res) {
+    const where3 = `${method} ${path5.split("?")[0]}`;
+    switch (res.status) {
+      case 401:
+        return new DeckhandError(
+          `${where3}: Konnect refused ${inputName("konnect-token")} (${describe(res)}). Use a personal access token (kpat_\u2026) or a system account token (spat_\u2026) of this organization that has not expired, for this region.`
+        );
+      case 403:
+        return new DeckhandError(
+          `${where3}: ${inputName("konnect-token")} lacks the permission (${describe(res)}). Its user or system account needs, on the control plane, Konnect's Viewer role for dump and diff, Admin for sync and restore, and Creator to recreate a lost control plane.`
+        );
+      case 409:
+        return new DeckhandError(`${where3}: ${describe(res)}: a control plane of that name already exists.`);
+      default:
+        return new DeckhandError(`${where3}: ${describe(res)}`);
+    }
+  }
+};
+function describe(res) {
+  let text;
+  try {
+    const body = JSON.parse(res.body);
+    text = [body.title, body.detail ?? body.message].filter((v2) => typeof v2 === "string" && v2 !== "").join(": ");
+  } catch {
+    text = res.body.trim();
+  }
+  if (text.length > 300) text = `${text.slice(0, 300)}\u2026`;
+  return `HTTP ${res.status}${text ? ` ${text}` : ""}`;
+}
+function parse4(res, method, path5) {
+  try {
+    return JSON.parse(res.body);
+  } catch {
+    throw new DeckhandError(
+      `${method} ${path5.split("?")[0]}: Konnect answered HTTP ${res.status} with a body that is not JSON`
+    );
+  }
+}
+
+// actions/engine/jobs/gateway.ts
+init_http();
+var KONNECT_ONLY = ["konnect-token", "konnect-region", "konnect-addr", "konnect-control-plane"];
+var KONG_ONLY = ["kong-addr", "kong-admin-token", "headers", "workspace", "all-workspaces"];
+function gatewayKind(inputs) {
+  const kind = inputs.oneOf("gateway", ["kong", "konnect", "tyk"]);
+  if (kind !== "konnect") refuseInputs(inputs, KONNECT_ONLY, `for ${inputName("gateway")} konnect`);
+  return kind;
+}
+function refuseInputs(inputs, names, purpose) {
+  const set = names.filter(
+    (name) => inputs.has(name) && inputs.given(name) && inputs.string(name) !== "false"
+  );
+  if (set.length > 0) {
+    throw new InputError(`${set.map(inputName).join(", ")} ${set.length === 1 ? "is" : "are"} ${purpose}.`);
+  }
+}
+async function readDeckGateway(kind, inputs, ctx) {
+  if (kind === "kong") {
+    const connection2 = readConnection(inputs, ctx);
+    return { kind, connection: connection2, address: connection2.kongAddr };
+  }
+  refuseInputs(inputs, KONG_ONLY, `for a self-managed Kong's Admin API, not ${inputName("gateway")} konnect`);
+  const token = inputs.string("konnect-token");
+  if (!token) {
+    throw requiredInput(
+      "konnect-token",
+      "a Konnect personal access token (kpat_\u2026) or system account token (spat_\u2026) for gateway: konnect"
+    );
+  }
+  const connection = {
+    kind: "konnect",
+    konnectAddr: konnectAddress(inputs.string("konnect-region"), inputs.string("konnect-addr")),
+    token,
+    tlsSkipVerify: inputs.boolean("tls-skip-verify"),
+    caCert: inputs.string("ca-cert"),
+    tlsServerName: inputs.string("tls-server-name"),
+    timeoutSeconds: inputs.integer("timeout")
+  };
+  for (const secret of connectionSecrets(connection)) ctx.secret(secret);
+  const api = new KonnectApi({
+    address: connection.konnectAddr,
+    token,
+    logger: ctx.logger,
+    tls: {
+      ca: await readCaCert(connection.caCert),
+      skipVerify: connection.tlsSkipVerify,
+      serverName: connection.tlsServerName
+    },
+    timeoutMs: connection.timeoutSeconds === void 0 ? void 0 : connection.timeoutSeconds * 1e3
+  });
+  return { kind, connection, address: connection.konnectAddr, api };
+}
+function checkKonnectDeck(features) {
+  if (!features.konnect) {
+    throw new DeckhandError(
+      `deck ${features.version} is too old for Konnect: Kong requires deck 1.40.0 or newer for Konnect control planes (older releases give inconsistent diffs). Set ${inputName("deck-version")} to a newer release.`
+    );
+  }
+}
+
 // actions/engine/jobs/tyk.ts
 init_errors();
 
@@ -60881,7 +61216,7 @@ function scrubPlan(text, plan3, known) {
 
 // actions/engine/tyk/sync.ts
 init_errors();
-import { setTimeout as sleep2 } from "node:timers/promises";
+import { setTimeout as sleep3 } from "node:timers/promises";
 
 // actions/engine/tyk/gateway-api.ts
 init_errors();
@@ -61131,7 +61466,7 @@ async function waitForConvergence(desired, writer, files, timeoutMs, logger2) {
     const plan3 = planTyk(desired, await writer.read(), files, { dashboard: writer.dashboard });
     if (plan3.plan.counts.total === 0 || Date.now() + delay > deadline) return plan3;
     logger2.info(`Waiting for the gateway to load the changes: ${describeCounts(plan3.plan.counts)} left`);
-    await sleep2(delay);
+    await sleep3(delay);
     delay = Math.min(delay * 2, 2e3);
   }
 }
@@ -61332,21 +61667,11 @@ async function openTykTarget(endpoint2, logger2, probe2 = true) {
 }
 
 // actions/engine/jobs/tyk.ts
-function gatewayKind(inputs) {
-  return inputs.oneOf("gateway", ["kong", "tyk"]);
-}
 function convergeMs(inputs) {
   return ((inputs.has("converge-timeout") ? inputs.integer("converge-timeout") : void 0) ?? 60) * 1e3;
 }
 function refuseKongInputs(inputs, names) {
-  const set = names.filter(
-    (name) => inputs.has(name) && inputs.given(name) && inputs.string(name) !== "false"
-  );
-  if (set.length > 0) {
-    throw new InputError(
-      `${set.map(inputName).join(", ")} ${set.length === 1 ? "is" : "are"} for Kong and cannot be used with ${inputName("gateway")} tyk.`
-    );
-  }
+  refuseInputs(inputs, names, `for Kong and cannot be used with ${inputName("gateway")} tyk`);
 }
 function readTykEndpoint(inputs, ctx) {
   const secret = inputs.string("tyk-secret");
@@ -61528,22 +61853,26 @@ async function unsupported2(desired, target) {
 }
 
 // actions/engine/jobs/dump.ts
+var DEFAULT_OUTPUT_DIR = { kong: "kong", konnect: "konnect", tyk: "tyk" };
 async function dumpJob(source, ctx) {
   const inputs = new Inputs(COMMANDS.dump.inputs, source);
-  const tyk = gatewayKind(inputs) === "tyk";
-  await checkOutputDirectory("output-dir", inputs.string("output-dir") ?? (tyk ? "tyk" : "kong"));
-  if (tyk) {
+  const kind = gatewayKind(inputs);
+  const outputDir = inputs.string("output-dir") ?? DEFAULT_OUTPUT_DIR[kind];
+  await checkOutputDirectory("output-dir", outputDir);
+  if (kind === "tyk") {
     if (inputs.string("store"))
       throw new DeckhandError(
         `${inputName("store")} is not supported for ${inputName("gateway")} tyk yet: keep the dump in git (commit) or as an artifact.`
       );
     return tykDumpJob(inputs, ctx);
   }
-  const connection = readConnection(inputs, ctx);
+  const gateway = await readDeckGateway(kind, inputs, ctx);
+  const controlPlanes = gateway.kind === "konnect" ? await konnectControlPlanes(inputs, gateway.api) : void 0;
   const options = {
-    outputDir: inputs.string("output-dir") ?? "kong",
+    outputDir,
     workspace: inputs.string("workspace"),
     allWorkspaces: inputs.boolean("all-workspaces"),
+    controlPlanes,
     selectTags: inputs.list("select-tags"),
     skipConsumers: inputs.boolean("skip-consumers"),
     withId: inputs.boolean("with-id"),
@@ -61553,27 +61882,30 @@ async function dumpJob(source, ctx) {
     recipients: recipientsInput(inputs)
   };
   checkBundleOptions(options);
-  const deck = await openDeck(inputs, ctx, connection);
+  const deck = await openDeck(inputs, ctx, gateway.connection);
+  if (gateway.kind === "konnect") checkKonnectDeck(deck.deck.features);
   if (!options.redactSecrets) {
     ctx.logger.warn(
       `${inputName("redact-secrets")} is false: the files hold plaintext credentials and keys. Keep them out of git and artifacts.`
     );
   }
-  const liveRules = new LiveRules(connection);
+  const liveRules = gateway.kind === "kong" ? new LiveRules(gateway.connection) : void 0;
   const started = /* @__PURE__ */ new Date();
   const result = await dump({ ...options, deck, logger: ctx.logger, liveRules });
   const report2 = emptyReport("deckhand dump");
+  const scope = gateway.kind === "konnect" ? "control plane" : "workspace";
+  const where3 = gateway.kind === "konnect" ? `Konnect at ${gateway.address}` : gateway.address;
   report2.lines.push(
-    `${result.entityCount} entities from ${result.workspaces.length} workspace(s) of ${connection.kongAddr} (deck ${deck.deck.features.version}); ${result.changed ? "changed" : "unchanged"} since the last dump.`,
+    `${result.entityCount} entities from ${result.workspaces.length} ${scope}(s) of ${where3} (deck ${deck.deck.features.version}); ${result.changed ? "changed" : "unchanged"} since the last dump.`,
     `Digest ${result.digest}; ${result.secretsRedacted} secret value(s) replaced by environment references.`
   );
   const kinds = [...new Set(result.workspaces.flatMap((w2) => Object.keys(w2.counts)))].sort();
   const total = (counts2) => Object.values(counts2).reduce((a, b2) => a + b2, 0);
   report2.tables.push({
-    caption: "Entities per workspace",
+    caption: `Entities per ${scope}`,
     header: ["kind", ...result.workspaces.map((w2) => w2.workspace)],
     rows: [
-      ...kinds.map((kind) => [kind, ...result.workspaces.map((w2) => String(w2.counts[kind] ?? 0))]),
+      ...kinds.map((kind2) => [kind2, ...result.workspaces.map((w2) => String(w2.counts[kind2] ?? 0))]),
       ["total", ...result.workspaces.map((w2) => String(total(w2.counts)))]
     ]
   });
@@ -61590,10 +61922,10 @@ async function dumpJob(source, ctx) {
   }
   for (const removed of result.removed)
     report2.lines.push(
-      basename9(removed) === BUNDLE_FILE ? `Removed ${removed}: age-recipients is not set, so it would no longer follow the gateway's secrets.` : `Removed ${removed}: its workspace is gone.`
+      basename9(removed) === BUNDLE_FILE ? `Removed ${removed}: age-recipients is not set, so it would no longer follow the gateway's secrets.` : `Removed ${removed}: its ${scope} is ${gateway.kind === "konnect" ? "no longer dumped" : "gone"}.`
     );
   const redactions = result.workspaces.flatMap((w2) => w2.redactions);
-  addRedactionReport(report2, redactions, liveRules.problems);
+  addRedactionReport(report2, redactions, liveRules?.problems ?? []);
   const owned = await previousFiles(options.outputDir) ?? [];
   const stored = await storeBackup(
     inputs,
@@ -61616,7 +61948,8 @@ async function dumpJob(source, ctx) {
     report: report2,
     outputs: {
       files: result.files.join("\n"),
-      workspaces: result.workspaces.map((w2) => w2.workspace).join("\n"),
+      workspaces: controlPlanes ? "" : result.workspaces.map((w2) => w2.workspace).join("\n"),
+      "control-planes": controlPlanes ? controlPlanes.join("\n") : "",
       "entity-count": String(result.entityCount),
       digest: result.digest,
       "secrets-redacted": String(result.secretsRedacted),
@@ -61627,6 +61960,25 @@ async function dumpJob(source, ctx) {
       "secrets-bundle": bundle?.file ?? ""
     }
   };
+}
+async function konnectControlPlanes(inputs, api) {
+  const names = [...new Set(inputs.list("konnect-control-plane"))];
+  if (names.length === 0) {
+    throw requiredInput("konnect-control-plane", "the Konnect control planes to dump, one name per line");
+  }
+  const missing = [];
+  for (const name of names) if (!await api.findControlPlane(name)) missing.push(name);
+  if (missing.length > 0) {
+    const seen = (await api.listControlPlanes()).map((cp2) => cp2.name);
+    throw new InputError(
+      `Konnect has no control plane named ${missing.map((n) => `"${n}"`).join(", ")} that ${inputName("konnect-token")} can see (it sees ${seen.length === 0 ? "none" : shortList(seen)}). Check the names, konnect-region and the token's roles.`
+    );
+  }
+  return names;
+}
+function shortList(items, max = 10) {
+  const shown2 = items.slice(0, max).map((n) => `"${n}"`).join(", ");
+  return items.length > max ? `${shown2} and ${items.length - max} more` : shown2;
 }
 
 // actions/engine/jobs/files.ts
@@ -66396,12 +66748,18 @@ function addProblems(report2, problems, command2) {
 }
 
 // actions/engine/jobs/reconcile.ts
+var KONNECT_PARALLELISM = 4;
+function controlPlaneScope(plans) {
+  const count = new Set(plans.map((p2) => p2.controlPlane)).size;
+  return `${count} Konnect control plane${count === 1 ? "" : "s"}`;
+}
 async function plan2(mode, source, ctx) {
   const inputs = new Inputs(COMMANDS[mode].inputs, source);
   const report2 = emptyReport(`deckhand ${mode}`);
   const planFile = inputs.string("plan-file");
   if (planFile !== void 0) await checkOutputFile("plan-file", planFile, "plan.json");
-  if (gatewayKind(inputs) === "tyk") {
+  const kind = gatewayKind(inputs);
+  if (kind === "tyk") {
     const tyk = await planTykJob(inputs, ctx);
     return {
       inputs,
@@ -66415,14 +66773,18 @@ async function plan2(mode, source, ctx) {
       sync: tyk.sync
     };
   }
-  const connection = readConnection(inputs, ctx);
-  const parallelism = inputs.integer("parallelism");
-  const files = await expandState(inputs.list("state").length > 0 ? inputs.list("state") : ["kong"]);
+  const gateway = await readDeckGateway(kind, inputs, ctx);
+  const konnect = gateway.kind === "konnect";
+  const parallelism = inputs.integer("parallelism") ?? (konnect ? KONNECT_PARALLELISM : void 0);
+  const files = await expandState(
+    inputs.list("state").length > 0 ? inputs.list("state") : [konnect ? "konnect" : "kong"]
+  );
   const variables = await deckVariables(inputs, ctx, files);
   const bundleLine = variables.describe();
   const read2 = await readTargets({
     state: files,
-    workspace: inputs.string("workspace"),
+    workspace: konnect ? void 0 : inputs.string("workspace"),
+    konnect: konnect ? { controlPlane: inputs.string("konnect-control-plane") } : void 0,
     selectTags: inputs.list("select-tags"),
     env: variables.view(),
     hint: variables.missingHint()
@@ -66435,27 +66797,29 @@ async function plan2(mode, source, ctx) {
     addProblems(report2, read2.problems, mode);
     return { inputs, report: report2, failed: true };
   }
-  const deck = await openDeck(inputs, ctx, connection);
+  const deck = await openDeck(inputs, ctx, gateway.connection);
+  if (konnect) checkKonnectDeck(deck.deck.features);
   deck.useVariables(variables.forDeck(read2.envNames));
   const envValues = variables.values(read2.envNames);
   for (const value of envValues) if (value.length >= 3) ctx.secret(value);
   const options = {
     deck,
     logger: ctx.logger,
-    secrets: [...connectionSecrets(connection), ...envValues],
+    secrets: [...connectionSecrets(gateway.connection), ...envValues],
     skipConsumers: inputs.boolean("skip-consumers"),
     parallelism,
-    liveRules: new LiveRules(connection)
+    // Konnect's plugin schemas are not read yet: the bundled catalogue decides alone there.
+    liveRules: gateway.kind === "kong" ? new LiveRules(gateway.connection) : void 0
   };
   const plans = await planTargets(read2.targets, options);
-  addSchemaProblems(report2, options.liveRules.problems);
+  addSchemaProblems(report2, options.liveRules?.problems ?? []);
   return {
     inputs,
     report: report2,
     failed: false,
     plans,
-    gateway: connection.kongAddr,
-    scope: void 0,
+    gateway: gateway.address,
+    scope: konnect ? controlPlaneScope(plans) : void 0,
     bundleLine,
     tool: { deck: deck.deck.features.version },
     // Only sync has workspace-concurrency.
@@ -66542,7 +66906,7 @@ async function syncJob(source, ctx) {
     report2.annotations.push({
       level: "error",
       title: "deckhand sync: too many deletions",
-      message: `The plan deletes ${deletes.deletions.length} (max-deletes ${guard.maxDeletes}): ${shortList(names)}`
+      message: `The plan deletes ${deletes.deletions.length} (max-deletes ${guard.maxDeletes}): ${shortList2(names)}`
     });
     addPlanTables(report2, plans);
     return finish2(false);
@@ -66599,12 +66963,12 @@ function describeSync(report2, plans, results, gateway) {
           report2.annotations.push({
             level: "warning",
             title: `deckhand sync: ${label}: ${o.dropped.length} change(s) dropped`,
-            message: `Never sent after the failure: ${shortList(o.dropped.map((c) => `${c.action} ${c.kind} ${c.name}`))}`
+            message: `Never sent after the failure: ${shortList2(o.dropped.map((c) => `${c.action} ${c.kind} ${c.name}`))}`
           });
         }
       }
       if (o.notAttempted.length > 0) {
-        const what = shortList(o.notAttempted.map((c) => `${c.action} ${c.kind} ${c.name}`));
+        const what = shortList2(o.notAttempted.map((c) => `${c.action} ${c.kind} ${c.name}`));
         report2.annotations.push({
           level: "warning",
           title: `deckhand sync: ${label}: ${o.notAttempted.length} planned change(s) not attempted`,
@@ -66614,7 +66978,7 @@ function describeSync(report2, plans, results, gateway) {
       const unplannedDeletes = result.unplanned.filter((c) => c.action === "delete");
       if (unplannedDeletes.length > 0) {
         ok3 = false;
-        const message = `deck deleted ${unplannedDeletes.length} entit${unplannedDeletes.length === 1 ? "y" : "ies"} the plan did not show (the gateway changed between plan and sync): ${shortList(unplannedDeletes.map((c) => `${c.kind} ${c.name}`))}`;
+        const message = `deck deleted ${unplannedDeletes.length} entit${unplannedDeletes.length === 1 ? "y" : "ies"} the plan did not show (the gateway changed between plan and sync): ${shortList2(unplannedDeletes.map((c) => `${c.kind} ${c.name}`))}`;
         lines.push(`${title}: ${message}`);
         report2.annotations.push({ level: "error", title: `deckhand sync: ${label}`, message });
       } else if (result.unplanned.length > 0) {
@@ -66667,7 +67031,7 @@ function planOutputs2(counts2, planFile) {
     plan: planFile
   };
 }
-function shortList(items, max = 10) {
+function shortList2(items, max = 10) {
   const shown2 = items.slice(0, max).join(", ");
   return items.length > max ? `${shown2} and ${items.length - max} more` : shown2;
 }
@@ -66810,21 +67174,7 @@ function countCollections(content) {
 
 // actions/engine/restore/dbless.ts
 init_errors();
-import { setTimeout as sleep3 } from "node:timers/promises";
-
-// actions/engine/retry-after.ts
-function retryAfterMs(value, options) {
-  const text = (Array.isArray(value) ? value[0] : value)?.trim() ?? "";
-  let ms2 = options.fallbackMs;
-  if (/^\d+$/.test(text)) ms2 = Number(text) * 1e3;
-  else if (/^[A-Za-z]{3}/.test(text)) {
-    const date = Date.parse(text);
-    if (Number.isFinite(date)) ms2 = Math.max(0, date - (options.now ?? Date.now()));
-  }
-  return Math.min(Math.max(ms2, options.minMs), options.maxMs);
-}
-
-// actions/engine/restore/dbless.ts
+import { setTimeout as sleep4 } from "node:timers/promises";
 async function nodeEntityCounts(admin) {
   const answer = parseJson2(await admin.expect("GET", "/config", 200, void 0, MAX_STATE_BYTES));
   const content = typeof answer.config === "string" ? readStateText(answer.config, `${admin.address} GET /config`) : void 0;
@@ -66853,7 +67203,7 @@ async function loadNode(admin, config, options) {
       options.logger.info(
         `${admin.address} is busy (${describeAnswer(res)}); trying again in ${wait / 1e3} s.`
       );
-      await sleep3(wait);
+      await sleep4(wait);
       continue;
     }
     if (res.status === 413) {
@@ -66907,7 +67257,7 @@ async function checkNodes(admins, config) {
 // actions/engine/restore/smoke.ts
 init_errors();
 init_http();
-import { setTimeout as sleep4 } from "node:timers/promises";
+import { setTimeout as sleep5 } from "node:timers/promises";
 function parseSmokeRequests(lines) {
   return lines.map((line, i) => {
     const parts = line.trim().split(/\s+/);
@@ -66966,7 +67316,7 @@ async function runSmokeRequests(requests, options) {
         result.error = err.message;
       }
       if (result.ok || performance.now() + delay > until) break;
-      await sleep4(delay);
+      await sleep5(delay);
     }
     options.logger.info(
       `Smoke ${result.method} ${result.url}: ${result.status || result.error} (expected ${result.expected})${result.ok ? "" : ", FAILED"}${result.attempts > 1 ? ` after ${result.attempts} attempts` : ""}`
@@ -67059,7 +67409,7 @@ function timelineTables(caption, phases, checks) {
 
 // actions/engine/restore/wait.ts
 init_errors();
-import { setTimeout as sleep5 } from "node:timers/promises";
+import { setTimeout as sleep6 } from "node:timers/promises";
 init_http();
 async function waitForGateway(admins, options) {
   return Promise.all(admins.map((admin) => waitForNode(admin, options)));
@@ -67091,7 +67441,7 @@ async function waitForNode(admin, options) {
     options.logger.info(
       `Waiting for ${admin.address} (attempt ${attempt}, ${elapsed} s of ${options.timeoutSeconds} s): ${last}`
     );
-    await sleep5(Math.min(delay, Math.max(0, options.deadline - now)));
+    await sleep6(Math.min(delay, Math.max(0, options.deadline - now)));
     delay = Math.min(delay * 2, options.maxDelayMs ?? 15e3);
   }
   throw new DeckhandError(
@@ -67510,7 +67860,7 @@ function describeKinds(changes) {
 
 // actions/engine/tyk/restore.ts
 init_errors();
-import { setTimeout as sleep6 } from "node:timers/promises";
+import { setTimeout as sleep7 } from "node:timers/promises";
 var NOT_RESTORED = [
   "Keys, OAuth clients, quotas and rate-limit counters live in Redis: restore its backup (db-dump with engine redis) as well.",
   "Certificates are referenced by id; the certificate store (/tyk/certs) is not part of these files.",
@@ -67632,7 +67982,7 @@ async function waitForTyk(options) {
         );
       }
       options.logger.info(`Waiting for ${options.target.address} (attempt ${attempt}): ${errorMessage(err)}`);
-      await sleep6(delay);
+      await sleep7(delay);
       delay = Math.min(delay * 2, 15e3);
     }
   }
@@ -67643,7 +67993,13 @@ async function restoreJob(source, ctx) {
   const inputs = new Inputs(COMMANDS.restore.inputs, source);
   const reportFile = inputs.string("report-file");
   if (reportFile !== void 0) await checkOutputFile("report-file", reportFile, "restore-report.json");
-  if (gatewayKind(inputs) === "tyk") return tykRestoreJob(inputs, ctx);
+  const kind = gatewayKind(inputs);
+  if (kind === "tyk") return tykRestoreJob(inputs, ctx);
+  if (kind === "konnect") {
+    throw new InputError(
+      `restore does not restore Konnect control planes yet: restore one with sync (${inputName("gateway")} konnect) from its dump.`
+    );
+  }
   const strategy = inputs.oneOf("strategy", STRATEGIES);
   const addresses = inputs.list("kong-addr");
   if (addresses.length === 0) throw requiredInput("kong-addr", "the Kong Admin API address(es).");
@@ -67719,7 +68075,7 @@ async function restoreResult(inputs, outcome) {
   const reportFile = await writeReport(inputs.string("report-file"), outcome);
   return {
     ok: outcome.verified,
-    report: describe(outcome, reportFile),
+    report: describe2(outcome, reportFile),
     outputs: {
       "strategy-used": outcome.strategyUsed ?? "",
       "rto-seconds": String(outcome.rtoSeconds),
@@ -67788,7 +68144,7 @@ async function writeReport(path5, outcome) {
   await writeFileAtomic(file, JSON.stringify(document, null, 2) + "\n");
   return file;
 }
-function describe(outcome, reportFile) {
+function describe2(outcome, reportFile) {
   const report2 = emptyReport("deckhand restore");
   const gateway = outcome.gateway?.edition === "tyk" ? `Tyk ${outcome.gateway.version} at ${outcome.gateway.nodes.join(", ")}` : outcome.gateway ? `Kong ${outcome.gateway.version} (${outcome.gateway.edition}, ${outcome.gateway.database === "off" ? "DB-less" : outcome.gateway.database}) at ${outcome.gateway.nodes.join(", ")}` : "the gateway";
   if (outcome.error) {

@@ -35248,6 +35248,9 @@ var Inputs = class _Inputs {
 };
 
 // actions/engine/deck/connection.ts
+function isKonnect(connection) {
+  return connection?.kind === "konnect";
+}
 function parseKongAddr(value) {
   return parseAddress(
     value,
@@ -35300,6 +35303,7 @@ function parseHeaders(lines) {
 }
 function connectionSecrets(connection) {
   if (!connection) return [];
+  if (isKonnect(connection)) return connection.token.length >= 3 ? [connection.token] : [];
   const secrets = [connection.adminToken ?? ""];
   for (const header of connection.headers ?? []) secrets.push(header.slice(header.indexOf(":") + 1));
   return secrets.filter((s) => s.length >= 3);
@@ -39314,9 +39318,12 @@ function checkFile(file, text) {
     });
   }
   const workspace = typeof content._workspace === "string" ? content._workspace : void 0;
+  const konnect = content._konnect;
+  const named = konnect?.control_plane_name ?? konnect?.runtime_group_name;
+  const controlPlane = typeof named === "string" && named !== "" ? named : void 0;
   const info2 = content._info;
   const selectTags = Array.isArray(info2?.select_tags) ? info2.select_tags.filter((t) => typeof t === "string") : void 0;
-  return { problems, workspace, selectTags, state };
+  return { problems, workspace, controlPlane, selectTags, state };
 }
 function findDuplicates(holder, specs, at2, found, where3) {
   for (const collection in specs) {
@@ -39369,10 +39376,19 @@ async function readTargets(options) {
     const selectTags = [
       ...options.selectTags?.length ? options.selectTags : checked.selectTags ?? []
     ].sort();
-    const key = JSON.stringify([workspace === "default" ? "" : workspace, selectTags]);
+    const controlPlane = options.konnect ? options.konnect.controlPlane ?? checked.controlPlane : void 0;
+    if (options.konnect && !controlPlane) {
+      problems.push({
+        check: "konnect",
+        file,
+        message: "names no Konnect control plane: add _konnect: {control_plane_name: <name>} to it (as deck dump writes it), or set konnect-control-plane"
+      });
+      continue;
+    }
+    const key = JSON.stringify([controlPlane ?? "", workspace === "default" ? "" : workspace, selectTags]);
     const group = groups.get(key);
     if (group) group.files.push(file);
-    else groups.set(key, { workspace, selectTags, files: [file] });
+    else groups.set(key, { workspace, ...controlPlane ? { controlPlane } : {}, selectTags, files: [file] });
   }
   const missing = envProblem(
     refs,
@@ -39382,14 +39398,14 @@ async function readTargets(options) {
   );
   if (missing) problems.push(missing);
   const targets = [...groups.values()].sort(
-    (a, b) => a.workspace.localeCompare(b.workspace) || a.selectTags.join(",").localeCompare(b.selectTags.join(","))
+    (a, b) => (a.controlPlane ?? "").localeCompare(b.controlPlane ?? "") || a.workspace.localeCompare(b.workspace) || a.selectTags.join(",").localeCompare(b.selectTags.join(","))
   );
   return { targets, files, problems, envNames: [...new Set(refs.map((r) => r.name))] };
 }
 function targetLabel(target) {
   if (target.label) return target.label;
-  const workspace = target.workspace || "default";
-  return target.selectTags.length ? `${workspace} [${target.selectTags.join(", ")}]` : workspace;
+  const scope = target.controlPlane ?? (target.workspace || "default");
+  return target.selectTags.length ? `${scope} [${target.selectTags.join(", ")}]` : scope;
 }
 
 // actions/engine/deck/commands.ts
@@ -39416,6 +39432,8 @@ function reconcileArgs(features, cmd) {
 function globalArgs(g) {
   const args = [];
   if (g.kongAddr) args.push("--kong-addr", g.kongAddr);
+  if (g.konnectAddr) args.push("--konnect-addr", g.konnectAddr);
+  if (g.konnectControlPlane) args.push("--konnect-control-plane-name", g.konnectControlPlane);
   args.push("--no-color", "--analytics=false");
   if (g.tlsSkipVerify) args.push("--tls-skip-verify");
   if (g.caCertFile) args.push("--ca-cert-file", g.caCertFile);
@@ -40924,9 +40942,10 @@ function unplannedChanges(plan, outcome) {
     (c) => !planned.has(changeKey(c))
   );
 }
-var workspaceKey = (p) => p.workspace === "default" ? "" : p.workspace;
+var workspaceKey = (p) => p.controlPlane !== void 0 ? `konnect:${p.controlPlane}` : p.workspace === "default" ? "" : p.workspace;
 async function runDeck(mode, target, options) {
-  const args = reconcileArgs(options.deck.deck.features, {
+  const deck = target.controlPlane ? options.deck.forControlPlane(target.controlPlane) : options.deck;
+  const args = reconcileArgs(deck.deck.features, {
     mode,
     files: target.files,
     workspace: target.workspace || void 0,
@@ -40934,7 +40953,7 @@ async function runDeck(mode, target, options) {
     skipConsumers: options.skipConsumers,
     parallelism: options.parallelism
   });
-  const result = await options.deck.run(args, { online: true, timeoutMs: options.timeoutMs });
+  const result = await deck.run(args, { online: true, timeoutMs: options.timeoutMs });
   return parseDeckJson(result.stdout, `gateway ${mode}`);
 }
 async function runBounded(items, limit, keyOf, work) {
@@ -52038,6 +52057,7 @@ function deckFeatures(version) {
     gatewayCommands: import_semver.default.gte(v, "1.28.0"),
     adminTokenEnv: import_semver.default.gte(v, "1.64.0"),
     jsonOutput: import_semver.default.gte(v, "1.24.0"),
+    konnect: import_semver.default.gte(v, "1.40.0"),
     convertPairs: CONVERT_PAIRS.filter((p) => import_semver.default.gte(v, p.since)).map(({ from, to }) => ({ from, to }))
   };
 }
@@ -52670,7 +52690,7 @@ var tykInputs = {
   gateway: {
     type: "string",
     default: "kong",
-    description: "The gateway: kong, or tyk (the Tyk Gateway API at tyk-addr, or a Tyk Dashboard through tyk-sync at tyk-dashboard)."
+    description: "The gateway: kong (a self-managed Kong at kong-addr), konnect (Kong Konnect control planes, with konnect-token), or tyk (the Tyk Gateway API at tyk-addr, or a Tyk Dashboard through tyk-sync at tyk-dashboard)."
   },
   "tyk-addr": {
     type: "string",
@@ -52688,6 +52708,21 @@ var tykInputs = {
   "tyk-sync-path": {
     type: "string",
     description: "Path to the tyk-sync binary for tyk-dashboard. Default: tyk-sync on PATH."
+  }
+};
+var konnectInputs = {
+  "konnect-token": {
+    type: "string",
+    secret: true,
+    description: "gateway: konnect: a Konnect personal access token (kpat_\u2026) or system account token (spat_\u2026), given to deck in its environment, never on a command line. Its account needs Konnect's Viewer role on the control planes for dump and diff, and Admin for sync."
+  },
+  "konnect-region": {
+    type: "string",
+    description: "gateway: konnect: the Konnect region (geo) of the control planes: us (default), eu, au, me, in or sg."
+  },
+  "konnect-addr": {
+    type: "string",
+    description: "gateway: konnect: the Konnect API address, instead of konnect-region, for an endpoint that is not a region, e.g. https://eu.api.konghq.com."
   }
 };
 var smokeTimeout = {
@@ -52749,6 +52784,11 @@ var planInputs = {
     description: "Token for the pull request comment; needs pull-requests: write."
   },
   ...tykInputs,
+  ...konnectInputs,
+  "konnect-control-plane": {
+    type: "string",
+    description: "gateway: konnect: the control plane to plan against; overrides _konnect.control_plane_name in every file (as workspace overrides _workspace for Kong)."
+  },
   ...deckInputs,
   ...transportInputs
 };
@@ -52763,7 +52803,7 @@ var planOutputs = {
 var COMMANDS = {
   dump: {
     name: "dump",
-    summary: "Back up Kong declaratively: normalized, byte-stable deck files per workspace with secrets redacted.",
+    summary: "Back up Kong declaratively: normalized, byte-stable deck files per workspace (or Konnect control plane) with secrets redacted.",
     inputs: {
       "kong-addr": connectionInputs["kong-addr"],
       "kong-admin-token": connectionInputs["kong-admin-token"],
@@ -52807,12 +52847,18 @@ var COMMANDS = {
       },
       ...secretFieldsInput,
       ...tykInputs,
+      ...konnectInputs,
+      "konnect-control-plane": {
+        type: "list",
+        description: "gateway: konnect: the control planes to dump, one name per line: one state file each, named for it and holding it in _konnect.control_plane_name."
+      },
       ...deckInputs,
       ...transportInputs
     },
     outputs: {
       files: "Written state files, one path per line.",
       workspaces: "Dumped workspaces, one per line.",
+      "control-planes": "gateway: konnect: the dumped control planes, one per line.",
       "entity-count": "Number of entities dumped, nested ones included.",
       digest: "sha256 over the normalized files: equal digests mean an unchanged configuration.",
       "secrets-redacted": "Number of secret values replaced by environment references.",
@@ -53503,6 +53549,7 @@ COMMANDS.upgrade = {
 };
 var GROUPS = [
   ["tyk", [...Object.keys(tykInputs), "converge-timeout"]],
+  ["konnect", [...Object.keys(konnectInputs), "konnect-control-plane"]],
   ["kong", ["kong-addr", "kong-admin-token", "headers", "target-kong-addr", "target-kong-admin-token"]],
   ["connection", Object.keys(transportInputs)],
   ["deck", Object.keys(deckInputs)],
@@ -54461,7 +54508,7 @@ var DeckTimeoutError = class extends DeckhandError {
   running;
   timeoutSeconds;
 };
-var DeckRunner = class {
+var DeckRunner = class _DeckRunner {
   constructor(deck, connection, logger2, options = {}) {
     this.deck = deck;
     this.connection = connection;
@@ -54475,6 +54522,19 @@ var DeckRunner = class {
   timeoutMs;
   /** Values of DECK_ variables the state files reference, from the secret bundle: for deck's environment only. */
   variables = {};
+  /** The same deck and variables against one Konnect control plane. */
+  forControlPlane(name) {
+    if (!isKonnect(this.connection)) throw new Error("forControlPlane needs a Konnect connection");
+    const runner = new _DeckRunner(this.deck, { ...this.connection, controlPlane: name }, this.logger, {
+      timeoutMs: this.timeoutMs
+    });
+    runner.useVariables(this.variables);
+    return runner;
+  }
+  /** The Konnect control plane this runner targets, if it targets one. */
+  get controlPlane() {
+    return isKonnect(this.connection) ? this.connection.controlPlane : void 0;
+  }
   /**
    * Gives every later run these DECK_ variables (the secret bundle's values of the variables the state files
    * reference, that the environment does not set), in deck's own environment: never on its command line, in a
@@ -54491,7 +54551,11 @@ var DeckRunner = class {
       const env = { ...this.variables };
       const global2 = {};
       const conn = options.online ? this.connection : void 0;
-      if (conn) {
+      if (isKonnect(conn)) {
+        env.DECK_KONNECT_TOKEN = conn.token;
+        global2.konnectAddr = conn.konnectAddr;
+        global2.konnectControlPlane = conn.controlPlane;
+      } else if (conn) {
         const headers = [...conn.headers ?? []];
         if (conn.adminToken) {
           if (this.deck.features.adminTokenEnv) env.DECK_KONG_ADMIN_TOKEN = conn.adminToken;
@@ -54502,6 +54566,8 @@ var DeckRunner = class {
           await writeFile4(global2.configFile, (0, import_yaml2.stringify)({ headers }), { mode: 384 });
         }
         global2.kongAddr = conn.kongAddr;
+      }
+      if (conn) {
         global2.tlsSkipVerify = conn.tlsSkipVerify;
         global2.tlsServerName = conn.tlsServerName;
         global2.timeoutSeconds = conn.timeoutSeconds;
@@ -54618,6 +54684,33 @@ async function openDeck(inputs, ctx, connection) {
   );
 }
 
+// actions/engine/jobs/gateway.ts
+init_errors();
+
+// actions/engine/konnect/address.ts
+init_errors();
+
+// actions/engine/konnect/api.ts
+init_errors();
+init_http();
+
+// actions/engine/jobs/gateway.ts
+init_http();
+var KONNECT_ONLY = ["konnect-token", "konnect-region", "konnect-addr", "konnect-control-plane"];
+function gatewayKind(inputs) {
+  const kind = inputs.oneOf("gateway", ["kong", "konnect", "tyk"]);
+  if (kind !== "konnect") refuseInputs(inputs, KONNECT_ONLY, `for ${inputName("gateway")} konnect`);
+  return kind;
+}
+function refuseInputs(inputs, names, purpose) {
+  const set = names.filter(
+    (name) => inputs.has(name) && inputs.given(name) && inputs.string(name) !== "false"
+  );
+  if (set.length > 0) {
+    throw new InputError(`${set.map(inputName).join(", ")} ${set.length === 1 ? "is" : "are"} ${purpose}.`);
+  }
+}
+
 // actions/engine/jobs/tyk.ts
 init_errors();
 
@@ -54730,21 +54823,11 @@ function policyMap(body, file) {
 }
 
 // actions/engine/jobs/tyk.ts
-function gatewayKind(inputs) {
-  return inputs.oneOf("gateway", ["kong", "tyk"]);
-}
 function convergeMs(inputs) {
   return ((inputs.has("converge-timeout") ? inputs.integer("converge-timeout") : void 0) ?? 60) * 1e3;
 }
 function refuseKongInputs(inputs, names) {
-  const set = names.filter(
-    (name) => inputs.has(name) && inputs.given(name) && inputs.string(name) !== "false"
-  );
-  if (set.length > 0) {
-    throw new InputError(
-      `${set.map(inputName).join(", ")} ${set.length === 1 ? "is" : "are"} for Kong and cannot be used with ${inputName("gateway")} tyk.`
-    );
-  }
+  refuseInputs(inputs, names, `for Kong and cannot be used with ${inputName("gateway")} tyk`);
 }
 function readTykEndpoint(inputs, ctx) {
   const secret = inputs.string("tyk-secret");
@@ -54812,7 +54895,13 @@ async function restoreJob(source, ctx) {
   const inputs = new Inputs(COMMANDS.restore.inputs, source);
   const reportFile = inputs.string("report-file");
   if (reportFile !== void 0) await checkOutputFile("report-file", reportFile, "restore-report.json");
-  if (gatewayKind(inputs) === "tyk") return tykRestoreJob(inputs, ctx);
+  const kind = gatewayKind(inputs);
+  if (kind === "tyk") return tykRestoreJob(inputs, ctx);
+  if (kind === "konnect") {
+    throw new InputError(
+      `restore does not restore Konnect control planes yet: restore one with sync (${inputName("gateway")} konnect) from its dump.`
+    );
+  }
   const strategy = inputs.oneOf("strategy", STRATEGIES);
   const addresses = inputs.list("kong-addr");
   if (addresses.length === 0) throw requiredInput("kong-addr", "the Kong Admin API address(es).");

@@ -37015,6 +37015,9 @@ var Inputs = class _Inputs {
 };
 
 // actions/engine/deck/connection.ts
+function isKonnect(connection) {
+  return connection?.kind === "konnect";
+}
 function parseKongAddr(value) {
   return parseAddress(
     value,
@@ -37067,6 +37070,7 @@ function parseHeaders(lines) {
 }
 function connectionSecrets(connection) {
   if (!connection) return [];
+  if (isKonnect(connection)) return connection.token.length >= 3 ? [connection.token] : [];
   const secrets = [connection.adminToken ?? ""];
   for (const header of connection.headers ?? []) secrets.push(header.slice(header.indexOf(":") + 1));
   return secrets.filter((s3) => s3.length >= 3);
@@ -37105,6 +37109,7 @@ function deckFeatures(version) {
     gatewayCommands: import_semver.default.gte(v2, "1.28.0"),
     adminTokenEnv: import_semver.default.gte(v2, "1.64.0"),
     jsonOutput: import_semver.default.gte(v2, "1.24.0"),
+    konnect: import_semver.default.gte(v2, "1.40.0"),
     convertPairs: CONVERT_PAIRS.filter((p2) => import_semver.default.gte(v2, p2.since)).map(({ from, to: to2 }) => ({ from, to: to2 }))
   };
 }
@@ -37724,6 +37729,8 @@ function reconcileArgs(features, cmd) {
 function globalArgs(g2) {
   const args = [];
   if (g2.kongAddr) args.push("--kong-addr", g2.kongAddr);
+  if (g2.konnectAddr) args.push("--konnect-addr", g2.konnectAddr);
+  if (g2.konnectControlPlane) args.push("--konnect-control-plane-name", g2.konnectControlPlane);
   args.push("--no-color", "--analytics=false");
   if (g2.tlsSkipVerify) args.push("--tls-skip-verify");
   if (g2.caCertFile) args.push("--ca-cert-file", g2.caCertFile);
@@ -45260,7 +45267,7 @@ var DeckTimeoutError = class extends DeckhandError {
   running;
   timeoutSeconds;
 };
-var DeckRunner = class {
+var DeckRunner = class _DeckRunner {
   constructor(deck, connection, logger2, options = {}) {
     this.deck = deck;
     this.connection = connection;
@@ -45274,6 +45281,19 @@ var DeckRunner = class {
   timeoutMs;
   /** Values of DECK_ variables the state files reference, from the secret bundle: for deck's environment only. */
   variables = {};
+  /** The same deck and variables against one Konnect control plane. */
+  forControlPlane(name) {
+    if (!isKonnect(this.connection)) throw new Error("forControlPlane needs a Konnect connection");
+    const runner = new _DeckRunner(this.deck, { ...this.connection, controlPlane: name }, this.logger, {
+      timeoutMs: this.timeoutMs
+    });
+    runner.useVariables(this.variables);
+    return runner;
+  }
+  /** The Konnect control plane this runner targets, if it targets one. */
+  get controlPlane() {
+    return isKonnect(this.connection) ? this.connection.controlPlane : void 0;
+  }
   /**
    * Gives every later run these DECK_ variables (the secret bundle's values of the variables the state files
    * reference, that the environment does not set), in deck's own environment: never on its command line, in a
@@ -45290,7 +45310,11 @@ var DeckRunner = class {
       const env = { ...this.variables };
       const global2 = {};
       const conn = options.online ? this.connection : void 0;
-      if (conn) {
+      if (isKonnect(conn)) {
+        env.DECK_KONNECT_TOKEN = conn.token;
+        global2.konnectAddr = conn.konnectAddr;
+        global2.konnectControlPlane = conn.controlPlane;
+      } else if (conn) {
         const headers = [...conn.headers ?? []];
         if (conn.adminToken) {
           if (this.deck.features.adminTokenEnv) env.DECK_KONG_ADMIN_TOKEN = conn.adminToken;
@@ -45301,6 +45325,8 @@ var DeckRunner = class {
           await writeFile2(global2.configFile, (0, import_yaml2.stringify)({ headers }), { mode: 384 });
         }
         global2.kongAddr = conn.kongAddr;
+      }
+      if (conn) {
         global2.tlsSkipVerify = conn.tlsSkipVerify;
         global2.tlsServerName = conn.tlsServerName;
         global2.timeoutSeconds = conn.timeoutSeconds;
@@ -54971,7 +54997,7 @@ async function dump(options) {
   }
   checkBundleOptions(options);
   await ensureDirectory(options.outputDir);
-  const processed = await runDeckDump(options);
+  const processed = options.controlPlanes ? await dumpControlPlanes(options, options.controlPlanes) : await runDeckDump(options);
   const entityCount = processed.reduce((sum, f2) => sum + totalEntities(f2.counts), 0);
   if (entityCount === 0 && !options.allowEmpty) {
     const previous = await previousEntityCount(options.outputDir);
@@ -55072,7 +55098,37 @@ async function ensureDirectory(dir) {
     throw new DeckhandError(`output-dir ${dir} cannot be created: ${err.message}`);
   }
 }
-async function runDeckDump(options) {
+function controlPlaneFiles(names) {
+  const files = /* @__PURE__ */ new Map();
+  const owners = /* @__PURE__ */ new Map();
+  for (const name of names) {
+    const stem = /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) && !name.includes("..") ? name : name.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/\.\.+/g, ".").replace(/^[^A-Za-z0-9]+/, "").replace(/-+$/, "");
+    if (stem === "") throw new DeckhandError(`control plane name "${name}" gives no usable file name`);
+    const other = owners.get(stem.toLowerCase());
+    if (other !== void 0 && other !== name) {
+      throw new DeckhandError(
+        `control planes "${other}" and "${name}" would be dumped into one file (${stem}.yaml): dump them into separate output-dirs`
+      );
+    }
+    owners.set(stem.toLowerCase(), name);
+    files.set(name, stem);
+  }
+  return files;
+}
+async function dumpControlPlanes(options, names) {
+  if (names.length === 0) throw new DeckhandError("konnect-control-plane names no control plane to dump");
+  const results = [];
+  for (const [name, stem] of controlPlaneFiles([...new Set(names)])) {
+    const deck = options.deck.forControlPlane(name);
+    for (const file of await runDeckDump(
+      { ...options, deck, workspace: void 0, allWorkspaces: false },
+      stem
+    ))
+      results.push(file);
+  }
+  return results;
+}
+async function runDeckDump(options, label) {
   const work = await privateTempDir("deckhand-dump-");
   try {
     const single = !options.allWorkspaces;
@@ -55089,7 +55145,7 @@ async function runDeckDump(options) {
     if (outputs.length === 0) throw new DeckhandError("deck reported success but wrote no dump file");
     const results = [];
     for (const name of outputs) {
-      const fallback = single ? options.workspace ?? "default" : name.endsWith(".json") ? basename4(name, ".json") : name;
+      const fallback = single ? label ?? options.workspace ?? "default" : name.endsWith(".json") ? basename4(name, ".json") : name;
       const source = `deck dump ${fallback}`;
       const content = parseDeckOutput(await readFile6(join12(work.path, name), "utf8"), source);
       const rules = options.redactSecrets && options.liveRules && isObject(content) ? await options.liveRules.for(content) : void 0;
@@ -55326,9 +55382,12 @@ function checkFile(file, text) {
     });
   }
   const workspace = typeof content._workspace === "string" ? content._workspace : void 0;
+  const konnect = content._konnect;
+  const named = konnect?.control_plane_name ?? konnect?.runtime_group_name;
+  const controlPlane = typeof named === "string" && named !== "" ? named : void 0;
   const info2 = content._info;
   const selectTags = Array.isArray(info2?.select_tags) ? info2.select_tags.filter((t) => typeof t === "string") : void 0;
-  return { problems, workspace, selectTags, state };
+  return { problems, workspace, controlPlane, selectTags, state };
 }
 function findDuplicates(holder, specs, at3, found, where2) {
   for (const collection in specs) {
@@ -55588,10 +55647,19 @@ async function readTargets(options) {
     const selectTags = [
       ...options.selectTags?.length ? options.selectTags : checked.selectTags ?? []
     ].sort();
-    const key2 = JSON.stringify([workspace === "default" ? "" : workspace, selectTags]);
+    const controlPlane = options.konnect ? options.konnect.controlPlane ?? checked.controlPlane : void 0;
+    if (options.konnect && !controlPlane) {
+      problems.push({
+        check: "konnect",
+        file,
+        message: "names no Konnect control plane: add _konnect: {control_plane_name: <name>} to it (as deck dump writes it), or set konnect-control-plane"
+      });
+      continue;
+    }
+    const key2 = JSON.stringify([controlPlane ?? "", workspace === "default" ? "" : workspace, selectTags]);
     const group = groups.get(key2);
     if (group) group.files.push(file);
-    else groups.set(key2, { workspace, selectTags, files: [file] });
+    else groups.set(key2, { workspace, ...controlPlane ? { controlPlane } : {}, selectTags, files: [file] });
   }
   const missing = envProblem(
     refs,
@@ -55601,14 +55669,14 @@ async function readTargets(options) {
   );
   if (missing) problems.push(missing);
   const targets = [...groups.values()].sort(
-    (a, b2) => a.workspace.localeCompare(b2.workspace) || a.selectTags.join(",").localeCompare(b2.selectTags.join(","))
+    (a, b2) => (a.controlPlane ?? "").localeCompare(b2.controlPlane ?? "") || a.workspace.localeCompare(b2.workspace) || a.selectTags.join(",").localeCompare(b2.selectTags.join(","))
   );
   return { targets, files, problems, envNames: [...new Set(refs.map((r) => r.name))] };
 }
 function targetLabel(target) {
   if (target.label) return target.label;
-  const workspace = target.workspace || "default";
-  return target.selectTags.length ? `${workspace} [${target.selectTags.join(", ")}]` : workspace;
+  const scope = target.controlPlane ?? (target.workspace || "default");
+  return target.selectTags.length ? `${scope} [${target.selectTags.join(", ")}]` : scope;
 }
 
 // actions/engine/reconcile.ts
@@ -55925,9 +55993,10 @@ function unplannedChanges(plan, outcome) {
     (c) => !planned.has(changeKey(c))
   );
 }
-var workspaceKey = (p2) => p2.workspace === "default" ? "" : p2.workspace;
+var workspaceKey = (p2) => p2.controlPlane !== void 0 ? `konnect:${p2.controlPlane}` : p2.workspace === "default" ? "" : p2.workspace;
 async function runDeck(mode, target, options) {
-  const args = reconcileArgs(options.deck.deck.features, {
+  const deck = target.controlPlane ? options.deck.forControlPlane(target.controlPlane) : options.deck;
+  const args = reconcileArgs(deck.deck.features, {
     mode,
     files: target.files,
     workspace: target.workspace || void 0,
@@ -55935,7 +56004,7 @@ async function runDeck(mode, target, options) {
     skipConsumers: options.skipConsumers,
     parallelism: options.parallelism
   });
-  const result = await options.deck.run(args, { online: true, timeoutMs: options.timeoutMs });
+  const result = await deck.run(args, { online: true, timeoutMs: options.timeoutMs });
   return parseDeckJson(result.stdout, `gateway ${mode}`);
 }
 async function runBounded(items, limit, keyOf, work) {
@@ -61662,7 +61731,7 @@ var tykInputs = {
   gateway: {
     type: "string",
     default: "kong",
-    description: "The gateway: kong, or tyk (the Tyk Gateway API at tyk-addr, or a Tyk Dashboard through tyk-sync at tyk-dashboard)."
+    description: "The gateway: kong (a self-managed Kong at kong-addr), konnect (Kong Konnect control planes, with konnect-token), or tyk (the Tyk Gateway API at tyk-addr, or a Tyk Dashboard through tyk-sync at tyk-dashboard)."
   },
   "tyk-addr": {
     type: "string",
@@ -61680,6 +61749,21 @@ var tykInputs = {
   "tyk-sync-path": {
     type: "string",
     description: "Path to the tyk-sync binary for tyk-dashboard. Default: tyk-sync on PATH."
+  }
+};
+var konnectInputs = {
+  "konnect-token": {
+    type: "string",
+    secret: true,
+    description: "gateway: konnect: a Konnect personal access token (kpat_\u2026) or system account token (spat_\u2026), given to deck in its environment, never on a command line. Its account needs Konnect's Viewer role on the control planes for dump and diff, and Admin for sync."
+  },
+  "konnect-region": {
+    type: "string",
+    description: "gateway: konnect: the Konnect region (geo) of the control planes: us (default), eu, au, me, in or sg."
+  },
+  "konnect-addr": {
+    type: "string",
+    description: "gateway: konnect: the Konnect API address, instead of konnect-region, for an endpoint that is not a region, e.g. https://eu.api.konghq.com."
   }
 };
 var smokeTimeout = {
@@ -61741,6 +61825,11 @@ var planInputs = {
     description: "Token for the pull request comment; needs pull-requests: write."
   },
   ...tykInputs,
+  ...konnectInputs,
+  "konnect-control-plane": {
+    type: "string",
+    description: "gateway: konnect: the control plane to plan against; overrides _konnect.control_plane_name in every file (as workspace overrides _workspace for Kong)."
+  },
   ...deckInputs,
   ...transportInputs
 };
@@ -61755,7 +61844,7 @@ var planOutputs = {
 var COMMANDS = {
   dump: {
     name: "dump",
-    summary: "Back up Kong declaratively: normalized, byte-stable deck files per workspace with secrets redacted.",
+    summary: "Back up Kong declaratively: normalized, byte-stable deck files per workspace (or Konnect control plane) with secrets redacted.",
     inputs: {
       "kong-addr": connectionInputs["kong-addr"],
       "kong-admin-token": connectionInputs["kong-admin-token"],
@@ -61799,12 +61888,18 @@ var COMMANDS = {
       },
       ...secretFieldsInput,
       ...tykInputs,
+      ...konnectInputs,
+      "konnect-control-plane": {
+        type: "list",
+        description: "gateway: konnect: the control planes to dump, one name per line: one state file each, named for it and holding it in _konnect.control_plane_name."
+      },
       ...deckInputs,
       ...transportInputs
     },
     outputs: {
       files: "Written state files, one path per line.",
       workspaces: "Dumped workspaces, one per line.",
+      "control-planes": "gateway: konnect: the dumped control planes, one per line.",
       "entity-count": "Number of entities dumped, nested ones included.",
       digest: "sha256 over the normalized files: equal digests mean an unchanged configuration.",
       "secrets-redacted": "Number of secret values replaced by environment references.",
@@ -62495,6 +62590,7 @@ COMMANDS.upgrade = {
 };
 var GROUPS = [
   ["tyk", [...Object.keys(tykInputs), "converge-timeout"]],
+  ["konnect", [...Object.keys(konnectInputs), "konnect-control-plane"]],
   ["kong", ["kong-addr", "kong-admin-token", "headers", "target-kong-addr", "target-kong-admin-token"]],
   ["connection", Object.keys(transportInputs)],
   ["deck", Object.keys(deckInputs)],
@@ -62998,6 +63094,19 @@ function recipientsInput(inputs) {
     throw new DeckhandError("age-recipients holds only comments: give at least one age public key (age1\u2026).");
   return recipients;
 }
+
+// actions/engine/jobs/gateway.ts
+init_errors();
+
+// actions/engine/konnect/address.ts
+init_errors();
+
+// actions/engine/konnect/api.ts
+init_errors();
+init_http();
+
+// actions/engine/jobs/gateway.ts
+init_http();
 
 // actions/engine/jobs/tyk.ts
 init_errors();

@@ -35053,6 +35053,7 @@ function deckFeatures(version) {
     gatewayCommands: import_semver.default.gte(v, "1.28.0"),
     adminTokenEnv: import_semver.default.gte(v, "1.64.0"),
     jsonOutput: import_semver.default.gte(v, "1.24.0"),
+    konnect: import_semver.default.gte(v, "1.40.0"),
     convertPairs: CONVERT_PAIRS.filter((p) => import_semver.default.gte(v, p.since)).map(({ from, to }) => ({ from, to }))
   };
 }
@@ -35150,7 +35151,7 @@ var tykInputs = {
   gateway: {
     type: "string",
     default: "kong",
-    description: "The gateway: kong, or tyk (the Tyk Gateway API at tyk-addr, or a Tyk Dashboard through tyk-sync at tyk-dashboard)."
+    description: "The gateway: kong (a self-managed Kong at kong-addr), konnect (Kong Konnect control planes, with konnect-token), or tyk (the Tyk Gateway API at tyk-addr, or a Tyk Dashboard through tyk-sync at tyk-dashboard)."
   },
   "tyk-addr": {
     type: "string",
@@ -35168,6 +35169,21 @@ var tykInputs = {
   "tyk-sync-path": {
     type: "string",
     description: "Path to the tyk-sync binary for tyk-dashboard. Default: tyk-sync on PATH."
+  }
+};
+var konnectInputs = {
+  "konnect-token": {
+    type: "string",
+    secret: true,
+    description: "gateway: konnect: a Konnect personal access token (kpat_\u2026) or system account token (spat_\u2026), given to deck in its environment, never on a command line. Its account needs Konnect's Viewer role on the control planes for dump and diff, and Admin for sync."
+  },
+  "konnect-region": {
+    type: "string",
+    description: "gateway: konnect: the Konnect region (geo) of the control planes: us (default), eu, au, me, in or sg."
+  },
+  "konnect-addr": {
+    type: "string",
+    description: "gateway: konnect: the Konnect API address, instead of konnect-region, for an endpoint that is not a region, e.g. https://eu.api.konghq.com."
   }
 };
 var smokeTimeout = {
@@ -35229,6 +35245,11 @@ var planInputs = {
     description: "Token for the pull request comment; needs pull-requests: write."
   },
   ...tykInputs,
+  ...konnectInputs,
+  "konnect-control-plane": {
+    type: "string",
+    description: "gateway: konnect: the control plane to plan against; overrides _konnect.control_plane_name in every file (as workspace overrides _workspace for Kong)."
+  },
   ...deckInputs,
   ...transportInputs
 };
@@ -35243,7 +35264,7 @@ var planOutputs = {
 var COMMANDS = {
   dump: {
     name: "dump",
-    summary: "Back up Kong declaratively: normalized, byte-stable deck files per workspace with secrets redacted.",
+    summary: "Back up Kong declaratively: normalized, byte-stable deck files per workspace (or Konnect control plane) with secrets redacted.",
     inputs: {
       "kong-addr": connectionInputs["kong-addr"],
       "kong-admin-token": connectionInputs["kong-admin-token"],
@@ -35287,12 +35308,18 @@ var COMMANDS = {
       },
       ...secretFieldsInput,
       ...tykInputs,
+      ...konnectInputs,
+      "konnect-control-plane": {
+        type: "list",
+        description: "gateway: konnect: the control planes to dump, one name per line: one state file each, named for it and holding it in _konnect.control_plane_name."
+      },
       ...deckInputs,
       ...transportInputs
     },
     outputs: {
       files: "Written state files, one path per line.",
       workspaces: "Dumped workspaces, one per line.",
+      "control-planes": "gateway: konnect: the dumped control planes, one per line.",
       "entity-count": "Number of entities dumped, nested ones included.",
       digest: "sha256 over the normalized files: equal digests mean an unchanged configuration.",
       "secrets-redacted": "Number of secret values replaced by environment references.",
@@ -35983,6 +36010,7 @@ COMMANDS.upgrade = {
 };
 var GROUPS = [
   ["tyk", [...Object.keys(tykInputs), "converge-timeout"]],
+  ["konnect", [...Object.keys(konnectInputs), "konnect-control-plane"]],
   ["kong", ["kong-addr", "kong-admin-token", "headers", "target-kong-addr", "target-kong-admin-token"]],
   ["connection", Object.keys(transportInputs)],
   ["deck", Object.keys(deckInputs)],
@@ -36725,9 +36753,12 @@ function checkFile(file, text) {
     });
   }
   const workspace = typeof content._workspace === "string" ? content._workspace : void 0;
+  const konnect = content._konnect;
+  const named = konnect?.control_plane_name ?? konnect?.runtime_group_name;
+  const controlPlane = typeof named === "string" && named !== "" ? named : void 0;
   const info2 = content._info;
   const selectTags = Array.isArray(info2?.select_tags) ? info2.select_tags.filter((t) => typeof t === "string") : void 0;
-  return { problems, workspace, selectTags, state };
+  return { problems, workspace, controlPlane, selectTags, state };
 }
 function findDuplicates(holder, specs, at, found, where2) {
   for (const collection in specs) {
@@ -36782,6 +36813,8 @@ function validateArgs(features, cmd) {
 function globalArgs(g) {
   const args = [];
   if (g.kongAddr) args.push("--kong-addr", g.kongAddr);
+  if (g.konnectAddr) args.push("--konnect-addr", g.konnectAddr);
+  if (g.konnectControlPlane) args.push("--konnect-control-plane-name", g.konnectControlPlane);
   args.push("--no-color", "--analytics=false");
   if (g.tlsSkipVerify) args.push("--tls-skip-verify");
   if (g.caCertFile) args.push("--ca-cert-file", g.caCertFile);
@@ -36846,10 +36879,19 @@ async function readTargets(options) {
     const selectTags = [
       ...options.selectTags?.length ? options.selectTags : checked.selectTags ?? []
     ].sort();
-    const key = JSON.stringify([workspace === "default" ? "" : workspace, selectTags]);
+    const controlPlane = options.konnect ? options.konnect.controlPlane ?? checked.controlPlane : void 0;
+    if (options.konnect && !controlPlane) {
+      problems.push({
+        check: "konnect",
+        file,
+        message: "names no Konnect control plane: add _konnect: {control_plane_name: <name>} to it (as deck dump writes it), or set konnect-control-plane"
+      });
+      continue;
+    }
+    const key = JSON.stringify([controlPlane ?? "", workspace === "default" ? "" : workspace, selectTags]);
     const group = groups.get(key);
     if (group) group.files.push(file);
-    else groups.set(key, { workspace, selectTags, files: [file] });
+    else groups.set(key, { workspace, ...controlPlane ? { controlPlane } : {}, selectTags, files: [file] });
   }
   const missing = envProblem(
     refs,
@@ -36859,14 +36901,14 @@ async function readTargets(options) {
   );
   if (missing) problems.push(missing);
   const targets = [...groups.values()].sort(
-    (a, b) => a.workspace.localeCompare(b.workspace) || a.selectTags.join(",").localeCompare(b.selectTags.join(","))
+    (a, b) => (a.controlPlane ?? "").localeCompare(b.controlPlane ?? "") || a.workspace.localeCompare(b.workspace) || a.selectTags.join(",").localeCompare(b.selectTags.join(","))
   );
   return { targets, files, problems, envNames: [...new Set(refs.map((r) => r.name))] };
 }
 function targetLabel(target) {
   if (target.label) return target.label;
-  const workspace = target.workspace || "default";
-  return target.selectTags.length ? `${workspace} [${target.selectTags.join(", ")}]` : workspace;
+  const scope = target.controlPlane ?? (target.workspace || "default");
+  return target.selectTags.length ? `${scope} [${target.selectTags.join(", ")}]` : scope;
 }
 
 // actions/engine/secrets/variables.ts
@@ -47547,6 +47589,9 @@ async function validate(options) {
 
 // actions/engine/deck/connection.ts
 init_errors();
+function isKonnect(connection) {
+  return connection?.kind === "konnect";
+}
 function parseKongAddr(value) {
   return parseAddress(
     value,
@@ -47599,6 +47644,7 @@ function parseHeaders(lines) {
 }
 function connectionSecrets(connection) {
   if (!connection) return [];
+  if (isKonnect(connection)) return connection.token.length >= 3 ? [connection.token] : [];
   const secrets = [connection.adminToken ?? ""];
   for (const header of connection.headers ?? []) secrets.push(header.slice(header.indexOf(":") + 1));
   return secrets.filter((s) => s.length >= 3);
@@ -48073,7 +48119,7 @@ var DeckTimeoutError = class extends DeckhandError {
   running;
   timeoutSeconds;
 };
-var DeckRunner = class {
+var DeckRunner = class _DeckRunner {
   constructor(deck, connection, logger2, options = {}) {
     this.deck = deck;
     this.connection = connection;
@@ -48087,6 +48133,19 @@ var DeckRunner = class {
   timeoutMs;
   /** Values of DECK_ variables the state files reference, from the secret bundle: for deck's environment only. */
   variables = {};
+  /** The same deck and variables against one Konnect control plane. */
+  forControlPlane(name) {
+    if (!isKonnect(this.connection)) throw new Error("forControlPlane needs a Konnect connection");
+    const runner = new _DeckRunner(this.deck, { ...this.connection, controlPlane: name }, this.logger, {
+      timeoutMs: this.timeoutMs
+    });
+    runner.useVariables(this.variables);
+    return runner;
+  }
+  /** The Konnect control plane this runner targets, if it targets one. */
+  get controlPlane() {
+    return isKonnect(this.connection) ? this.connection.controlPlane : void 0;
+  }
   /**
    * Gives every later run these DECK_ variables (the secret bundle's values of the variables the state files
    * reference, that the environment does not set), in deck's own environment: never on its command line, in a
@@ -48103,7 +48162,11 @@ var DeckRunner = class {
       const env = { ...this.variables };
       const global2 = {};
       const conn = options.online ? this.connection : void 0;
-      if (conn) {
+      if (isKonnect(conn)) {
+        env.DECK_KONNECT_TOKEN = conn.token;
+        global2.konnectAddr = conn.konnectAddr;
+        global2.konnectControlPlane = conn.controlPlane;
+      } else if (conn) {
         const headers = [...conn.headers ?? []];
         if (conn.adminToken) {
           if (this.deck.features.adminTokenEnv) env.DECK_KONG_ADMIN_TOKEN = conn.adminToken;
@@ -48114,6 +48177,8 @@ var DeckRunner = class {
           await writeFile(global2.configFile, (0, import_yaml2.stringify)({ headers }), { mode: 384 });
         }
         global2.kongAddr = conn.kongAddr;
+      }
+      if (conn) {
         global2.tlsSkipVerify = conn.tlsSkipVerify;
         global2.tlsServerName = conn.tlsServerName;
         global2.timeoutSeconds = conn.timeoutSeconds;

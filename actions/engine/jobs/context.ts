@@ -1,5 +1,11 @@
 import type { ArtifactStore } from '../artifacts.js'
-import { type Connection, connectionSecrets, parseHeaders, parseKongAddr } from '../deck/connection.js'
+import {
+  type Connection,
+  connectionSecrets,
+  type GatewayConnection,
+  parseHeaders,
+  parseKongAddr,
+} from '../deck/connection.js'
 import { type ToolStore, locateDeck } from '../deck/install.js'
 import { DeckRunner } from '../deck/runner.js'
 import { deckFeatures } from '../deck/version.js'
@@ -55,7 +61,7 @@ export function connectionFromInputs(inputs: Inputs): Connection {
 export async function openDeck(
   inputs: Inputs,
   ctx: JobContext,
-  connection: Connection | undefined,
+  connection: GatewayConnection | undefined,
 ): Promise<DeckRunner> {
   const located = await locateDeck({
     deckPath: inputs.string('deck-path'),

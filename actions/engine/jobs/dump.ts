@@ -3,33 +3,42 @@ import { basename, join, resolve } from 'node:path'
 import { COMMANDS } from '../../spec.js'
 import { BUNDLE_FILE } from '../secrets/bundle.js'
 import { checkBundleOptions, dump, MANIFEST, previousFiles } from '../dump.js'
-import { DeckhandError } from '../errors.js'
+import { DeckhandError, InputError } from '../errors.js'
+import type { KonnectApi } from '../konnect/api.js'
 import { checkOutputDirectory } from '../output-paths.js'
 import { emptyReport } from '../report.js'
 import { LiveRules } from '../secrets/live-rules.js'
 import { addRedactionReport, countByRule } from '../secrets/report.js'
-import { type JobContext, type JobResult, openDeck, readConnection } from './context.js'
-import { inputName, Inputs, type InputSource } from './inputs.js'
+import { type JobContext, type JobResult, openDeck } from './context.js'
+import { inputName, Inputs, type InputSource, requiredInput } from './inputs.js'
 import { recipientsInput } from './secret-bundle.js'
 import { storeBackup, storeOutputs } from './store.js'
-import { gatewayKind, tykDumpJob } from './tyk.js'
+import { checkKonnectDeck, gatewayKind, readDeckGateway } from './gateway.js'
+import { tykDumpJob } from './tyk.js'
+
+/** Where a dump goes when output-dir is not given: named for the gateway. */
+const DEFAULT_OUTPUT_DIR = { kong: 'kong', konnect: 'konnect', tyk: 'tyk' } as const
 
 export async function dumpJob(source: InputSource, ctx: JobContext): Promise<JobResult> {
   const inputs = new Inputs(COMMANDS.dump!.inputs, source)
-  const tyk = gatewayKind(inputs) === 'tyk'
-  await checkOutputDirectory('output-dir', inputs.string('output-dir') ?? (tyk ? 'tyk' : 'kong'))
-  if (tyk) {
+  const kind = gatewayKind(inputs)
+  const outputDir = inputs.string('output-dir') ?? DEFAULT_OUTPUT_DIR[kind]
+  await checkOutputDirectory('output-dir', outputDir)
+  if (kind === 'tyk') {
     if (inputs.string('store'))
       throw new DeckhandError(
         `${inputName('store')} is not supported for ${inputName('gateway')} tyk yet: keep the dump in git (commit) or as an artifact.`,
       )
     return tykDumpJob(inputs, ctx)
   }
-  const connection = readConnection(inputs, ctx)
+  const gateway = await readDeckGateway(kind, inputs, ctx)
+  const controlPlanes =
+    gateway.kind === 'konnect' ? await konnectControlPlanes(inputs, gateway.api) : undefined
   const options = {
-    outputDir: inputs.string('output-dir') ?? 'kong',
+    outputDir,
     workspace: inputs.string('workspace'),
     allWorkspaces: inputs.boolean('all-workspaces'),
+    controlPlanes,
     selectTags: inputs.list('select-tags'),
     skipConsumers: inputs.boolean('skip-consumers'),
     withId: inputs.boolean('with-id'),
@@ -39,19 +48,23 @@ export async function dumpJob(source: InputSource, ctx: JobContext): Promise<Job
     recipients: recipientsInput(inputs),
   }
   checkBundleOptions(options)
-  const deck = await openDeck(inputs, ctx, connection)
+  const deck = await openDeck(inputs, ctx, gateway.connection)
+  if (gateway.kind === 'konnect') checkKonnectDeck(deck.deck.features)
   if (!options.redactSecrets) {
     ctx.logger.warn(
       `${inputName('redact-secrets')} is false: the files hold plaintext credentials and keys. Keep them out of git and artifacts.`,
     )
   }
-  const liveRules = new LiveRules(connection)
+  // Konnect's plugin schemas are not read yet: the bundled catalogue of Kong's schemas decides alone there.
+  const liveRules = gateway.kind === 'kong' ? new LiveRules(gateway.connection) : undefined
   const started = new Date()
   const result = await dump({ ...options, deck, logger: ctx.logger, liveRules })
 
   const report = emptyReport('deckhand dump')
+  const scope = gateway.kind === 'konnect' ? 'control plane' : 'workspace'
+  const where = gateway.kind === 'konnect' ? `Konnect at ${gateway.address}` : gateway.address
   report.lines.push(
-    `${result.entityCount} entities from ${result.workspaces.length} workspace(s) of ${connection.kongAddr} ` +
+    `${result.entityCount} entities from ${result.workspaces.length} ${scope}(s) of ${where} ` +
       `(deck ${deck.deck.features.version}); ${result.changed ? 'changed' : 'unchanged'} since the last dump.`,
     `Digest ${result.digest}; ${result.secretsRedacted} secret value(s) replaced by environment references.`,
   )
@@ -59,7 +72,7 @@ export async function dumpJob(source: InputSource, ctx: JobContext): Promise<Job
   const kinds = [...new Set(result.workspaces.flatMap((w) => Object.keys(w.counts)))].sort()
   const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0)
   report.tables.push({
-    caption: 'Entities per workspace',
+    caption: `Entities per ${scope}`,
     header: ['kind', ...result.workspaces.map((w) => w.workspace)],
     rows: [
       ...kinds.map((kind) => [kind, ...result.workspaces.map((w) => String(w.counts[kind] ?? 0))]),
@@ -83,10 +96,10 @@ export async function dumpJob(source: InputSource, ctx: JobContext): Promise<Job
     report.lines.push(
       basename(removed) === BUNDLE_FILE
         ? `Removed ${removed}: age-recipients is not set, so it would no longer follow the gateway's secrets.`
-        : `Removed ${removed}: its workspace is gone.`,
+        : `Removed ${removed}: its ${scope} is ${gateway.kind === 'konnect' ? 'no longer dumped' : 'gone'}.`,
     )
   const redactions = result.workspaces.flatMap((w) => w.redactions)
-  addRedactionReport(report, redactions, liveRules.problems)
+  addRedactionReport(report, redactions, liveRules?.problems ?? [])
   const owned = (await previousFiles(options.outputDir)) ?? []
   const stored = await storeBackup(
     inputs,
@@ -110,7 +123,8 @@ export async function dumpJob(source: InputSource, ctx: JobContext): Promise<Job
     report,
     outputs: {
       files: result.files.join('\n'),
-      workspaces: result.workspaces.map((w) => w.workspace).join('\n'),
+      workspaces: controlPlanes ? '' : result.workspaces.map((w) => w.workspace).join('\n'),
+      'control-planes': controlPlanes ? controlPlanes.join('\n') : '',
       'entity-count': String(result.entityCount),
       digest: result.digest,
       'secrets-redacted': String(result.secretsRedacted),
@@ -121,4 +135,33 @@ export async function dumpJob(source: InputSource, ctx: JobContext): Promise<Job
       'secrets-bundle': bundle?.file ?? '',
     },
   }
+}
+
+/**
+ * The control planes to dump, each checked in Konnect first: a name that is not there fails the step before
+ * deck runs, naming the control planes the token can see.
+ */
+async function konnectControlPlanes(inputs: Inputs, api: KonnectApi): Promise<string[]> {
+  const names = [...new Set(inputs.list('konnect-control-plane'))]
+  if (names.length === 0) {
+    throw requiredInput('konnect-control-plane', 'the Konnect control planes to dump, one name per line')
+  }
+  const missing: string[] = []
+  for (const name of names) if (!(await api.findControlPlane(name))) missing.push(name)
+  if (missing.length > 0) {
+    const seen = (await api.listControlPlanes()).map((cp) => cp.name)
+    throw new InputError(
+      `Konnect has no control plane named ${missing.map((n) => `"${n}"`).join(', ')} that ${inputName('konnect-token')} can see ` +
+        `(it sees ${seen.length === 0 ? 'none' : shortList(seen)}). Check the names, konnect-region and the token's roles.`,
+    )
+  }
+  return names
+}
+
+function shortList(items: readonly string[], max = 10): string {
+  const shown = items
+    .slice(0, max)
+    .map((n) => `"${n}"`)
+    .join(', ')
+  return items.length > max ? `${shown} and ${items.length - max} more` : shown
 }

@@ -20,14 +20,24 @@ import { checkOutputFile } from '../output-paths.js'
 import { emptyReport, type Report } from '../report.js'
 import { LiveRules } from '../secrets/live-rules.js'
 import { addSchemaProblems } from '../secrets/report.js'
-import { type JobContext, type JobResult, openDeck, readConnection } from './context.js'
+import { type JobContext, type JobResult, openDeck } from './context.js'
 import { Inputs, type InputSource } from './inputs.js'
 import { addProblems } from './problems.js'
 import { deckVariables } from './secret-bundle.js'
 import { expandState } from '../state/files.js'
-import { gatewayKind, planTykJob } from './tyk.js'
+import { checkKonnectDeck, gatewayKind, readDeckGateway } from './gateway.js'
+import { planTykJob } from './tyk.js'
 
 type Mode = 'diff' | 'sync'
+
+/** deck's parallelism against Konnect unless the job sets one. */
+const KONNECT_PARALLELISM = 4
+
+/** What a Konnect plan covers, for its headline. */
+function controlPlaneScope(plans: readonly TargetPlan[]): string {
+  const count = new Set(plans.map((p) => p.controlPlane)).size
+  return `${count} Konnect control plane${count === 1 ? '' : 's'}`
+}
 
 /** Everything diff and sync share: inputs, local checks, the plan, and how to carry it out. */
 async function plan(mode: Mode, source: InputSource, ctx: JobContext) {
@@ -36,7 +46,8 @@ async function plan(mode: Mode, source: InputSource, ctx: JobContext) {
   // The plan is written after the sync: a place it cannot go must fail the step before anything is sent.
   const planFile = inputs.string('plan-file')
   if (planFile !== undefined) await checkOutputFile('plan-file', planFile, 'plan.json')
-  if (gatewayKind(inputs) === 'tyk') {
+  const kind = gatewayKind(inputs)
+  if (kind === 'tyk') {
     const tyk = await planTykJob(inputs, ctx)
     return {
       inputs,
@@ -50,15 +61,21 @@ async function plan(mode: Mode, source: InputSource, ctx: JobContext) {
       sync: tyk.sync,
     }
   }
-  const connection = readConnection(inputs, ctx)
-  const parallelism = inputs.integer('parallelism')
-  const files = await expandState(inputs.list('state').length > 0 ? inputs.list('state') : ['kong'])
+  const gateway = await readDeckGateway(kind, inputs, ctx)
+  const konnect = gateway.kind === 'konnect'
+  // Konnect rate-limits an organization: deck's 10 concurrent requests meet 429s on large syncs, so Kong's own
+  // controllers lowered their Konnect concurrency to 4 (Kong/kubernetes-ingress-controller#7833).
+  const parallelism = inputs.integer('parallelism') ?? (konnect ? KONNECT_PARALLELISM : undefined)
+  const files = await expandState(
+    inputs.list('state').length > 0 ? inputs.list('state') : [konnect ? 'konnect' : 'kong'],
+  )
   // The secret bundle's values beneath the environment's: the files are checked against both.
   const variables = await deckVariables(inputs, ctx, files)
   const bundleLine = variables.describe()
   const read = await readTargets({
     state: files,
-    workspace: inputs.string('workspace'),
+    workspace: konnect ? undefined : inputs.string('workspace'),
+    konnect: konnect ? { controlPlane: inputs.string('konnect-control-plane') } : undefined,
     selectTags: inputs.list('select-tags'),
     env: variables.view(),
     hint: variables.missingHint(),
@@ -72,7 +89,8 @@ async function plan(mode: Mode, source: InputSource, ctx: JobContext) {
     addProblems(report, read.problems, mode)
     return { inputs, report, failed: true as const }
   }
-  const deck = await openDeck(inputs, ctx, connection)
+  const deck = await openDeck(inputs, ctx, gateway.connection)
+  if (konnect) checkKonnectDeck(deck.deck.features)
   deck.useVariables(variables.forDeck(read.envNames))
   // Values of the DECK_ variables the files use are secrets by construction (the dump put them there).
   const envValues = variables.values(read.envNames)
@@ -80,20 +98,21 @@ async function plan(mode: Mode, source: InputSource, ctx: JobContext) {
   const options: ReconcileOptions = {
     deck,
     logger: ctx.logger,
-    secrets: [...connectionSecrets(connection), ...envValues],
+    secrets: [...connectionSecrets(gateway.connection), ...envValues],
     skipConsumers: inputs.boolean('skip-consumers'),
     parallelism,
-    liveRules: new LiveRules(connection),
+    // Konnect's plugin schemas are not read yet: the bundled catalogue decides alone there.
+    liveRules: gateway.kind === 'kong' ? new LiveRules(gateway.connection) : undefined,
   }
   const plans = await planTargets(read.targets, options)
-  addSchemaProblems(report, options.liveRules!.problems)
+  addSchemaProblems(report, options.liveRules?.problems ?? [])
   return {
     inputs,
     report,
     failed: false as const,
     plans,
-    gateway: connection.kongAddr,
-    scope: undefined,
+    gateway: gateway.address,
+    scope: konnect ? controlPlaneScope(plans) : undefined,
     bundleLine,
     tool: { deck: deck.deck.features.version },
     // Only sync has workspace-concurrency.

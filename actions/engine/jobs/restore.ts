@@ -23,14 +23,21 @@ import { fetchFromStore, namesStoredBackup } from './store.js'
 import { type JobContext, type JobResult, openDeck, readConnection } from './context.js'
 import { inputName, Inputs, type InputSource, requiredInput } from './inputs.js'
 import { deckVariables } from './secret-bundle.js'
-import { convergeMs, gatewayKind, readDesired, readTykEndpoint, refuseKongInputs } from './tyk.js'
+import { gatewayKind } from './gateway.js'
+import { convergeMs, readDesired, readTykEndpoint, refuseKongInputs } from './tyk.js'
 
 export async function restoreJob(source: InputSource, ctx: JobContext): Promise<JobResult> {
   const inputs = new Inputs(COMMANDS.restore!.inputs, source)
   // The report is written once the gateway is restored: a place it cannot go must fail first.
   const reportFile = inputs.string('report-file')
   if (reportFile !== undefined) await checkOutputFile('report-file', reportFile, 'restore-report.json')
-  if (gatewayKind(inputs) === 'tyk') return tykRestoreJob(inputs, ctx)
+  const kind = gatewayKind(inputs)
+  if (kind === 'tyk') return tykRestoreJob(inputs, ctx)
+  if (kind === 'konnect') {
+    throw new InputError(
+      `restore does not restore Konnect control planes yet: restore one with sync (${inputName('gateway')} konnect) from its dump.`,
+    )
+  }
   const strategy = inputs.oneOf<Strategy>('strategy', STRATEGIES)
   const addresses = inputs.list('kong-addr')
   if (addresses.length === 0) throw requiredInput('kong-addr', 'the Kong Admin API address(es).')

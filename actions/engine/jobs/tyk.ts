@@ -12,6 +12,7 @@ import { fillEnv, referencedEnv } from '../tyk/redact.js'
 import { confirmGatewayWrites, waitForConvergence } from '../tyk/sync.js'
 import { openTykTarget, type TykEndpoint, type TykTarget } from '../tyk/target.js'
 import type { JobContext, JobResult } from './context.js'
+import { refuseInputs } from './gateway.js'
 import { type Inputs, inputName, requiredInput } from './inputs.js'
 
 /**
@@ -19,12 +20,6 @@ import { type Inputs, inputName, requiredInput } from './inputs.js'
  * Kong where they mean the same (output-dir, state, max-deletes, overwrite…); Kong-only ones are
  * refused rather than silently ignored.
  */
-
-export type GatewayKind = 'kong' | 'tyk'
-
-export function gatewayKind(inputs: Inputs): GatewayKind {
-  return inputs.oneOf<GatewayKind>('gateway', ['kong', 'tyk'])
-}
 
 /**
  * converge-timeout in milliseconds: how long a gateway may take to serve what was written (a reload
@@ -36,14 +31,7 @@ export function convergeMs(inputs: Inputs): number {
 
 /** Inputs that only mean something to Kong (and deck): set with gateway: tyk, they are a usage error. */
 export function refuseKongInputs(inputs: Inputs, names: readonly string[]): void {
-  const set = names.filter(
-    (name) => inputs.has(name) && inputs.given(name) && inputs.string(name) !== 'false',
-  )
-  if (set.length > 0) {
-    throw new InputError(
-      `${set.map(inputName).join(', ')} ${set.length === 1 ? 'is' : 'are'} for Kong and cannot be used with ${inputName('gateway')} tyk.`,
-    )
-  }
+  refuseInputs(inputs, names, `for Kong and cannot be used with ${inputName('gateway')} tyk`)
 }
 
 /** Reads tyk-addr or tyk-dashboard, and the secret, which is masked at once. */

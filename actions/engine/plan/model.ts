@@ -39,6 +39,8 @@ export interface Counts {
 export interface TargetPlan {
   /** The workspace as the files or the workspace input name it; empty for the default workspace. */
   workspace: string
+  /** Konnect: the control plane planned against. */
+  controlPlane?: string
   selectTags: string[]
   files: string[]
   counts: Counts
@@ -167,7 +169,7 @@ export function maskName(kind: string, name: string): string {
 /** The plan of one target from `deck gateway diff --json-output`, masked. */
 export function targetPlan(
   output: DeckJsonOutput,
-  target: { workspace: string; selectTags: string[]; files: string[] },
+  target: { workspace: string; controlPlane?: string; selectTags: string[]; files: string[] },
   masker: PlanMasker,
 ): TargetPlan {
   const changes = [

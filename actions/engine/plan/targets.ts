@@ -12,6 +12,8 @@ import { readStateFile, StateReadError, type StateData } from '../state/read.js'
 export interface StateTarget {
   /** Workspace to pass to deck, empty when neither the files nor the input name one (the default). */
   workspace: string
+  /** Konnect: the control plane the files are planned against (each one is a deck run of its own). */
+  controlPlane?: string
   selectTags: string[]
   files: string[]
 }
@@ -21,6 +23,11 @@ export interface TargetOptions {
   state: readonly string[]
   /** Overrides `_workspace` of every file. */
   workspace?: string
+  /**
+   * Konnect: files are grouped by the control plane they name (`_konnect.control_plane_name`), or all
+   * planned against `controlPlane` when it is given; a file that names none is a problem.
+   */
+  konnect?: { controlPlane?: string }
   /** Overrides `_info.select_tags` of every file. */
   selectTags?: readonly string[]
   env: NodeJS.ProcessEnv
@@ -63,11 +70,21 @@ export async function readTargets(
     const selectTags = [
       ...(options.selectTags?.length ? options.selectTags : (checked.selectTags ?? [])),
     ].sort()
+    const controlPlane = options.konnect ? (options.konnect.controlPlane ?? checked.controlPlane) : undefined
+    if (options.konnect && !controlPlane) {
+      problems.push({
+        check: 'konnect',
+        file,
+        message:
+          'names no Konnect control plane: add _konnect: {control_plane_name: <name>} to it (as deck dump writes it), or set konnect-control-plane',
+      })
+      continue
+    }
     // The default workspace may be named or left out: the same target either way.
-    const key = JSON.stringify([workspace === 'default' ? '' : workspace, selectTags])
+    const key = JSON.stringify([controlPlane ?? '', workspace === 'default' ? '' : workspace, selectTags])
     const group = groups.get(key)
     if (group) group.files.push(file)
-    else groups.set(key, { workspace, selectTags, files: [file] })
+    else groups.set(key, { workspace, ...(controlPlane ? { controlPlane } : {}), selectTags, files: [file] })
   }
   const missing = envProblem(
     refs,
@@ -78,23 +95,28 @@ export async function readTargets(
   if (missing) problems.push(missing)
   const targets = [...groups.values()].sort(
     (a, b) =>
-      a.workspace.localeCompare(b.workspace) || a.selectTags.join(',').localeCompare(b.selectTags.join(',')),
+      (a.controlPlane ?? '').localeCompare(b.controlPlane ?? '') ||
+      a.workspace.localeCompare(b.workspace) ||
+      a.selectTags.join(',').localeCompare(b.selectTags.join(',')),
   )
   return { targets, files, problems, envNames: [...new Set(refs.map((r) => r.name))] }
 }
 
-/** How a target is called in reports: its workspace, and its tags when it has any. */
+/** How a target is called in reports: its workspace (or Konnect control plane), and its tags when it has any. */
 export function targetLabel(
-  target: Pick<StateTarget, 'workspace' | 'selectTags'> & { label?: string },
+  target: Pick<StateTarget, 'workspace' | 'selectTags' | 'controlPlane'> & { label?: string },
 ): string {
   if (target.label) return target.label
-  const workspace = target.workspace || 'default'
-  return target.selectTags.length ? `${workspace} [${target.selectTags.join(', ')}]` : workspace
+  const scope = target.controlPlane ?? (target.workspace || 'default')
+  return target.selectTags.length ? `${scope} [${target.selectTags.join(', ')}]` : scope
 }
 
-/** A target in a sentence: `workspace default`, `workspace team-a [billing]`, or its label (`Tyk`). */
+/**
+ * A target in a sentence: `workspace default`, `workspace team-a [billing]`, `control plane prod`, or its
+ * label (`Tyk`).
+ */
 export function targetTitle(
-  target: Pick<StateTarget, 'workspace' | 'selectTags'> & { label?: string },
+  target: Pick<StateTarget, 'workspace' | 'selectTags' | 'controlPlane'> & { label?: string },
 ): string {
-  return target.label ?? `workspace ${targetLabel(target)}`
+  return target.label ?? `${target.controlPlane ? 'control plane' : 'workspace'} ${targetLabel(target)}`
 }

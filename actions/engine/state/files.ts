@@ -17,7 +17,7 @@ export interface Problem {
   line?: number
   column?: number
   /** Which check found it. */
-  check: 'yaml' | 'format' | 'duplicate' | 'env' | 'deck'
+  check: 'yaml' | 'format' | 'duplicate' | 'env' | 'deck' | 'konnect'
 }
 const STATE_EXTENSIONS = new Set(['.yaml', '.yml', '.json'])
 
@@ -82,6 +82,8 @@ async function walk(dir: string, out: string[]): Promise<void> {
 export interface CheckedFile {
   problems: Problem[]
   workspace?: string
+  /** The Konnect control plane the file names (`_konnect.control_plane_name`). */
+  controlPlane?: string
   selectTags?: string[]
   state?: StateData
 }
@@ -130,11 +132,15 @@ export function checkFile(file: string, text: string): CheckedFile {
     })
   }
   const workspace = typeof content._workspace === 'string' ? content._workspace : undefined
+  // deck's file.Konnect (GDR pkg/file/types.go): a dump of a control plane names it here.
+  const konnect = content._konnect as { control_plane_name?: unknown; runtime_group_name?: unknown } | undefined
+  const named = konnect?.control_plane_name ?? konnect?.runtime_group_name
+  const controlPlane = typeof named === 'string' && named !== '' ? named : undefined
   const info = content._info as { select_tags?: unknown } | undefined
   const selectTags = Array.isArray(info?.select_tags)
     ? info.select_tags.filter((t): t is string => typeof t === 'string')
     : undefined
-  return { problems, workspace, selectTags, state }
+  return { problems, workspace, controlPlane, selectTags, state }
 }
 
 /** Two entities of one collection with the same identity, by their paths in the data. */
