@@ -163,7 +163,8 @@ const konnectInputs: Record<string, InputSpec> = {
   },
   'konnect-region': {
     type: 'string',
-    description: 'gateway: konnect: the Konnect region (geo) of the control planes: us (default), eu, au, me, in or sg.',
+    description:
+      'gateway: konnect: the Konnect region (geo) of the control planes: us (default), eu, au, me, in or sg.',
   },
   'konnect-addr': {
     type: 'string',

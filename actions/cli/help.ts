@@ -25,7 +25,16 @@ const GROUP_TITLES: Record<InputGroup, string> = {
   database: 'Database options',
   tyk: 'Tyk options (--gateway tyk)',
 }
-const GROUP_ORDER: InputGroup[] = ['general', 'kong', 'konnect', 'connection', 'deck', 'database', 'store', 'tyk']
+const GROUP_ORDER: InputGroup[] = [
+  'general',
+  'kong',
+  'konnect',
+  'connection',
+  'deck',
+  'database',
+  'store',
+  'tyk',
+]
 
 /** What --help shows of a command: everything but Tyk, Tyk alone (`--help tyk`), or all (`--help-all`). */
 export type HelpScope = 'default' | 'tyk' | 'all'

@@ -151,11 +151,7 @@ function unplannedChanges(plan: TargetPlan, outcome: SyncOutcome): PlannedChange
 
 /** Targets that must not sync at once: one workspace, or one Konnect control plane. */
 const workspaceKey = (p: TargetPlan) =>
-  p.controlPlane !== undefined
-    ? `konnect:${p.controlPlane}`
-    : p.workspace === 'default'
-      ? ''
-      : p.workspace
+  p.controlPlane !== undefined ? `konnect:${p.controlPlane}` : p.workspace === 'default' ? '' : p.workspace
 
 async function runDeck(mode: 'diff' | 'sync', target: StateTarget, options: ReconcileOptions) {
   const deck = target.controlPlane ? options.deck.forControlPlane(target.controlPlane) : options.deck

@@ -37415,7 +37415,16 @@ var GROUP_TITLES = {
   database: "Database options",
   tyk: "Tyk options (--gateway tyk)"
 };
-var GROUP_ORDER = ["general", "kong", "konnect", "connection", "deck", "database", "store", "tyk"];
+var GROUP_ORDER = [
+  "general",
+  "kong",
+  "konnect",
+  "connection",
+  "deck",
+  "database",
+  "store",
+  "tyk"
+];
 var COMMON_OPTIONS = [
   ["--json", "Print the outputs as one JSON object on stdout instead of a report."],
   ["--verbose", "Print debug lines on stderr (or DECKHAND_VERBOSE=true)."],

@@ -133,7 +133,8 @@ export function checkFile(file: string, text: string): CheckedFile {
   }
   const workspace = typeof content._workspace === 'string' ? content._workspace : undefined
   // deck's file.Konnect (GDR pkg/file/types.go): a dump of a control plane names it here.
-  const konnect = content._konnect as { control_plane_name?: unknown; runtime_group_name?: unknown } | undefined
+  const konnect = content._konnect as
+    { control_plane_name?: unknown; runtime_group_name?: unknown } | undefined
   const named = konnect?.control_plane_name ?? konnect?.runtime_group_name
   const controlPlane = typeof named === 'string' && named !== '' ? named : undefined
   const info = content._info as { select_tags?: unknown } | undefined
