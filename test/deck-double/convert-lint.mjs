@@ -1,28 +1,34 @@
 // The lint pass `deck file convert` runs after the 2.8 -> 3.4, 3.4 -> 3.10 and 3.10 -> 3.14 hops. Sources:
 // Kong/deck convert/convert.go (Convert: the input file read again from disk, linted with the hop's embedded
-// ruleset, fail severity "error", format "plain") and lint/lint.go (WithContent, GetLintOutput) at v1.65.1;
+// ruleset, fail severity "error", format "plain") and lint/lint.go (WithContent, GetLintOutput) at v1.65.1
+// (at v1.47.0 for the ruleset read from the working directory, at v1.63.0 for the empty-file warning);
 // the rule functions of daveshanley/vacuum (functions/core/pattern.go, defined.go, falsy.go and
 // utils.FindKeyNode), the linter deck bundles. The rules themselves are in convert-lint-rules.yaml.
 
-import { readFileSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 
 import { isMap, isScalar, isSeq, LineCounter, parse, parseDocument } from 'yaml'
 
 import { yellow } from './commands.mjs'
 import { DeckError } from './gostr.mjs'
-import { atLeast } from './versions.mjs'
+import { atLeast, inRange } from './versions.mjs'
 
 const HOPS = parse(readFileSync(new URL('./convert-lint-rules.yaml', import.meta.url), 'utf8'))
 
 // Prints what deck prints after converting `from` -> `to`: nothing when the release does not lint the hop.
 export function lintConvertInput(ctx, from, to, input) {
   const hop = HOPS[`${from} -> ${to}`]
+  if (hop?.rulesetFile && inRange(ctx.version, hop.rulesetFile.since, hop.since))
+    readRulesetFile(hop.rulesetFile.path)
   if (!hop || !atLeast(ctx.version, hop.since)) return
   // Read again from disk: stdin was consumed by the conversion, so `-` gives nothing to lint.
   if (input !== '-' && statSync(input, { throwIfNoEntry: false })?.isDirectory())
     throw new DeckError('deck double: linting a directory is not emulated')
   const text = input === '-' ? '' : readFileSync(input, 'utf8')
   if (parse(text) == null) {
+    // Before v1.63.0 vacuum's parse error on an empty spec went to RuleSetExecutionResult.Errors, which
+    // lint.go never reads: nothing printed.
+    if (!atLeast(ctx.version, '1.63.0')) return
     ctx.err(yellow(ctx, 'Warning: state file is empty or contains only comments, skipping linting') + '\n')
     return
   }
@@ -31,7 +37,7 @@ export function lintConvertInput(ctx, from, to, input) {
   const findings = []
   // Real deck applies the rules in Go map order (random); the double keeps the file order.
   for (const rule of Object.values(hop.rules)) {
-    if (rule.since && !atLeast(ctx.version, rule.since)) continue
+    if (!inRange(ctx.version, rule.since, rule.until)) continue
     const givens = [rule.given].flat()
     const actions = [rule.then].flat()
     for (const given of givens) {
@@ -48,6 +54,14 @@ export function lintConvertInput(ctx, from, to, input) {
   if (findings.length === 0) return
   const failures = findings.filter((f) => f.startsWith('[error]')).length
   ctx.out(`Linting Violations: ${findings.length}\nFailures: ${failures}\n\n${findings.join('')}`)
+}
+
+// lint.go getRuleSet at v1.47.0: filebasics.ReadFile (os.ReadFile) of a path relative to the working
+// directory, before the input is read.
+function readRulesetFile(path) {
+  if (existsSync(path))
+    throw new DeckError("deck double: linting with deck's source tree rulesets is not emulated")
+  throw new DeckError(`error reading ruleset file: open ${path}: no such file or directory`)
 }
 
 // go-yaml's Node.Value: the scalar as written (unquoted), "" for collections.
