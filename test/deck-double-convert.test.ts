@@ -387,6 +387,49 @@ routes:
   paths:
   - /public
 `
+  const HTTP_LOG =
+    'In 2.8, each header in the `headers` field could be specified as an array. In  3.4, each header ' +
+    'specified can only be specified as a string, and no longer supports arrays.'
+  const ACME =
+    'The `storage_config.vault.auth_method` configuration parameter now defaults to `token`. For more ' +
+    'details, please visit the official docs:  https://docs.konghq.com/hub/kong-inc/acme/changelog/'
+  const LINT_28 = `_format_version: "1.1"
+plugins:
+- name: http-log
+  config:
+    http_endpoint: http://logs.internal
+    headers:
+      X-Team: [a, b]
+      X-Env: prod
+      X-Id: 7
+- name: acme
+  config:
+    storage_config:
+      vault:
+        host: vault.internal
+services:
+- name: s
+  host: s.internal
+  plugins:
+  - name: http-log
+    config:
+      headers: [x]
+  - name: acme
+    config:
+      storage_config:
+        vault:
+          auth_method: token
+- name: t
+  host: t.internal
+  plugins:
+  - name: http-log
+    config:
+      headers: {X-A: b}
+  - name: acme
+    config:
+      storage_config:
+        vault: {auth_method: ''}
+`
   const PROTOCOLS_ADDED = `Route 'public': setting protocols to ["http", "https"] (old default, 3.14 defaults to ["https"] only)\n`
 
   it('2.8 -> 3.4 reports a disabled statsd-advanced as a failure after the conversion messages', async () => {
@@ -460,6 +503,53 @@ routes:
       'clean-314.yaml',
     ])
     expect(r).toEqual({ code: 0, stdout: FINAL_314, stderr: '' })
+  })
+
+  it('2.8 -> 3.4 checks http-log headers against a schema and acme vault auth_method for truthiness', async () => {
+    await writeFile(join(work, 'lint-28.yaml'), LINT_28)
+    const r = await deck([
+      'file',
+      'convert',
+      '--from',
+      '2.8',
+      '--to',
+      '3.4',
+      '--input-file',
+      'lint-28.yaml',
+      '-o',
+      'lint-34.yaml',
+    ])
+    expect(r.code).toBe(0)
+    // One schema failure per header value that is not a string, at the headers value; none for a valid map.
+    // truthy reports a missing or empty auth_method at the vault mapping, not a set one.
+    expect(r.stdout.slice(r.stdout.indexOf('Linting'))).toBe(
+      'Linting Violations: 5\nFailures: 3\n\n' +
+        `[error][7:7] ${HTTP_LOG}\n[error][7:7] ${HTTP_LOG}\n[error][21:16] ${HTTP_LOG}\n` +
+        `[warn][14:9] ${ACME}\n[warn][36:16] ${ACME}\n`,
+    )
+  })
+
+  it('truthy moves its finding to the node on the line above at the first line number as a column', async () => {
+    await writeFile(
+      join(work, 'acme-28.yaml'),
+      '# acme\n# vault\nplugins:\n- name: acme\n  config:\n    storage_config: {vault: {host: v}}\n',
+    )
+    const r = await deck([
+      'file',
+      'convert',
+      '--from',
+      '2.8',
+      '--to',
+      '3.4',
+      '--input-file',
+      'acme-28.yaml',
+      '-o',
+      'acme-34.yaml',
+    ])
+    // The vault mapping is at 6:29; the first line holding a node is 3, and `config` sits at 5:3.
+    expect(r.stdout.slice(r.stdout.indexOf('Linting'))).toBe(
+      `Linting Violations: 1\nFailures: 0\n\n[warn][5:3] ${ACME}\n`,
+    )
   })
 
   it('stdin, already read by the conversion, is linted as an empty file', async () => {
