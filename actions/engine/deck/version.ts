@@ -46,8 +46,10 @@ const CONVERT_PAIRS: readonly (ConvertPair & { since: string })[] = [
 ]
 
 // Releases whose conversion of a pair fails or silently loses configuration, from Kong/deck's sources at each
-// tag. Not listed: the pre-1.58.0 legacy-field rule in 3.4 → 3.10 (plugin_updates_310.go), since Kong 3.4
-// stores only the legacy Redis and model fields, so no new field is there to be replaced.
+// tag. Not listed: the pre-1.58.0 legacy-field rule in 3.4 → 3.10 (plugin_updates_310.go), as a Kong 3.4 state
+// holds none of the new fields it could replace: redis.cluster_nodes/sentinel_nodes came with Kong 3.8.0.0
+// (developer.konghq.com/plugins/proxy-cache-advanced/changelog) and the AI plugins with 3.6 (Kong/kong 3.4.2
+// has no kong/plugins/ai-*).
 const CONVERT_DEFECTS: readonly (ConvertDefect & { since: string })[] = [
   {
     from: '2.8',
@@ -66,7 +68,7 @@ const CONVERT_DEFECTS: readonly (ConvertDefect & { since: string })[] = [
     // convert/plugin_updates.go updateLegacyFieldToNewField before v1.58.0; Kong 2.8 pre-function/_schema.lua
     // gives the deprecated `functions` field a default of {}, so every 2.8 pre/post-function carries it.
     defect:
-      'deck before 1.58.0 replaces a plugin field with its legacy one even when the legacy one is empty, so the code of every pre-function and post-function (stored by Kong 2.8 next to an empty `functions` list) is silently dropped',
+      'deck before 1.58.0 replaces a plugin field with its legacy one even when the legacy one is empty, so the `access` code of every pre-function and post-function (stored by Kong 2.8 next to an empty `functions` list) is silently dropped',
   },
   {
     from: '3.10',
