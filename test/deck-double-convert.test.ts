@@ -387,6 +387,49 @@ routes:
   paths:
   - /public
 `
+  const HTTP_LOG =
+    'In 2.8, each header in the `headers` field could be specified as an array. In  3.4, each header ' +
+    'specified can only be specified as a string, and no longer supports arrays.'
+  const ACME =
+    'The `storage_config.vault.auth_method` configuration parameter now defaults to `token`. For more ' +
+    'details, please visit the official docs:  https://docs.konghq.com/hub/kong-inc/acme/changelog/'
+  const LINT_28 = `_format_version: "1.1"
+plugins:
+- name: http-log
+  config:
+    http_endpoint: http://logs.internal
+    headers:
+      X-Team: [a, b]
+      X-Env: prod
+      X-Id: 7
+- name: acme
+  config:
+    storage_config:
+      vault:
+        host: vault.internal
+services:
+- name: s
+  host: s.internal
+  plugins:
+  - name: http-log
+    config:
+      headers: [x]
+  - name: acme
+    config:
+      storage_config:
+        vault:
+          auth_method: token
+- name: t
+  host: t.internal
+  plugins:
+  - name: http-log
+    config:
+      headers: {X-A: b}
+  - name: acme
+    config:
+      storage_config:
+        vault: {auth_method: ''}
+`
   const PROTOCOLS_ADDED = `Route 'public': setting protocols to ["http", "https"] (old default, 3.14 defaults to ["https"] only)\n`
 
   it('2.8 -> 3.4 reports a disabled statsd-advanced as a failure after the conversion messages', async () => {
@@ -462,40 +505,51 @@ routes:
     expect(r).toEqual({ code: 0, stdout: FINAL_314, stderr: '' })
   })
 
-  it('releases before the embedded rulesets print no lint', async () => {
-    const r28 = await deck(
-      [
-        'file',
-        'convert',
-        '--from',
-        '2.8',
-        '--to',
-        '3.4',
-        '--input-file',
-        'statsd-28.yaml',
-        '-o',
-        'statsd-old.yaml',
-      ],
-      { DECK_DOUBLE_VERSION: '1.50.0' },
+  it('2.8 -> 3.4 checks http-log headers against a schema and acme vault auth_method for truthiness', async () => {
+    await writeFile(join(work, 'lint-28.yaml'), LINT_28)
+    const r = await deck([
+      'file',
+      'convert',
+      '--from',
+      '2.8',
+      '--to',
+      '3.4',
+      '--input-file',
+      'lint-28.yaml',
+      '-o',
+      'lint-34.yaml',
+    ])
+    expect(r.code).toBe(0)
+    // One schema failure per header value that is not a string, at the headers value; none for a valid map.
+    // truthy reports a missing or empty auth_method at the vault mapping, not a set one.
+    expect(r.stdout.slice(r.stdout.indexOf('Linting'))).toBe(
+      'Linting Violations: 5\nFailures: 3\n\n' +
+        `[error][7:7] ${HTTP_LOG}\n[error][7:7] ${HTTP_LOG}\n[error][21:16] ${HTTP_LOG}\n` +
+        `[warn][14:9] ${ACME}\n[warn][36:16] ${ACME}\n`,
     )
-    expect(r28.code).toBe(0)
-    expect(r28.stdout).not.toContain('Linting')
-    const r310 = await deck(
-      [
-        'file',
-        'convert',
-        '--from',
-        '3.10',
-        '--to',
-        '3.14',
-        '--input-file',
-        'route-310.yaml',
-        '-o',
-        'route-old.yaml',
-      ],
-      { DECK_DOUBLE_VERSION: '1.57.2' },
+  })
+
+  it('truthy moves its finding to the node on the line above at the first line number as a column', async () => {
+    await writeFile(
+      join(work, 'acme-28.yaml'),
+      '# acme\n# vault\nplugins:\n- name: acme\n  config:\n    storage_config: {vault: {host: v}}\n',
     )
-    expect(r310).toEqual({ code: 0, stdout: PROTOCOLS_ADDED + FINAL_314, stderr: '' })
+    const r = await deck([
+      'file',
+      'convert',
+      '--from',
+      '2.8',
+      '--to',
+      '3.4',
+      '--input-file',
+      'acme-28.yaml',
+      '-o',
+      'acme-34.yaml',
+    ])
+    // The vault mapping is at 6:29; the first line holding a node is 3, and `config` sits at 5:3.
+    expect(r.stdout.slice(r.stdout.indexOf('Linting'))).toBe(
+      `Linting Violations: 1\nFailures: 0\n\n[warn][5:3] ${ACME}\n`,
+    )
   })
 
   it('stdin, already read by the conversion, is linted as an empty file', async () => {
@@ -513,6 +567,161 @@ routes:
       stdout: PROTOCOLS_ADDED + FINAL_314,
       stderr: 'Warning: state file is empty or contains only comments, skipping linting\n',
     })
+  })
+})
+
+// The releases whose conversion differed from v1.65.1's (Kong/deck convert/*.go and lint/lint.go at each tag).
+describe('file convert per deck release', () => {
+  const convert = (
+    from: string,
+    to: string,
+    input: string,
+    output: string,
+    version: string,
+    ...more: string[]
+  ) =>
+    deck(['file', 'convert', '--from', from, '--to', to, '--input-file', input, '-o', output, ...more], {
+      DECK_DOUBLE_VERSION: version,
+    })
+  const SSL_310 = `_format_version: "3.0"
+plugins:
+- name: http-log
+  config:
+    http_endpoint: http://logs.internal
+- name: rate-limiting
+  config:
+    minute: 10
+    redis:
+      host: redis.internal
+`
+  const SSL_MESSAGE_OLD =
+    'Kong Gateway 3.14 enables TLS certificate verification by default. Plugins that connect to external ' +
+    'services over TLS without explicit ssl_verify settings will now verify certificates. Set ssl_verify ' +
+    'to false explicitly if your external services do not have valid TLS certificates.'
+  const FINAL_314 =
+    '\nThese automatic changes may not be correct or exhaustive enough, please\n' +
+    'perform a manual audit of the config file.\n\n' +
+    'For related information, please visit:\n' +
+    'https://developer.konghq.com/gateway/upgrade\n\n'
+
+  it('v1.47.0-v1.50.x: 2.8 -> 3.4 fails after converting, looking for its ruleset in the working directory', async () => {
+    await writeFile(
+      join(work, 'plain-28.yaml'),
+      '_format_version: "1.1"\nservices:\n- name: a\n  host: a.internal\n',
+    )
+    for (const version of ['1.47.0', '1.50.0']) {
+      const r = await convert('2.8', '3.4', 'plain-28.yaml', `plain-${version}.yaml`, version)
+      expect(r).toEqual({
+        code: 1,
+        stdout:
+          "From the 'plain-28.yaml' config file,\nthe _format_version field has been migrated from '1.1' to '3.0'.\n\n" +
+          FINAL_30,
+        stderr:
+          'Error: converting file: error reading ruleset file: open convert/rulesets/280-to-340/entrypoint.yaml: ' +
+          'no such file or directory\n',
+      })
+      expect(await exists(join(work, `plain-${version}.yaml`))).toBe(false)
+    }
+    const fixed = await convert('2.8', '3.4', 'plain-28.yaml', 'plain-1.51.0.yaml', '1.51.0')
+    expect(fixed.code).toBe(0)
+    expect(await exists(join(work, 'plain-1.51.0.yaml'))).toBe(true)
+  })
+
+  it('v1.56.0-v1.57.2: 3.10 -> 3.14 writes a top-level ssl_verify: false and lints with the old rule', async () => {
+    await writeFile(join(work, 'ssl-310.yaml'), SSL_310)
+    const topLevel =
+      "Plugin 'http-log': setting ssl_verify to false (old default, 3.14 defaults to true)\n" +
+      "Plugin 'rate-limiting': setting ssl_verify to false (old default, 3.14 defaults to true)\n"
+    const old = await convert('3.10', '3.14', 'ssl-310.yaml', 'ssl-1.57.2.yaml', '1.57.2')
+    expect(old).toEqual({
+      code: 0,
+      stdout:
+        topLevel +
+        FINAL_314 +
+        'Linting Violations: 2\nFailures: 0\n\n' +
+        `[warn][5:5] ${SSL_MESSAGE_OLD}\n[warn][8:5] ${SSL_MESSAGE_OLD}\n`,
+      stderr: '',
+    })
+    expect(await readFile(join(work, 'ssl-1.57.2.yaml'), 'utf8')).toBe(
+      '_format_version: "3.0"\nplugins:\n- config:\n    http_endpoint: http://logs.internal\n    ssl_verify: false\n' +
+        '  name: http-log\n- config:\n    minute: 10\n    redis:\n      host: redis.internal\n    ssl_verify: false\n' +
+        '  name: rate-limiting\n',
+    )
+    // v1.56.0's rule looked at ten plugins, rate-limiting not among them.
+    const first = await convert('3.10', '3.14', 'ssl-310.yaml', 'ssl-1.56.0.yaml', '1.56.0')
+    expect(first.stdout).toBe(
+      topLevel + FINAL_314 + `Linting Violations: 1\nFailures: 0\n\n[warn][5:5] ${SSL_MESSAGE_OLD}\n`,
+    )
+    const fixed = await convert('3.10', '3.14', 'ssl-310.yaml', 'ssl-1.57.3.yaml', '1.57.3')
+    expect(fixed.stdout).toContain("Plugin 'rate-limiting': setting redis.ssl_verify to false")
+    expect(await readFile(join(work, 'ssl-1.57.3.yaml'), 'utf8')).toContain(
+      '    redis:\n      host: redis.internal\n      ssl_verify: false\n  name: rate-limiting\n',
+    )
+  })
+
+  it('before v1.58.0 the legacy field replaces the new one, empty or not', async () => {
+    await writeFile(
+      join(work, 'both-28.yaml'),
+      '_format_version: "1.1"\nplugins:\n- name: post-function\n  config:\n    access:\n    - return 1\n    functions: []\n',
+    )
+    const r = await convert('2.8', '3.4', 'both-28.yaml', 'both-34.yaml', '1.57.3')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain(
+      'Automatically converted legacy configuration field "functions" to the new field "access" in plugin post-function\n',
+    )
+    expect(await readFile(join(work, 'both-34.yaml'), 'utf8')).toBe(
+      '_format_version: "3.0"\nplugins:\n- config:\n    access: []\n  name: post-function\n',
+    )
+    const fixed = await convert('2.8', '3.4', 'both-28.yaml', 'both-fixed.yaml', '1.58.0')
+    expect(fixed.stdout).not.toContain('Automatically converted legacy')
+    expect(await readFile(join(work, 'both-fixed.yaml'), 'utf8')).toContain('    access:\n    - return 1\n')
+  })
+
+  it('--no-expand-env-vars (v1.57.2) leaves env templates as written', async () => {
+    await writeFile(
+      join(work, 'env-310.yaml'),
+      '_format_version: "3.0"\nservices:\n- name: a\n  host: ${{ env "DECK_UPSTREAM" }}\n  protocol: http\n',
+    )
+    const env = { DECK_DOUBLE_VERSION: '1.57.2', DECK_UPSTREAM: 'a.internal' }
+    const args = ['file', 'convert', '--from', '3.10', '--to', '3.14', '--input-file', 'env-310.yaml']
+    const kept = await deck([...args, '-o', 'env-kept.yaml', '--no-expand-env-vars'], env)
+    expect(kept.code).toBe(0)
+    expect(await readFile(join(work, 'env-kept.yaml'), 'utf8')).toContain(
+      '- host: ${{ env "DECK_UPSTREAM" }}\n',
+    )
+    expect((await deck([...args, '-o', 'env-expanded.yaml'], env)).code).toBe(0)
+    expect(await readFile(join(work, 'env-expanded.yaml'), 'utf8')).toContain('- host: a.internal\n')
+  })
+
+  it('v1.63.0 added the solace setters', async () => {
+    await writeFile(
+      join(work, 'solace-310.yaml'),
+      '_format_version: "3.0"\nplugins:\n- name: solace-log\n  config:\n    session:\n      host: tcps://broker\n',
+    )
+    const before = await convert('3.10', '3.14', 'solace-310.yaml', 'solace-1.62.1.yaml', '1.62.1')
+    expect(before.stdout).toBe(FINAL_314)
+    const after = await convert('3.10', '3.14', 'solace-310.yaml', 'solace-1.63.0.yaml', '1.63.0')
+    expect(after.stdout).toContain(
+      "Plugin 'solace-log': setting session.ssl_validate_certificate to false (old default, 3.14 defaults to true)\n",
+    )
+  })
+
+  it('before v1.63.0 stdin, linted as empty, prints no warning', async () => {
+    const r = await new Promise<Result>((resolve) => {
+      const child = execFile(
+        DECK,
+        ['file', 'convert', '--from', '3.10', '--to', '3.14', '-o', 'stdin-1.62.1.yaml'],
+        {
+          cwd: work,
+          env: { PATH: process.env.PATH ?? '', HOME: work, DECK_DOUBLE_VERSION: '1.62.1' },
+          encoding: 'utf8',
+          timeout: 20_000,
+        },
+        (_err, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }),
+      )
+      child.stdin?.end('_format_version: "3.0"\nroutes:\n- name: r\n  protocols: [http]\n  paths: [/r]\n')
+    })
+    expect(r).toEqual({ code: 0, stdout: FINAL_314, stderr: '' })
   })
 })
 

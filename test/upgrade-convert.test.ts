@@ -206,3 +206,62 @@ services:
     expect((await readdir(work)).filter((f) => f.startsWith('.'))).toEqual([])
   })
 })
+
+describe('deck releases whose conversion of a hop is broken or lossy', () => {
+  const PRE_FUNCTION_28 = `_format_version: "1.1"
+plugins:
+- name: pre-function
+  config:
+    access:
+    - return kong.response.exit(403)
+    functions: []
+`
+  const SSL_310 = `_format_version: "3.0"
+plugins:
+- name: rate-limiting
+  config:
+    minute: 10
+    redis:
+      host: redis.internal
+`
+  // The double behaves as the release deckhand was told it runs.
+  async function convertWith(version: string, from: string, to: string, text: string) {
+    const input = join(work, `defect-${version}-${from}.yaml`)
+    const output = join(work, `defect-${version}-${to}.yaml`)
+    await writeFile(input, text)
+    await writeFile(output, 'previous\n')
+    process.env.DECK_DOUBLE_VERSION = version
+    try {
+      const report = await convertState({ runner: runner(version), logger, from, to, input, output })
+      return { report, output: await readFile(output, 'utf8') }
+    } finally {
+      delete process.env.DECK_DOUBLE_VERSION
+    }
+  }
+
+  it('refuses 2.8 → 3.4 with deck 1.47.0–1.50.x, naming both defects, and leaves the output untouched', async () => {
+    await expect(convertWith('1.50.0', '2.8', '3.4', PRE_FUNCTION_28)).rejects.toThrow(
+      "deck 1.50.0 cannot be trusted with 2.8 → 3.4: 2.8 → 3.4 needs deck 1.51.0 or newer because deck 1.47.0–1.50.x read their 2.8 → 3.4 lint rules from convert/rulesets/ relative to the working directory, so outside deck's source tree the conversion fails with 'error reading ruleset file' and writes nothing; " +
+        '2.8 → 3.4 needs deck 1.58.0 or newer because deck before 1.58.0 replaces a plugin field with its legacy one',
+    )
+    expect(await readFile(join(work, 'defect-1.50.0-3.4.yaml'), 'utf8')).toBe('previous\n')
+  })
+
+  it('refuses 2.8 → 3.4 with deck before 1.58.0, which drops the code of pre-functions; 1.58.0 converts', async () => {
+    await expect(convertWith('1.57.3', '2.8', '3.10', PRE_FUNCTION_28)).rejects.toThrow(
+      /^deck 1\.57\.3 cannot be trusted with 2\.8 → 3\.10: 2\.8 → 3\.4 needs deck 1\.58\.0 or newer because .* silently dropped\. Set deck-version to 1\.58\.0 or newer \(default 1\.65\.1\); nothing was converted\.$/,
+    )
+    expect(await readFile(join(work, 'defect-1.57.3-3.10.yaml'), 'utf8')).toBe('previous\n')
+    const { output } = await convertWith('1.58.0', '2.8', '3.4', PRE_FUNCTION_28)
+    expect(output).toContain('    access:\n    - return kong.response.exit(403)\n')
+  })
+
+  it('refuses 3.10 → 3.14 with deck 1.56.0–1.57.2, which writes a top-level ssl_verify; 1.57.3 converts', async () => {
+    await expect(convertWith('1.57.2', '3.10', '3.14', SSL_310)).rejects.toThrow(
+      '3.10 → 3.14 needs deck 1.57.3 or newer because deck 1.56.0–1.57.2 write `ssl_verify: false` at the top of the config of 42 plugins',
+    )
+    expect(await readFile(join(work, 'defect-1.57.2-3.14.yaml'), 'utf8')).toBe('previous\n')
+    const { output } = await convertWith('1.57.3', '3.10', '3.14', SSL_310)
+    expect(output).toContain('    redis:\n      host: redis.internal\n      ssl_verify: false\n')
+  })
+})

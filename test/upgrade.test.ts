@@ -93,14 +93,14 @@ function fixtureRoutes(path: string, onRequest?: () => Promise<void>): () => Pro
  * deck for one cluster: the double, answering from that cluster's fixture (the double serves one fixture per
  * run, so each cluster gets a wrapper that names its own).
  */
-async function deckFor(fixture: string, connection: Connection): Promise<DeckRunner> {
+async function deckFor(fixture: string, connection: Connection, version = '1.65.1'): Promise<DeckRunner> {
   const wrapper = join(await dir('deck'), 'deck')
   await writeFile(
     wrapper,
-    `#!/bin/sh\nDECK_DOUBLE_GATEWAY='${fixture}' DECK_DOUBLE_LOG='${w.log}' exec '${join(DOUBLE_DIR, 'deck')}' "$@"\n`,
+    `#!/bin/sh\nDECK_DOUBLE_VERSION='${version}' DECK_DOUBLE_GATEWAY='${fixture}' DECK_DOUBLE_LOG='${w.log}' exec '${join(DOUBLE_DIR, 'deck')}' "$@"\n`,
   )
   await chmod(wrapper, 0o755)
-  return new DeckRunner({ path: wrapper, features: deckFeatures('1.65.1') }, connection, logger)
+  return new DeckRunner({ path: wrapper, features: deckFeatures(version) }, connection, logger)
 }
 
 /** A cluster: a Kong stand-in and the deck double's fixture for it, at the stand-in's address. */
@@ -112,6 +112,7 @@ async function cluster(
     edit?: (fixture: GatewayFixture) => void
     routes?: (fixture: string) => () => Promise<ProxyRoute[]>
     keyring?: boolean
+    deckVersion?: string
   },
 ): Promise<{ kong: KongStandIn; fixture: string; cluster: UpgradeCluster }> {
   let fixture = ''
@@ -136,7 +137,7 @@ async function cluster(
     fixture,
     cluster: {
       admins: [await KongAdmin.open(kong.adminUrl, connection)],
-      deck: await deckFor(fixture, connection),
+      deck: await deckFor(fixture, connection, options.deckVersion),
     },
   }
 }
@@ -419,6 +420,18 @@ describe('dual-cluster', () => {
     expect(older.error?.message).toMatch(
       /^Cluster Y \(Kong 3\.4\) is not on a later LTS line than cluster X \(Kong 3\.10\)/,
     )
+    expect(await readdir(outDir)).toEqual([])
+  })
+
+  test('refuses a deck release that converts the hop wrongly, before recording or converting anything', async () => {
+    const x = await cluster('x', { version: '3.10.0.3', deckVersion: '1.57.2' })
+    const y = await cluster('y', { version: '3.14.0.0', edit: convertedTo314 })
+    const outDir = await dir('out')
+    const outcome = await upgrade({ mode: 'dual-cluster', outputDir: outDir, x: x.cluster, y: y.cluster })
+    expect(outcome.error?.message).toMatch(
+      /^deck 1\.57\.2 cannot be trusted with 3\.10 → 3\.14: 3\.10 → 3\.14 needs deck 1\.57\.3 or newer because deck 1\.56\.0–1\.57\.2 write `ssl_verify: false` at the top of the config of 42 plugins/,
+    )
+    expect(phaseNames(outcome)).toEqual(['wait for cluster X', 'wait for cluster Y'])
     expect(await readdir(outDir)).toEqual([])
   })
 })

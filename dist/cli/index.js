@@ -36264,6 +36264,33 @@ var CONVERT_PAIRS = [
   { from: "3.4", to: "3.10", since: "1.51.0" },
   { from: "3.10", to: "3.14", since: "1.56.0" }
 ];
+var CONVERT_DEFECTS = [
+  {
+    from: "2.8",
+    to: "3.4",
+    since: "1.47.0",
+    fixedIn: "1.51.0",
+    // convert/convert.go and lint/lint.go at v1.47.0: lint.Lint(input, "convert/rulesets/280-to-340/entrypoint.yaml").
+    defect: "deck 1.47.0\u20131.50.x read their 2.8 \u2192 3.4 lint rules from convert/rulesets/ relative to the working directory, so outside deck's source tree the conversion fails with 'error reading ruleset file' and writes nothing"
+  },
+  {
+    from: "2.8",
+    to: "3.4",
+    since: "1.47.0",
+    fixedIn: "1.58.0",
+    // convert/plugin_updates.go updateLegacyFieldToNewField before v1.58.0; Kong 2.8 pre-function/_schema.lua
+    // gives the deprecated `functions` field a default of {}, so every 2.8 pre/post-function carries it.
+    defect: "deck before 1.58.0 replaces a plugin field with its legacy one even when the legacy one is empty, so the `access` code of every pre-function and post-function (stored by Kong 2.8 next to an empty `functions` list) is silently dropped"
+  },
+  {
+    from: "3.10",
+    to: "3.14",
+    since: "1.56.0",
+    fixedIn: "1.57.3",
+    // convert/plugin_updates_314.go sslVerifyPlugins at v1.56.0–v1.57.2, replaced by per-field setters in v1.57.3.
+    defect: "deck 1.56.0\u20131.57.2 write `ssl_verify: false` at the top of the config of 42 plugins, including plugins that have no such field (their TLS settings are nested, e.g. redis.ssl_verify, or named https_verify or verify_ldap_host), which leaves those connections verifying certificates under 3.14 and adds a field the plugin schema does not know"
+  }
+];
 function parseDeckVersion(output) {
   const match = /\bv?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)\b/.exec(output);
   const version = match?.[1];
@@ -36287,7 +36314,10 @@ function deckFeatures(version) {
     adminTokenEnv: import_semver.default.gte(v2, "1.64.0"),
     jsonOutput: import_semver.default.gte(v2, "1.24.0"),
     konnect: import_semver.default.gte(v2, "1.40.0"),
-    convertPairs: CONVERT_PAIRS.filter((p2) => import_semver.default.gte(v2, p2.since)).map(({ from: from2, to: to2 }) => ({ from: from2, to: to2 }))
+    convertPairs: CONVERT_PAIRS.filter((p2) => import_semver.default.gte(v2, p2.since)).map(({ from: from2, to: to2 }) => ({ from: from2, to: to2 })),
+    convertDefects: CONVERT_DEFECTS.filter((d) => import_semver.default.gte(v2, d.since) && import_semver.default.lt(v2, d.fixedIn)).map(
+      ({ from: from2, to: to2, fixedIn, defect }) => ({ from: from2, to: to2, fixedIn, defect })
+    )
   };
 }
 
@@ -66158,6 +66188,7 @@ init_errors();
 init_http();
 
 // actions/engine/upgrade/convert.ts
+var import_semver3 = __toESM(require_semver2(), 1);
 import { readFile as readFile11 } from "node:fs/promises";
 import { basename as basename12, extname as extname6, join as join31 } from "node:path";
 init_errors();
@@ -66184,6 +66215,13 @@ function planConversion(features, from2, to2) {
   if (missing.length > 0) {
     throw new DeckhandError(
       `deck ${features.version} cannot convert ${missing.map((h) => `${h.from} \u2192 ${h.to}`).join(", ")} (needed for ${from2} \u2192 ${to2}); it converts ${describePairs(features)}. Set deck-version to 1.56.0 or newer (deck added 2.8 \u2192 3.4 in 1.47.0, 3.4 \u2192 3.10 in 1.51.0, 3.10 \u2192 3.14 in 1.56.0).`
+    );
+  }
+  const defects = features.convertDefects.filter((d) => hops.some((h) => h.from === d.from && h.to === d.to));
+  if (defects.length > 0) {
+    const fixedIn = defects.map((d) => d.fixedIn).reduce((a, b2) => import_semver3.default.gt(a, b2) ? a : b2);
+    throw new DeckhandError(
+      `deck ${features.version} cannot be trusted with ${from2} \u2192 ${to2}: ` + defects.map((d) => `${d.from} \u2192 ${d.to} needs deck ${d.fixedIn} or newer because ${d.defect}`).join("; ") + `. Set deck-version to ${fixedIn} or newer (default ${DEFAULT_DECK_VERSION}); nothing was converted.`
     );
   }
   return hops;
@@ -68960,6 +68998,7 @@ var Upgrade = class {
       }
     }
     checkUpgradePath(from2, to2);
+    planConversion(x.deck.deck.features, from2, to2);
     this.outcome.from = from2;
     this.outcome.to = to2;
     this.folder = await claimUpgradeFolder(this.options.outputDir, this.started);

@@ -52035,6 +52035,33 @@ var CONVERT_PAIRS = [
   { from: "3.4", to: "3.10", since: "1.51.0" },
   { from: "3.10", to: "3.14", since: "1.56.0" }
 ];
+var CONVERT_DEFECTS = [
+  {
+    from: "2.8",
+    to: "3.4",
+    since: "1.47.0",
+    fixedIn: "1.51.0",
+    // convert/convert.go and lint/lint.go at v1.47.0: lint.Lint(input, "convert/rulesets/280-to-340/entrypoint.yaml").
+    defect: "deck 1.47.0\u20131.50.x read their 2.8 \u2192 3.4 lint rules from convert/rulesets/ relative to the working directory, so outside deck's source tree the conversion fails with 'error reading ruleset file' and writes nothing"
+  },
+  {
+    from: "2.8",
+    to: "3.4",
+    since: "1.47.0",
+    fixedIn: "1.58.0",
+    // convert/plugin_updates.go updateLegacyFieldToNewField before v1.58.0; Kong 2.8 pre-function/_schema.lua
+    // gives the deprecated `functions` field a default of {}, so every 2.8 pre/post-function carries it.
+    defect: "deck before 1.58.0 replaces a plugin field with its legacy one even when the legacy one is empty, so the `access` code of every pre-function and post-function (stored by Kong 2.8 next to an empty `functions` list) is silently dropped"
+  },
+  {
+    from: "3.10",
+    to: "3.14",
+    since: "1.56.0",
+    fixedIn: "1.57.3",
+    // convert/plugin_updates_314.go sslVerifyPlugins at v1.56.0–v1.57.2, replaced by per-field setters in v1.57.3.
+    defect: "deck 1.56.0\u20131.57.2 write `ssl_verify: false` at the top of the config of 42 plugins, including plugins that have no such field (their TLS settings are nested, e.g. redis.ssl_verify, or named https_verify or verify_ldap_host), which leaves those connections verifying certificates under 3.14 and adds a field the plugin schema does not know"
+  }
+];
 function parseDeckVersion(output) {
   const match = /\bv?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)\b/.exec(output);
   const version = match?.[1];
@@ -52058,7 +52085,10 @@ function deckFeatures(version) {
     adminTokenEnv: import_semver.default.gte(v, "1.64.0"),
     jsonOutput: import_semver.default.gte(v, "1.24.0"),
     konnect: import_semver.default.gte(v, "1.40.0"),
-    convertPairs: CONVERT_PAIRS.filter((p) => import_semver.default.gte(v, p.since)).map(({ from, to }) => ({ from, to }))
+    convertPairs: CONVERT_PAIRS.filter((p) => import_semver.default.gte(v, p.since)).map(({ from, to }) => ({ from, to })),
+    convertDefects: CONVERT_DEFECTS.filter((d) => import_semver.default.gte(v, d.since) && import_semver.default.lt(v, d.fixedIn)).map(
+      ({ from, to, fixedIn, defect }) => ({ from, to, fixedIn, defect })
+    )
   };
 }
 

@@ -37087,6 +37087,33 @@ var CONVERT_PAIRS = [
   { from: "3.4", to: "3.10", since: "1.51.0" },
   { from: "3.10", to: "3.14", since: "1.56.0" }
 ];
+var CONVERT_DEFECTS = [
+  {
+    from: "2.8",
+    to: "3.4",
+    since: "1.47.0",
+    fixedIn: "1.51.0",
+    // convert/convert.go and lint/lint.go at v1.47.0: lint.Lint(input, "convert/rulesets/280-to-340/entrypoint.yaml").
+    defect: "deck 1.47.0\u20131.50.x read their 2.8 \u2192 3.4 lint rules from convert/rulesets/ relative to the working directory, so outside deck's source tree the conversion fails with 'error reading ruleset file' and writes nothing"
+  },
+  {
+    from: "2.8",
+    to: "3.4",
+    since: "1.47.0",
+    fixedIn: "1.58.0",
+    // convert/plugin_updates.go updateLegacyFieldToNewField before v1.58.0; Kong 2.8 pre-function/_schema.lua
+    // gives the deprecated `functions` field a default of {}, so every 2.8 pre/post-function carries it.
+    defect: "deck before 1.58.0 replaces a plugin field with its legacy one even when the legacy one is empty, so the `access` code of every pre-function and post-function (stored by Kong 2.8 next to an empty `functions` list) is silently dropped"
+  },
+  {
+    from: "3.10",
+    to: "3.14",
+    since: "1.56.0",
+    fixedIn: "1.57.3",
+    // convert/plugin_updates_314.go sslVerifyPlugins at v1.56.0–v1.57.2, replaced by per-field setters in v1.57.3.
+    defect: "deck 1.56.0\u20131.57.2 write `ssl_verify: false` at the top of the config of 42 plugins, including plugins that have no such field (their TLS settings are nested, e.g. redis.ssl_verify, or named https_verify or verify_ldap_host), which leaves those connections verifying certificates under 3.14 and adds a field the plugin schema does not know"
+  }
+];
 function parseDeckVersion(output) {
   const match = /\bv?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)\b/.exec(output);
   const version = match?.[1];
@@ -37110,7 +37137,10 @@ function deckFeatures(version) {
     adminTokenEnv: import_semver.default.gte(v2, "1.64.0"),
     jsonOutput: import_semver.default.gte(v2, "1.24.0"),
     konnect: import_semver.default.gte(v2, "1.40.0"),
-    convertPairs: CONVERT_PAIRS.filter((p2) => import_semver.default.gte(v2, p2.since)).map(({ from, to: to2 }) => ({ from, to: to2 }))
+    convertPairs: CONVERT_PAIRS.filter((p2) => import_semver.default.gte(v2, p2.since)).map(({ from, to: to2 }) => ({ from, to: to2 })),
+    convertDefects: CONVERT_DEFECTS.filter((d) => import_semver.default.gte(v2, d.since) && import_semver.default.lt(v2, d.fixedIn)).map(
+      ({ from, to: to2, fixedIn, defect }) => ({ from, to: to2, fixedIn, defect })
+    )
   };
 }
 
@@ -37638,6 +37668,7 @@ async function smokePhase(timeline, requests, options) {
 }
 
 // actions/engine/upgrade/convert.ts
+var import_semver2 = __toESM(require_semver2(), 1);
 import { readFile as readFile3 } from "node:fs/promises";
 import { basename as basename3, extname as extname2, join as join4 } from "node:path";
 
@@ -41084,6 +41115,13 @@ function planConversion(features, from, to2) {
   if (missing.length > 0) {
     throw new DeckhandError(
       `deck ${features.version} cannot convert ${missing.map((h) => `${h.from} \u2192 ${h.to}`).join(", ")} (needed for ${from} \u2192 ${to2}); it converts ${describePairs(features)}. Set deck-version to 1.56.0 or newer (deck added 2.8 \u2192 3.4 in 1.47.0, 3.4 \u2192 3.10 in 1.51.0, 3.10 \u2192 3.14 in 1.56.0).`
+    );
+  }
+  const defects = features.convertDefects.filter((d) => hops.some((h) => h.from === d.from && h.to === d.to));
+  if (defects.length > 0) {
+    const fixedIn = defects.map((d) => d.fixedIn).reduce((a, b2) => import_semver2.default.gt(a, b2) ? a : b2);
+    throw new DeckhandError(
+      `deck ${features.version} cannot be trusted with ${from} \u2192 ${to2}: ` + defects.map((d) => `${d.from} \u2192 ${d.to} needs deck ${d.fixedIn} or newer because ${d.defect}`).join("; ") + `. Set deck-version to ${fixedIn} or newer (default ${DEFAULT_DECK_VERSION}); nothing was converted.`
     );
   }
   return hops;
@@ -61126,6 +61164,7 @@ var Upgrade = class {
       }
     }
     checkUpgradePath(from, to2);
+    planConversion(x.deck.deck.features, from, to2);
     this.outcome.from = from;
     this.outcome.to = to2;
     this.folder = await claimUpgradeFolder(this.options.outputDir, this.started);
@@ -62607,7 +62646,7 @@ var GROUPS = [
 ];
 
 // actions/engine/deck/install.ts
-var import_semver2 = __toESM(require_semver2(), 1);
+var import_semver3 = __toESM(require_semver2(), 1);
 init_http();
 init_errors();
 import { createHash as createHash7 } from "node:crypto";
@@ -62663,7 +62702,7 @@ function deckBinaryName(platform2) {
 }
 function normalizeVersion(input) {
   const version = input.trim().replace(/^v/, "");
-  if (!/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/.test(version) || import_semver2.default.valid(version) !== version) {
+  if (!/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/.test(version) || import_semver3.default.valid(version) !== version) {
     throw new DeckhandError(
       `Invalid deck version ${JSON.stringify(input)}: expected 'latest' or a release version such as ${DEFAULT_DECK_VERSION} or v${DEFAULT_DECK_VERSION}.`
     );
@@ -62831,7 +62870,7 @@ async function locateDeck(options) {
     } catch (err) {
       logger2.warn(`Ignoring the deck on PATH: ${errorMessage(err)}`);
     }
-    if (pathVersion !== void 0 && import_semver2.default.eq(pathVersion, wanted)) {
+    if (pathVersion !== void 0 && import_semver3.default.eq(pathVersion, wanted)) {
       return finish(onPath, "PATH", logger2, pathVersion);
     }
     if (pathVersion !== void 0) {
@@ -62848,7 +62887,7 @@ async function locateDeck(options) {
     );
   const installed2 = await install3(version, platform2, releaseBaseUrl, store, logger2);
   const located = await finish(join19(installed2, binary), "download", logger2);
-  if (!import_semver2.default.eq(located.version, version)) {
+  if (!import_semver3.default.eq(located.version, version)) {
     logger2.warn(`The deck ${version} release archive contains deck ${located.version}`);
   }
   return located;
@@ -65571,12 +65610,12 @@ import * as crypto3 from "crypto";
 import * as fs4 from "fs";
 
 // node_modules/@actions/tool-cache/lib/manifest.js
-var semver3 = __toESM(require_semver2(), 1);
+var semver4 = __toESM(require_semver2(), 1);
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
 import * as os7 from "os";
 import * as path4 from "path";
-var semver4 = __toESM(require_semver2(), 1);
+var semver5 = __toESM(require_semver2(), 1);
 import { ok as ok2 } from "assert";
 var __awaiter7 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
@@ -65652,7 +65691,7 @@ function extractTar(file_1, dest_1) {
 }
 function cacheDir(sourceDir, tool, version, arch3) {
   return __awaiter7(this, void 0, void 0, function* () {
-    version = semver4.clean(version) || version;
+    version = semver5.clean(version) || version;
     arch3 = arch3 || os7.arch();
     debug(`Caching tool ${tool} ${version} ${arch3}`);
     debug(`source dir: ${sourceDir}`);
@@ -65683,7 +65722,7 @@ function find(toolName, versionSpec, arch3) {
   }
   let toolPath = "";
   if (versionSpec) {
-    versionSpec = semver4.clean(versionSpec) || "";
+    versionSpec = semver5.clean(versionSpec) || "";
     const cachePath = path4.join(_getCacheDirectory(), toolName, versionSpec, arch3);
     debug(`checking cache: ${cachePath}`);
     if (fs4.existsSync(cachePath) && fs4.existsSync(`${cachePath}.complete`)) {
@@ -65723,7 +65762,7 @@ function _createExtractFolder(dest) {
 }
 function _createToolPath(tool, version, arch3) {
   return __awaiter7(this, void 0, void 0, function* () {
-    const folderPath = path4.join(_getCacheDirectory(), tool, semver4.clean(version) || version, arch3 || "");
+    const folderPath = path4.join(_getCacheDirectory(), tool, semver5.clean(version) || version, arch3 || "");
     debug(`destination ${folderPath}`);
     const markerPath = `${folderPath}.complete`;
     yield rmRF(folderPath);
@@ -65733,15 +65772,15 @@ function _createToolPath(tool, version, arch3) {
   });
 }
 function _completeToolPath(tool, version, arch3) {
-  const folderPath = path4.join(_getCacheDirectory(), tool, semver4.clean(version) || version, arch3 || "");
+  const folderPath = path4.join(_getCacheDirectory(), tool, semver5.clean(version) || version, arch3 || "");
   const markerPath = `${folderPath}.complete`;
   fs4.writeFileSync(markerPath, "");
   debug("finished caching tool");
 }
 function isExplicitVersion(versionSpec) {
-  const c = semver4.clean(versionSpec) || "";
+  const c = semver5.clean(versionSpec) || "";
   debug(`isExplicit: ${c}`);
-  const valid2 = semver4.valid(c) != null;
+  const valid2 = semver5.valid(c) != null;
   debug(`explicit? ${valid2}`);
   return valid2;
 }
@@ -65749,14 +65788,14 @@ function evaluateVersions(versions, versionSpec) {
   let version = "";
   debug(`evaluating ${versions.length} versions`);
   versions = versions.sort((a, b2) => {
-    if (semver4.gt(a, b2)) {
+    if (semver5.gt(a, b2)) {
       return 1;
     }
     return -1;
   });
   for (let i = versions.length - 1; i >= 0; i--) {
     const potential = versions[i];
-    const satisfied = semver4.satisfies(potential, versionSpec);
+    const satisfied = semver5.satisfies(potential, versionSpec);
     if (satisfied) {
       version = potential;
       break;

@@ -233,10 +233,11 @@ export function schemaErrors(doc) {
 // ---- one file, then several ----
 
 /** readContent: template, leading-space check, schema validation, decoding. Throws Error(text). */
-export function readContent(text, env) {
+export function readContent(text, env, expandEnvVars = true) {
   let rendered
   try {
-    rendered = renderTemplate(text, env)
+    // GDR pkg/file/template.go renderTemplate: EnvVarsSkip returns the content unchanged.
+    rendered = expandEnvVars ? renderTemplate(text, env) : text
   } catch (err) {
     if (err instanceof DeckError && err.message.startsWith('deck double:')) throw err
     throw new Error(`parsing file: ${err.message}`, { cause: err })
@@ -269,7 +270,7 @@ const COLLECTIONS = KINDS.content.filter((f) => f.type.startsWith('[')).map((f) 
  * GetContentFromFiles: reads, validates and merges state files (first _format_version and
  * _workspace win, lists are appended). Throws DeckError.
  */
-export function getContent(filenames, env, readStdin) {
+export function getContent(filenames, env, readStdin, { expandEnvVars = true } = {}) {
   const merged = {}
   const workspaces = []
   const errors = []
@@ -277,7 +278,7 @@ export function getContent(filenames, env, readStdin) {
     for (const { name, text } of readers(fileOrDir, readStdin)) {
       let content
       try {
-        content = readContent(text, env)
+        content = readContent(text, env, expandEnvVars)
       } catch (err) {
         if (err instanceof DeckError) throw err
         errors.push(`reading file ${name}: ${err.message}`)

@@ -2,7 +2,8 @@
 // newConvertCmd; cmd/convert.go before v1.25.0), convert/convert.go (ParseFormat, Convert and the
 // convertKongGateway* functions), convert/route_updates.go, convert/plugin_updates.go,
 // convert/plugin_updates_310.go, convert/route_updates_314.go, convert/service_updates_314.go,
-// convert/plugin_updates_314.go and convert/plugin_names.go at v1.65.1 (the lint pass: convert-lint.mjs);
+// convert/plugin_updates_314.go and convert/plugin_names.go at v1.65.1 (the lint pass: convert-lint.mjs), with
+// the releases that differed: v1.47.0-v1.57.3 (no conflict check), v1.56.0-v1.57.2 (ssl_verify), v1.63.0 (solace);
 // GDR pkg/utils/utils.go (IsPathRegexLike), pkg/cprint (UpdatePrintf/DeletePrintf: stdout),
 // pkg/file/writer.go (WriteContentToFile).
 
@@ -68,11 +69,11 @@ export function runConvert(ctx) {
   const input = flagValue(parsed, 'input-file')
   const output = flagValue(parsed, 'output-file')
   if (input !== '') {
-    if (flagValue(parsed, 'no-expand-env-vars'))
-      throw new DeckError('deck double: --no-expand-env-vars is not emulated')
+    // v1.57.2 cmd/file_convert.go: GDR's EnvVarsSkip leaves `${{ ... }}` in the input as written.
+    const expandEnvVars = !(flagValue(parsed, 'no-expand-env-vars') ?? false)
     if (!confirmOverwrite(ctx, output, '', flagValue(parsed, 'yes') ?? false)) return
     try {
-      convertFile(ctx, input, output, format.toUpperCase(), from, to)
+      convertFile(ctx, input, output, format.toUpperCase(), from, to, expandEnvVars)
     } catch (err) {
       if (err instanceof DeckError && !err.message.startsWith('deck double:'))
         throw new DeckError(`converting file: ${err.message}`)
@@ -90,15 +91,16 @@ export function runConvert(ctx) {
   }
 }
 
-function convertFile(ctx, input, output, format, from, to) {
+function convertFile(ctx, input, output, format, from, to, expandEnvVars) {
   if (NOT_EMULATED.includes(from) || NOT_EMULATED.includes(to))
     throw new DeckError(`deck double: converting from '${from}' to '${to}' is not emulated`)
-  const content = getContent([input], ctx.env, readAllStdin)
+  const content = getContent([input], ctx.env, readAllStdin, { expandEnvVars })
   const pair = PAIRS.find((p) => p.from === from && p.to === to && atLeast(ctx.version, p.since))
   if (!pair) throw new DeckError(`cannot convert from '${from}' to '${to}' format`)
   const print = (text) => ctx.out(yellow(ctx, text))
   const printError = (text) => ctx.out(red(ctx, text))
-  const converted = pair.run(structuredClone(content), { print, printError }, input)
+  const converted = pair.run(structuredClone(content), { print, printError, version: ctx.version }, input)
+  // A lint error (v1.47.0-v1.50.x: no ruleset in the working directory) returns before the output is written.
   lintConvertInput(ctx, from, to, input)
   writeOutput(ctx, serialise(ctx, converted, format), output, format)
 }
@@ -230,7 +232,8 @@ function moveField(config, oldField, newField, pluginName, out) {
   }
   const newKey = newKeys[newKeys.length - 1]
   const message = `Automatically converted legacy configuration field "${oldField}" to the new field "${newField}" in plugin ${pluginName}\n`
-  if (Object.hasOwn(current, newKey)) {
+  // Before v1.58.0 (plugin_updates.go at v1.57.3) the legacy value replaced the new one, even when empty.
+  if (Object.hasOwn(current, newKey) && atLeast(out.version, '1.58.0')) {
     if (isEmpty(value)) return
     if (!isEmpty(current[newKey])) {
       throw new DeckError(
@@ -344,6 +347,8 @@ const SOLACE = ['session.ssl_validate_certificate']
 const REDIS = ['redis.ssl_verify']
 // plugin_updates_314.go sslVerifyPluginConfigSetters; DATAKIT_NODES is newDatakitNodeSSLVerifySetter.
 const DATAKIT_NODES = 'nodes[].ssl_verify'
+// plugin_updates_314.go at v1.63.0 added the solace setters.
+const SOLACE_SINCE = '1.63.0'
 const SSL_VERIFY = {
   ace: ['rate_limiting.redis.ssl_verify'],
   acme: ['storage_config.redis.ssl_verify'],
@@ -392,6 +397,61 @@ const SSL_VERIFY = {
   'solace-upstream': SOLACE,
   'tcp-log': ['ssl_verify'],
   'upstream-oauth': ['client.ssl_verify', 'cache.redis.ssl_verify'],
+}
+
+// plugin_updates_314.go sslVerifyPlugins at v1.56.0-v1.57.2 (reworked in v1.57.3): a top-level
+// `ssl_verify: false` wherever the config has none, whether or not the plugin has such a field.
+const SSL_VERIFY_TOP_LEVEL_UNTIL = '1.57.3'
+const SSL_VERIFY_TOP_LEVEL = [
+  'ace',
+  'acme',
+  'ai-aws-guardrail',
+  'ai-azure-content-safety',
+  'ai-llm-as-judge',
+  'ai-proxy-advanced',
+  'ai-rag-injector',
+  'ai-rate-limiting-advanced',
+  'ai-request-transformer',
+  'ai-response-transformer',
+  'ai-semantic-cache',
+  'ai-semantic-prompt-guard',
+  'ai-semantic-response-guard',
+  'aws-lambda',
+  'azure-functions',
+  'basic-auth',
+  'confluent',
+  'confluent-consume',
+  'datakit',
+  'forward-proxy',
+  'graphql-proxy-cache-advanced',
+  'graphql-rate-limiting-advanced',
+  'header-cert-auth',
+  'http-log',
+  'jwt-signer',
+  'kafka-consume',
+  'kafka-log',
+  'kafka-upstream',
+  'ldap-auth',
+  'ldap-auth-advanced',
+  'mtls-auth',
+  'opa',
+  'openid-connect',
+  'proxy-cache-advanced',
+  'rate-limiting',
+  'rate-limiting-advanced',
+  'request-callout',
+  'response-ratelimiting',
+  'saml',
+  'service-protection',
+  'tcp-log',
+  'upstream-oauth',
+]
+
+function sslVerifyFields(name, version) {
+  if (!atLeast(version, SSL_VERIFY_TOP_LEVEL_UNTIL))
+    return SSL_VERIFY_TOP_LEVEL.includes(name) ? ['ssl_verify'] : []
+  if (name.startsWith('solace-') && !atLeast(version, SOLACE_SINCE)) return []
+  return SSL_VERIFY[name] ?? []
 }
 
 // setNestedBoolDefault: false where the path's parents exist and the leaf does not.
@@ -456,7 +516,7 @@ function convert310To314(content, out) {
       config.hide_credentials = false
       out.print(`Plugin '${name}': setting hide_credentials to false (old default, 3.14 defaults to true)\n`)
     }
-    for (const field of SSL_VERIFY[name] ?? []) {
+    for (const field of sslVerifyFields(name, out.version)) {
       const set = field === DATAKIT_NODES ? setDatakitNodes(config) : setNestedFalse(config, field)
       if (set) out.print(`Plugin '${name}': setting ${field} to false (old default, 3.14 defaults to true)\n`)
     }

@@ -23,6 +23,8 @@ export interface DeckFeatures {
   konnect: boolean
   /** The Kong LTS format pairs `deck file convert` converts (deck convert/convert.go Convert), oldest first. */
   convertPairs: readonly ConvertPair[]
+  /** The pairs this release converts wrongly: deckhand refuses to convert them with it. */
+  convertDefects: readonly ConvertDefect[]
 }
 
 /** Kong Gateway LTS lines, oldest first (Kong's upgrade path 2.8 → 3.4 → 3.10 → 3.14). */
@@ -34,11 +36,54 @@ export interface ConvertPair {
   to: LtsLine
 }
 
+export interface ConvertDefect extends ConvertPair {
+  /** The first release without the defect. */
+  fixedIn: string
+  /** What goes wrong, for the refusal. */
+  defect: string
+}
+
 // The release that added each pair to deck's `file convert` (its --from/--to values and Convert's cases).
 const CONVERT_PAIRS: readonly (ConvertPair & { since: string })[] = [
   { from: '2.8', to: '3.4', since: '1.47.0' },
   { from: '3.4', to: '3.10', since: '1.51.0' },
   { from: '3.10', to: '3.14', since: '1.56.0' },
+]
+
+// Releases whose conversion of a pair fails or silently loses configuration, from Kong/deck's sources at each
+// tag. Not listed: the pre-1.58.0 legacy-field rule in 3.4 → 3.10 (plugin_updates_310.go), as a Kong 3.4 state
+// holds none of the new fields it could replace: redis.cluster_nodes/sentinel_nodes came with Kong 3.8.0.0
+// (developer.konghq.com/plugins/proxy-cache-advanced/changelog) and the AI plugins with 3.6 (Kong/kong 3.4.2
+// has no kong/plugins/ai-*).
+const CONVERT_DEFECTS: readonly (ConvertDefect & { since: string })[] = [
+  {
+    from: '2.8',
+    to: '3.4',
+    since: '1.47.0',
+    fixedIn: '1.51.0',
+    // convert/convert.go and lint/lint.go at v1.47.0: lint.Lint(input, "convert/rulesets/280-to-340/entrypoint.yaml").
+    defect:
+      "deck 1.47.0–1.50.x read their 2.8 → 3.4 lint rules from convert/rulesets/ relative to the working directory, so outside deck's source tree the conversion fails with 'error reading ruleset file' and writes nothing",
+  },
+  {
+    from: '2.8',
+    to: '3.4',
+    since: '1.47.0',
+    fixedIn: '1.58.0',
+    // convert/plugin_updates.go updateLegacyFieldToNewField before v1.58.0; Kong 2.8 pre-function/_schema.lua
+    // gives the deprecated `functions` field a default of {}, so every 2.8 pre/post-function carries it.
+    defect:
+      'deck before 1.58.0 replaces a plugin field with its legacy one even when the legacy one is empty, so the `access` code of every pre-function and post-function (stored by Kong 2.8 next to an empty `functions` list) is silently dropped',
+  },
+  {
+    from: '3.10',
+    to: '3.14',
+    since: '1.56.0',
+    fixedIn: '1.57.3',
+    // convert/plugin_updates_314.go sslVerifyPlugins at v1.56.0–v1.57.2, replaced by per-field setters in v1.57.3.
+    defect:
+      'deck 1.56.0–1.57.2 write `ssl_verify: false` at the top of the config of 42 plugins, including plugins that have no such field (their TLS settings are nested, e.g. redis.ssl_verify, or named https_verify or verify_ldap_host), which leaves those connections verifying certificates under 3.14 and adds a field the plugin schema does not know',
+  },
 ]
 
 /**
@@ -70,5 +115,8 @@ export function deckFeatures(version: string): DeckFeatures {
     jsonOutput: semver.gte(v, '1.24.0'),
     konnect: semver.gte(v, '1.40.0'),
     convertPairs: CONVERT_PAIRS.filter((p) => semver.gte(v, p.since)).map(({ from, to }) => ({ from, to })),
+    convertDefects: CONVERT_DEFECTS.filter((d) => semver.gte(v, d.since) && semver.lt(v, d.fixedIn)).map(
+      ({ from, to, fixedIn, defect }) => ({ from, to, fixedIn, defect }),
+    ),
   }
 }

@@ -1,9 +1,17 @@
 import { readFile } from 'node:fs/promises'
 import { basename, extname, join } from 'node:path'
 
+import semver from 'semver'
+
 import { convertArgs, describePairs } from '../deck/commands.js'
 import type { DeckRunner } from '../deck/runner.js'
-import { type ConvertPair, type DeckFeatures, LTS_LINES, type LtsLine } from '../deck/version.js'
+import {
+  type ConvertPair,
+  DEFAULT_DECK_VERSION,
+  type DeckFeatures,
+  LTS_LINES,
+  type LtsLine,
+} from '../deck/version.js'
 import { compareStateFiles, type Drift } from '../drift/compare.js'
 import { DeckhandError, errorMessage, fileSystemError } from '../errors.js'
 import { privateTempDir, writeFileAtomic } from '../fs-atomic.js'
@@ -59,6 +67,17 @@ export function planConversion(features: DeckFeatures, from: string, to: string)
       `deck ${features.version} cannot convert ${missing.map((h) => `${h.from} → ${h.to}`).join(', ')} ` +
         `(needed for ${from} → ${to}); it converts ${describePairs(features)}. ` +
         'Set deck-version to 1.56.0 or newer (deck added 2.8 → 3.4 in 1.47.0, 3.4 → 3.10 in 1.51.0, 3.10 → 3.14 in 1.56.0).',
+    )
+  }
+  const defects = features.convertDefects.filter((d) => hops.some((h) => h.from === d.from && h.to === d.to))
+  if (defects.length > 0) {
+    const fixedIn = defects.map((d) => d.fixedIn).reduce((a, b) => (semver.gt(a, b) ? a : b))
+    throw new DeckhandError(
+      `deck ${features.version} cannot be trusted with ${from} → ${to}: ` +
+        defects
+          .map((d) => `${d.from} → ${d.to} needs deck ${d.fixedIn} or newer because ${d.defect}`)
+          .join('; ') +
+        `. Set deck-version to ${fixedIn} or newer (default ${DEFAULT_DECK_VERSION}); nothing was converted.`,
     )
   }
   return hops

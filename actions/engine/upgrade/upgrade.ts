@@ -21,7 +21,7 @@ import { restoreGateway } from '../restore/restore.js'
 import { smokePhase, type SmokeRequest, type SmokeResult } from '../restore/smoke.js'
 import { type Check, type Phase, Timeline } from '../restore/timeline.js'
 import { type ReadyNode, waitForGateway } from '../restore/wait.js'
-import { convertState, type ConvertReport } from './convert.js'
+import { convertState, type ConvertReport, planConversion } from './convert.js'
 import { entityDifferences, readStateFiles } from './dumps.js'
 import { backUpUpgradeFiles, type UpgradeFiles } from './files.js'
 import { claimUpgradeFolder } from './folder.js'
@@ -260,6 +260,8 @@ class Upgrade {
       }
     }
     checkUpgradePath(from, to)
+    // A deck that cannot convert every hop, or converts one wrongly, is refused before X is recorded.
+    planConversion(x.deck.deck.features, from, to)
     this.outcome.from = from
     this.outcome.to = to
 
