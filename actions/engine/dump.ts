@@ -32,6 +32,11 @@ export interface DumpOptions {
    * plane, as workspaces are for Kong.
    */
   controlPlanes?: readonly string[]
+  /**
+   * Files deckhand writes beside the state and owns like it (manifest, removal), keyed by name: Konnect's
+   * `.konnect.json`. A name starting with a dot, so that state folders read as state never take it for a file.
+   */
+  sidecars?: ReadonlyMap<string, string>
   selectTags?: readonly string[]
   skipConsumers?: boolean
   withId?: boolean
@@ -175,6 +180,7 @@ export async function dump(options: DumpOptions): Promise<DumpResult> {
   const requiredEnv = [...new Set(processed.flatMap((f) => f.redactions.map((r) => r.name)))].sort()
   const secrets = collectSecrets(processed, options)
   const owned = new Map<string, string | Uint8Array>(files)
+  for (const [name, content] of options.sidecars ?? []) owned.set(name, content)
   let bundle: BundleResult | undefined
   if (options.recipients) {
     const sealed = await sealBundle(secrets, options.recipients, await previousBundle(options.outputDir))

@@ -2,9 +2,10 @@ import { basename, join, resolve } from 'node:path'
 
 import { COMMANDS } from '../../spec.js'
 import { BUNDLE_FILE } from '../secrets/bundle.js'
-import { checkBundleOptions, dump, MANIFEST, previousFiles } from '../dump.js'
+import { checkBundleOptions, controlPlaneFiles, dump, MANIFEST, previousFiles } from '../dump.js'
 import { DeckhandError, InputError } from '../errors.js'
-import type { KonnectApi } from '../konnect/api.js'
+import type { ControlPlane, KonnectApi } from '../konnect/api.js'
+import { KONNECT_METADATA, metadataText } from '../konnect/metadata.js'
 import { checkOutputDirectory } from '../output-paths.js'
 import { emptyReport } from '../report.js'
 import { LiveRules } from '../secrets/live-rules.js'
@@ -32,13 +33,15 @@ export async function dumpJob(source: InputSource, ctx: JobContext): Promise<Job
     return tykDumpJob(inputs, ctx)
   }
   const gateway = await readDeckGateway(kind, inputs, ctx)
-  const controlPlanes =
-    gateway.kind === 'konnect' ? await konnectControlPlanes(inputs, gateway.api) : undefined
+  const planes = gateway.kind === 'konnect' ? await konnectControlPlanes(inputs, gateway.api) : undefined
+  const controlPlanes = planes?.map((p) => p.name)
   const options = {
     outputDir,
     workspace: inputs.string('workspace'),
     allWorkspaces: inputs.boolean('all-workspaces'),
     controlPlanes,
+    // What a restore needs to create a lost control plane again, beside its state.
+    sidecars: planes && new Map([[KONNECT_METADATA, konnectMetadata(planes)]]),
     selectTags: inputs.list('select-tags'),
     skipConsumers: inputs.boolean('skip-consumers'),
     withId: inputs.boolean('with-id'),
@@ -141,13 +144,18 @@ export async function dumpJob(source: InputSource, ctx: JobContext): Promise<Job
  * The control planes to dump, each checked in Konnect first: a name that is not there fails the step before
  * deck runs, naming the control planes the token can see.
  */
-async function konnectControlPlanes(inputs: Inputs, api: KonnectApi): Promise<string[]> {
+async function konnectControlPlanes(inputs: Inputs, api: KonnectApi): Promise<ControlPlane[]> {
   const names = [...new Set(inputs.list('konnect-control-plane'))]
   if (names.length === 0) {
     throw requiredInput('konnect-control-plane', 'the Konnect control planes to dump, one name per line')
   }
+  const found: ControlPlane[] = []
   const missing: string[] = []
-  for (const name of names) if (!(await api.findControlPlane(name))) missing.push(name)
+  for (const name of names) {
+    const plane = await api.findControlPlane(name)
+    if (plane) found.push(plane)
+    else missing.push(name)
+  }
   if (missing.length > 0) {
     const seen = (await api.listControlPlanes()).map((cp) => cp.name)
     throw new InputError(
@@ -155,7 +163,7 @@ async function konnectControlPlanes(inputs: Inputs, api: KonnectApi): Promise<st
         `(it sees ${seen.length === 0 ? 'none' : shortList(seen)}). Check the names, konnect-region and the token's roles.`,
     )
   }
-  return names
+  return found
 }
 
 function shortList(items: readonly string[], max = 10): string {
@@ -164,4 +172,10 @@ function shortList(items: readonly string[], max = 10): string {
     .map((n) => `"${n}"`)
     .join(', ')
   return items.length > max ? `${shown} and ${items.length - max} more` : shown
+}
+
+/** `.konnect.json` for the dumped control planes, each with the file dump writes it into. */
+function konnectMetadata(planes: readonly ControlPlane[]): string {
+  const files = controlPlaneFiles(planes.map((p) => p.name))
+  return metadataText(planes.map((plane) => ({ plane, file: `${files.get(plane.name)!}.yaml` })))
 }
