@@ -200,6 +200,30 @@ describe('deck double, Konnect mode: dump', () => {
     })
     expect(fromEnv.code).toBe(0)
     expect(parse(fromEnv.stdout)._konnect).toEqual({ control_plane_name: 'prod' })
+    // DECK_KONNECT_TOKEN_FILE, and an address with a trailing slash, which deck keeps in the core-entities URL.
+    const envFile = await deck(['gateway', 'dump', '--konnect-addr', `${konnect!.url}/`], {
+      DECK_KONNECT_TOKEN_FILE: tokenFile,
+      DECK_KONNECT_CONTROL_PLANE_NAME: 'dev',
+    })
+    expect(envFile.code).toBe(0)
+    expect(parse(envFile.stdout)._konnect).toEqual({ control_plane_name: 'dev' })
+    expect(konnect!.requests.slice(-2).map((r) => r.path)).toEqual([
+      '/konnect-api/api/runtime_groups',
+      `//v2/control-planes/${idOf('dev')}/core-entities/services?size=1000`,
+    ])
+  })
+
+  it('does not retry a 429 on the control plane list: deck fails with its text', async () => {
+    await start({
+      rateLimit: { after: 0, times: 1, match: ({ path }) => path.startsWith('/konnect-api/') },
+    })
+    const limited = await deck(konnectArgs('gateway', 'dump'), withToken())
+    expect(limited).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'Error: fetching control planes: HTTP status 429 (message: "API rate limit exceeded")\n',
+    })
+    expect(konnect!.requests.map((r) => r.status)).toEqual([429])
   })
 
   it('fails with deck’s texts for a wrong token, a hidden or missing control plane, and no token', async () => {
@@ -248,6 +272,13 @@ describe('deck double, Konnect mode: dump', () => {
         'dial tcp: lookup global.api.konghqhttp: no such host\n',
     )
     expect(konnect!.requests).toHaveLength(2)
+    // The flags of each release: no --konnect-control-plane-name before v1.27.0, no --konnect-email from v1.64.0.
+    expect(
+      (await deck(['dump', '--konnect-control-plane-name', 'dev'], { DECK_DOUBLE_VERSION: '1.26.0' })).stderr,
+    ).toContain('Error: unknown flag: --konnect-control-plane-name\n')
+    expect((await deck(['gateway', 'dump', '--konnect-email', 'a@example.com'])).stderr).toContain(
+      'Error: unknown flag: --konnect-email\n',
+    )
     const old = await deck(konnectArgs('gateway', 'dump'), { ...withToken(), DECK_DOUBLE_VERSION: '1.42.0' })
     expect(old.stderr).toBe(
       'Error: deck double: Konnect mode of deck v1.42.0 is not emulated (v1.43.0 and later)\n',

@@ -219,7 +219,10 @@ export function openControlPlane(ctx, name) {
       `deck double: Konnect mode of deck v${version} is not emulated (v${KONNECT_SINCE} and later)`,
     )
   }
-  const address = (rootConfig.konnectAddress || 'https://us.api.konghq.com').replace(/\/+$/, '')
+  // The client lists at the cleaned address (CleanAddress); the core-entities root is built from the address as
+  // given, so a trailing slash doubles there.
+  const given = rootConfig.konnectAddress || 'https://us.api.konghq.com'
+  const address = given.replace(/\/+$/, '')
   const lines = [...rootConfig.konnectHeaders]
   if (rootConfig.konnectToken !== '' && !lines.some((h) => h.startsWith('Authorization:'))) {
     lines.push(`Authorization:Bearer ${rootConfig.konnectToken}`)
@@ -227,7 +230,7 @@ export function openControlPlane(ctx, name) {
   const headers = headerObject(lines)
   if (!atLeast(version, NO_LOGIN_SINCE)) login(rootConfig, address)
   const id = findControlPlane(address, headers, name)
-  return { id, name, address, coreBase: `${address}/v2/control-planes/${id}/core-entities`, headers }
+  return { id, name, address, coreBase: `${given}/v2/control-planes/${id}/core-entities`, headers }
 }
 
 /** gateway_ping.go pingKonnect: the control plane lookup, then the login on the global endpoint. */

@@ -54,6 +54,8 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
  * control plane's entities in the deck double's gateway-fixture format (`workspaces.default`), which `deck
  * gateway sync` in Konnect mode rewrites.
  *
+ * Paths are matched with repeated slashes merged, as nginx's default `merge_slashes on` does.
+ *
  * Every request is recorded (method, path with query, whether an Authorization header came, status); tokens
  * never are.
  */
@@ -311,8 +313,9 @@ export async function startKonnect(options: KonnectOptions): Promise<KonnectStan
   }
 
   function route(method: string, rawPath: string, auth: string | undefined, body: string): Answer {
-    const parsed = new URL(rawPath, 'http://stand-in')
-    const path = parsed.pathname.replace(/\/+$/, '')
+    const parsed = new URL('http://stand-in' + rawPath)
+    // nginx in front of Konnect merges slashes (merge_slashes on, its default).
+    const path = parsed.pathname.replace(/\/{2,}/g, '/').replace(/\/+$/, '')
     const limited = rateLimited(method, rawPath)
     if (limited) return limited
     const isLegacy =
