@@ -101,13 +101,29 @@ describe('Konnect stand-in: control planes API v2', () => {
   })
 
   it('lists with filter[name][eq], page[size] and page[number], and meta.page', async () => {
-    await start({ controlPlanes: ['a', 'b', 'c'].map((name) => ({ name })) })
+    await start({
+      controlPlanes: [
+        { name: 'a', labels: { env: 'prod', team: 'x' } },
+        { name: 'b', labels: { env: 'dev' }, cluster_type: 'CLUSTER_TYPE_K8S_INGRESS_CONTROLLER' },
+        { name: 'c' },
+      ],
+    })
     const page2 = await call('GET', '/v2/control-planes?page[size]=2&page[number]=2')
     expect(page2.body.data.map((c: { name: string }) => c.name)).toEqual(['c'])
     expect(page2.body.meta).toEqual({ page: { number: 2, size: 2, total: 3 } })
     const byName = await call('GET', `/v2/control-planes?${encodeURIComponent('filter[name][eq]')}=b`)
     expect(byName.body.data.map((c: { name: string }) => c.name)).toEqual(['b'])
     expect(byName.body.meta.page.total).toBe(1)
+    const names = async (query: string) =>
+      (await call('GET', `/v2/control-planes?${query}`)).body.data.map((c: { name: string }) => c.name)
+    expect(await names('labels=env:prod')).toEqual(['a'])
+    expect(await names('labels=env')).toEqual(['a', 'b'])
+    expect(
+      await names(`${encodeURIComponent('filter[cluster_type][eq]')}=CLUSTER_TYPE_K8S_INGRESS_CONTROLLER`),
+    ).toEqual(['b'])
+    expect(await names(`${encodeURIComponent('filter[name][contains]')}=a`)).toEqual(['a'])
+    const desc = await call('GET', `/v2/control-planes?sort=${encodeURIComponent('created_at desc')}`)
+    expect(desc.body.data.map((c: { name: string }) => c.name)).toEqual(['c', 'b', 'a'])
     const bad = await call('GET', '/v2/control-planes?page[size]=0&sort=name')
     expect(bad.status).toBe(400)
     expect(bad.body.invalid_parameters.map((p: { field: string }) => p.field)).toEqual(['page[size]', 'sort'])

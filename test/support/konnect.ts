@@ -15,9 +15,10 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
  * reads to find a control plane (go-database-reconciler `pkg/konnect/runtime_group_service.go`, `list.go`):
  *
  * - `GET /v2/control-planes`: `page[size]` (1–100; absent: `defaultPageSize`), `page[number]` (from 1),
- *   `filter[name][eq|neq|contains]`, `filter[id][eq|oeq]` (oeq: comma-separated) → 200
- *   `{data: [ControlPlane], meta: {page: {number, size, total}}}`, in creation order, only the control planes
- *   the token may use. Other query parameters (labels, sort, other filters): 400.
+ *   `filter[name][eq|neq|contains]`, `filter[id][eq|oeq]`, `filter[cluster_type][eq|neq|oeq]` (oeq:
+ *   comma-separated), `filter[cloud_gateway]`, `labels` (`key:value,key`), `sort` (`created_at [asc|desc]`) →
+ *   200 `{data: [ControlPlane], meta: {page: {number, size, total}}}`, in creation order unless sorted, only the
+ *   control planes the token may use. Any other query parameter: 400.
  * - `POST /v2/control-planes` `{name, description?, cluster_type?, auth_type?, cloud_gateway?, proxy_urls?,
  *   labels?}` → 201 ControlPlane (`config.cluster_type` default `CLUSTER_TYPE_CONTROL_PLANE`, `auth_type`
  *   `pinned_client_certs`, endpoints `https://<10 hex>.cp0.konghq.com` / `.tp0.konghq.com`); 400 for a body
@@ -165,6 +166,33 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 // fetchKonnectKongVersion: deck takes Konnect for Kong 3.5.0.0; the fixture says the same.
 const KONG_VERSION = '3.5.0.0'
 
+// ControlPlaneFilterParameters: name eq/neq/contains, id eq/oeq, cluster_type eq/neq/oeq, cloud_gateway.
+const FILTERS: Record<string, (cp: KonnectControlPlane, value: string) => boolean> = {
+  'filter[name][eq]': (cp, v) => cp.name === v,
+  'filter[name][neq]': (cp, v) => cp.name !== v,
+  'filter[name][contains]': (cp, v) => cp.name.includes(v),
+  'filter[id][eq]': (cp, v) => cp.id === v,
+  'filter[id][oeq]': (cp, v) => v.split(',').includes(cp.id),
+  'filter[cluster_type][eq]': (cp, v) => cp.config.cluster_type === v,
+  'filter[cluster_type][neq]': (cp, v) => cp.config.cluster_type !== v,
+  'filter[cluster_type][oeq]': (cp, v) => v.split(',').includes(cp.config.cluster_type),
+  'filter[cloud_gateway]': (cp, v) => String(cp.config.cloud_gateway) === v,
+}
+
+// FilterByLabels: `key:value` (equal) or `key` (present), comma-separated, all must hold.
+function matchesLabels(labels: Record<string, string>, query: string): boolean {
+  return query.split(',').every((item) => {
+    const at = item.indexOf(':')
+    return at < 0 ? item in labels : labels[item.slice(0, at)] === item.slice(at + 1)
+  })
+}
+
+// SortQuery, for the one attribute the spec allows (created_at): 1 ascending, -1 descending, null otherwise.
+function sortOrder(query: string): number | null {
+  const m = /^created_at(?: (asc|desc))?$/.exec(query.trim())
+  return m ? (m[1] === 'desc' ? -1 : 1) : null
+}
+
 class Answer {
   constructor(
     readonly status: number,
@@ -224,6 +252,7 @@ export async function startKonnect(options: KonnectOptions): Promise<KonnectStan
   const requests: KonnectRequest[] = []
   let url = ''
   let matched = 0
+  let lastCreated = 0
 
   const load = (): KonnectControlPlane[] =>
     JSON.parse(readFileSync(recordsFile, 'utf8')) as KonnectControlPlane[]
@@ -240,7 +269,9 @@ export async function startKonnect(options: KonnectOptions): Promise<KonnectStan
       }),
     )
   const record = (fields: Record<string, unknown>): KonnectControlPlane => {
-    const now = new Date().toISOString()
+    // Strictly increasing, so sorting by created_at is well defined.
+    lastCreated = Math.max(Date.now(), lastCreated + 1)
+    const now = new Date(lastCreated).toISOString()
     const host = randomBytes(5).toString('hex')
     return {
       id: randomUUID(),
@@ -397,14 +428,18 @@ export async function startKonnect(options: KonnectOptions): Promise<KonnectStan
         if (!Number.isInteger(number) || number < 1) {
           invalid.push({ field: 'page[number]', rule: 'is_integer', reason: 'must be a positive integer' })
         }
-      } else if (key === 'filter[name][eq]' || key === 'filter[name]')
-        list = list.filter((c) => c.name === value)
-      else if (key === 'filter[name][neq]') list = list.filter((c) => c.name !== value)
-      else if (key === 'filter[name][contains]') list = list.filter((c) => c.name.includes(value))
-      else if (key === 'filter[id][eq]' || key === 'filter[id]') list = list.filter((c) => c.id === value)
-      else if (key === 'filter[id][oeq]') list = list.filter((c) => value.split(',').includes(c.id))
-      else
-        invalid.push({ field: key, rule: 'unknown_property', reason: 'is not a supported query parameter' })
+      } else if (key === 'labels') list = list.filter((c) => matchesLabels(c.labels, value))
+      else if (key === 'sort') {
+        const order = sortOrder(value)
+        if (order === null)
+          invalid.push({ field: 'sort', rule: 'invalid', reason: 'unsupported sort attribute' })
+        else list = [...list].sort((a, b) => order * a.created_at.localeCompare(b.created_at))
+      } else {
+        const filter = FILTERS[key]
+        if (filter) list = list.filter((c) => filter(c, value))
+        else
+          invalid.push({ field: key, rule: 'unknown_property', reason: 'is not a supported query parameter' })
+      }
     }
     if (invalid.length) return problem(400, 'Invalid request parameters', invalid)
     return new Answer(200, {
