@@ -11,7 +11,15 @@ import { goStruct, shuffleTree, toGoJSON, toGoYAML } from './encode.mjs'
 import { commandPath, flagChanged, flagValue } from './flags.mjs'
 import { AdminClient, HttpFailure } from './gateway.mjs'
 import { DeckError, errnoText, goQuote } from './gostr.mjs'
-import { inKonnectMode } from './settings.mjs'
+import {
+  dumpControlPlaneName,
+  inKonnectMode,
+  KONNECT_KONG_VERSION,
+  konnectVisible,
+  openControlPlane,
+  pingKonnect,
+  readControlPlane,
+} from './konnect.mjs'
 import { flattenWorkspace, formatVersionFor, selectEntities, writeContent } from './state.mjs'
 import { buildState, ONLINE_COLLECTIONS, onlineEntities } from './validate.mjs'
 import { readAllStdin, readLineStdin, writeAll } from './io.mjs'
@@ -64,12 +72,6 @@ export function legacyNotice(ctx) {
 }
 
 // ---- talking to Kong ----
-
-export function konnectNotEmulated() {
-  return new DeckError(
-    'deck double: Konnect mode is not emulated (set --kong-addr to the gateway fixture address)',
-  )
-}
 
 // GDR utils.GetKongClient: TLS settings, then headers, are checked before any request.
 export function kongClient(ctx) {
@@ -155,7 +157,7 @@ export function runVersion(ctx) {
 
 export function runPing(ctx) {
   legacyNotice(ctx)
-  if (inKonnectMode(ctx.rootConfig)) throw konnectNotEmulated()
+  if (inKonnectMode(ctx.rootConfig)) return pingKonnect(ctx)
   const workspace = flagValue(ctx.parsed, 'workspace') ?? ''
   const version = wrapHttp('reading Kong version: ', () => fetchKongVersion(ctx, workspace))
   ctx.out('Successfully connected to Kong!\n')
@@ -253,13 +255,10 @@ export function runDump(ctx) {
   const filename = flagValue(parsed, 'output-file')
   const yes = flagValue(parsed, 'yes') ?? false
   if (!confirmOverwrite(ctx, filename, format, yes)) return
-  if (inKonnectMode(ctx.rootConfig)) throw konnectNotEmulated()
   for (const flag of ['skip-defaults', 'sanitize', 'include-plugin-definitions']) {
     if (flagValue(parsed, flag)) throw new DeckError(`deck double: --${flag} is not emulated`)
   }
-  const client = kongClient(ctx)
   const workspace = flagValue(parsed, 'workspace') ?? ''
-  const kongVersion = wrapHttp('reading Kong version: ', () => fetchKongVersion(ctx, workspace))
   const opts = {
     selectTags: flagValue(parsed, 'select-tag') ?? [],
     skipConsumers: flagValue(parsed, 'skip-consumers') ?? false,
@@ -268,9 +267,10 @@ export function runDump(ctx) {
     rbacResourcesOnly: flagValue(parsed, 'rbac-resources-only') ?? false,
   }
   const upper = String(format).toUpperCase()
-  const write = (state, ws, name) => {
+  const write = (state, ws, name, kongVersion, controlPlaneName) => {
     const content = writeContent(state, {
       workspace: ws,
+      controlPlaneName,
       selectTags: opts.selectTags,
       withId: flagValue(parsed, 'with-id'),
       formatVersion: formatVersionFor(kongVersion),
@@ -280,6 +280,21 @@ export function runDump(ctx) {
     })
     writeOutput(ctx, serialise(ctx, content, upper), name, upper)
   }
+  if (inKonnectMode(ctx.rootConfig)) {
+    if (workspace || flagValue(parsed, 'all-workspaces')) {
+      throw new DeckError('deck double: workspaces in Konnect mode are not emulated')
+    }
+    const name = dumpControlPlaneName(ctx.rootConfig)
+    const session = openControlPlane(ctx, name)
+    const state = wrapHttp('reading configuration: ', () => {
+      const raw = wrapHttp('services: ', () => readControlPlane(ctx, session, flattenWorkspace))
+      return selectEntities(konnectVisible(raw), opts)
+    })
+    write(state, '', filename, KONNECT_KONG_VERSION, name)
+    return
+  }
+  const client = kongClient(ctx)
+  const kongVersion = wrapHttp('reading Kong version: ', () => fetchKongVersion(ctx, workspace))
   if (flagValue(parsed, 'all-workspaces')) {
     const names = wrapHttp('fetching workspaces from Kong: ', () => client.listWorkspaces())
     for (const ws of names) {
@@ -291,7 +306,7 @@ export function runDump(ctx) {
       const state = wrapHttp(`getting Kong state for workspace '${ws}': `, () =>
         kongState(ctx, client, ws, opts),
       )
-      write(state, ws, ws)
+      write(state, ws, ws, kongVersion)
     }
     return
   }
@@ -299,7 +314,7 @@ export function runDump(ctx) {
     throw new DeckError(`workspace '${workspace}' does not exist in Kong`)
   }
   const state = wrapHttp('getting Kong state: ', () => kongState(ctx, client, workspace, opts))
-  write(state, workspace, filename)
+  write(state, workspace, filename, kongVersion)
 }
 
 // deck's validate.getEntityNameOrID: the Name field when the type has one (an unset one prints as
@@ -377,7 +392,8 @@ export function runValidate(ctx) {
   }
   let client
   if (online) {
-    if (inKonnectMode(ctx.rootConfig)) throw konnectNotEmulated()
+    if (inKonnectMode(ctx.rootConfig))
+      throw new DeckError('deck double: online validation in Konnect mode is not emulated')
     let workspace = flagValue(parsed, 'workspace') ?? ''
     if (!workspace && content._workspace) workspace = content._workspace
     if (workspace) {

@@ -223,12 +223,12 @@ export function initConfig(settings, version) {
       : Boolean(process.stdout.isTTY) && process.env.TERM !== 'dumb',
     konnectToken,
     konnectDesired: settings.isSet('konnect-addr'),
+    konnectAddress: settings.string('konnect-addr'),
+    konnectControlPlane: settings.string('konnect-control-plane-name'),
+    konnectRuntimeGroup: settings.string('konnect-runtime-group-name'),
+    konnectEmail: settings.string('konnect-email'),
+    konnectPassword: settings.string('konnect-password'),
+    // initKonnectConfig: extendHeaders(headers) alone, so no Kong-Admin-Token.
+    konnectHeaders: extendHeaders(settings.stringSlice('headers'), version, []),
   }
-}
-
-/** deck's inKonnectMode(nil): the default address plus a Konnect token or address selects Konnect. */
-export function inKonnectMode(rootConfig) {
-  return (
-    rootConfig.address === DEFAULT_KONG_ADDR && (rootConfig.konnectToken !== '' || rootConfig.konnectDesired)
-  )
 }

@@ -296,6 +296,7 @@ function notFound(what, id, plugin) {
 export function writeContent(state, opts) {
   const withId = opts.withId
   const content = { _format_version: opts.formatVersion, _workspace: opts.workspace ?? '' }
+  if (opts.controlPlaneName) content._konnect = { control_plane_name: opts.controlPlaneName }
   if (opts.selectTags?.length) content._info = { select_tags: opts.selectTags }
   if (opts.policyOverrides)
     content._info = { ...(content._info ?? {}), consumer_group_policy_overrides: true }

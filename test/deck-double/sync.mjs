@@ -6,7 +6,6 @@ import {
   confirm,
   fetchKongVersion,
   kongClient,
-  konnectNotEmulated,
   legacyNotice,
   workspaceExists,
   wrapHttp,
@@ -21,7 +20,15 @@ import { DeckError, goList } from './gostr.mjs'
 import { readAllStdin } from './io.mjs'
 import { consoleName, KIND_TYPES, kongPlain, kongStruct } from './kong.mjs'
 import { computeEvents, currentState, emptyModel, targetState } from './reconcile.mjs'
-import { inKonnectMode } from './settings.mjs'
+import {
+  inKonnectMode,
+  KONNECT_KONG_VERSION,
+  konnectVisible,
+  openControlPlane,
+  readControlPlane,
+  syncControlPlaneName,
+  writeEvent,
+} from './konnect.mjs'
 import { flattenWorkspace, selectEntities } from './state.mjs'
 import { buildState } from './validate.mjs'
 import { atLeast } from './versions.mjs'
@@ -203,7 +210,8 @@ function bodyTree(event, dry) {
 /** sync, diff and apply (ApplyTypePartial: no deletes). Returns the exit code. */
 export function runReconcile(ctx) {
   legacyNotice(ctx)
-  const { cmd, parsed, version, env, gateway } = ctx
+  const { cmd, parsed, version, env } = ctx
+  let gateway = ctx.gateway
   const mode = cmd.kind
   const dry = mode === 'diff'
   const partialApply = mode === 'apply'
@@ -254,11 +262,21 @@ export function runReconcile(ctx) {
     workspace = wsFlag
   }
 
-  if (content._konnect || inKonnectMode(ctx.rootConfig)) throw konnectNotEmulated()
-  if (skipHash) throw new DeckError('skip-hash-for-basic-auth functionality can be used with Konnect only')
+  let konnect = null
+  if (inKonnectMode(ctx.rootConfig, content)) {
+    if (workspace !== '' && workspace !== 'default') {
+      throw new DeckError('deck double: workspaces in Konnect mode are not emulated')
+    }
+    workspace = ''
+    konnect = openControlPlane(ctx, syncControlPlaneName(ctx.rootConfig, content))
+  } else if (skipHash) {
+    throw new DeckError('skip-hash-for-basic-auth functionality can be used with Konnect only')
+  }
 
-  const client = kongClient(ctx)
-  const kongVersion = wrapHttp('reading Kong version: ', () => fetchKongVersion(ctx, workspace))
+  const client = konnect ? null : kongClient(ctx)
+  const kongVersion = konnect
+    ? KONNECT_KONG_VERSION
+    : wrapHttp('reading Kong version: ', () => fetchKongVersion(ctx, workspace))
   const parsedKong = parseKongVersion(kongVersion)
   if (parsedKong[0] >= 3 && content._format_version !== '3.0') {
     throw new DeckError(
@@ -266,7 +284,7 @@ export function runReconcile(ctx) {
         UPGRADE_MESSAGE,
     )
   }
-  const exists = workspaceExists(ctx, workspace)
+  const exists = konnect !== null || workspaceExists(ctx, workspace)
 
   if (flagValue(parsed, 'consumer-group-policy-overrides') || info.consumer_group_policy_overrides) {
     throw notEmulated('--consumer-group-policy-overrides')
@@ -299,13 +317,18 @@ export function runReconcile(ctx) {
   let current
   let dirty = false
   if (exists) {
-    const fixtureContent = wrapHttp('services: ', () => {
-      const wsContent = client.workspaceContent(workspace)
-      if (!(wsName in gateway.workspaces)) throw new HttpFailure(httpError(404, 'Not found'), 404)
-      return wsContent
-    })
-    raw = flattenWorkspace(fixtureContent)
-    const selected = selectEntities(raw, {
+    if (konnect) {
+      raw = wrapHttp('services: ', () => readControlPlane(ctx, konnect, flattenWorkspace))
+      gateway = konnect.gateway
+    } else {
+      const fixtureContent = wrapHttp('services: ', () => {
+        const wsContent = client.workspaceContent(workspace)
+        if (!(wsName in gateway.workspaces)) throw new HttpFailure(httpError(404, 'Not found'), 404)
+        return wsContent
+      })
+      raw = flattenWorkspace(fixtureContent)
+    }
+    const selected = selectEntities(konnect ? konnectVisible(raw) : raw, {
       selectTags,
       skipConsumers,
       skipCaCertificates: skipCaCerts,
@@ -395,17 +418,21 @@ export function runReconcile(ctx) {
       list(event, name)
       if (dry) break
       let status = 0
-      let reason = null
+      let reason
       if (rule && (rule.times === undefined || attempt <= Number(rule.times))) {
         status = Number(rule.status ?? 400)
         reason = httpError(status, String(rule.message ?? ''))
       } else {
-        try {
-          applyEvent(raw, event)
-          dirty = true
-        } catch (err) {
-          if (!(err instanceof KongRefusal)) throw err
-          reason = err.message
+        // Konnect mode: the write goes to the stand-in first; the fixture changes only once it is accepted.
+        reason = konnect ? writeEvent(konnect, event, kongPlain(KIND_TYPES[event.kind], event.obj)) : null
+        if (!reason) {
+          try {
+            applyEvent(raw, event)
+            dirty = true
+          } catch (err) {
+            if (!(err instanceof KongRefusal)) throw err
+            reason = err.message
+          }
         }
       }
       if (!reason) break

@@ -32,6 +32,8 @@ export function doubleEnv(options: {
   version?: string
   fail?: 'error' | 'crash' | 'hang'
   shuffle?: boolean
+  /** The Konnect stand-in's state directory (`startKonnect(...).dir`), for deck's Konnect mode. */
+  konnectDir?: string
 }): Record<string, string> {
   const env: Record<string, string> = {
     PATH: `${DOUBLE_DIR}:${process.env.PATH ?? ''}`,
@@ -41,6 +43,7 @@ export function doubleEnv(options: {
   if (options.version) env.DECK_DOUBLE_VERSION = options.version
   if (options.fail) env.DECK_DOUBLE_FAIL = options.fail
   if (options.shuffle) env.DECK_DOUBLE_SHUFFLE = '1'
+  if (options.konnectDir) env.DECK_DOUBLE_KONNECT_DIR = options.konnectDir
   return env
 }
 
