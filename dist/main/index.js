@@ -54287,6 +54287,7 @@ async function dump(options) {
   const requiredEnv = [...new Set(processed.flatMap((f2) => f2.redactions.map((r) => r.name)))].sort();
   const secrets = collectSecrets(processed, options);
   const owned = new Map(files);
+  for (const [name, content] of options.sidecars ?? []) owned.set(name, content);
   let bundle;
   if (options.recipients) {
     const sealed = await sealBundle(secrets, options.recipients, await previousBundle(options.outputDir));
@@ -60262,6 +60263,29 @@ async function dbRestoreJob(source, ctx) {
 import { basename as basename9, join as join29, resolve as resolve10 } from "node:path";
 init_errors();
 
+// actions/engine/konnect/metadata.ts
+init_errors();
+var KONNECT_METADATA = ".konnect.json";
+var FORMAT = "deckhand-konnect/1";
+function metadataText(planes) {
+  const records = planes.map(({ plane, file }) => ({
+    name: plane.name,
+    ...plane.description ? { description: plane.description } : {},
+    ...plane.labels && Object.keys(plane.labels).length > 0 ? { labels: sortedLabels(plane.labels) } : {},
+    cluster_type: plane.config.cluster_type,
+    auth_type: plane.config.auth_type,
+    cloud_gateway: plane.config.cloud_gateway,
+    ...plane.config.proxy_urls?.length ? { proxy_urls: plane.config.proxy_urls } : {},
+    file
+  }));
+  records.sort((a, b2) => a.name.localeCompare(b2.name));
+  return `${JSON.stringify({ format: FORMAT, control_planes: records }, null, 2)}
+`;
+}
+function sortedLabels(labels) {
+  return Object.fromEntries(Object.entries(labels).sort(([a], [b2]) => a.localeCompare(b2)));
+}
+
 // actions/engine/kong/admin.ts
 init_errors();
 init_http();
@@ -61897,12 +61921,15 @@ async function dumpJob(source, ctx) {
     return tykDumpJob(inputs, ctx);
   }
   const gateway = await readDeckGateway(kind, inputs, ctx);
-  const controlPlanes = gateway.kind === "konnect" ? await konnectControlPlanes(inputs, gateway.api) : void 0;
+  const planes = gateway.kind === "konnect" ? await konnectControlPlanes(inputs, gateway.api) : void 0;
+  const controlPlanes = planes?.map((p2) => p2.name);
   const options = {
     outputDir,
     workspace: inputs.string("workspace"),
     allWorkspaces: inputs.boolean("all-workspaces"),
     controlPlanes,
+    // What a restore needs to create a lost control plane again, beside its state.
+    sidecars: planes && /* @__PURE__ */ new Map([[KONNECT_METADATA, konnectMetadata(planes)]]),
     selectTags: inputs.list("select-tags"),
     skipConsumers: inputs.boolean("skip-consumers"),
     withId: inputs.boolean("with-id"),
@@ -61956,6 +61983,15 @@ async function dumpJob(source, ctx) {
     );
   const redactions = result.workspaces.flatMap((w2) => w2.redactions);
   addRedactionReport(report2, redactions, liveRules?.problems ?? []);
+  if (gateway.kind === "konnect") {
+    const waits = gateway.api.waits;
+    if (waits.length > 0) {
+      const seconds2 = waits.reduce((sum, w2) => sum + w2.ms, 0) / 1e3;
+      report2.lines.push(
+        `Konnect's rate limit held ${waits.length} request(s) of deckhand's for ${seconds2} s in all (429, waited as Retry-After asked).`
+      );
+    }
+  }
   const owned = await previousFiles(options.outputDir) ?? [];
   const stored = await storeBackup(
     inputs,
@@ -61996,19 +62032,28 @@ async function konnectControlPlanes(inputs, api) {
   if (names.length === 0) {
     throw requiredInput("konnect-control-plane", "the Konnect control planes to dump, one name per line");
   }
+  const found = [];
   const missing = [];
-  for (const name of names) if (!await api.findControlPlane(name)) missing.push(name);
+  for (const name of names) {
+    const plane = await api.findControlPlane(name);
+    if (plane) found.push(plane);
+    else missing.push(name);
+  }
   if (missing.length > 0) {
     const seen = (await api.listControlPlanes()).map((cp2) => cp2.name);
     throw new InputError(
       `Konnect has no control plane named ${missing.map((n) => `"${n}"`).join(", ")} that ${inputName("konnect-token")} can see (it sees ${seen.length === 0 ? "none" : shortList(seen)}). Check the names, konnect-region and the token's roles.`
     );
   }
-  return names;
+  return found;
 }
 function shortList(items, max = 10) {
   const shown2 = items.slice(0, max).map((n) => `"${n}"`).join(", ");
   return items.length > max ? `${shown2} and ${items.length - max} more` : shown2;
+}
+function konnectMetadata(planes) {
+  const files = controlPlaneFiles(planes.map((p2) => p2.name));
+  return metadataText(planes.map((plane) => ({ plane, file: `${files.get(plane.name)}.yaml` })));
 }
 
 // actions/engine/jobs/files.ts

@@ -55061,6 +55061,7 @@ async function dump(options) {
   const requiredEnv = [...new Set(processed.flatMap((f2) => f2.redactions.map((r) => r.name)))].sort();
   const secrets = collectSecrets(processed, options);
   const owned = new Map(files);
+  for (const [name, content] of options.sidecars ?? []) owned.set(name, content);
   let bundle;
   if (options.recipients) {
     const sealed = await sealBundle(secrets, options.recipients, await previousBundle(options.outputDir));

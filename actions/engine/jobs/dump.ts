@@ -103,6 +103,15 @@ export async function dumpJob(source: InputSource, ctx: JobContext): Promise<Job
     )
   const redactions = result.workspaces.flatMap((w) => w.redactions)
   addRedactionReport(report, redactions, liveRules?.problems ?? [])
+  if (gateway.kind === 'konnect') {
+    const waits = gateway.api.waits
+    if (waits.length > 0) {
+      const seconds = waits.reduce((sum, w) => sum + w.ms, 0) / 1000
+      report.lines.push(
+        `Konnect's rate limit held ${waits.length} request(s) of deckhand's for ${seconds} s in all (429, waited as Retry-After asked).`,
+      )
+    }
+  }
   const owned = (await previousFiles(options.outputDir)) ?? []
   const stored = await storeBackup(
     inputs,

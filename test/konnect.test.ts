@@ -1,0 +1,409 @@
+import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { parse, stringify } from 'yaml'
+
+import { runBundledAction, runCli, visibleLog } from './support/action.js'
+import { doubleEnv, readCalls, workdir } from './support/deck-double.js'
+import { type KonnectOptions, type KonnectStandIn, startKonnect } from './support/konnect.js'
+
+// Konnect control planes through deck's Konnect mode: the deck double against the Konnect stand-in
+// (test/support/konnect.ts, after Konnect's Control Planes API v2 and Config API specifications).
+const TOKEN = 'kpat_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ0'
+const VIEWER = 'spat_viewer00000000000000000000000000000000000000000'
+const REDIS_PASSWORD = 'redis-s3cret-for-prod'
+const ALICE_KEY = 'alice-key-auth-s3cret'
+
+const DEV = {
+  services: [
+    {
+      id: '6b2d4d1f-1111-4e4b-8b68-000000000001',
+      name: 'billing',
+      host: 'billing.internal',
+      port: 80,
+      protocol: 'http',
+      connect_timeout: 60000,
+      read_timeout: 60000,
+      write_timeout: 60000,
+      retries: 5,
+      enabled: true,
+      routes: [
+        {
+          id: '6b2d4d1f-2222-4e4b-8b68-000000000001',
+          name: 'billing-route',
+          paths: ['/billing'],
+          protocols: ['http', 'https'],
+          strip_path: true,
+          preserve_host: false,
+          regex_priority: 0,
+          path_handling: 'v0',
+          https_redirect_status_code: 426,
+          request_buffering: true,
+          response_buffering: true,
+        },
+      ],
+    },
+  ],
+}
+
+const PROD = {
+  services: [
+    {
+      id: '6b2d4d1f-1111-4e4b-8b68-0000000000f1',
+      name: 'orders',
+      host: 'orders.internal',
+      port: 8080,
+      protocol: 'http',
+      connect_timeout: 60000,
+      read_timeout: 60000,
+      write_timeout: 60000,
+      retries: 5,
+      enabled: true,
+      plugins: [
+        {
+          id: '6b2d4d1f-5555-4e4b-8b68-0000000000f1',
+          name: 'rate-limiting',
+          enabled: true,
+          protocols: ['http', 'https'],
+          config: {
+            minute: 100,
+            policy: 'redis',
+            redis: {
+              host: 'redis.internal',
+              port: 6379,
+              password: REDIS_PASSWORD,
+              database: 0,
+              timeout: 2000,
+            },
+          },
+        },
+      ],
+    },
+  ],
+  consumers: [
+    {
+      id: '6b2d4d1f-3333-4e4b-8b68-0000000000f1',
+      username: 'alice',
+      keyauth_credentials: [{ id: '6b2d4d1f-4444-4e4b-8b68-0000000000f1', key: ALICE_KEY }],
+    },
+  ],
+}
+
+let w: Awaited<ReturnType<typeof workdir>>
+let konnect: KonnectStandIn | undefined
+beforeEach(async () => {
+  w = await workdir()
+})
+afterEach(async () => {
+  await konnect?.stop()
+  konnect = undefined
+  await w.cleanup()
+})
+
+async function start(options: Partial<KonnectOptions> = {}): Promise<KonnectStandIn> {
+  konnect = await startKonnect({
+    tokens: { [TOKEN]: {}, [VIEWER]: { write: false, manage: false } },
+    controlPlanes: [
+      {
+        name: 'dev',
+        description: 'Developers',
+        labels: { team: 'core', env: 'dev' },
+        entities: structuredClone(DEV),
+      },
+      { name: 'Prod EU', labels: { env: 'prod' }, entities: structuredClone(PROD) },
+    ],
+    ...options,
+  })
+  return konnect
+}
+
+const env = () => doubleEnv({ log: w.log, konnectDir: konnect!.dir })
+
+function dumpAction(extra: Record<string, string> = {}) {
+  return runBundledAction(
+    'dump',
+    {
+      gateway: 'konnect',
+      'konnect-token': TOKEN,
+      'konnect-addr': konnect!.url,
+      'konnect-control-plane': 'dev\nProd EU',
+      'output-dir': join(w.dir, 'konnect'),
+      ...extra,
+    },
+    { env: env() },
+  )
+}
+
+function cli(args: string[], token = TOKEN) {
+  return runCli(args, { env: { ...env(), HOME: w.dir, DECKHAND_KONNECT_TOKEN: token } })
+}
+
+/** Everything deckhand and deck left: files, and deck's argv and environment as the double logged them. */
+async function everythingWritten(dir: string): Promise<string> {
+  const parts: string[] = []
+  for (const name of await readdir(dir, { recursive: true })) {
+    const path = join(dir, name)
+    if ((await stat(path)).isFile() && !name.endsWith('deck-calls.jsonl'))
+      parts.push(await readFile(path, 'utf8'))
+  }
+  return parts.join('\n')
+}
+
+describe('dump, gateway: konnect (bundled action)', () => {
+  test('writes one redacted file per control plane, and what a restore needs to create each again', async () => {
+    await start()
+    const run = await dumpAction()
+    expect(run.stderr).toBe('')
+    expect(run.exitCode).toBe(0)
+    const out = join(w.dir, 'konnect')
+    expect((await readdir(out)).sort()).toEqual([
+      '.konnect.json',
+      'Prod-EU.yaml',
+      'SHA256SUMS',
+      'dev.yaml',
+      'required-env.txt',
+    ])
+    expect(run.outputs['control-planes']).toBe('dev\nProd EU')
+    expect(run.outputs.workspaces).toBe('')
+
+    const prod = parse(await readFile(join(out, 'Prod-EU.yaml'), 'utf8')) as Record<string, unknown>
+    expect(prod._konnect).toEqual({ control_plane_name: 'Prod EU' })
+    expect(prod).not.toHaveProperty('_workspace')
+    const text = await readFile(join(out, 'Prod-EU.yaml'), 'utf8')
+    // The secrets are references to DECK_ variables, listed in required-env.txt.
+    expect(text).not.toContain(REDIS_PASSWORD)
+    expect(text).not.toContain(ALICE_KEY)
+    expect(text).toContain(
+      '${{ env "DECK_PROD_EU_SERVICE_ORDERS_PLUGIN_RATE_LIMITING_CONFIG_REDIS_PASSWORD" }}',
+    )
+    expect(text).toContain('${{ env "DECK_PROD_EU_CONSUMER_ALICE_KEYAUTH_1_KEY" }}')
+    expect(await readFile(join(out, 'required-env.txt'), 'utf8')).toMatch(/DECK_/)
+
+    // .konnect.json: the create request of each control plane, and its file; no id, no endpoints.
+    const record = JSON.parse(await readFile(join(out, '.konnect.json'), 'utf8')) as {
+      format: string
+      control_planes: Record<string, unknown>[]
+    }
+    expect(record.format).toBe('deckhand-konnect/1')
+    expect(record.control_planes).toEqual([
+      {
+        name: 'dev',
+        description: 'Developers',
+        labels: { env: 'dev', team: 'core' },
+        cluster_type: 'CLUSTER_TYPE_CONTROL_PLANE',
+        auth_type: 'pinned_client_certs',
+        cloud_gateway: false,
+        file: 'dev.yaml',
+      },
+      {
+        name: 'Prod EU',
+        labels: { env: 'prod' },
+        cluster_type: 'CLUSTER_TYPE_CONTROL_PLANE',
+        auth_type: 'pinned_client_certs',
+        cloud_gateway: false,
+        file: 'Prod-EU.yaml',
+      },
+    ])
+    // The manifest owns the record as it owns the state files.
+    expect(await readFile(join(out, 'SHA256SUMS'), 'utf8')).toContain('  .konnect.json\n')
+
+    // deck ran in Konnect mode for each control plane, the token in its environment only.
+    const calls = (await readCalls(w.log)).filter((c) => c.argv.includes('dump'))
+    expect(calls.map((c) => c.argv[c.argv.indexOf('--konnect-control-plane-name') + 1])).toEqual([
+      'dev',
+      'Prod EU',
+    ])
+    for (const call of calls) {
+      expect(call.argv).toContain('--konnect-addr')
+      expect(call.argv.join(' ')).not.toContain(TOKEN)
+      expect(call.env.DECK_KONNECT_TOKEN).toBe(TOKEN)
+    }
+    // Never in the log, the summary, or any file written.
+    expect(visibleLog(run.stdout)).not.toContain(TOKEN)
+    expect(run.summary).not.toContain(TOKEN)
+    expect(run.summary).toContain('Entities per control plane')
+    expect(await everythingWritten(w.dir)).not.toContain(TOKEN)
+    // Konnect saw a bearer token on every request.
+    expect(konnect!.requests.every((r) => r.authorized)).toBe(true)
+  })
+
+  test("Konnect's rate limit on its control-plane API is waited out as Retry-After asks, and reported", async () => {
+    await start({
+      rateLimit: {
+        after: 0,
+        times: 2,
+        retryAfterSeconds: 1,
+        match: (r) => r.path.startsWith('/v2/control-planes?'),
+      },
+    })
+    const run = await dumpAction()
+    expect(run.exitCode).toBe(0)
+    expect(konnect!.requests.filter((r) => r.status === 429)).toHaveLength(2)
+    expect(run.summary).toContain("Konnect's rate limit held 2 request(s) of deckhand's for 2 s in all")
+  })
+
+  test('a second dump of an unchanged Konnect is byte for byte the same', async () => {
+    await start()
+    expect((await dumpAction()).exitCode).toBe(0)
+    const first = await everythingWritten(join(w.dir, 'konnect'))
+    const again = await dumpAction()
+    expect(again.exitCode).toBe(0)
+    expect(again.outputs.changed).toBe('false')
+    expect(await everythingWritten(join(w.dir, 'konnect'))).toBe(first)
+  })
+
+  test('a control plane Konnect does not have fails before deck runs, naming those the token sees; nothing is written', async () => {
+    await start()
+    const run = await dumpAction({ 'konnect-control-plane': 'dev\nstaging' })
+    expect(run.exitCode).not.toBe(0)
+    expect(visibleLog(run.stdout)).toContain(
+      'Konnect has no control plane named "staging" that konnect-token can see (it sees "dev", "Prod EU")',
+    )
+    expect(await readdir(w.dir)).not.toContain('konnect')
+    expect(await readCalls(w.log)).toEqual([])
+  })
+
+  test('a token Konnect refuses fails with what to check, and the token is not shown', async () => {
+    await start()
+    const wrong = 'kpat_wrong000000000000000000000000000000000000000000'
+    const run = await dumpAction({ 'konnect-token': wrong })
+    expect(run.exitCode).not.toBe(0)
+    expect(visibleLog(run.stdout)).toMatch(/Konnect refused konnect-token \(HTTP 401/)
+    expect(visibleLog(run.stdout)).toContain(
+      'personal access token (kpat_…) or a system account token (spat_…)',
+    )
+    expect(visibleLog(run.stdout)).not.toContain(wrong)
+  })
+
+  test('inputs of another gateway are refused, not ignored', async () => {
+    await start()
+    const kongInput = await dumpAction({ 'kong-addr': 'http://127.0.0.1:8001' })
+    expect(kongInput.exitCode).not.toBe(0)
+    expect(visibleLog(kongInput.stdout)).toContain(
+      "kong-addr is for a self-managed Kong's Admin API, not gateway konnect.",
+    )
+    const konnectInput = await runBundledAction(
+      'dump',
+      { 'kong-addr': 'http://127.0.0.1:8001', 'konnect-token': TOKEN },
+      { env: env() },
+    )
+    expect(konnectInput.exitCode).not.toBe(0)
+    expect(visibleLog(konnectInput.stdout)).toContain('konnect-token is for gateway konnect.')
+  })
+
+  test('a deck older than 1.40.0 is refused for Konnect, as Kong requires', async () => {
+    await start()
+    const run = await runBundledAction(
+      'dump',
+      {
+        gateway: 'konnect',
+        'konnect-token': TOKEN,
+        'konnect-addr': konnect!.url,
+        'konnect-control-plane': 'dev',
+        'output-dir': join(w.dir, 'konnect'),
+      },
+      { env: doubleEnv({ log: w.log, konnectDir: konnect!.dir, version: '1.39.1' }) },
+    )
+    expect(run.exitCode).not.toBe(0)
+    expect(visibleLog(run.stdout)).toContain('deck 1.39.1 is too old for Konnect')
+    expect(await readdir(w.dir)).not.toContain('konnect')
+  })
+})
+
+describe('diff and sync, gateway: konnect (CLI)', () => {
+  /** Dumps, then edits the dev file: a new route on billing, and one service less in Prod EU. */
+  async function dumpAndEdit(): Promise<string> {
+    const out = join(w.dir, 'konnect')
+    expect((await dumpAction()).exitCode).toBe(0)
+    const devFile = join(out, 'dev.yaml')
+    const dev = parse(await readFile(devFile, 'utf8')) as { services: { routes: unknown[] }[] }
+    dev.services[0]!.routes.push({ name: 'billing-v2', paths: ['/v2/billing'], protocols: ['https'] })
+    await writeFile(devFile, stringify(dev))
+    return out
+  }
+
+  test('plans each control plane from the files, syncs, and a second plan is empty', async () => {
+    await start()
+    const out = await dumpAndEdit()
+    // The redacted values come back from the environment, as they would from the secret bundle.
+    const variables = await variablesFrom(out)
+    const diff = await runCli(
+      ['diff', '--gateway', 'konnect', '--konnect-addr', konnect!.url, '--state', out],
+      {
+        env: { ...env(), HOME: w.dir, DECKHAND_KONNECT_TOKEN: TOKEN, ...variables },
+      },
+    )
+    expect(diff.code).toBe(0)
+    expect(diff.stdout).toContain('1 to create, 0 to update, 0 to delete in 2 Konnect control planes.')
+    expect(diff.stdout).toContain('Unchanged: Prod EU.')
+    expect(diff.stdout).toMatch(/Control plane dev \(.*dev\.yaml\): 1 to create/)
+    // parallelism 4 against Konnect unless the job says otherwise.
+    const diffCalls = (await readCalls(w.log)).filter((c) => c.argv.includes('diff'))
+    expect(diffCalls).toHaveLength(2)
+    for (const call of diffCalls)
+      expect(
+        call.argv.slice(call.argv.indexOf('--parallelism'), call.argv.indexOf('--parallelism') + 2),
+      ).toEqual(['--parallelism', '4'])
+
+    const sync = await runCli(
+      ['sync', '--gateway', 'konnect', '--konnect-addr', konnect!.url, '--state', out],
+      {
+        env: { ...env(), HOME: w.dir, DECKHAND_KONNECT_TOKEN: TOKEN, ...variables },
+      },
+    )
+    expect(sync.code).toBe(0)
+    expect(sync.stdout).toContain('Applied 1 change(s)')
+    const routes = (konnect!.entities('dev').services as { routes?: { name: string }[] }[])[0]!.routes!
+    expect(routes.map((r) => r.name).sort()).toEqual(['billing-route', 'billing-v2'])
+
+    const again = await runCli(
+      ['diff', '--gateway', 'konnect', '--konnect-addr', konnect!.url, '--state', out],
+      {
+        env: { ...env(), HOME: w.dir, DECKHAND_KONNECT_TOKEN: TOKEN, ...variables },
+      },
+    )
+    expect(again.code).toBe(0)
+    expect(again.stdout).toContain('No changes')
+    expect(await everythingWritten(w.dir)).not.toContain(TOKEN)
+  })
+
+  test('a sync that meets Konnect rate limits waits them out and completes', async () => {
+    await start({
+      rateLimit: { after: 0, times: 2, retryAfterSeconds: 1, match: (r) => r.method !== 'GET' },
+    })
+    const out = await dumpAndEdit()
+    const variables = await variablesFrom(out)
+    const sync = await runCli(
+      ['sync', '--gateway', 'konnect', '--konnect-addr', konnect!.url, '--state', out],
+      {
+        env: { ...env(), HOME: w.dir, DECKHAND_KONNECT_TOKEN: TOKEN, ...variables },
+      },
+    )
+    expect(sync.code).toBe(0)
+    expect(sync.stdout).toContain('Applied 1 change(s)')
+    expect(konnect!.requests.filter((r) => r.status === 429)).toHaveLength(2)
+  })
+
+  test('a file that names no control plane is a problem before anything is sent', async () => {
+    await start()
+    const file = join(w.dir, 'loose.yaml')
+    await writeFile(
+      file,
+      stringify({ _format_version: '3.0', services: [{ name: 'x', host: 'x.internal' }] }),
+    )
+    const diff = await cli(['diff', '--gateway', 'konnect', '--konnect-addr', konnect!.url, '--state', file])
+    expect(diff.code).not.toBe(0)
+    expect(diff.stdout + diff.stderr).toContain('names no Konnect control plane')
+    expect(await readCalls(w.log)).toEqual([])
+  })
+})
+
+/** The DECK_ values of a redacted dump of the fixtures above: what a secret bundle or CI secrets would give. */
+async function variablesFrom(out: string): Promise<Record<string, string>> {
+  const names = (await readFile(join(out, 'required-env.txt'), 'utf8'))
+    .split('\n')
+    .filter((l) => l.startsWith('DECK_'))
+  const values: Record<string, string> = {}
+  for (const name of names) values[name] = /PASSWORD/.test(name) ? REDIS_PASSWORD : ALICE_KEY
+  return values
+}
