@@ -19,6 +19,8 @@ export const GatewayMode = {
   Database: 'database',
   /** No database: the configuration comes from `declarativeConfig`. */
   Dbless: 'dbless',
+  /** Kong Konnect is the control plane: the tasks are its data planes, configured from Konnect (`konnect`). */
+  Konnect: 'konnect',
 } as const
 export type GatewayMode = (typeof GatewayMode)[keyof typeof GatewayMode]
 
@@ -101,7 +103,7 @@ export interface PointInTimeRestore {
 
 /** The backup bucket and its retention. */
 export interface BackupBucketOptions {
-  /** Default true; false for no bucket. */
+  /** Default true (false in Konnect mode); false for no bucket. */
   enabled?: boolean
   /** Days after which a backup object expires (becomes a noncurrent version). Default 365. */
   expireAfterDays?: number
@@ -119,6 +121,21 @@ export interface DisasterRecoveryOptions {
   backupRetentionDays?: number
   /** A KMS key in that region for the copies. Default: a new key with rotation, kept on delete. */
   kmsKeyArn?: pulumi.Input<string>
+}
+
+/**
+ * A Kong Konnect control plane and the certificate its data planes present. Konnect shows the endpoints and
+ * generates the certificate under "Add Data Plane Node" on the control plane's page.
+ */
+export interface KonnectOptions {
+  /** The control plane endpoint, `host:port` as Konnect shows it (`1234abcd56.us.cp0.konghq.com:443`). */
+  controlPlaneEndpoint: string
+  /** The telemetry endpoint, `host:port` (`1234abcd56.us.tp0.konghq.com:443`). */
+  telemetryEndpoint: string
+  /** Secrets Manager ARN of the data plane certificate (PEM) registered with the control plane. */
+  clusterCertificateSecretArn: pulumi.Input<string>
+  /** Secrets Manager ARN of that certificate's private key (PEM). */
+  clusterCertificateKeySecretArn: pulumi.Input<string>
 }
 
 export interface KongGatewayArgs {
@@ -150,8 +167,13 @@ export interface KongGatewayArgs {
   kongImage?: pulumi.Input<string>
   /** Edition of the image, when its repository name does not tell (`kong-gateway` is Enterprise). */
   edition?: KongEdition
-  /** `database` (default): PostgreSQL on RDS. `dbless`: no database, configuration from `declarativeConfig`. */
+  /**
+   * `database` (default): PostgreSQL on RDS. `dbless`: no database, configuration from `declarativeConfig`.
+   * `konnect`: data planes of a Kong Konnect control plane (`konnect`), with no database and no Admin API.
+   */
   mode?: GatewayMode
+  /** Konnect mode: the control plane the data planes join, and their certificate. */
+  konnect?: KonnectOptions
   /**
    * DB-less mode: the declarative configuration (YAML or JSON) Kong loads at start. Stored in Secrets Manager and
    * passed as an ECS secret, so it may hold credentials; at most 64 KiB. Without it Kong starts empty.
@@ -226,7 +248,10 @@ export interface KongGatewayArgs {
 
   /** A KMS key for the database, secrets, logs and backups. Default: a new key with rotation, kept on delete. */
   kmsKeyArn?: pulumi.Input<string>
-  /** The backup bucket: default on; `{ enabled: false }` for none. */
+  /**
+   * The backup bucket: default on; `{ enabled: false }` for none. In Konnect mode default off (Konnect keeps the
+   * configuration); `{ enabled: true }` for one.
+   */
   backupBucket?: BackupBucketOptions
   /**
    * Copies in a second region, for losing the gateway's region: the database's automated backups (point-in-time

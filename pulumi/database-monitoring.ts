@@ -3,6 +3,7 @@ import * as aws from '@pulumi/aws'
 import * as pulumi from '@pulumi/pulumi'
 
 import type { Account } from './encryption.js'
+import { serviceRole } from './service-role.js'
 import type { Settings } from './settings.js'
 
 /** Seconds between enhanced monitoring samples; 60 is the cheapest interval that turns it on. */
@@ -11,26 +12,15 @@ export const MONITORING_INTERVAL = 60
 /** RDS user guide, "Setting up and enabling Enhanced Monitoring": trusted by monitoring.rds, with the managed policy. */
 export function monitoringRole(settings: Settings, account: Account, parent: pulumi.Resource): aws.iam.Role {
   const { name, tags } = settings
-  const role = new aws.iam.Role(
+  const role = serviceRole(
     `${name}-db-monitoring`,
+    'monitoring.rds.amazonaws.com',
     {
       description: `Publishes enhanced monitoring of the Kong database of ${name}`,
-      assumeRolePolicy: account.accountId.apply((accountId) =>
-        JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Effect: 'Allow',
-              Principal: { Service: 'monitoring.rds.amazonaws.com' },
-              Action: 'sts:AssumeRole',
-              Condition: { StringEquals: { 'aws:SourceAccount': accountId } },
-            },
-          ],
-        }),
-      ),
       tags,
+      sourceAccount: account.accountId,
     },
-    { parent },
+    parent,
   )
   new aws.iam.RolePolicyAttachment(
     `${name}-db-monitoring`,

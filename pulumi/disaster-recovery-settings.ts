@@ -39,13 +39,14 @@ export function disasterRecoverySettings(
   if (!database && !backupBucket) {
     fail(
       'disasterRecovery',
-      'has nothing to copy: a DB-less gateway without a backup bucket keeps no backups; turn the bucket on',
+      'has nothing to copy: a gateway without a database (DB-less or Konnect) or a backup bucket keeps no ' +
+        'backups; turn the bucket on',
     )
   }
   if (!database && options.backupRetentionDays !== undefined) {
     fail(
       'disasterRecovery.backupRetentionDays',
-      'is for the automated backups of a database; DB-less has none',
+      'is for the automated backups of a database; DB-less and Konnect gateways have none',
     )
   }
   checkArn(

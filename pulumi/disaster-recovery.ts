@@ -8,6 +8,7 @@ import type { DisasterRecoverySettings } from './disaster-recovery-settings.js'
 import { retainedKey, type Account } from './encryption.js'
 import { KongGatewayArgumentError } from './errors.js'
 import { LOG_PREFIXES, logBucket } from './log-bucket.js'
+import { serviceRole } from './service-role.js'
 import type { Settings } from './settings.js'
 
 export interface DisasterRecovery {
@@ -116,19 +117,11 @@ function replicatedBucket(
     prefix: LOG_PREFIXES.backupBucket,
   })
   const locked = settings.backupBucket!.objectLock !== undefined
-  const role = new aws.iam.Role(
+  const role = serviceRole(
     `${name}-backups-replication`,
-    {
-      description: `Replicates the backups of ${name} to ${settings.disasterRecovery!.region}`,
-      assumeRolePolicy: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          { Effect: 'Allow', Principal: { Service: 's3.amazonaws.com' }, Action: 'sts:AssumeRole' },
-        ],
-      }),
-      tags,
-    },
-    { parent },
+    's3.amazonaws.com',
+    { description: `Replicates the backups of ${name} to ${settings.disasterRecovery!.region}`, tags },
+    parent,
   )
   const policy = new aws.iam.RolePolicy(
     `${name}-backups-replication`,

@@ -1,7 +1,8 @@
 // Every security group and rule of the gateway, in one place so that its exposure can be read at a glance:
 //   proxy load balancer  ← proxyAllowedCidrs on 80 (redirect only) and 443
-//   admin load balancer  ← the VPC, or adminAllowedCidrs over TLS, on the admin listener only
-//   Kong tasks           ← each load balancer on its own port and the status port; egress anywhere (image, upstreams)
+//   admin load balancer  ← the VPC, or adminAllowedCidrs over TLS, on the admin listener only (none in Konnect mode)
+//   Kong tasks           ← each load balancer on its own port and the status port; egress anywhere (image, upstreams,
+//                          and in Konnect mode the control plane and telemetry endpoints)
 //   database             ← Kong tasks on 5432; no egress
 import * as aws from '@pulumi/aws'
 import * as pulumi from '@pulumi/pulumi'
@@ -21,7 +22,8 @@ export const LISTENER_PORTS = { proxy: [80, 443], admin: 8444 } as const
 
 export interface Firewall {
   proxyLoadBalancer: aws.ec2.SecurityGroup
-  adminLoadBalancer: aws.ec2.SecurityGroup
+  /** Undefined in Konnect mode: data planes have no Admin API. */
+  adminLoadBalancer?: aws.ec2.SecurityGroup
   tasks: aws.ec2.SecurityGroup
   database?: aws.ec2.SecurityGroup
 }
@@ -81,7 +83,9 @@ export function firewall(
 
   const listeners = LISTENER_PORTS
   const proxyLoadBalancer = group('proxy-lb', `Kong proxy load balancer of ${name}`)
-  const adminLoadBalancer = group('admin-lb', `Kong Admin API load balancer of ${name}`)
+  const adminLoadBalancer = settings.konnect
+    ? undefined
+    : group('admin-lb', `Kong Admin API load balancer of ${name}`)
   const tasks = group('kong', `Kong tasks of ${name}`)
 
   for (const port of listeners.proxy) {
@@ -96,34 +100,41 @@ export function firewall(
       ),
     )
   }
-  if (settings.adminAllowedCidrs) {
-    settings.adminAllowedCidrs.forEach((cidr, index) =>
+  // Konnect mode has no Admin API to reach.
+  if (adminLoadBalancer) {
+    if (settings.adminAllowedCidrs) {
+      settings.adminAllowedCidrs.forEach((cidr, index) =>
+        rule(
+          'ingress',
+          `admin-lb-in-${index + 1}`,
+          adminLoadBalancer.id,
+          listeners.admin,
+          cidrRule(cidr),
+          'Admin API clients allowed by adminAllowedCidrs',
+        ),
+      )
+    } else {
       rule(
         'ingress',
-        `admin-lb-in-${index + 1}`,
+        'admin-lb-in-vpc',
         adminLoadBalancer.id,
         listeners.admin,
-        cidrRule(cidr),
-        'Admin API clients allowed by adminAllowedCidrs',
-      ),
-    )
-  } else {
-    rule(
-      'ingress',
-      'admin-lb-in-vpc',
-      adminLoadBalancer.id,
-      listeners.admin,
-      { cidrIpv4: vpc.vpcCidrBlock },
-      'Admin API clients inside the VPC',
-    )
+        { cidrIpv4: vpc.vpcCidrBlock },
+        'Admin API clients inside the VPC',
+      )
+    }
   }
 
   const routes: [string, aws.ec2.SecurityGroup, number][] = [
     ['proxy', proxyLoadBalancer, KONG_PORTS.proxy],
     ['proxy-status', proxyLoadBalancer, KONG_PORTS.status],
-    ['admin', adminLoadBalancer, KONG_PORTS.admin],
-    ['admin-status', adminLoadBalancer, KONG_PORTS.status],
   ]
+  if (adminLoadBalancer) {
+    routes.push(
+      ['admin', adminLoadBalancer, KONG_PORTS.admin],
+      ['admin-status', adminLoadBalancer, KONG_PORTS.status],
+    )
+  }
   for (const [route, balancer, port] of routes) {
     rule(
       'egress',
@@ -149,13 +160,18 @@ export function firewall(
       securityGroupId: tasks.id,
       ipProtocol: '-1',
       cidrIpv4: '0.0.0.0/0',
-      description: 'Image registry, upstream services, AWS APIs',
+      // A data plane dials Konnect's control plane and telemetry endpoints (`host:port`, 443 as Konnect shows them),
+      // whose addresses are Konnect's to change: no narrower rule would hold.
+      description: settings.konnect
+        ? 'Konnect control plane and telemetry, image registry, upstream services, AWS APIs'
+        : 'Image registry, upstream services, AWS APIs',
       tags,
     },
     opts,
   )
 
-  if (!settings.database) return { proxyLoadBalancer, adminLoadBalancer, tasks }
+  const groups = { proxyLoadBalancer, ...(adminLoadBalancer ? { adminLoadBalancer } : {}), tasks }
+  if (!settings.database) return groups
   const database = group('db', `Kong database of ${name}`)
   rule(
     'ingress',
@@ -165,5 +181,5 @@ export function firewall(
     { referencedSecurityGroupId: tasks.id },
     'From Kong tasks',
   )
-  return { proxyLoadBalancer, adminLoadBalancer, tasks, database }
+  return { ...groups, database }
 }

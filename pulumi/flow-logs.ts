@@ -5,6 +5,7 @@ import * as aws from '@pulumi/aws'
 import * as pulumi from '@pulumi/pulumi'
 
 import type { Account } from './encryption.js'
+import { serviceRole } from './service-role.js'
 import type { Settings } from './settings.js'
 
 export function vpcFlowLogs(
@@ -23,26 +24,11 @@ export function vpcFlowLogs(
   )
   // VPC user guide, "IAM role for publishing flow logs to CloudWatch Logs": trusted by the flow logs service, and
   // only on behalf of this account (confused deputy prevention).
-  const role = new aws.iam.Role(
+  const role = serviceRole(
     `${name}-flow-logs`,
-    {
-      description: `Publishes the VPC flow logs of ${name}`,
-      assumeRolePolicy: account.accountId.apply((accountId) =>
-        JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Effect: 'Allow',
-              Principal: { Service: 'vpc-flow-logs.amazonaws.com' },
-              Action: 'sts:AssumeRole',
-              Condition: { StringEquals: { 'aws:SourceAccount': accountId } },
-            },
-          ],
-        }),
-      ),
-      tags,
-    },
-    opts,
+    'vpc-flow-logs.amazonaws.com',
+    { description: `Publishes the VPC flow logs of ${name}`, tags, sourceAccount: account.accountId },
+    parent,
   )
   new aws.iam.RolePolicy(
     `${name}-flow-logs`,

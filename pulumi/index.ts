@@ -8,6 +8,7 @@ export {
   type DatabaseOptions,
   type DisasterRecoveryOptions,
   type KongGatewayArgs,
+  type KonnectOptions,
   type ObjectLock,
   type PointInTimeRestore,
 } from './args.js'

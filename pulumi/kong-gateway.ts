@@ -22,16 +22,16 @@ export { DECLARATIVE_CONFIG_LIMIT } from './settings.js'
 
 /**
  * A Kong gateway on AWS, secure by default: Kong on ECS Fargate behind an application load balancer, PostgreSQL
- * on RDS (or DB-less), the Admin API reachable only inside the VPC unless listed addresses are allowed over TLS,
- * secrets in Secrets Manager, and a bucket for backups. Built empty, or from a database snapshot, for disaster
- * recovery and for the new cluster of a dual-cluster upgrade.
+ * on RDS (or DB-less, or data planes of a Kong Konnect control plane), the Admin API reachable only inside the VPC
+ * unless listed addresses are allowed over TLS, secrets in Secrets Manager, and a bucket for backups. Built empty,
+ * or from a database snapshot, for disaster recovery and for the new cluster of a dual-cluster upgrade.
  */
 export class KongGateway extends pulumi.ComponentResource {
   /** The proxy's URL (https). */
   readonly proxyUrl: pulumi.Output<string>
-  /** The Admin API's URL: inside the VPC unless adminAllowedCidrs are given. */
-  readonly adminUrl: pulumi.Output<string>
-  /** `host:port` of the database; undefined in DB-less mode. */
+  /** The Admin API's URL: inside the VPC unless adminAllowedCidrs are given; undefined in Konnect mode. */
+  readonly adminUrl: pulumi.Output<string | undefined>
+  /** `host:port` of the database; undefined in DB-less and Konnect modes. */
   readonly databaseEndpoint: pulumi.Output<string | undefined>
   /** RDS identifier of the database: the source of a later point-in-time restore. */
   readonly databaseInstanceIdentifier: pulumi.Output<string | undefined>
@@ -74,7 +74,8 @@ export class KongGateway extends pulumi.ComponentResource {
   readonly database?: aws.rds.Instance
   readonly service: aws.ecs.Service
   readonly proxyLoadBalancer: aws.lb.LoadBalancer
-  readonly adminLoadBalancer: aws.lb.LoadBalancer
+  /** Undefined in Konnect mode: data planes have no Admin API. */
+  readonly adminLoadBalancer?: aws.lb.LoadBalancer
   readonly backupBucket?: aws.s3.Bucket
 
   constructor(name: string, args: KongGatewayArgs = {}, opts?: pulumi.ComponentResourceOptions) {
@@ -147,6 +148,11 @@ export class KongGateway extends pulumi.ComponentResource {
       .apply(([trustedIps, host, port, user, databaseName]) => ({
         trustedIps,
         enforceRbac: settings.enforceRbac,
+        ...(settings.konnect
+          ? {
+              konnect: { controlPlane: settings.konnect.controlPlane, telemetry: settings.konnect.telemetry },
+            }
+          : {}),
         ...(host !== undefined ? { database: { host, port: port!, user: user!, name: databaseName! } } : {}),
       }))
     const kong = kongService(

@@ -85,6 +85,13 @@ export function kongService(settings: Settings, inputs: ServiceInputs, parent: p
   const secrets: Record<string, pulumi.Input<string>> = { ...settings.kongSecrets }
   for (const [variable, stored] of Object.entries(inputs.storedSecrets)) secrets[variable] = stored.arn
   if (settings.licenseSecretArn !== undefined) secrets.KONG_LICENSE_DATA = settings.licenseSecretArn
+  if (settings.konnect) {
+    // Kong takes the PEM itself in these settings and writes it to files in its prefix (kong.conf.default,
+    // cluster_cert: "certificate content"; kong/cmd/utils/prefix_handler.lua, prepare_prefix), so the certificate
+    // and key need no file in the image or on a volume.
+    secrets.KONG_CLUSTER_CERT = settings.konnect.certificateSecretArn
+    secrets.KONG_CLUSTER_CERT_KEY = settings.konnect.keySecretArn
+  }
   const secretArns = pulumi.output(secrets)
 
   const executionRole = new aws.iam.Role(
@@ -148,6 +155,7 @@ export function kongService(settings: Settings, inputs: ServiceInputs, parent: p
           environment: { ...kongEnvironment(connection), ...extra },
           secrets: arns,
           migrations,
+          adminApi: !settings.konnect,
         }),
       ),
     )
@@ -194,11 +202,15 @@ export function kongService(settings: Settings, inputs: ServiceInputs, parent: p
           containerName: 'kong',
           containerPort: KONG_PORTS.proxy,
         },
-        {
-          targetGroupArn: balancers.adminTargets.arn,
-          containerName: 'kong',
-          containerPort: KONG_PORTS.admin,
-        },
+        ...(balancers.adminTargets
+          ? [
+              {
+                targetGroupArn: balancers.adminTargets.arn,
+                containerName: 'kong',
+                containerPort: KONG_PORTS.admin,
+              },
+            ]
+          : []),
       ],
       // Migrations of a fresh or restored database run before Kong starts; give them time before checks count.
       healthCheckGracePeriodSeconds: 300,

@@ -17,6 +17,7 @@ import { disasterRecoverySettings, type DisasterRecoverySettings } from './disas
 import { cidrFamily, isAnywhere, parseIpv4Cidr, type Ipv4Cidr } from './cidr.js'
 import { KongGatewayArgumentError } from './errors.js'
 import { DEFAULT_KONG_IMAGE, KongEdition, parseKongImage, type KongImage } from './kong-image.js'
+import { KONNECT_KONG_SETTINGS, konnectSettings, type KonnectSettings } from './konnect-settings.js'
 import { restoredLogin, type RestoredLogin } from './restore-role.js'
 
 export type Network =
@@ -72,8 +73,10 @@ export interface Settings {
   tags: Record<string, string>
   network: Network
   image: GatewayImage
-  /** Undefined in DB-less mode. */
+  /** Undefined in DB-less and Konnect modes. */
   database?: DatabaseSettings
+  /** Konnect mode: the tasks are data planes of this control plane, with no Admin API. */
+  konnect?: KonnectSettings
   declarativeConfig?: pulumi.Input<string>
   kongEnvironment: Record<string, pulumi.Input<string>>
   kongSecrets: Record<string, pulumi.Input<string>>
@@ -443,10 +446,15 @@ function database(args: KongGatewayArgs): DatabaseSettings {
   }
 }
 
-function kongEnvironment(values: Record<string, pulumi.Input<string>> = {}) {
+/** A setting the component wires itself, in every mode or on a Konnect data plane. */
+function managed(key: string, konnect: boolean) {
+  return MANAGED_KONG_SETTINGS.has(key) || (konnect && KONNECT_KONG_SETTINGS.has(key))
+}
+
+function kongEnvironment(values: Record<string, pulumi.Input<string>> = {}, konnect: boolean) {
   for (const key of Object.keys(values)) {
     if (!/^KONG_[A-Z0-9_]+$/.test(key)) fail(`kongEnvironment.${key}`, 'is not a KONG_* setting')
-    if (MANAGED_KONG_SETTINGS.has(key)) fail(`kongEnvironment.${key}`, 'is set by the component itself')
+    if (managed(key, konnect)) fail(`kongEnvironment.${key}`, 'is set by the component itself')
     if (SECRET_SETTING.test(key)) {
       fail(
         `kongEnvironment.${key}`,
@@ -458,10 +466,10 @@ function kongEnvironment(values: Record<string, pulumi.Input<string>> = {}) {
   return values
 }
 
-function kongSecrets(values: Record<string, pulumi.Input<string>> = {}) {
+function kongSecrets(values: Record<string, pulumi.Input<string>> = {}, konnect: boolean) {
   for (const [key, arn] of Object.entries(values)) {
     if (!/^KONG_[A-Z0-9_]+$/.test(key)) fail(`kongSecrets.${key}`, 'is not a KONG_* setting')
-    if (MANAGED_KONG_SETTINGS.has(key)) fail(`kongSecrets.${key}`, 'is set by the component itself')
+    if (managed(key, konnect)) fail(`kongSecrets.${key}`, 'is set by the component itself')
     checkArn(
       `kongSecrets.${key}`,
       arn,
@@ -522,14 +530,23 @@ function fargateSize(args: KongGatewayArgs): { cpu: number; memory: number } {
   return { cpu, memory }
 }
 
-function bucket(options: KongGatewayArgs['backupBucket'] = {}): BucketSettings | undefined {
-  const { enabled = true, ...retention } = options
+/** `byDefault`: whether the mode has a bucket unless told otherwise. */
+function bucket(
+  options: KongGatewayArgs['backupBucket'] = {},
+  byDefault: boolean,
+): BucketSettings | undefined {
+  const { enabled = byDefault, ...retention } = options
   if (!enabled) {
     const ignored = Object.keys(retention).filter(
       (key) => retention[key as keyof typeof retention] !== undefined,
     )
     if (ignored.length > 0) {
-      fail('backupBucket', `has enabled: false, so ${ignored.join(', ')} would not apply; leave them out`)
+      fail(
+        'backupBucket',
+        options.enabled === false
+          ? `has enabled: false, so ${ignored.join(', ')} would not apply; leave them out`
+          : `is off in Konnect mode, so ${ignored.join(', ')} would not apply; add enabled: true for a bucket`,
+      )
     }
     return undefined
   }
@@ -575,6 +592,7 @@ export function settings(name: string, args: KongGatewayArgs): Settings {
   checkName(name)
   const image = gatewayImage(args)
   const mode = oneOf('mode', args.mode, Object.values(GatewayMode), 'database')
+  const konnect = konnectSettings(args, mode, image)
   if (mode === 'dbless') {
     for (const key of ['database', 'restoreFromSnapshot', 'restoreToPointInTime'] as const) {
       if (args[key] !== undefined) fail(key, 'does not apply in DB-less mode, which has no database')
@@ -632,7 +650,9 @@ export function settings(name: string, args: KongGatewayArgs): Settings {
     fail('allowAdminFromAnywhere', 'has no effect without adminAllowedCidrs; leave it out')
   }
 
-  const backupBucket = bucket(args.backupBucket)
+  // Konnect keeps a data plane's configuration, and deckhand's backup actions reach Kong through its Admin API or
+  // its database, neither of which a data plane has: nothing would write to a bucket.
+  const backupBucket = bucket(args.backupBucket, !konnect)
   // A year: what incident investigations and most audit regimes ask of logs (NIST 800-53 AU-11, CloudWatch.16).
   const logRetentionDays = args.logRetentionDays ?? 365
   if (!LOG_RETENTION_DAYS.includes(logRetentionDays)) {
@@ -654,6 +674,7 @@ export function settings(name: string, args: KongGatewayArgs): Settings {
     network: network(args),
     image,
     ...(databaseSettings ? { database: databaseSettings } : {}),
+    ...(konnect ? { konnect } : {}),
     ...(args.declarativeConfig !== undefined
       ? {
           // Text is checked now; an Output when its value is known (the component converts it again: a no-op).
@@ -663,8 +684,8 @@ export function settings(name: string, args: KongGatewayArgs): Settings {
               : args.declarativeConfig,
         }
       : {}),
-    kongEnvironment: kongEnvironment(args.kongEnvironment),
-    kongSecrets: kongSecrets(args.kongSecrets),
+    kongEnvironment: kongEnvironment(args.kongEnvironment, konnect !== undefined),
+    kongSecrets: kongSecrets(args.kongSecrets, konnect !== undefined),
     ...(args.licenseSecretArn !== undefined ? { licenseSecretArn: args.licenseSecretArn } : {}),
     secretsKmsKeyArns: secretsKmsKeyArns(args.secretsKmsKeyArns),
     ...adminToken(args, image.edition, mode),

@@ -1,12 +1,11 @@
 // KongGateway's recovery options under Pulumi's mocks: Kong's own database role on a restored database, and copies
 // of the backups in a second region for losing the gateway's region.
 import { describe, expect, test } from '@jest/globals'
-import * as pulumi from '@pulumi/pulumi'
 
-import { KongGateway, KongGatewayArgumentError, type KongGatewayArgs } from '../pulumi/index.js'
+import { KongGateway, type KongGatewayArgs } from '../pulumi/index.js'
 import { replicationPolicy } from '../pulumi/disaster-recovery.js'
-import { mockCloud } from './support/pulumi-cloud.mjs'
-import { runProgram, valueOf, type Cloud, type Registered } from './support/pulumi-mocks.js'
+import { deployGateway, refusal } from './support/kong-gateway.js'
+import { runProgram, valueOf, type Cloud } from './support/pulumi-mocks.js'
 
 const T = {
   gateway: 'deckhand:aws:KongGateway',
@@ -29,40 +28,7 @@ const KONG_PASSWORD = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:kong
 const GATEWAY_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/kong-key'
 const DR_KEY = 'arn:aws:kms:us-east-1:123456789012:key/kong-dr-key'
 
-async function deploy(name: string, args: KongGatewayArgs = {}, cloud: Cloud = {}) {
-  const run = await runProgram(cloud, (record) => new KongGateway(name, args, { transformations: [record] }))
-  const all = (type: string) => run.resources.filter((resource) => resource.type === type)
-  const one = (type: string, resourceName?: string): Registered => {
-    const found = all(type).filter((resource) => resourceName === undefined || resource.name === resourceName)
-    if (found.length !== 1)
-      throw new Error(`expected one ${type} ${resourceName ?? ''}, found ${found.length}`)
-    return found[0]!
-  }
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const kong = (): Record<string, any> =>
-    JSON.parse(one(T.task).inputs.containerDefinitions).find((c: { name: string }) => c.name === 'kong')
-  const environment = (): Record<string, string> =>
-    Object.fromEntries(kong().environment.map((e: { name: string; value: string }) => [e.name, e.value]))
-  const secrets = (): Record<string, string> =>
-    Object.fromEntries(kong().secrets.map((s: { name: string; valueFrom: string }) => [s.name, s.valueFrom]))
-  return { ...run, gateway: run.result, all, one, environment, secrets }
-}
-
-/** The error a KongGateway throws for these arguments, checked to come before any resource registered. */
-async function refusal(args: KongGatewayArgs): Promise<string> {
-  const resources: Registered[] = []
-  await pulumi.runtime.setMocks(mockCloud({}, resources), 'deckhand', 'test', false)
-  let error: unknown
-  try {
-    new KongGateway('kong', args)
-  } catch (thrown) {
-    error = thrown
-  }
-  await pulumi.runtime.disconnect()
-  expect(error).toBeInstanceOf(KongGatewayArgumentError)
-  expect(resources).toEqual([])
-  return (error as Error).message
-}
+const deploy = deployGateway
 
 describe("a restore connects Kong with Kong's own role and database", () => {
   const restored: KongGatewayArgs = {

@@ -94,7 +94,7 @@ describe('the committed package schema', () => {
     }
     const values = (input: string) => typeOf(inputs[input]!.$ref).enum!.map((member) => member.value)
     expect(values('natGateways')).toEqual(['single', 'perAz'])
-    expect(values('mode')).toEqual(['database', 'dbless'])
+    expect(values('mode')).toEqual(['database', 'dbless', 'konnect'])
     expect(values('edition')).toEqual(['community', 'enterprise'])
     expect(values('cpuArchitecture')).toEqual(['X86_64', 'ARM64'])
     const objectLock = typeOf(typeOf(inputs.backupBucket!.$ref).properties!.objectLock!.$ref)
@@ -160,19 +160,14 @@ describe('the committed package schema', () => {
   })
 
   test('has the URLs and names as string outputs, always set', () => {
-    for (const output of [
-      'proxyUrl',
-      'adminUrl',
-      'clusterName',
-      'serviceName',
-      'vpcId',
-      'kmsKeyArn',
-      'kongImage',
-    ]) {
+    for (const output of ['proxyUrl', 'clusterName', 'serviceName', 'vpcId', 'kmsKeyArn', 'kongImage']) {
       expect({ output, ...gateway.properties[output] }).toMatchObject({ output, type: 'string' })
       expect(gateway.required).toContain(output)
     }
     expect(gateway.properties.databaseEndpoint).toMatchObject({ type: 'string', optional: true })
+    // Konnect data planes have no Admin API.
+    expect(gateway.properties.adminUrl).toMatchObject({ type: 'string', optional: true })
+    expect(gateway.required).not.toContain('adminUrl')
   })
 })
 

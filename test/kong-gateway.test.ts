@@ -15,6 +15,7 @@ import { parseIpv4Cidr, subnetCidr } from '../pulumi/cidr.js'
 import { secretsPolicy } from '../pulumi/service.js'
 import { secretResourceArn } from '../pulumi/secrets.js'
 import { ROOT } from './support/action.js'
+import { deployGateway } from './support/kong-gateway.js'
 import { runProgram, valueOf, type Cloud, type Registered } from './support/pulumi-mocks.js'
 
 const T = {
@@ -69,27 +70,7 @@ const EXISTING_ARGS: KongGatewayArgs = {
   privateSubnetIds: ['subnet-priv-a', 'subnet-priv-b'],
 }
 
-async function deploy(name: string, args: KongGatewayArgs = {}, cloud: Cloud = {}) {
-  const run = await runProgram(cloud, (record) => new KongGateway(name, args, { transformations: [record] }))
-  const all = (type: string) => run.resources.filter((resource) => resource.type === type)
-  const one = (type: string, resourceName?: string): Registered => {
-    const found = all(type).filter((resource) => resourceName === undefined || resource.name === resourceName)
-    if (found.length !== 1)
-      throw new Error(`expected one ${type} ${resourceName ?? ''}, found ${found.length}`)
-    return found[0]!
-  }
-  const containers = (): Record<string, any>[] => JSON.parse(one(T.task).inputs.containerDefinitions) // eslint-disable-line @typescript-eslint/no-explicit-any
-  const container = (containerName: string) => containers().find((c) => c.name === containerName)!
-  const environment = (containerName = 'kong'): Record<string, string> =>
-    Object.fromEntries(
-      container(containerName).environment.map((e: { name: string; value: string }) => [e.name, e.value]),
-    )
-  const secrets = (containerName = 'kong'): Record<string, string> =>
-    Object.fromEntries(
-      container(containerName).secrets.map((s: { name: string; valueFrom: string }) => [s.name, s.valueFrom]),
-    )
-  return { ...run, gateway: run.result, all, one, containers, container, environment, secrets }
-}
+const deploy = deployGateway
 
 /** A value as Pulumi records a secret: encrypted in the state, masked in every display. */
 function secret(value: string) {
@@ -1336,7 +1317,7 @@ describe('load balancer and target group names fit the 32 characters AWS allows'
       `${LONGEST}-proxy`,
     ])
     const awsNames = await Promise.all(
-      [d.gateway.proxyLoadBalancer, d.gateway.adminLoadBalancer].map((lb) => valueOf(lb.name)),
+      [d.gateway.proxyLoadBalancer, d.gateway.adminLoadBalancer!].map((lb) => valueOf(lb.name)),
     )
     for (const name of awsNames) expect(name.length).toBeLessThanOrEqual(32)
     expect(awsNames).toContain(`${LONGEST}-proxy-a1b2c3d`)

@@ -11,6 +11,8 @@ export const GatewayMode = {
     Database: 'database',
     /** No database: the configuration comes from `declarativeConfig`. */
     Dbless: 'dbless',
+    /** Kong Konnect is the control plane: the tasks are its data planes, configured from Konnect (`konnect`). */
+    Konnect: 'konnect',
 };
 /** CPU architecture of the Kong tasks (Kong images are multi-architecture). */
 export const CpuArchitecture = {

@@ -1,10 +1,16 @@
+import type { KonnectEndpoint } from './konnect-settings.js';
 export interface KongConnection {
-    /** Undefined in DB-less mode. */
+    /** Undefined in DB-less and Konnect modes. */
     database?: {
         host: string;
         port: number;
         user: string;
         name: string;
+    };
+    /** Konnect mode: the control plane whose data plane this is. */
+    konnect?: {
+        controlPlane: KonnectEndpoint;
+        telemetry: KonnectEndpoint;
     };
     /** Addresses whose X-Forwarded-For Kong believes: the VPC, where the load balancers are. */
     trustedIps: string;
@@ -35,9 +41,17 @@ export interface ContainerInputs {
     environment: Record<string, string>;
     /** KONG_* name → Secrets Manager or SSM ARN. */
     secrets: Record<string, string>;
-    /** Migration steps to run before Kong, in order (none in DB-less mode). */
+    /** Migration steps to run before Kong, in order (none without a database). */
     migrations: ('bootstrap' | 'up' | 'finish')[];
+    /** False on a Konnect data plane: the Admin API's port is not published. */
+    adminApi: boolean;
 }
+/**
+ * A Kong Konnect data plane, as Kong's "Install Kong Gateway in Konnect with Helm" how-to configures one
+ * (developer.konghq.com, app/_how-tos/gateway/gateway-install-helm-konnect.md) and kong.conf.default describes each
+ * setting. The certificate and key are ECS secrets (KONG_CLUSTER_CERT, KONG_CLUSTER_CERT_KEY), set in the service.
+ */
+export declare function konnectEnvironment(konnect: NonNullable<KongConnection['konnect']>): Record<string, string>;
 /** Kong's settings for running behind the load balancers, in a container, without exposing more than needed. */
 export declare function kongEnvironment(connection: KongConnection): Record<string, string>;
 /** The volumes of the task: Fargate bind mounts, which live as long as the task. */

@@ -15,20 +15,52 @@ export const WRITABLE_VOLUMES = [
 ];
 /** The Kong images run as this user (docker-kong ubuntu/Dockerfile: `USER kong`); named so it is never root. */
 export const KONG_USER = 'kong';
+/**
+ * A Kong Konnect data plane, as Kong's "Install Kong Gateway in Konnect with Helm" how-to configures one
+ * (developer.konghq.com, app/_how-tos/gateway/gateway-install-helm-konnect.md) and kong.conf.default describes each
+ * setting. The certificate and key are ECS secrets (KONG_CLUSTER_CERT, KONG_CLUSTER_CERT_KEY), set in the service.
+ */
+export function konnectEnvironment(konnect) {
+    return {
+        KONG_ROLE: 'data_plane',
+        // A data plane runs DB-less (kong/conf_loader/parse.lua refuses any other database for role = data_plane).
+        KONG_DATABASE: 'off',
+        KONG_KONNECT_MODE: 'on',
+        // Each data plane presents a certificate registered with the control plane; Konnect's is checked against the
+        // system's CAs: with pki and no cluster_ca_cert, "set lua_ssl_trusted_certificate=system on the data plane"
+        // (kong.conf.default, cluster_ca_cert).
+        KONG_CLUSTER_MTLS: 'pki',
+        KONG_LUA_SSL_TRUSTED_CERTIFICATE: 'system',
+        // Both are `host:port`; each server name, the SNI, is the endpoint's host (Konnect's certificate names it).
+        KONG_CLUSTER_CONTROL_PLANE: konnect.controlPlane.address,
+        KONG_CLUSTER_SERVER_NAME: konnect.controlPlane.host,
+        KONG_CLUSTER_TELEMETRY_ENDPOINT: konnect.telemetry.address,
+        KONG_CLUSTER_TELEMETRY_SERVER_NAME: konnect.telemetry.host,
+        // Kong Gateway 3.5.0.0 removed Vitals (developer.konghq.com, app/_data/changelogs/gateway.json); Kong reads
+        // KONG_<SETTING> only for settings it has (kong/conf_loader/parse.lua, overrides), so a newer Kong ignores it.
+        KONG_VITALS: 'off',
+    };
+}
 /** Kong's settings for running behind the load balancers, in a container, without exposing more than needed. */
 export function kongEnvironment(connection) {
+    // A data plane has no Admin API of its own: Konnect is where its configuration changes.
+    const admin = connection.konnect
+        ? { KONG_ADMIN_LISTEN: 'off' }
+        : {
+            KONG_ADMIN_LISTEN: `0.0.0.0:${KONG_PORTS.admin} ssl`,
+            KONG_ADMIN_ACCESS_LOG: '/dev/stdout',
+            KONG_ADMIN_ERROR_LOG: '/dev/stderr',
+        };
     const environment = {
         // TLS to the proxy targets too, so traffic is encrypted end to end (Kong's own certificate; ALB does not verify
         // target certificates).
         KONG_PROXY_LISTEN: `0.0.0.0:${KONG_PORTS.proxy} ssl`,
-        KONG_ADMIN_LISTEN: `0.0.0.0:${KONG_PORTS.admin} ssl`,
+        ...admin,
         KONG_STATUS_LISTEN: `0.0.0.0:${KONG_PORTS.status}`,
         // Kong Manager is not published by the load balancers; do not run it.
         KONG_ADMIN_GUI_LISTEN: 'off',
         KONG_PROXY_ACCESS_LOG: '/dev/stdout',
-        KONG_ADMIN_ACCESS_LOG: '/dev/stdout',
         KONG_PROXY_ERROR_LOG: '/dev/stderr',
-        KONG_ADMIN_ERROR_LOG: '/dev/stderr',
         KONG_TRUSTED_IPS: connection.trustedIps,
         KONG_REAL_IP_HEADER: 'X-Forwarded-For',
         KONG_REAL_IP_RECURSIVE: 'on',
@@ -37,6 +69,8 @@ export function kongEnvironment(connection) {
     };
     if (connection.enforceRbac)
         environment.KONG_ENFORCE_RBAC = 'on';
+    if (connection.konnect)
+        return { ...environment, ...konnectEnvironment(connection.konnect) };
     const database = connection.database;
     if (!database)
         return { ...environment, KONG_DATABASE: 'off' };
@@ -129,7 +163,9 @@ export function containerDefinitions(inputs) {
         name: 'kong',
         ...shared,
         essential: true,
-        portMappings: Object.entries(KONG_PORTS).map(([name, port]) => ({
+        portMappings: Object.entries(KONG_PORTS)
+            .filter(([name]) => inputs.adminApi || name !== 'admin')
+            .map(([name, port]) => ({
             name,
             containerPort: port,
             protocol: 'tcp',

@@ -19,10 +19,11 @@ export function disasterRecoverySettings(args, database, backupBucket) {
         fail('disasterRecovery.region', `is the gateway's own region (${region}); copies there are lost with it: choose another region`);
     }
     if (!database && !backupBucket) {
-        fail('disasterRecovery', 'has nothing to copy: a DB-less gateway without a backup bucket keeps no backups; turn the bucket on');
+        fail('disasterRecovery', 'has nothing to copy: a gateway without a database (DB-less or Konnect) or a backup bucket keeps no ' +
+            'backups; turn the bucket on');
     }
     if (!database && options.backupRetentionDays !== undefined) {
-        fail('disasterRecovery.backupRetentionDays', 'is for the automated backups of a database; DB-less has none');
+        fail('disasterRecovery.backupRetentionDays', 'is for the automated backups of a database; DB-less and Konnect gateways have none');
     }
     checkArn('disasterRecovery.kmsKeyArn', options.kmsKeyArn, /^kms$/, `arn:aws:kms:${region}:123456789012:key/…`);
     // StartDBInstanceAutomatedBackupsReplication: KmsKeyId is a key "in the destination AWS Region" (AWS RDS API

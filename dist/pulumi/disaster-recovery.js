@@ -6,6 +6,7 @@ import { backupBucket } from './backup-bucket.js';
 import { retainedKey } from './encryption.js';
 import { KongGatewayArgumentError } from './errors.js';
 import { LOG_PREFIXES, logBucket } from './log-bucket.js';
+import { serviceRole } from './service-role.js';
 export function disasterRecovery(dr, settings, account, sources, parent) {
     const { name } = settings;
     // The gateway's region is known here only once the provider answers, when no region argument named it.
@@ -60,16 +61,7 @@ function replicatedBucket(source, region, kmsKeyArn, settings, account, sourceKm
         prefix: LOG_PREFIXES.backupBucket,
     });
     const locked = settings.backupBucket.objectLock !== undefined;
-    const role = new aws.iam.Role(`${name}-backups-replication`, {
-        description: `Replicates the backups of ${name} to ${settings.disasterRecovery.region}`,
-        assumeRolePolicy: JSON.stringify({
-            Version: '2012-10-17',
-            Statement: [
-                { Effect: 'Allow', Principal: { Service: 's3.amazonaws.com' }, Action: 'sts:AssumeRole' },
-            ],
-        }),
-        tags,
-    }, { parent });
+    const role = serviceRole(`${name}-backups-replication`, 's3.amazonaws.com', { description: `Replicates the backups of ${name} to ${settings.disasterRecovery.region}`, tags }, parent);
     const policy = new aws.iam.RolePolicy(`${name}-backups-replication`, {
         role: role.id,
         policy: pulumi

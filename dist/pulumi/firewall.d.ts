@@ -18,7 +18,8 @@ export declare const LISTENER_PORTS: {
 };
 export interface Firewall {
     proxyLoadBalancer: aws.ec2.SecurityGroup;
-    adminLoadBalancer: aws.ec2.SecurityGroup;
+    /** Undefined in Konnect mode: data planes have no Admin API. */
+    adminLoadBalancer?: aws.ec2.SecurityGroup;
     tasks: aws.ec2.SecurityGroup;
     database?: aws.ec2.SecurityGroup;
 }

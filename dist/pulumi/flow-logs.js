@@ -3,27 +3,14 @@
 // retention and tooling as Kong's own logs, and no second delivery principal in the bucket policy.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { serviceRole } from './service-role.js';
 export function vpcFlowLogs(settings, vpcId, account, kmsKeyArn, parent) {
     const { name, region, tags } = settings;
     const opts = { parent };
     const logGroup = new aws.cloudwatch.LogGroup(`${name}-flow-logs`, { region, retentionInDays: settings.logRetentionDays, kmsKeyId: kmsKeyArn, tags }, opts);
     // VPC user guide, "IAM role for publishing flow logs to CloudWatch Logs": trusted by the flow logs service, and
     // only on behalf of this account (confused deputy prevention).
-    const role = new aws.iam.Role(`${name}-flow-logs`, {
-        description: `Publishes the VPC flow logs of ${name}`,
-        assumeRolePolicy: account.accountId.apply((accountId) => JSON.stringify({
-            Version: '2012-10-17',
-            Statement: [
-                {
-                    Effect: 'Allow',
-                    Principal: { Service: 'vpc-flow-logs.amazonaws.com' },
-                    Action: 'sts:AssumeRole',
-                    Condition: { StringEquals: { 'aws:SourceAccount': accountId } },
-                },
-            ],
-        })),
-        tags,
-    }, opts);
+    const role = serviceRole(`${name}-flow-logs`, 'vpc-flow-logs.amazonaws.com', { description: `Publishes the VPC flow logs of ${name}`, tags, sourceAccount: account.accountId }, parent);
     new aws.iam.RolePolicy(`${name}-flow-logs`, {
         role: role.id,
         policy: logGroup.arn.apply((arn) => JSON.stringify({

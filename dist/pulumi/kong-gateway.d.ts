@@ -4,16 +4,16 @@ import type { KongGatewayArgs } from './args.js';
 export { DECLARATIVE_CONFIG_LIMIT } from './settings.js';
 /**
  * A Kong gateway on AWS, secure by default: Kong on ECS Fargate behind an application load balancer, PostgreSQL
- * on RDS (or DB-less), the Admin API reachable only inside the VPC unless listed addresses are allowed over TLS,
- * secrets in Secrets Manager, and a bucket for backups. Built empty, or from a database snapshot, for disaster
- * recovery and for the new cluster of a dual-cluster upgrade.
+ * on RDS (or DB-less, or data planes of a Kong Konnect control plane), the Admin API reachable only inside the VPC
+ * unless listed addresses are allowed over TLS, secrets in Secrets Manager, and a bucket for backups. Built empty,
+ * or from a database snapshot, for disaster recovery and for the new cluster of a dual-cluster upgrade.
  */
 export declare class KongGateway extends pulumi.ComponentResource {
     /** The proxy's URL (https). */
     readonly proxyUrl: pulumi.Output<string>;
-    /** The Admin API's URL: inside the VPC unless adminAllowedCidrs are given. */
-    readonly adminUrl: pulumi.Output<string>;
-    /** `host:port` of the database; undefined in DB-less mode. */
+    /** The Admin API's URL: inside the VPC unless adminAllowedCidrs are given; undefined in Konnect mode. */
+    readonly adminUrl: pulumi.Output<string | undefined>;
+    /** `host:port` of the database; undefined in DB-less and Konnect modes. */
     readonly databaseEndpoint: pulumi.Output<string | undefined>;
     /** RDS identifier of the database: the source of a later point-in-time restore. */
     readonly databaseInstanceIdentifier: pulumi.Output<string | undefined>;
@@ -55,7 +55,8 @@ export declare class KongGateway extends pulumi.ComponentResource {
     readonly database?: aws.rds.Instance;
     readonly service: aws.ecs.Service;
     readonly proxyLoadBalancer: aws.lb.LoadBalancer;
-    readonly adminLoadBalancer: aws.lb.LoadBalancer;
+    /** Undefined in Konnect mode: data planes have no Admin API. */
+    readonly adminLoadBalancer?: aws.lb.LoadBalancer;
     readonly backupBucket?: aws.s3.Bucket;
     constructor(name: string, args?: KongGatewayArgs, opts?: pulumi.ComponentResourceOptions);
 }

@@ -16,16 +16,16 @@ import { settings as checkedSettings, declarativeConfigJson } from './settings.j
 export { DECLARATIVE_CONFIG_LIMIT } from './settings.js';
 /**
  * A Kong gateway on AWS, secure by default: Kong on ECS Fargate behind an application load balancer, PostgreSQL
- * on RDS (or DB-less), the Admin API reachable only inside the VPC unless listed addresses are allowed over TLS,
- * secrets in Secrets Manager, and a bucket for backups. Built empty, or from a database snapshot, for disaster
- * recovery and for the new cluster of a dual-cluster upgrade.
+ * on RDS (or DB-less, or data planes of a Kong Konnect control plane), the Admin API reachable only inside the VPC
+ * unless listed addresses are allowed over TLS, secrets in Secrets Manager, and a bucket for backups. Built empty,
+ * or from a database snapshot, for disaster recovery and for the new cluster of a dual-cluster upgrade.
  */
 export class KongGateway extends pulumi.ComponentResource {
     /** The proxy's URL (https). */
     proxyUrl;
-    /** The Admin API's URL: inside the VPC unless adminAllowedCidrs are given. */
+    /** The Admin API's URL: inside the VPC unless adminAllowedCidrs are given; undefined in Konnect mode. */
     adminUrl;
-    /** `host:port` of the database; undefined in DB-less mode. */
+    /** `host:port` of the database; undefined in DB-less and Konnect modes. */
     databaseEndpoint;
     /** RDS identifier of the database: the source of a later point-in-time restore. */
     databaseInstanceIdentifier;
@@ -67,6 +67,7 @@ export class KongGateway extends pulumi.ComponentResource {
     database;
     service;
     proxyLoadBalancer;
+    /** Undefined in Konnect mode: data planes have no Admin API. */
     adminLoadBalancer;
     backupBucket;
     constructor(name, args = {}, opts) {
@@ -112,6 +113,11 @@ export class KongGateway extends pulumi.ComponentResource {
             .apply(([trustedIps, host, port, user, databaseName]) => ({
             trustedIps,
             enforceRbac: settings.enforceRbac,
+            ...(settings.konnect
+                ? {
+                    konnect: { controlPlane: settings.konnect.controlPlane, telemetry: settings.konnect.telemetry },
+                }
+                : {}),
             ...(host !== undefined ? { database: { host, port: port, user: user, name: databaseName } } : {}),
         }));
         const kong = kongService(login?.passwordSecretArn !== undefined

@@ -1,6 +1,7 @@
 // Two application load balancers, TLS on every listener: the proxy faces clients; the Admin API one is internal
-// unless adminAllowedCidrs opens it to listed addresses. Kong's status listener answers both health checks. Both
-// log every request to the log bucket and are protected from deletion.
+// unless adminAllowedCidrs opens it to listed addresses, and absent in Konnect mode (data planes have no Admin API).
+// Kong's status listener answers the health checks. Both log every request to the log bucket and are protected from
+// deletion.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { gatewayCertificate } from './certificate.js';
@@ -11,9 +12,12 @@ import { LOG_PREFIXES } from './log-bucket.js';
 export const TLS_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
 /**
  * `/status/ready` (Kong 3.3+) answers 200 only once Kong has a configuration and a database it can reach. A DB-less
- * node started without configuration stays "not ready" until one is posted, so it is checked on `/status`.
+ * node started without configuration stays "not ready" until one is posted, so it is checked on `/status`; so is a
+ * Konnect data plane, whose configuration is Konnect's: an empty control plane would keep it "not ready"
+ * (kong/status/ready.lua, is_dbless_ready: "no configuration available").
  */
 export function healthCheckPath(settings) {
+    // No database and no declarative configuration: an empty DB-less node, or a Konnect data plane.
     const emptyDbless = !settings.database && settings.declarativeConfig === undefined;
     return pulumi
         .output(settings.image.parsed)
@@ -62,9 +66,11 @@ export function loadBalancers(settings, network, firewall, logs, parent) {
     // The load balancers talk TLS to Kong's listeners (Kong's own certificate; targets are not verified by ALB).
     const proxyTargets = targets('proxy', KONG_PORTS.proxy, 'HTTPS');
     // Internal unless addresses outside the VPC are allowed in.
-    const admin = balancer('admin', settings.adminAllowedCidrs === undefined, firewall.adminLoadBalancer);
-    const adminTargets = targets('admin', KONG_PORTS.admin, 'HTTPS');
-    const certificate = gatewayCertificate(settings, [proxy.dnsName, admin.dnsName], parent);
+    const admin = firewall.adminLoadBalancer
+        ? balancer('admin', settings.adminAllowedCidrs === undefined, firewall.adminLoadBalancer)
+        : undefined;
+    const adminTargets = admin ? targets('admin', KONG_PORTS.admin, 'HTTPS') : undefined;
+    const certificate = gatewayCertificate(settings, [proxy.dnsName, ...(admin ? [admin.dnsName] : [])], parent);
     const forward = (targetGroup) => [{ type: 'forward', targetGroupArn: targetGroup.arn }];
     const listener = (suffix, balancer, port, tls, defaultActions) => new aws.lb.Listener(`${name}-${suffix}`, {
         region,
@@ -83,16 +89,19 @@ export function loadBalancers(settings, network, firewall, logs, parent) {
     const listeners = [
         listener('proxy-https', proxy, 443, true, forward(proxyTargets)),
         listener('proxy-http', proxy, 80, false, [redirectToHttps]),
-        listener('admin-https', admin, ports.admin, true, forward(adminTargets)),
+        ...(admin && adminTargets
+            ? [listener('admin-https', admin, ports.admin, true, forward(adminTargets))]
+            : []),
     ];
     return {
         proxy,
-        admin,
+        ...(admin && adminTargets ? { admin, adminTargets } : {}),
         proxyTargets,
-        adminTargets,
         listeners,
         certificatePem: certificate.certificatePem,
         proxyUrl: pulumi.interpolate `https://${proxy.dnsName}`,
-        adminUrl: pulumi.interpolate `https://${admin.dnsName}:${ports.admin}`,
+        adminUrl: admin
+            ? pulumi.interpolate `https://${admin.dnsName}:${ports.admin}`
+            : pulumi.output(undefined),
     };
 }

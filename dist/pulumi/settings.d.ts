@@ -3,6 +3,7 @@ import { CpuArchitecture, NatGateways, type KongGatewayArgs, type ObjectLock, ty
 import { type DisasterRecoverySettings } from './disaster-recovery-settings.js';
 import { type Ipv4Cidr } from './cidr.js';
 import { KongEdition, type KongImage } from './kong-image.js';
+import { type KonnectSettings } from './konnect-settings.js';
 import { type RestoredLogin } from './restore-role.js';
 export type Network = {
     kind: 'existing';
@@ -54,8 +55,10 @@ export interface Settings {
     tags: Record<string, string>;
     network: Network;
     image: GatewayImage;
-    /** Undefined in DB-less mode. */
+    /** Undefined in DB-less and Konnect modes. */
     database?: DatabaseSettings;
+    /** Konnect mode: the tasks are data planes of this control plane, with no Admin API. */
+    konnect?: KonnectSettings;
     declarativeConfig?: pulumi.Input<string>;
     kongEnvironment: Record<string, pulumi.Input<string>>;
     kongSecrets: Record<string, pulumi.Input<string>>;

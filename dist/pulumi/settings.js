@@ -8,6 +8,7 @@ import { disasterRecoverySettings } from './disaster-recovery-settings.js';
 import { cidrFamily, isAnywhere, parseIpv4Cidr } from './cidr.js';
 import { KongGatewayArgumentError } from './errors.js';
 import { DEFAULT_KONG_IMAGE, KongEdition, parseKongImage } from './kong-image.js';
+import { KONNECT_KONG_SETTINGS, konnectSettings } from './konnect-settings.js';
 import { restoredLogin } from './restore-role.js';
 export const DEFAULT_VPC_CIDR = '10.42.0.0/16';
 export const LOG_RETENTION_DAYS = [
@@ -280,11 +281,15 @@ function database(args) {
         ...(login ? { restoredLogin: login } : {}),
     };
 }
-function kongEnvironment(values = {}) {
+/** A setting the component wires itself, in every mode or on a Konnect data plane. */
+function managed(key, konnect) {
+    return MANAGED_KONG_SETTINGS.has(key) || (konnect && KONNECT_KONG_SETTINGS.has(key));
+}
+function kongEnvironment(values = {}, konnect) {
     for (const key of Object.keys(values)) {
         if (!/^KONG_[A-Z0-9_]+$/.test(key))
             fail(`kongEnvironment.${key}`, 'is not a KONG_* setting');
-        if (MANAGED_KONG_SETTINGS.has(key))
+        if (managed(key, konnect))
             fail(`kongEnvironment.${key}`, 'is set by the component itself');
         if (SECRET_SETTING.test(key)) {
             fail(`kongEnvironment.${key}`, 'looks like a secret, and the task environment is visible to anyone who may read the task definition; ' +
@@ -293,11 +298,11 @@ function kongEnvironment(values = {}) {
     }
     return values;
 }
-function kongSecrets(values = {}) {
+function kongSecrets(values = {}, konnect) {
     for (const [key, arn] of Object.entries(values)) {
         if (!/^KONG_[A-Z0-9_]+$/.test(key))
             fail(`kongSecrets.${key}`, 'is not a KONG_* setting');
-        if (MANAGED_KONG_SETTINGS.has(key))
+        if (managed(key, konnect))
             fail(`kongSecrets.${key}`, 'is set by the component itself');
         checkArn(`kongSecrets.${key}`, arn, /^(secretsmanager|ssm)$/, 'arn:aws:secretsmanager:…:secret:kong-cert-AbCdEf');
     }
@@ -338,12 +343,15 @@ function fargateSize(args) {
     }
     return { cpu, memory };
 }
-function bucket(options = {}) {
-    const { enabled = true, ...retention } = options;
+/** `byDefault`: whether the mode has a bucket unless told otherwise. */
+function bucket(options = {}, byDefault) {
+    const { enabled = byDefault, ...retention } = options;
     if (!enabled) {
         const ignored = Object.keys(retention).filter((key) => retention[key] !== undefined);
         if (ignored.length > 0) {
-            fail('backupBucket', `has enabled: false, so ${ignored.join(', ')} would not apply; leave them out`);
+            fail('backupBucket', options.enabled === false
+                ? `has enabled: false, so ${ignored.join(', ')} would not apply; leave them out`
+                : `is off in Konnect mode, so ${ignored.join(', ')} would not apply; add enabled: true for a bucket`);
         }
         return undefined;
     }
@@ -382,6 +390,7 @@ export function settings(name, args) {
     checkName(name);
     const image = gatewayImage(args);
     const mode = oneOf('mode', args.mode, Object.values(GatewayMode), 'database');
+    const konnect = konnectSettings(args, mode, image);
     if (mode === 'dbless') {
         for (const key of ['database', 'restoreFromSnapshot', 'restoreToPointInTime']) {
             if (args[key] !== undefined)
@@ -417,7 +426,9 @@ export function settings(name, args) {
     else if (args.allowAdminFromAnywhere) {
         fail('allowAdminFromAnywhere', 'has no effect without adminAllowedCidrs; leave it out');
     }
-    const backupBucket = bucket(args.backupBucket);
+    // Konnect keeps a data plane's configuration, and deckhand's backup actions reach Kong through its Admin API or
+    // its database, neither of which a data plane has: nothing would write to a bucket.
+    const backupBucket = bucket(args.backupBucket, !konnect);
     // A year: what incident investigations and most audit regimes ask of logs (NIST 800-53 AU-11, CloudWatch.16).
     const logRetentionDays = args.logRetentionDays ?? 365;
     if (!LOG_RETENTION_DAYS.includes(logRetentionDays)) {
@@ -434,6 +445,7 @@ export function settings(name, args) {
         network: network(args),
         image,
         ...(databaseSettings ? { database: databaseSettings } : {}),
+        ...(konnect ? { konnect } : {}),
         ...(args.declarativeConfig !== undefined
             ? {
                 // Text is checked now; an Output when its value is known (the component converts it again: a no-op).
@@ -442,8 +454,8 @@ export function settings(name, args) {
                     : args.declarativeConfig,
             }
             : {}),
-        kongEnvironment: kongEnvironment(args.kongEnvironment),
-        kongSecrets: kongSecrets(args.kongSecrets),
+        kongEnvironment: kongEnvironment(args.kongEnvironment, konnect !== undefined),
+        kongSecrets: kongSecrets(args.kongSecrets, konnect !== undefined),
         ...(args.licenseSecretArn !== undefined ? { licenseSecretArn: args.licenseSecretArn } : {}),
         secretsKmsKeyArns: secretsKmsKeyArns(args.secretsKmsKeyArns),
         ...adminToken(args, image.edition, mode),
