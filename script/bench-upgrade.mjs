@@ -5,40 +5,27 @@
 // states' deck JSON in the same kind of process.
 // Alone: `node script/bench-upgrade.mjs` (BENCH_ENTITIES applies, as in the whole bench); BENCH_UPGRADE=0 leaves
 // it out of `npm run bench`.
-import { build } from 'esbuild'
-import { spawn } from 'node:child_process'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { stringify } from 'yaml'
 
+import { bundleEngine } from './bench-bundle.mjs'
 import { generate } from './bench-gateway.mjs'
+import { run } from './bench-state.mjs'
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const MIB = 2 ** 20
 
 /** The upgrade's modules, bundled as the actions bundle them. */
-async function loadUpgradeEngine(dir) {
-  const source = `export { compareStateFiles } from '${join(root, 'actions/engine/drift/compare.ts')}'
-export { entityDifferences, readStateFiles } from '${join(root, 'actions/engine/upgrade/dumps.ts')}'
-export { convertState } from '${join(root, 'actions/engine/upgrade/convert.ts')}'
-export { deckFeatures } from '${join(root, 'actions/engine/deck/version.ts')}'
-export { processDeckOutput } from '${join(root, 'actions/engine/state/pipeline.ts')}'`
-  const out = await build({
-    stdin: { contents: source, resolveDir: root, loader: 'ts' },
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    // As in build.mjs: bundled CommonJS dependencies (yaml) call require().
-    banner: {
-      js: "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);",
-    },
-    write: false,
+function loadUpgradeEngine(dir) {
+  return bundleEngine(join(dir, 'upgrade-engine.mjs'), {
+    './actions/engine/drift/compare.ts': 'compareStateFiles',
+    './actions/engine/upgrade/dumps.ts': 'entityDifferences, readStateFiles',
+    './actions/engine/upgrade/convert.ts': 'convertState',
+    './actions/engine/deck/version.ts': 'deckFeatures',
+    './actions/engine/state/pipeline.ts': 'processDeckOutput',
   })
-  const file = join(dir, 'upgrade-engine.mjs')
-  await writeFile(file, out.outputFiles[0].contents)
-  return file
 }
 
 /**
@@ -86,22 +73,6 @@ if (mode === 'floor') {
 // VmHWM, this process's own peak (getrusage's maxRSS survives execve and would include the bench's).
 console.log(JSON.stringify({ ms, differences, peak: Number(/VmHWM:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) / 1024 }))
 `
-
-function run(script, args) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    let err = ''
-    p.stdout.on('data', (d) => (out += d))
-    p.stderr.on('data', (d) => (err += d))
-    p.on('error', reject)
-    p.on('close', (code, signal) =>
-      code === 0
-        ? resolve(JSON.parse(out.trim().split('\n').at(-1)))
-        : resolve({ failed: `${signal ?? `exit ${code}`}: ${err.trim().split('\n').at(-1) ?? ''}` }),
-    )
-  })
-}
 
 /**
  * The gateway as each LTS line holds it, after what deck's convert changes (Kong/deck convert/convert.go):

@@ -1,7 +1,6 @@
 // npm run bench [-- --write-readme]: the figures go to docs/benchmark.md, a headline to the README
 // Measures deckhand against floors taken in the same run, because these figures are only comparable as
 // ratios on a shared, noisy machine. Not part of the tests.
-import { build } from 'esbuild'
 import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -9,6 +8,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 import { benchCommit } from './bench-commit.mjs'
+import { bundleEngine } from './bench-bundle.mjs'
 import { benchDatabase } from './bench-db.mjs'
 import { generate } from './bench-gateway.mjs'
 import { benchState } from './bench-state.mjs'
@@ -17,9 +17,6 @@ import { benchUpgrade } from './bench-upgrade.mjs'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const ENTITIES = Number(process.env.BENCH_ENTITIES ?? 100_000)
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 30_000)
-// As in build.mjs: bundled CommonJS dependencies (yaml) call require().
-const banner =
-  "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);"
 const RUNS = 3
 
 /** Replaces what lies between `<!-- bench -->` and `<!-- /bench -->` in a file of the repository. */
@@ -35,29 +32,20 @@ async function writeBlock(path, text) {
   console.log(`${path} updated`)
 }
 
-/** The engine's pipeline, bundled in memory so the benchmark runs the same code the actions ship. */
-async function loadEngine(dir) {
-  const source = `export { processDeckOutput } from '${join(root, 'actions/engine/state/pipeline.ts')}'
-export { digestFiles } from '${join(root, 'actions/engine/state/digest.ts')}'
-export { parseDeckJson } from '${join(root, 'actions/engine/plan/deck-output.ts')}'
-export { PlanMasker, targetPlan } from '${join(root, 'actions/engine/plan/model.ts')}'
-export { planTable } from '${join(root, 'actions/engine/plan/report.ts')}'
-export { renderSummary } from '${join(root, 'actions/github/summary.ts')}'
-export { toYaml } from '${join(root, 'actions/engine/state/yaml.ts')}'
-export { validate } from '${join(root, 'actions/engine/validate.ts')}'
-export { main } from '${join(root, 'actions/cli/main.ts')}'
-export { parse as parseYaml } from 'yaml'`
-  const out = await build({
-    stdin: { contents: source, resolveDir: root, loader: 'ts' },
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    banner: { js: banner },
-    write: false,
+/** The engine's pipeline, bundled so the benchmark runs the same code the actions ship. */
+function loadEngine(dir) {
+  return bundleEngine(join(dir, 'engine.mjs'), {
+    './actions/engine/state/pipeline.ts': 'processDeckOutput',
+    './actions/engine/state/digest.ts': 'digestFiles',
+    './actions/engine/plan/deck-output.ts': 'parseDeckJson',
+    './actions/engine/plan/model.ts': 'PlanMasker, targetPlan',
+    './actions/engine/plan/report.ts': 'planTable',
+    './actions/github/summary.ts': 'renderSummary',
+    './actions/engine/state/yaml.ts': 'toYaml',
+    './actions/engine/validate.ts': 'validate',
+    './actions/cli/main.ts': 'main',
+    yaml: 'parse as parseYaml',
   })
-  const file = join(dir, 'engine.mjs')
-  await writeFile(file, out.outputFiles[0].contents)
-  return file
 }
 
 /**
