@@ -45,7 +45,8 @@ if (mode === 'json-parse' || mode === 'yaml-parse') {
 console.log(JSON.stringify({ ms, peak: Number(/VmHWM:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) / 1024 }))
 `
 
-function run(script, args, nodeArgs = []) {
+/** Runs a child script: the JSON of its last line of output, or `{ failed }` with how it ended. */
+export function run(script, args, nodeArgs = []) {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [...nodeArgs, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''

@@ -1,7 +1,6 @@
 // npm run bench [-- --write-readme]: the figures go to docs/benchmark.md, a headline to the README
 // Measures deckhand against floors taken in the same run, because these figures are only comparable as
 // ratios on a shared, noisy machine. Not part of the tests.
-import { build } from 'esbuild'
 import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -9,15 +8,15 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 import { benchCommit } from './bench-commit.mjs'
+import { bundleEngine } from './bench-bundle.mjs'
 import { benchDatabase } from './bench-db.mjs'
+import { generate } from './bench-gateway.mjs'
 import { benchState } from './bench-state.mjs'
+import { benchUpgrade } from './bench-upgrade.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const ENTITIES = Number(process.env.BENCH_ENTITIES ?? 100_000)
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 30_000)
-// As in build.mjs: bundled CommonJS dependencies (yaml) call require().
-const banner =
-  "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);"
 const RUNS = 3
 
 /** Replaces what lies between `<!-- bench -->` and `<!-- /bench -->` in a file of the repository. */
@@ -33,150 +32,20 @@ async function writeBlock(path, text) {
   console.log(`${path} updated`)
 }
 
-/** The engine's pipeline, bundled in memory so the benchmark runs the same code the actions ship. */
-async function loadEngine(dir) {
-  const source = `export { processDeckOutput } from '${join(root, 'actions/engine/state/pipeline.ts')}'
-export { digestFiles } from '${join(root, 'actions/engine/state/digest.ts')}'
-export { parseDeckJson } from '${join(root, 'actions/engine/plan/deck-output.ts')}'
-export { PlanMasker, targetPlan } from '${join(root, 'actions/engine/plan/model.ts')}'
-export { planTable } from '${join(root, 'actions/engine/plan/report.ts')}'
-export { renderSummary } from '${join(root, 'actions/github/summary.ts')}'
-export { toYaml } from '${join(root, 'actions/engine/state/yaml.ts')}'
-export { validate } from '${join(root, 'actions/engine/validate.ts')}'
-export { main } from '${join(root, 'actions/cli/main.ts')}'
-export { parse as parseYaml } from 'yaml'`
-  const out = await build({
-    stdin: { contents: source, resolveDir: root, loader: 'ts' },
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    banner: { js: banner },
-    write: false,
+/** The engine's pipeline, bundled so the benchmark runs the same code the actions ship. */
+function loadEngine(dir) {
+  return bundleEngine(join(dir, 'engine.mjs'), {
+    './actions/engine/state/pipeline.ts': 'processDeckOutput',
+    './actions/engine/state/digest.ts': 'digestFiles',
+    './actions/engine/plan/deck-output.ts': 'parseDeckJson',
+    './actions/engine/plan/model.ts': 'PlanMasker, targetPlan',
+    './actions/engine/plan/report.ts': 'planTable',
+    './actions/github/summary.ts': 'renderSummary',
+    './actions/engine/state/yaml.ts': 'toYaml',
+    './actions/engine/validate.ts': 'validate',
+    './actions/cli/main.ts': 'main',
+    yaml: 'parse as parseYaml',
   })
-  const file = join(dir, 'engine.mjs')
-  await writeFile(file, out.outputFiles[0].contents)
-  return file
-}
-
-/**
- * One plugin per service. The plain gateway has rate-limiting everywhere (one Redis password each); the
- * mixed one takes in turn the kinds whose secrets each rule finds: schema paths (rate-limiting's Redis,
- * openid-connect's client), header maps and `name:value` lines, values Kong encrypts (http-log's URL).
- */
-function servicePlugin(i, mixed) {
-  const base = { enabled: true, protocols: ['http', 'https'] }
-  switch (mixed ? i % 4 : 0) {
-    case 0:
-      return {
-        ...base,
-        name: 'rate-limiting',
-        config: {
-          minute: 100,
-          policy: 'redis',
-          redis: { host: 'redis', port: 6379, password: `pw-${i}`, database: 0, timeout: 2000 },
-          fault_tolerant: true,
-          hide_client_headers: false,
-        },
-      }
-    case 1:
-      return {
-        ...base,
-        name: 'openid-connect',
-        config: {
-          issuer: 'https://idp.example.com/.well-known/openid-configuration',
-          client_id: [`client-${i}`],
-          client_secret: [`oidc-secret-${i}`],
-          scopes: ['openid', 'profile'],
-          auth_methods: ['authorization_code', 'session'],
-          token_headers_names: ['X-Tenant'],
-          token_headers_values: ['acme'],
-        },
-      }
-    case 2:
-      return {
-        ...base,
-        name: 'http-log',
-        config: {
-          http_endpoint: `https://logs.example.com/svc-${i}`,
-          method: 'POST',
-          timeout: 10000,
-          keepalive: 60000,
-          headers: { 'X-Api-Key': `log-key-${i}`, 'Content-Type': 'application/json' },
-        },
-      }
-    default:
-      return {
-        ...base,
-        name: 'request-transformer',
-        config: {
-          add: { headers: [`Authorization:Bearer tok-${i}`, 'X-Env:prod'], querystring: [], body: [] },
-          remove: { headers: ['X-Internal'], querystring: [], body: [] },
-        },
-      }
-  }
-}
-
-/** A deck JSON dump of a busy gateway: services with routes and plugins, consumers with credentials. */
-function generate(total, { mixed = false } = {}) {
-  const services = []
-  const consumers = []
-  const plugins = []
-  let n = 0
-  for (let i = 0; n < total * 0.6; i++) {
-    services.push({
-      name: `svc-${i}`,
-      host: `svc-${i}.internal`,
-      port: 8080,
-      protocol: 'http',
-      path: `/v1/${i}`,
-      retries: 5,
-      connect_timeout: 60000,
-      read_timeout: 60000,
-      write_timeout: 60000,
-      enabled: true,
-      tags: ['team-a', 'prod'],
-      routes: [
-        {
-          name: `svc-${i}-r1`,
-          paths: [`/api/${i}`],
-          methods: ['GET', 'POST'],
-          protocols: ['http', 'https'],
-          strip_path: true,
-          preserve_host: false,
-          https_redirect_status_code: 426,
-          regex_priority: 0,
-        },
-        {
-          name: `svc-${i}-r2`,
-          hosts: [`h${i}.example.com`],
-          protocols: ['https'],
-          strip_path: false,
-          preserve_host: true,
-          https_redirect_status_code: 426,
-          regex_priority: 0,
-        },
-      ],
-      plugins: [servicePlugin(i, mixed)],
-    })
-    n += 4
-  }
-  for (let i = 0; n < total; i++) {
-    consumers.push({
-      username: `user-${i}`,
-      custom_id: `cid-${i}`,
-      tags: ['imported'],
-      keyauth_credentials: [{ key: `key-${i}-${(i * 2654435761) % 4294967296}` }],
-      acls: [{ group: 'users' }],
-    })
-    n += 3
-  }
-  plugins.push({
-    name: 'prometheus',
-    enabled: true,
-    protocols: ['http', 'https'],
-    config: { per_consumer: false },
-  })
-  return { _format_version: '3.0', _workspace: 'default', services, consumers, plugins }
 }
 
 /**
@@ -391,6 +260,13 @@ console.log(JSON.stringify({ before: before / 1024, peak: hwm() / 1024 }))`,
     const { toYaml } = await import(engineFile)
     lines.push('', '### Large state files', '')
     for (const line of await benchState({ engineFile, generate, toYaml, runs: RUNS, mb })) lines.push(line)
+  }
+  if (process.env.BENCH_UPGRADE !== '0') {
+    console.log(
+      'LTS upgrade: the freeze check, verification and convert phase on the same gateway (several minutes)…',
+    )
+    lines.push('', '### LTS upgrades', '')
+    for (const line of await benchUpgrade({ runs: RUNS, entities: ENTITIES })) lines.push(line)
   }
   if (process.env.BENCH_DB !== '0') {
     console.log('Database benchmark: loading the database (about a minute)…')

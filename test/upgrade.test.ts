@@ -524,6 +524,40 @@ describe('in-place', () => {
     expect(list(shop(restored).routes).map((r) => r.name)).toEqual(['shop-cart', 'shop-catalog'])
   })
 
+  test('a migrate-command that outlives wait-timeout is stopped, named so, and X rolled back', async () => {
+    const x = await cluster('x', { version: '3.10.0.3' })
+    const outcome = await upgrade({
+      mode: 'in-place',
+      x: x.cluster,
+      toLine: '3.14',
+      migrateCommand: 'sleep 30',
+    })
+    expect(failedPhases(outcome)).toEqual(['migrate'])
+    expect(outcome).toMatchObject({
+      upgraded: false,
+      rolledBack: true,
+      rollbackReason: 'migrate-command was stopped (SIGTERM) when wait-timeout ran out.',
+    })
+  })
+
+  test('a restart-command that fails after the database rollback fails the rollback, saying what the nodes may serve', async () => {
+    await loadKongDatabase(pg, 'kong_restart')
+    const x = await cluster('x', { version: '3.10.0.3' })
+    const outcome = await upgrade({
+      mode: 'in-place',
+      x: { ...x.cluster, database: databaseOf('kong_restart') },
+      toLine: '3.14',
+      migrateCommand: 'exit 3',
+      restartCommand: 'exit 4',
+    })
+    expect(failedPhases(outcome)).toEqual(['migrate', 'restart the nodes'])
+    expect(outcome).toMatchObject({ upgraded: false, rolledBack: false })
+    expect(outcome.error?.message).toBe(
+      'The upgrade failed (migrate-command exited with 3.), and so did the rollback: restart-command exited with 4: ' +
+        'the database is rolled back, but the nodes may still serve what they cached.',
+    )
+  })
+
   test('rehearses the rollback into a throwaway database, then migrates and verifies X against the conversion', async () => {
     await loadKongDatabase(pg, 'kong_rehearse_x')
     await pg.psql('CREATE DATABASE kong_rehearsal')

@@ -61431,17 +61431,10 @@ var Upgrade = class {
     try {
       await this.timeline.phase("migrate", async () => {
         this.logger.info("Migrating cluster X with migrate-command.");
-        const done = await runUserCommand(this.options.migrateCommand, {
-          env: commandEnv(this.options.env),
-          timeoutMs: this.options.waitTimeoutSeconds * 1e3,
-          secrets: this.options.secrets,
-          logger: this.logger
+        await this.userCommand("migrate-command", this.options.migrateCommand, {
+          stopped: " when wait-timeout ran out",
+          consequence: ""
         });
-        if (!done.ok) {
-          throw new DeckhandError(
-            `migrate-command ${done.signal ? `was stopped (${done.signal}) when wait-timeout ran out` : `exited with ${done.exitCode}`}.`
-          );
-        }
       });
       const [node] = await this.waitPhase("wait for the migrated gateway", this.options.x.admins);
       this.checkMigratedVersion(node.info);
@@ -61558,19 +61551,30 @@ var Upgrade = class {
       );
       return;
     }
-    await this.timeline.phase("restart the nodes", async () => {
-      const done = await runUserCommand(command, {
-        env: commandEnv(this.options.env),
-        timeoutMs: this.options.waitTimeoutSeconds * 1e3,
-        secrets: this.options.secrets,
-        logger: this.logger
-      });
-      if (!done.ok) {
-        throw new DeckhandError(
-          `restart-command ${done.signal ? `was stopped (${done.signal})` : `exited with ${done.exitCode}`}: the database is rolled back, but the nodes may still serve what they cached.`
-        );
-      }
+    await this.timeline.phase(
+      "restart the nodes",
+      () => this.userCommand("restart-command", command, {
+        stopped: "",
+        consequence: ": the database is rolled back, but the nodes may still serve what they cached"
+      })
+    );
+  }
+  /**
+   * Runs one of the user's commands on X for at most wait-timeout, deckhand's secrets kept from it; a failure
+   * throws, naming the setting, how the command ended and what that leaves behind.
+   */
+  async userCommand(setting, command, failure) {
+    const done = await runUserCommand(command, {
+      env: commandEnv(this.options.env),
+      timeoutMs: this.options.waitTimeoutSeconds * 1e3,
+      secrets: this.options.secrets,
+      logger: this.logger
     });
+    if (!done.ok) {
+      throw new DeckhandError(
+        `${setting} ${done.signal ? `was stopped (${done.signal})${failure.stopped}` : `exited with ${done.exitCode}`}${failure.consequence}.`
+      );
+    }
   }
   /** The recorded state synced back onto X, by the restore engine (overwriting what the migration left). */
   async restoreDeclarative(files) {
